@@ -1,0 +1,87 @@
+/**
+ * @module backends/memory/memory-queue-state
+ * Everything the memory backend holds for one queue. Pending is an insertion-
+ * ordered Set (FIFO with O(1) removal on cancel); due times live in a heap
+ * with an index, so a cancelled or re-queued entry is skipped, not searched for.
+ */
+import type { TaskData } from "../../task/task-record.js";
+import { MinHeap } from "../../util/min-heap.js";
+import { Waiters } from "../../util/waiters.js";
+import type { RateWindowState } from "../../worker/rate-limit.js";
+import type { CronData, WorkflowData } from "../backend.js";
+
+/** Scheduled ids by due time; an entry whose sequence number no longer matches the index is stale. */
+export class DueIndex {
+  readonly #heap = new MinHeap<{ id: string; seq: number }>();
+  readonly #entries = new Map<string, { at: number; seq: number }>();
+  #seq = 0;
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  has(id: string): boolean {
+    return this.#entries.has(id);
+  }
+
+  add(id: string, at: number): void {
+    const seq = ++this.#seq;
+    this.#entries.set(id, { at, seq });
+    this.#heap.push(at, { id, seq });
+  }
+
+  delete(id: string): boolean {
+    return this.#entries.delete(id);
+  }
+
+  /** Removes and returns the ids due by `now`, earliest first. */
+  takeDue(now: number): string[] {
+    const due: string[] = [];
+    for (;;) {
+      const at = this.#heap.peekKey();
+      if (at === undefined || at > now) break;
+      const { id, seq } = this.#heap.pop()!;
+      if (this.#entries.get(id)?.seq !== seq) continue;
+      this.#entries.delete(id);
+      due.push(id);
+    }
+    return due;
+  }
+
+  /** Earliest due time still indexed (may be a stale heap entry's; callers only use it to set a wake-up). */
+  nextDue(): number | undefined {
+    return this.#heap.peekKey();
+  }
+
+  /** Ids with due times, earliest first. */
+  ordered(): string[] {
+    return [...this.#entries.entries()].sort((a, b) => a[1].at - b[1].at).map(([id]) => id);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#heap.clear();
+  }
+}
+
+export class MemoryQueueState {
+  readonly tasks = new Map<string, TaskData>();
+  readonly pending = new Set<string>();
+  readonly due = new DueIndex();
+  /** Claimed ids → time of the last claim or heartbeat. */
+  readonly processing = new Map<string, number>();
+  readonly crons = new Map<string, CronData>();
+  readonly workflows = new Map<string, WorkflowData>();
+  readonly rateLimits = new Map<string, RateWindowState>();
+  /** Waiting `pop` calls. */
+  readonly claimable = new Waiters();
+  /** Waiting `getResults` calls. */
+  readonly finished = new Waiters();
+
+  /** Takes the id out of pending, due and processing. */
+  unlink(id: string): void {
+    this.pending.delete(id);
+    this.due.delete(id);
+    this.processing.delete(id);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * @module errors
+ * Every error Sheppy throws, in one vocabulary shared by all backends. Messages
+ * are worded here and nowhere else, so the same fault reads the same on memory,
+ * Redis or PostgreSQL. Each class sets `name` and keeps `cause`.
+ */
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+
+/** Base class of every error Sheppy throws. */
+export class SheppyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found by a Standard Schema validator, as reported by it. */
+export type ValidationIssue = StandardSchemaV1.Issue;
+
+/** A value failed its schema: task arguments at creation, or a result in the worker. */
+export class ValidationError extends SheppyError {
+  readonly issues: readonly ValidationIssue[];
+  constructor(message: string, issues: readonly ValidationIssue[], options?: { cause?: unknown }) {
+    super(message, options);
+    this.issues = issues;
+  }
+}
+
+/** A value cannot be stored as JSON (function, BigInt, cycle, class instance, `undefined` in an array…). */
+export class SerializationError extends SheppyError {}
+
+/** A task definition is invalid: bad option, anonymous function, async argument schema. */
+export class TaskDefinitionError extends SheppyError {}
+
+/** Two task definitions in one process share a name. */
+export class DuplicateTaskNameError extends TaskDefinitionError {}
+
+/** A worker was asked to run a task whose name no loaded module defines. */
+export class UnknownTaskError extends SheppyError {}
+
+/** A value that is not a `Task` was given where a task is required. */
+export class InvalidTaskError extends SheppyError {}
+
+/** A backend URL is malformed, or its scheme is not one Sheppy supports. */
+export class BackendUrlError extends SheppyError {}
+
+/** A backend call failed, or was made in a state that does not allow it (e.g. not connected). */
+export class BackendError extends SheppyError {}
+
+/** The backend's server or driver cannot be reached or loaded. */
+export class BackendUnavailableError extends BackendError {}
+
+/** `waitFor` gave up before every task finished. */
+export class WaitTimeoutError extends SheppyError {
+  constructor(
+    readonly timeoutSeconds: number,
+    readonly unfinished: readonly string[],
+  ) {
+    super(
+      `Did not complete within ${timeoutSeconds} seconds (${unfinished.length} task(s) unfinished: ${unfinished.slice(0, 3).join(", ")}${unfinished.length > 3 ? ", …" : ""})`,
+    );
+  }
+}
+
+/** A task ran longer than its `timeout`; its AbortSignal fired with this reason. */
+export class TaskTimeoutError extends SheppyError {
+  constructor(readonly timeoutSeconds: number) {
+    super(`Task exceeded timeout of ${timeoutSeconds} seconds`);
+  }
+}
+
+/** A running task was interrupted (worker shutdown after `shutdownTimeout`); it is put back in the queue. */
+export class TaskInterruptedError extends SheppyError {}
+
+/** `cancel` was refused: the task is unknown, already running or already finished. */
+export class TaskCancellationError extends SheppyError {}
+
+/** An operation does not fit the task's current status (retry a pending task, delete an unfinished one). */
+export class TaskStateError extends SheppyError {}
+
+/** The worker that held a task stopped renewing its lease; the task is marked `crashed`. */
+export class WorkerCrashedError extends SheppyError {
+  constructor(message = "Worker crashed during execution") {
+    super(message);
+  }
+}
+
+/** Rebuilt from a stored error whose class is not known in this process. */
+export class TaskFailedError extends SheppyError {
+  constructor(
+    message: string,
+    readonly originalType: string,
+    readonly originalStack: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/** Middleware misuse, e.g. calling `next()` twice. */
+export class MiddlewareError extends SheppyError {}
+
+/** `use()` / `currentTask()` outside a running task, a circular dependency, or a generator that never yields. */
+export class DependencyError extends SheppyError {}
+
+/** An option given to a `Queue`, `Worker` or call is out of range or of the wrong type. */
+export class InvalidOptionError extends SheppyError {}

@@ -1,0 +1,32 @@
+/**
+ * @module events
+ * The worker's lifecycle events. Logs, metrics and the dashboard subscribe to
+ * these; payloads are typed. Subscribe with `worker.on("task:failed", …)`.
+ */
+import type { Task } from "./task/task-record.js";
+
+export interface TaskEvent {
+  readonly queue: string;
+  readonly task: Task;
+}
+
+export interface WorkerEventMap {
+  /** The worker connected and its loops are running. */
+  "worker:started": [{ readonly queues: readonly string[] }];
+  /** `work()` is about to return. */
+  "worker:stopped": [{ readonly processed: number; readonly failed: number }];
+  /** A backend call in one of the worker's loops failed; the loop backs off and carries on. */
+  "worker:error": [{ readonly error: unknown; readonly during: string }];
+  /** An attempt started. */
+  "task:started": [TaskEvent];
+  /** An attempt completed; `task.result` is the stored result. */
+  "task:completed": [TaskEvent & { readonly durationMs: number }];
+  /** An attempt failed and another one is due at `task.nextRetryAt`. */
+  "task:retrying": [TaskEvent & { readonly error: unknown }];
+  /** An attempt failed and no retry is left. */
+  "task:failed": [TaskEvent & { readonly error: unknown }];
+  /** A task whose worker stopped renewing its lease was reclaimed (status `crashed`, or `retrying` with `retryOnCrash`). */
+  "task:crashed": [TaskEvent];
+  /** A running attempt was interrupted at shutdown and put back in the queue. */
+  "task:interrupted": [TaskEvent];
+}

@@ -1,0 +1,205 @@
+/**
+ * @module execution/execute-task
+ * One attempt of one claimed task, start to outcome: find the definition,
+ * re-parse the arguments, run middleware around the function (with its
+ * timeout), tear dependencies down, check the result and build the record the
+ * attempt leaves. Shared by the worker, the memory backend's instant mode and
+ * `TestQueue`, so a task behaves the same everywhere. No backend I/O here.
+ */
+import type { Clock } from "../clock.js";
+import { SerializationError, TaskTimeoutError, UnknownTaskError } from "../errors.js";
+import { type JsonValue, toJson } from "../json.js";
+import { validateAsync, validateSync } from "../task/schema.js";
+import { Task, type TaskData } from "../task/task-record.js";
+import { findTask, registeredTaskNames, type TaskDefinition } from "../task/task-registry.js";
+import { runTeardowns } from "./dependencies.js";
+import { compose, type Middleware, type MiddlewareContext } from "./middleware.js";
+import { completedRecord, failedRecord, failureKindOf } from "./outcome.js";
+import { AttemptState, type DependencyOverrides, runScope } from "./run-context.js";
+
+/** Where and how attempts run. */
+export interface ExecutionEnvironment {
+  readonly queueName: string;
+  readonly clock: Clock;
+  /** Worker-level middleware; runs outside each task's own middleware. */
+  readonly middleware: readonly Middleware[];
+  readonly dependencyOverrides?: DependencyOverrides | undefined;
+  /** Told about errors thrown by dependency teardown (they do not change the outcome). */
+  readonly onTeardownError?: ((error: unknown, data: TaskData) => void) | undefined;
+}
+
+/** What an attempt produced. */
+export interface AttemptOutcome {
+  /** The record to store: completed, retrying, failed. */
+  readonly record: TaskData;
+  /** Tasks the function returned, to add to the queue before `record` is stored. */
+  readonly children: readonly TaskData[];
+  /** What the attempt threw, when it failed. */
+  readonly error?: unknown;
+}
+
+/** An attempt in flight. */
+export interface RunningAttempt {
+  readonly outcome: Promise<AttemptOutcome>;
+  /** Fires the task's AbortSignal with `reason` (the function decides whether to stop). */
+  interrupt(reason: Error): void;
+}
+
+/** Starts an attempt of `data` (a claimed record). The returned promise never rejects. */
+export function startAttempt(data: TaskData, env: ExecutionEnvironment): RunningAttempt {
+  const state = new AttemptState(data, env.queueName, env.dependencyOverrides);
+  const outcome = runScope.run({ attempt: state, resolving: [] }, () => execute(state, env));
+  return { outcome, interrupt: (reason) => state.abort(reason) };
+}
+
+async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<AttemptOutcome> {
+  const { data } = state;
+  const definition = findTask(data.name);
+  if (!definition) {
+    const known = registeredTaskNames();
+    const error = new UnknownTaskError(
+      `no task named '${data.name}' is defined in this worker (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it`,
+    );
+    return { record: failedRecord(data, error, env.clock.now(), "fatal"), children: [], error };
+  }
+  let result: unknown;
+  try {
+    result = await runMiddlewareAndFunction(state, definition, env);
+  } catch (error) {
+    await tearDown(state, env);
+    return {
+      record: failedRecord(data, error, env.clock.now(), failureKindOf(error)),
+      children: [],
+      error,
+    };
+  }
+  await tearDown(state, env);
+  try {
+    return await completedOutcome(data, definition, result, env.clock.now());
+  } catch (error) {
+    return { record: failedRecord(data, error, env.clock.now(), "error"), children: [], error };
+  }
+}
+
+async function tearDown(state: AttemptState, env: ExecutionEnvironment): Promise<void> {
+  if (state.teardowns.length === 0) return;
+  for (const failure of await runTeardowns(state.teardowns))
+    env.onTeardownError?.(failure, state.data);
+}
+
+async function runMiddlewareAndFunction(
+  state: AttemptState,
+  definition: TaskDefinition,
+  env: ExecutionEnvironment,
+): Promise<unknown> {
+  const args: unknown[] = definition.argsSchema
+    ? [
+        ...(validateSync(
+          definition.argsSchema,
+          state.data.args,
+          `stored arguments of task '${definition.name}' are invalid`,
+          "args",
+        ) as unknown[]),
+      ]
+    : [...state.data.args];
+  const fn = definition.fn as (...args: unknown[]) => unknown;
+  const timeout = definition.config.timeout;
+  const middleware =
+    definition.middleware.length === 0
+      ? env.middleware
+      : [...env.middleware, ...definition.middleware];
+  if (middleware.length === 0)
+    return timeout === null ? fn(...args) : callWithTimeout(fn, args, timeout, state, env.clock);
+  const ctx: MiddlewareContext = {
+    get task() {
+      return state.task;
+    },
+    get signal() {
+      return state.signal;
+    },
+    queueName: state.queueName,
+    args,
+    result: undefined,
+  };
+  await compose(middleware, async (c) => {
+    c.result = await (timeout === null
+      ? fn(...c.args)
+      : callWithTimeout(fn, c.args, timeout, state, env.clock));
+  })(ctx);
+  return ctx.result;
+}
+
+function callWithTimeout(
+  fn: (...args: unknown[]) => unknown,
+  args: unknown[],
+  timeoutSeconds: number,
+  state: AttemptState,
+  clock: Clock,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = clock.setTimer(() => {
+      const error = new TaskTimeoutError(timeoutSeconds);
+      state.abort(error);
+      reject(error);
+    }, timeoutSeconds * 1000);
+    Promise.resolve()
+      .then(() => fn(...args))
+      .then(
+        (value) => {
+          timer.cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          timer.cancel();
+          reject(error);
+        },
+      );
+  });
+}
+
+function isTaskList(value: unknown): value is Task[] {
+  return Array.isArray(value) && value.length > 0 && value.every((item) => item instanceof Task);
+}
+
+async function completedOutcome(
+  data: TaskData,
+  definition: TaskDefinition,
+  result: unknown,
+  now: number,
+): Promise<AttemptOutcome> {
+  if (result instanceof Task) {
+    const child = result.toJSON();
+    return {
+      record: completedRecord(data, child as unknown as JsonValue, now, "task"),
+      children: [child],
+    };
+  }
+  if (isTaskList(result)) {
+    const children = result.map((t) => t.toJSON());
+    return {
+      record: completedRecord(data, children as unknown as JsonValue, now, "tasks"),
+      children,
+    };
+  }
+  let value = result;
+  if (definition.resultSchema) {
+    value = await validateAsync(
+      definition.resultSchema,
+      value,
+      `invalid result of task '${definition.name}'`,
+      "result",
+    );
+  }
+  let json: JsonValue;
+  try {
+    json = value === undefined ? null : toJson(value, "result");
+  } catch (error) {
+    if (error instanceof SerializationError) {
+      throw new SerializationError(
+        `task '${definition.name}' returned a value JSON cannot store: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+  return { record: completedRecord(data, json, now), children: [] };
+}

@@ -1,0 +1,86 @@
+/**
+ * @module execution/outcome
+ * The record an attempt leaves behind — pure functions, no I/O. The retry
+ * decision lives here: a failure with retries left becomes `retrying` (due at
+ * `nextRetryAt`); a timeout or a crash is final unless the task opted in with
+ * `retryOnTimeout` / `retryOnCrash`.
+ */
+import { isoAt } from "../clock.js";
+import { TaskTimeoutError, WorkerCrashedError } from "../errors.js";
+import type { JsonValue } from "../json.js";
+import { errorToData } from "../task/stored-error.js";
+import { retryDelayFor } from "../task/task-options.js";
+import type { TaskData } from "../task/task-record.js";
+
+/** Why an attempt did not complete. `fatal` failures (e.g. an unknown task name) are never retried. */
+export type FailureKind = "error" | "timeout" | "crash" | "fatal";
+
+/** The record of a completed attempt. */
+export function completedRecord(
+  data: TaskData,
+  result: JsonValue,
+  now: number,
+  resultKind?: "task" | "tasks",
+): TaskData {
+  const record: TaskData = {
+    ...data,
+    status: "completed",
+    result,
+    error: null,
+    finishedAt: isoAt(now),
+  };
+  if (resultKind) record.resultKind = resultKind;
+  else delete record.resultKind;
+  return record;
+}
+
+/** Whether a failure of this kind leads to another automatic attempt. */
+export function shouldRetry(data: TaskData, kind: FailureKind): boolean {
+  if (kind === "fatal" || data.retryCount >= data.config.retry) return false;
+  if (kind === "timeout") return data.config.retryOnTimeout;
+  if (kind === "crash") return data.config.retryOnCrash;
+  return true;
+}
+
+/** The record of a failed attempt: `retrying` with retries left, else `failed` (or `crashed`). */
+export function failedRecord(
+  data: TaskData,
+  thrown: unknown,
+  now: number,
+  kind: FailureKind,
+): TaskData {
+  const error = errorToData(thrown);
+  if (kind === "crash") error.stack = null;
+  if (shouldRetry(data, kind)) {
+    const delaySeconds = retryDelayFor(data.config, data.retryCount);
+    return {
+      ...data,
+      status: "retrying",
+      result: null,
+      error,
+      finishedAt: null,
+      retryCount: data.retryCount + 1,
+      lastRetryAt: isoAt(now),
+      nextRetryAt: isoAt(now + delaySeconds * 1000),
+    };
+  }
+  return {
+    ...data,
+    status: kind === "crash" ? "crashed" : "failed",
+    result: null,
+    error,
+    finishedAt: isoAt(now),
+  };
+}
+
+/** The failure kind of something an attempt threw. */
+export function failureKindOf(thrown: unknown): FailureKind {
+  if (thrown instanceof TaskTimeoutError) return "timeout";
+  if (thrown instanceof WorkerCrashedError) return "crash";
+  return "error";
+}
+
+/** A claimed task whose attempt was interrupted (shutdown): back to pending, no attempt spent. */
+export function requeuedRecord(data: TaskData): TaskData {
+  return { ...data, status: "pending", startedAt: null };
+}

@@ -1,0 +1,94 @@
+/**
+ * @module execution/run-context
+ * The running attempt, reachable from anywhere inside it through
+ * `AsyncLocalStorage`: `currentTask()` in a task function, a dependency or a
+ * helper it calls. Nothing here is serialised.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { DependencyError } from "../errors.js";
+import { Task, type TaskData } from "../task/task-record.js";
+
+/** A dependency: a function resolved when a task runs (see `use`). */
+export type Dependency<T = unknown> = () =>
+  | T
+  | Promise<T>
+  | Generator<T, unknown, undefined>
+  | AsyncGenerator<T, unknown, undefined>;
+
+/** Replacements for dependencies (tests): `new Map([[realDb, fakeDb]])`. */
+export type DependencyOverrides = ReadonlyMap<Dependency, Dependency>;
+
+/** What a running task knows about itself. */
+export interface RunningTask {
+  /** This attempt's record (status `processing`). */
+  readonly task: Task;
+  readonly id: string;
+  /** 1 on the first attempt, 2 on the first retry, … */
+  readonly attempt: number;
+  readonly queueName: string;
+  /** Fires on timeout and when the worker interrupts the task at shutdown. */
+  readonly signal: AbortSignal;
+}
+
+/** One attempt's state. The AbortController and the Task view are made only when asked for. */
+export class AttemptState implements RunningTask {
+  readonly resolved = new Map<Dependency, Promise<unknown>>();
+  readonly teardowns: (() => Promise<void>)[] = [];
+  #controller: AbortController | undefined;
+  #task: Task | undefined;
+
+  constructor(
+    readonly data: TaskData,
+    readonly queueName: string,
+    readonly overrides: DependencyOverrides | undefined,
+  ) {}
+
+  get id(): string {
+    return this.data.id;
+  }
+
+  get attempt(): number {
+    return this.data.retryCount + 1;
+  }
+
+  get task(): Task {
+    this.#task ??= new Task(this.data, null);
+    return this.#task;
+  }
+
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#controller?.signal.aborted ?? false;
+  }
+
+  abort(reason: Error): void {
+    this.#controller ??= new AbortController();
+    this.#controller.abort(reason);
+  }
+}
+
+/** The store: the attempt plus the chain of dependencies being resolved (to detect cycles). */
+export interface RunScope {
+  readonly attempt: AttemptState;
+  readonly resolving: readonly Dependency[];
+}
+
+export const runScope = new AsyncLocalStorage<RunScope>();
+
+/**
+ * The task currently running in this async context.
+ * @example
+ * const report = task({ name: "report" }, async () => {
+ *   const { id, attempt, signal } = currentTask();
+ *   return fetch(url, { signal }).then((r) => r.text());
+ * });
+ */
+export function currentTask(): RunningTask {
+  const scope = runScope.getStore();
+  if (!scope) throw new DependencyError("currentTask() was called outside a running task");
+  return scope.attempt;
+}

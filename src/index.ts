@@ -1,0 +1,76 @@
+/**
+ * @module sheppy
+ * Sheppy: an async task queue for Node.js. Define a task as a typed function,
+ * call it to get a `Task`, add it to a `Queue`, and a `Worker` runs it.
+ */
+
+export type {
+  Backend,
+  BackendCapabilities,
+  CronData,
+  QueueStats,
+  RateLimitRequest,
+  TaskPage,
+  WorkflowData,
+} from "./backends/backend.js";
+export type { MemoryBackendOptions } from "./backends/memory/memory-backend.js";
+export { MemoryBackend } from "./backends/memory/memory-backend.js";
+export type { Clock, Timer } from "./clock.js";
+export { systemClock } from "./clock.js";
+export type { ValidationIssue } from "./errors.js";
+export {
+  BackendError,
+  BackendUnavailableError,
+  BackendUrlError,
+  DependencyError,
+  DuplicateTaskNameError,
+  InvalidOptionError,
+  InvalidTaskError,
+  MiddlewareError,
+  SerializationError,
+  SheppyError,
+  TaskCancellationError,
+  TaskDefinitionError,
+  TaskFailedError,
+  TaskInterruptedError,
+  TaskStateError,
+  TaskTimeoutError,
+  UnknownTaskError,
+  ValidationError,
+  WaitTimeoutError,
+  WorkerCrashedError,
+} from "./errors.js";
+export type { TaskEvent, WorkerEventMap } from "./events.js";
+export type { DependencyValue } from "./execution/dependencies.js";
+export { use } from "./execution/dependencies.js";
+export type { Middleware, MiddlewareContext } from "./execution/middleware.js";
+export type { Dependency, DependencyOverrides, RunningTask } from "./execution/run-context.js";
+export { currentTask } from "./execution/run-context.js";
+export type { JsonValue } from "./json.js";
+export type { Logger } from "./observability/logger.js";
+export {
+  backendFromUrl,
+  maskUrl,
+  registerBackendScheme,
+  supportedSchemes,
+} from "./queue/backend-url.js";
+export type {
+  FinishedTasks,
+  QueueOptions,
+  RetryOptions,
+  TaskRef,
+  TasksOrNull,
+  WaitOptions,
+} from "./queue/queue.js";
+export { Queue } from "./queue/queue.js";
+export type { ArgsSchema, TaskFactory, TaskFunction, TaskOptions } from "./task/define-task.js";
+export { task } from "./task/define-task.js";
+export type { ErrorData, IssueData } from "./task/stored-error.js";
+export { registerErrorClass, TaskError } from "./task/stored-error.js";
+export { decodeTaskData, encodeTaskData } from "./task/task-codec.js";
+export type { RateLimitOptions, TaskBehaviourOptions, TaskConfig } from "./task/task-options.js";
+export type { TaskData, TaskStatus } from "./task/task-record.js";
+export { Task } from "./task/task-record.js";
+export type { WorkOptions, WorkSummary } from "./worker/worker.js";
+export { Worker } from "./worker/worker.js";
+export type { WorkerOptions } from "./worker/worker-options.js";

@@ -1,0 +1,25 @@
+/**
+ * @module observability/logger
+ * The logger shape Sheppy writes to: pino's (any pino logger fits). By default
+ * a pino logger at level `warn`, so a library user sees problems but not one
+ * line per task; the CLI configures its own.
+ */
+import { pino } from "pino";
+
+type LogFn = (objOrMsg: object | string, msg?: string) => void;
+
+/** The subset of pino's logger Sheppy uses. */
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}
+
+let fallback: Logger | undefined;
+
+/** The shared default logger (pino, level `warn`), created on first use. */
+export function defaultLogger(): Logger {
+  fallback ??= pino({ name: "sheppy", level: "warn" });
+  return fallback;
+}

@@ -1,0 +1,347 @@
+/**
+ * @module queue/queue
+ * `Queue`: the application's handle on one named queue of a backend. Every
+ * method is async and connects the backend on first use. Durations are seconds.
+ */
+import type { Backend, QueueStats } from "../backends/backend.js";
+import { type Clock, isoAt, systemClock } from "../clock.js";
+import {
+  InvalidOptionError,
+  InvalidTaskError,
+  TaskCancellationError,
+  TaskStateError,
+  WaitTimeoutError,
+} from "../errors.js";
+import { Task, type TaskData } from "../task/task-record.js";
+import { backendFromUrl } from "./backend-url.js";
+import { decodeTask } from "./decode-task.js";
+
+export interface QueueOptions {
+  /** Queue name (default: first entry of `SHEPPY_QUEUE`, else `"default"`). Letters, digits, `_ . : -`. */
+  name?: string;
+  /** Time source for due times and timestamps written by the queue (tests). */
+  clock?: Clock;
+}
+
+export interface WaitOptions {
+  /** Seconds to wait at most; absent waits without limit; 0 checks once. Elapsed → `WaitTimeoutError`. */
+  timeout?: number;
+}
+
+export interface RetryOptions {
+  /** Run it at this time (a `Date`) or after this many seconds, instead of now. */
+  at?: Date | number;
+  /** Also re-run a task that completed successfully. */
+  force?: boolean;
+}
+
+/** A task or its id. */
+export type TaskRef<R = unknown> = Task<R> | string;
+
+type ResultOf<T> = T extends Task<infer R> ? R : unknown;
+/** `getTask([a, b])` → `[Task<A> | null, Task<B> | null]`. */
+export type TasksOrNull<L extends readonly TaskRef[]> = {
+  -readonly [K in keyof L]: Task<ResultOf<L[K]>> | null;
+};
+/** `waitFor([a, b])` → `[Task<A>, Task<B>]`. */
+export type FinishedTasks<L extends readonly TaskRef[]> = {
+  -readonly [K in keyof L]: Task<ResultOf<L[K]>>;
+};
+
+const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+const RETRY_REFUSED = new Set(["new", "pending", "scheduled", "processing"]);
+
+function defaultQueueName(): string {
+  const fromEnv = process.env.SHEPPY_QUEUE?.split(",")
+    .map((name) => name.trim())
+    .find((name) => name !== "");
+  return fromEnv ?? "default";
+}
+
+function idOf(ref: TaskRef, where: string): string {
+  if (ref instanceof Task) return ref.id;
+  if (typeof ref === "string" && ref !== "") return ref;
+  throw new InvalidTaskError(
+    `${where} expects a Task or a task id; got ${ref === null ? "null" : typeof ref}`,
+  );
+}
+
+function checkTasks(tasks: readonly unknown[], where: string): asserts tasks is readonly Task[] {
+  tasks.forEach((item, index) => {
+    if (!(item instanceof Task)) {
+      const what =
+        typeof item === "function"
+          ? "a function (call the task factory to create a Task)"
+          : item === null
+            ? "null"
+            : typeof item;
+      throw new InvalidTaskError(`${where} expects Task objects; item [${index}] is ${what}`);
+    }
+  });
+}
+
+export class Queue {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly clock: Clock;
+  #connecting: Promise<void> | undefined;
+
+  /**
+   * @param backend a backend instance, or a URL (`memory://`, `redis://…`); default `SHEPPY_BACKEND_URL`.
+   * @example
+   * const queue = new Queue("memory://");
+   * const emails = new Queue(process.env.REDIS_URL, { name: "emails" });
+   */
+  constructor(backend?: Backend | string, options: QueueOptions = {}) {
+    const source = backend ?? process.env.SHEPPY_BACKEND_URL;
+    if (source === undefined || source === "") {
+      throw new InvalidOptionError(
+        "No backend provided: pass a backend or URL to new Queue(), or set SHEPPY_BACKEND_URL",
+      );
+    }
+    this.backend = typeof source === "string" ? backendFromUrl(source) : source;
+    const name = options.name ?? defaultQueueName();
+    if (typeof name !== "string" || !QUEUE_NAME.test(name)) {
+      throw new InvalidOptionError(
+        `Invalid queue name '${String(name)}': use 1–128 letters, digits, '_', '.', ':' or '-'`,
+      );
+    }
+    this.name = name;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Connects the backend (once; every method does this on first use) and returns it. */
+  async connect(): Promise<Backend> {
+    if (!this.backend.isConnected) {
+      this.#connecting ??= this.backend.connect().finally(() => {
+        this.#connecting = undefined;
+      });
+      await this.#connecting;
+    }
+    return this.backend;
+  }
+
+  /**
+   * Enqueues tasks. Returns `false` for a task whose id the queue already holds (idempotent add).
+   * @example await queue.add(sendEmail("a@example.com", "Hi"));
+   */
+  add(task: Task): Promise<boolean>;
+  add(tasks: readonly Task[]): Promise<boolean[]>;
+  async add(input: Task | readonly Task[]): Promise<boolean | boolean[]> {
+    const list = Array.isArray(input) ? (input as readonly unknown[]) : [input];
+    checkTasks(list, "queue.add()");
+    if (list.length === 0) return [];
+    const records = list.map((task): TaskData => ({ ...task.toJSON(), status: "pending" }));
+    const added = await (await this.connect()).append(this.name, records, true);
+    return Array.isArray(input) ? added : (added[0] ?? false);
+  }
+
+  /**
+   * Enqueues a task to run at a time: a `Date`, or a delay in seconds. A past or invalid date is an error.
+   * @example await queue.schedule(report(), 3600); // in an hour
+   */
+  async schedule(task: Task, at: Date | number): Promise<boolean> {
+    checkTasks([task], "queue.schedule()");
+    const due = this.#resolveAt(at, "queue.schedule()");
+    const record: TaskData = { ...task.toJSON(), status: "scheduled", scheduledAt: isoAt(due) };
+    return (await this.connect()).schedule(this.name, record, due, true);
+  }
+
+  #resolveAt(at: Date | number, where: string): number {
+    const now = this.clock.now();
+    if (at instanceof Date) {
+      const time = at.getTime();
+      if (Number.isNaN(time)) throw new InvalidOptionError(`${where}: invalid Date`);
+      if (time < now) throw new InvalidOptionError(`${where}: ${at.toISOString()} is in the past`);
+      return time;
+    }
+    if (typeof at !== "number" || !Number.isFinite(at) || at < 0) {
+      throw new InvalidOptionError(
+        `${where}: expected a Date or a delay in seconds ≥ 0 (got ${String(at)})`,
+      );
+    }
+    return now + at * 1000;
+  }
+
+  /** The stored record of a task (or of each task in a list), `null` when the queue does not hold it. */
+  getTask<R>(task: Task<R>): Promise<Task<R> | null>;
+  getTask(id: string): Promise<Task | null>;
+  getTask<const L extends readonly TaskRef[]>(items: L): Promise<TasksOrNull<L>>;
+  async getTask(input: TaskRef | readonly TaskRef[]): Promise<Task | null | (Task | null)[]> {
+    const refs = Array.isArray(input) ? (input as readonly TaskRef[]) : [input as TaskRef];
+    const ids = refs.map((ref) => idOf(ref, "queue.getTask()"));
+    const found = await (await this.connect()).getTasks(this.name, [...new Set(ids)]);
+    const decoded = await Promise.all(
+      ids.map((id) => {
+        const data = found.get(id);
+        return data ? decodeTask(data) : null;
+      }),
+    );
+    return Array.isArray(input) ? decoded : (decoded[0] ?? null);
+  }
+
+  /** Every record of the queue, any status. For large queues prefer {@link iterateTasks}. */
+  async getAllTasks(): Promise<Task[]> {
+    const all: Task[] = [];
+    for await (const task of this.iterateTasks()) all.push(task);
+    return all;
+  }
+
+  /** Streams every record of the queue, a page at a time. */
+  async *iterateTasks(pageSize = 500): AsyncGenerator<Task> {
+    const backend = await this.connect();
+    let cursor: string | null = null;
+    do {
+      const page = await backend.getAllTasks(this.name, { cursor, limit: pageSize });
+      for (const data of page.tasks) yield await decodeTask(data);
+      cursor = page.cursor;
+    } while (cursor !== null);
+  }
+
+  /** The next `count` pending tasks (default 100), oldest first, without claiming them. */
+  async getPending(count = 100): Promise<Task[]> {
+    const records = await (await this.connect()).getPending(this.name, count);
+    return Promise.all(records.map(decodeTask));
+  }
+
+  /** Tasks waiting for a time (scheduled, or a retry not yet due), earliest first. */
+  async getScheduled(): Promise<Task[]> {
+    const records = await (await this.connect()).getScheduled(this.name);
+    return Promise.all(records.map(decodeTask));
+  }
+
+  /**
+   * Waits until the task (or every task of a list) is finished — completed, failed,
+   * crashed or cancelled — and returns the final record(s). Wakes on the backend's
+   * notification. Throws `WaitTimeoutError` when `timeout` seconds pass first.
+   * @example const done = await queue.waitFor(t, { timeout: 10 }); done.result // typed
+   */
+  waitFor<R>(task: Task<R>, options?: WaitOptions): Promise<Task<R>>;
+  waitFor(id: string, options?: WaitOptions): Promise<Task>;
+  waitFor<const L extends readonly TaskRef[]>(
+    items: L,
+    options?: WaitOptions,
+  ): Promise<FinishedTasks<L>>;
+  async waitFor(
+    input: TaskRef | readonly TaskRef[],
+    options: WaitOptions = {},
+  ): Promise<Task | Task[]> {
+    const refs = Array.isArray(input) ? (input as readonly TaskRef[]) : [input as TaskRef];
+    const ids = refs.map((ref) => idOf(ref, "queue.waitFor()"));
+    const { timeout } = options;
+    if (timeout !== undefined && (typeof timeout !== "number" || Number.isNaN(timeout))) {
+      throw new InvalidOptionError(
+        `queue.waitFor(): timeout must be a number of seconds (got ${String(timeout)})`,
+      );
+    }
+    const timeoutMs = timeout === undefined ? null : Math.max(0, timeout * 1000);
+    const unique = [...new Set(ids)];
+    const found = await (await this.connect()).getResults(this.name, unique, timeoutMs);
+    const missing = unique.filter((id) => !found.has(id));
+    if (missing.length > 0) throw new WaitTimeoutError(timeout ?? 0, missing);
+    const decoded = await Promise.all(ids.map((id) => decodeTask(found.get(id)!)));
+    return Array.isArray(input) ? decoded : decoded[0]!;
+  }
+
+  /**
+   * Runs a finished task again (same id; `retryCount` unchanged). Returns `false` for an unknown
+   * task. A completed task needs `force`; a task that has not finished cannot be retried.
+   */
+  async retry(ref: TaskRef, options: RetryOptions = {}): Promise<boolean> {
+    const id = idOf(ref, "queue.retry()");
+    const due = options.at === undefined ? undefined : this.#resolveAt(options.at, "queue.retry()");
+    const backend = await this.connect();
+    const data = (await backend.getTasks(this.name, [id])).get(id);
+    if (!data) return false;
+    if (data.status === "completed" && !options.force) {
+      throw new TaskStateError(
+        `Task ${id} has already completed successfully; pass { force: true } to run it again`,
+      );
+    }
+    if (RETRY_REFUSED.has(data.status)) {
+      throw new TaskStateError(
+        `Cannot retry task ${id} with status '${data.status}': it has not finished`,
+      );
+    }
+    const now = isoAt(this.clock.now());
+    const base: TaskData = {
+      ...data,
+      result: null,
+      startedAt: null,
+      finishedAt: null,
+      lastRetryAt: now,
+      nextRetryAt: now,
+    };
+    delete base.resultKind;
+    if (due === undefined) {
+      await backend.append(this.name, [{ ...base, status: "pending" }], false);
+    } else {
+      const at = isoAt(due);
+      await backend.schedule(
+        this.name,
+        { ...base, status: "scheduled", scheduledAt: at, nextRetryAt: at },
+        due,
+        false,
+      );
+    }
+    return true;
+  }
+
+  /** Cancels a task that has not started; returns its `cancelled` record. Throws `TaskCancellationError` otherwise. */
+  async cancel<R>(ref: TaskRef<R>): Promise<Task<R>> {
+    const id = idOf(ref, "queue.cancel()");
+    const backend = await this.connect();
+    const cancelled = await backend.cancel(this.name, id);
+    if (cancelled) return (await decodeTask(cancelled)) as Task<R>;
+    const current = (await backend.getTasks(this.name, [id])).get(id);
+    if (!current)
+      throw new TaskCancellationError(
+        `Cannot cancel task ${id}: queue '${this.name}' has no such task`,
+      );
+    if (current.finishedAt !== null) {
+      throw new TaskCancellationError(
+        `Cannot cancel task ${id}: it has already finished (${current.status})`,
+      );
+    }
+    throw new TaskCancellationError(`Cannot cancel task ${id}: it is already running`);
+  }
+
+  /** Deletes a finished task's record. `false` for an unknown task; an unfinished task must be cancelled first. */
+  async delete(ref: TaskRef): Promise<boolean> {
+    const id = idOf(ref, "queue.delete()");
+    const backend = await this.connect();
+    if (await backend.deleteTask(this.name, id)) return true;
+    const current = (await backend.getTasks(this.name, [id])).get(id);
+    if (current) {
+      throw new TaskStateError(
+        `Cannot delete task ${id} while it is ${current.status}: cancel it first`,
+      );
+    }
+    return false;
+  }
+
+  /** Number of pending (claimable) tasks. */
+  async size(): Promise<number> {
+    return (await this.connect()).size(this.name);
+  }
+
+  /** Removes every record, cron and rate-limit state of this queue; returns how many records and crons it removed. */
+  async clear(): Promise<number> {
+    return (await this.connect()).clear(this.name);
+  }
+
+  /** Counts of this queue's records by life stage. */
+  async stats(): Promise<QueueStats> {
+    return (await this.connect()).getStats(this.name);
+  }
+
+  /** Every queue of the backend that holds records, with its pending count. */
+  async listQueues(): Promise<Record<string, number>> {
+    return Object.fromEntries(await (await this.connect()).listQueues());
+  }
+
+  /** Disconnects the backend. */
+  async close(): Promise<void> {
+    await this.backend.disconnect();
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * @module task/define-task
+ * `task()` turns a plain function into a typed task factory. Calling the
+ * factory runs nothing: it validates the arguments and returns a new `Task`.
+ */
+import { randomUUID } from "node:crypto";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { systemClock } from "../clock.js";
+import { SerializationError, TaskDefinitionError } from "../errors.js";
+import type { Middleware } from "../execution/middleware.js";
+import { deepFreeze, toJson } from "../json.js";
+import { isStandardSchema, validateSync } from "./schema.js";
+import { normaliseTaskConfig, type TaskBehaviourOptions, type TaskConfig } from "./task-options.js";
+import { newTaskData, Task } from "./task-record.js";
+import { registerTask, type TaskDefinition } from "./task-registry.js";
+
+/** Any function can be a task. */
+export type TaskFunction = (...args: never[]) => unknown;
+
+/** A Standard Schema for the argument list (e.g. `z.tuple([z.string(), z.number()])`). */
+export type ArgsSchema = StandardSchemaV1<readonly unknown[], readonly unknown[]>;
+
+/** Options of `task(options, fn)`; every field is optional. */
+export interface TaskOptions extends TaskBehaviourOptions {
+  /** Unique name workers look the task up by; defaults to the function's name. */
+  name?: string;
+  /** Task-level middleware, run inside the worker's own middleware. */
+  middleware?: readonly Middleware[];
+  /** Validates and normalises the arguments when a task is created. */
+  args?: ArgsSchema;
+  /** Validates the result in the worker; read-backs yield its parsed output. */
+  result?: StandardSchemaV1;
+}
+
+/**
+ * Creates tasks. Call it with the function's own arguments to get a `Task<R>`;
+ * nothing runs until a worker (or the memory backend) picks the task up.
+ */
+export interface TaskFactory<A extends readonly unknown[], R> {
+  (...args: A): Task<R>;
+  /** The registered name. */
+  readonly taskName: string;
+  /** The normalised options stored on every task this factory creates. */
+  readonly config: Readonly<TaskConfig>;
+}
+
+type Input<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : never;
+type Output<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : never;
+type ArgsInput<S extends ArgsSchema> = Input<S> extends readonly unknown[] ? Input<S> : never;
+type ArgsOutput<S extends ArgsSchema> = Output<S> extends readonly unknown[] ? Output<S> : never;
+
+/**
+ * Defines a task.
+ * @example
+ * export const sendEmail = task(
+ *   { name: "send-email", retry: 3, retryDelay: [1, 10, 60], timeout: 30 },
+ *   async (to: string, subject: string) => `sent '${subject}' to ${to}`,
+ * );
+ * const t = sendEmail("alice@example.com", "Hi"); // Task<string>
+ */
+export function task<F extends TaskFunction>(
+  fn: F,
+): TaskFactory<Parameters<F>, Awaited<ReturnType<F>>>;
+export function task<S extends ArgsSchema, RS extends StandardSchemaV1>(
+  options: TaskOptions & { args: S; result: RS },
+  fn: (...args: ArgsOutput<S>) => Input<RS> | Promise<Input<RS>>,
+): TaskFactory<ArgsInput<S>, Output<RS>>;
+export function task<S extends ArgsSchema, F extends (...args: ArgsOutput<S>) => unknown>(
+  options: TaskOptions & { args: S; result?: undefined },
+  fn: F,
+): TaskFactory<ArgsInput<S>, Awaited<ReturnType<F>>>;
+export function task<RS extends StandardSchemaV1, F extends TaskFunction>(
+  options: TaskOptions & { args?: undefined; result: RS },
+  fn: F & ((...args: Parameters<F>) => Input<RS> | Promise<Input<RS>>),
+): TaskFactory<Parameters<F>, Output<RS>>;
+export function task<F extends TaskFunction>(
+  options: TaskOptions & { args?: undefined; result?: undefined },
+  fn: F,
+): TaskFactory<Parameters<F>, Awaited<ReturnType<F>>>;
+export function task(
+  optionsOrFn: TaskOptions | TaskFunction,
+  maybeFn?: TaskFunction,
+): TaskFactory<readonly unknown[], unknown> {
+  const [options, fn] =
+    typeof optionsOrFn === "function"
+      ? [{} as TaskOptions, optionsOrFn]
+      : [optionsOrFn ?? {}, maybeFn];
+  if (typeof fn !== "function") {
+    throw new TaskDefinitionError("task() needs a function: task(fn) or task(options, fn)");
+  }
+  const name = options.name ?? fn.name;
+  if (typeof name !== "string" || name.trim() === "") {
+    throw new TaskDefinitionError(
+      "task() was given an anonymous function: pass { name: '…' } in the options",
+    );
+  }
+  for (const key of ["args", "result"] as const) {
+    if (options[key] !== undefined && !isStandardSchema(options[key])) {
+      throw new TaskDefinitionError(
+        `task '${name}': ${key} must be a Standard Schema (zod, valibot, arktype…)`,
+      );
+    }
+  }
+  const middleware = options.middleware ?? [];
+  if (!Array.isArray(middleware) || middleware.some((m) => typeof m !== "function")) {
+    throw new TaskDefinitionError(`task '${name}': middleware must be a list of functions`);
+  }
+  const config = deepFreeze(normaliseTaskConfig(name, options));
+  const definition: TaskDefinition = {
+    name,
+    fn,
+    config,
+    middleware: [...middleware],
+    argsSchema: options.args,
+    resultSchema: options.result,
+  };
+  registerTask(definition);
+
+  const factory = (...args: unknown[]): Task => {
+    let values: unknown = args;
+    if (definition.argsSchema) {
+      values = validateSync(
+        definition.argsSchema,
+        args,
+        `invalid arguments for task '${name}'`,
+        "args",
+      );
+    } else {
+      // Omitted trailing optional arguments arrive as undefined; they are simply not stored.
+      let end = args.length;
+      while (end > 0 && args[end - 1] === undefined) end--;
+      if (end !== args.length) values = args.slice(0, end);
+    }
+    let json: unknown;
+    try {
+      json = toJson(values, "args");
+    } catch (error) {
+      if (error instanceof SerializationError)
+        throw new SerializationError(`task '${name}': ${error.message}`);
+      throw error;
+    }
+    if (!Array.isArray(json)) {
+      throw new TaskDefinitionError(
+        `task '${name}': the args schema must produce an array of arguments`,
+      );
+    }
+    return new Task(newTaskData(randomUUID(), name, json, config, systemClock.now()), null);
+  };
+  Object.defineProperties(factory, {
+    taskName: { value: name, enumerable: true },
+    config: { value: config, enumerable: true },
+  });
+  return factory as unknown as TaskFactory<readonly unknown[], unknown>;
+}

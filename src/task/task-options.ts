@@ -1,0 +1,152 @@
+/**
+ * @module task/task-options
+ * What a task definition may say about how it runs, and its normalised,
+ * stored form ({@link TaskConfig}). Every duration here is in **seconds**.
+ */
+import { TaskDefinitionError } from "../errors.js";
+
+/** How often a task may start, counted per queue and key across all workers of a backend. */
+export interface RateLimitOptions {
+  /** Starts allowed per period (integer ≥ 1). */
+  maxRate: number;
+  /** Period length in seconds (> 0). */
+  ratePeriod: number;
+  /** Bucket name; tasks with the same key share a limit. Defaults to the task name. */
+  key?: string;
+  /** `sliding_window` (default) counts starts in the trailing period; `fixed_window` resets the count per window. */
+  strategy?: "sliding_window" | "fixed_window";
+}
+
+/** Task options as written by users (all optional). */
+export interface TaskBehaviourOptions {
+  /** Extra attempts after a failure (integer ≥ 0, default 0). */
+  retry?: number;
+  /** Seconds before each retry: one number, or one per retry whose last value repeats (default 1). */
+  retryDelay?: number | readonly number[];
+  /** Seconds an attempt may run; then its AbortSignal fires and it fails with `TaskTimeoutError`. */
+  timeout?: number;
+  /** Retry attempts that timed out (default false: a timeout is final). */
+  retryOnTimeout?: boolean;
+  /** Retry attempts whose worker died (default false: a crash is final). */
+  retryOnCrash?: boolean;
+  /** Start rate limit, shared by every worker of the backend. */
+  rateLimit?: RateLimitOptions;
+  /** Seconds a completed record is kept; `null` keeps it forever; absent inherits the backend's. */
+  ttl?: number | null;
+  /** Seconds a failed, crashed or cancelled record is kept; `null` forever; absent inherits. */
+  errorTtl?: number | null;
+}
+
+/** The stored, normalised form of a task's options, carried by every task record. */
+export interface TaskConfig {
+  retry: number;
+  retryDelay: number | number[];
+  timeout: number | null;
+  retryOnTimeout: boolean;
+  retryOnCrash: boolean;
+  rateLimit: Required<RateLimitOptions> | null;
+  ttl?: number | null;
+  errorTtl?: number | null;
+}
+
+function fail(taskName: string, message: string): never {
+  throw new TaskDefinitionError(`task '${taskName}': ${message}`);
+}
+
+function isNonNegative(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+function checkTtl(taskName: string, option: string, value: unknown): number | null {
+  if (value === null) return null;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    fail(
+      taskName,
+      `${option} must be a number of seconds > 0, or null to keep forever (got ${String(value)})`,
+    );
+  }
+  return value;
+}
+
+/** Checks user options and returns the stored config. Throws `TaskDefinitionError` naming the task and option. */
+export function normaliseTaskConfig(taskName: string, options: TaskBehaviourOptions): TaskConfig {
+  const retry = options.retry ?? 0;
+  if (!Number.isInteger(retry) || retry < 0) {
+    fail(taskName, `retry must be an integer ≥ 0 (got ${String(retry)})`);
+  }
+  const rawDelay = options.retryDelay ?? 1;
+  let retryDelay: number | number[];
+  if (Array.isArray(rawDelay)) {
+    if (rawDelay.length === 0) fail(taskName, "retryDelay list must not be empty");
+    if (!rawDelay.every(isNonNegative)) {
+      fail(
+        taskName,
+        `retryDelay values must be numbers of seconds ≥ 0 (got [${rawDelay.join(", ")}])`,
+      );
+    }
+    retryDelay = [...rawDelay];
+  } else {
+    if (!isNonNegative(rawDelay)) {
+      fail(
+        taskName,
+        `retryDelay must be a number of seconds ≥ 0 or a list of them (got ${String(rawDelay)})`,
+      );
+    }
+    retryDelay = rawDelay;
+  }
+  const timeout = options.timeout ?? null;
+  if (
+    timeout !== null &&
+    (typeof timeout !== "number" || !(timeout > 0) || !Number.isFinite(timeout))
+  ) {
+    fail(taskName, `timeout must be a number of seconds > 0 (got ${String(timeout)})`);
+  }
+  const config: TaskConfig = {
+    retry,
+    retryDelay,
+    timeout,
+    retryOnTimeout: options.retryOnTimeout ?? false,
+    retryOnCrash: options.retryOnCrash ?? false,
+    rateLimit: options.rateLimit ? normaliseRateLimit(taskName, options.rateLimit) : null,
+  };
+  if (options.ttl !== undefined) config.ttl = checkTtl(taskName, "ttl", options.ttl);
+  if (options.errorTtl !== undefined)
+    config.errorTtl = checkTtl(taskName, "errorTtl", options.errorTtl);
+  return config;
+}
+
+function normaliseRateLimit(taskName: string, limit: RateLimitOptions): Required<RateLimitOptions> {
+  if (!Number.isInteger(limit.maxRate) || limit.maxRate < 1) {
+    fail(taskName, `rateLimit.maxRate must be an integer ≥ 1 (got ${String(limit.maxRate)})`);
+  }
+  if (
+    typeof limit.ratePeriod !== "number" ||
+    !(limit.ratePeriod > 0) ||
+    !Number.isFinite(limit.ratePeriod)
+  ) {
+    fail(
+      taskName,
+      `rateLimit.ratePeriod must be a number of seconds > 0 (got ${String(limit.ratePeriod)})`,
+    );
+  }
+  const strategy = limit.strategy ?? "sliding_window";
+  if (strategy !== "sliding_window" && strategy !== "fixed_window") {
+    fail(
+      taskName,
+      `rateLimit.strategy must be "sliding_window" or "fixed_window" (got ${String(strategy)})`,
+    );
+  }
+  return {
+    maxRate: limit.maxRate,
+    ratePeriod: limit.ratePeriod,
+    key: limit.key ?? taskName,
+    strategy,
+  };
+}
+
+/** Seconds to wait before retry number `retryIndex` (0 = first retry); a list's last value repeats. */
+export function retryDelayFor(config: TaskConfig, retryIndex: number): number {
+  const delay = config.retryDelay;
+  if (typeof delay === "number") return delay;
+  return delay[Math.min(retryIndex, delay.length - 1)] ?? 0;
+}

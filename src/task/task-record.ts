@@ -1,0 +1,169 @@
+/**
+ * @module task/task-record
+ *
+ * Terminology
+ * - **task definition**: a function registered under a unique name by `task()`.
+ * - **task** (`Task<R>`): one invocation of a definition — id, name, JSON
+ *   arguments, options, status and outcome. Immutable; every change makes a new record.
+ * - **task data** (`TaskData`): the task's stored JSON form, versioned, the
+ *   same on every backend. Backends store and return only this.
+ * - **attempt**: one execution of a task by a worker; retries are further attempts.
+ * - **claim**: a worker taking a pending task (status `processing`) until it
+ *   stores the attempt's outcome.
+ *
+ * Status flow: `new` → `pending` | `scheduled` → `processing` → `completed` |
+ * `failed` | `retrying` (→ `pending` when due) | `crashed` | `cancelled`.
+ */
+import { isoAt } from "../clock.js";
+import { deepFreeze, type JsonValue } from "../json.js";
+import { type ErrorData, TaskError } from "./stored-error.js";
+import type { TaskConfig } from "./task-options.js";
+
+export type TaskStatus =
+  | "new"
+  | "pending"
+  | "scheduled"
+  | "processing"
+  | "retrying"
+  | "completed"
+  | "failed"
+  | "crashed"
+  | "cancelled";
+
+/** Statuses of a task that will not run again unless retried by hand. */
+export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set([
+  "completed",
+  "failed",
+  "crashed",
+  "cancelled",
+]);
+
+/** Statuses whose records expire by the error TTL. */
+export const ERROR_STATUSES: ReadonlySet<TaskStatus> = new Set(["failed", "crashed", "cancelled"]);
+
+/** Version of the stored encoding; bumped when {@link TaskData} changes incompatibly. */
+export const TASK_DATA_VERSION = 1;
+
+/** The stored JSON form of a task. Instants are ISO-8601 strings in UTC. */
+export interface TaskData {
+  v: number;
+  id: string;
+  name: string;
+  args: JsonValue[];
+  status: TaskStatus;
+  result: JsonValue;
+  /** Set when `result` holds the data of tasks this task returned (chaining). */
+  resultKind?: "task" | "tasks";
+  error: ErrorData | null;
+  config: TaskConfig;
+  createdAt: string;
+  scheduledAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  retryCount: number;
+  lastRetryAt: string | null;
+  nextRetryAt: string | null;
+  workflowId: string | null;
+  cronId: string | null;
+}
+
+const toDate = (value: string | null): Date | null => (value === null ? null : new Date(value));
+
+/**
+ * One task: what to run (name + arguments), how (config) and what happened
+ * (status, result, error, timestamps). Immutable — assigning a field throws.
+ * `R` is the type of `result` once the task has completed.
+ */
+export class Task<R = unknown> {
+  readonly id: string;
+  readonly name: string;
+  readonly args: readonly JsonValue[];
+  readonly status: TaskStatus;
+  /** The result once `completed`; `null` before. For a chaining task, the added task(s). */
+  readonly result: R | null;
+  readonly error: TaskError | null;
+  readonly config: Readonly<TaskConfig>;
+  readonly createdAt: Date;
+  readonly scheduledAt: Date | null;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  /** Automatic retries so far (0 on the first attempt). */
+  readonly retryCount: number;
+  readonly lastRetryAt: Date | null;
+  readonly nextRetryAt: Date | null;
+  readonly workflowId: string | null;
+  readonly cronId: string | null;
+  readonly #data: TaskData;
+
+  /** @internal Use a task factory to create tasks; backends' data is read back through the Queue. */
+  constructor(data: TaskData, result: R | null) {
+    this.#data = deepFreeze(data);
+    this.id = data.id;
+    this.name = data.name;
+    this.args = data.args;
+    this.status = data.status;
+    this.result = result;
+    this.error = data.error ? new TaskError(data.error) : null;
+    this.config = data.config;
+    this.createdAt = new Date(data.createdAt);
+    this.scheduledAt = toDate(data.scheduledAt);
+    this.startedAt = toDate(data.startedAt);
+    this.finishedAt = toDate(data.finishedAt);
+    this.retryCount = data.retryCount;
+    this.lastRetryAt = toDate(data.lastRetryAt);
+    this.nextRetryAt = toDate(data.nextRetryAt);
+    this.workflowId = data.workflowId;
+    this.cronId = data.cronId;
+    Object.freeze(this);
+  }
+
+  /** True once the task has an outcome that will not change by itself (completed, failed, crashed, cancelled). */
+  get isFinished(): boolean {
+    return this.#data.finishedAt !== null;
+  }
+
+  /** True when the task may be retried automatically (`retry > 0`). */
+  get isRetriable(): boolean {
+    return this.config.retry > 0;
+  }
+
+  /** True when a failure now would lead to another automatic attempt. */
+  get shouldRetry(): boolean {
+    return this.config.retry > 0 && this.retryCount < this.config.retry;
+  }
+
+  /** The stored JSON form (what backends hold). */
+  toJSON(): TaskData {
+    return this.#data;
+  }
+}
+
+/** @internal The data a task factory creates: status `new`, no outcome. */
+export function newTaskData(
+  id: string,
+  name: string,
+  args: JsonValue[],
+  config: TaskConfig,
+  now: number,
+  extra?: { workflowId?: string | null; cronId?: string | null },
+): TaskData {
+  return {
+    v: TASK_DATA_VERSION,
+    id,
+    name,
+    args,
+    status: "new",
+    result: null,
+    error: null,
+    config,
+    createdAt: isoAt(now),
+    scheduledAt: null,
+    startedAt: null,
+    finishedAt: null,
+    retryCount: 0,
+    lastRetryAt: null,
+    nextRetryAt: null,
+    workflowId: extra?.workflowId ?? null,
+    cronId: extra?.cronId ?? null,
+  };
+}

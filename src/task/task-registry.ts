@@ -1,0 +1,42 @@
+/**
+ * @module task/task-registry
+ * The process-wide map from task name to definition. Workers find the code to
+ * run by the name stored in a task record, and never run anything not
+ * registered here.
+ */
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { DuplicateTaskNameError } from "../errors.js";
+import type { Middleware } from "../execution/middleware.js";
+import type { TaskConfig } from "./task-options.js";
+
+/** Everything a worker needs to run a task by name. */
+export interface TaskDefinition {
+  readonly name: string;
+  readonly fn: (...args: never[]) => unknown;
+  readonly config: TaskConfig;
+  readonly middleware: readonly Middleware[];
+  readonly argsSchema: StandardSchemaV1 | undefined;
+  readonly resultSchema: StandardSchemaV1 | undefined;
+}
+
+const definitions = new Map<string, TaskDefinition>();
+
+/** Registers a definition; a second definition with the same name throws `DuplicateTaskNameError`. */
+export function registerTask(definition: TaskDefinition): void {
+  if (definitions.has(definition.name)) {
+    throw new DuplicateTaskNameError(
+      `task '${definition.name}' is already defined in this process; task names must be unique (pass a different { name })`,
+    );
+  }
+  definitions.set(definition.name, definition);
+}
+
+/** The definition registered under `name`, if any. */
+export function findTask(name: string): TaskDefinition | undefined {
+  return definitions.get(name);
+}
+
+/** Names of every registered task (for error messages and the CLI). */
+export function registeredTaskNames(): string[] {
+  return [...definitions.keys()];
+}

@@ -1,0 +1,125 @@
+/**
+ * @module worker/worker-options
+ * Worker options as users write them (seconds) and their checked form
+ * (milliseconds). The worker reads no environment variables; the CLI maps
+ * `SHEPPY_*` variables onto these options.
+ */
+import type { Clock } from "../clock.js";
+import { systemClock } from "../clock.js";
+import { InvalidOptionError } from "../errors.js";
+import type { Middleware } from "../execution/middleware.js";
+import type { DependencyOverrides } from "../execution/run-context.js";
+import { defaultLogger, type Logger } from "../observability/logger.js";
+
+export interface WorkerOptions {
+  /** Most tasks running at once (integer ≥ 1, default 10). */
+  concurrency?: number;
+  /** Most tasks claimed per backend call (default: the concurrency); claims never exceed free slots. */
+  prefetch?: number;
+  /** Seconds running tasks get to finish after `close()` before they are interrupted and re-queued (default 30). */
+  shutdownTimeout?: number;
+  /** Worker-level middleware, outside each task's own. */
+  middleware?: readonly Middleware[];
+  /** Dependency replacements (tests). */
+  dependencyOverrides?: DependencyOverrides;
+  /** Claim and run tasks (default true). */
+  processing?: boolean;
+  /** Move due scheduled tasks and retries to pending (default true). */
+  scheduler?: boolean;
+  /** Seconds between scheduler runs (default 1). */
+  schedulerInterval?: number;
+  /** Seconds an idle claim waits for a task before looking again (default 1; also bounds how long `close()` waits for it). */
+  claimWait?: number;
+  /** Seconds between lease renewals of running tasks (default 5). */
+  heartbeatInterval?: number;
+  /** Seconds without renewal after which a task's worker counts as dead (default 20). */
+  leaseTimeout?: number;
+  /** Seconds between scans for tasks of dead workers (default 5). */
+  reclaimInterval?: number;
+  /** Stop gracefully on SIGINT/SIGTERM; a second signal forces (default false; the CLI turns it on). */
+  handleSignals?: boolean;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface ResolvedWorkerOptions {
+  concurrency: number;
+  prefetch: number;
+  shutdownTimeoutMs: number;
+  middleware: readonly Middleware[];
+  dependencyOverrides: DependencyOverrides | undefined;
+  processing: boolean;
+  scheduler: boolean;
+  schedulerIntervalMs: number;
+  claimWaitMs: number;
+  heartbeatMs: number;
+  leaseMs: number;
+  reclaimMs: number;
+  handleSignals: boolean;
+  logger: Logger;
+  clock: Clock;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  const resolved = value ?? fallback;
+  if (!Number.isInteger(resolved) || resolved < 1) {
+    throw new InvalidOptionError(
+      `Worker option ${name} must be an integer ≥ 1 (got ${String(value)})`,
+    );
+  }
+  return resolved;
+}
+
+function seconds(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  const resolved = value ?? fallback;
+  if (
+    typeof resolved !== "number" ||
+    !Number.isFinite(resolved) ||
+    resolved < 0 ||
+    (!allowZero && resolved === 0)
+  ) {
+    throw new InvalidOptionError(
+      `Worker option ${name} must be a number of seconds ${allowZero ? "≥ 0" : "> 0"} (got ${String(value)})`,
+    );
+  }
+  return resolved * 1000;
+}
+
+export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
+  const concurrency = positiveInteger("concurrency", options.concurrency, 10);
+  const processing = options.processing ?? true;
+  const scheduler = options.scheduler ?? true;
+  if (!processing && !scheduler) {
+    throw new InvalidOptionError(
+      "Worker has nothing to do: processing and scheduler are both disabled",
+    );
+  }
+  const resolved: ResolvedWorkerOptions = {
+    concurrency,
+    prefetch: positiveInteger("prefetch", options.prefetch, concurrency),
+    shutdownTimeoutMs: seconds("shutdownTimeout", options.shutdownTimeout, 30, true),
+    middleware: options.middleware ?? [],
+    dependencyOverrides: options.dependencyOverrides,
+    processing,
+    scheduler,
+    schedulerIntervalMs: seconds("schedulerInterval", options.schedulerInterval, 1),
+    claimWaitMs: seconds("claimWait", options.claimWait, 1),
+    heartbeatMs: seconds("heartbeatInterval", options.heartbeatInterval, 5),
+    leaseMs: seconds("leaseTimeout", options.leaseTimeout, 20),
+    reclaimMs: seconds("reclaimInterval", options.reclaimInterval, 5),
+    handleSignals: options.handleSignals ?? false,
+    logger: options.logger ?? defaultLogger(),
+    clock: options.clock ?? systemClock,
+  };
+  if (resolved.heartbeatMs >= resolved.leaseMs) {
+    throw new InvalidOptionError(
+      `Worker option heartbeatInterval (${resolved.heartbeatMs / 1000}s) must be shorter than leaseTimeout (${resolved.leaseMs / 1000}s), or live workers would lose their tasks`,
+    );
+  }
+  return resolved;
+}

@@ -1,0 +1,451 @@
+/**
+ * @module worker/worker
+ * `Worker`: claims tasks from one or more queues and runs them, up to a
+ * concurrency limit. Inside `work()` run: one claim loop per queue (blocking
+ * claims, several tasks per call), the scheduler (due tasks → pending), and —
+ * on backends with leases — one heartbeat/reclaim loop. Outcomes are stored in
+ * batches. `close()` stops claiming, lets running tasks finish for
+ * `shutdownTimeout`, then interrupts them and puts them back in the queue.
+ */
+import { EventEmitter } from "node:events";
+import { SheppyError, TaskInterruptedError, WorkerCrashedError } from "../errors.js";
+import type { WorkerEventMap } from "../events.js";
+import {
+  type ExecutionEnvironment,
+  type RunningAttempt,
+  startAttempt,
+} from "../execution/execute-task.js";
+import { failedRecord, requeuedRecord } from "../execution/outcome.js";
+import { Queue } from "../queue/queue.js";
+import { Task, type TaskData } from "../task/task-record.js";
+import { Backoff } from "./backoff.js";
+import { runLeaseKeeper } from "./lease-keeper.js";
+import { ResultWriter } from "./result-writer.js";
+import { runScheduler } from "./scheduler.js";
+import { onShutdownSignals } from "./shutdown-signals.js";
+import { Slots } from "./slots.js";
+import {
+  type ResolvedWorkerOptions,
+  resolveWorkerOptions,
+  type WorkerOptions,
+} from "./worker-options.js";
+
+export interface WorkOptions {
+  /** Return after claiming this many tasks (each retry attempt is a claim) and finishing them. */
+  maxTasks?: number;
+  /** Return once every queue comes back empty (tasks scheduled for later do not keep it running). */
+  oneshot?: boolean;
+}
+
+/** What one `work()` call did. */
+export interface WorkSummary {
+  /** Attempts that completed. */
+  processed: number;
+  /** Attempts that failed with no retry left. */
+  failed: number;
+  /** Attempts that failed and were re-queued for a retry. */
+  retried: number;
+  /** Tasks of dead workers this worker reclaimed. */
+  reclaimed: number;
+  /** Running attempts interrupted at shutdown and put back in the queue. */
+  interrupted: number;
+}
+
+interface Flight {
+  readonly queue: Queue;
+  readonly data: TaskData;
+  readonly attempt: RunningAttempt;
+  readonly startedAt: number;
+  abandoned: boolean;
+}
+
+/** State of one `work()` call. */
+class Run {
+  /** Aborted by `close()`: claim no more. */
+  readonly stop = new AbortController();
+  /** Aborted by a forced close: stop waiting for running tasks and writes. */
+  readonly force = new AbortController();
+  /** Aborted when `work()` winds down: background loops end. */
+  readonly background = new AbortController();
+  stopRequestedAt = 0;
+  remaining: number;
+  readonly summary: WorkSummary = {
+    processed: 0,
+    failed: 0,
+    retried: 0,
+    reclaimed: 0,
+    interrupted: 0,
+  };
+
+  constructor(
+    maxTasks: number,
+    readonly oneshot: boolean,
+  ) {
+    this.remaining = maxTasks;
+  }
+}
+
+export class Worker extends EventEmitter<WorkerEventMap> {
+  readonly queues: readonly Queue[];
+  readonly #options: ResolvedWorkerOptions;
+  readonly #slots: Slots;
+  readonly #flights = new Map<Queue, Map<string, Flight>>();
+  readonly #environments = new Map<Queue, ExecutionEnvironment>();
+  #settled: (() => void)[] = [];
+  #run: Run | undefined;
+  #working: Promise<WorkSummary> | undefined;
+
+  /**
+   * @example
+   * const worker = new Worker(new Queue("redis://localhost:6379"), { concurrency: 50 });
+   * await worker.work(); // until worker.close()
+   */
+  constructor(queues: Queue | readonly Queue[], options: WorkerOptions = {}) {
+    super();
+    const list = queues instanceof Queue ? [queues] : [...queues];
+    if (list.length === 0 || !list.every((q) => q instanceof Queue)) {
+      throw new SheppyError("new Worker() needs a Queue or a non-empty list of Queues");
+    }
+    const names = new Set(list.map((q) => `${q.name}`));
+    if (names.size !== list.length)
+      throw new SheppyError("new Worker() was given the same queue name twice");
+    this.queues = list;
+    this.#options = resolveWorkerOptions(options);
+    this.#slots = new Slots(this.#options.concurrency);
+    for (const queue of list) this.#flights.set(queue, new Map());
+  }
+
+  /** Tasks running right now. */
+  get running(): number {
+    let count = 0;
+    for (const flights of this.#flights.values()) count += flights.size;
+    return count;
+  }
+
+  /**
+   * Runs until `close()` (or `maxTasks` / `oneshot` says stop). Connects the
+   * backends first; a backend that cannot connect rejects at once.
+   */
+  work(options: WorkOptions = {}): Promise<WorkSummary> {
+    if (this.#run) return Promise.reject(new SheppyError("worker.work() is already running"));
+    const maxTasks = options.maxTasks ?? Number.POSITIVE_INFINITY;
+    if (maxTasks !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxTasks) || maxTasks < 1)) {
+      return Promise.reject(
+        new SheppyError(
+          `work(): maxTasks must be an integer ≥ 1 (got ${String(options.maxTasks)})`,
+        ),
+      );
+    }
+    const run = new Run(maxTasks, options.oneshot ?? false);
+    this.#run = run;
+    this.#working = this.#work(run).finally(() => {
+      this.#run = undefined;
+    });
+    return this.#working;
+  }
+
+  /**
+   * Stops claiming, waits up to `shutdownTimeout` for running tasks, then
+   * interrupts the rest and re-queues them. `force` skips the wait.
+   * Resolves when `work()` has returned.
+   */
+  async close(options: { force?: boolean } = {}): Promise<void> {
+    const run = this.#run;
+    if (!run) return;
+    if (!run.stop.signal.aborted) {
+      run.stopRequestedAt = this.#options.clock.now();
+      run.stop.abort();
+    }
+    if (options.force) run.force.abort();
+    await this.#working?.catch(() => undefined);
+  }
+
+  async #work(run: Run): Promise<WorkSummary> {
+    const { logger, clock } = this.#options;
+    await Promise.all(this.queues.map((queue) => queue.connect()));
+    const removeSignalHandlers = this.#options.handleSignals
+      ? onShutdownSignals(
+          () => void this.close(),
+          () => void this.close({ force: true }),
+        )
+      : undefined;
+    const writer = new ResultWriter(clock, logger, run.force.signal);
+    try {
+      const background: Promise<void>[] = [];
+      if (this.#options.scheduler) background.push(this.#startScheduler(run));
+      if (this.#options.processing && this.queues.some((q) => q.backend.capabilities.leases)) {
+        background.push(this.#startLeaseKeeper(run, writer));
+      }
+      this.emit("worker:started", { queues: this.queues.map((q) => q.name) });
+      if (this.#options.processing) {
+        await Promise.all(this.queues.map((queue) => this.#claimLoop(queue, run, writer)));
+      } else {
+        await new Promise<void>((resolve) =>
+          run.stop.signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
+      }
+      await this.#finishFlights(run, writer);
+      await writer.drained();
+      run.background.abort();
+      await Promise.all(background);
+      this.emit("worker:stopped", { processed: run.summary.processed, failed: run.summary.failed });
+      return { ...run.summary };
+    } finally {
+      run.background.abort();
+      removeSignalHandlers?.();
+    }
+  }
+
+  #startScheduler(run: Run): Promise<void> {
+    const { logger, clock, schedulerIntervalMs } = this.#options;
+    return runScheduler({
+      queues: this.queues,
+      clock,
+      intervalMs: schedulerIntervalMs,
+      signal: run.background.signal,
+      onError: (error, first) => {
+        this.emit("worker:error", { error, during: "scheduler" });
+        if (first)
+          logger.warn({ err: error }, "scheduler cannot reach the backend; retrying with backoff");
+      },
+      onRecovered: () => logger.info("scheduler reaches the backend again"),
+    });
+  }
+
+  #startLeaseKeeper(run: Run, writer: ResultWriter): Promise<void> {
+    const { logger, clock } = this.#options;
+    return runLeaseKeeper({
+      queues: this.queues.filter((q) => q.backend.capabilities.leases),
+      clock,
+      heartbeatMs: this.#options.heartbeatMs,
+      reclaimMs: this.#options.reclaimMs,
+      leaseMs: this.#options.leaseMs,
+      signal: run.background.signal,
+      runningIn: (queue) => [...(this.#flights.get(queue)?.keys() ?? [])],
+      onLost: (queue, ids) =>
+        logger.warn(
+          { queue: queue.name, tasks: ids },
+          "lost the lease of running tasks; another worker may run them",
+        ),
+      onStale: (queue, records) => this.#reclaim(queue, records, run, writer),
+      onError: (error, during) => {
+        this.emit("worker:error", { error, during });
+        logger.warn({ err: error, during }, "lease upkeep failed; will try again");
+      },
+    });
+  }
+
+  async #reclaim(queue: Queue, records: TaskData[], run: Run, writer: ResultWriter): Promise<void> {
+    const alreadyFinished = records.filter((r) => r.finishedAt !== null).map((r) => r.id);
+    if (alreadyFinished.length > 0) await queue.backend.acknowledge(queue.name, alreadyFinished);
+    const now = this.#options.clock.now();
+    await Promise.all(
+      records
+        .filter((r) => r.finishedAt === null)
+        .map(async (data) => {
+          const record = failedRecord(data, new WorkerCrashedError(), now, "crash");
+          await writer.store(queue, record);
+          run.summary.reclaimed++;
+          this.#options.logger.warn(
+            { queue: queue.name, taskId: data.id, task: data.name, status: record.status },
+            "reclaimed a task whose worker stopped",
+          );
+          if (this.listenerCount("task:crashed") > 0)
+            this.emit("task:crashed", { queue: queue.name, task: new Task(record, null) });
+        }),
+    );
+  }
+
+  async #claimLoop(queue: Queue, run: Run, writer: ResultWriter): Promise<void> {
+    const { logger, clock, prefetch, claimWaitMs } = this.#options;
+    const backoff = new Backoff();
+    const stop = run.stop.signal;
+    while (!stop.aborted) {
+      const want = Math.min(prefetch, run.remaining);
+      if (want <= 0) break;
+      const reserved = await this.#slots.reserve(want, stop);
+      const take = Math.min(reserved, run.remaining);
+      this.#slots.release(reserved - take);
+      if (take === 0) break;
+      run.remaining -= take;
+      let held = take;
+      let claimed: TaskData[];
+      try {
+        claimed = await queue.backend.pop(queue.name, take, 0);
+        if (claimed.length === 0 && !run.oneshot && !stop.aborted) {
+          // Idle: block holding a single slot, so other queues keep the rest.
+          this.#slots.release(take - 1);
+          run.remaining += take - 1;
+          held = 1;
+          claimed = await queue.backend.pop(queue.name, 1, claimWaitMs);
+        }
+        if (backoff.succeed()) logger.info({ queue: queue.name }, "claiming tasks works again");
+      } catch (error) {
+        this.#slots.release(held);
+        run.remaining += held;
+        const failure = backoff.fail();
+        this.emit("worker:error", { error, during: "claim" });
+        if (failure.first)
+          logger.warn(
+            { err: error, queue: queue.name },
+            "cannot claim tasks; retrying with backoff",
+          );
+        await clock.sleep(failure.delayMs, stop);
+        continue;
+      }
+      const unused = held - claimed.length;
+      this.#slots.release(unused);
+      run.remaining += unused;
+      if (claimed.length === 0) {
+        if (!run.oneshot) continue;
+        if ((this.#flights.get(queue)?.size ?? 0) === 0) break;
+        // A running task may still add work (an immediate retry, chained tasks): look again when one ends.
+        await this.#nextSettle(stop);
+        continue;
+      }
+      if (stop.aborted) {
+        // Claimed while stopping: hand them straight back.
+        for (const data of claimed)
+          void writer.store(queue, requeuedRecord(data)).catch(() => undefined);
+        this.#slots.release(claimed.length);
+        break;
+      }
+      for (const data of claimed) this.#start(queue, data, run, writer);
+    }
+  }
+
+  #environment(queue: Queue): ExecutionEnvironment {
+    let env = this.#environments.get(queue);
+    if (!env) {
+      const { logger } = this.#options;
+      env = {
+        queueName: queue.name,
+        clock: this.#options.clock,
+        middleware: this.#options.middleware,
+        dependencyOverrides: this.#options.dependencyOverrides,
+        onTeardownError: (error, data) =>
+          logger.warn(
+            { err: error, taskId: data.id, task: data.name },
+            "dependency teardown failed",
+          ),
+      };
+      this.#environments.set(queue, env);
+    }
+    return env;
+  }
+
+  #start(queue: Queue, data: TaskData, run: Run, writer: ResultWriter): void {
+    const attempt = startAttempt(data, this.#environment(queue));
+    const flight: Flight = {
+      queue,
+      data,
+      attempt,
+      startedAt: this.#options.clock.now(),
+      abandoned: false,
+    };
+    this.#flights.get(queue)!.set(data.id, flight);
+    if (this.listenerCount("task:started") > 0)
+      this.emit("task:started", { queue: queue.name, task: new Task(data, null) });
+    void attempt.outcome.then(async (outcome) => {
+      if (flight.abandoned) return;
+      try {
+        if (outcome.children.length > 0) {
+          await queue.backend.append(
+            queue.name,
+            outcome.children.map((child) => ({ ...child, status: "pending" as const })),
+          );
+        }
+        await writer.store(queue, outcome.record);
+      } catch (error) {
+        this.#options.logger.error(
+          { err: error, queue: queue.name, taskId: data.id },
+          "could not store a task's outcome",
+        );
+      }
+      if (flight.abandoned) return;
+      this.#land(flight, outcome.record, outcome.error, run);
+    });
+  }
+
+  /** Bookkeeping once an attempt's outcome is stored. */
+  #land(flight: Flight, record: TaskData, error: unknown, run: Run): void {
+    this.#flights.get(flight.queue)!.delete(flight.data.id);
+    this.#slots.release(1);
+    const queue = flight.queue.name;
+    const wants = (event: keyof WorkerEventMap) => this.listenerCount(event) > 0;
+    if (record.status === "completed") {
+      run.summary.processed++;
+      if (wants("task:completed")) {
+        const durationMs = this.#options.clock.now() - flight.startedAt;
+        this.emit("task:completed", { queue, task: new Task(record, record.result), durationMs });
+      }
+    } else if (record.finishedAt !== null) {
+      run.summary.failed++;
+      if (wants("task:failed"))
+        this.emit("task:failed", { queue, task: new Task(record, null), error });
+    } else {
+      run.summary.retried++;
+      if (wants("task:retrying"))
+        this.emit("task:retrying", { queue, task: new Task(record, null), error });
+    }
+    for (const wake of this.#settled.splice(0)) wake();
+  }
+
+  /** Resolves when a running attempt lands, or when `signal` aborts. */
+  #nextSettle(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      this.#settled.push(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  async #finishFlights(run: Run, writer: ResultWriter): Promise<void> {
+    const allDone = () =>
+      new Promise<void>((resolve) => {
+        const check = () => (this.running === 0 ? resolve() : this.#settled.push(check));
+        check();
+      });
+    if (!run.stop.signal.aborted) {
+      await allDone();
+      return;
+    }
+    const { clock, shutdownTimeoutMs } = this.#options;
+    const graceMs = Math.max(0, shutdownTimeoutMs - (clock.now() - run.stopRequestedAt));
+    const grace = new AbortController();
+    const finished = await Promise.race([
+      allDone().then(() => true),
+      clock.sleep(graceMs, AbortSignal.any([run.force.signal, grace.signal])).then(() => false),
+    ]);
+    grace.abort();
+    this.#settled = [];
+    if (finished) return;
+    const reason = new TaskInterruptedError(
+      "the worker shut down before the task finished; it was put back in the queue",
+    );
+    for (const flights of this.#flights.values()) {
+      for (const flight of flights.values()) {
+        flight.abandoned = true;
+        flight.attempt.interrupt(reason);
+        flights.delete(flight.data.id);
+        this.#slots.release(1);
+        run.summary.interrupted++;
+        void writer.store(flight.queue, requeuedRecord(flight.data)).catch(() => undefined);
+        this.#options.logger.warn(
+          { queue: flight.queue.name, taskId: flight.data.id, task: flight.data.name },
+          "interrupted a running task at shutdown; it was put back in the queue",
+        );
+        if (this.listenerCount("task:interrupted") > 0) {
+          this.emit("task:interrupted", {
+            queue: flight.queue.name,
+            task: new Task(flight.data, null),
+          });
+        }
+      }
+    }
+  }
+}

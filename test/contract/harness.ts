@@ -1,0 +1,95 @@
+/**
+ * What every contract case gets: a fresh backend per test, queues with names
+ * unique to the test, workers that are closed after it, and capability-gated
+ * `it`s whose skips name their reason.
+ */
+import { afterEach, beforeEach, it } from "vitest";
+import type { Backend, BackendCapabilities, Clock, WorkerOptions } from "sheppy";
+import { Queue, Worker } from "sheppy";
+import { uniqueName } from "../support/isolation.js";
+
+/** How a backend's test entry file describes the backend to the suite. */
+export interface BackendUnderTest {
+  name: string;
+  capabilities: BackendCapabilities;
+  /** A new, unconnected backend with instant processing off; queues of different tests never collide. */
+  create(options: { clock?: Clock }): Backend;
+  /** Whether the backend's server is reachable (else the suite fails in CI or skips locally). */
+  available?: () => Promise<boolean>;
+}
+
+export interface ContractHarness {
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+  /** This test's backend, connected. */
+  backend(): Promise<Backend>;
+  /** A Queue on this test's backend, named uniquely for this test. */
+  queue(options?: { clock?: Clock }): Queue;
+  /** A queue on a second backend instance of the same server (another "process"); memory: the same instance. */
+  sibling(queue: Queue): Queue;
+  /** A Worker with test timings (50 ms scheduler, 100 ms claim wait), closed after the test. */
+  worker(queues: Queue | Queue[], options?: WorkerOptions): Worker;
+  /** `it` when the backend has `capability`, else a skip that states `reason`. */
+  itIf(capability: keyof BackendCapabilities, reason: string): typeof it;
+}
+
+export function createHarness(target: BackendUnderTest): ContractHarness {
+  let backends: Backend[] = [];
+  let queues: Queue[] = [];
+  let workers: Worker[] = [];
+  let primary: Backend | undefined;
+
+  const fresh = (clock?: Clock) => {
+    const backend = target.create(clock ? { clock } : {});
+    backends.push(backend);
+    return backend;
+  };
+
+  beforeEach(() => {
+    primary = undefined;
+  });
+
+  afterEach(async () => {
+    await Promise.all(workers.map((w) => w.close({ force: true })));
+    for (const queue of queues) {
+      if (queue.backend.isConnected) await queue.clear().catch(() => undefined);
+    }
+    await Promise.all(backends.map((b) => b.disconnect()));
+    backends = [];
+    queues = [];
+    workers = [];
+  });
+
+  const harness: ContractHarness = {
+    name: target.name,
+    capabilities: target.capabilities,
+    async backend() {
+      primary ??= fresh();
+      if (!primary.isConnected) await primary.connect();
+      return primary;
+    },
+    queue(options = {}) {
+      const backend = options.clock ? fresh(options.clock) : (primary ??= fresh());
+      const queue = new Queue(backend, { name: uniqueName("q"), ...(options.clock ? { clock: options.clock } : {}) });
+      queues.push(queue);
+      return queue;
+    },
+    sibling(queue) {
+      const backend = target.capabilities.crossProcess ? fresh() : queue.backend;
+      const other = new Queue(backend, { name: queue.name });
+      queues.push(other);
+      return other;
+    },
+    worker(list, options = {}) {
+      const worker = new Worker(list, { schedulerInterval: 0.05, claimWait: 0.1, ...options });
+      workers.push(worker);
+      return worker;
+    },
+    itIf(capability, reason) {
+      if (target.capabilities[capability]) return it;
+      return ((name: string, ...rest: unknown[]) =>
+        it.skip(`${name} — skipped on ${target.name}: ${reason}`, ...(rest as []))) as unknown as typeof it;
+    },
+  };
+  return harness;
+}

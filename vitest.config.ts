@@ -1,0 +1,40 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
+// Tests import "sheppy" exactly as users do; here it resolves to the sources.
+const alias = [
+  { find: /^sheppy\/testing$/, replacement: src("testing/index.ts") },
+  { find: /^sheppy\/backends\/([a-z]+)$/, replacement: src("backends/$1/index.ts") },
+  { find: /^sheppy$/, replacement: src("index.ts") },
+];
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: "contract",
+          include: ["test/contract/**/*.test.ts"],
+          testTimeout: 20_000,
+          hookTimeout: 20_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: "types",
+          include: [],
+          typecheck: { enabled: true, only: true, include: ["test/types/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+        },
+      },
+    ],
+  },
+});
