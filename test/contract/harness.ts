@@ -3,9 +3,10 @@
  * unique to the test, workers that are closed after it, and capability-gated
  * `it`s whose skips name their reason.
  */
-import { afterEach, beforeEach, it } from "vitest";
+
 import type { Backend, BackendCapabilities, Clock, WorkerOptions } from "sheppy";
 import { Queue, Worker } from "sheppy";
+import { afterEach, beforeEach, it } from "vitest";
 import { uniqueName } from "../support/isolation.js";
 
 /** How a backend's test entry file describes the backend to the suite. */
@@ -69,8 +70,12 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
       return primary;
     },
     queue(options = {}) {
-      const backend = options.clock ? fresh(options.clock) : (primary ??= fresh());
-      const queue = new Queue(backend, { name: uniqueName("q"), ...(options.clock ? { clock: options.clock } : {}) });
+      if (!options.clock) primary ??= fresh();
+      const backend = options.clock ? fresh(options.clock) : primary!;
+      const queue = new Queue(backend, {
+        name: uniqueName("q"),
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
       queues.push(queue);
       return queue;
     },
@@ -88,7 +93,10 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
     itIf(capability, reason) {
       if (target.capabilities[capability]) return it;
       return ((name: string, ...rest: unknown[]) =>
-        it.skip(`${name} — skipped on ${target.name}: ${reason}`, ...(rest as []))) as unknown as typeof it;
+        it.skip(
+          `${name} — skipped on ${target.name}: ${reason}`,
+          ...(rest as []),
+        )) as unknown as typeof it;
     },
   };
   return harness;

@@ -5,5 +5,6 @@ import { runBackendContract } from "./run-backend-contract.js";
 runBackendContract({
   name: "memory",
   capabilities: new MemoryBackend({ instantProcessing: false }).capabilities,
-  create: ({ clock }) => new MemoryBackend({ instantProcessing: false, ...(clock ? { clock } : {}) }),
+  create: ({ clock }) =>
+    new MemoryBackend({ instantProcessing: false, ...(clock ? { clock } : {}) }),
 });

@@ -25,7 +25,8 @@ export async function requireService(name: string, url: string): Promise<boolean
   const { hostname, port } = new URL(url);
   if (await reachable(hostname || "127.0.0.1", Number(port))) return true;
   const message = `${name} is not reachable at ${url}`;
-  if (process.env.CI === "true") throw new Error(`${message} (CI=true: tests that need it must run)`);
+  if (process.env.CI === "true")
+    throw new Error(`${message} (CI=true: tests that need it must run)`);
   console.warn(`skipping ${name} tests: ${message}`);
   return false;
 }

@@ -2,8 +2,9 @@
  * Enqueueing and reading back: idempotent add, bulk add, FIFO order, getTask
  * forms, queue scoping. (BEHAVIOURS Q-7…Q-17, Q-20…Q-23, Q-30, Q-33, B-3, B-7, B-10)
  */
-import { describe, expect, it } from "vitest";
+
 import { InvalidTaskError, task } from "sheppy";
+import { describe, expect, it } from "vitest";
 import type { ContractHarness } from "../harness.js";
 
 const add = task({ name: "add-get.add" }, (a: number, b: number) => a + b);
@@ -112,7 +113,11 @@ export function addGetCases(h: ContractHarness): void {
       const tasks = Array.from({ length: 5 }, (_, i) => add(i, i));
       await queue.add(tasks);
       const backend = await queue.connect();
-      const batches = [await backend.pop(queue.name, 1), await backend.pop(queue.name, 3), await backend.pop(queue.name, 3)];
+      const batches = [
+        await backend.pop(queue.name, 1),
+        await backend.pop(queue.name, 3),
+        await backend.pop(queue.name, 3),
+      ];
       expect(batches.map((b) => b.map((t) => t.id))).toEqual([
         [tasks[0]!.id],
         [tasks[1]!.id, tasks[2]!.id, tasks[3]!.id],
@@ -121,7 +126,10 @@ export function addGetCases(h: ContractHarness): void {
       const first = batches[0]![0]!;
       expect(first.status).toBe("processing");
       expect(first.startedAt).not.toBeNull();
-      expect({ ...first, status: "pending", startedAt: null }).toEqual({ ...tasks[0]!.toJSON(), status: "pending" });
+      expect({ ...first, status: "pending", startedAt: null }).toEqual({
+        ...tasks[0]!.toJSON(),
+        status: "pending",
+      });
       expect(await backend.pop(queue.name, 2)).toEqual([]);
       expect(await queue.size()).toBe(0);
     });

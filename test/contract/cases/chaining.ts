@@ -1,0 +1,3 @@
+import type { ContractHarness } from "../harness.js";
+
+export function chainingCases(_h: ContractHarness): void {}
