@@ -30,6 +30,15 @@ export default defineConfig({
       {
         resolve: { alias },
         test: {
+          name: "integration",
+          include: ["test/backends/**/*.test.ts"],
+          testTimeout: 90_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
           name: "types",
           include: [],
           typecheck: {

@@ -48,7 +48,15 @@ export function sleepWith(clock: Clock, ms: number, signal?: AbortSignal): Promi
   });
 }
 
+let lastMs = Number.NaN;
+let lastIso = "";
+
 /** ISO-8601 text of an epoch-millisecond instant, the form stored in task records. */
 export function isoAt(ms: number): string {
-  return new Date(ms).toISOString();
+  // Busy workers stamp many records within the same millisecond; formatting is the costly part.
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }

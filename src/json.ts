@@ -66,6 +66,10 @@ function convert(value: unknown, path: string, seen: Set<object>): JsonValue {
     seen.delete(object);
     return copy;
   }
+  // An invalid Date's toJSON() returns null, which would silently store null instead of the value.
+  if (object instanceof Date && Number.isNaN(object.getTime())) {
+    throw new SerializationError(`${path} is an invalid Date, which JSON cannot store`);
+  }
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function") {
     return convert(toJSON.call(object), path, seen);

@@ -162,7 +162,11 @@ export interface Backend {
   /** Counts by life stage. */
   getStats(queue: string): Promise<QueueStats>;
 
-  /** Every record of the queue, any status, a page at a time (order unspecified but stable across pages). */
+  /**
+   * Every record of the queue, any status, a page at a time. `limit` is a
+   * size hint; order is unspecified; a record may appear on two pages when the
+   * queue changes during the walk (callers de-duplicate), but none is skipped.
+   */
   getAllTasks(queue: string, page?: { cursor?: string | null; limit?: number }): Promise<TaskPage>;
 
   /** Every queue that holds records, with its pending count. */

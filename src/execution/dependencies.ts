@@ -9,13 +9,15 @@ import { DependencyError } from "../errors.js";
 import { type Dependency, runScope } from "./run-context.js";
 
 /** The value a dependency provides: what it returns, resolves to, or first yields. */
-export type DependencyValue<D> = D extends () => AsyncGenerator<infer T, unknown, undefined>
-  ? T
-  : D extends () => Generator<infer T, unknown, undefined>
-    ? T
-    : D extends () => infer T
-      ? Awaited<T>
-      : never;
+export type DependencyValue<D> = D extends () => infer T ? ProvidedValue<T> : never;
+
+/** Distributes over a union return type, so `Dependency<T>` (returning `T | Promise<T> | Generator<T> | …`) gives `T`. */
+type ProvidedValue<T> =
+  T extends AsyncGenerator<infer Y, unknown, undefined>
+    ? Y
+    : T extends Generator<infer Y, unknown, undefined>
+      ? Y
+      : Awaited<T>;
 
 type AnyGenerator =
   | Generator<unknown, unknown, undefined>

@@ -7,6 +7,7 @@
 
 import type { Backend } from "../backends/backend.js";
 import { MemoryBackend } from "../backends/memory/memory-backend.js";
+import { RedisBackend } from "../backends/redis/redis-backend.js";
 import { BackendUrlError } from "../errors.js";
 
 type BackendFactory = (url: URL, raw: string) => Backend;
@@ -19,11 +20,20 @@ function booleanParam(url: URL, name: string, fallback: boolean): boolean {
   throw new BackendUrlError(`backend URL parameter ${name} must be true or false (got '${value}')`);
 }
 
+/** `redis://…?prefix=app`: the prefix parameter is Sheppy's; the rest of the URL goes to ioredis. */
+function redisFactory(url: URL): Backend {
+  const prefix = url.searchParams.get("prefix");
+  url.searchParams.delete("prefix");
+  return new RedisBackend({ url: url.toString(), ...(prefix ? { prefix } : {}) });
+}
+
 const factories = new Map<string, BackendFactory>([
   [
     "memory:",
     (url) => new MemoryBackend({ instantProcessing: booleanParam(url, "instantProcessing", true) }),
   ],
+  ["redis:", redisFactory],
+  ["rediss:", redisFactory],
 ]);
 
 /** Registers a backend for a URL scheme (e.g. `"redis:"`). Backend modules call this for their own schemes. */

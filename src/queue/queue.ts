@@ -25,7 +25,7 @@ export interface QueueOptions {
 
 export interface WaitOptions {
   /** Seconds to wait at most; absent waits without limit; 0 checks once. Elapsed → `WaitTimeoutError`. */
-  timeout?: number;
+  timeout?: number | undefined;
 }
 
 export interface RetryOptions {
@@ -190,10 +190,16 @@ export class Queue {
   /** Streams every record of the queue, a page at a time. */
   async *iterateTasks(pageSize = 500): AsyncGenerator<Task> {
     const backend = await this.connect();
+    // Some backends' pages may repeat a record (Redis SSCAN while the set grows): yield each once.
+    const seen = new Set<string>();
     let cursor: string | null = null;
     do {
       const page = await backend.getAllTasks(this.name, { cursor, limit: pageSize });
-      for (const data of page.tasks) yield await decodeTask(data);
+      for (const data of page.tasks) {
+        if (seen.has(data.id)) continue;
+        seen.add(data.id);
+        yield await decodeTask(data);
+      }
       cursor = page.cursor;
     } while (cursor !== null);
   }

@@ -31,6 +31,8 @@ export class TestQueue extends Queue {
   readonly processedTasks: Task[] = [];
   /** Every attempt that ended with an error, including attempts followed by a retry. */
   readonly failedTasks: Task[] = [];
+  /** Errors thrown by dependency teardown (they do not change an attempt's outcome). */
+  readonly teardownErrors: { taskId: string; error: unknown }[] = [];
   readonly #memory: MemoryBackend;
   readonly #environment: ExecutionEnvironment;
 
@@ -50,8 +52,8 @@ export class TestQueue extends Queue {
       clock,
       middleware: options.middleware ?? [],
       dependencyOverrides: options.dependencyOverrides,
-      onTeardownError: (error) => {
-        throw error;
+      onTeardownError: (error, data) => {
+        this.teardownErrors.push({ taskId: data.id, error });
       },
     };
   }

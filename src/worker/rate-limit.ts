@@ -39,7 +39,8 @@ export function acquireSlot(
 ): number | null {
   let freeAt: number;
   if (strategy === "fixed_window") {
-    if (now >= state.windowStart + periodMs) {
+    // A fresh state has no window yet: the first admission opens one (even at a small `now`).
+    if (state.windowCount === 0 || now >= state.windowStart + periodMs) {
       state.windowStart = now;
       state.windowCount = 0;
     }

@@ -92,6 +92,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   readonly #flights = new Map<Queue, Map<string, Flight>>();
   readonly #environments = new Map<Queue, ExecutionEnvironment>();
   #settled: (() => void)[] = [];
+  /** Attempts landed so far; a oneshot claim loop compares it across a claim to catch landings it did not wait for. */
+  #landings = 0;
   #run: Run | undefined;
   #working: Promise<WorkSummary> | undefined;
 
@@ -269,15 +271,23 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       if (take === 0) break;
       run.remaining -= take;
       let held = take;
+      const landingsBefore = this.#landings;
       let claimed: TaskData[];
       try {
-        claimed = await queue.backend.pop(queue.name, take, 0);
-        if (claimed.length === 0 && !run.oneshot && !stop.aborted) {
-          // Idle: block holding a single slot, so other queues keep the rest.
-          this.#slots.release(take - 1);
-          run.remaining += take - 1;
-          held = 1;
-          claimed = await queue.backend.pop(queue.name, 1, claimWaitMs);
+        if (run.oneshot) {
+          claimed = await queue.backend.pop(queue.name, take, 0);
+        } else if (this.queues.length === 1) {
+          // One queue: nobody else needs the slots, so wait for work holding all of them.
+          claimed = await queue.backend.pop(queue.name, take, claimWaitMs);
+        } else {
+          claimed = await queue.backend.pop(queue.name, take, 0);
+          if (claimed.length === 0 && !stop.aborted) {
+            // Idle: block holding a single slot, so the other queues keep the rest.
+            this.#slots.release(take - 1);
+            run.remaining += take - 1;
+            held = 1;
+            claimed = await queue.backend.pop(queue.name, 1, claimWaitMs);
+          }
         }
         if (backoff.succeed()) logger.info({ queue: queue.name }, "claiming tasks works again");
       } catch (error) {
@@ -298,6 +308,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       run.remaining += unused;
       if (claimed.length === 0) {
         if (!run.oneshot) continue;
+        // An attempt landed during the claim (its retry or children may be pending now): look again.
+        if (this.#landings !== landingsBefore) continue;
         if ((this.#flights.get(queue)?.size ?? 0) === 0) break;
         // A running task may still add work (an immediate retry, chained tasks): look again when one ends.
         await this.#nextSettle(stop);
@@ -388,6 +400,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       if (wants("task:retrying"))
         this.emit("task:retrying", { queue, task: new Task(record, null), error });
     }
+    this.#landings++;
     for (const wake of this.#settled.splice(0)) wake();
   }
 

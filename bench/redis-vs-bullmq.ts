@@ -1,0 +1,261 @@
+/**
+ * Sheppy on Redis against BullMQ on the same Redis, in the same process and
+ * run (`npm run bench:redis`). Scenarios follow BullMQ's own benchmark:
+ *   add-single         5,000 sequential adds, each awaited
+ *   add-bulk           50,000 tasks in awaited calls of 50
+ *   worker-concurrent  20,000 pre-filled no-op tasks, one worker, concurrency 100
+ *   latency            add → handler start at light load (p50 / p95 / p99)
+ * Each scenario runs RUNS times per library, alternating; medians are printed
+ * with the ratio Sheppy / BullMQ (for latency, lower is better).
+ */
+import { Queue as BullQueue, Worker as BullWorker } from "bullmq";
+import { Redis } from "ioredis";
+import { Queue, task, Worker } from "sheppy";
+import { RedisBackend } from "sheppy/backends/redis";
+import { fmt, median, percentile } from "./stats.js";
+
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SIZES = {
+  single: Number(process.env.BENCH_SINGLE ?? 5000),
+  bulk: Number(process.env.BENCH_BULK ?? 50_000),
+  concurrent: Number(process.env.BENCH_CONCURRENT ?? 20_000),
+  latency: Number(process.env.BENCH_LATENCY ?? 500),
+};
+const connection = (() => {
+  const url = new URL(REDIS_URL);
+  return { host: url.hostname, port: Number(url.port || 6379) };
+})();
+
+const startTimes = new Map<number, number>();
+const noop = task({ name: "bench.noop" }, () => null);
+const stamp = task({ name: "bench.stamp" }, (i: number) => {
+  startTimes.set(i, performance.now());
+  return null;
+});
+
+let runId = 0;
+const prefixes: string[] = [];
+function nextPrefix(library: string): string {
+  const prefix = `bench-${library}-${process.pid}-${++runId}`;
+  prefixes.push(prefix);
+  return prefix;
+}
+
+async function cleanup(): Promise<void> {
+  const client = new Redis(REDIS_URL);
+  for (const prefix of prefixes.splice(0)) {
+    for (const pattern of [`{${prefix}:*`, `${prefix}:*`]) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        if (keys.length) await client.unlink(...keys);
+        cursor = next;
+      } while (cursor !== "0");
+    }
+  }
+  client.disconnect();
+}
+
+type Scenario = "add-single" | "add-bulk" | "worker-concurrent" | "latency";
+interface Library {
+  name: string;
+  addSingle(): Promise<number>;
+  addBulk(): Promise<number>;
+  workerConcurrent(): Promise<number>;
+  latency(): Promise<number[]>;
+}
+
+const rate = (count: number, ms: number) => count / (ms / 1000);
+
+const sheppy: Library = {
+  name: "sheppy",
+  async addSingle() {
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix: nextPrefix("sheppy") }), {
+      name: "b",
+    });
+    await queue.connect();
+    const started = performance.now();
+    for (let i = 0; i < SIZES.single; i++) await queue.add(noop());
+    const elapsed = performance.now() - started;
+    await queue.close();
+    return rate(SIZES.single, elapsed);
+  },
+  async addBulk() {
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix: nextPrefix("sheppy") }), {
+      name: "b",
+    });
+    await queue.connect();
+    const started = performance.now();
+    for (let i = 0; i < SIZES.bulk; i += 50)
+      await queue.add(Array.from({ length: 50 }, () => noop()));
+    const elapsed = performance.now() - started;
+    await queue.close();
+    return rate(SIZES.bulk, elapsed);
+  },
+  async workerConcurrent() {
+    const prefix = nextPrefix("sheppy");
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+    for (let i = 0; i < SIZES.concurrent; i += 1000)
+      await queue.add(Array.from({ length: 1000 }, () => noop()));
+    const workerQueue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+    await workerQueue.connect();
+    const worker = new Worker(workerQueue, { concurrency: 100, scheduler: false });
+    const started = performance.now();
+    const summary = await worker.work({ maxTasks: SIZES.concurrent });
+    const elapsed = performance.now() - started;
+    if (summary.processed !== SIZES.concurrent)
+      throw new Error(`sheppy processed ${summary.processed}`);
+    await queue.close();
+    await workerQueue.close();
+    return rate(SIZES.concurrent, elapsed);
+  },
+  async latency() {
+    const prefix = nextPrefix("sheppy");
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+    const workerQueue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+    await queue.connect();
+    const worker = new Worker(workerQueue, { concurrency: 10, scheduler: false });
+    const working = worker.work();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const samples: number[] = [];
+    for (let i = 0; i < SIZES.latency; i++) {
+      startTimes.delete(i);
+      const t = stamp(i);
+      const sent = performance.now();
+      await queue.add(t);
+      await queue.waitFor(t);
+      samples.push(startTimes.get(i)! - sent);
+    }
+    await worker.close();
+    await working;
+    await queue.close();
+    await workerQueue.close();
+    return samples;
+  },
+};
+
+const bullmq: Library = {
+  name: "bullmq",
+  async addSingle() {
+    const queue = new BullQueue("b", { connection, prefix: nextPrefix("bull") });
+    await queue.waitUntilReady();
+    const started = performance.now();
+    for (let i = 0; i < SIZES.single; i++) await queue.add("noop", {});
+    const elapsed = performance.now() - started;
+    await queue.close();
+    return rate(SIZES.single, elapsed);
+  },
+  async addBulk() {
+    const queue = new BullQueue("b", { connection, prefix: nextPrefix("bull") });
+    await queue.waitUntilReady();
+    const started = performance.now();
+    for (let i = 0; i < SIZES.bulk; i += 50) {
+      await queue.addBulk(Array.from({ length: 50 }, () => ({ name: "noop", data: {} })));
+    }
+    const elapsed = performance.now() - started;
+    await queue.close();
+    return rate(SIZES.bulk, elapsed);
+  },
+  async workerConcurrent() {
+    const prefix = nextPrefix("bull");
+    const queue = new BullQueue("b", { connection, prefix });
+    for (let i = 0; i < SIZES.concurrent; i += 1000) {
+      await queue.addBulk(Array.from({ length: 1000 }, () => ({ name: "noop", data: {} })));
+    }
+    let completed = 0;
+    let started = 0;
+    const done = new Promise<void>((resolve) => {
+      const worker = new BullWorker("b", async () => null, {
+        connection,
+        prefix,
+        concurrency: 100,
+        autorun: false,
+      });
+      worker.on("completed", () => {
+        if (++completed === SIZES.concurrent) {
+          resolve();
+          void worker.close();
+        }
+      });
+      started = performance.now();
+      void worker.run();
+    });
+    await done;
+    const elapsed = performance.now() - started;
+    await queue.close();
+    return rate(SIZES.concurrent, elapsed);
+  },
+  async latency() {
+    const prefix = nextPrefix("bull");
+    const queue = new BullQueue("b", { connection, prefix });
+    const starts = new Map<number, number>();
+    const completions = new Map<number, () => void>();
+    const worker = new BullWorker(
+      "b",
+      async (job) => {
+        starts.set(job.data.i as number, performance.now());
+        return null;
+      },
+      { connection, prefix, concurrency: 10 },
+    );
+    worker.on("completed", (job) => completions.get(job.data.i as number)?.());
+    await worker.waitUntilReady();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const samples: number[] = [];
+    for (let i = 0; i < SIZES.latency; i++) {
+      const finished = new Promise<void>((resolve) => completions.set(i, resolve));
+      const sent = performance.now();
+      await queue.add("stamp", { i });
+      await finished;
+      samples.push(starts.get(i)! - sent);
+    }
+    await worker.close();
+    await queue.close();
+    return samples;
+  },
+};
+
+const throughput: Record<Exclude<Scenario, "latency">, (lib: Library) => Promise<number>> = {
+  "add-single": (lib) => lib.addSingle(),
+  "add-bulk": (lib) => lib.addBulk(),
+  "worker-concurrent": (lib) => lib.workerConcurrent(),
+};
+
+const only = process.env.BENCH_ONLY?.split(",");
+console.log(`Redis ${REDIS_URL}; ${RUNS} runs per library, alternating; medians`);
+for (const [scenario, measure] of Object.entries(throughput)) {
+  if (only && !only.includes(scenario)) continue;
+  const results: Record<string, number[]> = { sheppy: [], bullmq: [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const lib of run % 2 === 0 ? [sheppy, bullmq] : [bullmq, sheppy]) {
+      results[lib.name]!.push(await measure(lib));
+      await cleanup();
+    }
+  }
+  const s = median(results.sheppy!);
+  const b = median(results.bullmq!);
+  console.log(
+    `${scenario.padEnd(18)} sheppy ${fmt(s).padStart(8)}/s   bullmq ${fmt(b).padStart(8)}/s   ratio ${fmt(s / b, 2)}×`,
+  );
+}
+if (!only || only.includes("latency")) {
+  const all: Record<string, number[][]> = { sheppy: [], bullmq: [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const lib of run % 2 === 0 ? [sheppy, bullmq] : [bullmq, sheppy]) {
+      all[lib.name]!.push(await lib.latency());
+      await cleanup();
+    }
+  }
+  for (const p of [50, 95, 99]) {
+    const s = median(all.sheppy!.map((samples) => percentile(samples, p)));
+    const b = median(all.bullmq!.map((samples) => percentile(samples, p)));
+    console.log(
+      `latency p${p}`.padEnd(18) +
+        ` sheppy ${fmt(s, 2).padStart(6)} ms   bullmq ${fmt(b, 2).padStart(6)} ms   ratio ${fmt(s / b, 2)}× (lower is better)`,
+    );
+  }
+}
+const rss = process.memoryUsage().rss / 2 ** 20;
+console.log(`process RSS after the run: ${fmt(rss)} MB (both libraries)`);
+process.exit(0);

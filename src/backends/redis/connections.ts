@@ -1,0 +1,143 @@
+/**
+ * @module backends/redis/connections
+ * The Redis connections one backend holds: a main client (auto-pipelined: all
+ * commands issued in one tick share a round trip), a pool of clients for
+ * blocking waits (a blocked connection can do nothing else), and one
+ * subscriber for finished-task notifications. ioredis reconnects with
+ * backoff; an outage is logged once when it starts and once when it ends.
+ */
+import type { Redis, RedisOptions } from "ioredis";
+import { BackendUnavailableError } from "../../errors.js";
+import type { Logger } from "../../observability/logger.js";
+import { maskUrl } from "../../queue/backend-url.js";
+
+async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }> {
+  try {
+    const module = await import("ioredis");
+    return { Redis: module.Redis };
+  } catch (error) {
+    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
+      throw new BackendUnavailableError(
+        "install ioredis to use redis:// URLs (npm install ioredis)",
+      );
+    }
+    throw error;
+  }
+}
+
+/** Reconnect after 100 ms, 200 ms, … up to 2 s between attempts, forever. */
+const retryStrategy = (attempt: number) => Math.min(attempt * 100, 2000);
+
+export class RedisConnections {
+  #main: Redis | undefined;
+  #subscriber: Redis | undefined;
+  readonly #idleBlocking: Redis[] = [];
+  readonly #allBlocking = new Set<Redis>();
+  #outage = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly options: RedisOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  get main(): Redis {
+    if (!this.#main) throw new BackendUnavailableError("Redis backend is not connected");
+    return this.#main;
+  }
+
+  /** Opens the main connection; throws `BackendUnavailableError` when Redis cannot be reached. */
+  async open(): Promise<Redis> {
+    const { Redis } = await loadIoredis();
+    const client = new Redis(this.url, {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      retryStrategy,
+      ...this.options,
+    });
+    this.#watch(client);
+    try {
+      await client.connect();
+    } catch (error) {
+      client.disconnect();
+      throw new BackendUnavailableError(
+        `cannot reach Redis at ${maskUrl(this.url)}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    this.#main = client;
+    return client;
+  }
+
+  #watch(client: Redis): void {
+    client.on("error", (error: Error) => {
+      if (this.#outage || !this.#main) return;
+      this.#outage = true;
+      this.logger.warn(
+        { err: error, url: maskUrl(this.url) },
+        "lost the connection to Redis; reconnecting",
+      );
+    });
+    client.on("ready", () => {
+      if (!this.#outage) return;
+      this.#outage = false;
+      this.logger.info({ url: maskUrl(this.url) }, "reconnected to Redis");
+    });
+  }
+
+  #duplicate(): Redis {
+    const client = this.main.duplicate({
+      enableAutoPipelining: false,
+      maxRetriesPerRequest: null,
+      lazyConnect: false,
+    });
+    this.#watch(client);
+    return client;
+  }
+
+  /** Runs `fn` on a connection of its own (for a blocking command), returned to the pool afterwards. */
+  async withBlocking<T>(fn: (client: Redis) => Promise<T>): Promise<T> {
+    let client = this.#idleBlocking.pop();
+    if (!client) {
+      client = this.#duplicate();
+      this.#allBlocking.add(client);
+    }
+    try {
+      return await fn(client);
+    } finally {
+      if (this.#allBlocking.has(client)) this.#idleBlocking.push(client);
+    }
+  }
+
+  /** The subscriber connection, created on first use. */
+  subscriber(): Redis {
+    this.#subscriber ??= this.#duplicate();
+    return this.#subscriber;
+  }
+
+  async close(): Promise<void> {
+    const clients = [this.#main, this.#subscriber, ...this.#allBlocking].filter(
+      (c): c is Redis => c !== undefined,
+    );
+    this.#main = undefined;
+    this.#subscriber = undefined;
+    this.#allBlocking.clear();
+    this.#idleBlocking.length = 0;
+    await Promise.all(
+      clients.map(async (client) => {
+        try {
+          await client.quit();
+        } catch {
+          client.disconnect();
+        }
+      }),
+    );
+  }
+
+  /** Drops blocked connections at once (their waits end with an error). */
+  interruptBlocking(): void {
+    for (const client of this.#allBlocking) client.disconnect();
+    this.#allBlocking.clear();
+    this.#idleBlocking.length = 0;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * @module backends/redis/keys
+ * Key layout. Every key of one queue carries the hash tag `{<prefix>:<queue>}`,
+ * so a queue lives on one Redis Cluster slot and one Lua script may touch all
+ * of its keys. Only the queue registry (for `listQueues`) is outside the tag.
+ *
+ * | key                      | type   | holds                                              |
+ * |--------------------------|--------|----------------------------------------------------|
+ * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status`/`startedAt`/`finishedAt` overrides written by scripts |
+ * | `{p:q}:all`              | set    | every task id of the queue                         |
+ * | `{p:q}:pending`          | list   | claimable ids, FIFO (RPUSH / LPOP)                 |
+ * | `{p:q}:wake`             | list   | at most one marker; idle workers block on it       |
+ * | `{p:q}:scheduled`        | zset   | id → due time (ms): scheduled tasks and retries    |
+ * | `{p:q}:processing`       | zset   | id → last lease renewal (server ms)                |
+ * | `{p:q}:owner`            | hash   | id → consumer id holding the lease                 |
+ * | `{p:q}:done`             | hash   | id → finished status                               |
+ * | `{p:q}:counts`           | hash   | finished status → count                            |
+ * | `{p:q}:crons`            | hash   | deterministic id → cron JSON                       |
+ * | `{p:q}:workflows`        | hash   | workflow id → workflow JSON                        |
+ * | `{p:q}:wf:<id>:pending`  | set    | a workflow's pending task ids                      |
+ * | `{p:q}:rl:<key>:z / :h`  | zset/hash | rate-limit window state                         |
+ * | `{p:q}:rlkeys`           | set    | every rate-limit key of the queue (for `clear`)    |
+ * | `<p>:queues`             | set    | names of queues that have held tasks               |
+ * | channel `<p>:finished:<q>` | pub/sub | ids of tasks that just finished (wakes `waitFor`) |
+ */
+
+export interface QueueKeys {
+  /** Prefix of task hashes: append the id. */
+  readonly task: string;
+  readonly all: string;
+  readonly pending: string;
+  readonly wake: string;
+  readonly scheduled: string;
+  readonly processing: string;
+  readonly owner: string;
+  readonly done: string;
+  readonly counts: string;
+  readonly crons: string;
+  readonly workflows: string;
+  /** Prefix of per-workflow keys: append `<id>:pending`. */
+  readonly workflow: string;
+  /** Prefix of rate-limit keys: append the limit key. */
+  readonly rateLimit: string;
+  readonly rateLimitKeys: string;
+  /** Pub/sub channel announcing finished task ids. */
+  readonly finishedChannel: string;
+}
+
+export function queueKeys(prefix: string, queue: string): QueueKeys {
+  const tag = `{${prefix}:${queue}}`;
+  return {
+    task: `${tag}:t:`,
+    all: `${tag}:all`,
+    pending: `${tag}:pending`,
+    wake: `${tag}:wake`,
+    scheduled: `${tag}:scheduled`,
+    processing: `${tag}:processing`,
+    owner: `${tag}:owner`,
+    done: `${tag}:done`,
+    counts: `${tag}:counts`,
+    crons: `${tag}:crons`,
+    workflows: `${tag}:workflows`,
+    workflow: `${tag}:wf:`,
+    rateLimit: `${tag}:rl:`,
+    rateLimitKeys: `${tag}:rlkeys`,
+    finishedChannel: `${prefix}:finished:${queue}`,
+  };
+}
+
+/** The registry of queue names for one prefix. */
+export function queuesRegistryKey(prefix: string): string {
+  return `${prefix}:queues`;
+}

@@ -1,0 +1,63 @@
+/**
+ * @module backends/redis/scripts
+ * The Lua scripts (one file each in `./scripts`), registered on a client with
+ * `defineCommand`: sent once, run by SHA, re-sent automatically after a server
+ * restart empties the script cache.
+ */
+import { readFileSync } from "node:fs";
+import type { Redis } from "ioredis";
+
+const SCRIPTS = {
+  append: 8,
+  claim: 4,
+  storeResult: 8,
+  schedule: 7,
+  popScheduled: 3,
+  cancel: 5,
+  deleteTask: 3,
+  heartbeat: 2,
+  reclaim: 2,
+  clear: 10,
+  rateLimit: 3,
+  workflowTaskDone: 2,
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+/** A client with the scripts as commands: `client.sheppy_claim(...keys, ...args)`. */
+export type ScriptRunner = (
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+) => Promise<unknown>;
+
+const fileOf = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+let sources: Map<ScriptName, string> | undefined;
+
+function loadSources(): Map<ScriptName, string> {
+  sources ??= new Map(
+    (Object.keys(SCRIPTS) as ScriptName[]).map((name) => [
+      name,
+      readFileSync(new URL(`./scripts/${fileOf(name)}.lua`, import.meta.url), "utf8"),
+    ]),
+  );
+  return sources;
+}
+
+/** Registers every script on `client` and returns a typed runner. */
+export function defineScripts(client: Redis): ScriptRunner {
+  for (const [name, lua] of loadSources()) {
+    client.defineCommand(`sheppy_${name}`, { numberOfKeys: SCRIPTS[name], lua });
+  }
+  const commands = client as unknown as Record<
+    string,
+    (...args: (string | number)[]) => Promise<unknown>
+  >;
+  return (name, keys, args) => {
+    if (keys.length !== SCRIPTS[name]) {
+      throw new Error(`script ${name} takes ${SCRIPTS[name]} keys, got ${keys.length}`);
+    }
+    return commands[`sheppy_${name}`]!(...keys, ...args);
+  };
+}

@@ -1,0 +1,38 @@
+-- Stores records and makes them pending (FIFO). With unique = '1' an id that
+-- already exists is skipped (0); otherwise the old record is replaced and
+-- taken out of every other state first (manual retry).
+-- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 owner, 7 done, 8 counts
+-- ARGV: 1 task key prefix, 2 unique ('1'|'0'), then (id, json) pairs
+local prefix = ARGV[1]
+local unique = ARGV[2] == '1'
+local results = {}
+local added = 0
+for i = 3, #ARGV, 2 do
+  local id = ARGV[i]
+  local key = prefix .. id
+  if unique and redis.call('EXISTS', key) == 1 then
+    results[#results + 1] = 0
+  else
+    if not unique then
+      redis.call('LREM', KEYS[2], 0, id)
+      redis.call('ZREM', KEYS[4], id)
+      redis.call('ZREM', KEYS[5], id)
+      redis.call('HDEL', KEYS[6], id)
+      local old = redis.call('HGET', KEYS[7], id)
+      if old then
+        redis.call('HDEL', KEYS[7], id)
+        redis.call('HINCRBY', KEYS[8], old, -1)
+      end
+      redis.call('DEL', key)
+    end
+    redis.call('HSET', key, 'd', ARGV[i + 1])
+    redis.call('SADD', KEYS[1], id)
+    redis.call('RPUSH', KEYS[2], id)
+    results[#results + 1] = 1
+    added = added + 1
+  end
+end
+if added > 0 and redis.call('LLEN', KEYS[3]) == 0 then
+  redis.call('RPUSH', KEYS[3], '1')
+end
+return results

@@ -1,0 +1,29 @@
+-- Claims up to `limit` pending tasks, oldest first: each becomes `processing`
+-- under a lease (score = server time) owned by the caller. If tasks remain,
+-- leaves a wake marker so another idle worker wakes up too.
+-- KEYS: 1 pending, 2 processing, 3 owner, 4 wake
+-- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO), 4 consumer id
+-- Returns: id1, json1, id2, json2, …
+local ids = redis.call('LPOP', KEYS[1], tonumber(ARGV[2]))
+if not ids then
+  return {}
+end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local out = {}
+for _, id in ipairs(ids) do
+  local key = ARGV[1] .. id
+  local json = redis.call('HGET', key, 'd')
+  if json then
+    redis.call('HSET', key, 'status', 'processing', 'startedAt', ARGV[3])
+    redis.call('HDEL', key, 'finishedAt')
+    redis.call('ZADD', KEYS[2], now, id)
+    redis.call('HSET', KEYS[3], id, ARGV[4])
+    out[#out + 1] = id
+    out[#out + 1] = json
+  end
+end
+if redis.call('LLEN', KEYS[1]) > 0 and redis.call('LLEN', KEYS[4]) == 0 then
+  redis.call('RPUSH', KEYS[4], '1')
+end
+return out

@@ -1,0 +1,25 @@
+/** The contract suite on Redis (the shared server; this file's keys carry their own prefix). */
+
+import { RedisBackend } from "sheppy/backends/redis";
+import { afterAll } from "vitest";
+import { fileKey } from "../support/isolation.js";
+import { deleteRedisPrefix, REDIS_URL } from "../support/redis.js";
+import { requireService } from "../support/services.js";
+import { runBackendContract } from "./run-backend-contract.js";
+
+const prefix = fileKey(import.meta.url);
+const available = await requireService("Redis", REDIS_URL);
+
+runBackendContract(
+  {
+    name: "redis",
+    capabilities: new RedisBackend().capabilities,
+    create: ({ clock }) =>
+      new RedisBackend({ url: REDIS_URL, prefix, ...(clock ? { clock } : {}) }),
+  },
+  available ? {} : { skip: `Redis is not reachable at ${REDIS_URL}` },
+);
+
+afterAll(async () => {
+  if (available) await deleteRedisPrefix(prefix);
+});

@@ -1,0 +1,50 @@
+/** Child processes for multi-process tests: spawn a TypeScript entry file, wait for a line, kill. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Runs `node --import tsx <file>` from the repository root with extra environment variables. */
+export function spawnTs(file: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", file], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stderr?.setEncoding("utf8");
+  child.stdout?.setEncoding("utf8");
+  return child;
+}
+
+/** Resolves when the child prints a line containing `text`; rejects if it exits first or `ms` pass. */
+export function waitForOutput(child: ChildProcess, text: string, ms = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(
+      () => reject(new Error(`no '${text}' within ${ms} ms; output: ${seen}`)),
+      ms,
+    );
+    const onData = (chunk: string) => {
+      seen += chunk;
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (chunk: string) => {
+      seen += chunk;
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`process exited (${code}) before printing '${text}': ${seen}`));
+    });
+  });
+}
+
+/** Resolves with the exit code (or signal) once the child has exited. */
+export function exited(child: ChildProcess): Promise<number | NodeJS.Signals | null> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(child.exitCode ?? child.signalCode);
+  return new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
+}

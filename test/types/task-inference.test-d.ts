@@ -1,0 +1,196 @@
+/**
+ * Type-level contract of `task()`: argument tuples, result types, schemas.
+ * Checked by `vitest --project types` (typecheck only; nothing here runs).
+ */
+import { type Task, type TaskFactory, task } from "sheppy";
+import { describe, expectTypeOf, test } from "vitest";
+import { z } from "zod";
+
+describe("task(fn) infers arguments and result", () => {
+  test("sync function: argument tuple and return type", () => {
+    const add = task(function typesAdd(x: number, y: number) {
+      return x + y;
+    });
+    expectTypeOf(add).toEqualTypeOf<TaskFactory<[x: number, y: number], number>>();
+    expectTypeOf(add).parameters.toEqualTypeOf<[x: number, y: number]>();
+    expectTypeOf(add(1, 2)).toEqualTypeOf<Task<number>>();
+    expectTypeOf(add(1, 2).result).toEqualTypeOf<number | null>();
+  });
+
+  test("async function: the result is the awaited type", () => {
+    const greet = task(async function typesGreet(name: string) {
+      return { greeting: `hi ${name}` };
+    });
+    expectTypeOf(greet("a")).toEqualTypeOf<Task<{ greeting: string }>>();
+    expectTypeOf(greet).parameters.toEqualTypeOf<[name: string]>();
+  });
+
+  test("optional and rest parameters are kept", () => {
+    const opt = task(function typesOpt(a: string, b?: number) {
+      return `${a}${b ?? ""}`;
+    });
+    expectTypeOf(opt).parameters.toEqualTypeOf<[a: string, b?: number]>();
+    opt("x");
+    opt("x", 1);
+    const rest = task(function typesRest(...xs: number[]) {
+      return xs.length;
+    });
+    expectTypeOf(rest).parameters.toEqualTypeOf<number[]>();
+    rest();
+    rest(1, 2, 3);
+  });
+
+  test("void function gives Task<void>", () => {
+    const nothing = task(function typesNothing() {});
+    expectTypeOf(nothing()).toEqualTypeOf<Task<void>>();
+    expectTypeOf(nothing).parameters.toEqualTypeOf<[]>();
+  });
+
+  test("wrong argument types and wrong arity are compile errors", () => {
+    const add = task(function typesAddStrict(x: number, y: number) {
+      return x + y;
+    });
+    // @ts-expect-error a string is not a number
+    add("1", 2);
+    // @ts-expect-error missing second argument
+    add(1);
+    // @ts-expect-error too many arguments
+    add(1, 2, 3);
+    // @ts-expect-error no arguments
+    add();
+  });
+
+  test("factory exposes taskName and config", () => {
+    const named = task(function typesNamed() {
+      return 1;
+    });
+    expectTypeOf(named.taskName).toEqualTypeOf<string>();
+    expectTypeOf(named.config.retry).toEqualTypeOf<number>();
+  });
+});
+
+describe("task(options, fn)", () => {
+  test("infers arguments and result like task(fn)", () => {
+    const send = task(
+      { name: "types-send", retry: 3, retryDelay: [1, 10, 60], timeout: 30 },
+      async (to: string, subject: string) => `sent '${subject}' to ${to}`,
+    );
+    expectTypeOf(send).parameters.toEqualTypeOf<[to: string, subject: string]>();
+    expectTypeOf(send("a@example.com", "Hi")).toEqualTypeOf<Task<string>>();
+    // @ts-expect-error subject missing
+    send("a@example.com");
+    // @ts-expect-error wrong type
+    send("a@example.com", 5);
+  });
+
+  test("sync function with options", () => {
+    const double = task({ name: "types-double" }, (n: number) => n * 2);
+    expectTypeOf(double(2)).toEqualTypeOf<Task<number>>();
+  });
+
+  test("unknown options are rejected", () => {
+    // @ts-expect-error retries is not an option (retry is)
+    task({ name: "types-bad-option", retries: 3 }, () => 1);
+  });
+
+  test("option value types are checked", () => {
+    // @ts-expect-error retry must be a number
+    task({ name: "types-bad-retry", retry: "3" }, () => 1);
+    task(
+      // @ts-expect-error strategy must be one of the two windows
+      { name: "types-bad-strategy", rateLimit: { maxRate: 1, ratePeriod: 1, strategy: "bucket" } },
+      () => 1,
+    );
+  });
+});
+
+describe("schemas", () => {
+  test("args schema: factory takes the INPUT types, fn receives the OUTPUT types", () => {
+    const add = task(
+      {
+        name: "types-schema-add",
+        // Input: a number or a string (its length); output: always a number.
+        args: z.tuple([z.union([z.number(), z.string().transform((s) => s.length)]), z.number()]),
+      },
+      (x, y) => {
+        expectTypeOf(x).toEqualTypeOf<number>();
+        expectTypeOf(y).toEqualTypeOf<number>();
+        return x + y;
+      },
+    );
+    expectTypeOf(add).parameters.toEqualTypeOf<[string | number, number]>();
+    expectTypeOf(add("abc", 2)).toEqualTypeOf<Task<number>>();
+    expectTypeOf(add(3, 2)).toEqualTypeOf<Task<number>>();
+    // @ts-expect-error the factory takes the schema input (string | number), not a boolean
+    add(true, 2);
+    // @ts-expect-error arity comes from the tuple schema
+    add("abc");
+  });
+
+  test("a function whose parameters contradict the args schema is a compile error", () => {
+    // @ts-expect-error the schema produces a number, the function wants a string
+    task({ name: "types-schema-contradiction", args: z.tuple([z.number()]) }, (x: string) => x);
+  });
+
+  test("coercing schema: input is unknown-ish, output is number", () => {
+    const coerce = task(
+      { name: "types-schema-coerce", args: z.tuple([z.coerce.number(), z.number()]) },
+      async (x, y) => {
+        expectTypeOf(x).toEqualTypeOf<number>();
+        return `${x + y}`;
+      },
+    );
+    expectTypeOf(coerce("1", 2)).toEqualTypeOf<Task<string>>();
+    expectTypeOf(coerce(1, 2)).toEqualTypeOf<Task<string>>();
+  });
+
+  test("object argument schema", () => {
+    const Status = z.object({ code: z.coerce.number(), message: z.string() });
+    const report = task({ name: "types-schema-object", args: z.tuple([Status]) }, (status) => {
+      expectTypeOf(status).toEqualTypeOf<{ code: number; message: string }>();
+      return status.code;
+    });
+    expectTypeOf(report({ code: "200", message: "OK" })).toEqualTypeOf<Task<number>>();
+    // @ts-expect-error message is required by the schema input
+    report({ code: 200 });
+  });
+
+  test("result schema: the Task's result type is the schema OUTPUT", () => {
+    const when = task(
+      { name: "types-schema-result", result: z.iso.datetime().transform((s) => new Date(s)) },
+      (offset: number) => new Date(offset).toISOString(),
+    );
+    expectTypeOf(when).parameters.toEqualTypeOf<[offset: number]>();
+    expectTypeOf(when(0)).toEqualTypeOf<Task<Date>>();
+  });
+
+  test("result schema: the function must return the schema INPUT", () => {
+    // @ts-expect-error returns a string where the result schema takes a number
+    task({ name: "types-result-mismatch", result: z.number() }, (n: number) => `${n}`);
+    // the same function returning a number is accepted
+    task({ name: "types-result-match", result: z.number() }, (n: number) => n);
+  });
+
+  test("result schema with an async function", () => {
+    const later = task(
+      { name: "types-schema-result-async", result: z.coerce.number() },
+      async (s: string) => s,
+    );
+    expectTypeOf(later("1")).toEqualTypeOf<Task<number>>();
+  });
+
+  test("args and result schemas together", () => {
+    const both = task(
+      {
+        name: "types-schema-both",
+        args: z.tuple([z.coerce.number()]),
+        result: z.number().transform((n) => ({ doubled: n })),
+      },
+      async (n) => {
+        expectTypeOf(n).toEqualTypeOf<number>();
+        return n * 2;
+      },
+    );
+    expectTypeOf(both(1)).toEqualTypeOf<Task<{ doubled: number }>>();
+  });
+});

@@ -1,0 +1,242 @@
+/**
+ * Choosing a backend and a queue name (Q-1…Q-5, CFG-8): URLs, environment
+ * variables, queue-name rules and password masking.
+ */
+import {
+  type Backend,
+  BackendUrlError,
+  backendFromUrl,
+  InvalidOptionError,
+  MemoryBackend,
+  maskUrl,
+  Queue,
+  registerBackendScheme,
+  supportedSchemes,
+} from "sheppy";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+
+beforeEach(() => {
+  // Start every test from an environment without Sheppy settings.
+  vi.stubEnv("SHEPPY_BACKEND_URL", undefined);
+  vi.stubEnv("SHEPPY_QUEUE", undefined);
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected the call to throw");
+}
+
+describe("backend from an instance or a URL (Q-1, Q-2)", () => {
+  test("Q-1 a backend instance is used as is", () => {
+    const backend = new MemoryBackend({ instantProcessing: false });
+    const queue = new Queue(backend);
+    expect(queue.backend).toBe(backend);
+  });
+
+  test("Q-2 memory:// creates a memory backend with instant processing by default", () => {
+    const queue = new Queue("memory://");
+    expect(queue.backend).toBeInstanceOf(MemoryBackend);
+    expect(queue.backend.capabilities.instantProcessing).toBe(true);
+  });
+
+  test("memory:// takes an instantProcessing parameter", () => {
+    expect(backendFromUrl("memory://?instantProcessing=false").capabilities.instantProcessing).toBe(
+      false,
+    );
+    expect(backendFromUrl("memory://?instantProcessing=0").capabilities.instantProcessing).toBe(
+      false,
+    );
+    expect(backendFromUrl("memory://?instantProcessing=true").capabilities.instantProcessing).toBe(
+      true,
+    );
+  });
+
+  test("a bad boolean parameter is a BackendUrlError naming it", () => {
+    const error = errorOf(() => backendFromUrl("memory://?instantProcessing=maybe"));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toBe(
+      "backend URL parameter instantProcessing must be true or false (got 'maybe')",
+    );
+  });
+
+  test("each URL gives a new backend instance", () => {
+    expect(backendFromUrl("memory://")).not.toBe(backendFromUrl("memory://"));
+  });
+
+  test("a memory queue works end to end without connect()", async () => {
+    const queue = new Queue("memory://?instantProcessing=false");
+    expect(queue.backend.isConnected).toBe(false);
+    expect(await queue.size()).toBe(0);
+    expect(queue.backend.isConnected).toBe(true);
+    await queue.close();
+  });
+});
+
+describe("bad URLs (Q-3)", () => {
+  test("an unknown scheme is 'Unsupported backend protocol' listing the supported ones", () => {
+    const error = errorOf(() => new Queue("ftp://example.com/queue"));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toContain("Unsupported backend protocol 'ftp://'");
+    expect(error.message).toContain("ftp://example.com/queue");
+    expect(error.message).toContain("supported: ");
+    expect(error.message).toContain("memory://");
+  });
+
+  test.each(["just-a-name", "/var/lib/sheppy.db", "", "://nothing", "1redis://host"])(
+    "%j without a scheme is 'Invalid backend URL'",
+    (raw) => {
+      const error = errorOf(() => backendFromUrl(raw));
+      expect(error).toBeInstanceOf(BackendUrlError);
+      expect(error.message).toContain("Invalid backend URL");
+      expect(error.message).toContain("expected scheme://");
+      expect(error.message).toContain("memory://");
+    },
+  );
+
+  test("a non-string is 'Invalid backend URL'", () => {
+    const error = errorOf(() => backendFromUrl(42 as unknown as string));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toContain("Invalid backend URL '42'");
+  });
+
+  test("passwords never appear in URL errors", () => {
+    const error = errorOf(() => backendFromUrl("ftp://admin:hunter2@db.internal:21/x"));
+    expect(error.message).not.toContain("hunter2");
+    expect(error.message).toContain("admin:****@db.internal");
+  });
+});
+
+describe("backend from the environment (Q-4, CFG-8)", () => {
+  test("Q-4 with no backend argument the queue uses SHEPPY_BACKEND_URL", () => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", "memory://?instantProcessing=false");
+    const queue = new Queue();
+    expect(queue.backend).toBeInstanceOf(MemoryBackend);
+    expect(queue.backend.capabilities.instantProcessing).toBe(false);
+  });
+
+  test("Q-4 with neither it throws 'No backend provided'", () => {
+    const error = errorOf(() => new Queue());
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error.message).toContain("No backend provided");
+    expect(error.message).toContain("SHEPPY_BACKEND_URL");
+  });
+
+  test("an empty SHEPPY_BACKEND_URL counts as none", () => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", "");
+    expect(() => new Queue()).toThrow("No backend provided");
+  });
+
+  test("a bad SHEPPY_BACKEND_URL is reported like a bad argument", () => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", "bogus://x");
+    expect(() => new Queue()).toThrow(BackendUrlError);
+    expect(() => new Queue()).toThrow("Unsupported backend protocol 'bogus://'");
+  });
+
+  test("CFG-8 an explicit URL ignores SHEPPY_BACKEND_URL", () => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", "bogus://never-read");
+    expect(new Queue("memory://").backend).toBeInstanceOf(MemoryBackend);
+  });
+
+  test("CFG-8 an explicit instance ignores SHEPPY_BACKEND_URL", () => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", "bogus://never-read");
+    const backend = new MemoryBackend();
+    expect(new Queue(backend).backend).toBe(backend);
+  });
+});
+
+describe("queue names (Q-5)", () => {
+  test("the default name is 'default'", () => {
+    expect(new Queue("memory://").name).toBe("default");
+  });
+
+  test("SHEPPY_QUEUE gives the default name", () => {
+    vi.stubEnv("SHEPPY_QUEUE", "emails");
+    expect(new Queue("memory://").name).toBe("emails");
+  });
+
+  test("CFG-4 (decided) a comma-separated SHEPPY_QUEUE names the queue after its first entry", () => {
+    vi.stubEnv("SHEPPY_QUEUE", " ,q1 , q2");
+    expect(new Queue("memory://").name).toBe("q1");
+  });
+
+  test("a blank SHEPPY_QUEUE falls back to 'default'", () => {
+    vi.stubEnv("SHEPPY_QUEUE", " , ");
+    expect(new Queue("memory://").name).toBe("default");
+  });
+
+  test("CFG-8 an explicit name beats SHEPPY_QUEUE", () => {
+    vi.stubEnv("SHEPPY_QUEUE", "from-env");
+    expect(new Queue("memory://", { name: "explicit" }).name).toBe("explicit");
+    vi.stubEnv("SHEPPY_BACKEND_URL", "memory://");
+    expect(new Queue(undefined, { name: "explicit" }).name).toBe("explicit");
+  });
+
+  test.each(["a", "emails", "jobs.high-priority", "tenant:42_batch", "x".repeat(128)])(
+    "%j is a valid name",
+    (name) => {
+      expect(new Queue("memory://", { name }).name).toBe(name);
+    },
+  );
+
+  test.each(["", "has space", "a/b", "ünïcode", "x".repeat(129), "new\nline"])(
+    "%j is refused with a message naming it and the rule",
+    (name) => {
+      const error = errorOf(() => new Queue("memory://", { name }));
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect(error.message).toContain(`Invalid queue name '${name}'`);
+      expect(error.message).toContain("letters, digits");
+    },
+  );
+
+  test("an invalid name from SHEPPY_QUEUE is refused too", () => {
+    vi.stubEnv("SHEPPY_QUEUE", "bad name");
+    expect(() => new Queue("memory://")).toThrow("Invalid queue name 'bad name'");
+  });
+});
+
+describe("maskUrl", () => {
+  test.each([
+    ["redis://user:secret@host:6379/0", "redis://user:****@host:6379/0"],
+    ["postgres://app:p%40ss@db:5432/app", "postgres://app:****@db:5432/app"],
+    ["redis://:onlypass@host:6379", "redis://:****@host:6379"],
+  ])("%s hides the password", (raw, masked) => {
+    expect(maskUrl(raw)).toBe(masked);
+  });
+
+  test("a URL without a password is unchanged in content", () => {
+    expect(maskUrl("redis://host:6379/0")).toBe("redis://host:6379/0");
+    expect(maskUrl("redis://user@host:6379")).toBe("redis://user@host:6379");
+  });
+
+  test("an unparsable string still has its password hidden", () => {
+    const masked = maskUrl("weird scheme://user:secret@host");
+    expect(masked).not.toContain("secret");
+    expect(masked).toContain("user:****@host");
+  });
+
+  test("text that is not a URL is returned as is", () => {
+    expect(maskUrl("not a url")).toBe("not a url");
+  });
+});
+
+describe("registering a scheme", () => {
+  test("a registered scheme is created from its URL and listed as supported", () => {
+    const made: string[] = [];
+    registerBackendScheme("unit-test", (url, raw) => {
+      made.push(`${url.hostname}|${raw}`);
+      return new MemoryBackend({ instantProcessing: false }) as Backend;
+    });
+    expect(supportedSchemes()).toContain("unit-test://");
+    expect(supportedSchemes()).toContain("memory://");
+    expect(new Queue("unit-test://box/1").backend).toBeInstanceOf(MemoryBackend);
+    expect(made).toEqual(["box|unit-test://box/1"]);
+  });
+});
