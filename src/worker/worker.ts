@@ -237,7 +237,10 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     });
   }
 
-  async #reclaim(queue: Queue, records: TaskData[], run: Run, writer: ResultWriter): Promise<void> {
+  async #reclaim(queue: Queue, stale: TaskData[], run: Run, writer: ResultWriter): Promise<void> {
+    // A lease of our own that went stale (heartbeats failed during an outage) is simply ours again.
+    const running = this.#flights.get(queue);
+    const records = stale.filter((r) => !running?.has(r.id));
     const alreadyFinished = records.filter((r) => r.finishedAt !== null).map((r) => r.id);
     if (alreadyFinished.length > 0) await queue.backend.acknowledge(queue.name, alreadyFinished);
     const now = this.#options.clock.now();

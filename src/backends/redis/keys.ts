@@ -20,6 +20,7 @@
  * | `{p:q}:wf:<id>:pending`  | set    | a workflow's pending task ids                      |
  * | `{p:q}:rl:<key>:z / :h`  | zset/hash | rate-limit window state                         |
  * | `{p:q}:rlkeys`           | set    | every rate-limit key of the queue (for `clear`)    |
+ * | `{p:q}:req:<token>`      | string | a non-idempotent script's answer, kept 5 min so a resend after a lost reply replays it |
  * | `<p>:queues`             | set    | names of queues that have held tasks               |
  * | channel `<p>:finished:<q>` | pub/sub | ids of tasks that just finished (wakes `waitFor`) |
  */
@@ -42,6 +43,8 @@ export interface QueueKeys {
   /** Prefix of rate-limit keys: append the limit key. */
   readonly rateLimit: string;
   readonly rateLimitKeys: string;
+  /** Prefix of request memo keys: append a request token. */
+  readonly request: string;
   /** Pub/sub channel announcing finished task ids. */
   readonly finishedChannel: string;
 }
@@ -63,6 +66,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     workflow: `${tag}:wf:`,
     rateLimit: `${tag}:rl:`,
     rateLimitKeys: `${tag}:rlkeys`,
+    request: `${tag}:req:`,
     finishedChannel: `${prefix}:finished:${queue}`,
   };
 }

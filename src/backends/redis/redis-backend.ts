@@ -49,6 +49,14 @@ const CLEAR_BATCH = 500;
 /** While waiting for results, look again this often in case a notification was lost in a reconnect. */
 const RESULT_RECHECK_MS = 2000;
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
+const CONNECTION_ERROR =
+  /Connection is closed|Stream isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTCONN/;
+
+/** Whether a command failed because the connection went away (its effect is unknown), not because Redis refused it. */
+function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === "MaxRetriesPerRequestError" || CONNECTION_ERROR.test(error.message);
+}
 
 export class RedisBackend implements Backend {
   readonly capabilities: BackendCapabilities = {
@@ -133,6 +141,31 @@ export class RedisBackend implements Backend {
     return this.#run(name, keys, args);
   }
 
+  /** A fresh request memo key: a script resent with it replays its first answer. */
+  #request(k: QueueKeys): string {
+    return `${k.request}${randomBytes(9).toString("base64url")}`;
+  }
+
+  /**
+   * Runs a script whose first answer must not be lost: if the connection drops
+   * before the reply arrives, the same call (same request key) is sent again
+   * until it gets through, and the script replays what it did the first time.
+   */
+  async #idempotent(
+    name: Parameters<ScriptRunner>[0],
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#script(name, keys, args);
+      } catch (error) {
+        if (!isConnectionError(error) || !this.#connected) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 2000)));
+      }
+    }
+  }
+
   #k(queue: string): QueueKeys {
     let keys = this.#keys.get(queue);
     if (!keys) {
@@ -179,9 +212,19 @@ export class RedisBackend implements Backend {
     this.#register(queue);
     const args: string[] = [k.task, unique ? "1" : "0"];
     for (const task of tasks) args.push(task.id, encodeTaskData(task));
-    const added = (await this.#script(
+    const added = (await this.#idempotent(
       "append",
-      [k.all, k.pending, k.wake, k.scheduled, k.processing, k.owner, k.done, k.counts],
+      [
+        k.all,
+        k.pending,
+        k.wake,
+        k.scheduled,
+        k.processing,
+        k.owner,
+        k.done,
+        k.counts,
+        this.#request(k),
+      ],
       args,
     )) as number[];
     return added.map((flag) => flag === 1);
@@ -216,9 +259,9 @@ export class RedisBackend implements Backend {
 
   async #claim(queue: string, k: QueueKeys, limit: number): Promise<TaskData[]> {
     const startedAt = isoAt(this.clock.now());
-    const flat = await this.#script(
+    const flat = await this.#idempotent(
       "claim",
-      [k.pending, k.processing, k.owner, k.wake],
+      [k.pending, k.processing, k.owner, k.wake, this.#request(k)],
       [k.task, limit, startedAt, this.consumerId],
     );
     return this.#records(flat, queue, { status: "processing", startedAt });
@@ -290,9 +333,9 @@ export class RedisBackend implements Backend {
   async schedule(queue: string, task: TaskData, at: number, unique = true): Promise<boolean> {
     const k = this.#k(queue);
     this.#register(queue);
-    const added = await this.#script(
+    const added = await this.#idempotent(
       "schedule",
-      [k.all, k.scheduled, k.pending, k.processing, k.owner, k.done, k.counts],
+      [k.all, k.scheduled, k.pending, k.processing, k.owner, k.done, k.counts, this.#request(k)],
       [k.task, unique ? "1" : "0", task.id, encodeTaskData(task), at],
     );
     return added === 1;
@@ -441,9 +484,9 @@ export class RedisBackend implements Backend {
 
   async cancel(queue: string, id: string): Promise<TaskData | null> {
     const k = this.#k(queue);
-    const row = (await this.#script(
+    const row = (await this.#idempotent(
       "cancel",
-      [k.pending, k.scheduled, k.processing, k.done, k.counts],
+      [k.pending, k.scheduled, k.processing, k.done, k.counts, this.#request(k)],
       [k.task, id, isoAt(this.clock.now()), k.finishedChannel],
     )) as (string | null)[] | null;
     if (!row) return null;

@@ -8,12 +8,12 @@ import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 
 const SCRIPTS = {
-  append: 8,
-  claim: 4,
+  append: 9,
+  claim: 5,
   storeResult: 8,
-  schedule: 7,
+  schedule: 8,
   popScheduled: 3,
-  cancel: 5,
+  cancel: 6,
   deleteTask: 3,
   heartbeat: 2,
   reclaim: 2,

@@ -1,8 +1,17 @@
 -- Stores records and makes them pending (FIFO). With unique = '1' an id that
 -- already exists is skipped (0); otherwise the old record is replaced and
 -- taken out of every other state first (manual retry).
--- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 owner, 7 done, 8 counts
+-- Replays its first answer when resent with the same request key (a reply lost to a dropped connection).
+-- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 owner, 7 done, 8 counts, 9 request memo
 -- ARGV: 1 task key prefix, 2 unique ('1'|'0'), then (id, json) pairs
+local memo = redis.call('GET', KEYS[9])
+if memo then
+  local replay = {}
+  for i = 1, #memo do
+    replay[i] = tonumber(string.sub(memo, i, i))
+  end
+  return replay
+end
 local prefix = ARGV[1]
 local unique = ARGV[2] == '1'
 local results = {}
@@ -35,4 +44,5 @@ end
 if added > 0 and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
+redis.call('SET', KEYS[9], table.concat(results), 'EX', 300)
 return results

@@ -1,9 +1,24 @@
 -- Claims up to `limit` pending tasks, oldest first: each becomes `processing`
 -- under a lease (score = server time) owned by the caller. If tasks remain,
 -- leaves a wake marker so another idle worker wakes up too.
--- KEYS: 1 pending, 2 processing, 3 owner, 4 wake
+-- Resent with the same request key (its reply was lost to a dropped
+-- connection), it returns the tasks it claimed the first time, so no claim is
+-- ever orphaned.
+-- KEYS: 1 pending, 2 processing, 3 owner, 4 wake, 5 request memo
 -- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO), 4 consumer id
 -- Returns: id1, json1, id2, json2, …
+local memo = redis.call('GET', KEYS[5])
+if memo then
+  local out = {}
+  for id in string.gmatch(memo, '[^,]+') do
+    local json = redis.call('HGET', ARGV[1] .. id, 'd')
+    if json and redis.call('HGET', KEYS[3], id) == ARGV[4] then
+      out[#out + 1] = id
+      out[#out + 1] = json
+    end
+  end
+  return out
+end
 local ids = redis.call('LPOP', KEYS[1], tonumber(ARGV[2]))
 if not ids then
   return {}
@@ -26,4 +41,9 @@ end
 if redis.call('LLEN', KEYS[1]) > 0 and redis.call('LLEN', KEYS[4]) == 0 then
   redis.call('RPUSH', KEYS[4], '1')
 end
+local claimed = {}
+for i = 1, #out, 2 do
+  claimed[#claimed + 1] = out[i]
+end
+redis.call('SET', KEYS[5], table.concat(claimed, ','), 'EX', 300)
 return out
