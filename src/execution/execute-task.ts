@@ -66,14 +66,14 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
   try {
     result = await runMiddlewareAndFunction(state, definition, env);
   } catch (error) {
-    await tearDown(state, env);
+    if (state.hasTeardowns) await tearDown(state, env);
     return {
       record: failedRecord(data, error, env.clock.now(), failureKindOf(error)),
       children: [],
       error,
     };
   }
-  await tearDown(state, env);
+  if (state.hasTeardowns) await tearDown(state, env);
   try {
     return await completedOutcome(data, definition, result, env.clock.now());
   } catch (error) {
@@ -82,7 +82,6 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
 }
 
 async function tearDown(state: AttemptState, env: ExecutionEnvironment): Promise<void> {
-  if (state.teardowns.length === 0) return;
   for (const failure of await runTeardowns(state.teardowns))
     env.onTeardownError?.(failure, state.data);
 }

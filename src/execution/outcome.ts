@@ -30,7 +30,8 @@ export function completedRecord(
     finishedAt: isoAt(now),
   };
   if (resultKind) record.resultKind = resultKind;
-  else delete record.resultKind;
+  // `delete` would turn every record into a slow dictionary object; only strip a stale marker.
+  else if (record.resultKind !== undefined) delete record.resultKind;
   return record;
 }
 

@@ -32,8 +32,8 @@ export interface RunningTask {
 
 /** One attempt's state. The AbortController and the Task view are made only when asked for. */
 export class AttemptState implements RunningTask {
-  readonly resolved = new Map<Dependency, Promise<unknown>>();
-  readonly teardowns: (() => Promise<void>)[] = [];
+  #resolved: Map<Dependency, Promise<unknown>> | undefined;
+  #teardowns: (() => Promise<void>)[] | undefined;
   #controller: AbortController | undefined;
   #task: Task | undefined;
 
@@ -42,6 +42,22 @@ export class AttemptState implements RunningTask {
     readonly queueName: string,
     readonly overrides: DependencyOverrides | undefined,
   ) {}
+
+  /** Dependencies resolved in this attempt (made on first use: most tasks have none). */
+  get resolved(): Map<Dependency, Promise<unknown>> {
+    this.#resolved ??= new Map();
+    return this.#resolved;
+  }
+
+  /** Generator teardowns registered in this attempt, oldest first. */
+  get teardowns(): (() => Promise<void>)[] {
+    this.#teardowns ??= [];
+    return this.#teardowns;
+  }
+
+  get hasTeardowns(): boolean {
+    return this.#teardowns !== undefined && this.#teardowns.length > 0;
+  }
 
   get id(): string {
     return this.data.id;

@@ -131,9 +131,9 @@ export class MemoryBackend implements Backend {
     if (state.pending.size === 0) return claimed;
     const now = this.clock.now();
     const startedAt = isoAt(now);
-    for (const id of state.pending) {
-      if (claimed.length >= limit) break;
-      state.pending.delete(id);
+    while (claimed.length < limit) {
+      const id = state.pending.shift();
+      if (id === undefined) break;
       const record = state.tasks.get(id);
       if (!record) continue;
       const running: TaskData = { ...record, status: "processing", startedAt };

@@ -1,10 +1,11 @@
 /**
  * @module backends/memory/memory-queue-state
  * Everything the memory backend holds for one queue. Pending is an insertion-
- * ordered Set (FIFO with O(1) removal on cancel); due times live in a heap
+ * FIFO set (O(1) removal on cancel); due times live in a heap
  * with an index, so a cancelled or re-queued entry is skipped, not searched for.
  */
 import type { TaskData } from "../../task/task-record.js";
+import { FifoSet } from "../../util/fifo-set.js";
 import { MinHeap } from "../../util/min-heap.js";
 import { Waiters } from "../../util/waiters.js";
 import type { RateWindowState } from "../../worker/rate-limit.js";
@@ -66,7 +67,7 @@ export class DueIndex {
 
 export class MemoryQueueState {
   readonly tasks = new Map<string, TaskData>();
-  readonly pending = new Set<string>();
+  readonly pending = new FifoSet();
   readonly due = new DueIndex();
   /** Claimed ids → time of the last claim or heartbeat. */
   readonly processing = new Map<string, number>();
