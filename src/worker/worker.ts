@@ -56,6 +56,8 @@ interface Flight {
   readonly data: TaskData;
   readonly attempt: RunningAttempt;
   readonly startedAt: number;
+  /** The function has returned; its slot is free while the outcome is being stored. */
+  finished: boolean;
   abandoned: boolean;
 }
 
@@ -117,8 +119,17 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     for (const queue of list) this.#flights.set(queue, new Map());
   }
 
-  /** Tasks running right now. */
+  /** Tasks whose function is running right now. */
   get running(): number {
+    let count = 0;
+    for (const flights of this.#flights.values()) {
+      for (const flight of flights.values()) if (!flight.finished) count++;
+    }
+    return count;
+  }
+
+  /** Attempts not yet landed: running, or finished with their outcome still being stored. */
+  #inFlight(): number {
     let count = 0;
     for (const flights of this.#flights.values()) count += flights.size;
     return count;
@@ -356,6 +367,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       data,
       attempt,
       startedAt: this.#options.clock.now(),
+      finished: false,
       abandoned: false,
     };
     this.#flights.get(queue)!.set(data.id, flight);
@@ -363,6 +375,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       this.emit("task:started", { queue: queue.name, task: new Task(data, null) });
     void attempt.outcome.then(async (outcome) => {
       if (flight.abandoned) return;
+      // The next task may start while this outcome is stored (the flight keeps its lease until then).
+      flight.finished = true;
+      this.#slots.release(1);
       try {
         if (outcome.children.length > 0) {
           await queue.backend.append(
@@ -385,7 +400,6 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   /** Bookkeeping once an attempt's outcome is stored. */
   #land(flight: Flight, record: TaskData, error: unknown, run: Run): void {
     this.#flights.get(flight.queue)!.delete(flight.data.id);
-    this.#slots.release(1);
     const queue = flight.queue.name;
     const wants = (event: keyof WorkerEventMap) => this.listenerCount(event) > 0;
     if (record.status === "completed") {
@@ -423,7 +437,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   async #finishFlights(run: Run, writer: ResultWriter): Promise<void> {
     const allDone = () =>
       new Promise<void>((resolve) => {
-        const check = () => (this.running === 0 ? resolve() : this.#settled.push(check));
+        const check = () => (this.#inFlight() === 0 ? resolve() : this.#settled.push(check));
         check();
       });
     if (!run.stop.signal.aborted) {
@@ -445,6 +459,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     );
     for (const flights of this.#flights.values()) {
       for (const flight of flights.values()) {
+        // A finished attempt is only waiting for its outcome to be written: let the write land.
+        if (flight.finished) continue;
         flight.abandoned = true;
         flight.attempt.interrupt(reason);
         flights.delete(flight.data.id);

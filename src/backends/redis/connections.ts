@@ -1,7 +1,6 @@
 /**
  * @module backends/redis/connections
- * The Redis connections one backend holds: a main client (auto-pipelined: all
- * commands issued in one tick share a round trip), a pool of clients for
+ * The Redis connections one backend holds: a main client, a pool of clients for
  * blocking waits (a blocked connection can do nothing else), and one
  * subscriber for finished-task notifications. ioredis reconnects with
  * backoff; an outage is logged once when it starts and once when it ends.
@@ -51,7 +50,8 @@ export class RedisConnections {
     const { Redis } = await loadIoredis();
     const client = new Redis(this.url, {
       lazyConnect: true,
-      enableAutoPipelining: true,
+      // Off: a single awaited command (an add, a claim) would wait a tick for company. Batches use explicit pipelines.
+      enableAutoPipelining: false,
       retryStrategy,
       ...this.options,
     });

@@ -6,13 +6,12 @@
  *
  * | key                      | type   | holds                                              |
  * |--------------------------|--------|----------------------------------------------------|
- * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status`/`startedAt`/`finishedAt` overrides written by scripts |
+ * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status`/`startedAt`/`finishedAt` overrides written by scripts; `owner` = consumer holding the lease |
  * | `{p:q}:all`              | set    | every task id of the queue                         |
  * | `{p:q}:pending`          | list   | claimable ids, FIFO (RPUSH / LPOP)                 |
  * | `{p:q}:wake`             | list   | at most one marker; idle workers block on it       |
  * | `{p:q}:scheduled`        | zset   | id → due time (ms): scheduled tasks and retries    |
  * | `{p:q}:processing`       | zset   | id → last lease renewal (server ms)                |
- * | `{p:q}:owner`            | hash   | id → consumer id holding the lease                 |
  * | `{p:q}:done`             | hash   | id → finished status                               |
  * | `{p:q}:counts`           | hash   | finished status → count                            |
  * | `{p:q}:crons`            | hash   | deterministic id → cron JSON                       |
@@ -33,7 +32,6 @@ export interface QueueKeys {
   readonly wake: string;
   readonly scheduled: string;
   readonly processing: string;
-  readonly owner: string;
   readonly done: string;
   readonly counts: string;
   readonly crons: string;
@@ -58,7 +56,6 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     wake: `${tag}:wake`,
     scheduled: `${tag}:scheduled`,
     processing: `${tag}:processing`,
-    owner: `${tag}:owner`,
     done: `${tag}:done`,
     counts: `${tag}:counts`,
     crons: `${tag}:crons`,

@@ -9,7 +9,7 @@
 
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Redis, RedisOptions } from "ioredis";
+import type { ChainableCommander, Redis, RedisOptions } from "ioredis";
 import { type Clock, isoAt, systemClock } from "../../clock.js";
 import { BackendError, InvalidOptionError, WaitTimeoutError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
@@ -141,6 +141,18 @@ export class RedisBackend implements Backend {
     return this.#run(name, keys, args);
   }
 
+  /** Runs the commands `build` queues as one pipeline (one round trip); throws the first error. */
+  async #batch<T>(client: Redis, build: (pipeline: ChainableCommander) => unknown): Promise<T[]> {
+    const pipeline = client.pipeline();
+    build(pipeline);
+    if (pipeline.length === 0) return [];
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, reply]) => {
+      if (error) throw error;
+      return reply as T;
+    });
+  }
+
   /** A fresh request memo key: a script resent with it replays its first answer. */
   #request(k: QueueKeys): string {
     return `${k.request}${randomBytes(9).toString("base64url")}`;
@@ -214,17 +226,7 @@ export class RedisBackend implements Backend {
     for (const task of tasks) args.push(task.id, encodeTaskData(task));
     const added = (await this.#idempotent(
       "append",
-      [
-        k.all,
-        k.pending,
-        k.wake,
-        k.scheduled,
-        k.processing,
-        k.owner,
-        k.done,
-        k.counts,
-        this.#request(k),
-      ],
+      [k.all, k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, this.#request(k)],
       args,
     )) as number[];
     return added.map((flag) => flag === 1);
@@ -261,7 +263,7 @@ export class RedisBackend implements Backend {
     const startedAt = isoAt(this.clock.now());
     const flat = await this.#idempotent(
       "claim",
-      [k.pending, k.processing, k.owner, k.wake, this.#request(k)],
+      [k.pending, k.processing, k.wake, this.#request(k)],
       [k.task, limit, startedAt, this.consumerId],
     );
     return this.#records(flat, queue, { status: "processing", startedAt });
@@ -301,7 +303,6 @@ export class RedisBackend implements Backend {
           k.wake,
           k.scheduled,
           k.processing,
-          k.owner,
           k.done,
           k.counts,
           k.crons,
@@ -318,9 +319,9 @@ export class RedisBackend implements Backend {
     const k = this.#k(queue);
     const client = this.#client;
     const unique = [...new Set(ids)];
-    const rows = await Promise.all(
-      unique.map((id) => client.hmget(`${k.task}${id}`, ...CLAIM_FIELDS)),
-    );
+    const rows = await this.#batch<(string | null)[]>(client, (p) => {
+      for (const id of unique) p.hmget(`${k.task}${id}`, ...CLAIM_FIELDS);
+    });
     const found = new Map<string, TaskData>();
     const now = this.clock.now();
     unique.forEach((id, i) => {
@@ -335,7 +336,7 @@ export class RedisBackend implements Backend {
     this.#register(queue);
     const added = await this.#idempotent(
       "schedule",
-      [k.all, k.scheduled, k.pending, k.processing, k.owner, k.done, k.counts, this.#request(k)],
+      [k.all, k.scheduled, k.pending, k.processing, k.done, k.counts, this.#request(k)],
       [k.task, unique ? "1" : "0", task.id, encodeTaskData(task), at],
     );
     return added === 1;
@@ -366,7 +367,7 @@ export class RedisBackend implements Backend {
     }
     await this.#script(
       "storeResult",
-      [k.all, k.pending, k.wake, k.scheduled, k.processing, k.owner, k.done, k.counts],
+      [k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts],
       args,
     );
   }
@@ -427,12 +428,9 @@ export class RedisBackend implements Backend {
   async getStats(queue: string): Promise<QueueStats> {
     const k = this.#k(queue);
     const client = this.#client;
-    const [pending, scheduled, processing, counts] = await Promise.all([
-      client.llen(k.pending),
-      client.zcard(k.scheduled),
-      client.zcard(k.processing),
-      client.hgetall(k.counts),
-    ]);
+    const [pending, scheduled, processing, counts] = (await this.#batch<unknown>(client, (p) =>
+      p.llen(k.pending).zcard(k.scheduled).zcard(k.processing).hgetall(k.counts),
+    )) as [number, number, number, Record<string, string>];
     const count = (status: string) => Number(counts[status] ?? 0);
     return {
       pending,
@@ -465,16 +463,14 @@ export class RedisBackend implements Backend {
   async listQueues(): Promise<Map<string, number>> {
     const client = this.#client;
     const names = (await client.smembers(queuesRegistryKey(this.prefix))).sort();
-    const sizes = await Promise.all(
-      names.map(async (name) => {
-        const k = this.#k(name);
-        const [records, pending] = await Promise.all([client.scard(k.all), client.llen(k.pending)]);
-        return [name, records, pending] as const;
-      }),
-    );
-    return new Map(
-      sizes.filter(([, records]) => records > 0).map(([name, , pending]) => [name, pending]),
-    );
+    const counts = await this.#batch<number>(client, (p) => {
+      for (const name of names) p.scard(this.#k(name).all).llen(this.#k(name).pending);
+    });
+    const queues = new Map<string, number>();
+    names.forEach((name, i) => {
+      if (counts[2 * i]! > 0) queues.set(name, counts[2 * i + 1]!);
+    });
+    return queues;
   }
 
   async getScheduled(queue: string): Promise<TaskData[]> {
@@ -539,16 +535,15 @@ export class RedisBackend implements Backend {
     entries: readonly (readonly [string, string])[],
   ): Promise<WorkflowData[]> {
     const k = this.#k(queue);
-    const client = this.#client;
-    return Promise.all(
-      entries.map(async ([id, json]) => {
-        const workflow = JSON.parse(json) as WorkflowData;
-        if (workflow.pendingTaskIds !== undefined) {
-          workflow.pendingTaskIds = await client.smembers(`${k.workflow}${id}:pending`);
-        }
-        return workflow;
-      }),
-    );
+    const workflows = entries.map(([, json]) => JSON.parse(json) as WorkflowData);
+    const withPending = workflows.filter((w) => w.pendingTaskIds !== undefined);
+    const members = await this.#batch<string[]>(this.#client, (p) => {
+      for (const w of withPending) p.smembers(`${k.workflow}${w.id}:pending`);
+    });
+    withPending.forEach((w, i) => {
+      w.pendingTaskIds = members[i]!;
+    });
+    return workflows;
   }
 
   async getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, WorkflowData>> {
@@ -597,11 +592,9 @@ export class RedisBackend implements Backend {
   async acknowledge(queue: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const k = this.#k(queue);
-    await this.#client
-      .multi()
-      .zrem(k.processing, ...ids)
-      .hdel(k.owner, ...ids)
-      .exec();
+    const multi = this.#client.multi().zrem(k.processing, ...ids);
+    for (const id of ids) multi.hdel(`${k.task}${id}`, "owner");
+    await multi.exec();
   }
 
   async heartbeat(queue: string, ids: readonly string[]): Promise<string[]> {
@@ -609,8 +602,8 @@ export class RedisBackend implements Backend {
     const k = this.#k(queue);
     return (await this.#script(
       "heartbeat",
-      [k.processing, k.owner],
-      [this.consumerId, ...ids],
+      [k.processing],
+      [k.task, this.consumerId, ...ids],
     )) as string[];
   }
 
@@ -618,7 +611,7 @@ export class RedisBackend implements Backend {
     const k = this.#k(queue);
     const flat = (await this.#script(
       "reclaim",
-      [k.processing, k.owner],
+      [k.processing],
       [k.task, Math.max(0, Math.floor(idleMs)), this.consumerId, RECLAIM_BATCH],
     )) as string[];
     const now = this.clock.now();

@@ -8,16 +8,16 @@ import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 
 const SCRIPTS = {
-  append: 9,
-  claim: 5,
-  storeResult: 8,
-  schedule: 8,
+  append: 8,
+  claim: 4,
+  storeResult: 6,
+  schedule: 7,
   popScheduled: 3,
   cancel: 6,
   deleteTask: 3,
-  heartbeat: 2,
-  reclaim: 2,
-  clear: 10,
+  heartbeat: 1,
+  reclaim: 1,
+  clear: 9,
   rateLimit: 3,
   workflowTaskDone: 2,
 } as const;

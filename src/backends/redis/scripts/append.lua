@@ -1,10 +1,11 @@
 -- Stores records and makes them pending (FIFO). With unique = '1' an id that
 -- already exists is skipped (0); otherwise the old record is replaced and
--- taken out of every other state first (manual retry).
--- Replays its first answer when resent with the same request key (a reply lost to a dropped connection).
--- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 owner, 7 done, 8 counts, 9 request memo
+-- taken out of every other state first (manual retry). Resent with the same
+-- request key (its reply was lost to a dropped connection), it replays its
+-- first answer instead of reporting its own additions as duplicates.
+-- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 request memo
 -- ARGV: 1 task key prefix, 2 unique ('1'|'0'), then (id, json) pairs
-local memo = redis.call('GET', KEYS[9])
+local memo = redis.call('GET', KEYS[8])
 if memo then
   local replay = {}
   for i = 1, #memo do
@@ -26,11 +27,10 @@ for i = 3, #ARGV, 2 do
       redis.call('LREM', KEYS[2], 0, id)
       redis.call('ZREM', KEYS[4], id)
       redis.call('ZREM', KEYS[5], id)
-      redis.call('HDEL', KEYS[6], id)
-      local old = redis.call('HGET', KEYS[7], id)
+      local old = redis.call('HGET', KEYS[6], id)
       if old then
-        redis.call('HDEL', KEYS[7], id)
-        redis.call('HINCRBY', KEYS[8], old, -1)
+        redis.call('HDEL', KEYS[6], id)
+        redis.call('HINCRBY', KEYS[7], old, -1)
       end
       redis.call('DEL', key)
     end
@@ -44,5 +44,5 @@ end
 if added > 0 and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
-redis.call('SET', KEYS[9], table.concat(results), 'EX', 300)
+redis.call('SET', KEYS[8], table.concat(results), 'EX', 300)
 return results

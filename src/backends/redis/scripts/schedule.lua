@@ -1,29 +1,31 @@
 -- Stores a record as scheduled for `at`. With unique = '1' an existing id is
 -- left alone (0); otherwise it replaces the old record in every state.
 -- Replays its first answer when resent with the same request key.
--- KEYS: 1 all, 2 scheduled, 3 pending, 4 processing, 5 owner, 6 done, 7 counts, 8 request memo
+-- KEYS: 1 all, 2 scheduled, 3 pending, 4 processing, 5 done, 6 counts, 7 request memo
 -- ARGV: 1 task key prefix, 2 unique, 3 id, 4 json, 5 at (ms)
-local memo = redis.call('GET', KEYS[8])
+local memo = redis.call('GET', KEYS[7])
 if memo then
   return tonumber(memo)
 end
 local id = ARGV[3]
 local key = ARGV[1] .. id
-if ARGV[2] == '1' and redis.call('EXISTS', key) == 1 then
-  redis.call('SET', KEYS[8], '0', 'EX', 300)
-  return 0
+if ARGV[2] == '1' then
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('SET', KEYS[7], '0', 'EX', 300)
+    return 0
+  end
+else
+  redis.call('LREM', KEYS[3], 0, id)
+  redis.call('ZREM', KEYS[4], id)
+  local old = redis.call('HGET', KEYS[5], id)
+  if old then
+    redis.call('HDEL', KEYS[5], id)
+    redis.call('HINCRBY', KEYS[6], old, -1)
+  end
+  redis.call('DEL', key)
 end
-redis.call('LREM', KEYS[3], 0, id)
-redis.call('ZREM', KEYS[4], id)
-redis.call('HDEL', KEYS[5], id)
-local old = redis.call('HGET', KEYS[6], id)
-if old then
-  redis.call('HDEL', KEYS[6], id)
-  redis.call('HINCRBY', KEYS[7], old, -1)
-end
-redis.call('DEL', key)
 redis.call('HSET', key, 'd', ARGV[4])
 redis.call('SADD', KEYS[1], id)
 redis.call('ZADD', KEYS[2], tonumber(ARGV[5]), id)
-redis.call('SET', KEYS[8], '1', 'EX', 300)
+redis.call('SET', KEYS[7], '1', 'EX', 300)
 return 1
