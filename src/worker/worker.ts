@@ -8,6 +8,7 @@
  * `shutdownTimeout`, then interrupts them and puts them back in the queue.
  */
 import { EventEmitter } from "node:events";
+import { systemClock } from "../clock.js";
 import { SheppyError, TaskInterruptedError, WorkerCrashedError } from "../errors.js";
 import type { WorkerEventMap } from "../events.js";
 import {
@@ -166,7 +167,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const run = this.#run;
     if (!run) return;
     if (!run.stop.signal.aborted) {
-      run.stopRequestedAt = this.#options.clock.now();
+      run.stopRequestedAt = systemClock.now();
       run.stop.abort();
     }
     if (options.force) run.force.abort();
@@ -182,7 +183,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
           () => void this.close({ force: true }),
         )
       : undefined;
-    const writer = new ResultWriter(clock, logger, run.force.signal);
+    const writer = new ResultWriter(systemClock, logger, run.force.signal);
     try {
       const background: Promise<void>[] = [];
       if (this.#options.scheduler) background.push(this.#startScheduler(run));
@@ -226,10 +227,11 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   #startLeaseKeeper(run: Run, writer: ResultWriter): Promise<void> {
-    const { logger, clock } = this.#options;
+    const { logger } = this.#options;
     return runLeaseKeeper({
       queues: this.queues.filter((q) => q.backend.capabilities.leases),
-      clock,
+      // Leases are a matter of real time (the server's), whatever clock the tasks see.
+      clock: systemClock,
       heartbeatMs: this.#options.heartbeatMs,
       reclaimMs: this.#options.reclaimMs,
       leaseMs: this.#options.leaseMs,
@@ -273,7 +275,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   async #claimLoop(queue: Queue, run: Run, writer: ResultWriter): Promise<void> {
-    const { logger, clock, prefetch, claimWaitMs } = this.#options;
+    const { logger, prefetch, claimWaitMs } = this.#options;
     const backoff = new Backoff();
     const stop = run.stop.signal;
     while (!stop.aborted) {
@@ -314,7 +316,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
             { err: error, queue: queue.name },
             "cannot claim tasks; retrying with backoff",
           );
-        await clock.sleep(failure.delayMs, stop);
+        await systemClock.sleep(failure.delayMs, stop);
         continue;
       }
       const unused = held - claimed.length;
@@ -444,7 +446,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       await allDone();
       return;
     }
-    const { clock, shutdownTimeoutMs } = this.#options;
+    const { shutdownTimeoutMs } = this.#options;
+    const clock = systemClock;
     const graceMs = Math.max(0, shutdownTimeoutMs - (clock.now() - run.stopRequestedAt));
     const grace = new AbortController();
     const finished = await Promise.race([

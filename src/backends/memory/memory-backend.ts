@@ -116,13 +116,14 @@ export class MemoryBackend implements Backend {
       throw new InvalidOptionError(`pop limit must be an integer ≥ 1 (got ${String(limit)})`);
     }
     const state = this.#state(queue);
-    const deadline = this.clock.now() + timeoutMs;
+    // How long a claim waits is a matter of real time, whatever clock the tasks see.
+    const deadline = systemClock.now() + timeoutMs;
     for (;;) {
       const claimed = this.#claim(state, limit);
       if (claimed.length > 0 || !this.#connected) return claimed;
-      const remaining = deadline - this.clock.now();
+      const remaining = deadline - systemClock.now();
       if (remaining <= 0) return claimed;
-      await state.claimable.wait(this.clock, remaining);
+      await state.claimable.wait(systemClock, remaining);
     }
   }
 
