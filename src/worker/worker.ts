@@ -175,7 +175,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   async #work(run: Run): Promise<WorkSummary> {
-    const { logger, clock } = this.#options;
+    const { logger } = this.#options;
     await Promise.all(this.queues.map((queue) => queue.connect()));
     const removeSignalHandlers = this.#options.handleSignals
       ? onShutdownSignals(
