@@ -3,7 +3,7 @@
 import { cpSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
-const ASSET = /\.(lua|sql|html|css|js)$/;
+const ASSET = /\.(lua|sql|html|css|js|mjs)$/;
 const root = new URL("..", import.meta.url).pathname;
 
 function copy(dir) {

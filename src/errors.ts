@@ -96,6 +96,9 @@ export class TaskFailedError extends SheppyError {
   }
 }
 
+/** A sandbox thread failed by itself (it exited, or could not start); the task fails with this. */
+export class SandboxError extends SheppyError {}
+
 /** Middleware misuse, e.g. calling `next()` twice. */
 export class MiddlewareError extends SheppyError {}
 

@@ -16,6 +16,7 @@ import { runTeardowns } from "./dependencies.js";
 import { compose, type Middleware, type MiddlewareContext } from "./middleware.js";
 import { completedRecord, failedRecord, failureKindOf } from "./outcome.js";
 import { AttemptState, type DependencyOverrides, runScope } from "./run-context.js";
+import { sandboxed } from "./sandbox.js";
 
 /** Where and how attempts run. */
 export interface ExecutionEnvironment {
@@ -101,7 +102,9 @@ async function runMiddlewareAndFunction(
         ) as unknown[]),
       ]
     : [...state.data.args];
-  const fn = definition.fn as (...args: unknown[]) => unknown;
+  const fn = definition.sandboxModule
+    ? sandboxed(definition.sandboxModule, state)
+    : (definition.fn as (...args: unknown[]) => unknown);
   const timeout = definition.config.timeout;
   const middleware =
     definition.middleware.length === 0

@@ -8,6 +8,7 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { systemClock } from "../clock.js";
 import { SerializationError, TaskDefinitionError } from "../errors.js";
 import type { Middleware } from "../execution/middleware.js";
+import { callerModule } from "../execution/sandbox.js";
 import { deepFreeze, toJson } from "../json.js";
 import { isStandardSchema, validateSync } from "./schema.js";
 import { normaliseTaskConfig, type TaskBehaviourOptions, type TaskConfig } from "./task-options.js";
@@ -30,6 +31,13 @@ export interface TaskOptions extends TaskBehaviourOptions {
   args?: ArgsSchema;
   /** Validates the result in the worker; read-backs yield its parsed output. */
   result?: StandardSchemaV1;
+  /**
+   * Run the function in a worker thread (CPU-heavy synchronous work; a timeout
+   * terminates the thread). The defining module is imported in the thread, so it
+   * must be importable on its own; `true` finds it from the call stack, or pass
+   * `{ module: import.meta.url }`.
+   */
+  sandbox?: boolean | { module: string | URL };
 }
 
 /**
@@ -106,6 +114,7 @@ export function task(
     throw new TaskDefinitionError(`task '${name}': middleware must be a list of functions`);
   }
   const config = deepFreeze(normaliseTaskConfig(name, options));
+  const sandboxModule = resolveSandboxModule(name, options.sandbox);
   const definition: TaskDefinition = {
     name,
     fn,
@@ -113,6 +122,7 @@ export function task(
     middleware: [...middleware],
     argsSchema: options.args,
     resultSchema: options.result,
+    sandboxModule,
   };
   registerTask(definition);
 
@@ -151,4 +161,24 @@ export function task(
     config: { value: config, enumerable: true },
   });
   return factory as unknown as TaskFactory<readonly unknown[], unknown>;
+}
+
+function resolveSandboxModule(name: string, sandbox: TaskOptions["sandbox"]): string | undefined {
+  if (sandbox === undefined || sandbox === false) return undefined;
+  if (sandbox === true) {
+    const module = callerModule();
+    if (!module) {
+      throw new TaskDefinitionError(
+        `task '${name}': cannot tell which module defines it; pass sandbox: { module: import.meta.url }`,
+      );
+    }
+    return module;
+  }
+  try {
+    return new URL(String(sandbox.module)).href;
+  } catch {
+    throw new TaskDefinitionError(
+      `task '${name}': sandbox.module must be a file URL such as import.meta.url`,
+    );
+  }
 }

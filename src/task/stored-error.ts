@@ -103,9 +103,15 @@ export function errorToData(thrown: unknown, depth = 0): ErrorData {
   if (!(thrown instanceof Error)) {
     return { type: "NonError", message: safeString(thrown), stack: null, cause: null };
   }
+  // An error rebuilt from stored data keeps the type it was stored with.
+  const type =
+    thrown instanceof errors.TaskFailedError
+      ? thrown.originalType
+      : thrown.name && thrown.name !== "Error"
+        ? thrown.name
+        : thrown.constructor?.name || "Error";
   const data: ErrorData = {
-    type:
-      thrown.name && thrown.name !== "Error" ? thrown.name : thrown.constructor?.name || "Error",
+    type,
     message: thrown.message,
     stack: thrown.stack ?? null,
     cause:

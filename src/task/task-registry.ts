@@ -17,6 +17,8 @@ export interface TaskDefinition {
   readonly middleware: readonly Middleware[];
   readonly argsSchema: StandardSchemaV1 | undefined;
   readonly resultSchema: StandardSchemaV1 | undefined;
+  /** With `sandbox`: the module (file URL) a sandbox thread imports to find this task. */
+  readonly sandboxModule: string | undefined;
 }
 
 const definitions = new Map<string, TaskDefinition>();

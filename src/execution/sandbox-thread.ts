@@ -1,0 +1,52 @@
+/**
+ * @module execution/sandbox-thread
+ * The body of a sandbox thread: imports the module that defines a task, runs
+ * the task function with `currentTask()` and `use()` working as usual, and
+ * posts the result or the error back. One call at a time per thread.
+ */
+import { parentPort } from "node:worker_threads";
+import { errorToData } from "../task/stored-error.js";
+import { findTask } from "../task/task-registry.js";
+import { runTeardowns } from "./dependencies.js";
+import { AttemptState, runScope } from "./run-context.js";
+import { packResult, type RunReply, type RunRequest } from "./sandbox-protocol.js";
+
+const port = parentPort;
+if (!port) throw new Error("sandbox-thread must run in a worker thread");
+let current: AttemptState | undefined;
+
+port.on("message", async (message: RunRequest | { abort: string }) => {
+  if ("abort" in message) {
+    // Cooperative first: the signal fires; the worker terminates the thread if the function ignores it.
+    current?.abort(new Error(message.abort));
+    return;
+  }
+  let reply: RunReply;
+  const state = new AttemptState(message.data, message.queueName, undefined);
+  current = state;
+  try {
+    await import(message.module);
+    const definition = findTask(message.data.name);
+    if (!definition) {
+      throw new Error(
+        `module ${message.module} does not define a task named '${message.data.name}'`,
+      );
+    }
+    const fn = definition.fn as (...args: unknown[]) => unknown;
+    const value = await runScope.run({ attempt: state, resolving: [] }, async () =>
+      fn(...message.args),
+    );
+    reply = { ok: true, value: packResult(value) };
+  } catch (error) {
+    reply = { ok: false, error: errorToData(error) };
+  } finally {
+    if (state.hasTeardowns) await runTeardowns(state.teardowns);
+    current = undefined;
+  }
+  try {
+    port.postMessage(reply);
+  } catch (error) {
+    // The result cannot be cloned (a function, a class instance…): report it as the task's error.
+    port.postMessage({ ok: false, error: errorToData(error) } satisfies RunReply);
+  }
+});

@@ -1,0 +1,144 @@
+/**
+ * @module execution/sandbox
+ * Runs `sandbox: true` tasks in worker threads, so a CPU-heavy synchronous
+ * function cannot starve the worker's other tasks, and a task that ignores its
+ * AbortSignal can still be stopped: on timeout or interruption the thread is
+ * terminated (a hard stop) and replaced. Threads are pooled, at most one per
+ * CPU, and do not keep the process alive when idle.
+ */
+import { availableParallelism } from "node:os";
+import { Worker as Thread } from "node:worker_threads";
+import { SandboxError } from "../errors.js";
+import { TaskError } from "../task/stored-error.js";
+import type { TaskData } from "../task/task-record.js";
+import type { AttemptState } from "./run-context.js";
+import { type RunReply, type RunRequest, unpackResult } from "./sandbox-protocol.js";
+
+const ownUrl = import.meta.url;
+const runningFromSource = ownUrl.endsWith(".ts");
+const bootstrapUrl = new URL("./sandbox-bootstrap.mjs", ownUrl);
+const threadUrl = new URL(runningFromSource ? "./sandbox-thread.ts" : "./sandbox-thread.js", ownUrl)
+  .href;
+
+/** TypeScript modules (and this file, when run from source) need tsx inside the thread too. */
+function needsTsx(module: string): boolean {
+  return runningFromSource || /\.[mc]?tsx?$/.test(new URL(module).pathname);
+}
+
+class SandboxPool {
+  readonly #idle: Thread[] = [];
+  readonly #waiting: (() => void)[] = [];
+  #size = 0;
+
+  constructor(readonly maxThreads: number) {}
+
+  async acquire(module: string): Promise<Thread> {
+    for (;;) {
+      const idle = this.#idle.pop();
+      if (idle) {
+        idle.ref();
+        return idle;
+      }
+      if (this.#size < this.maxThreads) {
+        this.#size++;
+        return new Thread(bootstrapUrl, { workerData: { threadUrl, tsx: needsTsx(module) } });
+      }
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+  }
+
+  release(thread: Thread): void {
+    thread.unref();
+    this.#idle.push(thread);
+    this.#waiting.shift()?.();
+  }
+
+  /** Forgets a thread that was terminated or died. */
+  discard(thread: Thread): void {
+    this.#size--;
+    void thread.terminate();
+    this.#waiting.shift()?.();
+  }
+}
+
+let pool: SandboxPool | undefined;
+
+/** The function to call instead of the task's own: same arguments, runs in a thread. */
+export function sandboxed(
+  module: string,
+  state: AttemptState,
+): (...args: unknown[]) => Promise<unknown> {
+  return (...args) => runInThread(module, state, args);
+}
+
+async function runInThread(module: string, state: AttemptState, args: unknown[]): Promise<unknown> {
+  pool ??= new SandboxPool(Math.max(1, availableParallelism()));
+  const thread = await pool.acquire(module);
+  const request: RunRequest = {
+    module,
+    queueName: state.queueName,
+    data: state.data as TaskData,
+    args,
+  };
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (keep: boolean) => {
+      settled = true;
+      thread.off("message", onMessage);
+      thread.off("error", onError);
+      thread.off("exit", onExit);
+      state.signal.removeEventListener("abort", onAbort);
+      if (keep) pool!.release(thread);
+      else pool!.discard(thread);
+    };
+    const onMessage = (reply: RunReply) => {
+      finish(true);
+      if (reply.ok) resolve(unpackResult(reply.value));
+      else reject(new TaskError(reply.error).toError());
+    };
+    const onError = (error: Error) => {
+      finish(false);
+      reject(new SandboxError(`sandbox thread failed: ${error.message}`, { cause: error }));
+    };
+    const onExit = (code: number) => {
+      if (settled) return;
+      finish(false);
+      reject(new SandboxError(`sandbox thread exited with code ${code} while running the task`));
+    };
+    // A timeout or an interruption is a hard stop here: the thread goes, with whatever it was doing.
+    const onAbort = () => {
+      if (settled) return;
+      finish(false);
+      reject(state.signal.reason);
+    };
+    thread.on("message", onMessage);
+    thread.on("error", onError);
+    thread.on("exit", onExit);
+    state.signal.addEventListener("abort", onAbort, { once: true });
+    if (state.signal.aborted) onAbort();
+    else thread.postMessage(request);
+  });
+}
+
+/**
+ * The file URL of the module that called `task()`: the first stack frame
+ * outside Sheppy's own task module. `undefined` when it cannot be told.
+ */
+export function callerModule(): string | undefined {
+  const original = Error.prepareStackTrace;
+  try {
+    Error.prepareStackTrace = (_, frames) => frames;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, callerModule);
+    const frames = holder.stack ?? [];
+    for (const frame of frames) {
+      const file = frame.getFileName();
+      if (!file || file.startsWith("node:") || /[\\/]task[\\/]define-task\.[jt]s$/.test(file))
+        continue;
+      return file.startsWith("file:") ? file : new URL(`file://${file}`).href;
+    }
+    return undefined;
+  } finally {
+    Error.prepareStackTrace = original;
+  }
+}

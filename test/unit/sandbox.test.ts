@@ -1,0 +1,95 @@
+/**
+ * `sandbox: true` runs a task in a worker thread: CPU-bound synchronous work
+ * does not block the worker's other tasks, and a task that ignores its signal
+ * is stopped for real when its timeout fires (SPEC §Tasks, BEHAVIOURS TO-7, DI-13).
+ */
+
+import { MemoryBackend, Queue, task, Worker } from "sheppy";
+import { describe, expect, it } from "vitest";
+import {
+  chains,
+  failsSandboxed,
+  type followUp,
+  returnsFunction,
+  spinFor,
+  spinForever,
+  whoAmI,
+} from "../fixtures/sandbox-tasks.js";
+
+const nap = task({ name: "sandbox-test.nap" }, async (ms: number) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return "rested";
+});
+
+function setup() {
+  const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "sandbox" });
+  const worker = new Worker(queue, { concurrency: 4, claimWait: 0.05, schedulerInterval: 0.05 });
+  return { queue, worker };
+}
+
+describe("sandboxed tasks", () => {
+  it("DI-13 a CPU-bound task in a thread does not block the worker's other tasks", async () => {
+    const { queue, worker } = setup();
+    const heavy = spinFor(800);
+    const light = nap(20);
+    await queue.add([heavy, light]);
+    const working = worker.work({ maxTasks: 2 });
+    const [heavyDone, lightDone] = await queue.waitFor([heavy, light], { timeout: 30 });
+    await working;
+    expect(heavyDone.result).toBe("spun 800 ms");
+    expect(lightDone.result).toBe("rested");
+    // The light task's timer fired while the thread was spinning.
+    expect(lightDone.finishedAt!.getTime()).toBeLessThan(heavyDone.finishedAt!.getTime());
+  });
+
+  it("TO-7 a sandboxed task that ignores its signal is stopped at its timeout; the worker goes on", async () => {
+    const { queue, worker } = setup();
+    const stuck = spinForever();
+    const after = spinFor(1);
+    await queue.add([stuck, after]);
+    const working = worker.work({ maxTasks: 2 });
+    const [stuckDone, afterDone] = await queue.waitFor([stuck, after], { timeout: 30 });
+    await working;
+    expect(stuckDone.status).toBe("failed");
+    expect(stuckDone.error?.type).toBe("TaskTimeoutError");
+    expect(afterDone.status).toBe("completed");
+  });
+
+  it("currentTask() works inside the thread", async () => {
+    const { queue, worker } = setup();
+    const t = whoAmI();
+    await queue.add(t);
+    await worker.work({ maxTasks: 1 });
+    expect((await queue.getTask(t))?.result).toEqual({
+      id: t.id,
+      attempt: 1,
+      queueName: "sandbox",
+    });
+  });
+
+  it("an error thrown in the thread is stored with its type, message and properties", async () => {
+    const { queue, worker } = setup();
+    const t = failsSandboxed();
+    await queue.add(t);
+    await worker.work({ maxTasks: 1 });
+    const done = await queue.getTask(t);
+    expect(done?.status).toBe("failed");
+    expect(done?.error?.toString()).toBe("LedgerError: overdrawn");
+    expect(done?.error?.props).toMatchObject({ account: "acc-1" });
+  });
+
+  it("a task returned from the thread is chained; a value that cannot cross fails the task", async () => {
+    const { queue, worker } = setup();
+    const parent = chains(41);
+    const bad = returnsFunction();
+    await queue.add([parent, bad]);
+    await worker.work({ maxTasks: 3 });
+    const done = await queue.getTask(parent);
+    const child = done?.result as ReturnType<typeof followUp> | null;
+    expect(child?.name).toBe("sandbox.follow-up");
+    expect((await queue.getTask(child!.id))?.result).toBe(42);
+    const failed = await queue.getTask(bad);
+    expect(failed?.status).toBe("failed");
+    expect(failed?.error?.message).toMatch(/could not be cloned/);
+  });
+});
