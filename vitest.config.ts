@@ -37,6 +37,16 @@ export default defineConfig({
         },
       },
       {
+        // Spawns the built CLI (dist/cli/main.js): `npm test` builds before vitest runs.
+        resolve: { alias },
+        test: {
+          name: "cli",
+          include: ["test/cli/**/*.test.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
         resolve: { alias },
         test: {
           name: "types",

@@ -107,3 +107,28 @@ export class DependencyError extends SheppyError {}
 
 /** An option given to a `Queue`, `Worker` or call is out of range or of the wrong type. */
 export class InvalidOptionError extends SheppyError {}
+
+/** No task with the given id exists in the queue. */
+export class TaskNotFoundError extends SheppyError {
+  constructor(
+    readonly taskId: string,
+    readonly queueName: string,
+  ) {
+    super(`Queue '${queueName}' has no task ${taskId}`);
+  }
+}
+
+/** Command-line input the `sheppy` CLI cannot use: bad JSON arguments, conflicting options, a bad duration. */
+export class CliUsageError extends SheppyError {}
+
+/** A module named on the command line (`--tasks`, `--prestart`, `module:export`) cannot be loaded. */
+export class ModuleLoadError extends SheppyError {}
+
+/** The `--prestart` hook threw; the worker does not start. */
+export class PrestartError extends SheppyError {}
+
+/** A task the CLI waited for (`--wait`) or ran (`task test`) ended without completing. */
+export class TaskOutcomeError extends SheppyError {}
+
+/** A cron expression was refused at registration (not a five-field expression or known macro, or it never fires). */
+export class CronExpressionError extends InvalidOptionError {}

@@ -29,4 +29,6 @@ export interface WorkerEventMap {
   "task:crashed": [TaskEvent];
   /** A running attempt was interrupted at shutdown and put back in the queue. */
   "task:interrupted": [TaskEvent];
+  /** A claimed task was over its rate limit: not run, put off to `task.scheduledAt` (not an attempt). */
+  "task:deferred": [TaskEvent];
 }

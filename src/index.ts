@@ -22,6 +22,7 @@ export {
   BackendError,
   BackendUnavailableError,
   BackendUrlError,
+  CronExpressionError,
   DependencyError,
   DuplicateTaskNameError,
   InvalidOptionError,
@@ -54,6 +55,7 @@ export {
   registerBackendScheme,
   supportedSchemes,
 } from "./queue/backend-url.js";
+export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
 export type {
   FinishedTasks,
   QueueOptions,
@@ -71,6 +73,8 @@ export { decodeTaskData, encodeTaskData } from "./task/task-codec.js";
 export type { RateLimitOptions, TaskBehaviourOptions, TaskConfig } from "./task/task-options.js";
 export type { TaskData, TaskStatus } from "./task/task-record.js";
 export { Task } from "./task/task-record.js";
+export type { RetentionDefaults } from "./task/ttl.js";
+export { resolveTtl } from "./task/ttl.js";
 export type { WorkOptions, WorkSummary } from "./worker/worker.js";
 export { Worker } from "./worker/worker.js";
 export type { WorkerOptions } from "./worker/worker-options.js";

@@ -85,6 +85,12 @@ export interface RateLimitRequest {
   periodMs: number;
   taskId: string;
   strategy: "sliding_window" | "fixed_window";
+  /**
+   * The caller's time (epoch ms) the start is counted at; default the
+   * backend's clock. Workers pass their own clock's reading, so a test clock
+   * drives rate limits on every backend and all backends do the same arithmetic.
+   */
+  now?: number;
 }
 
 export interface Backend {
@@ -144,7 +150,9 @@ export interface Backend {
    * Stores the outcome of claimed tasks and releases their claims, atomically
    * per record. By status: `retrying` is re-queued for `nextRetryAt` (pending
    * at once if already due); `scheduled` for `scheduledAt`; `pending` goes back
-   * to the queue now; a finished status (`finishedAt` set) wakes `getResults`.
+   * to the queue now; a finished status (`finishedAt` set) wakes `getResults`
+   * and starts its retention clock (see `pruneExpired`); any other status
+   * clears a previous expiry.
    */
   storeResult(queue: string, tasks: readonly TaskData[]): Promise<void>;
 
@@ -212,6 +220,21 @@ export interface Backend {
    */
   reclaimStale(queue: string, idleMs: number): Promise<TaskData[]>;
 
-  /** Admits a start under a rate limit: `null` when admitted, else milliseconds until a slot may be free. */
+  /**
+   * Admits a start under a rate limit: `null` when admitted (the start is
+   * counted), else milliseconds (≥ 10) until a slot may be free. Refused
+   * callers get staggered slots `period / maxRate` apart. State is per queue
+   * and key, shared by every instance on the same server, atomic.
+   */
   acquireRateLimit(queue: string, request: RateLimitRequest): Promise<number | null>;
+
+  /**
+   * Deletes finished records whose retention ran out by `now` (default: the
+   * backend's clock) and returns how many it deleted. Expiry is set when a
+   * finished record is stored (`storeResult`, `cancel`) from the task's
+   * `ttl`/`errorTtl` and the backend's defaults (`task/ttl.ts`); re-queuing
+   * the record clears it. Reads never return an expired record even before
+   * it is pruned; workers call this periodically so storage does not grow.
+   */
+  pruneExpired(queue: string, now?: number): Promise<number>;
 }

@@ -14,7 +14,17 @@ import {
 } from "../errors.js";
 import { Task, type TaskData } from "../task/task-record.js";
 import { backendFromUrl } from "./backend-url.js";
+import {
+  type CronDefinition,
+  cancelCronRuns,
+  cronDeterministicId,
+  newStoredCron,
+  readStoredCron,
+  toCronDefinition,
+} from "./cron.js";
+import { parseCronExpression } from "./cron-expression.js";
 import { decodeTask } from "./decode-task.js";
+import { parseIsoInstant } from "./instant.js";
 
 export interface QueueOptions {
   /** Queue name (default: first entry of `SHEPPY_QUEUE`, else `"default"`). Letters, digits, `_ . : -`. */
@@ -29,8 +39,8 @@ export interface WaitOptions {
 }
 
 export interface RetryOptions {
-  /** Run it at this time (a `Date`) or after this many seconds, instead of now. */
-  at?: Date | number;
+  /** Run it at this time (a `Date`, or ISO-8601 text with an offset) or after this many seconds, instead of now. */
+  at?: Date | number | string;
   /** Also re-run a task that completed successfully. */
   force?: boolean;
 }
@@ -137,18 +147,23 @@ export class Queue {
   }
 
   /**
-   * Enqueues a task to run at a time: a `Date`, or a delay in seconds. A past or invalid date is an error.
-   * @example await queue.schedule(report(), 3600); // in an hour
+   * Enqueues a task to run at a time: a `Date`, ISO-8601 text with an explicit offset
+   * (`Z` or `±hh:mm`), or a delay in seconds. A past or invalid date, or text without an
+   * offset, is an `InvalidOptionError`. Returns `false` when the queue already holds the id.
+   * @example
+   * await queue.schedule(report(), 3600); // in an hour
+   * await queue.schedule(report(), "2030-01-01T09:00:00+01:00");
    */
-  async schedule(task: Task, at: Date | number): Promise<boolean> {
+  async schedule(task: Task, at: Date | number | string): Promise<boolean> {
     checkTasks([task], "queue.schedule()");
     const due = this.#resolveAt(at, "queue.schedule()");
     const record: TaskData = { ...task.toJSON(), status: "scheduled", scheduledAt: isoAt(due) };
     return (await this.connect()).schedule(this.name, record, due, true);
   }
 
-  #resolveAt(at: Date | number, where: string): number {
+  #resolveAt(at: Date | number | string, where: string): number {
     const now = this.clock.now();
+    if (typeof at === "string") at = new Date(parseIsoInstant(at, where));
     if (at instanceof Date) {
       const time = at.getTime();
       if (Number.isNaN(time)) throw new InvalidOptionError(`${where}: invalid Date`);
@@ -344,6 +359,51 @@ export class Queue {
   /** Every queue of the backend that holds records, with its pending count. */
   async listQueues(): Promise<Record<string, number>> {
     return Object.fromEntries(await (await this.connect()).listQueues());
+  }
+
+  /**
+   * Registers a cron: the task (its name, arguments and options) runs at every
+   * fire time of `expression` — five fields or a macro such as `@daily`,
+   * evaluated in UTC — once workers with a cron manager serve this queue.
+   * Returns `false` when an identical cron (same name, arguments, options and
+   * expression) exists. An invalid expression is a `CronExpressionError`.
+   * @example await queue.addCron(sendReport("weekly"), "0 9 * * 1-5");
+   */
+  async addCron(task: Task, expression: string): Promise<boolean> {
+    checkTasks([task], "queue.addCron()");
+    const schedule = parseCronExpression(expression, "queue.addCron()");
+    const cron = newStoredCron(task, schedule, this.name, this.clock.now());
+    return (await this.connect()).addCron(this.name, cron.deterministicId, cron);
+  }
+
+  /**
+   * Removes the cron `addCron(task, expression)` registered (also one created
+   * from the config file) and cancels its runs still waiting for their time.
+   * Returns `false` when there is no such cron.
+   */
+  async deleteCron(task: Task, expression: string): Promise<boolean> {
+    checkTasks([task], "queue.deleteCron()");
+    const schedule = parseCronExpression(expression, "queue.deleteCron()");
+    const id = cronDeterministicId(task, schedule.expression);
+    const backend = await this.connect();
+    if (!(await backend.deleteCron(this.name, id))) return false;
+    await cancelCronRuns(backend, this.name, id);
+    return true;
+  }
+
+  /** The queue's crons, oldest first, each with its next fire time by this queue's clock. */
+  async getCrons(): Promise<CronDefinition[]> {
+    const now = this.clock.now();
+    return (await (await this.connect()).getCrons(this.name))
+      .flatMap((data) => {
+        const cron = readStoredCron(data);
+        return cron ? [toCronDefinition(cron, this.name, now)] : [];
+      })
+      .sort(
+        (a, b) =>
+          a.createdAt.getTime() - b.createdAt.getTime() ||
+          a.deterministicId.localeCompare(b.deterministicId),
+      );
   }
 
   /** Disconnects the backend. */

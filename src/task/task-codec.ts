@@ -36,8 +36,11 @@ export function decodeTaskData(text: string, where = "task record"): TaskData {
   return checkTaskData(raw, where);
 }
 
+/** `2026-11-27T21:05:01.123Z` — the shape `toISOString()` writes (checked without parsing: this runs for every claimed record). */
+const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+
 function isInstant(value: unknown): boolean {
-  return value === null || (typeof value === "string" && !Number.isNaN(Date.parse(value)));
+  return value === null || (typeof value === "string" && ISO_INSTANT.test(value));
 }
 
 /** Checks that `raw` has the shape of {@link TaskData}; returns it typed. */

@@ -14,6 +14,7 @@ import type { DependencyOverrides } from "../execution/run-context.js";
 import { decodeTask } from "../queue/decode-task.js";
 import { Queue } from "../queue/queue.js";
 import type { Task, TaskData } from "../task/task-record.js";
+import { CRON_RUNS_AHEAD, scheduleCronRuns } from "../worker/cron-manager.js";
 
 export interface TestQueueOptions {
   /** Queue name (default `"test-queue"`). */
@@ -89,6 +90,27 @@ export class TestQueue extends Queue {
       processed.push(await this.#process(data));
     }
     return processed;
+  }
+
+  /**
+   * Does what one tick of a worker's cron manager does: schedules the next
+   * `count` runs (default 3) of every cron of this queue after the clock's now,
+   * skipping runs already scheduled. Returns how many runs it added. With a
+   * `TestClock`, advance past a run and `processScheduled()` runs it.
+   * @example
+   * await queue.addCron(report(), "0 * * * *");
+   * await queue.scheduleCronRuns();
+   * await clock.advance(3600);
+   * const [run] = await queue.processScheduled();
+   */
+  async scheduleCronRuns(count = CRON_RUNS_AHEAD): Promise<number> {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new InvalidOptionError(
+        `scheduleCronRuns(): count must be an integer ≥ 1 (got ${String(count)})`,
+      );
+    }
+    await this.connect();
+    return scheduleCronRuns(this, this.clock.now(), count);
   }
 
   #cutoff(cutoff: Date | number | undefined): number {

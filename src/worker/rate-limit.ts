@@ -60,5 +60,6 @@ export function acquireSlot(
   }
   const slot = Math.max(freeAt, state.nextSlot);
   state.nextSlot = slot + periodMs / maxRate;
-  return Math.max(MIN_RATE_WAIT_MS, slot - now);
+  // Whole milliseconds, as Redis answers (rate-limit.lua), so backends agree exactly.
+  return Math.max(MIN_RATE_WAIT_MS, Math.ceil(slot - now));
 }

@@ -4,12 +4,16 @@
  * (milliseconds). The worker reads no environment variables; the CLI maps
  * `SHEPPY_*` variables onto these options.
  */
+import { resolve as resolvePath } from "node:path";
 import type { Clock } from "../clock.js";
 import { systemClock } from "../clock.js";
 import { InvalidOptionError } from "../errors.js";
 import type { Middleware } from "../execution/middleware.js";
 import type { DependencyOverrides } from "../execution/run-context.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
+
+/** The declared-cron config file a worker reads when `configFile` is not given. */
+export const DEFAULT_CONFIG_FILE = "sheppy.config.json";
 
 export interface WorkerOptions {
   /** Most tasks running at once (integer ≥ 1, default 10). */
@@ -28,6 +32,15 @@ export interface WorkerOptions {
   scheduler?: boolean;
   /** Seconds between scheduler runs (default 1). */
   schedulerInterval?: number;
+  /** Keep the next runs of every cron of the queues scheduled, and reconcile declared crons (default true). */
+  cronManager?: boolean;
+  /** Seconds between cron-manager runs (default 10). */
+  cronInterval?: number;
+  /**
+   * The declared-cron config file (default `sheppy.config.json` in the working directory;
+   * relative paths resolve against it). `null` turns declared crons off.
+   */
+  configFile?: string | null;
   /** Seconds an idle claim waits for a task before looking again (default 1; also bounds how long `close()` waits for it). */
   claimWait?: number;
   /** Seconds between lease renewals of running tasks (default 5). */
@@ -36,6 +49,8 @@ export interface WorkerOptions {
   leaseTimeout?: number;
   /** Seconds between scans for tasks of dead workers (default 5). */
   reclaimInterval?: number;
+  /** Seconds between sweeps that delete finished records whose `ttl`/`errorTtl` ran out (default 60; reads never see them anyway). */
+  expiryInterval?: number;
   /** Stop gracefully on SIGINT/SIGTERM; a second signal forces (default false; the CLI turns it on). */
   handleSignals?: boolean;
   logger?: Logger;
@@ -51,10 +66,15 @@ export interface ResolvedWorkerOptions {
   processing: boolean;
   scheduler: boolean;
   schedulerIntervalMs: number;
+  cronManager: boolean;
+  cronIntervalMs: number;
+  /** Absolute path, or `null` when declared crons are off. */
+  configFile: string | null;
   claimWaitMs: number;
   heartbeatMs: number;
   leaseMs: number;
   reclaimMs: number;
+  expiryIntervalMs: number;
   handleSignals: boolean;
   logger: Logger;
   clock: Clock;
@@ -94,9 +114,10 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   const concurrency = positiveInteger("concurrency", options.concurrency, 10);
   const processing = options.processing ?? true;
   const scheduler = options.scheduler ?? true;
-  if (!processing && !scheduler) {
+  const cronManager = options.cronManager ?? true;
+  if (!processing && !scheduler && !cronManager) {
     throw new InvalidOptionError(
-      "Worker has nothing to do: processing and scheduler are both disabled",
+      "Worker has nothing to do: processing, scheduler and cron manager are all disabled",
     );
   }
   const resolved: ResolvedWorkerOptions = {
@@ -108,10 +129,14 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     processing,
     scheduler,
     schedulerIntervalMs: seconds("schedulerInterval", options.schedulerInterval, 1),
+    cronManager,
+    cronIntervalMs: seconds("cronInterval", options.cronInterval, 10),
+    configFile: resolveConfigFile(options.configFile),
     claimWaitMs: seconds("claimWait", options.claimWait, 1),
     heartbeatMs: seconds("heartbeatInterval", options.heartbeatInterval, 5),
     leaseMs: seconds("leaseTimeout", options.leaseTimeout, 20),
     reclaimMs: seconds("reclaimInterval", options.reclaimInterval, 5),
+    expiryIntervalMs: seconds("expiryInterval", options.expiryInterval, 60),
     handleSignals: options.handleSignals ?? false,
     logger: options.logger ?? defaultLogger(),
     clock: options.clock ?? systemClock,
@@ -122,4 +147,14 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     );
   }
   return resolved;
+}
+
+function resolveConfigFile(file: string | null | undefined): string | null {
+  if (file === null) return null;
+  if (file !== undefined && (typeof file !== "string" || file === "")) {
+    throw new InvalidOptionError(
+      `Worker option configFile must be a file path, or null to turn declared crons off (got ${String(file)})`,
+    );
+  }
+  return resolvePath(file ?? DEFAULT_CONFIG_FILE);
 }

@@ -2,7 +2,8 @@
  * @module worker/worker
  * `Worker`: claims tasks from one or more queues and runs them, up to a
  * concurrency limit. Inside `work()` run: one claim loop per queue (blocking
- * claims, several tasks per call), the scheduler (due tasks → pending), and —
+ * claims, several tasks per call), the scheduler (due tasks → pending), the
+ * cron manager (runs of crons scheduled ahead, declared crons reconciled), and —
  * on backends with leases — one heartbeat/reclaim loop. Outcomes are stored in
  * batches. `close()` stops claiming, lets running tasks finish for
  * `shutdownTimeout`, then interrupts them and puts them back in the queue.
@@ -20,7 +21,11 @@ import { failedRecord, requeuedRecord } from "../execution/outcome.js";
 import { Queue } from "../queue/queue.js";
 import { Task, type TaskData } from "../task/task-record.js";
 import { Backoff } from "./backoff.js";
+import { runCronManager } from "./cron-manager.js";
+import { DeclaredCrons } from "./declared-crons.js";
+import { runExpirySweeper } from "./expiry-sweeper.js";
 import { runLeaseKeeper } from "./lease-keeper.js";
+import { gateClaims } from "./rate-gate.js";
 import { ResultWriter } from "./result-writer.js";
 import { runScheduler } from "./scheduler.js";
 import { onShutdownSignals } from "./shutdown-signals.js";
@@ -187,6 +192,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     try {
       const background: Promise<void>[] = [];
       if (this.#options.scheduler) background.push(this.#startScheduler(run));
+      if (this.#options.cronManager) background.push(this.#startCronManager(run));
+      background.push(this.#startExpirySweeper(run));
       if (this.#options.processing && this.queues.some((q) => q.backend.capabilities.leases)) {
         background.push(this.#startLeaseKeeper(run, writer));
       }
@@ -223,6 +230,42 @@ export class Worker extends EventEmitter<WorkerEventMap> {
           logger.warn({ err: error }, "scheduler cannot reach the backend; retrying with backoff");
       },
       onRecovered: () => logger.info("scheduler reaches the backend again"),
+    });
+  }
+
+  #startCronManager(run: Run): Promise<void> {
+    const { logger, clock, cronIntervalMs, configFile } = this.#options;
+    return runCronManager({
+      queues: this.queues,
+      clock,
+      intervalMs: cronIntervalMs,
+      signal: run.background.signal,
+      declared:
+        configFile === null ? undefined : new DeclaredCrons(configFile, this.queues, logger),
+      logger,
+      onError: (error, first) => {
+        this.emit("worker:error", { error, during: "cron manager" });
+        if (first)
+          logger.warn(
+            { err: error },
+            "cron manager cannot reach the backend; retrying with backoff",
+          );
+      },
+      onRecovered: () => logger.info("cron manager reaches the backend again"),
+    });
+  }
+
+  #startExpirySweeper(run: Run): Promise<void> {
+    const { logger, clock, expiryIntervalMs } = this.#options;
+    return runExpirySweeper({
+      queues: this.queues,
+      clock,
+      intervalMs: expiryIntervalMs,
+      signal: run.background.signal,
+      onError: (error, first) => {
+        this.emit("worker:error", { error, during: "expiry" });
+        if (first) logger.warn({ err: error }, "cannot delete expired records; will try again");
+      },
     });
   }
 
@@ -338,7 +381,48 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         this.#slots.release(claimed.length);
         break;
       }
-      for (const data of claimed) this.#start(queue, data, run, writer);
+      let limited: TaskData[] | undefined;
+      for (const data of claimed) {
+        // Only tasks with a rate limit pay for the check; the rest start at once.
+        if (!data.config.rateLimit) this.#start(queue, data, run, writer);
+        else if (limited) limited.push(data);
+        else limited = [data];
+      }
+      if (limited) await this.#startLimited(queue, limited, run, writer);
+    }
+  }
+
+  /** Starts the claimed rate-limited tasks their limit admits; puts the others off to their slot (RL-2). */
+  async #startLimited(
+    queue: Queue,
+    claimed: TaskData[],
+    run: Run,
+    writer: ResultWriter,
+  ): Promise<void> {
+    const { clock, logger } = this.#options;
+    let reported = false;
+    const { admitted, deferred } = await gateClaims(
+      queue.backend,
+      queue.name,
+      claimed,
+      clock.now(),
+      (error) => {
+        // One report per batch: a backend outage fails every check of it alike.
+        if (reported) return;
+        reported = true;
+        this.emit("worker:error", { error, during: "rate limit" });
+        logger.warn({ err: error, queue: queue.name }, "cannot check rate limits; tasks put off");
+      },
+    );
+    for (const data of admitted) this.#start(queue, data, run, writer);
+    if (deferred.length === 0) return;
+    // A put-off claim is not an attempt: its slot is free at once and it does not count toward maxTasks (RL-9).
+    this.#slots.release(deferred.length);
+    run.remaining += deferred.length;
+    for (const record of deferred) {
+      void writer.store(queue, record).catch(() => undefined);
+      if (this.listenerCount("task:deferred") > 0)
+        this.emit("task:deferred", { queue: queue.name, task: new Task(record, null) });
     }
   }
 

@@ -9,12 +9,19 @@ import { Queue, Worker } from "sheppy";
 import { afterEach, beforeEach, it } from "vitest";
 import { uniqueName } from "../support/isolation.js";
 
+/** What a case may ask of a fresh backend: a clock, retention defaults (seconds; `null` keeps forever). */
+export interface BackendTestOptions {
+  clock?: Clock;
+  ttl?: number | null;
+  errorTtl?: number | null;
+}
+
 /** How a backend's test entry file describes the backend to the suite. */
 export interface BackendUnderTest {
   name: string;
   capabilities: BackendCapabilities;
-  /** A new, unconnected backend with instant processing off; queues of different tests never collide. */
-  create(options: { clock?: Clock }): Backend;
+  /** A new, unconnected backend with instant processing off and these options; queues of different tests never collide. */
+  create(options: BackendTestOptions): Backend;
   /** Whether the backend's server is reachable (else the suite fails in CI or skips locally). */
   available?: () => Promise<boolean>;
 }
@@ -24,10 +31,13 @@ export interface ContractHarness {
   readonly capabilities: BackendCapabilities;
   /** This test's backend, connected. */
   backend(): Promise<Backend>;
-  /** A Queue on this test's backend, named uniquely for this test. */
-  queue(options?: { clock?: Clock }): Queue;
-  /** A queue on a second backend instance of the same server (another "process"); memory: the same instance. */
-  sibling(queue: Queue): Queue;
+  /** A Queue on this test's backend, named uniquely for this test; with options, on a fresh backend built with them. */
+  queue(options?: BackendTestOptions): Queue;
+  /**
+   * A queue on a second backend instance of the same server (another "process"); memory: the same
+   * instance. Pass the first queue's `clock` when it has one, so both "processes" share the time.
+   */
+  sibling(queue: Queue, options?: { clock?: Clock }): Queue;
   /** A Worker with test timings (50 ms scheduler, 100 ms claim wait), closed after the test. */
   worker(queues: Queue | Queue[], options?: WorkerOptions): Worker;
   /** `it` when the backend has `capability`, else a skip that states `reason`. */
@@ -40,8 +50,8 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
   let workers: Worker[] = [];
   let primary: Backend | undefined;
 
-  const fresh = (clock?: Clock) => {
-    const backend = target.create(clock ? { clock } : {});
+  const fresh = (options: BackendTestOptions = {}) => {
+    const backend = target.create(options);
     backends.push(backend);
     return backend;
   };
@@ -70,8 +80,9 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
       return primary;
     },
     queue(options = {}) {
-      if (!options.clock) primary ??= fresh();
-      const backend = options.clock ? fresh(options.clock) : primary!;
+      const custom = Object.keys(options).length > 0;
+      if (!custom) primary ??= fresh();
+      const backend = custom ? fresh(options) : primary!;
       const queue = new Queue(backend, {
         name: uniqueName("q"),
         ...(options.clock ? { clock: options.clock } : {}),
@@ -79,9 +90,14 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
       queues.push(queue);
       return queue;
     },
-    sibling(queue) {
-      const backend = target.capabilities.crossProcess ? fresh() : queue.backend;
-      const other = new Queue(backend, { name: queue.name });
+    sibling(queue, options = {}) {
+      const backend = target.capabilities.crossProcess
+        ? fresh(options.clock ? { clock: options.clock } : {})
+        : queue.backend;
+      const other = new Queue(backend, {
+        name: queue.name,
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
       queues.push(other);
       return other;
     },

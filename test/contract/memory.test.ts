@@ -5,6 +5,5 @@ import { runBackendContract } from "./run-backend-contract.js";
 runBackendContract({
   name: "memory",
   capabilities: new MemoryBackend({ instantProcessing: false }).capabilities,
-  create: ({ clock }) =>
-    new MemoryBackend({ instantProcessing: false, ...(clock ? { clock } : {}) }),
+  create: (options) => new MemoryBackend({ instantProcessing: false, ...options }),
 });

@@ -9,12 +9,16 @@ import { backendStorageCases } from "./cases/backend-storage.js";
 import { cancelDeleteCases } from "./cases/cancel-delete.js";
 import { chainingCases } from "./cases/chaining.js";
 import { clearStatsCases } from "./cases/clear-stats.js";
+import { cronCases } from "./cases/cron.js";
+import { declaredCronsCases } from "./cases/declared-crons.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
 import { middlewareCases } from "./cases/middleware.js";
+import { rateLimitCases } from "./cases/rate-limit.js";
 import { retryCases } from "./cases/retry.js";
 import { scheduleCases } from "./cases/schedule.js";
 import { timeoutCases } from "./cases/timeout.js";
+import { ttlCases } from "./cases/ttl.js";
 import { waitForCases } from "./cases/wait-for.js";
 import { workerCases } from "./cases/worker.js";
 import { type BackendUnderTest, type ContractHarness, createHarness } from "./harness.js";
@@ -25,6 +29,8 @@ const areas: ((h: ContractHarness) => void)[] = [
   cancelDeleteCases,
   clearStatsCases,
   scheduleCases,
+  cronCases,
+  declaredCronsCases,
   backendStorageCases,
   workerCases,
   retryCases,
@@ -33,6 +39,8 @@ const areas: ((h: ContractHarness) => void)[] = [
   chainingCases,
   dependenciesCases,
   errorsCases,
+  rateLimitCases,
+  ttlCases,
 ];
 
 /** Runs every contract case against `target`. Pass `skip` (a reason) when its server is unavailable outside CI. */

@@ -121,6 +121,15 @@ describe("RL-10 minimum wait", () => {
     expect(MIN_RATE_WAIT_MS).toBe(10);
   });
 
+  test("waits are whole milliseconds, rounded up (Redis answers the same)", () => {
+    const state = newRateWindowState();
+    expect(acquireSlot(state, 0, 3, SECOND, "sliding_window")).toBeNull();
+    expect(acquireSlot(state, 0, 3, SECOND, "sliding_window")).toBeNull();
+    expect(acquireSlot(state, 0, 3, SECOND, "sliding_window")).toBeNull();
+    expect(acquireSlot(state, 0, 3, SECOND, "sliding_window")).toBe(1000);
+    expect(acquireSlot(state, 0, 3, SECOND, "sliding_window")).toBe(1334); // slot at 1333.3…
+  });
+
   test("a fresh state admits at once", () => {
     expect(newRateWindowState()).toEqual({
       admitted: [],

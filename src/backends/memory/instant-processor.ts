@@ -2,8 +2,8 @@
  * @module backends/memory/instant-processor
  * The memory backend's "no worker needed" mode: a task added is claimed and
  * run at once, inside the `add` call, exactly as a worker would run it (same
- * executor, middleware and overrides). Retries and scheduled tasks run when
- * due, on the backend's clock.
+ * executor, middleware and overrides). Retries, scheduled tasks and tasks put
+ * off by their rate limit run when due, on the backend's clock.
  */
 import type { Clock, Timer } from "../../clock.js";
 import { type ExecutionEnvironment, startAttempt } from "../../execution/execute-task.js";
@@ -11,6 +11,7 @@ import type { Middleware } from "../../execution/middleware.js";
 import type { DependencyOverrides } from "../../execution/run-context.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import type { TaskData } from "../../task/task-record.js";
+import { passRateLimit } from "../../worker/rate-gate.js";
 import type { MemoryBackend } from "./memory-backend.js";
 
 export interface InstantProcessorOptions {
@@ -91,6 +92,11 @@ export class InstantProcessor {
   }
 
   async #process(queue: string, data: TaskData): Promise<void> {
+    if (data.config.rateLimit) {
+      // Rate limits hold here too (RL-11): an over-limit task waits for its slot on a timer.
+      const deferred = await passRateLimit(this.backend, queue, data, this.options.clock.now());
+      if (deferred) return this.backend.storeResult(queue, [deferred]);
+    }
     const outcome = await startAttempt(data, this.#environment(queue)).outcome;
     if (outcome.children.length > 0) {
       await this.backend.append(

@@ -11,6 +11,7 @@ import type { Middleware } from "../../execution/middleware.js";
 import type { DependencyOverrides } from "../../execution/run-context.js";
 import type { Logger } from "../../observability/logger.js";
 import type { TaskData } from "../../task/task-record.js";
+import { expiryOf, type RetentionDefaults, resolveRetention } from "../../task/ttl.js";
 import { acquireSlot, newRateWindowState } from "../../worker/rate-limit.js";
 import type {
   Backend,
@@ -35,6 +36,10 @@ export interface MemoryBackendOptions {
   clock?: Clock;
   /** Where instant processing reports teardown errors. */
   logger?: Logger;
+  /** Seconds a completed record is kept unless its task says otherwise; `null` (default) keeps it forever. */
+  ttl?: number | null;
+  /** Seconds a failed, crashed or cancelled record is kept unless its task says otherwise; default: `ttl`. */
+  errorTtl?: number | null;
 }
 
 const DEFAULT_PAGE = 1000;
@@ -42,6 +47,8 @@ const DEFAULT_PAGE = 1000;
 export class MemoryBackend implements Backend {
   readonly capabilities: BackendCapabilities;
   readonly clock: Clock;
+  /** Retention defaults for finished records (seconds; `null` keeps forever). */
+  readonly retention: RetentionDefaults;
   readonly #queues = new Map<string, MemoryQueueState>();
   readonly #instant: InstantProcessor | undefined;
   #connected = false;
@@ -49,6 +56,7 @@ export class MemoryBackend implements Backend {
   constructor(options: MemoryBackendOptions = {}) {
     const instant = options.instantProcessing ?? true;
     this.clock = options.clock ?? systemClock;
+    this.retention = resolveRetention("MemoryBackend", options, null);
     this.capabilities = {
       crossProcess: false,
       durable: false,
@@ -188,6 +196,7 @@ export class MemoryBackend implements Backend {
     state.pending.clear();
     state.due.clear();
     state.processing.clear();
+    state.expires.clear();
     state.crons.clear();
     state.rateLimits.clear();
     return removed;
@@ -195,6 +204,7 @@ export class MemoryBackend implements Backend {
 
   async getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>> {
     const state = this.#state(queue);
+    state.expire(this.clock.now());
     const found = new Map<string, TaskData>();
     for (const id of ids) {
       const record = state.tasks.get(id);
@@ -261,9 +271,12 @@ export class MemoryBackend implements Backend {
         claimable = true;
       } else if (record.finishedAt !== null) {
         finished = true;
+        const expiresAt = expiryOf(record, this.retention, now);
+        if (expiresAt !== null) state.expires.add(record.id, expiresAt);
       }
       state.tasks.set(record.id, record);
     }
+    state.expire(now);
     if (claimable) state.claimable.notify();
     if (finished) state.finished.notify();
     if (claimable && this.#instant) this.#instant.runPendingSoon(queue);
@@ -277,6 +290,7 @@ export class MemoryBackend implements Backend {
     const state = this.#state(queue);
     const deadline = timeoutMs === null ? null : this.clock.now() + timeoutMs;
     for (;;) {
+      state.expire(this.clock.now());
       const found = new Map<string, TaskData>();
       let missing = 0;
       for (const id of ids) {
@@ -300,6 +314,7 @@ export class MemoryBackend implements Backend {
 
   async getStats(queue: string): Promise<QueueStats> {
     const state = this.#state(queue);
+    state.expire(this.clock.now());
     const stats: QueueStats = {
       pending: state.pending.size,
       scheduled: state.due.size,
@@ -334,9 +349,13 @@ export class MemoryBackend implements Backend {
       throw new InvalidOptionError(`invalid page cursor '${page.cursor}'`);
     if (!Number.isInteger(limit) || limit < 1)
       throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
+    const now = this.clock.now();
+    // Pruning shifts offsets, so only the first page prunes; later pages skip expired records instead.
+    if (offset === 0) state.expire(now);
     const all = [...state.tasks.values()];
-    const tasks = all.slice(offset, offset + limit);
-    const next = offset + tasks.length;
+    const slice = all.slice(offset, offset + limit);
+    const next = offset + slice.length;
+    const tasks = slice.filter((record) => !state.isExpired(record.id, now));
     return { tasks, cursor: next < all.length ? String(next) : null };
   }
 
@@ -344,7 +363,9 @@ export class MemoryBackend implements Backend {
     if (!this.#connected)
       throw new BackendError("memory backend is not connected: call connect() first");
     const queues = new Map<string, number>();
+    const now = this.clock.now();
     for (const [name, state] of this.#queues) {
+      state.expire(now);
       if (state.tasks.size > 0) queues.set(name, state.pending.size);
     }
     return queues;
@@ -364,18 +385,18 @@ export class MemoryBackend implements Backend {
     if (!record || record.finishedAt !== null || state.processing.has(id)) return null;
     if (!state.pending.has(id) && !state.due.has(id)) return null;
     state.unlink(id);
-    const cancelled: TaskData = {
-      ...record,
-      status: "cancelled",
-      finishedAt: isoAt(this.clock.now()),
-    };
+    const now = this.clock.now();
+    const cancelled: TaskData = { ...record, status: "cancelled", finishedAt: isoAt(now) };
     state.tasks.set(id, cancelled);
+    const expiresAt = expiryOf(cancelled, this.retention, now);
+    if (expiresAt !== null) state.expires.add(id, expiresAt);
     state.finished.notify();
     return cancelled;
   }
 
   async deleteTask(queue: string, id: string): Promise<boolean> {
     const state = this.#state(queue);
+    state.expire(this.clock.now());
     const record = state.tasks.get(id);
     if (!record || record.finishedAt === null) return false;
     state.unlink(id);
@@ -479,10 +500,14 @@ export class MemoryBackend implements Backend {
     }
     return acquireSlot(
       window,
-      this.clock.now(),
+      request.now ?? this.clock.now(),
       request.maxRate,
       request.periodMs,
       request.strategy,
     );
+  }
+
+  async pruneExpired(queue: string, now = this.clock.now()): Promise<number> {
+    return this.#state(queue).expire(now);
   }
 }

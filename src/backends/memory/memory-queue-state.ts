@@ -11,7 +11,7 @@ import { Waiters } from "../../util/waiters.js";
 import type { RateWindowState } from "../../worker/rate-limit.js";
 import type { CronData, WorkflowData } from "../backend.js";
 
-/** Scheduled ids by due time; an entry whose sequence number no longer matches the index is stale. */
+/** Ids by a time (due time of scheduled tasks; expiry of finished records); an entry whose sequence number no longer matches the index is stale. */
 export class DueIndex {
   readonly #heap = new MinHeap<{ id: string; seq: number }>();
   readonly #entries = new Map<string, { at: number; seq: number }>();
@@ -32,7 +32,15 @@ export class DueIndex {
   }
 
   delete(id: string): boolean {
-    return this.#entries.delete(id);
+    const had = this.#entries.delete(id);
+    // Deleted entries stay in the heap until popped; once nothing is indexed, drop them all.
+    if (had && this.#entries.size === 0) this.#heap.clear();
+    return had;
+  }
+
+  /** The time `id` is indexed for, if it is. */
+  at(id: string): number | undefined {
+    return this.#entries.get(id)?.at;
   }
 
   /** Removes and returns the ids due by `now`, earliest first. */
@@ -69,6 +77,8 @@ export class MemoryQueueState {
   readonly tasks = new Map<string, TaskData>();
   readonly pending = new FifoSet();
   readonly due = new DueIndex();
+  /** Finished ids by the time their record expires (only records that expire are indexed). */
+  readonly expires = new DueIndex();
   /** Claimed ids → time of the last claim or heartbeat. */
   readonly processing = new Map<string, number>();
   readonly crons = new Map<string, CronData>();
@@ -79,10 +89,25 @@ export class MemoryQueueState {
   /** Waiting `getResults` calls. */
   readonly finished = new Waiters();
 
-  /** Takes the id out of pending, due and processing. */
+  /** Takes the id out of pending, due, processing and the expiry index (a re-queued record loses its expiry, TTL-12). */
   unlink(id: string): void {
     this.pending.delete(id);
     this.due.delete(id);
     this.processing.delete(id);
+    if (this.expires.size > 0) this.expires.delete(id);
+  }
+
+  /** Deletes the records whose expiry is due by `now`; returns how many. */
+  expire(now: number): number {
+    if (this.expires.size === 0) return 0;
+    let removed = 0;
+    for (const id of this.expires.takeDue(now)) if (this.tasks.delete(id)) removed++;
+    return removed;
+  }
+
+  /** Whether `id`'s record has expired by `now` (it may not have been pruned yet). */
+  isExpired(id: string, now: number): boolean {
+    const at = this.expires.size > 0 ? this.expires.at(id) : undefined;
+    return at !== undefined && at <= now;
   }
 }

@@ -6,7 +6,7 @@
  *
  * | key                      | type   | holds                                              |
  * |--------------------------|--------|----------------------------------------------------|
- * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status`/`startedAt`/`finishedAt` overrides written by scripts; `owner` = consumer holding the lease |
+ * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status`/`startedAt`/`finishedAt` overrides written by scripts; `owner` = consumer holding the lease; `x` = expiry (ms) of a finished record |
  * | `{p:q}:all`              | set    | every task id of the queue                         |
  * | `{p:q}:pending`          | list   | claimable ids, FIFO (RPUSH / LPOP)                 |
  * | `{p:q}:wake`             | list   | at most one marker; idle workers block on it       |
@@ -14,6 +14,7 @@
  * | `{p:q}:processing`       | zset   | id → last lease renewal (server ms)                |
  * | `{p:q}:done`             | hash   | id → finished status                               |
  * | `{p:q}:counts`           | hash   | finished status → count                            |
+ * | `{p:q}:expires`          | zset   | finished id → expiry (ms); pruned by `prune-expired.lua` so `all`, `done` and `counts` stay exact |
  * | `{p:q}:crons`            | hash   | deterministic id → cron JSON                       |
  * | `{p:q}:workflows`        | hash   | workflow id → workflow JSON                        |
  * | `{p:q}:wf:<id>:pending`  | set    | a workflow's pending task ids                      |
@@ -34,6 +35,8 @@ export interface QueueKeys {
   readonly processing: string;
   readonly done: string;
   readonly counts: string;
+  /** Finished ids by expiry time (ms). */
+  readonly expires: string;
   readonly crons: string;
   readonly workflows: string;
   /** Prefix of per-workflow keys: append `<id>:pending`. */
@@ -58,6 +61,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     processing: `${tag}:processing`,
     done: `${tag}:done`,
     counts: `${tag}:counts`,
+    expires: `${tag}:expires`,
     crons: `${tag}:crons`,
     workflows: `${tag}:workflows`,
     workflow: `${tag}:wf:`,

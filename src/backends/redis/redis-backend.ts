@@ -15,6 +15,7 @@ import { BackendError, InvalidOptionError, WaitTimeoutError } from "../../errors
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { encodeTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
+import { expiryOf, type RetentionDefaults, resolveRetention } from "../../task/ttl.js";
 import type {
   Backend,
   BackendCapabilities,
@@ -40,9 +41,17 @@ export interface RedisBackendOptions {
   /** Time source for due times and timestamps (leases use the server's clock). */
   clock?: Clock;
   logger?: Logger;
+  /** Seconds a completed record is kept unless its task says otherwise (default 30 days); `null` keeps forever. */
+  ttl?: number | null;
+  /** Seconds a failed, crashed or cancelled record is kept unless its task says otherwise; default: `ttl`. */
+  errorTtl?: number | null;
 }
 
-const CLAIM_FIELDS = ["d", "status", "startedAt", "finishedAt"] as const;
+/** Default retention of finished records (TTL-9). */
+export const REDIS_DEFAULT_TTL = 30 * 24 * 3600;
+/** Hash fields read back for a record: JSON, script-written overrides, expiry. */
+const RECORD_FIELDS = ["d", "status", "startedAt", "finishedAt", "x"] as const;
+const PRUNE_BATCH = 1000;
 const SCHEDULER_BATCH = 1000;
 const RECLAIM_BATCH = 100;
 const CLEAR_BATCH = 500;
@@ -51,6 +60,11 @@ const RESULT_RECHECK_MS = 2000;
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 const CONNECTION_ERROR =
   /Connection is closed|Stream isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTCONN/;
+
+/** A retention default as `cancel.lua` reads it: seconds, `null`, or `inherit`. */
+function retentionArg(value: number | null | undefined): string {
+  return value === undefined ? "inherit" : String(value);
+}
 
 /** Whether a command failed because the connection went away (its effect is unknown), not because Redis refused it. */
 function isConnectionError(error: unknown): boolean {
@@ -69,6 +83,8 @@ export class RedisBackend implements Backend {
   readonly url: string;
   readonly prefix: string;
   readonly clock: Clock;
+  /** Retention defaults for finished records (seconds; `null` keeps forever). */
+  readonly retention: RetentionDefaults;
   /** Identifies this instance's leases. */
   readonly consumerId = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   readonly #connections: RedisConnections;
@@ -88,6 +104,7 @@ export class RedisBackend implements Backend {
       );
     }
     this.clock = options.clock ?? systemClock;
+    this.retention = resolveRetention("RedisBackend", options, REDIS_DEFAULT_TTL);
     this.#connections = new RedisConnections(
       this.url,
       options.redisOptions ?? {},
@@ -226,7 +243,17 @@ export class RedisBackend implements Backend {
     for (const task of tasks) args.push(task.id, encodeTaskData(task));
     const added = (await this.#idempotent(
       "append",
-      [k.all, k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, this.#request(k)],
+      [
+        k.all,
+        k.pending,
+        k.wake,
+        k.scheduled,
+        k.processing,
+        k.done,
+        k.counts,
+        this.#request(k),
+        k.expires,
+      ],
       args,
     )) as number[];
     return added.map((flag) => flag === 1);
@@ -307,6 +334,7 @@ export class RedisBackend implements Backend {
           k.counts,
           k.crons,
           k.rateLimitKeys,
+          k.expires,
         ],
         [k.task, CLEAR_BATCH],
       )) as [number, number];
@@ -320,13 +348,15 @@ export class RedisBackend implements Backend {
     const client = this.#client;
     const unique = [...new Set(ids)];
     const rows = await this.#batch<(string | null)[]>(client, (p) => {
-      for (const id of unique) p.hmget(`${k.task}${id}`, ...CLAIM_FIELDS);
+      for (const id of unique) p.hmget(`${k.task}${id}`, ...RECORD_FIELDS);
     });
     const found = new Map<string, TaskData>();
     const now = this.clock.now();
     unique.forEach((id, i) => {
-      const [json, status, startedAt, finishedAt] = rows[i]!;
-      if (json) found.set(id, readRecord(id, json, { status, startedAt, finishedAt }, now).record);
+      const [json, status, startedAt, finishedAt, expires] = rows[i]!;
+      // An expired record not yet pruned is already gone for readers.
+      if (!json || (expires && Number(expires) <= now)) return;
+      found.set(id, readRecord(id, json, { status, startedAt, finishedAt }, now).record);
     });
     return found;
   }
@@ -336,7 +366,7 @@ export class RedisBackend implements Backend {
     this.#register(queue);
     const added = await this.#idempotent(
       "schedule",
-      [k.all, k.scheduled, k.pending, k.processing, k.done, k.counts, this.#request(k)],
+      [k.all, k.scheduled, k.pending, k.processing, k.done, k.counts, this.#request(k), k.expires],
       [k.task, unique ? "1" : "0", task.id, encodeTaskData(task), at],
     );
     return added === 1;
@@ -360,14 +390,17 @@ export class RedisBackend implements Backend {
   async storeResult(queue: string, tasks: readonly TaskData[]): Promise<void> {
     if (tasks.length === 0) return;
     const k = this.#k(queue);
-    const args: (string | number)[] = [k.task, this.clock.now(), k.finishedChannel];
+    const now = this.clock.now();
+    const args: (string | number)[] = [k.task, now, k.finishedChannel];
     for (const task of tasks) {
       const [kind, extra] = storeRoute(task);
-      args.push(task.id, encodeTaskData(task), kind, extra);
+      // The retention clock starts now, when the finished record is stored.
+      const expires = kind === "done" ? expiryOf(task, this.retention, now) : null;
+      args.push(task.id, encodeTaskData(task), kind, extra, expires === null ? "" : expires);
     }
     await this.#script(
       "storeResult",
-      [k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts],
+      [k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, k.expires],
       args,
     );
   }
@@ -428,6 +461,8 @@ export class RedisBackend implements Backend {
   async getStats(queue: string): Promise<QueueStats> {
     const k = this.#k(queue);
     const client = this.#client;
+    // Counts include expired records until they are pruned: prune first, so stats are exact.
+    await this.pruneExpired(queue);
     const [pending, scheduled, processing, counts] = (await this.#batch<unknown>(client, (p) =>
       p.llen(k.pending).zcard(k.scheduled).zcard(k.processing).hgetall(k.counts),
     )) as [number, number, number, Record<string, string>];
@@ -480,10 +515,19 @@ export class RedisBackend implements Backend {
 
   async cancel(queue: string, id: string): Promise<TaskData | null> {
     const k = this.#k(queue);
+    const now = this.clock.now();
     const row = (await this.#idempotent(
       "cancel",
-      [k.pending, k.scheduled, k.processing, k.done, k.counts, this.#request(k)],
-      [k.task, id, isoAt(this.clock.now()), k.finishedChannel],
+      [k.pending, k.scheduled, k.processing, k.done, k.counts, this.#request(k), k.expires],
+      [
+        k.task,
+        id,
+        isoAt(now),
+        k.finishedChannel,
+        now,
+        retentionArg(this.retention.errorTtl),
+        retentionArg(this.retention.ttl),
+      ],
     )) as (string | null)[] | null;
     if (!row) return null;
     const [json, status, startedAt, finishedAt] = row;
@@ -492,7 +536,13 @@ export class RedisBackend implements Backend {
 
   async deleteTask(queue: string, id: string): Promise<boolean> {
     const k = this.#k(queue);
-    return (await this.#script("deleteTask", [k.all, k.done, k.counts], [k.task, id])) === 1;
+    return (
+      (await this.#script(
+        "deleteTask",
+        [k.all, k.done, k.counts, k.expires],
+        [k.task, id, this.clock.now()],
+      )) === 1
+    );
   }
 
   async addCron(queue: string, deterministicId: string, cron: CronData): Promise<boolean> {
@@ -647,8 +697,23 @@ export class RedisBackend implements Backend {
         Math.max(1, Math.round(request.periodMs)),
         request.taskId,
         request.strategy,
+        request.now ?? this.clock.now(),
       ],
     )) as number;
     return wait < 0 ? null : wait;
+  }
+
+  async pruneExpired(queue: string, now = this.clock.now()): Promise<number> {
+    const k = this.#k(queue);
+    let deleted = 0;
+    for (;;) {
+      const [count, seen] = (await this.#script(
+        "pruneExpired",
+        [k.expires, k.all, k.done, k.counts],
+        [k.task, now, PRUNE_BATCH],
+      )) as [number, number];
+      deleted += count;
+      if (seen < PRUNE_BATCH) return deleted;
+    }
   }
 }

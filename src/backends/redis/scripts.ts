@@ -8,17 +8,18 @@ import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 
 const SCRIPTS = {
-  append: 8,
+  append: 9,
   claim: 4,
-  storeResult: 6,
-  schedule: 7,
+  storeResult: 7,
+  schedule: 8,
   popScheduled: 3,
-  cancel: 6,
-  deleteTask: 3,
+  cancel: 7,
+  deleteTask: 4,
   heartbeat: 1,
   reclaim: 1,
-  clear: 9,
+  clear: 10,
   rateLimit: 3,
+  pruneExpired: 4,
   workflowTaskDone: 2,
 } as const;
 

@@ -93,6 +93,7 @@ describe.skipIf(!available)("redis: key layout", () => {
       ":rl:",
       ":done",
       ":counts",
+      ":expires",
     ]) {
       expect(
         keys.some((key) => key.includes(kind)),

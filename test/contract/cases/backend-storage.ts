@@ -112,6 +112,7 @@ export function backendStorageCases(h: ContractHarness): void {
               strategy: "sliding_window",
             }),
         ],
+        ["pruneExpired", (b) => b.pruneExpired(q)],
       ];
       for (const [name, call] of calls) {
         await expect(

@@ -2,19 +2,25 @@
  * Scheduling: `queue.schedule(task, at)` with a `Date` or a delay in seconds,
  * `getScheduled()`, the worker's scheduler moving due tasks to pending, and
  * manual retry at a time. Decided: a past `Date` is an error (S-8); the
- * caller's task object is never changed (S-10).
+ * caller's task object is never changed (S-10); ISO-8601 text is accepted only
+ * with an explicit offset. Time-dependent cases run on a `TestClock` (nothing
+ * sleeps for a delay), plus one real-clock case proving the wiring.
  * (BEHAVIOURS S-1…S-11, R-17, R-18)
  */
 
 import { randomUUID } from "node:crypto";
 import {
+  currentTask,
   InvalidOptionError,
   InvalidTaskError,
   TaskStateError,
   task,
   WaitTimeoutError,
 } from "sheppy";
+import { TestClock } from "sheppy/testing";
 import { describe, expect, it, vi } from "vitest";
+import { advanceUntil } from "../../support/clocks.js";
+import { PerTest } from "../../support/until.js";
 import type { ContractHarness } from "../harness.js";
 
 const add = task({ name: "schedule.add" }, (a: number, b: number) => a + b);
@@ -32,7 +38,19 @@ const failOnce = task({ name: "schedule.fail-once" }, (label: string) => {
   return label;
 });
 
+/** How often each task id ran, per test. */
+const runs = new PerTest<Map<string, number>>(() => new Map());
+const countRun = task({ name: "schedule.count-run" }, (token: string, n: number) => {
+  const seen = runs.get(token);
+  const { id } = currentTask();
+  seen.set(id, (seen.get(id) ?? 0) + 1);
+  return n;
+});
+
 const HOUR = 3_600_000;
+const MINUTE = 60_000;
+/** Where test clocks start: far from the real time, so nothing can pass by accident. */
+const CLOCK_START = Date.parse("2030-01-01T08:00:00.000Z");
 
 export function scheduleCases(h: ContractHarness): void {
   describe("schedule", () => {
@@ -298,6 +316,139 @@ export function scheduleCases(h: ContractHarness): void {
       expect(again.status).toBe("completed");
       expect(again.result).toBe(11);
       expect(again.retryCount).toBe(0);
+    });
+  });
+
+  describe("schedule: ISO text, test clock, several workers", () => {
+    it("S-1 ISO-8601 text with Z or an offset is that instant", async () => {
+      const clock = new TestClock(CLOCK_START);
+      const queue = h.queue({ clock });
+      const [utc, offset] = [add(1, 1), add(2, 2)];
+      expect(await queue.schedule(utc, "2030-01-01T09:30:00Z")).toBe(true);
+      expect(await queue.schedule(offset, "2030-01-01T10:30:00.250+01:00")).toBe(true);
+      const [a, b] = await queue.getTask([utc, offset]);
+      expect(a?.scheduledAt?.toISOString()).toBe("2030-01-01T09:30:00.000Z");
+      expect(b?.scheduledAt?.toISOString()).toBe("2030-01-01T09:30:00.250Z");
+      expect((await queue.getScheduled()).map((t) => t.status)).toEqual(["scheduled", "scheduled"]);
+    });
+
+    it("S-8 ISO text without an offset, an impossible date or a past instant is an InvalidOptionError (decided)", async () => {
+      const clock = new TestClock(CLOCK_START);
+      const queue = h.queue({ clock });
+      const t = add(1, 2);
+      await expect(queue.schedule(t, "2030-01-01T09:00:00")).rejects.toThrow(
+        /'2030-01-01T09:00:00'.*no UTC offset/,
+      );
+      await expect(queue.schedule(t, "2030-01-01")).rejects.toThrow(/no UTC offset/);
+      await expect(queue.schedule(t, "next tuesday")).rejects.toThrow(/ISO-8601 with an offset/);
+      await expect(queue.schedule(t, "2030-02-30T09:00:00Z")).rejects.toThrow(/not a valid date/);
+      await expect(queue.schedule(t, "2030-01-01T24:00:00Z")).rejects.toThrow(/not a valid date/);
+      await expect(queue.schedule(t, "2030-01-01T07:59:59Z")).rejects.toThrow(/in the past/);
+      for (const text of ["2030-01-01T09:00:00", "2030-02-30T09:00:00Z"]) {
+        await expect(queue.schedule(t, text)).rejects.toThrow(InvalidOptionError);
+      }
+      expect(await queue.getTask(t)).toBeNull();
+    });
+
+    it("S-4 (test clock) a task scheduled 30 min ahead runs only after the clock passes it", async () => {
+      const clock = new TestClock(CLOCK_START);
+      const queue = h.queue({ clock });
+      const due = CLOCK_START + 30 * MINUTE;
+      const [t, early, late] = [add(1, 2), add(2, 2), add(3, 3)];
+      await queue.schedule(t, 30 * 60);
+      // Controls that show the scheduler is running: one due after a minute, one 10 s before t.
+      await queue.schedule(early, 60);
+      await queue.schedule(late, new Date(due - 10_000));
+      const worker = h.worker(queue, { clock, schedulerInterval: 1 });
+      const running = worker.work();
+
+      const status = async (x: typeof t) => (await queue.getTask(x))?.status;
+      await clock.advanceTo(CLOCK_START + 55_000);
+      await advanceUntil(clock, async () => (await status(early)) === "completed", {
+        what: "the task due after a minute completed",
+      });
+      expect(await status(t)).toBe("scheduled");
+
+      await clock.advanceTo(due - MINUTE);
+      await advanceUntil(clock, async () => (await status(late)) === "completed", {
+        step: 0.5,
+        notAfter: due - 1000,
+        what: "the task due 10 s before it completed",
+      });
+      expect(clock.now()).toBeLessThan(due);
+      expect(await status(t)).toBe("scheduled");
+      expect((await queue.getScheduled()).map((x) => x.id)).toEqual([t.id]);
+
+      const done = await advanceUntil(
+        clock,
+        async () => {
+          const stored = await queue.getTask(t);
+          return stored?.status === "completed" ? stored : null;
+        },
+        { step: 0.5, what: "the 30-minute task completed" },
+      );
+      expect(done.result).toBe(3);
+      expect(done.scheduledAt?.getTime()).toBe(due);
+      expect(done.startedAt!.getTime()).toBeGreaterThanOrEqual(due);
+      await worker.close();
+      expect((await running).processed).toBe(3);
+    });
+
+    it("S-11 popScheduled from two backend instances at once moves each due task exactly once", async () => {
+      const clock = new TestClock(CLOCK_START);
+      const queue = h.queue({ clock });
+      const other = h.sibling(queue, { clock });
+      const tasks = Array.from({ length: 40 }, (_, i) => add(i, 0));
+      for (const t of tasks) await queue.schedule(t, 60);
+      const [backendA, backendB] = [await queue.connect(), await other.connect()];
+      const due = CLOCK_START + MINUTE;
+      const [movedA, movedB] = await Promise.all([
+        backendA.popScheduled(queue.name, due),
+        backendB.popScheduled(queue.name, due),
+      ]);
+      const ids = [...movedA, ...movedB].map((t) => t.id);
+      expect(ids.sort()).toEqual(tasks.map((t) => t.id).sort());
+      expect(await queue.size()).toBe(40);
+      expect(await queue.getScheduled()).toEqual([]);
+    });
+
+    it("S-11 two workers on one backend (two processes on Redis): every due task runs exactly once", async () => {
+      const clock = new TestClock(CLOCK_START);
+      const queue = h.queue({ clock });
+      const other = h.sibling(queue, { clock });
+      const token = randomUUID();
+      const tasks = Array.from({ length: 20 }, (_, i) => countRun(token, i));
+      for (const t of tasks) await queue.schedule(t, 60);
+      const workers = [h.worker(queue, { clock }), h.worker(other, { clock })];
+      const running = workers.map((w) => w.work());
+
+      await clock.advanceTo(CLOCK_START + MINUTE - 1000);
+      await advanceUntil(
+        clock,
+        async () =>
+          (await queue.getTask(tasks)).every((t) => t?.status === "completed") ? true : null,
+        { step: 0.25, what: "every scheduled task completed" },
+      );
+      const counts = runs.get(token);
+      expect([...counts.keys()].sort()).toEqual(tasks.map((t) => t.id).sort());
+      expect([...counts.values()].every((n) => n === 1)).toBe(true);
+      await Promise.all(workers.map((w) => w.close()));
+      const summaries = await Promise.all(running);
+      expect(summaries.reduce((sum, s) => sum + s.processed, 0)).toBe(20);
+    });
+
+    it("S-4 (real clock) a task scheduled 0.3 s ahead with ISO text runs once due", async () => {
+      const queue = h.queue();
+      const t = add(20, 1);
+      const at = new Date(Date.now() + 300);
+      expect(await queue.schedule(t, at.toISOString())).toBe(true);
+      expect((await queue.getTask(t))?.status).toBe("scheduled");
+      const summary = await h.worker(queue).work({ maxTasks: 1 });
+      expect(summary.processed).toBe(1);
+      const done = await queue.waitFor(t, { timeout: 0 });
+      expect(done.result).toBe(21);
+      expect(done.scheduledAt?.getTime()).toBe(at.getTime());
+      expect(done.startedAt!.getTime()).toBeGreaterThanOrEqual(at.getTime());
     });
   });
 }

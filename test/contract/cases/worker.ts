@@ -134,13 +134,17 @@ export function workerCases(h: ContractHarness): void {
       expect(load.max).toBe(10);
     });
 
-    it("WK-2 disabling both processing and the scheduler is an error at construction", () => {
+    it("WK-2 disabling processing, the scheduler and the cron manager all at once is an error at construction", () => {
       const queue = h.queue();
-      expect(() => new Worker(queue, { processing: false, scheduler: false })).toThrow(
-        InvalidOptionError,
-      );
-      expect(() => h.worker(queue, { processing: false })).not.toThrow();
-      expect(() => h.worker(queue, { scheduler: false })).not.toThrow();
+      expect(
+        () => new Worker(queue, { processing: false, scheduler: false, cronManager: false }),
+      ).toThrow(InvalidOptionError);
+      expect(
+        () => new Worker(queue, { processing: false, scheduler: false, cronManager: false }),
+      ).toThrow(/processing, scheduler and cron manager are all disabled/);
+      expect(() => h.worker(queue, { processing: false, scheduler: false })).not.toThrow();
+      expect(() => h.worker(queue, { processing: false, cronManager: false })).not.toThrow();
+      expect(() => h.worker(queue, { scheduler: false, cronManager: false })).not.toThrow();
     });
 
     it("WK-3 work() connects the queue's backend itself", async () => {

@@ -3,7 +3,7 @@
 -- taken out of every other state first (manual retry). Resent with the same
 -- request key (its reply was lost to a dropped connection), it replays its
 -- first answer instead of reporting its own additions as duplicates.
--- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 request memo
+-- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 request memo, 9 expires
 -- ARGV: 1 task key prefix, 2 unique ('1'|'0'), then (id, json) pairs
 local memo = redis.call('GET', KEYS[8])
 if memo then
@@ -31,6 +31,8 @@ for i = 3, #ARGV, 2 do
       if old then
         redis.call('HDEL', KEYS[6], id)
         redis.call('HINCRBY', KEYS[7], old, -1)
+        -- A finished record re-queued loses its expiry (TTL-12).
+        redis.call('ZREM', KEYS[9], id)
       end
       redis.call('DEL', key)
     end

@@ -1,7 +1,7 @@
 -- Stores a record as scheduled for `at`. With unique = '1' an existing id is
 -- left alone (0); otherwise it replaces the old record in every state.
 -- Replays its first answer when resent with the same request key.
--- KEYS: 1 all, 2 scheduled, 3 pending, 4 processing, 5 done, 6 counts, 7 request memo
+-- KEYS: 1 all, 2 scheduled, 3 pending, 4 processing, 5 done, 6 counts, 7 request memo, 8 expires
 -- ARGV: 1 task key prefix, 2 unique, 3 id, 4 json, 5 at (ms)
 local memo = redis.call('GET', KEYS[7])
 if memo then
@@ -21,6 +21,8 @@ else
   if old then
     redis.call('HDEL', KEYS[5], id)
     redis.call('HINCRBY', KEYS[6], old, -1)
+    -- A finished record re-queued loses its expiry (TTL-12).
+    redis.call('ZREM', KEYS[8], id)
   end
   redis.call('DEL', key)
 end

@@ -1,24 +1,34 @@
 -- Stores attempt outcomes and releases their leases. Per record, `kind`:
 --   due     → re-queued for `extra` (ms): pending at once when already due
 --   pending → back in the queue now
---   done    → finished with status `extra`; announced on the channel
+--   done    → finished with status `extra`; announced on the channel; with
+--             `expires` (ms) it is indexed for expiry (field `x` + expires zset)
 --   keep    → stored only
--- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts
--- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, then (id, json, kind, extra) quads
+-- Every record loses a previous expiry (only finished records have one, TTL-12).
+-- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts, 7 expires
+-- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, then (id, json, kind, extra, expires) quintuples
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
 local finished = {}
 local queued = false
-for i = 4, #ARGV, 4 do
-  local id, json, kind, extra = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+for i = 4, #ARGV, 5 do
+  local id, json, kind, extra, expires = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local key = prefix .. id
   redis.call('ZREM', KEYS[4], id)
-  redis.call('HDEL', key, 'status', 'startedAt', 'finishedAt', 'owner')
-  redis.call('HSET', key, 'd', json)
+  redis.call('HDEL', key, 'status', 'startedAt', 'finishedAt', 'owner', 'x')
+  if expires ~= '' then
+    redis.call('HSET', key, 'd', json, 'x', expires)
+  else
+    redis.call('HSET', key, 'd', json)
+  end
   local old = redis.call('HGET', KEYS[5], id)
   if old then
     redis.call('HDEL', KEYS[5], id)
     redis.call('HINCRBY', KEYS[6], old, -1)
+    -- Only finished records are in the expiry index.
+    if expires == '' then
+      redis.call('ZREM', KEYS[7], id)
+    end
   end
   if kind == 'due' then
     local due = tonumber(extra)
@@ -35,6 +45,9 @@ for i = 4, #ARGV, 4 do
   elseif kind == 'done' then
     redis.call('HSET', KEYS[5], id, extra)
     redis.call('HINCRBY', KEYS[6], extra, 1)
+    if expires ~= '' then
+      redis.call('ZADD', KEYS[7], expires, id)
+    end
     finished[#finished + 1] = id
   end
 end

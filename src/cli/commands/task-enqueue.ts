@@ -1,0 +1,126 @@
+/**
+ * @module cli/commands/task-enqueue
+ * `task add`, `task schedule` and `task test`: load a task factory from
+ * `module:export`, call it with the `--args` JSON array (the function's
+ * positional arguments) and enqueue, schedule or run the task.
+ */
+import type { Command } from "commander";
+import { CliUsageError } from "../../errors.js";
+import type { JsonValue } from "../../json.js";
+import type { Task } from "../../task/task-record.js";
+import { TestQueue } from "../../testing/test-queue.js";
+import { addSettings, type OutputFormat } from "../env.js";
+import { parseArgsJson, parseDuration, parseInstant, parseTimeout } from "../inputs.js";
+import { loadTaskFactory } from "../load-modules.js";
+import { withQueue } from "../open-queue.js";
+import { print, printJson } from "../output.js";
+import { reportOutcome } from "./task-outcome.js";
+
+interface QueueSettings {
+  readonly backendUrl?: string;
+  readonly queue: string;
+  readonly format: OutputFormat;
+}
+
+const TASK_ARGUMENT = "module:export of a task, e.g. ./src/tasks.ts:sendEmail";
+const ARGS_HELP = "JSON array of the task's arguments, e.g. '[\"a@example.com\", 3]'";
+
+/** Calls the factory named by `spec` with the `--args` array. */
+async function createTask(spec: string, argsJson: string | undefined): Promise<Task> {
+  const factory = await loadTaskFactory(spec);
+  const args: JsonValue[] = parseArgsJson(argsJson);
+  return factory(...args);
+}
+
+/** Prints what was enqueued: its id (scripts capture it), or the stored record. */
+function printEnqueued(stored: Task | null, task: Task, format: OutputFormat): void {
+  if (format === "json") printJson((stored ?? task).toJSON());
+  else print(task.id);
+}
+
+function addAdd(group: Command): void {
+  const command = group
+    .command("add")
+    .description("add a task to a queue; with --wait, wait for it and print its result")
+    .argument("<task>", TASK_ARGUMENT)
+    .option("--args <json>", ARGS_HELP, "[]")
+    .option("--wait", "wait until the task finishes; print its result (exit 1 if it failed)")
+    .option("--timeout <duration>", "with --wait: give up after this long (30s, 5m…)");
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (spec: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<
+      QueueSettings & { args: string; wait?: boolean; timeout?: string }
+    >();
+    const timeout = parseTimeout(settings.timeout);
+    if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
+    const task = await createTask(spec, settings.args);
+    await withQueue(settings, async (queue) => {
+      await queue.add(task);
+      if (!settings.wait) return printEnqueued(await queue.getTask(task), task, settings.format);
+      reportOutcome(await queue.waitFor(task, { timeout }), settings.format);
+    });
+  });
+}
+
+function addSchedule(group: Command): void {
+  const command = group
+    .command("schedule")
+    .description("add a task that runs later: after --delay, or at --at")
+    .argument("<task>", TASK_ARGUMENT)
+    .option("--args <json>", ARGS_HELP, "[]")
+    .option("--delay <duration>", "run after this long: 30s, 5m, 2h, 1d")
+    .option("--at <iso>", "run at this ISO-8601 time, e.g. 2030-01-31T09:00:00Z");
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (spec: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<
+      QueueSettings & { args: string; delay?: string; at?: string }
+    >();
+    if (settings.delay !== undefined && settings.at !== undefined) {
+      throw new CliUsageError("use either --delay or --at, not both");
+    }
+    if (settings.delay === undefined && settings.at === undefined) {
+      throw new CliUsageError("say when: --delay 5m or --at 2030-01-31T09:00:00Z");
+    }
+    const at =
+      settings.at === undefined
+        ? parseDuration(settings.delay!, "--delay")
+        : parseInstant(settings.at, "--at");
+    const task = await createTask(spec, settings.args);
+    await withQueue(settings, async (queue) => {
+      await queue.schedule(task, at);
+      printEnqueued(await queue.getTask(task), task, settings.format);
+    });
+  });
+}
+
+function addTest(group: Command): void {
+  const command = group
+    .command("test")
+    .description(
+      "run a task once in this process (no backend, no worker) and print its result or error",
+    )
+    .argument("<task>", TASK_ARGUMENT)
+    .option("--args <json>", ARGS_HELP, "[]");
+  addSettings(command, ["format"]);
+  command.action(async (spec: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<{ args: string; format: OutputFormat }>();
+    const task = await createTask(spec, settings.args);
+    // The executor a worker uses; retries run at once, chained tasks are added but not run.
+    const queue = new TestQueue({ name: "sheppy-cli-test" });
+    await queue.add(task);
+    let last: Task | null = null;
+    for (let attempt = await queue.processNext(); attempt; attempt = await queue.processNext()) {
+      if (attempt.id !== task.id) continue;
+      last = attempt;
+      if (attempt.isFinished) break;
+    }
+    reportOutcome(last ?? task, settings.format);
+  });
+}
+
+/** Adds `task add`, `task schedule` and `task test` to the `task` group. */
+export function addEnqueueCommands(group: Command): void {
+  addAdd(group);
+  addSchedule(group);
+  addTest(group);
+}

@@ -1,0 +1,66 @@
+/**
+ * @module cli/commands/task-inspect
+ * `task list` and `task info`: read task records, as a table or as JSON
+ * (the stored record form, the same on every backend).
+ */
+import type { Command } from "commander";
+import { CliUsageError, TaskNotFoundError } from "../../errors.js";
+import type { TaskData } from "../../task/task-record.js";
+import { addSettings, type OutputFormat } from "../env.js";
+import { parseStatuses } from "../inputs.js";
+import { withQueue } from "../open-queue.js";
+import { print, printJson, printRows, renderTaskDetail, TASK_COLUMNS } from "../output.js";
+
+interface QueueSettings {
+  readonly backendUrl?: string;
+  readonly queue: string;
+  readonly format: OutputFormat;
+}
+
+function addList(group: Command): void {
+  const command = group
+    .command("list")
+    .description("list the queue's tasks, oldest first (the newest --limit of them)")
+    .option("-s, --status <statuses>", "only these statuses, comma-separated (e.g. failed,crashed)")
+    .option("--limit <n>", "show at most this many (0: all)", "100");
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (_options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<QueueSettings & { status?: string; limit: string }>();
+    const statuses = parseStatuses(settings.status);
+    const limit = Number(settings.limit);
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new CliUsageError(`--limit must be an integer ≥ 0 (got '${settings.limit}')`);
+    }
+    const rows: TaskData[] = await withQueue(settings, async (queue) => {
+      const found: TaskData[] = [];
+      for await (const task of queue.iterateTasks()) {
+        if (!statuses || statuses.has(task.status)) found.push(task.toJSON());
+      }
+      return found;
+    });
+    rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const shown = limit === 0 ? rows : rows.slice(-limit);
+    printRows(settings.format, shown, TASK_COLUMNS, (row) => row, "no tasks");
+  });
+}
+
+function addInfo(group: Command): void {
+  const command = group
+    .command("info")
+    .description("show one task: status, arguments, result or error, timestamps")
+    .argument("<id>", "task id");
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (id: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<QueueSettings>();
+    const task = await withQueue(settings, (queue) => queue.getTask(id));
+    if (!task) throw new TaskNotFoundError(id, settings.queue);
+    if (settings.format === "json") printJson(task.toJSON());
+    else print(renderTaskDetail(task.toJSON(), settings.queue));
+  });
+}
+
+/** Adds `task list` and `task info` to the `task` group. */
+export function addInspectCommands(group: Command): void {
+  addList(group);
+  addInfo(group);
+}

@@ -1,0 +1,103 @@
+/**
+ * @module cli/commands/work-log
+ * What `sheppy work` tells its operator: a short banner once the worker runs,
+ * one log line per task start / completion / retry / failure (from the
+ * worker's typed events), and a line for each shutdown signal.
+ */
+import type { Logger } from "pino";
+import type { Task } from "../../task/task-record.js";
+import type { Worker } from "../../worker/worker.js";
+import { print } from "../output.js";
+import { VERSION } from "../version.js";
+
+/** Facts the banner shows. */
+export interface Banner {
+  readonly backend: string;
+  readonly queues: readonly string[];
+  readonly loops: readonly string[];
+  readonly concurrency: number;
+  readonly prefetch: number;
+  readonly shutdownTimeout: number;
+  readonly tasks: readonly string[];
+}
+
+/** Prints the banner: plain lines for people, or one `worker started` record for log collectors. */
+export function announce(banner: Banner, logger: Logger, pretty: boolean): void {
+  if (!pretty) {
+    logger.info({ version: VERSION, ...banner }, "worker started");
+    return;
+  }
+  const rows: [string, string][] = [
+    ["backend", banner.backend],
+    ["queues", banner.queues.join(", ")],
+    ["loops", banner.loops.join(", ")],
+    ["concurrency", `${banner.concurrency} (prefetch ${banner.prefetch})`],
+    ["tasks", banner.tasks.join(", ") || "none loaded (pass --tasks)"],
+    [
+      "stop",
+      `Ctrl-C lets running tasks finish (up to ${banner.shutdownTimeout} s); twice stops at once`,
+    ],
+  ];
+  print(`sheppy ${VERSION} · worker started`);
+  for (const [label, value] of rows) print(`  ${label.padEnd(12)} ${value}`);
+}
+
+function describe(task: Task, error: unknown): string {
+  if (task.error) return task.error.toString();
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Logs one line per task start, completion, retry and failure. */
+export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): void {
+  const fields = (queue: string, task: Task) => ({
+    queue,
+    taskId: task.id,
+    task: task.name,
+    attempt: task.retryCount + 1,
+  });
+  // The stack is noise at info level; at debug it is what the operator is after.
+  const errorFields = (task: Task, error: unknown) =>
+    debug ? { error: describe(task, error), err: error } : { error: describe(task, error) };
+  worker.on("task:started", ({ queue, task }) => logger.info(fields(queue, task), "task started"));
+  worker.on("task:completed", ({ queue, task, durationMs }) =>
+    logger.info({ ...fields(queue, task), durationMs: Math.round(durationMs) }, "task completed"),
+  );
+  worker.on("task:retrying", ({ queue, task, error }) =>
+    logger.warn(
+      {
+        ...fields(queue, task),
+        ...errorFields(task, error),
+        nextRetryAt: task.nextRetryAt?.toISOString(),
+      },
+      "task failed; it will be retried",
+    ),
+  );
+  worker.on("task:failed", ({ queue, task, error }) =>
+    logger.error({ ...fields(queue, task), ...errorFields(task, error) }, "task failed"),
+  );
+}
+
+/**
+ * Logs each SIGINT/SIGTERM. The worker's own handlers (`handleSignals`) do
+ * the stopping; these only say what happens. Returns a remover.
+ */
+export function logSignals(logger: Logger, shutdownTimeout: number): () => void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    received++;
+    if (received === 1) {
+      logger.info(
+        { signal },
+        `received ${signal}: finishing running tasks (up to ${shutdownTimeout} s); send it again to stop at once`,
+      );
+    } else {
+      logger.warn({ signal }, `received ${signal} again: interrupting running tasks`);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * @module cli/commands/work
+ * `sheppy work`: loads the task modules, runs the prestart hook, then runs a
+ * `Worker` on the given queues until SIGINT/SIGTERM (or `--oneshot` /
+ * `--max-tasks`). This is the only place environment settings become worker
+ * options: the `Worker` itself reads no environment (WK-26).
+ */
+import type { Command } from "commander";
+import { PrestartError } from "../../errors.js";
+import { maskUrl } from "../../queue/backend-url.js";
+import { Queue } from "../../queue/queue.js";
+import { registeredTaskNames } from "../../task/task-registry.js";
+import { Worker } from "../../worker/worker.js";
+import { taskModulesFromConfig } from "../config-file.js";
+import { addSettings, type LogFormat, type LogLevel } from "../env.js";
+import { loadFunction, loadModules } from "../load-modules.js";
+import { createCliLogger, isPretty } from "../logger.js";
+import { openBackend } from "../open-queue.js";
+import { announce, logSignals, logTaskEvents } from "./work-log.js";
+
+/** `sheppy work` settings after commander applied flags, environment and defaults. */
+interface WorkSettings {
+  readonly backendUrl?: string;
+  readonly queue: readonly string[];
+  readonly concurrency: number;
+  readonly prefetch?: number;
+  readonly shutdownTimeout: number;
+  readonly tasks?: readonly string[];
+  readonly config: string;
+  readonly prestart?: string;
+  readonly oneshot?: boolean;
+  readonly maxTasks?: number;
+  readonly disableJobProcessing?: boolean;
+  readonly disableScheduler?: boolean;
+  readonly disableCronManager?: boolean;
+  readonly logFormat: LogFormat;
+  readonly logLevel: LogLevel;
+}
+
+async function runWork(settings: WorkSettings): Promise<void> {
+  const logger = createCliLogger(settings.logLevel, settings.logFormat);
+  await loadModules(settings.tasks ?? (await taskModulesFromConfig(settings.config)));
+  const prestart = settings.prestart ? await loadFunction(settings.prestart) : undefined;
+  const backend = openBackend(settings);
+  const queues = settings.queue.map((name) => new Queue(backend, { name }));
+  const processing = !settings.disableJobProcessing;
+  const scheduler = !settings.disableScheduler;
+  const cronManager = !settings.disableCronManager;
+  // Built before the hook runs, so a bad combination of options fails before any side effect.
+  const worker = new Worker(queues, {
+    concurrency: settings.concurrency,
+    ...(settings.prefetch === undefined ? {} : { prefetch: settings.prefetch }),
+    shutdownTimeout: settings.shutdownTimeout,
+    processing,
+    scheduler,
+    cronManager,
+    configFile: settings.config,
+    handleSignals: true,
+    logger,
+  });
+  let stopLoggingSignals: (() => void) | undefined;
+  try {
+    if (prestart) {
+      try {
+        await prestart({ queues });
+      } catch (error) {
+        throw new PrestartError(
+          `prestart hook ${settings.prestart} failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      }
+    }
+    logTaskEvents(worker, logger, settings.logLevel === "debug");
+    worker.once("worker:started", () => {
+      // The worker has installed its signal handlers by now, so ours only add a log line.
+      stopLoggingSignals = logSignals(logger, settings.shutdownTimeout);
+      announce(
+        {
+          backend: maskUrl(settings.backendUrl ?? ""),
+          queues: settings.queue,
+          loops: [
+            ...(processing ? ["job processing"] : []),
+            ...(scheduler ? ["scheduler"] : []),
+            ...(cronManager ? ["cron manager"] : []),
+          ],
+          concurrency: settings.concurrency,
+          prefetch: settings.prefetch ?? settings.concurrency,
+          shutdownTimeout: settings.shutdownTimeout,
+          tasks: registeredTaskNames(),
+        },
+        logger,
+        isPretty(settings.logFormat),
+      );
+    });
+    const summary = await worker.work({
+      ...(settings.maxTasks === undefined ? {} : { maxTasks: settings.maxTasks }),
+      oneshot: settings.oneshot ?? false,
+    });
+    logger.info(summary, "worker stopped");
+  } finally {
+    stopLoggingSignals?.();
+    await backend.disconnect().catch(() => undefined);
+  }
+}
+
+/** Adds `sheppy work`. */
+export function addWorkCommand(program: Command): void {
+  const command = program
+    .command("work")
+    .description("run a worker: claim tasks from the queues and run them until SIGINT/SIGTERM");
+  addSettings(command, [
+    "backendUrl",
+    "queues",
+    "tasks",
+    "concurrency",
+    "prefetch",
+    "shutdownTimeout",
+    "oneshot",
+    "maxTasks",
+    "disableJobProcessing",
+    "disableScheduler",
+    "disableCronManager",
+    "config",
+    "prestart",
+    "logFormat",
+  ]);
+  command.addHelpText(
+    "after",
+    `
+Examples:
+  $ sheppy work -u redis://127.0.0.1:6379 --tasks ./src/tasks.ts
+  $ SHEPPY_BACKEND_URL=redis://127.0.0.1:6379 SHEPPY_QUEUE=emails,reports sheppy work -t ./dist/tasks.js -c 50`,
+  );
+  command.action((_options: unknown, cmd: Command) => runWork(cmd.optsWithGlobals<WorkSettings>()));
+}

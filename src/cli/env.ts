@@ -1,0 +1,230 @@
+/**
+ * @module cli/env
+ * Every setting of the `sheppy` CLI in one table: its flag, its `SHEPPY_*`
+ * environment variable, its default and how its text is checked. Commander
+ * applies the precedence (flag, then environment, then default); the parsers
+ * here reject bad values from either source with one line (CFG-2…CFG-7).
+ *
+ * Per-invocation inputs (a task's `--args`, ids, `--status` filters, `--wait`)
+ * deliberately have no variable: a stray variable must not change what a
+ * command does to one task.
+ */
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { CliUsageError } from "../errors.js";
+
+/** Log levels as users write them (CFG-7); `warning` is stored as pino's `warn`. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/** `table` for people, `json` for scripts. */
+export type OutputFormat = "table" | "json";
+/** `auto`: human-readable on a terminal, JSON lines otherwise. */
+export type LogFormat = "auto" | "pretty" | "json";
+
+/** Splits a comma-separated list, trimming items and dropping empty ones (CFG-3). */
+export function splitList(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+function nonEmptyList(what: string): (raw: string) => string[] {
+  return (raw) => {
+    const items = splitList(raw);
+    if (items.length === 0) throw new InvalidArgumentError(`It needs at least one ${what}.`);
+    return items;
+  };
+}
+
+function positiveInteger(raw: string): number {
+  const value = Number(raw.trim());
+  if (raw.trim() === "" || !Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError("It must be an integer ≥ 1.");
+  }
+  return value;
+}
+
+function secondsAtLeastZero(raw: string): number {
+  const value = Number(raw.trim());
+  if (raw.trim() === "" || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError("It must be a number of seconds ≥ 0.");
+  }
+  return value;
+}
+
+/** A case-insensitive choice; `names` maps what users write to the stored value. */
+function oneOf<T extends string>(names: Record<string, T>) {
+  return (raw: string): T => {
+    const found = names[raw.trim().toLowerCase()];
+    if (found === undefined) {
+      throw new InvalidArgumentError(`It must be one of: ${Object.keys(names).join(", ")}.`);
+    }
+    return found;
+  };
+}
+
+interface Setting {
+  readonly flags: string;
+  readonly env: string;
+  readonly description: string;
+  readonly parse?: (raw: string) => unknown;
+  readonly default?: { readonly value: unknown; readonly label?: string };
+}
+
+/** The settings table. Keys name settings here; commands read commander's attribute names (`--queue` → `queue`). */
+export const SETTINGS = {
+  backendUrl: {
+    flags: "-u, --backend-url <url>",
+    env: "SHEPPY_BACKEND_URL",
+    description:
+      "backend URL: redis://[:password@]host:port[/db][?prefix=name], rediss://…, memory://",
+  },
+  queues: {
+    flags: "-q, --queue <names>",
+    env: "SHEPPY_QUEUE",
+    description: "queues to serve, comma-separated",
+    parse: nonEmptyList("queue name"),
+    default: { value: ["default"], label: "default" },
+  },
+  queue: {
+    flags: "-q, --queue <name>",
+    env: "SHEPPY_QUEUE",
+    description: "queue name (of a comma-separated list, the first)",
+    parse: (raw: string) => nonEmptyList("queue name")(raw)[0],
+    default: { value: "default" },
+  },
+  concurrency: {
+    flags: "-c, --concurrency <n>",
+    env: "SHEPPY_MAX_CONCURRENT_TASKS",
+    description: "most tasks running at once",
+    parse: positiveInteger,
+    default: { value: 10 },
+  },
+  prefetch: {
+    flags: "--prefetch <n>",
+    env: "SHEPPY_PREFETCH",
+    description: "most tasks claimed per backend call (default: the concurrency)",
+    parse: positiveInteger,
+  },
+  shutdownTimeout: {
+    flags: "--shutdown-timeout <seconds>",
+    env: "SHEPPY_SHUTDOWN_TIMEOUT",
+    description: "seconds running tasks get to finish after SIGINT/SIGTERM",
+    parse: secondsAtLeastZero,
+    default: { value: 30 },
+  },
+  tasks: {
+    flags: "-t, --tasks <modules>",
+    env: "SHEPPY_TASKS",
+    description: "modules that define tasks, comma-separated paths (.ts loads directly, .js too)",
+    parse: nonEmptyList("module"),
+  },
+  config: {
+    flags: "--config <file>",
+    env: "SHEPPY_CONFIG",
+    description:
+      'JSON config file: declared crons ("crons") and, when --tasks is not given, task modules ("tasks", paths relative to the file)',
+    default: { value: "sheppy.config.json" },
+  },
+  prestart: {
+    flags: "--prestart <module:function>",
+    env: "SHEPPY_PRESTART",
+    description: "function to run (and await) once before the worker starts",
+  },
+  oneshot: {
+    flags: "--oneshot",
+    env: "SHEPPY_ONESHOT",
+    description: "exit once every queue is empty",
+  },
+  maxTasks: {
+    flags: "--max-tasks <n>",
+    env: "SHEPPY_MAX_TASKS",
+    description: "exit after claiming and finishing this many tasks",
+    parse: positiveInteger,
+  },
+  disableJobProcessing: {
+    flags: "--disable-job-processing",
+    env: "SHEPPY_DISABLE_JOB_PROCESSING",
+    description: "do not claim or run tasks",
+  },
+  disableScheduler: {
+    flags: "--disable-scheduler",
+    env: "SHEPPY_DISABLE_SCHEDULER",
+    description: "do not move due scheduled tasks and retries to pending",
+  },
+  disableCronManager: {
+    flags: "--disable-cron-manager",
+    env: "SHEPPY_DISABLE_CRON_MANAGER",
+    description: "do not create the runs of registered crons",
+  },
+  logFormat: {
+    flags: "--log-format <format>",
+    env: "SHEPPY_LOG_FORMAT",
+    description: "auto (human-readable on a terminal, JSON lines otherwise), pretty or json",
+    parse: oneOf<LogFormat>({ auto: "auto", pretty: "pretty", json: "json" }),
+    default: { value: "auto" },
+  },
+  format: {
+    flags: "--format <format>",
+    env: "SHEPPY_FORMAT",
+    description: "output format: table or json",
+    parse: oneOf<OutputFormat>({ table: "table", json: "json" }),
+    default: { value: "table" },
+  },
+  logLevel: {
+    flags: "--log-level <level>",
+    env: "SHEPPY_LOG_LEVEL",
+    description: "debug, info, warning or error; debug also prints stack traces of errors",
+    // pino calls it `warn`; both spellings are accepted.
+    parse: oneOf<LogLevel>({
+      debug: "debug",
+      info: "info",
+      warning: "warn",
+      warn: "warn",
+      error: "error",
+    }),
+    default: { value: "info", label: "info" },
+  },
+} as const satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** A commander option for a setting, wired to its variable, default and parser. */
+export function settingOption(name: SettingName): Option {
+  const setting: Setting = SETTINGS[name];
+  const option = new Option(setting.flags, setting.description).env(setting.env);
+  if (setting.parse) option.argParser(setting.parse);
+  // A label keeps help text plain: `default: 10`, not `default: "10"`.
+  if (setting.default) {
+    option.default(setting.default.value, setting.default.label ?? String(setting.default.value));
+  }
+  return option;
+}
+
+/** Adds settings to a command, in the order given. */
+export function addSettings(command: Command, names: readonly SettingName[]): Command {
+  for (const name of names) command.addOption(settingOption(name));
+  return command;
+}
+
+const TRUE = new Set(["1", "true", "yes", "on"]);
+const FALSE = new Set(["", "0", "false", "no", "off"]);
+
+/**
+ * Commander sets a boolean flag whenever its variable exists, even
+ * `SHEPPY_ONESHOT=false`; this reads the variable's value instead.
+ */
+export function applyBooleanEnv(command: Command): void {
+  for (const option of command.options) {
+    const key = option.attributeName();
+    if (!option.isBoolean() || !option.envVar || command.getOptionValueSource(key) !== "env") {
+      continue;
+    }
+    const raw = (process.env[option.envVar] ?? "").trim().toLowerCase();
+    if (!TRUE.has(raw) && !FALSE.has(raw)) {
+      throw new CliUsageError(
+        `${option.envVar} must be true or false (got '${process.env[option.envVar]}')`,
+      );
+    }
+    command.setOptionValueWithSource(key, TRUE.has(raw), "env");
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * @module cli/load-modules
+ * Loads the modules named on the command line: task modules (`--tasks`), the
+ * prestart hook and `module:export` references. Paths are relative to the
+ * working directory. TypeScript files load directly through tsx; compiled
+ * `.js` files load as they are. Every module sees the CLI's own Sheppy (see
+ * `sheppy-resolve-hook.ts`).
+ */
+import { readFileSync } from "node:fs";
+import { register as registerHooks } from "node:module";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ModuleLoadError, UnknownTaskError } from "../errors.js";
+import type { TaskFactory } from "../task/define-task.js";
+
+const TYPESCRIPT = /\.(?:ts|mts|cts|tsx)$/i;
+let tsxRegistered = false;
+let pinRegistered = false;
+
+/** A `module:export` reference split in two; without `:export` it names the default export. */
+export interface ExportRef {
+  readonly module: string;
+  readonly exportName: string;
+}
+
+/** Splits `./tasks.ts:sendEmail`. A colon followed by a path (`C:\…`, `file:///…`) is part of the module. */
+export function parseExportRef(spec: string): ExportRef {
+  const at = spec.lastIndexOf(":");
+  const tail = at === -1 ? "" : spec.slice(at + 1);
+  if (at <= 0 || tail === "" || /[/\\]/.test(tail)) return { module: spec, exportName: "default" };
+  return { module: spec.slice(0, at), exportName: tail };
+}
+
+function moduleUrl(path: string): string {
+  return path.startsWith("file:") ? path : pathToFileURL(resolve(process.cwd(), path)).href;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? "";
+}
+
+type ExportTarget = string | { import?: string; default?: string } | null;
+
+/**
+ * `sheppy` specifiers → file URLs of this copy, read from its package.json
+ * `exports` (plain data, so no resolver, and no hook, can redirect them).
+ */
+function sheppyExports(): [string, string][] {
+  const root = new URL("../../", import.meta.url);
+  const manifest = JSON.parse(readFileSync(new URL("package.json", root), "utf8")) as {
+    name: string;
+    exports?: Record<string, ExportTarget>;
+  };
+  return Object.entries(manifest.exports ?? {}).flatMap(([subpath, target]) => {
+    const file = typeof target === "string" ? target : (target?.import ?? target?.default);
+    if (file === undefined) return [];
+    const specifier = subpath === "." ? manifest.name : `${manifest.name}/${subpath.slice(2)}`;
+    return [[specifier, new URL(file, root).href] as [string, string]];
+  });
+}
+
+/**
+ * Installs the loaders the given modules need, once per process: tsx for
+ * TypeScript, then the hook that pins `sheppy` (hooks registered later run
+ * first, so the pin wins over tsx's `paths` mapping).
+ */
+async function prepareLoaders(paths: readonly string[]): Promise<void> {
+  if (!tsxRegistered && paths.some((path) => TYPESCRIPT.test(path))) {
+    let tsx: typeof import("tsx/esm/api");
+    try {
+      tsx = await import("tsx/esm/api");
+    } catch (error) {
+      throw new ModuleLoadError(
+        `loading TypeScript modules needs the tsx package (npm install tsx): ${firstLine(error)}`,
+        { cause: error },
+      );
+    }
+    tsx.register();
+    tsxRegistered = true;
+    pinRegistered = false;
+  }
+  if (!pinRegistered) {
+    registerHooks("./sheppy-resolve-hook.js", import.meta.url, { data: sheppyExports() });
+    pinRegistered = true;
+  }
+}
+
+/** Imports the modules (in order) so that the tasks they define are registered. */
+export async function loadModules(paths: readonly string[]): Promise<void> {
+  if (paths.length === 0) return;
+  await prepareLoaders(paths);
+  for (const path of paths) await importModule(path);
+}
+
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(moduleUrl(path))) as Record<string, unknown>;
+  } catch (error) {
+    throw new ModuleLoadError(`cannot load module '${path}': ${firstLine(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Loads a module and returns the named export; a missing export is a `ModuleLoadError` listing the ones there are. */
+export async function loadExport(spec: string): Promise<{ ref: ExportRef; value: unknown }> {
+  const ref = parseExportRef(spec);
+  await prepareLoaders([ref.module]);
+  const namespace = await importModule(ref.module);
+  if (!(ref.exportName in namespace)) {
+    throw new ModuleLoadError(
+      `module '${ref.module}' has no export '${ref.exportName}' (it exports: ${Object.keys(namespace).join(", ") || "nothing"})`,
+    );
+  }
+  return { ref, value: namespace[ref.exportName] };
+}
+
+/** True for what `task()` returns. */
+export function isTaskFactory(value: unknown): value is TaskFactory<unknown[], unknown> {
+  return (
+    typeof value === "function" && typeof (value as { taskName?: unknown }).taskName === "string"
+  );
+}
+
+/** Loads `module:export` and checks that the export is a task factory (`UnknownTaskError` otherwise). */
+export async function loadTaskFactory(spec: string): Promise<TaskFactory<unknown[], unknown>> {
+  const ref = parseExportRef(spec);
+  await prepareLoaders([ref.module]);
+  const namespace = await importModule(ref.module);
+  const value = namespace[ref.exportName];
+  if (isTaskFactory(value)) return value;
+  const tasks = Object.keys(namespace).filter((key) => isTaskFactory(namespace[key]));
+  const known = `its tasks: ${tasks.join(", ") || "none"}`;
+  throw new UnknownTaskError(
+    value === undefined
+      ? `unknown task '${ref.exportName}' in module '${ref.module}' (${known})`
+      : `'${ref.exportName}' in module '${ref.module}' is not a task: define it with task() (${known})`,
+  );
+}
+
+/** Loads `module:function` and checks that it is a function. */
+export async function loadFunction(spec: string): Promise<(...args: unknown[]) => unknown> {
+  const { ref, value } = await loadExport(spec);
+  if (typeof value !== "function") {
+    throw new ModuleLoadError(
+      `'${ref.exportName}' in module '${ref.module}' is not a function (it is ${value === null ? "null" : typeof value})`,
+    );
+  }
+  return value as (...args: unknown[]) => unknown;
+}

@@ -1,0 +1,111 @@
+/**
+ * @module cli/output
+ * What commands print on stdout: aligned tables for people (`--format table`)
+ * and JSON for scripts (`--format json`, one document per command).
+ */
+import type { JsonValue } from "../json.js";
+import type { TaskData } from "../task/task-record.js";
+import type { OutputFormat } from "./env.js";
+
+/** Writes one line (or several) to stdout. */
+export function print(text: string): void {
+  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** Prints a value as indented JSON. */
+export function printJson(value: unknown): void {
+  print(JSON.stringify(value, null, 2));
+}
+
+/** A column of a table: its heading and how a row shows in it. */
+export interface Column<Row> {
+  readonly heading: string;
+  readonly value: (row: Row) => string;
+}
+
+/** Renders rows as a table with space-aligned columns and a heading line. */
+export function renderTable<Row>(rows: readonly Row[], columns: readonly Column<Row>[]): string {
+  const cells = [
+    columns.map((column) => column.heading),
+    ...rows.map((row) => columns.map((column) => column.value(row))),
+  ];
+  const widths = columns.map((_, index) =>
+    Math.max(...cells.map((line) => (line[index] ?? "").length)),
+  );
+  return cells
+    .map((line) =>
+      line
+        .map((cell, index) => (index === line.length - 1 ? cell : cell.padEnd(widths[index]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+/** Prints rows as a table, or as a JSON array of `json(row)`. */
+export function printRows<Row>(
+  format: OutputFormat,
+  rows: readonly Row[],
+  columns: readonly Column<Row>[],
+  json: (row: Row) => unknown,
+  empty: string,
+): void {
+  if (format === "json") printJson(rows.map(json));
+  else print(rows.length === 0 ? empty : renderTable(rows, columns));
+}
+
+/** A stored instant as `YYYY-MM-DD HH:MM:SS` (UTC), or `-`. */
+export function formatInstant(iso: string | null): string {
+  return iso === null ? "-" : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+}
+
+/** A JSON value on one line, cut to `max` characters for tables. */
+export function formatJson(value: JsonValue | undefined, max = Number.POSITIVE_INFINITY): string {
+  const text = JSON.stringify(value ?? null);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** A stored error as `Type: message` (first line of the message), or `-`. */
+export function formatStoredError(data: TaskData): string {
+  if (!data.error) return "-";
+  return `${data.error.type}: ${data.error.message.split("\n")[0]}`;
+}
+
+/** Columns of `task list`. */
+export const TASK_COLUMNS: readonly Column<TaskData>[] = [
+  { heading: "ID", value: (t) => t.id },
+  { heading: "NAME", value: (t) => t.name },
+  { heading: "STATUS", value: (t) => t.status },
+  { heading: "CREATED", value: (t) => formatInstant(t.createdAt) },
+  { heading: "FINISHED", value: (t) => formatInstant(t.finishedAt) },
+  { heading: "RETRIES", value: (t) => String(t.retryCount) },
+  {
+    heading: "RESULT / ERROR",
+    value: (t) => (t.error ? formatStoredError(t) : formatJson(t.result, 40)),
+  },
+];
+
+/** `task info` as `field  value` lines. */
+export function renderTaskDetail(data: TaskData, queue: string): string {
+  const rows: [string, string][] = [
+    ["id", data.id],
+    ["name", data.name],
+    ["queue", queue],
+    ["status", data.status],
+    ["args", formatJson(data.args)],
+    ["result", formatJson(data.result)],
+    ["error", formatStoredError(data)],
+    ["created", formatInstant(data.createdAt)],
+    ["scheduled", formatInstant(data.scheduledAt)],
+    ["started", formatInstant(data.startedAt)],
+    ["finished", formatInstant(data.finishedAt)],
+    ["retries", `${data.retryCount} of ${data.config.retry}`],
+    ["next retry", formatInstant(data.nextRetryAt)],
+  ];
+  if (data.cronId) rows.push(["cron", data.cronId]);
+  if (data.workflowId) rows.push(["workflow", data.workflowId]);
+  return renderTable(rows, [
+    { heading: "FIELD", value: (row) => row[0] },
+    { heading: "VALUE", value: (row) => row[1] },
+  ]);
+}

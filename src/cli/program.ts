@@ -1,0 +1,46 @@
+/**
+ * @module cli/program
+ * The `sheppy` command tree (commander). Built by a function so the bin and
+ * the docs generator (`npm run docs:cli`) share one definition.
+ */
+import { Command } from "commander";
+import { addCronCommands } from "./commands/cron.js";
+import { addQueueCommands } from "./commands/queue.js";
+import { addTaskCommands } from "./commands/task.js";
+import { addWorkCommand } from "./commands/work.js";
+import { applyBooleanEnv, settingOption } from "./env.js";
+import { VERSION } from "./version.js";
+
+/** Options of {@link buildProgram}. */
+export interface ProgramOptions {
+  /** Wrap help at this width (the docs use a fixed one; a terminal uses its own). */
+  readonly helpWidth?: number;
+}
+
+/**
+ * The `sheppy` program. It throws a `CommanderError` instead of exiting, so
+ * `main` decides the exit code in one place.
+ * @example await buildProgram().parseAsync(process.argv);
+ */
+export function buildProgram(options: ProgramOptions = {}): Command {
+  const program = new Command("sheppy")
+    .description("Sheppy: run workers and manage tasks, queues and crons from a terminal")
+    .version(VERSION, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help for a command")
+    .addOption(settingOption("logLevel"))
+    .configureHelp({
+      showGlobalOptions: true,
+      sortSubcommands: false,
+      ...(options.helpWidth === undefined ? {} : { helpWidth: options.helpWidth }),
+    })
+    .showSuggestionAfterError()
+    .exitOverride()
+    // Before any action: boolean settings read their variable's value, not its mere presence.
+    .hook("preAction", (_program, action) => applyBooleanEnv(action));
+  // Subcommands inherit the settings above (help, exitOverride), so they come after.
+  addWorkCommand(program);
+  addTaskCommands(program);
+  addQueueCommands(program);
+  addCronCommands(program);
+  return program;
+}

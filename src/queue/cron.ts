@@ -1,0 +1,195 @@
+/**
+ * @module queue/cron
+ * Cron definitions: what is stored (`StoredCron`, the backend's opaque
+ * `CronData`), what callers read (`CronDefinition`), and the two derived ids
+ * that make crons safe with many workers:
+ * - the **deterministic id** of a cron: a UUIDv5 of task name + arguments +
+ *   config + expression. Registering the same cron twice — from code, from a
+ *   config file, from two processes — lands on one id, so the second is refused.
+ * - the **run id** of one fire time: a UUIDv5 of (deterministic id, fire time).
+ *   Every worker's cron manager computes the same task id for the same run, and
+ *   the backend's unique `schedule` keeps exactly one task per run.
+ */
+import { randomUUID } from "node:crypto";
+import type { Backend, CronData } from "../backends/backend.js";
+import { isoAt } from "../clock.js";
+import type { JsonValue } from "../json.js";
+import type { TaskConfig } from "../task/task-options.js";
+import { newTaskData, type TaskData } from "../task/task-record.js";
+import { canonicalJson } from "../util/canonical-json.js";
+import { uuidV5 } from "../util/uuid-v5.js";
+import { type CronSchedule, parseCronExpression } from "./cron-expression.js";
+
+/** Namespace of every cron's deterministic id (a fixed, random UUID: Sheppy's own). */
+const CRON_NAMESPACE = "b5e0994b-e7a3-45e3-bda0-89f43592aa24";
+
+/** Who owns a cron: `"config"` for crons a worker created from the config file; `null` for crons added in code. */
+export type CronManagedBy = "config" | null;
+
+/** What a cron runs: a task name, its JSON arguments and its options. */
+export interface CronSpec {
+  readonly name: string;
+  readonly args: readonly JsonValue[];
+  readonly config: Readonly<TaskConfig>;
+}
+
+/** The stored form of a cron (backends keep it as opaque JSON under `deterministicId`). */
+export interface StoredCron extends CronData {
+  v: 1;
+  /** Random id of this registration. */
+  id: string;
+  deterministicId: string;
+  name: string;
+  args: JsonValue[];
+  config: JsonValue;
+  expression: string;
+  queue: string;
+  managedBy: CronManagedBy;
+  createdAt: string;
+  /** Declared crons: the config-file entry it was created from (see `worker/declared-crons`). */
+  declaration: string | null;
+}
+
+/** A registered cron as `queue.getCrons()` returns it. */
+export interface CronDefinition {
+  /** Random id of this registration (a re-registration after deletion gets a new one). */
+  readonly id: string;
+  /** Id derived from name + args + config + expression; equal definitions share it. */
+  readonly deterministicId: string;
+  /** The five-field expression or macro, whitespace normalised. Evaluated in UTC. */
+  readonly expression: string;
+  /** Task name. */
+  readonly name: string;
+  readonly args: readonly JsonValue[];
+  readonly config: Readonly<TaskConfig>;
+  readonly queue: string;
+  /** `"config"` when created from the config file by a worker; `null` when added in code. */
+  readonly managedBy: CronManagedBy;
+  readonly createdAt: Date;
+  /** The next fire time after now, by the queue's clock. */
+  readonly nextRunAt: Date | null;
+}
+
+/** The deterministic id of a cron (CRON-5): `managedBy` and the queue take no part (CRON-6). */
+export function cronDeterministicId(spec: CronSpec, expression: string): string {
+  const key = canonicalJson([
+    spec.name,
+    spec.args as JsonValue[],
+    spec.config as unknown as JsonValue,
+    expression,
+  ]);
+  return uuidV5(CRON_NAMESPACE, key);
+}
+
+/** The task id of the run of cron `deterministicId` at `at` (epoch ms): the same in every process. */
+export function cronRunId(deterministicId: string, at: number): string {
+  return uuidV5(deterministicId, isoAt(at));
+}
+
+/** A new stored cron. `schedule` is the checked expression. */
+export function newStoredCron(
+  spec: CronSpec,
+  schedule: CronSchedule,
+  queue: string,
+  now: number,
+  managedBy: CronManagedBy = null,
+  declaration: string | null = null,
+): StoredCron {
+  return {
+    v: 1,
+    id: randomUUID(),
+    deterministicId: cronDeterministicId(spec, schedule.expression),
+    name: spec.name,
+    args: [...spec.args] as JsonValue[],
+    config: spec.config as unknown as JsonValue,
+    expression: schedule.expression,
+    queue,
+    managedBy,
+    createdAt: isoAt(now),
+    declaration,
+  };
+}
+
+/**
+ * The stored cron, checked, or `null` when the data is not a cron this
+ * version understands (written by hand, or corrupted): callers skip it.
+ */
+export function readStoredCron(data: CronData): StoredCron | null {
+  const d = data as Partial<StoredCron>;
+  const ok =
+    typeof d.deterministicId === "string" &&
+    typeof d.id === "string" &&
+    typeof d.name === "string" &&
+    d.name !== "" &&
+    Array.isArray(d.args) &&
+    typeof d.config === "object" &&
+    d.config !== null &&
+    typeof d.expression === "string" &&
+    (d.managedBy === null || d.managedBy === "config" || d.managedBy === undefined) &&
+    typeof d.createdAt === "string";
+  if (!ok) return null;
+  return {
+    ...(data as StoredCron),
+    managedBy: d.managedBy ?? null,
+    declaration: d.declaration ?? null,
+  };
+}
+
+/**
+ * Fire times of a stored cron strictly after `from`. Throws `CronExpressionError`
+ * when its expression does not parse (a record written by hand or by another version).
+ */
+export function cronNextRuns(cron: StoredCron, from: number, count: number): number[] {
+  return parseCronExpression(cron.expression, `cron ${cron.deterministicId}`).nextRuns(from, count);
+}
+
+/** What `getCrons()` returns for a stored cron, with its next run after `now` (`null` if it cannot run). */
+export function toCronDefinition(cron: StoredCron, queue: string, now: number): CronDefinition {
+  let next: number | undefined;
+  try {
+    [next] = cronNextRuns(cron, now, 1);
+  } catch {
+    next = undefined;
+  }
+  return Object.freeze({
+    id: cron.id,
+    deterministicId: cron.deterministicId,
+    expression: cron.expression,
+    name: cron.name,
+    args: cron.args,
+    config: cron.config as unknown as TaskConfig,
+    queue,
+    managedBy: cron.managedBy,
+    createdAt: new Date(cron.createdAt),
+    nextRunAt: next === undefined ? null : new Date(next),
+  });
+}
+
+/** The task of one run: id from (deterministic id, fire time), status `scheduled` for `at`, `cronId` set (CRON-10). */
+export function cronRunTask(cron: StoredCron, at: number, now: number): TaskData {
+  const data = newTaskData(
+    cronRunId(cron.deterministicId, at),
+    cron.name,
+    cron.args,
+    cron.config as unknown as TaskConfig,
+    now,
+    { cronId: cron.deterministicId },
+  );
+  return { ...data, status: "scheduled", scheduledAt: isoAt(at) };
+}
+
+/**
+ * Cancels the runs of a cron that are still waiting for their time, so a
+ * deleted cron does not fire again. Returns how many it cancelled. A run that
+ * a worker already moved to pending or started is left to finish.
+ */
+export async function cancelCronRuns(
+  backend: Backend,
+  queue: string,
+  deterministicId: string,
+): Promise<number> {
+  const waiting = await backend.getScheduled(queue);
+  const runs = waiting.filter((t) => t.cronId === deterministicId && t.status === "scheduled");
+  const cancelled = await Promise.all(runs.map((t) => backend.cancel(queue, t.id)));
+  return cancelled.filter((t) => t !== null).length;
+}

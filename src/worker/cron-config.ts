@@ -1,0 +1,137 @@
+/**
+ * @module worker/cron-config
+ * Reads the declared-cron config file (default `sheppy.config.json` in the
+ * working directory):
+ *
+ * ```json
+ * { "crons": [{ "task": "send-report", "expression": "0 9 * * 1-5", "args": ["daily"], "queue": "reports" }] }
+ * ```
+ *
+ * A missing or unreadable file, text that is not JSON, a top level that is not
+ * an object, or `crons` that is not a list make the whole file unusable
+ * (`missing` / `broken`): the caller changes nothing. A file without `crons`
+ * declares none. A bad entry is skipped on its own, with a problem line, and
+ * the rest apply. Only the shape and the expression are checked here; whether
+ * the task exists is the reconciler's business (it depends on the process).
+ */
+import { readFile } from "node:fs/promises";
+import { CronExpressionError } from "../errors.js";
+import type { JsonValue } from "../json.js";
+import { parseCronExpression } from "../queue/cron-expression.js";
+import { canonicalJson } from "../util/canonical-json.js";
+
+/** One usable entry of the file. */
+export interface CronDeclaration {
+  /** Position in `crons`, for log lines. */
+  readonly index: number;
+  /** Registered task name. */
+  readonly task: string;
+  /** The expression, checked and whitespace normalised. */
+  readonly expression: string;
+  readonly args: JsonValue[];
+  /** Target queue; `null`: the worker's first queue. */
+  readonly queue: string | null;
+  /** The entry's identity as written (task, expression, args, queue), stored on the crons it creates. */
+  readonly key: string;
+}
+
+/** What reading the file gave. */
+export type CronConfig =
+  | { readonly kind: "missing"; readonly message: string }
+  | { readonly kind: "broken"; readonly message: string }
+  | {
+      readonly kind: "ok";
+      readonly declarations: readonly CronDeclaration[];
+      /** One line per skipped entry. */
+      readonly problems: readonly string[];
+    };
+
+const FIELDS = new Set(["task", "expression", "args", "queue"]);
+
+/** Reads and parses the file at `path`. Never throws. */
+export async function readCronConfig(path: string): Promise<CronConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      return {
+        kind: "missing",
+        message: `no cron config file at ${path}; declared crons left unchanged`,
+      };
+    }
+    return {
+      kind: "broken",
+      message: `cannot read cron config file ${path} (${code ?? String(error)}); declared crons left unchanged`,
+    };
+  }
+  return parseCronConfig(text, path);
+}
+
+/** Parses the file's text; `path` only names the file in messages. */
+export function parseCronConfig(text: string, path: string): CronConfig {
+  const broken = (why: string): CronConfig => ({
+    kind: "broken",
+    message: `cron config file ${path} ${why}; declared crons left unchanged`,
+  });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return broken(`is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return broken("must hold a JSON object");
+  }
+  const crons = (raw as { crons?: unknown }).crons;
+  if (crons === undefined) return { kind: "ok", declarations: [], problems: [] };
+  if (!Array.isArray(crons)) return broken(`has 'crons' that is not a list`);
+  const declarations: CronDeclaration[] = [];
+  const problems: string[] = [];
+  crons.forEach((entry: unknown, index) => {
+    const checked = checkEntry(entry, index);
+    if (typeof checked === "string") problems.push(`${path}: crons[${index}] skipped: ${checked}`);
+    else declarations.push(checked);
+  });
+  return { kind: "ok", declarations, problems };
+}
+
+/** The declaration, or why the entry is skipped. */
+function checkEntry(entry: unknown, index: number): CronDeclaration | string {
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+    return "an entry must be an object with 'task' and 'expression'";
+  }
+  const e = entry as Record<string, unknown>;
+  const unknown = Object.keys(e).find((key) => !FIELDS.has(key));
+  if (unknown !== undefined) {
+    return `unknown field '${unknown}' (fields: task, expression, args, queue)`;
+  }
+  if (typeof e.task !== "string" || e.task.trim() === "") {
+    return "'task' must be a registered task name";
+  }
+  if (typeof e.expression !== "string" || e.expression.trim() === "") {
+    return `'expression' of task '${e.task}' must be a non-empty cron expression`;
+  }
+  if (e.args !== undefined && !Array.isArray(e.args)) {
+    return `'args' of task '${e.task}' must be a list`;
+  }
+  if (
+    e.queue !== undefined &&
+    e.queue !== null &&
+    (typeof e.queue !== "string" || e.queue === "")
+  ) {
+    return `'queue' of task '${e.task}' must be a queue name`;
+  }
+  let expression: string;
+  try {
+    expression = parseCronExpression(e.expression, `task '${e.task}'`).expression;
+  } catch (error) {
+    if (error instanceof CronExpressionError) return error.message;
+    throw error;
+  }
+  const args = (e.args ?? []) as JsonValue[];
+  const queue = (e.queue ?? null) as string | null;
+  const key = canonicalJson({ task: e.task, expression, args, queue });
+  return { index, task: e.task, expression, args, queue, key };
+}

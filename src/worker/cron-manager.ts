@@ -1,0 +1,92 @@
+/**
+ * @module worker/cron-manager
+ * Keeps the next few runs of every cron of the worker's queues scheduled,
+ * every `intervalMs` on the worker's clock (a `TestClock` drives it in tests).
+ * Each run's task id is derived from (cron, fire time), and `schedule` is
+ * unique, so however many workers do this at once each run exists once. On
+ * each tick the declared-cron reconciler (if any) runs first, so a cron new
+ * in the config file gets its runs in the same tick.
+ */
+import type { Clock } from "../clock.js";
+import type { Logger } from "../observability/logger.js";
+import { cronNextRuns, cronRunTask, readStoredCron } from "../queue/cron.js";
+import type { Queue } from "../queue/queue.js";
+import { Backoff } from "./backoff.js";
+import type { DeclaredCrons } from "./declared-crons.js";
+
+/** How many runs of each cron are kept scheduled ahead (CRON-12). */
+export const CRON_RUNS_AHEAD = 3;
+
+/** What the cron-manager loop needs from its worker. */
+export interface CronManagerOptions {
+  queues: readonly Queue[];
+  clock: Clock;
+  intervalMs: number;
+  signal: AbortSignal;
+  /** The config-file reconciler; absent when declared crons are off. */
+  declared: DeclaredCrons | undefined;
+  logger: Logger;
+  onError: (error: unknown, first: boolean) => void;
+  onRecovered: () => void;
+}
+
+/** Runs a tick now, then every `intervalMs`, until `signal` aborts; backend errors back off and are reported. */
+export async function runCronManager(options: CronManagerOptions): Promise<void> {
+  const { queues, clock, intervalMs, signal, declared, logger } = options;
+  const backoff = new Backoff();
+  const warned = new Set<string>();
+  const onBadCron = (queue: Queue, id: string, why: string) => {
+    if (warned.has(`${queue.name}\0${id}`)) return;
+    warned.add(`${queue.name}\0${id}`);
+    logger.warn({ queue: queue.name, cron: id }, `cannot schedule runs of a stored cron: ${why}`);
+  };
+  while (!signal.aborted) {
+    let delayMs = intervalMs;
+    try {
+      await declared?.reconcile(clock.now());
+      for (const queue of queues)
+        await scheduleCronRuns(queue, clock.now(), CRON_RUNS_AHEAD, onBadCron);
+      if (backoff.succeed()) options.onRecovered();
+    } catch (error) {
+      const failure = backoff.fail();
+      options.onError(error, failure.first);
+      delayMs = Math.max(intervalMs, failure.delayMs);
+    }
+    await clock.sleep(delayMs, signal);
+  }
+}
+
+/**
+ * Schedules the next `count` runs after `now` of every cron of `queue`;
+ * runs that exist already are left alone. Returns how many it added.
+ * `onBadCron` hears about stored crons it cannot read or evaluate.
+ */
+export async function scheduleCronRuns(
+  queue: Queue,
+  now: number,
+  count: number,
+  onBadCron: (queue: Queue, id: string, why: string) => void = () => undefined,
+): Promise<number> {
+  const { backend, name } = queue;
+  const runs: Promise<boolean>[] = [];
+  for (const data of await backend.getCrons(name)) {
+    const cron = readStoredCron(data);
+    if (!cron) {
+      onBadCron(
+        queue,
+        String(data.deterministicId),
+        "it is not a cron record this version understands",
+      );
+      continue;
+    }
+    let times: number[];
+    try {
+      times = cronNextRuns(cron, now, count);
+    } catch (error) {
+      onBadCron(queue, cron.deterministicId, (error as Error).message);
+      continue;
+    }
+    for (const at of times) runs.push(backend.schedule(name, cronRunTask(cron, at, now), at, true));
+  }
+  return (await Promise.all(runs)).filter(Boolean).length;
+}

@@ -1,0 +1,209 @@
+/**
+ * Settings of the built CLI: defaults, `SHEPPY_*` variables, flags that win
+ * over them, the prestart hook, `--version`, `--help`, and `task test`. On
+ * `memory://` with `--oneshot`, so no server is needed. Issue #5, BEHAVIOURS
+ * CFG-1…CFG-3, CFG-8…CFG-11.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  expectOneLineError,
+  PRESTART,
+  ROOT,
+  runCli,
+  TASKS,
+  WorkerProcess,
+} from "../support/cli.js";
+
+/** Runs a oneshot worker on memory:// and returns its banner record and the process. */
+async function oneshot(args: string[], env: Record<string, string> = {}) {
+  const worker = new WorkerProcess(["--oneshot", ...args], env);
+  const code = await worker.exited;
+  const banner = worker.records.find((r) => r.msg === "worker started");
+  return { worker, code, banner };
+}
+
+describe.concurrent("sheppy work: settings", () => {
+  it("CFG-11: `work --backend-url memory://` starts and exits 0 when the worker returns", async () => {
+    const { code, worker } = await oneshot(["--backend-url", "memory://"]);
+    expect(code).toBe(0);
+    expect(worker.records.map((r) => r.msg)).toEqual(
+      expect.arrayContaining(["worker started", "worker stopped"]),
+    );
+  });
+
+  it("CFG-1: defaults — queue 'default', concurrency 10, shutdown timeout 30, every loop on", async () => {
+    const { banner } = await oneshot(["-u", "memory://"]);
+    expect(banner).toMatchObject({
+      queues: ["default"],
+      concurrency: 10,
+      prefetch: 10,
+      shutdownTimeout: 30,
+      loops: ["job processing", "scheduler", "cron manager"],
+      tasks: [],
+    });
+  });
+
+  it("CFG-2/CFG-3: SHEPPY_* variables are read and converted; the queue list is split on commas", async () => {
+    const { banner, code } = await oneshot([], {
+      SHEPPY_BACKEND_URL: "memory://",
+      SHEPPY_QUEUE: " q1,,q2 ,q3",
+      SHEPPY_MAX_CONCURRENT_TASKS: "5",
+      SHEPPY_PREFETCH: "2",
+      SHEPPY_SHUTDOWN_TIMEOUT: "15.5",
+      SHEPPY_TASKS: TASKS,
+      SHEPPY_DISABLE_SCHEDULER: "true",
+      SHEPPY_DISABLE_CRON_MANAGER: "0",
+    });
+    expect(code).toBe(0);
+    expect(banner).toMatchObject({
+      queues: ["q1", "q2", "q3"],
+      concurrency: 5,
+      prefetch: 2,
+      shutdownTimeout: 15.5,
+      loops: ["job processing", "cron manager"],
+      tasks: ["cli.add", "cli.fail", "cli.flaky", "cli.nap"],
+    });
+  });
+
+  it("CFG-8: flags win over the environment", async () => {
+    const { banner } = await oneshot(["-u", "memory://", "-q", "flagged", "-c", "7"], {
+      SHEPPY_BACKEND_URL: "redis://127.0.0.1:1",
+      SHEPPY_QUEUE: "from-env",
+      SHEPPY_MAX_CONCURRENT_TASKS: "5",
+    });
+    expect(banner).toMatchObject({ backend: "memory://", queues: ["flagged"], concurrency: 7 });
+  });
+
+  it("the banner masks the password of the backend URL", async () => {
+    const { banner, worker } = await oneshot(["-u", "memory://admin:s3cret@localhost"]);
+    expect(banner?.backend).toBe("memory://admin:****@localhost");
+    expect(JSON.stringify(worker.records)).not.toContain("s3cret");
+  });
+
+  it("CFG-7: the log level is case-insensitive; 'warning' hides info records", async () => {
+    const { worker, code } = await oneshot(["-u", "memory://"], { SHEPPY_LOG_LEVEL: "WARNING" });
+    expect(code).toBe(0);
+    expect(worker.records).toEqual([]);
+  });
+
+  it("task modules can come from the config file's `tasks`, relative to the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-"));
+    const config = join(dir, "sheppy.config.json");
+    writeFileSync(config, JSON.stringify({ tasks: [join(ROOT, TASKS)] }));
+    const { banner } = await oneshot(["-u", "memory://", "--config", config]);
+    expect(banner?.tasks).toEqual(["cli.add", "cli.fail", "cli.flaky", "cli.nap"]);
+  });
+
+  it("compiled .js task modules load as they are", async () => {
+    const { banner } = await oneshot([
+      "-u",
+      "memory://",
+      "--tasks",
+      "test/fixtures/cli/compiled-tasks.js",
+    ]);
+    expect(banner?.tasks).toEqual(["cli.js-double"]);
+    const result = await runCli([
+      "task",
+      "test",
+      "test/fixtures/cli/compiled-tasks.js:double",
+      "--args",
+      "[21]",
+    ]);
+    expect(result).toMatchObject({ code: 0, stdout: "42\n" });
+  });
+
+  it("CFG-9: --prestart runs the hook once, before the worker starts", async () => {
+    const { worker, code } = await oneshot([
+      "-u",
+      "memory://",
+      "--prestart",
+      `${PRESTART}:announce`,
+    ]);
+    expect(code).toBe(0);
+    expect(worker.plainLines).toEqual(["prestart ran for default"]);
+    const started = worker.lines.findIndex((line) => line.includes('"msg":"worker started"'));
+    expect(worker.lines.indexOf("prestart ran for default")).toBeLessThan(started);
+  });
+
+  it("CFG-10: a prestart hook that throws exits non-zero and the worker never starts", async () => {
+    const worker = new WorkerProcess(["-u", "memory://", "--prestart", `${PRESTART}:explode`]);
+    const code = await worker.exited;
+    expect(code).toBe(1);
+    expect(worker.records.map((r) => r.msg)).not.toContain("worker started");
+    expect(worker.stderr).toBe(
+      `error: prestart hook ${PRESTART}:explode failed: prestart exploded\n`,
+    );
+  });
+
+  it("CFG-10: a prestart hook that cannot be resolved exits non-zero and the worker never starts", async () => {
+    const worker = new WorkerProcess(["-u", "memory://", "--prestart", `${PRESTART}:missing`]);
+    expect(await worker.exited).not.toBe(0);
+    expect(worker.records).toEqual([]);
+    expect(worker.stderr).toMatch(/^error: module '.+' has no export 'missing'/);
+  });
+});
+
+describe.concurrent("sheppy: version, help, task test", () => {
+  it("--version prints the package version", async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      version: string;
+    };
+    const result = await runCli(["--version"]);
+    expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it("--help works on every command", async () => {
+    const commands = [
+      [],
+      ["work"],
+      ["task"],
+      ...["list", "info", "add", "schedule", "test", "retry", "cancel", "delete"].map((c) => [
+        "task",
+        c,
+      ]),
+      ["queue"],
+      ["queue", "list"],
+      ["cron"],
+      ["cron", "list"],
+    ];
+    const results = await Promise.all(commands.map((path) => runCli([...path, "--help"])));
+    results.forEach((result, index) => {
+      expect(result.code, commands[index]!.join(" ")).toBe(0);
+      expect(result.stdout).toMatch(
+        new RegExp(`^Usage: sheppy${commands[index]!.map((c) => ` ${c}`).join("")} `),
+      );
+    });
+  });
+
+  it("`task test` runs a task in-process and prints its result", async () => {
+    const result = await runCli(["task", "test", `${TASKS}:add`, "--args", "[20, 22]"]);
+    expect(result).toMatchObject({ code: 0, stdout: "42\n", stderr: "" });
+  });
+
+  it("`task test` of a failing task prints the error in one line and exits 1", async () => {
+    const result = await runCli(["task", "test", `${TASKS}:fail`, "--args", '["kaput"]']);
+    expect(expectOneLineError(result, 1)).toMatch(
+      /^error: task [0-9a-f-]{36} failed: TypeError: kaput$/,
+    );
+  });
+
+  it("`task test --format json` prints the whole record", async () => {
+    const result = await runCli([
+      "task",
+      "test",
+      `${TASKS}:add`,
+      "--args",
+      "[1, 2]",
+      "--format",
+      "json",
+    ]);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      name: "cli.add",
+      status: "completed",
+      result: 3,
+    });
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * Bad input to the built CLI: one clear line on stderr, a non-zero exit code
+ * (2 for a wrong command line, 1 for a failed operation), no stack trace —
+ * unless `--log-level debug`. Issue #5, BEHAVIOURS CFG-5, CFG-6, CFG-7, WK-2.
+ */
+import { describe, expect, it } from "vitest";
+import { expectOneLineError, runCli, TASKS } from "../support/cli.js";
+
+// Nothing listens on port 1: connecting is refused at once.
+const UNREACHABLE = "redis://127.0.0.1:1";
+const MEMORY = "memory://";
+
+describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
+  it("bad JSON in --args", async () => {
+    const result = await runCli(["task", "add", `${TASKS}:add`, "--args", "[1,", "-u", MEMORY]);
+    expect(expectOneLineError(result, 2)).toMatch(/^error: --args is not valid JSON \(.+\): \[1,$/);
+  });
+
+  it("--args that is not an array", async () => {
+    const result = await runCli(["task", "add", `${TASKS}:add`, "--args", '{"a":1}', "-u", MEMORY]);
+    expect(expectOneLineError(result, 2)).toContain("--args must be a JSON array");
+  });
+
+  it("an unknown task names the tasks the module has", async () => {
+    const result = await runCli(["task", "add", `${TASKS}:nope`, "-u", MEMORY]);
+    expect(expectOneLineError(result, 1)).toBe(
+      `error: unknown task 'nope' in module '${TASKS}' (its tasks: add, fail, flaky, nap)`,
+    );
+  });
+
+  it("an export that is not a task", async () => {
+    const result = await runCli(["task", "add", `${TASKS}:helper`, "-u", MEMORY]);
+    expect(expectOneLineError(result, 1)).toContain("'helper' in module");
+  });
+
+  it("a module that does not exist", async () => {
+    const result = await runCli(["task", "add", "./no-such-module.ts:x", "-u", MEMORY]);
+    expect(expectOneLineError(result, 1)).toMatch(
+      /^error: cannot load module '\.\/no-such-module\.ts'/,
+    );
+  });
+
+  it("an unreachable backend", async () => {
+    const result = await runCli([
+      "task",
+      "add",
+      `${TASKS}:add`,
+      "--args",
+      "[1,2]",
+      "-u",
+      UNREACHABLE,
+    ]);
+    expect(expectOneLineError(result, 1)).toMatch(
+      /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/,
+    );
+  });
+
+  it("a malformed backend URL", async () => {
+    const result = await runCli(["queue", "list", "-u", "not a url"]);
+    expect(expectOneLineError(result, 2)).toMatch(/^error: Invalid backend URL 'not a url'/);
+  });
+
+  it("an unsupported backend scheme", async () => {
+    const result = await runCli(["queue", "list", "-u", "mysql://db"]);
+    expect(expectOneLineError(result, 2)).toContain("Unsupported backend protocol 'mysql://'");
+  });
+
+  it("CFG-1: no backend URL at all", async () => {
+    const result = await runCli(["task", "list"]);
+    expect(expectOneLineError(result, 2)).toContain("no backend URL");
+  });
+
+  it("--delay together with --at", async () => {
+    const result = await runCli([
+      "task",
+      "schedule",
+      `${TASKS}:add`,
+      "--args",
+      "[1,2]",
+      "--delay",
+      "5m",
+      "--at",
+      "2030-01-01T00:00:00Z",
+      "-u",
+      MEMORY,
+    ]);
+    expect(expectOneLineError(result, 2)).toBe("error: use either --delay or --at, not both");
+  });
+
+  it("a duration it cannot read", async () => {
+    const result = await runCli([
+      "task",
+      "schedule",
+      `${TASKS}:add`,
+      "--delay",
+      "5 parsecs",
+      "-u",
+      MEMORY,
+    ]);
+    expect(expectOneLineError(result, 2)).toContain("--delay must be a duration such as 30s");
+  });
+
+  it("CFG-5: concurrency 0 from the flag, and 'invalid' from SHEPPY_MAX_CONCURRENT_TASKS", async () => {
+    const flag = await runCli(["work", "-u", MEMORY, "-c", "0"]);
+    expect(expectOneLineError(flag, 2)).toContain("It must be an integer ≥ 1.");
+    const env = await runCli(["work", "-u", MEMORY], { SHEPPY_MAX_CONCURRENT_TASKS: "invalid" });
+    expect(expectOneLineError(env, 2)).toContain("from env 'SHEPPY_MAX_CONCURRENT_TASKS'");
+  });
+
+  it("CFG-6: a negative shutdown timeout", async () => {
+    const result = await runCli(["work", "-u", MEMORY], { SHEPPY_SHUTDOWN_TIMEOUT: "-1" });
+    expect(expectOneLineError(result, 2)).toContain("It must be a number of seconds ≥ 0.");
+  });
+
+  it("CFG-7: an unknown log level", async () => {
+    const result = await runCli(["work", "-u", MEMORY], { SHEPPY_LOG_LEVEL: "verbose" });
+    expect(expectOneLineError(result, 2)).toContain("from env 'SHEPPY_LOG_LEVEL' is invalid");
+  });
+
+  it("a boolean variable with a value that is not a boolean", async () => {
+    const result = await runCli(["work", "-u", MEMORY], { SHEPPY_ONESHOT: "maybe" });
+    expect(expectOneLineError(result, 2)).toBe(
+      "error: SHEPPY_ONESHOT must be true or false (got 'maybe')",
+    );
+  });
+
+  it("WK-2: job processing, scheduler and cron manager all disabled", async () => {
+    const result = await runCli([
+      "work",
+      "-u",
+      MEMORY,
+      "--disable-job-processing",
+      "--disable-scheduler",
+      "--disable-cron-manager",
+    ]);
+    expect(expectOneLineError(result, 2)).toContain("Worker has nothing to do");
+  });
+
+  it("an unknown command or option gets commander's one line", async () => {
+    expectOneLineError(await runCli(["task", "frobnicate"]), 2);
+    expectOneLineError(await runCli(["work", "--no-such-option"]), 2);
+  });
+
+  it("--log-level debug adds the stack trace after the line", async () => {
+    const result = await runCli([
+      "task",
+      "add",
+      `${TASKS}:add`,
+      "--args",
+      "[1,2]",
+      "-u",
+      UNREACHABLE,
+      "--log-level",
+      "debug",
+    ]);
+    expect(result.code).toBe(1);
+    const [first, ...rest] = result.stderr.trimEnd().split("\n");
+    expect(first).toMatch(/^error: cannot reach Redis/);
+    expect(rest.join("\n")).toMatch(/BackendUnavailableError: cannot reach Redis[\s\S]*\n\s+at /);
+  });
+});

@@ -1,0 +1,240 @@
+/**
+ * The built CLI against Redis: one `sheppy work` process runs what separate
+ * `sheppy task …` processes add, and the task commands read and change the
+ * records. Issue #5, BEHAVIOURS WK-24, WK-26, R-9…R-13.
+ */
+import { Queue } from "sheppy";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { add } from "../fixtures/cli/tasks.js";
+import {
+  expectOneLineError,
+  json,
+  redisUrlWithPrefix,
+  runCli,
+  TASKS,
+  WorkerProcess,
+} from "../support/cli.js";
+import { fileKey } from "../support/isolation.js";
+import { deleteRedisPrefix, REDIS_URL } from "../support/redis.js";
+import { requireService } from "../support/services.js";
+
+const prefix = fileKey(import.meta.url);
+const url = redisUrlWithPrefix(REDIS_URL, prefix);
+const available = await requireService("Redis", REDIS_URL);
+
+interface Record {
+  id: string;
+  name: string;
+  status: string;
+  result: unknown;
+  error: { type: string; message: string } | null;
+  retryCount: number;
+}
+
+describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
+  // The queue's backend settings come from the environment, as an operator would set them.
+  const env = { SHEPPY_BACKEND_URL: url, SHEPPY_QUEUE: "cli" };
+  const sheppy = (...args: string[]) => runCli(args, env);
+  let worker: WorkerProcess;
+
+  beforeAll(async () => {
+    worker = new WorkerProcess(["--tasks", TASKS], env);
+    await worker.waitFor((r) => r.msg === "worker started", "worker started");
+  });
+
+  afterAll(async () => {
+    worker?.signal("SIGKILL");
+    await deleteRedisPrefix(prefix);
+  });
+
+  it("the banner names the queues, the loops, the concurrency and the tasks the modules define", () => {
+    const banner = worker.records.find((r) => r.msg === "worker started")!;
+    expect(banner).toMatchObject({
+      queues: ["cli"],
+      loops: ["job processing", "scheduler", "cron manager"],
+      concurrency: 10,
+      // The fixture module imports "sheppy": these are registered in the CLI's own registry.
+      tasks: expect.arrayContaining(["cli.add", "cli.fail", "cli.flaky", "cli.nap"]),
+    });
+  });
+
+  it("WK-24: `task add --wait` is run by the separately spawned worker and prints the result", async () => {
+    const added = await sheppy("task", "add", `${TASKS}:add`, "--args", "[2, 3]", "--wait");
+    expect(added.stderr).toBe("");
+    expect(added.code).toBe(0);
+    expect(added.stdout).toBe("5\n");
+
+    const list = json<Record[]>(await sheppy("task", "list", "--format", "json"));
+    const record = list.find((t) => t.name === "cli.add");
+    expect(record).toMatchObject({ status: "completed", result: 5 });
+    // One log line per start and finish, from the worker process (the result may land before its log line).
+    await worker.waitForTask(record!.id, "task completed");
+    expect(worker.messagesFor(record!.id)).toEqual(["task started", "task completed"]);
+  });
+
+  it("`task list --status` filters, and the table form shows the task's row", async () => {
+    const added = json<Record>(
+      await sheppy(
+        "task",
+        "add",
+        `${TASKS}:add`,
+        "--args",
+        "[40, 2]",
+        "--wait",
+        "--format",
+        "json",
+      ),
+    );
+    expect(added).toMatchObject({ status: "completed", result: 42 });
+
+    const completed = json<Record[]>(
+      await sheppy("task", "list", "--status", "completed", "--format", "json"),
+    );
+    expect(completed.map((t) => t.id)).toContain(added.id);
+    const failed = json<Record[]>(
+      await sheppy("task", "list", "--status", "failed", "--format", "json"),
+    );
+    expect(failed.map((t) => t.id)).not.toContain(added.id);
+
+    const table = await sheppy("task", "list");
+    expect(table.code).toBe(0);
+    expect(table.stdout.split("\n")[0]).toMatch(/^ID\s+NAME\s+STATUS/);
+    expect(table.stdout).toMatch(new RegExp(`${added.id}\\s+cli\\.add\\s+completed`));
+  });
+
+  it("a failed task: `--wait` prints one error line and exits 1; `task info` shows the error", async () => {
+    const result = await sheppy("task", "add", `${TASKS}:fail`, "--args", '["no luck"]', "--wait");
+    const line = expectOneLineError(result, 1);
+    expect(line).toMatch(/^error: task [0-9a-f-]{36} failed: TypeError: no luck$/);
+    const id = /task ([0-9a-f-]{36})/.exec(line)![1]!;
+
+    const info = json<Record>(await sheppy("task", "info", id, "--format", "json"));
+    expect(info).toMatchObject({
+      status: "failed",
+      error: { type: "TypeError", message: "no luck" },
+    });
+    await worker.waitForTask(id, "task failed");
+    expect(worker.messagesFor(id)).toEqual(["task started", "task failed"]);
+  });
+
+  it("R-9: `task retry` re-runs a failed task, which then completes", async () => {
+    const token = `retry-${Date.now()}`;
+    const first = await sheppy(
+      "task",
+      "add",
+      `${TASKS}:flaky`,
+      "--args",
+      JSON.stringify([token]),
+      "--wait",
+    );
+    const id = /task ([0-9a-f-]{36}) failed/.exec(expectOneLineError(first, 1))![1]!;
+
+    const retried = await sheppy("task", "retry", id, "--wait");
+    expect(retried.stderr).toBe("");
+    expect(retried.stdout).toBe(`"${token} ok on run 2"\n`);
+
+    const info = json<Record>(await sheppy("task", "info", id, "--format", "json"));
+    expect(info).toMatchObject({
+      id,
+      status: "completed",
+      result: `${token} ok on run 2`,
+      error: null,
+    });
+    await worker.waitForTask(id, "task completed");
+    expect(worker.messagesFor(id)).toEqual([
+      "task started",
+      "task failed",
+      "task started",
+      "task completed",
+    ]);
+  });
+
+  it("R-10: retrying a completed task needs --force", async () => {
+    const done = json<Record>(
+      await sheppy("task", "add", `${TASKS}:add`, "--args", "[1, 1]", "--wait", "--format", "json"),
+    );
+    const refused = await sheppy("task", "retry", done.id);
+    expect(expectOneLineError(refused, 2)).toContain("--force");
+
+    const forced = await sheppy("task", "retry", done.id, "--force", "--wait");
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toBe("2\n");
+  });
+
+  it("`task schedule --delay`, then `task cancel` and `task delete`", async () => {
+    const scheduled = json<Record & { scheduledAt: string }>(
+      await sheppy(
+        "task",
+        "schedule",
+        `${TASKS}:add`,
+        "--args",
+        "[1, 2]",
+        "--delay",
+        "1d",
+        "--format",
+        "json",
+      ),
+    );
+    expect(scheduled.status).toBe("scheduled");
+    expect(new Date(scheduled.scheduledAt).getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
+    const waiting = json<Record[]>(
+      await sheppy("task", "list", "--status", "scheduled", "--format", "json"),
+    );
+    expect(waiting.map((t) => t.id)).toContain(scheduled.id);
+
+    const cancelled = await sheppy("task", "cancel", scheduled.id);
+    expect(cancelled.stdout).toBe(`task ${scheduled.id} cancelled\n`);
+    const info = json<Record>(await sheppy("task", "info", scheduled.id, "--format", "json"));
+    expect(info.status).toBe("cancelled");
+
+    const deleted = await sheppy("task", "delete", scheduled.id);
+    expect(deleted.stdout).toBe(`task ${scheduled.id} deleted\n`);
+    const gone = await sheppy("task", "info", scheduled.id);
+    expect(expectOneLineError(gone, 1)).toBe(`error: Queue 'cli' has no task ${scheduled.id}`);
+  });
+
+  it("`task schedule --at` takes an ISO time", async () => {
+    const at = new Date(Date.now() + 3600_000).toISOString();
+    const scheduled = json<Record & { scheduledAt: string }>(
+      await sheppy(
+        "task",
+        "schedule",
+        `${TASKS}:add`,
+        "--args",
+        "[3, 4]",
+        "--at",
+        at,
+        "--format",
+        "json",
+      ),
+    );
+    expect(scheduled).toMatchObject({ status: "scheduled", scheduledAt: at });
+  });
+
+  it("`queue list` shows the queue with its counts", async () => {
+    const queues = json<{ queue: string; completed: number; failed: number }[]>(
+      await sheppy("queue", "list", "--format", "json"),
+    );
+    const cli = queues.find((q) => q.queue === "cli");
+    expect(cli?.completed).toBeGreaterThanOrEqual(2);
+    expect(cli?.failed).toBeGreaterThanOrEqual(1);
+  });
+
+  it("`cron list` shows a cron added in code, with its next run", async () => {
+    const queue = new Queue(url, { name: "cli-crons" });
+    try {
+      expect(await queue.addCron(add(1, 2), "*/5 * * * *")).toBe(true);
+    } finally {
+      await queue.close();
+    }
+    const crons = json<{ name: string; expression: string; args: unknown[]; nextRunAt: string }[]>(
+      await sheppy("cron", "list", "-q", "cli-crons", "--format", "json"),
+    );
+    expect(crons).toHaveLength(1);
+    expect(crons[0]).toMatchObject({ name: "cli.add", expression: "*/5 * * * *", args: [1, 2] });
+    expect(new Date(crons[0]!.nextRunAt).getUTCMinutes() % 5).toBe(0);
+
+    const table = await sheppy("cron", "list", "-q", "cli-crons");
+    expect(table.stdout).toMatch(/\*\/5 \* \* \* \*\s+cli\.add\s+\[1,2\]/);
+  });
+});

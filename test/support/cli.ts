@@ -1,0 +1,177 @@
+/**
+ * The built `sheppy` CLI as a child process: run a command to completion, or
+ * start a worker and read its JSON log records as they come. Tests use the
+ * real bin (`node dist/cli/main.js`), never the CLI's functions.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+
+/** The fixture module the CLI tests load, as a path relative to the repository root (the CLI's cwd). */
+export const TASKS = "test/fixtures/cli/tasks.ts";
+export const PRESTART = "test/fixtures/cli/prestart.ts";
+
+/** Environment for a spawned CLI: no inherited `SHEPPY_*` variable leaks into a test. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith("SHEPPY_")),
+  );
+  return { ...clean, ...env };
+}
+
+function spawnCli(args: readonly string[], env: Record<string, string>): ChildProcess {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.setEncoding("utf8");
+  child.stderr?.setEncoding("utf8");
+  return child;
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `sheppy <args>` to completion. */
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  const child = spawnCli(args, env);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Parses stdout of a `--format json` command. */
+export function json<T = unknown>(result: CliResult): T {
+  if (result.code !== 0) {
+    throw new Error(`sheppy exited ${result.code}: ${result.stderr}`);
+  }
+  return JSON.parse(result.stdout) as T;
+}
+
+/** One pino record of `sheppy work --log-format json`. */
+export interface LogRecord {
+  readonly msg: string;
+  readonly level: number;
+  readonly taskId?: string;
+  readonly [field: string]: unknown;
+}
+
+/** A `sheppy work` process and what it printed so far. */
+export class WorkerProcess {
+  readonly child: ChildProcess;
+  /** Parsed JSON log records, in order. */
+  readonly records: LogRecord[] = [];
+  /** Lines of stdout that are not JSON (e.g. a prestart hook's output). */
+  readonly plainLines: string[] = [];
+  /** Every line of stdout, in order. */
+  readonly lines: string[] = [];
+  stderr = "";
+  readonly #waiters = new Set<() => void>();
+  readonly exited: Promise<number | null>;
+
+  constructor(args: readonly string[], env: Record<string, string> = {}) {
+    this.child = spawnCli(["work", "--log-format", "json", ...args], env);
+    let pending = "";
+    this.child.stdout?.on("data", (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line.trim() === "") continue;
+        this.lines.push(line);
+        try {
+          this.records.push(JSON.parse(line) as LogRecord);
+        } catch {
+          this.plainLines.push(line);
+        }
+      }
+      for (const wake of this.#waiters) wake();
+    });
+    this.child.stderr?.on("data", (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once("close", (code) => {
+        for (const wake of this.#waiters) wake();
+        resolve(code);
+      });
+    });
+  }
+
+  /** Resolves with the first record matching `match`; rejects if the process exits first or `ms` pass. */
+  waitFor(match: (record: LogRecord) => boolean, what: string, ms = 15_000): Promise<LogRecord> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`no log record '${what}' within ${ms} ms; stderr: ${this.stderr}`));
+      }, ms);
+      const check = () => {
+        const found = this.records.find(match);
+        if (found || this.child.exitCode !== null) {
+          clearTimeout(timer);
+          this.#waiters.delete(check);
+          if (found) resolve(found);
+          else reject(new Error(`worker exited before '${what}'; stderr: ${this.stderr}`));
+        }
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  /** Resolves once the worker has logged `msg` about task `taskId`. */
+  waitForTask(taskId: string, msg: string): Promise<LogRecord> {
+    return this.waitFor((r) => r.taskId === taskId && r.msg === msg, `${msg} ${taskId}`);
+  }
+
+  /** Records about one task (`task started`, `task completed`, …), as their messages. */
+  messagesFor(taskId: string): string[] {
+    return this.records.filter((r) => r.taskId === taskId).map((r) => r.msg);
+  }
+
+  /** Sends a signal if the process still runs. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.child.exitCode === null) this.child.kill(signal);
+  }
+}
+
+/** A Redis URL with a key prefix of its own (one per test file). */
+export function redisUrlWithPrefix(base: string, prefix: string): string {
+  const url = new URL(base);
+  url.searchParams.set("prefix", prefix);
+  return url.toString();
+}
+
+/**
+ * Asserts the shape of a CLI error — a non-zero exit and exactly one
+ * `error: …` line on stderr, so no stack trace — and returns that line.
+ */
+export function expectOneLineError(result: CliResult, exitCode?: number): string {
+  expect(result.code, `stdout: ${result.stdout}`).not.toBe(0);
+  if (exitCode !== undefined) expect(result.code).toBe(exitCode);
+  const lines = result.stderr.trimEnd().split("\n");
+  expect(lines, "stderr lines").toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  return lines[0]!;
+}

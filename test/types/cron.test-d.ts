@@ -1,0 +1,36 @@
+/**
+ * Type-level contract of scheduling and crons on the Queue (checked by `vitest --project types`).
+ */
+import { type CronDefinition, type JsonValue, type Queue, task } from "sheppy";
+import { TestQueue } from "sheppy/testing";
+import { describe, expectTypeOf, test } from "vitest";
+
+const report = task(function ctReport(kind: string) {
+  return kind;
+});
+declare const queue: Queue;
+
+describe("scheduling and cron types", () => {
+  test("schedule takes a Date, seconds, or ISO text; retry({ at }) too", () => {
+    expectTypeOf(queue.schedule(report("a"), new Date())).toEqualTypeOf<Promise<boolean>>();
+    expectTypeOf(queue.schedule(report("a"), 30)).toEqualTypeOf<Promise<boolean>>();
+    expectTypeOf(queue.schedule(report("a"), "2030-01-01T09:00:00Z")).toEqualTypeOf<
+      Promise<boolean>
+    >();
+    // @ts-expect-error a task is required, not its factory
+    void queue.schedule(report, 30);
+    expectTypeOf(queue.retry("id", { at: "2030-01-01T09:00:00Z" })).toEqualTypeOf<
+      Promise<boolean>
+    >();
+  });
+
+  test("addCron / deleteCron return booleans; getCrons returns typed definitions", () => {
+    expectTypeOf(queue.addCron(report("a"), "@daily")).toEqualTypeOf<Promise<boolean>>();
+    expectTypeOf(queue.deleteCron(report("a"), "@daily")).toEqualTypeOf<Promise<boolean>>();
+    expectTypeOf(queue.getCrons()).toEqualTypeOf<Promise<CronDefinition[]>>();
+    expectTypeOf<CronDefinition["nextRunAt"]>().toEqualTypeOf<Date | null>();
+    expectTypeOf<CronDefinition["managedBy"]>().toEqualTypeOf<"config" | null>();
+    expectTypeOf<CronDefinition["args"]>().toEqualTypeOf<readonly JsonValue[]>();
+    expectTypeOf(new TestQueue().scheduleCronRuns()).toEqualTypeOf<Promise<number>>();
+  });
+});
