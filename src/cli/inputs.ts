@@ -6,7 +6,7 @@
  */
 import { CliUsageError } from "../errors.js";
 import type { JsonValue } from "../json.js";
-import type { TaskStatus } from "../task/task-record.js";
+import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
 
 /** Parses `--args`: a JSON array of the task function's positional arguments. */
 export function parseArgsJson(raw: string | undefined): JsonValue[] {
@@ -52,18 +52,6 @@ export function parseTimeout(raw: string | undefined): number | undefined {
   return raw === undefined ? undefined : parseDuration(raw, "--timeout");
 }
 
-const STATUSES: readonly TaskStatus[] = [
-  "new",
-  "pending",
-  "scheduled",
-  "processing",
-  "retrying",
-  "completed",
-  "failed",
-  "crashed",
-  "cancelled",
-];
-
 /** Parses `--status completed,failed`. */
 export function parseStatuses(raw: string | undefined): ReadonlySet<TaskStatus> | undefined {
   if (raw === undefined) return undefined;
@@ -72,9 +60,9 @@ export function parseStatuses(raw: string | undefined): ReadonlySet<TaskStatus> 
     .map((item) => item.trim().toLowerCase())
     .filter(Boolean);
   for (const item of items) {
-    if (!STATUSES.includes(item as TaskStatus)) {
+    if (!TASK_STATUSES.includes(item as TaskStatus)) {
       throw new CliUsageError(
-        `--status '${item}' is not a task status (one of: ${STATUSES.join(", ")})`,
+        `--status '${item}' is not a task status (one of: ${TASK_STATUSES.join(", ")})`,
       );
     }
   }

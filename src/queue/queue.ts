@@ -7,24 +7,26 @@ import type { Backend, QueueStats } from "../backends/backend.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
 import {
   InvalidOptionError,
-  InvalidTaskError,
   TaskCancellationError,
   TaskStateError,
   WaitTimeoutError,
 } from "../errors.js";
-import { Task, type TaskData } from "../task/task-record.js";
+import type { Task, TaskData } from "../task/task-record.js";
 import { backendFromUrl } from "./backend-url.js";
-import {
-  type CronDefinition,
-  cancelCronRuns,
-  cronDeterministicId,
-  newStoredCron,
-  readStoredCron,
-  toCronDefinition,
-} from "./cron.js";
-import { parseCronExpression } from "./cron-expression.js";
+import type { CronDefinition } from "./cron.js";
+import { listCrons, registerCron, removeCron } from "./cron-api.js";
 import { decodeTask } from "./decode-task.js";
-import { parseIsoInstant } from "./instant.js";
+import { resolveDueTime } from "./instant.js";
+import { retryTask } from "./retry-api.js";
+import {
+  checkTasks,
+  type FinishedTasks,
+  idOf,
+  type TaskRef,
+  type TasksOrNull,
+} from "./task-refs.js";
+
+export type { FinishedTasks, TaskRef, TasksOrNull } from "./task-refs.js";
 
 export interface QueueOptions {
   /** Queue name (default: first entry of `SHEPPY_QUEUE`, else `"default"`). Letters, digits, `_ . : -`. */
@@ -45,49 +47,13 @@ export interface RetryOptions {
   force?: boolean;
 }
 
-/** A task or its id. */
-export type TaskRef<R = unknown> = Task<R> | string;
-
-type ResultOf<T> = T extends Task<infer R> ? R : unknown;
-/** `getTask([a, b])` → `[Task<A> | null, Task<B> | null]`. */
-export type TasksOrNull<L extends readonly TaskRef[]> = {
-  -readonly [K in keyof L]: Task<ResultOf<L[K]>> | null;
-};
-/** `waitFor([a, b])` → `[Task<A>, Task<B>]`. */
-export type FinishedTasks<L extends readonly TaskRef[]> = {
-  -readonly [K in keyof L]: Task<ResultOf<L[K]>>;
-};
-
 const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
-const RETRY_REFUSED = new Set(["new", "pending", "scheduled", "processing"]);
 
 function defaultQueueName(): string {
   const fromEnv = process.env.SHEPPY_QUEUE?.split(",")
     .map((name) => name.trim())
     .find((name) => name !== "");
   return fromEnv ?? "default";
-}
-
-function idOf(ref: TaskRef, where: string): string {
-  if (ref instanceof Task) return ref.id;
-  if (typeof ref === "string" && ref !== "") return ref;
-  throw new InvalidTaskError(
-    `${where} expects a Task or a task id; got ${ref === null ? "null" : typeof ref}`,
-  );
-}
-
-function checkTasks(tasks: readonly unknown[], where: string): asserts tasks is readonly Task[] {
-  tasks.forEach((item, index) => {
-    if (!(item instanceof Task)) {
-      const what =
-        typeof item === "function"
-          ? "a function (call the task factory to create a Task)"
-          : item === null
-            ? "null"
-            : typeof item;
-      throw new InvalidTaskError(`${where} expects Task objects; item [${index}] is ${what}`);
-    }
-  });
 }
 
 export class Queue {
@@ -156,26 +122,9 @@ export class Queue {
    */
   async schedule(task: Task, at: Date | number | string): Promise<boolean> {
     checkTasks([task], "queue.schedule()");
-    const due = this.#resolveAt(at, "queue.schedule()");
+    const due = resolveDueTime(at, this.clock.now(), "queue.schedule()");
     const record: TaskData = { ...task.toJSON(), status: "scheduled", scheduledAt: isoAt(due) };
     return (await this.connect()).schedule(this.name, record, due, true);
-  }
-
-  #resolveAt(at: Date | number | string, where: string): number {
-    const now = this.clock.now();
-    if (typeof at === "string") at = new Date(parseIsoInstant(at, where));
-    if (at instanceof Date) {
-      const time = at.getTime();
-      if (Number.isNaN(time)) throw new InvalidOptionError(`${where}: invalid Date`);
-      if (time < now) throw new InvalidOptionError(`${where}: ${at.toISOString()} is in the past`);
-      return time;
-    }
-    if (typeof at !== "number" || !Number.isFinite(at) || at < 0) {
-      throw new InvalidOptionError(
-        `${where}: expected a Date or a delay in seconds ≥ 0 (got ${String(at)})`,
-      );
-    }
-    return now + at * 1000;
   }
 
   /** The stored record of a task (or of each task in a list), `null` when the queue does not hold it. */
@@ -268,44 +217,8 @@ export class Queue {
    * Runs a finished task again (same id; `retryCount` unchanged). Returns `false` for an unknown
    * task. A completed task needs `force`; a task that has not finished cannot be retried.
    */
-  async retry(ref: TaskRef, options: RetryOptions = {}): Promise<boolean> {
-    const id = idOf(ref, "queue.retry()");
-    const due = options.at === undefined ? undefined : this.#resolveAt(options.at, "queue.retry()");
-    const backend = await this.connect();
-    const data = (await backend.getTasks(this.name, [id])).get(id);
-    if (!data) return false;
-    if (data.status === "completed" && !options.force) {
-      throw new TaskStateError(
-        `Task ${id} has already completed successfully; pass { force: true } to run it again`,
-      );
-    }
-    if (RETRY_REFUSED.has(data.status)) {
-      throw new TaskStateError(
-        `Cannot retry task ${id} with status '${data.status}': it has not finished`,
-      );
-    }
-    const now = isoAt(this.clock.now());
-    const base: TaskData = {
-      ...data,
-      result: null,
-      startedAt: null,
-      finishedAt: null,
-      lastRetryAt: now,
-      nextRetryAt: now,
-    };
-    delete base.resultKind;
-    if (due === undefined) {
-      await backend.append(this.name, [{ ...base, status: "pending" }], false);
-    } else {
-      const at = isoAt(due);
-      await backend.schedule(
-        this.name,
-        { ...base, status: "scheduled", scheduledAt: at, nextRetryAt: at },
-        due,
-        false,
-      );
-    }
-    return true;
+  retry(ref: TaskRef, options: RetryOptions = {}): Promise<boolean> {
+    return retryTask(this, ref, options);
   }
 
   /** Cancels a task that has not started; returns its `cancelled` record. Throws `TaskCancellationError` otherwise. */
@@ -369,11 +282,8 @@ export class Queue {
    * expression) exists. An invalid expression is a `CronExpressionError`.
    * @example await queue.addCron(sendReport("weekly"), "0 9 * * 1-5");
    */
-  async addCron(task: Task, expression: string): Promise<boolean> {
-    checkTasks([task], "queue.addCron()");
-    const schedule = parseCronExpression(expression, "queue.addCron()");
-    const cron = newStoredCron(task, schedule, this.name, this.clock.now());
-    return (await this.connect()).addCron(this.name, cron.deterministicId, cron);
+  addCron(task: Task, expression: string): Promise<boolean> {
+    return registerCron(this, task, expression);
   }
 
   /**
@@ -381,29 +291,13 @@ export class Queue {
    * from the config file) and cancels its runs still waiting for their time.
    * Returns `false` when there is no such cron.
    */
-  async deleteCron(task: Task, expression: string): Promise<boolean> {
-    checkTasks([task], "queue.deleteCron()");
-    const schedule = parseCronExpression(expression, "queue.deleteCron()");
-    const id = cronDeterministicId(task, schedule.expression);
-    const backend = await this.connect();
-    if (!(await backend.deleteCron(this.name, id))) return false;
-    await cancelCronRuns(backend, this.name, id);
-    return true;
+  deleteCron(task: Task, expression: string): Promise<boolean> {
+    return removeCron(this, task, expression);
   }
 
   /** The queue's crons, oldest first, each with its next fire time by this queue's clock. */
-  async getCrons(): Promise<CronDefinition[]> {
-    const now = this.clock.now();
-    return (await (await this.connect()).getCrons(this.name))
-      .flatMap((data) => {
-        const cron = readStoredCron(data);
-        return cron ? [toCronDefinition(cron, this.name, now)] : [];
-      })
-      .sort(
-        (a, b) =>
-          a.createdAt.getTime() - b.createdAt.getTime() ||
-          a.deterministicId.localeCompare(b.deterministicId),
-      );
+  getCrons(): Promise<CronDefinition[]> {
+    return listCrons(this);
   }
 
   /** Disconnects the backend. */

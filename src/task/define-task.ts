@@ -6,11 +6,12 @@
 import { randomUUID } from "node:crypto";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { systemClock } from "../clock.js";
-import { SerializationError, TaskDefinitionError } from "../errors.js";
+import { TaskDefinitionError } from "../errors.js";
 import type { Middleware } from "../execution/middleware.js";
 import { callerModule } from "../execution/sandbox.js";
-import { deepFreeze, toJson } from "../json.js";
-import { isStandardSchema, validateSync } from "./schema.js";
+import { deepFreeze } from "../json.js";
+import { isStandardSchema } from "./schema.js";
+import { storedArgs } from "./task-args.js";
 import { normaliseTaskConfig, type TaskBehaviourOptions, type TaskConfig } from "./task-options.js";
 import { newTaskData, Task } from "./task-record.js";
 import { registerTask, type TaskDefinition } from "./task-registry.js";
@@ -136,34 +137,8 @@ export function task(
   registerTask(definition);
 
   const factory = (...args: unknown[]): Task => {
-    let values: unknown = args;
-    if (definition.argsSchema) {
-      values = validateSync(
-        definition.argsSchema,
-        args,
-        `invalid arguments for task '${name}'`,
-        "args",
-      );
-    } else {
-      // Omitted trailing optional arguments arrive as undefined; they are simply not stored.
-      let end = args.length;
-      while (end > 0 && args[end - 1] === undefined) end--;
-      if (end !== args.length) values = args.slice(0, end);
-    }
-    let json: unknown;
-    try {
-      json = toJson(values, "args");
-    } catch (error) {
-      if (error instanceof SerializationError)
-        throw new SerializationError(`task '${name}': ${error.message}`);
-      throw error;
-    }
-    if (!Array.isArray(json)) {
-      throw new TaskDefinitionError(
-        `task '${name}': the args schema must produce an array of arguments`,
-      );
-    }
-    return new Task(newTaskData(newTaskId(), name, json, config, systemClock.now()), null);
+    const stored = storedArgs(definition, args);
+    return new Task(newTaskData(newTaskId(), name, stored, config, systemClock.now()), null);
   };
   Object.defineProperties(factory, {
     taskName: { value: name, enumerable: true },

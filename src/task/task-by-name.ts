@@ -2,13 +2,13 @@
  * @module task/task-by-name
  * What a task of a registered definition would be, built from its name and
  * JSON arguments rather than by calling its factory — for callers that only
- * have text, such as the declared-cron config file. Arguments go through the
- * definition's `args` schema exactly as the factory's do; the options are the
- * definition's own.
+ * have text, such as the declared-cron config file. Arguments are made into
+ * stored arguments by the factory's own code (`task/task-args`); the options
+ * are the definition's own.
  */
-import { SerializationError, TaskDefinitionError, UnknownTaskError } from "../errors.js";
-import { type JsonValue, toJson } from "../json.js";
-import { validateSync } from "./schema.js";
+import { UnknownTaskError } from "../errors.js";
+import type { JsonValue } from "../json.js";
+import { storedArgs } from "./task-args.js";
 import type { TaskConfig } from "./task-options.js";
 import { findTask, registeredTaskNames } from "./task-registry.js";
 
@@ -32,21 +32,5 @@ export function taskSpecByName(name: string, args: readonly unknown[]): TaskSpec
       `no task named '${name}' is defined in this process (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it`,
     );
   }
-  const values = definition.argsSchema
-    ? validateSync(definition.argsSchema, args, `invalid arguments for task '${name}'`, "args")
-    : args;
-  let json: JsonValue;
-  try {
-    json = toJson(values, "args");
-  } catch (error) {
-    if (error instanceof SerializationError)
-      throw new SerializationError(`task '${name}': ${error.message}`);
-    throw error;
-  }
-  if (!Array.isArray(json)) {
-    throw new TaskDefinitionError(
-      `task '${name}': the args schema must produce an array of arguments`,
-    );
-  }
-  return { name, args: json, config: definition.config };
+  return { name, args: storedArgs(definition, args), config: definition.config };
 }

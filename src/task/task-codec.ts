@@ -6,19 +6,9 @@
  * instead of crashing whoever reads it.
  */
 import { SerializationError } from "../errors.js";
-import { TASK_DATA_VERSION, type TaskData, type TaskStatus } from "./task-record.js";
+import { TASK_DATA_VERSION, TASK_STATUSES, type TaskData } from "./task-record.js";
 
-const STATUSES: ReadonlySet<string> = new Set<TaskStatus>([
-  "new",
-  "pending",
-  "scheduled",
-  "processing",
-  "retrying",
-  "completed",
-  "failed",
-  "crashed",
-  "cancelled",
-]);
+const STATUSES: ReadonlySet<string> = new Set(TASK_STATUSES);
 
 /** Text form of a record. */
 export function encodeTaskData(data: TaskData): string {

@@ -19,16 +19,20 @@ import { deepFreeze, type JsonValue } from "../json.js";
 import { type ErrorData, TaskError } from "./stored-error.js";
 import type { TaskConfig } from "./task-options.js";
 
-export type TaskStatus =
-  | "new"
-  | "pending"
-  | "scheduled"
-  | "processing"
-  | "retrying"
-  | "completed"
-  | "failed"
-  | "crashed"
-  | "cancelled";
+/** Every status a task can have, in the order of the status flow above. */
+export const TASK_STATUSES = [
+  "new",
+  "pending",
+  "scheduled",
+  "processing",
+  "retrying",
+  "completed",
+  "failed",
+  "crashed",
+  "cancelled",
+] as const;
+
+export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** Statuses of a task that will not run again unless retried by hand. */
 export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set([

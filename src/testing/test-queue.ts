@@ -8,7 +8,9 @@
 import { MemoryBackend } from "../backends/memory/memory-backend.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
 import { InvalidOptionError } from "../errors.js";
+import { appendChildren } from "../execution/chained-tasks.js";
 import { type ExecutionEnvironment, startAttempt } from "../execution/execute-task.js";
+import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import type { Middleware } from "../execution/middleware.js";
 import type { DependencyOverrides } from "../execution/run-context.js";
 import { decodeTask } from "../queue/decode-task.js";
@@ -48,15 +50,14 @@ export class TestQueue extends Queue {
     const memory = new MemoryBackend({ instantProcessing: false, clock });
     super(memory, { name: options.name ?? "test-queue", clock });
     this.#memory = memory;
-    this.#environment = {
-      queueName: this.name,
+    this.#environment = createExecutionEnvironment(this.name, {
       clock,
       middleware: options.middleware ?? [],
       dependencyOverrides: options.dependencyOverrides,
       onTeardownError: (error, data) => {
         this.teardownErrors.push({ taskId: data.id, error });
       },
-    };
+    });
   }
 
   /** Runs the oldest pending task; returns the attempt's record, or `null` when nothing is pending. */
@@ -131,12 +132,8 @@ export class TestQueue extends Queue {
 
   async #process(data: TaskData): Promise<Task> {
     const outcome = await startAttempt(data, this.#environment).outcome;
-    if (outcome.children.length > 0) {
-      await this.#memory.append(
-        this.name,
-        outcome.children.map((child) => ({ ...child, status: "pending" as const })),
-      );
-    }
+    if (outcome.children.length > 0)
+      await appendChildren(this.#memory, this.name, outcome.children);
     let stored = outcome.record;
     // Retries are due at once here: the record keeps its real delay, the queue ignores it.
     if (stored.status === "retrying") stored = { ...stored, nextRetryAt: isoAt(this.clock.now()) };

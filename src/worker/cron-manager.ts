@@ -7,53 +7,37 @@
  * each tick the declared-cron reconciler (if any) runs first, so a cron new
  * in the config file gets its runs in the same tick.
  */
-import type { Clock } from "../clock.js";
 import type { Logger } from "../observability/logger.js";
 import { cronNextRuns, cronRunTask, readStoredCron } from "../queue/cron.js";
 import type { Queue } from "../queue/queue.js";
-import { Backoff } from "./backoff.js";
 import type { DeclaredCrons } from "./declared-crons.js";
+import { type PeriodicLoopOptions, runPeriodically } from "./periodic-loop.js";
 
 /** How many runs of each cron are kept scheduled ahead (CRON-12). */
 export const CRON_RUNS_AHEAD = 3;
 
 /** What the cron-manager loop needs from its worker. */
-export interface CronManagerOptions {
+export interface CronManagerOptions extends PeriodicLoopOptions {
   queues: readonly Queue[];
-  clock: Clock;
-  intervalMs: number;
-  signal: AbortSignal;
   /** The config-file reconciler; absent when declared crons are off. */
   declared: DeclaredCrons | undefined;
   logger: Logger;
-  onError: (error: unknown, first: boolean) => void;
-  onRecovered: () => void;
 }
 
 /** Runs a tick now, then every `intervalMs`, until `signal` aborts; backend errors back off and are reported. */
-export async function runCronManager(options: CronManagerOptions): Promise<void> {
-  const { queues, clock, intervalMs, signal, declared, logger } = options;
-  const backoff = new Backoff();
+export function runCronManager(options: CronManagerOptions): Promise<void> {
+  const { queues, clock, declared, logger } = options;
   const warned = new Set<string>();
   const onBadCron = (queue: Queue, id: string, why: string) => {
     if (warned.has(`${queue.name}\0${id}`)) return;
     warned.add(`${queue.name}\0${id}`);
     logger.warn({ queue: queue.name, cron: id }, `cannot schedule runs of a stored cron: ${why}`);
   };
-  while (!signal.aborted) {
-    let delayMs = intervalMs;
-    try {
-      await declared?.reconcile(clock.now());
-      for (const queue of queues)
-        await scheduleCronRuns(queue, clock.now(), CRON_RUNS_AHEAD, onBadCron);
-      if (backoff.succeed()) options.onRecovered();
-    } catch (error) {
-      const failure = backoff.fail();
-      options.onError(error, failure.first);
-      delayMs = Math.max(intervalMs, failure.delayMs);
-    }
-    await clock.sleep(delayMs, signal);
-  }
+  return runPeriodically(options, async () => {
+    await declared?.reconcile(clock.now());
+    for (const queue of queues)
+      await scheduleCronRuns(queue, clock.now(), CRON_RUNS_AHEAD, onBadCron);
+  });
 }
 
 /**

@@ -5,31 +5,18 @@
  * runs; the sweep is what keeps a backend's storage from growing. Safe with
  * many workers: each expired record is deleted once, atomically.
  */
-import type { Clock } from "../clock.js";
 import type { Queue } from "../queue/queue.js";
-import { Backoff } from "./backoff.js";
+import { type PeriodicLoopOptions, runPeriodically } from "./periodic-loop.js";
 
-export interface ExpirySweeperOptions {
+/** The sweeper's queues, and when and how it runs. */
+export interface ExpirySweeperOptions extends PeriodicLoopOptions {
   queues: readonly Queue[];
-  clock: Clock;
-  intervalMs: number;
-  signal: AbortSignal;
-  onError: (error: unknown, first: boolean) => void;
 }
 
-export async function runExpirySweeper(options: ExpirySweeperOptions): Promise<void> {
-  const { queues, clock, intervalMs, signal } = options;
-  const backoff = new Backoff();
-  while (!signal.aborted) {
-    let delayMs = intervalMs;
-    try {
-      for (const queue of queues) await queue.backend.pruneExpired(queue.name, clock.now());
-      backoff.succeed();
-    } catch (error) {
-      const failure = backoff.fail();
-      options.onError(error, failure.first);
-      delayMs = Math.max(intervalMs, failure.delayMs);
-    }
-    await clock.sleep(delayMs, signal);
-  }
+/** Runs until `signal` aborts; backend errors back off and are reported. */
+export function runExpirySweeper(options: ExpirySweeperOptions): Promise<void> {
+  const { queues, clock } = options;
+  return runPeriodically(options, async () => {
+    for (const queue of queues) await queue.backend.pruneExpired(queue.name, clock.now());
+  });
 }

@@ -3,32 +3,18 @@
  * Moves due scheduled tasks and retries to pending, every `intervalMs`. Safe
  * with many workers: `popScheduled` moves each task exactly once.
  */
-import type { Clock } from "../clock.js";
 import type { Queue } from "../queue/queue.js";
-import { Backoff } from "./backoff.js";
+import { type PeriodicLoopOptions, runPeriodically } from "./periodic-loop.js";
 
-export interface SchedulerOptions {
+/** The scheduler's queues, and when and how it runs. */
+export interface SchedulerOptions extends PeriodicLoopOptions {
   queues: readonly Queue[];
-  clock: Clock;
-  intervalMs: number;
-  signal: AbortSignal;
-  onError: (error: unknown, first: boolean) => void;
-  onRecovered: () => void;
 }
 
-export async function runScheduler(options: SchedulerOptions): Promise<void> {
-  const { queues, clock, intervalMs, signal } = options;
-  const backoff = new Backoff();
-  while (!signal.aborted) {
-    let delayMs = intervalMs;
-    try {
-      for (const queue of queues) await queue.backend.popScheduled(queue.name, clock.now());
-      if (backoff.succeed()) options.onRecovered();
-    } catch (error) {
-      const failure = backoff.fail();
-      options.onError(error, failure.first);
-      delayMs = Math.max(intervalMs, failure.delayMs);
-    }
-    await clock.sleep(delayMs, signal);
-  }
+/** Runs until `signal` aborts; backend errors back off and are reported. */
+export function runScheduler(options: SchedulerOptions): Promise<void> {
+  const { queues, clock } = options;
+  return runPeriodically(options, async () => {
+    for (const queue of queues) await queue.backend.popScheduled(queue.name, clock.now());
+  });
 }

@@ -6,10 +6,12 @@
  * off by their rate limit run when due, on the backend's clock.
  */
 import type { Clock, Timer } from "../../clock.js";
+import { appendChildren } from "../../execution/chained-tasks.js";
 import { type ExecutionEnvironment, startAttempt } from "../../execution/execute-task.js";
+import { createExecutionEnvironment } from "../../execution/execution-environment.js";
 import type { Middleware } from "../../execution/middleware.js";
 import type { DependencyOverrides } from "../../execution/run-context.js";
-import { defaultLogger, type Logger } from "../../observability/logger.js";
+import type { Logger } from "../../observability/logger.js";
 import type { TaskData } from "../../task/task-record.js";
 import { passRateLimit } from "../../worker/rate-gate.js";
 import type { MemoryBackend } from "./memory-backend.js";
@@ -98,30 +100,14 @@ export class InstantProcessor {
       if (deferred) return this.backend.storeResult(queue, [deferred]);
     }
     const outcome = await startAttempt(data, this.#environment(queue)).outcome;
-    if (outcome.children.length > 0) {
-      await this.backend.append(
-        queue,
-        outcome.children.map((child) => ({ ...child, status: "pending" as const })),
-      );
-    }
+    if (outcome.children.length > 0) await appendChildren(this.backend, queue, outcome.children);
     await this.backend.storeResult(queue, [outcome.record]);
   }
 
   #environment(queue: string): ExecutionEnvironment {
     let env = this.#environments.get(queue);
     if (!env) {
-      const logger = this.options.logger ?? defaultLogger();
-      env = {
-        queueName: queue,
-        clock: this.options.clock,
-        middleware: this.options.middleware,
-        dependencyOverrides: this.options.dependencyOverrides,
-        onTeardownError: (error, data) =>
-          logger.warn(
-            { err: error, taskId: data.id, task: data.name },
-            "dependency teardown failed",
-          ),
-      };
+      env = createExecutionEnvironment(queue, this.options);
       this.#environments.set(queue, env);
     }
     return env;

@@ -5,11 +5,13 @@
  * with an index, so a cancelled or re-queued entry is skipped, not searched for.
  */
 import type { TaskData } from "../../task/task-record.js";
+import { expiryOf, type RetentionDefaults } from "../../task/ttl.js";
 import { FifoSet } from "../../util/fifo-set.js";
 import { MinHeap } from "../../util/min-heap.js";
 import { Waiters } from "../../util/waiters.js";
-import type { RateWindowState } from "../../worker/rate-limit.js";
-import type { CronData, WorkflowData } from "../backend.js";
+import { newRateWindowState, type RateWindowState } from "../../worker/rate-limit.js";
+import type { CronData } from "../backend.js";
+import { MemoryWorkflows } from "./memory-workflows.js";
 
 /** Ids by a time (due time of scheduled tasks; expiry of finished records); an entry whose sequence number no longer matches the index is stale. */
 export class DueIndex {
@@ -82,7 +84,7 @@ export class MemoryQueueState {
   /** Claimed ids → time of the last claim or heartbeat. */
   readonly processing = new Map<string, number>();
   readonly crons = new Map<string, CronData>();
-  readonly workflows = new Map<string, WorkflowData>();
+  readonly workflows = new MemoryWorkflows();
   readonly rateLimits = new Map<string, RateWindowState>();
   /** Waiting `pop` calls. */
   readonly claimable = new Waiters();
@@ -95,6 +97,35 @@ export class MemoryQueueState {
     this.due.delete(id);
     this.processing.delete(id);
     if (this.expires.size > 0) this.expires.delete(id);
+  }
+
+  /** Removes every record, cron and rate-limit window (workflows stay); returns how many records and crons there were. */
+  clear(): number {
+    const removed = this.tasks.size + this.crons.size;
+    this.tasks.clear();
+    this.pending.clear();
+    this.due.clear();
+    this.processing.clear();
+    this.expires.clear();
+    this.crons.clear();
+    this.rateLimits.clear();
+    return removed;
+  }
+
+  /** The rate-limit window of `key`, created empty on first use. */
+  rateWindow(key: string): RateWindowState {
+    let window = this.rateLimits.get(key);
+    if (!window) {
+      window = newRateWindowState();
+      this.rateLimits.set(key, window);
+    }
+    return window;
+  }
+
+  /** Indexes a record finished at `now` for deletion when its retention runs out (a record kept forever is not indexed). */
+  trackExpiry(record: TaskData, retention: RetentionDefaults, now: number): void {
+    const expiresAt = expiryOf(record, retention, now);
+    if (expiresAt !== null) this.expires.add(record.id, expiresAt);
   }
 
   /** Deletes the records whose expiry is due by `now`; returns how many. */

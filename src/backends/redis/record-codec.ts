@@ -38,6 +38,49 @@ export function readRecord(
   }
 }
 
+/** Records decoded from a script reply, with the malformed ones (read as `failed`) apart. */
+export interface DecodedRecords {
+  records: TaskData[];
+  malformed: TaskData[];
+}
+
+/** Decodes an `[id, json, id, json, …]` script reply; every record takes the same `fields`. */
+export function readRecordPairs(
+  flat: readonly string[],
+  fields: StoredFields,
+  now: number,
+): DecodedRecords {
+  const decoded: DecodedRecords = { records: [], malformed: [] };
+  for (let i = 0; i < flat.length; i += 2) {
+    const { record, malformed } = readRecord(flat[i]!, flat[i + 1]!, fields, now);
+    (malformed ? decoded.malformed : decoded.records).push(record);
+  }
+  return decoded;
+}
+
+/** Decodes an `[id, json, status, startedAt, finishedAt, …]` script reply; an empty field is not an override. */
+export function readRecordRows(flat: readonly string[], now: number): TaskData[] {
+  const records: TaskData[] = [];
+  for (let i = 0; i < flat.length; i += 5) {
+    const [id, json, status, startedAt, finishedAt] = flat.slice(i, i + 5) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    records.push(
+      readRecord(
+        id,
+        json,
+        { status: status || null, startedAt: startedAt || null, finishedAt: finishedAt || null },
+        now,
+      ).record,
+    );
+  }
+  return records;
+}
+
 function malformedRecord(id: string, raw: string, message: string, now: number): TaskData {
   const at = isoAt(now);
   return {

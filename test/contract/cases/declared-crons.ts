@@ -278,5 +278,28 @@ export function declaredCronsCases(h: ContractHarness): void {
       );
       expect(new Set(times).size).toBe(times.length);
     });
+
+    it("(real clock) a worker picks up a declared cron, then drops it when the entry leaves the file", async () => {
+      const queue = h.queue();
+      const file = configFile();
+      file.write({
+        crons: [{ task: "declared.report", expression: "0 0 1 1 *", args: ["yearly"] }],
+      });
+      const worker = h.worker(queue, {
+        configFile: file.path,
+        logger: captureLogs(),
+        processing: false,
+        scheduler: false,
+        cronInterval: 0.05,
+      });
+      void worker.work();
+      await until(async () => (await queue.getCrons()).length === 1, { what: "the declared cron" });
+      expect(summary(await queue.getCrons())).toEqual([
+        'declared.report["yearly"] 0 0 1 1 * config',
+      ]);
+      file.write({ crons: [] });
+      await until(async () => (await queue.getCrons()).length === 0, { what: "the cron to go" });
+      expect(await queue.getScheduled()).toEqual([]);
+    });
   });
 }

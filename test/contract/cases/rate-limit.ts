@@ -10,7 +10,7 @@ import type { Queue, RateLimitRequest, Task } from "sheppy";
 import { task } from "sheppy";
 import { TestClock } from "sheppy/testing";
 import { describe, expect, it } from "vitest";
-import { advanceInSteps, advanceUntil } from "../../support/clock.js";
+import { advanceInSteps, advanceUntil } from "../../support/clocks.js";
 import { until } from "../../support/until.js";
 import type { ContractHarness } from "../harness.js";
 
@@ -111,6 +111,7 @@ export function rateLimitCases(h: ContractHarness): void {
         await advanceInSteps(clock, 4.9);
         expect(await statusOf(queue, third)).toBe("scheduled");
         const done = await advanceUntil(clock, () => completed(queue, third), {
+          step: 0.05,
           what: "the third task to run",
         });
         expect(done.result).toBe("three");
@@ -149,7 +150,10 @@ export function rateLimitCases(h: ContractHarness): void {
           startedAt: t?.startedAt?.getTime() ?? null,
           scheduledAt: t?.scheduledAt?.getTime() ?? null,
         }));
-        const last = await advanceUntil(clock, () => completed(queue, d), { maxSeconds: 30 });
+        const last = await advanceUntil(clock, () => completed(queue, d), {
+          step: 0.05,
+          maxSeconds: 30,
+        });
         return { atTen, dStartedAt: last.startedAt!.getTime() };
       };
 
@@ -185,7 +189,7 @@ export function rateLimitCases(h: ContractHarness): void {
       await advanceUntil(
         clock,
         async () => (await queue.getTask(tasks)).every((t) => t?.status === "completed"),
-        { what: "every task to run" },
+        { step: 0.05, what: "every task to run" },
       );
       expect(await working).toMatchObject({ processed: 4, failed: 0 });
       const starts = (await queue.getTask(tasks))

@@ -1,0 +1,92 @@
+/**
+ * @module backends/memory/memory-reads
+ * Reading one in-memory queue without changing what it holds (beyond pruning
+ * records whose retention has run out, which readers must not see anyway):
+ * records by id, pending and scheduled tasks in queue order, pages, stats.
+ */
+import { InvalidOptionError } from "../../errors.js";
+import type { TaskData } from "../../task/task-record.js";
+import type { QueueStats, TaskPage } from "../backend.js";
+import type { MemoryQueueState } from "./memory-queue-state.js";
+
+const DEFAULT_PAGE = 1000;
+
+/** The records of `ids` that exist (expired ones pruned first). */
+export function recordsById(
+  state: MemoryQueueState,
+  ids: readonly string[],
+  now: number,
+): Map<string, TaskData> {
+  state.expire(now);
+  const found = new Map<string, TaskData>();
+  for (const id of ids) {
+    const record = state.tasks.get(id);
+    if (record) found.set(id, record);
+  }
+  return found;
+}
+
+/** The first `count` pending records, in claim order. */
+export function pendingRecords(state: MemoryQueueState, count: number): TaskData[] {
+  const found: TaskData[] = [];
+  for (const id of state.pending) {
+    if (found.length >= count) break;
+    const record = state.tasks.get(id);
+    if (record) found.push(record);
+  }
+  return found;
+}
+
+/** Records waiting for a time, earliest first. */
+export function scheduledRecords(state: MemoryQueueState): TaskData[] {
+  return state.due.ordered().flatMap((id) => {
+    const record = state.tasks.get(id);
+    return record ? [record] : [];
+  });
+}
+
+export function queueStats(state: MemoryQueueState, now: number): QueueStats {
+  state.expire(now);
+  const stats: QueueStats = {
+    pending: state.pending.size,
+    scheduled: state.due.size,
+    processing: state.processing.size,
+    completed: 0,
+    failed: 0,
+    crashed: 0,
+    cancelled: 0,
+  };
+  for (const record of state.tasks.values()) {
+    if (record.finishedAt === null) continue;
+    if (
+      record.status === "completed" ||
+      record.status === "failed" ||
+      record.status === "crashed" ||
+      record.status === "cancelled"
+    ) {
+      stats[record.status]++;
+    }
+  }
+  return stats;
+}
+
+/** One page of every record; the cursor is an offset in insertion order. */
+export function taskPage(
+  state: MemoryQueueState,
+  page: { cursor?: string | null; limit?: number },
+  now: number,
+): TaskPage {
+  const offset = page.cursor ? Number.parseInt(page.cursor, 10) : 0;
+  const limit = page.limit ?? DEFAULT_PAGE;
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new InvalidOptionError(`invalid page cursor '${page.cursor}'`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
+  // Pruning shifts offsets, so only the first page prunes; later pages skip expired records instead.
+  if (offset === 0) state.expire(now);
+  const all = [...state.tasks.values()];
+  const slice = all.slice(offset, offset + limit);
+  const next = offset + slice.length;
+  const tasks = slice.filter((record) => !state.isExpired(record.id, now));
+  return { tasks, cursor: next < all.length ? String(next) : null };
+}

@@ -1,0 +1,126 @@
+/**
+ * @module backends/redis/task-reader
+ * Reading records and counts without changing anything: records by id (one
+ * pipelined HMGET each), pending and scheduled tasks in queue order, pages of
+ * a whole queue, per-queue stats and the list of queues. A record whose
+ * expiry has passed is gone for readers even before `pruneExpired` runs.
+ */
+import type { Clock } from "../../clock.js";
+import { InvalidOptionError } from "../../errors.js";
+import type { TaskData } from "../../task/task-record.js";
+import type { QueueStats, TaskPage } from "../backend.js";
+import { queuesRegistryKey } from "./keys.js";
+import { readRecord } from "./record-codec.js";
+import { pruneExpired } from "./retention.js";
+import { type RedisSession, runBatch } from "./session.js";
+
+/** Hash fields read back for a record: JSON, script-written overrides, expiry. */
+const RECORD_FIELDS = ["d", "status", "startedAt", "finishedAt", "x"] as const;
+
+export class TaskReader {
+  constructor(
+    private readonly session: RedisSession,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The live records among `ids` (missing and expired ones are left out). */
+  async getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>> {
+    const k = this.session.keys(queue);
+    const client = this.session.client;
+    const unique = [...new Set(ids)];
+    const rows = await runBatch<(string | null)[]>(client, (p) => {
+      for (const id of unique) p.hmget(`${k.task}${id}`, ...RECORD_FIELDS);
+    });
+    const found = new Map<string, TaskData>();
+    const now = this.clock.now();
+    unique.forEach((id, i) => {
+      const [json, status, startedAt, finishedAt, expires] = rows[i]!;
+      // An expired record not yet pruned is already gone for readers.
+      if (!json || (expires && Number(expires) <= now)) return;
+      found.set(id, readRecord(id, json, { status, startedAt, finishedAt }, now).record);
+    });
+    return found;
+  }
+
+  async getPending(queue: string, count: number): Promise<TaskData[]> {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new InvalidOptionError(
+        `getPending count must be an integer ≥ 1 (got ${String(count)})`,
+      );
+    }
+    const ids = await this.session.client.lrange(this.session.keys(queue).pending, 0, count - 1);
+    return this.#inOrder(queue, ids);
+  }
+
+  async getScheduled(queue: string): Promise<TaskData[]> {
+    const ids = await this.session.client.zrange(this.session.keys(queue).scheduled, 0, -1);
+    return this.#inOrder(queue, ids);
+  }
+
+  /** The records of `ids` in that order (missing ones left out). */
+  async #inOrder(queue: string, ids: readonly string[]): Promise<TaskData[]> {
+    const found = await this.getTasks(queue, ids);
+    return ids.flatMap((id) => {
+      const record = found.get(id);
+      return record ? [record] : [];
+    });
+  }
+
+  async size(queue: string): Promise<number> {
+    return this.session.client.llen(this.session.keys(queue).pending);
+  }
+
+  async getAllTasks(
+    queue: string,
+    page: { cursor?: string | null; limit?: number } = {},
+  ): Promise<TaskPage> {
+    const limit = page.limit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
+    const [next, ids] = await this.session.client.sscan(
+      this.session.keys(queue).all,
+      page.cursor ?? "0",
+      "COUNT",
+      limit,
+    );
+    const found = await this.getTasks(queue, ids);
+    return { tasks: [...found.values()], cursor: next === "0" ? null : next };
+  }
+
+  async getStats(queue: string): Promise<QueueStats> {
+    const k = this.session.keys(queue);
+    const client = this.session.client;
+    // Counts include expired records until they are pruned: prune first, so stats are exact.
+    await pruneExpired(this.session, queue, this.clock.now());
+    const [pending, scheduled, processing, counts] = (await runBatch<unknown>(client, (p) =>
+      p.llen(k.pending).zcard(k.scheduled).zcard(k.processing).hgetall(k.counts),
+    )) as [number, number, number, Record<string, string>];
+    const count = (status: string) => Number(counts[status] ?? 0);
+    return {
+      pending,
+      scheduled,
+      processing,
+      completed: count("completed"),
+      failed: count("failed"),
+      crashed: count("crashed"),
+      cancelled: count("cancelled"),
+    };
+  }
+
+  /** Queues that hold records, by name, with their pending counts. */
+  async listQueues(): Promise<Map<string, number>> {
+    const client = this.session.client;
+    const names = (await client.smembers(queuesRegistryKey(this.session.prefix))).sort();
+    const counts = await runBatch<number>(client, (p) => {
+      for (const name of names) {
+        const k = this.session.keys(name);
+        p.scard(k.all).llen(k.pending);
+      }
+    });
+    const queues = new Map<string, number>();
+    names.forEach((name, i) => {
+      if (counts[2 * i]! > 0) queues.set(name, counts[2 * i + 1]!);
+    });
+    return queues;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * @module queue/cron-api
+ * The cron methods of `Queue` (`addCron`, `deleteCron`, `getCrons`): check the
+ * caller's arguments, turn them into stored crons (see `queue/cron`) and make
+ * the backend calls. Deleting a cron also cancels its runs still waiting.
+ */
+
+import type { Task } from "../task/task-record.js";
+import {
+  type CronDefinition,
+  cancelCronRuns,
+  cronDeterministicId,
+  newStoredCron,
+  readStoredCron,
+  toCronDefinition,
+} from "./cron.js";
+import { parseCronExpression } from "./cron-expression.js";
+import type { Queue } from "./queue.js";
+import { checkTasks } from "./task-refs.js";
+
+/** `queue.addCron(task, expression)`: `false` when an identical cron exists. */
+export async function registerCron(queue: Queue, task: Task, expression: string): Promise<boolean> {
+  checkTasks([task], "queue.addCron()");
+  const schedule = parseCronExpression(expression, "queue.addCron()");
+  const cron = newStoredCron(task, schedule, queue.name, queue.clock.now());
+  return (await queue.connect()).addCron(queue.name, cron.deterministicId, cron);
+}
+
+/** `queue.deleteCron(task, expression)`: removes the cron and cancels its waiting runs; `false` when there is none. */
+export async function removeCron(queue: Queue, task: Task, expression: string): Promise<boolean> {
+  checkTasks([task], "queue.deleteCron()");
+  const schedule = parseCronExpression(expression, "queue.deleteCron()");
+  const id = cronDeterministicId(task, schedule.expression);
+  const backend = await queue.connect();
+  if (!(await backend.deleteCron(queue.name, id))) return false;
+  await cancelCronRuns(backend, queue.name, id);
+  return true;
+}
+
+/** `queue.getCrons()`: the queue's readable crons, oldest first, next fire times by its clock. */
+export async function listCrons(queue: Queue): Promise<CronDefinition[]> {
+  const now = queue.clock.now();
+  return (await (await queue.connect()).getCrons(queue.name))
+    .flatMap((data) => {
+      const cron = readStoredCron(data);
+      return cron ? [toCronDefinition(cron, queue.name, now)] : [];
+    })
+    .sort(
+      (a, b) =>
+        a.createdAt.getTime() - b.createdAt.getTime() ||
+        a.deterministicId.localeCompare(b.deterministicId),
+    );
+}

@@ -1,0 +1,70 @@
+/**
+ * @module queue/retry-api
+ * `queue.retry()`: runs a finished task again by hand — same id, its outcome
+ * cleared, `retryCount` unchanged (that counts automatic retries only). A
+ * task that has not finished is refused, and so is a completed one unless
+ * forced, so a retry never runs a task twice at once or repeats a success by
+ * mistake.
+ */
+import { isoAt } from "../clock.js";
+import { TaskStateError } from "../errors.js";
+import type { TaskData, TaskStatus } from "../task/task-record.js";
+import { resolveDueTime } from "./instant.js";
+import type { Queue, RetryOptions } from "./queue.js";
+import { idOf, type TaskRef } from "./task-refs.js";
+
+/** Statuses of a task that has not finished: it may still run by itself. */
+const RETRY_REFUSED: ReadonlySet<TaskStatus> = new Set([
+  "new",
+  "pending",
+  "scheduled",
+  "processing",
+]);
+
+/** Re-queues `ref` in `queue` (now, or at `options.at`); `false` when the queue does not hold it. */
+export async function retryTask(
+  queue: Queue,
+  ref: TaskRef,
+  options: RetryOptions,
+): Promise<boolean> {
+  const id = idOf(ref, "queue.retry()");
+  const due =
+    options.at === undefined
+      ? undefined
+      : resolveDueTime(options.at, queue.clock.now(), "queue.retry()");
+  const backend = await queue.connect();
+  const data = (await backend.getTasks(queue.name, [id])).get(id);
+  if (!data) return false;
+  if (data.status === "completed" && !options.force) {
+    throw new TaskStateError(
+      `Task ${id} has already completed successfully; pass { force: true } to run it again`,
+    );
+  }
+  if (RETRY_REFUSED.has(data.status)) {
+    throw new TaskStateError(
+      `Cannot retry task ${id} with status '${data.status}': it has not finished`,
+    );
+  }
+  const now = isoAt(queue.clock.now());
+  const base: TaskData = {
+    ...data,
+    result: null,
+    startedAt: null,
+    finishedAt: null,
+    lastRetryAt: now,
+    nextRetryAt: now,
+  };
+  delete base.resultKind;
+  if (due === undefined) {
+    await backend.append(queue.name, [{ ...base, status: "pending" }], false);
+  } else {
+    const at = isoAt(due);
+    await backend.schedule(
+      queue.name,
+      { ...base, status: "scheduled", scheduledAt: at, nextRetryAt: at },
+      due,
+      false,
+    );
+  }
+  return true;
+}

@@ -1,0 +1,49 @@
+/**
+ * @module queue/task-refs
+ * How `Queue` methods accept tasks: a `Task` or its id where a stored task is
+ * meant (`TaskRef`), `Task` objects where a task is to be enqueued. Arguments
+ * of the wrong kind are refused with an `InvalidTaskError` naming the method
+ * and what it got — most often a task factory passed without calling it.
+ */
+import { InvalidTaskError } from "../errors.js";
+import { Task } from "../task/task-record.js";
+
+/** A task or its id. */
+export type TaskRef<R = unknown> = Task<R> | string;
+
+type ResultOf<T> = T extends Task<infer R> ? R : unknown;
+/** `getTask([a, b])` → `[Task<A> | null, Task<B> | null]`. */
+export type TasksOrNull<L extends readonly TaskRef[]> = {
+  -readonly [K in keyof L]: Task<ResultOf<L[K]>> | null;
+};
+/** `waitFor([a, b])` → `[Task<A>, Task<B>]`. */
+export type FinishedTasks<L extends readonly TaskRef[]> = {
+  -readonly [K in keyof L]: Task<ResultOf<L[K]>>;
+};
+
+/** The id `ref` stands for; `where` names the method in the error. */
+export function idOf(ref: TaskRef, where: string): string {
+  if (ref instanceof Task) return ref.id;
+  if (typeof ref === "string" && ref !== "") return ref;
+  throw new InvalidTaskError(
+    `${where} expects a Task or a task id; got ${ref === null ? "null" : typeof ref}`,
+  );
+}
+
+/** Refuses any item of `tasks` that is not a `Task`; `where` names the method in the error. */
+export function checkTasks(
+  tasks: readonly unknown[],
+  where: string,
+): asserts tasks is readonly Task[] {
+  tasks.forEach((item, index) => {
+    if (!(item instanceof Task)) {
+      const what =
+        typeof item === "function"
+          ? "a function (call the task factory to create a Task)"
+          : item === null
+            ? "null"
+            : typeof item;
+      throw new InvalidTaskError(`${where} expects Task objects; item [${index}] is ${what}`);
+    }
+  });
+}

@@ -1,0 +1,49 @@
+/**
+ * @module task/task-args
+ * The stored arguments of a new task, made the same way however the task is
+ * created — by calling its factory, or by name from text (the declared-cron
+ * config file). The definition's `args` schema validates and normalises them;
+ * without one, omitted trailing optional arguments (`undefined`) are dropped.
+ * What is stored must be a JSON array.
+ */
+import { SerializationError, TaskDefinitionError } from "../errors.js";
+import { type JsonValue, toJson } from "../json.js";
+import { validateSync } from "./schema.js";
+import type { TaskDefinition } from "./task-registry.js";
+
+/**
+ * The JSON arguments a task of `definition` called with `args` stores. Throws
+ * `ValidationError` when the `args` schema refuses them, `SerializationError`
+ * when they are not JSON, `TaskDefinitionError` when the schema's output is not a list.
+ * @example
+ * storedArgs(findTask("send-email")!, ["a@example.com", "Hi"]) // ["a@example.com", "Hi"]
+ */
+export function storedArgs(
+  definition: Pick<TaskDefinition, "name" | "argsSchema">,
+  args: readonly unknown[],
+): JsonValue[] {
+  const { name, argsSchema } = definition;
+  let values: unknown = args;
+  if (argsSchema) {
+    values = validateSync(argsSchema, args, `invalid arguments for task '${name}'`, "args");
+  } else {
+    // Omitted trailing optional arguments arrive as undefined; they are simply not stored.
+    let end = args.length;
+    while (end > 0 && args[end - 1] === undefined) end--;
+    if (end !== args.length) values = args.slice(0, end);
+  }
+  let json: JsonValue;
+  try {
+    json = toJson(values, "args");
+  } catch (error) {
+    if (error instanceof SerializationError)
+      throw new SerializationError(`task '${name}': ${error.message}`);
+    throw error;
+  }
+  if (!Array.isArray(json)) {
+    throw new TaskDefinitionError(
+      `task '${name}': the args schema must produce an array of arguments`,
+    );
+  }
+  return json;
+}

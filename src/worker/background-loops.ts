@@ -1,0 +1,103 @@
+/**
+ * @module worker/background-loops
+ * Starts the loops that run beside the claim loops for the whole of a
+ * `work()` call — the scheduler, the cron manager, the expiry sweeper and, on
+ * backends with leases, the lease keeper — each as its options ask, and wires
+ * their failures to `worker:error` events and the log. They end when the
+ * run's `background` signal aborts.
+ */
+import { systemClock } from "../clock.js";
+import { runCronManager } from "./cron-manager.js";
+import { DeclaredCrons } from "./declared-crons.js";
+import { runExpirySweeper } from "./expiry-sweeper.js";
+import { runLeaseKeeper } from "./lease-keeper.js";
+import { reclaimStale } from "./reclaim.js";
+import { runScheduler } from "./scheduler.js";
+import type { WorkRun } from "./work-run.js";
+import type { WorkerContext } from "./worker-context.js";
+
+/** Starts the background loops `context.options` asks for; the promises settle once they have ended. */
+export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Promise<void>[] {
+  const { queues, options } = context;
+  const { logger, clock } = options;
+  const signal = run.background.signal;
+  /** A periodic loop's failure handler: one event per failure, one warning per outage. */
+  const reportFailures =
+    (during: string, warning: string) =>
+    (error: unknown, first: boolean): void => {
+      context.events.emit("worker:error", { error, during });
+      if (first) logger.warn({ err: error }, warning);
+    };
+  const loops: Promise<void>[] = [];
+  if (options.scheduler) {
+    loops.push(
+      runScheduler({
+        queues,
+        clock,
+        intervalMs: options.schedulerIntervalMs,
+        signal,
+        onError: reportFailures(
+          "scheduler",
+          "scheduler cannot reach the backend; retrying with backoff",
+        ),
+        onRecovered: () => logger.info("scheduler reaches the backend again"),
+      }),
+    );
+  }
+  if (options.cronManager) {
+    const { configFile } = options;
+    loops.push(
+      runCronManager({
+        queues,
+        clock,
+        intervalMs: options.cronIntervalMs,
+        signal,
+        declared: configFile === null ? undefined : new DeclaredCrons(configFile, queues, logger),
+        logger,
+        onError: reportFailures(
+          "cron manager",
+          "cron manager cannot reach the backend; retrying with backoff",
+        ),
+        onRecovered: () => logger.info("cron manager reaches the backend again"),
+      }),
+    );
+  }
+  loops.push(
+    runExpirySweeper({
+      queues,
+      clock,
+      intervalMs: options.expiryIntervalMs,
+      signal,
+      onError: reportFailures("expiry", "cannot delete expired records; will try again"),
+    }),
+  );
+  if (options.processing && queues.some((q) => q.backend.capabilities.leases)) {
+    loops.push(startLeaseKeeper(context, run));
+  }
+  return loops;
+}
+
+function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
+  const { queues, options, flights, events } = context;
+  const { logger } = options;
+  return runLeaseKeeper({
+    queues: queues.filter((q) => q.backend.capabilities.leases),
+    // Leases are a matter of real time (the server's), whatever clock the tasks see.
+    clock: systemClock,
+    heartbeatMs: options.heartbeatMs,
+    reclaimMs: options.reclaimMs,
+    leaseMs: options.leaseMs,
+    signal: run.background.signal,
+    runningIn: (queue) => flights.idsIn(queue),
+    onLost: (queue, ids) =>
+      logger.warn(
+        { queue: queue.name, tasks: ids },
+        "lost the lease of running tasks; another worker may run them",
+      ),
+    onStale: (queue, records) => reclaimStale(context, queue, records, run),
+    onError: (error, during) => {
+      events.emit("worker:error", { error, during });
+      logger.warn({ err: error, during }, "lease upkeep failed; will try again");
+    },
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * @module worker/claim-loop
+ * One queue's claim loop: reserve free slots (never more than `prefetch` or
+ * what `maxTasks` still allows), claim that many tasks in one backend call,
+ * start them, repeat until the run stops. Slots and claims not used are given
+ * back at once. A oneshot run ends the loop when the queue comes back empty
+ * and nothing in flight can add to it any more. Tasks with a rate limit are
+ * checked before they start; those over it are put off to their slot.
+ */
+import { systemClock } from "../clock.js";
+import { requeuedRecord } from "../execution/outcome.js";
+import type { Queue } from "../queue/queue.js";
+import { Task, type TaskData } from "../task/task-record.js";
+import { Backoff } from "./backoff.js";
+import { gateClaims } from "./rate-gate.js";
+import type { WorkRun } from "./work-run.js";
+import type { WorkerContext } from "./worker-context.js";
+
+/** Claims and starts tasks of `queue` until `run` stops, reaches `maxTasks`, or (oneshot) runs dry. */
+export async function runClaimLoop(
+  context: WorkerContext,
+  queue: Queue,
+  run: WorkRun,
+): Promise<void> {
+  const { events, slots, flights } = context;
+  const { logger, prefetch, claimWaitMs } = context.options;
+  // Other queues' claim loops take slots from the same pool.
+  const sharesSlots = context.queues.length > 1;
+  const backoff = new Backoff();
+  const stop = run.stop.signal;
+  while (!stop.aborted) {
+    const want = Math.min(prefetch, run.remaining);
+    if (want <= 0) break;
+    const reserved = await slots.reserve(want, stop);
+    const take = Math.min(reserved, run.remaining);
+    slots.release(reserved - take);
+    if (take === 0) break;
+    run.remaining -= take;
+    let held = take;
+    const landingsBefore = flights.landings;
+    let claimed: TaskData[];
+    try {
+      if (run.oneshot) {
+        claimed = await queue.backend.pop(queue.name, take, 0);
+      } else if (!sharesSlots) {
+        // One queue: nobody else needs the slots, so wait for work holding all of them.
+        claimed = await queue.backend.pop(queue.name, take, claimWaitMs);
+      } else {
+        claimed = await queue.backend.pop(queue.name, take, 0);
+        if (claimed.length === 0 && !stop.aborted) {
+          // Idle: block holding a single slot, so the other queues keep the rest.
+          slots.release(take - 1);
+          run.remaining += take - 1;
+          held = 1;
+          claimed = await queue.backend.pop(queue.name, 1, claimWaitMs);
+        }
+      }
+      if (backoff.succeed()) logger.info({ queue: queue.name }, "claiming tasks works again");
+    } catch (error) {
+      slots.release(held);
+      run.remaining += held;
+      const failure = backoff.fail();
+      events.emit("worker:error", { error, during: "claim" });
+      if (failure.first)
+        logger.warn({ err: error, queue: queue.name }, "cannot claim tasks; retrying with backoff");
+      await systemClock.sleep(failure.delayMs, stop);
+      continue;
+    }
+    const unused = held - claimed.length;
+    slots.release(unused);
+    run.remaining += unused;
+    if (claimed.length === 0) {
+      if (!run.oneshot) continue;
+      // An attempt landed during the claim (its retry or children may be pending now): look again.
+      if (flights.landings !== landingsBefore) continue;
+      if (flights.unlandedIn(queue) === 0) break;
+      // A running task may still add work (an immediate retry, chained tasks): look again when one ends.
+      await flights.nextLanding(stop);
+      continue;
+    }
+    if (stop.aborted) {
+      // Claimed while stopping: hand them straight back.
+      for (const data of claimed)
+        void run.writer.store(queue, requeuedRecord(data)).catch(() => undefined);
+      slots.release(claimed.length);
+      break;
+    }
+    let limited: TaskData[] | undefined;
+    for (const data of claimed) {
+      // Only tasks with a rate limit pay for the check; the rest start at once.
+      if (!data.config.rateLimit) flights.start(queue, data, run);
+      else if (limited) limited.push(data);
+      else limited = [data];
+    }
+    if (limited) await startLimited(context, queue, limited, run);
+  }
+}
+
+/** Starts the claimed rate-limited tasks their limit admits; puts the others off to their slot (RL-2). */
+async function startLimited(
+  context: WorkerContext,
+  queue: Queue,
+  claimed: TaskData[],
+  run: WorkRun,
+): Promise<void> {
+  const { events, slots, flights } = context;
+  const { clock, logger } = context.options;
+  let reported = false;
+  const { admitted, deferred } = await gateClaims(
+    queue.backend,
+    queue.name,
+    claimed,
+    clock.now(),
+    (error) => {
+      // One report per batch: a backend outage fails every check of it alike.
+      if (reported) return;
+      reported = true;
+      events.emit("worker:error", { error, during: "rate limit" });
+      logger.warn({ err: error, queue: queue.name }, "cannot check rate limits; tasks put off");
+    },
+  );
+  for (const data of admitted) flights.start(queue, data, run);
+  if (deferred.length === 0) return;
+  // A put-off claim is not an attempt: its slot is free at once and it does not count toward maxTasks (RL-9).
+  slots.release(deferred.length);
+  run.remaining += deferred.length;
+  for (const record of deferred) {
+    void run.writer.store(queue, record).catch(() => undefined);
+    if (events.listenerCount("task:deferred") > 0)
+      events.emit("task:deferred", { queue: queue.name, task: new Task(record, null) });
+  }
+}

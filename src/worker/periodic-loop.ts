@@ -1,0 +1,42 @@
+/**
+ * @module worker/periodic-loop
+ * The shape every periodic worker loop shares (scheduler, cron manager, expiry
+ * sweeper): run a tick now, then every `intervalMs` on the loop's clock, until
+ * `signal` aborts. A tick that throws (the backend is down) is reported and
+ * the loop waits longer — at least the interval, more as failures repeat — so
+ * an outage is survived and reported once, not once per tick.
+ */
+import type { Clock } from "../clock.js";
+import { Backoff } from "./backoff.js";
+
+/** When and how a periodic loop runs, and whom it tells about backend failures. */
+export interface PeriodicLoopOptions {
+  clock: Clock;
+  intervalMs: number;
+  signal: AbortSignal;
+  /** A tick failed; `first` is true for the first failure of an outage. */
+  onError: (error: unknown, first: boolean) => void;
+  /** A tick succeeded after failures. */
+  onRecovered?: (() => void) | undefined;
+}
+
+/** Runs `tick` now and then every `intervalMs` until `signal` aborts; failures back off. */
+export async function runPeriodically(
+  options: PeriodicLoopOptions,
+  tick: () => Promise<void>,
+): Promise<void> {
+  const { clock, intervalMs, signal } = options;
+  const backoff = new Backoff();
+  while (!signal.aborted) {
+    let delayMs = intervalMs;
+    try {
+      await tick();
+      if (backoff.succeed()) options.onRecovered?.();
+    } catch (error) {
+      const failure = backoff.fail();
+      options.onError(error, failure.first);
+      delayMs = Math.max(intervalMs, failure.delayMs);
+    }
+    await clock.sleep(delayMs, signal);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * @module worker/work-run
+ * The state of one `worker.work()` call, shared by its claim loops, its
+ * running attempts and its background loops: the three stop signals, the
+ * claims `maxTasks` still allows, the summary it returns, and the writer that
+ * stores its outcomes.
+ */
+import { systemClock } from "../clock.js";
+import type { Logger } from "../observability/logger.js";
+import { ResultWriter } from "./result-writer.js";
+
+/** Options of one `work()` call. */
+export interface WorkOptions {
+  /** Return after claiming this many tasks (each retry attempt is a claim) and finishing them. */
+  maxTasks?: number;
+  /** Return once every queue comes back empty (tasks scheduled for later do not keep it running). */
+  oneshot?: boolean;
+}
+
+/** What one `work()` call did. */
+export interface WorkSummary {
+  /** Attempts that completed. */
+  processed: number;
+  /** Attempts that failed with no retry left. */
+  failed: number;
+  /** Attempts that failed and were re-queued for a retry. */
+  retried: number;
+  /** Tasks of dead workers this worker reclaimed. */
+  reclaimed: number;
+  /** Running attempts interrupted at shutdown and put back in the queue. */
+  interrupted: number;
+}
+
+/** State of one `work()` call. */
+export class WorkRun {
+  /** Aborted by `close()`: claim no more. */
+  readonly stop = new AbortController();
+  /** Aborted by a forced close: stop waiting for running tasks and writes. */
+  readonly force = new AbortController();
+  /** Aborted when `work()` winds down: background loops end. */
+  readonly background = new AbortController();
+  /** When `close()` was first called (real time): the shutdown grace counts from here. */
+  stopRequestedAt = 0;
+  /** Claims `maxTasks` still allows; a slot given back unused gives its claim back too. */
+  remaining: number;
+  readonly summary: WorkSummary = {
+    processed: 0,
+    failed: 0,
+    retried: 0,
+    reclaimed: 0,
+    interrupted: 0,
+  };
+  /** Stores this run's outcomes in batches; gives up on a failing write only when forced to stop. */
+  readonly writer: ResultWriter;
+
+  constructor(
+    maxTasks: number,
+    readonly oneshot: boolean,
+    logger: Logger,
+  ) {
+    this.remaining = maxTasks;
+    // Writes are retried in real time, whatever clock the tasks see.
+    this.writer = new ResultWriter(systemClock, logger, this.force.signal);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * @module worker/worker-context
+ * What the parts of a `Worker` share for its whole life: its queues, checked
+ * options, concurrency slots, attempts in flight, and the worker itself as the
+ * emitter of its events. Claim loops and background loops see their worker
+ * only through this.
+ */
+import type { EventEmitter } from "node:events";
+import type { WorkerEventMap } from "../events.js";
+import type { Queue } from "../queue/queue.js";
+import type { Flights } from "./flights.js";
+import type { Slots } from "./slots.js";
+import type { ResolvedWorkerOptions } from "./worker-options.js";
+
+/** One per `Worker`, built in its constructor. */
+export interface WorkerContext {
+  readonly queues: readonly Queue[];
+  readonly options: ResolvedWorkerOptions;
+  /** Where lifecycle events go (the `Worker`). */
+  readonly events: EventEmitter<WorkerEventMap>;
+  readonly slots: Slots;
+  readonly flights: Flights;
+}
