@@ -65,7 +65,9 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
   }
   let result: unknown;
   try {
-    result = await runMiddlewareAndFunction(state, definition, env);
+    result = runMiddlewareAndFunction(state, definition, env);
+    // Most tasks are async; a sync one is not awaited at all (one promise less per attempt).
+    if (isThenable(result)) result = await result;
   } catch (error) {
     if (state.hasTeardowns) await tearDown(state, env);
     return {
@@ -76,7 +78,8 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
   }
   if (state.hasTeardowns) await tearDown(state, env);
   try {
-    return await completedOutcome(data, definition, result, env.clock.now());
+    const outcome = completedOutcome(data, definition, result, env.clock.now());
+    return isThenable(outcome) ? await outcome : outcome;
   } catch (error) {
     return { record: failedRecord(data, error, env.clock.now(), "error"), children: [], error };
   }
@@ -87,11 +90,20 @@ async function tearDown(state: AttemptState, env: ExecutionEnvironment): Promise
     env.onTeardownError?.(failure, state.data);
 }
 
-async function runMiddlewareAndFunction(
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<unknown>).then === "function"
+  );
+}
+
+/** Calls the function through the middleware; returns its result, or a promise of it. */
+function runMiddlewareAndFunction(
   state: AttemptState,
   definition: TaskDefinition,
   env: ExecutionEnvironment,
-): Promise<unknown> {
+): unknown {
   const args: unknown[] = definition.argsSchema
     ? [
         ...(validateSync(
@@ -123,12 +135,11 @@ async function runMiddlewareAndFunction(
     args,
     result: undefined,
   };
-  await compose(middleware, async (c) => {
+  return compose(middleware, async (c) => {
     c.result = await (timeout === null
       ? fn(...c.args)
       : callWithTimeout(fn, c.args, timeout, state, env.clock));
-  })(ctx);
-  return ctx.result;
+  })(ctx).then(() => ctx.result);
 }
 
 function callWithTimeout(
@@ -163,12 +174,13 @@ function isTaskList(value: unknown): value is Task[] {
   return Array.isArray(value) && value.length > 0 && value.every((item) => item instanceof Task);
 }
 
-async function completedOutcome(
+/** The outcome of a function that returned `result`; a promise only when a result schema validates asynchronously. */
+function completedOutcome(
   data: TaskData,
   definition: TaskDefinition,
   result: unknown,
   now: number,
-): Promise<AttemptOutcome> {
+): AttemptOutcome | Promise<AttemptOutcome> {
   if (result instanceof Task) {
     const child = result.toJSON();
     return {
@@ -183,15 +195,21 @@ async function completedOutcome(
       children,
     };
   }
-  let value = result;
-  if (definition.resultSchema) {
-    value = await validateAsync(
-      definition.resultSchema,
-      value,
-      `invalid result of task '${definition.name}'`,
-      "result",
-    );
-  }
+  if (!definition.resultSchema) return storedResult(data, definition, result, now);
+  return validateAsync(
+    definition.resultSchema,
+    result,
+    `invalid result of task '${definition.name}'`,
+    "result",
+  ).then((value) => storedResult(data, definition, value, now));
+}
+
+function storedResult(
+  data: TaskData,
+  definition: TaskDefinition,
+  value: unknown,
+  now: number,
+): AttemptOutcome {
   let json: JsonValue;
   try {
     json = value === undefined ? null : toJson(value, "result");

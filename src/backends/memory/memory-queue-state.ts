@@ -93,9 +93,11 @@ export class MemoryQueueState {
 
   /** Takes the id out of pending, due, processing and the expiry index (a re-queued record loses its expiry, TTL-12). */
   unlink(id: string): void {
-    this.pending.delete(id);
-    this.due.delete(id);
-    this.processing.delete(id);
+    // A claimed id is never pending or due as well: storing a claimed task's outcome skips two lookups.
+    if (!this.processing.delete(id)) {
+      this.pending.delete(id);
+      this.due.delete(id);
+    }
     if (this.expires.size > 0) this.expires.delete(id);
   }
 
