@@ -20,7 +20,7 @@ const SIZES = {
   single: Number(process.env.BENCH_SINGLE ?? 5000),
   bulk: Number(process.env.BENCH_BULK ?? 50_000),
   concurrent: Number(process.env.BENCH_CONCURRENT ?? 20_000),
-  latency: Number(process.env.BENCH_LATENCY ?? 500),
+  latency: Number(process.env.BENCH_LATENCY ?? 2000),
 };
 const connection = (() => {
   const url = new URL(REDIS_URL);
