@@ -108,6 +108,8 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
     },
     itIf(capability, reason) {
       if (target.capabilities[capability]) return it;
+      // The one place a contract case is skipped: the backend lacks the capability, and the
+      // skipped test's name carries the reason (e.g. leases on the in-process memory backend).
       return ((name: string, ...rest: unknown[]) =>
         it.skip(
           `${name} — skipped on ${target.name}: ${reason}`,
