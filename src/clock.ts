@@ -19,13 +19,39 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * The longest delay Node's `setTimeout` honours: 2^31 − 1 ms (about 24.8 days).
+ * A longer one fires after 1 ms, with only a `TimeoutOverflowWarning`.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * `setTimeout` for any delay. Delays past {@link MAX_TIMER_MS} are waited in
+ * steps of at most `maxStepMs`, re-armed until the whole delay has passed, so a
+ * 30-day task timeout or far-future wake-up does not fire at once. `cancel()`
+ * clears whichever step is armed. `maxStepMs` is a parameter only for tests.
+ */
+export function setLongTimer(
+  fn: () => void,
+  ms: number,
+  options: { unref?: boolean } = {},
+  maxStepMs: number = MAX_TIMER_MS,
+): Timer {
+  let handle: ReturnType<typeof setTimeout>;
+  const arm = (remaining: number) => {
+    const last = !(remaining > maxStepMs);
+    handle = setTimeout(last ? fn : () => arm(remaining - maxStepMs), last ? remaining : maxStepMs);
+    if (options.unref) handle.unref();
+  };
+  arm(Math.max(0, ms));
+  return { cancel: () => clearTimeout(handle) };
+}
+
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(fn, ms, options) {
-    const handle = setTimeout(fn, Math.max(0, ms));
-    if (options?.unref) handle.unref();
-    return { cancel: () => clearTimeout(handle) };
+    return setLongTimer(fn, ms, options);
   },
   sleep(ms, signal) {
     return sleepWith(this, ms, signal);

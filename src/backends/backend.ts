@@ -106,7 +106,8 @@ export interface Backend {
    * Stores each record and makes it pending (claimable, FIFO). With `unique`
    * (default) a record whose id already exists in the queue — in any status —
    * is left alone and reported `false`. Without it the record is overwritten
-   * and enqueued again (manual retry). Returns one boolean per record, in order.
+   * and enqueued again (manual retry) — except a task claimed right now, which
+   * is left alone and reported `false`. Returns one boolean per record, in order.
    */
   append(queue: string, tasks: readonly TaskData[], unique?: boolean): Promise<boolean[]>;
 
@@ -152,9 +153,12 @@ export interface Backend {
    * at once if already due); `scheduled` for `scheduledAt`; `pending` goes back
    * to the queue now; a finished status (`finishedAt` set) wakes `getResults`
    * and starts its retention clock (see `pruneExpired`); any other status
-   * clears a previous expiry.
+   * clears a previous expiry. Safe to repeat (a record is never queued twice).
+   * Fencing: a record whose claim another holder has taken over, or that the
+   * queue no longer holds (deleted, cleared, expired), is not written; the
+   * returned ids are those records.
    */
-  storeResult(queue: string, tasks: readonly TaskData[]): Promise<void>;
+  storeResult(queue: string, tasks: readonly TaskData[]): Promise<string[]>;
 
   /**
    * The records among `ids` that are finished (`finishedAt` set). With

@@ -4,8 +4,9 @@
  * durations, `--at` instants, `--status` filters. Each bad value is a
  * `CliUsageError` with one line saying what was expected.
  */
-import { CliUsageError } from "../errors.js";
+import { CliUsageError, InvalidOptionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
+import { parseIsoInstant } from "../queue/instant.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
 
 /** Parses `--args`: a JSON array of the task function's positional arguments. */
@@ -36,15 +37,18 @@ export function parseDuration(raw: string, flag: string): number {
   return Number(match[1]) * UNIT_SECONDS[(match[2] ?? "s").toLowerCase()]!;
 }
 
-/** Parses `--at`: an ISO-8601 date-time. */
+/**
+ * Parses `--at` with the API's rule (`queue.schedule`'s parser): ISO-8601 with
+ * an explicit offset, no impossible dates. `new Date(raw)` would read text
+ * without an offset in this machine's time zone and roll 2030-02-30 over to March.
+ */
 export function parseInstant(raw: string, flag: string): Date {
-  const at = new Date(raw);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(raw.trim()) || Number.isNaN(at.getTime())) {
-    throw new CliUsageError(
-      `${flag} must be an ISO-8601 date-time such as 2030-01-31T09:00:00Z (got '${raw}')`,
-    );
+  try {
+    return new Date(parseIsoInstant(raw, flag));
+  } catch (error) {
+    if (error instanceof InvalidOptionError) throw new CliUsageError(error.message);
+    throw error;
   }
-  return at;
 }
 
 /** Parses a `--timeout` in seconds (a number ≥ 0 or a duration such as 30s). */

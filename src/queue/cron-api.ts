@@ -2,16 +2,16 @@
  * @module queue/cron-api
  * The cron methods of `Queue` (`addCron`, `deleteCron`, `getCrons`): check the
  * caller's arguments, turn them into stored crons (see `queue/cron`) and make
- * the backend calls. Deleting a cron also cancels its runs still waiting.
+ * the backend calls. Deleting a cron also removes its runs still waiting.
  */
 
 import type { Task } from "../task/task-record.js";
 import {
   type CronDefinition,
-  cancelCronRuns,
   cronDeterministicId,
   newStoredCron,
   readStoredCron,
+  removeCronRuns,
   toCronDefinition,
 } from "./cron.js";
 import { parseCronExpression } from "./cron-expression.js";
@@ -26,14 +26,14 @@ export async function registerCron(queue: Queue, task: Task, expression: string)
   return (await queue.connect()).addCron(queue.name, cron.deterministicId, cron);
 }
 
-/** `queue.deleteCron(task, expression)`: removes the cron and cancels its waiting runs; `false` when there is none. */
+/** `queue.deleteCron(task, expression)`: removes the cron and its waiting runs; `false` when there is none. */
 export async function removeCron(queue: Queue, task: Task, expression: string): Promise<boolean> {
   checkTasks([task], "queue.deleteCron()");
   const schedule = parseCronExpression(expression, "queue.deleteCron()");
   const id = cronDeterministicId(task, schedule.expression);
   const backend = await queue.connect();
   if (!(await backend.deleteCron(queue.name, id))) return false;
-  await cancelCronRuns(backend, queue.name, id);
+  await removeCronRuns(backend, queue.name, id);
   return true;
 }
 

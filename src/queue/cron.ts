@@ -179,17 +179,25 @@ export function cronRunTask(cron: StoredCron, at: number, now: number): TaskData
 }
 
 /**
- * Cancels the runs of a cron that are still waiting for their time, so a
- * deleted cron does not fire again. Returns how many it cancelled. A run that
- * a worker already moved to pending or started is left to finish.
+ * Removes the runs of a cron that are still waiting for their time, so a
+ * deleted cron does not fire again, and returns how many it removed. Removed,
+ * not just cancelled: a run's id depends only on (cron, fire time), so a
+ * `cancelled` record left behind would keep the same cron, added again later,
+ * from scheduling those fire times (`schedule` is unique by id). The backend
+ * contract deletes only finished records, hence cancel first, then delete. A
+ * run that a worker already moved to pending or started is left to finish.
  */
-export async function cancelCronRuns(
+export async function removeCronRuns(
   backend: Backend,
   queue: string,
   deterministicId: string,
 ): Promise<number> {
   const waiting = await backend.getScheduled(queue);
   const runs = waiting.filter((t) => t.cronId === deterministicId && t.status === "scheduled");
-  const cancelled = await Promise.all(runs.map((t) => backend.cancel(queue, t.id)));
-  return cancelled.filter((t) => t !== null).length;
+  const removed = await Promise.all(
+    runs.map(
+      async (t) => (await backend.cancel(queue, t.id)) !== null && backend.deleteTask(queue, t.id),
+    ),
+  );
+  return removed.filter(Boolean).length;
 }

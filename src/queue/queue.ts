@@ -36,7 +36,7 @@ export interface QueueOptions {
 }
 
 export interface WaitOptions {
-  /** Seconds to wait at most; absent waits without limit; 0 checks once. Elapsed → `WaitTimeoutError`. */
+  /** Seconds to wait at most (≥ 0); absent waits without limit; 0 checks once. Elapsed → `WaitTimeoutError`. */
   timeout?: number | undefined;
 }
 
@@ -199,12 +199,13 @@ export class Queue {
     const refs = Array.isArray(input) ? (input as readonly TaskRef[]) : [input as TaskRef];
     const ids = refs.map((ref) => idOf(ref, "queue.waitFor()"));
     const { timeout } = options;
-    if (timeout !== undefined && (typeof timeout !== "number" || Number.isNaN(timeout))) {
+    // A negative timeout is a bug in the caller (W-4 read it as 0); refused like NaN.
+    if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
       throw new InvalidOptionError(
-        `queue.waitFor(): timeout must be a number of seconds (got ${String(timeout)})`,
+        `queue.waitFor(): timeout must be a number of seconds ≥ 0 (got ${String(timeout)})`,
       );
     }
-    const timeoutMs = timeout === undefined ? null : Math.max(0, timeout * 1000);
+    const timeoutMs = timeout === undefined ? null : timeout * 1000;
     const unique = [...new Set(ids)];
     const found = await (await this.connect()).getResults(this.name, unique, timeoutMs);
     const missing = unique.filter((id) => !found.has(id));
@@ -288,7 +289,8 @@ export class Queue {
 
   /**
    * Removes the cron `addCron(task, expression)` registered (also one created
-   * from the config file) and cancels its runs still waiting for their time.
+   * from the config file) and removes its runs still waiting for their time
+   * (no record is kept, so the cron, added again, schedules those runs again).
    * Returns `false` when there is no such cron.
    */
   deleteCron(task: Task, expression: string): Promise<boolean> {

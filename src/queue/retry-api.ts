@@ -55,16 +55,18 @@ export async function retryTask(
     nextRetryAt: now,
   };
   delete base.resultKind;
-  if (due === undefined) {
-    await backend.append(queue.name, [{ ...base, status: "pending" }], false);
-  } else {
-    const at = isoAt(due);
-    await backend.schedule(
-      queue.name,
-      { ...base, status: "scheduled", scheduledAt: at, nextRetryAt: at },
-      due,
-      false,
-    );
+  // The backend refuses to replace a task a worker claimed meanwhile (a concurrent retry ran first).
+  const queued =
+    due === undefined
+      ? (await backend.append(queue.name, [{ ...base, status: "pending" }], false))[0]
+      : await backend.schedule(
+          queue.name,
+          { ...base, status: "scheduled", scheduledAt: isoAt(due), nextRetryAt: isoAt(due) },
+          due,
+          false,
+        );
+  if (!queued) {
+    throw new TaskStateError(`Cannot retry task ${id}: a worker started running it meanwhile`);
   }
   return true;
 }

@@ -10,9 +10,15 @@ import { TaskDefinitionError } from "../errors.js";
 import type { Middleware } from "../execution/middleware.js";
 import { callerModule } from "../execution/sandbox.js";
 import { deepFreeze } from "../json.js";
+import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { isStandardSchema } from "./schema.js";
 import { storedArgs } from "./task-args.js";
-import { normaliseTaskConfig, type TaskBehaviourOptions, type TaskConfig } from "./task-options.js";
+import {
+  normaliseTaskConfig,
+  TASK_BEHAVIOUR_KEYS,
+  type TaskBehaviourOptions,
+  type TaskConfig,
+} from "./task-options.js";
 import { newTaskData, Task } from "./task-record.js";
 import { registerTask, type TaskDefinition } from "./task-registry.js";
 
@@ -40,6 +46,18 @@ export interface TaskOptions extends TaskBehaviourOptions {
    */
   sandbox?: boolean | { module: string | URL };
 }
+
+/** Every key of {@link TaskOptions}; anything else in `task(options, fn)` is a typo, refused. */
+const TASK_OPTION_KEYS: readonly string[] = [
+  ...Object.keys({
+    name: true,
+    middleware: true,
+    args: true,
+    result: true,
+    sandbox: true,
+  } satisfies Record<Exclude<keyof TaskOptions, keyof TaskBehaviourOptions>, true>),
+  ...TASK_BEHAVIOUR_KEYS,
+];
 
 /**
  * Creates tasks. Call it with the function's own arguments to get a `Task<R>`;
@@ -107,6 +125,12 @@ export function task(
     throw new TaskDefinitionError("task() needs a function: task(fn) or task(options, fn)");
   }
   const name = options.name ?? fn.name;
+  // Before the name check, so `{ nmae: "x" }` on an anonymous function reports the typo.
+  const unknown = unknownKeysMessage(options, TASK_OPTION_KEYS);
+  if (unknown) {
+    const label = typeof name === "string" && name.trim() !== "" ? `task '${name}'` : "task()";
+    throw new TaskDefinitionError(`${label}: ${unknown}`);
+  }
   if (typeof name !== "string" || name.trim() === "") {
     throw new TaskDefinitionError(
       "task() was given an anonymous function: pass { name: '…' } in the options",

@@ -4,6 +4,7 @@
  * stored form ({@link TaskConfig}). Every duration here is in **seconds**.
  */
 import { TaskDefinitionError } from "../errors.js";
+import { unknownKeysMessage } from "../util/unknown-keys.js";
 
 /** How often a task may start, counted per queue and key across all workers of a backend. */
 export interface RateLimitOptions {
@@ -37,6 +38,25 @@ export interface TaskBehaviourOptions {
   errorTtl?: number | null;
 }
 
+/** Every key of {@link TaskBehaviourOptions}, in documentation order (the compiler keeps it complete). */
+export const TASK_BEHAVIOUR_KEYS = Object.keys({
+  retry: true,
+  retryDelay: true,
+  timeout: true,
+  retryOnTimeout: true,
+  retryOnCrash: true,
+  rateLimit: true,
+  ttl: true,
+  errorTtl: true,
+} satisfies Record<keyof TaskBehaviourOptions, true>);
+
+const RATE_LIMIT_KEYS = Object.keys({
+  maxRate: true,
+  ratePeriod: true,
+  key: true,
+  strategy: true,
+} satisfies Record<keyof RateLimitOptions, true>);
+
 /** The stored, normalised form of a task's options, carried by every task record. */
 export interface TaskConfig {
   retry: number;
@@ -55,6 +75,14 @@ function fail(taskName: string, message: string): never {
 
 function isNonNegative(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+/** A boolean option (absent: `false`); anything else is refused rather than read as truthy or falsy. */
+function checkFlag(taskName: string, option: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean")
+    fail(taskName, `${option} must be true or false (got ${String(value)})`);
+  return value;
 }
 
 function checkTtl(taskName: string, option: string, value: unknown): number | null {
@@ -105,8 +133,8 @@ export function normaliseTaskConfig(taskName: string, options: TaskBehaviourOpti
     retry,
     retryDelay,
     timeout,
-    retryOnTimeout: options.retryOnTimeout ?? false,
-    retryOnCrash: options.retryOnCrash ?? false,
+    retryOnTimeout: checkFlag(taskName, "retryOnTimeout", options.retryOnTimeout),
+    retryOnCrash: checkFlag(taskName, "retryOnCrash", options.retryOnCrash),
     rateLimit: options.rateLimit ? normaliseRateLimit(taskName, options.rateLimit) : null,
   };
   if (options.ttl !== undefined) config.ttl = checkTtl(taskName, "ttl", options.ttl);
@@ -116,6 +144,11 @@ export function normaliseTaskConfig(taskName: string, options: TaskBehaviourOpti
 }
 
 function normaliseRateLimit(taskName: string, limit: RateLimitOptions): Required<RateLimitOptions> {
+  if (typeof limit !== "object") {
+    fail(taskName, `rateLimit must be an object { maxRate, ratePeriod } (got ${String(limit)})`);
+  }
+  const unknown = unknownKeysMessage(limit, RATE_LIMIT_KEYS, "rateLimit option");
+  if (unknown) fail(taskName, unknown);
   if (!Number.isInteger(limit.maxRate) || limit.maxRate < 1) {
     fail(taskName, `rateLimit.maxRate must be an integer ≥ 1 (got ${String(limit.maxRate)})`);
   }
@@ -135,6 +168,11 @@ function normaliseRateLimit(taskName: string, limit: RateLimitOptions): Required
       taskName,
       `rateLimit.strategy must be "sliding_window" or "fixed_window" (got ${String(strategy)})`,
     );
+  }
+  // Tasks with the same key share a limit: an empty key would be a bucket no one meant.
+  if (limit.key !== undefined && (typeof limit.key !== "string" || limit.key.trim() === "")) {
+    const got = typeof limit.key === "string" ? `'${limit.key}'` : String(limit.key);
+    fail(taskName, `rateLimit.key must be a non-empty string (got ${got})`);
   }
   return {
     maxRate: limit.maxRate,

@@ -3,7 +3,10 @@
  * `TestQueue`: a `Queue` on a private memory backend whose tasks run only when
  * the test says so — `processNext()`, `processAll()`, `processScheduled()` —
  * in the test's own process, through the same executor a worker uses. Retries
- * are due at once, so tests never wait for a retry delay.
+ * are due at once, so tests never wait for a retry delay. Rate limits hold, as
+ * on a worker, counted on the queue's clock: an over-limit task is stored back
+ * as `scheduled` for its slot, and with a `TestClock` `advance()` then
+ * `processScheduled()` runs it.
  */
 import { MemoryBackend } from "../backends/memory/memory-backend.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
@@ -17,6 +20,7 @@ import { decodeTask } from "../queue/decode-task.js";
 import { Queue } from "../queue/queue.js";
 import type { Task, TaskData } from "../task/task-record.js";
 import { CRON_RUNS_AHEAD, scheduleCronRuns } from "../worker/cron-manager.js";
+import { passRateLimit } from "../worker/rate-gate.js";
 
 export interface TestQueueOptions {
   /** Queue name (default `"test-queue"`). */
@@ -60,11 +64,17 @@ export class TestQueue extends Queue {
     });
   }
 
-  /** Runs the oldest pending task; returns the attempt's record, or `null` when nothing is pending. */
+  /**
+   * Runs the oldest pending task; returns the attempt's record, or `null` when nothing is pending.
+   * A task its rate limit puts off is scheduled for its slot and the next pending one runs instead.
+   */
   async processNext(): Promise<Task | null> {
     await this.connect();
-    const [data] = await this.#memory.pop(this.name, 1);
-    return data ? this.#process(data) : null;
+    for (;;) {
+      const [data] = await this.#memory.pop(this.name, 1);
+      if (!data) return null;
+      if (!(await this.#deferredByRateLimit(data))) return this.#process(data);
+    }
   }
 
   /** Runs pending tasks until none is left (retries and chained tasks included); returns every attempt in order. */
@@ -77,7 +87,7 @@ export class TestQueue extends Queue {
 
   /**
    * Runs every scheduled task due by `cutoff` (a `Date`, or seconds from now; default now),
-   * earliest first, and returns their attempts.
+   * earliest first, and returns their attempts. One its rate limit puts off is scheduled again.
    */
   async processScheduled(cutoff?: Date | number): Promise<Task[]> {
     await this.connect();
@@ -88,7 +98,7 @@ export class TestQueue extends Queue {
       this.name,
       moved.map((m) => m.id),
     )) {
-      processed.push(await this.#process(data));
+      if (!(await this.#deferredByRateLimit(data))) processed.push(await this.#process(data));
     }
     return processed;
   }
@@ -128,6 +138,17 @@ export class TestQueue extends Queue {
       );
     }
     return now + cutoff * 1000;
+  }
+
+  /**
+   * The rate-limit check a worker makes before a claimed task runs (RL-2), at the
+   * queue's clock, so a `TestClock` drives the window. `true` when the task is over
+   * its limit: it has been stored back as `scheduled` for its slot, not run.
+   */
+  async #deferredByRateLimit(data: TaskData): Promise<boolean> {
+    const deferred = await passRateLimit(this.#memory, this.name, data, this.clock.now());
+    if (deferred) await this.#memory.storeResult(this.name, [deferred]);
+    return deferred !== null;
   }
 
   async #process(data: TaskData): Promise<Task> {

@@ -89,11 +89,13 @@ function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
     leaseMs: options.leaseMs,
     signal: run.background.signal,
     runningIn: (queue) => flights.idsIn(queue),
-    onLost: (queue, ids) =>
+    onLost: (queue, ids) => {
       logger.warn(
         { queue: queue.name, tasks: ids },
-        "lost the lease of running tasks; another worker may run them",
-      ),
+        "lost the lease of running tasks; another worker may run them (their outcome will be refused)",
+      );
+      flights.signalLost(queue, ids);
+    },
     onStale: (queue, records) => reclaimStale(context, queue, records, run),
     onError: (error, during) => {
       events.emit("worker:error", { error, during });

@@ -29,7 +29,7 @@ export interface CronDeclaration {
   /** The expression, checked and whitespace normalised. */
   readonly expression: string;
   readonly args: JsonValue[];
-  /** Target queue; `null`: the worker's first queue. */
+  /** Target queue; `null`: the worker's only queue (skipped by a worker serving several). */
   readonly queue: string | null;
   /** The entry's identity as written (task, expression, args, queue), stored on the crons it creates. */
   readonly key: string;

@@ -3,8 +3,8 @@
  * Keeps the crons of the worker's queues in line with the config file, on
  * every cron-manager tick:
  * - creates each declared cron (marked `managedBy: "config"`) that is missing;
- * - deletes config-managed crons whose entry left the file, and cancels their
- *   runs still waiting for their time;
+ * - deletes config-managed crons whose entry left the file, and removes their
+ *   runs still waiting for their time (so the entry, put back, schedules them again);
  * - never touches crons added from code — an identical code cron has the same
  *   deterministic id, so the declaration is simply not added again;
  * - changes nothing when the file is missing or broken.
@@ -16,7 +16,7 @@
  * are logged once while they last, not on every tick.
  */
 import type { Logger } from "../observability/logger.js";
-import { cancelCronRuns, newStoredCron, readStoredCron, type StoredCron } from "../queue/cron.js";
+import { newStoredCron, readStoredCron, removeCronRuns, type StoredCron } from "../queue/cron.js";
 import { parseCronExpression } from "../queue/cron-expression.js";
 import type { Queue } from "../queue/queue.js";
 import { taskSpecByName } from "../task/task-by-name.js";
@@ -43,7 +43,10 @@ export class DeclaredCrons {
   /** Problems logged by the previous reconcile; logged again only after they went away. */
   #reported = new Set<string>();
 
-  /** @param queues the worker's queues; entries without `queue` go to the first. */
+  /**
+   * @param queues the worker's queues; an entry without `queue` goes to the only one,
+   * and is skipped when there are several.
+   */
   constructor(path: string, queues: readonly Queue[], logger: Logger) {
     this.#path = path;
     this.#queues = queues;
@@ -83,6 +86,12 @@ export class DeclaredCrons {
 
   /** The cron an entry declares, or why this worker skips it. */
   #resolve(declaration: CronDeclaration, now: number): StoredCron | string {
+    // With several queues there is no right default: "the first queue" depends on each
+    // worker's order, so workers listing their queues differently would each create the cron.
+    if (declaration.queue === null && this.#queues.length > 1) {
+      const names = this.#queues.map((q) => q.name).join(", ");
+      return `task '${declaration.task}' names no queue and this worker serves several (${names}); add "queue" to the entry`;
+    }
     const queueName = declaration.queue ?? this.#queues[0]!.name;
     if (!this.#queues.some((q) => q.name === queueName)) {
       return `task '${declaration.task}' is declared for queue '${queueName}', which this worker does not serve`;
@@ -111,13 +120,13 @@ export class DeclaredCrons {
         !removed && wanted.keys.has(cron.declaration!) && !wanted.crons.has(cron.deterministicId);
       if (!removed && !outdated) continue;
       if (!(await backend.deleteCron(queue.name, cron.deterministicId))) continue;
-      const cancelled = await cancelCronRuns(backend, queue.name, cron.deterministicId);
+      const removedRuns = await removeCronRuns(backend, queue.name, cron.deterministicId);
       this.#logger.info(
         {
           queue: queue.name,
           task: cron.name,
           expression: cron.expression,
-          cancelledRuns: cancelled,
+          removedRuns,
         },
         removed
           ? "removed a declared cron that left the config file"

@@ -12,7 +12,6 @@ import type { EventEmitter } from "node:events";
 import { systemClock } from "../clock.js";
 import { TaskInterruptedError } from "../errors.js";
 import type { WorkerEventMap } from "../events.js";
-import { appendChildren } from "../execution/chained-tasks.js";
 import {
   type ExecutionEnvironment,
   type RunningAttempt,
@@ -93,6 +92,22 @@ export class Flights {
     return [...(this.#lanes.get(queue)?.flights.keys() ?? [])];
   }
 
+  /**
+   * Fires the AbortSignal of `queue`'s attempts `ids`: their lease went to
+   * another worker, so their outcome will be refused; a cooperative task stops
+   * wasting work (a sandboxed one is stopped outright).
+   */
+  signalLost(queue: Queue, ids: readonly string[]): void {
+    const flights = this.#lanes.get(queue)?.flights;
+    for (const id of ids) {
+      flights
+        ?.get(id)
+        ?.attempt.interrupt(
+          new TaskInterruptedError("this worker lost the task's lease; another worker runs it now"),
+        );
+    }
+  }
+
   /** Whether task `id` of `queue` is in flight here. */
   has(queue: Queue, id: string): boolean {
     return this.#lanes.get(queue)?.flights.has(id) ?? false;
@@ -118,10 +133,15 @@ export class Flights {
       // The next task may start while this outcome is stored (the flight keeps its lease until then).
       flight.finished = true;
       this.slots.release(1);
+      let stored = false;
       try {
-        if (outcome.children.length > 0)
-          await appendChildren(queue.backend, queue.name, outcome.children);
-        await run.writer.store(queue, outcome.record);
+        stored = await run.writer.store(queue, outcome.record, outcome.children);
+        if (!stored) {
+          this.options.logger.warn(
+            { queue: queue.name, taskId: data.id, task: data.name, status: outcome.record.status },
+            "this worker lost the task's lease before storing its outcome (another worker holds it now); the outcome was discarded",
+          );
+        }
       } catch (error) {
         this.options.logger.error(
           { err: error, queue: queue.name, taskId: data.id },
@@ -129,16 +149,18 @@ export class Flights {
         );
       }
       if (flight.abandoned) return;
-      this.#land(flight, outcome.record, outcome.error, run);
+      this.#land(flight, outcome.record, outcome.error, run, stored);
     });
   }
 
-  /** Bookkeeping once an attempt's outcome is stored. */
-  #land(flight: Flight, record: TaskData, error: unknown, run: WorkRun): void {
+  /** Bookkeeping once an attempt's outcome is stored (or given up: `stored` false, counted nowhere). */
+  #land(flight: Flight, record: TaskData, error: unknown, run: WorkRun, stored: boolean): void {
     this.#lanes.get(flight.queue)!.flights.delete(flight.data.id);
     const queue = flight.queue.name;
     const { events } = this;
-    if (record.status === "completed") {
+    if (!stored) {
+      // Nothing of this attempt was written: whoever holds the task now reports its outcome.
+    } else if (record.status === "completed") {
       run.summary.processed++;
       if (events.listenerCount("task:completed") > 0) {
         const durationMs = this.options.clock.now() - flight.startedAt;

@@ -11,6 +11,7 @@ import { InvalidOptionError } from "../errors.js";
 import type { Middleware } from "../execution/middleware.js";
 import type { DependencyOverrides } from "../execution/run-context.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
+import { unknownKeysMessage } from "../util/unknown-keys.js";
 
 /** The declared-cron config file a worker reads when `configFile` is not given. */
 export const DEFAULT_CONFIG_FILE = "sheppy.config.json";
@@ -56,6 +57,29 @@ export interface WorkerOptions {
   logger?: Logger;
   clock?: Clock;
 }
+
+/** Every key of {@link WorkerOptions}, in documentation order (the compiler keeps it complete). */
+const WORKER_OPTION_KEYS = Object.keys({
+  concurrency: true,
+  prefetch: true,
+  shutdownTimeout: true,
+  middleware: true,
+  dependencyOverrides: true,
+  processing: true,
+  scheduler: true,
+  schedulerInterval: true,
+  cronManager: true,
+  cronInterval: true,
+  configFile: true,
+  claimWait: true,
+  heartbeatInterval: true,
+  leaseTimeout: true,
+  reclaimInterval: true,
+  expiryInterval: true,
+  handleSignals: true,
+  logger: true,
+  clock: true,
+} satisfies Record<keyof WorkerOptions, true>);
 
 export interface ResolvedWorkerOptions {
   concurrency: number;
@@ -111,6 +135,9 @@ function seconds(
 }
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
+  // A typo (`retries: 3`, `concurency`) must not leave a default silently in place.
+  const unknown = unknownKeysMessage(options, WORKER_OPTION_KEYS);
+  if (unknown) throw new InvalidOptionError(`Worker: ${unknown}`);
   const concurrency = positiveInteger("concurrency", options.concurrency, 10);
   const processing = options.processing ?? true;
   const scheduler = options.scheduler ?? true;

@@ -87,6 +87,40 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     expect(expectOneLineError(result, 2)).toBe("error: use either --delay or --at, not both");
   });
 
+  it("--at without a UTC offset is refused, as queue.schedule refuses it", async () => {
+    const result = await runCli([
+      "task",
+      "schedule",
+      `${TASKS}:add`,
+      "--args",
+      "[1,2]",
+      "--at",
+      "2030-01-01T09:00:00",
+      "-u",
+      MEMORY,
+    ]);
+    expect(expectOneLineError(result, 2)).toBe(
+      "error: --at: cannot read '2030-01-01T09:00:00' as a time: it has no UTC offset; add Z or ±hh:mm (e.g. 2030-01-01T09:00:00Z)",
+    );
+  });
+
+  it("--at with an impossible date (February 30th) is refused, not rolled over to March", async () => {
+    const result = await runCli([
+      "task",
+      "schedule",
+      `${TASKS}:add`,
+      "--args",
+      "[1,2]",
+      "--at",
+      "2030-02-30T09:00:00Z",
+      "-u",
+      MEMORY,
+    ]);
+    expect(expectOneLineError(result, 2)).toBe(
+      "error: --at: '2030-02-30T09:00:00Z' is not a valid date",
+    );
+  });
+
   it("a duration it cannot read", async () => {
     const result = await runCli([
       "task",

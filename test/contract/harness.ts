@@ -34,8 +34,9 @@ export interface ContractHarness {
   /** A Queue on this test's backend, named uniquely for this test; with options, on a fresh backend built with them. */
   queue(options?: BackendTestOptions): Queue;
   /**
-   * A queue on a second backend instance of the same server (another "process"); memory: the same
-   * instance. Pass the first queue's `clock` when it has one, so both "processes" share the time.
+   * A queue on a second backend instance of the same server, with its own connections, in this
+   * same process (it stands in for another process); memory: the same instance. Pass the first
+   * queue's `clock` when it has one, so both instances share the time.
    */
   sibling(queue: Queue, options?: { clock?: Clock }): Queue;
   /** A Worker with test timings (50 ms scheduler, 100 ms claim wait), closed after the test. */

@@ -13,6 +13,7 @@ import { cronCases } from "./cases/cron.js";
 import { declaredCronsCases } from "./cases/declared-crons.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
+import { fencingCases } from "./cases/fencing.js";
 import { middlewareCases } from "./cases/middleware.js";
 import { rateLimitCases } from "./cases/rate-limit.js";
 import { retryCases } from "./cases/retry.js";
@@ -39,6 +40,7 @@ const areas: ((h: ContractHarness) => void)[] = [
   chainingCases,
   dependenciesCases,
   errorsCases,
+  fencingCases,
   rateLimitCases,
   ttlCases,
 ];

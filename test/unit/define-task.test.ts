@@ -568,6 +568,31 @@ describe("definition errors", () => {
       "rateLimit.ratePeriod must be a number of seconds > 0 (got 0)",
     ],
     [
+      "string retryOnTimeout",
+      { retryOnTimeout: "yes" as unknown as boolean },
+      "retryOnTimeout must be true or false (got yes)",
+    ],
+    [
+      "numeric retryOnCrash",
+      { retryOnCrash: 1 as unknown as boolean },
+      "retryOnCrash must be true or false (got 1)",
+    ],
+    [
+      "empty rateLimit.key",
+      { rateLimit: { maxRate: 1, ratePeriod: 1, key: "" } },
+      "rateLimit.key must be a non-empty string (got '')",
+    ],
+    [
+      "blank rateLimit.key",
+      { rateLimit: { maxRate: 1, ratePeriod: 1, key: "  " } },
+      "rateLimit.key must be a non-empty string",
+    ],
+    [
+      "numeric rateLimit.key",
+      { rateLimit: { maxRate: 1, ratePeriod: 1, key: 5 as unknown as string } },
+      "rateLimit.key must be a non-empty string (got 5)",
+    ],
+    [
       "unknown strategy",
       {
         rateLimit: {
@@ -590,6 +615,47 @@ describe("definition errors", () => {
       expect(error.message).toContain(expected);
     },
   );
+
+  test("an unknown option (a typo such as `retries`) is a TaskDefinitionError listing the valid ones", () => {
+    const error = thrown(() => task({ name: "typo-retries", retries: 3 } as never, () => 1));
+    expect(error).toBeInstanceOf(TaskDefinitionError);
+    expect(error.message).toBe(
+      "task 'typo-retries': unknown option 'retries' (valid options: name, middleware, args, result, sandbox, retry, retryDelay, timeout, retryOnTimeout, retryOnCrash, rateLimit, ttl, errorTtl)",
+    );
+    expect(error.message).not.toContain("\n");
+    const two = thrown(() => task({ name: "typo-two", retries: 3, timeOut: 5 } as never, () => 1));
+    expect(two.message).toMatch(/^task 'typo-two': unknown options 'retries', 'timeOut' \(valid/);
+    // Checked before the name, so an anonymous function with a typo hears about the typo.
+    expect(thrown(() => task({ nmae: "x" } as never, () => 1)).message).toMatch(
+      /^task\(\): unknown option 'nmae'/,
+    );
+  });
+
+  test("an unknown rateLimit field (a typo such as `stratgy`) is a TaskDefinitionError", () => {
+    const limit = { maxRate: 1, ratePeriod: 1, stratgy: "fixed_window" };
+    const error = thrown(() => task({ name: "typo-rate", rateLimit: limit as never }, () => 1));
+    expect(error).toBeInstanceOf(TaskDefinitionError);
+    expect(error.message).toBe(
+      "task 'typo-rate': unknown rateLimit option 'stratgy' (valid options: maxRate, ratePeriod, key, strategy)",
+    );
+  });
+
+  test("retryOnTimeout / retryOnCrash booleans and a rateLimit key are accepted", () => {
+    const ok = task(
+      {
+        name: "flags-ok",
+        retryOnTimeout: true,
+        retryOnCrash: false,
+        rateLimit: { maxRate: 1, ratePeriod: 1, key: "tenant" },
+      },
+      () => 1,
+    );
+    expect(ok.config).toMatchObject({
+      retryOnTimeout: true,
+      retryOnCrash: false,
+      rateLimit: { key: "tenant" },
+    });
+  });
 
   test("T-13 retry 0 and a retryDelay of 0 are allowed", () => {
     const zero = task({ name: "retry-zero", retry: 0, retryDelay: 0 }, () => 1);

@@ -15,7 +15,7 @@ import {
   TaskStateError,
   task,
 } from "sheppy";
-import { TestQueue } from "sheppy/testing";
+import { TestClock, TestQueue } from "sheppy/testing";
 import { describe, expect, test } from "vitest";
 
 const HOUR = 3600;
@@ -272,6 +272,20 @@ describe("TQ-8 getTask", () => {
 
   test("an unknown task is null", async () => {
     expect(await new TestQueue().getTask(add(1, 2))).toBeNull();
+  });
+});
+
+describe("waitFor", () => {
+  test("W-4 (decided) a negative timeout is an InvalidOptionError; 0 checks once", async () => {
+    const queue = new TestQueue();
+    const t = add(1, 2);
+    await queue.add(t);
+    await queue.processAll();
+    await expect(queue.waitFor(t, { timeout: -1 })).rejects.toThrow(InvalidOptionError);
+    await expect(queue.waitFor(t, { timeout: -0.5 })).rejects.toThrow(
+      /timeout must be a number of seconds ≥ 0 \(got -0\.5\)/,
+    );
+    expect((await queue.waitFor(t, { timeout: 0 })).result).toBe(3);
   });
 });
 
@@ -561,5 +575,47 @@ describe("TQ-17 current task", () => {
     const done = await queue.processNext();
     expect(done?.result).toBe(t.id);
     expect((await queue.getTask(t))?.result).toBe(t.id);
+  });
+});
+
+describe("issue #4 item 6 / RL-11 rate limits hold, driven by the queue's clock", () => {
+  const limited = task(
+    { name: "tq-limited", rateLimit: { maxRate: 2, ratePeriod: 5 } },
+    (label: string) => label,
+  );
+
+  test("maxRate 2 per 5 s: processAll runs two; the third is scheduled for its slot and runs after 5 s", async () => {
+    const start = Date.parse("2030-01-01T00:00:00.000Z");
+    const clock = new TestClock(start);
+    const queue = new TestQueue({ clock });
+    const [a, b, c] = [limited("a"), limited("b"), limited("c")];
+    await queue.add([a, b, c]);
+
+    const first = await queue.processAll();
+    expect(first.map((t) => t.result)).toEqual(["a", "b"]);
+    const deferred = await queue.getTask(c);
+    expect(deferred?.status).toBe("scheduled");
+    expect(deferred?.startedAt).toBeNull();
+    expect(deferred?.scheduledAt?.getTime()).toBe(start + 5000);
+    expect(queue.processedTasks).toHaveLength(2);
+    expect(await queue.processScheduled()).toEqual([]);
+
+    await clock.advance(4.9);
+    expect(await queue.processScheduled()).toEqual([]);
+    await clock.advance(0.1);
+    const [third, ...rest] = await queue.processScheduled();
+    expect(rest).toEqual([]);
+    expect([third?.id, third?.status, third?.result]).toEqual([c.id, "completed", "c"]);
+  });
+
+  test("processNext skips a task put off by its limit and runs the next one", async () => {
+    const free = task({ name: "tq-unlimited" }, () => "free");
+    const queue = new TestQueue({ clock: new TestClock(Date.parse("2030-01-01T00:00:00Z")) });
+    await queue.add([limited("a"), limited("b"), limited("c"), free()]);
+    expect((await queue.processNext())?.result).toBe("a");
+    expect((await queue.processNext())?.result).toBe("b");
+    expect((await queue.processNext())?.result).toBe("free");
+    expect(await queue.processNext()).toBeNull();
+    expect((await queue.getScheduled()).map((t) => t.args)).toEqual([["c"]]);
   });
 });

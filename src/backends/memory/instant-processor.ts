@@ -97,7 +97,10 @@ export class InstantProcessor {
     if (data.config.rateLimit) {
       // Rate limits hold here too (RL-11): an over-limit task waits for its slot on a timer.
       const deferred = await passRateLimit(this.backend, queue, data, this.options.clock.now());
-      if (deferred) return this.backend.storeResult(queue, [deferred]);
+      if (deferred) {
+        await this.backend.storeResult(queue, [deferred]);
+        return;
+      }
     }
     const outcome = await startAttempt(data, this.#environment(queue)).outcome;
     if (outcome.children.length > 0) await appendChildren(this.backend, queue, outcome.children);

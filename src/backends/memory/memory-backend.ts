@@ -159,9 +159,9 @@ export class MemoryBackend implements Backend {
     return this.#state(queue).due.nextDue();
   }
 
-  async storeResult(queue: string, tasks: readonly TaskData[]): Promise<void> {
+  async storeResult(queue: string, tasks: readonly TaskData[]): Promise<string[]> {
     const state = this.#state(queue);
-    const { claimable, finished, nextDue } = storeOutcomes(
+    const { claimable, finished, nextDue, lost } = storeOutcomes(
       state,
       tasks,
       this.retention,
@@ -171,6 +171,7 @@ export class MemoryBackend implements Backend {
     if (claimable) state.claimable.notify();
     if (finished) state.finished.notify();
     if (claimable && this.#instant) this.#instant.runPendingSoon(queue);
+    return lost;
   }
 
   async cancel(queue: string, id: string): Promise<TaskData | null> {

@@ -21,11 +21,17 @@ export interface StoredOutcomes {
   finished: boolean;
   /** The earliest time a record now waits for, if any waits. */
   nextDue: number | undefined;
+  /** Ids not written: the queue no longer holds them (deleted, cleared, expired). */
+  lost: string[];
 }
 
-/** Whether `id` may be (re)written: always, unless `unique` and the queue already holds it. */
+/**
+ * Whether `id` may be (re)written: with `unique`, only when the queue does not
+ * hold it; without, unless a worker is running it right now (replacing it
+ * would start a second run of the same task).
+ */
 function mayWrite(state: MemoryQueueState, id: string, unique: boolean): boolean {
-  return !(unique && state.tasks.has(id));
+  return unique ? !state.tasks.has(id) : !state.processing.has(id);
 }
 
 /** Stores `task` in place of any record with its id, taken out of every other state first. */
@@ -92,8 +98,18 @@ export function storeOutcomes(
   retention: RetentionDefaults,
   now: number,
 ): StoredOutcomes {
-  const outcomes: StoredOutcomes = { claimable: false, finished: false, nextDue: undefined };
+  const outcomes: StoredOutcomes = {
+    claimable: false,
+    finished: false,
+    nextDue: undefined,
+    lost: [],
+  };
   for (let record of records) {
+    // A late outcome must not bring back a record that was deleted, cleared or expired meanwhile.
+    if (!state.tasks.has(record.id) || state.isExpired(record.id, now)) {
+      outcomes.lost.push(record.id);
+      continue;
+    }
     state.unlink(record.id);
     const dueText = dueTextOf(record);
     if (dueText !== null) {

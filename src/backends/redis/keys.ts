@@ -20,7 +20,7 @@
  * | `{p:q}:wf:<id>:pending`  | set    | a workflow's pending task ids                      |
  * | `{p:q}:rl:<key>:z / :h`  | zset/hash | rate-limit window state                         |
  * | `{p:q}:rlkeys`           | set    | every rate-limit key of the queue (for `clear`)    |
- * | `{p:q}:req:<token>`      | string | a non-idempotent script's answer, kept 5 min so a resend after a lost reply replays it |
+ * | `{p:q}:req:<token>`      | string | a non-idempotent script's answer, kept 1 min so a resend after a lost reply (ioredis re-sends on reconnect) replays it |
  * | `<p>:queues`             | set    | names of queues that have held tasks               |
  * | channel `<p>:finished:<q>` | pub/sub | ids of tasks that just finished (wakes `waitFor`) |
  */

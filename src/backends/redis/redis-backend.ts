@@ -108,7 +108,7 @@ export class RedisBackend implements Backend {
       options.logger ?? defaultLogger(),
     );
     this.#session = session;
-    this.#tasks = new TaskStore(session, this.clock, this.retention);
+    this.#tasks = new TaskStore(session, this.clock, this.retention, this.consumerId);
     this.#claims = new Claims(session, this.clock, this.consumerId, this.#tasks);
     this.#reader = new TaskReader(session, this.clock);
     this.#results = new ResultWaiter(session, this.#reader);
@@ -142,7 +142,7 @@ export class RedisBackend implements Backend {
     return this.#tasks.popScheduled(queue, now);
   }
 
-  storeResult(queue: string, tasks: readonly TaskData[]): Promise<void> {
+  storeResult(queue: string, tasks: readonly TaskData[]): Promise<string[]> {
     return this.#tasks.storeResult(queue, tasks);
   }
 

@@ -10,7 +10,7 @@ import type { Redis } from "ioredis";
 const SCRIPTS = {
   append: 9,
   claim: 4,
-  storeResult: 7,
+  storeResult: 8,
   schedule: 8,
   popScheduled: 3,
   cancel: 7,

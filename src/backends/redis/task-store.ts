@@ -30,6 +30,8 @@ export class TaskStore {
     private readonly session: RedisSession,
     private readonly clock: Clock,
     private readonly retention: RetentionDefaults,
+    /** Whose leases this instance holds: `storeResult` writes only outcomes of claims it still owns. */
+    private readonly consumerId: string,
   ) {}
 
   async append(queue: string, tasks: readonly TaskData[], unique: boolean): Promise<boolean[]> {
@@ -82,22 +84,22 @@ export class TaskStore {
     }
   }
 
-  async storeResult(queue: string, tasks: readonly TaskData[]): Promise<void> {
-    if (tasks.length === 0) return;
+  async storeResult(queue: string, tasks: readonly TaskData[]): Promise<string[]> {
+    if (tasks.length === 0) return [];
     const k = this.session.keys(queue);
     const now = this.clock.now();
-    const args: (string | number)[] = [k.task, now, k.finishedChannel];
+    const args: (string | number)[] = [k.task, now, k.finishedChannel, this.consumerId];
     for (const task of tasks) {
       const [kind, extra] = storeRoute(task);
       // The retention clock starts now, when the finished record is stored.
       const expires = kind === "done" ? expiresArg(task, this.retention, now) : "";
       args.push(task.id, encodeTaskData(task), kind, extra, expires);
     }
-    await this.session.script(
+    return (await this.session.script(
       "storeResult",
-      [k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, k.expires],
+      [k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, k.expires, k.all],
       args,
-    );
+    )) as string[];
   }
 
   /**

@@ -69,8 +69,9 @@ describe.skipIf(!available)("redis: a worker process killed mid-run", () => {
       expect(pids).toHaveLength(2);
       expect(pids[0]).toBe(String(victim.pid));
     }
-    // The victim held at most its concurrency (10) of running tasks when it died.
-    expect(twice.length).toBeLessThanOrEqual(10);
+    // Only what the victim held when it died ran twice: at most its 10 running tasks plus the
+    // outcomes it had not stored yet (a slot is freed when a function returns, before its store).
+    expect(twice.length).toBeLessThanOrEqual(20);
     // Reclaimed tasks were retried once (retryOnCrash): every task that ran twice is among them.
     const reclaimed = new Set(finished.filter((t) => t.retryCount === 1).map((t) => t.id));
     expect(reclaimed.size).toBeGreaterThan(0);

@@ -1,7 +1,8 @@
 /**
  * Crons: `addCron` / `deleteCron` / `getCrons` on the Queue, deterministic
  * ids, and the worker's cron manager keeping the next runs scheduled — each
- * fire time one task, however many workers (two "processes" on Redis). Time
+ * fire time one task, however many workers (on Redis, each worker on its own
+ * backend instance and connections, in this one process). Time
  * runs on a `TestClock`, plus one real-clock case on a clock shifted to just
  * before a minute boundary (cron has minute precision).
  * (BEHAVIOURS CRON-1…CRON-13)
@@ -175,7 +176,7 @@ export function cronCases(h: ContractHarness): void {
       await running;
     });
 
-    it("CRON-11 '*/5 * * * *' with two workers (two processes on Redis): each fire time becomes exactly one task, run once", async () => {
+    it("CRON-11 '*/5 * * * *' with two workers (on Redis: each on its own backend instance and connections): each fire time becomes exactly one task, run once", async () => {
       const clock = new TestClock(at("2030-01-01T08:04:50Z"));
       const queue = h.queue({ clock });
       const other = h.sibling(queue, { clock });
@@ -210,7 +211,7 @@ export function cronCases(h: ContractHarness): void {
       expect(ran.sort()).toEqual((await completed()).map((t) => t.id).sort());
     });
 
-    it("deleteCron cancels the runs still waiting for their time (decided)", async () => {
+    it("CRON-3 deleteCron removes the runs still waiting for their time, leaving no record (decided)", async () => {
       const clock = new TestClock(at("2030-01-01T08:00:30Z"));
       const queue = h.queue({ clock });
       await queue.addCron(report("gone"), "@hourly");
@@ -223,8 +224,39 @@ export function cronCases(h: ContractHarness): void {
       expect(await queue.deleteCron(report("gone"), "@hourly")).toBe(true);
       const left = await queue.getScheduled();
       expect(left.map((t) => t.args)).toEqual([["kept"], ["kept"], ["kept"]]);
-      const cancelled = (await queue.getAllTasks()).filter((t) => t.status === "cancelled");
-      expect(cancelled.map((t) => t.args)).toEqual([["gone"], ["gone"], ["gone"]]);
+      // Removed, not kept as `cancelled`: a record would hold on to the run's id.
+      const all = await queue.getAllTasks();
+      expect(all.filter((t) => t.args[0] === "gone")).toEqual([]);
+      expect(all).toHaveLength(3);
+    });
+
+    it("CRON-3 / CRON-12 a cron deleted and added again gets its next 3 runs scheduled again", async () => {
+      const clock = new TestClock(at("2030-01-01T08:00:30Z"));
+      const queue = h.queue({ clock });
+      await queue.addCron(report("again"), "*/5 * * * *");
+      const scheduledRuns = async () => {
+        const worker = h.worker(queue, { clock, processing: false, scheduler: false });
+        const running = worker.work();
+        const runs = await until(async () => {
+          const scheduled = await queue.getScheduled();
+          return scheduled.length === 3 ? scheduled : null;
+        });
+        await worker.close();
+        await running;
+        return runs;
+      };
+      const before = await scheduledRuns();
+      expect(await queue.deleteCron(report("again"), "*/5 * * * *")).toBe(true);
+      expect(await queue.getScheduled()).toEqual([]);
+      expect(await queue.addCron(report("again"), "*/5 * * * *")).toBe(true);
+      // Run ids depend only on (cron, fire time), so the re-added cron's runs reuse the same ids.
+      const after = await scheduledRuns();
+      expect(after.map((t) => t.id)).toEqual(before.map((t) => t.id));
+      expect(after.map((t) => [t.status, t.scheduledAt?.toISOString()])).toEqual([
+        ["scheduled", "2030-01-01T08:05:00.000Z"],
+        ["scheduled", "2030-01-01T08:10:00.000Z"],
+        ["scheduled", "2030-01-01T08:15:00.000Z"],
+      ]);
     });
 
     it("CRON-12 (real clock) a cron fires on time: a clock shifted to 0.5 s before a minute boundary", async () => {

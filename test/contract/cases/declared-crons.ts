@@ -1,7 +1,7 @@
 /**
  * Declared crons: a worker reads the cron config file on every cron-manager
  * tick and reconciles — creates declared crons (`managedBy: "config"`),
- * deletes those that left the file (cancelling their waiting runs), leaves
+ * deletes those that left the file (removing their waiting runs), leaves
  * crons added from code alone, and changes nothing when the file is missing or
  * broken (one log line). The worker's clock is a `TestClock`; each case writes
  * its own file in a temporary directory.
@@ -73,7 +73,7 @@ export function declaredCronsCases(h: ContractHarness): void {
       const file = configFile();
       file.write({
         crons: [
-          { task: "declared.report", expression: "0 9 * * 1-5", args: ["same"] },
+          { task: "declared.report", expression: "0 9 * * 1-5", args: ["same"], queue: first.name },
           { task: "declared.digest", expression: "*/15 * * * *", args: ["a"], queue: first.name },
           { task: "declared.report", expression: "@hourly", args: ["b"], queue: second.name },
           { task: "declared.report", expression: "@daily", queue: "not-served-here" },
@@ -104,7 +104,50 @@ export function declaredCronsCases(h: ContractHarness): void {
       ]);
     });
 
-    it("CRON-20 / CRON-21 removing an entry deletes only that cron and cancels its waiting runs; code crons survive", async () => {
+    it("CRON-22 (decided) an entry without queue: skipped with one warning by a worker serving several queues; a single-queue worker uses its queue", async () => {
+      const clock = new TestClock(START);
+      const [first, second] = [h.queue({ clock }), h.queue({ clock })];
+      const file = configFile();
+      file.write({
+        crons: [
+          { task: "declared.report", expression: "@hourly", args: ["anywhere"] },
+          {
+            task: "declared.report",
+            expression: "*/10 * * * *",
+            args: ["named"],
+            queue: second.name,
+          },
+        ],
+      });
+      const logs = captureLogs();
+      // Served in different orders: with "the first queue" as default, each would pick another.
+      const both = cronWorker([first, second], clock, file.path, logs);
+      void both.work();
+      await until(async () => (await second.getCrons()).length === 1, { what: "the named cron" });
+      await advanceUntil(clock, async () => (await second.getScheduled()).length >= 4, {
+        step: 10,
+        what: "several cron-manager ticks",
+      });
+      expect(await first.getCrons()).toEqual([]);
+      expect(summary(await second.getCrons())).toEqual([
+        'declared.report["named"] */10 * * * * config',
+      ]);
+      const warnings = logs.lines.filter((l) => l.level === "warn").map((l) => l.message);
+      expect(warnings).toEqual([
+        `${file.path}: crons[0] skipped: task 'declared.report' names no queue and this worker serves several (${first.name}, ${second.name}); add "queue" to the entry`,
+      ]);
+      await both.close();
+
+      // A worker serving one queue keeps sending entries without queue there.
+      void cronWorker(first, clock, file.path, captureLogs()).work();
+      await until(async () => (await first.getCrons()).length === 1, { what: "the unnamed cron" });
+      expect(summary(await first.getCrons())).toEqual([
+        'declared.report["anywhere"] @hourly config',
+      ]);
+      expect(await second.getCrons()).toHaveLength(1);
+    });
+
+    it("CRON-20 / CRON-21 removing an entry deletes only that cron and removes its waiting runs; putting it back schedules them again; code crons survive", async () => {
       const clock = new TestClock(START);
       const queue = h.queue({ clock });
       const file = configFile();
@@ -133,13 +176,22 @@ export function declaredCronsCases(h: ContractHarness): void {
         'declared.report["kept"] @hourly config',
         'declared.report["same"] @daily code',
       ]);
-      const runsOfGone = (await queue.getAllTasks()).filter(
-        (t) => t.cronId === gone.deterministicId,
-      );
-      expect(runsOfGone.map((t) => t.status)).toEqual(["cancelled", "cancelled", "cancelled"]);
-      expect((await queue.getScheduled()).some((t) => t.cronId === gone.deterministicId)).toBe(
-        false,
-      );
+      const runsOf = async (cronId: string) =>
+        (await queue.getAllTasks()).filter((t) => t.cronId === cronId);
+      // Its waiting runs are removed, not kept as `cancelled` records holding their ids.
+      expect(await runsOf(gone.deterministicId)).toEqual([]);
+
+      // The entry comes back: the same cron, and its next 3 runs are scheduled again.
+      file.write({ crons: entries });
+      await advanceUntil(clock, async () => (await runsOf(gone.deterministicId)).length === 3, {
+        step: 10,
+        what: "the re-declared cron's runs",
+      });
+      expect((await runsOf(gone.deterministicId)).map((t) => t.status)).toEqual([
+        "scheduled",
+        "scheduled",
+        "scheduled",
+      ]);
     });
 
     it("CRON-16 / CRON-17 / CRON-18 a broken or missing file changes nothing and logs one line; a file without crons removes them", async () => {
@@ -249,7 +301,7 @@ export function declaredCronsCases(h: ContractHarness): void {
       expect(logs.lines.filter((l) => l.level === "warn")).toHaveLength(9);
     });
 
-    it("two workers (two processes on Redis) reconciling one file create each declared cron once", async () => {
+    it("two workers (on Redis: each on its own backend instance and connections) reconciling one file create each declared cron once", async () => {
       const clock = new TestClock(START);
       const queue = h.queue({ clock });
       const other = h.sibling(queue, { clock });

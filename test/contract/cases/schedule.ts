@@ -412,7 +412,7 @@ export function scheduleCases(h: ContractHarness): void {
       expect(await queue.getScheduled()).toEqual([]);
     });
 
-    it("S-11 two workers on one backend (two processes on Redis): every due task runs exactly once", async () => {
+    it("S-11 two workers (on Redis: each on its own backend instance and connections): every due task runs exactly once", async () => {
       const clock = new TestClock(CLOCK_START);
       const queue = h.queue({ clock });
       const other = h.sibling(queue, { clock });

@@ -173,17 +173,26 @@ export function waitForCases(h: ContractHarness): void {
       expect((await queue.getTask(t))?.status).toBe("pending");
     });
 
-    it("W-4 / W-5 timeout 0 checks once: a finished record at once, else WaitTimeoutError (negative = 0)", async () => {
+    it("W-4 / W-5 timeout 0 checks once: a finished record at once, else WaitTimeoutError", async () => {
       const queue = h.queue();
       const [done, open] = [add(1, 0), add(2, 0)];
       await queue.add(done);
       await drain(queue);
       await queue.add(open);
       expect((await queue.waitFor(done, { timeout: 0 })).result).toBe(1);
-      expect((await queue.waitFor(done, { timeout: -1 })).result).toBe(1);
       await expect(queue.waitFor(open, { timeout: 0 })).rejects.toThrow(WaitTimeoutError);
-      await expect(queue.waitFor(open, { timeout: -1 })).rejects.toThrow(WaitTimeoutError);
       expect((await queue.getTask(open))?.status).toBe("pending");
+    });
+
+    it("W-4 (decided) a negative timeout is an InvalidOptionError, not read as 0", async () => {
+      const queue = h.queue();
+      const done = add(1, 0);
+      await queue.add(done);
+      await drain(queue);
+      await expect(queue.waitFor(done, { timeout: -1 })).rejects.toThrow(InvalidOptionError);
+      await expect(queue.waitFor(done, { timeout: -1 })).rejects.toThrow(
+        "queue.waitFor(): timeout must be a number of seconds ≥ 0 (got -1)",
+      );
     });
 
     it("a timeout that is not a number, or a ref that is not a task, is a clear error", async () => {

@@ -1,6 +1,7 @@
 -- Stores records and makes them pending (FIFO). With unique = '1' an id that
 -- already exists is skipped (0); otherwise the old record is replaced and
--- taken out of every other state first (manual retry). Resent with the same
+-- taken out of every other state first (manual retry) — unless a worker is
+-- running it right now, which is refused (0) too. Resent with the same
 -- request key (its reply was lost to a dropped connection), it replays its
 -- first answer instead of reporting its own additions as duplicates.
 -- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 request memo, 9 expires
@@ -20,7 +21,7 @@ local added = 0
 for i = 3, #ARGV, 2 do
   local id = ARGV[i]
   local key = prefix .. id
-  if unique and redis.call('EXISTS', key) == 1 then
+  if (unique and redis.call('EXISTS', key) == 1) or (not unique and redis.call('ZSCORE', KEYS[5], id)) then
     results[#results + 1] = 0
   else
     if not unique then
@@ -46,5 +47,5 @@ end
 if added > 0 and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
-redis.call('SET', KEYS[8], table.concat(results), 'EX', 300)
+redis.call('SET', KEYS[8], table.concat(results), 'EX', 60)
 return results

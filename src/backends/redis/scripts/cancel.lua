@@ -16,15 +16,15 @@ elseif memo then
   return false
 end
 if redis.call('EXISTS', key) == 0 or redis.call('ZSCORE', KEYS[3], id) then
-  redis.call('SET', KEYS[6], '0', 'EX', 300)
+  redis.call('SET', KEYS[6], '0', 'EX', 60)
   return false
 end
 local removed = redis.call('LREM', KEYS[1], 0, id) + redis.call('ZREM', KEYS[2], id)
 if removed == 0 then
-  redis.call('SET', KEYS[6], '0', 'EX', 300)
+  redis.call('SET', KEYS[6], '0', 'EX', 60)
   return false
 end
-redis.call('SET', KEYS[6], '1', 'EX', 300)
+redis.call('SET', KEYS[6], '1', 'EX', 60)
 redis.call('HSET', key, 'status', 'cancelled', 'finishedAt', ARGV[3])
 redis.call('HSET', KEYS[4], id, 'cancelled')
 redis.call('HINCRBY', KEYS[5], 'cancelled', 1)

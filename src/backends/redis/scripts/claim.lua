@@ -41,5 +41,5 @@ end
 if redis.call('LLEN', KEYS[1]) > 0 and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
-redis.call('SET', KEYS[4], table.concat(claimed, ','), 'EX', 300)
+redis.call('SET', KEYS[4], table.concat(claimed, ','), 'EX', 60)
 return out
