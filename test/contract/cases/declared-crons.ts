@@ -350,8 +350,13 @@ export function declaredCronsCases(h: ContractHarness): void {
         'declared.report["yearly"] 0 0 1 1 * config',
       ]);
       file.write({ crons: [] });
-      await until(async () => (await queue.getCrons()).length === 0, { what: "the cron to go" });
-      expect(await queue.getScheduled()).toEqual([]);
+      // The cron goes first, then its waiting runs: wait for both.
+      await until(
+        async () =>
+          (await queue.getCrons()).length === 0 && (await queue.getScheduled()).length === 0,
+        { what: "the cron and its runs to go" },
+      );
+      expect(await queue.getCrons()).toEqual([]);
     });
   });
 }
