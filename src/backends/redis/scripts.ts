@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 
 const SCRIPTS = {
-  append: 9,
+  append: 8,
   claim: 4,
   storeResult: 8,
   schedule: 8,

@@ -120,7 +120,12 @@ export class RedisSession {
 
   /** A fresh request memo key: a script resent with it replays its first answer. */
   requestKey(k: QueueKeys): string {
-    return `${k.request}${randomBytes(9).toString("base64url")}`;
+    return `${k.request}${this.requestToken()}`;
+  }
+
+  /** A fresh random token naming one call, so a resend of it can be told from a new call. */
+  requestToken(): string {
+    return randomBytes(9).toString("base64url");
   }
 
   /** The keys of `queue` (built once per queue). */

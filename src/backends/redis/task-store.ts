@@ -38,11 +38,11 @@ export class TaskStore {
     if (tasks.length === 0) return [];
     const k = this.session.keys(queue);
     this.session.register(queue);
-    const args: string[] = [k.task, unique ? "1" : "0"];
+    const args: string[] = [k.task, unique ? "1" : "0", this.session.requestToken()];
     for (const task of tasks) args.push(task.id, encodeTaskData(task));
     const added = (await this.session.idempotent(
       "append",
-      [...taskIndexKeys(k), this.session.requestKey(k), k.expires],
+      [...taskIndexKeys(k), k.expires],
       args,
     )) as number[];
     return added.map((flag) => flag === 1);
