@@ -6,6 +6,7 @@ const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta
 // Tests import "sheppy" exactly as users do; here it resolves to the sources.
 const alias = [
   { find: /^sheppy\/testing$/, replacement: src("testing/index.ts") },
+  { find: /^sheppy\/backend$/, replacement: src("backend-kit/index.ts") },
   { find: /^sheppy\/backends\/([a-z]+)$/, replacement: src("backends/$1/index.ts") },
   { find: /^sheppy$/, replacement: src("index.ts") },
 ];

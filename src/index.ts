@@ -3,18 +3,14 @@
  * Sheppy: an async task queue for Node.js. Define a task as a typed function,
  * call it to get a `Task`, add it to a `Queue`, and a `Worker` runs it.
  */
+import "./backends/builtin.js";
 
-export type {
-  Backend,
-  BackendCapabilities,
-  CronData,
-  QueueStats,
-  RateLimitRequest,
-  TaskPage,
-  WorkflowData,
-} from "./backends/backend.js";
-export type { MemoryBackendOptions } from "./backends/memory/memory-backend.js";
-export { MemoryBackend } from "./backends/memory/memory-backend.js";
+export type { Backend, BackendCapabilities, QueueStats } from "./backends/backend.js";
+export type { MemoryBackendOptions } from "./backends/memory/index.js";
+export { MemoryBackend } from "./backends/memory/index.js";
+export type { RedisBackendOptions } from "./backends/redis/index.js";
+export { RedisBackend } from "./backends/redis/index.js";
+export type { RetentionOptions } from "./backends/retention-settings.js";
 export type { Clock, Timer } from "./clock.js";
 export { systemClock } from "./clock.js";
 export type { ValidationIssue } from "./errors.js";
@@ -49,12 +45,6 @@ export type { Dependency, DependencyOverrides, RunningTask } from "./execution/r
 export { currentTask } from "./execution/run-context.js";
 export type { JsonValue } from "./json.js";
 export type { Logger } from "./observability/logger.js";
-export {
-  backendFromUrl,
-  maskUrl,
-  registerBackendScheme,
-  supportedSchemes,
-} from "./queue/backend-url.js";
 export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
 export type {
   FinishedTasks,
@@ -69,12 +59,9 @@ export type { ArgsSchema, TaskFactory, TaskFunction, TaskOptions } from "./task/
 export { task } from "./task/define-task.js";
 export type { ErrorData, IssueData } from "./task/stored-error.js";
 export { registerErrorClass, TaskError } from "./task/stored-error.js";
-export { decodeTaskData, encodeTaskData } from "./task/task-codec.js";
 export type { RateLimitOptions, TaskBehaviourOptions, TaskConfig } from "./task/task-options.js";
 export type { TaskData, TaskStatus } from "./task/task-record.js";
 export { Task } from "./task/task-record.js";
-export type { RetentionDefaults } from "./task/ttl.js";
-export { resolveTtl } from "./task/ttl.js";
 export type { WorkOptions, WorkSummary } from "./worker/worker.js";
 export { Worker } from "./worker/worker.js";
 export type { WorkerOptions } from "./worker/worker-options.js";

@@ -2,28 +2,49 @@
  * @module backends/backend
  *
  * THE contract between Sheppy and storage. `Queue`, `Worker`, `TestQueue` and
- * the HTTP handler speak only this interface; every backend (memory, Redis,
- * PostgreSQL, SQLite) implements all of it and passes one shared contract
- * suite (`test/contract`). The method list is the original in-memory backend's
- * (`append`, `pop`, `getPending`, …) in camelCase, plus what crash recovery
- * and operators need: `heartbeat`, `reclaimStale`, `cancel`, `deleteTask`.
+ * the attempt pipeline speak only these interfaces; every backend implements
+ * all of them and passes one shared contract suite (`sheppy/backend` exports
+ * it as `runBackendContract`).
+ *
+ * Terminology
+ * - **record**: a task's stored JSON ({@link TaskData}), never mutated in place.
+ * - **claim**: a worker taking a pending task for one attempt. Each claim gets
+ *   a **fence**, a number that grows with every claim of that task; a write that
+ *   ends an attempt names its fence, and the backend accepts it only while that
+ *   claim is the task's current one. So a holder whose claim was taken over
+ *   (its lease expired and another worker reclaimed the task) can never
+ *   overwrite what the new holder does.
+ * - **lease**: how long a claim stays valid without renewal (backends with
+ *   `leases`); `renew` extends it, `reclaimExpired` takes over expired ones.
+ * - **settle**: the one atomic step that ends an attempt: the outcome record,
+ *   the tasks it chained, and the record's expiry, all or nothing.
+ * - **due**: a record waiting for a time (scheduled, a retry, a task put off by
+ *   its rate limit); `promoteDue` makes it claimable once its time has come.
  *
  * Conventions
- * - Records are {@link TaskData}: plain JSON, never mutated in place. A
- *   backend may store them however it likes but returns the same shape.
  * - Instants are epoch milliseconds; durations are milliseconds. (The public
- *   `Queue`/`Worker`/task options speak seconds; they convert.)
+ *   API speaks seconds and converts.)
  * - Every method is atomic with respect to every other call on the same
- *   backend, from any process: no read-modify-write race between workers.
- * - Every method except `connect` throws `BackendError` when not connected.
- * - Queues are independent namespaces: nothing one queue holds is visible
- *   through another.
+ *   backend, from any process.
+ * - Every method except `connect` throws `BackendError` when not connected; a
+ *   server that cannot be reached within the backend's time bound gives
+ *   `BackendUnavailableError`.
+ * - Queues are independent namespaces.
+ * - Policy is decided above this seam and passed down as values: the caller
+ *   resolves expiry times, retry times, rate-limit requests and record
+ *   routing; a backend stores, claims and reads. Where a collection's order is
+ *   not stated, it is unspecified.
  *
  * Deliberately not in the contract: connection settings, pooling,
- * transactions, Lua scripts or SQL — those belong to each backend's own files.
+ * transactions, Lua scripts or SQL — those belong to each backend's files.
  */
+import type { Clock } from "../clock.js";
 import type { JsonValue } from "../json.js";
+import type { Logger } from "../observability/logger.js";
+import type { DependencyOverrides } from "../task/dependency-types.js";
+import type { Middleware } from "../task/middleware-types.js";
 import type { TaskData } from "../task/task-record.js";
+import type { RetentionDefaults } from "../task/ttl.js";
 
 /** What a backend can do; the contract suite derives its skips from this, never from the backend's name. */
 export interface BackendCapabilities {
@@ -31,11 +52,11 @@ export interface BackendCapabilities {
   readonly crossProcess: boolean;
   /** Records survive a restart of the process that added them. */
   readonly durable: boolean;
-  /** `pop` and `getResults` wake on a notification instead of polling. */
+  /** `claim` and `watchFinished` wake on a notification instead of polling. */
   readonly blockingWait: boolean;
-  /** Claims are leases renewed by `heartbeat`; `reclaimStale` recovers tasks of dead workers. */
+  /** Claims are leases renewed by `renew`; `reclaimExpired` recovers tasks of dead workers. */
   readonly leases: boolean;
-  /** Tasks run in-process as soon as they are added (memory backend's default). */
+  /** Tasks run in the adding process as soon as they are added (see {@link InlineProcessing}). */
   readonly instantProcessing: boolean;
 }
 
@@ -53,7 +74,13 @@ export interface QueueStats {
   cancelled: number;
 }
 
-/** One page of {@link Backend.getAllTasks}. */
+/** Where a paged read goes on: `cursor` from the previous page (absent or `null` for the first), `limit` a size hint. */
+export interface PageRequest {
+  readonly cursor?: string | null | undefined;
+  readonly limit?: number | undefined;
+}
+
+/** One page of a paged read. */
 export interface TaskPage {
   tasks: TaskData[];
   /** Pass back to get the next page; `null` when this was the last. */
@@ -66,179 +93,257 @@ export interface CronData {
   [field: string]: JsonValue;
 }
 
-/**
- * A stored workflow. Backends treat it as opaque JSON keyed by `id`; they read
- * only `completed`, `error` (finished when either is set) and `pendingTaskIds`.
- */
-export interface WorkflowData {
-  id: string;
-  completed: boolean;
-  error: JsonValue;
-  pendingTaskIds?: string[];
-  [field: string]: JsonValue | undefined;
-}
-
-/** Arguments of {@link Backend.acquireRateLimit}. */
+/** Arguments of {@link RateLimitStore.acquireRateLimit}. */
 export interface RateLimitRequest {
   key: string;
   maxRate: number;
   periodMs: number;
   taskId: string;
   strategy: "sliding_window" | "fixed_window";
-  /**
-   * The caller's time (epoch ms) the start is counted at; default the
-   * backend's clock. Workers pass their own clock's reading, so a test clock
-   * drives rate limits on every backend and all backends do the same arithmetic.
-   */
-  now?: number;
+  /** The caller's time (epoch ms) the start is counted at, so a test clock drives rate limits on every backend. */
+  now: number;
 }
 
-export interface Backend {
+/**
+ * How `add` treats an id the queue already holds.
+ * - `unique`: the existing record is left alone and the add reports `false`
+ *   (idempotent enqueue).
+ * - `replace`: the record replaces the existing one, in whatever state it
+ *   was — unless a worker holds a claim on it right now (replacing it would
+ *   start a second run of the same task), which reports `false`.
+ */
+export type AddMode = "unique" | "replace";
+
+/** A claimed task: the record (status `processing`, `startedAt` set) and the claim's fence. */
+export interface ClaimedTask {
+  readonly record: TaskData;
+  readonly fence: number;
+}
+
+/** A claim as the holder names it when renewing it. */
+export interface ClaimRef {
+  readonly id: string;
+  readonly fence: number;
+}
+
+/**
+ * The end of one attempt, as {@link TaskStore.settle} takes it.
+ *
+ * `record` is routed by its status (see `routeOf` in `./record-route.ts`):
+ * `completed` / `failed` / `crashed` (with `finishedAt`) are finished;
+ * `retrying` waits for `nextRetryAt`; `scheduled` (a start put off by a rate
+ * limit) waits for `scheduledAt`; `pending` (an attempt interrupted at
+ * shutdown) is claimable again at once. A due time already reached is
+ * claimable at once.
+ */
+export interface Settlement {
+  /** The fence of the claim this attempt ran under. */
+  readonly fence: number;
+  readonly record: TaskData;
+  /**
+   * Tasks the attempt chained, added as pending in the same step, each only
+   * if its id is new to the queue. Callers derive their ids from the parent
+   * id, the fence and the position, so settling twice never adds a child twice.
+   */
+  readonly children: readonly TaskData[];
+  /** When a finished record expires (epoch ms), resolved by the caller; `null` keeps it. Ignored for unfinished records. */
+  readonly expiresAt: number | null;
+}
+
+/**
+ * What became of one settlement: `settled` — written now, or already written
+ * by an earlier send of the same settlement (a resend after a lost reply);
+ * `lost` — not written, because the claim is no longer the task's current
+ * one (taken over, or the task was deleted, cleared or expired).
+ */
+export type SettleResult = "settled" | "lost";
+
+/** Retention a backend applies to finished records: its TTL defaults (seconds) and a count bound. */
+export interface RetentionSettings extends RetentionDefaults {
+  /**
+   * Most finished records with an expiry kept per queue; past it the ones
+   * due to expire soonest are deleted at once. `null`: no bound. Records kept
+   * forever (a `null` TTL at whichever level decides) are never counted.
+   */
+  readonly maxFinished: number | null;
+}
+
+/** Opening and closing. */
+export interface Connection {
   readonly capabilities: BackendCapabilities;
   readonly isConnected: boolean;
-
   /** Opens connections. Idempotent; concurrent calls share one attempt. */
   connect(): Promise<void>;
   /** Closes connections; waiting calls end. Idempotent. */
   disconnect(): Promise<void>;
+}
+
+/** Storing and settling tasks. */
+export interface TaskStore {
+  /** Retention of finished records; callers resolve each record's expiry from it (see `task/ttl.ts`). */
+  readonly retention: RetentionSettings;
 
   /**
-   * Stores each record and makes it pending (claimable, FIFO). With `unique`
-   * (default) a record whose id already exists in the queue — in any status —
-   * is left alone and reported `false`. Without it the record is overwritten
-   * and enqueued again (manual retry) — except a task claimed right now, which
-   * is left alone and reported `false`. Returns one boolean per record, in order.
+   * Stores new work: a `pending` record becomes claimable (FIFO); a
+   * `scheduled` one waits for its `scheduledAt`. Any other status is an
+   * `InvalidOptionError`. Returns one boolean per record, in order: whether it
+   * was stored (see {@link AddMode}; a second copy of an id in one call is a
+   * duplicate). A record of an older stored version is upgraded; one that is
+   * not a readable record is stored as a `failed` record saying why.
    */
-  append(queue: string, tasks: readonly TaskData[], unique?: boolean): Promise<boolean[]>;
+  add(queue: string, records: readonly TaskData[], mode?: AddMode): Promise<boolean[]>;
 
   /**
-   * Claims up to `limit` pending tasks in FIFO order: each becomes `processing`
-   * with `startedAt` set, under a lease held by this backend instance. Waits up
-   * to `timeoutMs` for the first one when none is pending (0 or absent: no wait).
-   * Returns the claimed records (possibly none).
+   * Ends attempts, each atomically and fenced: its record, its children and
+   * its expiry are written together or not at all, and only while `fence` is
+   * the task's current claim. Releases the claim. Wakes `watchFinished`
+   * listeners for finished records and applies `retention.maxFinished`.
+   * Returns one result per settlement, in order. Safe to repeat.
+   * `now` is the caller's time: a due time at or before it is claimable at once.
    */
-  pop(queue: string, limit: number, timeoutMs?: number): Promise<TaskData[]>;
-
-  /** The first `count` pending records in FIFO order, without claiming them. */
-  getPending(queue: string, count: number): Promise<TaskData[]>;
-
-  /** Number of pending (claimable) tasks. */
-  size(queue: string): Promise<number>;
+  settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]>;
 
   /**
-   * Removes every record of the queue (any status), its crons and its
-   * rate-limit state. Returns how many task records and crons it removed.
+   * Cancels a task that is pending or due and not claimed: stores it
+   * `cancelled` with `finishedAt` = `at`, expiring at `expiresAt` (`null`
+   * keeps it), and returns that record. Returns `null`, changing nothing, for
+   * an unknown, claimed or finished task. Exactly one of a racing cancel and
+   * claim wins.
    */
-  clear(queue: string): Promise<number>;
-
-  /** The records with these ids that exist in this queue. */
-  getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>>;
-
-  /**
-   * Stores the record as scheduled for `at` (it becomes pending once
-   * `popScheduled` runs at or after `at`). `unique` as in `append`.
-   */
-  schedule(queue: string, task: TaskData, at: number, unique?: boolean): Promise<boolean>;
-
-  /**
-   * Moves every scheduled or retrying task due by `now` to pending (status
-   * `pending`), earliest first, atomically, and returns the moved records.
-   * Run by every worker's scheduler: a task moves exactly once.
-   */
-  popScheduled(queue: string, now?: number): Promise<TaskData[]>;
-
-  /**
-   * Stores the outcome of claimed tasks and releases their claims, atomically
-   * per record. By status: `retrying` is re-queued for `nextRetryAt` (pending
-   * at once if already due); `scheduled` for `scheduledAt`; `pending` goes back
-   * to the queue now; a finished status (`finishedAt` set) wakes `getResults`
-   * and starts its retention clock (see `pruneExpired`); any other status
-   * clears a previous expiry. Safe to repeat (a record is never queued twice).
-   * Fencing: a record whose claim another holder has taken over, or that the
-   * queue no longer holds (deleted, cleared, expired), is not written; the
-   * returned ids are those records.
-   */
-  storeResult(queue: string, tasks: readonly TaskData[]): Promise<string[]>;
-
-  /**
-   * The records among `ids` that are finished (`finishedAt` set). With
-   * `timeoutMs` `null` waits until all are; `0` returns at once; a positive
-   * value waits at most that long, then throws `WaitTimeoutError`.
-   */
-  getResults(
+  cancel(
     queue: string,
-    ids: readonly string[],
-    timeoutMs: number | null,
-  ): Promise<Map<string, TaskData>>;
+    id: string,
+    cancellation: { at: number; expiresAt: number | null },
+  ): Promise<TaskData | null>;
 
-  /** Counts by life stage. */
-  getStats(queue: string): Promise<QueueStats>;
-
-  /**
-   * Every record of the queue, any status, a page at a time. `limit` is a
-   * size hint; order is unspecified; a record may appear on two pages when the
-   * queue changes during the walk (callers de-duplicate), but none is skipped.
-   */
-  getAllTasks(queue: string, page?: { cursor?: string | null; limit?: number }): Promise<TaskPage>;
-
-  /** Every queue that holds records, with its pending count. */
-  listQueues(): Promise<Map<string, number>>;
-
-  /** Records waiting for a time (scheduled tasks, retries not yet due), earliest first. */
-  getScheduled(queue: string): Promise<TaskData[]>;
-
-  /**
-   * Cancels a task that is pending, scheduled or waiting for a retry and not
-   * claimed: stores it `cancelled` with `finishedAt` and returns that record.
-   * Returns `null` (changing nothing) for an unknown, claimed or finished task.
-   * Exactly one of a racing cancel and claim wins.
-   */
-  cancel(queue: string, id: string): Promise<TaskData | null>;
-
-  /** Deletes a finished record. Returns `false` (changing nothing) when the task is unknown or unfinished. */
+  /** Deletes a finished record. `false`, changing nothing, when the task is unknown or unfinished. */
   deleteTask(queue: string, id: string): Promise<boolean>;
 
-  /** Stores a cron under its deterministic id; `false` if that id exists. */
+  /** Removes every record of the queue (any status), its crons and its rate-limit state; returns how many records and crons it removed. */
+  clear(queue: string): Promise<number>;
+
+  /** Deletes finished records whose expiry is due by `now`; returns how many. Reads never return an expired record even before this runs. */
+  pruneExpired(queue: string, now: number): Promise<number>;
+}
+
+/** Claiming tasks for attempts, and keeping those claims. */
+export interface ClaimStore {
+  /**
+   * Claims up to `limit` claimable tasks in FIFO order, each under a new
+   * fence. Waits up to `waitMs` for the first one when none is claimable (0 or
+   * absent: no wait). A stored record that cannot be read comes back as a
+   * `failed` record (finished, with a `SerializationError`) for the caller to
+   * settle as it is.
+   */
+  claim(queue: string, limit: number, waitMs?: number): Promise<ClaimedTask[]>;
+
+  /** Makes every record due by `now` claimable, earliest first, each exactly once; returns their ids. */
+  promoteDue(queue: string, now: number): Promise<string[]>;
+
+  /**
+   * Renews the leases of `claims`; returns the ids whose claim is no longer
+   * current (taken over, deleted). A claim already settled is not reported:
+   * its holder lost nothing.
+   */
+  renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]>;
+
+  /**
+   * Takes over claims whose lease has not been renewed for `leaseMs`, each
+   * under a new fence, and returns them for the caller to settle (as crashed,
+   * or for a retry). A claim is taken over only once it has stayed expired,
+   * not renewed, for `confirmMs` as this backend sees it: a call notes the
+   * expired claims it finds, and a later call at least `confirmMs` after takes
+   * over those still not renewed (with `confirmMs` 0, the first call does).
+   * So a holder that was cut off by an outage or a paused server — and so was
+   * everyone else — gets the window to renew before anyone takes its tasks.
+   */
+  reclaimExpired(
+    queue: string,
+    window: { leaseMs: number; confirmMs: number },
+  ): Promise<ClaimedTask[]>;
+}
+
+/** Reading and inspecting, changing nothing. */
+export interface TaskReader {
+  /** The records with these ids that exist in this queue. */
+  getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>>;
+  /** The first `count` claimable records in claim order. */
+  getPending(queue: string, count: number): Promise<TaskData[]>;
+  /** Records waiting for a time, earliest first, a page at a time. */
+  getScheduled(queue: string, page?: PageRequest): Promise<TaskPage>;
+  /**
+   * Every record of the queue, any status, a page at a time, in no stated
+   * order; a record may appear on two pages when the queue changes during the
+   * walk (callers de-duplicate), but none present throughout is skipped.
+   */
+  getAllTasks(queue: string, page?: PageRequest): Promise<TaskPage>;
+  /** Number of claimable tasks. */
+  size(queue: string): Promise<number>;
+  /** Counts by life stage. */
+  getStats(queue: string): Promise<QueueStats>;
+  /** Every queue that holds records, with its claimable count. */
+  listQueues(): Promise<Map<string, number>>;
+  /**
+   * Calls `listener` with the ids of tasks of `queue` that finish from now
+   * on (settled finished, cancelled). Resolves once listening; the returned
+   * function stops. An empty list means "look again": notifications may have
+   * been lost (a reconnect), or the backend disconnected. Waiters also read
+   * again now and then, as a notification may be lost without notice.
+   */
+  watchFinished(queue: string, listener: (ids: readonly string[]) => void): Promise<() => void>;
+}
+
+/** Crons, stored under their deterministic ids. */
+export interface CronStore {
+  /** Stores a cron unless its id exists; `true` when stored. */
   addCron(queue: string, deterministicId: string, cron: CronData): Promise<boolean>;
   /** `true` if a cron was removed. */
   deleteCron(queue: string, deterministicId: string): Promise<boolean>;
   getCrons(queue: string): Promise<CronData[]>;
+}
 
-  /** Stores (or overwrites) a workflow record. */
-  storeWorkflow(queue: string, workflow: WorkflowData): Promise<boolean>;
-  getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, WorkflowData>>;
-  getAllWorkflows(queue: string): Promise<WorkflowData[]>;
-  /** Workflows neither completed nor failed. */
-  getPendingWorkflows(queue: string): Promise<WorkflowData[]>;
-  deleteWorkflow(queue: string, id: string): Promise<boolean>;
-  /** Removes `taskId` from the workflow's pending ids; returns how many remain, or -1 if it was not pending. */
-  markWorkflowTaskComplete(queue: string, workflowId: string, taskId: string): Promise<number>;
-
-  /** Releases claims without storing anything (a claimed task that must not run). */
-  acknowledge(queue: string, ids: readonly string[]): Promise<void>;
-  /** Renews the leases of claimed tasks; returns the ids whose claim this instance no longer holds. */
-  heartbeat(queue: string, ids: readonly string[]): Promise<string[]>;
+/** Rate-limit windows shared by every instance on the same storage. */
+export interface RateLimitStore {
   /**
-   * Takes over claims whose lease was not renewed for `idleMs` and returns
-   * their records (now claimed by this instance), for the caller to mark crashed or retry.
-   */
-  reclaimStale(queue: string, idleMs: number): Promise<TaskData[]>;
-
-  /**
-   * Admits a start under a rate limit: `null` when admitted (the start is
-   * counted), else milliseconds (≥ 10) until a slot may be free. Refused
-   * callers get staggered slots `period / maxRate` apart. State is per queue
-   * and key, shared by every instance on the same server, atomic.
+   * Admits a start: `null` when admitted (the start is counted), else
+   * milliseconds (≥ 10) until a slot may be free; refused callers get slots
+   * `period / maxRate` apart. Per queue and key, atomic.
    */
   acquireRateLimit(queue: string, request: RateLimitRequest): Promise<number | null>;
+}
 
-  /**
-   * Deletes finished records whose retention ran out by `now` (default: the
-   * backend's clock) and returns how many it deleted. Expiry is set when a
-   * finished record is stored (`storeResult`, `cancel`) from the task's
-   * `ttl`/`errorTtl` and the backend's defaults (`task/ttl.ts`); re-queuing
-   * the record clears it. Reads never return an expired record even before
-   * it is pruned; workers call this periodically so storage does not grow.
-   */
-  pruneExpired(queue: string, now?: number): Promise<number>;
+/**
+ * A backend that runs tasks in the adding process (`instantProcessing`): it
+ * tells the inline runner when work appears, and carries what that runner
+ * needs to run tasks the way a worker would.
+ */
+export interface InlineProcessing {
+  readonly clock: Clock;
+  readonly middleware: readonly Middleware[];
+  readonly dependencyOverrides: DependencyOverrides | undefined;
+  readonly logger: Logger | undefined;
+  /** Tells `listener` when work appears and when the backend disconnects; the returned function stops. */
+  watchWork(listener: WorkListener): () => void;
+}
+
+/** What an inline runner hears from its backend. */
+export interface WorkListener {
+  /** A task of `queue` became claimable. */
+  claimable(queue: string): void;
+  /** A task of `queue` started waiting for time `at`. */
+  due(queue: string, at: number): void;
+  /** The backend disconnected: stop waiting for anything. */
+  disconnected(): void;
+}
+
+/** A complete backend: every role. */
+export interface Backend
+  extends Connection,
+    TaskStore,
+    ClaimStore,
+    TaskReader,
+    CronStore,
+    RateLimitStore {
+  /** Present exactly when `capabilities.instantProcessing` is true. */
+  readonly inline?: InlineProcessing | undefined;
 }

@@ -7,7 +7,8 @@
  */
 import type { Backend } from "../backends/backend.js";
 import { CliUsageError } from "../errors.js";
-import { backendFromUrl } from "../queue/backend-url.js";
+import "../backends/builtin.js";
+import { backendFromUrl } from "../backends/registry.js";
 import { Queue } from "../queue/queue.js";
 
 /** Settings every backend-using command has. */

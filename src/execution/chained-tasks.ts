@@ -1,26 +1,39 @@
 /**
  * @module execution/chained-tasks
- * Tasks an attempt returned (chaining) join the queue as pending. Callers add
- * them before they store the attempt's own record, so whoever sees the parent
- * completed can already find its children.
+ * Tasks an attempt returned (chaining) join the queue when the attempt is
+ * settled, in the same atomic step. Their ids are derived from the parent's
+ * id, the fence of the claim the attempt ran under, and their position: the
+ * same attempt settled twice (a resend after a lost reply) names the same
+ * children, which the backend adds only once, while a later attempt of the
+ * parent (a retry, a manual re-run) names new ones.
  */
-import type { Backend } from "../backends/backend.js";
+import type { JsonValue } from "../json.js";
 import type { TaskData } from "../task/task-record.js";
+import { uuidV5 } from "../util/uuid-v5.js";
+
+const CHILD_NAMESPACE = "61cef7c4-ab8b-43ab-8d73-e55475fef304";
+
+/** The id of the `index`-th task chained by the attempt of `parentId` under `fence`. */
+export function childId(parentId: string, fence: number, index: number): string {
+  return uuidV5(CHILD_NAMESPACE, `${parentId}/${fence}/${index}`);
+}
 
 /**
- * Adds `children` (an attempt's `outcome.children`) to `queue` as pending tasks.
- * Most attempts return none: callers test `children.length` first, so they
- * await only when there is something to add.
- * @example
- * if (outcome.children.length > 0) await appendChildren(backend, queue, outcome.children);
+ * The chained tasks of a completed attempt with their derived ids: as they
+ * are added (pending), and the parent's record whose result names them (as
+ * the function created them, under their new ids).
  */
-export function appendChildren(
-  backend: Pick<Backend, "append">,
-  queue: string,
+export function identifyChildren(
+  record: TaskData,
   children: readonly TaskData[],
-): Promise<boolean[]> {
-  return backend.append(
-    queue,
-    children.map((child): TaskData => ({ ...child, status: "pending" })),
+  fence: number,
+): { record: TaskData; children: TaskData[] } {
+  const named = children.map(
+    (child, index): TaskData => ({ ...child, id: childId(record.id, fence, index) }),
   );
+  const result = (record.resultKind === "task" ? named[0] : named) as unknown as JsonValue;
+  return {
+    record: { ...record, result },
+    children: named.map((child): TaskData => ({ ...child, status: "pending" })),
+  };
 }

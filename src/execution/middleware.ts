@@ -5,32 +5,9 @@
  * exception anywhere fails the attempt (the worker itself carries on).
  */
 import { MiddlewareError } from "../errors.js";
-import type { Task } from "../task/task-record.js";
+import type { Middleware, MiddlewareContext } from "../task/middleware-types.js";
 
-/** What middleware sees of the attempt it wraps. */
-export interface MiddlewareContext {
-  /** This attempt's task record. */
-  readonly task: Task;
-  /** The queue the task came from. */
-  readonly queueName: string;
-  /** Fires when the attempt times out or the worker shuts down. */
-  readonly signal: AbortSignal;
-  /** The arguments the function will be called with; assign to change them. */
-  args: unknown[];
-  /** The function's result once `next()` has resolved; assign to change it. */
-  result: unknown;
-}
-
-/**
- * Wraps an attempt.
- * @example
- * const timing: Middleware = async (ctx, next) => {
- *   const started = performance.now();
- *   await next();
- *   log.info({ task: ctx.task.name, ms: performance.now() - started });
- * };
- */
-export type Middleware = (ctx: MiddlewareContext, next: () => Promise<void>) => unknown;
+export type { Middleware, MiddlewareContext } from "../task/middleware-types.js";
 
 /** Composes middleware (outermost first) around `core`; `next()` may be called once per layer. */
 export function compose(

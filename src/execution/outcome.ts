@@ -6,7 +6,7 @@
  * `retryOnTimeout` / `retryOnCrash`.
  */
 import { isoAt } from "../clock.js";
-import { TaskTimeoutError, WorkerCrashedError } from "../errors.js";
+import { SheppyError, TaskTimeoutError, WorkerCrashedError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { errorToData } from "../task/stored-error.js";
 import { retryDelayFor } from "../task/task-options.js";
@@ -43,13 +43,26 @@ export function shouldRetry(data: TaskData, kind: FailureKind): boolean {
   return true;
 }
 
-/** The record of a failed attempt: `retrying` with retries left, else `failed` (or `crashed`). */
+/**
+ * The record of a failed attempt: `retrying` with retries left, else `failed`
+ * (or `crashed`). Never throws: if the thrown value cannot be stored as it is
+ * or the retry time cannot be computed (a stored record's options out of
+ * range), the attempt ends `failed` with an error that says so.
+ */
 export function failedRecord(
   data: TaskData,
   thrown: unknown,
   now: number,
   kind: FailureKind,
 ): TaskData {
+  try {
+    return failureOutcome(data, thrown, now, kind);
+  } catch (problem) {
+    return finalFailure(data, thrown, problem, now);
+  }
+}
+
+function failureOutcome(data: TaskData, thrown: unknown, now: number, kind: FailureKind): TaskData {
   const error = errorToData(thrown);
   if (kind === "crash") error.stack = null;
   if (shouldRetry(data, kind)) {
@@ -74,6 +87,24 @@ export function failedRecord(
   };
 }
 
+/** The last resort when the normal failure record cannot be built: `failed`, with an error built here (always storable). */
+function finalFailure(data: TaskData, thrown: unknown, problem: unknown, now: number): TaskData {
+  const describe = (value: unknown, fallback: string): string => {
+    try {
+      return value instanceof Error ? `${value.name}: ${value.message}` : String(value);
+    } catch {
+      return fallback;
+    }
+  };
+  const error = errorToData(
+    new SheppyError(
+      `the attempt failed (${describe(thrown, "an unprintable value was thrown")}), and its outcome could not be recorded as usual: ${describe(problem, "unknown problem")}`,
+    ),
+  );
+  error.stack = null;
+  return { ...data, status: "failed", result: null, error, finishedAt: isoAt(now) };
+}
+
 /** The failure kind of something an attempt threw. */
 export function failureKindOf(thrown: unknown): FailureKind {
   if (thrown instanceof TaskTimeoutError) return "timeout";
@@ -84,4 +115,13 @@ export function failureKindOf(thrown: unknown): FailureKind {
 /** A claimed task whose attempt was interrupted (shutdown): back to pending, no attempt spent. */
 export function requeuedRecord(data: TaskData): TaskData {
   return { ...data, status: "pending", startedAt: null };
+}
+
+/**
+ * The record of a claimed task put off for `waitMs` by its rate limit:
+ * `scheduled` at `now + waitMs`, not started. Nothing else changes — a
+ * deferral is not an attempt.
+ */
+export function deferredRecord(data: TaskData, now: number, waitMs: number): TaskData {
+  return { ...data, status: "scheduled", scheduledAt: isoAt(now + waitMs), startedAt: null };
 }

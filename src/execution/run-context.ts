@@ -6,17 +6,10 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DependencyError } from "../errors.js";
+import type { Dependency, DependencyOverrides } from "../task/dependency-types.js";
 import { Task, type TaskData } from "../task/task-record.js";
 
-/** A dependency: a function resolved when a task runs (see `use`). */
-export type Dependency<T = unknown> = () =>
-  | T
-  | Promise<T>
-  | Generator<T, unknown, undefined>
-  | AsyncGenerator<T, unknown, undefined>;
-
-/** Replacements for dependencies (tests): `new Map([[realDb, fakeDb]])`. */
-export type DependencyOverrides = ReadonlyMap<Dependency, Dependency>;
+export type { Dependency, DependencyOverrides } from "../task/dependency-types.js";
 
 /** What a running task knows about itself. */
 export interface RunningTask {

@@ -33,7 +33,7 @@ export async function removeCron(queue: Queue, task: Task, expression: string): 
   const id = cronDeterministicId(task, schedule.expression);
   const backend = await queue.connect();
   if (!(await backend.deleteCron(queue.name, id))) return false;
-  await removeCronRuns(backend, queue.name, id);
+  await removeCronRuns(backend, queue.name, id, queue.clock.now());
   return true;
 }
 

@@ -8,7 +8,7 @@
  *   config file, from two processes — lands on one id, so the second is refused.
  * - the **run id** of one fire time: a UUIDv5 of (deterministic id, fire time).
  *   Every worker's cron manager computes the same task id for the same run, and
- *   the backend's unique `schedule` keeps exactly one task per run.
+ *   the backend's unique `add` keeps exactly one task per run.
  */
 import { randomUUID } from "node:crypto";
 import type { Backend, CronData } from "../backends/backend.js";
@@ -183,7 +183,7 @@ export function cronRunTask(cron: StoredCron, at: number, now: number): TaskData
  * deleted cron does not fire again, and returns how many it removed. Removed,
  * not just cancelled: a run's id depends only on (cron, fire time), so a
  * `cancelled` record left behind would keep the same cron, added again later,
- * from scheduling those fire times (`schedule` is unique by id). The backend
+ * from scheduling those fire times (adding is unique by id). The backend
  * contract deletes only finished records, hence cancel first, then delete. A
  * run that a worker already moved to pending or started is left to finish.
  */
@@ -191,12 +191,21 @@ export async function removeCronRuns(
   backend: Backend,
   queue: string,
   deterministicId: string,
+  now: number,
 ): Promise<number> {
-  const waiting = await backend.getScheduled(queue);
-  const runs = waiting.filter((t) => t.cronId === deterministicId && t.status === "scheduled");
+  const runs: TaskData[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await backend.getScheduled(queue, { cursor, limit: 1000 });
+    for (const t of page.tasks)
+      if (t.cronId === deterministicId && t.status === "scheduled") runs.push(t);
+    cursor = page.cursor;
+  } while (cursor !== null);
   const removed = await Promise.all(
     runs.map(
-      async (t) => (await backend.cancel(queue, t.id)) !== null && backend.deleteTask(queue, t.id),
+      async (t) =>
+        (await backend.cancel(queue, t.id, { at: now, expiresAt: null })) !== null &&
+        backend.deleteTask(queue, t.id),
     ),
   );
   return removed.filter(Boolean).length;

@@ -4,6 +4,7 @@
  * method is async and connects the backend on first use. Durations are seconds.
  */
 import type { Backend, QueueStats } from "../backends/backend.js";
+import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
 import {
   InvalidOptionError,
@@ -12,10 +13,11 @@ import {
   WaitTimeoutError,
 } from "../errors.js";
 import type { Task, TaskData } from "../task/task-record.js";
-import { backendFromUrl } from "./backend-url.js";
+import { expiryOf } from "../task/ttl.js";
 import type { CronDefinition } from "./cron.js";
 import { listCrons, registerCron, removeCron } from "./cron-api.js";
 import { decodeTask } from "./decode-task.js";
+import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
 import { retryTask } from "./retry-api.js";
 import {
@@ -25,6 +27,7 @@ import {
   type TaskRef,
   type TasksOrNull,
 } from "./task-refs.js";
+import { waitForFinished } from "./wait-for-finished.js";
 
 export type { FinishedTasks, TaskRef, TasksOrNull } from "./task-refs.js";
 
@@ -60,6 +63,8 @@ export class Queue {
   readonly name: string;
   readonly backend: Backend;
   readonly clock: Clock;
+  /** Runs tasks as they are added, when the backend asks for it (`memory://`). */
+  readonly #inline: InlineRunner | undefined;
   #connecting: Promise<void> | undefined;
 
   /**
@@ -84,6 +89,7 @@ export class Queue {
     }
     this.name = name;
     this.clock = options.clock ?? systemClock;
+    this.#inline = inlineRunnerFor(this.backend);
   }
 
   /** Connects the backend (once; every method does this on first use) and returns it. */
@@ -108,7 +114,8 @@ export class Queue {
     checkTasks(list, "queue.add()");
     if (list.length === 0) return [];
     const records = list.map((task): TaskData => ({ ...task.toJSON(), status: "pending" }));
-    const added = await (await this.connect()).append(this.name, records, true);
+    const added = await (await this.connect()).add(this.name, records, "unique");
+    await this.runInline();
     return Array.isArray(input) ? added : (added[0] ?? false);
   }
 
@@ -124,7 +131,8 @@ export class Queue {
     checkTasks([task], "queue.schedule()");
     const due = resolveDueTime(at, this.clock.now(), "queue.schedule()");
     const record: TaskData = { ...task.toJSON(), status: "scheduled", scheduledAt: isoAt(due) };
-    return (await this.connect()).schedule(this.name, record, due, true);
+    const [added] = await (await this.connect()).add(this.name, [record], "unique");
+    return added ?? false;
   }
 
   /** The stored record of a task (or of each task in a list), `null` when the queue does not hold it. */
@@ -174,10 +182,15 @@ export class Queue {
     return Promise.all(records.map(decodeTask));
   }
 
-  /** Tasks waiting for a time (scheduled, or a retry not yet due), earliest first. */
-  async getScheduled(): Promise<Task[]> {
-    const records = await (await this.connect()).getScheduled(this.name);
-    return Promise.all(records.map(decodeTask));
+  /** The first `count` tasks (default 100) waiting for a time (scheduled, or a retry not yet due), earliest first. */
+  async getScheduled(count = 100): Promise<Task[]> {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new InvalidOptionError(
+        `queue.getScheduled(): count must be an integer ≥ 1 (got ${String(count)})`,
+      );
+    }
+    const page = await (await this.connect()).getScheduled(this.name, { limit: count });
+    return Promise.all(page.tasks.slice(0, count).map(decodeTask));
   }
 
   /**
@@ -207,7 +220,7 @@ export class Queue {
     }
     const timeoutMs = timeout === undefined ? null : timeout * 1000;
     const unique = [...new Set(ids)];
-    const found = await (await this.connect()).getResults(this.name, unique, timeoutMs);
+    const found = await waitForFinished(await this.connect(), this.name, unique, timeoutMs);
     const missing = unique.filter((id) => !found.has(id));
     if (missing.length > 0) throw new WaitTimeoutError(timeout ?? 0, missing);
     const decoded = await Promise.all(ids.map((id) => decodeTask(found.get(id)!)));
@@ -226,9 +239,19 @@ export class Queue {
   async cancel<R>(ref: TaskRef<R>): Promise<Task<R>> {
     const id = idOf(ref, "queue.cancel()");
     const backend = await this.connect();
-    const cancelled = await backend.cancel(this.name, id);
-    if (cancelled) return (await decodeTask(cancelled)) as Task<R>;
-    const current = (await backend.getTasks(this.name, [id])).get(id);
+    let current = (await backend.getTasks(this.name, [id])).get(id);
+    if (current && current.finishedAt === null) {
+      // The cancelled record expires by its task's error retention, resolved here from its options.
+      const at = this.clock.now();
+      const expiresAt = expiryOf(
+        { status: "cancelled", finishedAt: isoAt(at), config: current.config },
+        backend.retention,
+        at,
+      );
+      const cancelled = await backend.cancel(this.name, id, { at, expiresAt });
+      if (cancelled) return (await decodeTask(cancelled)) as Task<R>;
+      current = (await backend.getTasks(this.name, [id])).get(id);
+    }
     if (!current)
       throw new TaskCancellationError(
         `Cannot cancel task ${id}: queue '${this.name}' has no such task`,
@@ -300,6 +323,14 @@ export class Queue {
   /** The queue's crons, oldest first, each with its next fire time by this queue's clock. */
   getCrons(): Promise<CronDefinition[]> {
     return listCrons(this);
+  }
+
+  /**
+   * @internal Runs what is claimable right now when the backend processes tasks
+   * inline (`memory://`); otherwise does nothing. `add` and `retry` call it.
+   */
+  async runInline(): Promise<void> {
+    if (this.#inline) await this.#inline.drain(this.name);
   }
 
   /** Disconnects the backend. */

@@ -55,18 +55,15 @@ export async function retryTask(
     nextRetryAt: now,
   };
   delete base.resultKind;
-  // The backend refuses to replace a task a worker claimed meanwhile (a concurrent retry ran first).
-  const queued =
+  const record: TaskData =
     due === undefined
-      ? (await backend.append(queue.name, [{ ...base, status: "pending" }], false))[0]
-      : await backend.schedule(
-          queue.name,
-          { ...base, status: "scheduled", scheduledAt: isoAt(due), nextRetryAt: isoAt(due) },
-          due,
-          false,
-        );
+      ? { ...base, status: "pending" }
+      : { ...base, status: "scheduled", scheduledAt: isoAt(due), nextRetryAt: isoAt(due) };
+  // The backend refuses to replace a task a worker claimed meanwhile (a concurrent retry ran first).
+  const [queued] = await backend.add(queue.name, [record], "replace");
   if (!queued) {
     throw new TaskStateError(`Cannot retry task ${id}: a worker started running it meanwhile`);
   }
+  await queue.runInline();
   return true;
 }

@@ -7,10 +7,10 @@ import { randomUUID } from "node:crypto";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { systemClock } from "../clock.js";
 import { TaskDefinitionError } from "../errors.js";
-import type { Middleware } from "../execution/middleware.js";
-import { callerModule } from "../execution/sandbox.js";
 import { deepFreeze } from "../json.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
+import { callerModule } from "./caller-module.js";
+import type { Middleware } from "./middleware-types.js";
 import { isStandardSchema } from "./schema.js";
 import { storedArgs } from "./task-args.js";
 import {

@@ -1,14 +1,20 @@
 /**
  * @module task/task-codec
- * The one JSON encoding of task records, shared by every backend that stores
- * text. Decoding checks the shape, so a malformed record (written by hand, by
- * an older version, or corrupted) is reported as a clear error naming the field
- * instead of crashing whoever reads it.
+ * The one encoding of task records, shared by every backend. Reading checks
+ * the whole shape — the options too, since a worker computes retry times and
+ * rate-limit requests from them — and upgrades records of older versions, so
+ * a record written by hand, by an older version, or corrupted is reported as
+ * a clear error naming the field instead of crashing whoever reads it. A
+ * backend that meets such a record stores and returns a `failed` stand-in
+ * ({@link readStoredRecord}) so nothing waits on it forever.
  */
+import { isoAt } from "../clock.js";
 import { SerializationError } from "../errors.js";
+import type { JsonValue } from "../json.js";
 import { TASK_DATA_VERSION, TASK_STATUSES, type TaskData } from "./task-record.js";
 
 const STATUSES: ReadonlySet<string> = new Set(TASK_STATUSES);
+const STRATEGIES: ReadonlySet<unknown> = new Set(["sliding_window", "fixed_window"]);
 
 /** Text form of a record. */
 export function encodeTaskData(data: TaskData): string {
@@ -29,33 +35,39 @@ export function decodeTaskData(text: string, where = "task record"): TaskData {
 /** `2026-11-27T21:05:01.123Z` — the shape `toISOString()` writes (checked without parsing: this runs for every claimed record). */
 const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
-function isInstant(value: unknown): boolean {
-  return value === null || (typeof value === "string" && ISO_INSTANT.test(value));
-}
+const isInstant = (value: unknown): boolean =>
+  value === null || (typeof value === "string" && ISO_INSTANT.test(value));
+const isSeconds = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0;
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** Checks that `raw` has the shape of {@link TaskData}; returns it typed. */
+/**
+ * Checks that `raw` is a stored record of this version or an older one and
+ * returns it typed — the same object when it is current, an upgraded copy
+ * otherwise. Throws `SerializationError` naming `where` and the first bad field.
+ */
 export function checkTaskData(raw: unknown, where = "task record"): TaskData {
   const bad = (field: string, expected: string): never => {
     throw new SerializationError(`malformed ${where}: field '${field}' must be ${expected}`);
   };
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) bad("(record)", "an object");
-  const r = raw as Record<string, unknown>;
-  if (r.v !== TASK_DATA_VERSION) bad("v", `${TASK_DATA_VERSION} (this version's encoding)`);
+  if (!isObject(raw)) return bad("(record)", "an object");
+  const r = raw;
+  if (r.v !== TASK_DATA_VERSION && r.v !== 1) {
+    bad("v", `a known version (1 or ${TASK_DATA_VERSION}; got ${JSON.stringify(r.v) ?? "none"})`);
+  }
   if (typeof r.id !== "string" || r.id === "") bad("id", "a non-empty string");
   if (typeof r.name !== "string" || r.name === "") bad("name", "a non-empty string");
   if (!Array.isArray(r.args)) bad("args", "an array");
   if (typeof r.status !== "string" || !STATUSES.has(r.status)) bad("status", "a task status");
   if (!("result" in r)) bad("result", "present (null when none)");
-  if (
-    r.error !== null &&
-    (typeof r.error !== "object" || typeof (r.error as { type?: unknown }).type !== "string")
-  ) {
+  if (r.error !== null && (!isObject(r.error) || typeof r.error.type !== "string")) {
     bad("error", "null or an error record");
   }
-  const config = r.config as Record<string, unknown> | null;
-  if (typeof config !== "object" || config === null) bad("config", "an object");
-  else if (typeof config.retry !== "number") bad("config.retry", "a number");
-  if (typeof r.retryCount !== "number") bad("retryCount", "a number");
+  checkConfig(r.config, bad);
+  if (!Number.isInteger(r.retryCount) || (r.retryCount as number) < 0) {
+    bad("retryCount", "an integer ≥ 0");
+  }
   for (const field of [
     "createdAt",
     "scheduledAt",
@@ -67,5 +79,163 @@ export function checkTaskData(raw: unknown, where = "task record"): TaskData {
     if (!isInstant(r[field])) bad(field, "an ISO-8601 instant or null");
   }
   if (r.createdAt === null) bad("createdAt", "an ISO-8601 instant");
-  return raw as TaskData;
+  for (const field of ["workflowId", "cronId"]) {
+    if (r[field] !== null && typeof r[field] !== "string") bad(field, "a string or null");
+  }
+  if (r.v === 1) return upgradeFromV1(r);
+  if (typeof r.priority !== "number" || !Number.isFinite(r.priority)) bad("priority", "a number");
+  if (r.concurrencyKey !== null && typeof r.concurrencyKey !== "string") {
+    bad("concurrencyKey", "a string or null");
+  }
+  if (!isObject(r.meta)) bad("meta", "an object");
+  return raw as unknown as TaskData;
+}
+
+/** Version 1 had no priority, concurrency key or metadata: they take their defaults. */
+function upgradeFromV1(r: Record<string, unknown>): TaskData {
+  return {
+    ...(r as unknown as TaskData),
+    v: TASK_DATA_VERSION,
+    priority: 0,
+    concurrencyKey: null,
+    meta: {},
+  };
+}
+
+/** The stored options: what the worker computes retries, timeouts and rate-limit requests from. */
+function checkConfig(config: unknown, bad: (field: string, expected: string) => never): void {
+  if (!isObject(config)) {
+    bad("config", "an object");
+    return;
+  }
+  if (!Number.isInteger(config.retry) || (config.retry as number) < 0) {
+    bad("config.retry", "an integer ≥ 0");
+  }
+  const delay = config.retryDelay;
+  if (Array.isArray(delay) ? delay.length === 0 || !delay.every(isSeconds) : !isSeconds(delay)) {
+    bad("config.retryDelay", "seconds ≥ 0, or a non-empty list of them");
+  }
+  if (config.timeout !== null && !(isSeconds(config.timeout) && config.timeout > 0)) {
+    bad("config.timeout", "seconds > 0 or null");
+  }
+  if (typeof config.retryOnTimeout !== "boolean") bad("config.retryOnTimeout", "true or false");
+  if (typeof config.retryOnCrash !== "boolean") bad("config.retryOnCrash", "true or false");
+  const limit = config.rateLimit;
+  if (limit !== null) {
+    if (!isObject(limit)) bad("config.rateLimit", "null or a rate limit");
+    else {
+      if (!Number.isInteger(limit.maxRate) || (limit.maxRate as number) < 1) {
+        bad("config.rateLimit.maxRate", "an integer ≥ 1");
+      }
+      if (!isSeconds(limit.ratePeriod) || limit.ratePeriod === 0) {
+        bad("config.rateLimit.ratePeriod", "seconds > 0");
+      }
+      if (typeof limit.key !== "string" || limit.key === "") {
+        bad("config.rateLimit.key", "a non-empty string");
+      }
+      if (!STRATEGIES.has(limit.strategy)) {
+        bad("config.rateLimit.strategy", "sliding_window or fixed_window");
+      }
+    }
+  }
+  for (const field of ["ttl", "errorTtl"]) {
+    const value = config[field];
+    if (value !== undefined && value !== null && !(isSeconds(value) && value > 0)) {
+      bad(`config.${field}`, "seconds > 0, null or absent");
+    }
+  }
+}
+
+/** How a backend read one stored record: the record, or a `failed` stand-in when it cannot be used. */
+export interface StoredRecord {
+  readonly record: TaskData;
+  /** The stored data was unusable; `record` is the stand-in to store in its place. */
+  readonly malformed: boolean;
+}
+
+/**
+ * Reads the record a backend holds under `id` — JSON text, or an object the
+ * backend kept as it was given — checking it, upgrading an older version, and
+ * checking that it is the record of `id`. When it cannot be used, returns a
+ * `failed` stand-in whose `SerializationError` says why (and keeps the raw
+ * text), finished at `now`, so the backend can store it in place of the
+ * unusable one and nothing waits on that task forever.
+ */
+export function readStoredRecord(
+  id: string,
+  stored: unknown,
+  where: string,
+  now: number,
+): StoredRecord {
+  try {
+    const record =
+      typeof stored === "string" ? decodeTaskData(stored, where) : checkTaskData(stored, where);
+    if (record.id !== id) {
+      throw new SerializationError(
+        `malformed ${where}: field 'id' must be the id it is stored under (${id}; got ${record.id})`,
+      );
+    }
+    return { record, malformed: false };
+  } catch (error) {
+    const message =
+      error instanceof SerializationError
+        ? error.message
+        : `malformed ${where}: ${(error as Error).message}`;
+    return { record: malformedRecord(id, stored, message, now), malformed: true };
+  }
+}
+
+/** Keeps the start of whatever was stored, for an operator to look at. */
+function rawText(stored: unknown): string {
+  let text: string;
+  try {
+    text = typeof stored === "string" ? stored : (JSON.stringify(stored) ?? String(stored));
+  } catch {
+    text = "(unprintable)";
+  }
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}
+
+/** The `failed` record that stands in for an unusable stored one. */
+function malformedRecord(id: string, stored: unknown, message: string, now: number): TaskData {
+  const at = isoAt(now);
+  const name =
+    isObject(stored) && typeof stored.name === "string" && stored.name !== ""
+      ? stored.name
+      : "(malformed record)";
+  return {
+    v: TASK_DATA_VERSION,
+    id,
+    name,
+    args: [],
+    status: "failed",
+    result: null,
+    error: {
+      type: "SerializationError",
+      message,
+      stack: null,
+      cause: null,
+      props: { raw: rawText(stored) as JsonValue },
+    },
+    config: {
+      retry: 0,
+      retryDelay: 1,
+      timeout: null,
+      retryOnTimeout: false,
+      retryOnCrash: false,
+      rateLimit: null,
+    },
+    createdAt: at,
+    scheduledAt: null,
+    startedAt: null,
+    finishedAt: at,
+    retryCount: 0,
+    lastRetryAt: null,
+    nextRetryAt: null,
+    workflowId: null,
+    cronId: null,
+    priority: 0,
+    concurrencyKey: null,
+    meta: {},
+  };
 }

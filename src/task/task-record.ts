@@ -45,8 +45,12 @@ export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set([
 /** Statuses whose records expire by the error TTL. */
 export const ERROR_STATUSES: ReadonlySet<TaskStatus> = new Set(["failed", "crashed", "cancelled"]);
 
-/** Version of the stored encoding; bumped when {@link TaskData} changes incompatibly. */
-export const TASK_DATA_VERSION = 1;
+/**
+ * Version of the stored encoding; bumped when {@link TaskData} changes. Every
+ * backend reads records of older versions through `task/task-codec.ts`, which
+ * upgrades them.
+ */
+export const TASK_DATA_VERSION = 2;
 
 /** The stored JSON form of a task. Instants are ISO-8601 strings in UTC. */
 export interface TaskData {
@@ -69,6 +73,12 @@ export interface TaskData {
   nextRetryAt: string | null;
   workflowId: string | null;
   cronId: string | null;
+  /** Claim order among pending tasks: higher first (0 by default). Reserved: claims are FIFO for now. */
+  priority: number;
+  /** Tasks sharing a key are limited and ordered together (fairness). Reserved: `null` for now. */
+  concurrencyKey: string | null;
+  /** Data carried with the task but not passed to it: trace context, user metadata. */
+  meta: { [key: string]: JsonValue };
 }
 
 const toDate = (value: string | null): Date | null => (value === null ? null : new Date(value));
@@ -97,6 +107,9 @@ export class Task<R = unknown> {
   readonly nextRetryAt: Date | null;
   readonly workflowId: string | null;
   readonly cronId: string | null;
+  readonly priority: number;
+  readonly concurrencyKey: string | null;
+  readonly meta: Readonly<Record<string, JsonValue>>;
   readonly #data: TaskData;
 
   /** @internal Use a task factory to create tasks; backends' data is read back through the Queue. */
@@ -118,6 +131,9 @@ export class Task<R = unknown> {
     this.nextRetryAt = toDate(data.nextRetryAt);
     this.workflowId = data.workflowId;
     this.cronId = data.cronId;
+    this.priority = data.priority;
+    this.concurrencyKey = data.concurrencyKey;
+    this.meta = data.meta;
     Object.freeze(this);
   }
 
@@ -169,5 +185,8 @@ export function newTaskData(
     nextRetryAt: null,
     workflowId: extra?.workflowId ?? null,
     cronId: extra?.cronId ?? null,
+    priority: 0,
+    concurrencyKey: null,
+    meta: {},
   };
 }

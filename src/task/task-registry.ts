@@ -6,7 +6,7 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { DuplicateTaskNameError } from "../errors.js";
-import type { Middleware } from "../execution/middleware.js";
+import type { Middleware } from "./middleware-types.js";
 import type { TaskConfig } from "./task-options.js";
 
 /** Everything a worker needs to run a task by name. */

@@ -2,25 +2,27 @@
  * @module testing/test-queue
  * `TestQueue`: a `Queue` on a private memory backend whose tasks run only when
  * the test says so — `processNext()`, `processAll()`, `processScheduled()` —
- * in the test's own process, through the same executor a worker uses. Retries
- * are due at once, so tests never wait for a retry delay. Rate limits hold, as
- * on a worker, counted on the queue's clock: an over-limit task is stored back
- * as `scheduled` for its slot, and with a `TestClock` `advance()` then
- * `processScheduled()` runs it.
+ * in the test's own process, through the same attempt pipeline a worker uses
+ * (rate limits, fences and the settle included). It differs from a worker
+ * only in where claims come from: the test picks them, and a retry is
+ * claimable at once (its record keeps its real `nextRetryAt`), so tests
+ * never wait for a retry delay. Rate limits hold, counted on the queue's
+ * clock: an over-limit task is settled back as `scheduled` for its slot, and
+ * with a `TestClock`, `advance()` then `processScheduled()` runs it.
+ * Finished records are kept for the life of the queue (no retention limits).
  */
+import type { ClaimedTask } from "../backends/backend.js";
 import { MemoryBackend } from "../backends/memory/memory-backend.js";
-import { type Clock, isoAt, systemClock } from "../clock.js";
+import { type Clock, systemClock } from "../clock.js";
 import { InvalidOptionError } from "../errors.js";
-import { appendChildren } from "../execution/chained-tasks.js";
-import { type ExecutionEnvironment, startAttempt } from "../execution/execute-task.js";
+import { AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
-import type { Middleware } from "../execution/middleware.js";
-import type { DependencyOverrides } from "../execution/run-context.js";
 import { decodeTask } from "../queue/decode-task.js";
 import { Queue } from "../queue/queue.js";
-import type { Task, TaskData } from "../task/task-record.js";
+import type { DependencyOverrides } from "../task/dependency-types.js";
+import type { Middleware } from "../task/middleware-types.js";
+import type { Task } from "../task/task-record.js";
 import { CRON_RUNS_AHEAD, scheduleCronRuns } from "../worker/cron-manager.js";
-import { passRateLimit } from "../worker/rate-gate.js";
 
 export interface TestQueueOptions {
   /** Queue name (default `"test-queue"`). */
@@ -41,7 +43,7 @@ export class TestQueue extends Queue {
   /** Errors thrown by dependency teardown (they do not change an attempt's outcome). */
   readonly teardownErrors: { taskId: string; error: unknown }[] = [];
   readonly #memory: MemoryBackend;
-  readonly #environment: ExecutionEnvironment;
+  readonly #pipeline: AttemptPipeline;
 
   /**
    * @example
@@ -51,16 +53,28 @@ export class TestQueue extends Queue {
    */
   constructor(options: TestQueueOptions = {}) {
     const clock = options.clock ?? systemClock;
-    const memory = new MemoryBackend({ instantProcessing: false, clock });
+    const memory = new MemoryBackend({
+      instantProcessing: false,
+      clock,
+      ttl: null,
+      errorTtl: null,
+      maxFinished: null,
+    });
     super(memory, { name: options.name ?? "test-queue", clock });
     this.#memory = memory;
-    this.#environment = createExecutionEnvironment(this.name, {
-      clock,
-      middleware: options.middleware ?? [],
-      dependencyOverrides: options.dependencyOverrides,
-      onTeardownError: (error, data) => {
-        this.teardownErrors.push({ taskId: data.id, error });
-      },
+    const name = this.name;
+    this.#pipeline = new AttemptPipeline({
+      queue: name,
+      store: memory,
+      environment: createExecutionEnvironment(name, {
+        clock,
+        middleware: options.middleware ?? [],
+        dependencyOverrides: options.dependencyOverrides,
+        onTeardownError: (error, data) => {
+          this.teardownErrors.push({ taskId: data.id, error });
+        },
+      }),
+      settle: async (settlement, now) => (await memory.settle(name, [settlement], now))[0]!,
     });
   }
 
@@ -71,9 +85,10 @@ export class TestQueue extends Queue {
   async processNext(): Promise<Task | null> {
     await this.connect();
     for (;;) {
-      const [data] = await this.#memory.pop(this.name, 1);
-      if (!data) return null;
-      if (!(await this.#deferredByRateLimit(data))) return this.#process(data);
+      const [claim] = await this.#memory.claim(this.name, 1);
+      if (!claim) return null;
+      const task = await this.#process(claim);
+      if (task) return task;
     }
   }
 
@@ -92,13 +107,11 @@ export class TestQueue extends Queue {
   async processScheduled(cutoff?: Date | number): Promise<Task[]> {
     await this.connect();
     const at = this.#cutoff(cutoff);
-    const moved = await this.#memory.popScheduled(this.name, at);
+    const moved = await this.#memory.promoteDue(this.name, at);
     const processed: Task[] = [];
-    for (const data of this.#memory.claimIds(
-      this.name,
-      moved.map((m) => m.id),
-    )) {
-      if (!(await this.#deferredByRateLimit(data))) processed.push(await this.#process(data));
+    for (const claim of this.#memory.claimIds(this.name, moved)) {
+      const task = await this.#process(claim);
+      if (task) processed.push(task);
     }
     return processed;
   }
@@ -140,28 +153,15 @@ export class TestQueue extends Queue {
     return now + cutoff * 1000;
   }
 
-  /**
-   * The rate-limit check a worker makes before a claimed task runs (RL-2), at the
-   * queue's clock, so a `TestClock` drives the window. `true` when the task is over
-   * its limit: it has been stored back as `scheduled` for its slot, not run.
-   */
-  async #deferredByRateLimit(data: TaskData): Promise<boolean> {
-    const deferred = await passRateLimit(this.#memory, this.name, data, this.clock.now());
-    if (deferred) await this.#memory.storeResult(this.name, [deferred]);
-    return deferred !== null;
-  }
-
-  async #process(data: TaskData): Promise<Task> {
-    const outcome = await startAttempt(data, this.#environment).outcome;
-    if (outcome.children.length > 0)
-      await appendChildren(this.#memory, this.name, outcome.children);
-    let stored = outcome.record;
-    // Retries are due at once here: the record keeps its real delay, the queue ignores it.
-    if (stored.status === "retrying") stored = { ...stored, nextRetryAt: isoAt(this.clock.now()) };
-    await this.#memory.storeResult(this.name, [stored]);
-    const task = await decodeTask(outcome.record);
+  /** Runs one claim through the pipeline; `null` when its rate limit put it off. */
+  async #process(claim: ClaimedTask): Promise<Task | null> {
+    const end = await this.#pipeline.process(claim);
+    if (!end) return null;
+    // Retries run at once here: the record keeps its real delay, the test queue does not wait for it.
+    if (end.record.status === "retrying") this.#memory.promoteNow(this.name, [end.record.id]);
+    const task = await decodeTask(end.record);
     this.processedTasks.push(task);
-    if (outcome.record.error !== null) this.failedTasks.push(task);
+    if (end.record.error !== null) this.failedTasks.push(task);
     return task;
   }
 }

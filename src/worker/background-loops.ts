@@ -11,7 +11,7 @@ import { runCronManager } from "./cron-manager.js";
 import { DeclaredCrons } from "./declared-crons.js";
 import { runExpirySweeper } from "./expiry-sweeper.js";
 import { runLeaseKeeper } from "./lease-keeper.js";
-import { reclaimStale } from "./reclaim.js";
+import { settleExpired } from "./reclaim.js";
 import { runScheduler } from "./scheduler.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
@@ -87,16 +87,18 @@ function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
     heartbeatMs: options.heartbeatMs,
     reclaimMs: options.reclaimMs,
     leaseMs: options.leaseMs,
+    confirmMs: options.reclaimConfirmMs,
     signal: run.background.signal,
-    runningIn: (queue) => flights.idsIn(queue),
+    claimsIn: (queue) => flights.claimsIn(queue),
     onLost: (queue, ids) => {
+      const running = flights.signalLost(queue, ids);
+      if (running.length === 0) return;
       logger.warn(
-        { queue: queue.name, tasks: ids },
-        "lost the lease of running tasks; another worker may run them (their outcome will be refused)",
+        { queue: queue.name, tasks: running },
+        "another worker took over running tasks whose claims this worker could not renew in time; their outcomes will be discarded",
       );
-      flights.signalLost(queue, ids);
     },
-    onStale: (queue, records) => reclaimStale(context, queue, records, run),
+    onExpired: (queue, claims) => settleExpired(context, queue, claims, run),
     onError: (error, during) => {
       events.emit("worker:error", { error, during });
       logger.warn({ err: error, during }, "lease upkeep failed; will try again");

@@ -7,12 +7,10 @@
  * and nothing in flight can add to it any more. Tasks with a rate limit are
  * checked before they start; those over it are put off to their slot.
  */
+import type { ClaimedTask } from "../backends/backend.js";
 import { systemClock } from "../clock.js";
-import { requeuedRecord } from "../execution/outcome.js";
 import type { Queue } from "../queue/queue.js";
-import { Task, type TaskData } from "../task/task-record.js";
 import { Backoff } from "./backoff.js";
-import { gateClaims } from "./rate-gate.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
 
@@ -38,21 +36,21 @@ export async function runClaimLoop(
     run.remaining -= take;
     let held = take;
     const landingsBefore = flights.landings;
-    let claimed: TaskData[];
+    let claimed: ClaimedTask[];
     try {
       if (run.oneshot) {
-        claimed = await queue.backend.pop(queue.name, take, 0);
+        claimed = await queue.backend.claim(queue.name, take, 0);
       } else if (!sharesSlots) {
         // One queue: nobody else needs the slots, so wait for work holding all of them.
-        claimed = await queue.backend.pop(queue.name, take, claimWaitMs);
+        claimed = await queue.backend.claim(queue.name, take, claimWaitMs);
       } else {
-        claimed = await queue.backend.pop(queue.name, take, 0);
+        claimed = await queue.backend.claim(queue.name, take, 0);
         if (claimed.length === 0 && !stop.aborted) {
           // Idle: block holding a single slot, so the other queues keep the rest.
           slots.release(take - 1);
           run.remaining += take - 1;
           held = 1;
-          claimed = await queue.backend.pop(queue.name, 1, claimWaitMs);
+          claimed = await queue.backend.claim(queue.name, 1, claimWaitMs);
         }
       }
       if (backoff.succeed()) logger.info({ queue: queue.name }, "claiming tasks works again");
@@ -80,53 +78,32 @@ export async function runClaimLoop(
     }
     if (stop.aborted) {
       // Claimed while stopping: hand them straight back.
-      for (const data of claimed)
-        void run.writer.store(queue, requeuedRecord(data)).catch(() => undefined);
+      flights.requeue(queue, claimed);
       slots.release(claimed.length);
       break;
     }
-    let limited: TaskData[] | undefined;
-    for (const data of claimed) {
+    let limited: ClaimedTask[] | undefined;
+    for (const claim of claimed) {
       // Only tasks with a rate limit pay for the check; the rest start at once.
-      if (!data.config.rateLimit) flights.start(queue, data, run);
-      else if (limited) limited.push(data);
-      else limited = [data];
+      if (!claim.record.config.rateLimit) flights.start(queue, claim);
+      else if (limited) limited.push(claim);
+      else limited = [claim];
     }
     if (limited) await startLimited(context, queue, limited, run);
   }
 }
 
-/** Starts the claimed rate-limited tasks their limit admits; puts the others off to their slot (RL-2). */
+/** Starts the claimed rate-limited tasks their limit admits; the others are put off to their slot. */
 async function startLimited(
   context: WorkerContext,
   queue: Queue,
-  claimed: TaskData[],
+  claimed: ClaimedTask[],
   run: WorkRun,
 ): Promise<void> {
-  const { events, slots, flights } = context;
-  const { clock, logger } = context.options;
-  let reported = false;
-  const { admitted, deferred } = await gateClaims(
-    queue.backend,
-    queue.name,
-    claimed,
-    clock.now(),
-    (error) => {
-      // One report per batch: a backend outage fails every check of it alike.
-      if (reported) return;
-      reported = true;
-      events.emit("worker:error", { error, during: "rate limit" });
-      logger.warn({ err: error, queue: queue.name }, "cannot check rate limits; tasks put off");
-    },
-  );
-  for (const data of admitted) flights.start(queue, data, run);
-  if (deferred.length === 0) return;
-  // A put-off claim is not an attempt: its slot is free at once and it does not count toward maxTasks (RL-9).
-  slots.release(deferred.length);
-  run.remaining += deferred.length;
-  for (const record of deferred) {
-    void run.writer.store(queue, record).catch(() => undefined);
-    if (events.listenerCount("task:deferred") > 0)
-      events.emit("task:deferred", { queue: queue.name, task: new Task(record, null) });
-  }
+  const { slots, flights } = context;
+  const { admitted, deferredCount } = await flights.admit(queue, claimed);
+  for (const claim of admitted) flights.start(queue, claim);
+  // A put-off claim is not an attempt: its slot is free at once and it does not count toward maxTasks.
+  slots.release(deferredCount);
+  run.remaining += deferredCount;
 }

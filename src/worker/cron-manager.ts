@@ -2,14 +2,15 @@
  * @module worker/cron-manager
  * Keeps the next few runs of every cron of the worker's queues scheduled,
  * every `intervalMs` on the worker's clock (a `TestClock` drives it in tests).
- * Each run's task id is derived from (cron, fire time), and `schedule` is
- * unique, so however many workers do this at once each run exists once. On
+ * Each run's task id is derived from (cron, fire time), and adding is
+ * unique by id, so however many workers do this at once each run exists once. On
  * each tick the declared-cron reconciler (if any) runs first, so a cron new
  * in the config file gets its runs in the same tick.
  */
 import type { Logger } from "../observability/logger.js";
 import { cronNextRuns, cronRunTask, readStoredCron } from "../queue/cron.js";
 import type { Queue } from "../queue/queue.js";
+import type { TaskData } from "../task/task-record.js";
 import type { DeclaredCrons } from "./declared-crons.js";
 import { type PeriodicLoopOptions, runPeriodically } from "./periodic-loop.js";
 
@@ -52,7 +53,7 @@ export async function scheduleCronRuns(
   onBadCron: (queue: Queue, id: string, why: string) => void = () => undefined,
 ): Promise<number> {
   const { backend, name } = queue;
-  const runs: Promise<boolean>[] = [];
+  const runs: TaskData[] = [];
   for (const data of await backend.getCrons(name)) {
     const cron = readStoredCron(data);
     if (!cron) {
@@ -70,7 +71,8 @@ export async function scheduleCronRuns(
       onBadCron(queue, cron.deterministicId, (error as Error).message);
       continue;
     }
-    for (const at of times) runs.push(backend.schedule(name, cronRunTask(cron, at, now), at, true));
+    for (const at of times) runs.push(cronRunTask(cron, at, now));
   }
-  return (await Promise.all(runs)).filter(Boolean).length;
+  if (runs.length === 0) return 0;
+  return (await backend.add(name, runs, "unique")).filter(Boolean).length;
 }

@@ -120,7 +120,12 @@ export class DeclaredCrons {
         !removed && wanted.keys.has(cron.declaration!) && !wanted.crons.has(cron.deterministicId);
       if (!removed && !outdated) continue;
       if (!(await backend.deleteCron(queue.name, cron.deterministicId))) continue;
-      const removedRuns = await removeCronRuns(backend, queue.name, cron.deterministicId);
+      const removedRuns = await removeCronRuns(
+        backend,
+        queue.name,
+        cron.deterministicId,
+        queue.clock.now(),
+      );
       this.#logger.info(
         {
           queue: queue.name,

@@ -1,45 +1,48 @@
 /**
  * @module worker/flights
- * The worker's attempts in flight, from start to landing. An attempt takes a
- * slot when it starts and frees it as soon as its function returns: the next
- * task may start while the outcome is being stored (the flight keeps its lease
- * until then). It lands once its outcome is stored — then the summary counts
- * it, its event is emitted and whoever waits for a landing wakes. At shutdown,
- * attempts still running after the grace are interrupted and put back in the
- * queue; attempts only waiting for their write are let land.
+ * The worker's attempts in flight, from start to landing; each runs through
+ * its queue's attempt pipeline (`execution/attempt-pipeline`). An attempt
+ * takes a slot when it starts and frees it as soon as its function returns:
+ * the next task may start while the outcome is being settled (the claim is
+ * kept, and renewed, until then). It lands once its outcome has reached the
+ * backend — then the summary counts it, its event is emitted and whoever
+ * waits for a landing wakes. At shutdown, attempts still running after the
+ * grace are abandoned and put back in the queue; attempts only waiting for
+ * their settle are let land.
  */
 import type { EventEmitter } from "node:events";
+import type { ClaimedTask, ClaimRef } from "../backends/backend.js";
 import { systemClock } from "../clock.js";
 import { TaskInterruptedError } from "../errors.js";
 import type { WorkerEventMap } from "../events.js";
-import {
-  type ExecutionEnvironment,
-  type RunningAttempt,
-  startAttempt,
-} from "../execution/execute-task.js";
+import { type Attempt, type AttemptEnd, AttemptPipeline } from "../execution/attempt-pipeline.js";
+import type { ExecutionEnvironment } from "../execution/execute-task.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
-import { requeuedRecord } from "../execution/outcome.js";
 import type { Queue } from "../queue/queue.js";
-import { Task, type TaskData } from "../task/task-record.js";
+import { Task } from "../task/task-record.js";
 import type { Slots } from "./slots.js";
 import type { WorkRun } from "./work-run.js";
 import type { ResolvedWorkerOptions } from "./worker-options.js";
 
 interface Flight {
   readonly queue: Queue;
-  readonly data: TaskData;
-  readonly attempt: RunningAttempt;
-  readonly startedAt: number;
-  /** The function has returned; its slot is free while the outcome is being stored. */
+  readonly claim: ClaimedTask;
+  readonly attempt: Attempt;
+  /** The function has returned; its slot is free while the outcome is being settled. */
   finished: boolean;
-  /** Interrupted at shutdown and re-queued: its outcome, if it ever comes, is dropped. */
+  /** Interrupted at shutdown and put back: its outcome, if it ever comes, is dropped. */
   abandoned: boolean;
 }
 
-/** One queue's attempts in flight (by task id) and the environment they run in. */
+/**
+ * One queue's attempts in flight, and the pipeline of the current run. Keyed
+ * by claim, not task id: a task settled back as claimable (a retry due at
+ * once) can be claimed again while its previous attempt is still landing.
+ */
 interface Lane {
   readonly environment: ExecutionEnvironment;
-  readonly flights: Map<string, Flight>;
+  readonly flights: Map<ClaimedTask, Flight>;
+  pipeline: AttemptPipeline | undefined;
 }
 
 /** Every attempt a worker has started and not yet landed, across its queues. */
@@ -57,8 +60,58 @@ export class Flights {
   ) {
     for (const queue of queues) {
       const environment = createExecutionEnvironment(queue.name, options);
-      this.#lanes.set(queue, { environment, flights: new Map() });
+      this.#lanes.set(queue, { environment, flights: new Map(), pipeline: undefined });
     }
+  }
+
+  /** Binds a `work()` run: outcomes settle through its writer and count into its summary. */
+  begin(run: WorkRun): void {
+    for (const [queue, lane] of this.#lanes) {
+      lane.pipeline = new AttemptPipeline({
+        queue: queue.name,
+        store: queue.backend,
+        environment: lane.environment,
+        settle: (settlement, now) => run.writer.settle(queue, settlement, now),
+        hooks: {
+          started: (claim) => {
+            if (this.events.listenerCount("task:started") > 0)
+              this.events.emit("task:started", {
+                queue: queue.name,
+                task: new Task(claim.record, null),
+              });
+          },
+          settled: (claim, end) => {
+            const flight = lane.flights.get(claim);
+            if (flight && !flight.abandoned) this.#land(flight, end, run);
+          },
+          deferred: (_claim, record) => {
+            if (this.events.listenerCount("task:deferred") > 0)
+              this.events.emit("task:deferred", {
+                queue: queue.name,
+                task: new Task(record, null),
+              });
+          },
+        },
+        onRateCheckError: (error) => {
+          this.events.emit("worker:error", { error, during: "rate limit" });
+          this.options.logger.warn(
+            { err: error, queue: queue.name },
+            "cannot check rate limits; tasks put off",
+          );
+        },
+        onHookError: (error, stage) =>
+          this.options.logger.error(
+            { err: error, queue: queue.name, stage },
+            "a worker event listener threw; the task was not affected",
+          ),
+      });
+    }
+  }
+
+  #pipeline(queue: Queue): AttemptPipeline {
+    const pipeline = this.#lanes.get(queue)?.pipeline;
+    if (!pipeline) throw new Error("Flights.begin() was not called for this run");
+    return pipeline;
   }
 
   /** Attempts whose function is running right now. */
@@ -70,7 +123,7 @@ export class Flights {
     return count;
   }
 
-  /** Attempts not yet landed: running, or finished with their outcome still being stored. */
+  /** Attempts not yet landed: running, or finished with their outcome still being settled. */
   get unlanded(): number {
     let count = 0;
     for (const { flights } of this.#lanes.values()) count += flights.size;
@@ -87,93 +140,107 @@ export class Flights {
     return this.#lanes.get(queue)?.flights.size ?? 0;
   }
 
-  /** Ids of the tasks of `queue` not yet landed: the leases this worker keeps. */
-  idsIn(queue: Queue): string[] {
-    return [...(this.#lanes.get(queue)?.flights.keys() ?? [])];
+  /** The claims this worker keeps in `queue`: every attempt not yet landed. */
+  claimsIn(queue: Queue): ClaimRef[] {
+    const claims: ClaimRef[] = [];
+    for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
+      claims.push({ id: flight.attempt.id, fence: flight.attempt.fence });
+    }
+    return claims;
   }
 
   /**
-   * Fires the AbortSignal of `queue`'s attempts `ids`: their lease went to
-   * another worker, so their outcome will be refused; a cooperative task stops
-   * wasting work (a sandboxed one is stopped outright).
+   * Fires the AbortSignal of `queue`'s running attempts among `ids`: their
+   * claim went to another worker, so their outcome will be refused; a
+   * cooperative task stops wasting work (a sandboxed one is stopped outright).
+   * Returns the ids that were still running.
    */
-  signalLost(queue: Queue, ids: readonly string[]): void {
-    const flights = this.#lanes.get(queue)?.flights;
-    for (const id of ids) {
-      flights
-        ?.get(id)
-        ?.attempt.interrupt(
-          new TaskInterruptedError("this worker lost the task's lease; another worker runs it now"),
-        );
+  signalLost(queue: Queue, ids: readonly string[]): string[] {
+    const lost = new Set(ids);
+    const running: string[] = [];
+    for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
+      if (flight.finished || !lost.has(flight.attempt.id)) continue;
+      running.push(flight.attempt.id);
+      flight.attempt.interrupt(
+        new TaskInterruptedError("this worker lost the task's claim; another worker runs it now"),
+      );
     }
+    return running;
   }
 
-  /** Whether task `id` of `queue` is in flight here. */
-  has(queue: Queue, id: string): boolean {
-    return this.#lanes.get(queue)?.flights.has(id) ?? false;
+  /** When `claim` (just reclaimed) is one of this worker's own attempts, it keeps running under the new fence; `true` then. */
+  adopt(queue: Queue, claim: ClaimedTask): boolean {
+    for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
+      if (flight.attempt.id !== claim.record.id) continue;
+      flight.attempt.adopt(claim.fence);
+      return true;
+    }
+    return false;
   }
 
-  /** Starts an attempt of a claimed task; its slot is already reserved. */
-  start(queue: Queue, data: TaskData, run: WorkRun): void {
+  /** Sorts claims by their rate limits: the admitted may start; the others are settled back for their slot. */
+  admit(queue: Queue, claims: readonly ClaimedTask[]) {
+    return this.#pipeline(queue).admit(claims);
+  }
+
+  /** Starts an attempt of an admitted claim; its slot is already reserved. */
+  start(queue: Queue, claim: ClaimedTask): void {
     const lane = this.#lanes.get(queue)!;
-    const attempt = startAttempt(data, lane.environment);
-    const flight: Flight = {
-      queue,
-      data,
-      attempt,
-      startedAt: this.options.clock.now(),
-      finished: false,
-      abandoned: false,
-    };
-    lane.flights.set(data.id, flight);
-    if (this.events.listenerCount("task:started") > 0)
-      this.events.emit("task:started", { queue: queue.name, task: new Task(data, null) });
-    void attempt.outcome.then(async (outcome) => {
+    const attempt = this.#pipeline(queue).start(claim);
+    const flight: Flight = { queue, claim, attempt, finished: false, abandoned: false };
+    lane.flights.set(claim, flight);
+    void attempt.executed.then(() => {
       if (flight.abandoned) return;
-      // The next task may start while this outcome is stored (the flight keeps its lease until then).
+      // The next task may start while this outcome is settled (the claim is kept until then).
       flight.finished = true;
       this.slots.release(1);
-      let stored = false;
-      try {
-        stored = await run.writer.store(queue, outcome.record, outcome.children);
-        if (!stored) {
-          this.options.logger.warn(
-            { queue: queue.name, taskId: data.id, task: data.name, status: outcome.record.status },
-            "this worker lost the task's lease before storing its outcome (another worker holds it now); the outcome was discarded",
-          );
-        }
-      } catch (error) {
-        this.options.logger.error(
-          { err: error, queue: queue.name, taskId: data.id },
-          "could not store a task's outcome",
-        );
-      }
-      if (flight.abandoned) return;
-      this.#land(flight, outcome.record, outcome.error, run, stored);
     });
   }
 
-  /** Bookkeeping once an attempt's outcome is stored (or given up: `stored` false, counted nowhere). */
-  #land(flight: Flight, record: TaskData, error: unknown, run: WorkRun, stored: boolean): void {
-    this.#lanes.get(flight.queue)!.flights.delete(flight.data.id);
+  /** Settles claims back as pending without running them (claimed while stopping). */
+  requeue(queue: Queue, claims: readonly ClaimedTask[]): void {
+    for (const claim of claims) void this.#pipeline(queue).requeue(claim);
+  }
+
+  /** Ends a claim taken over from a worker that stopped renewing it. */
+  crash(queue: Queue, claim: ClaimedTask): Promise<AttemptEnd> {
+    return this.#pipeline(queue).crash(claim);
+  }
+
+  /** Bookkeeping once an attempt's outcome reached the backend (or could not). */
+  #land(flight: Flight, end: AttemptEnd, run: WorkRun): void {
+    const { record } = end;
+    this.#lanes.get(flight.queue)!.flights.delete(flight.claim);
     const queue = flight.queue.name;
     const { events } = this;
-    if (!stored) {
-      // Nothing of this attempt was written: whoever holds the task now reports its outcome.
+    const about = { queue, taskId: record.id, task: record.name, status: record.status };
+    if (end.result === "lost") {
+      this.options.logger.warn(
+        about,
+        "another worker took this task over before its outcome was stored; the outcome was discarded",
+      );
+    } else if (end.result === "unsettled") {
+      this.options.logger.error(
+        { ...about, err: end.settleError },
+        "could not store a task's outcome; the task will be reclaimed once its lease expires",
+      );
     } else if (record.status === "completed") {
       run.summary.processed++;
       if (events.listenerCount("task:completed") > 0) {
-        const durationMs = this.options.clock.now() - flight.startedAt;
-        events.emit("task:completed", { queue, task: new Task(record, record.result), durationMs });
+        events.emit("task:completed", {
+          queue,
+          task: new Task(record, record.result),
+          durationMs: end.durationMs,
+        });
       }
     } else if (record.finishedAt !== null) {
       run.summary.failed++;
       if (events.listenerCount("task:failed") > 0)
-        events.emit("task:failed", { queue, task: new Task(record, null), error });
+        events.emit("task:failed", { queue, task: new Task(record, null), error: end.error });
     } else {
       run.summary.retried++;
       if (events.listenerCount("task:retrying") > 0)
-        events.emit("task:retrying", { queue, task: new Task(record, null), error });
+        events.emit("task:retrying", { queue, task: new Task(record, null), error: end.error });
     }
     this.#landings++;
     for (const wake of this.#landingWaiters.splice(0)) wake();
@@ -195,7 +262,7 @@ export class Flights {
   /**
    * Resolves once every attempt has landed. When the run is stopping, waits
    * only for what is left of the shutdown grace (nothing when forced), then
-   * interrupts the attempts still running and puts them back in the queue.
+   * abandons the attempts still running and puts them back in the queue.
    */
   async finishAll(run: WorkRun): Promise<void> {
     const allLanded = () =>
@@ -220,31 +287,31 @@ export class Flights {
     ]);
     grace.abort();
     this.#landingWaiters = [];
-    if (!landed) this.#interruptRunning(run);
+    if (!landed) this.#abandonRunning(run);
   }
 
-  #interruptRunning(run: WorkRun): void {
+  #abandonRunning(run: WorkRun): void {
     const reason = new TaskInterruptedError(
       "the worker shut down before the task finished; it was put back in the queue",
     );
     for (const { flights } of this.#lanes.values()) {
       for (const flight of flights.values()) {
-        // A finished attempt is only waiting for its outcome to be written: let the write land.
+        // A finished attempt is only waiting for its outcome to be settled: let it land.
         if (flight.finished) continue;
         flight.abandoned = true;
-        flight.attempt.interrupt(reason);
-        flights.delete(flight.data.id);
+        flights.delete(flight.claim);
         this.slots.release(1);
         run.summary.interrupted++;
-        void run.writer.store(flight.queue, requeuedRecord(flight.data)).catch(() => undefined);
+        void flight.attempt.abandon(reason);
+        const { record } = flight.claim;
         this.options.logger.warn(
-          { queue: flight.queue.name, taskId: flight.data.id, task: flight.data.name },
+          { queue: flight.queue.name, taskId: record.id, task: record.name },
           "interrupted a running task at shutdown; it was put back in the queue",
         );
         if (this.events.listenerCount("task:interrupted") > 0) {
           this.events.emit("task:interrupted", {
             queue: flight.queue.name,
-            task: new Task(flight.data, null),
+            task: new Task(record, null),
           });
         }
       }

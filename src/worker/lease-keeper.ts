@@ -1,12 +1,22 @@
 /**
  * @module worker/lease-keeper
- * One loop per worker, not one timer per task: renews the leases of every
- * task this worker is running (heartbeat) and, less often, takes over tasks
- * whose worker stopped renewing (reclaim), handing them to `onStale`.
+ * One loop per worker, not one timer per task: renews the claims of every
+ * attempt this worker has not landed yet, and, less often, takes over claims
+ * whose holder stopped renewing them (reclaim), handing them to `onExpired`.
+ *
+ * A renewal that fails (the backend is unreachable) is tried again soon, not
+ * a whole interval later, so that once the backend answers again this worker
+ * renews at once. A reclaim only takes over a claim that the backend has seen
+ * expired for a whole confirmation window — longer than a heartbeat interval
+ * — so after an outage or a server pause every live holder gets to renew
+ * first, whoever reconnects first.
  */
+import type { ClaimedTask, ClaimRef } from "../backends/backend.js";
 import type { Clock } from "../clock.js";
 import type { Queue } from "../queue/queue.js";
-import type { TaskData } from "../task/task-record.js";
+
+/** A renewal that failed is tried again after this long (then every heartbeat interval at most). */
+const RENEW_RETRY_MS = 250;
 
 export interface LeaseKeeperOptions {
   queues: readonly Queue[];
@@ -14,36 +24,48 @@ export interface LeaseKeeperOptions {
   heartbeatMs: number;
   reclaimMs: number;
   leaseMs: number;
+  /** How long a claim must stay expired, as the backend sees it, before it is taken over. */
+  confirmMs: number;
   signal: AbortSignal;
-  /** Ids this worker is running in `queue`. */
-  runningIn: (queue: Queue) => string[];
+  /** The claims this worker keeps in `queue`. */
+  claimsIn: (queue: Queue) => ClaimRef[];
   onLost: (queue: Queue, ids: string[]) => void;
-  onStale: (queue: Queue, records: TaskData[]) => Promise<void>;
+  onExpired: (queue: Queue, claims: ClaimedTask[]) => Promise<void>;
   onError: (error: unknown, during: string) => void;
 }
 
 export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void> {
   const { queues, clock, signal } = options;
   let lastReclaim = clock.now();
+  let renewFailed = false;
   while (!signal.aborted) {
-    await clock.sleep(options.heartbeatMs, signal);
+    await clock.sleep(
+      renewFailed ? Math.min(RENEW_RETRY_MS, options.heartbeatMs) : options.heartbeatMs,
+      signal,
+    );
     if (signal.aborted) break;
+    renewFailed = false;
     for (const queue of queues) {
-      const ids = options.runningIn(queue);
-      if (ids.length === 0) continue;
+      const claims = options.claimsIn(queue);
+      if (claims.length === 0) continue;
       try {
-        const lost = await queue.backend.heartbeat(queue.name, ids);
+        const lost = await queue.backend.renew(queue.name, claims);
         if (lost.length > 0) options.onLost(queue, lost);
       } catch (error) {
+        renewFailed = true;
         options.onError(error, "heartbeat");
       }
     }
-    if (clock.now() - lastReclaim < options.reclaimMs) continue;
+    // A worker that cannot renew its own claims cannot judge anyone else's.
+    if (renewFailed || clock.now() - lastReclaim < options.reclaimMs) continue;
     lastReclaim = clock.now();
     for (const queue of queues) {
       try {
-        const stale = await queue.backend.reclaimStale(queue.name, options.leaseMs);
-        if (stale.length > 0) await options.onStale(queue, stale);
+        const expired = await queue.backend.reclaimExpired(queue.name, {
+          leaseMs: options.leaseMs,
+          confirmMs: options.confirmMs,
+        });
+        if (expired.length > 0) await options.onExpired(queue, expired);
       } catch (error) {
         options.onError(error, "reclaim");
       }

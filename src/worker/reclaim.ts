@@ -1,40 +1,42 @@
 /**
  * @module worker/reclaim
- * What a worker does with tasks whose lease went stale (their worker stopped
- * renewing it): each one's attempt counts as crashed — `crashed`, or
- * `retrying` when the task opted in with `retryOnCrash` — and the reclaim is
- * logged and emitted. A record whose outcome was already stored only needs
- * its claim released.
+ * What a worker does with claims it took over because their holder stopped
+ * renewing them: each one's attempt counts as crashed — `crashed`, or
+ * `retrying` when the task opted in with `retryOnCrash` — and the takeover
+ * is logged and emitted. A claim that turns out to be this worker's own
+ * (its renewals failed for a while) simply goes on under the new fence.
  */
-import { WorkerCrashedError } from "../errors.js";
-import { failedRecord } from "../execution/outcome.js";
+import type { ClaimedTask } from "../backends/backend.js";
 import type { Queue } from "../queue/queue.js";
-import { Task, type TaskData } from "../task/task-record.js";
+import { Task } from "../task/task-record.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
 
-/** Takes over the stale tasks `stale` of `queue` that are not this worker's own. */
-export async function reclaimStale(
+/** Settles the taken-over claims `expired` of `queue` as crashed attempts. */
+export async function settleExpired(
   context: WorkerContext,
   queue: Queue,
-  stale: TaskData[],
+  expired: readonly ClaimedTask[],
   run: WorkRun,
 ): Promise<void> {
   const { events, flights, options } = context;
-  // A lease of our own that went stale (heartbeats failed during an outage) is simply ours again.
-  const records = stale.filter((r) => !flights.has(queue, r.id));
-  const alreadyFinished = records.filter((r) => r.finishedAt !== null).map((r) => r.id);
-  if (alreadyFinished.length > 0) await queue.backend.acknowledge(queue.name, alreadyFinished);
-  const now = options.clock.now();
   await Promise.all(
-    records
-      .filter((r) => r.finishedAt === null)
-      .map(async (data) => {
-        const record = failedRecord(data, new WorkerCrashedError(), now, "crash");
-        await run.writer.store(queue, record);
+    expired
+      .filter((claim) => !flights.adopt(queue, claim))
+      .map(async (claim) => {
+        const end = await flights.crash(queue, claim);
+        const { record } = end;
+        const about = { queue: queue.name, taskId: record.id, task: record.name };
+        if (end.result !== "settled") {
+          options.logger.warn(
+            { ...about, err: end.settleError },
+            "could not mark a task whose worker stopped as crashed; it will be reclaimed again",
+          );
+          return;
+        }
         run.summary.reclaimed++;
         options.logger.warn(
-          { queue: queue.name, taskId: data.id, task: data.name, status: record.status },
+          { ...about, status: record.status },
           "reclaimed a task whose worker stopped",
         );
         if (events.listenerCount("task:crashed") > 0)

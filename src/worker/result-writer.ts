@@ -1,30 +1,33 @@
 /**
  * @module worker/result-writer
- * Stores attempt outcomes in batches: every outcome that finishes in the same
- * turn of the event loop goes to the backend in one `storeResult` call (one
- * round trip for many tasks, no timer added to anyone's latency). Tasks a
- * chaining attempt returned are added first, in the same retried step, so a
- * brief outage loses neither. A failed write is retried with backoff until it
- * succeeds or the worker gives up at shutdown — an outcome is never dropped
- * silently. The backend may refuse an outcome whose claim this worker no
- * longer holds (fencing); that is reported, not retried.
+ * Sends attempt settlements in batches: every settlement made in the same
+ * turn of the event loop goes to the backend in one `settle` call (one round
+ * trip for many tasks, no timer added to anyone's latency). Settling is safe
+ * to repeat, so a failed call is sent again with backoff — but not forever:
+ * while the backend cannot be reached, for up to {@link UNREACHABLE_RETRY_MS};
+ * for any other failure, {@link OTHER_FAILURE_ATTEMPTS} times; and not past a
+ * forced shutdown. A settlement given up on is reported to its caller, and
+ * the task's lease is left to expire, so another worker takes the task over.
  */
-import type { Backend } from "../backends/backend.js";
+import type { Settlement, SettleResult } from "../backends/backend.js";
 import type { Clock } from "../clock.js";
-import { appendChildren } from "../execution/chained-tasks.js";
+import { BackendUnavailableError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { Queue } from "../queue/queue.js";
-import type { TaskData } from "../task/task-record.js";
 import { Backoff } from "./backoff.js";
 
 interface Entry {
-  readonly record: TaskData;
-  readonly children: readonly TaskData[];
-  readonly resolve: (stored: boolean) => void;
+  readonly settlement: Settlement;
+  readonly now: number;
+  readonly resolve: (result: SettleResult) => void;
   readonly reject: (error: unknown) => void;
 }
 
 const MAX_BATCH = 500;
+/** How long settlements are retried while the backend cannot be reached. */
+export const UNREACHABLE_RETRY_MS = 60_000;
+/** How often a settlement the backend refused for another reason is tried. */
+export const OTHER_FAILURE_ATTEMPTS = 3;
 
 export class ResultWriter {
   readonly #batches = new Map<Queue, Entry[]>();
@@ -34,16 +37,12 @@ export class ResultWriter {
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
-    /** Aborts when the worker stops waiting for writes (forced shutdown). */
+    /** Aborts when the worker stops waiting for writes (forced or timed-out shutdown). */
     private readonly giveUp: AbortSignal,
   ) {}
 
-  /**
-   * Resolves `true` once `record` (and the `children` it chains) is stored,
-   * `false` when the backend refused it because another worker holds the claim
-   * now; rejects only if the worker gave up at shutdown.
-   */
-  store(queue: Queue, record: TaskData, children: readonly TaskData[] = []): Promise<boolean> {
+  /** Resolves with the backend's verdict on `settlement` (made at `now`); rejects when the write was given up. */
+  settle(queue: Queue, settlement: Settlement, now: number): Promise<SettleResult> {
     return new Promise((resolve, reject) => {
       let batch = this.#batches.get(queue);
       if (!batch) {
@@ -52,12 +51,12 @@ export class ResultWriter {
         this.#inFlight++;
         setImmediate(() => this.#flush(queue));
       }
-      batch.push({ record, children, resolve, reject });
+      batch.push({ settlement, now, resolve, reject });
       if (batch.length >= MAX_BATCH) this.#flush(queue);
     });
   }
 
-  /** Resolves when every write handed in so far has settled. */
+  /** Resolves when every settlement handed in so far has been written or given up. */
   drained(): Promise<void> {
     if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
@@ -75,19 +74,30 @@ export class ResultWriter {
 
   async #write(queue: Queue, batch: Entry[]): Promise<void> {
     const backoff = new Backoff();
+    const started = this.clock.now();
+    // The batch is settled as of its latest settlement's time (they differ by at most a tick).
+    const now = batch.reduce((latest, entry) => Math.max(latest, entry.now), 0);
+    let otherFailures = 0;
     for (;;) {
       try {
-        const lost = new Set(await writeBatch(queue.backend, queue.name, batch));
+        const results = await queue.backend.settle(
+          queue.name,
+          batch.map((entry) => entry.settlement),
+          now,
+        );
         if (backoff.succeed())
-          this.logger.info({ queue: queue.name }, "storing task results works again");
-        for (const entry of batch) entry.resolve(!lost.has(entry.record.id));
+          this.logger.info({ queue: queue.name }, "storing task outcomes works again");
+        batch.forEach((entry, i) => {
+          entry.resolve(results[i] ?? "lost");
+        });
         return;
       } catch (error) {
-        if (this.giveUp.aborted) {
-          this.logger.error(
-            { err: error, queue: queue.name, tasks: batch.map((e) => e.record.id) },
-            "gave up storing task results at shutdown; the tasks will be reclaimed as crashed",
-          );
+        const unreachable = error instanceof BackendUnavailableError;
+        if (!unreachable) otherFailures++;
+        const exhausted = unreachable
+          ? this.clock.now() - started >= UNREACHABLE_RETRY_MS
+          : otherFailures >= OTHER_FAILURE_ATTEMPTS;
+        if (exhausted || this.giveUp.aborted) {
           for (const entry of batch) entry.reject(error);
           return;
         }
@@ -95,41 +105,10 @@ export class ResultWriter {
         if (first)
           this.logger.warn(
             { err: error, queue: queue.name },
-            "storing task results failed; retrying",
+            "storing task outcomes failed; retrying",
           );
         await this.clock.sleep(delayMs, this.giveUp);
       }
     }
   }
-}
-
-/**
- * One write of a batch: chained tasks first (only for claims still held, so a
- * refused outcome adds nothing), then the outcomes. Both steps are safe to
- * repeat. Returns the ids the backend refused.
- */
-async function writeBatch(
-  backend: Backend,
-  queue: string,
-  batch: readonly Entry[],
-): Promise<string[]> {
-  const chaining = batch.filter((entry) => entry.children.length > 0);
-  let refused = new Set<string>();
-  if (chaining.length > 0) {
-    refused = new Set(
-      await backend.heartbeat(
-        queue,
-        chaining.map((entry) => entry.record.id),
-      ),
-    );
-    const children = chaining
-      .filter((entry) => !refused.has(entry.record.id))
-      .flatMap((entry) => entry.children);
-    if (children.length > 0) await appendChildren(backend, queue, children);
-  }
-  const records = batch
-    .filter((entry) => !refused.has(entry.record.id))
-    .map((entry) => entry.record);
-  const lost = await backend.storeResult(queue, records);
-  return [...refused, ...lost];
 }

@@ -1,7 +1,7 @@
 /**
  * @module worker/scheduler
  * Moves due scheduled tasks and retries to pending, every `intervalMs`. Safe
- * with many workers: `popScheduled` moves each task exactly once.
+ * with many workers: `promoteDue` moves each task exactly once.
  */
 import type { Queue } from "../queue/queue.js";
 import { type PeriodicLoopOptions, runPeriodically } from "./periodic-loop.js";
@@ -15,6 +15,6 @@ export interface SchedulerOptions extends PeriodicLoopOptions {
 export function runScheduler(options: SchedulerOptions): Promise<void> {
   const { queues, clock } = options;
   return runPeriodically(options, async () => {
-    for (const queue of queues) await queue.backend.popScheduled(queue.name, clock.now());
+    for (const queue of queues) await queue.backend.promoteDue(queue.name, clock.now());
   });
 }

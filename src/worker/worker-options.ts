@@ -98,6 +98,12 @@ export interface ResolvedWorkerOptions {
   heartbeatMs: number;
   leaseMs: number;
   reclaimMs: number;
+  /**
+   * How long a claim must stay expired before a reclaim takes it over: one
+   * and a half heartbeat intervals, so a live holder always gets to renew
+   * after an outage or a server pause, however long it was.
+   */
+  reclaimConfirmMs: number;
   expiryIntervalMs: number;
   handleSignals: boolean;
   logger: Logger;
@@ -163,6 +169,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     heartbeatMs: seconds("heartbeatInterval", options.heartbeatInterval, 5),
     leaseMs: seconds("leaseTimeout", options.leaseTimeout, 20),
     reclaimMs: seconds("reclaimInterval", options.reclaimInterval, 5),
+    reclaimConfirmMs: 0,
     expiryIntervalMs: seconds("expiryInterval", options.expiryInterval, 60),
     handleSignals: options.handleSignals ?? false,
     logger: options.logger ?? defaultLogger(),
@@ -173,6 +180,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
       `Worker option heartbeatInterval (${resolved.heartbeatMs / 1000}s) must be shorter than leaseTimeout (${resolved.leaseMs / 1000}s), or live workers would lose their tasks`,
     );
   }
+  resolved.reclaimConfirmMs = Math.round(resolved.heartbeatMs * 1.5);
   return resolved;
 }
 

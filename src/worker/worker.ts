@@ -111,6 +111,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
           () => void this.close({ force: true }),
         )
       : undefined;
+    context.flights.begin(run);
     try {
       const background = startBackgroundLoops(context, run);
       this.emit("worker:started", { queues: this.queues.map((q) => q.name) });

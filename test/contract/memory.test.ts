@@ -1,9 +1,8 @@
 /** The contract suite on the memory backend (instant processing off: workers run the tasks). */
-import { MemoryBackend } from "sheppy";
-import { runBackendContract } from "./run-backend-contract.js";
+import { runBackendContract } from "sheppy/backend";
+import { MemoryBackend } from "sheppy/backends/memory";
 
-runBackendContract({
-  name: "memory",
-  capabilities: new MemoryBackend({ instantProcessing: false }).capabilities,
-  create: (options) => new MemoryBackend({ instantProcessing: false, ...options }),
-});
+runBackendContract(
+  "memory",
+  (options) => new MemoryBackend({ instantProcessing: false, ...options }),
+);

@@ -1,21 +1,17 @@
 /** The contract suite on Redis (the shared server; this file's keys carry their own prefix). */
-
+import { runBackendContract } from "sheppy/backend";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll } from "vitest";
 import { fileKey } from "../support/isolation.js";
 import { deleteRedisPrefix, REDIS_URL } from "../support/redis.js";
 import { requireService } from "../support/services.js";
-import { runBackendContract } from "./run-backend-contract.js";
 
 const prefix = fileKey(import.meta.url);
 const available = await requireService("Redis", REDIS_URL);
 
 runBackendContract(
-  {
-    name: "redis",
-    capabilities: new RedisBackend().capabilities,
-    create: (options) => new RedisBackend({ url: REDIS_URL, prefix, ...options }),
-  },
+  "redis",
+  (options) => new RedisBackend({ url: REDIS_URL, prefix, ...options }),
   available ? {} : { skip: `Redis is not reachable at ${REDIS_URL}` },
 );
 

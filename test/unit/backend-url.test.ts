@@ -2,17 +2,8 @@
  * Choosing a backend and a queue name (Q-1…Q-5, CFG-8): URLs, environment
  * variables, queue-name rules and password masking.
  */
-import {
-  type Backend,
-  BackendUrlError,
-  backendFromUrl,
-  InvalidOptionError,
-  MemoryBackend,
-  maskUrl,
-  Queue,
-  registerBackendScheme,
-  supportedSchemes,
-} from "sheppy";
+import { type Backend, BackendUrlError, InvalidOptionError, MemoryBackend, Queue } from "sheppy";
+import { backendFromUrl, maskUrl, registerBackendScheme, supportedSchemes } from "sheppy/backend";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 
 beforeEach(() => {

@@ -4,23 +4,18 @@
  * when the check itself fails, and the memory backend's instant processing
  * honouring limits too (RL-11, decided: limits hold everywhere).
  */
-import {
-  type Backend,
-  MemoryBackend,
-  Queue,
-  type RateLimitRequest,
-  type TaskData,
-  task,
-} from "sheppy";
+import { MemoryBackend, Queue, type TaskData, task } from "sheppy";
+import type { Backend, RateLimitRequest, Settlement } from "sheppy/backend";
 import { TestClock } from "sheppy/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { AttemptPipeline } from "../../src/execution/attempt-pipeline.js";
+import { createExecutionEnvironment } from "../../src/execution/execution-environment.js";
+import { deferredRecord } from "../../src/execution/outcome.js";
 import {
-  deferredRecord,
-  gateClaims,
   passRateLimit,
   RATE_CHECK_FAILED_DELAY_MS,
   rateLimitRequest,
-} from "../../src/worker/rate-gate.js";
+} from "../../src/execution/rate-gate.js";
 
 const NOW = Date.parse("2030-01-01T00:00:00Z");
 const limited = task(
@@ -46,6 +41,7 @@ const claimed = (data: TaskData): TaskData => ({
 function scriptedBackend(answers: (number | null | Error)[]) {
   const requests: RateLimitRequest[] = [];
   const backend = {
+    retention: { ttl: null, errorTtl: null, maxFinished: null },
     async acquireRateLimit(_queue: string, request: RateLimitRequest) {
       requests.push(request);
       const answer = answers.shift() ?? null;
@@ -106,15 +102,40 @@ describe("passRateLimit", () => {
   });
 });
 
-describe("gateClaims", () => {
-  it("asks in claim order and splits admitted from deferred", async () => {
+describe("the attempt pipeline's rate gate", () => {
+  it("asks in claim order, admits some, and settles the others back for their slot (not an attempt)", async () => {
     const { backend, requests } = scriptedBackend([null, 500, null]);
-    const batch = [limited(1), limited(2), limited(3)].map((t) => claimed(t.toJSON()));
-    const { admitted, deferred } = await gateClaims(backend, "q", batch, NOW);
-    expect(requests.map((r) => r.taskId)).toEqual(batch.map((d) => d.id));
-    expect(admitted.map((d) => d.id)).toEqual([batch[0]!.id, batch[2]!.id]);
-    expect(deferred.map((d) => [d.id, d.scheduledAt])).toEqual([
-      [batch[1]!.id, new Date(NOW + 500).toISOString()],
+    const settled: Settlement[] = [];
+    const clock = new TestClock(NOW);
+    const pipeline = new AttemptPipeline({
+      queue: "q",
+      store: backend,
+      environment: createExecutionEnvironment("q", {
+        clock,
+        middleware: [],
+        dependencyOverrides: undefined,
+      }),
+      settle: async (settlement) => {
+        settled.push(settlement);
+        return "settled";
+      },
+    });
+    const claims = [limited(1), limited(2), limited(3), free()].map((t, i) => ({
+      record: claimed(t.toJSON()),
+      fence: i + 1,
+    }));
+    const { admitted, deferredCount, deferrals } = await pipeline.admit(claims);
+    await deferrals;
+    expect(requests.map((r) => r.taskId)).toEqual(claims.slice(0, 3).map((c) => c.record.id));
+    expect(admitted).toEqual([claims[0], claims[2], claims[3]]);
+    expect(deferredCount).toBe(1);
+    expect(settled).toEqual([
+      {
+        fence: 2,
+        record: deferredRecord(claims[1]!.record, NOW, 500),
+        children: [],
+        expiresAt: null,
+      },
     ]);
   });
 });

@@ -9,7 +9,7 @@ import {
   MIN_RATE_WAIT_MS,
   newRateWindowState,
   type RateWindowState,
-} from "../../src/worker/rate-limit.js";
+} from "../../src/backends/rate-window.js";
 
 const SECOND = 1000;
 

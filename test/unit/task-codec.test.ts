@@ -2,14 +2,8 @@
  * The one versioned JSON encoding of task records: encode / decode round trip,
  * and a clear SerializationError naming the field for anything malformed.
  */
-import {
-  decodeTaskData,
-  encodeTaskData,
-  SerializationError,
-  Task,
-  type TaskData,
-  task,
-} from "sheppy";
+import { SerializationError, Task, type TaskData, task } from "sheppy";
+import { decodeTaskData, encodeTaskData } from "sheppy/backend";
 import { describe, expect, test } from "vitest";
 import { checkTaskData } from "../../src/task/task-codec.js";
 
@@ -46,7 +40,7 @@ describe("encode / decode", () => {
 
   test("the encoding is versioned and carries every field", () => {
     const parsed = JSON.parse(encodeTaskData(sample())) as Record<string, unknown>;
-    expect(parsed.v).toBe(1);
+    expect(parsed.v).toBe(2);
     expect(Object.keys(parsed).sort()).toEqual(
       [
         "v",
@@ -66,6 +60,9 @@ describe("encode / decode", () => {
         "nextRetryAt",
         "workflowId",
         "cronId",
+        "priority",
+        "concurrencyKey",
+        "meta",
       ].sort(),
     );
   });
@@ -119,12 +116,70 @@ describe("malformed records are a SerializationError naming the field", () => {
     expect(failure(value)).toBe("malformed task record: field '(record)' must be an object");
   });
 
-  test("a missing or different version", () => {
+  test("a missing or unknown version", () => {
     expect(failure(without("v"))).toBe(
-      "malformed task record: field 'v' must be 1 (this version's encoding)",
+      "malformed task record: field 'v' must be a known version (1 or 2; got none)",
     );
-    expect(failure({ ...sample(), v: 2 })).toContain("field 'v' must be 1");
-    expect(failure({ ...sample(), v: "1" })).toContain("field 'v' must be 1");
+    expect(failure({ ...sample(), v: 3 })).toContain("field 'v' must be a known version");
+    expect(failure({ ...sample(), v: "1" })).toContain("field 'v' must be a known version");
+  });
+
+  test("a record of version 1 is upgraded: the fields version 2 added take their defaults", () => {
+    const current = sample();
+    const { priority: _p, concurrencyKey: _k, meta: _m, ...old } = current;
+    const upgraded = checkTaskData({ ...old, v: 1 });
+    expect(upgraded).toEqual(current);
+  });
+
+  test.each([
+    ["priority", { ...sample(), priority: "high" }, "field 'priority' must be a number"],
+    ["concurrencyKey", { ...sample(), concurrencyKey: 5 }, "field 'concurrencyKey' must be"],
+    ["meta", { ...sample(), meta: [] }, "field 'meta' must be an object"],
+    [
+      "config.retryDelay",
+      { ...sample(), config: { ...sample().config, retryDelay: "abc" } },
+      "config.retryDelay",
+    ],
+    [
+      "config.retryDelay",
+      { ...sample(), config: { ...sample().config, retryDelay: [] } },
+      "config.retryDelay",
+    ],
+    [
+      "config.timeout",
+      { ...sample(), config: { ...sample().config, timeout: 0 } },
+      "config.timeout",
+    ],
+    [
+      "config.retryOnCrash",
+      { ...sample(), config: { ...sample().config, retryOnCrash: 1 } },
+      "config.retryOnCrash",
+    ],
+    [
+      "config.rateLimit.maxRate",
+      {
+        ...sample(),
+        config: {
+          ...sample().config,
+          rateLimit: { maxRate: "x", ratePeriod: 1, key: "k", strategy: "fixed_window" },
+        },
+      },
+      "config.rateLimit.maxRate",
+    ],
+    [
+      "config.rateLimit.strategy",
+      {
+        ...sample(),
+        config: {
+          ...sample().config,
+          rateLimit: { maxRate: 1, ratePeriod: 1, key: "k", strategy: "leaky" },
+        },
+      },
+      "config.rateLimit.strategy",
+    ],
+    ["config.ttl", { ...sample(), config: { ...sample().config, ttl: -1 } }, "config.ttl"],
+  ])("stored options a worker acts on are checked too: %s", (_field, record, message) => {
+    expect(failure(record)).toContain(message);
   });
 
   test.each([
@@ -141,9 +196,9 @@ describe("malformed records are a SerializationError naming the field", () => {
     ["error", { ...sample(), error: { message: "x" } }, "field 'error' must be null or an error"],
     ["config", without("config"), "field 'config' must be an object"],
     ["config", { ...sample(), config: null }, "field 'config' must be an object"],
-    ["config.retry", { ...sample(), config: {} }, "field 'config.retry' must be a number"],
-    ["retryCount", without("retryCount"), "field 'retryCount' must be a number"],
-    ["retryCount", { ...sample(), retryCount: "0" }, "field 'retryCount' must be a number"],
+    ["config.retry", { ...sample(), config: {} }, "field 'config.retry' must be an integer ≥ 0"],
+    ["retryCount", without("retryCount"), "field 'retryCount' must be an integer ≥ 0"],
+    ["retryCount", { ...sample(), retryCount: "0" }, "field 'retryCount' must be an integer ≥ 0"],
     [
       "createdAt",
       { ...sample(), createdAt: null },

@@ -2,7 +2,8 @@
  * Retention resolution (TTL-1…TTL-9): which TTL a finished record gets from
  * its task's options and its backend's defaults. Pure: no backend, no clock.
  */
-import { InvalidOptionError, MemoryBackend, resolveTtl, type TaskData } from "sheppy";
+import { InvalidOptionError, MemoryBackend, type TaskData } from "sheppy";
+import { resolveTtl } from "sheppy/backend";
 import { RedisBackend } from "sheppy/backends/redis";
 import { describe, expect, it } from "vitest";
 import type { TaskConfig } from "../../src/task/task-options.js";
@@ -120,16 +121,34 @@ describe("expiryOf", () => {
 });
 
 describe("backend retention options", () => {
-  it("TTL-9 defaults: memory keeps forever; Redis keeps 30 days; errorTtl inherits ttl", () => {
-    expect(new MemoryBackend({ instantProcessing: false }).retention).toEqual({
-      ttl: null,
-      errorTtl: undefined,
-    });
-    expect(new RedisBackend().retention).toEqual({ ttl: 30 * 24 * 3600, errorTtl: undefined });
+  it("TTL-9 (decided) bounded by default on every backend: completed 12 h, errors 7 days, 10,000 expiring records", () => {
+    const bounded = { ttl: 12 * 3600, errorTtl: 7 * 24 * 3600, maxFinished: 10_000 };
+    expect(new MemoryBackend({ instantProcessing: false }).retention).toEqual(bounded);
+    expect(new RedisBackend().retention).toEqual(bounded);
     expect(new RedisBackend({ ttl: null, errorTtl: 60 }).retention).toEqual({
       ttl: null,
       errorTtl: 60,
+      maxFinished: 10_000,
     });
+    // A backend given only a ttl lets error records inherit it, as a task's options do.
+    expect(new RedisBackend({ ttl: 100 }).retention).toEqual({
+      ttl: 100,
+      errorTtl: undefined,
+      maxFinished: 10_000,
+    });
+    expect(new MemoryBackend({ ttl: null, maxFinished: null }).retention).toEqual({
+      ttl: null,
+      errorTtl: undefined,
+      maxFinished: null,
+    });
+  });
+
+  it("maxFinished is an integer ≥ 1 or null; anything else is refused at construction", () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, "10"]) {
+      expect(() => new MemoryBackend({ maxFinished: bad as number })).toThrow(
+        /MemoryBackend option maxFinished must be an integer ≥ 1, or null/,
+      );
+    }
   });
 
   it("TTL-8 a TTL is seconds > 0 or null; 0, negatives and non-numbers are refused at construction", () => {

@@ -1,53 +1,61 @@
 /**
  * @module backends/memory/memory-backend
  * The in-process backend: everything in Maps, nothing survives the process.
- * With `instantProcessing` (the default) a task runs as soon as it is added,
- * so `new Queue("memory://")` needs no worker. Atomicity comes free: every
- * method runs its changes synchronously, without awaiting in between.
+ * Atomicity comes free: every method makes its changes synchronously,
+ * without awaiting in between. With `instantProcessing` (the default) it
+ * tells the inline runner whenever work appears, so `new Queue("memory://")`
+ * runs tasks as they are added, with no worker; the runner itself lives above
+ * the backends (`queue/inline-runner.ts`).
  *
- * This class holds the queues and the instant processor and wakes waiters;
- * the per-queue work lives beside it: `./memory-claims.ts`,
- * `./memory-transitions.ts`, `./memory-reads.ts`, `./memory-results.ts`,
- * `./memory-workflows.ts`, and the state itself in `./memory-queue-state.ts`.
+ * This class holds the queues and wakes waiters; the per-queue work lives
+ * beside it: `./memory-claims.ts`, `./memory-transitions.ts`,
+ * `./memory-reads.ts`, and the state itself in `./memory-queue-state.ts`.
  */
 import { type Clock, systemClock } from "../../clock.js";
 import { BackendError, InvalidOptionError } from "../../errors.js";
-import type { Middleware } from "../../execution/middleware.js";
-import type { DependencyOverrides } from "../../execution/run-context.js";
 import type { Logger } from "../../observability/logger.js";
+import type { DependencyOverrides } from "../../task/dependency-types.js";
+import type { Middleware } from "../../task/middleware-types.js";
 import type { TaskData } from "../../task/task-record.js";
-import { type RetentionDefaults, resolveRetention } from "../../task/ttl.js";
-import { acquireSlot } from "../../worker/rate-limit.js";
 import type {
+  AddMode,
   Backend,
   BackendCapabilities,
+  ClaimedTask,
+  ClaimRef,
   CronData,
+  InlineProcessing,
+  PageRequest,
   QueueStats,
   RateLimitRequest,
+  RetentionSettings,
+  Settlement,
+  SettleResult,
   TaskPage,
-  WorkflowData,
+  WorkListener,
 } from "../backend.js";
-import { InstantProcessor } from "./instant-processor.js";
-import { claimPending, claimPendingIds, renewClaims, takeStaleClaims } from "./memory-claims.js";
+import { acquireSlot } from "../rate-window.js";
+import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
+import { claimPending, claimPendingIds, renewClaims, takeExpiredClaims } from "./memory-claims.js";
 import { MemoryQueueState } from "./memory-queue-state.js";
 import {
   pendingRecords,
   queueStats,
   recordsById,
-  scheduledRecords,
+  scheduledPage,
   taskPage,
 } from "./memory-reads.js";
-import { waitForResults } from "./memory-results.js";
 import {
-  addPending,
-  addScheduled,
+  addRecords,
+  type Changes,
   cancelTask,
   deleteFinished,
-  moveDueToPending,
-  storeOutcomes,
+  promoteDue,
+  promoteIds,
+  settleRecords,
 } from "./memory-transitions.js";
 
-export interface MemoryBackendOptions {
+export interface MemoryBackendOptions extends RetentionOptions {
   /** Run each task in-process as soon as it is added (default `true`). Set `false` to run tasks with a `Worker`. */
   instantProcessing?: boolean;
   /** Dependency replacements used by instant processing. */
@@ -56,12 +64,8 @@ export interface MemoryBackendOptions {
   middleware?: readonly Middleware[];
   /** Time source (tests pass a controllable clock). */
   clock?: Clock;
-  /** Where instant processing reports teardown errors. */
+  /** Where instant processing reports what it cannot hand to a caller (teardown errors). */
   logger?: Logger;
-  /** Seconds a completed record is kept unless its task says otherwise; `null` (default) keeps it forever. */
-  ttl?: number | null;
-  /** Seconds a failed, crashed or cancelled record is kept unless its task says otherwise; default: `ttl`. */
-  errorTtl?: number | null;
 }
 
 /**
@@ -75,16 +79,16 @@ export interface MemoryBackendOptions {
 export class MemoryBackend implements Backend {
   readonly capabilities: BackendCapabilities;
   readonly clock: Clock;
-  /** Retention defaults for finished records (seconds; `null` keeps forever). */
-  readonly retention: RetentionDefaults;
+  readonly retention: RetentionSettings;
+  readonly inline: InlineProcessing | undefined;
   readonly #queues = new Map<string, MemoryQueueState>();
-  readonly #instant: InstantProcessor | undefined;
+  readonly #workListeners = new Set<WorkListener>();
   #connected = false;
 
   constructor(options: MemoryBackendOptions = {}) {
     const instant = options.instantProcessing ?? true;
     this.clock = options.clock ?? systemClock;
-    this.retention = resolveRetention("MemoryBackend", options, null);
+    this.retention = resolveRetentionSettings("MemoryBackend", options);
     this.capabilities = {
       crossProcess: false,
       durable: false,
@@ -92,13 +96,18 @@ export class MemoryBackend implements Backend {
       leases: false,
       instantProcessing: instant,
     };
-    this.#instant = instant
-      ? new InstantProcessor(this, {
+    const listeners = this.#workListeners;
+    this.inline = instant
+      ? {
           clock: this.clock,
           middleware: options.middleware ?? [],
           dependencyOverrides: options.dependencyOverrides,
           logger: options.logger,
-        })
+          watchWork(listener) {
+            listeners.add(listener);
+            return () => listeners.delete(listener);
+          },
+        }
       : undefined;
   }
 
@@ -108,16 +117,15 @@ export class MemoryBackend implements Backend {
 
   async connect(): Promise<void> {
     this.#connected = true;
-    this.#instant?.resume();
   }
 
   async disconnect(): Promise<void> {
     this.#connected = false;
-    this.#instant?.stop();
     for (const state of this.#queues.values()) {
       state.claimable.notify();
-      state.finished.notify();
+      state.announceFinished([]);
     }
+    for (const listener of [...this.#workListeners]) listener.disconnected();
   }
 
   #state(queue: string): MemoryQueueState {
@@ -131,53 +139,45 @@ export class MemoryBackend implements Backend {
     return state;
   }
 
-  // Adding and storing (instant processing runs what becomes pending or due)
+  /** Wakes claimers, finished-listeners and the inline runner for what a change did. */
+  #announce(queue: string, state: MemoryQueueState, changes: Changes): void {
+    if (changes.claimable) state.claimable.notify();
+    if (changes.finished.length > 0) state.announceFinished(changes.finished);
+    if (this.#workListeners.size === 0) return;
+    for (const listener of [...this.#workListeners]) {
+      if (changes.claimable) listener.claimable(queue);
+      if (changes.nextDue !== undefined) listener.due(queue, changes.nextDue);
+    }
+  }
 
-  async append(queue: string, tasks: readonly TaskData[], unique = true): Promise<boolean[]> {
+  // Storing and settling (./memory-transitions.ts)
+
+  async add(queue: string, records: readonly TaskData[], mode: AddMode = "unique") {
     const state = this.#state(queue);
-    const { results, added } = addPending(state, tasks, unique);
-    if (added.length > 0) state.claimable.notify();
-    if (this.#instant && added.length > 0) await this.#instant.run(queue, added);
+    const { results, changes } = addRecords(state, records, mode, this.clock.now());
+    this.#announce(queue, state, changes);
     return results;
   }
 
-  async schedule(queue: string, task: TaskData, at: number, unique = true): Promise<boolean> {
-    if (!addScheduled(this.#state(queue), task, at, unique)) return false;
-    this.#instant?.wakeAt(queue, at);
-    return true;
-  }
-
-  async popScheduled(queue: string, now = this.clock.now()): Promise<TaskData[]> {
+  async settle(
+    queue: string,
+    settlements: readonly Settlement[],
+    now: number,
+  ): Promise<SettleResult[]> {
     const state = this.#state(queue);
-    const moved = moveDueToPending(state, now);
-    if (moved.length > 0) state.claimable.notify();
-    return moved;
+    const { results, changes } = settleRecords(state, settlements, now, this.retention.maxFinished);
+    this.#announce(queue, state, changes);
+    return results;
   }
 
-  /** @internal Earliest due time in the queue (instant processing sets its wake-up by it). */
-  nextDue(queue: string): number | undefined {
-    return this.#state(queue).due.nextDue();
-  }
-
-  async storeResult(queue: string, tasks: readonly TaskData[]): Promise<string[]> {
+  async cancel(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null },
+  ): Promise<TaskData | null> {
     const state = this.#state(queue);
-    const { claimable, finished, nextDue, lost } = storeOutcomes(
-      state,
-      tasks,
-      this.retention,
-      this.clock.now(),
-    );
-    if (nextDue !== undefined) this.#instant?.wakeAt(queue, nextDue);
-    if (claimable) state.claimable.notify();
-    if (finished) state.finished.notify();
-    if (claimable && this.#instant) this.#instant.runPendingSoon(queue);
-    return lost;
-  }
-
-  async cancel(queue: string, id: string): Promise<TaskData | null> {
-    const state = this.#state(queue);
-    const cancelled = cancelTask(state, id, this.retention, this.clock.now());
-    if (cancelled) state.finished.notify();
+    const cancelled = cancelTask(state, id, cancellation.at, cancellation.expiresAt);
+    if (cancelled) state.announceFinished([id]);
     return cancelled;
   }
 
@@ -189,17 +189,22 @@ export class MemoryBackend implements Backend {
     return this.#state(queue).clear();
   }
 
+  async pruneExpired(queue: string, now: number): Promise<number> {
+    return this.#state(queue).expire(now);
+  }
+
   // Claims (./memory-claims.ts)
 
-  async pop(queue: string, limit: number, timeoutMs = 0): Promise<TaskData[]> {
+  async claim(queue: string, limit: number, waitMs = 0): Promise<ClaimedTask[]> {
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new InvalidOptionError(`pop limit must be an integer ≥ 1 (got ${String(limit)})`);
+      throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
     }
     const state = this.#state(queue);
     // How long a claim waits is a matter of real time, whatever clock the tasks see.
-    const deadline = systemClock.now() + timeoutMs;
+    const deadline = systemClock.now() + waitMs;
+    const now = () => this.clock.now();
     for (;;) {
-      const claimed = claimPending(state, limit, this.clock);
+      const claimed = claimPending(state, limit, now);
       if (claimed.length > 0 || !this.#connected) return claimed;
       const remaining = deadline - systemClock.now();
       if (remaining <= 0) return claimed;
@@ -207,25 +212,38 @@ export class MemoryBackend implements Backend {
     }
   }
 
-  /** @internal Claims specific pending tasks (instant processing runs exactly what was just added). */
-  claimIds(queue: string, ids: readonly string[]): TaskData[] {
+  /** @internal Claims specific claimable tasks (a test queue runs exactly the tasks it promoted). */
+  claimIds(queue: string, ids: readonly string[]): ClaimedTask[] {
     return claimPendingIds(this.#state(queue), ids, this.clock.now());
   }
 
-  async acknowledge(queue: string, ids: readonly string[]): Promise<void> {
+  async promoteDue(queue: string, now: number): Promise<string[]> {
     const state = this.#state(queue);
-    for (const id of ids) state.processing.delete(id);
+    const moved = promoteDue(state, now);
+    this.#announce(queue, state, { claimable: moved.length > 0, nextDue: undefined, finished: [] });
+    return moved;
   }
 
-  async heartbeat(queue: string, ids: readonly string[]): Promise<string[]> {
-    return renewClaims(this.#state(queue), ids, this.clock.now());
+  /** @internal Makes waiting records claimable whatever their time (a test queue runs retries at once). */
+  promoteNow(queue: string, ids: readonly string[]): string[] {
+    const state = this.#state(queue);
+    const moved = promoteIds(state, ids);
+    this.#announce(queue, state, { claimable: moved.length > 0, nextDue: undefined, finished: [] });
+    return moved;
   }
 
-  async reclaimStale(queue: string, idleMs: number): Promise<TaskData[]> {
-    return takeStaleClaims(this.#state(queue), idleMs, this.clock.now());
+  async renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
+    return renewClaims(this.#state(queue), claims, this.clock.now());
   }
 
-  // Reads (./memory-reads.ts, ./memory-results.ts)
+  async reclaimExpired(
+    queue: string,
+    window: { leaseMs: number; confirmMs: number },
+  ): Promise<ClaimedTask[]> {
+    return takeExpiredClaims(this.#state(queue), window, this.clock.now());
+  }
+
+  // Reads (./memory-reads.ts)
 
   async getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>> {
     return recordsById(this.#state(queue), ids, this.clock.now());
@@ -240,19 +258,16 @@ export class MemoryBackend implements Backend {
     return pendingRecords(this.#state(queue), count);
   }
 
-  async getScheduled(queue: string): Promise<TaskData[]> {
-    return scheduledRecords(this.#state(queue));
+  async getScheduled(queue: string, page: PageRequest = {}): Promise<TaskPage> {
+    return scheduledPage(this.#state(queue), page);
+  }
+
+  async getAllTasks(queue: string, page: PageRequest = {}): Promise<TaskPage> {
+    return taskPage(this.#state(queue), page, this.clock.now());
   }
 
   async size(queue: string): Promise<number> {
     return this.#state(queue).pending.size;
-  }
-
-  async getAllTasks(
-    queue: string,
-    page: { cursor?: string | null; limit?: number } = {},
-  ): Promise<TaskPage> {
-    return taskPage(this.#state(queue), page, this.clock.now());
   }
 
   async getStats(queue: string): Promise<QueueStats> {
@@ -271,12 +286,13 @@ export class MemoryBackend implements Backend {
     return queues;
   }
 
-  async getResults(
+  async watchFinished(
     queue: string,
-    ids: readonly string[],
-    timeoutMs: number | null,
-  ): Promise<Map<string, TaskData>> {
-    return waitForResults(this.#state(queue), ids, timeoutMs, this.clock, () => this.#connected);
+    listener: (ids: readonly string[]) => void,
+  ): Promise<() => void> {
+    const listeners = this.#state(queue).finishedListeners;
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   // Crons
@@ -296,50 +312,15 @@ export class MemoryBackend implements Backend {
     return [...this.#state(queue).crons.values()];
   }
 
-  // Workflows (./memory-workflows.ts)
-
-  async storeWorkflow(queue: string, workflow: WorkflowData): Promise<boolean> {
-    this.#state(queue).workflows.store(workflow);
-    return true;
-  }
-
-  async getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, WorkflowData>> {
-    return this.#state(queue).workflows.getMany(ids);
-  }
-
-  async getAllWorkflows(queue: string): Promise<WorkflowData[]> {
-    return this.#state(queue).workflows.all();
-  }
-
-  async getPendingWorkflows(queue: string): Promise<WorkflowData[]> {
-    return this.#state(queue).workflows.unfinished();
-  }
-
-  async deleteWorkflow(queue: string, id: string): Promise<boolean> {
-    return this.#state(queue).workflows.delete(id);
-  }
-
-  async markWorkflowTaskComplete(
-    queue: string,
-    workflowId: string,
-    taskId: string,
-  ): Promise<number> {
-    return this.#state(queue).workflows.markTaskComplete(workflowId, taskId);
-  }
-
-  // Rate limits and retention
+  // Rate limits
 
   async acquireRateLimit(queue: string, request: RateLimitRequest): Promise<number | null> {
     return acquireSlot(
       this.#state(queue).rateWindow(request.key),
-      request.now ?? this.clock.now(),
+      request.now,
       request.maxRate,
       request.periodMs,
       request.strategy,
     );
-  }
-
-  async pruneExpired(queue: string, now = this.clock.now()): Promise<number> {
-    return this.#state(queue).expire(now);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { QueueStats, TaskPage } from "../backend.js";
+import type { PageRequest, QueueStats, TaskPage } from "../backend.js";
 import type { MemoryQueueState } from "./memory-queue-state.js";
 
 const DEFAULT_PAGE = 1000;
@@ -37,12 +37,27 @@ export function pendingRecords(state: MemoryQueueState, count: number): TaskData
   return found;
 }
 
-/** Records waiting for a time, earliest first. */
-export function scheduledRecords(state: MemoryQueueState): TaskData[] {
-  return state.due.ordered().flatMap((id) => {
+/** Records waiting for a time, earliest first, a page at a time (the cursor is an offset). */
+export function scheduledPage(state: MemoryQueueState, page: PageRequest): TaskPage {
+  const { offset, limit } = pageBounds(page);
+  const ordered = state.due.ordered();
+  const tasks = ordered.slice(offset, offset + limit).flatMap((id) => {
     const record = state.tasks.get(id);
     return record ? [record] : [];
   });
+  const next = offset + limit;
+  return { tasks, cursor: next < ordered.length ? String(next) : null };
+}
+
+/** A page request as an offset and a size; a bad cursor or limit is an `InvalidOptionError`. */
+function pageBounds(page: PageRequest): { offset: number; limit: number } {
+  const offset = page.cursor ? Number(page.cursor) : 0;
+  const limit = page.limit ?? DEFAULT_PAGE;
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new InvalidOptionError(`invalid page cursor '${page.cursor}'`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
+  return { offset, limit };
 }
 
 export function queueStats(state: MemoryQueueState, now: number): QueueStats {
@@ -50,7 +65,7 @@ export function queueStats(state: MemoryQueueState, now: number): QueueStats {
   const stats: QueueStats = {
     pending: state.pending.size,
     scheduled: state.due.size,
-    processing: state.processing.size,
+    processing: state.claims.size,
     completed: 0,
     failed: 0,
     crashed: 0,
@@ -71,17 +86,8 @@ export function queueStats(state: MemoryQueueState, now: number): QueueStats {
 }
 
 /** One page of every record; the cursor is an offset in insertion order. */
-export function taskPage(
-  state: MemoryQueueState,
-  page: { cursor?: string | null; limit?: number },
-  now: number,
-): TaskPage {
-  const offset = page.cursor ? Number.parseInt(page.cursor, 10) : 0;
-  const limit = page.limit ?? DEFAULT_PAGE;
-  if (!Number.isInteger(offset) || offset < 0)
-    throw new InvalidOptionError(`invalid page cursor '${page.cursor}'`);
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
+export function taskPage(state: MemoryQueueState, page: PageRequest, now: number): TaskPage {
+  const { offset, limit } = pageBounds(page);
   // Pruning shifts offsets, so only the first page prunes; later pages skip expired records instead.
   if (offset === 0) state.expire(now);
   const all = [...state.tasks.values()];

@@ -1,154 +1,168 @@
 /**
  * @module backends/memory/memory-transitions
  * How records enter and move through one in-memory queue (claims aside, see
- * `./memory-claims.ts`): added as pending or for a time; moved to pending
- * when due; stored after an attempt — a retry or a scheduled run waits for
- * its time (or is pending at once if that time has passed), a pending record
- * joins the queue, a finished one is kept until its retention runs out;
- * cancelled before it starts; deleted once finished. Nothing here waits or
- * wakes anyone: callers notify waiters from what these return.
+ * `./memory-claims.ts`): added as new work; settled at the end of an attempt
+ * (fenced, with its chained tasks, in one synchronous step); promoted when
+ * due; cancelled before they start; deleted once finished. Nothing here waits
+ * or wakes anyone: the caller notifies from what these return.
  */
 import { isoAt } from "../../clock.js";
+import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { RetentionDefaults } from "../../task/ttl.js";
+import type { AddMode, Settlement, SettleResult } from "../backend.js";
+import { checkNewWork, routeOf } from "../record-route.js";
 import type { MemoryQueueState } from "./memory-queue-state.js";
 
-/** What storing a batch of records changed, for the caller to act on. */
-export interface StoredOutcomes {
-  /** A record became pending: `pop` waiters should look. */
+/** What a change made claimable, due or finished, for the caller to announce. */
+export interface Changes {
+  /** A record became claimable: `claim` waiters and the inline runner should look. */
   claimable: boolean;
-  /** A record finished: `getResults` waiters should look. */
-  finished: boolean;
-  /** The earliest time a record now waits for, if any waits. */
+  /** The earliest time a record now waits for, if any started waiting. */
   nextDue: number | undefined;
-  /** Ids not written: the queue no longer holds them (deleted, cleared, expired). */
-  lost: string[];
+  /** Ids that finished. */
+  finished: string[];
 }
 
-/**
- * Whether `id` may be (re)written: with `unique`, only when the queue does not
- * hold it; without, unless a worker is running it right now (replacing it
- * would start a second run of the same task).
- */
-function mayWrite(state: MemoryQueueState, id: string, unique: boolean): boolean {
-  return unique ? !state.tasks.has(id) : !state.processing.has(id);
+const noChanges = (): Changes => ({ claimable: false, nextDue: undefined, finished: [] });
+
+function noteDue(changes: Changes, at: number): void {
+  if (changes.nextDue === undefined || at < changes.nextDue) changes.nextDue = at;
 }
 
-/** Stores `task` in place of any record with its id, taken out of every other state first. */
-function replace(state: MemoryQueueState, task: TaskData): void {
-  state.unlink(task.id);
-  state.tasks.set(task.id, task);
+/** Stores `record` under its id, routed as `add` routes new work (a timed record waits even if its time has passed). */
+function storeNew(state: MemoryQueueState, record: TaskData, changes: Changes): void {
+  state.unlink(record.id);
+  state.tasks.set(record.id, record);
+  const route = routeOf(record, null);
+  if (route.kind === "due") {
+    state.due.add(record.id, route.at);
+    noteDue(changes, route.at);
+  } else if (route.kind === "claimable") {
+    state.pending.add(record.id);
+    changes.claimable = true;
+  } else {
+    changes.finished.push(record.id);
+  }
 }
 
-/** Adds tasks as pending: per task whether it was added (`results`), and the ids added. */
-export function addPending(
+/** Adds new work (see `TaskStore.add`); returns per record whether it was stored. */
+export function addRecords(
   state: MemoryQueueState,
-  tasks: readonly TaskData[],
-  unique: boolean,
-): { results: boolean[]; added: string[] } {
-  const added: string[] = [];
-  const results = tasks.map((task) => {
-    if (!mayWrite(state, task.id, unique)) return false;
-    replace(state, task);
-    state.pending.add(task.id);
-    added.push(task.id);
+  records: readonly TaskData[],
+  mode: AddMode,
+  now: number,
+): { results: boolean[]; changes: Changes } {
+  const read = records.map((given) =>
+    readStoredRecord(
+      typeof given?.id === "string" ? given.id : "",
+      given,
+      "task record added to memory",
+      now,
+    ),
+  );
+  checkNewWork(
+    read.filter((r) => !r.malformed).map((r) => r.record),
+    "add",
+  );
+  const changes = noChanges();
+  const seen = new Set<string>();
+  const results = read.map(({ record }) => {
+    const { id } = record;
+    const again = seen.has(id);
+    seen.add(id);
+    if (again) return false;
+    if (mode === "unique" ? state.tasks.has(id) : state.claims.has(id)) return false;
+    storeNew(state, record, changes);
     return true;
   });
-  return { results, added };
+  return { results, changes };
 }
 
-/** Adds `task` to wait until `at`; `false` when `unique` and it already exists. */
-export function addScheduled(
+/** Whether settlement `s` may be written: its claim is current. `null` when it was written already (a resend). */
+function mayWrite(state: MemoryQueueState, s: Settlement, now: number): boolean | null {
+  const { id } = s.record;
+  if (!state.tasks.has(id) || state.isExpired(id, now)) return false;
+  if (state.claims.get(id)?.fence === s.fence) return true;
+  return state.fences.get(id)?.settled === s.fence ? null : false;
+}
+
+/** Writes settlements (see `TaskStore.settle`), each all or nothing; returns one result per settlement. */
+export function settleRecords(
   state: MemoryQueueState,
-  task: TaskData,
-  at: number,
-  unique: boolean,
-): boolean {
-  if (!mayWrite(state, task.id, unique)) return false;
-  replace(state, task);
-  state.due.add(task.id, at);
-  return true;
+  settlements: readonly Settlement[],
+  now: number,
+  maxFinished: number | null,
+): { results: SettleResult[]; changes: Changes } {
+  // Route everything first: a bad record is refused before anything is written.
+  const routes = settlements.map((s) => routeOf(s.record, now));
+  const changes = noChanges();
+  const results = settlements.map((s, i): SettleResult => {
+    const verdict = mayWrite(state, s, now);
+    if (verdict === null) return "settled";
+    if (!verdict) return "lost";
+    let record = s.record;
+    const { id } = record;
+    state.unlink(id);
+    state.fences.get(id)!.settled = s.fence;
+    const route = routes[i]!;
+    if (route.kind === "finished") {
+      if (s.expiresAt !== null) state.expires.add(id, s.expiresAt);
+      changes.finished.push(id);
+    } else if (route.kind === "due") {
+      state.due.add(id, route.at);
+      noteDue(changes, route.at);
+    } else {
+      if (record.status !== "pending") record = { ...record, status: "pending" };
+      state.pending.add(id);
+      changes.claimable = true;
+    }
+    state.tasks.set(id, record);
+    for (const child of s.children) {
+      if (state.tasks.has(child.id)) continue;
+      storeNew(state, child, changes);
+    }
+    return "settled";
+  });
+  state.bound(maxFinished);
+  state.expire(now);
+  return { results, changes };
 }
 
-/** Makes every record due by `now` pending; returns them. */
-export function moveDueToPending(state: MemoryQueueState, now: number): TaskData[] {
-  const moved: TaskData[] = [];
-  for (const id of state.due.takeDue(now)) {
-    const record = state.tasks.get(id);
-    if (!record) continue;
-    const pending: TaskData = { ...record, status: "pending" };
-    state.tasks.set(id, pending);
-    state.pending.add(id);
-    moved.push(pending);
-  }
+/** Makes every record due by `now` claimable; returns their ids, earliest first. */
+export function promoteDue(state: MemoryQueueState, now: number): string[] {
+  const moved = state.due.takeDue(now);
+  for (const id of moved) makeClaimable(state, id);
   return moved;
 }
 
-/** The time a record waits for (retry or scheduled run) as ISO text, or `null`. */
-function dueTextOf(record: TaskData): string | null {
-  if (record.status === "retrying") return record.nextRetryAt;
-  if (record.status === "scheduled") return record.scheduledAt;
-  return null;
+/** Makes the waiting records among `ids` claimable whatever their time (a test queue runs retries at once). */
+export function promoteIds(state: MemoryQueueState, ids: readonly string[]): string[] {
+  const moved = ids.filter((id) => state.due.delete(id));
+  for (const id of moved) makeClaimable(state, id);
+  return moved;
 }
 
-/** Stores attempt outcomes (and other re-stored records) at `now`, routing each by its status. */
-export function storeOutcomes(
-  state: MemoryQueueState,
-  records: readonly TaskData[],
-  retention: RetentionDefaults,
-  now: number,
-): StoredOutcomes {
-  const outcomes: StoredOutcomes = {
-    claimable: false,
-    finished: false,
-    nextDue: undefined,
-    lost: [],
-  };
-  for (let record of records) {
-    // A late outcome must not bring back a record that was deleted, cleared or expired meanwhile.
-    if (!state.tasks.has(record.id) || state.isExpired(record.id, now)) {
-      outcomes.lost.push(record.id);
-      continue;
-    }
-    state.unlink(record.id);
-    const dueText = dueTextOf(record);
-    if (dueText !== null) {
-      const due = Date.parse(dueText);
-      if (due > now) {
-        state.due.add(record.id, due);
-        if (outcomes.nextDue === undefined || due < outcomes.nextDue) outcomes.nextDue = due;
-      } else {
-        record = { ...record, status: "pending" };
-        state.pending.add(record.id);
-        outcomes.claimable = true;
-      }
-    } else if (record.status === "pending") {
-      state.pending.add(record.id);
-      outcomes.claimable = true;
-    } else if (record.finishedAt !== null) {
-      outcomes.finished = true;
-      state.trackExpiry(record, retention, now);
-    }
-    state.tasks.set(record.id, record);
-  }
-  state.expire(now);
-  return outcomes;
+function makeClaimable(state: MemoryQueueState, id: string): void {
+  const record = state.tasks.get(id);
+  if (!record) return;
+  state.tasks.set(id, { ...record, status: "pending" });
+  state.pending.add(id);
 }
 
-/** Cancels a pending or waiting task that is not claimed; returns its cancelled record, or `null`. */
+/** Cancels a claimable or waiting task that is not claimed; returns its cancelled record, or `null`. */
 export function cancelTask(
   state: MemoryQueueState,
   id: string,
-  retention: RetentionDefaults,
-  now: number,
+  at: number,
+  expiresAt: number | null,
 ): TaskData | null {
   const record = state.tasks.get(id);
-  if (!record || record.finishedAt !== null || state.processing.has(id)) return null;
+  if (!record || record.finishedAt !== null || state.claims.has(id)) return null;
   if (!state.pending.has(id) && !state.due.has(id)) return null;
   state.unlink(id);
-  const cancelled: TaskData = { ...record, status: "cancelled", finishedAt: isoAt(now) };
+  const cancelled: TaskData = { ...record, status: "cancelled", finishedAt: isoAt(at) };
   state.tasks.set(id, cancelled);
-  state.trackExpiry(cancelled, retention, now);
+  if (expiresAt !== null) state.expires.add(id, expiresAt);
   return cancelled;
 }
 
@@ -157,7 +171,5 @@ export function deleteFinished(state: MemoryQueueState, id: string, now: number)
   state.expire(now);
   const record = state.tasks.get(id);
   if (!record || record.finishedAt === null) return false;
-  state.unlink(id);
-  state.tasks.delete(id);
-  return true;
+  return state.remove(id);
 }

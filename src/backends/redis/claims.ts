@@ -1,39 +1,35 @@
 /**
  * @module backends/redis/claims
- * Claims are leases. `pop` claims pending tasks for this consumer, blocking
- * on the queue's wake list (on a connection of its own) while there is
- * nothing to claim; `heartbeat` renews the leases a worker still holds;
- * `acknowledge` releases them; `reclaimStale` takes over leases left to
- * expire by a worker that died.
+ * Claims are leases with fences. `claim` takes claimable tasks, blocking on
+ * the queue's wake list (on a connection of its own) while there is nothing
+ * to claim; `renew` extends the leases a worker still holds; `reclaimExpired`
+ * takes over leases left to expire, once confirmed (see `reclaim.lua`).
  */
-import { type Clock, isoAt } from "../../clock.js";
+import { isoAt } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
-import type { TaskData } from "../../task/task-record.js";
+import type { ClaimedTask, ClaimRef } from "../backend.js";
 import type { QueueKeys } from "./keys.js";
-import { readRecordRows } from "./record-codec.js";
+import { readClaims, readReclaims } from "./record-codec.js";
 import type { RedisSession } from "./session.js";
-import type { TaskStore } from "./task-store.js";
 
-/** Stale leases taken over per call. */
+/** Expired leases looked at per call. */
 const RECLAIM_BATCH = 100;
 
 export class Claims {
   constructor(
     private readonly session: RedisSession,
-    private readonly clock: Clock,
-    private readonly consumerId: string,
-    private readonly store: TaskStore,
+    private readonly now: () => number,
   ) {}
 
-  /** Claims up to `limit` pending tasks, waiting up to `timeoutMs` for one to arrive. */
-  async pop(queue: string, limit: number, timeoutMs: number): Promise<TaskData[]> {
+  /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
+  async claim(queue: string, limit: number, waitMs: number): Promise<ClaimedTask[]> {
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new InvalidOptionError(`pop limit must be an integer ≥ 1 (got ${String(limit)})`);
+      throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
     }
     const k = this.session.keys(queue);
-    const claimed = await this.#claim(queue, k, limit);
-    if (claimed.length > 0 || timeoutMs <= 0) return claimed;
-    const deadline = Date.now() + timeoutMs;
+    const claimed = await this.#claim(k, limit);
+    if (claimed.length > 0 || waitMs <= 0) return claimed;
+    const deadline = Date.now() + waitMs;
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0 || !this.session.isConnected) return [];
@@ -48,49 +44,47 @@ export class Claims {
         throw error;
       }
       if (!this.session.isConnected) return [];
-      const next = await this.#claim(queue, k, limit);
+      const next = await this.#claim(k, limit);
       if (next.length > 0 || woke === null) return next;
     }
   }
 
-  async #claim(queue: string, k: QueueKeys, limit: number): Promise<TaskData[]> {
-    const startedAt = isoAt(this.clock.now());
-    const flat = await this.session.idempotent(
+  async #claim(k: QueueKeys, limit: number): Promise<ClaimedTask[]> {
+    const now = this.now();
+    const startedAt = isoAt(now);
+    const flat = (await this.session.idempotent(
       "claim",
       [k.pending, k.processing, k.wake, this.session.requestKey(k)],
-      [k.task, limit, startedAt, this.consumerId],
-    );
-    return this.store.readReply(flat, queue, { status: "processing", startedAt });
-  }
-
-  /** Releases the leases on `ids` (their outcomes are stored). */
-  async acknowledge(queue: string, ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const k = this.session.keys(queue);
-    const multi = this.session.client.multi().zrem(k.processing, ...ids);
-    for (const id of ids) multi.hdel(`${k.task}${id}`, "owner");
-    await multi.exec();
-  }
-
-  /** Renews this consumer's leases on `ids`; returns the ids whose lease it no longer holds. */
-  async heartbeat(queue: string, ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const k = this.session.keys(queue);
-    return (await this.session.script(
-      "heartbeat",
-      [k.processing],
-      [k.task, this.consumerId, ...ids],
+      [k.task, limit, startedAt],
     )) as string[];
+    return readClaims(flat, startedAt, now);
   }
 
-  /** Takes over tasks whose lease was not renewed for `idleMs`: this consumer becomes their owner. */
-  async reclaimStale(queue: string, idleMs: number): Promise<TaskData[]> {
+  /** Renews the leases of `claims`; returns the ids whose claim is no longer current (and not settled by its holder). */
+  async renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
+    if (claims.length === 0) return [];
+    const k = this.session.keys(queue);
+    const args: (string | number)[] = [k.task];
+    for (const { id, fence } of claims) args.push(id, fence);
+    return (await this.session.script("renew", [k.processing], args)) as string[];
+  }
+
+  /** Takes over leases expired for `leaseMs` and confirmed so for `confirmMs` (see `reclaim.lua`). */
+  async reclaimExpired(
+    queue: string,
+    window: { leaseMs: number; confirmMs: number },
+  ): Promise<ClaimedTask[]> {
     const k = this.session.keys(queue);
     const flat = (await this.session.script(
       "reclaim",
-      [k.processing],
-      [k.task, Math.max(0, Math.floor(idleMs)), this.consumerId, RECLAIM_BATCH],
+      [k.processing, k.suspects],
+      [
+        k.task,
+        Math.max(0, Math.floor(window.leaseMs)),
+        Math.max(0, Math.floor(window.confirmMs)),
+        RECLAIM_BATCH,
+      ],
     )) as string[];
-    return readRecordRows(flat, this.clock.now());
+    return readReclaims(flat, this.now());
   }
 }

@@ -1,7 +1,10 @@
 /**
  * @module backends/redis/finished-listener
- * Wakes `getResults` waiters when the scripts publish finished task ids on a
- * queue's channel. One subscription per channel, shared by every waiter.
+ * Tells `watchFinished` listeners when the scripts publish finished task ids
+ * on a queue's channel. One subscription per channel, shared by every
+ * listener. After the subscriber reconnects (messages may have been missed)
+ * and when the backend disconnects, every listener is told to look again
+ * (an empty list).
  */
 import type { Redis } from "ioredis";
 
@@ -11,21 +14,29 @@ const LINGER_MS = 5000;
 
 export class FinishedListener {
   readonly #handlers = new Map<string, Set<Handler>>();
-  #attached = false;
+  /** The subscriber connection the handlers are attached to (a reconnected backend makes a new one). */
+  #client: Redis | undefined;
 
   constructor(private readonly subscriber: () => Redis) {}
+
+  /** Tells every listener to read again (an empty list). */
+  lookAgain(): void {
+    for (const handlers of this.#handlers.values()) for (const h of [...handlers]) h([]);
+  }
 
   /** Starts listening (resolves once subscribed); the returned function stops. */
   async listen(channel: string, handler: Handler): Promise<() => void> {
     const client = this.subscriber();
-    if (!this.#attached) {
-      this.#attached = true;
+    if (client !== this.#client) {
+      this.#client = client;
+      this.#handlers.clear();
       client.on("message", (from: string, message: string) => {
         const handlers = this.#handlers.get(from);
         if (!handlers) return;
         const ids = message.split(",");
-        for (const h of handlers) h(ids);
+        for (const h of [...handlers]) h(ids);
       });
+      client.on("ready", () => this.lookAgain());
     }
     let handlers = this.#handlers.get(channel);
     if (!handlers) {

@@ -1,5 +1,21 @@
 /**
  * @module backends/redis
- * `sheppy/backends/redis`: the Redis backend (needs the `ioredis` package).
+ * `sheppy/backends/redis`: the Redis backend (needs the `ioredis` package,
+ * loaded only when a backend connects). Loading this module registers the
+ * `redis://` and `rediss://` URL schemes; `?prefix=app` sets the key prefix,
+ * the rest of the URL goes to ioredis.
  */
+import type { Backend } from "../backend.js";
+import { registerBackendScheme } from "../registry.js";
+import { RedisBackend } from "./redis-backend.js";
+
 export { RedisBackend, type RedisBackendOptions } from "./redis-backend.js";
+
+function redisFromUrl(url: URL): Backend {
+  const prefix = url.searchParams.get("prefix");
+  url.searchParams.delete("prefix");
+  return new RedisBackend({ url: url.toString(), ...(prefix ? { prefix } : {}) });
+}
+
+registerBackendScheme("redis:", redisFromUrl);
+registerBackendScheme("rediss:", redisFromUrl);

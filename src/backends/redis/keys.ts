@@ -6,18 +6,17 @@
  *
  * | key                      | type   | holds                                              |
  * |--------------------------|--------|----------------------------------------------------|
- * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status`/`startedAt`/`finishedAt` overrides written by scripts; `owner` = consumer holding the lease; `x` = expiry (ms) of a finished record; `rq` = token of the call that added it (a resend is recognised) |
+ * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status`/`startedAt`/`finishedAt` overrides written by scripts; `f` = fence of the task's latest claim; `sf` = fence of its last settled claim; `x` = expiry (ms) of a finished record; `rq` = token of the call that added it (a resend is recognised) |
  * | `{p:q}:all`              | set    | every task id of the queue                         |
  * | `{p:q}:pending`          | list   | claimable ids, FIFO (RPUSH / LPOP)                 |
  * | `{p:q}:wake`             | list   | at most one marker; idle workers block on it       |
  * | `{p:q}:scheduled`        | zset   | id → due time (ms): scheduled tasks and retries    |
  * | `{p:q}:processing`       | zset   | id → last lease renewal (server ms)                |
+ * | `{p:q}:suspects`         | hash   | id → "renewal:time" of an expired claim a reclaim noted, awaiting confirmation |
  * | `{p:q}:done`             | hash   | id → finished status                               |
  * | `{p:q}:counts`           | hash   | finished status → count                            |
  * | `{p:q}:expires`          | zset   | finished id → expiry (ms); pruned by `prune-expired.lua` so `all`, `done` and `counts` stay exact |
  * | `{p:q}:crons`            | hash   | deterministic id → cron JSON                       |
- * | `{p:q}:workflows`        | hash   | workflow id → workflow JSON                        |
- * | `{p:q}:wf:<id>:pending`  | set    | a workflow's pending task ids                      |
  * | `{p:q}:rl:<key>:z / :h`  | zset/hash | rate-limit window state                         |
  * | `{p:q}:rlkeys`           | set    | every rate-limit key of the queue (for `clear`)    |
  * | `{p:q}:req:<token>`      | string | a non-idempotent script's answer, kept 1 min so a resend after a lost reply (ioredis re-sends on reconnect) replays it |
@@ -33,14 +32,13 @@ export interface QueueKeys {
   readonly wake: string;
   readonly scheduled: string;
   readonly processing: string;
+  /** Expired claims a reclaim has noted, awaiting confirmation. */
+  readonly suspects: string;
   readonly done: string;
   readonly counts: string;
   /** Finished ids by expiry time (ms). */
   readonly expires: string;
   readonly crons: string;
-  readonly workflows: string;
-  /** Prefix of per-workflow keys: append `<id>:pending`. */
-  readonly workflow: string;
   /** Prefix of rate-limit keys: append the limit key. */
   readonly rateLimit: string;
   readonly rateLimitKeys: string;
@@ -59,12 +57,11 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     wake: `${tag}:wake`,
     scheduled: `${tag}:scheduled`,
     processing: `${tag}:processing`,
+    suspects: `${tag}:suspects`,
     done: `${tag}:done`,
     counts: `${tag}:counts`,
     expires: `${tag}:expires`,
     crons: `${tag}:crons`,
-    workflows: `${tag}:workflows`,
-    workflow: `${tag}:wf:`,
     rateLimit: `${tag}:rl:`,
     rateLimitKeys: `${tag}:rlkeys`,
     request: `${tag}:req:`,

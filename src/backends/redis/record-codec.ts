@@ -1,14 +1,16 @@
 /**
  * @module backends/redis/record-codec
  * A task hash holds the record JSON (`d`) plus the few fields scripts change
- * without re-encoding it (`status`, `startedAt`, `finishedAt`). Reading merges
- * them. A record that does not decode is not allowed to stop anyone: it is
- * read as a `failed` record whose error says what is wrong with it.
+ * without re-encoding it (`status`, `startedAt`, `finishedAt`). Reading
+ * merges them; a record that does not decode, or is not the record of the
+ * key it is stored under, is read as the `failed` stand-in the shared codec
+ * makes (`task/task-codec.ts`). What a script needs to know about where a
+ * record goes comes from the shared routing (`../record-route.ts`).
  */
-import { isoAt } from "../../clock.js";
-import { SerializationError } from "../../errors.js";
-import { checkTaskData } from "../../task/task-codec.js";
-import { TASK_DATA_VERSION, type TaskData, type TaskStatus } from "../../task/task-record.js";
+import { encodeTaskData, readStoredRecord } from "../../task/task-codec.js";
+import type { TaskData, TaskStatus } from "../../task/task-record.js";
+import type { ClaimedTask } from "../backend.js";
+import type { RecordRoute } from "../record-route.js";
 
 export interface StoredFields {
   status?: string | null | undefined;
@@ -16,116 +18,52 @@ export interface StoredFields {
   finishedAt?: string | null | undefined;
 }
 
-/** The merged record, or a `failed` stand-in (`malformed: true`) when the stored JSON is unusable. */
-export function readRecord(
-  id: string,
-  json: string,
-  fields: StoredFields,
-  now: number,
-): { record: TaskData; malformed: boolean } {
-  try {
-    const record = checkTaskData(JSON.parse(json), `task record ${id} in Redis`);
-    if (fields.status) record.status = fields.status as TaskStatus;
-    if (fields.startedAt) record.startedAt = fields.startedAt;
-    if (fields.finishedAt) record.finishedAt = fields.finishedAt;
-    return { record, malformed: false };
-  } catch (error) {
-    const message =
-      error instanceof SerializationError
-        ? error.message
-        : `malformed task record ${id} in Redis: not JSON (${(error as Error).message})`;
-    return { record: malformedRecord(id, json, message, now), malformed: true };
+/** The merged record of task `id`, or its `failed` stand-in when the stored JSON is unusable. */
+export function readRecord(id: string, json: string, fields: StoredFields, now: number): TaskData {
+  const { record, malformed } = readStoredRecord(id, json, `task record ${id} in Redis`, now);
+  if (malformed) return record;
+  if (fields.status) record.status = fields.status as TaskStatus;
+  if (fields.startedAt) record.startedAt = fields.startedAt;
+  if (fields.finishedAt) record.finishedAt = fields.finishedAt;
+  return record;
+}
+
+/** Decodes a claim reply `[id, json, fence, …]`; every record is `processing` since `startedAt`. */
+export function readClaims(flat: readonly string[], startedAt: string, now: number): ClaimedTask[] {
+  const claims: ClaimedTask[] = [];
+  for (let i = 0; i < flat.length; i += 3) {
+    const record = readRecord(flat[i]!, flat[i + 1]!, { status: "processing", startedAt }, now);
+    claims.push({ record, fence: Number(flat[i + 2]) });
   }
+  return claims;
 }
 
-/** Records decoded from a script reply, with the malformed ones (read as `failed`) apart. */
-export interface DecodedRecords {
-  records: TaskData[];
-  malformed: TaskData[];
-}
-
-/** Decodes an `[id, json, id, json, …]` script reply; every record takes the same `fields`. */
-export function readRecordPairs(
-  flat: readonly string[],
-  fields: StoredFields,
-  now: number,
-): DecodedRecords {
-  const decoded: DecodedRecords = { records: [], malformed: [] };
-  for (let i = 0; i < flat.length; i += 2) {
-    const { record, malformed } = readRecord(flat[i]!, flat[i + 1]!, fields, now);
-    (malformed ? decoded.malformed : decoded.records).push(record);
-  }
-  return decoded;
-}
-
-/** Decodes an `[id, json, status, startedAt, finishedAt, …]` script reply; an empty field is not an override. */
-export function readRecordRows(flat: readonly string[], now: number): TaskData[] {
-  const records: TaskData[] = [];
-  for (let i = 0; i < flat.length; i += 5) {
-    const [id, json, status, startedAt, finishedAt] = flat.slice(i, i + 5) as [
+/** Decodes a reclaim reply `[id, json, status, startedAt, finishedAt, fence, …]`; an empty field is not an override. */
+export function readReclaims(flat: readonly string[], now: number): ClaimedTask[] {
+  const claims: ClaimedTask[] = [];
+  for (let i = 0; i < flat.length; i += 6) {
+    const [id, json, status, startedAt, finishedAt, fence] = flat.slice(i, i + 6) as [
+      string,
       string,
       string,
       string,
       string,
       string,
     ];
-    records.push(
-      readRecord(
-        id,
-        json,
-        { status: status || null, startedAt: startedAt || null, finishedAt: finishedAt || null },
-        now,
-      ).record,
-    );
+    const fields = {
+      status: status || null,
+      startedAt: startedAt || null,
+      finishedAt: finishedAt || null,
+    };
+    claims.push({ record: readRecord(id, json, fields, now), fence: Number(fence) });
   }
-  return records;
+  return claims;
 }
 
-function malformedRecord(id: string, raw: string, message: string, now: number): TaskData {
-  const at = isoAt(now);
-  return {
-    v: TASK_DATA_VERSION,
-    id,
-    name: "(malformed record)",
-    args: [],
-    status: "failed",
-    result: null,
-    error: {
-      type: "SerializationError",
-      message,
-      stack: null,
-      cause: null,
-      props: { raw: raw.length > 2000 ? `${raw.slice(0, 2000)}…` : raw },
-    },
-    config: {
-      retry: 0,
-      retryDelay: 1,
-      timeout: null,
-      retryOnTimeout: false,
-      retryOnCrash: false,
-      rateLimit: null,
-    },
-    createdAt: at,
-    scheduledAt: null,
-    startedAt: null,
-    finishedAt: at,
-    retryCount: 0,
-    lastRetryAt: null,
-    nextRetryAt: null,
-    workflowId: null,
-    cronId: null,
-  };
-}
-
-/** How `store-result.lua` should route a record: its kind and extra argument. */
-export function storeRoute(
-  record: TaskData,
-): [kind: "due" | "pending" | "done" | "keep", extra: string] {
-  if (record.status === "retrying" && record.nextRetryAt)
-    return ["due", String(Date.parse(record.nextRetryAt))];
-  if (record.status === "scheduled" && record.scheduledAt)
-    return ["due", String(Date.parse(record.scheduledAt))];
-  if (record.status === "pending") return ["pending", ""];
-  if (record.finishedAt !== null) return ["done", record.status];
-  return ["keep", ""];
+/** A record's JSON, route and route argument as `add.lua` and `settle.lua` take them. */
+export function routeArgs(record: TaskData, route: RecordRoute): [string, string, string] {
+  const json = encodeTaskData(record);
+  if (route.kind === "due") return [json, "d", String(route.at)];
+  if (route.kind === "finished") return [json, "f", record.status];
+  return [json, "p", ""];
 }

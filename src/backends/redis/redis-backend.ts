@@ -2,62 +2,56 @@
  * @module backends/redis/redis-backend
  * The production backend on Redis (ioredis). Every change that touches more
  * than one key is one Lua script (`./scripts/*.lua`), so workers never race.
- * Idle workers block on a per-queue wake list; `getResults` wakes on pub/sub.
- * Claims are leases: a worker renews them with `heartbeat`; any worker takes
- * over leases left to expire (`reclaimStale`). Key layout: `./keys.ts`.
+ * Idle workers block on a per-queue wake list; finished tasks are announced
+ * on pub/sub. Claims are leases with fences: `renew` extends them, and
+ * `reclaimExpired` takes over leases left to expire. Key layout: `./keys.ts`.
  *
  * This class is the public entry and holds the options; the work is done by
- * one part per concern, all sharing one {@link RedisSession}:
- * `TaskStore` (writes), `Claims` (leases), `TaskReader` (reads),
- * `ResultWaiter` (`getResults`), `WorkflowStore`, `CronStore`,
- * `./rate-limiter.ts` and `./retention.ts`.
+ * one part per concern, all sharing one {@link RedisSession}: `TaskStore`
+ * (writes), `Claims` (leases), `TaskReader` (reads), `FinishedListener`
+ * (notifications), `CronStore` and `./rate-limiter.ts`.
  */
-
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import type { RedisOptions } from "ioredis";
 import { type Clock, systemClock } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import type { TaskData } from "../../task/task-record.js";
-import { type RetentionDefaults, resolveRetention } from "../../task/ttl.js";
 import type {
+  AddMode,
   Backend,
   BackendCapabilities,
+  ClaimedTask,
+  ClaimRef,
   CronData,
+  PageRequest,
   QueueStats,
   RateLimitRequest,
+  RetentionSettings,
+  Settlement,
+  SettleResult,
   TaskPage,
-  WorkflowData,
 } from "../backend.js";
+import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
+import { FinishedListener } from "./finished-listener.js";
 import { acquireRateLimit } from "./rate-limiter.js";
-import { ResultWaiter } from "./result-waiter.js";
-import { pruneExpired } from "./retention.js";
 import { RedisSession } from "./session.js";
 import { TaskReader } from "./task-reader.js";
 import { TaskStore } from "./task-store.js";
-import { WorkflowStore } from "./workflow-store.js";
 
-export interface RedisBackendOptions {
+export interface RedisBackendOptions extends RetentionOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` (default `redis://127.0.0.1:6379`). */
   url?: string;
   /** First part of every key (default `"sheppy"`); backends with different prefixes never see each other. */
   prefix?: string;
   /** Extra ioredis options (TLS, sentinels, timeouts…). */
   redisOptions?: RedisOptions;
-  /** Time source for due times and timestamps (leases use the server's clock). */
+  /** Time source for timestamps and record expiry (leases use the server's clock). */
   clock?: Clock;
   logger?: Logger;
-  /** Seconds a completed record is kept unless its task says otherwise (default 30 days); `null` keeps forever. */
-  ttl?: number | null;
-  /** Seconds a failed, crashed or cancelled record is kept unless its task says otherwise; default: `ttl`. */
-  errorTtl?: number | null;
 }
 
-/** Default retention of finished records (TTL-9). */
-export const REDIS_DEFAULT_TTL = 30 * 24 * 3600;
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /**
@@ -79,16 +73,12 @@ export class RedisBackend implements Backend {
   readonly url: string;
   readonly prefix: string;
   readonly clock: Clock;
-  /** Retention defaults for finished records (seconds; `null` keeps forever). */
-  readonly retention: RetentionDefaults;
-  /** Identifies this instance's leases. */
-  readonly consumerId = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  readonly retention: RetentionSettings;
   readonly #session: RedisSession;
   readonly #tasks: TaskStore;
   readonly #claims: Claims;
   readonly #reader: TaskReader;
-  readonly #results: ResultWaiter;
-  readonly #workflows: WorkflowStore;
+  readonly #finished: FinishedListener;
   readonly #crons: CronStore;
 
   constructor(options: RedisBackendOptions = {}) {
@@ -100,19 +90,19 @@ export class RedisBackend implements Backend {
       );
     }
     this.clock = options.clock ?? systemClock;
-    this.retention = resolveRetention("RedisBackend", options, REDIS_DEFAULT_TTL);
+    this.retention = resolveRetentionSettings("RedisBackend", options);
     const session = new RedisSession(
       this.prefix,
       this.url,
       options.redisOptions ?? {},
       options.logger ?? defaultLogger(),
     );
+    const now = () => this.clock.now();
     this.#session = session;
-    this.#tasks = new TaskStore(session, this.clock, this.retention, this.consumerId);
-    this.#claims = new Claims(session, this.clock, this.consumerId, this.#tasks);
-    this.#reader = new TaskReader(session, this.clock);
-    this.#results = new ResultWaiter(session, this.#reader);
-    this.#workflows = new WorkflowStore(session);
+    this.#tasks = new TaskStore(session, this.retention, now);
+    this.#claims = new Claims(session, now);
+    this.#reader = new TaskReader(session, now, (queue) => this.#tasks.pruneExpired(queue, now()));
+    this.#finished = new FinishedListener(() => session.connections.subscriber());
     this.#crons = new CronStore(session);
   }
 
@@ -124,30 +114,27 @@ export class RedisBackend implements Backend {
     return this.#session.connect();
   }
 
-  disconnect(): Promise<void> {
-    return this.#session.disconnect();
+  async disconnect(): Promise<void> {
+    await this.#session.disconnect();
+    this.#finished.lookAgain();
   }
 
-  // Writes (./task-store.ts)
+  // Storing and settling (./task-store.ts)
 
-  append(queue: string, tasks: readonly TaskData[], unique = true): Promise<boolean[]> {
-    return this.#tasks.append(queue, tasks, unique);
+  add(queue: string, records: readonly TaskData[], mode: AddMode = "unique"): Promise<boolean[]> {
+    return this.#tasks.add(queue, records, mode);
   }
 
-  schedule(queue: string, task: TaskData, at: number, unique = true): Promise<boolean> {
-    return this.#tasks.schedule(queue, task, at, unique);
+  settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
+    return this.#tasks.settle(queue, settlements, now);
   }
 
-  popScheduled(queue: string, now = this.clock.now()): Promise<TaskData[]> {
-    return this.#tasks.popScheduled(queue, now);
-  }
-
-  storeResult(queue: string, tasks: readonly TaskData[]): Promise<string[]> {
-    return this.#tasks.storeResult(queue, tasks);
-  }
-
-  cancel(queue: string, id: string): Promise<TaskData | null> {
-    return this.#tasks.cancel(queue, id);
+  cancel(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null },
+  ): Promise<TaskData | null> {
+    return this.#tasks.cancel(queue, id, cancellation);
   }
 
   deleteTask(queue: string, id: string): Promise<boolean> {
@@ -158,25 +145,32 @@ export class RedisBackend implements Backend {
     return this.#tasks.clear(queue);
   }
 
-  // Claims and leases (./claims.ts)
-
-  pop(queue: string, limit: number, timeoutMs = 0): Promise<TaskData[]> {
-    return this.#claims.pop(queue, limit, timeoutMs);
+  pruneExpired(queue: string, now: number): Promise<number> {
+    return this.#tasks.pruneExpired(queue, now);
   }
 
-  acknowledge(queue: string, ids: readonly string[]): Promise<void> {
-    return this.#claims.acknowledge(queue, ids);
+  // Claims (./claims.ts)
+
+  claim(queue: string, limit: number, waitMs = 0): Promise<ClaimedTask[]> {
+    return this.#claims.claim(queue, limit, waitMs);
   }
 
-  heartbeat(queue: string, ids: readonly string[]): Promise<string[]> {
-    return this.#claims.heartbeat(queue, ids);
+  promoteDue(queue: string, now: number): Promise<string[]> {
+    return this.#tasks.promoteDue(queue, now);
   }
 
-  reclaimStale(queue: string, idleMs: number): Promise<TaskData[]> {
-    return this.#claims.reclaimStale(queue, idleMs);
+  renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
+    return this.#claims.renew(queue, claims);
   }
 
-  // Reads (./task-reader.ts, ./result-waiter.ts)
+  reclaimExpired(
+    queue: string,
+    window: { leaseMs: number; confirmMs: number },
+  ): Promise<ClaimedTask[]> {
+    return this.#claims.reclaimExpired(queue, window);
+  }
+
+  // Reads (./task-reader.ts, ./finished-listener.ts)
 
   getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>> {
     return this.#reader.getTasks(queue, ids);
@@ -186,19 +180,16 @@ export class RedisBackend implements Backend {
     return this.#reader.getPending(queue, count);
   }
 
-  getScheduled(queue: string): Promise<TaskData[]> {
-    return this.#reader.getScheduled(queue);
+  getScheduled(queue: string, page: PageRequest = {}): Promise<TaskPage> {
+    return this.#reader.getScheduled(queue, page);
+  }
+
+  getAllTasks(queue: string, page: PageRequest = {}): Promise<TaskPage> {
+    return this.#reader.getAllTasks(queue, page);
   }
 
   size(queue: string): Promise<number> {
     return this.#reader.size(queue);
-  }
-
-  getAllTasks(
-    queue: string,
-    page: { cursor?: string | null; limit?: number } = {},
-  ): Promise<TaskPage> {
-    return this.#reader.getAllTasks(queue, page);
   }
 
   getStats(queue: string): Promise<QueueStats> {
@@ -209,12 +200,13 @@ export class RedisBackend implements Backend {
     return this.#reader.listQueues();
   }
 
-  getResults(
+  async watchFinished(
     queue: string,
-    ids: readonly string[],
-    timeoutMs: number | null,
-  ): Promise<Map<string, TaskData>> {
-    return this.#results.getResults(queue, ids, timeoutMs);
+    listener: (ids: readonly string[]) => void,
+  ): Promise<() => void> {
+    // Checked first: listening would otherwise open a subscriber on a closed backend.
+    void this.#session.client;
+    return this.#finished.listen(this.#session.keys(queue).finishedChannel, listener);
   }
 
   // Crons (./cron-store.ts)
@@ -231,39 +223,9 @@ export class RedisBackend implements Backend {
     return this.#crons.getCrons(queue);
   }
 
-  // Workflows (./workflow-store.ts)
-
-  storeWorkflow(queue: string, workflow: WorkflowData): Promise<boolean> {
-    return this.#workflows.storeWorkflow(queue, workflow);
-  }
-
-  getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, WorkflowData>> {
-    return this.#workflows.getWorkflows(queue, ids);
-  }
-
-  getAllWorkflows(queue: string): Promise<WorkflowData[]> {
-    return this.#workflows.getAllWorkflows(queue);
-  }
-
-  getPendingWorkflows(queue: string): Promise<WorkflowData[]> {
-    return this.#workflows.getPendingWorkflows(queue);
-  }
-
-  deleteWorkflow(queue: string, id: string): Promise<boolean> {
-    return this.#workflows.deleteWorkflow(queue, id);
-  }
-
-  markWorkflowTaskComplete(queue: string, workflowId: string, taskId: string): Promise<number> {
-    return this.#workflows.markWorkflowTaskComplete(queue, workflowId, taskId);
-  }
-
-  // Rate limits and retention (./rate-limiter.ts, ./retention.ts)
+  // Rate limits (./rate-limiter.ts)
 
   acquireRateLimit(queue: string, request: RateLimitRequest): Promise<number | null> {
     return acquireRateLimit(this.#session, this.clock, queue, request);
-  }
-
-  pruneExpired(queue: string, now = this.clock.now()): Promise<number> {
-    return pruneExpired(this.#session, queue, now);
   }
 }

@@ -1,26 +1,26 @@
 /**
  * @module backends/redis/scripts
  * The Lua scripts (one file each in `./scripts`), registered on a client with
- * `defineCommand`: sent once, run by SHA, re-sent automatically after a server
- * restart empties the script cache.
+ * `defineCommand`: sent once, run by SHA, re-sent automatically after a
+ * server restart empties the script cache. A line `--@include <name>` in a
+ * script is replaced by `./scripts/lib/<name>.lua`, so helpers several
+ * scripts need (status counters, fences) are written once.
  */
 import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 
 const SCRIPTS = {
-  append: 8,
+  add: 8,
   claim: 4,
-  storeResult: 8,
-  schedule: 8,
-  popScheduled: 3,
+  settle: 8,
+  promoteDue: 3,
   cancel: 7,
   deleteTask: 4,
-  heartbeat: 1,
-  reclaim: 1,
-  clear: 10,
+  renew: 1,
+  reclaim: 2,
+  clear: 11,
   rateLimit: 3,
   pruneExpired: 4,
-  workflowTaskDone: 2,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -33,15 +33,20 @@ export type ScriptRunner = (
 ) => Promise<unknown>;
 
 const fileOf = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const read = (path: string) => readFileSync(new URL(`./scripts/${path}`, import.meta.url), "utf8");
+
+/** A script's source with its `--@include` lines replaced by the library files they name. */
+export function scriptSource(name: ScriptName): string {
+  return read(`${fileOf(name)}.lua`).replace(/^--@include (\w+)$/gm, (_, lib: string) =>
+    read(`lib/${lib}.lua`).trimEnd(),
+  );
+}
 
 let sources: Map<ScriptName, string> | undefined;
 
 function loadSources(): Map<ScriptName, string> {
   sources ??= new Map(
-    (Object.keys(SCRIPTS) as ScriptName[]).map((name) => [
-      name,
-      readFileSync(new URL(`./scripts/${fileOf(name)}.lua`, import.meta.url), "utf8"),
-    ]),
+    (Object.keys(SCRIPTS) as ScriptName[]).map((name) => [name, scriptSource(name)]),
   );
   return sources;
 }

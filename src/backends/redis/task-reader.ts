@@ -5,13 +5,11 @@
  * a whole queue, per-queue stats and the list of queues. A record whose
  * expiry has passed is gone for readers even before `pruneExpired` runs.
  */
-import type { Clock } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { QueueStats, TaskPage } from "../backend.js";
+import type { PageRequest, QueueStats, TaskPage } from "../backend.js";
 import { queuesRegistryKey } from "./keys.js";
 import { readRecord } from "./record-codec.js";
-import { pruneExpired } from "./retention.js";
 import { type RedisSession, runBatch } from "./session.js";
 
 /** Hash fields read back for a record: JSON, script-written overrides, expiry. */
@@ -20,7 +18,9 @@ const RECORD_FIELDS = ["d", "status", "startedAt", "finishedAt", "x"] as const;
 export class TaskReader {
   constructor(
     private readonly session: RedisSession,
-    private readonly clock: Clock,
+    private readonly now: () => number,
+    /** Deletes a queue's expired records (stats count only live ones). */
+    private readonly prune: (queue: string) => Promise<number>,
   ) {}
 
   /** The live records among `ids` (missing and expired ones are left out). */
@@ -32,12 +32,12 @@ export class TaskReader {
       for (const id of unique) p.hmget(`${k.task}${id}`, ...RECORD_FIELDS);
     });
     const found = new Map<string, TaskData>();
-    const now = this.clock.now();
+    const now = this.now();
     unique.forEach((id, i) => {
       const [json, status, startedAt, finishedAt, expires] = rows[i]!;
       // An expired record not yet pruned is already gone for readers.
       if (!json || (expires && Number(expires) <= now)) return;
-      found.set(id, readRecord(id, json, { status, startedAt, finishedAt }, now).record);
+      found.set(id, readRecord(id, json, { status, startedAt, finishedAt }, now));
     });
     return found;
   }
@@ -52,9 +52,21 @@ export class TaskReader {
     return this.#inOrder(queue, ids);
   }
 
-  async getScheduled(queue: string): Promise<TaskData[]> {
-    const ids = await this.session.client.zrange(this.session.keys(queue).scheduled, 0, -1);
-    return this.#inOrder(queue, ids);
+  /** Waiting records, earliest first; the cursor is a rank in the queue's due-time index. */
+  async getScheduled(queue: string, page: PageRequest = {}): Promise<TaskPage> {
+    const offset = page.cursor ? Number(page.cursor) : 0;
+    const limit = page.limit ?? 1000;
+    if (!Number.isInteger(offset) || offset < 0)
+      throw new InvalidOptionError(`invalid page cursor '${page.cursor}'`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
+    const ids = await this.session.client.zrange(
+      this.session.keys(queue).scheduled,
+      offset,
+      offset + limit - 1,
+    );
+    const tasks = await this.#inOrder(queue, ids);
+    return { tasks, cursor: ids.length < limit ? null : String(offset + limit) };
   }
 
   /** The records of `ids` in that order (missing ones left out). */
@@ -70,10 +82,7 @@ export class TaskReader {
     return this.session.client.llen(this.session.keys(queue).pending);
   }
 
-  async getAllTasks(
-    queue: string,
-    page: { cursor?: string | null; limit?: number } = {},
-  ): Promise<TaskPage> {
+  async getAllTasks(queue: string, page: PageRequest = {}): Promise<TaskPage> {
     const limit = page.limit ?? 1000;
     if (!Number.isInteger(limit) || limit < 1)
       throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
@@ -91,7 +100,7 @@ export class TaskReader {
     const k = this.session.keys(queue);
     const client = this.session.client;
     // Counts include expired records until they are pruned: prune first, so stats are exact.
-    await pruneExpired(this.session, queue, this.clock.now());
+    await this.prune(queue);
     const [pending, scheduled, processing, counts] = (await runBatch<unknown>(client, (p) =>
       p.llen(k.pending).zcard(k.scheduled).zcard(k.processing).hgetall(k.counts),
     )) as [number, number, number, Record<string, string>];

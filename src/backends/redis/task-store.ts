@@ -1,120 +1,119 @@
 /**
  * @module backends/redis/task-store
- * Writing task records: add, schedule, move due tasks to pending, store
- * attempt outcomes, cancel, delete, clear a queue. Each is one Lua script
- * (or a loop of short ones), so no other worker sees a half-done change.
- * Scripts whose effect is not safe to repeat (append, schedule, cancel) run
- * through `RedisSession.idempotent`: a resend after a lost reply replays.
+ * Writing task records: add, settle, promote due tasks, cancel, delete, clear
+ * a queue, prune expired records. Each is one Lua script (or a loop of short
+ * ones), so no other worker sees a half-done change; every script checks its
+ * arguments before its first write. Scripts whose effect is not safe to
+ * repeat (add, cancel) run through `RedisSession.idempotent`: a resend after
+ * a lost reply replays; settling is safe to repeat by its fences.
  */
-import { type Clock, isoAt } from "../../clock.js";
-import { encodeTaskData } from "../../task/task-codec.js";
+import { isoAt } from "../../clock.js";
+import { encodeTaskData, readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { RetentionDefaults } from "../../task/ttl.js";
+import type { AddMode, RetentionSettings, Settlement, SettleResult } from "../backend.js";
+import { checkNewWork, routeOf } from "../record-route.js";
 import type { QueueKeys } from "./keys.js";
-import { readRecord, readRecordPairs, type StoredFields, storeRoute } from "./record-codec.js";
-import { expiresArg, retentionArg } from "./retention.js";
+import { readRecord, routeArgs } from "./record-codec.js";
 import type { RedisSession } from "./session.js";
 
-/** Due tasks moved to pending per script call. */
-const SCHEDULER_BATCH = 1000;
+/** Due tasks moved to claimable per script call. */
+const PROMOTE_BATCH = 1000;
 /** Records removed per script call while clearing a queue. */
 const CLEAR_BATCH = 500;
+/** Expired records deleted per script call (each call is one short atomic step). */
+const PRUNE_BATCH = 1000;
 
-/** The keys `append.lua` and `clear.lua` both take first, in their order: every place a task id can be. */
-function taskIndexKeys(k: QueueKeys): string[] {
-  return [k.all, k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts];
+/** The keys `add.lua` takes, in its order. */
+function addKeys(k: QueueKeys): string[] {
+  return [k.all, k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, k.expires];
 }
 
 export class TaskStore {
   constructor(
     private readonly session: RedisSession,
-    private readonly clock: Clock,
-    private readonly retention: RetentionDefaults,
-    /** Whose leases this instance holds: `storeResult` writes only outcomes of claims it still owns. */
-    private readonly consumerId: string,
+    private readonly retention: RetentionSettings,
+    private readonly now: () => number,
   ) {}
 
-  async append(queue: string, tasks: readonly TaskData[], unique: boolean): Promise<boolean[]> {
-    if (tasks.length === 0) return [];
+  async add(queue: string, records: readonly TaskData[], mode: AddMode): Promise<boolean[]> {
+    if (records.length === 0) return [];
+    const now = this.now();
+    const read = records.map((given) =>
+      readStoredRecord(
+        typeof given?.id === "string" ? given.id : "",
+        given,
+        "task record added to Redis",
+        now,
+      ),
+    );
+    checkNewWork(
+      read.filter((r) => !r.malformed).map((r) => r.record),
+      "add",
+    );
     const k = this.session.keys(queue);
     this.session.register(queue);
-    const args: string[] = [k.task, unique ? "1" : "0", this.session.requestToken()];
-    for (const task of tasks) args.push(task.id, encodeTaskData(task));
-    const added = (await this.session.idempotent(
-      "append",
-      [...taskIndexKeys(k), k.expires],
-      args,
-    )) as number[];
+    const args: string[] = [k.task, mode, this.session.requestToken()];
+    // A record that cannot be used is stored as its failed stand-in, finished at once.
+    for (const { record } of read)
+      args.push(record.id, ...routeArgs(record, routeOf(record, null)));
+    const added = (await this.session.idempotent("add", addKeys(k), args)) as number[];
     return added.map((flag) => flag === 1);
   }
 
-  async schedule(queue: string, task: TaskData, at: number, unique: boolean): Promise<boolean> {
+  async settle(
+    queue: string,
+    settlements: readonly Settlement[],
+    now: number,
+  ): Promise<SettleResult[]> {
+    if (settlements.length === 0) return [];
     const k = this.session.keys(queue);
-    this.session.register(queue);
-    const added = await this.session.idempotent(
-      "schedule",
-      [
-        k.all,
-        k.scheduled,
-        k.pending,
-        k.processing,
-        k.done,
-        k.counts,
-        this.session.requestKey(k),
-        k.expires,
-      ],
-      [k.task, unique ? "1" : "0", task.id, encodeTaskData(task), at],
-    );
-    return added === 1;
-  }
-
-  /** Moves every task due by `now` to pending; returns the moved records. */
-  async popScheduled(queue: string, now: number): Promise<TaskData[]> {
-    const k = this.session.keys(queue);
-    const moved: TaskData[] = [];
-    for (;;) {
-      const flat = await this.session.script(
-        "popScheduled",
-        [k.scheduled, k.pending, k.wake],
-        [k.task, now, SCHEDULER_BATCH],
-      );
-      const batch = await this.readReply(flat, queue, { status: "pending" });
-      moved.push(...batch);
-      if ((flat as unknown[]).length < SCHEDULER_BATCH * 2) return moved;
+    const { maxFinished } = this.retention;
+    const args: (string | number)[] = [
+      k.task,
+      now,
+      k.finishedChannel,
+      maxFinished === null ? "" : maxFinished,
+    ];
+    for (const s of settlements) {
+      const route = routeOf(s.record, now);
+      // A retry or put-off start whose time has come is stored as what it is now: pending.
+      const record =
+        route.kind === "claimable" && s.record.status !== "pending"
+          ? { ...s.record, status: "pending" as const }
+          : s.record;
+      const expires = route.kind === "finished" && s.expiresAt !== null ? s.expiresAt : "";
+      args.push(record.id, s.fence, ...routeArgs(record, route), expires, s.children.length);
+      for (const child of s.children) args.push(child.id, encodeTaskData(child));
     }
-  }
-
-  async storeResult(queue: string, tasks: readonly TaskData[]): Promise<string[]> {
-    if (tasks.length === 0) return [];
-    const k = this.session.keys(queue);
-    const now = this.clock.now();
-    const args: (string | number)[] = [k.task, now, k.finishedChannel, this.consumerId];
-    for (const task of tasks) {
-      const [kind, extra] = storeRoute(task);
-      // The retention clock starts now, when the finished record is stored.
-      const expires = kind === "done" ? expiresArg(task, this.retention, now) : "";
-      args.push(task.id, encodeTaskData(task), kind, extra, expires);
-    }
-    return (await this.session.script(
-      "storeResult",
+    const results = (await this.session.script(
+      "settle",
       [k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, k.expires, k.all],
       args,
-    )) as string[];
+    )) as number[];
+    return results.map((flag) => (flag === 1 ? "settled" : "lost"));
   }
 
-  /**
-   * Decodes an `[id, json, …]` script reply, overriding `fields` on each
-   * record. Malformed records are stored as failed and left out.
-   */
-  async readReply(flat: unknown, queue: string, fields: StoredFields): Promise<TaskData[]> {
-    const { records, malformed } = readRecordPairs(flat as string[], fields, this.clock.now());
-    if (malformed.length > 0) await this.storeResult(queue, malformed);
-    return records;
-  }
-
-  async cancel(queue: string, id: string): Promise<TaskData | null> {
+  /** Makes every task due by `now` claimable; returns their ids. */
+  async promoteDue(queue: string, now: number): Promise<string[]> {
     const k = this.session.keys(queue);
-    const now = this.clock.now();
+    const moved: string[] = [];
+    for (;;) {
+      const batch = (await this.session.script(
+        "promoteDue",
+        [k.scheduled, k.pending, k.wake],
+        [k.task, now, PROMOTE_BATCH],
+      )) as string[];
+      moved.push(...batch);
+      if (batch.length < PROMOTE_BATCH) return moved;
+    }
+  }
+
+  async cancel(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null },
+  ): Promise<TaskData | null> {
+    const k = this.session.keys(queue);
     const row = (await this.session.idempotent(
       "cancel",
       [
@@ -126,19 +125,11 @@ export class TaskStore {
         this.session.requestKey(k),
         k.expires,
       ],
-      [
-        k.task,
-        id,
-        isoAt(now),
-        k.finishedChannel,
-        now,
-        retentionArg(this.retention.errorTtl),
-        retentionArg(this.retention.ttl),
-      ],
+      [k.task, id, isoAt(cancellation.at), k.finishedChannel, cancellation.expiresAt ?? ""],
     )) as (string | null)[] | null;
     if (!row) return null;
     const [json, status, startedAt, finishedAt] = row;
-    return readRecord(id, json ?? "", { status, startedAt, finishedAt }, this.clock.now()).record;
+    return readRecord(id, json ?? "", { status, startedAt, finishedAt }, this.now());
   }
 
   async deleteTask(queue: string, id: string): Promise<boolean> {
@@ -147,23 +138,50 @@ export class TaskStore {
       (await this.session.script(
         "deleteTask",
         [k.all, k.done, k.counts, k.expires],
-        [k.task, id, this.clock.now()],
+        [k.task, id, this.now()],
       )) === 1
     );
   }
 
-  /** Removes every record of the queue (crons and rate limits too, workflows kept); returns how many. */
+  /** Removes every record of the queue, its crons and its rate limits; returns how many records and crons. */
   async clear(queue: string): Promise<number> {
     const k = this.session.keys(queue);
     let removed = 0;
     for (;;) {
       const [count, finished] = (await this.session.script(
         "clear",
-        [...taskIndexKeys(k), k.crons, k.rateLimitKeys, k.expires],
+        [
+          k.all,
+          k.pending,
+          k.wake,
+          k.scheduled,
+          k.processing,
+          k.done,
+          k.counts,
+          k.crons,
+          k.rateLimitKeys,
+          k.expires,
+          k.suspects,
+        ],
         [k.task, CLEAR_BATCH],
       )) as [number, number];
       removed += count;
       if (finished === 1) return removed;
+    }
+  }
+
+  /** Deletes every record of `queue` whose expiry is due by `now`; returns how many. */
+  async pruneExpired(queue: string, now: number): Promise<number> {
+    const k = this.session.keys(queue);
+    let deleted = 0;
+    for (;;) {
+      const [count, seen] = (await this.session.script(
+        "pruneExpired",
+        [k.expires, k.all, k.done, k.counts],
+        [k.task, now, PRUNE_BATCH],
+      )) as [number, number];
+      deleted += count;
+      if (seen < PRUNE_BATCH) return deleted;
     }
   }
 }

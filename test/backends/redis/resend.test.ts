@@ -1,13 +1,13 @@
 /**
  * A command whose reply is lost to a dropped connection is sent again by
  * ioredis on reconnect. The scripts that must not act twice recognise the
- * resend by its request token and answer as the first time. (Issue #3:
- * "no acknowledged add is lost" — nor reported as a duplicate of itself.)
+ * resend by its request token and answer as the first time. No
+ * acknowledged add is lost — nor reported as a duplicate of itself.
  */
-import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { task } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
+import { scriptSource } from "../../../src/backends/redis/scripts.js";
 import { fileKey } from "../../support/isolation.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
@@ -15,8 +15,6 @@ import { requireService } from "../../support/services.js";
 const prefix = fileKey(import.meta.url);
 const available = await requireService("Redis", REDIS_URL);
 const job = task({ name: "resend.job" }, (n: number) => n);
-const script = (name: string) =>
-  readFileSync(new URL(`../../../src/backends/redis/scripts/${name}.lua`, import.meta.url), "utf8");
 
 describe.skipIf(!available)("redis: a resent call replays its first answer", () => {
   const client = new Redis(REDIS_URL);
@@ -37,8 +35,8 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     await deleteRedisPrefix(prefix);
   });
 
-  it("append: the same call twice answers true twice and queues once; another call is a duplicate", async () => {
-    const lua = script("append");
+  it("add: the same call twice answers true twice and queues once; another call is a duplicate", async () => {
+    const lua = scriptSource("add");
     const record = { ...job(1).toJSON(), status: "pending" };
     const call = (token: string) =>
       client.eval(
@@ -46,10 +44,12 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
         keys.length,
         ...keys,
         `${tag}:t:`,
-        "1",
+        "unique",
         token,
         record.id,
         JSON.stringify(record),
+        "p",
+        "",
       );
     expect(await call("token-a")).toEqual([1]);
     expect(await call("token-a")).toEqual([1]);

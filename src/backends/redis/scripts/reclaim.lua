@@ -1,25 +1,68 @@
--- Takes over leases not renewed for `idle` ms (their worker is presumed dead):
--- the caller becomes the owner and gets the records back.
--- KEYS: 1 processing
--- ARGV: 1 task key prefix, 2 idle (ms), 3 consumer id, 4 limit
--- Returns: id, json, status, startedAt, finishedAt for each (empty string = none)
+#!lua flags=allow-oom
+-- Takes over claims whose lease was not renewed for `lease` ms, once they
+-- have stayed so for `confirm` ms by this server's clock: a first scan notes
+-- an expired claim (hash `suspects`: id → "renewal score:time noted"), a
+-- later scan at least `confirm` ms after takes it over if it was not renewed
+-- meanwhile. So after an outage or a pause of the server, a live holder's
+-- renewal — queued or sent within a heartbeat — always comes first. The
+-- taker gets a new fence (the old holder's writes are refused from then on)
+-- and the records back. Allowed under out-of-memory.
+-- KEYS: 1 processing, 2 suspects
+-- ARGV: 1 task key prefix, 2 lease (ms), 3 confirm (ms), 4 limit
+-- Returns: id, json, status, startedAt, finishedAt, fence for each (empty string = none)
+--@include counts
+local lease = tonumber(ARGV[2])
+local confirm = tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+if not lease or not confirm or not limit then
+  return redis.error_reply('sheppy reclaim: lease, confirm and limit must be numbers')
+end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[2])), 'LIMIT', 0, tonumber(ARGV[4]))
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - lease), 'WITHSCORES', 'LIMIT', 0, limit)
 local out = {}
-for _, id in ipairs(ids) do
+for i = 1, #stale, 2 do
+  local id = stale[i]
+  local renewed = stale[i + 1]
   local key = ARGV[1] .. id
-  local fields = redis.call('HMGET', key, 'd', 'status', 'startedAt', 'finishedAt')
-  if fields[1] then
-    redis.call('ZADD', KEYS[1], now, id)
-    redis.call('HSET', key, 'owner', ARGV[3])
-    out[#out + 1] = id
-    out[#out + 1] = fields[1]
-    out[#out + 1] = fields[2] or ''
-    out[#out + 1] = fields[3] or ''
-    out[#out + 1] = fields[4] or ''
-  else
-    redis.call('ZREM', KEYS[1], id)
+  local take = confirm <= 0
+  if not take then
+    local noted = redis.call('HGET', KEYS[2], id)
+    local seenRenewal, seenAt = nil, nil
+    if noted then
+      seenRenewal, seenAt = string.match(noted, '^([^:]+):(%d+)$')
+    end
+    if seenRenewal == renewed and seenAt and now - tonumber(seenAt) >= confirm then
+      take = true
+    elseif seenRenewal ~= renewed then
+      redis.call('HSET', KEYS[2], id, renewed .. ':' .. now)
+    end
+  end
+  if take then
+    redis.call('HDEL', KEYS[2], id)
+    local fields = redis.call('HMGET', key, 'd', 'status', 'startedAt', 'finishedAt')
+    if fields[1] then
+      local fence = fenceOf(key, 'f') + 1
+      redis.call('ZADD', KEYS[1], now, id)
+      redis.call('HSET', key, 'f', fence)
+      out[#out + 1] = id
+      out[#out + 1] = fields[1]
+      out[#out + 1] = fields[2] or ''
+      out[#out + 1] = fields[3] or ''
+      out[#out + 1] = fields[4] or ''
+      out[#out + 1] = tostring(fence)
+    else
+      redis.call('ZREM', KEYS[1], id)
+    end
+  end
+end
+-- Notes about claims that were renewed, settled or taken over meanwhile are dropped.
+if redis.call('HLEN', KEYS[2]) > 2 * limit then
+  for _, id in ipairs(redis.call('HKEYS', KEYS[2])) do
+    local score = redis.call('ZSCORE', KEYS[1], id)
+    if not score or tonumber(score) > now - lease then
+      redis.call('HDEL', KEYS[2], id)
+    end
   end
 end
 return out

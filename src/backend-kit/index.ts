@@ -1,0 +1,67 @@
+/**
+ * @module sheppy/backend
+ * What a backend author needs, apart from the application API: the backend
+ * contract (its role interfaces and types), the shared pieces every backend
+ * uses so they agree (record codec and routing, retention, rate-limit
+ * arithmetic, URL registration), and the contract kit — the same cases every
+ * built-in backend passes, runnable against any backend from a Vitest file.
+ * @example
+ * import { runBackendContract, registerBackendScheme } from "sheppy/backend";
+ */
+export type {
+  AddMode,
+  Backend,
+  BackendCapabilities,
+  ClaimedTask,
+  ClaimRef,
+  ClaimStore,
+  Connection,
+  CronData,
+  CronStore,
+  InlineProcessing,
+  PageRequest,
+  QueueStats,
+  RateLimitRequest,
+  RateLimitStore,
+  RetentionSettings,
+  Settlement,
+  SettleResult,
+  TaskPage,
+  TaskReader,
+  TaskStore,
+  WorkListener,
+} from "../backends/backend.js";
+export { acquireSlot, newRateWindowState, type RateWindowState } from "../backends/rate-window.js";
+export { checkNewWork, type RecordRoute, routeOf } from "../backends/record-route.js";
+export {
+  type BackendFactory as BackendUrlFactory,
+  backendFromUrl,
+  booleanParam,
+  registerBackendScheme,
+  supportedSchemes,
+} from "../backends/registry.js";
+export {
+  DEFAULT_ERROR_TTL,
+  DEFAULT_MAX_FINISHED,
+  DEFAULT_TTL,
+  type RetentionOptions,
+  resolveRetentionSettings,
+} from "../backends/retention-settings.js";
+export {
+  type BackendFactory,
+  type BackendTestOptions,
+  CONTRACT_AREAS,
+  type ContractHarness,
+  type ContractOptions,
+  runBackendContract,
+} from "../contract/run-backend-contract.js";
+export {
+  checkTaskData,
+  decodeTaskData,
+  encodeTaskData,
+  readStoredRecord,
+  type StoredRecord,
+} from "../task/task-codec.js";
+export { TASK_DATA_VERSION } from "../task/task-record.js";
+export { expiryOf, type RetentionDefaults, resolveTtl } from "../task/ttl.js";
+export { maskUrl } from "../util/mask-url.js";

@@ -1,0 +1,65 @@
+/**
+ * @module backends/rate-window
+ * Rate-limit arithmetic, pure and shared by backends that keep the window
+ * state in process (memory) and as the reference the Redis and SQL versions
+ * follow. Times are milliseconds.
+ *
+ * - sliding window: at most `maxRate` admissions in any trailing `period`.
+ * - fixed window: a window opens at the first admission and allows `maxRate`
+ *   admissions until `period` has passed since it opened.
+ * Refused requests get staggered slots `period / maxRate` apart, so a burst
+ * spreads out instead of waking all at once.
+ */
+
+/** Window state of one queue + key. */
+export interface RateWindowState {
+  /** Admission times inside the sliding window, oldest first. */
+  admitted: number[];
+  /** Start and count of the current fixed window. */
+  windowStart: number;
+  windowCount: number;
+  /** Earliest time the next refused request may be told to come back. */
+  nextSlot: number;
+}
+
+export function newRateWindowState(): RateWindowState {
+  return { admitted: [], windowStart: 0, windowCount: 0, nextSlot: 0 };
+}
+
+/** Smallest wait returned, so a refused request never spins. */
+export const MIN_RATE_WAIT_MS = 10;
+
+/** Admits (returns `null`, recording the start) or returns milliseconds to wait. Mutates `state`. */
+export function acquireSlot(
+  state: RateWindowState,
+  now: number,
+  maxRate: number,
+  periodMs: number,
+  strategy: "sliding_window" | "fixed_window",
+): number | null {
+  let freeAt: number;
+  if (strategy === "fixed_window") {
+    // A fresh state has no window yet: the first admission opens one (even at a small `now`).
+    if (state.windowCount === 0 || now >= state.windowStart + periodMs) {
+      state.windowStart = now;
+      state.windowCount = 0;
+    }
+    if (state.windowCount < maxRate) {
+      state.windowCount++;
+      return null;
+    }
+    freeAt = state.windowStart + periodMs;
+  } else {
+    const admitted = state.admitted;
+    while (admitted.length > 0 && admitted[0]! <= now - periodMs) admitted.shift();
+    if (admitted.length < maxRate) {
+      admitted.push(now);
+      return null;
+    }
+    freeAt = admitted[0]! + periodMs;
+  }
+  const slot = Math.max(freeAt, state.nextSlot);
+  state.nextSlot = slot + periodMs / maxRate;
+  // Whole milliseconds, as Redis answers (rate-limit.lua), so backends agree exactly.
+  return Math.max(MIN_RATE_WAIT_MS, Math.ceil(slot - now));
+}

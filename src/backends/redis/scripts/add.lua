@@ -1,0 +1,76 @@
+#!lua
+-- Stores new work. Each record comes as (id, json, route, extra): route 'p'
+-- is claimable now (FIFO), 'd' waits until `extra` (ms), 'f' is finished with
+-- status `extra` (a record that could not be used, stored as its failed
+-- stand-in). Mode 'unique' leaves an
+-- id the queue holds alone (answer 0); 'replace' replaces the old record in
+-- whatever state — unless it is claimed right now (0). A second copy of an
+-- id in one call is a duplicate (0).
+-- Each record written carries the call's request token (field `rq`): resent
+-- with the same token after a lost reply, the call recognises its own
+-- records and answers 1 again instead of calling them duplicates.
+-- Every argument is checked before the first write. Under out-of-memory the
+-- whole call is refused (no flags): new work waits until memory frees.
+-- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 expires
+-- ARGV: 1 task key prefix, 2 mode, 3 request token, then (id, json, route, extra) quads
+--@include counts
+local prefix = ARGV[1]
+local mode = ARGV[2]
+local token = ARGV[3]
+if mode ~= 'unique' and mode ~= 'replace' then
+  return redis.error_reply('sheppy add: mode must be unique or replace (got ' .. tostring(mode) .. ')')
+end
+if token == nil or token == '' or (#ARGV - 3) % 4 ~= 0 then
+  return redis.error_reply('sheppy add: expected a request token and (id, json, route, at) quads')
+end
+for i = 4, #ARGV, 4 do
+  local route = ARGV[i + 2]
+  local extra = ARGV[i + 3]
+  if ARGV[i] == '' or ARGV[i + 1] == '' or (route ~= 'p' and route ~= 'd' and route ~= 'f')
+    or (route == 'd' and not tonumber(extra)) or (route == 'f' and extra == '') then
+    return redis.error_reply('sheppy add: record ' .. ((i - 4) / 4) .. ' has a bad id, json, route or due time')
+  end
+end
+local results = {}
+local queued = false
+-- Ids met earlier in this call: a second copy is a duplicate, even of our own write.
+local seen = {}
+for i = 4, #ARGV, 4 do
+  local id = ARGV[i]
+  local key = prefix .. id
+  local exists = redis.call('EXISTS', key) == 1
+  local again = seen[id]
+  seen[id] = true
+  if again then
+    results[#results + 1] = 0
+  elseif exists and redis.call('HGET', key, 'rq') == token then
+    results[#results + 1] = 1
+  elseif (mode == 'unique' and exists) or (mode == 'replace' and redis.call('ZSCORE', KEYS[5], id)) then
+    results[#results + 1] = 0
+  else
+    if exists then
+      redis.call('LREM', KEYS[2], 0, id)
+      redis.call('ZREM', KEYS[4], id)
+      -- A finished record re-queued leaves the finished index and loses its expiry.
+      unfinish(KEYS[7], KEYS[6], KEYS[8], id)
+      -- The fences stay: a holder of an earlier claim must never match a later one.
+      redis.call('HDEL', key, 'd', 'status', 'startedAt', 'finishedAt', 'x', 'rq')
+    end
+    redis.call('HSET', key, 'd', ARGV[i + 1], 'rq', token)
+    redis.call('SADD', KEYS[1], id)
+    if ARGV[i + 2] == 'p' then
+      redis.call('RPUSH', KEYS[2], id)
+      queued = true
+    elseif ARGV[i + 2] == 'd' then
+      redis.call('ZADD', KEYS[4], tonumber(ARGV[i + 3]), id)
+    else
+      redis.call('HSET', KEYS[6], id, ARGV[i + 3])
+      bump(KEYS[7], KEYS[6], ARGV[i + 3], 1)
+    end
+    results[#results + 1] = 1
+  end
+end
+if queued and redis.call('LLEN', KEYS[3]) == 0 then
+  redis.call('RPUSH', KEYS[3], '1')
+end
+return results

@@ -1,0 +1,132 @@
+#!lua flags=allow-oom
+-- Ends attempts, each atomically and fenced. A settlement is written only
+-- while its fence is the task's current claim (field `f`, task in
+-- `processing`); written, it records that fence as settled (field `sf`), so
+-- the same settlement sent again (a resend after a lost reply) is answered
+-- "settled" without writing twice, while a holder whose claim was taken
+-- over is answered "lost". Per settlement, by route:
+--   f → finished with status `extra`; indexed for expiry when `expires` is
+--       given; announced on the finished channel
+--   d → waits until `extra` (ms); claimable at once when that is not after now
+--   p → claimable at once
+-- Its chained tasks (child id, json pairs) are added as claimable in the
+-- same step, each only when its id is new. Finished records beyond
+-- `maxFinished` (those due to expire soonest) are then deleted.
+-- Every argument is checked before the first write. Allowed under
+-- out-of-memory: it finishes work already running and frees memory.
+-- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts, 7 expires, 8 all
+-- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 maxFinished ('' = no bound),
+--       then per settlement: id, fence, json, route, extra, expires, children count,
+--       and that many (child id, child json) pairs
+-- Returns: 1 (settled) or 0 (lost) per settlement
+--@include counts
+local prefix = ARGV[1]
+local now = tonumber(ARGV[2])
+local maxFinished = ARGV[4] ~= '' and tonumber(ARGV[4]) or nil
+if not now or (ARGV[4] ~= '' and not maxFinished) then
+  return redis.error_reply('sheppy settle: now and maxFinished must be numbers')
+end
+local settlements = {}
+local i = 5
+while i <= #ARGV do
+  local s = {
+    id = ARGV[i],
+    fence = tonumber(ARGV[i + 1]),
+    json = ARGV[i + 2],
+    route = ARGV[i + 3],
+    extra = ARGV[i + 4],
+    expires = ARGV[i + 5],
+    children = {},
+  }
+  local count = tonumber(ARGV[i + 6])
+  local where = 'sheppy settle: settlement ' .. (#settlements + 1)
+  if s.id == nil or s.id == '' or not s.fence or s.json == nil or s.json == '' or not count then
+    return redis.error_reply(where .. ' needs an id, a fence, json and a children count')
+  end
+  if s.route == 'f' then
+    if s.extra == '' or (s.expires ~= '' and not tonumber(s.expires)) then
+      return redis.error_reply(where .. ': a finished record needs a status and a numeric expiry or none')
+    end
+  elseif s.route == 'd' then
+    if not tonumber(s.extra) then
+      return redis.error_reply(where .. ': a waiting record needs a numeric due time')
+    end
+  elseif s.route ~= 'p' then
+    return redis.error_reply(where .. ': route must be f, d or p')
+  end
+  i = i + 7
+  for _ = 1, count do
+    if ARGV[i] == nil or ARGV[i] == '' or ARGV[i + 1] == nil or ARGV[i + 1] == '' then
+      return redis.error_reply(where .. ': a chained task needs an id and json')
+    end
+    s.children[#s.children + 1] = { ARGV[i], ARGV[i + 1] }
+    i = i + 2
+  end
+  settlements[#settlements + 1] = s
+end
+
+local results = {}
+local finished = {}
+local queued = false
+for _, s in ipairs(settlements) do
+  local key = prefix .. s.id
+  local current = redis.call('HEXISTS', key, 'd') == 1
+    and redis.call('ZSCORE', KEYS[4], s.id)
+    and fenceOf(key, 'f') == s.fence
+  if current then
+    redis.call('ZREM', KEYS[4], s.id)
+    unfinish(KEYS[6], KEYS[5], KEYS[7], s.id)
+    redis.call('HDEL', key, 'status', 'startedAt', 'finishedAt', 'x')
+    redis.call('HSET', key, 'd', s.json, 'sf', s.fence)
+    if s.route == 'f' then
+      redis.call('HSET', KEYS[5], s.id, s.extra)
+      bump(KEYS[6], KEYS[5], s.extra, 1)
+      if s.expires ~= '' then
+        redis.call('HSET', key, 'x', s.expires)
+        redis.call('ZADD', KEYS[7], tonumber(s.expires), s.id)
+      end
+      finished[#finished + 1] = s.id
+    elseif s.route == 'd' and tonumber(s.extra) > now then
+      redis.call('ZADD', KEYS[3], tonumber(s.extra), s.id)
+    else
+      if s.route == 'd' then
+        redis.call('HSET', key, 'status', 'pending')
+      end
+      redis.call('RPUSH', KEYS[1], s.id)
+      queued = true
+    end
+    for _, child in ipairs(s.children) do
+      local childKey = prefix .. child[1]
+      if redis.call('EXISTS', childKey) == 0 then
+        redis.call('HSET', childKey, 'd', child[2])
+        redis.call('SADD', KEYS[8], child[1])
+        redis.call('RPUSH', KEYS[1], child[1])
+        queued = true
+      end
+    end
+    results[#results + 1] = 1
+  elseif fenceOf(key, 'sf') == s.fence and redis.call('HEXISTS', key, 'd') == 1 then
+    results[#results + 1] = 1
+  else
+    results[#results + 1] = 0
+  end
+end
+
+if maxFinished then
+  local excess = redis.call('ZCARD', KEYS[7]) - maxFinished
+  if excess > 0 then
+    -- Bounded per call, so one settle never runs long; later calls delete the rest.
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[7], 0, math.min(excess, 1000) - 1)) do
+      unfinish(KEYS[6], KEYS[5], KEYS[7], id)
+      redis.call('DEL', prefix .. id)
+      redis.call('SREM', KEYS[8], id)
+    end
+  end
+end
+if queued and redis.call('LLEN', KEYS[2]) == 0 then
+  redis.call('RPUSH', KEYS[2], '1')
+end
+if #finished > 0 then
+  redis.call('PUBLISH', ARGV[3], table.concat(finished, ','))
+end
+return results

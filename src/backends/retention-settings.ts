@@ -1,0 +1,54 @@
+/**
+ * @module backends/retention-settings
+ * The retention every backend applies to finished records unless told
+ * otherwise, and the check of a backend's retention options. Finished
+ * records are bounded by default — by age and by count — so a busy queue's
+ * storage reaches a plateau instead of growing for as long as it runs: a
+ * completed record is kept 12 hours, a failed, crashed or cancelled one 7
+ * days (long enough for someone to look at it), and at most 10,000 expiring
+ * records per queue (the ones due to expire soonest go first). `null` keeps
+ * forever, on purpose.
+ */
+import { InvalidOptionError } from "../errors.js";
+import { type RetentionDefaults, resolveRetention } from "../task/ttl.js";
+import type { RetentionSettings } from "./backend.js";
+
+/** Seconds a completed record is kept by default. */
+export const DEFAULT_TTL = 12 * 3600;
+/** Seconds a failed, crashed or cancelled record is kept by default. */
+export const DEFAULT_ERROR_TTL = 7 * 24 * 3600;
+/** Most expiring finished records kept per queue by default. */
+export const DEFAULT_MAX_FINISHED = 10_000;
+
+/** A backend's retention options as users write them. */
+export interface RetentionOptions extends RetentionDefaults {
+  /** Most finished records with an expiry kept per queue (integer ≥ 1), or `null` for no bound. */
+  readonly maxFinished?: number | null | undefined;
+}
+
+/**
+ * Checks a backend's retention options and fills in the defaults (`fallback`
+ * for what the options leave out). Throws `InvalidOptionError` naming the
+ * backend and option.
+ */
+export function resolveRetentionSettings(
+  backend: string,
+  options: RetentionOptions,
+  fallback: RetentionSettings = {
+    ttl: DEFAULT_TTL,
+    errorTtl: DEFAULT_ERROR_TTL,
+    maxFinished: DEFAULT_MAX_FINISHED,
+  },
+): RetentionSettings {
+  const ttls = resolveRetention(backend, options, fallback.ttl ?? null);
+  const max = options.maxFinished;
+  if (max !== undefined && max !== null && (!Number.isInteger(max) || max < 1)) {
+    throw new InvalidOptionError(
+      `${backend} option maxFinished must be an integer ≥ 1, or null for no bound (got ${String(max)})`,
+    );
+  }
+  // A backend given a `ttl` but no `errorTtl` lets error records inherit that ttl, as a task's options do.
+  const errorTtl =
+    options.errorTtl === undefined && options.ttl === undefined ? fallback.errorTtl : ttls.errorTtl;
+  return { ttl: ttls.ttl, errorTtl, maxFinished: max === undefined ? fallback.maxFinished : max };
+}

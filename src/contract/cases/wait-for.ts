@@ -1,0 +1,359 @@
+/**
+ * Waiting for outcomes: `queue.waitFor(task | id | list, { timeout })`. Our
+ * design (see `WaitOptions`): timeout in seconds; absent = wait without limit;
+ * 0 (or a negative value) = check once; elapsed → `WaitTimeoutError`, never a
+ * `null`; a list returns an array aligned with its input. (BEHAVIOURS W-1…W-14)
+ */
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import {
+  type Clock,
+  currentTask,
+  InvalidOptionError,
+  InvalidTaskError,
+  type Task,
+  task,
+  type WaitOptions,
+  WaitTimeoutError,
+} from "../../index.js";
+import type { ContractHarness } from "../harness.js";
+import { settleClaim } from "../support/records.js";
+
+const add = task({ name: "wait-for.add" }, (a: number, b: number) => a + b);
+const greet = task({ name: "wait-for.greet" }, async (who: string) => `hello ${who}`);
+const boom = task({ name: "wait-for.boom" }, (): number => {
+  throw new Error("boom");
+});
+/** Fails its first attempt, then returns "ok"; the retry is due at once. */
+const flaky = task({ name: "wait-for.flaky", retry: 1, retryDelay: 0 }, () => {
+  if (currentTask().attempt === 1) throw new Error("transient");
+  return "ok";
+});
+/** Fails its first attempt; the retry is due only after a minute. */
+const flakySlow = task({ name: "wait-for.flaky-slow", retry: 1, retryDelay: 60 }, () => {
+  if (currentTask().attempt === 1) throw new Error("transient");
+  return "ok";
+});
+
+/** A clock whose time never moves and whose timers never fire: only a notification can wake a waiter. */
+function frozenClock(): Clock {
+  const at = Date.now();
+  const sleepUntilAborted = (_ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      signal?.addEventListener("abort", () => resolve(), { once: true });
+    });
+  return { now: () => at, setTimer: () => ({ cancel() {} }), sleep: sleepUntilAborted };
+}
+
+/** Tracks whether a promise has settled, without handling its outcome. */
+function track(promise: Promise<unknown>): { readonly settled: boolean } {
+  const state = { settled: false };
+  promise.then(
+    () => {
+      state.settled = true;
+    },
+    () => {
+      state.settled = true;
+    },
+  );
+  return state;
+}
+
+export function waitForCases(h: ContractHarness): void {
+  describe("waitFor", () => {
+    /** Runs every pending task of `queue` once with a oneshot worker. */
+    const drain = async (queue: ReturnType<ContractHarness["queue"]>) =>
+      h.worker(queue).work({ oneshot: true });
+
+    it("W-1 resolves with the completed record, by task or by id, with a typed result", async () => {
+      const queue = h.queue();
+      const t = add(1, 2);
+      await queue.add(t);
+      const waiting = queue.waitFor(t);
+      await drain(queue);
+      const done = await waiting;
+      expectTypeOf(done).toEqualTypeOf<Task<number>>();
+      expect(done.status).toBe("completed");
+      expect(done.result).toBe(3);
+      expect(done.finishedAt).toBeInstanceOf(Date);
+      const byId = await queue.waitFor(t.id);
+      expect(byId.toJSON()).toEqual(done.toJSON());
+    });
+
+    it("W-1 resolves with a failed record (error kept) and with a crashed one", async () => {
+      const queue = h.queue();
+      const failing = boom();
+      await queue.add(failing);
+      const waiting = queue.waitFor(failing);
+      await drain(queue);
+      const failed = await waiting;
+      expect(failed.status).toBe("failed");
+      expect(failed.result).toBeNull();
+      expect(failed.error?.message).toBe("boom");
+
+      const crashing = add(2, 2);
+      await queue.add(crashing);
+      const crashWait = queue.waitFor(crashing);
+      const backend = await queue.connect();
+      const [claim] = await backend.claim(queue.name, 1);
+      await settleClaim(backend, queue.name, claim!, {
+        ...claim!.record,
+        status: "crashed",
+        finishedAt: new Date().toISOString(),
+        error: {
+          type: "WorkerCrashedError",
+          message: "Worker crashed during execution",
+          stack: null,
+          cause: null,
+        },
+      });
+      const crashed = await crashWait;
+      expect(crashed.status).toBe("crashed");
+      expect(crashed.error?.type).toBe("WorkerCrashedError");
+    });
+
+    it("W-2 / W-5 without a timeout (absent or undefined) it waits until the task finishes", async () => {
+      const queue = h.queue();
+      const t = add(4, 5);
+      await queue.add(t);
+      const absent = queue.waitFor(t);
+      // Plain JS callers may pass `undefined` explicitly (the type forbids it under exactOptionalPropertyTypes).
+      const undef = queue.waitFor(t, { timeout: undefined } as unknown as WaitOptions);
+      const tracked = [track(absent), track(undef)];
+      await sleep(150);
+      expect(tracked.map((s) => s.settled)).toEqual([false, false]);
+      await drain(queue);
+      expect((await absent).result).toBe(9);
+      expect((await undef).result).toBe(9);
+    });
+
+    it("waitFor is woken by the completion while the worker keeps running", async () => {
+      const queue = h.queue();
+      const t = greet("bob");
+      await queue.add(t);
+      const waiting = queue.waitFor(t);
+      const worker = h.worker(queue);
+      const running = worker.work();
+      const working = track(running);
+      const done = await waiting;
+      expect(done.result).toBe("hello bob");
+      expect(working.settled).toBe(false);
+      await worker.close();
+      expect((await running).processed).toBe(1);
+    });
+
+    h.itIf("blockingWait", "the backend polls for results instead of being notified")(
+      "waitFor wakes on the backend's notification, not on a clock tick",
+      async () => {
+        // Timers of this clock never fire, so a polling or timer-driven wait would hang.
+        const queue = h.queue({ clock: frozenClock() });
+        const t = add(20, 22);
+        await queue.add(t);
+        const waiting = queue.waitFor(t, { timeout: 5 });
+        await drain(queue);
+        const done = await waiting;
+        expect(done.status).toBe("completed");
+        expect(done.result).toBe(42);
+      },
+    );
+
+    it("W-3 a positive timeout that elapses throws WaitTimeoutError naming the seconds and the unfinished task", async () => {
+      const queue = h.queue();
+      const t = add(1, 1);
+      await queue.add(t);
+      const error = await queue.waitFor(t, { timeout: 0.1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      const timeout = error as WaitTimeoutError;
+      expect(timeout.message).toMatch(/^Did not complete within 0\.1 seconds/);
+      expect(timeout.timeoutSeconds).toBe(0.1);
+      expect(timeout.unfinished).toEqual([t.id]);
+      expect((await queue.getTask(t))?.status).toBe("pending");
+    });
+
+    it("W-4 / W-5 timeout 0 checks once: a finished record at once, else WaitTimeoutError", async () => {
+      const queue = h.queue();
+      const [done, open] = [add(1, 0), add(2, 0)];
+      await queue.add(done);
+      await drain(queue);
+      await queue.add(open);
+      expect((await queue.waitFor(done, { timeout: 0 })).result).toBe(1);
+      await expect(queue.waitFor(open, { timeout: 0 })).rejects.toThrow(WaitTimeoutError);
+      expect((await queue.getTask(open))?.status).toBe("pending");
+    });
+
+    it("W-4 (decided) a negative timeout is an InvalidOptionError, not read as 0", async () => {
+      const queue = h.queue();
+      const done = add(1, 0);
+      await queue.add(done);
+      await drain(queue);
+      await expect(queue.waitFor(done, { timeout: -1 })).rejects.toThrow(InvalidOptionError);
+      await expect(queue.waitFor(done, { timeout: -1 })).rejects.toThrow(
+        "queue.waitFor(): timeout must be a number of seconds ≥ 0 (got -1)",
+      );
+    });
+
+    it("a timeout that is not a number, or a ref that is not a task, is a clear error", async () => {
+      const queue = h.queue();
+      const t = add(1, 2);
+      await queue.add(t);
+      await expect(queue.waitFor(t, { timeout: Number.NaN })).rejects.toThrow(InvalidOptionError);
+      await expect(queue.waitFor(t, { timeout: "1" as never })).rejects.toThrow(InvalidOptionError);
+      await expect(queue.waitFor(null as never)).rejects.toThrow(InvalidTaskError);
+      await expect(queue.waitFor([t, 5] as never)).rejects.toThrow(InvalidTaskError);
+    });
+
+    it("W-6 an id the queue does not hold looks unfinished: WaitTimeoutError with a timeout", async () => {
+      const queue = h.queue();
+      const unknown = "00000000-0000-0000-0000-000000000000";
+      await expect(queue.waitFor(unknown, { timeout: 0.05 })).rejects.toThrow(WaitTimeoutError);
+      await expect(queue.waitFor(unknown, { timeout: 0 })).rejects.toThrow(WaitTimeoutError);
+      // A task added to another queue is unknown here.
+      const other = h.queue();
+      const t = add(1, 2);
+      await other.add(t);
+      await drain(other);
+      await expect(queue.waitFor(t, { timeout: 0 })).rejects.toThrow(WaitTimeoutError);
+    });
+
+    it("W-7 an already finished task returns even with a tiny timeout", async () => {
+      const queue = h.queue();
+      const t = add(3, 4);
+      await queue.add(t);
+      await drain(queue);
+      const done = await queue.waitFor(t, { timeout: 0.001 });
+      expect(done.status).toBe("completed");
+      expect(done.result).toBe(7);
+    });
+
+    it("W-8 a list returns the finished records as an array aligned with the input (typed tuple)", async () => {
+      const queue = h.queue();
+      const [t1, t2] = [add(10, 1), greet("ann")];
+      await queue.add([t1, t2]);
+      const waiting = queue.waitFor([t2, t1.id, t1]);
+      await drain(queue);
+      const [a, b, c] = await waiting;
+      expectTypeOf(a).toEqualTypeOf<Task<string>>();
+      expectTypeOf(c).toEqualTypeOf<Task<number>>();
+      expect([a.id, b.id, c.id]).toEqual([t2.id, t1.id, t1.id]);
+      expect([a.result, b.result, c.result]).toEqual(["hello ann", 11, 11]);
+      expect(await queue.waitFor([])).toEqual([]);
+    });
+
+    it("W-8 the timeout covers the whole list: any unfinished task makes it throw, naming only those", async () => {
+      const queue = h.queue();
+      const [done, open] = [add(1, 1), add(2, 2)];
+      await queue.add(done);
+      await drain(queue);
+      await queue.add(open);
+      const error = await queue
+        .waitFor([done, open], { timeout: 0.1 })
+        .catch((e: unknown) => e as WaitTimeoutError);
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      expect((error as WaitTimeoutError).unfinished).toEqual([open.id]);
+      await expect(queue.waitFor([done, open], { timeout: 0 })).rejects.toThrow(WaitTimeoutError);
+    });
+
+    it("W-9 a duplicated id in a list gives one entry per item, the same record", async () => {
+      const queue = h.queue();
+      const t = add(5, 5);
+      await queue.add(t);
+      await drain(queue);
+      const found = await queue.waitFor([t, t.id, t], { timeout: 1 });
+      expect(found).toHaveLength(3);
+      expect(found.map((x) => x.toJSON())).toEqual([t, t, t].map(() => found[0]!.toJSON()));
+      expect(found[0]?.result).toBe(10);
+    });
+
+    it("W-10 a task waiting for a retry is not finished; waitFor resolves with the final outcome", async () => {
+      const queue = h.queue();
+      const slow = flakySlow();
+      await queue.add(slow);
+      await drain(queue);
+      expect((await queue.getTask(slow))?.status).toBe("retrying");
+      await expect(queue.waitFor(slow, { timeout: 0 })).rejects.toThrow(WaitTimeoutError);
+
+      const quick = flaky();
+      await queue.add(quick);
+      const waiting = queue.waitFor(quick);
+      const worker = h.worker(queue);
+      const running = worker.work();
+      const done = await waiting;
+      await worker.close();
+      await running;
+      expect(done.status).toBe("completed");
+      expect(done.retryCount).toBe(1);
+      expect(done.result).toBe("ok");
+      expect(done.error).toBeNull();
+    });
+
+    it("W-11 after a manual retry waitFor throws until the re-run finishes; the new record differs", async () => {
+      const queue = h.queue();
+      const t = boom();
+      await queue.add(t);
+      await drain(queue);
+      const first = await queue.waitFor(t, { timeout: 0 });
+      expect(first.status).toBe("failed");
+      expect(first.lastRetryAt).toBeNull();
+
+      expect(await queue.retry(t)).toBe(true);
+      await expect(queue.waitFor(t, { timeout: 0 })).rejects.toThrow(WaitTimeoutError);
+      await expect(queue.waitFor(t, { timeout: 0.05 })).rejects.toThrow(WaitTimeoutError);
+
+      await drain(queue);
+      const again = await queue.waitFor(t, { timeout: 1 });
+      expect(again.id).toBe(t.id);
+      expect(again.status).toBe("failed");
+      expect(again.lastRetryAt).not.toBeNull();
+      expect(again.toJSON()).not.toEqual(first.toJSON());
+      expect(again.finishedAt!.getTime()).toBeGreaterThanOrEqual(first.finishedAt!.getTime());
+    });
+
+    it("W-12 a cancelled task counts as finished: a waiting waitFor returns it", async () => {
+      const queue = h.queue();
+      const t = add(1, 2);
+      await queue.add(t);
+      const waiting = queue.waitFor(t);
+      await queue.cancel(t);
+      const cancelled = await waiting;
+      expect(cancelled.status).toBe("cancelled");
+      expect(cancelled.result).toBeNull();
+      expect((await queue.waitFor(t, { timeout: 0 })).status).toBe("cancelled");
+    });
+
+    it("W-13 waitFor consumes and changes nothing; it can be called repeatedly", async () => {
+      const queue = h.queue();
+      const [done, open] = [add(1, 2), add(3, 4)];
+      await queue.add(done);
+      await drain(queue);
+      await queue.add(open);
+      const before = await queue.stats();
+      const once = await queue.waitFor(done);
+      const twice = await queue.waitFor(done, { timeout: 1 });
+      expect(twice.toJSON()).toEqual(once.toJSON());
+      await expect(queue.waitFor(open, { timeout: 0.02 })).rejects.toThrow(WaitTimeoutError);
+      expect(await queue.stats()).toEqual(before);
+      expect((await queue.getTask(done))?.toJSON()).toEqual(once.toJSON());
+      expect((await queue.getTask(open))?.status).toBe("pending");
+      expect(await queue.size()).toBe(1);
+    });
+
+    it("W-14 waiting for 10 tasks one after another while a worker runs returns each completed", async () => {
+      const queue = h.queue();
+      const tasks = Array.from({ length: 10 }, (_, i) => add(i, 100));
+      await queue.add(tasks);
+      const worker = h.worker(queue);
+      const running = worker.work();
+      const results: (number | null)[] = [];
+      for (const t of tasks) {
+        const done = await queue.waitFor(t, { timeout: 10 });
+        expect(done.status).toBe("completed");
+        results.push(done.result);
+      }
+      await worker.close();
+      await running;
+      expect(results).toEqual(tasks.map((_, i) => i + 100));
+    });
+  });
+}

@@ -1,0 +1,504 @@
+/**
+ * The worker's lifecycle: construction, work({ maxTasks, oneshot }), claim
+ * sizes, concurrency, skipping cancelled tasks, the WorkSummary, graceful and
+ * forced close, typed events and unknown task names.
+ * (BEHAVIOURS WK-1…WK-11, WK-14, WK-16, WK-19, T-18)
+ */
+
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import {
+  type Backend,
+  currentTask,
+  InvalidOptionError,
+  type Logger,
+  SheppyError,
+  Task,
+  type TaskData,
+  TaskInterruptedError,
+  task,
+  Worker,
+} from "../../index.js";
+import type { ContractHarness } from "../harness.js";
+import { gate, PerTest, sleep, until } from "../support/until.js";
+
+const add = task({ name: "worker.add" }, (a: number, b: number) => a + b);
+
+const boom = task({ name: "worker.boom" }, (): number => {
+  throw new Error("boom");
+});
+
+const attempts = new PerTest(() => ({ count: 0 }));
+const failOnce = task({ name: "worker.failOnce", retry: 1, retryDelay: 0 }, (token: string) => {
+  if (++attempts.get(token).count === 1) throw new Error("transient error");
+  return "ok";
+});
+
+const slowFailOnce = task(
+  { name: "worker.slowFailOnce", retry: 1, retryDelay: 0 },
+  async (token: string) => {
+    await sleep(5);
+    if (++attempts.get(token).count === 1) throw new Error("transient error");
+    return "ok";
+  },
+);
+
+/** Which tasks of a test ran, in order. */
+const ran = new PerTest<string[]>(() => []);
+const mark = task({ name: "worker.mark" }, (token: string, label: string) => {
+  ran.get(token).push(label);
+  return label;
+});
+
+/** Tasks that hold until the test opens their gate, counting how many run at once. */
+const loads = new PerTest(() => ({
+  now: 0,
+  max: 0,
+  started: 0,
+  aborted: [] as unknown[],
+  release: gate(),
+}));
+const hold = task({ name: "worker.hold" }, async (token: string) => {
+  const load = loads.get(token);
+  load.now++;
+  load.started++;
+  load.max = Math.max(load.max, load.now);
+  try {
+    await load.release.opened;
+  } finally {
+    load.now--;
+  }
+  return load.started;
+});
+
+/** Ignores its AbortSignal (only records that it fired) and holds until released. */
+const stubborn = task({ name: "worker.stubborn" }, async (token: string) => {
+  const load = loads.get(token);
+  load.started++;
+  currentTask().signal.addEventListener("abort", (event) => {
+    load.aborted.push((event.target as AbortSignal).reason);
+  });
+  await load.release.opened;
+  return "finished anyway";
+});
+
+/** A logger that keeps what it is told (and keeps test output quiet). */
+function capturingLogger(): Logger & { lines: { level: string; msg: string }[] } {
+  const lines: { level: string; msg: string }[] = [];
+  const at =
+    (level: string) =>
+    (objOrMsg: object | string, msg?: string): void => {
+      lines.push({ level, msg: typeof objOrMsg === "string" ? objOrMsg : (msg ?? "") });
+    };
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** Records the limit of every claim made on `backend`, with the worker's running count at that moment. */
+function spyClaims(backend: Backend, running: () => number): { limit: number; running: number }[] {
+  const calls: { limit: number; running: number }[] = [];
+  const original = backend.claim.bind(backend);
+  backend.claim = (queue, limit, waitMs) => {
+    calls.push({ limit, running: running() });
+    return original(queue, limit, waitMs);
+  };
+  return calls;
+}
+
+export function workerCases(h: ContractHarness): void {
+  describe("worker", () => {
+    it("WK-1 a Worker takes one queue or a list; bad arguments are refused at construction", () => {
+      const queue = h.queue();
+      const other = h.queue();
+      expect(h.worker(queue).queues).toEqual([queue]);
+      expect(h.worker([queue, other]).queues).toEqual([queue, other]);
+      expect(() => new Worker([])).toThrow(SheppyError);
+      expect(() => new Worker([queue, queue])).toThrow(/same queue name/);
+      expect(() => new Worker(queue, { concurrency: 0 })).toThrow(InvalidOptionError);
+      expect(() => new Worker(queue, { prefetch: 1.5 })).toThrow(InvalidOptionError);
+      expect(() => new Worker(queue, { shutdownTimeout: -1 })).toThrow(InvalidOptionError);
+    });
+
+    it("WK-1 by default at most 10 tasks run at once", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      await queue.add(Array.from({ length: 12 }, () => hold(token)));
+      const worker = h.worker(queue);
+      const running = worker.work({ oneshot: true });
+      const load = loads.get(token);
+      await until(() => load.started === 10, { what: "10 tasks started" });
+      expect(worker.running).toBe(10);
+      expect(await queue.size()).toBe(2);
+      load.release.open();
+      const summary = await running;
+      expect(summary.processed).toBe(12);
+      expect(load.max).toBe(10);
+    });
+
+    it("WK-2 disabling processing, the scheduler and the cron manager all at once is an error at construction", () => {
+      const queue = h.queue();
+      expect(
+        () => new Worker(queue, { processing: false, scheduler: false, cronManager: false }),
+      ).toThrow(InvalidOptionError);
+      expect(
+        () => new Worker(queue, { processing: false, scheduler: false, cronManager: false }),
+      ).toThrow(/processing, scheduler and cron manager are all disabled/);
+      expect(() => h.worker(queue, { processing: false, scheduler: false })).not.toThrow();
+      expect(() => h.worker(queue, { processing: false, cronManager: false })).not.toThrow();
+      expect(() => h.worker(queue, { scheduler: false, cronManager: false })).not.toThrow();
+    });
+
+    it("WK-3 work() connects the queue's backend itself", async () => {
+      const queue = h.queue();
+      expect(queue.backend.isConnected).toBe(false);
+      const summary = await h.worker(queue).work({ oneshot: true });
+      expect(queue.backend.isConnected).toBe(true);
+      expect(summary.processed).toBe(0);
+    });
+
+    it("WK-4 work() can be called again on the same worker after it returns, not while it runs", async () => {
+      const queue = h.queue();
+      const tasks = [add(1, 1), add(2, 2), add(3, 3)];
+      await queue.add(tasks);
+      const worker = h.worker(queue);
+      for (const t of tasks) {
+        const summary = await worker.work({ maxTasks: 1 });
+        expect(summary.processed).toBe(1);
+        expect((await queue.getTask(t))?.status).toBe("completed");
+      }
+      const again = worker.work();
+      await expect(worker.work()).rejects.toThrow(/already running/);
+      await worker.close();
+      expect((await again).processed).toBe(0);
+      await expect(worker.work({ maxTasks: 0 })).rejects.toThrow(/maxTasks/);
+    });
+
+    it("WK-5 work({ maxTasks }) returns once that many tasks were claimed and finished", async () => {
+      const queue = h.queue();
+      const tasks = [add(1, 0), add(2, 0), add(3, 0)];
+      await queue.add(tasks);
+      const summary = await h.worker(queue).work({ maxTasks: 2 });
+      expect(summary.processed).toBe(2);
+      const [first, second, third] = await queue.getTask(tasks);
+      expect([first?.status, second?.status, third?.status]).toEqual([
+        "completed",
+        "completed",
+        "pending",
+      ]);
+      expect([first?.result, second?.result]).toEqual([1, 2]);
+      expect(await queue.size()).toBe(1);
+    });
+
+    it("WK-6 a claim never asks for more than the remaining maxTasks", async () => {
+      const queue = h.queue();
+      await queue.add(Array.from({ length: 6 }, (_, i) => add(i, 0)));
+      const worker = h.worker(queue, { concurrency: 4, prefetch: 10 });
+      const claims = spyClaims(await queue.connect(), () => worker.running);
+      const summary = await worker.work({ maxTasks: 3 });
+      expect(summary.processed).toBe(3);
+      expect(claims[0]?.limit).toBe(3);
+      expect(claims.every((c) => c.limit <= 3)).toBe(true);
+      expect(await queue.size()).toBe(3);
+    });
+
+    it("WK-6 a claim never asks for more than the prefetch", async () => {
+      const queue = h.queue();
+      await queue.add(Array.from({ length: 5 }, (_, i) => add(i, 0)));
+      const worker = h.worker(queue, { concurrency: 4, prefetch: 2 });
+      const claims = spyClaims(await queue.connect(), () => worker.running);
+      const summary = await worker.work({ oneshot: true });
+      expect(summary.processed).toBe(5);
+      expect(claims[0]?.limit).toBe(2);
+      expect(claims.every((c) => c.limit <= 2)).toBe(true);
+    });
+
+    it("WK-6 a claim never asks for more than the free slots", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      await queue.add(Array.from({ length: 5 }, () => hold(token)));
+      const worker = h.worker(queue, { concurrency: 2, prefetch: 10 });
+      const claims = spyClaims(await queue.connect(), () => worker.running);
+      const running = worker.work({ oneshot: true });
+      const load = loads.get(token);
+      await until(() => load.started === 2, { what: "2 tasks started" });
+      // Both slots are taken: no further claim is made until one frees up.
+      await sleep(50);
+      expect(claims.map((c) => c.limit)).toEqual([2]);
+      load.release.open();
+      expect((await running).processed).toBe(5);
+      expect(claims.length).toBeGreaterThan(1);
+      for (const claim of claims) expect(claim.limit).toBeLessThanOrEqual(2 - claim.running);
+    });
+
+    it("WK-7 maxTasks 1 with only a not-yet-due scheduled task waits for it, runs it and returns", async () => {
+      const queue = h.queue();
+      const t = add(20, 22);
+      await queue.schedule(t, 0.2);
+      const summary = await h.worker(queue).work({ maxTasks: 1 });
+      expect(summary.processed).toBe(1);
+      const done = await queue.getTask(t);
+      expect(done?.status).toBe("completed");
+      expect(done?.result).toBe(42);
+      expect(done!.startedAt!.getTime()).toBeGreaterThanOrEqual(done!.scheduledAt!.getTime());
+    });
+
+    it("WK-8 oneshot returns once the queue is empty; tasks scheduled for later do not keep it running", async () => {
+      const queue = h.queue();
+      const later = add(9, 9);
+      await queue.add([add(1, 1), add(2, 2)]);
+      await queue.schedule(later, 60);
+      const summary = await h.worker(queue).work({ oneshot: true });
+      expect(summary.processed).toBe(2);
+      expect((await queue.getTask(later))?.status).toBe("scheduled");
+      expect((await queue.getScheduled()).map((t) => t.id)).toEqual([later.id]);
+    });
+
+    it("WK-8 oneshot runs a failing task once and returns", async () => {
+      const queue = h.queue();
+      const t = boom();
+      await queue.add(t);
+      const summary = await h.worker(queue).work({ oneshot: true });
+      expect(summary).toMatchObject({ processed: 0, failed: 1, retried: 0 });
+      expect((await queue.getTask(t))?.status).toBe("failed");
+    });
+
+    it("WK-8 oneshot does not miss a retry re-queued while an empty claim was on its way back", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = slowFailOnce(token);
+      await queue.add(t);
+      const backend = await queue.connect();
+      const claim = backend.claim.bind(backend);
+      // Empty claims come back late, so the attempt lands while the claim is out.
+      backend.claim = async (name, limit, waitMs) => {
+        const claimed = await claim(name, limit, waitMs);
+        if (claimed.length === 0) await sleep(100);
+        return claimed;
+      };
+      const summary = await h.worker(queue).work({ oneshot: true });
+      expect(summary).toMatchObject({ processed: 1, retried: 1, failed: 0 });
+      expect(attempts.get(token).count).toBe(2);
+      expect((await queue.getTask(t))?.status).toBe("completed");
+    });
+
+    it("WK-8 / C-3 oneshot on a queue holding only a cancelled task runs nothing and returns", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = mark(token, "cancelled");
+      await queue.add(t);
+      await queue.cancel(t);
+      const summary = await h.worker(queue).work({ oneshot: true });
+      expect(summary).toEqual({
+        processed: 0,
+        failed: 0,
+        retried: 0,
+        reclaimed: 0,
+        interrupted: 0,
+      });
+      expect(ran.get(token)).toEqual([]);
+      const stored = await queue.getTask(t);
+      expect(stored?.status).toBe("cancelled");
+      expect(stored?.result).toBeNull();
+    });
+
+    it("WK-9 one worker serves several queues and processes tasks from each", async () => {
+      const queues = [h.queue(), h.queue(), h.queue()];
+      const tasks = queues.map((_, i) => add(i, 10));
+      for (const [i, queue] of queues.entries()) await queue.add(tasks[i]!);
+      const summary = await h.worker(queues).work({ oneshot: true });
+      expect(summary.processed).toBe(3);
+      for (const [i, queue] of queues.entries()) {
+        const done = await queue.getTask(tasks[i]!);
+        expect(done?.status).toBe("completed");
+        expect(done?.result).toBe(i + 10);
+        expect(await queue.size()).toBe(0);
+      }
+    });
+
+    it("WK-10 at most `concurrency` tasks run at once", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      await queue.add(Array.from({ length: 8 }, () => hold(token)));
+      const worker = h.worker(queue, { concurrency: 3 });
+      const running = worker.work({ oneshot: true });
+      const load = loads.get(token);
+      await until(() => load.started === 3, { what: "3 tasks started" });
+      await sleep(50);
+      expect(load.started).toBe(3);
+      expect(worker.running).toBe(3);
+      load.release.open();
+      expect((await running).processed).toBe(8);
+      expect(load.max).toBe(3);
+    });
+
+    it("WK-11 a cancelled (or cancelled and deleted) pending task is never executed", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const [first, cancelled, deleted, last] = ["first", "cancelled", "deleted", "last"].map(
+        (label) => mark(token, label),
+      ) as [Task<string>, Task<string>, Task<string>, Task<string>];
+      await queue.add([first, cancelled, deleted, last]);
+      await queue.cancel(cancelled);
+      await queue.cancel(deleted);
+      expect(await queue.delete(deleted)).toBe(true);
+      const summary = await h.worker(queue).work({ oneshot: true });
+      expect(summary.processed).toBe(2);
+      expect(ran.get(token)).toEqual(["first", "last"]);
+      expect((await queue.getTask(cancelled))?.status).toBe("cancelled");
+      expect(await queue.getTask(deleted)).toBeNull();
+    });
+
+    it("WK-14 work() returns a WorkSummary of what it did", async () => {
+      const queue = h.queue();
+      await queue.add([add(1, 2), add(3, 4), boom(), failOnce(randomUUID())]);
+      const summary = await h.worker(queue).work({ oneshot: true });
+      expect(summary).toEqual({
+        processed: 3,
+        failed: 1,
+        retried: 1,
+        reclaimed: 0,
+        interrupted: 0,
+      });
+    });
+
+    it("WK-16 close() stops claiming and lets running tasks finish within shutdownTimeout", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const running = hold(token);
+      const waiting = add(1, 1);
+      await queue.add([running]);
+      const worker = h.worker(queue, { concurrency: 1 });
+      const working = worker.work();
+      const load = loads.get(token);
+      await until(() => load.started === 1, { what: "task started" });
+      await queue.add(waiting);
+      let closed = false;
+      const closing = worker.close().then(() => {
+        closed = true;
+      });
+      await sleep(50);
+      expect(closed).toBe(false);
+      load.release.open();
+      await closing;
+      const summary = await working;
+      expect(summary).toMatchObject({ processed: 1, interrupted: 0 });
+      expect((await queue.getTask(running))?.status).toBe("completed");
+      expect(load.aborted).toEqual([]);
+      expect((await queue.getTask(waiting))?.status).toBe("pending");
+    });
+
+    it("WK-19 after shutdownTimeout a task that ignores its signal is interrupted, its signal fires, and it is put back to pending", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = stubborn(token);
+      await queue.add(t);
+      const logger = capturingLogger();
+      const worker = h.worker(queue, { shutdownTimeout: 0.1, logger });
+      const interrupted: string[] = [];
+      worker.on("task:interrupted", ({ task: it }) => interrupted.push(it.id));
+      const working = worker.work();
+      const load = loads.get(token);
+      try {
+        await until(() => load.started === 1, { what: "task started" });
+        await worker.close();
+        const summary = await working;
+        expect(summary).toMatchObject({ processed: 0, failed: 0, interrupted: 1 });
+        expect(load.aborted).toHaveLength(1);
+        expect(load.aborted[0]).toBeInstanceOf(TaskInterruptedError);
+        expect(interrupted).toEqual([t.id]);
+        expect(logger.lines).toContainEqual({
+          level: "warn",
+          msg: expect.stringMatching(/interrupted/),
+        });
+        const stored = await queue.getTask(t);
+        expect(stored?.status).toBe("pending");
+        expect(stored?.result).toBeNull();
+        expect(stored?.retryCount).toBe(0);
+        expect(await queue.size()).toBe(1);
+      } finally {
+        load.release.open();
+      }
+    });
+
+    it("WK-20 close({ force: true }) interrupts running tasks at once and puts them back", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = stubborn(token);
+      await queue.add(t);
+      // Default shutdownTimeout (30 s): only force ends this within the test's time.
+      const worker = h.worker(queue, { logger: capturingLogger() });
+      const working = worker.work();
+      const load = loads.get(token);
+      try {
+        await until(() => load.started === 1, { what: "task started" });
+        await worker.close({ force: true });
+        expect((await working).interrupted).toBe(1);
+        expect(load.aborted[0]).toBeInstanceOf(TaskInterruptedError);
+        expect((await queue.getTask(t))?.status).toBe("pending");
+      } finally {
+        load.release.open();
+      }
+    });
+
+    it("events task:started / completed / failed / retrying carry { queue, task }", async () => {
+      const queue = h.queue();
+      const ok = add(1, 2);
+      const bad = boom();
+      const flaky = failOnce(randomUUID());
+      await queue.add([ok, bad, flaky]);
+      const worker = h.worker(queue);
+      const seen: { event: string; queue: string; id: string; status: string }[] = [];
+      for (const event of [
+        "task:started",
+        "task:completed",
+        "task:failed",
+        "task:retrying",
+      ] as const) {
+        worker.on(event, (payload: { queue: string; task: Task }) => {
+          expect(payload.task).toBeInstanceOf(Task);
+          seen.push({
+            event,
+            queue: payload.queue,
+            id: payload.task.id,
+            status: payload.task.status,
+          });
+        });
+      }
+      await worker.work({ oneshot: true });
+      expect(seen.every((e) => e.queue === queue.name)).toBe(true);
+      const of = (id: string) =>
+        seen.filter((e) => e.id === id).map((e) => `${e.event}=${e.status}`);
+      expect(of(ok.id)).toEqual(["task:started=processing", "task:completed=completed"]);
+      expect(of(bad.id)).toEqual(["task:started=processing", "task:failed=failed"]);
+      expect(of(flaky.id)).toEqual([
+        "task:started=processing",
+        "task:retrying=retrying",
+        "task:started=processing",
+        "task:completed=completed",
+      ]);
+    });
+
+    it("T-18 a record whose name no definition has fails with UnknownTaskError (never retried) and the worker goes on", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const template = add(1, 1).toJSON();
+      const unknown: TaskData = {
+        ...template,
+        id: randomUUID(),
+        name: "worker.nope",
+        status: "pending",
+        config: { ...template.config, retry: 3, retryDelay: 0 },
+      };
+      expect(await backend.add(queue.name, [unknown])).toEqual([true]);
+      const next = add(2, 3);
+      await queue.add(next);
+      const summary = await h.worker(queue).work({ oneshot: true });
+      expect(summary).toMatchObject({ processed: 1, failed: 1, retried: 0 });
+      const failed = await queue.getTask(unknown.id);
+      expect(failed?.status).toBe("failed");
+      expect(failed?.retryCount).toBe(0);
+      expect(failed?.error?.type).toBe("UnknownTaskError");
+      expect(failed?.error?.message).toMatch(/worker\.nope/);
+      expect((await queue.getTask(next))?.result).toBe(5);
+    });
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * The one contract suite, published as the backend kit (`sheppy/backend`):
+ * `runBackendContract(name, factory)` runs every case against a backend, so
+ * anyone can check a backend of their own with the same cases the built-in
+ * ones pass. Call it from a Vitest test file. Cases a backend cannot run
+ * (e.g. lease cases on a backend without leases) are skipped by its declared
+ * capabilities, and each skip names its reason.
+ * @example
+ * // my-backend.test.ts
+ * import { runBackendContract } from "sheppy/backend";
+ * runBackendContract("mine", (options) => new MyBackend({ ...options, prefix: "test" }));
+ */
+import { describe } from "vitest";
+import { addGetCases } from "./cases/add-get.js";
+import { backendClaimsCases } from "./cases/backend-claims.js";
+import { backendMiscCases } from "./cases/backend-misc.js";
+import { backendRecordsCases } from "./cases/backend-records.js";
+import { backendSettleCases } from "./cases/backend-settle.js";
+import { backendStorageCases } from "./cases/backend-storage.js";
+import { cancelDeleteCases } from "./cases/cancel-delete.js";
+import { chainingCases } from "./cases/chaining.js";
+import { clearStatsCases } from "./cases/clear-stats.js";
+import { cronCases } from "./cases/cron.js";
+import { declaredCronsCases } from "./cases/declared-crons.js";
+import { dependenciesCases } from "./cases/dependencies.js";
+import { errorsCases } from "./cases/errors.js";
+import { fencingCases } from "./cases/fencing.js";
+import { middlewareCases } from "./cases/middleware.js";
+import { rateLimitCases } from "./cases/rate-limit.js";
+import { retryCases } from "./cases/retry.js";
+import { scheduleCases } from "./cases/schedule.js";
+import { timeoutCases } from "./cases/timeout.js";
+import { ttlCases } from "./cases/ttl.js";
+import { waitForCases } from "./cases/wait-for.js";
+import { workerCases } from "./cases/worker.js";
+import { type BackendFactory, type ContractHarness, createHarness } from "./harness.js";
+
+export type { BackendFactory, BackendTestOptions, ContractHarness } from "./harness.js";
+
+/** The case areas, in the order they run; each adds one `describe` group. */
+export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
+  backendStorageCases,
+  backendSettleCases,
+  backendClaimsCases,
+  backendMiscCases,
+  backendRecordsCases,
+  addGetCases,
+  waitForCases,
+  cancelDeleteCases,
+  clearStatsCases,
+  scheduleCases,
+  cronCases,
+  declaredCronsCases,
+  workerCases,
+  retryCases,
+  timeoutCases,
+  middlewareCases,
+  chainingCases,
+  dependenciesCases,
+  errorsCases,
+  fencingCases,
+  rateLimitCases,
+  ttlCases,
+];
+
+export interface ContractOptions {
+  /** Skip the whole suite, saying why (e.g. its server is unreachable outside CI). */
+  skip?: string | undefined;
+  /** Extra case areas to run with the same harness (a backend's own cases). */
+  extra?: readonly ((h: ContractHarness) => void)[] | undefined;
+}
+
+/** Runs every contract case against the backends `factory` makes. */
+export function runBackendContract(
+  name: string,
+  factory: BackendFactory,
+  options: ContractOptions = {},
+): void {
+  const suite = options.skip ? describe.skip : describe;
+  suite(`${name} backend contract${options.skip ? ` (skipped: ${options.skip})` : ""}`, () => {
+    const capabilities = factory({}).capabilities;
+    const harness = createHarness({ name, capabilities, create: factory });
+    for (const area of [...CONTRACT_AREAS, ...(options.extra ?? [])]) area(harness);
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * @module queue/inline-runner
+ * Runs tasks in the adding process, with no worker, for a backend that asks
+ * for it (`instantProcessing`, the memory backend's default). The backend
+ * only stores and says when work appears; this runner claims it and runs it
+ * through the same attempt pipeline a worker uses (same middleware,
+ * dependency overrides, rate limits, fencing and settle). `queue.add()` waits
+ * for the queue to run dry, so a task added is done when `add` returns
+ * (retries and chained tasks that are due at once included); a task that
+ * waits for a time runs when its time comes, on the backend's clock.
+ */
+import type { Backend, InlineProcessing } from "../backends/backend.js";
+import type { Timer } from "../clock.js";
+import { AttemptPipeline } from "../execution/attempt-pipeline.js";
+import { createExecutionEnvironment } from "../execution/execution-environment.js";
+import { defaultLogger, type Logger } from "../observability/logger.js";
+import { MinHeap } from "../util/min-heap.js";
+
+/** Claims up to this many tasks at a time when draining. */
+const DRAIN_BATCH = 100;
+
+const runners = new WeakMap<Backend, InlineRunner>();
+
+/** The inline runner of `backend` (one per backend instance), or `undefined` when it runs nothing inline. */
+export function inlineRunnerFor(backend: Backend): InlineRunner | undefined {
+  const inline = backend.inline;
+  if (!inline) return undefined;
+  let runner = runners.get(backend);
+  if (!runner) {
+    runner = new InlineRunner(backend, inline);
+    runners.set(backend, runner);
+  }
+  return runner;
+}
+
+export class InlineRunner {
+  readonly #pipelines = new Map<string, AttemptPipeline>();
+  /** Due times each queue was told about, and the one timer armed for the earliest. */
+  readonly #due = new Map<
+    string,
+    { times: MinHeap<null>; timer?: Timer | undefined; at?: number | undefined }
+  >();
+  /** Queues with a drain scheduled or running (a notification then needs no new one). */
+  readonly #busy = new Set<string>();
+  readonly #logger: Logger;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly inline: InlineProcessing,
+  ) {
+    this.#logger = inline.logger ?? defaultLogger();
+    inline.watchWork({
+      claimable: (queue) => this.#drainSoon(queue),
+      due: (queue, at) => this.#wakeAt(queue, at),
+      disconnected: () => this.#cancelTimers(),
+    });
+  }
+
+  /** Runs everything claimable in `queue`, until a claim comes back empty. */
+  async drain(queue: string): Promise<void> {
+    const pipeline = this.#pipeline(queue);
+    while (this.backend.isConnected) {
+      const claimed = await this.backend.claim(queue, DRAIN_BATCH);
+      if (claimed.length === 0) return;
+      for (const claim of claimed) {
+        const end = await pipeline.process(claim);
+        if (end?.result === "unsettled")
+          this.#logger.error(
+            { err: end.settleError, queue, taskId: claim.record.id },
+            "could not store an inline task's outcome",
+          );
+      }
+    }
+  }
+
+  #drainSoon(queue: string): void {
+    if (this.#busy.has(queue)) return;
+    this.#busy.add(queue);
+    setImmediate(() => {
+      void this.drain(queue)
+        .catch((error: unknown) =>
+          this.#logger.error({ err: error, queue }, "inline processing failed"),
+        )
+        .finally(() => this.#busy.delete(queue));
+    });
+  }
+
+  #wakeAt(queue: string, at: number): void {
+    let due = this.#due.get(queue);
+    if (!due) {
+      due = { times: new MinHeap<null>() };
+      this.#due.set(queue, due);
+    }
+    due.times.push(at, null);
+    this.#arm(queue);
+  }
+
+  /** Arms one timer for the earliest due time `queue` was told about. */
+  #arm(queue: string): void {
+    const due = this.#due.get(queue);
+    const next = due?.times.peekKey();
+    if (!due || next === undefined || (due.at !== undefined && due.at <= next)) return;
+    due.timer?.cancel();
+    const { clock } = this.inline;
+    due.at = next;
+    due.timer = clock.setTimer(() => {
+      due.timer = undefined;
+      due.at = undefined;
+      void this.#runDue(queue);
+    }, next - clock.now());
+  }
+
+  async #runDue(queue: string): Promise<void> {
+    const due = this.#due.get(queue);
+    const now = this.inline.clock.now();
+    while (due && (due.times.peekKey() ?? Number.POSITIVE_INFINITY) <= now) due.times.pop();
+    try {
+      if (this.backend.isConnected) await this.backend.promoteDue(queue, now);
+    } catch (error) {
+      this.#logger.error({ err: error, queue }, "inline processing could not promote due tasks");
+    }
+    this.#arm(queue);
+  }
+
+  #cancelTimers(): void {
+    for (const due of this.#due.values()) due.timer?.cancel();
+    this.#due.clear();
+  }
+
+  #pipeline(queue: string): AttemptPipeline {
+    let pipeline = this.#pipelines.get(queue);
+    if (!pipeline) {
+      const { backend, inline } = this;
+      pipeline = new AttemptPipeline({
+        queue,
+        store: backend,
+        environment: createExecutionEnvironment(queue, inline),
+        settle: async (settlement, now) => (await backend.settle(queue, [settlement], now))[0]!,
+        onHookError: (error, stage) =>
+          this.#logger.error({ err: error, queue, stage }, "an inline processing hook threw"),
+      });
+      this.#pipelines.set(queue, pipeline);
+    }
+    return pipeline;
+  }
+}
