@@ -16,6 +16,9 @@
  * default. A failure prints fast-check's seed and path: replay it with
  * `SHEPPY_PARITY_SEED=<seed> SHEPPY_PARITY_PATH=<path> npx vitest run <this
  * file> -t "<the failing test>"`.
+ *
+ * Also here: the script refuses bad arguments before writing anything, and
+ * treats a stored state it cannot read as a fresh window instead of failing.
  */
 import fc from "fast-check";
 import { Redis } from "ioredis";
@@ -308,5 +311,188 @@ describe.skipIf(!available)("redis: rate-limit.lua agrees with the TypeScript re
 
   it(`also when callers' clocks disagree and time goes back (${SKEWED_RUNS} random sequences)`, async () => {
     await agreeOn(scenarioArb(true), SKEWED_RUNS);
+  });
+});
+
+describe.skipIf(!available)("redis: rate-limit.lua guards its arguments and its state", () => {
+  const client = new Redis(REDIS_URL, { lazyConnect: true });
+  let run: ScriptRunner;
+  let counter = 0;
+  const freshKeys = () => {
+    const tag = `{${prefix}:guard${++counter}}`;
+    return { z: `${tag}:rl:k:z`, h: `${tag}:rl:k:h`, set: `${tag}:rlkeys` };
+  };
+  type Keys = ReturnType<typeof freshKeys>;
+
+  const GOOD = {
+    maxRate: "1",
+    period: "1000",
+    taskId: "t1",
+    strategy: "fixed_window",
+    now: "5000",
+  };
+  type Args = typeof GOOD;
+  const call = (keys: Keys, args: Partial<Args> = {}) => {
+    const a = { ...GOOD, ...args };
+    return run(
+      "rateLimit",
+      [keys.z, keys.h, keys.set],
+      [a.maxRate, a.period, a.taskId, a.strategy, a.now],
+    );
+  };
+
+  /** Everything the script could have written under `keys`, with expiries. */
+  const snapshot = async (keys: Keys) => ({
+    z: await client.zrange(keys.z, 0, -1, "WITHSCORES"),
+    h: await client.hgetall(keys.h),
+    set: (await client.smembers(keys.set)).sort(),
+    ttl: [await client.pttl(keys.z), await client.pttl(keys.h)].map((ms) => ms > 0),
+  });
+
+  beforeAll(async () => {
+    await client.connect();
+    run = defineScripts(client);
+  });
+
+  afterAll(async () => {
+    client.disconnect();
+    await deleteRedisPrefix(prefix);
+  });
+
+  const badArguments: [keyof Args, string, string][] = [
+    ["maxRate", "x", "maxRate must be a positive integer"],
+    ["maxRate", "0", "maxRate must be a positive integer"],
+    ["maxRate", "-2", "maxRate must be a positive integer"],
+    ["maxRate", "1.5", "maxRate must be a positive integer"],
+    ["maxRate", "", "maxRate must be a positive integer"],
+    ["maxRate", "inf", "maxRate must be a positive integer"],
+    ["maxRate", "nan", "maxRate must be a positive integer"],
+    ["period", "0", "period must be a positive finite number of ms"],
+    ["period", "-1000", "period must be a positive finite number of ms"],
+    ["period", "soon", "period must be a positive finite number of ms"],
+    ["period", "inf", "period must be a positive finite number of ms"],
+    ["period", "1e999", "period must be a positive finite number of ms"],
+    ["period", "nan", "period must be a positive finite number of ms"],
+    ["taskId", "", "task id must be a non-empty string"],
+    ["strategy", "leaky_bucket", "strategy must be 'sliding_window' or 'fixed_window'"],
+    ["strategy", "FIXED_WINDOW", "strategy must be 'sliding_window' or 'fixed_window'"],
+    ["strategy", "", "strategy must be 'sliding_window' or 'fixed_window'"],
+    ["now", "later", "now must be a finite number of ms"],
+    ["now", "", "now must be a finite number of ms"],
+    ["now", "-inf", "now must be a finite number of ms"],
+    ["now", "nan", "now must be a finite number of ms"],
+  ];
+
+  it.each(badArguments)(
+    "%s '%s' is refused with an error naming it, and no key is written",
+    async (field, value, message) => {
+      const keys = freshKeys();
+      await expect(call(keys, { [field]: value })).rejects.toMatchObject({
+        name: "ReplyError",
+        message: `sheppy rate-limit: ${message} (got '${value}')`,
+      });
+      expect(await client.exists(keys.z, keys.h, keys.set)).toBe(0);
+    },
+  );
+
+  it("a missing argument is named too; a long or multi-line value is shown short, on one line", async () => {
+    const keys = freshKeys();
+    await expect(
+      run("rateLimit", [keys.z, keys.h, keys.set], ["1", "1000", "t1", "fixed_window"]),
+    ).rejects.toMatchObject({
+      message: "sheppy rate-limit: now must be a finite number of ms (got nothing)",
+    });
+    await expect(call(keys, { strategy: `fixed\r\n${"x".repeat(100)}` })).rejects.toMatchObject({
+      message: `sheppy rate-limit: strategy must be 'sliding_window' or 'fixed_window' (got 'fixed??${"x".repeat(57)}...')`,
+    });
+    expect(await client.exists(keys.z, keys.h, keys.set)).toBe(0);
+  });
+
+  it.each(["sliding_window", "fixed_window"])(
+    "%s: a bad call leaves an existing state exactly as it was",
+    async (strategy) => {
+      const keys = freshKeys();
+      expect(await call(keys, { strategy, maxRate: "2" })).toBe(-1);
+      expect(await call(keys, { strategy, maxRate: "2" })).toBe(-1);
+      expect(await call(keys, { strategy, maxRate: "2" })).toBe(1000);
+      const before = await snapshot(keys);
+      for (const [field, value] of badArguments) {
+        await expect(call(keys, { strategy, maxRate: "2", [field]: value })).rejects.toThrow(
+          /^sheppy rate-limit: /,
+        );
+      }
+      expect(await snapshot(keys)).toEqual(before);
+    },
+  );
+
+  /** A fixed window of 1 per 1000 ms, full since 5000; `damage` then writes to it by hand. */
+  const damagedFixedWindow = async (damage: (keys: Keys) => Promise<unknown>) => {
+    const keys = freshKeys();
+    expect(await call(keys)).toBe(-1);
+    expect(await call(keys, { now: "5001" })).toBe(999);
+    await damage(keys);
+    return keys;
+  };
+
+  it.each([
+    ["count", "abc"],
+    ["count", "-1"],
+    ["count", "1.5"],
+    ["count", ""],
+    ["start", "nan"],
+    ["start", "xyz"],
+    ["start", "inf"],
+  ])(
+    "fixed window: a stored %s of '%s' is read as a fresh window and overwritten",
+    async (field, value) => {
+      const keys = await damagedFixedWindow((k) => client.hset(k.h, field, value));
+      // Intact, the window opened at 5000 would refuse this; unreadable, a new one opens.
+      expect(await call(keys, { now: "5002" })).toBe(-1);
+      expect(await client.hmget(keys.h, "start", "count")).toEqual(["5002", "1"]);
+      // The new window counts again; the earlier refusal's staggered slot (7000) still stands.
+      expect(await call(keys, { now: "5003" })).toBe(1997);
+    },
+  );
+
+  it("an unreadable next slot counts as none: a refusal overwrites it, an admission removes it", async () => {
+    const refused = await damagedFixedWindow((k) => client.hset(k.h, "next", "xyz"));
+    // Intact, the next slot (6500) would be the answer; unreadable, the window's end (6000) is.
+    expect(await call(refused, { now: "5002" })).toBe(998);
+    expect(await client.hget(refused.h, "next")).toBe("7000");
+
+    for (const strategy of ["sliding_window", "fixed_window"]) {
+      const admitted = freshKeys();
+      await client.hset(admitted.h, "next", "xyz");
+      expect(await call(admitted, { strategy })).toBe(-1);
+      expect(await client.hexists(admitted.h, "next")).toBe(0);
+    }
+  });
+
+  it("sliding window: an infinite score (the only kind that is not a finite number) is read as a fresh window", async () => {
+    const keys = freshKeys();
+    await client.zadd(keys.z, "+inf", "junk");
+    expect(await call(keys, { strategy: "sliding_window" })).toBe(-1);
+    expect(await client.zrange(keys.z, 0, -1, "WITHSCORES")).toEqual(["t1:5000:0", "5000"]);
+    expect(await call(keys, { strategy: "sliding_window", now: "5001" })).toBe(999);
+  });
+
+  it.each([
+    ["fixed_window", "h", "hash"],
+    ["sliding_window", "z", "zset"],
+  ] as const)("%s: a state key of another type is replaced", async (strategy, key, type) => {
+    const keys = freshKeys();
+    await client.set(keys[key], "not a rate-limit state");
+    expect(await call(keys, { strategy })).toBe(-1);
+    expect(await client.type(keys[key])).toBe(type);
+    expect(await call(keys, { strategy, now: "5001" })).toBe(999);
+  });
+
+  it("sliding window: an admission whose member name is already taken is still counted", async () => {
+    const keys = freshKeys();
+    // The name the next admission would get, already there with an older score.
+    await client.zadd(keys.z, 4500, "t1:5000:1", 4400, "other");
+    expect(await call(keys, { strategy: "sliding_window", maxRate: "3" })).toBe(-1);
+    expect(await client.zcard(keys.z)).toBe(3);
+    expect(await call(keys, { strategy: "sliding_window", maxRate: "3" })).toBe(400);
   });
 });
