@@ -53,7 +53,12 @@ export function acquireSlot(
     const admitted = state.admitted;
     while (admitted.length > 0 && admitted[0]! <= now - periodMs) admitted.shift();
     if (admitted.length < maxRate) {
-      admitted.push(now);
+      // Sorted insert, not a push: callers' clocks may disagree (`now` is the
+      // caller's), and pruning and `freeAt` rely on the oldest coming first,
+      // as Redis's sorted set keeps it.
+      let at = admitted.length;
+      while (at > 0 && admitted[at - 1]! > now) at--;
+      admitted.splice(at, 0, now);
       return null;
     }
     freeAt = admitted[0]! + periodMs;

@@ -40,6 +40,16 @@ describe("sliding window (RL-7)", () => {
     expect(sliding(state, 1200)).toBeNull(); // 200 is out now
   });
 
+  test("a start counted at an earlier time (a caller whose clock is behind) is the oldest", () => {
+    const state = newRateWindowState();
+    expect(sliding(state, 1000)).toBeNull();
+    expect(sliding(state, 500)).toBeNull();
+    expect(state.admitted).toEqual([500, 1000]);
+    expect(sliding(state, 1000)).toBe(500); // the start at 500 leaves at 1500
+    expect(sliding(state, 1500)).toBeNull();
+    expect(state.admitted).toEqual([1000, 1500]);
+  });
+
   test("in any trailing period at most maxRate starts are admitted", () => {
     const state = newRateWindowState();
     const admitted: number[] = [];
