@@ -19,7 +19,8 @@ export function rateLimitRequest(data: TaskData, now: number): RateLimitRequest 
   return {
     key: limit.key,
     maxRate: limit.maxRate,
-    periodMs: limit.ratePeriod * 1000,
+    // Whole milliseconds, so every backend counts the same window (Redis stores integers).
+    periodMs: Math.max(1, Math.round(limit.ratePeriod * 1000)),
     taskId: data.id,
     strategy: limit.strategy,
     now,

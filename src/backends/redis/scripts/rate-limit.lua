@@ -1,6 +1,8 @@
+#!lua
 -- Admits a start under a rate limit (-1) or returns ms until a slot may be
 -- free. Refused callers get staggered slots period/maxRate apart. Mirrors
--- src/worker/rate-limit.ts answer for answer. Times are the caller's (`now`),
+-- src/backends/rate-window.ts answer for answer. Under out-of-memory the call
+-- is refused whole (no flags): the task is put off, nothing is half-written. Times are the caller's (`now`),
 -- so a test clock drives it and every backend does the same arithmetic; key
 -- expiry below is only garbage collection (generous, as it runs on the
 -- server's real time).
