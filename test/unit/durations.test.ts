@@ -120,6 +120,8 @@ describe("task options", () => {
     const dueIn = (stored?.nextRetryAt?.getTime() ?? 0) - before;
     expect(dueIn).toBeGreaterThanOrEqual(MAX_DURATION_SECONDS * 1000);
     expect(dueIn).toBeLessThan(MAX_DURATION_SECONDS * 1000 + 60_000);
+    // Stops the ten-year retry timer.
+    await queue.close();
   });
 });
 
@@ -217,5 +219,6 @@ describe("schedule times (resolveDueTime)", () => {
       await expect(queue.schedule(later(), delay)).rejects.toThrow(InvalidOptionError);
     }
     expect(await queue.size()).toBe(0);
+    await queue.close();
   });
 });
