@@ -115,7 +115,7 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return resolved;
 }
 
-/** A duration option in milliseconds; bounded like every duration, so the timers and instants made from it stay valid. */
+/** A seconds option, checked (bounded like every duration) and returned in milliseconds. */
 function seconds(
   name: string,
   value: number | undefined,
