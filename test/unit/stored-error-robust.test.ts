@@ -6,7 +6,7 @@
  */
 
 import fc from "fast-check";
-import { type ErrorData, TaskError } from "sheppy";
+import { type ErrorData, Queue, TaskError, task } from "sheppy";
 import { describe, expect, test } from "vitest";
 import { MAX_DETAILS_TEXT } from "../../src/task/error-details.js";
 import { errorToData, MAX_ERROR_TEXT } from "../../src/task/stored-error.js";
@@ -316,6 +316,34 @@ describe("hostile thrown values are stored readably", () => {
     expect(rebuilt.message).toBe("m");
     expect((rebuilt as unknown as { code: string }).code).toBe("stored");
     expect(new ReadOnlyCode("x").code).toBe("fixed");
+  });
+});
+
+describe("a real attempt", () => {
+  test("a task throwing an error with unreadable and unprintable parts ends failed, readably", async () => {
+    const nasty = task({ name: "throws-nasty" }, () => {
+      const error = Object.assign(new TypeError("nasty"), {
+        details: bareWithFunction(),
+        odd: unprintable(),
+        code: "E_NASTY",
+      });
+      throwingGetter(error, "broken", revokedProxy());
+      throw error;
+    });
+    const queue = new Queue("memory://", { name: "stored-error-robust" });
+    const t = nasty();
+    await queue.add(t);
+    const done = await queue.waitFor(t, { timeout: 5 });
+    await queue.close();
+    expect(done.status).toBe("failed");
+    expect(done.error?.toString()).toBe("TypeError: nasty");
+    expect(done.error?.props).toEqual({
+      details: '{"handler":"[function handler]","n":1}',
+      odd: "[object Object]",
+      code: "E_NASTY",
+      broken: "(a property that could not be read)",
+    });
+    expect(done.error?.toError()).toBeInstanceOf(TypeError);
   });
 });
 
