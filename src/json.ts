@@ -4,8 +4,26 @@
  * here so a value that would change on a JSON round trip (a function dropped, a
  * BigInt thrown, `undefined` in an array turned into `null`) is refused with a
  * clear error instead of being stored corrupted.
+ *
+ * Nesting is bounded by {@link MAX_JSON_DEPTH}, and nothing here recurses
+ * deeper than that, so no accepted value can overflow the call stack later
+ * (freezing, copying, encoding in a backend).
  */
 import { SerializationError } from "./errors.js";
+
+/**
+ * The most levels of arrays and objects one stored value may nest (an argument
+ * or a result; `[[1]]` nests 2). Real payloads — API bodies, documents, config
+ * trees — stay far below 20 levels; anything deeper is almost always a runaway
+ * structure (a linked list, a parent chain) that would fail later anyway,
+ * deep inside a recursive copy or a backend's encoder, with a bare stack
+ * overflow. 64 is generous for data and shallow enough that every walk over
+ * stored data is safe, whatever the stack depth it starts from.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Longest path shown in an error message; a path that deep is cut with `…` to keep the message one readable line. */
+const MAX_SHOWN_PATH = 80;
 
 /** A value that survives `JSON.stringify` → `JSON.parse` unchanged. */
 export type JsonValue =
@@ -27,72 +45,130 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** Options of {@link toJson}. */
+export interface ToJsonOptions {
+  /**
+   * Outer levels of `value` that do not count toward {@link MAX_JSON_DEPTH}:
+   * 1 for an argument list, so that each argument may nest as deep as a result.
+   */
+  uncountedLevels?: number;
+}
+
 /**
  * Returns a fresh JSON copy of `value` (values with `toJSON`, e.g. `Date`, are
  * converted), so later changes by the caller never reach stored data. Throws {@link SerializationError}
- * naming the path (`where`) of the first value JSON cannot carry.
+ * naming the path (`where`) of the first value JSON cannot carry, or of the
+ * first level nested deeper than {@link MAX_JSON_DEPTH}.
  */
-export function toJson(value: unknown, where: string): JsonValue {
-  return convert(value, where, new Set());
+export function toJson(value: unknown, where: string, options: ToJsonOptions = {}): JsonValue {
+  return convert(value, where, -(options.uncountedLevels ?? 0), new Set());
 }
 
-function convert(value: unknown, path: string, seen: Set<object>): JsonValue {
+/** `path` as one short line: control characters escaped, and cut with `…` to at most {@link MAX_SHOWN_PATH} characters. */
+function shown(path: string): string {
+  const line = path.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped.
+    /[\u0000-\u001f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  if (line.length <= MAX_SHOWN_PATH) return line;
+  const cut = line.slice(0, MAX_SHOWN_PATH - 1);
+  // End on a whole segment (`args[0].a.b…`) unless one segment is most of the line.
+  const boundary = Math.max(cut.lastIndexOf("."), cut.lastIndexOf("["));
+  return `${boundary > MAX_SHOWN_PATH / 2 ? cut.slice(0, boundary) : cut}…`;
+}
+
+function refuse(path: string, problem: string): never {
+  throw new SerializationError(`${shown(path)} ${problem}`);
+}
+
+function refuseDepth(path: string): never {
+  return refuse(path, `nests deeper than ${MAX_JSON_DEPTH} levels, which Sheppy does not store`);
+}
+
+/**
+ * `level` counts the arrays and objects around `value`, and the `toJSON` calls
+ * that led to it: a `toJSON` returning ever new objects with a `toJSON` must be
+ * bounded too. An array or object is refused at level {@link MAX_JSON_DEPTH};
+ * a `toJSON` value one level further (a `Date` in the deepest allowed object)
+ * is still converted. So recursion never goes past {@link MAX_JSON_DEPTH} + 2 calls.
+ */
+function convert(value: unknown, path: string, level: number, seen: Set<object>): JsonValue {
   switch (typeof value) {
     case "string":
     case "boolean":
       return value;
     case "number":
-      if (!Number.isFinite(value)) {
-        throw new SerializationError(`${path} is ${value}, which JSON cannot store`);
-      }
-      return value;
+      if (!Number.isFinite(value)) refuse(path, `is ${value}, which JSON cannot store`);
+      // JSON writes -0 as 0: store what a round trip gives.
+      return value === 0 ? 0 : value;
     case "undefined":
-      throw new SerializationError(`${path} is undefined, which JSON cannot store (use null)`);
+      return refuse(path, "is undefined, which JSON cannot store (use null)");
     case "bigint":
     case "function":
     case "symbol":
-      throw new SerializationError(`${path} is a ${typeof value}, which JSON cannot store`);
+      return refuse(path, `is a ${typeof value}, which JSON cannot store`);
   }
   if (value === null) return null;
   const object = value as object;
-  if (seen.has(object)) throw new SerializationError(`${path} is a circular reference`);
+  if (seen.has(object)) refuse(path, "is a circular reference");
   if (Array.isArray(object)) {
+    if (level >= MAX_JSON_DEPTH) refuseDepth(path);
     seen.add(object);
     const copy: JsonValue[] = new Array(object.length);
     for (let i = 0; i < object.length; i++) {
       // A hole reads as undefined and is refused like one.
-      copy[i] = convert(object[i], `${path}[${i}]`, seen);
+      copy[i] = convert(object[i], `${path}[${i}]`, level + 1, seen);
     }
     seen.delete(object);
     return copy;
   }
   // An invalid Date's toJSON() returns null, which would silently store null instead of the value.
   if (object instanceof Date && Number.isNaN(object.getTime())) {
-    throw new SerializationError(`${path} is an invalid Date, which JSON cannot store`);
+    refuse(path, "is an invalid Date, which JSON cannot store");
   }
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function") {
-    return convert(toJSON.call(object), path, seen);
+    if (level > MAX_JSON_DEPTH) refuseDepth(path);
+    return convert(toJSON.call(object), path, level + 1, seen);
   }
-  if (!isPlainObject(object)) {
-    throw new SerializationError(`${path} is a ${describe(object)}, which JSON cannot store`);
-  }
+  if (!isPlainObject(object)) refuse(path, `is a ${describe(object)}, which JSON cannot store`);
+  if (level >= MAX_JSON_DEPTH) refuseDepth(path);
   seen.add(object);
   const copy: Record<string, JsonValue> = {};
   for (const key in object) {
     const item = (object as Record<string, unknown>)[key];
     // An undefined property is the same as a missing one once stored: drop it.
-    if (item !== undefined) copy[key] = convert(item, `${path}.${key}`, seen);
+    if (item === undefined) continue;
+    const stored = convert(item, `${path}.${key}`, level + 1, seen);
+    // Assigning "__proto__" would set the copy's prototype and lose the entry; define it instead.
+    if (key === "__proto__") {
+      Object.defineProperty(copy, key, {
+        value: stored,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else copy[key] = stored;
   }
   seen.delete(object);
   return copy;
 }
 
-/** Freezes a JSON value and everything inside it, so stored data cannot be changed by callers. */
+/**
+ * Freezes a JSON value and everything inside it, so stored data cannot be
+ * changed by callers. Walks with a list instead of recursing: records read
+ * back from a backend were never checked by {@link toJson} and may nest deeper
+ * than the call stack allows.
+ */
 export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (item !== null && typeof item === "object" && !Object.isFrozen(item)) {
+      Object.freeze(item);
+      for (const child of Object.values(item)) pending.push(child);
+    }
   }
   return value;
 }

@@ -4,9 +4,17 @@
  * ms: a `Date`, a delay in seconds, or ISO-8601 text. Only text with an
  * explicit UTC offset (`Z` or `±hh:mm`) is accepted: `"2030-01-01T09:00"`
  * would mean a different instant on every machine's time zone, so it is
- * refused rather than guessed.
+ * refused rather than guessed. A delay is bounded like every duration
+ * ({@link MAX_DURATION_SECONDS}), and every instant must be one a `Date` can
+ * hold, because the due time is stored as ISO text.
  */
 import { InvalidOptionError } from "../errors.js";
+import {
+  isDuration,
+  isRepresentableInstant,
+  MAX_DURATION_SECONDS,
+  MAX_DURATION_TEXT,
+} from "../util/durations.js";
 
 const ISO_WITH_OFFSET =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -37,22 +45,44 @@ function fieldsInRange(text: string): boolean {
 }
 
 /**
+ * The time a `Date` holds, read from the object itself: a subclass may override
+ * `getTime()` to return any number, and an object merely inheriting from
+ * `Date.prototype` holds none (NaN).
+ */
+function dateValueOf(date: Date): number {
+  try {
+    return Date.prototype.getTime.call(date);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
  * Epoch ms of a time argument (`queue.schedule(task, at)`, `queue.retry(task, { at })`):
  * a `Date`, ISO-8601 text with an offset, or a delay in seconds from `now`.
- * A past or invalid date, or a negative delay, is an `InvalidOptionError` naming `where`.
+ * A past or invalid date, or a delay that is negative or above
+ * {@link MAX_DURATION_SECONDS}, is an `InvalidOptionError` naming `where`.
  */
 export function resolveDueTime(at: Date | number | string, now: number, where: string): number {
   if (typeof at === "string") at = new Date(parseIsoInstant(at, where));
   if (at instanceof Date) {
-    const time = at.getTime();
-    if (Number.isNaN(time)) throw new InvalidOptionError(`${where}: invalid Date`);
-    if (time < now) throw new InvalidOptionError(`${where}: ${at.toISOString()} is in the past`);
+    const time = dateValueOf(at);
+    if (!isRepresentableInstant(time)) throw new InvalidOptionError(`${where}: invalid Date`);
+    if (time < now) {
+      throw new InvalidOptionError(`${where}: ${new Date(time).toISOString()} is in the past`);
+    }
     return time;
   }
-  if (typeof at !== "number" || !Number.isFinite(at) || at < 0) {
+  if (!isDuration(at, true)) {
     throw new InvalidOptionError(
-      `${where}: expected a Date or a delay in seconds ≥ 0 (got ${String(at)})`,
+      `${where}: expected a Date or a delay in seconds ≥ 0 and ${MAX_DURATION_TEXT} (got ${String(at)})`,
     );
   }
-  return now + at * 1000;
+  const due = now + at * 1000;
+  if (!isRepresentableInstant(due)) {
+    throw new InvalidOptionError(
+      `${where}: a delay of ${at} seconds ends past the last valid date`,
+    );
+  }
+  return due;
 }

@@ -4,15 +4,21 @@
  * `cause` chain, own JSON-safe properties and (for validation errors) the
  * schema issues. {@link TaskError.toError} rebuilds an `Error` on a best-effort
  * basis: the original class when this process knows it, else `TaskFailedError`.
+ *
+ * Anything may be thrown, and reading it runs its code. {@link errorToData}
+ * returns plain JSON for every value whatever that code does, and bounds its
+ * size: {@link MAX_ERROR_TEXT} characters of message and of stack, at most
+ * 8,000 characters of JSON of properties and of issues (task/error-details),
+ * and {@link MAX_CAUSE_DEPTH} causes: under 300,000 characters in all, however
+ * much text the error carried.
  */
 import * as errors from "../errors.js";
-import { type JsonValue, toJson } from "../json.js";
+import type { JsonValue } from "../json.js";
+import { capText } from "../util/cap-text.js";
+import { describeValue, isError, read, readOr } from "./describe-value.js";
+import { type IssueData, issuesOf, propsOf, setOwn } from "./error-details.js";
 
-/** A validation issue in stored form. */
-export interface IssueData {
-  message: string;
-  path: (string | number)[];
-}
+export type { IssueData } from "./error-details.js";
 
 /** The JSON shape of a stored error. */
 export interface ErrorData {
@@ -54,70 +60,40 @@ export function registerErrorClass(cls: ErrorClass): void {
   knownClasses.set(cls.name, cls);
 }
 
+/** Causes recorded below the thrown error; a longer chain (or a cycle) is cut there. */
 const MAX_CAUSE_DEPTH = 8;
+/** Characters kept of a message, and of a stack: enough for any real one, not for megabytes. */
+export const MAX_ERROR_TEXT = 8_000;
+/** Characters kept of a type name. */
+const MAX_TYPE_TEXT = 200;
 
-function issuesOf(error: object): IssueData[] | undefined {
-  const issues = (error as { issues?: unknown }).issues;
-  if (!Array.isArray(issues)) return undefined;
-  return issues.map((issue: { message?: unknown; path?: unknown }) => ({
-    message: String(issue?.message ?? ""),
-    path: Array.isArray(issue?.path)
-      ? issue.path.map((segment: unknown) => {
-          const key =
-            typeof segment === "object" && segment !== null
-              ? (segment as { key?: unknown }).key
-              : segment;
-          return typeof key === "number" ? key : String(key);
-        })
-      : [],
-  }));
+const UNREADABLE = "(a thrown value that could not be read)";
+
+/** Converts anything thrown into stored error data: plain JSON, never an exception. */
+export function errorToData(thrown: unknown): ErrorData {
+  try {
+    return toData(thrown, 0);
+  } catch {
+    // Every read in toData is guarded; this is the last line should one slip through.
+    return { type: "NonError", message: UNREADABLE, stack: null, cause: null };
+  }
 }
 
-function propsOf(error: Error): Record<string, JsonValue> | undefined {
-  let props: Record<string, JsonValue> | undefined;
-  for (const key of Object.keys(error)) {
-    if (
-      key === "message" ||
-      key === "stack" ||
-      key === "cause" ||
-      key === "issues" ||
-      key === "name"
-    )
-      continue;
-    const value = (error as unknown as Record<string, unknown>)[key];
-    let stored: JsonValue;
-    try {
-      stored = toJson(value, key);
-    } catch {
-      // A property JSON cannot carry is kept as its description, so the record stays JSON.
-      stored = String(value);
-    }
-    props ??= {};
-    props[key] = stored;
+function toData(thrown: unknown, depth: number): ErrorData {
+  if (!isError(thrown)) {
+    return {
+      type: "NonError",
+      message: describeValue(thrown, MAX_ERROR_TEXT),
+      stack: null,
+      cause: null,
+    };
   }
-  return props;
-}
-
-/** Converts anything thrown into stored error data. */
-export function errorToData(thrown: unknown, depth = 0): ErrorData {
-  if (!(thrown instanceof Error)) {
-    return { type: "NonError", message: safeString(thrown), stack: null, cause: null };
-  }
-  // An error rebuilt from stored data keeps the type it was stored with.
-  const type =
-    thrown instanceof errors.TaskFailedError
-      ? thrown.originalType
-      : thrown.name && thrown.name !== "Error"
-        ? thrown.name
-        : thrown.constructor?.name || "Error";
+  const stack = readOr(() => thrown.stack, undefined);
   const data: ErrorData = {
-    type,
-    message: thrown.message,
-    stack: thrown.stack ?? null,
-    cause:
-      thrown.cause !== undefined && depth < MAX_CAUSE_DEPTH
-        ? errorToData(thrown.cause, depth + 1)
-        : null,
+    type: typeOf(thrown),
+    message: messageOf(thrown),
+    stack: typeof stack === "string" ? capText(stack, MAX_ERROR_TEXT) : null,
+    cause: depth < MAX_CAUSE_DEPTH ? causeOf(thrown, depth) : null,
   };
   const issues = issuesOf(thrown);
   if (issues) data.issues = issues;
@@ -126,13 +102,50 @@ export function errorToData(thrown: unknown, depth = 0): ErrorData {
   return data;
 }
 
-function safeString(value: unknown): string {
-  try {
-    return typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
-  } catch {
-    return String(value);
+function typeOf(error: Error): string {
+  // An error rebuilt from stored data keeps the type it was stored with.
+  if (readOr(() => error instanceof errors.TaskFailedError, false)) {
+    const original = readOr(() => (error as errors.TaskFailedError).originalType, undefined);
+    if (typeof original === "string" && original !== "") return capText(original, MAX_TYPE_TEXT);
   }
+  const name = readOr(() => error.name, undefined);
+  if (typeof name === "string" && name !== "" && name !== "Error") {
+    return capText(name, MAX_TYPE_TEXT);
+  }
+  const constructorName = readOr(() => error.constructor?.name, undefined);
+  return typeof constructorName === "string" && constructorName !== ""
+    ? capText(constructorName, MAX_TYPE_TEXT)
+    : "Error";
 }
+
+function messageOf(error: Error): string {
+  const message = read(() => error.message as unknown);
+  if (!message.ok) return "(an error whose message could not be read)";
+  if (message.value === undefined) return "";
+  return describeValue(message.value, MAX_ERROR_TEXT);
+}
+
+function causeOf(error: Error, depth: number): ErrorData | null {
+  const cause = read(() => error.cause);
+  if (!cause.ok) {
+    return {
+      type: "NonError",
+      message: "(a cause that could not be read)",
+      stack: null,
+      cause: null,
+    };
+  }
+  return cause.value === undefined ? null : toData(cause.value, depth + 1);
+}
+
+/** Fields `toError()` sets itself; stored data written by hand may repeat them among the props. */
+const REBUILT_FIELDS: ReadonlySet<string> = new Set([
+  "message",
+  "name",
+  "stack",
+  "cause",
+  "issues",
+]);
 
 /** A stored error, as read back from a task record. */
 export class TaskError {
@@ -195,7 +208,13 @@ export class TaskError {
         writable: true,
         configurable: true,
       });
-    if (this.props) Object.assign(error, this.props);
+    if (this.props) {
+      for (const [key, value] of Object.entries(this.props)) {
+        // Defined, not assigned: a prototype setter or getter of the same name (or
+        // `__proto__`) must not run or throw; the fields set above stay as they are.
+        if (!REBUILT_FIELDS.has(key)) setOwn(error, key, value);
+      }
+    }
     return error;
   }
 

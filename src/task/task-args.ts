@@ -34,7 +34,8 @@ export function storedArgs(
   }
   let json: JsonValue;
   try {
-    json = toJson(values, "args");
+    // The list itself is not a level: each argument may nest as deep as a result.
+    json = toJson(values, "args", { uncountedLevels: 1 });
   } catch (error) {
     if (error instanceof SerializationError)
       throw new SerializationError(`task '${name}': ${error.message}`);

@@ -1,9 +1,12 @@
 /**
  * @module task/task-options
  * What a task definition may say about how it runs, and its normalised,
- * stored form ({@link TaskConfig}). Every duration here is in **seconds**.
+ * stored form ({@link TaskConfig}). Every duration here is in **seconds**, at
+ * most {@link MAX_DURATION_SECONDS} (10 years), so every instant computed from
+ * one stays a valid date.
  */
 import { TaskDefinitionError } from "../errors.js";
+import { isDuration, MAX_DURATION_SECONDS, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 
 /** How often a task may start, counted per queue and key across all workers of a backend. */
@@ -73,8 +76,8 @@ function fail(taskName: string, message: string): never {
   throw new TaskDefinitionError(`task '${taskName}': ${message}`);
 }
 
-function isNonNegative(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+function isDelay(value: unknown): value is number {
+  return isDuration(value, true);
 }
 
 /** A boolean option (absent: `false`); anything else is refused rather than read as truthy or falsy. */
@@ -87,10 +90,10 @@ function checkFlag(taskName: string, option: string, value: unknown): boolean {
 
 function checkTtl(taskName: string, option: string, value: unknown): number | null {
   if (value === null) return null;
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+  if (!isDuration(value, false)) {
     fail(
       taskName,
-      `${option} must be a number of seconds > 0, or null to keep forever (got ${String(value)})`,
+      `${option} must be a number of seconds > 0 and ${MAX_DURATION_TEXT}, or null to keep forever (got ${String(value)})`,
     );
   }
   return value;
@@ -106,28 +109,28 @@ export function normaliseTaskConfig(taskName: string, options: TaskBehaviourOpti
   let retryDelay: number | number[];
   if (Array.isArray(rawDelay)) {
     if (rawDelay.length === 0) fail(taskName, "retryDelay list must not be empty");
-    if (!rawDelay.every(isNonNegative)) {
+    if (!rawDelay.every(isDelay)) {
       fail(
         taskName,
-        `retryDelay values must be numbers of seconds ≥ 0 (got [${rawDelay.join(", ")}])`,
+        `retryDelay values must be numbers of seconds ≥ 0 and ${MAX_DURATION_TEXT} (got [${rawDelay.map(String).join(", ")}])`,
       );
     }
     retryDelay = [...rawDelay];
   } else {
-    if (!isNonNegative(rawDelay)) {
+    if (!isDelay(rawDelay)) {
       fail(
         taskName,
-        `retryDelay must be a number of seconds ≥ 0 or a list of them (got ${String(rawDelay)})`,
+        `retryDelay must be a number of seconds ≥ 0 and ${MAX_DURATION_TEXT}, or a list of them (got ${String(rawDelay)})`,
       );
     }
     retryDelay = rawDelay;
   }
   const timeout = options.timeout ?? null;
-  if (
-    timeout !== null &&
-    (typeof timeout !== "number" || !(timeout > 0) || !Number.isFinite(timeout))
-  ) {
-    fail(taskName, `timeout must be a number of seconds > 0 (got ${String(timeout)})`);
+  if (timeout !== null && !isDuration(timeout, false)) {
+    fail(
+      taskName,
+      `timeout must be a number of seconds > 0 and ${MAX_DURATION_TEXT} (got ${String(timeout)})`,
+    );
   }
   const config: TaskConfig = {
     retry,
@@ -152,14 +155,10 @@ function normaliseRateLimit(taskName: string, limit: RateLimitOptions): Required
   if (!Number.isInteger(limit.maxRate) || limit.maxRate < 1) {
     fail(taskName, `rateLimit.maxRate must be an integer ≥ 1 (got ${String(limit.maxRate)})`);
   }
-  if (
-    typeof limit.ratePeriod !== "number" ||
-    !(limit.ratePeriod > 0) ||
-    !Number.isFinite(limit.ratePeriod)
-  ) {
+  if (!isDuration(limit.ratePeriod, false)) {
     fail(
       taskName,
-      `rateLimit.ratePeriod must be a number of seconds > 0 (got ${String(limit.ratePeriod)})`,
+      `rateLimit.ratePeriod must be a number of seconds > 0 and ${MAX_DURATION_TEXT} (got ${String(limit.ratePeriod)})`,
     );
   }
   const strategy = limit.strategy ?? "sliding_window";
@@ -185,6 +184,9 @@ function normaliseRateLimit(taskName: string, limit: RateLimitOptions): Required
 /** Seconds to wait before retry number `retryIndex` (0 = first retry); a list's last value repeats. */
 export function retryDelayFor(config: TaskConfig, retryIndex: number): number {
   const delay = config.retryDelay;
-  if (typeof delay === "number") return delay;
-  return delay[Math.min(retryIndex, delay.length - 1)] ?? 0;
+  const seconds =
+    typeof delay === "number" ? delay : (delay[Math.min(retryIndex, delay.length - 1)] ?? 0);
+  // A record stored before the bound existed, or written by hand, may hold more; the retry
+  // instant computed from it must still be a valid date.
+  return Math.min(seconds, MAX_DURATION_SECONDS);
 }

@@ -1,7 +1,7 @@
 /**
  * @module task/ttl
- * How long a finished record is kept — pure resolution of the TTL chain
- * (BEHAVIOURS TTL-1…TTL-8), shared by every backend so they agree.
+ * How long a finished record is kept — pure resolution of the TTL chain,
+ * shared by every backend so they agree.
  *
  * - Unfinished records (`finishedAt` null) never expire, whatever their status says.
  * - completed (and any other non-error status): task `ttl` → backend `ttl`.
@@ -12,6 +12,7 @@
  * If every level inherits, the record is kept forever.
  */
 import { InvalidOptionError } from "../errors.js";
+import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { ERROR_STATUSES, type TaskData } from "./task-record.js";
 
 /** A backend's retention defaults, in seconds. `undefined` inherits (errorTtl → ttl); `null` keeps forever. */
@@ -52,7 +53,7 @@ export function expiryOf(
 }
 
 /**
- * Checks a backend's retention options (seconds > 0, or `null`; absent
+ * Checks a backend's retention options (seconds > 0 and within the duration bound, or `null`; absent
  * inherits) and returns them with `fallbackTtl` for an absent `ttl`.
  * Throws `InvalidOptionError` naming the backend and option.
  */
@@ -63,9 +64,9 @@ export function resolveRetention(
 ): RetentionDefaults {
   const check = (name: string, value: unknown) => {
     if (value === undefined || value === null) return;
-    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    if (!isDuration(value, false)) {
       throw new InvalidOptionError(
-        `${backend} option ${name} must be a number of seconds > 0, or null to keep forever (got ${String(value)})`,
+        `${backend} option ${name} must be a number of seconds > 0 and ${MAX_DURATION_TEXT}, or null to keep forever (got ${String(value)})`,
       );
     }
   };

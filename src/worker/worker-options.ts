@@ -11,6 +11,7 @@ import { InvalidOptionError } from "../errors.js";
 import type { Middleware } from "../execution/middleware.js";
 import type { DependencyOverrides } from "../execution/run-context.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
+import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 
 /** The declared-cron config file a worker reads when `configFile` is not given. */
@@ -120,6 +121,7 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return resolved;
 }
 
+/** A seconds option, checked (bounded like every duration) and returned in milliseconds. */
 function seconds(
   name: string,
   value: number | undefined,
@@ -127,14 +129,9 @@ function seconds(
   allowZero = false,
 ): number {
   const resolved = value ?? fallback;
-  if (
-    typeof resolved !== "number" ||
-    !Number.isFinite(resolved) ||
-    resolved < 0 ||
-    (!allowZero && resolved === 0)
-  ) {
+  if (!isDuration(resolved, allowZero)) {
     throw new InvalidOptionError(
-      `Worker option ${name} must be a number of seconds ${allowZero ? "≥ 0" : "> 0"} (got ${String(value)})`,
+      `Worker option ${name} must be a number of seconds ${allowZero ? "≥ 0" : "> 0"} and ${MAX_DURATION_TEXT} (got ${String(value)})`,
     );
   }
   return resolved * 1000;

@@ -543,14 +543,22 @@ describe("definition errors", () => {
       { retryDelay: "1" as unknown as number },
       "retryDelay must be a number of seconds",
     ],
-    ["zero timeout", { timeout: 0 }, "timeout must be a number of seconds > 0 (got 0)"],
+    [
+      "zero timeout",
+      { timeout: 0 },
+      "timeout must be a number of seconds > 0 and ≤ 315360000 (10 years) (got 0)",
+    ],
     ["negative timeout", { timeout: -5 }, "timeout must be a number of seconds > 0"],
     [
       "infinite timeout",
       { timeout: Number.POSITIVE_INFINITY },
       "timeout must be a number of seconds > 0",
     ],
-    ["zero ttl", { ttl: 0 }, "ttl must be a number of seconds > 0, or null"],
+    [
+      "zero ttl",
+      { ttl: 0 },
+      "ttl must be a number of seconds > 0 and ≤ 315360000 (10 years), or null",
+    ],
     ["negative errorTtl", { errorTtl: -1 }, "errorTtl must be a number of seconds > 0"],
     [
       "zero maxRate",
@@ -565,7 +573,7 @@ describe("definition errors", () => {
     [
       "zero ratePeriod",
       { rateLimit: { maxRate: 1, ratePeriod: 0 } },
-      "rateLimit.ratePeriod must be a number of seconds > 0 (got 0)",
+      "rateLimit.ratePeriod must be a number of seconds > 0 and ≤ 315360000 (10 years) (got 0)",
     ],
     [
       "string retryOnTimeout",

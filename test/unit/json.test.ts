@@ -4,7 +4,14 @@
  */
 import { SerializationError } from "sheppy";
 import { describe, expect, test } from "vitest";
-import { deepFreeze, toJson } from "../../src/json.js";
+import { deepFreeze, MAX_JSON_DEPTH, toJson } from "../../src/json.js";
+
+/** `depth` arrays nested in one another around `leaf`: `[[…[leaf]…]]`. */
+function nestedList(depth: number, leaf: unknown = 1): unknown {
+  let value = leaf;
+  for (let level = 0; level < depth; level++) value = [value];
+  return value;
+}
 
 function messageOf(fn: () => unknown): string {
   try {
@@ -119,7 +126,107 @@ describe("toJson", () => {
   });
 });
 
+describe("toJson: nesting depth", () => {
+  test(`values nesting up to ${MAX_JSON_DEPTH} levels are copied`, () => {
+    expect(toJson(nestedList(MAX_JSON_DEPTH), "v")).toEqual(nestedList(MAX_JSON_DEPTH));
+    let object: unknown = "leaf";
+    for (let level = 0; level < MAX_JSON_DEPTH; level++) object = { k: object };
+    expect(toJson(object, "v")).toEqual(object);
+  });
+
+  test("one level more is refused on one line, the path cut at a whole segment", () => {
+    const message = messageOf(() => toJson(nestedList(MAX_JSON_DEPTH + 1), "result"));
+    expect(message).toMatch(
+      new RegExp(
+        `^result(\\[0\\])+… nests deeper than ${MAX_JSON_DEPTH} levels, which Sheppy does not store$`,
+      ),
+    );
+    expect(message.indexOf("…")).toBeLessThanOrEqual(80);
+  });
+
+  test("a depth of 100,000 is refused with the same error, not a stack overflow", () => {
+    expect(messageOf(() => toJson(nestedList(100_000), "v"))).toContain(
+      `nests deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  });
+
+  test("uncountedLevels leaves outer levels out of the count (an argument list)", () => {
+    const args = [nestedList(MAX_JSON_DEPTH)];
+    expect(() => toJson(args, "args")).toThrow(SerializationError);
+    expect(toJson(args, "args", { uncountedLevels: 1 })).toEqual(args);
+    expect(() => toJson([nestedList(MAX_JSON_DEPTH + 1)], "args", { uncountedLevels: 1 })).toThrow(
+      /^args\[0\](\[0\])+… nests deeper than/,
+    );
+  });
+
+  test("a Date in the deepest allowed array is still stored as its text", () => {
+    const date = new Date("2030-01-01T00:00:00.000Z");
+    expect(toJson(nestedList(MAX_JSON_DEPTH, date), "v")).toEqual(
+      nestedList(MAX_JSON_DEPTH, "2030-01-01T00:00:00.000Z"),
+    );
+  });
+
+  test("a toJSON that keeps returning values with a toJSON is refused, not followed forever", () => {
+    const endless = { toJSON: () => endless };
+    expect(messageOf(() => toJson(endless, "v"))).toBe(
+      `v nests deeper than ${MAX_JSON_DEPTH} levels, which Sheppy does not store`,
+    );
+    let calls = 0;
+    const fresh = (): object => ({
+      toJSON: () => {
+        calls++;
+        return fresh();
+      },
+    });
+    expect(() => toJson(fresh(), "v")).toThrow(SerializationError);
+    expect(calls).toBeLessThanOrEqual(MAX_JSON_DEPTH + 1);
+  });
+});
+
+describe("toJson: what a round trip would change", () => {
+  test("-0 is stored as 0, as JSON writes it", () => {
+    expect(Object.is(toJson(-0, "v"), 0)).toBe(true);
+    expect(Object.is((toJson({ n: -0 }, "v") as { n: number }).n, 0)).toBe(true);
+  });
+
+  test("an own __proto__ key is kept as data, not turned into a prototype", () => {
+    const input = JSON.parse('{"__proto__": {"polluted": true}, "b": 1}') as object;
+    const copy = toJson(input, "v") as Record<string, unknown>;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(["__proto__", "b"]);
+    expect(JSON.stringify(copy)).toBe('{"__proto__":{"polluted":true},"b":1}');
+    expect((copy as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
+  test("control characters in a path are escaped, so the message stays one line", () => {
+    expect(messageOf(() => toJson({ "bad\nkey": 1n }, "v"))).toBe(
+      "v.bad\\u000akey is a bigint, which JSON cannot store",
+    );
+  });
+});
+
 describe("deepFreeze", () => {
+  test("freezes a value nested far deeper than the call stack allows", () => {
+    const depth = 200_000;
+    const root: { next: unknown } = { next: null };
+    let node = root;
+    for (let level = 0; level < depth; level++) {
+      const child = { next: null };
+      node.next = child;
+      node = child;
+    }
+    expect(deepFreeze(root)).toBe(root);
+    expect(Object.isFrozen(node)).toBe(true);
+  });
+
+  test("a cycle is frozen once and does not loop", () => {
+    const a: Record<string, unknown> = {};
+    a.self = a;
+    a.list = [a];
+    expect(deepFreeze(a)).toBe(a);
+    expect(Object.isFrozen(a.list)).toBe(true);
+  });
+
   test("freezes the value and everything inside it, and returns it", () => {
     const value = { a: { b: [1, { c: 2 }] } };
     const frozen = deepFreeze(value);

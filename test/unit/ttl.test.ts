@@ -152,12 +152,12 @@ describe("backend retention options", () => {
   });
 
   it("TTL-8 a TTL is seconds > 0 or null; 0, negatives and non-numbers are refused at construction", () => {
-    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, "10"]) {
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e13, "10"]) {
       expect(() => resolveRetention("TestBackend", { ttl: bad as number }, null)).toThrow(
         InvalidOptionError,
       );
       expect(() => new MemoryBackend({ errorTtl: bad as number })).toThrow(
-        /MemoryBackend option errorTtl must be a number of seconds > 0, or null/,
+        /MemoryBackend option errorTtl must be a number of seconds > 0 and ≤ 315360000 \(10 years\), or null/,
       );
     }
     expect(() => new RedisBackend({ ttl: 0 })).toThrow(/RedisBackend option ttl/);
