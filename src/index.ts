@@ -49,12 +49,7 @@ export type { Dependency, DependencyOverrides, RunningTask } from "./execution/r
 export { currentTask } from "./execution/run-context.js";
 export type { JsonValue } from "./json.js";
 export type { Logger } from "./observability/logger.js";
-export {
-  backendFromUrl,
-  maskUrl,
-  registerBackendScheme,
-  supportedSchemes,
-} from "./queue/backend-url.js";
+export { backendFromUrl, registerBackendScheme, supportedSchemes } from "./queue/backend-url.js";
 export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
 export type {
   FinishedTasks,
@@ -75,6 +70,7 @@ export type { TaskData, TaskStatus } from "./task/task-record.js";
 export { Task } from "./task/task-record.js";
 export type { RetentionDefaults } from "./task/ttl.js";
 export { resolveTtl } from "./task/ttl.js";
+export { maskUrl } from "./util/mask-url.js";
 export type { WorkOptions, WorkSummary } from "./worker/worker.js";
 export { Worker } from "./worker/worker.js";
 export type { WorkerOptions } from "./worker/worker-options.js";

@@ -9,6 +9,7 @@ import type { Backend } from "../backends/backend.js";
 import { MemoryBackend } from "../backends/memory/memory-backend.js";
 import { RedisBackend } from "../backends/redis/redis-backend.js";
 import { BackendUrlError } from "../errors.js";
+import { maskUrl } from "../util/mask-url.js";
 
 type BackendFactory = (url: URL, raw: string) => Backend;
 
@@ -44,17 +45,6 @@ export function registerBackendScheme(scheme: string, factory: BackendFactory): 
 /** Supported schemes, as users write them (`memory://`, …). */
 export function supportedSchemes(): string[] {
   return [...factories.keys()].map((scheme) => `${scheme}//`);
-}
-
-/** Strips a password from a URL for messages and banners. */
-export function maskUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = "****";
-    return url.toString();
-  } catch {
-    return raw.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:****@");
-  }
 }
 
 /** Creates the backend a URL names. Throws `BackendUrlError` for a malformed URL or an unknown scheme. */

@@ -8,7 +8,7 @@
 import type { Redis, RedisOptions } from "ioredis";
 import { BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
-import { maskUrl } from "../../queue/backend-url.js";
+import { maskUrl } from "../../util/mask-url.js";
 
 async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }> {
   try {

@@ -7,9 +7,9 @@
  */
 import type { Command } from "commander";
 import { PrestartError } from "../../errors.js";
-import { maskUrl } from "../../queue/backend-url.js";
 import { Queue } from "../../queue/queue.js";
 import { registeredTaskNames } from "../../task/task-registry.js";
+import { maskUrl } from "../../util/mask-url.js";
 import { Worker } from "../../worker/worker.js";
 import { taskModulesFromConfig } from "../config-file.js";
 import { addSettings, type LogFormat, type LogLevel } from "../env.js";
