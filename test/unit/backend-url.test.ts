@@ -12,6 +12,7 @@ import {
   registerBackendScheme,
   supportedSchemes,
 } from "sheppy";
+import { RedisBackend } from "sheppy/backends/redis";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 
 beforeEach(() => {
@@ -124,6 +125,46 @@ describe("bad URLs (Q-3)", () => {
     expect(error.message).toContain("cannot be parsed");
     expect(error.message).not.toContain("hun?ter2");
     expect(error.message).not.toContain("ter2");
+  });
+});
+
+describe("Redis URLs ioredis would misread are refused before connecting", () => {
+  test.each([
+    "redis://127.0.0.1:6379/notadb",
+    "rediss://cache.example.com:6380/1x",
+    "redis://127.0.0.1:6379/0/extra",
+    "redis://127.0.0.1:6379?db=one",
+  ])("%s: the database must be a number", (raw) => {
+    const error = errorOf(() => backendFromUrl(raw));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toBe(
+      `Invalid Redis URL '${raw}': the database must be a number, as in redis://host:6379/0`,
+    );
+  });
+
+  test("new RedisBackend refuses it too, with the password masked", () => {
+    const error = errorOf(() => new RedisBackend({ url: "redis://:pw-61aa@127.0.0.1/notadb" }));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toBe(
+      "Invalid Redis URL 'redis://:****@127.0.0.1/notadb': the database must be a number, as in redis://host:6379/0",
+    );
+  });
+
+  test("a URL new URL() cannot parse is refused by new RedisBackend, its password masked", () => {
+    const error = errorOf(() => new RedisBackend({ url: "redis://:pw?61aa@127.0.0.1" }));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toBe(
+      "Invalid Redis URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL",
+    );
+  });
+
+  test.each([
+    "redis://127.0.0.1:6379",
+    "redis://127.0.0.1:6379/",
+    "redis://127.0.0.1:6379/15",
+    "redis://h?db=2&prefix=app",
+  ])("%s is accepted", (raw) => {
+    expect(backendFromUrl(raw)).toBeInstanceOf(RedisBackend);
   });
 });
 

@@ -9,6 +9,7 @@ import type { Redis, RedisOptions } from "ioredis";
 import { BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { checkRedisUrl, connectFirst, withoutSecrets } from "./connection-errors.js";
 
 async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }> {
   try {
@@ -38,14 +39,16 @@ export class RedisConnections {
     private readonly url: string,
     private readonly options: RedisOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    checkRedisUrl(url);
+  }
 
   get main(): Redis {
     if (!this.#main) throw new BackendUnavailableError("Redis backend is not connected");
     return this.#main;
   }
 
-  /** Opens the main connection; throws `BackendUnavailableError` when Redis cannot be reached. */
+  /** Opens the main connection; throws a one-line `BackendUnavailableError` naming why Redis cannot be used. */
   async open(): Promise<Redis> {
     const { Redis } = await loadIoredis();
     const client = new Redis(this.url, {
@@ -56,15 +59,7 @@ export class RedisConnections {
       ...this.options,
     });
     this.#watch(client);
-    try {
-      await client.connect();
-    } catch (error) {
-      client.disconnect();
-      throw new BackendUnavailableError(
-        `cannot reach Redis at ${maskUrl(this.url)}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+    await connectFirst(client, this.url);
     this.#main = client;
     return client;
   }
@@ -74,7 +69,7 @@ export class RedisConnections {
       if (this.#outage || !this.#main) return;
       this.#outage = true;
       this.logger.warn(
-        { err: error, url: maskUrl(this.url) },
+        { err: withoutSecrets(error), url: maskUrl(this.url) },
         "lost the connection to Redis; reconnecting",
       );
     });
