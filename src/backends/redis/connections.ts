@@ -25,7 +25,10 @@ async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }>
   }
 }
 
-/** Reconnect after 100 ms, 200 ms, … up to 2 s between attempts, forever. */
+/**
+ * Once connected, reconnect after 100 ms, 200 ms, … up to 2 s between attempts,
+ * forever. The first connect is not retried (see ./connection-errors.ts).
+ */
 const retryStrategy = (attempt: number) => Math.min(attempt * 100, 2000);
 
 export class RedisConnections {
@@ -40,6 +43,7 @@ export class RedisConnections {
     private readonly options: RedisOptions,
     private readonly logger: Logger,
   ) {
+    // When the backend is created, not at connect: a URL ioredis would misread is a usage error.
     checkRedisUrl(url);
   }
 
@@ -48,7 +52,7 @@ export class RedisConnections {
     return this.#main;
   }
 
-  /** Opens the main connection; throws a one-line `BackendUnavailableError` naming why Redis cannot be used. */
+  /** Opens the main connection; a failure is a one-line `BackendUnavailableError` naming its cause. */
   async open(): Promise<Redis> {
     const { Redis } = await loadIoredis();
     const client = new Redis(this.url, {
