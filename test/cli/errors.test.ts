@@ -51,7 +51,7 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
       UNREACHABLE,
     ]);
     expect(expectOneLineError(result, 1)).toMatch(
-      /^error: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/,
+      /^error: cannot connect to Redis at redis:\/\/127\.0\.0\.1:1: connection refused/,
     );
   });
 
@@ -189,7 +189,9 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     ]);
     expect(result.code).toBe(1);
     const [first, ...rest] = result.stderr.trimEnd().split("\n");
-    expect(first).toMatch(/^error: cannot reach Redis/);
-    expect(rest.join("\n")).toMatch(/BackendUnavailableError: cannot reach Redis[\s\S]*\n\s+at /);
+    expect(first).toMatch(/^error: cannot connect to Redis/);
+    expect(rest.join("\n")).toMatch(
+      /BackendUnavailableError: cannot connect to Redis[\s\S]*\n\s+at /,
+    );
   });
 });

@@ -24,9 +24,12 @@ function reachable(host: string, port: number, timeoutMs = 500): Promise<boolean
 export async function requireService(name: string, url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   if (await reachable(hostname || "127.0.0.1", Number(port))) return true;
-  const message = `${name} is not reachable at ${url}`;
-  if (process.env.CI === "true")
-    throw new Error(`${message} (CI=true: tests that need it must run)`);
-  console.warn(`skipping ${name} tests: ${message}`);
+  return missingService(name, `${name} is not reachable at ${url}`);
+}
+
+/** A service the tests need is missing: throws in CI; elsewhere prints why its tests are skipped. */
+export function missingService(name: string, why: string): false {
+  if (process.env.CI === "true") throw new Error(`${why} (CI=true: tests that need it must run)`);
+  console.warn(`skipping ${name} tests: ${why}`);
   return false;
 }

@@ -9,6 +9,7 @@ import type { Redis, RedisOptions } from "ioredis";
 import { BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { checkRedisUrl, connectFirst, withoutSecrets } from "./connection-errors.js";
 
 async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }> {
   try {
@@ -24,7 +25,10 @@ async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }>
   }
 }
 
-/** Reconnect after 100 ms, 200 ms, … up to 2 s between attempts, forever. */
+/**
+ * Once connected, reconnect after 100 ms, 200 ms, … up to 2 s between attempts,
+ * forever. The first connect is not retried (see ./connection-errors.ts).
+ */
 const retryStrategy = (attempt: number) => Math.min(attempt * 100, 2000);
 
 export class RedisConnections {
@@ -38,14 +42,17 @@ export class RedisConnections {
     private readonly url: string,
     private readonly options: RedisOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // When the backend is created, not at connect: a URL ioredis would misread is a usage error.
+    checkRedisUrl(url);
+  }
 
   get main(): Redis {
     if (!this.#main) throw new BackendUnavailableError("Redis backend is not connected");
     return this.#main;
   }
 
-  /** Opens the main connection; throws `BackendUnavailableError` when Redis cannot be reached. */
+  /** Opens the main connection; a failure is a one-line `BackendUnavailableError` naming its cause. */
   async open(): Promise<Redis> {
     const { Redis } = await loadIoredis();
     const client = new Redis(this.url, {
@@ -56,15 +63,7 @@ export class RedisConnections {
       ...this.options,
     });
     this.#watch(client);
-    try {
-      await client.connect();
-    } catch (error) {
-      client.disconnect();
-      throw new BackendUnavailableError(
-        `cannot reach Redis at ${maskUrl(this.url)}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+    await connectFirst(client, this.url);
     this.#main = client;
     return client;
   }
@@ -74,7 +73,7 @@ export class RedisConnections {
       if (this.#outage || !this.#main) return;
       this.#outage = true;
       this.logger.warn(
-        { err: error, url: maskUrl(this.url) },
+        { err: withoutSecrets(error), url: maskUrl(this.url) },
         "lost the connection to Redis; reconnecting",
       );
     });

@@ -22,9 +22,9 @@
  */
 import fc from "fast-check";
 import { Redis } from "ioredis";
+import { acquireSlot, newRateWindowState } from "sheppy/backend";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defineScripts, type ScriptRunner } from "../../../src/backends/redis/scripts.js";
-import { acquireSlot, newRateWindowState } from "sheppy/backend";
 import { fileKey } from "../../support/isolation.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
