@@ -15,11 +15,15 @@ import {
   toCronDefinition,
 } from "./cron.js";
 import { parseCronExpression } from "./cron-expression.js";
-import type { Queue } from "./queue.js";
+import type { QueueHandle } from "./queue-handle.js";
 import { checkTasks } from "./task-refs.js";
 
 /** `queue.addCron(task, expression)`: `false` when an identical cron exists. */
-export async function registerCron(queue: Queue, task: Task, expression: string): Promise<boolean> {
+export async function registerCron(
+  queue: QueueHandle,
+  task: Task,
+  expression: string,
+): Promise<boolean> {
   checkTasks([task], "queue.addCron()");
   const schedule = parseCronExpression(expression, "queue.addCron()");
   const cron = newStoredCron(task, schedule, queue.name, queue.clock.now());
@@ -27,7 +31,11 @@ export async function registerCron(queue: Queue, task: Task, expression: string)
 }
 
 /** `queue.deleteCron(task, expression)`: removes the cron and its waiting runs; `false` when there is none. */
-export async function removeCron(queue: Queue, task: Task, expression: string): Promise<boolean> {
+export async function removeCron(
+  queue: QueueHandle,
+  task: Task,
+  expression: string,
+): Promise<boolean> {
   checkTasks([task], "queue.deleteCron()");
   const schedule = parseCronExpression(expression, "queue.deleteCron()");
   const id = cronDeterministicId(task, schedule.expression);
@@ -38,7 +46,7 @@ export async function removeCron(queue: Queue, task: Task, expression: string): 
 }
 
 /** `queue.getCrons()`: the queue's readable crons, oldest first, next fire times by its clock. */
-export async function listCrons(queue: Queue): Promise<CronDefinition[]> {
+export async function listCrons(queue: QueueHandle): Promise<CronDefinition[]> {
   const now = queue.clock.now();
   return (await (await queue.connect()).getCrons(queue.name))
     .flatMap((data) => {

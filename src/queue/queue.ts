@@ -19,7 +19,8 @@ import { listCrons, registerCron, removeCron } from "./cron-api.js";
 import { decodeTask } from "./decode-task.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
-import { retryTask } from "./retry-api.js";
+import type { QueueHandle } from "./queue-handle.js";
+import { type RetryOptions, retryTask } from "./retry-api.js";
 import {
   checkTasks,
   type FinishedTasks,
@@ -29,6 +30,7 @@ import {
 } from "./task-refs.js";
 import { waitForFinished } from "./wait-for-finished.js";
 
+export type { RetryOptions } from "./retry-api.js";
 export type { FinishedTasks, TaskRef, TasksOrNull } from "./task-refs.js";
 
 export interface QueueOptions {
@@ -43,13 +45,6 @@ export interface WaitOptions {
   timeout?: number | undefined;
 }
 
-export interface RetryOptions {
-  /** Run it at this time (a `Date`, or ISO-8601 text with an offset) or after this many seconds, instead of now. */
-  at?: Date | number | string;
-  /** Also re-run a task that completed successfully. */
-  force?: boolean;
-}
-
 const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 function defaultQueueName(): string {
@@ -59,7 +54,7 @@ function defaultQueueName(): string {
   return fromEnv ?? "default";
 }
 
-export class Queue {
+export class Queue implements QueueHandle {
   readonly name: string;
   readonly backend: Backend;
   readonly clock: Clock;

@@ -10,7 +10,7 @@ import { isoAt } from "../clock.js";
 import { TaskStateError } from "../errors.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { resolveDueTime } from "./instant.js";
-import type { Queue, RetryOptions } from "./queue.js";
+import type { QueueHandle } from "./queue-handle.js";
 import { idOf, type TaskRef } from "./task-refs.js";
 
 /** Statuses of a task that has not finished: it may still run by itself. */
@@ -21,9 +21,16 @@ const RETRY_REFUSED: ReadonlySet<TaskStatus> = new Set([
   "processing",
 ]);
 
+export interface RetryOptions {
+  /** Run it at this time (a `Date`, or ISO-8601 text with an offset) or after this many seconds, instead of now. */
+  at?: Date | number | string;
+  /** Also re-run a task that completed successfully. */
+  force?: boolean;
+}
+
 /** Re-queues `ref` in `queue` (now, or at `options.at`); `false` when the queue does not hold it. */
 export async function retryTask(
-  queue: Queue,
+  queue: QueueHandle,
   ref: TaskRef,
   options: RetryOptions,
 ): Promise<boolean> {
