@@ -30,7 +30,11 @@ const upward = LAYERS.slice(0, -1).map(([name, path], i) => ({
   comment: `The ${name} layer may only import itself and the layers below it.`,
   severity: "error",
   from: { path },
-  to: { path: LAYERS.slice(i + 1).map(([, above]) => `(${above})`).join("|") },
+  to: {
+    path: LAYERS.slice(i + 1)
+      .map(([, above]) => `(${above})`)
+      .join("|"),
+  },
 }));
 
 module.exports = {
