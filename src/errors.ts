@@ -47,8 +47,11 @@ export class BackendUrlError extends SheppyError {}
 /** A backend call failed, or was made in a state that does not allow it (e.g. not connected). */
 export class BackendError extends SheppyError {}
 
-/** The backend's server or driver cannot be reached or loaded. */
+/** The backend's server or driver cannot be reached or loaded (within the backend's time bound). */
 export class BackendUnavailableError extends BackendError {}
+
+/** The backend refuses to store more (e.g. Redis at its `maxmemory`); work already running still finishes. */
+export class BackendFullError extends BackendError {}
 
 /** `waitFor` gave up before every task finished. */
 export class WaitTimeoutError extends SheppyError {

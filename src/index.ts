@@ -16,6 +16,7 @@ export { systemClock } from "./clock.js";
 export type { ValidationIssue } from "./errors.js";
 export {
   BackendError,
+  BackendFullError,
   BackendUnavailableError,
   BackendUrlError,
   CronExpressionError,

@@ -6,7 +6,7 @@
  * takes over leases left to expire, once confirmed (see `reclaim.lua`).
  */
 import { isoAt } from "../../clock.js";
-import { InvalidOptionError } from "../../errors.js";
+import { BackendUnavailableError, InvalidOptionError } from "../../errors.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import type { QueueKeys } from "./keys.js";
 import { readClaims, readReclaims } from "./record-codec.js";
@@ -16,6 +16,9 @@ import type { RedisSession } from "./session.js";
 const RECLAIM_BATCH = 100;
 
 export class Claims {
+  /** Per queue (by its pending key): the request key of a claim whose answer never came. */
+  readonly #unresolved = new Map<string, { key: string; limit: number }>();
+
   constructor(
     private readonly session: RedisSession,
     private readonly now: () => number,
@@ -35,13 +38,17 @@ export class Claims {
       if (remaining <= 0 || !this.session.isConnected) return [];
       let woke: unknown;
       try {
-        woke = await this.session.connections.withBlocking((client) =>
-          client.blpop(k.wake, Math.max(0.01, remaining / 1000)),
+        woke = await this.session.connections.withBlocking(
+          (client) => client.blpop(k.wake, Math.max(0.01, remaining / 1000)),
+          remaining,
         );
       } catch (error) {
         // disconnect() closes the blocking connection under us: the wait simply ends.
         if (!this.session.isConnected) return [];
-        throw error;
+        throw new BackendUnavailableError(
+          `claim: waiting for tasks failed: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       if (!this.session.isConnected) return [];
       const next = await this.#claim(k, limit);
@@ -52,11 +59,24 @@ export class Claims {
   async #claim(k: QueueKeys, limit: number): Promise<ClaimedTask[]> {
     const now = this.now();
     const startedAt = isoAt(now);
-    const flat = (await this.session.idempotent(
-      "claim",
-      [k.pending, k.processing, k.wake, this.session.requestKey(k)],
-      [k.task, limit, startedAt],
-    )) as string[];
+    // A claim that failed for want of Redis may have claimed tasks all the same (its answer lost):
+    // the next claim sends the same request key, so those tasks come back instead of waiting out a lease.
+    const unresolved = this.#unresolved.get(k.pending);
+    const request =
+      unresolved && unresolved.limit <= limit ? unresolved.key : this.session.requestKey(k);
+    let flat: string[];
+    try {
+      flat = (await this.session.script(
+        "claim",
+        [k.pending, k.processing, k.wake, request],
+        [k.task, unresolved?.key === request ? unresolved.limit : limit, startedAt],
+      )) as string[];
+    } catch (error) {
+      if (error instanceof BackendUnavailableError)
+        this.#unresolved.set(k.pending, { key: request, limit });
+      throw error;
+    }
+    this.#unresolved.delete(k.pending);
     return readClaims(flat, startedAt, now);
   }
 

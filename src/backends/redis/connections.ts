@@ -4,6 +4,9 @@
  * blocking waits (a blocked connection can do nothing else), and one
  * subscriber for finished-task notifications. ioredis reconnects with
  * backoff; an outage is logged once when it starts and once when it ends.
+ * The main and blocking connections queue nothing while disconnected and
+ * resend nothing by themselves: the session decides what may be sent again
+ * (see `./session.ts`), and no command waits past the backend's time bound.
  */
 import type { Redis, RedisOptions } from "ioredis";
 import { BackendUnavailableError } from "../../errors.js";
@@ -31,6 +34,23 @@ async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }>
  */
 const retryStrategy = (attempt: number) => Math.min(attempt * 100, 2000);
 
+/** How long closing waits for a polite QUIT before dropping the connection. */
+const QUIT_WAIT_MS = 1000;
+
+/** Resolves once `client` is ready, or after `ms`. */
+function untilClientReady(client: Redis, ms: number): Promise<void> {
+  if (client.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off("ready", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    client.once("ready", done);
+  });
+}
+
 export class RedisConnections {
   #main: Redis | undefined;
   #subscriber: Redis | undefined;
@@ -42,6 +62,8 @@ export class RedisConnections {
     private readonly url: string,
     private readonly options: RedisOptions,
     private readonly logger: Logger,
+    /** The longest a command may wait for its answer (ms). */
+    private readonly commandTimeoutMs: number,
   ) {
     // When the backend is created, not at connect: a URL ioredis would misread is a usage error.
     checkRedisUrl(url);
@@ -60,6 +82,9 @@ export class RedisConnections {
       // Off: a single awaited command (an add, a claim) would wait a tick for company. Batches use explicit pipelines.
       enableAutoPipelining: false,
       retryStrategy,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: this.commandTimeoutMs,
       ...this.options,
     });
     this.#watch(client);
@@ -84,24 +109,58 @@ export class RedisConnections {
     });
   }
 
-  #duplicate(): Redis {
+  /**
+   * Resolves once the main connection is ready again, or after `ms`: a call
+   * that found Redis unreachable waits for this instead of spinning.
+   */
+  untilReady(ms: number): Promise<void> {
+    return this.#main ? untilClientReady(this.#main, ms) : Promise.resolve();
+  }
+
+  /** A blocking connection: nothing queued while disconnected, and no blocking command outlives its wait by much. */
+  #blockingClient(): Redis {
     const client = this.main.duplicate({
       enableAutoPipelining: false,
       maxRetriesPerRequest: null,
       lazyConnect: false,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: undefined,
+      blockingTimeout: this.commandTimeoutMs,
     });
     this.#watch(client);
     return client;
   }
 
-  /** Runs `fn` on a connection of its own (for a blocking command), returned to the pool afterwards. */
-  async withBlocking<T>(fn: (client: Redis) => Promise<T>): Promise<T> {
+  /** The subscriber resubscribes by itself after a reconnect; its SUBSCRIBE may wait for the connection. */
+  #subscriberClient(): Redis {
+    const client = this.main.duplicate({
+      enableAutoPipelining: false,
+      maxRetriesPerRequest: null,
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      commandTimeout: this.commandTimeoutMs,
+    });
+    this.#watch(client);
+    return client;
+  }
+
+  /**
+   * Runs `fn` on a connection of its own (for a blocking command), returned to
+   * the pool afterwards; waits at most `readyWithinMs` for that connection.
+   */
+  async withBlocking<T>(
+    fn: (client: Redis) => Promise<T>,
+    readyWithinMs = this.commandTimeoutMs,
+  ): Promise<T> {
     let client = this.#idleBlocking.pop();
     if (!client) {
-      client = this.#duplicate();
+      client = this.#blockingClient();
       this.#allBlocking.add(client);
     }
     try {
+      // A new (or reconnecting) connection queues nothing: wait until it can take the command.
+      await untilClientReady(client, readyWithinMs);
       return await fn(client);
     } finally {
       if (this.#allBlocking.has(client)) this.#idleBlocking.push(client);
@@ -110,7 +169,7 @@ export class RedisConnections {
 
   /** The subscriber connection, created on first use. */
   subscriber(): Redis {
-    this.#subscriber ??= this.#duplicate();
+    this.#subscriber ??= this.#subscriberClient();
     return this.#subscriber;
   }
 
@@ -124,10 +183,18 @@ export class RedisConnections {
     this.#idleBlocking.length = 0;
     await Promise.all(
       clients.map(async (client) => {
+        // A connection that is down (or a server that does not answer) is dropped, not waited for.
+        if (client.status !== "ready") {
+          client.disconnect();
+          return;
+        }
+        const dropped = setTimeout(() => client.disconnect(), QUIT_WAIT_MS);
         try {
           await client.quit();
         } catch {
           client.disconnect();
+        } finally {
+          clearTimeout(dropped);
         }
       }),
     );

@@ -14,15 +14,28 @@ export class CronStore {
   async addCron(queue: string, deterministicId: string, cron: CronData): Promise<boolean> {
     this.session.register(queue);
     const crons = this.session.keys(queue).crons;
-    return (await this.session.client.hsetnx(crons, deterministicId, JSON.stringify(cron))) === 1;
+    const json = JSON.stringify(cron);
+    const added = await this.session.call(
+      "addCron",
+      (client) => client.hsetnx(crons, deterministicId, json),
+      "unsent",
+    );
+    return added === 1;
   }
 
   async deleteCron(queue: string, deterministicId: string): Promise<boolean> {
-    return (await this.session.client.hdel(this.session.keys(queue).crons, deterministicId)) === 1;
+    const crons = this.session.keys(queue).crons;
+    const removed = await this.session.call(
+      "deleteCron",
+      (client) => client.hdel(crons, deterministicId),
+      "unsent",
+    );
+    return removed === 1;
   }
 
   async getCrons(queue: string): Promise<CronData[]> {
-    const values = await this.session.client.hvals(this.session.keys(queue).crons);
+    const crons = this.session.keys(queue).crons;
+    const values = await this.session.call("getCrons", (client) => client.hvals(crons));
     return values.map((json) => JSON.parse(json) as CronData);
   }
 }

@@ -50,7 +50,15 @@ export interface RedisBackendOptions extends RetentionOptions {
   /** Time source for timestamps and record expiry (leases use the server's clock). */
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Seconds a call keeps trying while Redis cannot be reached (or does not
+   * answer) before it fails with `BackendUnavailableError` (default 10).
+   */
+  unavailableAfter?: number;
 }
+
+/** Default of {@link RedisBackendOptions.unavailableAfter}, in seconds. */
+export const DEFAULT_UNAVAILABLE_AFTER = 10;
 
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -91,11 +99,23 @@ export class RedisBackend implements Backend {
     }
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("RedisBackend", options);
+    const unavailableAfter = options.unavailableAfter ?? DEFAULT_UNAVAILABLE_AFTER;
+    if (
+      typeof unavailableAfter !== "number" ||
+      !Number.isFinite(unavailableAfter) ||
+      unavailableAfter <= 0 ||
+      unavailableAfter > 3600
+    ) {
+      throw new InvalidOptionError(
+        `RedisBackend option unavailableAfter must be a number of seconds > 0 and ≤ 3600 (got ${String(unavailableAfter)})`,
+      );
+    }
     const session = new RedisSession(
       this.prefix,
       this.url,
       options.redisOptions ?? {},
       options.logger ?? defaultLogger(),
+      unavailableAfter * 1000,
     );
     const now = () => this.clock.now();
     this.#session = session;
@@ -205,8 +225,9 @@ export class RedisBackend implements Backend {
     listener: (ids: readonly string[]) => void,
   ): Promise<() => void> {
     // Checked first: listening would otherwise open a subscriber on a closed backend.
-    void this.#session.client;
-    return this.#finished.listen(this.#session.keys(queue).finishedChannel, listener);
+    this.#session.assertConnected();
+    const channel = this.#session.keys(queue).finishedChannel;
+    return this.#session.call("watchFinished", () => this.#finished.listen(channel, listener));
   }
 
   // Crons (./cron-store.ts)

@@ -1,15 +1,25 @@
 /**
  * @module backends/redis/session
  * What every part of the Redis backend shares: the connection state, the key
- * set of each queue, the registry of queue names, and the two ways to run the
- * Lua scripts — plain, or resent after a lost reply until it gets through
- * (the script's request memo makes the resend replay its first answer).
- * Pipelines (`runBatch`) batch plain commands into one round trip.
+ * set of each queue, the registry of queue names, and the one way to talk to
+ * Redis — {@link RedisSession.call}.
+ *
+ * Every call is bounded in time. Commands are not queued while the
+ * connection is down (a claim queued for later would claim tasks nobody then
+ * runs): a call made then, or whose connection drops before it answers, is
+ * sent again once Redis is reachable — when sending it again is safe — until
+ * it gets through or `unavailableAfterMs` passes; then it fails with
+ * `BackendUnavailableError`, the cause kept. A command sent to a server that
+ * does not answer (paused, overloaded) times out after the same bound. What
+ * Redis itself refuses becomes a typed error too: out of memory is
+ * `BackendFullError`; anything else `BackendError`. So no raw driver error
+ * leaves the backend.
  */
 import { randomBytes } from "node:crypto";
 import type { ChainableCommander, Redis, RedisOptions } from "ioredis";
-import { BackendError } from "../../errors.js";
+import { BackendError, BackendFullError, BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
+import { maskUrl } from "../../util/mask-url.js";
 import { RedisConnections } from "./connections.js";
 import { type QueueKeys, queueKeys, queuesRegistryKey } from "./keys.js";
 import { defineScripts, type ScriptName, type ScriptRunner } from "./scripts.js";
@@ -17,13 +27,30 @@ import { defineScripts, type ScriptName, type ScriptRunner } from "./scripts.js"
 /** Arguments after the keys of a script call. */
 export type ScriptArgs = readonly (string | number)[];
 
-const CONNECTION_ERROR =
-  /Connection is closed|Stream isn't writeable|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTCONN/;
+/**
+ * When a call may be sent again after a connection problem:
+ * - `always`: repeating it changes nothing (reads, and scripts that recognise
+ *   a resend by a request token or by fences);
+ * - `unsent`: only when it surely never reached Redis (it would act twice).
+ */
+export type Resend = "always" | "unsent";
 
-/** Whether a command failed because the connection went away (its effect is unknown), not because Redis refused it. */
-function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return error.name === "MaxRetriesPerRequestError" || CONNECTION_ERROR.test(error.message);
+/** Scripts that must not act twice and cannot tell a resend from a new call. */
+const SEND_ONCE: ReadonlySet<ScriptName> = new Set(["deleteTask", "rateLimit"]);
+
+/** The call never left this process: Redis was not connected when it was made. */
+const UNSENT = /Stream isn't writeable|enableOfflineQueue|Connection in subscriber mode/;
+/** The connection failed while the call was out: whether Redis applied it is unknown. */
+const DROPPED =
+  /Connection is closed|Command timed out|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTCONN|EHOSTUNREACH|socket hang up|MaxRetriesPerRequest/;
+
+type Failure = "unsent" | "dropped" | "refused";
+
+function classify(error: unknown): Failure {
+  if (!(error instanceof Error)) return "refused";
+  if (UNSENT.test(error.message)) return "unsent";
+  if (error.name === "MaxRetriesPerRequestError" || DROPPED.test(error.message)) return "dropped";
+  return "refused";
 }
 
 /** Runs the commands `build` queues as one pipeline (one round trip); throws the first error. */
@@ -46,6 +73,7 @@ export class RedisSession {
   readonly connections: RedisConnections;
   readonly #keys = new Map<string, QueueKeys>();
   readonly #registered = new Set<string>();
+  readonly #maskedUrl: string;
   #run: ScriptRunner | undefined;
   #connecting: Promise<void> | undefined;
   #connected = false;
@@ -55,8 +83,11 @@ export class RedisSession {
     url: string,
     redisOptions: RedisOptions,
     logger: Logger,
+    /** How long a call keeps trying while Redis cannot be reached, in ms. */
+    readonly unavailableAfterMs: number,
   ) {
-    this.connections = new RedisConnections(url, redisOptions, logger);
+    this.#maskedUrl = maskUrl(url);
+    this.connections = new RedisConnections(url, redisOptions, logger, unavailableAfterMs);
   }
 
   get isConnected(): boolean {
@@ -85,37 +116,77 @@ export class RedisSession {
     await this.connections.close();
   }
 
-  /** The main client; throws `BackendError` when not connected. */
-  get client(): Redis {
+  /** Throws `BackendError` when the backend is not connected. */
+  assertConnected(): void {
     if (!this.#connected)
       throw new BackendError("Redis backend is not connected: call connect() first");
-    return this.connections.main;
-  }
-
-  /** Runs a script once; rejects with `BackendError` when not connected. */
-  script(name: ScriptName, keys: readonly string[], args: ScriptArgs): Promise<unknown> {
-    if (!this.#run || !this.#connected) {
-      return Promise.reject(
-        new BackendError("Redis backend is not connected: call connect() first"),
-      );
-    }
-    return this.#run(name, keys, args);
   }
 
   /**
-   * Runs a script whose first answer must not be lost: if the connection drops
-   * before the reply arrives, the same call (same request key) is sent again
-   * until it gets through, and the script replays what it did the first time.
+   * Runs `operation` on the main connection, within the time bound; `what`
+   * names it in errors. See the module header for what is retried.
    */
-  async idempotent(name: ScriptName, keys: readonly string[], args: ScriptArgs): Promise<unknown> {
-    for (let attempt = 1; ; attempt++) {
+  async call<T>(
+    what: string,
+    operation: (client: Redis) => Promise<T>,
+    resend: Resend = "always",
+  ): Promise<T> {
+    const deadline = Date.now() + this.unavailableAfterMs;
+    for (;;) {
+      this.assertConnected();
       try {
-        return await this.script(name, keys, args);
+        return await operation(this.connections.main);
       } catch (error) {
-        if (!isConnectionError(error) || !this.#connected) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 2000)));
+        if (!this.#connected) throw this.#notConnected(error);
+        const failure = classify(error);
+        if (failure === "refused") throw this.#refused(what, error);
+        if (failure === "dropped" && resend === "unsent") {
+          throw new BackendUnavailableError(
+            `${what}: the connection to Redis at ${this.#maskedUrl} dropped before it answered; the call may or may not have been applied`,
+            { cause: error },
+          );
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new BackendUnavailableError(
+            `${what}: Redis at ${this.#maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,
+            { cause: error },
+          );
+        }
+        await this.connections.untilReady(Math.min(left, 1000));
       }
     }
+  }
+
+  /** Runs a script within the time bound, sent again after a connection problem unless it must act only once. */
+  script(name: ScriptName, keys: readonly string[], args: ScriptArgs): Promise<unknown> {
+    return this.call(
+      name,
+      // The scripts are defined on the main client when it connects.
+      () => {
+        if (!this.#run) throw new BackendError("Redis backend is not connected");
+        return this.#run(name, keys, args);
+      },
+      SEND_ONCE.has(name) ? "unsent" : "always",
+    );
+  }
+
+  #notConnected(cause: unknown): BackendError {
+    return new BackendError("Redis backend was disconnected during the call", { cause });
+  }
+
+  #refused(what: string, error: unknown): BackendError {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/^OOM /.test(message)) {
+      return new BackendFullError(
+        `${what}: Redis at ${this.#maskedUrl} is out of memory (maxmemory reached) and refuses new work; running tasks still finish`,
+        { cause: error },
+      );
+    }
+    if (error instanceof BackendError) return error;
+    return new BackendError(`${what}: Redis refused the call: ${message.split("\n")[0]}`, {
+      cause: error,
+    });
   }
 
   /** A fresh request memo key: a script resent with it replays its first answer. */
@@ -141,10 +212,9 @@ export class RedisSession {
   /** Records the queue name for `listQueues` (once per instance; rides along with the caller's round trip). */
   register(queue: string): void {
     if (this.#registered.has(queue)) return;
-    // Read the client first: before connect() it throws, and the queue must not count as registered.
-    const client = this.client;
+    this.assertConnected();
     this.#registered.add(queue);
-    void client
+    void this.connections.main
       .sadd(queuesRegistryKey(this.prefix), queue)
       .catch(() => this.#registered.delete(queue));
   }

@@ -26,11 +26,12 @@ export class TaskReader {
   /** The live records among `ids` (missing and expired ones are left out). */
   async getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>> {
     const k = this.session.keys(queue);
-    const client = this.session.client;
     const unique = [...new Set(ids)];
-    const rows = await runBatch<(string | null)[]>(client, (p) => {
-      for (const id of unique) p.hmget(`${k.task}${id}`, ...RECORD_FIELDS);
-    });
+    const rows = await this.session.call("getTasks", (client) =>
+      runBatch<(string | null)[]>(client, (p) => {
+        for (const id of unique) p.hmget(`${k.task}${id}`, ...RECORD_FIELDS);
+      }),
+    );
     const found = new Map<string, TaskData>();
     const now = this.now();
     unique.forEach((id, i) => {
@@ -48,7 +49,10 @@ export class TaskReader {
         `getPending count must be an integer ≥ 1 (got ${String(count)})`,
       );
     }
-    const ids = await this.session.client.lrange(this.session.keys(queue).pending, 0, count - 1);
+    const pending = this.session.keys(queue).pending;
+    const ids = await this.session.call("getPending", (client) =>
+      client.lrange(pending, 0, count - 1),
+    );
     return this.#inOrder(queue, ids);
   }
 
@@ -60,10 +64,9 @@ export class TaskReader {
       throw new InvalidOptionError(`invalid page cursor '${page.cursor}'`);
     if (!Number.isInteger(limit) || limit < 1)
       throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
-    const ids = await this.session.client.zrange(
-      this.session.keys(queue).scheduled,
-      offset,
-      offset + limit - 1,
+    const scheduled = this.session.keys(queue).scheduled;
+    const ids = await this.session.call("getScheduled", (client) =>
+      client.zrange(scheduled, offset, offset + limit - 1),
     );
     const tasks = await this.#inOrder(queue, ids);
     return { tasks, cursor: ids.length < limit ? null : String(offset + limit) };
@@ -79,18 +82,17 @@ export class TaskReader {
   }
 
   async size(queue: string): Promise<number> {
-    return this.session.client.llen(this.session.keys(queue).pending);
+    const pending = this.session.keys(queue).pending;
+    return this.session.call("size", (client) => client.llen(pending));
   }
 
   async getAllTasks(queue: string, page: PageRequest = {}): Promise<TaskPage> {
     const limit = page.limit ?? 1000;
     if (!Number.isInteger(limit) || limit < 1)
       throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
-    const [next, ids] = await this.session.client.sscan(
-      this.session.keys(queue).all,
-      page.cursor ?? "0",
-      "COUNT",
-      limit,
+    const all = this.session.keys(queue).all;
+    const [next, ids] = await this.session.call("getAllTasks", (client) =>
+      client.sscan(all, page.cursor ?? "0", "COUNT", limit),
     );
     const found = await this.getTasks(queue, ids);
     return { tasks: [...found.values()], cursor: next === "0" ? null : next };
@@ -98,11 +100,14 @@ export class TaskReader {
 
   async getStats(queue: string): Promise<QueueStats> {
     const k = this.session.keys(queue);
-    const client = this.session.client;
     // Counts include expired records until they are pruned: prune first, so stats are exact.
     await this.prune(queue);
-    const [pending, scheduled, processing, counts] = (await runBatch<unknown>(client, (p) =>
-      p.llen(k.pending).zcard(k.scheduled).zcard(k.processing).hgetall(k.counts),
+    const [pending, scheduled, processing, counts] = (await this.session.call(
+      "getStats",
+      (client) =>
+        runBatch<unknown>(client, (p) =>
+          p.llen(k.pending).zcard(k.scheduled).zcard(k.processing).hgetall(k.counts),
+        ),
     )) as [number, number, number, Record<string, string>];
     const count = (status: string) => Number(counts[status] ?? 0);
     return {
@@ -118,14 +123,18 @@ export class TaskReader {
 
   /** Queues that hold records, by name, with their pending counts. */
   async listQueues(): Promise<Map<string, number>> {
-    const client = this.session.client;
-    const names = (await client.smembers(queuesRegistryKey(this.session.prefix))).sort();
-    const counts = await runBatch<number>(client, (p) => {
-      for (const name of names) {
-        const k = this.session.keys(name);
-        p.scard(k.all).llen(k.pending);
-      }
-    });
+    const registry = queuesRegistryKey(this.session.prefix);
+    const names = (
+      await this.session.call("listQueues", (client) => client.smembers(registry))
+    ).sort();
+    const counts = await this.session.call("listQueues", (client) =>
+      runBatch<number>(client, (p) => {
+        for (const name of names) {
+          const k = this.session.keys(name);
+          p.scard(k.all).llen(k.pending);
+        }
+      }),
+    );
     const queues = new Map<string, number>();
     names.forEach((name, i) => {
       if (counts[2 * i]! > 0) queues.set(name, counts[2 * i + 1]!);

@@ -3,9 +3,9 @@
  * Writing task records: add, settle, promote due tasks, cancel, delete, clear
  * a queue, prune expired records. Each is one Lua script (or a loop of short
  * ones), so no other worker sees a half-done change; every script checks its
- * arguments before its first write. Scripts whose effect is not safe to
- * repeat (add, cancel) run through `RedisSession.idempotent`: a resend after
- * a lost reply replays; settling is safe to repeat by its fences.
+ * arguments before its first write. A call resent after a lost reply
+ * is recognised (add and cancel by a request token; settle by its fences),
+ * so the session may send these again (see `./session.ts`).
  */
 import { isoAt } from "../../clock.js";
 import { encodeTaskData, readStoredRecord } from "../../task/task-codec.js";
@@ -56,7 +56,7 @@ export class TaskStore {
     // A record that cannot be used is stored as its failed stand-in, finished at once.
     for (const { record } of read)
       args.push(record.id, ...routeArgs(record, routeOf(record, null)));
-    const added = (await this.session.idempotent("add", addKeys(k), args)) as number[];
+    const added = (await this.session.script("add", addKeys(k), args)) as number[];
     return added.map((flag) => flag === 1);
   }
 
@@ -114,7 +114,7 @@ export class TaskStore {
     cancellation: { at: number; expiresAt: number | null },
   ): Promise<TaskData | null> {
     const k = this.session.keys(queue);
-    const row = (await this.session.idempotent(
+    const row = (await this.session.script(
       "cancel",
       [
         k.pending,
