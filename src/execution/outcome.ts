@@ -105,10 +105,14 @@ function finalFailure(data: TaskData, thrown: unknown, problem: unknown, now: nu
   return { ...data, status: "failed", result: null, error, finishedAt: isoAt(now) };
 }
 
-/** The failure kind of something an attempt threw. */
+/** The failure kind of something an attempt threw (a value whose prototype cannot be read is an error). */
 export function failureKindOf(thrown: unknown): FailureKind {
-  if (thrown instanceof TaskTimeoutError) return "timeout";
-  if (thrown instanceof WorkerCrashedError) return "crash";
+  try {
+    if (thrown instanceof TaskTimeoutError) return "timeout";
+    if (thrown instanceof WorkerCrashedError) return "crash";
+  } catch {
+    // `instanceof` asks a Proxy for its prototype, which may throw.
+  }
   return "error";
 }
 
