@@ -37,6 +37,8 @@ export class WorkRun {
   readonly stop = new AbortController();
   /** Aborted by a forced close: stop waiting for running tasks and writes. */
   readonly force = new AbortController();
+  /** Aborted when the worker stops waiting for outcomes to be written (forced, or the stop grace ran out). */
+  readonly giveUpWrites = new AbortController();
   /** Aborted when `work()` winds down: background loops end. */
   readonly background = new AbortController();
   /** When `close()` was first called (real time): the shutdown grace counts from here. */
@@ -60,6 +62,7 @@ export class WorkRun {
   ) {
     this.remaining = maxTasks;
     // Writes are retried in real time, whatever clock the tasks see.
-    this.writer = new ResultWriter(systemClock, logger, this.force.signal);
+    this.writer = new ResultWriter(systemClock, logger, this.giveUpWrites.signal);
+    this.force.signal.addEventListener("abort", () => this.giveUpWrites.abort(), { once: true });
   }
 }

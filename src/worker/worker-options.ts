@@ -17,6 +17,9 @@ import { unknownKeysMessage } from "../util/unknown-keys.js";
 /** The declared-cron config file a worker reads when `configFile` is not given. */
 export const DEFAULT_CONFIG_FILE = "sheppy.config.json";
 
+/** What the reclaim confirmation window allows for a live worker to reconnect (backends reconnect at least this often). */
+export const RECONNECT_ALLOWANCE_MS = 1000;
+
 export interface WorkerOptions {
   /** Most tasks running at once (integer ≥ 1, default 10). */
   concurrency?: number;
@@ -100,9 +103,10 @@ export interface ResolvedWorkerOptions {
   leaseMs: number;
   reclaimMs: number;
   /**
-   * How long a claim must stay expired before a reclaim takes it over: one
-   * and a half heartbeat intervals, so a live holder always gets to renew
-   * after an outage or a server pause, however long it was.
+   * How long a claim must stay expired, as the backend sees it, before a
+   * reclaim takes it over: one and a half heartbeat intervals plus a second
+   * (the longest a worker waits between attempts to reconnect), so after an
+   * outage or a server pause of any length every live holder renews first.
    */
   reclaimConfirmMs: number;
   expiryIntervalMs: number;
@@ -177,7 +181,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
       `Worker option heartbeatInterval (${resolved.heartbeatMs / 1000}s) must be shorter than leaseTimeout (${resolved.leaseMs / 1000}s), or live workers would lose their tasks`,
     );
   }
-  resolved.reclaimConfirmMs = Math.round(resolved.heartbeatMs * 1.5);
+  resolved.reclaimConfirmMs = Math.round(resolved.heartbeatMs * 1.5) + RECONNECT_ALLOWANCE_MS;
   return resolved;
 }
 

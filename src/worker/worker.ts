@@ -26,6 +26,29 @@ import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
 
 export type { WorkOptions, WorkSummary } from "./work-run.js";
 
+/**
+ * When closing, the longest the worker waits — beyond `shutdownTimeout` — for
+ * outcomes to be stored and its loops to end, so `close()` finishes in bounded
+ * time even while the backend cannot be reached.
+ */
+export const STOP_GRACE_MS = 5000;
+/** The same, for a forced close. */
+export const FORCED_GRACE_MS = 500;
+
+/** Whether `promise` settles within `ms` (it is not cancelled either way). */
+async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
+  if (ms <= 0) return Promise.race([promise.then(() => true), Promise.resolve(false)]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class Worker extends EventEmitter<WorkerEventMap> {
   readonly queues: readonly Queue[];
   readonly #context: WorkerContext;
@@ -123,9 +146,19 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         );
       }
       await context.flights.finishAll(run);
-      await run.writer.drained();
+      // One grace for the writes and the loops together; a forced stop waits for nothing but a moment.
+      const graceEnds = Date.now() + (run.force.signal.aborted ? FORCED_GRACE_MS : STOP_GRACE_MS);
+      if (!run.stop.signal.aborted) {
+        await run.writer.drained();
+      } else if (!(await within(graceEnds - Date.now(), run.writer.drained()))) {
+        // Closing while the backend does not answer: what is still unwritten is left to lease expiry.
+        run.giveUpWrites.abort();
+        options.logger.warn(
+          "stopped waiting to store task outcomes; the tasks will be taken over when their leases expire",
+        );
+      }
       run.background.abort();
-      await Promise.all(background);
+      await within(Math.max(0, graceEnds - Date.now()), Promise.all(background));
       this.emit("worker:stopped", { processed: run.summary.processed, failed: run.summary.failed });
       return { ...run.summary };
     } finally {

@@ -26,10 +26,14 @@ export class PrivateRedis {
   #process: ChildProcess | undefined;
   readonly #dir = mkdtempSync(join(tmpdir(), "sheppy-redis-"));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** Extra `redis-server` arguments (e.g. `--maxmemory 4mb`), used at every start. */
+    private readonly extraArgs: readonly string[] = [],
+  ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  static async start(extraArgs: readonly string[] = []): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), extraArgs);
     await redis.start();
     return redis;
   }
@@ -54,6 +58,7 @@ export class PrivateRedis {
         "always",
         "--dir",
         this.#dir,
+        ...this.extraArgs,
       ],
       { stdio: "ignore" },
     );

@@ -29,10 +29,14 @@ async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }>
 }
 
 /**
- * Once connected, reconnect after 100 ms, 200 ms, … up to 2 s between attempts,
- * forever. The first connect is not retried (see ./connection-errors.ts).
+ * Once connected, reconnect after 100 ms, 200 ms, … up to 1 s between
+ * attempts, forever. Kept short: a worker that reaches Redis again late may
+ * find its claims taken over once the reclaim confirmation window (which
+ * allows for this second) has passed. The first connect is not retried (see
+ * ./connection-errors.ts).
  */
-const retryStrategy = (attempt: number) => Math.min(attempt * 100, 2000);
+export const RECONNECT_MAX_DELAY_MS = 1000;
+const retryStrategy = (attempt: number) => Math.min(attempt * 100, RECONNECT_MAX_DELAY_MS);
 
 /** How long closing waits for a polite QUIT before dropping the connection. */
 const QUIT_WAIT_MS = 1000;

@@ -38,6 +38,20 @@ export type Resend = "always" | "unsent";
 /** Scripts that must not act twice and cannot tell a resend from a new call. */
 const SEND_ONCE: ReadonlySet<ScriptName> = new Set(["deleteTask", "rateLimit"]);
 
+/**
+ * Scripts a worker's loops call, each with its own retry and backoff: they
+ * fail at once when Redis cannot be reached instead of waiting for it, so a
+ * worker asked to stop is never held up by one of its own calls.
+ */
+const FAIL_FAST: ReadonlySet<ScriptName> = new Set([
+  "claim",
+  "settle",
+  "renew",
+  "reclaim",
+  "promoteDue",
+  "rateLimit",
+]);
+
 /** The call never left this process: Redis was not connected when it was made. */
 const UNSENT = /Stream isn't writeable|enableOfflineQueue|Connection in subscriber mode/;
 /** The connection failed while the call was out: whether Redis applied it is unknown. */
@@ -124,14 +138,16 @@ export class RedisSession {
 
   /**
    * Runs `operation` on the main connection, within the time bound; `what`
-   * names it in errors. See the module header for what is retried.
+   * names it in errors. See the module header for what is retried. With
+   * `wait` false, a call that cannot reach Redis fails at once.
    */
   async call<T>(
     what: string,
     operation: (client: Redis) => Promise<T>,
     resend: Resend = "always",
+    wait = true,
   ): Promise<T> {
-    const deadline = Date.now() + this.unavailableAfterMs;
+    const deadline = wait ? Date.now() + this.unavailableAfterMs : 0;
     for (;;) {
       this.assertConnected();
       try {
@@ -149,7 +165,9 @@ export class RedisSession {
         const left = deadline - Date.now();
         if (left <= 0) {
           throw new BackendUnavailableError(
-            `${what}: Redis at ${this.#maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,
+            wait
+              ? `${what}: Redis at ${this.#maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`
+              : `${what}: Redis at ${this.#maskedUrl} cannot be reached`,
             { cause: error },
           );
         }
@@ -168,6 +186,7 @@ export class RedisSession {
         return this.#run(name, keys, args);
       },
       SEND_ONCE.has(name) ? "unsent" : "always",
+      !FAIL_FAST.has(name),
     );
   }
 

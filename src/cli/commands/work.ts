@@ -101,6 +101,10 @@ async function runWork(settings: WorkSettings): Promise<void> {
     stopLoggingSignals?.();
     await backend.disconnect().catch(() => undefined);
   }
+  // The worker has stopped. Tasks it interrupted are back in the queue, and their functions
+  // may still be running here (a task that ignores its signal): nothing of this process may
+  // go on, so it ends now rather than when its last timer does. Logs are written synchronously.
+  process.exit(0);
 }
 
 /** Adds `sheppy work`. */
