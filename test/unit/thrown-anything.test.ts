@@ -43,7 +43,7 @@ describe("a worker given tasks that throw anything", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(recipe, { minLength: 20, maxLength: 30 }), async (recipes) => {
         toThrow.clear();
-        recipes.forEach((r, i) => toThrow.set(i, r));
+        for (const [i, r] of recipes.entries()) toThrow.set(i, r);
         const tasks = recipes.map((_, i) => (i % 3 === 0 ? throwsTwice(i) : throws(i)));
         await queue.add(tasks);
         const summary = await worker.work({ oneshot: true });

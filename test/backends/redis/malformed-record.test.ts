@@ -1,6 +1,10 @@
 /**
  * Bad data placed in Redis by hand fails that task with a clear error; the
- * worker keeps going and nothing else is affected. (Issue #3)
+ * worker keeps going and nothing else is affected. A record a worker could
+ * not act on — options it would compute a retry or a rate-limit request from,
+ * a JSON id that is not the key's — is quarantined as failed once, never
+ * retried, put off or reclaimed without end; a corrupted counter is recounted
+ * instead of making a script fail halfway.
  */
 import { Redis } from "ioredis";
 import { Queue, task, Worker } from "sheppy";
@@ -57,6 +61,82 @@ describe.skipIf(!available)("redis: malformed records", () => {
     expect((await queue.stats()).failed).toBe(3);
     expect(await queue.size()).toBe(0);
 
+    raw.disconnect();
+    await queue.close();
+  });
+
+  it("options a worker acts on that are not usable, and a JSON id that is not the key's: failed once, naming the field", async () => {
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "untrusted" });
+    const raw = new Redis(REDIS_URL);
+    const tag = `{${prefix}:untrusted}`;
+    const good = double(4).toJSON();
+    const handWritten = {
+      "bad-rate": JSON.stringify({
+        ...good,
+        id: "bad-rate",
+        config: {
+          ...good.config,
+          rateLimit: { maxRate: "x", ratePeriod: 1, key: "k", strategy: "sliding_window" },
+        },
+      }),
+      "bad-delay": JSON.stringify({
+        ...good,
+        id: "bad-delay",
+        config: { ...good.config, retry: 2, retryDelay: "abc" },
+      }),
+      "other-id": JSON.stringify({ ...good, id: "not-this-key" }),
+    };
+    for (const [id, d] of Object.entries(handWritten)) {
+      await raw.hset(`${tag}:t:${id}`, "d", d);
+      await raw.sadd(`${tag}:all`, id);
+      await raw.rpush(`${tag}:pending`, id);
+    }
+    const reclaimed: string[] = [];
+    const worker = new Worker(queue, {
+      claimWait: 0.1,
+      heartbeatInterval: 0.1,
+      leaseTimeout: 0.3,
+      reclaimInterval: 0.1,
+    });
+    worker.on("task:crashed", ({ task }) => reclaimed.push(task.id));
+    const running = worker.work();
+    const ids = Object.keys(handWritten);
+    const failed = await queue.waitFor(ids, { timeout: 5 });
+    // Long enough for any lease to expire and be reclaimed if a claim had been left behind.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await worker.close();
+    await running;
+    expect(failed.map((t) => [t.id, t.status, t.error?.type])).toEqual(
+      ids.map((id) => [id, "failed", "SerializationError"]),
+    );
+    const [badRate, badDelay, otherId] = failed;
+    expect(badRate?.error?.message).toMatch(/config\.rateLimit\.maxRate/);
+    expect(badDelay?.error?.message).toMatch(/config\.retryDelay/);
+    expect(otherId?.error?.message).toMatch(/field 'id' must be the id it is stored under/);
+    expect(reclaimed).toEqual([]);
+    expect((await queue.stats()).processing).toBe(0);
+    expect((await queue.stats()).scheduled).toBe(0);
+    raw.disconnect();
+    await queue.close();
+  });
+
+  it("a status counter that is not a number is recounted, and the outcome that met it is stored whole", async () => {
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "counter" });
+    const raw = new Redis(REDIS_URL);
+    const counts = `{${prefix}:counter}:counts`;
+    const first = [double(1), double(2)];
+    await queue.add(first);
+    await new Worker(queue, { claimWait: 0.1 }).work({ oneshot: true });
+    await raw.hset(counts, "completed", "abc");
+    const next = [double(3), double(4), double(5)];
+    await queue.add(next);
+    const summary = await new Worker(queue, { claimWait: 0.1 }).work({ oneshot: true });
+    expect(summary.processed).toBe(3);
+    expect((await queue.waitFor(next, { timeout: 5 })).map((t) => t.result)).toEqual([6, 8, 10]);
+    expect((await queue.stats()).completed).toBe(5);
+    await raw.hset(counts, "completed", "1.5");
+    expect(await queue.delete(first[0]!)).toBe(true);
+    expect((await queue.stats()).completed).toBe(4);
     raw.disconnect();
     await queue.close();
   });

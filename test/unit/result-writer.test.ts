@@ -1,0 +1,74 @@
+/**
+ * How long a worker keeps trying to store an outcome: while the backend
+ * cannot be reached it retries (with backoff); a failure the backend gives
+ * for any other reason is tried three times, then the outcome is logged as
+ * not stored and left to the task's lease — the worker never retries forever
+ * and never stops over it.
+ */
+import { BackendError, BackendUnavailableError, MemoryBackend, Queue, task, Worker } from "sheppy";
+import { describe, expect, test } from "vitest";
+import { OTHER_FAILURE_ATTEMPTS } from "../../src/worker/result-writer.js";
+
+const ok = task({ name: "result-writer.ok" }, () => "ok");
+
+/** A logger that keeps every record's message. */
+function captureLogs() {
+  const lines: { level: string; msg: string }[] = [];
+  const at =
+    (level: string) =>
+    (objOrMsg: object | string, msg?: string): void => {
+      lines.push({ level, msg: typeof objOrMsg === "string" ? objOrMsg : (msg ?? "") });
+    };
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/** A memory backend whose first `failures` settle calls throw what `error` makes. */
+function failingSettles(failures: number, error: () => Error) {
+  const backend = new MemoryBackend({ instantProcessing: false });
+  const settle = backend.settle.bind(backend);
+  let calls = 0;
+  backend.settle = async (queue, settlements, now) => {
+    calls++;
+    if (calls <= failures) throw error();
+    return settle(queue, settlements, now);
+  };
+  return { backend, calls: () => calls };
+}
+
+describe("storing outcomes when the backend fails", () => {
+  test("a refusal that is not an outage is tried a bounded number of times, then logged and left to the lease", async () => {
+    const { backend, calls } = failingSettles(
+      Number.POSITIVE_INFINITY,
+      () => new BackendError("settle: Redis refused the call: ERR something is wrong"),
+    );
+    const queue = new Queue(backend, { name: "refused" });
+    const logger = captureLogs();
+    const t = ok();
+    await queue.add(t);
+    const summary = await new Worker(queue, { claimWait: 0.05, logger }).work({ maxTasks: 1 });
+    expect(calls()).toBe(OTHER_FAILURE_ATTEMPTS);
+    expect(summary).toMatchObject({ processed: 0, failed: 0 });
+    expect(logger.lines).toContainEqual({
+      level: "error",
+      msg: "could not store a task's outcome; the task will be reclaimed once its lease expires",
+    });
+    // Nothing was written: the task is still claimed, waiting for its lease to run out.
+    expect((await queue.getTask(t))?.status).toBe("processing");
+  });
+
+  test("while the backend cannot be reached the outcome is retried until it is stored", async () => {
+    const { backend, calls } = failingSettles(
+      2,
+      () => new BackendUnavailableError("settle: Redis cannot be reached"),
+    );
+    const queue = new Queue(backend, { name: "unreachable" });
+    const t = ok();
+    await queue.add(t);
+    const summary = await new Worker(queue, { claimWait: 0.05, logger: captureLogs() }).work({
+      maxTasks: 1,
+    });
+    expect(calls()).toBe(3);
+    expect(summary.processed).toBe(1);
+    expect((await queue.getTask(t))?.status).toBe("completed");
+  });
+});
