@@ -16,8 +16,8 @@ import type { RedisSession } from "./session.js";
 const RECLAIM_BATCH = 100;
 
 export class Claims {
-  /** Per queue (by its pending key): the request key of a claim whose answer never came. */
-  readonly #unresolved = new Map<string, { key: string; limit: number }>();
+  /** Per queue (by its pending key): the request token of a claim whose answer never came. */
+  readonly #unresolved = new Map<string, { token: string; limit: number }>();
 
   constructor(
     private readonly session: RedisSession,
@@ -60,20 +60,20 @@ export class Claims {
     const now = this.now();
     const startedAt = isoAt(now);
     // A claim that failed for want of Redis may have claimed tasks all the same (its answer lost):
-    // the next claim sends the same request key, so those tasks come back instead of waiting out a lease.
+    // the next claim sends the same request token, so those tasks come back instead of waiting out a lease.
     const unresolved = this.#unresolved.get(k.pending);
-    const request =
-      unresolved && unresolved.limit <= limit ? unresolved.key : this.session.requestKey(k);
+    const resend = unresolved !== undefined && unresolved.limit <= limit;
+    const token = resend ? unresolved.token : this.session.requestToken();
     let flat: string[];
     try {
       flat = (await this.session.script(
         "claim",
-        [k.pending, k.processing, k.wake, request],
-        [k.task, unresolved?.key === request ? unresolved.limit : limit, startedAt],
+        [k.pending, k.processing, k.wake, `${k.request}${token}`],
+        [k.task, resend ? unresolved.limit : limit, startedAt, token],
       )) as string[];
     } catch (error) {
       if (error instanceof BackendUnavailableError)
-        this.#unresolved.set(k.pending, { key: request, limit });
+        this.#unresolved.set(k.pending, { token, limit });
       throw error;
     }
     this.#unresolved.delete(k.pending);

@@ -56,4 +56,42 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     expect(await call("token-b")).toEqual([0]);
     expect(await client.llen(`${tag}:pending`)).toBe(1);
   });
+
+  it("claim: the same request twice returns the same claims, still current; the tasks are claimed once", async () => {
+    const lua = scriptSource("claim");
+    await client.del(`${tag}:pending`);
+    const records = [job(2), job(3), job(4)].map((t) => ({ ...t.toJSON(), status: "pending" }));
+    await client.eval(
+      scriptSource("add"),
+      keys.length,
+      ...keys,
+      `${tag}:t:`,
+      "unique",
+      "token-add",
+      ...records.flatMap((r) => [r.id, JSON.stringify(r), "p", ""]),
+    );
+    const claimKeys = [`${tag}:pending`, `${tag}:processing`, `${tag}:wake`];
+    const claim = (token: string, limit: number) =>
+      client.eval(
+        lua,
+        4,
+        ...claimKeys,
+        `${tag}:req:${token}`,
+        `${tag}:t:`,
+        limit,
+        new Date().toISOString(),
+        token,
+      ) as Promise<string[]>;
+    const first = await claim("claim-a", 2);
+    expect(first.filter((_, i) => i % 3 === 0)).toEqual([records[0]!.id, records[1]!.id]);
+    // The resend finds its claims among all claimed tasks, in no stated order.
+    const triples = (flat: string[]) =>
+      new Set(flat.filter((_, i) => i % 3 === 0).map((id, i) => `${id} ${flat[i * 3 + 2]}`));
+    expect(triples(await claim("claim-a", 2))).toEqual(triples(first));
+    // A new request claims what is left.
+    const next = await claim("claim-b", 2);
+    expect(next.filter((_, i) => i % 3 === 0)).toEqual([records[2]!.id]);
+    expect(await client.zcard(`${tag}:processing`)).toBe(3);
+    expect(await client.llen(`${tag}:pending`)).toBe(0);
+  });
 });

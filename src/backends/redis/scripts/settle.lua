@@ -76,7 +76,7 @@ for _, s in ipairs(settlements) do
   if current then
     redis.call('ZREM', KEYS[4], s.id)
     unfinish(KEYS[6], KEYS[5], KEYS[7], s.id)
-    redis.call('HDEL', key, 'status', 'startedAt', 'finishedAt', 'x')
+    redis.call('HDEL', key, 'status', 'startedAt', 'finishedAt', 'x', 'cq')
     redis.call('HSET', key, 'd', s.json, 'sf', s.fence)
     if s.route == 'f' then
       redis.call('HSET', KEYS[5], s.id, s.extra)
