@@ -47,13 +47,11 @@ export {
   type RetentionOptions,
   resolveRetentionSettings,
 } from "../backends/retention-settings.js";
-export {
-  type BackendFactory,
-  type BackendTestOptions,
-  CONTRACT_AREAS,
-  type ContractHarness,
-  type ContractOptions,
-  runBackendContract,
+export type {
+  BackendFactory,
+  BackendTestOptions,
+  ContractHarness,
+  ContractOptions,
 } from "../contract/run-backend-contract.js";
 export {
   checkTaskData,
@@ -65,3 +63,4 @@ export {
 export { TASK_DATA_VERSION } from "../task/task-record.js";
 export { expiryOf, type RetentionDefaults, resolveTtl } from "../task/ttl.js";
 export { maskUrl } from "../util/mask-url.js";
+export { runBackendContract } from "./contract-kit.js";

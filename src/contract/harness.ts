@@ -20,6 +20,11 @@ export interface BackendTestOptions {
   ttl?: number | null;
   errorTtl?: number | null;
   maxFinished?: number | null;
+  /**
+   * Asks for a backend that runs tasks inline as they are added, when it can
+   * (memory's `instantProcessing`); a backend that cannot ignores it.
+   */
+  instantProcessing?: boolean;
 }
 
 /**
@@ -33,6 +38,8 @@ export type BackendFactory = (options: BackendTestOptions) => Backend;
 export interface BackendUnderTest {
   name: string;
   capabilities: BackendCapabilities;
+  /** Whether asking for `instantProcessing` gives a backend that runs tasks inline. */
+  inline: boolean;
   create: BackendFactory;
 }
 
@@ -53,6 +60,18 @@ export interface ContractHarness {
   worker(queues: Queue | Queue[], options?: WorkerOptions): Worker;
   /** `it` when the backend has `capability`, else a skip that states `reason`. */
   itIf(capability: keyof BackendCapabilities, reason: string): typeof it;
+  /** `it` when the backend can run tasks inline (see {@link BackendTestOptions.instantProcessing}), else a stated skip. */
+  itIfInline(reason: string): typeof it;
+}
+
+/**
+ * The one way a contract case is skipped: the backend lacks what the case
+ * needs, and the skipped test's name carries the reason (e.g. leases on the
+ * in-process memory backend).
+ */
+function skipping(backend: string, reason: string): typeof it {
+  return ((name: string, ...rest: unknown[]) =>
+    it.skip(`${name} — skipped on ${backend}: ${reason}`, ...(rest as []))) as unknown as typeof it;
 }
 
 export function createHarness(target: BackendUnderTest): ContractHarness {
@@ -67,6 +86,7 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
     const backend = target.create({
       ...(mentions ? {} : { ttl: null, errorTtl: null }),
       maxFinished: null,
+      instantProcessing: false,
       ...options,
     });
     backends.push(backend);
@@ -124,14 +144,10 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
       return worker;
     },
     itIf(capability, reason) {
-      if (target.capabilities[capability]) return it;
-      // The one place a contract case is skipped: the backend lacks the capability, and the
-      // skipped test's name carries the reason (e.g. leases on the in-process memory backend).
-      return ((name: string, ...rest: unknown[]) =>
-        it.skip(
-          `${name} — skipped on ${target.name}: ${reason}`,
-          ...(rest as []),
-        )) as unknown as typeof it;
+      return target.capabilities[capability] ? it : skipping(target.name, reason);
+    },
+    itIfInline(reason) {
+      return target.inline ? it : skipping(target.name, reason);
     },
   };
   return harness;

@@ -25,6 +25,7 @@ import { declaredCronsCases } from "./cases/declared-crons.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
 import { fencingCases } from "./cases/fencing.js";
+import { inlineCases } from "./cases/inline.js";
 import { middlewareCases } from "./cases/middleware.js";
 import { rateLimitCases } from "./cases/rate-limit.js";
 import { retryCases } from "./cases/retry.js";
@@ -61,6 +62,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   fencingCases,
   rateLimitCases,
   ttlCases,
+  inlineCases,
 ];
 
 export interface ContractOptions {
@@ -78,8 +80,9 @@ export function runBackendContract(
 ): void {
   const suite = options.skip ? describe.skip : describe;
   suite(`${name} backend contract${options.skip ? ` (skipped: ${options.skip})` : ""}`, () => {
-    const capabilities = factory({}).capabilities;
-    const harness = createHarness({ name, capabilities, create: factory });
+    const capabilities = factory({ instantProcessing: false }).capabilities;
+    const inline = factory({ instantProcessing: true }).capabilities.instantProcessing;
+    const harness = createHarness({ name, capabilities, inline, create: factory });
     for (const area of [...CONTRACT_AREAS, ...(options.extra ?? [])]) area(harness);
   });
 }

@@ -1,8 +1,5 @@
-/** The contract suite on the memory backend (instant processing off: workers run the tasks). */
+/** The contract suite on the memory backend (workers run the tasks, unless a case asks for inline processing). */
 import { runBackendContract } from "sheppy/backend";
 import { MemoryBackend } from "sheppy/backends/memory";
 
-runBackendContract(
-  "memory",
-  (options) => new MemoryBackend({ instantProcessing: false, ...options }),
-);
+runBackendContract("memory", (options) => new MemoryBackend(options));

@@ -38,6 +38,14 @@ async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }>
 export const RECONNECT_MAX_DELAY_MS = 1000;
 const retryStrategy = (attempt: number) => Math.min(attempt * 100, RECONNECT_MAX_DELAY_MS);
 
+/** ioredis's message for a command whose connection closed (what the session recognises). */
+const CONNECTION_CLOSED = "Connection is closed.";
+
+/** The part of an ioredis client that fails its waiting commands (not in its published types). */
+interface InFlight {
+  flushQueue(error: Error, options: { offlineQueue: boolean }): void;
+}
+
 /** How long closing waits for a polite QUIT before dropping the connection. */
 const QUIT_WAIT_MS = 1000;
 
@@ -92,6 +100,7 @@ export class RedisConnections {
       ...this.options,
     });
     this.#watch(client);
+    this.#failInFlightOnClose(client);
     await connectFirst(client, this.url);
     this.#main = client;
     return client;
@@ -110,6 +119,21 @@ export class RedisConnections {
       if (!this.#outage) return;
       this.#outage = false;
       this.logger.info({ url: maskUrl(this.url) }, "reconnected to Redis");
+    });
+  }
+
+  /**
+   * Fails the commands a dropped connection was still waiting on, at once.
+   * With its own resending turned off, ioredis would otherwise forget them
+   * without an answer until their timeout ran out; failed now, each goes back
+   * to the session, which sends it again when that is safe.
+   */
+  #failInFlightOnClose(client: Redis): void {
+    // "close" is emitted before ioredis sets the unanswered commands aside, so they are still queued here.
+    client.on("close", () => {
+      (client as unknown as InFlight).flushQueue(new Error(CONNECTION_CLOSED), {
+        offlineQueue: false,
+      });
     });
   }
 
@@ -133,6 +157,7 @@ export class RedisConnections {
       blockingTimeout: this.commandTimeoutMs,
     });
     this.#watch(client);
+    this.#failInFlightOnClose(client);
     return client;
   }
 

@@ -1,6 +1,6 @@
 /**
  * Enqueueing and reading back: idempotent add, bulk add, FIFO order, getTask
- * forms, queue scoping. (BEHAVIOURS Q-7…Q-17, Q-20…Q-23, Q-30, Q-33, B-3, B-7, B-10)
+ * forms, queue scoping.
  */
 
 import { describe, expect, it } from "vitest";

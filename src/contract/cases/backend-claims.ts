@@ -1,7 +1,6 @@
 /**
  * Claims, their fences and leases, and promoting due work: what a worker
  * relies on to never run a task twice at once and never lose one.
- * (BEHAVIOURS B-16, B-32, S-11, CR-1…CR-7)
  */
 
 import { setTimeout as sleep } from "node:timers/promises";

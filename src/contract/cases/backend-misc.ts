@@ -1,7 +1,6 @@
 /**
  * The backend contract's remaining roles, called directly: cancelling and
  * deleting, finished-task notifications, crons and rate-limit windows.
- * (BEHAVIOURS B-19…B-25, B-33)
  */
 
 import { setTimeout as sleep } from "node:timers/promises";

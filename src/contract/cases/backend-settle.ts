@@ -1,7 +1,7 @@
 /**
  * The one atomic settle that ends an attempt: the outcome record routed by
  * its status, the tasks it chained, its expiry and the count bound — all or
- * nothing, fenced, safe to send twice. (BEHAVIOURS B-17, B-18, CR-7, Q-27, TTL-12)
+ * nothing, fenced, safe to send twice.
  */
 
 import { setTimeout as sleep } from "node:timers/promises";

@@ -2,7 +2,7 @@
  * The backend contract itself (`Backend`, its role interfaces), called
  * directly: connection, adding work, and reading it back. Instants and
  * durations are milliseconds here. Collections whose order the contract
- * does not state are compared as sets. (BEHAVIOURS B-1…B-15)
+ * does not state are compared as sets.
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
@@ -137,6 +137,22 @@ export function backendStorageCases(h: ContractHarness): void {
         claimed instanceof BackendError || (Array.isArray(claimed) && claimed.length === 0);
       expect(ended, `claim ended with ${String(claimed)}`).toBe(true);
       expect(heard).toContainEqual([]);
+    });
+  });
+
+  describe("backend: instances", () => {
+    it("two instances share records exactly when the backend is cross-process", async () => {
+      const queue = h.queue();
+      const other = h.queue({ clock: systemClock });
+      const [a, b] = [await queue.connect(), await other.connect()];
+      const d = data(1);
+      await a.add(queue.name, [d]);
+      const seen = (await b.getTasks(queue.name, [d.id])).has(d.id);
+      expect(seen).toBe(h.capabilities.crossProcess);
+      // Claims follow the same rule: an instance claims only what it can see.
+      expect((await b.claim(queue.name, 5)).length).toBe(h.capabilities.crossProcess ? 1 : 0);
+      expect(await b.size(queue.name)).toBe(0);
+      expect(await a.size(queue.name)).toBe(h.capabilities.crossProcess ? 0 : 1);
     });
   });
 

@@ -2,7 +2,7 @@
  * Cancelling tasks that have not started and deleting finished records.
  * `queue.cancel` returns the cancelled Task or throws `TaskCancellationError`;
  * `queue.delete` returns true/false and throws `TaskStateError` for an
- * unfinished task. (BEHAVIOURS C-1…C-11, W-12, B-22, B-23)
+ * unfinished task.
  */
 
 import { randomUUID } from "node:crypto";

@@ -1,7 +1,7 @@
 /**
  * Chaining: a task that returns a Task (or Task[]) completes, and those tasks
  * are added to its queue as pending — not run as part of the parent. The
- * parent's result reads back as the Task(s). (BEHAVIOURS CH-1…CH-7, CH-9 with a worker)
+ * parent's result reads back as the Task(s).
  */
 
 import { randomUUID } from "node:crypto";

@@ -2,7 +2,6 @@
  * Counting and emptying queues: size, clear, stats, listQueues, and several
  * queues sharing one backend. Decided: a claimed task no longer counts in
  * `size()` or `getPending()` (Q-19, Q-24); `clear()` keeps workflows (Q-29).
- * (BEHAVIOURS Q-18, Q-19, Q-24, Q-27, Q-28, Q-29, Q-32, B-9, B-12, B-13)
  */
 
 import { describe, expect, it } from "vitest";

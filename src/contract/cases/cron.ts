@@ -5,7 +5,6 @@
  * backend instance and connections, in this one process). Time
  * runs on a `TestClock`, plus one real-clock case on a clock shifted to just
  * before a minute boundary (cron has minute precision).
- * (BEHAVIOURS CRON-1…CRON-13)
  */
 
 import { randomUUID } from "node:crypto";

@@ -5,7 +5,6 @@
  * crons added from code alone, and changes nothing when the file is missing or
  * broken (one log line). The worker's clock is a `TestClock`; each case writes
  * its own file in a temporary directory.
- * (BEHAVIOURS CRON-14…CRON-23, CRON-25)
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

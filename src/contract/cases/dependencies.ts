@@ -2,7 +2,7 @@
  * Dependency injection with `use(dep)` and the running task with
  * `currentTask()`: resolved when the task runs, never serialised; nested;
  * generator teardown after the task (newest first); one resolution per
- * attempt; overrides on the Worker. (BEHAVIOURS DI-1…DI-4, DI-6…DI-11)
+ * attempt; overrides on the Worker.
  */
 
 import { randomUUID } from "node:crypto";

@@ -2,7 +2,6 @@
  * Errors stored as data: type, message, stack, own properties, cause chain,
  * validation issues; `toError()` rebuilds the original class when this process
  * knows it, else a TaskFailedError; results JSON cannot store fail the task.
- * (BEHAVIOURS E-1, E-3…E-10, T-20)
  */
 
 import { randomUUID } from "node:crypto";

@@ -1,7 +1,7 @@
 /**
  * Fencing across backend instances (standing in for processes): an outcome
  * is written only by whoever holds the task's current claim, and a manual
- * retry never replaces a task a worker is running. (BEHAVIOURS CR-7, R-12)
+ * retry never replaces a task a worker is running.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";

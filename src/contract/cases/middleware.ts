@@ -1,8 +1,7 @@
 /**
  * Onion middleware around each attempt, task-level and worker-level: it can
  * change the arguments before `next()` and the result after; any error in it
- * fails the task (SPEC: "an exception in middleware fails the task"), never the
- * worker. (BEHAVIOURS MW-1…MW-11)
+ * fails the task, never the worker.
  */
 
 import { randomUUID } from "node:crypto";
@@ -217,7 +216,7 @@ export function middlewareCases(h: ContractHarness): void {
       expect(calls.get(token).count).toBe(0);
     });
 
-    it("MW-10 / MW-11 (decided: SPEC) an error after next() fails the task too; the worker carries on", async () => {
+    it("MW-10 / MW-11 (decided) an error after next() fails the task too; the worker carries on", async () => {
       const queue = h.queue();
       const token = randomUUID();
       const t = brokenAfter(token);

@@ -3,7 +3,6 @@
  * task is not run but stored back as `scheduled` for its slot (staggered),
  * never dropped or failed; counted per queue and key across every instance of
  * a backend, on the caller's clock — so a `TestClock` drives it everywhere.
- * (BEHAVIOURS RL-1…RL-10, B-33)
  */
 
 import { describe, expect, it } from "vitest";

@@ -1,7 +1,6 @@
 /**
  * Automatic retries (status `retrying` between attempts, delays, exhaustion)
  * and manual `queue.retry(task | id, { force, at })`.
- * (BEHAVIOURS R-1…R-17, R-19, W-10)
  */
 
 import { randomUUID } from "node:crypto";

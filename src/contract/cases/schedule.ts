@@ -5,7 +5,6 @@
  * caller's task object is never changed (S-10); ISO-8601 text is accepted only
  * with an explicit offset. Time-dependent cases run on a `TestClock` (nothing
  * sleeps for a delay), plus one real-clock case proving the wiring.
- * (BEHAVIOURS S-1…S-11, R-17, R-18)
  */
 
 import { randomUUID } from "node:crypto";

@@ -1,7 +1,7 @@
 /**
  * Task timeouts: over-time attempts fail with TaskTimeoutError even when the
  * function ignores its AbortSignal; the signal fires; a timeout is final
- * unless the task opts into `retryOnTimeout`. (BEHAVIOURS TO-1…TO-5)
+ * unless the task opts into `retryOnTimeout`.
  */
 
 import { randomUUID } from "node:crypto";

@@ -4,7 +4,7 @@
  * clock starts when the finished record is stored; `null` keeps it forever.
  * An expired record is gone from every read, and pruning keeps counts exact.
  * A `TestClock` moves time, so no test waits for a TTL — except the one
- * real-clock test. (BEHAVIOURS TTL-1…TTL-12, C-12)
+ * real-clock test.
  */
 
 import { describe, expect, it } from "vitest";

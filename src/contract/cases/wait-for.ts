@@ -2,7 +2,7 @@
  * Waiting for outcomes: `queue.waitFor(task | id | list, { timeout })`. Our
  * design (see `WaitOptions`): timeout in seconds; absent = wait without limit;
  * 0 (or a negative value) = check once; elapsed → `WaitTimeoutError`, never a
- * `null`; a list returns an array aligned with its input. (BEHAVIOURS W-1…W-14)
+ * `null`; a list returns an array aligned with its input.
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
@@ -17,6 +17,7 @@ import {
   type WaitOptions,
   WaitTimeoutError,
 } from "../../index.js";
+import { TestClock } from "../../testing/index.js";
 import type { ContractHarness } from "../harness.js";
 import { settleClaim } from "../support/records.js";
 
@@ -170,6 +171,27 @@ export function waitForCases(h: ContractHarness): void {
       expect(timeout.timeoutSeconds).toBe(0.1);
       expect(timeout.unfinished).toEqual([t.id]);
       expect((await queue.getTask(t))?.status).toBe("pending");
+    });
+
+    it("W-3 a wait's timeout is real time, whatever clock the queue's tasks see", async () => {
+      const clock = new TestClock(Date.parse("2030-01-01T00:00:00Z"));
+      const queue = h.queue({ clock });
+      const t = add(1, 1);
+      await queue.add(t);
+      // The test clock does not move: the wait still ends after 0.2 s of real time.
+      const started = Date.now();
+      await expect(queue.waitFor(t, { timeout: 0.2 })).rejects.toThrow(WaitTimeoutError);
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(180);
+      expect(waited).toBeLessThan(5000);
+      // And moving the test clock by hours does not end a wait early.
+      const waiting = queue.waitFor(t, { timeout: 2 }).then(
+        () => "finished",
+        () => "timed out",
+      );
+      await clock.advance(3 * 3600);
+      await h.worker(queue, { clock }).work({ maxTasks: 1 });
+      expect(await waiting).toBe("finished");
     });
 
     it("W-4 / W-5 timeout 0 checks once: a finished record at once, else WaitTimeoutError", async () => {

@@ -2,7 +2,6 @@
  * The worker's lifecycle: construction, work({ maxTasks, oneshot }), claim
  * sizes, concurrency, skipping cancelled tasks, the WorkSummary, graceful and
  * forced close, typed events and unknown task names.
- * (BEHAVIOURS WK-1…WK-11, WK-14, WK-16, WK-19, T-18)
  */
 
 import { randomUUID } from "node:crypto";

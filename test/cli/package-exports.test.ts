@@ -1,0 +1,63 @@
+/**
+ * The published entry points, as built: every `exports` entry of
+ * package.json resolves to a built module and its types; the root entry is
+ * the application API (no backend-author helpers leak into it); the
+ * `sheppy/backend` entry carries the backend contract kit. (`npm test`
+ * builds before it runs the tests in this folder.)
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const pkg = JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as {
+  exports: Record<string, string | { types: string; default: string }>;
+};
+const entries = Object.entries(pkg.exports).filter(
+  (entry): entry is [string, { types: string; default: string }] => typeof entry[1] === "object",
+);
+
+describe("package entry points", () => {
+  it("every export has a built module and its declarations", () => {
+    expect(entries.map(([name]) => name).sort()).toEqual(
+      [".", "./backend", "./backends/memory", "./backends/redis", "./testing"].sort(),
+    );
+    for (const [name, target] of entries) {
+      expect(existsSync(`${root}/${target.default}`), `${name} → ${target.default}`).toBe(true);
+      expect(existsSync(`${root}/${target.types}`), `${name} → ${target.types}`).toBe(true);
+    }
+  });
+
+  it("the root is the application API; the backend kit is its own entry", async () => {
+    const at = (name: string) =>
+      import(`${root}/${entries.find(([entry]) => entry === name)![1].default}`) as Promise<
+        Record<string, unknown>
+      >;
+    const app = await at(".");
+    for (const name of ["Queue", "Worker", "task", "MemoryBackend", "RedisBackend", "use"]) {
+      expect(typeof app[name], name).toBe("function");
+    }
+    for (const name of [
+      "resolveTtl",
+      "encodeTaskData",
+      "decodeTaskData",
+      "maskUrl",
+      "backendFromUrl",
+    ]) {
+      expect(app[name], `${name} is not part of the application API`).toBeUndefined();
+    }
+    const kit = await at("./backend");
+    for (const name of [
+      "runBackendContract",
+      "registerBackendScheme",
+      "routeOf",
+      "readStoredRecord",
+    ]) {
+      expect(typeof kit[name], name).toBe("function");
+    }
+    const memory = await at("./backends/memory");
+    const redis = await at("./backends/redis");
+    expect(memory.MemoryBackend).toBe(app.MemoryBackend);
+    expect(redis.RedisBackend).toBe(app.RedisBackend);
+  });
+});

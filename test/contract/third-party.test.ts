@@ -1,0 +1,119 @@
+/**
+ * The backend kit as a backend author uses it: a backend of their own,
+ * written against the public `sheppy/backend` types only, checked with the
+ * same contract cases the built-in backends pass. Here the author's backend
+ * is a thin class that keeps everything in a memory backend it holds —
+ * imported only through the public subpath, like any other dependency.
+ */
+
+import type { TaskData } from "sheppy";
+import type {
+  AddMode,
+  Backend,
+  BackendTestOptions,
+  ClaimedTask,
+  ClaimRef,
+  CronData,
+  PageRequest,
+  RateLimitRequest,
+  Settlement,
+  SettleResult,
+} from "sheppy/backend";
+import { runBackendContract } from "sheppy/backend";
+import { MemoryBackend } from "sheppy/backends/memory";
+
+/** Someone else's backend: every role of the contract, each call handed to the store it wraps. */
+class WrappedBackend implements Backend {
+  readonly #store: MemoryBackend;
+
+  constructor(options: BackendTestOptions) {
+    this.#store = new MemoryBackend(options);
+  }
+
+  get capabilities() {
+    return this.#store.capabilities;
+  }
+  get isConnected() {
+    return this.#store.isConnected;
+  }
+  get retention() {
+    return this.#store.retention;
+  }
+  get inline() {
+    return this.#store.inline;
+  }
+  connect() {
+    return this.#store.connect();
+  }
+  disconnect() {
+    return this.#store.disconnect();
+  }
+  add(queue: string, records: readonly TaskData[], mode?: AddMode) {
+    return this.#store.add(queue, records, mode);
+  }
+  settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
+    return this.#store.settle(queue, settlements, now);
+  }
+  cancel(queue: string, id: string, cancellation: { at: number; expiresAt: number | null }) {
+    return this.#store.cancel(queue, id, cancellation);
+  }
+  deleteTask(queue: string, id: string) {
+    return this.#store.deleteTask(queue, id);
+  }
+  clear(queue: string) {
+    return this.#store.clear(queue);
+  }
+  pruneExpired(queue: string, now: number) {
+    return this.#store.pruneExpired(queue, now);
+  }
+  claim(queue: string, limit: number, waitMs?: number): Promise<ClaimedTask[]> {
+    return this.#store.claim(queue, limit, waitMs);
+  }
+  promoteDue(queue: string, now: number) {
+    return this.#store.promoteDue(queue, now);
+  }
+  renew(queue: string, claims: readonly ClaimRef[]) {
+    return this.#store.renew(queue, claims);
+  }
+  reclaimExpired(queue: string, window: { leaseMs: number; confirmMs: number }) {
+    return this.#store.reclaimExpired(queue, window);
+  }
+  getTasks(queue: string, ids: readonly string[]) {
+    return this.#store.getTasks(queue, ids);
+  }
+  getPending(queue: string, count: number) {
+    return this.#store.getPending(queue, count);
+  }
+  getScheduled(queue: string, page?: PageRequest) {
+    return this.#store.getScheduled(queue, page);
+  }
+  getAllTasks(queue: string, page?: PageRequest) {
+    return this.#store.getAllTasks(queue, page);
+  }
+  size(queue: string) {
+    return this.#store.size(queue);
+  }
+  getStats(queue: string) {
+    return this.#store.getStats(queue);
+  }
+  listQueues() {
+    return this.#store.listQueues();
+  }
+  watchFinished(queue: string, listener: (ids: readonly string[]) => void) {
+    return this.#store.watchFinished(queue, listener);
+  }
+  addCron(queue: string, deterministicId: string, cron: CronData) {
+    return this.#store.addCron(queue, deterministicId, cron);
+  }
+  deleteCron(queue: string, deterministicId: string) {
+    return this.#store.deleteCron(queue, deterministicId);
+  }
+  getCrons(queue: string) {
+    return this.#store.getCrons(queue);
+  }
+  acquireRateLimit(queue: string, request: RateLimitRequest) {
+    return this.#store.acquireRateLimit(queue, request);
+  }
+}
+
+runBackendContract("third-party (wrapped memory)", (options) => new WrappedBackend(options));
