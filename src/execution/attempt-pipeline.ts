@@ -25,7 +25,12 @@ import { WorkerCrashedError } from "../errors.js";
 import type { TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import { identifyChildren } from "./chained-tasks.js";
-import { type AttemptOutcome, type ExecutionEnvironment, startAttempt } from "./execute-task.js";
+import {
+  type AttemptOutcome,
+  type ExecutionEnvironment,
+  type RunningAttempt,
+  startAttempt,
+} from "./execute-task.js";
 import { failedRecord, requeuedRecord } from "./outcome.js";
 import { passRateLimit } from "./rate-gate.js";
 
@@ -53,9 +58,9 @@ export interface AttemptEnd {
 export interface AttemptHooks {
   /** The attempt passed its rate limit and starts now. */
   started?(claim: ClaimedTask): void;
-  /** The function returned or threw (a slot may be freed now); its outcome is being settled. */
+  /** The function returned or threw (its slot may be freed now); its outcome is about to be settled. */
   executed?(claim: ClaimedTask, outcome: AttemptOutcome): void;
-  /** The attempt's outcome reached the backend (or could not). */
+  /** The attempt's outcome, or a crashed claim's ending, reached the backend (or could not). */
   settled?(claim: ClaimedTask, end: AttemptEnd): void;
   /** The claim was over its rate limit: settled back as `scheduled`, not run (not an attempt). */
   deferred?(claim: ClaimedTask, record: TaskData, result: SettleResult | "unsettled"): void;
@@ -79,8 +84,6 @@ export interface Attempt {
   readonly id: string;
   /** The fence the outcome will be settled under (it changes if this holder takes its own expired claim back). */
   readonly fence: number;
-  /** Resolves once the function has returned or thrown. */
-  readonly executed: Promise<void>;
   /** Resolves once the outcome went to the backend; `null` when the attempt was abandoned. */
   readonly settled: Promise<AttemptEnd | null>;
   /** Fires the task's AbortSignal with `reason` (the function decides whether to stop). */
@@ -89,6 +92,68 @@ export interface Attempt {
   adopt(fence: number): void;
   /** Interrupts the attempt, drops its outcome, and settles the task back as pending (shutdown). */
   abandon(reason: Error): Promise<SettleResult | "unsettled">;
+}
+
+/** A record the backend could not read arrives as its failed stand-in: it is settled as it is, not run. */
+function standInAttempt(record: TaskData): RunningAttempt {
+  return { outcome: Promise.resolve({ record, children: [] }), interrupt: () => undefined };
+}
+
+/**
+ * One attempt's state. A class rather than closures: a worker starts tens of
+ * thousands of these a second, and each closure would be one more object.
+ */
+class PipelineAttempt implements Attempt {
+  fence: number;
+  abandoned = false;
+  readonly settled: Promise<AttemptEnd | null>;
+  readonly #running: RunningAttempt;
+
+  constructor(
+    private readonly pipeline: AttemptPipeline,
+    private readonly claim: ClaimedTask,
+    environment: ExecutionEnvironment,
+  ) {
+    this.fence = claim.fence;
+    const startedAt = environment.clock.now();
+    this.#running =
+      claim.record.finishedAt === null
+        ? startAttempt(claim.record, environment)
+        : standInAttempt(claim.record);
+    this.settled = this.#running.outcome.then(
+      (outcome) => pipeline.afterRun(this, claim, outcome, startedAt),
+      // execute() does not reject; a hook it calls (teardown reporting) might, and must not stop the task.
+      (error: unknown) =>
+        pipeline.afterRun(
+          this,
+          claim,
+          {
+            record: failedRecord(claim.record, error, environment.clock.now(), "error"),
+            children: [],
+            error,
+          },
+          startedAt,
+        ),
+    );
+  }
+
+  get id(): string {
+    return this.claim.record.id;
+  }
+
+  interrupt(reason: Error): void {
+    this.#running.interrupt(reason);
+  }
+
+  adopt(fence: number): void {
+    this.fence = fence;
+  }
+
+  abandon(reason: Error): Promise<SettleResult | "unsettled"> {
+    this.abandoned = true;
+    this.#running.interrupt(reason);
+    return this.pipeline.requeue({ record: this.claim.record, fence: this.fence });
+  }
 }
 
 /** Claims sorted by their rate limits. */
@@ -138,11 +203,15 @@ export class AttemptPipeline {
       if (deferred) putOff.set(claim, deferred);
     });
     const deferrals = [...putOff].map(async ([claim, record]) => {
-      const result = await this.#send(claim.fence, record, [], null).then(
+      const result = await this.#send(claim.fence, record, [], null, now).then(
         (r) => r,
         () => "unsettled" as const,
       );
-      this.#hook("deferred", () => this.options.hooks?.deferred?.(claim, record, result));
+      try {
+        this.options.hooks?.deferred?.(claim, record, result);
+      } catch (error) {
+        this.#hookFailed(error, "deferred");
+      }
     });
     return {
       admitted: claims.filter((claim) => !putOff.has(claim)),
@@ -153,52 +222,36 @@ export class AttemptPipeline {
 
   /** Runs an admitted claim; the returned attempt settles itself when the function ends. */
   start(claim: ClaimedTask): Attempt {
-    const { environment, hooks } = this.options;
-    const startedAt = environment.clock.now();
-    let fence = claim.fence;
-    let abandoned = false;
-    // A record the backend could not read arrives as its failed stand-in: settle it as it is.
-    const running =
-      claim.record.finishedAt === null
-        ? startAttempt(claim.record, environment)
-        : {
-            outcome: Promise.resolve({ record: claim.record, children: [] }),
-            interrupt: () => undefined,
-          };
-    this.#hook("started", () => hooks?.started?.(claim));
-    const outcome = running.outcome.catch(
-      (error: unknown): AttemptOutcome => ({
-        record: failedRecord(claim.record, error, environment.clock.now(), "error"),
-        children: [],
-        error,
-      }),
-    );
-    const settled = outcome.then(async (result): Promise<AttemptEnd | null> => {
-      const durationMs = environment.clock.now() - startedAt;
-      this.#hook("executed", () => hooks?.executed?.(claim, result));
-      if (abandoned) return null;
-      const end = await this.#end(fence, result, durationMs);
-      this.#hook("settled", () => hooks?.settled?.(claim, end));
-      return end;
-    });
-    const pipeline = this;
-    return {
-      id: claim.record.id,
-      get fence() {
-        return fence;
-      },
-      executed: outcome.then(() => undefined),
-      settled,
-      interrupt: (reason) => running.interrupt(reason),
-      adopt: (next) => {
-        fence = next;
-      },
-      abandon(reason) {
-        abandoned = true;
-        running.interrupt(reason);
-        return pipeline.requeue({ record: claim.record, fence });
-      },
-    };
+    const attempt = new PipelineAttempt(this, claim, this.options.environment);
+    const started = this.options.hooks?.started;
+    if (started) {
+      try {
+        started(claim);
+      } catch (error) {
+        this.#hookFailed(error, "started");
+      }
+    }
+    return attempt;
+  }
+
+  /** @internal The function of `attempt` has returned or thrown: settle its outcome. */
+  afterRun(
+    attempt: PipelineAttempt,
+    claim: ClaimedTask,
+    outcome: AttemptOutcome,
+    startedAt: number,
+  ): Promise<AttemptEnd | null> | null {
+    const hooks = this.options.hooks;
+    if (hooks?.executed) {
+      try {
+        hooks.executed(claim, outcome);
+      } catch (error) {
+        this.#hookFailed(error, "executed");
+      }
+    }
+    if (attempt.abandoned) return null;
+    const now = this.options.environment.clock.now();
+    return this.#end(attempt.fence, outcome, now - startedAt, now, claim);
   }
 
   /** Gate, run and settle one claim; `null` when its rate limit put it off. */
@@ -211,54 +264,79 @@ export class AttemptPipeline {
 
   /** Settles a claim back as pending without an attempt (claimed while stopping, or interrupted at shutdown). */
   requeue(claim: ClaimedTask): Promise<SettleResult | "unsettled"> {
-    return this.#send(claim.fence, requeuedRecord(claim.record), [], null).catch(
+    const now = this.options.environment.clock.now();
+    return this.#send(claim.fence, requeuedRecord(claim.record), [], null, now).catch(
       () => "unsettled" as const,
     );
   }
 
   /** Ends a claim whose holder stopped renewing it: `crashed`, or `retrying` with `retryOnCrash`. */
-  async crash(claim: ClaimedTask): Promise<AttemptEnd> {
+  crash(claim: ClaimedTask): Promise<AttemptEnd> {
     const { record } = claim;
     const now = this.options.environment.clock.now();
     const ended =
       record.finishedAt === null
         ? failedRecord(record, new WorkerCrashedError(), now, "crash")
         : record;
-    return this.#end(claim.fence, { record: ended, children: [] }, 0);
+    return this.#end(claim.fence, { record: ended, children: [] }, 0, now, claim);
   }
 
-  async #end(fence: number, outcome: AttemptOutcome, durationMs: number): Promise<AttemptEnd> {
+  /**
+   * Settles an attempt's outcome made at `now`, then calls the `settled`
+   * hook; resolves how that went (never rejects).
+   */
+  #end(
+    fence: number,
+    outcome: AttemptOutcome,
+    durationMs: number,
+    now: number,
+    claim: ClaimedTask,
+  ): Promise<AttemptEnd> {
     let { record } = outcome;
     let children = outcome.children;
     if (children.length > 0) ({ record, children } = identifyChildren(record, children, fence));
-    const now = this.options.environment.clock.now();
     const expiresAt =
       record.finishedAt === null ? null : expiryOf(record, this.options.store.retention, now);
-    const base = { record, durationMs, ...("error" in outcome ? { error: outcome.error } : {}) };
-    try {
-      return { ...base, result: await this.#send(fence, record, children, expiresAt) };
-    } catch (settleError) {
-      return { ...base, result: "unsettled", settleError };
-    }
+    const { error } = outcome;
+    return this.#send(fence, record, children, expiresAt, now).then(
+      (result) => this.#settled(claim, { record, durationMs, error, result }),
+      (settleError: unknown) =>
+        this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }),
+    );
   }
 
+  #settled(claim: ClaimedTask, end: AttemptEnd): AttemptEnd {
+    const settled = this.options.hooks?.settled;
+    if (settled) {
+      try {
+        settled(claim, end);
+      } catch (error) {
+        this.#hookFailed(error, "settled");
+      }
+    }
+    return end;
+  }
+
+  /** Hands a settlement made at `now` to the settler; a settler that throws is a rejected settle. */
   #send(
     fence: number,
     record: TaskData,
     children: readonly TaskData[],
     expiresAt: number | null,
+    now: number,
   ): Promise<SettleResult> {
-    return this.options.settle(
-      { fence, record, children, expiresAt },
-      this.options.environment.clock.now(),
-    );
+    try {
+      return this.options.settle({ fence, record, children, expiresAt }, now);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  #hook(stage: string, call: () => void): void {
+  #hookFailed(error: unknown, stage: string): void {
     try {
-      call();
-    } catch (error) {
       this.options.onHookError?.(error, stage);
+    } catch {
+      // A failing error report has nowhere left to go; the attempt goes on regardless.
     }
   }
 }

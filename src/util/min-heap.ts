@@ -1,55 +1,70 @@
 /**
  * @module util/min-heap
  * A binary min-heap keyed by a number: O(log n) push and pop of the smallest.
- * Used for due times (scheduled tasks, retries).
+ * Used for due times (scheduled tasks, retries), expiry times and test-clock
+ * timers. Keys and values live in two parallel arrays and entries move by
+ * shifting a hole, not by swapping: a heap on a busy queue sees a push and a
+ * pop per task, and one object per entry or per swap would be garbage.
  */
 export class MinHeap<T> {
-  readonly #items: { key: number; value: T }[] = [];
+  readonly #keys: number[] = [];
+  readonly #values: T[] = [];
 
   get size(): number {
-    return this.#items.length;
+    return this.#keys.length;
   }
 
   push(key: number, value: T): void {
-    const items = this.#items;
-    items.push({ key, value });
-    let i = items.length - 1;
+    const keys = this.#keys;
+    const values = this.#values;
+    let i = keys.length;
+    keys.push(key);
+    values.push(value);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (items[parent]!.key <= items[i]!.key) break;
-      [items[parent], items[i]] = [items[i]!, items[parent]!];
+      if (keys[parent]! <= key) break;
+      keys[i] = keys[parent]!;
+      values[i] = values[parent]!;
       i = parent;
     }
+    keys[i] = key;
+    values[i] = value;
   }
 
   /** The smallest key, if any. */
   peekKey(): number | undefined {
-    return this.#items[0]?.key;
+    return this.#keys[0];
   }
 
+  /** Removes and returns the value with the smallest key. */
   pop(): T | undefined {
-    const items = this.#items;
-    const top = items[0];
-    const last = items.pop();
-    if (top === undefined || last === undefined) return undefined;
-    if (items.length > 0) {
-      items[0] = last;
+    const keys = this.#keys;
+    const values = this.#values;
+    if (keys.length === 0) return undefined;
+    const top = values[0];
+    const lastKey = keys.pop()!;
+    const lastValue = values.pop()!;
+    const n = keys.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const left = 2 * i + 1;
+        if (left >= n) break;
         const right = left + 1;
-        let smallest = i;
-        if (left < items.length && items[left]!.key < items[smallest]!.key) smallest = left;
-        if (right < items.length && items[right]!.key < items[smallest]!.key) smallest = right;
-        if (smallest === i) break;
-        [items[smallest], items[i]] = [items[i]!, items[smallest]!];
-        i = smallest;
+        const child = right < n && keys[right]! < keys[left]! ? right : left;
+        if (keys[child]! >= lastKey) break;
+        keys[i] = keys[child]!;
+        values[i] = values[child]!;
+        i = child;
       }
+      keys[i] = lastKey;
+      values[i] = lastValue;
     }
-    return top.value;
+    return top;
   }
 
   clear(): void {
-    this.#items.length = 0;
+    this.#keys.length = 0;
+    this.#values.length = 0;
   }
 }

@@ -80,6 +80,13 @@ export class Flights {
                 task: new Task(claim.record, null),
               });
           },
+          executed: (claim) => {
+            const flight = lane.flights.get(claim);
+            if (!flight || flight.abandoned) return;
+            // The next task may start while this outcome is settled (the claim is kept until then).
+            flight.finished = true;
+            this.slots.release(1);
+          },
           settled: (claim, end) => {
             const flight = lane.flights.get(claim);
             if (flight && !flight.abandoned) this.#land(flight, end, run);
@@ -186,15 +193,11 @@ export class Flights {
   /** Starts an attempt of an admitted claim; its slot is already reserved. */
   start(queue: Queue, claim: ClaimedTask): void {
     const lane = this.#lanes.get(queue)!;
-    const attempt = this.#pipeline(queue).start(claim);
-    const flight: Flight = { queue, claim, attempt, finished: false, abandoned: false };
+    const pipeline = this.#pipeline(queue);
+    // In the map before it starts: the pipeline's hooks look the flight up by its claim.
+    const flight = { queue, claim, finished: false, abandoned: false } as Flight;
     lane.flights.set(claim, flight);
-    void attempt.executed.then(() => {
-      if (flight.abandoned) return;
-      // The next task may start while this outcome is settled (the claim is kept until then).
-      flight.finished = true;
-      this.slots.release(1);
-    });
+    (flight as { attempt: Attempt }).attempt = pipeline.start(claim);
   }
 
   /** Settles claims back as pending without running them (claimed while stopping). */

@@ -281,7 +281,7 @@ export class MemoryBackend implements Backend {
     const now = this.clock.now();
     for (const [name, state] of this.#queues) {
       state.expire(now);
-      if (state.tasks.size > 0) queues.set(name, state.pending.size);
+      if (state.entries.size > 0) queues.set(name, state.pending.size);
     }
     return queues;
   }

@@ -3,32 +3,25 @@
  * Claims on one in-memory queue: taking claimable tasks (FIFO, or exactly
  * the ids a test queue names), renewing claims, and taking over claims not
  * renewed in time. Each claim gets the task's next fence; a claim is current
- * while `claims` holds that fence for the id.
+ * while the task's entry holds that fence.
  */
 import { isoAt } from "../../clock.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
-import type { MemoryQueueState } from "./memory-queue-state.js";
+import type { MemoryQueueState, TaskEntry } from "./memory-queue-state.js";
 
-/** The next fence of `id` (1 on its first claim). */
-function nextFence(state: MemoryQueueState, id: string): number {
-  const fences = state.fences.get(id);
-  if (fences) return ++fences.issued;
-  state.fences.set(id, { issued: 1, settled: 0 });
-  return 1;
-}
-
-/** Marks `record` (just taken out of the claimable FIFO) as processing since `now`. */
+/** Claims the entry of `id` (just taken out of the claimable FIFO) as processing since `now`. */
 function startClaim(
   state: MemoryQueueState,
-  record: TaskData,
+  id: string,
+  entry: TaskEntry,
   startedAt: string,
   now: number,
 ): ClaimedTask {
-  const running: TaskData = { ...record, status: "processing", startedAt };
-  const fence = nextFence(state, record.id);
-  state.tasks.set(record.id, running);
-  state.claims.set(record.id, { fence, renewedAt: now });
+  const running: TaskData = { ...entry.record, status: "processing", startedAt };
+  const fence = entry.nextFence;
+  entry.record = running;
+  state.hold(id, entry, fence, now);
   return { record: running, fence };
 }
 
@@ -43,10 +36,9 @@ export function claimPending(
   const at = now();
   const startedAt = isoAt(at);
   while (claimed.length < limit) {
-    const id = state.pending.shift();
-    if (id === undefined) break;
-    const record = state.tasks.get(id);
-    if (record) claimed.push(startClaim(state, record, startedAt, at));
+    const entry = state.pending.shift();
+    if (entry === undefined) break;
+    claimed.push(startClaim(state, entry.record.id, entry, startedAt, at));
   }
   return claimed;
 }
@@ -60,9 +52,9 @@ export function claimPendingIds(
   const startedAt = isoAt(now);
   const claimed: ClaimedTask[] = [];
   for (const id of ids) {
-    const record = state.tasks.get(id);
-    if (!record || !state.pending.delete(id)) continue;
-    claimed.push(startClaim(state, record, startedAt, now));
+    const entry = state.entries.get(id);
+    if (!entry || !state.pending.delete(entry)) continue;
+    claimed.push(startClaim(state, id, entry, startedAt, now));
   }
   return claimed;
 }
@@ -76,8 +68,8 @@ export function renewClaims(
   const lost: string[] = [];
   for (const { id, fence } of claims) {
     const held = state.claims.get(id);
-    if (held?.fence === fence) held.renewedAt = now;
-    else if (state.fences.get(id)?.settled !== fence) lost.push(id);
+    if (held?.claimFence === fence) held.renewedAt = now;
+    else if (state.entries.get(id)?.settledFence !== fence) lost.push(id);
   }
   return lost;
 }
@@ -93,22 +85,20 @@ export function takeExpiredClaims(
   now: number,
 ): ClaimedTask[] {
   const taken: ClaimedTask[] = [];
-  for (const [id, held] of state.claims) {
-    if (now - held.renewedAt <= window.leaseMs) continue;
+  for (const [id, entry] of state.claims) {
+    if (now - entry.renewedAt <= window.leaseMs) continue;
     if (window.confirmMs > 0) {
       const seen = state.expiredSeen.get(id);
-      if (seen?.renewedAt !== held.renewedAt) {
-        state.expiredSeen.set(id, { renewedAt: held.renewedAt, at: now });
+      if (seen?.renewedAt !== entry.renewedAt) {
+        state.expiredSeen.set(id, { renewedAt: entry.renewedAt, at: now });
         continue;
       }
       if (now - seen.at < window.confirmMs) continue;
     }
     state.expiredSeen.delete(id);
-    const record = state.tasks.get(id);
-    if (!record) continue;
-    const fence = nextFence(state, id);
-    state.claims.set(id, { fence, renewedAt: now });
-    taken.push({ record, fence });
+    const fence = entry.nextFence;
+    state.hold(id, entry, fence, now);
+    taken.push({ record: entry.record, fence });
   }
   return taken;
 }

@@ -1,77 +1,57 @@
 /**
  * @module backends/memory/memory-due-index
- * Ids by a time — due times of waiting records, expiry times of finished
- * ones — in a heap with an index beside it, so a cancelled or re-queued entry
- * is skipped when it surfaces instead of being searched for.
+ * Ids of waiting records by their due time, in a time queue with an index
+ * beside it, so a cancelled or re-queued entry is skipped when it surfaces
+ * instead of being searched for. A queued entry is live while the index
+ * still gives its id the same time; an id removed and added again at the
+ * same time leaves a copy that finds the id gone once the first is taken.
  */
-import { MinHeap } from "../../util/min-heap.js";
+import { TimeQueue } from "../../util/time-queue.js";
 
 export class DueIndex {
-  readonly #heap = new MinHeap<{ id: string; seq: number }>();
-  readonly #entries = new Map<string, { at: number; seq: number }>();
-  #seq = 0;
+  readonly #queue = new TimeQueue<string>();
+  readonly #at = new Map<string, number>();
 
   get size(): number {
-    return this.#entries.size;
+    return this.#at.size;
   }
 
   has(id: string): boolean {
-    return this.#entries.has(id);
+    return this.#at.has(id);
   }
 
   add(id: string, at: number): void {
-    const seq = ++this.#seq;
-    this.#entries.set(id, { at, seq });
-    this.#heap.push(at, { id, seq });
+    this.#at.set(id, at);
+    this.#queue.push(at, id);
   }
 
   delete(id: string): boolean {
-    const had = this.#entries.delete(id);
-    // Deleted entries stay in the heap until popped; once nothing is indexed, drop them all.
-    if (had && this.#entries.size === 0) this.#heap.clear();
+    const had = this.#at.delete(id);
+    // Deleted entries stay queued until taken; once nothing is indexed, drop them all.
+    if (had && this.#at.size === 0) this.#queue.clear();
     return had;
-  }
-
-  /** The time `id` is indexed for, if it is. */
-  at(id: string): number | undefined {
-    return this.#entries.get(id)?.at;
   }
 
   /** Removes and returns the ids due by `now`, earliest first. */
   takeDue(now: number): string[] {
-    return this.#take((at) => at <= now);
-  }
-
-  /** Removes and returns the `count` earliest ids. */
-  takeEarliest(count: number): string[] {
-    return this.#take((_, taken) => taken < count);
-  }
-
-  #take(more: (at: number, taken: number) => boolean): string[] {
     const taken: string[] = [];
     for (;;) {
-      const at = this.#heap.peekKey();
-      if (at === undefined || !more(at, taken.length)) break;
-      const { id, seq } = this.#heap.pop()!;
-      if (this.#entries.get(id)?.seq !== seq) continue;
-      this.#entries.delete(id);
+      const at = this.#queue.peekAt();
+      if (at === undefined || at > now) return taken;
+      const id = this.#queue.pop()!;
+      if (this.#at.get(id) !== at) continue;
+      this.#at.delete(id);
       taken.push(id);
     }
-    return taken;
-  }
-
-  /** Earliest time still indexed (may be a stale heap entry's; callers only use it to set a wake-up). */
-  nextDue(): number | undefined {
-    return this.#heap.peekKey();
   }
 
   /** Ids with their times, earliest first. */
   ordered(): string[] {
-    return [...this.#entries.entries()].sort((a, b) => a[1].at - b[1].at).map(([id]) => id);
+    return [...this.#at.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
   }
 
   clear(): void {
-    this.#entries.clear();
-    this.#heap.clear();
+    this.#at.clear();
+    this.#queue.clear();
   }
 }

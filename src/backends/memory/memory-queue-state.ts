@@ -1,40 +1,57 @@
 /**
  * @module backends/memory/memory-queue-state
- * Everything the memory backend holds for one queue: records by id, the
- * claimable FIFO, due and expiry indexes, claims with their fences, crons,
- * rate-limit windows, and who listens for finished tasks. Every record
- * leaves through {@link MemoryQueueState.remove}, so no index keeps an id
- * its record has gone from.
+ * Everything the memory backend holds for one queue: an entry per task (its
+ * record, claim, fences and expiry together, so the hot path of a task —
+ * claim, settle, expire — touches one map entry, not one per index), the
+ * claimable FIFO, the due index, the expiry queue, crons, rate-limit windows,
+ * and who listens for finished tasks. Every entry leaves through
+ * {@link MemoryQueueState.remove} or the expiry sweep, so no index keeps an
+ * id its entry has gone from for longer than it takes to skip it.
  */
 import type { TaskData } from "../../task/task-record.js";
-import { FifoSet } from "../../util/fifo-set.js";
+import { TimeQueue } from "../../util/time-queue.js";
 import { Waiters } from "../../util/waiters.js";
 import type { CronData } from "../backend.js";
 import { newRateWindowState, type RateWindowState } from "../rate-window.js";
+import { ClaimableQueue, type Queueable } from "./memory-claimable-queue.js";
 import { DueIndex } from "./memory-due-index.js";
 
-/** A claim held right now: its fence and when it was last renewed (the backend's clock). */
-export interface HeldClaim {
-  readonly fence: number;
-  renewedAt: number;
-}
+/** What the memory backend keeps about one task. */
+export class TaskEntry implements Queueable {
+  /** The ticket of its place among the claimable tasks; 0 while it is not claimable. */
+  queueTicket = 0;
+  /** The fence of the claim held now; 0 while the task is not claimed. */
+  claimFence = 0;
+  /** When the claim held now was last renewed (the backend's clock). */
+  renewedAt = 0;
+  /** The fence whose settle was written last; 0 before the first. */
+  settledFence = 0;
+  /** When the finished record expires; `null` when it is kept (or not finished). */
+  expiresAt: number | null = null;
 
-/** Fences of one task: the last one handed out, and the one whose settle was written last. */
-export interface Fences {
-  issued: number;
-  settled: number;
+  constructor(public record: TaskData) {}
+
+  /**
+   * The next fence to hand out. A claim always holds the newest fence, and a
+   * task loses its claim only by being settled or taken over, so the newest
+   * is the claim's while claimed and the settled one otherwise.
+   */
+  get nextFence(): number {
+    return Math.max(this.claimFence, this.settledFence) + 1;
+  }
 }
 
 export class MemoryQueueState {
-  readonly tasks = new Map<string, TaskData>();
-  readonly pending = new FifoSet();
+  readonly entries = new Map<string, TaskEntry>();
+  /** Claimable tasks, oldest first. */
+  readonly pending = new ClaimableQueue<TaskEntry>();
   readonly due = new DueIndex();
-  /** Finished ids by the time their record expires (only records that expire are indexed). */
-  readonly expires = new DueIndex();
-  /** Claims held right now, by task id. */
-  readonly claims = new Map<string, HeldClaim>();
-  /** Fences per task id (made on the first claim). */
-  readonly fences = new Map<string, Fences>();
+  /** Finished entries by the time their record expires (stale once the entry's `expiresAt` differs). */
+  readonly #expiries = new TimeQueue<TaskEntry>();
+  /** How many entries have an `expiresAt`. */
+  #expiring = 0;
+  /** Entries claimed right now, by task id. */
+  readonly claims = new Map<string, TaskEntry>();
   /** Expired claims a reclaim has noted: the renewal it saw, and when it saw it. */
   readonly expiredSeen = new Map<string, { renewedAt: number; at: number }>();
   readonly crons = new Map<string, CronData>();
@@ -44,34 +61,68 @@ export class MemoryQueueState {
   /** `watchFinished` listeners. */
   readonly finishedListeners = new Set<(ids: readonly string[]) => void>();
 
-  /** Takes `id` out of every index (its record stays): pending, due, claimed, expiring. */
-  unlink(id: string): void {
-    // A claimed id is never pending or due as well: settling a claimed task skips two lookups.
-    if (!this.claims.delete(id)) {
-      this.pending.delete(id);
-      this.due.delete(id);
+  /** Stores `record` under its id: in the existing entry (its fences kept), or a new one. */
+  put(record: TaskData): TaskEntry {
+    const entry = this.entries.get(record.id);
+    if (!entry) {
+      const created = new TaskEntry(record);
+      this.entries.set(record.id, created);
+      return created;
     }
-    if (this.expires.size > 0) this.expires.delete(id);
-    if (this.expiredSeen.size > 0) this.expiredSeen.delete(id);
+    this.unlink(record.id, entry);
+    entry.record = record;
+    return entry;
   }
 
-  /** Deletes a record and everything kept about it. */
+  /** Takes `entry` (of `id`) out of every index; it stays stored: claimed, pending, due, expiring. */
+  unlink(id: string, entry: TaskEntry): void {
+    if (entry.claimFence !== 0) {
+      // A claimed record is not pending, due or finished: settling one skips those lookups.
+      this.claims.delete(id);
+      entry.claimFence = 0;
+      if (this.expiredSeen.size > 0) this.expiredSeen.delete(id);
+      return;
+    }
+    if (!this.pending.delete(entry)) this.due.delete(id);
+    // Its place in the expiry queue goes stale and is skipped when it surfaces.
+    if (entry.expiresAt !== null) {
+      entry.expiresAt = null;
+      this.#expiring--;
+    }
+  }
+
+  /** Makes `entry` (finished) expire at `at`. */
+  expireAt(entry: TaskEntry, at: number): void {
+    if (entry.expiresAt === null) this.#expiring++;
+    entry.expiresAt = at;
+    this.#expiries.push(at, entry);
+  }
+
+  /** Marks `entry` (of `id`) claimed under `fence` since `now`. */
+  hold(id: string, entry: TaskEntry, fence: number, now: number): void {
+    entry.claimFence = fence;
+    entry.renewedAt = now;
+    this.claims.set(id, entry);
+  }
+
+  /** Deletes a task and everything kept about it. */
   remove(id: string): boolean {
-    this.unlink(id);
-    this.fences.delete(id);
-    return this.tasks.delete(id);
+    const entry = this.entries.get(id);
+    if (!entry) return false;
+    this.unlink(id, entry);
+    return this.entries.delete(id);
   }
 
   /** Removes every record, cron and rate-limit window; returns how many records and crons there were. */
   clear(): number {
-    const removed = this.tasks.size + this.crons.size;
-    this.tasks.clear();
+    const removed = this.entries.size + this.crons.size;
+    this.entries.clear();
     this.pending.clear();
     this.due.clear();
     this.claims.clear();
-    this.fences.clear();
     this.expiredSeen.clear();
-    this.expires.clear();
+    this.#expiries.clear();
+    this.#expiring = 0;
     this.crons.clear();
     this.rateLimits.clear();
     return removed;
@@ -89,22 +140,38 @@ export class MemoryQueueState {
 
   /** Deletes the records whose expiry is due by `now`; returns how many. */
   expire(now: number): number {
-    if (this.expires.size === 0) return 0;
     let removed = 0;
-    for (const id of this.expires.takeDue(now)) if (this.remove(id)) removed++;
+    while (this.#expiring > 0) {
+      const at = this.#expiries.peekAt();
+      if (at === undefined || at > now) break;
+      if (this.#dropExpiring(at)) removed++;
+    }
     return removed;
   }
 
   /** Deletes the soonest-expiring finished records beyond `max` (`null`: no bound). */
   bound(max: number | null): void {
-    if (max === null || this.expires.size <= max) return;
-    for (const id of this.expires.takeEarliest(this.expires.size - max)) this.remove(id);
+    if (max === null) return;
+    while (this.#expiring > max) this.#dropExpiring(this.#expiries.peekAt()!);
   }
 
-  /** Whether `id`'s record has expired by `now` (it may not have been pruned yet). */
-  isExpired(id: string, now: number): boolean {
-    const at = this.expires.size > 0 ? this.expires.at(id) : undefined;
-    return at !== undefined && at <= now;
+  /**
+   * Takes the earliest entry (due `at`) out of the expiry queue and deletes
+   * its task if it is still live there. A live one is finished, so in no
+   * other index: only its entry goes.
+   */
+  #dropExpiring(at: number): boolean {
+    const entry = this.#expiries.pop()!;
+    // An entry deleted or re-queued since was unlinked: its expiresAt no longer matches.
+    if (entry.expiresAt !== at) return false;
+    entry.expiresAt = null;
+    this.#expiring--;
+    return this.entries.delete(entry.record.id);
+  }
+
+  /** Whether `entry`'s record has expired by `now` (it may not have been pruned yet). */
+  isExpired(entry: TaskEntry, now: number): boolean {
+    return entry.expiresAt !== null && entry.expiresAt <= now;
   }
 
   /** Tells `watchFinished` listeners that `ids` finished (none: "look again"). */

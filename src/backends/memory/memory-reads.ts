@@ -20,8 +20,8 @@ export function recordsById(
   state.expire(now);
   const found = new Map<string, TaskData>();
   for (const id of ids) {
-    const record = state.tasks.get(id);
-    if (record) found.set(id, record);
+    const entry = state.entries.get(id);
+    if (entry) found.set(id, entry.record);
   }
   return found;
 }
@@ -29,10 +29,9 @@ export function recordsById(
 /** The first `count` pending records, in claim order. */
 export function pendingRecords(state: MemoryQueueState, count: number): TaskData[] {
   const found: TaskData[] = [];
-  for (const id of state.pending) {
+  for (const entry of state.pending) {
     if (found.length >= count) break;
-    const record = state.tasks.get(id);
-    if (record) found.push(record);
+    found.push(entry.record);
   }
   return found;
 }
@@ -42,8 +41,8 @@ export function scheduledPage(state: MemoryQueueState, page: PageRequest): TaskP
   const { offset, limit } = pageBounds(page);
   const ordered = state.due.ordered();
   const tasks = ordered.slice(offset, offset + limit).flatMap((id) => {
-    const record = state.tasks.get(id);
-    return record ? [record] : [];
+    const entry = state.entries.get(id);
+    return entry ? [entry.record] : [];
   });
   const next = offset + limit;
   return { tasks, cursor: next < ordered.length ? String(next) : null };
@@ -71,7 +70,7 @@ export function queueStats(state: MemoryQueueState, now: number): QueueStats {
     crashed: 0,
     cancelled: 0,
   };
-  for (const record of state.tasks.values()) {
+  for (const { record } of state.entries.values()) {
     if (record.finishedAt === null) continue;
     if (
       record.status === "completed" ||
@@ -90,9 +89,9 @@ export function taskPage(state: MemoryQueueState, page: PageRequest, now: number
   const { offset, limit } = pageBounds(page);
   // Pruning shifts offsets, so only the first page prunes; later pages skip expired records instead.
   if (offset === 0) state.expire(now);
-  const all = [...state.tasks.values()];
+  const all = [...state.entries.values()];
   const slice = all.slice(offset, offset + limit);
   const next = offset + slice.length;
-  const tasks = slice.filter((record) => !state.isExpired(record.id, now));
+  const tasks = slice.filter((entry) => !state.isExpired(entry, now)).map((entry) => entry.record);
   return { tasks, cursor: next < all.length ? String(next) : null };
 }

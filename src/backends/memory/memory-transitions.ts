@@ -11,7 +11,7 @@ import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { AddMode, Settlement, SettleResult } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
-import type { MemoryQueueState } from "./memory-queue-state.js";
+import type { MemoryQueueState, TaskEntry } from "./memory-queue-state.js";
 
 /** What a change made claimable, due or finished, for the caller to announce. */
 export interface Changes {
@@ -31,14 +31,13 @@ function noteDue(changes: Changes, at: number): void {
 
 /** Stores `record` under its id, routed as `add` routes new work (a timed record waits even if its time has passed). */
 function storeNew(state: MemoryQueueState, record: TaskData, changes: Changes): void {
-  state.unlink(record.id);
-  state.tasks.set(record.id, record);
+  const entry = state.put(record);
   const route = routeOf(record, null);
   if (route.kind === "due") {
     state.due.add(record.id, route.at);
     noteDue(changes, route.at);
   } else if (route.kind === "claimable") {
-    state.pending.add(record.id);
+    state.pending.add(entry);
     changes.claimable = true;
   } else {
     changes.finished.push(record.id);
@@ -71,7 +70,7 @@ export function addRecords(
     const again = seen.has(id);
     seen.add(id);
     if (again) return false;
-    if (mode === "unique" ? state.tasks.has(id) : state.claims.has(id)) return false;
+    if (mode === "unique" ? state.entries.has(id) : state.claims.has(id)) return false;
     storeNew(state, record, changes);
     return true;
   });
@@ -79,11 +78,17 @@ export function addRecords(
 }
 
 /** Whether settlement `s` may be written: its claim is current. `null` when it was written already (a resend). */
-function mayWrite(state: MemoryQueueState, s: Settlement, now: number): boolean | null {
-  const { id } = s.record;
-  if (!state.tasks.has(id) || state.isExpired(id, now)) return false;
-  if (state.claims.get(id)?.fence === s.fence) return true;
-  return state.fences.get(id)?.settled === s.fence ? null : false;
+function mayWrite(
+  state: MemoryQueueState,
+  entry: TaskEntry | undefined,
+  s: Settlement,
+  now: number,
+): boolean | null {
+  if (!entry) return false;
+  // A claimed record is not finished, so it cannot have expired.
+  if (entry.claimFence === s.fence && s.fence !== 0) return true;
+  if (state.isExpired(entry, now)) return false;
+  return entry.settledFence === s.fence ? null : false;
 }
 
 /** Writes settlements (see `TaskStore.settle`), each all or nothing; returns one result per settlement. */
@@ -97,28 +102,29 @@ export function settleRecords(
   const routes = settlements.map((s) => routeOf(s.record, now));
   const changes = noChanges();
   const results = settlements.map((s, i): SettleResult => {
-    const verdict = mayWrite(state, s, now);
-    if (verdict === null) return "settled";
-    if (!verdict) return "lost";
     let record = s.record;
     const { id } = record;
-    state.unlink(id);
-    state.fences.get(id)!.settled = s.fence;
+    const entry = state.entries.get(id);
+    const verdict = mayWrite(state, entry, s, now);
+    if (verdict === null) return "settled";
+    if (!verdict) return "lost";
+    state.unlink(id, entry!);
+    entry!.settledFence = s.fence;
     const route = routes[i]!;
     if (route.kind === "finished") {
-      if (s.expiresAt !== null) state.expires.add(id, s.expiresAt);
+      if (s.expiresAt !== null) state.expireAt(entry!, s.expiresAt);
       changes.finished.push(id);
     } else if (route.kind === "due") {
       state.due.add(id, route.at);
       noteDue(changes, route.at);
     } else {
       if (record.status !== "pending") record = { ...record, status: "pending" };
-      state.pending.add(id);
+      state.pending.add(entry!);
       changes.claimable = true;
     }
-    state.tasks.set(id, record);
+    entry!.record = record;
     for (const child of s.children) {
-      if (state.tasks.has(child.id)) continue;
+      if (state.entries.has(child.id)) continue;
       storeNew(state, child, changes);
     }
     return "settled";
@@ -143,10 +149,10 @@ export function promoteIds(state: MemoryQueueState, ids: readonly string[]): str
 }
 
 function makeClaimable(state: MemoryQueueState, id: string): void {
-  const record = state.tasks.get(id);
-  if (!record) return;
-  state.tasks.set(id, { ...record, status: "pending" });
-  state.pending.add(id);
+  const entry = state.entries.get(id);
+  if (!entry) return;
+  entry.record = { ...entry.record, status: "pending" };
+  state.pending.add(entry);
 }
 
 /** Cancels a claimable or waiting task that is not claimed; returns its cancelled record, or `null`. */
@@ -156,20 +162,20 @@ export function cancelTask(
   at: number,
   expiresAt: number | null,
 ): TaskData | null {
-  const record = state.tasks.get(id);
-  if (!record || record.finishedAt !== null || state.claims.has(id)) return null;
-  if (!state.pending.has(id) && !state.due.has(id)) return null;
-  state.unlink(id);
-  const cancelled: TaskData = { ...record, status: "cancelled", finishedAt: isoAt(at) };
-  state.tasks.set(id, cancelled);
-  if (expiresAt !== null) state.expires.add(id, expiresAt);
+  const entry = state.entries.get(id);
+  if (!entry || entry.record.finishedAt !== null || entry.claimFence !== 0) return null;
+  if (!state.pending.has(entry) && !state.due.has(id)) return null;
+  state.unlink(id, entry);
+  const cancelled: TaskData = { ...entry.record, status: "cancelled", finishedAt: isoAt(at) };
+  entry.record = cancelled;
+  if (expiresAt !== null) state.expireAt(entry, expiresAt);
   return cancelled;
 }
 
 /** Deletes a finished record (expired ones pruned first); `false` when there is none or it has not finished. */
 export function deleteFinished(state: MemoryQueueState, id: string, now: number): boolean {
   state.expire(now);
-  const record = state.tasks.get(id);
-  if (!record || record.finishedAt === null) return false;
+  const entry = state.entries.get(id);
+  if (!entry || entry.record.finishedAt === null) return false;
   return state.remove(id);
 }
