@@ -156,6 +156,31 @@ function convert(value: unknown, path: string, level: number, seen: Set<object>)
 }
 
 /**
+ * Whether `value` nests arrays and objects more than `limit` levels deep
+ * (`[[1]]` nests 2). Walks with a list instead of recursing, and stops at the
+ * first level past `limit`: it is meant for records read back from a backend,
+ * which were never checked by {@link toJson} and may nest deeper than the call
+ * stack allows (or, handed in as objects, even refer to themselves).
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: unknown[] = [value];
+  const levels: number[] = [0];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    const level = levels.pop()!;
+    if (item === null || typeof item !== "object") continue;
+    if (level >= limit) return true;
+    for (const child of Object.values(item)) {
+      if (child !== null && typeof child === "object") {
+        pending.push(child);
+        levels.push(level + 1);
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * Freezes a JSON value and everything inside it, so stored data cannot be
  * changed by callers. Walks with a list instead of recursing: records read
  * back from a backend were never checked by {@link toJson} and may nest deeper

@@ -200,6 +200,9 @@ export interface TaskStore {
    * listeners for finished records and applies `retention.maxFinished`.
    * Returns one result per settlement, in order. Safe to repeat.
    * `now` is the caller's time: a due time at or before it is claimable at once.
+   * Rejects with `SerializationError` or `InvalidOptionError` when a record
+   * cannot be stored at all (it cannot be encoded or routed), having written
+   * nothing: callers settle that one alone, as a `failed` stand-in.
    */
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]>;
 

@@ -31,7 +31,7 @@ import {
   type RunningAttempt,
   startAttempt,
 } from "./execute-task.js";
-import { failedRecord, requeuedRecord } from "./outcome.js";
+import { failedRecord, isUnstorable, requeuedRecord, unstorableRecord } from "./outcome.js";
 import { passRateLimit } from "./rate-gate.js";
 
 /**
@@ -300,6 +300,27 @@ export class AttemptPipeline {
     const { error } = outcome;
     return this.#send(fence, record, children, expiresAt, now).then(
       (result) => this.#settled(claim, { record, durationMs, error, result }),
+      (settleError: unknown) =>
+        isUnstorable(settleError)
+          ? this.#settleUnstorable(claim, fence, record, settleError, durationMs, error, now)
+          : this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }),
+    );
+  }
+
+  /** The backend refused `record` itself: settle its `failed` stand-in instead, once. */
+  #settleUnstorable(
+    claim: ClaimedTask,
+    fence: number,
+    refused: TaskData,
+    problem: unknown,
+    durationMs: number,
+    error: unknown,
+    now: number,
+  ): Promise<AttemptEnd> {
+    const record = unstorableRecord(refused, problem, now);
+    const expiresAt = expiryOf(record, this.options.store.retention, now);
+    return this.#send(fence, record, [], expiresAt, now).then(
+      (result) => this.#settled(claim, { record, durationMs, error: error ?? problem, result }),
       (settleError: unknown) =>
         this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }),
     );

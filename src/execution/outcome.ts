@@ -6,7 +6,13 @@
  * `retryOnTimeout` / `retryOnCrash`.
  */
 import { isoAt } from "../clock.js";
-import { SheppyError, TaskTimeoutError, WorkerCrashedError } from "../errors.js";
+import {
+  InvalidOptionError,
+  SerializationError,
+  SheppyError,
+  TaskTimeoutError,
+  WorkerCrashedError,
+} from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { errorToData } from "../task/stored-error.js";
 import { retryDelayFor } from "../task/task-options.js";
@@ -114,6 +120,46 @@ export function failureKindOf(thrown: unknown): FailureKind {
     // `instanceof` asks a Proxy for its prototype, which may throw.
   }
   return "error";
+}
+
+/**
+ * Whether a settle was refused because of the record itself, not the
+ * backend's state: it could not be encoded or routed. Sending the same
+ * record again would fail again.
+ */
+export function isUnstorable(error: unknown): boolean {
+  return error instanceof SerializationError || error instanceof InvalidOptionError;
+}
+
+/**
+ * The record stored when the backend refused an attempt's own record as
+ * unstorable (it cannot be encoded or routed): `failed`, with the arguments,
+ * result and metadata — whatever made it unstorable — dropped, and an error
+ * that says so. Without it the task would be reclaimed, fail to store again,
+ * and go round for ever.
+ */
+export function unstorableRecord(data: TaskData, problem: unknown, now: number): TaskData {
+  let reason: string;
+  try {
+    reason = problem instanceof Error ? problem.message : String(problem);
+  } catch {
+    reason = "the backend refused it";
+  }
+  return {
+    ...data,
+    args: [],
+    status: "failed",
+    result: null,
+    meta: {},
+    error: {
+      type: "SerializationError",
+      message: `the outcome of this attempt could not be stored (${reason}); its arguments and result were dropped`,
+      stack: null,
+      cause: null,
+    },
+    finishedAt: isoAt(now),
+    nextRetryAt: null,
+  };
 }
 
 /** A claimed task whose attempt was interrupted (shutdown): back to pending, no attempt spent. */

@@ -10,15 +10,29 @@
  */
 import { isoAt } from "../clock.js";
 import { SerializationError } from "../errors.js";
-import type { JsonValue } from "../json.js";
+import { type JsonValue, MAX_JSON_DEPTH, nestsDeeperThan } from "../json.js";
 import { TASK_DATA_VERSION, TASK_STATUSES, type TaskData } from "./task-record.js";
 
 const STATUSES: ReadonlySet<string> = new Set(TASK_STATUSES);
+/**
+ * Deepest stored error accepted: a chain of causes, each with properties
+ * whose values nest as deep as any stored value. Errors Sheppy stores stay
+ * far below; this only turns away hand-made ones that would overflow a stack.
+ */
+const MAX_STORED_ERROR_DEPTH = 4 * MAX_JSON_DEPTH;
 const STRATEGIES: ReadonlySet<unknown> = new Set(["sliding_window", "fixed_window"]);
 
-/** Text form of a record. */
+/** Text form of a record; `SerializationError` when it has none (too deep, a cycle, a BigInt). */
 export function encodeTaskData(data: TaskData): string {
-  return JSON.stringify(data);
+  try {
+    return JSON.stringify(data);
+  } catch (error) {
+    const id = typeof data?.id === "string" ? data.id : "(without an id)";
+    throw new SerializationError(
+      `cannot encode task record ${id}: ${error instanceof Error ? error.message : "unknown problem"}`,
+      { cause: error },
+    );
+  }
 }
 
 /** Parses and checks a stored record; throws `SerializationError` ("malformed task record …") otherwise. */
@@ -88,7 +102,27 @@ export function checkTaskData(raw: unknown, where = "task record"): TaskData {
     bad("concurrencyKey", "a string or null");
   }
   if (!isObject(r.meta)) bad("meta", "an object");
+  checkNesting(r, bad);
   return raw as unknown as TaskData;
+}
+
+/**
+ * Refuses user data nested deeper than Sheppy stores: such a record was
+ * written by something else, and every later step (copying, encoding, a
+ * backend's decoder) could fail on it with a bare stack overflow — and fail
+ * again each time it is retried. The limits are those applied when the data
+ * was first given (an argument list is one level more than an argument).
+ * Stored errors are built by Sheppy with bounded causes, well within theirs.
+ */
+function checkNesting(r: Record<string, unknown>, bad: (field: string, expected: string) => never) {
+  if (nestsDeeperThan(r.args, MAX_JSON_DEPTH + 1))
+    bad("args", `nested at most ${MAX_JSON_DEPTH} levels deep in each argument`);
+  if (nestsDeeperThan(r.result, MAX_JSON_DEPTH))
+    bad("result", `nested at most ${MAX_JSON_DEPTH} levels deep`);
+  if (nestsDeeperThan(r.meta, MAX_JSON_DEPTH + 1))
+    bad("meta", `nested at most ${MAX_JSON_DEPTH} levels deep in each value`);
+  if (nestsDeeperThan(r.error, MAX_STORED_ERROR_DEPTH))
+    bad("error", `nested at most ${MAX_STORED_ERROR_DEPTH} levels deep`);
 }
 
 /** Version 1 had no priority, concurrency key or metadata: they take their defaults. */

@@ -5,13 +5,18 @@
  * trip for many tasks, no timer added to anyone's latency). Settling is safe
  * to repeat, so a failed call is sent again with backoff — but not forever:
  * while the backend cannot be reached, for up to {@link UNREACHABLE_RETRY_MS};
- * for any other failure, {@link OTHER_FAILURE_ATTEMPTS} times; and not past a
- * forced shutdown. A settlement given up on is reported to its caller, and
- * the task's lease is left to expire, so another worker takes the task over.
+ * for any other failure, {@link OTHER_FAILURE_ATTEMPTS} times, each
+ * settlement of the batch then on its own (so one the backend cannot take
+ * holds no other back), and a record refused as unstorable not again; and
+ * not past a forced shutdown. A settlement given up on is reported to its
+ * caller (the attempt pipeline stores an unstorable record's `failed`
+ * stand-in instead); otherwise the task's lease is left to expire, so
+ * another worker takes the task over.
  */
 import type { Settlement, SettleResult } from "../backends/backend.js";
 import type { Clock } from "../clock.js";
 import { BackendUnavailableError } from "../errors.js";
+import { isUnstorable } from "../execution/outcome.js";
 import type { Logger } from "../observability/logger.js";
 import type { Queue } from "../queue/queue.js";
 import { Backoff } from "./backoff.js";
@@ -93,10 +98,17 @@ export class ResultWriter {
         return;
       } catch (error) {
         const unreachable = error instanceof BackendUnavailableError;
+        if (!unreachable && batch.length > 1) {
+          // Refused for a reason other than reach: perhaps one settlement the backend cannot
+          // take. Each is written on its own, so it cannot hold the others back.
+          await Promise.all(batch.map((entry) => this.#write(queue, [entry])));
+          return;
+        }
         if (!unreachable) otherFailures++;
+        // A record the backend cannot store fails the same way every time: no retry.
         const exhausted = unreachable
           ? this.clock.now() - started >= UNREACHABLE_RETRY_MS
-          : otherFailures >= OTHER_FAILURE_ATTEMPTS;
+          : otherFailures >= OTHER_FAILURE_ATTEMPTS || isUnstorable(error);
         if (exhausted || this.giveUp.aborted) {
           for (const entry of batch) entry.reject(error);
           return;

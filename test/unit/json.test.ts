@@ -1,10 +1,13 @@
 /**
- * The JSON-safety rule (`toJson`) and `deepFreeze`: what may be stored, and the
- * path named in the error when something may not.
+ * The JSON-safety rule (`toJson`), `deepFreeze` and `nestsDeeperThan`: what
+ * may be stored, the path named in the error when something may not, and how
+ * deep stored data read back nests.
  */
+
+import fc from "fast-check";
 import { SerializationError } from "sheppy";
 import { describe, expect, test } from "vitest";
-import { deepFreeze, MAX_JSON_DEPTH, toJson } from "../../src/json.js";
+import { deepFreeze, MAX_JSON_DEPTH, nestsDeeperThan, toJson } from "../../src/json.js";
 
 /** `depth` arrays nested in one another around `leaf`: `[[…[leaf]…]]`. */
 function nestedList(depth: number, leaf: unknown = 1): unknown {
@@ -253,5 +256,34 @@ describe("deepFreeze", () => {
     expect(deepFreeze("s")).toBe("s");
     expect(deepFreeze(null)).toBeNull();
     expect(deepFreeze(undefined)).toBeUndefined();
+  });
+});
+
+describe("nestsDeeperThan", () => {
+  /** How many levels of arrays and objects `value` nests, by plain recursion (fine for test-sized values). */
+  function depthOf(value: unknown): number {
+    if (value === null || typeof value !== "object") return 0;
+    return 1 + Math.max(0, ...Object.values(value).map(depthOf));
+  }
+
+  test("agrees with the nesting depth of any JSON value, at any limit", () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue({ maxDepth: 12 }),
+        fc.integer({ min: 0, max: 14 }),
+        (value, limit) => {
+          expect(nestsDeeperThan(value, limit)).toBe(depthOf(value) > limit);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("walks values far deeper than the call stack, and values that contain themselves", () => {
+    expect(nestsDeeperThan(nestedList(1_000_000), MAX_JSON_DEPTH)).toBe(true);
+    expect(nestsDeeperThan(nestedList(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).toBe(false);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(nestsDeeperThan(cycle, MAX_JSON_DEPTH)).toBe(true);
   });
 });

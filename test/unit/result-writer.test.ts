@@ -3,9 +3,19 @@
  * cannot be reached it retries (with backoff); a failure the backend gives
  * for any other reason is tried three times, then the outcome is logged as
  * not stored and left to the task's lease — the worker never retries forever
- * and never stops over it.
+ * and never stops over it. One settlement the backend cannot take does not
+ * hold back the others of its batch, and a record refused as unstorable is
+ * stored as a failed stand-in instead of going round for ever.
  */
-import { BackendError, BackendUnavailableError, MemoryBackend, Queue, task, Worker } from "sheppy";
+import {
+  BackendError,
+  BackendUnavailableError,
+  MemoryBackend,
+  Queue,
+  SerializationError,
+  task,
+  Worker,
+} from "sheppy";
 import { describe, expect, test } from "vitest";
 import { OTHER_FAILURE_ATTEMPTS } from "../../src/worker/result-writer.js";
 
@@ -70,5 +80,40 @@ describe("storing outcomes when the backend fails", () => {
     expect(calls()).toBe(3);
     expect(summary.processed).toBe(1);
     expect((await queue.getTask(t))?.status).toBe("completed");
+  });
+
+  test("a batch refused because of one settlement is written one by one: the others are stored, the unstorable one fails alone", async () => {
+    const backend = new MemoryBackend({ instantProcessing: false });
+    const settle = backend.settle.bind(backend);
+    const sizes: number[] = [];
+    const poison = task({ name: "result-writer.poison" }, () => "poison");
+    // Like a backend that cannot encode one record: the whole call is refused, nothing written.
+    backend.settle = async (queue, settlements, now) => {
+      sizes.push(settlements.length);
+      const bad = settlements.find((s) => s.record.result === "poison");
+      if (bad) throw new SerializationError(`cannot encode task record ${bad.record.id}: too deep`);
+      return settle(queue, settlements, now);
+    };
+    const queue = new Queue(backend, { name: "poisoned" });
+    const tasks = [ok(), ok(), poison(), ok(), ok()];
+    await queue.add(tasks);
+    const logger = captureLogs();
+    const summary = await new Worker(queue, { concurrency: 5, logger }).work({ oneshot: true });
+    expect(summary).toMatchObject({ processed: 4, failed: 1 });
+    expect(sizes[0]).toBe(5);
+    for (const t of tasks.filter((_, i) => i !== 2)) {
+      expect((await queue.getTask(t))?.status).toBe("completed");
+    }
+    const stored = await queue.getTask(tasks[2]!);
+    expect(stored?.status).toBe("failed");
+    expect(stored?.result).toBeNull();
+    expect(stored?.args).toEqual([]);
+    expect(stored?.error?.type).toBe("SerializationError");
+    expect(stored?.error?.message).toMatch(
+      /the outcome of this attempt could not be stored \(cannot encode task record .*: too deep\); its arguments and result were dropped/,
+    );
+    // The unstorable record was not retried: one batch, then one call per settlement, then its stand-in.
+    expect(sizes.filter((n) => n === 1)).toHaveLength(6);
+    expect(logger.lines.filter((l) => l.level === "error")).toEqual([]);
   });
 });

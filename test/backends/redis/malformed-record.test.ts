@@ -140,4 +140,61 @@ describe.skipIf(!available)("redis: malformed records", () => {
     raw.disconnect();
     await queue.close();
   });
+
+  it("data nested deeper than Sheppy stores (100 to 100,000 levels) fails that task alone, naming the field; tasks claimed with it complete", async () => {
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "deep" });
+    const raw = new Redis(REDIS_URL);
+    const tag = `{${prefix}:deep}`;
+    const nested = (levels: number) => `${"[".repeat(levels)}1${"]".repeat(levels)}`;
+    const template = JSON.stringify({ ...double(1).toJSON(), id: "ID", args: [0] });
+    const innocent: string[] = [];
+    const deep = { "args-100": 100, "args-10000": 10_000, "args-100000": 100_000 };
+    for (const [id, levels] of Object.entries(deep)) {
+      const good = double(levels % 7);
+      innocent.push(good.id);
+      await queue.add(good);
+      const d = template.replace('"ID"', JSON.stringify(id)).replace("[0]", `[${nested(levels)}]`);
+      await raw.hset(`${tag}:t:${id}`, "d", d);
+      await raw.sadd(`${tag}:all`, id);
+      await raw.rpush(`${tag}:pending`, id);
+    }
+    const resultDeep = JSON.stringify({
+      ...double(1).toJSON(),
+      id: "result-deep",
+      status: "completed",
+      finishedAt: new Date().toISOString(),
+      result: JSON.parse(nested(500)),
+    });
+    await raw.hset(`${tag}:t:result-deep`, "d", resultDeep);
+    await raw.sadd(`${tag}:all`, "result-deep");
+    const worker = new Worker(queue, {
+      concurrency: 10,
+      claimWait: 0.1,
+      heartbeatInterval: 0.1,
+      leaseTimeout: 0.3,
+      reclaimInterval: 0.1,
+    });
+    const reclaimed: string[] = [];
+    worker.on("task:crashed", ({ task }) => reclaimed.push(task.id));
+    const running = worker.work();
+    const failed = await queue.waitFor(Object.keys(deep), { timeout: 10 });
+    const completed = await queue.waitFor(innocent, { timeout: 10 });
+    // Long enough for any lease to expire and be reclaimed if a claim had been left behind.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await worker.close();
+    await running;
+    expect(completed.map((t) => t.status)).toEqual(["completed", "completed", "completed"]);
+    for (const t of failed) {
+      expect([t.status, t.error?.type]).toEqual(["failed", "SerializationError"]);
+      expect(t.error?.message).toMatch(/field 'args' must be nested at most 64 levels deep/);
+      expect(t.args).toEqual([]);
+    }
+    // Read back, a stored record nested too deep is shown as what it is: unusable, not a crash of the reader.
+    const shown = await queue.getTask("result-deep");
+    expect(shown?.error?.message).toMatch(/field 'result' must be nested at most 64 levels deep/);
+    expect(reclaimed).toEqual([]);
+    expect((await queue.stats()).processing).toBe(0);
+    raw.disconnect();
+    await queue.close();
+  });
 });
