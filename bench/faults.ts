@@ -63,7 +63,20 @@ async function runScenario(scenario: Scenario, runs: number, flags: Flags): Prom
   for (let i = 0; i < runs; i++) {
     const started = Date.now();
     console.log(`\n… ${scenario.name} run ${i + 1}/${runs}`);
-    const result = await scenario.run(flags, i);
+    // Warnings Node raises in this process (the producer's and waiters' side) belong to the run's figures.
+    const warnings = new Map<string, number>();
+    const onWarning = (warning: Error) => {
+      const text = `${warning.name}: ${warning.message.slice(0, 160)}`;
+      warnings.set(text, (warnings.get(text) ?? 0) + 1);
+    };
+    process.on("warning", onWarning);
+    const result = await scenario.run(flags, i).finally(() => process.off("warning", onWarning));
+    if (warnings.size > 0) {
+      result.figures.push([
+        "Node warnings in the runner's process",
+        [...warnings].map(([text, n]) => `${n}× ${text}`).join("; "),
+      ]);
+    }
     printRun(scenario, i, result);
     console.log(`(run took ${((Date.now() - started) / 1000).toFixed(1)} s)`);
     results.push(result);

@@ -58,6 +58,11 @@ export class SteadyProducer {
     await Promise.all(this.#settled);
   }
 
+  /** Ids whose add was refused: the caller was told, so a missing one is not lost. */
+  refusedIds(): Set<string> {
+    return new Set(this.attempts.filter((a) => a.refusedWith !== undefined).map((a) => a.task.id));
+  }
+
   /** How long the adds made between `from` and `to` took to be answered: median, 99th percentile and longest, as text. */
   answerTimes(from: number, to: number): string {
     const times = this.attempts
@@ -98,6 +103,7 @@ export class SteadyProducer {
       tried: during.length,
       acknowledged: acknowledged.length,
       refused: refused.length,
+      refusedButStored: refused.filter((a) => exists(a.task.id)).length,
       lost: acknowledged.filter((a) => !exists(a.task.id)).length,
       why: [...reasons].map(([name, n]) => `${n} ${name}`).join(", "),
     };

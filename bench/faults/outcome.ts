@@ -47,21 +47,19 @@ export async function readOutcome(queue: Queue, ids: readonly string[]): Promise
   return { statuses, missing, unfinished, lastFinishedAt, records };
 }
 
-/** Lost = added but missing, or never finished. */
-export function lostOf(outcome: Outcome): number {
-  return outcome.missing.length + outcome.unfinished.length;
-}
-
 /**
- * Waits until every one of `ids` is finished, or the queue has had nothing
+ * Waits until every one of `ids` is finished (a refused one may be missing), or the queue has had nothing
  * pending, due or running for `idleMs` (what is left then is lost), or
  * `timeoutMs` passes. Returns the outcome at that point.
  */
 export async function waitForDrain(
   queue: Queue,
   ids: readonly string[],
-  { timeoutMs = 120_000, idleMs = 5_000 } = {},
+  { timeoutMs = 120_000, idleMs = 5_000, refused = new Set<string>() as ReadonlySet<string> } = {},
 ): Promise<Outcome> {
+  // A refused add may be missing for good: it is not waited for.
+  const done = (outcome: Outcome) =>
+    outcome.unfinished.length === 0 && outcome.missing.every((id) => refused.has(id));
   const deadline = Date.now() + timeoutMs;
   let idleSince: number | undefined;
   for (;;) {
@@ -70,7 +68,7 @@ export async function waitForDrain(
     if (busy === 0) {
       idleSince ??= Date.now();
       const outcome = await readOutcome(queue, ids);
-      if (lostOf(outcome) === 0 || Date.now() - idleSince >= idleMs) return outcome;
+      if (done(outcome) || Date.now() - idleSince >= idleMs) return outcome;
     } else idleSince = undefined;
     if (Date.now() > deadline) return readOutcome(queue, ids);
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -16,8 +16,18 @@ export interface RunResult {
   /** Tasks whose function ran more than once, and how many of those had two runs at once. */
   runTwice: number;
   overlapped: number;
-  /** Adds made while the fault lasted: acknowledged, refused (with why), acknowledged but not stored afterwards. */
-  faultAdds?: { tried: number; acknowledged: number; refused: number; lost: number; why: string };
+  /**
+   * Adds made while the fault lasted: acknowledged, refused (with why), refused
+   * although the server stored them, acknowledged but not stored afterwards.
+   */
+  faultAdds?: {
+    tried: number;
+    acknowledged: number;
+    refused: number;
+    refusedButStored?: number;
+    lost: number;
+    why: string;
+  };
   /** The scenario's recovery time (its definition is the scenario's), ms; null when there was none to measure. */
   recoverMs: number | null;
   /** More figures, by label. */
@@ -59,7 +69,10 @@ export function printRun(scenario: Scenario, index: number, r: RunResult): void 
     ["tasks added", r.added],
     ["tasks completed", r.completed],
     ["final statuses", statuses || "—"],
-    ["tasks lost", r.lost + (r.lostSample.length ? ` (e.g. ${r.lostSample.join(", ")})` : "")],
+    [
+      "tasks lost",
+      `${r.lost}${r.lostSample.length ? ` (e.g. ${r.lostSample.join(", ")})` : ""}${r.faultAdds?.refused ? " (refused adds not counted)" : ""}`,
+    ],
     ["tasks run twice", r.runTwice],
     ["  of which two runs overlapped", r.overlapped],
   ];
@@ -67,7 +80,7 @@ export function printRun(scenario: Scenario, index: number, r: RunResult): void 
     const a = r.faultAdds;
     lines.push([
       "adds during the fault",
-      `${a.tried} tried, ${a.acknowledged} acknowledged, ${a.refused} refused${a.why ? ` (${a.why})` : ""}, acknowledged but lost: ${a.lost}`,
+      `${a.tried} tried, ${a.acknowledged} acknowledged, ${a.refused} refused${a.why ? ` (${a.why})` : ""}${a.refusedButStored ? ` of which ${a.refusedButStored} stored all the same` : ""}, acknowledged but lost: ${a.lost}`,
     ]);
   }
   lines.push([

@@ -11,7 +11,7 @@ import { type Logger, Queue, type Task } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { recordedWork } from "../../test/fixtures/crash-tasks.js";
 import { type ExecutionReport, readExecutions } from "./executions.js";
-import { lostOf, type Outcome } from "./outcome.js";
+import type { Outcome } from "./outcome.js";
 import { PrivateServer, type ServerOptions } from "./private-server.js";
 import type { RunResult } from "./report.js";
 import { startWorkers, type WorkerProcess, type WorkerSettings } from "./workers.js";
@@ -138,18 +138,25 @@ export class Rig {
   }
 }
 
-/** The figures every scenario reports, from the outcome and the executions. */
+/**
+ * The figures every scenario reports, from the outcome and the executions.
+ * A task whose add was refused (`refused`) and that is missing is not lost:
+ * its caller was told it was not added.
+ */
 export function baseResult(
   added: number,
   outcome: Outcome,
   executions: ExecutionReport,
+  refused: ReadonlySet<string> = new Set(),
 ): RunResult {
+  const missing = outcome.missing.filter((id) => !refused.has(id));
+  const lost = [...missing, ...outcome.unfinished];
   return {
     added,
     completed: outcome.statuses.completed ?? 0,
     statuses: outcome.statuses,
-    lost: lostOf(outcome),
-    lostSample: [...outcome.missing, ...outcome.unfinished].slice(0, 3),
+    lost: lost.length,
+    lostSample: lost.slice(0, 3),
     runTwice: executions.runTwice.length,
     overlapped: executions.overlapped.length,
     recoverMs: null,

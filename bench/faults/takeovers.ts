@@ -49,3 +49,21 @@ export function attributeTakeovers(
     return { id, at, from: run?.pid, fromLive: alive && running, afterReturn: alive && !running };
   });
 }
+
+/** One line: how many takeovers, and of what. */
+export function takeoverSummary(list: readonly Takeover[]): string {
+  if (list.length === 0) return "0";
+  const running = list.filter((t) => t.fromLive).length;
+  const returned = list.filter((t) => t.afterReturn).length;
+  const unstarted = list.filter((t) => t.from === undefined).length;
+  const dead = list.length - running - returned - unstarted;
+  return `${list.length}: ${running} running on a live worker, ${returned} returned on a live worker but not yet stored, ${unstarted} claimed but not started, ${dead} held by a dead worker`;
+}
+
+/** In a scenario where no worker dies, every takeover took a live worker's task: one finding for all of them. */
+export function liveTakeoverFinding(list: readonly Takeover[]): string[] {
+  if (list.length === 0) return [];
+  return [
+    `${list.length} tasks taken over although no worker died (${takeoverSummary(list)}; e.g. ${list[0]!.id})`,
+  ];
+}

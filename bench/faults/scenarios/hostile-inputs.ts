@@ -27,7 +27,7 @@ function nested(depth: number): JsonValue {
 
 export const hostileInputs: Scenario = {
   name: "hostile-inputs",
-  what: "1 worker process runs 200 tasks throwing fast-check hostile values, 15 named hostile throws and a too-deep result, and meets 10 records corrupted by hand (bad JSON, foreign id, unusable rateLimit/retryDelay/status/args, arguments 100 to 100,000 levels deep) and a counter set to 'abc'",
+  what: "1 worker process runs 200 tasks throwing fast-check hostile values, 15 named hostile throws, a too-deep result and 20 innocent tasks, and meets 10 records corrupted by hand (bad JSON, foreign id, unusable rateLimit/retryDelay/status/name/args, arguments 100 to 100,000 levels deep) and a counter set to 'abc'",
   recovery: "not a recovery scenario (—); the figure that matters is that the worker is still up",
   async run(flags: Flags): Promise<RunResult> {
     const seed = flag(flags, "seed", 1);

@@ -10,6 +10,7 @@ import { allRenewedAfter, processingKey, serverNow } from "../leases.js";
 import { waitForDrain } from "../outcome.js";
 import { type Flags, flag, type RunResult, type Scenario } from "../report.js";
 import { baseResult, Rig, sleep } from "../rig.js";
+import { attributeTakeovers, liveTakeoverFinding, takeoverSummary } from "../takeovers.js";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -64,7 +65,7 @@ function liveLeaseScenario(fault: LeaseFault): Scenario {
         const executions = await rig.executions();
         const result = baseResult(added.length, outcome, executions);
         result.recoverMs = renewedAt === null ? null : renewedAt - faultEnd;
-        const takenOver = rig.workers.flatMap((w) => w.reclaimed);
+        const takenOver = attributeTakeovers(rig.workers, executions);
         const retried = [...outcome.records.values()].filter((t) => (t?.retryCount ?? 0) > 0);
         const lostClaims = rig.workers.reduce(
           (n, w) => n + w.count("another worker took over running tasks"),
@@ -72,7 +73,7 @@ function liveLeaseScenario(fault: LeaseFault): Scenario {
         );
         result.figures.push(
           ["fault", `${description}; ${seconds(faultEnd - faultStart)} in all`],
-          ["tasks taken over from a live worker", takenOver.length],
+          ["tasks taken over from a live worker", takeoverSummary(takenOver)],
           ["tasks with retryCount > 0", retried.length],
           ["workers told their claim was taken over", lostClaims],
           [
@@ -84,11 +85,7 @@ function liveLeaseScenario(fault: LeaseFault): Scenario {
         );
         if (renewedAt === null)
           result.findings.push("leases were not all renewed within 30 s of the fault");
-        if (takenOver.length > 0) {
-          result.findings.push(
-            `${takenOver.length} tasks taken over from a live worker (e.g. ${takenOver[0]!.id})`,
-          );
-        }
+        result.findings.push(...liveTakeoverFinding(takenOver));
         if (result.runTwice > 0) result.findings.push(`${result.runTwice} tasks ran twice`);
         if (result.overlapped > 0)
           result.findings.push(`two runs overlapped for ${result.overlapped} tasks`);

@@ -9,6 +9,7 @@ import { executionsKey } from "../../../test/fixtures/crash-tasks.js";
 import { readOutcome } from "../outcome.js";
 import { type Flags, flag, type RunResult, type Scenario } from "../report.js";
 import { baseResult, Rig, sleep } from "../rig.js";
+import { attributeTakeovers, liveTakeoverFinding, takeoverSummary } from "../takeovers.js";
 
 /** Waiting work that fills memory: scheduled an hour ahead, so it is never run during the scenario. */
 const bulky = task({ name: "faults.bulky" }, (payload: string) => payload.length);
@@ -97,7 +98,7 @@ export const maxmemory: Scenario = {
       };
       result.recoverMs =
         recovered === null ? null : recovered - faultStart - (faultEnd - faultStart);
-      const takenOver = rig.workers.flatMap((w) => w.reclaimed);
+      const takenOver = attributeTakeovers(rig.workers, executions);
       result.figures.push(
         ["20 KB tasks accepted before the refusal", accepted.length - small.accepted],
         ["refusal message", refusal instanceof Error ? refusal.message : String(refusal)],
@@ -106,7 +107,7 @@ export const maxmemory: Scenario = {
           `${small.tried} tried: ${small.refusedTyped} refused with BackendFullError, ${small.accepted} accepted, ${small.other.length} other errors${small.other.length ? ` (${small.other[0]})` : ""}`,
         ],
         ["used_memory at the limit", usedMemory ?? "?"],
-        ["tasks taken over from a live worker", takenOver.length],
+        ["tasks taken over from a live worker", takeoverSummary(takenOver)],
         [
           "worker log lines",
           rig.workers.flatMap((w) => [...w.logged].map(([m, n]) => `${n}× ${m}`)).join("; ") ||
@@ -118,8 +119,7 @@ export const maxmemory: Scenario = {
       }
       if (small.other.length > 0)
         result.findings.push(`small adds failed untyped: ${small.other[0]}`);
-      if (takenOver.length > 0)
-        result.findings.push(`${takenOver.length} running tasks taken over`);
+      result.findings.push(...liveTakeoverFinding(takenOver));
       if (result.lost > 0) result.findings.push(`${result.lost} tasks lost`);
       if (result.faultAdds.lost > 0)
         result.findings.push(`${result.faultAdds.lost} accepted adds missing`);

@@ -9,7 +9,7 @@ import { SteadyProducer } from "../adds.js";
 import { waitForDrain } from "../outcome.js";
 import { type Flags, flag, type RunResult, type Scenario } from "../report.js";
 import { baseResult, Rig, sleep } from "../rig.js";
-import { attributeTakeovers } from "../takeovers.js";
+import { attributeTakeovers, liveTakeoverFinding, takeoverSummary } from "../takeovers.js";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -48,9 +48,10 @@ function restart(aof: boolean): Scenario {
         const outcome = await waitForDrain(
           rig.producer,
           all.map((t) => t.id),
+          { refused: producer.refusedIds() },
         );
         const executions = await rig.executions();
-        const result = baseResult(all.length, outcome, executions);
+        const result = baseResult(all.length, outcome, executions, producer.refusedIds());
         const held = (id: string) => outcome.records.get(id) != null;
         result.faultAdds = producer.duringFault(faultStart, faultEnd, held);
 
@@ -92,8 +93,11 @@ function restart(aof: boolean): Scenario {
               ? "—"
               : `+${seconds(outcome.lastFinishedAt - faultEnd)} after the restart`,
           ],
-          ["takeovers (reclaimed)", takeovers.length],
-          ["  of a live worker's running task", takeovers.filter((t) => t.fromLive).length],
+          ["takeovers (reclaimed)", takeoverSummary(takeovers)],
+          [
+            "tasks with retryCount > 0",
+            [...outcome.records.values()].filter((t) => (t?.retryCount ?? 0) > 0).length,
+          ],
           [
             "producer warnings",
             [...rig.logger.counts].map(([m, n]) => `${n}× ${m}`).join("; ") || "none",
@@ -118,10 +122,11 @@ function restart(aof: boolean): Scenario {
         if (executions.overlapped.length > 0) {
           result.findings.push(`two runs overlapped for ${executions.overlapped.length} tasks`);
         }
-        const fromLive = takeovers.filter((t) => t.fromLive);
-        if (fromLive.length > 0) {
+        result.findings.push(...liveTakeoverFinding(takeovers));
+        // Every call may keep trying for unavailableAfter (10 s); the outage was shorter.
+        if (result.faultAdds.refused > 0 && faultEnd - faultStart < 10_000) {
           result.findings.push(
-            `${fromLive.length} tasks taken over from a live worker (e.g. ${fromLive[0]!.id})`,
+            `${result.faultAdds.refused} adds refused (${result.faultAdds.why}) although the server answered again after ${seconds(faultEnd - faultStart)}, within unavailableAfter (10 s)`,
           );
         }
         for (const w of rig.crashedWorkers()) {

@@ -8,6 +8,7 @@ import { SteadyProducer } from "../adds.js";
 import { waitForDrain } from "../outcome.js";
 import { type Flags, flag, type RunResult, type Scenario } from "../report.js";
 import { baseResult, Rig, sleep } from "../rig.js";
+import { attributeTakeovers, liveTakeoverFinding, takeoverSummary } from "../takeovers.js";
 
 export const scriptFlush: Scenario = {
   name: "script-flush",
@@ -43,9 +44,10 @@ export const scriptFlush: Scenario = {
       const outcome = await waitForDrain(
         rig.producer,
         all.map((t) => t.id),
+        { refused: producer.refusedIds() },
       );
       const executions = await rig.executions();
-      const result = baseResult(all.length, outcome, executions);
+      const result = baseResult(all.length, outcome, executions, producer.refusedIds());
       result.faultAdds = producer.duringFault(
         faultStart,
         lastFlush,
@@ -54,6 +56,7 @@ export const scriptFlush: Scenario = {
       result.recoverMs =
         outcome.lastFinishedAt === null ? null : Math.max(0, outcome.lastFinishedAt - lastFlush);
       const stats = String(await admin.info("stats"));
+      const takeovers = attributeTakeovers(rig.workers, executions);
       result.figures.push(
         ["script flushes", flushes],
         ["add answer times during the fault", producer.answerTimes(faultStart, lastFlush)],
@@ -72,6 +75,7 @@ export const scriptFlush: Scenario = {
           rig.workers.flatMap((w) => [...w.logged].map(([m, n]) => `${n}× ${m}`)).join("; ") ||
             "none",
         ],
+        ["takeovers (reclaimed)", takeoverSummary(takeovers)],
         [
           "producer warnings",
           [...rig.logger.counts].map(([m, n]) => `${n}× ${m}`).join("; ") || "none",
@@ -83,6 +87,7 @@ export const scriptFlush: Scenario = {
           `${result.faultAdds.refused} adds refused (${producer.refusals().keys().next().value})`,
         );
       if (result.runTwice > 0) result.findings.push(`${result.runTwice} tasks ran twice`);
+      result.findings.push(...liveTakeoverFinding(takeovers));
       for (const w of rig.crashedWorkers()) {
         result.findings.push(
           `worker ${w.pid} exited by itself (${w.exit?.code}): ${w.stderrText().slice(0, 300)}`,
