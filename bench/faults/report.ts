@@ -58,7 +58,8 @@ export function flag(flags: Flags, name: string, fallback: number): number {
   return number;
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+/** Short times in ms, so that a few milliseconds do not print as 0.00 s. */
+const seconds = (ms: number) => (ms < 100 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`);
 
 export function printRun(scenario: Scenario, index: number, r: RunResult): void {
   console.log(`\n### ${scenario.name} — run ${index + 1}`);

@@ -6,7 +6,7 @@
  * run twice.
  */
 import { executionsKey } from "../../../test/fixtures/crash-tasks.js";
-import { allRenewedAfter, processingKey, serverNow } from "../leases.js";
+import { lastRenewalAfter, processingKey } from "../leases.js";
 import { waitForDrain } from "../outcome.js";
 import { type Flags, flag, type RunResult, type Scenario } from "../report.js";
 import { baseResult, Rig, sleep } from "../rig.js";
@@ -21,15 +21,19 @@ interface LeaseFault {
   workMs: number;
   runs?: number;
   aof: boolean;
-  /** Does the fault; resolves once it is over. */
-  inflict(rig: Rig, flags: Flags): Promise<string>;
+  /**
+   * Does the fault; resolves once it is over, with what it did and the
+   * earliest instant (epoch ms) the server could take a renewal again.
+   */
+  inflict(rig: Rig, flags: Flags): Promise<{ description: string; endedAt: number }>;
 }
 
 function liveLeaseScenario(fault: LeaseFault): Scenario {
   return {
     name: fault.name,
     what: fault.what,
-    recovery: "end of the fault → every running task's lease renewed (server-side lease scores)",
+    recovery:
+      "end of the fault → the last running task's lease renewed again (its score in the server's lease set)",
     ...(fault.runs ? { runs: fault.runs } : {}),
     async run(flags: Flags): Promise<RunResult> {
       const count = flag(flags, "tasks", fault.tasks);
@@ -48,14 +52,12 @@ function liveLeaseScenario(fault: LeaseFault): Scenario {
         // The fault must find every task running, spread over both workers.
         while ((await rig.recorder.llen(executionsKey(rig.prefix))) < count) await sleep(20);
         const faultStart = Date.now();
-        const description = await fault.inflict(rig, flags);
-        const faultEnd = Date.now();
-        const admin = rig.server.admin();
-        const faultEndServer = await serverNow(admin);
-        const renewedAt = await allRenewedAfter(
-          admin,
+        const { description, endedAt: faultEnd } = await fault.inflict(rig, flags);
+        // Lease scores are the server's clock, which is this host's clock: the fault's end compares directly.
+        const renewedAt = await lastRenewalAfter(
+          rig.server.admin(),
           processingKey(rig.prefix, rig.queueName),
-          faultEndServer,
+          faultEnd,
         );
         const outcome = await waitForDrain(
           rig.producer,
@@ -116,12 +118,17 @@ export const debugSleep = liveLeaseScenario({
   aof: false,
   async inflict(rig, flags) {
     const pauses = flag(flags, "pauses", 3);
+    const pauseMs = flag(flags, "pause-s", 2) * 1000;
     const admin = rig.server.admin();
+    let endedAt = Date.now();
     for (let i = 0; i < pauses; i++) {
-      await admin.call("DEBUG", "SLEEP", String(flag(flags, "pause-s", 2)));
+      // The server answers nothing for exactly the pause: it ends pauseMs after the command starts.
+      const sent = Date.now();
+      await admin.call("DEBUG", "SLEEP", String(pauseMs / 1000));
+      endedAt = sent + pauseMs;
       if (i < pauses - 1) await sleep(300);
     }
-    return `${pauses} × DEBUG SLEEP ${flag(flags, "pause-s", 2)}`;
+    return { description: `${pauses} × DEBUG SLEEP ${pauseMs / 1000}`, endedAt };
   },
 });
 
@@ -135,7 +142,9 @@ export const longOutage = liveLeaseScenario({
     const downMs = flag(flags, "outage-ms", 8000);
     await rig.server.stop();
     await sleep(downMs);
+    // No renewal can land before the new server process exists.
+    const endedAt = Date.now();
     await rig.server.startAgain();
-    return `server down ${seconds(downMs)} (stop → start)`;
+    return { description: `server down ${seconds(downMs)} (stop → start)`, endedAt };
   },
 });
