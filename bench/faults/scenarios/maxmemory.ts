@@ -96,8 +96,7 @@ export const maxmemory: Scenario = {
             ? "never refused"
             : `first refusal: ${(refusal as Error).name}${refusal instanceof BackendFullError ? " (typed)" : " (NOT a BackendFullError)"}`,
       };
-      result.recoverMs =
-        recovered === null ? null : recovered - faultStart - (faultEnd - faultStart);
+      result.recoverMs = recovered === null ? null : recovered - faultEnd;
       const takenOver = attributeTakeovers(rig.workers, executions);
       result.figures.push(
         ["20 KB tasks accepted before the refusal", accepted.length - small.accepted],
