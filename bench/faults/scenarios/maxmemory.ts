@@ -106,6 +106,10 @@ export const maxmemory: Scenario = {
           `${small.tried} tried: ${small.refusedTyped} refused with BackendFullError, ${small.accepted} accepted, ${small.other.length} other errors${small.other.length ? ` (${small.other[0]})` : ""}`,
         ],
         ["used_memory at the limit", usedMemory ?? "?"],
+        [
+          "time at the limit (first add → limit lifted)",
+          `${((faultEnd - faultStart) / 1000).toFixed(2)} s`,
+        ],
         ["tasks taken over from a live worker", takeoverSummary(takenOver)],
         [
           "worker log lines",
