@@ -38,9 +38,9 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Prom
         signal,
         onError: reportFailures(
           "scheduler",
-          "scheduler cannot reach the backend; retrying with backoff",
+          "scheduler calls to the backend fail; retrying with backoff",
         ),
-        onRecovered: () => logger.info("scheduler reaches the backend again"),
+        onRecovered: () => logger.info("scheduler calls to the backend work again"),
       }),
     );
   }
@@ -56,9 +56,9 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Prom
         logger,
         onError: reportFailures(
           "cron manager",
-          "cron manager cannot reach the backend; retrying with backoff",
+          "cron manager calls to the backend fail; retrying with backoff",
         ),
-        onRecovered: () => logger.info("cron manager reaches the backend again"),
+        onRecovered: () => logger.info("cron manager calls to the backend work again"),
       }),
     );
   }

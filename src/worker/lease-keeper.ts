@@ -2,7 +2,8 @@
  * @module worker/lease-keeper
  * One loop per worker, not one timer per task: renews the claims of every
  * attempt this worker has not landed yet, and, less often, takes over claims
- * whose holder stopped renewing them (reclaim), handing them to `onExpired`.
+ * whose holder stopped renewing them (reclaim), handing them to `onExpired`
+ * without waiting for it (settling a takeover must not hold up renewals).
  *
  * A renewal that fails (the backend is unreachable) is tried again soon, not
  * a whole interval later, so that once the backend answers again this worker
@@ -65,7 +66,10 @@ export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void>
           leaseMs: options.leaseMs,
           confirmMs: options.confirmMs,
         });
-        if (expired.length > 0) await options.onExpired(queue, expired);
+        // Not awaited: settling a takeover may be retried for a long while, and this
+        // worker's own claims must be renewed meanwhile.
+        if (expired.length > 0)
+          options.onExpired(queue, expired).catch((error) => options.onError(error, "reclaim"));
       } catch (error) {
         options.onError(error, "reclaim");
       }

@@ -49,17 +49,35 @@ interface InFlight {
 /** How long closing waits for a polite QUIT before dropping the connection. */
 const QUIT_WAIT_MS = 1000;
 
-/** Resolves once `client` is ready, or after `ms`. */
-function untilClientReady(client: Redis, ms: number): Promise<void> {
+/** Callers waiting for each client to be ready again: one `ready` listener per client, however many wait. */
+const readyWaiters = new WeakMap<Redis, Set<() => void>>();
+
+/**
+ * @internal Resolves once `client` is ready, or after `ms`. During an outage
+ * every call of the backend waits here; they share one listener, so a busy
+ * process does not pile up listeners (and Node's leak warning) on the client.
+ */
+export function untilClientReady(client: Redis, ms: number): Promise<void> {
   if (client.status === "ready") return Promise.resolve();
   return new Promise((resolve) => {
+    let waiters = readyWaiters.get(client);
+    if (!waiters) {
+      const waiting = new Set<() => void>();
+      readyWaiters.set(client, waiting);
+      client.once("ready", () => {
+        readyWaiters.delete(client);
+        for (const wake of [...waiting]) wake();
+      });
+      waiters = waiting;
+    }
+    const waiting = waiters;
     const done = () => {
       clearTimeout(timer);
-      client.off("ready", done);
+      waiting.delete(done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    client.once("ready", done);
+    waiting.add(done);
   });
 }
 

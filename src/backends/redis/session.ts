@@ -56,11 +56,15 @@ const FAIL_FAST: ReadonlySet<ScriptName> = new Set([
 const UNSENT = /Stream isn't writeable|enableOfflineQueue|Connection in subscriber mode/;
 /** The connection failed while the call was out: whether Redis applied it is unknown. */
 const DROPPED =
-  /Connection is closed|Command timed out|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTCONN|EHOSTUNREACH|socket hang up|MaxRetriesPerRequest/;
+  /Connection is closed|Command aborted due to connection close|Command timed out|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTCONN|EHOSTUNREACH|socket hang up|MaxRetriesPerRequest/;
 
 type Failure = "unsent" | "dropped" | "refused";
 
-function classify(error: unknown): Failure {
+/**
+ * @internal What a failed call tells about whether Redis received it: never
+ * sent, dropped on the way (sent again when that is safe), or refused by Redis.
+ */
+export function classify(error: unknown): Failure {
   if (!(error instanceof Error)) return "refused";
   if (UNSENT.test(error.message)) return "unsent";
   if (error.name === "MaxRetriesPerRequestError" || DROPPED.test(error.message)) return "dropped";

@@ -1,0 +1,60 @@
+/**
+ * The lease keeper renews this worker's claims on time whatever happens to
+ * the claims it takes over: settling a takeover may be retried for a long
+ * while (the backend is struggling), and this worker's own claims must not
+ * expire meanwhile.
+ */
+import { describe, expect, test } from "vitest";
+import type { ClaimedTask } from "../../src/backends/backend.js";
+import { systemClock } from "../../src/clock.js";
+import type { Queue } from "../../src/queue/queue.js";
+import { runLeaseKeeper } from "../../src/worker/lease-keeper.js";
+
+describe("lease keeper", () => {
+  test("renews on time while the settling of a takeover hangs", async () => {
+    let renewals = 0;
+    let reclaims = 0;
+    const taken = { record: { id: "other" }, fence: 2 } as unknown as ClaimedTask;
+    const queue = {
+      name: "q",
+      backend: {
+        renew: async () => {
+          renewals++;
+          return [];
+        },
+        reclaimExpired: async () => {
+          reclaims++;
+          return reclaims === 1 ? [taken] : [];
+        },
+      },
+    } as unknown as Queue;
+    const stop = new AbortController();
+    const settling: ClaimedTask[][] = [];
+    const keeper = runLeaseKeeper({
+      queues: [queue],
+      clock: systemClock,
+      heartbeatMs: 10,
+      reclaimMs: 10,
+      leaseMs: 1000,
+      confirmMs: 0,
+      signal: stop.signal,
+      claimsIn: () => [{ id: "mine", fence: 1 }],
+      onLost: () => undefined,
+      // The takeover's settle never finishes.
+      onExpired: (_queue, claims) => {
+        settling.push(claims);
+        return new Promise<void>(() => undefined);
+      },
+      onError: (error) => {
+        throw error;
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stop.abort();
+    await keeper;
+    expect(settling).toEqual([[taken]]);
+    // Heartbeats every 10 ms for 300 ms: well over half of them happened after the hang began.
+    expect(renewals).toBeGreaterThan(10);
+    expect(reclaims).toBeGreaterThan(5);
+  });
+});
