@@ -111,8 +111,9 @@ function explain(error: Error, target: Target): Failure {
     case "ETIMEDOUT":
       return { cause: `no answer (${raw})`, permanent: false };
     case "ECONNRESET":
+    case "EPIPE":
       return {
-        cause: `the server closed the connection (${raw})${tlsHint(target)}`,
+        cause: `${SERVER_CLOSED} (${raw})${tlsHint(target)}`,
         permanent: false,
       };
     default:
@@ -177,6 +178,22 @@ function answersPlaintext(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** The causes given when the server closed the first connection without a word, or reset it. */
+const CLOSED_BEFORE_ANSWER = "the connection closed before Redis answered";
+const SERVER_CLOSED = "the server closed the connection";
+
+/**
+ * Whether a first connect failed only because the server closed or reset the
+ * connection: a server that wants TLS does that every time, but so does a
+ * connection cut by chance (a restart, a killed client) — worth a retry.
+ */
+export function closedBeforeAnswer(error: unknown): boolean {
+  return (
+    error instanceof BackendUnavailableError &&
+    (error.message.includes(CLOSED_BEFORE_ANSWER) || error.message.includes(SERVER_CLOSED))
+  );
+}
+
 /**
  * Connects `client` (created with `lazyConnect`) for the first time. On
  * failure it closes the client and rejects with a one-line
@@ -219,7 +236,7 @@ export async function connectFirst(client: Redis, url: string): Promise<void> {
       failure = lastError
         ? explain(lastError, target)
         : {
-            cause: `the connection closed before Redis answered${tlsHint(target)}`,
+            cause: `${CLOSED_BEFORE_ANSWER}${tlsHint(target)}`,
             permanent: false,
           };
       failedWith = lastError ?? error;

@@ -12,7 +12,12 @@ import type { Redis, RedisOptions } from "ioredis";
 import { BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
-import { checkRedisUrl, connectFirst, withoutSecrets } from "./connection-errors.js";
+import {
+  checkRedisUrl,
+  closedBeforeAnswer,
+  connectFirst,
+  withoutSecrets,
+} from "./connection-errors.js";
 
 async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }> {
   try {
@@ -37,6 +42,13 @@ async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }>
  */
 export const RECONNECT_MAX_DELAY_MS = 1000;
 const retryStrategy = (attempt: number) => Math.min(attempt * 100, RECONNECT_MAX_DELAY_MS);
+
+/**
+ * Tries at making the first connection when the server closes it without a
+ * word: enough to ride out a connection cut by chance, few enough that a
+ * server wanting TLS is still reported within a second.
+ */
+const FIRST_CONNECT_ATTEMPTS = 3;
 
 /** ioredis's message for a command whose connection closed (what the session recognises). */
 const CONNECTION_CLOSED = "Connection is closed.";
@@ -107,21 +119,29 @@ export class RedisConnections {
   /** Opens the main connection; a failure is a one-line `BackendUnavailableError` naming its cause. */
   async open(): Promise<Redis> {
     const { Redis } = await loadIoredis();
-    const client = new Redis(this.url, {
-      lazyConnect: true,
-      // Off: a single awaited command (an add, a claim) would wait a tick for company. Batches use explicit pipelines.
-      enableAutoPipelining: false,
-      retryStrategy,
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: this.commandTimeoutMs,
-      ...this.options,
-    });
-    this.#watch(client);
-    this.#failInFlightOnClose(client);
-    await connectFirst(client, this.url);
-    this.#main = client;
-    return client;
+    for (let attempt = 1; ; attempt++) {
+      const client = new Redis(this.url, {
+        lazyConnect: true,
+        // Off: a single awaited command (an add, a claim) would wait a tick for company. Batches use explicit pipelines.
+        enableAutoPipelining: false,
+        retryStrategy,
+        enableOfflineQueue: false,
+        autoResendUnfulfilledCommands: false,
+        commandTimeout: this.commandTimeoutMs,
+        ...this.options,
+      });
+      this.#watch(client);
+      this.#failInFlightOnClose(client);
+      try {
+        await connectFirst(client, this.url);
+        this.#main = client;
+        return client;
+      } catch (error) {
+        // Any other failure says what is wrong at once (a refused port, a bad password, TLS).
+        if (attempt >= FIRST_CONNECT_ATTEMPTS || !closedBeforeAnswer(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, retryStrategy(attempt)));
+      }
+    }
   }
 
   #watch(client: Redis): void {

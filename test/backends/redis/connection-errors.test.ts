@@ -2,10 +2,12 @@
  * A first connection to Redis that cannot work fails at once with one line
  * naming the cause and the masked URL: a wrong or missing password, an
  * untrusted certificate, TLS against a plaintext server and the reverse, a
- * database the server does not have, a closed port. Only private servers are
- * used: the shared one never gets a password or TLS.
+ * database the server does not have, a closed port. A first connection the
+ * server closes without a word is tried again twice (it may have been cut by
+ * chance) before it is reported. Only private servers are used: the shared
+ * one never gets a password or TLS.
  */
-import { type AddressInfo, createServer, type Server } from "node:net";
+import { type AddressInfo, createConnection, createServer, type Server } from "node:net";
 import { inspect } from "node:util";
 import { Redis, type RedisOptions } from "ioredis";
 import { pino } from "pino";
@@ -174,6 +176,60 @@ describe.skipIf(!support.plain)("redis: first-connect errors on plaintext server
       expect(ms).toBeLessThan(FAST_MS);
       expect(everything(error)).not.toContain("closed-pw-4b1f");
     }
+  });
+});
+
+describe.skipIf(!support.plain)("redis: a first connection cut by chance", () => {
+  let plain: ConfiguredRedis;
+  let proxy: Server;
+  let dropsLeft = 0;
+
+  beforeAll(async () => {
+    plain = await startRedis();
+    // Closes the next `dropsLeft` connections without a word (as a restart or CLIENT KILL
+    // would), and passes every other one through to the private server.
+    proxy = createServer((socket) => {
+      if (dropsLeft > 0) {
+        dropsLeft--;
+        socket.destroy();
+        return;
+      }
+      const upstream = createConnection(plain.port, "127.0.0.1");
+      socket.pipe(upstream).pipe(socket);
+      const close = () => {
+        socket.destroy();
+        upstream.destroy();
+      };
+      socket.on("error", close).on("close", close);
+      upstream.on("error", close).on("close", close);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => proxy?.close(resolve));
+    await plain?.destroy();
+  });
+
+  it("is tried again: two cut connections in a row still connect", async () => {
+    dropsLeft = 2;
+    await pings(`redis://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+    expect(dropsLeft).toBe(0);
+  });
+
+  it("a server that always closes the connection is reported at once, with the TLS hint", async () => {
+    dropsLeft = Number.POSITIVE_INFINITY;
+    const port = (proxy.address() as AddressInfo).port;
+    const { error, ms } = await failure(`redis://127.0.0.1:${port}`);
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    // Depending on timing, the client sees the close itself or a reset on its first write.
+    expect(error.message).toMatch(
+      new RegExp(
+        `^cannot connect to Redis at redis://127\\.0\\.0\\.1:${port}: (the connection closed before Redis answered|the server closed the connection \\(.*\\)); if it requires TLS, use rediss://$`,
+      ),
+    );
+    expect(ms).toBeLessThan(FAST_MS);
+    dropsLeft = 0;
   });
 });
 
