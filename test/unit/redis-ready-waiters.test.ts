@@ -47,4 +47,19 @@ describe("waiting for a Redis connection", () => {
     await later;
     await expect(untilClientReady(client, 60_000)).resolves.toBeUndefined();
   });
+
+  test("a client that says ready while its socket can no longer be written is waited for", async () => {
+    const client = Object.assign(fakeClient(), { stream: { writable: false } });
+    (client as unknown as { status: string }).status = "ready";
+    let woke = false;
+    const waiting = untilClientReady(client, 60_000).then(() => {
+      woke = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(woke).toBe(false);
+    (client as unknown as { stream: { writable: boolean } }).stream = { writable: true };
+    client.emit("ready");
+    await waiting;
+    expect(woke).toBe(true);
+  });
 });

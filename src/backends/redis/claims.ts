@@ -10,14 +10,20 @@ import { BackendUnavailableError, InvalidOptionError } from "../../errors.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import type { QueueKeys } from "./keys.js";
 import { readClaims, readReclaims } from "./record-codec.js";
-import type { RedisSession } from "./session.js";
+import { classify, type RedisSession } from "./session.js";
 
 /** Expired leases looked at per call. */
 const RECLAIM_BATCH = 100;
+/**
+ * Unanswered claims remembered per queue: one per dropped connection between
+ * two claims that got their answer, so a handful at most; beyond that, the
+ * oldest is left to its lease.
+ */
+const MAX_UNANSWERED = 16;
 
 export class Claims {
-  /** Per queue (by its pending key): the request token of a claim whose answer never came. */
-  readonly #unresolved = new Map<string, { token: string; limit: number }>();
+  /** Per queue (by its pending key): request tokens of claims whose answer never came. */
+  readonly #unanswered = new Map<string, string[]>();
 
   constructor(
     private readonly session: RedisSession,
@@ -59,24 +65,24 @@ export class Claims {
   async #claim(k: QueueKeys, limit: number): Promise<ClaimedTask[]> {
     const now = this.now();
     const startedAt = isoAt(now);
-    // A claim that failed for want of Redis may have claimed tasks all the same (its answer lost):
-    // the next claim sends the same request token, so those tasks come back instead of waiting out a lease.
-    const unresolved = this.#unresolved.get(k.pending);
-    const resend = unresolved !== undefined && unresolved.limit <= limit;
-    const token = resend ? unresolved.token : this.session.requestToken();
+    // A claim that failed for want of Redis may have claimed tasks all the same (its answer
+    // lost): the next claim names it, and the script puts those tasks back first (claim.lua).
+    const unanswered = this.#unanswered.get(k.pending) ?? [];
+    const token = this.session.requestToken();
     let flat: string[];
     try {
       flat = (await this.session.script(
         "claim",
-        [k.pending, k.processing, k.wake, `${k.request}${token}`],
-        [k.task, resend ? unresolved.limit : limit, startedAt, token],
+        [k.pending, k.processing, k.wake],
+        [k.task, limit, startedAt, token, ...unanswered],
       )) as string[];
     } catch (error) {
-      if (error instanceof BackendUnavailableError)
-        this.#unresolved.set(k.pending, { token, limit });
+      // Only a call that was on its way when the connection failed can have claimed anything.
+      if (error instanceof BackendUnavailableError && classify(error.cause) === "dropped")
+        this.#unanswered.set(k.pending, [...unanswered, token].slice(-MAX_UNANSWERED));
       throw error;
     }
-    this.#unresolved.delete(k.pending);
+    this.#unanswered.delete(k.pending);
     return readClaims(flat, startedAt, now);
   }
 

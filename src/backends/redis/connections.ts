@@ -70,7 +70,8 @@ const readyWaiters = new WeakMap<Redis, Set<() => void>>();
  * process does not pile up listeners (and Node's leak warning) on the client.
  */
 export function untilClientReady(client: Redis, ms: number): Promise<void> {
-  if (client.status === "ready") return Promise.resolve();
+  // "ready" with a socket that can no longer be written is a connection about to be reported closed.
+  if (client.status === "ready" && client.stream?.writable !== false) return Promise.resolve();
   return new Promise((resolve) => {
     let waiters = readyWaiters.get(client);
     if (!waiters) {

@@ -11,7 +11,7 @@ import type { Redis } from "ioredis";
 
 const SCRIPTS = {
   add: 8,
-  claim: 4,
+  claim: 3,
   settle: 8,
   promoteDue: 3,
   cancel: 7,

@@ -35,14 +35,22 @@ export type ScriptArgs = readonly (string | number)[];
  */
 export type Resend = "always" | "unsent";
 
-/** Scripts that must not act twice and cannot tell a resend from a new call. */
-const SEND_ONCE: ReadonlySet<ScriptName> = new Set(["deleteTask", "rateLimit"]);
+/**
+ * Scripts that must not act twice and cannot tell a resend from a new call.
+ * A claim is among them: one whose answer was lost is named by the next
+ * claim instead, which puts its tasks back (see `claims.ts`).
+ */
+const SEND_ONCE: ReadonlySet<ScriptName> = new Set(["deleteTask", "rateLimit", "claim"]);
 
 /**
  * Scripts a worker's loops call, each with its own retry and backoff: they
- * fail at once when Redis cannot be reached instead of waiting for it, so a
- * worker asked to stop is never held up by one of its own calls.
+ * wait for Redis only briefly (`FAIL_FAST_MS`) instead of the full bound, so
+ * a worker asked to stop is never held up by one of its own calls, while a
+ * connection cut and re-made at once (a `CLIENT KILL`, a proxy's reset) is
+ * ridden out without a failure.
  */
+/** How long a worker loop's call waits for a connection to come back, in ms. */
+const FAIL_FAST_MS = 1000;
 const FAIL_FAST: ReadonlySet<ScriptName> = new Set([
   "claim",
   "settle",
@@ -143,7 +151,7 @@ export class RedisSession {
   /**
    * Runs `operation` on the main connection, within the time bound; `what`
    * names it in errors. See the module header for what is retried. With
-   * `wait` false, a call that cannot reach Redis fails at once.
+   * `wait` false, a call that cannot reach Redis fails within `FAIL_FAST_MS`.
    */
   async call<T>(
     what: string,
@@ -151,7 +159,10 @@ export class RedisSession {
     resend: Resend = "always",
     wait = true,
   ): Promise<T> {
-    const deadline = wait ? Date.now() + this.unavailableAfterMs : 0;
+    const boundMs = wait
+      ? this.unavailableAfterMs
+      : Math.min(FAIL_FAST_MS, this.unavailableAfterMs);
+    const deadline = Date.now() + boundMs;
     for (;;) {
       this.assertConnected();
       try {
@@ -176,6 +187,10 @@ export class RedisSession {
           );
         }
         await this.connections.untilReady(Math.min(left, 1000));
+        // Never retry without giving the event loop a turn: a connection can look ready while
+        // its socket is already gone, and learning that is one of the loop's events. Without
+        // the turn, retries that fail at once would spin on promises until the deadline.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
   }

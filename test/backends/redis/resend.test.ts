@@ -1,8 +1,9 @@
 /**
- * A command whose reply is lost to a dropped connection is sent again by
- * ioredis on reconnect. The scripts that must not act twice recognise the
- * resend by its request token and answer as the first time. No
- * acknowledged add is lost — nor reported as a duplicate of itself.
+ * A command whose reply is lost to a dropped connection is sent again. The
+ * scripts that must not act twice recognise the resend by its request token
+ * and answer as the first time: no acknowledged add is lost — nor reported
+ * as a duplicate of itself. A claim is not sent again: the next claim names
+ * the one whose answer was lost, and what that one took is put back first.
  */
 import { Redis } from "ioredis";
 import { task } from "sheppy";
@@ -57,41 +58,99 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     expect(await client.llen(`${tag}:pending`)).toBe(1);
   });
 
-  it("claim: the same request twice returns the same claims, still current; the tasks are claimed once", async () => {
+  it("claim: a claim whose answer was lost is put back by the next, which claims those tasks first under new fences", async () => {
     const lua = scriptSource("claim");
-    await client.del(`${tag}:pending`);
-    const records = [job(2), job(3), job(4)].map((t) => ({ ...t.toJSON(), status: "pending" }));
+    await client.del(`${tag}:pending`, `${tag}:processing`);
+    const records = [job(2), job(3), job(4), job(5)].map((t) => ({
+      ...t.toJSON(),
+      status: "pending",
+    }));
     await client.eval(
       scriptSource("add"),
       keys.length,
       ...keys,
       `${tag}:t:`,
       "unique",
-      "token-add",
+      "token-add-2",
       ...records.flatMap((r) => [r.id, JSON.stringify(r), "p", ""]),
     );
     const claimKeys = [`${tag}:pending`, `${tag}:processing`, `${tag}:wake`];
-    const claim = (token: string, limit: number) =>
+    const claim = (token: string, limit: number, ...unanswered: string[]) =>
       client.eval(
         lua,
-        4,
+        3,
         ...claimKeys,
-        `${tag}:req:${token}`,
         `${tag}:t:`,
         limit,
         new Date().toISOString(),
         token,
+        ...unanswered,
       ) as Promise<string[]>;
-    const first = await claim("claim-a", 2);
-    expect(first.filter((_, i) => i % 3 === 0)).toEqual([records[0]!.id, records[1]!.id]);
-    // The resend finds its claims among all claimed tasks, in no stated order.
-    const triples = (flat: string[]) =>
-      new Set(flat.filter((_, i) => i % 3 === 0).map((id, i) => `${id} ${flat[i * 3 + 2]}`));
-    expect(triples(await claim("claim-a", 2))).toEqual(triples(first));
-    // A new request claims what is left.
-    const next = await claim("claim-b", 2);
-    expect(next.filter((_, i) => i % 3 === 0)).toEqual([records[2]!.id]);
-    expect(await client.zcard(`${tag}:processing`)).toBe(3);
+    const ids = (flat: string[]) => flat.filter((_, i) => i % 3 === 0);
+    const fences = (flat: string[]) => flat.filter((_, i) => i % 3 === 2).map(Number);
+    // Claim A's answer is "lost": nobody runs its two tasks.
+    const lost = await claim("claim-a", 2);
+    expect(ids(lost)).toEqual([records[0]!.id, records[1]!.id]);
+    // The next claim asks for fewer than A took: A's tasks come back first, in their order, the rest stays claimable.
+    const next = await claim("claim-b", 1, "claim-a");
+    expect(ids(next)).toEqual([records[0]!.id]);
+    expect(fences(next)).toEqual([fences(lost)[0]! + 1]);
+    expect(await client.zcard(`${tag}:processing`)).toBe(1);
+    expect(await client.lrange(`${tag}:pending`, 0, -1)).toEqual([
+      records[1]!.id,
+      records[2]!.id,
+      records[3]!.id,
+    ]);
+    // Naming an answered claim again (or one that claimed nothing) changes nothing.
+    const after = await claim("claim-c", 3, "claim-a", "claim-never-sent");
+    expect(ids(after)).toEqual([records[1]!.id, records[2]!.id, records[3]!.id]);
+    expect(await client.zcard(`${tag}:processing`)).toBe(4);
     expect(await client.llen(`${tag}:pending`)).toBe(0);
+  });
+
+  it("claim: a lost claim taken over meanwhile by a reclaim is left to its new holder", async () => {
+    const lua = scriptSource("claim");
+    await client.del(`${tag}:pending`, `${tag}:processing`, `${tag}:suspects`);
+    const record = { ...job(6).toJSON(), status: "pending" };
+    await client.eval(
+      scriptSource("add"),
+      keys.length,
+      ...keys,
+      `${tag}:t:`,
+      "unique",
+      "token-add-3",
+      record.id,
+      JSON.stringify(record),
+      "p",
+      "",
+    );
+    const claimKeys = [`${tag}:pending`, `${tag}:processing`, `${tag}:wake`];
+    const claim = (token: string, ...unanswered: string[]) =>
+      client.eval(
+        lua,
+        3,
+        ...claimKeys,
+        `${tag}:t:`,
+        1,
+        new Date().toISOString(),
+        token,
+        ...unanswered,
+      ) as Promise<string[]>;
+    await claim("claim-d");
+    // Its lease ran out and another worker took it over (no confirmation window here).
+    await client.zadd(`${tag}:processing`, 0, record.id);
+    const taken = (await client.eval(
+      scriptSource("reclaim"),
+      2,
+      `${tag}:processing`,
+      `${tag}:suspects`,
+      `${tag}:t:`,
+      1000,
+      0,
+      10,
+    )) as string[];
+    expect(taken[0]).toBe(record.id);
+    expect(await claim("claim-e", "claim-d")).toEqual([]);
+    expect(await client.zscore(`${tag}:processing`, record.id)).not.toBeNull();
   });
 });

@@ -1,16 +1,20 @@
 #!lua
 -- Claims up to `limit` claimable tasks, oldest first: each becomes
 -- `processing` under a lease (score = server time) and a new fence (field
--- `f`, one more than the task's last), and carries the request token (field
--- `cq`). If tasks remain, leaves a wake marker so another idle worker wakes
--- too. A request that claimed something leaves a short-lived marker (the
--- request key): sent again with the same token (its reply was lost to a
--- dropped connection), it returns the claims it made the first time that are
--- still current — found by their token among the claimed tasks — so no claim
--- is ever orphaned. Under out-of-memory the call is refused (no flags): no
--- new work starts.
--- KEYS: 1 pending, 2 processing, 3 wake, 4 request marker
--- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO), 4 request token
+-- `f`, one more than the task's last), and carries the request token and its
+-- place in the claim (field `cq` = `<token>/<n>`). If tasks remain, leaves
+-- a wake marker so another idle worker wakes too.
+-- A claim whose answer was lost (its connection dropped) may have claimed
+-- tasks that nobody received. The worker's next claim names those earlier
+-- tokens: whatever they still hold (found among the claimed tasks by their
+-- token; a task taken over since no longer carries it) is first put back at
+-- the front of the claimable list, unclaimed, and then claimed afresh with
+-- the rest — so no claim is ever left to wait out its lease, and no task
+-- that never ran is marked crashed. Under out-of-memory the call is refused
+-- (no flags): no new work starts.
+-- KEYS: 1 pending, 2 processing, 3 wake
+-- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO), 4 request token,
+--       5… tokens of earlier claims whose answer was lost
 -- Returns: id1, json1, fence1, id2, …
 --@include counts
 local limit = tonumber(ARGV[2])
@@ -18,18 +22,33 @@ local token = ARGV[4]
 if not limit or limit < 1 or ARGV[3] == nil or ARGV[3] == '' or token == nil or token == '' then
   return redis.error_reply('sheppy claim: expected a limit ≥ 1, a start time and a request token')
 end
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  local out = {}
+if #ARGV >= 5 then
+  -- Oldest lost claim first; within one claim, the order it took its tasks in.
+  local rankOf = {}
+  for i = 5, #ARGV do
+    rankOf[ARGV[i]] = i
+  end
+  local released = {}
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
     local key = ARGV[1] .. id
-    local fields = redis.call('HMGET', key, 'cq', 'd')
-    if fields[1] == token and fields[2] then
-      out[#out + 1] = id
-      out[#out + 1] = fields[2]
-      out[#out + 1] = tostring(fenceOf(key, 'f'))
+    local cq = redis.call('HGET', key, 'cq')
+    local claimToken, position = string.match(cq or '', '^(.+)/(%d+)$')
+    local rank = claimToken and rankOf[claimToken]
+    if rank then
+      redis.call('ZREM', KEYS[2], id)
+      redis.call('HDEL', key, 'status', 'startedAt', 'cq')
+      released[#released + 1] = { rank, tonumber(position), id }
     end
   end
-  return out
+  table.sort(released, function(a, b)
+    if a[1] ~= b[1] then
+      return a[1] < b[1]
+    end
+    return a[2] < b[2]
+  end)
+  for i = #released, 1, -1 do
+    redis.call('LPUSH', KEYS[1], released[i][3])
+  end
 end
 local ids = redis.call('LPOP', KEYS[1], limit)
 if not ids then
@@ -43,7 +62,7 @@ for _, id in ipairs(ids) do
   local json = redis.call('HGET', key, 'd')
   if json then
     local fence = fenceOf(key, 'f') + 1
-    redis.call('HSET', key, 'status', 'processing', 'startedAt', ARGV[3], 'f', fence, 'cq', token)
+    redis.call('HSET', key, 'status', 'processing', 'startedAt', ARGV[3], 'f', fence, 'cq', token .. '/' .. #out / 3)
     redis.call('ZADD', KEYS[2], now, id)
     out[#out + 1] = id
     out[#out + 1] = json
@@ -52,8 +71,5 @@ for _, id in ipairs(ids) do
 end
 if redis.call('LLEN', KEYS[1]) > 0 and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
-end
-if #out > 0 then
-  redis.call('SET', KEYS[4], '1', 'EX', 60)
 end
 return out
