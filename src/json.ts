@@ -157,25 +157,25 @@ function convert(value: unknown, path: string, level: number, seen: Set<object>)
 
 /**
  * Whether `value` nests arrays and objects more than `limit` levels deep
- * (`[[1]]` nests 2). Walks with a list instead of recursing, and stops at the
- * first level past `limit`: it is meant for records read back from a backend,
- * which were never checked by {@link toJson} and may nest deeper than the call
- * stack allows (or, handed in as objects, even refer to themselves).
+ * (`[[1]]` nests 2). It is meant for records read back from a backend, which
+ * were never checked by {@link toJson} and may nest deeper than the call stack
+ * allows (or, handed in as objects, even refer to themselves): it recurses at
+ * most `limit` levels and stops at the first level past it, so neither can
+ * overflow the stack. Keep `limit` in the hundreds.
  */
 export function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const pending: unknown[] = [value];
-  const levels: number[] = [0];
-  while (pending.length > 0) {
-    const item = pending.pop();
-    const level = levels.pop()!;
-    if (item === null || typeof item !== "object") continue;
-    if (level >= limit) return true;
-    for (const child of Object.values(item)) {
-      if (child !== null && typeof child === "object") {
-        pending.push(child);
-        levels.push(level + 1);
-      }
-    }
+  if (value === null || typeof value !== "object") return false;
+  if (limit <= 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (nestsDeeperThan(item, limit - 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (
+      Object.hasOwn(value, key) &&
+      nestsDeeperThan((value as Record<string, unknown>)[key], limit - 1)
+    )
+      return true;
   }
   return false;
 }

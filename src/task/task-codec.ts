@@ -56,53 +56,66 @@ const isSeconds = (value: unknown): value is number =>
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
+const INSTANT_FIELDS = [
+  "createdAt",
+  "scheduledAt",
+  "startedAt",
+  "finishedAt",
+  "lastRetryAt",
+  "nextRetryAt",
+] as const;
+const OPTIONAL_TEXT_FIELDS = ["workflowId", "cronId"] as const;
+const TTL_FIELDS = ["ttl", "errorTtl"] as const;
+
+function badField(where: string, field: string, expected: string): never {
+  throw new SerializationError(`malformed ${where}: field '${field}' must be ${expected}`);
+}
+
 /**
  * Checks that `raw` is a stored record of this version or an older one and
  * returns it typed — the same object when it is current, an upgraded copy
  * otherwise. Throws `SerializationError` naming `where` and the first bad field.
  */
 export function checkTaskData(raw: unknown, where = "task record"): TaskData {
-  const bad = (field: string, expected: string): never => {
-    throw new SerializationError(`malformed ${where}: field '${field}' must be ${expected}`);
-  };
-  if (!isObject(raw)) return bad("(record)", "an object");
+  // Runs for every record added, claimed or read: it makes no closure or list of its own.
+  if (!isObject(raw)) return badField(where, "(record)", "an object");
   const r = raw;
   if (r.v !== TASK_DATA_VERSION && r.v !== 1) {
-    bad("v", `a known version (1 or ${TASK_DATA_VERSION}; got ${JSON.stringify(r.v) ?? "none"})`);
+    badField(
+      where,
+      "v",
+      `a known version (1 or ${TASK_DATA_VERSION}; got ${JSON.stringify(r.v) ?? "none"})`,
+    );
   }
-  if (typeof r.id !== "string" || r.id === "") bad("id", "a non-empty string");
-  if (typeof r.name !== "string" || r.name === "") bad("name", "a non-empty string");
-  if (!Array.isArray(r.args)) bad("args", "an array");
-  if (typeof r.status !== "string" || !STATUSES.has(r.status)) bad("status", "a task status");
-  if (!("result" in r)) bad("result", "present (null when none)");
+  if (typeof r.id !== "string" || r.id === "") badField(where, "id", "a non-empty string");
+  if (typeof r.name !== "string" || r.name === "") badField(where, "name", "a non-empty string");
+  if (!Array.isArray(r.args)) badField(where, "args", "an array");
+  if (typeof r.status !== "string" || !STATUSES.has(r.status))
+    badField(where, "status", "a task status");
+  if (!("result" in r)) badField(where, "result", "present (null when none)");
   if (r.error !== null && (!isObject(r.error) || typeof r.error.type !== "string")) {
-    bad("error", "null or an error record");
+    badField(where, "error", "null or an error record");
   }
-  checkConfig(r.config, bad);
+  checkConfig(r.config, where);
   if (!Number.isInteger(r.retryCount) || (r.retryCount as number) < 0) {
-    bad("retryCount", "an integer ≥ 0");
+    badField(where, "retryCount", "an integer ≥ 0");
   }
-  for (const field of [
-    "createdAt",
-    "scheduledAt",
-    "startedAt",
-    "finishedAt",
-    "lastRetryAt",
-    "nextRetryAt",
-  ]) {
-    if (!isInstant(r[field])) bad(field, "an ISO-8601 instant or null");
+  for (const field of INSTANT_FIELDS) {
+    if (!isInstant(r[field])) badField(where, field, "an ISO-8601 instant or null");
   }
-  if (r.createdAt === null) bad("createdAt", "an ISO-8601 instant");
-  for (const field of ["workflowId", "cronId"]) {
-    if (r[field] !== null && typeof r[field] !== "string") bad(field, "a string or null");
+  if (r.createdAt === null) badField(where, "createdAt", "an ISO-8601 instant");
+  for (const field of OPTIONAL_TEXT_FIELDS) {
+    if (r[field] !== null && typeof r[field] !== "string")
+      badField(where, field, "a string or null");
   }
   if (r.v === 1) return upgradeFromV1(r);
-  if (typeof r.priority !== "number" || !Number.isFinite(r.priority)) bad("priority", "a number");
+  if (typeof r.priority !== "number" || !Number.isFinite(r.priority))
+    badField(where, "priority", "a number");
   if (r.concurrencyKey !== null && typeof r.concurrencyKey !== "string") {
-    bad("concurrencyKey", "a string or null");
+    badField(where, "concurrencyKey", "a string or null");
   }
-  if (!isObject(r.meta)) bad("meta", "an object");
-  checkNesting(r, bad);
+  if (!isObject(r.meta)) badField(where, "meta", "an object");
+  checkNesting(r, where);
   return raw as unknown as TaskData;
 }
 
@@ -114,15 +127,15 @@ export function checkTaskData(raw: unknown, where = "task record"): TaskData {
  * was first given (an argument list is one level more than an argument).
  * Stored errors are built by Sheppy with bounded causes, well within theirs.
  */
-function checkNesting(r: Record<string, unknown>, bad: (field: string, expected: string) => never) {
+function checkNesting(r: Record<string, unknown>, where: string): void {
   if (nestsDeeperThan(r.args, MAX_JSON_DEPTH + 1))
-    bad("args", `nested at most ${MAX_JSON_DEPTH} levels deep in each argument`);
+    badField(where, "args", `nested at most ${MAX_JSON_DEPTH} levels deep in each argument`);
   if (nestsDeeperThan(r.result, MAX_JSON_DEPTH))
-    bad("result", `nested at most ${MAX_JSON_DEPTH} levels deep`);
+    badField(where, "result", `nested at most ${MAX_JSON_DEPTH} levels deep`);
   if (nestsDeeperThan(r.meta, MAX_JSON_DEPTH + 1))
-    bad("meta", `nested at most ${MAX_JSON_DEPTH} levels deep in each value`);
+    badField(where, "meta", `nested at most ${MAX_JSON_DEPTH} levels deep in each value`);
   if (nestsDeeperThan(r.error, MAX_STORED_ERROR_DEPTH))
-    bad("error", `nested at most ${MAX_STORED_ERROR_DEPTH} levels deep`);
+    badField(where, "error", `nested at most ${MAX_STORED_ERROR_DEPTH} levels deep`);
 }
 
 /** Version 1 had no priority, concurrency key or metadata: they take their defaults. */
@@ -137,45 +150,47 @@ function upgradeFromV1(r: Record<string, unknown>): TaskData {
 }
 
 /** The stored options: what the worker computes retries, timeouts and rate-limit requests from. */
-function checkConfig(config: unknown, bad: (field: string, expected: string) => never): void {
+function checkConfig(config: unknown, where: string): void {
   if (!isObject(config)) {
-    bad("config", "an object");
+    badField(where, "config", "an object");
     return;
   }
   if (!Number.isInteger(config.retry) || (config.retry as number) < 0) {
-    bad("config.retry", "an integer ≥ 0");
+    badField(where, "config.retry", "an integer ≥ 0");
   }
   const delay = config.retryDelay;
   if (Array.isArray(delay) ? delay.length === 0 || !delay.every(isSeconds) : !isSeconds(delay)) {
-    bad("config.retryDelay", "seconds ≥ 0, or a non-empty list of them");
+    badField(where, "config.retryDelay", "seconds ≥ 0, or a non-empty list of them");
   }
   if (config.timeout !== null && !(isSeconds(config.timeout) && config.timeout > 0)) {
-    bad("config.timeout", "seconds > 0 or null");
+    badField(where, "config.timeout", "seconds > 0 or null");
   }
-  if (typeof config.retryOnTimeout !== "boolean") bad("config.retryOnTimeout", "true or false");
-  if (typeof config.retryOnCrash !== "boolean") bad("config.retryOnCrash", "true or false");
+  if (typeof config.retryOnTimeout !== "boolean")
+    badField(where, "config.retryOnTimeout", "true or false");
+  if (typeof config.retryOnCrash !== "boolean")
+    badField(where, "config.retryOnCrash", "true or false");
   const limit = config.rateLimit;
   if (limit !== null) {
-    if (!isObject(limit)) bad("config.rateLimit", "null or a rate limit");
+    if (!isObject(limit)) badField(where, "config.rateLimit", "null or a rate limit");
     else {
       if (!Number.isInteger(limit.maxRate) || (limit.maxRate as number) < 1) {
-        bad("config.rateLimit.maxRate", "an integer ≥ 1");
+        badField(where, "config.rateLimit.maxRate", "an integer ≥ 1");
       }
       if (!isSeconds(limit.ratePeriod) || limit.ratePeriod === 0) {
-        bad("config.rateLimit.ratePeriod", "seconds > 0");
+        badField(where, "config.rateLimit.ratePeriod", "seconds > 0");
       }
       if (typeof limit.key !== "string" || limit.key === "") {
-        bad("config.rateLimit.key", "a non-empty string");
+        badField(where, "config.rateLimit.key", "a non-empty string");
       }
       if (!STRATEGIES.has(limit.strategy)) {
-        bad("config.rateLimit.strategy", "sliding_window or fixed_window");
+        badField(where, "config.rateLimit.strategy", "sliding_window or fixed_window");
       }
     }
   }
-  for (const field of ["ttl", "errorTtl"]) {
+  for (const field of TTL_FIELDS) {
     const value = config[field];
     if (value !== undefined && value !== null && !(isSeconds(value) && value > 0)) {
-      bad(`config.${field}`, "seconds > 0, null or absent");
+      badField(where, `config.${field}`, "seconds > 0, null or absent");
     }
   }
 }
