@@ -59,9 +59,12 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local out = {}
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
-  local json = redis.call('HGET', key, 'd')
+  local fields = redis.call('HMGET', key, 'd', 'f')
+  local json = fields[1]
   if json then
-    local fence = fenceOf(key, 'f') + 1
+    -- A fence that is not an integer (damaged by hand) counts as 0, as in fenceOf.
+    local last = fields[2] and string.match(fields[2], '^%d+$') and tonumber(fields[2]) or 0
+    local fence = last + 1
     redis.call('HSET', key, 'status', 'processing', 'startedAt', ARGV[3], 'f', fence, 'cq', token .. '/' .. #out / 3)
     redis.call('ZADD', KEYS[2], now, id)
     out[#out + 1] = id

@@ -68,6 +68,11 @@ end
 local results = {}
 local finished = {}
 local queued = false
+-- Status counts change once per status at the end, not once per record.
+local deltas = {}
+local function count(status, delta)
+  deltas[status] = (deltas[status] or 0) + delta
+end
 for _, s in ipairs(settlements) do
   local key = prefix .. s.id
   local current = redis.call('HEXISTS', key, 'd') == 1
@@ -75,14 +80,23 @@ for _, s in ipairs(settlements) do
     and fenceOf(key, 'f') == s.fence
   if current then
     redis.call('ZREM', KEYS[4], s.id)
-    unfinish(KEYS[6], KEYS[5], KEYS[7], s.id)
+    -- A claimed task is not finished; only a damaged index says otherwise.
+    local was = redis.call('HGET', KEYS[5], s.id)
+    if was then
+      redis.call('HDEL', KEYS[5], s.id)
+      redis.call('ZREM', KEYS[7], s.id)
+      count(was, -1)
+    end
     redis.call('HDEL', key, 'status', 'startedAt', 'finishedAt', 'x', 'cq')
-    redis.call('HSET', key, 'd', s.json, 'sf', s.fence)
+    if s.route == 'f' and s.expires ~= '' then
+      redis.call('HSET', key, 'd', s.json, 'sf', s.fence, 'x', s.expires)
+    else
+      redis.call('HSET', key, 'd', s.json, 'sf', s.fence)
+    end
     if s.route == 'f' then
       redis.call('HSET', KEYS[5], s.id, s.extra)
-      bump(KEYS[6], KEYS[5], s.extra, 1)
+      count(s.extra, 1)
       if s.expires ~= '' then
-        redis.call('HSET', key, 'x', s.expires)
         redis.call('ZADD', KEYS[7], tonumber(s.expires), s.id)
       end
       finished[#finished + 1] = s.id
@@ -116,11 +130,26 @@ if maxFinished then
   local excess = redis.call('ZCARD', KEYS[7]) - maxFinished
   if excess > 0 then
     -- Bounded per call, so one settle never runs long; later calls delete the rest.
-    for _, id in ipairs(redis.call('ZRANGE', KEYS[7], 0, math.min(excess, 1000) - 1)) do
-      unfinish(KEYS[6], KEYS[5], KEYS[7], id)
-      redis.call('DEL', prefix .. id)
-      redis.call('SREM', KEYS[8], id)
+    local n = math.min(excess, 1000)
+    local ids = redis.call('ZRANGE', KEYS[7], 0, n - 1)
+    local statuses = redis.call('HMGET', KEYS[5], unpack(ids))
+    local keys = {}
+    for j, id in ipairs(ids) do
+      keys[j] = prefix .. id
+      if statuses[j] then
+        count(statuses[j], -1)
+      end
     end
+    redis.call('ZREMRANGEBYRANK', KEYS[7], 0, n - 1)
+    redis.call('HDEL', KEYS[5], unpack(ids))
+    redis.call('DEL', unpack(keys))
+    redis.call('SREM', KEYS[8], unpack(ids))
+  end
+end
+-- After the finished index is up to date: a damaged counter is recounted from it.
+for status, delta in pairs(deltas) do
+  if delta ~= 0 then
+    bump(KEYS[6], KEYS[5], status, delta)
   end
 end
 if queued and redis.call('LLEN', KEYS[2]) == 0 then
