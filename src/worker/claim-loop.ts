@@ -26,14 +26,18 @@ export async function runClaimLoop(
   const sharesSlots = context.queues.length > 1;
   const backoff = new Backoff();
   const stop = run.stop.signal;
+  const { budget } = run;
   while (!stop.aborted) {
-    const want = Math.min(prefetch, run.remaining);
-    if (want <= 0) break;
-    const reserved = await slots.reserve(want, stop);
-    const take = Math.min(reserved, run.remaining);
-    slots.release(reserved - take);
-    if (take === 0) break;
-    run.remaining -= take;
+    // Claims first, then slots: a loop holding claims it cannot use gives them back below.
+    const granted = await budget.take(prefetch, stop);
+    if (granted === 0) break;
+    const reserved = await slots.reserve(granted, stop);
+    if (reserved === 0) {
+      budget.settle(0, granted);
+      break;
+    }
+    if (reserved < granted) budget.settle(0, granted - reserved);
+    const take = reserved;
     let held = take;
     const landingsBefore = flights.landings;
     let claimed: ClaimedTask[];
@@ -46,9 +50,9 @@ export async function runClaimLoop(
       } else {
         claimed = await queue.backend.claim(queue.name, take, 0);
         if (claimed.length === 0 && !stop.aborted) {
-          // Idle: block holding a single slot, so the other queues keep the rest.
+          // Idle: block holding a single slot and claim, so the other queues keep the rest.
           slots.release(take - 1);
-          run.remaining += take - 1;
+          budget.settle(0, take - 1);
           held = 1;
           claimed = await queue.backend.claim(queue.name, 1, claimWaitMs);
         }
@@ -56,7 +60,7 @@ export async function runClaimLoop(
       if (backoff.succeed()) logger.info({ queue: queue.name }, "claiming tasks works again");
     } catch (error) {
       slots.release(held);
-      run.remaining += held;
+      budget.settle(0, held);
       const failure = backoff.fail();
       events.emit("worker:error", { error, during: "claim" });
       if (failure.first)
@@ -66,7 +70,7 @@ export async function runClaimLoop(
     }
     const unused = held - claimed.length;
     slots.release(unused);
-    run.remaining += unused;
+    budget.settle(claimed.length, unused);
     if (claimed.length === 0) {
       if (!run.oneshot) continue;
       // An attempt landed during the claim (its retry or children may be pending now): look again.
@@ -105,5 +109,5 @@ async function startLimited(
   for (const claim of admitted) flights.start(queue, claim);
   // A put-off claim is not an attempt: its slot is free at once and it does not count toward maxTasks.
   slots.release(deferredCount);
-  run.remaining += deferredCount;
+  run.budget.refund(deferredCount);
 }

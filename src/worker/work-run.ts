@@ -7,6 +7,7 @@
  */
 import { systemClock } from "../clock.js";
 import type { Logger } from "../observability/logger.js";
+import { ClaimBudget } from "./claim-budget.js";
 import { ResultWriter } from "./result-writer.js";
 
 /** Options of one `work()` call. */
@@ -43,8 +44,8 @@ export class WorkRun {
   readonly background = new AbortController();
   /** When `close()` was first called (real time): the shutdown grace counts from here. */
   stopRequestedAt = 0;
-  /** Claims `maxTasks` still allows; a slot given back unused gives its claim back too. */
-  remaining: number;
+  /** Claims `maxTasks` still allows, shared by the claim loops of every queue. */
+  readonly budget: ClaimBudget;
   readonly summary: WorkSummary = {
     processed: 0,
     failed: 0,
@@ -60,7 +61,7 @@ export class WorkRun {
     readonly oneshot: boolean,
     logger: Logger,
   ) {
-    this.remaining = maxTasks;
+    this.budget = new ClaimBudget(maxTasks);
     // Writes are retried in real time, whatever clock the tasks see.
     this.writer = new ResultWriter(systemClock, logger, this.giveUpWrites.signal);
     this.force.signal.addEventListener("abort", () => this.giveUpWrites.abort(), { once: true });

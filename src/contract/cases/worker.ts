@@ -187,6 +187,20 @@ export function workerCases(h: ContractHarness): void {
       expect(await queue.size()).toBe(1);
     });
 
+    it("WK-5 a worker serving several queues with maxTasks runs that many across them and returns", async () => {
+      const queues = [h.queue(), h.queue(), h.queue()];
+      for (const [i, queue] of queues.entries()) await queue.add(add(i, 0));
+      // Each queue's claim loop shares the budget: the first one must not keep it from the others.
+      const summary = await h.worker(queues).work({ maxTasks: 3 });
+      expect(summary.processed).toBe(3);
+      expect(await Promise.all(queues.map((q) => q.size()))).toEqual([0, 0, 0]);
+
+      for (const queue of queues) await queue.add(add(10, 0));
+      expect((await h.worker(queues).work({ maxTasks: 2 })).processed).toBe(2);
+      const left = await Promise.all(queues.map((q) => q.size()));
+      expect(left.reduce((a, b) => a + b, 0)).toBe(1);
+    });
+
     it("WK-6 a claim never asks for more than the remaining maxTasks", async () => {
       const queue = h.queue();
       await queue.add(Array.from({ length: 6 }, (_, i) => add(i, 0)));

@@ -1,0 +1,84 @@
+/**
+ * @module worker/claim-budget
+ * The claims `maxTasks` still allows one `work()` call, shared by the claim
+ * loops of all its queues. A loop takes claims before it claims and gives
+ * back those it did not use; claims that became attempts are spent. A loop
+ * that finds none free waits while another loop still holds some (they may
+ * come back, e.g. when its queue was empty), and ends only when none are
+ * free or held — so one queue's loop can never leave the others without
+ * claims while tasks wait in their queues.
+ */
+export class ClaimBudget {
+  #free: number;
+  #held = 0;
+  /** Loops waiting for claims, served in turn: claims given back go to them before anyone else. */
+  readonly #waiting: { want: number; grant: (count: number) => void }[] = [];
+
+  constructor(maxTasks: number) {
+    this.#free = maxTasks;
+  }
+
+  /** Claims neither spent nor held: what is left to take. */
+  get free(): number {
+    return this.#free;
+  }
+
+  /**
+   * Takes up to `want` claims. Waits, in turn, while none are free but other
+   * loops hold some; resolves 0 when the budget is spent for good, or `signal`
+   * aborts.
+   */
+  take(want: number, signal: AbortSignal): Promise<number> {
+    if (signal.aborted) return Promise.resolve(0);
+    if (this.#free > 0 && this.#waiting.length === 0) return Promise.resolve(this.#grant(want));
+    if (this.#free <= 0 && this.#held === 0) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      const entry = {
+        want,
+        grant: (count: number) => {
+          signal.removeEventListener("abort", abandon);
+          resolve(count);
+        },
+      };
+      const abandon = () => {
+        const at = this.#waiting.indexOf(entry);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        resolve(0);
+      };
+      this.#waiting.push(entry);
+      signal.addEventListener("abort", abandon, { once: true });
+    });
+  }
+
+  /** Of the claims a loop took, `spent` became attempts and `unused` come back. */
+  settle(spent: number, unused: number): void {
+    this.#held -= spent + unused;
+    this.#free += unused;
+    this.#serve();
+  }
+
+  /** Spent claims whose attempts were put off without running (a rate limit's slot): they come back. */
+  refund(count: number): void {
+    if (count <= 0) return;
+    this.#free += count;
+    this.#serve();
+  }
+
+  #grant(want: number): number {
+    const taken = Math.min(want, this.#free);
+    this.#free -= taken;
+    this.#held += taken;
+    return taken;
+  }
+
+  #serve(): void {
+    while (this.#free > 0 && this.#waiting.length > 0) {
+      const next = this.#waiting.shift()!;
+      next.grant(this.#grant(next.want));
+    }
+    // Nothing free and nothing that could come back: the waiting loops are done.
+    if (this.#free <= 0 && this.#held === 0) {
+      for (const next of this.#waiting.splice(0)) next.grant(0);
+    }
+  }
+}
