@@ -3,7 +3,8 @@
  * How long a finished record is kept — pure resolution of the TTL chain,
  * shared by every backend so they agree.
  *
- * - Unfinished records (`finishedAt` null) never expire, whatever their status says.
+ * - Unfinished records (`finishedAt` null or absent) never expire, whatever their status says.
+ * - A record without `config` inherits at the task levels.
  * - completed (and any other non-error status): task `ttl` → backend `ttl`.
  * - failed, crashed, cancelled: task `errorTtl` → task `ttl` → backend
  *   `errorTtl` → backend `ttl`.
@@ -21,13 +22,17 @@ export interface RetentionDefaults {
   readonly errorTtl?: number | null | undefined;
 }
 
+const NO_TASK_OPTIONS: Partial<TaskData["config"]> = Object.freeze({});
+
 /** Seconds `record` is kept once stored, or `null` to keep it forever. */
 export function resolveTtl(
   record: Pick<TaskData, "status" | "finishedAt" | "config">,
   defaults: RetentionDefaults,
 ): number | null {
-  if (record.finishedAt === null) return null;
-  const { config } = record;
+  // Called with records from anywhere (it is exported to backend authors): an absent
+  // `finishedAt` is unfinished, an absent config inherits every level.
+  if (record.finishedAt === null || record.finishedAt === undefined) return null;
+  const config: Partial<TaskData["config"]> = record.config ?? NO_TASK_OPTIONS;
   // Written out rather than as a list of levels: backends call this for every finished record.
   if (ERROR_STATUSES.has(record.status)) {
     if (config.errorTtl !== undefined) return config.errorTtl;

@@ -79,6 +79,20 @@ describe("resolveTtl", () => {
     expect(resolveTtl(record("failed", { errorTtl: 5 }, false), { ttl: 5 })).toBeNull();
   });
 
+  it("TTL-2 a record given without finishedAt is unfinished; without config it inherits the backend's", () => {
+    const noFinish = { status: "completed", config: BASE_CONFIG } as unknown as Parameters<
+      typeof resolveTtl
+    >[0];
+    expect(resolveTtl(noFinish, { ttl: 5 })).toBeNull();
+    const noConfig = {
+      status: "failed",
+      finishedAt: "2030-01-01T00:00:00.000Z",
+    } as unknown as Parameters<typeof resolveTtl>[0];
+    expect(resolveTtl(noConfig, { ttl: 5, errorTtl: 9 })).toBe(9);
+    expect(resolveTtl({ ...noConfig, status: "completed" }, { ttl: 5 })).toBe(5);
+    expect(resolveTtl(noConfig, {})).toBeNull();
+  });
+
   it("TTL-3 completed and other non-error statuses: task ttl (number or null), else the backend's", () => {
     expect(resolveTtl(record("completed", { ttl: 7 }), { ttl: 100 })).toBe(7);
     expect(resolveTtl(record("completed", { ttl: null }), { ttl: 100 })).toBeNull();
