@@ -60,7 +60,12 @@ export interface RedisBackendOptions extends RetentionOptions {
 /** Default of {@link RedisBackendOptions.unavailableAfter}, in seconds. */
 export const DEFAULT_UNAVAILABLE_AFTER = 10;
 
-const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
+/**
+ * No ':' in a prefix: keys are `{<prefix>:<queue>}…` and queue names may hold
+ * ':', so the prefix must end at the first one for two prefixes never to share
+ * a key (`a` + queue `b:c` and `a:b` + queue `c` would).
+ */
+const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * The {@link Backend} on Redis.
@@ -94,7 +99,7 @@ export class RedisBackend implements Backend {
     this.prefix = options.prefix ?? "sheppy";
     if (!PREFIX.test(this.prefix)) {
       throw new InvalidOptionError(
-        `Invalid Redis key prefix '${this.prefix}': use 1–64 letters, digits, '_', '.', ':' or '-'`,
+        `Invalid Redis key prefix '${this.prefix}': use 1–64 letters, digits, '_', '.' or '-' (no ':', which separates the prefix from queue names)`,
       );
     }
     this.clock = options.clock ?? systemClock;
