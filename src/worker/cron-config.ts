@@ -1,7 +1,7 @@
 /**
  * @module worker/cron-config
- * Reads the declared-cron config file (default `sheppy.config.json` in the
- * working directory):
+ * Reads the declared-cron config file (the Worker's `configFile`; `sheppy
+ * work` passes `sheppy.config.json` in the working directory, or `--config`):
  *
  * ```json
  * { "crons": [{ "task": "send-report", "expression": "0 9 * * 1-5", "args": ["daily"], "queue": "reports" }] }

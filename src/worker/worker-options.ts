@@ -14,9 +14,6 @@ import { defaultLogger, type Logger } from "../observability/logger.js";
 import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 
-/** The declared-cron config file a worker reads when `configFile` is not given. */
-export const DEFAULT_CONFIG_FILE = "sheppy.config.json";
-
 /** What the reclaim confirmation window allows for a live worker to reconnect (backends reconnect at least this often). */
 export const RECONNECT_ALLOWANCE_MS = 1000;
 
@@ -42,8 +39,9 @@ export interface WorkerOptions {
   /** Seconds between cron-manager runs (default 10). */
   cronInterval?: number;
   /**
-   * The declared-cron config file (default `sheppy.config.json` in the working directory;
-   * relative paths resolve against it). `null` turns declared crons off.
+   * The declared-cron config file (relative paths resolve against the working directory).
+   * Absent or `null`: no declared crons — a worker in code reads no file unless told to
+   * (`sheppy work` passes `sheppy.config.json` or its `--config`).
    */
   configFile?: string | null;
   /** Seconds an idle claim waits for a task before looking again (default 1; also bounds how long `close()` waits for it). */
@@ -192,5 +190,5 @@ function resolveConfigFile(file: string | null | undefined): string | null {
       `Worker option configFile must be a file path, or null to turn declared crons off (got ${String(file)})`,
     );
   }
-  return resolvePath(file ?? DEFAULT_CONFIG_FILE);
+  return file === undefined ? null : resolvePath(file);
 }

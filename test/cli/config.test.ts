@@ -97,6 +97,23 @@ describe.concurrent("sheppy work: settings", () => {
     expect(banner?.tasks).toEqual(["cli.add", "cli.fail", "cli.flaky", "cli.nap"]);
   });
 
+  it("a config file named by --config or SHEPPY_CONFIG must exist; the default one may be absent", async () => {
+    const missing = join(tmpdir(), `sheppy-no-such-config-${process.pid}.json`);
+    for (const [args, env] of [
+      [["--config", missing], {}],
+      [[], { SHEPPY_CONFIG: missing }],
+    ] as const) {
+      const { worker, code, banner } = await oneshot(["-u", "memory://", ...args], env);
+      expect(code).toBe(2);
+      expect(banner).toBeUndefined();
+      expect(worker.stderr).toContain(`config file ${missing} does not exist`);
+      expect(worker.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    // The test process's working directory holds no sheppy.config.json: the default is simply absent.
+    const { code } = await oneshot(["-u", "memory://", "--tasks", TASKS]);
+    expect(code).toBe(0);
+  });
+
   it("compiled .js task modules load as they are", async () => {
     const { banner } = await oneshot([
       "-u",

@@ -50,4 +50,10 @@ describe("Worker options", () => {
       }),
     ).not.toThrow();
   });
+
+  test("a Worker in code reads no config file unless configFile names one", () => {
+    expect(resolveWorkerOptions({}).configFile).toBeNull();
+    expect(resolveWorkerOptions({ configFile: null }).configFile).toBeNull();
+    expect(resolveWorkerOptions({ configFile: "crons.json" }).configFile).toMatch(/\/crons\.json$/);
+  });
 });

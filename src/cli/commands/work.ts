@@ -5,8 +5,10 @@
  * `--max-tasks`). This is the only place environment settings become worker
  * options: the `Worker` itself reads no environment (WK-26).
  */
+
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { PrestartError } from "../../errors.js";
+import { CliUsageError, PrestartError } from "../../errors.js";
 import { Queue } from "../../queue/queue.js";
 import { registeredTaskNames } from "../../task/task-registry.js";
 import { maskUrl } from "../../util/mask-url.js";
@@ -37,7 +39,13 @@ interface WorkSettings {
   readonly logLevel: LogLevel;
 }
 
-async function runWork(settings: WorkSettings): Promise<void> {
+async function runWork(settings: WorkSettings, configGiven: boolean): Promise<void> {
+  // Only the default file may be absent: a file named on purpose that is not there is a mistake.
+  if (configGiven && !existsSync(settings.config)) {
+    throw new CliUsageError(
+      `config file ${settings.config} does not exist (given by --config or SHEPPY_CONFIG)`,
+    );
+  }
   const logger = createCliLogger(settings.logLevel, settings.logFormat);
   await loadModules(settings.tasks ?? (await taskModulesFromConfig(settings.config)));
   const prestart = settings.prestart ? await loadFunction(settings.prestart) : undefined;
@@ -135,5 +143,7 @@ Examples:
   $ sheppy work -u redis://127.0.0.1:6379 --tasks ./src/tasks.ts
   $ SHEPPY_BACKEND_URL=redis://127.0.0.1:6379 SHEPPY_QUEUE=emails,reports sheppy work -t ./dist/tasks.js -c 50`,
   );
-  command.action((_options: unknown, cmd: Command) => runWork(cmd.optsWithGlobals<WorkSettings>()));
+  command.action((_options: unknown, cmd: Command) =>
+    runWork(cmd.optsWithGlobals<WorkSettings>(), cmd.getOptionValueSource("config") !== "default"),
+  );
 }
