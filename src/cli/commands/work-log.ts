@@ -49,11 +49,13 @@ function describe(task: Task, error: unknown): string {
 
 /** Logs one line per task start, completion, retry and failure. */
 export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): void {
-  const fields = (queue: string, task: Task) => ({
+  // `attempt` counts from 1. A `retrying` record already counts the retry it
+  // schedules, so the attempt that just failed is its retryCount, not one more.
+  const fields = (queue: string, task: Task, attempt = task.retryCount + 1) => ({
     queue,
     taskId: task.id,
     task: task.name,
-    attempt: task.retryCount + 1,
+    attempt,
   });
   // The stack is noise at info level; at debug it is what the operator is after.
   const errorFields = (task: Task, error: unknown) =>
@@ -65,7 +67,7 @@ export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): v
   worker.on("task:retrying", ({ queue, task, error }) =>
     logger.warn(
       {
-        ...fields(queue, task),
+        ...fields(queue, task, task.retryCount),
         ...errorFields(task, error),
         nextRetryAt: task.nextRetryAt?.toISOString(),
       },

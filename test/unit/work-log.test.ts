@@ -1,0 +1,41 @@
+/** The worker's task log lines (`sheppy work`): attempt numbers count from 1 and name the attempt that ran. */
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { MemoryBackend, Queue, task, Worker } from "sheppy";
+import { describe, expect, it } from "vitest";
+import { logTaskEvents } from "../../src/cli/commands/work-log.js";
+
+let runs = 0;
+const flaky = task({ name: "work-log.flaky", retry: 2, retryDelay: 0 }, () => {
+  runs++;
+  if (runs < 3) throw new Error(`run ${runs} fails`);
+  return "ok";
+});
+
+describe("worker log lines", () => {
+  it("the first failure is attempt 1, its retry attempt 2, and so on", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const logger = pino({ level: "info" }, sink);
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "work-log" });
+    await queue.add(flaky());
+    const worker = new Worker(queue, { scheduler: false, logger: pino({ level: "silent" }) });
+    logTaskEvents(worker, logger, false);
+    await worker.work({ oneshot: true });
+    await queue.close();
+    const seen = lines.map((line) => [line.msg, line.attempt]);
+    expect(seen).toEqual([
+      ["task started", 1],
+      ["task failed; it will be retried", 1],
+      ["task started", 2],
+      ["task failed; it will be retried", 2],
+      ["task started", 3],
+      ["task completed", 3],
+    ]);
+  });
+});
