@@ -33,6 +33,7 @@ import {
 } from "./execute-task.js";
 import { failedRecord, isUnstorable, requeuedRecord, unstorableRecord } from "./outcome.js";
 import { passRateLimit } from "./rate-gate.js";
+import { UnknownTaskGate } from "./unknown-task-gate.js";
 
 /**
  * Sends one settlement to the backend (directly, or batched with others),
@@ -75,6 +76,16 @@ export interface AttemptPipelineOptions {
   readonly hooks?: AttemptHooks | undefined;
   /** A rate-limit check could not reach the backend (the task is put off a little). */
   readonly onRateCheckError?: ((error: unknown) => void) | undefined;
+  /**
+   * How long (ms) a task whose name is not defined here is put back for other
+   * workers before it fails with `UnknownTaskError` (see `unknown-task-gate.ts`);
+   * absent or 0 fails it at once.
+   */
+  readonly unknownTaskGraceMs?: number | undefined;
+  /** A task of an unknown name was put back for `delayMs`; this worker has found it unknown for `unknownForMs`. */
+  readonly onUnknownTask?:
+    | ((record: TaskData, delayMs: number, unknownForMs: number) => void)
+    | undefined;
   /** A hook threw (it did not change the attempt). */
   readonly onHookError?: ((error: unknown, stage: string) => void) | undefined;
 }
@@ -167,26 +178,53 @@ export interface Admission {
 }
 
 export class AttemptPipeline {
-  constructor(private readonly options: AttemptPipelineOptions) {}
+  readonly #unknown: UnknownTaskGate | undefined;
+
+  constructor(private readonly options: AttemptPipelineOptions) {
+    const grace = options.unknownTaskGraceMs ?? 0;
+    this.#unknown = grace > 0 ? new UnknownTaskGate(grace) : undefined;
+  }
+
+  /** Whether `claim` must pass {@link admit} before it starts: it has a rate limit, or its name is unknown here. */
+  needsAdmission(claim: ClaimedTask): boolean {
+    if (claim.record.config.rateLimit) return true;
+    return this.#unknown?.applies(claim.record) ?? false;
+  }
 
   get queue(): string {
     return this.options.queue;
   }
 
   /**
-   * The rate gate for a batch of claims, checked in claim order in one round
-   * (the oldest claims get the free starts). Claims over their limit are
-   * settled back as `scheduled` for their slot; claims without a limit pass
-   * without a backend call.
+   * The gates for a batch of claims. A task whose name is unknown here is put
+   * back for other workers while its grace lasts. Rate limits are checked in
+   * claim order in one round (the oldest claims get the free starts); claims
+   * over their limit are settled back as `scheduled` for their slot; claims
+   * without a limit pass without a backend call.
    */
   async admit(claims: readonly ClaimedTask[]): Promise<Admission> {
-    const limited = claims.filter(
-      (claim) => claim.record.config.rateLimit && claim.record.finishedAt === null,
-    );
-    if (limited.length === 0)
-      return { admitted: [...claims], deferredCount: 0, deferrals: Promise.resolve() };
     const { store, queue, environment } = this.options;
     const now = environment.clock.now();
+    const putOff = new Map<ClaimedTask, TaskData>();
+    const unknown = this.#unknown;
+    if (unknown) {
+      for (const claim of claims) {
+        const verdict = unknown.check(claim.record, now);
+        if (!verdict) continue;
+        putOff.set(claim, verdict.record);
+        try {
+          this.options.onUnknownTask?.(verdict.record, verdict.delayMs, verdict.unknownForMs);
+        } catch (error) {
+          this.#hookFailed(error, "unknown task");
+        }
+      }
+    }
+    const limited = claims.filter(
+      (claim) =>
+        claim.record.config.rateLimit && claim.record.finishedAt === null && !putOff.has(claim),
+    );
+    if (limited.length === 0 && putOff.size === 0)
+      return { admitted: [...claims], deferredCount: 0, deferrals: Promise.resolve() };
     let reported = false;
     const onError = (error: unknown) => {
       // One report per batch: an outage fails every check of it alike.
@@ -197,7 +235,6 @@ export class AttemptPipeline {
     const verdicts = await Promise.all(
       limited.map((claim) => passRateLimit(store, queue, claim.record, now, onError)),
     );
-    const putOff = new Map<ClaimedTask, TaskData>();
     limited.forEach((claim, i) => {
       const deferred = verdicts[i];
       if (deferred) putOff.set(claim, deferred);

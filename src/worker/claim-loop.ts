@@ -86,19 +86,19 @@ export async function runClaimLoop(
       slots.release(claimed.length);
       break;
     }
-    let limited: ClaimedTask[] | undefined;
+    let gated: ClaimedTask[] | undefined;
     for (const claim of claimed) {
-      // Only tasks with a rate limit pay for the check; the rest start at once.
-      if (!claim.record.config.rateLimit) flights.start(queue, claim);
-      else if (limited) limited.push(claim);
-      else limited = [claim];
+      // Only tasks with a rate limit, or a name unknown here, pay for the gates; the rest start at once.
+      if (!flights.needsAdmission(queue, claim)) flights.start(queue, claim);
+      else if (gated) gated.push(claim);
+      else gated = [claim];
     }
-    if (limited) await startLimited(context, queue, limited, run);
+    if (gated) await startAdmitted(context, queue, gated, run);
   }
 }
 
-/** Starts the claimed rate-limited tasks their limit admits; the others are put off to their slot. */
-async function startLimited(
+/** Starts the gated claims the pipeline admits; the others are put off (to their rate-limit slot, or for a worker that knows them). */
+async function startAdmitted(
   context: WorkerContext,
   queue: Queue,
   claimed: ClaimedTask[],

@@ -99,6 +99,19 @@ export class Flights {
               });
           },
         },
+        unknownTaskGraceMs: this.options.unknownTaskGraceMs,
+        onUnknownTask: (record, delayMs, unknownForMs) =>
+          this.options.logger.warn(
+            {
+              queue: queue.name,
+              taskId: record.id,
+              task: record.name,
+              retryInMs: delayMs,
+              unknownForMs,
+              failsAfterMs: this.options.unknownTaskGraceMs,
+            },
+            "no task of this name is defined in this worker; put back for a worker that knows it",
+          ),
         onRateCheckError: (error) => {
           this.events.emit("worker:error", { error, during: "rate limit" });
           this.options.logger.warn(
@@ -185,7 +198,12 @@ export class Flights {
     return false;
   }
 
-  /** Sorts claims by their rate limits: the admitted may start; the others are settled back for their slot. */
+  /** Whether `claim` must pass the pipeline's gates (a rate limit, an unknown name) before it starts. */
+  needsAdmission(queue: Queue, claim: ClaimedTask): boolean {
+    return this.#pipeline(queue).needsAdmission(claim);
+  }
+
+  /** Sorts claims through the pipeline's gates: the admitted may start; the others are settled back for later. */
   admit(queue: Queue, claims: readonly ClaimedTask[]) {
     return this.#pipeline(queue).admit(claims);
   }

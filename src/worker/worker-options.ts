@@ -46,6 +46,13 @@ export interface WorkerOptions {
   configFile?: string | null;
   /** Seconds an idle claim waits for a task before looking again (default 1; also bounds how long `close()` waits for it). */
   claimWait?: number;
+  /**
+   * Seconds a claimed task whose name no loaded module defines is put back for
+   * other workers (with a growing delay, not counting as an attempt) before it
+   * fails with `UnknownTaskError` (default 600: a rolling deploy must not lose
+   * a new task to an old worker). `0` fails it at once.
+   */
+  unknownTaskGrace?: number;
   /** Seconds between lease renewals of running tasks (default 5). */
   heartbeatInterval?: number;
   /** Seconds without renewal after which a task's worker counts as dead (default 20). */
@@ -74,6 +81,7 @@ const WORKER_OPTION_KEYS = Object.keys({
   cronInterval: true,
   configFile: true,
   claimWait: true,
+  unknownTaskGrace: true,
   heartbeatInterval: true,
   leaseTimeout: true,
   reclaimInterval: true,
@@ -97,6 +105,7 @@ export interface ResolvedWorkerOptions {
   /** Absolute path, or `null` when declared crons are off. */
   configFile: string | null;
   claimWaitMs: number;
+  unknownTaskGraceMs: number;
   heartbeatMs: number;
   leaseMs: number;
   reclaimMs: number;
@@ -165,6 +174,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     cronIntervalMs: seconds("cronInterval", options.cronInterval, 10),
     configFile: resolveConfigFile(options.configFile),
     claimWaitMs: seconds("claimWait", options.claimWait, 1),
+    unknownTaskGraceMs: seconds("unknownTaskGrace", options.unknownTaskGrace, 600, true),
     heartbeatMs: seconds("heartbeatInterval", options.heartbeatInterval, 5),
     leaseMs: seconds("leaseTimeout", options.leaseTimeout, 20),
     reclaimMs: seconds("reclaimInterval", options.reclaimInterval, 5),

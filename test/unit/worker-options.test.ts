@@ -8,7 +8,7 @@ import { describe, expect, test } from "vitest";
 import { resolveWorkerOptions } from "../../src/worker/worker-options.js";
 
 const VALID =
-  "concurrency, prefetch, shutdownTimeout, middleware, dependencyOverrides, processing, scheduler, schedulerInterval, cronManager, cronInterval, configFile, claimWait, heartbeatInterval, leaseTimeout, reclaimInterval, expiryInterval, handleSignals, logger, clock";
+  "concurrency, prefetch, shutdownTimeout, middleware, dependencyOverrides, processing, scheduler, schedulerInterval, cronManager, cronInterval, configFile, claimWait, unknownTaskGrace, heartbeatInterval, leaseTimeout, reclaimInterval, expiryInterval, handleSignals, logger, clock";
 
 describe("Worker options", () => {
   test("an unknown option is an InvalidOptionError naming it and listing the valid ones", () => {

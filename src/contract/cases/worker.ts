@@ -490,7 +490,7 @@ export function workerCases(h: ContractHarness): void {
       ]);
     });
 
-    it("T-18 a record whose name no definition has fails with UnknownTaskError (never retried) and the worker goes on", async () => {
+    it("T-18 with unknownTaskGrace 0, a record whose name no definition has fails with UnknownTaskError (never retried) and the worker goes on", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
       const template = add(1, 1).toJSON();
@@ -504,7 +504,7 @@ export function workerCases(h: ContractHarness): void {
       expect(await backend.add(queue.name, [unknown])).toEqual([true]);
       const next = add(2, 3);
       await queue.add(next);
-      const summary = await h.worker(queue).work({ oneshot: true });
+      const summary = await h.worker(queue, { unknownTaskGrace: 0 }).work({ oneshot: true });
       expect(summary).toMatchObject({ processed: 1, failed: 1, retried: 0 });
       const failed = await queue.getTask(unknown.id);
       expect(failed?.status).toBe("failed");
@@ -512,6 +512,51 @@ export function workerCases(h: ContractHarness): void {
       expect(failed?.error?.type).toBe("UnknownTaskError");
       expect(failed?.error?.message).toMatch(/worker\.nope/);
       expect((await queue.getTask(next))?.result).toBe(5);
+    });
+
+    it("T-18 by default a task of a name unknown here is put back for a worker that knows it, not failed, and not counted as an attempt", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const template = add(1, 1).toJSON();
+      const unknown: TaskData = {
+        ...template,
+        id: randomUUID(),
+        name: "worker.from-a-newer-deploy",
+        status: "pending",
+      };
+      expect(await backend.add(queue.name, [unknown])).toEqual([true]);
+      const deferred: string[] = [];
+      const worker = h.worker(queue, { scheduler: false });
+      worker.on("task:deferred", ({ task }) => deferred.push(task.id));
+      const summary = await worker.work({ oneshot: true });
+      expect(summary).toMatchObject({ processed: 0, failed: 0 });
+      expect(deferred).toEqual([unknown.id]);
+      const put = await queue.getTask(unknown.id);
+      expect(put?.status).toBe("scheduled");
+      expect(put?.retryCount).toBe(0);
+      expect(put?.error).toBeNull();
+      expect(put?.scheduledAt).not.toBeNull();
+    });
+
+    it("T-18 a task still unknown when the grace is over fails with UnknownTaskError", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const template = add(1, 1).toJSON();
+      const unknown: TaskData = {
+        ...template,
+        id: randomUUID(),
+        name: "worker.never-defined",
+        status: "pending",
+      };
+      expect(await backend.add(queue.name, [unknown])).toEqual([true]);
+      const worker = h.worker(queue, { unknownTaskGrace: 0.3, schedulerInterval: 0.05 });
+      const working = worker.work();
+      const finished = await queue.waitFor(unknown.id, { timeout: 10 });
+      await worker.close();
+      await working;
+      expect(finished.status).toBe("failed");
+      expect(finished.error?.type).toBe("UnknownTaskError");
+      expect(finished.retryCount).toBe(0);
     });
   });
 }

@@ -1,0 +1,72 @@
+/**
+ * @module execution/unknown-task-gate
+ * A claimed task whose name no loaded module defines is, by default, not
+ * failed at once: in a rolling deploy it may be a new task an old worker has
+ * never heard of, and another worker may know it. It is put back for later
+ * with a growing delay (1 s, 2 s, 4 s … at most 1 min), not counting as an
+ * attempt, and fails with `UnknownTaskError` only once this worker has seen it
+ * unknown for the grace period. A grace of 0 fails it at once.
+ */
+import type { TaskData } from "../task/task-record.js";
+import { findTask } from "../task/task-registry.js";
+import { deferredRecord } from "./outcome.js";
+
+const FIRST_DELAY_MS = 1000;
+const MAX_DELAY_MS = 60_000;
+
+interface Sighting {
+  readonly firstSeen: number;
+  times: number;
+}
+
+/** What to do with a claimed task of an unknown name. */
+export type UnknownVerdict =
+  /** Run it: its name is known, or its grace is over (it fails with `UnknownTaskError`). */
+  | null
+  /** Put it back until `record`'s scheduled time. */
+  | { readonly record: TaskData; readonly delayMs: number; readonly unknownForMs: number };
+
+export class UnknownTaskGate {
+  /** Tasks this worker found unknown, by id: since when, and how often. */
+  readonly #seen = new Map<string, Sighting>();
+  #sweptAt = 0;
+
+  constructor(readonly graceMs: number) {}
+
+  /** Whether `data` must go through {@link check} before it runs: its name is unknown here. */
+  applies(data: TaskData): boolean {
+    return this.graceMs > 0 && data.finishedAt === null && !findTask(data.name);
+  }
+
+  /** Whether `data` is run now or put back, at `now`. */
+  check(data: TaskData, now: number): UnknownVerdict {
+    if (this.graceMs <= 0 || data.finishedAt !== null || findTask(data.name)) {
+      if (this.#seen.size > 0) this.#seen.delete(data.id);
+      return null;
+    }
+    this.#forgetOld(now);
+    let sighting = this.#seen.get(data.id);
+    if (!sighting) {
+      sighting = { firstSeen: now, times: 0 };
+      this.#seen.set(data.id, sighting);
+    }
+    const unknownForMs = now - sighting.firstSeen;
+    const left = this.graceMs - unknownForMs;
+    if (left <= 0) {
+      this.#seen.delete(data.id);
+      return null;
+    }
+    const delayMs = Math.min(FIRST_DELAY_MS * 2 ** sighting.times, MAX_DELAY_MS, left);
+    sighting.times++;
+    return { record: deferredRecord(data, now, delayMs), delayMs, unknownForMs };
+  }
+
+  /** Sightings of tasks another worker ran since: kept at most twice the grace, so the map stays small. */
+  #forgetOld(now: number): void {
+    if (now - this.#sweptAt < MAX_DELAY_MS) return;
+    this.#sweptAt = now;
+    for (const [id, sighting] of this.#seen) {
+      if (now - sighting.firstSeen > 2 * this.graceMs + MAX_DELAY_MS) this.#seen.delete(id);
+    }
+  }
+}
