@@ -100,7 +100,8 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
     ["started", formatInstant(data.startedAt)],
     ["finished", formatInstant(data.finishedAt)],
     ["retries", `${data.retryCount} of ${data.config.retry}`],
-    ["next retry", formatInstant(data.nextRetryAt)],
+    // The record keeps the time of its last retry after it ran; only a waiting retry is "next".
+    ["next retry", formatInstant(data.status === "retrying" ? data.nextRetryAt : null)],
   ];
   if (data.cronId) rows.push(["cron", data.cronId]);
   if (data.workflowId) rows.push(["workflow", data.workflowId]);
