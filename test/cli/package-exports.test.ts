@@ -5,7 +5,9 @@
  * `sheppy/backend` entry carries the backend contract kit. (`npm test`
  * builds before it runs the tests in this folder.)
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -59,5 +61,30 @@ describe("package entry points", () => {
     const redis = await at("./backends/redis");
     expect(memory.MemoryBackend).toBe(app.MemoryBackend);
     expect(redis.RedisBackend).toBe(app.RedisBackend);
+  });
+
+  it("every source map in the package names sources the package ships", () => {
+    const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+    const packed = JSON.parse(
+      execFileSync(npm, ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+        cwd: root,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }),
+    ) as { files: { path: string }[] }[];
+    const files = new Set(packed[0]!.files.map((file) => file.path));
+    const maps = [...files].filter((path) => path.endsWith(".map"));
+    expect(maps.length).toBeGreaterThan(100);
+    const missing: string[] = [];
+    for (const map of maps) {
+      const { sources } = JSON.parse(readFileSync(join(root, map), "utf8")) as {
+        sources: string[];
+      };
+      for (const source of sources) {
+        const shipped = relative(root, join(root, dirname(map), source));
+        if (!files.has(shipped)) missing.push(`${map} → ${shipped}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });
