@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ModuleLoadError, UnknownTaskError } from "../errors.js";
 import type { TaskFactory } from "../task/define-task.js";
+import { describeLoadFailure } from "./load-failure.js";
 
 const TYPESCRIPT = /\.(?:ts|mts|cts|tsx)$/i;
 let tsxRegistered = false;
@@ -97,7 +98,7 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
   try {
     return (await import(moduleUrl(path))) as Record<string, unknown>;
   } catch (error) {
-    throw new ModuleLoadError(`cannot load module '${path}': ${firstLine(error)}`, {
+    throw new ModuleLoadError(`cannot load module '${path}': ${describeLoadFailure(path, error)}`, {
       cause: error,
     });
   }

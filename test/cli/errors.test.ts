@@ -3,6 +3,9 @@
  * (2 for a wrong command line, 1 for a failed operation), no stack trace —
  * unless `--log-level debug`. Issue #5, BEHAVIOURS CFG-5, CFG-6, CFG-7, WK-2.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectOneLineError, runCli, TASKS } from "../support/cli.js";
 
@@ -38,6 +41,31 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     expect(expectOneLineError(result, 1)).toMatch(
       /^error: cannot load module '\.\/no-such-module\.ts'/,
     );
+  });
+
+  it("a syntax error in a task module names its file, line and column (TypeScript and JavaScript)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sheppy-syntax-"));
+    writeFileSync(join(dir, "package.json"), '{ "type": "module" }');
+    for (const file of ["broken.ts", "broken.js"]) {
+      writeFileSync(join(dir, file), "export const a = 1;\nconst b = (;\n");
+      const path = join(dir, file);
+      const result = await runCli(["work", "-u", MEMORY, "--oneshot", "--tasks", path]);
+      expect(expectOneLineError(result, 1)).toMatch(
+        new RegExp(`^error: cannot load module '${path}': ${path}:2:1[12]: Unexpected`),
+      );
+    }
+  });
+
+  it("a TypeScript task module in a CommonJS package says what to change", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sheppy-cjs-"));
+    writeFileSync(join(dir, "package.json"), '{ "type": "commonjs" }');
+    const path = join(dir, "tasks.ts");
+    writeFileSync(
+      path,
+      'import { task } from "sheppy";\nexport const t = task({ name: "cjs.t" }, () => 1);\n',
+    );
+    const result = await runCli(["work", "-u", MEMORY, "--oneshot", "--tasks", path]);
+    expect(expectOneLineError(result, 1)).toContain('"type": "module"');
   });
 
   it("an unreachable backend", async () => {

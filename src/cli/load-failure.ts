@@ -1,0 +1,51 @@
+/**
+ * @module cli/load-failure
+ * One line saying why a module named on the command line did not load, with
+ * the file, line and column of a syntax error. A TypeScript syntax error
+ * (tsx's transform) carries its location in the message's second line; a
+ * JavaScript one thrown by `import()` carries none, so the file is checked
+ * again with `node --check`, which prints it. A TypeScript module in a
+ * CommonJS package fails with Node's "require() of ES Module in a cycle",
+ * which says nothing useful: the line says what to change instead.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const JAVASCRIPT = /\.(?:js|mjs|cjs)$/i;
+/** `/path/file.ts:2:11: ERROR: Unexpected ";"` in esbuild's message. */
+const ESBUILD_LOCATION = /^(.+?:\d+:\d+): (?:ERROR: )?(.*)$/;
+
+/** What to print after `cannot load module '<path>': `. */
+export function describeLoadFailure(path: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ERR_REQUIRE_CYCLE_MODULE" || /Cannot require\(\) ES Module/.test(message)) {
+    return 'it uses ES module syntax but its nearest package.json does not say "type": "module" — add that, or name the file .mts / .mjs';
+  }
+  const lines = message.split("\n");
+  if (/^Transform failed/.test(lines[0] ?? "")) {
+    for (const line of lines.slice(1)) {
+      const located = ESBUILD_LOCATION.exec(line.trim());
+      if (located) return `${located[1]}: ${located[2]}`;
+    }
+  }
+  if (error instanceof SyntaxError && JAVASCRIPT.test(path)) {
+    const located = locateWithNodeCheck(path);
+    if (located) return `${located}: ${lines[0]}`;
+  }
+  return lines[0] ?? "";
+}
+
+/** `file:line:column` of the syntax error `node --check` finds in `path`, or `null`. */
+function locateWithNodeCheck(path: string): string | null {
+  const file = path.startsWith("file:") ? fileURLToPath(path) : path;
+  const checked = spawnSync(process.execPath, ["--check", file], {
+    encoding: "utf8",
+    timeout: 10_000,
+  });
+  // It prints `file:line`, the line of code, then a caret under the column.
+  const [where, , caret] = (checked.stderr ?? "").split("\n");
+  if (!where || !/:\d+$/.test(where)) return null;
+  const column = caret?.indexOf("^") ?? -1;
+  return column >= 0 ? `${where}:${column + 1}` : where;
+}
