@@ -1,26 +1,65 @@
 /**
  * @module cli/inputs
- * Checks of per-invocation inputs: a task's `--args` JSON, `--delay`
+ * Checks of per-invocation inputs: a task's `--args` JSON (or `--args -`,
+ * `--args-file`), `--delay`
  * durations, `--at` instants, `--status` filters. Each bad value is a
  * `CliUsageError` with one line saying what was expected.
  */
+import { readFile } from "node:fs/promises";
 import { CliUsageError, InvalidOptionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { parseIsoInstant } from "../queue/instant.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
 
-/** Parses `--args`: a JSON array of the task function's positional arguments. */
-export function parseArgsJson(raw: string | undefined): JsonValue[] {
+/** Echoed input is cut to this many characters: a bad 200 KB `--args` must not fill the terminal. */
+const ECHO_MAX = 200;
+
+function echo(raw: string): string {
+  return raw.length > ECHO_MAX ? `${raw.slice(0, ECHO_MAX)}… (${raw.length} characters)` : raw;
+}
+
+/**
+ * The text of a task's arguments: `--args <json>`, `--args -` (read from
+ * standard input) or `--args-file <path>` (for arguments too large for a
+ * command line). Returns the text and the flag it came from, for errors.
+ */
+export async function readArgsText(
+  args: string | undefined,
+  argsFile: string | undefined,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<{ text: string | undefined; source: string }> {
+  if (argsFile !== undefined) {
+    if (args !== undefined && args !== "[]") {
+      throw new CliUsageError("use either --args or --args-file, not both");
+    }
+    try {
+      return { text: await readFile(argsFile, "utf8"), source: `--args-file ${argsFile}` };
+    } catch (error) {
+      throw new CliUsageError(`cannot read --args-file ${argsFile}: ${(error as Error).message}`);
+    }
+  }
+  if (args === "-") {
+    let text = "";
+    for await (const chunk of stdin) text += String(chunk);
+    return { text, source: "--args - (standard input)" };
+  }
+  return { text: args, source: "--args" };
+}
+
+/** Parses a task's arguments: a JSON array of the task function's positional arguments. */
+export function parseArgsJson(raw: string | undefined, source = "--args"): JsonValue[] {
   if (raw === undefined) return [];
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch (error) {
-    throw new CliUsageError(`--args is not valid JSON (${(error as Error).message}): ${raw}`);
+    throw new CliUsageError(
+      `${source} is not valid JSON (${(error as Error).message}): ${echo(raw)}`,
+    );
   }
   if (!Array.isArray(value)) {
     throw new CliUsageError(
-      `--args must be a JSON array of the task's arguments, e.g. '["alice@example.com", 3]' (got ${raw})`,
+      `${source} must be a JSON array of the task's arguments, e.g. '["alice@example.com", 3]' (got ${echo(raw)})`,
     );
   }
   return value as JsonValue[];

@@ -23,12 +23,16 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...clean, ...env };
 }
 
-function spawnCli(args: readonly string[], env: Record<string, string>): ChildProcess {
+function spawnCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  stdin: "ignore" | "pipe" = "ignore",
+): ChildProcess {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     env: childEnv(env),
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [stdin, "pipe", "pipe"],
   });
   child.stdout?.setEncoding("utf8");
   child.stderr?.setEncoding("utf8");
@@ -41,12 +45,14 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `sheppy <args>` to completion. */
+/** Runs `sheppy <args>` to completion; `input`, when given, is its standard input. */
 export function runCli(
   args: readonly string[],
   env: Record<string, string> = {},
+  input?: string,
 ): Promise<CliResult> {
-  const child = spawnCli(args, env);
+  const child = spawnCli(args, env, input === undefined ? "ignore" : "pipe");
+  child.stdin?.end(input);
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk: string) => {

@@ -10,7 +10,13 @@ import type { JsonValue } from "../../json.js";
 import type { Task } from "../../task/task-record.js";
 import { TestQueue } from "../../testing/test-queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import { parseArgsJson, parseDuration, parseInstant, parseTimeout } from "../inputs.js";
+import {
+  parseArgsJson,
+  parseDuration,
+  parseInstant,
+  parseTimeout,
+  readArgsText,
+} from "../inputs.js";
 import { loadTaskFactory } from "../load-modules.js";
 import { withQueue } from "../open-queue.js";
 import { print, printJson } from "../output.js";
@@ -23,12 +29,19 @@ interface QueueSettings {
 }
 
 const TASK_ARGUMENT = "module:export of a task, e.g. ./src/tasks.ts:sendEmail";
-const ARGS_HELP = "JSON array of the task's arguments, e.g. '[\"a@example.com\", 3]'";
+const ARGS_HELP =
+  "JSON array of the task's arguments, e.g. '[\"a@example.com\", 3]'; - reads it from standard input";
 
-/** Calls the factory named by `spec` with the `--args` array. */
-async function createTask(spec: string, argsJson: string | undefined): Promise<Task> {
+const ARGS_FILE_HELP = "read the JSON array of arguments from this file (for large arguments)";
+
+/** Calls the factory named by `spec` with the arguments of `--args`, `--args -` or `--args-file`. */
+async function createTask(
+  spec: string,
+  settings: { readonly args?: string; readonly argsFile?: string },
+): Promise<Task> {
+  const { text, source } = await readArgsText(settings.args, settings.argsFile);
+  const args: JsonValue[] = parseArgsJson(text, source);
   const factory = await loadTaskFactory(spec);
-  const args: JsonValue[] = parseArgsJson(argsJson);
   return factory(...args);
 }
 
@@ -44,16 +57,17 @@ function addAdd(group: Command): void {
     .description("add a task to a queue; with --wait, wait for it and print its result")
     .argument("<task>", TASK_ARGUMENT)
     .option("--args <json>", ARGS_HELP, "[]")
+    .option("--args-file <path>", ARGS_FILE_HELP)
     .option("--wait", "wait until the task finishes; print its result (exit 1 if it failed)")
     .option("--timeout <duration>", "with --wait: give up after this long (30s, 5m…)");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (spec: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & { args: string; wait?: boolean; timeout?: string }
+      QueueSettings & { args: string; argsFile?: string; wait?: boolean; timeout?: string }
     >();
     const timeout = parseTimeout(settings.timeout);
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
-    const task = await createTask(spec, settings.args);
+    const task = await createTask(spec, settings);
     await withQueue(settings, async (queue) => {
       await queue.add(task);
       if (!settings.wait) return printEnqueued(await queue.getTask(task), task, settings.format);
@@ -68,12 +82,13 @@ function addSchedule(group: Command): void {
     .description("add a task that runs later: after --delay, or at --at")
     .argument("<task>", TASK_ARGUMENT)
     .option("--args <json>", ARGS_HELP, "[]")
+    .option("--args-file <path>", ARGS_FILE_HELP)
     .option("--delay <duration>", "run after this long: 30s, 5m, 2h, 1d")
     .option("--at <iso>", "run at this ISO-8601 time, e.g. 2030-01-31T09:00:00Z");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (spec: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & { args: string; delay?: string; at?: string }
+      QueueSettings & { args: string; argsFile?: string; delay?: string; at?: string }
     >();
     if (settings.delay !== undefined && settings.at !== undefined) {
       throw new CliUsageError("use either --delay or --at, not both");
@@ -85,7 +100,7 @@ function addSchedule(group: Command): void {
       settings.at === undefined
         ? parseDuration(settings.delay!, "--delay")
         : parseInstant(settings.at, "--at");
-    const task = await createTask(spec, settings.args);
+    const task = await createTask(spec, settings);
     await withQueue(settings, async (queue) => {
       await queue.schedule(task, at);
       printEnqueued(await queue.getTask(task), task, settings.format);
@@ -100,11 +115,16 @@ function addTest(group: Command): void {
       "run a task once in this process (no backend, no worker) and print its result or error",
     )
     .argument("<task>", TASK_ARGUMENT)
-    .option("--args <json>", ARGS_HELP, "[]");
+    .option("--args <json>", ARGS_HELP, "[]")
+    .option("--args-file <path>", ARGS_FILE_HELP);
   addSettings(command, ["format"]);
   command.action(async (spec: string, _options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<{ args: string; format: OutputFormat }>();
-    const task = await createTask(spec, settings.args);
+    const settings = cmd.optsWithGlobals<{
+      args: string;
+      argsFile?: string;
+      format: OutputFormat;
+    }>();
+    const task = await createTask(spec, settings);
     // The executor a worker uses; retries run at once, chained tasks are added but not run.
     const queue = new TestQueue({ name: "sheppy-cli-test" });
     await queue.add(task);

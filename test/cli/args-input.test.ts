@@ -1,0 +1,57 @@
+/** A task's arguments from the command line, from standard input (`--args -`) or from a file (`--args-file`). */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { expectOneLineError, runCli, TASKS } from "../support/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sheppy-args-"));
+
+describe.concurrent("sheppy task: where the arguments come from", () => {
+  it("--args - reads the JSON array from standard input", async () => {
+    const result = await runCli(["task", "test", `${TASKS}:add`, "--args", "-"], {}, "[2, 3]\n");
+    expect(result).toMatchObject({ code: 0, stdout: "5\n" });
+  });
+
+  it("--args-file reads it from a file, however large", async () => {
+    const small = join(dir, "small.json");
+    writeFileSync(small, "[20, 22]");
+    expect(await runCli(["task", "test", `${TASKS}:add`, "--args-file", small])).toMatchObject({
+      code: 0,
+      stdout: "42\n",
+    });
+    // 200 KB of arguments: more than a shell passes comfortably on a command line.
+    const large = join(dir, "large.json");
+    writeFileSync(large, JSON.stringify(["x".repeat(200_000), "!"]));
+    const result = await runCli(["task", "test", `${TASKS}:add`, "--args-file", large]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.length).toBeGreaterThan(200_000);
+  });
+
+  it("bad arguments are echoed cut to 200 characters, naming where they came from", async () => {
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, `[${"1,".repeat(5000)}`);
+    const line = expectOneLineError(
+      await runCli(["task", "test", `${TASKS}:add`, "--args-file", bad]),
+      2,
+    );
+    expect(line).toMatch(new RegExp(`^error: --args-file ${bad} is not valid JSON`));
+    expect(line).toContain("(10001 characters)");
+    expect(line.length).toBeLessThan(400);
+  });
+
+  it("--args and --args-file together are refused", async () => {
+    const file = join(dir, "either.json");
+    writeFileSync(file, "[1, 2]");
+    const result = await runCli([
+      "task",
+      "test",
+      `${TASKS}:add`,
+      "--args",
+      "[1, 2]",
+      "--args-file",
+      file,
+    ]);
+    expect(expectOneLineError(result, 2)).toBe("error: use either --args or --args-file, not both");
+  });
+});
