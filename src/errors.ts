@@ -121,6 +121,16 @@ export class TaskNotFoundError extends SheppyError {
   }
 }
 
+/** A cron named by its id (`sheppy cron delete`) is not registered on the queue. */
+export class CronNotFoundError extends SheppyError {
+  constructor(
+    readonly cronId: string,
+    readonly queueName: string,
+  ) {
+    super(`Queue '${queueName}' has no cron ${cronId}`);
+  }
+}
+
 /** Command-line input the `sheppy` CLI cannot use: bad JSON arguments, conflicting options, a bad duration. */
 export class CliUsageError extends SheppyError {}
 

@@ -5,6 +5,7 @@
  * the backend calls. Deleting a cron also removes its runs still waiting.
  */
 
+import { InvalidOptionError } from "../errors.js";
 import type { Task } from "../task/task-record.js";
 import {
   type CronDefinition,
@@ -39,6 +40,19 @@ export async function removeCron(
   checkTasks([task], "queue.deleteCron()");
   const schedule = parseCronExpression(expression, "queue.deleteCron()");
   const id = cronDeterministicId(task, schedule.expression);
+  const backend = await queue.connect();
+  if (!(await backend.deleteCron(queue.name, id))) return false;
+  await removeCronRuns(backend, queue.name, id, queue.clock.now());
+  return true;
+}
+
+/** `queue.deleteCron(id)`: the same, by the cron's `deterministicId` (as `getCrons()` lists it). */
+export async function removeCronById(queue: QueueHandle, id: string): Promise<boolean> {
+  if (typeof id !== "string" || id === "") {
+    throw new InvalidOptionError(
+      `queue.deleteCron(): expected a Task and an expression, or a cron id (got ${String(id)})`,
+    );
+  }
   const backend = await queue.connect();
   if (!(await backend.deleteCron(queue.name, id))) return false;
   await removeCronRuns(backend, queue.name, id, queue.clock.now());

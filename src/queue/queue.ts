@@ -15,7 +15,7 @@ import {
 import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { CronDefinition } from "./cron.js";
-import { listCrons, registerCron, removeCron } from "./cron-api.js";
+import { listCrons, registerCron, removeCron, removeCronById } from "./cron-api.js";
 import { decodeTask } from "./decode-task.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
@@ -309,10 +309,15 @@ export class Queue implements QueueHandle {
    * Removes the cron `addCron(task, expression)` registered (also one created
    * from the config file) and removes its runs still waiting for their time
    * (no record is kept, so the cron, added again, schedules those runs again).
-   * Returns `false` when there is no such cron.
+   * A cron can also be named by its `deterministicId`, as `getCrons()` lists
+   * it (what `sheppy cron delete` does). Returns `false` when there is no such cron.
    */
-  deleteCron(task: Task, expression: string): Promise<boolean> {
-    return removeCron(this, task, expression);
+  deleteCron(task: Task, expression: string): Promise<boolean>;
+  deleteCron(id: string): Promise<boolean>;
+  deleteCron(taskOrId: Task | string, expression?: string): Promise<boolean> {
+    if (typeof taskOrId === "string" && expression === undefined)
+      return removeCronById(this, taskOrId);
+    return removeCron(this, taskOrId as Task, expression as string);
   }
 
   /** The queue's crons, oldest first, each with its next fire time by this queue's clock. */

@@ -1,12 +1,22 @@
 /**
  * @module cli/commands/cron
- * `sheppy cron list`: the crons registered on a queue, with their next run.
+ * `sheppy cron list | add | delete`: the crons registered on a queue, with
+ * their next run; register one; remove one (by the id `cron list` shows, so
+ * a cron added in code can be removed without its task module).
  */
 import type { Command } from "commander";
+import { CronNotFoundError } from "../../errors.js";
 import type { CronDefinition } from "../../queue/cron.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { withQueue } from "../open-queue.js";
-import { type Column, formatInstant, formatJson, printRows } from "../output.js";
+import { type Column, formatInstant, formatJson, print, printJson, printRows } from "../output.js";
+import { ARGS_FILE_HELP, ARGS_HELP, createTask, TASK_ARGUMENT } from "../task-from-spec.js";
+
+interface QueueSettings {
+  readonly backendUrl?: string;
+  readonly queue: string;
+  readonly format: OutputFormat;
+}
 
 const COLUMNS: readonly Column<CronDefinition>[] = [
   { heading: "ID", value: (cron) => cron.deterministicId },
@@ -20,18 +30,60 @@ const COLUMNS: readonly Column<CronDefinition>[] = [
   { heading: "MANAGED BY", value: (cron) => cron.managedBy ?? "code" },
 ];
 
-/** Adds `sheppy cron` and `cron list`. */
+/** Adds `sheppy cron` and `cron list | add | delete`. */
 export function addCronCommands(program: Command): void {
-  const group = program.command("cron").description("inspect crons");
+  const group = program.command("cron").description("list, add and delete crons");
+  addList(group);
+  addAdd(group);
+  addDelete(group);
+}
+
+function addList(group: Command): void {
   const command = group.command("list").description("list the queue's crons and their next run");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<{
-      backendUrl?: string;
-      queue: string;
-      format: OutputFormat;
-    }>();
+    const settings = cmd.optsWithGlobals<QueueSettings>();
     const crons = await withQueue(settings, (queue) => queue.getCrons());
     printRows(settings.format, crons, COLUMNS, (cron) => cron, "no crons");
+  });
+}
+
+function addAdd(group: Command): void {
+  const command = group
+    .command("add")
+    .description(
+      "register a cron: the task runs at every fire time of the expression (UTC) once a worker with a cron manager serves the queue",
+    )
+    .argument("<task>", TASK_ARGUMENT)
+    .argument("<expression>", "five cron fields or a macro, e.g. '0 9 * * 1-5' or @daily")
+    .option("--args <json>", ARGS_HELP, "[]")
+    .option("--args-file <path>", ARGS_FILE_HELP);
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (spec: string, expression: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<QueueSettings & { args: string; argsFile?: string }>();
+    const task = await createTask(spec, settings);
+    await withQueue(settings, async (queue) => {
+      const added = await queue.addCron(task, expression);
+      const cron = (await queue.getCrons()).find(
+        (c) => c.name === task.name && c.expression === expression.trim().replace(/\s+/g, " "),
+      );
+      if (settings.format === "json") printJson({ added, id: cron?.deterministicId ?? null });
+      else print(`${added ? "added" : "already there"}: ${cron?.deterministicId ?? task.name}`);
+    });
+  });
+}
+
+function addDelete(group: Command): void {
+  const command = group
+    .command("delete")
+    .description("delete a cron by its id (see cron list), with its runs still waiting")
+    .argument("<id>", "the cron's id, as cron list shows it");
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (id: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<QueueSettings>();
+    const deleted = await withQueue(settings, (queue) => queue.deleteCron(id));
+    if (!deleted) throw new CronNotFoundError(id, settings.queue);
+    if (settings.format === "json") printJson({ deleted: true, id });
+    else print(`deleted: ${id}`);
   });
 }

@@ -6,43 +6,19 @@
  */
 import type { Command } from "commander";
 import { CliUsageError } from "../../errors.js";
-import type { JsonValue } from "../../json.js";
 import type { Task } from "../../task/task-record.js";
 import { TestQueue } from "../../testing/test-queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import {
-  parseArgsJson,
-  parseDuration,
-  parseInstant,
-  parseTimeout,
-  readArgsText,
-} from "../inputs.js";
-import { loadTaskFactory } from "../load-modules.js";
+import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
 import { withQueue } from "../open-queue.js";
 import { print, printJson } from "../output.js";
+import { ARGS_FILE_HELP, ARGS_HELP, createTask, TASK_ARGUMENT } from "../task-from-spec.js";
 import { reportOutcome } from "./task-outcome.js";
 
 interface QueueSettings {
   readonly backendUrl?: string;
   readonly queue: string;
   readonly format: OutputFormat;
-}
-
-const TASK_ARGUMENT = "module:export of a task, e.g. ./src/tasks.ts:sendEmail";
-const ARGS_HELP =
-  "JSON array of the task's arguments, e.g. '[\"a@example.com\", 3]'; - reads it from standard input";
-
-const ARGS_FILE_HELP = "read the JSON array of arguments from this file (for large arguments)";
-
-/** Calls the factory named by `spec` with the arguments of `--args`, `--args -` or `--args-file`. */
-async function createTask(
-  spec: string,
-  settings: { readonly args?: string; readonly argsFile?: string },
-): Promise<Task> {
-  const { text, source } = await readArgsText(settings.args, settings.argsFile);
-  const args: JsonValue[] = parseArgsJson(text, source);
-  const factory = await loadTaskFactory(spec);
-  return factory(...args);
 }
 
 /** Prints what was enqueued: its id (scripts capture it), or the stored record. */

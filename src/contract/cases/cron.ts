@@ -66,6 +66,18 @@ export function cronCases(h: ContractHarness): void {
       expect(await queue.getCrons()).toEqual([]);
     });
 
+    it("CRON-3 deleteCron also takes the cron's id as getCrons lists it (true once, then false)", async () => {
+      const queue = h.queue();
+      await queue.addCron(report("a"), "*/5 * * * *");
+      await queue.addCron(report("b"), "@hourly");
+      const [first] = await queue.getCrons();
+      expect(await queue.deleteCron(first!.deterministicId)).toBe(true);
+      expect(await queue.deleteCron(first!.deterministicId)).toBe(false);
+      expect(await queue.deleteCron("no-such-cron")).toBe(false);
+      expect((await queue.getCrons()).map((c) => c.args)).toEqual([["b"]]);
+      await expect(queue.deleteCron("")).rejects.toThrow(/cron id/);
+    });
+
     it("CRON-4 getCrons gives each definition's ids, expression, task spec, owner and next run by the queue's clock", async () => {
       const clock = new TestClock(at("2030-01-01T08:00:30Z"));
       const queue = h.queue({ clock });
