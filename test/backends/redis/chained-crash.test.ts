@@ -29,14 +29,16 @@ describe.skipIf(!available)("redis: a worker killed while its tasks chain others
 
   it("every parent completes once and each child it names exists exactly once", async () => {
     const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "chain" });
-    const parents = Array.from({ length: PARENTS }, (_, i) => chainParent(i, 5));
+    // Parents take 50 ms and are queued before any child, so while most are still waiting
+    // every worker's slots hold running parents: a kill then always lands on some.
+    const parents = Array.from({ length: PARENTS }, (_, i) => chainParent(i, 50));
     await queue.add(parents);
     const env = { TEST_REDIS_URL: REDIS_URL, TEST_PREFIX: prefix, TEST_QUEUE: "chain" };
     for (let i = 0; i < 3; i++) children.push(spawnTs("test/fixtures/crash-worker.ts", env));
     await Promise.all(children.map((child) => waitForOutput(child, "ready")));
     // Kill one worker while it is busy, twice over: the first one, then a second one.
-    for (const victim of children.slice(0, 2)) {
-      while ((await queue.stats()).completed < PARENTS / 4) {
+    for (const [k, victim] of children.slice(0, 2).entries()) {
+      while ((await queue.stats()).completed < (PARENTS / 10) * (k + 1)) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       victim.kill("SIGKILL");
