@@ -77,13 +77,23 @@ export const TASK_COLUMNS: readonly Column<TaskData>[] = [
   { heading: "NAME", value: (t) => t.name },
   { heading: "STATUS", value: (t) => t.status },
   { heading: "CREATED", value: (t) => formatInstant(t.createdAt) },
+  { heading: "DUE", value: (t) => formatInstant(dueAt(t)) },
   { heading: "FINISHED", value: (t) => formatInstant(t.finishedAt) },
   { heading: "RETRIES", value: (t) => String(t.retryCount) },
   {
     heading: "RESULT / ERROR",
-    value: (t) => (t.error ? formatStoredError(t) : formatJson(t.result, 40)),
+    // An unfinished task has no result yet: `-`, not `null` (a retrying one shows its last error).
+    value: (t) =>
+      t.error ? formatStoredError(t) : t.finishedAt === null ? "-" : formatJson(t.result, 40),
   },
 ];
+
+/** When a waiting task is due: a scheduled task's time (also a rate limit's slot), a retry's time. */
+function dueAt(t: TaskData): string | null {
+  if (t.status === "scheduled") return t.scheduledAt;
+  if (t.status === "retrying") return t.nextRetryAt;
+  return null;
+}
 
 /** `task info` as `field  value` lines. */
 export function renderTaskDetail(data: TaskData, queue: string): string {

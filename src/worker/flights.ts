@@ -20,6 +20,7 @@ import type { ExecutionEnvironment } from "../execution/execute-task.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import type { Queue } from "../queue/queue.js";
 import { Task } from "../task/task-record.js";
+import { findTask } from "../task/task-registry.js";
 import type { Slots } from "./slots.js";
 import type { WorkRun } from "./work-run.js";
 import type { ResolvedWorkerOptions } from "./worker-options.js";
@@ -92,6 +93,18 @@ export class Flights {
             if (flight && !flight.abandoned) this.#land(flight, end, run);
           },
           deferred: (_claim, record) => {
+            // At debug: a busy rate limit puts off many tasks, each one a line.
+            this.options.logger.debug(
+              {
+                queue: queue.name,
+                taskId: record.id,
+                task: record.name,
+                until: record.scheduledAt,
+              },
+              findTask(record.name)
+                ? "task put off to its rate-limit slot"
+                : "task put off (its name is not defined here)",
+            );
             if (this.events.listenerCount("task:deferred") > 0)
               this.events.emit("task:deferred", {
                 queue: queue.name,

@@ -1,7 +1,7 @@
 /** `sheppy task info`: a "next retry" is shown only while a retry waits. */
 import { task } from "sheppy";
 import { describe, expect, it } from "vitest";
-import { renderTaskDetail } from "../../src/cli/output.js";
+import { renderTable, renderTaskDetail, TASK_COLUMNS } from "../../src/cli/output.js";
 import type { TaskData } from "../../src/task/task-record.js";
 
 const job = task({ name: "cli-detail.job", retry: 2 }, () => null);
@@ -27,5 +27,32 @@ describe("task info", () => {
     for (const status of ["completed", "pending", "failed"] as const) {
       expect(nextRetryLine({ ...base, status, retryCount: 1, nextRetryAt: at })).toBe("-");
     }
+  });
+});
+
+describe("task list", () => {
+  const base = task({ name: "cli-detail.listed" }, () => null)().toJSON();
+  const row = (data: TaskData) => {
+    const [header, line] = renderTable([data], TASK_COLUMNS).split("\n");
+    const cells = line!.split(/\s{2,}/);
+    return Object.fromEntries(header!.split(/\s{2,}/).map((h, i) => [h, cells[i]]));
+  };
+
+  it("shows when a scheduled task is due, and no result for an unfinished task", () => {
+    const scheduled = row({
+      ...base,
+      status: "scheduled",
+      scheduledAt: "2030-01-02T03:04:05.000Z",
+    });
+    expect(scheduled.DUE).toBe("2030-01-02 03:04:05");
+    expect(scheduled["RESULT / ERROR"]).toBe("-");
+    const done = row({
+      ...base,
+      status: "completed",
+      result: 42,
+      finishedAt: "2030-01-02T03:05:00.000Z",
+    });
+    expect(done.DUE).toBe("-");
+    expect(done["RESULT / ERROR"]).toBe("42");
   });
 });

@@ -39,3 +39,32 @@ describe("worker log lines", () => {
     ]);
   });
 });
+
+const limited = task(
+  { name: "work-log.limited", rateLimit: { maxRate: 1, ratePeriod: 60 } },
+  () => "ran",
+);
+
+describe("rate-limit deferrals in the log", () => {
+  it("each task put off to its slot is a debug line naming when it is due", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {
+      name: "work-log-rl",
+    });
+    const [first, second] = [limited(), limited()];
+    await queue.add([first!, second!]);
+    const worker = new Worker(queue, { scheduler: false, logger: pino({ level: "debug" }, sink) });
+    await worker.work({ oneshot: true });
+    await queue.close();
+    const putOff = lines.filter((line) => line.msg === "task put off to its rate-limit slot");
+    expect(putOff).toHaveLength(1);
+    expect(putOff[0]).toMatchObject({ taskId: second!.id, task: "work-log.limited" });
+    expect(String(putOff[0]!.until)).toMatch(/^\d{4}-\d\d-\d\dT/);
+  });
+});
