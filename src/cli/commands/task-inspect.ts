@@ -8,7 +8,7 @@ import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { parseStatuses } from "../inputs.js";
-import { withQueue } from "../open-queue.js";
+import { queueGiven, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson, printRows, renderTaskDetail, TASK_COLUMNS } from "../output.js";
 
 interface QueueSettings {
@@ -52,10 +52,12 @@ function addInfo(group: Command): void {
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();
-    const task = await withQueue(settings, (queue) => queue.getTask(id));
-    if (!task) throw new TaskNotFoundError(id, settings.queue);
-    if (settings.format === "json") printJson(task.toJSON());
-    else print(renderTaskDetail(task.toJSON(), settings.queue));
+    await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
+      const task = await queue.getTask(id);
+      if (!task) throw new TaskNotFoundError(id, queue.name);
+      if (settings.format === "json") printJson(task.toJSON());
+      else print(renderTaskDetail(task.toJSON(), queue.name));
+    });
   });
 }
 

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { parseTimeout } from "../inputs.js";
-import { withQueue } from "../open-queue.js";
+import { queueGiven, withQueueOf } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import { reportOutcome } from "./task-outcome.js";
 
@@ -31,7 +31,7 @@ function addRetry(group: Command): void {
     >();
     const timeout = parseTimeout(settings.timeout);
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
-    await withQueue(settings, async (queue) => {
+    await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
       // Checked here too so the message names the flag, not the library's `{ force: true }`.
       const current = await queue.getTask(id);
       if (current?.status === "completed" && !settings.force) {
@@ -57,7 +57,7 @@ function addCancel(group: Command): void {
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();
-    const cancelled = await withQueue(settings, (queue) => queue.cancel(id));
+    const cancelled = await withQueueOf(settings, id, queueGiven(cmd), (queue) => queue.cancel(id));
     if (settings.format === "json") printJson(cancelled.toJSON());
     else print(`task ${id} cancelled`);
   });
@@ -71,8 +71,9 @@ function addDelete(group: Command): void {
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();
-    const deleted = await withQueue(settings, (queue) => queue.delete(id));
-    if (!deleted) throw new TaskNotFoundError(id, settings.queue);
+    await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
+      if (!(await queue.delete(id))) throw new TaskNotFoundError(id, queue.name);
+    });
     if (settings.format === "json") printJson({ id, deleted: true });
     else print(`task ${id} deleted`);
   });
