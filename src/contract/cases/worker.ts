@@ -11,6 +11,7 @@ import {
   currentTask,
   InvalidOptionError,
   type Logger,
+  type Queue,
   SheppyError,
   Task,
   type TaskData,
@@ -26,6 +27,24 @@ const add = task({ name: "worker.add" }, (a: number, b: number) => a + b);
 const boom = task({ name: "worker.boom" }, (): number => {
   throw new Error("boom");
 });
+
+/** Stores, as another process would, a pending record of a task named `name`, which no module here defines. */
+async function addUnknown(
+  queue: Queue,
+  name: string,
+  config: Partial<TaskData["config"]> = {},
+): Promise<TaskData> {
+  const template = add(1, 1).toJSON();
+  const unknown: TaskData = {
+    ...template,
+    id: randomUUID(),
+    name,
+    status: "pending",
+    config: { ...template.config, ...config },
+  };
+  expect(await (await queue.connect()).add(queue.name, [unknown])).toEqual([true]);
+  return unknown;
+}
 
 const attempts = new PerTest(() => ({ count: 0 }));
 const failOnce = task({ name: "worker.failOnce", retry: 1, retryDelay: 0 }, (token: string) => {
@@ -492,16 +511,7 @@ export function workerCases(h: ContractHarness): void {
 
     it("T-18 with unknownTaskGrace 0, a record whose name no definition has fails with UnknownTaskError (never retried) and the worker goes on", async () => {
       const queue = h.queue();
-      const backend = await queue.connect();
-      const template = add(1, 1).toJSON();
-      const unknown: TaskData = {
-        ...template,
-        id: randomUUID(),
-        name: "worker.nope",
-        status: "pending",
-        config: { ...template.config, retry: 3, retryDelay: 0 },
-      };
-      expect(await backend.add(queue.name, [unknown])).toEqual([true]);
+      const unknown = await addUnknown(queue, "worker.nope", { retry: 3, retryDelay: 0 });
       const next = add(2, 3);
       await queue.add(next);
       const summary = await h.worker(queue, { unknownTaskGrace: 0 }).work({ oneshot: true });
@@ -516,15 +526,7 @@ export function workerCases(h: ContractHarness): void {
 
     it("T-18 by default a task of a name unknown here is put back for a worker that knows it, not failed, and not counted as an attempt", async () => {
       const queue = h.queue();
-      const backend = await queue.connect();
-      const template = add(1, 1).toJSON();
-      const unknown: TaskData = {
-        ...template,
-        id: randomUUID(),
-        name: "worker.from-a-newer-deploy",
-        status: "pending",
-      };
-      expect(await backend.add(queue.name, [unknown])).toEqual([true]);
+      const unknown = await addUnknown(queue, "worker.from-a-newer-deploy");
       const deferred: string[] = [];
       const worker = h.worker(queue, { scheduler: false });
       worker.on("task:deferred", ({ task }) => deferred.push(task.id));
@@ -540,15 +542,7 @@ export function workerCases(h: ContractHarness): void {
 
     it("T-18 a task still unknown when the grace is over fails with UnknownTaskError", async () => {
       const queue = h.queue();
-      const backend = await queue.connect();
-      const template = add(1, 1).toJSON();
-      const unknown: TaskData = {
-        ...template,
-        id: randomUUID(),
-        name: "worker.never-defined",
-        status: "pending",
-      };
-      expect(await backend.add(queue.name, [unknown])).toEqual([true]);
+      const unknown = await addUnknown(queue, "worker.never-defined");
       const worker = h.worker(queue, { unknownTaskGrace: 0.3, schedulerInterval: 0.05 });
       const working = worker.work();
       const finished = await queue.waitFor(unknown.id, { timeout: 10 });
