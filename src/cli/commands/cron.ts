@@ -6,7 +6,8 @@
  */
 import type { Command } from "commander";
 import { CronNotFoundError } from "../../errors.js";
-import type { CronDefinition } from "../../queue/cron.js";
+import { type CronDefinition, cronDeterministicId } from "../../queue/cron.js";
+import { parseCronExpression } from "../../queue/cron-expression.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { withQueue } from "../open-queue.js";
 import { type Column, formatInstant, formatJson, print, printJson, printRows } from "../output.js";
@@ -64,11 +65,10 @@ function addAdd(group: Command): void {
     const task = await createTask(spec, settings);
     await withQueue(settings, async (queue) => {
       const added = await queue.addCron(task, expression);
-      const cron = (await queue.getCrons()).find(
-        (c) => c.name === task.name && c.expression === expression.trim().replace(/\s+/g, " "),
-      );
-      if (settings.format === "json") printJson({ added, id: cron?.deterministicId ?? null });
-      else print(`${added ? "added" : "already there"}: ${cron?.deterministicId ?? task.name}`);
+      // The id addCron stored it under (the same one `cron list` shows and `cron delete` takes).
+      const id = cronDeterministicId(task, parseCronExpression(expression, "cron add").expression);
+      if (settings.format === "json") printJson({ added, id });
+      else print(`${added ? "added" : "already there"}: ${id}`);
     });
   });
 }
