@@ -27,31 +27,13 @@ describe.skipIf(!available)("sheppy cron on Redis", () => {
   });
 
   it("adds a cron from the command line, once; lists it; deletes it by id; a second delete is an error", async () => {
-    const added = await sheppy(
-      "cron",
-      "add",
-      `${TASKS}:add`,
-      "@hourly",
-      "--args",
-      "[1, 2]",
-      "--format",
-      "json",
-    );
+    const addHourly = () =>
+      sheppy("cron", "add", `${TASKS}:add`, "@hourly", "--args", "[1, 2]", "--format", "json");
+    const added = await addHourly();
     expect(added.code).toBe(0);
     const first = json<{ added: boolean; id: string }>(added);
     expect(first.added).toBe(true);
-    const again = json<{ added: boolean; id: string }>(
-      await sheppy(
-        "cron",
-        "add",
-        `${TASKS}:add`,
-        "@hourly",
-        "--args",
-        "[1, 2]",
-        "--format",
-        "json",
-      ),
-    );
+    const again = json<{ added: boolean; id: string }>(await addHourly());
     expect(again).toEqual({ added: false, id: first.id });
 
     const listed = json<CronRow[]>(await sheppy("cron", "list", "--format", "json"));

@@ -36,22 +36,35 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     await deleteRedisPrefix(prefix);
   });
 
+  /** Adds `records` as claimable with the add script, under request token `token`. */
+  const addPending = (token: string, records: readonly { id: string }[]) =>
+    client.eval(
+      scriptSource("add"),
+      keys.length,
+      ...keys,
+      `${tag}:t:`,
+      "unique",
+      token,
+      ...records.flatMap((r) => [r.id, JSON.stringify(r), "p", ""]),
+    );
+  /** One claim of up to `limit` tasks under `token`, naming earlier claims whose answer was lost. */
+  const claim = (token: string, limit: number, ...unanswered: string[]) =>
+    client.eval(
+      scriptSource("claim"),
+      3,
+      `${tag}:pending`,
+      `${tag}:processing`,
+      `${tag}:wake`,
+      `${tag}:t:`,
+      limit,
+      new Date().toISOString(),
+      token,
+      ...unanswered,
+    ) as Promise<string[]>;
+
   it("add: the same call twice answers true twice and queues once; another call is a duplicate", async () => {
-    const lua = scriptSource("add");
     const record = { ...job(1).toJSON(), status: "pending" };
-    const call = (token: string) =>
-      client.eval(
-        lua,
-        keys.length,
-        ...keys,
-        `${tag}:t:`,
-        "unique",
-        token,
-        record.id,
-        JSON.stringify(record),
-        "p",
-        "",
-      );
+    const call = (token: string) => addPending(token, [record]);
     expect(await call("token-a")).toEqual([1]);
     expect(await call("token-a")).toEqual([1]);
     expect(await call("token-b")).toEqual([0]);
@@ -59,33 +72,12 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
   });
 
   it("claim: a claim whose answer was lost is put back by the next, which claims those tasks first under new fences", async () => {
-    const lua = scriptSource("claim");
     await client.del(`${tag}:pending`, `${tag}:processing`);
     const records = [job(2), job(3), job(4), job(5)].map((t) => ({
       ...t.toJSON(),
       status: "pending",
     }));
-    await client.eval(
-      scriptSource("add"),
-      keys.length,
-      ...keys,
-      `${tag}:t:`,
-      "unique",
-      "token-add-2",
-      ...records.flatMap((r) => [r.id, JSON.stringify(r), "p", ""]),
-    );
-    const claimKeys = [`${tag}:pending`, `${tag}:processing`, `${tag}:wake`];
-    const claim = (token: string, limit: number, ...unanswered: string[]) =>
-      client.eval(
-        lua,
-        3,
-        ...claimKeys,
-        `${tag}:t:`,
-        limit,
-        new Date().toISOString(),
-        token,
-        ...unanswered,
-      ) as Promise<string[]>;
+    await addPending("token-add-2", records);
     const ids = (flat: string[]) => flat.filter((_, i) => i % 3 === 0);
     const fences = (flat: string[]) => flat.filter((_, i) => i % 3 === 2).map(Number);
     // Claim A's answer is "lost": nobody runs its two tasks.
@@ -109,34 +101,10 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
   });
 
   it("claim: a lost claim taken over meanwhile by a reclaim is left to its new holder", async () => {
-    const lua = scriptSource("claim");
     await client.del(`${tag}:pending`, `${tag}:processing`, `${tag}:suspects`);
     const record = { ...job(6).toJSON(), status: "pending" };
-    await client.eval(
-      scriptSource("add"),
-      keys.length,
-      ...keys,
-      `${tag}:t:`,
-      "unique",
-      "token-add-3",
-      record.id,
-      JSON.stringify(record),
-      "p",
-      "",
-    );
-    const claimKeys = [`${tag}:pending`, `${tag}:processing`, `${tag}:wake`];
-    const claim = (token: string, ...unanswered: string[]) =>
-      client.eval(
-        lua,
-        3,
-        ...claimKeys,
-        `${tag}:t:`,
-        1,
-        new Date().toISOString(),
-        token,
-        ...unanswered,
-      ) as Promise<string[]>;
-    await claim("claim-d");
+    await addPending("token-add-3", [record]);
+    await claim("claim-d", 1);
     // Its lease ran out and another worker took it over (no confirmation window here).
     await client.zadd(`${tag}:processing`, 0, record.id);
     const taken = (await client.eval(
@@ -150,7 +118,7 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
       10,
     )) as string[];
     expect(taken[0]).toBe(record.id);
-    expect(await claim("claim-e", "claim-d")).toEqual([]);
+    expect(await claim("claim-e", 1, "claim-d")).toEqual([]);
     expect(await client.zscore(`${tag}:processing`, record.id)).not.toBeNull();
   });
 });
