@@ -109,7 +109,7 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
     ["scheduled", formatInstant(data.scheduledAt)],
     ["started", formatInstant(data.startedAt)],
     ["finished", formatInstant(data.finishedAt)],
-    ["retries", `${data.retryCount} of ${data.config.retry}`],
+    ["retries", describeRetries(data)],
     // The record keeps the time of its last retry after it ran; only a waiting retry is "next".
     ["next retry", formatInstant(data.status === "retrying" ? data.nextRetryAt : null)],
   ];
@@ -119,4 +119,10 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
     { heading: "FIELD", value: (row) => row[0] },
     { heading: "VALUE", value: (row) => row[1] },
   ]);
+}
+
+function describeRetries(data: TaskData): string {
+  const automatic = `${data.retryCount} of ${data.config.retry}`;
+  const manual = data.manualRetryCount ?? 0;
+  return manual === 0 ? automatic : `${automatic}, and ${manual} by hand`;
 }

@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DependencyError } from "../errors.js";
 import type { Dependency, DependencyOverrides } from "../task/dependency-types.js";
-import { Task, type TaskData } from "../task/task-record.js";
+import { attemptNumber, Task, type TaskData } from "../task/task-record.js";
 
 export type { Dependency, DependencyOverrides } from "../task/dependency-types.js";
 
@@ -57,7 +57,7 @@ export class AttemptState implements RunningTask {
   }
 
   get attempt(): number {
-    return this.data.retryCount + 1;
+    return attemptNumber(this.data);
   }
 
   get task(): Task {

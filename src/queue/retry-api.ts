@@ -1,7 +1,8 @@
 /**
  * @module queue/retry-api
  * `queue.retry()`: runs a finished task again by hand — same id, its outcome
- * cleared, `retryCount` unchanged (that counts automatic retries only). A
+ * cleared, `retryCount` unchanged (that counts automatic retries only) and
+ * `manualRetryCount` one more, so attempt numbers keep counting up. A
  * task that has not finished is refused, and so is a completed one unless
  * forced, so a retry never runs a task twice at once or repeats a success by
  * mistake.
@@ -58,6 +59,7 @@ export async function retryTask(
     result: null,
     startedAt: null,
     finishedAt: null,
+    manualRetryCount: (data.manualRetryCount ?? 0) + 1,
     lastRetryAt: now,
     nextRetryAt: now,
   };

@@ -100,6 +100,12 @@ export function checkTaskData(raw: unknown, where = "task record"): TaskData {
   if (!Number.isInteger(r.retryCount) || (r.retryCount as number) < 0) {
     badField(where, "retryCount", "an integer ≥ 0");
   }
+  if (
+    r.manualRetryCount !== undefined &&
+    (!Number.isInteger(r.manualRetryCount) || (r.manualRetryCount as number) < 0)
+  ) {
+    badField(where, "manualRetryCount", "an integer ≥ 0 or absent");
+  }
   for (const field of INSTANT_FIELDS) {
     if (!isInstant(r[field])) badField(where, field, "an ISO-8601 instant or null");
   }

@@ -69,6 +69,8 @@ export interface TaskData {
   startedAt: string | null;
   finishedAt: string | null;
   retryCount: number;
+  /** Runs started by hand with `queue.retry()` (absent means 0). */
+  manualRetryCount?: number;
   lastRetryAt: string | null;
   nextRetryAt: string | null;
   workflowId: string | null;
@@ -103,6 +105,8 @@ export class Task<R = unknown> {
   readonly finishedAt: Date | null;
   /** Automatic retries so far (0 on the first attempt). */
   readonly retryCount: number;
+  /** Runs started by hand with `queue.retry()` so far. */
+  readonly manualRetryCount: number;
   readonly lastRetryAt: Date | null;
   readonly nextRetryAt: Date | null;
   readonly workflowId: string | null;
@@ -127,6 +131,7 @@ export class Task<R = unknown> {
     this.startedAt = toDate(data.startedAt);
     this.finishedAt = toDate(data.finishedAt);
     this.retryCount = data.retryCount;
+    this.manualRetryCount = data.manualRetryCount ?? 0;
     this.lastRetryAt = toDate(data.lastRetryAt);
     this.nextRetryAt = toDate(data.nextRetryAt);
     this.workflowId = data.workflowId;
@@ -140,6 +145,16 @@ export class Task<R = unknown> {
   /** True once the task has an outcome that will not change by itself (completed, failed, crashed, cancelled). */
   get isFinished(): boolean {
     return this.#data.finishedAt !== null;
+  }
+
+  /**
+   * The number of the latest attempt, counting from 1 and including manual
+   * retries: the attempt running now, the one that ended, or for a task that
+   * has not run yet, the first. A `retrying` task already counts the retry it
+   * waits for.
+   */
+  get attempt(): number {
+    return attemptNumber(this.#data);
   }
 
   /** True when the task may be retried automatically (`retry > 0`). */
@@ -156,6 +171,14 @@ export class Task<R = unknown> {
   toJSON(): TaskData {
     return this.#data;
   }
+}
+
+/**
+ * @internal The attempt a record is on (from 1): its automatic and manual
+ * retries plus the first run.
+ */
+export function attemptNumber(data: TaskData): number {
+  return data.retryCount + (data.manualRetryCount ?? 0) + 1;
 }
 
 /** @internal The data a task factory creates: status `new`, no outcome. */

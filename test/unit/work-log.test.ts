@@ -12,15 +12,45 @@ const flaky = task({ name: "work-log.flaky", retry: 2, retryDelay: 0 }, () => {
   return "ok";
 });
 
+const failing = task({ name: "work-log.failing" }, () => {
+  throw new Error("fails");
+});
+
+function collectLines(): { lines: Record<string, unknown>[]; sink: Writable } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, sink };
+}
+
 describe("worker log lines", () => {
-  it("the first failure is attempt 1, its retry attempt 2, and so on", async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
-        done();
-      },
+  it("a manual retry is the next attempt, not attempt 1 again", async () => {
+    const { lines, sink } = collectLines();
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {
+      name: "work-log-manual",
     });
+    const t = failing();
+    await queue.add(t);
+    const worker = new Worker(queue, { scheduler: false, logger: pino({ level: "silent" }) });
+    logTaskEvents(worker, pino({ level: "info" }, sink), false);
+    await worker.work({ oneshot: true });
+    await queue.retry(t);
+    await worker.work({ oneshot: true });
+    await queue.close();
+    expect(lines.map((line) => [line.msg, line.attempt])).toEqual([
+      ["task started", 1],
+      ["task failed", 1],
+      ["task started", 2],
+      ["task failed", 2],
+    ]);
+  });
+
+  it("the first failure is attempt 1, its retry attempt 2, and so on", async () => {
+    const { lines, sink } = collectLines();
     const logger = pino({ level: "info" }, sink);
     const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "work-log" });
     await queue.add(flaky());

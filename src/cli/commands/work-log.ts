@@ -49,9 +49,9 @@ function describe(task: Task, error: unknown): string {
 
 /** Logs one line per task start, completion, retry and failure. */
 export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): void {
-  // `attempt` counts from 1. A `retrying` record already counts the retry it
-  // schedules, so the attempt that just failed is its retryCount, not one more.
-  const fields = (queue: string, task: Task, attempt = task.retryCount + 1) => ({
+  // `attempt` counts from 1, manual retries included. A `retrying` record
+  // already counts the retry it schedules, so the attempt that just failed is one less.
+  const fields = (queue: string, task: Task, attempt = task.attempt) => ({
     queue,
     taskId: task.id,
     task: task.name,
@@ -67,7 +67,7 @@ export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): v
   worker.on("task:retrying", ({ queue, task, error }) =>
     logger.warn(
       {
-        ...fields(queue, task, task.retryCount),
+        ...fields(queue, task, task.attempt - 1),
         ...errorFields(task, error),
         nextRetryAt: task.nextRetryAt?.toISOString(),
       },

@@ -5,7 +5,7 @@
 
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { type Task, TaskStateError, task } from "../../index.js";
+import { currentTask, type Task, TaskStateError, task } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
 import { settleClaim } from "../support/records.js";
 import { PerTest, sleep, until } from "../support/until.js";
@@ -52,6 +52,16 @@ const failOnceSoon = task({ name: "retry.failOnceSoon", retry: 1, retryDelay: 0.
 
 /** Returns which attempt this is: a re-run gives a new result. */
 const countRuns = task({ name: "retry.countRuns" }, (token: string) => attempt(token));
+
+/** The attempt numbers each run saw, per token; every run fails. */
+const attemptsReported = new PerTest<number[]>(() => []);
+const reportAttempt = task(
+  { name: "retry.reportAttempt", retry: 1, retryDelay: 0 },
+  (token: string) => {
+    attemptsReported.get(token).push(currentTask().attempt);
+    throw new Error("always fails");
+  },
+);
 
 /** Milliseconds between `lastRetryAt` and `nextRetryAt` of a retrying record. */
 const delayOf = (t: Task) => t.nextRetryAt!.getTime() - t.lastRetryAt!.getTime();
@@ -302,6 +312,36 @@ export function retryCases(h: ContractHarness): void {
       const done = (await queue.getTask(t))!;
       expect(done.status).toBe("completed");
       expect(done.retryCount).toBe(1);
+    });
+
+    it("attempt numbers keep counting across manual retries: the run sees and the record stores the attempt it is on", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = reportAttempt(token);
+      await queue.add(t);
+      expect((await queue.getTask(t))?.attempt).toBe(1);
+      const worker = h.worker(queue);
+      await worker.work({ oneshot: true });
+      const afterRetry = (await queue.getTask(t))!;
+      expect([afterRetry.status, afterRetry.retryCount, afterRetry.attempt]).toEqual([
+        "failed",
+        1,
+        2,
+      ]);
+      expect(await queue.retry(t)).toBe(true);
+      const manual = (await queue.getTask(t))!;
+      expect([manual.retryCount, manual.manualRetryCount, manual.attempt]).toEqual([1, 1, 3]);
+      await worker.work({ oneshot: true });
+      expect(await queue.retry(t)).toBe(true);
+      await worker.work({ oneshot: true });
+      const last = (await queue.getTask(t))!;
+      expect([last.status, last.retryCount, last.manualRetryCount, last.attempt]).toEqual([
+        "failed",
+        1,
+        2,
+        4,
+      ]);
+      expect(attemptsReported.get(token)).toEqual([1, 2, 3, 4]);
     });
 
     it("R-14 / R-15 a task that used up its retries and fails after a manual retry fails at once, same id, new finishedAt", async () => {
