@@ -55,12 +55,20 @@ export class BackendFullError extends BackendError {}
 
 /** `waitFor` gave up before every task finished. */
 export class WaitTimeoutError extends SheppyError {
+  /**
+   * @param unfinished the ids that had not finished, in the order asked for
+   * @param unknown those of them the queue did not hold at the last look (never added, deleted or expired)
+   */
   constructor(
     readonly timeoutSeconds: number,
     readonly unfinished: readonly string[],
+    readonly unknown: readonly string[] = [],
   ) {
+    const list = (ids: readonly string[]) =>
+      `${ids.slice(0, 3).join(", ")}${ids.length > 3 ? ", …" : ""}`;
+    const notHeld = unknown.length === 0 ? "" : `; the queue does not hold ${list(unknown)}`;
     super(
-      `Did not complete within ${timeoutSeconds} seconds (${unfinished.length} task(s) unfinished: ${unfinished.slice(0, 3).join(", ")}${unfinished.length > 3 ? ", …" : ""})`,
+      `Did not complete within ${timeoutSeconds} seconds (${unfinished.length} task(s) unfinished: ${list(unfinished)}${notHeld})`,
     );
   }
 }

@@ -31,6 +31,7 @@ export {
   TaskDefinitionError,
   TaskFailedError,
   TaskInterruptedError,
+  TaskNotFoundError,
   TaskStateError,
   TaskTimeoutError,
   UnknownTaskError,

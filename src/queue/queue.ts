@@ -6,12 +6,7 @@
 import type { Backend, QueueStats } from "../backends/backend.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
-import {
-  InvalidOptionError,
-  TaskCancellationError,
-  TaskStateError,
-  WaitTimeoutError,
-} from "../errors.js";
+import { InvalidOptionError, TaskCancellationError, TaskStateError } from "../errors.js";
 import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { CronDefinition } from "./cron.js";
@@ -34,14 +29,14 @@ export type { RetryOptions } from "./retry-api.js";
 export type { FinishedTasks, TaskRef, TasksOrNull } from "./task-refs.js";
 
 export interface QueueOptions {
-  /** Queue name (default: first entry of `SHEPPY_QUEUE`, else `"default"`). Letters, digits, `_ . : -`. */
+  /** Queue name (default: first entry of `SHEPPY_QUEUE`, else `"default"`). ASCII letters, digits, `_ . : -`. */
   name?: string;
   /** Time source for due times and timestamps written by the queue (tests). */
   clock?: Clock;
 }
 
 export interface WaitOptions {
-  /** Seconds to wait at most (≥ 0); absent waits without limit; 0 checks once. Elapsed → `WaitTimeoutError`. */
+  /** Seconds to wait at most (≥ 0); absent waits without limit (an unknown id then throws `TaskNotFoundError`); 0 checks once. Elapsed → `WaitTimeoutError`. */
   timeout?: number | undefined;
 }
 
@@ -79,7 +74,7 @@ export class Queue implements QueueHandle {
     const name = options.name ?? defaultQueueName();
     if (typeof name !== "string" || !QUEUE_NAME.test(name)) {
       throw new InvalidOptionError(
-        `Invalid queue name '${String(name)}': use 1–128 letters, digits, '_', '.', ':' or '-'`,
+        `Invalid queue name '${String(name)}': use 1–128 ASCII letters, digits, '_', '.', ':' or '-'`,
       );
     }
     this.name = name;
@@ -191,7 +186,10 @@ export class Queue implements QueueHandle {
   /**
    * Waits until the task (or every task of a list) is finished — completed, failed,
    * crashed or cancelled — and returns the final record(s). Wakes on the backend's
-   * notification. Throws `WaitTimeoutError` when `timeout` seconds pass first.
+   * notification. Throws `WaitTimeoutError` when `timeout` seconds pass first. Without a
+   * `timeout`, an id the queue does not hold (never added here, deleted or expired) throws
+   * `TaskNotFoundError` at once instead of waiting forever; with one, it counts as unfinished,
+   * so a caller may wait for a task another process is about to add.
    * @example const done = await queue.waitFor(t, { timeout: 10 }); done.result // typed
    */
   waitFor<R>(task: Task<R>, options?: WaitOptions): Promise<Task<R>>;
@@ -216,8 +214,6 @@ export class Queue implements QueueHandle {
     const timeoutMs = timeout === undefined ? null : timeout * 1000;
     const unique = [...new Set(ids)];
     const found = await waitForFinished(await this.connect(), this.name, unique, timeoutMs);
-    const missing = unique.filter((id) => !found.has(id));
-    if (missing.length > 0) throw new WaitTimeoutError(timeout ?? 0, missing);
     const decoded = await Promise.all(ids.map((id) => decodeTask(found.get(id)!)));
     return Array.isArray(input) ? decoded : decoded[0]!;
   }

@@ -9,7 +9,7 @@
  */
 import type { TaskReader } from "../backends/backend.js";
 import { systemClock } from "../clock.js";
-import { BackendError, WaitTimeoutError } from "../errors.js";
+import { BackendError, TaskNotFoundError, WaitTimeoutError } from "../errors.js";
 import type { TaskData } from "../task/task-record.js";
 
 /** While waiting, read again this often even without a notification. */
@@ -17,9 +17,15 @@ export const RECHECK_MS = 2000;
 
 /**
  * The finished records of `ids` (`finishedAt` set), once all are finished.
- * `timeoutMs` `null` waits without limit; `0` reads once and returns what is
- * finished; a positive value waits at most that long, then throws
- * `WaitTimeoutError` naming the unfinished ids.
+ * `timeoutMs` `null` waits without limit; `0` reads once; a positive value
+ * waits at most that long. When time is up, throws `WaitTimeoutError`
+ * naming the unfinished ids and which of them the queue does not hold.
+ *
+ * A wait without limit on an id the queue does not hold throws
+ * `TaskNotFoundError` at once, and so does one whose task is deleted or
+ * expires while waited for: that wait could never end. A bounded wait treats
+ * an unknown id as unfinished, so a caller may wait for a task another
+ * process is about to add.
  */
 export async function waitForFinished(
   backend: TaskReader & { readonly isConnected: boolean },
@@ -28,8 +34,18 @@ export async function waitForFinished(
   timeoutMs: number | null,
 ): Promise<Map<string, TaskData>> {
   const wanted = [...new Set(ids)];
-  const results = await finishedAmong(backend, queue, wanted);
-  if (results.size === wanted.length || timeoutMs === 0) return results;
+  const results = new Map<string, TaskData>();
+  let absent = await readFinished(backend, queue, wanted, results);
+  if (results.size === wanted.length) return results;
+  const giveUp = (): never => {
+    if (timeoutMs === null) throw new TaskNotFoundError(absent[0]!, queue);
+    throw new WaitTimeoutError(
+      timeoutMs / 1000,
+      wanted.filter((id) => !results.has(id)),
+      absent,
+    );
+  };
+  if (timeoutMs === 0 || (timeoutMs === null && absent.length > 0)) giveUp();
   const deadline = timeoutMs === null ? null : systemClock.now() + timeoutMs;
   let wake: (() => void) | undefined;
   let signalled = false;
@@ -44,18 +60,13 @@ export async function waitForFinished(
     for (;;) {
       signalled = false;
       const missing = wanted.filter((id) => !results.has(id));
-      for (const [id, record] of await finishedAmong(backend, queue, missing))
-        results.set(id, record);
+      absent = await readFinished(backend, queue, missing, results);
       if (results.size === wanted.length) return results;
+      if (timeoutMs === null && absent.length > 0) giveUp();
       if (!backend.isConnected)
         throw new BackendError("the backend was disconnected while waiting for results");
       const remaining = deadline === null ? RECHECK_MS : deadline - systemClock.now();
-      if (remaining <= 0) {
-        throw new WaitTimeoutError(
-          (timeoutMs ?? 0) / 1000,
-          wanted.filter((id) => !results.has(id)),
-        );
-      }
+      if (remaining <= 0) giveUp();
       if (signalled) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(remaining, RECHECK_MS));
@@ -71,13 +82,20 @@ export async function waitForFinished(
   }
 }
 
-async function finishedAmong(
+/** Adds the finished records among `wanted` to `results`; returns the ids the queue does not hold. */
+async function readFinished(
   backend: TaskReader,
   queue: string,
   wanted: readonly string[],
-): Promise<Map<string, TaskData>> {
-  if (wanted.length === 0) return new Map();
+  results: Map<string, TaskData>,
+): Promise<string[]> {
+  if (wanted.length === 0) return [];
   const found = await backend.getTasks(queue, wanted);
-  for (const [id, record] of found) if (record.finishedAt === null) found.delete(id);
-  return found;
+  const absent: string[] = [];
+  for (const id of wanted) {
+    const record = found.get(id);
+    if (record === undefined) absent.push(id);
+    else if (record.finishedAt !== null) results.set(id, record);
+  }
+  return absent;
 }

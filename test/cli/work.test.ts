@@ -117,6 +117,25 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
     expect(worker.messagesFor(id)).toEqual(["task started", "task failed"]);
   });
 
+  it("`--wait --timeout` on a queue no worker serves says that no worker has claimed the task", async () => {
+    const result = await sheppy(
+      "task",
+      "add",
+      `${TASKS}:add`,
+      "--args",
+      "[1, 1]",
+      "-q",
+      "cli-idle",
+      "--wait",
+      "--timeout",
+      "1s",
+    );
+    const line = expectOneLineError(result, 1);
+    expect(line).toMatch(
+      /^error: task [0-9a-f-]{36} did not finish within 1 s: no worker has claimed it \(is a worker serving queue 'cli-idle' running\?\); it stays queued$/,
+    );
+  });
+
   it("R-9: `task retry` re-runs a failed task, which then completes", async () => {
     const token = `retry-${Date.now()}`;
     const first = await sheppy(

@@ -13,7 +13,7 @@ import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
 import { withQueue } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import { ARGS_FILE_HELP, ARGS_HELP, createTask, TASK_ARGUMENT } from "../task-from-spec.js";
-import { reportOutcome } from "./task-outcome.js";
+import { reportOutcome, waitForOutcome } from "./task-outcome.js";
 
 interface QueueSettings {
   readonly backendUrl?: string;
@@ -47,7 +47,7 @@ function addAdd(group: Command): void {
     await withQueue(settings, async (queue) => {
       await queue.add(task);
       if (!settings.wait) return printEnqueued(await queue.getTask(task), task, settings.format);
-      reportOutcome(await queue.waitFor(task, { timeout }), settings.format);
+      reportOutcome(await waitForOutcome(queue, task.id, timeout), settings.format);
     });
   });
 }

@@ -8,7 +8,7 @@ import { addSettings, type OutputFormat } from "../env.js";
 import { parseTimeout } from "../inputs.js";
 import { queueGiven, withQueueOf } from "../open-queue.js";
 import { print, printJson } from "../output.js";
-import { reportOutcome } from "./task-outcome.js";
+import { reportOutcome, waitForOutcome } from "./task-outcome.js";
 
 interface QueueSettings {
   readonly backendUrl?: string;
@@ -41,7 +41,7 @@ function addRetry(group: Command): void {
         throw new TaskNotFoundError(id, queue.name);
       }
       if (settings.wait)
-        return reportOutcome(await queue.waitFor(id, { timeout }), settings.format);
+        return reportOutcome(await waitForOutcome(queue, id, timeout), settings.format);
       const task = await queue.getTask(id);
       if (settings.format === "json") printJson(task?.toJSON() ?? null);
       else print(`task ${id} queued to run again`);

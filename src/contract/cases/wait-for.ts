@@ -13,6 +13,7 @@ import {
   InvalidOptionError,
   InvalidTaskError,
   type Task,
+  TaskNotFoundError,
   task,
   type WaitOptions,
   WaitTimeoutError,
@@ -226,10 +227,13 @@ export function waitForCases(h: ContractHarness): void {
       await expect(queue.waitFor([t, 5] as never)).rejects.toThrow(InvalidTaskError);
     });
 
-    it("W-6 an id the queue does not hold looks unfinished: WaitTimeoutError with a timeout", async () => {
+    it("W-6 an id the queue does not hold looks unfinished: WaitTimeoutError with a timeout, naming it as not held", async () => {
       const queue = h.queue();
       const unknown = "00000000-0000-0000-0000-000000000000";
-      await expect(queue.waitFor(unknown, { timeout: 0.05 })).rejects.toThrow(WaitTimeoutError);
+      const error = await queue.waitFor(unknown, { timeout: 0.05 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      expect((error as WaitTimeoutError).unknown).toEqual([unknown]);
+      expect((error as Error).message).toContain(`the queue does not hold ${unknown}`);
       await expect(queue.waitFor(unknown, { timeout: 0 })).rejects.toThrow(WaitTimeoutError);
       // A task added to another queue is unknown here.
       const other = h.queue();
@@ -237,6 +241,30 @@ export function waitForCases(h: ContractHarness): void {
       await other.add(t);
       await drain(other);
       await expect(queue.waitFor(t, { timeout: 0 })).rejects.toThrow(WaitTimeoutError);
+    });
+
+    it("a wait without a timeout for an id the queue does not hold fails at once with TaskNotFoundError", async () => {
+      const queue = h.queue();
+      const unknown = "00000000-0000-0000-0000-000000000000";
+      const error = await queue.waitFor(unknown).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskNotFoundError);
+      expect((error as TaskNotFoundError).taskId).toBe(unknown);
+      // In a list, one unknown id is enough: the wait could never end.
+      const t = add(1, 1);
+      await queue.add(t);
+      await drain(queue);
+      await expect(queue.waitFor([t, unknown])).rejects.toThrow(TaskNotFoundError);
+    });
+
+    it("a wait without a timeout ends with TaskNotFoundError when the task is removed meanwhile", async () => {
+      const queue = h.queue();
+      const t = add(5, 5);
+      await queue.add(t);
+      if ((await queue.getTask(t))?.isFinished) return; // processed as it was added: nothing to remove
+      const waiting = queue.waitFor(t).catch((e: unknown) => e);
+      await sleep(20);
+      expect(await queue.clear()).toBe(1);
+      expect(await waiting).toBeInstanceOf(TaskNotFoundError);
     });
 
     it("W-7 an already finished task returns even with a tiny timeout", async () => {
