@@ -69,6 +69,12 @@ ${settings}
   too) and the name of an export created with \`task()\`. Without \`:export\` the
   default export is used. \`--args\` is a JSON array of the task function's
   positional arguments.
+- **Durations** (\`--delay\`, \`--timeout\`) are a number with a unit — \`500ms\`,
+  \`30s\`, \`5m\`, \`2h\`, \`1d\`, \`1.5h\` — or several of them, largest unit first and
+  each unit once: \`1h30m\`, \`2m30s\`, \`1d12h\` (\`1h 30m\` too, quoted). Only the
+  last part may have decimals (\`1m30.5s\`); a bare number is seconds.
+- **Times** (\`--at\`) are ISO-8601 with a UTC offset (\`2030-01-31T09:00:00Z\`,
+  \`…+01:00\`) and must not be in the past.
 - **Output**: \`--format table\` (default) for people, \`--format json\` for
   scripts. \`task add\` and \`task schedule\` print the new task's id;
   \`--wait\` and \`task test\` print the result as JSON.

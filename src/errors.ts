@@ -53,6 +53,19 @@ export class BackendUnavailableError extends BackendError {}
 /** The backend refuses to store more (e.g. Redis at its `maxmemory`); work already running still finishes. */
 export class BackendFullError extends BackendError {}
 
+/** Arguments or a result are over the queue's `maxPayloadBytes`; nothing was stored. */
+export class PayloadTooLargeError extends SheppyError {
+  constructor(
+    what: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      `${what}: ${bytes.toLocaleString("en-US")} bytes of JSON, over the limit of ${limit.toLocaleString("en-US")} (maxPayloadBytes)`,
+    );
+  }
+}
+
 /** `waitFor` gave up before every task finished. */
 export class WaitTimeoutError extends SheppyError {
   /**

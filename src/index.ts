@@ -25,6 +25,7 @@ export {
   InvalidOptionError,
   InvalidTaskError,
   MiddlewareError,
+  PayloadTooLargeError,
   SerializationError,
   SheppyError,
   TaskCancellationError,

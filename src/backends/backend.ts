@@ -349,4 +349,9 @@ export interface Backend
     RateLimitStore {
   /** Present exactly when `capabilities.instantProcessing` is true. */
   readonly inline?: InlineProcessing | undefined;
+  /**
+   * The payload limit (bytes of JSON) queues on this backend apply to task
+   * arguments and results unless given their own; absent: the default, 16 MiB.
+   */
+  readonly maxPayloadBytes?: number | undefined;
 }

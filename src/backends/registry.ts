@@ -29,6 +29,19 @@ export function booleanParam(url: URL, name: string, fallback: boolean): boolean
   throw new BackendUrlError(`backend URL parameter ${name} must be true or false (got '${value}')`);
 }
 
+/** A whole-number URL parameter ≥ 1, or `undefined` when absent; anything else is a `BackendUrlError`. */
+export function positiveIntegerParam(url: URL, name: string): number | undefined {
+  const value = url.searchParams.get(name);
+  if (value === null) return undefined;
+  const number = /^[1-9][0-9]*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number)) {
+    throw new BackendUrlError(
+      `backend URL parameter ${name} must be a whole number ≥ 1 (got '${value}')`,
+    );
+  }
+  return number;
+}
+
 /** Supported schemes, as users write them (`memory://`, …). */
 export function supportedSchemes(): string[] {
   return [...factories.keys()].map((scheme) => `${scheme}//`);

@@ -65,15 +65,46 @@ export function parseArgsJson(raw: string | undefined, source = "--args"): JsonV
   return value as JsonValue[];
 }
 
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 };
+/** Units of a duration, largest first: the order components of a compound duration must follow. */
+const UNITS = ["d", "h", "m", "s", "ms"] as const;
+const UNIT_SECONDS: Record<(typeof UNITS)[number], number> = {
+  d: 86_400,
+  h: 3600,
+  m: 60,
+  s: 1,
+  ms: 0.001,
+};
+const BARE_SECONDS = /^\d+(?:\.\d+)?$/;
+/** One `<number><unit>` component (sticky: read where the previous one ended); `ms` before `m`. */
+const COMPONENT = /(\d+(?:\.\d+)?)\s*(ms|d|h|m|s)\s*/iy;
 
-/** Parses `30s`, `5m`, `2h`, `1d`, `500ms` or a bare number of seconds into seconds. */
+/**
+ * Parses a duration into seconds: a bare number of seconds (`90`, `1.5`), one
+ * component (`30s`, `5m`, `2h`, `1d`, `500ms`, `1.5h`) or a compound of them
+ * (`1h30m`, `2m30s`, `1d12h`, `1h 30m`): units largest first, each at most
+ * once; only the last component may have decimals.
+ */
 export function parseDuration(raw: string, flag: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(raw);
-  if (!match) {
-    throw new CliUsageError(`${flag} must be a duration such as 30s, 5m, 2h or 1d (got '${raw}')`);
+  const text = raw.trim();
+  if (BARE_SECONDS.test(text)) return Number(text);
+  const component = new RegExp(COMPONENT);
+  let seconds = 0;
+  let rank = -1;
+  let decimals = false;
+  for (let position = 0; position < text.length || rank === -1; position = component.lastIndex) {
+    component.lastIndex = position;
+    const match = component.exec(text);
+    const unitRank = match ? UNITS.indexOf(match[2]!.toLowerCase() as (typeof UNITS)[number]) : -1;
+    if (!match || unitRank <= rank || decimals) {
+      throw new CliUsageError(
+        `${flag} must be a duration such as 30s, 5m, 2h, 1d or 1h30m (units d, h, m, s, ms, largest first, each at most once; a bare number is seconds) (got '${raw}')`,
+      );
+    }
+    rank = unitRank;
+    decimals = match[1]!.includes(".");
+    seconds += Number(match[1]) * UNIT_SECONDS[UNITS[unitRank]!];
   }
-  return Number(match[1]) * UNIT_SECONDS[(match[2] ?? "s").toLowerCase()]!;
+  return seconds;
 }
 
 /**
@@ -88,6 +119,21 @@ export function parseInstant(raw: string, flag: string): Date {
     if (error instanceof InvalidOptionError) throw new CliUsageError(error.message);
     throw error;
   }
+}
+
+/**
+ * Parses `--at` as {@link parseInstant} does and refuses a time before `now`
+ * here, naming the flag: `queue.schedule()` would refuse it too, but in the
+ * API's words, after the task module was loaded and the backend connected.
+ */
+export function parseFutureInstant(raw: string, flag: string, now = Date.now()): Date {
+  const at = parseInstant(raw, flag);
+  if (at.getTime() < now) {
+    throw new CliUsageError(
+      `${flag}: ${raw} is in the past (it is ${new Date(now).toISOString()} now)`,
+    );
+  }
+  return at;
 }
 
 /** Parses a `--timeout` in seconds (a number ≥ 0 or a duration such as 30s). */

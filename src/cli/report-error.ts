@@ -4,12 +4,24 @@
  * code. The stack (with its causes) is printed only at `--log-level debug`.
  */
 import { CommanderError } from "commander";
-import { BackendUrlError, CliUsageError, InvalidOptionError, ValidationError } from "../errors.js";
+import {
+  BackendUrlError,
+  CliUsageError,
+  InvalidOptionError,
+  PayloadTooLargeError,
+  ValidationError,
+} from "../errors.js";
 
 /** Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-const USAGE_ERRORS = [CliUsageError, InvalidOptionError, BackendUrlError, ValidationError];
+const USAGE_ERRORS = [
+  CliUsageError,
+  InvalidOptionError,
+  BackendUrlError,
+  ValidationError,
+  PayloadTooLargeError,
+];
 
 function stackWithCauses(error: unknown): string {
   const lines: string[] = [];

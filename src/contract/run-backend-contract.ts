@@ -27,6 +27,7 @@ import { errorsCases } from "./cases/errors.js";
 import { fencingCases } from "./cases/fencing.js";
 import { inlineCases } from "./cases/inline.js";
 import { middlewareCases } from "./cases/middleware.js";
+import { payloadLimitCases } from "./cases/payload-limit.js";
 import { rateLimitCases } from "./cases/rate-limit.js";
 import { retryCases } from "./cases/retry.js";
 import { scheduleCases } from "./cases/schedule.js";
@@ -56,6 +57,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   retryCases,
   timeoutCases,
   middlewareCases,
+  payloadLimitCases,
   chainingCases,
   dependenciesCases,
   errorsCases,

@@ -9,6 +9,7 @@
 import type { Clock } from "../clock.js";
 import { SerializationError, TaskTimeoutError, UnknownTaskError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
+import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync, validateSync } from "../task/schema.js";
 import { Task, type TaskData } from "../task/task-record.js";
 import { findTask, registeredTaskNames, type TaskDefinition } from "../task/task-registry.js";
@@ -27,6 +28,8 @@ export interface ExecutionEnvironment {
   readonly dependencyOverrides?: DependencyOverrides | undefined;
   /** Told about errors thrown by dependency teardown (they do not change the outcome). */
   readonly onTeardownError?: ((error: unknown, data: TaskData) => void) | undefined;
+  /** The most bytes of JSON a result, or the arguments of a chained task, may take; over it the attempt fails. */
+  readonly maxPayloadBytes: number;
 }
 
 /** What an attempt produced. */
@@ -78,7 +81,7 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
   }
   if (state.hasTeardowns) await tearDown(state, env);
   try {
-    const outcome = completedOutcome(data, definition, result, env.clock.now());
+    const outcome = completedOutcome(data, definition, result, env);
     return isThenable(outcome) ? await outcome : outcome;
   } catch (error) {
     return { record: failedRecord(data, error, env.clock.now(), "error"), children: [], error };
@@ -179,36 +182,48 @@ function completedOutcome(
   data: TaskData,
   definition: TaskDefinition,
   result: unknown,
-  now: number,
+  env: ExecutionEnvironment,
 ): AttemptOutcome | Promise<AttemptOutcome> {
-  if (result instanceof Task) {
-    const child = result.toJSON();
+  const now = env.clock.now();
+  if (result instanceof Task || isTaskList(result)) {
+    const tasks: readonly Task[] = result instanceof Task ? [result] : result;
+    const children = tasks.map((t) => t.toJSON());
+    for (const child of children) {
+      checkPayloadSize(
+        child.args,
+        env.maxPayloadBytes,
+        `the arguments of task '${child.name}' (id ${child.id}), returned by task '${data.name}' to be added`,
+      );
+    }
+    const stored = (result instanceof Task ? children[0] : children) as unknown as JsonValue;
+    checkResultSize(stored, data, env);
     return {
-      record: completedRecord(data, child as unknown as JsonValue, now, "task"),
-      children: [child],
-    };
-  }
-  if (isTaskList(result)) {
-    const children = result.map((t) => t.toJSON());
-    return {
-      record: completedRecord(data, children as unknown as JsonValue, now, "tasks"),
+      record: completedRecord(data, stored, now, result instanceof Task ? "task" : "tasks"),
       children,
     };
   }
-  if (!definition.resultSchema) return storedResult(data, definition, result, now);
+  if (!definition.resultSchema) return storedResult(data, definition, result, env);
   return validateAsync(
     definition.resultSchema,
     result,
     `invalid result of task '${definition.name}'`,
     "result",
-  ).then((value) => storedResult(data, definition, value, now));
+  ).then((value) => storedResult(data, definition, value, env));
+}
+
+function checkResultSize(result: JsonValue, data: TaskData, env: ExecutionEnvironment): void {
+  checkPayloadSize(
+    result,
+    env.maxPayloadBytes,
+    `the result of task '${data.name}' (id ${data.id})`,
+  );
 }
 
 function storedResult(
   data: TaskData,
   definition: TaskDefinition,
   value: unknown,
-  now: number,
+  env: ExecutionEnvironment,
 ): AttemptOutcome {
   let json: JsonValue;
   try {
@@ -221,5 +236,6 @@ function storedResult(
     }
     throw error;
   }
-  return { record: completedRecord(data, json, now), children: [] };
+  checkResultSize(json, data, env);
+  return { record: completedRecord(data, json, env.clock.now()), children: [] };
 }

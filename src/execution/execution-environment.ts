@@ -7,6 +7,7 @@
  */
 import type { Clock } from "../clock.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "../task/payload-limit.js";
 import type { TaskData } from "../task/task-record.js";
 import type { ExecutionEnvironment } from "./execute-task.js";
 import type { Middleware } from "./middleware.js";
@@ -22,6 +23,8 @@ export interface ExecutionEnvironmentOptions {
   readonly logger?: Logger | undefined;
   /** Takes failed dependency teardowns instead of the logger (tests collect them). */
   readonly onTeardownError?: ((error: unknown, data: TaskData) => void) | undefined;
+  /** The queue's payload limit, applied to results and chained tasks' arguments (default 16 MiB). */
+  readonly maxPayloadBytes?: number | undefined;
 }
 
 /**
@@ -41,6 +44,7 @@ export function createExecutionEnvironment(
     dependencyOverrides: options.dependencyOverrides,
     onTeardownError:
       options.onTeardownError ?? logTeardownErrors(options.logger ?? defaultLogger()),
+    maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
   };
 }
 

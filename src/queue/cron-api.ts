@@ -25,7 +25,7 @@ export async function registerCron(
   task: Task,
   expression: string,
 ): Promise<boolean> {
-  checkTasks([task], "queue.addCron()");
+  checkTasks([task], "queue.addCron()", queue.maxPayloadBytes);
   const schedule = parseCronExpression(expression, "queue.addCron()");
   const cron = newStoredCron(task, schedule, queue.name, queue.clock.now());
   return (await queue.connect()).addCron(queue.name, cron.deterministicId, cron);
@@ -37,7 +37,7 @@ export async function removeCron(
   task: Task,
   expression: string,
 ): Promise<boolean> {
-  checkTasks([task], "queue.deleteCron()");
+  checkTasks([task], "queue.deleteCron()", Number.POSITIVE_INFINITY);
   const schedule = parseCronExpression(expression, "queue.deleteCron()");
   const id = cronDeterministicId(task, schedule.expression);
   const backend = await queue.connect();

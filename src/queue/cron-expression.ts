@@ -17,6 +17,33 @@ export interface CronSchedule {
   nextRuns(from: number, count: number): number[];
 }
 
+/** Macros croner expands (it lower-cases them first); `@reboot` is not one. */
+const MACROS = new Set([
+  "@hourly",
+  "@daily",
+  "@midnight",
+  "@weekly",
+  "@monthly",
+  "@yearly",
+  "@annually",
+]);
+
+/**
+ * What is accepted, said once for every refusal: croner's own count message
+ * ("five, six, or seven parts") describes its modes, not the one used here.
+ */
+const ACCEPTED =
+  "a cron expression has exactly five fields (minute hour day-of-month month day-of-week; no seconds field) or is a macro: @hourly, @daily, @midnight, @weekly, @monthly, @yearly or @annually";
+
+/** Why `normalised` does not have the shape of an expression, or `undefined` when it does. */
+function shapeProblem(normalised: string): string | undefined {
+  if (normalised.startsWith("@")) {
+    return MACROS.has(normalised.toLowerCase()) ? undefined : "unknown macro";
+  }
+  const fields = normalised === "" ? 0 : normalised.split(" ").length;
+  return fields === 5 ? undefined : `${fields} field${fields === 1 ? "" : "s"}`;
+}
+
 /** Whitespace carries no meaning: two spaces between fields or one give the same cron. */
 function normalise(expression: string): string {
   return expression.trim().split(/\s+/).join(" ");
@@ -35,6 +62,12 @@ export function parseCronExpression(expression: unknown, where: string): CronSch
     throw new CronExpressionError(`${where}: a cron expression must be a string (got ${got})`);
   }
   const normalised = normalise(expression);
+  const problem = shapeProblem(normalised);
+  if (problem !== undefined) {
+    throw new CronExpressionError(
+      `${where}: invalid cron expression '${expression}': ${problem}; ${ACCEPTED}`,
+    );
+  }
   let cron: Cron;
   try {
     // mode "5-part": standard cron, minute precision; domAndDow false: a day-of-month and
@@ -44,7 +77,7 @@ export function parseCronExpression(expression: unknown, where: string): CronSch
     const reason =
       error instanceof Error ? error.message.replace(/^CronPattern: /, "") : String(error);
     throw new CronExpressionError(
-      `${where}: invalid cron expression '${expression}': ${reason} (use five fields "minute hour day month weekday" or @hourly/@daily/@weekly/@monthly/@yearly)`,
+      `${where}: invalid cron expression '${expression}': ${reason}; ${ACCEPTED}`,
     );
   }
   if (cron.nextRun(new Date(0)) === null) {

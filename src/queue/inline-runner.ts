@@ -14,6 +14,7 @@ import type { Timer } from "../clock.js";
 import { AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "../task/payload-limit.js";
 import { MinHeap } from "../util/min-heap.js";
 
 /** Claims up to this many tasks at a time when draining. */
@@ -34,7 +35,12 @@ export function inlineRunnerFor(backend: Backend): InlineRunner | undefined {
 }
 
 export class InlineRunner {
-  readonly #pipelines = new Map<string, AttemptPipeline>();
+  readonly #pipelines = new Map<string, { pipeline: AttemptPipeline; maxPayloadBytes: number }>();
+  /**
+   * Each queue's payload limit, as the `Queue` that last drained it set it: a
+   * drain a notification starts has no `Queue` at hand.
+   */
+  readonly #payloadLimits = new Map<string, number>();
   /** Due times each queue was told about, and the one timer armed for the earliest. */
   readonly #due = new Map<
     string,
@@ -56,8 +62,12 @@ export class InlineRunner {
     });
   }
 
-  /** Runs everything claimable in `queue`, until a claim comes back empty. */
-  async drain(queue: string): Promise<void> {
+  /**
+   * Runs everything claimable in `queue`, until a claim comes back empty.
+   * `maxPayloadBytes` is the calling queue's limit on results.
+   */
+  async drain(queue: string, maxPayloadBytes?: number): Promise<void> {
+    if (maxPayloadBytes !== undefined) this.#payloadLimits.set(queue, maxPayloadBytes);
     const pipeline = this.#pipeline(queue);
     while (this.backend.isConnected) {
       const claimed = await this.backend.claim(queue, DRAIN_BATCH);
@@ -128,19 +138,20 @@ export class InlineRunner {
   }
 
   #pipeline(queue: string): AttemptPipeline {
-    let pipeline = this.#pipelines.get(queue);
-    if (!pipeline) {
-      const { backend, inline } = this;
-      pipeline = new AttemptPipeline({
-        queue,
-        store: backend,
-        environment: createExecutionEnvironment(queue, inline),
-        settle: async (settlement, now) => (await backend.settle(queue, [settlement], now))[0]!,
-        onHookError: (error, stage) =>
-          this.#logger.error({ err: error, queue, stage }, "an inline processing hook threw"),
-      });
-      this.#pipelines.set(queue, pipeline);
-    }
+    const { backend, inline } = this;
+    const maxPayloadBytes =
+      this.#payloadLimits.get(queue) ?? backend.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    const cached = this.#pipelines.get(queue);
+    if (cached !== undefined && cached.maxPayloadBytes === maxPayloadBytes) return cached.pipeline;
+    const pipeline = new AttemptPipeline({
+      queue,
+      store: backend,
+      environment: createExecutionEnvironment(queue, { ...inline, maxPayloadBytes }),
+      settle: async (settlement, now) => (await backend.settle(queue, [settlement], now))[0]!,
+      onHookError: (error, stage) =>
+        this.#logger.error({ err: error, queue, stage }, "an inline processing hook threw"),
+    });
+    this.#pipelines.set(queue, { pipeline, maxPayloadBytes });
     return pipeline;
   }
 }

@@ -10,6 +10,8 @@ import type { Clock } from "../clock.js";
 export interface QueueHandle {
   readonly name: string;
   readonly clock: Clock;
+  /** The most bytes of JSON a task's arguments (or result) may take in this queue. */
+  readonly maxPayloadBytes: number;
   /** The backend, connected. */
   connect(): Promise<Backend>;
   /** Runs what is claimable now when the backend processes tasks inline; otherwise nothing. */

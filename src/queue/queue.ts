@@ -7,6 +7,7 @@ import type { Backend, QueueStats } from "../backends/backend.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
 import { InvalidOptionError, TaskCancellationError, TaskStateError } from "../errors.js";
+import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { CronDefinition } from "./cron.js";
@@ -33,6 +34,12 @@ export interface QueueOptions {
   name?: string;
   /** Time source for due times and timestamps written by the queue (tests). */
   clock?: Clock;
+  /**
+   * The most bytes a task's arguments may take as JSON when added here, and
+   * its result when a worker serving this queue settles it (default: the
+   * backend's `maxPayloadBytes`, else 16 MiB). Over it: `PayloadTooLargeError`.
+   */
+  maxPayloadBytes?: number;
 }
 
 export interface WaitOptions {
@@ -53,6 +60,8 @@ export class Queue implements QueueHandle {
   readonly name: string;
   readonly backend: Backend;
   readonly clock: Clock;
+  /** The most bytes of JSON a task's arguments (or result) may take in this queue. */
+  readonly maxPayloadBytes: number;
   /** Runs tasks as they are added, when the backend asks for it (`memory://`). */
   readonly #inline: InlineRunner | undefined;
   #connecting: Promise<void> | undefined;
@@ -79,6 +88,11 @@ export class Queue implements QueueHandle {
     }
     this.name = name;
     this.clock = options.clock ?? systemClock;
+    this.maxPayloadBytes = resolveMaxPayloadBytes(
+      options.maxPayloadBytes,
+      "new Queue()",
+      this.backend.maxPayloadBytes,
+    );
     this.#inline = inlineRunnerFor(this.backend);
   }
 
@@ -101,7 +115,7 @@ export class Queue implements QueueHandle {
   add(tasks: readonly Task[]): Promise<boolean[]>;
   async add(input: Task | readonly Task[]): Promise<boolean | boolean[]> {
     const list = Array.isArray(input) ? (input as readonly unknown[]) : [input];
-    checkTasks(list, "queue.add()");
+    checkTasks(list, "queue.add()", this.maxPayloadBytes);
     if (list.length === 0) return [];
     const records = list.map((task): TaskData => ({ ...task.toJSON(), status: "pending" }));
     const added = await (await this.connect()).add(this.name, records, "unique");
@@ -118,7 +132,7 @@ export class Queue implements QueueHandle {
    * await queue.schedule(report(), "2030-01-01T09:00:00+01:00");
    */
   async schedule(task: Task, at: Date | number | string): Promise<boolean> {
-    checkTasks([task], "queue.schedule()");
+    checkTasks([task], "queue.schedule()", this.maxPayloadBytes);
     const due = resolveDueTime(at, this.clock.now(), "queue.schedule()");
     const record: TaskData = { ...task.toJSON(), status: "scheduled", scheduledAt: isoAt(due) };
     const [added] = await (await this.connect()).add(this.name, [record], "unique");
@@ -326,7 +340,7 @@ export class Queue implements QueueHandle {
    * inline (`memory://`); otherwise does nothing. `add` and `retry` call it.
    */
   async runInline(): Promise<void> {
-    if (this.#inline) await this.#inline.drain(this.name);
+    if (this.#inline) await this.#inline.drain(this.name, this.maxPayloadBytes);
   }
 
   /** Disconnects the backend. */

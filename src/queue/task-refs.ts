@@ -3,9 +3,12 @@
  * How `Queue` methods accept tasks: a `Task` or its id where a stored task is
  * meant (`TaskRef`), `Task` objects where a task is to be enqueued. Arguments
  * of the wrong kind are refused with an `InvalidTaskError` naming the method
- * and what it got — most often a task factory passed without calling it.
+ * and what it got — most often a task factory passed without calling it —
+ * and so are arguments over the queue's payload limit.
  */
 import { InvalidTaskError } from "../errors.js";
+import type { JsonValue } from "../json.js";
+import { checkPayloadSize } from "../task/payload-limit.js";
 import { Task } from "../task/task-record.js";
 
 /** A task or its id. */
@@ -30,10 +33,15 @@ export function idOf(ref: TaskRef, where: string): string {
   );
 }
 
-/** Refuses any item of `tasks` that is not a `Task`; `where` names the method in the error. */
+/**
+ * Refuses any item of `tasks` that is not a `Task`, and any task whose
+ * arguments are over `maxPayloadBytes` (`PayloadTooLargeError`); `where`
+ * names the method in the error. Nothing is added when one item is refused.
+ */
 export function checkTasks(
   tasks: readonly unknown[],
   where: string,
+  maxPayloadBytes: number,
 ): asserts tasks is readonly Task[] {
   tasks.forEach((item, index) => {
     if (!(item instanceof Task)) {
@@ -45,5 +53,11 @@ export function checkTasks(
             : typeof item;
       throw new InvalidTaskError(`${where} expects Task objects; item [${index}] is ${what}`);
     }
+    const position = tasks.length === 1 ? "" : `item [${index}], `;
+    checkPayloadSize(
+      item.args as JsonValue[],
+      maxPayloadBytes,
+      `${where}: the arguments of task '${item.name}' (${position}id ${item.id})`,
+    );
   });
 }

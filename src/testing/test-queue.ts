@@ -33,6 +33,8 @@ export interface TestQueueOptions {
   middleware?: readonly Middleware[];
   /** Time source (default: the system clock). */
   clock?: Clock;
+  /** The payload limit on arguments and results, as a `Queue`'s (default 16 MiB). */
+  maxPayloadBytes?: number;
 }
 
 export class TestQueue extends Queue {
@@ -60,7 +62,13 @@ export class TestQueue extends Queue {
       errorTtl: null,
       maxFinished: null,
     });
-    super(memory, { name: options.name ?? "test-queue", clock });
+    super(memory, {
+      name: options.name ?? "test-queue",
+      clock,
+      ...(options.maxPayloadBytes === undefined
+        ? {}
+        : { maxPayloadBytes: options.maxPayloadBytes }),
+    });
     this.#memory = memory;
     const name = this.name;
     this.#pipeline = new AttemptPipeline({
@@ -70,6 +78,7 @@ export class TestQueue extends Queue {
         clock,
         middleware: options.middleware ?? [],
         dependencyOverrides: options.dependencyOverrides,
+        maxPayloadBytes: this.maxPayloadBytes,
         onTeardownError: (error, data) => {
           this.teardownErrors.push({ taskId: data.id, error });
         },

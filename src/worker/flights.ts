@@ -60,7 +60,10 @@ export class Flights {
     private readonly options: ResolvedWorkerOptions,
   ) {
     for (const queue of queues) {
-      const environment = createExecutionEnvironment(queue.name, options);
+      const environment = createExecutionEnvironment(queue.name, {
+        ...options,
+        maxPayloadBytes: queue.maxPayloadBytes,
+      });
       this.#lanes.set(queue, { environment, flights: new Map(), pipeline: undefined });
     }
   }

@@ -17,9 +17,15 @@ import {
   WorkerProcess,
 } from "../support/cli.js";
 
-/** Runs a oneshot worker on memory:// and returns its banner record and the process. */
+/**
+ * Runs a oneshot worker on memory:// and returns its banner record and the
+ * process. It loads the fixture tasks unless the arguments or environment
+ * name task modules: a worker without any refuses to start.
+ */
 async function oneshot(args: string[], env: Record<string, string> = {}) {
-  const worker = new WorkerProcess(["--oneshot", ...args], env);
+  const namesTasks = args.includes("--tasks") || args.includes("-t") || "SHEPPY_TASKS" in env;
+  const tasks = namesTasks ? [] : ["--tasks", TASKS];
+  const worker = new WorkerProcess(["--oneshot", ...tasks, ...args], env);
   const code = await worker.exited;
   const banner = worker.records.find((r) => r.msg === "worker started");
   return { worker, code, banner };
@@ -42,7 +48,7 @@ describe.concurrent("sheppy work: settings", () => {
       prefetch: 10,
       shutdownTimeout: 30,
       loops: ["job processing", "scheduler", "cron manager"],
-      tasks: [],
+      tasks: expect.arrayContaining(["cli.add"]),
     });
   });
 

@@ -7,7 +7,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { expectOneLineError, runCli, TASKS } from "../support/cli.js";
+import {
+  expectOneLineError,
+  json,
+  PRESTART,
+  runCli,
+  TASKS,
+  WorkerProcess,
+} from "../support/cli.js";
 
 // Nothing listens on port 1: connecting is refused at once.
 const UNREACHABLE = "redis://127.0.0.1:1";
@@ -159,7 +166,47 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
       "-u",
       MEMORY,
     ]);
-    expect(expectOneLineError(result, 2)).toContain("--delay must be a duration such as 30s");
+    expect(expectOneLineError(result, 2)).toBe(
+      "error: --delay must be a duration such as 30s, 5m, 2h, 1d or 1h30m (units d, h, m, s, ms, largest first, each at most once; a bare number is seconds) (got '5 parsecs')",
+    );
+  });
+
+  it("--delay takes a compound duration such as 1h30m", async () => {
+    const result = await runCli([
+      "task",
+      "schedule",
+      `${TASKS}:add`,
+      "--args",
+      "[1,2]",
+      "--delay",
+      "1h30m",
+      "-u",
+      MEMORY,
+      "--format",
+      "json",
+    ]);
+    const record = json<{ status: string; createdAt: string; scheduledAt: string }>(result);
+    expect(record.status).toBe("scheduled");
+    const delay = Date.parse(record.scheduledAt) - Date.parse(record.createdAt);
+    expect(delay).toBeGreaterThanOrEqual(5400_000);
+    expect(delay).toBeLessThan(5400_000 + 10_000);
+  });
+
+  it("--at in the past is refused naming the flag, not the API", async () => {
+    const result = await runCli([
+      "task",
+      "schedule",
+      `${TASKS}:add`,
+      "--args",
+      "[1,2]",
+      "--at",
+      "2020-01-01T00:00:00Z",
+      "-u",
+      MEMORY,
+    ]);
+    expect(expectOneLineError(result, 2)).toMatch(
+      /^error: --at: 2020-01-01T00:00:00Z is in the past \(it is \d{4}-\d\d-\d\dT[\d:.]+Z now\)$/,
+    );
   });
 
   it("CFG-5: concurrency 0 from the flag, and 'invalid' from SHEPPY_MAX_CONCURRENT_TASKS", async () => {
@@ -196,6 +243,22 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
       "--disable-cron-manager",
     ]);
     expect(expectOneLineError(result, 2)).toContain("Worker has nothing to do");
+  });
+
+  it("a worker with no task modules refuses to start (exit 2); so does one whose modules define no task", async () => {
+    const none = await runCli(["work", "-u", MEMORY, "--oneshot"]);
+    expect(expectOneLineError(none, 2)).toMatch(
+      /^error: no task modules given \(pass --tasks <module>, or list them under "tasks" in .*sheppy\.config\.json\); a worker that knows no tasks cannot run any \(--disable-job-processing runs only the scheduler and cron manager\)$/,
+    );
+    const empty = await runCli(["work", "-u", MEMORY, "--oneshot", "--tasks", PRESTART]);
+    expect(expectOneLineError(empty, 2)).toContain(
+      `the task modules given (${PRESTART}) define no tasks`,
+    );
+    // Without job processing it knows no task on purpose: it starts, and stops on SIGTERM.
+    const schedulerOnly = new WorkerProcess(["-u", MEMORY, "--disable-job-processing"]);
+    await schedulerOnly.waitFor((r) => r.msg === "worker started", "worker started");
+    schedulerOnly.signal("SIGTERM");
+    expect(await schedulerOnly.exited).toBe(0);
   });
 
   it("an unknown command or option gets commander's one line", async () => {

@@ -198,6 +198,62 @@ describe("backend from the environment (Q-4, CFG-8)", () => {
   });
 });
 
+describe("new RedisBackend() without a url reads SHEPPY_BACKEND_URL, as new Queue() does", () => {
+  test("a redis:// URL is used, its prefix parameter as the key prefix", () => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", "redis://:pw@cache.internal:6380/2?prefix=app");
+    const backend = new RedisBackend({ ttl: 60, errorTtl: 600 });
+    expect(backend.url).toBe("redis://:pw@cache.internal:6380/2");
+    expect(backend.prefix).toBe("app");
+    expect(new Queue().backend).toMatchObject({ url: backend.url, prefix: "app" });
+  });
+
+  test("rediss:// too; without a prefix parameter the prefix is the default", () => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", "rediss://cache.example.com:6380");
+    expect(new RedisBackend()).toMatchObject({
+      url: "rediss://cache.example.com:6380",
+      prefix: "sheppy",
+    });
+  });
+
+  test("the url and prefix options win over it", () => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", "redis://elsewhere:6379?prefix=env");
+    expect(new RedisBackend({ url: "redis://127.0.0.1:6379" })).toMatchObject({
+      url: "redis://127.0.0.1:6379",
+      prefix: "sheppy",
+    });
+    expect(new RedisBackend({ prefix: "mine" })).toMatchObject({
+      url: "redis://elsewhere:6379",
+      prefix: "mine",
+    });
+  });
+
+  test.each([undefined, ""])("unset or empty (%j), the default 127.0.0.1:6379", (value) => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", value);
+    expect(new RedisBackend()).toMatchObject({ url: "redis://127.0.0.1:6379", prefix: "sheppy" });
+  });
+
+  test.each([
+    ["memory://", "memory://"],
+    ["postgres://user:s3cret@db/app", "postgres://user:****@db/app"],
+  ])("naming another backend (%s) is a BackendUrlError, not a silent default", (value, shown) => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", value);
+    const error = errorOf(() => new RedisBackend({ ttl: 60 }));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toBe(
+      `new RedisBackend() without a url option reads SHEPPY_BACKEND_URL, which names another backend ('${shown}'): pass { url: "redis://…" } or set SHEPPY_BACKEND_URL to a redis:// or rediss:// URL`,
+    );
+  });
+
+  test("a Redis URL it cannot parse is a BackendUrlError naming the variable, password masked", () => {
+    vi.stubEnv("SHEPPY_BACKEND_URL", "redis://:pw?61aa@127.0.0.1");
+    const error = errorOf(() => new RedisBackend());
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toBe(
+      "Invalid SHEPPY_BACKEND_URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL",
+    );
+  });
+});
+
 describe("queue names (Q-5)", () => {
   test("the default name is 'default'", () => {
     expect(new Queue("memory://").name).toBe("default");
@@ -238,7 +294,7 @@ describe("queue names (Q-5)", () => {
       const error = errorOf(() => new Queue("memory://", { name }));
       expect(error).toBeInstanceOf(InvalidOptionError);
       expect(error.message).toContain(`Invalid queue name '${name}'`);
-      expect(error.message).toContain("letters, digits");
+      expect(error.message).toContain("1–128 ASCII letters, digits");
     },
   );
 

@@ -25,6 +25,15 @@ const sendRetrying = task(
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
 
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a throw");
+}
+
 describe("uuidV5", () => {
   test("matches the RFC test vector (DNS namespace, 'python.org')", () => {
     expect(uuidV5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "python.org")).toBe(
@@ -103,6 +112,22 @@ describe("parseCronExpression", () => {
     if (typeof expression === "string" && expression !== "") {
       expect((caught as Error).message).toContain(`'${expression}'`);
     }
+  });
+
+  test.each([
+    ["* * * *", "4 fields"],
+    ["*/5 * * * * *", "6 fields"],
+    ["0 0 * * * * *", "7 fields"],
+    ["every day at nine", "4 fields"],
+    ["bogus", "1 field"],
+    ["@fortnightly", "unknown macro"],
+    ["60 * * * *", "Invalid value for minute: 60"],
+  ])("CRON-8 the refusal of %j says one thing: five fields or a macro", (expression, problem) => {
+    const message = errorOf(() => parseCronExpression(expression, "queue.addCron()")).message;
+    expect(message).toBe(
+      `queue.addCron(): invalid cron expression '${expression}': ${problem}; a cron expression has exactly five fields (minute hour day-of-month month day-of-week; no seconds field) or is a macro: @hourly, @daily, @midnight, @weekly, @monthly, @yearly or @annually`,
+    );
+    expect(message).not.toMatch(/six|seven/);
   });
 
   test("whitespace is normalised: the stored expression has single spaces", () => {

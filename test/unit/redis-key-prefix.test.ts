@@ -22,6 +22,10 @@ describe("redis key prefix", () => {
     expect(() => new RedisBackend({ prefix: "app.v2-test_1" })).not.toThrow();
   });
 
+  it("the message says which letters: only ASCII ones pass the check", () => {
+    expect(() => new RedisBackend({ prefix: "ünïcode" })).toThrow(/1–64 ASCII letters, digits/);
+  });
+
   it("two (prefix, queue) pairs share a key only when they are the same pair", () => {
     fc.assert(
       fc.property(prefix, queue, prefix, queue, (p1, q1, p2, q2) => {

@@ -16,6 +16,7 @@ import { BackendError, InvalidOptionError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import type { DependencyOverrides } from "../../task/dependency-types.js";
 import type { Middleware } from "../../task/middleware-types.js";
+import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
 import type {
   AddMode,
@@ -66,6 +67,8 @@ export interface MemoryBackendOptions extends RetentionOptions {
   clock?: Clock;
   /** Where instant processing reports what it cannot hand to a caller (teardown errors). */
   logger?: Logger;
+  /** The payload limit (bytes of JSON) of arguments and results in queues that set none (default 16 MiB). */
+  maxPayloadBytes?: number;
 }
 
 /**
@@ -81,6 +84,7 @@ export class MemoryBackend implements Backend {
   readonly clock: Clock;
   readonly retention: RetentionSettings;
   readonly inline: InlineProcessing | undefined;
+  readonly maxPayloadBytes: number;
   readonly #queues = new Map<string, MemoryQueueState>();
   readonly #workListeners = new Set<WorkListener>();
   #connected = false;
@@ -89,6 +93,7 @@ export class MemoryBackend implements Backend {
     const instant = options.instantProcessing ?? true;
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("MemoryBackend", options);
+    this.maxPayloadBytes = resolveMaxPayloadBytes(options.maxPayloadBytes, "MemoryBackend");
     this.capabilities = {
       crossProcess: false,
       durable: false,

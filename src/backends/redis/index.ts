@@ -8,13 +8,12 @@
 import type { Backend } from "../backend.js";
 import { registerBackendScheme } from "../registry.js";
 import { RedisBackend } from "./redis-backend.js";
+import { splitRedisUrl } from "./redis-url.js";
 
 export { RedisBackend, type RedisBackendOptions } from "./redis-backend.js";
 
 function redisFromUrl(url: URL): Backend {
-  const prefix = url.searchParams.get("prefix");
-  url.searchParams.delete("prefix");
-  return new RedisBackend({ url: url.toString(), ...(prefix ? { prefix } : {}) });
+  return new RedisBackend(splitRedisUrl(url));
 }
 
 registerBackendScheme("redis:", redisFromUrl);

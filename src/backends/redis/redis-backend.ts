@@ -15,6 +15,7 @@ import type { RedisOptions } from "ioredis";
 import { type Clock, systemClock } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
+import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
 import type {
   AddMode,
@@ -36,15 +37,31 @@ import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
 import { FinishedListener } from "./finished-listener.js";
 import { acquireRateLimit } from "./rate-limiter.js";
+import { redisTargetFromEnvironment } from "./redis-url.js";
 import { RedisSession } from "./session.js";
 import { TaskReader } from "./task-reader.js";
 import { TaskStore } from "./task-store.js";
 
 export interface RedisBackendOptions extends RetentionOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://…` (default `redis://127.0.0.1:6379`). */
+  /**
+   * `redis://[user:password@]host:port[/db]` or `rediss://…`. Without it, the
+   * backend uses `SHEPPY_BACKEND_URL` as `new Queue()` does, prefix parameter
+   * (`?prefix=app`) included, when that is a `redis://` or `rediss://` URL;
+   * when it names another backend (`memory://`) the constructor throws a
+   * `BackendUrlError`; unset or empty, `redis://127.0.0.1:6379`.
+   */
   url?: string;
-  /** First part of every key (default `"sheppy"`); backends with different prefixes never see each other. */
+  /**
+   * First part of every key (default: the `?prefix=` of `SHEPPY_BACKEND_URL`
+   * when `url` is not given, else `"sheppy"`); backends with different
+   * prefixes never see each other.
+   */
   prefix?: string;
+  /**
+   * The payload limit (bytes of JSON) of arguments and results in queues that
+   * set none (default: the `?maxPayloadBytes=` of the URL, else 16 MiB).
+   */
+  maxPayloadBytes?: number;
   /** Extra ioredis options (TLS, sentinels, timeouts…). */
   redisOptions?: RedisOptions;
   /** Time source for timestamps and record expiry (leases use the server's clock). */
@@ -87,6 +104,7 @@ export class RedisBackend implements Backend {
   readonly prefix: string;
   readonly clock: Clock;
   readonly retention: RetentionSettings;
+  readonly maxPayloadBytes: number;
   readonly #session: RedisSession;
   readonly #tasks: TaskStore;
   readonly #claims: Claims;
@@ -95,15 +113,20 @@ export class RedisBackend implements Backend {
   readonly #crons: CronStore;
 
   constructor(options: RedisBackendOptions = {}) {
-    this.url = options.url ?? "redis://127.0.0.1:6379";
-    this.prefix = options.prefix ?? "sheppy";
+    const target = options.url === undefined ? redisTargetFromEnvironment() : { url: options.url };
+    this.url = target.url;
+    this.prefix = options.prefix ?? target.prefix ?? "sheppy";
     if (!PREFIX.test(this.prefix)) {
       throw new InvalidOptionError(
-        `Invalid Redis key prefix '${this.prefix}': use 1–64 letters, digits, '_', '.' or '-' (no ':', which separates the prefix from queue names)`,
+        `Invalid Redis key prefix '${this.prefix}': use 1–64 ASCII letters, digits, '_', '.' or '-' (no ':', which separates the prefix from queue names)`,
       );
     }
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("RedisBackend", options);
+    this.maxPayloadBytes = resolveMaxPayloadBytes(
+      options.maxPayloadBytes ?? target.maxPayloadBytes,
+      "RedisBackend",
+    );
     const unavailableAfter = options.unavailableAfter ?? DEFAULT_UNAVAILABLE_AFTER;
     if (
       typeof unavailableAfter !== "number" ||

@@ -9,7 +9,7 @@ import { CliUsageError } from "../../errors.js";
 import type { Task } from "../../task/task-record.js";
 import { TestQueue } from "../../testing/test-queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
+import { parseDuration, parseFutureInstant, parseTimeout } from "../inputs.js";
 import { withQueue } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import { ARGS_FILE_HELP, ARGS_HELP, createTask, TASK_ARGUMENT } from "../task-from-spec.js";
@@ -59,7 +59,7 @@ function addSchedule(group: Command): void {
     .argument("<task>", TASK_ARGUMENT)
     .option("--args <json>", ARGS_HELP, "[]")
     .option("--args-file <path>", ARGS_FILE_HELP)
-    .option("--delay <duration>", "run after this long: 30s, 5m, 2h, 1d")
+    .option("--delay <duration>", "run after this long: 30s, 5m, 2h, 1h30m, 1d")
     .option("--at <iso>", "run at this ISO-8601 time, e.g. 2030-01-31T09:00:00Z");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (spec: string, _options: unknown, cmd: Command) => {
@@ -75,7 +75,7 @@ function addSchedule(group: Command): void {
     const at =
       settings.at === undefined
         ? parseDuration(settings.delay!, "--delay")
-        : parseInstant(settings.at, "--at");
+        : parseFutureInstant(settings.at, "--at");
     const task = await createTask(spec, settings);
     await withQueue(settings, async (queue) => {
       await queue.schedule(task, at);

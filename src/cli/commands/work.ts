@@ -78,6 +78,8 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
         );
       }
     }
+    // Checked after the prestart hook, which may load task modules itself.
+    if (processing && registeredTaskNames().length === 0) throw noTasksError(settings);
     logTaskEvents(worker, logger, settings.logLevel === "debug");
     worker.once("worker:started", () => {
       // The worker has installed its signal handlers by now, so ours only add a log line.
@@ -113,6 +115,20 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
   // may still be running here (a task that ignores its signal): nothing of this process may
   // go on, so it ends now rather than when its last timer does. Logs are written synchronously.
   process.exit(0);
+}
+
+/**
+ * A worker that knows no task would claim every task and fail it, or with a
+ * grace period only hold the queue up: starting one is always a mistake.
+ */
+function noTasksError(settings: WorkSettings): CliUsageError {
+  const loaded =
+    settings.tasks === undefined
+      ? `no task modules given (pass --tasks <module>, or list them under "tasks" in ${settings.config})`
+      : `the task modules given (${settings.tasks.join(", ")}) define no tasks`;
+  return new CliUsageError(
+    `${loaded}; a worker that knows no tasks cannot run any (--disable-job-processing runs only the scheduler and cron manager)`,
+  );
 }
 
 /** Adds `sheppy work`. */

@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { Queue, task, Worker } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { TestClock } from "sheppy/testing";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { fileKey } from "../../support/isolation.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
@@ -125,5 +125,20 @@ describe.skipIf(!available)("redis: retention in the keys", () => {
       hashes: 1,
     });
     expect((await queue.getAllTasks()).map((t) => t.result)).toEqual(["d"]);
+  });
+
+  it("new RedisBackend({ ttl, errorTtl }) without a url uses SHEPPY_BACKEND_URL, its prefix included", async () => {
+    const url = new URL(REDIS_URL);
+    url.searchParams.set("prefix", prefix);
+    vi.stubEnv("SHEPPY_BACKEND_URL", url.toString());
+    try {
+      const queue = new Queue(new RedisBackend({ ttl: 10, errorTtl: 5 }), { name: "from-env" });
+      queues.push(queue);
+      const stored = done("env");
+      await queue.add(stored);
+      expect(await raw.exists(`{${prefix}:from-env}:t:${stored.id}`)).toBe(1);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

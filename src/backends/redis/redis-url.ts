@@ -1,0 +1,61 @@
+/**
+ * @module backends/redis/redis-url
+ * Where a `RedisBackend` connects when no `url` option is given: the
+ * `SHEPPY_BACKEND_URL` that `new Queue()` reads too, when it names Redis,
+ * else `redis://127.0.0.1:6379`. A `SHEPPY_BACKEND_URL` naming another backend
+ * (`memory://`) is an error rather than silently ignored: the process was
+ * configured for a backend this one is not. `?prefix=` in a URL is Sheppy's key
+ * prefix, taken out before the rest goes to ioredis.
+ */
+import { BackendUrlError } from "../../errors.js";
+import { maskUrl } from "../../util/mask-url.js";
+import { positiveIntegerParam } from "../registry.js";
+
+/** Where a Redis backend connects when neither its options nor `SHEPPY_BACKEND_URL` say. */
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+
+/** The URL for ioredis, and the key prefix and payload limit the URL named (if it named them). */
+export interface RedisTarget {
+  readonly url: string;
+  readonly prefix?: string;
+  readonly maxPayloadBytes?: number;
+}
+
+/** Takes Sheppy's `prefix` and `maxPayloadBytes` parameters out of a `redis://` URL; the rest is for ioredis. */
+export function splitRedisUrl(url: URL): RedisTarget {
+  const prefix = url.searchParams.get("prefix");
+  const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
+  url.searchParams.delete("prefix");
+  url.searchParams.delete("maxPayloadBytes");
+  return {
+    url: url.toString(),
+    ...(prefix ? { prefix } : {}),
+    ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+  };
+}
+
+/**
+ * The target of a backend created without a `url` option: `SHEPPY_BACKEND_URL`
+ * (`value`) when it is a `redis://` or `rediss://` URL, the default when it is
+ * unset or empty (as `new Queue()` counts it), and a `BackendUrlError` when it
+ * names another backend or cannot be parsed.
+ */
+export function redisTargetFromEnvironment(
+  value: string | undefined = process.env.SHEPPY_BACKEND_URL,
+): RedisTarget {
+  if (value === undefined || value === "") return { url: DEFAULT_REDIS_URL };
+  if (!/^rediss?:\/\//i.test(value)) {
+    throw new BackendUrlError(
+      `new RedisBackend() without a url option reads SHEPPY_BACKEND_URL, which names another backend ('${maskUrl(value)}'): pass { url: "redis://…" } or set SHEPPY_BACKEND_URL to a redis:// or rediss:// URL`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new BackendUrlError(
+      `Invalid SHEPPY_BACKEND_URL '${maskUrl(value)}': it cannot be parsed as a URL`,
+    );
+  }
+  return splitRedisUrl(url);
+}
