@@ -73,13 +73,18 @@ local deltas = {}
 local function count(status, delta)
   deltas[status] = (deltas[status] or 0) + delta
 end
+-- A fence field that is not an integer (damaged by hand) counts as 0, as in fenceOf;
+-- fences start at 1, so a missing record (no fields) matches no settlement.
+local function asFence(value)
+  return value and string.match(value, '^%d+$') and tonumber(value) or 0
+end
 for _, s in ipairs(settlements) do
   local key = prefix .. s.id
-  local current = redis.call('HEXISTS', key, 'd') == 1
-    and redis.call('ZSCORE', KEYS[4], s.id)
-    and fenceOf(key, 'f') == s.fence
+  local fences = redis.call('HMGET', key, 'f', 'sf')
+  -- The claim is current when its fence is the record's and the task is still claimed:
+  -- ZREM both checks the latter and ends the claim, in one call.
+  local current = asFence(fences[1]) == s.fence and redis.call('ZREM', KEYS[4], s.id) == 1
   if current then
-    redis.call('ZREM', KEYS[4], s.id)
     -- A claimed task is not finished; only a damaged index says otherwise.
     local was = redis.call('HGET', KEYS[5], s.id)
     if was then
@@ -119,7 +124,7 @@ for _, s in ipairs(settlements) do
       end
     end
     results[#results + 1] = 1
-  elseif fenceOf(key, 'sf') == s.fence and redis.call('HEXISTS', key, 'd') == 1 then
+  elseif asFence(fences[2]) == s.fence then
     results[#results + 1] = 1
   else
     results[#results + 1] = 0
