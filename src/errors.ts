@@ -35,6 +35,33 @@ export class TaskDefinitionError extends SheppyError {}
 /** Two task definitions in one process share a name. */
 export class DuplicateTaskNameError extends TaskDefinitionError {}
 
+/** A workflow definition is invalid: not a generator function, anonymous, a bad option. */
+export class WorkflowDefinitionError extends TaskDefinitionError {}
+
+/**
+ * A workflow yielded something other than what the step helpers yield
+ * (`step`, `all`, `run`, `sideEffect`, `now`); the workflow fails with it.
+ */
+export class InvalidYieldError extends SheppyError {}
+
+/**
+ * A replayed workflow asked for a different step than it did the first time
+ * (another task, or other arguments, at the same place): its code changed, or
+ * it reads something that differs between runs, such as the clock or a random
+ * number, outside `sideEffect()`/`now()`. The workflow fails with it.
+ */
+export class NonDeterministicWorkflowError extends SheppyError {}
+
+/** The queue holds no workflow with this id. */
+export class WorkflowNotFoundError extends SheppyError {
+  constructor(
+    readonly workflowId: string,
+    readonly queueName: string,
+  ) {
+    super(`Queue '${queueName}' has no workflow ${workflowId}`);
+  }
+}
+
 /** A worker was asked to run a task whose name no loaded module defines. */
 export class UnknownTaskError extends SheppyError {}
 

@@ -24,7 +24,9 @@ export {
   DuplicateTaskNameError,
   InvalidOptionError,
   InvalidTaskError,
+  InvalidYieldError,
   MiddlewareError,
+  NonDeterministicWorkflowError,
   PayloadTooLargeError,
   SerializationError,
   SheppyError,
@@ -39,6 +41,8 @@ export {
   ValidationError,
   WaitTimeoutError,
   WorkerCrashedError,
+  WorkflowDefinitionError,
+  WorkflowNotFoundError,
 } from "./errors.js";
 export type { TaskEvent, WorkerEventMap } from "./events.js";
 export type { DependencyValue } from "./execution/dependencies.js";

@@ -21,11 +21,12 @@ import type { TaskDefinition } from "./task-registry.js";
 export function storedArgs(
   definition: Pick<TaskDefinition, "name" | "argsSchema">,
   args: readonly unknown[],
+  kind: "task" | "workflow" = "task",
 ): JsonValue[] {
   const { name, argsSchema } = definition;
   let values: unknown = args;
   if (argsSchema) {
-    values = validateSync(argsSchema, args, `invalid arguments for task '${name}'`, "args");
+    values = validateSync(argsSchema, args, `invalid arguments for ${kind} '${name}'`, "args");
   } else {
     // Omitted trailing optional arguments arrive as undefined; they are simply not stored.
     let end = args.length;
@@ -38,12 +39,12 @@ export function storedArgs(
     json = toJson(values, "args", { uncountedLevels: 1 });
   } catch (error) {
     if (error instanceof SerializationError)
-      throw new SerializationError(`task '${name}': ${error.message}`);
+      throw new SerializationError(`${kind} '${name}': ${error.message}`);
     throw error;
   }
   if (!Array.isArray(json)) {
     throw new TaskDefinitionError(
-      `task '${name}': the args schema must produce an array of arguments`,
+      `${kind} '${name}': the args schema must produce an array of arguments`,
     );
   }
   return json;

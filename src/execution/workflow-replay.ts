@@ -1,0 +1,318 @@
+/**
+ * @module execution/workflow-replay
+ * One resume of a workflow: run its body from the start, feeding back what
+ * earlier resumes recorded — the finished step tasks, the values of
+ * `sideEffect()`/`now()` — until it asks for a step that has not finished
+ * (it then waits for those steps), returns (completed) or throws (failed).
+ *
+ * Replaying instead of saving the generator's state is what makes a
+ * workflow durable: any worker, after any crash, rebuilds the same state from
+ * the stored record. It works only if the body asks for the same steps in the
+ * same order on every run; the determinism guard compares each step with the
+ * stored one and fails the workflow when they differ, instead of attaching
+ * the old step's outcome to a different request.
+ *
+ * Step task ids are derived from the workflow id and the step's index, so a
+ * resume that runs twice (a retry after a crash) names the same tasks, and the
+ * backend adds each only once. No backend I/O here.
+ */
+import { createHash } from "node:crypto";
+import { InvalidYieldError, NonDeterministicWorkflowError, SerializationError } from "../errors.js";
+import { type JsonValue, toJson } from "../json.js";
+import { validateSync } from "../task/schema.js";
+import { Task, type TaskData } from "../task/task-record.js";
+import { findTask } from "../task/task-registry.js";
+import type { WorkflowData, WorkflowStep } from "../task/workflow-record.js";
+import { findWorkflow, type WorkflowDefinition } from "../task/workflow-registry.js";
+import type { WorkflowInstruction } from "../task/workflow-steps.js";
+import { canonicalJson } from "../util/canonical-json.js";
+import { uuidV5 } from "../util/uuid-v5.js";
+
+const STEP_NAMESPACE = "3f0d1c9e-5b7a-4f62-9a41-0c8e2b7d6a15";
+
+/** The task id of step `index` of workflow `workflowId`: the same in every process and on every replay. */
+export function stepTaskId(workflowId: string, index: number): string {
+  return uuidV5(STEP_NAMESPACE, `${workflowId}/${index}`);
+}
+
+/** A short hash of a step's arguments as canonical JSON (key order does not matter). */
+export function argsHash(args: readonly JsonValue[]): string {
+  return createHash("sha256")
+    .update(canonicalJson(args as JsonValue[]))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/** What one resume ended with. Every kind carries the step list and effects as they now stand. */
+export type ReplayOutcome =
+  | {
+      readonly kind: "waiting";
+      readonly steps: WorkflowStep[];
+      readonly effects: JsonValue[];
+      /** The step tasks first asked for in this resume, to add (status `pending`). */
+      readonly newTasks: TaskData[];
+      /** Task ids of the steps the workflow now waits for. */
+      readonly pending: string[];
+    }
+  | {
+      readonly kind: "completed";
+      readonly steps: WorkflowStep[];
+      readonly effects: JsonValue[];
+      readonly result: JsonValue;
+    }
+  | {
+      readonly kind: "failed";
+      readonly steps: WorkflowStep[];
+      readonly effects: JsonValue[];
+      readonly error: unknown;
+    };
+
+/** What a resume starts from. */
+export interface ReplayInput {
+  readonly definition: WorkflowDefinition;
+  readonly workflow: WorkflowData;
+  /** The finished records of steps, by task id (a step not in it has not finished). */
+  readonly outcomes: ReadonlyMap<string, TaskData>;
+  /** The queue's clock, for `now()` and the new steps' creation time. */
+  readonly now: () => number;
+}
+
+/** Thrown inside the replay to end it waiting; never reaches user code uncaught. */
+class Waiting {
+  constructor(
+    readonly newTasks: TaskData[],
+    readonly pending: string[],
+  ) {}
+}
+
+/** Runs one resume of `input.workflow`. Never throws: a failure of the body is a `failed` outcome. */
+export function replayWorkflow(input: ReplayInput): ReplayOutcome {
+  const replay = new Replay(input);
+  try {
+    const value = replay.drive(input.definition, input.workflow.args);
+    return {
+      kind: "completed",
+      steps: replay.steps,
+      effects: replay.effects,
+      result: resultJson(input.definition, value),
+    };
+  } catch (error) {
+    if (error instanceof Waiting) {
+      return {
+        kind: "waiting",
+        steps: replay.steps,
+        effects: replay.effects,
+        newTasks: error.newTasks,
+        pending: error.pending,
+      };
+    }
+    return { kind: "failed", steps: replay.steps, effects: replay.effects, error };
+  }
+}
+
+/** The stored result: the schema's output when the definition has one, JSON-checked. */
+function resultJson(definition: WorkflowDefinition, value: unknown): JsonValue {
+  const checked = definition.resultSchema
+    ? validateSync(
+        definition.resultSchema,
+        value,
+        `invalid result of workflow '${definition.name}'`,
+        "result",
+      )
+    : value;
+  try {
+    return checked === undefined ? null : toJson(checked, "result");
+  } catch (error) {
+    if (error instanceof SerializationError) {
+      throw new SerializationError(
+        `workflow '${definition.name}' returned a value JSON cannot store: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+}
+
+class Replay {
+  /** The stored steps, then the ones this resume adds. */
+  readonly steps: WorkflowStep[];
+  readonly effects: JsonValue[];
+  #nextStep = 0;
+  #nextYield = 0;
+  #nextEffect = 0;
+
+  constructor(private readonly input: ReplayInput) {
+    this.steps = [...input.workflow.steps];
+    this.effects = [...input.workflow.effects];
+  }
+
+  /** Runs a body (the workflow's own, or a nested one inline) to its return value. */
+  drive(definition: WorkflowDefinition, args: readonly JsonValue[]): unknown {
+    // Fresh arguments on every replay: the body may change what it was given.
+    const generator = definition.fn(...(structuredClone(args) as never[]));
+    let sent: { value: unknown } | { error: unknown } = { value: undefined };
+    for (;;) {
+      const next: IteratorResult<WorkflowInstruction, unknown> =
+        "error" in sent ? generator.throw(sent.error) : generator.next(sent.value);
+      if (next.done) return next.value;
+      try {
+        sent = { value: this.#answer(definition, next.value) };
+      } catch (error) {
+        // Waiting and a changed step end the resume; the body cannot catch them.
+        if (error instanceof Waiting || error instanceof NonDeterministicWorkflowError) {
+          generator.return(undefined);
+          throw error;
+        }
+        // An effect that threw goes back into the body, which may handle it.
+        sent = { error };
+      }
+    }
+  }
+
+  #answer(definition: WorkflowDefinition, instruction: unknown): unknown {
+    const kind = (instruction as Partial<WorkflowInstruction> | null)?.kind;
+    if (kind === "steps")
+      return this.#steps(instruction as WorkflowInstruction & { kind: "steps" });
+    if (kind === "run") return this.#run(instruction as WorkflowInstruction & { kind: "run" });
+    if (kind === "effect")
+      return this.#effect(instruction as WorkflowInstruction & { kind: "effect" });
+    throw new InvalidYieldError(
+      `Invalid yield in workflow '${definition.name}': it yielded ${describe(instruction)}; yield only through the step helpers: yield* step(task), yield* all([tasks]), yield* run(workflow), yield* sideEffect(fn), yield* now()`,
+    );
+  }
+
+  #steps(instruction: WorkflowInstruction & { kind: "steps" }): unknown {
+    const { tasks, single } = instruction;
+    if (!Array.isArray(tasks) || tasks.some((t) => !(t instanceof Task))) {
+      throw new InvalidYieldError(
+        `Invalid yield in workflow '${this.input.workflow.name}': all() takes a list of Task objects (call each task factory)`,
+      );
+    }
+    const yieldIndex = this.#nextYield++;
+    const finished: Task[] = [];
+    const newTasks: TaskData[] = [];
+    const pending: string[] = [];
+    for (const task of tasks) {
+      const index = this.#nextStep++;
+      const data = task.toJSON();
+      const taskId = stepTaskId(this.input.workflow.id, index);
+      const step: WorkflowStep = {
+        taskId,
+        index,
+        yield: yieldIndex,
+        name: data.name,
+        argsHash: argsHash(data.args),
+      };
+      const stored = this.steps[index];
+      if (stored === undefined) {
+        this.steps.push(step);
+        newTasks.push(this.#stepTask(data, taskId));
+        pending.push(taskId);
+        continue;
+      }
+      this.#guard(stored, step);
+      const outcome = this.input.outcomes.get(taskId);
+      if (outcome === undefined) pending.push(taskId);
+      else finished.push(finishedStep(structuredClone(outcome)));
+    }
+    if (pending.length > 0) throw new Waiting(newTasks, pending);
+    return single ? finished[0] : finished;
+  }
+
+  #stepTask(data: TaskData, taskId: string): TaskData {
+    return {
+      ...structuredClone(data),
+      id: taskId,
+      status: "pending",
+      workflowId: this.input.workflow.id,
+      createdAt: new Date(this.input.now()).toISOString(),
+    };
+  }
+
+  /** Fails the replay when the step asked for here differs from the one stored for this place. */
+  #guard(stored: WorkflowStep, now: WorkflowStep): void {
+    const nameChanged = stored.name !== now.name;
+    const argsChanged = stored.argsHash !== now.argsHash;
+    const yieldChanged = stored.yield !== now.yield;
+    if (!nameChanged && !argsChanged && !yieldChanged) return;
+    const what = nameChanged
+      ? `the task changed from '${stored.name}' to '${now.name}'`
+      : argsChanged
+        ? `the arguments of task '${now.name}' changed`
+        : `task '${now.name}' is now asked for by another yield (${now.yield}, was ${stored.yield})`;
+    throw new NonDeterministicWorkflowError(
+      `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) asked for a different step ${stored.index} on replay: ${what}. A workflow body must ask for the same steps in the same order on every run: read clocks, random numbers and other changing data through sideEffect() or now(), and deploy a changed workflow under a new name`,
+    );
+  }
+
+  #run(instruction: WorkflowInstruction & { kind: "run" }): unknown {
+    const nested = instruction.workflow;
+    const definition = nested && findWorkflow((nested as { name?: unknown }).name as string);
+    if (!definition) {
+      throw new InvalidYieldError(
+        `Invalid yield in workflow '${this.input.workflow.name}': run() takes a Workflow of a workflow defined in this process (got ${describe(nested)})`,
+      );
+    }
+    return resultOfNested(definition, this.drive(definition, nested.args));
+  }
+
+  #effect(instruction: WorkflowInstruction & { kind: "effect" }): unknown {
+    const index = this.#nextEffect++;
+    if (index < this.effects.length) {
+      return instruction.revive(structuredClone(this.effects[index]) as JsonValue);
+    }
+    const value = instruction.compute(this.input.now);
+    let recorded: JsonValue;
+    try {
+      recorded = value === undefined ? null : toJson(value, "sideEffect value");
+    } catch (error) {
+      throw new SerializationError(
+        `workflow '${this.input.workflow.name}': ${(error as Error).message}`,
+      );
+    }
+    this.effects.push(recorded);
+    return instruction.revive(structuredClone(recorded));
+  }
+}
+
+/** A nested workflow's result as its caller receives it: stored as JSON, read back through its schema. */
+function resultOfNested(definition: WorkflowDefinition, value: unknown): unknown {
+  const json = resultJson(definition, value);
+  if (!definition.resultSchema) return json;
+  return validateSync(
+    definition.resultSchema,
+    json,
+    `result of workflow '${definition.name}'`,
+    "result",
+  );
+}
+
+/**
+ * A finished step as the body receives it — a fresh copy on every replay, so
+ * a body that changes it changes neither the stored record nor later replays.
+ * A completed step whose task declares a result schema yields its parsed output.
+ */
+function finishedStep(data: TaskData): Task {
+  if (data.resultKind === "task")
+    return new Task(data, new Task(data.result as unknown as TaskData, null));
+  if (data.resultKind === "tasks") {
+    const children = (data.result as unknown as TaskData[]).map((child) => new Task(child, null));
+    return new Task(data, children);
+  }
+  const schema = data.status === "completed" ? findTask(data.name)?.resultSchema : undefined;
+  if (!schema) return new Task(data, data.result);
+  const result = validateSync(
+    schema,
+    data.result,
+    `stored result of task '${data.name}' (${data.id}) does not match its result schema`,
+    "result",
+  );
+  return new Task(data, result);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Task) return "a Task (use yield* step(task))";
+  if (typeof value === "object") return value.constructor?.name ?? "an object";
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,204 @@
+/**
+ * @module task/define-workflow
+ * `workflow()` turns a generator function into a typed workflow factory.
+ * Calling the factory runs nothing: it validates the arguments and returns a
+ * new `Workflow`. The body is replayed from the start on every resume, so it
+ * must be a plain (not async) generator function.
+ */
+import { randomUUID } from "node:crypto";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { isoAt, systemClock } from "../clock.js";
+import { WorkflowDefinitionError } from "../errors.js";
+import { deepFreeze } from "../json.js";
+import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
+import { unknownKeysMessage } from "../util/unknown-keys.js";
+import type { ArgsSchema } from "./define-task.js";
+import { isStandardSchema } from "./schema.js";
+import { storedArgs } from "./task-args.js";
+import {
+  WORKFLOW_DATA_VERSION,
+  Workflow,
+  type WorkflowConfig,
+  type WorkflowData,
+} from "./workflow-record.js";
+import { registerWorkflow, type WorkflowDefinition } from "./workflow-registry.js";
+import type { WorkflowGenerator } from "./workflow-steps.js";
+
+/** A workflow body: a generator function yielding steps through the helpers. */
+export type WorkflowFunction = (...args: never[]) => WorkflowGenerator<unknown>;
+
+/** Options of `workflow(options, fn)`; every field is optional. */
+export interface WorkflowOptions {
+  /** Unique name workers look the workflow up by; defaults to the function's name. */
+  name?: string;
+  /** Validates and normalises the arguments when a workflow is created. */
+  args?: ArgsSchema;
+  /** Validates the result when the workflow completes; read-backs yield its parsed output. */
+  result?: StandardSchemaV1;
+  /** Seconds a completed workflow record is kept (`null`: forever; default: the backend's). */
+  ttl?: number | null;
+  /** Seconds a failed or cancelled workflow record is kept (default: `ttl`, then the backend's). */
+  errorTtl?: number | null;
+}
+
+const WORKFLOW_OPTION_KEYS = Object.keys({
+  name: true,
+  args: true,
+  result: true,
+  ttl: true,
+  errorTtl: true,
+} satisfies Record<keyof WorkflowOptions, true>);
+
+/** Creates workflows: call it with the body's own arguments to get a `Workflow<R>`. */
+export interface WorkflowFactory<A extends readonly unknown[], R> {
+  (...args: A): Workflow<R>;
+  /** The registered name. */
+  readonly workflowName: string;
+}
+
+type Input<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : never;
+type Output<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : never;
+type ArgsInput<S extends ArgsSchema> = Input<S> extends readonly unknown[] ? Input<S> : never;
+type ArgsOutput<S extends ArgsSchema> = Output<S> extends readonly unknown[] ? Output<S> : never;
+/** What a body returns: the workflow's result. */
+type ReturnOf<F> = F extends (...args: never[]) => Generator<unknown, infer R, unknown> ? R : never;
+
+// A generator function's prototype chain is the only reliable mark of one:
+// `function*` bodies are instances of GeneratorFunction, async generators are not.
+const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;
+
+/**
+ * Defines a workflow.
+ * @example
+ * export const onboard = workflow({ name: "onboard" }, function* (userId: string) {
+ *   const profile = yield* step(fetchProfile(userId));
+ *   const [mail, invoice] = yield* all([sendWelcome(userId), createInvoice(userId)]);
+ *   return { invoice: invoice.result, mailed: mail.status === "completed" };
+ * });
+ * const wf = onboard("u1"); // Workflow<{ invoice: …; mailed: boolean }>
+ */
+export function workflow<F extends WorkflowFunction>(
+  fn: F,
+): WorkflowFactory<Parameters<F>, ReturnOf<F>>;
+export function workflow<S extends ArgsSchema, RS extends StandardSchemaV1>(
+  options: WorkflowOptions & { args: S; result: RS },
+  fn: (...args: ArgsOutput<S>) => WorkflowGenerator<Input<RS>>,
+): WorkflowFactory<ArgsInput<S>, Output<RS>>;
+export function workflow<
+  S extends ArgsSchema,
+  F extends (...args: ArgsOutput<S>) => WorkflowGenerator<unknown>,
+>(
+  options: WorkflowOptions & { args: S; result?: undefined },
+  fn: F,
+): WorkflowFactory<ArgsInput<S>, ReturnOf<F>>;
+export function workflow<RS extends StandardSchemaV1, F extends WorkflowFunction>(
+  options: WorkflowOptions & { args?: undefined; result: RS },
+  fn: F & ((...args: Parameters<F>) => WorkflowGenerator<Input<RS>>),
+): WorkflowFactory<Parameters<F>, Output<RS>>;
+export function workflow<F extends WorkflowFunction>(
+  options: WorkflowOptions & { args?: undefined; result?: undefined },
+  fn: F,
+): WorkflowFactory<Parameters<F>, ReturnOf<F>>;
+export function workflow(
+  optionsOrFn: WorkflowOptions | WorkflowFunction,
+  maybeFn?: WorkflowFunction,
+): WorkflowFactory<readonly unknown[], unknown> {
+  const [options, fn] =
+    typeof optionsOrFn === "function"
+      ? [{} as WorkflowOptions, optionsOrFn]
+      : [optionsOrFn ?? {}, maybeFn];
+  if (typeof fn !== "function") {
+    throw new WorkflowDefinitionError(
+      "workflow() needs a generator function: workflow(function* (…) {…}) or workflow(options, function* (…) {…})",
+    );
+  }
+  const name = options.name ?? fn.name;
+  const unknown = unknownKeysMessage(options, WORKFLOW_OPTION_KEYS);
+  if (unknown) {
+    const label =
+      typeof name === "string" && name.trim() !== "" ? `workflow '${name}'` : "workflow()";
+    throw new WorkflowDefinitionError(`${label}: ${unknown}`);
+  }
+  if (typeof name !== "string" || name.trim() === "") {
+    throw new WorkflowDefinitionError(
+      "workflow() was given an anonymous function: pass { name: '…' } in the options",
+    );
+  }
+  if (!(fn instanceof GeneratorFunction)) {
+    throw new WorkflowDefinitionError(
+      `workflow '${name}': the body must be a generator function (function* …), not ${describeFunction(fn)}; it is replayed on every resume, so it cannot be async — steps run as tasks`,
+    );
+  }
+  for (const key of ["args", "result"] as const) {
+    if (options[key] !== undefined && !isStandardSchema(options[key])) {
+      throw new WorkflowDefinitionError(
+        `workflow '${name}': ${key} must be a Standard Schema (zod, valibot, arktype…)`,
+      );
+    }
+  }
+  const config = deepFreeze(workflowConfig(name, options));
+  const definition: WorkflowDefinition = {
+    name,
+    fn,
+    config,
+    argsSchema: options.args,
+    resultSchema: options.result,
+  };
+  registerWorkflow(definition);
+  const factory = (...args: unknown[]): Workflow => {
+    const stored = storedArgs(definition, args, "workflow");
+    return new Workflow(
+      newWorkflowData(randomUUID().toLowerCase(), name, stored, config, systemClock.now()),
+      null,
+    );
+  };
+  Object.defineProperty(factory, "workflowName", { value: name, enumerable: true });
+  return factory as unknown as WorkflowFactory<readonly unknown[], unknown>;
+}
+
+function describeFunction(fn: (...args: never[]) => unknown): string {
+  const kind = Object.getPrototypeOf(fn)?.constructor?.name;
+  if (kind === "AsyncGeneratorFunction") return "an async generator function";
+  if (kind === "AsyncFunction") return "an async function";
+  return "a plain function";
+}
+
+function workflowConfig(name: string, options: WorkflowOptions): WorkflowConfig {
+  const config: WorkflowConfig = {};
+  for (const key of ["ttl", "errorTtl"] as const) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (value !== null && !isDuration(value, false)) {
+      throw new WorkflowDefinitionError(
+        `workflow '${name}': ${key} must be a number of seconds > 0 and ${MAX_DURATION_TEXT}, or null to keep forever (got ${String(value)})`,
+      );
+    }
+    config[key] = value;
+  }
+  return config;
+}
+
+/** @internal The data a workflow factory creates: running, no steps yet. */
+export function newWorkflowData(
+  id: string,
+  name: string,
+  args: WorkflowData["args"],
+  config: WorkflowConfig,
+  now: number,
+): WorkflowData {
+  return {
+    v: WORKFLOW_DATA_VERSION,
+    id,
+    name,
+    args,
+    status: "running",
+    steps: [],
+    pending: [],
+    effects: [],
+    result: null,
+    error: null,
+    config,
+    createdAt: isoAt(now),
+    finishedAt: null,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * @module task/workflow-record
+ *
+ * Terminology
+ * - **workflow definition**: a generator function registered under a unique
+ *   name by `workflow()`; it yields steps and returns the workflow's result.
+ * - **workflow** (`Workflow<R>`): one invocation of a definition — id, name,
+ *   JSON arguments, status, the steps taken so far and the outcome.
+ *   Immutable, like a `Task`.
+ * - **step**: one task a workflow yielded. Its task id is derived from the
+ *   workflow id and the step's index, so every replay names the same task.
+ * - **resume**: one run of the generator from the start, fed the finished
+ *   steps; it ends waiting for new steps, or with the workflow's outcome.
+ *
+ * Status flow: `running` → `completed` | `failed` | `cancelled`.
+ */
+import { deepFreeze, type JsonValue } from "../json.js";
+import { type ErrorData, TaskError } from "./stored-error.js";
+
+export const WORKFLOW_STATUSES = ["running", "completed", "failed", "cancelled"] as const;
+
+export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
+
+/** Version of the stored encoding of {@link WorkflowData}. */
+export const WORKFLOW_DATA_VERSION = 1;
+
+/** One step a workflow took: the task it yielded, as the determinism guard compares it. */
+export interface WorkflowStep {
+  /** The step's task id (derived from the workflow id and `index`). */
+  taskId: string;
+  /** The step's place in the workflow's step list, from 0. */
+  index: number;
+  /** Which yield of the workflow asked for it, from 0 (the tasks of a fan-out share one). */
+  yield: number;
+  /** The task's name. */
+  name: string;
+  /** A hash of the task's arguments (canonical JSON), to notice changed arguments on replay. */
+  argsHash: string;
+}
+
+/** How long a finished workflow record is kept (seconds; `null` keeps it; absent inherits the backend's). */
+export interface WorkflowConfig {
+  ttl?: number | null;
+  errorTtl?: number | null;
+}
+
+/** The stored JSON form of a workflow. Instants are ISO-8601 strings in UTC. */
+export interface WorkflowData {
+  v: number;
+  id: string;
+  name: string;
+  args: JsonValue[];
+  status: WorkflowStatus;
+  /** Every step taken so far, in order. */
+  steps: WorkflowStep[];
+  /** Task ids of the steps the workflow waits for (empty once it has finished). */
+  pending: string[];
+  /** Values recorded by `sideEffect()`/`now()` on their first run, replayed afterwards, in order. */
+  effects: JsonValue[];
+  result: JsonValue;
+  error: ErrorData | null;
+  config: WorkflowConfig;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** Statuses of a workflow that will not change any more. */
+export const FINISHED_WORKFLOW_STATUSES: ReadonlySet<WorkflowStatus> = new Set([
+  "completed",
+  "failed",
+  "cancelled",
+]);
+
+const toDate = (value: string | null): Date | null => (value === null ? null : new Date(value));
+
+/**
+ * One workflow: what runs (name + arguments), the steps taken so far and the
+ * outcome. Immutable — assigning a field throws. `R` is the type of `result`
+ * once the workflow has completed.
+ */
+export class Workflow<R = unknown> {
+  readonly id: string;
+  readonly name: string;
+  readonly args: readonly JsonValue[];
+  readonly status: WorkflowStatus;
+  readonly steps: readonly Readonly<WorkflowStep>[];
+  /** Task ids of the steps the workflow waits for. */
+  readonly pending: readonly string[];
+  /** The result once `completed`; `null` before. */
+  readonly result: R | null;
+  readonly error: TaskError | null;
+  readonly config: Readonly<WorkflowConfig>;
+  readonly createdAt: Date;
+  readonly finishedAt: Date | null;
+  readonly #data: WorkflowData;
+
+  /** @internal Use a workflow factory to create workflows; stored ones are read back through the Queue. */
+  constructor(data: WorkflowData, result: R | null) {
+    this.#data = deepFreeze(data);
+    this.id = data.id;
+    this.name = data.name;
+    this.args = data.args;
+    this.status = data.status;
+    this.steps = data.steps;
+    this.pending = data.pending;
+    this.result = result;
+    this.error = data.error ? new TaskError(data.error) : null;
+    this.config = data.config;
+    this.createdAt = new Date(data.createdAt);
+    this.finishedAt = toDate(data.finishedAt);
+    Object.freeze(this);
+  }
+
+  /** True once the workflow has completed, failed or been cancelled. */
+  get isFinished(): boolean {
+    return this.#data.finishedAt !== null;
+  }
+
+  /** The stored JSON form (what backends hold). */
+  toJSON(): WorkflowData {
+    return this.#data;
+  }
+}

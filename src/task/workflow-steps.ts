@@ -1,0 +1,99 @@
+/**
+ * @module task/workflow-steps
+ * What a workflow body yields, and the `yield*` helpers that yield it with
+ * types: `step(task)` hands back the finished `Task<R>`, `all([a, b])` a
+ * tuple of finished tasks in input order, `run(workflow)` the nested
+ * workflow's result, `sideEffect(fn)` and `now()` a value recorded on the
+ * first run and replayed afterwards. A workflow body yields nothing else;
+ * the replay engine refuses anything else with `InvalidYieldError`.
+ */
+import type { JsonValue } from "../json.js";
+import type { Task } from "./task-record.js";
+import type { Workflow } from "./workflow-record.js";
+
+/** Run these tasks (one, or several in parallel) and send back the finished ones. */
+export interface StepInstruction {
+  readonly kind: "steps";
+  readonly tasks: readonly Task[];
+  /** One task asked for with `step()`: its finished task comes back alone, not in a list. */
+  readonly single: boolean;
+}
+
+/** Run this workflow inline, its steps numbered within the caller's, and send back its result. */
+export interface RunInstruction {
+  readonly kind: "run";
+  readonly workflow: Workflow;
+}
+
+/** Compute a value once, record it, and send back the recorded value on every replay. */
+export interface EffectInstruction {
+  readonly kind: "effect";
+  /** Computes the value on the first run; `now` reads the clock of the queue running the workflow. */
+  readonly compute: (now: () => number) => unknown;
+  /** Turns the recorded JSON back into what the body receives (`now()` gives a `Date`). */
+  readonly revive: (recorded: JsonValue) => unknown;
+}
+
+/** What a workflow body may yield (through the helpers). */
+export type WorkflowInstruction = StepInstruction | RunInstruction | EffectInstruction;
+
+/** The generator a workflow body is: it yields instructions and returns the workflow's result. */
+export type WorkflowGenerator<R> = Generator<WorkflowInstruction, R, unknown>;
+
+type ResultOf<T> = T extends Task<infer R> ? R : unknown;
+/** `all([a, b])` → `[Task<A>, Task<B>]`, each finished. */
+export type FinishedSteps<L extends readonly Task[]> = {
+  -readonly [K in keyof L]: Task<ResultOf<L[K]>>;
+};
+
+/**
+ * Runs one task as a step and hands back the finished task (completed,
+ * failed, crashed or cancelled): a failed step does not fail the workflow.
+ * @example const profile = yield* step(fetchProfile(userId)); profile.result // typed
+ */
+export function* step<R>(task: Task<R>): Generator<WorkflowInstruction, Task<R>, unknown> {
+  return (yield { kind: "steps", tasks: [task], single: true }) as Task<R>;
+}
+
+/**
+ * Runs tasks in parallel and hands back the finished tasks in input order,
+ * once every one has finished. An empty list comes back at once.
+ * @example const [mail, invoice] = yield* all([sendEmail(to), createInvoice(id)]);
+ */
+export function* all<const L extends readonly Task[]>(
+  tasks: L,
+): Generator<WorkflowInstruction, FinishedSteps<L>, unknown> {
+  return (yield { kind: "steps", tasks: [...tasks], single: false }) as FinishedSteps<L>;
+}
+
+/**
+ * Runs another workflow inline — its steps become steps of this one — and
+ * hands back its result. It gets no record of its own.
+ * @example const billing = yield* run(setupBilling(userId));
+ */
+export function* run<R>(workflow: Workflow<R>): Generator<WorkflowInstruction, R, unknown> {
+  return (yield { kind: "run", workflow }) as R;
+}
+
+/**
+ * Computes a value once (it must be JSON) and records it in the workflow;
+ * every later replay gets the recorded value instead of computing it again.
+ * The way to use randomness, clocks or anything else that would differ
+ * between replays.
+ * @example const token = yield* sideEffect(() => crypto.randomUUID());
+ */
+export function* sideEffect<T>(compute: () => T): Generator<WorkflowInstruction, T, unknown> {
+  return (yield { kind: "effect", compute: () => compute(), revive: (recorded) => recorded }) as T;
+}
+
+/**
+ * The time (by the queue's clock) when the workflow first reached this point,
+ * the same on every replay: use it instead of `new Date()` in a workflow body.
+ */
+export function* now(): Generator<WorkflowInstruction, Date, unknown> {
+  return (yield {
+    kind: "effect",
+    compute: (clockNow) => clockNow(),
+    revive: (recorded) => new Date(recorded as number),
+  }) as Date;
+}

@@ -1,0 +1,309 @@
+/** The replay engine on its own: resumes fed recorded outcomes, as a backend would hold them. */
+import { describe, expect, it } from "vitest";
+import { isoAt } from "../../src/clock.js";
+import {
+  argsHash,
+  type ReplayOutcome,
+  replayWorkflow,
+  stepTaskId,
+} from "../../src/execution/workflow-replay.js";
+import {
+  InvalidYieldError,
+  NonDeterministicWorkflowError,
+  type Task,
+  task,
+  WorkflowDefinitionError,
+} from "../../src/index.js";
+import { workflow } from "../../src/task/define-workflow.js";
+import type { TaskData } from "../../src/task/task-record.js";
+import type { WorkflowData } from "../../src/task/workflow-record.js";
+import { findWorkflow } from "../../src/task/workflow-registry.js";
+import { all, now, run, sideEffect, step } from "../../src/task/workflow-steps.js";
+
+const add = task({ name: "wf-replay.add" }, (a: number, b: number) => a + b);
+const fail = task({ name: "wf-replay.fail" }, (): number => {
+  throw new Error("no");
+});
+
+const sequential = workflow({ name: "wf-replay.sequential" }, function* (x: number) {
+  const first = yield* step(add(x, 1));
+  const second = yield* step(add(first.result!, 10));
+  return second.result;
+});
+const fanOut = workflow({ name: "wf-replay.fan-out" }, function* (n: number) {
+  const done = yield* all(Array.from({ length: n }, (_, i) => add(i, 1)));
+  return done.reduce((sum, t) => sum + (t.result ?? 0), 0);
+});
+const inner = workflow({ name: "wf-replay.inner" }, function* (x: number) {
+  const t = yield* step(add(x, 1));
+  return t.result! * 10;
+});
+const outer = workflow({ name: "wf-replay.outer" }, function* (x: number) {
+  const nested = yield* run(inner(x));
+  const t = yield* step(add(nested, 100));
+  return t.result;
+});
+const recovering = workflow({ name: "wf-replay.recovering" }, function* () {
+  const attempt = yield* step(fail());
+  if (attempt.status === "failed") {
+    const undo = yield* step(add(0, 0));
+    return `recovered (${attempt.error?.message}, undo ${undo.status})`;
+  }
+  return "no failure";
+});
+const exploding = workflow({ name: "wf-replay.exploding" }, function* () {
+  const t = yield* step(add(5, 5));
+  throw new RangeError(`user code exploded after ${t.result}`);
+});
+let draws = 0;
+const effects = workflow({ name: "wf-replay.effects" }, function* () {
+  const drawn = yield* sideEffect(() => ++draws);
+  const at = yield* now();
+  yield* step(add(drawn, 0));
+  return { drawn, at: at.toISOString() };
+});
+// Yielding anything but a step helper's instruction does not compile; forced here to test the runtime check.
+const badYield = workflow({ name: "wf-replay.bad-yield" }, function* () {
+  yield 42 as never;
+  return 1;
+});
+const mutating = workflow({ name: "wf-replay.mutating" }, function* () {
+  const t = yield* step(add(1, 1));
+  let refused = false;
+  try {
+    (t as unknown as { result: unknown }).result = "changed";
+  } catch {
+    refused = true;
+  }
+  yield* step(add(2, 2));
+  return [t.result, refused];
+});
+
+/** Plays a workflow through: each resume's new steps complete as `finish` says. */
+function drive(
+  data: WorkflowData,
+  finish: (step: TaskData) => Partial<TaskData>,
+  clock = () => Date.parse("2026-01-01T00:00:00Z"),
+): { outcomes: ReplayOutcome[]; stored: Map<string, TaskData> } {
+  const definition = findWorkflow(data.name)!;
+  const stored = new Map<string, TaskData>();
+  const outcomes: ReplayOutcome[] = [];
+  let current = data;
+  for (let i = 0; i < 50; i++) {
+    const outcome = replayWorkflow({ definition, workflow: current, outcomes: stored, now: clock });
+    outcomes.push(outcome);
+    if (outcome.kind !== "waiting") break;
+    for (const t of outcome.newTasks) {
+      stored.set(t.id, { ...t, status: "completed", finishedAt: isoAt(clock()), ...finish(t) });
+    }
+    current = { ...current, steps: outcome.steps, effects: outcome.effects };
+  }
+  return { outcomes, stored };
+}
+
+const sum = (t: TaskData): Partial<TaskData> =>
+  t.name === "wf-replay.fail"
+    ? { status: "failed", result: null, error: { type: "Error", message: "no" } as never }
+    : { result: (t.args as number[]).reduce((a, b) => a + b, 0) };
+
+describe("workflow replay", () => {
+  it("sequential steps: each resume asks for the next step, with a derived id; the last returns the result", () => {
+    const wf = sequential(2).toJSON();
+    const { outcomes } = drive(wf, sum);
+    expect(outcomes.map((o) => o.kind)).toEqual(["waiting", "waiting", "completed"]);
+    const first = outcomes[0] as Extract<ReplayOutcome, { kind: "waiting" }>;
+    expect(first.newTasks).toHaveLength(1);
+    expect(first.newTasks[0]).toMatchObject({
+      id: stepTaskId(wf.id, 0),
+      name: "wf-replay.add",
+      args: [2, 1],
+      status: "pending",
+      workflowId: wf.id,
+    });
+    expect(first.pending).toEqual([stepTaskId(wf.id, 0)]);
+    expect(first.steps).toEqual([
+      {
+        taskId: stepTaskId(wf.id, 0),
+        index: 0,
+        yield: 0,
+        name: "wf-replay.add",
+        argsHash: argsHash([2, 1]),
+      },
+    ]);
+    expect(outcomes[2]).toMatchObject({ kind: "completed", result: 13 });
+  });
+
+  it("a fan-out asks for every task at once, waits for all, and hands them back in input order", () => {
+    const { outcomes } = drive(fanOut(50).toJSON(), sum);
+    expect(outcomes.map((o) => o.kind)).toEqual(["waiting", "completed"]);
+    const waiting = outcomes[0] as Extract<ReplayOutcome, { kind: "waiting" }>;
+    expect(waiting.newTasks).toHaveLength(50);
+    expect(new Set(waiting.steps.map((s) => s.yield))).toEqual(new Set([0]));
+    expect(outcomes[1]).toMatchObject({ result: 50 + (49 * 50) / 2 });
+  });
+
+  it("a fan-out with some steps unfinished keeps waiting for those, asking for nothing new", () => {
+    const wf = fanOut(3).toJSON();
+    const definition = findWorkflow(wf.name)!;
+    const at = () => 0;
+    const first = replayWorkflow({ definition, workflow: wf, outcomes: new Map(), now: at });
+    if (first.kind !== "waiting") throw new Error("expected waiting");
+    const done = new Map(
+      first.newTasks
+        .slice(0, 2)
+        .map((t) => [t.id, { ...t, status: "completed", result: 1 } as TaskData]),
+    );
+    const again = replayWorkflow({
+      definition,
+      workflow: { ...wf, steps: first.steps },
+      outcomes: done,
+      now: at,
+    });
+    expect(again).toMatchObject({
+      kind: "waiting",
+      newTasks: [],
+      pending: [first.newTasks[2]!.id],
+    });
+  });
+
+  it("an empty fan-out comes back at once", () => {
+    const { outcomes } = drive(fanOut(0).toJSON(), sum);
+    expect(outcomes).toEqual([{ kind: "completed", steps: [], effects: [], result: 0 }]);
+  });
+
+  it("a nested workflow runs inline: its steps are the caller's steps, its result comes back", () => {
+    const wf = outer(5).toJSON();
+    const { outcomes } = drive(wf, sum);
+    expect(outcomes.map((o) => o.kind)).toEqual(["waiting", "waiting", "completed"]);
+    expect((outcomes[0] as { steps: unknown[] }).steps).toHaveLength(1);
+    expect(outcomes[2]).toMatchObject({ result: 160 });
+  });
+
+  it("a failed step comes back to the body, which can handle it", () => {
+    const { outcomes } = drive(recovering().toJSON(), sum);
+    expect(outcomes.at(-1)).toMatchObject({
+      kind: "completed",
+      result: "recovered (no, undo completed)",
+    });
+  });
+
+  it("a throw in the body fails the workflow with that error", () => {
+    const { outcomes } = drive(exploding().toJSON(), sum);
+    const last = outcomes.at(-1)!;
+    expect(last.kind).toBe("failed");
+    expect((last as { error: Error }).error).toBeInstanceOf(RangeError);
+    expect((last as { error: Error }).error.message).toBe("user code exploded after 10");
+  });
+
+  it("the determinism guard: a replay asking for another task or other arguments at a step fails, naming it", () => {
+    const wf = sequential(2).toJSON();
+    const definition = findWorkflow(wf.name)!;
+    const changedName = replayWorkflow({
+      definition,
+      workflow: {
+        ...wf,
+        steps: [
+          {
+            taskId: stepTaskId(wf.id, 0),
+            index: 0,
+            yield: 0,
+            name: "wf-replay.old",
+            argsHash: argsHash([2, 1]),
+          },
+        ],
+      },
+      outcomes: new Map(),
+      now: () => 0,
+    });
+    expect(changedName.kind).toBe("failed");
+    const error = (changedName as { error: Error }).error;
+    expect(error).toBeInstanceOf(NonDeterministicWorkflowError);
+    expect(error.message).toBe(
+      `workflow 'wf-replay.sequential' (id ${wf.id}) asked for a different step 0 on replay: the task changed from 'wf-replay.old' to 'wf-replay.add'. A workflow body must ask for the same steps in the same order on every run: read clocks, random numbers and other changing data through sideEffect() or now(), and deploy a changed workflow under a new name`,
+    );
+    const changedArgs = replayWorkflow({
+      definition,
+      workflow: {
+        ...wf,
+        steps: [
+          {
+            taskId: stepTaskId(wf.id, 0),
+            index: 0,
+            yield: 0,
+            name: "wf-replay.add",
+            argsHash: argsHash([9, 1]),
+          },
+        ],
+      },
+      outcomes: new Map(),
+      now: () => 0,
+    });
+    expect((changedArgs as { error: Error }).error.message).toContain(
+      "step 0 on replay: the arguments of task 'wf-replay.add' changed",
+    );
+  });
+
+  it("sideEffect and now() record their value on the first run and replay it afterwards", () => {
+    draws = 0;
+    let clock = Date.parse("2026-05-01T10:00:00Z");
+    const { outcomes } = drive(effects().toJSON(), sum, () => (clock += 1000));
+    expect(draws).toBe(1);
+    expect(outcomes.at(-1)).toMatchObject({
+      kind: "completed",
+      result: { drawn: 1, at: "2026-05-01T10:00:01.000Z" },
+      effects: [1, Date.parse("2026-05-01T10:00:01Z")],
+    });
+  });
+
+  it("yielding anything but a step helper's instruction fails the workflow with InvalidYieldError", () => {
+    const { outcomes } = drive(badYield().toJSON(), sum);
+    const error = (outcomes[0] as { error: Error }).error;
+    expect(error).toBeInstanceOf(InvalidYieldError);
+    expect(error.message).toMatch(
+      /^Invalid yield in workflow 'wf-replay\.bad-yield': it yielded a number;/,
+    );
+  });
+
+  it("finished steps handed to the body are frozen copies: the body cannot change a stored outcome", () => {
+    const { outcomes, stored } = drive(mutating().toJSON(), sum);
+    expect(outcomes.at(-1)).toMatchObject({ kind: "completed", result: [2, true] });
+    expect([...stored.values()][0]?.result).toBe(2);
+  });
+
+  it("a workflow must be a generator function; async ones are refused at definition", () => {
+    expect(() => workflow({ name: "wf-replay.async" }, (async () => 1) as never)).toThrow(
+      WorkflowDefinitionError,
+    );
+    expect(() => workflow({ name: "wf-replay.async-gen" }, async function* () {} as never)).toThrow(
+      /not an async generator function/,
+    );
+    expect(() => workflow({ name: "wf-replay.typo", retyr: 1 } as never, function* () {})).toThrow(
+      /workflow 'wf-replay.typo'/,
+    );
+  });
+
+  it("types: step, all and the result are inferred", () => {
+    const typed = workflow({ name: "wf-replay.types" }, function* (who: string) {
+      const one = yield* step(add(1, 2));
+      const pair = yield* all([add(1, 1), fail()] as const);
+      const n: number | null = one.result;
+      const t: Task<number> = pair[1];
+      return { who, n, t: t.id };
+    });
+    const wf = typed("x");
+    const notAWorkflow = () =>
+      workflow(
+        { name: "wf-replay.never" },
+        // @ts-expect-error a body that yields a plain value is not a workflow
+        function* () {
+          yield 42;
+        },
+      );
+    expect(typeof notAWorkflow).toBe("function");
+    const result: { who: string; n: number | null; t: string } | null = wf.result;
+    expect(result).toBeNull();
+    // @ts-expect-error the arguments are typed
+    const wrong = () => typed(1);
+    expect(typeof wrong).toBe("function");
+  });
+});
