@@ -12,3 +12,4 @@ const t = sendEmail("alice@example.com", "Welcome!");
 await queue.add(t);
 const done = await queue.waitFor(t, { timeout: 5 });
 console.log(done.result);
+await queue.close();

@@ -6,12 +6,22 @@
  * JavaScript one thrown by `import()` carries none, so the file is checked
  * again with `node --check`, which prints it. A TypeScript module in a
  * CommonJS package fails with Node's "require() of ES Module in a cycle",
- * which says nothing useful: the line says what to change instead.
+ * which says nothing useful: the line says what to change instead. So does
+ * a `.cts` module, which tsx turns into a `require()` of Sheppy that Node 20
+ * refuses with an internal "not in cache" error, and a `.ts` module of a
+ * CommonJS package written with `require()`, which Node then runs as plain
+ * JavaScript and fails on the first type annotation (its location is taken
+ * from the error's stack).
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const JAVASCRIPT = /\.(?:js|mjs|cjs)$/i;
+const TYPESCRIPT = /\.(?:ts|cts|mts|tsx)$/i;
+/** A syntax error's stack starts with `file:line`, the line of code and carets under the culprit. */
+const STACK_LOCATION = /^(.+:\d+)\n.*\n( *)\^/;
+const ESM_ADVICE =
+  'write it as an ES module: name it .mts, or add "type": "module" to its package.json';
 /** `/path/file.ts:2:11: ERROR: Unexpected ";"` in esbuild's message. */
 const ESBUILD_LOCATION = /^(.+?:\d+:\d+): (?:ERROR: )?(.*)$/;
 
@@ -22,7 +32,16 @@ export function describeLoadFailure(path: string, error: unknown): string {
   if (code === "ERR_REQUIRE_CYCLE_MODULE" || /Cannot require\(\) ES Module/.test(message)) {
     return 'it uses ES module syntax but its nearest package.json does not say "type": "module" — add that, or name the file .mts / .mjs';
   }
+  if (/\.cts$/i.test(path) && /is not in cache/.test(message)) {
+    return `a .cts module cannot require() Sheppy, which is an ES module, when loaded as a task module — ${ESM_ADVICE}`;
+  }
   const lines = message.split("\n");
+  if (error instanceof SyntaxError && TYPESCRIPT.test(path)) {
+    const located = STACK_LOCATION.exec(error.stack ?? "");
+    if (located) {
+      return `${located[1]}:${located[2]!.length + 1}: ${lines[0]} (it was run as CommonJS JavaScript, without TypeScript — ${ESM_ADVICE})`;
+    }
+  }
   if (/^Transform failed/.test(lines[0] ?? "")) {
     for (const line of lines.slice(1)) {
       const located = ESBUILD_LOCATION.exec(line.trim());

@@ -79,7 +79,12 @@ export const TASK_COLUMNS: readonly Column<TaskData>[] = [
   { heading: "CREATED", value: (t) => formatInstant(t.createdAt) },
   { heading: "DUE", value: (t) => formatInstant(dueAt(t)) },
   { heading: "FINISHED", value: (t) => formatInstant(t.finishedAt) },
-  { heading: "RETRIES", value: (t) => String(t.retryCount) },
+  // Retries by hand are added after a "+": "1+2" is one automatic retry and two by hand.
+  {
+    heading: "RETRIES",
+    value: (t) =>
+      t.manualRetryCount ? `${t.retryCount}+${t.manualRetryCount}` : String(t.retryCount),
+  },
   {
     heading: "RESULT / ERROR",
     // An unfinished task has no result yet: `-`, not `null` (a retrying one shows its last error).

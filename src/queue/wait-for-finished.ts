@@ -35,15 +35,14 @@ export async function waitForFinished(
 ): Promise<Map<string, TaskData>> {
   const wanted = [...new Set(ids)];
   const results = new Map<string, TaskData>();
-  let absent = await readFinished(backend, queue, wanted, results);
+  let { absent, unclaimed } = await readFinished(backend, queue, wanted, results);
   if (results.size === wanted.length) return results;
   const giveUp = (): never => {
     if (timeoutMs === null) throw new TaskNotFoundError(absent[0]!, queue);
-    throw new WaitTimeoutError(
-      timeoutMs / 1000,
-      wanted.filter((id) => !results.has(id)),
-      absent,
-    );
+    const unfinished = wanted.filter((id) => !results.has(id));
+    // The usual reason nothing finished: no worker serves the queue. Say so when it shows.
+    const idle = absent.length === 0 && unclaimed === unfinished.length ? queue : undefined;
+    throw new WaitTimeoutError(timeoutMs / 1000, unfinished, absent, idle);
   };
   if (timeoutMs === 0 || (timeoutMs === null && absent.length > 0)) giveUp();
   const deadline = timeoutMs === null ? null : systemClock.now() + timeoutMs;
@@ -60,7 +59,7 @@ export async function waitForFinished(
     for (;;) {
       signalled = false;
       const missing = wanted.filter((id) => !results.has(id));
-      absent = await readFinished(backend, queue, missing, results);
+      ({ absent, unclaimed } = await readFinished(backend, queue, missing, results));
       if (results.size === wanted.length) return results;
       if (timeoutMs === null && absent.length > 0) giveUp();
       if (!backend.isConnected)
@@ -82,20 +81,25 @@ export async function waitForFinished(
   }
 }
 
-/** Adds the finished records among `wanted` to `results`; returns the ids the queue does not hold. */
+/**
+ * Adds the finished records among `wanted` to `results`; returns the ids the
+ * queue does not hold, and how many of the others no worker has claimed yet.
+ */
 async function readFinished(
   backend: TaskReader,
   queue: string,
   wanted: readonly string[],
   results: Map<string, TaskData>,
-): Promise<string[]> {
-  if (wanted.length === 0) return [];
-  const found = await backend.getTasks(queue, wanted);
+): Promise<{ absent: string[]; unclaimed: number }> {
   const absent: string[] = [];
+  let unclaimed = 0;
+  if (wanted.length === 0) return { absent, unclaimed };
+  const found = await backend.getTasks(queue, wanted);
   for (const id of wanted) {
     const record = found.get(id);
     if (record === undefined) absent.push(id);
     else if (record.finishedAt !== null) results.set(id, record);
+    else if (record.status === "pending" && record.startedAt === null) unclaimed++;
   }
-  return absent;
+  return { absent, unclaimed };
 }

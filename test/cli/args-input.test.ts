@@ -28,6 +28,26 @@ describe.concurrent("sheppy task: where the arguments come from", () => {
     expect(result.stdout.length).toBeGreaterThan(200_000);
   });
 
+  it("arguments over the queue's payload limit are refused naming the flag (exit 2)", async () => {
+    const big = join(dir, "big.json");
+    writeFileSync(big, JSON.stringify(["x".repeat(2000), "!"]));
+    const line = expectOneLineError(
+      await runCli([
+        "task",
+        "add",
+        `${TASKS}:add`,
+        "--args-file",
+        big,
+        "-u",
+        "memory://?maxPayloadBytes=1000",
+      ]),
+      2,
+    );
+    expect(line).toBe(
+      "error: --args-file: the arguments are 2,008 bytes of JSON, over the queue's limit of 1,000 (raise it with ?maxPayloadBytes= on the backend URL, or pass a reference to the data instead)",
+    );
+  });
+
   it("bad arguments are echoed cut to 200 characters, naming where they came from", async () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, `[${"1,".repeat(5000)}`);

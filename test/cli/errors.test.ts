@@ -3,7 +3,7 @@
  * (2 for a wrong command line, 1 for a failed operation), no stack trace —
  * unless `--log-level debug`. Issue #5, BEHAVIOURS CFG-5, CFG-6, CFG-7, WK-2.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import {
   expectOneLineError,
   json,
   PRESTART,
+  ROOT,
   runCli,
   TASKS,
   WorkerProcess,
@@ -73,6 +74,29 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     );
     const result = await runCli(["work", "-u", MEMORY, "--oneshot", "--tasks", path]);
     expect(expectOneLineError(result, 1)).toContain('"type": "module"');
+    // A .cts module, and a .ts one written with require(): the same advice, and where it failed.
+    // They require() the package, so it is installed there as an app would have it.
+    mkdirSync(join(dir, "node_modules"));
+    symlinkSync(ROOT, join(dir, "node_modules", "sheppy"), "dir");
+    const cts = join(dir, "tasks.cts");
+    writeFileSync(
+      cts,
+      'import { task } from "sheppy";\nexport const t = task({ name: "cjs.cts" }, () => 1);\n',
+    );
+    const ctsResult = await runCli(["work", "-u", MEMORY, "--oneshot", "--tasks", cts]);
+    expect(expectOneLineError(ctsResult, 1)).toMatch(
+      /a \.cts module cannot require\(\) Sheppy, which is an ES module, .*name it \.mts, or add "type": "module"/,
+    );
+    const required = join(dir, "required.ts");
+    writeFileSync(
+      required,
+      'const { task } = require("sheppy");\nmodule.exports = { t: task({ name: "cjs.req" }, (n: number) => n) };\n',
+    );
+    const requiredResult = await runCli(["work", "-u", MEMORY, "--oneshot", "--tasks", required]);
+    expect(expectOneLineError(requiredResult, 1)).toContain(`${required}:2:`);
+    expect(requiredResult.stderr).toContain(
+      "it was run as CommonJS JavaScript, without TypeScript",
+    );
   });
 
   it("an unreachable backend", async () => {
@@ -103,6 +127,13 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
   it("CFG-1: no backend URL at all", async () => {
     const result = await runCli(["task", "list"]);
     expect(expectOneLineError(result, 2)).toContain("no backend URL");
+  });
+
+  it("task add with --delay or --at points at task schedule", async () => {
+    const result = await runCli(["task", "add", `${TASKS}:add`, "--delay", "1h30m", "-u", MEMORY]);
+    expect(expectOneLineError(result, 2)).toBe(
+      "error: task add runs the task as soon as a worker is free; to run it later use sheppy task schedule <task> --delay …",
+    );
   });
 
   it("--delay together with --at", async () => {

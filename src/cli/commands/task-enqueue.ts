@@ -4,8 +4,8 @@
  * `module:export`, call it with the `--args` JSON array (the function's
  * positional arguments) and enqueue, schedule or run the task.
  */
-import type { Command } from "commander";
-import { CliUsageError } from "../../errors.js";
+import { type Command, Option } from "commander";
+import { CliUsageError, PayloadTooLargeError } from "../../errors.js";
 import type { Task } from "../../task/task-record.js";
 import { TestQueue } from "../../testing/test-queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
@@ -19,6 +19,28 @@ interface QueueSettings {
   readonly backendUrl?: string;
   readonly queue: string;
   readonly format: OutputFormat;
+}
+
+/** Runs `enqueue`; arguments over the payload limit are reported against the flag that gave them. */
+async function flagPayloadErrors(
+  settings: { readonly args?: string; readonly argsFile?: string },
+  enqueue: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await enqueue();
+  } catch (error) {
+    if (!(error instanceof PayloadTooLargeError)) throw error;
+    const flag =
+      settings.argsFile !== undefined
+        ? "--args-file"
+        : settings.args === "-"
+          ? "--args -"
+          : "--args";
+    throw new CliUsageError(
+      `${flag}: the arguments are ${error.bytes.toLocaleString("en-US")} bytes of JSON, over the queue's limit of ${error.limit.toLocaleString("en-US")} (raise it with ?maxPayloadBytes= on the backend URL, or pass a reference to the data instead)`,
+      { cause: error },
+    );
+  }
 }
 
 /** Prints what was enqueued: its id (scripts capture it), or the stored record. */
@@ -35,17 +57,34 @@ function addAdd(group: Command): void {
     .option("--args <json>", ARGS_HELP, "[]")
     .option("--args-file <path>", ARGS_FILE_HELP)
     .option("--wait", "wait until the task finishes; print its result (exit 1 if it failed)")
-    .option("--timeout <duration>", "with --wait: give up after this long (30s, 5m…)");
+    .option("--timeout <duration>", "with --wait: give up after this long (30s, 5m…)")
+    // Not options of `add`: they are here only to point at `task schedule`.
+    .addOption(new Option("--delay <duration>").hideHelp())
+    .addOption(new Option("--at <iso>").hideHelp());
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (spec: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & { args: string; argsFile?: string; wait?: boolean; timeout?: string }
+      QueueSettings & {
+        args: string;
+        argsFile?: string;
+        wait?: boolean;
+        timeout?: string;
+        delay?: string;
+        at?: string;
+      }
     >();
+    const later =
+      settings.delay !== undefined ? "--delay" : settings.at !== undefined ? "--at" : null;
+    if (later) {
+      throw new CliUsageError(
+        `task add runs the task as soon as a worker is free; to run it later use sheppy task schedule <task> ${later} …`,
+      );
+    }
     const timeout = parseTimeout(settings.timeout);
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
     const task = await createTask(spec, settings);
     await withQueue(settings, async (queue) => {
-      await queue.add(task);
+      await flagPayloadErrors(settings, () => queue.add(task));
       if (!settings.wait) return printEnqueued(await queue.getTask(task), task, settings.format);
       reportOutcome(await waitForOutcome(queue, task.id, timeout), settings.format);
     });
@@ -78,7 +117,7 @@ function addSchedule(group: Command): void {
         : parseFutureInstant(settings.at, "--at");
     const task = await createTask(spec, settings);
     await withQueue(settings, async (queue) => {
-      await queue.schedule(task, at);
+      await flagPayloadErrors(settings, () => queue.schedule(task, at));
       printEnqueued(await queue.getTask(task), task, settings.format);
     });
   });

@@ -172,6 +172,10 @@ export function waitForCases(h: ContractHarness): void {
       expect(timeout.timeoutSeconds).toBe(0.1);
       expect(timeout.unfinished).toEqual([t.id]);
       expect((await queue.getTask(t))?.status).toBe("pending");
+      // Nothing claimed it: the message asks whether a worker serves the queue.
+      expect(timeout.message).toContain(
+        `no worker has claimed them — is a worker serving queue '${queue.name}' running (sheppy work)?`,
+      );
     });
 
     it("W-3 a wait's timeout is real time, whatever clock the queue's tasks see", async () => {
