@@ -26,9 +26,14 @@ export type {
   RetentionSettings,
   Settlement,
   SettleResult,
+  StoredWorkflow,
   TaskPage,
   TaskReader,
   TaskStore,
+  WorkflowPage,
+  WorkflowStepEnd,
+  WorkflowStore,
+  WorkflowWrite,
   WorkListener,
 } from "../backends/backend.js";
 export { acquireSlot, newRateWindowState, type RateWindowState } from "../backends/rate-window.js";
@@ -62,5 +67,16 @@ export {
 } from "../task/task-codec.js";
 export { TASK_DATA_VERSION } from "../task/task-record.js";
 export { expiryOf, type RetentionDefaults, resolveTtl } from "../task/ttl.js";
+export {
+  checkWorkflowData,
+  decodeWorkflowData,
+  encodeWorkflowData,
+} from "../task/workflow-codec.js";
+export {
+  WORKFLOW_DATA_VERSION,
+  type WorkflowData,
+  type WorkflowStatus,
+  type WorkflowStep,
+} from "../task/workflow-record.js";
 export { maskUrl } from "../util/mask-url.js";
 export { runBackendContract } from "./contract-kit.js";

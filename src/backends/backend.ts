@@ -45,6 +45,7 @@ import type { DependencyOverrides } from "../task/dependency-types.js";
 import type { Middleware } from "../task/middleware-types.js";
 import type { TaskData } from "../task/task-record.js";
 import type { RetentionDefaults } from "../task/ttl.js";
+import type { WorkflowData } from "../task/workflow-record.js";
 
 /** What a backend can do; the contract suite derives its skips from this, never from the backend's name. */
 export interface BackendCapabilities {
@@ -148,6 +149,52 @@ export interface Settlement {
   readonly children: readonly TaskData[];
   /** When a finished record expires (epoch ms), resolved by the caller; `null` keeps it. Ignored for unfinished records. */
   readonly expiresAt: number | null;
+  /** The task is a step of a workflow: what its end does to the workflow (see {@link WorkflowStepEnd}). */
+  readonly workflowStep?: WorkflowStepEnd | undefined;
+  /** The task resumed a workflow: the workflow as the resume leaves it (see {@link WorkflowWrite}). */
+  readonly workflow?: WorkflowWrite | undefined;
+}
+
+/**
+ * What a step task's end does to its workflow, applied only when the task
+ * ends finished (not retrying) and only while the workflow waits for it:
+ * its finished record is kept with the workflow (replays read it there, so
+ * the task's own record may expire), the workflow stops waiting for it, and
+ * when it was the last step waited for and the workflow still runs, `resume`
+ * is added as claimable — in the same atomic step, so exactly one resume
+ * follows the last of a fan-out however many workers settle its steps at once.
+ */
+export interface WorkflowStepEnd {
+  readonly workflowId: string;
+  /** The task that resumes the workflow, its id derived from the step's, so a repeated settle adds it once. */
+  readonly resume: TaskData;
+}
+
+/**
+ * The workflow record a resume leaves, written with the resume's own settle
+ * (and its children, the steps it asks for) only while the stored workflow
+ * still runs and has `expectedSteps` steps — the state the resume replayed.
+ * Otherwise (cancelled, or another resume got there first) neither the record
+ * nor the children are written; the resume's own record is.
+ */
+export interface WorkflowWrite {
+  readonly record: WorkflowData;
+  readonly expectedSteps: number;
+  /** When a finished workflow record expires (epoch ms); `null` keeps it. Ignored while it runs. */
+  readonly expiresAt: number | null;
+}
+
+/** A workflow as stored: its record and the finished records of its steps. */
+export interface StoredWorkflow {
+  readonly record: WorkflowData;
+  /** The finished record of every step that has finished, by task id. */
+  readonly outcomes: ReadonlyMap<string, TaskData>;
+}
+
+/** A page of workflow records; `cursor` is `null` after the last page. */
+export interface WorkflowPage {
+  readonly workflows: WorkflowData[];
+  readonly cursor: string | null;
 }
 
 /**
@@ -211,12 +258,17 @@ export interface TaskStore {
    * `cancelled` with `finishedAt` = `at`, expiring at `expiresAt` (`null`
    * keeps it), and returns that record. Returns `null`, changing nothing, for
    * an unknown, claimed or finished task. Exactly one of a racing cancel and
-   * claim wins.
+   * claim wins. Wakes `watchFinished` listeners.
    */
   cancel(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null },
+    cancellation: {
+      at: number;
+      expiresAt: number | null;
+      /** The task is a step of a workflow: its cancellation ends the step (see {@link WorkflowStepEnd}). */
+      workflowStep?: WorkflowStepEnd | undefined;
+    },
   ): Promise<TaskData | null>;
 
   /** Deletes a finished record. `false`, changing nothing, when the task is unknown or unfinished. */
@@ -296,6 +348,46 @@ export interface TaskReader {
   watchFinished(queue: string, listener: (ids: readonly string[]) => void): Promise<() => void>;
 }
 
+/** Workflows: their records and the outcomes of their steps. Steps are tasks of the same queue. */
+export interface WorkflowStore {
+  /**
+   * Stores a new workflow with the steps its first run asked for (added as
+   * claimable), all together; `false`, writing nothing, when the queue holds
+   * the id. A workflow that finished in its first run comes with no steps and
+   * expires at `expiresAt` (`null` keeps it; ignored while it runs).
+   */
+  addWorkflow(
+    queue: string,
+    record: WorkflowData,
+    steps: readonly TaskData[],
+    expiresAt: number | null,
+  ): Promise<boolean>;
+  /** The workflows with these ids that exist (and have not expired) in this queue, with their step outcomes. */
+  getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>>;
+  /**
+   * Workflow records of the queue, a page at a time, in no stated order (as
+   * `getAllTasks` pages); `running` keeps only those still running.
+   */
+  listWorkflows(
+    queue: string,
+    page?: PageRequest & { readonly running?: boolean | undefined },
+  ): Promise<WorkflowPage>;
+  /**
+   * Cancels a running workflow and every step of it that has not started
+   * (as `cancel` does a task, each step expiring at `stepExpiresAt`), all
+   * together; a step already running finishes, but the workflow does not go
+   * on. Returns the cancelled record, `"finished"` when it had already
+   * finished, `null` when the queue does not hold it.
+   */
+  cancelWorkflow(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
+  ): Promise<WorkflowData | "finished" | null>;
+  /** Deletes a finished workflow and its step outcomes; `false` when unknown, `"running"` (changing nothing) when it has not finished. */
+  deleteWorkflow(queue: string, id: string): Promise<boolean | "running">;
+}
+
 /** Crons, stored under their deterministic ids. */
 export interface CronStore {
   /** Stores a cron unless its id exists; `true` when stored. */
@@ -343,6 +435,7 @@ export interface WorkListener {
 export interface Backend
   extends Connection,
     TaskStore,
+    WorkflowStore,
     ClaimStore,
     TaskReader,
     CronStore,

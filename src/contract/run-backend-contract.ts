@@ -17,6 +17,7 @@ import { backendMiscCases } from "./cases/backend-misc.js";
 import { backendRecordsCases } from "./cases/backend-records.js";
 import { backendSettleCases } from "./cases/backend-settle.js";
 import { backendStorageCases } from "./cases/backend-storage.js";
+import { backendWorkflowCases } from "./cases/backend-workflows.js";
 import { cancelDeleteCases } from "./cases/cancel-delete.js";
 import { chainingCases } from "./cases/chaining.js";
 import { clearStatsCases } from "./cases/clear-stats.js";
@@ -42,6 +43,7 @@ export type { BackendFactory, BackendTestOptions, ContractHarness } from "./harn
 /** The case areas, in the order they run; each adds one `describe` group. */
 export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   backendStorageCases,
+  backendWorkflowCases,
   backendSettleCases,
   backendClaimsCases,
   backendMiscCases,

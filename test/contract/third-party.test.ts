@@ -18,6 +18,8 @@ import type {
   RateLimitRequest,
   Settlement,
   SettleResult,
+  WorkflowData,
+  WorkflowStepEnd,
 } from "sheppy/backend";
 import { runBackendContract } from "sheppy/backend";
 import { MemoryBackend } from "sheppy/backends/memory";
@@ -54,8 +56,36 @@ class WrappedBackend implements Backend {
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
     return this.#store.settle(queue, settlements, now);
   }
-  cancel(queue: string, id: string, cancellation: { at: number; expiresAt: number | null }) {
+  cancel(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null; workflowStep?: WorkflowStepEnd },
+  ) {
     return this.#store.cancel(queue, id, cancellation);
+  }
+  addWorkflow(
+    queue: string,
+    record: WorkflowData,
+    steps: readonly TaskData[],
+    expiresAt: number | null,
+  ) {
+    return this.#store.addWorkflow(queue, record, steps, expiresAt);
+  }
+  getWorkflows(queue: string, ids: readonly string[]) {
+    return this.#store.getWorkflows(queue, ids);
+  }
+  listWorkflows(queue: string, page?: PageRequest & { running?: boolean }) {
+    return this.#store.listWorkflows(queue, page);
+  }
+  cancelWorkflow(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
+  ) {
+    return this.#store.cancelWorkflow(queue, id, cancellation);
+  }
+  deleteWorkflow(queue: string, id: string) {
+    return this.#store.deleteWorkflow(queue, id);
   }
   deleteTask(queue: string, id: string) {
     return this.#store.deleteTask(queue, id);

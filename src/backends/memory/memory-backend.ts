@@ -18,6 +18,7 @@ import type { DependencyOverrides } from "../../task/dependency-types.js";
 import type { Middleware } from "../../task/middleware-types.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
+import type { WorkflowData } from "../../task/workflow-record.js";
 import type {
   AddMode,
   Backend,
@@ -32,7 +33,10 @@ import type {
   RetentionSettings,
   Settlement,
   SettleResult,
+  StoredWorkflow,
   TaskPage,
+  WorkflowPage,
+  WorkflowStepEnd,
   WorkListener,
 } from "../backend.js";
 import { acquireSlot } from "../rate-window.js";
@@ -48,9 +52,12 @@ import {
 } from "./memory-reads.js";
 import {
   addRecords,
+  addWorkflow,
   type Changes,
   cancelTask,
+  cancelWorkflow,
   deleteFinished,
+  noChanges,
   promoteDue,
   promoteIds,
   settleRecords,
@@ -178,11 +185,23 @@ export class MemoryBackend implements Backend {
   async cancel(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null },
+    cancellation: {
+      at: number;
+      expiresAt: number | null;
+      workflowStep?: WorkflowStepEnd | undefined;
+    },
   ): Promise<TaskData | null> {
     const state = this.#state(queue);
-    const cancelled = cancelTask(state, id, cancellation.at, cancellation.expiresAt);
-    if (cancelled) state.announceFinished([id]);
+    const changes = noChanges();
+    const cancelled = cancelTask(
+      state,
+      id,
+      cancellation.at,
+      cancellation.expiresAt,
+      changes,
+      cancellation.workflowStep,
+    );
+    this.#announce(queue, state, changes);
     return cancelled;
   }
 
@@ -195,7 +214,48 @@ export class MemoryBackend implements Backend {
   }
 
   async pruneExpired(queue: string, now: number): Promise<number> {
-    return this.#state(queue).expire(now);
+    const state = this.#state(queue);
+    return state.expire(now) + state.workflows.expire(now);
+  }
+
+  // Workflows (./memory-workflows.ts)
+
+  async addWorkflow(
+    queue: string,
+    record: WorkflowData,
+    steps: readonly TaskData[],
+    expiresAt: number | null,
+  ): Promise<boolean> {
+    const state = this.#state(queue);
+    const { added, changes } = addWorkflow(state, record, steps, expiresAt, this.clock.now());
+    this.#announce(queue, state, changes);
+    return added;
+  }
+
+  async getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
+    return this.#state(queue).workflows.read(ids, this.clock.now());
+  }
+
+  async listWorkflows(
+    queue: string,
+    page: PageRequest & { readonly running?: boolean | undefined } = {},
+  ): Promise<WorkflowPage> {
+    return this.#state(queue).workflows.page(page, this.clock.now());
+  }
+
+  async cancelWorkflow(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
+  ): Promise<WorkflowData | "finished" | null> {
+    const state = this.#state(queue);
+    const { result, changes } = cancelWorkflow(state, id, cancellation, this.clock.now());
+    this.#announce(queue, state, changes);
+    return result;
+  }
+
+  async deleteWorkflow(queue: string, id: string): Promise<boolean | "running"> {
+    return this.#state(queue).workflows.delete(id, this.clock.now());
   }
 
   // Claims (./memory-claims.ts)

@@ -15,6 +15,7 @@ import type { CronData } from "../backend.js";
 import { newRateWindowState, type RateWindowState } from "../rate-window.js";
 import { ClaimableQueue, type Queueable } from "./memory-claimable-queue.js";
 import { DueIndex } from "./memory-due-index.js";
+import { MemoryWorkflows } from "./memory-workflows.js";
 
 /** What the memory backend keeps about one task. */
 export class TaskEntry implements Queueable {
@@ -55,6 +56,7 @@ export class MemoryQueueState {
   /** Expired claims a reclaim has noted: the renewal it saw, and when it saw it. */
   readonly expiredSeen = new Map<string, { renewedAt: number; at: number }>();
   readonly crons = new Map<string, CronData>();
+  readonly workflows = new MemoryWorkflows();
   readonly rateLimits = new Map<string, RateWindowState>();
   /** Waiting `claim` calls. */
   readonly claimable = new Waiters();
@@ -113,9 +115,10 @@ export class MemoryQueueState {
     return this.entries.delete(id);
   }
 
-  /** Removes every record, cron and rate-limit window; returns how many records and crons there were. */
+  /** Removes every record, workflow, cron and rate-limit window; returns how many records, workflows and crons there were. */
   clear(): number {
-    const removed = this.entries.size + this.crons.size;
+    const removed = this.entries.size + this.crons.size + this.workflows.entries.size;
+    this.workflows.entries.clear();
     this.entries.clear();
     this.pending.clear();
     this.due.clear();

@@ -9,7 +9,8 @@
 import { isoAt } from "../../clock.js";
 import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { AddMode, Settlement, SettleResult } from "../backend.js";
+import type { WorkflowData } from "../../task/workflow-record.js";
+import type { AddMode, Settlement, SettleResult, WorkflowStepEnd } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import type { MemoryQueueState, TaskEntry } from "./memory-queue-state.js";
 
@@ -23,7 +24,7 @@ export interface Changes {
   finished: string[];
 }
 
-const noChanges = (): Changes => ({ claimable: false, nextDue: undefined, finished: [] });
+export const noChanges = (): Changes => ({ claimable: false, nextDue: undefined, finished: [] });
 
 function noteDue(changes: Changes, at: number): void {
   if (changes.nextDue === undefined || at < changes.nextDue) changes.nextDue = at;
@@ -108,12 +109,18 @@ export function settleRecords(
     const verdict = mayWrite(state, entry, s, now);
     if (verdict === null) return "settled";
     if (!verdict) return "lost";
+    // A resume whose workflow moved on (cancelled, or resumed by another) adds no steps.
+    const addChildren = s.workflow === undefined || state.workflows.write(s.workflow, now);
+    if (s.workflow && addChildren && s.workflow.record.finishedAt !== null) {
+      changes.finished.push(s.workflow.record.id);
+    }
     state.unlink(id, entry!);
     entry!.settledFence = s.fence;
     const route = routes[i]!;
     if (route.kind === "finished") {
       if (s.expiresAt !== null) state.expireAt(entry!, s.expiresAt);
       changes.finished.push(id);
+      if (s.workflowStep) stepEnded(state, s.workflowStep, record, now, changes);
     } else if (route.kind === "due") {
       state.due.add(id, route.at);
       noteDue(changes, route.at);
@@ -123,9 +130,11 @@ export function settleRecords(
       changes.claimable = true;
     }
     entry!.record = record;
-    for (const child of s.children) {
-      if (state.entries.has(child.id)) continue;
-      storeNew(state, child, changes);
+    if (addChildren) {
+      for (const child of s.children) {
+        if (state.entries.has(child.id)) continue;
+        storeNew(state, child, changes);
+      }
     }
     return "settled";
   });
@@ -155,12 +164,26 @@ function makeClaimable(state: MemoryQueueState, id: string): void {
   state.pending.add(entry);
 }
 
+/** A workflow step ended finished: its workflow stops waiting for it, and is resumed after its last step. */
+function stepEnded(
+  state: MemoryQueueState,
+  end: WorkflowStepEnd,
+  finished: TaskData,
+  now: number,
+  changes: Changes,
+): void {
+  const resume = state.workflows.stepEnded(end, finished, now);
+  if (resume && !state.entries.has(resume.id)) storeNew(state, resume, changes);
+}
+
 /** Cancels a claimable or waiting task that is not claimed; returns its cancelled record, or `null`. */
 export function cancelTask(
   state: MemoryQueueState,
   id: string,
   at: number,
   expiresAt: number | null,
+  changes: Changes,
+  workflowStep?: WorkflowStepEnd,
 ): TaskData | null {
   const entry = state.entries.get(id);
   if (!entry || entry.record.finishedAt !== null || entry.claimFence !== 0) return null;
@@ -169,6 +192,8 @@ export function cancelTask(
   const cancelled: TaskData = { ...entry.record, status: "cancelled", finishedAt: isoAt(at) };
   entry.record = cancelled;
   if (expiresAt !== null) state.expireAt(entry, expiresAt);
+  changes.finished.push(id);
+  if (workflowStep) stepEnded(state, workflowStep, cancelled, at, changes);
   return cancelled;
 }
 
@@ -178,4 +203,40 @@ export function deleteFinished(state: MemoryQueueState, id: string, now: number)
   const entry = state.entries.get(id);
   if (!entry || entry.record.finishedAt === null) return false;
   return state.remove(id);
+}
+
+/** Stores a new workflow and its first steps together; `false`, storing nothing, when the id is taken. */
+export function addWorkflow(
+  state: MemoryQueueState,
+  record: WorkflowData,
+  steps: readonly TaskData[],
+  expiresAt: number | null,
+  now: number,
+): { added: boolean; changes: Changes } {
+  const changes = noChanges();
+  checkNewWork(steps, "addWorkflow");
+  if (!state.workflows.add(record, expiresAt, now)) return { added: false, changes };
+  for (const step of steps) {
+    if (!state.entries.has(step.id)) storeNew(state, step, changes);
+  }
+  if (record.finishedAt !== null) changes.finished.push(record.id);
+  return { added: true, changes };
+}
+
+/** Cancels a running workflow and its steps that have not started. */
+export function cancelWorkflow(
+  state: MemoryQueueState,
+  id: string,
+  cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
+  now: number,
+): { result: WorkflowData | "finished" | null; changes: Changes } {
+  const changes = noChanges();
+  const waitedFor = state.workflows.get(id, now)?.record.pending ?? [];
+  const result = state.workflows.cancel(id, cancellation.at, cancellation.expiresAt, now);
+  if (typeof result !== "object" || result === null) return { result, changes };
+  for (const stepId of waitedFor) {
+    cancelTask(state, stepId, cancellation.at, cancellation.stepExpiresAt, changes);
+  }
+  changes.finished.push(id);
+  return { result, changes };
 }

@@ -17,11 +17,15 @@
  * | `{p:q}:counts`           | hash   | finished status → count                            |
  * | `{p:q}:expires`          | zset   | finished id → expiry (ms); pruned by `prune-expired.lua` so `all`, `done` and `counts` stay exact |
  * | `{p:q}:crons`            | hash   | deterministic id → cron JSON                       |
+ * | `{p:q}:w:<id>`           | hash   | a workflow: `d` = record JSON; `st` = its status and `fa` = its finish time (they win over the JSON's); `n` = its step count; `x` = expiry (ms) once finished; `rq` = token of the call that added it; `o:<task id>` = the finished record of each step |
+ * | `{p:q}:wp:<id>`          | set    | task ids of the steps a running workflow waits for |
+ * | `{p:q}:wfs` / `:wfrun`   | set    | every workflow id / the running ones               |
+ * | `{p:q}:wfexp`            | zset   | finished workflow id → expiry (ms)                 |
  * | `{p:q}:rl:<key>:z / :h`  | zset/hash | rate-limit window state                         |
  * | `{p:q}:rlkeys`           | set    | every rate-limit key of the queue (for `clear`)    |
  * | `{p:q}:req:<token>`      | string | a non-idempotent script's answer, kept 1 min so a resend after a lost reply (ioredis re-sends on reconnect) replays it |
  * | `<p>:queues`             | set    | names of queues that have held tasks               |
- * | channel `<p>:finished:<q>` | pub/sub | ids of tasks that just finished (wakes `waitFor`) |
+ * | channel `<p>:finished:<q>` | pub/sub | ids of tasks and workflows that just finished (wakes `waitFor`) |
  */
 
 export interface QueueKeys {
@@ -44,8 +48,16 @@ export interface QueueKeys {
   readonly rateLimitKeys: string;
   /** Prefix of request memo keys: append a request token. */
   readonly request: string;
-  /** Pub/sub channel announcing finished task ids. */
+  /** Pub/sub channel announcing finished task (and workflow) ids. */
   readonly finishedChannel: string;
+  /** Prefix of workflow hashes: append the id. */
+  readonly workflow: string;
+  /** Prefix of the sets of steps a workflow waits for: append the id. */
+  readonly workflowPending: string;
+  readonly workflows: string;
+  readonly runningWorkflows: string;
+  /** Finished workflow ids by expiry time (ms). */
+  readonly workflowExpires: string;
 }
 
 export function queueKeys(prefix: string, queue: string): QueueKeys {
@@ -66,6 +78,11 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     rateLimitKeys: `${tag}:rlkeys`,
     request: `${tag}:req:`,
     finishedChannel: `${prefix}:finished:${queue}`,
+    workflow: `${tag}:w:`,
+    workflowPending: `${tag}:wp:`,
+    workflows: `${tag}:wfs`,
+    runningWorkflows: `${tag}:wfrun`,
+    workflowExpires: `${tag}:wfexp`,
   };
 }
 

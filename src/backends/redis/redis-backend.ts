@@ -17,6 +17,7 @@ import { InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
+import type { WorkflowData } from "../../task/workflow-record.js";
 import type {
   AddMode,
   Backend,
@@ -30,7 +31,10 @@ import type {
   RetentionSettings,
   Settlement,
   SettleResult,
+  StoredWorkflow,
   TaskPage,
+  WorkflowPage,
+  WorkflowStepEnd,
 } from "../backend.js";
 import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
 import { Claims } from "./claims.js";
@@ -41,6 +45,7 @@ import { redisTargetFromEnvironment } from "./redis-url.js";
 import { RedisSession } from "./session.js";
 import { TaskReader } from "./task-reader.js";
 import { TaskStore } from "./task-store.js";
+import { WorkflowStore } from "./workflow-store.js";
 
 export interface RedisBackendOptions extends RetentionOptions {
   /**
@@ -111,6 +116,7 @@ export class RedisBackend implements Backend {
   readonly #reader: TaskReader;
   readonly #finished: FinishedListener;
   readonly #crons: CronStore;
+  readonly #workflows: WorkflowStore;
 
   constructor(options: RedisBackendOptions = {}) {
     const target = options.url === undefined ? redisTargetFromEnvironment() : { url: options.url };
@@ -152,6 +158,7 @@ export class RedisBackend implements Backend {
     this.#reader = new TaskReader(session, now, (queue) => this.#tasks.pruneExpired(queue, now()));
     this.#finished = new FinishedListener(() => session.connections.subscriber());
     this.#crons = new CronStore(session);
+    this.#workflows = new WorkflowStore(session, now);
   }
 
   get isConnected(): boolean {
@@ -180,7 +187,11 @@ export class RedisBackend implements Backend {
   cancel(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null },
+    cancellation: {
+      at: number;
+      expiresAt: number | null;
+      workflowStep?: WorkflowStepEnd | undefined;
+    },
   ): Promise<TaskData | null> {
     return this.#tasks.cancel(queue, id, cancellation);
   }
@@ -193,8 +204,45 @@ export class RedisBackend implements Backend {
     return this.#tasks.clear(queue);
   }
 
-  pruneExpired(queue: string, now: number): Promise<number> {
-    return this.#tasks.pruneExpired(queue, now);
+  async pruneExpired(queue: string, now: number): Promise<number> {
+    return (
+      (await this.#tasks.pruneExpired(queue, now)) +
+      (await this.#workflows.pruneWorkflows(queue, now))
+    );
+  }
+
+  // Workflows (./workflow-store.ts)
+
+  addWorkflow(
+    queue: string,
+    record: WorkflowData,
+    steps: readonly TaskData[],
+    expiresAt: number | null,
+  ): Promise<boolean> {
+    return this.#workflows.addWorkflow(queue, record, steps, expiresAt);
+  }
+
+  getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
+    return this.#workflows.getWorkflows(queue, ids);
+  }
+
+  listWorkflows(
+    queue: string,
+    page?: PageRequest & { readonly running?: boolean | undefined },
+  ): Promise<WorkflowPage> {
+    return this.#workflows.listWorkflows(queue, page);
+  }
+
+  cancelWorkflow(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
+  ): Promise<WorkflowData | "finished" | null> {
+    return this.#workflows.cancelWorkflow(queue, id, cancellation);
+  }
+
+  deleteWorkflow(queue: string, id: string): Promise<boolean | "running"> {
+    return this.#workflows.deleteWorkflow(queue, id);
   }
 
   // Claims (./claims.ts)

@@ -12,15 +12,19 @@ import type { Redis } from "ioredis";
 const SCRIPTS = {
   add: 8,
   claim: 3,
-  settle: 8,
+  settle: 10,
   promoteDue: 3,
-  cancel: 7,
+  cancel: 9,
   deleteTask: 4,
   renew: 1,
   reclaim: 2,
-  clear: 11,
+  clear: 14,
   rateLimit: 3,
   pruneExpired: 4,
+  addWorkflow: 6,
+  cancelWorkflow: 8,
+  deleteWorkflow: 3,
+  pruneWorkflows: 2,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -10,7 +10,14 @@
 import { isoAt } from "../../clock.js";
 import { encodeTaskData, readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { AddMode, RetentionSettings, Settlement, SettleResult } from "../backend.js";
+import { encodeWorkflowData } from "../../task/workflow-codec.js";
+import type {
+  AddMode,
+  RetentionSettings,
+  Settlement,
+  SettleResult,
+  WorkflowStepEnd,
+} from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import type { QueueKeys } from "./keys.js";
 import { readRecord, routeArgs } from "./record-codec.js";
@@ -26,6 +33,35 @@ const PRUNE_BATCH = 1000;
 /** The keys `add.lua` takes, in its order. */
 function addKeys(k: QueueKeys): string[] {
   return [k.all, k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, k.expires];
+}
+
+/** The workflow part of a settlement, as `settle.lua` reads it after the chained tasks. */
+function pushWorkflowArgs(args: (string | number)[], s: Settlement): void {
+  if (s.workflowStep) {
+    const { workflowId, resume } = s.workflowStep;
+    args.push(1, workflowId, resume.id, encodeTaskData(resume));
+  } else {
+    args.push(0);
+  }
+  const write = s.workflow;
+  if (!write) {
+    args.push(0);
+    return;
+  }
+  const { record } = write;
+  const finished = record.finishedAt !== null;
+  args.push(
+    1,
+    record.id,
+    encodeWorkflowData(record),
+    record.status,
+    record.finishedAt ?? "",
+    write.expectedSteps,
+    record.steps.length,
+    finished && write.expiresAt !== null ? write.expiresAt : "",
+    record.pending.length,
+    ...record.pending,
+  );
 }
 
 export class TaskStore {
@@ -73,6 +109,8 @@ export class TaskStore {
       now,
       k.finishedChannel,
       maxFinished === null ? "" : maxFinished,
+      k.workflow,
+      k.workflowPending,
     ];
     for (const s of settlements) {
       const route = routeOf(s.record, now);
@@ -84,10 +122,22 @@ export class TaskStore {
       const expires = route.kind === "finished" && s.expiresAt !== null ? s.expiresAt : "";
       args.push(record.id, s.fence, ...routeArgs(record, route), expires, s.children.length);
       for (const child of s.children) args.push(child.id, encodeTaskData(child));
+      pushWorkflowArgs(args, s);
     }
     const results = (await this.session.script(
       "settle",
-      [k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, k.expires, k.all],
+      [
+        k.pending,
+        k.wake,
+        k.scheduled,
+        k.processing,
+        k.done,
+        k.counts,
+        k.expires,
+        k.all,
+        k.runningWorkflows,
+        k.workflowExpires,
+      ],
       args,
     )) as number[];
     return results.map((flag) => (flag === 1 ? "settled" : "lost"));
@@ -111,9 +161,20 @@ export class TaskStore {
   async cancel(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null },
+    cancellation: {
+      at: number;
+      expiresAt: number | null;
+      workflowStep?: WorkflowStepEnd | undefined;
+    },
   ): Promise<TaskData | null> {
     const k = this.session.keys(queue);
+    const cancelledAt = isoAt(cancellation.at);
+    const step = cancellation.workflowStep;
+    // A step's cancelled record is kept with its workflow: it is built here, from the record as
+    // it is now, because the script cannot rewrite JSON (it is written only if the cancel succeeds).
+    const stepArgs = step
+      ? await this.#cancelledStepArgs(queue, id, step, cancelledAt)
+      : ["", "", "", ""];
     const row = (await this.session.script(
       "cancel",
       [
@@ -124,12 +185,45 @@ export class TaskStore {
         k.counts,
         this.session.requestKey(k),
         k.expires,
+        k.all,
+        k.wake,
       ],
-      [k.task, id, isoAt(cancellation.at), k.finishedChannel, cancellation.expiresAt ?? ""],
+      [
+        k.task,
+        id,
+        cancelledAt,
+        k.finishedChannel,
+        cancellation.expiresAt ?? "",
+        k.workflow,
+        k.workflowPending,
+        ...stepArgs,
+      ],
     )) as (string | null)[] | null;
     if (!row) return null;
     const [json, status, startedAt, finishedAt] = row;
     return readRecord(id, json ?? "", { status, startedAt, finishedAt }, this.now());
+  }
+
+  /** The workflow arguments of `cancel.lua` for a step: workflow id, resume id and json, cancelled record json. */
+  async #cancelledStepArgs(
+    queue: string,
+    id: string,
+    step: WorkflowStepEnd,
+    finishedAt: string,
+  ): Promise<string[]> {
+    const k = this.session.keys(queue);
+    const json = (await this.session.call("cancel", (client) =>
+      client.hget(`${k.task}${id}`, "d"),
+    )) as string | null;
+    if (json === null) return ["", "", "", ""];
+    const record = readRecord(id, json, {}, this.now());
+    const cancelled: TaskData = { ...record, status: "cancelled", finishedAt };
+    return [
+      step.workflowId,
+      step.resume.id,
+      encodeTaskData(step.resume),
+      encodeTaskData(cancelled),
+    ];
   }
 
   async deleteTask(queue: string, id: string): Promise<boolean> {
@@ -162,8 +256,11 @@ export class TaskStore {
           k.rateLimitKeys,
           k.expires,
           k.suspects,
+          k.workflows,
+          k.runningWorkflows,
+          k.workflowExpires,
         ],
-        [k.task, CLEAR_BATCH],
+        [k.task, CLEAR_BATCH, k.workflow, k.workflowPending],
       )) as [number, number];
       removed += count;
       if (finished === 1) return removed;

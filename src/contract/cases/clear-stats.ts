@@ -1,7 +1,7 @@
 /**
  * Counting and emptying queues: size, clear, stats, listQueues, and several
  * queues sharing one backend. Decided: a claimed task no longer counts in
- * `size()` or `getPending()` (Q-19, Q-24); `clear()` keeps workflows (Q-29).
+ * `size()` or `getPending()` (Q-19, Q-24); `clear()` removes workflows too (Q-29, decided: their steps are tasks of the queue).
  */
 
 import { describe, expect, it } from "vitest";

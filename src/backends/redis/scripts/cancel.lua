@@ -2,15 +2,24 @@
 -- Cancels a task that is claimable or waiting for a time and not claimed:
 -- it is stored `cancelled` with `finishedAt`, expiring at `expires` (ms;
 -- '' keeps it), and announced on the finished channel. Replays its first
--- answer when resent with the same request key.
--- KEYS: 1 pending, 2 scheduled, 3 processing, 4 done, 5 counts, 6 request memo, 7 expires
--- ARGV: 1 task key prefix, 2 id, 3 finishedAt (ISO), 4 finished channel, 5 expires
+-- answer when resent with the same request key. A workflow step cancelled
+-- so ends as a step (see lib/workflows.lua): its workflow stops waiting for
+-- it, and after its last step gets its resume task.
+-- KEYS: 1 pending, 2 scheduled, 3 processing, 4 done, 5 counts, 6 request memo, 7 expires,
+--       8 all, 9 wake
+-- ARGV: 1 task key prefix, 2 id, 3 finishedAt (ISO), 4 finished channel, 5 expires,
+--       6 workflow key prefix, 7 workflow pending-set prefix, 8 workflow id ('' = not a step),
+--       9 resume id, 10 resume json, 11 the cancelled record's json (kept with the workflow)
 -- Returns: json, status, startedAt, finishedAt of the cancelled record, or nil
 --@include counts
+--@include workflows
 local id = ARGV[2]
 local key = ARGV[1] .. id
 if id == nil or id == '' or ARGV[3] == nil or ARGV[3] == '' or (ARGV[5] ~= '' and not tonumber(ARGV[5])) then
   return redis.error_reply('sheppy cancel: expected an id, a finish time and a numeric expiry or none')
+end
+if (ARGV[8] or '') ~= '' and ((ARGV[9] or '') == '' or (ARGV[10] or '') == '' or (ARGV[11] or '') == '') then
+  return redis.error_reply('sheppy cancel: a workflow step needs a resume task and its cancelled record')
 end
 local memo = redis.call('GET', KEYS[6])
 if memo == '1' then
@@ -34,6 +43,10 @@ bump(KEYS[5], KEYS[4], 'cancelled', 1)
 if ARGV[5] ~= '' then
   redis.call('HSET', key, 'x', ARGV[5])
   redis.call('ZADD', KEYS[7], tonumber(ARGV[5]), id)
+end
+if (ARGV[8] or '') ~= '' and stepEnded(ARGV[6], ARGV[7], ARGV[1], KEYS[1], KEYS[8], ARGV[8], id, ARGV[11], ARGV[9], ARGV[10])
+  and redis.call('LLEN', KEYS[9]) == 0 then
+  redis.call('RPUSH', KEYS[9], '1')
 end
 redis.call('PUBLISH', ARGV[4], id)
 return redis.call('HMGET', key, 'd', 'status', 'startedAt', 'finishedAt')

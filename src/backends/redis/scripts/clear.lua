@@ -1,16 +1,24 @@
 #!lua flags=allow-oom
--- Removes up to `batch` task records per call; when none is left, removes the
--- queue's other state (crons and rate limits included).
+-- Removes up to `batch` workflows and task records per call; when none is
+-- left, removes the queue's other state (crons and rate limits included).
 -- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 crons,
---       9 rate-limit key set, 10 expires, 11 suspects
--- ARGV: 1 task key prefix, 2 batch
+--       9 rate-limit key set, 10 expires, 11 suspects, 12 workflows, 13 running workflows,
+--       14 workflow expiries
+-- ARGV: 1 task key prefix, 2 batch, 3 workflow key prefix, 4 workflow pending-set prefix
 -- Returns: { removed, finished (1 when the queue is empty) }
 local batch = tonumber(ARGV[2])
 if not batch or batch < 1 then
   return redis.error_reply('sheppy clear: batch must be a number ≥ 1')
 end
-local ids = redis.call('SPOP', KEYS[1], batch)
 local removed = 0
+for _, id in ipairs(redis.call('SPOP', KEYS[12], batch)) do
+  redis.call('DEL', ARGV[3] .. id, ARGV[4] .. id)
+  removed = removed + 1
+end
+if redis.call('SCARD', KEYS[12]) > 0 then
+  return { removed, 0 }
+end
+local ids = redis.call('SPOP', KEYS[1], batch)
 for _, id in ipairs(ids) do
   redis.call('DEL', ARGV[1] .. id)
   removed = removed + 1
@@ -22,5 +30,5 @@ removed = removed + redis.call('HLEN', KEYS[8])
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[9])) do
   redis.call('DEL', key)
 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[13], KEYS[14])
 return { removed, 1 }

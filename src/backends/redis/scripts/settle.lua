@@ -10,24 +10,37 @@
 --   d → waits until `extra` (ms); claimable at once when that is not after now
 --   p → claimable at once
 -- Its chained tasks (child id, json pairs) are added as claimable in the
--- same step, each only when its id is new. Finished records beyond
--- `maxFinished` (those due to expire soonest) are then deleted.
+-- same step, each only when its id is new. A settlement may also end a
+-- workflow step (the workflow stops waiting for it and, after its last
+-- step, gets its resume task; see lib/workflows.lua) and may write a
+-- workflow record left by a resume — only while the stored workflow still
+-- runs with the step count the resume replayed; otherwise neither that
+-- record nor the chained tasks (its new steps) are written. Finished
+-- records beyond `maxFinished` (those due to expire soonest) are then deleted.
 -- Every argument is checked before the first write. Allowed under
 -- out-of-memory: it finishes work already running and frees memory.
--- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts, 7 expires, 8 all
+-- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts, 7 expires, 8 all,
+--       9 running workflows, 10 workflow expiries
 -- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 maxFinished ('' = no bound),
+--       5 workflow key prefix, 6 workflow pending-set prefix,
 --       then per settlement: id, fence, json, route, extra, expires, children count,
---       and that many (child id, child json) pairs
+--       and that many (child id, child json) pairs; a step flag (0/1) and, when 1,
+--       (workflow id, resume id, resume json); a write flag (0/1) and, when 1,
+--       (workflow id, json, status, finishedAt, expected steps, steps, expires,
+--       pending count, and that many step ids)
 -- Returns: 1 (settled) or 0 (lost) per settlement
 --@include counts
+--@include workflows
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
 local maxFinished = ARGV[4] ~= '' and tonumber(ARGV[4]) or nil
 if not now or (ARGV[4] ~= '' and not maxFinished) then
   return redis.error_reply('sheppy settle: now and maxFinished must be numbers')
 end
+local wfPrefix = ARGV[5]
+local wpPrefix = ARGV[6]
 local settlements = {}
-local i = 5
+local i = 7
 while i <= #ARGV do
   local s = {
     id = ARGV[i],
@@ -62,6 +75,47 @@ while i <= #ARGV do
     s.children[#s.children + 1] = { ARGV[i], ARGV[i + 1] }
     i = i + 2
   end
+  if ARGV[i] == '1' then
+    if (ARGV[i + 1] or '') == '' or (ARGV[i + 2] or '') == '' or (ARGV[i + 3] or '') == '' then
+      return redis.error_reply(where .. ': a workflow step needs a workflow id and a resume task')
+    end
+    s.step = { ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] }
+    i = i + 4
+  elseif ARGV[i] == '0' then
+    i = i + 1
+  else
+    return redis.error_reply(where .. ': the workflow step flag must be 0 or 1')
+  end
+  if ARGV[i] == '1' then
+    local pendingCount = tonumber(ARGV[i + 8])
+    local w = {
+      id = ARGV[i + 1],
+      json = ARGV[i + 2],
+      status = ARGV[i + 3],
+      finishedAt = ARGV[i + 4],
+      expected = tonumber(ARGV[i + 5]),
+      steps = tonumber(ARGV[i + 6]),
+      expires = ARGV[i + 7],
+      pending = {},
+    }
+    if (w.id or '') == '' or (w.json or '') == '' or (w.status or '') == '' or not w.expected
+      or not w.steps or not pendingCount or (w.expires ~= '' and not tonumber(w.expires)) then
+      return redis.error_reply(where .. ': a workflow write needs an id, json, status, step counts, an expiry or none and pending ids')
+    end
+    i = i + 9
+    for _ = 1, pendingCount do
+      if (ARGV[i] or '') == '' then
+        return redis.error_reply(where .. ': a workflow write has an empty pending id')
+      end
+      w.pending[#w.pending + 1] = ARGV[i]
+      i = i + 1
+    end
+    s.write = w
+  elseif ARGV[i] == '0' then
+    i = i + 1
+  else
+    return redis.error_reply(where .. ': the workflow write flag must be 0 or 1')
+  end
   settlements[#settlements + 1] = s
 end
 
@@ -85,6 +139,13 @@ for _, s in ipairs(settlements) do
   -- ZREM both checks the latter and ends the claim, in one call.
   local current = asFence(fences[1]) == s.fence and redis.call('ZREM', KEYS[4], s.id) == 1
   if current then
+    -- A resume whose workflow moved on (cancelled, or resumed by another) adds no steps.
+    local writeWorkflow = false
+    if s.write then
+      local wkey = wfPrefix .. s.write.id
+      local stored = redis.call('HMGET', wkey, 'st', 'n')
+      writeWorkflow = stored[1] == 'running' and tonumber(stored[2]) == s.write.expected
+    end
     -- A claimed task is not finished; only a damaged index says otherwise.
     local was = redis.call('HGET', KEYS[5], s.id)
     if was then
@@ -105,6 +166,9 @@ for _, s in ipairs(settlements) do
         redis.call('ZADD', KEYS[7], tonumber(s.expires), s.id)
       end
       finished[#finished + 1] = s.id
+      if s.step and stepEnded(wfPrefix, wpPrefix, prefix, KEYS[1], KEYS[8], s.step[1], s.id, s.json, s.step[2], s.step[3]) then
+        queued = true
+      end
     elseif s.route == 'd' and tonumber(s.extra) > now then
       redis.call('ZADD', KEYS[3], tonumber(s.extra), s.id)
     else
@@ -114,13 +178,34 @@ for _, s in ipairs(settlements) do
       redis.call('RPUSH', KEYS[1], s.id)
       queued = true
     end
-    for _, child in ipairs(s.children) do
-      local childKey = prefix .. child[1]
-      if redis.call('EXISTS', childKey) == 0 then
-        redis.call('HSET', childKey, 'd', child[2])
-        redis.call('SADD', KEYS[8], child[1])
-        redis.call('RPUSH', KEYS[1], child[1])
-        queued = true
+    if writeWorkflow then
+      local w = s.write
+      local wkey = wfPrefix .. w.id
+      local pkey = wpPrefix .. w.id
+      redis.call('HSET', wkey, 'd', w.json, 'st', w.status, 'n', w.steps)
+      redis.call('DEL', pkey)
+      if #w.pending > 0 then
+        redis.call('SADD', pkey, unpack(w.pending))
+      end
+      if w.status ~= 'running' then
+        redis.call('SREM', KEYS[9], w.id)
+        redis.call('HSET', wkey, 'fa', w.finishedAt)
+        if w.expires ~= '' then
+          redis.call('HSET', wkey, 'x', w.expires)
+          redis.call('ZADD', KEYS[10], tonumber(w.expires), w.id)
+        end
+        finished[#finished + 1] = w.id
+      end
+    end
+    if writeWorkflow or not s.write then
+      for _, child in ipairs(s.children) do
+        local childKey = prefix .. child[1]
+        if redis.call('EXISTS', childKey) == 0 then
+          redis.call('HSET', childKey, 'd', child[2])
+          redis.call('SADD', KEYS[8], child[1])
+          redis.call('RPUSH', KEYS[1], child[1])
+          queued = true
+        end
       end
     end
     results[#results + 1] = 1

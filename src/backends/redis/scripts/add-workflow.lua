@@ -1,0 +1,63 @@
+#!lua
+-- Stores a new workflow with the steps its first run asked for, together:
+-- the record (`d`, status `st`, step count `n`), the steps it waits for, its
+-- place in the indexes, and each step task added as claimable unless its id
+-- exists. A workflow that finished in its first run gets its finish time and
+-- expiry and is announced. An id the queue holds is left alone (answer 0) —
+-- unless it was stored by this same call (request token `rq`), resent after
+-- a lost reply (answer 1). Under out-of-memory the call is refused (no flags).
+-- KEYS: 1 all, 2 pending, 3 wake, 4 workflows, 5 running workflows, 6 workflow expiries
+-- ARGV: 1 task key prefix, 2 workflow key prefix, 3 workflow pending-set prefix,
+--       4 request token, 5 id, 6 json, 7 status, 8 step count, 9 finishedAt ('' while running),
+--       10 expires ('' = none), 11 finished channel, 12 pending count, that many ids,
+--       then (step id, step json) pairs
+-- Returns: 1 stored, 0 the id exists
+local id = ARGV[5]
+local token = ARGV[4]
+local pendingCount = tonumber(ARGV[12])
+if (id or '') == '' or (token or '') == '' or (ARGV[6] or '') == '' or (ARGV[7] or '') == ''
+  or not tonumber(ARGV[8]) or not pendingCount or (ARGV[10] ~= '' and not tonumber(ARGV[10])) then
+  return redis.error_reply('sheppy addWorkflow: expected an id, a token, json, a status, a step count, an expiry or none and pending ids')
+end
+local firstStep = 13 + pendingCount
+if (#ARGV - firstStep + 1) % 2 ~= 0 then
+  return redis.error_reply('sheppy addWorkflow: steps come as (id, json) pairs')
+end
+for i = firstStep, #ARGV, 2 do
+  if ARGV[i] == '' or ARGV[i + 1] == '' then
+    return redis.error_reply('sheppy addWorkflow: a step needs an id and json')
+  end
+end
+local wkey = ARGV[2] .. id
+if redis.call('EXISTS', wkey) == 1 then
+  return redis.call('HGET', wkey, 'rq') == token and 1 or 0
+end
+redis.call('HSET', wkey, 'd', ARGV[6], 'st', ARGV[7], 'n', ARGV[8], 'rq', token)
+redis.call('SADD', KEYS[4], id)
+if ARGV[7] == 'running' then
+  redis.call('SADD', KEYS[5], id)
+  if pendingCount > 0 then
+    redis.call('SADD', ARGV[3] .. id, unpack(ARGV, 13, 12 + pendingCount))
+  end
+else
+  redis.call('HSET', wkey, 'fa', ARGV[9])
+  if ARGV[10] ~= '' then
+    redis.call('HSET', wkey, 'x', ARGV[10])
+    redis.call('ZADD', KEYS[6], tonumber(ARGV[10]), id)
+  end
+  redis.call('PUBLISH', ARGV[11], id)
+end
+local queued = false
+for i = firstStep, #ARGV, 2 do
+  local stepKey = ARGV[1] .. ARGV[i]
+  if redis.call('EXISTS', stepKey) == 0 then
+    redis.call('HSET', stepKey, 'd', ARGV[i + 1], 'rq', token)
+    redis.call('SADD', KEYS[1], ARGV[i])
+    redis.call('RPUSH', KEYS[2], ARGV[i])
+    queued = true
+  end
+end
+if queued and redis.call('LLEN', KEYS[3]) == 0 then
+  redis.call('RPUSH', KEYS[3], '1')
+end
+return 1

@@ -1,0 +1,198 @@
+/**
+ * @module backends/redis/workflow-store
+ * Workflows on Redis: storing a new one with its first steps, reading them
+ * back with their step outcomes, listing, cancelling, deleting and pruning
+ * expired ones. A step's end and a resume's write happen in `settle.lua` and
+ * `cancel.lua`, atomically with the task change they go with. A workflow's
+ * status, finish time and the steps it waits for are kept beside its JSON
+ * (the scripts change them without rewriting JSON) and win over it on read.
+ */
+import { isoAt } from "../../clock.js";
+import { SerializationError } from "../../errors.js";
+import { encodeTaskData } from "../../task/task-codec.js";
+import type { TaskData } from "../../task/task-record.js";
+import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
+import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
+import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
+import { readRecord } from "./record-codec.js";
+import { type RedisSession, runBatch } from "./session.js";
+
+/** Expired workflows deleted per script call. */
+const PRUNE_BATCH = 500;
+const OUTCOME = "o:";
+
+export class WorkflowStore {
+  constructor(
+    private readonly session: RedisSession,
+    private readonly now: () => number,
+  ) {}
+
+  async addWorkflow(
+    queue: string,
+    record: WorkflowData,
+    steps: readonly TaskData[],
+    expiresAt: number | null,
+  ): Promise<boolean> {
+    const k = this.session.keys(queue);
+    this.session.register(queue);
+    const finished = record.finishedAt !== null;
+    const args: (string | number)[] = [
+      k.task,
+      k.workflow,
+      k.workflowPending,
+      this.session.requestToken(),
+      record.id,
+      encodeWorkflowData(record),
+      record.status,
+      record.steps.length,
+      record.finishedAt ?? "",
+      finished && expiresAt !== null ? expiresAt : "",
+      k.finishedChannel,
+      record.pending.length,
+      ...record.pending,
+    ];
+    for (const step of steps) args.push(step.id, encodeTaskData(step));
+    const stored = await this.session.script(
+      "addWorkflow",
+      [k.all, k.pending, k.wake, k.workflows, k.runningWorkflows, k.workflowExpires],
+      args,
+    );
+    return stored === 1;
+  }
+
+  /** The live workflows among `ids`, with their outcomes (missing and expired ones left out). */
+  async getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
+    const k = this.session.keys(queue);
+    const unique = [...new Set(ids)];
+    const rows = await this.session.call("getWorkflows", (client) =>
+      runBatch<Record<string, string> | string[]>(client, (p) => {
+        for (const id of unique) {
+          p.hgetall(`${k.workflow}${id}`);
+          p.smembers(`${k.workflowPending}${id}`);
+        }
+      }),
+    );
+    const found = new Map<string, StoredWorkflow>();
+    const now = this.now();
+    unique.forEach((id, i) => {
+      const fields = rows[2 * i] as Record<string, string>;
+      const waiting = new Set(rows[2 * i + 1] as string[]);
+      const stored = readWorkflow(id, fields, waiting, now);
+      if (stored) found.set(id, stored);
+    });
+    return found;
+  }
+
+  async listWorkflows(
+    queue: string,
+    page: PageRequest & { readonly running?: boolean | undefined } = {},
+  ): Promise<WorkflowPage> {
+    const k = this.session.keys(queue);
+    const set = page.running ? k.runningWorkflows : k.workflows;
+    const [cursor, ids] = await this.session.call("listWorkflows", (client) =>
+      client.sscan(set, page.cursor ?? "0", "COUNT", page.limit ?? 100),
+    );
+    const found = await this.getWorkflows(queue, ids);
+    const workflows = ids.flatMap((id) => {
+      const record = found.get(id)?.record;
+      return record && (!page.running || record.status === "running") ? [record] : [];
+    });
+    return { workflows, cursor: cursor === "0" ? null : cursor };
+  }
+
+  async cancelWorkflow(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
+  ): Promise<WorkflowData | "finished" | null> {
+    const k = this.session.keys(queue);
+    const reply = (await this.session.script(
+      "cancelWorkflow",
+      [
+        k.pending,
+        k.scheduled,
+        k.processing,
+        k.done,
+        k.counts,
+        k.expires,
+        k.runningWorkflows,
+        k.workflowExpires,
+      ],
+      [
+        k.task,
+        k.workflow,
+        k.workflowPending,
+        id,
+        isoAt(cancellation.at),
+        cancellation.expiresAt ?? "",
+        cancellation.stepExpiresAt ?? "",
+        k.finishedChannel,
+      ],
+    )) as [string, string, string] | "finished" | null;
+    if (reply === null || reply === "finished") return reply;
+    const [json, status, finishedAt] = reply;
+    const record = decodeWorkflowData(json, `workflow record ${id} in Redis`);
+    return { ...record, status: status as WorkflowStatus, finishedAt, pending: [] };
+  }
+
+  async deleteWorkflow(queue: string, id: string): Promise<boolean | "running"> {
+    const k = this.session.keys(queue);
+    const answer = await this.session.script(
+      "deleteWorkflow",
+      [k.workflows, k.runningWorkflows, k.workflowExpires],
+      [k.workflow, k.workflowPending, id, this.now()],
+    );
+    return answer === 2 ? "running" : answer === 1;
+  }
+
+  /** Deletes every workflow of `queue` whose expiry is due by `now`; returns how many. */
+  async pruneWorkflows(queue: string, now: number): Promise<number> {
+    const k = this.session.keys(queue);
+    let deleted = 0;
+    for (;;) {
+      const [count, seen] = (await this.session.script(
+        "pruneWorkflows",
+        [k.workflowExpires, k.workflows],
+        [k.workflow, k.workflowPending, now, PRUNE_BATCH],
+      )) as [number, number];
+      deleted += count;
+      if (seen < PRUNE_BATCH) return deleted;
+    }
+  }
+}
+
+/**
+ * A stored workflow from its hash fields: the JSON, with the status, finish
+ * time and waited-for steps the scripts keep beside it; `null` when there is
+ * none or it has expired.
+ */
+function readWorkflow(
+  id: string,
+  fields: Record<string, string>,
+  waiting: ReadonlySet<string>,
+  now: number,
+): StoredWorkflow | null {
+  const json = fields.d;
+  if (json === undefined) return null;
+  if (fields.x !== undefined && Number(fields.x) <= now) return null;
+  const where = `workflow record ${id} in Redis`;
+  const stored = decodeWorkflowData(json, where);
+  const status = (fields.st ?? stored.status) as WorkflowStatus;
+  const record: WorkflowData = {
+    ...stored,
+    status,
+    finishedAt: fields.fa ?? stored.finishedAt,
+    pending: status === "running" ? stored.pending.filter((step) => waiting.has(step)) : [],
+  };
+  const outcomes = new Map<string, TaskData>();
+  for (const [field, value] of Object.entries(fields)) {
+    if (!field.startsWith(OUTCOME)) continue;
+    const taskId = field.slice(OUTCOME.length);
+    try {
+      outcomes.set(taskId, readRecord(taskId, value, {}, now));
+    } catch (error) {
+      if (!(error instanceof SerializationError)) throw error;
+    }
+  }
+  return { record, outcomes };
+}
