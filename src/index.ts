@@ -60,15 +60,35 @@ export type {
   TaskRef,
   TasksOrNull,
   WaitOptions,
+  WorkflowRef,
 } from "./queue/queue.js";
 export { Queue } from "./queue/queue.js";
 export type { ArgsSchema, TaskFactory, TaskFunction, TaskOptions } from "./task/define-task.js";
 export { task } from "./task/define-task.js";
+export type {
+  WorkflowFactory,
+  WorkflowFunction,
+  WorkflowOptions,
+} from "./task/define-workflow.js";
+export { workflow } from "./task/define-workflow.js";
 export type { ErrorData, IssueData } from "./task/stored-error.js";
 export { registerErrorClass, TaskError } from "./task/stored-error.js";
 export type { RateLimitOptions, TaskBehaviourOptions, TaskConfig } from "./task/task-options.js";
 export type { TaskData, TaskStatus } from "./task/task-record.js";
 export { Task } from "./task/task-record.js";
+export type {
+  WorkflowConfig,
+  WorkflowData,
+  WorkflowStatus,
+  WorkflowStep,
+} from "./task/workflow-record.js";
+export { Workflow } from "./task/workflow-record.js";
+export type {
+  FinishedSteps,
+  WorkflowGenerator,
+  WorkflowInstruction,
+} from "./task/workflow-steps.js";
+export { all, now, run, sideEffect, step } from "./task/workflow-steps.js";
 export type { WorkOptions, WorkSummary } from "./worker/worker.js";
 export { Worker } from "./worker/worker.js";
 export type { WorkerOptions } from "./worker/worker-options.js";

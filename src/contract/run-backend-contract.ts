@@ -36,6 +36,7 @@ import { timeoutCases } from "./cases/timeout.js";
 import { ttlCases } from "./cases/ttl.js";
 import { waitForCases } from "./cases/wait-for.js";
 import { workerCases } from "./cases/worker.js";
+import { workflowCases } from "./cases/workflows.js";
 import { type BackendFactory, type ContractHarness, createHarness } from "./harness.js";
 
 export type { BackendFactory, BackendTestOptions, ContractHarness } from "./harness.js";
@@ -67,6 +68,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   rateLimitCases,
   ttlCases,
   inlineCases,
+  workflowCases,
 ];
 
 export interface ContractOptions {

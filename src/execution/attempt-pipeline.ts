@@ -20,10 +20,12 @@ import type {
   RetentionSettings,
   Settlement,
   SettleResult,
+  WorkflowWrite,
 } from "../backends/backend.js";
 import { WorkerCrashedError } from "../errors.js";
 import type { TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
+import { resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
 import { identifyChildren } from "./chained-tasks.js";
 import {
   type AttemptOutcome,
@@ -331,11 +333,21 @@ export class AttemptPipeline {
   ): Promise<AttemptEnd> {
     let { record } = outcome;
     let children = outcome.children;
-    if (children.length > 0) ({ record, children } = identifyChildren(record, children, fence));
-    const expiresAt =
-      record.finishedAt === null ? null : expiryOf(record, this.options.store.retention, now);
+    // A resume's children are workflow steps, whose ids derive from the workflow.
+    if (children.length > 0 && !outcome.workflow)
+      ({ record, children } = identifyChildren(record, children, fence));
+    const { retention } = this.options.store;
+    const expiresAt = record.finishedAt === null ? null : expiryOf(record, retention, now);
     const { error } = outcome;
-    return this.#send(fence, record, children, expiresAt, now).then(
+    const written = outcome.workflow;
+    const workflow = written && {
+      ...written,
+      expiresAt:
+        written.record.finishedAt === null
+          ? null
+          : expiryOf(written.record as unknown as TaskData, retention, now),
+    };
+    return this.#send(fence, record, children, expiresAt, now, workflow).then(
       (result) => this.#settled(claim, { record, durationMs, error, result }),
       (settleError: unknown) =>
         isUnstorable(settleError)
@@ -382,9 +394,23 @@ export class AttemptPipeline {
     children: readonly TaskData[],
     expiresAt: number | null,
     now: number,
+    workflow?: WorkflowWrite,
   ): Promise<SettleResult> {
     try {
-      return this.options.settle({ fence, record, children, expiresAt }, now);
+      const settlement: Settlement = { fence, record, children, expiresAt };
+      // A step that ends (finished) moves its workflow on; a retry or a put-off start does not.
+      const stepOf = record.finishedAt === null ? null : workflowOfStep(record);
+      const step =
+        stepOf === null
+          ? undefined
+          : {
+              workflowId: record.workflowId!,
+              resume: resumeTaskFor(stepOf, record.workflowId!, record.id, now),
+            };
+      return this.options.settle(
+        step || workflow ? { ...settlement, workflowStep: step, workflow } : settlement,
+        now,
+      );
     } catch (error) {
       return Promise.reject(error);
     }

@@ -7,17 +7,20 @@
  * `TestQueue`, so a task behaves the same everywhere. No backend I/O here.
  */
 import type { Clock } from "../clock.js";
-import { SerializationError, TaskTimeoutError, UnknownTaskError } from "../errors.js";
+import { BackendError, SerializationError, TaskTimeoutError, UnknownTaskError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync, validateSync } from "../task/schema.js";
 import { Task, type TaskData } from "../task/task-record.js";
 import { findTask, registeredTaskNames, type TaskDefinition } from "../task/task-registry.js";
+import type { WorkflowData } from "../task/workflow-record.js";
+import type { WorkflowDefinition } from "../task/workflow-registry.js";
 import { runTeardowns } from "./dependencies.js";
 import { compose, type Middleware, type MiddlewareContext } from "./middleware.js";
 import { completedRecord, failedRecord, failureKindOf } from "./outcome.js";
 import { AttemptState, type DependencyOverrides, runScope } from "./run-context.js";
 import { sandboxed } from "./sandbox.js";
+import { resumeWorkflow, type WorkflowSource } from "./workflow-resume.js";
 
 /** Where and how attempts run. */
 export interface ExecutionEnvironment {
@@ -30,6 +33,8 @@ export interface ExecutionEnvironment {
   readonly onTeardownError?: ((error: unknown, data: TaskData) => void) | undefined;
   /** The most bytes of JSON a result, or the arguments of a chained task, may take; over it the attempt fails. */
   readonly maxPayloadBytes: number;
+  /** Where resume tasks read their workflows (absent: a resume fails, to be retried elsewhere). */
+  readonly workflows?: WorkflowSource | undefined;
 }
 
 /** What an attempt produced. */
@@ -40,6 +45,12 @@ export interface AttemptOutcome {
   readonly children: readonly TaskData[];
   /** What the attempt threw, when it failed. */
   readonly error?: unknown;
+  /**
+   * Set by a resume: the workflow record to write with this outcome, onto a
+   * stored workflow of `expectedSteps` steps. `children` are then its new
+   * steps, whose ids are their own (derived from the workflow), not the parent's.
+   */
+  readonly workflow?: { readonly record: WorkflowData; readonly expectedSteps: number } | undefined;
 }
 
 /** An attempt in flight. */
@@ -66,6 +77,7 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
     );
     return { record: failedRecord(data, error, env.clock.now(), "fatal"), children: [], error };
   }
+  if (definition.resumes) return resumeAttempt(data, definition.resumes, env);
   let result: unknown;
   try {
     result = runMiddlewareAndFunction(state, definition, env);
@@ -85,6 +97,26 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
     return isThenable(outcome) ? await outcome : outcome;
   } catch (error) {
     return { record: failedRecord(data, error, env.clock.now(), "error"), children: [], error };
+  }
+}
+
+/** A resume task's attempt; a failure to read the workflow fails it, and it is retried. */
+async function resumeAttempt(
+  data: TaskData,
+  definition: WorkflowDefinition,
+  env: ExecutionEnvironment,
+): Promise<AttemptOutcome> {
+  try {
+    if (!env.workflows) throw new BackendError("this runner cannot read workflows");
+    return await resumeWorkflow(data, definition, env.queueName, env.workflows, () =>
+      env.clock.now(),
+    );
+  } catch (error) {
+    return {
+      record: failedRecord(data, error, env.clock.now(), "error"),
+      children: [],
+      error,
+    };
   }
 }
 

@@ -12,6 +12,7 @@ import type { TaskData } from "../task/task-record.js";
 import type { ExecutionEnvironment } from "./execute-task.js";
 import type { Middleware } from "./middleware.js";
 import type { DependencyOverrides } from "./run-context.js";
+import type { WorkflowSource } from "./workflow-resume.js";
 
 /** What every attempt of a queue shares. */
 export interface ExecutionEnvironmentOptions {
@@ -25,6 +26,8 @@ export interface ExecutionEnvironmentOptions {
   readonly onTeardownError?: ((error: unknown, data: TaskData) => void) | undefined;
   /** The queue's payload limit, applied to results and chained tasks' arguments (default 16 MiB). */
   readonly maxPayloadBytes?: number | undefined;
+  /** Where resume tasks read their workflows: the queue's backend. */
+  readonly workflows?: WorkflowSource | undefined;
 }
 
 /**
@@ -45,6 +48,7 @@ export function createExecutionEnvironment(
     onTeardownError:
       options.onTeardownError ?? logTeardownErrors(options.logger ?? defaultLogger()),
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    workflows: options.workflows,
   };
 }
 

@@ -24,6 +24,7 @@ import { Task, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import type { WorkflowData, WorkflowStep } from "../task/workflow-record.js";
 import { findWorkflow, type WorkflowDefinition } from "../task/workflow-registry.js";
+import { STEP_META_KEY } from "../task/workflow-resume-task.js";
 import type { WorkflowInstruction } from "../task/workflow-steps.js";
 import { canonicalJson } from "../util/canonical-json.js";
 import { uuidV5 } from "../util/uuid-v5.js";
@@ -219,12 +220,15 @@ class Replay {
   }
 
   #stepTask(data: TaskData, taskId: string): TaskData {
+    const copy = structuredClone(data);
     return {
-      ...structuredClone(data),
+      ...copy,
       id: taskId,
       status: "pending",
       workflowId: this.input.workflow.id,
       createdAt: new Date(this.input.now()).toISOString(),
+      // Its end resumes the workflow through a task named after it.
+      meta: { ...copy.meta, [STEP_META_KEY]: this.input.workflow.name },
     };
   }
 

@@ -146,7 +146,11 @@ export class InlineRunner {
     const pipeline = new AttemptPipeline({
       queue,
       store: backend,
-      environment: createExecutionEnvironment(queue, { ...inline, maxPayloadBytes }),
+      environment: createExecutionEnvironment(queue, {
+        ...inline,
+        maxPayloadBytes,
+        workflows: backend,
+      }),
       settle: async (settlement, now) => (await backend.settle(queue, [settlement], now))[0]!,
       onHookError: (error, stage) =>
         this.#logger.error({ err: error, queue, stage }, "an inline processing hook threw"),

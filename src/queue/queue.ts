@@ -10,6 +10,8 @@ import { InvalidOptionError, TaskCancellationError, TaskStateError } from "../er
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
+import type { Workflow } from "../task/workflow-record.js";
+import { resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
 import type { CronDefinition } from "./cron.js";
 import { listCrons, registerCron, removeCron, removeCronById } from "./cron-api.js";
 import { decodeTask } from "./decode-task.js";
@@ -24,10 +26,21 @@ import {
   type TaskRef,
   type TasksOrNull,
 } from "./task-refs.js";
-import { waitForFinished } from "./wait-for-finished.js";
+import { waitForFinished, waitForWorkflows } from "./wait-for-finished.js";
+import {
+  addWorkflow,
+  cancelWorkflow,
+  decodeWorkflow,
+  deleteWorkflow,
+  listAllWorkflows,
+  readWorkflows,
+  type WorkflowRef,
+  workflowIdOf,
+} from "./workflow-api.js";
 
 export type { RetryOptions } from "./retry-api.js";
 export type { FinishedTasks, TaskRef, TasksOrNull } from "./task-refs.js";
+export type { WorkflowRef } from "./workflow-api.js";
 
 export interface QueueOptions {
   /** Queue name (default: first entry of `SHEPPY_QUEUE`, else `"default"`). ASCII letters, digits, `_ . : -`. */
@@ -54,6 +67,17 @@ function defaultQueueName(): string {
     .map((name) => name.trim())
     .find((name) => name !== "");
   return fromEnv ?? "default";
+}
+
+/** A wait's `timeout` in ms (`null`: no limit). A negative one is a bug in the caller, refused like NaN. */
+function timeoutMsOf(options: WaitOptions, where: string): number | null {
+  const { timeout } = options;
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
+    throw new InvalidOptionError(
+      `${where}: timeout must be a number of seconds ≥ 0 (got ${String(timeout)})`,
+    );
+  }
+  return timeout === undefined ? null : timeout * 1000;
 }
 
 export class Queue implements QueueHandle {
@@ -218,18 +242,79 @@ export class Queue implements QueueHandle {
   ): Promise<Task | Task[]> {
     const refs = Array.isArray(input) ? (input as readonly TaskRef[]) : [input as TaskRef];
     const ids = refs.map((ref) => idOf(ref, "queue.waitFor()"));
-    const { timeout } = options;
-    // A negative timeout is a bug in the caller (W-4 read it as 0); refused like NaN.
-    if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
-      throw new InvalidOptionError(
-        `queue.waitFor(): timeout must be a number of seconds ≥ 0 (got ${String(timeout)})`,
-      );
-    }
-    const timeoutMs = timeout === undefined ? null : timeout * 1000;
+    const timeoutMs = timeoutMsOf(options, "queue.waitFor()");
     const unique = [...new Set(ids)];
     const found = await waitForFinished(await this.connect(), this.name, unique, timeoutMs);
     const decoded = await Promise.all(ids.map((id) => decodeTask(found.get(id)!)));
     return Array.isArray(input) ? decoded : decoded[0]!;
+  }
+
+  /**
+   * Starts a workflow: runs its body here up to the steps it first asks for and stores it with
+   * them; workers do the rest. Returns the workflow as stored (the stored one when the queue
+   * already holds its id). A body that asks for no step completes here.
+   * @example const wf = await queue.addWorkflow(onboard("u1"));
+   */
+  addWorkflow<R>(workflow: Workflow<R>): Promise<Workflow<R>> {
+    return addWorkflow(this, workflow);
+  }
+
+  /** The stored workflow (or each of a list), `null` when the queue does not hold it. */
+  getWorkflow<R>(workflow: Workflow<R>): Promise<Workflow<R> | null>;
+  getWorkflow(id: string): Promise<Workflow | null>;
+  getWorkflow(list: readonly WorkflowRef[]): Promise<(Workflow | null)[]>;
+  async getWorkflow(
+    input: WorkflowRef | readonly WorkflowRef[],
+  ): Promise<Workflow | null | (Workflow | null)[]> {
+    const refs = Array.isArray(input) ? (input as readonly WorkflowRef[]) : [input as WorkflowRef];
+    const ids = refs.map((ref) => workflowIdOf(ref, "queue.getWorkflow()"));
+    const found = await readWorkflows(this, ids);
+    const list = ids.map((id) => found.get(id) ?? null);
+    return Array.isArray(input) ? list : (list[0] ?? null);
+  }
+
+  /** Every workflow of the queue, finished ones included, oldest first. */
+  getAllWorkflows(): Promise<Workflow[]> {
+    return listAllWorkflows(this, false);
+  }
+
+  /** The workflows still running, oldest first. */
+  getPendingWorkflows(): Promise<Workflow[]> {
+    return listAllWorkflows(this, true);
+  }
+
+  /**
+   * Waits until the workflow (or every one of a list) has completed, failed or been cancelled,
+   * and returns it; `timeout` as for `waitFor` (`WaitTimeoutError`; without one, an id the
+   * queue does not hold is a `WorkflowNotFoundError` at once).
+   */
+  waitForWorkflow<R>(workflow: Workflow<R>, options?: WaitOptions): Promise<Workflow<R>>;
+  waitForWorkflow(id: string, options?: WaitOptions): Promise<Workflow>;
+  waitForWorkflow(list: readonly WorkflowRef[], options?: WaitOptions): Promise<Workflow[]>;
+  async waitForWorkflow(
+    input: WorkflowRef | readonly WorkflowRef[],
+    options: WaitOptions = {},
+  ): Promise<Workflow | Workflow[]> {
+    const refs = Array.isArray(input) ? (input as readonly WorkflowRef[]) : [input as WorkflowRef];
+    const ids = refs.map((ref) => workflowIdOf(ref, "queue.waitForWorkflow()"));
+    const timeoutMs = timeoutMsOf(options, "queue.waitForWorkflow()");
+    const found = await waitForWorkflows(await this.connect(), this.name, ids, timeoutMs);
+    const decoded = await Promise.all(ids.map((id) => decodeWorkflow(found.get(id)!)));
+    return Array.isArray(input) ? decoded : decoded[0]!;
+  }
+
+  /**
+   * Cancels a running workflow and its steps that have not started (a running step finishes;
+   * the workflow does not go on). Returns the cancelled workflow; one that has finished is a
+   * `TaskStateError`, an unknown one a `WorkflowNotFoundError`.
+   */
+  cancelWorkflow<R>(workflow: WorkflowRef<R>): Promise<Workflow<R>> {
+    return cancelWorkflow(this, workflow) as Promise<Workflow<R>>;
+  }
+
+  /** Deletes a finished workflow's record; `false` for an unknown one, `TaskStateError` for a running one. */
+  deleteWorkflow(workflow: WorkflowRef): Promise<boolean> {
+    return deleteWorkflow(this, workflow);
   }
 
   /**
@@ -253,7 +338,16 @@ export class Queue implements QueueHandle {
         backend.retention,
         at,
       );
-      const cancelled = await backend.cancel(this.name, id, { at, expiresAt });
+      // A workflow's step ends as a step: its workflow goes on without it.
+      const workflow = workflowOfStep(current);
+      const workflowStep =
+        workflow === null
+          ? undefined
+          : {
+              workflowId: current.workflowId!,
+              resume: resumeTaskFor(workflow, current.workflowId!, id, at),
+            };
+      const cancelled = await backend.cancel(this.name, id, { at, expiresAt, workflowStep });
       if (cancelled) return (await decodeTask(cancelled)) as Task<R>;
       current = (await backend.getTasks(this.name, [id])).get(id);
     }

@@ -22,6 +22,7 @@ import {
   type WorkflowData,
 } from "./workflow-record.js";
 import { registerWorkflow, type WorkflowDefinition } from "./workflow-registry.js";
+import { registerResumeTask } from "./workflow-resume-task.js";
 import type { WorkflowGenerator } from "./workflow-steps.js";
 
 /** A workflow body: a generator function yielding steps through the helpers. */
@@ -145,6 +146,7 @@ export function workflow(
     resultSchema: options.result,
   };
   registerWorkflow(definition);
+  registerResumeTask(definition);
   const factory = (...args: unknown[]): Workflow => {
     const stored = storedArgs(definition, args, "workflow");
     return new Workflow(

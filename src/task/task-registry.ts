@@ -8,6 +8,7 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { DuplicateTaskNameError } from "../errors.js";
 import type { Middleware } from "./middleware-types.js";
 import type { TaskConfig } from "./task-options.js";
+import type { WorkflowDefinition } from "./workflow-registry.js";
 
 /** Everything a worker needs to run a task by name. */
 export interface TaskDefinition {
@@ -19,6 +20,11 @@ export interface TaskDefinition {
   readonly resultSchema: StandardSchemaV1 | undefined;
   /** With `sandbox`: the module (file URL) a sandbox thread imports to find this task. */
   readonly sandboxModule: string | undefined;
+  /**
+   * Set for the task that resumes a workflow (named `workflow:<name>`): the
+   * attempt replays this workflow instead of calling `fn`.
+   */
+  readonly resumes?: WorkflowDefinition | undefined;
 }
 
 const definitions = new Map<string, TaskDefinition>();

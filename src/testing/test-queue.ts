@@ -14,7 +14,7 @@
 import type { ClaimedTask } from "../backends/backend.js";
 import { MemoryBackend } from "../backends/memory/memory-backend.js";
 import { type Clock, systemClock } from "../clock.js";
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import { AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { decodeTask } from "../queue/decode-task.js";
@@ -22,6 +22,8 @@ import { Queue } from "../queue/queue.js";
 import type { DependencyOverrides } from "../task/dependency-types.js";
 import type { Middleware } from "../task/middleware-types.js";
 import type { Task } from "../task/task-record.js";
+import type { Workflow } from "../task/workflow-record.js";
+import { RESUME_PREFIX } from "../task/workflow-resume-task.js";
 import { CRON_RUNS_AHEAD, scheduleCronRuns } from "../worker/cron-manager.js";
 
 export interface TestQueueOptions {
@@ -45,6 +47,8 @@ export class TestQueue extends Queue {
   /** Errors thrown by dependency teardown (they do not change an attempt's outcome). */
   readonly teardownErrors: { taskId: string; error: unknown }[] = [];
   readonly #memory: MemoryBackend;
+  /** Attempts run so far, workflow resumes included. */
+  #attempts = 0;
   readonly #pipeline: AttemptPipeline;
 
   /**
@@ -79,6 +83,7 @@ export class TestQueue extends Queue {
         middleware: options.middleware ?? [],
         dependencyOverrides: options.dependencyOverrides,
         maxPayloadBytes: this.maxPayloadBytes,
+        workflows: memory,
         onTeardownError: (error, data) => {
           this.teardownErrors.push({ taskId: data.id, error });
         },
@@ -162,10 +167,38 @@ export class TestQueue extends Queue {
     return now + cutoff * 1000;
   }
 
-  /** Runs one claim through the pipeline; `null` when its rate limit put it off. */
+  /**
+   * Starts a workflow and runs it to its end in this process — its steps,
+   * their retries (without waiting) and its resumes — and returns it
+   * completed, failed or cancelled; or as it stands when nothing is left to
+   * run now (a step waiting for a time: advance the clock, `processScheduled()`).
+   * @example const done = await queue.processWorkflow(onboard("u1")); done.result
+   */
+  async processWorkflow<R>(workflow: Workflow<R>): Promise<Workflow<R>> {
+    const added = await this.addWorkflow(workflow);
+    for (;;) {
+      const current = await this.getWorkflow(added);
+      if (!current) throw new WorkflowNotFoundError(added.id, this.name);
+      const before = this.#attempts;
+      if (current.isFinished) return current;
+      await this.processAll();
+      if (this.#attempts === before) return current;
+    }
+  }
+
+  /**
+   * Runs one claim through the pipeline; `null` when its rate limit put it
+   * off, or when it was a workflow's resume (not a task of the user's:
+   * not listed, and not returned).
+   */
   async #process(claim: ClaimedTask): Promise<Task | null> {
     const end = await this.#pipeline.process(claim);
     if (!end) return null;
+    this.#attempts++;
+    if (end.record.name.startsWith(RESUME_PREFIX)) {
+      if (end.record.status === "retrying") this.#memory.promoteNow(this.name, [end.record.id]);
+      return null;
+    }
     // Retries run at once here: the record keeps its real delay, the test queue does not wait for it.
     if (end.record.status === "retrying") this.#memory.promoteNow(this.name, [end.record.id]);
     const task = await decodeTask(end.record);

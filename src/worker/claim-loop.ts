@@ -10,6 +10,7 @@
 import type { ClaimedTask } from "../backends/backend.js";
 import { systemClock } from "../clock.js";
 import type { Queue } from "../queue/queue.js";
+import { RESUME_PREFIX } from "../task/workflow-resume-task.js";
 import { Backoff } from "./backoff.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
@@ -71,6 +72,9 @@ export async function runClaimLoop(
     const unused = held - claimed.length;
     slots.release(unused);
     budget.settle(claimed.length, unused);
+    // A workflow's resume is not a task of the user's: it does not count toward maxTasks.
+    const resumes = countResumes(claimed);
+    if (resumes > 0) budget.refund(resumes);
     if (claimed.length === 0) {
       if (!run.oneshot) continue;
       // An attempt landed during the claim (its retry or children may be pending now): look again.
@@ -95,6 +99,12 @@ export async function runClaimLoop(
     }
     if (gated) await startAdmitted(context, queue, gated, run);
   }
+}
+
+function countResumes(claimed: readonly ClaimedTask[]): number {
+  let count = 0;
+  for (const claim of claimed) if (claim.record.name.startsWith(RESUME_PREFIX)) count++;
+  return count;
 }
 
 /** Starts the gated claims the pipeline admits; the others are put off (to their rate-limit slot, or for a worker that knows them). */

@@ -63,6 +63,7 @@ export class Flights {
       const environment = createExecutionEnvironment(queue.name, {
         ...options,
         maxPayloadBytes: queue.maxPayloadBytes,
+        workflows: queue.backend,
       });
       this.#lanes.set(queue, { environment, flights: new Map(), pipeline: undefined });
     }

@@ -58,7 +58,7 @@ export class MemoryWorkflows {
    */
   stepEnded(end: WorkflowStepEnd, finished: TaskData, now: number): TaskData | null {
     const entry = this.get(end.workflowId, now);
-    if (!entry || entry.record.status !== "running") return null;
+    if (entry?.record.status !== "running") return null;
     const pending = entry.record.pending;
     if (!pending.includes(finished.id)) return null;
     entry.outcomes.set(finished.id, finished);

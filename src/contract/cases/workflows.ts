@@ -1,0 +1,260 @@
+/**
+ * Workflows through the Queue and workers: sequential steps, fan-out and
+ * fan-in, nesting, failed steps handled in code, a throwing body, the
+ * determinism guard, recorded side effects, waiting, cancelling, and one
+ * resume after the last of parallel steps however many workers settle them.
+ */
+
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import {
+  all,
+  NonDeterministicWorkflowError,
+  run,
+  sideEffect,
+  step,
+  TaskStateError,
+  task,
+  WaitTimeoutError,
+  Workflow,
+  WorkflowNotFoundError,
+  workflow,
+} from "../../index.js";
+import type { ContractHarness } from "../harness.js";
+import { PerTest } from "../support/until.js";
+
+const add = task({ name: "workflows.add" }, (a: number, b: number) => a + b);
+const fail = task({ name: "workflows.fail" }, (why: string): number => {
+  throw new RangeError(why);
+});
+const slow = task({ name: "workflows.slow" }, async (ms: number) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ms;
+});
+
+/** Replays per workflow id (the body runs once per resume, and once when added). */
+const replays = new PerTest<{ count: number }>(() => ({ count: 0 }));
+
+const sequential = workflow({ name: "workflows.sequential" }, function* (x: number) {
+  const first = yield* step(add(x, 1));
+  const second = yield* step(add(first.result!, 10));
+  return second.result;
+});
+const fanOut = workflow({ name: "workflows.fan-out" }, function* (n: number) {
+  const done = yield* all(Array.from({ length: n }, (_, i) => add(i, 1000)));
+  return done.map((t) => t.result);
+});
+const pair = workflow({ name: "workflows.pair" }, function* (token: string) {
+  replays.get(token).count++;
+  const [a, b] = yield* all([add(1, 1), add(2, 2)]);
+  return a.result! + b.result!;
+});
+const innermost = workflow({ name: "workflows.innermost" }, function* (x: number) {
+  const t = yield* step(add(x, 1));
+  return t.result! * 10;
+});
+const middle = workflow({ name: "workflows.middle" }, function* (x: number) {
+  const inner = yield* run(innermost(x));
+  const t = yield* step(add(inner, 100));
+  return t.result!;
+});
+const outer = workflow({ name: "workflows.outer" }, function* (x: number) {
+  const nested = yield* run(middle(x));
+  return nested + 1;
+});
+const recovering = workflow({ name: "workflows.recovering" }, function* () {
+  const attempt = yield* step(fail("card declined"));
+  if (attempt.status !== "failed") return "paid";
+  const refund = yield* step(add(0, 0));
+  return `rolled back (${attempt.error?.message}; refund ${refund.status})`;
+});
+const exploding = workflow({ name: "workflows.exploding" }, function* () {
+  const t = yield* step(add(5, 5));
+  throw new RangeError(`user code exploded after ${t.result}`);
+});
+/** What the body asks for depends on this: changing it between resumes is a changed deploy. */
+const variant = new PerTest<{ arg: number }>(() => ({ arg: 1 }));
+const changing = workflow({ name: "workflows.changing" }, function* (token: string) {
+  yield* step(add(variant.get(token).arg, 0));
+  yield* step(add(0, 0));
+  return "done";
+});
+const draws = new PerTest<{ count: number }>(() => ({ count: 0 }));
+const effects = workflow({ name: "workflows.effects" }, function* (token: string) {
+  const drawn = yield* sideEffect(() => ++draws.get(token).count);
+  yield* step(add(drawn, 0));
+  const again = yield* sideEffect(() => ++draws.get(token).count);
+  yield* step(add(again, 0));
+  return [drawn, again];
+});
+const waiting = workflow({ name: "workflows.waiting" }, function* (ms: number) {
+  const t = yield* step(slow(ms));
+  return t.result;
+});
+// biome-ignore lint/correctness/useYield: a workflow that asks for no step is valid and completes when added.
+const immediate = workflow({ name: "workflows.immediate" }, function* (x: number) {
+  return x * 2;
+});
+
+export function workflowCases(h: ContractHarness): void {
+  const drain = async (queue: ReturnType<ContractHarness["queue"]>) => {
+    await h.worker(queue).work({ oneshot: true });
+  };
+
+  describe("workflows", () => {
+    it("sequential steps: each step gets the previous result; the workflow completes with the last", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(sequential(2));
+      expect(wf).toBeInstanceOf(Workflow);
+      expect(wf.status).toBe("running");
+      expect(wf.steps).toHaveLength(1);
+      expect(await queue.size()).toBe(1);
+      expect((await queue.getPendingWorkflows()).map((w) => w.id)).toEqual([wf.id]);
+      await drain(queue);
+      const done = await queue.waitForWorkflow(wf, { timeout: 10 });
+      expect(done.status).toBe("completed");
+      const result: number | null = done.result;
+      expect(result).toBe(13);
+      expect(done.finishedAt).not.toBeNull();
+      expect(done.steps.map((s) => s.name)).toEqual(["workflows.add", "workflows.add"]);
+      const [firstStep] = await queue.getTask([done.steps[0]!.taskId]);
+      expect(firstStep?.workflowId).toBe(wf.id);
+      expect(await queue.getPendingWorkflows()).toEqual([]);
+      expect((await queue.getAllWorkflows()).map((w) => w.id)).toEqual([wf.id]);
+    });
+
+    it("a fan-out of 50 runs in parallel and fans in, in input order", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(fanOut(50));
+      expect(await queue.size()).toBe(50);
+      await drain(queue);
+      const done = await queue.waitForWorkflow(wf, { timeout: 10 });
+      expect(done.result).toEqual(Array.from({ length: 50 }, (_, i) => i + 1000));
+      expect(new Set(done.steps.map((s) => s.yield))).toEqual(new Set([0]));
+    });
+
+    it("an empty fan-out, or a body that asks for no step, completes when added", async () => {
+      const queue = h.queue();
+      const empty = await queue.addWorkflow(fanOut(0));
+      expect(empty.status).toBe("completed");
+      expect(empty.result).toEqual([]);
+      const direct = await queue.addWorkflow(immediate(21));
+      expect([direct.status, direct.result]).toEqual(["completed", 42]);
+      expect(await queue.size()).toBe(0);
+      expect((await queue.waitForWorkflow(direct, { timeout: 0 })).result).toBe(42);
+    });
+
+    it("nested workflows, two levels deep, run inline in the caller's steps", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(outer(5));
+      await drain(queue);
+      const done = await queue.waitForWorkflow(wf, { timeout: 10 });
+      expect(done.result).toBe(161);
+      expect(done.steps).toHaveLength(2);
+      expect((await queue.getAllWorkflows()).map((w) => w.id)).toEqual([wf.id]);
+    });
+
+    it("a failed step comes back to the body, which handles it; the workflow completes", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(recovering());
+      await drain(queue);
+      const done = await queue.waitForWorkflow(wf, { timeout: 10 });
+      expect(done.status).toBe("completed");
+      expect(done.result).toBe("rolled back (card declined; refund completed)");
+    });
+
+    it("a throw in the body fails the workflow; its error is stored as data and read back", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(exploding());
+      await drain(queue);
+      const done = await queue.waitForWorkflow(wf, { timeout: 10 });
+      expect(done.status).toBe("failed");
+      expect(done.result).toBeNull();
+      expect(done.error?.type).toBe("RangeError");
+      expect(done.error?.message).toBe("user code exploded after 10");
+      expect(done.error?.toError()).toBeInstanceOf(RangeError);
+      const again = (await queue.getWorkflow(wf.id))!;
+      expect(again.error?.toJSON()).toEqual(done.error?.toJSON());
+    });
+
+    it("the determinism guard: a body that asks for another step on replay fails the workflow, saying which", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const wf = await queue.addWorkflow(changing(token));
+      variant.get(token).arg = 2;
+      await drain(queue);
+      const done = await queue.waitForWorkflow(wf, { timeout: 10 });
+      expect(done.status).toBe("failed");
+      expect(done.error?.type).toBe(NonDeterministicWorkflowError.name);
+      expect(done.error?.message).toMatch(
+        new RegExp(
+          `^workflow 'workflows\\.changing' \\(id ${wf.id}\\) asked for a different step 0 on replay: the arguments of task 'workflows\\.add' changed\\.`,
+        ),
+      );
+    });
+
+    it("sideEffect records its value on the first run and replays it on every resume", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const wf = await queue.addWorkflow(effects(token));
+      await drain(queue);
+      const done = await queue.waitForWorkflow(wf, { timeout: 10 });
+      expect(done.result).toEqual([1, 2]);
+      expect(draws.get(token).count).toBe(2);
+    });
+
+    it("waitForWorkflow: a timeout throws WaitTimeoutError; an unknown id without one is WorkflowNotFoundError", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(waiting(5));
+      await expect(queue.waitForWorkflow(wf, { timeout: 0.1 })).rejects.toThrow(WaitTimeoutError);
+      await expect(queue.waitForWorkflow(randomUUID())).rejects.toThrow(WorkflowNotFoundError);
+      const waited = queue.waitForWorkflow(wf, { timeout: 10 });
+      await drain(queue);
+      expect((await waited).result).toBe(5);
+    });
+
+    it("cancel: the workflow and its waiting steps are cancelled; it cannot be cancelled twice; then it can be deleted", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(fanOut(3));
+      const cancelled = await queue.cancelWorkflow(wf);
+      expect(cancelled.status).toBe("cancelled");
+      expect(cancelled.isFinished).toBe(true);
+      expect(await queue.size()).toBe(0);
+      const steps = await queue.getTask(cancelled.steps.map((s) => s.taskId));
+      expect(steps.map((t) => t?.status)).toEqual(["cancelled", "cancelled", "cancelled"]);
+      await expect(queue.cancelWorkflow(wf)).rejects.toThrow(TaskStateError);
+      await expect(queue.cancelWorkflow(randomUUID())).rejects.toThrow(WorkflowNotFoundError);
+      expect((await queue.waitForWorkflow(wf, { timeout: 0 })).status).toBe("cancelled");
+      const running = await queue.addWorkflow(fanOut(1));
+      await expect(queue.deleteWorkflow(running)).rejects.toThrow(TaskStateError);
+      expect(await queue.deleteWorkflow(wf)).toBe(true);
+      expect(await queue.deleteWorkflow(wf)).toBe(false);
+      expect(await queue.getWorkflow(wf)).toBeNull();
+    });
+
+    it("adding a workflow whose id the queue holds returns the stored one and adds nothing", async () => {
+      const queue = h.queue();
+      const wf = sequential(1);
+      const first = await queue.addWorkflow(wf);
+      const second = await queue.addWorkflow(wf);
+      expect(second.id).toBe(first.id);
+      expect(await queue.size()).toBe(1);
+    });
+
+    it("two workers settling the last two parallel steps together resume the workflow exactly once (100 workflows)", async () => {
+      const queue = h.queue();
+      const other = h.sibling(queue);
+      const tokens = Array.from({ length: 100 }, () => randomUUID());
+      const added = [];
+      for (const token of tokens) added.push(await queue.addWorkflow(pair(token)));
+      await Promise.all([
+        h.worker(queue, { concurrency: 1 }).work({ oneshot: true }),
+        h.worker(other, { concurrency: 1 }).work({ oneshot: true }),
+      ]);
+      const done = await queue.waitForWorkflow(added, { timeout: 20 });
+      expect(done.map((w) => w.result)).toEqual(tokens.map(() => 6));
+      // Added once, resumed once: two runs of the body each, never three.
+      expect(tokens.map((token) => replays.get(token).count)).toEqual(tokens.map(() => 2));
+    });
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * @module execution/workflow-resume
+ * The attempt of a resume task: read the workflow and its step outcomes,
+ * replay it, and turn what the replay ended with into the attempt's outcome —
+ * the steps it asks for as the tasks to add, and the workflow record to
+ * write with them. The backend writes both only onto the state replayed here
+ * (the step count), so a resume that lost a race, or one whose workflow was
+ * cancelled meanwhile, changes nothing. Also where the first run of a new
+ * workflow is turned into its first record.
+ */
+
+import type { StoredWorkflow } from "../backends/backend.js";
+import { isoAt } from "../clock.js";
+import { errorToData } from "../task/stored-error.js";
+import type { TaskData } from "../task/task-record.js";
+import type { WorkflowData } from "../task/workflow-record.js";
+import type { WorkflowDefinition } from "../task/workflow-registry.js";
+import { completedRecord } from "./outcome.js";
+import { type ReplayOutcome, replayWorkflow } from "./workflow-replay.js";
+
+/** Reads stored workflows: what a resume needs of the backend. */
+export interface WorkflowSource {
+  getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>>;
+}
+
+/** The workflow record a replay leaves, and the step tasks to add with it. */
+export function advance(
+  workflow: WorkflowData,
+  replay: ReplayOutcome,
+  now: number,
+): { record: WorkflowData; steps: TaskData[] } {
+  const base = { ...workflow, steps: replay.steps, effects: replay.effects };
+  switch (replay.kind) {
+    case "waiting":
+      return { record: { ...base, pending: replay.pending }, steps: replay.newTasks };
+    case "completed":
+      return {
+        record: {
+          ...base,
+          status: "completed",
+          pending: [],
+          result: replay.result,
+          error: null,
+          finishedAt: isoAt(now),
+        },
+        steps: [],
+      };
+    case "failed":
+      return {
+        record: {
+          ...base,
+          status: "failed",
+          pending: [],
+          result: null,
+          error: errorToData(replay.error),
+          finishedAt: isoAt(now),
+        },
+        steps: [],
+      };
+  }
+}
+
+/** What a resume attempt produced: its own record, the steps to add, the workflow to write with them. */
+export interface ResumeOutcome {
+  readonly record: TaskData;
+  readonly children: readonly TaskData[];
+  readonly workflow?: { readonly record: WorkflowData; readonly expectedSteps: number };
+}
+
+/** Replays the workflow `data` (a resume task) resumes; see the module header. */
+export async function resumeWorkflow(
+  data: TaskData,
+  definition: WorkflowDefinition,
+  queue: string,
+  source: WorkflowSource,
+  now: () => number,
+): Promise<ResumeOutcome> {
+  const workflowId = String(data.args[0]);
+  const stored = (await source.getWorkflows(queue, [workflowId])).get(workflowId);
+  if (stored?.record.status !== "running") {
+    // Cancelled, finished by another resume, deleted or expired: nothing to do.
+    const result = { workflow: stored?.record.status ?? "gone" };
+    return { record: completedRecord(data, result, now()), children: [] };
+  }
+  const replay = replayWorkflow({
+    definition,
+    workflow: stored.record,
+    outcomes: stored.outcomes,
+    now,
+  });
+  const at = now();
+  const { record, steps } = advance(stored.record, replay, at);
+  return {
+    record: completedRecord(data, { workflow: record.status, steps: record.steps.length }, at),
+    children: steps,
+    workflow: { record, expectedSteps: stored.record.steps.length },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * @module queue/workflow-api
+ * The workflow methods of `Queue`. Adding a workflow runs its body in the
+ * adding process up to its first steps (so a workflow that asks for nothing
+ * completes there), then stores it with those steps in one backend call;
+ * from then on workers move it on, one resume after the last step of each
+ * yield. Reads decode results through the definition's result schema, as
+ * task reads do.
+ */
+import type { Backend } from "../backends/backend.js";
+import { isoAt } from "../clock.js";
+import {
+  InvalidTaskError,
+  TaskStateError,
+  WorkflowDefinitionError,
+  WorkflowNotFoundError,
+} from "../errors.js";
+import { replayWorkflow } from "../execution/workflow-replay.js";
+import { advance } from "../execution/workflow-resume.js";
+import { checkPayloadSize } from "../task/payload-limit.js";
+import { validateAsync } from "../task/schema.js";
+import type { TaskData } from "../task/task-record.js";
+import { expiryOf } from "../task/ttl.js";
+import { Workflow, type WorkflowData } from "../task/workflow-record.js";
+import { findWorkflow } from "../task/workflow-registry.js";
+import type { QueueHandle } from "./queue-handle.js";
+
+/** A workflow or its id. */
+export type WorkflowRef<R = unknown> = Workflow<R> | string;
+
+/** The id `ref` stands for; `where` names the method in the error. */
+export function workflowIdOf(ref: WorkflowRef, where: string): string {
+  if (ref instanceof Workflow) return ref.id;
+  if (typeof ref === "string" && ref !== "") return ref;
+  throw new InvalidTaskError(
+    `${where} expects a Workflow or a workflow id; got ${ref === null ? "null" : typeof ref}`,
+  );
+}
+
+/** A finished record's expiry by the workflow's own TTLs, then the backend's. */
+function expiryOfWorkflow(record: WorkflowData, backend: Backend, now: number): number | null {
+  if (record.finishedAt === null) return null;
+  return expiryOf(
+    record as unknown as Pick<TaskData, "status" | "finishedAt" | "config">,
+    backend.retention,
+    now,
+  );
+}
+
+/** `queue.addWorkflow(wf)`: see the module header. Returns the workflow as stored. */
+export async function addWorkflow<R>(
+  queue: QueueHandle,
+  workflow: Workflow<R>,
+): Promise<Workflow<R>> {
+  if (!(workflow instanceof Workflow)) {
+    throw new InvalidTaskError(
+      `queue.addWorkflow() expects a Workflow (call the workflow factory); got ${typeof workflow}`,
+    );
+  }
+  const data = workflow.toJSON();
+  const definition = findWorkflow(data.name);
+  if (!definition) {
+    throw new WorkflowDefinitionError(
+      `queue.addWorkflow(): no workflow named '${data.name}' is defined in this process`,
+    );
+  }
+  checkPayloadSize(
+    data.args,
+    queue.maxPayloadBytes,
+    `queue.addWorkflow(): the arguments of workflow '${data.name}' (id ${data.id})`,
+  );
+  const backend = await queue.connect();
+  const now = () => queue.clock.now();
+  const replay = replayWorkflow({ definition, workflow: data, outcomes: new Map(), now });
+  const at = now();
+  const { record, steps } = advance(data, replay, at);
+  for (const step of steps) {
+    checkPayloadSize(
+      step.args,
+      queue.maxPayloadBytes,
+      `queue.addWorkflow(): the arguments of step ${step.name} of workflow '${data.name}' (id ${data.id})`,
+    );
+  }
+  const added = await backend.addWorkflow(
+    queue.name,
+    record,
+    steps,
+    expiryOfWorkflow(record, backend, at),
+  );
+  if (added && backend.inline === undefined) return (await decodeWorkflow(record)) as Workflow<R>;
+  // Already held (the stored one is returned), or run inline as it was added: read it back.
+  await queue.runInline();
+  const stored = (await backend.getWorkflows(queue.name, [data.id])).get(data.id);
+  if (!stored) throw new WorkflowNotFoundError(data.id, queue.name);
+  return (await decodeWorkflow(stored.record)) as Workflow<R>;
+}
+
+/** The stored workflows among `ids` (decoded), by id. */
+export async function readWorkflows(
+  queue: QueueHandle,
+  ids: readonly string[],
+): Promise<Map<string, Workflow>> {
+  const backend = await queue.connect();
+  const found = new Map<string, Workflow>();
+  for (const [id, stored] of await backend.getWorkflows(queue.name, ids))
+    found.set(id, await decodeWorkflow(stored.record));
+  return found;
+}
+
+/** Every workflow of the queue (or only the running ones), reading page after page. */
+export async function listAllWorkflows(queue: QueueHandle, running: boolean): Promise<Workflow[]> {
+  const backend = await queue.connect();
+  const seen = new Map<string, WorkflowData>();
+  let cursor: string | null = null;
+  do {
+    const page = await backend.listWorkflows(queue.name, { cursor, limit: 500, running });
+    for (const record of page.workflows) seen.set(record.id, record);
+    cursor = page.cursor;
+  } while (cursor !== null);
+  const records = [...seen.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  return Promise.all(records.map(decodeWorkflow));
+}
+
+/** `queue.cancelWorkflow(ref)`: the cancelled workflow; a finished or unknown one is an error. */
+export async function cancelWorkflow(queue: QueueHandle, ref: WorkflowRef): Promise<Workflow> {
+  const id = workflowIdOf(ref, "queue.cancelWorkflow()");
+  const backend = await queue.connect();
+  const current = (await backend.getWorkflows(queue.name, [id])).get(id);
+  if (!current) throw new WorkflowNotFoundError(id, queue.name);
+  const at = queue.clock.now();
+  const finishedAt = isoAt(at);
+  const expiresAt = expiryOfWorkflow(
+    { ...current.record, status: "cancelled", finishedAt },
+    backend,
+    at,
+  );
+  const stepExpiresAt = expiryOf(
+    { status: "cancelled", finishedAt, config: {} as TaskData["config"] },
+    backend.retention,
+    at,
+  );
+  const result = await backend.cancelWorkflow(queue.name, id, { at, expiresAt, stepExpiresAt });
+  if (result === null) throw new WorkflowNotFoundError(id, queue.name);
+  if (result === "finished") {
+    const status = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.status;
+    throw new TaskStateError(
+      `Cannot cancel workflow ${id}: it has already finished (${status ?? "finished"})`,
+    );
+  }
+  return decodeWorkflow(result);
+}
+
+/** `queue.deleteWorkflow(ref)`: `false` for an unknown one; a running one must be cancelled first. */
+export async function deleteWorkflow(queue: QueueHandle, ref: WorkflowRef): Promise<boolean> {
+  const id = workflowIdOf(ref, "queue.deleteWorkflow()");
+  const result = await (await queue.connect()).deleteWorkflow(queue.name, id);
+  if (result === "running") {
+    throw new TaskStateError(
+      `Cannot delete workflow ${id}: it is still running; cancel it first (queue.cancelWorkflow)`,
+    );
+  }
+  return result;
+}
+
+/** A stored workflow record → `Workflow`, its result through the definition's result schema. */
+export async function decodeWorkflow(data: WorkflowData): Promise<Workflow> {
+  const schema = data.status === "completed" ? findWorkflow(data.name)?.resultSchema : undefined;
+  if (!schema) return new Workflow(data, data.result);
+  const result = await validateAsync(
+    schema,
+    data.result,
+    `stored result of workflow '${data.name}' (${data.id}) does not match its result schema`,
+    "result",
+  );
+  return new Workflow(data, result);
+}

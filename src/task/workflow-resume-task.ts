@@ -1,0 +1,83 @@
+/**
+ * @module task/workflow-resume-task
+ * A workflow moves on through a task of the queue: when the last step it
+ * waits for ends, the backend adds a resume task, named `workflow:<name>`,
+ * whose attempt replays the workflow. Being a task gives a resume what every
+ * task has — claims, leases, retries after a lost worker, rate of claims
+ * shared with the queue — and a worker that does not define the workflow
+ * puts it back for one that does, as it does an unknown task. Each workflow
+ * definition registers its resume task here.
+ */
+import { isoAt } from "../clock.js";
+import { uuidV5 } from "../util/uuid-v5.js";
+import type { TaskConfig } from "./task-options.js";
+import { newTaskData, type TaskData } from "./task-record.js";
+import { registerTask } from "./task-registry.js";
+import type { WorkflowDefinition } from "./workflow-registry.js";
+
+/** Names of resume tasks start with this; task names may not. */
+export const RESUME_PREFIX = "workflow:";
+
+/** The meta key a step task carries its workflow's name under (the resume task is named after it). */
+export const STEP_META_KEY = "sheppy.workflow";
+
+const RESUME_NAMESPACE = "0b1f5d3e-8c47-4a8e-9d12-7e64c2a9f0b3";
+
+/**
+ * A resume only reads the workflow and writes what the replay asked for, so a
+ * failed attempt is a backend problem: retried often enough to ride out an
+ * outage of a few minutes, never timed out (the body is synchronous).
+ */
+const RESUME_CONFIG: TaskConfig = Object.freeze({
+  retry: 10,
+  retryDelay: Object.freeze([1, 2, 5, 10, 30, 60]) as number[],
+  timeout: null,
+  retryOnTimeout: false,
+  retryOnCrash: true,
+  rateLimit: null,
+});
+
+/** Registers the task that resumes workflows of `definition`. */
+export function registerResumeTask(definition: WorkflowDefinition): void {
+  registerTask({
+    name: `${RESUME_PREFIX}${definition.name}`,
+    fn: () => {
+      throw new Error(`the resume of workflow '${definition.name}' runs in a worker`);
+    },
+    config: RESUME_CONFIG,
+    middleware: [],
+    argsSchema: undefined,
+    resultSchema: undefined,
+    sandboxModule: undefined,
+    resumes: definition,
+  });
+}
+
+/**
+ * The resume task of workflow `workflowId` (of `workflowName`) that follows
+ * the end of its step `stepId`: its id derives from the step's, so the same
+ * step ending twice names the same resume.
+ */
+export function resumeTaskFor(
+  workflowName: string,
+  workflowId: string,
+  stepId: string,
+  now: number,
+): TaskData {
+  const data = newTaskData(
+    uuidV5(RESUME_NAMESPACE, stepId),
+    `${RESUME_PREFIX}${workflowName}`,
+    [workflowId],
+    RESUME_CONFIG,
+    now,
+    { workflowId },
+  );
+  return { ...data, status: "pending", createdAt: isoAt(now) };
+}
+
+/** The name of the workflow whose step `record` is, or `null` when it is not a step. */
+export function workflowOfStep(record: TaskData): string | null {
+  if (record.workflowId === null || record.name.startsWith(RESUME_PREFIX)) return null;
+  const name = record.meta?.[STEP_META_KEY];
+  return typeof name === "string" ? name : null;
+}

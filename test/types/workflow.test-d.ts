@@ -1,0 +1,77 @@
+/**
+ * Type-level contract of workflows: step results, `all` tuples, nested results
+ * and the workflow's result are inferred; a body yields only through the helpers.
+ */
+import {
+  all,
+  type Queue,
+  run,
+  sideEffect,
+  step,
+  type Task,
+  task,
+  type Workflow,
+  workflow,
+} from "sheppy";
+import { TestQueue } from "sheppy/testing";
+import { describe, expectTypeOf, test } from "vitest";
+import { z } from "zod";
+
+const fetchProfile = task({ name: "wt.fetch-profile" }, async (id: string) => ({
+  id,
+  email: `${id}@example.com`,
+}));
+const count = task({ name: "wt.count" }, (n: number) => n);
+const setupBilling = workflow({ name: "wt.billing" }, function* (id: string) {
+  const t = yield* step(count(id.length));
+  return { plan: "pro" as const, seats: t.result ?? 0 };
+});
+declare const queue: Queue;
+
+describe("workflow types", () => {
+  test("steps hand back typed finished tasks; all() a typed tuple; run() the nested result", () => {
+    const onboard = workflow({ name: "wt.onboard" }, function* (userId: string) {
+      const profile = yield* step(fetchProfile(userId));
+      expectTypeOf(profile).toEqualTypeOf<Task<{ id: string; email: string }>>();
+      const [a, b] = yield* all([count(1), fetchProfile("x")]);
+      expectTypeOf(a).toEqualTypeOf<Task<number>>();
+      expectTypeOf(b).toEqualTypeOf<Task<{ id: string; email: string }>>();
+      const billing = yield* run(setupBilling(userId));
+      expectTypeOf(billing).toEqualTypeOf<{ plan: "pro"; seats: number }>();
+      const token = yield* sideEffect(() => "t-1");
+      expectTypeOf(token).toEqualTypeOf<string>();
+      return { email: profile.result?.email, billing };
+    });
+    const wf = onboard("u1");
+    expectTypeOf(wf).toEqualTypeOf<
+      Workflow<{ email: string | undefined; billing: { plan: "pro"; seats: number } }>
+    >();
+    expectTypeOf(queue.waitForWorkflow(wf)).toEqualTypeOf<
+      Promise<Workflow<{ email: string | undefined; billing: { plan: "pro"; seats: number } }>>
+    >();
+    // @ts-expect-error the arguments are typed
+    void onboard(1);
+  });
+
+  test("a result schema types the result as its output; TestQueue.processWorkflow keeps it", () => {
+    const dated = workflow(
+      { name: "wt.dated", result: z.object({ at: z.coerce.date() }) },
+      function* () {
+        yield* step(count(1));
+        return { at: "2030-01-01T00:00:00Z" };
+      },
+    );
+    expectTypeOf(new TestQueue().processWorkflow(dated())).toEqualTypeOf<
+      Promise<Workflow<{ at: Date }>>
+    >();
+  });
+
+  test("a body that yields anything but the helpers' instructions is not a workflow", () => {
+    // @ts-expect-error yielding a plain value
+    workflow({ name: "wt.bad" }, function* () {
+      yield 42;
+    });
+    // @ts-expect-error an async function is not a generator
+    workflow({ name: "wt.async" }, async () => 1);
+  });
+});
