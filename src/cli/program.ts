@@ -8,6 +8,7 @@ import { addCronCommands } from "./commands/cron.js";
 import { addQueueCommands } from "./commands/queue.js";
 import { addTaskCommands } from "./commands/task.js";
 import { addWorkCommand } from "./commands/work.js";
+import { addWorkflowCommands } from "./commands/workflow.js";
 import { applyBooleanEnv, settingOption } from "./env.js";
 import { VERSION } from "./version.js";
 
@@ -24,7 +25,9 @@ export interface ProgramOptions {
  */
 export function buildProgram(options: ProgramOptions = {}): Command {
   const program = new Command("sheppy")
-    .description("Sheppy: run workers and manage tasks, queues and crons from a terminal")
+    .description(
+      "Sheppy: run workers and manage tasks, queues, crons and workflows from a terminal",
+    )
     .version(VERSION, "-V, --version", "print the version")
     .helpOption("-h, --help", "show help for a command")
     .addOption(settingOption("logLevel"))
@@ -42,5 +45,6 @@ export function buildProgram(options: ProgramOptions = {}): Command {
   addTaskCommands(program);
   addQueueCommands(program);
   addCronCommands(program);
+  addWorkflowCommands(program);
   return program;
 }

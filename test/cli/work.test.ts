@@ -5,7 +5,7 @@
  */
 import { Queue } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { add } from "../fixtures/cli/tasks.js";
+import { add, napping, twoSteps } from "../fixtures/cli/tasks.js";
 import {
   expectOneLineError,
   json,
@@ -55,7 +55,10 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       concurrency: 10,
       // The fixture module imports "sheppy": these are registered in the CLI's own registry.
       tasks: expect.arrayContaining(["cli.add", "cli.fail", "cli.flaky", "cli.nap"]),
+      workflows: expect.arrayContaining(["cli.two-steps", "cli.napping"]),
     });
+    // A workflow's resume task is listed as its workflow, not as a task.
+    expect((banner.tasks as string[]).some((name) => name.startsWith("workflow:"))).toBe(false);
   });
 
   it("WK-24: `task add --wait` is run by the separately spawned worker and prints the result", async () => {
@@ -228,6 +231,40 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       ),
     );
     expect(scheduled).toMatchObject({ status: "scheduled", scheduledAt: at });
+  });
+
+  it("workflows: the worker runs their steps; `workflow list`, `workflow info` and `workflow cancel`", async () => {
+    const queue = new Queue(url, { name: "cli" });
+    try {
+      const wf = await queue.addWorkflow(twoSteps(2));
+      const done = await queue.waitForWorkflow(wf, { timeout: 20 });
+      expect(done.result).toBe(13);
+      const sleeping = await queue.addWorkflow(napping(60_000));
+
+      const list = await sheppy("workflow", "list");
+      expect(list.code).toBe(0);
+      expect(list.stdout.split("\n")[0]).toMatch(/^ID\s+NAME\s+STATUS/);
+      expect(list.stdout).toMatch(new RegExp(`${wf.id}\\s+cli\\.two-steps\\s+completed`));
+      const running = json<{ id: string }[]>(
+        await sheppy("workflow", "list", "--running", "--format", "json"),
+      );
+      expect(running.map((w) => w.id)).toEqual([sleeping.id]);
+
+      const info = await sheppy("workflow", "info", wf.id);
+      expect(info.code).toBe(0);
+      expect(info.stdout).toMatch(/result\s+13/);
+      expect(info.stdout).toMatch(/STEP\s+YIELD\s+TASK\s+TASK ID\s+STATUS/);
+      expect(info.stdout.match(/cli\.add\s+[0-9a-f-]{36}\s+completed/g)).toHaveLength(2);
+
+      const cancelled = await sheppy("workflow", "cancel", sleeping.id);
+      expect(cancelled).toMatchObject({ code: 0, stdout: `cancelled: ${sleeping.id}\n` });
+      expectOneLineError(await sheppy("workflow", "cancel", sleeping.id), 1);
+      expect(expectOneLineError(await sheppy("workflow", "info", "no-such-id"), 1)).toBe(
+        "error: Queue 'cli' has no workflow no-such-id",
+      );
+    } finally {
+      await queue.close();
+    }
   });
 
   it("`queue list` shows the queue with its counts", async () => {

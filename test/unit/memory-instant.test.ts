@@ -4,7 +4,18 @@
  * applies (MW-13), `dependencyOverrides` apply, retries and scheduled tasks run
  * when due.
  */
-import { currentTask, MemoryBackend, type Middleware, Queue, type Task, task, use } from "sheppy";
+import {
+  all,
+  currentTask,
+  MemoryBackend,
+  type Middleware,
+  Queue,
+  step,
+  type Task,
+  task,
+  use,
+  workflow,
+} from "sheppy";
 import { afterEach, describe, expect, test } from "vitest";
 
 const queues: Queue[] = [];
@@ -240,5 +251,20 @@ describe("retries and scheduled tasks run when due", () => {
     expect(done.result).toBe(42);
     expect(done.scheduledAt).toEqual(before?.scheduledAt);
     expect(await queue.getScheduled()).toEqual([]);
+  });
+});
+
+const twice = workflow({ name: "instant.twice" }, function* (x: number) {
+  const [a, b] = yield* all([add(x, 1), add(x, 2)]);
+  const c = yield* step(add(a.result!, b.result!));
+  return c.result;
+});
+
+describe("workflows on memory://", () => {
+  test("addWorkflow drives the workflow to its end before returning (WF-33)", async () => {
+    const queue = memoryQueue();
+    const done = await queue.addWorkflow(twice(10));
+    expect([done.status, done.result]).toEqual(["completed", 23]);
+    expect((await queue.getWorkflow(done.id))?.status).toBe("completed");
   });
 });

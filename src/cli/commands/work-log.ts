@@ -19,6 +19,7 @@ export interface Banner {
   readonly prefetch: number;
   readonly shutdownTimeout: number;
   readonly tasks: readonly string[];
+  readonly workflows: readonly string[];
 }
 
 /** Prints the banner: plain lines for people, or one `worker started` record for log collectors. */
@@ -33,6 +34,9 @@ export function announce(banner: Banner, logger: Logger, pretty: boolean): void 
     ["loops", banner.loops.join(", ")],
     ["concurrency", `${banner.concurrency} (prefetch ${banner.prefetch})`],
     ["tasks", banner.tasks.join(", ") || "none loaded (pass --tasks)"],
+    ...(banner.workflows.length > 0
+      ? [["workflows", banner.workflows.join(", ")] as [string, string]]
+      : []),
     [
       "stop",
       `Ctrl-C lets running tasks finish (up to ${banner.shutdownTimeout} s); twice stops at once`,

@@ -11,6 +11,8 @@ import type { Command } from "commander";
 import { CliUsageError, PrestartError } from "../../errors.js";
 import { Queue } from "../../queue/queue.js";
 import { registeredTaskNames } from "../../task/task-registry.js";
+import { registeredWorkflowNames } from "../../task/workflow-registry.js";
+import { RESUME_PREFIX } from "../../task/workflow-resume-task.js";
 import { maskUrl } from "../../util/mask-url.js";
 import { Worker } from "../../worker/worker.js";
 import { taskModulesFromConfig } from "../config-file.js";
@@ -96,7 +98,9 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
           concurrency: settings.concurrency,
           prefetch: settings.prefetch ?? settings.concurrency,
           shutdownTimeout: settings.shutdownTimeout,
-          tasks: registeredTaskNames(),
+          // A workflow's resume task is its workflow's, listed under workflows.
+          tasks: registeredTaskNames().filter((name) => !name.startsWith(RESUME_PREFIX)),
+          workflows: registeredWorkflowNames(),
         },
         logger,
         isPretty(settings.logFormat),

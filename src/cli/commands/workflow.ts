@@ -1,0 +1,154 @@
+/**
+ * @module cli/commands/workflow
+ * `sheppy workflow list | info | cancel`: the queue's workflows, one
+ * workflow with its steps and their outcomes, and cancelling a running one.
+ * They read the stored records only, so they need no workflow module.
+ */
+import type { Command } from "commander";
+import { WorkflowNotFoundError } from "../../errors.js";
+import type { TaskData } from "../../task/task-record.js";
+import type { Workflow, WorkflowData } from "../../task/workflow-record.js";
+import { addSettings, type OutputFormat } from "../env.js";
+import { withQueue } from "../open-queue.js";
+import {
+  type Column,
+  formatInstant,
+  formatJson,
+  print,
+  printJson,
+  printRows,
+  renderTable,
+} from "../output.js";
+
+interface QueueSettings {
+  readonly backendUrl?: string;
+  readonly queue: string;
+  readonly format: OutputFormat;
+}
+
+const COLUMNS: readonly Column<WorkflowData>[] = [
+  { heading: "ID", value: (w) => w.id },
+  { heading: "NAME", value: (w) => w.name },
+  { heading: "STATUS", value: (w) => w.status },
+  { heading: "CREATED", value: (w) => formatInstant(w.createdAt) },
+  { heading: "FINISHED", value: (w) => formatInstant(w.finishedAt) },
+  { heading: "STEPS", value: (w) => `${w.steps.length} (${w.pending.length} waited for)` },
+  {
+    heading: "RESULT / ERROR",
+    value: (w) =>
+      w.error
+        ? `${w.error.type}: ${w.error.message}`.slice(0, 60)
+        : w.finishedAt === null
+          ? "-"
+          : formatJson(w.result, 60),
+  },
+];
+
+/** Adds `sheppy workflow` and `workflow list | info | cancel`. */
+export function addWorkflowCommands(program: Command): void {
+  const group = program
+    .command("workflow")
+    .description("list workflows, show one with its steps, cancel one");
+  addList(group);
+  addInfo(group);
+  addCancel(group);
+}
+
+function addList(group: Command): void {
+  const command = group
+    .command("list")
+    .description("list the queue's workflows, oldest first")
+    .option("--running", "only those still running");
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (_options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<QueueSettings & { running?: boolean }>();
+    const workflows = await withQueue(settings, (queue) =>
+      settings.running ? queue.getPendingWorkflows() : queue.getAllWorkflows(),
+    );
+    printRows(
+      settings.format,
+      workflows.map((w) => w.toJSON()),
+      COLUMNS,
+      (w) => w,
+      "no workflows",
+    );
+  });
+}
+
+function addInfo(group: Command): void {
+  const command = group
+    .command("info")
+    .description("show one workflow: status, result or error, and each step with its task's status")
+    .argument("<id>", "workflow id");
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (id: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<QueueSettings>();
+    await withQueue(settings, async (queue) => {
+      const workflow = await queue.getWorkflow(id);
+      if (!workflow) throw new WorkflowNotFoundError(id, queue.name);
+      const data = workflow.toJSON();
+      const tasks = await queue.getTask(data.steps.map((s) => s.taskId));
+      const stepTasks = tasks.map((t) => t?.toJSON() ?? null);
+      if (settings.format === "json") printJson({ workflow: data, steps: stepTasks });
+      else print(renderWorkflowDetail(workflow, stepTasks, queue.name));
+    });
+  });
+}
+
+function addCancel(group: Command): void {
+  const command = group
+    .command("cancel")
+    .description("cancel a running workflow and its steps that have not started")
+    .argument("<id>", "workflow id");
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (id: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<QueueSettings>();
+    const cancelled = await withQueue(settings, (queue) => queue.cancelWorkflow(id));
+    if (settings.format === "json") printJson(cancelled.toJSON());
+    else print(`cancelled: ${cancelled.id}`);
+  });
+}
+
+/** A workflow as a field table, then its steps. */
+function renderWorkflowDetail(
+  workflow: Workflow,
+  steps: readonly (TaskData | null)[],
+  queue: string,
+): string {
+  const data = workflow.toJSON();
+  const fields: [string, string][] = [
+    ["id", data.id],
+    ["name", data.name],
+    ["queue", queue],
+    ["status", data.status],
+    ["args", formatJson(data.args)],
+    ["result", data.finishedAt === null ? "-" : formatJson(data.result)],
+    ["error", data.error ? `${data.error.type}: ${data.error.message}` : "-"],
+    ["created", formatInstant(data.createdAt)],
+    ["finished", formatInstant(data.finishedAt)],
+  ];
+  const head = renderTable(fields, [
+    { heading: "FIELD", value: (row) => row[0] },
+    { heading: "VALUE", value: (row) => row[1] },
+  ]);
+  if (data.steps.length === 0) return `${head}\n\nno steps`;
+  const rows = data.steps.map((step, i) => ({ step, task: steps[i] ?? null }));
+  const table = renderTable(rows, [
+    { heading: "STEP", value: (row) => String(row.step.index) },
+    { heading: "YIELD", value: (row) => String(row.step.yield) },
+    { heading: "TASK", value: (row) => row.step.name },
+    { heading: "TASK ID", value: (row) => row.step.taskId },
+    // A finished step's task record may have expired; the workflow keeps its outcome regardless.
+    { heading: "STATUS", value: (row) => row.task?.status ?? "(record expired)" },
+    {
+      heading: "RESULT / ERROR",
+      value: (row) =>
+        row.task?.error
+          ? `${row.task.error.type}: ${row.task.error.message}`.slice(0, 60)
+          : row.task?.finishedAt
+            ? formatJson(row.task.result, 60)
+            : "-",
+    },
+  ]);
+  return `${head}\n\n${table}`;
+}
