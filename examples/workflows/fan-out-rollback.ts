@@ -1,0 +1,35 @@
+// Fan-out and fan-in with a rollback: reserve stock in every warehouse at once; if any
+// reservation failed, release the ones that succeeded, in parallel, and report it.
+// `npx tsx examples/workflows/fan-out-rollback.ts`
+import { all, Queue, step, task, workflow } from "sheppy";
+
+const reserve = task({ name: "example.reserve" }, (warehouse: string, sku: string) => {
+  if (warehouse === "berlin") throw new Error(`${sku} is out of stock in ${warehouse}`);
+  return `${warehouse}:${sku}`;
+});
+const release = task(
+  { name: "example.release" },
+  (reservation: string) => `released ${reservation}`,
+);
+const confirm = task({ name: "example.confirm" }, (reservations: string[]) => reservations.length);
+
+export const placeOrder = workflow(
+  { name: "example.place-order" },
+  function* (sku: string, warehouses: string[]) {
+    const reservations = yield* all(warehouses.map((warehouse) => reserve(warehouse, sku)));
+    const failed = reservations.filter((t) => t.status === "failed");
+    if (failed.length > 0) {
+      const held = reservations.filter((t) => t.status === "completed");
+      yield* all(held.map((t) => release(t.result!)));
+      return { placed: false, why: failed.map((t) => t.error!.message), released: held.length };
+    }
+    const count = yield* step(confirm(reservations.map((t) => t.result!)));
+    return { placed: true, reservations: count.result };
+  },
+);
+
+const queue = new Queue("memory://");
+const order = await queue.addWorkflow(placeOrder("sku-42", ["paris", "berlin", "lisbon"]));
+console.log(JSON.stringify(order.result));
+// {"placed":false,"why":["sku-42 is out of stock in berlin"],"released":2}
+await queue.close();

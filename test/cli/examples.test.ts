@@ -1,0 +1,42 @@
+/** The examples run as their comments say (each on memory://, started the way the README starts the quickstart). */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../support/cli.js";
+
+const run = promisify(execFile);
+
+async function example(path: string): Promise<string> {
+  const tsx = `${ROOT}/node_modules/.bin/tsx`;
+  const { stdout } = await run(tsx, ["--tsconfig", "tsconfig.json", path], { cwd: ROOT });
+  return stdout.trim();
+}
+
+describe.concurrent("examples", () => {
+  it("the quickstart prints the task's result", async () => {
+    expect(await example("examples/quickstart.ts")).toBe("sent 'Welcome!' to alice@example.com");
+  });
+
+  it("a sequential workflow", async () => {
+    expect(await example("examples/workflows/sequential.ts")).toBe(
+      "completed welcomed alice@example.com",
+    );
+  });
+
+  it("a fan-out whose failed branch is rolled back", async () => {
+    expect(JSON.parse(await example("examples/workflows/fan-out-rollback.ts"))).toEqual({
+      placed: false,
+      why: ["sku-42 is out of stock in berlin"],
+      released: 2,
+    });
+  });
+
+  it("a nested workflow", async () => {
+    expect(JSON.parse(await example("examples/workflows/nested.ts"))).toEqual({
+      user: "bob",
+      account: "acct-pro",
+      charged: 2000,
+      since: true,
+    });
+  });
+});
