@@ -32,7 +32,6 @@ import {
   cancelWorkflow,
   decodeWorkflow,
   deleteWorkflow,
-  listAllWorkflows,
   readWorkflows,
   type WorkflowRef,
   workflowIdOf,
@@ -273,14 +272,42 @@ export class Queue implements QueueHandle {
     return Array.isArray(input) ? list : (list[0] ?? null);
   }
 
-  /** Every workflow of the queue, finished ones included, oldest first. */
+  /** Every workflow of the queue, finished ones included, oldest first. For many, prefer {@link iterateWorkflows}. */
   getAllWorkflows(): Promise<Workflow[]> {
-    return listAllWorkflows(this, false);
+    return this.#allWorkflows(false);
   }
 
   /** The workflows still running, oldest first. */
   getPendingWorkflows(): Promise<Workflow[]> {
-    return listAllWorkflows(this, true);
+    return this.#allWorkflows(true);
+  }
+
+  async #allWorkflows(running: boolean): Promise<Workflow[]> {
+    const all: Workflow[] = [];
+    for await (const workflow of this.iterateWorkflows({ running })) all.push(workflow);
+    return all.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  /** Streams every workflow of the queue (or only the running ones), a page at a time, in no stated order. */
+  async *iterateWorkflows(
+    options: { running?: boolean; pageSize?: number } = {},
+  ): AsyncGenerator<Workflow> {
+    const backend = await this.connect();
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page = await backend.listWorkflows(this.name, {
+        cursor,
+        limit: options.pageSize ?? 500,
+        running: options.running ?? false,
+      });
+      for (const data of page.workflows) {
+        if (seen.has(data.id)) continue;
+        seen.add(data.id);
+        yield await decodeWorkflow(data);
+      }
+      cursor = page.cursor;
+    } while (cursor !== null);
   }
 
   /**

@@ -107,20 +107,6 @@ export async function readWorkflows(
   return found;
 }
 
-/** Every workflow of the queue (or only the running ones), reading page after page. */
-export async function listAllWorkflows(queue: QueueHandle, running: boolean): Promise<Workflow[]> {
-  const backend = await queue.connect();
-  const seen = new Map<string, WorkflowData>();
-  let cursor: string | null = null;
-  do {
-    const page = await backend.listWorkflows(queue.name, { cursor, limit: 500, running });
-    for (const record of page.workflows) seen.set(record.id, record);
-    cursor = page.cursor;
-  } while (cursor !== null);
-  const records = [...seen.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  return Promise.all(records.map(decodeWorkflow));
-}
-
 /** `queue.cancelWorkflow(ref)`: the cancelled workflow; a finished or unknown one is an error. */
 export async function cancelWorkflow(queue: QueueHandle, ref: WorkflowRef): Promise<Workflow> {
   const id = workflowIdOf(ref, "queue.cancelWorkflow()");
