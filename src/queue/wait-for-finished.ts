@@ -86,71 +86,105 @@ async function waitUntilFinished<T>(
   waited: Waited<T>,
 ): Promise<Map<string, T>> {
   const wanted = [...new Set(ids)];
-  const results = new Map<string, T>();
-  let { absent, unclaimed } = await readFinished(waited, wanted, results);
-  if (results.size === wanted.length) return results;
+  const state = new WaitState(waited, wanted);
   const giveUp = (): never => {
+    const absent = [...state.absent];
     if (timeoutMs === null) throw waited.notFound(absent[0]!);
-    const unfinished = wanted.filter((id) => !results.has(id));
+    const unfinished = wanted.filter((id) => !state.results.has(id));
     // The usual reason nothing finished: no worker serves the queue. Say so when it shows.
-    const idle = absent.length === 0 && unclaimed === unfinished.length ? queue : undefined;
+    const idle =
+      absent.length === 0 && state.unclaimed.size === unfinished.length ? queue : undefined;
     throw new WaitTimeoutError(timeoutMs / 1000, unfinished, absent, idle);
   };
-  if (timeoutMs === 0 || (timeoutMs === null && absent.length > 0)) giveUp();
+  if (timeoutMs === 0) {
+    await state.read(wanted);
+    return state.done ? state.results : giveUp();
+  }
   const deadline = timeoutMs === null ? null : systemClock.now() + timeoutMs;
   let wake: (() => void) | undefined;
-  let signalled = false;
-  const wantedSet = new Set(wanted);
+  // Listening starts before the first read, so no notification falls between the two. A
+  // notification names the ids to read again; only those are read, so waiting for a long
+  // list costs about one read per finished id, not one read of the whole list per
+  // notification. The first pass, "look again" (an empty list) and the periodic recheck
+  // read everything still unfinished.
+  let named = new Set<string>();
+  let everything = true;
   const stop = await backend.watchFinished(queue, (finished) => {
-    if (finished.length === 0 || finished.some((id) => wantedSet.has(id) && !results.has(id))) {
-      signalled = true;
-      wake?.();
+    if (finished.length === 0) everything = true;
+    else {
+      for (const id of finished) if (state.isWaitingFor(id)) named.add(id);
+      if (named.size === 0) return;
     }
+    wake?.();
   });
   try {
     for (;;) {
-      signalled = false;
-      const missing = wanted.filter((id) => !results.has(id));
-      ({ absent, unclaimed } = await readFinished(waited, missing, results));
-      if (results.size === wanted.length) return results;
-      if (timeoutMs === null && absent.length > 0) giveUp();
+      const toRead = everything ? state.unfinished() : [...named];
+      everything = false;
+      named = new Set();
+      await state.read(toRead);
+      if (state.done) return state.results;
+      if (timeoutMs === null && state.absent.size > 0) giveUp();
       if (!backend.isConnected)
         throw new BackendError("the backend was disconnected while waiting for results");
       const remaining = deadline === null ? RECHECK_MS : deadline - systemClock.now();
       if (remaining <= 0) giveUp();
-      if (signalled) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(remaining, RECHECK_MS));
+      if (everything || named.size > 0) continue;
+      const rechecked = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), Math.min(remaining, RECHECK_MS));
         wake = () => {
           clearTimeout(timer);
-          resolve();
+          resolve(false);
         };
       });
       wake = undefined;
+      if (rechecked) everything = true;
     }
   } finally {
     stop();
   }
 }
 
-/**
- * Adds the finished records among `wanted` to `results`; returns the ids the
- * queue does not hold, and how many of the others no worker has claimed yet.
- */
-async function readFinished<T>(
-  waited: Waited<T>,
-  wanted: readonly string[],
-  results: Map<string, T>,
-): Promise<{ absent: string[]; unclaimed: number }> {
-  const absent: string[] = [];
-  let unclaimed = 0;
-  if (wanted.length === 0) return { absent, unclaimed };
-  const found = await waited.read(wanted);
-  for (const id of wanted) {
-    const record = found.get(id);
-    if (record === undefined) absent.push(id);
-    else if (waited.isFinished(record)) results.set(id, record);
-    else if (waited.isUnclaimed(record)) unclaimed++;
+/** What is known of the wanted ids: the finished records, and which others are absent or unclaimed. */
+class WaitState<T> {
+  readonly results = new Map<string, T>();
+  /** Ids the queue did not hold at their last read. */
+  readonly absent = new Set<string>();
+  /** Ids no worker had claimed at their last read. */
+  readonly unclaimed = new Set<string>();
+  readonly #wanted: ReadonlySet<string>;
+
+  constructor(
+    private readonly waited: Waited<T>,
+    private readonly wanted: readonly string[],
+  ) {
+    this.#wanted = new Set(wanted);
   }
-  return { absent, unclaimed };
+
+  get done(): boolean {
+    return this.results.size === this.wanted.length;
+  }
+
+  isWaitingFor(id: string): boolean {
+    return this.#wanted.has(id) && !this.results.has(id);
+  }
+
+  unfinished(): string[] {
+    return this.wanted.filter((id) => !this.results.has(id));
+  }
+
+  /** Reads `ids` and records what each is now. */
+  async read(ids: readonly string[]): Promise<void> {
+    const pending = ids.filter((id) => !this.results.has(id));
+    if (pending.length === 0) return;
+    const found = await this.waited.read(pending);
+    for (const id of pending) {
+      const record = found.get(id);
+      this.absent.delete(id);
+      this.unclaimed.delete(id);
+      if (record === undefined) this.absent.add(id);
+      else if (this.waited.isFinished(record)) this.results.set(id, record);
+      else if (this.waited.isUnclaimed(record)) this.unclaimed.add(id);
+    }
+  }
 }
