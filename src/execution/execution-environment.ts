@@ -12,7 +12,7 @@ import type { TaskData } from "../task/task-record.js";
 import type { ExecutionEnvironment } from "./execute-task.js";
 import type { Middleware } from "./middleware.js";
 import type { DependencyOverrides } from "./run-context.js";
-import type { WorkflowSource } from "./workflow-resume.js";
+import { batchWorkflowReads, type WorkflowSource } from "./workflow-resume.js";
 
 /** What every attempt of a queue shares. */
 export interface ExecutionEnvironmentOptions {
@@ -48,7 +48,8 @@ export function createExecutionEnvironment(
     onTeardownError:
       options.onTeardownError ?? logTeardownErrors(options.logger ?? defaultLogger()),
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
-    workflows: options.workflows,
+    // Resumes claimed together read their workflows together.
+    workflows: options.workflows && batchWorkflowReads(options.workflows),
   };
 }
 

@@ -96,3 +96,40 @@ export async function resumeWorkflow(
     workflow: { record, expectedSteps: stored.record.steps.length },
   };
 }
+
+/**
+ * A source that reads the workflows asked for in the same turn of the event
+ * loop with one backend call: the resumes a claim took start together, and
+ * each would otherwise send its own read.
+ */
+export function batchWorkflowReads(source: WorkflowSource): WorkflowSource {
+  const batches = new Map<
+    string,
+    { ids: Set<string>; read: Promise<Map<string, StoredWorkflow>> }
+  >();
+  return {
+    getWorkflows(queue, ids) {
+      let batch = batches.get(queue);
+      if (!batch) {
+        const wanted = new Set<string>();
+        const read = new Promise<Map<string, StoredWorkflow>>((resolve, reject) => {
+          setImmediate(() => {
+            batches.delete(queue);
+            source.getWorkflows(queue, [...wanted]).then(resolve, reject);
+          });
+        });
+        batch = { ids: wanted, read };
+        batches.set(queue, batch);
+      }
+      for (const id of ids) batch.ids.add(id);
+      return batch.read.then((all) => {
+        const found = new Map<string, StoredWorkflow>();
+        for (const id of ids) {
+          const stored = all.get(id);
+          if (stored) found.set(id, stored);
+        }
+        return found;
+      });
+    },
+  };
+}
