@@ -99,12 +99,14 @@ export class WaitTimeoutError extends SheppyError {
    * @param unfinished the ids that had not finished, in the order asked for
    * @param unknown those of them the queue did not hold at the last look (never added, deleted or expired)
    * @param idleQueue the queue's name when no worker had claimed any of them: the message then asks whether one runs
+   * @param kind what was waited for, as the message names it
    */
   constructor(
     readonly timeoutSeconds: number,
     readonly unfinished: readonly string[],
     readonly unknown: readonly string[] = [],
     idleQueue?: string,
+    kind: "task" | "workflow" = "task",
   ) {
     const list = (ids: readonly string[]) =>
       `${ids.slice(0, 3).join(", ")}${ids.length > 3 ? ", …" : ""}`;
@@ -114,7 +116,7 @@ export class WaitTimeoutError extends SheppyError {
         ? ""
         : `; no worker has claimed them — is a worker serving queue '${idleQueue}' running (sheppy work)?`;
     super(
-      `Did not complete within ${timeoutSeconds} seconds (${unfinished.length} task(s) unfinished: ${list(unfinished)}${notHeld})${idle}`,
+      `Did not complete within ${timeoutSeconds} seconds (${unfinished.length} ${kind}(s) unfinished: ${list(unfinished)}${notHeld})${idle}`,
     );
   }
 }

@@ -55,12 +55,14 @@ export type { Logger } from "./observability/logger.js";
 export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
 export type {
   FinishedTasks,
+  FinishedWorkflows,
   QueueOptions,
   RetryOptions,
   TaskRef,
   TasksOrNull,
   WaitOptions,
   WorkflowRef,
+  WorkflowsOrNull,
 } from "./queue/queue.js";
 export { Queue } from "./queue/queue.js";
 export type { ArgsSchema, TaskFactory, TaskFunction, TaskOptions } from "./task/define-task.js";

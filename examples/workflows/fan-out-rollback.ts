@@ -17,11 +17,13 @@ export const placeOrder = workflow(
   { name: "example.place-order" },
   function* (sku: string, warehouses: string[]) {
     const reservations = yield* all(warehouses.map((warehouse) => reserve(warehouse, sku)));
-    const failed = reservations.filter((t) => t.status === "failed");
-    if (failed.length > 0) {
+    // Anything but completed — failed, crashed (its worker died) or cancelled — is not held.
+    const missed = reservations.filter((t) => t.status !== "completed");
+    if (missed.length > 0) {
       const held = reservations.filter((t) => t.status === "completed");
       yield* all(held.map((t) => release(t.result!)));
-      return { placed: false, why: failed.map((t) => t.error!.message), released: held.length };
+      const why = missed.map((t) => t.error?.message ?? t.status);
+      return { placed: false, why, released: held.length };
     }
     const count = yield* step(confirm(reservations.map((t) => t.result!)));
     return { placed: true, reservations: count.result };

@@ -115,7 +115,8 @@ export const SETTINGS = {
   tasks: {
     flags: "-t, --tasks <modules>",
     env: "SHEPPY_TASKS",
-    description: "modules that define tasks, comma-separated paths (.ts loads directly, .js too)",
+    description:
+      "modules that define tasks and workflows, comma-separated paths (.ts loads directly, .js too)",
     parse: nonEmptyList("module"),
   },
   config: {

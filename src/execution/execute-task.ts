@@ -15,12 +15,13 @@ import { Task, type TaskData } from "../task/task-record.js";
 import { findTask, registeredTaskNames, type TaskDefinition } from "../task/task-registry.js";
 import type { WorkflowData } from "../task/workflow-record.js";
 import type { WorkflowDefinition } from "../task/workflow-registry.js";
+import { RESUME_PREFIX } from "../task/workflow-resume-task.js";
 import { runTeardowns } from "./dependencies.js";
 import { compose, type Middleware, type MiddlewareContext } from "./middleware.js";
 import { completedRecord, failedRecord, failureKindOf } from "./outcome.js";
 import { AttemptState, type DependencyOverrides, runScope } from "./run-context.js";
 import { sandboxed } from "./sandbox.js";
-import { resumeWorkflow, type WorkflowSource } from "./workflow-resume.js";
+import { failWorkflowOutcome, resumeWorkflow, type WorkflowSource } from "./workflow-resume.js";
 
 /** Where and how attempts run. */
 export interface ExecutionEnvironment {
@@ -71,11 +72,19 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
   const { data } = state;
   const definition = findTask(data.name);
   if (!definition) {
-    const known = registeredTaskNames();
+    const known = registeredTaskNames().filter((name) => !name.startsWith(RESUME_PREFIX));
+    const resumes = data.name.startsWith(RESUME_PREFIX);
     const error = new UnknownTaskError(
-      `no task named '${data.name}' is defined in this worker (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it`,
+      resumes
+        ? `no workflow named '${data.name.slice(RESUME_PREFIX.length)}' is defined in this worker; load the module that defines it (sheppy work --tasks takes workflow modules too)`
+        : `no task named '${data.name}' is defined in this worker (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it`,
     );
-    return { record: failedRecord(data, error, env.clock.now(), "fatal"), children: [], error };
+    const now = env.clock.now();
+    const record = failedRecord(data, error, now, "fatal");
+    if (!resumes) return { record, children: [], error };
+    // A workflow no worker defined for the whole grace period fails instead of staying running.
+    const ended = await failWorkflowOutcome(data, record, error, env.queueName, env.workflows, now);
+    return { ...ended, error };
   }
   if (definition.resumes) return resumeAttempt(data, definition.resumes, env);
   let result: unknown;
@@ -112,11 +121,11 @@ async function resumeAttempt(
       env.clock.now(),
     );
   } catch (error) {
-    return {
-      record: failedRecord(data, error, env.clock.now(), "error"),
-      children: [],
-      error,
-    };
+    const now = env.clock.now();
+    const record = failedRecord(data, error, now, "error");
+    if (record.status === "retrying") return { record, children: [], error };
+    const ended = await failWorkflowOutcome(data, record, error, env.queueName, env.workflows, now);
+    return { ...ended, error };
   }
 }
 

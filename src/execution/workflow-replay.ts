@@ -19,9 +19,10 @@
 import { InvalidYieldError, NonDeterministicWorkflowError, SerializationError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 import { validateSync } from "../task/schema.js";
+import { type ErrorData, errorToData, TaskError } from "../task/stored-error.js";
 import { Task, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
-import type { WorkflowData, WorkflowStep } from "../task/workflow-record.js";
+import { Workflow, type WorkflowData, type WorkflowStep } from "../task/workflow-record.js";
 import { findWorkflow, type WorkflowDefinition } from "../task/workflow-registry.js";
 import { STEP_META_KEY } from "../task/workflow-resume-task.js";
 import type { WorkflowInstruction } from "../task/workflow-steps.js";
@@ -195,9 +196,11 @@ class Replay {
 
   #steps(instruction: WorkflowInstruction & { kind: "steps" }): unknown {
     const { tasks, single } = instruction;
-    if (!Array.isArray(tasks) || tasks.some((t) => !(t instanceof Task))) {
+    const notTask = Array.isArray(tasks) ? tasks.find((t) => !(t instanceof Task)) : tasks;
+    if (!Array.isArray(tasks) || notTask !== undefined) {
+      const helper = single ? "step()" : "all()";
       throw new InvalidYieldError(
-        `Invalid yield in workflow '${this.input.workflow.name}': all() takes a list of Task objects (call each task factory)`,
+        `Invalid yield in workflow '${this.input.workflow.name}': ${helper} takes ${single ? "a Task" : "a list of Tasks"}, got ${describe(notTask)}`,
       );
     }
     const yieldIndex = this.#nextYield++;
@@ -272,22 +275,36 @@ class Replay {
     return resultOfNested(definition, this.drive(definition, nested.args));
   }
 
+  /**
+   * A side effect's value — or its error: a body that catches a failed one
+   * must take the same branch on every replay, so the failure is recorded
+   * too and thrown again (rebuilt from its stored form) on replay.
+   */
   #effect(instruction: WorkflowInstruction & { kind: "effect" }): unknown {
     const index = this.#nextEffect++;
     if (index < this.effects.length) {
-      return instruction.revive(structuredClone(this.effects[index]) as JsonValue);
+      const recorded = this.effects[index] as { value?: JsonValue; error?: ErrorData };
+      if (recorded.error) throw new TaskError(recorded.error).toError();
+      return instruction.revive(structuredClone(recorded.value ?? null));
     }
-    const value = instruction.compute(this.input.now);
-    let recorded: JsonValue;
+    let value: JsonValue;
     try {
-      recorded = value === undefined ? null : toJson(value, "sideEffect value");
+      const computed = instruction.compute(this.input.now);
+      value = computed === undefined ? null : toJsonValue(computed, this.input.workflow.name);
     } catch (error) {
-      throw new SerializationError(
-        `workflow '${this.input.workflow.name}': ${(error as Error).message}`,
-      );
+      this.effects.push({ error: errorToData(error) as unknown as JsonValue });
+      throw error;
     }
-    this.effects.push(recorded);
-    return instruction.revive(structuredClone(recorded));
+    this.effects.push({ value });
+    return instruction.revive(structuredClone(value));
+  }
+}
+
+function toJsonValue(value: unknown, workflow: string): JsonValue {
+  try {
+    return toJson(value, "sideEffect value");
+  } catch (error) {
+    throw new SerializationError(`workflow '${workflow}': ${(error as Error).message}`);
   }
 }
 
@@ -328,8 +345,22 @@ function finishedStep(data: TaskData): Task {
 
 function describe(value: unknown): string {
   if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return "an array (use yield* all([...]))";
   if (value instanceof Task) return "a Task (use yield* step(task))";
-  if (typeof value === "object") return value.constructor?.name ?? "an object";
+  if (value instanceof Workflow) return "a Workflow (use yield* run(workflow))";
+  if (isGenerator(value)) {
+    return "a helper's generator instead of what it yields — write yield* (with the star): yield* step(task)";
+  }
+  if (typeof value === "object") return `a ${value.constructor?.name || "plain object"}`;
   return `a ${typeof value}`;
+}
+
+function isGenerator(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { next?: unknown }).next === "function" &&
+    typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function"
+  );
 }

@@ -67,6 +67,43 @@ export interface ResumeOutcome {
   readonly workflow?: { readonly record: WorkflowData; readonly expectedSteps: number };
 }
 
+/**
+ * The outcome of a resume that ends failed for good — its retries used up, or
+ * its workflow defined by no worker for the whole grace period: its
+ * workflow fails with the same error, so it does not stay running with
+ * nothing left to move it on. When the workflow cannot even be read, only the
+ * resume fails (retrying it by hand moves the workflow on again).
+ */
+export async function failWorkflowOutcome(
+  data: TaskData,
+  failed: TaskData,
+  error: unknown,
+  queue: string,
+  source: WorkflowSource | undefined,
+  now: number,
+): Promise<ResumeOutcome> {
+  const workflowId = String(data.args[0]);
+  try {
+    const stored = (await source?.getWorkflows(queue, [workflowId]))?.get(workflowId);
+    if (stored?.record.status !== "running") return { record: failed, children: [] };
+    const record: WorkflowData = {
+      ...stored.record,
+      status: "failed",
+      pending: [],
+      result: null,
+      error: errorToData(error),
+      finishedAt: isoAt(now),
+    };
+    return {
+      record: failed,
+      children: [],
+      workflow: { record, expectedSteps: stored.record.steps.length },
+    };
+  } catch {
+    return { record: failed, children: [] };
+  }
+}
+
 /** Replays the workflow `data` (a resume task) resumes; see the module header. */
 export async function resumeWorkflow(
   data: TaskData,

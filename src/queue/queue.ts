@@ -11,7 +11,7 @@ import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { Workflow } from "../task/workflow-record.js";
-import { resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
+import { RESUME_PREFIX, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
 import type { CronDefinition } from "./cron.js";
 import { listCrons, registerCron, removeCron, removeCronById } from "./cron-api.js";
 import { decodeTask } from "./decode-task.js";
@@ -32,14 +32,16 @@ import {
   cancelWorkflow,
   decodeWorkflow,
   deleteWorkflow,
+  type FinishedWorkflows,
   readWorkflows,
   type WorkflowRef,
+  type WorkflowsOrNull,
   workflowIdOf,
 } from "./workflow-api.js";
 
 export type { RetryOptions } from "./retry-api.js";
 export type { FinishedTasks, TaskRef, TasksOrNull } from "./task-refs.js";
-export type { WorkflowRef } from "./workflow-api.js";
+export type { FinishedWorkflows, WorkflowRef, WorkflowsOrNull } from "./workflow-api.js";
 
 export interface QueueOptions {
   /** Queue name (default: first entry of `SHEPPY_QUEUE`, else `"default"`). ASCII letters, digits, `_ . : -`. */
@@ -261,7 +263,7 @@ export class Queue implements QueueHandle {
   /** The stored workflow (or each of a list), `null` when the queue does not hold it. */
   getWorkflow<R>(workflow: Workflow<R>): Promise<Workflow<R> | null>;
   getWorkflow(id: string): Promise<Workflow | null>;
-  getWorkflow(list: readonly WorkflowRef[]): Promise<(Workflow | null)[]>;
+  getWorkflow<const L extends readonly WorkflowRef[]>(list: L): Promise<WorkflowsOrNull<L>>;
   async getWorkflow(
     input: WorkflowRef | readonly WorkflowRef[],
   ): Promise<Workflow | null | (Workflow | null)[]> {
@@ -317,7 +319,10 @@ export class Queue implements QueueHandle {
    */
   waitForWorkflow<R>(workflow: Workflow<R>, options?: WaitOptions): Promise<Workflow<R>>;
   waitForWorkflow(id: string, options?: WaitOptions): Promise<Workflow>;
-  waitForWorkflow(list: readonly WorkflowRef[], options?: WaitOptions): Promise<Workflow[]>;
+  waitForWorkflow<const L extends readonly WorkflowRef[]>(
+    list: L,
+    options?: WaitOptions,
+  ): Promise<FinishedWorkflows<L>>;
   async waitForWorkflow(
     input: WorkflowRef | readonly WorkflowRef[],
     options: WaitOptions = {},
@@ -357,6 +362,12 @@ export class Queue implements QueueHandle {
     const id = idOf(ref, "queue.cancel()");
     const backend = await this.connect();
     let current = (await backend.getTasks(this.name, [id])).get(id);
+    if (current?.name.startsWith(RESUME_PREFIX)) {
+      // Cancelling it would leave its workflow running with nothing to move it on.
+      throw new TaskCancellationError(
+        `Cannot cancel task ${id}: it resumes workflow ${current.workflowId}; cancel the workflow instead (queue.cancelWorkflow, sheppy workflow cancel)`,
+      );
+    }
     if (current && current.finishedAt === null) {
       // The cancelled record expires by its task's error retention, resolved here from its options.
       const at = this.clock.now();

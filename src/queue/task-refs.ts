@@ -10,6 +10,7 @@ import { InvalidTaskError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { Task } from "../task/task-record.js";
+import { Workflow } from "../task/workflow-record.js";
 
 /** A task or its id. */
 export type TaskRef<R = unknown> = Task<R> | string;
@@ -48,9 +49,11 @@ export function checkTasks(
       const what =
         typeof item === "function"
           ? "a function (call the task factory to create a Task)"
-          : item === null
-            ? "null"
-            : typeof item;
+          : item instanceof Workflow
+            ? "a Workflow (start it with queue.addWorkflow)"
+            : item === null
+              ? "null"
+              : typeof item;
       throw new InvalidTaskError(`${where} expects Task objects; item [${index}] is ${what}`);
     }
     const position = tasks.length === 1 ? "" : `item [${index}], `;

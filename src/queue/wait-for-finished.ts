@@ -29,6 +29,7 @@ interface Waited<T> {
   isFinished(record: T): boolean;
   /** No worker has taken it up yet (a timeout then asks whether one runs). */
   isUnclaimed(record: T): boolean;
+  readonly kind: "task" | "workflow";
   notFound(id: string): Error;
 }
 
@@ -55,6 +56,7 @@ export function waitForFinished(
     isFinished: (record) => record.finishedAt !== null,
     isUnclaimed: (record) => record.status === "pending" && record.startedAt === null,
     notFound: (id) => new TaskNotFoundError(id, queue),
+    kind: "task",
   });
 }
 
@@ -75,6 +77,7 @@ export async function waitForWorkflows(
     isFinished: (record) => record.finishedAt !== null,
     isUnclaimed: () => false,
     notFound: (id) => new WorkflowNotFoundError(id, queue),
+    kind: "workflow",
   });
 }
 
@@ -94,7 +97,7 @@ async function waitUntilFinished<T>(
     // The usual reason nothing finished: no worker serves the queue. Say so when it shows.
     const idle =
       absent.length === 0 && state.unclaimed.size === unfinished.length ? queue : undefined;
-    throw new WaitTimeoutError(timeoutMs / 1000, unfinished, absent, idle);
+    throw new WaitTimeoutError(timeoutMs / 1000, unfinished, absent, idle, waited.kind);
   };
   if (timeoutMs === 0) {
     await state.read(wanted);

@@ -19,7 +19,7 @@ import { replayWorkflow } from "../execution/workflow-replay.js";
 import { advance } from "../execution/workflow-resume.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
-import type { TaskData } from "../task/task-record.js";
+import { Task, type TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import { Workflow, type WorkflowData } from "../task/workflow-record.js";
 import { findWorkflow } from "../task/workflow-registry.js";
@@ -27,6 +27,16 @@ import type { QueueHandle } from "./queue-handle.js";
 
 /** A workflow or its id. */
 export type WorkflowRef<R = unknown> = Workflow<R> | string;
+
+type ResultOf<T> = T extends Workflow<infer R> ? R : unknown;
+/** `waitForWorkflow([a, b])` → `[Workflow<A>, Workflow<B>]`. */
+export type FinishedWorkflows<L extends readonly WorkflowRef[]> = {
+  -readonly [K in keyof L]: Workflow<ResultOf<L[K]>>;
+};
+/** `getWorkflow([a, b])` → `[Workflow<A> | null, Workflow<B> | null]`. */
+export type WorkflowsOrNull<L extends readonly WorkflowRef[]> = {
+  -readonly [K in keyof L]: Workflow<ResultOf<L[K]>> | null;
+};
 
 /** The id `ref` stands for; `where` names the method in the error. */
 export function workflowIdOf(ref: WorkflowRef, where: string): string {
@@ -53,9 +63,13 @@ export async function addWorkflow<R>(
   workflow: Workflow<R>,
 ): Promise<Workflow<R>> {
   if (!(workflow instanceof Workflow)) {
-    throw new InvalidTaskError(
-      `queue.addWorkflow() expects a Workflow (call the workflow factory); got ${typeof workflow}`,
-    );
+    const got =
+      (workflow as unknown) instanceof Task
+        ? "a Task (add it with queue.add)"
+        : typeof workflow === "function"
+          ? "a function (call the workflow factory to create a Workflow)"
+          : typeof workflow;
+    throw new InvalidTaskError(`queue.addWorkflow() expects a Workflow; got ${got}`);
   }
   const data = workflow.toJSON();
   const definition = findWorkflow(data.name);

@@ -55,7 +55,7 @@ export interface WorkflowData {
   steps: WorkflowStep[];
   /** Task ids of the steps the workflow waits for (empty once it has finished). */
   pending: string[];
-  /** Values recorded by `sideEffect()`/`now()` on their first run, replayed afterwards, in order. */
+  /** What `sideEffect()`/`now()` gave on their first run, replayed afterwards, in order: `{ value }` or `{ error }`. */
   effects: JsonValue[];
   result: JsonValue;
   error: ErrorData | null;

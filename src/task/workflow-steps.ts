@@ -78,11 +78,16 @@ export function* run<R>(workflow: Workflow<R>): Generator<WorkflowInstruction, R
 /**
  * Computes a value once (it must be JSON) and records it in the workflow;
  * every later replay gets the recorded value instead of computing it again.
+ * If `compute` throws, the error is recorded the same way and thrown again
+ * at this point on every replay, so a body that catches it takes the same
+ * branch each time.
  * The way to use randomness, clocks or anything else that would differ
  * between replays.
  * @example const token = yield* sideEffect(() => crypto.randomUUID());
  */
-export function* sideEffect<T>(compute: () => T): Generator<WorkflowInstruction, T, unknown> {
+export function* sideEffect<T extends JsonValue>(
+  compute: () => T,
+): Generator<WorkflowInstruction, T, unknown> {
   return (yield { kind: "effect", compute: () => compute(), revive: (recorded) => recorded }) as T;
 }
 

@@ -38,7 +38,7 @@ describe("workflow types", () => {
       expectTypeOf(b).toEqualTypeOf<Task<{ id: string; email: string }>>();
       const billing = yield* run(setupBilling(userId));
       expectTypeOf(billing).toEqualTypeOf<{ plan: "pro"; seats: number }>();
-      const token = yield* sideEffect(() => "t-1");
+      const token = yield* sideEffect(() => Math.random().toString(36));
       expectTypeOf(token).toEqualTypeOf<string>();
       return { email: profile.result?.email, billing };
     });
@@ -51,6 +51,22 @@ describe("workflow types", () => {
     >();
     // @ts-expect-error the arguments are typed
     void onboard(1);
+    const other = setupBilling("x");
+    expectTypeOf(queue.waitForWorkflow([wf, other] as const)).toEqualTypeOf<
+      Promise<
+        [
+          Workflow<{ email: string | undefined; billing: { plan: "pro"; seats: number } }>,
+          Workflow<{ plan: "pro"; seats: number }>,
+        ]
+      >
+    >();
+    expectTypeOf(queue.getWorkflow([other])).toEqualTypeOf<
+      Promise<[Workflow<{ plan: "pro"; seats: number }> | null]>
+    >();
+    const many = [other, other];
+    expectTypeOf(queue.waitForWorkflow(many)).toEqualTypeOf<
+      Promise<Workflow<{ plan: "pro"; seats: number }>[]>
+    >();
   });
 
   test("a result schema types the result as its output; TestQueue.processWorkflow keeps it", () => {
@@ -64,6 +80,17 @@ describe("workflow types", () => {
     expectTypeOf(new TestQueue().processWorkflow(dated())).toEqualTypeOf<
       Promise<Workflow<{ at: Date }>>
     >();
+  });
+
+  test("a side effect's value must be JSON: a Date, a Map or undefined does not compile", () => {
+    workflow({ name: "wt.effects" }, function* () {
+      // @ts-expect-error a Date is stored as text: return its ISO string, or use now()
+      yield* sideEffect(() => new Date());
+      // @ts-expect-error a Map is not JSON
+      yield* sideEffect(() => new Map<string, number>());
+      const n = yield* sideEffect(() => 7);
+      expectTypeOf(n).toEqualTypeOf<7>();
+    });
   });
 
   test("a body that yields anything but the helpers' instructions is not a workflow", () => {

@@ -1,7 +1,7 @@
 /** The worker's task log lines (`sheppy work`): attempt numbers count from 1 and name the attempt that ran. */
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { MemoryBackend, Queue, task, Worker } from "sheppy";
+import { MemoryBackend, Queue, step, task, Worker, workflow } from "sheppy";
 import { describe, expect, it } from "vitest";
 import { logTaskEvents } from "../../src/cli/commands/work-log.js";
 
@@ -16,6 +16,11 @@ const failing = task({ name: "work-log.failing" }, () => {
   throw new Error("fails");
 });
 
+const explodes = workflow({ name: "work-log.explodes" }, function* () {
+  yield* step(failing());
+  throw new Error("gave up");
+});
+
 function collectLines(): { lines: Record<string, unknown>[]; sink: Writable } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -28,6 +33,23 @@ function collectLines(): { lines: Record<string, unknown>[]; sink: Writable } {
 }
 
 describe("worker log lines", () => {
+  it("a workflow's resumes log what happened to the workflow; its steps carry its id", async () => {
+    const { lines, sink } = collectLines();
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {
+      name: "work-log-wf",
+    });
+    const wf = await queue.addWorkflow(explodes());
+    const worker = new Worker(queue, { scheduler: false, logger: pino({ level: "silent" }) });
+    logTaskEvents(worker, pino({ level: "info" }, sink), false);
+    await worker.work({ oneshot: true });
+    await queue.close();
+    expect(lines.map((line) => [line.msg, line.workflowId])).toEqual([
+      ["task started", wf.id],
+      ["task failed", wf.id],
+      [`workflow failed (sheppy workflow info ${wf.id} shows why)`, wf.id],
+    ]);
+  });
+
   it("a manual retry is the next attempt, not attempt 1 again", async () => {
     const { lines, sink } = collectLines();
     const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {

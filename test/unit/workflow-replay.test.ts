@@ -251,8 +251,51 @@ describe("workflow replay", () => {
     expect(outcomes.at(-1)).toMatchObject({
       kind: "completed",
       result: { drawn: 1, at: "2026-05-01T10:00:01.000Z" },
-      effects: [1, Date.parse("2026-05-01T10:00:01Z")],
+      effects: [{ value: 1 }, { value: Date.parse("2026-05-01T10:00:01Z") }],
     });
+  });
+
+  it("a side effect that throws is recorded: a body that catches it takes the same branch on every replay", () => {
+    let calls = 0;
+    const flaky = workflow({ name: "wf-replay.flaky-effect" }, function* () {
+      let got: number;
+      try {
+        got = yield* sideEffect(() => {
+          if (++calls === 1) throw new RangeError("lookup failed");
+          return 7;
+        });
+      } catch {
+        got = -1;
+      }
+      const t = yield* step(add(got, 0));
+      yield* step(add(0, 0));
+      return t.result;
+    });
+    const { outcomes } = drive(flaky().toJSON(), sum);
+    expect(calls).toBe(1);
+    expect(outcomes.at(-1)).toMatchObject({ kind: "completed", result: -1 });
+    const [recorded] = (outcomes.at(-1) as { effects: { error?: { type: string } }[] }).effects;
+    expect(recorded?.error?.type).toBe("RangeError");
+  });
+
+  it("misused helpers get a message that says what to write", () => {
+    const noStar = workflow({ name: "wf-replay.no-star" }, function* () {
+      yield step(add(1, 1)) as never;
+      return 1;
+    });
+    const stepOfWorkflow = workflow({ name: "wf-replay.step-of-workflow" }, function* () {
+      yield* step(sequential(1) as never);
+      return 1;
+    });
+    const noStarError = (drive(noStar().toJSON(), sum).outcomes[0] as { error: Error }).error;
+    expect(noStarError.message).toContain(
+      "it yielded a helper's generator instead of what it yields — write yield* (with the star)",
+    );
+    const wrongHelper = (drive(stepOfWorkflow().toJSON(), sum).outcomes[0] as { error: Error })
+      .error;
+    expect(wrongHelper.message).toBe(
+      "Invalid yield in workflow 'wf-replay.step-of-workflow': step() takes a Task, got a Workflow (use yield* run(workflow))",
+    );
   });
 
   it("yielding anything but a step helper's instruction fails the workflow with InvalidYieldError", () => {

@@ -6,6 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { Task } from "../../task/task-record.js";
+import { RESUME_PREFIX } from "../../task/workflow-resume-task.js";
 import type { Worker } from "../../worker/worker.js";
 import { print } from "../output.js";
 import { VERSION } from "../version.js";
@@ -60,14 +61,20 @@ export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): v
     taskId: task.id,
     task: task.name,
     attempt,
+    ...(task.workflowId === null ? {} : { workflowId: task.workflowId }),
   });
   // The stack is noise at info level; at debug it is what the operator is after.
   const errorFields = (task: Task, error: unknown) =>
     debug ? { error: describe(task, error), err: error } : { error: describe(task, error) };
-  worker.on("task:started", ({ queue, task }) => logger.info(fields(queue, task), "task started"));
-  worker.on("task:completed", ({ queue, task, durationMs }) =>
-    logger.info({ ...fields(queue, task), durationMs: Math.round(durationMs) }, "task completed"),
-  );
+  worker.on("task:started", ({ queue, task }) => {
+    // A workflow's resume is its workflow moving on, not a task of the operator's.
+    if (isResume(task)) logger.debug(fields(queue, task), "workflow resumed");
+    else logger.info(fields(queue, task), "task started");
+  });
+  worker.on("task:completed", ({ queue, task, durationMs }) => {
+    if (isResume(task)) return logWorkflowStep(logger, queue, task);
+    logger.info({ ...fields(queue, task), durationMs: Math.round(durationMs) }, "task completed");
+  });
   worker.on("task:retrying", ({ queue, task, error }) =>
     logger.warn(
       {
@@ -81,6 +88,22 @@ export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): v
   worker.on("task:failed", ({ queue, task, error }) =>
     logger.error({ ...fields(queue, task), ...errorFields(task, error) }, "task failed"),
   );
+}
+
+const isResume = (task: Task) => task.name.startsWith(RESUME_PREFIX);
+
+/** What a resume did to its workflow: finished it (completed or failed), or asked for more steps. */
+function logWorkflowStep(logger: Logger, queue: string, task: Task): void {
+  const fields = {
+    queue,
+    workflowId: task.workflowId,
+    workflow: task.name.slice(RESUME_PREFIX.length),
+  };
+  const status = (task.result as { workflow?: string } | null)?.workflow;
+  if (status === "completed") logger.info(fields, "workflow completed");
+  else if (status === "failed") {
+    logger.error(fields, `workflow failed (sheppy workflow info ${task.workflowId} shows why)`);
+  } else logger.debug({ ...fields, status }, "workflow waits for its next steps");
 }
 
 /**

@@ -5,7 +5,7 @@
  * They read the stored records only, so they need no workflow module.
  */
 import type { Command } from "commander";
-import { WorkflowNotFoundError } from "../../errors.js";
+import { CliUsageError, WorkflowNotFoundError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { Workflow, WorkflowData } from "../../task/workflow-record.js";
 import { addSettings, type OutputFormat } from "../env.js";
@@ -57,17 +57,23 @@ export function addWorkflowCommands(program: Command): void {
 function addList(group: Command): void {
   const command = group
     .command("list")
-    .description("list the queue's workflows, oldest first")
-    .option("--running", "only those still running");
+    .description("list the queue's workflows, oldest first (the newest --limit of them)")
+    .option("--running", "only those still running")
+    .option("--limit <n>", "show at most this many (0: all)", "100");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<QueueSettings & { running?: boolean }>();
+    const settings = cmd.optsWithGlobals<QueueSettings & { running?: boolean; limit: string }>();
+    const limit = Number(settings.limit);
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new CliUsageError(`--limit must be an integer ≥ 0 (got '${settings.limit}')`);
+    }
     const workflows = await withQueue(settings, (queue) =>
       settings.running ? queue.getPendingWorkflows() : queue.getAllWorkflows(),
     );
+    const shown = limit === 0 ? workflows : workflows.slice(-limit);
     printRows(
       settings.format,
-      workflows.map((w) => w.toJSON()),
+      shown.map((w) => w.toJSON()),
       COLUMNS,
       (w) => w,
       "no workflows",

@@ -241,6 +241,47 @@ export function workflowCases(h: ContractHarness): void {
       expect(await queue.size()).toBe(1);
     });
 
+    it("a resume task cannot be cancelled by itself: its workflow is cancelled instead", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(sequential(1));
+      await h.worker(queue).work({ maxTasks: 1 });
+      const [resume] = await queue.getPending();
+      expect(resume?.name).toBe("workflow:workflows.sequential");
+      await expect(queue.cancel(resume!)).rejects.toThrow(
+        `Cannot cancel task ${resume!.id}: it resumes workflow ${wf.id}; cancel the workflow instead`,
+      );
+      await drain(queue);
+      expect((await queue.waitForWorkflow(wf, { timeout: 10 })).result).toBe(12);
+    });
+
+    it("a workflow no worker defines fails with UnknownTaskError once its resume's grace is over", async () => {
+      const queue = h.queue();
+      const backend = await h.backend();
+      const id = randomUUID();
+      const stepData = {
+        ...add(1, 2).toJSON(),
+        id: randomUUID(),
+        status: "pending" as const,
+        workflowId: id,
+        meta: { "sheppy.workflow": "workflows.defined-nowhere" },
+      };
+      const record = {
+        ...immediate(1).toJSON(),
+        id,
+        name: "workflows.defined-nowhere",
+        steps: [{ taskId: stepData.id, index: 0, yield: 0, name: stepData.name, argsHash: "x" }],
+        pending: [stepData.id],
+      };
+      await backend.addWorkflow(queue.name, record, [stepData], null);
+      await h.worker(queue, { unknownTaskGrace: 0 }).work({ oneshot: true });
+      const failed = await queue.waitForWorkflow(id, { timeout: 10 });
+      expect(failed.status).toBe("failed");
+      expect(failed.error?.type).toBe("UnknownTaskError");
+      expect(failed.error?.message).toBe(
+        "no workflow named 'workflows.defined-nowhere' is defined in this worker; load the module that defines it (sheppy work --tasks takes workflow modules too)",
+      );
+    });
+
     it("two workers settling the last two parallel steps together resume the workflow exactly once (100 workflows)", async () => {
       const queue = h.queue();
       const other = h.sibling(queue);
