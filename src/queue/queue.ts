@@ -33,6 +33,7 @@ import {
   decodeWorkflow,
   deleteWorkflow,
   type FinishedWorkflows,
+  readWorkflowSteps,
   readWorkflows,
   type WorkflowRef,
   type WorkflowsOrNull,
@@ -333,6 +334,15 @@ export class Queue implements QueueHandle {
     const found = await waitForWorkflows(await this.connect(), this.name, ids, timeoutMs);
     const decoded = await Promise.all(ids.map((id) => decodeWorkflow(found.get(id)!)));
     return Array.isArray(input) ? decoded : decoded[0]!;
+  }
+
+  /**
+   * Each step's task as it stands, aligned with `workflow.steps`: its record while the queue
+   * holds it, else the finished record the workflow kept (a step's own record may expire
+   * first), else `null`. An unknown workflow is a `WorkflowNotFoundError`.
+   */
+  getWorkflowSteps(workflow: WorkflowRef): Promise<(Task | null)[]> {
+    return readWorkflowSteps(this, workflow);
   }
 
   /**

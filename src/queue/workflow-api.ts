@@ -23,6 +23,7 @@ import { Task, type TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import { Workflow, type WorkflowData } from "../task/workflow-record.js";
 import { findWorkflow } from "../task/workflow-registry.js";
+import { decodeTask } from "./decode-task.js";
 import type { QueueHandle } from "./queue-handle.js";
 
 /** A workflow or its id. */
@@ -119,6 +120,29 @@ export async function readWorkflows(
   for (const [id, stored] of await backend.getWorkflows(queue.name, ids))
     found.set(id, await decodeWorkflow(stored.record));
   return found;
+}
+
+/**
+ * `queue.getWorkflowSteps(ref)`: each step's task as it stands, aligned with
+ * `workflow.steps` — its record while the queue holds it, else the finished
+ * record the workflow kept (a step's own record may expire first), else `null`.
+ */
+export async function readWorkflowSteps(
+  queue: QueueHandle,
+  ref: WorkflowRef,
+): Promise<(Task | null)[]> {
+  const id = workflowIdOf(ref, "queue.getWorkflowSteps()");
+  const backend = await queue.connect();
+  const stored = (await backend.getWorkflows(queue.name, [id])).get(id);
+  if (!stored) throw new WorkflowNotFoundError(id, queue.name);
+  const taskIds = stored.record.steps.map((step) => step.taskId);
+  const live = await backend.getTasks(queue.name, taskIds);
+  return Promise.all(
+    taskIds.map((taskId) => {
+      const record = live.get(taskId) ?? stored.outcomes.get(taskId);
+      return record ? decodeTask(record) : null;
+    }),
+  );
 }
 
 /** `queue.cancelWorkflow(ref)`: the cancelled workflow; a finished or unknown one is an error. */

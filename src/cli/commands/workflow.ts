@@ -93,8 +93,7 @@ function addInfo(group: Command): void {
       const workflow = await queue.getWorkflow(id);
       if (!workflow) throw new WorkflowNotFoundError(id, queue.name);
       const data = workflow.toJSON();
-      const tasks = await queue.getTask(data.steps.map((s) => s.taskId));
-      const stepTasks = tasks.map((t) => t?.toJSON() ?? null);
+      const stepTasks = (await queue.getWorkflowSteps(id)).map((t) => t?.toJSON() ?? null);
       if (settings.format === "json") printJson({ workflow: data, steps: stepTasks });
       else print(renderWorkflowDetail(workflow, stepTasks, queue.name));
     });
@@ -144,8 +143,7 @@ function renderWorkflowDetail(
     { heading: "YIELD", value: (row) => String(row.step.yield) },
     { heading: "TASK", value: (row) => row.step.name },
     { heading: "TASK ID", value: (row) => row.step.taskId },
-    // A finished step's task record may have expired; the workflow keeps its outcome regardless.
-    { heading: "STATUS", value: (row) => row.task?.status ?? "(record expired)" },
+    { heading: "STATUS", value: (row) => row.task?.status ?? "-" },
     {
       heading: "RESULT / ERROR",
       value: (row) =>

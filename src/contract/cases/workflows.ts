@@ -121,6 +121,15 @@ export function workflowCases(h: ContractHarness): void {
       expect(firstStep?.workflowId).toBe(wf.id);
       expect(await queue.getPendingWorkflows()).toEqual([]);
       expect((await queue.getAllWorkflows()).map((w) => w.id)).toEqual([wf.id]);
+      // The steps as they stand; once a step's own record is gone, the one the workflow kept.
+      expect((await queue.getWorkflowSteps(wf)).map((t) => t?.result)).toEqual([3, 13]);
+      expect(await queue.delete(done.steps[0]!.taskId)).toBe(true);
+      const steps = await queue.getWorkflowSteps(wf.id);
+      expect(steps.map((t) => [t?.id, t?.status, t?.result])).toEqual([
+        [done.steps[0]!.taskId, "completed", 3],
+        [done.steps[1]!.taskId, "completed", 13],
+      ]);
+      await expect(queue.getWorkflowSteps(randomUUID())).rejects.toThrow(WorkflowNotFoundError);
     });
 
     it("a fan-out of 50 runs in parallel and fans in, in input order", async () => {
