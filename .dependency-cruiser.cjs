@@ -9,9 +9,10 @@
  *   4 execution  running one attempt, the attempt pipeline; events
  *   5 queue      the Queue, inline processing
  *   6 worker     the Worker and its loops
- *   7 testing    TestQueue, TestClock
- *   8 entries    the package entry, the contract suite, the backend kit
- *   9 cli        the sheppy command
+ *   7 http       the HTTP API (a fetch handler) and its adapters
+ *   8 testing    TestQueue, TestClock
+ *   9 entries    the package entry, the contract suite, the backend kit
+ *  10 cli        the sheppy command
  */
 const LAYERS = [
   ["base", "^src/(errors|json|clock)\\.ts$|^src/(util|observability)/"],
@@ -20,6 +21,7 @@ const LAYERS = [
   ["execution", "^src/execution/|^src/events\\.ts$"],
   ["queue", "^src/queue/"],
   ["worker", "^src/worker/"],
+  ["http", "^src/http/"],
   ["testing", "^src/testing/"],
   ["entries", "^src/index\\.ts$|^src/contract/|^src/backend-kit/"],
   ["cli", "^src/cli/"],

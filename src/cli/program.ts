@@ -4,13 +4,13 @@
  * the docs generator (`npm run docs:cli`) share one definition.
  */
 import { Command } from "commander";
+import { VERSION } from "../util/version.js";
 import { addCronCommands } from "./commands/cron.js";
 import { addQueueCommands } from "./commands/queue.js";
 import { addTaskCommands } from "./commands/task.js";
 import { addWorkCommand } from "./commands/work.js";
 import { addWorkflowCommands } from "./commands/workflow.js";
 import { applyBooleanEnv, settingOption } from "./env.js";
-import { VERSION } from "./version.js";
 
 /** Options of {@link buildProgram}. */
 export interface ProgramOptions {

@@ -26,6 +26,7 @@ import { declaredCronsCases } from "./cases/declared-crons.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
 import { fencingCases } from "./cases/fencing.js";
+import { httpApiCases } from "./cases/http-api.js";
 import { inlineCases } from "./cases/inline.js";
 import { middlewareCases } from "./cases/middleware.js";
 import { payloadLimitCases } from "./cases/payload-limit.js";
@@ -69,6 +70,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   ttlCases,
   inlineCases,
   workflowCases,
+  httpApiCases,
 ];
 
 export interface ContractOptions {

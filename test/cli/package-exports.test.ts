@@ -22,7 +22,7 @@ const entries = Object.entries(pkg.exports).filter(
 describe("package entry points", () => {
   it("every export has a built module and its declarations", () => {
     expect(entries.map(([name]) => name).sort()).toEqual(
-      [".", "./backend", "./backends/memory", "./backends/redis", "./testing"].sort(),
+      [".", "./backend", "./backends/memory", "./backends/redis", "./http", "./testing"].sort(),
     );
     for (const [name, target] of entries) {
       expect(existsSync(`${root}/${target.default}`), `${name} → ${target.default}`).toBe(true);
@@ -61,6 +61,12 @@ describe("package entry points", () => {
     const redis = await at("./backends/redis");
     expect(memory.MemoryBackend).toBe(app.MemoryBackend);
     expect(redis.RedisBackend).toBe(app.RedisBackend);
+    // The HTTP API is its own entry, so an app that does not serve it never loads it.
+    const http = await at("./http");
+    for (const name of ["createHttpHandler", "toNodeHandler"]) {
+      expect(typeof http[name], name).toBe("function");
+      expect(app[name], `${name} is not in the root entry`).toBeUndefined();
+    }
   });
 
   it("every source map in the package names sources the package ships", () => {

@@ -7,9 +7,9 @@
 import type { Logger } from "pino";
 import type { Task } from "../../task/task-record.js";
 import { RESUME_PREFIX } from "../../task/workflow-resume-task.js";
+import { VERSION } from "../../util/version.js";
 import type { Worker } from "../../worker/worker.js";
 import { print } from "../output.js";
-import { VERSION } from "../version.js";
 
 /** Facts the banner shows. */
 export interface Banner {

@@ -1,7 +1,7 @@
 /**
- * @module cli/version
+ * @module util/version
  * The package version `sheppy --version` prints, read from the package.json
- * next to the built files (`dist/cli/` → `../../package.json`).
+ * next to the built files (`dist/util/` → `../../package.json`).
  */
 import { readFileSync } from "node:fs";
 

@@ -1,0 +1,229 @@
+/**
+ * The HTTP API (`sheppy/http`) over this backend: every route, its answers,
+ * and the refusals — bad input 400, nothing there 404, a wrong method 405, a
+ * change without a JSON body 415 or from another origin 403, read-only mode,
+ * `authorize`, and a server error that shows no stack.
+ */
+
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createHttpHandler, type HttpHandlerOptions } from "../../http/index.js";
+import { step, task, workflow } from "../../index.js";
+import type { ContractHarness } from "../harness.js";
+
+const add = task({ name: "http-api.add" }, (a: number, b: number) => a + b);
+const strict = task(
+  { name: "http-api.strict", args: z.tuple([z.string().email()]) },
+  (email: string) => email,
+);
+const pair = workflow({ name: "http-api.pair" }, function* (x: number) {
+  const t = yield* step(add(x, 1));
+  return t.result;
+});
+// Registered for the routes that add tasks by name; never called here.
+void strict;
+
+const ORIGIN = "http://api.test";
+
+export function httpApiCases(h: ContractHarness): void {
+  /** A handler over this test's backend and a fresh queue of it, with a JSON helper. */
+  const api = (options: HttpHandlerOptions = {}) => {
+    const queue = h.queue();
+    const handler = createHttpHandler(queue.backend, options);
+    const call = async (
+      method: string,
+      path: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) => {
+      const response = await handler(
+        new Request(`${ORIGIN}${path}`, {
+          method,
+          headers:
+            body === undefined ? headers : { "content-type": "application/json", ...headers },
+          ...(body === undefined
+            ? {}
+            : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+        }),
+      );
+      const text = await response.text();
+      return {
+        status: response.status,
+        body: text ? JSON.parse(text) : null,
+        headers: response.headers,
+      };
+    };
+    return { queue, q: queue.name, call };
+  };
+
+  describe("http api", () => {
+    it("tasks: add by name, read, list by status and page, pending, retry, cancel, delete, clear", async () => {
+      const { queue, q, call } = api();
+      const added = await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [2, 3] });
+      expect(added.status).toBe(201);
+      expect(added.body).toMatchObject({
+        added: true,
+        task: { name: "http-api.add", args: [2, 3], status: "pending" },
+      });
+      const id = added.body.task.id as string;
+      expect((await call("GET", "/queues")).body).toMatchObject({ [q]: 1 });
+      expect((await call("GET", `/${q}/size`)).body).toEqual({ size: 1 });
+      expect(
+        (await call("GET", `/${q}/tasks/pending?limit=5`)).body.map((t: { id: string }) => t.id),
+      ).toEqual([id]);
+      expect((await call("GET", `/${q}/tasks/${id}`)).body).toMatchObject({
+        id,
+        status: "pending",
+      });
+      expect((await call("GET", `/${q}/stats`)).body).toMatchObject({ pending: 1, completed: 0 });
+
+      await h.worker(queue).work({ oneshot: true });
+      expect((await call("GET", `/${q}/tasks/${id}`)).body).toMatchObject({
+        status: "completed",
+        result: 5,
+      });
+      const done = await call("GET", `/${q}/tasks?status=completed`);
+      expect(done.body.tasks.map((t: { id: string }) => t.id)).toEqual([id]);
+      expect((await call("GET", `/${q}/tasks?status=failed`)).body.tasks).toEqual([]);
+      expect((await call("GET", `/${q}/tasks?status=bogus`)).status).toBe(400);
+
+      expect((await call("POST", `/${q}/tasks/${id}/retry`, {})).status).toBe(409);
+      const forced = await call("POST", `/${q}/tasks/${id}/retry`, { force: true });
+      expect(forced).toMatchObject({ status: 200, body: { id, status: "pending" } });
+      const cancelled = await call("POST", `/${q}/tasks/${id}/cancel`, {});
+      expect(cancelled).toMatchObject({ status: 200, body: { id, status: "cancelled" } });
+      expect((await call("DELETE", `/${q}/tasks/${id}`, {})).body).toEqual({ deleted: true });
+      expect((await call("GET", `/${q}/tasks/${id}`)).status).toBe(404);
+
+      await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [1, 1] });
+      expect((await call("POST", `/${q}/tasks/clear`, {})).body).toEqual({ removed: 1 });
+    });
+
+    it("scheduled tasks, and crons: add, list with the next run, delete", async () => {
+      const { q, call } = api();
+      const scheduled = await call("POST", `/${q}/tasks/schedule`, {
+        name: "http-api.add",
+        args: [1, 2],
+        at: 3600,
+      });
+      expect(scheduled).toMatchObject({
+        status: 201,
+        body: { added: true, task: { status: "scheduled" } },
+      });
+      const listed = await call("GET", `/${q}/tasks/scheduled`);
+      expect(listed.body.map((t: { id: string }) => t.id)).toEqual([scheduled.body.task.id]);
+      const cron = await call("POST", `/${q}/crons`, {
+        name: "http-api.add",
+        args: [1, 1],
+        expression: "0 9 * * *",
+      });
+      expect(cron).toMatchObject({ status: 201, body: { added: true } });
+      const crons = (await call("GET", `/${q}/crons`)).body;
+      expect(crons).toHaveLength(1);
+      expect(crons[0]).toMatchObject({ name: "http-api.add", expression: "0 9 * * *" });
+      expect(typeof crons[0].nextRunAt).toBe("string");
+      expect((await call("DELETE", `/${q}/crons/${crons[0].deterministicId}`, {})).body).toEqual({
+        deleted: true,
+      });
+      expect((await call("GET", `/${q}/crons`)).body).toEqual([]);
+      expect(
+        (await call("POST", `/${q}/crons`, { name: "http-api.add", expression: "every day" }))
+          .status,
+      ).toBe(400);
+    });
+
+    it("workflows: list, detail with steps, cancel", async () => {
+      const { queue, q, call } = api();
+      const running = await queue.addWorkflow(pair(1));
+      const listed = await call("GET", `/${q}/workflows?running=true`);
+      expect(listed.body.map((w: { id: string }) => w.id)).toEqual([running.id]);
+      const detail = await call("GET", `/${q}/workflows/${running.id}`);
+      expect(detail.body.workflow).toMatchObject({ id: running.id, status: "running" });
+      expect(detail.body.steps).toHaveLength(1);
+      expect((await call("POST", `/${q}/workflows/${running.id}/cancel`, {})).body).toMatchObject({
+        status: "cancelled",
+      });
+      expect((await call("POST", `/${q}/workflows/${running.id}/cancel`, {})).status).toBe(409);
+      expect((await call("GET", `/${q}/workflows/${randomUUID()}`)).status).toBe(404);
+    });
+
+    it("refusals: 400 bad JSON or arguments (with the validator's issues), 404, 405, 415, cross-origin 403", async () => {
+      const { q, call } = api();
+      await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [0, 0] });
+      expect((await call("POST", `/${q}/tasks`, "{not json")).status).toBe(400);
+      const invalid = await call("POST", `/${q}/tasks`, {
+        name: "http-api.strict",
+        args: ["nope"],
+      });
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.issues.length).toBeGreaterThan(0);
+      expect((await call("POST", `/${q}/tasks`, { args: [] })).status).toBe(400);
+      expect((await call("POST", `/${q}/tasks`, { name: "http-api.unknown" })).status).toBe(404);
+      expect((await call("GET", `/${q}/tasks/${randomUUID()}`)).status).toBe(404);
+      expect((await call("GET", "/no-such-queue/size")).status).toBe(404);
+      expect((await call("GET", "/nothing/here/at/all/x")).status).toBe(404);
+      const wrong = await call("PUT", `/${q}/tasks`);
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get("allow")).toBe("GET, POST");
+      const plain = await call("POST", `/${q}/tasks/clear`, undefined, {
+        "content-type": "text/plain",
+      });
+      expect(plain.status).toBe(415);
+      const foreign = await call("POST", `/${q}/tasks/clear`, {}, { origin: "http://evil.test" });
+      expect(foreign.status).toBe(403);
+      expect((await call("POST", `/${q}/tasks/clear`, {}, { origin: ORIGIN })).status).toBe(200);
+    });
+
+    it("read-only mode refuses every change; authorize runs first; a server error shows no stack", async () => {
+      const readOnly = api({ readOnly: true });
+      expect((await readOnly.call("GET", "/queues")).status).toBe(200);
+      const refused = await readOnly.call("POST", `/${readOnly.q}/tasks`, {
+        name: "http-api.add",
+        args: [1, 1],
+      });
+      expect(refused).toMatchObject({ status: 403, body: { error: "this API is read-only" } });
+      const guarded = api({ authorize: (request) => request.headers.get("x-token") === "t" });
+      expect((await guarded.call("GET", "/queues")).status).toBe(403);
+      expect((await guarded.call("GET", "/queues", undefined, { "x-token": "t" })).status).toBe(
+        200,
+      );
+      const failing = api({ authorize: () => Promise.reject(new Error("secret-detail")) });
+      const answer = await failing.call("GET", "/queues");
+      expect(answer).toEqual({
+        status: 500,
+        body: { error: "internal error" },
+        headers: answer.headers,
+      });
+    });
+
+    it("GET /openapi.json describes every route from the same table, under the base path", async () => {
+      const queue = h.queue();
+      const handler = createHttpHandler(queue.backend, { basePath: "/sheppy" });
+      const doc = (await (await handler(new Request(`${ORIGIN}/sheppy/openapi.json`))).json()) as {
+        openapi: string;
+        paths: Record<
+          string,
+          Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
+        >;
+      };
+      expect(doc.openapi).toBe("3.1.0");
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          "/sheppy/queues",
+          "/sheppy/{queue}/tasks",
+          "/sheppy/{queue}/tasks/{id}/retry",
+          "/sheppy/{queue}/crons/{id}",
+          "/sheppy/{queue}/workflows/{id}/cancel",
+        ]),
+      );
+      expect(
+        doc.paths["/sheppy/{queue}/tasks"]?.post?.requestBody?.content["application/json"]?.schema,
+      ).toMatchObject({
+        type: "object",
+        required: ["name"],
+      });
+      expect((await handler(new Request(`${ORIGIN}/elsewhere/queues`))).status).toBe(404);
+    });
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * @module http/api-error
+ * How an error becomes an HTTP response: Sheppy's error classes map to the
+ * status that says whose fault it is — bad input 400, nothing there 404, a
+ * state that does not allow it 409, a backend out of reach 503 (its message
+ * masks any secret in a URL) — and anything else is a 500 whose body
+ * never carries a stack trace or a message (which could hold a secret)
+ * unless the handler was told to expose them.
+ */
+import {
+  BackendUnavailableError,
+  CronExpressionError,
+  CronNotFoundError,
+  InvalidOptionError,
+  InvalidTaskError,
+  PayloadTooLargeError,
+  SerializationError,
+  TaskCancellationError,
+  TaskNotFoundError,
+  TaskStateError,
+  UnknownTaskError,
+  ValidationError,
+  WorkflowNotFoundError,
+} from "../errors.js";
+
+/** An error the handler answers with `status` and a JSON body `{ error, …details }`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+const BAD_INPUT = [
+  InvalidOptionError,
+  InvalidTaskError,
+  SerializationError,
+  CronExpressionError,
+  ValidationError,
+];
+const NOT_FOUND = [TaskNotFoundError, WorkflowNotFoundError, CronNotFoundError, UnknownTaskError];
+const CONFLICT = [TaskStateError, TaskCancellationError];
+
+/** The status and JSON body for `error`; `expose` adds a 500's message and stack. */
+export function errorResponseBody(
+  error: unknown,
+  expose: boolean,
+): { status: number; body: Record<string, unknown> } {
+  if (error instanceof HttpError) {
+    return { status: error.status, body: { error: error.message, ...error.details } };
+  }
+  if (error instanceof ValidationError) {
+    return { status: 400, body: { error: error.message, issues: error.issues } };
+  }
+  if (error instanceof PayloadTooLargeError) return { status: 413, body: { error: error.message } };
+  // The backend cannot be reached: the caller may try again. Backend messages mask URLs' secrets.
+  if (error instanceof BackendUnavailableError) {
+    return { status: 503, body: { error: error.message } };
+  }
+  const known = (classes: readonly (abstract new (...args: never[]) => Error)[]) =>
+    classes.some((cls) => error instanceof cls);
+  if (known(BAD_INPUT)) return { status: 400, body: { error: (error as Error).message } };
+  if (known(NOT_FOUND)) return { status: 404, body: { error: (error as Error).message } };
+  if (known(CONFLICT)) return { status: 409, body: { error: (error as Error).message } };
+  if (!expose) return { status: 500, body: { error: "internal error" } };
+  const failure = error instanceof Error ? error : new Error(String(error));
+  return { status: 500, body: { error: failure.message, stack: failure.stack } };
+}

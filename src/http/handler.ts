@@ -1,0 +1,185 @@
+/**
+ * @module http/handler
+ * `createHttpHandler`: the HTTP API as a web-standard
+ * `(request: Request) => Promise<Response>`, which Hono, Next.js route
+ * handlers, Bun and Deno mount as it is (`toNodeHandler` adapts it to Node's
+ * `http`, and so to Express). Routes come from `./routes.ts`; every request
+ * is authorised first; routes that change anything are refused in read-only
+ * mode and need a JSON body sent from the same origin (so a page on another
+ * site cannot make a browser post to it); answers are JSON, and a server error
+ * carries no stack or message unless told to.
+ */
+import type { Backend } from "../backends/backend.js";
+import { backendFromUrl } from "../backends/registry.js";
+import { Queue } from "../queue/queue.js";
+import { errorResponseBody, HttpError } from "./api-error.js";
+import { openApiDocument } from "./openapi.js";
+import { ROUTES, type Route } from "./routes.js";
+
+export interface HttpHandlerOptions {
+  /** Path the API is mounted under, e.g. `"/sheppy"` (default: the root). */
+  basePath?: string;
+  /** Runs before every route; `false` (or a rejected promise) answers 403. */
+  authorize?: (request: Request) => boolean | Promise<boolean>;
+  /** Refuse every route that changes something (403). */
+  readOnly?: boolean;
+  /** Put a server error's message and stack in its 500 answer (development only). */
+  exposeErrors?: boolean;
+}
+
+/** The API as a fetch handler. */
+export type HttpHandler = (request: Request) => Promise<Response>;
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+  /** Routes with more fixed segments win over ones that read a parameter there. */
+  readonly fixed: number;
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  let fixed = 0;
+  const source = route.path
+    .split("/")
+    .map((segment) => {
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (!param) {
+        if (segment !== "") fixed++;
+        return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      }
+      names.push(param[1]!);
+      return "([^/]+)";
+    })
+    .join("/");
+  return { route, pattern: new RegExp(`^${source}/?$`), names, fixed };
+}
+
+const COMPILED = ROUTES.map(compile).sort((a, b) => b.fixed - a.fixed);
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/**
+ * The HTTP API over `backend` (a backend instance, or a URL such as
+ * `redis://…`); task routes that add tasks by name find them among the task
+ * definitions loaded in this process.
+ * @example
+ * const handler = createHttpHandler("redis://127.0.0.1:6379", { basePath: "/sheppy" });
+ * export default { fetch: handler }; // Bun, Deno, Hono…
+ */
+export function createHttpHandler(
+  backend: Backend | string,
+  options: HttpHandlerOptions = {},
+): HttpHandler {
+  const store = typeof backend === "string" ? backendFromUrl(backend) : backend;
+  const basePath = (options.basePath ?? "").replace(/\/+$/, "");
+  const queues = new Map<string, Queue>();
+  const queueNamed = (name: string): Queue => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = new Queue(store, { name });
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+  const listQueues = async () => {
+    if (!store.isConnected) await store.connect();
+    return Object.fromEntries(await store.listQueues());
+  };
+  const expose = options.exposeErrors ?? false;
+
+  return async (request: Request): Promise<Response> => {
+    try {
+      const url = new URL(request.url);
+      if (!url.pathname.startsWith(basePath)) throw new HttpError(404, "not found");
+      const path = url.pathname.slice(basePath.length) || "/";
+      if (options.authorize && !(await options.authorize(request))) {
+        throw new HttpError(403, "forbidden");
+      }
+      if (request.method === "GET" && path === "/openapi.json") {
+        return json(200, openApiDocument(ROUTES, basePath));
+      }
+      const matches = COMPILED.flatMap((compiled) => {
+        const found = compiled.pattern.exec(path);
+        return found ? [{ compiled, values: found.slice(1) }] : [];
+      });
+      if (matches.length === 0) throw new HttpError(404, `no route ${path}`);
+      const match = matches.find((m) => m.compiled.route.method === request.method);
+      if (!match) {
+        const allow = [...new Set(matches.map((m) => m.compiled.route.method))].join(", ");
+        return json(
+          405,
+          { error: `${request.method} is not allowed here (allowed: ${allow})` },
+          {
+            allow,
+          },
+        );
+      }
+      const { route } = match.compiled;
+      const params = Object.fromEntries(
+        match.compiled.names.map((name, i) => [name, decodeURIComponent(match.values[i]!)]),
+      );
+      if (route.mutating) checkMutation(request, url, options.readOnly ?? false);
+      const query = parse(route.query, Object.fromEntries(url.searchParams), "query");
+      const body = route.mutating ? parse(route.body, await readJson(request), "body") : undefined;
+      const queue =
+        params.queue === undefined ? (undefined as unknown as Queue) : queueNamed(params.queue);
+      if (queue && !route.mutating && !(params.queue! in (await listQueues()))) {
+        throw new HttpError(404, `no queue named '${params.queue}' holds anything`);
+      }
+      const result = await route.handle({ queue, params, query, body, listQueues });
+      return json(route.status ?? 200, result);
+    } catch (error) {
+      const { status, body } = errorResponseBody(error, expose);
+      return json(status, body);
+    }
+  };
+}
+
+/** Refuses a change in read-only mode, without a JSON body, or sent from another origin. */
+function checkMutation(request: Request, url: URL, readOnly: boolean): void {
+  if (readOnly) throw new HttpError(403, "this API is read-only");
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) {
+    throw new HttpError(415, "send a JSON body (content-type: application/json), even an empty {}");
+  }
+  const origin = request.headers.get("origin");
+  if (origin !== null && origin !== url.origin) {
+    throw new HttpError(403, `cross-origin request from ${origin} refused`);
+  }
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin" && site !== "none") {
+    throw new HttpError(403, `cross-site request refused (sec-fetch-site: ${site})`);
+  }
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function parse<T>(
+  schema:
+    | { safeParse(value: unknown): { success: boolean; data?: T; error?: { issues: unknown[] } } }
+    | undefined,
+  value: unknown,
+  where: string,
+): T {
+  if (!schema) return value as T;
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new HttpError(400, `invalid ${where}`, { issues: result.error?.issues ?? [] });
+  }
+  return result.data as T;
+}

@@ -1,0 +1,268 @@
+/**
+ * @module http/routes
+ * Every route of the HTTP API, described once: method, path, what it reads
+ * and takes (zod schemas), whether it changes anything, and what it does.
+ * The handler routes and validates from this table, and the OpenAPI document
+ * is generated from it, so the two cannot drift apart.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
+import type { JsonValue } from "../json.js";
+import type { Queue } from "../queue/queue.js";
+import { taskSpecByName } from "../task/task-by-name.js";
+import { newTaskData, TASK_STATUSES, Task } from "../task/task-record.js";
+import { HttpError } from "./api-error.js";
+
+/** What a route's handler gets. */
+export interface RouteContext<Q, B> {
+  /** The queue named by the path's `{queue}` (routes without one get none). */
+  readonly queue: Queue;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Q;
+  readonly body: B;
+  /** Every queue of the backend with its pending count (for routes that list them). */
+  listQueues(): Promise<Record<string, number>>;
+}
+
+export interface Route<Q = unknown, B = unknown> {
+  readonly method: "GET" | "POST" | "DELETE";
+  /** `/{queue}/tasks/{id}`: `{name}` segments are parameters. */
+  readonly path: string;
+  readonly summary: string;
+  /** Changes something: refused in read-only mode, and needs a JSON body from the same origin. */
+  readonly mutating: boolean;
+  readonly query?: z.ZodType<Q> | undefined;
+  readonly body?: z.ZodType<B> | undefined;
+  /** The status of a success (200 unless said). */
+  readonly status?: number;
+  handle(context: RouteContext<Q, B>): Promise<unknown>;
+}
+
+function route<Q = undefined, B = undefined>(definition: Route<Q, B>): Route {
+  return definition as unknown as Route;
+}
+
+const limit = (fallback: number) => z.coerce.number().int().min(1).max(1000).default(fallback);
+const json = z.json() as z.ZodType<JsonValue>;
+/** A due time: ISO-8601 text with an offset, or seconds from now. */
+const when = z.union([z.string(), z.number()]);
+const newTask = z.object({
+  name: z.string().min(1),
+  args: z.array(json).default([]),
+});
+
+/** A task of a registered definition, from its name and JSON arguments. */
+function taskFrom(name: string, args: readonly JsonValue[]): Task {
+  const spec = taskSpecByName(name, args);
+  return new Task(newTaskData(randomUUID(), spec.name, spec.args, spec.config, Date.now()), null);
+}
+
+async function taskOr404(queue: Queue, id: string): Promise<Task> {
+  const found = await queue.getTask(id);
+  if (!found) throw new TaskNotFoundError(id, queue.name);
+  return found;
+}
+
+export const ROUTES: readonly Route[] = [
+  route({
+    method: "GET",
+    path: "/queues",
+    summary: "Every queue that holds tasks, with its pending count",
+    mutating: false,
+    handle: (c) => c.listQueues(),
+  }),
+  route({
+    method: "GET",
+    path: "/{queue}/size",
+    summary: "How many tasks are pending",
+    mutating: false,
+    handle: async (c) => ({ size: await c.queue.size() }),
+  }),
+  route({
+    method: "GET",
+    path: "/{queue}/stats",
+    summary: "Counts by life stage (pending, scheduled, processing, and each finished status)",
+    mutating: false,
+    handle: (c) => c.queue.stats(),
+  }),
+  route({
+    method: "GET",
+    path: "/{queue}/tasks/pending",
+    summary: "The first pending tasks, oldest first",
+    mutating: false,
+    query: z.object({ limit: limit(100) }),
+    handle: async (c) => (await c.queue.getPending(c.query.limit)).map((t) => t.toJSON()),
+  }),
+  route({
+    method: "GET",
+    path: "/{queue}/tasks/scheduled",
+    summary: "The first tasks waiting for a time (scheduled, retries), earliest first",
+    mutating: false,
+    query: z.object({ limit: limit(100) }),
+    handle: async (c) => (await c.queue.getScheduled(c.query.limit)).map((t) => t.toJSON()),
+  }),
+  route({
+    method: "GET",
+    path: "/{queue}/tasks",
+    summary:
+      "The queue's tasks, a page at a time (in no stated order), optionally of some statuses",
+    mutating: false,
+    query: z.object({
+      status: z.string().optional(),
+      cursor: z.string().optional(),
+      limit: limit(100),
+    }),
+    handle: async (c) => {
+      const statuses = c.query.status?.split(",").map((s) => s.trim());
+      const unknown = statuses?.find((s) => !(TASK_STATUSES as readonly string[]).includes(s));
+      if (unknown !== undefined) {
+        throw new HttpError(
+          400,
+          `unknown status '${unknown}' (one of: ${TASK_STATUSES.join(", ")})`,
+        );
+      }
+      const page = await c.queue.backend.getAllTasks(c.queue.name, {
+        cursor: c.query.cursor ?? null,
+        limit: c.query.limit,
+      });
+      const tasks = statuses ? page.tasks.filter((t) => statuses.includes(t.status)) : page.tasks;
+      return { tasks, cursor: page.cursor };
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/tasks",
+    summary: "Add a task of a registered definition, by name, with JSON arguments",
+    mutating: true,
+    status: 201,
+    body: newTask,
+    handle: async (c) => {
+      const task = taskFrom(c.body.name, c.body.args);
+      const added = await c.queue.add(task);
+      return { added, task: ((await c.queue.getTask(task)) ?? task).toJSON() };
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/tasks/schedule",
+    summary: "Add a task that runs at a time (ISO-8601 with an offset) or after seconds",
+    mutating: true,
+    status: 201,
+    body: newTask.extend({ at: when }),
+    handle: async (c) => {
+      const task = taskFrom(c.body.name, c.body.args);
+      const added = await c.queue.schedule(task, c.body.at);
+      return { added, task: ((await c.queue.getTask(task)) ?? task).toJSON() };
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/tasks/clear",
+    summary: "Remove every task, workflow and cron of the queue",
+    mutating: true,
+    handle: async (c) => ({ removed: await c.queue.clear() }),
+  }),
+  route({
+    method: "GET",
+    path: "/{queue}/tasks/{id}",
+    summary: "One task's record",
+    mutating: false,
+    handle: async (c) => (await taskOr404(c.queue, c.params.id!)).toJSON(),
+  }),
+  route({
+    method: "DELETE",
+    path: "/{queue}/tasks/{id}",
+    summary: "Delete a finished task's record",
+    mutating: true,
+    handle: async (c) => {
+      if (!(await c.queue.delete(c.params.id!)))
+        throw new TaskNotFoundError(c.params.id!, c.queue.name);
+      return { deleted: true };
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/tasks/{id}/retry",
+    summary: "Run a finished task again (a completed one needs force), now or at a time",
+    mutating: true,
+    body: z.object({ at: when.optional(), force: z.boolean().optional() }).default({}),
+    handle: async (c) => {
+      const options = {
+        ...(c.body.at === undefined ? {} : { at: c.body.at }),
+        ...(c.body.force === undefined ? {} : { force: c.body.force }),
+      };
+      if (!(await c.queue.retry(c.params.id!, options))) {
+        throw new TaskNotFoundError(c.params.id!, c.queue.name);
+      }
+      return (await taskOr404(c.queue, c.params.id!)).toJSON();
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/tasks/{id}/cancel",
+    summary: "Cancel a task that has not started",
+    mutating: true,
+    handle: async (c) => (await c.queue.cancel(c.params.id!)).toJSON(),
+  }),
+  route({
+    method: "GET",
+    path: "/{queue}/crons",
+    summary: "The queue's crons, with their next run",
+    mutating: false,
+    handle: async (c) =>
+      (await c.queue.getCrons()).map((cron) => ({
+        ...cron,
+        nextRunAt: cron.nextRunAt?.toISOString() ?? null,
+      })),
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/crons",
+    summary: "Register a cron: a task of a registered definition runs at every fire time",
+    mutating: true,
+    status: 201,
+    body: newTask.extend({ expression: z.string().min(1) }),
+    handle: async (c) => ({
+      added: await c.queue.addCron(taskFrom(c.body.name, c.body.args), c.body.expression),
+    }),
+  }),
+  route({
+    method: "DELETE",
+    path: "/{queue}/crons/{id}",
+    summary: "Delete a cron by its id, with its runs still waiting",
+    mutating: true,
+    handle: async (c) => ({ deleted: await c.queue.deleteCron(c.params.id!) }),
+  }),
+  route({
+    method: "GET",
+    path: "/{queue}/workflows",
+    summary: "The queue's workflows, oldest first (or only the running ones)",
+    mutating: false,
+    query: z.object({ running: z.enum(["true", "false"]).optional() }),
+    handle: async (c) =>
+      (c.query.running === "true"
+        ? await c.queue.getPendingWorkflows()
+        : await c.queue.getAllWorkflows()
+      ).map((w) => w.toJSON()),
+  }),
+  route({
+    method: "GET",
+    path: "/{queue}/workflows/{id}",
+    summary: "One workflow with each step's task",
+    mutating: false,
+    handle: async (c) => {
+      const workflow = await c.queue.getWorkflow(c.params.id!);
+      if (!workflow) throw new WorkflowNotFoundError(c.params.id!, c.queue.name);
+      const steps = await c.queue.getWorkflowSteps(workflow);
+      return { workflow: workflow.toJSON(), steps: steps.map((t) => t?.toJSON() ?? null) };
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/workflows/{id}/cancel",
+    summary: "Cancel a running workflow and its steps that have not started",
+    mutating: true,
+    handle: async (c) => (await c.queue.cancelWorkflow(c.params.id!)).toJSON(),
+  }),
+];
