@@ -133,7 +133,15 @@ export function createHttpHandler(
       if (queue && !route.mutating && !(params.queue! in (await listQueues()))) {
         throw new HttpError(404, `no queue named '${params.queue}' holds anything`);
       }
-      const result = await route.handle({ queue, params, query, body, listQueues });
+      const result = await route.handle({
+        queue,
+        params,
+        query,
+        body,
+        listQueues,
+        signal: request.signal,
+      });
+      if (route.stream) return result as Response;
       return json(route.status ?? 200, result);
     } catch (error) {
       const { status, body } = errorResponseBody(error, expose);

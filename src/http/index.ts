@@ -6,5 +6,6 @@
  * document (`GET /openapi.json`) come from one table.
  */
 export { HttpError } from "./api-error.js";
+export { fastifyPlugin } from "./fastify-adapter.js";
 export { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from "./handler.js";
 export { toNodeHandler } from "./node-adapter.js";

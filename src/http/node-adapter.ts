@@ -16,26 +16,58 @@ export function toNodeHandler(
   handler: HttpHandler,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   return async (request, response) => {
-    const path = (request as { originalUrl?: string }).originalUrl ?? request.url ?? "/";
-    const host = request.headers.host ?? "localhost";
-    const protocol = (request.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-      else if (value !== undefined) headers.set(name, value);
-    }
-    const hasBody = request.method !== "GET" && request.method !== "HEAD";
-    const answer = await handler(
-      new Request(`${protocol}://${host}${path}`, {
-        method: request.method ?? "GET",
-        headers,
-        ...(hasBody
-          ? { body: Readable.toWeb(request) as unknown as ReadableStream, duplex: "half" }
-          : {}),
-      } as RequestInit),
-    );
-    response.statusCode = answer.status;
-    for (const [name, value] of answer.headers) response.setHeader(name, value);
-    response.end(Buffer.from(await answer.arrayBuffer()));
+    const answer = await handler(toRequest(request, response));
+    await writeResponse(answer, response);
   };
+}
+
+/**
+ * `request` as a web `Request`. Its signal aborts when the client goes away
+ * (the response closes before it was finished), which ends streams.
+ */
+export function toRequest(request: IncomingMessage, response: ServerResponse): Request {
+  const path = (request as { originalUrl?: string }).originalUrl ?? request.url ?? "/";
+  const host = request.headers.host ?? "localhost";
+  const protocol = (request.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  const left = new AbortController();
+  response.once("close", () => {
+    if (!response.writableFinished) left.abort();
+  });
+  const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  return new Request(`${protocol}://${host}${path}`, {
+    method: request.method ?? "GET",
+    headers,
+    signal: left.signal,
+    ...(hasBody
+      ? { body: Readable.toWeb(request) as unknown as ReadableStream, duplex: "half" }
+      : {}),
+  } as RequestInit);
+}
+
+/** Writes `answer` to `response`, streaming its body as it comes. */
+export async function writeResponse(answer: Response, response: ServerResponse): Promise<void> {
+  response.statusCode = answer.status;
+  for (const [name, value] of answer.headers) response.setHeader(name, value);
+  if (!answer.body) {
+    response.end();
+    return;
+  }
+  response.flushHeaders();
+  const reader = answer.body.getReader();
+  response.once("close", () => void reader.cancel().catch(() => undefined));
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      response.write(value);
+    }
+  } catch {
+    // The client went away mid-stream: nothing left to write to.
+  }
+  response.end();
 }

@@ -48,8 +48,8 @@ function operation(route: Route): JsonObject {
     parameters,
     responses: {
       [String(route.status ?? 200)]: {
-        description: "Success",
-        content: { "application/json": { schema: {} } },
+        description: route.stream ? "A stream" : "Success",
+        content: { [route.stream ?? "application/json"]: { schema: {} } },
       },
       "400": ERROR_RESPONSE,
       "404": ERROR_RESPONSE,

@@ -13,6 +13,7 @@ import type { Queue } from "../queue/queue.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import { newTaskData, TASK_STATUSES, Task } from "../task/task-record.js";
 import { HttpError } from "./api-error.js";
+import { eventStream } from "./events.js";
 
 /** What a route's handler gets. */
 export interface RouteContext<Q, B> {
@@ -23,6 +24,8 @@ export interface RouteContext<Q, B> {
   readonly body: B;
   /** Every queue of the backend with its pending count (for routes that list them). */
   listQueues(): Promise<Record<string, number>>;
+  /** Aborts when the client goes away (streams stop then). */
+  readonly signal: AbortSignal;
 }
 
 export interface Route<Q = unknown, B = unknown> {
@@ -36,6 +39,8 @@ export interface Route<Q = unknown, B = unknown> {
   readonly body?: z.ZodType<B> | undefined;
   /** The status of a success (200 unless said). */
   readonly status?: number;
+  /** The answer is a stream of this media type: `handle` returns the `Response` itself. */
+  readonly stream?: string;
   handle(context: RouteContext<Q, B>): Promise<unknown>;
 }
 
@@ -204,6 +209,15 @@ export const ROUTES: readonly Route[] = [
     summary: "Cancel a task that has not started",
     mutating: true,
     handle: async (c) => (await c.queue.cancel(c.params.id!)).toJSON(),
+  }),
+  route({
+    method: "GET",
+    path: "/{queue}/events",
+    summary:
+      "Server-Sent Events: the queue's counts (`stats`, on opening and every 5 s) and each task that finishes (`finished`)",
+    mutating: false,
+    stream: "text/event-stream",
+    handle: (c) => eventStream(c.queue, c.signal),
   }),
   route({
     method: "GET",

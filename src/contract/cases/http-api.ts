@@ -197,6 +197,39 @@ export function httpApiCases(h: ContractHarness): void {
       });
     });
 
+    it("GET /{queue}/events streams the counts, then each task that finishes, until the client leaves", async () => {
+      const { queue, q } = api();
+      const handler = createHttpHandler(queue.backend);
+      await queue.add(add(0, 0));
+      const leave = new AbortController();
+      const response = await handler(
+        new Request(`${ORIGIN}/${q}/events`, { signal: leave.signal }),
+      );
+      expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = "";
+      const until = async (pattern: RegExp) => {
+        while (!pattern.test(text)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended before ${pattern}: ${text}`);
+          text += decoder.decode(value);
+        }
+      };
+      await until(/event: stats\ndata: \{[^\n]*"pending":1/);
+      const t = add(2, 2);
+      await queue.add(t);
+      await h.worker(queue).work({ oneshot: true });
+      await until(
+        new RegExp(
+          `event: finished\ndata: {"id":"${t.id}","name":"http-api.add","status":"completed"`,
+        ),
+      );
+      // The client leaves: the stream ends (a stream that went on would time the test out).
+      leave.abort();
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read());
+    });
+
     it("GET /openapi.json describes every route from the same table, under the base path", async () => {
       const queue = h.queue();
       const handler = createHttpHandler(queue.backend, { basePath: "/sheppy" });

@@ -70,6 +70,14 @@ describe.skipIf(!support.plain)("http api: no secret in any answer", () => {
     ]) {
       await call("GET", path);
     }
+    // The event stream: its first event, then the client leaves.
+    const leave = new AbortController();
+    const events = await handler(
+      new Request(`http://api.test/${q}/events`, { signal: leave.signal }),
+    );
+    const first = events.body ? await events.body.getReader().read() : { value: undefined };
+    texts.push(`${events.status}\n${new TextDecoder().decode(first.value)}`);
+    leave.abort();
     await call("POST", `/${q}/tasks/${id}/retry`, { force: true });
     await call("POST", `/${q}/tasks/${id}/cancel`, {});
     await call("DELETE", `/${q}/tasks/${id}`, {});

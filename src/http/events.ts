@@ -1,0 +1,77 @@
+/**
+ * @module http/events
+ * `GET /{queue}/events`: a Server-Sent Events stream for live views — the
+ * queue's counts when it opens and every few seconds after (`stats`), and
+ * each task that finishes (`finished`: id, name, status, finishedAt) as the
+ * backend announces it; a comment line keeps idle connections open. It ends
+ * when the client goes away.
+ */
+import type { Queue } from "../queue/queue.js";
+
+/** Seconds between `stats` events and keep-alive comments. */
+const STATS_EVERY_MS = 5000;
+
+/** The event stream of `queue` until `signal` aborts (the client left). */
+export async function eventStream(queue: Queue, signal: AbortSignal): Promise<Response> {
+  const backend = await queue.connect();
+  const encoder = new TextEncoder();
+  let stop: (() => void) | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const close = () => {
+    stop?.();
+    if (timer) clearInterval(timer);
+  };
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      let open = true;
+      const send = (text: string) => {
+        if (!open) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          open = false;
+          close();
+        }
+      };
+      const event = (name: string, data: unknown) =>
+        send(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+      const stats = () =>
+        queue.stats().then(
+          (counts) => event("stats", counts),
+          () => send(": the backend did not answer\n\n"),
+        );
+      signal.addEventListener("abort", () => {
+        open = false;
+        close();
+        try {
+          controller.close();
+        } catch {
+          // Already closed by the reader.
+        }
+      });
+      stop = await backend.watchFinished(queue.name, (ids) => {
+        if (ids.length === 0) return;
+        void backend.getTasks(queue.name, ids).then(
+          (records) => {
+            for (const record of records.values()) {
+              const { id, name, status, finishedAt } = record;
+              event("finished", { id, name, status, finishedAt });
+            }
+          },
+          () => send(": could not read finished tasks\n\n"),
+        );
+      });
+      await stats();
+      timer = setInterval(() => void stats(), STATS_EVERY_MS);
+      timer.unref?.();
+    },
+    cancel: close,
+  });
+  return new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    },
+  });
+}
