@@ -19,10 +19,18 @@ import { ROUTES, type Route } from "./routes.js";
 export interface HttpHandlerOptions {
   /** Path the API is mounted under, e.g. `"/sheppy"` (default: the root). */
   basePath?: string;
-  /** Runs before every route; `false` (or a rejected promise) answers 403. */
+  /** Runs before every route; `false`, a throw or a rejected promise answers 403. */
   authorize?: (request: Request) => boolean | Promise<boolean>;
   /** Refuse every route that changes something (403). */
   readOnly?: boolean;
+  /**
+   * Origins besides the request's own that may send changes from a browser —
+   * e.g. `["https://app.example.com"]` behind a proxy that ends TLS, where the
+   * server sees `http://` requests for an `https://` page.
+   */
+  allowedOrigins?: readonly string[];
+  /** The largest request body read, in bytes (default 17 MiB: the payload limit and some room); over it: 413. */
+  maxBodyBytes?: number;
   /** Put a server error's message and stack in its 500 answer (development only). */
   exposeErrors?: boolean;
 }
@@ -99,7 +107,7 @@ export function createHttpHandler(
       const url = new URL(request.url);
       if (!url.pathname.startsWith(basePath)) throw new HttpError(404, "not found");
       const path = url.pathname.slice(basePath.length) || "/";
-      if (options.authorize && !(await options.authorize(request))) {
+      if (options.authorize && !(await isAuthorized(options.authorize, request))) {
         throw new HttpError(403, "forbidden");
       }
       if (request.method === "GET" && path === "/openapi.json") {
@@ -123,14 +131,21 @@ export function createHttpHandler(
       }
       const { route } = match.compiled;
       const params = Object.fromEntries(
-        match.compiled.names.map((name, i) => [name, decodeURIComponent(match.values[i]!)]),
+        match.compiled.names.map((name, i) => [name, decodeSegment(match.values[i]!)]),
       );
-      if (route.mutating) checkMutation(request, url, options.readOnly ?? false);
+      if (route.mutating) checkMutation(request, url, options);
       const query = parse(route.query, Object.fromEntries(url.searchParams), "query");
-      const body = route.mutating ? parse(route.body, await readJson(request), "body") : undefined;
+      const body = route.mutating
+        ? parse(route.body, await readJson(request, options.maxBodyBytes ?? MAX_BODY_BYTES), "body")
+        : undefined;
       const queue =
         params.queue === undefined ? (undefined as unknown as Queue) : queueNamed(params.queue);
-      if (queue && !route.mutating && !(params.queue! in (await listQueues()))) {
+      if (
+        queue &&
+        !route.mutating &&
+        !route.anyQueue &&
+        !(await holdsAnything(queue, listQueues))
+      ) {
         throw new HttpError(404, `no queue named '${params.queue}' holds anything`);
       }
       const result = await route.handle({
@@ -150,25 +165,67 @@ export function createHttpHandler(
   };
 }
 
+/** 16 MiB of payload (the default limit) and room for the request's envelope. */
+const MAX_BODY_BYTES = 17 * 1024 * 1024;
+
+async function isAuthorized(
+  authorize: NonNullable<HttpHandlerOptions["authorize"]>,
+  request: Request,
+): Promise<boolean> {
+  try {
+    return (await authorize(request)) === true;
+  } catch {
+    return false;
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in the path: '${segment}'`);
+  }
+}
+
+/**
+ * Whether `queue` is one the backend knows: it holds tasks, or at least a
+ * cron or a workflow (a queue of crons alone holds no task until one fires).
+ */
+async function holdsAnything(
+  queue: Queue,
+  listQueues: () => Promise<Record<string, number>>,
+): Promise<boolean> {
+  if (queue.name in (await listQueues())) return true;
+  if ((await queue.getCrons()).length > 0) return true;
+  const backend = await queue.connect();
+  return (await backend.listWorkflows(queue.name, { limit: 1 })).workflows.length > 0;
+}
+
 /** Refuses a change in read-only mode, without a JSON body, or sent from another origin. */
-function checkMutation(request: Request, url: URL, readOnly: boolean): void {
-  if (readOnly) throw new HttpError(403, "this API is read-only");
+function checkMutation(request: Request, url: URL, options: HttpHandlerOptions): void {
+  if (options.readOnly) throw new HttpError(403, "this API is read-only");
   const type = request.headers.get("content-type") ?? "";
-  if (!/^application\/json\b/i.test(type)) {
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new HttpError(415, "send a JSON body (content-type: application/json), even an empty {}");
   }
   const origin = request.headers.get("origin");
-  if (origin !== null && origin !== url.origin) {
-    throw new HttpError(403, `cross-origin request from ${origin} refused`);
+  const allowed =
+    origin !== null && (origin === url.origin || (options.allowedOrigins ?? []).includes(origin));
+  if (origin !== null && !allowed) {
+    throw new HttpError(403, `cross-origin request from ${origin} refused (see allowedOrigins)`);
   }
   const site = request.headers.get("sec-fetch-site");
-  if (site !== null && site !== "same-origin" && site !== "none") {
+  if (!allowed && site !== null && site !== "same-origin" && site !== "none") {
     throw new HttpError(403, `cross-site request refused (sec-fetch-site: ${site})`);
   }
 }
 
-async function readJson(request: Request): Promise<unknown> {
+async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  if (declared > maxBytes) throw new HttpError(413, `the body is over ${maxBytes} bytes`);
   const text = await request.text();
+  if (Buffer.byteLength(text) > maxBytes)
+    throw new HttpError(413, `the body is over ${maxBytes} bytes`);
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text);

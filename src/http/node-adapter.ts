@@ -43,10 +43,21 @@ export function toRequest(request: IncomingMessage, response: ServerResponse): R
     method: request.method ?? "GET",
     headers,
     signal: left.signal,
-    ...(hasBody
-      ? { body: Readable.toWeb(request) as unknown as ReadableStream, duplex: "half" }
-      : {}),
+    ...(hasBody ? bodyOf(request) : {}),
   } as RequestInit);
+}
+
+/**
+ * The body to hand on: the request's stream — or, when a body parser of the
+ * app (`express.json()`) has read it already, what that parser made of it.
+ */
+function bodyOf(request: IncomingMessage): RequestInit & { duplex?: "half" } {
+  const parsed = (request as { body?: unknown }).body;
+  if (parsed !== undefined && request.readableEnded) {
+    if (typeof parsed === "string" || Buffer.isBuffer(parsed)) return { body: parsed };
+    return { body: JSON.stringify(parsed) };
+  }
+  return { body: Readable.toWeb(request) as unknown as ReadableStream, duplex: "half" };
 }
 
 /** Writes `answer` to `response`, streaming its body as it comes. */

@@ -9,9 +9,11 @@ import { VERSION } from "../util/version.js";
 import type { Route } from "./routes.js";
 
 type JsonObject = Record<string, unknown>;
+/** Shared definitions of the document (`components.schemas`), filled as routes are described. */
+type Components = Record<string, unknown>;
 
 const ERROR_RESPONSE = {
-  description: "An error: `{ error }`, with `issues` for invalid input",
+  description: "An error: `{ error }`; invalid input adds the validator's `issues`",
   content: {
     "application/json": {
       schema: {
@@ -23,11 +25,44 @@ const ERROR_RESPONSE = {
   },
 };
 
-function schemaOf(schema: z.ZodType, io: "input" | "output" = "input"): JsonObject {
-  return z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonObject;
+/** `GET /{queue}/tasks` → `GetQueueTasks`: a name for a route's shared definitions. */
+function nameOf(route: Route): string {
+  return `${route.method} ${route.path}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())
+    .replace(/^./, (c) => c.toUpperCase());
 }
 
-function operation(route: Route): JsonObject {
+/**
+ * A zod schema as JSON Schema inside the document: its own `$defs` (a
+ * recursive JSON value, say) move to `components.schemas` and its references
+ * point there, since `#/…` resolves from the document's root.
+ */
+function schemaOf(schema: z.ZodType, components: Components, prefix: string): JsonObject {
+  const {
+    $defs,
+    $schema: _schema,
+    ...rest
+  } = z.toJSONSchema(schema, {
+    io: "input",
+    unrepresentable: "any",
+  }) as JsonObject & { $defs?: Record<string, unknown> };
+  const rename = (name: string) => `${prefix}${name.replace(/[^A-Za-z0-9]/g, "")}`;
+  const relink = (value: unknown): JsonObject =>
+    JSON.parse(
+      JSON.stringify(value).replace(
+        /"#\/\$defs\/([^"]+)"/g,
+        (_, name: string) => `"#/components/schemas/${rename(name)}"`,
+      ),
+    ) as JsonObject;
+  for (const [name, definition] of Object.entries($defs ?? {})) {
+    components[rename(name)] = relink(definition);
+  }
+  return relink(rest);
+}
+
+function operation(route: Route, components: Components): JsonObject {
+  const prefix = nameOf(route);
   const parameters: JsonObject[] = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
     name,
     in: "path",
@@ -35,7 +70,7 @@ function operation(route: Route): JsonObject {
     schema: { type: "string" },
   }));
   if (route.query) {
-    const query = schemaOf(route.query);
+    const query = schemaOf(route.query, components, `${prefix}Query`);
     const properties = (query.properties ?? {}) as Record<string, JsonObject>;
     const required = new Set((query.required as string[] | undefined) ?? []);
     for (const [name, schema] of Object.entries(properties)) {
@@ -44,7 +79,7 @@ function operation(route: Route): JsonObject {
   }
   const op: JsonObject = {
     summary: route.summary,
-    operationId: `${route.method.toLowerCase()}${route.path.replace(/\{(\w+)\}/g, "By-$1").replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
+    operationId: prefix.replace(/^./, (c) => c.toLowerCase()),
     parameters,
     responses: {
       [String(route.status ?? 200)]: {
@@ -52,18 +87,22 @@ function operation(route: Route): JsonObject {
         content: { [route.stream ?? "application/json"]: { schema: {} } },
       },
       "400": ERROR_RESPONSE,
+      "403": ERROR_RESPONSE,
       "404": ERROR_RESPONSE,
       ...(route.mutating
-        ? { "403": ERROR_RESPONSE, "409": ERROR_RESPONSE, "415": ERROR_RESPONSE }
+        ? { "409": ERROR_RESPONSE, "413": ERROR_RESPONSE, "415": ERROR_RESPONSE }
         : {}),
+      "500": ERROR_RESPONSE,
+      "503": ERROR_RESPONSE,
     },
   };
   if (route.mutating) {
+    const schema = route.body
+      ? schemaOf(route.body, components, `${prefix}Body`)
+      : { type: "object" };
     op.requestBody = {
-      required: false,
-      content: {
-        "application/json": { schema: route.body ? schemaOf(route.body) : { type: "object" } },
-      },
+      required: Array.isArray(schema.required) && schema.required.length > 0,
+      content: { "application/json": { schema } },
     };
   }
   return op;
@@ -72,13 +111,15 @@ function operation(route: Route): JsonObject {
 /** The document for `routes` mounted under `basePath`. */
 export function openApiDocument(routes: readonly Route[], basePath: string): JsonObject {
   const paths: Record<string, JsonObject> = {};
+  const components: Components = {};
   for (const route of routes) {
     const path = `${basePath}${route.path}`;
-    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(route) };
+    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(route, components) };
   }
   return {
     openapi: "3.1.0",
     info: { title: "Sheppy HTTP API", version: VERSION },
     paths,
+    components: { schemas: components },
   };
 }

@@ -9,9 +9,12 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
 import type { JsonValue } from "../json.js";
+import { cronDeterministicId } from "../queue/cron.js";
+import { parseCronExpression } from "../queue/cron-expression.js";
 import type { Queue } from "../queue/queue.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import { newTaskData, TASK_STATUSES, Task } from "../task/task-record.js";
+import { RESUME_PREFIX } from "../task/workflow-resume-task.js";
 import { HttpError } from "./api-error.js";
 import { eventStream } from "./events.js";
 
@@ -41,6 +44,8 @@ export interface Route<Q = unknown, B = unknown> {
   readonly status?: number;
   /** The answer is a stream of this media type: `handle` returns the `Response` itself. */
   readonly stream?: string;
+  /** Serves a queue that holds nothing yet (a live view may subscribe before the first task). */
+  readonly anyQueue?: boolean;
   handle(context: RouteContext<Q, B>): Promise<unknown>;
 }
 
@@ -52,13 +57,21 @@ const limit = (fallback: number) => z.coerce.number().int().min(1).max(1000).def
 const json = z.json() as z.ZodType<JsonValue>;
 /** A due time: ISO-8601 text with an offset, or seconds from now. */
 const when = z.union([z.string(), z.number()]);
-const newTask = z.object({
+const newTask = z.strictObject({
   name: z.string().min(1),
   args: z.array(json).default([]),
 });
+/** A page cursor as the backends hand them out (decimal numbers). */
+const cursor = z
+  .string()
+  .regex(/^\d{1,20}$/, "a cursor from an earlier page")
+  .optional();
 
 /** A task of a registered definition, from its name and JSON arguments. */
 function taskFrom(name: string, args: readonly JsonValue[]): Task {
+  if (name.startsWith(RESUME_PREFIX)) {
+    throw new HttpError(400, `'${name}' resumes a workflow; it is not a task to add`);
+  }
   const spec = taskSpecByName(name, args);
   return new Task(newTaskData(randomUUID(), spec.name, spec.args, spec.config, Date.now()), null);
 }
@@ -113,11 +126,7 @@ export const ROUTES: readonly Route[] = [
     summary:
       "The queue's tasks, a page at a time (in no stated order), optionally of some statuses",
     mutating: false,
-    query: z.object({
-      status: z.string().optional(),
-      cursor: z.string().optional(),
-      limit: limit(100),
-    }),
+    query: z.object({ status: z.string().optional(), cursor, limit: limit(100) }),
     handle: async (c) => {
       const statuses = c.query.status?.split(",").map((s) => s.trim());
       const unknown = statuses?.find((s) => !(TASK_STATUSES as readonly string[]).includes(s));
@@ -154,7 +163,7 @@ export const ROUTES: readonly Route[] = [
     summary: "Add a task that runs at a time (ISO-8601 with an offset) or after seconds",
     mutating: true,
     status: 201,
-    body: newTask.extend({ at: when }),
+    body: z.strictObject({ ...newTask.shape, at: when }),
     handle: async (c) => {
       const task = taskFrom(c.body.name, c.body.args);
       const added = await c.queue.schedule(task, c.body.at);
@@ -191,7 +200,7 @@ export const ROUTES: readonly Route[] = [
     path: "/{queue}/tasks/{id}/retry",
     summary: "Run a finished task again (a completed one needs force), now or at a time",
     mutating: true,
-    body: z.object({ at: when.optional(), force: z.boolean().optional() }).default({}),
+    body: z.strictObject({ at: when.optional(), force: z.boolean().optional() }).default({}),
     handle: async (c) => {
       const options = {
         ...(c.body.at === undefined ? {} : { at: c.body.at }),
@@ -208,7 +217,10 @@ export const ROUTES: readonly Route[] = [
     path: "/{queue}/tasks/{id}/cancel",
     summary: "Cancel a task that has not started",
     mutating: true,
-    handle: async (c) => (await c.queue.cancel(c.params.id!)).toJSON(),
+    handle: async (c) => {
+      await taskOr404(c.queue, c.params.id!);
+      return (await c.queue.cancel(c.params.id!)).toJSON();
+    },
   }),
   route({
     method: "GET",
@@ -217,6 +229,7 @@ export const ROUTES: readonly Route[] = [
       "Server-Sent Events: the queue's counts (`stats`, on opening and every 5 s) and each task that finishes (`finished`)",
     mutating: false,
     stream: "text/event-stream",
+    anyQueue: true,
     handle: (c) => eventStream(c.queue, c.signal),
   }),
   route({
@@ -236,17 +249,31 @@ export const ROUTES: readonly Route[] = [
     summary: "Register a cron: a task of a registered definition runs at every fire time",
     mutating: true,
     status: 201,
-    body: newTask.extend({ expression: z.string().min(1) }),
-    handle: async (c) => ({
-      added: await c.queue.addCron(taskFrom(c.body.name, c.body.args), c.body.expression),
-    }),
+    body: z.strictObject({ ...newTask.shape, expression: z.string().min(1) }),
+    handle: async (c) => {
+      const cronTask = taskFrom(c.body.name, c.body.args);
+      const added = await c.queue.addCron(cronTask, c.body.expression);
+      // The id addCron stored it under: what GET lists and DELETE takes.
+      const expression = parseCronExpression(c.body.expression, "POST /crons").expression;
+      return { added, deterministicId: cronDeterministicId(cronTask, expression) };
+    },
   }),
   route({
     method: "DELETE",
     path: "/{queue}/crons/{id}",
-    summary: "Delete a cron by its id, with its runs still waiting",
+    summary:
+      "Delete a cron by its deterministicId (or its registration id), with its runs still waiting",
     mutating: true,
-    handle: async (c) => ({ deleted: await c.queue.deleteCron(c.params.id!) }),
+    handle: async (c) => {
+      const id = c.params.id!;
+      const cron = (await c.queue.getCrons()).find(
+        (one) => one.deterministicId === id || one.id === id,
+      );
+      if (!cron || !(await c.queue.deleteCron(cron.deterministicId))) {
+        throw new HttpError(404, `queue '${c.queue.name}' has no cron ${id}`);
+      }
+      return { deleted: true };
+    },
   }),
   route({
     method: "GET",

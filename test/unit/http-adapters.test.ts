@@ -21,7 +21,7 @@ async function addAndRead(base: string): Promise<unknown> {
 }
 
 describe("adapters", () => {
-  it("Express: app.use(prefix, toNodeHandler(handler)) with the same basePath", async () => {
+  it("Express: app.use(prefix, toNodeHandler(handler)) with the same basePath, behind express.json()", async () => {
     const app = express();
     app.use(
       "/sheppy",

@@ -175,6 +175,57 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("POST", `/${q}/tasks/clear`, {}, { origin: ORIGIN })).status).toBe(200);
     });
 
+    it("edge cases: bad cursors and path encoding, unknown keys, resume names, body size, crons by either id, a queue of crons, allowed origins", async () => {
+      const { q, call } = api({ maxBodyBytes: 1000, allowedOrigins: ["https://app.example"] });
+      await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [1, 1] });
+      expect((await call("GET", `/${q}/tasks?cursor=garbage`)).status).toBe(400);
+      expect((await call("GET", "/%E0%A4/size")).status).toBe(400);
+      expect(
+        (await call("POST", `/${q}/tasks`, { name: "http-api.add", arg: [1, 2] })).status,
+      ).toBe(400);
+      expect(
+        (await call("POST", `/${q}/tasks`, { name: "workflow:http-api.pair", args: ["x"] })).status,
+      ).toBe(400);
+      expect(
+        (await call("POST", `/${q}/tasks`, { name: "http-api.add", args: ["x".repeat(2000), 1] }))
+          .status,
+      ).toBe(413);
+      expect((await call("POST", `/${q}/tasks/${randomUUID()}/cancel`, {})).status).toBe(404);
+      const fromApp = await call(
+        "POST",
+        `/${q}/tasks/clear`,
+        {},
+        { origin: "https://app.example", "sec-fetch-site": "same-site" },
+      );
+      expect(fromApp.status).toBe(200);
+
+      const crons = api();
+      const cron = await crons.call("POST", `/${crons.q}/crons`, {
+        name: "http-api.add",
+        args: [1, 1],
+        expression: "@hourly",
+      });
+      expect(cron.body).toEqual({ added: true, deterministicId: expect.any(String) });
+      // A queue that holds only a cron is known.
+      const listed = await crons.call("GET", `/${crons.q}/crons`);
+      expect(listed.status).toBe(200);
+      expect(listed.body[0].deterministicId).toBe(cron.body.deterministicId);
+      // The registration id works too; an unknown one is a 404.
+      expect(
+        (await crons.call("DELETE", `/${crons.q}/crons/${listed.body[0].id}`, {})).body,
+      ).toEqual({ deleted: true });
+      expect(
+        (await crons.call("DELETE", `/${crons.q}/crons/${cron.body.deterministicId}`, {})).status,
+      ).toBe(404);
+      // A live view may subscribe to a queue that holds nothing yet.
+      const leave = new AbortController();
+      const events = await createHttpHandler(h.queue().backend)(
+        new Request(`${ORIGIN}/empty-${randomUUID().slice(0, 8)}/events`, { signal: leave.signal }),
+      );
+      expect(events.status).toBe(200);
+      leave.abort();
+    });
+
     it("read-only mode refuses every change; authorize runs first; a server error shows no stack", async () => {
       const readOnly = api({ readOnly: true });
       expect((await readOnly.call("GET", "/queues")).status).toBe(200);
@@ -188,12 +239,26 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await guarded.call("GET", "/queues", undefined, { "x-token": "t" })).status).toBe(
         200,
       );
-      const failing = api({ authorize: () => Promise.reject(new Error("secret-detail")) });
-      const answer = await failing.call("GET", "/queues");
-      expect(answer).toEqual({
-        status: 500,
-        body: { error: "internal error" },
-        headers: answer.headers,
+      // An authorize that throws is a refusal, not a crash.
+      const throwing = api({ authorize: () => Promise.reject(new Error("secret-detail")) });
+      expect((await throwing.call("GET", "/queues")).status).toBe(403);
+      // A server error: no message, no stack — unless asked for.
+      const backend = h.queue().backend;
+      const failing = new Proxy(backend, {
+        get(target, property) {
+          if (property === "listQueues") return () => Promise.reject(new Error("secret-detail"));
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const hidden = await createHttpHandler(failing)(new Request(`${ORIGIN}/queues`));
+      expect([hidden.status, await hidden.json()]).toEqual([500, { error: "internal error" }]);
+      const shown = await createHttpHandler(failing, { exposeErrors: true })(
+        new Request(`${ORIGIN}/queues`),
+      );
+      expect(await shown.json()).toMatchObject({
+        error: "secret-detail",
+        stack: expect.stringContaining("Error"),
       });
     });
 
@@ -257,6 +322,14 @@ export function httpApiCases(h: ContractHarness): void {
         required: ["name"],
       });
       expect((await handler(new Request(`${ORIGIN}/elsewhere/queues`))).status).toBe(404);
+      // References resolve from the document's root: no JSON Schema's own $defs are left inside.
+      expect(JSON.stringify(doc)).not.toContain("#/$defs");
+      const refs = [...JSON.stringify(doc).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map(
+        (m) => m[1]!,
+      );
+      const schemas = (doc as unknown as { components: { schemas: Record<string, unknown> } })
+        .components.schemas;
+      for (const ref of refs) expect(schemas[ref], ref).toBeDefined();
     });
   });
 }
