@@ -20,7 +20,7 @@ import { InvalidYieldError, NonDeterministicWorkflowError, SerializationError } 
 import { type JsonValue, toJson } from "../json.js";
 import { validateSync } from "../task/schema.js";
 import { type ErrorData, errorToData, TaskError } from "../task/stored-error.js";
-import { Task, type TaskData } from "../task/task-record.js";
+import { chainingTask, Task, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import { Workflow, type WorkflowData, type WorkflowStep } from "../task/workflow-record.js";
 import { findWorkflow, type WorkflowDefinition } from "../task/workflow-registry.js";
@@ -326,12 +326,8 @@ function resultOfNested(definition: WorkflowDefinition, value: unknown): unknown
  * A completed step whose task declares a result schema yields its parsed output.
  */
 function finishedStep(data: TaskData): Task {
-  if (data.resultKind === "task")
-    return new Task(data, new Task(data.result as unknown as TaskData, null));
-  if (data.resultKind === "tasks") {
-    const children = (data.result as unknown as TaskData[]).map((child) => new Task(child, null));
-    return new Task(data, children);
-  }
+  const chaining = chainingTask(data);
+  if (chaining) return chaining;
   const schema = data.status === "completed" ? findTask(data.name)?.resultSchema : undefined;
   if (!schema) return new Task(data, data.result);
   const result = validateSync(

@@ -5,16 +5,12 @@
  * (a `Date`, not its ISO string); a chaining task yields the added `Task`s.
  */
 import { validateAsync } from "../task/schema.js";
-import { Task, type TaskData } from "../task/task-record.js";
+import { chainingTask, Task, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 
 export async function decodeTask(data: TaskData): Promise<Task> {
-  if (data.resultKind === "task")
-    return new Task(data, new Task(data.result as unknown as TaskData, null));
-  if (data.resultKind === "tasks") {
-    const children = (data.result as unknown as TaskData[]).map((child) => new Task(child, null));
-    return new Task(data, children);
-  }
+  const chaining = chainingTask(data);
+  if (chaining) return chaining;
   const schema = data.status === "completed" ? findTask(data.name)?.resultSchema : undefined;
   if (!schema) return new Task(data, data.result);
   const result = await validateAsync(

@@ -174,6 +174,20 @@ export class Task<R = unknown> {
 }
 
 /**
+ * @internal A chaining task's record as a `Task` whose result is the task(s)
+ * it added; `null` for any other record.
+ */
+export function chainingTask(data: TaskData): Task | null {
+  if (data.resultKind === "task")
+    return new Task(data, new Task(data.result as unknown as TaskData, null));
+  if (data.resultKind === "tasks") {
+    const children = (data.result as unknown as TaskData[]).map((child) => new Task(child, null));
+    return new Task(data, children);
+  }
+  return null;
+}
+
+/**
  * @internal The attempt a record is on (from 1): its automatic and manual
  * retries plus the first run.
  */
