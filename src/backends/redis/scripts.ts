@@ -41,7 +41,7 @@ const read = (path: string) => readFileSync(new URL(`./scripts/${path}`, import.
 
 /** A script's source with its `--@include` lines replaced by the library files they name. */
 export function scriptSource(name: ScriptName): string {
-  return read(`${fileOf(name)}.lua`).replace(/^--@include (\w+)$/gm, (_, lib: string) =>
+  return read(`${fileOf(name)}.lua`).replace(/^--@include ([\w-]+)$/gm, (_, lib: string) =>
     read(`lib/${lib}.lua`).trimEnd(),
   );
 }

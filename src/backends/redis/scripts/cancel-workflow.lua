@@ -2,7 +2,7 @@
 -- Cancels a running workflow: status `cancelled` with its finish time and
 -- expiry, out of the running set, no steps waited for; and every step it
 -- waited for that is claimable or waiting for a time (not claimed) is
--- cancelled as `cancel.lua` cancels a task. A step already running finishes,
+-- cancelled as `cancel.lua` cancels a task (lib/cancel-waiting.lua). A step already running finishes,
 -- but nothing resumes the workflow. The workflow and the cancelled steps are
 -- announced. Safe to resend: a second call finds the workflow finished.
 -- KEYS: 1 pending, 2 scheduled, 3 processing, 4 done, 5 counts, 6 expires,
@@ -11,6 +11,7 @@
 --       5 finishedAt (ISO), 6 expires ('' = none), 7 step expires ('' = none), 8 finished channel
 -- Returns: { json, status, finishedAt } of the workflow; 'finished' when it had finished; nil when unknown
 --@include counts
+--@include cancel-waiting
 local id = ARGV[4]
 if (id or '') == '' or (ARGV[5] or '') == '' or (ARGV[6] ~= '' and not tonumber(ARGV[6]))
   or (ARGV[7] ~= '' and not tonumber(ARGV[7])) then
@@ -27,16 +28,7 @@ end
 local announced = { id }
 local pkey = ARGV[3] .. id
 for _, stepId in ipairs(redis.call('SMEMBERS', pkey)) do
-  local key = ARGV[1] .. stepId
-  if redis.call('HEXISTS', key, 'd') == 1 and not redis.call('ZSCORE', KEYS[3], stepId)
-    and redis.call('LREM', KEYS[1], 0, stepId) + redis.call('ZREM', KEYS[2], stepId) > 0 then
-    redis.call('HSET', key, 'status', 'cancelled', 'finishedAt', ARGV[5])
-    redis.call('HSET', KEYS[4], stepId, 'cancelled')
-    bump(KEYS[5], KEYS[4], 'cancelled', 1)
-    if ARGV[7] ~= '' then
-      redis.call('HSET', key, 'x', ARGV[7])
-      redis.call('ZADD', KEYS[6], tonumber(ARGV[7]), stepId)
-    end
+  if cancelWaiting(ARGV[1] .. stepId, stepId, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[5], ARGV[7]) then
     announced[#announced + 1] = stepId
   end
 end

@@ -12,6 +12,7 @@
 --       9 resume id, 10 resume json, 11 the cancelled record's json (kept with the workflow)
 -- Returns: json, status, startedAt, finishedAt of the cancelled record, or nil
 --@include counts
+--@include cancel-waiting
 --@include workflows
 local id = ARGV[2]
 local key = ARGV[1] .. id
@@ -27,23 +28,11 @@ if memo == '1' then
 elseif memo then
   return false
 end
-if redis.call('HEXISTS', key, 'd') == 0 or redis.call('ZSCORE', KEYS[3], id) then
-  redis.call('SET', KEYS[6], '0', 'EX', 60)
-  return false
-end
-local removed = redis.call('LREM', KEYS[1], 0, id) + redis.call('ZREM', KEYS[2], id)
-if removed == 0 then
+if not cancelWaiting(key, id, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], ARGV[3], ARGV[5]) then
   redis.call('SET', KEYS[6], '0', 'EX', 60)
   return false
 end
 redis.call('SET', KEYS[6], '1', 'EX', 60)
-redis.call('HSET', key, 'status', 'cancelled', 'finishedAt', ARGV[3])
-redis.call('HSET', KEYS[4], id, 'cancelled')
-bump(KEYS[5], KEYS[4], 'cancelled', 1)
-if ARGV[5] ~= '' then
-  redis.call('HSET', key, 'x', ARGV[5])
-  redis.call('ZADD', KEYS[7], tonumber(ARGV[5]), id)
-end
 if (ARGV[8] or '') ~= '' and stepEnded(ARGV[6], ARGV[7], ARGV[1], KEYS[1], KEYS[8], ARGV[8], id, ARGV[11], ARGV[9], ARGV[10])
   and redis.call('LLEN', KEYS[9]) == 0 then
   redis.call('RPUSH', KEYS[9], '1')
