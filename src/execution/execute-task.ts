@@ -12,10 +12,10 @@ import { type JsonValue, toJson } from "../json.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync, validateSync } from "../task/schema.js";
 import { Task, type TaskData } from "../task/task-record.js";
-import { findTask, registeredTaskNames, type TaskDefinition } from "../task/task-registry.js";
+import { findTask, type TaskDefinition } from "../task/task-registry.js";
 import type { WorkflowData } from "../task/workflow-record.js";
 import type { WorkflowDefinition } from "../task/workflow-registry.js";
-import { RESUME_PREFIX } from "../task/workflow-resume-task.js";
+import { isResumeTaskName, RESUME_PREFIX, userTaskNames } from "../task/workflow-resume-task.js";
 import { runTeardowns } from "./dependencies.js";
 import { compose, type Middleware, type MiddlewareContext } from "./middleware.js";
 import { completedRecord, failedRecord, failureKindOf } from "./outcome.js";
@@ -72,8 +72,8 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
   const { data } = state;
   const definition = findTask(data.name);
   if (!definition) {
-    const known = registeredTaskNames().filter((name) => !name.startsWith(RESUME_PREFIX));
-    const resumes = data.name.startsWith(RESUME_PREFIX);
+    const known = userTaskNames();
+    const resumes = isResumeTaskName(data.name);
     const error = new UnknownTaskError(
       resumes
         ? `no workflow named '${data.name.slice(RESUME_PREFIX.length)}' is defined in this worker; load the module that defines it (sheppy work --tasks takes workflow modules too)`

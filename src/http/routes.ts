@@ -14,7 +14,7 @@ import { parseCronExpression } from "../queue/cron-expression.js";
 import type { Queue } from "../queue/queue.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import { newTaskData, TASK_STATUSES, Task } from "../task/task-record.js";
-import { RESUME_PREFIX } from "../task/workflow-resume-task.js";
+import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { HttpError } from "./api-error.js";
 import { eventStream } from "./events.js";
 
@@ -69,7 +69,7 @@ const cursor = z
 
 /** A task of a registered definition, from its name and JSON arguments. */
 function taskFrom(name: string, args: readonly JsonValue[]): Task {
-  if (name.startsWith(RESUME_PREFIX)) {
+  if (isResumeTaskName(name)) {
     throw new HttpError(400, `'${name}' resumes a workflow; it is not a task to add`);
   }
   const spec = taskSpecByName(name, args);

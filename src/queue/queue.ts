@@ -11,7 +11,7 @@ import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { Workflow } from "../task/workflow-record.js";
-import { RESUME_PREFIX, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
+import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
 import type { CronDefinition } from "./cron.js";
 import { listCrons, registerCron, removeCron, removeCronById } from "./cron-api.js";
 import { decodeTask } from "./decode-task.js";
@@ -372,7 +372,7 @@ export class Queue implements QueueHandle {
     const id = idOf(ref, "queue.cancel()");
     const backend = await this.connect();
     let current = (await backend.getTasks(this.name, [id])).get(id);
-    if (current?.name.startsWith(RESUME_PREFIX)) {
+    if (current && isResumeTaskName(current.name)) {
       // Cancelling it would leave its workflow running with nothing to move it on.
       throw new TaskCancellationError(
         `Cannot cancel task ${id}: it resumes workflow ${current.workflowId}; cancel the workflow instead (queue.cancelWorkflow, sheppy workflow cancel)`,

@@ -21,7 +21,7 @@ import {
 } from "./task-options.js";
 import { newTaskData, Task } from "./task-record.js";
 import { registerTask, type TaskDefinition } from "./task-registry.js";
-import { RESUME_PREFIX } from "./workflow-resume-task.js";
+import { isResumeTaskName, RESUME_PREFIX } from "./workflow-resume-task.js";
 
 /** Any function can be a task. */
 export type TaskFunction = (...args: never[]) => unknown;
@@ -137,7 +137,7 @@ export function task(
       "task() was given an anonymous function: pass { name: '…' } in the options",
     );
   }
-  if (name.startsWith(RESUME_PREFIX)) {
+  if (isResumeTaskName(name)) {
     throw new TaskDefinitionError(
       `task '${name}': names starting with '${RESUME_PREFIX}' are the tasks that resume workflows; pick another name`,
     );

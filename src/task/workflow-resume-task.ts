@@ -12,7 +12,7 @@ import { isoAt } from "../clock.js";
 import { uuidV5 } from "../util/uuid-v5.js";
 import type { TaskConfig } from "./task-options.js";
 import { newTaskData, type TaskData } from "./task-record.js";
-import { registerTask } from "./task-registry.js";
+import { registeredTaskNames, registerTask } from "./task-registry.js";
 import type { WorkflowDefinition } from "./workflow-registry.js";
 
 /** Names of resume tasks start with this; task names may not. */
@@ -75,9 +75,19 @@ export function resumeTaskFor(
   return { ...data, status: "pending", createdAt: isoAt(now) };
 }
 
+/** Whether `name` is a resume task's (`workflow:<name>`): a workflow moving on, not a task of the user's. */
+export function isResumeTaskName(name: string): boolean {
+  return name.startsWith(RESUME_PREFIX);
+}
+
+/** The names of the registered tasks a user defined (resume tasks left out). */
+export function userTaskNames(): string[] {
+  return registeredTaskNames().filter((name) => !isResumeTaskName(name));
+}
+
 /** The name of the workflow whose step `record` is, or `null` when it is not a step. */
 export function workflowOfStep(record: TaskData): string | null {
-  if (record.workflowId === null || record.name.startsWith(RESUME_PREFIX)) return null;
+  if (record.workflowId === null || isResumeTaskName(record.name)) return null;
   const name = record.meta?.[STEP_META_KEY];
   return typeof name === "string" ? name : null;
 }

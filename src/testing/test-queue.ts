@@ -23,7 +23,7 @@ import type { DependencyOverrides } from "../task/dependency-types.js";
 import type { Middleware } from "../task/middleware-types.js";
 import type { Task } from "../task/task-record.js";
 import type { Workflow } from "../task/workflow-record.js";
-import { RESUME_PREFIX } from "../task/workflow-resume-task.js";
+import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { CRON_RUNS_AHEAD, scheduleCronRuns } from "../worker/cron-manager.js";
 
 export interface TestQueueOptions {
@@ -195,7 +195,7 @@ export class TestQueue extends Queue {
     const end = await this.#pipeline.process(claim);
     if (!end) return null;
     this.#attempts++;
-    if (end.record.name.startsWith(RESUME_PREFIX)) {
+    if (isResumeTaskName(end.record.name)) {
       if (end.record.status === "retrying") this.#memory.promoteNow(this.name, [end.record.id]);
       return null;
     }

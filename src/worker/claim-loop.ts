@@ -10,7 +10,7 @@
 import type { ClaimedTask } from "../backends/backend.js";
 import { systemClock } from "../clock.js";
 import type { Queue } from "../queue/queue.js";
-import { RESUME_PREFIX } from "../task/workflow-resume-task.js";
+import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { Backoff } from "./backoff.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
@@ -103,7 +103,7 @@ export async function runClaimLoop(
 
 function countResumes(claimed: readonly ClaimedTask[]): number {
   let count = 0;
-  for (const claim of claimed) if (claim.record.name.startsWith(RESUME_PREFIX)) count++;
+  for (const claim of claimed) if (isResumeTaskName(claim.record.name)) count++;
   return count;
 }
 

@@ -18,6 +18,7 @@ interface CronRow {
   args: unknown[];
 }
 
+// Skipped only when Redis is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("sheppy cron on Redis", () => {
   const env = { SHEPPY_BACKEND_URL: url, SHEPPY_QUEUE: "cli-cron" };
   const sheppy = (...args: string[]) => runCli(args, env);

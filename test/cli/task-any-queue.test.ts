@@ -11,6 +11,7 @@ const prefix = fileKey(import.meta.url);
 const url = redisUrlWithPrefix(REDIS_URL, prefix);
 const available = await requireService("Redis", REDIS_URL);
 
+// Skipped only when Redis is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("sheppy task <id> without -q on Redis", () => {
   const env = { SHEPPY_BACKEND_URL: url };
   const sheppy = (...args: string[]) => runCli(args, env);

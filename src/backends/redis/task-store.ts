@@ -237,7 +237,7 @@ export class TaskStore {
     );
   }
 
-  /** Removes every record of the queue, its crons and its rate limits; returns how many records and crons. */
+  /** Removes every record of the queue, its workflows, crons and rate limits; returns how many records, workflows and crons. */
   async clear(queue: string): Promise<number> {
     const k = this.session.keys(queue);
     let removed = 0;

@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { Task } from "../../task/task-record.js";
-import { RESUME_PREFIX } from "../../task/workflow-resume-task.js";
+import { isResumeTaskName, RESUME_PREFIX } from "../../task/workflow-resume-task.js";
 import { VERSION } from "../../util/version.js";
 import type { Worker } from "../../worker/worker.js";
 import { print } from "../output.js";
@@ -90,7 +90,7 @@ export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): v
   );
 }
 
-const isResume = (task: Task) => task.name.startsWith(RESUME_PREFIX);
+const isResume = (task: Task) => isResumeTaskName(task.name);
 
 /** What a resume did to its workflow: finished it (completed or failed), or asked for more steps. */
 function logWorkflowStep(logger: Logger, queue: string, task: Task): void {

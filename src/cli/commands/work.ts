@@ -12,7 +12,7 @@ import { CliUsageError, PrestartError } from "../../errors.js";
 import { Queue } from "../../queue/queue.js";
 import { registeredTaskNames } from "../../task/task-registry.js";
 import { registeredWorkflowNames } from "../../task/workflow-registry.js";
-import { RESUME_PREFIX } from "../../task/workflow-resume-task.js";
+import { userTaskNames } from "../../task/workflow-resume-task.js";
 import { maskUrl } from "../../util/mask-url.js";
 import { Worker } from "../../worker/worker.js";
 import { taskModulesFromConfig } from "../config-file.js";
@@ -99,7 +99,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
           prefetch: settings.prefetch ?? settings.concurrency,
           shutdownTimeout: settings.shutdownTimeout,
           // A workflow's resume task is its workflow's, listed under workflows.
-          tasks: registeredTaskNames().filter((name) => !name.startsWith(RESUME_PREFIX)),
+          tasks: userTaskNames(),
           workflows: registeredWorkflowNames(),
         },
         logger,

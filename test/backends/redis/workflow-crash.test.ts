@@ -52,6 +52,7 @@ function openRuns(runs: Runs, pid: number): number {
   return open;
 }
 
+// Skipped only when Redis is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("redis: a worker killed in the middle of workflows", () => {
   let server: PrivateRedis | undefined;
   const children: ChildProcess[] = [];
