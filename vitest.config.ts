@@ -49,6 +49,16 @@ export default defineConfig({
         },
       },
       {
+        // Drives Debian's Chromium against a running `sheppy dashboard` (built CLI).
+        resolve: { alias },
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         resolve: { alias },
         test: {
           name: "types",

@@ -43,6 +43,16 @@ function positiveInteger(raw: string): number {
   return value;
 }
 
+function portNumber(raw: string): number {
+  const value = Number(raw.trim());
+  if (raw.trim() === "" || !Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new InvalidArgumentError(
+      "It must be a port number from 0 to 65535 (0 picks a free one).",
+    );
+  }
+  return value;
+}
+
 function secondsAtLeastZero(raw: string): number {
   const value = Number(raw.trim());
   if (raw.trim() === "" || !Number.isFinite(value) || value < 0) {
@@ -156,6 +166,24 @@ export const SETTINGS = {
     flags: "--disable-cron-manager",
     env: "SHEPPY_DISABLE_CRON_MANAGER",
     description: "do not create the runs of registered crons",
+  },
+  port: {
+    flags: "--port <n>",
+    env: "SHEPPY_DASHBOARD_PORT",
+    description: "port the dashboard listens on (0 picks a free one)",
+    parse: portNumber,
+    default: { value: 8080 },
+  },
+  host: {
+    flags: "--host <address>",
+    env: "SHEPPY_DASHBOARD_HOST",
+    description: "address the dashboard listens on; only this machine can reach the default",
+    default: { value: "127.0.0.1" },
+  },
+  readOnly: {
+    flags: "--read-only",
+    env: "SHEPPY_DASHBOARD_READ_ONLY",
+    description: "show tasks without the buttons that change them, and refuse every change",
   },
   logFormat: {
     flags: "--log-format <format>",

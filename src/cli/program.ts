@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { VERSION } from "../util/version.js";
 import { addCronCommands } from "./commands/cron.js";
+import { addDashboardCommand } from "./commands/dashboard.js";
 import { addQueueCommands } from "./commands/queue.js";
 import { addTaskCommands } from "./commands/task.js";
 import { addWorkCommand } from "./commands/work.js";
@@ -46,5 +47,6 @@ export function buildProgram(options: ProgramOptions = {}): Command {
   addQueueCommands(program);
   addCronCommands(program);
   addWorkflowCommands(program);
+  addDashboardCommand(program);
   return program;
 }

@@ -10,9 +10,12 @@
  * carries no stack or message unless told to.
  */
 import type { Backend } from "../backends/backend.js";
+// A URL given to the handler may name either built-in backend, even when "sheppy" itself is not imported.
+import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { Queue } from "../queue/queue.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
+import { dashboardResponse } from "./dashboard.js";
 import { openApiDocument } from "./openapi.js";
 import { ROUTES, type Route } from "./routes.js";
 
@@ -33,6 +36,8 @@ export interface HttpHandlerOptions {
   maxBodyBytes?: number;
   /** Put a server error's message and stack in its 500 answer (development only). */
   exposeErrors?: boolean;
+  /** Serve the dashboard at the base path (default `true`); `false` serves the API alone. */
+  dashboard?: boolean;
 }
 
 /** The API as a fetch handler. */
@@ -112,6 +117,10 @@ export function createHttpHandler(
       }
       if (request.method === "GET" && path === "/openapi.json") {
         return json(200, openApiDocument(ROUTES, basePath));
+      }
+      if (request.method === "GET" && options.dashboard !== false) {
+        const page = dashboardResponse(path, { basePath, readOnly: options.readOnly ?? false });
+        if (page) return page;
       }
       const matches = COMPILED.flatMap((compiled) => {
         const found = compiled.pattern.exec(path);

@@ -6,15 +6,29 @@ import { ROOT } from "../support/cli.js";
 
 const run = promisify(execFile);
 
-async function example(path: string): Promise<string> {
+async function example(path: string, ...args: string[]): Promise<string> {
   const tsx = `${ROOT}/node_modules/.bin/tsx`;
-  const { stdout } = await run(tsx, ["--tsconfig", "tsconfig.json", path], { cwd: ROOT });
+  const { stdout } = await run(tsx, ["--tsconfig", "tsconfig.json", path, ...args], {
+    cwd: ROOT,
+  });
   return stdout.trim();
 }
 
 describe.concurrent("examples", () => {
   it("the quickstart prints the task's result", async () => {
     expect(await example("examples/quickstart.ts")).toBe("sent 'Welcome!' to alice@example.com");
+  });
+
+  it("Express mounts the HTTP API: a request through it returns the queue list", async () => {
+    expect(JSON.parse(await example("examples/http/express.ts", "--check"))).toEqual({
+      default: 1,
+    });
+  });
+
+  it("Fastify mounts the HTTP API: a request through it returns the queue list", async () => {
+    expect(JSON.parse(await example("examples/http/fastify.ts", "--check"))).toEqual({
+      default: 1,
+    });
   });
 
   it("a sequential workflow", async () => {

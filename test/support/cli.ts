@@ -181,3 +181,47 @@ export function expectOneLineError(result: CliResult, exitCode?: number): string
   expect(lines[0]).toMatch(/^error: /);
   return lines[0]!;
 }
+
+/** A running `sheppy dashboard` and the address it printed. */
+export interface DashboardServer {
+  /** `http://127.0.0.1:<port>` (no trailing slash). */
+  readonly origin: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `sheppy dashboard --port 0 <args>` and resolves once it listens. */
+export function startDashboard(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<DashboardServer> {
+  const child = spawnCli(["dashboard", "--port", "0", ...args], env);
+  let stdout = "";
+  let stderr = "";
+  child.stderr?.on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`sheppy dashboard did not start within 15 s; stderr: ${stderr}`));
+    }, 15_000);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sheppy dashboard exited ${code}; stderr: ${stderr}`));
+    });
+    child.stdout?.on("data", (chunk: string) => {
+      stdout += chunk;
+      const found = /Sheppy dashboard on (http:\/\/\S+?)\/ /.exec(stdout);
+      if (!found) return;
+      clearTimeout(timer);
+      resolve({
+        origin: found[1]!,
+        stop: async () => {
+          if (child.exitCode === null) child.kill("SIGTERM");
+          await exited;
+        },
+      });
+    });
+  });
+}

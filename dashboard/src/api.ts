@@ -1,0 +1,126 @@
+/**
+ * The dashboard's calls to the HTTP API that serves it. The page's `<meta>`
+ * tag says where the API is mounted and whether it may change anything.
+ * Changes are sent as JSON from this origin, which is what the API's
+ * same-origin check asks for.
+ */
+import type { ErrorData } from "../../src/task/stored-error.js";
+import type { TaskData, TaskStatus } from "../../src/task/task-record.js";
+import type { WorkflowData } from "../../src/task/workflow-record.js";
+
+export type { ErrorData, TaskData, TaskStatus, WorkflowData };
+
+export interface QueueStats {
+  pending: number;
+  scheduled: number;
+  processing: number;
+  completed: number;
+  failed: number;
+  crashed: number;
+  cancelled: number;
+}
+
+export interface TaskPage {
+  tasks: TaskData[];
+  cursor: string | null;
+}
+
+export interface CronInfo {
+  id: string;
+  deterministicId: string;
+  expression: string;
+  name: string;
+  args: unknown[];
+  managedBy: string | null;
+  createdAt: string;
+  nextRunAt: string | null;
+}
+
+export interface WorkflowPage {
+  workflows: WorkflowData[];
+  cursor: string | null;
+}
+
+export interface WorkflowDetail {
+  workflow: WorkflowData;
+  steps: (TaskData | null)[];
+}
+
+interface PageConfig {
+  basePath: string;
+  readOnly: boolean;
+}
+
+function pageConfig(): PageConfig {
+  const content = document.querySelector('meta[name="sheppy-config"]')?.getAttribute("content");
+  try {
+    const parsed = JSON.parse(content ?? "{}") as Partial<PageConfig>;
+    return { basePath: parsed.basePath ?? "", readOnly: parsed.readOnly === true };
+  } catch {
+    return { basePath: "", readOnly: true };
+  }
+}
+
+export const config = pageConfig();
+
+/** An answer other than 2xx: the API's `{ error }` message and the status. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function url(path: string): string {
+  return `${config.basePath}${path}`;
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(url(path), {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  const data = text === "" ? null : (JSON.parse(text) as unknown);
+  if (!response.ok) {
+    const message = (data as { error?: string } | null)?.error ?? response.statusText;
+    throw new ApiError(response.status, message);
+  }
+  return data as T;
+}
+
+const q = (queue: string) => `/${encodeURIComponent(queue)}`;
+
+export const api = {
+  queues: () => call<Record<string, number>>("GET", "/queues"),
+  stats: (queue: string) => call<QueueStats>("GET", `${q(queue)}/stats`),
+  tasks: (queue: string, statuses: readonly string[], cursor: string | null, limit: number) => {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (statuses.length > 0) params.set("status", statuses.join(","));
+    if (cursor) params.set("cursor", cursor);
+    return call<TaskPage>("GET", `${q(queue)}/tasks?${params}`);
+  },
+  task: (queue: string, id: string) =>
+    call<TaskData>("GET", `${q(queue)}/tasks/${encodeURIComponent(id)}`),
+  retry: (queue: string, id: string, force: boolean) =>
+    call<TaskData>("POST", `${q(queue)}/tasks/${encodeURIComponent(id)}/retry`, { force }),
+  cancel: (queue: string, id: string) =>
+    call<TaskData>("POST", `${q(queue)}/tasks/${encodeURIComponent(id)}/cancel`, {}),
+  remove: (queue: string, id: string) =>
+    call<{ deleted: boolean }>("DELETE", `${q(queue)}/tasks/${encodeURIComponent(id)}`, {}),
+  crons: (queue: string) => call<CronInfo[]>("GET", `${q(queue)}/crons`),
+  workflows: (queue: string, running: boolean, cursor: string | null, limit: number) => {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (running) params.set("running", "true");
+    if (cursor) params.set("cursor", cursor);
+    return call<WorkflowPage>("GET", `${q(queue)}/workflows?${params}`);
+  },
+  workflow: (queue: string, id: string) =>
+    call<WorkflowDetail>("GET", `${q(queue)}/workflows/${encodeURIComponent(id)}`),
+  cancelWorkflow: (queue: string, id: string) =>
+    call<WorkflowData>("POST", `${q(queue)}/workflows/${encodeURIComponent(id)}/cancel`, {}),
+  eventsUrl: (queue: string) => url(`${q(queue)}/events`),
+};

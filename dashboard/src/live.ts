@@ -1,0 +1,117 @@
+/**
+ * A queue's live feed: the API's event stream (`/{queue}/events`) gives the
+ * queue's counts now and then and each task as it finishes. From it come the
+ * counts shown (read again a moment after tasks finish, so they move at
+ * once rather than every few seconds) and the throughput chart's series:
+ * completed and failed tasks per second over the last two minutes, counted
+ * when the page hears of them.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, type QueueStats, type TaskStatus } from "./api.js";
+
+export interface FinishedEvent {
+  id: string;
+  name: string;
+  status: TaskStatus;
+  finishedAt: string | null;
+}
+
+/** Per-second counts, oldest first: x in seconds since the epoch. */
+export interface Throughput {
+  readonly seconds: number[];
+  readonly completed: number[];
+  readonly failed: number[];
+}
+
+const WINDOW_SECONDS = 120;
+
+function emptyThroughput(now: number): Throughput {
+  const start = Math.floor(now / 1000) - WINDOW_SECONDS + 1;
+  return {
+    seconds: Array.from({ length: WINDOW_SECONDS }, (_, i) => start + i),
+    completed: new Array<number>(WINDOW_SECONDS).fill(0),
+    failed: new Array<number>(WINDOW_SECONDS).fill(0),
+  };
+}
+
+/** Moves the window so it ends at `now`, dropping the seconds that fell out. */
+function advance(series: Throughput, now: number): Throughput {
+  const last = series.seconds[series.seconds.length - 1] ?? 0;
+  const current = Math.floor(now / 1000);
+  const shift = Math.min(current - last, WINDOW_SECONDS);
+  if (shift <= 0) return series;
+  const pad = (values: number[]) => [...values.slice(shift), ...new Array<number>(shift).fill(0)];
+  return {
+    seconds: [
+      ...series.seconds.slice(shift),
+      ...Array.from({ length: shift }, (_, i) => last + 1 + i),
+    ],
+    completed: pad(series.completed),
+    failed: pad(series.failed),
+  };
+}
+
+export interface QueueFeed {
+  readonly stats: QueueStats | null;
+  readonly throughput: Throughput;
+  /** Whether the event stream is open (the browser reconnects by itself when it drops). */
+  readonly live: boolean;
+}
+
+/** Follows `queue`'s event stream while mounted; `onFinished` hears each finished task. */
+export function useQueueFeed(
+  queue: string,
+  onFinished?: (event: FinishedEvent) => void,
+): QueueFeed {
+  const [stats, setStats] = useState<QueueStats | null>(null);
+  const [live, setLive] = useState(false);
+  const [throughput, setThroughput] = useState(() => emptyThroughput(Date.now()));
+  const pending = useRef({ completed: 0, failed: 0 });
+  const listener = useRef(onFinished);
+  listener.current = onFinished;
+
+  useEffect(() => {
+    let refresh: ReturnType<typeof setTimeout> | undefined;
+    const refreshStats = () => {
+      refresh ??= setTimeout(() => {
+        refresh = undefined;
+        api.stats(queue).then(setStats, () => undefined);
+      }, 500);
+    };
+    const source = new EventSource(api.eventsUrl(queue));
+    source.addEventListener("open", () => setLive(true));
+    source.addEventListener("error", () => setLive(false));
+    source.addEventListener("stats", (event) => {
+      setLive(true);
+      setStats(JSON.parse((event as MessageEvent<string>).data) as QueueStats);
+    });
+    source.addEventListener("finished", (event) => {
+      const finished = JSON.parse((event as MessageEvent<string>).data) as FinishedEvent;
+      if (finished.status === "completed") pending.current.completed++;
+      else if (finished.status === "failed" || finished.status === "crashed")
+        pending.current.failed++;
+      listener.current?.(finished);
+      refreshStats();
+    });
+    const tick = setInterval(() => {
+      const counted = pending.current;
+      pending.current = { completed: 0, failed: 0 };
+      setThroughput((series) => {
+        const moved = advance(series, Date.now());
+        const last = moved.seconds.length - 1;
+        const completed = [...moved.completed];
+        const failed = [...moved.failed];
+        completed[last] = (completed[last] ?? 0) + counted.completed;
+        failed[last] = (failed[last] ?? 0) + counted.failed;
+        return { seconds: moved.seconds, completed, failed };
+      });
+    }, 1000);
+    return () => {
+      source.close();
+      clearInterval(tick);
+      if (refresh) clearTimeout(refresh);
+    };
+  }, [queue]);
+
+  return { stats, throughput, live };
+}

@@ -1,0 +1,67 @@
+import { useState } from "preact/hooks";
+import type { QueueStats } from "../api.js";
+import { StatCards } from "../components/stat-cards.js";
+import { ThroughputChart } from "../components/throughput-chart.js";
+import { useQueueFeed } from "../live.js";
+import { href, type Route } from "../router.js";
+import { CronList } from "./crons.js";
+import { TaskTable } from "./task-table.js";
+import { WorkflowList } from "./workflows.js";
+
+const STAT_STATUSES: Record<keyof QueueStats, string[]> = {
+  pending: ["pending"],
+  scheduled: ["scheduled", "retrying"],
+  processing: ["processing"],
+  completed: ["completed"],
+  failed: ["failed"],
+  crashed: ["crashed"],
+  cancelled: ["cancelled"],
+};
+
+/** One queue: its counts, the live throughput chart, and its tasks, crons and workflows. */
+export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> }) {
+  const [filter, setFilter] = useState<string[]>([]);
+  const [finishedRound, setFinishedRound] = useState(0);
+  const feed = useQueueFeed(route.queue, () => setFinishedRound((n) => n + 1));
+  const tab = (name: "tasks" | "crons" | "workflows", label: string) => (
+    <a
+      class={route.tab === name ? "tab active" : "tab"}
+      href={href({ view: "queue", queue: route.queue, tab: name })}
+    >
+      {label}
+    </a>
+  );
+  return (
+    <section>
+      <h2>
+        Queue <code>{route.queue}</code>
+        <span class={feed.live ? "live on" : "live"} title="live updates">
+          {feed.live ? "live" : "connecting…"}
+        </span>
+      </h2>
+      <StatCards
+        stats={feed.stats}
+        onPick={(status) => {
+          setFilter(STAT_STATUSES[status]);
+          location.hash = href({ view: "queue", queue: route.queue, tab: "tasks" });
+        }}
+      />
+      <ThroughputChart throughput={feed.throughput} />
+      <nav class="tabs">
+        {tab("tasks", "Tasks")}
+        {tab("crons", "Crons")}
+        {tab("workflows", "Workflows")}
+      </nav>
+      {route.tab === "tasks" && (
+        <TaskTable
+          queue={route.queue}
+          statuses={filter}
+          onStatuses={setFilter}
+          finishedRound={finishedRound}
+        />
+      )}
+      {route.tab === "crons" && <CronList queue={route.queue} />}
+      {route.tab === "workflows" && <WorkflowList queue={route.queue} />}
+    </section>
+  );
+}

@@ -1,0 +1,174 @@
+/**
+ * One task: arguments, result, error (stack and causes), attempts and
+ * timestamps, with Retry / Cancel / Delete unless the API is read-only. It
+ * reads the task again when the event stream says it finished, so a retried
+ * task's new outcome shows without a reload (and every few seconds while it
+ * is unfinished, in case an event was missed).
+ */
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, api, config, type TaskData } from "../api.js";
+import { ErrorView } from "../components/error-view.js";
+import { StatusBadge } from "../components/status-badge.js";
+import { formatDuration, formatJson, formatTime } from "../format.js";
+import { useQueueFeed } from "../live.js";
+import { href } from "../router.js";
+import { useLoad } from "../use-load.js";
+
+const FINISHED = new Set(["completed", "failed", "crashed", "cancelled"]);
+const CANCELLABLE = new Set(["new", "pending", "scheduled", "retrying"]);
+
+export function TaskDetail({ queue, id }: { queue: string; id: string }) {
+  const task = useLoad(() => api.task(queue, id), `${queue}|${id}`);
+  const [message, setMessage] = useState<string | null>(null);
+  useQueueFeed(queue, (finished) => {
+    if (finished.id === id) task.reload();
+  });
+  const unfinished = task.data !== undefined && !FINISHED.has(task.data.status);
+  // polls only while unfinished
+  useEffect(() => {
+    if (!unfinished) return;
+    const timer = setInterval(() => task.reload(), 5000);
+    return () => clearInterval(timer);
+  }, [unfinished]);
+
+  if (task.error) {
+    const missing = task.error instanceof ApiError && task.error.status === 404;
+    return (
+      <section>
+        <BackLink queue={queue} />
+        <p class="problem" data-testid="task-missing">
+          {missing ? `Queue '${queue}' holds no task ${id}.` : task.error.message}
+        </p>
+      </section>
+    );
+  }
+  const data = task.data;
+  if (!data) return <p class="muted">Loading…</p>;
+
+  /** Runs `action` (`null`: the user thought better of it) and says how it went. */
+  const act =
+    (label: string, action: () => Promise<unknown> | null, after?: () => void) => async () => {
+      setMessage(null);
+      try {
+        const done = action();
+        if (done === null) return;
+        await done;
+        setMessage(`${label}: done`);
+        if (after) after();
+        else task.reload();
+      } catch (error) {
+        setMessage(`${label}: ${(error as Error).message}`);
+      }
+    };
+
+  return (
+    <section data-testid="task-detail" data-status={data.status}>
+      <BackLink queue={queue} />
+      <h2>
+        {data.name} <StatusBadge status={data.status} />
+      </h2>
+      <p class="muted">
+        <code>{data.id}</code>
+      </p>
+      {!config.readOnly && (
+        <div class="actions" data-testid="actions">
+          {FINISHED.has(data.status) && (
+            <button
+              type="button"
+              onClick={act("Retry", () => {
+                const force = data.status === "completed";
+                if (force && !confirm("This task completed. Run it again?")) return null;
+                return api.retry(queue, id, force);
+              })}
+            >
+              Retry
+            </button>
+          )}
+          {CANCELLABLE.has(data.status) && (
+            <button type="button" onClick={act("Cancel", () => api.cancel(queue, id))}>
+              Cancel
+            </button>
+          )}
+          {FINISHED.has(data.status) && (
+            <button
+              type="button"
+              class="danger"
+              onClick={act(
+                "Delete",
+                () => (confirm("Delete this task's record?") ? api.remove(queue, id) : null),
+                () => {
+                  location.hash = href({ view: "queue", queue, tab: "tasks" });
+                },
+              )}
+            >
+              Delete
+            </button>
+          )}
+        </div>
+      )}
+      {message && <p class="note">{message}</p>}
+      <Facts task={data} />
+      <h3>Arguments</h3>
+      <pre class="json" data-testid="args">
+        {formatJson(data.args)}
+      </pre>
+      {data.status === "completed" && (
+        <>
+          <h3>Result</h3>
+          <pre class="json" data-testid="result">
+            {formatJson(data.result)}
+          </pre>
+        </>
+      )}
+      {data.error && (
+        <>
+          <h3>Error</h3>
+          <ErrorView error={data.error} />
+        </>
+      )}
+      <h3>Options</h3>
+      <pre class="json">{formatJson(data.config)}</pre>
+      {Object.keys(data.meta ?? {}).length > 0 && (
+        <>
+          <h3>Meta</h3>
+          <pre class="json">{formatJson(data.meta)}</pre>
+        </>
+      )}
+    </section>
+  );
+}
+
+function Facts({ task }: { task: TaskData }) {
+  const rows: [string, string][] = [
+    ["attempt", String(task.retryCount + (task.manualRetryCount ?? 0) + 1)],
+    ["automatic retries", String(task.retryCount)],
+    ["retries by hand", String(task.manualRetryCount ?? 0)],
+    ["created", formatTime(task.createdAt)],
+    ["scheduled for", formatTime(task.scheduledAt)],
+    ["started", formatTime(task.startedAt)],
+    ["finished", formatTime(task.finishedAt)],
+    ["took", formatDuration(task.startedAt, task.finishedAt)],
+    ["last retry", formatTime(task.lastRetryAt)],
+    ["next retry", formatTime(task.nextRetryAt)],
+  ];
+  if (task.workflowId) rows.push(["workflow", task.workflowId]);
+  if (task.cronId) rows.push(["cron", task.cronId]);
+  return (
+    <dl class="facts">
+      {rows.map(([label, value]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function BackLink({ queue }: { queue: string }) {
+  return (
+    <p>
+      <a href={href({ view: "queue", queue, tab: "tasks" })}>← queue {queue}</a>
+    </p>
+  );
+}

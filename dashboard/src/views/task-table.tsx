@@ -1,0 +1,171 @@
+/**
+ * A queue's tasks, newest first, a page at a time from the server (the
+ * cursor of each page is kept so Previous goes back), filtered by status;
+ * search opens a task by its id. The first page follows finished tasks
+ * live; later pages stay still while they are read.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, type TaskData } from "../api.js";
+import { StatusBadge } from "../components/status-badge.js";
+import { formatDuration, formatTime, shortId } from "../format.js";
+import { href } from "../router.js";
+import { useLoad } from "../use-load.js";
+
+const PAGE_SIZE = 50;
+const STATUSES = [
+  "pending",
+  "scheduled",
+  "processing",
+  "retrying",
+  "completed",
+  "failed",
+  "crashed",
+  "cancelled",
+];
+
+export function TaskTable({
+  queue,
+  statuses,
+  onStatuses,
+  finishedRound,
+}: {
+  queue: string;
+  statuses: string[];
+  onStatuses: (statuses: string[]) => void;
+  finishedRound: number;
+}) {
+  // The cursors of the pages before this one; the last is this page's.
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const cursor = cursors[cursors.length - 1] ?? null;
+  const key = `${queue}|${statuses.join(",")}|${cursor ?? ""}`;
+  const page = useLoad(() => api.tasks(queue, statuses, cursor, PAGE_SIZE), key);
+  const [search, setSearch] = useState("");
+
+  // A new filter starts again from the first page.
+  // runs when the filter or queue changes
+  useEffect(() => setCursors([null]), [queue, statuses.join(",")]);
+
+  // Live: the first page reads again when tasks finish, at most every 2 s.
+  const lastReload = useRef(0);
+  // reacts to finished tasks only
+  useEffect(() => {
+    if (finishedRound === 0 || cursors.length > 1) return;
+    const wait = Math.max(0, lastReload.current + 2000 - Date.now());
+    const timer = setTimeout(() => {
+      lastReload.current = Date.now();
+      page.reload();
+    }, wait);
+    return () => clearTimeout(timer);
+  }, [finishedRound]);
+
+  const toggle = (status: string) =>
+    onStatuses(
+      statuses.includes(status) ? statuses.filter((s) => s !== status) : [...statuses, status],
+    );
+
+  return (
+    <div>
+      <div class="toolbar">
+        <fieldset class="chips" aria-label="filter by status">
+          {STATUSES.map((status) => (
+            <button
+              type="button"
+              key={status}
+              class={statuses.includes(status) ? "chip on" : "chip"}
+              aria-pressed={statuses.includes(status)}
+              data-filter={status}
+              onClick={() => toggle(status)}
+            >
+              {status}
+            </button>
+          ))}
+          {statuses.length > 0 && (
+            <button type="button" class="chip clear" onClick={() => onStatuses([])}>
+              all
+            </button>
+          )}
+        </fieldset>
+        <form
+          class="search"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const id = search.trim();
+            if (id) location.hash = href({ view: "task", queue, id });
+          }}
+        >
+          <input
+            type="search"
+            placeholder="task id"
+            aria-label="find a task by id"
+            value={search}
+            onInput={(event) => setSearch(event.currentTarget.value)}
+          />
+          <button type="submit">Open</button>
+        </form>
+      </div>
+      {page.error && <p class="problem">Could not read the tasks: {page.error.message}</p>}
+      <table class="table" data-testid="tasks">
+        <thead>
+          <tr>
+            <th>id</th>
+            <th>task</th>
+            <th>status</th>
+            <th>created</th>
+            <th>finished</th>
+            <th class="num">attempt</th>
+            <th>took</th>
+          </tr>
+        </thead>
+        <tbody>
+          {page.data?.tasks.map((task) => (
+            <TaskRow key={task.id} queue={queue} task={task} />
+          ))}
+        </tbody>
+      </table>
+      {page.data && page.data.tasks.length === 0 && (
+        <p class="muted">
+          {page.data.cursor
+            ? "No task on this stretch matches; Next looks further back."
+            : "No task matches."}
+        </p>
+      )}
+      <div class="pager">
+        <button
+          type="button"
+          disabled={cursors.length <= 1}
+          onClick={() => setCursors(cursors.slice(0, -1))}
+        >
+          ← Newer
+        </button>
+        <span class="muted">page {cursors.length}</span>
+        <button
+          type="button"
+          disabled={!page.data?.cursor}
+          onClick={() => page.data?.cursor && setCursors([...cursors, page.data.cursor])}
+        >
+          Older →
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function TaskRow({ queue, task }: { queue: string; task: TaskData }) {
+  return (
+    <tr data-task-id={task.id}>
+      <td>
+        <a href={href({ view: "task", queue, id: task.id })} title={task.id}>
+          <code>{shortId(task.id)}</code>
+        </a>
+      </td>
+      <td>{task.name}</td>
+      <td>
+        <StatusBadge status={task.status} />
+      </td>
+      <td>{formatTime(task.createdAt)}</td>
+      <td>{formatTime(task.finishedAt)}</td>
+      <td class="num">{task.retryCount + (task.manualRetryCount ?? 0) + 1}</td>
+      <td>{formatDuration(task.startedAt, task.finishedAt)}</td>
+    </tr>
+  );
+}

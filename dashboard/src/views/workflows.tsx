@@ -1,0 +1,86 @@
+import { useState } from "preact/hooks";
+import { api } from "../api.js";
+import { StatusBadge } from "../components/status-badge.js";
+import { formatTime, shortId } from "../format.js";
+import { href } from "../router.js";
+import { useLoad } from "../use-load.js";
+
+const PAGE_SIZE = 50;
+
+/** The queue's workflows, a page at a time, optionally only the running ones. */
+export function WorkflowList({ queue }: { queue: string }) {
+  const [running, setRunning] = useState(false);
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const cursor = cursors[cursors.length - 1] ?? null;
+  const page = useLoad(
+    () => api.workflows(queue, running, cursor, PAGE_SIZE),
+    `wf|${queue}|${running}|${cursor ?? ""}`,
+  );
+  return (
+    <div>
+      <label class="toolbar">
+        <input
+          type="checkbox"
+          checked={running}
+          onChange={(event) => {
+            setRunning(event.currentTarget.checked);
+            setCursors([null]);
+          }}
+        />{" "}
+        only running
+      </label>
+      {page.error && <p class="problem">Could not read the workflows: {page.error.message}</p>}
+      {page.data && page.data.workflows.length === 0 && (
+        <p class="muted">No workflow{running ? " is running" : " here"}.</p>
+      )}
+      {page.data && page.data.workflows.length > 0 && (
+        <table class="table" data-testid="workflows">
+          <thead>
+            <tr>
+              <th>id</th>
+              <th>workflow</th>
+              <th>status</th>
+              <th class="num">steps</th>
+              <th>created</th>
+              <th>finished</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.data.workflows.map((workflow) => (
+              <tr key={workflow.id}>
+                <td>
+                  <a href={href({ view: "workflow", queue, id: workflow.id })} title={workflow.id}>
+                    <code>{shortId(workflow.id)}</code>
+                  </a>
+                </td>
+                <td>{workflow.name}</td>
+                <td>
+                  <StatusBadge status={workflow.status} />
+                </td>
+                <td class="num">{workflow.steps.length}</td>
+                <td>{formatTime(workflow.createdAt)}</td>
+                <td>{formatTime(workflow.finishedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div class="pager">
+        <button
+          type="button"
+          disabled={cursors.length <= 1}
+          onClick={() => setCursors(cursors.slice(0, -1))}
+        >
+          ← Previous
+        </button>
+        <button
+          type="button"
+          disabled={!page.data?.cursor}
+          onClick={() => page.data?.cursor && setCursors([...cursors, page.data.cursor])}
+        >
+          Next →
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * @module cli/commands/dashboard
+ * `sheppy dashboard`: serves the HTTP API and the dashboard over one backend
+ * until SIGINT/SIGTERM. It listens on loopback unless told otherwise: the
+ * API has no authorisation of its own here, so whoever reaches the port can
+ * change tasks (put it behind an authenticating proxy, or use --read-only).
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Command } from "commander";
+import { createHttpHandler } from "../../http/handler.js";
+import { toNodeHandler } from "../../http/node-adapter.js";
+import { maskUrl } from "../../util/mask-url.js";
+import { addSettings } from "../env.js";
+import { loadModules } from "../load-modules.js";
+import { openBackend } from "../open-queue.js";
+
+interface DashboardSettings {
+  readonly backendUrl?: string;
+  readonly port: number;
+  readonly host: string;
+  readonly readOnly?: boolean;
+  readonly tasks?: readonly string[];
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/** Adds `sheppy dashboard`. */
+export function addDashboardCommand(program: Command): void {
+  const command = program
+    .command("dashboard")
+    .description(
+      "serve the dashboard and the HTTP API (on this machine only, unless --host says otherwise)",
+    );
+  addSettings(command, ["backendUrl", "port", "host", "readOnly", "tasks"]);
+  command.addHelpText(
+    "after",
+    "\n--tasks is needed only to add tasks or crons by name through the API; the dashboard reads without it.",
+  );
+  command.action(async (_options: unknown, cmd: Command) => {
+    await serveDashboard(cmd.optsWithGlobals<DashboardSettings>());
+  });
+}
+
+async function serveDashboard(settings: DashboardSettings): Promise<void> {
+  if (settings.tasks) await loadModules(settings.tasks);
+  const backend = openBackend(settings);
+  await backend.connect();
+  const readOnly = settings.readOnly === true;
+  const server = createServer(toNodeHandler(createHttpHandler(backend, { readOnly })));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
+  const url = maskUrl(settings.backendUrl ?? "");
+  console.log(
+    `Sheppy dashboard on http://${host}:${port}/ (backend ${url}${readOnly ? ", read-only" : ""})`,
+  );
+  if (!LOOPBACK.has(settings.host) && !readOnly) {
+    console.error(
+      `warning: listening on ${settings.host} without authorisation: anyone who reaches this port can change tasks (use --read-only, or a proxy that authenticates)`,
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      // Event streams stay open until closed: end them so the server can close.
+      server.closeAllConnections();
+      server.close(() => resolve());
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  await backend.disconnect().catch(() => undefined);
+}

@@ -1,0 +1,92 @@
+/**
+ * @module http/dashboard
+ * The dashboard's files, served by the API's handler: the page at the root
+ * and its script and styles under `/assets/`. They are built into
+ * `dist/dashboard/` when the package is built (`scripts/build-dashboard.mjs`)
+ * and read from disk once, so a running dashboard needs no network — no CDN.
+ * The page learns where the API is mounted and whether it may change
+ * anything from a `<meta>` tag, not an inline script, so a strict
+ * Content-Security-Policy holds.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { HttpError } from "./api-error.js";
+
+/** What the page is told about the API that serves it. */
+export interface DashboardConfig {
+  readonly basePath: string;
+  readonly readOnly: boolean;
+}
+
+const FILES: Readonly<Record<string, string>> = {
+  "/assets/app.js": "text/javascript; charset=utf-8",
+  "/assets/app.css": "text/css; charset=utf-8",
+};
+
+/**
+ * Where the built files are: next to this module's own folder once built
+ * (`dist/http` → `dist/dashboard`), or in `dist/` when this module runs from
+ * `src/` (the tests, `tsx`).
+ */
+function assetsDirectory(): string | null {
+  for (const candidate of ["../dashboard/", "../../dist/dashboard/"]) {
+    const dir = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(`${dir}index.html`)) return dir;
+  }
+  return null;
+}
+
+const cache = new Map<string, string>();
+
+function read(name: string): string {
+  let text = cache.get(name);
+  if (text === undefined) {
+    const dir = assetsDirectory();
+    if (!dir) {
+      throw new HttpError(
+        404,
+        "the dashboard is not built: run `npm run build` in the sheppy package",
+      );
+    }
+    text = readFileSync(`${dir}${name}`, "utf8");
+    cache.set(name, text);
+  }
+  return text;
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+}
+
+/** Headers that keep the page from being framed by another site or loading anything from elsewhere. */
+const PAGE_HEADERS = {
+  "content-security-policy":
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
+
+/**
+ * The dashboard's answer to a GET of `path` (relative to the API's base
+ * path), or `null` when `path` is not one of its files.
+ */
+export function dashboardResponse(path: string, config: DashboardConfig): Response | null {
+  if (path === "/" || path === "/index.html") {
+    const page = read("index.html")
+      .replace("%CONFIG%", escapeAttribute(JSON.stringify(config)))
+      .replaceAll("%BASE%", escapeAttribute(config.basePath));
+    return new Response(page, {
+      headers: { "content-type": "text/html; charset=utf-8", ...PAGE_HEADERS },
+    });
+  }
+  const type = FILES[path];
+  if (!type) return null;
+  return new Response(read(path.slice("/assets/".length)), {
+    headers: {
+      "content-type": type,
+      "x-content-type-options": "nosniff",
+      "cache-control": "no-cache",
+    },
+  });
+}

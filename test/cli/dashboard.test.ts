@@ -1,0 +1,34 @@
+/** `sheppy dashboard`: serves the API and the page, refuses bad options in one line, stops on SIGTERM. */
+import { describe, expect, it } from "vitest";
+import { expectOneLineError, runCli, startDashboard } from "../support/cli.js";
+
+describe("sheppy dashboard", () => {
+  it("serves the page and the API on loopback until stopped", async () => {
+    const server = await startDashboard(["-u", "memory://"]);
+    expect(server.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const page = await fetch(`${server.origin}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('name="sheppy-config"');
+    expect(await (await fetch(`${server.origin}/queues`)).json()).toEqual({});
+    await server.stop();
+  });
+
+  it("in read-only mode refuses every change", async () => {
+    const server = await startDashboard(["-u", "memory://", "--read-only"]);
+    const refused = await fetch(`${server.origin}/default/tasks/clear`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(refused.status).toBe(403);
+    expect(await (await fetch(`${server.origin}/`)).text()).toContain("&quot;readOnly&quot;:true");
+    await server.stop();
+  });
+
+  it("refuses a bad port, and a missing backend URL, in one line", async () => {
+    expect(
+      expectOneLineError(await runCli(["dashboard", "-u", "memory://", "--port", "70000"]), 2),
+    ).toContain("--port");
+    expect(expectOneLineError(await runCli(["dashboard"]), 2)).toContain("no backend URL");
+  });
+});
