@@ -12,6 +12,7 @@ import type { JsonValue } from "../json.js";
 import { cronDeterministicId } from "../queue/cron.js";
 import { parseCronExpression } from "../queue/cron-expression.js";
 import type { Queue } from "../queue/queue.js";
+import { decodeWorkflow } from "../queue/workflow-api.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import { newTaskData, TASK_STATUSES, Task } from "../task/task-record.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
@@ -61,6 +62,11 @@ const newTask = z.strictObject({
   name: z.string().min(1),
   args: z.array(json).default([]),
 });
+/** A cursor of a page in a backend's scan order, as the backends hand them out (decimal numbers). */
+const scanCursor = z
+  .string()
+  .regex(/^\d{1,20}$/, "a cursor from an earlier page")
+  .optional();
 /** A page cursor as the backends hand them out (decimal numbers). */
 const cursor = z
   .string()
@@ -278,14 +284,24 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "GET",
     path: "/{queue}/workflows",
-    summary: "The queue's workflows, oldest first (or only the running ones)",
+    summary:
+      "The queue's workflows (or only the running ones), a page at a time (in no stated order)",
     mutating: false,
-    query: z.object({ running: z.enum(["true", "false"]).optional() }),
-    handle: async (c) =>
-      (c.query.running === "true"
-        ? await c.queue.getPendingWorkflows()
-        : await c.queue.getAllWorkflows()
-      ).map((w) => w.toJSON()),
+    query: z.object({
+      running: z.enum(["true", "false"]).optional(),
+      cursor: scanCursor,
+      limit: limit(100),
+    }),
+    handle: async (c) => {
+      const backend = await c.queue.connect();
+      const page = await backend.listWorkflows(c.queue.name, {
+        cursor: c.query.cursor ?? null,
+        limit: c.query.limit,
+        running: c.query.running === "true",
+      });
+      const workflows = await Promise.all(page.workflows.map(decodeWorkflow));
+      return { workflows: workflows.map((w) => w.toJSON()), cursor: page.cursor };
+    },
   }),
   route({
     method: "GET",

@@ -137,7 +137,23 @@ export function httpApiCases(h: ContractHarness): void {
       const { queue, q, call } = api();
       const running = await queue.addWorkflow(pair(1));
       const listed = await call("GET", `/${q}/workflows?running=true`);
-      expect(listed.body.map((w: { id: string }) => w.id)).toEqual([running.id]);
+      expect(listed.body.workflows.map((w: { id: string }) => w.id)).toEqual([running.id]);
+      expect(listed.body.cursor).toBeNull();
+      // Paged on the server: every workflow once, across pages.
+      const more = await Promise.all([2, 3, 4].map((n) => queue.addWorkflow(pair(n))));
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await call(
+          "GET",
+          `/${q}/workflows?limit=1${cursor === null ? "" : `&cursor=${cursor}`}`,
+        );
+        expect(page.status).toBe(200);
+        ids.push(...page.body.workflows.map((w: { id: string }) => w.id));
+        cursor = page.body.cursor;
+      } while (cursor !== null);
+      expect(new Set(ids)).toEqual(new Set([running.id, ...more.map((w) => w.id)]));
+      expect((await call("GET", `/${q}/workflows?cursor=abc`)).status).toBe(400);
       const detail = await call("GET", `/${q}/workflows/${running.id}`);
       expect(detail.body.workflow).toMatchObject({ id: running.id, status: "running" });
       expect(detail.body.steps).toHaveLength(1);
