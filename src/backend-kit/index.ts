@@ -19,6 +19,7 @@ export type {
   CronData,
   CronStore,
   InlineProcessing,
+  ListTasksRequest,
   PageRequest,
   QueueStats,
   RateLimitRequest,
@@ -52,6 +53,14 @@ export {
   type RetentionOptions,
   resolveRetentionSettings,
 } from "../backends/retention-settings.js";
+export {
+  checkListRequest,
+  compareTaskIds,
+  creationTimeOf,
+  encodeListCursor,
+  type ListPlan,
+  type ListPosition,
+} from "../backends/task-listing.js";
 export type {
   BackendFactory,
   BackendTestOptions,

@@ -43,7 +43,7 @@ import type { JsonValue } from "../json.js";
 import type { Logger } from "../observability/logger.js";
 import type { DependencyOverrides } from "../task/dependency-types.js";
 import type { Middleware } from "../task/middleware-types.js";
-import type { TaskData } from "../task/task-record.js";
+import type { TaskData, TaskStatus } from "../task/task-record.js";
 import type { RetentionDefaults } from "../task/ttl.js";
 import type { WorkflowData } from "../task/workflow-record.js";
 
@@ -79,6 +79,12 @@ export interface QueueStats {
 export interface PageRequest {
   readonly cursor?: string | null | undefined;
   readonly limit?: number | undefined;
+}
+
+/** What {@link TaskReader.listTasks} takes: a page request (`limit` 100 by default) and the statuses wanted. */
+export interface ListTasksRequest extends PageRequest {
+  /** Only records whose status is one of these (an empty list: none); absent: any status. */
+  readonly statuses?: readonly TaskStatus[] | undefined;
 }
 
 /** One page of a paged read. */
@@ -332,6 +338,26 @@ export interface TaskReader {
    * walk (callers de-duplicate), but none present throughout is skipped.
    */
   getAllTasks(queue: string, page?: PageRequest): Promise<TaskPage>;
+  /**
+   * The queue's records newest first — by creation time (`createdAt`, to the
+   * millisecond; a record whose `createdAt` is not a real instant counts as
+   * created at 0), records created in the same millisecond by id, the
+   * greater first in code point order (UTF-8 byte order) — only those whose
+   * status, as `getTasks` reads it, is in `statuses` when given, at most
+   * `limit` (default 100) a page. The cursor is opaque text naming where the
+   * page ended, `null` after the last page; a walk resumes strictly after it
+   * however the queue changed meanwhile, so a record present throughout the
+   * walk, keeping its status, is returned exactly once. Records added during
+   * the walk are newer than its cursor and not seen. A record keeps its place
+   * as it runs, retries, is scheduled again or re-run; only a replacement
+   * with another `createdAt` moves it. Each call looks at a bounded number of
+   * records (5,000 on the built-in backends, or `limit` when more), so a
+   * page may hold fewer than `limit` records — even none — while its cursor
+   * is not `null`: go on until it is. A `limit` that is not an integer ≥ 1,
+   * an unknown status or a cursor that no page returned is an
+   * `InvalidOptionError`.
+   */
+  listTasks(queue: string, request?: ListTasksRequest): Promise<TaskPage>;
   /** Number of claimable tasks. */
   size(queue: string): Promise<number>;
   /** Counts by life stage. */

@@ -13,6 +13,7 @@
 import { describe } from "vitest";
 import { addGetCases } from "./cases/add-get.js";
 import { backendClaimsCases } from "./cases/backend-claims.js";
+import { backendListingCases } from "./cases/backend-listing.js";
 import { backendMiscCases } from "./cases/backend-misc.js";
 import { backendRecordsCases } from "./cases/backend-records.js";
 import { backendSettleCases } from "./cases/backend-settle.js";
@@ -50,6 +51,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   backendClaimsCases,
   backendMiscCases,
   backendRecordsCases,
+  backendListingCases,
   addGetCases,
   waitForCases,
   cancelDeleteCases,

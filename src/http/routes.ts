@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { isListCursor } from "../backends/task-listing.js";
 import { TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { cronDeterministicId } from "../queue/cron.js";
@@ -14,7 +15,7 @@ import { parseCronExpression } from "../queue/cron-expression.js";
 import type { Queue } from "../queue/queue.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
 import { taskSpecByName } from "../task/task-by-name.js";
-import { newTaskData, TASK_STATUSES, Task } from "../task/task-record.js";
+import { newTaskData, TASK_STATUSES, Task, type TaskStatus } from "../task/task-record.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { HttpError } from "./api-error.js";
 import { eventStream } from "./events.js";
@@ -67,10 +68,11 @@ const scanCursor = z
   .string()
   .regex(/^\d{1,20}$/, "a cursor from an earlier page")
   .optional();
-/** A page cursor as the backends hand them out (decimal numbers). */
-const cursor = z
+/** A cursor of the newest-first task listing, as `listTasks` hands them out (opaque, URL-safe). */
+const listCursor = z
   .string()
-  .regex(/^\d{1,20}$/, "a cursor from an earlier page")
+  .regex(/^-?\d{1,16}\.[A-Za-z0-9_-]{1,8000}$/, "a cursor from an earlier page")
+  .refine(isListCursor, "a cursor from an earlier page")
   .optional();
 
 /** A task of a registered definition, from its name and JSON arguments. */
@@ -130,9 +132,9 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/tasks",
     summary:
-      "The queue's tasks, a page at a time (in no stated order), optionally of some statuses",
+      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only (filtered by the server: a page may hold fewer than `limit` while `cursor` is not null)",
     mutating: false,
-    query: z.object({ status: z.string().optional(), cursor, limit: limit(100) }),
+    query: z.object({ status: z.string().optional(), cursor: listCursor, limit: limit(100) }),
     handle: async (c) => {
       const statuses = c.query.status?.split(",").map((s) => s.trim());
       const unknown = statuses?.find((s) => !(TASK_STATUSES as readonly string[]).includes(s));
@@ -142,12 +144,12 @@ export const ROUTES: readonly Route[] = [
           `unknown status '${unknown}' (one of: ${TASK_STATUSES.join(", ")})`,
         );
       }
-      const page = await c.queue.backend.getAllTasks(c.queue.name, {
+      const page = await c.queue.backend.listTasks(c.queue.name, {
         cursor: c.query.cursor ?? null,
         limit: c.query.limit,
+        statuses: statuses as TaskStatus[] | undefined,
       });
-      const tasks = statuses ? page.tasks.filter((t) => statuses.includes(t.status)) : page.tasks;
-      return { tasks, cursor: page.cursor };
+      return { tasks: page.tasks, cursor: page.cursor };
     },
   }),
   route({

@@ -192,7 +192,7 @@ export class Queue implements QueueHandle {
   /** Streams every record of the queue, a page at a time. */
   async *iterateTasks(pageSize = 500): AsyncGenerator<Task> {
     const backend = await this.connect();
-    // Some backends' pages may repeat a record (Redis SSCAN while the set grows): yield each once.
+    // The contract lets a backend's pages repeat a record while the queue changes: yield each once.
     const seen = new Set<string>();
     let cursor: string | null = null;
     do {

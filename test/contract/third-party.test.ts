@@ -14,6 +14,7 @@ import type {
   ClaimedTask,
   ClaimRef,
   CronData,
+  ListTasksRequest,
   PageRequest,
   RateLimitRequest,
   Settlement,
@@ -119,6 +120,9 @@ class WrappedBackend implements Backend {
   }
   getAllTasks(queue: string, page?: PageRequest) {
     return this.#store.getAllTasks(queue, page);
+  }
+  listTasks(queue: string, request?: ListTasksRequest) {
+    return this.#store.listTasks(queue, request);
   }
   size(queue: string) {
     return this.#store.size(queue);

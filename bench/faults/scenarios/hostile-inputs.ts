@@ -86,7 +86,7 @@ export const hostileInputs: Scenario = {
       };
       for (const [id, d] of Object.entries(handWritten)) {
         await raw.hset(`${tag}:t:${id}`, "d", d);
-        await raw.sadd(`${tag}:all`, id);
+        await raw.zadd(`${tag}:ids`, Date.now(), id);
         await raw.rpush(`${tag}:pending`, id);
       }
       await raw.hset(`${tag}:counts`, "completed", "abc");

@@ -27,6 +27,7 @@ import type {
   ClaimRef,
   CronData,
   InlineProcessing,
+  ListTasksRequest,
   PageRequest,
   QueueStats,
   RateLimitRequest,
@@ -44,6 +45,7 @@ import { type RetentionOptions, resolveRetentionSettings } from "../retention-se
 import { claimPending, claimPendingIds, renewClaims, takeExpiredClaims } from "./memory-claims.js";
 import { MemoryQueueState } from "./memory-queue-state.js";
 import {
+  listPage,
   pendingRecords,
   queueStats,
   recordsById,
@@ -329,6 +331,10 @@ export class MemoryBackend implements Backend {
 
   async getAllTasks(queue: string, page: PageRequest = {}): Promise<TaskPage> {
     return taskPage(this.#state(queue), page, this.clock.now());
+  }
+
+  async listTasks(queue: string, request?: ListTasksRequest): Promise<TaskPage> {
+    return listPage(this.#state(queue), request, this.clock.now());
   }
 
   async size(queue: string): Promise<number> {

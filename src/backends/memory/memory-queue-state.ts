@@ -13,7 +13,9 @@ import { TimeQueue } from "../../util/time-queue.js";
 import { Waiters } from "../../util/waiters.js";
 import type { CronData } from "../backend.js";
 import { newRateWindowState, type RateWindowState } from "../rate-window.js";
+import { creationTimeOf } from "../task-listing.js";
 import { ClaimableQueue, type Queueable } from "./memory-claimable-queue.js";
+import { CreationIndex } from "./memory-creation-index.js";
 import { DueIndex } from "./memory-due-index.js";
 import { MemoryWorkflows } from "./memory-workflows.js";
 
@@ -29,8 +31,12 @@ export class TaskEntry implements Queueable {
   settledFence = 0;
   /** When the finished record expires; `null` when it is kept (or not finished). */
   expiresAt: number | null = null;
+  /** The creation time its id is listed under (see `./memory-creation-index.ts`); set when stored. */
+  listedAt: number;
 
-  constructor(public record: TaskData) {}
+  constructor(public record: TaskData) {
+    this.listedAt = creationTimeOf(record);
+  }
 
   /**
    * The next fence to hand out. A claim always holds the newest fence, and a
@@ -47,6 +53,8 @@ export class MemoryQueueState {
   /** Claimable tasks, oldest first. */
   readonly pending = new ClaimableQueue<TaskEntry>();
   readonly due = new DueIndex();
+  /** Ids by creation time, for `listTasks`; an entry is live while the task's `listedAt` matches it. */
+  readonly created = new CreationIndex();
   /** Finished entries by the time their record expires (stale once the entry's `expiresAt` differs). */
   readonly #expiries = new TimeQueue<TaskEntry>();
   /** How many entries have an `expiresAt`. */
@@ -65,15 +73,30 @@ export class MemoryQueueState {
 
   /** Stores `record` under its id: in the existing entry (its fences kept), or a new one. */
   put(record: TaskData): TaskEntry {
-    const entry = this.entries.get(record.id);
+    let entry = this.entries.get(record.id);
     if (!entry) {
-      const created = new TaskEntry(record);
-      this.entries.set(record.id, created);
-      return created;
+      entry = new TaskEntry(record);
+      this.entries.set(record.id, entry);
+    } else {
+      this.unlink(record.id, entry);
+      entry.record = record;
+      entry.listedAt = creationTimeOf(record);
     }
-    this.unlink(record.id, entry);
-    entry.record = record;
+    this.created.add(record.id, entry.listedAt);
+    this.compactCreated();
     return entry;
+  }
+
+  /** Whether the creation index entry (`id`, `at`) still lists a live task. */
+  isListed(id: string, at: number): boolean {
+    return this.entries.get(id)?.listedAt === at;
+  }
+
+  /** Drops stale creation index entries once they could make up most of it, so the work is amortised. */
+  compactCreated(): void {
+    if (this.created.length > 2 * this.entries.size + 1024) {
+      this.created.compact((id, at) => this.isListed(id, at));
+    }
   }
 
   /** Takes `entry` (of `id`) out of every index; it stays stored: claimed, pending, due, expiring. */
@@ -120,6 +143,7 @@ export class MemoryQueueState {
     const removed = this.entries.size + this.crons.size + this.workflows.entries.size;
     this.workflows.entries.clear();
     this.entries.clear();
+    this.created.clear();
     this.pending.clear();
     this.due.clear();
     this.claims.clear();

@@ -2,11 +2,13 @@
  * @module backends/memory/memory-reads
  * Reading one in-memory queue without changing what it holds (beyond pruning
  * records whose retention has run out, which readers must not see anyway):
- * records by id, pending and scheduled tasks in queue order, pages, stats.
+ * records by id, pending and scheduled tasks in queue order, pages, the
+ * newest-first listing, stats.
  */
 import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { PageRequest, QueueStats, TaskPage } from "../backend.js";
+import type { ListTasksRequest, PageRequest, QueueStats, TaskPage } from "../backend.js";
+import { checkListRequest, encodeListCursor, type ListPosition } from "../task-listing.js";
 import type { MemoryQueueState } from "./memory-queue-state.js";
 
 const DEFAULT_PAGE = 1000;
@@ -94,4 +96,29 @@ export function taskPage(state: MemoryQueueState, page: PageRequest, now: number
   const next = offset + slice.length;
   const tasks = slice.filter((entry) => !state.isExpired(entry, now)).map((entry) => entry.record);
   return { tasks, cursor: next < all.length ? String(next) : null };
+}
+
+/** One page of `listTasks`: newest first by creation time, from the creation index. */
+export function listPage(
+  state: MemoryQueueState,
+  request: ListTasksRequest | undefined,
+  now: number,
+): TaskPage {
+  const { after, limit, statuses, budget } = checkListRequest(request);
+  if (statuses?.size === 0) return { tasks: [], cursor: null };
+  // The cursor names a place in the order, not an offset: pruning and compacting shift nothing.
+  state.expire(now);
+  state.compactCreated();
+  const index = state.created;
+  const tasks: TaskData[] = [];
+  let last: ListPosition | null = null;
+  let i = index.before(after);
+  for (let looked = 0; i >= 0 && tasks.length < limit && looked < budget; i--, looked++) {
+    last = index.at(i);
+    const entry = state.entries.get(last.id);
+    if (!entry || entry.listedAt !== last.at || state.isExpired(entry, now)) continue;
+    if (statuses && !statuses.has(entry.record.status)) continue;
+    tasks.push(entry.record);
+  }
+  return { tasks, cursor: i >= 0 && last ? encodeListCursor(last) : null };
 }

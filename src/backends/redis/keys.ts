@@ -6,8 +6,9 @@
  *
  * | key                      | type   | holds                                              |
  * |--------------------------|--------|----------------------------------------------------|
- * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status`/`startedAt`/`finishedAt` overrides written by scripts; `f` = fence of the task's latest claim; `sf` = fence of its last settled claim; `x` = expiry (ms) of a finished record; `rq` = token of the call that added it (a resend is recognised); `cq` = `<token>/<n>` of the claim holding it (a lost claim is put back) |
- * | `{p:q}:all`              | set    | every task id of the queue                         |
+ * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status` = its status, written with `d` and changed by scripts without rewriting it (records of earlier versions may lack it: their JSON's counts); `startedAt`/`finishedAt` overrides written by scripts; `f` = fence of the task's latest claim; `sf` = fence of its last settled claim; `x` = expiry (ms) of a finished record; `rq` = token of the call that added it (a resend is recognised); `cq` = `<token>/<n>` of the claim holding it (a lost claim is put back) |
+ * | `{p:q}:ids`              | zset   | every task id of the queue → its record's creation time (ms); equal times order by id (byte order), so `listTasks` walks it newest first from any (time, id) |
+ * | `{p:q}:all`              | set    | every task id, as versions before `ids` kept them; moved into `ids` and deleted on connect (`./legacy-index.ts`) |
  * | `{p:q}:pending`          | list   | claimable ids, FIFO (RPUSH / LPOP)                 |
  * | `{p:q}:wake`             | list   | at most one marker; idle workers block on it       |
  * | `{p:q}:scheduled`        | zset   | id → due time (ms): scheduled tasks and retries    |
@@ -15,7 +16,7 @@
  * | `{p:q}:suspects`         | hash   | id → "renewal:time" of an expired claim a reclaim noted, awaiting confirmation |
  * | `{p:q}:done`             | hash   | id → finished status                               |
  * | `{p:q}:counts`           | hash   | finished status → count                            |
- * | `{p:q}:expires`          | zset   | finished id → expiry (ms); pruned by `prune-expired.lua` so `all`, `done` and `counts` stay exact |
+ * | `{p:q}:expires`          | zset   | finished id → expiry (ms); pruned by `prune-expired.lua` so `ids`, `done` and `counts` stay exact |
  * | `{p:q}:crons`            | hash   | deterministic id → cron JSON                       |
  * | `{p:q}:w:<id>`           | hash   | a workflow: `d` = record JSON; `st` = its status and `fa` = its finish time (they win over the JSON's); `n` = its step count; `x` = expiry (ms) once finished; `rq` = token of the call that added it; `o:<task id>` = the finished record of each step |
  * | `{p:q}:wp:<id>`          | set    | task ids of the steps a running workflow waits for |
@@ -31,7 +32,10 @@
 export interface QueueKeys {
   /** Prefix of task hashes: append the id. */
   readonly task: string;
-  readonly all: string;
+  /** Every task id by its record's creation time (ms). */
+  readonly ids: string;
+  /** The set of ids versions before `ids` kept: migrated on connect. */
+  readonly legacyIds: string;
   readonly pending: string;
   readonly wake: string;
   readonly scheduled: string;
@@ -64,7 +68,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
   const tag = `{${prefix}:${queue}}`;
   return {
     task: `${tag}:t:`,
-    all: `${tag}:all`,
+    ids: `${tag}:ids`,
+    legacyIds: `${tag}:all`,
     pending: `${tag}:pending`,
     wake: `${tag}:wake`,
     scheduled: `${tag}:scheduled`,

@@ -25,6 +25,7 @@ import type {
   ClaimedTask,
   ClaimRef,
   CronData,
+  ListTasksRequest,
   PageRequest,
   QueueStats,
   RateLimitRequest,
@@ -40,6 +41,7 @@ import { type RetentionOptions, resolveRetentionSettings } from "../retention-se
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
 import { FinishedListener } from "./finished-listener.js";
+import { migrateLegacyIndexes } from "./legacy-index.js";
 import { acquireRateLimit } from "./rate-limiter.js";
 import { redisTargetFromEnvironment } from "./redis-url.js";
 import { RedisSession } from "./session.js";
@@ -117,6 +119,9 @@ export class RedisBackend implements Backend {
   readonly #finished: FinishedListener;
   readonly #crons: CronStore;
   readonly #workflows: WorkflowStore;
+  readonly #logger: Logger;
+  /** The connect under way (connections, then the move of ids an earlier version kept). */
+  #connecting: Promise<void> | undefined;
 
   constructor(options: RedisBackendOptions = {}) {
     const target = options.url === undefined ? redisTargetFromEnvironment() : { url: options.url };
@@ -144,11 +149,12 @@ export class RedisBackend implements Backend {
         `RedisBackend option unavailableAfter must be a number of seconds > 0 and ≤ 3600 (got ${String(unavailableAfter)})`,
       );
     }
+    this.#logger = options.logger ?? defaultLogger();
     const session = new RedisSession(
       this.prefix,
       this.url,
       options.redisOptions ?? {},
-      options.logger ?? defaultLogger(),
+      this.#logger,
       unavailableAfter * 1000,
     );
     const now = () => this.clock.now();
@@ -162,11 +168,24 @@ export class RedisBackend implements Backend {
   }
 
   get isConnected(): boolean {
-    return this.#session.isConnected;
+    return this.#session.isConnected && this.#connecting === undefined;
   }
 
   connect(): Promise<void> {
-    return this.#session.connect();
+    if (this.isConnected) return Promise.resolve();
+    this.#connecting ??= (async () => {
+      try {
+        await this.#session.connect();
+        // Before anything reads or writes: records an earlier version wrote must be in the index.
+        await migrateLegacyIndexes(this.#session, this.#logger);
+      } catch (error) {
+        await this.#session.disconnect();
+        throw error;
+      } finally {
+        this.#connecting = undefined;
+      }
+    })();
+    return this.#connecting;
   }
 
   async disconnect(): Promise<void> {
@@ -282,6 +301,10 @@ export class RedisBackend implements Backend {
 
   getAllTasks(queue: string, page: PageRequest = {}): Promise<TaskPage> {
     return this.#reader.getAllTasks(queue, page);
+  }
+
+  listTasks(queue: string, request?: ListTasksRequest): Promise<TaskPage> {
+    return this.#reader.listTasks(queue, request);
   }
 
   size(queue: string): Promise<number> {

@@ -18,13 +18,15 @@ const SCRIPTS = {
   deleteTask: 4,
   renew: 1,
   reclaim: 2,
-  clear: 14,
+  clear: 15,
   rateLimit: 3,
   pruneExpired: 4,
   addWorkflow: 6,
   cancelWorkflow: 8,
   deleteWorkflow: 3,
   pruneWorkflows: 2,
+  listTasks: 2,
+  migrateIndex: 2,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,13 +1,15 @@
 /**
  * @module backends/redis/task-reader
  * Reading records and counts without changing anything: records by id (one
- * pipelined HMGET each), pending and scheduled tasks in queue order, pages of
- * a whole queue, per-queue stats and the list of queues. A record whose
- * expiry has passed is gone for readers even before `pruneExpired` runs.
+ * pipelined HMGET each), pending and scheduled tasks in queue order, the
+ * queue newest first (`list-tasks.lua` picks the ids, then they are read as
+ * by id), per-queue stats and the list of queues. A record whose expiry has
+ * passed is gone for readers even before `pruneExpired` runs.
  */
 import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { PageRequest, QueueStats, TaskPage } from "../backend.js";
+import type { ListTasksRequest, PageRequest, QueueStats, TaskPage } from "../backend.js";
+import { checkListRequest, encodeListCursor } from "../task-listing.js";
 import { queuesRegistryKey } from "./keys.js";
 import { readRecord } from "./record-codec.js";
 import { type RedisSession, runBatch } from "./session.js";
@@ -86,16 +88,39 @@ export class TaskReader {
     return this.session.call("size", (client) => client.llen(pending));
   }
 
+  /** Every record, a page at a time: the newest-first listing without a filter (no record is on two pages). */
   async getAllTasks(queue: string, page: PageRequest = {}): Promise<TaskPage> {
     const limit = page.limit ?? 1000;
     if (!Number.isInteger(limit) || limit < 1)
       throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
-    const all = this.session.keys(queue).all;
-    const [next, ids] = await this.session.call("getAllTasks", (client) =>
-      client.sscan(all, page.cursor ?? "0", "COUNT", limit),
-    );
+    return this.listTasks(queue, { cursor: page.cursor, limit });
+  }
+
+  async listTasks(queue: string, request?: ListTasksRequest): Promise<TaskPage> {
+    const { after, limit, statuses, budget } = checkListRequest(request);
+    if (statuses?.size === 0) return { tasks: [], cursor: null };
+    const k = this.session.keys(queue);
+    const [nextAt, nextId, ...ids] = (await this.session.script(
+      "listTasks",
+      [k.ids, k.done],
+      [
+        k.task,
+        this.now(),
+        limit,
+        budget,
+        after ? after.at : "",
+        after ? after.id : "",
+        ...(statuses ?? []),
+      ],
+    )) as string[];
     const found = await this.getTasks(queue, ids);
-    return { tasks: [...found.values()], cursor: next === "0" ? null : next };
+    // A record that changed status since the script picked it no longer matches: left out.
+    const tasks = ids.flatMap((id) => {
+      const record = found.get(id);
+      return record && (!statuses || statuses.has(record.status)) ? [record] : [];
+    });
+    const cursor = nextAt ? encodeListCursor({ at: Number(nextAt), id: nextId! }) : null;
+    return { tasks, cursor };
   }
 
   async getStats(queue: string): Promise<QueueStats> {
@@ -131,7 +156,7 @@ export class TaskReader {
       runBatch<number>(client, (p) => {
         for (const name of names) {
           const k = this.session.keys(name);
-          p.scard(k.all).llen(k.pending);
+          p.zcard(k.ids).llen(k.pending);
         }
       }),
     );

@@ -19,6 +19,7 @@ import type {
   WorkflowStepEnd,
 } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
+import { creationTimeOf } from "../task-listing.js";
 import type { QueueKeys } from "./keys.js";
 import { readRecord, routeArgs } from "./record-codec.js";
 import type { RedisSession } from "./session.js";
@@ -32,14 +33,21 @@ const PRUNE_BATCH = 1000;
 
 /** The keys `add.lua` takes, in its order. */
 function addKeys(k: QueueKeys): string[] {
-  return [k.all, k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, k.expires];
+  return [k.ids, k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, k.expires];
 }
 
 /** The workflow part of a settlement, as `settle.lua` reads it after the chained tasks. */
 function pushWorkflowArgs(args: (string | number)[], s: Settlement): void {
   if (s.workflowStep) {
     const { workflowId, resume } = s.workflowStep;
-    args.push(1, workflowId, resume.id, encodeTaskData(resume));
+    args.push(
+      1,
+      workflowId,
+      resume.id,
+      encodeTaskData(resume),
+      creationTimeOf(resume),
+      resume.status,
+    );
   } else {
     args.push(0);
   }
@@ -88,10 +96,16 @@ export class TaskStore {
     );
     const k = this.session.keys(queue);
     this.session.register(queue);
-    const args: string[] = [k.task, mode, this.session.requestToken()];
+    const args: (string | number)[] = [k.task, mode, this.session.requestToken()];
     // A record that cannot be used is stored as its failed stand-in, finished at once.
-    for (const { record } of read)
-      args.push(record.id, ...routeArgs(record, routeOf(record, null)));
+    for (const { record } of read) {
+      args.push(
+        record.id,
+        ...routeArgs(record, routeOf(record, null)),
+        creationTimeOf(record),
+        record.status,
+      );
+    }
     const added = (await this.session.script("add", addKeys(k), args)) as number[];
     return added.map((flag) => flag === 1);
   }
@@ -120,8 +134,11 @@ export class TaskStore {
           ? { ...s.record, status: "pending" as const }
           : s.record;
       const expires = route.kind === "finished" && s.expiresAt !== null ? s.expiresAt : "";
-      args.push(record.id, s.fence, ...routeArgs(record, route), expires, s.children.length);
-      for (const child of s.children) args.push(child.id, encodeTaskData(child));
+      const [json, where, extra] = routeArgs(record, route);
+      args.push(record.id, s.fence, json, record.status, where, extra, expires, s.children.length);
+      for (const child of s.children) {
+        args.push(child.id, encodeTaskData(child), creationTimeOf(child), child.status);
+      }
       pushWorkflowArgs(args, s);
     }
     const results = (await this.session.script(
@@ -134,7 +151,7 @@ export class TaskStore {
         k.done,
         k.counts,
         k.expires,
-        k.all,
+        k.ids,
         k.runningWorkflows,
         k.workflowExpires,
       ],
@@ -174,7 +191,7 @@ export class TaskStore {
     // it is now, because the script cannot rewrite JSON (it is written only if the cancel succeeds).
     const stepArgs = step
       ? await this.#cancelledStepArgs(queue, id, step, cancelledAt)
-      : ["", "", "", ""];
+      : ["", "", "", "", "", ""];
     const row = (await this.session.script(
       "cancel",
       [
@@ -185,7 +202,7 @@ export class TaskStore {
         k.counts,
         this.session.requestKey(k),
         k.expires,
-        k.all,
+        k.ids,
         k.wake,
       ],
       [
@@ -204,18 +221,21 @@ export class TaskStore {
     return readRecord(id, json ?? "", { status, startedAt, finishedAt }, this.now());
   }
 
-  /** The workflow arguments of `cancel.lua` for a step: workflow id, resume id and json, cancelled record json. */
+  /**
+   * The workflow arguments of `cancel.lua` for a step: workflow id, resume id
+   * and json, cancelled record json, resume creation time and status.
+   */
   async #cancelledStepArgs(
     queue: string,
     id: string,
     step: WorkflowStepEnd,
     finishedAt: string,
-  ): Promise<string[]> {
+  ): Promise<(string | number)[]> {
     const k = this.session.keys(queue);
     const json = (await this.session.call("cancel", (client) =>
       client.hget(`${k.task}${id}`, "d"),
     )) as string | null;
-    if (json === null) return ["", "", "", ""];
+    if (json === null) return ["", "", "", "", "", ""];
     const record = readRecord(id, json, {}, this.now());
     const cancelled: TaskData = { ...record, status: "cancelled", finishedAt };
     return [
@@ -223,6 +243,8 @@ export class TaskStore {
       step.resume.id,
       encodeTaskData(step.resume),
       encodeTaskData(cancelled),
+      creationTimeOf(step.resume),
+      step.resume.status,
     ];
   }
 
@@ -231,7 +253,7 @@ export class TaskStore {
     return (
       (await this.session.script(
         "deleteTask",
-        [k.all, k.done, k.counts, k.expires],
+        [k.ids, k.done, k.counts, k.expires],
         [k.task, id, this.now()],
       )) === 1
     );
@@ -245,7 +267,7 @@ export class TaskStore {
       const [count, finished] = (await this.session.script(
         "clear",
         [
-          k.all,
+          k.ids,
           k.pending,
           k.wake,
           k.scheduled,
@@ -259,6 +281,7 @@ export class TaskStore {
           k.workflows,
           k.runningWorkflows,
           k.workflowExpires,
+          k.legacyIds,
         ],
         [k.task, CLEAR_BATCH, k.workflow, k.workflowPending],
       )) as [number, number];
@@ -274,7 +297,7 @@ export class TaskStore {
     for (;;) {
       const [count, seen] = (await this.session.script(
         "pruneExpired",
-        [k.expires, k.all, k.done, k.counts],
+        [k.expires, k.ids, k.done, k.counts],
         [k.task, now, PRUNE_BATCH],
       )) as [number, number];
       deleted += count;

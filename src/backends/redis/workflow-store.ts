@@ -14,6 +14,7 @@ import type { TaskData } from "../../task/task-record.js";
 import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
 import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
+import { creationTimeOf } from "../task-listing.js";
 import { readRecord } from "./record-codec.js";
 import { type RedisSession, runBatch } from "./session.js";
 
@@ -51,10 +52,12 @@ export class WorkflowStore {
       record.pending.length,
       ...record.pending,
     ];
-    for (const step of steps) args.push(step.id, encodeTaskData(step));
+    for (const step of steps) {
+      args.push(step.id, encodeTaskData(step), creationTimeOf(step), step.status);
+    }
     const stored = await this.session.script(
       "addWorkflow",
-      [k.all, k.pending, k.wake, k.workflows, k.runningWorkflows, k.workflowExpires],
+      [k.ids, k.pending, k.wake, k.workflows, k.runningWorkflows, k.workflowExpires],
       args,
     );
     return stored === 1;

@@ -79,6 +79,7 @@ export function backendStorageCases(h: ContractHarness): void {
         ["watchFinished", (b) => b.watchFinished(q, () => undefined)],
         ["getStats", (b) => b.getStats(q)],
         ["getAllTasks", (b) => b.getAllTasks(q)],
+        ["listTasks", (b) => b.listTasks(q)],
         ["listQueues", (b) => b.listQueues()],
         ["getScheduled", (b) => b.getScheduled(q)],
         ["cancel", (b) => b.cancel(q, d.id, { at: now, expiresAt: null })],

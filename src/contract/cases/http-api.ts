@@ -100,6 +100,62 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("POST", `/${q}/tasks/clear`, {})).body).toEqual({ removed: 1 });
     });
 
+    it("GET /{queue}/tasks lists newest first, a page at a time, with statuses filtered by the server", async () => {
+      const { queue, q, call } = api();
+      const backend = await queue.connect();
+      const base = Date.now() - 3_600_000;
+      const records = Array.from({ length: 6 }, (_, i) => ({
+        ...add(i, i).toJSON(),
+        status: "pending" as const,
+        createdAt: new Date(base + i * 1000).toISOString(),
+      }));
+      await backend.add(q, records);
+      const claims = await backend.claim(q, 6);
+      const failing = new Set([records[1]!.id, records[4]!.id]);
+      await backend.settle(
+        q,
+        claims.map((c) => ({
+          fence: c.fence,
+          record: failing.has(c.record.id)
+            ? { ...c.record, status: "failed" as const, finishedAt: new Date().toISOString() }
+            : { ...c.record, status: "completed" as const, finishedAt: new Date().toISOString() },
+          children: [],
+          expiresAt: null,
+        })),
+        Date.now(),
+      );
+      /** Every page of `query` from the start: the ids in order and how many pages. */
+      const walk = async (query: string) => {
+        const found: string[] = [];
+        let pages = 0;
+        let cursor: string | null = null;
+        do {
+          const next = cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`;
+          const page = await call("GET", `/${q}/tasks?${query}${next}`);
+          expect(page.status).toBe(200);
+          found.push(...page.body.tasks.map((t: { id: string }) => t.id));
+          cursor = page.body.cursor;
+          pages++;
+        } while (cursor !== null && pages < 50);
+        return { found, pages };
+      };
+      const newestFirst = records.map((r) => r.id).reverse();
+      const all = await walk("limit=2");
+      expect(all).toEqual({ found: newestFirst, pages: 3 });
+      const failed = await walk("status=failed&limit=1");
+      expect(failed.found).toEqual([records[4]!.id, records[1]!.id]);
+      expect((await walk("status=completed,%20failed&limit=10")).found).toEqual(newestFirst);
+      expect((await walk("status=crashed")).found).toEqual([]);
+      // A cursor's shape is not enough: it must be one a page returned.
+      const page = await call("GET", `/${q}/tasks?limit=1`);
+      expect(page.body.cursor).toMatch(/^\d+\.[\w-]+$/);
+      for (const bad of ["1.YR", `${page.body.cursor}A`, `0${page.body.cursor}`, "12"]) {
+        const refused = await call("GET", `/${q}/tasks?cursor=${bad}`);
+        expect(refused.status, bad).toBe(400);
+        expect(refused.body.error).toBe("invalid query");
+      }
+    });
+
     it("scheduled tasks, and crons: add, list with the next run, delete", async () => {
       const { q, call } = api();
       const scheduled = await call("POST", `/${q}/tasks/schedule`, {

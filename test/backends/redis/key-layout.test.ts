@@ -80,7 +80,7 @@ describe.skipIf(!available)("redis: key layout", () => {
     } while (cursor !== "0");
     for (const kind of [
       ":t:",
-      ":all",
+      ":ids",
       ":scheduled",
       ":crons",
       ":rl:",

@@ -37,7 +37,7 @@ describe.skipIf(!available)("redis: malformed records", () => {
     };
     for (const [id, d] of Object.entries(handWritten)) {
       await raw.hset(`${tag}:t:${id}`, "d", d);
-      await raw.sadd(`${tag}:all`, id);
+      await raw.zadd(`${tag}:ids`, Date.now(), id);
       await raw.rpush(`${tag}:pending`, id);
     }
     const after = double(3);
@@ -88,7 +88,7 @@ describe.skipIf(!available)("redis: malformed records", () => {
     };
     for (const [id, d] of Object.entries(handWritten)) {
       await raw.hset(`${tag}:t:${id}`, "d", d);
-      await raw.sadd(`${tag}:all`, id);
+      await raw.zadd(`${tag}:ids`, Date.now(), id);
       await raw.rpush(`${tag}:pending`, id);
     }
     const reclaimed: string[] = [];
@@ -155,7 +155,7 @@ describe.skipIf(!available)("redis: malformed records", () => {
       await queue.add(good);
       const d = template.replace('"ID"', JSON.stringify(id)).replace("[0]", `[${nested(levels)}]`);
       await raw.hset(`${tag}:t:${id}`, "d", d);
-      await raw.sadd(`${tag}:all`, id);
+      await raw.zadd(`${tag}:ids`, Date.now(), id);
       await raw.rpush(`${tag}:pending`, id);
     }
     const resultDeep = JSON.stringify({
@@ -166,7 +166,7 @@ describe.skipIf(!available)("redis: malformed records", () => {
       result: JSON.parse(nested(500)),
     });
     await raw.hset(`${tag}:t:result-deep`, "d", resultDeep);
-    await raw.sadd(`${tag}:all`, "result-deep");
+    await raw.zadd(`${tag}:ids`, Date.now(), "result-deep");
     const worker = new Worker(queue, {
       concurrency: 10,
       claimWait: 0.1,

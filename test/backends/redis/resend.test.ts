@@ -21,7 +21,7 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
   const client = new Redis(REDIS_URL);
   const tag = `{${prefix}:resend}`;
   const keys = [
-    "all",
+    "ids",
     "pending",
     "wake",
     "scheduled",
@@ -37,7 +37,10 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
   });
 
   /** Adds `records` as claimable with the add script, under request token `token`. */
-  const addPending = (token: string, records: readonly { id: string }[]) =>
+  const addPending = (
+    token: string,
+    records: readonly { id: string; createdAt: string; status: string }[],
+  ) =>
     client.eval(
       scriptSource("add"),
       keys.length,
@@ -45,7 +48,14 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
       `${tag}:t:`,
       "unique",
       token,
-      ...records.flatMap((r) => [r.id, JSON.stringify(r), "p", ""]),
+      ...records.flatMap((r) => [
+        r.id,
+        JSON.stringify(r),
+        "p",
+        "",
+        Date.parse(r.createdAt),
+        r.status,
+      ]),
     );
   /** One claim of up to `limit` tasks under `token`, naming earlier claims whose answer was lost. */
   const claim = (token: string, limit: number, ...unanswered: string[]) =>

@@ -1,7 +1,7 @@
 /**
  * Retention on Redis, looked at in the keys themselves: a finished record's
  * expiry is its hash field `x` and its score in `{p:q}:expires` (set by
- * store-result.lua and cancel.lua — no native key EXPIRE, so the `all` set,
+ * store-result.lua and cancel.lua — no native key EXPIRE, so the `ids` index,
  * the `done` hash and the counts never drift); a retry clears it; the worker's
  * sweep deletes expired records and leaves every index exact. (TTL-10…TTL-12)
  */
@@ -51,7 +51,7 @@ describe.skipIf(!available)("redis: retention in the keys", () => {
         };
       },
       indices: async () => ({
-        all: await raw.scard(`${tag}:all`),
+        ids: await raw.zcard(`${tag}:ids`),
         done: await raw.hlen(`${tag}:done`),
         counts: await raw.hgetall(`${tag}:counts`),
         expires: await raw.zcard(`${tag}:expires`),
@@ -102,13 +102,13 @@ describe.skipIf(!available)("redis: retention in the keys", () => {
     expect(await expiry(completed.id)).toEqual({ field: null, score: null });
   });
 
-  it("the worker's sweep deletes expired records; all, done, counts and expires stay exact", async () => {
+  it("the worker's sweep deletes expired records; ids, done, counts and expires stay exact", async () => {
     const clock = new TestClock(START);
     const { queue, indices } = setup(clock);
     await queue.add([done("a"), done("b"), boom("c"), kept("d")]);
     await new Worker(queue, { clock, claimWait: 0.05 }).work({ maxTasks: 4 });
     expect(await indices()).toEqual({
-      all: 4,
+      ids: 4,
       done: 4,
       counts: { completed: "3", failed: "1" },
       expires: 3,
@@ -118,7 +118,7 @@ describe.skipIf(!available)("redis: retention in the keys", () => {
     // An idle oneshot worker: its sweep runs once, then it returns.
     await new Worker(queue, { clock, claimWait: 0.05 }).work({ oneshot: true });
     expect(await indices()).toEqual({
-      all: 1,
+      ids: 1,
       done: 1,
       counts: { completed: "1", failed: "0" },
       expires: 0,

@@ -2,15 +2,16 @@
 -- Stores a new workflow with the steps its first run asked for, together:
 -- the record (`d`, status `st`, step count `n`), the steps it waits for, its
 -- place in the indexes, and each step task added as claimable unless its id
--- exists. A workflow that finished in its first run gets its finish time and
--- expiry and is announced. An id the queue holds is left alone (answer 0) —
--- unless it was stored by this same call (request token `rq`), resent after
--- a lost reply (answer 1). Under out-of-memory the call is refused (no flags).
--- KEYS: 1 all, 2 pending, 3 wake, 4 workflows, 5 running workflows, 6 workflow expiries
+-- exists (listed by its creation time). A workflow that finished in its
+-- first run gets its finish time and expiry and is announced. An id the
+-- queue holds is left alone (answer 0) — unless it was stored by this same
+-- call (request token `rq`), resent after a lost reply (answer 1). Under
+-- out-of-memory the call is refused (no flags).
+-- KEYS: 1 ids, 2 pending, 3 wake, 4 workflows, 5 running workflows, 6 workflow expiries
 -- ARGV: 1 task key prefix, 2 workflow key prefix, 3 workflow pending-set prefix,
 --       4 request token, 5 id, 6 json, 7 status, 8 step count, 9 finishedAt ('' while running),
 --       10 expires ('' = none), 11 finished channel, 12 pending count, that many ids,
---       then (step id, step json) pairs
+--       then (step id, step json, created (ms), status) per step
 -- Returns: 1 stored, 0 the id exists
 local id = ARGV[5]
 local token = ARGV[4]
@@ -20,12 +21,12 @@ if (id or '') == '' or (token or '') == '' or (ARGV[6] or '') == '' or (ARGV[7] 
   return redis.error_reply('sheppy addWorkflow: expected an id, a token, json, a status, a step count, an expiry or none and pending ids')
 end
 local firstStep = 13 + pendingCount
-if (#ARGV - firstStep + 1) % 2 ~= 0 then
-  return redis.error_reply('sheppy addWorkflow: steps come as (id, json) pairs')
+if (#ARGV - firstStep + 1) % 4 ~= 0 then
+  return redis.error_reply('sheppy addWorkflow: steps come as (id, json, created, status)')
 end
-for i = firstStep, #ARGV, 2 do
-  if ARGV[i] == '' or ARGV[i + 1] == '' then
-    return redis.error_reply('sheppy addWorkflow: a step needs an id and json')
+for i = firstStep, #ARGV, 4 do
+  if ARGV[i] == '' or ARGV[i + 1] == '' or not tonumber(ARGV[i + 2]) or ARGV[i + 3] == '' then
+    return redis.error_reply('sheppy addWorkflow: a step needs an id, json, a creation time and a status')
   end
 end
 local wkey = ARGV[2] .. id
@@ -48,11 +49,11 @@ else
   redis.call('PUBLISH', ARGV[11], id)
 end
 local queued = false
-for i = firstStep, #ARGV, 2 do
+for i = firstStep, #ARGV, 4 do
   local stepKey = ARGV[1] .. ARGV[i]
   if redis.call('EXISTS', stepKey) == 0 then
-    redis.call('HSET', stepKey, 'd', ARGV[i + 1], 'rq', token)
-    redis.call('SADD', KEYS[1], ARGV[i])
+    redis.call('HSET', stepKey, 'd', ARGV[i + 1], 'rq', token, 'status', ARGV[i + 3])
+    redis.call('ZADD', KEYS[1], ARGV[i + 2], ARGV[i])
     redis.call('RPUSH', KEYS[2], ARGV[i])
     queued = true
   end

@@ -1,8 +1,10 @@
 #!lua
--- Stores new work. Each record comes as (id, json, route, extra): route 'p'
--- is claimable now (FIFO), 'd' waits until `extra` (ms), 'f' is finished with
--- status `extra` (a record that could not be used, stored as its failed
--- stand-in). Mode 'unique' leaves an
+-- Stores new work. Each record comes as (id, json, route, extra, created,
+-- status): route 'p' is claimable now (FIFO), 'd' waits until `extra` (ms),
+-- 'f' is finished with status `extra` (a record that could not be used,
+-- stored as its failed stand-in); `created` (ms) places it in the creation
+-- index (a replaced record takes the new one's place), and `status` is the
+-- JSON's, kept beside it for readers. Mode 'unique' leaves an
 -- id the queue holds alone (answer 0); 'replace' replaces the old record in
 -- whatever state — unless it is claimed right now (0). A second copy of an
 -- id in one call is a duplicate (0).
@@ -11,8 +13,8 @@
 -- records and answers 1 again instead of calling them duplicates.
 -- Every argument is checked before the first write. Under out-of-memory the
 -- whole call is refused (no flags): new work waits until memory frees.
--- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 expires
--- ARGV: 1 task key prefix, 2 mode, 3 request token, then (id, json, route, extra) quads
+-- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 expires
+-- ARGV: 1 task key prefix, 2 mode, 3 request token, then (id, json, route, extra, created, status) per record
 --@include counts
 local prefix = ARGV[1]
 local mode = ARGV[2]
@@ -20,22 +22,23 @@ local token = ARGV[3]
 if mode ~= 'unique' and mode ~= 'replace' then
   return redis.error_reply('sheppy add: mode must be unique or replace (got ' .. tostring(mode) .. ')')
 end
-if token == nil or token == '' or (#ARGV - 3) % 4 ~= 0 then
-  return redis.error_reply('sheppy add: expected a request token and (id, json, route, at) quads')
+if token == nil or token == '' or (#ARGV - 3) % 6 ~= 0 then
+  return redis.error_reply('sheppy add: expected a request token and (id, json, route, extra, created, status) per record')
 end
-for i = 4, #ARGV, 4 do
+for i = 4, #ARGV, 6 do
   local route = ARGV[i + 2]
   local extra = ARGV[i + 3]
   if ARGV[i] == '' or ARGV[i + 1] == '' or (route ~= 'p' and route ~= 'd' and route ~= 'f')
-    or (route == 'd' and not tonumber(extra)) or (route == 'f' and extra == '') then
-    return redis.error_reply('sheppy add: record ' .. ((i - 4) / 4) .. ' has a bad id, json, route or due time')
+    or (route == 'd' and not tonumber(extra)) or (route == 'f' and extra == '')
+    or not tonumber(ARGV[i + 4]) or ARGV[i + 5] == '' then
+    return redis.error_reply('sheppy add: record ' .. ((i - 4) / 6) .. ' has a bad id, json, route, due time, creation time or status')
   end
 end
 local results = {}
 local queued = false
 -- Ids met earlier in this call: a second copy is a duplicate, even of our own write.
 local seen = {}
-for i = 4, #ARGV, 4 do
+for i = 4, #ARGV, 6 do
   local id = ARGV[i]
   local key = prefix .. id
   local exists = redis.call('EXISTS', key) == 1
@@ -56,8 +59,8 @@ for i = 4, #ARGV, 4 do
       -- The fences stay: a holder of an earlier claim must never match a later one.
       redis.call('HDEL', key, 'd', 'status', 'startedAt', 'finishedAt', 'x', 'rq')
     end
-    redis.call('HSET', key, 'd', ARGV[i + 1], 'rq', token)
-    redis.call('SADD', KEYS[1], id)
+    redis.call('HSET', key, 'd', ARGV[i + 1], 'rq', token, 'status', ARGV[i + 5])
+    redis.call('ZADD', KEYS[1], ARGV[i + 4], id)
     if ARGV[i + 2] == 'p' then
       redis.call('RPUSH', KEYS[2], id)
       queued = true

@@ -6,10 +6,11 @@
 -- so ends as a step (see lib/workflows.lua): its workflow stops waiting for
 -- it, and after its last step gets its resume task.
 -- KEYS: 1 pending, 2 scheduled, 3 processing, 4 done, 5 counts, 6 request memo, 7 expires,
---       8 all, 9 wake
+--       8 ids, 9 wake
 -- ARGV: 1 task key prefix, 2 id, 3 finishedAt (ISO), 4 finished channel, 5 expires,
 --       6 workflow key prefix, 7 workflow pending-set prefix, 8 workflow id ('' = not a step),
---       9 resume id, 10 resume json, 11 the cancelled record's json (kept with the workflow)
+--       9 resume id, 10 resume json, 11 the cancelled record's json (kept with the workflow),
+--       12 resume created (ms), 13 resume status
 -- Returns: json, status, startedAt, finishedAt of the cancelled record, or nil
 --@include counts
 --@include cancel-waiting
@@ -19,7 +20,8 @@ local key = ARGV[1] .. id
 if id == nil or id == '' or ARGV[3] == nil or ARGV[3] == '' or (ARGV[5] ~= '' and not tonumber(ARGV[5])) then
   return redis.error_reply('sheppy cancel: expected an id, a finish time and a numeric expiry or none')
 end
-if (ARGV[8] or '') ~= '' and ((ARGV[9] or '') == '' or (ARGV[10] or '') == '' or (ARGV[11] or '') == '') then
+if (ARGV[8] or '') ~= '' and ((ARGV[9] or '') == '' or (ARGV[10] or '') == '' or (ARGV[11] or '') == ''
+  or not tonumber(ARGV[12]) or (ARGV[13] or '') == '') then
   return redis.error_reply('sheppy cancel: a workflow step needs a resume task and its cancelled record')
 end
 local memo = redis.call('GET', KEYS[6])
@@ -33,7 +35,8 @@ if not cancelWaiting(key, id, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[
   return false
 end
 redis.call('SET', KEYS[6], '1', 'EX', 60)
-if (ARGV[8] or '') ~= '' and stepEnded(ARGV[6], ARGV[7], ARGV[1], KEYS[1], KEYS[8], ARGV[8], id, ARGV[11], ARGV[9], ARGV[10])
+local resume = { id = ARGV[9], json = ARGV[10], created = ARGV[12], status = ARGV[13] }
+if (ARGV[8] or '') ~= '' and stepEnded(ARGV[6], ARGV[7], ARGV[1], KEYS[1], KEYS[8], ARGV[8], id, ARGV[11], resume)
   and redis.call('LLEN', KEYS[9]) == 0 then
   redis.call('RPUSH', KEYS[9], '1')
 end

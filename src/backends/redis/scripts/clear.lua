@@ -1,9 +1,12 @@
 #!lua flags=allow-oom
 -- Removes up to `batch` workflows and task records per call; when none is
 -- left, removes the queue's other state (crons and rate limits included).
--- KEYS: 1 all, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 crons,
+-- Ids still in the set earlier versions kept (not yet moved into the
+-- creation index, or written there by a process of an earlier version) are
+-- records of the queue too, and go the same way.
+-- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 crons,
 --       9 rate-limit key set, 10 expires, 11 suspects, 12 workflows, 13 running workflows,
---       14 workflow expiries
+--       14 workflow expiries, 15 the earlier versions' id set
 -- ARGV: 1 task key prefix, 2 batch, 3 workflow key prefix, 4 workflow pending-set prefix
 -- Returns: { removed, finished (1 when the queue is empty) }
 local batch = tonumber(ARGV[2])
@@ -18,12 +21,22 @@ end
 if redis.call('SCARD', KEYS[12]) > 0 then
   return { removed, 0 }
 end
-local ids = redis.call('SPOP', KEYS[1], batch)
-for _, id in ipairs(ids) do
-  redis.call('DEL', ARGV[1] .. id)
+-- ZPOPMIN answers (id, score) pairs.
+local popped = redis.call('ZPOPMIN', KEYS[1], batch)
+for i = 1, #popped, 2 do
+  redis.call('DEL', ARGV[1] .. popped[i])
   removed = removed + 1
 end
-if redis.call('SCARD', KEYS[1]) > 0 then
+if redis.call('ZCARD', KEYS[1]) > 0 then
+  return { removed, 0 }
+end
+for _, id in ipairs(redis.call('SPOP', KEYS[15], batch)) do
+  -- Already counted when the creation index held it too.
+  if redis.call('DEL', ARGV[1] .. id) == 1 then
+    removed = removed + 1
+  end
+end
+if redis.call('SCARD', KEYS[15]) > 0 then
   return { removed, 0 }
 end
 removed = removed + redis.call('HLEN', KEYS[8])

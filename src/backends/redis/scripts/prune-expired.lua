@@ -1,10 +1,10 @@
 #!lua flags=allow-oom
 -- Deletes up to `limit` finished records whose expiry (ms) is due by `now`,
--- keeping the queue's indexes exact: the id leaves the all set, the finished
--- index and the expiry index, and its status count goes down by one. An
--- entry whose record no longer carries that expiry (field `x`) is only
--- dropped from the index.
--- KEYS: 1 expires, 2 all, 3 done, 4 counts
+-- keeping the queue's indexes exact: the id leaves the creation index, the
+-- finished index and the expiry index, and its status count goes down by
+-- one. An entry whose record no longer carries that expiry (field `x`) is
+-- only dropped from the index.
+-- KEYS: 1 expires, 2 ids, 3 done, 4 counts
 -- ARGV: 1 task key prefix, 2 now (ms), 3 limit
 -- Returns: { deleted, looked at }
 --@include counts
@@ -22,7 +22,7 @@ for _, id in ipairs(ids) do
   if expires and expires <= now then
     unfinish(KEYS[4], KEYS[3], KEYS[1], id)
     redis.call('DEL', key)
-    redis.call('SREM', KEYS[2], id)
+    redis.call('ZREM', KEYS[2], id)
     deleted = deleted + 1
   end
 end

@@ -9,8 +9,9 @@
 --       given; announced on the finished channel
 --   d → waits until `extra` (ms); claimable at once when that is not after now
 --   p → claimable at once
--- Its chained tasks (child id, json pairs) are added as claimable in the
--- same step, each only when its id is new. A settlement may also end a
+-- Its chained tasks are added as claimable in the same step, each only when
+-- its id is new, listed by its creation time. Every record written keeps its
+-- status beside its JSON (field `status`). A settlement may also end a
 -- workflow step (the workflow stops waiting for it and, after its last
 -- step, gets its resume task; see lib/workflows.lua) and may write a
 -- workflow record left by a resume — only while the stored workflow still
@@ -19,15 +20,15 @@
 -- records beyond `maxFinished` (those due to expire soonest) are then deleted.
 -- Every argument is checked before the first write. Allowed under
 -- out-of-memory: it finishes work already running and frees memory.
--- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts, 7 expires, 8 all,
+-- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts, 7 expires, 8 ids,
 --       9 running workflows, 10 workflow expiries
 -- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 maxFinished ('' = no bound),
 --       5 workflow key prefix, 6 workflow pending-set prefix,
---       then per settlement: id, fence, json, route, extra, expires, children count,
---       and that many (child id, child json) pairs; a step flag (0/1) and, when 1,
---       (workflow id, resume id, resume json); a write flag (0/1) and, when 1,
---       (workflow id, json, status, finishedAt, expected steps, steps, expires,
---       pending count, and that many step ids)
+--       then per settlement: id, fence, json, status, route, extra, expires, children count,
+--       and that many (child id, json, created (ms), status); a step flag (0/1) and, when 1,
+--       (workflow id, resume id, resume json, resume created (ms), resume status); a write
+--       flag (0/1) and, when 1, (workflow id, json, status, finishedAt, expected steps,
+--       steps, expires, pending count, and that many step ids)
 -- Returns: 1 (settled) or 0 (lost) per settlement
 --@include counts
 --@include workflows
@@ -46,15 +47,17 @@ while i <= #ARGV do
     id = ARGV[i],
     fence = tonumber(ARGV[i + 1]),
     json = ARGV[i + 2],
-    route = ARGV[i + 3],
-    extra = ARGV[i + 4],
-    expires = ARGV[i + 5],
+    status = ARGV[i + 3],
+    route = ARGV[i + 4],
+    extra = ARGV[i + 5],
+    expires = ARGV[i + 6],
     children = {},
   }
-  local count = tonumber(ARGV[i + 6])
+  local count = tonumber(ARGV[i + 7])
   local where = 'sheppy settle: settlement ' .. (#settlements + 1)
-  if s.id == nil or s.id == '' or not s.fence or s.json == nil or s.json == '' or not count then
-    return redis.error_reply(where .. ' needs an id, a fence, json and a children count')
+  if s.id == nil or s.id == '' or not s.fence or s.json == nil or s.json == ''
+    or (s.status or '') == '' or not count then
+    return redis.error_reply(where .. ' needs an id, a fence, json, a status and a children count')
   end
   if s.route == 'f' then
     if s.extra == '' or (s.expires ~= '' and not tonumber(s.expires)) then
@@ -67,20 +70,26 @@ while i <= #ARGV do
   elseif s.route ~= 'p' then
     return redis.error_reply(where .. ': route must be f, d or p')
   end
-  i = i + 7
+  i = i + 8
   for _ = 1, count do
-    if ARGV[i] == nil or ARGV[i] == '' or ARGV[i + 1] == nil or ARGV[i + 1] == '' then
-      return redis.error_reply(where .. ': a chained task needs an id and json')
+    if (ARGV[i] or '') == '' or (ARGV[i + 1] or '') == '' or not tonumber(ARGV[i + 2])
+      or (ARGV[i + 3] or '') == '' then
+      return redis.error_reply(where .. ': a chained task needs an id, json, a creation time and a status')
     end
-    s.children[#s.children + 1] = { ARGV[i], ARGV[i + 1] }
-    i = i + 2
+    s.children[#s.children + 1] =
+      { id = ARGV[i], json = ARGV[i + 1], created = ARGV[i + 2], status = ARGV[i + 3] }
+    i = i + 4
   end
   if ARGV[i] == '1' then
-    if (ARGV[i + 1] or '') == '' or (ARGV[i + 2] or '') == '' or (ARGV[i + 3] or '') == '' then
+    if (ARGV[i + 1] or '') == '' or (ARGV[i + 2] or '') == '' or (ARGV[i + 3] or '') == ''
+      or not tonumber(ARGV[i + 4]) or (ARGV[i + 5] or '') == '' then
       return redis.error_reply(where .. ': a workflow step needs a workflow id and a resume task')
     end
-    s.step = { ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] }
-    i = i + 4
+    s.step = {
+      workflow = ARGV[i + 1],
+      resume = { id = ARGV[i + 2], json = ARGV[i + 3], created = ARGV[i + 4], status = ARGV[i + 5] },
+    }
+    i = i + 6
   elseif ARGV[i] == '0' then
     i = i + 1
   else
@@ -153,11 +162,11 @@ for _, s in ipairs(settlements) do
       redis.call('ZREM', KEYS[7], s.id)
       count(was, -1)
     end
-    redis.call('HDEL', key, 'status', 'startedAt', 'finishedAt', 'x', 'cq')
+    redis.call('HDEL', key, 'startedAt', 'finishedAt', 'x', 'cq')
     if s.route == 'f' and s.expires ~= '' then
-      redis.call('HSET', key, 'd', s.json, 'sf', s.fence, 'x', s.expires)
+      redis.call('HSET', key, 'd', s.json, 'status', s.status, 'sf', s.fence, 'x', s.expires)
     else
-      redis.call('HSET', key, 'd', s.json, 'sf', s.fence)
+      redis.call('HSET', key, 'd', s.json, 'status', s.status, 'sf', s.fence)
     end
     if s.route == 'f' then
       redis.call('HSET', KEYS[5], s.id, s.extra)
@@ -166,7 +175,7 @@ for _, s in ipairs(settlements) do
         redis.call('ZADD', KEYS[7], tonumber(s.expires), s.id)
       end
       finished[#finished + 1] = s.id
-      if s.step and stepEnded(wfPrefix, wpPrefix, prefix, KEYS[1], KEYS[8], s.step[1], s.id, s.json, s.step[2], s.step[3]) then
+      if s.step and stepEnded(wfPrefix, wpPrefix, prefix, KEYS[1], KEYS[8], s.step.workflow, s.id, s.json, s.step.resume) then
         queued = true
       end
     elseif s.route == 'd' and tonumber(s.extra) > now then
@@ -199,11 +208,11 @@ for _, s in ipairs(settlements) do
     end
     if writeWorkflow or not s.write then
       for _, child in ipairs(s.children) do
-        local childKey = prefix .. child[1]
+        local childKey = prefix .. child.id
         if redis.call('EXISTS', childKey) == 0 then
-          redis.call('HSET', childKey, 'd', child[2])
-          redis.call('SADD', KEYS[8], child[1])
-          redis.call('RPUSH', KEYS[1], child[1])
+          redis.call('HSET', childKey, 'd', child.json, 'status', child.status)
+          redis.call('ZADD', KEYS[8], child.created, child.id)
+          redis.call('RPUSH', KEYS[1], child.id)
           queued = true
         end
       end
@@ -233,7 +242,7 @@ if maxFinished then
     redis.call('ZREMRANGEBYRANK', KEYS[7], 0, n - 1)
     redis.call('HDEL', KEYS[5], unpack(ids))
     redis.call('DEL', unpack(keys))
-    redis.call('SREM', KEYS[8], unpack(ids))
+    redis.call('ZREM', KEYS[8], unpack(ids))
   end
 end
 -- After the finished index is up to date: a damaged counter is recounted from it.
