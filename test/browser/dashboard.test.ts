@@ -83,10 +83,16 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await page.locator('[data-filter="failed"]').click();
     await expect.poll(() => page.locator("[data-testid=tasks] tbody tr").count()).toBe(3);
     if (SCREENSHOTS) {
+      // Some traffic for the live chart: a few seconds of adds, a few of them failing.
+      for (let round = 0; round < 25; round++) {
+        const burst = Array.from({ length: 10 + (round % 7) * 6 }, (_, i) => add(round, i));
+        await shop.add(round % 6 === 5 ? [...burst, fail(`burst ${round}`)] : burst);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
       await page.locator('[data-filter="failed"]').click();
-      await expect.poll(() => page.locator("[data-testid=tasks] tbody tr").count()).toBe(9);
+      await expect.poll(() => page.locator("[data-testid=tasks] tbody tr").count()).toBe(50);
       mkdirSync("docs/images", { recursive: true });
-      await page.screenshot({ path: "docs/images/dashboard-overview.png", fullPage: true });
+      await page.screenshot({ path: "docs/images/dashboard-overview.png" });
     }
     await page.close();
   });
@@ -152,6 +158,10 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
   it("a queue of 100,000 tasks opens and answers at once (every list is paged on the server)", async () => {
     const big = new Queue(url, { name: "big" });
     const total = 100_000;
+    // The oldest task of all is the one failure: a filter must reach past 99,999 others to show it.
+    const needle = add(-1, -1);
+    await big.add(needle);
+    expect(await big.cancel(needle.id)).toMatchObject({ status: "cancelled" });
     for (let start = 0; start < total; start += 10_000) {
       await big.add(Array.from({ length: 10_000 }, (_, i) => add(start + i, 1)));
     }
@@ -159,6 +169,7 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     const started = performance.now();
     await page.goto(`${dashboard.origin}/#/q/big`);
     await expect.poll(() => stat(page, "pending").textContent()).toBe("100,000");
+    expect(await stat(page, "cancelled").textContent()).toBe("1");
     await expect.poll(() => page.locator("[data-testid=tasks] tbody tr").count()).toBe(50);
     const shown = performance.now() - started;
     // Interactive: the next page answers a click.
@@ -171,8 +182,19 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
       .poll(() => page.locator("[data-testid=tasks] tbody tr").first().getAttribute("data-task-id"))
       .not.toBe(first);
     const paged = performance.now() - started;
+    // A status filter over the whole queue finds the one cancelled task at its far end.
+    await page.locator('[data-filter="cancelled"]').click();
+    await expect
+      .poll(
+        () => page.locator("[data-testid=tasks] tbody tr").first().getAttribute("data-task-id"),
+        {
+          timeout: 15_000,
+        },
+      )
+      .toBe(needle.id);
+    const filtered = performance.now() - started;
     console.log(
-      `dashboard with ${total.toLocaleString("en")} tasks: counts and first page shown ${shown.toFixed(0)} ms after navigation, second page ${paged.toFixed(0)} ms`,
+      `dashboard with ${total.toLocaleString("en")} tasks: counts and first page shown ${shown.toFixed(0)} ms after navigation, second page ${paged.toFixed(0)} ms, the one cancelled task found by its filter ${filtered.toFixed(0)} ms`,
     );
     await page.close();
     await big.clear();

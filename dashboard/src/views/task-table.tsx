@@ -5,13 +5,37 @@
  * live; later pages stay still while they are read.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type TaskData } from "../api.js";
+import { api, type TaskData, type TaskPage } from "../api.js";
 import { StatusBadge } from "../components/status-badge.js";
 import { formatDuration, formatTime, shortId } from "../format.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
 
 const PAGE_SIZE = 50;
+/** Reads a filtered page may take to fill: each looks at a bounded stretch of the queue (5,000 tasks on the built-in backends). */
+const MAX_READS = 50;
+
+/**
+ * A page of up to PAGE_SIZE tasks: the backend looks at a bounded stretch of
+ * the queue per read, so a rare status can come back short or empty while
+ * more lies further back; read on until the page is full, the queue ends, or
+ * MAX_READS reads were made (then Older goes on from there).
+ */
+async function fillPage(
+  queue: string,
+  statuses: readonly string[],
+  cursor: string | null,
+): Promise<TaskPage> {
+  const tasks: TaskData[] = [];
+  let next = cursor;
+  for (let reads = 0; reads < MAX_READS; reads++) {
+    const page = await api.tasks(queue, statuses, next, PAGE_SIZE - tasks.length);
+    tasks.push(...page.tasks);
+    next = page.cursor;
+    if (next === null || tasks.length >= PAGE_SIZE) break;
+  }
+  return { tasks, cursor: next };
+}
 const STATUSES = [
   "pending",
   "scheduled",
@@ -38,7 +62,7 @@ export function TaskTable({
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
   const key = `${queue}|${statuses.join(",")}|${cursor ?? ""}`;
-  const page = useLoad(() => api.tasks(queue, statuses, cursor, PAGE_SIZE), key);
+  const page = useLoad(() => fillPage(queue, statuses, cursor), key);
   const [search, setSearch] = useState("");
 
   // A new filter starts again from the first page.
@@ -125,7 +149,7 @@ export function TaskTable({
       {page.data && page.data.tasks.length === 0 && (
         <p class="muted">
           {page.data.cursor
-            ? "No task on this stretch matches; Next looks further back."
+            ? "No task matches in this stretch of the queue; Older looks further back."
             : "No task matches."}
         </p>
       )}
