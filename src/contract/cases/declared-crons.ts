@@ -162,20 +162,24 @@ export function declaredCronsCases(h: ContractHarness): void {
       });
       const gone = (await queue.getCrons()).find((c) => c.args[0] === "gone")!;
 
+      const runsOf = async (cronId: string) =>
+        (await queue.getAllTasks()).filter((t) => t.cronId === cronId);
       file.write({ crons: [entries[1]] });
-      await advanceUntil(clock, async () => (await queue.getCrons()).length === 3, {
-        step: 10,
-        what: "the removed cron deleted",
-      });
+      // The cron goes first, then its runs, one call after another: wait for both, not only the
+      // first (on a backend whose calls take a few milliseconds the runs may still be going).
+      await advanceUntil(
+        clock,
+        async () =>
+          (await queue.getCrons()).length === 3 &&
+          // Its waiting runs are removed, not kept as `cancelled` records holding their ids.
+          (await runsOf(gone.deterministicId)).length === 0,
+        { step: 10, what: "the removed cron deleted, with its waiting runs" },
+      );
       expect(summary(await queue.getCrons())).toEqual([
         'declared.report["code"] @hourly code',
         'declared.report["kept"] @hourly config',
         'declared.report["same"] @daily code',
       ]);
-      const runsOf = async (cronId: string) =>
-        (await queue.getAllTasks()).filter((t) => t.cronId === cronId);
-      // Its waiting runs are removed, not kept as `cancelled` records holding their ids.
-      expect(await runsOf(gone.deterministicId)).toEqual([]);
 
       // The entry comes back: the same cron, and its next 3 runs are scheduled again.
       file.write({ crons: entries });
@@ -198,9 +202,14 @@ export function declaredCronsCases(h: ContractHarness): void {
       await queue.addCron(report("code"), "@daily");
       const logs = captureLogs();
       void cronWorker(queue, clock, file.path, logs).work();
-      await until(async () => (await queue.getCrons()).length === 2, { what: "declared cron" });
-      const before = summary(await queue.getCrons());
       const scheduledCount = async () => (await queue.getScheduled()).length;
+      // The tick that adds the declared cron schedules the runs of both after it: wait for those
+      // too, or they could land after the count below and pass for ticks that read the file again.
+      await until(
+        async () => (await queue.getCrons()).length === 2 && (await scheduledCount()) === 6,
+        { what: "declared cron, and the first runs of both crons" },
+      );
+      const before = summary(await queue.getCrons());
 
       /** Moves the clock two minutes; the every-minute cron gains runs, proving the manager kept ticking. */
       const severalTicks = async () => {
