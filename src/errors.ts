@@ -80,6 +80,9 @@ export class BackendUnavailableError extends BackendError {}
 /** The backend refuses to store more (e.g. Redis at its `maxmemory`); work already running still finishes. */
 export class BackendFullError extends BackendError {}
 
+/** The backend's storage was set up by a newer Sheppy (a schema version this one does not know): upgrade Sheppy. */
+export class SchemaVersionError extends BackendError {}
+
 /** Arguments or a result are over the queue's `maxPayloadBytes`; nothing was stored. */
 export class PayloadTooLargeError extends SheppyError {
   constructor(

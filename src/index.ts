@@ -8,6 +8,8 @@ import "./backends/builtin.js";
 export type { Backend, BackendCapabilities, QueueStats } from "./backends/backend.js";
 export type { MemoryBackendOptions } from "./backends/memory/index.js";
 export { MemoryBackend } from "./backends/memory/index.js";
+export type { PostgresBackendOptions } from "./backends/postgres/index.js";
+export { PostgresBackend } from "./backends/postgres/index.js";
 export type { RedisBackendOptions } from "./backends/redis/index.js";
 export { RedisBackend } from "./backends/redis/index.js";
 export type { RetentionOptions } from "./backends/retention-settings.js";
@@ -28,6 +30,7 @@ export {
   MiddlewareError,
   NonDeterministicWorkflowError,
   PayloadTooLargeError,
+  SchemaVersionError,
   SerializationError,
   SheppyError,
   TaskCancellationError,

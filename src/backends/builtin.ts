@@ -1,8 +1,10 @@
 /**
  * @module backends/builtin
  * Loads the built-in backends, so their URL schemes (`memory://`,
- * `redis://`, `rediss://`) are registered. The package entry and the CLI
- * import this; loading a backend's module loads no driver library.
+ * `redis://`, `rediss://`, `postgres://`, `postgresql://`) are registered.
+ * The package entry and the CLI import this; loading a backend's module
+ * loads no driver library.
  */
 import "./memory/index.js";
 import "./redis/index.js";
+import "./postgres/index.js";

@@ -22,7 +22,15 @@ const entries = Object.entries(pkg.exports).filter(
 describe("package entry points", () => {
   it("every export has a built module and its declarations", () => {
     expect(entries.map(([name]) => name).sort()).toEqual(
-      [".", "./backend", "./backends/memory", "./backends/redis", "./http", "./testing"].sort(),
+      [
+        ".",
+        "./backend",
+        "./backends/memory",
+        "./backends/postgres",
+        "./backends/redis",
+        "./http",
+        "./testing",
+      ].sort(),
     );
     for (const [name, target] of entries) {
       expect(existsSync(`${root}/${target.default}`), `${name} → ${target.default}`).toBe(true);
@@ -36,7 +44,15 @@ describe("package entry points", () => {
         Record<string, unknown>
       >;
     const app = await at(".");
-    for (const name of ["Queue", "Worker", "task", "MemoryBackend", "RedisBackend", "use"]) {
+    for (const name of [
+      "Queue",
+      "Worker",
+      "task",
+      "MemoryBackend",
+      "RedisBackend",
+      "PostgresBackend",
+      "use",
+    ]) {
       expect(typeof app[name], name).toBe("function");
     }
     for (const name of [
@@ -61,6 +77,11 @@ describe("package entry points", () => {
     const redis = await at("./backends/redis");
     expect(memory.MemoryBackend).toBe(app.MemoryBackend);
     expect(redis.RedisBackend).toBe(app.RedisBackend);
+    const postgres = await at("./backends/postgres");
+    expect(postgres.PostgresBackend).toBe(app.PostgresBackend);
+    for (const name of ["migrate", "migrationStatus"]) {
+      expect(typeof postgres[name], name).toBe("function");
+    }
     // The HTTP API is its own entry, so an app that does not serve it never loads it.
     const http = await at("./http");
     for (const name of ["createHttpHandler", "toNodeHandler"]) {

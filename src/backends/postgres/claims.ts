@@ -1,0 +1,220 @@
+/**
+ * @module backends/postgres/claims
+ * Claims are leases with fences. `claim` takes the oldest claimable rows in
+ * one statement (`FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait
+ * for or take each other's rows), each under the next fence and a lease
+ * stamped with the server's clock; with nothing to claim it waits for a
+ * work notification (`./notifications.ts`). `renew` re-stamps the leases a
+ * worker still holds; `reclaimExpired` takes over leases left to expire,
+ * in two phases (noted, then taken once confirmed), as the contract says.
+ */
+import { isoAt } from "../../clock.js";
+import { InvalidOptionError } from "../../errors.js";
+import type { ClaimedTask, ClaimRef } from "../backend.js";
+import type { Notifier } from "./notifications.js";
+import { CLAIMABLE, CLAIMED, type RecordRow, readRow } from "./record-codec.js";
+import type { PgSession } from "./session.js";
+
+/** Expired leases looked at per reclaim call. */
+const RECLAIM_BATCH = 100;
+/** A waiting claim looks again this often even without a notification (one may be lost across a reconnect). */
+const FALLBACK_POLL_MS = 2000;
+
+/**
+ * The oldest claimable rows, locked without waiting for rows others hold,
+ * become claimed: a new fence, the lease stamped now (server time), the
+ * claim's start from the caller's clock. Returns each row's old place, so
+ * the answer can be put in FIFO order.
+ */
+const CLAIM = `
+WITH picked AS (
+  SELECT id, seq FROM %SCHEMA%.tasks
+  WHERE queue = $1 AND state = ${CLAIMABLE}
+  ORDER BY seq
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE %SCHEMA%.tasks t
+SET state = ${CLAIMED}, status = 'processing', started_at = $3, seq = NULL,
+    fence = t.fence + 1, lease_at = %SCHEMA%.now_ms(), suspect_lease = NULL, suspect_at = NULL
+FROM picked
+WHERE t.queue = $1 AND t.id = picked.id
+RETURNING t.id, t.data, t.fence, picked.seq`;
+
+/**
+ * Leases still held under their fence are stamped now; returns the ids
+ * renewed. Rows are locked in id order, as settles lock them, so a renewal
+ * and a settle of the same tasks never deadlock.
+ */
+const RENEW = `
+WITH held AS (
+  SELECT t.id FROM %SCHEMA%.tasks t
+  JOIN unnest($2::text[], $3::bigint[]) AS c(id, fence) ON t.id = c.id AND t.fence = c.fence
+  WHERE t.queue = $1 AND t.state = ${CLAIMED}
+  ORDER BY t.id
+  FOR UPDATE OF t
+)
+UPDATE %SCHEMA%.tasks t SET lease_at = %SCHEMA%.now_ms()
+FROM held
+WHERE t.queue = $1 AND t.id = held.id
+RETURNING t.id`;
+
+/** Of claims not renewed, those their holder settled (not lost). */
+const SETTLED = `
+SELECT t.id FROM %SCHEMA%.tasks t
+JOIN unnest($2::text[], $3::bigint[]) AS c(id, fence) ON t.id = c.id
+WHERE t.queue = $1 AND t.settled_fence = c.fence`;
+
+/**
+ * Claims whose lease is older than $2 ms (server time): with $3 (confirmMs)
+ * ≤ 0, or when noted expired at the same renewal at least $3 ms ago, taken
+ * over (a new fence, a fresh lease); otherwise noted (the renewal seen and
+ * when), and taken by a later call if still not renewed.
+ */
+const RECLAIM = `
+WITH clock AS (SELECT %SCHEMA%.now_ms() AS ms),
+stale AS (
+  SELECT t.id, t.lease_at,
+         ($3::bigint <= 0 OR (t.suspect_lease = t.lease_at AND clock.ms - t.suspect_at >= $3::bigint)) AS take,
+         t.suspect_lease IS DISTINCT FROM t.lease_at AS fresh
+  FROM %SCHEMA%.tasks t, clock
+  WHERE t.queue = $1 AND t.state = ${CLAIMED} AND t.lease_at < clock.ms - $2::bigint
+  ORDER BY t.lease_at
+  LIMIT $4
+  FOR UPDATE OF t SKIP LOCKED
+)
+UPDATE %SCHEMA%.tasks t
+SET fence = CASE WHEN s.take THEN t.fence + 1 ELSE t.fence END,
+    lease_at = CASE WHEN s.take THEN clock.ms ELSE t.lease_at END,
+    suspect_lease = CASE WHEN s.take THEN NULL ELSE t.lease_at END,
+    suspect_at = CASE WHEN s.take THEN NULL ELSE clock.ms END
+FROM stale s, clock
+WHERE t.queue = $1 AND t.id = s.id AND (s.take OR s.fresh)
+RETURNING t.id, t.data, t.status, t.started_at, t.finished_at, t.fence, s.take, s.lease_at`;
+
+interface ClaimRow {
+  id: string;
+  data: string;
+  fence: string;
+  seq: string;
+}
+
+interface ReclaimRow extends RecordRow {
+  fence: string;
+  take: boolean;
+  lease_at: string;
+}
+
+export class Claims {
+  constructor(
+    private readonly session: PgSession,
+    private readonly notifier: Notifier,
+    private readonly now: () => number,
+  ) {}
+
+  /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
+  async claim(queue: string, limit: number, waitMs: number): Promise<ClaimedTask[]> {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
+    }
+    this.session.assertConnected();
+    const claimed = await this.#claim(queue, limit);
+    if (claimed.length > 0 || waitMs <= 0) return claimed;
+    const deadline = Date.now() + waitMs;
+    // Listening before the next look: a task added in between wakes the wait below.
+    await this.notifier.start().catch(() => undefined);
+    for (;;) {
+      if (!this.session.isConnected) return [];
+      const signal = this.notifier.workSignal(queue);
+      let next: ClaimedTask[];
+      try {
+        next = await this.#claim(queue, limit);
+      } catch (error) {
+        signal.cancel();
+        throw error;
+      }
+      const remaining = deadline - Date.now();
+      if (next.length > 0 || remaining <= 0) {
+        signal.cancel();
+        return next;
+      }
+      await signal.wait(Math.min(remaining, FALLBACK_POLL_MS));
+    }
+  }
+
+  async #claim(queue: string, limit: number): Promise<ClaimedTask[]> {
+    const now = this.now();
+    const startedAt = isoAt(now);
+    // Sent once: a claim whose answer was lost leaves its tasks to their leases (reclaimed later).
+    const rows = await this.session.query<ClaimRow>(
+      "claim",
+      this.session.sql(CLAIM),
+      [queue, limit, startedAt],
+      { resend: "unsent", wait: false },
+    );
+    if (rows.length > 1) rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    return rows.map((row) => ({
+      record: readRow(
+        {
+          id: row.id,
+          data: row.data,
+          status: "processing",
+          started_at: startedAt,
+          finished_at: null,
+        },
+        now,
+      ),
+      fence: Number(row.fence),
+    }));
+  }
+
+  /** Renews the leases of `claims`; returns the ids whose claim is no longer current (and not settled by its holder). */
+  async renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
+    this.session.assertConnected();
+    if (claims.length === 0) return [];
+    const ids = claims.map((c) => c.id);
+    const fences = claims.map((c) => c.fence);
+    const renewed = await this.session.query<{ id: string }>(
+      "renew",
+      this.session.sql(RENEW),
+      [queue, ids, fences],
+      { wait: false },
+    );
+    if (renewed.length === claims.length) return [];
+    const kept = new Set(renewed.map((r) => r.id));
+    const rest = claims.filter((c) => !kept.has(c.id));
+    // Read after the renewal: a settle that raced it has committed by now, and is not a loss.
+    const settled = await this.session.query<{ id: string }>(
+      "renew",
+      this.session.sql(SETTLED),
+      [queue, rest.map((c) => c.id), rest.map((c) => c.fence)],
+      { wait: false },
+    );
+    const done = new Set(settled.map((r) => r.id));
+    return rest.filter((c) => !done.has(c.id)).map((c) => c.id);
+  }
+
+  /** Takes over leases expired for `leaseMs` and confirmed so for `confirmMs` (see `RECLAIM`). */
+  async reclaimExpired(
+    queue: string,
+    window: { leaseMs: number; confirmMs: number },
+  ): Promise<ClaimedTask[]> {
+    this.session.assertConnected();
+    const rows = await this.session.query<ReclaimRow>(
+      "reclaimExpired",
+      this.session.sql(RECLAIM),
+      [
+        queue,
+        Math.max(0, Math.floor(window.leaseMs)),
+        Math.max(0, Math.floor(window.confirmMs)),
+        RECLAIM_BATCH,
+      ],
+      { wait: false },
+    );
+    const now = this.now();
+    return rows
+      .filter((row) => row.take)
+      .sort((a, b) => Number(a.lease_at) - Number(b.lease_at))
+      .map((row) => ({ record: readRow(row, now), fence: Number(row.fence) }));
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * @module backends/postgres/migrations
+ * The schema's tables come from numbered SQL files (`./migrations/NNN_name.sql`),
+ * applied in order by `connect()` — or by a CLI calling {@link migrate} — each
+ * recorded in `<schema>.migrations` (version, name, applied_at). All pending
+ * files are applied in one transaction holding an advisory lock derived from
+ * the schema name, so many workers starting at once migrate once: the first
+ * applies, the others wait on the lock, then find nothing left to do.
+ *
+ * Connecting stays cheap when the schema is current: one query reads the
+ * newest applied version ({@link ensureSchema}); only a missing or older
+ * schema takes the lock. A database migrated by a newer Sheppy (a version
+ * this code does not know) is refused with a `SchemaVersionError`: running
+ * old code against tables it does not understand could lose tasks.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import type { ClientBase, Pool } from "pg";
+import { SchemaVersionError } from "../../errors.js";
+import { checkSchemaName, migrationLockKey, withSchema } from "./schema-name.js";
+
+/** One migration file. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  /** SQL with `%SCHEMA%` placeholders. */
+  readonly sql: string;
+}
+
+/** A migration as `<schema>.migrations` records it. */
+export interface AppliedMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly appliedAt: Date;
+}
+
+/** Where a schema stands. */
+export interface MigrationStatus {
+  readonly schema: string;
+  /** The newest version this code knows. */
+  readonly latest: number;
+  readonly applied: readonly AppliedMigration[];
+  /** Known versions not applied yet, in order. */
+  readonly pending: readonly Omit<Migration, "sql">[];
+  /** Applied versions this code does not know: the database was migrated by a newer Sheppy. */
+  readonly unknown: readonly AppliedMigration[];
+}
+
+/** A pool (a client is taken from it) or a connected client (`pg.Client`, `pg.PoolClient`). */
+export type Database = Pool | ClientBase;
+
+const FILE = /^(\d{3})_([a-z0-9_]+)\.sql$/;
+const UNDEFINED_TABLE = "42P01";
+const UNDEFINED_SCHEMA = "3F000";
+
+let cached: readonly Migration[] | undefined;
+
+/** The migration files shipped with this code, in version order (read once). */
+export function knownMigrations(): readonly Migration[] {
+  if (cached) return cached;
+  const dir = new URL("./migrations/", import.meta.url);
+  const migrations = readdirSync(dir)
+    .flatMap((file) => {
+      const match = FILE.exec(file);
+      if (!match) return [];
+      const sql = readFileSync(new URL(file, dir), "utf8");
+      return [{ version: Number(match[1]), name: match[2]!, sql }];
+    })
+    .sort((a, b) => a.version - b.version);
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1)
+      throw new Error(`migration files are not numbered 001, 002, …: ${m.name}`);
+  });
+  cached = migrations;
+  return migrations;
+}
+
+function isPool(db: Database): db is Pool {
+  return typeof (db as Pool).totalCount === "number";
+}
+
+/** Runs `fn` on a client of its own (taken from the pool and given back), or on the client given. */
+async function withClient<T>(db: Database, fn: (client: ClientBase) => Promise<T>): Promise<T> {
+  if (!isPool(db)) return fn(db);
+  const client = await db.connect();
+  let failure: unknown;
+  try {
+    return await fn(client);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    // A client whose transaction failed halfway is dropped rather than reused.
+    client.release(failure instanceof Error ? failure : undefined);
+  }
+}
+
+const sqlState = (error: unknown) => (error as { code?: unknown })?.code;
+
+/** The applied migrations, oldest first; `[]` when the schema or its table does not exist. */
+async function readApplied(client: ClientBase, schema: string): Promise<AppliedMigration[]> {
+  try {
+    const { rows } = await client.query<{ version: number; name: string; applied_at: Date }>(
+      withSchema(
+        "SELECT version, name, applied_at FROM %SCHEMA%.migrations ORDER BY version",
+        schema,
+      ),
+    );
+    return rows.map((r) => ({ version: r.version, name: r.name, appliedAt: r.applied_at }));
+  } catch (error) {
+    const code = sqlState(error);
+    if (code === UNDEFINED_TABLE || code === UNDEFINED_SCHEMA) return [];
+    throw error;
+  }
+}
+
+function statusOf(schema: string, applied: readonly AppliedMigration[]): MigrationStatus {
+  const known = knownMigrations();
+  const done = new Set(applied.map((m) => m.version));
+  return {
+    schema,
+    latest: known.length,
+    applied,
+    pending: known
+      .filter((m) => !done.has(m.version))
+      .map(({ version, name }) => ({ version, name })),
+    unknown: applied.filter((m) => m.version > known.length),
+  };
+}
+
+function tooNew(status: MigrationStatus): SchemaVersionError {
+  const newest = status.unknown[status.unknown.length - 1]!;
+  return new SchemaVersionError(
+    `PostgreSQL schema "${status.schema}" is at version ${newest.version} (${newest.name}), newer than this Sheppy knows (${status.latest}): upgrade sheppy`,
+  );
+}
+
+/** Where `schema` stands: applied, pending and unknown migrations. Changes nothing. */
+export async function migrationStatus(db: Database, schema: string): Promise<MigrationStatus> {
+  checkSchemaName(schema, "migrationStatus: schema");
+  return withClient(db, async (client) => statusOf(schema, await readApplied(client, schema)));
+}
+
+/**
+ * Applies every pending migration of `schema` (creating the schema first),
+ * in one transaction under the schema's advisory lock; returns the versions
+ * it applied (none when up to date). Throws `SchemaVersionError` when the
+ * database was migrated by a newer Sheppy.
+ */
+export async function migrate(db: Database, schema: string): Promise<number[]> {
+  checkSchemaName(schema, "migrate: schema");
+  return withClient(db, async (client) => {
+    await client.query("BEGIN");
+    try {
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [migrationLockKey(schema)]);
+      await client.query(withSchema("CREATE SCHEMA IF NOT EXISTS %SCHEMA%", schema));
+      await client.query(
+        withSchema(
+          `CREATE TABLE IF NOT EXISTS %SCHEMA%.migrations (
+             version    integer     PRIMARY KEY,
+             name       text        NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+           )`,
+          schema,
+        ),
+      );
+      const status = statusOf(schema, await readApplied(client, schema));
+      if (status.unknown.length > 0) throw tooNew(status);
+      const applied: number[] = [];
+      for (const { version, name } of status.pending) {
+        const migration = knownMigrations()[version - 1]!;
+        await client.query(withSchema(migration.sql, schema));
+        await client.query(
+          withSchema("INSERT INTO %SCHEMA%.migrations (version, name) VALUES ($1, $2)", schema),
+          [version, name],
+        );
+        applied.push(version);
+      }
+      await client.query("COMMIT");
+      return applied;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/**
+ * Makes sure `schema` is at the version this code knows: one query when it
+ * is, a {@link migrate} when it is missing or older, a `SchemaVersionError`
+ * when it is newer.
+ */
+export async function ensureSchema(db: Database, schema: string): Promise<void> {
+  let newest = 0;
+  try {
+    const { rows } = await db.query<{ newest: number | null }>(
+      withSchema("SELECT max(version) AS newest FROM %SCHEMA%.migrations", schema),
+    );
+    newest = rows[0]?.newest ?? 0;
+  } catch (error) {
+    const code = sqlState(error);
+    if (code !== UNDEFINED_TABLE && code !== UNDEFINED_SCHEMA) throw error;
+  }
+  const latest = knownMigrations().length;
+  if (newest === latest) return;
+  if (newest > latest) {
+    throw tooNew(await migrationStatus(db, schema));
+  }
+  await migrate(db, schema);
+}

@@ -1,0 +1,248 @@
+/**
+ * @module backends/postgres/notifications
+ * LISTEN/NOTIFY. Statements that make work claimable `pg_notify` the schema's
+ * work channel with the queue's name, and those that finish tasks or
+ * workflows notify the finished channel with their ids — inside their
+ * transaction, so the notification goes out when it commits, never before.
+ *
+ * One connection per backend, opened on first need (a claim that has to
+ * wait, or `watchFinished`), holds LISTEN on both channels and fans the
+ * notifications out to waiting claims and finished-listeners of their queue.
+ * When that connection drops, every waiter is woken and every listener told
+ * to look again (an empty list) — notifications may have been missed — and
+ * it is opened again with backoff; once listening again, listeners are told
+ * to look again once more. A waiting claim also looks again every couple of
+ * seconds, so a notification lost without notice costs at most that.
+ */
+import type { Client, Notification } from "pg";
+import type { Logger } from "../../observability/logger.js";
+import { loggableError } from "./connection-errors.js";
+import type { PgSession } from "./session.js";
+
+type FinishedListener = (ids: readonly string[]) => void;
+
+/** Bytes a NOTIFY payload may hold (the server's limit is 8000). */
+const MAX_PAYLOAD_BYTES = 7900;
+const RECONNECT_FIRST_MS = 100;
+const RECONNECT_LAST_MS = 2000;
+
+/**
+ * The payloads announcing that `ids` of `queue` finished: JSON arrays
+ * `[queue, id, …]`, as many as it takes to keep each under the limit.
+ */
+export function finishedPayloads(queue: string, ids: readonly string[]): string[] {
+  const payloads: string[] = [];
+  let chunk: string[] = [];
+  let bytes = Buffer.byteLength(JSON.stringify([queue]));
+  for (const id of ids) {
+    const size = Buffer.byteLength(JSON.stringify(id)) + 1;
+    if (chunk.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) {
+      payloads.push(JSON.stringify([queue, ...chunk]));
+      chunk = [];
+      bytes = Buffer.byteLength(JSON.stringify([queue]));
+    }
+    // An id too long for any payload is left out: its waiters find it at their next periodic look.
+    if (bytes + size > MAX_PAYLOAD_BYTES) continue;
+    chunk.push(id);
+    bytes += size;
+  }
+  if (chunk.length > 0) payloads.push(JSON.stringify([queue, ...chunk]));
+  return payloads;
+}
+
+/** Announces finished ids of a queue from inside a transaction (sent when it commits). */
+export const NOTIFY_FINISHED = "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p";
+
+/** A wake-up for one waiting claim: armed before it looks, awaited after. */
+export interface WorkSignal {
+  /** Resolves on a notification for the queue (since arming), after `ms`, or when the backend disconnects. */
+  wait(ms: number): Promise<void>;
+  cancel(): void;
+}
+
+export class Notifier {
+  #client: Client | undefined;
+  #opening: Promise<void> | undefined;
+  #running = false;
+  #reconnectMs = RECONNECT_FIRST_MS;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  readonly #workWaiters = new Map<string, Set<() => void>>();
+  readonly #finished = new Map<string, Set<FinishedListener>>();
+
+  constructor(
+    private readonly session: PgSession,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Listens (once) on both channels; resolves once LISTEN is in place. */
+  start(): Promise<void> {
+    this.#running = true;
+    if (this.#client) return Promise.resolve();
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    const client = await this.session.newClient();
+    if (!this.#running) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    client.on("notification", (message) => this.#deliver(message));
+    const lost = (error?: Error) => this.#lost(client, error);
+    client.on("error", lost);
+    client.on("end", () => lost());
+    const { work, finished } = this.session.channels;
+    try {
+      await client.query(`LISTEN "${work}"; LISTEN "${finished}"`);
+    } catch (error) {
+      client.removeAllListeners("end");
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.#client = client;
+    this.#reconnectMs = RECONNECT_FIRST_MS;
+  }
+
+  #lost(client: Client, error?: Error): void {
+    if (this.#client !== client) return;
+    this.#client = undefined;
+    if (!this.#running) return;
+    this.logger.warn(
+      {
+        err: error ? loggableError(error, this.session.scrub) : undefined,
+        url: this.session.maskedUrl,
+      },
+      "lost the PostgreSQL notification connection; reconnecting",
+    );
+    void client.end().catch(() => undefined);
+    this.#lookAgain();
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#reconnectTimer || !this.#running) return;
+    const delay = this.#reconnectMs;
+    this.#reconnectMs = Math.min(this.#reconnectMs * 2, RECONNECT_LAST_MS);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (!this.#running || this.#client) return;
+      this.start().then(
+        () => {
+          this.logger.info(
+            { url: this.session.maskedUrl },
+            "listening for PostgreSQL notifications again",
+          );
+          // Whatever was announced while nobody listened is found by looking again.
+          this.#lookAgain();
+        },
+        () => this.#scheduleReconnect(),
+      );
+    }, delay);
+    this.#reconnectTimer.unref();
+  }
+
+  #deliver(message: Notification): void {
+    const { work, finished } = this.session.channels;
+    const payload = message.payload ?? "";
+    if (message.channel === work) {
+      this.#wakeWork(payload);
+    } else if (message.channel === finished) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(payload);
+      } catch {
+        return;
+      }
+      if (!Array.isArray(parsed) || typeof parsed[0] !== "string") return;
+      const listeners = this.#finished.get(parsed[0]);
+      if (!listeners) return;
+      const ids = parsed.slice(1).filter((id): id is string => typeof id === "string");
+      for (const listener of [...listeners]) listener(ids);
+    }
+  }
+
+  #wakeWork(queue: string): void {
+    const waiters = this.#workWaiters.get(queue);
+    if (!waiters) return;
+    this.#workWaiters.delete(queue);
+    for (const wake of waiters) wake();
+  }
+
+  /** Wakes every waiting claim and tells every finished-listener to look again. */
+  #lookAgain(): void {
+    const all = [...this.#workWaiters.values()];
+    this.#workWaiters.clear();
+    for (const waiters of all) for (const wake of waiters) wake();
+    for (const listeners of this.#finished.values()) {
+      for (const listener of [...listeners]) listener([]);
+    }
+  }
+
+  /** A signal for the next notification that `queue` has claimable work. */
+  workSignal(queue: string): WorkSignal {
+    let woken = false;
+    let wake: (() => void) | undefined;
+    const waiter = () => {
+      woken = true;
+      wake?.();
+    };
+    let waiters = this.#workWaiters.get(queue);
+    if (!waiters) {
+      waiters = new Set();
+      this.#workWaiters.set(queue, waiters);
+    }
+    waiters.add(waiter);
+    const cancel = () => {
+      const current = this.#workWaiters.get(queue);
+      current?.delete(waiter);
+      if (current?.size === 0) this.#workWaiters.delete(queue);
+    };
+    return {
+      wait: (ms) =>
+        woken || !this.#running
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const timer = setTimeout(done, ms);
+              function done() {
+                clearTimeout(timer);
+                cancel();
+                resolve();
+              }
+              wake = done;
+            }),
+      cancel,
+    };
+  }
+
+  /** Calls `listener` with the ids of `queue` that finish; the returned function stops. */
+  async listenFinished(queue: string, listener: FinishedListener): Promise<() => void> {
+    await this.start();
+    let listeners = this.#finished.get(queue);
+    if (!listeners) {
+      listeners = new Set();
+      this.#finished.set(queue, listeners);
+    }
+    listeners.add(listener);
+    const own = listeners;
+    return () => {
+      own.delete(listener);
+      if (own.size === 0 && this.#finished.get(queue) === own) this.#finished.delete(queue);
+    };
+  }
+
+  /** Stops listening: waiting claims end, listeners are told to look again, the connection closes. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.#lookAgain();
+    this.#finished.clear();
+    await this.#opening?.catch(() => undefined);
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * @module backends/postgres/postgres-backend
+ * The backend on PostgreSQL (node-postgres, loaded when it connects). Every
+ * change that touches more than one row is one statement or one short
+ * transaction, under row locks taken in one order, so workers never race;
+ * claims skip rows others hold (`FOR UPDATE SKIP LOCKED`). Idle workers wait
+ * on LISTEN/NOTIFY; finished tasks are announced the same way. Claims are
+ * leases with fences stamped with the server's clock: `renew` extends them,
+ * `reclaimExpired` takes over leases left to expire. Tables: the numbered
+ * migrations in `./migrations/`, applied at connect (`./migrations.ts`).
+ *
+ * This class is the public entry and holds the options; the work is done by
+ * one part per concern, all sharing one {@link PgSession}: `TaskStore` and
+ * `settle` (writes), `Claims` (leases), `TaskReader` (reads), `Notifier`
+ * (LISTEN/NOTIFY), `WorkflowStore`, `CronStore` and `./rate-limiter.ts`.
+ */
+import type { Pool } from "pg";
+import { type Clock, systemClock } from "../../clock.js";
+import { InvalidOptionError } from "../../errors.js";
+import { defaultLogger, type Logger } from "../../observability/logger.js";
+import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
+import type { TaskData } from "../../task/task-record.js";
+import type { WorkflowData } from "../../task/workflow-record.js";
+import type {
+  AddMode,
+  Backend,
+  BackendCapabilities,
+  ClaimedTask,
+  ClaimRef,
+  CronData,
+  ListTasksRequest,
+  PageRequest,
+  QueueStats,
+  RateLimitRequest,
+  RetentionSettings,
+  Settlement,
+  SettleResult,
+  StoredWorkflow,
+  TaskPage,
+  WorkflowPage,
+  WorkflowStepEnd,
+} from "../backend.js";
+import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
+import { Claims } from "./claims.js";
+import { CronStore } from "./cron-store.js";
+import { Notifier } from "./notifications.js";
+import { parsePostgresUrl, postgresTargetFromEnvironment } from "./postgres-url.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { RetentionBound } from "./retention-bound.js";
+import { checkSchemaName, DEFAULT_SCHEMA } from "./schema-name.js";
+import { PgSession } from "./session.js";
+import { settle } from "./settle.js";
+import { TaskReader } from "./task-reader.js";
+import { TaskStore } from "./task-store.js";
+import { WorkflowStore } from "./workflow-store.js";
+
+export interface PostgresBackendOptions extends RetentionOptions {
+  /**
+   * `postgres://[user[:password]@]host[:port]/database[?…]` (or
+   * `postgresql://`). Without it (and without `pool`), the backend uses
+   * `SHEPPY_BACKEND_URL` as `new Queue()` does, when that names PostgreSQL;
+   * when it names another backend the constructor throws a
+   * `BackendUrlError`; unset or empty, `postgres://127.0.0.1:5432/postgres`.
+   * Sheppy's parameters (`?schema=`, `?poolSize=`, `?maxPayloadBytes=`) are
+   * read from it; the rest goes to node-postgres (`sslmode`…).
+   */
+  url?: string;
+  /**
+   * The schema holding Sheppy's tables (default: the URL's `?schema=`, else
+   * `"sheppy"`): lower-case letters, digits and `_`. Backends on different
+   * schemas never see each other. Created and migrated at connect.
+   */
+  schema?: string;
+  /** Most connections the backend's pool opens (default: the URL's `?poolSize=`, else 10). */
+  poolSize?: number;
+  /**
+   * A `pg.Pool` the application owns: the backend uses it (and one more
+   * connection of the same settings, for LISTEN) and does not end it on
+   * disconnect. `url` and `poolSize` are then not used for connecting.
+   */
+  pool?: Pool;
+  /** The payload limit (bytes of JSON) of arguments and results in queues that set none (default: the URL's `?maxPayloadBytes=`, else 16 MiB). */
+  maxPayloadBytes?: number;
+  /** Time source for timestamps and record expiry (leases use the server's clock). */
+  clock?: Clock;
+  logger?: Logger;
+  /**
+   * Seconds a call keeps trying while PostgreSQL cannot be reached (or does
+   * not answer) before it fails with `BackendUnavailableError` (default 10).
+   */
+  unavailableAfter?: number;
+}
+
+/** Default of {@link PostgresBackendOptions.unavailableAfter}, in seconds. */
+export const DEFAULT_UNAVAILABLE_AFTER = 10;
+/** Default of {@link PostgresBackendOptions.poolSize}. */
+export const DEFAULT_POOL_SIZE = 10;
+
+function checkUnavailableAfter(value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 3600) {
+    throw new InvalidOptionError(
+      `PostgresBackend option unavailableAfter must be a number of seconds > 0 and ≤ 3600 (got ${String(value)})`,
+    );
+  }
+  return value;
+}
+
+function checkPoolSize(value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 1000) {
+    throw new InvalidOptionError(
+      `PostgresBackend option poolSize must be an integer from 1 to 1000 (got ${String(value)})`,
+    );
+  }
+  return value;
+}
+
+/** A URL naming where an application's pool connects, for messages only (masked before shown). */
+function urlOfPool(pool: Pool): string {
+  const options = pool.options as {
+    connectionString?: string;
+    host?: string;
+    port?: number;
+    database?: string;
+  };
+  if (options.connectionString) return options.connectionString;
+  return `postgres://${options.host ?? "localhost"}:${options.port ?? 5432}/${options.database ?? ""}`;
+}
+
+/**
+ * The {@link Backend} on PostgreSQL.
+ *
+ * @example
+ * ```ts
+ * const queue = new Queue(new PostgresBackend({ url: "postgres://app@db/app", schema: "jobs" }));
+ * ```
+ */
+export class PostgresBackend implements Backend {
+  readonly capabilities: BackendCapabilities = {
+    crossProcess: true,
+    durable: true,
+    blockingWait: true,
+    leases: true,
+    instantProcessing: false,
+  };
+  readonly url: string;
+  readonly schema: string;
+  readonly clock: Clock;
+  readonly retention: RetentionSettings;
+  readonly maxPayloadBytes: number;
+  readonly #session: PgSession;
+  readonly #notifier: Notifier;
+  readonly #tasks: TaskStore;
+  readonly #claims: Claims;
+  readonly #reader: TaskReader;
+  readonly #crons: CronStore;
+  readonly #workflows: WorkflowStore;
+  readonly #rateLimiter: RateLimiter;
+  readonly #bound: RetentionBound;
+
+  constructor(options: PostgresBackendOptions = {}) {
+    const target =
+      options.url !== undefined
+        ? parsePostgresUrl(options.url, "PostgresBackend option url")
+        : options.pool
+          ? { url: urlOfPool(options.pool) }
+          : postgresTargetFromEnvironment();
+    this.url = target.url;
+    this.schema = checkSchemaName(options.schema ?? target.schema ?? DEFAULT_SCHEMA);
+    const poolSize = checkPoolSize(options.poolSize ?? target.poolSize ?? DEFAULT_POOL_SIZE);
+    this.clock = options.clock ?? systemClock;
+    this.retention = resolveRetentionSettings("PostgresBackend", options);
+    this.maxPayloadBytes = resolveMaxPayloadBytes(
+      options.maxPayloadBytes ?? target.maxPayloadBytes,
+      "PostgresBackend",
+    );
+    const unavailableAfter = checkUnavailableAfter(
+      options.unavailableAfter ?? DEFAULT_UNAVAILABLE_AFTER,
+    );
+    const logger = options.logger ?? defaultLogger();
+    const session = new PgSession({
+      url: this.url,
+      schema: this.schema,
+      poolSize,
+      pool: options.pool,
+      logger,
+      unavailableAfterMs: unavailableAfter * 1000,
+    });
+    const now = () => this.clock.now();
+    this.#session = session;
+    this.#notifier = new Notifier(session, logger);
+    this.#tasks = new TaskStore(session, now);
+    this.#claims = new Claims(session, this.#notifier, now);
+    this.#reader = new TaskReader(session, now);
+    this.#crons = new CronStore(session);
+    this.#workflows = new WorkflowStore(session, now);
+    this.#rateLimiter = new RateLimiter(session);
+    this.#bound = new RetentionBound(session, this.retention.maxFinished);
+  }
+
+  get isConnected(): boolean {
+    return this.#session.isConnected;
+  }
+
+  connect(): Promise<void> {
+    return this.#session.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    // Marked disconnected first, so claims the notifier wakes below end instead of looking again.
+    const closing = this.#session.disconnect();
+    await this.#notifier.stop();
+    await closing;
+  }
+
+  // Storing and settling (./task-store.ts, ./settle.ts)
+
+  add(queue: string, records: readonly TaskData[], mode: AddMode = "unique"): Promise<boolean[]> {
+    return this.#tasks.add(queue, records, mode);
+  }
+
+  settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
+    return settle(this.#session, queue, settlements, now, this.#bound);
+  }
+
+  cancel(
+    queue: string,
+    id: string,
+    cancellation: {
+      at: number;
+      expiresAt: number | null;
+      workflowStep?: WorkflowStepEnd | undefined;
+    },
+  ): Promise<TaskData | null> {
+    return this.#tasks.cancel(queue, id, cancellation);
+  }
+
+  deleteTask(queue: string, id: string): Promise<boolean> {
+    return this.#tasks.deleteTask(queue, id);
+  }
+
+  clear(queue: string): Promise<number> {
+    return this.#tasks.clear(queue);
+  }
+
+  async pruneExpired(queue: string, now: number): Promise<number> {
+    const pruned =
+      (await this.#tasks.pruneExpired(queue, now)) +
+      (await this.#workflows.pruneWorkflows(queue, now));
+    // Records a burst left over the bound while settles skipped trimming (see ./retention-bound.ts).
+    await this.#bound.trim(queue);
+    return pruned;
+  }
+
+  // Workflows (./workflow-store.ts)
+
+  addWorkflow(
+    queue: string,
+    record: WorkflowData,
+    steps: readonly TaskData[],
+    expiresAt: number | null,
+  ): Promise<boolean> {
+    return this.#workflows.addWorkflow(queue, record, steps, expiresAt);
+  }
+
+  getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
+    return this.#workflows.getWorkflows(queue, ids);
+  }
+
+  listWorkflows(
+    queue: string,
+    page?: PageRequest & { readonly running?: boolean | undefined },
+  ): Promise<WorkflowPage> {
+    return this.#workflows.listWorkflows(queue, page);
+  }
+
+  cancelWorkflow(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
+  ): Promise<WorkflowData | "finished" | null> {
+    return this.#workflows.cancelWorkflow(queue, id, cancellation);
+  }
+
+  deleteWorkflow(queue: string, id: string): Promise<boolean | "running"> {
+    return this.#workflows.deleteWorkflow(queue, id);
+  }
+
+  // Claims (./claims.ts)
+
+  claim(queue: string, limit: number, waitMs = 0): Promise<ClaimedTask[]> {
+    return this.#claims.claim(queue, limit, waitMs);
+  }
+
+  promoteDue(queue: string, now: number): Promise<string[]> {
+    return this.#tasks.promoteDue(queue, now);
+  }
+
+  renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
+    return this.#claims.renew(queue, claims);
+  }
+
+  reclaimExpired(
+    queue: string,
+    window: { leaseMs: number; confirmMs: number },
+  ): Promise<ClaimedTask[]> {
+    return this.#claims.reclaimExpired(queue, window);
+  }
+
+  // Reads (./task-reader.ts, ./notifications.ts)
+
+  getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>> {
+    return this.#reader.getTasks(queue, ids);
+  }
+
+  getPending(queue: string, count: number): Promise<TaskData[]> {
+    return this.#reader.getPending(queue, count);
+  }
+
+  getScheduled(queue: string, page: PageRequest = {}): Promise<TaskPage> {
+    return this.#reader.getScheduled(queue, page);
+  }
+
+  getAllTasks(queue: string, page: PageRequest = {}): Promise<TaskPage> {
+    return this.#reader.getAllTasks(queue, page);
+  }
+
+  listTasks(queue: string, request?: ListTasksRequest): Promise<TaskPage> {
+    return this.#reader.listTasks(queue, request);
+  }
+
+  size(queue: string): Promise<number> {
+    return this.#reader.size(queue);
+  }
+
+  getStats(queue: string): Promise<QueueStats> {
+    return this.#reader.getStats(queue);
+  }
+
+  listQueues(): Promise<Map<string, number>> {
+    return this.#reader.listQueues();
+  }
+
+  async watchFinished(
+    queue: string,
+    listener: (ids: readonly string[]) => void,
+  ): Promise<() => void> {
+    this.#session.assertConnected();
+    return this.#notifier.listenFinished(queue, listener);
+  }
+
+  // Crons (./cron-store.ts)
+
+  addCron(queue: string, deterministicId: string, cron: CronData): Promise<boolean> {
+    return this.#crons.addCron(queue, deterministicId, cron);
+  }
+
+  deleteCron(queue: string, deterministicId: string): Promise<boolean> {
+    return this.#crons.deleteCron(queue, deterministicId);
+  }
+
+  getCrons(queue: string): Promise<CronData[]> {
+    return this.#crons.getCrons(queue);
+  }
+
+  // Rate limits (./rate-limiter.ts)
+
+  acquireRateLimit(queue: string, request: RateLimitRequest): Promise<number | null> {
+    return this.#rateLimiter.acquire(queue, request);
+  }
+}

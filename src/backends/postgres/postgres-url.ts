@@ -1,0 +1,83 @@
+/**
+ * @module backends/postgres/postgres-url
+ * Where a `PostgresBackend` connects, and Sheppy's own URL parameters:
+ * `?schema=` (default `sheppy`), `?poolSize=` (default 10) and
+ * `?maxPayloadBytes=` are taken out of a `postgres://` or `postgresql://`
+ * URL before the rest goes to node-postgres (which reads `sslmode`,
+ * `application_name` and the like from it). Without a `url` option the
+ * backend uses `SHEPPY_BACKEND_URL` as `new Queue()` does, when that names
+ * PostgreSQL; naming another backend is a `BackendUrlError`; unset,
+ * `postgres://127.0.0.1:5432/postgres`.
+ */
+import { BackendUrlError } from "../../errors.js";
+import { maskUrl } from "../../util/mask-url.js";
+import { positiveIntegerParam } from "../registry.js";
+
+export const DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/postgres";
+
+/** The URL for node-postgres and the Sheppy parameters it named. */
+export interface PostgresTarget {
+  readonly url: string;
+  readonly schema?: string;
+  readonly poolSize?: number;
+  readonly maxPayloadBytes?: number;
+}
+
+const SCHEME = /^postgres(ql)?:\/\//i;
+
+/** Takes Sheppy's parameters out of a parsed `postgres://` URL; the rest is for node-postgres. */
+export function splitPostgresUrl(url: URL): PostgresTarget {
+  const schema = url.searchParams.get("schema");
+  const poolSize = positiveIntegerParam(url, "poolSize");
+  const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
+  for (const name of ["schema", "poolSize", "maxPayloadBytes"]) url.searchParams.delete(name);
+  return {
+    url: url.toString(),
+    ...(schema === null ? {} : { schema }),
+    ...(poolSize === undefined ? {} : { poolSize }),
+    ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+  };
+}
+
+/** Parses a URL given as text (an option or the environment); `where` names it in errors. */
+export function parsePostgresUrl(value: string, where: string): PostgresTarget {
+  if (!SCHEME.test(value)) {
+    throw new BackendUrlError(
+      `${where} '${maskUrl(value)}' is not a postgres:// or postgresql:// URL`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new BackendUrlError(`Invalid ${where} '${maskUrl(value)}': it cannot be parsed as a URL`);
+  }
+  return splitPostgresUrl(url);
+}
+
+/**
+ * The target of a backend created without a `url` option: `SHEPPY_BACKEND_URL`
+ * (`value`) when it names PostgreSQL, the default when it is unset or empty,
+ * and a `BackendUrlError` when it names another backend.
+ */
+export function postgresTargetFromEnvironment(
+  value: string | undefined = process.env.SHEPPY_BACKEND_URL,
+): PostgresTarget {
+  if (value === undefined || value === "") return { url: DEFAULT_POSTGRES_URL };
+  if (!SCHEME.test(value)) {
+    throw new BackendUrlError(
+      `new PostgresBackend() without a url option reads SHEPPY_BACKEND_URL, which names another backend ('${maskUrl(value)}'): pass { url: "postgres://…" } or set SHEPPY_BACKEND_URL to a postgres:// URL`,
+    );
+  }
+  return parsePostgresUrl(value, "SHEPPY_BACKEND_URL");
+}
+
+/** The password in a connection URL (decoded), to keep it out of messages. */
+export function passwordOf(url: string): string | undefined {
+  try {
+    const password = new URL(url).password;
+    return password === "" ? undefined : decodeURIComponent(password);
+  } catch {
+    return undefined;
+  }
+}

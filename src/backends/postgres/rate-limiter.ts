@@ -1,0 +1,102 @@
+/**
+ * @module backends/postgres/rate-limiter
+ * Rate-limit slots on PostgreSQL: the window state of one queue and key is a
+ * row, locked for the length of a short transaction while the shared
+ * arithmetic (`../rate-window.ts`) decides, so every worker sharing a limit
+ * sees the same window and the answers are those of every other backend.
+ */
+import type { RateLimitRequest } from "../backend.js";
+import { acquireSlot, newRateWindowState, type RateWindowState } from "../rate-window.js";
+import type { PgSession } from "./session.js";
+
+/** The row of the key, created empty on first use, locked (an upsert that changes nothing locks it). */
+const LOCK = `
+INSERT INTO %SCHEMA%.rate_limits (queue, key, state, kept_until) VALUES ($1, $2, '', 0)
+ON CONFLICT (queue, key) DO UPDATE SET state = rate_limits.state
+RETURNING state`;
+
+const SAVE = `
+UPDATE %SCHEMA%.rate_limits SET state = $3, kept_until = $4 WHERE queue = $1 AND key = $2`;
+
+/** How long an idle window is kept (caller ms): as Redis keeps its keys, generously. */
+function keptUntil(state: RateWindowState, now: number, periodMs: number): number {
+  const keep = Math.max(60_000, periodMs * 2 + 1000);
+  return Math.ceil(Math.max(now, state.nextSlot) + keep);
+}
+
+/** The stored window, or a fresh one when there is none or it cannot be read. */
+function readState(text: string): RateWindowState {
+  try {
+    const state = JSON.parse(text) as RateWindowState;
+    const numbers = (list: unknown) =>
+      Array.isArray(list) && list.every((n) => typeof n === "number" && Number.isFinite(n));
+    if (
+      numbers(state.admitted) &&
+      numbers([state.windowStart, state.windowCount, state.nextSlot])
+    ) {
+      return state;
+    }
+  } catch {
+    // An empty or damaged row starts a fresh window.
+  }
+  return newRateWindowState();
+}
+
+/**
+ * Admits starts (`null`) or returns the ms to wait before trying again.
+ * Requests of one process for one key are applied in the order they were
+ * made (one after the other): on a pool they would otherwise race for the
+ * row on different connections, and a worker that claimed tasks in FIFO
+ * order would see later ones admitted before earlier ones.
+ */
+export class RateLimiter {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly session: PgSession) {}
+
+  acquire(queue: string, request: RateLimitRequest): Promise<number | null> {
+    this.session.assertConnected();
+    const key = JSON.stringify([queue, request.key]);
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const next = previous.then(
+      () => acquire(this.session, queue, request),
+      () => acquire(this.session, queue, request),
+    );
+    const tail = next.catch(() => undefined);
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return next;
+  }
+}
+
+function acquire(
+  session: PgSession,
+  queue: string,
+  request: RateLimitRequest,
+): Promise<number | null> {
+  return session.transaction(
+    "acquireRateLimit",
+    async (tx) => {
+      const [row] = await tx.query<{ state: string }>(session.sql(LOCK), [queue, request.key]);
+      const state = readState(row?.state ?? "");
+      const wait = acquireSlot(
+        state,
+        request.now,
+        request.maxRate,
+        request.periodMs,
+        request.strategy,
+      );
+      await tx.query(session.sql(SAVE), [
+        queue,
+        request.key,
+        JSON.stringify(state),
+        keptUntil(state, request.now, request.periodMs),
+      ]);
+      return wait;
+    },
+    // Counted twice if sent twice: only sent again when it surely did not commit.
+    { resend: "unsent", wait: false },
+  );
+}

@@ -1,0 +1,421 @@
+/**
+ * @module backends/postgres/session
+ * What every part of the PostgreSQL backend shares: the pool, the schema's
+ * statements, the connection state, and the one way to talk to the server —
+ * {@link PgSession.run}, {@link PgSession.query} and
+ * {@link PgSession.transaction}.
+ *
+ * Every call is bounded in time. A call that cannot get a connection, or
+ * whose connection dies before it took effect (inside a transaction before
+ * COMMIT), is run again once the server answers, until `unavailableAfterMs`
+ * passes; then it fails with `BackendUnavailableError`, the URL masked. A
+ * call whose connection died while its effect was unknown (a single
+ * statement, or COMMIT, on the way) is run again only when running it twice
+ * is safe (`resend: "always"`: reads, and writes that recognise their own
+ * earlier send by a token or by fences), and is told so (`resent`). A
+ * transaction the server aborted (deadlock, serialization failure) is run
+ * again at once. What the server refuses is a `BackendError`. So no raw
+ * driver error leaves the backend.
+ */
+import { createHash } from "node:crypto";
+import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
+import { BackendError, BackendUnavailableError, SheppyError } from "../../errors.js";
+import type { Logger } from "../../observability/logger.js";
+import { maskUrl } from "../../util/mask-url.js";
+import {
+  describeRefusal,
+  explainConnectFailure,
+  type Failure,
+  isConnectionFailure,
+  isRolledBack,
+  loggableError,
+  scrubber,
+} from "./connection-errors.js";
+import { ensureSchema } from "./migrations.js";
+import { passwordOf } from "./postgres-url.js";
+import { type Channels, channelsOf, withSchema } from "./schema-name.js";
+
+/** A statement, prepared once per connection under its name. */
+export interface Sql {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** When a call may be run again after its connection died with its effect unknown. */
+export type Resend = "always" | "unsent";
+
+export interface CallOptions {
+  readonly resend?: Resend | undefined;
+  /** False for a worker loop's calls (they retry on their own): give up within `FAIL_FAST_MS`. */
+  readonly wait?: boolean | undefined;
+}
+
+/** How long a worker loop's call waits for the server to come back, in ms. */
+const FAIL_FAST_MS = 1000;
+/** Pause between tries while the server cannot be reached: doubling from the first to the last. */
+const FIRST_PAUSE_MS = 50;
+const LAST_PAUSE_MS = 1000;
+
+/** A connection inside a transaction (or a single call). */
+export interface Tx {
+  query<R extends QueryResultRow = QueryResultRow>(
+    sql: Sql,
+    values?: readonly unknown[],
+  ): Promise<R[]>;
+}
+
+export interface SessionOptions {
+  readonly url: string;
+  readonly schema: string;
+  readonly poolSize: number;
+  /** A pool the application owns: used as it is, never ended by the backend. */
+  readonly pool?: Pool | undefined;
+  readonly logger: Logger;
+  readonly unavailableAfterMs: number;
+}
+
+/** A failure, with where it happened: taking a connection, or with one. */
+class CallFailure extends Error {
+  constructor(
+    readonly failure: Failure,
+    readonly error: unknown,
+  ) {
+    super("call failed");
+  }
+}
+
+type PgModule = typeof import("pg");
+
+/** Clients already given an error listener. */
+const watched = new WeakSet<PoolClient>();
+
+/** node-postgres, loaded on first connect (so `memory://` never loads a driver). */
+async function loadPg(): Promise<PgModule> {
+  try {
+    return await import("pg");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
+      throw new BackendUnavailableError("install pg to use postgres:// URLs (npm install pg)");
+    }
+    throw error;
+  }
+}
+
+export class PgSession {
+  readonly schema: string;
+  readonly channels: Channels;
+  readonly maskedUrl: string;
+  readonly scrub: (text: string) => string;
+  readonly #options: SessionOptions;
+  readonly #statements = new Map<string, Sql>();
+  readonly #schemaKey: string;
+  #pool: Pool | undefined;
+  #pg: PgModule | undefined;
+  #connecting: Promise<void> | undefined;
+  #connected = false;
+  /** An outage is under way: logged once when it starts, once when it ends. */
+  #outage = false;
+  readonly #onClientError = (error: Error) => this.#noteOutage(error);
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+    this.schema = options.schema;
+    this.channels = channelsOf(options.schema);
+    this.maskedUrl = maskUrl(options.url);
+    this.scrub = scrubber(passwordOf(options.url));
+    this.#schemaKey = createHash("sha1").update(options.schema).digest("hex").slice(0, 8);
+  }
+
+  get isConnected(): boolean {
+    return this.#connected;
+  }
+
+  get unavailableAfterMs(): number {
+    return this.#options.unavailableAfterMs;
+  }
+
+  /** The statement `text` (with `%SCHEMA%` placeholders) for this schema, named for preparing once per connection. */
+  sql(text: string): Sql {
+    let sql = this.#statements.get(text);
+    if (!sql) {
+      const hash = createHash("sha1").update(text).digest("hex").slice(0, 16);
+      sql = { name: `sheppy_${this.#schemaKey}_${hash}`, text: withSchema(text, this.schema) };
+      this.#statements.set(text, sql);
+    }
+    return sql;
+  }
+
+  /** Opens the pool and brings the schema to this code's version (see `./migrations.ts`). */
+  connect(): Promise<void> {
+    if (this.#connected) return Promise.resolve();
+    this.#connecting ??= (async () => {
+      try {
+        const pg = await loadPg();
+        this.#pg = pg;
+        const pool = this.#options.pool ?? this.#newPool(pg);
+        pool.on("error", this.#onClientError);
+        this.#pool = pool;
+        try {
+          await ensureSchema(pool, this.schema);
+        } catch (error) {
+          await this.#closePool();
+          throw this.#connectFailure(error);
+        }
+        this.#connected = true;
+      } finally {
+        this.#connecting = undefined;
+      }
+    })();
+    return this.#connecting;
+  }
+
+  #newPool(pg: PgModule): Pool {
+    return new pg.Pool({
+      connectionString: this.#options.url,
+      max: this.#options.poolSize,
+      // Connections open on demand and close when idle: a connect costs one connection, once.
+      idleTimeoutMillis: 10_000,
+      connectionTimeoutMillis: this.unavailableAfterMs,
+      // A server that stops answering (paused, partitioned) fails the statement instead of hanging it.
+      query_timeout: this.unavailableAfterMs,
+      keepAlive: true,
+      application_name: "sheppy",
+    });
+  }
+
+  /**
+   * A client the pool hands out may fail while checked out, between
+   * statements: the error is noted, never thrown (an unheard 'error' event
+   * would end the process). Clients of an application's pool too.
+   */
+  #watchClient(client: PoolClient): void {
+    if (watched.has(client)) return;
+    watched.add(client);
+    client.on("error", this.#onClientError);
+  }
+
+  #connectFailure(error: unknown): Error {
+    if (error instanceof BackendError) return error;
+    return new BackendUnavailableError(
+      this.scrub(
+        `cannot connect to PostgreSQL at ${this.maskedUrl}: ${explainConnectFailure(error)}`,
+      ),
+      { cause: error },
+    );
+  }
+
+  /**
+   * A connected client of its own, outside the pool (the notification
+   * listener's); `BackendUnavailableError` when it cannot connect.
+   */
+  async newClient(): Promise<Client> {
+    const pg = this.#pg;
+    const pool = this.#pool;
+    if (!pg || !pool) throw new BackendError("PostgreSQL backend is not connected");
+    const client = new pg.Client(pool.options);
+    client.on("error", this.#onClientError);
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw this.#connectFailure(error);
+    }
+    return client;
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.#connecting) await this.#connecting.catch(() => undefined);
+    if (!this.#connected) return;
+    this.#connected = false;
+    await this.#closePool();
+  }
+
+  async #closePool(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (!pool) return;
+    if (this.#options.pool) {
+      pool.off("error", this.#onClientError);
+      return;
+    }
+    await pool.end().catch(() => undefined);
+  }
+
+  /** Throws `BackendError` when the backend is not connected. */
+  assertConnected(): void {
+    if (!this.#connected)
+      throw new BackendError("PostgreSQL backend is not connected: call connect() first");
+  }
+
+  /** One statement, on its own (autocommit). */
+  query<R extends QueryResultRow = QueryResultRow>(
+    what: string,
+    sql: Sql,
+    values: readonly unknown[] = [],
+    options: CallOptions = {},
+  ): Promise<R[]> {
+    return this.run(what, (tx) => tx.query<R>(sql, values), options);
+  }
+
+  /**
+   * Runs `fn` in one transaction. `fn` may run more than once (see the module
+   * header); `resent` tells it that an earlier run may have committed.
+   */
+  transaction<T>(
+    what: string,
+    fn: (tx: Tx, resent: boolean) => Promise<T>,
+    options: CallOptions = {},
+  ): Promise<T> {
+    return this.run(
+      what,
+      async (tx, resent, client) => {
+        await client.query("BEGIN");
+        let committing = false;
+        try {
+          const result = await fn(tx, resent);
+          committing = true;
+          await client.query("COMMIT");
+          return result;
+        } catch (error) {
+          // The connection died before COMMIT went out: the server rolls the transaction back.
+          if (!committing && isConnectionFailure(error)) throw new CallFailure("unsent", error);
+          if (!committing) await client.query("ROLLBACK").catch(() => undefined);
+          throw error;
+        }
+      },
+      options,
+    );
+  }
+
+  /**
+   * Runs `fn` on a connection taken from the pool, within the time bound,
+   * run again after a connection problem as the module header says.
+   */
+  async run<T>(
+    what: string,
+    fn: (tx: Tx, resent: boolean, client: PoolClient) => Promise<T>,
+    options: CallOptions = {},
+  ): Promise<T> {
+    const resend = options.resend ?? "always";
+    const boundMs =
+      options.wait === false
+        ? Math.min(FAIL_FAST_MS, this.unavailableAfterMs)
+        : this.unavailableAfterMs;
+    const deadline = Date.now() + boundMs;
+    let resent = false;
+    let pause = FIRST_PAUSE_MS;
+    for (;;) {
+      this.assertConnected();
+      let failure: CallFailure;
+      try {
+        const result = await this.#once(fn, resent);
+        this.#noteBack();
+        return result;
+      } catch (error) {
+        if (!(error instanceof CallFailure)) throw error;
+        failure = error;
+      }
+      if (!this.#connected) {
+        throw new BackendError("PostgreSQL backend was disconnected during the call", {
+          cause: failure.error,
+        });
+      }
+      const { error } = failure;
+      if (failure.failure === "refused") {
+        throw new BackendError(
+          `${what}: PostgreSQL refused the call: ${describeRefusal(error, this.scrub)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      if (failure.failure === "rolledBack") continue;
+      this.#noteOutage(error);
+      if (failure.failure === "dropped") {
+        if (resend === "unsent") {
+          throw new BackendUnavailableError(
+            `${what}: the connection to PostgreSQL at ${this.maskedUrl} dropped before it answered; the call may or may not have been applied`,
+            { cause: error },
+          );
+        }
+        resent = true;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new BackendUnavailableError(
+          options.wait === false
+            ? `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached`
+            : `${what}: PostgreSQL at ${this.maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,
+          { cause: error },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+      pause = Math.min(pause * 2, LAST_PAUSE_MS);
+    }
+  }
+
+  /** One try: a client, `fn`, the client back (dropped when its connection is in doubt). */
+  async #once<T>(
+    fn: (tx: Tx, resent: boolean, client: PoolClient) => Promise<T>,
+    resent: boolean,
+  ): Promise<T> {
+    const pool = this.#pool;
+    if (!pool) throw new CallFailure("unsent", new Error("the pool is closed"));
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+      this.#watchClient(client);
+    } catch (error) {
+      throw new CallFailure(
+        isConnectionFailure(error) || !this.#connected ? "unsent" : "refused",
+        error,
+      );
+    }
+    const tx: Tx = {
+      query: async <R extends QueryResultRow>(sql: Sql, values: readonly unknown[] = []) =>
+        (await client.query<R>({ name: sql.name, text: sql.text, values: values as unknown[] }))
+          .rows,
+    };
+    try {
+      const result = await fn(tx, resent, client);
+      client.release();
+      return result;
+    } catch (error) {
+      // Sheppy's own errors (a record that cannot be stored…) leave as they are.
+      if (error instanceof SheppyError) {
+        client.release();
+        throw error;
+      }
+      const failure =
+        error instanceof CallFailure
+          ? error
+          : new CallFailure(
+              isRolledBack(error)
+                ? "rolledBack"
+                : isConnectionFailure(error)
+                  ? "dropped"
+                  : "refused",
+              error,
+            );
+      // A connection in doubt is closed, not handed to the next call.
+      const inDoubt = failure.failure === "unsent" || failure.failure === "dropped";
+      client.release(inDoubt ? true : undefined);
+      throw failure;
+    }
+  }
+
+  #noteOutage(error: unknown): void {
+    if (this.#outage || !this.#connected) return;
+    this.#outage = true;
+    this.#options.logger.warn(
+      { err: loggableError(error, this.scrub), url: this.maskedUrl },
+      "lost the connection to PostgreSQL; retrying",
+    );
+  }
+
+  #noteBack(): void {
+    if (!this.#outage) return;
+    this.#outage = false;
+    this.#options.logger.info({ url: this.maskedUrl }, "reconnected to PostgreSQL");
+  }
+}

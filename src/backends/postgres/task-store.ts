@@ -1,0 +1,375 @@
+/**
+ * @module backends/postgres/task-store
+ * Writing task records, apart from settles (`./settle.ts`): add, promote due
+ * tasks, cancel, delete, clear a queue, prune expired records. Each is one
+ * statement (or a loop of short ones), or a transaction where a cancel ends
+ * a workflow step. Statements that make work claimable or finish tasks
+ * notify in the same statement, so listeners hear it when it commits. A call
+ * resent after a lost reply is recognised: add and cancel by the request
+ * token they store with what they write (`req`).
+ */
+import { randomBytes } from "node:crypto";
+import { isoAt } from "../../clock.js";
+import { readStoredRecord } from "../../task/task-codec.js";
+import type { TaskData } from "../../task/task-record.js";
+import type { AddMode, WorkflowStepEnd } from "../backend.js";
+import { checkNewWork, routeOf } from "../record-route.js";
+import { finishedPayloads } from "./notifications.js";
+import { writePlan } from "./plan-writes.js";
+import {
+  CLAIMABLE,
+  CLAIMED,
+  DUE,
+  FINISHED,
+  RECORD_COLUMNS,
+  type RecordRow,
+  readRow,
+  storedColumns,
+} from "./record-codec.js";
+import type { PgSession, Tx } from "./session.js";
+import { lockWorkflows } from "./settle.js";
+import { emptyPlan, endStep } from "./settle-plan.js";
+
+/** Due tasks made claimable per statement. */
+const PROMOTE_BATCH = 1000;
+/** Rows removed per statement while clearing a queue. */
+const CLEAR_BATCH = 5000;
+/** Expired rows deleted per statement (each one short). */
+const PRUNE_BATCH = 1000;
+
+/** New rows in call order (a claimable one takes the next place in the FIFO); `$2` is the call's token. */
+const INSERT = `
+INSERT INTO %SCHEMA%.tasks AS t (queue, id, data, status, state, seq, due_at, created_at, req)
+SELECT $1, r.id, r.data, r.status, r.state,
+       CASE WHEN r.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END, r.due_at, r.created_at, $2
+FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8::bigint[])
+     WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, n)
+ORDER BY r.n`;
+
+/** `unique`: an id the queue holds is left alone. */
+const ADD_UNIQUE = `
+WITH added AS (${INSERT}
+  ON CONFLICT (queue, id) DO NOTHING
+  RETURNING t.id, t.state
+)
+SELECT id FROM added
+UNION ALL
+SELECT NULL FROM (SELECT pg_notify($9, $1) FROM added WHERE state = ${CLAIMABLE} LIMIT 1) n`;
+
+/**
+ * `replace`: the new record replaces the stored one in whatever state — unless
+ * it is claimed now, or was written by this same call (a resend) — keeping
+ * its fences, so a holder of an earlier claim never matches a later one.
+ */
+const ADD_REPLACE = `
+WITH added AS (${INSERT}
+  ON CONFLICT (queue, id) DO UPDATE
+  SET data = EXCLUDED.data, status = EXCLUDED.status, state = EXCLUDED.state, seq = EXCLUDED.seq,
+      due_at = EXCLUDED.due_at, created_at = EXCLUDED.created_at, req = EXCLUDED.req,
+      started_at = NULL, finished_at = NULL, lease_at = NULL, suspect_lease = NULL,
+      suspect_at = NULL, expires_at = NULL
+  WHERE t.state <> ${CLAIMED} AND t.req IS DISTINCT FROM EXCLUDED.req
+  RETURNING t.id, t.state
+)
+SELECT id FROM added
+UNION ALL
+SELECT NULL FROM (SELECT pg_notify($9, $1) FROM added WHERE state = ${CLAIMABLE} LIMIT 1) n`;
+
+/** Rows an earlier send of the same call wrote (its reply lost). */
+const WRITTEN_BY = `
+SELECT id FROM %SCHEMA%.tasks WHERE queue = $1 AND id = ANY($2::text[]) AND req = $3`;
+
+/**
+ * Due rows by $2 become claimable, earliest first, at the tail of the FIFO
+ * in that order (numbered after sorting), each by exactly one caller.
+ */
+const PROMOTE = `
+WITH due AS (
+  SELECT id, due_at FROM %SCHEMA%.tasks
+  WHERE queue = $1 AND state = ${DUE} AND due_at <= $2
+  ORDER BY due_at, id
+  LIMIT $3
+  FOR UPDATE SKIP LOCKED
+), numbered AS (
+  SELECT id, nextval('%SCHEMA%.task_seq') AS seq FROM due ORDER BY due_at, id
+), moved AS (
+  UPDATE %SCHEMA%.tasks t SET state = ${CLAIMABLE}, status = 'pending', due_at = NULL, seq = numbered.seq
+  FROM numbered
+  WHERE t.queue = $1 AND t.id = numbered.id
+  RETURNING t.id, t.seq
+)
+SELECT id, seq FROM moved
+UNION ALL
+SELECT NULL, NULL FROM (SELECT pg_notify($4, $1) FROM moved LIMIT 1) n`;
+
+/** A claimable or due row, not claimed, becomes cancelled (finished at $3, expiring at $4). */
+const CANCEL = `
+WITH cancelled AS (
+  UPDATE %SCHEMA%.tasks
+  SET state = ${FINISHED}, status = 'cancelled', finished_at = $3, seq = NULL, due_at = NULL,
+      expires_at = $4, req = $5
+  WHERE queue = $1 AND id = $2 AND state IN (${CLAIMABLE}, ${DUE})
+  RETURNING ${RECORD_COLUMNS}
+)
+SELECT ${RECORD_COLUMNS} FROM cancelled
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL FROM (SELECT pg_notify($6, $7) FROM cancelled) n`;
+
+/** The row an earlier send of the same cancel cancelled (its reply lost). */
+const CANCELLED_BY = `
+SELECT ${RECORD_COLUMNS} FROM %SCHEMA%.tasks WHERE queue = $1 AND id = $2 AND req = $3`;
+
+/** The row of a step to cancel, locked, with the fence its next write keeps. */
+const LOCK_STEP = `
+SELECT ${RECORD_COLUMNS}, state, settled_fence FROM %SCHEMA%.tasks
+WHERE queue = $1 AND id = $2
+FOR UPDATE`;
+
+const DELETE_FINISHED = `
+DELETE FROM %SCHEMA%.tasks WHERE queue = $1 AND id = $2 AND state = ${FINISHED}
+RETURNING expires_at`;
+
+const CLEAR_TASKS = `
+WITH gone AS (
+  DELETE FROM %SCHEMA%.tasks
+  WHERE queue = $1 AND id IN (SELECT id FROM %SCHEMA%.tasks WHERE queue = $1 LIMIT $2)
+  RETURNING 1
+)
+SELECT count(*) AS n FROM gone`;
+
+const CLEAR_REST = `
+WITH workflows AS (DELETE FROM %SCHEMA%.workflows WHERE queue = $1 RETURNING 1),
+crons AS (DELETE FROM %SCHEMA%.crons WHERE queue = $1 RETURNING 1),
+limits AS (DELETE FROM %SCHEMA%.rate_limits WHERE queue = $1 RETURNING 1)
+SELECT (SELECT count(*) FROM workflows) + (SELECT count(*) FROM crons) AS n`;
+
+const PRUNE = `
+WITH doomed AS (
+  SELECT id FROM %SCHEMA%.tasks
+  WHERE queue = $1 AND expires_at <= $2
+  ORDER BY expires_at
+  LIMIT $3
+  FOR UPDATE SKIP LOCKED
+), gone AS (
+  DELETE FROM %SCHEMA%.tasks t USING doomed WHERE t.queue = $1 AND t.id = doomed.id
+  RETURNING 1
+)
+SELECT count(*) AS n FROM gone`;
+
+/** Rate-limit windows idle past the time they are kept for (not counted: they are not records). */
+const PRUNE_RATE_LIMITS = "DELETE FROM %SCHEMA%.rate_limits WHERE queue = $1 AND kept_until < $2";
+
+type CancelRow = RecordRow | { id: null };
+
+export class TaskStore {
+  constructor(
+    private readonly session: PgSession,
+    private readonly now: () => number,
+  ) {}
+
+  async add(queue: string, records: readonly TaskData[], mode: AddMode): Promise<boolean[]> {
+    this.session.assertConnected();
+    if (records.length === 0) return [];
+    const now = this.now();
+    const read = records.map((given) =>
+      readStoredRecord(
+        typeof given?.id === "string" ? given.id : "",
+        given,
+        "task record added to PostgreSQL",
+        now,
+      ),
+    );
+    checkNewWork(
+      read.filter((r) => !r.malformed).map((r) => r.record),
+      "add",
+    );
+    // A record that cannot be used is stored as its failed stand-in, finished at once.
+    const rows = read.map(({ record }) => storedColumns(record, routeOf(record, null)));
+    // A second copy of an id in one call is a duplicate: only the first goes to the server.
+    const seen = new Set<string>();
+    const first = rows.map((row) => !seen.has(row.id) && Boolean(seen.add(row.id)));
+    const sent = rows.filter((_, i) => first[i]);
+    const token = requestToken();
+    const statement = this.session.sql(mode === "replace" ? ADD_REPLACE : ADD_UNIQUE);
+    const values = [
+      queue,
+      token,
+      sent.map((r) => r.id),
+      sent.map((r) => r.data),
+      sent.map((r) => r.status),
+      sent.map((r) => r.state),
+      sent.map((r) => r.dueAt),
+      sent.map((r) => r.createdAt),
+      this.session.channels.work,
+    ];
+    const written = await this.session.run("add", async (tx, resent) => {
+      const ids = new Set<string>();
+      if (resent) {
+        const mine = await tx.query<{ id: string }>(this.session.sql(WRITTEN_BY), [
+          queue,
+          sent.map((r) => r.id),
+          token,
+        ]);
+        for (const { id } of mine) ids.add(id);
+      }
+      const added = await tx.query<{ id: string | null }>(statement, values);
+      for (const { id } of added) if (id !== null) ids.add(id);
+      return ids;
+    });
+    return rows.map((row, i) => first[i]! && written.has(row.id));
+  }
+
+  /** Makes every task due by `now` claimable; returns their ids, earliest first. */
+  async promoteDue(queue: string, now: number): Promise<string[]> {
+    this.session.assertConnected();
+    const moved: string[] = [];
+    for (;;) {
+      const rows = await this.session.query<{ id: string | null; seq: string | null }>(
+        "promoteDue",
+        this.session.sql(PROMOTE),
+        [queue, now, PROMOTE_BATCH, this.session.channels.work],
+        { wait: false },
+      );
+      const batch = rows.filter((r) => r.id !== null).sort((a, b) => Number(a.seq) - Number(b.seq));
+      moved.push(...batch.map((r) => r.id!));
+      if (batch.length < PROMOTE_BATCH) return moved;
+    }
+  }
+
+  async cancel(
+    queue: string,
+    id: string,
+    cancellation: {
+      at: number;
+      expiresAt: number | null;
+      workflowStep?: WorkflowStepEnd | undefined;
+    },
+  ): Promise<TaskData | null> {
+    this.session.assertConnected();
+    const token = requestToken();
+    const finishedAt = isoAt(cancellation.at);
+    const step = cancellation.workflowStep;
+    // A resend finds what its earlier send cancelled, if that committed.
+    const resentCancel = async (tx: Tx) =>
+      (await tx.query<RecordRow>(this.session.sql(CANCELLED_BY), [queue, id, token]))[0];
+    const row = step
+      ? await this.session.transaction(
+          "cancel",
+          async (tx, resent) =>
+            (resent ? await resentCancel(tx) : undefined) ??
+            this.#cancelStep(tx, queue, id, cancellation, step, token),
+        )
+      : // One statement (autocommit): a cancel that loses no time lets the next call see it done.
+        await this.session.run("cancel", async (tx, resent) => {
+          const mine = resent ? await resentCancel(tx) : undefined;
+          if (mine) return mine;
+          const [cancelled] = await tx.query<CancelRow>(this.session.sql(CANCEL), [
+            queue,
+            id,
+            finishedAt,
+            cancellation.expiresAt,
+            token,
+            this.session.channels.finished,
+            finishedPayloads(queue, [id])[0],
+          ]);
+          return cancelled?.id ? (cancelled as RecordRow) : null;
+        });
+    return row ? readRow(row, this.now()) : null;
+  }
+
+  /**
+   * Cancels a workflow step: its cancelled record is written whole (it is
+   * kept with the workflow too), and its end applied to the workflow as a
+   * settle would (`./settle-plan.ts`), under the same locks, in the same order.
+   */
+  async #cancelStep(
+    tx: Tx,
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null },
+    step: WorkflowStepEnd,
+    token: string,
+  ): Promise<RecordRow | null> {
+    const [row] = await tx.query<RecordRow & { state: number; settled_fence: string }>(
+      this.session.sql(LOCK_STEP),
+      [queue, id],
+    );
+    if (!row || (row.state !== CLAIMABLE && row.state !== DUE)) return null;
+    const cancelled: TaskData = {
+      ...readRow(row, this.now()),
+      status: "cancelled",
+      finishedAt: isoAt(cancellation.at),
+    };
+    const columns = storedColumns(cancelled, { kind: "finished" });
+    const workflows = await lockWorkflows(this.session, tx, queue, [step.workflowId]);
+    const plan = emptyPlan();
+    plan.writes.push({
+      ...columns,
+      expiresAt: cancellation.expiresAt,
+      fence: Number(row.settled_fence),
+    });
+    plan.finished.push(id);
+    const resume = storedColumns(step.resume, routeOf(step.resume, null));
+    endStep(plan, workflows, step, id, columns.data, resume, cancellation.at);
+    await writePlan(this.session, tx, queue, plan, workflows, { req: token });
+    return { id, data: columns.data, status: "cancelled", started_at: null, finished_at: null };
+  }
+
+  async deleteTask(queue: string, id: string): Promise<boolean> {
+    this.session.assertConnected();
+    const [row] = await this.session.query<{ expires_at: string | null }>(
+      "deleteTask",
+      this.session.sql(DELETE_FINISHED),
+      [queue, id],
+      { resend: "unsent" },
+    );
+    // A record whose expiry had passed was already gone for readers.
+    return row !== undefined && (row.expires_at === null || Number(row.expires_at) > this.now());
+  }
+
+  /** Removes every record of the queue, its workflows, crons and rate limits; returns how many records, workflows and crons. */
+  async clear(queue: string): Promise<number> {
+    this.session.assertConnected();
+    let removed = 0;
+    for (;;) {
+      const [row] = await this.session.query<{ n: string }>(
+        "clear",
+        this.session.sql(CLEAR_TASKS),
+        [queue, CLEAR_BATCH],
+      );
+      const n = Number(row?.n ?? 0);
+      removed += n;
+      if (n < CLEAR_BATCH) break;
+    }
+    const [rest] = await this.session.query<{ n: string }>("clear", this.session.sql(CLEAR_REST), [
+      queue,
+    ]);
+    return removed + Number(rest?.n ?? 0);
+  }
+
+  /** Deletes every record of `queue` whose expiry is due by `now`; returns how many. */
+  async pruneExpired(queue: string, now: number): Promise<number> {
+    this.session.assertConnected();
+    let deleted = 0;
+    for (;;) {
+      const [row] = await this.session.query<{ n: string }>(
+        "pruneExpired",
+        this.session.sql(PRUNE),
+        [queue, now, PRUNE_BATCH],
+        { wait: false },
+      );
+      const n = Number(row?.n ?? 0);
+      deleted += n;
+      if (n < PRUNE_BATCH) break;
+    }
+    await this.session.query("pruneExpired", this.session.sql(PRUNE_RATE_LIMITS), [queue, now], {
+      wait: false,
+    });
+    return deleted;
+  }
+}
+
+/** A fresh random token naming one call, so a resend of it can be told from a new call. */
+export function requestToken(): string {
+  return randomBytes(9).toString("base64url");
+}

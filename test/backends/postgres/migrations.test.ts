@@ -1,0 +1,132 @@
+/**
+ * The PostgreSQL backend's schema on a real server: migrations run at
+ * connect, once however many backends connect at once; their status; a
+ * database migrated by a newer Sheppy is refused; an application's own pool
+ * is used and left open; a server that cannot be reached is a one-line
+ * `BackendUnavailableError` with the password masked.
+ */
+import pg from "pg";
+import { BackendUnavailableError, PostgresBackend, Queue, SchemaVersionError, task } from "sheppy";
+import { migrate, migrationStatus } from "sheppy/backends/postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { fileKey } from "../../support/isolation.js";
+import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
+import { requireService } from "../../support/services.js";
+
+const available = await requireService("PostgreSQL", POSTGRES_URL);
+const base = schemaFor(fileKey(import.meta.url)).slice(0, 55);
+const schemas: string[] = [];
+let counter = 0;
+
+/** A schema of its own for one test, dropped after the file. */
+function freshSchema(): string {
+  const schema = `${base}_${++counter}`;
+  schemas.push(schema);
+  return schema;
+}
+
+afterAll(async () => {
+  if (!available) return;
+  for (const schema of schemas) await dropSchema(schema);
+});
+
+const echo = task({ name: "postgres-migrations.echo" }, (n: number) => n);
+
+describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
+  it("many backends connecting at once to a new schema migrate it once", async () => {
+    const schema = freshSchema();
+    const backends = Array.from(
+      { length: 8 },
+      () => new PostgresBackend({ url: POSTGRES_URL, schema }),
+    );
+    try {
+      await Promise.all(backends.map((b) => b.connect()));
+      const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+      try {
+        const status = await migrationStatus(pool, schema);
+        expect(status.applied.map((m) => [m.version, m.name])).toEqual([[1, "initial"]]);
+        expect(status.pending).toEqual([]);
+        expect(status.unknown).toEqual([]);
+        expect(await migrate(pool, schema)).toEqual([]);
+      } finally {
+        await pool.end();
+      }
+      // And the schema works: a task added through one is seen by another.
+      const queue = new Queue(backends[0]!, { name: "q" });
+      await queue.add(echo(1));
+      expect(await backends[1]!.size("q")).toBe(1);
+    } finally {
+      await Promise.all(backends.map((b) => b.disconnect()));
+    }
+  });
+
+  it("migrationStatus of a schema that does not exist lists every migration as pending; migrate applies them", async () => {
+    const schema = freshSchema();
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      const before = await migrationStatus(client, schema);
+      expect(before.applied).toEqual([]);
+      expect(before.pending.map((m) => m.version)).toEqual([1]);
+      expect(before.latest).toBe(1);
+      expect(await migrate(client, schema)).toEqual([1]);
+      expect((await migrationStatus(client, schema)).pending).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("a database migrated by a newer Sheppy is refused with SchemaVersionError saying to upgrade", async () => {
+    const schema = freshSchema();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    try {
+      await migrate(pool, schema);
+      await pool.query(`INSERT INTO "${schema}".migrations (version, name) VALUES (999, 'future')`);
+      const backend = new PostgresBackend({ url: POSTGRES_URL, schema });
+      const error = await backend.connect().then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toBeInstanceOf(SchemaVersionError);
+      expect(error?.message).toMatch(/version 999 \(future\).*upgrade sheppy/);
+      expect(backend.isConnected).toBe(false);
+      await expect(migrate(pool, schema)).rejects.toThrow(SchemaVersionError);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("an application's pool is used and left open on disconnect", async () => {
+    const schema = freshSchema();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 3 });
+    try {
+      const backend = new PostgresBackend({ pool, schema });
+      await backend.connect();
+      const queue = new Queue(backend, { name: "q" });
+      await queue.add(echo(2));
+      expect(await queue.size()).toBe(1);
+      await backend.disconnect();
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM "${schema}".tasks`);
+      expect(rows[0].n).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("a server that cannot be reached fails connect at once: BackendUnavailableError, one line, password masked", async () => {
+    const url = "postgres://someone:s3cret-word@127.0.0.1:1/nothing";
+    const backend = new PostgresBackend({ url, schema: "never_made" });
+    const started = Date.now();
+    const error = await backend.connect().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect(error?.message).toContain("postgres://someone:****@127.0.0.1:1/nothing");
+    expect(error?.message).toMatch(/connection refused/);
+    expect(error?.message).not.toContain("s3cret-word");
+    expect(error?.message).not.toContain("\n");
+    expect(backend.isConnected).toBe(false);
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * The PostgreSQL backend without a server: its URL and options, names it
+ * derives from the schema, notification payloads, and the settle decisions
+ * (`settle-plan.ts`) that mirror the memory reference. Connecting is covered
+ * by test/backends/postgres and the contract suite.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { BackendUrlError, InvalidOptionError, PostgresBackend, task } from "sheppy";
+import { backendFromUrl } from "sheppy/backend";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { finishedPayloads } from "../../src/backends/postgres/notifications.js";
+import { CLAIMED, FINISHED } from "../../src/backends/postgres/record-codec.js";
+import {
+  channelsOf,
+  checkSchemaName,
+  migrationLockKey,
+} from "../../src/backends/postgres/schema-name.js";
+import {
+  type LockedTask,
+  planSettle,
+  prepareSettlements,
+} from "../../src/backends/postgres/settle-plan.js";
+
+beforeEach(() => {
+  vi.stubEnv("SHEPPY_BACKEND_URL", undefined);
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected the call to throw");
+}
+
+describe("postgres:// URLs and options", () => {
+  test("postgres:// and postgresql:// make a PostgresBackend; Sheppy's parameters are read and taken out", () => {
+    for (const scheme of ["postgres", "postgresql"]) {
+      const backend = backendFromUrl(
+        `${scheme}://app:pw@db.example:5433/jobs?schema=work&poolSize=3&maxPayloadBytes=1024&sslmode=require`,
+      ) as PostgresBackend;
+      expect(backend).toBeInstanceOf(PostgresBackend);
+      expect(backend.schema).toBe("work");
+      expect(backend.maxPayloadBytes).toBe(1024);
+      expect(backend.url).toBe(`${scheme}://app:pw@db.example:5433/jobs?sslmode=require`);
+      expect(backend.capabilities).toEqual({
+        crossProcess: true,
+        durable: true,
+        blockingWait: true,
+        leases: true,
+        instantProcessing: false,
+      });
+      expect(backend.isConnected).toBe(false);
+    }
+  });
+
+  test("the schema defaults to sheppy; options win over the URL", () => {
+    expect(new PostgresBackend({ url: "postgres://h/db" }).schema).toBe("sheppy");
+    expect(new PostgresBackend({ url: "postgres://h/db?schema=a", schema: "b" }).schema).toBe("b");
+  });
+
+  test("a bad schema, pool size or time bound is one line naming the option; the password stays out", () => {
+    const schema = errorOf(
+      () => new PostgresBackend({ url: "postgres://u:hunter22@h/db", schema: "Bad-Name" }),
+    );
+    expect(schema).toBeInstanceOf(InvalidOptionError);
+    expect(schema.message).toMatch(/schema must be 1–63 lower-case letters/);
+    expect(schema.message).not.toContain("\n");
+    const fromUrl = errorOf(() => backendFromUrl("postgres://u:hunter22@h/db?schema=x;drop"));
+    expect(fromUrl).toBeInstanceOf(InvalidOptionError);
+    expect(fromUrl.message).not.toContain("hunter22");
+    const pool = errorOf(() => backendFromUrl("postgres://u:hunter22@h/db?poolSize=0"));
+    expect(pool).toBeInstanceOf(BackendUrlError);
+    expect(pool.message).not.toContain("hunter22");
+    expect(() => new PostgresBackend({ url: "postgres://h/db", poolSize: 1.5 })).toThrow(
+      /poolSize must be an integer/,
+    );
+    expect(() => new PostgresBackend({ url: "postgres://h/db", unavailableAfter: 0 })).toThrow(
+      /unavailableAfter/,
+    );
+    expect(() => new PostgresBackend({ url: "redis://h" })).toThrow(BackendUrlError);
+  });
+
+  test("without a url it reads SHEPPY_BACKEND_URL when that names PostgreSQL, and refuses another backend's", () => {
+    expect(new PostgresBackend().url).toBe("postgres://127.0.0.1:5432/postgres");
+    vi.stubEnv("SHEPPY_BACKEND_URL", "postgresql://h:1/db?schema=env");
+    expect(new PostgresBackend().schema).toBe("env");
+    vi.stubEnv("SHEPPY_BACKEND_URL", "redis://:secret-pass@h");
+    const error = errorOf(() => new PostgresBackend());
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).not.toContain("secret-pass");
+  });
+
+  test("schema names: the accepted shape only", () => {
+    for (const good of ["sheppy", "_x", "a1_b2", "a".repeat(63)]) {
+      expect(checkSchemaName(good)).toBe(good);
+    }
+    for (const bad of ["", "1a", "A", "a-b", 'a"b', "a".repeat(64), "a b"]) {
+      expect(() => checkSchemaName(bad)).toThrow(InvalidOptionError);
+    }
+  });
+
+  test("channel names fit 63 bytes and differ per schema; lock keys are signed 64-bit integers", () => {
+    const long = channelsOf("a".repeat(63));
+    for (const name of [long.work, long.finished]) expect(name.length).toBeLessThanOrEqual(63);
+    expect(channelsOf("a").work).not.toBe(channelsOf("b").work);
+    const key = BigInt(migrationLockKey("sheppy"));
+    expect(key).toBe(BigInt.asIntN(64, key));
+    expect(migrationLockKey("sheppy")).toBe(migrationLockKey("sheppy"));
+    expect(migrationLockKey("other")).not.toBe(migrationLockKey("sheppy"));
+  });
+
+  test("loading the package and making a PostgresBackend loads no driver: pg is loaded at connect", () => {
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const script = `
+      import { createRequire } from "node:module";
+      const { Queue, PostgresBackend } = await import(${JSON.stringify(`${root}src/index.ts`)});
+      new Queue("memory://");
+      new PostgresBackend({ url: "postgres://127.0.0.1:1/x" });
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify(loaded.filter((path) => /node_modules[\\\\/]pg[\\\\/]/.test(path))));`;
+    const run = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      {
+        cwd: root,
+        encoding: "utf8",
+      },
+    );
+    expect(run.stderr).toBe("");
+    expect(JSON.parse(run.stdout.trim())).toEqual([]);
+  });
+});
+
+describe("finished notifications", () => {
+  test("ids are split over payloads under PostgreSQL's 8000-byte limit, each [queue, ...ids]", () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `task-${i}-${"x".repeat(30)}`);
+    const payloads = finishedPayloads("emails", ids);
+    expect(payloads.length).toBeGreaterThan(1);
+    const seen: string[] = [];
+    for (const payload of payloads) {
+      expect(Buffer.byteLength(payload)).toBeLessThan(8000);
+      const [queue, ...rest] = JSON.parse(payload) as string[];
+      expect(queue).toBe("emails");
+      seen.push(...rest);
+    }
+    expect(seen).toEqual(ids);
+    expect(finishedPayloads("q", [])).toEqual([]);
+  });
+});
+
+describe("settle decisions", () => {
+  const item = task({ name: "postgres-options.item" }, (n: number) => n);
+  const record = () => ({
+    ...item(1).toJSON(),
+    status: "completed" as const,
+    finishedAt: new Date().toISOString(),
+  });
+  const claimed = (fence: number): LockedTask => ({
+    state: CLAIMED,
+    fence,
+    settledFence: fence - 1,
+    expiresAt: null,
+  });
+
+  test("current claim → written; the same settlement again in the batch → settled (a resend); a stale fence → lost", () => {
+    const done = record();
+    const settlement = { fence: 2, record: done, children: [], expiresAt: null };
+    const prepared = prepareSettlements(
+      [settlement, settlement, { ...settlement, fence: 1 }],
+      Date.now(),
+    );
+    const rows = new Map([[done.id, claimed(2)]]);
+    const plan = planSettle(prepared, rows, new Map(), Date.now());
+    expect(plan.results).toEqual(["settled", "settled", "lost"]);
+    expect(plan.writes).toHaveLength(1);
+    expect(plan.writes[0]).toMatchObject({ id: done.id, state: FINISHED, fence: 2 });
+    expect(plan.finished).toEqual([done.id]);
+  });
+
+  test("an unknown task is lost; a settled one whose record expired is lost, not settled", () => {
+    const done = record();
+    const prepared = prepareSettlements(
+      [{ fence: 3, record: done, children: [], expiresAt: null }],
+      Date.now(),
+    );
+    expect(planSettle(prepared, new Map(), new Map(), Date.now()).results).toEqual(["lost"]);
+    const expired = new Map([
+      [done.id, { state: FINISHED, fence: 3, settledFence: 3, expiresAt: Date.now() - 1 }],
+    ]);
+    expect(planSettle(prepared, expired, new Map(), Date.now()).results).toEqual(["lost"]);
+  });
+
+  test("a record that cannot be stored is refused before any decision", () => {
+    const pending = { ...record(), status: "processing" as const, finishedAt: null };
+    expect(() =>
+      prepareSettlements([{ fence: 1, record: pending, children: [], expiresAt: null }], 0),
+    ).toThrow(InvalidOptionError);
+  });
+});
