@@ -5,7 +5,12 @@
  */
 import "./backends/builtin.js";
 
-export type { Backend, BackendCapabilities, QueueStats } from "./backends/backend.js";
+export type {
+  Backend,
+  BackendCapabilities,
+  QueueStats,
+  SqlTransaction,
+} from "./backends/backend.js";
 export type { MemoryBackendOptions } from "./backends/memory/index.js";
 export { MemoryBackend } from "./backends/memory/index.js";
 export type { PostgresBackendOptions } from "./backends/postgres/index.js";
@@ -57,6 +62,7 @@ export type { JsonValue } from "./json.js";
 export type { Logger } from "./observability/logger.js";
 export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
 export type {
+  EnqueueOptions,
   FinishedTasks,
   FinishedWorkflows,
   QueueOptions,

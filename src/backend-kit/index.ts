@@ -10,6 +10,7 @@
  */
 export type {
   AddMode,
+  AddOptions,
   Backend,
   BackendCapabilities,
   ClaimedTask,
@@ -27,6 +28,7 @@ export type {
   RetentionSettings,
   Settlement,
   SettleResult,
+  SqlTransaction,
   StoredWorkflow,
   TaskPage,
   TaskReader,

@@ -59,6 +59,31 @@ export interface BackendCapabilities {
   readonly leases: boolean;
   /** Tasks run in the adding process as soon as they are added (see {@link InlineProcessing}). */
   readonly instantProcessing: boolean;
+  /**
+   * `add` stores records within the application's own SQL transaction
+   * ({@link AddOptions.tx}); absent: it cannot.
+   */
+  readonly sqlTransactions?: boolean;
+}
+
+/**
+ * A transaction on the application's own database connection, as `add`
+ * takes it: anything with node-postgres's `query(text, values)` — a `pg`
+ * client between its BEGIN and COMMIT, say.
+ */
+export interface SqlTransaction {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** How `add` stores its records, beyond its mode. */
+export interface AddOptions {
+  /**
+   * Store them within this transaction (backends with `sqlTransactions`
+   * only; `Queue` refuses it for others): they exist — and wake workers —
+   * once it commits, and never if it rolls back. Nothing is resent on this
+   * connection; an error fails the call and leaves the transaction to its owner.
+   */
+  readonly tx?: SqlTransaction | undefined;
 }
 
 /** Counts of one queue's records, by where they are in their life. */
@@ -242,9 +267,15 @@ export interface TaskStore {
    * `InvalidOptionError`. Returns one boolean per record, in order: whether it
    * was stored (see {@link AddMode}; a second copy of an id in one call is a
    * duplicate). A record of an older stored version is upgraded; one that is
-   * not a readable record is stored as a `failed` record saying why.
+   * not a readable record is stored as a `failed` record saying why. With
+   * `options.tx`, within the application's transaction (see {@link AddOptions}).
    */
-  add(queue: string, records: readonly TaskData[], mode?: AddMode): Promise<boolean[]>;
+  add(
+    queue: string,
+    records: readonly TaskData[],
+    mode?: AddMode,
+    options?: AddOptions,
+  ): Promise<boolean[]>;
 
   /**
    * Ends attempts, each atomically and fenced: its record, its children and

@@ -3,7 +3,7 @@
  * `Queue`: the application's handle on one named queue of a backend. Every
  * method is async and connects the backend on first use. Durations are seconds.
  */
-import type { Backend, QueueStats } from "../backends/backend.js";
+import type { Backend, QueueStats, SqlTransaction } from "../backends/backend.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
 import { InvalidOptionError, TaskCancellationError, TaskStateError } from "../errors.js";
@@ -55,6 +55,38 @@ export interface QueueOptions {
    * backend's `maxPayloadBytes`, else 16 MiB). Over it: `PayloadTooLargeError`.
    */
   maxPayloadBytes?: number;
+}
+
+/** How `queue.add()` and `queue.schedule()` store a task. */
+export interface EnqueueOptions {
+  /**
+   * Add it within this transaction of yours on the backend's database (a
+   * `pg` client between BEGIN and COMMIT, on a PostgreSQL backend): the task
+   * exists, and workers hear of it, only once your transaction commits — and
+   * never if it rolls back. Other backends refuse it.
+   */
+  tx?: SqlTransaction | undefined;
+}
+
+/** The transaction of `options`, checked against what `backend` can do; `undefined` when none. */
+function transactionOf(
+  options: EnqueueOptions | undefined,
+  backend: Backend,
+  where: string,
+): SqlTransaction | undefined {
+  const tx = options?.tx;
+  if (tx === undefined) return undefined;
+  if (typeof tx?.query !== "function") {
+    throw new InvalidOptionError(
+      `${where}: tx must be a transaction of your database connection, with query(text, values)`,
+    );
+  }
+  if (!backend.capabilities.sqlTransactions) {
+    throw new InvalidOptionError(
+      `${where}: this queue's backend cannot add within your SQL transaction (tx); a PostgreSQL backend can`,
+    );
+  }
+  return tx;
 }
 
 export interface WaitOptions {
@@ -135,16 +167,21 @@ export class Queue implements QueueHandle {
 
   /**
    * Enqueues tasks. Returns `false` for a task whose id the queue already holds (idempotent add).
+   * With `{ tx }`, within your SQL transaction (see {@link EnqueueOptions}).
    * @example await queue.add(sendEmail("a@example.com", "Hi"));
    */
-  add(task: Task): Promise<boolean>;
-  add(tasks: readonly Task[]): Promise<boolean[]>;
-  async add(input: Task | readonly Task[]): Promise<boolean | boolean[]> {
+  add(task: Task, options?: EnqueueOptions): Promise<boolean>;
+  add(tasks: readonly Task[], options?: EnqueueOptions): Promise<boolean[]>;
+  async add(input: Task | readonly Task[], options?: EnqueueOptions): Promise<boolean | boolean[]> {
     const list = Array.isArray(input) ? (input as readonly unknown[]) : [input];
     checkTasks(list, "queue.add()", this.maxPayloadBytes);
     if (list.length === 0) return [];
+    const backend = await this.connect();
+    const tx = transactionOf(options, backend, "queue.add()");
     const records = list.map((task): TaskData => ({ ...task.toJSON(), status: "pending" }));
-    const added = await (await this.connect()).add(this.name, records, "unique");
+    const added = tx
+      ? await backend.add(this.name, records, "unique", { tx })
+      : await backend.add(this.name, records, "unique");
     await this.runInline();
     return Array.isArray(input) ? added : (added[0] ?? false);
   }
@@ -153,15 +190,24 @@ export class Queue implements QueueHandle {
    * Enqueues a task to run at a time: a `Date`, ISO-8601 text with an explicit offset
    * (`Z` or `±hh:mm`), or a delay in seconds. A past or invalid date, or text without an
    * offset, is an `InvalidOptionError`. Returns `false` when the queue already holds the id.
+   * With `{ tx }`, within your SQL transaction (see {@link EnqueueOptions}).
    * @example
    * await queue.schedule(report(), 3600); // in an hour
    * await queue.schedule(report(), "2030-01-01T09:00:00+01:00");
    */
-  async schedule(task: Task, at: Date | number | string): Promise<boolean> {
+  async schedule(
+    task: Task,
+    at: Date | number | string,
+    options?: EnqueueOptions,
+  ): Promise<boolean> {
     checkTasks([task], "queue.schedule()", this.maxPayloadBytes);
     const due = resolveDueTime(at, this.clock.now(), "queue.schedule()");
     const record: TaskData = { ...task.toJSON(), status: "scheduled", scheduledAt: isoAt(due) };
-    const [added] = await (await this.connect()).add(this.name, [record], "unique");
+    const backend = await this.connect();
+    const tx = transactionOf(options, backend, "queue.schedule()");
+    const [added] = tx
+      ? await backend.add(this.name, [record], "unique", { tx })
+      : await backend.add(this.name, [record], "unique");
     return added ?? false;
   }
 

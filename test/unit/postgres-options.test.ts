@@ -55,6 +55,7 @@ describe("postgres:// URLs and options", () => {
         blockingWait: true,
         leases: true,
         instantProcessing: false,
+        sqlTransactions: true,
       });
       expect(backend.isConnected).toBe(false);
     }

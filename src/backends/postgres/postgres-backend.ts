@@ -23,6 +23,7 @@ import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
 import type {
   AddMode,
+  AddOptions,
   Backend,
   BackendCapabilities,
   ClaimedTask,
@@ -141,6 +142,7 @@ export class PostgresBackend implements Backend {
     blockingWait: true,
     leases: true,
     instantProcessing: false,
+    sqlTransactions: true,
   };
   readonly url: string;
   readonly schema: string;
@@ -214,8 +216,13 @@ export class PostgresBackend implements Backend {
 
   // Storing and settling (./task-store.ts, ./settle.ts)
 
-  add(queue: string, records: readonly TaskData[], mode: AddMode = "unique"): Promise<boolean[]> {
-    return this.#tasks.add(queue, records, mode);
+  add(
+    queue: string,
+    records: readonly TaskData[],
+    mode: AddMode = "unique",
+    options: AddOptions = {},
+  ): Promise<boolean[]> {
+    return this.#tasks.add(queue, records, mode, options.tx);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {

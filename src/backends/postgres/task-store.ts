@@ -10,10 +10,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { isoAt } from "../../clock.js";
+import { BackendError } from "../../errors.js";
 import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { AddMode, WorkflowStepEnd } from "../backend.js";
+import type { AddMode, SqlTransaction, WorkflowStepEnd } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
+import { describeRefusal } from "./connection-errors.js";
 import { finishedPayloads } from "./notifications.js";
 import { writePlan } from "./plan-writes.js";
 import {
@@ -26,7 +28,7 @@ import {
   readRow,
   storedColumns,
 } from "./record-codec.js";
-import type { PgSession, Tx } from "./session.js";
+import type { PgSession, Sql, Tx } from "./session.js";
 import { lockWorkflows } from "./settle.js";
 import { emptyPlan, endStep } from "./settle-plan.js";
 
@@ -167,7 +169,13 @@ export class TaskStore {
     private readonly now: () => number,
   ) {}
 
-  async add(queue: string, records: readonly TaskData[], mode: AddMode): Promise<boolean[]> {
+  /** Adds new work; with `appTx`, within the application's own transaction (see `AddOptions`). */
+  async add(
+    queue: string,
+    records: readonly TaskData[],
+    mode: AddMode,
+    appTx?: SqlTransaction,
+  ): Promise<boolean[]> {
     this.session.assertConnected();
     if (records.length === 0) return [];
     const now = this.now();
@@ -202,21 +210,45 @@ export class TaskStore {
       sent.map((r) => r.createdAt),
       this.session.channels.work,
     ];
-    const written = await this.session.run("add", async (tx, resent) => {
-      const ids = new Set<string>();
-      if (resent) {
-        const mine = await tx.query<{ id: string }>(this.session.sql(WRITTEN_BY), [
-          queue,
-          sent.map((r) => r.id),
-          token,
-        ]);
-        for (const { id } of mine) ids.add(id);
-      }
-      const added = await tx.query<{ id: string | null }>(statement, values);
-      for (const { id } of added) if (id !== null) ids.add(id);
-      return ids;
-    });
+    const written = appTx
+      ? await this.#addWithin(appTx, statement, values)
+      : await this.session.run("add", async (tx, resent) => {
+          const ids = new Set<string>();
+          if (resent) {
+            const mine = await tx.query<{ id: string }>(this.session.sql(WRITTEN_BY), [
+              queue,
+              sent.map((r) => r.id),
+              token,
+            ]);
+            for (const { id } of mine) ids.add(id);
+          }
+          const added = await tx.query<{ id: string | null }>(statement, values);
+          for (const { id } of added) if (id !== null) ids.add(id);
+          return ids;
+        });
     return rows.map((row, i) => first[i]! && written.has(row.id));
+  }
+
+  /**
+   * Runs the add on the application's transaction: it takes effect, and its
+   * notification goes out, when that commits. Sent once (the transaction is
+   * its owner's to retry); a failure is a `BackendError` naming the cause.
+   */
+  async #addWithin(appTx: SqlTransaction, statement: Sql, values: unknown[]): Promise<Set<string>> {
+    let rows: unknown[];
+    try {
+      ({ rows } = await appTx.query(statement.text, values));
+    } catch (error) {
+      throw new BackendError(
+        `add: PostgreSQL refused the add within your transaction: ${describeRefusal(error, this.session.scrub)}`,
+        { cause: error },
+      );
+    }
+    const ids = new Set<string>();
+    for (const row of rows as { id?: unknown }[]) {
+      if (typeof row?.id === "string") ids.add(row.id);
+    }
+    return ids;
   }
 
   /** Makes every task due by `now` claimable; returns their ids, earliest first. */

@@ -1,0 +1,150 @@
+/**
+ * Adding tasks within the application's own transaction (`queue.add(task,
+ * { tx })`, `queue.schedule(task, at, { tx })`) on PostgreSQL: the task is
+ * there — and a waiting worker hears of it — once the transaction commits,
+ * and never when it rolls back. Backends that cannot do it refuse `tx`.
+ */
+import pg from "pg";
+import { BackendError, InvalidOptionError, PostgresBackend, Queue, task, Worker } from "sheppy";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fileKey } from "../../support/isolation.js";
+import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
+import { requireService } from "../../support/services.js";
+
+const available = await requireService("PostgreSQL", POSTGRES_URL);
+const schema = schemaFor(fileKey(import.meta.url));
+const echo = task({ name: "transactional-add.echo" }, (n: number) => n);
+
+let app: pg.Pool;
+let counter = 0;
+
+beforeAll(() => {
+  app = new pg.Pool({ connectionString: POSTGRES_URL, max: 4 });
+});
+
+afterAll(async () => {
+  await app.end();
+  if (available) await dropSchema(schema);
+});
+
+/** A queue of its own on a fresh backend, closed by `done`. */
+async function setup() {
+  const backend = new PostgresBackend({ url: POSTGRES_URL, schema });
+  const queue = new Queue(backend, { name: `tx-${++counter}` });
+  await queue.connect();
+  return { queue, backend, done: () => backend.disconnect() };
+}
+
+/** Runs `fn` inside BEGIN … COMMIT (or ROLLBACK) on a client of the application's own pool. */
+async function inTransaction(
+  end: "COMMIT" | "ROLLBACK",
+  fn: (client: pg.PoolClient) => Promise<void>,
+): Promise<void> {
+  const client = await app.connect();
+  try {
+    await client.query("BEGIN");
+    await fn(client);
+    await client.query(end);
+  } finally {
+    client.release();
+  }
+}
+
+describe.skipIf(!available)("adding within the application's transaction", () => {
+  it("a task added within a transaction exists only once it commits; a waiting worker runs it at once", async () => {
+    const { queue, done } = await setup();
+    const worker = new Worker(queue, { claimWait: 30 });
+    const working = worker.work({ maxTasks: 1 });
+    try {
+      const t = echo(7);
+      let committedAt = 0;
+      await inTransaction("COMMIT", async (client) => {
+        expect(await queue.add(t, { tx: client })).toBe(true);
+        // Not there for anyone else yet: not even the backend's own connections see it.
+        expect(await queue.getTask(t)).toBeNull();
+        expect(await queue.size()).toBe(0);
+        committedAt = Date.now();
+      });
+      const summary = await working;
+      expect(summary).toMatchObject({ processed: 1 });
+      // Woken by the notification its commit sent, not by the 2 s look-again.
+      expect(Date.now() - committedAt).toBeLessThan(1500);
+      expect((await queue.getTask(t))?.status).toBe("completed");
+    } finally {
+      await worker.close({ force: true });
+      await done();
+    }
+  });
+
+  it("a task added within a transaction that rolls back never exists; the same id can be added later", async () => {
+    const { queue, done } = await setup();
+    try {
+      const t = echo(8);
+      await inTransaction("ROLLBACK", async (client) => {
+        expect(await queue.add([t, echo(9)], { tx: client })).toEqual([true, true]);
+      });
+      expect(await queue.getTask(t)).toBeNull();
+      expect(await queue.size()).toBe(0);
+      expect(await queue.add(t)).toBe(true);
+      expect(await queue.size()).toBe(1);
+    } finally {
+      await done();
+    }
+  });
+
+  it("schedule within a transaction; an id the queue holds is refused there as anywhere", async () => {
+    const { queue, done } = await setup();
+    try {
+      const later = echo(10);
+      const held = echo(11);
+      await queue.add(held);
+      await inTransaction("COMMIT", async (client) => {
+        expect(await queue.schedule(later, 3600, { tx: client })).toBe(true);
+        expect(await queue.add(held, { tx: client })).toBe(false);
+      });
+      expect((await queue.getScheduled()).map((t) => t.id)).toEqual([later.id]);
+      expect((await queue.getTask(later))?.status).toBe("scheduled");
+    } finally {
+      await done();
+    }
+  });
+
+  it("an error inside the transaction is a BackendError; the application's transaction is its own to end", async () => {
+    const { queue, done } = await setup();
+    try {
+      const client = await app.connect();
+      try {
+        await client.query("BEGIN");
+        // A broken transaction (an earlier statement failed) refuses the add.
+        await client.query("SELECT 1/0").catch(() => undefined);
+        const error = await queue.add(echo(12), { tx: client }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(BackendError);
+        expect((error as Error).message).toMatch(/refused the add within your transaction/);
+        await client.query("ROLLBACK");
+      } finally {
+        client.release();
+      }
+      expect(await queue.size()).toBe(0);
+    } finally {
+      await done();
+    }
+  });
+
+  it("a backend that cannot add within a transaction refuses tx, adding nothing", async () => {
+    const memory = new Queue("memory://?instantProcessing=false", { name: "tx-memory" });
+    const fake = { query: async () => ({ rows: [] }) };
+    await expect(memory.add(echo(13), { tx: fake })).rejects.toThrow(InvalidOptionError);
+    await expect(memory.schedule(echo(14), 60, { tx: fake })).rejects.toThrow(
+      /cannot add within your SQL transaction/,
+    );
+    expect(await memory.size()).toBe(0);
+    const { queue, done } = await setup();
+    try {
+      await expect(queue.add(echo(15), { tx: {} as unknown as pg.PoolClient })).rejects.toThrow(
+        /tx must be a transaction/,
+      );
+    } finally {
+      await done();
+    }
+  });
+});
