@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { VERSION } from "../util/version.js";
 import { addCronCommands } from "./commands/cron.js";
 import { addDashboardCommand } from "./commands/dashboard.js";
+import { addDbCommands } from "./commands/db.js";
 import { addQueueCommands } from "./commands/queue.js";
 import { addTaskCommands } from "./commands/task.js";
 import { addWorkCommand } from "./commands/work.js";
@@ -48,5 +49,6 @@ export function buildProgram(options: ProgramOptions = {}): Command {
   addCronCommands(program);
   addWorkflowCommands(program);
   addDashboardCommand(program);
+  addDbCommands(program);
   return program;
 }
