@@ -20,8 +20,13 @@ export interface QueueStats {
   cancelled: number;
 }
 
+/** A task's row in a list (`view=summary`): no arguments, result, meta or options; the error cut short. */
+export type TaskSummary = Omit<TaskData, "args" | "result" | "meta" | "config" | "error"> & {
+  error: { type: string; message: string } | null;
+};
+
 export interface TaskPage {
-  tasks: TaskData[];
+  tasks: TaskSummary[];
   cursor: string | null;
 }
 
@@ -98,7 +103,7 @@ export const api = {
   queues: () => call<Record<string, number>>("GET", "/queues"),
   stats: (queue: string) => call<QueueStats>("GET", `${q(queue)}/stats`),
   tasks: (queue: string, statuses: readonly string[], cursor: string | null, limit: number) => {
-    const params = new URLSearchParams({ limit: String(limit) });
+    const params = new URLSearchParams({ limit: String(limit), view: "summary" });
     if (statuses.length > 0) params.set("status", statuses.join(","));
     if (cursor) params.set("cursor", cursor);
     return call<TaskPage>("GET", `${q(queue)}/tasks?${params}`);
@@ -112,6 +117,8 @@ export const api = {
   remove: (queue: string, id: string) =>
     call<{ deleted: boolean }>("DELETE", `${q(queue)}/tasks/${encodeURIComponent(id)}`, {}),
   crons: (queue: string) => call<CronInfo[]>("GET", `${q(queue)}/crons`),
+  deleteCron: (queue: string, id: string) =>
+    call<{ deleted: boolean }>("DELETE", `${q(queue)}/crons/${encodeURIComponent(id)}`, {}),
   workflows: (queue: string, running: boolean, cursor: string | null, limit: number) => {
     const params = new URLSearchParams({ limit: String(limit) });
     if (running) params.set("running", "true");

@@ -1,30 +1,50 @@
-/** How the dashboard writes times, durations and values. */
+/** How the dashboard writes times, durations and values. Times are UTC, as the CLI and crons use. */
 
-/** `2026-11-30 16:02:11` in the viewer's time zone, or `–`. */
+/** `2026-11-30 16:02:11` (UTC), or `–`. */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "–";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  return date.toISOString().slice(0, 19).replace("T", " ");
 }
 
-/** `3.2 s`, `140 ms`, `2 min 5 s` between two instants, or `–`. */
+/** `140 ms`, `3.2 s`, `2 min 5 s`, `3 h 4 min` between two instants, or `–`. */
 export function formatDuration(from: string | null, to: string | null): string {
   if (!from || !to) return "–";
   const ms = new Date(to).getTime() - new Date(from).getTime();
   if (!Number.isFinite(ms) || ms < 0) return "–";
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`;
+  // Whole seconds first, so 119.7 s is 2 min 0 s, never 1 min 60 s.
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  const minutes = Math.round(seconds / 60);
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** JSON, indented, for arguments and results. */
+/** Characters of JSON shown before a value is cut (a browser lays out megabytes slowly). */
+const SHOWN_JSON = 20_000;
+
+/** JSON, indented, for arguments and results; a long one cut, saying how long it was. */
 export function formatJson(value: unknown): string {
-  return JSON.stringify(value, null, 2) ?? "undefined";
+  const text = JSON.stringify(value, null, 2) ?? "undefined";
+  if (text.length <= SHOWN_JSON) return text;
+  const size = new Blob([text]).size;
+  return `${text.slice(0, SHOWN_JSON)}\n… cut: ${formatBytes(size)} in all (the API's GET /{queue}/tasks/{id} has it whole)`;
 }
 
-/** A short, still recognisable form of a long id. */
-export function shortId(id: string): string {
-  return id.length > 13 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The attempt a task is on, or `–` for one that has not started yet. */
+export function attemptOf(task: {
+  retryCount: number;
+  manualRetryCount?: number;
+  startedAt: string | null;
+}): string {
+  const attempt = task.retryCount + (task.manualRetryCount ?? 0) + 1;
+  return task.startedAt === null && attempt === 1 ? "–" : String(attempt);
 }

@@ -54,9 +54,14 @@ function advance(series: Throughput, now: number): Throughput {
 export interface QueueFeed {
   readonly stats: QueueStats | null;
   readonly throughput: Throughput;
-  /** Whether the event stream is open (the browser reconnects by itself when it drops). */
+  /** Whether the event stream is open and the backend answers. */
   readonly live: boolean;
+  /** Why the counts may be stale: the backend does not answer, or the stream was refused. */
+  readonly problem: string | null;
 }
+
+/** How long a refused or dropped stream waits before the page opens it again. */
+const REOPEN_MS = 5000;
 
 /** Follows `queue`'s event stream while mounted; `onFinished` hears each finished task. */
 export function useQueueFeed(
@@ -65,6 +70,7 @@ export function useQueueFeed(
 ): QueueFeed {
   const [stats, setStats] = useState<QueueStats | null>(null);
   const [live, setLive] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
   const [throughput, setThroughput] = useState(() => emptyThroughput(Date.now()));
   const pending = useRef({ completed: 0, failed: 0 });
   const listener = useRef(onFinished);
@@ -72,27 +78,49 @@ export function useQueueFeed(
 
   useEffect(() => {
     let refresh: ReturnType<typeof setTimeout> | undefined;
+    let reopen: ReturnType<typeof setTimeout> | undefined;
+    let source: EventSource | undefined;
+    let stopped = false;
     const refreshStats = () => {
       refresh ??= setTimeout(() => {
         refresh = undefined;
         api.stats(queue).then(setStats, () => undefined);
       }, 500);
     };
-    const source = new EventSource(api.eventsUrl(queue));
-    source.addEventListener("open", () => setLive(true));
-    source.addEventListener("error", () => setLive(false));
-    source.addEventListener("stats", (event) => {
-      setLive(true);
-      setStats(JSON.parse((event as MessageEvent<string>).data) as QueueStats);
-    });
-    source.addEventListener("finished", (event) => {
-      const finished = JSON.parse((event as MessageEvent<string>).data) as FinishedEvent;
-      if (finished.status === "completed") pending.current.completed++;
-      else if (finished.status === "failed" || finished.status === "crashed")
-        pending.current.failed++;
-      listener.current?.(finished);
-      refreshStats();
-    });
+    const open = () => {
+      source = new EventSource(api.eventsUrl(queue));
+      source.addEventListener("open", () => setLive(true));
+      source.addEventListener("error", () => {
+        setLive(false);
+        // The browser retries a dropped stream by itself, but not one answered with an error
+        // (a 403 once a session ends, a 503): ask the API why, say so, and open it again later.
+        if (source?.readyState !== EventSource.CLOSED || stopped) return;
+        api.stats(queue).then(
+          () => setProblem("the live stream closed; opening it again…"),
+          (error: Error) => setProblem(error.message),
+        );
+        reopen = setTimeout(open, REOPEN_MS);
+      });
+      source.addEventListener("stats", (event) => {
+        setLive(true);
+        setProblem(null);
+        setStats(JSON.parse((event as MessageEvent<string>).data) as QueueStats);
+      });
+      source.addEventListener("unavailable", (event) => {
+        setLive(false);
+        const { error } = JSON.parse((event as MessageEvent<string>).data) as { error: string };
+        setProblem(`${error}: the counts below may be out of date`);
+      });
+      source.addEventListener("finished", (event) => {
+        const finished = JSON.parse((event as MessageEvent<string>).data) as FinishedEvent;
+        if (finished.status === "completed") pending.current.completed++;
+        else if (finished.status === "failed" || finished.status === "crashed")
+          pending.current.failed++;
+        listener.current?.(finished);
+        refreshStats();
+      });
+    };
+    open();
     const tick = setInterval(() => {
       const counted = pending.current;
       pending.current = { completed: 0, failed: 0 };
@@ -107,11 +135,13 @@ export function useQueueFeed(
       });
     }, 1000);
     return () => {
-      source.close();
+      stopped = true;
+      source?.close();
       clearInterval(tick);
       if (refresh) clearTimeout(refresh);
+      if (reopen) clearTimeout(reopen);
     };
   }, [queue]);
 
-  return { stats, throughput, live };
+  return { stats, throughput, live, problem };
 }

@@ -3,8 +3,9 @@
  * `GET /{queue}/events`: a Server-Sent Events stream for live views — the
  * queue's counts when it opens and every few seconds after (`stats`), and
  * each task that finishes (`finished`: id, name, status, finishedAt) as the
- * backend announces it; a comment line keeps idle connections open. It ends
- * when the client goes away.
+ * backend announces it, and `unavailable` when the backend does not answer
+ * (the counts last sent are stale until the next `stats`). It ends when the
+ * client goes away.
  */
 import type { Queue } from "../queue/queue.js";
 
@@ -35,10 +36,11 @@ export async function eventStream(queue: Queue, signal: AbortSignal): Promise<Re
       };
       const event = (name: string, data: unknown) =>
         send(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+      // A live view must be able to tell stale counts from current ones: say so as an event.
       const stats = () =>
         queue.stats().then(
           (counts) => event("stats", counts),
-          () => send(": the backend did not answer\n\n"),
+          () => event("unavailable", { error: "the backend did not answer" }),
         );
       signal.addEventListener("abort", () => {
         open = false;

@@ -22,8 +22,13 @@ import { ROUTES, type Route } from "./routes.js";
 export interface HttpHandlerOptions {
   /** Path the API is mounted under, e.g. `"/sheppy"` (default: the root). */
   basePath?: string;
-  /** Runs before every route; `false`, a throw or a rejected promise answers 403. */
-  authorize?: (request: Request) => boolean | Promise<boolean>;
+  /**
+   * Runs before every route (and the dashboard's files); `false`, a throw or
+   * a rejected promise answers 403. A `Response` is sent as the answer
+   * instead — a 401 with `WWW-Authenticate` so a browser asks for a login, or
+   * a redirect to the application's sign-in page.
+   */
+  authorize?: (request: Request) => boolean | Response | Promise<boolean | Response>;
   /** Refuse every route that changes something (403). */
   readOnly?: boolean;
   /**
@@ -112,8 +117,10 @@ export function createHttpHandler(
       const url = new URL(request.url);
       if (!url.pathname.startsWith(basePath)) throw new HttpError(404, "not found");
       const path = url.pathname.slice(basePath.length) || "/";
-      if (options.authorize && !(await isAuthorized(options.authorize, request))) {
-        throw new HttpError(403, "forbidden");
+      if (options.authorize) {
+        const verdict = await authorization(options.authorize, request);
+        if (verdict instanceof Response) return verdict;
+        if (!verdict) throw new HttpError(403, "forbidden");
       }
       if (request.method === "GET" && path === "/openapi.json") {
         return json(200, openApiDocument(ROUTES, basePath));
@@ -177,12 +184,13 @@ export function createHttpHandler(
 /** 16 MiB of payload (the default limit) and room for the request's envelope. */
 const MAX_BODY_BYTES = 17 * 1024 * 1024;
 
-async function isAuthorized(
+async function authorization(
   authorize: NonNullable<HttpHandlerOptions["authorize"]>,
   request: Request,
-): Promise<boolean> {
+): Promise<boolean | Response> {
   try {
-    return (await authorize(request)) === true;
+    const verdict = await authorize(request);
+    return verdict instanceof Response ? verdict : verdict === true;
   } catch {
     return false;
   }

@@ -15,7 +15,13 @@ import { parseCronExpression } from "../queue/cron-expression.js";
 import type { Queue } from "../queue/queue.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
 import { taskSpecByName } from "../task/task-by-name.js";
-import { newTaskData, TASK_STATUSES, Task, type TaskStatus } from "../task/task-record.js";
+import {
+  newTaskData,
+  TASK_STATUSES,
+  Task,
+  type TaskData,
+  type TaskStatus,
+} from "../task/task-record.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { HttpError } from "./api-error.js";
 import { eventStream } from "./events.js";
@@ -75,6 +81,18 @@ const listCursor = z
   .refine(isListCursor, "a cursor from an earlier page")
   .optional();
 
+/**
+ * A task's row in a list: what it is and where it stands, without its
+ * arguments, result, error or meta, which can each be megabytes.
+ */
+function taskSummary(data: TaskData) {
+  const { args: _args, result: _result, error, meta: _meta, config: _config, ...rest } = data;
+  return {
+    ...rest,
+    error: error === null ? null : { type: error.type, message: error.message.slice(0, 200) },
+  };
+}
+
 /** A task of a registered definition, from its name and JSON arguments. */
 function taskFrom(name: string, args: readonly JsonValue[]): Task {
   if (isResumeTaskName(name)) {
@@ -132,9 +150,14 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/tasks",
     summary:
-      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only (filtered by the server: a page may hold fewer than `limit` while `cursor` is not null)",
+      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only (filtered by the server: a page may hold fewer than `limit` while `cursor` is not null); `view=summary` leaves out arguments, results, errors and meta (a list view's rows)",
     mutating: false,
-    query: z.object({ status: z.string().optional(), cursor: listCursor, limit: limit(100) }),
+    query: z.object({
+      status: z.string().optional(),
+      cursor: listCursor,
+      limit: limit(100),
+      view: z.enum(["full", "summary"]).default("full"),
+    }),
     handle: async (c) => {
       const statuses = c.query.status?.split(",").map((s) => s.trim());
       const unknown = statuses?.find((s) => !(TASK_STATUSES as readonly string[]).includes(s));
@@ -149,7 +172,8 @@ export const ROUTES: readonly Route[] = [
         limit: c.query.limit,
         statuses: statuses as TaskStatus[] | undefined,
       });
-      return { tasks: page.tasks, cursor: page.cursor };
+      const tasks = c.query.view === "summary" ? page.tasks.map(taskSummary) : page.tasks;
+      return { tasks, cursor: page.cursor };
     },
   }),
   route({
@@ -234,7 +258,7 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/events",
     summary:
-      "Server-Sent Events: the queue's counts (`stats`, on opening and every 5 s) and each task that finishes (`finished`)",
+      "Server-Sent Events: the queue's counts (`stats`, on opening and every 5 s), each task that finishes (`finished`), and `unavailable` when the backend does not answer",
     mutating: false,
     stream: "text/event-stream",
     anyQueue: true,

@@ -139,9 +139,10 @@ export class Queue implements QueueHandle {
     }
     this.backend = typeof source === "string" ? backendFromUrl(source) : source;
     const name = options.name ?? defaultQueueName();
-    if (typeof name !== "string" || !QUEUE_NAME.test(name)) {
+    // '.' and '..' are path segments a URL resolves away: the HTTP API could never address them.
+    if (typeof name !== "string" || !QUEUE_NAME.test(name) || name === "." || name === "..") {
       throw new InvalidOptionError(
-        `Invalid queue name '${String(name)}': use 1–128 ASCII letters, digits, '_', '.', ':' or '-'`,
+        `Invalid queue name '${String(name)}': use 1–128 ASCII letters, digits, '_', '.', ':' or '-' (not '.' or '..' alone)`,
       );
     }
     this.name = name;

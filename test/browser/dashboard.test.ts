@@ -19,6 +19,7 @@ import {
   WorkerProcess,
 } from "../support/cli.js";
 import { fileKey } from "../support/isolation.js";
+import { PrivateRedis } from "../support/private-redis.js";
 import { deleteRedisPrefix, REDIS_URL } from "../support/redis.js";
 import { requireService } from "../support/services.js";
 
@@ -154,6 +155,35 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     expect((await shop.getTask(failing[1]!.id))?.status).toBe("failed");
     await page.close();
   });
+
+  it("a backend that stops answering is shown as such, with the counts marked stale, until it is back", async () => {
+    const server = await PrivateRedis.start();
+    const privateUrl = `${server.url}?prefix=${prefix}`;
+    const outage = await startDashboard([], { SHEPPY_BACKEND_URL: privateUrl });
+    const queue = new Queue(privateUrl, { name: "fragile" });
+    await queue.add(add(1, 1));
+    const page = await open(outage, "#/q/fragile");
+    try {
+      await expect.poll(() => page.locator("[data-testid=live]").textContent()).toBe("live");
+      server.pause();
+      await expect
+        .poll(() => page.locator("[data-testid=feed-problem]").textContent(), { timeout: 30_000 })
+        .toContain("the backend did not answer");
+      expect(await page.locator("[data-testid=live]").textContent()).toBe("not live");
+      expect(await page.locator("[data-testid=stats]").getAttribute("class")).toContain("stale");
+      server.resume();
+      await expect
+        .poll(() => page.locator("[data-testid=live]").textContent(), { timeout: 30_000 })
+        .toBe("live");
+      expect(await page.locator("[data-testid=feed-problem]").count()).toBe(0);
+    } finally {
+      server.resume();
+      await page.close();
+      await queue.close();
+      await outage.stop();
+      await server.destroy();
+    }
+  }, 90_000);
 
   it("a queue of 100,000 tasks opens and answers at once (every list is paged on the server)", async () => {
     const big = new Queue(url, { name: "big" });

@@ -1,4 +1,5 @@
 /** The dashboard's files as the API's handler serves them (built into dist/ by `npm run build`). */
+import { Queue, type TaskData, task } from "sheppy";
 import { createHttpHandler } from "sheppy/http";
 import { describe, expect, it } from "vitest";
 
@@ -52,5 +53,56 @@ describe("the dashboard served by createHttpHandler", () => {
     expect((await get(apiOnly, "/")).status).toBe(404);
     expect((await get(apiOnly, "/assets/app.js")).status).toBe(404);
     expect((await get(apiOnly, "/queues")).status).toBe(200);
+  });
+});
+
+describe("what the dashboard asks of the API", () => {
+  it("an authorize that returns a Response sends it: a browser can be asked to log in", async () => {
+    const handler = createHttpHandler("memory://", {
+      authorize: (request) =>
+        request.headers.get("authorization") === `Basic ${btoa("ops:pw")}` ||
+        new Response("log in", {
+          status: 401,
+          headers: { "www-authenticate": 'Basic realm="sheppy"' },
+        }),
+    });
+    const refused = await get(handler, "/");
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toBe('Basic realm="sheppy"');
+    const allowed = await handler(
+      new Request("http://127.0.0.1/queues", {
+        headers: { authorization: `Basic ${btoa("ops:pw")}` },
+      }),
+    );
+    expect(allowed.status).toBe(200);
+  });
+
+  it("view=summary lists tasks without their arguments, results, errors in full, or meta", async () => {
+    const queue = new Queue("memory://?instantProcessing=false", { name: "rows" });
+    const echo = task({ name: "http-dashboard.echo" }, (text: string) => text);
+    const big = echo("x".repeat(100_000));
+    await queue.add(big);
+    const handler = createHttpHandler(queue.backend);
+    const full = (await (await get(handler, "/rows/tasks")).json()) as { tasks: TaskData[] };
+    expect(full.tasks[0]!.args).toEqual(["x".repeat(100_000)]);
+    const summary = await get(handler, "/rows/tasks?view=summary");
+    const body = (await summary.json()) as { tasks: Record<string, unknown>[] };
+    expect(body.tasks[0]).toMatchObject({
+      id: big.id,
+      name: "http-dashboard.echo",
+      status: "pending",
+    });
+    for (const field of ["args", "result", "meta", "config"])
+      expect(body.tasks[0]).not.toHaveProperty(field);
+    expect(JSON.stringify(body).length).toBeLessThan(2000);
+    expect((await get(handler, "/rows/tasks?view=everything")).status).toBe(400);
+    await queue.close();
+  });
+
+  it("queue names '.' and '..' are refused: no URL could name them", () => {
+    for (const name of [".", ".."]) {
+      expect(() => new Queue("memory://", { name })).toThrow(/not '\.' or '\.\.' alone/);
+    }
+    expect(new Queue("memory://", { name: "..." }).name).toBe("...");
   });
 });

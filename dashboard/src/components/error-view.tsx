@@ -13,7 +13,8 @@ export function ErrorView({ error }: { error: ErrorData }) {
         <div class="error" key={i}>
           <div class="error-title">
             {i > 0 && <span class="caused-by">caused by </span>}
-            <strong>{link.type}</strong>: {link.message}
+            <strong>{link.type}</strong>:{" "}
+            {link.message.length > 1000 ? `${link.message.slice(0, 1000)}…` : link.message}
           </div>
           {link.stack && <pre class="stack">{link.stack}</pre>}
           {link.props && Object.keys(link.props).length > 0 && (

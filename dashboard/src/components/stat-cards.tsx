@@ -13,13 +13,16 @@ const ORDER: (keyof QueueStats)[] = [
 /** A queue's counts by status; a click on one filters the task table by it. */
 export function StatCards({
   stats,
+  stale = false,
   onPick,
 }: {
   stats: QueueStats | null;
+  /** The counts may be out of date (the backend does not answer): shown greyed. */
+  stale?: boolean;
   onPick?: (status: keyof QueueStats) => void;
 }) {
   return (
-    <div class="stats" data-testid="stats">
+    <div class={stale ? "stats stale" : "stats"} data-testid="stats">
       {ORDER.map((status) => (
         <button
           type="button"

@@ -17,7 +17,7 @@ export function ThroughputChart({ throughput }: { throughput: Throughput }) {
       {
         width: Math.max(element.clientWidth, 300),
         height: 180,
-        legend: { show: true },
+        legend: { show: true, live: false },
         cursor: { drag: { x: false, y: false } },
         scales: { y: { range: (_u, _min, max) => [0, Math.max(max, 5)] } },
         axes: [{}, { label: "tasks/s", size: 60 }],

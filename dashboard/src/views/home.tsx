@@ -2,14 +2,21 @@ import { api } from "../api.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
 
-/** Every queue the backend holds, with its pending count. */
+const SHOWN = ["pending", "scheduled", "processing", "completed", "failed"] as const;
+
+/** Every queue the backend holds, with its counts. */
 export function Home() {
   const queues = useLoad(() => api.queues(), "queues");
   if (queues.error) return <p class="problem">Could not list the queues: {queues.error.message}</p>;
   if (!queues.data) return <p class="muted">Loading…</p>;
   const names = Object.keys(queues.data).sort();
   if (names.length === 0) {
-    return <p class="muted">No queue holds a task yet. Add one, and it shows here.</p>;
+    return (
+      <p class="muted">
+        No queue holds a task yet. Add one, and it shows here (a queue of crons alone shows once its
+        first run is added; open it as <code>#/q/&lt;name&gt;/crons</code>).
+      </p>
+    );
   }
   return (
     <section>
@@ -18,20 +25,35 @@ export function Home() {
         <thead>
           <tr>
             <th>queue</th>
-            <th class="num">pending</th>
+            {SHOWN.map((status) => (
+              <th key={status} class="num">
+                {status}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>
           {names.map((name) => (
-            <tr key={name}>
-              <td>
-                <a href={href({ view: "queue", queue: name, tab: "tasks" })}>{name}</a>
-              </td>
-              <td class="num">{queues.data?.[name]?.toLocaleString("en")}</td>
-            </tr>
+            <QueueRow key={name} name={name} />
           ))}
         </tbody>
       </table>
     </section>
+  );
+}
+
+function QueueRow({ name }: { name: string }) {
+  const stats = useLoad(() => api.stats(name), `stats|${name}`);
+  return (
+    <tr data-queue={name}>
+      <td>
+        <a href={href({ view: "queue", queue: name, tab: "tasks" })}>{name}</a>
+      </td>
+      {SHOWN.map((status) => (
+        <td key={status} class="num">
+          {stats.data ? stats.data[status].toLocaleString("en") : stats.error ? "?" : "…"}
+        </td>
+      ))}
+    </tr>
   );
 }

@@ -35,11 +35,21 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
     <section>
       <h2>
         Queue <code>{route.queue}</code>
-        <span class={feed.live ? "live on" : "live"} title="live updates">
-          {feed.live ? "live" : "connecting…"}
+        <span
+          class={feed.live ? "live on" : feed.problem ? "live down" : "live"}
+          title="live updates"
+          data-testid="live"
+        >
+          {feed.live ? "live" : feed.problem ? "not live" : "connecting…"}
         </span>
       </h2>
+      {feed.problem && (
+        <p class="problem-banner" data-testid="feed-problem">
+          {feed.problem}
+        </p>
+      )}
       <StatCards
+        stale={feed.problem !== null}
         stats={feed.stats}
         onPick={(status) => {
           setFilter(STAT_STATUSES[status]);

@@ -9,7 +9,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, config, type TaskData } from "../api.js";
 import { ErrorView } from "../components/error-view.js";
 import { StatusBadge } from "../components/status-badge.js";
-import { formatDuration, formatJson, formatTime } from "../format.js";
+import { attemptOf, formatDuration, formatJson, formatTime } from "../format.js";
 import { useQueueFeed } from "../live.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
@@ -37,7 +37,9 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
       <section>
         <BackLink queue={queue} />
         <p class="problem" data-testid="task-missing">
-          {missing ? `Queue '${queue}' holds no task ${id}.` : task.error.message}
+          {missing
+            ? `Queue '${queue}' holds no task ${id}${id.includes("…") ? " (paste a task's full id: the part shown in a list is not enough)" : ""}.`
+            : task.error.message}
         </p>
       </section>
     );
@@ -107,7 +109,7 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
         </div>
       )}
       {message && <p class="note">{message}</p>}
-      <Facts task={data} />
+      <Facts queue={queue} task={data} />
       <h3>Arguments</h3>
       <pre class="json" data-testid="args">
         {formatJson(data.args)}
@@ -138,9 +140,9 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
   );
 }
 
-function Facts({ task }: { task: TaskData }) {
+function Facts({ queue, task }: { queue: string; task: TaskData }) {
   const rows: [string, string][] = [
-    ["attempt", String(task.retryCount + (task.manualRetryCount ?? 0) + 1)],
+    ["attempt", attemptOf(task)],
     ["automatic retries", String(task.retryCount)],
     ["retries by hand", String(task.manualRetryCount ?? 0)],
     ["created", formatTime(task.createdAt)],
@@ -149,9 +151,9 @@ function Facts({ task }: { task: TaskData }) {
     ["finished", formatTime(task.finishedAt)],
     ["took", formatDuration(task.startedAt, task.finishedAt)],
     ["last retry", formatTime(task.lastRetryAt)],
-    ["next retry", formatTime(task.nextRetryAt)],
   ];
-  if (task.workflowId) rows.push(["workflow", task.workflowId]);
+  // A retry time means something only while the task waits for it.
+  if (task.status === "retrying") rows.push(["next retry", formatTime(task.nextRetryAt)]);
   if (task.cronId) rows.push(["cron", task.cronId]);
   return (
     <dl class="facts">
@@ -161,6 +163,14 @@ function Facts({ task }: { task: TaskData }) {
           <dd>{value}</dd>
         </div>
       ))}
+      {task.workflowId && (
+        <div>
+          <dt>workflow</dt>
+          <dd>
+            <a href={href({ view: "workflow", queue, id: task.workflowId })}>{task.workflowId}</a>
+          </dd>
+        </div>
+      )}
     </dl>
   );
 }

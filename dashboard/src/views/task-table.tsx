@@ -5,9 +5,9 @@
  * live; later pages stay still while they are read.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type TaskData, type TaskPage } from "../api.js";
+import { api, type TaskPage, type TaskSummary } from "../api.js";
 import { StatusBadge } from "../components/status-badge.js";
-import { formatDuration, formatTime, shortId } from "../format.js";
+import { attemptOf, formatDuration, formatTime } from "../format.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
 
@@ -26,7 +26,7 @@ async function fillPage(
   statuses: readonly string[],
   cursor: string | null,
 ): Promise<TaskPage> {
-  const tasks: TaskData[] = [];
+  const tasks: TaskSummary[] = [];
   let next = cursor;
   for (let reads = 0; reads < MAX_READS; reads++) {
     const page = await api.tasks(queue, statuses, next, PAGE_SIZE - tasks.length);
@@ -119,7 +119,7 @@ export function TaskTable({
         >
           <input
             type="search"
-            placeholder="task id"
+            placeholder="a task's full id"
             aria-label="find a task by id"
             value={search}
             onInput={(event) => setSearch(event.currentTarget.value)}
@@ -134,8 +134,8 @@ export function TaskTable({
             <th>id</th>
             <th>task</th>
             <th>status</th>
-            <th>created</th>
-            <th>finished</th>
+            <th>created (UTC)</th>
+            <th>finished (UTC)</th>
             <th class="num">attempt</th>
             <th>took</th>
           </tr>
@@ -174,12 +174,12 @@ export function TaskTable({
   );
 }
 
-function TaskRow({ queue, task }: { queue: string; task: TaskData }) {
+function TaskRow({ queue, task }: { queue: string; task: TaskSummary }) {
   return (
     <tr data-task-id={task.id}>
       <td>
-        <a href={href({ view: "task", queue, id: task.id })} title={task.id}>
-          <code>{shortId(task.id)}</code>
+        <a href={href({ view: "task", queue, id: task.id })}>
+          <code>{task.id}</code>
         </a>
       </td>
       <td>{task.name}</td>
@@ -188,7 +188,7 @@ function TaskRow({ queue, task }: { queue: string; task: TaskData }) {
       </td>
       <td>{formatTime(task.createdAt)}</td>
       <td>{formatTime(task.finishedAt)}</td>
-      <td class="num">{task.retryCount + (task.manualRetryCount ?? 0) + 1}</td>
+      <td class="num">{attemptOf(task)}</td>
       <td>{formatDuration(task.startedAt, task.finishedAt)}</td>
     </tr>
   );

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
 import { StatusBadge } from "../components/status-badge.js";
-import { formatTime, shortId } from "../format.js";
+import { formatTime } from "../format.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
 
@@ -41,8 +41,8 @@ export function WorkflowList({ queue }: { queue: string }) {
               <th>workflow</th>
               <th>status</th>
               <th class="num">steps</th>
-              <th>created</th>
-              <th>finished</th>
+              <th>created (UTC)</th>
+              <th>finished (UTC)</th>
             </tr>
           </thead>
           <tbody>
@@ -50,7 +50,7 @@ export function WorkflowList({ queue }: { queue: string }) {
               <tr key={workflow.id}>
                 <td>
                   <a href={href({ view: "workflow", queue, id: workflow.id })} title={workflow.id}>
-                    <code>{shortId(workflow.id)}</code>
+                    <code>{workflow.id}</code>
                   </a>
                 </td>
                 <td>{workflow.name}</td>
@@ -73,6 +73,7 @@ export function WorkflowList({ queue }: { queue: string }) {
         >
           ← Previous
         </button>
+        <span class="muted">page {cursors.length}</span>
         <button
           type="button"
           disabled={!page.data?.cursor}

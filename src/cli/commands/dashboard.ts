@@ -7,6 +7,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import type { Command } from "commander";
 import { createHttpHandler } from "../../http/handler.js";
 import { toNodeHandler } from "../../http/node-adapter.js";
@@ -24,6 +25,22 @@ interface DashboardSettings {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+const ANY = new Set(["0.0.0.0", "::", "[::]"]);
+
+/**
+ * Addresses a browser can open for `host`: itself, or — for a wildcard
+ * (0.0.0.0, ::), which no browser can open — this machine's own addresses.
+ */
+function reachableAt(host: string): string[] {
+  const bracket = (address: string) => (address.includes(":") ? `[${address}]` : address);
+  if (!ANY.has(host)) return [bracket(host)];
+  const ipv4Only = host === "0.0.0.0";
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .filter((info) => info !== undefined && (!ipv4Only || info.family === "IPv4"))
+    .map((info) => bracket(info!.address));
+  return found.length > 0 ? found : [bracket(host)];
+}
 
 /** Adds `sheppy dashboard`. */
 export function addDashboardCommand(program: Command): void {
@@ -56,11 +73,24 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
     });
   });
   const { port } = server.address() as AddressInfo;
-  const host = settings.host.includes(":") ? `[${settings.host}]` : settings.host;
   const url = maskUrl(settings.backendUrl ?? "");
+  const addresses = reachableAt(settings.host);
   console.log(
-    `Sheppy dashboard on http://${host}:${port}/ (backend ${url}${readOnly ? ", read-only" : ""})`,
+    `Sheppy dashboard on http://${addresses[0]}:${port}/ (backend ${url}${readOnly ? ", read-only" : ""})`,
   );
+  if (addresses.length > 1) {
+    console.log(
+      `also at ${addresses
+        .slice(1)
+        .map((a) => `http://${a}:${port}/`)
+        .join(", ")}`,
+    );
+  }
+  if (backend.capabilities.crossProcess === false) {
+    console.error(
+      `warning: ${url} keeps tasks inside this dashboard's own process: no worker or other program can reach them (use a redis:// or postgres:// URL)`,
+    );
+  }
   if (!LOOPBACK.has(settings.host) && !readOnly) {
     console.error(
       `warning: listening on ${settings.host} without authorisation: anyone who reaches this port can change tasks (use --read-only, or a proxy that authenticates)`,
