@@ -71,6 +71,18 @@ export class RetentionBound {
     await tx.query(this.session.sql(TRIM), [queue, max]);
   }
 
+  /**
+   * After a one-statement settle that left `expiring` rows with an expiry:
+   * the same trim as {@link afterSettle}, in a short transaction of its own.
+   */
+  async afterPlainSettle(queue: string, expiring: number): Promise<void> {
+    const max = this.maxFinished;
+    if (max === null || expiring <= max) return;
+    await this.session.transaction("settle", (tx) => this.afterSettle(tx, queue, expiring), {
+      wait: false,
+    });
+  }
+
   /** Trims `queue` to the bound, waiting for any settle trimming it; one short transaction per batch. */
   async trim(queue: string): Promise<void> {
     const max = this.maxFinished;

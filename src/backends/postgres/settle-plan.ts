@@ -140,7 +140,7 @@ export function endStep(
 }
 
 /** The verdict on one settlement: write it, it was written already (a resend), or its claim is lost. */
-function verdictOf(
+export function verdictOf(
   row: LockedTask | undefined,
   fence: number,
   now: number,

@@ -18,14 +18,16 @@
  */
 import type { Settlement, SettleResult } from "../backend.js";
 import { writePlan } from "./plan-writes.js";
-import { msOf } from "./record-codec.js";
+import { CLAIMABLE, CLAIMED, FINISHED, msOf } from "./record-codec.js";
 import type { RetentionBound } from "./retention-bound.js";
 import type { PgSession, Tx } from "./session.js";
 import {
   type LockedTask,
   type LockedWorkflow,
+  type PreparedSettlement,
   planSettle,
   prepareSettlements,
+  verdictOf,
 } from "./settle-plan.js";
 
 const LOCK_TASKS = `
@@ -39,6 +41,58 @@ SELECT id, status, step_count, pending, expires_at FROM %SCHEMA%.workflows
 WHERE queue = $1 AND id = ANY($2::text[])
 ORDER BY id
 FOR UPDATE`;
+
+/** Longest id (and queue name) in bytes the one-statement settle takes; longer ones go the transaction's way. */
+const PLAIN_MAX_BYTES = 256;
+/** Bytes of ids per finished-notification payload (the server's limit is 8000; the queue and brackets fit in the rest). */
+const PLAIN_PAYLOAD_BYTES = 7000;
+
+/**
+ * The plain settle in one statement (autocommit, one round trip): the rows
+ * locked in id order, as the transaction's way locks them; each written only
+ * when its claim is current (the same test as the plan's verdict); the
+ * finished ids announced (chunked under the payload limit) and the work
+ * channel woken when a written record became claimable, both at commit.
+ * Answers each locked row as it was before the write, whether it was
+ * written, and the queue's expiring rows before the statement.
+ */
+const SETTLE_PLAIN = `
+WITH u AS (
+  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::smallint[], $6::bigint[],
+                       $7::bigint[], $8::bigint[])
+         WITH ORDINALITY AS u(id, data, status, state, due_at, expires_at, fence, n)
+), locked AS (
+  SELECT t.id, t.state, t.fence, t.settled_fence, t.expires_at FROM %SCHEMA%.tasks t
+  WHERE t.queue = $1 AND t.id IN (SELECT id FROM u)
+  ORDER BY t.id
+  FOR UPDATE
+), w AS (
+  UPDATE %SCHEMA%.tasks t
+  SET data = u.data, status = u.status, state = u.state,
+      seq = CASE WHEN u.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END,
+      due_at = u.due_at, started_at = NULL, finished_at = NULL, lease_at = NULL,
+      suspect_lease = NULL, suspect_at = NULL, expires_at = u.expires_at, settled_fence = u.fence
+  FROM u JOIN locked l ON l.id = u.id
+  WHERE t.queue = $1 AND t.id = u.id AND l.state = ${CLAIMED} AND l.fence = u.fence AND u.fence <> 0
+  RETURNING t.id, t.state, u.n
+), fin AS (
+  SELECT id, n, (sum(octet_length(to_json(id)::text) + 1) OVER (ORDER BY n)) / ${PLAIN_PAYLOAD_BYTES} AS chunk
+  FROM w WHERE state = ${FINISHED}
+)
+SELECT l.id, l.state, l.fence, l.settled_fence, l.expires_at,
+  EXISTS (SELECT 1 FROM w WHERE w.id = l.id) AS written,
+  (SELECT coalesce(sum(n), 0) FROM %SCHEMA%.expiring WHERE queue = $1) AS expiring,
+  (SELECT count(*) FROM (
+     SELECT pg_notify($9, '[' || to_json($1::text)::text || ',' || string_agg(to_json(id)::text, ',' ORDER BY n) || ']')
+     FROM fin GROUP BY chunk) x) AS announced,
+  (SELECT count(*) FROM (
+     SELECT pg_notify($10, $1) WHERE EXISTS (SELECT 1 FROM w WHERE w.state = ${CLAIMABLE})) y) AS woke
+FROM locked l`;
+
+interface PlainRow extends TaskLockRow {
+  written: boolean;
+  expiring: string;
+}
 
 interface TaskLockRow {
   id: string;
@@ -120,6 +174,7 @@ export async function settle(
     ...(s.workflowStep ? [s.workflowStep.workflowId] : []),
     ...(s.workflow ? [s.workflow.record.id] : []),
   ]);
+  if (isPlain(queue, prepared)) return settlePlain(session, queue, prepared, now, bound);
   return session.transaction(
     "settle",
     async (tx) => {
@@ -138,4 +193,75 @@ export async function settle(
     },
     { wait: false },
   );
+}
+
+/** A call the one-statement settle takes: each task once, no workflow, no chained tasks, short ids. */
+function isPlain(queue: string, prepared: readonly PreparedSettlement[]): boolean {
+  if (Buffer.byteLength(queue) > PLAIN_MAX_BYTES) return false;
+  const ids = new Set<string>();
+  for (const p of prepared) {
+    const s = p.settlement;
+    if (s.workflowStep || s.workflow || s.children.length > 0) return false;
+    if (ids.has(p.columns.id) || Buffer.byteLength(p.columns.id) > PLAIN_MAX_BYTES) return false;
+    ids.add(p.columns.id);
+  }
+  return true;
+}
+
+/**
+ * Plain settles in one round trip (`SETTLE_PLAIN`), the verdicts as the
+ * plan gives them; over the maxFinished bound, the trim follows in a short
+ * transaction of its own.
+ */
+async function settlePlain(
+  session: PgSession,
+  queue: string,
+  prepared: readonly PreparedSettlement[],
+  now: number,
+  bound: RetentionBound,
+): Promise<SettleResult[]> {
+  const expiresAt = prepared.map((p) => (p.columns.state === FINISHED ? p.expiresAt : null));
+  const rows = await session.query<PlainRow>(
+    "settle",
+    session.sql(SETTLE_PLAIN),
+    [
+      queue,
+      prepared.map((p) => p.columns.id),
+      prepared.map((p) => p.columns.data),
+      prepared.map((p) => p.columns.status),
+      prepared.map((p) => p.columns.state),
+      prepared.map((p) => p.columns.dueAt),
+      expiresAt,
+      prepared.map((p) => p.settlement.fence),
+      session.channels.finished,
+      session.channels.work,
+    ],
+    { wait: false },
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  let expiring = 0;
+  const results = prepared.map((p, i): SettleResult => {
+    const row = byId.get(p.columns.id);
+    if (!row?.written) {
+      return verdictOf(
+        row && {
+          state: row.state,
+          fence: Number(row.fence),
+          settledFence: Number(row.settled_fence),
+          expiresAt: msOf(row.expires_at),
+        },
+        p.settlement.fence,
+        now,
+      ) as SettleResult;
+    }
+    if (expiresAt[i] !== null) expiring++;
+    return "settled";
+  });
+  if (expiring > 0) {
+    // Written already: a trim that fails is left to the next settle over the bound, or the sweep.
+    await bound
+      .afterPlainSettle(queue, Number(rows[0]?.expiring ?? 0) + expiring)
+      .catch(() => undefined);
+  }
+  return results;
 }
