@@ -6,6 +6,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type TaskPage, type TaskSummary } from "../api.js";
+import { Pager, useCursors } from "../components/pager.js";
 import { StatusBadge } from "../components/status-badge.js";
 import { attemptOf, formatDuration, formatTime } from "../format.js";
 import { href } from "../router.js";
@@ -58,22 +59,21 @@ export function TaskTable({
   onStatuses: (statuses: string[]) => void;
   finishedRound: number;
 }) {
-  // The cursors of the pages before this one; the last is this page's.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const cursors = useCursors();
+  const cursor = cursors.current;
   const key = `${queue}|${statuses.join(",")}|${cursor ?? ""}`;
   const page = useLoad(() => fillPage(queue, statuses, cursor), key);
   const [search, setSearch] = useState("");
 
   // A new filter starts again from the first page.
   // runs when the filter or queue changes
-  useEffect(() => setCursors([null]), [queue, statuses.join(",")]);
+  useEffect(() => cursors.restart(), [queue, statuses.join(",")]);
 
   // Live: the first page reads again when tasks finish, at most every 2 s.
   const lastReload = useRef(0);
   // reacts to finished tasks only
   useEffect(() => {
-    if (finishedRound === 0 || cursors.length > 1) return;
+    if (finishedRound === 0 || cursors.page > 1) return;
     const wait = Math.max(0, lastReload.current + 2000 - Date.now());
     const timer = setTimeout(() => {
       lastReload.current = Date.now();
@@ -153,23 +153,7 @@ export function TaskTable({
             : "No task matches."}
         </p>
       )}
-      <div class="pager">
-        <button
-          type="button"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          ← Newer
-        </button>
-        <span class="muted">page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page.data?.cursor}
-          onClick={() => page.data?.cursor && setCursors([...cursors, page.data.cursor])}
-        >
-          Older →
-        </button>
-      </div>
+      <Pager cursors={cursors} next={page.data?.cursor} labels={["← Newer", "Older →"]} />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "../api.js";
+import { Pager, useCursors } from "../components/pager.js";
 import { StatusBadge } from "../components/status-badge.js";
 import { formatTime } from "../format.js";
 import { href } from "../router.js";
@@ -10,8 +11,8 @@ const PAGE_SIZE = 50;
 /** The queue's workflows, a page at a time, optionally only the running ones. */
 export function WorkflowList({ queue }: { queue: string }) {
   const [running, setRunning] = useState(false);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const cursors = useCursors();
+  const cursor = cursors.current;
   const page = useLoad(
     () => api.workflows(queue, running, cursor, PAGE_SIZE),
     `wf|${queue}|${running}|${cursor ?? ""}`,
@@ -24,7 +25,7 @@ export function WorkflowList({ queue }: { queue: string }) {
           checked={running}
           onChange={(event) => {
             setRunning(event.currentTarget.checked);
-            setCursors([null]);
+            cursors.restart();
           }}
         />{" "}
         only running
@@ -65,23 +66,7 @@ export function WorkflowList({ queue }: { queue: string }) {
           </tbody>
         </table>
       )}
-      <div class="pager">
-        <button
-          type="button"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          ← Previous
-        </button>
-        <span class="muted">page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page.data?.cursor}
-          onClick={() => page.data?.cursor && setCursors([...cursors, page.data.cursor])}
-        >
-          Next →
-        </button>
-      </div>
+      <Pager cursors={cursors} next={page.data?.cursor} labels={["← Previous", "Next →"]} />
     </div>
   );
 }
