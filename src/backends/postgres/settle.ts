@@ -63,7 +63,7 @@ WITH u AS (
          WITH ORDINALITY AS u(id, data, status, state, due_at, expires_at, fence, n)
 ), locked AS (
   SELECT t.id, t.state, t.fence, t.settled_fence, t.expires_at FROM %SCHEMA%.tasks t
-  WHERE t.queue = $1 AND t.id IN (SELECT id FROM u)
+  WHERE t.queue = $1 AND t.id = ANY($2::text[])
   ORDER BY t.id
   FOR UPDATE
 ), w AS (
