@@ -1,6 +1,8 @@
 /**
  * @module backends/postgres/settle
- * `settle`: one transaction per call, whatever its number of settlements.
+ * `settle`: a plain call (each task once, no workflow, no chained tasks) is
+ * one statement in autocommit — one round trip (`SETTLE_PLAIN`); any other
+ * is one transaction per call, whatever its number of settlements.
  * Every record is routed and encoded first (one that cannot be stored
  * rejects the call before anything is written). Then: lock the settled task
  * rows (`FOR UPDATE`, in id order, so two settles never deadlock), and the
