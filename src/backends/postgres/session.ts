@@ -113,6 +113,8 @@ export class PgSession {
   #pg: PgModule | undefined;
   #connecting: Promise<void> | undefined;
   #connected = false;
+  /** Calls waiting for a pool connection when the backend disconnects: ended at once. */
+  readonly #waitingForClient = new Set<(error: Error) => void>();
   /** An outage is under way: logged once when it starts, once when it ends. */
   #outage = false;
   readonly #onClientError = (error: Error) => this.#noteOutage(error);
@@ -227,6 +229,9 @@ export class PgSession {
     if (this.#connecting) await this.#connecting.catch(() => undefined);
     if (!this.#connected) return;
     this.#connected = false;
+    // A connection the pool is still opening when it ends is never handed out: end those waits here.
+    const closed = new Error("the backend disconnected");
+    for (const end of [...this.#waitingForClient]) end(closed);
     await this.#closePool();
   }
 
@@ -355,6 +360,40 @@ export class PgSession {
   }
 
   /** One try: a client, `fn`, the client back (dropped when its connection is in doubt). */
+  /** A pooled connection, or an error as soon as the backend disconnects while it is being opened. */
+  #clientOf(pool: Pool): Promise<PoolClient> {
+    const connecting = pool.connect();
+    return new Promise<PoolClient>((resolve, reject) => {
+      let waiting = true;
+      const end = (error: Error) => {
+        if (!waiting) return;
+        waiting = false;
+        this.#waitingForClient.delete(end);
+        reject(error);
+        // Should the pool still hand it over, it goes back closed.
+        connecting.then(
+          (late) => late.release(true),
+          () => undefined,
+        );
+      };
+      this.#waitingForClient.add(end);
+      connecting.then(
+        (client) => {
+          if (!waiting) return;
+          waiting = false;
+          this.#waitingForClient.delete(end);
+          resolve(client);
+        },
+        (error: unknown) => {
+          if (!waiting) return;
+          waiting = false;
+          this.#waitingForClient.delete(end);
+          reject(error);
+        },
+      );
+    });
+  }
+
   async #once<T>(
     fn: (tx: Tx, resent: boolean, client: PoolClient) => Promise<T>,
     resent: boolean,
@@ -363,7 +402,7 @@ export class PgSession {
     if (!pool) throw new CallFailure("unsent", new Error("the pool is closed"));
     let client: PoolClient;
     try {
-      client = await pool.connect();
+      client = await this.#clientOf(pool);
       this.#watchClient(client);
     } catch (error) {
       throw new CallFailure(

@@ -77,10 +77,16 @@ export function untilClientReady(client: Redis, ms: number): Promise<void> {
     if (!waiters) {
       const waiting = new Set<() => void>();
       readyWaiters.set(client, waiting);
-      client.once("ready", () => {
+      // A connection closed for good ("end", e.g. disconnect() while it was still connecting) never
+      // becomes ready: stop waiting then too, so the caller fails at once instead of at its timeout.
+      const settle = () => {
+        client.off("ready", settle);
+        client.off("end", settle);
         readyWaiters.delete(client);
         for (const wake of [...waiting]) wake();
-      });
+      };
+      client.once("ready", settle);
+      client.once("end", settle);
       waiters = waiting;
     }
     const waiting = waiters;

@@ -141,6 +141,26 @@ export function backendStorageCases(h: ContractHarness): void {
     });
   });
 
+  describe("backend: disconnect while a claim is just starting", () => {
+    it("B-2 disconnect at once after a claim starts waiting (its connection still opening) ends it promptly", async () => {
+      // At once and a few milliseconds in: the claim is in its first look, or opening its wait.
+      for (const delayMs of [0, 0, 1, 2, 5, 10]) {
+        const backend = unconnected();
+        await backend.connect();
+        const claiming = backend.claim(h.queue().name, 1, 60_000).then(
+          (claimed) => claimed,
+          (error: unknown) => error,
+        );
+        if (delayMs > 0) await sleep(delayMs);
+        await backend.disconnect();
+        const claimed = await claiming;
+        const ended =
+          claimed instanceof BackendError || (Array.isArray(claimed) && claimed.length === 0);
+        expect(ended, `claim ended with ${String(claimed)}`).toBe(true);
+      }
+    });
+  });
+
   describe("backend: instances", () => {
     it("two instances share records exactly when the backend is cross-process", async () => {
       const queue = h.queue();
