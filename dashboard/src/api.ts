@@ -4,21 +4,12 @@
  * Changes are sent as JSON from this origin, which is what the API's
  * same-origin check asks for.
  */
+import type { QueueStats } from "../../src/backends/backend.js";
 import type { ErrorData } from "../../src/task/stored-error.js";
 import type { TaskData, TaskStatus } from "../../src/task/task-record.js";
 import type { WorkflowData } from "../../src/task/workflow-record.js";
 
-export type { ErrorData, TaskData, TaskStatus, WorkflowData };
-
-export interface QueueStats {
-  pending: number;
-  scheduled: number;
-  processing: number;
-  completed: number;
-  failed: number;
-  crashed: number;
-  cancelled: number;
-}
+export type { ErrorData, QueueStats, TaskData, TaskStatus, WorkflowData };
 
 /** A task's row in a list (`view=summary`): no arguments, result, meta or options; the error cut short. */
 export type TaskSummary = Omit<TaskData, "args" | "result" | "meta" | "config" | "error"> & {
