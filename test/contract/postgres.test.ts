@@ -14,6 +14,7 @@ runBackendContract(
   // PostgreSQL runs no task inline: the instantProcessing request is not an option of its own.
   ({ instantProcessing: _inline, ...options }) =>
     new PostgresBackend({ url: POSTGRES_URL, schema, ...options }),
+  // Skipped only when PostgreSQL is unreachable outside CI; under CI=true requireService fails instead.
   available ? {} : { skip: `PostgreSQL is not reachable at ${POSTGRES_URL}` },
 );
 

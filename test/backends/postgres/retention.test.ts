@@ -26,6 +26,7 @@ afterAll(async () => {
   if (available) await dropSchema(schema);
 });
 
+// Skipped only when PostgreSQL is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("maxFinished with concurrent settles", () => {
   it("three workers over the bound: every task runs once, no errors, at most maxFinished kept", async () => {
     const backends = [0, 1, 2].map(

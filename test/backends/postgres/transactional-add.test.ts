@@ -50,6 +50,7 @@ async function inTransaction(
   }
 }
 
+// Skipped only when PostgreSQL is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("adding within the application's transaction", () => {
   it("a task added within a transaction exists only once it commits; a waiting worker runs it at once", async () => {
     const { queue, done } = await setup();
