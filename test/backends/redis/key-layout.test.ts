@@ -22,6 +22,7 @@ const flaky = task({ name: "layout.flaky", retry: 1, retryDelay: 60 }, () => {
 });
 const fine = task({ name: "layout.fine", rateLimit: { maxRate: 5, ratePeriod: 1 } }, () => "ok");
 
+// Skipped only when Redis is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("redis: key layout", () => {
   const dir = mkdtempSync(join(tmpdir(), "sheppy-cluster-"));
   const port = 20000 + Math.floor(Math.random() * 20000);
