@@ -3,20 +3,20 @@
  * `crash-worker` fixture) share a queue of recorded tasks; one is SIGKILLed
  * once it has run 30 of them; then every task must complete exactly once,
  * except those the victim held, which ran once more each (reclaimed and
- * retried). Executions are recorded on Redis, outside the backend under test.
+ * retried). Executions are recorded outside the backend under test: on
+ * Redis, or in a file (`file:` recorder URL) for the embedded backends.
  */
 import type { ChildProcess } from "node:child_process";
-import { Redis } from "ioredis";
 import type { Queue, Task } from "sheppy";
 import { expect } from "vitest";
-import { executionsKey } from "../fixtures/crash-tasks.js";
+import { executionsKey, recordReader } from "../fixtures/crash-tasks.js";
 import { exited, spawnTs, waitForOutput } from "./processes.js";
 
 export interface CrashRun {
   /** The queue the tasks were added to (its backend is the one under test). */
   readonly queue: Queue;
   readonly tasks: readonly Task[];
-  /** Where executions are recorded, and under which key prefix. */
+  /** Where executions are recorded (a Redis URL, or a `file:` URL of a directory), and under which key prefix. */
   readonly recorderUrl: string;
   readonly prefix: string;
   /** Environment of the worker processes (which backend, which queue). */
@@ -30,11 +30,11 @@ export async function killOneWorkerMidRun(run: CrashRun): Promise<void> {
   for (let i = 0; i < 3; i++) children.push(spawnTs("test/fixtures/crash-worker.ts", run.env));
   await Promise.all(children.map((child) => waitForOutput(child, "ready")));
 
-  const recorder = new Redis(run.recorderUrl);
+  const recorder = recordReader(run.recorderUrl);
   // Kill one worker once it is well into the run, while it holds tasks.
   const victim = children[0]!;
   for (;;) {
-    const runs = await recorder.lrange(executionsKey(prefix), 0, -1);
+    const runs = await recorder.read(executionsKey(prefix));
     if (runs.filter((r) => r.endsWith(`:${victim.pid}`)).length >= 30) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -47,7 +47,7 @@ export async function killOneWorkerMidRun(run: CrashRun): Promise<void> {
   expect(finished.every((t) => t.status === "completed")).toBe(true);
   expect(finished.map((t) => t.result)).toEqual(tasks.map((_, i) => i));
 
-  const runs = await recorder.lrange(executionsKey(prefix), 0, -1);
+  const runs = await recorder.read(executionsKey(prefix));
   const byTask = new Map<string, string[]>();
   for (const entry of runs) {
     const [id, pid] = entry.split(":") as [string, string];
@@ -69,5 +69,5 @@ export async function killOneWorkerMidRun(run: CrashRun): Promise<void> {
 
   for (const child of children.slice(1)) child.kill("SIGTERM");
   expect(await Promise.all(children.slice(1).map(exited))).toEqual([0, 0]);
-  recorder.disconnect();
+  recorder.close();
 }
