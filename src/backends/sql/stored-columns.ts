@@ -1,0 +1,68 @@
+/**
+ * @module backends/sql/stored-columns
+ * How the SQL backends (PostgreSQL, SQLite) keep a task record in a row: the
+ * record JSON, plus the few fields statements change without rewriting it —
+ * `status` (always the status readers see), `started_at` (a claim's start),
+ * `finished_at` (a cancel's end) — and `state`, where the record is in its
+ * life. Reading merges them; a record that does not decode, or is not the
+ * record of the id it is stored under, is read as the `failed` stand-in the
+ * shared codec makes. Where a record goes comes from the shared routing.
+ */
+import { encodeTaskData, readStoredRecord } from "../../task/task-codec.js";
+import type { TaskData, TaskStatus } from "../../task/task-record.js";
+import type { RecordRoute } from "../record-route.js";
+import { creationTimeOf } from "../task-listing.js";
+
+/** The `state` column: where a record is in its life. */
+export const CLAIMABLE = 0;
+export const DUE = 1;
+export const CLAIMED = 2;
+export const FINISHED = 3;
+
+/** The columns a record is read from, as statements select them. */
+export const RECORD_COLUMNS = "id, data, status, started_at, finished_at";
+
+export interface RecordRow {
+  id: string;
+  data: string;
+  status: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** The merged record of a row, or its `failed` stand-in when the stored JSON is unusable; `where` names the store in messages. */
+export function readRecordRow(row: RecordRow, now: number, where: string): TaskData {
+  const { record, malformed } = readStoredRecord(
+    row.id,
+    row.data,
+    `task record ${row.id} in ${where}`,
+    now,
+  );
+  if (malformed) return record;
+  record.status = row.status as TaskStatus;
+  if (row.started_at !== null) record.startedAt = row.started_at;
+  if (row.finished_at !== null) record.finishedAt = row.finished_at;
+  return record;
+}
+
+/** What a record is stored as: its JSON, status, state, due time and creation time. */
+export interface StoredColumns {
+  readonly id: string;
+  readonly data: string;
+  readonly status: string;
+  readonly state: number;
+  readonly dueAt: number | null;
+  readonly createdAt: number;
+}
+
+/** The columns of `record` stored where `route` says (throws `SerializationError` when it cannot be encoded). */
+export function storedColumns(record: TaskData, route: RecordRoute): StoredColumns {
+  return {
+    id: record.id,
+    data: encodeTaskData(record),
+    status: record.status,
+    state: route.kind === "claimable" ? CLAIMABLE : route.kind === "due" ? DUE : FINISHED,
+    dueAt: route.kind === "due" ? route.at : null,
+    createdAt: creationTimeOf(record),
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * @module backends/sqlite/claims
+ * Claims are leases with fences. `claim` takes the oldest claimable rows in
+ * one write transaction, each under the next fence and a lease stamped with
+ * the machine's clock (every process sharing the file shares it); with
+ * nothing to claim it waits for a signal (`./signals.ts`). A look that
+ * finds nothing claimable takes no write lock, so idle workers never hold
+ * up busy ones. `renew` re-stamps the leases a worker still holds;
+ * `reclaimExpired` takes over leases left to expire, in two phases (noted,
+ * then taken once confirmed), as the contract says.
+ */
+import { isoAt } from "../../clock.js";
+import { InvalidOptionError } from "../../errors.js";
+import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { CLAIMABLE, CLAIMED, RECORD_COLUMNS, type RecordRow } from "../sql/stored-columns.js";
+import type { SqliteDatabase } from "./database.js";
+import { readRow } from "./rows.js";
+import type { Signals } from "./signals.js";
+
+/** Expired leases looked at per reclaim call. */
+const RECLAIM_BATCH = 100;
+/** A waiting claim looks again at least this often, whatever the signals say. */
+const FALLBACK_POLL_MS = 1000;
+
+const ANY_CLAIMABLE = `SELECT 1 FROM tasks WHERE queue = ? AND state = ${CLAIMABLE} LIMIT 1`;
+
+const OLDEST = `
+SELECT id, data, fence FROM tasks WHERE queue = ? AND state = ${CLAIMABLE} ORDER BY seq LIMIT ?`;
+
+const TAKE = `
+UPDATE tasks
+SET state = ${CLAIMED}, status = 'processing', started_at = ?, seq = NULL, fence = ?,
+    lease_at = ?, suspect_lease = NULL, suspect_at = NULL
+WHERE queue = ? AND id = ?`;
+
+const RENEW = `
+UPDATE tasks SET lease_at = ? WHERE queue = ? AND id = ? AND fence = ? AND state = ${CLAIMED}`;
+
+const SETTLED_FENCE = "SELECT settled_fence FROM tasks WHERE queue = ? AND id = ?";
+
+const ANY_EXPIRED = `
+SELECT 1 FROM tasks WHERE queue = ? AND state = ${CLAIMED} AND lease_at < ? LIMIT 1`;
+
+const EXPIRED = `
+SELECT id, lease_at, suspect_lease, suspect_at FROM tasks
+WHERE queue = ? AND state = ${CLAIMED} AND lease_at < ?
+ORDER BY lease_at LIMIT ?`;
+
+const TAKE_OVER = `
+UPDATE tasks SET fence = fence + 1, lease_at = ?, suspect_lease = NULL, suspect_at = NULL
+WHERE queue = ? AND id = ?
+RETURNING ${RECORD_COLUMNS}, fence`;
+
+const NOTE = "UPDATE tasks SET suspect_lease = lease_at, suspect_at = ? WHERE queue = ? AND id = ?";
+
+interface ExpiredRow {
+  id: string;
+  lease_at: number;
+  suspect_lease: number | null;
+  suspect_at: number | null;
+}
+
+/** The machine's clock, which leases are judged on (never a test clock: every process must agree). */
+const leaseNow = () => Date.now();
+
+export class Claims {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly signals: Signals,
+    private readonly now: () => number,
+  ) {}
+
+  /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
+  async claim(queue: string, limit: number, waitMs: number): Promise<ClaimedTask[]> {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
+    }
+    this.db.assertConnected();
+    const claimed = await this.#claim(queue, limit);
+    if (claimed.length > 0 || waitMs <= 0) return claimed;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      if (!this.db.isConnected) return [];
+      // Armed before the next look: work added in between wakes the wait below.
+      const signal = this.signals.workSignal(queue);
+      let next: ClaimedTask[];
+      try {
+        next = await this.#claim(queue, limit);
+      } catch (error) {
+        signal.cancel();
+        throw error;
+      }
+      const remaining = deadline - Date.now();
+      if (next.length > 0 || remaining <= 0) {
+        signal.cancel();
+        return next;
+      }
+      await signal.wait(Math.min(remaining, FALLBACK_POLL_MS));
+    }
+  }
+
+  async #claim(queue: string, limit: number): Promise<ClaimedTask[]> {
+    if (!this.db.isConnected) return [];
+    if (!this.db.read("claim", () => this.db.statement(ANY_CLAIMABLE).get(queue))) return [];
+    const now = this.now();
+    const startedAt = isoAt(now);
+    const rows = await this.db.write("claim", () => {
+      const oldest = this.db.statement(OLDEST).all(queue, limit) as {
+        id: string;
+        data: string;
+        fence: number;
+      }[];
+      const take = this.db.statement(TAKE);
+      const lease = leaseNow();
+      for (const row of oldest) take.run(startedAt, row.fence + 1, lease, queue, row.id);
+      return oldest;
+    });
+    return rows.map((row) => ({
+      record: readRow(
+        {
+          id: row.id,
+          data: row.data,
+          status: "processing",
+          started_at: startedAt,
+          finished_at: null,
+        },
+        now,
+      ),
+      fence: row.fence + 1,
+    }));
+  }
+
+  /** Renews the leases of `claims`; returns the ids whose claim is no longer current (and not settled by its holder). */
+  async renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
+    this.db.assertConnected();
+    if (claims.length === 0) return [];
+    return this.db.write("renew", () => {
+      const renew = this.db.statement(RENEW);
+      const settled = this.db.statement(SETTLED_FENCE);
+      const lease = leaseNow();
+      const lost: string[] = [];
+      for (const claim of claims) {
+        if (renew.run(lease, queue, claim.id, claim.fence).changes > 0) continue;
+        const row = settled.get(queue, claim.id) as { settled_fence: number } | undefined;
+        if (row?.settled_fence !== claim.fence) lost.push(claim.id);
+      }
+      return lost;
+    });
+  }
+
+  /**
+   * Takes over claims whose lease is older than `leaseMs`: at once with
+   * `confirmMs` ≤ 0, or once a call noted them expired at the same renewal
+   * at least `confirmMs` ago; otherwise notes them for a later call.
+   */
+  async reclaimExpired(
+    queue: string,
+    window: { leaseMs: number; confirmMs: number },
+  ): Promise<ClaimedTask[]> {
+    this.db.assertConnected();
+    const leaseMs = Math.max(0, Math.floor(window.leaseMs));
+    const confirmMs = Math.max(0, Math.floor(window.confirmMs));
+    const expiredBefore = () => leaseNow() - leaseMs;
+    if (
+      !this.db.read("reclaimExpired", () =>
+        this.db.statement(ANY_EXPIRED).get(queue, expiredBefore()),
+      )
+    ) {
+      return [];
+    }
+    const taken = await this.db.write("reclaimExpired", () => {
+      const clock = leaseNow();
+      const stale = this.db
+        .statement(EXPIRED)
+        .all(queue, clock - leaseMs, RECLAIM_BATCH) as ExpiredRow[];
+      const takeOver = this.db.statement(TAKE_OVER);
+      const note = this.db.statement(NOTE);
+      const rows: (RecordRow & { fence: number })[] = [];
+      for (const row of stale) {
+        const confirmed =
+          confirmMs <= 0 ||
+          (row.suspect_lease === row.lease_at &&
+            row.suspect_at !== null &&
+            clock - row.suspect_at >= confirmMs);
+        if (confirmed) {
+          rows.push(takeOver.get(clock, queue, row.id) as RecordRow & { fence: number });
+        } else if (row.suspect_lease !== row.lease_at) {
+          note.run(clock, queue, row.id);
+        }
+      }
+      return rows;
+    });
+    const now = this.now();
+    return taken.map((row) => ({ record: readRow(row, now), fence: row.fence }));
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * @module backends/sqlite/database
+ * One connection to the database file (better-sqlite3, loaded when the
+ * backend connects), its settings, its cached statements, and the two ways
+ * calls use it:
+ * - `write`: a `BEGIN IMMEDIATE` transaction, so the call holds the file's
+ *   one write lock from its first read on — every read-decide-write in it is
+ *   atomic with respect to every other process sharing the file. While
+ *   another process holds the lock, the driver waits a few milliseconds
+ *   (`busy_timeout`), then the call waits on a timer and tries again, up to
+ *   `busyTimeoutMs` in all: a long wait never blocks the event loop.
+ * - `read`: plain statements; in WAL mode readers never wait for the writer.
+ *
+ * The driver is synchronous: each call runs to its end without yielding, so
+ * calls of one process never interleave inside a transaction.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import type BetterSqlite3 from "better-sqlite3";
+import {
+  BackendError,
+  BackendFullError,
+  BackendUnavailableError,
+  SchemaVersionError,
+} from "../../errors.js";
+
+export type Db = BetterSqlite3.Database;
+export type Statement = BetterSqlite3.Statement;
+
+/** How commits reach the disk: `normal` (default) syncs at checkpoints, `full` at every commit. */
+export type Synchronous = "normal" | "full";
+
+/** The name of the in-memory database, as SQLite spells it. */
+export const IN_MEMORY = ":memory:";
+
+/** What the driver waits for the write lock itself before a call waits on a timer instead. */
+const DRIVER_BUSY_MS = 10;
+/** Timer waits between tries for the write lock: from the first to the last, doubling. */
+const RETRY_FIRST_MS = 1;
+const RETRY_LAST_MS = 50;
+
+export interface DatabaseOptions {
+  readonly path: string;
+  readonly synchronous: Synchronous;
+  /** How long a call keeps trying for the write lock before it fails with `BackendUnavailableError`. */
+  readonly busyTimeoutMs: number;
+}
+
+const codeOf = (error: unknown): string => String((error as { code?: unknown } | null)?.code ?? "");
+
+const isBusy = (error: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(codeOf(error));
+
+/** A driver error as one of Sheppy's, naming the call (never the whole SQL). */
+function backendErrorOf(call: string, error: unknown): Error {
+  if (error instanceof BackendError) return error;
+  const code = codeOf(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  if (code === "SQLITE_FULL") {
+    return new BackendFullError(`${call}: the SQLite disk or file is full (${reason})`, {
+      cause: error,
+    });
+  }
+  if (!code.startsWith("SQLITE_")) return error as Error;
+  return new BackendError(`${call}: SQLite failed (${code}: ${reason})`, { cause: error });
+}
+
+let driver: Promise<typeof BetterSqlite3> | undefined;
+
+/** better-sqlite3, loaded on first use; a clear one-line error when it is not installed. */
+function loadDriver(): Promise<typeof BetterSqlite3> {
+  driver ??= import("better-sqlite3").then(
+    (module) => (module as { default: typeof BetterSqlite3 }).default,
+    (error: unknown) => {
+      driver = undefined;
+      const code = codeOf(error);
+      if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+        throw new BackendError(
+          "sqlite:// needs the better-sqlite3 package (version 12): npm install better-sqlite3@12",
+          { cause: error },
+        );
+      }
+      throw new BackendError(
+        `sqlite://: better-sqlite3 could not be loaded (${(error as Error).message})`,
+        { cause: error },
+      );
+    },
+  );
+  return driver;
+}
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+let migrations: readonly Migration[] | undefined;
+
+/** The migration files shipped with this code, in version order (read once). */
+function knownMigrations(): readonly Migration[] {
+  if (migrations) return migrations;
+  const dir = new URL("./migrations/", import.meta.url);
+  const found = readdirSync(dir)
+    .flatMap((file) => {
+      const match = /^(\d{3})_([a-z0-9_]+)\.sql$/.exec(file);
+      if (!match) return [];
+      return [
+        {
+          version: Number(match[1]),
+          name: match[2]!,
+          sql: readFileSync(new URL(file, dir), "utf8"),
+        },
+      ];
+    })
+    .sort((a, b) => a.version - b.version);
+  found.forEach((m, i) => {
+    if (m.version !== i + 1)
+      throw new Error(`migration files are not numbered 001, 002, …: ${m.name}`);
+  });
+  migrations = found;
+  return found;
+}
+
+/** The newest version this code's migrations reach. */
+export function latestSchemaVersion(): number {
+  return knownMigrations().length;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class SqliteDatabase {
+  #db: Db | undefined;
+  #opening: Promise<void> | undefined;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(readonly options: DatabaseOptions) {}
+
+  get isConnected(): boolean {
+    return this.#db !== undefined;
+  }
+
+  get isInMemory(): boolean {
+    return this.options.path === IN_MEMORY;
+  }
+
+  /** Opens the file (creating it), sets it up and migrates it. Concurrent calls share one attempt. */
+  connect(): Promise<void> {
+    if (this.#db) return Promise.resolve();
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<void> {
+    const Driver = await loadDriver();
+    let db: Db;
+    try {
+      db = new Driver(this.options.path);
+    } catch (error) {
+      throw new BackendError(
+        `sqlite://: cannot open ${this.options.path} (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+    try {
+      db.pragma(`busy_timeout = ${DRIVER_BUSY_MS}`);
+      if (!this.isInMemory) await this.#retryBusy("connect", () => db.pragma("journal_mode = WAL"));
+      db.pragma(`synchronous = ${this.options.synchronous.toUpperCase()}`);
+      db.pragma("foreign_keys = ON");
+      db.pragma("temp_store = MEMORY");
+      await this.#retryBusy("connect", () => migrate(db));
+    } catch (error) {
+      db.close();
+      throw backendErrorOf("connect", error);
+    }
+    this.#db = db;
+  }
+
+  /** Closes the connection; later calls fail as not connected. Idempotent. */
+  close(): void {
+    const db = this.#db;
+    this.#db = undefined;
+    this.#statements.clear();
+    db?.close();
+  }
+
+  assertConnected(): Db {
+    if (!this.#db) throw new BackendError("SqliteBackend is not connected: call connect() first");
+    return this.#db;
+  }
+
+  /** The prepared statement of `sql`, prepared once per connection. */
+  statement(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.assertConnected().prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `fn` in one `BEGIN IMMEDIATE` transaction (see the module header); `call` names it in errors. */
+  write<T>(call: string, fn: () => T): Promise<T> {
+    return this.#retryBusy(call, () => {
+      const db = this.assertConnected();
+      return db.transaction(fn).immediate();
+    });
+  }
+
+  /** Runs reads; `call` names them in errors. */
+  read<T>(call: string, fn: () => T): T {
+    this.assertConnected();
+    try {
+      return fn();
+    } catch (error) {
+      throw backendErrorOf(call, error);
+    }
+  }
+
+  /** A number that changes whenever another connection (of any process) commits to the file. */
+  dataVersion(): number {
+    return this.assertConnected().pragma("data_version", { simple: true }) as number;
+  }
+
+  async #retryBusy<T>(call: string, attempt: () => T): Promise<T> {
+    const deadline = Date.now() + this.options.busyTimeoutMs;
+    let wait = RETRY_FIRST_MS;
+    for (;;) {
+      try {
+        return attempt();
+      } catch (error) {
+        if (!isBusy(error)) throw backendErrorOf(call, error);
+        if (Date.now() >= deadline) {
+          throw new BackendUnavailableError(
+            `${call}: the SQLite file ${this.options.path} stayed locked by another connection for ${this.options.busyTimeoutMs} ms`,
+            { cause: error },
+          );
+        }
+      }
+      await sleep(wait);
+      wait = Math.min(wait * 2, RETRY_LAST_MS);
+    }
+  }
+}
+
+/** Applies the migrations this file lacks, in one write transaction; refuses a file migrated by a newer Sheppy. */
+function migrate(db: Db): void {
+  db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS migrations (
+      version    INTEGER PRIMARY KEY,
+      name       TEXT    NOT NULL,
+      applied_at TEXT    NOT NULL
+    )`);
+    const newest =
+      (db.prepare("SELECT max(version) AS v FROM migrations").get() as { v: number | null }).v ?? 0;
+    const known = knownMigrations();
+    if (newest > known.length) {
+      throw new SchemaVersionError(
+        `SQLite file is at schema version ${newest}, newer than this Sheppy knows (${known.length}): upgrade sheppy`,
+      );
+    }
+    const record = db.prepare(
+      "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
+    );
+    for (const migration of known.slice(newest)) {
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    }
+  }).immediate();
+}

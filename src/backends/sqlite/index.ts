@@ -1,0 +1,23 @@
+/**
+ * @module backends/sqlite
+ * `sheppy/backends/sqlite`: the SQLite backend (needs the `better-sqlite3`
+ * package, version 12, loaded only when a backend connects). Loading this
+ * module registers the `sqlite://` URL scheme: `sqlite:///absolute/path.db`,
+ * `sqlite://relative/path.db`, `sqlite://:memory:`; `?synchronous=`,
+ * `?busyTimeout=` and `?maxPayloadBytes=`.
+ */
+import type { Backend } from "../backend.js";
+import { registerBackendScheme } from "../registry.js";
+import { SqliteBackend } from "./sqlite-backend.js";
+
+export type { Synchronous } from "./database.js";
+export {
+  DEFAULT_BUSY_TIMEOUT,
+  SqliteBackend,
+  type SqliteBackendOptions,
+} from "./sqlite-backend.js";
+
+registerBackendScheme(
+  "sqlite:",
+  (_url: URL, raw: string): Backend => new SqliteBackend({ url: raw }),
+);

@@ -1,0 +1,214 @@
+/**
+ * @module backends/sqlite/signals
+ * Waking waiting claims and telling finished-listeners, without a server to
+ * send notifications:
+ * - Inside one process, every backend on the same file shares a hub: an add,
+ *   promotion or settle that makes work claimable wakes that queue's waiting
+ *   claims at once, and a settle or cancel that finishes tasks hands their
+ *   ids to that queue's listeners at once.
+ * - From other processes, a backend that has waiters polls the file's change
+ *   counter (`PRAGMA data_version`, which reads shared memory, no disk): every
+ *   5 ms after a change, backing off to every 250 ms while nothing changes.
+ *   A change wakes its waiting claims to look again; a queue whose finish
+ *   mark (the `finish_marks` row every finishing write bumps) moved has its
+ *   listeners told to look again (an empty list).
+ */
+import type { Logger } from "../../observability/logger.js";
+import type { SqliteDatabase } from "./database.js";
+
+type FinishedListener = (ids: readonly string[]) => void;
+
+/** Poll intervals for other processes' changes: after a change, and at most. */
+const POLL_FIRST_MS = 5;
+const POLL_LAST_MS = 250;
+
+const MARK = "SELECT finished FROM finish_marks WHERE queue = ?";
+
+/** What one process shares between the backends on one file. */
+class Hub {
+  readonly waiters = new Map<string, Set<() => void>>();
+  readonly listeners = new Map<string, Set<FinishedListener>>();
+
+  work(queue: string): void {
+    const waiting = this.waiters.get(queue);
+    if (!waiting) return;
+    for (const wake of [...waiting]) wake();
+  }
+
+  finished(queue: string, ids: readonly string[]): void {
+    for (const listener of [...(this.listeners.get(queue) ?? [])]) listener(ids);
+  }
+}
+
+const hubs = new Map<string, Hub>();
+
+function hubFor(key: string | null): Hub {
+  if (key === null) return new Hub();
+  let hub = hubs.get(key);
+  if (!hub) {
+    hub = new Hub();
+    hubs.set(key, hub);
+  }
+  return hub;
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(value);
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}
+
+/** A wake-up for one waiting claim: armed before it looks, awaited after. */
+export interface WorkSignal {
+  /** Resolves on work for the queue (since arming), after `ms`, or when the backend disconnects. */
+  wait(ms: number): Promise<void>;
+  cancel(): void;
+}
+
+export class Signals {
+  #hub = new Hub();
+  /** This backend's own waiters and listeners (the hub holds every backend's of the file). */
+  readonly #wakes = new Map<string, Set<() => void>>();
+  readonly #listening = new Map<string, Set<FinishedListener>>();
+  readonly #marks = new Map<string, number>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #interval = POLL_FIRST_MS;
+  #version: number | undefined;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Joins the hub of the database file (its real absolute path), or one of its own (`null`: in memory). Called at connect. */
+  useFile(file: string | null): void {
+    this.#hub = hubFor(file);
+  }
+
+  /** Work became claimable in `queue` (after the write committed). */
+  announceWork(queue: string): void {
+    this.#hub.work(queue);
+  }
+
+  /** Tasks or workflows of `queue` finished (after the write committed). */
+  announceFinished(queue: string, ids: readonly string[]): void {
+    if (ids.length > 0) this.#hub.finished(queue, ids);
+  }
+
+  workSignal(queue: string): WorkSignal {
+    let woken = false;
+    let resolve: (() => void) | undefined;
+    const wake = () => {
+      woken = true;
+      resolve?.();
+    };
+    addTo(this.#hub.waiters, queue, wake);
+    addTo(this.#wakes, queue, wake);
+    this.#poll();
+    const cancel = () => {
+      removeFrom(this.#hub.waiters, queue, wake);
+      removeFrom(this.#wakes, queue, wake);
+    };
+    return {
+      cancel,
+      wait: (ms) =>
+        new Promise<void>((done) => {
+          if (woken) {
+            cancel();
+            done();
+            return;
+          }
+          const timer = setTimeout(() => resolve?.(), ms);
+          resolve = () => {
+            clearTimeout(timer);
+            cancel();
+            done();
+          };
+        }),
+    };
+  }
+
+  /** Calls `listener` with the ids of tasks of `queue` that finish from now on; returns the stop. */
+  listenFinished(queue: string, listener: FinishedListener): () => void {
+    if (!this.#marks.has(queue)) this.#marks.set(queue, this.#readMark(queue));
+    addTo(this.#hub.listeners, queue, listener);
+    addTo(this.#listening, queue, listener);
+    this.#poll();
+    return () => {
+      removeFrom(this.#hub.listeners, queue, listener);
+      removeFrom(this.#listening, queue, listener);
+      if (!this.#listening.has(queue)) this.#marks.delete(queue);
+    };
+  }
+
+  /** The backend disconnects: waiting claims end, listeners look again one last time. */
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const wakes of [...this.#wakes.values()]) for (const wake of [...wakes]) wake();
+    for (const [queue, listeners] of [...this.#listening]) {
+      for (const listener of [...listeners]) {
+        listener([]);
+        removeFrom(this.#hub.listeners, queue, listener);
+      }
+    }
+    this.#listening.clear();
+    this.#marks.clear();
+  }
+
+  #readMark(queue: string): number {
+    const row = this.db.statement(MARK).get(queue) as { finished: number } | undefined;
+    return row?.finished ?? 0;
+  }
+
+  /** Starts polling for other processes' changes while anything waits or listens. */
+  #poll(): void {
+    if (this.#timer || !this.db.isConnected) return;
+    // The counter as it stands before anything waits: a change after this point is seen.
+    this.#version ??= this.db.dataVersion();
+    this.#interval = POLL_FIRST_MS;
+    this.#timer = setTimeout(() => this.#tick(), this.#interval);
+    // Waiters keep their own timers; this one alone never holds the process open.
+    this.#timer.unref();
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    if (!this.db.isConnected || (this.#wakes.size === 0 && this.#listening.size === 0)) return;
+    try {
+      const version = this.db.dataVersion();
+      if (version !== this.#version) {
+        this.#version = version;
+        this.#interval = POLL_FIRST_MS;
+        this.#changed();
+      } else {
+        this.#interval = Math.min(this.#interval * 2, POLL_LAST_MS);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, "sqlite: checking the file for changes failed");
+    }
+    this.#timer = setTimeout(() => this.#tick(), this.#interval);
+    this.#timer.unref();
+  }
+
+  /** Another connection committed: waiting claims look again, and listeners of queues whose tasks finished. */
+  #changed(): void {
+    for (const wakes of [...this.#wakes.values()]) for (const wake of [...wakes]) wake();
+    for (const [queue, seen] of [...this.#marks]) {
+      const mark = this.#readMark(queue);
+      if (mark === seen) continue;
+      this.#marks.set(queue, mark);
+      for (const listener of [...(this.#listening.get(queue) ?? [])]) listener([]);
+    }
+  }
+}

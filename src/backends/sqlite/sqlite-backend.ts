@@ -1,0 +1,382 @@
+/**
+ * @module backends/sqlite/sqlite-backend
+ * The backend on SQLite (better-sqlite3, loaded when it connects): durable
+ * tasks in one file, with no server. Several processes on one machine may
+ * share the file: every change is one write transaction, which SQLite lets
+ * one connection at a time run, so workers never race; readers never wait
+ * (WAL). Idle workers wait for a signal — at once from this process, by a
+ * cheap change check from others (`./signals.ts`). Claims are leases with
+ * fences stamped with the machine's clock: `renew` extends them,
+ * `reclaimExpired` takes over leases left to expire. Tables: the numbered
+ * migrations in `./migrations/`, applied at connect.
+ *
+ * This class is the public entry and holds the options; the work is done by
+ * one part per concern, all sharing one {@link SqliteDatabase}.
+ */
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Clock, systemClock } from "../../clock.js";
+import { InvalidOptionError } from "../../errors.js";
+import { defaultLogger, type Logger } from "../../observability/logger.js";
+import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
+import type { TaskData } from "../../task/task-record.js";
+import type { WorkflowData } from "../../task/workflow-record.js";
+import type {
+  AddMode,
+  AddOptions,
+  Backend,
+  BackendCapabilities,
+  ClaimedTask,
+  ClaimRef,
+  CronData,
+  ListTasksRequest,
+  PageRequest,
+  QueueStats,
+  RateLimitRequest,
+  RetentionSettings,
+  Settlement,
+  SettleResult,
+  StoredWorkflow,
+  TaskPage,
+  WorkflowPage,
+  WorkflowStepEnd,
+} from "../backend.js";
+import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
+import { Claims } from "./claims.js";
+import { CronStore } from "./cron-store.js";
+import { IN_MEMORY, SqliteDatabase, type Synchronous } from "./database.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { RetentionBound } from "./retention-bound.js";
+import { settle } from "./settle.js";
+import { Signals } from "./signals.js";
+import { parseSqliteUrl, sqliteTargetFromEnvironment } from "./sqlite-url.js";
+import { TaskReader } from "./task-reader.js";
+import { TaskStore } from "./task-store.js";
+import { WorkflowStore } from "./workflow-store.js";
+
+export interface SqliteBackendOptions extends RetentionOptions {
+  /**
+   * The database file (created when missing; relative paths from the working
+   * directory), or `":memory:"` for a private in-memory database (tests: it
+   * lives and dies with this backend and no other process sees it).
+   */
+  path?: string;
+  /**
+   * `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or
+   * `sqlite://:memory:`, with `?synchronous=`, `?busyTimeout=`,
+   * `?maxPayloadBytes=`; an alternative to `path`. Without either, the backend
+   * uses `SHEPPY_BACKEND_URL` when that names SQLite.
+   */
+  url?: string;
+  /**
+   * When commits reach the disk (default `"normal"`; the URL's
+   * `?synchronous=`). `"normal"`: at checkpoints — a process crash loses
+   * nothing, a power loss or OS crash may lose the last commits but never
+   * corrupts the file. `"full"`: at every commit — survives a power loss,
+   * each commit waits for the disk.
+   */
+  synchronous?: Synchronous;
+  /**
+   * Milliseconds a call keeps trying while another process holds the file's
+   * write lock before it fails with `BackendUnavailableError` (default 5000;
+   * the URL's `?busyTimeout=`).
+   */
+  busyTimeout?: number;
+  /** The payload limit (bytes of JSON) of arguments and results in queues that set none (default: the URL's `?maxPayloadBytes=`, else 16 MiB). */
+  maxPayloadBytes?: number;
+  /** Time source for timestamps and record expiry (leases use the machine's clock). */
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Default of {@link SqliteBackendOptions.busyTimeout}, in milliseconds. */
+export const DEFAULT_BUSY_TIMEOUT = 5000;
+
+function checkSynchronous(value: unknown): Synchronous {
+  if (value !== "normal" && value !== "full") {
+    throw new InvalidOptionError(
+      `SqliteBackend option synchronous must be "normal" or "full" (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
+function checkBusyTimeout(value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 3_600_000) {
+    throw new InvalidOptionError(
+      `SqliteBackend option busyTimeout must be a whole number of milliseconds from 1 to 3600000 (got ${String(value)})`,
+    );
+  }
+  return value;
+}
+
+function checkPath(value: unknown): string {
+  if (typeof value !== "string" || value === "" || value.includes("\0")) {
+    throw new InvalidOptionError(
+      `SqliteBackend option path must be a file path or ":memory:" (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The {@link Backend} on SQLite.
+ *
+ * @example
+ * ```ts
+ * const queue = new Queue(new SqliteBackend({ path: "data/tasks.db" }));
+ * // or: new Queue("sqlite://data/tasks.db")
+ * ```
+ */
+export class SqliteBackend implements Backend {
+  readonly capabilities: BackendCapabilities;
+  /** The database file as given (or `":memory:"`). */
+  readonly path: string;
+  readonly synchronous: Synchronous;
+  readonly clock: Clock;
+  readonly retention: RetentionSettings;
+  readonly maxPayloadBytes: number;
+  readonly #db: SqliteDatabase;
+  readonly #logger: Logger;
+  readonly #signals: Signals;
+  readonly #tasks: TaskStore;
+  readonly #claims: Claims;
+  readonly #reader: TaskReader;
+  readonly #crons: CronStore;
+  readonly #workflows: WorkflowStore;
+  readonly #rateLimiter: RateLimiter;
+  readonly #bound: RetentionBound;
+
+  constructor(options: SqliteBackendOptions = {}) {
+    const target =
+      options.path !== undefined
+        ? { path: checkPath(options.path) }
+        : options.url !== undefined
+          ? parseSqliteUrl(options.url, "SqliteBackend option url")
+          : sqliteTargetFromEnvironment();
+    this.path = target.path;
+    const inMemory = this.path === IN_MEMORY;
+    this.capabilities = {
+      crossProcess: !inMemory,
+      durable: !inMemory,
+      // In this process a wait ends at once on the write that ends it; from
+      // other processes at the next change check (every 5–250 ms).
+      blockingWait: true,
+      leases: true,
+      instantProcessing: false,
+    };
+    this.synchronous = checkSynchronous(options.synchronous ?? target.synchronous ?? "normal");
+    const busyTimeout = checkBusyTimeout(
+      options.busyTimeout ?? target.busyTimeout ?? DEFAULT_BUSY_TIMEOUT,
+    );
+    this.clock = options.clock ?? systemClock;
+    this.retention = resolveRetentionSettings("SqliteBackend", options);
+    this.maxPayloadBytes = resolveMaxPayloadBytes(
+      options.maxPayloadBytes ?? target.maxPayloadBytes,
+      "SqliteBackend",
+    );
+    this.#logger = options.logger ?? defaultLogger();
+    const db = new SqliteDatabase({
+      path: this.path,
+      synchronous: this.synchronous,
+      busyTimeoutMs: busyTimeout,
+    });
+    const now = () => this.clock.now();
+    this.#db = db;
+    const signals = new Signals(db, this.#logger);
+    this.#signals = signals;
+    this.#tasks = new TaskStore(db, signals, now);
+    this.#claims = new Claims(db, signals, now);
+    this.#reader = new TaskReader(db, now);
+    this.#crons = new CronStore(db);
+    this.#workflows = new WorkflowStore(db, signals, now);
+    this.#rateLimiter = new RateLimiter(db);
+    this.#bound = new RetentionBound(db, this.retention.maxFinished);
+  }
+
+  get isConnected(): boolean {
+    return this.#db.isConnected;
+  }
+
+  async connect(): Promise<void> {
+    if (this.#db.isConnected) return;
+    await this.#db.connect();
+    this.#signals.useFile(this.#fileKey());
+  }
+
+  /** The file's real absolute path: every backend of this process on it shares one hub of signals. */
+  #fileKey(): string | null {
+    if (this.path === IN_MEMORY) return null;
+    try {
+      return realpathSync(this.path);
+    } catch {
+      return resolve(this.path);
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    this.#db.close();
+    this.#signals.stop();
+  }
+
+  // Storing and settling (./task-store.ts, ./settle.ts)
+
+  add(
+    queue: string,
+    records: readonly TaskData[],
+    mode: AddMode = "unique",
+    options: AddOptions = {},
+  ): Promise<boolean[]> {
+    return this.#tasks.add(queue, records, mode, options);
+  }
+
+  settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
+    return settle(this.#db, this.#signals, queue, settlements, now, this.#bound);
+  }
+
+  cancel(
+    queue: string,
+    id: string,
+    cancellation: {
+      at: number;
+      expiresAt: number | null;
+      workflowStep?: WorkflowStepEnd | undefined;
+    },
+  ): Promise<TaskData | null> {
+    return this.#tasks.cancel(queue, id, cancellation);
+  }
+
+  deleteTask(queue: string, id: string): Promise<boolean> {
+    return this.#tasks.deleteTask(queue, id);
+  }
+
+  clear(queue: string): Promise<number> {
+    return this.#tasks.clear(queue);
+  }
+
+  async pruneExpired(queue: string, now: number): Promise<number> {
+    const pruned =
+      (await this.#tasks.pruneExpired(queue, now)) +
+      (await this.#workflows.pruneWorkflows(queue, now));
+    // Records a burst left over the bound (each settle trims at most a batch).
+    await this.#bound.trim(queue);
+    return pruned;
+  }
+
+  // Workflows (./workflow-store.ts)
+
+  addWorkflow(
+    queue: string,
+    record: WorkflowData,
+    steps: readonly TaskData[],
+    expiresAt: number | null,
+  ): Promise<boolean> {
+    return this.#workflows.addWorkflow(queue, record, steps, expiresAt);
+  }
+
+  getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
+    return this.#workflows.getWorkflows(queue, ids);
+  }
+
+  listWorkflows(
+    queue: string,
+    page?: PageRequest & { readonly running?: boolean | undefined },
+  ): Promise<WorkflowPage> {
+    return this.#workflows.listWorkflows(queue, page);
+  }
+
+  cancelWorkflow(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
+  ): Promise<WorkflowData | "finished" | null> {
+    return this.#workflows.cancelWorkflow(queue, id, cancellation);
+  }
+
+  deleteWorkflow(queue: string, id: string): Promise<boolean | "running"> {
+    return this.#workflows.deleteWorkflow(queue, id);
+  }
+
+  // Claims (./claims.ts)
+
+  claim(queue: string, limit: number, waitMs = 0): Promise<ClaimedTask[]> {
+    return this.#claims.claim(queue, limit, waitMs);
+  }
+
+  promoteDue(queue: string, now: number): Promise<string[]> {
+    return this.#tasks.promoteDue(queue, now);
+  }
+
+  renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
+    return this.#claims.renew(queue, claims);
+  }
+
+  reclaimExpired(
+    queue: string,
+    window: { leaseMs: number; confirmMs: number },
+  ): Promise<ClaimedTask[]> {
+    return this.#claims.reclaimExpired(queue, window);
+  }
+
+  // Reads (./task-reader.ts, ./signals.ts)
+
+  getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>> {
+    return this.#reader.getTasks(queue, ids);
+  }
+
+  getPending(queue: string, count: number): Promise<TaskData[]> {
+    return this.#reader.getPending(queue, count);
+  }
+
+  getScheduled(queue: string, page: PageRequest = {}): Promise<TaskPage> {
+    return this.#reader.getScheduled(queue, page);
+  }
+
+  getAllTasks(queue: string, page: PageRequest = {}): Promise<TaskPage> {
+    return this.#reader.getAllTasks(queue, page);
+  }
+
+  listTasks(queue: string, request?: ListTasksRequest): Promise<TaskPage> {
+    return this.#reader.listTasks(queue, request);
+  }
+
+  size(queue: string): Promise<number> {
+    return this.#reader.size(queue);
+  }
+
+  getStats(queue: string): Promise<QueueStats> {
+    return this.#reader.getStats(queue);
+  }
+
+  listQueues(): Promise<Map<string, number>> {
+    return this.#reader.listQueues();
+  }
+
+  async watchFinished(
+    queue: string,
+    listener: (ids: readonly string[]) => void,
+  ): Promise<() => void> {
+    this.#db.assertConnected();
+    return this.#signals.listenFinished(queue, listener);
+  }
+
+  // Crons (./cron-store.ts)
+
+  addCron(queue: string, deterministicId: string, cron: CronData): Promise<boolean> {
+    return this.#crons.addCron(queue, deterministicId, cron);
+  }
+
+  deleteCron(queue: string, deterministicId: string): Promise<boolean> {
+    return this.#crons.deleteCron(queue, deterministicId);
+  }
+
+  getCrons(queue: string): Promise<CronData[]> {
+    return this.#crons.getCrons(queue);
+  }
+
+  // Rate limits (./rate-limiter.ts)
+
+  acquireRateLimit(queue: string, request: RateLimitRequest): Promise<number | null> {
+    return this.#rateLimiter.acquire(queue, request);
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * @module backends/sqlite/task-store
+ * Writing task records, apart from settles (`./settle.ts`): add, promote due
+ * tasks, cancel, delete, clear a queue, prune expired records. Each is one
+ * write transaction (or a loop of short ones, so a big clear or prune never
+ * holds the file's write lock long); a bulk add is one transaction, so it is
+ * stored whole or not at all. Waiting claims and finished-listeners hear of
+ * a write after it commits.
+ */
+import { isoAt } from "../../clock.js";
+import { InvalidOptionError } from "../../errors.js";
+import { readStoredRecord } from "../../task/task-codec.js";
+import type { TaskData } from "../../task/task-record.js";
+import type { AddMode, AddOptions, WorkflowStepEnd } from "../backend.js";
+import { checkNewWork, routeOf } from "../record-route.js";
+import { emptyPlan, endStep } from "../sql/settle-plan.js";
+import {
+  CLAIMABLE,
+  CLAIMED,
+  DUE,
+  FINISHED,
+  RECORD_COLUMNS,
+  type RecordRow,
+  type StoredColumns,
+  storedColumns,
+} from "../sql/stored-columns.js";
+import type { SqliteDatabase } from "./database.js";
+import { bumpFinishMark, insertNew, readRow, takeNumbers } from "./rows.js";
+import { readWorkflows, writePlan } from "./settle.js";
+import type { Signals } from "./signals.js";
+
+/** Due tasks made claimable per transaction. */
+const PROMOTE_BATCH = 1000;
+/** Rows removed per transaction while clearing a queue or pruning it. */
+const DELETE_BATCH = 2000;
+
+/**
+ * `replace`: the new record replaces the stored one in whatever state —
+ * unless it is claimed now — keeping its fences, so a holder of an earlier
+ * claim never matches a later one.
+ */
+const REPLACE = `
+INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (queue, id) DO UPDATE
+SET data = excluded.data, status = excluded.status, state = excluded.state, seq = excluded.seq,
+    due_at = excluded.due_at, created_at = excluded.created_at, started_at = NULL,
+    finished_at = NULL, lease_at = NULL, suspect_lease = NULL, suspect_at = NULL, expires_at = NULL
+WHERE tasks.state <> ${CLAIMED}`;
+
+const DUE_NOW = `
+SELECT id FROM tasks WHERE queue = ? AND state = ${DUE} AND due_at <= ?
+ORDER BY due_at, id LIMIT ?`;
+
+const PROMOTE = `
+UPDATE tasks SET state = ${CLAIMABLE}, status = 'pending', due_at = NULL, seq = ?
+WHERE queue = ? AND id = ?`;
+
+const CANCEL = `
+UPDATE tasks
+SET state = ${FINISHED}, status = 'cancelled', finished_at = ?, seq = NULL, due_at = NULL,
+    expires_at = ?
+WHERE queue = ? AND id = ? AND state IN (${CLAIMABLE}, ${DUE})
+RETURNING ${RECORD_COLUMNS}`;
+
+const READ_STEP = `SELECT ${RECORD_COLUMNS}, state, settled_fence FROM tasks WHERE queue = ? AND id = ?`;
+
+const DELETE_FINISHED = `
+DELETE FROM tasks WHERE queue = ? AND id = ? AND state = ${FINISHED} RETURNING expires_at`;
+
+const CLEAR_TASKS = `
+DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks WHERE queue = ? LIMIT ?)`;
+
+const CLEAR_WORKFLOWS = "DELETE FROM workflows WHERE queue = ?";
+const CLEAR_CRONS = "DELETE FROM crons WHERE queue = ?";
+const CLEAR_RATE_LIMITS = "DELETE FROM rate_limits WHERE queue = ?";
+
+const PRUNE = `
+DELETE FROM tasks WHERE rowid IN (
+  SELECT rowid FROM tasks WHERE queue = ? AND expires_at IS NOT NULL AND expires_at <= ?
+  ORDER BY expires_at LIMIT ?
+)`;
+
+/** Rate-limit windows idle past the time they are kept for (not counted: they are not records). */
+const PRUNE_RATE_LIMITS = "DELETE FROM rate_limits WHERE queue = ? AND kept_until < ?";
+
+export class TaskStore {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly signals: Signals,
+    private readonly now: () => number,
+  ) {}
+
+  async add(
+    queue: string,
+    records: readonly TaskData[],
+    mode: AddMode,
+    options: AddOptions,
+  ): Promise<boolean[]> {
+    if (options.tx !== undefined) {
+      throw new InvalidOptionError(
+        "add: the SQLite backend cannot add within an application's SQL transaction (option tx)",
+      );
+    }
+    this.db.assertConnected();
+    if (records.length === 0) return [];
+    const now = this.now();
+    const read = records.map((given) =>
+      readStoredRecord(
+        typeof given?.id === "string" ? given.id : "",
+        given,
+        "task record added to SQLite",
+        now,
+      ),
+    );
+    checkNewWork(
+      read.filter((r) => !r.malformed).map((r) => r.record),
+      "add",
+    );
+    // A record that cannot be used is stored as its failed stand-in, finished at once.
+    const rows = read.map(({ record }) => storedColumns(record, routeOf(record, null)));
+    // A second copy of an id in one call is a duplicate: only the first is written.
+    const seen = new Set<string>();
+    const first = rows.map((row) => !seen.has(row.id) && Boolean(seen.add(row.id)));
+    const sent = rows.filter((_, i) => first[i]);
+    const stored = await this.db.write("add", () =>
+      mode === "replace" ? this.#replace(queue, sent) : insertNew(this.db, queue, sent),
+    );
+    if (sent.some((row, i) => stored[i] && row.state === CLAIMABLE)) {
+      this.signals.announceWork(queue);
+    }
+    let next = 0;
+    return first.map((isFirst) => isFirst && stored[next++]!);
+  }
+
+  #replace(queue: string, rows: readonly StoredColumns[]): boolean[] {
+    const claimable = rows.filter((r) => r.state === CLAIMABLE).length;
+    let seq = claimable > 0 ? takeNumbers(this.db, "task_seq", claimable) : 0;
+    const replace = this.db.statement(REPLACE);
+    return rows.map((r) => {
+      const place = r.state === CLAIMABLE ? seq++ : null;
+      return (
+        replace.run(queue, r.id, r.data, r.status, r.state, place, r.dueAt, r.createdAt).changes > 0
+      );
+    });
+  }
+
+  /** Makes every task due by `now` claimable, earliest first, at the tail of the FIFO; returns their ids. */
+  async promoteDue(queue: string, now: number): Promise<string[]> {
+    this.db.assertConnected();
+    const moved: string[] = [];
+    for (;;) {
+      const batch = await this.db.write("promoteDue", () => {
+        const due = this.db.statement(DUE_NOW).all(queue, now, PROMOTE_BATCH) as { id: string }[];
+        if (due.length === 0) return [];
+        let seq = takeNumbers(this.db, "task_seq", due.length);
+        const promote = this.db.statement(PROMOTE);
+        for (const { id } of due) promote.run(seq++, queue, id);
+        return due.map((row) => row.id);
+      });
+      moved.push(...batch);
+      if (batch.length > 0) this.signals.announceWork(queue);
+      if (batch.length < PROMOTE_BATCH) return moved;
+    }
+  }
+
+  async cancel(
+    queue: string,
+    id: string,
+    cancellation: {
+      at: number;
+      expiresAt: number | null;
+      workflowStep?: WorkflowStepEnd | undefined;
+    },
+  ): Promise<TaskData | null> {
+    this.db.assertConnected();
+    const step = cancellation.workflowStep;
+    const done = await this.db.write("cancel", () => {
+      if (step) return this.#cancelStep(queue, id, cancellation, step);
+      const row = this.db
+        .statement(CANCEL)
+        .get(isoAt(cancellation.at), cancellation.expiresAt, queue, id) as RecordRow | undefined;
+      if (row) bumpFinishMark(this.db, queue);
+      return row ? { row, finished: [id] } : null;
+    });
+    if (!done) return null;
+    this.signals.announceFinished(queue, done.finished);
+    return readRow(done.row, this.now());
+  }
+
+  /**
+   * Cancels a workflow step: its cancelled record is written whole (it is
+   * kept with the workflow too), and its end applied to the workflow as a
+   * settle would (`../sql/settle-plan.ts`).
+   */
+  #cancelStep(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null },
+    step: WorkflowStepEnd,
+  ): { row: RecordRow; finished: string[] } | null {
+    const row = this.db.statement(READ_STEP).get(queue, id) as
+      | (RecordRow & { state: number; settled_fence: number })
+      | undefined;
+    if (!row || (row.state !== CLAIMABLE && row.state !== DUE)) return null;
+    const cancelled: TaskData = {
+      ...readRow(row, this.now()),
+      status: "cancelled",
+      finishedAt: isoAt(cancellation.at),
+    };
+    const columns = storedColumns(cancelled, { kind: "finished" });
+    const workflows = readWorkflows(this.db, queue, [step.workflowId]);
+    const plan = emptyPlan();
+    plan.writes.push({ ...columns, expiresAt: cancellation.expiresAt, fence: row.settled_fence });
+    plan.finished.push(id);
+    const resume = storedColumns(step.resume, routeOf(step.resume, null));
+    endStep(plan, workflows, step, id, columns.data, resume, cancellation.at);
+    // The cancelled record is finished, so it takes no FIFO place (the resume, when added, takes its own).
+    writePlan(this.db, queue, plan, workflows, () => takeNumbers(this.db, "task_seq", 1));
+    return {
+      row: { id, data: columns.data, status: "cancelled", started_at: null, finished_at: null },
+      finished: plan.finished,
+    };
+  }
+
+  async deleteTask(queue: string, id: string): Promise<boolean> {
+    this.db.assertConnected();
+    const row = await this.db.write(
+      "deleteTask",
+      () =>
+        this.db.statement(DELETE_FINISHED).get(queue, id) as
+          | { expires_at: number | null }
+          | undefined,
+    );
+    // A record whose expiry had passed was already gone for readers.
+    return row !== undefined && (row.expires_at === null || row.expires_at > this.now());
+  }
+
+  /** Removes every record of the queue, its workflows, crons and rate limits; returns how many records, workflows and crons. */
+  async clear(queue: string): Promise<number> {
+    this.db.assertConnected();
+    let removed = 0;
+    for (;;) {
+      const n = await this.db.write(
+        "clear",
+        () => this.db.statement(CLEAR_TASKS).run(queue, DELETE_BATCH).changes,
+      );
+      removed += n;
+      if (n < DELETE_BATCH) break;
+    }
+    return (
+      removed +
+      (await this.db.write("clear", () => {
+        const workflows = this.db.statement(CLEAR_WORKFLOWS).run(queue).changes;
+        const crons = this.db.statement(CLEAR_CRONS).run(queue).changes;
+        this.db.statement(CLEAR_RATE_LIMITS).run(queue);
+        return workflows + crons;
+      }))
+    );
+  }
+
+  /** Deletes every record of `queue` whose expiry is due by `now`; returns how many. */
+  async pruneExpired(queue: string, now: number): Promise<number> {
+    this.db.assertConnected();
+    let deleted = 0;
+    for (;;) {
+      const n = await this.db.write(
+        "pruneExpired",
+        () => this.db.statement(PRUNE).run(queue, now, DELETE_BATCH).changes,
+      );
+      deleted += n;
+      if (n < DELETE_BATCH) break;
+    }
+    await this.db.write("pruneExpired", () => this.db.statement(PRUNE_RATE_LIMITS).run(queue, now));
+    return deleted;
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * @module backends/sqlite/workflow-store
+ * Workflows on SQLite: storing a new one with its first steps, reading them
+ * back with their step outcomes, listing, cancelling, deleting and pruning
+ * expired ones. A step's end and a resume's write happen inside settles and
+ * cancels (`../sql/settle-plan.ts`), in their write transaction. A
+ * workflow's status, finish time and the steps it waits for are kept beside
+ * its JSON (changed without rewriting it) and win over it on read.
+ */
+import { isoAt } from "../../clock.js";
+import { InvalidOptionError, SerializationError } from "../../errors.js";
+import { readStoredRecord } from "../../task/task-codec.js";
+import type { TaskData } from "../../task/task-record.js";
+import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
+import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
+import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
+import { checkNewWork, routeOf } from "../record-route.js";
+import { CLAIMABLE, DUE, FINISHED, storedColumns } from "../sql/stored-columns.js";
+import type { SqliteDatabase } from "./database.js";
+import { bumpFinishMark, insertNew, takeNumbers } from "./rows.js";
+import type { Signals } from "./signals.js";
+
+/** Expired workflows deleted per transaction. */
+const PRUNE_BATCH = 500;
+
+/** A finished workflow whose expiry passed is gone for everyone: a new one may take its id. */
+const DROP_EXPIRED = "DELETE FROM workflows WHERE queue = ? AND id = ? AND expires_at <= ?";
+
+const ADD = `
+INSERT INTO workflows (queue, id, data, status, finished_at, pending, step_count, expires_at, seq)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (queue, id) DO NOTHING`;
+
+const LIVE = "(expires_at IS NULL OR expires_at > ?)";
+
+const BY_ID = `
+SELECT id, data, status, finished_at, pending FROM workflows
+WHERE queue = ? AND id = ? AND ${LIVE}`;
+
+const OUTCOMES = `
+SELECT task_id, data FROM workflow_outcomes WHERE queue = ? AND workflow_id = ? ORDER BY task_id`;
+
+/** A page in insertion order after a place; the last parameter keeps only running ones when 1. */
+const PAGE = `
+SELECT seq, id, data, status, finished_at, pending FROM workflows
+WHERE queue = ? AND seq > ? AND ${LIVE} AND (? = 0 OR status = 'running')
+ORDER BY seq
+LIMIT ?`;
+
+const PEEK = "SELECT status, pending, expires_at FROM workflows WHERE queue = ? AND id = ?";
+
+const CANCEL_STEP = `
+UPDATE tasks
+SET state = ${FINISHED}, status = 'cancelled', finished_at = ?, seq = NULL, due_at = NULL, expires_at = ?
+WHERE queue = ? AND id = ? AND state IN (${CLAIMABLE}, ${DUE})`;
+
+const CANCEL = `
+UPDATE workflows SET status = 'cancelled', finished_at = ?, pending = '[]', expires_at = ?
+WHERE queue = ? AND id = ?
+RETURNING data`;
+
+const DELETE = "DELETE FROM workflows WHERE queue = ? AND id = ?";
+
+const PRUNE = `
+DELETE FROM workflows WHERE rowid IN (
+  SELECT rowid FROM workflows WHERE queue = ? AND expires_at IS NOT NULL AND expires_at <= ?
+  ORDER BY expires_at LIMIT ?
+)`;
+
+interface WorkflowRow {
+  id: string;
+  data: string;
+  status: string;
+  finished_at: string | null;
+  pending: string;
+}
+
+type Cancellation = { at: number; expiresAt: number | null; stepExpiresAt: number | null };
+
+/** A workflow record from its row: the JSON, with the status, finish time and waited-for steps beside it. */
+function readWorkflow(row: WorkflowRow): WorkflowData {
+  const stored = decodeWorkflowData(row.data, `workflow record ${row.id} in SQLite`);
+  const status = row.status as WorkflowStatus;
+  return {
+    ...stored,
+    status,
+    finishedAt: row.finished_at ?? stored.finishedAt,
+    pending: status === "running" ? (JSON.parse(row.pending) as string[]) : [],
+  };
+}
+
+export class WorkflowStore {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly signals: Signals,
+    private readonly now: () => number,
+  ) {}
+
+  async addWorkflow(
+    queue: string,
+    record: WorkflowData,
+    steps: readonly TaskData[],
+    expiresAt: number | null,
+  ): Promise<boolean> {
+    this.db.assertConnected();
+    checkNewWork(steps, "addWorkflow");
+    const data = encodeWorkflowData(record);
+    const rows = steps.map((step) => storedColumns(step, routeOf(step, null)));
+    const finished = record.finishedAt !== null;
+    const now = this.now();
+    const added = await this.db.write("addWorkflow", () => {
+      this.db.statement(DROP_EXPIRED).run(queue, record.id, now);
+      const stored =
+        this.db
+          .statement(ADD)
+          .run(
+            queue,
+            record.id,
+            data,
+            record.status,
+            record.finishedAt,
+            JSON.stringify(finished ? [] : record.pending),
+            record.steps.length,
+            finished ? expiresAt : null,
+            takeNumbers(this.db, "workflow_seq", 1),
+          ).changes > 0;
+      if (!stored) return null;
+      const inserted = insertNew(this.db, queue, rows);
+      if (finished) bumpFinishMark(this.db, queue);
+      return { claimable: rows.some((r, i) => inserted[i] && r.state === CLAIMABLE) };
+    });
+    if (!added) return false;
+    if (added.claimable) this.signals.announceWork(queue);
+    if (finished) this.signals.announceFinished(queue, [record.id]);
+    return true;
+  }
+
+  /** The live workflows among `ids`, with their outcomes (missing and expired ones left out). */
+  async getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
+    const now = this.now();
+    return this.db.read("getWorkflows", () => {
+      const found = new Map<string, StoredWorkflow>();
+      const byId = this.db.statement(BY_ID);
+      const outcomesOf = this.db.statement(OUTCOMES);
+      for (const id of new Set(ids)) {
+        const row = byId.get(queue, id, now) as WorkflowRow | undefined;
+        if (!row) continue;
+        const outcomes = new Map<string, TaskData>();
+        for (const o of outcomesOf.all(queue, id) as { task_id: string; data: string }[]) {
+          const where = `step outcome ${o.task_id} of workflow ${id} in SQLite`;
+          outcomes.set(o.task_id, readStoredRecord(o.task_id, o.data, where, now).record);
+        }
+        found.set(id, { record: readWorkflow(row), outcomes });
+      }
+      return found;
+    });
+  }
+
+  /** A page in insertion order; the cursor is the insertion number of the last one returned. */
+  async listWorkflows(
+    queue: string,
+    page: PageRequest & { readonly running?: boolean | undefined } = {},
+  ): Promise<WorkflowPage> {
+    const cursor = page.cursor ?? null;
+    if (cursor !== null && !/^\d{1,15}$/.test(cursor)) {
+      throw new InvalidOptionError(
+        `listWorkflows: invalid cursor '${String(cursor).slice(0, 40)}'`,
+      );
+    }
+    const limit = page.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
+    const rows = this.db.read(
+      "listWorkflows",
+      () =>
+        this.db
+          .statement(PAGE)
+          .all(
+            queue,
+            Number(cursor ?? 0),
+            this.now(),
+            page.running === true ? 1 : 0,
+            limit + 1,
+          ) as (WorkflowRow & { seq: number })[],
+    );
+    const shown = rows.slice(0, limit);
+    const workflows: WorkflowData[] = [];
+    for (const row of shown) {
+      try {
+        workflows.push(readWorkflow(row));
+      } catch (error) {
+        if (!(error instanceof SerializationError)) throw error;
+      }
+    }
+    return {
+      workflows,
+      cursor: rows.length > limit ? String(shown[shown.length - 1]!.seq) : null,
+    };
+  }
+
+  /** Cancels a running workflow and its steps that have not started, in one write transaction. */
+  async cancelWorkflow(
+    queue: string,
+    id: string,
+    cancellation: Cancellation,
+  ): Promise<WorkflowData | "finished" | null> {
+    this.db.assertConnected();
+    const now = this.now();
+    const finishedAt = isoAt(cancellation.at);
+    const result = await this.db.write("cancelWorkflow", () => {
+      const peek = this.db.statement(PEEK).get(queue, id) as
+        | { status: string; pending: string; expires_at: number | null }
+        | undefined;
+      if (!peek || (peek.expires_at !== null && peek.expires_at <= now)) return null;
+      if (peek.status !== "running") return "finished" as const;
+      const cancelStep = this.db.statement(CANCEL_STEP);
+      const steps = (JSON.parse(peek.pending) as string[]).filter(
+        (step) => cancelStep.run(finishedAt, cancellation.stepExpiresAt, queue, step).changes > 0,
+      );
+      const row = this.db.statement(CANCEL).get(finishedAt, cancellation.expiresAt, queue, id) as {
+        data: string;
+      };
+      bumpFinishMark(this.db, queue);
+      return { data: row.data, finished: [id, ...steps] };
+    });
+    if (result === null || result === "finished") return result;
+    this.signals.announceFinished(queue, result.finished);
+    const stored = decodeWorkflowData(result.data, `workflow record ${id} in SQLite`);
+    return { ...stored, status: "cancelled" as const, finishedAt, pending: [] };
+  }
+
+  async deleteWorkflow(queue: string, id: string): Promise<boolean | "running"> {
+    this.db.assertConnected();
+    const now = this.now();
+    return this.db.write("deleteWorkflow", () => {
+      const peek = this.db.statement(PEEK).get(queue, id) as
+        | { status: string; expires_at: number | null }
+        | undefined;
+      if (!peek) return false;
+      if (peek.status === "running") return "running" as const;
+      this.db.statement(DELETE).run(queue, id);
+      // An expired one was already gone for readers.
+      return peek.expires_at === null || peek.expires_at > now;
+    });
+  }
+
+  /** Deletes every workflow of `queue` whose expiry is due by `now`, with its outcomes; returns how many. */
+  async pruneWorkflows(queue: string, now: number): Promise<number> {
+    this.db.assertConnected();
+    let deleted = 0;
+    for (;;) {
+      const n = await this.db.write(
+        "pruneExpired",
+        () => this.db.statement(PRUNE).run(queue, now, PRUNE_BATCH).changes,
+      );
+      deleted += n;
+      if (n < PRUNE_BATCH) return deleted;
+    }
+  }
+}
