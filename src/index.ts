@@ -18,6 +18,8 @@ export { PostgresBackend } from "./backends/postgres/index.js";
 export type { RedisBackendOptions } from "./backends/redis/index.js";
 export { RedisBackend } from "./backends/redis/index.js";
 export type { RetentionOptions } from "./backends/retention-settings.js";
+export type { SqliteBackendOptions } from "./backends/sqlite/index.js";
+export { SqliteBackend } from "./backends/sqlite/index.js";
 export type { Clock, Timer } from "./clock.js";
 export { systemClock } from "./clock.js";
 export type { ValidationIssue } from "./errors.js";

@@ -13,11 +13,25 @@ import type { Backend } from "./backend.js";
 /** Makes the backend a URL names; `raw` is the URL as the user wrote it. */
 export type BackendFactory = (url: URL, raw: string) => Backend;
 
+/** Makes the backend a URL names from its text alone, for schemes whose rest is not a host (`sqlite://:memory:`). */
+export type RawBackendFactory = (raw: string) => Backend;
+
 const factories = new Map<string, BackendFactory>();
+const rawFactories = new Map<string, RawBackendFactory>();
+
+const schemeKey = (scheme: string) => (scheme.endsWith(":") ? scheme : `${scheme}:`).toLowerCase();
 
 /** Registers a backend for a URL scheme (e.g. `"redis:"`). Backend modules call this for their own schemes. */
 export function registerBackendScheme(scheme: string, factory: BackendFactory): void {
-  factories.set(scheme.endsWith(":") ? scheme : `${scheme}:`, factory);
+  factories.set(schemeKey(scheme), factory);
+}
+
+/**
+ * Registers a backend for a URL scheme whose URLs the backend parses itself,
+ * because what follows `scheme://` is not a host — a file path, say.
+ */
+export function registerRawBackendScheme(scheme: string, factory: RawBackendFactory): void {
+  rawFactories.set(schemeKey(scheme), factory);
 }
 
 /** A `true`/`false` (or `1`/`0`) URL parameter; anything else is a `BackendUrlError`. */
@@ -44,7 +58,7 @@ export function positiveIntegerParam(url: URL, name: string): number | undefined
 
 /** Supported schemes, as users write them (`memory://`, …). */
 export function supportedSchemes(): string[] {
-  return [...factories.keys()].map((scheme) => `${scheme}//`);
+  return [...factories.keys(), ...rawFactories.keys()].map((scheme) => `${scheme}//`);
 }
 
 /** Creates the backend a URL names. Throws `BackendUrlError` for a malformed URL or an unknown scheme. */
@@ -54,6 +68,8 @@ export function backendFromUrl(raw: string): Backend {
       `Invalid backend URL '${maskUrl(String(raw))}': expected scheme://… (supported: ${supportedSchemes().join(", ")})`,
     );
   }
+  const raws = rawFactories.get(/^[a-z][a-z0-9+.-]*:/i.exec(raw)![0].toLowerCase());
+  if (raws) return raws(raw);
   let url: URL;
   try {
     url = new URL(raw);

@@ -6,8 +6,7 @@
  * `sqlite://relative/path.db`, `sqlite://:memory:`; `?synchronous=`,
  * `?busyTimeout=` and `?maxPayloadBytes=`.
  */
-import type { Backend } from "../backend.js";
-import { registerBackendScheme } from "../registry.js";
+import { registerRawBackendScheme } from "../registry.js";
 import { SqliteBackend } from "./sqlite-backend.js";
 
 export type { Synchronous } from "./database.js";
@@ -17,7 +16,5 @@ export {
   type SqliteBackendOptions,
 } from "./sqlite-backend.js";
 
-registerBackendScheme(
-  "sqlite:",
-  (_url: URL, raw: string): Backend => new SqliteBackend({ url: raw }),
-);
+// A sqlite:// URL names a file path, not a host: the backend parses it (see ./sqlite-url.ts).
+registerRawBackendScheme("sqlite:", (raw) => new SqliteBackend({ url: raw }));

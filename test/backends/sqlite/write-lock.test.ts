@@ -1,0 +1,68 @@
+/**
+ * Another connection holding the file's write lock: a call waits for it on
+ * timers (the event loop keeps running), goes through once it is released,
+ * and gives up with BackendUnavailableError after busyTimeout, having
+ * written nothing.
+ */
+import Database from "better-sqlite3";
+import { BackendUnavailableError, Queue, task } from "sheppy";
+import { SqliteBackend } from "sheppy/backends/sqlite";
+import { afterAll, describe, expect, it } from "vitest";
+import { fileKey } from "../../support/isolation.js";
+import { sqliteTestDir } from "../../support/sqlite.js";
+
+const files = sqliteTestDir(fileKey(import.meta.url));
+afterAll(() => files.remove());
+
+const job = task({ name: "sqlite.write-lock-job" }, (n: number) => n);
+
+/** Holds the write lock of `path` from another connection until the returned function is called. */
+function holdWriteLock(path: string): () => void {
+  const other = new Database(path);
+  other.exec("BEGIN IMMEDIATE");
+  other.prepare("UPDATE counters SET value = value WHERE name = 'task_seq'").run();
+  return () => {
+    other.exec("COMMIT");
+    other.close();
+  };
+}
+
+describe("sqlite: a write lock held by another connection", () => {
+  it("an add waits without blocking the event loop and goes through once the lock is released", async () => {
+    const path = files.path("wait.db");
+    const queue = new Queue(new SqliteBackend({ path }), { name: "locked" });
+    await queue.backend.connect();
+    const release = holdWriteLock(path);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    const adding = queue.add(job(1));
+    let added = false;
+    void adding.then(() => {
+      added = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(added).toBe(false);
+    // The loop ran its timers while the add waited for the lock.
+    expect(ticks).toBeGreaterThanOrEqual(5);
+    release();
+    await adding;
+    clearInterval(ticker);
+    expect(await queue.size()).toBe(1);
+    await queue.close();
+  });
+
+  it("gives up after busyTimeout with a one-line BackendUnavailableError naming the file, having stored nothing", async () => {
+    const path = files.path("give-up.db");
+    const queue = new Queue(new SqliteBackend({ path, busyTimeout: 200 }), { name: "locked" });
+    await queue.backend.connect();
+    const release = holdWriteLock(path);
+    const error = await queue.add(job(1)).catch((e: unknown) => e);
+    release();
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as Error).message).toMatch(
+      /^add: the SQLite file .*give-up\.db stayed locked by another connection for 200 ms$/,
+    );
+    expect(await queue.size()).toBe(0);
+    await queue.close();
+  });
+});
