@@ -34,6 +34,8 @@ export const IN_MEMORY = ":memory:";
 
 /** What the driver waits for the write lock itself before a call waits on a timer instead. */
 const DRIVER_BUSY_MS = 10;
+/** Bytes the WAL file is cut back to after a checkpoint. */
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 /** Timer waits between tries for the write lock: from the first to the last, doubling. */
 const RETRY_FIRST_MS = 1;
 const RETRY_LAST_MS = 50;
@@ -168,6 +170,8 @@ export class SqliteDatabase {
       db.pragma(`synchronous = ${this.options.synchronous.toUpperCase()}`);
       db.pragma("foreign_keys = ON");
       db.pragma("temp_store = MEMORY");
+      // After a burst the WAL file shrinks back to this once checkpointed, instead of keeping its peak size.
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       await this.#retryBusy("connect", () => migrate(db));
     } catch (error) {
       db.close();
@@ -219,7 +223,7 @@ export class SqliteDatabase {
 
   /** A number that changes whenever another connection (of any process) commits to the file. */
   dataVersion(): number {
-    return this.assertConnected().pragma("data_version", { simple: true }) as number;
+    return (this.statement("PRAGMA data_version").get() as { data_version: number }).data_version;
   }
 
   async #retryBusy<T>(call: string, attempt: () => T): Promise<T> {

@@ -48,6 +48,8 @@ SET data = excluded.data, status = excluded.status, state = excluded.state, seq 
     finished_at = NULL, lease_at = NULL, suspect_lease = NULL, suspect_at = NULL, expires_at = NULL
 WHERE tasks.state <> ${CLAIMED}`;
 
+const ANY_DUE = `SELECT 1 FROM tasks WHERE queue = ? AND state = ${DUE} AND due_at <= ? LIMIT 1`;
+
 const DUE_NOW = `
 SELECT id FROM tasks WHERE queue = ? AND state = ${DUE} AND due_at <= ?
 ORDER BY due_at, id LIMIT ?`;
@@ -81,8 +83,12 @@ DELETE FROM tasks WHERE rowid IN (
   ORDER BY expires_at LIMIT ?
 )`;
 
+const ANY_EXPIRED = `
+SELECT 1 FROM tasks WHERE queue = ? AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 1`;
+
 /** Rate-limit windows idle past the time they are kept for (not counted: they are not records). */
 const PRUNE_RATE_LIMITS = "DELETE FROM rate_limits WHERE queue = ? AND kept_until < ?";
+const ANY_IDLE_RATE_LIMIT = "SELECT 1 FROM rate_limits WHERE queue = ? AND kept_until < ? LIMIT 1";
 
 export class TaskStore {
   constructor(
@@ -149,6 +155,8 @@ export class TaskStore {
   async promoteDue(queue: string, now: number): Promise<string[]> {
     this.db.assertConnected();
     const moved: string[] = [];
+    // Workers call this every scheduler tick: a look that finds nothing due takes no write lock.
+    if (!this.db.read("promoteDue", () => this.db.statement(ANY_DUE).get(queue, now))) return moved;
     for (;;) {
       const batch = await this.db.write("promoteDue", () => {
         const due = this.db.statement(DUE_NOW).all(queue, now, PROMOTE_BATCH) as { id: string }[];
@@ -263,7 +271,10 @@ export class TaskStore {
   async pruneExpired(queue: string, now: number): Promise<number> {
     this.db.assertConnected();
     let deleted = 0;
+    const anyExpired = () =>
+      this.db.read("pruneExpired", () => this.db.statement(ANY_EXPIRED).get(queue, now));
     for (;;) {
+      if (!anyExpired()) break;
       const n = await this.db.write(
         "pruneExpired",
         () => this.db.statement(PRUNE).run(queue, now, DELETE_BATCH).changes,
@@ -271,7 +282,13 @@ export class TaskStore {
       deleted += n;
       if (n < DELETE_BATCH) break;
     }
-    await this.db.write("pruneExpired", () => this.db.statement(PRUNE_RATE_LIMITS).run(queue, now));
+    if (
+      this.db.read("pruneExpired", () => this.db.statement(ANY_IDLE_RATE_LIMIT).get(queue, now))
+    ) {
+      await this.db.write("pruneExpired", () =>
+        this.db.statement(PRUNE_RATE_LIMITS).run(queue, now),
+      );
+    }
     return deleted;
   }
 }
