@@ -51,7 +51,10 @@ const PLAIN_PAYLOAD_BYTES = 7000;
 
 /**
  * The plain settle in one statement (autocommit, one round trip): the rows
- * locked in id order, as the transaction's way locks them; each written only
+ * locked in id order, as the transaction's way locks them — each found by a
+ * primary-key lookup of its own and carrying its new values from there, so
+ * the write joins nothing but the locked rows (a plan that unnested the
+ * values again for every row cost 4 ms of a 7 ms settle of 100); each written only
  * when its claim is current (the same test as the plan's verdict); the
  * finished ids announced (chunked under the payload limit) and the work
  * channel woken when a written record became claimable, both at commit.
@@ -59,24 +62,30 @@ const PLAIN_PAYLOAD_BYTES = 7000;
  * written, and the queue's expiring rows before the statement.
  */
 const SETTLE_PLAIN = `
-WITH u AS (
-  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::smallint[], $6::bigint[],
-                       $7::bigint[], $8::bigint[])
-         WITH ORDINALITY AS u(id, data, status, state, due_at, expires_at, fence, n)
-), locked AS (
-  SELECT t.id, t.state, t.fence, t.settled_fence, t.expires_at FROM %SCHEMA%.tasks t
-  WHERE t.queue = $1 AND t.id = ANY($2::text[])
-  ORDER BY t.id
-  FOR UPDATE
+WITH locked AS (
+  SELECT t.id, t.state, t.fence, t.settled_fence, t.expires_at,
+         u.data AS new_data, u.status AS new_status, u.state AS new_state, u.due_at AS new_due_at,
+         u.expires_at AS new_expires_at, u.fence AS claim_fence, u.n
+  FROM (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::smallint[], $6::bigint[],
+                         $7::bigint[], $8::bigint[])
+           WITH ORDINALITY AS u(id, data, status, state, due_at, expires_at, fence, n)
+    ORDER BY id
+  ) u
+  CROSS JOIN LATERAL (
+    SELECT t.id, t.state, t.fence, t.settled_fence, t.expires_at FROM %SCHEMA%.tasks t
+    WHERE t.queue = $1 AND t.id = u.id
+    FOR UPDATE
+  ) t
 ), w AS (
   UPDATE %SCHEMA%.tasks t
-  SET data = u.data, status = u.status, state = u.state,
-      seq = CASE WHEN u.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END,
-      due_at = u.due_at, started_at = NULL, finished_at = NULL, lease_at = NULL,
-      suspect_lease = NULL, suspect_at = NULL, expires_at = u.expires_at, settled_fence = u.fence
-  FROM u JOIN locked l ON l.id = u.id
-  WHERE t.queue = $1 AND t.id = u.id AND l.state = ${CLAIMED} AND l.fence = u.fence AND u.fence <> 0
-  RETURNING t.id, t.state, u.n
+  SET data = l.new_data, status = l.new_status, state = l.new_state,
+      seq = CASE WHEN l.new_state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END,
+      due_at = l.new_due_at, started_at = NULL, finished_at = NULL, lease_at = NULL,
+      suspect_lease = NULL, suspect_at = NULL, expires_at = l.new_expires_at, settled_fence = l.claim_fence
+  FROM locked l
+  WHERE t.queue = $1 AND t.id = l.id AND l.state = ${CLAIMED} AND l.fence = l.claim_fence AND l.claim_fence <> 0
+  RETURNING t.id, t.state, l.n
 ), fin AS (
   SELECT id, n, (sum(octet_length(to_json(id)::text) + 1) OVER (ORDER BY n)) / ${PLAIN_PAYLOAD_BYTES} AS chunk
   FROM w WHERE state = ${FINISHED}
