@@ -5,8 +5,16 @@
  * is used and left open; a server that cannot be reached is a one-line
  * `BackendUnavailableError` with the password masked.
  */
+import { readFileSync } from "node:fs";
 import pg from "pg";
-import { BackendUnavailableError, PostgresBackend, Queue, SchemaVersionError, task } from "sheppy";
+import {
+  BackendUnavailableError,
+  PostgresBackend,
+  Queue,
+  SchemaVersionError,
+  task,
+  Worker,
+} from "sheppy";
 import { migrate, migrationStatus } from "sheppy/backends/postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
@@ -45,7 +53,10 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       const pool = new pg.Pool({ connectionString: POSTGRES_URL });
       try {
         const status = await migrationStatus(pool, schema);
-        expect(status.applied.map((m) => [m.version, m.name])).toEqual([[1, "initial"]]);
+        expect(status.applied.map((m) => [m.version, m.name])).toEqual([
+          [1, "initial"],
+          [2, "expiring_count_per_statement"],
+        ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
         expect(await migrate(pool, schema)).toEqual([]);
@@ -68,12 +79,74 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     try {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
-      expect(before.pending.map((m) => m.version)).toEqual([1]);
-      expect(before.latest).toBe(1);
-      expect(await migrate(client, schema)).toEqual([1]);
+      expect(before.pending.map((m) => m.version)).toEqual([1, 2]);
+      expect(before.latest).toBe(2);
+      expect(await migrate(client, schema)).toEqual([1, 2]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
       await client.end();
+    }
+  });
+
+  it("a schema at version 1 is brought to the latest at connect, and the count of expiring rows stays exact across the upgrade", async () => {
+    const schema = freshSchema();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    const q = `"${schema}"`;
+    const counted = async () => {
+      const { rows } = await pool.query(
+        `SELECT (SELECT coalesce(sum(n), 0)::int FROM ${q}.expiring WHERE queue = 'q') AS kept,
+                (SELECT count(*)::int FROM ${q}.tasks WHERE queue = 'q' AND expires_at IS NOT NULL) AS rows`,
+      );
+      return rows[0] as { kept: number; rows: number };
+    };
+    try {
+      // A database an earlier Sheppy made: version 1 only, with finished rows it counted.
+      const v1 = readFileSync(
+        new URL("../../../src/backends/postgres/migrations/001_initial.sql", import.meta.url),
+        "utf8",
+      ).replaceAll("%SCHEMA%", q);
+      await pool.query(`CREATE SCHEMA ${q}`);
+      await pool.query(
+        `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      await pool.query(v1);
+      await pool.query(`INSERT INTO ${q}.migrations (version, name) VALUES (1, 'initial')`);
+      await pool.query(
+        `INSERT INTO ${q}.tasks (queue, id, data, status, state, created_at)
+         SELECT 'q', 'old-' || i, '{}', 'pending', 0, 0 FROM generate_series(1, 3) i`,
+      );
+      await pool.query(
+        `UPDATE ${q}.tasks SET state = 3, status = 'completed', expires_at = 4102444800000 WHERE id IN ('old-1', 'old-2')`,
+      );
+      expect(await counted()).toEqual({ kept: 2, rows: 2 });
+
+      const backend = new PostgresBackend({ url: POSTGRES_URL, schema, ttl: 3600 });
+      await backend.connect();
+      try {
+        const status = await migrationStatus(pool, schema);
+        expect(status.applied.map((m) => m.version)).toEqual([1, 2]);
+        expect(status.pending).toEqual([]);
+        // Updates after the upgrade keep the count: one row loses its expiry, one gains it.
+        await pool.query(`UPDATE ${q}.tasks SET expires_at = NULL WHERE id = 'old-1'`);
+        await pool.query(
+          `UPDATE ${q}.tasks SET expires_at = 4102444800000 WHERE id IN ('old-2', 'old-3')`,
+        );
+        expect(await counted()).toEqual({ kept: 2, rows: 2 });
+        // And settles of tasks run by a worker are counted, in one statement each.
+        const queue = new Queue(backend, { name: "q" });
+        const tasks = Array.from({ length: 5 }, (_, i) => echo(i));
+        await queue.add(tasks);
+        const worker = new Worker(queue, { concurrency: 5, scheduler: false });
+        const summary = await worker.work({ maxTasks: 5 });
+        expect(summary.processed).toBe(5);
+        expect(await counted()).toEqual({ kept: 7, rows: 7 });
+        await pool.query(`DELETE FROM ${q}.tasks WHERE id = 'old-3'`);
+        expect(await counted()).toEqual({ kept: 6, rows: 6 });
+      } finally {
+        await backend.disconnect();
+      }
+    } finally {
+      await pool.end();
     }
   });
 
