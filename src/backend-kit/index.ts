@@ -22,6 +22,7 @@ export type {
   InlineProcessing,
   ListTasksRequest,
   PageRequest,
+  QueueControl,
   QueueStats,
   RateLimitRequest,
   RateLimitStore,

@@ -454,6 +454,20 @@ export interface CronStore {
   getCrons(queue: string): Promise<CronData[]>;
 }
 
+/** Pausing a queue: its claims stop, everything else goes on. */
+export interface QueueControl {
+  /**
+   * Pauses (`true`) or resumes (`false`) `queue` for every worker on this
+   * storage, from the next claim on: while paused, `claim` claims nothing
+   * (a claim asked to wait keeps waiting, and a resume wakes it); adds,
+   * settles, due tasks becoming claimable, cancels and reads go on as
+   * before. The flag outlives `clear`. Idempotent.
+   */
+  setPaused(queue: string, paused: boolean): Promise<void>;
+  /** Whether `queue` is paused. */
+  isPaused(queue: string): Promise<boolean>;
+}
+
 /** Rate-limit windows shared by every instance on the same storage. */
 export interface RateLimitStore {
   /**
@@ -496,7 +510,8 @@ export interface Backend
     ClaimStore,
     TaskReader,
     CronStore,
-    RateLimitStore {
+    RateLimitStore,
+    QueueControl {
   /** Present exactly when `capabilities.instantProcessing` is true. */
   readonly inline?: InlineProcessing | undefined;
   /**

@@ -30,6 +30,7 @@ import { fencingCases } from "./cases/fencing.js";
 import { httpApiCases } from "./cases/http-api.js";
 import { inlineCases } from "./cases/inline.js";
 import { middlewareCases } from "./cases/middleware.js";
+import { pauseCases } from "./cases/pause.js";
 import { payloadLimitCases } from "./cases/payload-limit.js";
 import { rateLimitCases } from "./cases/rate-limit.js";
 import { retryCases } from "./cases/retry.js";
@@ -73,6 +74,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   inlineCases,
   workflowCases,
   httpApiCases,
+  pauseCases,
 ];
 
 export interface ContractOptions {

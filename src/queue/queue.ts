@@ -482,6 +482,27 @@ export class Queue implements QueueHandle {
     return (await this.connect()).clear(this.name);
   }
 
+  /**
+   * Pauses the queue: every worker on this backend, in any process, stops
+   * claiming its tasks from its next claim on. Tasks already running finish;
+   * adds, scheduled times and retries go on, and their tasks wait until
+   * {@link resume}. Stays paused until resumed, across restarts of workers
+   * (and of the server, on a durable backend).
+   */
+  async pause(): Promise<void> {
+    await (await this.connect()).setPaused(this.name, true);
+  }
+
+  /** Resumes a paused queue: waiting workers start claiming again at once. */
+  async resume(): Promise<void> {
+    await (await this.connect()).setPaused(this.name, false);
+  }
+
+  /** Whether the queue is paused. */
+  async isPaused(): Promise<boolean> {
+    return (await this.connect()).isPaused(this.name);
+  }
+
   /** Counts of this queue's records by life stage. */
   async stats(): Promise<QueueStats> {
     return (await this.connect()).getStats(this.name);

@@ -148,6 +148,12 @@ class WrappedBackend implements Backend {
   acquireRateLimit(queue: string, request: RateLimitRequest) {
     return this.#store.acquireRateLimit(queue, request);
   }
+  setPaused(queue: string, paused: boolean) {
+    return this.#store.setPaused(queue, paused);
+  }
+  isPaused(queue: string) {
+    return this.#store.isPaused(queue);
+  }
 }
 
 runBackendContract("third-party (wrapped memory)", (options) => new WrappedBackend(options));

@@ -95,6 +95,8 @@ export class MemoryBackend implements Backend {
   readonly inline: InlineProcessing | undefined;
   readonly maxPayloadBytes: number;
   readonly #queues = new Map<string, MemoryQueueState>();
+  /** Paused queues (see `setPaused`). */
+  readonly #paused = new Set<string>();
   readonly #workListeners = new Set<WorkListener>();
   #connected = false;
 
@@ -271,7 +273,7 @@ export class MemoryBackend implements Backend {
     const deadline = systemClock.now() + waitMs;
     const now = () => this.clock.now();
     for (;;) {
-      const claimed = claimPending(state, limit, now);
+      const claimed = this.#paused.has(queue) ? [] : claimPending(state, limit, now);
       if (claimed.length > 0 || !this.#connected) return claimed;
       const remaining = deadline - systemClock.now();
       if (remaining <= 0) return claimed;
@@ -381,6 +383,24 @@ export class MemoryBackend implements Backend {
 
   async getCrons(queue: string): Promise<CronData[]> {
     return [...this.#state(queue).crons.values()];
+  }
+
+  // Pausing (kept beside the queues' state, so clearing a queue keeps it)
+
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    const state = this.#state(queue);
+    if (paused === this.#paused.has(queue)) return;
+    if (paused) {
+      this.#paused.add(queue);
+      return;
+    }
+    this.#paused.delete(queue);
+    this.#announce(queue, state, { claimable: true, nextDue: undefined, finished: [] });
+  }
+
+  async isPaused(queue: string): Promise<boolean> {
+    this.#state(queue);
+    return this.#paused.has(queue);
   }
 
   // Rate limits

@@ -21,7 +21,7 @@ const RECLAIM_BATCH = 100;
 const FALLBACK_POLL_MS = 2000;
 
 /**
- * The oldest claimable rows, locked without waiting for rows others hold,
+ * The oldest claimable rows (none while the queue is paused), locked without waiting for rows others hold,
  * become claimed: a new fence, the lease stamped now (server time), the
  * claim's start from the caller's clock. Returns each row's old place, so
  * the answer can be put in FIFO order.
@@ -30,6 +30,7 @@ const CLAIM = `
 WITH picked AS (
   SELECT id, seq FROM %SCHEMA%.tasks
   WHERE queue = $1 AND state = ${CLAIMABLE}
+    AND NOT EXISTS (SELECT 1 FROM %SCHEMA%.paused_queues p WHERE p.queue = $1)
   ORDER BY seq
   LIMIT $2
   FOR UPDATE SKIP LOCKED

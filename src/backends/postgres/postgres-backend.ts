@@ -46,6 +46,7 @@ import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
 import { Notifier } from "./notifications.js";
 import { parsePostgresUrl, postgresTargetFromEnvironment } from "./postgres-url.js";
+import { QueueControl } from "./queue-control.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { RetentionBound } from "./retention-bound.js";
 import { checkSchemaName, DEFAULT_SCHEMA } from "./schema-name.js";
@@ -158,6 +159,7 @@ export class PostgresBackend implements Backend {
   readonly #workflows: WorkflowStore;
   readonly #rateLimiter: RateLimiter;
   readonly #bound: RetentionBound;
+  readonly #control: QueueControl;
 
   constructor(options: PostgresBackendOptions = {}) {
     const target =
@@ -197,6 +199,7 @@ export class PostgresBackend implements Backend {
     this.#workflows = new WorkflowStore(session, now);
     this.#rateLimiter = new RateLimiter(session);
     this.#bound = new RetentionBound(session, this.retention.maxFinished);
+    this.#control = new QueueControl(session);
   }
 
   get isConnected(): boolean {
@@ -367,6 +370,16 @@ export class PostgresBackend implements Backend {
 
   getCrons(queue: string): Promise<CronData[]> {
     return this.#crons.getCrons(queue);
+  }
+
+  // Pausing (./queue-control.ts)
+
+  setPaused(queue: string, paused: boolean): Promise<void> {
+    return this.#control.setPaused(queue, paused);
+  }
+
+  isPaused(queue: string): Promise<boolean> {
+    return this.#control.isPaused(queue);
   }
 
   // Rate limits (./rate-limiter.ts)

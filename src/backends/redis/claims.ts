@@ -73,7 +73,7 @@ export class Claims {
     try {
       flat = (await this.session.script(
         "claim",
-        [k.pending, k.processing, k.wake],
+        [k.pending, k.processing, k.wake, k.paused],
         [k.task, limit, startedAt, token, ...unanswered],
       )) as string[];
     } catch (error) {
@@ -84,6 +84,17 @@ export class Claims {
     }
     this.#unanswered.delete(k.pending);
     return readClaims(flat, startedAt, now);
+  }
+
+  /** Pauses or resumes the queue's claims (see `pause.lua`). */
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    const k = this.session.keys(queue);
+    await this.session.script("pause", [k.paused, k.pending, k.wake], [paused ? "1" : "0"]);
+  }
+
+  async isPaused(queue: string): Promise<boolean> {
+    const paused = this.session.keys(queue).paused;
+    return (await this.session.call("isPaused", (client) => client.exists(paused))) === 1;
   }
 
   /** Renews the leases of `claims`; returns the ids whose claim is no longer current (and not settled by its holder). */

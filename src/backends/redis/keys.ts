@@ -11,6 +11,7 @@
  * | `{p:q}:all`              | set    | every task id, as versions before `ids` kept them; moved into `ids` and deleted on connect (`./legacy-index.ts`) |
  * | `{p:q}:pending`          | list   | claimable ids, FIFO (RPUSH / LPOP)                 |
  * | `{p:q}:wake`             | list   | at most one marker; idle workers block on it       |
+ * | `{p:q}:paused`           | string | present while the queue is paused: claims take nothing |
  * | `{p:q}:scheduled`        | zset   | id → due time (ms): scheduled tasks and retries    |
  * | `{p:q}:processing`       | zset   | id → last lease renewal (server ms)                |
  * | `{p:q}:suspects`         | hash   | id → "renewal:time" of an expired claim a reclaim noted, awaiting confirmation |
@@ -38,6 +39,8 @@ export interface QueueKeys {
   readonly legacyIds: string;
   readonly pending: string;
   readonly wake: string;
+  /** Present while the queue is paused. */
+  readonly paused: string;
   readonly scheduled: string;
   readonly processing: string;
   /** Expired claims a reclaim has noted, awaiting confirmation. */
@@ -72,6 +75,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     legacyIds: `${tag}:all`,
     pending: `${tag}:pending`,
     wake: `${tag}:wake`,
+    paused: `${tag}:paused`,
     scheduled: `${tag}:scheduled`,
     processing: `${tag}:processing`,
     suspects: `${tag}:suspects`,

@@ -11,7 +11,7 @@ import type { Redis } from "ioredis";
 
 const SCRIPTS = {
   add: 8,
-  claim: 3,
+  claim: 4,
   settle: 10,
   promoteDue: 3,
   cancel: 9,
@@ -27,6 +27,7 @@ const SCRIPTS = {
   pruneWorkflows: 2,
   listTasks: 2,
   migrateIndex: 2,
+  pause: 3,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -3,7 +3,8 @@
  * Claims are leases with fences. `claim` takes the oldest claimable rows in
  * one write transaction, each under the next fence and a lease stamped with
  * the machine's clock (every process sharing the file shares it); with
- * nothing to claim it waits for a signal (`./signals.ts`). A look that
+ * nothing to claim (or the queue paused) it waits for a signal
+ * (`./signals.ts`). A look that
  * finds nothing claimable takes no write lock, so idle workers never hold
  * up busy ones. `renew` re-stamps the leases a worker still holds;
  * `reclaimExpired` takes over leases left to expire, in two phases (noted,
@@ -22,7 +23,14 @@ const RECLAIM_BATCH = 100;
 /** A waiting claim looks again at least this often, whatever the signals say. */
 const FALLBACK_POLL_MS = 1000;
 
-const ANY_CLAIMABLE = `SELECT 1 FROM tasks WHERE queue = ? AND state = ${CLAIMABLE} LIMIT 1`;
+const ANY_CLAIMABLE = `
+SELECT 1 FROM tasks WHERE queue = ? AND state = ${CLAIMABLE}
+  AND NOT EXISTS (SELECT 1 FROM paused_queues WHERE queue = ?)
+LIMIT 1`;
+
+const PAUSED = "SELECT 1 FROM paused_queues WHERE queue = ?";
+const PAUSE = "INSERT INTO paused_queues (queue) VALUES (?) ON CONFLICT (queue) DO NOTHING";
+const RESUME = "DELETE FROM paused_queues WHERE queue = ?";
 
 const OLDEST = `
 SELECT id, data, fence FROM tasks WHERE queue = ? AND state = ${CLAIMABLE} ORDER BY seq LIMIT ?`;
@@ -101,10 +109,11 @@ export class Claims {
 
   async #claim(queue: string, limit: number): Promise<ClaimedTask[]> {
     if (!this.db.isConnected) return [];
-    if (!this.db.read("claim", () => this.db.statement(ANY_CLAIMABLE).get(queue))) return [];
+    if (!this.db.read("claim", () => this.db.statement(ANY_CLAIMABLE).get(queue, queue))) return [];
     const now = this.now();
     const startedAt = isoAt(now);
     const rows = await this.db.write("claim", () => {
+      if (this.db.statement(PAUSED).get(queue)) return [];
       const oldest = this.db.statement(OLDEST).all(queue, limit) as {
         id: string;
         data: string;
@@ -128,6 +137,17 @@ export class Claims {
       ),
       fence: row.fence + 1,
     }));
+  }
+
+  /** Pauses or resumes the queue's claims; a resume wakes this process's waiting claims at once (others' at their next change check). */
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    this.db.assertConnected();
+    await this.db.write("setPaused", () => this.db.statement(paused ? PAUSE : RESUME).run(queue));
+    if (!paused) this.signals.announceWork(queue);
+  }
+
+  async isPaused(queue: string): Promise<boolean> {
+    return this.db.read("isPaused", () => this.db.statement(PAUSED).get(queue) !== undefined);
   }
 
   /** Renews the leases of `claims`; returns the ids whose claim is no longer current (and not settled by its holder). */

@@ -374,6 +374,16 @@ export class SqliteBackend implements Backend {
     return this.#crons.getCrons(queue);
   }
 
+  // Pausing (./claims.ts)
+
+  setPaused(queue: string, paused: boolean): Promise<void> {
+    return this.#claims.setPaused(queue, paused);
+  }
+
+  isPaused(queue: string): Promise<boolean> {
+    return this.#claims.isPaused(queue);
+  }
+
   // Rate limits (./rate-limiter.ts)
 
   acquireRateLimit(queue: string, request: RateLimitRequest): Promise<number | null> {

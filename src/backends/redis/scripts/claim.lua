@@ -11,8 +11,9 @@
 -- the front of the claimable list, unclaimed, and then claimed afresh with
 -- the rest — so no claim is ever left to wait out its lease, and no task
 -- that never ran is marked crashed. Under out-of-memory the call is refused
--- (no flags): no new work starts.
--- KEYS: 1 pending, 2 processing, 3 wake
+-- (no flags): no new work starts. A paused queue claims nothing (the lost
+-- claims' tasks are still put back).
+-- KEYS: 1 pending, 2 processing, 3 wake, 4 paused
 -- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO), 4 request token,
 --       5… tokens of earlier claims whose answer was lost
 -- Returns: id1, json1, fence1, id2, …
@@ -49,6 +50,9 @@ if #ARGV >= 5 then
   for i = #released, 1, -1 do
     redis.call('LPUSH', KEYS[1], released[i][3])
   end
+end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  return {}
 end
 local ids = redis.call('LPOP', KEYS[1], limit)
 if not ids then

@@ -1,0 +1,39 @@
+/**
+ * @module backends/postgres/queue-control
+ * Pausing a queue: a row in `paused_queues` while it is paused, which the
+ * claim statement checks (`./claims.ts`), so every worker stops claiming at
+ * its next claim. A resume deletes the row and wakes idle workers with the
+ * queue's work notification, sent when it commits.
+ */
+import type { PgSession } from "./session.js";
+
+const PAUSE = `
+INSERT INTO %SCHEMA%.paused_queues (queue) VALUES ($1) ON CONFLICT (queue) DO NOTHING`;
+
+const RESUME = `
+WITH gone AS (DELETE FROM %SCHEMA%.paused_queues WHERE queue = $1 RETURNING 1)
+SELECT pg_notify($2, $1)`;
+
+const PAUSED = "SELECT 1 FROM %SCHEMA%.paused_queues WHERE queue = $1";
+
+export class QueueControl {
+  constructor(private readonly session: PgSession) {}
+
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    this.session.assertConnected();
+    if (paused) {
+      await this.session.query("setPaused", this.session.sql(PAUSE), [queue]);
+    } else {
+      await this.session.query("setPaused", this.session.sql(RESUME), [
+        queue,
+        this.session.channels.work,
+      ]);
+    }
+  }
+
+  async isPaused(queue: string): Promise<boolean> {
+    this.session.assertConnected();
+    const rows = await this.session.query("isPaused", this.session.sql(PAUSED), [queue]);
+    return rows.length > 0;
+  }
+}
