@@ -401,7 +401,16 @@ export class TaskStore {
   }
 }
 
-/** A fresh random token naming one call, so a resend of it can be told from a new call. */
+/** 96 random bits naming this process's calls; each call adds its own number. */
+const PROCESS_TOKEN = randomBytes(12).toString("base64url");
+let calls = 0;
+
+/**
+ * A fresh token naming one call, so a resend of it can be told from a new
+ * call: unique across processes by the random part, within one by the
+ * count — without asking the system for random bytes on every add (that
+ * was about a tenth of an add's time in this process).
+ */
 export function requestToken(): string {
-  return randomBytes(9).toString("base64url");
+  return `${PROCESS_TOKEN}.${(++calls).toString(36)}`;
 }

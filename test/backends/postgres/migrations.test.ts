@@ -124,7 +124,10 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       await backend.connect();
       try {
         const status = await migrationStatus(pool, schema);
-        expect(status.applied.map((m) => m.version)).toEqual([1, 2]);
+        expect(status.applied.map((m) => m.version)).toEqual(
+          Array.from({ length: status.latest }, (_, i) => i + 1),
+        );
+        expect(status.latest).toBeGreaterThanOrEqual(2);
         expect(status.pending).toEqual([]);
         // Updates after the upgrade keep the count: one row loses its expiry, one gains it.
         await pool.query(`UPDATE ${q}.tasks SET expires_at = NULL WHERE id = 'old-1'`);
