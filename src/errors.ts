@@ -131,6 +131,21 @@ export class TaskTimeoutError extends SheppyError {
   }
 }
 
+/**
+ * Thrown by a task (or its middleware) to fail at once, without spending the
+ * retries it has left: trying again cannot help (a declined card, a deleted
+ * account). The stored error keeps its type, message and `cause`, and its
+ * `props.unrecoverable` is `true`. Any thrown error with an own property
+ * `unrecoverable: true` counts the same (an error from a library, or from
+ * another copy of Sheppy, where `instanceof` cannot tell).
+ * @example
+ * if (reply.status === 402) throw new UnrecoverableError("card declined", { cause: reply });
+ */
+export class UnrecoverableError extends SheppyError {
+  /** Always `true`: what the retry decision reads (see the class comment). */
+  readonly unrecoverable = true as const;
+}
+
 /** A running task was interrupted (worker shutdown after `shutdownTimeout`); it is put back in the queue. */
 export class TaskInterruptedError extends SheppyError {}
 

@@ -48,6 +48,7 @@ export {
   TaskStateError,
   TaskTimeoutError,
   UnknownTaskError,
+  UnrecoverableError,
   ValidationError,
   WaitTimeoutError,
   WorkerCrashedError,

@@ -3,7 +3,8 @@
  * The record an attempt leaves behind — pure functions, no I/O. The retry
  * decision lives here: a failure with retries left becomes `retrying` (due at
  * `nextRetryAt`); a timeout or a crash is final unless the task opted in with
- * `retryOnTimeout` / `retryOnCrash`.
+ * `retryOnTimeout` / `retryOnCrash`; an `UnrecoverableError` (or any error
+ * flagged `unrecoverable: true`) is final at once.
  */
 import { isoAt } from "../clock.js";
 import {
@@ -11,6 +12,7 @@ import {
   SerializationError,
   SheppyError,
   TaskTimeoutError,
+  UnrecoverableError,
   WorkerCrashedError,
 } from "../errors.js";
 import type { JsonValue } from "../json.js";
@@ -18,7 +20,10 @@ import { errorToData } from "../task/stored-error.js";
 import { retryDelayFor } from "../task/task-options.js";
 import type { TaskData } from "../task/task-record.js";
 
-/** Why an attempt did not complete. `fatal` failures (e.g. an unknown task name) are never retried. */
+/**
+ * Why an attempt did not complete. `fatal` failures (an unknown task name, an
+ * `UnrecoverableError`) are never retried.
+ */
 export type FailureKind = "error" | "timeout" | "crash" | "fatal";
 
 /** The record of a completed attempt. */
@@ -111,7 +116,10 @@ function finalFailure(data: TaskData, thrown: unknown, problem: unknown, now: nu
   return { ...data, status: "failed", result: null, error, finishedAt: isoAt(now) };
 }
 
-/** The failure kind of something an attempt threw (a value whose prototype cannot be read is an error). */
+/**
+ * The failure kind of something an attempt threw (a value whose prototype
+ * cannot be read is an error): an unrecoverable error is `fatal`.
+ */
 export function failureKindOf(thrown: unknown): FailureKind {
   try {
     if (thrown instanceof TaskTimeoutError) return "timeout";
@@ -119,7 +127,23 @@ export function failureKindOf(thrown: unknown): FailureKind {
   } catch {
     // `instanceof` asks a Proxy for its prototype, which may throw.
   }
-  return "error";
+  return isUnrecoverable(thrown) ? "fatal" : "error";
+}
+
+/**
+ * Whether a thrown value asks not to be retried: an `UnrecoverableError`, or
+ * an object with an own property `unrecoverable` that is `true`. Reading a
+ * hostile value never throws here (it is then not unrecoverable).
+ */
+export function isUnrecoverable(thrown: unknown): boolean {
+  try {
+    if (thrown instanceof UnrecoverableError) return true;
+    if (typeof thrown !== "object" || thrown === null) return false;
+    const own = Object.getOwnPropertyDescriptor(thrown, "unrecoverable");
+    return own !== undefined && "value" in own && own.value === true;
+  } catch {
+    return false;
+  }
 }
 
 /**
