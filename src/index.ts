@@ -64,6 +64,7 @@ export { currentTask } from "./execution/run-context.js";
 export type { JsonValue } from "./json.js";
 export type { Logger } from "./observability/logger.js";
 export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
+export type { CronEvery, CronOptions } from "./queue/cron-schedule.js";
 export type {
   EnqueueOptions,
   FinishedTasks,

@@ -23,6 +23,7 @@ import { cancelDeleteCases } from "./cases/cancel-delete.js";
 import { chainingCases } from "./cases/chaining.js";
 import { clearStatsCases } from "./cases/clear-stats.js";
 import { cronCases } from "./cases/cron.js";
+import { cronEveryTimezoneCases } from "./cases/cron-every-timezone.js";
 import { declaredCronsCases } from "./cases/declared-crons.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
@@ -60,6 +61,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   scheduleCases,
   cronCases,
   declaredCronsCases,
+  cronEveryTimezoneCases,
   workerCases,
   retryCases,
   timeoutCases,

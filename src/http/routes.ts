@@ -11,7 +11,7 @@ import { isListCursor } from "../backends/task-listing.js";
 import { TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { cronDeterministicId } from "../queue/cron.js";
-import { parseCronExpression } from "../queue/cron-expression.js";
+import { parseCronSchedule } from "../queue/cron-schedule.js";
 import type { Queue } from "../queue/queue.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
 import { taskSpecByName } from "../task/task-by-name.js";
@@ -281,13 +281,24 @@ export const ROUTES: readonly Route[] = [
     summary: "Register a cron: a task of a registered definition runs at every fire time",
     mutating: true,
     status: 201,
-    body: z.strictObject({ ...newTask.shape, expression: z.string().min(1) }),
+    body: z.strictObject({
+      ...newTask.shape,
+      expression: z.string().min(1).optional(),
+      every: z.number().optional(),
+      timezone: z.string().min(1).optional(),
+    }),
     handle: async (c) => {
       const cronTask = taskFrom(c.body.name, c.body.args);
-      const added = await c.queue.addCron(cronTask, c.body.expression);
+      const { expression, every, timezone } = c.body;
+      if ((expression === undefined) === (every === undefined)) {
+        throw new HttpError(400, "give 'expression' (cron text) or 'every' (seconds), not both");
+      }
+      const input = every === undefined ? expression! : { every };
+      const options = timezone === undefined ? undefined : { timezone };
+      const added = await c.queue.addCron(cronTask, input, options);
       // The id addCron stored it under: what GET lists and DELETE takes.
-      const expression = parseCronExpression(c.body.expression, "POST /crons").expression;
-      return { added, deterministicId: cronDeterministicId(cronTask, expression) };
+      const schedule = parseCronSchedule(input, options, "POST /crons");
+      return { added, deterministicId: cronDeterministicId(cronTask, schedule) };
     },
   }),
   route({

@@ -15,31 +15,33 @@ import {
   removeCronRuns,
   toCronDefinition,
 } from "./cron.js";
-import { parseCronExpression } from "./cron-expression.js";
+import { type CronEvery, type CronOptions, parseCronSchedule } from "./cron-schedule.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { checkTasks } from "./task-refs.js";
 
-/** `queue.addCron(task, expression)`: `false` when an identical cron exists. */
+/** `queue.addCron(task, schedule, options)`: `false` when an identical cron exists. */
 export async function registerCron(
   queue: QueueHandle,
   task: Task,
-  expression: string,
+  input: string | CronEvery,
+  options?: CronOptions,
 ): Promise<boolean> {
   checkTasks([task], "queue.addCron()", queue.maxPayloadBytes);
-  const schedule = parseCronExpression(expression, "queue.addCron()");
+  const schedule = parseCronSchedule(input, options, "queue.addCron()");
   const cron = newStoredCron(task, schedule, queue.name, queue.clock.now());
   return (await queue.connect()).addCron(queue.name, cron.deterministicId, cron);
 }
 
-/** `queue.deleteCron(task, expression)`: removes the cron and its waiting runs; `false` when there is none. */
+/** `queue.deleteCron(task, schedule, options)`: removes the cron and its waiting runs; `false` when there is none. */
 export async function removeCron(
   queue: QueueHandle,
   task: Task,
-  expression: string,
+  input: string | CronEvery,
+  options?: CronOptions,
 ): Promise<boolean> {
   checkTasks([task], "queue.deleteCron()", Number.POSITIVE_INFINITY);
-  const schedule = parseCronExpression(expression, "queue.deleteCron()");
-  const id = cronDeterministicId(task, schedule.expression);
+  const schedule = parseCronSchedule(input, options, "queue.deleteCron()");
+  const id = cronDeterministicId(task, schedule);
   const backend = await queue.connect();
   if (!(await backend.deleteCron(queue.name, id))) return false;
   await removeCronRuns(backend, queue.name, id, queue.clock.now());

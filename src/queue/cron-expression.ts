@@ -3,18 +3,44 @@
  * Cron expressions, through croner (never a parser of our own): five fields
  * (minute hour day-of-month month day-of-week) or a macro (`@hourly`,
  * `@daily`, `@weekly`, `@monthly`, `@yearly`, `@annually`, `@midnight`).
- * Evaluated in UTC, so workers in different time zones agree on every fire
- * time — the fire time is part of each run's task id.
+ * Evaluated in UTC unless the cron names an IANA time zone: never in the
+ * machine's own zone, so workers in different places agree on every fire time
+ * — the fire time is part of each run's task id.
  */
 import { Cron } from "croner";
 import { CronExpressionError } from "../errors.js";
 
-/** A checked expression that can list its fire times. */
+/** A checked schedule (cron text in a time zone, or a fixed interval) that can list its fire times. */
 export interface CronSchedule {
-  /** The expression as stored: trimmed, runs of whitespace collapsed to one space. */
-  readonly expression: string;
-  /** The first `count` fire times (epoch ms, whole minutes) strictly after `from`. */
+  /** Cron text as stored: trimmed, runs of whitespace collapsed to one space; `null` for an interval. */
+  readonly expression: string | null;
+  /** The interval in whole seconds; `null` for cron text. */
+  readonly every: number | null;
+  /** The IANA zone the text is read in (`"UTC"` by default); `null` for an interval. */
+  readonly timezone: string | null;
+  /** The first `count` fire times (epoch ms) strictly after `from`, in increasing order. */
   nextRuns(from: number, count: number): number[];
+}
+
+/**
+ * The canonical name of IANA zone `timezone` (`"utc"`, `"Etc/UTC"` and `"GMT"`
+ * give `"UTC"`; `"europe/berlin"` gives `"Europe/Berlin"`). Throws
+ * {@link CronExpressionError} naming it and `where` when the zone is unknown
+ * (croner itself would accept any text and fail later, at the first fire time).
+ */
+export function checkTimezone(timezone: unknown, where: string): string {
+  if (typeof timezone !== "string" || timezone.trim() === "") {
+    throw new CronExpressionError(
+      `${where}: timezone must be an IANA time zone name such as 'Europe/Berlin' (got ${JSON.stringify(timezone) ?? String(timezone)})`,
+    );
+  }
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions().timeZone;
+  } catch {
+    throw new CronExpressionError(
+      `${where}: unknown time zone '${timezone}'; use an IANA name such as 'Europe/Berlin', 'America/New_York' or 'UTC'`,
+    );
+  }
 }
 
 /** Macros croner expands (it lower-cases them first); `@reboot` is not one. */
@@ -50,12 +76,18 @@ function normalise(expression: string): string {
 }
 
 /**
- * Checks `expression` and returns its schedule. Throws {@link CronExpressionError}
- * naming the expression and `where` for anything croner refuses in five-field
- * mode (six-field seconds patterns included), for a non-string, and for an
- * expression that never fires (e.g. `0 0 30 2 *`).
+ * Checks `expression` and returns its schedule, read in `timezone` (an IANA
+ * name, checked with {@link checkTimezone}; default UTC). Throws
+ * {@link CronExpressionError} naming the expression and `where` for anything
+ * croner refuses in five-field mode (six-field seconds patterns included), for
+ * a non-string, and for an expression that never fires (e.g. `0 0 30 2 *`).
  */
-export function parseCronExpression(expression: unknown, where: string): CronSchedule {
+export function parseCronExpression(
+  expression: unknown,
+  where: string,
+  timezone: unknown = "UTC",
+): CronSchedule {
+  const zone = checkTimezone(timezone, where);
   if (typeof expression !== "string") {
     const got =
       expression === null ? "null" : Array.isArray(expression) ? "an array" : typeof expression;
@@ -72,7 +104,8 @@ export function parseCronExpression(expression: unknown, where: string): CronSch
   try {
     // mode "5-part": standard cron, minute precision; domAndDow false: a day-of-month and
     // a day-of-week both given match either (Vixie cron), as crontab users expect.
-    cron = new Cron(normalised, { mode: "5-part", timezone: "UTC", domAndDow: false });
+    // In a zone with daylight saving time croner follows Vixie cron: see docs/scheduling-and-cron.md.
+    cron = new Cron(normalised, { mode: "5-part", timezone: zone, domAndDow: false });
   } catch (error) {
     const reason =
       error instanceof Error ? error.message.replace(/^CronPattern: /, "") : String(error);
@@ -85,6 +118,8 @@ export function parseCronExpression(expression: unknown, where: string): CronSch
   }
   return {
     expression: normalised,
+    every: null,
+    timezone: zone,
     nextRuns(from, count) {
       return cron.nextRuns(count, new Date(from)).map((date) => date.getTime());
     },

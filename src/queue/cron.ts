@@ -4,7 +4,7 @@
  * `CronData`), what callers read (`CronDefinition`), and the two derived ids
  * that make crons safe with many workers:
  * - the **deterministic id** of a cron: a UUIDv5 of task name + arguments +
- *   config + expression. Registering the same cron twice — from code, from a
+ *   config + schedule (cron text, with its time zone unless UTC, or the interval). Registering the same cron twice — from code, from a
  *   config file, from two processes — lands on one id, so the second is refused.
  * - the **run id** of one fire time: a UUIDv5 of (deterministic id, fire time).
  *   Every worker's cron manager computes the same task id for the same run, and
@@ -18,7 +18,13 @@ import type { TaskConfig } from "../task/task-options.js";
 import { newTaskData, type TaskData } from "../task/task-record.js";
 import { canonicalJson } from "../util/canonical-json.js";
 import { uuidV5 } from "../util/uuid-v5.js";
-import { type CronSchedule, parseCronExpression } from "./cron-expression.js";
+import type { CronSchedule } from "./cron-expression.js";
+import {
+  type StoredSchedule,
+  scheduleFromStored,
+  scheduleKey,
+  storedScheduleFields,
+} from "./cron-schedule.js";
 
 /** Namespace of every cron's deterministic id (a fixed, random UUID: Sheppy's own). */
 const CRON_NAMESPACE = "b5e0994b-e7a3-45e3-bda0-89f43592aa24";
@@ -42,7 +48,10 @@ export interface StoredCron extends CronData {
   name: string;
   args: JsonValue[];
   config: JsonValue;
-  expression: string;
+  /** Cron text read in UTC; `null` when `schedule` holds the schedule (older versions skip such records). */
+  expression: string | null;
+  /** An interval, or cron text in another zone; absent for cron text in UTC (see `queue/cron-schedule`). */
+  schedule?: StoredSchedule;
   queue: string;
   managedBy: CronManagedBy;
   createdAt: string;
@@ -56,8 +65,12 @@ export interface CronDefinition {
   readonly id: string;
   /** Id derived from name + args + config + expression; equal definitions share it. */
   readonly deterministicId: string;
-  /** The five-field expression or macro, whitespace normalised. Evaluated in UTC. */
-  readonly expression: string;
+  /** The five-field expression or macro, whitespace normalised; `null` for an interval (`every`). */
+  readonly expression: string | null;
+  /** The interval in seconds, fire times aligned to its multiples since the Unix epoch; `null` for cron text. */
+  readonly every: number | null;
+  /** The IANA zone the expression is read in (`"UTC"` unless one was given); `null` for an interval. */
+  readonly timezone: string | null;
   /** Task name. */
   readonly name: string;
   readonly args: readonly JsonValue[];
@@ -70,13 +83,17 @@ export interface CronDefinition {
   readonly nextRunAt: Date | null;
 }
 
-/** The deterministic id of a cron (CRON-5): `managedBy` and the queue take no part (CRON-6). */
-export function cronDeterministicId(spec: CronSpec, expression: string): string {
+/**
+ * The deterministic id of a cron (CRON-5): `managedBy` and the queue take no
+ * part (CRON-6). `schedule` is a checked schedule, or cron text in UTC
+ * (normalised); cron text in UTC gives the id older versions gave.
+ */
+export function cronDeterministicId(spec: CronSpec, schedule: CronSchedule | string): string {
   const key = canonicalJson([
     spec.name,
     spec.args as JsonValue[],
     spec.config as unknown as JsonValue,
-    expression,
+    typeof schedule === "string" ? schedule : scheduleKey(schedule),
   ]);
   return uuidV5(CRON_NAMESPACE, key);
 }
@@ -86,7 +103,7 @@ export function cronRunId(deterministicId: string, at: number): string {
   return uuidV5(deterministicId, isoAt(at));
 }
 
-/** A new stored cron. `schedule` is the checked expression. */
+/** A new stored cron. `schedule` is the checked schedule. */
 export function newStoredCron(
   spec: CronSpec,
   schedule: CronSchedule,
@@ -98,11 +115,11 @@ export function newStoredCron(
   return {
     v: 1,
     id: randomUUID(),
-    deterministicId: cronDeterministicId(spec, schedule.expression),
+    deterministicId: cronDeterministicId(spec, schedule),
     name: spec.name,
     args: [...spec.args] as JsonValue[],
     config: spec.config as unknown as JsonValue,
-    expression: schedule.expression,
+    ...storedScheduleFields(schedule),
     queue,
     managedBy,
     createdAt: isoAt(now),
@@ -124,7 +141,8 @@ export function readStoredCron(data: CronData): StoredCron | null {
     Array.isArray(d.args) &&
     typeof d.config === "object" &&
     d.config !== null &&
-    typeof d.expression === "string" &&
+    (typeof d.expression === "string" ||
+      (d.expression === null && typeof d.schedule === "object" && d.schedule !== null)) &&
     (d.managedBy === null || d.managedBy === "config" || d.managedBy === undefined) &&
     typeof d.createdAt === "string";
   if (!ok) return null;
@@ -136,25 +154,61 @@ export function readStoredCron(data: CronData): StoredCron | null {
 }
 
 /**
- * Fire times of a stored cron strictly after `from`. Throws `CronExpressionError`
- * when its expression does not parse (a record written by hand or by another version).
+ * The schedule of a stored cron. Throws `CronExpressionError` when it does not
+ * parse (a record written by hand or by another version).
  */
+export function cronScheduleOf(cron: StoredCron): CronSchedule {
+  return scheduleFromStored(cron.expression, cron.schedule, `cron ${cron.deterministicId}`);
+}
+
+/** Fire times of a stored cron strictly after `from` (throws as {@link cronScheduleOf}). */
 export function cronNextRuns(cron: StoredCron, from: number, count: number): number[] {
-  return parseCronExpression(cron.expression, `cron ${cron.deterministicId}`).nextRuns(from, count);
+  return cronScheduleOf(cron).nextRuns(from, count);
+}
+
+/** The most runs of one cron {@link cronRunsAhead} returns, however short its interval. */
+export const MAX_RUNS_AHEAD = 1000;
+
+/**
+ * The runs of a stored cron to keep scheduled at `now`: the next `count`, and
+ * also every later one up to `now + horizonMs` (so an interval shorter than
+ * the cron manager's own period leaves no gap), at most {@link MAX_RUNS_AHEAD}.
+ * Throws as {@link cronScheduleOf}.
+ */
+export function cronRunsAhead(
+  cron: StoredCron,
+  now: number,
+  count: number,
+  horizonMs = 0,
+): number[] {
+  const schedule = cronScheduleOf(cron);
+  const times = schedule.nextRuns(now, count);
+  const until = now + horizonMs;
+  while (times.length > 0 && times.length < MAX_RUNS_AHEAD && times.at(-1)! < until) {
+    const more = schedule
+      .nextRuns(times.at(-1)!, Math.min(100, MAX_RUNS_AHEAD - times.length))
+      .filter((t) => t <= until);
+    if (more.length === 0) break;
+    times.push(...more);
+  }
+  return times;
 }
 
 /** What `getCrons()` returns for a stored cron, with its next run after `now` (`null` if it cannot run). */
 export function toCronDefinition(cron: StoredCron, queue: string, now: number): CronDefinition {
-  let next: number | undefined;
+  let schedule: CronSchedule | undefined;
   try {
-    [next] = cronNextRuns(cron, now, 1);
+    schedule = cronScheduleOf(cron);
   } catch {
-    next = undefined;
+    schedule = undefined;
   }
+  const next = schedule?.nextRuns(now, 1)[0];
   return Object.freeze({
     id: cron.id,
     deterministicId: cron.deterministicId,
-    expression: cron.expression,
+    expression: schedule ? schedule.expression : cron.expression,
+    every: schedule?.every ?? null,
+    timezone: schedule ? schedule.timezone : null,
     name: cron.name,
     args: cron.args,
     config: cron.config as unknown as TaskConfig,

@@ -14,6 +14,7 @@ import type { Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
 import type { CronDefinition } from "./cron.js";
 import { listCrons, registerCron, removeCron, removeCronById } from "./cron-api.js";
+import type { CronEvery, CronOptions } from "./cron-schedule.js";
 import { decodeTask } from "./decode-task.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
@@ -515,29 +516,39 @@ export class Queue implements QueueHandle {
 
   /**
    * Registers a cron: the task (its name, arguments and options) runs at every
-   * fire time of `expression` — five fields or a macro such as `@daily`,
-   * evaluated in UTC — once workers with a cron manager serve this queue.
-   * Returns `false` when an identical cron (same name, arguments, options and
-   * expression) exists. An invalid expression is a `CronExpressionError`.
-   * @example await queue.addCron(sendReport("weekly"), "0 9 * * 1-5");
+   * fire time of `schedule` once workers with a cron manager serve this queue.
+   * `schedule` is cron text — five fields or a macro such as `@daily`, read in
+   * UTC or in `options.timezone` (an IANA name) — or `{ every: seconds }`
+   * (whole seconds; fire times at the multiples of the interval since the Unix
+   * epoch). Returns `false` when an identical cron (same name, arguments,
+   * options and schedule) exists. An invalid schedule or unknown time zone is
+   * a `CronExpressionError`.
+   * @example
+   * await queue.addCron(sendReport("weekly"), "0 9 * * 1-5");
+   * await queue.addCron(sendReport("berlin"), "30 2 * * *", { timezone: "Europe/Berlin" });
+   * await queue.addCron(poll("inbox"), { every: 30 });
    */
-  addCron(task: Task, expression: string): Promise<boolean> {
-    return registerCron(this, task, expression);
+  addCron(task: Task, schedule: string | CronEvery, options?: CronOptions): Promise<boolean> {
+    return registerCron(this, task, schedule, options);
   }
 
   /**
-   * Removes the cron `addCron(task, expression)` registered (also one created
+   * Removes the cron `addCron(task, schedule, options)` registered (also one created
    * from the config file) and removes its runs still waiting for their time
    * (no record is kept, so the cron, added again, schedules those runs again).
    * A cron can also be named by its `deterministicId`, as `getCrons()` lists
    * it (what `sheppy cron delete` does). Returns `false` when there is no such cron.
    */
-  deleteCron(task: Task, expression: string): Promise<boolean>;
+  deleteCron(task: Task, schedule: string | CronEvery, options?: CronOptions): Promise<boolean>;
   deleteCron(id: string): Promise<boolean>;
-  deleteCron(taskOrId: Task | string, expression?: string): Promise<boolean> {
-    if (typeof taskOrId === "string" && expression === undefined)
+  deleteCron(
+    taskOrId: Task | string,
+    schedule?: string | CronEvery,
+    options?: CronOptions,
+  ): Promise<boolean> {
+    if (typeof taskOrId === "string" && schedule === undefined)
       return removeCronById(this, taskOrId);
-    return removeCron(this, taskOrId as Task, expression as string);
+    return removeCron(this, taskOrId as Task, schedule as string | CronEvery, options);
   }
 
   /** The queue's crons, oldest first, each with its next fire time by this queue's clock. */

@@ -7,6 +7,9 @@
  * { "crons": [{ "task": "send-report", "expression": "0 9 * * 1-5", "args": ["daily"], "queue": "reports" }] }
  * ```
  *
+ * An entry has `expression` (cron text, with an optional IANA `timezone`) or
+ * `every` (seconds), never both.
+ *
  * A missing or unreadable file, text that is not JSON, a top level that is not
  * an object, or `crons` that is not a list make the whole file unusable
  * (`missing` / `broken`): the caller changes nothing. A file without `crons`
@@ -17,7 +20,7 @@
 import { readFile } from "node:fs/promises";
 import { CronExpressionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
-import { parseCronExpression } from "../queue/cron-expression.js";
+import { parseCronSchedule } from "../queue/cron-schedule.js";
 import { canonicalJson } from "../util/canonical-json.js";
 
 /** One usable entry of the file. */
@@ -26,12 +29,16 @@ export interface CronDeclaration {
   readonly index: number;
   /** Registered task name. */
   readonly task: string;
-  /** The expression, checked and whitespace normalised. */
-  readonly expression: string;
+  /** The expression, checked and whitespace normalised; absent for an interval. */
+  readonly expression?: string;
+  /** The interval in seconds, when the entry gives `every` instead of an expression. */
+  readonly every?: number;
+  /** The IANA zone of the expression, canonical spelling; absent for UTC. */
+  readonly timezone?: string;
   readonly args: JsonValue[];
   /** Target queue; `null`: the worker's only queue (skipped by a worker serving several). */
   readonly queue: string | null;
-  /** The entry's identity as written (task, expression, args, queue), stored on the crons it creates. */
+  /** The entry's identity as written (task, schedule, args, queue), stored on the crons it creates. */
   readonly key: string;
 }
 
@@ -46,7 +53,7 @@ export type CronConfig =
       readonly problems: readonly string[];
     };
 
-const FIELDS = new Set(["task", "expression", "args", "queue"]);
+const FIELDS = new Set(["task", "expression", "every", "timezone", "args", "queue"]);
 
 /** Reads and parses the file at `path`. Never throws. */
 export async function readCronConfig(path: string): Promise<CronConfig> {
@@ -105,12 +112,18 @@ function checkEntry(entry: unknown, index: number): CronDeclaration | string {
   const e = entry as Record<string, unknown>;
   const unknown = Object.keys(e).find((key) => !FIELDS.has(key));
   if (unknown !== undefined) {
-    return `unknown field '${unknown}' (fields: task, expression, args, queue)`;
+    return `unknown field '${unknown}' (fields: task, expression, every, timezone, args, queue)`;
   }
   if (typeof e.task !== "string" || e.task.trim() === "") {
     return "'task' must be a registered task name";
   }
-  if (typeof e.expression !== "string" || e.expression.trim() === "") {
+  if (e.expression !== undefined && e.every !== undefined) {
+    return `task '${e.task}' has both 'expression' and 'every'; give one`;
+  }
+  if (e.expression === undefined && e.every === undefined) {
+    return `task '${e.task}' needs 'expression' (cron text) or 'every' (seconds)`;
+  }
+  if (e.every === undefined && (typeof e.expression !== "string" || e.expression.trim() === "")) {
     return `'expression' of task '${e.task}' must be a non-empty cron expression`;
   }
   if (e.args !== undefined && !Array.isArray(e.args)) {
@@ -123,15 +136,25 @@ function checkEntry(entry: unknown, index: number): CronDeclaration | string {
   ) {
     return `'queue' of task '${e.task}' must be a queue name`;
   }
-  let expression: string;
+  let schedule: { expression?: string; every?: number; timezone?: string };
   try {
-    expression = parseCronExpression(e.expression, `task '${e.task}'`).expression;
+    const input = e.every === undefined ? e.expression : { every: e.every };
+    const options = e.timezone === undefined ? undefined : { timezone: e.timezone };
+    const parsed = parseCronSchedule(input, options, `task '${e.task}'`);
+    schedule =
+      parsed.every !== null
+        ? { every: parsed.every }
+        : parsed.timezone === "UTC"
+          ? { expression: parsed.expression! }
+          : { expression: parsed.expression!, timezone: parsed.timezone! };
   } catch (error) {
     if (error instanceof CronExpressionError) return error.message;
     throw error;
   }
   const args = (e.args ?? []) as JsonValue[];
   const queue = (e.queue ?? null) as string | null;
-  const key = canonicalJson({ task: e.task, expression, args, queue });
-  return { index, task: e.task, expression, args, queue, key };
+  // Without `every` or a zone the key is what it was before those existed, so
+  // crons declared by an older version are recognised as the same entry.
+  const key = canonicalJson({ task: e.task, ...schedule, args, queue });
+  return { index, task: e.task, ...schedule, args, queue, key };
 }

@@ -8,7 +8,7 @@
  * in the config file gets its runs in the same tick.
  */
 import type { Logger } from "../observability/logger.js";
-import { cronNextRuns, cronRunTask, readStoredCron } from "../queue/cron.js";
+import { cronRunsAhead, cronRunTask, readStoredCron } from "../queue/cron.js";
 import type { Queue } from "../queue/queue.js";
 import type { TaskData } from "../task/task-record.js";
 import type { DeclaredCrons } from "./declared-crons.js";
@@ -34,23 +34,28 @@ export function runCronManager(options: CronManagerOptions): Promise<void> {
     warned.add(`${queue.name}\0${id}`);
     logger.warn({ queue: queue.name, cron: id }, `cannot schedule runs of a stored cron: ${why}`);
   };
+  // Runs due before the tick after next are scheduled too, so a short interval
+  // (`every: 1`) leaves no gap between ticks, even when one tick is late.
+  const horizonMs = 2 * options.intervalMs;
   return runPeriodically(options, async () => {
     await declared?.reconcile(clock.now());
     for (const queue of queues)
-      await scheduleCronRuns(queue, clock.now(), CRON_RUNS_AHEAD, onBadCron);
+      await scheduleCronRuns(queue, clock.now(), CRON_RUNS_AHEAD, onBadCron, horizonMs);
   });
 }
 
 /**
- * Schedules the next `count` runs after `now` of every cron of `queue`;
- * runs that exist already are left alone. Returns how many it added.
- * `onBadCron` hears about stored crons it cannot read or evaluate.
+ * Schedules the next `count` runs after `now` of every cron of `queue`, and
+ * any later ones due within `horizonMs` (see `cronRunsAhead`); runs that
+ * exist already are left alone. Returns how many it added. `onBadCron` hears
+ * about stored crons it cannot read or evaluate.
  */
 export async function scheduleCronRuns(
   queue: Queue,
   now: number,
   count: number,
   onBadCron: (queue: Queue, id: string, why: string) => void = () => undefined,
+  horizonMs = 0,
 ): Promise<number> {
   const { backend, name } = queue;
   const runs: TaskData[] = [];
@@ -66,7 +71,7 @@ export async function scheduleCronRuns(
     }
     let times: number[];
     try {
-      times = cronNextRuns(cron, now, count);
+      times = cronRunsAhead(cron, now, count, horizonMs);
     } catch (error) {
       onBadCron(queue, cron.deterministicId, (error as Error).message);
       continue;

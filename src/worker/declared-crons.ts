@@ -17,7 +17,7 @@
  */
 import type { Logger } from "../observability/logger.js";
 import { newStoredCron, readStoredCron, removeCronRuns, type StoredCron } from "../queue/cron.js";
-import { parseCronExpression } from "../queue/cron-expression.js";
+import { parseCronSchedule } from "../queue/cron-schedule.js";
 import type { Queue } from "../queue/queue.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import { type CronDeclaration, readCronConfig } from "./cron-config.js";
@@ -99,7 +99,11 @@ export class DeclaredCrons {
     try {
       // Declared crons run with the task definition's own options, like a task from its factory.
       const spec = taskSpecByName(declaration.task, declaration.args);
-      const schedule = parseCronExpression(declaration.expression, `task '${declaration.task}'`);
+      const schedule = parseCronSchedule(
+        declaration.every === undefined ? declaration.expression : { every: declaration.every },
+        declaration.timezone === undefined ? undefined : { timezone: declaration.timezone },
+        `task '${declaration.task}'`,
+      );
       return newStoredCron(spec, schedule, queueName, now, "config", declaration.key);
     } catch (error) {
       return error instanceof Error ? error.message : String(error);

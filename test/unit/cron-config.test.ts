@@ -90,6 +90,59 @@ describe("cron config file", () => {
     expect(new Set([keyOf(base), ...variants]).size).toBe(5);
   });
 
+  test("an entry gives 'every' (seconds) instead of an expression, or a 'timezone' with its expression", () => {
+    const read = parse({
+      crons: [
+        { task: "poll", every: 30 },
+        { task: "report", expression: "30 2 * * *", timezone: "europe/berlin" },
+        { task: "report", expression: "30 2 * * *", timezone: "Etc/UTC" },
+      ],
+    });
+    expect(read.kind).toBe("ok");
+    if (read.kind !== "ok") return;
+    expect(read.problems).toEqual([]);
+    expect(read.declarations.map(({ key: _key, ...d }) => d)).toEqual([
+      { index: 0, task: "poll", every: 30, args: [], queue: null },
+      {
+        index: 1,
+        task: "report",
+        expression: "30 2 * * *",
+        timezone: "Europe/Berlin",
+        args: [],
+        queue: null,
+      },
+      // UTC, however spelled, is the entry without a zone: the same key as before zones existed.
+      { index: 2, task: "report", expression: "30 2 * * *", args: [], queue: null },
+    ]);
+    const [, , utc] = read.declarations;
+    const plain = parse({ crons: [{ task: "report", expression: "30 2 * * *" }] });
+    expect(plain.kind === "ok" && plain.declarations[0]?.key).toBe(utc?.key);
+  });
+
+  test("a bad 'every' or 'timezone' skips the entry with a line naming the task", () => {
+    const read = parse({
+      crons: [
+        { task: "a", every: 0 },
+        { task: "b", every: 30, expression: "@daily" },
+        { task: "c", every: 30, timezone: "Europe/Berlin" },
+        { task: "d", expression: "@daily", timezone: "Mars/Olympus" },
+        { task: "e", every: "30" },
+      ],
+    });
+    expect(read.kind === "ok" && read.declarations).toEqual([]);
+    expect(read.kind === "ok" && read.problems).toEqual([
+      expect.stringMatching(
+        /crons\[0\] skipped: task 'a': 'every' must be a whole number of seconds from 1 to 31622400 \(got 0\)$/,
+      ),
+      `${PATH}: crons[1] skipped: task 'b' has both 'expression' and 'every'; give one`,
+      expect.stringMatching(
+        /crons\[2\] skipped: task 'c': 'timezone' applies to cron text, not to \{ every \}/,
+      ),
+      expect.stringMatching(/crons\[3\] skipped: task 'd': unknown time zone 'Mars\/Olympus'/),
+      expect.stringMatching(/crons\[4\] skipped: task 'e': .*\(got "30"\)$/),
+    ]);
+  });
+
   test("CRON-15 invalid entries are skipped one by one, each with a line; the rest are kept", () => {
     const read = parse({
       crons: [
@@ -116,10 +169,10 @@ describe("cron config file", () => {
       `${PATH}: crons[1] skipped: 'task' must be a registered task name`,
       `${PATH}: crons[2] skipped: 'task' must be a registered task name`,
       `${PATH}: crons[3] skipped: 'expression' of task 't' must be a non-empty cron expression`,
-      `${PATH}: crons[4] skipped: 'expression' of task 't' must be a non-empty cron expression`,
+      `${PATH}: crons[4] skipped: task 't' needs 'expression' (cron text) or 'every' (seconds)`,
       `${PATH}: crons[5] skipped: 'args' of task 't' must be a list`,
       `${PATH}: crons[6] skipped: 'queue' of task 't' must be a queue name`,
-      `${PATH}: crons[7] skipped: unknown field 'kwargs' (fields: task, expression, args, queue)`,
+      `${PATH}: crons[7] skipped: unknown field 'kwargs' (fields: task, expression, every, timezone, args, queue)`,
       expect.stringMatching(
         /^.*crons\[8\] skipped: task 't': invalid cron expression '0 0 \* \* 8': /,
       ),

@@ -5,9 +5,9 @@
  * a cron added in code can be removed without its task module).
  */
 import type { Command } from "commander";
-import { CronNotFoundError } from "../../errors.js";
+import { CronExpressionError, CronNotFoundError } from "../../errors.js";
 import { type CronDefinition, cronDeterministicId } from "../../queue/cron.js";
-import { parseCronExpression } from "../../queue/cron-expression.js";
+import { parseCronSchedule } from "../../queue/cron-schedule.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { withQueue } from "../open-queue.js";
 import { type Column, formatInstant, formatJson, print, printJson, printRows } from "../output.js";
@@ -21,7 +21,7 @@ interface QueueSettings {
 
 const COLUMNS: readonly Column<CronDefinition>[] = [
   { heading: "ID", value: (cron) => cron.deterministicId },
-  { heading: "EXPRESSION", value: (cron) => cron.expression },
+  { heading: "SCHEDULE", value: describeSchedule },
   { heading: "TASK", value: (cron) => cron.name },
   { heading: "ARGS", value: (cron) => formatJson([...cron.args], 40) },
   {
@@ -30,6 +30,13 @@ const COLUMNS: readonly Column<CronDefinition>[] = [
   },
   { heading: "MANAGED BY", value: (cron) => cron.managedBy ?? "code" },
 ];
+
+/** `0 9 * * 1-5`, `30 2 * * * (Europe/Berlin)` or `every 30 s`. */
+function describeSchedule(cron: CronDefinition): string {
+  if (cron.every !== null) return `every ${cron.every} s`;
+  const text = cron.expression ?? "?";
+  return cron.timezone === null || cron.timezone === "UTC" ? text : `${text} (${cron.timezone})`;
+}
 
 /** Adds `sheppy cron` and `cron list | add | delete`. */
 export function addCronCommands(program: Command): void {
@@ -53,24 +60,62 @@ function addAdd(group: Command): void {
   const command = group
     .command("add")
     .description(
-      "register a cron: the task runs at every fire time of the expression (UTC) once a worker with a cron manager serves the queue",
+      "register a cron: the task runs at every fire time of the expression (UTC unless --timezone), or every --every seconds, once a worker with a cron manager serves the queue",
     )
     .argument("<task>", TASK_ARGUMENT)
-    .argument("<expression>", "five cron fields or a macro, e.g. '0 9 * * 1-5' or @daily")
+    .argument("[expression]", "five cron fields or a macro, e.g. '0 9 * * 1-5' or @daily")
+    .option(
+      "--every <seconds>",
+      "instead of an expression: run every N whole seconds (at the multiples of N since the Unix epoch)",
+    )
+    .option(
+      "--timezone <zone>",
+      "IANA time zone the expression is read in, e.g. Europe/Berlin",
+      "UTC",
+    )
     .option("--args <json>", ARGS_HELP, "[]")
     .option("--args-file <path>", ARGS_FILE_HELP);
   addSettings(command, ["backendUrl", "queue", "format"]);
-  command.action(async (spec: string, expression: string, _options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<QueueSettings & { args: string; argsFile?: string }>();
-    const task = await createTask(spec, settings);
-    await withQueue(settings, async (queue) => {
-      const added = await queue.addCron(task, expression);
-      // The id addCron stored it under (the same one `cron list` shows and `cron delete` takes).
-      const id = cronDeterministicId(task, parseCronExpression(expression, "cron add").expression);
-      if (settings.format === "json") printJson({ added, id });
-      else print(`${added ? "added" : "already there"}: ${id}`);
-    });
-  });
+  command.action(
+    async (spec: string, expression: string | undefined, _o: unknown, cmd: Command) => {
+      const settings = cmd.optsWithGlobals<
+        QueueSettings & { args: string; argsFile?: string; every?: string; timezone: string }
+      >();
+      const [input, options] = scheduleOf(expression, settings.every, settings.timezone);
+      // Checked before the task module is loaded: a bad schedule is a one-line error on its own.
+      const schedule = parseCronSchedule(input, options, "cron add");
+      const task = await createTask(spec, settings);
+      await withQueue(settings, async (queue) => {
+        const added = await queue.addCron(task, input, options);
+        // The id addCron stored it under (the same one `cron list` shows and `cron delete` takes).
+        const id = cronDeterministicId(task, schedule);
+        if (settings.format === "json") printJson({ added, id });
+        else print(`${added ? "added" : "already there"}: ${id}`);
+      });
+    },
+  );
+}
+
+/** What `addCron` takes from the command line: an expression and its zone, or `--every`. */
+function scheduleOf(
+  expression: string | undefined,
+  every: string | undefined,
+  timezone: string,
+): [string | { every: number }, { timezone: string } | undefined] {
+  if ((expression === undefined) === (every === undefined)) {
+    throw new CronExpressionError("cron add: give an expression or --every <seconds>, not both");
+  }
+  if (every !== undefined) {
+    if (timezone !== "UTC") {
+      throw new CronExpressionError(
+        "cron add: --timezone applies to an expression, not to --every (an interval is the same in every zone)",
+      );
+    }
+    // Number("") is 0 and Number("1e3") is 1000: only plain digits are seconds here.
+    const seconds = /^\d+$/.test(every.trim()) ? Number(every) : every;
+    return [{ every: seconds as number }, undefined];
+  }
+  return [expression!, { timezone }];
 }
 
 function addDelete(group: Command): void {

@@ -88,6 +88,8 @@ export function cronCases(h: ContractHarness): void {
         id: expect.stringMatching(UUID),
         deterministicId: expect.stringMatching(UUID_V5),
         expression: "*/5 * * * *",
+        every: null,
+        timezone: "UTC",
         name: "cron.summary",
         args: ["weekly"],
         config: t.config,
