@@ -13,7 +13,7 @@ const available = await requireService("Redis", REDIS_URL);
 
 interface CronRow {
   deterministicId: string;
-  expression: string;
+  expression: string | null;
   name: string;
   args: unknown[];
 }
@@ -50,6 +50,54 @@ describe.skipIf(!available)("sheppy cron on Redis", () => {
     expect(expectOneLineError(await sheppy("cron", "delete", first.id), 1)).toContain(
       `has no cron ${first.id}`,
     );
+  });
+
+  it("adds a cron --every N seconds and one with --timezone; lists their schedules; bad input is a one-line error", async () => {
+    const env2 = { SHEPPY_BACKEND_URL: url, SHEPPY_QUEUE: "cli-cron-every" };
+    const run = (...args: string[]) => runCli(args, env2);
+    const every = await run("cron", "add", `${TASKS}:add`, "--every", "30", "--args", "[1, 2]");
+    expect(every.code).toBe(0);
+    const zoned = await run(
+      "cron",
+      "add",
+      `${TASKS}:add`,
+      "30 2 * * *",
+      "--timezone",
+      "europe/berlin",
+      "--args",
+      "[1, 2]",
+      "--format",
+      "json",
+    );
+    expect(zoned.code).toBe(0);
+    const listed = json<(CronRow & { every: number | null; timezone: string | null })[]>(
+      await run("cron", "list", "--format", "json"),
+    );
+    expect(listed.map((c) => [c.expression, c.every, c.timezone])).toEqual(
+      expect.arrayContaining([
+        ["30 2 * * *", null, "Europe/Berlin"],
+        [null, 30, null],
+      ]),
+    );
+    expect(listed).toHaveLength(2);
+    const table = (await run("cron", "list")).stdout;
+    expect(table).toContain("every 30 s");
+    expect(table).toContain("30 2 * * * (Europe/Berlin)");
+
+    const bad: [string[], RegExp][] = [
+      [["--every", "0"], /'every' must be a whole number of seconds from 1 to 31622400 \(got 0\)/],
+      [["--every", "1e3"], /\(got "1e3"\)/],
+      [["@daily", "--every", "30"], /give an expression or --every <seconds>, not both/],
+      [[], /give an expression or --every <seconds>, not both/],
+      [["--every", "30", "--timezone", "Europe/Berlin"], /--timezone applies to an expression/],
+      [["@daily", "--timezone", "Mars/Olympus"], /unknown time zone 'Mars\/Olympus'/],
+    ];
+    for (const [args, message] of bad) {
+      expect(expectOneLineError(await run("cron", "add", `${TASKS}:add`, ...args), 2)).toMatch(
+        message,
+      );
+    }
+    expect(json<CronRow[]>(await run("cron", "list", "--format", "json"))).toHaveLength(2);
   });
 
   it("deletes a cron that was added in code, without its task module", async () => {
