@@ -34,6 +34,7 @@ import { middlewareCases } from "./cases/middleware.js";
 import { pauseCases } from "./cases/pause.js";
 import { payloadLimitCases } from "./cases/payload-limit.js";
 import { rateLimitCases } from "./cases/rate-limit.js";
+import { redriveCases } from "./cases/redrive.js";
 import { retryCases } from "./cases/retry.js";
 import { scheduleCases } from "./cases/schedule.js";
 import { timeoutCases } from "./cases/timeout.js";
@@ -64,6 +65,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   cronEveryTimezoneCases,
   workerCases,
   retryCases,
+  redriveCases,
   timeoutCases,
   middlewareCases,
   payloadLimitCases,

@@ -18,7 +18,9 @@ import type { CronEvery, CronOptions } from "./cron-schedule.js";
 import { decodeTask } from "./decode-task.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
+import { type ListTasksOptions, listTasks, type TaskList } from "./list-tasks.js";
 import type { QueueHandle } from "./queue-handle.js";
+import { type RetryAllOptions, type RetryAllResult, retryAll } from "./retry-all.js";
 import { type RetryOptions, retryTask } from "./retry-api.js";
 import {
   checkTasks,
@@ -41,6 +43,8 @@ import {
   workflowIdOf,
 } from "./workflow-api.js";
 
+export type { ListTasksOptions, TaskList } from "./list-tasks.js";
+export type { RedriveStatus, RetryAllOptions, RetryAllResult } from "./retry-all.js";
 export type { RetryOptions } from "./retry-api.js";
 export type { FinishedTasks, TaskRef, TasksOrNull } from "./task-refs.js";
 export type { FinishedWorkflows, WorkflowRef, WorkflowsOrNull } from "./workflow-api.js";
@@ -254,6 +258,20 @@ export class Queue implements QueueHandle {
     } while (cursor !== null);
   }
 
+  /**
+   * A page of the queue's tasks, newest first (by creation time), of one status
+   * or several when `status` is given; pass the page's `cursor` back for the
+   * next page (`null` after the last). A page holds `limit` tasks (default
+   * 100) unless it is the last; a task keeps its place while it runs or is
+   * retried, so a walk returns each task that keeps its status once.
+   * @example
+   * let page = await queue.listTasks({ status: ["failed", "crashed"], limit: 50 });
+   * while (page.cursor) page = await queue.listTasks({ status: "failed", cursor: page.cursor });
+   */
+  listTasks(options: ListTasksOptions = {}): Promise<TaskList> {
+    return listTasks(this, options);
+  }
+
   /** The next `count` pending tasks (default 100), oldest first, without claiming them. */
   async getPending(count = 100): Promise<Task[]> {
     const records = await (await this.connect()).getPending(this.name, count);
@@ -413,6 +431,20 @@ export class Queue implements QueueHandle {
    */
   retry(ref: TaskRef, options: RetryOptions = {}): Promise<boolean> {
     return retryTask(this, ref, options);
+  }
+
+  /**
+   * Redrive: runs again every task that finished with one of these statuses
+   * (`failed` by default; `crashed` and `cancelled` when named), only those
+   * that finished at or after `since` when given, a batch at a time. Each is
+   * re-queued as `retry()` does (same id, outcome cleared); none runs twice at
+   * once. Returns how many were re-queued, and how many were skipped because
+   * they changed before their turn (claimed, retried or deleted meanwhile).
+   * @example
+   * const { retried } = await queue.retryAll({ status: "failed", since: 3600 }); // failed in the last hour
+   */
+  retryAll(options: RetryAllOptions = {}): Promise<RetryAllResult> {
+    return retryAll(this, options);
   }
 
   /** Cancels a task that has not started; returns its `cancelled` record. Throws `TaskCancellationError` otherwise. */

@@ -29,6 +29,28 @@ export interface RetryOptions {
   force?: boolean;
 }
 
+/**
+ * The record that runs finished task `data` again: its outcome cleared,
+ * `manualRetryCount` one more, pending at `now` (epoch ms) or scheduled for
+ * `due`. Stored with `add(…, "replace")`, which a worker's claim fences.
+ */
+export function rerunRecord(data: TaskData, now: number, due?: number): TaskData {
+  const at = isoAt(now);
+  const base: TaskData = {
+    ...data,
+    result: null,
+    startedAt: null,
+    finishedAt: null,
+    manualRetryCount: (data.manualRetryCount ?? 0) + 1,
+    lastRetryAt: at,
+    nextRetryAt: at,
+  };
+  delete base.resultKind;
+  return due === undefined
+    ? { ...base, status: "pending" }
+    : { ...base, status: "scheduled", scheduledAt: isoAt(due), nextRetryAt: isoAt(due) };
+}
+
 /** Re-queues `ref` in `queue` (now, or at `options.at`); `false` when the queue does not hold it. */
 export async function retryTask(
   queue: QueueHandle,
@@ -53,21 +75,7 @@ export async function retryTask(
       `Cannot retry task ${id} with status '${data.status}': it has not finished`,
     );
   }
-  const now = isoAt(queue.clock.now());
-  const base: TaskData = {
-    ...data,
-    result: null,
-    startedAt: null,
-    finishedAt: null,
-    manualRetryCount: (data.manualRetryCount ?? 0) + 1,
-    lastRetryAt: now,
-    nextRetryAt: now,
-  };
-  delete base.resultKind;
-  const record: TaskData =
-    due === undefined
-      ? { ...base, status: "pending" }
-      : { ...base, status: "scheduled", scheduledAt: isoAt(due), nextRetryAt: isoAt(due) };
+  const record = rerunRecord(data, queue.clock.now(), due);
   // The backend refuses to replace a task a worker claimed meanwhile (a concurrent retry ran first).
   const [queued] = await backend.add(queue.name, [record], "replace");
   if (!queued) {

@@ -1,0 +1,235 @@
+/**
+ * Dead letters and redrive: `queue.listTasks({ status, cursor, limit })`
+ * pages newest first, and `queue.retryAll({ status, since })` re-queues
+ * finished tasks a batch at a time — each once, never one a worker is
+ * running, and nothing that is not of the statuses asked for.
+ */
+
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { currentTask, InvalidOptionError, type Queue, type Task, task } from "../../index.js";
+import type { ContractHarness } from "../harness.js";
+import { finishedRecord, settleClaim } from "../support/records.js";
+import { PerTest, sleep, until } from "../support/until.js";
+
+/** Per test token: runs per task id, and how often a run started while another of the same id ran. */
+const runs = new PerTest(() => ({
+  count: new Map<string, number>(),
+  running: new Set<string>(),
+  overlaps: 0,
+}));
+
+async function run(token: string, failFirst: boolean): Promise<number> {
+  const state = runs.get(token);
+  const { id } = currentTask();
+  if (state.running.has(id)) state.overlaps += 1;
+  state.running.add(id);
+  try {
+    await sleep(1);
+    const n = (state.count.get(id) ?? 0) + 1;
+    state.count.set(id, n);
+    if (failFirst && n === 1) throw new Error("the first run fails");
+    return n;
+  } finally {
+    state.running.delete(id);
+  }
+}
+
+/** Fails on its first run, succeeds on every later one. */
+const failFirst = task({ name: "redrive.failFirst" }, (token: string) => run(token, true));
+const succeed = task({ name: "redrive.succeed" }, (token: string) => run(token, false));
+/** Fails, then waits a minute for its automatic retry. */
+const retryLater = task({ name: "redrive.retryLater", retry: 1, retryDelay: 60 }, () => {
+  throw new Error("fails");
+});
+
+/** Every page of `status`'s tasks, walked `limit` at a time: the ids of each page. */
+async function pagesOf(
+  queue: Queue,
+  status: Parameters<Queue["listTasks"]>[0],
+): Promise<string[][]> {
+  const pages: string[][] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await queue.listTasks({ ...status, cursor });
+    pages.push(page.tasks.map((t) => t.id));
+    cursor = page.cursor;
+  } while (cursor !== null);
+  return pages;
+}
+
+const idsOf = (tasks: readonly Task[]) => tasks.map((t) => t.id);
+
+export function redriveCases(h: ContractHarness): void {
+  describe("dead letters and redrive", () => {
+    it("a redrive of 1,000 failed tasks re-queues each once, reports 1,000, and a worker then completes them", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const tasks = Array.from({ length: 1000 }, () => failFirst(token));
+      await queue.add(tasks);
+      const first = await h.worker(queue, { concurrency: 100 }).work({ maxTasks: 1000 });
+      expect(first).toMatchObject({ processed: 0, failed: 1000 });
+      expect((await queue.stats()).failed).toBe(1000);
+
+      expect(await queue.retryAll({ status: "failed" })).toEqual({ retried: 1000, skipped: 0 });
+      expect(await queue.size()).toBe(1000);
+      const requeued = await queue.getTask(tasks);
+      expect(requeued.every((t) => t?.status === "pending" && t.manualRetryCount === 1)).toBe(true);
+      expect(requeued.every((t) => t?.finishedAt === null && t.startedAt === null)).toBe(true);
+      // Nothing left to redrive.
+      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 0 });
+
+      const second = await h.worker(queue, { concurrency: 100 }).work({ maxTasks: 1000 });
+      expect(second).toMatchObject({ processed: 1000, failed: 0 });
+      const done = await queue.getTask(tasks);
+      expect(done.every((t) => t?.status === "completed" && t.result === 2)).toBe(true);
+      expect([...runs.get(token).count.values()].every((n) => n === 2)).toBe(true);
+      expect(runs.get(token).overlaps).toBe(0);
+    });
+
+    it("`since` takes only tasks that finished at or after it: a Date, ISO text with an offset, or seconds before now", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const early = [failFirst(token), failFirst(token)];
+      await queue.add(early);
+      await h.worker(queue).work({ maxTasks: 2 });
+      await sleep(5);
+      const cut = new Date();
+      await sleep(5);
+      const late = [failFirst(token), failFirst(token), failFirst(token)];
+      await queue.add(late);
+      await h.worker(queue).work({ maxTasks: 3 });
+
+      expect(await queue.retryAll({ since: cut })).toEqual({ retried: 3, skipped: 0 });
+      expect(idsOf(await queue.getPending(10)).sort()).toEqual(idsOf(late).sort());
+      expect(await queue.retryAll({ since: cut.toISOString() })).toEqual({
+        retried: 0,
+        skipped: 0,
+      });
+      expect(await queue.retryAll({ since: 3600 })).toEqual({ retried: 2, skipped: 0 });
+      expect(await queue.size()).toBe(5);
+
+      for (const since of ["2030-01-01T09:00", -1, Number.NaN, new Date(Number.NaN)]) {
+        await expect(queue.retryAll({ since })).rejects.toThrow(InvalidOptionError);
+      }
+    });
+
+    it("listTasks pages newest first, of one status or several, with full pages until the last", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const made = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? succeed : failFirst)(token));
+      await queue.add(made);
+      await h.worker(queue).work({ maxTasks: 12 });
+      const newestFirst = idsOf(made).reverse();
+      const failed = idsOf(made.filter((t) => t.name === "redrive.failFirst")).reverse();
+
+      const pages = await pagesOf(queue, { status: "failed", limit: 3 });
+      expect(pages.flat()).toEqual(failed);
+      expect(pages.slice(0, 2).map((p) => p.length)).toEqual([3, 3]);
+      expect(pages.slice(2).flat()).toHaveLength(2);
+
+      const both = await queue.listTasks({ status: ["failed", "completed"], limit: 100 });
+      expect(idsOf(both.tasks)).toEqual(newestFirst);
+      expect(both.cursor).toBeNull();
+      expect(idsOf((await queue.listTasks()).tasks)).toEqual(newestFirst);
+      const [top] = (await queue.listTasks({ status: "completed", limit: 1 })).tasks;
+      expect(top?.id).toBe(made[9]!.id);
+      expect(top?.result).toBe(1);
+      expect(await queue.listTasks({ status: "pending" })).toEqual({ tasks: [], cursor: null });
+
+      await expect(queue.listTasks({ status: "bogus" as never })).rejects.toThrow(
+        InvalidOptionError,
+      );
+      await expect(queue.listTasks({ limit: 0 })).rejects.toThrow(InvalidOptionError);
+    });
+
+    it("a task that is not of the statuses asked for is untouched: pending, scheduled, running, retrying, completed; crashed and cancelled only when named", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const token = randomUUID();
+
+      const crashed = succeed(token);
+      await queue.add(crashed);
+      const [crashClaim] = await backend.claim(queue.name, 1);
+      await settleClaim(
+        backend,
+        queue.name,
+        crashClaim!,
+        finishedRecord(crashClaim!.record, "crashed"),
+      );
+      const running = succeed(token);
+      await queue.add(running);
+      expect((await backend.claim(queue.name, 1)).map((c) => c.record.id)).toEqual([running.id]);
+
+      const failed = failFirst(token);
+      const completed = succeed(token);
+      const retrying = retryLater();
+      await queue.add([failed, completed, retrying]);
+      await h.worker(queue).work({ maxTasks: 3 });
+      const cancelled = succeed(token);
+      await queue.add(cancelled);
+      await queue.cancel(cancelled);
+      const pending = succeed(token);
+      await queue.add(pending);
+      const scheduled = succeed(token);
+      await queue.schedule(scheduled, 3600);
+
+      const others = [crashed, running, completed, retrying, cancelled, pending, scheduled];
+      const before = (await queue.getTask(others)).map((t) => t?.toJSON());
+      expect(before.map((t) => t?.status)).toEqual([
+        "crashed",
+        "processing",
+        "completed",
+        "retrying",
+        "cancelled",
+        "pending",
+        "scheduled",
+      ]);
+      expect(await queue.retryAll()).toEqual({ retried: 1, skipped: 0 });
+      expect((await queue.getTask(failed))?.status).toBe("pending");
+      expect((await queue.getTask(others)).map((t) => t?.toJSON())).toEqual(before);
+
+      expect(await queue.retryAll({ status: ["crashed", "cancelled"] })).toEqual({
+        retried: 2,
+        skipped: 0,
+      });
+      const redriven = await queue.getTask([crashed, cancelled]);
+      expect(redriven.map((t) => [t?.status, t?.manualRetryCount])).toEqual([
+        ["pending", 1],
+        ["pending", 1],
+      ]);
+      for (const status of ["completed", "pending", "processing", "bogus"]) {
+        await expect(queue.retryAll({ status: status as never })).rejects.toThrow(
+          InvalidOptionError,
+        );
+      }
+      await expect(queue.retryAll({ batchSize: 0 })).rejects.toThrow(InvalidOptionError);
+    });
+
+    it("redrives racing each other and a running worker never run a task twice at once, and small batches reach every task", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const tasks = Array.from({ length: 200 }, () => failFirst(token));
+      await queue.add(tasks);
+      await h.worker(queue, { concurrency: 50 }).work({ maxTasks: 200 });
+      expect((await queue.stats()).failed).toBe(200);
+
+      const worker = h.worker(queue, { concurrency: 20 });
+      const working = worker.work();
+      const other = h.sibling(queue);
+      const [a, b] = await Promise.all([
+        queue.retryAll({ batchSize: 7 }),
+        other.retryAll({ batchSize: 13 }),
+      ]);
+      expect(a.retried + b.retried).toBeGreaterThanOrEqual(200);
+      await until(async () => (await queue.stats()).completed === 200, {
+        timeoutMs: 15_000,
+        what: "all 200 completed",
+      });
+      await worker.close();
+      await working;
+      expect(runs.get(token).overlaps).toBe(0);
+      expect(runs.get(token).count.size).toBe(200);
+    });
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * @module queue/list-tasks
+ * `queue.listTasks()`: a queue's records newest first, of some statuses
+ * only, a page at a time — the backend's `listTasks` walk (the one the HTTP
+ * API and the dashboard page through), with full pages: the backend may hand
+ * back short or empty pages while it filters, so this reads on until the
+ * page is full or the walk has ended.
+ */
+import { InvalidOptionError } from "../errors.js";
+import type { Task } from "../task/task-record.js";
+import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
+import { decodeTask } from "./decode-task.js";
+import type { QueueHandle } from "./queue-handle.js";
+
+export interface ListTasksOptions {
+  /** Only tasks with this status, or with one of these; absent: every status. */
+  status?: TaskStatus | readonly TaskStatus[] | undefined;
+  /** The `cursor` of the previous page; absent or `null` for the first page. */
+  cursor?: string | null | undefined;
+  /** The most tasks on the page: an integer ≥ 1 (default 100). */
+  limit?: number | undefined;
+}
+
+/** One page of {@link ListTasksOptions | queue.listTasks()}. */
+export interface TaskList {
+  /** Newest first by creation time (ties by id, the greater first). */
+  tasks: Task[];
+  /** Pass back as `cursor` for the next page; `null` after the last one. */
+  cursor: string | null;
+}
+
+/** The statuses of `status` as a list, each checked; `undefined` for every status. */
+export function statusesOf(
+  status: TaskStatus | readonly TaskStatus[] | undefined,
+  where: string,
+  allowed: readonly TaskStatus[] = TASK_STATUSES,
+): TaskStatus[] | undefined {
+  if (status === undefined) return undefined;
+  const list: unknown[] = typeof status === "string" ? [status] : [...status];
+  for (const item of list) {
+    if (!(allowed as readonly unknown[]).includes(item)) {
+      throw new InvalidOptionError(
+        `${where}: status must be one of ${allowed.join(", ")} (got ${JSON.stringify(item) ?? String(item)})`,
+      );
+    }
+  }
+  return [...new Set(list as TaskStatus[])];
+}
+
+/** A page size: an integer ≥ 1. */
+export function pageSizeOf(limit: number | undefined, fallback: number, where: string): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new InvalidOptionError(`${where}: limit must be an integer ≥ 1 (got ${String(limit)})`);
+  }
+  return limit;
+}
+
+/** The page of `queue`'s tasks that `options` asks for. */
+export async function listTasks(queue: QueueHandle, options: ListTasksOptions): Promise<TaskList> {
+  const where = "queue.listTasks()";
+  const statuses = statusesOf(options.status, where);
+  const limit = pageSizeOf(options.limit, 100, where);
+  const backend = await queue.connect();
+  const found = [];
+  let cursor = options.cursor ?? null;
+  do {
+    const page = await backend.listTasks(queue.name, {
+      cursor,
+      limit: limit - found.length,
+      statuses,
+    });
+    found.push(...page.tasks);
+    cursor = page.cursor;
+  } while (cursor !== null && found.length < limit);
+  return { tasks: await Promise.all(found.map(decodeTask)), cursor };
+}

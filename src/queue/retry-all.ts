@@ -1,0 +1,112 @@
+/**
+ * @module queue/retry-all
+ * `queue.retryAll()`: redrive — run again every finished task of some
+ * statuses (`failed` by default; `crashed` and `cancelled` when named),
+ * optionally only those that finished at or after a time. It walks the
+ * queue's newest-first listing a page at a time, so memory stays bounded
+ * whatever the queue holds, and re-queues each page with one backend call,
+ * the way `queue.retry()` re-queues one task: the record is read again just
+ * before, and the backend refuses to replace a task a worker holds, so a
+ * redrive racing a worker (or another redrive) never runs a task twice at
+ * once. A re-queued task keeps its place in the listing (its creation time),
+ * and the walk only goes on to older ones, so a task is re-queued at most
+ * once per call even when it fails again meanwhile. Completed tasks are never
+ * redriven (that is `queue.retry(task, { force: true })`, one at a time).
+ */
+import { InvalidOptionError } from "../errors.js";
+import type { TaskData, TaskStatus } from "../task/task-record.js";
+import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/durations.js";
+import { parseIsoInstant } from "./instant.js";
+import { pageSizeOf, statusesOf } from "./list-tasks.js";
+import type { QueueHandle } from "./queue-handle.js";
+import { rerunRecord } from "./retry-api.js";
+
+/** The statuses a redrive takes: tasks that ended without success. */
+export const REDRIVE_STATUSES = ["failed", "crashed", "cancelled"] as const;
+export type RedriveStatus = (typeof REDRIVE_STATUSES)[number];
+
+export interface RetryAllOptions {
+  /** Which finished tasks: this status or these (default `"failed"`). */
+  status?: RedriveStatus | readonly RedriveStatus[] | undefined;
+  /**
+   * Only tasks that finished at or after this time (`finishedAt ≥ since`): a
+   * `Date`, ISO-8601 text with an offset, or seconds before now (`3600`: the
+   * last hour). Absent: however long ago.
+   */
+  since?: Date | number | string | undefined;
+  /** Tasks read and re-queued per backend call (an integer ≥ 1, default 100). */
+  batchSize?: number | undefined;
+}
+
+export interface RetryAllResult {
+  /** Tasks re-queued to run again. */
+  retried: number;
+  /**
+   * Tasks listed as matching but not re-queued, because they changed before
+   * their turn: deleted, or retried, claimed or finished differently by
+   * someone else meanwhile.
+   */
+  skipped: number;
+}
+
+/** Epoch ms of `since`; `null` for none. */
+function sinceMsOf(since: RetryAllOptions["since"], now: number, where: string): number | null {
+  if (since === undefined) return null;
+  if (typeof since === "string") return parseIsoInstant(since, where);
+  if (since instanceof Date) {
+    const time = Date.prototype.getTime.call(since);
+    if (!isRepresentableInstant(time))
+      throw new InvalidOptionError(`${where}: since is an invalid Date`);
+    return time;
+  }
+  if (!isDuration(since, true)) {
+    throw new InvalidOptionError(
+      `${where}: since must be a Date, ISO-8601 text with an offset, or seconds before now ≥ 0 and ${MAX_DURATION_TEXT} (got ${String(since)})`,
+    );
+  }
+  return now - since * 1000;
+}
+
+/** Re-queues `queue`'s finished tasks that `options` names; see the module comment. */
+export async function retryAll(
+  queue: QueueHandle,
+  options: RetryAllOptions,
+): Promise<RetryAllResult> {
+  const where = "queue.retryAll()";
+  const statuses = statusesOf(options.status ?? "failed", where, REDRIVE_STATUSES)!;
+  const sinceMs = sinceMsOf(options.since, queue.clock.now(), where);
+  const batchSize = pageSizeOf(options.batchSize, 100, where);
+  const matches = (data: TaskData | undefined): data is TaskData =>
+    data !== undefined &&
+    statuses.includes(data.status as TaskStatus) &&
+    data.finishedAt !== null &&
+    (sinceMs === null || Date.parse(data.finishedAt) >= sinceMs);
+
+  const backend = await queue.connect();
+  const result: RetryAllResult = { retried: 0, skipped: 0 };
+  let cursor: string | null = null;
+  do {
+    const page = await backend.listTasks(queue.name, { cursor, limit: batchSize, statuses });
+    cursor = page.cursor;
+    const ids = page.tasks.filter(matches).map((data) => data.id);
+    if (ids.length === 0) continue;
+    // Read again: the page may be stale by now, and a task retried and claimed
+    // meanwhile must not be re-queued from its old record.
+    const current = await backend.getTasks(queue.name, ids);
+    const now = queue.clock.now();
+    const records: TaskData[] = [];
+    for (const id of ids) {
+      const data = current.get(id);
+      if (matches(data)) records.push(rerunRecord(data, now));
+      else result.skipped += 1;
+    }
+    if (records.length === 0) continue;
+    // `replace` refuses a task a worker has claimed since the read.
+    for (const queued of await backend.add(queue.name, records, "replace")) {
+      if (queued) result.retried += 1;
+      else result.skipped += 1;
+    }
+    await queue.runInline();
+  } while (cursor !== null);
+  return result;
+}
