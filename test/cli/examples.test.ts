@@ -31,6 +31,18 @@ describe.concurrent("examples", () => {
     });
   });
 
+  it("crons every 30 s and in Europe/Berlin across the spring-forward night", async () => {
+    expect((await example("examples/cron.ts")).split("\n")).toEqual([
+      "example.pulse 2030-03-30T12:00:30.000Z",
+      "example.pulse 2030-03-30T12:01:00.000Z",
+      "example.pulse 2030-03-30T12:01:30.000Z",
+      "example.backup 2030-03-31T01:00:00.000Z",
+      "example.backup 2030-04-01T00:30:00.000Z",
+      "example.backup 2030-04-02T00:30:00.000Z",
+      "completed pulse",
+    ]);
+  });
+
   it("a sequential workflow", async () => {
     expect(await example("examples/workflows/sequential.ts")).toBe(
       "completed welcomed alice@example.com",

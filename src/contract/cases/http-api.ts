@@ -189,6 +189,42 @@ export function httpApiCases(h: ContractHarness): void {
       ).toBe(400);
     });
 
+    it("crons every N seconds and in a time zone: add, list with the schedule, one-line 400s", async () => {
+      const { q, call } = api();
+      const every = await call("POST", `/${q}/crons`, { name: "http-api.add", every: 30 });
+      const zoned = await call("POST", `/${q}/crons`, {
+        name: "http-api.add",
+        expression: "30 2 * * *",
+        timezone: "Europe/Berlin",
+      });
+      expect([every.status, zoned.status]).toEqual([201, 201]);
+      const crons = (await call("GET", `/${q}/crons`)).body;
+      const byId = new Map(crons.map((c: { deterministicId: string }) => [c.deterministicId, c]));
+      expect(byId.get(every.body.deterministicId)).toMatchObject({
+        expression: null,
+        every: 30,
+        timezone: null,
+      });
+      expect(byId.get(zoned.body.deterministicId)).toMatchObject({
+        expression: "30 2 * * *",
+        every: null,
+        timezone: "Europe/Berlin",
+      });
+      const refused = [
+        { name: "http-api.add" },
+        { name: "http-api.add", expression: "@daily", every: 30 },
+        { name: "http-api.add", every: 0 },
+        { name: "http-api.add", every: 30, timezone: "UTC" },
+        { name: "http-api.add", expression: "@daily", timezone: "Mars/Olympus" },
+      ];
+      for (const body of refused) {
+        const response = await call("POST", `/${q}/crons`, body);
+        expect(response.status).toBe(400);
+        expect(response.body.error).not.toContain("\n");
+      }
+      expect((await call("GET", `/${q}/crons`)).body).toHaveLength(2);
+    });
+
     it("workflows: list, detail with steps, cancel", async () => {
       const { queue, q, call } = api();
       const running = await queue.addWorkflow(pair(1));
