@@ -69,13 +69,8 @@ export type {
   EnqueueOptions,
   FinishedTasks,
   FinishedWorkflows,
-  ListTasksOptions,
   QueueOptions,
-  RedriveStatus,
-  RetryAllOptions,
-  RetryAllResult,
   RetryOptions,
-  TaskList,
   TaskRef,
   TasksOrNull,
   WaitOptions,
@@ -83,6 +78,15 @@ export type {
   WorkflowsOrNull,
 } from "./queue/queue.js";
 export { Queue } from "./queue/queue.js";
+export type {
+  BackoffFunction,
+  BackoffJitter,
+  ExponentialBackoff,
+  FixedBackoff,
+  RetryDelay,
+  StoredBackoff,
+  StoredRetryDelay,
+} from "./task/backoff-options.js";
 export type { ArgsSchema, TaskFactory, TaskFunction, TaskOptions } from "./task/define-task.js";
 export { task } from "./task/define-task.js";
 export type {

@@ -24,6 +24,7 @@ import type {
 } from "../backends/backend.js";
 import { WorkerCrashedError } from "../errors.js";
 import type { TaskData } from "../task/task-record.js";
+import { findTask } from "../task/task-registry.js";
 import { expiryOf } from "../task/ttl.js";
 import { resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
 import { identifyChildren } from "./chained-tasks.js";
@@ -141,7 +142,13 @@ class PipelineAttempt implements Attempt {
           this,
           claim,
           {
-            record: failedRecord(claim.record, error, environment.clock.now(), "error"),
+            record: failedRecord(
+              claim.record,
+              error,
+              environment.clock.now(),
+              "error",
+              findTask(claim.record.name)?.backoff,
+            ),
             children: [],
             error,
           },
@@ -315,7 +322,13 @@ export class AttemptPipeline {
     const now = this.options.environment.clock.now();
     const ended =
       record.finishedAt === null
-        ? failedRecord(record, new WorkerCrashedError(), now, "crash")
+        ? failedRecord(
+            record,
+            new WorkerCrashedError(),
+            now,
+            "crash",
+            findTask(record.name)?.backoff,
+          )
         : record;
     return this.#end(claim.fence, { record: ended, children: [] }, 0, now, claim);
   }

@@ -95,7 +95,7 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
   } catch (error) {
     if (state.hasTeardowns) await tearDown(state, env);
     return {
-      record: failedRecord(data, error, env.clock.now(), failureKindOf(error)),
+      record: failedRecord(data, error, env.clock.now(), failureKindOf(error), definition.backoff),
       children: [],
       error,
     };
@@ -105,7 +105,8 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
     const outcome = completedOutcome(data, definition, result, env);
     return isThenable(outcome) ? await outcome : outcome;
   } catch (error) {
-    return { record: failedRecord(data, error, env.clock.now(), "error"), children: [], error };
+    const record = failedRecord(data, error, env.clock.now(), "error", definition.backoff);
+    return { record, children: [], error };
   }
 }
 

@@ -2,9 +2,10 @@
  * @module execution/outcome
  * The record an attempt leaves behind — pure functions, no I/O. The retry
  * decision lives here: a failure with retries left becomes `retrying` (due at
- * `nextRetryAt`); a timeout or a crash is final unless the task opted in with
- * `retryOnTimeout` / `retryOnCrash`; an `UnrecoverableError` (or any error
- * flagged `unrecoverable: true`) is final at once.
+ * `nextRetryAt`, computed by `retry-delay.ts`); a timeout or a crash is final
+ * unless the task opted in with `retryOnTimeout` / `retryOnCrash`; an
+ * `UnrecoverableError` (or any error flagged `unrecoverable: true`) is final
+ * at once.
  */
 import { isoAt } from "../clock.js";
 import {
@@ -16,9 +17,10 @@ import {
   WorkerCrashedError,
 } from "../errors.js";
 import type { JsonValue } from "../json.js";
+import type { BackoffFunction } from "../task/backoff-options.js";
 import { errorToData } from "../task/stored-error.js";
-import { retryDelayFor } from "../task/task-options.js";
-import type { TaskData } from "../task/task-record.js";
+import { attemptNumber, type TaskData } from "../task/task-record.js";
+import { retryDelaySeconds } from "./retry-delay.js";
 
 /**
  * Why an attempt did not complete. `fatal` failures (an unknown task name, an
@@ -58,26 +60,41 @@ export function shouldRetry(data: TaskData, kind: FailureKind): boolean {
  * The record of a failed attempt: `retrying` with retries left, else `failed`
  * (or `crashed`). Never throws: if the thrown value cannot be stored as it is
  * or the retry time cannot be computed (a stored record's options out of
- * range), the attempt ends `failed` with an error that says so.
+ * range, or a `retryDelay` function that throws or returns a bad value), the
+ * attempt ends `failed` with an error that says so.
+ * @param backoff the task definition's `retryDelay` function, when it has one
  */
 export function failedRecord(
   data: TaskData,
   thrown: unknown,
   now: number,
   kind: FailureKind,
+  backoff?: BackoffFunction | undefined,
 ): TaskData {
   try {
-    return failureOutcome(data, thrown, now, kind);
+    return failureOutcome(data, thrown, now, kind, backoff);
   } catch (problem) {
     return finalFailure(data, thrown, problem, now);
   }
 }
 
-function failureOutcome(data: TaskData, thrown: unknown, now: number, kind: FailureKind): TaskData {
+function failureOutcome(
+  data: TaskData,
+  thrown: unknown,
+  now: number,
+  kind: FailureKind,
+  backoff: BackoffFunction | undefined,
+): TaskData {
   const error = errorToData(thrown);
   if (kind === "crash") error.stack = null;
   if (shouldRetry(data, kind)) {
-    const delaySeconds = retryDelayFor(data.config, data.retryCount);
+    const delaySeconds = retryDelaySeconds(data.config.retryDelay, {
+      taskName: data.name,
+      retryIndex: data.retryCount,
+      attempt: attemptNumber(data),
+      error: thrown,
+      backoff,
+    });
     return {
       ...data,
       status: "retrying",

@@ -162,6 +162,7 @@ export function task(
     argsSchema: options.args,
     resultSchema: options.result,
     sandboxModule,
+    backoff: typeof options.retryDelay === "function" ? options.retryDelay : undefined,
   };
   registerTask(definition);
 

@@ -11,6 +11,7 @@
 import { isoAt } from "../clock.js";
 import { SerializationError } from "../errors.js";
 import { type JsonValue, MAX_JSON_DEPTH, nestsDeeperThan } from "../json.js";
+import { isStoredBackoff } from "./backoff-options.js";
 import { TASK_DATA_VERSION, TASK_STATUSES, type TaskData } from "./task-record.js";
 
 const STATUSES: ReadonlySet<string> = new Set(TASK_STATUSES);
@@ -165,8 +166,15 @@ function checkConfig(config: unknown, where: string): void {
     badField(where, "config.retry", "an integer ≥ 0");
   }
   const delay = config.retryDelay;
-  if (Array.isArray(delay) ? delay.length === 0 || !delay.every(isSeconds) : !isSeconds(delay)) {
-    badField(where, "config.retryDelay", "seconds ≥ 0, or a non-empty list of them");
+  const delayOk = Array.isArray(delay)
+    ? delay.length > 0 && delay.every(isSeconds)
+    : isSeconds(delay) || isStoredBackoff(delay);
+  if (!delayOk) {
+    badField(
+      where,
+      "config.retryDelay",
+      "seconds ≥ 0, a non-empty list of them, or a fixed, exponential or function strategy",
+    );
   }
   if (config.timeout !== null && !(isSeconds(config.timeout) && config.timeout > 0)) {
     badField(where, "config.timeout", "seconds > 0 or null");

@@ -6,8 +6,9 @@
  * one stays a valid date.
  */
 import { TaskDefinitionError } from "../errors.js";
-import { isDuration, MAX_DURATION_SECONDS, MAX_DURATION_TEXT } from "../util/durations.js";
+import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
+import { normaliseRetryDelay, type RetryDelay, type StoredRetryDelay } from "./backoff-options.js";
 
 /** How often a task may start, counted per queue and key across all workers of a backend. */
 export interface RateLimitOptions {
@@ -25,8 +26,13 @@ export interface RateLimitOptions {
 export interface TaskBehaviourOptions {
   /** Extra attempts after a failure (integer ≥ 0, default 0). */
   retry?: number;
-  /** Seconds before each retry: one number, or one per retry whose last value repeats (default 1). */
-  retryDelay?: number | readonly number[];
+  /**
+   * Seconds before each retry (default 1): one number; a list, one per retry,
+   * whose last value repeats; `{ type: "fixed", delay, jitter? }`;
+   * `{ type: "exponential", delay, factor?, max, jitter? }`; or a function
+   * `(attempt, error) => seconds` run in the worker.
+   */
+  retryDelay?: RetryDelay;
   /** Seconds an attempt may run; then its AbortSignal fires and it fails with `TaskTimeoutError`. */
   timeout?: number;
   /** Retry attempts that timed out (default false: a timeout is final). */
@@ -63,7 +69,8 @@ const RATE_LIMIT_KEYS = Object.keys({
 /** The stored, normalised form of a task's options, carried by every task record. */
 export interface TaskConfig {
   retry: number;
-  retryDelay: number | number[];
+  /** A function given as `retryDelay` is stored as `{ type: "function" }`; the definition holds it. */
+  retryDelay: StoredRetryDelay;
   timeout: number | null;
   retryOnTimeout: boolean;
   retryOnCrash: boolean;
@@ -74,10 +81,6 @@ export interface TaskConfig {
 
 function fail(taskName: string, message: string): never {
   throw new TaskDefinitionError(`task '${taskName}': ${message}`);
-}
-
-function isDelay(value: unknown): value is number {
-  return isDuration(value, true);
 }
 
 /** A boolean option (absent: `false`); anything else is refused rather than read as truthy or falsy. */
@@ -105,26 +108,7 @@ export function normaliseTaskConfig(taskName: string, options: TaskBehaviourOpti
   if (!Number.isInteger(retry) || retry < 0) {
     fail(taskName, `retry must be an integer ≥ 0 (got ${String(retry)})`);
   }
-  const rawDelay = options.retryDelay ?? 1;
-  let retryDelay: number | number[];
-  if (Array.isArray(rawDelay)) {
-    if (rawDelay.length === 0) fail(taskName, "retryDelay list must not be empty");
-    if (!rawDelay.every(isDelay)) {
-      fail(
-        taskName,
-        `retryDelay values must be numbers of seconds ≥ 0 and ${MAX_DURATION_TEXT} (got [${rawDelay.map(String).join(", ")}])`,
-      );
-    }
-    retryDelay = [...rawDelay];
-  } else {
-    if (!isDelay(rawDelay)) {
-      fail(
-        taskName,
-        `retryDelay must be a number of seconds ≥ 0 and ${MAX_DURATION_TEXT}, or a list of them (got ${String(rawDelay)})`,
-      );
-    }
-    retryDelay = rawDelay;
-  }
+  const retryDelay = normaliseRetryDelay(taskName, options.retryDelay);
   const timeout = options.timeout ?? null;
   if (timeout !== null && !isDuration(timeout, false)) {
     fail(
@@ -179,14 +163,4 @@ function normaliseRateLimit(taskName: string, limit: RateLimitOptions): Required
     key: limit.key ?? taskName,
     strategy,
   };
-}
-
-/** Seconds to wait before retry number `retryIndex` (0 = first retry); a list's last value repeats. */
-export function retryDelayFor(config: TaskConfig, retryIndex: number): number {
-  const delay = config.retryDelay;
-  const seconds =
-    typeof delay === "number" ? delay : (delay[Math.min(retryIndex, delay.length - 1)] ?? 0);
-  // A record stored before the bound existed, or written by hand, may hold more; the retry
-  // instant computed from it must still be a valid date.
-  return Math.min(seconds, MAX_DURATION_SECONDS);
 }

@@ -6,6 +6,7 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { DuplicateTaskNameError } from "../errors.js";
+import type { BackoffFunction } from "./backoff-options.js";
 import type { Middleware } from "./middleware-types.js";
 import type { TaskConfig } from "./task-options.js";
 import type { WorkflowDefinition } from "./workflow-registry.js";
@@ -20,6 +21,8 @@ export interface TaskDefinition {
   readonly resultSchema: StandardSchemaV1 | undefined;
   /** With `sandbox`: the module (file URL) a sandbox thread imports to find this task. */
   readonly sandboxModule: string | undefined;
+  /** A function given as `retryDelay` (records store only `{ type: "function" }`). */
+  readonly backoff?: BackoffFunction | undefined;
   /**
    * Set for the task that resumes a workflow (named `workflow:<name>`): the
    * attempt replays this workflow instead of calling `fn`.
