@@ -1,12 +1,13 @@
 /**
  * @module cli/commands/task-manage
- * `task retry`, `task cancel` and `task delete`: change one task by id.
+ * `task retry`, `task cancel` and `task delete`: change one task by id;
+ * `task retry --all-failed` re-queues every failed task of a queue (redrive).
  */
 import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import { parseTimeout } from "../inputs.js";
-import { queueGiven, withQueueOf } from "../open-queue.js";
+import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
+import { queueGiven, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import { reportOutcome, waitForOutcome } from "./task-outcome.js";
 
@@ -16,19 +17,60 @@ interface QueueSettings {
   readonly format: OutputFormat;
 }
 
+/** `--since`: ISO-8601 text with an offset, or a duration back from now (`1h`: the last hour). */
+function parseSince(raw: string): Date | number {
+  return /^\d{4}-/.test(raw.trim())
+    ? parseInstant(raw.trim(), "--since")
+    : parseDuration(raw, "--since");
+}
+
+/** `task retry --all-failed`: re-queues every failed task of the queue, prints how many. */
+async function retryAllFailed(settings: QueueSettings & { since?: string }): Promise<void> {
+  const since = settings.since === undefined ? undefined : parseSince(settings.since);
+  const { retried, skipped } = await withQueue(settings, (queue) =>
+    queue.retryAll({ status: "failed", since }),
+  );
+  if (settings.format === "json") printJson({ retried, skipped });
+  else {
+    const changed = skipped === 0 ? "" : ` (${skipped} skipped: they changed meanwhile)`;
+    print(`${retried} failed task${retried === 1 ? "" : "s"} queued to run again${changed}`);
+  }
+}
+
 function addRetry(group: Command): void {
   const command = group
     .command("retry")
-    .description("run a finished task again (same id); a completed one needs --force")
-    .argument("<id>", "task id")
+    .description(
+      "run a finished task again (same id); a completed one needs --force; --all-failed: every failed task of the queue",
+    )
+    .argument("[id]", "task id (not with --all-failed)")
     .option("--force", "also re-run a task that completed successfully")
     .option("--wait", "wait until the new attempt finishes; print its result (exit 1 if it failed)")
-    .option("--timeout <duration>", "with --wait: give up after this long (30s, 5m…)");
+    .option("--timeout <duration>", "with --wait: give up after this long (30s, 5m…)")
+    .option("--all-failed", "re-queue every failed task of the queue, newest first, in batches")
+    .option(
+      "--since <time>",
+      "with --all-failed: only tasks that failed at or after this time (ISO-8601 with an offset) or within this long (1h, 2d…)",
+    );
   addSettings(command, ["backendUrl", "queue", "format"]);
-  command.action(async (id: string, _options: unknown, cmd: Command) => {
+  command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & { force?: boolean; wait?: boolean; timeout?: string }
+      QueueSettings & {
+        force?: boolean;
+        wait?: boolean;
+        timeout?: string;
+        allFailed?: boolean;
+        since?: string;
+      }
     >();
+    if (settings.allFailed) {
+      if (id !== undefined) throw new CliUsageError("pass a task id or --all-failed, not both");
+      const other = (["force", "wait", "timeout"] as const).find((o) => settings[o] !== undefined);
+      if (other) throw new CliUsageError(`--${other} does not go with --all-failed`);
+      return retryAllFailed(settings);
+    }
+    if (id === undefined) throw new CliUsageError("pass a task id, or --all-failed");
+    if (settings.since !== undefined) throw new CliUsageError("--since needs --all-failed");
     const timeout = parseTimeout(settings.timeout);
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
     await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {

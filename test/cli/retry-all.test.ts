@@ -1,0 +1,79 @@
+/**
+ * `sheppy task retry --all-failed [--since …]`: redrive from the command line,
+ * on a SQLite file (no server needed) that this process's worker shares.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue, Worker } from "sheppy";
+import { afterAll, describe, expect, it } from "vitest";
+import { add, flaky } from "../fixtures/cli/tasks.js";
+import { expectOneLineError, json, runCli } from "../support/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-retry-all-"));
+const url = `sqlite://${join(dir, "queue.db")}`;
+
+describe("sheppy task retry --all-failed", () => {
+  const env = { SHEPPY_BACKEND_URL: url, SHEPPY_QUEUE: "redrive" };
+  const sheppy = (...args: string[]) => runCli(args, env);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("re-queues every failed task, prints the count, and a worker then completes them", async () => {
+    const queue = new Queue(url, { name: "redrive" });
+    const failing = ["a", "b", "c"].map((token) => flaky(`${token}-${Date.now()}`));
+    const fine = add(1, 2);
+    await queue.add([...failing, fine]);
+    const first = new Worker(queue, { claimWait: 0.1 });
+    expect(await first.work({ maxTasks: 4 })).toMatchObject({ processed: 1, failed: 3 });
+    await first.close();
+
+    // A time after every failure: nothing failed since.
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expect(await sheppy("task", "retry", "--all-failed", "--since", later)).toMatchObject({
+      code: 0,
+      stdout: "0 failed tasks queued to run again\n",
+    });
+    expect(await sheppy("task", "retry", "--all-failed", "--since", "1h")).toMatchObject({
+      code: 0,
+      stdout: "3 failed tasks queued to run again\n",
+    });
+    const requeued = await queue.getTask(failing);
+    expect(requeued.map((t) => t?.status)).toEqual(["pending", "pending", "pending"]);
+    expect((await queue.getTask(fine))?.status).toBe("completed");
+    expect(json(await sheppy("task", "retry", "--all-failed", "--format", "json"))).toEqual({
+      retried: 0,
+      skipped: 0,
+    });
+
+    const second = new Worker(queue, { claimWait: 0.1 });
+    expect(await second.work({ maxTasks: 3 })).toMatchObject({ processed: 3, failed: 0 });
+    await second.close();
+    const done = await queue.getTask(failing);
+    expect(done.map((t) => [t?.status, t?.manualRetryCount])).toEqual([
+      ["completed", 1],
+      ["completed", 1],
+      ["completed", 1],
+    ]);
+    await queue.close();
+  });
+
+  it("refuses mixed or missing arguments with one line each", async () => {
+    const usage = async (args: string[], text: string) =>
+      expect(expectOneLineError(await sheppy(...args), 2)).toContain(text);
+    await usage(["task", "retry"], "pass a task id, or --all-failed");
+    await usage(["task", "retry", "some-id", "--all-failed"], "not both");
+    await usage(
+      ["task", "retry", "--all-failed", "--force"],
+      "--force does not go with --all-failed",
+    );
+    await usage(["task", "retry", "some-id", "--since", "1h"], "--since needs --all-failed");
+    await usage(
+      ["task", "retry", "--all-failed", "--since", "yesterday"],
+      "--since must be a duration",
+    );
+    await usage(["task", "retry", "--all-failed", "--since", "2030-01-01T09:00"], "no UTC offset");
+  });
+});
