@@ -43,6 +43,15 @@ describe.concurrent("examples", () => {
     ]);
   });
 
+  it("dead letters: the failed tasks listed newest first, a page at a time, then redriven", async () => {
+    expect((await example("examples/redrive.ts")).split("\n")).toEqual([
+      "order-3, order-2",
+      "order-1 null",
+      "3 0",
+      "charged order-3, charged order-2, charged order-1",
+    ]);
+  });
+
   it("a sequential workflow", async () => {
     expect(await example("examples/workflows/sequential.ts")).toBe(
       "completed welcomed alice@example.com",
