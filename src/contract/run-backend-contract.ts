@@ -27,12 +27,12 @@ import { cronEveryTimezoneCases } from "./cases/cron-every-timezone.js";
 import { declaredCronsCases } from "./cases/declared-crons.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
-import { failureControlCases } from "./cases/failure-control.js";
 import { fencingCases } from "./cases/fencing.js";
 import { httpApiCases } from "./cases/http-api.js";
 import { inlineCases } from "./cases/inline.js";
 import { middlewareCases } from "./cases/middleware.js";
 import { pauseCases } from "./cases/pause.js";
+import { priorityCases } from "./cases/priority.js";
 import { payloadLimitCases } from "./cases/payload-limit.js";
 import { rateLimitCases } from "./cases/rate-limit.js";
 import { redriveCases } from "./cases/redrive.js";
@@ -66,7 +66,6 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   cronEveryTimezoneCases,
   workerCases,
   retryCases,
-  failureControlCases,
   redriveCases,
   timeoutCases,
   middlewareCases,
@@ -81,6 +80,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   workflowCases,
   httpApiCases,
   pauseCases,
+  priorityCases,
 ];
 
 export interface ContractOptions {

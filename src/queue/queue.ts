@@ -8,6 +8,7 @@ import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
 import { InvalidOptionError, TaskCancellationError, TaskStateError } from "../errors.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
+import { checkPriority } from "../task/priority.js";
 import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { Workflow } from "../task/workflow-record.js";
@@ -71,6 +72,17 @@ export interface EnqueueOptions {
    * never if it rolls back. Other backends refuse it.
    */
   tx?: SqlTransaction | undefined;
+  /**
+   * The priority these tasks are claimed by, instead of their task's (higher
+   * first, FIFO within one priority; an integer).
+   */
+  priority?: number | undefined;
+}
+
+/** The priority `options` give, checked; `undefined` keeps each task's own. */
+function priorityOf(options: EnqueueOptions | undefined, where: string): number | undefined {
+  const priority = options?.priority;
+  return priority === undefined ? undefined : checkPriority(priority, `${where}: priority`);
 }
 
 /** The transaction of `options`, checked against what `backend` can do; `undefined` when none. */
@@ -181,10 +193,17 @@ export class Queue implements QueueHandle {
   async add(input: Task | readonly Task[], options?: EnqueueOptions): Promise<boolean | boolean[]> {
     const list = Array.isArray(input) ? (input as readonly unknown[]) : [input];
     checkTasks(list, "queue.add()", this.maxPayloadBytes);
+    const priority = priorityOf(options, "queue.add()");
     if (list.length === 0) return [];
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.add()");
-    const records = list.map((task): TaskData => ({ ...task.toJSON(), status: "pending" }));
+    const records = list.map(
+      (task): TaskData => ({
+        ...task.toJSON(),
+        status: "pending",
+        ...(priority === undefined ? {} : { priority }),
+      }),
+    );
     const added = tx
       ? await backend.add(this.name, records, "unique", { tx })
       : await backend.add(this.name, records, "unique");
@@ -208,7 +227,13 @@ export class Queue implements QueueHandle {
   ): Promise<boolean> {
     checkTasks([task], "queue.schedule()", this.maxPayloadBytes);
     const due = resolveDueTime(at, this.clock.now(), "queue.schedule()");
-    const record: TaskData = { ...task.toJSON(), status: "scheduled", scheduledAt: isoAt(due) };
+    const priority = priorityOf(options, "queue.schedule()");
+    const record: TaskData = {
+      ...task.toJSON(),
+      status: "scheduled",
+      scheduledAt: isoAt(due),
+      ...(priority === undefined ? {} : { priority }),
+    };
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.schedule()");
     const [added] = tx

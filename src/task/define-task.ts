@@ -5,12 +5,13 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { systemClock } from "../clock.js";
-import { TaskDefinitionError } from "../errors.js";
+import { InvalidOptionError, TaskDefinitionError } from "../errors.js";
 import { deepFreeze } from "../json.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { uuidV7 } from "../util/uuid-v7.js";
 import { callerModule } from "./caller-module.js";
 import type { Middleware } from "./middleware-types.js";
+import { checkPriority } from "./priority.js";
 import { isStandardSchema } from "./schema.js";
 import { storedArgs } from "./task-args.js";
 import {
@@ -46,6 +47,12 @@ export interface TaskOptions extends TaskBehaviourOptions {
    * `{ module: import.meta.url }`.
    */
   sandbox?: boolean | { module: string | URL };
+  /**
+   * Claim order among this queue's pending tasks: higher first, FIFO within
+   * one priority (an integer; default 0). `queue.add(task, { priority })`
+   * overrides it for one add.
+   */
+  priority?: number;
 }
 
 /** Every key of {@link TaskOptions}; anything else in `task(options, fn)` is a typo, refused. */
@@ -56,6 +63,7 @@ const TASK_OPTION_KEYS: readonly string[] = [
     args: true,
     result: true,
     sandbox: true,
+    priority: true,
   } satisfies Record<Exclude<keyof TaskOptions, keyof TaskBehaviourOptions>, true>),
   ...TASK_BEHAVIOUR_KEYS,
 ];
@@ -152,6 +160,9 @@ export function task(
   if (!Array.isArray(middleware) || middleware.some((m) => typeof m !== "function")) {
     throw new TaskDefinitionError(`task '${name}': middleware must be a list of functions`);
   }
+  const priority = toTaskDefinitionError(name, () =>
+    checkPriority(options.priority ?? 0, "priority"),
+  );
   const config = deepFreeze(normaliseTaskConfig(name, options));
   const sandboxModule = resolveSandboxModule(name, options.sandbox);
   const definition: TaskDefinition = {
@@ -168,13 +179,26 @@ export function task(
 
   const factory = (...args: unknown[]): Task => {
     const stored = storedArgs(definition, args);
-    return new Task(newTaskData(newTaskId(), name, stored, config, systemClock.now()), null);
+    const data = newTaskData(newTaskId(), name, stored, config, systemClock.now(), { priority });
+    return new Task(data, null);
   };
   Object.defineProperties(factory, {
     taskName: { value: name, enumerable: true },
     config: { value: config, enumerable: true },
   });
   return factory as unknown as TaskFactory<readonly unknown[], unknown>;
+}
+
+/** Runs a check, turning its `InvalidOptionError` into the `TaskDefinitionError` of task `name`. */
+function toTaskDefinitionError<T>(name: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InvalidOptionError) {
+      throw new TaskDefinitionError(`task '${name}': ${error.message}`);
+    }
+    throw error;
+  }
 }
 
 function resolveSandboxModule(name: string, sandbox: TaskOptions["sandbox"]): string | undefined {

@@ -75,7 +75,7 @@ export interface TaskData {
   nextRetryAt: string | null;
   workflowId: string | null;
   cronId: string | null;
-  /** Claim order among pending tasks: higher first (0 by default). Reserved: claims are FIFO for now. */
+  /** Claim order among pending tasks: higher first, FIFO within one priority (0 by default). */
   priority: number;
   /** Tasks sharing a key are limited and ordered together (fairness). Reserved: `null` for now. */
   concurrencyKey: string | null;
@@ -202,7 +202,7 @@ export function newTaskData(
   args: JsonValue[],
   config: TaskConfig,
   now: number,
-  extra?: { workflowId?: string | null; cronId?: string | null },
+  extra?: { workflowId?: string | null; cronId?: string | null; priority?: number },
 ): TaskData {
   return {
     v: TASK_DATA_VERSION,
@@ -222,7 +222,7 @@ export function newTaskData(
     nextRetryAt: null,
     workflowId: extra?.workflowId ?? null,
     cronId: extra?.cronId ?? null,
-    priority: 0,
+    priority: extra?.priority ?? 0,
     concurrencyKey: null,
     meta: {},
   };

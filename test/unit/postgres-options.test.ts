@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL backend without a server: its URL and options, names it
  * derives from the schema, notification payloads, and the settle decisions
- * (`settle-plan.ts`) that mirror the memory reference. Connecting is covered
+ * (`../sql/settle-plan.ts`) that mirror the memory reference. Connecting is covered
  * by test/backends/postgres and the contract suite.
  */
 import { spawnSync } from "node:child_process";
@@ -20,7 +20,7 @@ import {
   type LockedTask,
   planSettle,
   prepareSettlements,
-} from "../../src/backends/postgres/settle-plan.js";
+} from "../../src/backends/sql/settle-plan.js";
 
 beforeEach(() => {
   vi.stubEnv("SHEPPY_BACKEND_URL", undefined);

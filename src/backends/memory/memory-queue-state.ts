@@ -14,15 +14,17 @@ import { Waiters } from "../../util/waiters.js";
 import type { CronData } from "../backend.js";
 import { newRateWindowState, type RateWindowState } from "../rate-window.js";
 import { creationTimeOf } from "../task-listing.js";
-import { ClaimableQueue, type Queueable } from "./memory-claimable-queue.js";
 import { CreationIndex } from "./memory-creation-index.js";
 import { DueIndex } from "./memory-due-index.js";
+import { type Prioritized, PriorityClaimableQueue } from "./memory-priority-queue.js";
 import { MemoryWorkflows } from "./memory-workflows.js";
 
 /** What the memory backend keeps about one task. */
-export class TaskEntry implements Queueable {
+export class TaskEntry implements Prioritized {
   /** The ticket of its place among the claimable tasks; 0 while it is not claimable. */
   queueTicket = 0;
+  /** The priority whose FIFO holds it while claimable. */
+  queueLevel = 0;
   /** The fence of the claim held now; 0 while the task is not claimed. */
   claimFence = 0;
   /** When the claim held now was last renewed (the backend's clock). */
@@ -38,6 +40,11 @@ export class TaskEntry implements Queueable {
     this.listedAt = creationTimeOf(record);
   }
 
+  /** The priority it is claimed by: its record's. */
+  get claimPriority(): number {
+    return this.record.priority;
+  }
+
   /**
    * The next fence to hand out. A claim always holds the newest fence, and a
    * task loses its claim only by being settled or taken over, so the newest
@@ -51,7 +58,7 @@ export class TaskEntry implements Queueable {
 export class MemoryQueueState {
   readonly entries = new Map<string, TaskEntry>();
   /** Claimable tasks, oldest first. */
-  readonly pending = new ClaimableQueue<TaskEntry>();
+  readonly pending = new PriorityClaimableQueue<TaskEntry>();
   readonly due = new DueIndex();
   /** Ids by creation time, for `listTasks`; an entry is live while the task's `listedAt` matches it. */
   readonly created = new CreationIndex();

@@ -28,10 +28,10 @@ const FALLBACK_POLL_MS = 2000;
  */
 const CLAIM = `
 WITH picked AS (
-  SELECT id, seq FROM %SCHEMA%.tasks
+  SELECT id, seq, priority FROM %SCHEMA%.tasks
   WHERE queue = $1 AND state = ${CLAIMABLE}
     AND NOT EXISTS (SELECT 1 FROM %SCHEMA%.paused_queues p WHERE p.queue = $1)
-  ORDER BY seq
+  ORDER BY priority DESC, seq
   LIMIT $2
   FOR UPDATE SKIP LOCKED
 )
@@ -40,7 +40,7 @@ SET state = ${CLAIMED}, status = 'processing', started_at = $3, seq = NULL,
     fence = t.fence + 1, lease_at = %SCHEMA%.now_ms(), suspect_lease = NULL, suspect_at = NULL
 FROM picked
 WHERE t.queue = $1 AND t.id = picked.id
-RETURNING t.id, t.data, t.fence, picked.seq`;
+RETURNING t.id, t.data, t.fence, picked.seq, picked.priority`;
 
 /**
  * Leases still held under their fence are stamped now; returns the ids
@@ -97,6 +97,7 @@ interface ClaimRow {
   id: string;
   data: string;
   fence: string;
+  priority: number;
   seq: string;
 }
 
@@ -153,7 +154,10 @@ export class Claims {
       [queue, limit, startedAt],
       { resend: "unsent", wait: false },
     );
-    if (rows.length > 1) rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    // In claim order: the highest priority first, then the oldest.
+    if (rows.length > 1) {
+      rows.sort((a, b) => b.priority - a.priority || Number(a.seq) - Number(b.seq));
+    }
     return rows.map((row) => ({
       record: readRow(
         {

@@ -1,6 +1,6 @@
 /**
  * @module backends/postgres/plan-writes
- * Writes a settle plan (`./settle-plan.ts`) in one statement: the settled
+ * Writes a settle plan (`../sql/settle-plan.ts`) in one statement: the settled
  * records, the new rows (chained tasks, resumes; each only if its id is
  * new), the workflows the plan changed, the step outcomes kept with them,
  * and the notifications — work became claimable, tasks or workflows
@@ -10,10 +10,11 @@
  * expiring rows the queue had before it, for the maxFinished bound
  * (`./retention-bound.ts`).
  */
+
+import type { LockedWorkflow, SettlePlan } from "../sql/settle-plan.js";
 import { finishedPayloads } from "./notifications.js";
 import { CLAIMABLE } from "./record-codec.js";
 import type { PgSession, Tx } from "./session.js";
-import type { LockedWorkflow, SettlePlan } from "./settle-plan.js";
 
 const WRITE = `
 WITH w AS (
@@ -29,11 +30,13 @@ WITH w AS (
   WHERE t.queue = $1 AND t.id = u.id
   RETURNING 1
 ), c AS (
-  INSERT INTO %SCHEMA%.tasks (queue, id, data, status, state, seq, due_at, created_at)
+  INSERT INTO %SCHEMA%.tasks (queue, id, data, status, state, seq, due_at, created_at, priority)
   SELECT $1, c.id, c.data, c.status, c.state,
-         CASE WHEN c.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END, c.due_at, c.created_at
-  FROM unnest($10::text[], $11::text[], $12::text[], $13::smallint[], $14::bigint[], $15::bigint[])
-       WITH ORDINALITY AS c(id, data, status, state, due_at, created_at, n)
+         CASE WHEN c.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END, c.due_at, c.created_at,
+         c.priority
+  FROM unnest($10::text[], $11::text[], $12::text[], $13::smallint[], $14::bigint[], $15::bigint[],
+              $30::integer[])
+       WITH ORDINALITY AS c(id, data, status, state, due_at, created_at, priority, n)
   ORDER BY c.n
   ON CONFLICT (queue, id) DO NOTHING
   RETURNING state
@@ -110,6 +113,7 @@ export async function writePlan(
     plan.finished.length > 0 ? finishedPayloads(queue, plan.finished) : [],
     session.channels.work,
     plan.claimable,
+    inserts.map((r) => r.priority),
   ]);
   return Number(row?.expiring ?? 0);
 }

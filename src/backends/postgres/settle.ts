@@ -8,7 +8,7 @@
  * rows (`FOR UPDATE`, in id order, so two settles never deadlock), and the
  * workflows their steps end or their resumes write (also in id order, after
  * the tasks — the order every transaction here takes locks in); decide per
- * settlement (`./settle-plan.ts`); write it all in one statement
+ * settlement (`../sql/settle-plan.ts`); write it all in one statement
  * (`./plan-writes.ts`); apply the maxFinished bound when the queue is over
  * it (`./retention-bound.ts`). The workflow row lock is what makes the last step of a fan-out add
  * exactly one resume, however many workers settle its steps at once: each
@@ -19,10 +19,6 @@
  * Safe to send again: a settlement already written finds its fence settled.
  */
 import type { Settlement, SettleResult } from "../backend.js";
-import { writePlan } from "./plan-writes.js";
-import { CLAIMABLE, CLAIMED, FINISHED, msOf } from "./record-codec.js";
-import type { RetentionBound } from "./retention-bound.js";
-import type { PgSession, Tx } from "./session.js";
 import {
   type LockedTask,
   type LockedWorkflow,
@@ -30,7 +26,11 @@ import {
   planSettle,
   prepareSettlements,
   verdictOf,
-} from "./settle-plan.js";
+} from "../sql/settle-plan.js";
+import { writePlan } from "./plan-writes.js";
+import { CLAIMABLE, CLAIMED, FINISHED, msOf } from "./record-codec.js";
+import type { RetentionBound } from "./retention-bound.js";
+import type { PgSession, Tx } from "./session.js";
 
 const LOCK_TASKS = `
 SELECT id, state, fence, settled_fence, expires_at FROM %SCHEMA%.tasks

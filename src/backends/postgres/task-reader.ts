@@ -30,7 +30,7 @@ WHERE queue = $1 AND id = ANY($2::text[]) AND ${LIVE}`;
 const PENDING = `
 SELECT ${RECORD_COLUMNS} FROM %SCHEMA%.tasks
 WHERE queue = $1 AND state = ${CLAIMABLE}
-ORDER BY seq
+ORDER BY priority DESC, seq
 LIMIT $2`;
 
 const SCHEDULED = `

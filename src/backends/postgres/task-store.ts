@@ -15,6 +15,7 @@ import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { AddMode, SqlTransaction, WorkflowStepEnd } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
+import { emptyPlan, endStep } from "../sql/settle-plan.js";
 import { describeRefusal } from "./connection-errors.js";
 import { finishedPayloads } from "./notifications.js";
 import { writePlan } from "./plan-writes.js";
@@ -30,7 +31,6 @@ import {
 } from "./record-codec.js";
 import type { PgSession, Sql, Tx } from "./session.js";
 import { lockWorkflows } from "./settle.js";
-import { emptyPlan, endStep } from "./settle-plan.js";
 
 /** Due tasks made claimable per statement. */
 const PROMOTE_BATCH = 1000;
@@ -41,11 +41,12 @@ const PRUNE_BATCH = 1000;
 
 /** New rows in call order (a claimable one takes the next place in the FIFO); `$2` is the call's token. */
 const INSERT = `
-INSERT INTO %SCHEMA%.tasks AS t (queue, id, data, status, state, seq, due_at, created_at, req)
+INSERT INTO %SCHEMA%.tasks AS t (queue, id, data, status, state, seq, due_at, created_at, req, priority)
 SELECT $1, r.id, r.data, r.status, r.state,
-       CASE WHEN r.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END, r.due_at, r.created_at, $2
-FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8::bigint[])
-     WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, n)
+       CASE WHEN r.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END, r.due_at, r.created_at, $2,
+       r.priority
+FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8::bigint[], $10::integer[])
+     WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, priority, n)
 ORDER BY r.n`;
 
 /** `unique`: an id the queue holds is left alone. */
@@ -67,6 +68,7 @@ const ADD_REPLACE = `
 WITH added AS (${INSERT}
   ON CONFLICT (queue, id) DO UPDATE
   SET data = EXCLUDED.data, status = EXCLUDED.status, state = EXCLUDED.state, seq = EXCLUDED.seq,
+      priority = EXCLUDED.priority,
       due_at = EXCLUDED.due_at, created_at = EXCLUDED.created_at, req = EXCLUDED.req,
       started_at = NULL, finished_at = NULL, lease_at = NULL, suspect_lease = NULL,
       suspect_at = NULL, expires_at = NULL
@@ -209,6 +211,7 @@ export class TaskStore {
       sent.map((r) => r.dueAt),
       sent.map((r) => r.createdAt),
       this.session.channels.work,
+      sent.map((r) => r.priority),
     ];
     const written = appTx
       ? await this.#addWithin(appTx, statement, values)
@@ -312,7 +315,7 @@ export class TaskStore {
   /**
    * Cancels a workflow step: its cancelled record is written whole (it is
    * kept with the workflow too), and its end applied to the workflow as a
-   * settle would (`./settle-plan.ts`), under the same locks, in the same order.
+   * settle would (`../sql/settle-plan.ts`), under the same locks, in the same order.
    */
   async #cancelStep(
     tx: Tx,

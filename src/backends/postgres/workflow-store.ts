@@ -3,7 +3,7 @@
  * Workflows on PostgreSQL: storing a new one with its first steps, reading
  * them back with their step outcomes, listing, cancelling, deleting and
  * pruning expired ones. A step's end and a resume's write happen inside
- * settles and cancels (`./settle-plan.ts`), under the workflow row's lock.
+ * settles and cancels (`../sql/settle-plan.ts`), under the workflow row's lock.
  * A workflow's status, finish time and the steps it waits for are kept
  * beside its JSON (changed without rewriting it) and win over it on read.
  */
@@ -36,11 +36,13 @@ WITH wf AS (
   ON CONFLICT (queue, id) DO NOTHING
   RETURNING id
 ), steps AS (
-  INSERT INTO %SCHEMA%.tasks (queue, id, data, status, state, seq, due_at, created_at, req)
+  INSERT INTO %SCHEMA%.tasks (queue, id, data, status, state, seq, due_at, created_at, req, priority)
   SELECT $1, r.id, r.data, r.status, r.state,
-         CASE WHEN r.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END, r.due_at, r.created_at, $9
-  FROM unnest($10::text[], $11::text[], $12::text[], $13::smallint[], $14::bigint[], $15::bigint[])
-       WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, n)
+         CASE WHEN r.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END, r.due_at, r.created_at, $9,
+         r.priority
+  FROM unnest($10::text[], $11::text[], $12::text[], $13::smallint[], $14::bigint[], $15::bigint[],
+              $19::integer[])
+       WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, priority, n)
   WHERE EXISTS (SELECT 1 FROM wf)
   ORDER BY r.n
   ON CONFLICT (queue, id) DO NOTHING
@@ -184,6 +186,7 @@ export class WorkflowStore {
         this.session.channels.work,
         this.session.channels.finished,
         finished ? (finishedPayloads(queue, [record.id])[0] ?? null) : null,
+        rows.map((r) => r.priority),
       ]);
       return Number(row?.stored ?? 0) === 1;
     });

@@ -28,6 +28,7 @@ const SCRIPTS = {
   listTasks: 2,
   migrateIndex: 2,
   pause: 3,
+  claimable: 1,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -52,9 +52,7 @@ export class TaskReader {
       );
     }
     const pending = this.session.keys(queue).pending;
-    const ids = await this.session.call("getPending", (client) =>
-      client.lrange(pending, 0, count - 1),
-    );
+    const ids = (await this.session.script("claimable", [pending], ["range", count])) as string[];
     return this.#inOrder(queue, ids);
   }
 
@@ -83,9 +81,10 @@ export class TaskReader {
     });
   }
 
+  /** Claimable tasks, in every priority's list (see `scripts/lib/claimable.lua`). */
   async size(queue: string): Promise<number> {
     const pending = this.session.keys(queue).pending;
-    return this.session.call("size", (client) => client.llen(pending));
+    return (await this.session.script("claimable", [pending], ["count"])) as number;
   }
 
   /** Every record, a page at a time: the newest-first listing without a filter (no record is on two pages). */
@@ -127,13 +126,16 @@ export class TaskReader {
     const k = this.session.keys(queue);
     // Counts include expired records until they are pruned: prune first, so stats are exact.
     await this.prune(queue);
-    const [pending, scheduled, processing, counts] = (await this.session.call(
-      "getStats",
-      (client) =>
-        runBatch<unknown>(client, (p) =>
-          p.llen(k.pending).zcard(k.scheduled).zcard(k.processing).hgetall(k.counts),
-        ),
-    )) as [number, number, number, Record<string, string>];
+    const [[scheduled, processing, counts], pending] = await Promise.all([
+      this.session.call(
+        "getStats",
+        (client) =>
+          runBatch<unknown>(client, (p) =>
+            p.zcard(k.scheduled).zcard(k.processing).hgetall(k.counts),
+          ) as Promise<[number, number, Record<string, string>]>,
+      ),
+      this.size(queue),
+    ]);
     const count = (status: string) => Number(counts[status] ?? 0);
     return {
       pending,
@@ -152,18 +154,15 @@ export class TaskReader {
     const names = (
       await this.session.call("listQueues", (client) => client.smembers(registry))
     ).sort();
-    const counts = await this.session.call("listQueues", (client) =>
+    const held = await this.session.call("listQueues", (client) =>
       runBatch<number>(client, (p) => {
-        for (const name of names) {
-          const k = this.session.keys(name);
-          p.zcard(k.ids).llen(k.pending);
-        }
+        for (const name of names) p.zcard(this.session.keys(name).ids);
       }),
     );
     const queues = new Map<string, number>();
-    names.forEach((name, i) => {
-      if (counts[2 * i]! > 0) queues.set(name, counts[2 * i + 1]!);
-    });
+    const kept = names.filter((_, i) => held[i]! > 0);
+    const sizes = await Promise.all(kept.map((name) => this.size(name)));
+    kept.forEach((name, i) => queues.set(name, sizes[i]!));
     return queues;
   }
 }

@@ -18,6 +18,7 @@ import type {
   SettleResult,
   WorkflowStepEnd,
 } from "../backend.js";
+import { claimPriority } from "../claim-priority.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import { creationTimeOf } from "../task-listing.js";
 import type { QueueKeys } from "./keys.js";
@@ -104,6 +105,7 @@ export class TaskStore {
         ...routeArgs(record, routeOf(record, null)),
         creationTimeOf(record),
         record.status,
+        claimPriority(record),
       );
     }
     const added = (await this.session.script("add", addKeys(k), args)) as number[];
@@ -137,7 +139,13 @@ export class TaskStore {
       const [json, where, extra] = routeArgs(record, route);
       args.push(record.id, s.fence, json, record.status, where, extra, expires, s.children.length);
       for (const child of s.children) {
-        args.push(child.id, encodeTaskData(child), creationTimeOf(child), child.status);
+        args.push(
+          child.id,
+          encodeTaskData(child),
+          creationTimeOf(child),
+          child.status,
+          claimPriority(child),
+        );
       }
       pushWorkflowArgs(args, s);
     }

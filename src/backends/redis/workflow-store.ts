@@ -14,6 +14,7 @@ import type { TaskData } from "../../task/task-record.js";
 import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
 import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
+import { claimPriority } from "../claim-priority.js";
 import { creationTimeOf } from "../task-listing.js";
 import { readRecord } from "./record-codec.js";
 import { type RedisSession, runBatch } from "./session.js";
@@ -53,7 +54,13 @@ export class WorkflowStore {
       ...record.pending,
     ];
     for (const step of steps) {
-      args.push(step.id, encodeTaskData(step), creationTimeOf(step), step.status);
+      args.push(
+        step.id,
+        encodeTaskData(step),
+        creationTimeOf(step),
+        step.status,
+        claimPriority(step),
+      );
     }
     const stored = await this.session.script(
       "addWorkflow",

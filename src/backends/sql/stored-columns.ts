@@ -10,6 +10,7 @@
  */
 import { encodeTaskData, readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData, TaskStatus } from "../../task/task-record.js";
+import { claimPriority } from "../claim-priority.js";
 import type { RecordRoute } from "../record-route.js";
 import { creationTimeOf } from "../task-listing.js";
 
@@ -53,6 +54,8 @@ export interface StoredColumns {
   readonly state: number;
   readonly dueAt: number | null;
   readonly createdAt: number;
+  /** Claim order among claimable records: higher first. */
+  readonly priority: number;
 }
 
 /** The columns of `record` stored where `route` says (throws `SerializationError` when it cannot be encoded). */
@@ -64,5 +67,6 @@ export function storedColumns(record: TaskData, route: RecordRoute): StoredColum
     state: route.kind === "claimable" ? CLAIMABLE : route.kind === "due" ? DUE : FINISHED,
     dueAt: route.kind === "due" ? route.at : null,
     createdAt: creationTimeOf(record),
+    priority: claimPriority(record),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * @module backends/sqlite/claims
- * Claims are leases with fences. `claim` takes the oldest claimable rows in
+ * Claims are leases with fences. `claim` takes the first claimable rows —
+ * the highest priority first, the oldest first within one — in
  * one write transaction, each under the next fence and a lease stamped with
  * the machine's clock (every process sharing the file shares it); with
  * nothing to claim (or the queue paused) it waits for a signal
@@ -33,7 +34,8 @@ const PAUSE = "INSERT INTO paused_queues (queue) VALUES (?) ON CONFLICT (queue) 
 const RESUME = "DELETE FROM paused_queues WHERE queue = ?";
 
 const OLDEST = `
-SELECT id, data, fence FROM tasks WHERE queue = ? AND state = ${CLAIMABLE} ORDER BY seq LIMIT ?`;
+SELECT id, data, fence FROM tasks WHERE queue = ? AND state = ${CLAIMABLE}
+ORDER BY priority DESC, seq LIMIT ?`;
 
 const TAKE = `
 UPDATE tasks

@@ -16,8 +16,8 @@ import type { SqliteDatabase } from "./database.js";
 const TAKE_SEQ = "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value";
 
 const INSERT_NEW = `
-INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, priority)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (queue, id) DO NOTHING`;
 
 const BUMP_MARK = `
@@ -41,8 +41,8 @@ export function takeNumbers(db: SqliteDatabase, name: string, count: number): nu
 
 /**
  * Inserts rows whose ids are new to the queue (a row whose id the queue
- * holds is skipped), claimable ones at the tail of the FIFO in the order
- * given; returns which were inserted.
+ * holds is skipped), claimable ones at the tail of their priority's FIFO
+ * in the order given; returns which were inserted.
  */
 export function insertNew(
   db: SqliteDatabase,
@@ -56,7 +56,8 @@ export function insertNew(
   return rows.map((r) => {
     const place = r.state === CLAIMABLE ? seq++ : null;
     return (
-      insert.run(queue, r.id, r.data, r.status, r.state, place, r.dueAt, r.createdAt).changes > 0
+      insert.run(queue, r.id, r.data, r.status, r.state, place, r.dueAt, r.createdAt, r.priority)
+        .changes > 0
     );
   });
 }

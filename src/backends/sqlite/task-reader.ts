@@ -26,7 +26,8 @@ SELECT ${RECORD_COLUMNS} FROM tasks
 WHERE queue = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)`;
 
 const PENDING = `
-SELECT ${RECORD_COLUMNS} FROM tasks WHERE queue = ? AND state = ${CLAIMABLE} ORDER BY seq LIMIT ?`;
+SELECT ${RECORD_COLUMNS} FROM tasks WHERE queue = ? AND state = ${CLAIMABLE}
+ORDER BY priority DESC, seq LIMIT ?`;
 
 const SCHEDULED = `
 SELECT ${RECORD_COLUMNS} FROM tasks WHERE queue = ? AND state = ${DUE}

@@ -40,10 +40,11 @@ const DELETE_BATCH = 2000;
  * claim never matches a later one.
  */
 const REPLACE = `
-INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, priority)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (queue, id) DO UPDATE
 SET data = excluded.data, status = excluded.status, state = excluded.state, seq = excluded.seq,
+    priority = excluded.priority,
     due_at = excluded.due_at, created_at = excluded.created_at, started_at = NULL,
     finished_at = NULL, lease_at = NULL, suspect_lease = NULL, suspect_at = NULL, expires_at = NULL
 WHERE tasks.state <> ${CLAIMED}`;
@@ -146,7 +147,8 @@ export class TaskStore {
     return rows.map((r) => {
       const place = r.state === CLAIMABLE ? seq++ : null;
       return (
-        replace.run(queue, r.id, r.data, r.status, r.state, place, r.dueAt, r.createdAt).changes > 0
+        replace.run(queue, r.id, r.data, r.status, r.state, place, r.dueAt, r.createdAt, r.priority)
+          .changes > 0
       );
     });
   }

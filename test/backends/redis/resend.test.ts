@@ -56,16 +56,18 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
         "",
         Date.parse(r.createdAt),
         r.status,
+        0,
       ]),
     );
   /** One claim of up to `limit` tasks under `token`, naming earlier claims whose answer was lost. */
   const claim = (token: string, limit: number, ...unanswered: string[]) =>
     client.eval(
       scriptSource("claim"),
-      3,
+      4,
       `${tag}:pending`,
       `${tag}:processing`,
       `${tag}:wake`,
+      `${tag}:paused`,
       `${tag}:t:`,
       limit,
       new Date().toISOString(),

@@ -1,6 +1,7 @@
 #!lua
 -- Stores new work. Each record comes as (id, json, route, extra, created,
--- status): route 'p' is claimable now (FIFO), 'd' waits until `extra` (ms),
+-- status, priority): route 'p' is claimable now (FIFO within its priority,
+-- lib/claimable.lua), 'd' waits until `extra` (ms),
 -- 'f' is finished with status `extra` (a record that could not be used,
 -- stored as its failed stand-in); `created` (ms) places it in the creation
 -- index (a replaced record takes the new one's place), and `status` is the
@@ -14,31 +15,32 @@
 -- Every argument is checked before the first write. Under out-of-memory the
 -- whole call is refused (no flags): new work waits until memory frees.
 -- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 expires
--- ARGV: 1 task key prefix, 2 mode, 3 request token, then (id, json, route, extra, created, status) per record
+-- ARGV: 1 task key prefix, 2 mode, 3 request token, then (id, json, route, extra, created, status, priority) per record
 --@include counts
+--@include claimable
 local prefix = ARGV[1]
 local mode = ARGV[2]
 local token = ARGV[3]
 if mode ~= 'unique' and mode ~= 'replace' then
   return redis.error_reply('sheppy add: mode must be unique or replace (got ' .. tostring(mode) .. ')')
 end
-if token == nil or token == '' or (#ARGV - 3) % 6 ~= 0 then
-  return redis.error_reply('sheppy add: expected a request token and (id, json, route, extra, created, status) per record')
+if token == nil or token == '' or (#ARGV - 3) % 7 ~= 0 then
+  return redis.error_reply('sheppy add: expected a request token and (id, json, route, extra, created, status, priority) per record')
 end
-for i = 4, #ARGV, 6 do
+for i = 4, #ARGV, 7 do
   local route = ARGV[i + 2]
   local extra = ARGV[i + 3]
   if ARGV[i] == '' or ARGV[i + 1] == '' or (route ~= 'p' and route ~= 'd' and route ~= 'f')
     or (route == 'd' and not tonumber(extra)) or (route == 'f' and extra == '')
-    or not tonumber(ARGV[i + 4]) or ARGV[i + 5] == '' then
-    return redis.error_reply('sheppy add: record ' .. ((i - 4) / 6) .. ' has a bad id, json, route, due time, creation time or status')
+    or not tonumber(ARGV[i + 4]) or ARGV[i + 5] == '' or not string.match(ARGV[i + 6], '^%-?%d+$') then
+    return redis.error_reply('sheppy add: record ' .. ((i - 4) / 7) .. ' has a bad id, json, route, due time, creation time, status or priority')
   end
 end
 local results = {}
 local queued = false
 -- Ids met earlier in this call: a second copy is a duplicate, even of our own write.
 local seen = {}
-for i = 4, #ARGV, 6 do
+for i = 4, #ARGV, 7 do
   local id = ARGV[i]
   local key = prefix .. id
   local exists = redis.call('EXISTS', key) == 1
@@ -52,17 +54,20 @@ for i = 4, #ARGV, 6 do
     results[#results + 1] = 0
   else
     if exists then
-      redis.call('LREM', KEYS[2], 0, id)
+      removeClaimable(KEYS[2], id, redis.call('HGET', key, 'pr'))
       redis.call('ZREM', KEYS[4], id)
       -- A finished record re-queued leaves the finished index and loses its expiry.
       unfinish(KEYS[7], KEYS[6], KEYS[8], id)
       -- The fences stay: a holder of an earlier claim must never match a later one.
-      redis.call('HDEL', key, 'd', 'status', 'startedAt', 'finishedAt', 'x', 'rq')
+      redis.call('HDEL', key, 'd', 'status', 'startedAt', 'finishedAt', 'x', 'rq', 'pr')
     end
     redis.call('HSET', key, 'd', ARGV[i + 1], 'rq', token, 'status', ARGV[i + 5])
+    if ARGV[i + 6] ~= '0' then
+      redis.call('HSET', key, 'pr', ARGV[i + 6])
+    end
     redis.call('ZADD', KEYS[1], ARGV[i + 4], id)
     if ARGV[i + 2] == 'p' then
-      redis.call('RPUSH', KEYS[2], id)
+      pushClaimable(KEYS[2], id, ARGV[i + 6])
       queued = true
     elseif ARGV[i + 2] == 'd' then
       redis.call('ZADD', KEYS[4], tonumber(ARGV[i + 3]), id)

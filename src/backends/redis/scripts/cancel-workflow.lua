@@ -11,6 +11,7 @@
 --       5 finishedAt (ISO), 6 expires ('' = none), 7 step expires ('' = none), 8 finished channel
 -- Returns: { json, status, finishedAt } of the workflow; 'finished' when it had finished; nil when unknown
 --@include counts
+--@include claimable
 --@include cancel-waiting
 local id = ARGV[4]
 if (id or '') == '' or (ARGV[5] or '') == '' or (ARGV[6] ~= '' and not tonumber(ARGV[6]))

@@ -13,6 +13,7 @@
 --       12 resume created (ms), 13 resume status
 -- Returns: json, status, startedAt, finishedAt of the cancelled record, or nil
 --@include counts
+--@include claimable
 --@include cancel-waiting
 --@include workflows
 local id = ARGV[2]

@@ -1,5 +1,6 @@
 #!lua
--- Claims up to `limit` claimable tasks, oldest first: each becomes
+-- Claims up to `limit` claimable tasks, the highest priority first and the
+-- oldest first within one (lib/claimable.lua): each becomes
 -- `processing` under a lease (score = server time) and a new fence (field
 -- `f`, one more than the task's last), and carries the request token and its
 -- place in the claim (field `cq` = `<token>/<n>`). If tasks remain, leaves
@@ -18,6 +19,7 @@
 --       5… tokens of earlier claims whose answer was lost
 -- Returns: id1, json1, fence1, id2, …
 --@include counts
+--@include claimable
 local limit = tonumber(ARGV[2])
 local token = ARGV[4]
 if not limit or limit < 1 or ARGV[3] == nil or ARGV[3] == '' or token == nil or token == '' then
@@ -48,14 +50,15 @@ if #ARGV >= 5 then
     return a[2] < b[2]
   end)
   for i = #released, 1, -1 do
-    redis.call('LPUSH', KEYS[1], released[i][3])
+    local id = released[i][3]
+    pushClaimable(KEYS[1], id, redis.call('HGET', ARGV[1] .. id, 'pr'), true)
   end
 end
 if redis.call('EXISTS', KEYS[4]) == 1 then
   return {}
 end
-local ids = redis.call('LPOP', KEYS[1], limit)
-if not ids then
+local ids = takeClaimable(KEYS[1], limit)
+if #ids == 0 then
   return {}
 end
 local time = redis.call('TIME')
@@ -76,7 +79,7 @@ for _, id in ipairs(ids) do
     out[#out + 1] = tostring(fence)
   end
 end
-if redis.call('LLEN', KEYS[1]) > 0 and redis.call('LLEN', KEYS[3]) == 0 then
+if anyClaimable(KEYS[1]) and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
 return out

@@ -43,5 +43,10 @@ removed = removed + redis.call('HLEN', KEYS[8])
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[9])) do
   redis.call('DEL', key)
 end
+-- The lists of other priorities than 0 (lib/claimable.lua), then their index.
+for _, level in ipairs(redis.call('ZRANGE', KEYS[2] .. ':levels', 0, -1)) do
+  redis.call('DEL', KEYS[2] .. ':' .. level)
+end
+redis.call('DEL', KEYS[2] .. ':levels')
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[13], KEYS[14])
 return { removed, 1 }

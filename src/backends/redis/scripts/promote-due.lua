@@ -1,8 +1,10 @@
 #!lua
--- Makes waiting records due by `now` claimable, earliest first, each once.
+-- Makes waiting records due by `now` claimable, earliest first, each once,
+-- each at the back of its priority's list (lib/claimable.lua).
 -- KEYS: 1 scheduled, 2 pending, 3 wake
 -- ARGV: 1 task key prefix, 2 now (ms), 3 limit
 -- Returns: the ids moved
+--@include claimable
 local now = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 if not now or not limit then
@@ -15,7 +17,7 @@ for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
   if redis.call('HEXISTS', key, 'd') == 1 then
     redis.call('HSET', key, 'status', 'pending')
-    redis.call('RPUSH', KEYS[2], id)
+    pushClaimable(KEYS[2], id, redis.call('HGET', key, 'pr'))
     moved[#moved + 1] = id
   end
 end

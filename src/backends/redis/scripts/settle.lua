@@ -25,12 +25,13 @@
 -- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 maxFinished ('' = no bound),
 --       5 workflow key prefix, 6 workflow pending-set prefix,
 --       then per settlement: id, fence, json, status, route, extra, expires, children count,
---       and that many (child id, json, created (ms), status); a step flag (0/1) and, when 1,
+--       and that many (child id, json, created (ms), status, priority); a step flag (0/1) and, when 1,
 --       (workflow id, resume id, resume json, resume created (ms), resume status); a write
 --       flag (0/1) and, when 1, (workflow id, json, status, finishedAt, expected steps,
 --       steps, expires, pending count, and that many step ids)
 -- Returns: 1 (settled) or 0 (lost) per settlement
 --@include counts
+--@include claimable
 --@include workflows
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
@@ -73,12 +74,12 @@ while i <= #ARGV do
   i = i + 8
   for _ = 1, count do
     if (ARGV[i] or '') == '' or (ARGV[i + 1] or '') == '' or not tonumber(ARGV[i + 2])
-      or (ARGV[i + 3] or '') == '' then
-      return redis.error_reply(where .. ': a chained task needs an id, json, a creation time and a status')
+      or (ARGV[i + 3] or '') == '' or not string.match(ARGV[i + 4] or '', '^%-?%d+$') then
+      return redis.error_reply(where .. ': a chained task needs an id, json, a creation time, a status and a priority')
     end
     s.children[#s.children + 1] =
-      { id = ARGV[i], json = ARGV[i + 1], created = ARGV[i + 2], status = ARGV[i + 3] }
-    i = i + 4
+      { id = ARGV[i], json = ARGV[i + 1], created = ARGV[i + 2], status = ARGV[i + 3], priority = ARGV[i + 4] }
+    i = i + 5
   end
   if ARGV[i] == '1' then
     if (ARGV[i + 1] or '') == '' or (ARGV[i + 2] or '') == '' or (ARGV[i + 3] or '') == ''
@@ -184,7 +185,7 @@ for _, s in ipairs(settlements) do
       if s.route == 'd' then
         redis.call('HSET', key, 'status', 'pending')
       end
-      redis.call('RPUSH', KEYS[1], s.id)
+      pushClaimable(KEYS[1], s.id, redis.call('HGET', key, 'pr'))
       queued = true
     end
     if writeWorkflow then
@@ -211,8 +212,11 @@ for _, s in ipairs(settlements) do
         local childKey = prefix .. child.id
         if redis.call('EXISTS', childKey) == 0 then
           redis.call('HSET', childKey, 'd', child.json, 'status', child.status)
+          if child.priority ~= '0' then
+            redis.call('HSET', childKey, 'pr', child.priority)
+          end
           redis.call('ZADD', KEYS[8], child.created, child.id)
-          redis.call('RPUSH', KEYS[1], child.id)
+          pushClaimable(KEYS[1], child.id, child.priority)
           queued = true
         end
       end

@@ -2,12 +2,13 @@
 -- time — and is not claimed: out of the pending list or the due index,
 -- stored `cancelled` at `finishedAt` (ISO), counted, and expiring at
 -- `expires` (ms; '' keeps it). Returns true when it cancelled it.
--- Needs lib/counts.lua included before it.
+-- Needs lib/counts.lua and lib/claimable.lua included before it.
 local function cancelWaiting(key, id, pendingKey, scheduledKey, processingKey, doneKey, countsKey, expiresKey, finishedAt, expires)
   if redis.call('HEXISTS', key, 'd') == 0 or redis.call('ZSCORE', processingKey, id) then
     return false
   end
-  if redis.call('LREM', pendingKey, 0, id) + redis.call('ZREM', scheduledKey, id) == 0 then
+  local priority = redis.call('HGET', key, 'pr')
+  if removeClaimable(pendingKey, id, priority) + redis.call('ZREM', scheduledKey, id) == 0 then
     return false
   end
   redis.call('HSET', key, 'status', 'cancelled', 'finishedAt', finishedAt)
