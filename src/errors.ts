@@ -217,5 +217,5 @@ export class PrestartError extends SheppyError {}
 /** A task the CLI waited for (`--wait`) or ran (`task test`) ended without completing. */
 export class TaskOutcomeError extends SheppyError {}
 
-/** A cron expression was refused at registration (not a five-field expression or known macro, or it never fires). */
+/** A cron schedule was refused at registration: not a five-field expression or known macro, one that never fires, an unknown time zone, or an `every` that is not whole seconds in range. */
 export class CronExpressionError extends InvalidOptionError {}
