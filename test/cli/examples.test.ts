@@ -52,6 +52,14 @@ describe.concurrent("examples", () => {
     ]);
   });
 
+  it("failure control: exponential delays capped, an UnrecoverableError fails at once", async () => {
+    expect((await example("examples/failure-control.ts")).split("\n")).toEqual([
+      "2, 4, 8, 10, 10",
+      "failed 5",
+      "failed 0 UnrecoverableError: card expired declined",
+    ]);
+  });
+
   it("a sequential workflow", async () => {
     expect(await example("examples/workflows/sequential.ts")).toBe(
       "completed welcomed alice@example.com",
