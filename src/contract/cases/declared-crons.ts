@@ -306,6 +306,61 @@ export function declaredCronsCases(h: ContractHarness): void {
       expect(logs.lines.filter((l) => l.level === "warn")).toHaveLength(9);
     });
 
+    it("entries with 'every' or a 'timezone' become the crons addCron makes (same ids), with their runs; removing one deletes it and its runs", async () => {
+      const clock = new TestClock(START);
+      const queue = h.queue({ clock });
+      const file = configFile();
+      const zoned = {
+        task: "declared.report",
+        expression: "30 2 * * *",
+        timezone: "europe/berlin",
+        args: ["berlin"],
+      };
+      file.write({ crons: [{ task: "declared.report", every: 30, args: ["pulse"] }, zoned] });
+      const logs = captureLogs();
+      void cronWorker(queue, clock, file.path, logs).work();
+      await until(async () => (await queue.getScheduled()).length === 6, { what: "six runs" });
+      const crons = await queue.getCrons();
+      expect(
+        crons.map((c) => [c.args[0], c.expression, c.every, c.timezone, c.managedBy]).sort(),
+      ).toEqual([
+        ["berlin", "30 2 * * *", null, "Europe/Berlin", "config"],
+        ["pulse", null, 30, null, "config"],
+      ]);
+      expect(await queue.addCron(report("pulse"), { every: 30 })).toBe(false);
+      expect(
+        await queue.addCron(report("berlin"), "30 2 * * *", { timezone: "Europe/Berlin" }),
+      ).toBe(false);
+      const runs = (await queue.getScheduled()).map(
+        (t) => `${t.args[0]} ${t.scheduledAt?.toISOString()}`,
+      );
+      expect(runs.sort()).toEqual([
+        "berlin 2030-01-02T01:30:00.000Z",
+        "berlin 2030-01-03T01:30:00.000Z",
+        "berlin 2030-01-04T01:30:00.000Z",
+        "pulse 2030-01-01T08:01:00.000Z",
+        "pulse 2030-01-01T08:01:30.000Z",
+        "pulse 2030-01-01T08:02:00.000Z",
+      ]);
+      expect(logs.lines.filter((l) => l.level === "warn")).toEqual([]);
+
+      file.write({ crons: [zoned] });
+      // The cron goes first, then its waiting runs: wait for both.
+      const left = async () => (await queue.getScheduled()).map((t) => t.args[0]);
+      await advanceUntil(
+        clock,
+        async () =>
+          (await queue.getCrons()).length === 1 && (await left()).every((a) => a === "berlin"),
+        {
+          step: 5,
+          notAfter: Date.parse("2030-01-01T08:00:59Z"),
+          what: "the 'every' cron and its runs removed",
+        },
+      );
+      expect((await queue.getCrons())[0]?.timezone).toBe("Europe/Berlin");
+      expect(await left()).toEqual(["berlin", "berlin", "berlin"]);
+    });
+
     it("two workers (on Redis: each on its own backend instance and connections) reconciling one file create each declared cron once", async () => {
       const clock = new TestClock(START);
       const queue = h.queue({ clock });
