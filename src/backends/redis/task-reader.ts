@@ -162,7 +162,9 @@ export class TaskReader {
     const queues = new Map<string, number>();
     const kept = names.filter((_, i) => held[i]! > 0);
     const sizes = await Promise.all(kept.map((name) => this.size(name)));
-    kept.forEach((name, i) => queues.set(name, sizes[i]!));
+    kept.forEach((name, i) => {
+      queues.set(name, sizes[i]!);
+    });
     return queues;
   }
 }
