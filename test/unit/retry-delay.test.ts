@@ -3,12 +3,22 @@
  * `retryDelay` form (examples, and properties over any input: never negative,
  * never NaN, the cap and the jitter ranges hold, any attempt number), the
  * option checks at `task()` (one line naming the task and the option), the
- * stored form through the record codec.
+ * stored form through the record codec, and a crash retried with
+ * `retryOnCrash` reaching the definition's function.
  */
 import fc from "fast-check";
-import { SerializationError, TaskDefinitionError, task } from "sheppy";
-import { decodeTaskData, encodeTaskData } from "sheppy/backend";
+import {
+  MemoryBackend,
+  SerializationError,
+  TaskDefinitionError,
+  task,
+  WorkerCrashedError,
+} from "sheppy";
+import { decodeTaskData, encodeTaskData, type Settlement } from "sheppy/backend";
+import { TestClock } from "sheppy/testing";
 import { describe, expect, test } from "vitest";
+import { AttemptPipeline } from "../../src/execution/attempt-pipeline.js";
+import { createExecutionEnvironment } from "../../src/execution/execution-environment.js";
 import { FUNCTION_FALLBACK_SECONDS, retryDelaySeconds } from "../../src/execution/retry-delay.js";
 import type { StoredBackoff, StoredRetryDelay } from "../../src/task/backoff-options.js";
 import { MAX_DURATION_SECONDS } from "../../src/util/durations.js";
@@ -261,5 +271,47 @@ describe("the stored form through the record codec", () => {
       expect(() => decodeTaskData(JSON.stringify(bad))).toThrow(SerializationError);
       expect(() => decodeTaskData(JSON.stringify(bad))).toThrow("config.retryDelay");
     }
+  });
+});
+
+describe("a crash retried with retryOnCrash", () => {
+  const NOW = Date.parse("2030-01-01T08:00:00.000Z");
+  const seen: [number, unknown][] = [];
+  const crashy = task(
+    {
+      name: "crash-backoff",
+      retry: 2,
+      retryOnCrash: true,
+      retryDelay: (attempt, error) => {
+        seen.push([attempt, error]);
+        return 42;
+      },
+    },
+    () => 1,
+  );
+
+  test("asks the definition's function, with a WorkerCrashedError, where the claim is taken over", async () => {
+    const settled: Settlement[] = [];
+    const pipeline = new AttemptPipeline({
+      queue: "q",
+      store: new MemoryBackend({ instantProcessing: false }),
+      environment: createExecutionEnvironment("q", {
+        clock: new TestClock(NOW),
+        middleware: [],
+        dependencyOverrides: undefined,
+      }),
+      settle: async (settlement) => {
+        settled.push(settlement);
+        return "settled";
+      },
+    });
+    const record = { ...crashy().toJSON(), status: "processing" as const };
+    const end = await pipeline.crash({ record, fence: 1 });
+    expect(end.record.status).toBe("retrying");
+    expect(end.record.nextRetryAt).toBe(new Date(NOW + 42_000).toISOString());
+    expect(settled.map((s) => s.record.status)).toEqual(["retrying"]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.[0]).toBe(1);
+    expect(seen[0]?.[1]).toBeInstanceOf(WorkerCrashedError);
   });
 });

@@ -13,6 +13,7 @@ import {
   returnsFunction,
   spinFor,
   spinForever,
+  unrecoverableSandboxed,
   whoAmI,
 } from "../fixtures/sandbox-tasks.js";
 
@@ -76,6 +77,16 @@ describe("sandboxed tasks", () => {
     expect(done?.status).toBe("failed");
     expect(done?.error?.toString()).toBe("LedgerError: overdrawn");
     expect(done?.error?.props).toMatchObject({ account: "acc-1" });
+  });
+
+  it("an UnrecoverableError thrown in the thread fails the task at once, its retries unspent", async () => {
+    const { queue, worker } = setup();
+    const t = unrecoverableSandboxed();
+    await queue.add(t);
+    expect(await worker.work({ oneshot: true })).toMatchObject({ failed: 1, retried: 0 });
+    const done = await queue.getTask(t);
+    expect([done?.status, done?.retryCount]).toEqual(["failed", 0]);
+    expect(done?.error?.toString()).toBe("UnrecoverableError: account closed");
   });
 
   it("a task returned from the thread is chained; a value that cannot cross fails the task", async () => {
