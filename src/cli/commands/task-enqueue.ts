@@ -44,6 +44,17 @@ async function flagPayloadErrors(
 }
 
 /** Prints what was enqueued: its id (scripts capture it), or the stored record. */
+const PRIORITY_HELP =
+  "claim order: higher first, FIFO within one priority (an integer; default: the task's)";
+
+/** `--priority`: a whole number, checked again by the queue (range). */
+function parsePriority(raw: string): number {
+  if (!/^-?\d+$/.test(raw.trim())) {
+    throw new CliUsageError(`--priority must be an integer, e.g. 10 or -5 (got '${raw}')`);
+  }
+  return Number(raw);
+}
+
 function printEnqueued(stored: Task | null, task: Task, format: OutputFormat): void {
   if (format === "json") printJson((stored ?? task).toJSON());
   else print(task.id);
@@ -58,6 +69,7 @@ function addAdd(group: Command): void {
     .option("--args-file <path>", ARGS_FILE_HELP)
     .option("--wait", "wait until the task finishes; print its result (exit 1 if it failed)")
     .option("--timeout <duration>", "with --wait: give up after this long (30s, 5m…)")
+    .option("--priority <n>", PRIORITY_HELP, parsePriority)
     // Not options of `add`: they are here only to point at `task schedule`.
     .addOption(new Option("--delay <duration>").hideHelp())
     .addOption(new Option("--at <iso>").hideHelp());
@@ -69,6 +81,7 @@ function addAdd(group: Command): void {
         argsFile?: string;
         wait?: boolean;
         timeout?: string;
+        priority?: number;
         delay?: string;
         at?: string;
       }
@@ -84,7 +97,7 @@ function addAdd(group: Command): void {
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
     const task = await createTask(spec, settings);
     await withQueue(settings, async (queue) => {
-      await flagPayloadErrors(settings, () => queue.add(task));
+      await flagPayloadErrors(settings, () => queue.add(task, { priority: settings.priority }));
       if (!settings.wait) return printEnqueued(await queue.getTask(task), task, settings.format);
       reportOutcome(await waitForOutcome(queue, task.id, timeout), settings.format);
     });
@@ -99,11 +112,18 @@ function addSchedule(group: Command): void {
     .option("--args <json>", ARGS_HELP, "[]")
     .option("--args-file <path>", ARGS_FILE_HELP)
     .option("--delay <duration>", "run after this long: 30s, 5m, 2h, 1h30m, 1d")
-    .option("--at <iso>", "run at this ISO-8601 time, e.g. 2030-01-31T09:00:00Z");
+    .option("--at <iso>", "run at this ISO-8601 time, e.g. 2030-01-31T09:00:00Z")
+    .option("--priority <n>", PRIORITY_HELP, parsePriority);
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (spec: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & { args: string; argsFile?: string; delay?: string; at?: string }
+      QueueSettings & {
+        args: string;
+        argsFile?: string;
+        delay?: string;
+        at?: string;
+        priority?: number;
+      }
     >();
     if (settings.delay !== undefined && settings.at !== undefined) {
       throw new CliUsageError("use either --delay or --at, not both");
@@ -117,7 +137,9 @@ function addSchedule(group: Command): void {
         : parseFutureInstant(settings.at, "--at");
     const task = await createTask(spec, settings);
     await withQueue(settings, async (queue) => {
-      await flagPayloadErrors(settings, () => queue.schedule(task, at));
+      await flagPayloadErrors(settings, () =>
+        queue.schedule(task, at, { priority: settings.priority }),
+      );
       printEnqueued(await queue.getTask(task), task, settings.format);
     });
   });

@@ -1,0 +1,69 @@
+/**
+ * `sheppy queue pause | resume`, the PAUSED column of `queue list`, and
+ * `task add | schedule --priority`, on a SQLite file (no server needed).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue } from "sheppy";
+import { afterAll, describe, expect, it } from "vitest";
+import { expectOneLineError, json, runCli, TASKS } from "../support/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-queue-control-"));
+const url = `sqlite://${join(dir, "queue.db")}`;
+
+describe("sheppy queue pause | resume and --priority", () => {
+  const env = { SHEPPY_BACKEND_URL: url, SHEPPY_QUEUE: "control" };
+  const sheppy = (...args: string[]) => runCli(args, env);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("pause and resume a queue; queue list shows which is paused", async () => {
+    expect((await sheppy("task", "add", `${TASKS}:add`, "--args", "[1,2]")).code).toBe(0);
+    expect(await sheppy("queue", "pause")).toMatchObject({
+      code: 0,
+      stdout: "queue control paused\n",
+    });
+    const queue = new Queue(url, { name: "control" });
+    expect(await queue.isPaused()).toBe(true);
+    expect(json(await sheppy("queue", "list", "--format", "json"))).toEqual([
+      expect.objectContaining({ queue: "control", pending: 1, paused: true }),
+    ]);
+    expect(json(await sheppy("queue", "resume", "--format", "json"))).toEqual({
+      queue: "control",
+      paused: false,
+    });
+    expect(await queue.isPaused()).toBe(false);
+    await queue.close();
+  });
+
+  it("task add and task schedule take --priority; anything but an integer is a one-line usage error", async () => {
+    const added = await sheppy("task", "add", `${TASKS}:add`, "--args", "[3,4]", "--priority", "9");
+    expect(added.code).toBe(0);
+    const scheduled = await sheppy(
+      "task",
+      "schedule",
+      `${TASKS}:add`,
+      "--args",
+      "[5,6]",
+      "--delay",
+      "1h",
+      "--priority",
+      "-2",
+    );
+    expect(scheduled.code).toBe(0);
+    const queue = new Queue(url, { name: "control" });
+    const [first, later] = await queue.getTask([added.stdout.trim(), scheduled.stdout.trim()]);
+    expect([first?.priority, later?.priority]).toEqual([9, -2]);
+    expect((await queue.getPending(1))[0]?.id).toBe(first?.id);
+    await queue.close();
+    expect(
+      expectOneLineError(await sheppy("task", "add", `${TASKS}:add`, "--priority", "1.5")),
+    ).toMatch(/--priority must be an integer, e\.g\. 10 or -5 \(got '1\.5'\)/);
+    expect(
+      expectOneLineError(await sheppy("task", "add", `${TASKS}:add`, "--priority", "9999999999")),
+    ).toMatch(/priority must be an integer from -2147483648 to 2147483647/);
+  });
+});
