@@ -1,7 +1,14 @@
 /**
  * Type-level contract of scheduling and crons on the Queue (checked by `vitest --project types`).
  */
-import { type CronDefinition, type JsonValue, type Queue, task } from "sheppy";
+import {
+  type CronDefinition,
+  type CronEvery,
+  type CronOptions,
+  type JsonValue,
+  type Queue,
+  task,
+} from "sheppy";
 import { TestQueue } from "sheppy/testing";
 import { describe, expectTypeOf, test } from "vitest";
 
@@ -32,5 +39,24 @@ describe("scheduling and cron types", () => {
     expectTypeOf<CronDefinition["managedBy"]>().toEqualTypeOf<"config" | null>();
     expectTypeOf<CronDefinition["args"]>().toEqualTypeOf<readonly JsonValue[]>();
     expectTypeOf(new TestQueue().scheduleCronRuns()).toEqualTypeOf<Promise<number>>();
+  });
+
+  test("addCron / deleteCron take { every } or cron text with { timezone }; definitions say which", () => {
+    expectTypeOf(queue.addCron(report("a"), { every: 30 })).toEqualTypeOf<Promise<boolean>>();
+    expectTypeOf(
+      queue.addCron(report("a"), "30 2 * * *", { timezone: "Europe/Berlin" }),
+    ).toEqualTypeOf<Promise<boolean>>();
+    expectTypeOf(queue.deleteCron(report("a"), { every: 30 })).toEqualTypeOf<Promise<boolean>>();
+    const options: CronOptions = { timezone: "UTC" };
+    const every: CronEvery = { every: 60 };
+    void queue.addCron(report("a"), every);
+    void queue.addCron(report("a"), "@daily", options);
+    // @ts-expect-error an interval is a number of seconds
+    void queue.addCron(report("a"), { every: "30" });
+    // @ts-expect-error the zone is an option, not part of the schedule object
+    void queue.addCron(report("a"), { every: 30, timezone: "UTC" });
+    expectTypeOf<CronDefinition["expression"]>().toEqualTypeOf<string | null>();
+    expectTypeOf<CronDefinition["every"]>().toEqualTypeOf<number | null>();
+    expectTypeOf<CronDefinition["timezone"]>().toEqualTypeOf<string | null>();
   });
 });
