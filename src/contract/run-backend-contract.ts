@@ -42,6 +42,7 @@ import { timeoutCases } from "./cases/timeout.js";
 import { ttlCases } from "./cases/ttl.js";
 import { waitForCases } from "./cases/wait-for.js";
 import { workerCases } from "./cases/worker.js";
+import { workerTurnsCases } from "./cases/worker-turns.js";
 import { workflowCases } from "./cases/workflows.js";
 import { type BackendFactory, type ContractHarness, createHarness } from "./harness.js";
 
@@ -81,6 +82,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   httpApiCases,
   pauseCases,
   priorityCases,
+  workerTurnsCases,
 ];
 
 export interface ContractOptions {

@@ -15,6 +15,17 @@ import { Backoff } from "./backoff.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
 
+/**
+ * Longest the loop runs without letting the event loop turn. On a backend
+ * whose calls finish without waiting for I/O (SQLite, memory), claiming,
+ * running fast tasks and claiming again happens in promise callbacks alone:
+ * without a turn, timers (lease renewals, task timeouts), signals (SIGINT,
+ * SIGTERM) and batched settles would wait until the queue ran dry.
+ */
+const MAX_TURN_MS = 10;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Claims and starts tasks of `queue` until `run` stops, reaches `maxTasks`, or (oneshot) runs dry. */
 export async function runClaimLoop(
   context: WorkerContext,
@@ -28,7 +39,13 @@ export async function runClaimLoop(
   const backoff = new Backoff();
   const stop = run.stop.signal;
   const { budget } = run;
+  let turnedAt = performance.now();
   while (!stop.aborted) {
+    if (performance.now() - turnedAt > MAX_TURN_MS) {
+      await nextTurn();
+      turnedAt = performance.now();
+      if (stop.aborted) break;
+    }
     // Claims first, then slots: a loop holding claims it cannot use gives them back below.
     const granted = await budget.take(prefetch, stop);
     if (granted === 0) break;
