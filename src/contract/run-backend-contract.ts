@@ -27,6 +27,7 @@ import { cronEveryTimezoneCases } from "./cases/cron-every-timezone.js";
 import { declaredCronsCases } from "./cases/declared-crons.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
+import { failureControlCases } from "./cases/failure-control.js";
 import { fencingCases } from "./cases/fencing.js";
 import { httpApiCases } from "./cases/http-api.js";
 import { inlineCases } from "./cases/inline.js";
@@ -67,6 +68,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   cronEveryTimezoneCases,
   workerCases,
   retryCases,
+  failureControlCases,
   redriveCases,
   timeoutCases,
   middlewareCases,
