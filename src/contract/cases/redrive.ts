@@ -206,6 +206,59 @@ export function redriveCases(h: ContractHarness): void {
       await expect(queue.retryAll({ batchSize: 0 })).rejects.toThrow(InvalidOptionError);
     });
 
+    it("a task that changed after the listing is skipped, not re-queued: deleted, retried and claimed, or claimed just before the replace", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const token = randomUUID();
+      const [deleted, claimedEarly, claimedLate] = [
+        failFirst(token),
+        failFirst(token),
+        failFirst(token),
+      ];
+      await queue.add([deleted, claimedEarly, claimedLate]);
+      await h.worker(queue).work({ maxTasks: 3 });
+      expect((await queue.stats()).failed).toBe(3);
+
+      // After the redrive has listed the page: one task deleted, one retried and claimed by a worker.
+      let afterListing = true;
+      let beforeReplace = false;
+      const listTasks = backend.listTasks.bind(backend);
+      backend.listTasks = async (name, request) => {
+        const page = await listTasks(name, request);
+        if (afterListing) {
+          afterListing = false;
+          await queue.delete(deleted);
+          await queue.retry(claimedEarly);
+          expect((await backend.claim(queue.name, 1)).map((c) => c.record.id)).toEqual([
+            claimedEarly.id,
+          ]);
+          beforeReplace = true;
+        }
+        return page;
+      };
+      // After it has read the page again: the last one retried and claimed too.
+      const getTasks = backend.getTasks.bind(backend);
+      backend.getTasks = async (name, ids) => {
+        const found = await getTasks(name, ids);
+        if (beforeReplace && ids.includes(claimedLate.id)) {
+          beforeReplace = false;
+          await queue.retry(claimedLate);
+          expect((await backend.claim(queue.name, 1)).map((c) => c.record.id)).toEqual([
+            claimedLate.id,
+          ]);
+        }
+        return found;
+      };
+
+      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 3 });
+      expect(await queue.getTask(deleted)).toBeNull();
+      const running = await queue.getTask([claimedEarly, claimedLate]);
+      expect(running.map((t) => [t?.status, t?.manualRetryCount])).toEqual([
+        ["processing", 1],
+        ["processing", 1],
+      ]);
+    });
+
     it("redrives racing each other and a running worker never run a task twice at once, and small batches reach every task", async () => {
       const queue = h.queue();
       const token = randomUUID();
