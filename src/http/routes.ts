@@ -5,7 +5,6 @@
  * The handler routes and validates from this table, and the OpenAPI document
  * is generated from it, so the two cannot drift apart.
  */
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isListCursor } from "../backends/task-listing.js";
 import { TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
@@ -23,6 +22,7 @@ import {
   type TaskStatus,
 } from "../task/task-record.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
+import { uuidV7 } from "../util/uuid-v7.js";
 import { HttpError } from "./api-error.js";
 import { eventStream } from "./events.js";
 
@@ -99,7 +99,7 @@ function taskFrom(name: string, args: readonly JsonValue[]): Task {
     throw new HttpError(400, `'${name}' resumes a workflow; it is not a task to add`);
   }
   const spec = taskSpecByName(name, args);
-  return new Task(newTaskData(randomUUID(), spec.name, spec.args, spec.config, Date.now()), null);
+  return new Task(newTaskData(uuidV7(), spec.name, spec.args, spec.config, Date.now()), null);
 }
 
 async function taskOr404(queue: Queue, id: string): Promise<Task> {

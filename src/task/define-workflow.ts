@@ -5,13 +5,13 @@
  * new `Workflow`. The body is replayed from the start on every resume, so it
  * must be a plain (not async) generator function.
  */
-import { randomUUID } from "node:crypto";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { isoAt, systemClock } from "../clock.js";
 import { WorkflowDefinitionError } from "../errors.js";
 import { deepFreeze } from "../json.js";
 import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
+import { uuidV7 } from "../util/uuid-v7.js";
 import type { ArgsSchema } from "./define-task.js";
 import { isStandardSchema } from "./schema.js";
 import { storedArgs } from "./task-args.js";
@@ -149,10 +149,7 @@ export function workflow(
   registerResumeTask(definition);
   const factory = (...args: unknown[]): Workflow => {
     const stored = storedArgs(definition, args, "workflow");
-    return new Workflow(
-      newWorkflowData(randomUUID().toLowerCase(), name, stored, config, systemClock.now()),
-      null,
-    );
+    return new Workflow(newWorkflowData(uuidV7(), name, stored, config, systemClock.now()), null);
   };
   Object.defineProperty(factory, "workflowName", { value: name, enumerable: true });
   return factory as unknown as WorkflowFactory<readonly unknown[], unknown>;

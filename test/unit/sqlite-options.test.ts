@@ -52,6 +52,12 @@ describe("sqlite:// URLs and options", () => {
     expect(memory.capabilities).toMatchObject({ crossProcess: false, durable: false });
   });
 
+  test("the synchronous level is read in either case, as SQLite reads it", () => {
+    expect((backendFromUrl("sqlite://a.db?synchronous=FULL") as SqliteBackend).synchronous).toBe(
+      "full",
+    );
+  });
+
   test("percent-encoded characters in the path are decoded", () => {
     expect(parseSqliteUrl("sqlite:///tmp/my%20tasks%3F.db", "url").path).toBe("/tmp/my tasks?.db");
   });
@@ -88,6 +94,10 @@ describe("sqlite:// URLs and options", () => {
       ],
       [() => backendFromUrl("sqlite://a.db?journal=delete"), /unknown parameter 'journal'/],
       [() => backendFromUrl("sqlite://bad%zz.db"), /not valid percent-encoding/],
+      [
+        () => backendFromUrl("sqlite:///tmp/q.db#part"),
+        /has no #fragment \(write a '#' in a file name as %23\)/,
+      ],
       [() => new SqliteBackend({ path: "" }), /option path must be a file path or ":memory:"/],
       [
         () => new SqliteBackend({ path: "a.db", synchronous: "off" as "full" }),

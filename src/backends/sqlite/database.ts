@@ -14,8 +14,8 @@
  * The driver is synchronous: each call runs to its end without yielding, so
  * calls of one process never interleave inside a transaction.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import type BetterSqlite3 from "better-sqlite3";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import {
   BackendError,
   BackendFullError,
@@ -23,8 +23,26 @@ import {
   SchemaVersionError,
 } from "../../errors.js";
 
-export type Db = BetterSqlite3.Database;
-export type Statement = BetterSqlite3.Statement;
+/**
+ * What Sheppy uses of a better-sqlite3 statement and connection, declared
+ * here so that applications that never use SQLite need neither the package
+ * nor its types to type-check Sheppy's declarations.
+ */
+export interface Statement {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+export interface Db {
+  prepare(sql: string): Statement;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  exec(sql: string): unknown;
+  transaction<T>(fn: () => T): { immediate(): T };
+  close(): void;
+}
+
+type Driver = new (path: string) => Db;
 
 /** How commits reach the disk: `normal` (default) syncs at checkpoints, `full` at every commit. */
 export type Synchronous = "normal" | "full";
@@ -51,26 +69,45 @@ const codeOf = (error: unknown): string => String((error as { code?: unknown } |
 
 const isBusy = (error: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(codeOf(error));
 
-/** A driver error as one of Sheppy's, naming the call (never the whole SQL). */
-function backendErrorOf(call: string, error: unknown): Error {
+/** A driver error as one of Sheppy's, naming the call and the file (never the whole SQL). */
+function backendErrorOf(call: string, error: unknown, path?: string): Error {
   if (error instanceof BackendError) return error;
   const code = codeOf(error);
   const reason = error instanceof Error ? error.message : String(error);
+  const file = path === undefined ? "" : ` on ${path}`;
   if (code === "SQLITE_FULL") {
-    return new BackendFullError(`${call}: the SQLite disk or file is full (${reason})`, {
+    return new BackendFullError(`${call}: the SQLite disk or file is full${file} (${reason})`, {
       cause: error,
     });
   }
   if (!code.startsWith("SQLITE_")) return error as Error;
-  return new BackendError(`${call}: SQLite failed (${code}: ${reason})`, { cause: error });
+  return new BackendError(`${call}: SQLite failed${file} (${code}: ${reason})`, { cause: error });
 }
 
-let driver: Promise<typeof BetterSqlite3> | undefined;
+/** Refuses, with a message that says what to do, a path SQLite could not open as a database file. */
+function checkPath(path: string): void {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) {
+    throw new BackendError(
+      `sqlite://: ${path} is a directory, not a database file: name a file in it`,
+    );
+  }
+  const dir = dirname(path);
+  if (!stat && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new BackendError(
+      `sqlite://: cannot create ${path}: its directory ${dir} does not exist (create it first)`,
+    );
+  }
+}
+
+let driver: Promise<Driver> | undefined;
 
 /** better-sqlite3, loaded on first use; a clear one-line error when it is not installed. */
-function loadDriver(): Promise<typeof BetterSqlite3> {
-  driver ??= import("better-sqlite3").then(
-    (module) => (module as { default: typeof BetterSqlite3 }).default,
+function loadDriver(): Promise<Driver> {
+  // A specifier in a variable: the compiler then needs no types of the package.
+  const name = "better-sqlite3";
+  driver ??= import(name).then(
+    (module) => (module as { default: Driver }).default,
     (error: unknown) => {
       driver = undefined;
       const code = codeOf(error);
@@ -155,14 +192,15 @@ export class SqliteDatabase {
 
   async #open(): Promise<void> {
     const Driver = await loadDriver();
+    const { path } = this.options;
+    if (!this.isInMemory) checkPath(path);
     let db: Db;
     try {
-      db = new Driver(this.options.path);
+      db = new Driver(path);
     } catch (error) {
-      throw new BackendError(
-        `sqlite://: cannot open ${this.options.path} (${(error as Error).message})`,
-        { cause: error },
-      );
+      throw new BackendError(`sqlite://: cannot open ${path} (${(error as Error).message})`, {
+        cause: error,
+      });
     }
     try {
       db.pragma(`busy_timeout = ${DRIVER_BUSY_MS}`);
@@ -173,9 +211,14 @@ export class SqliteDatabase {
       // After a burst the WAL file shrinks back to this once checkpointed, instead of keeping its peak size.
       db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       await this.#retryBusy("connect", () => migrate(db));
+      // A file this process may only read opens and migrates (when current) without a
+      // write: found out now rather than at the first claim, which would retry forever.
+      await this.#retryBusy("connect", () => probeWrite(db));
     } catch (error) {
       db.close();
-      throw backendErrorOf("connect", error);
+      const cause = error instanceof BackendError ? error.cause : error;
+      if (codeOf(cause).startsWith("SQLITE_READONLY")) throw readOnly(path, cause);
+      throw backendErrorOf("connect", error, path);
     }
     this.#db = db;
   }
@@ -217,7 +260,7 @@ export class SqliteDatabase {
     try {
       return fn();
     } catch (error) {
-      throw backendErrorOf(call, error);
+      throw backendErrorOf(call, error, this.options.path);
     }
   }
 
@@ -233,7 +276,7 @@ export class SqliteDatabase {
       try {
         return attempt();
       } catch (error) {
-        if (!isBusy(error)) throw backendErrorOf(call, error);
+        if (!isBusy(error)) throw backendErrorOf(call, error, this.options.path);
         if (Date.now() >= deadline) {
           throw new BackendUnavailableError(
             `${call}: the SQLite file ${this.options.path} stayed locked by another connection for ${this.options.busyTimeoutMs} ms`,
@@ -245,6 +288,19 @@ export class SqliteDatabase {
       wait = Math.min(wait * 2, RETRY_LAST_MS);
     }
   }
+}
+
+/** Fails when the file cannot be written (a write statement that changes nothing, rolled back). */
+function probeWrite(db: Db): void {
+  db.transaction(() => db.prepare("UPDATE counters SET value = value WHERE 0").run()).immediate();
+}
+
+/** The error of a file this process may only read (or whose directory it may not write). */
+function readOnly(path: string, error: unknown): BackendError {
+  return new BackendError(
+    `sqlite://: ${path} can only be read by this process (${codeOf(error)}: ${(error as Error).message}): Sheppy needs to write the file and its directory`,
+    { cause: error },
+  );
 }
 
 /** Applies the migrations this file lacks, in one write transaction; refuses a file migrated by a newer Sheppy. */

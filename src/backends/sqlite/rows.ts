@@ -1,9 +1,10 @@
 /**
  * @module backends/sqlite/rows
  * Row-level statements several parts share, all run inside a write
- * transaction: taking FIFO places, inserting new task rows, bumping a
- * queue's finish mark, and reading a row as a record.
+ * transaction: taking FIFO places, inserting new task rows, logging the
+ * ids that finished, and reading a row as a record.
  */
+import { randomBytes } from "node:crypto";
 import type { TaskData } from "../../task/task-record.js";
 import {
   CLAIMABLE,
@@ -20,9 +21,15 @@ INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, prio
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (queue, id) DO NOTHING`;
 
-const BUMP_MARK = `
-INSERT INTO finish_marks (queue, finished) VALUES (?, 1)
-ON CONFLICT (queue) DO UPDATE SET finished = finished + 1`;
+const LOG_FINISHED = "INSERT INTO finished_log (queue, ids, origin) VALUES (?, ?, ?) RETURNING seq";
+
+const TRIM_LOG = "DELETE FROM finished_log WHERE seq <= ?";
+
+/** Rows of the finished log kept behind the newest (older ones are trimmed as new ones come). */
+export const FINISHED_LOG_KEPT = 10_000;
+
+/** This process's token in the finished log: its own rows are announced in process already. */
+export const PROCESS_ORIGIN = randomBytes(9).toString("base64url");
 
 /** The merged record of a row (see `../sql/stored-columns.ts`). */
 export function readRow(row: RecordRow, now: number): TaskData {
@@ -62,7 +69,12 @@ export function insertNew(
   });
 }
 
-/** Records that tasks or workflows of `queue` finished, for other processes' listeners. */
-export function bumpFinishMark(db: SqliteDatabase, queue: string): void {
-  db.statement(BUMP_MARK).run(queue);
+/** Records that `ids` (tasks or workflows) of `queue` finished, for other processes' listeners. */
+export function logFinished(db: SqliteDatabase, queue: string, ids: readonly string[]): void {
+  if (ids.length === 0) return;
+  const { seq } = db.statement(LOG_FINISHED).get(queue, JSON.stringify(ids), PROCESS_ORIGIN) as {
+    seq: number;
+  };
+  // Trimmed now and then, in bulk, rather than one row per write.
+  if (seq % 256 === 0) db.statement(TRIM_LOG).run(seq - FINISHED_LOG_KEPT);
 }

@@ -23,7 +23,7 @@ import {
 import { CLAIMABLE } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
 import type { RetentionBound } from "./retention-bound.js";
-import { bumpFinishMark, insertNew, takeNumbers } from "./rows.js";
+import { insertNew, logFinished, takeNumbers } from "./rows.js";
 import type { Signals } from "./signals.js";
 
 const READ_TASK = `
@@ -135,7 +135,7 @@ export function writePlan(
   }
   const writeOutcome = db.statement(WRITE_OUTCOME);
   for (const o of plan.outcomes) writeOutcome.run(queue, o.workflowId, o.taskId, o.data);
-  if (plan.finished.length > 0) bumpFinishMark(db, queue);
+  logFinished(db, queue, plan.finished);
   const claimableInsert = inserts.some((r, i) => inserted[i] && r.state === CLAIMABLE);
   return { claimable: plan.claimable || claimableInsert };
 }

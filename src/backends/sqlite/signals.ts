@@ -9,12 +9,14 @@
  * - From other processes, a backend that has waiters polls the file's change
  *   counter (`PRAGMA data_version`, which reads shared memory, no disk): every
  *   5 ms after a change, backing off to every 250 ms while nothing changes.
- *   A change wakes its waiting claims to look again; a queue whose finish
- *   mark (the `finish_marks` row every finishing write bumps) moved has its
- *   listeners told to look again (an empty list).
+ *   A change wakes its waiting claims to look again, and hands listeners the
+ *   ids other processes logged as finished since (`finished_log`, appended
+ *   by every write that finishes tasks); a listener whose rows were trimmed
+ *   before it read them is told to look again (an empty list).
  */
 import type { Logger } from "../../observability/logger.js";
 import type { SqliteDatabase } from "./database.js";
+import { PROCESS_ORIGIN } from "./rows.js";
 
 type FinishedListener = (ids: readonly string[]) => void;
 
@@ -22,7 +24,19 @@ type FinishedListener = (ids: readonly string[]) => void;
 const POLL_FIRST_MS = 5;
 const POLL_LAST_MS = 250;
 
-const MARK = "SELECT finished FROM finish_marks WHERE queue = ?";
+const LOG_END = "SELECT coalesce(max(seq), 0) AS seq FROM finished_log";
+const LOG_START = "SELECT coalesce(min(seq), 0) AS seq FROM finished_log";
+const LOG_AFTER =
+  "SELECT seq, queue, ids, origin FROM finished_log WHERE seq > ? ORDER BY seq LIMIT ?";
+/** Log rows read per statement. */
+const LOG_BATCH = 500;
+
+interface LogRow {
+  seq: number;
+  queue: string;
+  ids: string;
+  origin: string;
+}
 
 /** What one process shares between the backends on one file. */
 class Hub {
@@ -80,7 +94,8 @@ export class Signals {
   /** This backend's own waiters and listeners (the hub holds every backend's of the file). */
   readonly #wakes = new Map<string, Set<() => void>>();
   readonly #listening = new Map<string, Set<FinishedListener>>();
-  readonly #marks = new Map<string, number>();
+  /** The last row of the finished log read (while anything listens). */
+  #logSeq: number | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #interval = POLL_FIRST_MS;
   #version: number | undefined;
@@ -140,14 +155,13 @@ export class Signals {
 
   /** Calls `listener` with the ids of tasks of `queue` that finish from now on; returns the stop. */
   listenFinished(queue: string, listener: FinishedListener): () => void {
-    if (!this.#marks.has(queue)) this.#marks.set(queue, this.#readMark(queue));
+    if (this.#listening.size === 0) this.#logSeq = this.#logEnd();
     addTo(this.#hub.listeners, queue, listener);
     addTo(this.#listening, queue, listener);
     this.#poll();
     return () => {
       removeFrom(this.#hub.listeners, queue, listener);
       removeFrom(this.#listening, queue, listener);
-      if (!this.#listening.has(queue)) this.#marks.delete(queue);
     };
   }
 
@@ -163,12 +177,10 @@ export class Signals {
       }
     }
     this.#listening.clear();
-    this.#marks.clear();
   }
 
-  #readMark(queue: string): number {
-    const row = this.db.statement(MARK).get(queue) as { finished: number } | undefined;
-    return row?.finished ?? 0;
+  #logEnd(): number {
+    return (this.db.statement(LOG_END).get() as { seq: number }).seq;
   }
 
   /** Starts polling for other processes' changes while anything waits or listens. */
@@ -201,14 +213,39 @@ export class Signals {
     this.#timer.unref();
   }
 
-  /** Another connection committed: waiting claims look again, and listeners of queues whose tasks finished. */
+  /** Another connection committed: waiting claims look again; listeners hear what other processes finished. */
   #changed(): void {
     for (const wakes of [...this.#wakes.values()]) for (const wake of [...wakes]) wake();
-    for (const [queue, seen] of [...this.#marks]) {
-      const mark = this.#readMark(queue);
-      if (mark === seen) continue;
-      this.#marks.set(queue, mark);
-      for (const listener of [...(this.#listening.get(queue) ?? [])]) listener([]);
+    if (this.#listening.size > 0) this.#readLog();
+  }
+
+  /** Hands listeners the ids other processes logged as finished since the last row read. */
+  #readLog(): void {
+    let seq = this.#logSeq ?? this.#logEnd();
+    const after = this.db.statement(LOG_AFTER);
+    for (;;) {
+      const rows = after.all(seq, LOG_BATCH) as LogRow[];
+      if (rows.length > 0 && rows[0]!.seq > seq + 1 && this.#trimmedAfter(seq)) {
+        // Rows this process never read were trimmed: every listener looks again.
+        for (const listeners of [...this.#listening.values()]) {
+          for (const listener of [...listeners]) listener([]);
+        }
+      }
+      for (const row of rows) {
+        seq = row.seq;
+        if (row.origin === PROCESS_ORIGIN) continue;
+        const listeners = this.#listening.get(row.queue);
+        if (!listeners) continue;
+        const ids = JSON.parse(row.ids) as string[];
+        for (const listener of [...listeners]) listener(ids);
+      }
+      if (rows.length < LOG_BATCH) break;
     }
+    this.#logSeq = seq;
+  }
+
+  /** Whether rows after `seq` were trimmed (rather than never written: a write rolled back). */
+  #trimmedAfter(seq: number): boolean {
+    return (this.db.statement(LOG_START).get() as { seq: number }).seq > seq + 1;
   }
 }

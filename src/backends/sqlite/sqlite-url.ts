@@ -29,6 +29,11 @@ export function parseSqliteUrl(value: string, where: string): SqliteTarget {
     throw new BackendUrlError(`${where} '${value}' is not a sqlite:// URL`);
   }
   const rest = value.slice("sqlite://".length);
+  if (rest.includes("#")) {
+    throw new BackendUrlError(
+      `${where} '${value}': a sqlite:// URL has no #fragment (write a '#' in a file name as %23)`,
+    );
+  }
   const mark = rest.indexOf("?");
   const rawPath = mark === -1 ? rest : rest.slice(0, mark);
   const query = new URLSearchParams(mark === -1 ? "" : rest.slice(mark + 1));
@@ -51,7 +56,8 @@ export function parseSqliteUrl(value: string, where: string): SqliteTarget {
     }
   }
   const url = new URL(`sqlite://x/?${query.toString()}`);
-  const synchronous = query.get("synchronous");
+  // SQLite itself takes the level in either case.
+  const synchronous = query.get("synchronous")?.toLowerCase() ?? null;
   if (synchronous !== null && synchronous !== "normal" && synchronous !== "full") {
     throw new BackendUrlError(
       `${where} '${value}': parameter synchronous must be normal or full (got '${synchronous}')`,

@@ -25,7 +25,7 @@ import {
   storedColumns,
 } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
-import { bumpFinishMark, insertNew, readRow, takeNumbers } from "./rows.js";
+import { insertNew, logFinished, readRow, takeNumbers } from "./rows.js";
 import { readWorkflows, writePlan } from "./settle.js";
 import type { Signals } from "./signals.js";
 
@@ -190,7 +190,7 @@ export class TaskStore {
       const row = this.db
         .statement(CANCEL)
         .get(isoAt(cancellation.at), cancellation.expiresAt, queue, id) as RecordRow | undefined;
-      if (row) bumpFinishMark(this.db, queue);
+      if (row) logFinished(this.db, queue, [id]);
       return row ? { row, finished: [id] } : null;
     });
     if (!done) return null;

@@ -17,7 +17,7 @@ import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import { CLAIMABLE, DUE, FINISHED, storedColumns } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
-import { bumpFinishMark, insertNew, takeNumbers } from "./rows.js";
+import { insertNew, logFinished, takeNumbers } from "./rows.js";
 import type { Signals } from "./signals.js";
 
 /** Expired workflows deleted per transaction. */
@@ -126,7 +126,7 @@ export class WorkflowStore {
           ).changes > 0;
       if (!stored) return null;
       const inserted = insertNew(this.db, queue, rows);
-      if (finished) bumpFinishMark(this.db, queue);
+      if (finished) logFinished(this.db, queue, [record.id]);
       return { claimable: rows.some((r, i) => inserted[i] && r.state === CLAIMABLE) };
     });
     if (!added) return false;
@@ -220,7 +220,7 @@ export class WorkflowStore {
       const row = this.db.statement(CANCEL).get(finishedAt, cancellation.expiresAt, queue, id) as {
         data: string;
       };
-      bumpFinishMark(this.db, queue);
+      logFinished(this.db, queue, [id, ...steps]);
       return { data: row.data, finished: [id, ...steps] };
     });
     if (result === null || result === "finished") return result;

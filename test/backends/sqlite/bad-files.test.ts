@@ -1,0 +1,92 @@
+/**
+ * Paths SQLite cannot use as Sheppy's database are refused at connect with
+ * one line that names the file and says what is wrong: a directory, a
+ * missing directory, a file that is not a database, a file this process
+ * may only read (found at connect, not at the first claim).
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BackendError } from "sheppy";
+import { SqliteBackend } from "sheppy/backends/sqlite";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT } from "../../support/cli.js";
+import { fileKey } from "../../support/isolation.js";
+import { sqliteTestDir } from "../../support/sqlite.js";
+
+const files = sqliteTestDir(fileKey(import.meta.url));
+afterAll(() => files.remove());
+
+async function connectError(path: string): Promise<Error> {
+  const error = await new SqliteBackend({ path }).connect().then(
+    () => {
+      throw new Error(`connect to ${path} succeeded`);
+    },
+    (e: unknown) => e as Error,
+  );
+  expect(error).toBeInstanceOf(BackendError);
+  expect(error.message).not.toContain("\n");
+  return error;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+describe("sqlite: paths that cannot be Sheppy's database", () => {
+  it("a directory, a missing directory, and a file that is not a database", async () => {
+    const dir = files.path("a-directory.db");
+    mkdirSync(dir);
+    expect((await connectError(dir)).message).toBe(
+      `sqlite://: ${dir} is a directory, not a database file: name a file in it`,
+    );
+    const missing = join(files.dir, "nowhere", "tasks.db");
+    expect((await connectError(missing)).message).toBe(
+      `sqlite://: cannot create ${missing}: its directory ${join(files.dir, "nowhere")} does not exist (create it first)`,
+    );
+    const text = files.path("notes.db");
+    writeFileSync(text, "these are notes, not a database\n".repeat(100));
+    expect((await connectError(text)).message).toMatch(
+      new RegExp(
+        `SQLite failed on ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(SQLITE_NOTADB`,
+      ),
+    );
+  });
+
+  // Needs another user to open the file as: root runs the check as `nobody` (CI runs as root).
+  it.skipIf(!isRoot)(
+    "a file this process may only read is refused at connect, naming it",
+    async () => {
+      const path = files.path("read-only.db");
+      const backend = new SqliteBackend({ path });
+      await backend.connect();
+      await backend.disconnect();
+      chmodSync(files.dir, 0o755);
+      chmodSync(path, 0o444);
+      const script = `
+      const { SqliteBackend } = await import(${JSON.stringify(join(ROOT, "src/backends/sqlite/index.ts"))});
+      try { await new SqliteBackend({ path: ${JSON.stringify(path)} }).connect(); console.log("connected"); }
+      catch (error) { console.log(error.message); }`;
+      const run = spawnSync(
+        "runuser",
+        [
+          "-u",
+          "nobody",
+          "--",
+          process.execPath,
+          "--import",
+          "tsx",
+          "--input-type=module",
+          "-e",
+          script,
+        ],
+        { cwd: ROOT, encoding: "utf8" },
+      );
+      // SQLITE_READONLY, or SQLITE_READONLY_DIRECTORY when SQLite finds the -shm file unwritable first.
+      const code = /SQLITE_READONLY_DIRECTORY/.test(run.stdout)
+        ? "SQLITE_READONLY_DIRECTORY"
+        : "SQLITE_READONLY";
+      expect(run.stdout.trim(), run.stderr).toBe(
+        `sqlite://: ${path} can only be read by this process (${code}: attempt to write a readonly database): Sheppy needs to write the file and its directory`,
+      );
+    },
+  );
+});
