@@ -6,7 +6,7 @@
  * builds before it runs the tests in this folder.)
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -28,6 +28,7 @@ describe("package entry points", () => {
         "./backends/memory",
         "./backends/postgres",
         "./backends/redis",
+        "./backends/sqlite",
         "./http",
         "./testing",
       ].sort(),
@@ -51,6 +52,7 @@ describe("package entry points", () => {
       "MemoryBackend",
       "RedisBackend",
       "PostgresBackend",
+      "SqliteBackend",
       "use",
     ]) {
       expect(typeof app[name], name).toBe("function");
@@ -82,12 +84,27 @@ describe("package entry points", () => {
     for (const name of ["migrate", "migrationStatus"]) {
       expect(typeof postgres[name], name).toBe("function");
     }
+    const sqlite = await at("./backends/sqlite");
+    expect(sqlite.SqliteBackend).toBe(app.SqliteBackend);
     // The HTTP API is its own entry, so an app that does not serve it never loads it.
     const http = await at("./http");
     for (const name of ["createHttpHandler", "toNodeHandler"]) {
       expect(typeof http[name], name).toBe("function");
       expect(app[name], `${name} is not in the root entry`).toBeUndefined();
     }
+  });
+
+  it("no declaration names better-sqlite3, so applications need neither it nor its types to type-check", () => {
+    const named = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const path = `${dir}/${entry.name}`;
+        if (entry.isDirectory()) return named(path);
+        return entry.name.endsWith(".d.ts") &&
+          /["']better-sqlite3["']/.test(readFileSync(path, "utf8"))
+          ? [path.slice(root.length + 1)]
+          : [];
+      });
+    expect(named(`${root}/dist`)).toEqual([]);
   });
 
   it("every source map in the package names sources the package ships", () => {
