@@ -71,7 +71,10 @@ function withJitter(
   if (jitter === "none" || seconds === 0) return seconds;
   const drawn = (random ?? Math.random)();
   const r = drawn >= 0 && drawn <= 1 ? drawn : 0;
-  return jitter === "full" ? seconds * r : seconds / 2 + (seconds / 2) * r;
+  if (jitter === "full") return Math.min(seconds * r, seconds);
+  // Clamped: half plus a share of half can round a hair past either end.
+  const half = seconds / 2;
+  return Math.min(Math.max(half + half * r, half), seconds);
 }
 
 function called(backoff: BackoffFunction, input: RetryDelayInput): number {

@@ -8,8 +8,13 @@
  */
 import type { JsonValue } from "../json.js";
 
-/** Most characters a finite number takes in JSON (`-1.2345678901234567e-308`). */
-const MAX_NUMBER_CHARS = 24;
+/**
+ * Most characters a finite number takes in JSON: 25, for a negative number
+ * just over 1e-6 with 17 significant digits, which JavaScript writes out
+ * without an exponent (`-0.0000011932049661917431`); numbers with an
+ * exponent take at most 24 (`-1.2345678901234567e-308`).
+ */
+const MAX_NUMBER_CHARS = 25;
 
 /**
  * The UTF-8 size of `JSON.stringify(value)` when it is over `limit` bytes;

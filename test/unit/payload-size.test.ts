@@ -22,6 +22,16 @@ describe("jsonBytesOver", () => {
     );
   });
 
+  it("counts the longest numbers JSON writes: 17 digits just over 1e-6 without an exponent, and with one", () => {
+    for (const value of [
+      -0.0000011932049661917431, -1.2345678901234567e-308, -123456789012345680000,
+    ]) {
+      const bytes = exactBytes(value);
+      expect(jsonBytesOver(value, bytes - 1)).toBe(bytes);
+      expect(jsonBytesOver(value, bytes)).toBeNull();
+    }
+  });
+
   it("counts escapes: control characters, quotes and backslashes take their escaped size", () => {
     const value = ['\u0000\u001f"\\', { "k\n": "\u2028é😀" }];
     const bytes = exactBytes(value);
