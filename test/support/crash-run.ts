@@ -27,8 +27,12 @@ export interface CrashRun {
 
 export async function killOneWorkerMidRun(run: CrashRun): Promise<void> {
   const { queue, tasks, children, prefix } = run;
+  // The queue is held until all three workers are up: on a loaded machine one may start seconds
+  // after the others, which would otherwise drain most of the queue before the victim got going.
+  await queue.pause();
   for (let i = 0; i < 3; i++) children.push(spawnTs("test/fixtures/crash-worker.ts", run.env));
   await Promise.all(children.map((child) => waitForOutput(child, "ready")));
+  await queue.resume();
 
   const recorder = recordReader(run.recorderUrl);
   // Kill one worker once it is well into the run, while it holds tasks.
@@ -41,10 +45,13 @@ export async function killOneWorkerMidRun(run: CrashRun): Promise<void> {
   victim.kill("SIGKILL");
   await exited(victim);
   // The kill must land mid-run, while the victim still had work to hold.
-  expect(await queue.size()).toBeGreaterThan(tasks.length / 10);
+  expect(await queue.size(), "tasks left when the victim was killed").toBeGreaterThan(
+    tasks.length / 10,
+  );
 
   const finished = await queue.waitFor([...tasks], { timeout: 90 });
-  expect(finished.every((t) => t.status === "completed")).toBe(true);
+  const notCompleted = finished.filter((t) => t.status !== "completed");
+  expect(notCompleted.map((t) => `${t.id} ${t.status}: ${t.error?.message}`)).toEqual([]);
   expect(finished.map((t) => t.result)).toEqual(tasks.map((_, i) => i));
 
   const runs = await recorder.read(executionsKey(prefix));
@@ -55,17 +62,21 @@ export async function killOneWorkerMidRun(run: CrashRun): Promise<void> {
   }
   expect(byTask.size).toBe(tasks.length);
   const twice = [...byTask.entries()].filter(([, pids]) => pids.length > 1);
-  for (const [, pids] of twice) {
-    expect(pids).toHaveLength(2);
-    expect(pids[0]).toBe(String(victim.pid));
+  const context = `victim ${victim.pid}, others ${children
+    .slice(1)
+    .map((c) => c.pid)
+    .join(", ")}; ran twice: ${JSON.stringify(twice)}`;
+  for (const [, who] of twice) {
+    expect(who, context).toHaveLength(2);
+    expect(who[0], context).toBe(String(victim.pid));
   }
   // Only what the victim held when it died ran twice: at most its 10 running tasks plus the
   // outcomes it had not stored yet (a slot is freed when a function returns, before its store).
-  expect(twice.length).toBeLessThanOrEqual(20);
+  expect(twice.length, context).toBeLessThanOrEqual(20);
   // Reclaimed tasks were retried once (retryOnCrash): every task that ran twice is among them.
   const reclaimed = new Set(finished.filter((t) => t.retryCount === 1).map((t) => t.id));
   expect(reclaimed.size).toBeGreaterThan(0);
-  for (const [id] of twice) expect(reclaimed.has(id)).toBe(true);
+  for (const [id] of twice) expect(reclaimed.has(id), context).toBe(true);
 
   for (const child of children.slice(1)) child.kill("SIGTERM");
   expect(await Promise.all(children.slice(1).map(exited))).toEqual([0, 0]);
