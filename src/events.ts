@@ -31,4 +31,6 @@ export interface WorkerEventMap {
   "task:interrupted": [TaskEvent];
   /** A claimed task was over its rate limit: not run, put off to `task.scheduledAt` (not an attempt). */
   "task:deferred": [TaskEvent];
+  /** What a running task reported (`task.progress`, `task.logs`) was written to its record. */
+  "task:progress": [TaskEvent];
 }

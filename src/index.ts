@@ -60,7 +60,7 @@ export type { DependencyValue } from "./execution/dependencies.js";
 export { use } from "./execution/dependencies.js";
 export type { Middleware, MiddlewareContext } from "./execution/middleware.js";
 export type { Dependency, DependencyOverrides, RunningTask } from "./execution/run-context.js";
-export { currentTask } from "./execution/run-context.js";
+export { currentTask, log, progress } from "./execution/run-context.js";
 export type { JsonValue } from "./json.js";
 export type { Logger } from "./observability/logger.js";
 export type { CronDefinition, CronManagedBy } from "./queue/cron.js";

@@ -340,6 +340,14 @@ export interface ClaimStore {
   renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]>;
 
   /**
+   * Stores `record` — a claimed task's record while it runs, carrying what
+   * it reported (`progress`, `logs`) — while `claim` is the task's current
+   * claim, keeping its status `processing` and its claim's start; `false`,
+   * writing nothing, when the claim is no longer current.
+   */
+  saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean>;
+
+  /**
    * Takes over claims whose lease has not been renewed for `leaseMs`, each
    * under a new fence, and returns them for the caller to settle (as crashed,
    * or for a retry). A claim is taken over only once it has stayed expired,

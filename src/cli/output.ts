@@ -100,6 +100,14 @@ function dueAt(t: TaskData): string | null {
   return null;
 }
 
+/** Log lines `task info` shows in its table. */
+const LOG_LINES_SHOWN = 10;
+
+/** A log line on one table row: line breaks and tabs shown as `\n` and `\t`. */
+function oneLine(text: string): string {
+  return text.replace(/\n/g, "\\n").replace(/\t/g, "\\t");
+}
+
 /** `task info` as `field  value` lines. */
 export function renderTaskDetail(data: TaskData, queue: string): string {
   const rows: [string, string][] = [
@@ -118,8 +126,21 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
     // The record keeps the time of its last retry after it ran; only a waiting retry is "next".
     ["next retry", formatInstant(data.status === "retrying" ? data.nextRetryAt : null)],
   ];
+  if (data.priority !== 0) rows.push(["priority", String(data.priority)]);
   if (data.cronId) rows.push(["cron", data.cronId]);
   if (data.workflowId) rows.push(["workflow", data.workflowId]);
+  if (data.progress !== undefined) rows.push(["progress", formatJson(data.progress)]);
+  // The latest lines, oldest first (`--format json` has every line kept).
+  const logs = data.logs ?? [];
+  logs.slice(-LOG_LINES_SHOWN).forEach((line, i, shown) => {
+    const label =
+      i > 0
+        ? ""
+        : logs.length > shown.length
+          ? `log (last ${shown.length} of ${logs.length})`
+          : "log";
+    rows.push([label, oneLine(line)]);
+  });
   return renderTable(rows, [
     { heading: "FIELD", value: (row) => row[0] },
     { heading: "VALUE", value: (row) => row[1] },

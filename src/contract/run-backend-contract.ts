@@ -35,6 +35,7 @@ import { middlewareCases } from "./cases/middleware.js";
 import { pauseCases } from "./cases/pause.js";
 import { payloadLimitCases } from "./cases/payload-limit.js";
 import { priorityCases } from "./cases/priority.js";
+import { progressCases } from "./cases/progress.js";
 import { rateLimitCases } from "./cases/rate-limit.js";
 import { redriveCases } from "./cases/redrive.js";
 import { retryCases } from "./cases/retry.js";
@@ -85,6 +86,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   pauseCases,
   priorityCases,
   workerTurnsCases,
+  progressCases,
 ];
 
 export interface ContractOptions {

@@ -16,6 +16,7 @@
  */
 import type {
   ClaimedTask,
+  ClaimStore,
   RateLimitStore,
   RetentionSettings,
   Settlement,
@@ -35,7 +36,9 @@ import {
   startAttempt,
 } from "./execute-task.js";
 import { failedRecord, isUnstorable, requeuedRecord, unstorableRecord } from "./outcome.js";
+import { ProgressReporter } from "./progress-reporter.js";
 import { passRateLimit } from "./rate-gate.js";
+import type { TaskReports } from "./run-context.js";
 import { UnknownTaskGate } from "./unknown-task-gate.js";
 
 /**
@@ -68,12 +71,18 @@ export interface AttemptHooks {
   settled?(claim: ClaimedTask, end: AttemptEnd): void;
   /** The claim was over its rate limit: settled back as `scheduled`, not run (not an attempt). */
   deferred?(claim: ClaimedTask, record: TaskData, result: SettleResult | "unsettled"): void;
+  /** The task's reports (`progress()`, `log()`) were written to its running record. */
+  progressed?(claim: ClaimedTask, record: TaskData): void;
 }
 
 export interface AttemptPipelineOptions {
   readonly queue: string;
-  /** What the pipeline reads from the backend itself: retention, to resolve expiry; rate limits. */
-  readonly store: RateLimitStore & { readonly retention: RetentionSettings };
+  /**
+   * What the pipeline reaches in the backend itself: retention, to resolve
+   * expiry; rate limits; the running record a task's reports are written to.
+   */
+  readonly store: RateLimitStore &
+    Pick<ClaimStore, "saveProgress"> & { readonly retention: RetentionSettings };
   readonly environment: ExecutionEnvironment;
   readonly settle: Settler;
   readonly hooks?: AttemptHooks | undefined;
@@ -91,6 +100,8 @@ export interface AttemptPipelineOptions {
     | undefined;
   /** A hook threw (it did not change the attempt). */
   readonly onHookError?: ((error: unknown, stage: string) => void) | undefined;
+  /** Writing a task's reports failed (the task goes on; its outcome carries them). */
+  readonly onProgressError?: ((error: unknown) => void) | undefined;
 }
 
 /** An attempt in flight. */
@@ -117,11 +128,13 @@ function standInAttempt(record: TaskData): RunningAttempt {
  * One attempt's state. A class rather than closures: a worker starts tens of
  * thousands of these a second, and each closure would be one more object.
  */
-class PipelineAttempt implements Attempt {
+class PipelineAttempt implements Attempt, TaskReports {
   fence: number;
   abandoned = false;
   readonly settled: Promise<AttemptEnd | null>;
   readonly #running: RunningAttempt;
+  /** Made on the first report: most tasks never report. */
+  #reporter: ProgressReporter | undefined;
 
   constructor(
     private readonly pipeline: AttemptPipeline,
@@ -132,7 +145,7 @@ class PipelineAttempt implements Attempt {
     const startedAt = environment.clock.now();
     this.#running =
       claim.record.finishedAt === null
-        ? startAttempt(claim.record, environment)
+        ? startAttempt(claim.record, environment, this)
         : standInAttempt(claim.record);
     this.settled = this.#running.outcome.then(
       (outcome) => pipeline.afterRun(this, claim, outcome, startedAt),
@@ -159,6 +172,25 @@ class PipelineAttempt implements Attempt {
 
   get id(): string {
     return this.claim.record.id;
+  }
+
+  progress(value: unknown): void {
+    this.#reports().progress(value);
+  }
+
+  log(line: unknown): void {
+    this.#reports().log(line);
+  }
+
+  /** `record` with what the task reported, if it reported anything. */
+  withReports(record: TaskData): TaskData {
+    return this.#reporter ? this.#reporter.finish(record) : record;
+  }
+
+  #reports(): ProgressReporter {
+    // Written under the fence held at each write (it changes if the claim is adopted).
+    this.#reporter ??= this.pipeline.reporterFor(this.claim, () => this.fence);
+    return this.#reporter;
   }
 
   interrupt(reason: Error): void {
@@ -266,6 +298,30 @@ export class AttemptPipeline {
     };
   }
 
+  /** @internal The reporter of a claim's attempt: its reports written onto its running record, fenced by `fence()`. */
+  reporterFor(claim: ClaimedTask, fence: () => number): ProgressReporter {
+    const { store, queue } = this.options;
+    return new ProgressReporter(
+      claim.record,
+      async (record) => {
+        const written = await store.saveProgress(
+          queue,
+          { id: claim.record.id, fence: fence() },
+          record,
+        );
+        if (written) {
+          try {
+            this.options.hooks?.progressed?.(claim, record);
+          } catch (error) {
+            this.#hookFailed(error, "progressed");
+          }
+        }
+        return written;
+      },
+      (error) => this.options.onProgressError?.(error),
+    );
+  }
+
   /** Runs an admitted claim; the returned attempt settles itself when the function ends. */
   start(claim: ClaimedTask): Attempt {
     const attempt = new PipelineAttempt(this, claim, this.options.environment);
@@ -295,9 +351,12 @@ export class AttemptPipeline {
         this.#hookFailed(error, "executed");
       }
     }
+    // What the task reported goes with its outcome, whether or not the last report was written.
+    const record = attempt.withReports(outcome.record);
+    const reported = record === outcome.record ? outcome : { ...outcome, record };
     if (attempt.abandoned) return null;
     const now = this.options.environment.clock.now();
-    return this.#end(attempt.fence, outcome, now - startedAt, now, claim);
+    return this.#end(attempt.fence, reported, now - startedAt, now, claim);
   }
 
   /** Gate, run and settle one claim; `null` when its rate limit put it off. */

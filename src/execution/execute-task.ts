@@ -19,7 +19,12 @@ import { isResumeTaskName, RESUME_PREFIX, userTaskNames } from "../task/workflow
 import { runTeardowns } from "./dependencies.js";
 import { compose, type Middleware, type MiddlewareContext } from "./middleware.js";
 import { completedRecord, failedRecord, failureKindOf } from "./outcome.js";
-import { AttemptState, type DependencyOverrides, runScope } from "./run-context.js";
+import {
+  AttemptState,
+  type DependencyOverrides,
+  runScope,
+  type TaskReports,
+} from "./run-context.js";
 import { sandboxed } from "./sandbox.js";
 import { failWorkflowOutcome, resumeWorkflow, type WorkflowSource } from "./workflow-resume.js";
 
@@ -61,9 +66,14 @@ export interface RunningAttempt {
   interrupt(reason: Error): void;
 }
 
-/** Starts an attempt of `data` (a claimed record). The returned promise never rejects. */
-export function startAttempt(data: TaskData, env: ExecutionEnvironment): RunningAttempt {
+/** Starts an attempt of `data` (a claimed record), its reports going to `reports`. The returned promise never rejects. */
+export function startAttempt(
+  data: TaskData,
+  env: ExecutionEnvironment,
+  reports?: TaskReports,
+): RunningAttempt {
   const state = new AttemptState(data, env.queueName, env.dependencyOverrides);
+  state.reports = reports;
   const outcome = runScope.run({ attempt: state, resolving: [] }, () => execute(state, env));
   return { outcome, interrupt: (reason) => state.abort(reason) };
 }

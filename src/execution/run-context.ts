@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DependencyError } from "../errors.js";
+import type { JsonValue } from "../json.js";
 import type { Dependency, DependencyOverrides } from "../task/dependency-types.js";
 import { attemptNumber, Task, type TaskData } from "../task/task-record.js";
 
@@ -23,8 +24,16 @@ export interface RunningTask {
   readonly signal: AbortSignal;
 }
 
+/** Where a running task's `progress()` and `log()` go (see `./progress-reporter.ts`). */
+export interface TaskReports {
+  progress(value: unknown): void;
+  log(line: unknown): void;
+}
+
 /** One attempt's state. The AbortController and the Task view are made only when asked for. */
 export class AttemptState implements RunningTask {
+  /** Where its reports go; set by whoever runs the attempt (absent: nowhere to keep them). */
+  reports: TaskReports | undefined;
   #resolved: Map<Dependency, Promise<unknown>> | undefined;
   #teardowns: (() => Promise<void>)[] | undefined;
   #controller: AbortController | undefined;
@@ -100,4 +109,39 @@ export function currentTask(): RunningTask {
   const scope = runScope.getStore();
   if (!scope) throw new DependencyError("currentTask() was called outside a running task");
   return scope.attempt;
+}
+
+/** The reports of the running task, or a `DependencyError` naming `call` outside one. */
+function reportsOf(call: string): TaskReports {
+  const scope = runScope.getStore();
+  if (!scope) throw new DependencyError(`${call} was called outside a running task`);
+  const reports = scope.attempt.reports;
+  if (!reports) throw new DependencyError(`${call}: this task runs where its reports are not kept`);
+  return reports;
+}
+
+/**
+ * Reports the running task's progress: any JSON value (a number, or
+ * `{ done, total }`…), stored on its record — written now and then, not on
+ * every call, so a loop may call it freely — where `getTask`, `sheppy task
+ * info` and the dashboard show it. The last value reported is kept when the
+ * task ends.
+ * @example
+ * const importRows = task({ name: "import" }, async (rows: string[]) => {
+ *   for (const [i, row] of rows.entries()) {
+ *     await save(row);
+ *     progress({ done: i + 1, total: rows.length });
+ *   }
+ * });
+ */
+export function progress(value: JsonValue): void {
+  reportsOf("progress()").progress(value);
+}
+
+/**
+ * Appends a line to the running task's log, stored on its record like
+ * {@link progress}: the latest 100 lines are kept, each cut at 2,000 characters.
+ */
+export function log(line: string): void {
+  reportsOf("log()").log(line);
 }

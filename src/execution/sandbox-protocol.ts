@@ -16,6 +16,11 @@ export interface RunRequest {
 
 export type RunReply = { ok: true; value: unknown } | { ok: false; error: ErrorData };
 
+/** A report the task function made in the thread (`progress()`, `log()`), sent before its reply. */
+export type ReportMessage =
+  | { report: "progress"; value: unknown }
+  | { report: "log"; line: string };
+
 const TASK_MARK = "__sheppyTask";
 
 /** Replaces `Task` objects (a chaining result) by marked data that survives the clone. */

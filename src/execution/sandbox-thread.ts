@@ -8,8 +8,14 @@ import { parentPort } from "node:worker_threads";
 import { errorToData } from "../task/stored-error.js";
 import { findTask } from "../task/task-registry.js";
 import { runTeardowns } from "./dependencies.js";
+import { progressValue } from "./progress-reporter.js";
 import { AttemptState, runScope } from "./run-context.js";
-import { packResult, type RunReply, type RunRequest } from "./sandbox-protocol.js";
+import {
+  packResult,
+  type ReportMessage,
+  type RunReply,
+  type RunRequest,
+} from "./sandbox-protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("sandbox-thread must run in a worker thread");
@@ -23,6 +29,19 @@ port.on("message", async (message: RunRequest | { abort: string }) => {
   }
   let reply: RunReply;
   const state = new AttemptState(message.data, message.queueName, undefined);
+  // Reports go to the worker, which writes them as it does for any task.
+  state.reports = {
+    progress: (value) =>
+      port.postMessage({
+        report: "progress",
+        value: progressValue(value),
+      } satisfies ReportMessage),
+    log: (line) =>
+      port.postMessage({
+        report: "log",
+        line: typeof line === "string" ? line : String(line),
+      } satisfies ReportMessage),
+  };
   current = state;
   try {
     await import(message.module);

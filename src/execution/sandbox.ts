@@ -12,7 +12,12 @@ import { SandboxError } from "../errors.js";
 import { TaskError } from "../task/stored-error.js";
 import type { TaskData } from "../task/task-record.js";
 import type { AttemptState } from "./run-context.js";
-import { type RunReply, type RunRequest, unpackResult } from "./sandbox-protocol.js";
+import {
+  type ReportMessage,
+  type RunReply,
+  type RunRequest,
+  unpackResult,
+} from "./sandbox-protocol.js";
 
 const ownUrl = import.meta.url;
 const runningFromSource = ownUrl.endsWith(".ts");
@@ -91,7 +96,17 @@ async function runInThread(module: string, state: AttemptState, args: unknown[])
       if (keep) pool!.release(thread);
       else pool!.discard(thread);
     };
-    const onMessage = (reply: RunReply) => {
+    const onMessage = (reply: RunReply | ReportMessage) => {
+      if ("report" in reply) {
+        // The attempt's own reports, made in the thread; a bad value fails only that call there.
+        try {
+          if (reply.report === "progress") state.reports?.progress(reply.value);
+          else state.reports?.log(reply.line);
+        } catch {
+          // Checked in the thread already.
+        }
+        return;
+      }
       finish(true);
       if (reply.ok) resolve(unpackResult(reply.value));
       else reject(new TaskError(reply.error).toError());

@@ -122,6 +122,12 @@ export function checkTaskData(raw: unknown, where = "task record"): TaskData {
     badField(where, "concurrencyKey", "a string or null");
   }
   if (!isObject(r.meta)) badField(where, "meta", "an object");
+  if (
+    r.logs !== undefined &&
+    (!Array.isArray(r.logs) || r.logs.some((line) => typeof line !== "string"))
+  ) {
+    badField(where, "logs", "a list of strings or absent");
+  }
   checkNesting(r, where);
   return raw as unknown as TaskData;
 }
@@ -139,6 +145,8 @@ function checkNesting(r: Record<string, unknown>, where: string): void {
     badField(where, "args", `nested at most ${MAX_JSON_DEPTH} levels deep in each argument`);
   if (nestsDeeperThan(r.result, MAX_JSON_DEPTH))
     badField(where, "result", `nested at most ${MAX_JSON_DEPTH} levels deep`);
+  if (nestsDeeperThan(r.progress, MAX_JSON_DEPTH))
+    badField(where, "progress", `nested at most ${MAX_JSON_DEPTH} levels deep`);
   if (nestsDeeperThan(r.meta, MAX_JSON_DEPTH + 1))
     badField(where, "meta", `nested at most ${MAX_JSON_DEPTH} levels deep in each value`);
   if (nestsDeeperThan(r.error, MAX_STORED_ERROR_DEPTH))

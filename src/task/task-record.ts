@@ -81,6 +81,10 @@ export interface TaskData {
   concurrencyKey: string | null;
   /** Data carried with the task but not passed to it: trace context, user metadata. */
   meta: { [key: string]: JsonValue };
+  /** What the task last reported with `progress()` (absent: nothing yet). */
+  progress?: JsonValue;
+  /** Lines the task wrote with `log()`, oldest first, the latest ones kept (absent: none). */
+  logs?: string[];
 }
 
 const toDate = (value: string | null): Date | null => (value === null ? null : new Date(value));
@@ -114,6 +118,10 @@ export class Task<R = unknown> {
   readonly priority: number;
   readonly concurrencyKey: string | null;
   readonly meta: Readonly<Record<string, JsonValue>>;
+  /** What the task last reported with `progress()`; `null` before it reports. */
+  readonly progress: JsonValue;
+  /** Lines the task wrote with `log()`, oldest first (the latest ones are kept). */
+  readonly logs: readonly string[];
   readonly #data: TaskData;
 
   /** @internal Use a task factory to create tasks; backends' data is read back through the Queue. */
@@ -139,6 +147,8 @@ export class Task<R = unknown> {
     this.priority = data.priority;
     this.concurrencyKey = data.concurrencyKey;
     this.meta = data.meta;
+    this.progress = data.progress ?? null;
+    this.logs = data.logs ?? [];
     Object.freeze(this);
   }
 

@@ -96,6 +96,13 @@ export class Flights {
             const flight = lane.flights.get(claim);
             if (flight && !flight.abandoned) this.#land(flight, end, run);
           },
+          progressed: (_claim, record) => {
+            if (this.events.listenerCount("task:progress") > 0)
+              this.events.emit("task:progress", {
+                queue: queue.name,
+                task: new Task(record, null),
+              });
+          },
           deferred: (_claim, record) => {
             // At debug: a busy rate limit puts off many tasks, each one a line.
             this.options.logger.debug(
@@ -116,6 +123,11 @@ export class Flights {
               });
           },
         },
+        onProgressError: (error) =>
+          this.options.logger.warn(
+            { err: error, queue: queue.name },
+            "writing a task's progress failed; its outcome will carry it",
+          ),
         unknownTaskGraceMs: this.options.unknownTaskGraceMs,
         onUnknownTask: (record, delayMs, unknownForMs) =>
           this.options.logger.warn(

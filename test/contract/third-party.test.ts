@@ -148,6 +148,9 @@ class WrappedBackend implements Backend {
   acquireRateLimit(queue: string, request: RateLimitRequest) {
     return this.#store.acquireRateLimit(queue, request);
   }
+  saveProgress(queue: string, claim: { id: string; fence: number }, record: TaskData) {
+    return this.#store.saveProgress(queue, claim, record);
+  }
   setPaused(queue: string, paused: boolean) {
     return this.#store.setPaused(queue, paused);
   }

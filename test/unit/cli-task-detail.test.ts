@@ -23,6 +23,22 @@ describe("task info", () => {
     );
   });
 
+  it("shows the priority, the progress and the latest log lines, each on one row", () => {
+    const logs = Array.from({ length: 12 }, (_, i) => `step ${i}${i === 11 ? "\nmore" : ""}`);
+    const detail = renderTaskDetail(
+      { ...base, status: "processing", priority: 5, progress: { done: 3, total: 10 }, logs },
+      "q",
+    );
+    expect(detail).toMatch(/^priority\s+5$/m);
+    expect(detail).toMatch(/^progress\s+\{"done":3,"total":10\}$/m);
+    expect(detail).toMatch(/^log \(last 10 of 12\)\s+step 2$/m);
+    expect(detail).toMatch(/^\s+step 11\\nmore$/m);
+    expect(detail).not.toContain("step 1\n");
+    expect(renderTaskDetail({ ...base, status: "pending" }, "q")).not.toMatch(
+      /^(priority|progress|log)/m,
+    );
+  });
+
   it("shows none for a completed task, or one retried by hand, though the record keeps the time", () => {
     for (const status of ["completed", "pending", "failed"] as const) {
       expect(nextRetryLine({ ...base, status, retryCount: 1, nextRetryAt: at })).toBe("-");

@@ -10,6 +10,7 @@ import {
   chains,
   failsSandboxed,
   type followUp,
+  reportsInThread,
   returnsFunction,
   spinFor,
   spinForever,
@@ -54,6 +55,17 @@ describe("sandboxed tasks", () => {
     expect(stuckDone.status).toBe("failed");
     expect(stuckDone.error?.type).toBe("TaskTimeoutError");
     expect(afterDone.status).toBe("completed");
+  });
+
+  it("progress() and log() work inside the thread: reports reach the record, a bad value is refused there", async () => {
+    const { queue, worker } = setup();
+    const t = reportsInThread();
+    await queue.add(t);
+    await worker.work({ maxTasks: 1 });
+    const done = await queue.getTask(t);
+    expect(done?.result).toBe("InvalidOptionError");
+    expect(done?.progress).toEqual({ done: 1000, total: 1000 });
+    expect(done?.logs).toEqual(["from the thread"]);
   });
 
   it("currentTask() works inside the thread", async () => {

@@ -305,6 +305,14 @@ export class MemoryBackend implements Backend {
     return renewClaims(this.#state(queue), claims, this.clock.now());
   }
 
+  async saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
+    const entry = this.#state(queue).claims.get(claim.id);
+    if (!entry || entry.claimFence !== claim.fence) return false;
+    const { status, startedAt } = entry.record;
+    entry.record = { ...record, status, startedAt };
+    return true;
+  }
+
   async reclaimExpired(
     queue: string,
     window: { leaseMs: number; confirmMs: number },

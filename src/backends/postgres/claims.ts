@@ -10,6 +10,8 @@
  */
 import { isoAt } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
+import { encodeTaskData } from "../../task/task-codec.js";
+import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import type { Notifier } from "./notifications.js";
 import { CLAIMABLE, CLAIMED, type RecordRow, readRow } from "./record-codec.js";
@@ -59,6 +61,12 @@ UPDATE %SCHEMA%.tasks t SET lease_at = %SCHEMA%.now_ms()
 FROM held
 WHERE t.queue = $1 AND t.id = held.id
 RETURNING t.id`;
+
+/** A running task's record, while the claim naming the fence is current (status and start stay in their columns). */
+const SAVE_PROGRESS = `
+UPDATE %SCHEMA%.tasks SET data = $4
+WHERE queue = $1 AND id = $2 AND state = ${CLAIMED} AND fence = $3
+RETURNING 1`;
 
 /** Of claims not renewed, those their holder settled (not lost). */
 const SETTLED = `
@@ -197,6 +205,18 @@ export class Claims {
     );
     const done = new Set(settled.map((r) => r.id));
     return rest.filter((c) => !done.has(c.id)).map((c) => c.id);
+  }
+
+  /** Stores a running task's record while its claim is current (see `SAVE_PROGRESS`). */
+  async saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
+    this.session.assertConnected();
+    const rows = await this.session.query(
+      "saveProgress",
+      this.session.sql(SAVE_PROGRESS),
+      [queue, claim.id, claim.fence, encodeTaskData(record)],
+      { wait: false },
+    );
+    return rows.length > 0;
   }
 
   /** Takes over leases expired for `leaseMs` and confirmed so for `confirmMs` (see `RECLAIM`). */

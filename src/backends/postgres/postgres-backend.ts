@@ -372,6 +372,10 @@ export class PostgresBackend implements Backend {
     return this.#crons.getCrons(queue);
   }
 
+  saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
+    return this.#claims.saveProgress(queue, claim, record);
+  }
+
   // Pausing (./queue-control.ts)
 
   setPaused(queue: string, paused: boolean): Promise<void> {

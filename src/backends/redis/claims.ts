@@ -7,6 +7,8 @@
  */
 import { isoAt } from "../../clock.js";
 import { BackendUnavailableError, InvalidOptionError } from "../../errors.js";
+import { encodeTaskData } from "../../task/task-codec.js";
+import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import type { QueueKeys } from "./keys.js";
 import { readClaims, readReclaims } from "./record-codec.js";
@@ -104,6 +106,17 @@ export class Claims {
     const args: (string | number)[] = [k.task];
     for (const { id, fence } of claims) args.push(id, fence);
     return (await this.session.script("renew", [k.processing], args)) as string[];
+  }
+
+  /** Stores a running task's record while its claim is current (see `save-progress.lua`). */
+  async saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
+    const k = this.session.keys(queue);
+    const written = await this.session.script(
+      "saveProgress",
+      [k.processing],
+      [k.task, claim.id, claim.fence, encodeTaskData(record)],
+    );
+    return written === 1;
   }
 
   /** Takes over leases expired for `leaseMs` and confirmed so for `confirmMs` (see `reclaim.lua`). */

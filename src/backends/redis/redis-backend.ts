@@ -343,6 +343,10 @@ export class RedisBackend implements Backend {
     return this.#crons.getCrons(queue);
   }
 
+  saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
+    return this.#claims.saveProgress(queue, claim, record);
+  }
+
   // Pausing (./claims.ts)
 
   setPaused(queue: string, paused: boolean): Promise<void> {

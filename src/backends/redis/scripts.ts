@@ -29,6 +29,7 @@ const SCRIPTS = {
   migrateIndex: 2,
   pause: 3,
   claimable: 1,
+  saveProgress: 1,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -13,6 +13,8 @@
  */
 import { isoAt } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
+import { encodeTaskData } from "../../task/task-codec.js";
+import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import { CLAIMABLE, CLAIMED, RECORD_COLUMNS, type RecordRow } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
@@ -47,6 +49,9 @@ const RENEW = `
 UPDATE tasks SET lease_at = ? WHERE queue = ? AND id = ? AND fence = ? AND state = ${CLAIMED}`;
 
 const SETTLED_FENCE = "SELECT settled_fence FROM tasks WHERE queue = ? AND id = ?";
+
+const SAVE_PROGRESS = `
+UPDATE tasks SET data = ? WHERE queue = ? AND id = ? AND state = ${CLAIMED} AND fence = ?`;
 
 const ANY_EXPIRED = `
 SELECT 1 FROM tasks WHERE queue = ? AND state = ${CLAIMED} AND lease_at < ? LIMIT 1`;
@@ -139,6 +144,16 @@ export class Claims {
       ),
       fence: row.fence + 1,
     }));
+  }
+
+  /** Stores a running task's record while its claim is current (status and start stay in their columns). */
+  async saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
+    this.db.assertConnected();
+    const data = encodeTaskData(record);
+    return this.db.write(
+      "saveProgress",
+      () => this.db.statement(SAVE_PROGRESS).run(data, queue, claim.id, claim.fence).changes > 0,
+    );
   }
 
   /** Pauses or resumes the queue's claims; a resume wakes this process's waiting claims at once (others' at their next change check). */

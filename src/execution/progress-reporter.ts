@@ -1,0 +1,126 @@
+/**
+ * @module execution/progress-reporter
+ * What a running task reports about itself — `progress(value)` and
+ * `log(line)` — kept in memory and written to its stored record now and
+ * then, not once per call: the first report is written after a short delay,
+ * later ones at most once per interval, one write at a time. So a loop that
+ * reports 10,000 times costs a few writes, and whoever reads the task
+ * (`getTask`, `sheppy task info`, the dashboard) sees it within about a
+ * second. The attempt's outcome carries the last state, so nothing reported
+ * is lost when the task ends between two writes.
+ */
+import { InvalidOptionError } from "../errors.js";
+import { type JsonValue, toJson } from "../json.js";
+import type { TaskData } from "../task/task-record.js";
+import { jsonBytesOver } from "../util/json-size.js";
+
+/** Delay before the first report is written. */
+export const FIRST_WRITE_MS = 200;
+/** Least time between two writes. */
+export const WRITE_INTERVAL_MS = 1000;
+/** Lines kept: the latest ones. */
+export const MAX_LOG_LINES = 100;
+/** Characters kept of one line (longer ones are cut, with `…`). */
+export const MAX_LOG_LINE_CHARS = 2000;
+/** Bytes of JSON a progress value may take. */
+export const MAX_PROGRESS_BYTES = 64 * 1024;
+
+/** Writes the running record; resolves `false` when the claim is no longer current. */
+export type ProgressWriter = (record: TaskData) => Promise<boolean>;
+
+/** A JSON copy of a progress value; throws (to the task) when it is not JSON or too big. */
+export function progressValue(value: unknown): JsonValue {
+  const copy = toJson(value, "progress()");
+  const bytes = jsonBytesOver(copy, MAX_PROGRESS_BYTES);
+  if (bytes !== null) {
+    throw new InvalidOptionError(
+      `progress(): the value takes ${bytes} bytes of JSON; a progress value may take at most ${MAX_PROGRESS_BYTES} (report a summary, not the data)`,
+    );
+  }
+  return copy;
+}
+
+export class ProgressReporter {
+  #progress: JsonValue | undefined;
+  #logs: string[] | undefined;
+  #dirty = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writing = false;
+  #lastWriteAt = 0;
+  #stopped = false;
+
+  /**
+   * @param data the claimed record the reports are written onto.
+   * @param write stores it (fenced by the caller's claim).
+   * @param onError told when a write fails (the task goes on; the outcome carries the state).
+   */
+  constructor(
+    private readonly data: TaskData,
+    private readonly write: ProgressWriter,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.#progress = data.progress;
+    this.#logs = data.logs;
+  }
+
+  /** Records the task's progress (any JSON value, copied now). */
+  progress(value: unknown): void {
+    this.#progress = progressValue(value);
+    this.#changed();
+  }
+
+  /** Appends a line to the task's log (text; longer lines are cut, the oldest lines dropped past the limit). */
+  log(line: unknown): void {
+    let text = typeof line === "string" ? line : String(line);
+    if (text.length > MAX_LOG_LINE_CHARS) text = `${text.slice(0, MAX_LOG_LINE_CHARS - 1)}…`;
+    const logs = this.#logs ? [...this.#logs, text] : [text];
+    this.#logs = logs.length > MAX_LOG_LINES ? logs.slice(-MAX_LOG_LINES) : logs;
+    this.#changed();
+  }
+
+  /** `record` with what was reported, for the outcome; stops further writes. */
+  finish(record: TaskData): TaskData {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    return this.#withReports(record);
+  }
+
+  #withReports(record: TaskData): TaskData {
+    if (this.#progress === undefined && this.#logs === undefined) return record;
+    return {
+      ...record,
+      ...(this.#progress === undefined ? {} : { progress: this.#progress }),
+      ...(this.#logs === undefined ? {} : { logs: this.#logs }),
+    };
+  }
+
+  #changed(): void {
+    this.#dirty = true;
+    if (this.#timer || this.#writing || this.#stopped) return;
+    const wait =
+      this.#lastWriteAt === 0
+        ? FIRST_WRITE_MS
+        : Math.max(0, this.#lastWriteAt + WRITE_INTERVAL_MS - Date.now());
+    this.#timer = setTimeout(() => void this.#flush(), wait);
+    // A pending report never keeps the process alive on its own.
+    this.#timer.unref?.();
+  }
+
+  async #flush(): Promise<void> {
+    this.#timer = undefined;
+    if (this.#stopped || !this.#dirty) return;
+    this.#dirty = false;
+    this.#writing = true;
+    this.#lastWriteAt = Date.now();
+    try {
+      const current = await this.write(this.#withReports(this.data));
+      // A claim taken over: this attempt's outcome will be discarded, and so are its reports.
+      if (!current) this.#stopped = true;
+    } catch (error) {
+      this.onError(error);
+    } finally {
+      this.#writing = false;
+    }
+    if (this.#dirty) this.#changed();
+  }
+}
