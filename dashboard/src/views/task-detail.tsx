@@ -1,5 +1,5 @@
 /**
- * One task: arguments, result, error (stack and causes), attempts and
+ * One task: arguments, result, progress and log, error (stack and causes), attempts and
  * timestamps, with Retry / Cancel / Delete unless the API is read-only. It
  * reads the task again when the event stream says it finished, so a retried
  * task's new outcome shows without a reload (and every few seconds while it
@@ -119,6 +119,22 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
           <h3>Result</h3>
           <pre class="json" data-testid="result">
             {formatJson(data.result)}
+          </pre>
+        </>
+      )}
+      {data.progress !== undefined && (
+        <>
+          <h3>Progress</h3>
+          <pre class="json" data-testid="progress">
+            {formatJson(data.progress)}
+          </pre>
+        </>
+      )}
+      {(data.logs?.length ?? 0) > 0 && (
+        <>
+          <h3>Log</h3>
+          <pre class="log" data-testid="logs">
+            {data.logs!.join("\n")}
           </pre>
         </>
       )}
