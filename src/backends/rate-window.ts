@@ -68,3 +68,28 @@ export function acquireSlot(
   // Whole milliseconds, as Redis answers (rate-limit.lua), so backends agree exactly.
   return Math.max(MIN_RATE_WAIT_MS, Math.ceil(slot - now));
 }
+
+/** How long a stored window is kept once idle (caller ms), generously: as Redis keeps its keys. */
+export function rateWindowKeptUntil(state: RateWindowState, now: number, periodMs: number): number {
+  const keep = Math.max(60_000, periodMs * 2 + 1000);
+  return Math.ceil(Math.max(now, state.nextSlot) + keep);
+}
+
+/** A window stored as JSON text, or a fresh one when there is none or it cannot be read. */
+export function parseRateWindowState(text: string | undefined): RateWindowState {
+  if (text === undefined || text === "") return newRateWindowState();
+  try {
+    const state = JSON.parse(text) as RateWindowState;
+    const numbers = (list: unknown) =>
+      Array.isArray(list) && list.every((n) => typeof n === "number" && Number.isFinite(n));
+    if (
+      numbers(state.admitted) &&
+      numbers([state.windowStart, state.windowCount, state.nextSlot])
+    ) {
+      return state;
+    }
+  } catch {
+    // A damaged row starts a fresh window.
+  }
+  return newRateWindowState();
+}

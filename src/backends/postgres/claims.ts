@@ -8,11 +8,12 @@
  * worker still holds; `reclaimExpired` takes over leases left to expire,
  * in two phases (noted, then taken once confirmed), as the contract says.
  */
+
 import { isoAt } from "../../clock.js";
-import { InvalidOptionError } from "../../errors.js";
 import { encodeTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
 import type { Notifier } from "./notifications.js";
 import { CLAIMABLE, CLAIMED, type RecordRow, readRow } from "./record-codec.js";
 import type { PgSession } from "./session.js";
@@ -124,32 +125,23 @@ export class Claims {
 
   /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
   async claim(queue: string, limit: number, waitMs: number): Promise<ClaimedTask[]> {
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
-    }
+    checkClaimLimit(limit);
     this.session.assertConnected();
-    const claimed = await this.#claim(queue, limit);
-    if (claimed.length > 0 || waitMs <= 0) return claimed;
-    const deadline = Date.now() + waitMs;
-    // Listening before the next look: a task added in between wakes the wait below.
-    await this.notifier.start().catch(() => undefined);
-    for (;;) {
-      if (!this.session.isConnected) return [];
-      const signal = this.notifier.workSignal(queue);
-      let next: ClaimedTask[];
-      try {
-        next = await this.#claim(queue, limit);
-      } catch (error) {
-        signal.cancel();
-        throw error;
-      }
-      const remaining = deadline - Date.now();
-      if (next.length > 0 || remaining <= 0) {
-        signal.cancel();
-        return next;
-      }
-      await signal.wait(Math.min(remaining, FALLBACK_POLL_MS));
-    }
+    let listening = false;
+    return claimWaiting(
+      {
+        look: async () => {
+          // Listening before the next look: a task added in between wakes the wait.
+          if (listening) await this.notifier.start().catch(() => undefined);
+          listening = true;
+          return this.#claim(queue, limit);
+        },
+        arm: () => this.notifier.workSignal(queue),
+        connected: () => this.session.isConnected,
+        pollMs: FALLBACK_POLL_MS,
+      },
+      waitMs,
+    );
   }
 
   async #claim(queue: string, limit: number): Promise<ClaimedTask[]> {

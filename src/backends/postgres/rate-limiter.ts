@@ -6,7 +6,7 @@
  * sees the same window and the answers are those of every other backend.
  */
 import type { RateLimitRequest } from "../backend.js";
-import { acquireSlot, newRateWindowState, type RateWindowState } from "../rate-window.js";
+import { acquireSlot, parseRateWindowState, rateWindowKeptUntil } from "../rate-window.js";
 import type { PgSession } from "./session.js";
 
 /** The row of the key, created empty on first use, locked (an upsert that changes nothing locks it). */
@@ -17,30 +17,6 @@ RETURNING state`;
 
 const SAVE = `
 UPDATE %SCHEMA%.rate_limits SET state = $3, kept_until = $4 WHERE queue = $1 AND key = $2`;
-
-/** How long an idle window is kept (caller ms): as Redis keeps its keys, generously. */
-function keptUntil(state: RateWindowState, now: number, periodMs: number): number {
-  const keep = Math.max(60_000, periodMs * 2 + 1000);
-  return Math.ceil(Math.max(now, state.nextSlot) + keep);
-}
-
-/** The stored window, or a fresh one when there is none or it cannot be read. */
-function readState(text: string): RateWindowState {
-  try {
-    const state = JSON.parse(text) as RateWindowState;
-    const numbers = (list: unknown) =>
-      Array.isArray(list) && list.every((n) => typeof n === "number" && Number.isFinite(n));
-    if (
-      numbers(state.admitted) &&
-      numbers([state.windowStart, state.windowCount, state.nextSlot])
-    ) {
-      return state;
-    }
-  } catch {
-    // An empty or damaged row starts a fresh window.
-  }
-  return newRateWindowState();
-}
 
 /**
  * Admits starts (`null`) or returns the ms to wait before trying again.
@@ -80,7 +56,7 @@ function acquire(
     "acquireRateLimit",
     async (tx) => {
       const [row] = await tx.query<{ state: string }>(session.sql(LOCK), [queue, request.key]);
-      const state = readState(row?.state ?? "");
+      const state = parseRateWindowState(row?.state ?? "");
       const wait = acquireSlot(
         state,
         request.now,
@@ -92,7 +68,7 @@ function acquire(
         queue,
         request.key,
         JSON.stringify(state),
-        keptUntil(state, request.now, request.periodMs),
+        rateWindowKeptUntil(state, request.now, request.periodMs),
       ]);
       return wait;
     },

@@ -6,10 +6,11 @@
  * record whose expiry has passed is gone for readers even before
  * `pruneExpired` deletes it: every read filters on `expires_at`.
  */
+
 import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ListTasksRequest, PageRequest, QueueStats, TaskPage } from "../backend.js";
-import { checkListRequest, encodeListCursor, type ListPosition } from "../task-listing.js";
+import { walkNewestFirst } from "../sql/list-walk.js";
 import {
   CLAIMABLE,
   CLAIMED,
@@ -99,8 +100,6 @@ interface ListRow extends Omit<RecordRow, "data"> {
   data: string | null;
 }
 
-/** Rows one `listTasks` statement reads when it filters by status (it reads on until the page or budget is full). */
-const FILTERED_CHUNK = 500;
 const DEFAULT_PAGE = 1000;
 
 function pageLimit(page: PageRequest): number {
@@ -177,37 +176,19 @@ export class TaskReader {
    * the order goes on, so the cursor is `null` exactly after the last page.
    */
   async listTasks(queue: string, request?: ListTasksRequest): Promise<TaskPage> {
-    const { after, limit, statuses, budget } = checkListRequest(request);
-    if (statuses?.size === 0) return { tasks: [], cursor: null };
-    this.session.assertConnected();
-    const wanted = statuses ? [...statuses] : null;
     const now = this.now();
-    const tasks: TaskData[] = [];
-    let from: ListPosition | null = after;
-    let looked = 0;
-    let more = true;
-    while (more && tasks.length < limit && looked < budget) {
-      const need = limit - tasks.length;
-      const chunk = Math.min(budget - looked, wanted ? Math.max(need, FILTERED_CHUNK) : need);
+    return walkNewestFirst(request, async (from, count, statuses) => {
+      this.session.assertConnected();
       const rows = await this.session.query<ListRow>(
         "listTasks",
         this.session.sql(from ? LIST_AFTER : LIST_FIRST),
-        [queue, now, wanted, chunk + 1, ...(from ? [from.at, from.id] : [])],
+        [queue, now, statuses, count, ...(from ? [from.at, from.id] : [])],
       );
-      more = rows.length > chunk;
-      for (let i = 0; i < Math.min(rows.length, chunk); i++) {
-        const row = rows[i]!;
-        looked++;
-        from = { at: Number(row.created_at), id: row.id };
-        if (!row.keep) continue;
-        tasks.push(readRow({ ...row, data: row.data! }, now));
-        if (tasks.length === limit) {
-          more = i < rows.length - 1;
-          break;
-        }
-      }
-    }
-    return { tasks, cursor: more && from ? encodeListCursor(from) : null };
+      return rows.map((row) => ({
+        position: { at: Number(row.created_at), id: row.id },
+        record: row.keep ? readRow({ ...row, data: row.data! }, now) : null,
+      }));
+    });
   }
 
   async size(queue: string): Promise<number> {

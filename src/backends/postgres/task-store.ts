@@ -8,13 +8,14 @@
  * resent after a lost reply is recognised: add and cancel by the request
  * token they store with what they write (`req`).
  */
+
 import { randomBytes } from "node:crypto";
 import { isoAt } from "../../clock.js";
 import { BackendError } from "../../errors.js";
-import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { AddMode, SqlTransaction, WorkflowStepEnd } from "../backend.js";
-import { checkNewWork, routeOf } from "../record-route.js";
+import { routeOf } from "../record-route.js";
+import { newRows } from "../sql/new-rows.js";
 import { emptyPlan, endStep } from "../sql/settle-plan.js";
 import { describeRefusal } from "./connection-errors.js";
 import { finishedPayloads } from "./notifications.js";
@@ -180,25 +181,7 @@ export class TaskStore {
   ): Promise<boolean[]> {
     this.session.assertConnected();
     if (records.length === 0) return [];
-    const now = this.now();
-    const read = records.map((given) =>
-      readStoredRecord(
-        typeof given?.id === "string" ? given.id : "",
-        given,
-        "task record added to PostgreSQL",
-        now,
-      ),
-    );
-    checkNewWork(
-      read.filter((r) => !r.malformed).map((r) => r.record),
-      "add",
-    );
-    // A record that cannot be used is stored as its failed stand-in, finished at once.
-    const rows = read.map(({ record }) => storedColumns(record, routeOf(record, null)));
-    // A second copy of an id in one call is a duplicate: only the first goes to the server.
-    const seen = new Set<string>();
-    const first = rows.map((row) => !seen.has(row.id) && Boolean(seen.add(row.id)));
-    const sent = rows.filter((_, i) => first[i]);
+    const { rows, first, sent } = newRows(records, "PostgreSQL", this.now());
     const token = requestToken();
     const statement = this.session.sql(mode === "replace" ? ADD_REPLACE : ADD_UNIQUE);
     const values = [

@@ -7,14 +7,15 @@
  * A workflow's status, finish time and the steps it waits for are kept
  * beside its JSON (changed without rewriting it) and win over it on read.
  */
+
 import { isoAt } from "../../clock.js";
-import { InvalidOptionError, SerializationError } from "../../errors.js";
 import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
 import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
+import { checkWorkflowPage, workflowPageOf } from "../sql/workflow-pages.js";
 import { finishedPayloads, NOTIFY_FINISHED } from "./notifications.js";
 import { CLAIMABLE, DUE, FINISHED, msOf, storedColumns } from "./record-codec.js";
 import type { PgSession } from "./session.js";
@@ -219,34 +220,14 @@ export class WorkflowStore {
     queue: string,
     page: PageRequest & { readonly running?: boolean | undefined } = {},
   ): Promise<WorkflowPage> {
-    const cursor = page.cursor ?? null;
-    if (cursor !== null && !/^\d{1,19}$/.test(cursor)) {
-      throw new InvalidOptionError(
-        `listWorkflows: invalid cursor '${String(cursor).slice(0, 40)}'`,
-      );
-    }
-    const limit = page.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
+    const { after, limit } = checkWorkflowPage(page);
     this.session.assertConnected();
     const rows = await this.session.query<WorkflowRow & { seq: string }>(
       "listWorkflows",
       this.session.sql(PAGE),
-      [queue, cursor ?? "0", this.now(), page.running === true, limit + 1],
+      [queue, after, this.now(), page.running === true, limit + 1],
     );
-    const shown = rows.slice(0, limit);
-    const workflows: WorkflowData[] = [];
-    for (const row of shown) {
-      try {
-        workflows.push(readWorkflow(row));
-      } catch (error) {
-        if (!(error instanceof SerializationError)) throw error;
-      }
-    }
-    return {
-      workflows,
-      cursor: rows.length > limit ? shown[shown.length - 1]!.seq : null,
-    };
+    return workflowPageOf(rows, limit, readWorkflow);
   }
 
   /**

@@ -11,11 +11,12 @@
  * `reclaimExpired` takes over leases left to expire, in two phases (noted,
  * then taken once confirmed), as the contract says.
  */
+
 import { isoAt } from "../../clock.js";
-import { InvalidOptionError } from "../../errors.js";
 import { encodeTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
 import { CLAIMABLE, CLAIMED, RECORD_COLUMNS, type RecordRow } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
 import { readRow } from "./rows.js";
@@ -87,31 +88,17 @@ export class Claims {
 
   /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
   async claim(queue: string, limit: number, waitMs: number): Promise<ClaimedTask[]> {
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
-    }
+    checkClaimLimit(limit);
     this.db.assertConnected();
-    const claimed = await this.#claim(queue, limit);
-    if (claimed.length > 0 || waitMs <= 0) return claimed;
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      if (!this.db.isConnected) return [];
-      // Armed before the next look: work added in between wakes the wait below.
-      const signal = this.signals.workSignal(queue);
-      let next: ClaimedTask[];
-      try {
-        next = await this.#claim(queue, limit);
-      } catch (error) {
-        signal.cancel();
-        throw error;
-      }
-      const remaining = deadline - Date.now();
-      if (next.length > 0 || remaining <= 0) {
-        signal.cancel();
-        return next;
-      }
-      await signal.wait(Math.min(remaining, FALLBACK_POLL_MS));
-    }
+    return claimWaiting(
+      {
+        look: () => this.#claim(queue, limit),
+        arm: () => this.signals.workSignal(queue),
+        connected: () => this.db.isConnected,
+        pollMs: FALLBACK_POLL_MS,
+      },
+      waitMs,
+    );
   }
 
   async #claim(queue: string, limit: number): Promise<ClaimedTask[]> {

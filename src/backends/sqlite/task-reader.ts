@@ -6,9 +6,11 @@
  * record whose expiry has passed is gone for readers even before
  * `pruneExpired` deletes it: every read filters on `expires_at`.
  */
+
 import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ListTasksRequest, PageRequest, QueueStats, TaskPage } from "../backend.js";
+import { walkNewestFirst } from "../sql/list-walk.js";
 import {
   CLAIMABLE,
   CLAIMED,
@@ -17,7 +19,6 @@ import {
   RECORD_COLUMNS,
   type RecordRow,
 } from "../sql/stored-columns.js";
-import { checkListRequest, encodeListCursor, type ListPosition } from "../task-listing.js";
 import type { SqliteDatabase } from "./database.js";
 import { readRow } from "./rows.js";
 
@@ -76,8 +77,6 @@ interface ListRow extends Omit<RecordRow, "data"> {
   data: string | null;
 }
 
-/** Rows one `listTasks` statement reads when it filters by status (it reads on until the page or budget is full). */
-const FILTERED_CHUNK = 500;
 const DEFAULT_PAGE = 1000;
 
 function pageLimit(page: PageRequest): number {
@@ -147,47 +146,28 @@ export class TaskReader {
    * order goes on, so the cursor is `null` exactly after the last page.
    */
   async listTasks(queue: string, request?: ListTasksRequest): Promise<TaskPage> {
-    const { after, limit, statuses, budget } = checkListRequest(request);
-    if (statuses?.size === 0) return { tasks: [], cursor: null };
-    this.db.assertConnected();
-    const wanted = statuses ? JSON.stringify([...statuses]) : null;
     const now = this.now();
-    const tasks: TaskData[] = [];
-    let from: ListPosition | null = after;
-    let looked = 0;
-    let more = true;
-    while (more && tasks.length < limit && looked < budget) {
-      const need = limit - tasks.length;
-      const chunk = Math.min(budget - looked, wanted ? Math.max(need, FILTERED_CHUNK) : need);
-      const position = from;
+    return walkNewestFirst(request, async (from, count, statuses) => {
+      const wanted = statuses ? JSON.stringify(statuses) : null;
       const rows = this.db.read("listTasks", () =>
-        position
+        from
           ? (this.db.statement(LIST_AFTER).all({
               queue,
               now,
               statuses: wanted,
-              limit: chunk + 1,
-              at: position.at,
-              id: position.id,
+              limit: count,
+              at: from.at,
+              id: from.id,
             }) as ListRow[])
           : (this.db
               .statement(LIST_FIRST)
-              .all({ queue, now, statuses: wanted, limit: chunk + 1 }) as ListRow[]),
+              .all({ queue, now, statuses: wanted, limit: count }) as ListRow[]),
       );
-      more = rows.length > chunk;
-      for (let i = 0; i < Math.min(rows.length, chunk); i++) {
-        const row = rows[i]!;
-        looked++;
-        from = { at: row.created_at, id: row.id };
-        if (row.data === null) continue;
-        tasks.push(readRow({ ...row, data: row.data }, now));
-        if (tasks.length === limit) {
-          more = i < rows.length - 1;
-          break;
-        }
-      }
-    }
-    return { tasks, cursor: more && from ? encodeListCursor(from) : null };
+      return rows.map((row) => ({
+        position: { at: row.created_at, id: row.id },
+        record: row.data === null ? null : readRow({ ...row, data: row.data }, now),
+      }));
+    });
   }
 
   async size(queue: string): Promise<number> {

@@ -7,12 +7,13 @@
  * stored whole or not at all. Waiting claims and finished-listeners hear of
  * a write after it commits.
  */
+
 import { isoAt } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
-import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { AddMode, AddOptions, WorkflowStepEnd } from "../backend.js";
-import { checkNewWork, routeOf } from "../record-route.js";
+import { routeOf } from "../record-route.js";
+import { newRows } from "../sql/new-rows.js";
 import { emptyPlan, endStep } from "../sql/settle-plan.js";
 import {
   CLAIMABLE,
@@ -111,25 +112,7 @@ export class TaskStore {
     }
     this.db.assertConnected();
     if (records.length === 0) return [];
-    const now = this.now();
-    const read = records.map((given) =>
-      readStoredRecord(
-        typeof given?.id === "string" ? given.id : "",
-        given,
-        "task record added to SQLite",
-        now,
-      ),
-    );
-    checkNewWork(
-      read.filter((r) => !r.malformed).map((r) => r.record),
-      "add",
-    );
-    // A record that cannot be used is stored as its failed stand-in, finished at once.
-    const rows = read.map(({ record }) => storedColumns(record, routeOf(record, null)));
-    // A second copy of an id in one call is a duplicate: only the first is written.
-    const seen = new Set<string>();
-    const first = rows.map((row) => !seen.has(row.id) && Boolean(seen.add(row.id)));
-    const sent = rows.filter((_, i) => first[i]);
+    const { first, sent } = newRows(records, "SQLite", this.now());
     const stored = await this.db.write("add", () =>
       mode === "replace" ? this.#replace(queue, sent) : insertNew(this.db, queue, sent),
     );

@@ -7,8 +7,8 @@
  * workflow's status, finish time and the steps it waits for are kept beside
  * its JSON (changed without rewriting it) and win over it on read.
  */
+
 import { isoAt } from "../../clock.js";
-import { InvalidOptionError, SerializationError } from "../../errors.js";
 import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
@@ -16,6 +16,7 @@ import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js
 import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import { CLAIMABLE, DUE, FINISHED, storedColumns } from "../sql/stored-columns.js";
+import { checkWorkflowPage, workflowPageOf } from "../sql/workflow-pages.js";
 import type { SqliteDatabase } from "./database.js";
 import { insertNew, logFinished, takeNumbers } from "./rows.js";
 import type { Signals } from "./signals.js";
@@ -161,15 +162,7 @@ export class WorkflowStore {
     queue: string,
     page: PageRequest & { readonly running?: boolean | undefined } = {},
   ): Promise<WorkflowPage> {
-    const cursor = page.cursor ?? null;
-    if (cursor !== null && !/^\d{1,15}$/.test(cursor)) {
-      throw new InvalidOptionError(
-        `listWorkflows: invalid cursor '${String(cursor).slice(0, 40)}'`,
-      );
-    }
-    const limit = page.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
+    const { after, limit } = checkWorkflowPage(page);
     const rows = this.db.read(
       "listWorkflows",
       () =>
@@ -177,25 +170,13 @@ export class WorkflowStore {
           .statement(PAGE)
           .all(
             queue,
-            Number(cursor ?? 0),
+            Number(after),
             this.now(),
             page.running === true ? 1 : 0,
             limit + 1,
           ) as (WorkflowRow & { seq: number })[],
     );
-    const shown = rows.slice(0, limit);
-    const workflows: WorkflowData[] = [];
-    for (const row of shown) {
-      try {
-        workflows.push(readWorkflow(row));
-      } catch (error) {
-        if (!(error instanceof SerializationError)) throw error;
-      }
-    }
-    return {
-      workflows,
-      cursor: rows.length > limit ? String(shown[shown.length - 1]!.seq) : null,
-    };
+    return workflowPageOf(rows, limit, readWorkflow);
   }
 
   /** Cancels a running workflow and its steps that have not started, in one write transaction. */
