@@ -31,6 +31,14 @@ describe.concurrent("examples", () => {
     });
   });
 
+  it("a paused queue resumed runs its tasks by priority; a task's progress and log stay on it", async () => {
+    expect((await example("examples/priorities-and-pause.ts")).split("\n")).toEqual([
+      "true 4",
+      "password reset, newsletter, digest, report",
+      '{"done":10000,"total":10000} 10000 rows in the report',
+    ]);
+  });
+
   it("crons every 30 s and in Europe/Berlin across the spring-forward night", async () => {
     expect((await example("examples/cron.ts")).split("\n")).toEqual([
       "example.pulse 2030-03-30T12:00:30.000Z",
