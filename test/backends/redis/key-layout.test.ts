@@ -3,15 +3,16 @@
  * `{prefix:queue}`), so the queue works on a cluster and its Lua scripts may
  * touch all its keys. Slots are computed by a private cluster-enabled server.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { Queue, task, Worker } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
+import { freePort } from "../../support/private-redis.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
 
@@ -25,26 +26,32 @@ const fine = task({ name: "layout.fine", rateLimit: { maxRate: 5, ratePeriod: 1 
 // Skipped only when Redis is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("redis: key layout", () => {
   const dir = mkdtempSync(join(tmpdir(), "sheppy-cluster-"));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const cluster = spawn(
-    "redis-server",
-    [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--cluster-enabled",
-      "yes",
-      "--save",
-      "",
-      "--dir",
-      dir,
-    ],
-    { stdio: "ignore" },
-  );
+  let port = 0;
+  let cluster: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    // A port the system says is free now (a random one could be another test's private server).
+    port = await freePort();
+    cluster = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--cluster-enabled",
+        "yes",
+        "--save",
+        "",
+        "--dir",
+        dir,
+      ],
+      { stdio: "ignore" },
+    );
+  });
 
   afterAll(async () => {
-    cluster.kill("SIGKILL");
+    cluster?.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
     await deleteRedisPrefix(prefix);
   });
