@@ -37,6 +37,8 @@ export interface CronSpec {
   readonly name: string;
   readonly args: readonly JsonValue[];
   readonly config: Readonly<TaskConfig>;
+  /** The claim priority of its runs (the task's); not part of the deterministic id. */
+  readonly priority?: number;
 }
 
 /** The stored form of a cron (backends keep it as opaque JSON under `deterministicId`). */
@@ -57,6 +59,8 @@ export interface StoredCron extends CronData {
   createdAt: string;
   /** Declared crons: the config-file entry it was created from (see `worker/declared-crons`). */
   declaration: string | null;
+  /** The claim priority of its runs; absent: 0. */
+  priority?: number;
 }
 
 /** A registered cron as `queue.getCrons()` returns it. */
@@ -122,6 +126,7 @@ export function newStoredCron(
     ...storedScheduleFields(schedule),
     queue,
     managedBy,
+    ...(spec.priority ? { priority: spec.priority } : {}),
     createdAt: isoAt(now),
     declaration,
   };
@@ -227,9 +232,15 @@ export function cronRunTask(cron: StoredCron, at: number, now: number): TaskData
     cron.args,
     cron.config as unknown as TaskConfig,
     now,
-    { cronId: cron.deterministicId },
+    { cronId: cron.deterministicId, priority: runPriority(cron) },
   );
   return { ...data, status: "scheduled", scheduledAt: isoAt(at) };
+}
+
+/** The priority a cron's runs are claimed by: the one stored with it, when it is one. */
+function runPriority(cron: StoredCron): number {
+  const { priority } = cron;
+  return typeof priority === "number" && Number.isSafeInteger(priority) ? priority : 0;
 }
 
 /**

@@ -46,6 +46,9 @@ export function rerunRecord(data: TaskData, now: number, due?: number): TaskData
     nextRetryAt: at,
   };
   delete base.resultKind;
+  // A run started by hand reports afresh: the earlier runs' progress and log go with their outcome.
+  delete base.progress;
+  delete base.logs;
   return due === undefined
     ? { ...base, status: "pending" }
     : { ...base, status: "scheduled", scheduledAt: isoAt(due), nextRetryAt: isoAt(due) };

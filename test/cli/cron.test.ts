@@ -88,7 +88,7 @@ describe.skipIf(!available)("sheppy cron on Redis", () => {
       [["--every", "0"], /'every' must be a whole number of seconds from 1 to 31622400 \(got 0\)/],
       [["--every", "1e3"], /\(got "1e3"\)/],
       [["@daily", "--every", "30"], /give an expression or --every <seconds>, not both/],
-      [[], /give an expression or --every <seconds>, not both/],
+      [[], /say when: a cron expression \(e\.g\. '0 9 \* \* \*'\) or --every <seconds>/],
       [["--every", "30", "--timezone", "Europe/Berlin"], /--timezone applies to an expression/],
       [["@daily", "--timezone", "Mars/Olympus"], /unknown time zone 'Mars\/Olympus'/],
     ];

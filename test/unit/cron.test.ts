@@ -221,6 +221,19 @@ describe("cron ids", () => {
     });
   });
 
+  test("a cron's runs are claimed by its task's priority, which does not change its deterministic id", () => {
+    const urgent = task({ name: "unit-cron.urgent", priority: 7 }, (n: number) => n);
+    const plain = task({ name: "unit-cron.urgent-plain" }, (n: number) => n);
+    const cron = newStoredCron(urgent(1), schedule, "q", now);
+    expect(cronRunTask(cron, at("2030-01-01T00:05:00Z"), now).priority).toBe(7);
+    expect(cronRunTask(newStoredCron(plain(1), schedule, "q", now), now, now).priority).toBe(0);
+    const { priority: _dropped, ...stored } = cron;
+    expect(cronRunTask({ ...stored, priority: "7" as never }, now, now).priority).toBe(0);
+    expect(cron.deterministicId).toBe(
+      cronDeterministicId({ name: cron.name, args: [1], config: urgent.config }, schedule),
+    );
+  });
+
   test("a stored cron that is not one this version understands reads as null; its definition still lists", () => {
     expect(readStoredCron({ deterministicId: "x" })).toBeNull();
     const cron = newStoredCron(send("c", 3), schedule, "q", now);

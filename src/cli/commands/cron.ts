@@ -102,8 +102,13 @@ function scheduleOf(
   every: string | undefined,
   timezone: string,
 ): [string | { every: number }, { timezone: string } | undefined] {
-  if ((expression === undefined) === (every === undefined)) {
+  if (expression !== undefined && every !== undefined) {
     throw new CronExpressionError("cron add: give an expression or --every <seconds>, not both");
+  }
+  if (expression === undefined && every === undefined) {
+    throw new CronExpressionError(
+      "cron add: say when: a cron expression (e.g. '0 9 * * *') or --every <seconds>",
+    );
   }
   if (every !== undefined) {
     if (timezone !== "UTC") {

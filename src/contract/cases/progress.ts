@@ -112,6 +112,29 @@ export function progressCases(h: ContractHarness): void {
       expect([stored?.status, stored?.progress]).toEqual(["completed", 0.5]);
     });
 
+    it("PRG-4 a run started by hand reports afresh: retry() clears the earlier runs' progress and log", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const record: TaskData = { ...item(4).toJSON(), status: "pending" };
+      await backend.add(queue.name, [record]);
+      const [claim] = await backend.claim(queue.name, 1);
+      const failed: TaskData = {
+        ...claim!.record,
+        status: "failed",
+        progress: 0.9,
+        logs: ["went wrong"],
+        finishedAt: new Date().toISOString(),
+      };
+      await backend.settle(
+        queue.name,
+        [{ fence: claim!.fence, record: failed, children: [], expiresAt: null }],
+        Date.now(),
+      );
+      expect(await queue.retry(record.id)).toBe(true);
+      const again = await queue.getTask(record.id);
+      expect([again?.status, again?.progress, again?.logs]).toEqual(["pending", null, []]);
+    });
+
     it("PRG-3 progress() outside a task is a DependencyError; inside one, a value over 64 KiB is refused to the task", async () => {
       expect(() => progress(1)).toThrow(DependencyError);
       expect(() => log("x")).toThrow(/log\(\) was called outside a running task/);
