@@ -11,6 +11,7 @@ import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ListTasksRequest, PageRequest, QueueStats, TaskPage } from "../backend.js";
 import { walkNewestFirst } from "../sql/list-walk.js";
+import { offsetPage, pageLimit } from "../sql/page-request.js";
 import {
   CLAIMABLE,
   CLAIMED,
@@ -77,15 +78,6 @@ interface ListRow extends Omit<RecordRow, "data"> {
   data: string | null;
 }
 
-const DEFAULT_PAGE = 1000;
-
-function pageLimit(page: PageRequest): number {
-  const limit = page.limit ?? DEFAULT_PAGE;
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
-  return limit;
-}
-
 export class TaskReader {
   constructor(
     private readonly db: SqliteDatabase,
@@ -120,10 +112,7 @@ export class TaskReader {
 
   /** Waiting records, earliest first; the cursor is an offset in that order. */
   async getScheduled(queue: string, page: PageRequest = {}): Promise<TaskPage> {
-    const offset = page.cursor ? Number(page.cursor) : 0;
-    if (!Number.isInteger(offset) || offset < 0)
-      throw new InvalidOptionError(`invalid page cursor '${page.cursor}'`);
-    const limit = pageLimit(page);
+    const { offset, limit } = offsetPage(page);
     const now = this.now();
     const rows = this.db.read(
       "getScheduled",
