@@ -18,6 +18,19 @@
  *   `leases`); `renew` extends it, `reclaimExpired` takes over expired ones.
  * - **settle**: the one atomic step that ends an attempt: the outcome record,
  *   the tasks it chained, and the record's expiry, all or nothing.
+ * - **concurrency key**: a record with a `concurrencyKey` takes a slot of its
+ *   key (at most its `concurrencyLimit`, absent meaning 1) when it would
+ *   become claimable — added pending, promoted when due, settled or retried
+ *   back to pending. While the key has no free slot the record stays
+ *   `pending` but is **held**: not claimable, not counted by `size` or
+ *   listed by `getPending`, queued behind the key's other held records. The
+ *   slot is the record's while it is claimable or claimed, and frees when it
+ *   leaves both (its settle, a cancel, a replacing add, `clear`); the freed
+ *   slot goes at once to the key's oldest held record, in the same atomic
+ *   step. So no more than the limit of one key's tasks are ever claimed at
+ *   once, across every worker, and one key's tasks are claimed in the order
+ *   they became claimable. Where an admitted record goes among other keys'
+ *   claimable records (its old place, or the back) is the backend's.
  * - **due**: a record waiting for a time (scheduled, a retry, a task put off by
  *   its rate limit); `promoteDue` makes it claimable once its time has come.
  *
@@ -474,6 +487,16 @@ export interface QueueControl {
   setPaused(queue: string, paused: boolean): Promise<void>;
   /** Whether `queue` is paused. */
   isPaused(queue: string): Promise<boolean>;
+  /**
+   * Caps the tasks of `queue` claimed at once across every worker on this
+   * storage at `limit` (`null`: no cap), from the next claim on: a claim
+   * takes at most `limit` minus the claims held now, and a settle that frees
+   * one wakes a waiting claim. Claims held beyond a lowered cap run to their
+   * end. The cap outlives `clear`. Idempotent.
+   */
+  setConcurrencyLimit(queue: string, limit: number | null): Promise<void>;
+  /** The cap `setConcurrencyLimit` set; `null` when none. */
+  getConcurrencyLimit(queue: string): Promise<number | null>;
 }
 
 /** Rate-limit windows shared by every instance on the same storage. */

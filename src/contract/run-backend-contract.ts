@@ -22,6 +22,7 @@ import { backendWorkflowCases } from "./cases/backend-workflows.js";
 import { cancelDeleteCases } from "./cases/cancel-delete.js";
 import { chainingCases } from "./cases/chaining.js";
 import { clearStatsCases } from "./cases/clear-stats.js";
+import { concurrencyCases } from "./cases/concurrency.js";
 import { cronCases } from "./cases/cron.js";
 import { cronEveryTimezoneCases } from "./cases/cron-every-timezone.js";
 import { declaredCronsCases } from "./cases/declared-crons.js";
@@ -84,6 +85,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   workflowCases,
   httpApiCases,
   pauseCases,
+  concurrencyCases,
   priorityCases,
   workerTurnsCases,
   progressCases,

@@ -7,6 +7,11 @@ import type { Backend, QueueStats, SqlTransaction } from "../backends/backend.js
 import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
 import { InvalidOptionError, TaskCancellationError, TaskStateError } from "../errors.js";
+import {
+  type ConcurrencyOptions,
+  checkConcurrencyOptions,
+  checkQueueConcurrencyLimit,
+} from "../task/concurrency.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import { checkPriority } from "../task/priority.js";
 import type { Task, TaskData } from "../task/task-record.js";
@@ -77,6 +82,23 @@ export interface EnqueueOptions {
    * first, FIFO within one priority; an integer).
    */
   priority?: number | undefined;
+  /**
+   * The concurrency key (and limit, default 1) these tasks run under, instead
+   * of their task's: at most `limit` tasks with one key run at once across
+   * every worker, in the order they became claimable.
+   */
+  concurrency?: ConcurrencyOptions | undefined;
+}
+
+/** The concurrency `options` give, checked; `undefined` keeps each task's own. */
+function concurrencyOf(
+  options: EnqueueOptions | undefined,
+  where: string,
+): Pick<TaskData, "concurrencyKey" | "concurrencyLimit"> | undefined {
+  const given = options?.concurrency;
+  if (given === undefined) return undefined;
+  const { key, limit } = checkConcurrencyOptions(given, `${where}: concurrency`);
+  return { concurrencyKey: key, concurrencyLimit: limit };
 }
 
 /** The priority `options` give, checked; `undefined` keeps each task's own. */
@@ -194,6 +216,7 @@ export class Queue implements QueueHandle {
     const list = Array.isArray(input) ? (input as readonly unknown[]) : [input];
     checkTasks(list, "queue.add()", this.maxPayloadBytes);
     const priority = priorityOf(options, "queue.add()");
+    const concurrency = concurrencyOf(options, "queue.add()");
     if (list.length === 0) return [];
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.add()");
@@ -202,6 +225,7 @@ export class Queue implements QueueHandle {
         ...task.toJSON(),
         status: "pending",
         ...(priority === undefined ? {} : { priority }),
+        ...concurrency,
       }),
     );
     const added = tx
@@ -228,11 +252,13 @@ export class Queue implements QueueHandle {
     checkTasks([task], "queue.schedule()", this.maxPayloadBytes);
     const due = resolveDueTime(at, this.clock.now(), "queue.schedule()");
     const priority = priorityOf(options, "queue.schedule()");
+    const concurrency = concurrencyOf(options, "queue.schedule()");
     const record: TaskData = {
       ...task.toJSON(),
       status: "scheduled",
       scheduledAt: isoAt(due),
       ...(priority === undefined ? {} : { priority }),
+      ...concurrency,
     };
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.schedule()");
@@ -559,6 +585,22 @@ export class Queue implements QueueHandle {
   /** Whether the queue is paused. */
   async isPaused(): Promise<boolean> {
     return (await this.connect()).isPaused(this.name);
+  }
+
+  /**
+   * Caps how many of this queue's tasks run at once across every worker on
+   * the backend (`null` lifts the cap), from the next claim on; running tasks
+   * are never stopped. Stays set across restarts, until changed.
+   * @example await queue.setConcurrencyLimit(5);
+   */
+  async setConcurrencyLimit(limit: number | null): Promise<void> {
+    const checked = checkQueueConcurrencyLimit(limit, "queue.setConcurrencyLimit()");
+    await (await this.connect()).setConcurrencyLimit(this.name, checked);
+  }
+
+  /** The queue's cap on running tasks across workers; `null` when there is none. */
+  async getConcurrencyLimit(): Promise<number | null> {
+    return (await this.connect()).getConcurrencyLimit(this.name);
   }
 
   /** Counts of this queue's records by life stage. */

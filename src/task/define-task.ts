@@ -6,10 +6,15 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { systemClock } from "../clock.js";
 import { InvalidOptionError, TaskDefinitionError } from "../errors.js";
-import { deepFreeze } from "../json.js";
+import { deepFreeze, type JsonValue } from "../json.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { uuidV7 } from "../util/uuid-v7.js";
 import { callerModule } from "./caller-module.js";
+import {
+  checkConcurrencyKey,
+  checkConcurrencyOptions,
+  type TaskConcurrencyOptions,
+} from "./concurrency.js";
 import type { Middleware } from "./middleware-types.js";
 import { checkPriority } from "./priority.js";
 import { isStandardSchema } from "./schema.js";
@@ -53,6 +58,14 @@ export interface TaskOptions extends TaskBehaviourOptions {
    * overrides it for one add.
    */
   priority?: number;
+  /**
+   * Fairness: tasks with the same key run at most `limit` (default 1) at a
+   * time across every worker, in the order they became claimable, while
+   * other keys' tasks run alongside. `key` is text, or a function of the
+   * task's arguments, e.g. `{ key: (tenantId) => tenantId, limit: 2 }`.
+   * `queue.add(task, { concurrency })` overrides it for one add.
+   */
+  concurrency?: TaskConcurrencyOptions;
 }
 
 /** Every key of {@link TaskOptions}; anything else in `task(options, fn)` is a typo, refused. */
@@ -64,6 +77,7 @@ const TASK_OPTION_KEYS: readonly string[] = [
     result: true,
     sandbox: true,
     priority: true,
+    concurrency: true,
   } satisfies Record<Exclude<keyof TaskOptions, keyof TaskBehaviourOptions>, true>),
   ...TASK_BEHAVIOUR_KEYS,
 ];
@@ -163,6 +177,7 @@ export function task(
   const priority = toTaskDefinitionError(name, () =>
     checkPriority(options.priority ?? 0, "priority"),
   );
+  const concurrencyOf = taskConcurrency(name, options.concurrency);
   const config = deepFreeze(normaliseTaskConfig(name, options));
   const sandboxModule = resolveSandboxModule(name, options.sandbox);
   const definition: TaskDefinition = {
@@ -179,7 +194,10 @@ export function task(
 
   const factory = (...args: unknown[]): Task => {
     const stored = storedArgs(definition, args);
-    const data = newTaskData(newTaskId(), name, stored, config, systemClock.now(), { priority });
+    const data = newTaskData(newTaskId(), name, stored, config, systemClock.now(), {
+      priority,
+      concurrency: concurrencyOf(stored),
+    });
     return new Task(data, null);
   };
   Object.defineProperties(factory, {
@@ -187,6 +205,44 @@ export function task(
     config: { value: config, enumerable: true },
   });
   return factory as unknown as TaskFactory<readonly unknown[], unknown>;
+}
+
+/**
+ * The definition's concurrency option, checked now, as a function of each
+ * task's stored arguments giving its key and limit (`null`: no key). A key
+ * function that throws or returns no usable key fails the task's creation.
+ */
+function taskConcurrency(
+  name: string,
+  option: TaskConcurrencyOptions | undefined,
+): (args: readonly JsonValue[]) => { key: string; limit: number } | null {
+  if (option === undefined) return () => null;
+  const where = "concurrency";
+  if (typeof option !== "object" || option === null) {
+    throw new TaskDefinitionError(
+      `task '${name}': ${where} must be { key, limit? } (got ${String(option)})`,
+    );
+  }
+  const { key } = option;
+  if (typeof key === "function") {
+    const { limit } = toTaskDefinitionError(name, () =>
+      // The key is checked per task, once computed; here only the rest of the option.
+      checkConcurrencyOptions({ ...option, key: "computed" }, where),
+    );
+    return (args) => {
+      let computed: unknown;
+      try {
+        computed = key(...args);
+      } catch (error) {
+        throw new InvalidOptionError(
+          `task '${name}': its concurrency key function threw: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      return { key: checkConcurrencyKey(computed, `task '${name}': concurrency key`), limit };
+    };
+  }
+  const fixed = toTaskDefinitionError(name, () => checkConcurrencyOptions(option, where));
+  return () => fixed;
 }
 
 /** Runs a check, turning its `InvalidOptionError` into the `TaskDefinitionError` of task `name`. */

@@ -121,6 +121,12 @@ export function checkTaskData(raw: unknown, where = "task record"): TaskData {
   if (r.concurrencyKey !== null && typeof r.concurrencyKey !== "string") {
     badField(where, "concurrencyKey", "a string or null");
   }
+  if (
+    r.concurrencyLimit !== undefined &&
+    (!Number.isInteger(r.concurrencyLimit) || (r.concurrencyLimit as number) < 1)
+  ) {
+    badField(where, "concurrencyLimit", "an integer ≥ 1 or absent");
+  }
   if (!isObject(r.meta)) badField(where, "meta", "an object");
   if (
     r.logs !== undefined &&

@@ -77,8 +77,10 @@ export interface TaskData {
   cronId: string | null;
   /** Claim order among pending tasks: higher first, FIFO within one priority (0 by default). */
   priority: number;
-  /** Tasks sharing a key are limited and ordered together (fairness). Reserved: `null` for now. */
+  /** Tasks sharing a key run at most `concurrencyLimit` at a time, in the order they became claimable (`null`: no key). */
   concurrencyKey: string | null;
+  /** How many tasks with `concurrencyKey` may run at once (present with a key; absent means 1). */
+  concurrencyLimit?: number;
   /** Data carried with the task but not passed to it: trace context, user metadata. */
   meta: { [key: string]: JsonValue };
   /** What the task last reported with `progress()` (absent: nothing yet). */
@@ -117,6 +119,8 @@ export class Task<R = unknown> {
   readonly cronId: string | null;
   readonly priority: number;
   readonly concurrencyKey: string | null;
+  /** How many tasks with its concurrency key may run at once; `null` without a key. */
+  readonly concurrencyLimit: number | null;
   readonly meta: Readonly<Record<string, JsonValue>>;
   /** What the task last reported with `progress()`; `null` before it reports. */
   readonly progress: JsonValue;
@@ -146,6 +150,7 @@ export class Task<R = unknown> {
     this.cronId = data.cronId;
     this.priority = data.priority;
     this.concurrencyKey = data.concurrencyKey;
+    this.concurrencyLimit = data.concurrencyKey === null ? null : (data.concurrencyLimit ?? 1);
     this.meta = data.meta;
     this.progress = data.progress ?? null;
     this.logs = data.logs ?? [];
@@ -212,8 +217,14 @@ export function newTaskData(
   args: JsonValue[],
   config: TaskConfig,
   now: number,
-  extra?: { workflowId?: string | null; cronId?: string | null; priority?: number },
+  extra?: {
+    workflowId?: string | null;
+    cronId?: string | null;
+    priority?: number;
+    concurrency?: { key: string; limit: number } | null;
+  },
 ): TaskData {
+  const concurrency = extra?.concurrency ?? null;
   return {
     v: TASK_DATA_VERSION,
     id,
@@ -233,7 +244,8 @@ export function newTaskData(
     workflowId: extra?.workflowId ?? null,
     cronId: extra?.cronId ?? null,
     priority: extra?.priority ?? 0,
-    concurrencyKey: null,
+    concurrencyKey: concurrency?.key ?? null,
+    ...(concurrency ? { concurrencyLimit: concurrency.limit } : {}),
     meta: {},
   };
 }

@@ -39,6 +39,15 @@ describe.concurrent("examples", () => {
     ]);
   });
 
+  it("fairness per tenant: one at a time per key, in order, keys alongside, under a queue cap", async () => {
+    expect((await example("examples/fairness.ts")).split("\n")).toEqual([
+      "3 8",
+      "a1 b1 c1",
+      "a1 a2 a3 a4",
+      "1 true",
+    ]);
+  });
+
   it("crons every 30 s and in Europe/Berlin across the spring-forward night", async () => {
     expect((await example("examples/cron.ts")).split("\n")).toEqual([
       "example.pulse 2030-03-30T12:00:30.000Z",

@@ -157,6 +157,12 @@ class WrappedBackend implements Backend {
   isPaused(queue: string) {
     return this.#store.isPaused(queue);
   }
+  setConcurrencyLimit(queue: string, limit: number | null) {
+    return this.#store.setConcurrencyLimit(queue, limit);
+  }
+  getConcurrencyLimit(queue: string) {
+    return this.#store.getConcurrencyLimit(queue);
+  }
 }
 
 runBackendContract("third-party (wrapped memory)", (options) => new WrappedBackend(options));

@@ -628,7 +628,7 @@ describe("definition errors", () => {
     const error = thrown(() => task({ name: "typo-retries", retries: 3 } as never, () => 1));
     expect(error).toBeInstanceOf(TaskDefinitionError);
     expect(error.message).toBe(
-      "task 'typo-retries': unknown option 'retries' (valid options: name, middleware, args, result, sandbox, priority, retry, retryDelay, timeout, retryOnTimeout, retryOnCrash, rateLimit, ttl, errorTtl)",
+      "task 'typo-retries': unknown option 'retries' (valid options: name, middleware, args, result, sandbox, priority, concurrency, retry, retryDelay, timeout, retryOnTimeout, retryOnCrash, rateLimit, ttl, errorTtl)",
     );
     expect(error.message).not.toContain("\n");
     const two = thrown(() => task({ name: "typo-two", retries: 3, timeOut: 5 } as never, () => 1));

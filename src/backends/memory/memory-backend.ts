@@ -97,6 +97,8 @@ export class MemoryBackend implements Backend {
   readonly #queues = new Map<string, MemoryQueueState>();
   /** Paused queues (see `setPaused`). */
   readonly #paused = new Set<string>();
+  /** Queue-wide caps on claimed tasks, by queue (kept beside the queues' state, as pauses are). */
+  readonly #caps = new Map<string, number>();
   readonly #workListeners = new Set<WorkListener>();
   #connected = false;
 
@@ -157,11 +159,13 @@ export class MemoryBackend implements Backend {
 
   /** Wakes claimers, finished-listeners and the inline runner for what a change did. */
   #announce(queue: string, state: MemoryQueueState, changes: Changes): void {
-    if (changes.claimable) state.claimable.notify();
+    // A settle or cancel that freed a concurrency key's slot made a held task claimable.
+    const claimable = state.takeAdmitted() || changes.claimable;
+    if (claimable) state.claimable.notify();
     if (changes.finished.length > 0) state.announceFinished(changes.finished);
     if (this.#workListeners.size === 0) return;
     for (const listener of [...this.#workListeners]) {
-      if (changes.claimable) listener.claimable(queue);
+      if (claimable) listener.claimable(queue);
       if (changes.nextDue !== undefined) listener.due(queue, changes.nextDue);
     }
   }
@@ -182,6 +186,8 @@ export class MemoryBackend implements Backend {
   ): Promise<SettleResult[]> {
     const state = this.#state(queue);
     const { results, changes } = settleRecords(state, settlements, now, this.retention.maxFinished);
+    // Under a queue-wide cap a settle frees room: a waiting claim looks again.
+    if (this.#caps.has(queue)) changes.claimable = true;
     this.#announce(queue, state, changes);
     return results;
   }
@@ -273,7 +279,8 @@ export class MemoryBackend implements Backend {
     const deadline = systemClock.now() + waitMs;
     const now = () => this.clock.now();
     for (;;) {
-      const claimed = this.#paused.has(queue) ? [] : claimPending(state, limit, now);
+      const room = this.#room(queue, state, limit);
+      const claimed = room > 0 ? claimPending(state, room, now) : [];
       if (claimed.length > 0 || !this.#connected) return claimed;
       const remaining = deadline - systemClock.now();
       if (remaining <= 0) return claimed;
@@ -409,6 +416,25 @@ export class MemoryBackend implements Backend {
   async isPaused(queue: string): Promise<boolean> {
     this.#state(queue);
     return this.#paused.has(queue);
+  }
+
+  /** How many tasks a claim of `limit` may take now: none while paused, at most the room under the queue's cap. */
+  #room(queue: string, state: MemoryQueueState, limit: number): number {
+    if (this.#paused.has(queue)) return 0;
+    const cap = this.#caps.get(queue);
+    return cap === undefined ? limit : Math.min(limit, cap - state.claims.size);
+  }
+
+  async setConcurrencyLimit(queue: string, limit: number | null): Promise<void> {
+    const state = this.#state(queue);
+    if (limit === null) this.#caps.delete(queue);
+    else this.#caps.set(queue, limit);
+    this.#announce(queue, state, { claimable: true, nextDue: undefined, finished: [] });
+  }
+
+  async getConcurrencyLimit(queue: string): Promise<number | null> {
+    this.#state(queue);
+    return this.#caps.get(queue) ?? null;
   }
 
   // Rate limits

@@ -33,6 +33,8 @@ export class TaskEntry implements Prioritized {
   settledFence = 0;
   /** When the finished record expires; `null` when it is kept (or not finished). */
   expiresAt: number | null = null;
+  /** Its concurrency key's slot: `taken` while claimable or claimed, `held` while waiting for one, `null` without. */
+  slot: "taken" | "held" | null = null;
   /** The creation time its id is listed under (see `./memory-creation-index.ts`); set when stored. */
   listedAt: number;
 
@@ -55,6 +57,13 @@ export class TaskEntry implements Prioritized {
   }
 }
 
+/** One concurrency key's slots: how many its claimable and claimed tasks take, and the tasks held for one, oldest first. */
+class KeySlots {
+  taken = 0;
+  /** A set keeps insertion order and deletes in O(1): a cancelled held task leaves from anywhere. */
+  readonly held = new Set<TaskEntry>();
+}
+
 export class MemoryQueueState {
   readonly entries = new Map<string, TaskEntry>();
   /** Claimable tasks, oldest first. */
@@ -73,6 +82,12 @@ export class MemoryQueueState {
   readonly crons = new Map<string, CronData>();
   readonly workflows = new MemoryWorkflows();
   readonly rateLimits = new Map<string, RateWindowState>();
+  /** Concurrency keys with a slot taken or a task held, by key. */
+  readonly keySlots = new Map<string, KeySlots>();
+  /** How many tasks are held for their key's slot, over every key. */
+  heldSize = 0;
+  /** A held task was made claimable since the last {@link takeAdmitted}. */
+  #admitted = false;
   /** Waiting `claim` calls. */
   readonly claimable = new Waiters();
   /** `watchFinished` listeners. */
@@ -94,6 +109,67 @@ export class MemoryQueueState {
     return entry;
   }
 
+  /**
+   * Makes `entry` claimable, if its concurrency key (if any) has a free
+   * slot; otherwise holds it behind the key's other held tasks. Returns
+   * whether it is claimable now.
+   */
+  enqueue(entry: TaskEntry): boolean {
+    const key = entry.record.concurrencyKey;
+    if (key !== null) {
+      let slots = this.keySlots.get(key);
+      if (!slots) {
+        slots = new KeySlots();
+        this.keySlots.set(key, slots);
+      }
+      if (slots.held.size > 0 || slots.taken >= (entry.record.concurrencyLimit ?? 1)) {
+        entry.slot = "held";
+        slots.held.add(entry);
+        this.heldSize++;
+        return false;
+      }
+      slots.taken++;
+      entry.slot = "taken";
+    }
+    this.pending.add(entry);
+    return true;
+  }
+
+  /** Frees what `entry` holds of its concurrency key, giving a freed slot to the key's oldest held task. */
+  #leaveSlot(entry: TaskEntry): void {
+    const key = entry.record.concurrencyKey;
+    const slots = key === null ? undefined : this.keySlots.get(key);
+    const slot = entry.slot;
+    entry.slot = null;
+    if (!slots || slot === null) return;
+    if (slot === "held") {
+      slots.held.delete(entry);
+      this.heldSize--;
+    } else slots.taken--;
+    for (const next of slots.held) {
+      if (slots.taken >= (next.record.concurrencyLimit ?? 1)) break;
+      slots.held.delete(next);
+      this.heldSize--;
+      slots.taken++;
+      next.slot = "taken";
+      this.pending.add(next);
+      this.#admitted = true;
+    }
+    if (slots.taken <= 0 && slots.held.size === 0) this.keySlots.delete(key!);
+  }
+
+  /** Whether a held task became claimable since the last call (its waiters are to be woken). */
+  takeAdmitted(): boolean {
+    const admitted = this.#admitted;
+    this.#admitted = false;
+    return admitted;
+  }
+
+  /** Whether `entry` waits to be claimed: claimable, or held for its key's slot. */
+  isWaitingForClaim(entry: TaskEntry): boolean {
+    return entry.slot === "held" || this.pending.has(entry);
+  }
+
   /** Whether the creation index entry (`id`, `at`) still lists a live task. */
   isListed(id: string, at: number): boolean {
     return this.entries.get(id)?.listedAt === at;
@@ -108,6 +184,7 @@ export class MemoryQueueState {
 
   /** Takes `entry` (of `id`) out of every index; it stays stored: claimed, pending, due, expiring. */
   unlink(id: string, entry: TaskEntry): void {
+    if (entry.slot !== null) this.#leaveSlot(entry);
     if (entry.claimFence !== 0) {
       // A claimed record is not pending, due or finished: settling one skips those lookups.
       this.claims.delete(id);
@@ -159,6 +236,8 @@ export class MemoryQueueState {
     this.#expiring = 0;
     this.crons.clear();
     this.rateLimits.clear();
+    this.keySlots.clear();
+    this.heldSize = 0;
     return removed;
   }
 

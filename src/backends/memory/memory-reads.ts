@@ -64,7 +64,8 @@ function pageBounds(page: PageRequest): { offset: number; limit: number } {
 export function queueStats(state: MemoryQueueState, now: number): QueueStats {
   state.expire(now);
   const stats: QueueStats = {
-    pending: state.pending.size,
+    // Tasks held for their concurrency key's slot wait to be claimed too.
+    pending: state.pending.size + state.heldSize,
     scheduled: state.due.size,
     processing: state.claims.size,
     completed: 0,

@@ -38,8 +38,7 @@ function storeNew(state: MemoryQueueState, record: TaskData, changes: Changes): 
     state.due.add(record.id, route.at);
     noteDue(changes, route.at);
   } else if (route.kind === "claimable") {
-    state.pending.add(entry);
-    changes.claimable = true;
+    if (state.enqueue(entry)) changes.claimable = true;
   } else {
     changes.finished.push(record.id);
   }
@@ -126,8 +125,8 @@ export function settleRecords(
       noteDue(changes, route.at);
     } else {
       if (record.status !== "pending") record = { ...record, status: "pending" };
-      state.pending.add(entry!);
-      changes.claimable = true;
+      entry!.record = record;
+      if (state.enqueue(entry!)) changes.claimable = true;
     }
     entry!.record = record;
     if (addChildren) {
@@ -161,7 +160,7 @@ function makeClaimable(state: MemoryQueueState, id: string): void {
   const entry = state.entries.get(id);
   if (!entry) return;
   entry.record = { ...entry.record, status: "pending" };
-  state.pending.add(entry);
+  state.enqueue(entry);
 }
 
 /** A workflow step ended finished: its workflow stops waiting for it, and is resumed after its last step. */
@@ -187,7 +186,7 @@ export function cancelTask(
 ): TaskData | null {
   const entry = state.entries.get(id);
   if (!entry || entry.record.finishedAt !== null || entry.claimFence !== 0) return null;
-  if (!state.pending.has(entry) && !state.due.has(id)) return null;
+  if (!state.isWaitingForClaim(entry) && !state.due.has(id)) return null;
   state.unlink(id, entry);
   const cancelled: TaskData = { ...entry.record, status: "cancelled", finishedAt: isoAt(at) };
   entry.record = cancelled;

@@ -27,15 +27,17 @@ const FALLBACK_POLL_MS = 2000;
  * The oldest claimable rows (none while the queue is paused), locked without waiting for rows others hold,
  * become claimed: a new fence, the lease stamped now (server time), the
  * claim's start from the caller's clock. Returns each row's old place, so
- * the answer can be put in FIFO order.
+ * the answer can be put in FIFO order. `$4`: the most to take, less the
+ * claims held now (a queue with a cap); `null`: `$2`.
  */
-const CLAIM = `
+const CLAIM_ROWS = `
 WITH picked AS (
   SELECT id, seq, priority FROM %SCHEMA%.tasks
   WHERE queue = $1 AND state = ${CLAIMABLE}
     AND NOT EXISTS (SELECT 1 FROM %SCHEMA%.paused_queues p WHERE p.queue = $1)
+    %CAPPED%
   ORDER BY priority DESC, seq
-  LIMIT $2
+  LIMIT %LIMIT%
   FOR UPDATE SKIP LOCKED
 )
 UPDATE %SCHEMA%.tasks t
@@ -44,6 +46,31 @@ SET state = ${CLAIMED}, status = 'processing', started_at = $3, seq = NULL,
 FROM picked
 WHERE t.queue = $1 AND t.id = picked.id
 RETURNING t.id, t.data, t.fence, picked.seq, picked.priority`;
+
+/**
+ * A queue without a cap claims in one statement; a capped one claims
+ * nothing here, and answers one row without an id saying so.
+ */
+const CLAIM = `
+WITH claimed AS (${CLAIM_ROWS.replace(
+  "%CAPPED%",
+  "AND NOT EXISTS (SELECT 1 FROM %SCHEMA%.queue_caps c WHERE c.queue = $1)",
+).replace("%LIMIT%", "$2")})
+SELECT id, data, fence, seq, priority FROM claimed
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL FROM %SCHEMA%.queue_caps WHERE queue = $1`;
+
+/**
+ * A capped queue's claim, in a transaction that first locks its cap row:
+ * claimers of the queue take turns, and each counts the claims held once
+ * the one before it has committed (a statement of its own, so it sees them).
+ */
+const LOCK_CAP = "SELECT cap FROM %SCHEMA%.queue_caps WHERE queue = $1 FOR UPDATE";
+const CLAIM_CAPPED = CLAIM_ROWS.replace("%CAPPED%", "").replace(
+  "%LIMIT%",
+  `greatest(0, least($2::bigint, $4::bigint - (
+    SELECT count(*) FROM %SCHEMA%.tasks WHERE queue = $1 AND state = ${CLAIMED})))`,
+);
 
 /**
  * Leases still held under their fence are stamped now; returns the ids
@@ -103,7 +130,8 @@ WHERE t.queue = $1 AND t.id = s.id AND (s.take OR s.fresh)
 RETURNING t.id, t.data, t.status, t.started_at, t.finished_at, t.fence, s.take, s.lease_at`;
 
 interface ClaimRow {
-  id: string;
+  /** `null` in the one row that says the queue has a cap. */
+  id: string | null;
   data: string;
   fence: string;
   priority: number;
@@ -148,12 +176,28 @@ export class Claims {
     const now = this.now();
     const startedAt = isoAt(now);
     // Sent once: a claim whose answer was lost leaves its tasks to their leases (reclaimed later).
-    const rows = await this.session.query<ClaimRow>(
+    let rows = await this.session.query<ClaimRow>(
       "claim",
       this.session.sql(CLAIM),
       [queue, limit, startedAt],
       { resend: "unsent", wait: false },
     );
+    if (rows.length === 1 && rows[0]!.id === null) {
+      rows = await this.session.transaction(
+        "claim",
+        async (tx) => {
+          const [cap] = await tx.query<{ cap: number }>(this.session.sql(LOCK_CAP), [queue]);
+          // The cap was lifted in between: no bound.
+          return tx.query<ClaimRow>(this.session.sql(CLAIM_CAPPED), [
+            queue,
+            limit,
+            startedAt,
+            cap?.cap ?? limit,
+          ]);
+        },
+        { resend: "unsent", wait: false },
+      );
+    }
     // In claim order: the highest priority first, then the oldest.
     if (rows.length > 1) {
       rows.sort((a, b) => b.priority - a.priority || Number(a.seq) - Number(b.seq));
@@ -161,7 +205,7 @@ export class Claims {
     return rows.map((row) => ({
       record: readRow(
         {
-          id: row.id,
+          id: row.id!,
           data: row.data,
           status: "processing",
           started_at: startedAt,

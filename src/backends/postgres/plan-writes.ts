@@ -30,13 +30,13 @@ WITH w AS (
   WHERE t.queue = $1 AND t.id = u.id
   RETURNING 1
 ), c AS (
-  INSERT INTO %SCHEMA%.tasks (queue, id, data, status, state, seq, due_at, created_at, priority)
+  INSERT INTO %SCHEMA%.tasks (queue, id, data, status, state, seq, due_at, created_at, priority, ckey, climit)
   SELECT $1, c.id, c.data, c.status, c.state,
          CASE WHEN c.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END, c.due_at, c.created_at,
-         c.priority
+         c.priority, c.ckey, c.climit
   FROM unnest($10::text[], $11::text[], $12::text[], $13::smallint[], $14::bigint[], $15::bigint[],
-              $30::integer[])
-       WITH ORDINALITY AS c(id, data, status, state, due_at, created_at, priority, n)
+              $30::integer[], $31::text[], $32::integer[])
+       WITH ORDINALITY AS c(id, data, status, state, due_at, created_at, priority, ckey, climit, n)
   ORDER BY c.n
   ON CONFLICT (queue, id) DO NOTHING
   RETURNING state
@@ -62,7 +62,9 @@ SELECT
   (SELECT count(*) FROM (SELECT pg_notify($26, p) FROM unnest($27::text[]) AS p) x) AS announced,
   (SELECT count(*) FROM (
      SELECT pg_notify($28, $1)
-     WHERE $29::boolean OR EXISTS (SELECT 1 FROM c WHERE c.state = ${CLAIMABLE})) y) AS woke`;
+     WHERE $29::boolean OR EXISTS (SELECT 1 FROM c WHERE c.state = ${CLAIMABLE})
+       -- Under a cap an ended claim makes room.
+       OR EXISTS (SELECT 1 FROM %SCHEMA%.queue_caps q WHERE q.queue = $1)) y) AS woke`;
 
 /** A plan's task write, as `WRITE` takes it, optionally naming the call that made it. */
 export interface WriteExtras {
@@ -114,6 +116,8 @@ export async function writePlan(
     session.channels.work,
     plan.claimable,
     inserts.map((r) => r.priority),
+    inserts.map((r) => r.concurrencyKey),
+    inserts.map((r) => r.concurrencyLimit),
   ]);
   return Number(row?.expiring ?? 0);
 }

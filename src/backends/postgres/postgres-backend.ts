@@ -386,6 +386,14 @@ export class PostgresBackend implements Backend {
     return this.#control.isPaused(queue);
   }
 
+  setConcurrencyLimit(queue: string, limit: number | null): Promise<void> {
+    return this.#control.setConcurrencyLimit(queue, limit);
+  }
+
+  getConcurrencyLimit(queue: string): Promise<number | null> {
+    return this.#control.getConcurrencyLimit(queue);
+  }
+
   // Rate limits (./rate-limiter.ts)
 
   acquireRateLimit(queue: string, request: RateLimitRequest): Promise<number | null> {

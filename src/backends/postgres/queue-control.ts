@@ -16,6 +16,21 @@ SELECT pg_notify($2, $1)`;
 
 const PAUSED = "SELECT 1 FROM %SCHEMA%.paused_queues WHERE queue = $1";
 
+/** Sets the cap, and wakes idle workers when it commits: a higher cap makes room. */
+const SET_CAP = `
+WITH set AS (
+  INSERT INTO %SCHEMA%.queue_caps (queue, cap) VALUES ($1, $2)
+  ON CONFLICT (queue) DO UPDATE SET cap = EXCLUDED.cap
+  RETURNING 1
+)
+SELECT pg_notify($3, $1) FROM set`;
+
+const LIFT_CAP = `
+WITH gone AS (DELETE FROM %SCHEMA%.queue_caps WHERE queue = $1 RETURNING 1)
+SELECT pg_notify($2, $1)`;
+
+const CAP = "SELECT cap FROM %SCHEMA%.queue_caps WHERE queue = $1";
+
 export class QueueControl {
   constructor(private readonly session: PgSession) {}
 
@@ -29,6 +44,30 @@ export class QueueControl {
         this.session.channels.work,
       ]);
     }
+  }
+
+  async setConcurrencyLimit(queue: string, limit: number | null): Promise<void> {
+    this.session.assertConnected();
+    const work = this.session.channels.work;
+    if (limit === null) {
+      await this.session.query("setConcurrencyLimit", this.session.sql(LIFT_CAP), [queue, work]);
+    } else {
+      await this.session.query("setConcurrencyLimit", this.session.sql(SET_CAP), [
+        queue,
+        limit,
+        work,
+      ]);
+    }
+  }
+
+  async getConcurrencyLimit(queue: string): Promise<number | null> {
+    this.session.assertConnected();
+    const [row] = await this.session.query<{ cap: number }>(
+      "getConcurrencyLimit",
+      this.session.sql(CAP),
+      [queue],
+    );
+    return row?.cap ?? null;
   }
 
   async isPaused(queue: string): Promise<boolean> {

@@ -12,6 +12,7 @@ export {
   CLAIMED,
   DUE,
   FINISHED,
+  HELD,
   RECORD_COLUMNS,
   type RecordRow,
   type StoredColumns,

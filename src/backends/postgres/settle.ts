@@ -97,7 +97,9 @@ SELECT l.id, l.state, l.fence, l.settled_fence, l.expires_at,
      SELECT pg_notify($9, '[' || to_json($1::text)::text || ',' || string_agg(to_json(id)::text, ',' ORDER BY n) || ']')
      FROM fin GROUP BY chunk) x) AS announced,
   (SELECT count(*) FROM (
-     SELECT pg_notify($10, $1) WHERE EXISTS (SELECT 1 FROM w WHERE w.state = ${CLAIMABLE})) y) AS woke
+     SELECT pg_notify($10, $1) WHERE EXISTS (SELECT 1 FROM w WHERE w.state = ${CLAIMABLE})
+       -- Under a cap an ended claim makes room.
+       OR EXISTS (SELECT 1 FROM %SCHEMA%.queue_caps c WHERE c.queue = $1)) y) AS woke
 FROM locked l`;
 
 interface PlainRow extends TaskLockRow {

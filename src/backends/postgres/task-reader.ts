@@ -17,6 +17,7 @@ import {
   CLAIMED,
   DUE,
   FINISHED,
+  HELD,
   RECORD_COLUMNS,
   type RecordRow,
   readRow,
@@ -66,7 +67,7 @@ const LIST_FIRST = listStatement(false);
 const LIST_AFTER = listStatement(true);
 
 const STATS = `
-SELECT count(*) FILTER (WHERE state = ${CLAIMABLE}) AS pending,
+SELECT count(*) FILTER (WHERE state IN (${CLAIMABLE}, ${HELD})) AS pending,
        count(*) FILTER (WHERE state = ${DUE}) AS scheduled,
        count(*) FILTER (WHERE state = ${CLAIMED}) AS processing,
        count(*) FILTER (WHERE state = ${FINISHED} AND status = 'completed') AS completed,

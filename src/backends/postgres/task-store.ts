@@ -25,6 +25,7 @@ import {
   CLAIMED,
   DUE,
   FINISHED,
+  HELD,
   RECORD_COLUMNS,
   type RecordRow,
   readRow,
@@ -42,12 +43,13 @@ const PRUNE_BATCH = 1000;
 
 /** New rows in call order (a claimable one takes the next place in the FIFO); `$2` is the call's token. */
 const INSERT = `
-INSERT INTO %SCHEMA%.tasks AS t (queue, id, data, status, state, seq, due_at, created_at, req, priority)
+INSERT INTO %SCHEMA%.tasks AS t (queue, id, data, status, state, seq, due_at, created_at, req, priority, ckey, climit)
 SELECT $1, r.id, r.data, r.status, r.state,
        CASE WHEN r.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END, r.due_at, r.created_at, $2,
-       r.priority
-FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8::bigint[], $10::integer[])
-     WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, priority, n)
+       r.priority, r.ckey, r.climit
+FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8::bigint[], $10::integer[],
+            $11::text[], $12::integer[])
+     WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, priority, ckey, climit, n)
 ORDER BY r.n`;
 
 /** `unique`: an id the queue holds is left alone. */
@@ -68,8 +70,11 @@ SELECT NULL FROM (SELECT pg_notify($9, $1) FROM added WHERE state = ${CLAIMABLE}
 const ADD_REPLACE = `
 WITH added AS (${INSERT}
   ON CONFLICT (queue, id) DO UPDATE
-  SET data = EXCLUDED.data, status = EXCLUDED.status, state = EXCLUDED.state, seq = EXCLUDED.seq,
-      priority = EXCLUDED.priority,
+  SET data = EXCLUDED.data, status = EXCLUDED.status, seq = EXCLUDED.seq,
+      -- A keyed record replacing one waits for its key's slot as an added one does (migration 005).
+      state = CASE WHEN EXCLUDED.state = ${CLAIMABLE} AND EXCLUDED.ckey IS NOT NULL THEN ${HELD}
+                   ELSE EXCLUDED.state END,
+      priority = EXCLUDED.priority, ckey = EXCLUDED.ckey, climit = EXCLUDED.climit,
       due_at = EXCLUDED.due_at, created_at = EXCLUDED.created_at, req = EXCLUDED.req,
       started_at = NULL, finished_at = NULL, lease_at = NULL, suspect_lease = NULL,
       suspect_at = NULL, expires_at = NULL
@@ -113,7 +118,7 @@ WITH cancelled AS (
   UPDATE %SCHEMA%.tasks
   SET state = ${FINISHED}, status = 'cancelled', finished_at = $3, seq = NULL, due_at = NULL,
       expires_at = $4, req = $5
-  WHERE queue = $1 AND id = $2 AND state IN (${CLAIMABLE}, ${DUE})
+  WHERE queue = $1 AND id = $2 AND state IN (${CLAIMABLE}, ${DUE}, ${HELD})
   RETURNING ${RECORD_COLUMNS}
 )
 SELECT ${RECORD_COLUMNS} FROM cancelled
@@ -195,6 +200,8 @@ export class TaskStore {
       sent.map((r) => r.createdAt),
       this.session.channels.work,
       sent.map((r) => r.priority),
+      sent.map((r) => r.concurrencyKey),
+      sent.map((r) => r.concurrencyLimit),
     ];
     const written = appTx
       ? await this.#addWithin(appTx, statement, values)
@@ -312,7 +319,7 @@ export class TaskStore {
       this.session.sql(LOCK_STEP),
       [queue, id],
     );
-    if (!row || (row.state !== CLAIMABLE && row.state !== DUE)) return null;
+    if (!row || (row.state !== CLAIMABLE && row.state !== DUE && row.state !== HELD)) return null;
     const cancelled: TaskData = {
       ...readRow(row, this.now()),
       status: "cancelled",

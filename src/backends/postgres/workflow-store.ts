@@ -17,7 +17,7 @@ import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import { checkWorkflowPage, workflowPageOf } from "../sql/workflow-pages.js";
 import { finishedPayloads, NOTIFY_FINISHED } from "./notifications.js";
-import { CLAIMABLE, DUE, FINISHED, msOf, storedColumns } from "./record-codec.js";
+import { CLAIMABLE, DUE, FINISHED, HELD, msOf, storedColumns } from "./record-codec.js";
 import type { PgSession } from "./session.js";
 import { lockTasks, lockWorkflows } from "./settle.js";
 import { requestToken } from "./task-store.js";
@@ -37,13 +37,13 @@ WITH wf AS (
   ON CONFLICT (queue, id) DO NOTHING
   RETURNING id
 ), steps AS (
-  INSERT INTO %SCHEMA%.tasks (queue, id, data, status, state, seq, due_at, created_at, req, priority)
+  INSERT INTO %SCHEMA%.tasks (queue, id, data, status, state, seq, due_at, created_at, req, priority, ckey, climit)
   SELECT $1, r.id, r.data, r.status, r.state,
          CASE WHEN r.state = ${CLAIMABLE} THEN nextval('%SCHEMA%.task_seq') END, r.due_at, r.created_at, $9,
-         r.priority
+         r.priority, r.ckey, r.climit
   FROM unnest($10::text[], $11::text[], $12::text[], $13::smallint[], $14::bigint[], $15::bigint[],
-              $19::integer[])
-       WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, priority, n)
+              $19::integer[], $20::text[], $21::integer[])
+       WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, priority, ckey, climit, n)
   WHERE EXISTS (SELECT 1 FROM wf)
   ORDER BY r.n
   ON CONFLICT (queue, id) DO NOTHING
@@ -84,7 +84,7 @@ const CANCEL = `
 WITH steps AS (
   UPDATE %SCHEMA%.tasks
   SET state = ${FINISHED}, status = 'cancelled', finished_at = $3, seq = NULL, due_at = NULL, expires_at = $4
-  WHERE queue = $1 AND id = ANY($2::text[]) AND state IN (${CLAIMABLE}, ${DUE})
+  WHERE queue = $1 AND id = ANY($2::text[]) AND state IN (${CLAIMABLE}, ${DUE}, ${HELD})
   RETURNING id
 ), wf AS (
   UPDATE %SCHEMA%.workflows
@@ -188,6 +188,8 @@ export class WorkflowStore {
         this.session.channels.finished,
         finished ? (finishedPayloads(queue, [record.id])[0] ?? null) : null,
         rows.map((r) => r.priority),
+        rows.map((r) => r.concurrencyKey),
+        rows.map((r) => r.concurrencyLimit),
       ]);
       return Number(row?.stored ?? 0) === 1;
     });

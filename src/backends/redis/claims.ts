@@ -75,7 +75,7 @@ export class Claims {
     try {
       flat = (await this.session.script(
         "claim",
-        [k.pending, k.processing, k.wake, k.paused],
+        [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap],
         [k.task, limit, startedAt, token, ...unanswered],
       )) as string[];
     } catch (error) {
@@ -92,6 +92,23 @@ export class Claims {
   async setPaused(queue: string, paused: boolean): Promise<void> {
     const k = this.session.keys(queue);
     await this.session.script("pause", [k.paused, k.pending, k.wake], [paused ? "1" : "0"]);
+  }
+
+  /** Sets or lifts the queue's concurrency cap (see `concurrency-cap.lua`). */
+  async setConcurrencyLimit(queue: string, limit: number | null): Promise<void> {
+    const k = this.session.keys(queue);
+    await this.session.script(
+      "concurrencyCap",
+      [k.concurrencyCap, k.pending, k.wake],
+      [limit === null ? "" : String(limit)],
+    );
+  }
+
+  async getConcurrencyLimit(queue: string): Promise<number | null> {
+    const cap = this.session.keys(queue).concurrencyCap;
+    const stored = await this.session.call("getConcurrencyLimit", (client) => client.get(cap));
+    const limit = stored === null ? Number.NaN : Number(stored);
+    return Number.isInteger(limit) && limit >= 1 ? limit : null;
   }
 
   async isPaused(queue: string): Promise<boolean> {

@@ -6,12 +6,16 @@
  *
  * | key                      | type   | holds                                              |
  * |--------------------------|--------|----------------------------------------------------|
- * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status` = its status, written with `d` and changed by scripts without rewriting it (records of earlier versions may lack it: their JSON's counts); `startedAt`/`finishedAt` overrides written by scripts; `f` = fence of the task's latest claim; `sf` = fence of its last settled claim; `x` = expiry (ms) of a finished record; `rq` = token of the call that added it (a resend is recognised); `cq` = `<token>/<n>` of the claim holding it (a lost claim is put back) |
+ * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status` = its status, written with `d` and changed by scripts without rewriting it (records of earlier versions may lack it: their JSON's counts); `startedAt`/`finishedAt` overrides written by scripts; `f` = fence of the task's latest claim; `sf` = fence of its last settled claim; `x` = expiry (ms) of a finished record; `rq` = token of the call that added it (a resend is recognised); `cq` = `<token>/<n>` of the claim holding it (a lost claim is put back); `pr` = priority (absent: 0); `ck` / `cl` = concurrency key and limit; `cs` = `t` while it takes one of its key's slots, `h` while held for one |
  * | `{p:q}:ids`              | zset   | every task id of the queue → its record's creation time (ms); equal times order by id (byte order), so `listTasks` walks it newest first from any (time, id) |
  * | `{p:q}:all`              | set    | every task id, as versions before `ids` kept them; moved into `ids` and deleted on connect (`./legacy-index.ts`) |
  * | `{p:q}:pending`          | list   | claimable ids, FIFO (RPUSH / LPOP)                 |
  * | `{p:q}:wake`             | list   | at most one marker; idle workers block on it       |
  * | `{p:q}:paused`           | string | present while the queue is paused: claims take nothing |
+ * | `{p:q}:cap`              | string | the queue's concurrency cap, while it has one: claims take at most it less the claims held |
+ * | `{p:q}:pending:slots`    | hash   | concurrency key → slots its claimable and claimed tasks take |
+ * | `{p:q}:pending:held:<key>` | list | ids held for a slot of the key, oldest first (`scripts/lib/slots.lua`) |
+ * | `{p:q}:pending:heldn`    | string | how many tasks are held, over every key (stats count them pending) |
  * | `{p:q}:scheduled`        | zset   | id → due time (ms): scheduled tasks and retries    |
  * | `{p:q}:processing`       | zset   | id → last lease renewal (server ms)                |
  * | `{p:q}:suspects`         | hash   | id → "renewal:time" of an expired claim a reclaim noted, awaiting confirmation |
@@ -41,6 +45,8 @@ export interface QueueKeys {
   readonly wake: string;
   /** Present while the queue is paused. */
   readonly paused: string;
+  /** The queue's concurrency cap, while it has one. */
+  readonly concurrencyCap: string;
   readonly scheduled: string;
   readonly processing: string;
   /** Expired claims a reclaim has noted, awaiting confirmation. */
@@ -76,6 +82,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     pending: `${tag}:pending`,
     wake: `${tag}:wake`,
     paused: `${tag}:paused`,
+    concurrencyCap: `${tag}:cap`,
     scheduled: `${tag}:scheduled`,
     processing: `${tag}:processing`,
     suspects: `${tag}:suspects`,

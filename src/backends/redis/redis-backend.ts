@@ -357,6 +357,14 @@ export class RedisBackend implements Backend {
     return this.#claims.isPaused(queue);
   }
 
+  setConcurrencyLimit(queue: string, limit: number | null): Promise<void> {
+    return this.#claims.setConcurrencyLimit(queue, limit);
+  }
+
+  getConcurrencyLimit(queue: string): Promise<number | null> {
+    return this.#claims.getConcurrencyLimit(queue);
+  }
+
   // Rate limits (./rate-limiter.ts)
 
   acquireRateLimit(queue: string, request: RateLimitRequest): Promise<number | null> {

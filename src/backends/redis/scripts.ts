@@ -11,8 +11,8 @@ import type { Redis } from "ioredis";
 
 const SCRIPTS = {
   add: 8,
-  claim: 4,
-  settle: 10,
+  claim: 5,
+  settle: 11,
   promoteDue: 3,
   cancel: 9,
   deleteTask: 4,
@@ -22,12 +22,13 @@ const SCRIPTS = {
   rateLimit: 3,
   pruneExpired: 4,
   addWorkflow: 6,
-  cancelWorkflow: 8,
+  cancelWorkflow: 9,
   deleteWorkflow: 3,
   pruneWorkflows: 2,
   listTasks: 2,
   migrateIndex: 2,
   pause: 3,
+  concurrencyCap: 3,
   claimable: 1,
   saveProgress: 1,
 } as const;

@@ -126,19 +126,24 @@ export class TaskReader {
     const k = this.session.keys(queue);
     // Counts include expired records until they are pruned: prune first, so stats are exact.
     await this.prune(queue);
-    const [[scheduled, processing, counts], pending] = await Promise.all([
+    const [[scheduled, processing, counts, held], claimable] = await Promise.all([
       this.session.call(
         "getStats",
         (client) =>
           runBatch<unknown>(client, (p) =>
-            p.zcard(k.scheduled).zcard(k.processing).hgetall(k.counts),
-          ) as Promise<[number, number, Record<string, string>]>,
+            p
+              .zcard(k.scheduled)
+              .zcard(k.processing)
+              .hgetall(k.counts)
+              // Tasks held for their concurrency key's slot (scripts/lib/slots.lua) wait to be claimed too.
+              .get(`${k.pending}:heldn`),
+          ) as Promise<[number, number, Record<string, string>, string | null]>,
       ),
       this.size(queue),
     ]);
     const count = (status: string) => Number(counts[status] ?? 0);
     return {
-      pending,
+      pending: claimable + Math.max(0, Number(held ?? 0) || 0),
       scheduled,
       processing,
       completed: count("completed"),

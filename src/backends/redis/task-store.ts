@@ -18,9 +18,9 @@ import type {
   SettleResult,
   WorkflowStepEnd,
 } from "../backend.js";
-import { claimPriority } from "../claim-priority.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import { creationTimeOf } from "../task-listing.js";
+import { claimSpec } from "./claim-spec.js";
 import type { QueueKeys } from "./keys.js";
 import { readRecord, routeArgs } from "./record-codec.js";
 import type { RedisSession } from "./session.js";
@@ -105,7 +105,7 @@ export class TaskStore {
         ...routeArgs(record, routeOf(record, null)),
         creationTimeOf(record),
         record.status,
-        claimPriority(record),
+        claimSpec(record),
       );
     }
     const added = (await this.session.script("add", addKeys(k), args)) as number[];
@@ -144,7 +144,7 @@ export class TaskStore {
           encodeTaskData(child),
           creationTimeOf(child),
           child.status,
-          claimPriority(child),
+          claimSpec(child),
         );
       }
       pushWorkflowArgs(args, s);
@@ -162,6 +162,7 @@ export class TaskStore {
         k.ids,
         k.runningWorkflows,
         k.workflowExpires,
+        k.concurrencyCap,
       ],
       args,
     )) as number[];

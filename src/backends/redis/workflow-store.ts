@@ -14,8 +14,8 @@ import type { TaskData } from "../../task/task-record.js";
 import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
 import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
-import { claimPriority } from "../claim-priority.js";
 import { creationTimeOf } from "../task-listing.js";
+import { claimSpec } from "./claim-spec.js";
 import { readRecord } from "./record-codec.js";
 import { type RedisSession, runBatch } from "./session.js";
 
@@ -54,13 +54,7 @@ export class WorkflowStore {
       ...record.pending,
     ];
     for (const step of steps) {
-      args.push(
-        step.id,
-        encodeTaskData(step),
-        creationTimeOf(step),
-        step.status,
-        claimPriority(step),
-      );
+      args.push(step.id, encodeTaskData(step), creationTimeOf(step), step.status, claimSpec(step));
     }
     const stored = await this.session.script(
       "addWorkflow",
@@ -127,6 +121,7 @@ export class WorkflowStore {
         k.expires,
         k.runningWorkflows,
         k.workflowExpires,
+        k.wake,
       ],
       [
         k.task,

@@ -19,6 +19,11 @@ export const CLAIMABLE = 0;
 export const DUE = 1;
 export const CLAIMED = 2;
 export const FINISHED = 3;
+/**
+ * Pending, but held for a free slot of its concurrency key: claims do not see
+ * it; it becomes claimable when a slot frees, in line by its `seq`.
+ */
+export const HELD = 4;
 
 /** The columns a record is read from, as statements select them. */
 export const RECORD_COLUMNS = "id, data, status, started_at, finished_at";
@@ -56,6 +61,9 @@ export interface StoredColumns {
   readonly createdAt: number;
   /** Claim order among claimable records: higher first. */
   readonly priority: number;
+  /** The concurrency key whose slots the record takes while claimable or claimed, and its limit; `null` without. */
+  readonly concurrencyKey: string | null;
+  readonly concurrencyLimit: number | null;
 }
 
 /** The columns of `record` stored where `route` says (throws `SerializationError` when it cannot be encoded). */
@@ -68,5 +76,7 @@ export function storedColumns(record: TaskData, route: RecordRoute): StoredColum
     dueAt: route.kind === "due" ? route.at : null,
     createdAt: creationTimeOf(record),
     priority: claimPriority(record),
+    concurrencyKey: record.concurrencyKey,
+    concurrencyLimit: record.concurrencyKey === null ? null : (record.concurrencyLimit ?? 1),
   };
 }

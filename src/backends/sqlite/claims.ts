@@ -33,6 +33,11 @@ SELECT 1 FROM tasks WHERE queue = ? AND state = ${CLAIMABLE}
 LIMIT 1`;
 
 const PAUSED = "SELECT 1 FROM paused_queues WHERE queue = ?";
+const CAP = "SELECT cap FROM queue_caps WHERE queue = ?";
+const SET_CAP = `
+INSERT INTO queue_caps (queue, cap) VALUES (?, ?) ON CONFLICT (queue) DO UPDATE SET cap = excluded.cap`;
+const LIFT_CAP = "DELETE FROM queue_caps WHERE queue = ?";
+const CLAIMED_COUNT = `SELECT count(*) AS n FROM tasks WHERE queue = ? AND state = ${CLAIMED}`;
 const PAUSE = "INSERT INTO paused_queues (queue) VALUES (?) ON CONFLICT (queue) DO NOTHING";
 const RESUME = "DELETE FROM paused_queues WHERE queue = ?";
 
@@ -108,7 +113,9 @@ export class Claims {
     const startedAt = isoAt(now);
     const rows = await this.db.write("claim", () => {
       if (this.db.statement(PAUSED).get(queue)) return [];
-      const oldest = this.db.statement(OLDEST).all(queue, limit) as {
+      const room = this.#room(queue, limit);
+      if (room < 1) return [];
+      const oldest = this.db.statement(OLDEST).all(queue, room) as {
         id: string;
         data: string;
         fence: number;
@@ -148,6 +155,31 @@ export class Claims {
     this.db.assertConnected();
     await this.db.write("setPaused", () => this.db.statement(paused ? PAUSE : RESUME).run(queue));
     if (!paused) this.signals.announceWork(queue);
+  }
+
+  /** How many a claim of `limit` may take: at most the queue's cap less the claims held now. Inside the write. */
+  #room(queue: string, limit: number): number {
+    const cap = this.db.statement(CAP).get(queue) as { cap: number } | undefined;
+    if (cap === undefined) return limit;
+    const { n } = this.db.statement(CLAIMED_COUNT).get(queue) as { n: number };
+    return Math.min(limit, cap.cap - n);
+  }
+
+  async setConcurrencyLimit(queue: string, limit: number | null): Promise<void> {
+    this.db.assertConnected();
+    await this.db.write("setConcurrencyLimit", () =>
+      limit === null
+        ? this.db.statement(LIFT_CAP).run(queue)
+        : this.db.statement(SET_CAP).run(queue, limit),
+    );
+    this.signals.announceWork(queue);
+  }
+
+  async getConcurrencyLimit(queue: string): Promise<number | null> {
+    return this.db.read("getConcurrencyLimit", () => {
+      const row = this.db.statement(CAP).get(queue) as { cap: number } | undefined;
+      return row?.cap ?? null;
+    });
   }
 
   async isPaused(queue: string): Promise<boolean> {

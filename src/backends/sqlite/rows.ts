@@ -17,8 +17,8 @@ import type { SqliteDatabase } from "./database.js";
 const TAKE_SEQ = "UPDATE counters SET value = value + ? WHERE name = ? RETURNING value";
 
 const INSERT_NEW = `
-INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, priority)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, priority, ckey, climit)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (queue, id) DO NOTHING`;
 
 const LOG_FINISHED = "INSERT INTO finished_log (queue, ids, origin) VALUES (?, ?, ?) RETURNING seq";
@@ -63,8 +63,19 @@ export function insertNew(
   return rows.map((r) => {
     const place = r.state === CLAIMABLE ? seq++ : null;
     return (
-      insert.run(queue, r.id, r.data, r.status, r.state, place, r.dueAt, r.createdAt, r.priority)
-        .changes > 0
+      insert.run(
+        queue,
+        r.id,
+        r.data,
+        r.status,
+        r.state,
+        place,
+        r.dueAt,
+        r.createdAt,
+        r.priority,
+        r.concurrencyKey,
+        r.concurrencyLimit,
+      ).changes > 0
     );
   });
 }

@@ -98,6 +98,8 @@ export function readWorkflows(
   return found;
 }
 
+const CAPPED = "SELECT 1 FROM queue_caps WHERE queue = ?";
+
 /** What a written plan leaves for after the commit: whether work became claimable. */
 export interface WrittenPlan {
   readonly claimable: boolean;
@@ -169,7 +171,11 @@ export async function settle(
     let seq = claimable > 0 ? takeNumbers(db, "task_seq", claimable) : 0;
     const written = writePlan(db, queue, plan, workflows, () => seq++);
     if (plan.expiring > 0) bound.trimWithin(queue);
-    return { plan, written };
+    // An ended claim of a concurrency key may have admitted a held task; under a cap it makes room.
+    const freed =
+      settlements.some((s) => s.record.concurrencyKey !== null) ||
+      db.statement(CAPPED).get(queue) !== undefined;
+    return { plan, written: freed ? { claimable: true } : written };
   });
   if (written.claimable) signals.announceWork(queue);
   signals.announceFinished(queue, plan.finished);

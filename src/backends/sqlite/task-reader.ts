@@ -17,6 +17,7 @@ import {
   CLAIMED,
   DUE,
   FINISHED,
+  HELD,
   RECORD_COLUMNS,
   type RecordRow,
 } from "../sql/stored-columns.js";
@@ -58,7 +59,7 @@ const LIST_FIRST = listStatement(false);
 const LIST_AFTER = listStatement(true);
 
 const STATS = `
-SELECT coalesce(sum(state = ${CLAIMABLE}), 0) AS pending,
+SELECT coalesce(sum(state IN (${CLAIMABLE}, ${HELD})), 0) AS pending,
        coalesce(sum(state = ${DUE}), 0) AS scheduled,
        coalesce(sum(state = ${CLAIMED}), 0) AS processing,
        coalesce(sum(state = ${FINISHED} AND status = 'completed'), 0) AS completed,

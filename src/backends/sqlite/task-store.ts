@@ -20,6 +20,7 @@ import {
   CLAIMED,
   DUE,
   FINISHED,
+  HELD,
   RECORD_COLUMNS,
   type RecordRow,
   type StoredColumns,
@@ -41,11 +42,14 @@ const DELETE_BATCH = 2000;
  * claim never matches a later one.
  */
 const REPLACE = `
-INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, priority)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, priority, ckey, climit)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (queue, id) DO UPDATE
-SET data = excluded.data, status = excluded.status, state = excluded.state, seq = excluded.seq,
-    priority = excluded.priority,
+SET data = excluded.data, status = excluded.status, seq = excluded.seq,
+    -- A keyed record replacing one waits in its key's line, as an added one does (migration 005).
+    state = CASE WHEN excluded.state = ${CLAIMABLE} AND excluded.ckey IS NOT NULL
+                 THEN ${HELD} ELSE excluded.state END,
+    priority = excluded.priority, ckey = excluded.ckey, climit = excluded.climit,
     due_at = excluded.due_at, created_at = excluded.created_at, started_at = NULL,
     finished_at = NULL, lease_at = NULL, suspect_lease = NULL, suspect_at = NULL, expires_at = NULL
 WHERE tasks.state <> ${CLAIMED}`;
@@ -64,7 +68,7 @@ const CANCEL = `
 UPDATE tasks
 SET state = ${FINISHED}, status = 'cancelled', finished_at = ?, seq = NULL, due_at = NULL,
     expires_at = ?
-WHERE queue = ? AND id = ? AND state IN (${CLAIMABLE}, ${DUE})
+WHERE queue = ? AND id = ? AND state IN (${CLAIMABLE}, ${DUE}, ${HELD})
 RETURNING ${RECORD_COLUMNS}`;
 
 const READ_STEP = `SELECT ${RECORD_COLUMNS}, state, settled_fence FROM tasks WHERE queue = ? AND id = ?`;
@@ -130,8 +134,19 @@ export class TaskStore {
     return rows.map((r) => {
       const place = r.state === CLAIMABLE ? seq++ : null;
       return (
-        replace.run(queue, r.id, r.data, r.status, r.state, place, r.dueAt, r.createdAt, r.priority)
-          .changes > 0
+        replace.run(
+          queue,
+          r.id,
+          r.data,
+          r.status,
+          r.state,
+          place,
+          r.dueAt,
+          r.createdAt,
+          r.priority,
+          r.concurrencyKey,
+          r.concurrencyLimit,
+        ).changes > 0
       );
     });
   }
@@ -177,8 +192,11 @@ export class TaskStore {
       return row ? { row, finished: [id] } : null;
     });
     if (!done) return null;
+    const record = readRow(done.row, this.now());
+    // Cancelling a task of a concurrency key may have freed its slot for a held task.
+    if (record.concurrencyKey !== null) this.signals.announceWork(queue);
     this.signals.announceFinished(queue, done.finished);
-    return readRow(done.row, this.now());
+    return record;
   }
 
   /**
@@ -195,7 +213,7 @@ export class TaskStore {
     const row = this.db.statement(READ_STEP).get(queue, id) as
       | (RecordRow & { state: number; settled_fence: number })
       | undefined;
-    if (!row || (row.state !== CLAIMABLE && row.state !== DUE)) return null;
+    if (!row || (row.state !== CLAIMABLE && row.state !== DUE && row.state !== HELD)) return null;
     const cancelled: TaskData = {
       ...readRow(row, this.now()),
       status: "cancelled",

@@ -15,7 +15,7 @@ import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-code
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
 import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
-import { CLAIMABLE, DUE, FINISHED, storedColumns } from "../sql/stored-columns.js";
+import { CLAIMABLE, DUE, FINISHED, HELD, storedColumns } from "../sql/stored-columns.js";
 import { checkWorkflowPage, workflowPageOf } from "../sql/workflow-pages.js";
 import type { SqliteDatabase } from "./database.js";
 import { insertNew, logFinished, takeNumbers } from "./rows.js";
@@ -53,7 +53,7 @@ const PEEK = "SELECT status, pending, expires_at FROM workflows WHERE queue = ? 
 const CANCEL_STEP = `
 UPDATE tasks
 SET state = ${FINISHED}, status = 'cancelled', finished_at = ?, seq = NULL, due_at = NULL, expires_at = ?
-WHERE queue = ? AND id = ? AND state IN (${CLAIMABLE}, ${DUE})`;
+WHERE queue = ? AND id = ? AND state IN (${CLAIMABLE}, ${DUE}, ${HELD})`;
 
 const CANCEL = `
 UPDATE workflows SET status = 'cancelled', finished_at = ?, pending = '[]', expires_at = ?

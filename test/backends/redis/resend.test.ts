@@ -63,11 +63,12 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
   const claim = (token: string, limit: number, ...unanswered: string[]) =>
     client.eval(
       scriptSource("claim"),
-      4,
+      5,
       `${tag}:pending`,
       `${tag}:processing`,
       `${tag}:wake`,
       `${tag}:paused`,
+      `${tag}:cap`,
       `${tag}:t:`,
       limit,
       new Date().toISOString(),

@@ -3,8 +3,9 @@
  * however many processes open a new file at the same moment, and refused
  * with a one-line error when a newer Sheppy migrated the file.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import Database from "better-sqlite3";
-import { SchemaVersionError } from "sheppy";
+import { Queue, SchemaVersionError, task } from "sheppy";
 import { SqliteBackend } from "sheppy/backends/sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
@@ -26,7 +27,88 @@ function appliedVersions(path: string): number[] {
   }
 }
 
+const migrationsDir = new URL("../../../src/backends/sqlite/migrations/", import.meta.url);
+
+/** A file as a Sheppy that knew only the first `upTo` migrations left it. */
+function fileAtVersion(path: string, upTo: number): void {
+  const db = new Database(path);
+  db.exec(
+    "CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+  );
+  const files = readdirSync(migrationsDir)
+    .filter((f) => /^\d{3}_.*\.sql$/.test(f))
+    .sort()
+    .slice(0, upTo);
+  for (const [i, file] of files.entries()) {
+    db.exec(readFileSync(new URL(file, migrationsDir), "utf8"));
+    db.prepare("INSERT INTO migrations VALUES (?, ?, 'x')").run(i + 1, file.slice(4, -4));
+  }
+  db.close();
+}
+
+const upgraded = task({ name: "sqlite-migrations.upgraded" }, (n: number) => n);
+
 describe("sqlite: migrations", () => {
+  it("a file at version 4 is upgraded with its tasks kept: pending, claimed and finished rows, their places and expiry counts", async () => {
+    const path = files.path("version-4.db");
+    fileAtVersion(path, 4);
+    const db = new Database(path);
+    const insert = db.prepare(
+      "INSERT INTO tasks (queue, id, data, status, state, seq, created_at, expires_at, priority) VALUES ('q', ?, ?, ?, ?, ?, 0, ?, ?)",
+    );
+    const records = [1, 2, 3].map((n) => upgraded(n).toJSON());
+    insert.run(
+      records[0]!.id,
+      JSON.stringify({ ...records[0], status: "pending" }),
+      "pending",
+      0,
+      2,
+      null,
+      0,
+    );
+    insert.run(
+      records[1]!.id,
+      JSON.stringify({ ...records[1], status: "pending" }),
+      "pending",
+      0,
+      1,
+      null,
+      5,
+    );
+    insert.run(
+      records[2]!.id,
+      JSON.stringify({ ...records[2], status: "completed", finishedAt: new Date().toISOString() }),
+      "completed",
+      3,
+      null,
+      Date.now() + 3_600_000,
+      0,
+    );
+    expect(db.prepare("SELECT n FROM expiring WHERE queue = 'q'").get()).toEqual({ n: 1 });
+    db.close();
+    const backend = new SqliteBackend({ path });
+    const queue = new Queue(backend, { name: "q" });
+    try {
+      await backend.connect();
+      expect(appliedVersions(path)).toEqual(appliedVersions(path).map((_, i) => i + 1));
+      expect(appliedVersions(path).length).toBeGreaterThanOrEqual(5);
+      expect((await queue.stats()).pending).toBe(2);
+      expect((await queue.stats()).completed).toBe(1);
+      const claimed = await backend.claim("q", 5);
+      expect(claimed.map((c) => c.record.id)).toEqual([records[1]!.id, records[0]!.id]);
+      // The expiring count survived the rebuild and its triggers were made again.
+      expect(await backend.deleteTask("q", records[2]!.id)).toBe(true);
+      const check = new Database(path, { readonly: true });
+      expect(check.prepare("SELECT n FROM expiring WHERE queue = 'q'").get()).toEqual({ n: 0 });
+      check.close();
+      const keyed = upgraded(4);
+      await queue.add([keyed, upgraded(5)], { concurrency: { key: "k" } });
+      expect((await backend.claim("q", 5)).map((c) => c.record.id)).toEqual([keyed.id]);
+    } finally {
+      await backend.disconnect();
+    }
+  });
+
   it("a new file gets every migration at connect, recorded once; connecting again changes nothing", async () => {
     const path = files.path("fresh.db");
     const first = new SqliteBackend({ path });

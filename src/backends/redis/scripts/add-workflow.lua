@@ -11,9 +11,10 @@
 -- ARGV: 1 task key prefix, 2 workflow key prefix, 3 workflow pending-set prefix,
 --       4 request token, 5 id, 6 json, 7 status, 8 step count, 9 finishedAt ('' while running),
 --       10 expires ('' = none), 11 finished channel, 12 pending count, that many ids,
---       then (step id, step json, created (ms), status, priority) per step
+--       then (step id, step json, created (ms), status, claim spec (lib/slots.lua)) per step
 -- Returns: 1 stored, 0 the id exists
 --@include claimable
+--@include slots
 local id = ARGV[5]
 local token = ARGV[4]
 local pendingCount = tonumber(ARGV[12])
@@ -23,12 +24,12 @@ if (id or '') == '' or (token or '') == '' or (ARGV[6] or '') == '' or (ARGV[7] 
 end
 local firstStep = 13 + pendingCount
 if (#ARGV - firstStep + 1) % 5 ~= 0 then
-  return redis.error_reply('sheppy addWorkflow: steps come as (id, json, created, status, priority)')
+  return redis.error_reply('sheppy addWorkflow: steps come as (id, json, created, status, claim spec)')
 end
 for i = firstStep, #ARGV, 5 do
   if ARGV[i] == '' or ARGV[i + 1] == '' or not tonumber(ARGV[i + 2]) or ARGV[i + 3] == ''
-    or not string.match(ARGV[i + 4] or '', '^%-?%d+$') then
-    return redis.error_reply('sheppy addWorkflow: a step needs an id, json, a creation time, a status and a priority')
+    or not isClaimSpec(ARGV[i + 4]) then
+    return redis.error_reply('sheppy addWorkflow: a step needs an id, json, a creation time, a status and a claim spec')
   end
 end
 local wkey = ARGV[2] .. id
@@ -55,12 +56,11 @@ for i = firstStep, #ARGV, 5 do
   local stepKey = ARGV[1] .. ARGV[i]
   if redis.call('EXISTS', stepKey) == 0 then
     redis.call('HSET', stepKey, 'd', ARGV[i + 1], 'rq', token, 'status', ARGV[i + 3])
-    if ARGV[i + 4] ~= '0' then
-      redis.call('HSET', stepKey, 'pr', ARGV[i + 4])
-    end
+    storeClaimSpec(stepKey, ARGV[i + 4])
     redis.call('ZADD', KEYS[1], ARGV[i + 2], ARGV[i])
-    pushClaimable(KEYS[2], ARGV[i], ARGV[i + 4])
-    queued = true
+    if enqueueClaimable(KEYS[2], ARGV[1], ARGV[i]) then
+      queued = true
+    end
   end
 end
 if queued and redis.call('LLEN', KEYS[3]) == 0 then

@@ -1,7 +1,7 @@
 #!lua
 -- Stores new work. Each record comes as (id, json, route, extra, created,
--- status, priority): route 'p' is claimable now (FIFO within its priority,
--- lib/claimable.lua), 'd' waits until `extra` (ms),
+-- status, claim spec): route 'p' is claimable now (FIFO within its priority,
+-- lib/claimable.lua; or held for its concurrency key's slot, lib/slots.lua), 'd' waits until `extra` (ms),
 -- 'f' is finished with status `extra` (a record that could not be used,
 -- stored as its failed stand-in); `created` (ms) places it in the creation
 -- index (a replaced record takes the new one's place), and `status` is the
@@ -15,9 +15,10 @@
 -- Every argument is checked before the first write. Under out-of-memory the
 -- whole call is refused (no flags): new work waits until memory frees.
 -- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 expires
--- ARGV: 1 task key prefix, 2 mode, 3 request token, then (id, json, route, extra, created, status, priority) per record
+-- ARGV: 1 task key prefix, 2 mode, 3 request token, then (id, json, route, extra, created, status, claim spec) per record
 --@include counts
 --@include claimable
+--@include slots
 local prefix = ARGV[1]
 local mode = ARGV[2]
 local token = ARGV[3]
@@ -25,15 +26,15 @@ if mode ~= 'unique' and mode ~= 'replace' then
   return redis.error_reply('sheppy add: mode must be unique or replace (got ' .. tostring(mode) .. ')')
 end
 if token == nil or token == '' or (#ARGV - 3) % 7 ~= 0 then
-  return redis.error_reply('sheppy add: expected a request token and (id, json, route, extra, created, status, priority) per record')
+  return redis.error_reply('sheppy add: expected a request token and (id, json, route, extra, created, status, claim spec) per record')
 end
 for i = 4, #ARGV, 7 do
   local route = ARGV[i + 2]
   local extra = ARGV[i + 3]
   if ARGV[i] == '' or ARGV[i + 1] == '' or (route ~= 'p' and route ~= 'd' and route ~= 'f')
     or (route == 'd' and not tonumber(extra)) or (route == 'f' and extra == '')
-    or not tonumber(ARGV[i + 4]) or ARGV[i + 5] == '' or not string.match(ARGV[i + 6], '^%-?%d+$') then
-    return redis.error_reply('sheppy add: record ' .. ((i - 4) / 7) .. ' has a bad id, json, route, due time, creation time, status or priority')
+    or not tonumber(ARGV[i + 4]) or ARGV[i + 5] == '' or not isClaimSpec(ARGV[i + 6]) then
+    return redis.error_reply('sheppy add: record ' .. ((i - 4) / 7) .. ' has a bad id, json, route, due time, creation time, status or claim spec')
   end
 end
 local results = {}
@@ -54,21 +55,23 @@ for i = 4, #ARGV, 7 do
     results[#results + 1] = 0
   else
     if exists then
+      if leaveSlot(KEYS[2], prefix, id) then
+        queued = true
+      end
       removeClaimable(KEYS[2], id, redis.call('HGET', key, 'pr'))
       redis.call('ZREM', KEYS[4], id)
       -- A finished record re-queued leaves the finished index and loses its expiry.
       unfinish(KEYS[7], KEYS[6], KEYS[8], id)
       -- The fences stay: a holder of an earlier claim must never match a later one.
-      redis.call('HDEL', key, 'd', 'status', 'startedAt', 'finishedAt', 'x', 'rq', 'pr')
+      redis.call('HDEL', key, 'd', 'status', 'startedAt', 'finishedAt', 'x', 'rq', 'pr', 'ck', 'cl')
     end
     redis.call('HSET', key, 'd', ARGV[i + 1], 'rq', token, 'status', ARGV[i + 5])
-    if ARGV[i + 6] ~= '0' then
-      redis.call('HSET', key, 'pr', ARGV[i + 6])
-    end
+    storeClaimSpec(key, ARGV[i + 6])
     redis.call('ZADD', KEYS[1], ARGV[i + 4], id)
     if ARGV[i + 2] == 'p' then
-      pushClaimable(KEYS[2], id, ARGV[i + 6])
-      queued = true
+      if enqueueClaimable(KEYS[2], prefix, id) then
+        queued = true
+      end
     elseif ARGV[i + 2] == 'd' then
       redis.call('ZADD', KEYS[4], tonumber(ARGV[i + 3]), id)
     else

@@ -6,12 +6,13 @@
 -- but nothing resumes the workflow. The workflow and the cancelled steps are
 -- announced. Safe to resend: a second call finds the workflow finished.
 -- KEYS: 1 pending, 2 scheduled, 3 processing, 4 done, 5 counts, 6 expires,
---       7 running workflows, 8 workflow expiries
+--       7 running workflows, 8 workflow expiries, 9 wake
 -- ARGV: 1 task key prefix, 2 workflow key prefix, 3 workflow pending-set prefix, 4 id,
 --       5 finishedAt (ISO), 6 expires ('' = none), 7 step expires ('' = none), 8 finished channel
 -- Returns: { json, status, finishedAt } of the workflow; 'finished' when it had finished; nil when unknown
 --@include counts
 --@include claimable
+--@include slots
 --@include cancel-waiting
 local id = ARGV[4]
 if (id or '') == '' or (ARGV[5] or '') == '' or (ARGV[6] ~= '' and not tonumber(ARGV[6]))
@@ -29,8 +30,12 @@ end
 local announced = { id }
 local pkey = ARGV[3] .. id
 for _, stepId in ipairs(redis.call('SMEMBERS', pkey)) do
-  if cancelWaiting(ARGV[1] .. stepId, stepId, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[5], ARGV[7]) then
+  local cancelled, admitted = cancelWaiting(ARGV[1] .. stepId, stepId, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[5], ARGV[7])
+  if cancelled then
     announced[#announced + 1] = stepId
+  end
+  if admitted and redis.call('LLEN', KEYS[9]) == 0 then
+    redis.call('RPUSH', KEYS[9], '1')
   end
 end
 redis.call('DEL', pkey)

@@ -14,6 +14,7 @@
 -- Returns: json, status, startedAt, finishedAt of the cancelled record, or nil
 --@include counts
 --@include claimable
+--@include slots
 --@include cancel-waiting
 --@include workflows
 local id = ARGV[2]
@@ -31,9 +32,13 @@ if memo == '1' then
 elseif memo then
   return false
 end
-if not cancelWaiting(key, id, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], ARGV[3], ARGV[5]) then
+local cancelled, admitted = cancelWaiting(key, id, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], ARGV[3], ARGV[5])
+if not cancelled then
   redis.call('SET', KEYS[6], '0', 'EX', 60)
   return false
+end
+if admitted and redis.call('LLEN', KEYS[9]) == 0 then
+  redis.call('RPUSH', KEYS[9], '1')
 end
 redis.call('SET', KEYS[6], '1', 'EX', 60)
 local resume = { id = ARGV[9], json = ARGV[10], created = ARGV[12], status = ARGV[13] }

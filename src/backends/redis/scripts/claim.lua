@@ -13,8 +13,10 @@
 -- the rest — so no claim is ever left to wait out its lease, and no task
 -- that never ran is marked crashed. Under out-of-memory the call is refused
 -- (no flags): no new work starts. A paused queue claims nothing (the lost
--- claims' tasks are still put back).
--- KEYS: 1 pending, 2 processing, 3 wake, 4 paused
+-- claims' tasks are still put back); a queue with a concurrency cap claims
+-- at most the cap less the claims held now. A put-back task keeps its
+-- concurrency key's slot (lib/slots.lua): it is claimable again.
+-- KEYS: 1 pending, 2 processing, 3 wake, 4 paused, 5 concurrency cap
 -- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO), 4 request token,
 --       5… tokens of earlier claims whose answer was lost
 -- Returns: id1, json1, fence1, id2, …
@@ -56,6 +58,13 @@ if #ARGV >= 5 then
 end
 if redis.call('EXISTS', KEYS[4]) == 1 then
   return {}
+end
+local cap = tonumber(redis.call('GET', KEYS[5]) or '')
+if cap then
+  limit = math.min(limit, cap - redis.call('ZCARD', KEYS[2]))
+  if limit < 1 then
+    return {}
+  end
 end
 local ids = takeClaimable(KEYS[1], limit)
 if #ids == 0 then

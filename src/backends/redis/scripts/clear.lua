@@ -9,6 +9,8 @@
 --       14 workflow expiries, 15 the earlier versions' id set
 -- ARGV: 1 task key prefix, 2 batch, 3 workflow key prefix, 4 workflow pending-set prefix
 -- Returns: { removed, finished (1 when the queue is empty) }
+--@include claimable
+--@include slots
 local batch = tonumber(ARGV[2])
 if not batch or batch < 1 then
   return redis.error_reply('sheppy clear: batch must be a number ≥ 1')
@@ -48,5 +50,6 @@ for _, level in ipairs(redis.call('ZRANGE', KEYS[2] .. ':levels', 0, -1)) do
   redis.call('DEL', KEYS[2] .. ':' .. level)
 end
 redis.call('DEL', KEYS[2] .. ':levels')
+clearSlots(KEYS[2])
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[13], KEYS[14])
 return { removed, 1 }

@@ -1,10 +1,12 @@
 #!lua
 -- Makes waiting records due by `now` claimable, earliest first, each once,
--- each at the back of its priority's list (lib/claimable.lua).
+-- each at the back of its priority's list (lib/claimable.lua), or held
+-- for its concurrency key's slot (lib/slots.lua).
 -- KEYS: 1 scheduled, 2 pending, 3 wake
 -- ARGV: 1 task key prefix, 2 now (ms), 3 limit
 -- Returns: the ids moved
 --@include claimable
+--@include slots
 local now = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 if not now or not limit then
@@ -17,7 +19,7 @@ for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
   if redis.call('HEXISTS', key, 'd') == 1 then
     redis.call('HSET', key, 'status', 'pending')
-    pushClaimable(KEYS[2], id, redis.call('HGET', key, 'pr'))
+    enqueueClaimable(KEYS[2], ARGV[1], id)
     moved[#moved + 1] = id
   end
 end

@@ -9,6 +9,9 @@
 --       given; announced on the finished channel
 --   d → waits until `extra` (ms); claimable at once when that is not after now
 --   p → claimable at once
+-- Ending the claim frees the task's concurrency key slot (lib/slots.lua),
+-- handed to the key's oldest held task; a record or chained task made
+-- claimable takes a slot or is held as an added one is.
 -- Its chained tasks are added as claimable in the same step, each only when
 -- its id is new, listed by its creation time. Every record written keeps its
 -- status beside its JSON (field `status`). A settlement may also end a
@@ -21,17 +24,18 @@
 -- Every argument is checked before the first write. Allowed under
 -- out-of-memory: it finishes work already running and frees memory.
 -- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts, 7 expires, 8 ids,
---       9 running workflows, 10 workflow expiries
+--       9 running workflows, 10 workflow expiries, 11 concurrency cap
 -- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 maxFinished ('' = no bound),
 --       5 workflow key prefix, 6 workflow pending-set prefix,
 --       then per settlement: id, fence, json, status, route, extra, expires, children count,
---       and that many (child id, json, created (ms), status, priority); a step flag (0/1) and, when 1,
+--       and that many (child id, json, created (ms), status, claim spec); a step flag (0/1) and, when 1,
 --       (workflow id, resume id, resume json, resume created (ms), resume status); a write
 --       flag (0/1) and, when 1, (workflow id, json, status, finishedAt, expected steps,
 --       steps, expires, pending count, and that many step ids)
 -- Returns: 1 (settled) or 0 (lost) per settlement
 --@include counts
 --@include claimable
+--@include slots
 --@include workflows
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
@@ -74,11 +78,11 @@ while i <= #ARGV do
   i = i + 8
   for _ = 1, count do
     if (ARGV[i] or '') == '' or (ARGV[i + 1] or '') == '' or not tonumber(ARGV[i + 2])
-      or (ARGV[i + 3] or '') == '' or not string.match(ARGV[i + 4] or '', '^%-?%d+$') then
-      return redis.error_reply(where .. ': a chained task needs an id, json, a creation time, a status and a priority')
+      or (ARGV[i + 3] or '') == '' or not isClaimSpec(ARGV[i + 4]) then
+      return redis.error_reply(where .. ': a chained task needs an id, json, a creation time, a status and a claim spec')
     end
     s.children[#s.children + 1] =
-      { id = ARGV[i], json = ARGV[i + 1], created = ARGV[i + 2], status = ARGV[i + 3], priority = ARGV[i + 4] }
+      { id = ARGV[i], json = ARGV[i + 1], created = ARGV[i + 2], status = ARGV[i + 3], spec = ARGV[i + 4] }
     i = i + 5
   end
   if ARGV[i] == '1' then
@@ -163,6 +167,9 @@ for _, s in ipairs(settlements) do
       redis.call('ZREM', KEYS[7], s.id)
       count(was, -1)
     end
+    if leaveSlot(KEYS[1], prefix, s.id) then
+      queued = true
+    end
     redis.call('HDEL', key, 'startedAt', 'finishedAt', 'x', 'cq')
     if s.route == 'f' and s.expires ~= '' then
       redis.call('HSET', key, 'd', s.json, 'status', s.status, 'sf', s.fence, 'x', s.expires)
@@ -185,8 +192,9 @@ for _, s in ipairs(settlements) do
       if s.route == 'd' then
         redis.call('HSET', key, 'status', 'pending')
       end
-      pushClaimable(KEYS[1], s.id, redis.call('HGET', key, 'pr'))
-      queued = true
+      if enqueueClaimable(KEYS[1], prefix, s.id) then
+        queued = true
+      end
     end
     if writeWorkflow then
       local w = s.write
@@ -212,12 +220,11 @@ for _, s in ipairs(settlements) do
         local childKey = prefix .. child.id
         if redis.call('EXISTS', childKey) == 0 then
           redis.call('HSET', childKey, 'd', child.json, 'status', child.status)
-          if child.priority ~= '0' then
-            redis.call('HSET', childKey, 'pr', child.priority)
-          end
+          storeClaimSpec(childKey, child.spec)
           redis.call('ZADD', KEYS[8], child.created, child.id)
-          pushClaimable(KEYS[1], child.id, child.priority)
-          queued = true
+          if enqueueClaimable(KEYS[1], prefix, child.id) then
+            queued = true
+          end
         end
       end
     end
@@ -255,7 +262,8 @@ for status, delta in pairs(deltas) do
     bump(KEYS[6], KEYS[5], status, delta)
   end
 end
-if queued and redis.call('LLEN', KEYS[2]) == 0 then
+-- Under a concurrency cap an ended claim makes room: a waiting claim looks again.
+if (queued or redis.call('EXISTS', KEYS[11]) == 1) and redis.call('LLEN', KEYS[2]) == 0 then
   redis.call('RPUSH', KEYS[2], '1')
 end
 if #finished > 0 then

@@ -2,15 +2,20 @@
 -- time — and is not claimed: out of the pending list or the due index,
 -- stored `cancelled` at `finishedAt` (ISO), counted, and expiring at
 -- `expires` (ms; '' keeps it). Returns true when it cancelled it.
--- Needs lib/counts.lua and lib/claimable.lua included before it.
+-- A task held for its concurrency key's slot waits too: it leaves the
+-- key's line (lib/slots.lua). Returns true when it cancelled it, and
+-- whether a held task became claimable.
+-- Needs lib/counts.lua, lib/claimable.lua and lib/slots.lua included before it.
 local function cancelWaiting(key, id, pendingKey, scheduledKey, processingKey, doneKey, countsKey, expiresKey, finishedAt, expires)
   if redis.call('HEXISTS', key, 'd') == 0 or redis.call('ZSCORE', processingKey, id) then
     return false
   end
-  local priority = redis.call('HGET', key, 'pr')
-  if removeClaimable(pendingKey, id, priority) + redis.call('ZREM', scheduledKey, id) == 0 then
+  local fields = redis.call('HMGET', key, 'pr', 'cs')
+  local removed = removeClaimable(pendingKey, id, fields[1]) + redis.call('ZREM', scheduledKey, id)
+  if removed == 0 and fields[2] ~= 'h' then
     return false
   end
+  local admitted = leaveSlot(pendingKey, string.sub(key, 1, #key - #id), id)
   redis.call('HSET', key, 'status', 'cancelled', 'finishedAt', finishedAt)
   redis.call('HSET', doneKey, id, 'cancelled')
   bump(countsKey, doneKey, 'cancelled', 1)
@@ -18,5 +23,5 @@ local function cancelWaiting(key, id, pendingKey, scheduledKey, processingKey, d
     redis.call('HSET', key, 'x', expires)
     redis.call('ZADD', expiresKey, tonumber(expires), id)
   end
-  return true
+  return true, admitted
 end

@@ -1,0 +1,95 @@
+/**
+ * @module task/concurrency
+ * Concurrency keys: tasks that share a key run at most `limit` at a time
+ * across every worker of a backend, and start in the order they became
+ * claimable (so `limit: 1` runs one key's tasks strictly one after another
+ * while other keys run alongside). A task carries its key and limit on its
+ * record; the backend admits it to the claimable tasks only while its key
+ * has a free slot, and frees the slot in the settle that ends the attempt.
+ */
+import { InvalidOptionError } from "../errors.js";
+
+/** The longest key, in characters: keys are stored in indexes and Redis key names. */
+export const MAX_CONCURRENCY_KEY_LENGTH = 256;
+/** The largest limit: a slot count every backend stores exactly. */
+export const MAX_CONCURRENCY_LIMIT = 2 ** 31 - 1;
+
+/** A concurrency key and its limit, as `queue.add(task, { concurrency })` takes them. */
+export interface ConcurrencyOptions {
+  /** Tasks with the same key share the limit (non-empty text, at most 256 characters). */
+  key: string;
+  /** How many tasks with this key may run at once across all workers (integer ≥ 1; default 1). */
+  limit?: number;
+}
+
+/** A task definition's concurrency: a fixed key, or one computed from each task's arguments. */
+export interface TaskConcurrencyOptions {
+  /**
+   * The key, or a function of the task's (validated) arguments returning it,
+   * e.g. `(tenantId) => tenantId` for fairness per tenant.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the task's own arguments, typed by its function, not known to the options type
+  key: string | ((...args: any[]) => string);
+  /** How many tasks with one key may run at once (integer ≥ 1; default 1). */
+  limit?: number;
+}
+
+/** `value` when it is a concurrency key; otherwise an `InvalidOptionError` naming `where`. */
+export function checkConcurrencyKey(value: unknown, where: string): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new InvalidOptionError(
+      `${where} must be non-empty text (got ${typeof value === "string" ? '""' : String(value)})`,
+    );
+  }
+  if (value.length > MAX_CONCURRENCY_KEY_LENGTH) {
+    throw new InvalidOptionError(
+      `${where} must be at most ${MAX_CONCURRENCY_KEY_LENGTH} characters (got ${value.length})`,
+    );
+  }
+  return value;
+}
+
+/** `value` when it is a concurrency limit (`undefined`: 1); otherwise an `InvalidOptionError` naming `where`. */
+export function checkConcurrencyLimit(value: unknown, where: string): number {
+  if (value === undefined) return 1;
+  if (
+    typeof value !== "number" ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > MAX_CONCURRENCY_LIMIT
+  ) {
+    throw new InvalidOptionError(
+      `${where} must be an integer from 1 to ${MAX_CONCURRENCY_LIMIT} (got ${typeof value === "string" ? JSON.stringify(value) : String(value)})`,
+    );
+  }
+  return value;
+}
+
+const OPTION_KEYS = new Set(["key", "limit"]);
+
+/** The key and limit `options` give (checked), for `where` in messages. */
+export function checkConcurrencyOptions(
+  options: unknown,
+  where: string,
+): { key: string; limit: number } {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new InvalidOptionError(`${where} must be { key, limit? } (got ${String(options)})`);
+  }
+  const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.has(k));
+  if (unknown.length > 0) {
+    throw new InvalidOptionError(
+      `${where} has unknown option ${unknown.map((k) => `'${k}'`).join(", ")} (known: key, limit)`,
+    );
+  }
+  const { key, limit } = options as { key?: unknown; limit?: unknown };
+  return {
+    key: checkConcurrencyKey(key, `${where}.key`),
+    limit: checkConcurrencyLimit(limit, `${where}.limit`),
+  };
+}
+
+/** A queue-wide limit: `null` (no limit) or an integer ≥ 1, checked for `where`. */
+export function checkQueueConcurrencyLimit(value: unknown, where: string): number | null {
+  if (value === null) return null;
+  return checkConcurrencyLimit(value, where);
+}
