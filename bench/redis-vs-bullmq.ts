@@ -4,9 +4,13 @@
  *   add-single         5,000 sequential adds, each awaited
  *   add-bulk           50,000 tasks in awaited calls of 50
  *   worker-concurrent  20,000 pre-filled no-op tasks, one worker, concurrency 100
+ *   worker-fair        Sheppy only: the same 20,000 tasks over 100 concurrency keys
+ *                      (limit 1 each), against Sheppy's plain worker-concurrent run
  *   latency            add → handler start at light load (p50 / p95 / p99)
  * Each scenario runs RUNS times per library, alternating; medians are printed
- * with the ratio Sheppy / BullMQ (for latency, lower is better).
+ * with the ratio Sheppy / BullMQ (for latency, lower is better). worker-fair
+ * alternates Sheppy's keyed and plain runs and prints the cost of fairness
+ * (plain / fair tasks per second). BENCH_ONLY=<scenario,…> runs only those.
  */
 import { Queue as BullQueue, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
@@ -21,6 +25,8 @@ const SIZES = {
   bulk: Number(process.env.BENCH_BULK ?? 50_000),
   concurrent: Number(process.env.BENCH_CONCURRENT ?? 20_000),
   latency: Number(process.env.BENCH_LATENCY ?? 2000),
+  /** Concurrency keys of worker-fair (limit 1 each), over SIZES.concurrent tasks. */
+  fairKeys: Number(process.env.BENCH_FAIR_KEYS ?? 100),
 };
 const connection = (() => {
   const url = new URL(REDIS_URL);
@@ -29,6 +35,11 @@ const connection = (() => {
 
 const startTimes = new Map<number, number>();
 const noop = task({ name: "bench.noop" }, () => null);
+/** A no-op whose argument is its concurrency key (limit 1). */
+const fairNoop = task(
+  { name: "bench.fair-noop", concurrency: { key: (key: string) => key, limit: 1 } },
+  (_key: string) => null,
+);
 const stamp = task({ name: "bench.stamp" }, (i: number) => {
   startTimes.set(i, performance.now());
   return null;
@@ -57,7 +68,7 @@ async function cleanup(): Promise<void> {
   client.disconnect();
 }
 
-type Scenario = "add-single" | "add-bulk" | "worker-concurrent" | "latency";
+type Scenario = "add-single" | "add-bulk" | "worker-concurrent" | "worker-fair" | "latency";
 interface Library {
   name: string;
   addSingle(): Promise<number>;
@@ -93,22 +104,8 @@ const sheppy: Library = {
     await queue.close();
     return rate(SIZES.bulk, elapsed);
   },
-  async workerConcurrent() {
-    const prefix = nextPrefix("sheppy");
-    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
-    for (let i = 0; i < SIZES.concurrent; i += 1000)
-      await queue.add(Array.from({ length: 1000 }, () => noop()));
-    const workerQueue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
-    await workerQueue.connect();
-    const worker = new Worker(workerQueue, { concurrency: 100, scheduler: false });
-    const started = performance.now();
-    const summary = await worker.work({ maxTasks: SIZES.concurrent });
-    const elapsed = performance.now() - started;
-    if (summary.processed !== SIZES.concurrent)
-      throw new Error(`sheppy processed ${summary.processed}`);
-    await queue.close();
-    await workerQueue.close();
-    return rate(SIZES.concurrent, elapsed);
+  workerConcurrent() {
+    return sheppyWorkerRun(null);
   },
   async latency() {
     const prefix = nextPrefix("sheppy");
@@ -134,6 +131,46 @@ const sheppy: Library = {
     return samples;
   },
 };
+
+/**
+ * Sheppy's worker-concurrent run: SIZES.concurrent pre-filled no-op tasks, one
+ * worker of concurrency 100. With `keys`, the tasks are spread round-robin over
+ * that many concurrency keys of limit 1 (worker-fair); afterwards no key may
+ * still hold a slot or a held task.
+ */
+async function sheppyWorkerRun(keys: number | null): Promise<number> {
+  const prefix = nextPrefix("sheppy");
+  const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+  for (let i = 0; i < SIZES.concurrent; i += 1000) {
+    await queue.add(
+      Array.from({ length: 1000 }, (_, j) =>
+        keys === null ? noop() : fairNoop(`k${(i + j) % keys}`),
+      ),
+    );
+  }
+  const workerQueue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+  await workerQueue.connect();
+  const worker = new Worker(workerQueue, { concurrency: 100, scheduler: false });
+  const started = performance.now();
+  const summary = await worker.work({ maxTasks: SIZES.concurrent });
+  const elapsed = performance.now() - started;
+  if (summary.processed !== SIZES.concurrent)
+    throw new Error(`sheppy processed ${summary.processed}`);
+  if (keys !== null) {
+    const client = new Redis(REDIS_URL);
+    const tag = `{${prefix}:b}`;
+    const [slots, held] = await Promise.all([
+      client.hlen(`${tag}:pending:slots`),
+      client.get(`${tag}:pending:heldn`),
+    ]);
+    client.disconnect();
+    if (slots !== 0 || Number(held ?? 0) !== 0)
+      throw new Error(`worker-fair left ${slots} keys with slots and ${held} held tasks`);
+  }
+  await queue.close();
+  await workerQueue.close();
+  return rate(SIZES.concurrent, elapsed);
+}
 
 const bullmq: Library = {
   name: "bullmq",
@@ -216,7 +253,10 @@ const bullmq: Library = {
   },
 };
 
-const throughput: Record<Exclude<Scenario, "latency">, (lib: Library) => Promise<number>> = {
+const throughput: Record<
+  Exclude<Scenario, "latency" | "worker-fair">,
+  (lib: Library) => Promise<number>
+> = {
   "add-single": (lib) => lib.addSingle(),
   "add-bulk": (lib) => lib.addBulk(),
   "worker-concurrent": (lib) => lib.workerConcurrent(),
@@ -237,6 +277,22 @@ for (const [scenario, measure] of Object.entries(throughput)) {
   const b = median(results.bullmq!);
   console.log(
     `${scenario.padEnd(18)} sheppy ${fmt(s).padStart(8)}/s   bullmq ${fmt(b).padStart(8)}/s   ratio ${fmt(s / b, 2)}×`,
+  );
+}
+if (!only || only.includes("worker-fair")) {
+  // Sheppy only: keyed and plain runs alternate, so both see the same machine.
+  const fair: number[] = [];
+  const plain: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    for (const keyed of run % 2 === 0 ? [true, false] : [false, true]) {
+      (keyed ? fair : plain).push(await sheppyWorkerRun(keyed ? SIZES.fairKeys : null));
+      await cleanup();
+    }
+  }
+  const f = median(fair);
+  const p = median(plain);
+  console.log(
+    `${"worker-fair".padEnd(18)} sheppy ${fmt(f).padStart(8)}/s   plain ${fmt(p).padStart(8)}/s   cost of fairness ${fmt(p / f, 2)}× (plain / fair; ${SIZES.fairKeys} keys, limit 1)`,
   );
 }
 if (!only || only.includes("latency")) {
