@@ -83,6 +83,9 @@ CREATE FUNCTION %SCHEMA%.admit_inserted() RETURNS trigger
 DECLARE
   pair record;
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM inserted_rows WHERE state = 4) THEN
+    RETURN NULL;
+  END IF;
   FOR pair IN
     SELECT DISTINCT queue, ckey FROM inserted_rows WHERE state = 4 ORDER BY queue, ckey
   LOOP
@@ -98,6 +101,11 @@ CREATE FUNCTION %SCHEMA%.admit_updated() RETURNS trigger
 DECLARE
   pair record;
 BEGIN
+  -- Most statements (claims, renewals, plain settles) touch no keyed row: a scan, no join.
+  IF NOT EXISTS (SELECT 1 FROM after_rows WHERE ckey IS NOT NULL)
+     AND NOT EXISTS (SELECT 1 FROM before_rows WHERE ckey IS NOT NULL) THEN
+    RETURN NULL;
+  END IF;
   FOR pair IN
     SELECT n.queue, n.ckey FROM before_rows o JOIN after_rows n ON n.queue = o.queue AND n.id = o.id
     WHERE n.state = 4 AND o.state <> 4
