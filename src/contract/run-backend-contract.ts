@@ -25,6 +25,7 @@ import { clearStatsCases } from "./cases/clear-stats.js";
 import { cronCases } from "./cases/cron.js";
 import { cronEveryTimezoneCases } from "./cases/cron-every-timezone.js";
 import { declaredCronsCases } from "./cases/declared-crons.js";
+import { dedupeCases } from "./cases/dedupe.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
 import { failureControlCases } from "./cases/failure-control.js";
@@ -87,6 +88,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   priorityCases,
   workerTurnsCases,
   progressCases,
+  dedupeCases,
 ];
 
 export interface ContractOptions {

@@ -12,6 +12,7 @@ import type { TaskData } from "../../task/task-record.js";
 import { TimeQueue } from "../../util/time-queue.js";
 import { Waiters } from "../../util/waiters.js";
 import type { CronData } from "../backend.js";
+import type { DedupeSlot } from "../dedupe-decision.js";
 import { newRateWindowState, type RateWindowState } from "../rate-window.js";
 import { creationTimeOf } from "../task-listing.js";
 import { CreationIndex } from "./memory-creation-index.js";
@@ -73,6 +74,8 @@ export class MemoryQueueState {
   readonly crons = new Map<string, CronData>();
   readonly workflows = new MemoryWorkflows();
   readonly rateLimits = new Map<string, RateWindowState>();
+  /** Dedupe keys and the tasks holding them (see `./memory-dedupe.ts`). */
+  readonly dedupe = new Map<string, DedupeSlot>();
   /** Waiting `claim` calls. */
   readonly claimable = new Waiters();
   /** `watchFinished` listeners. */
@@ -159,6 +162,7 @@ export class MemoryQueueState {
     this.#expiring = 0;
     this.crons.clear();
     this.rateLimits.clear();
+    this.dedupe.clear();
     return removed;
   }
 

@@ -16,7 +16,7 @@
  */
 import type { Pool } from "pg";
 import { type Clock, systemClock } from "../../clock.js";
-import { InvalidOptionError } from "../../errors.js";
+import { BackendError, InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
@@ -29,6 +29,8 @@ import type {
   ClaimedTask,
   ClaimRef,
   CronData,
+  DedupeEntry,
+  DedupeResult,
   ListTasksRequest,
   PageRequest,
   QueueStats,
@@ -226,6 +228,14 @@ export class PostgresBackend implements Backend {
     options: AddOptions = {},
   ): Promise<boolean[]> {
     return this.#tasks.add(queue, records, mode, options.tx);
+  }
+
+  addDeduplicated(
+    _queue: string,
+    _entries: readonly DedupeEntry[],
+    _now: number,
+  ): Promise<DedupeResult[]> {
+    return Promise.reject(new BackendError("addDeduplicated: not supported on PostgreSQL yet"));
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {

@@ -13,7 +13,7 @@
  */
 import type { RedisOptions } from "ioredis";
 import { type Clock, systemClock } from "../../clock.js";
-import { InvalidOptionError } from "../../errors.js";
+import { BackendError, InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
@@ -25,6 +25,8 @@ import type {
   ClaimedTask,
   ClaimRef,
   CronData,
+  DedupeEntry,
+  DedupeResult,
   ListTasksRequest,
   PageRequest,
   QueueStats,
@@ -197,6 +199,14 @@ export class RedisBackend implements Backend {
 
   add(queue: string, records: readonly TaskData[], mode: AddMode = "unique"): Promise<boolean[]> {
     return this.#tasks.add(queue, records, mode);
+  }
+
+  addDeduplicated(
+    _queue: string,
+    _entries: readonly DedupeEntry[],
+    _now: number,
+  ): Promise<DedupeResult[]> {
+    return Promise.reject(new BackendError("addDeduplicated: not supported on Redis yet"));
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {

@@ -16,7 +16,7 @@
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Clock, systemClock } from "../../clock.js";
-import { InvalidOptionError } from "../../errors.js";
+import { BackendError, InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
@@ -29,6 +29,8 @@ import type {
   ClaimedTask,
   ClaimRef,
   CronData,
+  DedupeEntry,
+  DedupeResult,
   ListTasksRequest,
   PageRequest,
   QueueStats,
@@ -228,6 +230,14 @@ export class SqliteBackend implements Backend {
     options: AddOptions = {},
   ): Promise<boolean[]> {
     return this.#tasks.add(queue, records, mode, options);
+  }
+
+  addDeduplicated(
+    _queue: string,
+    _entries: readonly DedupeEntry[],
+    _now: number,
+  ): Promise<DedupeResult[]> {
+    return Promise.reject(new BackendError("addDeduplicated: not supported on SQLite yet"));
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
