@@ -6,7 +6,10 @@
  * backend reads the key's slot and the state of its task under its own lock,
  * asks this, and writes what it says.
  */
-import type { DedupeMode } from "./backend.js";
+import { checkTaskData } from "../task/task-codec.js";
+import type { TaskData } from "../task/task-record.js";
+import type { DedupeEntry, DedupeMode } from "./backend.js";
+import { checkNewWork } from "./record-route.js";
 
 /** A key's entry in a queue's dedupe index: the task that took it, and until when (ms) a window holds it. */
 export interface DedupeSlot {
@@ -59,4 +62,18 @@ export function isSlotStale(
   if (slot.until !== null) return slot.until <= now;
   const state = taskState();
   return state === "missing" || state === "finished";
+}
+
+/**
+ * The entries' records, checked before anything is written: each a readable
+ * record (else `SerializationError` naming the field) of new work (else
+ * `InvalidOptionError`). Unlike `add`, no failed stand-in is stored for an
+ * unreadable one: nothing could hold its key.
+ */
+export function checkDedupeRecords(entries: readonly DedupeEntry[], store: string): TaskData[] {
+  const records = entries.map(({ record }) =>
+    checkTaskData(record, `task record added to ${store} under a dedupe key`),
+  );
+  checkNewWork(records, "addDeduplicated");
+  return records;
 }

@@ -4,10 +4,13 @@
  * in between, so racing adds of one key cannot both win), and drops the keys
  * that no longer hold anything. The rule itself is `../dedupe-decision.ts`.
  */
-import { readStoredRecord } from "../../task/task-codec.js";
 import type { DedupeEntry, DedupeResult } from "../backend.js";
-import { decideDedupe, isSlotStale, type SlotTaskState } from "../dedupe-decision.js";
-import { checkNewWork } from "../record-route.js";
+import {
+  checkDedupeRecords,
+  decideDedupe,
+  isSlotStale,
+  type SlotTaskState,
+} from "../dedupe-decision.js";
 import type { MemoryQueueState } from "./memory-queue-state.js";
 import { type Changes, noChanges, storeNew } from "./memory-transitions.js";
 
@@ -27,16 +30,10 @@ export function addDeduplicatedRecords(
   entries: readonly DedupeEntry[],
   now: number,
 ): { results: DedupeResult[]; changes: Changes } {
-  const records = entries.map(({ record }) =>
-    readStoredRecord(record.id, record, "task record added to memory", now),
-  );
-  checkNewWork(
-    records.filter((r) => !r.malformed).map((r) => r.record),
-    "addDeduplicated",
-  );
+  const records = checkDedupeRecords(entries, "memory");
   const changes = noChanges();
   const results = entries.map(({ key, mode, windowMs }, i): DedupeResult => {
-    const record = records[i]!.record;
+    const record = records[i]!;
     const slot = state.dedupe.get(key) ?? null;
     const action = decideDedupe(slot, () => taskState(state, slot!.taskId, now), mode, now);
     if (action.kind === "ignore") return { outcome: "ignored", id: action.id };

@@ -13,7 +13,7 @@
  */
 import type { RedisOptions } from "ioredis";
 import { type Clock, systemClock } from "../../clock.js";
-import { BackendError, InvalidOptionError } from "../../errors.js";
+import { InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
@@ -202,11 +202,11 @@ export class RedisBackend implements Backend {
   }
 
   addDeduplicated(
-    _queue: string,
-    _entries: readonly DedupeEntry[],
-    _now: number,
+    queue: string,
+    entries: readonly DedupeEntry[],
+    now: number,
   ): Promise<DedupeResult[]> {
-    return Promise.reject(new BackendError("addDeduplicated: not supported on Redis yet"));
+    return this.#tasks.addDeduplicated(queue, entries, now);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
