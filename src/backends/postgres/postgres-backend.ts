@@ -16,7 +16,7 @@
  */
 import type { Pool } from "pg";
 import { type Clock, systemClock } from "../../clock.js";
-import { BackendError, InvalidOptionError } from "../../errors.js";
+import { InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
@@ -46,6 +46,7 @@ import type {
 import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
+import { addDeduplicated } from "./dedupe.js";
 import { Notifier } from "./notifications.js";
 import { parsePostgresUrl, postgresTargetFromEnvironment } from "./postgres-url.js";
 import { QueueControl } from "./queue-control.js";
@@ -231,11 +232,11 @@ export class PostgresBackend implements Backend {
   }
 
   addDeduplicated(
-    _queue: string,
-    _entries: readonly DedupeEntry[],
-    _now: number,
+    queue: string,
+    entries: readonly DedupeEntry[],
+    now: number,
   ): Promise<DedupeResult[]> {
-    return Promise.reject(new BackendError("addDeduplicated: not supported on PostgreSQL yet"));
+    return addDeduplicated(this.#session, queue, entries, now);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {

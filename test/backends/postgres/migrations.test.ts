@@ -58,6 +58,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
           [2, "expiring_count_per_statement"],
           [3, "paused_queues"],
           [4, "priorities"],
+          [5, "dedupe"],
         ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
@@ -81,9 +82,9 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     try {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
-      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4]);
-      expect(before.latest).toBe(4);
-      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4]);
+      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
+      expect(before.latest).toBe(5);
+      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
       await client.end();
