@@ -17,7 +17,8 @@ import {
   type SlotTaskState,
 } from "../dedupe-decision.js";
 import { routeOf } from "../record-route.js";
-import { CLAIMED, FINISHED, storedColumns } from "./record-codec.js";
+import { slotTaskStateOf } from "../sql/slot-state.js";
+import { storedColumns } from "./record-codec.js";
 import type { PgSession, Tx } from "./session.js";
 import { ADD_REPLACE, ADD_UNIQUE, requestToken } from "./task-store.js";
 
@@ -37,15 +38,6 @@ const DROP_SLOT = "DELETE FROM %SCHEMA%.dedupe WHERE queue = $1 AND key = $2";
 /** The slot's task, locked, with where it stands. */
 const LOCK_TASK = `
 SELECT state, status FROM %SCHEMA%.tasks WHERE queue = $1 AND id = $2 FOR UPDATE`;
-
-/** Where a task row stands, for the dedupe rule. */
-function stateOf(row: { state: number; status: string } | undefined): SlotTaskState {
-  if (!row) return "missing";
-  if (row.state === FINISHED) return "finished";
-  if (row.state === CLAIMED) return "started";
-  // Waiting for a retry is "started": it has had an attempt.
-  return row.status === "pending" || row.status === "scheduled" ? "waiting" : "started";
-}
 
 /** See `TaskStore.addDeduplicated`. */
 export async function addDeduplicated(
@@ -106,7 +98,7 @@ async function addOne(
       queue,
       slot.taskId,
     ]);
-    state = stateOf(row);
+    state = slotTaskStateOf(row);
   }
   const action = decideDedupe(slot, () => state, mode, now);
   if (action.kind === "ignore") return { outcome: "ignored", id: action.id };

@@ -16,7 +16,7 @@
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Clock, systemClock } from "../../clock.js";
-import { BackendError, InvalidOptionError } from "../../errors.js";
+import { InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
@@ -47,6 +47,7 @@ import { type RetentionOptions, resolveRetentionSettings } from "../retention-se
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
 import { IN_MEMORY, SqliteDatabase, type Synchronous } from "./database.js";
+import { addDeduplicated } from "./dedupe.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { RetentionBound } from "./retention-bound.js";
 import { settle } from "./settle.js";
@@ -233,11 +234,11 @@ export class SqliteBackend implements Backend {
   }
 
   addDeduplicated(
-    _queue: string,
-    _entries: readonly DedupeEntry[],
-    _now: number,
+    queue: string,
+    entries: readonly DedupeEntry[],
+    now: number,
   ): Promise<DedupeResult[]> {
-    return Promise.reject(new BackendError("addDeduplicated: not supported on SQLite yet"));
+    return addDeduplicated(this.#db, this.#signals, queue, entries, now);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
