@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidOptionError, Queue, task } from "../../index.js";
 import { TestClock } from "../../testing/index.js";
 import type { ContractHarness } from "../harness.js";
-import { settleClaim } from "../support/records.js";
+import { retryingRecord, settleClaim } from "../support/records.js";
 
 const sync = task({ name: "dedupe.sync" }, (user: string, n: number) => `${user}:${n}`);
 const START = Date.UTC(2030, 0, 1);
@@ -258,6 +258,79 @@ export function dedupeCases(h: ContractHarness): void {
         /^queue\.add\(\): dedupe and id apply to one task/,
       );
       expect(await queue.size()).toBe(0);
+    });
+
+    it("DD-11 addDeduplicated applies a call's entries in order, each seeing those before, windows counted from the caller's now", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const entry = (
+        t: ReturnType<typeof sync>,
+        key: string,
+        mode: "ignore" | "replace",
+        windowMs: number | null,
+      ) => ({
+        record: { ...t.toJSON(), status: "pending" as const, dedupeKey: key },
+        key,
+        mode,
+        windowMs,
+      });
+      const [a, b, c, d] = [sync("a", 1), sync("a", 2), sync("w", 1), sync("w", 2)];
+      const now = START;
+      expect(
+        await backend.addDeduplicated(
+          queue.name,
+          [
+            entry(a, "k", "ignore", null),
+            entry(b, "k", "replace", null),
+            entry(c, "w", "ignore", 1000),
+          ],
+          now,
+        ),
+      ).toEqual([
+        { outcome: "added", id: a.id },
+        { outcome: "replaced", id: a.id },
+        { outcome: "added", id: c.id },
+      ]);
+      const stored = (await backend.getTasks(queue.name, [a.id])).get(a.id);
+      expect(stored?.args).toEqual(["a", 2]);
+      expect(stored?.dedupeKey).toBe("k");
+      expect(
+        await backend.addDeduplicated(queue.name, [entry(d, "w", "ignore", 1000)], now + 999),
+      ).toEqual([{ outcome: "ignored", id: c.id }]);
+      expect(
+        await backend.addDeduplicated(queue.name, [entry(d, "w", "ignore", 1000)], now + 1000),
+      ).toEqual([{ outcome: "added", id: d.id }]);
+      expect(await backend.addDeduplicated(queue.name, [], now)).toEqual([]);
+      await expect(
+        backend.addDeduplicated(
+          queue.name,
+          [
+            {
+              ...entry(sync("x", 1), "x", "ignore", null),
+              record: { ...sync("x", 1).toJSON(), status: "completed" as const },
+            },
+          ],
+          now,
+        ),
+      ).rejects.toThrow(InvalidOptionError);
+      // a (replaced by b), c, and d after c's window.
+      expect(await backend.size(queue.name)).toBe(3);
+    });
+
+    it("DD-12 replace: a task waiting for a retry has started, so the add adds a new task", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const first = sync("u1", 1);
+      await queue.add(first, { dedupe: { key: "k", mode: "replace" } });
+      const [claim] = await backend.claim(queue.name, 1);
+      const retrying = retryingRecord(claim!.record, Date.now() + 3_600_000);
+      expect(await settleClaim(backend, queue.name, claim!, retrying)).toBe("settled");
+      const second = sync("u1", 2);
+      expect(await queue.add(second, { dedupe: { key: "k", mode: "replace" } })).toEqual({
+        outcome: "added",
+        id: second.id,
+      });
+      expect((await queue.getTask(first.id))?.status).toBe("retrying");
     });
 
     it("DD-10 fifty racing adds of one key, from separate connections, leave exactly one task", async () => {
