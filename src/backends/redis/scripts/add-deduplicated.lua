@@ -77,11 +77,12 @@ for i = 3, #ARGV, WIDTH do
   local route, due, created, status, priority = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]
   local action, target = 'add', nil
   local slot = redis.call('HGET', KEYS[7], dkey)
-  if slot then
-    local sep = string.find(slot, ':', 1, true)
+  -- A slot not of the form "<until>:<id>" (written by hand) holds nothing.
+  local sep = slot and string.find(slot, ':', 1, true)
+  if sep then
     local untilText, holder = string.sub(slot, 1, sep - 1), string.sub(slot, sep + 1)
     if untilText ~= '' then
-      if tonumber(untilText) > now then
+      if (tonumber(untilText) or now) > now then
         action, target = 'ignore', holder
       end
     else

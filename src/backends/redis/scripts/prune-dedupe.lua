@@ -15,11 +15,11 @@ local dropped = 0
 for _, dkey in ipairs(keys) do
   local slot = redis.call('HGET', KEYS[1], dkey)
   local stale = true
-  if slot then
-    local sep = string.find(slot, ':', 1, true)
+  local sep = slot and string.find(slot, ':', 1, true)
+  if sep then
     local untilText, holder = string.sub(slot, 1, sep - 1), string.sub(slot, sep + 1)
     if untilText ~= '' then
-      stale = tonumber(untilText) <= now
+      stale = (tonumber(untilText) or now) <= now
     else
       stale = redis.call('EXISTS', ARGV[1] .. holder) == 0 or redis.call('HEXISTS', KEYS[3], holder) == 1
     end
