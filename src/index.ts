@@ -66,12 +66,15 @@ export type { Logger } from "./observability/logger.js";
 export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
 export type { CronEvery, CronOptions } from "./queue/cron-schedule.js";
 export type {
+  AddResult,
+  DedupeOptions,
   EnqueueOptions,
   FinishedTasks,
   FinishedWorkflows,
   ListTasksOptions,
   QueueOptions,
   RedriveStatus,
+  ReportingEnqueueOptions,
   RetryAllOptions,
   RetryAllResult,
   RetryOptions,

@@ -19,6 +19,10 @@ export type {
   Connection,
   CronData,
   CronStore,
+  DedupeEntry,
+  DedupeMode,
+  DedupeOutcome,
+  DedupeResult,
   InlineProcessing,
   ListTasksRequest,
   PageRequest,
@@ -40,6 +44,13 @@ export type {
   WorkflowWrite,
   WorkListener,
 } from "../backends/backend.js";
+export {
+  type DedupeAction,
+  type DedupeSlot,
+  decideDedupe,
+  isSlotStale,
+  type SlotTaskState,
+} from "../backends/dedupe-decision.js";
 export { acquireSlot, newRateWindowState, type RateWindowState } from "../backends/rate-window.js";
 export { checkNewWork, type RecordRoute, routeOf } from "../backends/record-route.js";
 export {

@@ -159,6 +159,37 @@ export interface RateLimitRequest {
  */
 export type AddMode = "unique" | "replace";
 
+/**
+ * How an add under a dedupe key treats an unfinished task holding the key.
+ * - `ignore`: it is left alone and the add reports it.
+ * - `replace`: while it waits to be claimed (pending or scheduled), its record
+ *   is replaced by the new one under the existing id (a debounce); once
+ *   claimed, the new task is added beside it and takes the key.
+ */
+export type DedupeMode = "ignore" | "replace";
+
+/** One task to add under a dedupe key, as {@link TaskStore.addDeduplicated} takes it. */
+export interface DedupeEntry {
+  /** The new work (`pending` or `scheduled`), its `dedupeKey` set to `key`. */
+  readonly record: TaskData;
+  readonly key: string;
+  readonly mode: DedupeMode;
+  /**
+   * `ignore` only: the key holds for this long (ms) from the add that took it,
+   * whatever becomes of its task; `null` holds it while the task is unfinished.
+   */
+  readonly windowMs: number | null;
+}
+
+/** What an add under a dedupe key did: `added` the record, `ignored` it for the task `id`, or `replaced` task `id`'s record with it. */
+export type DedupeOutcome = "added" | "ignored" | "replaced";
+
+/** One entry's answer: what happened, and the id of the task that holds the key now. */
+export interface DedupeResult {
+  readonly outcome: DedupeOutcome;
+  readonly id: string;
+}
+
 /** A claimed task: the record (status `processing`, `startedAt` set) and the claim's fence. */
 export interface ClaimedTask {
   readonly record: TaskData;
@@ -289,6 +320,25 @@ export interface TaskStore {
     mode?: AddMode,
     options?: AddOptions,
   ): Promise<boolean[]>;
+
+  /**
+   * Adds each entry's record unless its key is taken, each entry atomically
+   * against every other call from any process (see `./dedupe-decision.ts`
+   * for the rule every backend applies). A key is taken by the task of the
+   * add that took it: while its window (from that add's `now`) has not passed,
+   * or, without a window, while that task is unfinished. A taken key
+   * ignores the add — or, in `replace` mode, replaces the task's record (the
+   * existing id kept) while it waits to be claimed. Otherwise the record is
+   * added and takes the key; when the queue already holds the record's id,
+   * nothing is written and the answer is `ignored` with that id. Keys of
+   * finished tasks and of passed windows are dropped by `pruneExpired` (or
+   * by the next add of the key) and by `clear`. `now` is the caller's time.
+   */
+  addDeduplicated(
+    queue: string,
+    entries: readonly DedupeEntry[],
+    now: number,
+  ): Promise<DedupeResult[]>;
 
   /**
    * Ends attempts, each atomically and fenced: its record, its children and

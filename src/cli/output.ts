@@ -127,6 +127,12 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
     ["next retry", formatInstant(data.status === "retrying" ? data.nextRetryAt : null)],
   ];
   if (data.priority !== 0) rows.push(["priority", String(data.priority)]);
+  if (data.concurrencyKey !== null) {
+    rows.push([
+      "concurrency",
+      `key ${JSON.stringify(data.concurrencyKey)}, limit ${data.concurrencyLimit ?? 1}`,
+    ]);
+  }
   if (data.cronId) rows.push(["cron", data.cronId]);
   if (data.workflowId) rows.push(["workflow", data.workflowId]);
   if (data.progress !== undefined) rows.push(["progress", formatJson(data.progress)]);

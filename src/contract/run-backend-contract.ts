@@ -26,6 +26,7 @@ import { concurrencyCases } from "./cases/concurrency.js";
 import { cronCases } from "./cases/cron.js";
 import { cronEveryTimezoneCases } from "./cases/cron-every-timezone.js";
 import { declaredCronsCases } from "./cases/declared-crons.js";
+import { dedupeCases } from "./cases/dedupe.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
 import { failureControlCases } from "./cases/failure-control.js";
@@ -89,6 +90,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   priorityCases,
   workerTurnsCases,
   progressCases,
+  dedupeCases,
 ];
 
 export interface ContractOptions {

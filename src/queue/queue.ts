@@ -18,10 +18,17 @@ import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
+import {
+  addReported,
+  checkReported,
+  type ReportedAddOptions,
+  reportsOutcome,
+} from "./add-reported.js";
 import type { CronDefinition } from "./cron.js";
 import { listCrons, registerCron, removeCron, removeCronById } from "./cron-api.js";
 import type { CronEvery, CronOptions } from "./cron-schedule.js";
 import { decodeTask } from "./decode-task.js";
+import type { AddResult, DedupeOptions } from "./dedupe-options.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
 import { type ListTasksOptions, listTasks, type TaskList } from "./list-tasks.js";
@@ -49,6 +56,7 @@ import {
   workflowIdOf,
 } from "./workflow-api.js";
 
+export type { AddResult, DedupeOptions } from "./dedupe-options.js";
 export type { ListTasksOptions, TaskList } from "./list-tasks.js";
 export type { RedriveStatus, RetryAllOptions, RetryAllResult } from "./retry-all.js";
 export type { RetryOptions } from "./retry-api.js";
@@ -100,6 +108,17 @@ function concurrencyOf(
   const { key, limit } = checkConcurrencyOptions(given, `${where}: concurrency`);
   return { concurrencyKey: key, concurrencyLimit: limit };
 }
+
+/**
+ * Options of an add of one task that reports what it did (see
+ * {@link AddResult}): under a dedupe key, or under an id of the caller's
+ * choosing, or both. See docs/dedupe.md.
+ */
+export type ReportingEnqueueOptions = EnqueueOptions &
+  (
+    | { dedupe: DedupeOptions; id?: string | undefined }
+    | { id: string; dedupe?: DedupeOptions | undefined }
+  );
 
 /** The priority `options` give, checked; `undefined` keeps each task's own. */
 function priorityOf(options: EnqueueOptions | undefined, where: string): number | undefined {
@@ -208,15 +227,30 @@ export class Queue implements QueueHandle {
   /**
    * Enqueues tasks. Returns `false` for a task whose id the queue already holds (idempotent add).
    * With `{ tx }`, within your SQL transaction (see {@link EnqueueOptions}).
-   * @example await queue.add(sendEmail("a@example.com", "Hi"));
+   * With `{ dedupe }` or `{ id }` (one task), resolves to what it did instead: `{ outcome, id }`,
+   * `outcome` being `added`, `ignored` or `replaced` (see docs/dedupe.md).
+   * @example
+   * await queue.add(sendEmail("a@example.com", "Hi"));
+   * const { outcome } = await queue.add(sync("u1"), { dedupe: { key: "sync:u1" } });
    */
+  add(task: Task, options: ReportingEnqueueOptions): Promise<AddResult>;
   add(task: Task, options?: EnqueueOptions): Promise<boolean>;
   add(tasks: readonly Task[], options?: EnqueueOptions): Promise<boolean[]>;
-  async add(input: Task | readonly Task[], options?: EnqueueOptions): Promise<boolean | boolean[]> {
+  async add(
+    input: Task | readonly Task[],
+    options?: EnqueueOptions & ReportedAddOptions,
+  ): Promise<boolean | boolean[] | AddResult> {
     const list = Array.isArray(input) ? (input as readonly unknown[]) : [input];
     checkTasks(list, "queue.add()", this.maxPayloadBytes);
     const priority = priorityOf(options, "queue.add()");
     const concurrency = concurrencyOf(options, "queue.add()");
+    const reporting = reportsOutcome(options);
+    if (reporting) checkReported(options!, "queue.add()");
+    if (reporting && Array.isArray(input)) {
+      throw new InvalidOptionError(
+        "queue.add(): dedupe and id apply to one task; add each task of the list on its own",
+      );
+    }
     if (list.length === 0) return [];
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.add()");
@@ -228,6 +262,11 @@ export class Queue implements QueueHandle {
         ...concurrency,
       }),
     );
+    if (reporting) {
+      const result = await addReported(this, records[0]!, options!, tx, "queue.add()");
+      await this.runInline();
+      return result;
+    }
     const added = tx
       ? await backend.add(this.name, records, "unique", { tx })
       : await backend.add(this.name, records, "unique");
@@ -240,19 +279,27 @@ export class Queue implements QueueHandle {
    * (`Z` or `±hh:mm`), or a delay in seconds. A past or invalid date, or text without an
    * offset, is an `InvalidOptionError`. Returns `false` when the queue already holds the id.
    * With `{ tx }`, within your SQL transaction (see {@link EnqueueOptions}).
+   * With `{ dedupe }` or `{ id }`, resolves to `{ outcome, id }` as `add` does.
    * @example
    * await queue.schedule(report(), 3600); // in an hour
    * await queue.schedule(report(), "2030-01-01T09:00:00+01:00");
    */
+  schedule(
+    task: Task,
+    at: Date | number | string,
+    options: ReportingEnqueueOptions,
+  ): Promise<AddResult>;
+  schedule(task: Task, at: Date | number | string, options?: EnqueueOptions): Promise<boolean>;
   async schedule(
     task: Task,
     at: Date | number | string,
-    options?: EnqueueOptions,
-  ): Promise<boolean> {
+    options?: EnqueueOptions & ReportedAddOptions,
+  ): Promise<boolean | AddResult> {
     checkTasks([task], "queue.schedule()", this.maxPayloadBytes);
     const due = resolveDueTime(at, this.clock.now(), "queue.schedule()");
     const priority = priorityOf(options, "queue.schedule()");
     const concurrency = concurrencyOf(options, "queue.schedule()");
+    if (reportsOutcome(options)) checkReported(options!, "queue.schedule()");
     const record: TaskData = {
       ...task.toJSON(),
       status: "scheduled",
@@ -262,6 +309,9 @@ export class Queue implements QueueHandle {
     };
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.schedule()");
+    if (reportsOutcome(options)) {
+      return addReported(this, record, options!, tx, "queue.schedule()");
+    }
     const [added] = tx
       ? await backend.add(this.name, [record], "unique", { tx })
       : await backend.add(this.name, [record], "unique");

@@ -134,6 +134,9 @@ export function checkTaskData(raw: unknown, where = "task record"): TaskData {
   ) {
     badField(where, "logs", "a list of strings or absent");
   }
+  if (r.dedupeKey !== undefined && (typeof r.dedupeKey !== "string" || r.dedupeKey === "")) {
+    badField(where, "dedupeKey", "a non-empty string or absent");
+  }
   checkNesting(r, where);
   return raw as unknown as TaskData;
 }

@@ -87,6 +87,8 @@ export interface TaskData {
   progress?: JsonValue;
   /** Lines the task wrote with `log()`, oldest first, the latest ones kept (absent: none). */
   logs?: string[];
+  /** The dedupe key it was added under (absent: none). */
+  dedupeKey?: string;
 }
 
 const toDate = (value: string | null): Date | null => (value === null ? null : new Date(value));
@@ -126,6 +128,8 @@ export class Task<R = unknown> {
   readonly progress: JsonValue;
   /** Lines the task wrote with `log()`, oldest first (the latest ones are kept). */
   readonly logs: readonly string[];
+  /** The dedupe key it was added under; `null` when none. */
+  readonly dedupeKey: string | null;
   readonly #data: TaskData;
 
   /** @internal Use a task factory to create tasks; backends' data is read back through the Queue. */
@@ -154,6 +158,7 @@ export class Task<R = unknown> {
     this.meta = data.meta;
     this.progress = data.progress ?? null;
     this.logs = data.logs ?? [];
+    this.dedupeKey = data.dedupeKey ?? null;
     Object.freeze(this);
   }
 

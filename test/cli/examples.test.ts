@@ -48,6 +48,16 @@ describe.concurrent("examples", () => {
     ]);
   });
 
+  it("dedupe: ignore, replace (debounce), a caller-chosen id and a window (throttle)", async () => {
+    expect((await example("examples/dedupe.ts")).split("\n")).toEqual([
+      "added ignored true",
+      "replaced",
+      "added ignored order-42",
+      "ada (signup), bob (edit 2), carol (order)",
+      "ignored added",
+    ]);
+  });
+
   it("crons every 30 s and in Europe/Berlin across the spring-forward night", async () => {
     expect((await example("examples/cron.ts")).split("\n")).toEqual([
       "example.pulse 2030-03-30T12:00:30.000Z",

@@ -14,6 +14,7 @@ import type {
   ClaimedTask,
   ClaimRef,
   CronData,
+  DedupeEntry,
   ListTasksRequest,
   PageRequest,
   RateLimitRequest,
@@ -53,6 +54,9 @@ class WrappedBackend implements Backend {
   }
   add(queue: string, records: readonly TaskData[], mode?: AddMode) {
     return this.#store.add(queue, records, mode);
+  }
+  addDeduplicated(queue: string, entries: readonly DedupeEntry[], now: number) {
+    return this.#store.addDeduplicated(queue, entries, now);
   }
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
     return this.#store.settle(queue, settlements, now);

@@ -26,6 +26,8 @@ import type {
   ClaimedTask,
   ClaimRef,
   CronData,
+  DedupeEntry,
+  DedupeResult,
   InlineProcessing,
   ListTasksRequest,
   PageRequest,
@@ -43,6 +45,7 @@ import type {
 import { acquireSlot } from "../rate-window.js";
 import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
 import { claimPending, claimPendingIds, renewClaims, takeExpiredClaims } from "./memory-claims.js";
+import { addDeduplicatedRecords, pruneDedupe } from "./memory-dedupe.js";
 import { MemoryQueueState } from "./memory-queue-state.js";
 import {
   listPage,
@@ -179,6 +182,17 @@ export class MemoryBackend implements Backend {
     return results;
   }
 
+  async addDeduplicated(
+    queue: string,
+    entries: readonly DedupeEntry[],
+    now: number,
+  ): Promise<DedupeResult[]> {
+    const state = this.#state(queue);
+    const { results, changes } = addDeduplicatedRecords(state, entries, now);
+    this.#announce(queue, state, changes);
+    return results;
+  }
+
   async settle(
     queue: string,
     settlements: readonly Settlement[],
@@ -225,7 +239,9 @@ export class MemoryBackend implements Backend {
 
   async pruneExpired(queue: string, now: number): Promise<number> {
     const state = this.#state(queue);
-    return state.expire(now) + state.workflows.expire(now);
+    const expired = state.expire(now) + state.workflows.expire(now);
+    pruneDedupe(state, now);
+    return expired;
   }
 
   // Workflows (./memory-workflows.ts)

@@ -12,6 +12,7 @@ import type { TaskData } from "../../task/task-record.js";
 import { TimeQueue } from "../../util/time-queue.js";
 import { Waiters } from "../../util/waiters.js";
 import type { CronData } from "../backend.js";
+import type { DedupeSlot } from "../dedupe-decision.js";
 import { newRateWindowState, type RateWindowState } from "../rate-window.js";
 import { creationTimeOf } from "../task-listing.js";
 import { CreationIndex } from "./memory-creation-index.js";
@@ -88,6 +89,8 @@ export class MemoryQueueState {
   heldSize = 0;
   /** A held task was made claimable since the last {@link takeAdmitted}. */
   #admitted = false;
+  /** Dedupe keys and the tasks holding them (see `./memory-dedupe.ts`). */
+  readonly dedupe = new Map<string, DedupeSlot>();
   /** Waiting `claim` calls. */
   readonly claimable = new Waiters();
   /** `watchFinished` listeners. */
@@ -238,6 +241,7 @@ export class MemoryQueueState {
     this.rateLimits.clear();
     this.keySlots.clear();
     this.heldSize = 0;
+    this.dedupe.clear();
     return removed;
   }
 

@@ -31,7 +31,7 @@ function noteDue(changes: Changes, at: number): void {
 }
 
 /** Stores `record` under its id, routed as `add` routes new work (a timed record waits even if its time has passed). */
-function storeNew(state: MemoryQueueState, record: TaskData, changes: Changes): void {
+export function storeNew(state: MemoryQueueState, record: TaskData, changes: Changes): void {
   const entry = state.put(record);
   const route = routeOf(record, null);
   if (route.kind === "due") {

@@ -29,6 +29,8 @@ import type {
   ClaimedTask,
   ClaimRef,
   CronData,
+  DedupeEntry,
+  DedupeResult,
   ListTasksRequest,
   PageRequest,
   QueueStats,
@@ -44,6 +46,7 @@ import type {
 import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
+import { addDeduplicated } from "./dedupe.js";
 import { Notifier } from "./notifications.js";
 import { parsePostgresUrl, postgresTargetFromEnvironment } from "./postgres-url.js";
 import { QueueControl } from "./queue-control.js";
@@ -226,6 +229,14 @@ export class PostgresBackend implements Backend {
     options: AddOptions = {},
   ): Promise<boolean[]> {
     return this.#tasks.add(queue, records, mode, options.tx);
+  }
+
+  addDeduplicated(
+    queue: string,
+    entries: readonly DedupeEntry[],
+    now: number,
+  ): Promise<DedupeResult[]> {
+    return addDeduplicated(this.#session, queue, entries, now);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {

@@ -53,7 +53,7 @@ FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8
 ORDER BY r.n`;
 
 /** `unique`: an id the queue holds is left alone. */
-const ADD_UNIQUE = `
+export const ADD_UNIQUE = `
 WITH added AS (${INSERT}
   ON CONFLICT (queue, id) DO NOTHING
   RETURNING t.id, t.state
@@ -67,7 +67,7 @@ SELECT NULL FROM (SELECT pg_notify($9, $1) FROM added WHERE state = ${CLAIMABLE}
  * it is claimed now, or was written by this same call (a resend) — keeping
  * its fences, so a holder of an earlier claim never matches a later one.
  */
-const ADD_REPLACE = `
+export const ADD_REPLACE = `
 WITH added AS (${INSERT}
   ON CONFLICT (queue, id) DO UPDATE
   SET data = EXCLUDED.data, status = EXCLUDED.status, seq = EXCLUDED.seq,
@@ -150,7 +150,8 @@ SELECT count(*) AS n FROM gone`;
 const CLEAR_REST = `
 WITH workflows AS (DELETE FROM %SCHEMA%.workflows WHERE queue = $1 RETURNING 1),
 crons AS (DELETE FROM %SCHEMA%.crons WHERE queue = $1 RETURNING 1),
-limits AS (DELETE FROM %SCHEMA%.rate_limits WHERE queue = $1 RETURNING 1)
+limits AS (DELETE FROM %SCHEMA%.rate_limits WHERE queue = $1 RETURNING 1),
+dedupe AS (DELETE FROM %SCHEMA%.dedupe WHERE queue = $1 RETURNING 1)
 SELECT (SELECT count(*) FROM workflows) + (SELECT count(*) FROM crons) AS n`;
 
 const PRUNE = `
@@ -168,6 +169,12 @@ SELECT count(*) AS n FROM gone`;
 
 /** Rate-limit windows idle past the time they are kept for (not counted: they are not records). */
 const PRUNE_RATE_LIMITS = "DELETE FROM %SCHEMA%.rate_limits WHERE queue = $1 AND kept_until < $2";
+
+/** Dedupe slots that hold nothing: their window has ended, or (without one) their task finished or is gone. */
+const PRUNE_DEDUPE = `
+DELETE FROM %SCHEMA%.dedupe d
+WHERE d.queue = $1 AND (d.held_until <= $2 OR (d.held_until IS NULL AND NOT EXISTS (
+  SELECT 1 FROM %SCHEMA%.tasks t WHERE t.queue = d.queue AND t.id = d.task_id AND t.state <> ${FINISHED})))`;
 
 type CancelRow = RecordRow | { id: null };
 
@@ -388,6 +395,9 @@ export class TaskStore {
       if (n < PRUNE_BATCH) break;
     }
     await this.session.query("pruneExpired", this.session.sql(PRUNE_RATE_LIMITS), [queue, now], {
+      wait: false,
+    });
+    await this.session.query("pruneExpired", this.session.sql(PRUNE_DEDUPE), [queue, now], {
       wait: false,
     });
     return deleted;

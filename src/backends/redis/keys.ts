@@ -23,6 +23,8 @@
  * | `{p:q}:counts`           | hash   | finished status → count                            |
  * | `{p:q}:expires`          | zset   | finished id → expiry (ms); pruned by `prune-expired.lua` so `ids`, `done` and `counts` stay exact |
  * | `{p:q}:crons`            | hash   | deterministic id → cron JSON                       |
+ * | `{p:q}:dedupe`           | hash   | dedupe key → `<until>:<task id>` of the task holding it (`until`: end of its window in ms, empty for none) |
+ * | `{p:q}:dedupe:check`     | zset   | dedupe key → when `prune-dedupe.lua` next looks at it (ms) |
  * | `{p:q}:w:<id>`           | hash   | a workflow: `d` = record JSON; `st` = its status and `fa` = its finish time (they win over the JSON's); `n` = its step count; `x` = expiry (ms) once finished; `rq` = token of the call that added it; `o:<task id>` = the finished record of each step |
  * | `{p:q}:wp:<id>`          | set    | task ids of the steps a running workflow waits for |
  * | `{p:q}:wfs` / `:wfrun`   | set    | every workflow id / the running ones               |
@@ -56,6 +58,10 @@ export interface QueueKeys {
   /** Finished ids by expiry time (ms). */
   readonly expires: string;
   readonly crons: string;
+  /** Dedupe key → the task holding it. */
+  readonly dedupe: string;
+  /** Dedupe keys by when a prune next looks at them (ms). */
+  readonly dedupeChecks: string;
   /** Prefix of rate-limit keys: append the limit key. */
   readonly rateLimit: string;
   readonly rateLimitKeys: string;
@@ -90,6 +96,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     counts: `${tag}:counts`,
     expires: `${tag}:expires`,
     crons: `${tag}:crons`,
+    dedupe: `${tag}:dedupe`,
+    dedupeChecks: `${tag}:dedupe:check`,
     rateLimit: `${tag}:rl:`,
     rateLimitKeys: `${tag}:rlkeys`,
     request: `${tag}:req:`,

@@ -25,6 +25,8 @@ import type {
   ClaimedTask,
   ClaimRef,
   CronData,
+  DedupeEntry,
+  DedupeResult,
   ListTasksRequest,
   PageRequest,
   QueueStats,
@@ -197,6 +199,14 @@ export class RedisBackend implements Backend {
 
   add(queue: string, records: readonly TaskData[], mode: AddMode = "unique"): Promise<boolean[]> {
     return this.#tasks.add(queue, records, mode);
+  }
+
+  addDeduplicated(
+    queue: string,
+    entries: readonly DedupeEntry[],
+    now: number,
+  ): Promise<DedupeResult[]> {
+    return this.#tasks.addDeduplicated(queue, entries, now);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {

@@ -11,6 +11,7 @@ import type { Redis } from "ioredis";
 
 const SCRIPTS = {
   add: 8,
+  addDeduplicated: 9,
   claim: 5,
   settle: 11,
   promoteDue: 3,
@@ -18,9 +19,10 @@ const SCRIPTS = {
   deleteTask: 4,
   renew: 1,
   reclaim: 2,
-  clear: 15,
+  clear: 17,
   rateLimit: 3,
   pruneExpired: 4,
+  pruneDedupe: 3,
   addWorkflow: 6,
   cancelWorkflow: 9,
   deleteWorkflow: 3,

@@ -13,6 +13,8 @@ import type { TaskData } from "../../task/task-record.js";
 import { encodeWorkflowData } from "../../task/workflow-codec.js";
 import type {
   AddMode,
+  DedupeEntry,
+  DedupeResult,
   RetentionSettings,
   Settlement,
   SettleResult,
@@ -21,6 +23,7 @@ import type {
 import { checkNewWork, routeOf } from "../record-route.js";
 import { creationTimeOf } from "../task-listing.js";
 import { claimSpec } from "./claim-spec.js";
+import { addDeduplicated, pruneDedupe } from "./dedupe.js";
 import type { QueueKeys } from "./keys.js";
 import { readRecord, routeArgs } from "./record-codec.js";
 import type { RedisSession } from "./session.js";
@@ -110,6 +113,15 @@ export class TaskStore {
     }
     const added = (await this.session.script("add", addKeys(k), args)) as number[];
     return added.map((flag) => flag === 1);
+  }
+
+  addDeduplicated(
+    queue: string,
+    entries: readonly DedupeEntry[],
+    now: number,
+  ): Promise<DedupeResult[]> {
+    this.session.register(queue);
+    return addDeduplicated(this.session, this.session.keys(queue), entries, now);
   }
 
   async settle(
@@ -291,6 +303,8 @@ export class TaskStore {
           k.runningWorkflows,
           k.workflowExpires,
           k.legacyIds,
+          k.dedupe,
+          k.dedupeChecks,
         ],
         [k.task, CLEAR_BATCH, k.workflow, k.workflowPending],
       )) as [number, number];
@@ -310,7 +324,9 @@ export class TaskStore {
         [k.task, now, PRUNE_BATCH],
       )) as [number, number];
       deleted += count;
-      if (seen < PRUNE_BATCH) return deleted;
+      if (seen < PRUNE_BATCH) break;
     }
+    await pruneDedupe(this.session, k, now);
+    return deleted;
   }
 }

@@ -29,6 +29,8 @@ import type {
   ClaimedTask,
   ClaimRef,
   CronData,
+  DedupeEntry,
+  DedupeResult,
   ListTasksRequest,
   PageRequest,
   QueueStats,
@@ -45,6 +47,7 @@ import { type RetentionOptions, resolveRetentionSettings } from "../retention-se
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
 import { IN_MEMORY, SqliteDatabase, type Synchronous } from "./database.js";
+import { addDeduplicated } from "./dedupe.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { RetentionBound } from "./retention-bound.js";
 import { settle } from "./settle.js";
@@ -228,6 +231,14 @@ export class SqliteBackend implements Backend {
     options: AddOptions = {},
   ): Promise<boolean[]> {
     return this.#tasks.add(queue, records, mode, options);
+  }
+
+  addDeduplicated(
+    queue: string,
+    entries: readonly DedupeEntry[],
+    now: number,
+  ): Promise<DedupeResult[]> {
+    return addDeduplicated(this.#db, this.#signals, queue, entries, now);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {

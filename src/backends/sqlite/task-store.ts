@@ -41,7 +41,7 @@ const DELETE_BATCH = 2000;
  * unless it is claimed now — keeping its fences, so a holder of an earlier
  * claim never matches a later one.
  */
-const REPLACE = `
+export const REPLACE = `
 INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, priority, ckey, climit)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (queue, id) DO UPDATE
@@ -82,6 +82,7 @@ DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks WHERE queue = ? LIMIT 
 const CLEAR_WORKFLOWS = "DELETE FROM workflows WHERE queue = ?";
 const CLEAR_CRONS = "DELETE FROM crons WHERE queue = ?";
 const CLEAR_RATE_LIMITS = "DELETE FROM rate_limits WHERE queue = ?";
+const CLEAR_DEDUPE = "DELETE FROM dedupe WHERE queue = ?";
 
 const PRUNE = `
 DELETE FROM tasks WHERE rowid IN (
@@ -94,6 +95,12 @@ SELECT 1 FROM tasks WHERE queue = ? AND expires_at IS NOT NULL AND expires_at <=
 
 /** Rate-limit windows idle past the time they are kept for (not counted: they are not records). */
 const PRUNE_RATE_LIMITS = "DELETE FROM rate_limits WHERE queue = ? AND kept_until < ?";
+/** Dedupe slots that hold nothing: their window has ended, or (without one) their task finished or is gone. */
+const STALE_DEDUPE = `
+queue = ? AND (held_until <= ? OR (held_until IS NULL AND NOT EXISTS (
+  SELECT 1 FROM tasks t WHERE t.queue = dedupe.queue AND t.id = dedupe.task_id AND t.state <> ${FINISHED})))`;
+const PRUNE_DEDUPE = `DELETE FROM dedupe WHERE ${STALE_DEDUPE}`;
+const ANY_STALE_DEDUPE = `SELECT 1 FROM dedupe WHERE ${STALE_DEDUPE} LIMIT 1`;
 const ANY_IDLE_RATE_LIMIT = "SELECT 1 FROM rate_limits WHERE queue = ? AND kept_until < ? LIMIT 1";
 
 export class TaskStore {
@@ -265,6 +272,7 @@ export class TaskStore {
         const workflows = this.db.statement(CLEAR_WORKFLOWS).run(queue).changes;
         const crons = this.db.statement(CLEAR_CRONS).run(queue).changes;
         this.db.statement(CLEAR_RATE_LIMITS).run(queue);
+        this.db.statement(CLEAR_DEDUPE).run(queue);
         return workflows + crons;
       }))
     );
@@ -291,6 +299,9 @@ export class TaskStore {
       await this.db.write("pruneExpired", () =>
         this.db.statement(PRUNE_RATE_LIMITS).run(queue, now),
       );
+    }
+    if (this.db.read("pruneExpired", () => this.db.statement(ANY_STALE_DEDUPE).get(queue, now))) {
+      await this.db.write("pruneExpired", () => this.db.statement(PRUNE_DEDUPE).run(queue, now));
     }
     return deleted;
   }

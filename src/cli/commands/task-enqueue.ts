@@ -6,8 +6,21 @@
  */
 import { type Command, Option } from "commander";
 import { CliUsageError, PayloadTooLargeError } from "../../errors.js";
+import type { AddResult } from "../../queue/dedupe-options.js";
+import type { ReportingEnqueueOptions } from "../../queue/queue.js";
 import type { Task } from "../../task/task-record.js";
 import { TestQueue } from "../../testing/test-queue.js";
+import {
+  addConcurrencyFlags,
+  type ConcurrencyFlags,
+  concurrencyOptionsOf,
+} from "../concurrency-flags.js";
+import {
+  addDedupeFlags,
+  type DedupeFlags,
+  printAddResult,
+  reportingOptionsOf,
+} from "../dedupe-flags.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { parseDuration, parseFutureInstant, parseTimeout } from "../inputs.js";
 import { withQueue } from "../open-queue.js";
@@ -73,18 +86,22 @@ function addAdd(group: Command): void {
     // Not options of `add`: they are here only to point at `task schedule`.
     .addOption(new Option("--delay <duration>").hideHelp())
     .addOption(new Option("--at <iso>").hideHelp());
+  addDedupeFlags(command);
+  addConcurrencyFlags(command);
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (spec: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & {
-        args: string;
-        argsFile?: string;
-        wait?: boolean;
-        timeout?: string;
-        priority?: number;
-        delay?: string;
-        at?: string;
-      }
+      QueueSettings &
+        DedupeFlags &
+        ConcurrencyFlags & {
+          args: string;
+          argsFile?: string;
+          wait?: boolean;
+          timeout?: string;
+          priority?: number;
+          delay?: string;
+          at?: string;
+        }
     >();
     const later =
       settings.delay !== undefined ? "--delay" : settings.at !== undefined ? "--at" : null;
@@ -95,9 +112,27 @@ function addAdd(group: Command): void {
     }
     const timeout = parseTimeout(settings.timeout);
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
+    const reporting = reportingOptionsOf(settings);
+    const concurrency = concurrencyOptionsOf(settings);
     const task = await createTask(spec, settings);
     await withQueue(settings, async (queue) => {
-      await flagPayloadErrors(settings, () => queue.add(task, { priority: settings.priority }));
+      if (reporting) {
+        const options = {
+          ...reporting,
+          ...concurrency,
+          priority: settings.priority,
+        } as ReportingEnqueueOptions;
+        let result: AddResult | undefined;
+        await flagPayloadErrors(settings, async () => {
+          result = await queue.add(task, options);
+        });
+        if (!settings.wait)
+          return printAddResult(result!, await queue.getTask(result!.id), settings.format);
+        return reportOutcome(await waitForOutcome(queue, result!.id, timeout), settings.format);
+      }
+      await flagPayloadErrors(settings, () =>
+        queue.add(task, { ...concurrency, priority: settings.priority }),
+      );
       if (!settings.wait) return printEnqueued(await queue.getTask(task), task, settings.format);
       reportOutcome(await waitForOutcome(queue, task.id, timeout), settings.format);
     });
@@ -114,16 +149,20 @@ function addSchedule(group: Command): void {
     .option("--delay <duration>", "run after this long: 30s, 5m, 2h, 1h30m, 1d")
     .option("--at <iso>", "run at this ISO-8601 time, e.g. 2030-01-31T09:00:00Z")
     .option("--priority <n>", PRIORITY_HELP, parsePriority);
+  addDedupeFlags(command);
+  addConcurrencyFlags(command);
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (spec: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & {
-        args: string;
-        argsFile?: string;
-        delay?: string;
-        at?: string;
-        priority?: number;
-      }
+      QueueSettings &
+        DedupeFlags &
+        ConcurrencyFlags & {
+          args: string;
+          argsFile?: string;
+          delay?: string;
+          at?: string;
+          priority?: number;
+        }
     >();
     if (settings.delay !== undefined && settings.at !== undefined) {
       throw new CliUsageError("use either --delay or --at, not both");
@@ -135,10 +174,24 @@ function addSchedule(group: Command): void {
       settings.at === undefined
         ? parseDuration(settings.delay!, "--delay")
         : parseFutureInstant(settings.at, "--at");
+    const reporting = reportingOptionsOf(settings);
+    const concurrency = concurrencyOptionsOf(settings);
     const task = await createTask(spec, settings);
     await withQueue(settings, async (queue) => {
+      if (reporting) {
+        const options = {
+          ...reporting,
+          ...concurrency,
+          priority: settings.priority,
+        } as ReportingEnqueueOptions;
+        let result: AddResult | undefined;
+        await flagPayloadErrors(settings, async () => {
+          result = await queue.schedule(task, at, options);
+        });
+        return printAddResult(result!, await queue.getTask(result!.id), settings.format);
+      }
       await flagPayloadErrors(settings, () =>
-        queue.schedule(task, at, { priority: settings.priority }),
+        queue.schedule(task, at, { ...concurrency, priority: settings.priority }),
       );
       printEnqueued(await queue.getTask(task), task, settings.format);
     });

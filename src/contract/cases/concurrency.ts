@@ -276,6 +276,33 @@ export function concurrencyCases(h: ContractHarness): void {
     });
   });
 
+  describe("concurrency keys with dedupe", () => {
+    it("CK-10 a dedupe replace of a task held for its key keeps it waiting for the slot, with the new arguments", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const first = item(1);
+      const second = item(2);
+      await queue.add(first, { concurrency: { key: "k" } });
+      const added = await queue.add(second, {
+        concurrency: { key: "k" },
+        dedupe: { key: "d", mode: "replace" },
+      });
+      expect(added.outcome).toBe("added");
+      const replaced = await queue.add(item(3), {
+        concurrency: { key: "k" },
+        dedupe: { key: "d", mode: "replace" },
+      });
+      expect(replaced).toEqual({ outcome: "replaced", id: second.id });
+      const claimed = await backend.claim(queue.name, 10);
+      expect(claimIds(claimed)).toEqual([first.id]);
+      expect(await backend.claim(queue.name, 10)).toEqual([]);
+      await settleClaim(backend, queue.name, claimed[0]!);
+      const [next] = await backend.claim(queue.name, 10);
+      expect(next?.record.id).toBe(second.id);
+      expect(next?.record.args).toEqual([3]);
+    });
+  });
+
   describe("a queue's concurrency cap", () => {
     it("CQ-1 the cap bounds the claims held at once; a settle makes room; null lifts it; it outlives clear", async () => {
       const queue = h.queue();

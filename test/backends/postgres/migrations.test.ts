@@ -59,6 +59,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
           [3, "paused_queues"],
           [4, "priorities"],
           [5, "concurrency_keys"],
+          [6, "dedupe"],
         ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
@@ -82,9 +83,9 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     try {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
-      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
-      expect(before.latest).toBe(5);
-      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5]);
+      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(before.latest).toBe(6);
+      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
       await client.end();

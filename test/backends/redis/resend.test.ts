@@ -135,4 +135,43 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     expect(await claim("claim-e", 1, "claim-d")).toEqual([]);
     expect(await client.zscore(`${tag}:processing`, record.id)).not.toBeNull();
   });
+
+  it("addDeduplicated: the same call twice answers 'added' twice and adds once; another call is ignored", async () => {
+    const record = { ...job(7).toJSON(), status: "pending", dedupeKey: "k" };
+    const { id: _, ...withoutId } = record;
+    const call = (memo: string) =>
+      client.eval(
+        scriptSource("addDeduplicated"),
+        9,
+        ...[
+          "ids",
+          "pending",
+          "wake",
+          "scheduled",
+          "processing",
+          "done",
+          "dedupe",
+          "dedupe:check",
+        ].map((k) => `${tag}:${k}`),
+        `${tag}:req:${memo}`,
+        `${tag}:t:`,
+        Date.now(),
+        "k",
+        "ignore",
+        "",
+        record.id,
+        JSON.stringify(record),
+        JSON.stringify(withoutId),
+        "p",
+        "",
+        Date.parse(record.createdAt),
+        record.status,
+        0,
+      );
+    expect(await call("dd-1")).toEqual(["added", record.id]);
+    expect(await call("dd-1")).toEqual(["added", record.id]);
+    expect(await call("dd-2")).toEqual(["ignored", record.id]);
+    expect(await client.zscore(`${tag}:ids`, record.id)).not.toBeNull();
+    expect(await client.hget(`${tag}:dedupe`, "k")).toBe(`:${record.id}`);
+  });
 });

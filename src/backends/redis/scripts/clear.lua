@@ -6,7 +6,7 @@
 -- records of the queue too, and go the same way.
 -- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 crons,
 --       9 rate-limit key set, 10 expires, 11 suspects, 12 workflows, 13 running workflows,
---       14 workflow expiries, 15 the earlier versions' id set
+--       14 workflow expiries, 15 the earlier versions' id set, 16 dedupe, 17 dedupe checks
 -- ARGV: 1 task key prefix, 2 batch, 3 workflow key prefix, 4 workflow pending-set prefix
 -- Returns: { removed, finished (1 when the queue is empty) }
 --@include claimable
@@ -51,5 +51,5 @@ for _, level in ipairs(redis.call('ZRANGE', KEYS[2] .. ':levels', 0, -1)) do
 end
 redis.call('DEL', KEYS[2] .. ':levels')
 clearSlots(KEYS[2])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[13], KEYS[14])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[13], KEYS[14], KEYS[16], KEYS[17])
 return { removed, 1 }

@@ -1,0 +1,140 @@
+/**
+ * @module backends/postgres/dedupe
+ * Adds under dedupe keys: each call is one transaction, and each entry in it
+ * first takes the row lock of its key's slot (inserting the slot when there
+ * is none), so racing adds of one key from any number of connections are
+ * decided one after another by the shared rule (`../dedupe-decision.ts`).
+ * The task row is locked too, so no claim takes it between the decision
+ * and a replace. Written rows carry the call's token, as an add's do.
+ */
+
+import type { TaskData } from "../../task/task-record.js";
+import type { DedupeEntry, DedupeResult } from "../backend.js";
+import {
+  checkDedupeRecords,
+  type DedupeSlot,
+  decideDedupe,
+  type SlotTaskState,
+} from "../dedupe-decision.js";
+import { routeOf } from "../record-route.js";
+import { slotTaskStateOf } from "../sql/slot-state.js";
+import { storedColumns } from "./record-codec.js";
+import type { PgSession, Tx } from "./session.js";
+import { ADD_REPLACE, ADD_UNIQUE, requestToken } from "./task-store.js";
+
+/** Takes a free key: its slot, held by the new task, locked by this transaction until it ends. */
+const TAKE_SLOT = `
+INSERT INTO %SCHEMA%.dedupe (queue, key, task_id, held_until) VALUES ($1, $2, $3, $4)
+ON CONFLICT (queue, key) DO NOTHING
+RETURNING 1 AS taken`;
+
+/** The slot of a key another add took, locked (waiting for that add's transaction to end). */
+const LOCK_SLOT = `
+SELECT task_id, held_until FROM %SCHEMA%.dedupe WHERE queue = $1 AND key = $2 FOR UPDATE`;
+
+const MOVE_SLOT = `UPDATE %SCHEMA%.dedupe SET task_id = $3, held_until = $4 WHERE queue = $1 AND key = $2`;
+const DROP_SLOT = "DELETE FROM %SCHEMA%.dedupe WHERE queue = $1 AND key = $2";
+
+/** The slot's task, locked, with where it stands. */
+const LOCK_TASK = `
+SELECT state, status FROM %SCHEMA%.tasks WHERE queue = $1 AND id = $2 FOR UPDATE`;
+
+/** See `TaskStore.addDeduplicated`. */
+export async function addDeduplicated(
+  session: PgSession,
+  queue: string,
+  entries: readonly DedupeEntry[],
+  now: number,
+): Promise<DedupeResult[]> {
+  session.assertConnected();
+  if (entries.length === 0) return [];
+  const records = checkDedupeRecords(entries, "PostgreSQL");
+  // A resend could not tell an add of its own from another's: a lost commit fails the call instead.
+  return session.transaction(
+    "addDeduplicated",
+    async (tx) => {
+      const results: DedupeResult[] = [];
+      for (const [i, entry] of entries.entries()) {
+        // A token per entry: a replace skips rows written under its own token (a resent add's).
+        results.push(await addOne(session, tx, queue, entry, records[i]!, now, requestToken()));
+      }
+      return results;
+    },
+    { resend: "unsent" },
+  );
+}
+
+async function addOne(
+  session: PgSession,
+  tx: Tx,
+  queue: string,
+  { key, mode, windowMs }: DedupeEntry,
+  record: TaskData,
+  now: number,
+  token: string,
+): Promise<DedupeResult> {
+  const heldUntil = windowMs === null ? null : now + windowMs;
+  let slot: DedupeSlot | null = null;
+  let fresh = false;
+  // A slot dropped by a prune between the two statements is taken on the next turn.
+  while (!fresh && slot === null) {
+    const taken = await tx.query(session.sql(TAKE_SLOT), [queue, key, record.id, heldUntil]);
+    fresh = taken.length > 0;
+    if (fresh) break;
+    const [row] = await tx.query<{ task_id: string; held_until: string | null }>(
+      session.sql(LOCK_SLOT),
+      [queue, key],
+    );
+    if (row) {
+      slot = {
+        taskId: row.task_id,
+        until: row.held_until === null ? null : Number(row.held_until),
+      };
+    }
+  }
+  let state: SlotTaskState = "missing";
+  if (slot !== null && slot.until === null) {
+    const [row] = await tx.query<{ state: number; status: string }>(session.sql(LOCK_TASK), [
+      queue,
+      slot.taskId,
+    ]);
+    state = slotTaskStateOf(row);
+  }
+  const action = decideDedupe(slot, () => state, mode, now);
+  if (action.kind === "ignore") return { outcome: "ignored", id: action.id };
+  if (action.kind === "replace") {
+    const replaced = { ...record, id: action.id };
+    await tx.query(session.sql(ADD_REPLACE), writeValues(session, queue, token, replaced));
+    return { outcome: "replaced", id: action.id };
+  }
+  const added = await tx.query<{ id: string | null }>(
+    session.sql(ADD_UNIQUE),
+    writeValues(session, queue, token, record),
+  );
+  if (!added.some((row) => row.id === record.id)) {
+    // An id the queue holds is no new task: the key stays as it was.
+    if (fresh) await tx.query(session.sql(DROP_SLOT), [queue, key]);
+    return { outcome: "ignored", id: record.id };
+  }
+  if (!fresh) await tx.query(session.sql(MOVE_SLOT), [queue, key, record.id, heldUntil]);
+  return { outcome: "added", id: record.id };
+}
+
+/** The values of an add statement (`ADD_UNIQUE` / `ADD_REPLACE`) writing `record` alone. */
+function writeValues(session: PgSession, queue: string, token: string, record: TaskData) {
+  const row = storedColumns(record, routeOf(record, null));
+  return [
+    queue,
+    token,
+    [row.id],
+    [row.data],
+    [row.status],
+    [row.state],
+    [row.dueAt],
+    [row.createdAt],
+    session.channels.work,
+    [row.priority],
+    [row.concurrencyKey],
+    [row.concurrencyLimit],
+  ];
+}

@@ -1,0 +1,64 @@
+/**
+ * @module queue/add-reported
+ * An add that says what it did: under a dedupe key (the backend decides
+ * atomically, `addDeduplicated`), or under a caller-chosen id (an id the
+ * queue holds is not added again). One task per call, so the answer is about
+ * that task.
+ */
+import type { SqlTransaction } from "../backends/backend.js";
+import { BackendError, InvalidOptionError } from "../errors.js";
+import type { TaskData } from "../task/task-record.js";
+import { type AddResult, checkDedupe, checkTaskId, type DedupeOptions } from "./dedupe-options.js";
+import type { QueueHandle } from "./queue-handle.js";
+
+/** The options that make an add report its outcome; at least one is given. */
+export interface ReportedAddOptions {
+  dedupe?: DedupeOptions | undefined;
+  id?: string | undefined;
+}
+
+/** Whether `options` ask for an add that reports its outcome. */
+export function reportsOutcome(options: ReportedAddOptions | undefined): boolean {
+  return options?.dedupe !== undefined || options?.id !== undefined;
+}
+
+/**
+ * The checked `id` and `dedupe` of `options`, before anything is stored or
+ * connected, so a bad option is refused as every other one is.
+ */
+export function checkReported(options: ReportedAddOptions, where: string) {
+  return {
+    id: options.id === undefined ? undefined : checkTaskId(options.id, where),
+    dedupe: options.dedupe === undefined ? undefined : checkDedupe(options.dedupe, where),
+  };
+}
+
+/** Adds `record` (new work) as `options` ask and reports what became of it. */
+export async function addReported(
+  queue: QueueHandle,
+  given: TaskData,
+  options: ReportedAddOptions,
+  tx: SqlTransaction | undefined,
+  where: string,
+): Promise<AddResult> {
+  const { id, dedupe } = checkReported(options, where);
+  if (dedupe !== undefined && tx) {
+    // The key's decision and write are one atomic step of the backend's own; it cannot join yours.
+    throw new InvalidOptionError(`${where}: dedupe cannot be combined with tx; add it without tx`);
+  }
+  const record: TaskData = id === undefined ? given : { ...given, id };
+  const backend = await queue.connect();
+  if (dedupe === undefined) {
+    const [added] = tx
+      ? await backend.add(queue.name, [record], "unique", { tx })
+      : await backend.add(queue.name, [record], "unique");
+    return { outcome: added ? "added" : "ignored", id: record.id };
+  }
+  const [result] = await backend.addDeduplicated(
+    queue.name,
+    [{ record: { ...record, dedupeKey: dedupe.key }, ...dedupe }],
+    queue.clock.now(),
+  );
+  if (!result) throw new BackendError(`${where}: the backend answered nothing for the task`);
+  return { outcome: result.outcome, id: result.id };
+}

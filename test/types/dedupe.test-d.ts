@@ -1,0 +1,37 @@
+/**
+ * Type-level contract of dedupe and caller-chosen ids (checked by `vitest
+ * --project types`): with `dedupe` or `id`, `add` and `schedule` resolve to
+ * `AddResult`; without them, to the booleans they always did; a list takes
+ * neither; `replace` is the only other mode.
+ */
+import { type AddResult, Queue, task } from "sheppy";
+import { describe, expectTypeOf, test } from "vitest";
+
+const queue = new Queue("memory://");
+const sync = task({ name: "types.dedupe.sync" }, (user: string) => user);
+
+describe("dedupe and id types", () => {
+  test("with dedupe or id, add and schedule say what they did", async () => {
+    expectTypeOf(await queue.add(sync("u"), { dedupe: { key: "k" } })).toEqualTypeOf<AddResult>();
+    expectTypeOf(
+      await queue.add(sync("u"), { dedupe: { key: "k", mode: "replace" }, priority: 3 }),
+    ).toEqualTypeOf<AddResult>();
+    expectTypeOf(await queue.add(sync("u"), { id: "order-42" })).toEqualTypeOf<AddResult>();
+    expectTypeOf(
+      await queue.schedule(sync("u"), 60, { dedupe: { key: "k", window: 60 } }),
+    ).toEqualTypeOf<AddResult>();
+    expectTypeOf<AddResult["outcome"]>().toEqualTypeOf<"added" | "ignored" | "replaced">();
+    expectTypeOf<AddResult["id"]>().toEqualTypeOf<string>();
+  });
+
+  test("without them, the booleans stay", async () => {
+    expectTypeOf(await queue.add(sync("u"))).toEqualTypeOf<boolean>();
+    expectTypeOf(await queue.add(sync("u"), { priority: 1 })).toEqualTypeOf<boolean>();
+    expectTypeOf(await queue.add([sync("u")])).toEqualTypeOf<boolean[]>();
+    expectTypeOf(await queue.schedule(sync("u"), 60)).toEqualTypeOf<boolean>();
+    // @ts-expect-error a list takes no dedupe key
+    await queue.add([sync("u")], { dedupe: { key: "k" } });
+    // @ts-expect-error only ignore or replace
+    await queue.add(sync("u"), { dedupe: { key: "k", mode: "later" } });
+  });
+});
