@@ -7,6 +7,7 @@ import type { Backend, QueueStats, SqlTransaction } from "../backends/backend.js
 import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
 import { InvalidOptionError, TaskCancellationError, TaskStateError } from "../errors.js";
+import { describeGiven } from "../task/describe-value.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import { checkPriority } from "../task/priority.js";
 import type { Task, TaskData } from "../task/task-record.js";
@@ -125,7 +126,7 @@ function timeoutMsOf(options: WaitOptions, where: string): number | null {
   const { timeout } = options;
   if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
     throw new InvalidOptionError(
-      `${where}: timeout must be a number of seconds ≥ 0 (got ${String(timeout)})`,
+      `${where}: timeout must be a number of seconds ≥ 0 (got ${describeGiven(timeout)})`,
     );
   }
   return timeout === undefined ? null : timeout * 1000;
@@ -307,7 +308,7 @@ export class Queue implements QueueHandle {
   async getScheduled(count = 100): Promise<Task[]> {
     if (!Number.isInteger(count) || count < 1) {
       throw new InvalidOptionError(
-        `queue.getScheduled(): count must be an integer ≥ 1 (got ${String(count)})`,
+        `queue.getScheduled(): count must be an integer ≥ 1 (got ${describeGiven(count)})`,
       );
     }
     const page = await (await this.connect()).getScheduled(this.name, { limit: count });

@@ -114,6 +114,10 @@ export function priorityCases(h: ContractHarness): void {
         expect((error as Error).message).toMatch(/^queue\.add\(\): priority must be an integer/);
         expect((error as Error).message).not.toContain("\n");
       }
+      // Text that looks like a number is quoted, so the message does not read as if 5 were refused.
+      await expect(queue.add(item(1), { priority: "5" as never })).rejects.toThrow(
+        /\(higher runs first; got "5"\)$/,
+      );
       expect(await queue.size()).toBe(0);
     });
 
