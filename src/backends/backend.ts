@@ -460,6 +460,8 @@ export interface CronStore {
   /** `true` if a cron was removed. */
   deleteCron(queue: string, deterministicId: string): Promise<boolean>;
   getCrons(queue: string): Promise<CronData[]>;
+  /** The names of the queues that hold at least one cron, sorted. */
+  listCronQueues(): Promise<string[]>;
 }
 
 /** Pausing a queue: its claims stop, everything else goes on. */
@@ -474,6 +476,8 @@ export interface QueueControl {
   setPaused(queue: string, paused: boolean): Promise<void>;
   /** Whether `queue` is paused. */
   isPaused(queue: string): Promise<boolean>;
+  /** The names of the paused queues, sorted (a paused queue may hold nothing at all). */
+  listPaused(): Promise<string[]>;
 }
 
 /** Rate-limit windows shared by every instance on the same storage. */

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
+import { add } from "../fixtures/cli/tasks.js";
 import { expectOneLineError, json, runCli, TASKS } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-queue-control-"));
@@ -37,6 +38,38 @@ describe("sheppy queue pause | resume and --priority", () => {
     });
     expect(await queue.isPaused()).toBe(false);
     await queue.close();
+  });
+
+  it("queue list also shows paused queues that hold nothing and queues that hold only crons; pausing an empty queue warns", async () => {
+    const paused = await sheppy("queue", "pause", "-q", "tpyo");
+    expect(paused).toMatchObject({ code: 0, stdout: "queue tpyo paused\n" });
+    expect(paused.stderr).toBe(
+      "warning: queue tpyo holds no tasks or crons: is the name right? (paused it all the same)\n",
+    );
+    const crons = new Queue(url, { name: "crons-only" });
+    await crons.addCron(add(1, 1), "0 9 * * *");
+    await crons.close();
+    const rows = json<{ queue: string; crons: number; paused: boolean }[]>(
+      await sheppy("queue", "list", "--format", "json"),
+    );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ queue: "tpyo", pending: 0, crons: 0, paused: true }),
+        expect.objectContaining({ queue: "crons-only", pending: 0, crons: 1, paused: false }),
+      ]),
+    );
+    expect(rows.map((row) => row.queue)).toEqual(rows.map((row) => row.queue).sort());
+    const table = (await sheppy("queue", "list")).stdout;
+    expect(table).toMatch(/^QUEUE +PENDING .* CRONS +PAUSED$/m);
+    expect(table).toMatch(/^tpyo +0 .* 0 +yes$/m);
+    const resumed = await sheppy("queue", "resume", "-q", "tpyo");
+    expect(resumed).toMatchObject({ code: 0, stdout: "queue tpyo resumed\n" });
+    expect(resumed.stderr).toContain("warning: queue tpyo holds no tasks or crons");
+    const after = json<{ queue: string }[]>(await sheppy("queue", "list", "--format", "json"));
+    expect(after.map((row) => row.queue)).not.toContain("tpyo");
+    // A queue that holds something pauses without a warning.
+    expect((await sheppy("queue", "pause", "-q", "crons-only")).stderr).toBe("");
+    expect((await sheppy("queue", "resume", "-q", "crons-only")).stderr).toBe("");
   });
 
   it("task add and task schedule take --priority; anything but an integer is a one-line usage error", async () => {

@@ -157,6 +157,12 @@ class WrappedBackend implements Backend {
   isPaused(queue: string) {
     return this.#store.isPaused(queue);
   }
+  listPaused() {
+    return this.#store.listPaused();
+  }
+  listCronQueues() {
+    return this.#store.listCronQueues();
+  }
 }
 
 runBackendContract("third-party (wrapped memory)", (options) => new WrappedBackend(options));

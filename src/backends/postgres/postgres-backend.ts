@@ -372,6 +372,10 @@ export class PostgresBackend implements Backend {
     return this.#crons.getCrons(queue);
   }
 
+  listCronQueues(): Promise<string[]> {
+    return this.#crons.listCronQueues();
+  }
+
   saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
     return this.#claims.saveProgress(queue, claim, record);
   }
@@ -384,6 +388,10 @@ export class PostgresBackend implements Backend {
 
   isPaused(queue: string): Promise<boolean> {
     return this.#control.isPaused(queue);
+  }
+
+  listPaused(): Promise<string[]> {
+    return this.#control.listPaused();
   }
 
   // Rate limits (./rate-limiter.ts)

@@ -16,6 +16,8 @@ SELECT pg_notify($2, $1)`;
 
 const PAUSED = "SELECT 1 FROM %SCHEMA%.paused_queues WHERE queue = $1";
 
+const ALL_PAUSED = "SELECT queue FROM %SCHEMA%.paused_queues ORDER BY queue";
+
 export class QueueControl {
   constructor(private readonly session: PgSession) {}
 
@@ -35,5 +37,15 @@ export class QueueControl {
     this.session.assertConnected();
     const rows = await this.session.query("isPaused", this.session.sql(PAUSED), [queue]);
     return rows.length > 0;
+  }
+
+  async listPaused(): Promise<string[]> {
+    this.session.assertConnected();
+    const rows = await this.session.query<{ queue: string }>(
+      "listPaused",
+      this.session.sql(ALL_PAUSED),
+      [],
+    );
+    return rows.map((row) => row.queue);
   }
 }

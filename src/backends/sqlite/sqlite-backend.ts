@@ -374,6 +374,10 @@ export class SqliteBackend implements Backend {
     return this.#crons.getCrons(queue);
   }
 
+  listCronQueues(): Promise<string[]> {
+    return this.#crons.listCronQueues();
+  }
+
   saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
     return this.#claims.saveProgress(queue, claim, record);
   }
@@ -386,6 +390,10 @@ export class SqliteBackend implements Backend {
 
   isPaused(queue: string): Promise<boolean> {
     return this.#claims.isPaused(queue);
+  }
+
+  listPaused(): Promise<string[]> {
+    return this.#crons.listPaused();
   }
 
   // Rate limits (./rate-limiter.ts)
