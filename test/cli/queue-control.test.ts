@@ -72,6 +72,26 @@ describe("sheppy queue pause | resume and --priority", () => {
     expect((await sheppy("queue", "resume", "-q", "crons-only")).stderr).toBe("");
   });
 
+  it("pause and resume take a comma-separated list of queues and do each, reporting each", async () => {
+    const [a, b] = [new Queue(url, { name: "many-a" }), new Queue(url, { name: "many-b" })];
+    await a.add(add(1, 2));
+    await b.add(add(3, 4));
+    expect(await sheppy("queue", "pause", "-q", "many-a,many-b")).toMatchObject({
+      code: 0,
+      stdout: "queue many-a paused\nqueue many-b paused\n",
+      stderr: "",
+    });
+    expect([await a.isPaused(), await b.isPaused()]).toEqual([true, true]);
+    expect(
+      json(await sheppy("queue", "resume", "-q", "many-a,many-b", "--format", "json")),
+    ).toEqual([
+      { queue: "many-a", paused: false },
+      { queue: "many-b", paused: false },
+    ]);
+    expect([await a.isPaused(), await b.isPaused()]).toEqual([false, false]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it("task add and task schedule take --priority; anything but an integer is a one-line usage error", async () => {
     const added = await sheppy("task", "add", `${TASKS}:add`, "--args", "[3,4]", "--priority", "9");
     expect(added.code).toBe(0);

@@ -4,12 +4,13 @@
  * also those that only hold crons or are paused (a paused queue may hold
  * nothing, e.g. a mistyped name) — with its counts by stage, crons and
  * whether it is paused; `sheppy queue pause | resume`: stop and restart
- * every worker's claims of one queue.
+ * every worker's claims of each queue named (`-q a,b`).
  */
 import type { Command } from "commander";
 import type { Backend, QueueStats } from "../../backends/backend.js";
+import { Queue } from "../../queue/queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import { openBackend, withQueue } from "../open-queue.js";
+import { openBackend } from "../open-queue.js";
 import { type Column, print, printJson, printRows } from "../output.js";
 
 type QueueRow = { queue: string; crons: number; paused: boolean } & QueueStats;
@@ -77,27 +78,38 @@ export function addQueueCommands(program: Command): void {
       .command(name)
       .description(
         paused
-          ? "stop every worker claiming the queue's tasks (running tasks finish; adds go on)"
-          : "let workers claim the queue's tasks again",
+          ? "stop every worker claiming the tasks of each queue named (running tasks finish; adds go on)"
+          : "let workers claim the tasks of each queue named again",
       );
-    addSettings(control, ["backendUrl", "queue", "format"]);
+    addSettings(control, ["backendUrl", "queueNames", "format"]);
     control.action(async (_options: unknown, cmd: Command) => {
       const settings = cmd.optsWithGlobals<{
         backendUrl?: string;
-        queue: string;
+        queue: string[];
         format: OutputFormat;
       }>();
-      const empty = await withQueue(settings, async (queue) => {
-        await (paused ? queue.pause() : queue.resume());
-        return holdsNothing(queue.backend, queue.name);
-      });
-      if (empty) {
-        console.error(
-          `warning: queue ${settings.queue} holds no tasks or crons: is the name right? (${paused ? "paused" : "resumed"} it all the same)`,
-        );
+      const names = [...new Set(settings.queue)];
+      const backend = openBackend(settings);
+      const done: { queue: string; paused: boolean }[] = [];
+      try {
+        await backend.connect();
+        // One queue after the other, each reported as it is done, so a failure part-way shows which were.
+        for (const name of names) {
+          const queue = new Queue(backend, { name });
+          await (paused ? queue.pause() : queue.resume());
+          if (await holdsNothing(backend, name)) {
+            console.error(
+              `warning: queue ${name} holds no tasks or crons: is the name right? (${paused ? "paused" : "resumed"} it all the same)`,
+            );
+          }
+          done.push({ queue: name, paused });
+          if (settings.format !== "json") print(`queue ${name} ${paused ? "paused" : "resumed"}`);
+        }
+      } finally {
+        await backend.disconnect().catch(() => undefined);
       }
-      if (settings.format === "json") printJson({ queue: settings.queue, paused });
-      else print(`queue ${settings.queue} ${paused ? "paused" : "resumed"}`);
+      // One queue: the object as before; several: one object per queue, in the order given.
+      if (settings.format === "json") printJson(done.length === 1 ? done[0] : done);
     });
   }
 }
