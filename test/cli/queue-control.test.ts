@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Queue } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
 import { add } from "../fixtures/cli/tasks.js";
-import { expectOneLineError, json, runCli, TASKS } from "../support/cli.js";
+import { expectOneLineError, json, runCli, TASKS, WorkerProcess } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-queue-control-"));
 const url = `sqlite://${join(dir, "queue.db")}`;
@@ -90,6 +90,43 @@ describe("sheppy queue pause | resume and --priority", () => {
     ]);
     expect([await a.isPaused(), await b.isPaused()]).toEqual([false, false]);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it("sheppy work logs each queue it serves that is paused, at start, and a pause or resume it notices later", async () => {
+    const held = new Queue(url, { name: "work-held" });
+    await held.pause();
+    const worker = new WorkerProcess(["--tasks", TASKS, "-q", "work-free,work-held"], env);
+    try {
+      await worker.waitFor((r) => r.msg === "worker started", "worker started");
+      const paused = await worker.waitFor(
+        (r) => r.queue === "work-held" && r.msg.includes("paused"),
+        "work-held is paused",
+      );
+      expect(paused).toMatchObject({
+        level: 40,
+        msg: "queue work-held is paused: its tasks wait until it is resumed (sheppy queue resume -q work-held)",
+      });
+      await held.resume();
+      await worker.waitFor((r) => r.msg === "queue work-held resumed", "work-held resumed");
+      const free = new Queue(url, { name: "work-free" });
+      await free.pause();
+      await worker.waitFor(
+        (r) => r.queue === "work-free" && r.msg.startsWith("queue work-free is paused"),
+        "work-free paused later",
+      );
+      await free.resume();
+      await free.close();
+      // Only the queues whose state is or became paused were mentioned.
+      expect(worker.records.filter((r) => r.queue !== undefined).map((r) => r.msg)).toEqual([
+        "queue work-held is paused: its tasks wait until it is resumed (sheppy queue resume -q work-held)",
+        "queue work-held resumed",
+        "queue work-free is paused: its tasks wait until it is resumed (sheppy queue resume -q work-free)",
+      ]);
+    } finally {
+      worker.signal("SIGTERM");
+      await worker.exited;
+      await held.close();
+    }
   });
 
   it("task add and task schedule take --priority; anything but an integer is a one-line usage error", async () => {
