@@ -166,7 +166,7 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     expect(await page.locator("[data-testid=paused]").count()).toBe(1);
     expect(await shop.isPaused()).toBe(true);
     const waiting = add(20, 22);
-    await shop.add(waiting);
+    await shop.add(waiting, { priority: 5 });
     const watcher = await open(readOnly, "#/q/shop");
     await expect.poll(() => watcher.locator("[data-testid=paused]").count()).toBe(1);
     expect(await watcher.locator("[data-testid=pause-toggle]").count()).toBe(0);
@@ -177,6 +177,12 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await expect.poll(() => toggle.textContent()).toBe("Pause");
     expect(await page.locator("[data-testid=paused]").count()).toBe(0);
     expect((await shop.waitFor(waiting, { timeout: 15 })).result).toBe(42);
+    // The task table (reloaded as tasks finish) shows each task's priority.
+    await expect
+      .poll(() =>
+        page.locator(`[data-task-id="${waiting.id}"] [data-column=priority]`).textContent(),
+      )
+      .toBe("5");
     await page.close();
   });
 

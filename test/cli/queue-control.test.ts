@@ -149,6 +149,13 @@ describe("sheppy queue pause | resume and --priority", () => {
     expect([first?.priority, later?.priority]).toEqual([9, -2]);
     expect((await queue.getPending(1))[0]?.id).toBe(first?.id);
     await queue.close();
+    // The task table shows priorities once any listed task has one other than 0.
+    const table = (await sheppy("task", "list")).stdout.split("\n");
+    expect(table[0]).toMatch(/^ID +NAME +STATUS +PRIORITY +CREATED /);
+    const priorityOf = (id: string) => table.find((line) => line.startsWith(id))?.split(/ +/)[3];
+    expect([priorityOf(first!.id), priorityOf(later!.id)]).toEqual(["9", "-2"]);
+    const plain = (await sheppy("task", "list", "-q", "many-a")).stdout.split("\n");
+    expect(plain[0]).toMatch(/^ID +NAME +STATUS +CREATED /);
     expect(
       expectOneLineError(await sheppy("task", "add", `${TASKS}:add`, "--priority", "1.5")),
     ).toMatch(/--priority must be an integer, e\.g\. 10 or -5 \(got '1\.5'\)/);
