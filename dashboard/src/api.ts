@@ -11,6 +11,9 @@ import type { WorkflowData } from "../../src/task/workflow-record.js";
 
 export type { ErrorData, QueueStats, TaskData, TaskStatus, WorkflowData };
 
+/** A queue's counts and whether it is paused (`GET /{queue}/stats`, the `stats` event). */
+export type QueueInfo = QueueStats & { paused: boolean };
+
 /** A task's row in a list (`view=summary`): no arguments, result, meta or options; the error cut short. */
 export type TaskSummary = Omit<TaskData, "args" | "result" | "meta" | "config" | "error"> & {
   error: { type: string; message: string } | null;
@@ -92,7 +95,11 @@ const q = (queue: string) => `/${encodeURIComponent(queue)}`;
 
 export const api = {
   queues: () => call<Record<string, number>>("GET", "/queues"),
-  stats: (queue: string) => call<QueueStats>("GET", `${q(queue)}/stats`),
+  stats: (queue: string) => call<QueueInfo>("GET", `${q(queue)}/stats`),
+  pause: (queue: string) =>
+    call<{ queue: string; paused: boolean }>("POST", `${q(queue)}/pause`, {}),
+  resume: (queue: string) =>
+    call<{ queue: string; paused: boolean }>("POST", `${q(queue)}/resume`, {}),
   tasks: (queue: string, statuses: readonly string[], cursor: string | null, limit: number) => {
     const params = new URLSearchParams({ limit: String(limit), view: "summary" });
     if (statuses.length > 0) params.set("status", statuses.join(","));

@@ -7,7 +7,7 @@
  * when the page hears of them.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type QueueStats, type TaskStatus } from "./api.js";
+import { api, type QueueInfo, type TaskStatus } from "./api.js";
 
 export interface FinishedEvent {
   id: string;
@@ -52,12 +52,13 @@ function advance(series: Throughput, now: number): Throughput {
 }
 
 export interface QueueFeed {
-  readonly stats: QueueStats | null;
+  readonly stats: QueueInfo | null;
   readonly throughput: Throughput;
   /** Whether the event stream is open and the backend answers. */
   readonly live: boolean;
   /** Why the counts may be stale: the backend does not answer, or the stream was refused. */
   readonly problem: string | null;
+  readonly reload: () => void;
 }
 
 /** How long a refused or dropped stream waits before the page opens it again. */
@@ -68,7 +69,7 @@ export function useQueueFeed(
   queue: string,
   onFinished?: (event: FinishedEvent) => void,
 ): QueueFeed {
-  const [stats, setStats] = useState<QueueStats | null>(null);
+  const [stats, setStats] = useState<QueueInfo | null>(null);
   const [live, setLive] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [throughput, setThroughput] = useState(() => emptyThroughput(Date.now()));
@@ -104,7 +105,7 @@ export function useQueueFeed(
       source.addEventListener("stats", (event) => {
         setLive(true);
         setProblem(null);
-        setStats(JSON.parse((event as MessageEvent<string>).data) as QueueStats);
+        setStats(JSON.parse((event as MessageEvent<string>).data) as QueueInfo);
       });
       source.addEventListener("unavailable", (event) => {
         setLive(false);
@@ -143,5 +144,9 @@ export function useQueueFeed(
     };
   }, [queue]);
 
-  return { stats, throughput, live, problem };
+  /** Reads the counts and the pause again now (after a change made from this page). */
+  const reload = () => {
+    api.stats(queue).then(setStats, () => undefined);
+  };
+  return { stats, throughput, live, problem, reload };
 }

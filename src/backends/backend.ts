@@ -523,6 +523,8 @@ export interface CronStore {
   /** `true` if a cron was removed. */
   deleteCron(queue: string, deterministicId: string): Promise<boolean>;
   getCrons(queue: string): Promise<CronData[]>;
+  /** The names of the queues that hold at least one cron, sorted. */
+  listCronQueues(): Promise<string[]>;
 }
 
 /** Pausing a queue: its claims stop, everything else goes on. */
@@ -547,6 +549,8 @@ export interface QueueControl {
   setConcurrencyLimit(queue: string, limit: number | null): Promise<void>;
   /** The cap `setConcurrencyLimit` set; `null` when none. */
   getConcurrencyLimit(queue: string): Promise<number | null>;
+  /** The names of the paused queues, sorted (a paused queue may hold nothing at all). */
+  listPaused(): Promise<string[]>;
 }
 
 /** Rate-limit windows shared by every instance on the same storage. */

@@ -95,6 +95,13 @@ export const SETTINGS = {
     parse: nonEmptyList("queue name"),
     default: { value: ["default"], label: "default" },
   },
+  queueNames: {
+    flags: "-q, --queue <names>",
+    env: "SHEPPY_QUEUE",
+    description: "queue names, comma-separated: each one in turn",
+    parse: nonEmptyList("queue name"),
+    default: { value: ["default"], label: "default" },
+  },
   queue: {
     flags: "-q, --queue <name>",
     env: "SHEPPY_QUEUE",

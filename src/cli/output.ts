@@ -93,6 +93,19 @@ export const TASK_COLUMNS: readonly Column<TaskData>[] = [
   },
 ];
 
+const PRIORITY_COLUMN: Column<TaskData> = { heading: "PRIORITY", value: (t) => String(t.priority) };
+
+/**
+ * The columns of a task table: {@link TASK_COLUMNS}, with PRIORITY after
+ * STATUS when any of `rows` has a priority other than 0 — a queue that uses
+ * none keeps its table narrow, and one that does sees the claim order's key.
+ */
+export function taskColumns(rows: readonly TaskData[]): readonly Column<TaskData>[] {
+  if (!rows.some((t) => t.priority !== 0)) return TASK_COLUMNS;
+  const at = TASK_COLUMNS.findIndex((column) => column.heading === "STATUS") + 1;
+  return [...TASK_COLUMNS.slice(0, at), PRIORITY_COLUMN, ...TASK_COLUMNS.slice(at)];
+}
+
 /** When a waiting task is due: a scheduled task's time (also a rate limit's slot), a retry's time. */
 function dueAt(t: TaskData): string | null {
   if (t.status === "scheduled") return t.scheduledAt;

@@ -1,13 +1,21 @@
 /**
  * @module http/events
  * `GET /{queue}/events`: a Server-Sent Events stream for live views — the
- * queue's counts when it opens and every few seconds after (`stats`), and
+ * queue's counts and whether it is paused, when it opens and every few
+ * seconds after (`stats`, as `GET /{queue}/stats` answers), and
  * each task that finishes (`finished`: id, name, status, finishedAt) as the
  * backend announces it, and `unavailable` when the backend does not answer
  * (the counts last sent are stale until the next `stats`). It ends when the
  * client goes away.
  */
+import type { QueueStats } from "../backends/backend.js";
 import type { Queue } from "../queue/queue.js";
+
+/** What `GET /{queue}/stats` and the `stats` event tell of a queue: its counts, and whether it is paused. */
+export async function queueInfo(queue: Queue): Promise<QueueStats & { paused: boolean }> {
+  const [counts, paused] = await Promise.all([queue.stats(), queue.isPaused()]);
+  return { ...counts, paused };
+}
 
 /** Seconds between `stats` events and keep-alive comments. */
 const STATS_EVERY_MS = 5000;
@@ -38,7 +46,7 @@ export async function eventStream(queue: Queue, signal: AbortSignal): Promise<Re
         send(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
       // A live view must be able to tell stale counts from current ones: say so as an event.
       const stats = () =>
-        queue.stats().then(
+        queueInfo(queue).then(
           (counts) => event("stats", counts),
           () => event("unavailable", { error: "the backend did not answer" }),
         );

@@ -206,7 +206,8 @@ function decodeSegment(segment: string): string {
 
 /**
  * Whether `queue` is one the backend knows: it holds tasks, or at least a
- * cron or a workflow (a queue of crons alone holds no task until one fires).
+ * cron or a workflow (a queue of crons alone holds no task until one fires),
+ * or it is paused (so that a paused queue that holds nothing can be resumed).
  */
 async function holdsAnything(
   queue: Queue,
@@ -214,6 +215,7 @@ async function holdsAnything(
 ): Promise<boolean> {
   if (queue.name in (await listQueues())) return true;
   if ((await queue.getCrons()).length > 0) return true;
+  if (await queue.isPaused()) return true;
   const backend = await queue.connect();
   return (await backend.listWorkflows(queue.name, { limit: 1 })).workflows.length > 0;
 }

@@ -24,7 +24,7 @@ import {
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { uuidV7 } from "../util/uuid-v7.js";
 import { HttpError } from "./api-error.js";
-import { eventStream } from "./events.js";
+import { eventStream, queueInfo } from "./events.js";
 
 /** What a route's handler gets. */
 export interface RouteContext<Q, B> {
@@ -126,9 +126,31 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "GET",
     path: "/{queue}/stats",
-    summary: "Counts by life stage (pending, scheduled, processing, and each finished status)",
+    summary:
+      "Counts by life stage (pending, scheduled, processing, and each finished status), and whether the queue is paused",
     mutating: false,
-    handle: (c) => c.queue.stats(),
+    handle: (c) => queueInfo(c.queue),
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/pause",
+    summary:
+      "Pause the queue: no worker claims its tasks until it is resumed (running tasks finish; adds go on)",
+    mutating: true,
+    handle: async (c) => {
+      await c.queue.pause();
+      return { queue: c.queue.name, paused: true };
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/resume",
+    summary: "Resume a paused queue: workers claim its tasks again at once",
+    mutating: true,
+    handle: async (c) => {
+      await c.queue.resume();
+      return { queue: c.queue.name, paused: false };
+    },
   }),
   route({
     method: "GET",

@@ -6,6 +6,7 @@
  */
 
 import { InvalidOptionError } from "../errors.js";
+import { describeGiven } from "../task/describe-value.js";
 import type { Task } from "../task/task-record.js";
 import {
   type CronDefinition,
@@ -52,7 +53,7 @@ export async function removeCron(
 export async function removeCronById(queue: QueueHandle, id: string): Promise<boolean> {
   if (typeof id !== "string" || id === "") {
     throw new InvalidOptionError(
-      `queue.deleteCron(): expected a Task and an expression, or a cron id (got ${String(id)})`,
+      `queue.deleteCron(): expected a Task and an expression, or a cron id (got ${describeGiven(id)})`,
     );
   }
   const backend = await queue.connect();

@@ -9,6 +9,7 @@
  */
 import { Cron } from "croner";
 import { CronExpressionError } from "../errors.js";
+import { TIME_ZONE_ALIASES } from "./time-zone-aliases.js";
 
 /** A checked schedule (cron text in a time zone, or a fixed interval) that can list its fire times. */
 export interface CronSchedule {
@@ -24,7 +25,9 @@ export interface CronSchedule {
 
 /**
  * The canonical name of IANA zone `timezone` (`"utc"`, `"Etc/UTC"` and `"GMT"`
- * give `"UTC"`; `"europe/berlin"` gives `"Europe/Berlin"`). Throws
+ * give `"UTC"`; `"europe/berlin"` gives `"Europe/Berlin"`; an alias gives the
+ * zone it stands for, the same on every Node.js version: `"US/Pacific"` gives
+ * `"America/Los_Angeles"`, `"Asia/Calcutta"` gives `"Asia/Kolkata"`). Throws
  * {@link CronExpressionError} naming it and `where` when the zone is unknown
  * (croner itself would accept any text and fail later, at the first fire time).
  */
@@ -34,12 +37,26 @@ export function checkTimezone(timezone: unknown, where: string): string {
       `${where}: timezone must be an IANA time zone name such as 'Europe/Berlin' (got ${JSON.stringify(timezone) ?? String(timezone)})`,
     );
   }
+  let resolved: string;
   try {
-    return new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions().timeZone;
+    // Checks the name and spells it as Intl does (case; on some versions an alias's target).
+    resolved = new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions().timeZone;
   } catch {
     throw new CronExpressionError(
       `${where}: unknown time zone '${timezone}'; use an IANA name such as 'Europe/Berlin', 'America/New_York' or 'UTC'`,
     );
+  }
+  const canonical = TIME_ZONE_ALIASES.get(resolved) ?? resolved;
+  return canonical === resolved || knownToIntl(canonical) ? canonical : resolved;
+}
+
+/** Whether this Node.js's time-zone data has `zone` (an older one may lack a recent rename). */
+function knownToIntl(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
   }
 }
 

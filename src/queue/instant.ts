@@ -9,6 +9,7 @@
  * hold, because the due time is stored as ISO text.
  */
 import { InvalidOptionError } from "../errors.js";
+import { describeGiven } from "../task/describe-value.js";
 import {
   isDuration,
   isRepresentableInstant,
@@ -75,7 +76,7 @@ export function resolveDueTime(at: Date | number | string, now: number, where: s
   }
   if (!isDuration(at, true)) {
     throw new InvalidOptionError(
-      `${where}: expected a Date or a delay in seconds ≥ 0 and ${MAX_DURATION_TEXT} (got ${String(at)})`,
+      `${where}: expected a Date or a delay in seconds ≥ 0 and ${MAX_DURATION_TEXT} (got ${describeGiven(at)})`,
     );
   }
   const due = now + at * 1000;

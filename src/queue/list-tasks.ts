@@ -7,6 +7,7 @@
  * page is full or the walk has ended.
  */
 import { InvalidOptionError } from "../errors.js";
+import { describeGiven } from "../task/describe-value.js";
 import type { Task } from "../task/task-record.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
 import { decodeTask } from "./decode-task.js";
@@ -51,7 +52,9 @@ export function statusesOf(
 export function pageSizeOf(limit: number | undefined, fallback: number, where: string): number {
   if (limit === undefined) return fallback;
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new InvalidOptionError(`${where}: limit must be an integer ≥ 1 (got ${String(limit)})`);
+    throw new InvalidOptionError(
+      `${where}: limit must be an integer ≥ 1 (got ${describeGiven(limit)})`,
+    );
   }
   return limit;
 }

@@ -12,6 +12,7 @@ import {
   checkConcurrencyOptions,
   checkQueueConcurrencyLimit,
 } from "../task/concurrency.js";
+import { describeGiven } from "../task/describe-value.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import { checkPriority } from "../task/priority.js";
 import type { Task, TaskData } from "../task/task-record.js";
@@ -166,7 +167,7 @@ function timeoutMsOf(options: WaitOptions, where: string): number | null {
   const { timeout } = options;
   if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
     throw new InvalidOptionError(
-      `${where}: timeout must be a number of seconds ≥ 0 (got ${String(timeout)})`,
+      `${where}: timeout must be a number of seconds ≥ 0 (got ${describeGiven(timeout)})`,
     );
   }
   return timeout === undefined ? null : timeout * 1000;
@@ -383,7 +384,7 @@ export class Queue implements QueueHandle {
   async getScheduled(count = 100): Promise<Task[]> {
     if (!Number.isInteger(count) || count < 1) {
       throw new InvalidOptionError(
-        `queue.getScheduled(): count must be an integer ≥ 1 (got ${String(count)})`,
+        `queue.getScheduled(): count must be an integer ≥ 1 (got ${describeGiven(count)})`,
       );
     }
     const page = await (await this.connect()).getScheduled(this.name, { limit: count });

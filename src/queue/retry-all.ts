@@ -14,6 +14,7 @@
  * redriven (that is `queue.retry(task, { force: true })`, one at a time).
  */
 import { InvalidOptionError } from "../errors.js";
+import { describeGiven } from "../task/describe-value.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/durations.js";
 import { parseIsoInstant } from "./instant.js";
@@ -61,7 +62,7 @@ function sinceMsOf(since: RetryAllOptions["since"], now: number, where: string):
   }
   if (!isDuration(since, true)) {
     throw new InvalidOptionError(
-      `${where}: since must be a Date, ISO-8601 text with an offset, or seconds before now ≥ 0 and ${MAX_DURATION_TEXT} (got ${String(since)})`,
+      `${where}: since must be a Date, ISO-8601 text with an offset, or seconds before now ≥ 0 and ${MAX_DURATION_TEXT} (got ${describeGiven(since)})`,
     );
   }
   return now - since * 1000;

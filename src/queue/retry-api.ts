@@ -8,8 +8,10 @@
  * mistake.
  */
 import { isoAt } from "../clock.js";
-import { TaskStateError } from "../errors.js";
+import { InvalidOptionError, TaskStateError } from "../errors.js";
+import { checkPriority } from "../task/priority.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
+import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { resolveDueTime } from "./instant.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { idOf, type TaskRef } from "./task-refs.js";
@@ -27,17 +29,27 @@ export interface RetryOptions {
   at?: Date | number | string;
   /** Also re-run a task that completed successfully. */
   force?: boolean;
+  /** The priority the re-run is claimed by, instead of the one the task had (an integer). */
+  priority?: number;
 }
+
+const RETRY_OPTION_KEYS = ["at", "force", "priority"] as const;
 
 /**
  * The record that runs finished task `data` again: its outcome cleared,
  * `manualRetryCount` one more, pending at `now` (epoch ms) or scheduled for
- * `due`. Stored with `add(…, "replace")`, which a worker's claim fences.
+ * `due`, at `priority` when given (else the priority it had). Stored with `add(…, "replace")`, which a worker's claim fences.
  */
-export function rerunRecord(data: TaskData, now: number, due?: number): TaskData {
+export function rerunRecord(
+  data: TaskData,
+  now: number,
+  due?: number,
+  priority?: number,
+): TaskData {
   const at = isoAt(now);
   const base: TaskData = {
     ...data,
+    ...(priority === undefined ? {} : { priority }),
     result: null,
     startedAt: null,
     finishedAt: null,
@@ -61,6 +73,16 @@ export async function retryTask(
   options: RetryOptions,
 ): Promise<boolean> {
   const id = idOf(ref, "queue.retry()");
+  // A misspelt option would otherwise be ignored silently and the task re-run without it.
+  const unknown =
+    typeof options === "object" && options !== null
+      ? unknownKeysMessage(options, RETRY_OPTION_KEYS)
+      : "options must be an object";
+  if (unknown) throw new InvalidOptionError(`queue.retry(): ${unknown}`);
+  const priority =
+    options.priority === undefined
+      ? undefined
+      : checkPriority(options.priority, "queue.retry(): priority");
   const due =
     options.at === undefined
       ? undefined
@@ -78,7 +100,7 @@ export async function retryTask(
       `Cannot retry task ${id} with status '${data.status}': it has not finished`,
     );
   }
-  const record = rerunRecord(data, queue.clock.now(), due);
+  const record = rerunRecord(data, queue.clock.now(), due, priority);
   // The backend refuses to replace a task a worker claimed meanwhile (a concurrent retry ran first).
   const [queued] = await backend.add(queue.name, [record], "replace");
   if (!queued) {

@@ -10,6 +10,7 @@
 import { TaskDefinitionError } from "../errors.js";
 import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
+import { describeGiven } from "./describe-value.js";
 
 /**
  * Random spread added to a strategy's delay `d`, so that tasks that failed
@@ -81,14 +82,17 @@ const SECONDS = `a number of seconds ≥ 0 and ${MAX_DURATION_TEXT}`;
 
 function seconds(taskName: string, option: string, value: unknown): number {
   if (!isDuration(value, true))
-    fail(taskName, `${option} must be ${SECONDS} (got ${String(value)})`);
+    fail(taskName, `${option} must be ${SECONDS} (got ${describeGiven(value)})`);
   return value;
 }
 
 function jitterOf(taskName: string, value: unknown): BackoffJitter {
   if (value === undefined) return "none";
   if (!JITTERS.has(value))
-    fail(taskName, `retryDelay.jitter must be "none", "full" or "equal" (got ${String(value)})`);
+    fail(
+      taskName,
+      `retryDelay.jitter must be "none", "full" or "equal" (got ${describeGiven(value)})`,
+    );
   return value as BackoffJitter;
 }
 
@@ -108,7 +112,7 @@ export function normaliseRetryDelay(taskName: string, raw: unknown): StoredRetry
   }
   if (typeof raw === "object" && raw !== null) return normaliseStrategy(taskName, raw);
   if (!isDuration(raw, true)) {
-    fail(taskName, `retryDelay must be ${SECONDS}, or a list of them (got ${String(raw)})`);
+    fail(taskName, `retryDelay must be ${SECONDS}, or a list of them (got ${describeGiven(raw)})`);
   }
   return raw;
 }
@@ -117,7 +121,7 @@ function normaliseStrategy(taskName: string, raw: object): StoredBackoff {
   const strategy = raw as Record<string, unknown>;
   const type = strategy.type;
   if (type !== "fixed" && type !== "exponential") {
-    fail(taskName, `retryDelay.type must be "fixed" or "exponential" (got ${String(type)})`);
+    fail(taskName, `retryDelay.type must be "fixed" or "exponential" (got ${describeGiven(type)})`);
   }
   const unknown = unknownKeysMessage(
     strategy,
@@ -140,7 +144,7 @@ function normaliseStrategy(taskName: string, raw: object): StoredBackoff {
   if (typeof factor !== "number" || !(factor >= 1 && factor <= MAX_FACTOR)) {
     fail(
       taskName,
-      `retryDelay.factor must be a number ≥ 1 and ≤ ${MAX_FACTOR} (got ${String(factor)})`,
+      `retryDelay.factor must be a number ≥ 1 and ≤ ${MAX_FACTOR} (got ${describeGiven(factor)})`,
     );
   }
   return { type, delay, factor, max, jitter };

@@ -8,6 +8,7 @@
  * has a free slot, and frees the slot in the settle that ends the attempt.
  */
 import { InvalidOptionError } from "../errors.js";
+import { describeGiven } from "./describe-value.js";
 
 /** The longest key, in characters: keys are stored in indexes and Redis key names. */
 export const MAX_CONCURRENCY_KEY_LENGTH = 256;
@@ -37,9 +38,7 @@ export interface TaskConcurrencyOptions {
 /** `value` when it is a concurrency key; otherwise an `InvalidOptionError` naming `where`. */
 export function checkConcurrencyKey(value: unknown, where: string): string {
   if (typeof value !== "string" || value.length === 0) {
-    throw new InvalidOptionError(
-      `${where} must be non-empty text (got ${typeof value === "string" ? '""' : String(value)})`,
-    );
+    throw new InvalidOptionError(`${where} must be non-empty text (got ${describeGiven(value)})`);
   }
   if (value.length > MAX_CONCURRENCY_KEY_LENGTH) {
     throw new InvalidOptionError(
@@ -59,7 +58,7 @@ export function checkConcurrencyLimit(value: unknown, where: string): number {
     value > MAX_CONCURRENCY_LIMIT
   ) {
     throw new InvalidOptionError(
-      `${where} must be an integer from 1 to ${MAX_CONCURRENCY_LIMIT} (got ${typeof value === "string" ? JSON.stringify(value) : String(value)})`,
+      `${where} must be an integer from 1 to ${MAX_CONCURRENCY_LIMIT} (got ${describeGiven(value)})`,
     );
   }
   return value;
@@ -73,7 +72,9 @@ export function checkConcurrencyOptions(
   where: string,
 ): { key: string; limit: number } {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new InvalidOptionError(`${where} must be { key, limit? } (got ${String(options)})`);
+    throw new InvalidOptionError(
+      `${where} must be { key, limit? } (got ${describeGiven(options)})`,
+    );
   }
   const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.has(k));
   if (unknown.length > 0) {

@@ -15,6 +15,7 @@ import {
   checkConcurrencyOptions,
   type TaskConcurrencyOptions,
 } from "./concurrency.js";
+import { describeGiven } from "./describe-value.js";
 import type { Middleware } from "./middleware-types.js";
 import { checkPriority } from "./priority.js";
 import { isStandardSchema } from "./schema.js";
@@ -220,7 +221,7 @@ function taskConcurrency(
   const where = "concurrency";
   if (typeof option !== "object" || option === null) {
     throw new TaskDefinitionError(
-      `task '${name}': ${where} must be { key, limit? } (got ${String(option)})`,
+      `task '${name}': ${where} must be { key, limit? } (got ${describeGiven(option)})`,
     );
   }
   const { key } = option;

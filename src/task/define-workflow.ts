@@ -13,6 +13,7 @@ import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { uuidV7 } from "../util/uuid-v7.js";
 import type { ArgsSchema } from "./define-task.js";
+import { describeGiven } from "./describe-value.js";
 import { isStandardSchema } from "./schema.js";
 import { storedArgs } from "./task-args.js";
 import {
@@ -169,7 +170,7 @@ function workflowConfig(name: string, options: WorkflowOptions): WorkflowConfig 
     if (value === undefined) continue;
     if (value !== null && !isDuration(value, false)) {
       throw new WorkflowDefinitionError(
-        `workflow '${name}': ${key} must be a number of seconds > 0 and ${MAX_DURATION_TEXT}, or null to keep forever (got ${String(value)})`,
+        `workflow '${name}': ${key} must be a number of seconds > 0 and ${MAX_DURATION_TEXT}, or null to keep forever (got ${describeGiven(value)})`,
       );
     }
     config[key] = value;

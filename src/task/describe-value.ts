@@ -101,3 +101,14 @@ function describeObject(object: object): string {
   const tag = readOr(() => Object.prototype.toString.call(object), undefined);
   return typeof tag === "string" ? tag : UNDESCRIBABLE;
 }
+
+/**
+ * A value as the "(got …)" of an error message shows it: a string in double
+ * quotes (JSON escapes keep it on one line), so `"5"` is not read as the
+ * number 5 and an empty string is visible; anything else as `String()` gives it.
+ * @example describeGiven("5") // '"5"'
+ */
+export function describeGiven(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(capText(value, 100));
+  return readOr(() => String(value), UNDESCRIBABLE);
+}

@@ -9,6 +9,7 @@
 import { InvalidOptionError, PayloadTooLargeError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { jsonBytesOver } from "../util/json-size.js";
+import { describeGiven } from "./describe-value.js";
 
 /** 16 MiB: far above any sensible argument list or result, far below what would strain a worker. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
@@ -22,7 +23,7 @@ export function resolveMaxPayloadBytes(
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
     throw new InvalidOptionError(
-      `${where}: maxPayloadBytes must be a whole number of bytes ≥ 1 (got ${String(value)})`,
+      `${where}: maxPayloadBytes must be a whole number of bytes ≥ 1 (got ${describeGiven(value)})`,
     );
   }
   return value;

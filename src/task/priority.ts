@@ -6,6 +6,7 @@
  * as SQL columns hold it); 0 by default.
  */
 import { InvalidOptionError } from "../errors.js";
+import { describeGiven } from "./describe-value.js";
 
 export const MIN_PRIORITY = -(2 ** 31);
 export const MAX_PRIORITY = 2 ** 31 - 1;
@@ -19,7 +20,7 @@ export function checkPriority(value: unknown, where: string): number {
     value > MAX_PRIORITY
   ) {
     throw new InvalidOptionError(
-      `${where} must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY} (higher runs first; got ${String(value)})`,
+      `${where} must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY} (higher runs first; got ${describeGiven(value)})`,
     );
   }
   return value;

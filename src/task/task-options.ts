@@ -9,6 +9,7 @@ import { TaskDefinitionError } from "../errors.js";
 import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { normaliseRetryDelay, type RetryDelay, type StoredRetryDelay } from "./backoff-options.js";
+import { describeGiven } from "./describe-value.js";
 
 /** How often a task may start, counted per queue and key across all workers of a backend. */
 export interface RateLimitOptions {
@@ -87,7 +88,7 @@ function fail(taskName: string, message: string): never {
 function checkFlag(taskName: string, option: string, value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean")
-    fail(taskName, `${option} must be true or false (got ${String(value)})`);
+    fail(taskName, `${option} must be true or false (got ${describeGiven(value)})`);
   return value;
 }
 
@@ -96,7 +97,7 @@ function checkTtl(taskName: string, option: string, value: unknown): number | nu
   if (!isDuration(value, false)) {
     fail(
       taskName,
-      `${option} must be a number of seconds > 0 and ${MAX_DURATION_TEXT}, or null to keep forever (got ${String(value)})`,
+      `${option} must be a number of seconds > 0 and ${MAX_DURATION_TEXT}, or null to keep forever (got ${describeGiven(value)})`,
     );
   }
   return value;
@@ -106,14 +107,14 @@ function checkTtl(taskName: string, option: string, value: unknown): number | nu
 export function normaliseTaskConfig(taskName: string, options: TaskBehaviourOptions): TaskConfig {
   const retry = options.retry ?? 0;
   if (!Number.isInteger(retry) || retry < 0) {
-    fail(taskName, `retry must be an integer ≥ 0 (got ${String(retry)})`);
+    fail(taskName, `retry must be an integer ≥ 0 (got ${describeGiven(retry)})`);
   }
   const retryDelay = normaliseRetryDelay(taskName, options.retryDelay);
   const timeout = options.timeout ?? null;
   if (timeout !== null && !isDuration(timeout, false)) {
     fail(
       taskName,
-      `timeout must be a number of seconds > 0 and ${MAX_DURATION_TEXT} (got ${String(timeout)})`,
+      `timeout must be a number of seconds > 0 and ${MAX_DURATION_TEXT} (got ${describeGiven(timeout)})`,
     );
   }
   const config: TaskConfig = {
@@ -132,24 +133,30 @@ export function normaliseTaskConfig(taskName: string, options: TaskBehaviourOpti
 
 function normaliseRateLimit(taskName: string, limit: RateLimitOptions): Required<RateLimitOptions> {
   if (typeof limit !== "object") {
-    fail(taskName, `rateLimit must be an object { maxRate, ratePeriod } (got ${String(limit)})`);
+    fail(
+      taskName,
+      `rateLimit must be an object { maxRate, ratePeriod } (got ${describeGiven(limit)})`,
+    );
   }
   const unknown = unknownKeysMessage(limit, RATE_LIMIT_KEYS, "rateLimit option");
   if (unknown) fail(taskName, unknown);
   if (!Number.isInteger(limit.maxRate) || limit.maxRate < 1) {
-    fail(taskName, `rateLimit.maxRate must be an integer ≥ 1 (got ${String(limit.maxRate)})`);
+    fail(
+      taskName,
+      `rateLimit.maxRate must be an integer ≥ 1 (got ${describeGiven(limit.maxRate)})`,
+    );
   }
   if (!isDuration(limit.ratePeriod, false)) {
     fail(
       taskName,
-      `rateLimit.ratePeriod must be a number of seconds > 0 and ${MAX_DURATION_TEXT} (got ${String(limit.ratePeriod)})`,
+      `rateLimit.ratePeriod must be a number of seconds > 0 and ${MAX_DURATION_TEXT} (got ${describeGiven(limit.ratePeriod)})`,
     );
   }
   const strategy = limit.strategy ?? "sliding_window";
   if (strategy !== "sliding_window" && strategy !== "fixed_window") {
     fail(
       taskName,
-      `rateLimit.strategy must be "sliding_window" or "fixed_window" (got ${String(strategy)})`,
+      `rateLimit.strategy must be "sliding_window" or "fixed_window" (got ${describeGiven(strategy)})`,
     );
   }
   // Tasks with the same key share a limit: an empty key would be a bucket no one meant.

@@ -14,6 +14,7 @@
  */
 import { InvalidOptionError } from "../errors.js";
 import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
+import { describeGiven } from "./describe-value.js";
 import { ERROR_STATUSES, type TaskData } from "./task-record.js";
 
 /** A backend's retention defaults, in seconds. `undefined` inherits (errorTtl → ttl); `null` keeps forever. */
@@ -71,7 +72,7 @@ export function resolveRetention(
     if (value === undefined || value === null) return;
     if (!isDuration(value, false)) {
       throw new InvalidOptionError(
-        `${backend} option ${name} must be a number of seconds > 0 and ${MAX_DURATION_TEXT}, or null to keep forever (got ${String(value)})`,
+        `${backend} option ${name} must be a number of seconds > 0 and ${MAX_DURATION_TEXT}, or null to keep forever (got ${describeGiven(value)})`,
       );
     }
   };

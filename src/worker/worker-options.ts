@@ -11,6 +11,7 @@ import { InvalidOptionError } from "../errors.js";
 import type { Middleware } from "../execution/middleware.js";
 import type { DependencyOverrides } from "../execution/run-context.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
+import { describeGiven } from "../task/describe-value.js";
 import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 
@@ -126,7 +127,7 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   const resolved = value ?? fallback;
   if (!Number.isInteger(resolved) || resolved < 1) {
     throw new InvalidOptionError(
-      `Worker option ${name} must be an integer ≥ 1 (got ${String(value)})`,
+      `Worker option ${name} must be an integer ≥ 1 (got ${describeGiven(value)})`,
     );
   }
   return resolved;
@@ -142,7 +143,7 @@ function seconds(
   const resolved = value ?? fallback;
   if (!isDuration(resolved, allowZero)) {
     throw new InvalidOptionError(
-      `Worker option ${name} must be a number of seconds ${allowZero ? "≥ 0" : "> 0"} and ${MAX_DURATION_TEXT} (got ${String(value)})`,
+      `Worker option ${name} must be a number of seconds ${allowZero ? "≥ 0" : "> 0"} and ${MAX_DURATION_TEXT} (got ${describeGiven(value)})`,
     );
   }
   return resolved * 1000;
@@ -197,7 +198,7 @@ function resolveConfigFile(file: string | null | undefined): string | null {
   if (file === null) return null;
   if (file !== undefined && (typeof file !== "string" || file === "")) {
     throw new InvalidOptionError(
-      `Worker option configFile must be a file path, or null to turn declared crons off (got ${String(file)})`,
+      `Worker option configFile must be a file path, or null to turn declared crons off (got ${describeGiven(file)})`,
     );
   }
   return file === undefined ? null : resolvePath(file);

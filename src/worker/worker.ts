@@ -15,6 +15,7 @@ import { systemClock } from "../clock.js";
 import { SheppyError } from "../errors.js";
 import type { WorkerEventMap } from "../events.js";
 import { Queue } from "../queue/queue.js";
+import { describeGiven } from "../task/describe-value.js";
 import { startBackgroundLoops } from "./background-loops.js";
 import { runClaimLoop } from "./claim-loop.js";
 import { Flights } from "./flights.js";
@@ -96,7 +97,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     if (maxTasks !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxTasks) || maxTasks < 1)) {
       return Promise.reject(
         new SheppyError(
-          `work(): maxTasks must be an integer ≥ 1 (got ${String(options.maxTasks)})`,
+          `work(): maxTasks must be an integer ≥ 1 (got ${describeGiven(options.maxTasks)})`,
         ),
       );
     }

@@ -156,6 +156,36 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await page.close();
   });
 
+  it("Pause and Resume on the queue overview stop and restart the workers; read-only shows the state without the button", async () => {
+    const page = await open(dashboard, "#/q/shop");
+    const toggle = page.locator("[data-testid=pause-toggle]");
+    await expect.poll(() => toggle.textContent()).toBe("Pause");
+    expect(await page.locator("[data-testid=paused]").count()).toBe(0);
+    await toggle.click();
+    await expect.poll(() => toggle.textContent()).toBe("Resume");
+    expect(await page.locator("[data-testid=paused]").count()).toBe(1);
+    expect(await shop.isPaused()).toBe(true);
+    const waiting = add(20, 22);
+    await shop.add(waiting, { priority: 5 });
+    const watcher = await open(readOnly, "#/q/shop");
+    await expect.poll(() => watcher.locator("[data-testid=paused]").count()).toBe(1);
+    expect(await watcher.locator("[data-testid=pause-toggle]").count()).toBe(0);
+    await watcher.close();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await shop.getTask(waiting))?.status).toBe("pending");
+    await toggle.click();
+    await expect.poll(() => toggle.textContent()).toBe("Pause");
+    expect(await page.locator("[data-testid=paused]").count()).toBe(0);
+    expect((await shop.waitFor(waiting, { timeout: 15 })).result).toBe(42);
+    // The task table (reloaded as tasks finish) shows each task's priority.
+    await expect
+      .poll(() =>
+        page.locator(`[data-task-id="${waiting.id}"] [data-column=priority]`).textContent(),
+      )
+      .toBe("5");
+    await page.close();
+  });
+
   it("a backend that stops answering is shown as such, with the counts marked stale, until it is back", async () => {
     const server = await PrivateRedis.start();
     const privateUrl = `${server.url}?prefix=${prefix}`;

@@ -83,6 +83,33 @@ describe.skipIf(!available)("sheppy cron on Redis", () => {
     const table = (await run("cron", "list")).stdout;
     expect(table).toContain("every 30 s");
     expect(table).toContain("30 2 * * * (Europe/Berlin)");
+    // An alias is the zone it stands for: stored, listed and shown under the zone's IANA name.
+    const alias = await run(
+      "cron",
+      "add",
+      `${TASKS}:add`,
+      "0 9 * * *",
+      "--timezone",
+      "US/Pacific",
+      "--args",
+      "[1, 2]",
+    );
+    expect(alias.stdout).toMatch(
+      /^added: [0-9a-f-]{36} \(time zone US\/Pacific is stored as America\/Los_Angeles\)\n$/,
+    );
+    const same = await run(
+      "cron",
+      "add",
+      `${TASKS}:add`,
+      "0 9 * * *",
+      "--timezone",
+      "America/Los_Angeles",
+      "--args",
+      "[1, 2]",
+    );
+    expect(same.stdout).toMatch(/^already there: [0-9a-f-]{36}\n$/);
+    expect((await run("cron", "list")).stdout).toContain("0 9 * * * (America/Los_Angeles)");
+    expect((await run("cron", "delete", alias.stdout.split(" ")[1]!)).code).toBe(0);
 
     const bad: [string[], RegExp][] = [
       [["--every", "0"], /'every' must be a whole number of seconds from 1 to 31622400 \(got 0\)/],

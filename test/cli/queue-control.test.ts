@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
-import { expectOneLineError, json, runCli, TASKS } from "../support/cli.js";
+import { add } from "../fixtures/cli/tasks.js";
+import { expectOneLineError, json, runCli, TASKS, WorkerProcess } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-queue-control-"));
 const url = `sqlite://${join(dir, "queue.db")}`;
@@ -39,6 +40,95 @@ describe("sheppy queue pause | resume and --priority", () => {
     await queue.close();
   });
 
+  it("queue list also shows paused queues that hold nothing and queues that hold only crons; pausing an empty queue warns", async () => {
+    const paused = await sheppy("queue", "pause", "-q", "tpyo");
+    expect(paused).toMatchObject({ code: 0, stdout: "queue tpyo paused\n" });
+    expect(paused.stderr).toBe(
+      "warning: queue tpyo holds no tasks or crons: is the name right? (paused it all the same)\n",
+    );
+    const crons = new Queue(url, { name: "crons-only" });
+    await crons.addCron(add(1, 1), "0 9 * * *");
+    await crons.close();
+    const rows = json<{ queue: string; crons: number; paused: boolean }[]>(
+      await sheppy("queue", "list", "--format", "json"),
+    );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ queue: "tpyo", pending: 0, crons: 0, paused: true }),
+        expect.objectContaining({ queue: "crons-only", pending: 0, crons: 1, paused: false }),
+      ]),
+    );
+    expect(rows.map((row) => row.queue)).toEqual(rows.map((row) => row.queue).sort());
+    const table = (await sheppy("queue", "list")).stdout;
+    expect(table).toMatch(/^QUEUE +PENDING .* CRONS +PAUSED$/m);
+    expect(table).toMatch(/^tpyo +0 .* 0 +yes$/m);
+    const resumed = await sheppy("queue", "resume", "-q", "tpyo");
+    expect(resumed).toMatchObject({ code: 0, stdout: "queue tpyo resumed\n" });
+    expect(resumed.stderr).toContain("warning: queue tpyo holds no tasks or crons");
+    const after = json<{ queue: string }[]>(await sheppy("queue", "list", "--format", "json"));
+    expect(after.map((row) => row.queue)).not.toContain("tpyo");
+    // A queue that holds something pauses without a warning.
+    expect((await sheppy("queue", "pause", "-q", "crons-only")).stderr).toBe("");
+    expect((await sheppy("queue", "resume", "-q", "crons-only")).stderr).toBe("");
+  });
+
+  it("pause and resume take a comma-separated list of queues and do each, reporting each", async () => {
+    const [a, b] = [new Queue(url, { name: "many-a" }), new Queue(url, { name: "many-b" })];
+    await a.add(add(1, 2));
+    await b.add(add(3, 4));
+    expect(await sheppy("queue", "pause", "-q", "many-a,many-b")).toMatchObject({
+      code: 0,
+      stdout: "queue many-a paused\nqueue many-b paused\n",
+      stderr: "",
+    });
+    expect([await a.isPaused(), await b.isPaused()]).toEqual([true, true]);
+    expect(
+      json(await sheppy("queue", "resume", "-q", "many-a,many-b", "--format", "json")),
+    ).toEqual([
+      { queue: "many-a", paused: false },
+      { queue: "many-b", paused: false },
+    ]);
+    expect([await a.isPaused(), await b.isPaused()]).toEqual([false, false]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("sheppy work logs each queue it serves that is paused, at start, and a pause or resume it notices later", async () => {
+    const held = new Queue(url, { name: "work-held" });
+    await held.pause();
+    const worker = new WorkerProcess(["--tasks", TASKS, "-q", "work-free,work-held"], env);
+    try {
+      await worker.waitFor((r) => r.msg === "worker started", "worker started");
+      const paused = await worker.waitFor(
+        (r) => r.queue === "work-held" && r.msg.includes("paused"),
+        "work-held is paused",
+      );
+      expect(paused).toMatchObject({
+        level: 40,
+        msg: "queue work-held is paused: its tasks wait until it is resumed (sheppy queue resume -q work-held)",
+      });
+      await held.resume();
+      await worker.waitFor((r) => r.msg === "queue work-held resumed", "work-held resumed");
+      const free = new Queue(url, { name: "work-free" });
+      await free.pause();
+      await worker.waitFor(
+        (r) => r.queue === "work-free" && r.msg.startsWith("queue work-free is paused"),
+        "work-free paused later",
+      );
+      await free.resume();
+      await free.close();
+      // Only the queues whose state is or became paused were mentioned.
+      expect(worker.records.filter((r) => r.queue !== undefined).map((r) => r.msg)).toEqual([
+        "queue work-held is paused: its tasks wait until it is resumed (sheppy queue resume -q work-held)",
+        "queue work-held resumed",
+        "queue work-free is paused: its tasks wait until it is resumed (sheppy queue resume -q work-free)",
+      ]);
+    } finally {
+      worker.signal("SIGTERM");
+      await worker.exited;
+      await held.close();
+    }
+  });
+
   it("task add and task schedule take --priority; anything but an integer is a one-line usage error", async () => {
     const added = await sheppy("task", "add", `${TASKS}:add`, "--args", "[3,4]", "--priority", "9");
     expect(added.code).toBe(0);
@@ -59,6 +149,13 @@ describe("sheppy queue pause | resume and --priority", () => {
     expect([first?.priority, later?.priority]).toEqual([9, -2]);
     expect((await queue.getPending(1))[0]?.id).toBe(first?.id);
     await queue.close();
+    // The task table shows priorities once any listed task has one other than 0.
+    const table = (await sheppy("task", "list")).stdout.split("\n");
+    expect(table[0]).toMatch(/^ID +NAME +STATUS +PRIORITY +CREATED /);
+    const priorityOf = (id: string) => table.find((line) => line.startsWith(id))?.split(/ +/)[3];
+    expect([priorityOf(first!.id), priorityOf(later!.id)]).toEqual(["9", "-2"]);
+    const plain = (await sheppy("task", "list", "-q", "many-a")).stdout.split("\n");
+    expect(plain[0]).toMatch(/^ID +NAME +STATUS +CREATED /);
     expect(
       expectOneLineError(await sheppy("task", "add", `${TASKS}:add`, "--priority", "1.5")),
     ).toMatch(/--priority must be an integer, e\.g\. 10 or -5 \(got '1\.5'\)/);

@@ -70,10 +70,19 @@ describe("sheppy task retry --all-failed", () => {
       "--force does not go with --all-failed",
     );
     await usage(["task", "retry", "some-id", "--since", "1h"], "--since needs --all-failed");
+    const formats =
+      "expected an ISO-8601 instant with a UTC offset (e.g. 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00) or a duration back from now (e.g. 90s, 1h, 2d)";
     await usage(
       ["task", "retry", "--all-failed", "--since", "yesterday"],
-      "--since must be a duration",
+      `--since: 'yesterday' cannot be read; ${formats}`,
     );
-    await usage(["task", "retry", "--all-failed", "--since", "2030-01-01T09:00"], "no UTC offset");
+    await usage(
+      ["task", "retry", "--all-failed", "--since", "2030-01-01T09:00"],
+      `--since: '2030-01-01T09:00' has no UTC offset; ${formats}`,
+    );
+    await usage(
+      ["task", "retry", "--all-failed", "--since", "2030-02-30T09:00:00Z"],
+      `--since: '2030-02-30T09:00:00Z' is not a valid date; ${formats}`,
+    );
   });
 });

@@ -167,6 +167,12 @@ class WrappedBackend implements Backend {
   getConcurrencyLimit(queue: string) {
     return this.#store.getConcurrencyLimit(queue);
   }
+  listPaused() {
+    return this.#store.listPaused();
+  }
+  listCronQueues() {
+    return this.#store.listCronQueues();
+  }
 }
 
 runBackendContract("third-party (wrapped memory)", (options) => new WrappedBackend(options));

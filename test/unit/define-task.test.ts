@@ -578,7 +578,7 @@ describe("definition errors", () => {
     [
       "string retryOnTimeout",
       { retryOnTimeout: "yes" as unknown as boolean },
-      "retryOnTimeout must be true or false (got yes)",
+      'retryOnTimeout must be true or false (got "yes")',
     ],
     [
       "numeric retryOnCrash",

@@ -184,7 +184,10 @@ describe("retryDelay options at task()", () => {
     task({ name: `bad-${Math.random()}`, retryDelay: retryDelay as never }, () => 1);
 
   test.each([
-    [{ type: "linear", delay: 1 }, 'retryDelay.type must be "fixed" or "exponential" (got linear)'],
+    [
+      { type: "linear", delay: 1 },
+      'retryDelay.type must be "fixed" or "exponential" (got "linear")',
+    ],
     [{ delay: 1 }, 'retryDelay.type must be "fixed" or "exponential" (got undefined)'],
     [{ type: "fixed" }, "retryDelay.delay must be a number of seconds ≥ 0"],
     [

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import type { QueueStats } from "../api.js";
+import { api, config, type QueueStats } from "../api.js";
 import { StatCards } from "../components/stat-cards.js";
 import { ThroughputChart } from "../components/throughput-chart.js";
 import { useQueueFeed } from "../live.js";
@@ -17,6 +17,56 @@ const STAT_STATUSES: Record<keyof QueueStats, string[]> = {
   crashed: ["crashed"],
   cancelled: ["cancelled"],
 };
+
+/**
+ * Pauses or resumes the queue (not in read-only mode); shows which it is.
+ * The state comes from the live counts, and is read again after a click.
+ */
+function PauseControl({
+  queue,
+  paused,
+  onChange,
+}: {
+  queue: string;
+  paused: boolean | undefined;
+  onChange: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  if (paused === undefined) return null;
+  return (
+    <div class="pause-control">
+      {paused && (
+        <span class="badge paused" data-testid="paused">
+          paused: no worker claims its tasks
+        </span>
+      )}
+      {!config.readOnly && (
+        <button
+          type="button"
+          class="small"
+          data-testid="pause-toggle"
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await (paused ? api.resume(queue) : api.pause(queue));
+              setMessage(null);
+              onChange();
+            } catch (error) {
+              setMessage(`${paused ? "Resume" : "Pause"}: ${(error as Error).message}`);
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          {paused ? "Resume" : "Pause"}
+        </button>
+      )}
+      {message && <span class="problem">{message}</span>}
+    </div>
+  );
+}
 
 /** One queue: its counts, the live throughput chart, and its tasks, crons and workflows. */
 export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> }) {
@@ -43,6 +93,7 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
           {feed.live ? "live" : feed.problem ? "not live" : "connecting…"}
         </span>
       </h2>
+      <PauseControl queue={route.queue} paused={feed.stats?.paused} onChange={feed.reload} />
       {feed.problem && (
         <p class="problem-banner" data-testid="feed-problem">
           {feed.problem}

@@ -134,6 +134,7 @@ export function TaskTable({
             <th>id</th>
             <th>task</th>
             <th>status</th>
+            <th class="num">priority</th>
             <th>created (UTC)</th>
             <th>finished (UTC)</th>
             <th class="num">attempt</th>
@@ -169,6 +170,9 @@ function TaskRow({ queue, task }: { queue: string; task: TaskSummary }) {
       <td>{task.name}</td>
       <td>
         <StatusBadge status={task.status} />
+      </td>
+      <td class="num" data-column="priority">
+        {task.priority}
       </td>
       <td>{formatTime(task.createdAt)}</td>
       <td>{formatTime(task.finishedAt)}</td>

@@ -416,6 +416,14 @@ export class MemoryBackend implements Backend {
     return [...this.#state(queue).crons.values()];
   }
 
+  async listCronQueues(): Promise<string[]> {
+    if (!this.#connected)
+      throw new BackendError("memory backend is not connected: call connect() first");
+    return [...this.#queues]
+      .flatMap(([name, state]) => (state.crons.size > 0 ? [name] : []))
+      .sort();
+  }
+
   // Pausing (kept beside the queues' state, so clearing a queue keeps it)
 
   async setPaused(queue: string, paused: boolean): Promise<void> {
@@ -451,6 +459,12 @@ export class MemoryBackend implements Backend {
   async getConcurrencyLimit(queue: string): Promise<number | null> {
     this.#state(queue);
     return this.#caps.get(queue) ?? null;
+  }
+
+  async listPaused(): Promise<string[]> {
+    if (!this.#connected)
+      throw new BackendError("memory backend is not connected: call connect() first");
+    return [...this.#paused].sort();
   }
 
   // Rate limits

@@ -16,6 +16,8 @@ const DELETE = "DELETE FROM %SCHEMA%.crons WHERE queue = $1 AND id = $2 RETURNIN
 
 const LIST = "SELECT data FROM %SCHEMA%.crons WHERE queue = $1 ORDER BY id";
 
+const QUEUES = "SELECT DISTINCT queue FROM %SCHEMA%.crons ORDER BY queue";
+
 export class CronStore {
   constructor(private readonly session: PgSession) {}
 
@@ -48,5 +50,15 @@ export class CronStore {
       queue,
     ]);
     return rows.map((row) => JSON.parse(row.data) as CronData);
+  }
+
+  async listCronQueues(): Promise<string[]> {
+    this.session.assertConnected();
+    const rows = await this.session.query<{ queue: string }>(
+      "listCronQueues",
+      this.session.sql(QUEUES),
+      [],
+    );
+    return rows.map((row) => row.queue);
   }
 }

@@ -383,6 +383,10 @@ export class PostgresBackend implements Backend {
     return this.#crons.getCrons(queue);
   }
 
+  listCronQueues(): Promise<string[]> {
+    return this.#crons.listCronQueues();
+  }
+
   saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
     return this.#claims.saveProgress(queue, claim, record);
   }
@@ -403,6 +407,10 @@ export class PostgresBackend implements Backend {
 
   getConcurrencyLimit(queue: string): Promise<number | null> {
     return this.#control.getConcurrencyLimit(queue);
+  }
+
+  listPaused(): Promise<string[]> {
+    return this.#control.listPaused();
   }
 
   // Rate limits (./rate-limiter.ts)

@@ -30,6 +30,7 @@ WITH gone AS (DELETE FROM %SCHEMA%.queue_caps WHERE queue = $1 RETURNING 1)
 SELECT pg_notify($2, $1)`;
 
 const CAP = "SELECT cap FROM %SCHEMA%.queue_caps WHERE queue = $1";
+const ALL_PAUSED = "SELECT queue FROM %SCHEMA%.paused_queues ORDER BY queue";
 
 export class QueueControl {
   constructor(private readonly session: PgSession) {}
@@ -74,5 +75,15 @@ export class QueueControl {
     this.session.assertConnected();
     const rows = await this.session.query("isPaused", this.session.sql(PAUSED), [queue]);
     return rows.length > 0;
+  }
+
+  async listPaused(): Promise<string[]> {
+    this.session.assertConnected();
+    const rows = await this.session.query<{ queue: string }>(
+      "listPaused",
+      this.session.sql(ALL_PAUSED),
+      [],
+    );
+    return rows.map((row) => row.queue);
   }
 }

@@ -353,13 +353,19 @@ export class RedisBackend implements Backend {
     return this.#crons.getCrons(queue);
   }
 
+  listCronQueues(): Promise<string[]> {
+    return this.#reader.listCronQueues();
+  }
+
   saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
     return this.#claims.saveProgress(queue, claim, record);
   }
 
   // Pausing (./claims.ts)
 
-  setPaused(queue: string, paused: boolean): Promise<void> {
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    // Registered so that listPaused finds a paused queue that holds nothing.
+    if (paused) this.#session.register(queue);
     return this.#claims.setPaused(queue, paused);
   }
 
@@ -373,6 +379,10 @@ export class RedisBackend implements Backend {
 
   getConcurrencyLimit(queue: string): Promise<number | null> {
     return this.#claims.getConcurrencyLimit(queue);
+  }
+
+  listPaused(): Promise<string[]> {
+    return this.#reader.listPaused();
   }
 
   // Rate limits (./rate-limiter.ts)

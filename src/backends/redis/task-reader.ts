@@ -6,6 +6,7 @@
  * by id), per-queue stats and the list of queues. A record whose expiry has
  * passed is gone for readers even before `pruneExpired` runs.
  */
+import type { ChainableCommander } from "ioredis";
 import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ListTasksRequest, PageRequest, QueueStats, TaskPage } from "../backend.js";
@@ -171,5 +172,34 @@ export class TaskReader {
       queues.set(name, sizes[i]!);
     });
     return queues;
+  }
+
+  /** The registered queues that are paused, sorted (pausing registers a queue). */
+  listPaused(): Promise<string[]> {
+    return this.#registeredWhere("listPaused", (p, name) =>
+      p.exists(this.session.keys(name).paused),
+    );
+  }
+
+  /** The registered queues that hold crons, sorted (adding a cron registers its queue). */
+  listCronQueues(): Promise<string[]> {
+    return this.#registeredWhere("listCronQueues", (p, name) =>
+      p.hlen(this.session.keys(name).crons),
+    );
+  }
+
+  /** The registered queue names for which `count` (one command each, pipelined) answers more than 0. */
+  async #registeredWhere(
+    what: string,
+    count: (pipeline: ChainableCommander, name: string) => unknown,
+  ): Promise<string[]> {
+    const registry = queuesRegistryKey(this.session.prefix);
+    const names = (await this.session.call(what, (client) => client.smembers(registry))).sort();
+    const counts = await this.session.call(what, (client) =>
+      runBatch<number>(client, (p) => {
+        for (const name of names) count(p, name);
+      }),
+    );
+    return names.filter((_, i) => counts[i]! > 0);
   }
 }

@@ -385,6 +385,10 @@ export class SqliteBackend implements Backend {
     return this.#crons.getCrons(queue);
   }
 
+  listCronQueues(): Promise<string[]> {
+    return this.#crons.listCronQueues();
+  }
+
   saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
     return this.#claims.saveProgress(queue, claim, record);
   }
@@ -405,6 +409,10 @@ export class SqliteBackend implements Backend {
 
   getConcurrencyLimit(queue: string): Promise<number | null> {
     return this.#claims.getConcurrencyLimit(queue);
+  }
+
+  listPaused(): Promise<string[]> {
+    return this.#crons.listPaused();
   }
 
   // Rate limits (./rate-limiter.ts)

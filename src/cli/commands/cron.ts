@@ -90,7 +90,15 @@ function addAdd(group: Command): void {
         // The id addCron stored it under (the same one `cron list` shows and `cron delete` takes).
         const id = cronDeterministicId(task, schedule);
         if (settings.format === "json") printJson({ added, id });
-        else print(`${added ? "added" : "already there"}: ${id}`);
+        else {
+          // An alias or another spelling is stored as the zone's IANA name: say so, or the list would surprise.
+          const zone = schedule.timezone;
+          const renamed =
+            zone !== null && options !== undefined && zone !== options.timezone
+              ? ` (time zone ${options.timezone} is stored as ${zone})`
+              : "";
+          print(`${added ? "added" : "already there"}: ${id}${renamed}`);
+        }
       });
     },
   );

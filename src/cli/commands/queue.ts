@@ -1,16 +1,19 @@
 /**
  * @module cli/commands/queue
- * `sheppy queue list`: every queue of the backend with its counts by stage
- * and whether it is paused; `sheppy queue pause | resume`: stop and restart
- * every worker's claims of one queue.
+ * `sheppy queue list`: every queue of the backend — those holding tasks, and
+ * also those that only hold crons or are paused (a paused queue may hold
+ * nothing, e.g. a mistyped name) — with its counts by stage, crons and
+ * whether it is paused; `sheppy queue pause | resume`: stop and restart
+ * every worker's claims of each queue named (`-q a,b`).
  */
 import type { Command } from "commander";
-import type { QueueStats } from "../../backends/backend.js";
+import type { Backend, QueueStats } from "../../backends/backend.js";
+import { Queue } from "../../queue/queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import { openBackend, withQueue } from "../open-queue.js";
+import { openBackend } from "../open-queue.js";
 import { type Column, print, printJson, printRows } from "../output.js";
 
-type QueueRow = { queue: string; paused: boolean } & QueueStats;
+type QueueRow = { queue: string; crons: number; paused: boolean } & QueueStats;
 
 const COLUMNS: readonly Column<QueueRow>[] = [
   { heading: "QUEUE", value: (row) => row.queue },
@@ -22,15 +25,25 @@ const COLUMNS: readonly Column<QueueRow>[] = [
       value: (row) => String(row[stage]),
     }),
   ),
+  { heading: "CRONS", value: (row) => String(row.crons) },
   { heading: "PAUSED", value: (row) => (row.paused ? "yes" : "no") },
 ];
+
+/** Whether `queue` holds no task record and no cron: a name nothing has used (or a typo). */
+async function holdsNothing(backend: Backend, queue: string): Promise<boolean> {
+  const stats = await backend.getStats(queue);
+  if (Object.values(stats).some((count) => count > 0)) return false;
+  return (await backend.getCrons(queue)).length === 0;
+}
 
 /** Adds `sheppy queue` and `queue list | pause | resume`. */
 export function addQueueCommands(program: Command): void {
   const group = program.command("queue").description("inspect, pause and resume queues");
   const command = group
     .command("list")
-    .description("list the backend's queues with their task counts");
+    .description(
+      "list the backend's queues (those holding tasks or crons, and paused ones) with their task and cron counts",
+    );
   addSettings(command, ["backendUrl", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<{ backendUrl?: string; format: OutputFormat }>();
@@ -38,12 +51,18 @@ export function addQueueCommands(program: Command): void {
     let rows: QueueRow[];
     try {
       await backend.connect();
-      const names = [...(await backend.listQueues()).keys()].sort();
+      const [held, withCrons, paused] = await Promise.all([
+        backend.listQueues(),
+        backend.listCronQueues(),
+        backend.listPaused(),
+      ]);
+      const names = [...new Set([...held.keys(), ...withCrons, ...paused])].sort();
       rows = await Promise.all(
         names.map(async (queue) => ({
           queue,
           ...(await backend.getStats(queue)),
-          paused: await backend.isPaused(queue),
+          crons: withCrons.includes(queue) ? (await backend.getCrons(queue)).length : 0,
+          paused: paused.includes(queue),
         })),
       );
     } finally {
@@ -59,19 +78,38 @@ export function addQueueCommands(program: Command): void {
       .command(name)
       .description(
         paused
-          ? "stop every worker claiming the queue's tasks (running tasks finish; adds go on)"
-          : "let workers claim the queue's tasks again",
+          ? "stop every worker claiming the tasks of each queue named (running tasks finish; adds go on)"
+          : "let workers claim the tasks of each queue named again",
       );
-    addSettings(control, ["backendUrl", "queue", "format"]);
+    addSettings(control, ["backendUrl", "queueNames", "format"]);
     control.action(async (_options: unknown, cmd: Command) => {
       const settings = cmd.optsWithGlobals<{
         backendUrl?: string;
-        queue: string;
+        queue: string[];
         format: OutputFormat;
       }>();
-      await withQueue(settings, (queue) => (paused ? queue.pause() : queue.resume()));
-      if (settings.format === "json") printJson({ queue: settings.queue, paused });
-      else print(`queue ${settings.queue} ${paused ? "paused" : "resumed"}`);
+      const names = [...new Set(settings.queue)];
+      const backend = openBackend(settings);
+      const done: { queue: string; paused: boolean }[] = [];
+      try {
+        await backend.connect();
+        // One queue after the other, each reported as it is done, so a failure part-way shows which were.
+        for (const name of names) {
+          const queue = new Queue(backend, { name });
+          await (paused ? queue.pause() : queue.resume());
+          if (await holdsNothing(backend, name)) {
+            console.error(
+              `warning: queue ${name} holds no tasks or crons: is the name right? (${paused ? "paused" : "resumed"} it all the same)`,
+            );
+          }
+          done.push({ queue: name, paused });
+          if (settings.format !== "json") print(`queue ${name} ${paused ? "paused" : "resumed"}`);
+        }
+      } finally {
+        await backend.disconnect().catch(() => undefined);
+      }
+      // One queue: the object as before; several: one object per queue, in the order given.
+      if (settings.format === "json") printJson(done.length === 1 ? done[0] : done);
     });
   }
 }

@@ -9,7 +9,7 @@ import type { TaskData } from "../../task/task-record.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { parseStatuses } from "../inputs.js";
 import { queueGiven, withQueue, withQueueOf } from "../open-queue.js";
-import { print, printJson, printRows, renderTaskDetail, TASK_COLUMNS } from "../output.js";
+import { print, printJson, printRows, renderTaskDetail, taskColumns } from "../output.js";
 
 interface QueueSettings {
   readonly backendUrl?: string;
@@ -40,7 +40,7 @@ function addList(group: Command): void {
     });
     rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
     const shown = limit === 0 ? rows : rows.slice(-limit);
-    printRows(settings.format, shown, TASK_COLUMNS, (row) => row, "no tasks");
+    printRows(settings.format, shown, taskColumns(shown), (row) => row, "no tasks");
   });
 }
 

@@ -17,11 +17,24 @@ interface QueueSettings {
   readonly format: OutputFormat;
 }
 
+const SINCE_FORMATS =
+  "an ISO-8601 instant with a UTC offset (e.g. 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00) or a duration back from now (e.g. 90s, 1h, 2d)";
+
 /** `--since`: ISO-8601 text with an offset, or a duration back from now (`1h`: the last hour). */
 function parseSince(raw: string): Date | number {
-  return /^\d{4}-/.test(raw.trim())
-    ? parseInstant(raw.trim(), "--since")
-    : parseDuration(raw, "--since");
+  const text = raw.trim();
+  try {
+    return /^\d{4}-/.test(text) ? parseInstant(text, "--since") : parseDuration(raw, "--since");
+  } catch (error) {
+    if (!(error instanceof CliUsageError)) throw error;
+    // Either reading fails in its own terms; the user needs both accepted forms.
+    const reason = /not a valid date/.test(error.message)
+      ? "is not a valid date"
+      : /no UTC offset/.test(error.message)
+        ? "has no UTC offset"
+        : "cannot be read";
+    throw new CliUsageError(`--since: '${raw}' ${reason}; expected ${SINCE_FORMATS}`);
+  }
 }
 
 /** `task retry --all-failed`: re-queues every failed task of the queue, prints how many. */

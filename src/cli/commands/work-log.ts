@@ -2,9 +2,11 @@
  * @module cli/commands/work-log
  * What `sheppy work` tells its operator: a short banner once the worker runs,
  * one log line per task start / completion / retry / failure (from the
- * worker's typed events), and a line for each shutdown signal.
+ * worker's typed events), a line for each served queue that is paused (and
+ * each pause or resume noticed later), and a line for each shutdown signal.
  */
 import type { Logger } from "pino";
+import type { Queue } from "../../queue/queue.js";
 import type { Task } from "../../task/task-record.js";
 import { isResumeTaskName, RESUME_PREFIX } from "../../task/workflow-resume-task.js";
 import { VERSION } from "../../util/version.js";
@@ -91,6 +93,43 @@ export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): v
 }
 
 const isResume = (task: Task) => isResumeTaskName(task.name);
+
+/**
+ * Logs each of `queues` that is paused now — a worker on a paused queue sits
+ * idle, which without a word looks like a fault — then each pause and resume
+ * noticed later, looking every `everyMs` (one small read per queue). A read
+ * that fails is skipped: the worker reports backend outages itself. Returns
+ * the function that stops looking.
+ */
+export function logPauses(queues: readonly Queue[], logger: Logger, everyMs = 2000): () => void {
+  const known = new Map<string, boolean>();
+  let stopped = false;
+  const look = async () => {
+    for (const queue of queues) {
+      // Once stopped, no read: it could connect the backend again as it shuts down.
+      if (stopped) return;
+      const paused = await queue.isPaused().catch(() => undefined);
+      if (stopped || paused === undefined || known.get(queue.name) === paused) continue;
+      const first = !known.has(queue.name);
+      known.set(queue.name, paused);
+      if (paused) {
+        logger.warn(
+          { queue: queue.name },
+          `queue ${queue.name} is paused: its tasks wait until it is resumed (sheppy queue resume -q ${queue.name})`,
+        );
+      } else if (!first) logger.info({ queue: queue.name }, `queue ${queue.name} resumed`);
+    }
+  };
+  let running = look();
+  const timer = setInterval(() => {
+    running = running.then(look);
+  }, everyMs);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
 
 /** What a resume did to its workflow: finished it (completed or failed), or asked for more steps. */
 function logWorkflowStep(logger: Logger, queue: string, task: Task): void {

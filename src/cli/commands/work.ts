@@ -20,7 +20,7 @@ import { addSettings, type LogFormat, type LogLevel } from "../env.js";
 import { loadFunction, loadModules } from "../load-modules.js";
 import { createCliLogger, isPretty } from "../logger.js";
 import { openBackend } from "../open-queue.js";
-import { announce, logSignals, logTaskEvents } from "./work-log.js";
+import { announce, logPauses, logSignals, logTaskEvents } from "./work-log.js";
 
 /** `sheppy work` settings after commander applied flags, environment and defaults. */
 interface WorkSettings {
@@ -69,6 +69,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     logger,
   });
   let stopLoggingSignals: (() => void) | undefined;
+  let stopLoggingPauses: (() => void) | undefined;
   try {
     if (prestart) {
       try {
@@ -105,6 +106,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
         logger,
         isPretty(settings.logFormat),
       );
+      if (processing) stopLoggingPauses = logPauses(queues, logger);
     });
     const summary = await worker.work({
       ...(settings.maxTasks === undefined ? {} : { maxTasks: settings.maxTasks }),
@@ -113,6 +115,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     logger.info(summary, "worker stopped");
   } finally {
     stopLoggingSignals?.();
+    stopLoggingPauses?.();
     await backend.disconnect().catch(() => undefined);
   }
   // The worker has stopped. Tasks it interrupted are back in the queue, and their functions

@@ -87,6 +87,8 @@ export function backendStorageCases(h: ContractHarness): void {
         ["addCron", (b) => b.addCron(q, "c", { deterministicId: "c" })],
         ["deleteCron", (b) => b.deleteCron(q, "c")],
         ["getCrons", (b) => b.getCrons(q)],
+        ["listCronQueues", (b) => b.listCronQueues()],
+        ["listPaused", (b) => b.listPaused()],
         ["renew", (b) => b.renew(q, [{ id: d.id, fence: 1 }])],
         ["reclaimExpired", (b) => b.reclaimExpired(q, { leaseMs: 1000, confirmMs: 0 })],
         [

@@ -152,8 +152,26 @@ export function cronEveryTimezoneCases(h: ContractHarness): void {
       expect(await queue.addCron(poll("z"), "0 9 * * *")).toBe(true);
       expect(await queue.addCron(poll("z"), "0 9 * * *", { timezone: "UTC" })).toBe(false);
       expect(await queue.addCron(poll("z"), "0 9 * * *", { timezone: "Etc/UTC" })).toBe(false);
+      // An alias is the zone it stands for, stored by that zone's IANA name (never ICU's older spelling).
+      expect(await queue.addCron(poll("z"), "0 9 * * *", { timezone: "US/Eastern" })).toBe(false);
+      expect(await queue.addCron(poll("z"), "0 9 * * *", { timezone: "Zulu" })).toBe(false);
       const zones = (await queue.getCrons()).map((c) => c.timezone).sort();
       expect(zones).toEqual(["America/New_York", "Europe/Berlin", "UTC"]);
+      const kolkata = h.queue();
+      expect(await kolkata.addCron(poll("k"), "0 9 * * *", { timezone: "Asia/Kolkata" })).toBe(
+        true,
+      );
+      expect(await kolkata.addCron(poll("k"), "0 9 * * *", { timezone: "Asia/Calcutta" })).toBe(
+        false,
+      );
+      // A country's own zone is kept, even where its clocks match another's.
+      expect(await kolkata.addCron(poll("k"), "0 9 * * *", { timezone: "Europe/Bratislava" })).toBe(
+        true,
+      );
+      expect((await kolkata.getCrons()).map((c) => c.timezone).sort()).toEqual([
+        "Asia/Kolkata",
+        "Europe/Bratislava",
+      ]);
 
       const unknown = queue.addCron(poll("z"), "0 9 * * *", { timezone: "Mars/Olympus" });
       await expect(unknown).rejects.toThrow(CronExpressionError);

@@ -297,5 +297,21 @@ export function cronCases(h: ContractHarness): void {
       const waiting = (await queue.getScheduled()).map((t) => t.scheduledAt?.toISOString());
       expect(waiting).toEqual(["2030-01-01T08:06:00.000Z", "2030-01-01T08:07:00.000Z"]);
     });
+
+    it("CRON-14 listCronQueues names the queues that hold crons, sorted, including one that holds nothing else", async () => {
+      const withCron = h.queue();
+      const withTask = h.queue();
+      const backend = await withCron.connect();
+      await withCron.addCron(report("listed"), "0 9 * * *");
+      await withTask.add(report("not a cron"));
+      const mine = (names: string[]) =>
+        names.filter((name) => name === withCron.name || name === withTask.name);
+      const queues = await backend.listCronQueues();
+      expect(mine(queues)).toEqual([withCron.name]);
+      expect(queues).toEqual([...queues].sort());
+      expect([...(await backend.listQueues()).keys()]).not.toContain(withCron.name);
+      await withCron.deleteCron(report("listed"), "0 9 * * *");
+      expect(mine(await backend.listCronQueues())).toEqual([]);
+    });
   });
 }

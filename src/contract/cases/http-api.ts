@@ -370,6 +370,45 @@ export function httpApiCases(h: ContractHarness): void {
       });
     });
 
+    it("POST /{queue}/pause and /resume pause and resume the queue; stats and events tell; read-only refuses both", async () => {
+      const { queue, q, call } = api();
+      await queue.add(add(1, 2));
+      expect((await call("GET", `/${q}/stats`)).body).toMatchObject({ pending: 1, paused: false });
+      expect(await call("POST", `/${q}/pause`, {})).toMatchObject({
+        status: 200,
+        body: { queue: q, paused: true },
+      });
+      expect(await queue.isPaused()).toBe(true);
+      expect((await call("GET", `/${q}/stats`)).body).toMatchObject({ pending: 1, paused: true });
+      expect(await h.worker(queue).work({ oneshot: true })).toMatchObject({ processed: 0 });
+      // Changes, like every other: a JSON body is required.
+      expect((await call("POST", `/${q}/resume`)).status).toBe(415);
+      const readOnly = api({ readOnly: true });
+      for (const action of ["pause", "resume"]) {
+        expect(await readOnly.call("POST", `/${q}/${action}`, {})).toMatchObject({
+          status: 403,
+          body: { error: "this API is read-only" },
+        });
+      }
+      expect(await queue.isPaused()).toBe(true);
+      // A paused queue that holds nothing is still one the API shows.
+      await queue.clear();
+      expect(await call("GET", `/${q}/stats`)).toMatchObject({
+        status: 200,
+        body: { pending: 0, paused: true },
+      });
+      expect(await call("POST", `/${q}/resume`, {})).toMatchObject({
+        status: 200,
+        body: { queue: q, paused: false },
+      });
+      expect(await queue.isPaused()).toBe(false);
+      expect((await call("GET", `/${q}/stats`)).status).toBe(404);
+      expect((await call("GET", "/openapi.json")).body.paths).toMatchObject({
+        "/{queue}/pause": { post: { summary: expect.stringContaining("Pause the queue") } },
+        "/{queue}/resume": { post: { summary: expect.stringContaining("Resume a paused queue") } },
+      });
+    });
+
     it("GET /{queue}/events streams the counts, then each task that finishes, until the client leaves", async () => {
       const { queue, q } = api();
       const handler = createHttpHandler(queue.backend);
@@ -389,7 +428,7 @@ export function httpApiCases(h: ContractHarness): void {
           text += decoder.decode(value);
         }
       };
-      await until(/event: stats\ndata: \{[^\n]*"pending":1/);
+      await until(/event: stats\ndata: \{[^\n]*"pending":1[^\n]*"paused":false/);
       const t = add(2, 2);
       await queue.add(t);
       await h.worker(queue).work({ oneshot: true });

@@ -132,5 +132,26 @@ export function pauseCases(h: ContractHarness): void {
       expect(claim?.record.id).toBe(t.id);
       expect(claim?.record.scheduledAt).toBe(scheduledAt.toISOString());
     });
+
+    it("P-7 listPaused names every paused queue, sorted, even one that holds nothing; a resume takes it off", async () => {
+      const empty = h.queue();
+      const holding = h.queue();
+      const running = h.queue();
+      const backend = await empty.connect();
+      await backend.add(holding.name, [data(1)]);
+      await backend.add(running.name, [data(2)]);
+      await holding.pause();
+      await empty.pause();
+      const mine = (names: string[]) =>
+        names.filter((name) => [empty.name, holding.name, running.name].includes(name));
+      const paused = await backend.listPaused();
+      expect(mine(paused)).toEqual([empty.name, holding.name].sort());
+      expect(paused).toEqual([...paused].sort());
+      // Another instance on the same storage sees the same list.
+      const sibling = await h.sibling(empty).connect();
+      expect(mine(await sibling.listPaused())).toEqual([empty.name, holding.name].sort());
+      await empty.resume();
+      expect(mine(await backend.listPaused())).toEqual([holding.name]);
+    });
   });
 }

@@ -114,7 +114,45 @@ export function priorityCases(h: ContractHarness): void {
         expect((error as Error).message).toMatch(/^queue\.add\(\): priority must be an integer/);
         expect((error as Error).message).not.toContain("\n");
       }
+      // Text that looks like a number is quoted, so the message does not read as if 5 were refused.
+      await expect(queue.add(item(1), { priority: "5" as never })).rejects.toThrow(
+        /\(higher runs first; got "5"\)$/,
+      );
       expect(await queue.size()).toBe(0);
+    });
+
+    it("PR-6 queue.retry() re-runs a task at the priority it is given; unknown options are refused", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const low = item(1);
+      await queue.add(low);
+      const [claim] = await backend.claim(queue.name, 1);
+      const failed = {
+        ...claim!.record,
+        status: "failed" as const,
+        finishedAt: new Date().toISOString(),
+      };
+      await backend.settle(
+        queue.name,
+        [{ fence: claim!.fence, record: failed, children: [], expiresAt: null }],
+        Date.now(),
+      );
+      const other = item(2);
+      await queue.add(other, { priority: 5 });
+      const bad = await queue
+        .retry(low, { priority: 9, prio: 1 } as never)
+        .catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(InvalidOptionError);
+      expect((bad as Error).message).toBe(
+        "queue.retry(): unknown option 'prio' (valid options: at, force, priority)",
+      );
+      await expect(queue.retry(low, { priority: 0.5 })).rejects.toThrow(
+        /^queue\.retry\(\): priority must be an integer/,
+      );
+      expect((await queue.getTask(low))?.status).toBe("failed");
+      expect(await queue.retry(low, { priority: 9 })).toBe(true);
+      expect((await queue.getTask(low))?.priority).toBe(9);
+      expect(claimIds(await backend.claim(queue.name, 2))).toEqual([low.id, other.id]);
     });
   });
 }
