@@ -13,7 +13,7 @@ import { routeOf } from "../record-route.js";
 import { slotTaskStateOf } from "../sql/slot-state.js";
 import { CLAIMABLE, storedColumns } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
-import { insertNew, takeNumbers } from "./rows.js";
+import { insertNew, rowValues, takeNumbers } from "./rows.js";
 import type { Signals } from "./signals.js";
 import { REPLACE } from "./task-store.js";
 
@@ -75,19 +75,7 @@ function addOne(
   if (action.kind === "replace") {
     const r = storedColumns({ ...record, id: action.id }, routeOf(record, null));
     const place = r.state === CLAIMABLE ? takeNumbers(db, "task_seq", 1) : null;
-    db.statement(REPLACE).run(
-      queue,
-      r.id,
-      r.data,
-      r.status,
-      r.state,
-      place,
-      r.dueAt,
-      r.createdAt,
-      r.priority,
-      r.concurrencyKey,
-      r.concurrencyLimit,
-    );
+    db.statement(REPLACE).run(...rowValues(queue, r, place));
     return { result: { outcome: "replaced", id: action.id }, queued: r.state === CLAIMABLE };
   }
   const columns = storedColumns(record, routeOf(record, null));

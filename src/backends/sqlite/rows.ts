@@ -62,22 +62,29 @@ export function insertNew(
   const insert = db.statement(INSERT_NEW);
   return rows.map((r) => {
     const place = r.state === CLAIMABLE ? seq++ : null;
-    return (
-      insert.run(
-        queue,
-        r.id,
-        r.data,
-        r.status,
-        r.state,
-        place,
-        r.dueAt,
-        r.createdAt,
-        r.priority,
-        r.concurrencyKey,
-        r.concurrencyLimit,
-      ).changes > 0
-    );
+    return insert.run(...rowValues(queue, r, place)).changes > 0;
   });
+}
+
+/**
+ * The values of a task row in the column order of `INSERT_NEW` and the add
+ * statements beside it (`./task-store.ts`, `./dedupe.ts`): one list, so a new
+ * column is added in one place. `place` is its FIFO number when claimable.
+ */
+export function rowValues(queue: string, r: StoredColumns, place: number | null): unknown[] {
+  return [
+    queue,
+    r.id,
+    r.data,
+    r.status,
+    r.state,
+    place,
+    r.dueAt,
+    r.createdAt,
+    r.priority,
+    r.concurrencyKey,
+    r.concurrencyLimit,
+  ];
 }
 
 /** Records that `ids` (tasks or workflows) of `queue` finished, for other processes' listeners. */

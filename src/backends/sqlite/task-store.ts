@@ -27,7 +27,7 @@ import {
   storedColumns,
 } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
-import { insertNew, logFinished, readRow, takeNumbers } from "./rows.js";
+import { insertNew, logFinished, readRow, rowValues, takeNumbers } from "./rows.js";
 import { readWorkflows, writePlan } from "./settle.js";
 import type { Signals } from "./signals.js";
 
@@ -140,21 +140,7 @@ export class TaskStore {
     const replace = this.db.statement(REPLACE);
     return rows.map((r) => {
       const place = r.state === CLAIMABLE ? seq++ : null;
-      return (
-        replace.run(
-          queue,
-          r.id,
-          r.data,
-          r.status,
-          r.state,
-          place,
-          r.dueAt,
-          r.createdAt,
-          r.priority,
-          r.concurrencyKey,
-          r.concurrencyLimit,
-        ).changes > 0
-      );
+      return replace.run(...rowValues(queue, r, place)).changes > 0;
     });
   }
 
