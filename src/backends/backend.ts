@@ -97,6 +97,13 @@ export interface AddOptions {
    * connection; an error fails the call and leaves the transaction to its owner.
    */
   readonly tx?: SqlTransaction | undefined;
+  /**
+   * Lifecycle event bodies, one per record (same order): each is appended
+   * to the queue's event log (see {@link EventLog}) in the same atomic step
+   * that stores its record, and only if it is stored. Ignored while the log
+   * is off.
+   */
+  readonly events?: readonly string[] | undefined;
 }
 
 /** Counts of one queue's records, by where they are in their life. */
@@ -179,6 +186,8 @@ export interface DedupeEntry {
    * whatever becomes of its task; `null` holds it while the task is unfinished.
    */
   readonly windowMs: number | null;
+  /** A lifecycle event body appended to the queue's event log with the add, when the outcome is `added` or `replaced`. */
+  readonly event?: string | undefined;
 }
 
 /** What an add under a dedupe key did: `added` the record, `ignored` it for the task `id`, or `replaced` task `id`'s record with it. */
@@ -228,6 +237,12 @@ export interface Settlement {
   readonly workflowStep?: WorkflowStepEnd | undefined;
   /** The task resumed a workflow: the workflow as the resume leaves it (see {@link WorkflowWrite}). */
   readonly workflow?: WorkflowWrite | undefined;
+  /**
+   * Lifecycle event bodies appended, in order, to the queue's event log in
+   * the same atomic step — only when this settle writes the record now (not
+   * when it is lost, nor when a resend finds it already written).
+   */
+  readonly events?: readonly string[] | undefined;
 }
 
 /**
@@ -368,13 +383,15 @@ export interface TaskStore {
       expiresAt: number | null;
       /** The task is a step of a workflow: its cancellation ends the step (see {@link WorkflowStepEnd}). */
       workflowStep?: WorkflowStepEnd | undefined;
+      /** A lifecycle event body appended to the queue's event log with the cancel, when it cancels. */
+      event?: string | undefined;
     },
   ): Promise<TaskData | null>;
 
   /** Deletes a finished record. `false`, changing nothing, when the task is unknown or unfinished. */
   deleteTask(queue: string, id: string): Promise<boolean>;
 
-  /** Removes every record of the queue (any status), its crons and its rate-limit state; returns how many records and crons it removed. */
+  /** Removes every record of the queue (any status), its crons, its rate-limit state and its event log; returns how many records and crons it removed. */
   clear(queue: string): Promise<number>;
 
   /** Deletes finished records whose expiry is due by `now`; returns how many. Reads never return an expired record even before this runs. */
@@ -553,6 +570,47 @@ export interface QueueControl {
   listPaused(): Promise<string[]>;
 }
 
+/** One entry of a queue's event log: its position in the log, and the body as the caller wrote it. */
+export interface StoredEvent {
+  readonly id: string;
+  readonly body: string;
+}
+
+/** What {@link EventLog.readEvents} takes. */
+export interface EventReadRequest {
+  /** Entries strictly after this position; `null`: from the oldest entry kept. */
+  readonly after: string | null;
+  /** At most this many entries (an integer ≥ 1). */
+  readonly limit: number;
+  /** Waits up to this long (ms) for a first entry when there is none yet (0 or absent: no wait). */
+  readonly waitMs?: number | undefined;
+}
+
+/**
+ * A queue's lifecycle event log: bodies (opaque JSON text written by the
+ * caller) in one order per queue, readable from any process on the same
+ * storage, bounded to the newest `eventCap` entries. Bodies are appended by
+ * `appendEvents`, and — in the same atomic step as the write they describe —
+ * by `add`, `addDeduplicated`, `settle` and `cancel` when given them. The
+ * log's order is the order of those steps; positions are opaque text that
+ * grow along it, and a reader resumes strictly after the last one it saw.
+ * A position older than the oldest entry kept reads from the oldest kept.
+ */
+export interface EventLog {
+  /** Most entries kept per queue, the oldest dropped first; 0: the log is off (nothing is appended, reads find nothing). */
+  readonly eventCap: number;
+  /** Appends `bodies`, in order, as one step. */
+  appendEvents(queue: string, bodies: readonly string[]): Promise<void>;
+  /**
+   * Up to `limit` entries after `after`, oldest first. A position this log
+   * could not have given is an `InvalidOptionError`. A waiting read ends
+   * early, with nothing, when the backend disconnects.
+   */
+  readEvents(queue: string, request: EventReadRequest): Promise<StoredEvent[]>;
+  /** The position of the newest entry (reading after it gives what comes next); `null` when the log is empty. */
+  lastEventId(queue: string): Promise<string | null>;
+}
+
 /** Rate-limit windows shared by every instance on the same storage. */
 export interface RateLimitStore {
   /**
@@ -596,7 +654,8 @@ export interface Backend
     TaskReader,
     CronStore,
     RateLimitStore,
-    QueueControl {
+    QueueControl,
+    EventLog {
   /** Present exactly when `capabilities.instantProcessing` is true. */
   readonly inline?: InlineProcessing | undefined;
   /**

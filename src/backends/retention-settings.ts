@@ -20,10 +20,29 @@ export const DEFAULT_ERROR_TTL = 7 * 24 * 3600;
 /** Most expiring finished records kept per queue by default. */
 export const DEFAULT_MAX_FINISHED = 10_000;
 
+/** Most lifecycle events kept per queue by default. */
+export const DEFAULT_EVENT_CAP = 10_000;
+
 /** A backend's retention options as users write them. */
 export interface RetentionOptions extends RetentionDefaults {
   /** Most finished records with an expiry kept per queue (integer ≥ 1), or `null` for no bound. */
   readonly maxFinished?: number | null | undefined;
+  /**
+   * Most lifecycle events kept per queue in its event log (`queue.events()`),
+   * the oldest dropped first (default 10,000); 0 turns the log off.
+   */
+  readonly eventCap?: number | undefined;
+}
+
+/** Checks a backend's `eventCap` option (an integer ≥ 0) and fills in the default. */
+export function resolveEventCap(backend: string, options: RetentionOptions): number {
+  const cap = options.eventCap;
+  if (cap === undefined) return DEFAULT_EVENT_CAP;
+  if (!Number.isInteger(cap) || cap < 0)
+    throw new InvalidOptionError(
+      `${backend} option eventCap must be an integer ≥ 0, 0 turning the event log off (got ${String(cap)})`,
+    );
+  return cap;
 }
 
 /**

@@ -17,6 +17,7 @@
 import type {
   ClaimedTask,
   ClaimStore,
+  EventLog,
   RateLimitStore,
   RetentionSettings,
   Settlement,
@@ -24,11 +25,13 @@ import type {
   WorkflowWrite,
 } from "../backends/backend.js";
 import { WorkerCrashedError } from "../errors.js";
+import { eventBody, type WrittenEventType } from "../task/lifecycle-event.js";
 import type { TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import { expiryOf } from "../task/ttl.js";
 import { resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
 import { identifyChildren } from "./chained-tasks.js";
+import { EventPublisher } from "./event-publisher.js";
 import {
   type AttemptOutcome,
   type ExecutionEnvironment,
@@ -79,10 +82,13 @@ export interface AttemptPipelineOptions {
   readonly queue: string;
   /**
    * What the pipeline reaches in the backend itself: retention, to resolve
-   * expiry; rate limits; the running record a task's reports are written to.
+   * expiry; rate limits; the running record a task's reports are written to;
+   * the queue's event log, which each stage's lifecycle event goes to (a
+   * settle's own events go with the settle, atomically).
    */
   readonly store: RateLimitStore &
-    Pick<ClaimStore, "saveProgress"> & { readonly retention: RetentionSettings };
+    Pick<ClaimStore, "saveProgress"> &
+    Pick<EventLog, "eventCap" | "appendEvents"> & { readonly retention: RetentionSettings };
   readonly environment: ExecutionEnvironment;
   readonly settle: Settler;
   readonly hooks?: AttemptHooks | undefined;
@@ -102,6 +108,8 @@ export interface AttemptPipelineOptions {
   readonly onHookError?: ((error: unknown, stage: string) => void) | undefined;
   /** Writing a task's reports failed (the task goes on; its outcome carries them). */
   readonly onProgressError?: ((error: unknown) => void) | undefined;
+  /** Appending `started` or `progress` events to the event log failed (they are dropped; the attempt goes on). */
+  readonly onEventError?: ((error: unknown) => void) | undefined;
 }
 
 /** An attempt in flight. */
@@ -218,12 +226,21 @@ export interface Admission {
   readonly deferrals: Promise<void>;
 }
 
+/** How a settlement came about, for the lifecycle event it carries. */
+type SettleKind = "run" | "crash" | "deferral" | "requeue";
+
 export class AttemptPipeline {
   readonly #unknown: UnknownTaskGate | undefined;
+  /** `undefined` while the backend's event log is off. */
+  readonly #events: EventPublisher | undefined;
 
   constructor(private readonly options: AttemptPipelineOptions) {
     const grace = options.unknownTaskGraceMs ?? 0;
     this.#unknown = grace > 0 ? new UnknownTaskGate(grace) : undefined;
+    this.#events =
+      options.store.eventCap > 0
+        ? new EventPublisher(options.store, options.queue, (error) => options.onEventError?.(error))
+        : undefined;
   }
 
   /** Whether `claim` must pass {@link admit} before it starts: it has a rate limit, or its name is unknown here. */
@@ -281,7 +298,7 @@ export class AttemptPipeline {
       if (deferred) putOff.set(claim, deferred);
     });
     const deferrals = [...putOff].map(async ([claim, record]) => {
-      const result = await this.#send(claim.fence, record, [], null, now).then(
+      const result = await this.#send(claim, claim.fence, record, [], null, now, "deferral").then(
         (r) => r,
         () => "unsettled" as const,
       );
@@ -310,6 +327,11 @@ export class AttemptPipeline {
           record,
         );
         if (written) {
+          this.#events?.push(
+            eventBody("progress", record, this.options.environment.clock.now(), {
+              attempt: claim.record.retryCount + 1,
+            }),
+          );
           try {
             this.options.hooks?.progressed?.(claim, record);
           } catch (error) {
@@ -325,6 +347,7 @@ export class AttemptPipeline {
   /** Runs an admitted claim; the returned attempt settles itself when the function ends. */
   start(claim: ClaimedTask): Attempt {
     const attempt = new PipelineAttempt(this, claim, this.options.environment);
+    this.#events?.push(eventBody("started", claim.record, this.options.environment.clock.now()));
     const started = this.options.hooks?.started;
     if (started) {
       try {
@@ -356,7 +379,7 @@ export class AttemptPipeline {
     const reported = record === outcome.record ? outcome : { ...outcome, record };
     if (attempt.abandoned) return null;
     const now = this.options.environment.clock.now();
-    return this.#end(attempt.fence, reported, now - startedAt, now, claim);
+    return this.#end(attempt.fence, reported, now - startedAt, now, claim, "run");
   }
 
   /** Gate, run and settle one claim; `null` when its rate limit put it off. */
@@ -370,9 +393,15 @@ export class AttemptPipeline {
   /** Settles a claim back as pending without an attempt (claimed while stopping, or interrupted at shutdown). */
   requeue(claim: ClaimedTask): Promise<SettleResult | "unsettled"> {
     const now = this.options.environment.clock.now();
-    return this.#send(claim.fence, requeuedRecord(claim.record), [], null, now).catch(
-      () => "unsettled" as const,
-    );
+    return this.#send(
+      claim,
+      claim.fence,
+      requeuedRecord(claim.record),
+      [],
+      null,
+      now,
+      "requeue",
+    ).catch(() => "unsettled" as const);
   }
 
   /** Ends a claim whose holder stopped renewing it: `crashed`, or `retrying` with `retryOnCrash`. */
@@ -389,7 +418,7 @@ export class AttemptPipeline {
             findTask(record.name)?.backoff,
           )
         : record;
-    return this.#end(claim.fence, { record: ended, children: [] }, 0, now, claim);
+    return this.#end(claim.fence, { record: ended, children: [] }, 0, now, claim, "crash");
   }
 
   /**
@@ -402,6 +431,7 @@ export class AttemptPipeline {
     durationMs: number,
     now: number,
     claim: ClaimedTask,
+    kind: SettleKind,
   ): Promise<AttemptEnd> {
     let { record } = outcome;
     let children = outcome.children;
@@ -419,11 +449,21 @@ export class AttemptPipeline {
           ? null
           : expiryOf(written.record as unknown as TaskData, retention, now),
     };
-    return this.#send(fence, record, children, expiresAt, now, workflow).then(
+    return this.#send(
+      claim,
+      fence,
+      record,
+      children,
+      expiresAt,
+      now,
+      kind,
+      durationMs,
+      workflow,
+    ).then(
       (result) => this.#settled(claim, { record, durationMs, error, result }),
       (settleError: unknown) =>
         isUnstorable(settleError)
-          ? this.#settleUnstorable(claim, fence, record, settleError, durationMs, error, now)
+          ? this.#settleUnstorable(claim, fence, record, settleError, durationMs, error, now, kind)
           : this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }),
     );
   }
@@ -437,10 +477,11 @@ export class AttemptPipeline {
     durationMs: number,
     error: unknown,
     now: number,
+    kind: SettleKind,
   ): Promise<AttemptEnd> {
     const record = unstorableRecord(refused, problem, now);
     const expiresAt = expiryOf(record, this.options.store.retention, now);
-    return this.#send(fence, record, [], expiresAt, now).then(
+    return this.#send(claim, fence, record, [], expiresAt, now, kind, durationMs).then(
       (result) => this.#settled(claim, { record, durationMs, error: error ?? problem, result }),
       (settleError: unknown) =>
         this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }),
@@ -459,17 +500,48 @@ export class AttemptPipeline {
     return end;
   }
 
-  /** Hands a settlement made at `now` to the settler; a settler that throws is a rejected settle. */
+  /**
+   * Hands a settlement made at `now` to the settler, with its lifecycle
+   * events, once the attempt's earlier events are in the log; a settler that
+   * throws is a rejected settle.
+   */
   #send(
+    claim: ClaimedTask,
+    fence: number,
+    record: TaskData,
+    children: readonly TaskData[],
+    expiresAt: number | null,
+    now: number,
+    kind: SettleKind,
+    durationMs?: number,
+    workflow?: WorkflowWrite,
+  ): Promise<SettleResult> {
+    const publisher = this.#events;
+    if (!publisher) return this.#sendNow(fence, record, children, expiresAt, now, workflow);
+    const events = [
+      eventBody(settleEventType(kind, record), record, now, {
+        attempt: claim.record.retryCount + 1,
+        ...(kind === "run" ? { durationMs } : {}),
+      }),
+    ];
+    for (const child of children) events.push(eventBody("added", child, now));
+    const send = () => this.#sendNow(fence, record, children, expiresAt, now, workflow, events);
+    return publisher.busy ? publisher.drained().then(send) : send();
+  }
+
+  #sendNow(
     fence: number,
     record: TaskData,
     children: readonly TaskData[],
     expiresAt: number | null,
     now: number,
     workflow?: WorkflowWrite,
+    events?: readonly string[],
   ): Promise<SettleResult> {
     try {
-      const settlement: Settlement = { fence, record, children, expiresAt };
+      const settlement: Settlement = events
+        ? { fence, record, children, expiresAt, events }
+        : { fence, record, children, expiresAt };
       // A step that ends (finished) moves its workflow on; a retry or a put-off start does not.
       const stepOf = record.finishedAt === null ? null : workflowOfStep(record);
       const step =
@@ -494,5 +566,21 @@ export class AttemptPipeline {
     } catch {
       // A failing error report has nowhere left to go; the attempt goes on regardless.
     }
+  }
+}
+
+/** The lifecycle event a settlement of `kind` leaving `record` stands for. */
+function settleEventType(kind: SettleKind, record: TaskData): WrittenEventType {
+  switch (kind) {
+    case "crash":
+      return "crashed";
+    case "deferral":
+      return "deferred";
+    case "requeue":
+      return "interrupted";
+    default:
+      if (record.status === "completed") return "completed";
+      if (record.status === "retrying") return "retrying";
+      return "failed";
   }
 }

@@ -1,0 +1,161 @@
+/**
+ * @module task/lifecycle-event
+ * A queue's lifecycle events as every process reads them from the queue's
+ * event log (`queue.events()`): what happened to which task, when. The body
+ * stored in the log is the event without its position and queue, as JSON;
+ * this module writes those bodies from records and reads them back. A body
+ * that cannot be read (written by something else, or damaged) comes back as
+ * an event of type `unreadable` rather than stopping the reader.
+ */
+import type { JsonValue } from "../json.js";
+import type { TaskData, TaskStatus } from "./task-record.js";
+
+/**
+ * What happened:
+ * - `added` — stored as new work (pending, or scheduled: see `runAt`);
+ * - `started` — an attempt began;
+ * - `progress` — a running task's reports (`progress`, logs) were written;
+ * - `retrying` — an attempt failed and another is due at `runAt`;
+ * - `completed`, `failed` — the task finished that way;
+ * - `crashed` — its worker stopped renewing its claim (retried at `runAt` with `retryOnCrash`);
+ * - `cancelled` — cancelled before it started;
+ * - `deferred` — claimed over its rate limit, not run, due again at `runAt`;
+ * - `interrupted` — its worker shut down while it ran; it is pending again;
+ * - `unreadable` — the log held a body that is not an event.
+ */
+export type QueueEventType =
+  | "added"
+  | "started"
+  | "progress"
+  | "retrying"
+  | "completed"
+  | "failed"
+  | "crashed"
+  | "cancelled"
+  | "deferred"
+  | "interrupted"
+  | "unreadable";
+
+/** One lifecycle event of a queue. */
+export interface QueueEvent {
+  /** Its position in the queue's event log: pass it as `after` to resume after it. */
+  readonly id: string;
+  readonly type: QueueEventType;
+  readonly queue: string;
+  readonly taskId: string;
+  readonly taskName: string;
+  /** The attempt it belongs to, from 1 (for `added` and `cancelled`, the next attempt). */
+  readonly attempt: number;
+  /** When it happened (epoch ms, the clock of the process that wrote it). */
+  readonly at: number;
+  /** The task's status once it happened. */
+  readonly status: TaskStatus;
+  /** Milliseconds the attempt ran (`completed`, `failed`, `retrying`). */
+  readonly durationMs?: number;
+  /** The error's class name and message (`failed`, `retrying`, `crashed`). */
+  readonly error?: { readonly type: string; readonly message: string };
+  /** The task's latest progress value (`progress`). */
+  readonly progress?: JsonValue;
+  /** When it runs next (epoch ms): a scheduled add, a retry, a deferred start. */
+  readonly runAt?: number;
+}
+
+/** Event types a writer can write (not `unreadable`). */
+export type WrittenEventType = Exclude<QueueEventType, "unreadable">;
+
+const WRITTEN: ReadonlySet<string> = new Set<WrittenEventType>([
+  "added",
+  "started",
+  "progress",
+  "retrying",
+  "completed",
+  "failed",
+  "crashed",
+  "cancelled",
+  "deferred",
+  "interrupted",
+]);
+
+function instant(iso: string | null): number | undefined {
+  if (iso === null) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** When `record` runs next, if it waits for a time. */
+function runAtOf(record: TaskData): number | undefined {
+  if (record.status === "retrying") return instant(record.nextRetryAt);
+  if (record.status === "scheduled") return instant(record.scheduledAt);
+  return undefined;
+}
+
+/**
+ * The log body of a `type` event about `record` (as it is once the event
+ * happened), at `at`, for `attempt` (absent: the attempt the record is on).
+ */
+export function eventBody(
+  type: WrittenEventType,
+  record: TaskData,
+  at: number,
+  extra?: { readonly attempt?: number; readonly durationMs?: number },
+): string {
+  const body: Record<string, JsonValue> = {
+    type,
+    taskId: record.id,
+    taskName: record.name,
+    attempt: extra?.attempt ?? record.retryCount + 1,
+    at,
+    status: record.status,
+  };
+  if (extra?.durationMs !== undefined) body.durationMs = Math.round(extra.durationMs);
+  if (record.error && (type === "failed" || type === "retrying" || type === "crashed"))
+    body.error = { type: record.error.type, message: record.error.message };
+  if (type === "progress" && record.progress !== undefined) body.progress = record.progress;
+  const runAt = runAtOf(record);
+  if (runAt !== undefined) body.runAt = runAt;
+  return JSON.stringify(body);
+}
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+function finite(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** The event a log entry holds; a body that is not one is an `unreadable` event at its position. */
+export function readEvent(queue: string, id: string, body: string): QueueEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  const fields =
+    parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  const type = WRITTEN.has(text(fields.type)) ? (fields.type as WrittenEventType) : "unreadable";
+  const event: {
+    -readonly [K in keyof QueueEvent]: QueueEvent[K];
+  } = {
+    id,
+    type,
+    queue,
+    taskId: text(fields.taskId),
+    taskName: text(fields.taskName),
+    attempt: finite(fields.attempt) ?? 0,
+    at: finite(fields.at) ?? 0,
+    status: text(fields.status) as TaskStatus,
+  };
+  const durationMs = finite(fields.durationMs);
+  if (durationMs !== undefined) event.durationMs = durationMs;
+  const error = fields.error as Record<string, unknown> | null | undefined;
+  if (error && typeof error === "object")
+    event.error = { type: text(error.type), message: text(error.message) };
+  if ("progress" in fields) event.progress = fields.progress as JsonValue;
+  const runAt = finite(fields.runAt);
+  if (runAt !== undefined) event.runAt = runAt;
+  return event;
+}
