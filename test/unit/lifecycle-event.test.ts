@@ -54,7 +54,9 @@ const record = fc.record({
   scheduledAt: fc.option(fc.date({ noInvalidDate: true, min: new Date(0) })),
 });
 
-function toData(r: fc.RecordValue<typeof record>): TaskData {
+type Generated = typeof record extends fc.Arbitrary<infer T> ? T : never;
+
+function toData(r: Generated): TaskData {
   const data: TaskData = {
     ...base,
     id: r.id,
