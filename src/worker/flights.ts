@@ -286,11 +286,21 @@ export class Flights {
     } else if (record.finishedAt !== null) {
       run.summary.failed++;
       if (events.listenerCount("task:failed") > 0)
-        events.emit("task:failed", { queue, task: new Task(record, null), error: end.error });
+        events.emit("task:failed", {
+          queue,
+          task: new Task(record, null),
+          error: end.error,
+          durationMs: end.durationMs,
+        });
     } else {
       run.summary.retried++;
       if (events.listenerCount("task:retrying") > 0)
-        events.emit("task:retrying", { queue, task: new Task(record, null), error: end.error });
+        events.emit("task:retrying", {
+          queue,
+          task: new Task(record, null),
+          error: end.error,
+          durationMs: end.durationMs,
+        });
     }
     this.#landings++;
     for (const wake of this.#landingWaiters.splice(0)) wake();

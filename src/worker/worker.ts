@@ -23,6 +23,7 @@ import { onShutdownSignals } from "./shutdown-signals.js";
 import { Slots } from "./slots.js";
 import { type WorkOptions, WorkRun, type WorkSummary } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
+import { attachWorkerMetrics } from "./worker-metrics.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
 
 export type { WorkOptions, WorkSummary } from "./work-run.js";
@@ -80,6 +81,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       slots,
       flights: new Flights(list, this, slots, resolved),
     };
+    attachWorkerMetrics(this);
   }
 
   /** Tasks whose function is running right now. */
