@@ -170,9 +170,10 @@ export function createHttpHandler(
         query,
         body,
         listQueues,
+        queueNamed,
         signal: request.signal,
       });
-      if (route.stream) return result as Response;
+      if (route.stream || route.media) return result as Response;
       return json(route.status ?? 200, result);
     } catch (error) {
       const { status, body } = errorResponseBody(error, expose);
