@@ -10,7 +10,11 @@ import type { CounterFamily, HistogramFamily, Labels } from "./prometheus-text.j
 /** Keeps only the series whose labels pass (e.g. those of some queues). */
 export type SeriesFilter = (labels: Labels) => boolean;
 
-/** The series of one metric, by the JSON of its label values in `labelNames` order. */
+/**
+ * The series of one metric, keyed by its label values in `labelNames` order,
+ * each prefixed by its length (so no value can forge another's key without
+ * the cost of JSON on every count).
+ */
 class SeriesMap<S> {
   readonly #series = new Map<string, { labels: Labels; state: S }>();
 
@@ -21,16 +25,17 @@ class SeriesMap<S> {
   ) {}
 
   get(labels: Labels): S {
-    const values = this.labelNames.map((name) => {
+    let key = "";
+    for (const name of this.labelNames) {
       const value = labels[name];
       if (typeof value !== "string") {
         throw new InvalidOptionError(`${this.metric}: label '${name}' needs a string value`);
       }
-      return value;
-    });
-    const key = JSON.stringify(values);
+      key += `${value.length}:${value}`;
+    }
     let found = this.#series.get(key);
     if (!found) {
+      const values = this.labelNames.map((name) => labels[name] as string);
       // Built in labelNames order, so every series of a metric writes its labels alike.
       const ordered = Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!]));
       found = { labels: ordered, state: this.initial() };
