@@ -4,7 +4,7 @@
  * inline processing counts like a worker, and series of other queues stay out
  * of a queue's exposition.
  */
-import { collectMetrics, MemoryBackend, Queue, task } from "sheppy";
+import { collectMetrics, MemoryBackend, Queue, task, Worker } from "sheppy";
 import { describe, expect, it } from "vitest";
 import { defaultTaskMetrics, startLatencySeconds } from "../../src/observability/task-metrics.js";
 import {
@@ -17,6 +17,10 @@ import { parseExposition, sampleValue } from "../support/prometheus.js";
 const PREFIX = "task-metrics";
 const tasks = knownOutcomeTasks(PREFIX);
 const inlineTask = task({ name: `${PREFIX}.inline` }, (n: number) => n + 1);
+const slowFail = task({ name: `${PREFIX}.slow-fail`, retry: 1, retryDelay: 0 }, async () => {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  throw new Error("no");
+});
 
 describe("task metrics on memory://", () => {
   it("count a worker's run of known outcomes exactly", async () => {
@@ -70,6 +74,30 @@ describe("task metrics on memory://", () => {
     const parsed = parseExposition(await collectMetrics(queue));
     const labels = { queue: "dupes", task: `${PREFIX}.inline` };
     expect(sampleValue(parsed, "sheppy_tasks_added_total", labels)).toBe(1);
+    await queue.close();
+  });
+
+  it("task:retrying and task:failed carry how long the attempt ran, as the histogram saw it", async () => {
+    defaultTaskMetrics.reset();
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "timed" });
+    const worker = new Worker(queue, { claimWait: 0.05, schedulerInterval: 0.05 });
+    const durations: [string, number][] = [];
+    worker.on("task:retrying", ({ durationMs }) => durations.push(["retrying", durationMs]));
+    worker.on("task:failed", ({ durationMs }) => durations.push(["failed", durationMs]));
+    const t = slowFail();
+    await queue.add(t);
+    const working = worker.work();
+    await queue.waitFor(t, { timeout: 10 });
+    await worker.close();
+    await working;
+    expect(durations.map(([event]) => event)).toEqual(["retrying", "failed"]);
+    for (const [, ms] of durations) expect(ms).toBeGreaterThanOrEqual(15);
+    const parsed = parseExposition(await collectMetrics(queue));
+    const series = parsed
+      .get("sheppy_task_run_duration_seconds")
+      ?.series.find((s) => s.labels.task === `${PREFIX}.slow-fail`);
+    expect(series?.count).toBe(2);
+    expect(series?.sum).toBeCloseTo((durations[0]![1] + durations[1]![1]) / 1000, 6);
     await queue.close();
   });
 
