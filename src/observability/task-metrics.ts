@@ -163,8 +163,8 @@ export function taskMetricsText(
 
 /**
  * Counts an attempt whose outcome was stored, by the status it left the task
- * in — what the worker's `task:completed` / `task:failed` / `task:retrying`
- * events say, for code that runs attempts without a worker (inline processing).
+ * in, as the worker's `task:completed` / `task:failed` / `task:retrying`
+ * events tell them apart; workers and inline processing both count here.
  */
 export function countAttemptEnd(
   metrics: TaskMetrics,

@@ -22,8 +22,10 @@ export async function collectMetrics(...queues: Queue[]): Promise<string> {
   if (!queues.every((queue) => queue instanceof Queue)) {
     throw new InvalidOptionError("collectMetrics() takes Queues");
   }
+  // A queue named twice would repeat its series, and Prometheus refuses a scrape that does.
+  const byName = new Map(queues.map((queue) => [queue.name, queue]));
   const stats = await Promise.all(
-    queues.map(async (queue) => ({ queue: queue.name, counts: await queue.stats() })),
+    [...byName.values()].map(async (queue) => ({ queue: queue.name, counts: await queue.stats() })),
   );
   return taskMetricsText(defaultTaskMetrics, stats);
 }

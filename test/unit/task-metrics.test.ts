@@ -45,16 +45,17 @@ describe("task metrics on memory://", () => {
     await queue.close();
   });
 
-  it("keep other queues' series out; without queues, give every series and no counts", async () => {
+  it("keep other queues' series out, name a queue once; without queues, give every series and no counts", async () => {
     defaultTaskMetrics.reset();
     const backend = new MemoryBackend();
     const a = new Queue(backend, { name: "a" });
     const b = new Queue(backend, { name: "b" });
     await a.add(inlineTask(1));
     await b.add(inlineTask(2));
-    const ofA = parseExposition(await collectMetrics(a));
+    const ofA = parseExposition(await collectMetrics(a, new Queue(backend, { name: "a" })));
     expect(ofA.get("sheppy_tasks_added_total")?.samples.map((s) => s.labels.queue)).toEqual(["a"]);
     expect(ofA.get("sheppy_queue_tasks")?.samples.every((s) => s.labels.queue === "a")).toBe(true);
+    expect(ofA.get("sheppy_queue_tasks")?.samples).toHaveLength(7);
     const all = parseExposition(await collectMetrics());
     expect(all.get("sheppy_tasks_added_total")?.samples.map((s) => s.labels.queue)).toEqual([
       "a",
