@@ -8,8 +8,12 @@
  * The Worker, inline processing (`memory://`) and `TestQueue` all run their
  * attempts through it; they differ only in where claims come from, which
  * clock they read, and how settlements reach the backend (a worker batches
- * them). Each stage calls a hook — the seams for events, tracing spans,
- * releasing a per-key concurrency slot, resuming a workflow. Nothing a task
+ * them). Each stage calls a hook — the seams for events, releasing a per-key
+ * concurrency slot, resuming a workflow. When an OpenTelemetry SDK is
+ * registered, each attempt runs under its CONSUMER span
+ * (`execution/attempt-span`): the function, middleware and every hook of the
+ * attempt run in the span's context, so the task's own spans nest under it
+ * and log lines written by hooks carry its trace id. Nothing a task
  * throws, and nothing a hook throws, escapes: every attempt ends settled,
  * lost (its claim was taken over) or unsettled (the backend could not be
  * written, reported to the caller), never as an unhandled rejection.
@@ -24,10 +28,12 @@ import type {
   WorkflowWrite,
 } from "../backends/backend.js";
 import { WorkerCrashedError } from "../errors.js";
+import { context, failSpan, type Span, type StartedSpan } from "../observability/tracing.js";
 import type { TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import { expiryOf } from "../task/ttl.js";
 import { resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
+import { endAttemptSpan, spanExecuted, startAttemptSpan } from "./attempt-span.js";
 import { identifyChildren } from "./chained-tasks.js";
 import {
   type AttemptOutcome,
@@ -140,6 +146,8 @@ class PipelineAttempt implements Attempt, TaskReports {
     private readonly pipeline: AttemptPipeline,
     private readonly claim: ClaimedTask,
     environment: ExecutionEnvironment,
+    /** The attempt's CONSUMER span, when tracing is on. */
+    readonly span: Span | undefined,
   ) {
     this.fence = claim.fence;
     const startedAt = environment.clock.now();
@@ -203,9 +211,20 @@ class PipelineAttempt implements Attempt, TaskReports {
 
   abandon(reason: Error): Promise<SettleResult | "unsettled"> {
     this.abandoned = true;
+    if (this.span) {
+      // The outcome, if it ever comes, is dropped: the span ends with the interruption.
+      failSpan(this.span, reason);
+      endAttemptSpan(this.span, "abandoned");
+    }
     this.#running.interrupt(reason);
     return this.pipeline.requeue({ record: this.claim.record, fence: this.fence });
   }
+}
+
+/** Ends the span of an attempt that ended with `end`; passes `end` on. */
+function endedSpan(span: Span, end: AttemptEnd): AttemptEnd {
+  endAttemptSpan(span, end.result);
+  return end;
 }
 
 /** Claims sorted by their rate limits. */
@@ -324,7 +343,15 @@ export class AttemptPipeline {
 
   /** Runs an admitted claim; the returned attempt settles itself when the function ends. */
   start(claim: ClaimedTask): Attempt {
-    const attempt = new PipelineAttempt(this, claim, this.options.environment);
+    const traced =
+      claim.record.finishedAt === null ? startAttemptSpan(this.queue, claim.record) : undefined;
+    if (!traced) return this.#start(claim, undefined);
+    // Everything the attempt starts from here (the function, its promise chain up to the settle) inherits the span's context.
+    return context.with(traced.context, this.#start, this, claim, traced);
+  }
+
+  #start(claim: ClaimedTask, traced: StartedSpan | undefined): Attempt {
+    const attempt = new PipelineAttempt(this, claim, this.options.environment, traced?.span);
     const started = this.options.hooks?.started;
     if (started) {
       try {
@@ -343,6 +370,8 @@ export class AttemptPipeline {
     outcome: AttemptOutcome,
     startedAt: number,
   ): Promise<AttemptEnd | null> | null {
+    const { span } = attempt;
+    if (span && !attempt.abandoned) spanExecuted(span, outcome.record, outcome.error);
     const hooks = this.options.hooks;
     if (hooks?.executed) {
       try {
@@ -356,7 +385,8 @@ export class AttemptPipeline {
     const reported = record === outcome.record ? outcome : { ...outcome, record };
     if (attempt.abandoned) return null;
     const now = this.options.environment.clock.now();
-    return this.#end(attempt.fence, reported, now - startedAt, now, claim);
+    const ending = this.#end(attempt.fence, reported, now - startedAt, now, claim);
+    return span ? ending.then((end) => endedSpan(span, end)) : ending;
   }
 
   /** Gate, run and settle one claim; `null` when its rate limit put it off. */

@@ -33,6 +33,7 @@ import type { AddResult, DedupeOptions } from "./dedupe-options.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
 import { type ListTasksOptions, listTasks, type TaskList } from "./list-tasks.js";
+import { publishTraced } from "./publish-span.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { type RetryAllOptions, type RetryAllResult, retryAll } from "./retry-all.js";
 import { type RetryOptions, retryTask } from "./retry-api.js";
@@ -264,13 +265,18 @@ export class Queue implements QueueHandle {
       }),
     );
     if (reporting) {
-      const result = await addReported(this, records[0]!, options!, tx, "queue.add()");
+      const result = await publishTraced(this.name, records, ([record]) =>
+        addReported(this, record!, options!, tx, "queue.add()"),
+      );
       await this.runInline();
       return result;
     }
-    const added = tx
-      ? await backend.add(this.name, records, "unique", { tx })
-      : await backend.add(this.name, records, "unique");
+    const added = await publishTraced(this.name, records, (traced) =>
+      tx
+        ? backend.add(this.name, traced, "unique", { tx })
+        : backend.add(this.name, traced, "unique"),
+    );
+    // Outside the add's span: an inline run is a consumer of its own.
     await this.runInline();
     return Array.isArray(input) ? added : (added[0] ?? false);
   }
@@ -311,11 +317,15 @@ export class Queue implements QueueHandle {
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.schedule()");
     if (reportsOutcome(options)) {
-      return addReported(this, record, options!, tx, "queue.schedule()");
+      return publishTraced(this.name, [record], ([traced]) =>
+        addReported(this, traced!, options!, tx, "queue.schedule()"),
+      );
     }
-    const [added] = tx
-      ? await backend.add(this.name, [record], "unique", { tx })
-      : await backend.add(this.name, [record], "unique");
+    const [added] = await publishTraced(this.name, [record], (traced) =>
+      tx
+        ? backend.add(this.name, traced, "unique", { tx })
+        : backend.add(this.name, traced, "unique"),
+    );
     return added ?? false;
   }
 
