@@ -9,6 +9,7 @@ import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { pino } from "pino";
 import { MemoryBackend, Queue, TRACE_META_KEY, task, traceMixin, Worker } from "sheppy";
 import { afterEach, describe, expect, it } from "vitest";
+import { tracedInThread } from "../fixtures/traced-sandbox-tasks.js";
 import { registerTestTracing, spansNamed } from "../support/tracing.js";
 
 const exporter = registerTestTracing();
@@ -144,6 +145,18 @@ describe("tracing on memory://", () => {
     const [inner] = spansNamed(exporter, "app work");
     expect(inner!.spanContext().traceId).toBe(consumer!.spanContext().traceId);
     expect(inner!.parentSpanContext?.spanId).toBe(consumer!.spanContext().spanId);
+  });
+
+  it("a sandboxed task runs in its attempt's context in the thread", async () => {
+    const queue = memoryQueue("traced-sandbox");
+    const t = tracedInThread();
+    await queue.add(t);
+    await runAll(queue);
+    const done = await queue.getTask(t);
+    await queue.close();
+    const [consumer] = spansNamed(exporter, "process traced-sandbox");
+    const { traceId, spanId } = consumer!.spanContext();
+    expect(done?.result).toEqual({ traceId, spanId });
   });
 
   it("inline processing (memory:// instant mode) is traced the same way", async () => {
