@@ -221,12 +221,6 @@ class PipelineAttempt implements Attempt, TaskReports {
   }
 }
 
-/** Ends the span of an attempt that ended with `end`; passes `end` on. */
-function endedSpan(span: Span, end: AttemptEnd): AttemptEnd {
-  endAttemptSpan(span, end.result);
-  return end;
-}
-
 /** Claims sorted by their rate limits. */
 export interface Admission {
   /** May start now (their start is counted). */
@@ -385,8 +379,7 @@ export class AttemptPipeline {
     const reported = record === outcome.record ? outcome : { ...outcome, record };
     if (attempt.abandoned) return null;
     const now = this.options.environment.clock.now();
-    const ending = this.#end(attempt.fence, reported, now - startedAt, now, claim);
-    return span ? ending.then((end) => endedSpan(span, end)) : ending;
+    return this.#end(attempt.fence, reported, now - startedAt, now, claim, span);
   }
 
   /** Gate, run and settle one claim; `null` when its rate limit put it off. */
@@ -432,6 +425,7 @@ export class AttemptPipeline {
     durationMs: number,
     now: number,
     claim: ClaimedTask,
+    span?: Span,
   ): Promise<AttemptEnd> {
     let { record } = outcome;
     let children = outcome.children;
@@ -450,11 +444,15 @@ export class AttemptPipeline {
           : expiryOf(written.record as unknown as TaskData, retention, now),
     };
     return this.#send(fence, record, children, expiresAt, now, workflow).then(
-      (result) => this.#settled(claim, { record, durationMs, error, result }),
+      (result) => this.#settled(claim, { record, durationMs, error, result }, span),
       (settleError: unknown) =>
         isUnstorable(settleError)
-          ? this.#settleUnstorable(claim, fence, record, settleError, durationMs, error, now)
-          : this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }),
+          ? this.#settleUnstorable(claim, fence, record, settleError, durationMs, error, now, span)
+          : this.#settled(
+              claim,
+              { record, durationMs, error, result: "unsettled", settleError },
+              span,
+            ),
     );
   }
 
@@ -467,17 +465,20 @@ export class AttemptPipeline {
     durationMs: number,
     error: unknown,
     now: number,
+    span: Span | undefined,
   ): Promise<AttemptEnd> {
     const record = unstorableRecord(refused, problem, now);
     const expiresAt = expiryOf(record, this.options.store.retention, now);
     return this.#send(fence, record, [], expiresAt, now).then(
-      (result) => this.#settled(claim, { record, durationMs, error: error ?? problem, result }),
+      (result) =>
+        this.#settled(claim, { record, durationMs, error: error ?? problem, result }, span),
       (settleError: unknown) =>
-        this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }),
+        this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }, span),
     );
   }
 
-  #settled(claim: ClaimedTask, end: AttemptEnd): AttemptEnd {
+  /** Calls the `settled` hook, then ends the attempt's span (after, so the hook's log lines carry it). */
+  #settled(claim: ClaimedTask, end: AttemptEnd, span?: Span): AttemptEnd {
     const settled = this.options.hooks?.settled;
     if (settled) {
       try {
@@ -486,6 +487,7 @@ export class AttemptPipeline {
         this.#hookFailed(error, "settled");
       }
     }
+    if (span) endAttemptSpan(span, end.result);
     return end;
   }
 

@@ -28,12 +28,24 @@ import { VERSION } from "../util/version.js";
 
 /**
  * The key of a task record's `meta` that holds the trace context of the add
- * that made it (a W3C carrier object). Reserved: Sheppy overwrites it.
+ * that made it: its `traceparent` text when that is all the propagator wrote
+ * (the common case, and the cheapest to store and read back), else the
+ * carrier object (`traceparent`, `tracestate`, `baggage`…). Reserved: Sheppy
+ * overwrites it.
  */
 export const TRACE_META_KEY = "sheppy.trace";
 
 /** A W3C trace-context carrier: header name → value. */
 export type TraceCarrier = Record<string, string>;
+
+/** How a carrier is stored under {@link TRACE_META_KEY}. */
+export type StoredCarrier = string | TraceCarrier;
+
+/** The stored form of `carrier`: a bare `traceparent` when nothing else goes with it. */
+export function storedCarrier(carrier: TraceCarrier): StoredCarrier {
+  for (const key in carrier) if (key !== "traceparent") return carrier;
+  return carrier.traceparent!;
+}
 
 /** `messaging.system` of every Sheppy span. */
 export const MESSAGING_SYSTEM = "sheppy";
@@ -109,12 +121,17 @@ export function activeCarrier(): TraceCarrier | undefined {
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
 
 /**
- * The context `carrier` describes, on top of the root context (a task's run
- * does not belong to whatever happened to be active in the worker).
+ * The context a stored carrier describes, on top of the root context (a
+ * task's run does not belong to whatever happened to be active in the worker).
  */
-export function extractContext(carrier: unknown): Context {
-  if (typeof carrier !== "object" || carrier === null) return ROOT_CONTEXT;
-  const headers = carrier as TraceCarrier;
+export function extractContext(stored: unknown): Context {
+  const headers: TraceCarrier | undefined =
+    typeof stored === "string"
+      ? { traceparent: stored }
+      : typeof stored === "object" && stored !== null
+        ? (stored as TraceCarrier)
+        : undefined;
+  if (!headers) return ROOT_CONTEXT;
   const extracted = propagation.extract(ROOT_CONTEXT, headers);
   if (trace.getSpan(extracted)) return extracted;
   const match = typeof headers.traceparent === "string" && TRACEPARENT.exec(headers.traceparent);

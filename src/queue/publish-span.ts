@@ -2,7 +2,8 @@
  * @module queue/publish-span
  * The PRODUCER span of an add: one per `add`/`schedule` call however many
  * tasks it carries, so a bulk add pays for one span and one carrier, which
- * every record of the call shares under `meta["sheppy.trace"]`. Without an
+ * every record of the call shares under `meta["sheppy.trace"]` (the bare
+ * `traceparent` text when the propagator wrote nothing else). Without an
  * SDK the records are written as they are.
  */
 import {
@@ -12,6 +13,7 @@ import {
   MESSAGING_SYSTEM,
   SpanKind,
   startSpan,
+  storedCarrier,
   TRACE_META_KEY,
 } from "../observability/tracing.js";
 import type { TaskData } from "../task/task-record.js";
@@ -51,7 +53,7 @@ export function publishTraced<T>(
   );
   if (!started) return write(records);
   const { span } = started;
-  const carrier = injectCarrier(started.context, span);
+  const carrier = storedCarrier(injectCarrier(started.context, span));
   const traced = records.map(
     (record): TaskData => ({ ...record, meta: { ...record.meta, [TRACE_META_KEY]: carrier } }),
   );
