@@ -181,6 +181,22 @@ function registerTracing(): () => Promise<void> {
  * still hold a slot or a held task. `traced`: with an SDK registered for the
  * whole run, the adds included (worker-traced).
  */
+/**
+ * What one bare span (start and end, no attributes, no context switch) costs
+ * this process under the same SDK, in µs: the floor under Sheppy's
+ * per-attempt cost, which no instrumentation of one span per task goes below.
+ */
+async function bareSpanUs(): Promise<number> {
+  const untrace = registerTracing();
+  const tracer = trace.getTracer("bench");
+  for (let i = 0; i < 10_000; i++) tracer.startSpan("warm-up").end();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < SIZES.concurrent; i++) tracer.startSpan("bare").end();
+  const { user, system } = process.cpuUsage(cpu);
+  await untrace();
+  return (user + system) / SIZES.concurrent;
+}
+
 async function sheppyWorkerRun(keys: number | null, traced = false): Promise<WorkerRun> {
   const untrace = traced ? registerTracing() : undefined;
   try {
@@ -229,7 +245,10 @@ async function timedWorkerRun(keys: number | null): Promise<WorkerRun> {
   }
   await queue.close();
   await workerQueue.close();
-  return { rate: rate(SIZES.concurrent, elapsed), cpuPerTaskUs: (user + system) / SIZES.concurrent };
+  return {
+    rate: rate(SIZES.concurrent, elapsed),
+    cpuPerTaskUs: (user + system) / SIZES.concurrent,
+  };
 }
 
 const bullmq: Library = {
@@ -367,6 +386,7 @@ if (!only || only.includes("worker-traced")) {
   }
   const t = median(traced.map((r) => r.rate));
   const p = median(plain.map((r) => r.rate));
+  const floor = await bareSpanUs();
   const tCpu = median(traced.map((r) => r.cpuPerTaskUs));
   const pCpu = median(plain.map((r) => r.cpuPerTaskUs));
   console.log(
@@ -374,7 +394,7 @@ if (!only || only.includes("worker-traced")) {
   );
   // Throughput moves with whatever else the machine runs; CPU time per task is this process's own.
   console.log(
-    `${"".padEnd(18)} CPU per task: traced ${fmt(tCpu, 1)} µs, untraced ${fmt(pCpu, 1)} µs, overhead ${fmt((tCpu / pCpu - 1) * 100, 1)} % (runs/s traced ${traced.map((r) => fmt(r.rate)).join(", ")}; untraced ${plain.map((r) => fmt(r.rate)).join(", ")})`,
+    `${"".padEnd(18)} CPU per task: traced ${fmt(tCpu, 1)} µs, untraced ${fmt(pCpu, 1)} µs, overhead ${fmt((tCpu / pCpu - 1) * 100, 1)} %; one bare SDK span ${fmt(floor, 1)} µs (runs/s traced ${traced.map((r) => fmt(r.rate)).join(", ")}; untraced ${plain.map((r) => fmt(r.rate)).join(", ")})`,
   );
 }
 if (!only || only.includes("latency")) {

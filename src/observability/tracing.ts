@@ -11,6 +11,8 @@ import {
   type Attributes,
   type Context,
   context,
+  INVALID_SPANID,
+  INVALID_TRACEID,
   isSpanContextValid,
   type Link,
   ProxyTracerProvider,
@@ -94,7 +96,8 @@ export function startSpan(
     links ? { kind, attributes, links } : { kind, attributes },
     parent,
   );
-  if (!isSpanContextValid(span.spanContext())) return undefined;
+  // Any SDK gives its spans real ids (sampled out or not); the all-zero id is the no-op span's.
+  if (span.spanContext().traceId === INVALID_TRACEID) return undefined;
   return { span, context: trace.setSpan(parent, span) };
 }
 
@@ -125,24 +128,29 @@ const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
  * task's run does not belong to whatever happened to be active in the worker).
  */
 export function extractContext(stored: unknown): Context {
-  const headers: TraceCarrier | undefined =
-    typeof stored === "string"
-      ? { traceparent: stored }
-      : typeof stored === "object" && stored !== null
-        ? (stored as TraceCarrier)
-        : undefined;
-  if (!headers) return ROOT_CONTEXT;
+  // A bare traceparent is all the propagator wrote at the add: read it directly, a step per attempt less.
+  if (typeof stored === "string") return withTraceparent(ROOT_CONTEXT, stored);
+  if (typeof stored !== "object" || stored === null) return ROOT_CONTEXT;
+  const headers = stored as TraceCarrier;
   const extracted = propagation.extract(ROOT_CONTEXT, headers);
-  if (trace.getSpan(extracted)) return extracted;
-  const match = typeof headers.traceparent === "string" && TRACEPARENT.exec(headers.traceparent);
-  if (!match) return extracted;
+  if (trace.getSpan(extracted) || typeof headers.traceparent !== "string") return extracted;
+  return withTraceparent(extracted, headers.traceparent);
+}
+
+/** `ctx` with the remote parent `traceparent` names; `ctx` itself when the text is not a valid one. */
+function withTraceparent(ctx: Context, traceparent: string): Context {
+  const match = TRACEPARENT.exec(traceparent);
+  if (!match) return ctx;
   const remote: SpanContext = {
     traceId: match[1]!,
     spanId: match[2]!,
     traceFlags: Number.parseInt(match[3]!, 16) & 1,
     isRemote: true,
   };
-  return isSpanContextValid(remote) ? trace.setSpanContext(extracted, remote) : extracted;
+  // The pattern checked the hex already; only the all-zero ids are left to refuse.
+  return remote.traceId === INVALID_TRACEID || remote.spanId === INVALID_SPANID
+    ? ctx
+    : trace.setSpanContext(ctx, remote);
 }
 
 /** Marks `span` failed with `error` (an exception event and an ERROR status). */
