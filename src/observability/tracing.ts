@@ -91,11 +91,17 @@ export function startSpan(
 ): StartedSpan | undefined {
   const tracer = activeTracer();
   if (!tracer) return undefined;
-  const span = tracer.startSpan(
-    name,
-    links ? { kind, attributes, links } : { kind, attributes },
-    parent,
-  );
+  let span: Span;
+  try {
+    span = tracer.startSpan(
+      name,
+      links ? { kind, attributes, links } : { kind, attributes },
+      parent,
+    );
+  } catch {
+    // A faulty sampler or span processor of the application costs this span, never the add or the attempt.
+    return undefined;
+  }
   // Any SDK gives its spans real ids (sampled out or not); the all-zero id is the no-op span's.
   if (span.spanContext().traceId === INVALID_TRACEID) return undefined;
   return { span, context: trace.setSpan(parent, span) };
@@ -104,7 +110,11 @@ export function startSpan(
 /** The carrier of `ctx`'s span: what the registered propagator writes, or a `traceparent` of our own when none is registered. */
 export function injectCarrier(ctx: Context, span: Span): TraceCarrier {
   const carrier: TraceCarrier = {};
-  propagation.inject(ctx, carrier);
+  try {
+    propagation.inject(ctx, carrier);
+  } catch {
+    // A faulty propagator: the traceparent below still carries the trace.
+  }
   if (carrier.traceparent === undefined) {
     // Without a propagator the trace would break at the queue; W3C is the format every SDK reads.
     const { traceId, spanId, traceFlags } = span.spanContext();
@@ -132,7 +142,12 @@ export function extractContext(stored: unknown): Context {
   if (typeof stored === "string") return withTraceparent(ROOT_CONTEXT, stored);
   if (typeof stored !== "object" || stored === null) return ROOT_CONTEXT;
   const headers = stored as TraceCarrier;
-  const extracted = propagation.extract(ROOT_CONTEXT, headers);
+  let extracted = ROOT_CONTEXT;
+  try {
+    extracted = propagation.extract(ROOT_CONTEXT, headers);
+  } catch {
+    // A faulty propagator: fall back to the traceparent, as without one.
+  }
   if (trace.getSpan(extracted) || typeof headers.traceparent !== "string") return extracted;
   return withTraceparent(extracted, headers.traceparent);
 }
