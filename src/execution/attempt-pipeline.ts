@@ -340,6 +340,8 @@ export class AttemptPipeline {
           record,
         );
         if (written) {
+          // Its `started` goes first, if it was still held for the settle.
+          this.#events?.release(claim);
           this.#events?.push(
             eventBody("progress", record, this.options.environment.clock.now(), {
               attempt: claim.record.retryCount + 1,
@@ -368,7 +370,10 @@ export class AttemptPipeline {
 
   #start(claim: ClaimedTask, traced: StartedSpan | undefined): Attempt {
     const attempt = new PipelineAttempt(this, claim, this.options.environment, traced?.span);
-    this.#events?.push(eventBody("started", claim.record, this.options.environment.clock.now()));
+    this.#events?.hold(
+      claim,
+      eventBody("started", claim.record, this.options.environment.clock.now()),
+    );
     const started = this.options.hooks?.started;
     if (started) {
       try {
@@ -560,15 +565,24 @@ export class AttemptPipeline {
   ): Promise<SettleResult> {
     const publisher = this.#events;
     if (!publisher) return this.#sendNow(fence, record, children, expiresAt, now, workflow);
-    const events = [
+    // An attempt that ended before its `started` was appended carries it, in front of its end.
+    const started = publisher.take(claim);
+    const events = started === undefined ? [] : [started];
+    events.push(
       eventBody(settleEventType(kind, record), record, now, {
         attempt: claim.record.retryCount + 1,
         ...(kind === "run" ? { durationMs } : {}),
       }),
-    ];
+    );
     for (const child of children) events.push(eventBody("added", child, now));
     const send = () => this.#sendNow(fence, record, children, expiresAt, now, workflow, events);
-    return publisher.busy ? publisher.drained().then(send) : send();
+    const sent = publisher.busy ? publisher.drained().then(send) : send();
+    if (started === undefined) return sent;
+    return sent.catch((error: unknown) => {
+      // Not written: the next settle of this attempt (its failed stand-in) takes it again.
+      publisher.hold(claim, started);
+      throw error;
+    });
   }
 
   #sendNow(

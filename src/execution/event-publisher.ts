@@ -7,21 +7,76 @@
  * attempt carries its own events atomically; it waits for `drained()` first,
  * so a task's `completed` never precedes its `started` in the log.
  *
+ * A `started` event is held back for a moment first (`hold`): an attempt
+ * that ends within `holdMs` — most of them, on a busy queue — hands its
+ * `started` to its own settle, which appends it just before the attempt's
+ * end in one step, and no append of its own is needed. One still running
+ * then is appended with the others of its turn; either way the event keeps
+ * the time the attempt started, and comes before the attempt's end.
+ *
  * Events whose append fails are reported and dropped: the records are the
  * truth, the log is what listeners hear of them, and holding a failed batch
  * back would hold every later settle with it.
  */
 import type { EventLog } from "../backends/backend.js";
 
+/** Milliseconds a `started` event waits for its attempt's settle before it is appended alone. */
+export const STARTED_HOLD_MS = 200;
+
 export class EventPublisher {
   #pending: string[] = [];
   #flushing: Promise<void> | null = null;
+  /** Held `started` bodies by their attempt's key, oldest first, with when they were held (ms, monotonic). */
+  readonly #held = new Map<object, { readonly body: string; readonly at: number }>();
+  #holdTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly log: Pick<EventLog, "appendEvents">,
     private readonly queue: string,
     private readonly onError: (error: unknown) => void,
+    private readonly holdMs = STARTED_HOLD_MS,
   ) {}
+
+  /** Holds `body` for the attempt `key`: its settle may {@link take} it; otherwise it is pushed once `holdMs` passed. */
+  hold(key: object, body: string): void {
+    this.#held.set(key, { body, at: performance.now() });
+    this.#holdTimer ??= this.#armHold(this.holdMs);
+  }
+
+  /** The body held for `key`, taken back to go with its settle; `undefined` once it was pushed (or never held). */
+  take(key: object): string | undefined {
+    const held = this.#held.get(key);
+    if (!held) return undefined;
+    this.#held.delete(key);
+    return held.body;
+  }
+
+  /** Pushes the body held for `key` now (a later event of the attempt must follow it). */
+  release(key: object): void {
+    const body = this.take(key);
+    if (body !== undefined) this.push(body);
+  }
+
+  #armHold(ms: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => this.#releaseDue(), ms);
+    timer.unref?.();
+    return timer;
+  }
+
+  #releaseDue(): void {
+    this.#holdTimer = undefined;
+    const now = performance.now();
+    for (const [key, held] of this.#held) {
+      const waited = now - held.at;
+      if (waited < this.holdMs) {
+        // Map order is hold order: everything after this one was held later.
+        this.#holdTimer = this.#armHold(this.holdMs - waited);
+        return;
+      }
+      this.#held.delete(key);
+      this.push(held.body);
+    }
+  }
 
   /** Whether some pushed event has not been appended yet. */
   get busy(): boolean {

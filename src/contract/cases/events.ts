@@ -14,6 +14,7 @@ import { InvalidOptionError, progress, type QueueEvent, type TaskData, task } fr
 import { readEvent } from "../../task/lifecycle-event.js";
 import type { ContractHarness } from "../harness.js";
 import { finishedRecord } from "../support/records.js";
+import { until } from "../support/until.js";
 
 const echo = task({ name: "events.echo" }, (n: number) => n);
 const reporting = task({ name: "events.reporting" }, async (n: number) => {
@@ -30,6 +31,10 @@ const limited = task(
   (n: number) => n,
 );
 const data = (n: number): TaskData => ({ ...echo(n).toJSON(), status: "pending" });
+const slow = task({ name: "events.slow" }, async (ms: number) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ms;
+});
 
 /** Every event the log of `queue` holds, oldest first. */
 async function logOf(backend: Backend, queue: string): Promise<QueueEvent[]> {
@@ -350,6 +355,27 @@ export function eventCases(h: ContractHarness): void {
       const log = await logOf(backend, queue.name);
       expect(log.map((e) => e.type)).toEqual(["added", "started", "progress", "completed"]);
       expect(log[2]!.progress).toEqual({ done: 3 });
+    });
+
+    it("EV-19 a long attempt's `started` is in the log while it still runs, stamped with its start", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const t = slow(3000);
+      await queue.add(t);
+      const before = Date.now();
+      const running = h.worker(queue).work({ maxTasks: 1 });
+      const started = await until(
+        async () => (await logOf(backend, queue.name)).find((e) => e.type === "started"),
+        { timeoutMs: 2500, what: "the started event" },
+      );
+      expect((await queue.getTask(t))?.status).toBe("processing");
+      expect(started.at).toBeGreaterThanOrEqual(before - 1000);
+      await running;
+      expect((await logOf(backend, queue.name)).map((e) => e.type)).toEqual([
+        "added",
+        "started",
+        "completed",
+      ]);
     });
   });
 }
