@@ -13,11 +13,13 @@ import { randomBytes } from "node:crypto";
 import { isoAt } from "../../clock.js";
 import { BackendError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { AddMode, SqlTransaction, WorkflowStepEnd } from "../backend.js";
+import type { AddMode, AddOptions, SqlTransaction, WorkflowStepEnd } from "../backend.js";
 import { routeOf } from "../record-route.js";
+import { sentEvents } from "../sql/event-log.js";
 import { newRows } from "../sql/new-rows.js";
 import { emptyPlan, endStep } from "../sql/settle-plan.js";
 import { describeRefusal } from "./connection-errors.js";
+import type { EventStore } from "./event-log.js";
 import { finishedPayloads } from "./notifications.js";
 import { writePlan } from "./plan-writes.js";
 import {
@@ -52,15 +54,33 @@ FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8
      WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, priority, ckey, climit, n)
 ORDER BY r.n`;
 
+/**
+ * Appends the event bodies `$13` (one per row sent, or NULL) of the rows
+ * written, in call order (`./event-log.ts`); `$14` cap, `$15` channel.
+ */
+const APPEND_ADDED = `
+events AS (
+  SELECT %SCHEMA%.append_events($1, ARRAY(
+    SELECT e.body FROM unnest($3::text[], $13::text[]) WITH ORDINALITY AS e(id, body, n)
+    WHERE e.body IS NOT NULL AND e.id IN (SELECT id FROM added)
+    ORDER BY e.n), $14, $15) AS n
+)`;
+
+/** The rows an add statement answers: the ids written, then rows of NULLs its side effects leave. */
+const ADD_ANSWER = `
+SELECT id FROM added
+UNION ALL
+SELECT NULL FROM (SELECT pg_notify($9, $1) FROM added WHERE state = ${CLAIMABLE} LIMIT 1) n
+UNION ALL
+SELECT NULL FROM events WHERE n < 0`;
+
 /** `unique`: an id the queue holds is left alone. */
 export const ADD_UNIQUE = `
 WITH added AS (${INSERT}
   ON CONFLICT (queue, id) DO NOTHING
   RETURNING t.id, t.state
-)
-SELECT id FROM added
-UNION ALL
-SELECT NULL FROM (SELECT pg_notify($9, $1) FROM added WHERE state = ${CLAIMABLE} LIMIT 1) n`;
+), ${APPEND_ADDED}
+${ADD_ANSWER}`;
 
 /**
  * `replace`: the new record replaces the stored one in whatever state — unless
@@ -80,10 +100,8 @@ WITH added AS (${INSERT}
       suspect_at = NULL, expires_at = NULL
   WHERE t.state <> ${CLAIMED} AND t.req IS DISTINCT FROM EXCLUDED.req
   RETURNING t.id, t.state
-)
-SELECT id FROM added
-UNION ALL
-SELECT NULL FROM (SELECT pg_notify($9, $1) FROM added WHERE state = ${CLAIMABLE} LIMIT 1) n`;
+), ${APPEND_ADDED}
+${ADD_ANSWER}`;
 
 /** Rows an earlier send of the same call wrote (its reply lost). */
 const WRITTEN_BY = `
@@ -120,10 +138,16 @@ WITH cancelled AS (
       expires_at = $4, req = $5
   WHERE queue = $1 AND id = $2 AND state IN (${CLAIMABLE}, ${DUE}, ${HELD})
   RETURNING ${RECORD_COLUMNS}
+), events AS (
+  -- $8: the cancel's event body, appended when it cancels; $9 cap, $10 channel (./event-log.ts).
+  SELECT %SCHEMA%.append_events($1, ARRAY(SELECT $8::text FROM cancelled WHERE $8::text IS NOT NULL),
+                                $9, $10) AS n
 )
 SELECT ${RECORD_COLUMNS} FROM cancelled
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL FROM (SELECT pg_notify($6, $7) FROM cancelled) n`;
+SELECT NULL, NULL, NULL, NULL, NULL FROM (SELECT pg_notify($6, $7) FROM cancelled) n
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL FROM events WHERE n < 0`;
 
 /** The row an earlier send of the same cancel cancelled (its reply lost). */
 const CANCELLED_BY = `
@@ -151,7 +175,8 @@ const CLEAR_REST = `
 WITH workflows AS (DELETE FROM %SCHEMA%.workflows WHERE queue = $1 RETURNING 1),
 crons AS (DELETE FROM %SCHEMA%.crons WHERE queue = $1 RETURNING 1),
 limits AS (DELETE FROM %SCHEMA%.rate_limits WHERE queue = $1 RETURNING 1),
-dedupe AS (DELETE FROM %SCHEMA%.dedupe WHERE queue = $1 RETURNING 1)
+dedupe AS (DELETE FROM %SCHEMA%.dedupe WHERE queue = $1 RETURNING 1),
+events AS (DELETE FROM %SCHEMA%.events WHERE queue = $1 RETURNING 1)
 SELECT (SELECT count(*) FROM workflows) + (SELECT count(*) FROM crons) AS n`;
 
 const PRUNE = `
@@ -181,18 +206,23 @@ type CancelRow = RecordRow | { id: null };
 export class TaskStore {
   constructor(
     private readonly session: PgSession,
+    private readonly events: EventStore,
     private readonly now: () => number,
   ) {}
 
-  /** Adds new work; with `appTx`, within the application's own transaction (see `AddOptions`). */
+  /**
+   * Adds new work, appending the event of each row written; with `appTx`,
+   * within the application's own transaction (see `AddOptions`).
+   */
   async add(
     queue: string,
     records: readonly TaskData[],
     mode: AddMode,
-    appTx?: SqlTransaction,
+    options: AddOptions,
   ): Promise<boolean[]> {
     this.session.assertConnected();
     if (records.length === 0) return [];
+    const appTx = options.tx;
     const { rows, first, sent } = newRows(records, "PostgreSQL", this.now());
     const token = requestToken();
     const statement = this.session.sql(mode === "replace" ? ADD_REPLACE : ADD_UNIQUE);
@@ -209,6 +239,8 @@ export class TaskStore {
       sent.map((r) => r.priority),
       sent.map((r) => r.concurrencyKey),
       sent.map((r) => r.concurrencyLimit),
+      this.events.cap > 0 ? sentEvents(options.events, first) : null,
+      ...this.events.appendValues,
     ];
     const written = appTx
       ? await this.#addWithin(appTx, statement, values)
@@ -275,6 +307,7 @@ export class TaskStore {
       at: number;
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
+      event?: string | undefined;
     },
   ): Promise<TaskData | null> {
     this.session.assertConnected();
@@ -303,6 +336,8 @@ export class TaskStore {
             token,
             this.session.channels.finished,
             finishedPayloads(queue, [id])[0],
+            cancellation.event ?? null,
+            ...this.events.appendValues,
           ]);
           return cancelled?.id ? (cancelled as RecordRow) : null;
         });
@@ -318,7 +353,7 @@ export class TaskStore {
     tx: Tx,
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null },
+    cancellation: { at: number; expiresAt: number | null; event?: string | undefined },
     step: WorkflowStepEnd,
     token: string,
   ): Promise<RecordRow | null> {
@@ -344,6 +379,8 @@ export class TaskStore {
     const resume = storedColumns(step.resume, routeOf(step.resume, null));
     endStep(plan, workflows, step, id, columns.data, resume, cancellation.at);
     await writePlan(this.session, tx, queue, plan, workflows, { req: token });
+    if (cancellation.event !== undefined)
+      await this.events.appendWithin(tx, queue, [cancellation.event]);
     return { id, data: columns.data, status: "cancelled", started_at: null, finished_at: null };
   }
 
@@ -359,7 +396,7 @@ export class TaskStore {
     return row !== undefined && (row.expires_at === null || Number(row.expires_at) > this.now());
   }
 
-  /** Removes every record of the queue, its workflows, crons and rate limits; returns how many records, workflows and crons. */
+  /** Removes every record of the queue, its workflows, crons, rate limits, dedupe keys and event log; returns how many records, workflows and crons. */
   async clear(queue: string): Promise<number> {
     this.session.assertConnected();
     let removed = 0;
