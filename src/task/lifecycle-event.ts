@@ -97,11 +97,12 @@ export function eventBody(
   type: WrittenEventType,
   record: TaskData,
   at: number,
-  extra?: { readonly attempt?: number; readonly durationMs?: number },
+  extra?: { readonly attempt?: number | undefined; readonly durationMs?: number | undefined },
 ): string {
+  // `taskId` first: a dedupe add's event is written without it (see eventBodyWithoutId).
   const body: Record<string, JsonValue> = {
-    type,
     taskId: record.id,
+    type,
     taskName: record.name,
     attempt: extra?.attempt ?? record.retryCount + 1,
     at,
@@ -114,6 +115,18 @@ export function eventBody(
   const runAt = runAtOf(record);
   if (runAt !== undefined) body.runAt = runAt;
   return JSON.stringify(body);
+}
+
+/**
+ * The body of an `added` event about a task whose id only the backend will
+ * know (a dedupe add may replace another task's record): the body without
+ * its first member, `taskId`, which the backend writes in front.
+ */
+export function eventBodyWithoutId(record: TaskData, at: number): string {
+  const body = eventBody("added", record, at);
+  // eventBody writes `taskId` as its first member: drop `{"taskId":"…",`.
+  const rest = body.indexOf(",", `{"taskId":${JSON.stringify(record.id)}`.length);
+  return body.slice(rest + 1);
 }
 
 function text(value: unknown): string {
