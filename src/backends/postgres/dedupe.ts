@@ -18,6 +18,7 @@ import {
   decideDedupe,
   type SlotTaskState,
 } from "../dedupe-decision.js";
+import { keyedEventBody } from "../event-positions.js";
 import { routeOf } from "../record-route.js";
 import { slotTaskStateOf } from "../sql/slot-state.js";
 import type { EventStore } from "./event-log.js";
@@ -62,7 +63,8 @@ export async function addDeduplicated(
       for (const [i, entry] of entries.entries()) {
         // A token per entry: a replace skips rows written under its own token (a resent add's).
         const result = await addOne(session, tx, queue, entry, records[i]!, now, requestToken());
-        if (result.outcome !== "ignored" && entry.event !== undefined) bodies.push(entry.event);
+        if (result.outcome !== "ignored" && entry.event !== undefined)
+          bodies.push(keyedEventBody(result.id, entry.event));
         results.push(result);
       }
       await events.appendWithin(tx, queue, bodies);

@@ -25,10 +25,11 @@ const FALLBACK_POLL_MS = 2000;
 /** `$1` queue, `$2` bodies, `$3` cap, `$4` the events channel. */
 const APPEND = "SELECT %SCHEMA%.append_events($1, $2::text[], $3, $4) AS n";
 
+/** Ordered by the column, not the text the answer carries ("10" sorts before "9"). */
 const READ = `
 SELECT id::text AS id, body FROM %SCHEMA%.events
 WHERE queue = $1 AND id > $2::bigint
-ORDER BY id
+ORDER BY events.id
 LIMIT $3`;
 
 const LAST = "SELECT max(id)::text AS id FROM %SCHEMA%.events WHERE queue = $1";

@@ -1,46 +1,14 @@
 /**
  * @module backends/sql/event-log
  * What the SQL backends share of a queue's event log (see `EventLog`):
- * positions are the rows' integer ids as decimal text; a read request is
- * checked the same way on both; a waiting read waits as a claim does
- * (`./claim-wait.ts`) with the backend's own signal; and the bodies each
- * write appends are picked out of its arguments (one per stored record of
- * an add, those of the written settlements of a settle) in one place.
+ * positions are the rows' integer ids as decimal text, checked as every
+ * counter-positioned log checks them (`../event-positions.ts`); a waiting
+ * read waits as a claim does (`./claim-wait.ts`), with the backend's own
+ * signal; and an add's bodies are matched to the rows it sends.
  */
-import { InvalidOptionError } from "../../errors.js";
-import { describeGiven } from "../../task/describe-value.js";
 import type { EventReadRequest, StoredEvent } from "../backend.js";
+import { checkEventLimit, eventPosition } from "../event-positions.js";
 import { claimWaiting, type WorkSignal } from "./claim-wait.js";
-
-const POSITION = /^\d+$/;
-/** The largest id a row can have (a signed 64-bit integer). */
-const MAX_ID = 2n ** 63n - 1n;
-
-/** The id after which a read starts (decimal text); 0 reads from the oldest row kept. */
-export function eventPosition(after: string | null): string {
-  if (after === null) return "0";
-  if (typeof after !== "string" || !POSITION.test(after) || BigInt(after) > MAX_ID) {
-    throw new InvalidOptionError(
-      `readEvents: after must be an event id this log gave (decimal digits) or null (got ${describeGiven(after)})`,
-    );
-  }
-  return after;
-}
-
-/** Checks a read's limit and wait; an `InvalidOptionError` names the value. */
-export function checkEventRead(request: EventReadRequest): void {
-  const { limit, waitMs } = request;
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new InvalidOptionError(
-      `readEvents: limit must be an integer ≥ 1 (got ${describeGiven(limit)})`,
-    );
-  }
-  if (waitMs !== undefined && (typeof waitMs !== "number" || !(waitMs >= 0))) {
-    throw new InvalidOptionError(
-      `readEvents: waitMs must be a number of milliseconds ≥ 0 (got ${describeGiven(waitMs)})`,
-    );
-  }
-}
 
 export interface EventWait {
   /** One read of the rows after the position. */
@@ -60,10 +28,11 @@ export function readEventsWaiting(
   return claimWaiting(wait, waitMs ?? 0);
 }
 
-/** An `after` checked, ready to bind, with the rest of the request checked too. */
-export function checkedRead(request: EventReadRequest): string {
-  checkEventRead(request);
-  return eventPosition(request.after);
+/** The id a read starts after (0: from the oldest kept), the request checked (`../event-positions.ts`). */
+export function checkedRead(request: EventReadRequest): number {
+  const after = eventPosition(request.after);
+  checkEventLimit(request.limit);
+  return after;
 }
 
 /**

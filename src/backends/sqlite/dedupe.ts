@@ -9,6 +9,7 @@
 import type { TaskData } from "../../task/task-record.js";
 import type { DedupeEntry, DedupeResult } from "../backend.js";
 import { checkDedupeRecords, type DedupeSlot, decideDedupe } from "../dedupe-decision.js";
+import { keyedEventBody } from "../event-positions.js";
 import { routeOf } from "../record-route.js";
 import { slotTaskStateOf } from "../sql/slot-state.js";
 import { CLAIMABLE, storedColumns } from "../sql/stored-columns.js";
@@ -44,7 +45,8 @@ export async function addDeduplicated(
     const decided = entries.map((entry, i) => {
       const { result, queued } = addOne(db, queue, entry, records[i]!, now);
       claimable ||= queued;
-      if (result.outcome !== "ignored" && entry.event !== undefined) bodies.push(entry.event);
+      if (result.outcome !== "ignored" && entry.event !== undefined)
+        bodies.push(keyedEventBody(result.id, entry.event));
       return result;
     });
     appended = events.appendWithin(queue, bodies);

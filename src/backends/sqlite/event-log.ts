@@ -23,8 +23,9 @@ DELETE FROM events WHERE queue = ? AND id <= (
   SELECT id FROM events WHERE queue = ? ORDER BY id DESC LIMIT 1 OFFSET ?
 )`;
 
+/** Ordered by the column, not the text the answer carries ("10" sorts before "9"). */
 const READ = `
-SELECT CAST(id AS TEXT) AS id, body FROM events WHERE queue = ? AND id > ? ORDER BY id LIMIT ?`;
+SELECT CAST(id AS TEXT) AS id, body FROM events WHERE queue = ? AND id > ? ORDER BY events.id LIMIT ?`;
 
 const LAST = "SELECT CAST(max(id) AS TEXT) AS id FROM events WHERE queue = ?";
 
@@ -61,7 +62,7 @@ export class EventStore {
   }
 
   async read(queue: string, request: EventReadRequest): Promise<StoredEvent[]> {
-    const after = BigInt(checkedRead(request));
+    const after = checkedRead(request);
     this.db.assertConnected();
     if (this.cap === 0) return [];
     const look = async () =>
