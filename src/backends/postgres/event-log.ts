@@ -29,6 +29,8 @@ const APPEND = "SELECT %SCHEMA%.append_events($1, $2::text[], $3, $4) AS n";
 const READ = `
 SELECT id::text AS id, body FROM %SCHEMA%.events
 WHERE queue = $1 AND id > $2::bigint
+  -- Starts at the oldest row kept, past the index entries of rows trimmed but not vacuumed yet.
+  AND id >= coalesce((SELECT low FROM %SCHEMA%.event_counts WHERE queue = $1), 0)
 ORDER BY events.id
 LIMIT $3`;
 

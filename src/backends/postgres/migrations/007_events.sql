@@ -3,35 +3,75 @@
 -- it draws them and holds it to commit, so within a queue ids grow in commit
 -- order and a reader resuming after an id never misses one committed later.
 -- It runs its statements after the lock with fresh snapshots (a volatile
--- function under READ COMMITTED), so the trim sees every row appended before
--- and the queue holds at most `cap` rows at any commit.
+-- function under READ COMMITTED), so it sees every row appended before.
+-- One index, the key: it serves reads (`queue = $1 AND id > $2 ORDER BY id`)
+-- and the trim.
 CREATE TABLE %SCHEMA%.events (
-  id bigserial PRIMARY KEY,
   queue text NOT NULL,
-  body text NOT NULL
+  id bigserial,
+  body text NOT NULL,
+  PRIMARY KEY (queue, id)
 );
-CREATE INDEX events_queue_id ON %SCHEMA%.events (queue, id);
+
+-- Per queue, kept exact under the queue's event lock: `n` rows in its log,
+-- none below id `low`. The trim deletes just the excess, found from `low` up
+-- (so neither it nor a read from the start walks the index entries of rows
+-- deleted but not vacuumed yet), instead of walking `cap` entries back from
+-- the newest on every append.
+CREATE TABLE %SCHEMA%.event_counts (
+  queue text PRIMARY KEY,
+  n bigint NOT NULL,
+  low bigint NOT NULL DEFAULT 0
+);
 
 CREATE FUNCTION %SCHEMA%.append_events(q text, bodies text[], cap integer, channel text)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   n integer := coalesce(array_length(bodies, 1), 0);
-  oldest bigint;
+  kept integer;
+  total bigint;
+  floor bigint;
+  top bigint;
 BEGIN
   IF n = 0 OR cap <= 0 THEN
     RETURN 0;
   END IF;
   PERFORM pg_advisory_xact_lock(hashtextextended('sheppy-events:%SCHEMA%:' || q, 0));
   -- Bodies the trim would drop at once are never written.
+  kept := least(n, cap);
   INSERT INTO %SCHEMA%.events (queue, body)
-  SELECT q, b FROM unnest(bodies[greatest(n - cap + 1, 1):n]) WITH ORDINALITY AS e(b, i)
+  SELECT q, b FROM unnest(bodies[n - kept + 1:n]) WITH ORDINALITY AS e(b, i)
   ORDER BY i;
-  SELECT id INTO oldest FROM %SCHEMA%.events WHERE queue = q ORDER BY id DESC OFFSET cap LIMIT 1;
-  IF oldest IS NOT NULL THEN
-    DELETE FROM %SCHEMA%.events WHERE queue = q AND id <= oldest;
+  INSERT INTO %SCHEMA%.event_counts AS c (queue, n) VALUES (q, kept)
+  ON CONFLICT (queue) DO UPDATE SET n = c.n + kept
+  RETURNING c.n, c.low INTO total, floor;
+  IF total > cap THEN
+    WITH doomed AS (
+      SELECT id FROM %SCHEMA%.events WHERE queue = q AND id >= floor ORDER BY id LIMIT total - cap
+    ), gone AS (
+      DELETE FROM %SCHEMA%.events e USING doomed WHERE e.queue = q AND e.id = doomed.id RETURNING e.id
+    )
+    SELECT max(id) INTO top FROM gone;
+    UPDATE %SCHEMA%.event_counts SET n = cap, low = top + 1 WHERE queue = q;
   END IF;
   PERFORM pg_notify(channel, q);
-  RETURN least(n, cap);
+  RETURN kept;
+END
+$$;
+
+-- Drops a queue's log under its event lock, so no append in flight is left
+-- uncounted.
+CREATE FUNCTION %SCHEMA%.clear_events(q text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  gone bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('sheppy-events:%SCHEMA%:' || q, 0));
+  DELETE FROM %SCHEMA%.events WHERE queue = q;
+  GET DIAGNOSTICS gone = ROW_COUNT;
+  DELETE FROM %SCHEMA%.event_counts WHERE queue = q;
+  RETURN gone;
 END
 $$;
