@@ -4,7 +4,7 @@
  * Appends run inside the write transaction of the add, settle or cancel
  * they describe (or one of their own), and the file has one writer at a
  * time, so ids grow in commit order; the same transaction trims the queue
- * to the cap. A waiting read wakes at once on an append from this process,
+ * to the cap, deleting just the excess its row count (`event_counts`) shows. A waiting read wakes at once on an append from this process,
  * and on the next change check for other processes' (`./signals.ts`).
  */
 import type { EventReadRequest, StoredEvent } from "../backend.js";
@@ -17,11 +17,17 @@ const FALLBACK_POLL_MS = 1000;
 
 const APPEND = "INSERT INTO events (queue, body) VALUES (?, ?)";
 
-/** Rows at or below the (cap+1)-th newest of the queue (found along the index, newest first). */
+/** The queue's row count after adding `?` rows. */
+const COUNT = `
+INSERT INTO event_counts (queue, n) VALUES (?, ?)
+ON CONFLICT (queue) DO UPDATE SET n = n + excluded.n
+RETURNING n`;
+
+/** The queue's `?` oldest rows (found along the index from its oldest end). */
 const TRIM = `
-DELETE FROM events WHERE queue = ? AND id <= (
-  SELECT id FROM events WHERE queue = ? ORDER BY id DESC LIMIT 1 OFFSET ?
-)`;
+DELETE FROM events WHERE id IN (SELECT id FROM events WHERE queue = ? ORDER BY id LIMIT ?)`;
+
+const SET_COUNT = "UPDATE event_counts SET n = ? WHERE queue = ?";
 
 /** Ordered by the column, not the text the answer carries ("10" sorts before "9"). */
 const READ = `
@@ -45,8 +51,13 @@ export class EventStore {
     if (this.cap === 0 || bodies.length === 0) return false;
     const insert = this.db.statement(APPEND);
     // Bodies the trim would drop at once are never written.
-    for (const body of bodies.slice(-this.cap)) insert.run(queue, body);
-    this.db.statement(TRIM).run(queue, queue, this.cap);
+    const kept = bodies.slice(-this.cap);
+    for (const body of kept) insert.run(queue, body);
+    const { n } = this.db.statement(COUNT).get(queue, kept.length) as { n: number };
+    if (n > this.cap) {
+      this.db.statement(TRIM).run(queue, n - this.cap);
+      this.db.statement(SET_COUNT).run(this.cap, queue);
+    }
     return true;
   }
 

@@ -87,6 +87,7 @@ const CLEAR_CRONS = "DELETE FROM crons WHERE queue = ?";
 const CLEAR_RATE_LIMITS = "DELETE FROM rate_limits WHERE queue = ?";
 const CLEAR_DEDUPE = "DELETE FROM dedupe WHERE queue = ?";
 const CLEAR_EVENTS = "DELETE FROM events WHERE queue = ?";
+const CLEAR_EVENT_COUNT = "DELETE FROM event_counts WHERE queue = ?";
 
 const PRUNE = `
 DELETE FROM tasks WHERE rowid IN (
@@ -287,6 +288,7 @@ export class TaskStore {
         this.db.statement(CLEAR_RATE_LIMITS).run(queue);
         this.db.statement(CLEAR_DEDUPE).run(queue);
         this.db.statement(CLEAR_EVENTS).run(queue);
+        this.db.statement(CLEAR_EVENT_COUNT).run(queue);
         return workflows + crons;
       }))
     );

@@ -8,3 +8,10 @@ CREATE TABLE events (
   body  TEXT NOT NULL
 );
 CREATE INDEX events_queue_id ON events (queue, id);
+-- Rows of each queue's log, kept exact by the appends and clears (all in
+-- write transactions): the trim deletes just the excess from the oldest
+-- end, instead of walking `eventCap` index entries back from the newest.
+CREATE TABLE event_counts (
+  queue TEXT PRIMARY KEY,
+  n     INTEGER NOT NULL
+);
