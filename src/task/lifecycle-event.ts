@@ -99,22 +99,18 @@ export function eventBody(
   at: number,
   extra?: { readonly attempt?: number | undefined; readonly durationMs?: number | undefined },
 ): string {
+  // Written by hand rather than through an object and JSON.stringify: three
+  // bodies per task on a worker's hot path, and this is several times faster.
   // `taskId` first: a dedupe add's event is written without it (see eventBodyWithoutId).
-  const body: Record<string, JsonValue> = {
-    taskId: record.id,
-    type,
-    taskName: record.name,
-    attempt: extra?.attempt ?? record.retryCount + 1,
-    at,
-    status: record.status,
-  };
-  if (extra?.durationMs !== undefined) body.durationMs = Math.round(extra.durationMs);
+  let body = `{"taskId":${JSON.stringify(record.id)},"type":"${type}","taskName":${JSON.stringify(record.name)},"attempt":${extra?.attempt ?? record.retryCount + 1},"at":${at},"status":"${record.status}"`;
+  if (extra?.durationMs !== undefined) body += `,"durationMs":${Math.round(extra.durationMs)}`;
   if (record.error && (type === "failed" || type === "retrying" || type === "crashed"))
-    body.error = { type: record.error.type, message: record.error.message };
-  if (type === "progress" && record.progress !== undefined) body.progress = record.progress;
+    body += `,"error":${JSON.stringify({ type: record.error.type, message: record.error.message })}`;
+  if (type === "progress" && record.progress !== undefined)
+    body += `,"progress":${JSON.stringify(record.progress)}`;
   const runAt = runAtOf(record);
-  if (runAt !== undefined) body.runAt = runAt;
-  return JSON.stringify(body);
+  if (runAt !== undefined) body += `,"runAt":${runAt}`;
+  return `${body}}`;
 }
 
 /**
