@@ -38,14 +38,28 @@ BEGIN
     RETURN 0;
   END IF;
   PERFORM pg_advisory_xact_lock(hashtextextended('sheppy-events:%SCHEMA%:' || q, 0));
-  -- Bodies the trim would drop at once are never written.
+  -- Bodies the trim would drop at once are never written. One statement
+  -- writes the rows, counts them and notifies (each statement of a
+  -- function costs an executor start: an add pays for every one).
   kept := least(n, cap);
-  INSERT INTO %SCHEMA%.events (queue, body)
-  SELECT q, b FROM unnest(bodies[n - kept + 1:n]) WITH ORDINALITY AS e(b, i)
-  ORDER BY i;
-  INSERT INTO %SCHEMA%.event_counts AS c (queue, n) VALUES (q, kept)
-  ON CONFLICT (queue) DO UPDATE SET n = c.n + kept
-  RETURNING c.n, c.low INTO total, floor;
+  WITH written AS (
+    INSERT INTO %SCHEMA%.events (queue, body)
+    SELECT q, b FROM unnest(bodies[n - kept + 1:n]) WITH ORDINALITY AS e(b, i)
+    ORDER BY i
+    RETURNING 1
+  ), counted AS (
+    UPDATE %SCHEMA%.event_counts SET n = event_counts.n + (SELECT count(*) FROM written)
+    WHERE queue = q
+    RETURNING event_counts.n, event_counts.low
+  )
+  SELECT counted.n, counted.low INTO total, floor
+  FROM counted, (SELECT pg_notify(channel, q)) AS notified;
+  IF NOT FOUND THEN
+    -- The queue's first append (or first since a clear).
+    INSERT INTO %SCHEMA%.event_counts (queue, n) VALUES (q, kept);
+    PERFORM pg_notify(channel, q);
+    total := kept;
+  END IF;
   IF total > cap THEN
     WITH doomed AS (
       SELECT id FROM %SCHEMA%.events WHERE queue = q AND id >= floor ORDER BY id LIMIT total - cap
@@ -55,7 +69,6 @@ BEGIN
     SELECT max(id) INTO top FROM gone;
     UPDATE %SCHEMA%.event_counts SET n = cap, low = top + 1 WHERE queue = q;
   END IF;
-  PERFORM pg_notify(channel, q);
   RETURN kept;
 END
 $$;
