@@ -4,8 +4,8 @@
  * started and completed arrive once each, in that order, and a listener that
  * stops and resumes after its last id reads exactly what one that never
  * stopped read. With eventCap 50 the table keeps at most 50 rows of the
- * queue. And an add within the application's transaction appends its event
- * only when that transaction commits.
+ * queue. An add within the application's transaction appends its event
+ * only when that transaction commits. A waiting read ends at disconnect.
  */
 import type { ChildProcess } from "node:child_process";
 import pg from "pg";
@@ -134,6 +134,17 @@ describe.skipIf(!available)("postgres: the event log across processes", () => {
       await pool.end();
       await queue.close();
     }
+  });
+
+  it("disconnect() ends a waiting read at once with nothing", async () => {
+    const reader = backend();
+    await reader.connect();
+    const started = Date.now();
+    const waiting = reader.readEvents("events-idle", { after: null, limit: 10, waitMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await reader.disconnect();
+    expect(await waiting).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it("an add within a transaction that rolls back leaves no event; one that commits leaves its added event", async () => {

@@ -3,7 +3,8 @@
  * 60 tasks while a listener here reads the queue's log (woken by the change
  * check, as other processes' writes come); each task's added, started and
  * completed arrive once each, in order, and a reader resuming after an id
- * reads the rest. With eventCap 20 the file keeps at most 20 rows of the queue.
+ * reads the rest. With eventCap 20 the file keeps at most 20 rows of the
+ * queue. A waiting read ends at disconnect.
  */
 import type { ChildProcess } from "node:child_process";
 import Database from "better-sqlite3";
@@ -93,5 +94,16 @@ describe("sqlite: the event log across processes", () => {
     } finally {
       await queue.close();
     }
+  });
+
+  it("disconnect() ends a waiting read at once with nothing", async () => {
+    const reader = new SqliteBackend({ path: files.path("idle.db") });
+    await reader.connect();
+    const started = Date.now();
+    const waiting = reader.readEvents("idle", { after: null, limit: 10, waitMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await reader.disconnect();
+    expect(await waiting).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
