@@ -159,6 +159,12 @@ export const SETTINGS = {
     description: "exit after claiming and finishing this many tasks",
     parse: positiveInteger,
   },
+  logTasks: {
+    flags: "--log-tasks",
+    env: "SHEPPY_LOG_TASKS",
+    description:
+      "log a line when each task starts and when it completes (on unless --no-log-tasks; failures are always logged)",
+  },
   disableJobProcessing: {
     flags: "--disable-job-processing",
     env: "SHEPPY_DISABLE_JOB_PROCESSING",
@@ -185,6 +191,19 @@ export const SETTINGS = {
     flags: "--host <address>",
     env: "SHEPPY_DASHBOARD_HOST",
     description: "address the dashboard listens on; only this machine can reach the default",
+    default: { value: "127.0.0.1" },
+  },
+  metricsPort: {
+    flags: "--metrics-port <n>",
+    env: "SHEPPY_METRICS_PORT",
+    description:
+      "serve Prometheus metrics at http://<metrics-host>:<n>/metrics while working (0 picks a free port)",
+    parse: portNumber,
+  },
+  metricsHost: {
+    flags: "--metrics-host <address>",
+    env: "SHEPPY_METRICS_HOST",
+    description: "address the metrics endpoint listens on; only this machine can reach the default",
     default: { value: "127.0.0.1" },
   },
   readOnly: {
