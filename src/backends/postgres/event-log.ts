@@ -6,8 +6,9 @@
  * of a queue grow in commit order and a reader never skips one committed
  * late — writes the bodies, trims the queue to the cap and notifies the
  * events channel, all in the caller's transaction: the add, settle and
- * cancel statements call it in the same statement as their writes, with the
- * bodies of the rows they wrote. A waiting read sleeps on that notification
+ * cancel statements call it in the same statement as their writes (their
+ * transactional forms, and a dedupe add, last in their transaction), with
+ * the bodies of the rows they wrote. A waiting read sleeps on that notification
  * (`./notifications.ts`), looking again every couple of seconds regardless.
  *
  * The lock serializes a queue's appends — they are one short step at the end

@@ -4,8 +4,9 @@
  * Appends run inside the write transaction of the add, settle or cancel
  * they describe (or one of their own), and the file has one writer at a
  * time, so ids grow in commit order; the same transaction trims the queue
- * to the cap, deleting just the excess its row count (`event_counts`) shows. A waiting read wakes at once on an append from this process,
- * and on the next change check for other processes' (`./signals.ts`).
+ * to the cap, deleting just the excess its row count (`event_counts`)
+ * shows. A waiting read wakes at once on an append from this process, and
+ * on the next change check for other processes' (`./signals.ts`).
  */
 import type { EventReadRequest, StoredEvent } from "../backend.js";
 import { checkedRead, readEventsWaiting } from "../sql/event-log.js";
