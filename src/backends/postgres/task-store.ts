@@ -66,6 +66,21 @@ events AS (
     ORDER BY e.n), $14, $15) AS n
 )`;
 
+/**
+ * Within an application's transaction, the same bodies go to
+ * `events_pending`; a deferred trigger appends them when that transaction
+ * commits (migration 007), so the queue's event lock is held only during
+ * its commit, not for as long as the application keeps it open.
+ */
+const STAGE_ADDED = `
+events AS (
+  INSERT INTO %SCHEMA%.events_pending (queue, body, cap, channel)
+  SELECT $1, e.body, $14, $15 FROM unnest($3::text[], $13::text[]) WITH ORDINALITY AS e(id, body, n)
+  WHERE $14 > 0 AND e.body IS NOT NULL AND e.id IN (SELECT id FROM added)
+  ORDER BY e.n
+  RETURNING 0 AS n
+)`;
+
 /** The rows an add statement answers: the ids written, then rows of NULLs its side effects leave. */
 const ADD_ANSWER = `
 SELECT id FROM added
@@ -75,20 +90,16 @@ UNION ALL
 SELECT NULL FROM events WHERE n < 0`;
 
 /** `unique`: an id the queue holds is left alone. */
-export const ADD_UNIQUE = `
-WITH added AS (${INSERT}
+const ON_CONFLICT_UNIQUE = `
   ON CONFLICT (queue, id) DO NOTHING
-  RETURNING t.id, t.state
-), ${APPEND_ADDED}
-${ADD_ANSWER}`;
+  RETURNING t.id, t.state`;
 
 /**
  * `replace`: the new record replaces the stored one in whatever state — unless
  * it is claimed now, or was written by this same call (a resend) — keeping
  * its fences, so a holder of an earlier claim never matches a later one.
  */
-export const ADD_REPLACE = `
-WITH added AS (${INSERT}
+const ON_CONFLICT_REPLACE = `
   ON CONFLICT (queue, id) DO UPDATE
   SET data = EXCLUDED.data, status = EXCLUDED.status, seq = EXCLUDED.seq,
       -- A keyed record replacing one waits for its key's slot as an added one does (migration 005).
@@ -99,9 +110,18 @@ WITH added AS (${INSERT}
       started_at = NULL, finished_at = NULL, lease_at = NULL, suspect_lease = NULL,
       suspect_at = NULL, expires_at = NULL
   WHERE t.state <> ${CLAIMED} AND t.req IS DISTINCT FROM EXCLUDED.req
-  RETURNING t.id, t.state
-), ${APPEND_ADDED}
+  RETURNING t.id, t.state`;
+
+const addStatement = (conflict: string, append: string) => `
+WITH added AS (${INSERT}${conflict}
+), ${append}
 ${ADD_ANSWER}`;
+
+export const ADD_UNIQUE = addStatement(ON_CONFLICT_UNIQUE, APPEND_ADDED);
+export const ADD_REPLACE = addStatement(ON_CONFLICT_REPLACE, APPEND_ADDED);
+/** Within an application's transaction: its events wait in `events_pending` for its commit. */
+const ADD_UNIQUE_WITHIN = addStatement(ON_CONFLICT_UNIQUE, STAGE_ADDED);
+const ADD_REPLACE_WITHIN = addStatement(ON_CONFLICT_REPLACE, STAGE_ADDED);
 
 /** Rows an earlier send of the same call wrote (its reply lost). */
 const WRITTEN_BY = `
@@ -227,7 +247,15 @@ export class TaskStore {
     const appTx = options.tx;
     const { rows, first, sent } = newRows(records, "PostgreSQL", this.now());
     const token = requestToken();
-    const statement = this.session.sql(mode === "replace" ? ADD_REPLACE : ADD_UNIQUE);
+    const statement = this.session.sql(
+      appTx
+        ? mode === "replace"
+          ? ADD_REPLACE_WITHIN
+          : ADD_UNIQUE_WITHIN
+        : mode === "replace"
+          ? ADD_REPLACE
+          : ADD_UNIQUE,
+    );
     const values = [
       queue,
       token,

@@ -147,7 +147,7 @@ describe.skipIf(!available)("postgres: the event log across processes", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
-  it("an add within a transaction that rolls back leaves no event; one that commits leaves its added event", async () => {
+  it("an add within a transaction that rolls back leaves no event; one that commits leaves its added event, appended at the commit", async () => {
     const queue = new Queue(backend(), { name: "events-tx" });
     await queue.connect();
     const pool = new pg.Pool({ connectionString: POSTGRES_URL });
@@ -160,13 +160,16 @@ describe.skipIf(!available)("postgres: the event log across processes", () => {
       expect(await queue.backend.readEvents(queue.name, { after: null, limit: 10 })).toEqual([]);
 
       const committed = loggedWork(2);
+      const meanwhile = loggedWork(3);
       await client.query("BEGIN");
       expect(await queue.add(committed, { tx: client })).toBe(true);
-      // Not before the commit.
+      // Not before the commit; and the open transaction holds up no other add of the queue.
       expect(await queue.backend.readEvents(queue.name, { after: null, limit: 10 })).toEqual([]);
+      expect(await queue.add(meanwhile)).toBe(true);
       await client.query("COMMIT");
       const entries = await queue.backend.readEvents(queue.name, { after: null, limit: 10 });
       expect(entries.map((e) => JSON.parse(e.body))).toEqual([
+        expect.objectContaining({ type: "added", taskId: meanwhile.id }),
         expect.objectContaining({ type: "added", taskId: committed.id }),
       ]);
     } finally {

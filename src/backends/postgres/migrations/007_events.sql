@@ -88,3 +88,45 @@ BEGIN
   RETURN gone;
 END
 $$;
+
+-- Events of adds made within an application's transaction wait here, in
+-- order, until it commits: a deferred trigger then appends them (taking the
+-- queue's event lock only for the commit, however long the application
+-- keeps its transaction open). A rollback drops them with the add.
+CREATE TABLE %SCHEMA%.events_pending (
+  seq bigserial PRIMARY KEY,
+  queue text NOT NULL,
+  body text NOT NULL,
+  cap integer NOT NULL,
+  channel text NOT NULL
+);
+
+-- Moves the committing transaction's pending events of the row's queue into
+-- the log; the first row of a queue to fire moves them all, the rest find
+-- none. Other transactions' pending rows are not visible to it.
+CREATE FUNCTION %SCHEMA%.flush_pending_events()
+RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_bodies text[];
+  v_cap integer;
+  v_channel text;
+BEGIN
+  WITH moved AS (
+    DELETE FROM %SCHEMA%.events_pending p WHERE p.queue = NEW.queue
+    RETURNING p.seq, p.body, p.cap, p.channel
+  )
+  SELECT array_agg(moved.body ORDER BY moved.seq), max(moved.cap), max(moved.channel)
+  INTO v_bodies, v_cap, v_channel
+  FROM moved;
+  IF v_bodies IS NOT NULL THEN
+    PERFORM %SCHEMA%.append_events(NEW.queue, v_bodies, v_cap, v_channel);
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE CONSTRAINT TRIGGER events_pending_flush
+AFTER INSERT ON %SCHEMA%.events_pending
+DEFERRABLE INITIALLY DEFERRED
+FOR EACH ROW EXECUTE FUNCTION %SCHEMA%.flush_pending_events();
