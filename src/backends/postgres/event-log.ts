@@ -11,9 +11,10 @@
  * the bodies of the rows they wrote. A waiting read sleeps on that notification
  * (`./notifications.ts`), looking again every couple of seconds regardless.
  *
- * The lock serializes a queue's appends — they are one short step at the end
- * of each write — but an add within an application's transaction holds it
- * until that transaction ends.
+ * The lock serializes a queue's appends — one short step at the end of each
+ * write. An add within an application's transaction stages its events in
+ * `events_pending` instead, appended by a deferred trigger at its commit, so
+ * the lock is never held while the application keeps its transaction open.
  */
 import type { EventReadRequest, StoredEvent } from "../backend.js";
 import { checkedRead, readEventsWaiting } from "../sql/event-log.js";
