@@ -6,17 +6,20 @@
  *   add-bulk           20,000 tasks in awaited calls of 50
  *   worker-concurrent  10,000 pre-filled no-op tasks, one worker, concurrency 100
  *   latency            add → handler start at light load (p50 / p95 / p99)
+ *   worker-events      Sheppy only: worker-concurrent with the event log on
+ *                      (default eventCap) and off (eventCap 0), alternating
  * Each scenario runs RUNS times per library in rotating order; medians are
  * printed with Sheppy's ratio to each peer (for latency, lower is better).
  * graphile-worker runs with its local queue (batched fetch and completion);
  * pg-boss with a batch size of 100 and its shortest polling interval.
  * BENCH_LIBRARIES (e.g. `graphile-worker,pg-boss`) and BENCH_ONLY (scenarios)
- * narrow a run; BENCH_POSTGRES_URL names the database.
+ * narrow a run; BENCH_POSTGRES_URL names the database; BENCH_EVENT_CAP sets
+ * Sheppy's eventCap in the other scenarios (default: the backend's default).
  */
 import { Logger, makeWorkerUtils, run as runGraphile } from "graphile-worker";
 import pg from "pg";
 import PgBoss from "pg-boss";
-import { Queue, task, Worker } from "sheppy";
+import { PostgresBackend, Queue, task, Worker } from "sheppy";
 import { fmt, median, percentile } from "./stats.js";
 
 const DATABASE_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -58,6 +61,15 @@ const sheppyUrl = (schema: string) => {
   return url.toString();
 };
 
+const EVENT_CAP =
+  process.env.BENCH_EVENT_CAP === undefined ? undefined : Number(process.env.BENCH_EVENT_CAP);
+
+/** A Sheppy queue on `url`, with the event log capped at `eventCap` (absent: the backend's default). */
+const sheppyQueue = (url: string, eventCap = EVENT_CAP) =>
+  new Queue(new PostgresBackend({ url, ...(eventCap === undefined ? {} : { eventCap }) }), {
+    name: "b",
+  });
+
 type Scenario = "add-single" | "add-bulk" | "worker-concurrent" | "latency";
 interface Library {
   name: string;
@@ -70,10 +82,31 @@ interface Library {
 const rate = (count: number, ms: number) => count / (ms / 1000);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
 
+/** Sheppy's worker-concurrent run, with the event log capped at `eventCap`. */
+async function sheppyWorkerConcurrent(eventCap: number | undefined): Promise<number> {
+  const url = sheppyUrl(nextSchema("sheppy"));
+  const queue = sheppyQueue(url, eventCap);
+  for (let i = 0; i < SIZES.concurrent; i += 1000) {
+    await queue.add(Array.from({ length: 1000 }, () => noop()));
+  }
+  const workerQueue = sheppyQueue(url, eventCap);
+  await workerQueue.connect();
+  const worker = new Worker(workerQueue, { concurrency: 100, scheduler: false });
+  const started = performance.now();
+  const summary = await worker.work({ maxTasks: SIZES.concurrent });
+  const elapsed = performance.now() - started;
+  if (summary.processed !== SIZES.concurrent) {
+    throw new Error(`sheppy processed ${summary.processed}`);
+  }
+  await queue.close();
+  await workerQueue.close();
+  return rate(SIZES.concurrent, elapsed);
+}
+
 const sheppy: Library = {
   name: "sheppy",
   async addSingle() {
-    const queue = new Queue(sheppyUrl(nextSchema("sheppy")), { name: "b" });
+    const queue = sheppyQueue(sheppyUrl(nextSchema("sheppy")));
     await queue.connect();
     const started = performance.now();
     for (let i = 0; i < SIZES.single; i++) await queue.add(noop());
@@ -82,7 +115,7 @@ const sheppy: Library = {
     return rate(SIZES.single, elapsed);
   },
   async addBulk() {
-    const queue = new Queue(sheppyUrl(nextSchema("sheppy")), { name: "b" });
+    const queue = sheppyQueue(sheppyUrl(nextSchema("sheppy")));
     await queue.connect();
     const started = performance.now();
     for (let i = 0; i < SIZES.bulk; i += 50) {
@@ -92,29 +125,11 @@ const sheppy: Library = {
     await queue.close();
     return rate(SIZES.bulk, elapsed);
   },
-  async workerConcurrent() {
-    const url = sheppyUrl(nextSchema("sheppy"));
-    const queue = new Queue(url, { name: "b" });
-    for (let i = 0; i < SIZES.concurrent; i += 1000) {
-      await queue.add(Array.from({ length: 1000 }, () => noop()));
-    }
-    const workerQueue = new Queue(url, { name: "b" });
-    await workerQueue.connect();
-    const worker = new Worker(workerQueue, { concurrency: 100, scheduler: false });
-    const started = performance.now();
-    const summary = await worker.work({ maxTasks: SIZES.concurrent });
-    const elapsed = performance.now() - started;
-    if (summary.processed !== SIZES.concurrent) {
-      throw new Error(`sheppy processed ${summary.processed}`);
-    }
-    await queue.close();
-    await workerQueue.close();
-    return rate(SIZES.concurrent, elapsed);
-  },
+  workerConcurrent: () => sheppyWorkerConcurrent(EVENT_CAP),
   async latency() {
     const url = sheppyUrl(nextSchema("sheppy"));
-    const queue = new Queue(url, { name: "b" });
-    const workerQueue = new Queue(url, { name: "b" });
+    const queue = sheppyQueue(url);
+    const workerQueue = sheppyQueue(url);
     await queue.connect();
     const worker = new Worker(workerQueue, { concurrency: 10, scheduler: false });
     const working = worker.work();
@@ -365,6 +380,21 @@ for (const [scenario, measure] of Object.entries(throughput)) {
     return `${lib.name} ${fmt(value).padStart(7)}/s (${fmt(s / value, 2)}×)`;
   });
   console.log(`${scenario.padEnd(18)} sheppy ${fmt(s).padStart(7)}/s   ${peers.join("   ")}`);
+}
+if (!only || only.includes("worker-events")) {
+  const on: number[] = [];
+  const off: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    // Alternating which goes first, so neither always runs on a warmer server.
+    for (const cap of run % 2 === 0 ? [undefined, 0] : [0, undefined]) {
+      (cap === 0 ? off : on).push(await sheppyWorkerConcurrent(cap));
+      await cleanup();
+    }
+  }
+  const [withLog, withoutLog] = [median(on), median(off)];
+  console.log(
+    `${"worker-events".padEnd(18)} sheppy log on ${fmt(withLog).padStart(7)}/s   log off (eventCap 0) ${fmt(withoutLog).padStart(7)}/s   (${fmt((1 - withLog / withoutLog) * 100, 1)}% slower with the log)`,
+  );
 }
 if (!only || only.includes("latency")) {
   const all = new Map<string, number[][]>(LIBRARIES.map((lib) => [lib.name, []]));

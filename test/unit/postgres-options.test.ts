@@ -61,6 +61,16 @@ describe("postgres:// URLs and options", () => {
     }
   });
 
+  test("eventCap defaults to 10,000; 0 turns the log off; anything but an integer ≥ 0 is one line naming it", () => {
+    expect(new PostgresBackend({ url: "postgres://h/db" }).eventCap).toBe(10_000);
+    expect(new PostgresBackend({ url: "postgres://h/db", eventCap: 0 }).eventCap).toBe(0);
+    const error = errorOf(() => new PostgresBackend({ url: "postgres://h/db", eventCap: 1.5 }));
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error.message).toMatch(
+      /PostgresBackend option eventCap must be an integer ≥ 0.*\(got 1\.5\)/,
+    );
+  });
+
   test("the schema defaults to sheppy; options win over the URL", () => {
     expect(new PostgresBackend({ url: "postgres://h/db" }).schema).toBe("sheppy");
     expect(new PostgresBackend({ url: "postgres://h/db?schema=a", schema: "b" }).schema).toBe("b");
@@ -109,7 +119,8 @@ describe("postgres:// URLs and options", () => {
 
   test("channel names fit 63 bytes and differ per schema; lock keys are signed 64-bit integers", () => {
     const long = channelsOf("a".repeat(63));
-    for (const name of [long.work, long.finished]) expect(name.length).toBeLessThanOrEqual(63);
+    for (const name of [long.work, long.finished, long.events])
+      expect(name.length).toBeLessThanOrEqual(63);
     expect(channelsOf("a").work).not.toBe(channelsOf("b").work);
     const key = BigInt(migrationLockKey("sheppy"));
     expect(key).toBe(BigInt.asIntN(64, key));
@@ -183,6 +194,27 @@ describe("settle decisions", () => {
     expect(plan.writes).toHaveLength(1);
     expect(plan.writes[0]).toMatchObject({ id: done.id, state: FINISHED, fence: 2 });
     expect(plan.finished).toEqual([done.id]);
+  });
+
+  test("the plan carries the event bodies of the settlements it writes, in order: none of a resend or a lost one", () => {
+    const done = record();
+    const other = record();
+    const prepared = prepareSettlements(
+      [
+        { fence: 2, record: done, children: [], expiresAt: null, events: ["a1", "a2"] },
+        { fence: 2, record: done, children: [], expiresAt: null, events: ["resent"] },
+        { fence: 1, record: other, children: [], expiresAt: null, events: ["lost"] },
+        { fence: 5, record: other, children: [], expiresAt: null, events: ["b"] },
+      ],
+      Date.now(),
+    );
+    const rows = new Map([
+      [done.id, claimed(2)],
+      [other.id, claimed(5)],
+    ]);
+    const plan = planSettle(prepared, rows, new Map(), Date.now());
+    expect(plan.results).toEqual(["settled", "settled", "lost", "settled"]);
+    expect(plan.events).toEqual(["a1", "a2", "b"]);
   });
 
   test("an unknown task is lost; a settled one whose record expired is lost, not settled", () => {

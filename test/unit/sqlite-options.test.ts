@@ -108,6 +108,10 @@ describe("sqlite:// URLs and options", () => {
         /option busyTimeout must be a whole number of milliseconds/,
       ],
       [() => new SqliteBackend(), /new SqliteBackend\(\) needs a path/],
+      [
+        () => new SqliteBackend({ path: "a.db", eventCap: -1 }),
+        /SqliteBackend option eventCap must be an integer ≥ 0.*\(got -1\)/,
+      ],
     ];
     for (const [fn, message] of cases) {
       const error = errorOf(fn);

@@ -5,7 +5,9 @@
  * is none), so racing adds of one key from any number of connections are
  * decided one after another by the shared rule (`../dedupe-decision.ts`).
  * The task row is locked too, so no claim takes it between the decision
- * and a replace. Written rows carry the call's token, as an add's do.
+ * and a replace. Written rows carry the call's token, as an add's do. The
+ * events of the entries added or replaced are appended once, last, so the
+ * queue's event lock is taken after every slot lock, never between them.
  */
 
 import type { TaskData } from "../../task/task-record.js";
@@ -16,8 +18,10 @@ import {
   decideDedupe,
   type SlotTaskState,
 } from "../dedupe-decision.js";
+import { keyedEventBody } from "../event-positions.js";
 import { routeOf } from "../record-route.js";
 import { slotTaskStateOf } from "../sql/slot-state.js";
+import type { EventStore } from "./event-log.js";
 import { storedColumns } from "./record-codec.js";
 import type { PgSession, Tx } from "./session.js";
 import { ADD_REPLACE, ADD_UNIQUE, requestToken } from "./task-store.js";
@@ -42,6 +46,7 @@ SELECT state, status FROM %SCHEMA%.tasks WHERE queue = $1 AND id = $2 FOR UPDATE
 /** See `TaskStore.addDeduplicated`. */
 export async function addDeduplicated(
   session: PgSession,
+  events: EventStore,
   queue: string,
   entries: readonly DedupeEntry[],
   now: number,
@@ -54,10 +59,15 @@ export async function addDeduplicated(
     "addDeduplicated",
     async (tx) => {
       const results: DedupeResult[] = [];
+      const bodies: string[] = [];
       for (const [i, entry] of entries.entries()) {
         // A token per entry: a replace skips rows written under its own token (a resent add's).
-        results.push(await addOne(session, tx, queue, entry, records[i]!, now, requestToken()));
+        const result = await addOne(session, tx, queue, entry, records[i]!, now, requestToken());
+        if (result.outcome !== "ignored" && entry.event !== undefined)
+          bodies.push(keyedEventBody(result.id, entry.event));
+        results.push(result);
       }
+      await events.appendWithin(tx, queue, bodies);
       return results;
     },
     { resend: "unsent" },
@@ -136,5 +146,9 @@ function writeValues(session: PgSession, queue: string, token: string, record: T
     [row.priority],
     [row.concurrencyKey],
     [row.concurrencyLimit],
+    // Events are appended once for the whole call (see the module header).
+    null,
+    0,
+    session.channels.events,
   ];
 }

@@ -2,12 +2,14 @@
  * @module backends/postgres/notifications
  * LISTEN/NOTIFY. Statements that make work claimable `pg_notify` the schema's
  * work channel with the queue's name, and those that finish tasks or
- * workflows notify the finished channel with their ids — inside their
- * transaction, so the notification goes out when it commits, never before.
+ * workflows notify the finished channel with their ids, and appends to a
+ * queue's event log notify the events channel with the queue's name — inside
+ * their transaction, so the notification goes out when it commits, never before.
  *
- * One connection per backend, opened on first need (a claim that has to
- * wait, or `watchFinished`), holds LISTEN on both channels and fans the
- * notifications out to waiting claims and finished-listeners of their queue.
+ * One connection per backend, opened on first need (a claim or event read
+ * that has to wait, or `watchFinished`), holds LISTEN on the three channels
+ * and fans the notifications out to waiting claims, waiting event reads and
+ * finished-listeners of their queue.
  * When that connection drops, every waiter is woken and every listener told
  * to look again (an empty list) — notifications may have been missed — and
  * it is opened again with backoff; once listening again, listeners are told
@@ -60,6 +62,14 @@ export interface WorkSignal {
   cancel(): void;
 }
 
+/** Wakes (once) everything waiting on `queue`. */
+function wake(all: Map<string, Set<() => void>>, queue: string): void {
+  const waiters = all.get(queue);
+  if (!waiters) return;
+  all.delete(queue);
+  for (const waiter of waiters) waiter();
+}
+
 export class Notifier {
   #client: Client | undefined;
   #opening: Promise<void> | undefined;
@@ -67,6 +77,7 @@ export class Notifier {
   #reconnectMs = RECONNECT_FIRST_MS;
   #reconnectTimer: NodeJS.Timeout | undefined;
   readonly #workWaiters = new Map<string, Set<() => void>>();
+  readonly #eventWaiters = new Map<string, Set<() => void>>();
   readonly #finished = new Map<string, Set<FinishedListener>>();
 
   constructor(
@@ -94,9 +105,9 @@ export class Notifier {
     const lost = (error?: Error) => this.#lost(client, error);
     client.on("error", lost);
     client.on("end", () => lost());
-    const { work, finished } = this.session.channels;
+    const { work, finished, events } = this.session.channels;
     try {
-      await client.query(`LISTEN "${work}"; LISTEN "${finished}"`);
+      await client.query(`LISTEN "${work}"; LISTEN "${finished}"; LISTEN "${events}"`);
     } catch (error) {
       client.removeAllListeners("end");
       await client.end().catch(() => undefined);
@@ -145,10 +156,12 @@ export class Notifier {
   }
 
   #deliver(message: Notification): void {
-    const { work, finished } = this.session.channels;
+    const { work, finished, events } = this.session.channels;
     const payload = message.payload ?? "";
     if (message.channel === work) {
-      this.#wakeWork(payload);
+      wake(this.#workWaiters, payload);
+    } else if (message.channel === events) {
+      wake(this.#eventWaiters, payload);
     } else if (message.channel === finished) {
       let parsed: unknown;
       try {
@@ -164,17 +177,11 @@ export class Notifier {
     }
   }
 
-  #wakeWork(queue: string): void {
-    const waiters = this.#workWaiters.get(queue);
-    if (!waiters) return;
-    this.#workWaiters.delete(queue);
-    for (const wake of waiters) wake();
-  }
-
-  /** Wakes every waiting claim and tells every finished-listener to look again. */
+  /** Wakes every waiting claim and event read, and tells every finished-listener to look again. */
   #lookAgain(): void {
-    const all = [...this.#workWaiters.values()];
+    const all = [...this.#workWaiters.values(), ...this.#eventWaiters.values()];
     this.#workWaiters.clear();
+    this.#eventWaiters.clear();
     for (const waiters of all) for (const wake of waiters) wake();
     for (const listeners of this.#finished.values()) {
       for (const listener of [...listeners]) listener([]);
@@ -183,22 +190,31 @@ export class Notifier {
 
   /** A signal for the next notification that `queue` has claimable work. */
   workSignal(queue: string): WorkSignal {
+    return this.#signal(this.#workWaiters, queue);
+  }
+
+  /** A signal for the next notification that `queue`'s event log grew. */
+  eventSignal(queue: string): WorkSignal {
+    return this.#signal(this.#eventWaiters, queue);
+  }
+
+  #signal(all: Map<string, Set<() => void>>, queue: string): WorkSignal {
     let woken = false;
     let wake: (() => void) | undefined;
     const waiter = () => {
       woken = true;
       wake?.();
     };
-    let waiters = this.#workWaiters.get(queue);
+    let waiters = all.get(queue);
     if (!waiters) {
       waiters = new Set();
-      this.#workWaiters.set(queue, waiters);
+      all.set(queue, waiters);
     }
     waiters.add(waiter);
     const cancel = () => {
-      const current = this.#workWaiters.get(queue);
+      const current = all.get(queue);
       current?.delete(waiter);
-      if (current?.size === 0) this.#workWaiters.delete(queue);
+      if (current?.size === 0) all.delete(queue);
     };
     return {
       wait: (ms) =>

@@ -12,7 +12,8 @@
  * This class is the public entry and holds the options; the work is done by
  * one part per concern, all sharing one {@link PgSession}: `TaskStore` and
  * `settle` (writes), `Claims` (leases), `TaskReader` (reads), `Notifier`
- * (LISTEN/NOTIFY), `WorkflowStore`, `CronStore` and `./rate-limiter.ts`.
+ * (LISTEN/NOTIFY), `EventStore` (the event log), `WorkflowStore`, `CronStore`
+ * and `./rate-limiter.ts`.
  */
 import type { Pool } from "pg";
 import { type Clock, systemClock } from "../../clock.js";
@@ -31,6 +32,7 @@ import type {
   CronData,
   DedupeEntry,
   DedupeResult,
+  EventReadRequest,
   ListTasksRequest,
   PageRequest,
   QueueStats,
@@ -38,15 +40,21 @@ import type {
   RetentionSettings,
   Settlement,
   SettleResult,
+  StoredEvent,
   StoredWorkflow,
   TaskPage,
   WorkflowPage,
   WorkflowStepEnd,
 } from "../backend.js";
-import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
+import {
+  type RetentionOptions,
+  resolveEventCap,
+  resolveRetentionSettings,
+} from "../retention-settings.js";
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
 import { addDeduplicated } from "./dedupe.js";
+import { EventStore } from "./event-log.js";
 import { Notifier } from "./notifications.js";
 import { parsePostgresUrl, postgresTargetFromEnvironment } from "./postgres-url.js";
 import { QueueControl } from "./queue-control.js";
@@ -152,8 +160,10 @@ export class PostgresBackend implements Backend {
   readonly schema: string;
   readonly clock: Clock;
   readonly retention: RetentionSettings;
+  readonly eventCap: number;
   readonly maxPayloadBytes: number;
   readonly #session: PgSession;
+  readonly #events: EventStore;
   readonly #notifier: Notifier;
   readonly #tasks: TaskStore;
   readonly #claims: Claims;
@@ -176,6 +186,7 @@ export class PostgresBackend implements Backend {
     const poolSize = checkPoolSize(options.poolSize ?? target.poolSize ?? DEFAULT_POOL_SIZE);
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("PostgresBackend", options);
+    this.eventCap = resolveEventCap("PostgresBackend", options);
     this.maxPayloadBytes = resolveMaxPayloadBytes(
       options.maxPayloadBytes ?? target.maxPayloadBytes,
       "PostgresBackend",
@@ -195,7 +206,8 @@ export class PostgresBackend implements Backend {
     const now = () => this.clock.now();
     this.#session = session;
     this.#notifier = new Notifier(session, logger);
-    this.#tasks = new TaskStore(session, now);
+    this.#events = new EventStore(session, this.#notifier, this.eventCap);
+    this.#tasks = new TaskStore(session, this.#events, now);
     this.#claims = new Claims(session, this.#notifier, now);
     this.#reader = new TaskReader(session, now);
     this.#crons = new CronStore(session);
@@ -228,7 +240,7 @@ export class PostgresBackend implements Backend {
     mode: AddMode = "unique",
     options: AddOptions = {},
   ): Promise<boolean[]> {
-    return this.#tasks.add(queue, records, mode, options.tx);
+    return this.#tasks.add(queue, records, mode, options);
   }
 
   addDeduplicated(
@@ -236,11 +248,11 @@ export class PostgresBackend implements Backend {
     entries: readonly DedupeEntry[],
     now: number,
   ): Promise<DedupeResult[]> {
-    return addDeduplicated(this.#session, queue, entries, now);
+    return addDeduplicated(this.#session, this.#events, queue, entries, now);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
-    return settle(this.#session, queue, settlements, now, this.#bound);
+    return settle(this.#session, queue, settlements, now, this.#bound, this.#events);
   }
 
   cancel(
@@ -250,6 +262,7 @@ export class PostgresBackend implements Backend {
       at: number;
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
+      event?: string | undefined;
     },
   ): Promise<TaskData | null> {
     return this.#tasks.cancel(queue, id, cancellation);
@@ -367,6 +380,20 @@ export class PostgresBackend implements Backend {
   ): Promise<() => void> {
     this.#session.assertConnected();
     return this.#notifier.listenFinished(queue, listener);
+  }
+
+  // The event log (./event-log.ts)
+
+  appendEvents(queue: string, bodies: readonly string[]): Promise<void> {
+    return this.#events.append(queue, bodies);
+  }
+
+  readEvents(queue: string, request: EventReadRequest): Promise<StoredEvent[]> {
+    return this.#events.read(queue, request);
+  }
+
+  lastEventId(queue: string): Promise<string | null> {
+    return this.#events.last(queue);
   }
 
   // Crons (./cron-store.ts)

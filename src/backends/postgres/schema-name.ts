@@ -39,14 +39,15 @@ export function migrationLockKey(schema: string): string {
   return digest(`sheppy-migrate:${schema}`).readBigInt64BE(0).toString();
 }
 
-/** The LISTEN/NOTIFY channels of `schema`: work became claimable, tasks or workflows finished. */
+/** The LISTEN/NOTIFY channels of `schema`: work became claimable, tasks or workflows finished, events appended. */
 export interface Channels {
   readonly work: string;
   readonly finished: string;
+  readonly events: string;
 }
 
 /** Channel names fit PostgreSQL's 63-byte identifiers: a readable head and a hash of the whole name. */
 export function channelsOf(schema: string): Channels {
   const base = `${schema.slice(0, 32)}_${digest(schema).toString("hex").slice(0, 10)}`;
-  return { work: `${base}_work`, finished: `${base}_finished` };
+  return { work: `${base}_work`, finished: `${base}_finished`, events: `${base}_events` };
 }

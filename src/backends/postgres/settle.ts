@@ -27,6 +27,7 @@ import {
   prepareSettlements,
   verdictOf,
 } from "../sql/settle-plan.js";
+import type { EventStore } from "./event-log.js";
 import { writePlan } from "./plan-writes.js";
 import { CLAIMABLE, CLAIMED, FINISHED, msOf } from "./record-codec.js";
 import type { RetentionBound } from "./retention-bound.js";
@@ -58,8 +59,9 @@ const PLAIN_PAYLOAD_BYTES = 7000;
  * when its claim is current (the same test as the plan's verdict); the
  * finished ids announced (chunked under the payload limit) and the work
  * channel woken when a written record became claimable, both at commit.
- * Answers each locked row as it was before the write, whether it was
- * written, and the queue's expiring rows before the statement.
+ * The event bodies of the settlements written are appended last
+ * (`./event-log.ts`). Answers each locked row as it was before the write,
+ * whether it was written, and the queue's expiring rows before the statement.
  */
 const SETTLE_PLAIN = `
 WITH locked AS (
@@ -89,6 +91,12 @@ WITH locked AS (
 ), fin AS (
   SELECT id, n, (sum(octet_length(to_json(id)::text) + 1) OVER (ORDER BY n)) / ${PLAIN_PAYLOAD_BYTES} AS chunk
   FROM w WHERE state = ${FINISHED}
+), events AS (
+  -- The bodies $12 of the settlements written ($11: each body's settlement, numbered from 1), in order.
+  SELECT %SCHEMA%.append_events($1, ARRAY(
+    SELECT e.body FROM unnest($11::integer[], $12::text[]) WITH ORDINALITY AS e(n, body, k)
+    WHERE e.n IN (SELECT n FROM w)
+    ORDER BY e.k), $13, $14) AS appended
 )
 SELECT l.id, l.state, l.fence, l.settled_fence, l.expires_at,
   EXISTS (SELECT 1 FROM w WHERE w.id = l.id) AS written,
@@ -99,7 +107,8 @@ SELECT l.id, l.state, l.fence, l.settled_fence, l.expires_at,
   (SELECT count(*) FROM (
      SELECT pg_notify($10, $1) WHERE EXISTS (SELECT 1 FROM w WHERE w.state = ${CLAIMABLE})
        -- Under a cap an ended claim makes room.
-       OR EXISTS (SELECT 1 FROM %SCHEMA%.queue_caps c WHERE c.queue = $1)) y) AS woke
+       OR EXISTS (SELECT 1 FROM %SCHEMA%.queue_caps c WHERE c.queue = $1)) y) AS woke,
+  (SELECT appended FROM events) AS appended
 FROM locked l`;
 
 interface PlainRow extends TaskLockRow {
@@ -179,6 +188,7 @@ export async function settle(
   settlements: readonly Settlement[],
   now: number,
   bound: RetentionBound,
+  events: EventStore,
 ): Promise<SettleResult[]> {
   session.assertConnected();
   if (settlements.length === 0) return [];
@@ -187,7 +197,7 @@ export async function settle(
     ...(s.workflowStep ? [s.workflowStep.workflowId] : []),
     ...(s.workflow ? [s.workflow.record.id] : []),
   ]);
-  if (isPlain(queue, prepared)) return settlePlain(session, queue, prepared, now, bound);
+  if (isPlain(queue, prepared)) return settlePlain(session, queue, prepared, now, bound, events);
   return session.transaction(
     "settle",
     async (tx) => {
@@ -202,6 +212,8 @@ export async function settle(
       if (plan.writes.length === 0) return plan.results;
       const before = await writePlan(session, tx, queue, plan, workflows);
       await bound.afterSettle(tx, queue, before + plan.expiring);
+      // Last: the queue's event lock is held only from here to the commit.
+      await events.appendWithin(tx, queue, plan.events);
       return plan.results;
     },
     { wait: false },
@@ -232,7 +244,18 @@ async function settlePlain(
   prepared: readonly PreparedSettlement[],
   now: number,
   bound: RetentionBound,
+  events: EventStore,
 ): Promise<SettleResult[]> {
+  const owners: number[] = [];
+  const bodies: string[] = [];
+  if (events.cap > 0) {
+    prepared.forEach((p, i) => {
+      for (const body of p.settlement.events ?? []) {
+        owners.push(i + 1);
+        bodies.push(body);
+      }
+    });
+  }
   const expiresAt = prepared.map((p) => (p.columns.state === FINISHED ? p.expiresAt : null));
   const rows = await session.query<PlainRow>(
     "settle",
@@ -248,6 +271,9 @@ async function settlePlain(
       prepared.map((p) => p.settlement.fence),
       session.channels.finished,
       session.channels.work,
+      owners,
+      bodies,
+      ...events.appendValues,
     ],
     { wait: false },
   );

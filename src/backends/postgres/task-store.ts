@@ -13,11 +13,13 @@ import { randomBytes } from "node:crypto";
 import { isoAt } from "../../clock.js";
 import { BackendError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { AddMode, SqlTransaction, WorkflowStepEnd } from "../backend.js";
+import type { AddMode, AddOptions, SqlTransaction, WorkflowStepEnd } from "../backend.js";
 import { routeOf } from "../record-route.js";
+import { sentEvents } from "../sql/event-log.js";
 import { newRows } from "../sql/new-rows.js";
 import { emptyPlan, endStep } from "../sql/settle-plan.js";
 import { describeRefusal } from "./connection-errors.js";
+import type { EventStore } from "./event-log.js";
 import { finishedPayloads } from "./notifications.js";
 import { writePlan } from "./plan-writes.js";
 import {
@@ -52,23 +54,52 @@ FROM unnest($3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8
      WITH ORDINALITY AS r(id, data, status, state, due_at, created_at, priority, ckey, climit, n)
 ORDER BY r.n`;
 
-/** `unique`: an id the queue holds is left alone. */
-export const ADD_UNIQUE = `
-WITH added AS (${INSERT}
-  ON CONFLICT (queue, id) DO NOTHING
-  RETURNING t.id, t.state
-)
+/**
+ * Appends the event bodies `$13` (one per row sent, or NULL) of the rows
+ * written, in call order (`./event-log.ts`); `$14` cap, `$15` channel.
+ */
+const APPEND_ADDED = `
+events AS (
+  SELECT %SCHEMA%.append_events($1, ARRAY(
+    SELECT e.body FROM unnest($3::text[], $13::text[]) WITH ORDINALITY AS e(id, body, n)
+    WHERE e.body IS NOT NULL AND e.id IN (SELECT id FROM added)
+    ORDER BY e.n), $14, $15) AS n
+)`;
+
+/**
+ * Within an application's transaction, the same bodies go to
+ * `events_pending`; a deferred trigger appends them when that transaction
+ * commits (migration 007), so the queue's event lock is held only during
+ * its commit, not for as long as the application keeps it open.
+ */
+const STAGE_ADDED = `
+events AS (
+  INSERT INTO %SCHEMA%.events_pending (queue, body, cap, channel)
+  SELECT $1, e.body, $14, $15 FROM unnest($3::text[], $13::text[]) WITH ORDINALITY AS e(id, body, n)
+  WHERE $14 > 0 AND e.body IS NOT NULL AND e.id IN (SELECT id FROM added)
+  ORDER BY e.n
+  RETURNING 0 AS n
+)`;
+
+/** The rows an add statement answers: the ids written, then rows of NULLs its side effects leave. */
+const ADD_ANSWER = `
 SELECT id FROM added
 UNION ALL
-SELECT NULL FROM (SELECT pg_notify($9, $1) FROM added WHERE state = ${CLAIMABLE} LIMIT 1) n`;
+SELECT NULL FROM (SELECT pg_notify($9, $1) FROM added WHERE state = ${CLAIMABLE} LIMIT 1) n
+UNION ALL
+SELECT NULL FROM events WHERE n < 0`;
+
+/** `unique`: an id the queue holds is left alone. */
+const ON_CONFLICT_UNIQUE = `
+  ON CONFLICT (queue, id) DO NOTHING
+  RETURNING t.id, t.state`;
 
 /**
  * `replace`: the new record replaces the stored one in whatever state — unless
  * it is claimed now, or was written by this same call (a resend) — keeping
  * its fences, so a holder of an earlier claim never matches a later one.
  */
-export const ADD_REPLACE = `
-WITH added AS (${INSERT}
+const ON_CONFLICT_REPLACE = `
   ON CONFLICT (queue, id) DO UPDATE
   SET data = EXCLUDED.data, status = EXCLUDED.status, seq = EXCLUDED.seq,
       -- A keyed record replacing one waits for its key's slot as an added one does (migration 005).
@@ -79,11 +110,18 @@ WITH added AS (${INSERT}
       started_at = NULL, finished_at = NULL, lease_at = NULL, suspect_lease = NULL,
       suspect_at = NULL, expires_at = NULL
   WHERE t.state <> ${CLAIMED} AND t.req IS DISTINCT FROM EXCLUDED.req
-  RETURNING t.id, t.state
-)
-SELECT id FROM added
-UNION ALL
-SELECT NULL FROM (SELECT pg_notify($9, $1) FROM added WHERE state = ${CLAIMABLE} LIMIT 1) n`;
+  RETURNING t.id, t.state`;
+
+const addStatement = (conflict: string, append: string) => `
+WITH added AS (${INSERT}${conflict}
+), ${append}
+${ADD_ANSWER}`;
+
+export const ADD_UNIQUE = addStatement(ON_CONFLICT_UNIQUE, APPEND_ADDED);
+export const ADD_REPLACE = addStatement(ON_CONFLICT_REPLACE, APPEND_ADDED);
+/** Within an application's transaction: its events wait in `events_pending` for its commit. */
+const ADD_UNIQUE_WITHIN = addStatement(ON_CONFLICT_UNIQUE, STAGE_ADDED);
+const ADD_REPLACE_WITHIN = addStatement(ON_CONFLICT_REPLACE, STAGE_ADDED);
 
 /** Rows an earlier send of the same call wrote (its reply lost). */
 const WRITTEN_BY = `
@@ -120,10 +158,16 @@ WITH cancelled AS (
       expires_at = $4, req = $5
   WHERE queue = $1 AND id = $2 AND state IN (${CLAIMABLE}, ${DUE}, ${HELD})
   RETURNING ${RECORD_COLUMNS}
+), events AS (
+  -- $8: the cancel's event body, appended when it cancels; $9 cap, $10 channel (./event-log.ts).
+  SELECT %SCHEMA%.append_events($1, ARRAY(SELECT $8::text FROM cancelled WHERE $8::text IS NOT NULL),
+                                $9, $10) AS n
 )
 SELECT ${RECORD_COLUMNS} FROM cancelled
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL FROM (SELECT pg_notify($6, $7) FROM cancelled) n`;
+SELECT NULL, NULL, NULL, NULL, NULL FROM (SELECT pg_notify($6, $7) FROM cancelled) n
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL FROM events WHERE n < 0`;
 
 /** The row an earlier send of the same cancel cancelled (its reply lost). */
 const CANCELLED_BY = `
@@ -151,8 +195,11 @@ const CLEAR_REST = `
 WITH workflows AS (DELETE FROM %SCHEMA%.workflows WHERE queue = $1 RETURNING 1),
 crons AS (DELETE FROM %SCHEMA%.crons WHERE queue = $1 RETURNING 1),
 limits AS (DELETE FROM %SCHEMA%.rate_limits WHERE queue = $1 RETURNING 1),
-dedupe AS (DELETE FROM %SCHEMA%.dedupe WHERE queue = $1 RETURNING 1)
-SELECT (SELECT count(*) FROM workflows) + (SELECT count(*) FROM crons) AS n`;
+dedupe AS (DELETE FROM %SCHEMA%.dedupe WHERE queue = $1 RETURNING 1),
+events AS (SELECT %SCHEMA%.clear_events($1) AS n)
+SELECT (SELECT count(*) FROM workflows) + (SELECT count(*) FROM crons)
+       -- Adds nothing: there so the event log's clear runs.
+       + (SELECT count(*) FROM events WHERE n < 0) AS n`;
 
 const PRUNE = `
 WITH doomed AS (
@@ -181,21 +228,34 @@ type CancelRow = RecordRow | { id: null };
 export class TaskStore {
   constructor(
     private readonly session: PgSession,
+    private readonly events: EventStore,
     private readonly now: () => number,
   ) {}
 
-  /** Adds new work; with `appTx`, within the application's own transaction (see `AddOptions`). */
+  /**
+   * Adds new work, appending the event of each row written; with `appTx`,
+   * within the application's own transaction (see `AddOptions`).
+   */
   async add(
     queue: string,
     records: readonly TaskData[],
     mode: AddMode,
-    appTx?: SqlTransaction,
+    options: AddOptions,
   ): Promise<boolean[]> {
     this.session.assertConnected();
     if (records.length === 0) return [];
+    const appTx = options.tx;
     const { rows, first, sent } = newRows(records, "PostgreSQL", this.now());
     const token = requestToken();
-    const statement = this.session.sql(mode === "replace" ? ADD_REPLACE : ADD_UNIQUE);
+    const statement = this.session.sql(
+      appTx
+        ? mode === "replace"
+          ? ADD_REPLACE_WITHIN
+          : ADD_UNIQUE_WITHIN
+        : mode === "replace"
+          ? ADD_REPLACE
+          : ADD_UNIQUE,
+    );
     const values = [
       queue,
       token,
@@ -209,6 +269,8 @@ export class TaskStore {
       sent.map((r) => r.priority),
       sent.map((r) => r.concurrencyKey),
       sent.map((r) => r.concurrencyLimit),
+      this.events.cap > 0 ? sentEvents(options.events, first) : null,
+      ...this.events.appendValues,
     ];
     const written = appTx
       ? await this.#addWithin(appTx, statement, values)
@@ -275,6 +337,7 @@ export class TaskStore {
       at: number;
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
+      event?: string | undefined;
     },
   ): Promise<TaskData | null> {
     this.session.assertConnected();
@@ -303,6 +366,8 @@ export class TaskStore {
             token,
             this.session.channels.finished,
             finishedPayloads(queue, [id])[0],
+            cancellation.event ?? null,
+            ...this.events.appendValues,
           ]);
           return cancelled?.id ? (cancelled as RecordRow) : null;
         });
@@ -318,7 +383,7 @@ export class TaskStore {
     tx: Tx,
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null },
+    cancellation: { at: number; expiresAt: number | null; event?: string | undefined },
     step: WorkflowStepEnd,
     token: string,
   ): Promise<RecordRow | null> {
@@ -344,6 +409,8 @@ export class TaskStore {
     const resume = storedColumns(step.resume, routeOf(step.resume, null));
     endStep(plan, workflows, step, id, columns.data, resume, cancellation.at);
     await writePlan(this.session, tx, queue, plan, workflows, { req: token });
+    if (cancellation.event !== undefined)
+      await this.events.appendWithin(tx, queue, [cancellation.event]);
     return { id, data: columns.data, status: "cancelled", started_at: null, finished_at: null };
   }
 
@@ -359,7 +426,7 @@ export class TaskStore {
     return row !== undefined && (row.expires_at === null || Number(row.expires_at) > this.now());
   }
 
-  /** Removes every record of the queue, its workflows, crons and rate limits; returns how many records, workflows and crons. */
+  /** Removes every record of the queue, its workflows, crons, rate limits, dedupe keys and event log; returns how many records, workflows and crons. */
   async clear(queue: string): Promise<number> {
     this.session.assertConnected();
     let removed = 0;

@@ -79,6 +79,8 @@ export interface SettlePlan {
   claimable: boolean;
   /** Written records with an expiry (the maxFinished bound counts them). */
   expiring: number;
+  /** Event bodies of the settlements written now, in order: appended in the same transaction. */
+  readonly events: string[];
 }
 
 /** Routes and encodes every record of a settle call; throws (writing nothing) when one cannot be stored. */
@@ -120,6 +122,7 @@ export function emptyPlan(): SettlePlan {
     finished: [],
     claimable: false,
     expiring: 0,
+    events: [],
   };
 }
 
@@ -191,6 +194,7 @@ export function planSettle(
       plan.claimable = true;
     }
     if (addChildren) plan.inserts.push(...p.children);
+    if (s.events) plan.events.push(...s.events);
     plan.results.push("settled");
   }
   return plan;

@@ -9,10 +9,12 @@
 import type { TaskData } from "../../task/task-record.js";
 import type { DedupeEntry, DedupeResult } from "../backend.js";
 import { checkDedupeRecords, type DedupeSlot, decideDedupe } from "../dedupe-decision.js";
+import { keyedEventBody } from "../event-positions.js";
 import { routeOf } from "../record-route.js";
 import { slotTaskStateOf } from "../sql/slot-state.js";
 import { CLAIMABLE, storedColumns } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
+import type { EventStore } from "./event-log.js";
 import { insertNew, rowValues, takeNumbers } from "./rows.js";
 import type { Signals } from "./signals.js";
 import { REPLACE } from "./task-store.js";
@@ -27,6 +29,7 @@ ON CONFLICT (queue, key) DO UPDATE SET task_id = excluded.task_id, held_until = 
 export async function addDeduplicated(
   db: SqliteDatabase,
   signals: Signals,
+  events: EventStore,
   queue: string,
   entries: readonly DedupeEntry[],
   now: number,
@@ -35,15 +38,22 @@ export async function addDeduplicated(
   if (entries.length === 0) return [];
   const records = checkDedupeRecords(entries, "SQLite");
   let claimable = false;
+  let appended = false;
   const results = await db.write("addDeduplicated", () => {
     claimable = false;
-    return entries.map((entry, i) => {
+    const bodies: string[] = [];
+    const decided = entries.map((entry, i) => {
       const { result, queued } = addOne(db, queue, entry, records[i]!, now);
       claimable ||= queued;
+      if (result.outcome !== "ignored" && entry.event !== undefined)
+        bodies.push(keyedEventBody(result.id, entry.event));
       return result;
     });
+    appended = events.appendWithin(queue, bodies);
+    return decided;
   });
   if (claimable) signals.announceWork(queue);
+  events.announce(queue, appended);
   return results;
 }
 

@@ -7,8 +7,9 @@
  * file's write lock, so no other process changes a row meanwhile — the
  * settled rows and the workflows their steps end or their resumes write are
  * read, each settlement decided (`../sql/settle-plan.ts`), the plan written,
- * and the maxFinished bound applied. Waiting claims and finished-listeners
- * hear of it after the commit.
+ * the maxFinished bound applied, and the events of the settlements written
+ * appended. Waiting claims, event reads and finished-listeners hear of it
+ * after the commit.
  *
  * Safe to send again: a settlement already written finds its fence settled.
  */
@@ -22,6 +23,7 @@ import {
 } from "../sql/settle-plan.js";
 import { CLAIMABLE } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
+import type { EventStore } from "./event-log.js";
 import type { RetentionBound } from "./retention-bound.js";
 import { insertNew, logFinished, takeNumbers } from "./rows.js";
 import type { Signals } from "./signals.js";
@@ -150,6 +152,7 @@ export async function settle(
   settlements: readonly Settlement[],
   now: number,
   bound: RetentionBound,
+  events: EventStore,
 ): Promise<SettleResult[]> {
   db.assertConnected();
   if (settlements.length === 0) return [];
@@ -158,7 +161,7 @@ export async function settle(
     ...(s.workflowStep ? [s.workflowStep.workflowId] : []),
     ...(s.workflow ? [s.workflow.record.id] : []),
   ]);
-  const { plan, written } = await db.write("settle", () => {
+  const { plan, written, appended } = await db.write("settle", () => {
     const tasks = readTasks(
       db,
       queue,
@@ -166,18 +169,20 @@ export async function settle(
     );
     const workflows = readWorkflows(db, queue, workflowIds);
     const plan = planSettle(prepared, tasks, workflows, now);
-    if (plan.writes.length === 0) return { plan, written: { claimable: false } };
+    if (plan.writes.length === 0) return { plan, written: { claimable: false }, appended: false };
     const claimable = plan.writes.filter((w) => w.state === CLAIMABLE).length;
     let seq = claimable > 0 ? takeNumbers(db, "task_seq", claimable) : 0;
     const written = writePlan(db, queue, plan, workflows, () => seq++);
     if (plan.expiring > 0) bound.trimWithin(queue);
+    const appended = events.appendWithin(queue, plan.events);
     // An ended claim of a concurrency key may have admitted a held task; under a cap it makes room.
     const freed =
       settlements.some((s) => s.record.concurrencyKey !== null) ||
       db.statement(CAPPED).get(queue) !== undefined;
-    return { plan, written: freed ? { claimable: true } : written };
+    return { plan, written: freed ? { claimable: true } : written, appended };
   });
   if (written.claimable) signals.announceWork(queue);
+  events.announce(queue, appended);
   signals.announceFinished(queue, plan.finished);
   return plan.results;
 }

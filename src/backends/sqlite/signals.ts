@@ -5,11 +5,12 @@
  * - Inside one process, every backend on the same file shares a hub: an add,
  *   promotion or settle that makes work claimable wakes that queue's waiting
  *   claims at once, and a settle or cancel that finishes tasks hands their
- *   ids to that queue's listeners at once.
+ *   ids to that queue's listeners at once; an append to a queue's event log
+ *   wakes that queue's waiting event reads at once.
  * - From other processes, a backend that has waiters polls the file's change
  *   counter (`PRAGMA data_version`, which reads shared memory, no disk): every
  *   5 ms after a change, backing off to every 250 ms while nothing changes.
- *   A change wakes its waiting claims to look again, and hands listeners the
+ *   A change wakes its waiting claims and event reads to look again, and hands listeners the
  *   ids other processes logged as finished since (`finished_log`, appended
  *   by every write that finishes tasks); a listener whose rows were trimmed
  *   before it read them is told to look again (an empty list).
@@ -41,17 +42,24 @@ interface LogRow {
 /** What one process shares between the backends on one file. */
 class Hub {
   readonly waiters = new Map<string, Set<() => void>>();
+  readonly eventWaiters = new Map<string, Set<() => void>>();
   readonly listeners = new Map<string, Set<FinishedListener>>();
 
   work(queue: string): void {
-    const waiting = this.waiters.get(queue);
-    if (!waiting) return;
-    for (const wake of [...waiting]) wake();
+    wakeAll(this.waiters.get(queue));
+  }
+
+  events(queue: string): void {
+    wakeAll(this.eventWaiters.get(queue));
   }
 
   finished(queue: string, ids: readonly string[]): void {
     for (const listener of [...(this.listeners.get(queue) ?? [])]) listener(ids);
   }
+}
+
+function wakeAll(waiting: Set<() => void> | undefined): void {
+  if (waiting) for (const wake of [...waiting]) wake();
 }
 
 const hubs = new Map<string, Hub>();
@@ -93,6 +101,7 @@ export class Signals {
   #hub = new Hub();
   /** This backend's own waiters and listeners (the hub holds every backend's of the file). */
   readonly #wakes = new Map<string, Set<() => void>>();
+  readonly #eventWakes = new Map<string, Set<() => void>>();
   readonly #listening = new Map<string, Set<FinishedListener>>();
   /** The last row of the finished log read (while anything listens). */
   #logSeq: number | undefined;
@@ -120,19 +129,37 @@ export class Signals {
     if (ids.length > 0) this.#hub.finished(queue, ids);
   }
 
+  /** Entries were appended to `queue`'s event log (after the write committed). */
+  announceEvents(queue: string): void {
+    this.#hub.events(queue);
+  }
+
   workSignal(queue: string): WorkSignal {
+    return this.#signal(this.#hub.waiters, this.#wakes, queue);
+  }
+
+  /** A signal for appends to `queue`'s event log. */
+  eventSignal(queue: string): WorkSignal {
+    return this.#signal(this.#hub.eventWaiters, this.#eventWakes, queue);
+  }
+
+  #signal(
+    shared: Map<string, Set<() => void>>,
+    own: Map<string, Set<() => void>>,
+    queue: string,
+  ): WorkSignal {
     let woken = false;
     let resolve: (() => void) | undefined;
     const wake = () => {
       woken = true;
       resolve?.();
     };
-    addTo(this.#hub.waiters, queue, wake);
-    addTo(this.#wakes, queue, wake);
+    addTo(shared, queue, wake);
+    addTo(own, queue, wake);
     this.#poll();
     const cancel = () => {
-      removeFrom(this.#hub.waiters, queue, wake);
-      removeFrom(this.#wakes, queue, wake);
+      removeFrom(shared, queue, wake);
+      removeFrom(own, queue, wake);
     };
     return {
       cancel,
@@ -165,11 +192,11 @@ export class Signals {
     };
   }
 
-  /** The backend disconnects: waiting claims end, listeners look again one last time. */
+  /** The backend disconnects: waiting claims and event reads end, listeners look again one last time. */
   stop(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const wakes of [...this.#wakes.values()]) for (const wake of [...wakes]) wake();
+    this.#wakeOwn();
     for (const [queue, listeners] of [...this.#listening]) {
       for (const listener of [...listeners]) {
         listener([]);
@@ -196,7 +223,11 @@ export class Signals {
 
   #tick(): void {
     this.#timer = undefined;
-    if (!this.db.isConnected || (this.#wakes.size === 0 && this.#listening.size === 0)) return;
+    if (
+      !this.db.isConnected ||
+      (this.#wakes.size === 0 && this.#eventWakes.size === 0 && this.#listening.size === 0)
+    )
+      return;
     try {
       const version = this.db.dataVersion();
       if (version !== this.#version) {
@@ -213,9 +244,14 @@ export class Signals {
     this.#timer.unref();
   }
 
-  /** Another connection committed: waiting claims look again; listeners hear what other processes finished. */
+  /** Wakes this backend's waiting claims and event reads. */
+  #wakeOwn(): void {
+    for (const wakes of [...this.#wakes.values(), ...this.#eventWakes.values()]) wakeAll(wakes);
+  }
+
+  /** Another connection committed: waiting claims and event reads look again; listeners hear what other processes finished. */
   #changed(): void {
-    for (const wakes of [...this.#wakes.values()]) for (const wake of [...wakes]) wake();
+    this.#wakeOwn();
     if (this.#listening.size > 0) this.#readLog();
   }
 

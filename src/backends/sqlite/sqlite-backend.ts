@@ -31,6 +31,7 @@ import type {
   CronData,
   DedupeEntry,
   DedupeResult,
+  EventReadRequest,
   ListTasksRequest,
   PageRequest,
   QueueStats,
@@ -38,16 +39,22 @@ import type {
   RetentionSettings,
   Settlement,
   SettleResult,
+  StoredEvent,
   StoredWorkflow,
   TaskPage,
   WorkflowPage,
   WorkflowStepEnd,
 } from "../backend.js";
-import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
+import {
+  type RetentionOptions,
+  resolveEventCap,
+  resolveRetentionSettings,
+} from "../retention-settings.js";
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
 import { IN_MEMORY, SqliteDatabase, type Synchronous } from "./database.js";
 import { addDeduplicated } from "./dedupe.js";
+import { EventStore } from "./event-log.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { RetentionBound } from "./retention-bound.js";
 import { settle } from "./settle.js";
@@ -138,8 +145,10 @@ export class SqliteBackend implements Backend {
   readonly synchronous: Synchronous;
   readonly clock: Clock;
   readonly retention: RetentionSettings;
+  readonly eventCap: number;
   readonly maxPayloadBytes: number;
   readonly #db: SqliteDatabase;
+  readonly #events: EventStore;
   readonly #logger: Logger;
   readonly #signals: Signals;
   readonly #tasks: TaskStore;
@@ -174,6 +183,7 @@ export class SqliteBackend implements Backend {
     );
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("SqliteBackend", options);
+    this.eventCap = resolveEventCap("SqliteBackend", options);
     this.maxPayloadBytes = resolveMaxPayloadBytes(
       options.maxPayloadBytes ?? target.maxPayloadBytes,
       "SqliteBackend",
@@ -188,7 +198,8 @@ export class SqliteBackend implements Backend {
     this.#db = db;
     const signals = new Signals(db, this.#logger);
     this.#signals = signals;
-    this.#tasks = new TaskStore(db, signals, now);
+    this.#events = new EventStore(db, signals, this.eventCap);
+    this.#tasks = new TaskStore(db, signals, this.#events, now);
     this.#claims = new Claims(db, signals, now);
     this.#reader = new TaskReader(db, now);
     this.#crons = new CronStore(db);
@@ -238,11 +249,11 @@ export class SqliteBackend implements Backend {
     entries: readonly DedupeEntry[],
     now: number,
   ): Promise<DedupeResult[]> {
-    return addDeduplicated(this.#db, this.#signals, queue, entries, now);
+    return addDeduplicated(this.#db, this.#signals, this.#events, queue, entries, now);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
-    return settle(this.#db, this.#signals, queue, settlements, now, this.#bound);
+    return settle(this.#db, this.#signals, queue, settlements, now, this.#bound, this.#events);
   }
 
   cancel(
@@ -252,6 +263,7 @@ export class SqliteBackend implements Backend {
       at: number;
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
+      event?: string | undefined;
     },
   ): Promise<TaskData | null> {
     return this.#tasks.cancel(queue, id, cancellation);
@@ -369,6 +381,20 @@ export class SqliteBackend implements Backend {
   ): Promise<() => void> {
     this.#db.assertConnected();
     return this.#signals.listenFinished(queue, listener);
+  }
+
+  // The event log (./event-log.ts)
+
+  appendEvents(queue: string, bodies: readonly string[]): Promise<void> {
+    return this.#events.append(queue, bodies);
+  }
+
+  readEvents(queue: string, request: EventReadRequest): Promise<StoredEvent[]> {
+    return this.#events.read(queue, request);
+  }
+
+  lastEventId(queue: string): Promise<string | null> {
+    return this.#events.last(queue);
   }
 
   // Crons (./cron-store.ts)

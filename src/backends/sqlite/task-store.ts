@@ -4,8 +4,9 @@
  * tasks, cancel, delete, clear a queue, prune expired records. Each is one
  * write transaction (or a loop of short ones, so a big clear or prune never
  * holds the file's write lock long); a bulk add is one transaction, so it is
- * stored whole or not at all. Waiting claims and finished-listeners hear of
- * a write after it commits.
+ * stored whole or not at all. Event bodies of the rows written are appended
+ * in the same transaction. Waiting claims, event reads and finished-listeners
+ * hear of a write after it commits.
  */
 
 import { isoAt } from "../../clock.js";
@@ -13,6 +14,7 @@ import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { AddMode, AddOptions, WorkflowStepEnd } from "../backend.js";
 import { routeOf } from "../record-route.js";
+import { sentEvents } from "../sql/event-log.js";
 import { newRows } from "../sql/new-rows.js";
 import { emptyPlan, endStep } from "../sql/settle-plan.js";
 import {
@@ -27,6 +29,7 @@ import {
   storedColumns,
 } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
+import type { EventStore } from "./event-log.js";
 import { insertNew, logFinished, readRow, rowValues, takeNumbers } from "./rows.js";
 import { readWorkflows, writePlan } from "./settle.js";
 import type { Signals } from "./signals.js";
@@ -83,6 +86,8 @@ const CLEAR_WORKFLOWS = "DELETE FROM workflows WHERE queue = ?";
 const CLEAR_CRONS = "DELETE FROM crons WHERE queue = ?";
 const CLEAR_RATE_LIMITS = "DELETE FROM rate_limits WHERE queue = ?";
 const CLEAR_DEDUPE = "DELETE FROM dedupe WHERE queue = ?";
+const CLEAR_EVENTS = "DELETE FROM events WHERE queue = ?";
+const CLEAR_EVENT_COUNT = "DELETE FROM event_counts WHERE queue = ?";
 
 const PRUNE = `
 DELETE FROM tasks WHERE rowid IN (
@@ -107,6 +112,7 @@ export class TaskStore {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly signals: Signals,
+    private readonly events: EventStore,
     private readonly now: () => number,
   ) {}
 
@@ -124,12 +130,19 @@ export class TaskStore {
     this.db.assertConnected();
     if (records.length === 0) return [];
     const { first, sent } = newRows(records, "SQLite", this.now());
-    const stored = await this.db.write("add", () =>
-      mode === "replace" ? this.#replace(queue, sent) : insertNew(this.db, queue, sent),
-    );
+    const bodies = sentEvents(options.events, first);
+    let appended = false;
+    const stored = await this.db.write("add", () => {
+      const written =
+        mode === "replace" ? this.#replace(queue, sent) : insertNew(this.db, queue, sent);
+      const events = bodies.filter((body, i): body is string => written[i]! && body !== null);
+      appended = this.events.appendWithin(queue, events);
+      return written;
+    });
     if (sent.some((row, i) => stored[i] && row.state === CLAIMABLE)) {
       this.signals.announceWork(queue);
     }
+    this.events.announce(queue, appended);
     let next = 0;
     return first.map((isFirst) => isFirst && stored[next++]!);
   }
@@ -172,24 +185,39 @@ export class TaskStore {
       at: number;
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
+      event?: string | undefined;
     },
   ): Promise<TaskData | null> {
     this.db.assertConnected();
     const step = cancellation.workflowStep;
+    const event = cancellation.event;
+    let appended = false;
     const done = await this.db.write("cancel", () => {
-      if (step) return this.#cancelStep(queue, id, cancellation, step);
-      const row = this.db
-        .statement(CANCEL)
-        .get(isoAt(cancellation.at), cancellation.expiresAt, queue, id) as RecordRow | undefined;
-      if (row) logFinished(this.db, queue, [id]);
-      return row ? { row, finished: [id] } : null;
+      const cancelled = step
+        ? this.#cancelStep(queue, id, cancellation, step)
+        : this.#cancelTask(queue, id, cancellation);
+      appended = cancelled !== null && this.events.appendWithin(queue, event ? [event] : []);
+      return cancelled;
     });
     if (!done) return null;
+    this.events.announce(queue, appended);
     const record = readRow(done.row, this.now());
     // Cancelling a task of a concurrency key may have freed its slot for a held task.
     if (record.concurrencyKey !== null) this.signals.announceWork(queue);
     this.signals.announceFinished(queue, done.finished);
     return record;
+  }
+
+  #cancelTask(
+    queue: string,
+    id: string,
+    cancellation: { at: number; expiresAt: number | null },
+  ): { row: RecordRow; finished: string[] } | null {
+    const row = this.db
+      .statement(CANCEL)
+      .get(isoAt(cancellation.at), cancellation.expiresAt, queue, id) as RecordRow | undefined;
+    if (row) logFinished(this.db, queue, [id]);
+    return row ? { row, finished: [id] } : null;
   }
 
   /**
@@ -240,7 +268,7 @@ export class TaskStore {
     return row !== undefined && (row.expires_at === null || row.expires_at > this.now());
   }
 
-  /** Removes every record of the queue, its workflows, crons and rate limits; returns how many records, workflows and crons. */
+  /** Removes every record of the queue, its workflows, crons, rate limits, dedupe keys and event log; returns how many records, workflows and crons. */
   async clear(queue: string): Promise<number> {
     this.db.assertConnected();
     let removed = 0;
@@ -259,6 +287,8 @@ export class TaskStore {
         const crons = this.db.statement(CLEAR_CRONS).run(queue).changes;
         this.db.statement(CLEAR_RATE_LIMITS).run(queue);
         this.db.statement(CLEAR_DEDUPE).run(queue);
+        this.db.statement(CLEAR_EVENTS).run(queue);
+        this.db.statement(CLEAR_EVENT_COUNT).run(queue);
         return workflows + crons;
       }))
     );

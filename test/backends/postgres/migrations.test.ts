@@ -60,6 +60,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
           [4, "priorities"],
           [5, "concurrency_keys"],
           [6, "dedupe"],
+          [7, "events"],
         ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
@@ -83,9 +84,9 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     try {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
-      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
-      expect(before.latest).toBe(6);
-      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(before.latest).toBe(7);
+      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
       await client.end();
@@ -149,6 +150,59 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
         expect(await counted()).toEqual({ kept: 7, rows: 7 });
         await pool.query(`DELETE FROM ${q}.tasks WHERE id = 'old-3'`);
         expect(await counted()).toEqual({ kept: 6, rows: 6 });
+      } finally {
+        await backend.disconnect();
+      }
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("a schema at version 6 is brought to 7 at connect: its tasks kept, and the queue's event log starts empty and works", async () => {
+    const schema = freshSchema();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    const q = `"${schema}"`;
+    try {
+      // A database the previous Sheppy made: versions 1 to 6, with a pending task.
+      await pool.query(`CREATE SCHEMA ${q}`);
+      await pool.query(
+        `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const dir = new URL("../../../src/backends/postgres/migrations/", import.meta.url);
+      const files = [
+        "001_initial",
+        "002_expiring_count_per_statement",
+        "003_paused_queues",
+        "004_priorities",
+        "005_concurrency_keys",
+        "006_dedupe",
+      ];
+      for (const [i, file] of files.entries()) {
+        await pool.query(
+          readFileSync(new URL(`${file}.sql`, dir), "utf8").replaceAll("%SCHEMA%", q),
+        );
+        await pool.query(`INSERT INTO ${q}.migrations (version, name) VALUES ($1, $2)`, [
+          i + 1,
+          file.slice(4),
+        ]);
+      }
+      await pool.query(
+        `INSERT INTO ${q}.tasks (queue, id, data, status, state, seq, created_at)
+         VALUES ('q', 'old', $1, 'pending', 0, 1, 0)`,
+        [JSON.stringify({ id: "old", name: echo.name, status: "pending" })],
+      );
+      expect((await migrationStatus(pool, schema)).pending.map((m) => m.version)).toEqual([7]);
+
+      const backend = new PostgresBackend({ url: POSTGRES_URL, schema });
+      await backend.connect();
+      try {
+        expect((await migrationStatus(pool, schema)).pending).toEqual([]);
+        expect(await backend.size("q")).toBe(1);
+        expect(await backend.lastEventId("q")).toBeNull();
+        await backend.appendEvents("q", ['{"type":"added"}']);
+        const [entry] = await backend.readEvents("q", { after: null, limit: 10 });
+        expect(entry?.body).toBe('{"type":"added"}');
+        expect(await backend.lastEventId("q")).toBe(entry?.id);
       } finally {
         await backend.disconnect();
       }

@@ -109,6 +109,37 @@ describe("sqlite: migrations", () => {
     }
   });
 
+  it("a file at version 6 is upgraded to 7 with its tasks kept: the event log starts empty, appends and reads, and ids are not given again after a clear", async () => {
+    const path = files.path("version-6.db");
+    fileAtVersion(path, 6);
+    const db = new Database(path);
+    const record = upgraded(1).toJSON();
+    db.prepare(
+      "INSERT INTO tasks (queue, id, data, status, state, seq, created_at, priority) VALUES ('q', ?, ?, 'pending', 0, 1, 0, 0)",
+    ).run(record.id, JSON.stringify(record));
+    db.close();
+    const backend = new SqliteBackend({ path });
+    await backend.connect();
+    try {
+      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(await backend.size("q")).toBe(1);
+      expect(await backend.lastEventId("q")).toBeNull();
+      await backend.appendEvents("q", ["a", "b"]);
+      expect(await backend.readEvents("q", { after: null, limit: 10 })).toEqual([
+        { id: "1", body: "a" },
+        { id: "2", body: "b" },
+      ]);
+      await backend.clear("q");
+      expect(await backend.lastEventId("q")).toBeNull();
+      await backend.appendEvents("q", ["c"]);
+      expect(await backend.readEvents("q", { after: "2", limit: 10 })).toEqual([
+        { id: "3", body: "c" },
+      ]);
+    } finally {
+      await backend.disconnect();
+    }
+  });
+
   it("a new file gets every migration at connect, recorded once; connecting again changes nothing", async () => {
     const path = files.path("fresh.db");
     const first = new SqliteBackend({ path });

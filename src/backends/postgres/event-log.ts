@@ -1,0 +1,107 @@
+/**
+ * @module backends/postgres/event-log
+ * Each queue's lifecycle event log (migration 007): rows of `events`, ids
+ * from one sequence. Every append goes through `append_events`, which takes
+ * the queue's event lock before drawing ids and holds it to commit — so ids
+ * of a queue grow in commit order and a reader never skips one committed
+ * late — writes the bodies, trims the queue to the cap and notifies the
+ * events channel, all in the caller's transaction: the add, settle and
+ * cancel statements call it in the same statement as their writes (their
+ * transactional forms, and a dedupe add, last in their transaction), with
+ * the bodies of the rows they wrote. A waiting read sleeps on that notification
+ * (`./notifications.ts`), looking again every couple of seconds regardless.
+ *
+ * The lock serializes a queue's appends — one short step at the end of each
+ * write. An add within an application's transaction stages its events in
+ * `events_pending` instead, appended by a deferred trigger at its commit, so
+ * the lock is never held while the application keeps its transaction open.
+ */
+import type { EventReadRequest, StoredEvent } from "../backend.js";
+import { checkedRead, readEventsWaiting } from "../sql/event-log.js";
+import type { Notifier } from "./notifications.js";
+import type { PgSession, Tx } from "./session.js";
+
+/** Longest sleep of a waiting read between looks, should a notification be lost. */
+const FALLBACK_POLL_MS = 2000;
+
+/** `$1` queue, `$2` bodies, `$3` cap, `$4` the events channel. */
+const APPEND = "SELECT %SCHEMA%.append_events($1, $2::text[], $3, $4) AS n";
+
+/** Ordered by the column, not the text the answer carries ("10" sorts before "9"). */
+const READ = `
+SELECT id::text AS id, body FROM %SCHEMA%.events
+WHERE queue = $1 AND id > $2::bigint
+  -- Starts at the oldest row kept, past the index entries of rows trimmed but not vacuumed yet.
+  AND id >= coalesce((SELECT low FROM %SCHEMA%.event_counts WHERE queue = $1), 0)
+ORDER BY events.id
+LIMIT $3`;
+
+const LAST = "SELECT max(id)::text AS id FROM %SCHEMA%.events WHERE queue = $1";
+
+export class EventStore {
+  constructor(
+    private readonly session: PgSession,
+    private readonly notifier: Notifier,
+    /** Most rows kept per queue; 0: nothing is appended. */
+    readonly cap: number,
+  ) {}
+
+  /** The values an add, settle or cancel statement passes on to `append_events` after its bodies: cap, channel. */
+  get appendValues(): [number, string] {
+    return [this.cap, this.session.channels.events];
+  }
+
+  /** Appends `bodies` inside `tx` (the lock held to its end). */
+  async appendWithin(tx: Tx, queue: string, bodies: readonly string[]): Promise<void> {
+    if (this.cap === 0 || bodies.length === 0) return;
+    await tx.query(this.session.sql(APPEND), [queue, bodies, ...this.appendValues]);
+  }
+
+  async append(queue: string, bodies: readonly string[]): Promise<void> {
+    this.session.assertConnected();
+    if (this.cap === 0 || bodies.length === 0) return;
+    // A resend could append twice: a lost commit fails the call instead.
+    await this.session.query(
+      "appendEvents",
+      this.session.sql(APPEND),
+      [queue, bodies, ...this.appendValues],
+      { resend: "unsent" },
+    );
+  }
+
+  async read(queue: string, request: EventReadRequest): Promise<StoredEvent[]> {
+    const after = checkedRead(request);
+    this.session.assertConnected();
+    if (this.cap === 0) return [];
+    let listening = false;
+    return readEventsWaiting(
+      {
+        look: async () => {
+          // Listening before the next look: an append in between wakes the wait.
+          if (listening) await this.notifier.start().catch(() => undefined);
+          listening = true;
+          return this.session.query<StoredEvent>("readEvents", this.session.sql(READ), [
+            queue,
+            after,
+            request.limit,
+          ]);
+        },
+        arm: () => this.notifier.eventSignal(queue),
+        connected: () => this.session.isConnected,
+        pollMs: FALLBACK_POLL_MS,
+      },
+      request.waitMs,
+    );
+  }
+
+  async last(queue: string): Promise<string | null> {
+    this.session.assertConnected();
+    if (this.cap === 0) return null;
+    const [row] = await this.session.query<{ id: string | null }>(
+      "lastEventId",
+      this.session.sql(LAST),
+      [queue],
+    );
+    return row?.id ?? null;
+  }
+}

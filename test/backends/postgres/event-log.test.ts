@@ -1,0 +1,181 @@
+/**
+ * The event log on PostgreSQL across processes: two worker processes run
+ * 300 tasks while listeners here read the queue's log; each task's added,
+ * started and completed arrive once each, in that order, and a listener that
+ * stops and resumes after its last id reads exactly what one that never
+ * stopped read. With eventCap 50 the table keeps at most 50 rows of the
+ * queue. An add within the application's transaction appends its event
+ * only when that transaction commits. A waiting read ends at disconnect.
+ */
+import type { ChildProcess } from "node:child_process";
+import pg from "pg";
+import { Queue } from "sheppy";
+import { PostgresBackend } from "sheppy/backends/postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { loggedWork } from "../../fixtures/event-log-tasks.js";
+import {
+  type LoggedEntry,
+  readUntil,
+  runInProcesses,
+  typesByTask,
+} from "../../support/event-log-processes.js";
+import { fileKey } from "../../support/isolation.js";
+import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
+import { exited } from "../../support/processes.js";
+import { requireService } from "../../support/services.js";
+
+const schema = schemaFor(fileKey(import.meta.url));
+const available = await requireService("PostgreSQL", POSTGRES_URL);
+const children: ChildProcess[] = [];
+
+afterAll(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+  await Promise.all(children.map((child) => exited(child)));
+  if (available) await dropSchema(schema);
+});
+
+const TASKS = 300;
+const env = { TEST_BACKEND: "postgres", TEST_POSTGRES_URL: POSTGRES_URL, TEST_SCHEMA: schema };
+
+function backend(eventCap?: number): PostgresBackend {
+  return new PostgresBackend({ url: POSTGRES_URL, schema, ...(eventCap ? { eventCap } : {}) });
+}
+
+// Skipped only when PostgreSQL is unreachable outside CI; under CI=true requireService fails instead.
+describe.skipIf(!available)("postgres: the event log across processes", () => {
+  it(`2 worker processes run ${TASKS} tasks: every task's added, started, completed arrive once each, in order; a listener resuming after its last id misses nothing`, async () => {
+    const queue = new Queue(backend(), { name: "events-all" });
+    const listener = backend();
+    await listener.connect();
+    await queue.connect();
+    const run = await runInProcesses(queue, TASKS, 2, env, children);
+    try {
+      const all = TASKS * 3;
+      // One listener reads the whole log without stopping…
+      const whole = readUntil(
+        listener,
+        queue.name,
+        null,
+        100,
+        (read) => read.length >= all,
+        60_000,
+      );
+      // …another reads a third, stops, and a new connection resumes after the last id it read.
+      const first = await readUntil(
+        listener,
+        queue.name,
+        null,
+        7,
+        (read) => read.length >= TASKS,
+        60_000,
+      );
+      const resumer = backend();
+      await resumer.connect();
+      let rest: LoggedEntry[];
+      try {
+        rest = await readUntil(
+          resumer,
+          queue.name,
+          first[first.length - 1]!.id,
+          13,
+          (read) => first.length + read.length >= all,
+          60_000,
+        );
+      } finally {
+        await resumer.disconnect();
+      }
+      const entries = await whole;
+      expect(entries, run.output()).toHaveLength(all);
+      expect([...first, ...rest]).toEqual(entries);
+      const ids = entries.map((e) => BigInt(e.id));
+      expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
+      const byTask = typesByTask(entries);
+      expect([...byTask.keys()].sort()).toEqual([...run.tasks].sort());
+      for (const id of run.tasks) {
+        expect(byTask.get(id), id).toEqual(["added", "started", "completed"]);
+      }
+      // Nothing more comes: no event was appended twice.
+      expect(
+        await listener.readEvents(queue.name, { after: entries[all - 1]!.id, limit: 10 }),
+      ).toEqual([]);
+      expect(await run.stop(), run.output()).toEqual([0, 0]);
+    } finally {
+      await listener.disconnect();
+      await queue.close();
+    }
+  });
+
+  it(`with eventCap 50, the queue keeps at most 50 rows of events once ${TASKS} tasks ran in 2 processes`, async () => {
+    const queue = new Queue(backend(50), { name: "events-capped" });
+    await queue.connect();
+    const run = await runInProcesses(queue, TASKS, 2, { ...env, TEST_EVENT_CAP: "50" }, children);
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    try {
+      const done = await queue.waitFor(run.tasks, { timeout: 60 });
+      expect(
+        done.filter((t) => t.status !== "completed"),
+        run.output(),
+      ).toEqual([]);
+      expect(await run.stop(), run.output()).toEqual([0, 0]);
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM "${schema}".events WHERE queue = $1`,
+        [queue.name],
+      );
+      expect(rows[0].n).toBeLessThanOrEqual(50);
+      expect(rows[0].n).toBeGreaterThan(0);
+      const kept = await queue.backend.readEvents(queue.name, { after: null, limit: 100 });
+      expect(kept).toHaveLength(rows[0].n);
+      // The newest are kept: the last task to finish has its completed event.
+      const last = JSON.parse(kept[kept.length - 1]!.body) as { type: string };
+      expect(last.type).toBe("completed");
+    } finally {
+      await pool.end();
+      await queue.close();
+    }
+  });
+
+  it("disconnect() ends a waiting read at once with nothing", async () => {
+    const reader = backend();
+    await reader.connect();
+    const started = Date.now();
+    const waiting = reader.readEvents("events-idle", { after: null, limit: 10, waitMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await reader.disconnect();
+    expect(await waiting).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("an add within a transaction that rolls back leaves no event; one that commits leaves its added event, appended at the commit", async () => {
+    const queue = new Queue(backend(), { name: "events-tx" });
+    await queue.connect();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    const client = await pool.connect();
+    try {
+      const rolledBack = loggedWork(1);
+      await client.query("BEGIN");
+      expect(await queue.add(rolledBack, { tx: client })).toBe(true);
+      await client.query("ROLLBACK");
+      expect(await queue.backend.readEvents(queue.name, { after: null, limit: 10 })).toEqual([]);
+
+      const committed = loggedWork(2);
+      const meanwhile = loggedWork(3);
+      await client.query("BEGIN");
+      expect(await queue.add(committed, { tx: client })).toBe(true);
+      // Not before the commit; and the open transaction holds up no other add of the queue.
+      expect(await queue.backend.readEvents(queue.name, { after: null, limit: 10 })).toEqual([]);
+      expect(await queue.add(meanwhile)).toBe(true);
+      await client.query("COMMIT");
+      const entries = await queue.backend.readEvents(queue.name, { after: null, limit: 10 });
+      expect(entries.map((e) => JSON.parse(e.body))).toEqual([
+        expect.objectContaining({ type: "added", taskId: meanwhile.id }),
+        expect.objectContaining({ type: "added", taskId: committed.id }),
+      ]);
+    } finally {
+      client.release();
+      await pool.end();
+      await queue.close();
+    }
+  });
+});
