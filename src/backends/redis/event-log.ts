@@ -4,8 +4,9 @@
  * in the queue's hash slot), one entry per event with its body in field `b`.
  * Writes that store, settle or cancel a record append their events inside
  * their own script (`scripts/lib/events.lua`); `appendEvents` is for events
- * no write carries (`started`, `progress`). Every append trims the stream to
- * exactly `eventCap` entries. Positions are the stream's entry ids.
+ * no write carries (`started`, `progress`). A script that appends trims the
+ * stream to exactly `eventCap` entries before it returns, so no reader ever
+ * finds more. Positions are the stream's entry ids.
  *
  * A read that waits blocks on a connection of the blocking pool (`XREAD
  * BLOCK`), never on the main one, which every other call shares. Each waiting

@@ -15,5 +15,6 @@ end
 for j = 2, #ARGV do
   appendEvent(KEYS[1], ARGV[1], ARGV[j])
 end
+trimEvents()
 redis.call('SET', KEYS[2], '1', 'EX', 60)
 return 1

@@ -1,15 +1,25 @@
 -- The queue's event log is a stream of entries with one field, `b` (the
--- body). Trimmed exactly (MAXLEN without `~`): the log's promise is that it
--- never holds more than its cap, and trimming one entry per append costs
--- about what a whole-node trim does (see docs/backends/redis.md).
--- `cap` '0' (or empty) is a log turned off: nothing is appended.
+-- body). A script appends with `appendEvent` and, before it returns, trims
+-- once with `trimEvents`: exactly to the cap (MAXLEN without `~`), so no
+-- reader ever finds more than `cap` entries, yet at about the cost of an
+-- untrimmed XADD — an exact MAXLEN on every XADD costs twice as much (see
+-- docs/backends/redis.md). `cap` '0' is a log turned off: nothing is appended.
+local eventLog, eventCapOf = nil, nil
+
 local function appendEvent(key, cap, body)
-  if cap ~= '0' and cap ~= '' then
-    redis.call('XADD', key, 'MAXLEN', cap, '*', 'b', body)
+  if cap ~= '0' then
+    redis.call('XADD', key, '*', 'b', body)
+    eventLog, eventCapOf = key, cap
   end
 end
 
--- An event cap argument: an integer ≥ 0.
+local function trimEvents()
+  if eventLog then
+    redis.call('XTRIM', eventLog, 'MAXLEN', eventCapOf)
+  end
+end
+
+-- An event cap argument: an integer ≥ 0, written as `tostring` writes it ('0', not '00').
 local function isEventCap(value)
-  return value ~= nil and string.match(value, '^%d+$') ~= nil
+  return value == '0' or (value ~= nil and string.match(value, '^[1-9]%d*$') ~= nil)
 end
