@@ -6,11 +6,15 @@
  *   worker-concurrent  20,000 pre-filled no-op tasks, one worker, concurrency 100
  *   worker-fair        Sheppy only: the same 20,000 tasks over 100 concurrency keys
  *                      (limit 1 each), against Sheppy's plain worker-concurrent run
+ *   worker-events      Sheppy only: worker-concurrent with the event log on (default
+ *                      cap) against the same with it off (eventCap 0)
  *   latency            add → handler start at light load (p50 / p95 / p99)
  * Each scenario runs RUNS times per library, alternating; medians are printed
  * with the ratio Sheppy / BullMQ (for latency, lower is better). worker-fair
  * alternates Sheppy's keyed and plain runs and prints the cost of fairness
- * (plain / fair tasks per second). BENCH_ONLY=<scenario,…> runs only those.
+ * (plain / fair tasks per second); worker-events alternates runs with the
+ * event log on and off and prints its overhead (off / on − 1, in %).
+ * BENCH_ONLY=<scenario,…> runs only those.
  */
 import { Queue as BullQueue, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
@@ -68,7 +72,13 @@ async function cleanup(): Promise<void> {
   client.disconnect();
 }
 
-type Scenario = "add-single" | "add-bulk" | "worker-concurrent" | "worker-fair" | "latency";
+type Scenario =
+  | "add-single"
+  | "add-bulk"
+  | "worker-concurrent"
+  | "worker-fair"
+  | "worker-events"
+  | "latency";
 interface Library {
   name: string;
   addSingle(): Promise<number>;
@@ -136,11 +146,13 @@ const sheppy: Library = {
  * Sheppy's worker-concurrent run: SIZES.concurrent pre-filled no-op tasks, one
  * worker of concurrency 100. With `keys`, the tasks are spread round-robin over
  * that many concurrency keys of limit 1 (worker-fair); afterwards no key may
- * still hold a slot or a held task.
+ * still hold a slot or a held task. `eventCap` sets both backends' event log
+ * (absent: the default cap; 0: off).
  */
-async function sheppyWorkerRun(keys: number | null): Promise<number> {
+async function sheppyWorkerRun(keys: number | null, eventCap?: number): Promise<number> {
   const prefix = nextPrefix("sheppy");
-  const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+  const options = { url: REDIS_URL, prefix, ...(eventCap === undefined ? {} : { eventCap }) };
+  const queue = new Queue(new RedisBackend(options), { name: "b" });
   for (let i = 0; i < SIZES.concurrent; i += 1000) {
     await queue.add(
       Array.from({ length: 1000 }, (_, j) =>
@@ -148,7 +160,7 @@ async function sheppyWorkerRun(keys: number | null): Promise<number> {
       ),
     );
   }
-  const workerQueue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+  const workerQueue = new Queue(new RedisBackend(options), { name: "b" });
   await workerQueue.connect();
   const worker = new Worker(workerQueue, { concurrency: 100, scheduler: false });
   const started = performance.now();
@@ -254,7 +266,7 @@ const bullmq: Library = {
 };
 
 const throughput: Record<
-  Exclude<Scenario, "latency" | "worker-fair">,
+  Exclude<Scenario, "latency" | "worker-fair" | "worker-events">,
   (lib: Library) => Promise<number>
 > = {
   "add-single": (lib) => lib.addSingle(),
@@ -293,6 +305,22 @@ if (!only || only.includes("worker-fair")) {
   const p = median(plain);
   console.log(
     `${"worker-fair".padEnd(18)} sheppy ${fmt(f).padStart(8)}/s   plain ${fmt(p).padStart(8)}/s   cost of fairness ${fmt(p / f, 2)}× (plain / fair; ${SIZES.fairKeys} keys, limit 1)`,
+  );
+}
+if (!only || only.includes("worker-events")) {
+  // Sheppy only: runs with the log on and off alternate, so both see the same machine.
+  const on: number[] = [];
+  const off: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    for (const logged of run % 2 === 0 ? [true, false] : [false, true]) {
+      (logged ? on : off).push(await sheppyWorkerRun(null, logged ? undefined : 0));
+      await cleanup();
+    }
+  }
+  const e = median(on);
+  const o = median(off);
+  console.log(
+    `${"worker-events".padEnd(18)} sheppy ${fmt(e).padStart(8)}/s   log off ${fmt(o).padStart(8)}/s   event log overhead ${fmt((o / e - 1) * 100, 1)} % (off / on − 1; runs on ${on.map((r) => fmt(r)).join(", ")}; off ${off.map((r) => fmt(r)).join(", ")})`,
   );
 }
 if (!only || only.includes("latency")) {
