@@ -86,6 +86,7 @@ export type {
   WorkflowsOrNull,
 } from "./queue/queue.js";
 export { Queue } from "./queue/queue.js";
+export type { QueueEventsOptions } from "./queue/queue-events.js";
 export type {
   BackoffFunction,
   BackoffJitter,
@@ -103,6 +104,7 @@ export type {
   WorkflowOptions,
 } from "./task/define-workflow.js";
 export { workflow } from "./task/define-workflow.js";
+export type { QueueEvent, QueueEventType } from "./task/lifecycle-event.js";
 export type { ErrorData, IssueData } from "./task/stored-error.js";
 export { registerErrorClass, TaskError } from "./task/stored-error.js";
 export type { RateLimitOptions, TaskBehaviourOptions, TaskConfig } from "./task/task-options.js";

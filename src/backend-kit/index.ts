@@ -23,6 +23,8 @@ export type {
   DedupeMode,
   DedupeOutcome,
   DedupeResult,
+  EventLog,
+  EventReadRequest,
   InlineProcessing,
   ListTasksRequest,
   PageRequest,
@@ -34,6 +36,7 @@ export type {
   Settlement,
   SettleResult,
   SqlTransaction,
+  StoredEvent,
   StoredWorkflow,
   TaskPage,
   TaskReader,
@@ -51,6 +54,7 @@ export {
   isSlotStale,
   type SlotTaskState,
 } from "../backends/dedupe-decision.js";
+export { checkEventLimit, eventPosition, keyedEventBody } from "../backends/event-positions.js";
 export { acquireSlot, newRateWindowState, type RateWindowState } from "../backends/rate-window.js";
 export { checkNewWork, type RecordRoute, routeOf } from "../backends/record-route.js";
 export {
@@ -62,9 +66,11 @@ export {
 } from "../backends/registry.js";
 export {
   DEFAULT_ERROR_TTL,
+  DEFAULT_EVENT_CAP,
   DEFAULT_MAX_FINISHED,
   DEFAULT_TTL,
   type RetentionOptions,
+  resolveEventCap,
   resolveRetentionSettings,
 } from "../backends/retention-settings.js";
 export {

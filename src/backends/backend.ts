@@ -186,7 +186,13 @@ export interface DedupeEntry {
    * whatever becomes of its task; `null` holds it while the task is unfinished.
    */
   readonly windowMs: number | null;
-  /** A lifecycle event body appended to the queue's event log with the add, when the outcome is `added` or `replaced`. */
+  /**
+   * A lifecycle event appended to the queue's event log with the add when
+   * the outcome is `added` or `replaced`. Only the add knows which task ends
+   * up holding the key, so this is the body without its first member: the
+   * body appended is `{"taskId":` + that task's id as a JSON string + `,` +
+   * `event` (see `keyedEventBody` in `./event-positions.ts`).
+   */
   readonly event?: string | undefined;
 }
 

@@ -35,7 +35,7 @@ function nonEmptyList(what: string): (raw: string) => string[] {
   };
 }
 
-function positiveInteger(raw: string): number {
+export function positiveInteger(raw: string): number {
   const value = Number(raw.trim());
   if (raw.trim() === "" || !Number.isInteger(value) || value < 1) {
     throw new InvalidArgumentError("It must be an integer ≥ 1.");

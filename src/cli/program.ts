@@ -8,6 +8,7 @@ import { VERSION } from "../util/version.js";
 import { addCronCommands } from "./commands/cron.js";
 import { addDashboardCommand } from "./commands/dashboard.js";
 import { addDbCommands } from "./commands/db.js";
+import { addEventsCommand } from "./commands/events.js";
 import { addQueueCommands } from "./commands/queue.js";
 import { addTaskCommands } from "./commands/task.js";
 import { addWorkCommand } from "./commands/work.js";
@@ -49,6 +50,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
   addCronCommands(program);
   addWorkflowCommands(program);
   addDashboardCommand(program);
+  addEventsCommand(program);
   addDbCommands(program);
   return program;
 }

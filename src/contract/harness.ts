@@ -20,6 +20,8 @@ export interface BackendTestOptions {
   ttl?: number | null;
   errorTtl?: number | null;
   maxFinished?: number | null;
+  /** Most lifecycle events kept per queue (0: the event log is off); absent: the backend's default. */
+  eventCap?: number;
   /**
    * Asks for a backend that runs tasks inline as they are added, when it can
    * (memory's `instantProcessing`); a backend that cannot ignores it.

@@ -29,6 +29,7 @@ import { declaredCronsCases } from "./cases/declared-crons.js";
 import { dedupeCases } from "./cases/dedupe.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
+import { eventCases } from "./cases/events.js";
 import { failureControlCases } from "./cases/failure-control.js";
 import { fencingCases } from "./cases/fencing.js";
 import { httpApiCases } from "./cases/http-api.js";
@@ -62,6 +63,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   backendRecordsCases,
   backendListingCases,
   addGetCases,
+  eventCases,
   waitForCases,
   cancelDeleteCases,
   clearStatsCases,

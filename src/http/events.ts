@@ -4,9 +4,11 @@
  * queue's counts and whether it is paused, when it opens and every few
  * seconds after (`stats`, as `GET /{queue}/stats` answers), and
  * each task that finishes (`finished`: id, name, status, finishedAt) as the
- * backend announces it, and `unavailable` when the backend does not answer
- * (the counts last sent are stale until the next `stats`). It ends when the
- * client goes away.
+ * backend announces it, every lifecycle event of the queue's event log
+ * (`task`, a `QueueEvent`, under its id: a client that reconnects with
+ * `Last-Event-ID` resumes after it), and `unavailable` when the backend does
+ * not answer (the counts last sent are stale until the next `stats`). It
+ * ends when the client goes away.
  */
 import type { QueueStats } from "../backends/backend.js";
 import type { Queue } from "../queue/queue.js";
@@ -20,8 +22,12 @@ export async function queueInfo(queue: Queue): Promise<QueueStats & { paused: bo
 /** Seconds between `stats` events and keep-alive comments. */
 const STATS_EVERY_MS = 5000;
 
-/** The event stream of `queue` until `signal` aborts (the client left). */
-export async function eventStream(queue: Queue, signal: AbortSignal): Promise<Response> {
+/** The event stream of `queue` until `signal` aborts (the client left); lifecycle events after `after` (`null`: from now). */
+export async function eventStream(
+  queue: Queue,
+  signal: AbortSignal,
+  after: string | null,
+): Promise<Response> {
   const backend = await queue.connect();
   const encoder = new TextEncoder();
   let stop: (() => void) | undefined;
@@ -72,6 +78,7 @@ export async function eventStream(queue: Queue, signal: AbortSignal): Promise<Re
         );
       });
       await stats();
+      if (backend.eventCap > 0) void followLog(queue, after, signal, send);
       timer = setInterval(() => void stats(), STATS_EVERY_MS);
       timer.unref?.();
     },
@@ -84,4 +91,22 @@ export async function eventStream(queue: Queue, signal: AbortSignal): Promise<Re
       connection: "keep-alive",
     },
   });
+}
+
+/** Sends each lifecycle event of the queue's log as a `task` event under its id, until `signal` aborts. */
+async function followLog(
+  queue: Queue,
+  after: string | null,
+  signal: AbortSignal,
+  send: (text: string) => void,
+): Promise<void> {
+  try {
+    for await (const event of queue.events({ after: after ?? "now", signal })) {
+      send(`id: ${event.id}\nevent: task\ndata: ${JSON.stringify(event)}\n\n`);
+    }
+  } catch (error) {
+    // A bad resume position, say: the counts and finished tasks go on without the log.
+    const message = error instanceof Error ? error.message : String(error);
+    send(`event: unavailable\ndata: ${JSON.stringify({ error: message })}\n\n`);
+  }
 }

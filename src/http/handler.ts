@@ -171,6 +171,7 @@ export function createHttpHandler(
         body,
         listQueues,
         signal: request.signal,
+        headers: request.headers,
       });
       if (route.stream) return result as Response;
       return json(route.status ?? 200, result);

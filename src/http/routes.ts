@@ -37,6 +37,8 @@ export interface RouteContext<Q, B> {
   listQueues(): Promise<Record<string, number>>;
   /** Aborts when the client goes away (streams stop then). */
   readonly signal: AbortSignal;
+  /** The request's headers (a stream resumes after `Last-Event-ID`). */
+  readonly headers: Headers;
 }
 
 export interface Route<Q = unknown, B = unknown> {
@@ -280,11 +282,13 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/events",
     summary:
-      "Server-Sent Events: the queue's counts (`stats`, on opening and every 5 s), each task that finishes (`finished`), and `unavailable` when the backend does not answer",
+      "Server-Sent Events: the queue's counts (`stats`, on opening and every 5 s), each task that finishes (`finished`), every lifecycle event from the queue's event log (`task`, with its id; `?after=<id>` or `Last-Event-ID` resumes after it), and `unavailable` when the backend does not answer",
     mutating: false,
     stream: "text/event-stream",
     anyQueue: true,
-    handle: (c) => eventStream(c.queue, c.signal),
+    query: z.object({ after: z.string().min(1).max(100).optional() }),
+    handle: (c) =>
+      eventStream(c.queue, c.signal, c.query.after ?? c.headers.get("last-event-id") ?? null),
   }),
   route({
     method: "GET",

@@ -8,6 +8,7 @@
 import type { SqlTransaction } from "../backends/backend.js";
 import { BackendError, InvalidOptionError } from "../errors.js";
 import type { TaskData } from "../task/task-record.js";
+import { addedEventFor, addOptionsFor } from "./add-events.js";
 import { type AddResult, checkDedupe, checkTaskId, type DedupeOptions } from "./dedupe-options.js";
 import type { QueueHandle } from "./queue-handle.js";
 
@@ -49,15 +50,21 @@ export async function addReported(
   const record: TaskData = id === undefined ? given : { ...given, id };
   const backend = await queue.connect();
   if (dedupe === undefined) {
-    const [added] = tx
-      ? await backend.add(queue.name, [record], "unique", { tx })
-      : await backend.add(queue.name, [record], "unique");
+    const [added] = await backend.add(
+      queue.name,
+      [record],
+      "unique",
+      addOptionsFor(backend, [record], queue.clock.now(), tx),
+    );
     return { outcome: added ? "added" : "ignored", id: record.id };
   }
+  const now = queue.clock.now();
+  const keyed = { ...record, dedupeKey: dedupe.key };
+  const event = addedEventFor(backend, keyed, now);
   const [result] = await backend.addDeduplicated(
     queue.name,
-    [{ record: { ...record, dedupeKey: dedupe.key }, ...dedupe }],
-    queue.clock.now(),
+    [event ? { record: keyed, ...dedupe, event } : { record: keyed, ...dedupe }],
+    now,
   );
   if (!result) throw new BackendError(`${where}: the backend answered nothing for the task`);
   return { outcome: result.outcome, id: result.id };

@@ -13,12 +13,14 @@ import {
   checkQueueConcurrencyLimit,
 } from "../task/concurrency.js";
 import { describeGiven } from "../task/describe-value.js";
+import { eventBody, type QueueEvent } from "../task/lifecycle-event.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import { checkPriority } from "../task/priority.js";
 import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
+import { addOptionsFor } from "./add-events.js";
 import {
   addReported,
   checkReported,
@@ -33,6 +35,7 @@ import type { AddResult, DedupeOptions } from "./dedupe-options.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
 import { type ListTasksOptions, listTasks, type TaskList } from "./list-tasks.js";
+import { type QueueEventsOptions, queueEvents } from "./queue-events.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { type RetryAllOptions, type RetryAllResult, retryAll } from "./retry-all.js";
 import { type RetryOptions, retryTask } from "./retry-api.js";
@@ -268,9 +271,12 @@ export class Queue implements QueueHandle {
       await this.runInline();
       return result;
     }
-    const added = tx
-      ? await backend.add(this.name, records, "unique", { tx })
-      : await backend.add(this.name, records, "unique");
+    const added = await backend.add(
+      this.name,
+      records,
+      "unique",
+      addOptionsFor(backend, records, this.clock.now(), tx),
+    );
     await this.runInline();
     return Array.isArray(input) ? added : (added[0] ?? false);
   }
@@ -313,9 +319,12 @@ export class Queue implements QueueHandle {
     if (reportsOutcome(options)) {
       return addReported(this, record, options!, tx, "queue.schedule()");
     }
-    const [added] = tx
-      ? await backend.add(this.name, [record], "unique", { tx })
-      : await backend.add(this.name, [record], "unique");
+    const [added] = await backend.add(
+      this.name,
+      [record],
+      "unique",
+      addOptionsFor(backend, [record], this.clock.now(), tx),
+    );
     return added ?? false;
   }
 
@@ -549,6 +558,23 @@ export class Queue implements QueueHandle {
     return retryAll(this, options);
   }
 
+  /**
+   * The queue's lifecycle events — added, started, progress, retrying,
+   * completed, failed, crashed, cancelled, deferred, interrupted — from
+   * every process on this storage, in the order they were stored. Starts
+   * with what happens from now on (`after: "start"` reads what the log
+   * still keeps; an event's `id` resumes after it). Ends when `signal`
+   * aborts, the loop breaks, or the backend disconnects. The log keeps the
+   * newest `eventCap` events per queue (a backend option, default 10,000).
+   * @example
+   * for await (const event of queue.events({ signal })) {
+   *   if (event.type === "failed") console.log(event.taskId, event.error?.message);
+   * }
+   */
+  events(options?: QueueEventsOptions): AsyncGenerator<QueueEvent, void, undefined> {
+    return queueEvents(this, options);
+  }
+
   /** Cancels a task that has not started; returns its `cancelled` record. Throws `TaskCancellationError` otherwise. */
   async cancel<R>(ref: TaskRef<R>): Promise<Task<R>> {
     const id = idOf(ref, "queue.cancel()");
@@ -577,7 +603,16 @@ export class Queue implements QueueHandle {
               workflowId: current.workflowId!,
               resume: resumeTaskFor(workflow, current.workflowId!, id, at),
             };
-      const cancelled = await backend.cancel(this.name, id, { at, expiresAt, workflowStep });
+      const event =
+        backend.eventCap > 0
+          ? eventBody("cancelled", { ...current, status: "cancelled", finishedAt: isoAt(at) }, at)
+          : undefined;
+      const cancelled = await backend.cancel(this.name, id, {
+        at,
+        expiresAt,
+        workflowStep,
+        ...(event ? { event } : {}),
+      });
       if (cancelled) return (await decodeTask(cancelled)) as Task<R>;
       current = (await backend.getTasks(this.name, [id])).get(id);
     }

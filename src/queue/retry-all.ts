@@ -17,6 +17,7 @@ import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/durations.js";
+import { addOptionsFor } from "./add-events.js";
 import { parseIsoInstant } from "./instant.js";
 import { pageSizeOf, statusesOf } from "./list-tasks.js";
 import type { QueueHandle } from "./queue-handle.js";
@@ -103,7 +104,13 @@ export async function retryAll(
     }
     if (records.length === 0) continue;
     // `replace` refuses a task a worker has claimed since the read.
-    for (const queued of await backend.add(queue.name, records, "replace")) {
+    const added = await backend.add(
+      queue.name,
+      records,
+      "replace",
+      addOptionsFor(backend, records, now),
+    );
+    for (const queued of added) {
       if (queued) result.retried += 1;
       else result.skipped += 1;
     }

@@ -12,6 +12,7 @@ import { InvalidOptionError, TaskStateError } from "../errors.js";
 import { checkPriority } from "../task/priority.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
+import { addOptionsFor } from "./add-events.js";
 import { resolveDueTime } from "./instant.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { idOf, type TaskRef } from "./task-refs.js";
@@ -102,7 +103,12 @@ export async function retryTask(
   }
   const record = rerunRecord(data, queue.clock.now(), due, priority);
   // The backend refuses to replace a task a worker claimed meanwhile (a concurrent retry ran first).
-  const [queued] = await backend.add(queue.name, [record], "replace");
+  const [queued] = await backend.add(
+    queue.name,
+    [record],
+    "replace",
+    addOptionsFor(backend, [record], queue.clock.now()),
+  );
   if (!queued) {
     throw new TaskStateError(`Cannot retry task ${id}: a worker started running it meanwhile`);
   }

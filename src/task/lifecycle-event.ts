@@ -97,23 +97,32 @@ export function eventBody(
   type: WrittenEventType,
   record: TaskData,
   at: number,
-  extra?: { readonly attempt?: number; readonly durationMs?: number },
+  extra?: { readonly attempt?: number | undefined; readonly durationMs?: number | undefined },
 ): string {
-  const body: Record<string, JsonValue> = {
-    type,
-    taskId: record.id,
-    taskName: record.name,
-    attempt: extra?.attempt ?? record.retryCount + 1,
-    at,
-    status: record.status,
-  };
-  if (extra?.durationMs !== undefined) body.durationMs = Math.round(extra.durationMs);
+  // Written by hand rather than through an object and JSON.stringify: three
+  // bodies per task on a worker's hot path, and this is several times faster.
+  // `taskId` first: a dedupe add's event is written without it (see eventBodyWithoutId).
+  let body = `{"taskId":${JSON.stringify(record.id)},"type":"${type}","taskName":${JSON.stringify(record.name)},"attempt":${extra?.attempt ?? record.retryCount + 1},"at":${at},"status":"${record.status}"`;
+  if (extra?.durationMs !== undefined) body += `,"durationMs":${Math.round(extra.durationMs)}`;
   if (record.error && (type === "failed" || type === "retrying" || type === "crashed"))
-    body.error = { type: record.error.type, message: record.error.message };
-  if (type === "progress" && record.progress !== undefined) body.progress = record.progress;
+    body += `,"error":${JSON.stringify({ type: record.error.type, message: record.error.message })}`;
+  if (type === "progress" && record.progress !== undefined)
+    body += `,"progress":${JSON.stringify(record.progress)}`;
   const runAt = runAtOf(record);
-  if (runAt !== undefined) body.runAt = runAt;
-  return JSON.stringify(body);
+  if (runAt !== undefined) body += `,"runAt":${runAt}`;
+  return `${body}}`;
+}
+
+/**
+ * The body of an `added` event about a task whose id only the backend will
+ * know (a dedupe add may replace another task's record): the body without
+ * its first member, `taskId`, which the backend writes in front.
+ */
+export function eventBodyWithoutId(record: TaskData, at: number): string {
+  const body = eventBody("added", record, at);
+  // eventBody writes `taskId` as its first member: drop `{"taskId":"…",`.
+  const rest = body.indexOf(",", `{"taskId":${JSON.stringify(record.id)}`.length);
+  return body.slice(rest + 1);
 }
 
 function text(value: unknown): string {

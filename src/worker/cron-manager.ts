@@ -8,6 +8,7 @@
  * in the config file gets its runs in the same tick.
  */
 import type { Logger } from "../observability/logger.js";
+import { addOptionsFor } from "../queue/add-events.js";
 import { cronRunsAhead, cronRunTask, readStoredCron } from "../queue/cron.js";
 import type { Queue } from "../queue/queue.js";
 import type { TaskData } from "../task/task-record.js";
@@ -79,5 +80,7 @@ export async function scheduleCronRuns(
     for (const at of times) runs.push(cronRunTask(cron, at, now));
   }
   if (runs.length === 0) return 0;
-  return (await backend.add(name, runs, "unique")).filter(Boolean).length;
+  return (await backend.add(name, runs, "unique", addOptionsFor(backend, runs, now))).filter(
+    Boolean,
+  ).length;
 }

@@ -9,12 +9,14 @@
 import type { TaskData } from "sheppy";
 import type {
   AddMode,
+  AddOptions,
   Backend,
   BackendTestOptions,
   ClaimedTask,
   ClaimRef,
   CronData,
   DedupeEntry,
+  EventReadRequest,
   ListTasksRequest,
   PageRequest,
   RateLimitRequest,
@@ -52,8 +54,8 @@ class WrappedBackend implements Backend {
   disconnect() {
     return this.#store.disconnect();
   }
-  add(queue: string, records: readonly TaskData[], mode?: AddMode) {
-    return this.#store.add(queue, records, mode);
+  add(queue: string, records: readonly TaskData[], mode?: AddMode, options?: AddOptions) {
+    return this.#store.add(queue, records, mode, options);
   }
   addDeduplicated(queue: string, entries: readonly DedupeEntry[], now: number) {
     return this.#store.addDeduplicated(queue, entries, now);
@@ -64,7 +66,12 @@ class WrappedBackend implements Backend {
   cancel(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null; workflowStep?: WorkflowStepEnd },
+    cancellation: {
+      at: number;
+      expiresAt: number | null;
+      workflowStep?: WorkflowStepEnd;
+      event?: string;
+    },
   ) {
     return this.#store.cancel(queue, id, cancellation);
   }
@@ -148,6 +155,18 @@ class WrappedBackend implements Backend {
   }
   getCrons(queue: string) {
     return this.#store.getCrons(queue);
+  }
+  get eventCap() {
+    return this.#store.eventCap;
+  }
+  appendEvents(queue: string, bodies: readonly string[]) {
+    return this.#store.appendEvents(queue, bodies);
+  }
+  readEvents(queue: string, request: EventReadRequest) {
+    return this.#store.readEvents(queue, request);
+  }
+  lastEventId(queue: string) {
+    return this.#store.lastEventId(queue);
   }
   acquireRateLimit(queue: string, request: RateLimitRequest) {
     return this.#store.acquireRateLimit(queue, request);

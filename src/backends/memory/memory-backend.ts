@@ -21,6 +21,7 @@ import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
 import type {
   AddMode,
+  AddOptions,
   Backend,
   BackendCapabilities,
   ClaimedTask,
@@ -28,6 +29,7 @@ import type {
   CronData,
   DedupeEntry,
   DedupeResult,
+  EventReadRequest,
   InlineProcessing,
   ListTasksRequest,
   PageRequest,
@@ -36,16 +38,23 @@ import type {
   RetentionSettings,
   Settlement,
   SettleResult,
+  StoredEvent,
   StoredWorkflow,
   TaskPage,
   WorkflowPage,
   WorkflowStepEnd,
   WorkListener,
 } from "../backend.js";
+import { checkEventLimit, eventPosition, keyedEventBody } from "../event-positions.js";
 import { acquireSlot } from "../rate-window.js";
-import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
+import {
+  type RetentionOptions,
+  resolveEventCap,
+  resolveRetentionSettings,
+} from "../retention-settings.js";
 import { claimPending, claimPendingIds, renewClaims, takeExpiredClaims } from "./memory-claims.js";
 import { addDeduplicatedRecords, pruneDedupe } from "./memory-dedupe.js";
+import { MemoryEventLog } from "./memory-event-log.js";
 import { MemoryQueueState } from "./memory-queue-state.js";
 import {
   listPage,
@@ -103,12 +112,16 @@ export class MemoryBackend implements Backend {
   /** Queue-wide caps on claimed tasks, by queue (kept beside the queues' state, as pauses are). */
   readonly #caps = new Map<string, number>();
   readonly #workListeners = new Set<WorkListener>();
+  /** Event logs by queue; they outlive `clear`, so positions never repeat. */
+  readonly #eventLogs = new Map<string, MemoryEventLog>();
+  readonly eventCap: number;
   #connected = false;
 
   constructor(options: MemoryBackendOptions = {}) {
     const instant = options.instantProcessing ?? true;
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("MemoryBackend", options);
+    this.eventCap = resolveEventCap("MemoryBackend", options);
     this.maxPayloadBytes = resolveMaxPayloadBytes(options.maxPayloadBytes, "MemoryBackend");
     this.capabilities = {
       crossProcess: false,
@@ -147,6 +160,16 @@ export class MemoryBackend implements Backend {
       state.announceFinished([]);
     }
     for (const listener of [...this.#workListeners]) listener.disconnected();
+    for (const log of this.#eventLogs.values()) log.appended.notify();
+  }
+
+  #events(queue: string): MemoryEventLog {
+    let log = this.#eventLogs.get(queue);
+    if (!log) {
+      log = new MemoryEventLog(this.eventCap);
+      this.#eventLogs.set(queue, log);
+    }
+    return log;
   }
 
   #state(queue: string): MemoryQueueState {
@@ -175,9 +198,17 @@ export class MemoryBackend implements Backend {
 
   // Storing and settling (./memory-transitions.ts)
 
-  async add(queue: string, records: readonly TaskData[], mode: AddMode = "unique") {
+  async add(
+    queue: string,
+    records: readonly TaskData[],
+    mode: AddMode = "unique",
+    options: AddOptions = {},
+  ) {
     const state = this.#state(queue);
     const { results, changes } = addRecords(state, records, mode, this.clock.now());
+    const { events } = options;
+    if (events)
+      this.#events(queue).append(results.map((stored, i) => (stored ? events[i] : undefined)));
     this.#announce(queue, state, changes);
     return results;
   }
@@ -189,6 +220,14 @@ export class MemoryBackend implements Backend {
   ): Promise<DedupeResult[]> {
     const state = this.#state(queue);
     const { results, changes } = addDeduplicatedRecords(state, entries, now);
+    this.#events(queue).append(
+      results.map((result, i) => {
+        const { event } = entries[i]!;
+        return result.outcome === "ignored" || event === undefined
+          ? undefined
+          : keyedEventBody(result.id, event);
+      }),
+    );
     this.#announce(queue, state, changes);
     return results;
   }
@@ -199,7 +238,14 @@ export class MemoryBackend implements Backend {
     now: number,
   ): Promise<SettleResult[]> {
     const state = this.#state(queue);
-    const { results, changes } = settleRecords(state, settlements, now, this.retention.maxFinished);
+    const { results, changes, written } = settleRecords(
+      state,
+      settlements,
+      now,
+      this.retention.maxFinished,
+    );
+    for (const settlement of written)
+      if (settlement.events) this.#events(queue).append(settlement.events);
     // Under a queue-wide cap a settle frees room: a waiting claim looks again.
     if (this.#caps.has(queue)) changes.claimable = true;
     this.#announce(queue, state, changes);
@@ -213,6 +259,7 @@ export class MemoryBackend implements Backend {
       at: number;
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
+      event?: string | undefined;
     },
   ): Promise<TaskData | null> {
     const state = this.#state(queue);
@@ -225,6 +272,7 @@ export class MemoryBackend implements Backend {
       changes,
       cancellation.workflowStep,
     );
+    if (cancelled && cancellation.event) this.#events(queue).append([cancellation.event]);
     this.#announce(queue, state, changes);
     return cancelled;
   }
@@ -234,7 +282,38 @@ export class MemoryBackend implements Backend {
   }
 
   async clear(queue: string): Promise<number> {
-    return this.#state(queue).clear();
+    const removed = this.#state(queue).clear();
+    this.#eventLogs.get(queue)?.clear();
+    return removed;
+  }
+
+  // The event log (./memory-event-log.ts)
+
+  async appendEvents(queue: string, bodies: readonly string[]): Promise<void> {
+    this.#state(queue);
+    this.#events(queue).append(bodies);
+  }
+
+  async readEvents(queue: string, request: EventReadRequest): Promise<StoredEvent[]> {
+    this.#state(queue);
+    const after = eventPosition(request.after);
+    checkEventLimit(request.limit);
+    const log = this.#events(queue);
+    // How long a read waits is a matter of real time, whatever clock the tasks see.
+    const deadline = systemClock.now() + (request.waitMs ?? 0);
+    for (;;) {
+      const events = log.read(after, request.limit);
+      if (events.length > 0 || !this.#connected) return events;
+      const remaining = deadline - systemClock.now();
+      if (remaining <= 0) return events;
+      await log.appended.wait(systemClock, remaining);
+    }
+  }
+
+  async lastEventId(queue: string): Promise<string | null> {
+    this.#state(queue);
+    const last = this.#events(queue).last;
+    return last === 0 ? null : String(last);
   }
 
   async pruneExpired(queue: string, now: number): Promise<number> {

@@ -97,10 +97,11 @@ export function settleRecords(
   settlements: readonly Settlement[],
   now: number,
   maxFinished: number | null,
-): { results: SettleResult[]; changes: Changes } {
+): { results: SettleResult[]; changes: Changes; written: Settlement[] } {
   // Route everything first: a bad record is refused before anything is written.
   const routes = settlements.map((s) => routeOf(s.record, now));
   const changes = noChanges();
+  const written: Settlement[] = [];
   const results = settlements.map((s, i): SettleResult => {
     let record = s.record;
     const { id } = record;
@@ -108,6 +109,7 @@ export function settleRecords(
     const verdict = mayWrite(state, entry, s, now);
     if (verdict === null) return "settled";
     if (!verdict) return "lost";
+    written.push(s);
     // A resume whose workflow moved on (cancelled, or resumed by another) adds no steps.
     const addChildren = s.workflow === undefined || state.workflows.write(s.workflow, now);
     if (s.workflow && addChildren && s.workflow.record.finishedAt !== null) {
@@ -139,7 +141,7 @@ export function settleRecords(
   });
   state.bound(maxFinished);
   state.expire(now);
-  return { results, changes };
+  return { results, changes, written };
 }
 
 /** Makes every record due by `now` claimable; returns their ids, earliest first. */

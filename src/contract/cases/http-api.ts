@@ -442,6 +442,61 @@ export function httpApiCases(h: ContractHarness): void {
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read());
     });
 
+    it("GET /{queue}/events streams the lifecycle events under their ids; Last-Event-ID resumes after one", async () => {
+      const { queue, q } = api();
+      const handler = createHttpHandler(queue.backend);
+      const open = async (headers: Record<string, string>) => {
+        const leave = new AbortController();
+        const response = await handler(
+          new Request(`${ORIGIN}/${q}/events`, { signal: leave.signal, headers }),
+        );
+        const reader = response.body!.getReader();
+        const decoder = new TextDecoder();
+        let text = "";
+        return {
+          async until(pattern: RegExp): Promise<string> {
+            while (!pattern.test(text)) {
+              const { value, done } = await reader.read();
+              if (done) throw new Error(`stream ended before ${pattern}: ${text}`);
+              text += decoder.decode(value);
+            }
+            return text;
+          },
+          async close() {
+            leave.abort();
+            for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read());
+          },
+        };
+      };
+      const first = await open({});
+      await first.until(/event: stats\n/);
+      // The log is read from the moment the stream opened: let its first read start.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const t = add(3, 4);
+      await queue.add(t);
+      await h.worker(queue).work({ oneshot: true });
+      const text = await first.until(/event: task\ndata: [^\n]*"type":"completed"/);
+      await first.close();
+      const tasks = [...text.matchAll(/id: ([^\n]+)\nevent: task\ndata: ([^\n]+)/g)].map((m) => ({
+        id: m[1]!,
+        event: JSON.parse(m[2]!) as { id: string; type: string; taskId: string },
+      }));
+      expect(tasks.map((x) => `${x.event.type}:${x.event.taskId}`)).toEqual([
+        `added:${t.id}`,
+        `started:${t.id}`,
+        `completed:${t.id}`,
+      ]);
+      expect(tasks.every((x) => x.id === x.event.id)).toBe(true);
+      // A client that reconnects after the added event hears the rest again, from the log.
+      const again = await open({ "last-event-id": tasks[0]!.id });
+      const resumed = await again.until(/"type":"completed"/);
+      await again.close();
+      expect([...resumed.matchAll(/"type":"(\w+)"/g)].map((m) => m[1])).toEqual([
+        "started",
+        "completed",
+      ]);
+    });
+
     it("GET /openapi.json describes every route from the same table, under the base path", async () => {
       const queue = h.queue();
       const handler = createHttpHandler(queue.backend, { basePath: "/sheppy" });

@@ -1,0 +1,83 @@
+/**
+ * @module cli/commands/events
+ * `sheppy events`: follows a queue's lifecycle events as the backend's
+ * event log holds them — from now on, from the oldest it keeps (`--after
+ * start`), or after an event's id (`--after <id>`, to carry on where an
+ * earlier run stopped) — one line per event (`--format json`: one JSON
+ * object per line), until SIGINT/SIGTERM or `--count` events.
+ */
+import { type Command, Option } from "commander";
+import { Queue } from "../../queue/queue.js";
+import type { QueueEvent } from "../../task/lifecycle-event.js";
+import { addSettings, type OutputFormat, positiveInteger } from "../env.js";
+import { openBackend } from "../open-queue.js";
+import { print } from "../output.js";
+
+interface EventsSettings {
+  backendUrl?: string;
+  queue: string;
+  format: OutputFormat;
+  after: string;
+  count?: number;
+}
+
+/** One event as a line: its id, time, type, task and what else it carries. */
+export function eventLine(event: QueueEvent): string {
+  const parts = [
+    event.id,
+    new Date(event.at).toISOString(),
+    event.type.padEnd(11),
+    `${event.taskName} ${event.taskId}`,
+    `attempt ${event.attempt}`,
+  ];
+  if (event.durationMs !== undefined) parts.push(`${event.durationMs} ms`);
+  if (event.runAt !== undefined) parts.push(`runs at ${new Date(event.runAt).toISOString()}`);
+  if (event.error) parts.push(`${event.error.type}: ${event.error.message}`);
+  if (event.progress !== undefined) parts.push(`progress ${JSON.stringify(event.progress)}`);
+  return parts.join("  ");
+}
+
+/** Adds `sheppy events`. */
+export function addEventsCommand(program: Command): void {
+  const command = program
+    .command("events")
+    .description(
+      "follow a queue's lifecycle events (added, started, progress, retrying, completed, failed, crashed, cancelled, deferred, interrupted) from every process, until interrupted",
+    )
+    .addOption(
+      new Option(
+        "--after <position>",
+        'where to start: "now" (events from now on), "start" (the oldest the log keeps) or an event id (resume after it)',
+      ).default("now"),
+    )
+    .addOption(new Option("--count <n>", "exit after this many events").argParser(positiveInteger));
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (_options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<EventsSettings>();
+    const backend = openBackend(settings);
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    let seen = 0;
+    try {
+      await backend.connect();
+      if (!backend.capabilities.crossProcess)
+        console.error(
+          `warning: ${settings.backendUrl ?? "this backend"} keeps its tasks inside this process: only its own events are heard (use a redis://, postgres:// or sqlite:// URL)`,
+        );
+      const queue = new Queue(backend, { name: settings.queue });
+      for await (const event of queue.events({
+        after: settings.after,
+        signal: controller.signal,
+      })) {
+        print(settings.format === "json" ? JSON.stringify(event) : eventLine(event));
+        if (settings.count !== undefined && ++seen >= settings.count) break;
+      }
+    } finally {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      await backend.disconnect().catch(() => undefined);
+    }
+  });
+}

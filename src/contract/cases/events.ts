@@ -1,0 +1,355 @@
+/**
+ * The queue's event log: every add, settle and cancel appends its lifecycle
+ * events in the same atomic step as its write (and only when it writes);
+ * a worker's `started` and `progress` events precede the settle that ends
+ * the attempt; reads page in order and resume strictly after a position,
+ * wait for the next append (from another connection too), keep the newest
+ * `eventCap` entries, and `clear` drops the log without ever reusing a
+ * position. `queue.events()` iterates it.
+ */
+
+import { describe, expect, it } from "vitest";
+import type { Backend } from "../../backends/backend.js";
+import { InvalidOptionError, progress, type QueueEvent, type TaskData, task } from "../../index.js";
+import { readEvent } from "../../task/lifecycle-event.js";
+import type { ContractHarness } from "../harness.js";
+import { finishedRecord } from "../support/records.js";
+
+const echo = task({ name: "events.echo" }, (n: number) => n);
+const reporting = task({ name: "events.reporting" }, async (n: number) => {
+  progress({ done: n });
+  // Long enough for the progress write to land before the task ends.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return n;
+});
+const failing = task({ name: "events.failing", retry: 1, retryDelay: 0 }, (_n: number) => {
+  throw new Error("boom");
+});
+const limited = task(
+  { name: "events.limited", rateLimit: { maxRate: 1, ratePeriod: 60 } },
+  (n: number) => n,
+);
+const data = (n: number): TaskData => ({ ...echo(n).toJSON(), status: "pending" });
+
+/** Every event the log of `queue` holds, oldest first. */
+async function logOf(backend: Backend, queue: string): Promise<QueueEvent[]> {
+  const out: QueueEvent[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page = await backend.readEvents(queue, { after, limit: 500 });
+    if (page.length === 0) return out;
+    for (const { id, body } of page) out.push(readEvent(queue, id, body));
+    after = page[page.length - 1]!.id;
+  }
+}
+
+/** The log as `type:taskId` pairs, for order checks. */
+const steps = (events: readonly QueueEvent[]) => events.map((e) => `${e.type}:${e.taskId}`);
+
+export function eventCases(h: ContractHarness): void {
+  describe("event log", () => {
+    it("EV-1 add appends one `added` event per stored record, in order; a duplicate id appends none", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const [a, b] = [echo(1), echo(2)];
+      expect(await queue.add([a, b])).toEqual([true, true]);
+      expect(await queue.add(a)).toBe(false);
+      const log = await logOf(backend, queue.name);
+      expect(steps(log)).toEqual([`added:${a.id}`, `added:${b.id}`]);
+      expect(log[0]).toMatchObject({
+        queue: queue.name,
+        taskName: "events.echo",
+        attempt: 1,
+        status: "pending",
+      });
+      expect(log[0]!.at).toBeGreaterThan(0);
+      expect(log[0]!.id).not.toBe(log[1]!.id);
+    });
+
+    it("EV-2 a scheduled add's event says when it runs", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const at = new Date(Date.now() + 3_600_000);
+      const t = echo(1);
+      await queue.schedule(t, at);
+      const [event] = await logOf(backend, queue.name);
+      expect(event).toMatchObject({ type: "added", taskId: t.id, status: "scheduled" });
+      expect(event!.runAt).toBe(at.getTime());
+    });
+
+    it("EV-3 a worker's run appends started then completed (with its duration) after added", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const t = echo(7);
+      await queue.add(t);
+      await h.worker(queue).work({ maxTasks: 1 });
+      const log = await logOf(backend, queue.name);
+      expect(steps(log)).toEqual([`added:${t.id}`, `started:${t.id}`, `completed:${t.id}`]);
+      expect(log[1]).toMatchObject({ attempt: 1, status: "processing" });
+      expect(log[2]).toMatchObject({ attempt: 1, status: "completed" });
+      expect(typeof log[2]!.durationMs).toBe("number");
+    });
+
+    it("EV-4 a failure with a retry left appends retrying (error, next run), then the second attempt's started and failed", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const t = failing(1);
+      await queue.add(t);
+      await h.worker(queue).work({ maxTasks: 2 });
+      const log = await logOf(backend, queue.name);
+      expect(log.map((e) => `${e.type}#${e.attempt}`)).toEqual([
+        "added#1",
+        "started#1",
+        "retrying#1",
+        "started#2",
+        "failed#2",
+      ]);
+      expect(log[2]!.error).toEqual({ type: "Error", message: "boom" });
+      expect(typeof log[2]!.runAt).toBe("number");
+      expect(log[4]).toMatchObject({ status: "failed", error: { type: "Error", message: "boom" } });
+    });
+
+    it("EV-5 a settle appends its events only when it writes: not when lost, not when a resend finds it written", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      await backend.add(queue.name, [data(1)]);
+      const [claim] = await backend.claim(queue.name, 1);
+      const record = finishedRecord(claim!.record);
+      const settlement = {
+        fence: claim!.fence,
+        record,
+        children: [],
+        expiresAt: null,
+        events: ['{"type":"completed","n":1}'],
+      };
+      const stale = {
+        ...settlement,
+        fence: claim!.fence + 1,
+        events: ['{"type":"completed","n":2}'],
+      };
+      expect(await backend.settle(queue.name, [stale], Date.now())).toEqual(["lost"]);
+      expect(await backend.settle(queue.name, [settlement], Date.now())).toEqual(["settled"]);
+      expect(await backend.settle(queue.name, [settlement], Date.now())).toEqual(["settled"]);
+      const bodies = (await backend.readEvents(queue.name, { after: null, limit: 10 })).map(
+        (e) => e.body,
+      );
+      expect(bodies).toEqual(['{"type":"completed","n":1}']);
+    });
+
+    it("EV-6 a cancel appends `cancelled` when it cancels, nothing when the task is running", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const [waiting, running] = [echo(1), echo(2)];
+      await queue.add(running);
+      const [claim] = await backend.claim(queue.name, 1);
+      expect(claim!.record.id).toBe(running.id);
+      await queue.add(waiting);
+      await queue.cancel(waiting);
+      await expect(queue.cancel(running)).rejects.toThrow(/running/);
+      const log = await logOf(backend, queue.name);
+      expect(steps(log)).toEqual([
+        `added:${running.id}`,
+        `added:${waiting.id}`,
+        `cancelled:${waiting.id}`,
+      ]);
+      expect(log[2]).toMatchObject({ status: "cancelled" });
+    });
+
+    it("EV-7 a dedupe add appends `added` when it adds or replaces, nothing when it is ignored", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const first = echo(1);
+      await queue.add(first, { dedupe: { key: "k" } });
+      expect((await queue.add(echo(2), { dedupe: { key: "k" } })).outcome).toBe("ignored");
+      expect((await queue.add(echo(3), { dedupe: { key: "k", mode: "replace" } })).outcome).toBe(
+        "replaced",
+      );
+      const log = await logOf(backend, queue.name);
+      expect(log.map((e) => e.type)).toEqual(["added", "added"]);
+      expect(log.every((e) => e.taskId === first.id)).toBe(true);
+    });
+
+    it("EV-8 the log keeps the newest eventCap entries, in order", async () => {
+      const queue = h.queue({ eventCap: 5 });
+      const backend = await queue.connect();
+      expect(backend.eventCap).toBe(5);
+      for (let i = 0; i < 3; i++)
+        await backend.appendEvents(
+          queue.name,
+          [0, 1, 2, 3].map((j) => `{"n":${i * 4 + j}}`),
+        );
+      const kept = await backend.readEvents(queue.name, { after: null, limit: 100 });
+      expect(kept.map((e) => e.body)).toEqual([7, 8, 9, 10, 11].map((n) => `{"n":${n}}`));
+      expect(await backend.lastEventId(queue.name)).toBe(kept[4]!.id);
+    });
+
+    it("EV-9 reads page in order and resume strictly after a position; after the last there is nothing", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      expect(await backend.lastEventId(queue.name)).toBeNull();
+      await backend.appendEvents(
+        queue.name,
+        Array.from({ length: 10 }, (_, n) => `{"n":${n}}`),
+      );
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page = await backend.readEvents(queue.name, { after, limit: 3 });
+        if (page.length === 0) break;
+        expect(page.length).toBeLessThanOrEqual(3);
+        seen.push(...page.map((e) => e.body));
+        after = page[page.length - 1]!.id;
+      }
+      expect(seen).toEqual(Array.from({ length: 10 }, (_, n) => `{"n":${n}}`));
+      expect(after).toBe(await backend.lastEventId(queue.name));
+      expect(await backend.readEvents(queue.name, { after, limit: 3 })).toEqual([]);
+    });
+
+    it("EV-10 a waiting read returns the next append, made through another connection", async () => {
+      const queue = h.queue();
+      const other = h.sibling(queue);
+      const backend = await queue.connect();
+      const writer = await other.connect();
+      const last = await backend.lastEventId(queue.name);
+      const reading = backend.readEvents(queue.name, { after: last, limit: 10, waitMs: 15_000 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await writer.appendEvents(queue.name, ['{"n":"late"}']);
+      expect((await reading).map((e) => e.body)).toEqual(['{"n":"late"}']);
+    });
+
+    it("EV-11 clear drops the log; positions are not reused, so a reader resuming after an old one sees what came after", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      await queue.add([echo(1), echo(2)]);
+      const old = await backend.lastEventId(queue.name);
+      await queue.clear();
+      expect(await backend.readEvents(queue.name, { after: null, limit: 10 })).toEqual([]);
+      const t = echo(3);
+      await queue.add(t);
+      const next = await backend.readEvents(queue.name, { after: old, limit: 10 });
+      expect(next.map((e) => readEvent(queue.name, e.id, e.body).taskId)).toEqual([t.id]);
+    });
+
+    it("EV-12 queues have logs of their own", async () => {
+      const [q1, q2] = [h.queue(), h.queue()];
+      const backend = await q1.connect();
+      await q1.add(echo(1));
+      expect(await logOf(backend, q2.name)).toEqual([]);
+      expect(await backend.lastEventId(q2.name)).toBeNull();
+      expect(await logOf(backend, q1.name)).toHaveLength(1);
+    });
+
+    it("EV-13 eventCap 0 turns the log off: nothing is appended, queue.events() says so, adds and runs go on", async () => {
+      const queue = h.queue({ eventCap: 0 });
+      const backend = await queue.connect();
+      expect(backend.eventCap).toBe(0);
+      await backend.appendEvents(queue.name, ['{"n":1}']);
+      const t = echo(1);
+      await queue.add(t);
+      await h.worker(queue).work({ maxTasks: 1 });
+      expect((await queue.getTask(t))?.status).toBe("completed");
+      expect(await backend.readEvents(queue.name, { after: null, limit: 10 })).toEqual([]);
+      expect(await backend.lastEventId(queue.name)).toBeNull();
+      await expect(queue.events().next()).rejects.toThrow(/event log .* is off/);
+    });
+
+    it("EV-14 a position the log never gave, or a limit below 1, is an InvalidOptionError", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      await expect(
+        backend.readEvents(queue.name, { after: "not a position", limit: 10 }),
+      ).rejects.toThrow(InvalidOptionError);
+      await expect(backend.readEvents(queue.name, { after: null, limit: 0 })).rejects.toThrow(
+        InvalidOptionError,
+      );
+      await expect(queue.events({ batchSize: 0 }).next()).rejects.toThrow(/batchSize/);
+    });
+
+    it("EV-15 queue.events() hears another connection's worker, and resumes after an id with no gap and no repeat", async () => {
+      const queue = h.queue();
+      const other = h.sibling(queue);
+      const controller = new AbortController();
+      const heard: QueueEvent[] = [];
+      const listening = (async () => {
+        for await (const event of queue.events({ signal: controller.signal })) {
+          heard.push(event);
+          if (heard.length === 3) break;
+        }
+      })();
+      // The iterator reads the log's end on its first step; give it that step.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const [a, b] = [echo(1), echo(2)];
+      await other.add(a);
+      await h.worker(other).work({ maxTasks: 1 });
+      await listening;
+      expect(steps(heard)).toEqual([`added:${a.id}`, `started:${a.id}`, `completed:${a.id}`]);
+      await other.add(b);
+      await h.worker(other).work({ maxTasks: 1 });
+      const resumed: QueueEvent[] = [];
+      for await (const event of queue.events({ after: heard[2]!.id, signal: controller.signal })) {
+        resumed.push(event);
+        if (resumed.length === 3) break;
+      }
+      expect(steps(resumed)).toEqual([`added:${b.id}`, `started:${b.id}`, `completed:${b.id}`]);
+      const fromStart: QueueEvent[] = [];
+      for await (const event of queue.events({ after: "start" })) {
+        fromStart.push(event);
+        if (fromStart.length === 6) break;
+      }
+      expect(fromStart.map((e) => e.id)).toEqual([...heard, ...resumed].map((e) => e.id));
+      controller.abort();
+    });
+
+    it("EV-16 an entry that is not an event reads as `unreadable`, and reading goes on", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      await backend.appendEvents(queue.name, ["not json", "[1,2]"]);
+      const t = echo(1);
+      await queue.add(t);
+      const seen: QueueEvent[] = [];
+      for await (const event of queue.events({ after: "start" })) {
+        seen.push(event);
+        if (seen.length === 3) break;
+      }
+      expect(seen.map((e) => e.type)).toEqual(["unreadable", "unreadable", "added"]);
+      expect(seen[2]!.taskId).toBe(t.id);
+    });
+
+    it("EV-17 a start put off by its rate limit appends `deferred` with its next run", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const [first, second] = [limited(1), limited(2)];
+      await queue.add([first, second]);
+      const worker = h.worker(queue);
+      const deferred = new Promise<void>((resolve) =>
+        worker.once("task:deferred", () => resolve()),
+      );
+      const run = worker.work();
+      await deferred;
+      await worker.close();
+      await run;
+      const log = await logOf(backend, queue.name);
+      const ofSecond = log.filter((e) => e.taskId === second.id).map((e) => e.type);
+      expect(ofSecond).toEqual(["added", "deferred"]);
+      const event = log.find((e) => e.type === "deferred")!;
+      expect(event.status).toBe("scheduled");
+      expect(event.runAt).toBeGreaterThan(Date.now());
+      expect(log.filter((e) => e.taskId === first.id).map((e) => e.type)).toEqual([
+        "added",
+        "started",
+        "completed",
+      ]);
+    });
+
+    it("EV-18 a task's progress is appended between its started and completed events", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const t = reporting(3);
+      await queue.add(t);
+      await h.worker(queue).work({ maxTasks: 1 });
+      const log = await logOf(backend, queue.name);
+      expect(log.map((e) => e.type)).toEqual(["added", "started", "progress", "completed"]);
+      expect(log[2]!.progress).toEqual({ done: 3 });
+    });
+  });
+}

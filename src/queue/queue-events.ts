@@ -1,0 +1,90 @@
+/**
+ * @module queue/queue-events
+ * `queue.events()`: the queue's lifecycle events as an async iterable, read
+ * from the backend's event log — so a listener hears what every process on
+ * the same storage does, in the order the backend stored it, and one that
+ * resumes after the last event id it saw misses nothing still in the log.
+ */
+import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
+import { type QueueEvent, readEvent } from "../task/lifecycle-event.js";
+import type { QueueHandle } from "./queue-handle.js";
+
+/** Where `queue.events()` starts, and when it stops. */
+export interface QueueEventsOptions {
+  /**
+   * `"now"` (the default): events stored from now on; `"start"`: from the
+   * oldest event the log still keeps; an event's `id`: strictly after it
+   * (a listener that saved the last id it handled resumes there).
+   */
+  readonly after?: "now" | "start" | (string & {}) | undefined;
+  /** Ends the iteration when aborted (a read in progress finishes first, within a second). */
+  readonly signal?: AbortSignal | undefined;
+  /** Events fetched per backend call (default 100). */
+  readonly batchSize?: number | undefined;
+}
+
+/** How long one read waits for new events before looking at `signal` again. */
+const WAIT_MS = 1000;
+/** Pauses between reads while the backend cannot be reached. */
+const RETRY_MS = [100, 250, 500, 1000, 2000];
+
+function checkOptions(options: QueueEventsOptions): number {
+  const { after, batchSize } = options;
+  if (after !== undefined && (typeof after !== "string" || after === ""))
+    throw new InvalidOptionError(
+      `queue.events(): after must be "now", "start" or an event id (got ${String(after)})`,
+    );
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1))
+    throw new InvalidOptionError(
+      `queue.events(): batchSize must be an integer ≥ 1 (got ${String(batchSize)})`,
+    );
+  return batchSize ?? 100;
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** The lifecycle events of `queue` as `options` ask; ends when `signal` aborts or the backend disconnects. */
+export async function* queueEvents(
+  queue: QueueHandle,
+  options: QueueEventsOptions = {},
+): AsyncGenerator<QueueEvent, void, undefined> {
+  const limit = checkOptions(options);
+  const { signal } = options;
+  const backend = await queue.connect();
+  if (backend.eventCap === 0)
+    throw new InvalidOptionError(
+      `queue.events(): the event log of queue '${queue.name}' is off (the backend's eventCap is 0)`,
+    );
+  const after = options.after ?? "now";
+  let position =
+    after === "now" ? await backend.lastEventId(queue.name) : after === "start" ? null : after;
+  let failures = 0;
+  while (!signal?.aborted && backend.isConnected) {
+    let stored: Awaited<ReturnType<typeof backend.readEvents>>;
+    try {
+      stored = await backend.readEvents(queue.name, { after: position, limit, waitMs: WAIT_MS });
+      failures = 0;
+    } catch (error) {
+      if (!backend.isConnected) return;
+      // An outage passes; the log keeps what happened meanwhile, up to its cap.
+      if (!(error instanceof BackendUnavailableError)) throw error;
+      await pause(RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]!, signal);
+      continue;
+    }
+    for (const { id, body } of stored) {
+      position = id;
+      yield readEvent(queue.name, id, body);
+      if (signal?.aborted) return;
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * `sheppy events` prints a queue's lifecycle events from its event log:
+ * from the oldest kept (`--after start`), after an id (`--after <id>`), as
+ * JSON lines with `--format json`, exiting after `--count`; a position the
+ * log never gave is a one-line error. On a SQLite file (no server needed),
+ * with tasks added and run by other `sheppy` processes.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { expectOneLineError, runCli, TASKS } from "../support/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-events-"));
+const url = `sqlite://${join(dir, "queue.db")}`;
+
+interface Event {
+  id: string;
+  type: string;
+  taskId: string;
+  taskName: string;
+  attempt: number;
+}
+
+describe("sheppy events", () => {
+  const env = { SHEPPY_BACKEND_URL: url, SHEPPY_QUEUE: "watched" };
+  const sheppy = (...args: string[]) => runCli(args, env);
+  const lines = (stdout: string) =>
+    stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Event);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("prints what other processes did, from the start or after an id, and stops after --count", async () => {
+    expect((await sheppy("task", "add", `${TASKS}:add`, "--args", "[1,2]")).code).toBe(0);
+    const first = await sheppy("events", "--after", "start", "--count", "1", "--format", "json");
+    expect(first.code).toBe(0);
+    const [added] = lines(first.stdout);
+    expect(added).toMatchObject({ type: "added", attempt: 1 });
+    expect((await sheppy("work", "--tasks", TASKS, "--oneshot")).code).toBe(0);
+    const rest = await sheppy("events", "--after", added!.id, "--count", "2", "--format", "json");
+    expect(rest.code).toBe(0);
+    expect(lines(rest.stdout).map((e) => `${e.type}:${e.taskId}`)).toEqual([
+      `started:${added!.taskId}`,
+      `completed:${added!.taskId}`,
+    ]);
+    const text = await sheppy("events", "--after", "start", "--count", "3");
+    expect(text.code).toBe(0);
+    const rows = text.stdout.trim().split("\n");
+    expect(rows).toHaveLength(3);
+    expect(rows[2]).toMatch(/completed\s+\S+ \S+\s+attempt 1\s+\d+ ms/);
+  });
+
+  it("a position the log never gave is a one-line error", async () => {
+    expect(expectOneLineError(await sheppy("events", "--after", "banana"))).toMatch(
+      /position.*banana/,
+    );
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * Lifecycle event bodies: what a writer stores reads back as the same event
+ * for any record a task could leave (names, errors, progress values of any
+ * shape), a dedupe add's id-less body becomes the full body once the backend
+ * writes the id in front, and no stored text — however damaged — makes a
+ * reader throw.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { keyedEventBody } from "../../src/backends/event-positions.js";
+import { task } from "../../src/task/define-task.js";
+import {
+  eventBody,
+  eventBodyWithoutId,
+  readEvent,
+  type WrittenEventType,
+} from "../../src/task/lifecycle-event.js";
+import type { TaskData } from "../../src/task/task-record.js";
+
+const base = task({ name: "lifecycle.base" }, (n: number) => n)(1).toJSON();
+
+const types: WrittenEventType[] = [
+  "added",
+  "started",
+  "progress",
+  "retrying",
+  "completed",
+  "failed",
+  "crashed",
+  "cancelled",
+  "deferred",
+  "interrupted",
+];
+
+const json = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)));
+
+const record = fc.record({
+  id: fc.string({ minLength: 1, maxLength: 40 }),
+  name: fc.string({ maxLength: 40 }),
+  status: fc.constantFrom(
+    "pending",
+    "scheduled",
+    "processing",
+    "retrying",
+    "completed",
+    "failed",
+    "crashed",
+    "cancelled",
+  ),
+  retryCount: fc.nat(50),
+  error: fc.option(fc.record({ type: fc.string(), message: fc.string() })),
+  progress: fc.option(json, { nil: undefined }),
+  nextRetryAt: fc.option(fc.date({ noInvalidDate: true, min: new Date(0) })),
+  scheduledAt: fc.option(fc.date({ noInvalidDate: true, min: new Date(0) })),
+});
+
+type Generated = typeof record extends fc.Arbitrary<infer T> ? T : never;
+
+function toData(r: Generated): TaskData {
+  const data: TaskData = {
+    ...base,
+    id: r.id,
+    name: r.name,
+    status: r.status as TaskData["status"],
+    retryCount: r.retryCount,
+    error: r.error ? { ...r.error, stack: null, cause: null } : null,
+    nextRetryAt: r.nextRetryAt?.toISOString() ?? null,
+    scheduledAt: r.scheduledAt?.toISOString() ?? null,
+  };
+  if (r.progress !== undefined) data.progress = r.progress;
+  return data;
+}
+
+describe("lifecycle event bodies", () => {
+  it("read back as the event written, for any record", () => {
+    fc.assert(
+      fc.property(
+        record,
+        fc.constantFrom(...types),
+        fc.integer({ min: 0, max: 2 ** 45 }),
+        fc.option(fc.nat(10_000_000), { nil: undefined }),
+        (r, type, at, durationMs) => {
+          const data = toData(r);
+          const event = readEvent("q", "7", eventBody(type, data, at, { durationMs }));
+          expect(event).toMatchObject({
+            id: "7",
+            queue: "q",
+            type,
+            taskId: data.id,
+            taskName: data.name,
+            attempt: data.retryCount + 1,
+            at,
+            status: data.status,
+          });
+          if (durationMs !== undefined) expect(event.durationMs).toBe(durationMs);
+          if (type === "progress" && data.progress !== undefined)
+            expect(event.progress).toEqual(data.progress);
+          if (data.error && (type === "failed" || type === "retrying" || type === "crashed"))
+            expect(event.error).toEqual({ type: data.error.type, message: data.error.message });
+          if (data.status === "retrying" && data.nextRetryAt)
+            expect(event.runAt).toBe(Date.parse(data.nextRetryAt));
+        },
+      ),
+    );
+  });
+
+  it("a dedupe add's body, with the id written in front, is the whole body", () => {
+    fc.assert(
+      fc.property(record, fc.string({ minLength: 1 }), (r, holder) => {
+        const data = toData(r);
+        const full = keyedEventBody(holder, eventBodyWithoutId(data, 5));
+        expect(JSON.parse(full)).toEqual(
+          JSON.parse(eventBody("added", { ...data, id: holder }, 5)),
+        );
+      }),
+    );
+  });
+
+  it("no stored text makes a reader throw; what is not an event reads as unreadable", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          json.map((v) => JSON.stringify(v)),
+        ),
+        (body) => {
+          const event = readEvent("q", "1", body);
+          expect(event.id).toBe("1");
+          expect(typeof event.taskId).toBe("string");
+        },
+      ),
+    );
+    expect(readEvent("q", "1", "nope").type).toBe("unreadable");
+    expect(readEvent("q", "1", '{"type":"exploded"}').type).toBe("unreadable");
+  });
+});
