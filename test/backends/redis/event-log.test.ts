@@ -99,7 +99,9 @@ describe.skipIf(!available)("redis: the event log", () => {
       await late.connect();
       // Held until both workers are up, so one process does not run the whole queue alone.
       await queue.pause();
-      const records = await addTasks(backend, name, TASKS);
+      const records = Array.from({ length: TASKS }, (_, i) => logged(i));
+      for (let i = 0; i < TASKS; i += 250)
+        expect((await queue.add(records.slice(i, i + 250))).every(Boolean)).toBe(true);
       const mine: ChildProcess[] = [];
       for (let i = 0; i < 2; i++) {
         const child = spawnTs("test/fixtures/event-log-worker.ts", {
@@ -264,7 +266,7 @@ describe.skipIf(!available)("redis: the event log", () => {
     }
   });
 
-  it("eventCap 0 (an option, or ?eventCap=0 in a URL) appends nothing, and clear() drops the log", async () => {
+  it("eventCap 0 (an option, or ?eventCap=0 in a URL) appends nothing; clear() empties the log and never reuses a position", async () => {
     const off = backendWith(0);
     const on = backendWith();
     const redis = new Redis(REDIS_URL);
@@ -293,9 +295,14 @@ describe.skipIf(!available)("redis: the event log", () => {
 
       await addTasks(on, "cleared", 2);
       expect(await on.readEvents("cleared", { after: null, limit: 10 })).toHaveLength(2);
+      const old = await on.lastEventId("cleared");
       await on.clear("cleared");
-      expect(await redis.exists(`{${prefix}:cleared}:events`)).toBe(0);
+      expect(await redis.xlen(`{${prefix}:cleared}:events`)).toBe(0);
       expect(await on.lastEventId("cleared")).toBeNull();
+      // The emptied stream remembers its last id: the next entry comes after every cleared one.
+      await on.appendEvents("cleared", ["next"]);
+      const [next] = await on.readEvents("cleared", { after: old, limit: 10 });
+      expect(next?.body).toBe("next");
     } finally {
       redis.disconnect();
       await off.disconnect();

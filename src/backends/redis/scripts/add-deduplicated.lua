@@ -8,14 +8,15 @@
 -- record (pending or scheduled, not claimed) under the existing id. Else the
 -- record is added (unless its id exists: ignored) and takes the key.
 -- The check zset (key → ms) says when prune-dedupe.lua should look at a slot.
--- An entry added or replaced appends its event body (when given: '' is none)
--- to the event log in the same step. Replays its first answer when resent
+-- An entry added or replaced appends its event (when given: '' is none) to
+-- the event log in the same step: sent without its first member, it is
+-- written for the task that holds the key, as `{"taskId":<id>,` + event. Replays its first answer when resent
 -- with the same request key, appending nothing again.
 -- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 dedupe, 8 dedupe checks,
 --       9 request memo, 10 event log
 -- ARGV: 1 task key prefix, 2 now (ms), 3 event cap (0: log off), then per entry (key, mode,
 --       window ms or '', id, json, json without its id, route 'p' or 'd', due time, created,
---       status, claim spec (lib/slots.lua), event body)
+--       status, claim spec (lib/slots.lua), event without its taskId)
 -- Returns: { outcome, id, outcome, id, … }
 --@include claimable
 --@include events
@@ -118,7 +119,7 @@ for i = 4, #ARGV, WIDTH do
       queued = true
     end
     if ARGV[i + 11] ~= '' then
-      appendEvent(KEYS[10], eventCap, ARGV[i + 11])
+      appendEvent(KEYS[10], eventCap, '{"taskId":' .. cjson.encode(target) .. ',' .. ARGV[i + 11])
     end
     results[#results + 1] = 'replaced'
     results[#results + 1] = target
@@ -135,7 +136,7 @@ for i = 4, #ARGV, WIDTH do
     -- A window is looked at once it ends; a task's key at the next prune.
     redis.call('ZADD', KEYS[8], untilText == '' and now or tonumber(untilText), dkey)
     if ARGV[i + 11] ~= '' then
-      appendEvent(KEYS[10], eventCap, ARGV[i + 11])
+      appendEvent(KEYS[10], eventCap, '{"taskId":' .. cjson.encode(id) .. ',' .. ARGV[i + 11])
     end
     results[#results + 1] = 'added'
     results[#results + 1] = id
