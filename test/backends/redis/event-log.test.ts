@@ -5,10 +5,13 @@
  * twice — and a listener stopped mid-run that resumes after the last id it
  * saw misses nothing. The stream never holds more than its cap, during a
  * run or after. And what is Redis's own: a waiting read is woken by an
- * append, several wait side by side, and disconnect() ends them at once.
+ * append, several wait side by side, disconnect() ends them at once, and
+ * connections killed again and again (a private server) cost a listener
+ * neither an event nor a repeat.
  */
 import type { ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
+import { pino } from "pino";
 import { InvalidOptionError, Queue, Worker } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,6 +21,7 @@ import { eventBody, readEvent } from "../../../src/task/lifecycle-event.js";
 import type { TaskData } from "../../../src/task/task-record.js";
 import { logged } from "../../fixtures/event-log-tasks.js";
 import { fileKey } from "../../support/isolation.js";
+import { PrivateRedis } from "../../support/private-redis.js";
 import { exited, spawnTs, waitForOutput } from "../../support/processes.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
@@ -307,6 +311,57 @@ describe.skipIf(!available)("redis: the event log", () => {
       redis.disconnect();
       await off.disconnect();
       await on.disconnect();
+    }
+  });
+
+  it("connections killed every 150 ms: a waiting listener hears every append once, in order", async () => {
+    const server = await PrivateRedis.start();
+    const quiet = pino({ level: "silent" });
+    const writer = new RedisBackend({ url: server.url, prefix, logger: quiet });
+    const reader = new RedisBackend({ url: server.url, prefix, logger: quiet });
+    const admin = new Redis(server.url);
+    let killing = true;
+    const killer = (async () => {
+      while (killing) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        await admin.client("KILL", "TYPE", "normal", "SKIPME", "yes").catch(() => undefined);
+      }
+    })();
+    try {
+      await writer.connect();
+      await reader.connect();
+      const heard: StoredEvent[] = [];
+      let writing = true;
+      const listening = (async () => {
+        let after: string | null = null;
+        while (writing || (await reader.readEvents("killed", { after, limit: 1 })).length > 0) {
+          const batch = await reader.readEvents("killed", { after, limit: 50, waitMs: 300 });
+          heard.push(...batch);
+          if (batch.length > 0) after = batch[batch.length - 1]!.id;
+        }
+      })();
+      let appended = 0;
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline) {
+        // An append the connection loss failed for good is not retried: whatever it did is in the log.
+        await writer.appendEvents("killed", [`{"n":${appended}}`]).catch(() => undefined);
+        appended++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      writing = false;
+      await listening;
+      const log = await reader.readEvents("killed", { after: null, limit: 10_000 });
+      expect(heard).toEqual(log);
+      const bodies = log.map((e) => e.body);
+      expect(new Set(bodies).size).toBe(bodies.length);
+      expect(bodies.length).toBeGreaterThan(appended / 2);
+    } finally {
+      killing = false;
+      await killer;
+      admin.disconnect();
+      await writer.disconnect();
+      await reader.disconnect();
+      await server.destroy();
     }
   });
 });
