@@ -16,6 +16,7 @@
  */
 import { InvalidOptionError } from "../../errors.js";
 import type { EventReadRequest, StoredEvent } from "../backend.js";
+import { checkEventLimit } from "../event-positions.js";
 import type { RedisSession } from "./session.js";
 
 /** A stream entry id: two unsigned 64-bit integers. */
@@ -62,15 +63,11 @@ export class RedisEventLog {
     const waitMs = request.waitMs ?? 0;
     if (after !== null && (typeof after !== "string" || !isStreamId(after))) {
       throw new InvalidOptionError(
-        `readEvents: after must be an event id this log gave (like 1700000000000-0) or null (got ${JSON.stringify(after)})`,
+        `event log position must be one an event carried (a Redis stream id like "1700000000000-0"), got ${JSON.stringify(after)}`,
       );
     }
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new InvalidOptionError(
-        `readEvents: limit must be an integer ≥ 1 (got ${String(limit)})`,
-      );
-    }
-    if (typeof waitMs !== "number" || !(waitMs >= 0)) {
+    checkEventLimit(limit);
+    if (typeof waitMs !== "number" || !Number.isFinite(waitMs) || waitMs < 0) {
       throw new InvalidOptionError(
         `readEvents: waitMs must be a number of milliseconds ≥ 0 (got ${String(waitMs)})`,
       );
