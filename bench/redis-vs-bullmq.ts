@@ -3,6 +3,8 @@
  * run (`npm run bench:redis`). Scenarios follow BullMQ's own benchmark:
  *   add-single         5,000 sequential adds, each awaited
  *   add-bulk           50,000 tasks in awaited calls of 50
+ *   add-concurrent     10,000 adds by 100 concurrent producers, each awaiting
+ *                      one add after the other (a web server's shape)
  *   worker-concurrent  20,000 pre-filled no-op tasks, one worker, concurrency 100
  *   worker-fair        Sheppy only: the same 20,000 tasks over 100 concurrency keys
  *                      (limit 1 each), against Sheppy's plain worker-concurrent run
@@ -27,6 +29,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SIZES = {
   single: Number(process.env.BENCH_SINGLE ?? 5000),
   bulk: Number(process.env.BENCH_BULK ?? 50_000),
+  concurrentAdds: Number(process.env.BENCH_CONCURRENT_ADDS ?? 10_000),
   concurrent: Number(process.env.BENCH_CONCURRENT ?? 20_000),
   latency: Number(process.env.BENCH_LATENCY ?? 2000),
   /** Concurrency keys of worker-fair (limit 1 each), over SIZES.concurrent tasks. */
@@ -75,6 +78,7 @@ async function cleanup(): Promise<void> {
 type Scenario =
   | "add-single"
   | "add-bulk"
+  | "add-concurrent"
   | "worker-concurrent"
   | "worker-fair"
   | "worker-events"
@@ -83,11 +87,28 @@ interface Library {
   name: string;
   addSingle(): Promise<number>;
   addBulk(): Promise<number>;
+  addConcurrent(): Promise<number>;
   workerConcurrent(): Promise<number>;
   latency(): Promise<number[]>;
 }
 
 const rate = (count: number, ms: number) => count / (ms / 1000);
+
+/** PRODUCERS loops, each awaiting `add()` until SIZES.concurrentAdds adds were made; adds per second. */
+async function concurrentProducers(add: () => Promise<unknown>): Promise<number> {
+  const PRODUCERS = 100;
+  let left = SIZES.concurrentAdds;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: PRODUCERS }, async () => {
+      while (left > 0) {
+        left--;
+        await add();
+      }
+    }),
+  );
+  return rate(SIZES.concurrentAdds, performance.now() - started);
+}
 
 const sheppy: Library = {
   name: "sheppy",
@@ -113,6 +134,15 @@ const sheppy: Library = {
     const elapsed = performance.now() - started;
     await queue.close();
     return rate(SIZES.bulk, elapsed);
+  },
+  async addConcurrent() {
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix: nextPrefix("sheppy") }), {
+      name: "b",
+    });
+    await queue.connect();
+    const perSecond = await concurrentProducers(() => queue.add(noop()));
+    await queue.close();
+    return perSecond;
   },
   workerConcurrent() {
     return sheppyWorkerRun(null);
@@ -206,6 +236,13 @@ const bullmq: Library = {
     await queue.close();
     return rate(SIZES.bulk, elapsed);
   },
+  async addConcurrent() {
+    const queue = new BullQueue("b", { connection, prefix: nextPrefix("bull") });
+    await queue.waitUntilReady();
+    const perSecond = await concurrentProducers(() => queue.add("noop", {}));
+    await queue.close();
+    return perSecond;
+  },
   async workerConcurrent() {
     const prefix = nextPrefix("bull");
     const queue = new BullQueue("b", { connection, prefix });
@@ -271,6 +308,7 @@ const throughput: Record<
 > = {
   "add-single": (lib) => lib.addSingle(),
   "add-bulk": (lib) => lib.addBulk(),
+  "add-concurrent": (lib) => lib.addConcurrent(),
   "worker-concurrent": (lib) => lib.workerConcurrent(),
 };
 

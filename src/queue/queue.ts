@@ -20,6 +20,7 @@ import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
+import { AddBatcher, MAX_COALESCED_ADD } from "./add-batcher.js";
 import { addOptionsFor } from "./add-events.js";
 import {
   addReported,
@@ -184,6 +185,8 @@ export class Queue implements QueueHandle {
   readonly maxPayloadBytes: number;
   /** Runs tasks as they are added, when the backend asks for it (`memory://`). */
   readonly #inline: InlineRunner | undefined;
+  /** Plain adds of one turn of the event loop, sent as one backend call. */
+  readonly #adds: AddBatcher;
   #connecting: Promise<void> | undefined;
 
   /**
@@ -209,6 +212,7 @@ export class Queue implements QueueHandle {
     }
     this.name = name;
     this.clock = options.clock ?? systemClock;
+    this.#adds = new AddBatcher(name, () => this.clock.now());
     this.maxPayloadBytes = resolveMaxPayloadBytes(
       options.maxPayloadBytes,
       "new Queue()",
@@ -271,12 +275,15 @@ export class Queue implements QueueHandle {
       await this.runInline();
       return result;
     }
-    const added = await backend.add(
-      this.name,
-      records,
-      "unique",
-      addOptionsFor(backend, records, this.clock.now(), tx),
-    );
+    const added =
+      tx || records.length > MAX_COALESCED_ADD
+        ? await backend.add(
+            this.name,
+            records,
+            "unique",
+            addOptionsFor(backend, records, this.clock.now(), tx),
+          )
+        : await this.#adds.add(backend, records);
     await this.runInline();
     return Array.isArray(input) ? added : (added[0] ?? false);
   }
@@ -319,12 +326,14 @@ export class Queue implements QueueHandle {
     if (reportsOutcome(options)) {
       return addReported(this, record, options!, tx, "queue.schedule()");
     }
-    const [added] = await backend.add(
-      this.name,
-      [record],
-      "unique",
-      addOptionsFor(backend, [record], this.clock.now(), tx),
-    );
+    const [added] = tx
+      ? await backend.add(
+          this.name,
+          [record],
+          "unique",
+          addOptionsFor(backend, [record], this.clock.now(), tx),
+        )
+      : await this.#adds.add(backend, [record]);
     return added ?? false;
   }
 
