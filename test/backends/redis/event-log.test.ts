@@ -1,7 +1,7 @@
 /**
  * The event log on Redis across processes: a listener in this process reads,
- * in order, every lifecycle event of 1,000 tasks run by two worker
- * processes — each task added → started → completed, nothing missing, nothing
+ * in order (through readEvents and through queue.events()), every lifecycle
+ * event of 1,000 tasks run by two worker processes — each task added → started → completed, nothing missing, nothing
  * twice — and a listener stopped mid-run that resumes after the last id it
  * saw misses nothing. The stream never holds more than its cap, during a
  * run or after. And what is Redis's own: a waiting read is woken by an
@@ -130,6 +130,20 @@ describe.skipIf(!available)("redis: the event log", () => {
 
       const total = TASKS * 3;
       const all = listen(backend, name, null, (seen) => seen.length >= total, 90_000);
+      // A third listener as users write one: queue.events() on a queue of its own.
+      const watcher = new Queue(backendWith(), { name });
+      const stop = new AbortController();
+      const watched = (async () => {
+        const ids: string[] = [];
+        const timer = setTimeout(() => stop.abort(), 90_000);
+        for await (const event of watcher.events({ after: "start", signal: stop.signal })) {
+          ids.push(event.id);
+          if (ids.length >= total) break;
+        }
+        clearTimeout(timer);
+        await watcher.close();
+        return ids;
+      })();
       // The second listener stops after its first 500 events and resumes, on a new
       // connection, from the last id it saw, once the workers have moved well past it.
       const first = await listen(late, name, null, (seen) => seen.length >= 500, 90_000);
@@ -165,8 +179,9 @@ describe.skipIf(!available)("redis: the event log", () => {
         .map((r) => [r.id, byTask.get(r.id)?.join(",")] as const)
         .filter(([, types]) => types !== "added,started,completed");
       expect(wrong).toEqual([]);
-      // The restarted listener heard exactly what the other did.
+      // The restarted listener, and queue.events(), heard exactly what the first did.
       expect([...first, ...rest]).toEqual(heard);
+      expect(await watched).toEqual(ids);
 
       for (const child of mine) child.kill("SIGTERM");
       expect(await Promise.all(mine.map((child) => exited(child))), output).toEqual([0, 0]);
