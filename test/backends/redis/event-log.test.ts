@@ -329,6 +329,28 @@ describe.skipIf(!available)("redis: the event log", () => {
     }
   });
 
+  it("a log key holding something else (written by hand) drops the events, never the writes they describe", async () => {
+    const name = "damaged";
+    const backend = backendWith();
+    const queue = new Queue(backend, { name });
+    const redis = new Redis(REDIS_URL);
+    try {
+      await queue.connect();
+      await redis.set(`{${prefix}:${name}}:events`, "not a stream");
+      const [ran, waiting] = [logged(1), logged(2)];
+      expect(await queue.add([ran, waiting])).toEqual([true, true]);
+      expect(await queue.cancel(waiting)).toBeTruthy();
+      await new Worker(queue, { concurrency: 1 }).work({ maxTasks: 1 });
+      expect((await queue.getTask(ran))?.status).toBe("completed");
+      expect((await queue.getTask(waiting))?.status).toBe("cancelled");
+      await backend.appendEvents(name, ["x"]);
+      expect(await redis.get(`{${prefix}:${name}}:events`)).toBe("not a stream");
+    } finally {
+      redis.disconnect();
+      await queue.close();
+    }
+  });
+
   it("connections killed every 150 ms: a waiting listener hears every append once, in order", async () => {
     const server = await PrivateRedis.start();
     const quiet = pino({ level: "silent" });

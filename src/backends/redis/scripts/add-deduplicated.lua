@@ -41,6 +41,7 @@ local memo = redis.call('GET', KEYS[9])
 if memo then
   return cjson.decode(memo)
 end
+eventCap = usableEventCap(KEYS[10], eventCap)
 
 -- Where task `id` stands: missing, finished, started (claimed, or waiting for a retry) or waiting.
 local function taskState(id)

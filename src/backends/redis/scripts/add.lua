@@ -44,6 +44,7 @@ for i = 5, #ARGV, WIDTH do
     return redis.error_reply('sheppy add: record ' .. ((i - 5) / WIDTH) .. ' has a bad id, json, route, due time, creation time, status or claim spec')
   end
 end
+eventCap = usableEventCap(KEYS[9], eventCap)
 local results = {}
 local queued = false
 -- Ids met earlier in this call: a second copy is a duplicate, even of our own write.

@@ -12,8 +12,9 @@ end
 if redis.call('EXISTS', KEYS[2]) == 1 then
   return 0
 end
+local eventCap = usableEventCap(KEYS[1], ARGV[1])
 for j = 2, #ARGV do
-  appendEvent(KEYS[1], ARGV[1], ARGV[j])
+  appendEvent(KEYS[1], eventCap, ARGV[j])
 end
 trimEvents()
 redis.call('SET', KEYS[2], '1', 'EX', 60)

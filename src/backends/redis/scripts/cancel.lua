@@ -37,6 +37,7 @@ if memo == '1' then
 elseif memo then
   return false
 end
+local eventCap = usableEventCap(KEYS[10], ARGV[14])
 local cancelled, admitted = cancelWaiting(key, id, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7], ARGV[3], ARGV[5])
 if not cancelled then
   redis.call('SET', KEYS[6], '0', 'EX', 60)
@@ -52,7 +53,7 @@ if (ARGV[8] or '') ~= '' and stepEnded(ARGV[6], ARGV[7], ARGV[1], KEYS[1], KEYS[
   redis.call('RPUSH', KEYS[9], '1')
 end
 if ARGV[15] ~= '' then
-  appendEvent(KEYS[10], ARGV[14], ARGV[15])
+  appendEvent(KEYS[10], eventCap, ARGV[15])
   trimEvents()
 end
 redis.call('PUBLISH', ARGV[4], id)

@@ -144,6 +144,7 @@ while i <= #ARGV do
   settlements[#settlements + 1] = s
 end
 
+eventCap = usableEventCap(KEYS[12], eventCap)
 local results = {}
 local finished = {}
 local queued = false

@@ -6,6 +6,21 @@
 -- docs/backends/redis.md). `cap` '0' is a log turned off: nothing is appended.
 local eventLog, eventCapOf = nil, nil
 
+-- The cap to append with: '0' (no appends) when the log's key holds
+-- something other than a stream (written by hand), so that the write the
+-- events describe still happens whole instead of failing at its first XADD.
+-- Called before a script's first write.
+local function usableEventCap(key, cap)
+  if cap == '0' then
+    return cap
+  end
+  local kind = redis.call('TYPE', key)['ok']
+  if kind == 'stream' or kind == 'none' then
+    return cap
+  end
+  return '0'
+end
+
 local function appendEvent(key, cap, body)
   if cap ~= '0' then
     redis.call('XADD', key, '*', 'b', body)
