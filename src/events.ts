@@ -19,12 +19,12 @@ export interface WorkerEventMap {
   "worker:error": [{ readonly error: unknown; readonly during: string }];
   /** An attempt started. */
   "task:started": [TaskEvent];
-  /** An attempt completed; `task.result` is the stored result. */
+  /** An attempt completed; `task.result` is the stored result, `durationMs` how long it ran. */
   "task:completed": [TaskEvent & { readonly durationMs: number }];
-  /** An attempt failed and another one is due at `task.nextRetryAt`. */
-  "task:retrying": [TaskEvent & { readonly error: unknown }];
-  /** An attempt failed and no retry is left. */
-  "task:failed": [TaskEvent & { readonly error: unknown }];
+  /** An attempt failed and another one is due at `task.nextRetryAt`; `durationMs` is how long it ran. */
+  "task:retrying": [TaskEvent & { readonly error: unknown; readonly durationMs: number }];
+  /** An attempt failed and no retry is left; `durationMs` is how long it ran. */
+  "task:failed": [TaskEvent & { readonly error: unknown; readonly durationMs: number }];
   /** A task whose worker stopped renewing its lease was reclaimed (status `crashed`, or `retrying` with `retryOnCrash`). */
   "task:crashed": [TaskEvent];
   /** A running attempt was interrupted at shutdown and put back in the queue. */

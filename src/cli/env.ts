@@ -187,6 +187,19 @@ export const SETTINGS = {
     description: "address the dashboard listens on; only this machine can reach the default",
     default: { value: "127.0.0.1" },
   },
+  metricsPort: {
+    flags: "--metrics-port <n>",
+    env: "SHEPPY_METRICS_PORT",
+    description:
+      "serve Prometheus metrics at http://<metrics-host>:<n>/metrics while working (0 picks a free port)",
+    parse: portNumber,
+  },
+  metricsHost: {
+    flags: "--metrics-host <address>",
+    env: "SHEPPY_METRICS_HOST",
+    description: "address the metrics endpoint listens on; only this machine can reach the default",
+    default: { value: "127.0.0.1" },
+  },
   readOnly: {
     flags: "--read-only",
     env: "SHEPPY_DASHBOARD_READ_ONLY",

@@ -9,6 +9,7 @@ import { addCronCommands } from "./commands/cron.js";
 import { addDashboardCommand } from "./commands/dashboard.js";
 import { addDbCommands } from "./commands/db.js";
 import { addEventsCommand } from "./commands/events.js";
+import { addMetricsCommand } from "./commands/metrics.js";
 import { addQueueCommands } from "./commands/queue.js";
 import { addTaskCommands } from "./commands/task.js";
 import { addWorkCommand } from "./commands/work.js";
@@ -51,6 +52,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
   addWorkflowCommands(program);
   addDashboardCommand(program);
   addEventsCommand(program);
+  addMetricsCommand(program);
   addDbCommands(program);
   return program;
 }

@@ -170,10 +170,11 @@ export function createHttpHandler(
         query,
         body,
         listQueues,
+        queueNamed,
         signal: request.signal,
         headers: request.headers,
       });
-      if (route.stream) return result as Response;
+      if (route.stream || route.media) return result as Response;
       return json(route.status ?? 200, result);
     } catch (error) {
       const { status, body } = errorResponseBody(error, expose);

@@ -84,7 +84,11 @@ function operation(route: Route, components: Components): JsonObject {
     responses: {
       [String(route.status ?? 200)]: {
         description: route.stream ? "A stream" : "Success",
-        content: { [route.stream ?? "application/json"]: { schema: {} } },
+        content: {
+          [route.stream ?? route.media ?? "application/json"]: {
+            schema: route.media ? { type: "string" } : {},
+          },
+        },
       },
       "400": ERROR_RESPONSE,
       "403": ERROR_RESPONSE,

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { isListCursor } from "../backends/task-listing.js";
 import { TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
 import type { JsonValue } from "../json.js";
+import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
 import { cronDeterministicId } from "../queue/cron.js";
 import { parseCronSchedule } from "../queue/cron-schedule.js";
 import type { Queue } from "../queue/queue.js";
@@ -25,6 +26,7 @@ import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { uuidV7 } from "../util/uuid-v7.js";
 import { HttpError } from "./api-error.js";
 import { eventStream, queueInfo } from "./events.js";
+import { metricsResponse } from "./metrics.js";
 
 /** What a route's handler gets. */
 export interface RouteContext<Q, B> {
@@ -35,6 +37,8 @@ export interface RouteContext<Q, B> {
   readonly body: B;
   /** Every queue of the backend with its pending count (for routes that list them). */
   listQueues(): Promise<Record<string, number>>;
+  /** The handler's `Queue` of this name (routes that read several queues). */
+  queueNamed(name: string): Queue;
   /** Aborts when the client goes away (streams stop then). */
   readonly signal: AbortSignal;
   /** The request's headers (a stream resumes after `Last-Event-ID`). */
@@ -54,6 +58,8 @@ export interface Route<Q = unknown, B = unknown> {
   readonly status?: number;
   /** The answer is a stream of this media type: `handle` returns the `Response` itself. */
   readonly stream?: string;
+  /** The answer is a document of this media type, not JSON: `handle` returns the `Response` itself. */
+  readonly media?: string;
   /** Serves a queue that holds nothing yet (a live view may subscribe before the first task). */
   readonly anyQueue?: boolean;
   handle(context: RouteContext<Q, B>): Promise<unknown>;
@@ -117,6 +123,16 @@ export const ROUTES: readonly Route[] = [
     summary: "Every queue that holds tasks, with its pending count",
     mutating: false,
     handle: (c) => c.listQueues(),
+  }),
+  route({
+    method: "GET",
+    path: "/metrics",
+    summary:
+      "Prometheus metrics (text format 0.0.4) of every queue the backend lists, or of the comma-separated `queue` list: this process's task counters and histograms, and each queue's counts by status",
+    mutating: false,
+    media: PROMETHEUS_CONTENT_TYPE,
+    query: z.object({ queue: z.string().optional() }),
+    handle: (c) => metricsResponse(c.query.queue, c.queueNamed, c.listQueues),
   }),
   route({
     method: "GET",

@@ -14,6 +14,11 @@ import type { Timer } from "../clock.js";
 import { AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
+import {
+  countAttemptEnd,
+  defaultTaskMetrics,
+  startLatencySeconds,
+} from "../observability/task-metrics.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "../task/payload-limit.js";
 import { MinHeap } from "../util/min-heap.js";
 
@@ -152,6 +157,19 @@ export class InlineRunner {
         workflows: backend,
       }),
       settle: async (settlement, now) => (await backend.settle(queue, [settlement], now))[0]!,
+      // Inline attempts have no worker to emit events: they count into the metrics here.
+      hooks: {
+        started: ({ record }) => {
+          const latency = startLatencySeconds(record);
+          if (latency !== null) {
+            defaultTaskMetrics.startLatency.observe({ queue, task: record.name }, latency);
+          }
+        },
+        settled: (_claim, end) => {
+          if (end.result === "lost" || end.result === "unsettled") return;
+          countAttemptEnd(defaultTaskMetrics, queue, end.record, end.durationMs);
+        },
+      },
       onHookError: (error, stage) =>
         this.#logger.error({ err: error, queue, stage }, "an inline processing hook threw"),
     });

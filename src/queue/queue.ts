@@ -7,6 +7,7 @@ import type { Backend, QueueStats, SqlTransaction } from "../backends/backend.js
 import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
 import { InvalidOptionError, TaskCancellationError, TaskStateError } from "../errors.js";
+import { defaultTaskMetrics } from "../observability/task-metrics.js";
 import {
   type ConcurrencyOptions,
   checkConcurrencyOptions,
@@ -272,6 +273,7 @@ export class Queue implements QueueHandle {
     );
     if (reporting) {
       const result = await addReported(this, records[0]!, options!, tx, "queue.add()");
+      this.#countAdded(records, [result.outcome !== "ignored"]);
       await this.runInline();
       return result;
     }
@@ -284,6 +286,7 @@ export class Queue implements QueueHandle {
             addOptionsFor(backend, records, this.clock.now(), tx),
           )
         : await this.#adds.add(backend, records);
+    this.#countAdded(records, added);
     await this.runInline();
     return Array.isArray(input) ? added : (added[0] ?? false);
   }
@@ -324,7 +327,9 @@ export class Queue implements QueueHandle {
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.schedule()");
     if (reportsOutcome(options)) {
-      return addReported(this, record, options!, tx, "queue.schedule()");
+      const result = await addReported(this, record, options!, tx, "queue.schedule()");
+      this.#countAdded([record], [result.outcome !== "ignored"]);
+      return result;
     }
     const [added] = tx
       ? await backend.add(
@@ -334,7 +339,20 @@ export class Queue implements QueueHandle {
           addOptionsFor(backend, [record], this.clock.now(), tx),
         )
       : await this.#adds.add(backend, [record]);
+    this.#countAdded([record], [added ?? false]);
     return added ?? false;
+  }
+
+  /**
+   * Counts the records the backend stored (a replace under a dedupe key
+   * counts: new work was stored); an id it already held adds nothing. Within
+   * a caller's transaction it counts at the add, even if the transaction
+   * later rolls back: the queue never learns the outcome.
+   */
+  #countAdded(records: readonly TaskData[], stored: readonly boolean[]): void {
+    records.forEach((record, i) => {
+      if (stored[i]) defaultTaskMetrics.added.inc({ queue: this.name, task: record.name });
+    });
   }
 
   /** The stored record of a task (or of each task in a list), `null` when the queue does not hold it. */

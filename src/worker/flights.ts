@@ -23,6 +23,7 @@ import { Task } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import type { Slots } from "./slots.js";
 import type { WorkRun } from "./work-run.js";
+import type { WorkerMetrics } from "./worker-metrics.js";
 import type { ResolvedWorkerOptions } from "./worker-options.js";
 
 interface Flight {
@@ -58,6 +59,7 @@ export class Flights {
     private readonly events: EventEmitter<WorkerEventMap>,
     private readonly slots: Slots,
     private readonly options: ResolvedWorkerOptions,
+    private readonly metrics: WorkerMetrics,
   ) {
     for (const queue of queues) {
       const environment = createExecutionEnvironment(queue.name, {
@@ -79,6 +81,7 @@ export class Flights {
         settle: (settlement, now) => run.writer.settle(queue, settlement, now),
         hooks: {
           started: (claim) => {
+            this.metrics.started(queue.name, claim.record);
             if (this.events.listenerCount("task:started") > 0)
               this.events.emit("task:started", {
                 queue: queue.name,
@@ -275,6 +278,7 @@ export class Flights {
         "could not store a task's outcome; the task will be reclaimed once its lease expires",
       );
     } else if (record.status === "completed") {
+      this.metrics.landed(queue, record, end.durationMs);
       run.summary.processed++;
       if (events.listenerCount("task:completed") > 0) {
         events.emit("task:completed", {
@@ -284,13 +288,25 @@ export class Flights {
         });
       }
     } else if (record.finishedAt !== null) {
+      this.metrics.landed(queue, record, end.durationMs);
       run.summary.failed++;
       if (events.listenerCount("task:failed") > 0)
-        events.emit("task:failed", { queue, task: new Task(record, null), error: end.error });
+        events.emit("task:failed", {
+          queue,
+          task: new Task(record, null),
+          error: end.error,
+          durationMs: end.durationMs,
+        });
     } else {
+      this.metrics.landed(queue, record, end.durationMs);
       run.summary.retried++;
       if (events.listenerCount("task:retrying") > 0)
-        events.emit("task:retrying", { queue, task: new Task(record, null), error: end.error });
+        events.emit("task:retrying", {
+          queue,
+          task: new Task(record, null),
+          error: end.error,
+          durationMs: end.durationMs,
+        });
     }
     this.#landings++;
     for (const wake of this.#landingWaiters.splice(0)) wake();

@@ -19,7 +19,7 @@ export async function settleExpired(
   expired: readonly ClaimedTask[],
   run: WorkRun,
 ): Promise<void> {
-  const { events, flights, options } = context;
+  const { events, flights, metrics, options } = context;
   await Promise.all(
     expired
       .filter((claim) => !flights.adopt(queue, claim))
@@ -35,6 +35,7 @@ export async function settleExpired(
           return;
         }
         run.summary.reclaimed++;
+        metrics.crashed(queue.name, record);
         options.logger.warn(
           { ...about, status: record.status },
           "reclaimed a task whose worker stopped",

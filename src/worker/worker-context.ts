@@ -10,6 +10,7 @@ import type { WorkerEventMap } from "../events.js";
 import type { Queue } from "../queue/queue.js";
 import type { Flights } from "./flights.js";
 import type { Slots } from "./slots.js";
+import type { WorkerMetrics } from "./worker-metrics.js";
 import type { ResolvedWorkerOptions } from "./worker-options.js";
 
 /** One per `Worker`, built in its constructor. */
@@ -20,4 +21,6 @@ export interface WorkerContext {
   readonly events: EventEmitter<WorkerEventMap>;
   readonly slots: Slots;
   readonly flights: Flights;
+  /** Counts attempts into the process's task metrics. */
+  readonly metrics: WorkerMetrics;
 }

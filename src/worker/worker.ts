@@ -23,6 +23,7 @@ import { onShutdownSignals } from "./shutdown-signals.js";
 import { Slots } from "./slots.js";
 import { type WorkOptions, WorkRun, type WorkSummary } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
+import { workerMetrics } from "./worker-metrics.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
 
 export type { WorkOptions, WorkSummary } from "./work-run.js";
@@ -73,12 +74,14 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.queues = list;
     const resolved = resolveWorkerOptions(options);
     const slots = new Slots(resolved.concurrency);
+    const metrics = workerMetrics();
     this.#context = {
       queues: list,
       options: resolved,
       events: this,
       slots,
-      flights: new Flights(list, this, slots, resolved),
+      flights: new Flights(list, this, slots, resolved, metrics),
+      metrics,
     };
   }
 

@@ -19,6 +19,7 @@ import { taskModulesFromConfig } from "../config-file.js";
 import { addSettings, type LogFormat, type LogLevel } from "../env.js";
 import { loadFunction, loadModules } from "../load-modules.js";
 import { createCliLogger, isPretty } from "../logger.js";
+import { type MetricsServer, serveMetrics } from "../metrics-server.js";
 import { openBackend } from "../open-queue.js";
 import { announce, logPauses, logSignals, logTaskEvents } from "./work-log.js";
 
@@ -39,6 +40,8 @@ interface WorkSettings {
   readonly disableCronManager?: boolean;
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
+  readonly metricsPort?: number;
+  readonly metricsHost: string;
 }
 
 async function runWork(settings: WorkSettings, configGiven: boolean): Promise<void> {
@@ -70,6 +73,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
   });
   let stopLoggingSignals: (() => void) | undefined;
   let stopLoggingPauses: (() => void) | undefined;
+  let metrics: MetricsServer | undefined;
   try {
     if (prestart) {
       try {
@@ -83,6 +87,10 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     }
     // Checked after the prestart hook, which may load task modules itself.
     if (processing && registeredTaskNames().length === 0) throw noTasksError(settings);
+    // Listening before the worker starts: a port in use stops the command before any task runs.
+    if (settings.metricsPort !== undefined) {
+      metrics = await serveMetrics(queues, settings.metricsPort, settings.metricsHost, logger);
+    }
     logTaskEvents(worker, logger, settings.logLevel === "debug");
     worker.once("worker:started", () => {
       // The worker has installed its signal handlers by now, so ours only add a log line.
@@ -116,6 +124,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
   } finally {
     stopLoggingSignals?.();
     stopLoggingPauses?.();
+    await metrics?.close();
     await backend.disconnect().catch(() => undefined);
   }
   // The worker has stopped. Tasks it interrupted are back in the queue, and their functions
@@ -158,12 +167,15 @@ export function addWorkCommand(program: Command): void {
     "config",
     "prestart",
     "logFormat",
+    "metricsPort",
+    "metricsHost",
   ]);
   command.addHelpText(
     "after",
     `
 Examples:
   $ sheppy work -u redis://127.0.0.1:6379 --tasks ./src/tasks.ts
+  $ sheppy work -u redis://127.0.0.1:6379 --tasks ./src/tasks.ts --metrics-port 9464
   $ SHEPPY_BACKEND_URL=redis://127.0.0.1:6379 SHEPPY_QUEUE=emails,reports sheppy work -t ./dist/tasks.js -c 50`,
   );
   command.action((_options: unknown, cmd: Command) =>

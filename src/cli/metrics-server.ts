@@ -1,0 +1,87 @@
+/**
+ * @module cli/metrics-server
+ * The `/metrics` endpoint `sheppy work --metrics-port` serves beside its
+ * worker: plain `node:http`, GET only, no other route. It listens on loopback
+ * unless told otherwise, as the dashboard does — counts by queue and task
+ * name are not for everyone to read.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { CliUsageError } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
+import { collectMetrics } from "../queue/collect-metrics.js";
+import type { Queue } from "../queue/queue.js";
+
+export interface MetricsServer {
+  /** The port it listens on (the one picked, for port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => {
+      reject(
+        new CliUsageError(
+          `cannot serve metrics on ${host}:${port}: ${error.code ?? error.message} (see --metrics-port, --metrics-host)`,
+          { cause: error },
+        ),
+      );
+    };
+    server.once("error", failed);
+    server.listen(port, host, () => {
+      server.off("error", failed);
+      resolve();
+    });
+  });
+}
+
+/** Serves `GET /metrics` for `queues` on `host:port` until closed. */
+export async function serveMetrics(
+  queues: readonly Queue[],
+  port: number,
+  host: string,
+  logger: Logger,
+): Promise<MetricsServer> {
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://metrics").pathname;
+    if (path !== "/metrics") {
+      response.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+      response.end("not found: metrics are at /metrics\n");
+      return;
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });
+      response.end("use GET\n");
+      return;
+    }
+    collectMetrics(...queues).then(
+      (text) => {
+        response.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE });
+        response.end(request.method === "HEAD" ? undefined : text);
+      },
+      (error: unknown) => {
+        // A scrape that fails is a gap in the graphs, not a reason to stop working.
+        logger.warn({ err: error }, "could not collect metrics for a scrape");
+        response.writeHead(503, { "content-type": "text/plain; charset=utf-8" });
+        response.end("metrics are unavailable: the backend did not answer\n");
+      },
+    );
+  });
+  await listen(server, port, host);
+  const bound = (server.address() as AddressInfo).port;
+  const shown = host.includes(":") ? `[${host}]` : host;
+  logger.info(
+    { metricsPort: bound, metricsHost: host },
+    `serving metrics at http://${shown}:${bound}/metrics`,
+  );
+  return {
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

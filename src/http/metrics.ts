@@ -1,0 +1,32 @@
+/**
+ * @module http/metrics
+ * `GET /metrics`: the Prometheus exposition of the handler's queues — every
+ * queue its backend lists, or those named by `?queue=a,b` — so a Prometheus
+ * server scrapes the same address the API and dashboard are served from.
+ */
+import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
+import { collectMetrics } from "../queue/collect-metrics.js";
+import type { Queue } from "../queue/queue.js";
+
+/** The `/metrics` answer for the queues `names` lists (comma-separated), else every listed queue. */
+export async function metricsResponse(
+  names: string | undefined,
+  queueNamed: (name: string) => Queue,
+  listQueues: () => Promise<Record<string, number>>,
+): Promise<Response> {
+  const chosen =
+    names === undefined
+      ? Object.keys(await listQueues()).sort()
+      : [
+          ...new Set(
+            names
+              .split(",")
+              .map((name) => name.trim())
+              .filter((name) => name !== ""),
+          ),
+        ];
+  const text = await collectMetrics(...chosen.map(queueNamed));
+  return new Response(text, {
+    headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
+  });
+}

@@ -1,0 +1,180 @@
+/**
+ * @module observability/task-metrics
+ * Sheppy's own metrics: what happened to tasks in this process (added,
+ * completed, failed, retried, crashed; run time and start latency), and each
+ * queue's current counts by status, read from the backend when scraped. The
+ * counters are global to the process — the queues that add and the workers
+ * that run all count into {@link defaultTaskMetrics} — as a Prometheus client
+ * library's default registry is. See docs/observability.md.
+ */
+import { Counter, Histogram, type SeriesFilter } from "./metrics.js";
+import { type GaugeFamily, type MetricFamily, writeExposition } from "./prometheus-text.js";
+
+/** Seconds; from a few milliseconds (an in-memory no-op) to ten minutes (a report). */
+export const RUN_DURATION_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+];
+/** Seconds; a busy queue's backlog can keep tasks waiting for an hour or more. */
+export const START_LATENCY_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600,
+];
+
+/** The statuses a queue reports counts of (`queue.stats()`), each a `sheppy_queue_tasks` series. */
+export const QUEUE_STATUSES = [
+  "pending",
+  "scheduled",
+  "processing",
+  "completed",
+  "failed",
+  "crashed",
+  "cancelled",
+] as const;
+
+export type QueueStatusCounts = Readonly<Record<(typeof QUEUE_STATUSES)[number], number>>;
+
+/** What a task record says about when its attempt was due and when it started (ISO texts). */
+export interface AttemptTimes {
+  readonly createdAt: string | Date;
+  readonly scheduledAt: string | Date | null;
+  readonly nextRetryAt: string | Date | null;
+  readonly startedAt: string | Date | null;
+}
+
+const TASK_LABELS = ["queue", "task"] as const;
+
+const time = (value: string | Date | null): number =>
+  value === null ? Number.NaN : new Date(value).getTime();
+
+/**
+ * Seconds from when an attempt was due to when it started. Due is the latest
+ * of its creation, its scheduled time (a `schedule()` time or a rate-limit
+ * slot) and its retry time: a delay the task asked for is not latency, the
+ * wait for a free worker is. `null` when the record has not started.
+ */
+export function startLatencySeconds(times: AttemptTimes): number | null {
+  const started = time(times.startedAt);
+  if (Number.isNaN(started)) return null;
+  const due = [time(times.createdAt), time(times.scheduledAt), time(times.nextRetryAt)]
+    .filter((t) => !Number.isNaN(t))
+    .reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+  return due === Number.NEGATIVE_INFINITY ? null : Math.max(0, (started - due) / 1000);
+}
+
+export class TaskMetrics {
+  readonly added = new Counter(
+    "sheppy_tasks_added_total",
+    "Tasks added to the queue by this process (queue.add, queue.schedule).",
+    TASK_LABELS,
+  );
+  readonly completed = new Counter(
+    "sheppy_tasks_completed_total",
+    "Attempts that completed, run by this process's workers.",
+    TASK_LABELS,
+  );
+  readonly failed = new Counter(
+    "sheppy_tasks_failed_total",
+    "Attempts that failed with no retry left (the task is failed).",
+    TASK_LABELS,
+  );
+  readonly retried = new Counter(
+    "sheppy_tasks_retried_total",
+    "Attempts that failed and left the task to retry.",
+    TASK_LABELS,
+  );
+  readonly crashed = new Counter(
+    "sheppy_tasks_crashed_total",
+    "Tasks reclaimed by this process's workers after their worker stopped renewing its lease.",
+    TASK_LABELS,
+  );
+  readonly runDuration = new Histogram(
+    "sheppy_task_run_duration_seconds",
+    "Seconds an attempt ran, from its start to its outcome.",
+    TASK_LABELS,
+    RUN_DURATION_BUCKETS,
+  );
+  readonly startLatency = new Histogram(
+    "sheppy_task_start_latency_seconds",
+    "Seconds from when an attempt was due (created, scheduled time or retry time) to its start.",
+    TASK_LABELS,
+    START_LATENCY_BUCKETS,
+  );
+
+  /** The counter and histogram families, in a stable order. */
+  families(filter?: SeriesFilter): MetricFamily[] {
+    return [
+      this.added.family(filter),
+      this.completed.family(filter),
+      this.failed.family(filter),
+      this.retried.family(filter),
+      this.crashed.family(filter),
+      this.runDuration.family(filter),
+      this.startLatency.family(filter),
+    ];
+  }
+
+  /** Forgets every series (tests). */
+  reset(): void {
+    for (const metric of [
+      this.added,
+      this.completed,
+      this.failed,
+      this.retried,
+      this.crashed,
+      this.runDuration,
+      this.startLatency,
+    ]) {
+      metric.reset();
+    }
+  }
+}
+
+/** The process's metrics: every `Queue` and `Worker` counts here. */
+export const defaultTaskMetrics = new TaskMetrics();
+
+/** `sheppy_queue_tasks{queue,status}` from each queue's counts by status. */
+export function queueTasksFamily(
+  stats: readonly { readonly queue: string; readonly counts: QueueStatusCounts }[],
+): GaugeFamily {
+  return {
+    type: "gauge",
+    name: "sheppy_queue_tasks",
+    help: "Tasks the queue holds now, by status (read from the backend when scraped).",
+    samples: stats.flatMap(({ queue, counts }) =>
+      QUEUE_STATUSES.map((status) => ({ labels: { queue, status }, value: counts[status] })),
+    ),
+  };
+}
+
+/**
+ * The exposition text: `metrics`' series of the queues in `stats` (every
+ * series when `stats` names no queue) and their counts by status.
+ */
+export function taskMetricsText(
+  metrics: TaskMetrics,
+  stats: readonly { readonly queue: string; readonly counts: QueueStatusCounts }[],
+): string {
+  const names = new Set(stats.map(({ queue }) => queue));
+  const filter =
+    names.size === 0
+      ? undefined
+      : (labels: { queue?: string }) => labels.queue !== undefined && names.has(labels.queue);
+  return writeExposition([...metrics.families(filter), queueTasksFamily(stats)]);
+}
+
+/**
+ * Counts an attempt whose outcome was stored, by the status it left the task
+ * in, as the worker's `task:completed` / `task:failed` / `task:retrying`
+ * events tell them apart; workers and inline processing both count here.
+ */
+export function countAttemptEnd(
+  metrics: TaskMetrics,
+  queue: string,
+  record: { readonly name: string; readonly status: string; readonly finishedAt: string | null },
+  durationMs: number,
+): void {
+  const labels = { queue, task: record.name };
+  if (record.status === "completed") metrics.completed.inc(labels);
+  else if (record.finishedAt !== null) metrics.failed.inc(labels);
+  else metrics.retried.inc(labels);
+  metrics.runDuration.observe(labels, durationMs / 1000);
+}

@@ -1,0 +1,127 @@
+/**
+ * Task metrics on memory://: a worker's run of known outcomes gives exact
+ * counters and histogram counts, `sheppy_queue_tasks` matches `queue.stats()`,
+ * inline processing counts like a worker, and series of other queues stay out
+ * of a queue's exposition.
+ */
+import { collectMetrics, MemoryBackend, Queue, task, Worker } from "sheppy";
+import { describe, expect, it } from "vitest";
+import { defaultTaskMetrics, startLatencySeconds } from "../../src/observability/task-metrics.js";
+import {
+  expectKnownOutcomeMetrics,
+  knownOutcomeTasks,
+  runKnownOutcomes,
+} from "../support/metrics-run.js";
+import { parseExposition, sampleValue } from "../support/prometheus.js";
+
+const PREFIX = "task-metrics";
+const tasks = knownOutcomeTasks(PREFIX);
+const inlineTask = task({ name: `${PREFIX}.inline` }, (n: number) => n + 1);
+const slowFail = task({ name: `${PREFIX}.slow-fail`, retry: 1, retryDelay: 0 }, async () => {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  throw new Error("no");
+});
+
+describe("task metrics on memory://", () => {
+  it("count a worker's run of known outcomes exactly", async () => {
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "metrics" });
+    const { summary } = await runKnownOutcomes(queue, tasks);
+    expect(summary).toMatchObject({ processed: 6, failed: 2, retried: 5 });
+    await expectKnownOutcomeMetrics(await collectMetrics(queue), queue, PREFIX);
+    await queue.close();
+  });
+
+  it("count inline processing (memory:// by default) as a worker's attempts", async () => {
+    defaultTaskMetrics.reset();
+    const queue = new Queue("memory://", { name: "inline" });
+    await queue.add([inlineTask(1), inlineTask(2)]);
+    const parsed = parseExposition(await collectMetrics(queue));
+    const labels = { queue: "inline", task: `${PREFIX}.inline` };
+    expect(sampleValue(parsed, "sheppy_tasks_added_total", labels)).toBe(2);
+    expect(sampleValue(parsed, "sheppy_tasks_completed_total", labels)).toBe(2);
+    expect(
+      sampleValue(parsed, "sheppy_queue_tasks", { queue: "inline", status: "completed" }),
+    ).toBe(2);
+    await queue.close();
+  });
+
+  it("keep other queues' series out, name a queue once; without queues, give every series and no counts", async () => {
+    defaultTaskMetrics.reset();
+    const backend = new MemoryBackend();
+    const a = new Queue(backend, { name: "a" });
+    const b = new Queue(backend, { name: "b" });
+    await a.add(inlineTask(1));
+    await b.add(inlineTask(2));
+    const ofA = parseExposition(await collectMetrics(a, new Queue(backend, { name: "a" })));
+    expect(ofA.get("sheppy_tasks_added_total")?.samples.map((s) => s.labels.queue)).toEqual(["a"]);
+    expect(ofA.get("sheppy_queue_tasks")?.samples.every((s) => s.labels.queue === "a")).toBe(true);
+    expect(ofA.get("sheppy_queue_tasks")?.samples).toHaveLength(7);
+    const all = parseExposition(await collectMetrics());
+    expect(all.get("sheppy_tasks_added_total")?.samples.map((s) => s.labels.queue)).toEqual([
+      "a",
+      "b",
+    ]);
+    expect(all.get("sheppy_queue_tasks")?.samples).toEqual([]);
+    await backend.disconnect();
+  });
+
+  it("do not count an add the queue ignored (an id it already holds)", async () => {
+    defaultTaskMetrics.reset();
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "dupes" });
+    const t = inlineTask(5);
+    await queue.add(t);
+    expect(await queue.add(t)).toBe(false);
+    expect((await queue.add(inlineTask(6), { id: t.id })).outcome).toBe("ignored");
+    const parsed = parseExposition(await collectMetrics(queue));
+    const labels = { queue: "dupes", task: `${PREFIX}.inline` };
+    expect(sampleValue(parsed, "sheppy_tasks_added_total", labels)).toBe(1);
+    await queue.close();
+  });
+
+  it("task:retrying and task:failed carry how long the attempt ran, as the histogram saw it", async () => {
+    defaultTaskMetrics.reset();
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "timed" });
+    const worker = new Worker(queue, { claimWait: 0.05, schedulerInterval: 0.05 });
+    const durations: [string, number][] = [];
+    worker.on("task:retrying", ({ durationMs }) => durations.push(["retrying", durationMs]));
+    worker.on("task:failed", ({ durationMs }) => durations.push(["failed", durationMs]));
+    const t = slowFail();
+    await queue.add(t);
+    const working = worker.work();
+    await queue.waitFor(t, { timeout: 10 });
+    await worker.close();
+    await working;
+    expect(durations.map(([event]) => event)).toEqual(["retrying", "failed"]);
+    for (const [, ms] of durations) expect(ms).toBeGreaterThanOrEqual(15);
+    const parsed = parseExposition(await collectMetrics(queue));
+    const series = parsed
+      .get("sheppy_task_run_duration_seconds")
+      ?.series.find((s) => s.labels.task === `${PREFIX}.slow-fail`);
+    expect(series?.count).toBe(2);
+    expect(series?.sum).toBeCloseTo((durations[0]![1] + durations[1]![1]) / 1000, 6);
+    await queue.close();
+  });
+
+  it("measure start latency from when the attempt was due", () => {
+    const base = { createdAt: "2030-01-01T00:00:00.000Z", nextRetryAt: null };
+    expect(
+      startLatencySeconds({ ...base, scheduledAt: null, startedAt: "2030-01-01T00:00:01.500Z" }),
+    ).toBe(1.5);
+    expect(
+      startLatencySeconds({
+        ...base,
+        scheduledAt: "2030-01-01T00:01:00.000Z",
+        startedAt: "2030-01-01T00:01:00.250Z",
+      }),
+    ).toBe(0.25);
+    expect(
+      startLatencySeconds({
+        createdAt: "2030-01-01T00:00:00.000Z",
+        scheduledAt: null,
+        nextRetryAt: "2030-01-01T00:00:10.000Z",
+        startedAt: "2030-01-01T00:00:10.100Z",
+      }),
+    ).toBeCloseTo(0.1);
+    expect(startLatencySeconds({ ...base, scheduledAt: null, startedAt: null })).toBeNull();
+  });
+});
