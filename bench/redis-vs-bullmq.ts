@@ -10,14 +10,24 @@
  *                      (limit 1 each), against Sheppy's plain worker-concurrent run
  *   worker-events      Sheppy only: worker-concurrent with the event log on (default
  *                      cap) against the same with it off (eventCap 0)
+ *   worker-traced      Sheppy only: worker-concurrent with an OpenTelemetry SDK
+ *                      registered (BasicTracerProvider, BatchSpanProcessor, an
+ *                      exporter that drops), adds traced too, against the same
+ *                      run without an SDK
  *   latency            add → handler start at light load (p50 / p95 / p99)
  * Each scenario runs RUNS times per library, alternating; medians are printed
  * with the ratio Sheppy / BullMQ (for latency, lower is better). worker-fair
  * alternates Sheppy's keyed and plain runs and prints the cost of fairness
  * (plain / fair tasks per second); worker-events alternates runs with the
- * event log on and off and prints its overhead (off / on − 1, in %).
+ * event log on and off and prints its overhead (off / on − 1, in %);
+ * worker-traced alternates traced and
+ * untraced runs and prints the overhead of tracing (untraced / traced − 1).
  * BENCH_ONLY=<scenario,…> runs only those.
  */
+import { context, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { Queue as BullQueue, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
 import { Queue, task, Worker } from "sheppy";
@@ -82,6 +92,7 @@ type Scenario =
   | "worker-concurrent"
   | "worker-fair"
   | "worker-events"
+  | "worker-traced"
   | "latency";
 interface Library {
   name: string;
@@ -144,8 +155,8 @@ const sheppy: Library = {
     await queue.close();
     return perSecond;
   },
-  workerConcurrent() {
-    return sheppyWorkerRun(null);
+  async workerConcurrent() {
+    return (await sheppyWorkerRun(null)).rate;
   },
   async latency() {
     const prefix = nextPrefix("sheppy");
@@ -173,13 +184,75 @@ const sheppy: Library = {
 };
 
 /**
+ * Registers an OpenTelemetry SDK the way an application does (provider,
+ * context manager, W3C propagator), its spans batched to an exporter that
+ * drops them: what is measured is Sheppy's cost of making spans, not an
+ * exporter's. Returns the function that unregisters it.
+ */
+function registerTracing(): () => Promise<void> {
+  const provider = new BasicTracerProvider({
+    spanProcessors: [
+      new BatchSpanProcessor({
+        export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }),
+        shutdown: () => Promise.resolve(),
+      }),
+    ],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  return async () => {
+    await provider.shutdown();
+    trace.disable();
+    propagation.disable();
+    context.disable();
+  };
+}
+
+/**
  * Sheppy's worker-concurrent run: SIZES.concurrent pre-filled no-op tasks, one
  * worker of concurrency 100. With `keys`, the tasks are spread round-robin over
  * that many concurrency keys of limit 1 (worker-fair); afterwards no key may
- * still hold a slot or a held task. `eventCap` sets both backends' event log
- * (absent: the default cap; 0: off).
+ * still hold a slot or a held task. `traced`: with an SDK registered for the
+ * whole run, the adds included (worker-traced). `eventCap` sets both
+ * backends' event log (absent: the default cap; 0: off; worker-events).
  */
-async function sheppyWorkerRun(keys: number | null, eventCap?: number): Promise<number> {
+/**
+ * What one bare span (start and end, no attributes, no context switch) costs
+ * this process under the same SDK, in µs: the floor under Sheppy's
+ * per-attempt cost, which no instrumentation of one span per task goes below.
+ */
+async function bareSpanUs(): Promise<number> {
+  const untrace = registerTracing();
+  const tracer = trace.getTracer("bench");
+  for (let i = 0; i < 10_000; i++) tracer.startSpan("warm-up").end();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < SIZES.concurrent; i++) tracer.startSpan("bare").end();
+  const { user, system } = process.cpuUsage(cpu);
+  await untrace();
+  return (user + system) / SIZES.concurrent;
+}
+
+async function sheppyWorkerRun(
+  keys: number | null,
+  traced = false,
+  eventCap?: number,
+): Promise<WorkerRun> {
+  const untrace = traced ? registerTracing() : undefined;
+  try {
+    return await timedWorkerRun(keys, eventCap);
+  } finally {
+    await untrace?.();
+  }
+}
+
+/** A worker run's tasks per second, and this process's CPU time per task (µs): on a busy machine the steadier figure. */
+interface WorkerRun {
+  readonly rate: number;
+  readonly cpuPerTaskUs: number;
+}
+
+async function timedWorkerRun(keys: number | null, eventCap?: number): Promise<WorkerRun> {
   const prefix = nextPrefix("sheppy");
   const options = { url: REDIS_URL, prefix, ...(eventCap === undefined ? {} : { eventCap }) };
   const queue = new Queue(new RedisBackend(options), { name: "b" });
@@ -194,8 +267,10 @@ async function sheppyWorkerRun(keys: number | null, eventCap?: number): Promise<
   await workerQueue.connect();
   const worker = new Worker(workerQueue, { concurrency: 100, scheduler: false });
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const summary = await worker.work({ maxTasks: SIZES.concurrent });
   const elapsed = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
   if (summary.processed !== SIZES.concurrent)
     throw new Error(`sheppy processed ${summary.processed}`);
   if (keys !== null) {
@@ -211,7 +286,10 @@ async function sheppyWorkerRun(keys: number | null, eventCap?: number): Promise<
   }
   await queue.close();
   await workerQueue.close();
-  return rate(SIZES.concurrent, elapsed);
+  return {
+    rate: rate(SIZES.concurrent, elapsed),
+    cpuPerTaskUs: (user + system) / SIZES.concurrent,
+  };
 }
 
 const bullmq: Library = {
@@ -303,7 +381,7 @@ const bullmq: Library = {
 };
 
 const throughput: Record<
-  Exclude<Scenario, "latency" | "worker-fair" | "worker-events">,
+  Exclude<Scenario, "latency" | "worker-fair" | "worker-events" | "worker-traced">,
   (lib: Library) => Promise<number>
 > = {
   "add-single": (lib) => lib.addSingle(),
@@ -335,7 +413,7 @@ if (!only || only.includes("worker-fair")) {
   const plain: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     for (const keyed of run % 2 === 0 ? [true, false] : [false, true]) {
-      (keyed ? fair : plain).push(await sheppyWorkerRun(keyed ? SIZES.fairKeys : null));
+      (keyed ? fair : plain).push((await sheppyWorkerRun(keyed ? SIZES.fairKeys : null)).rate);
       await cleanup();
     }
   }
@@ -347,18 +425,47 @@ if (!only || only.includes("worker-fair")) {
 }
 if (!only || only.includes("worker-events")) {
   // Sheppy only: runs with the log on and off alternate, so both see the same machine.
-  const on: number[] = [];
-  const off: number[] = [];
+  const on: WorkerRun[] = [];
+  const off: WorkerRun[] = [];
   for (let run = 0; run < RUNS; run++) {
     for (const logged of run % 2 === 0 ? [true, false] : [false, true]) {
-      (logged ? on : off).push(await sheppyWorkerRun(null, logged ? undefined : 0));
+      (logged ? on : off).push(await sheppyWorkerRun(null, false, logged ? undefined : 0));
       await cleanup();
     }
   }
-  const e = median(on);
-  const o = median(off);
+  const e = median(on.map((r) => r.rate));
+  const o = median(off.map((r) => r.rate));
+  const eCpu = median(on.map((r) => r.cpuPerTaskUs));
+  const oCpu = median(off.map((r) => r.cpuPerTaskUs));
   console.log(
-    `${"worker-events".padEnd(18)} sheppy ${fmt(e).padStart(8)}/s   log off ${fmt(o).padStart(8)}/s   event log overhead ${fmt((o / e - 1) * 100, 1)} % (off / on − 1; runs on ${on.map((r) => fmt(r)).join(", ")}; off ${off.map((r) => fmt(r)).join(", ")})`,
+    `${"worker-events".padEnd(18)} sheppy ${fmt(e).padStart(8)}/s   log off ${fmt(o).padStart(8)}/s   event log overhead ${fmt((o / e - 1) * 100, 1)} % (off / on − 1)`,
+  );
+  // Throughput moves with whatever else the machine runs; CPU time per task is this process's own.
+  console.log(
+    `${"".padEnd(18)} CPU per task: log on ${fmt(eCpu, 1)} µs, off ${fmt(oCpu, 1)} µs (runs/s on ${on.map((r) => fmt(r.rate)).join(", ")}; off ${off.map((r) => fmt(r.rate)).join(", ")})`,
+  );
+}
+if (!only || only.includes("worker-traced")) {
+  // Sheppy only: traced and untraced runs alternate, so both see the same machine.
+  const traced: WorkerRun[] = [];
+  const plain: WorkerRun[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    for (const withSdk of run % 2 === 0 ? [true, false] : [false, true]) {
+      (withSdk ? traced : plain).push(await sheppyWorkerRun(null, withSdk));
+      await cleanup();
+    }
+  }
+  const t = median(traced.map((r) => r.rate));
+  const p = median(plain.map((r) => r.rate));
+  const floor = await bareSpanUs();
+  const tCpu = median(traced.map((r) => r.cpuPerTaskUs));
+  const pCpu = median(plain.map((r) => r.cpuPerTaskUs));
+  console.log(
+    `${"worker-traced".padEnd(18)} sheppy ${fmt(t).padStart(8)}/s   untraced ${fmt(p).padStart(8)}/s   overhead ${fmt((p / t - 1) * 100, 1)} %`,
+  );
+  // Throughput moves with whatever else the machine runs; CPU time per task is this process's own.
+  console.log(
+    `${"".padEnd(18)} CPU per task: traced ${fmt(tCpu, 1)} µs, untraced ${fmt(pCpu, 1)} µs, overhead ${fmt((tCpu / pCpu - 1) * 100, 1)} %; one bare SDK span ${fmt(floor, 1)} µs (runs/s traced ${traced.map((r) => fmt(r.rate)).join(", ")}; untraced ${plain.map((r) => fmt(r.rate)).join(", ")})`,
   );
 }
 if (!only || only.includes("latency")) {

@@ -64,6 +64,7 @@ export { currentTask, log, progress } from "./execution/run-context.js";
 export type { JsonValue } from "./json.js";
 export type { Logger } from "./observability/logger.js";
 export { PROMETHEUS_CONTENT_TYPE } from "./observability/prometheus-text.js";
+export { TRACE_META_KEY, traceMixin } from "./observability/tracing.js";
 export { collectMetrics } from "./queue/collect-metrics.js";
 export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
 export type { CronEvery, CronOptions } from "./queue/cron-schedule.js";

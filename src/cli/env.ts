@@ -159,6 +159,12 @@ export const SETTINGS = {
     description: "exit after claiming and finishing this many tasks",
     parse: positiveInteger,
   },
+  logTasks: {
+    flags: "--log-tasks",
+    env: "SHEPPY_LOG_TASKS",
+    description:
+      "log a line when each task starts and when it completes (on unless --no-log-tasks; failures are always logged)",
+  },
   disableJobProcessing: {
     flags: "--disable-job-processing",
     env: "SHEPPY_DISABLE_JOB_PROCESSING",

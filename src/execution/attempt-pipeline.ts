@@ -8,8 +8,12 @@
  * The Worker, inline processing (`memory://`) and `TestQueue` all run their
  * attempts through it; they differ only in where claims come from, which
  * clock they read, and how settlements reach the backend (a worker batches
- * them). Each stage calls a hook — the seams for events, tracing spans,
- * releasing a per-key concurrency slot, resuming a workflow. Nothing a task
+ * them). Each stage calls a hook — the seams for events, releasing a per-key
+ * concurrency slot, resuming a workflow. When an OpenTelemetry SDK is
+ * registered, each attempt runs under its CONSUMER span
+ * (`execution/attempt-span`): the function, middleware and every hook of the
+ * attempt run in the span's context, so the task's own spans nest under it
+ * and log lines written by hooks carry its trace id. Nothing a task
  * throws, and nothing a hook throws, escapes: every attempt ends settled,
  * lost (its claim was taken over) or unsettled (the backend could not be
  * written, reported to the caller), never as an unhandled rejection.
@@ -25,11 +29,13 @@ import type {
   WorkflowWrite,
 } from "../backends/backend.js";
 import { WorkerCrashedError } from "../errors.js";
+import { context, failSpan, type Span, type StartedSpan } from "../observability/tracing.js";
 import { eventBody, type WrittenEventType } from "../task/lifecycle-event.js";
 import type { TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import { expiryOf } from "../task/ttl.js";
 import { resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
+import { endAttemptSpan, spanExecuted, startAttemptSpan } from "./attempt-span.js";
 import { identifyChildren } from "./chained-tasks.js";
 import { EventPublisher } from "./event-publisher.js";
 import {
@@ -148,6 +154,8 @@ class PipelineAttempt implements Attempt, TaskReports {
     private readonly pipeline: AttemptPipeline,
     private readonly claim: ClaimedTask,
     environment: ExecutionEnvironment,
+    /** The attempt's CONSUMER span, when tracing is on. */
+    readonly span: Span | undefined,
   ) {
     this.fence = claim.fence;
     const startedAt = environment.clock.now();
@@ -211,6 +219,11 @@ class PipelineAttempt implements Attempt, TaskReports {
 
   abandon(reason: Error): Promise<SettleResult | "unsettled"> {
     this.abandoned = true;
+    if (this.span) {
+      // The outcome, if it ever comes, is dropped: the span ends with the interruption.
+      failSpan(this.span, reason);
+      endAttemptSpan(this.span, "abandoned");
+    }
     this.#running.interrupt(reason);
     return this.pipeline.requeue({ record: this.claim.record, fence: this.fence });
   }
@@ -346,7 +359,15 @@ export class AttemptPipeline {
 
   /** Runs an admitted claim; the returned attempt settles itself when the function ends. */
   start(claim: ClaimedTask): Attempt {
-    const attempt = new PipelineAttempt(this, claim, this.options.environment);
+    const traced =
+      claim.record.finishedAt === null ? startAttemptSpan(this.queue, claim.record) : undefined;
+    if (!traced) return this.#start(claim, undefined);
+    // Everything the attempt starts from here (the function, its promise chain up to the settle) inherits the span's context.
+    return context.with(traced.context, this.#start, this, claim, traced);
+  }
+
+  #start(claim: ClaimedTask, traced: StartedSpan | undefined): Attempt {
+    const attempt = new PipelineAttempt(this, claim, this.options.environment, traced?.span);
     this.#events?.push(eventBody("started", claim.record, this.options.environment.clock.now()));
     const started = this.options.hooks?.started;
     if (started) {
@@ -366,6 +387,8 @@ export class AttemptPipeline {
     outcome: AttemptOutcome,
     startedAt: number,
   ): Promise<AttemptEnd | null> | null {
+    const { span } = attempt;
+    if (span && !attempt.abandoned) spanExecuted(span, outcome.record, outcome.error);
     const hooks = this.options.hooks;
     if (hooks?.executed) {
       try {
@@ -379,7 +402,7 @@ export class AttemptPipeline {
     const reported = record === outcome.record ? outcome : { ...outcome, record };
     if (attempt.abandoned) return null;
     const now = this.options.environment.clock.now();
-    return this.#end(attempt.fence, reported, now - startedAt, now, claim, "run");
+    return this.#end(attempt.fence, reported, now - startedAt, now, claim, "run", span);
   }
 
   /** Gate, run and settle one claim; `null` when its rate limit put it off. */
@@ -432,6 +455,7 @@ export class AttemptPipeline {
     now: number,
     claim: ClaimedTask,
     kind: SettleKind,
+    span?: Span,
   ): Promise<AttemptEnd> {
     let { record } = outcome;
     let children = outcome.children;
@@ -460,11 +484,25 @@ export class AttemptPipeline {
       durationMs,
       workflow,
     ).then(
-      (result) => this.#settled(claim, { record, durationMs, error, result }),
+      (result) => this.#settled(claim, { record, durationMs, error, result }, span),
       (settleError: unknown) =>
         isUnstorable(settleError)
-          ? this.#settleUnstorable(claim, fence, record, settleError, durationMs, error, now, kind)
-          : this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }),
+          ? this.#settleUnstorable(
+              claim,
+              fence,
+              record,
+              settleError,
+              durationMs,
+              error,
+              now,
+              kind,
+              span,
+            )
+          : this.#settled(
+              claim,
+              { record, durationMs, error, result: "unsettled", settleError },
+              span,
+            ),
     );
   }
 
@@ -478,17 +516,20 @@ export class AttemptPipeline {
     error: unknown,
     now: number,
     kind: SettleKind,
+    span: Span | undefined,
   ): Promise<AttemptEnd> {
     const record = unstorableRecord(refused, problem, now);
     const expiresAt = expiryOf(record, this.options.store.retention, now);
     return this.#send(claim, fence, record, [], expiresAt, now, kind, durationMs).then(
-      (result) => this.#settled(claim, { record, durationMs, error: error ?? problem, result }),
+      (result) =>
+        this.#settled(claim, { record, durationMs, error: error ?? problem, result }, span),
       (settleError: unknown) =>
-        this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }),
+        this.#settled(claim, { record, durationMs, error, result: "unsettled", settleError }, span),
     );
   }
 
-  #settled(claim: ClaimedTask, end: AttemptEnd): AttemptEnd {
+  /** Calls the `settled` hook, then ends the attempt's span (after, so the hook's log lines carry it). */
+  #settled(claim: ClaimedTask, end: AttemptEnd, span?: Span): AttemptEnd {
     const settled = this.options.hooks?.settled;
     if (settled) {
       try {
@@ -497,6 +538,7 @@ export class AttemptPipeline {
         this.#hookFailed(error, "settled");
       }
     }
+    if (span) endAttemptSpan(span, end.result);
     return end;
   }
 

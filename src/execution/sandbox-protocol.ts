@@ -3,6 +3,7 @@
  * Messages between the worker and a sandbox thread. Results cross as
  * structured clones; `Task`s a function returns (chaining) cross as their data.
  */
+import type { TraceCarrier } from "../observability/tracing.js";
 import type { ErrorData } from "../task/stored-error.js";
 import { Task, type TaskData } from "../task/task-record.js";
 
@@ -12,6 +13,8 @@ export interface RunRequest {
   queueName: string;
   data: TaskData;
   args: unknown[];
+  /** The trace context of the attempt's span, for spans the task makes in the thread. */
+  trace: TraceCarrier | undefined;
 }
 
 export type RunReply = { ok: true; value: unknown } | { ok: false; error: ErrorData };

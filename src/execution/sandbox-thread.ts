@@ -5,6 +5,7 @@
  * posts the result or the error back. One call at a time per thread.
  */
 import { parentPort } from "node:worker_threads";
+import { context, extractContext } from "../observability/tracing.js";
 import { errorToData } from "../task/stored-error.js";
 import { findTask } from "../task/task-registry.js";
 import { runTeardowns } from "./dependencies.js";
@@ -52,9 +53,10 @@ port.on("message", async (message: RunRequest | { abort: string }) => {
       );
     }
     const fn = definition.fn as (...args: unknown[]) => unknown;
-    const value = await runScope.run({ attempt: state, resolving: [] }, async () =>
-      fn(...message.args),
-    );
+    const run = () =>
+      runScope.run({ attempt: state, resolving: [] }, async () => fn(...message.args));
+    // Spans the task makes here nest under its attempt's span once the module registers an SDK in this thread.
+    const value = await (message.trace ? context.with(extractContext(message.trace), run) : run());
     reply = { ok: true, value: packResult(value) };
   } catch (error) {
     reply = { ok: false, error: errorToData(error) };

@@ -9,6 +9,7 @@
 import { availableParallelism } from "node:os";
 import { Worker as Thread } from "node:worker_threads";
 import { SandboxError } from "../errors.js";
+import { activeCarrier } from "../observability/tracing.js";
 import { TaskError } from "../task/stored-error.js";
 import type { TaskData } from "../task/task-record.js";
 import type { AttemptState } from "./run-context.js";
@@ -84,6 +85,7 @@ async function runInThread(module: string, state: AttemptState, args: unknown[])
     queueName: state.queueName,
     data: state.data as TaskData,
     args,
+    trace: activeCarrier(),
   };
   return new Promise((resolve, reject) => {
     let settled = false;

@@ -2,9 +2,12 @@
  * @module observability/logger
  * The logger shape Sheppy writes to: pino's (any pino logger fits). By default
  * a pino logger at level `warn`, so a library user sees problems but not one
- * line per task; the CLI configures its own.
+ * line per task; the CLI configures its own. Both add the active span's
+ * `traceId`/`spanId` to each line (`traceMixin`); give your own pino logger
+ * `mixin: traceMixin` for the same.
  */
 import { pino } from "pino";
+import { traceMixin } from "./tracing.js";
 
 type LogFn = (objOrMsg: object | string, msg?: string) => void;
 
@@ -20,6 +23,6 @@ let fallback: Logger | undefined;
 
 /** The shared default logger (pino, level `warn`), created on first use. */
 export function defaultLogger(): Logger {
-  fallback ??= pino({ name: "sheppy", level: "warn" });
+  fallback ??= pino({ name: "sheppy", level: "warn", mixin: traceMixin });
   return fallback;
 }

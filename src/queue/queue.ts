@@ -37,6 +37,7 @@ import type { AddResult, DedupeOptions } from "./dedupe-options.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
 import { type ListTasksOptions, listTasks, type TaskList } from "./list-tasks.js";
+import { publishTraced } from "./publish-span.js";
 import { type QueueEventsOptions, queueEvents } from "./queue-events.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { type RetryAllOptions, type RetryAllResult, retryAll } from "./retry-all.js";
@@ -272,21 +273,25 @@ export class Queue implements QueueHandle {
       }),
     );
     if (reporting) {
-      const result = await addReported(this, records[0]!, options!, tx, "queue.add()");
+      const result = await publishTraced(this.name, records, ([record]) =>
+        addReported(this, record!, options!, tx, "queue.add()"),
+      );
       this.#countAdded(records, [result.outcome !== "ignored"]);
       await this.runInline();
       return result;
     }
-    const added =
-      tx || records.length > MAX_COALESCED_ADD
-        ? await backend.add(
+    const added = await publishTraced(this.name, records, (traced) =>
+      tx || traced.length > MAX_COALESCED_ADD
+        ? backend.add(
             this.name,
-            records,
+            traced,
             "unique",
-            addOptionsFor(backend, records, this.clock.now(), tx),
+            addOptionsFor(backend, traced, this.clock.now(), tx),
           )
-        : await this.#adds.add(backend, records);
+        : this.#adds.add(backend, traced),
+    );
     this.#countAdded(records, added);
+    // Outside the add's span: an inline run is a consumer of its own.
     await this.runInline();
     return Array.isArray(input) ? added : (added[0] ?? false);
   }
@@ -327,18 +332,22 @@ export class Queue implements QueueHandle {
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.schedule()");
     if (reportsOutcome(options)) {
-      const result = await addReported(this, record, options!, tx, "queue.schedule()");
+      const result = await publishTraced(this.name, [record], ([traced]) =>
+        addReported(this, traced!, options!, tx, "queue.schedule()"),
+      );
       this.#countAdded([record], [result.outcome !== "ignored"]);
       return result;
     }
-    const [added] = tx
-      ? await backend.add(
-          this.name,
-          [record],
-          "unique",
-          addOptionsFor(backend, [record], this.clock.now(), tx),
-        )
-      : await this.#adds.add(backend, [record]);
+    const [added] = await publishTraced(this.name, [record], (traced) =>
+      tx
+        ? backend.add(
+            this.name,
+            traced,
+            "unique",
+            addOptionsFor(backend, traced, this.clock.now(), tx),
+          )
+        : this.#adds.add(backend, traced),
+    );
     this.#countAdded([record], [added ?? false]);
     return added ?? false;
   }

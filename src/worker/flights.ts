@@ -22,6 +22,7 @@ import type { Queue } from "../queue/queue.js";
 import { Task } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import type { Slots } from "./slots.js";
+import { logCompleted, logStarted } from "./task-log.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerMetrics } from "./worker-metrics.js";
 import type { ResolvedWorkerOptions } from "./worker-options.js";
@@ -82,6 +83,7 @@ export class Flights {
         hooks: {
           started: (claim) => {
             this.metrics.started(queue.name, claim.record);
+            if (this.options.logTasks) logStarted(this.options.logger, queue.name, claim.record);
             if (this.events.listenerCount("task:started") > 0)
               this.events.emit("task:started", {
                 queue: queue.name,
@@ -280,6 +282,7 @@ export class Flights {
     } else if (record.status === "completed") {
       this.metrics.landed(queue, record, end.durationMs);
       run.summary.processed++;
+      if (this.options.logTasks) logCompleted(this.options.logger, queue, record, end.durationMs);
       if (events.listenerCount("task:completed") > 0) {
         events.emit("task:completed", {
           queue,

@@ -64,6 +64,14 @@ export interface WorkerOptions {
   expiryInterval?: number;
   /** Stop gracefully on SIGINT/SIGTERM; a second signal forces (default false; the CLI turns it on). */
   handleSignals?: boolean;
+  /**
+   * Log a `task started` and a `task completed` line (info) for each attempt
+   * (default false: a busy worker would write two lines per task; `sheppy
+   * work` turns it on unless given `--no-log-tasks`). Written inside the
+   * attempt's span, they carry its `traceId`/`spanId` when the logger has
+   * `traceMixin` (see docs/observability.md).
+   */
+  logTasks?: boolean;
   logger?: Logger;
   clock?: Clock;
 }
@@ -88,6 +96,7 @@ const WORKER_OPTION_KEYS = Object.keys({
   reclaimInterval: true,
   expiryInterval: true,
   handleSignals: true,
+  logTasks: true,
   logger: true,
   clock: true,
 } satisfies Record<keyof WorkerOptions, true>);
@@ -119,6 +128,7 @@ export interface ResolvedWorkerOptions {
   reclaimConfirmMs: number;
   expiryIntervalMs: number;
   handleSignals: boolean;
+  logTasks: boolean;
   logger: Logger;
   clock: Clock;
 }
@@ -147,6 +157,16 @@ function seconds(
     );
   }
   return resolved * 1000;
+}
+
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new InvalidOptionError(
+      `Worker option ${name} must be true or false (got ${describeGiven(value)})`,
+    );
+  }
+  return value;
 }
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
@@ -182,6 +202,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     reclaimConfirmMs: 0,
     expiryIntervalMs: seconds("expiryInterval", options.expiryInterval, 60),
     handleSignals: options.handleSignals ?? false,
+    logTasks: flag("logTasks", options.logTasks, false),
     logger: options.logger ?? defaultLogger(),
     clock: options.clock ?? systemClock,
   };

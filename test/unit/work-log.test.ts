@@ -1,4 +1,4 @@
-/** The worker's task log lines (`sheppy work`): attempt numbers count from 1 and name the attempt that ran. */
+/** The worker's task log lines (`logTasks` and `sheppy work`): attempt numbers count from 1 and name the attempt that ran. */
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { MemoryBackend, Queue, step, task, Worker, workflow } from "sheppy";
@@ -39,8 +39,9 @@ describe("worker log lines", () => {
       name: "work-log-wf",
     });
     const wf = await queue.addWorkflow(explodes());
-    const worker = new Worker(queue, { scheduler: false, logger: pino({ level: "silent" }) });
-    logTaskEvents(worker, pino({ level: "info" }, sink), false);
+    const logger = pino({ level: "info" }, sink);
+    const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
+    logTaskEvents(worker, logger, false);
     await worker.work({ oneshot: true });
     await queue.close();
     expect(lines.map((line) => [line.msg, line.workflowId])).toEqual([
@@ -57,8 +58,9 @@ describe("worker log lines", () => {
     });
     const t = failing();
     await queue.add(t);
-    const worker = new Worker(queue, { scheduler: false, logger: pino({ level: "silent" }) });
-    logTaskEvents(worker, pino({ level: "info" }, sink), false);
+    const logger = pino({ level: "info" }, sink);
+    const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
+    logTaskEvents(worker, logger, false);
     await worker.work({ oneshot: true });
     await queue.retry(t);
     await worker.work({ oneshot: true });
@@ -76,7 +78,7 @@ describe("worker log lines", () => {
     const logger = pino({ level: "info" }, sink);
     const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "work-log" });
     await queue.add(flaky());
-    const worker = new Worker(queue, { scheduler: false, logger: pino({ level: "silent" }) });
+    const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
     logTaskEvents(worker, logger, false);
     await worker.work({ oneshot: true });
     await queue.close();

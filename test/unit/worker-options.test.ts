@@ -8,7 +8,7 @@ import { describe, expect, test } from "vitest";
 import { resolveWorkerOptions } from "../../src/worker/worker-options.js";
 
 const VALID =
-  "concurrency, prefetch, shutdownTimeout, middleware, dependencyOverrides, processing, scheduler, schedulerInterval, cronManager, cronInterval, configFile, claimWait, unknownTaskGrace, heartbeatInterval, leaseTimeout, reclaimInterval, expiryInterval, handleSignals, logger, clock";
+  "concurrency, prefetch, shutdownTimeout, middleware, dependencyOverrides, processing, scheduler, schedulerInterval, cronManager, cronInterval, configFile, claimWait, unknownTaskGrace, heartbeatInterval, leaseTimeout, reclaimInterval, expiryInterval, handleSignals, logTasks, logger, clock";
 
 describe("Worker options", () => {
   test("an unknown option is an InvalidOptionError naming it and listing the valid ones", () => {
@@ -45,10 +45,19 @@ describe("Worker options", () => {
         reclaimInterval: 1,
         expiryInterval: 1,
         handleSignals: false,
+        logTasks: true,
         logger: quiet,
         clock: systemClock,
       }),
     ).not.toThrow();
+  });
+
+  test("logTasks is off unless asked for, and must be a boolean", () => {
+    expect(resolveWorkerOptions({}).logTasks).toBe(false);
+    expect(resolveWorkerOptions({ logTasks: true }).logTasks).toBe(true);
+    expect(() => resolveWorkerOptions({ logTasks: "yes" as never })).toThrow(
+      'Worker option logTasks must be true or false (got "yes")',
+    );
   });
 
   test("a Worker in code reads no config file unless configFile names one", () => {

@@ -1,8 +1,8 @@
 /**
  * @module cli/commands/work-log
  * What `sheppy work` tells its operator: a short banner once the worker runs,
- * one log line per task start / completion / retry / failure (from the
- * worker's typed events), a line for each served queue that is paused (and
+ * one log line per task retry / failure (from the worker's typed events;
+ * start and completion lines are the worker's `logTasks`), a line for each served queue that is paused (and
  * each pause or resume noticed later), and a line for each shutdown signal.
  */
 import type { Logger } from "pino";
@@ -54,7 +54,11 @@ function describe(task: Task, error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** Logs one line per task start, completion, retry and failure. */
+/**
+ * Logs one line per failure and retry, and what a workflow's resumes did. The
+ * `task started` / `task completed` lines are the worker's own (`logTasks`),
+ * written inside each attempt's span.
+ */
 export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): void {
   // `attempt` counts from 1, manual retries included. A `retrying` record
   // already counts the retry it schedules, so the attempt that just failed is one less.
@@ -71,11 +75,9 @@ export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): v
   worker.on("task:started", ({ queue, task }) => {
     // A workflow's resume is its workflow moving on, not a task of the operator's.
     if (isResume(task)) logger.debug(fields(queue, task), "workflow resumed");
-    else logger.info(fields(queue, task), "task started");
   });
-  worker.on("task:completed", ({ queue, task, durationMs }) => {
-    if (isResume(task)) return logWorkflowStep(logger, queue, task);
-    logger.info({ ...fields(queue, task), durationMs: Math.round(durationMs) }, "task completed");
+  worker.on("task:completed", ({ queue, task }) => {
+    if (isResume(task)) logWorkflowStep(logger, queue, task);
   });
   worker.on("task:retrying", ({ queue, task, error }) =>
     logger.warn(

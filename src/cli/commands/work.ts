@@ -7,7 +7,7 @@
  */
 
 import { existsSync } from "node:fs";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { CliUsageError, PrestartError } from "../../errors.js";
 import { Queue } from "../../queue/queue.js";
 import { registeredTaskNames } from "../../task/task-registry.js";
@@ -42,6 +42,8 @@ interface WorkSettings {
   readonly logLevel: LogLevel;
   readonly metricsPort?: number;
   readonly metricsHost: string;
+  /** `false` with `--no-log-tasks` (or SHEPPY_LOG_TASKS=false); absent means on. */
+  readonly logTasks?: boolean;
 }
 
 async function runWork(settings: WorkSettings, configGiven: boolean): Promise<void> {
@@ -69,6 +71,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     cronManager,
     configFile: settings.config,
     handleSignals: true,
+    logTasks: settings.logTasks ?? true,
     logger,
   });
   let stopLoggingSignals: (() => void) | undefined;
@@ -169,7 +172,10 @@ export function addWorkCommand(program: Command): void {
     "logFormat",
     "metricsPort",
     "metricsHost",
+    "logTasks",
   ]);
+  // Shares `logTasks` with --log-tasks: the lines are on by default, so the negation is the flag people use.
+  command.addOption(new Option("--no-log-tasks", "do not log task started / task completed lines"));
   command.addHelpText(
     "after",
     `
