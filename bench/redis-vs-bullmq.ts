@@ -8,6 +8,8 @@
  *   worker-concurrent  20,000 pre-filled no-op tasks, one worker, concurrency 100
  *   worker-fair        Sheppy only: the same 20,000 tasks over 100 concurrency keys
  *                      (limit 1 each), against Sheppy's plain worker-concurrent run
+ *   worker-events      Sheppy only: worker-concurrent with the event log on (default
+ *                      cap) against the same with it off (eventCap 0)
  *   worker-traced      Sheppy only: worker-concurrent with an OpenTelemetry SDK
  *                      registered (BasicTracerProvider, BatchSpanProcessor, an
  *                      exporter that drops), adds traced too, against the same
@@ -16,7 +18,9 @@
  * Each scenario runs RUNS times per library, alternating; medians are printed
  * with the ratio Sheppy / BullMQ (for latency, lower is better). worker-fair
  * alternates Sheppy's keyed and plain runs and prints the cost of fairness
- * (plain / fair tasks per second); worker-traced alternates traced and
+ * (plain / fair tasks per second); worker-events alternates runs with the
+ * event log on and off and prints its overhead (off / on − 1, in %);
+ * worker-traced alternates traced and
  * untraced runs and prints the overhead of tracing (untraced / traced − 1).
  * BENCH_ONLY=<scenario,…> runs only those.
  */
@@ -87,6 +91,7 @@ type Scenario =
   | "add-concurrent"
   | "worker-concurrent"
   | "worker-fair"
+  | "worker-events"
   | "worker-traced"
   | "latency";
 interface Library {
@@ -209,7 +214,8 @@ function registerTracing(): () => Promise<void> {
  * worker of concurrency 100. With `keys`, the tasks are spread round-robin over
  * that many concurrency keys of limit 1 (worker-fair); afterwards no key may
  * still hold a slot or a held task. `traced`: with an SDK registered for the
- * whole run, the adds included (worker-traced).
+ * whole run, the adds included (worker-traced). `eventCap` sets both
+ * backends' event log (absent: the default cap; 0: off; worker-events).
  */
 /**
  * What one bare span (start and end, no attributes, no context switch) costs
@@ -227,10 +233,14 @@ async function bareSpanUs(): Promise<number> {
   return (user + system) / SIZES.concurrent;
 }
 
-async function sheppyWorkerRun(keys: number | null, traced = false): Promise<WorkerRun> {
+async function sheppyWorkerRun(
+  keys: number | null,
+  traced = false,
+  eventCap?: number,
+): Promise<WorkerRun> {
   const untrace = traced ? registerTracing() : undefined;
   try {
-    return await timedWorkerRun(keys);
+    return await timedWorkerRun(keys, eventCap);
   } finally {
     await untrace?.();
   }
@@ -242,9 +252,10 @@ interface WorkerRun {
   readonly cpuPerTaskUs: number;
 }
 
-async function timedWorkerRun(keys: number | null): Promise<WorkerRun> {
+async function timedWorkerRun(keys: number | null, eventCap?: number): Promise<WorkerRun> {
   const prefix = nextPrefix("sheppy");
-  const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+  const options = { url: REDIS_URL, prefix, ...(eventCap === undefined ? {} : { eventCap }) };
+  const queue = new Queue(new RedisBackend(options), { name: "b" });
   for (let i = 0; i < SIZES.concurrent; i += 1000) {
     await queue.add(
       Array.from({ length: 1000 }, (_, j) =>
@@ -252,7 +263,7 @@ async function timedWorkerRun(keys: number | null): Promise<WorkerRun> {
       ),
     );
   }
-  const workerQueue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+  const workerQueue = new Queue(new RedisBackend(options), { name: "b" });
   await workerQueue.connect();
   const worker = new Worker(workerQueue, { concurrency: 100, scheduler: false });
   const started = performance.now();
@@ -370,7 +381,7 @@ const bullmq: Library = {
 };
 
 const throughput: Record<
-  Exclude<Scenario, "latency" | "worker-fair" | "worker-traced">,
+  Exclude<Scenario, "latency" | "worker-fair" | "worker-events" | "worker-traced">,
   (lib: Library) => Promise<number>
 > = {
   "add-single": (lib) => lib.addSingle(),
@@ -410,6 +421,28 @@ if (!only || only.includes("worker-fair")) {
   const p = median(plain);
   console.log(
     `${"worker-fair".padEnd(18)} sheppy ${fmt(f).padStart(8)}/s   plain ${fmt(p).padStart(8)}/s   cost of fairness ${fmt(p / f, 2)}× (plain / fair; ${SIZES.fairKeys} keys, limit 1)`,
+  );
+}
+if (!only || only.includes("worker-events")) {
+  // Sheppy only: runs with the log on and off alternate, so both see the same machine.
+  const on: WorkerRun[] = [];
+  const off: WorkerRun[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    for (const logged of run % 2 === 0 ? [true, false] : [false, true]) {
+      (logged ? on : off).push(await sheppyWorkerRun(null, false, logged ? undefined : 0));
+      await cleanup();
+    }
+  }
+  const e = median(on.map((r) => r.rate));
+  const o = median(off.map((r) => r.rate));
+  const eCpu = median(on.map((r) => r.cpuPerTaskUs));
+  const oCpu = median(off.map((r) => r.cpuPerTaskUs));
+  console.log(
+    `${"worker-events".padEnd(18)} sheppy ${fmt(e).padStart(8)}/s   log off ${fmt(o).padStart(8)}/s   event log overhead ${fmt((o / e - 1) * 100, 1)} % (off / on − 1)`,
+  );
+  // Throughput moves with whatever else the machine runs; CPU time per task is this process's own.
+  console.log(
+    `${"".padEnd(18)} CPU per task: log on ${fmt(eCpu, 1)} µs, off ${fmt(oCpu, 1)} µs (runs/s on ${on.map((r) => fmt(r.rate)).join(", ")}; off ${off.map((r) => fmt(r.rate)).join(", ")})`,
   );
 }
 if (!only || only.includes("worker-traced")) {

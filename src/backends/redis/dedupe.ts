@@ -26,11 +26,13 @@ export async function addDeduplicated(
   k: QueueKeys,
   entries: readonly DedupeEntry[],
   now: number,
+  /** 0: the entries' events are dropped. */
+  eventCap: number,
 ): Promise<DedupeResult[]> {
   if (entries.length === 0) return [];
   const records = checkDedupeRecords(entries, "Redis");
-  const args: (string | number)[] = [k.task, now];
-  entries.forEach(({ key, mode, windowMs }, i) => {
+  const args: (string | number)[] = [k.task, now, eventCap];
+  entries.forEach(({ key, mode, windowMs, event }, i) => {
     const record = records[i]!;
     const route = routeOf(record, null);
     // Without its id, so a replace can write it under the id of the task it replaces.
@@ -47,6 +49,7 @@ export async function addDeduplicated(
       creationTimeOf(record),
       record.status,
       claimSpec(record),
+      eventCap > 0 ? (event ?? "") : "",
     );
   });
   const keys = [
@@ -59,6 +62,7 @@ export async function addDeduplicated(
     k.dedupe,
     k.dedupeChecks,
     session.requestKey(k),
+    k.events,
   ];
   const reply = (await session.script("addDeduplicated", keys, args)) as unknown[];
   const results: DedupeResult[] = [];

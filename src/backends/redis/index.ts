@@ -3,6 +3,7 @@
  * `sheppy/backends/redis`: the Redis backend (needs the `ioredis` package,
  * loaded only when a backend connects). Loading this module registers the
  * `redis://` and `rediss://` URL schemes; `?prefix=app` sets the key prefix,
+ * `?maxPayloadBytes=` the payload limit and `?eventCap=` the event log's cap;
  * the rest of the URL goes to ioredis.
  */
 import type { Backend } from "../backend.js";

@@ -31,6 +31,7 @@
  * | `{p:q}:wfexp`            | zset   | finished workflow id → expiry (ms)                 |
  * | `{p:q}:rl:<key>:z / :h`  | zset/hash | rate-limit window state                         |
  * | `{p:q}:rlkeys`           | set    | every rate-limit key of the queue (for `clear`)    |
+ * | `{p:q}:events`           | stream | the queue's lifecycle event log: one entry per event, field `b` = its body; at most `eventCap` entries (`scripts/lib/events.lua`); emptied, not deleted, by `clear`, so its ids never repeat |
  * | `{p:q}:req:<token>`      | string | a non-idempotent script's answer, kept 1 min so a resend after a lost reply (ioredis re-sends on reconnect) replays it |
  * | `<p>:queues`             | set    | names of queues that have held tasks               |
  * | channel `<p>:finished:<q>` | pub/sub | ids of tasks and workflows that just finished (wakes `waitFor`) |
@@ -65,6 +66,8 @@ export interface QueueKeys {
   /** Prefix of rate-limit keys: append the limit key. */
   readonly rateLimit: string;
   readonly rateLimitKeys: string;
+  /** The lifecycle event log (a stream). */
+  readonly events: string;
   /** Prefix of request memo keys: append a request token. */
   readonly request: string;
   /** Pub/sub channel announcing finished task (and workflow) ids. */
@@ -100,6 +103,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     dedupeChecks: `${tag}:dedupe:check`,
     rateLimit: `${tag}:rl:`,
     rateLimitKeys: `${tag}:rlkeys`,
+    events: `${tag}:events`,
     request: `${tag}:req:`,
     finishedChannel: `${prefix}:finished:${queue}`,
     workflow: `${tag}:w:`,

@@ -9,7 +9,8 @@
  * This class is the public entry and holds the options; the work is done by
  * one part per concern, all sharing one {@link RedisSession}: `TaskStore`
  * (writes), `Claims` (leases), `TaskReader` (reads), `FinishedListener`
- * (notifications), `CronStore` and `./rate-limiter.ts`.
+ * (notifications), `RedisEventLog` (lifecycle events), `CronStore` and
+ * `./rate-limiter.ts`.
  */
 import type { RedisOptions } from "ioredis";
 import { type Clock, systemClock } from "../../clock.js";
@@ -20,6 +21,7 @@ import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
 import type {
   AddMode,
+  AddOptions,
   Backend,
   BackendCapabilities,
   ClaimedTask,
@@ -27,6 +29,7 @@ import type {
   CronData,
   DedupeEntry,
   DedupeResult,
+  EventReadRequest,
   ListTasksRequest,
   PageRequest,
   QueueStats,
@@ -34,14 +37,20 @@ import type {
   RetentionSettings,
   Settlement,
   SettleResult,
+  StoredEvent,
   StoredWorkflow,
   TaskPage,
   WorkflowPage,
   WorkflowStepEnd,
 } from "../backend.js";
-import { type RetentionOptions, resolveRetentionSettings } from "../retention-settings.js";
+import {
+  type RetentionOptions,
+  resolveEventCap,
+  resolveRetentionSettings,
+} from "../retention-settings.js";
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
+import { RedisEventLog } from "./event-log.js";
 import { FinishedListener } from "./finished-listener.js";
 import { migrateLegacyIndexes } from "./legacy-index.js";
 import { acquireRateLimit } from "./rate-limiter.js";
@@ -114,6 +123,8 @@ export class RedisBackend implements Backend {
   readonly clock: Clock;
   readonly retention: RetentionSettings;
   readonly maxPayloadBytes: number;
+  /** Most entries kept in each queue's event log (option or URL `eventCap`, default 10,000); 0: the log is off. */
+  readonly eventCap: number;
   readonly #session: RedisSession;
   readonly #tasks: TaskStore;
   readonly #claims: Claims;
@@ -121,6 +132,7 @@ export class RedisBackend implements Backend {
   readonly #finished: FinishedListener;
   readonly #crons: CronStore;
   readonly #workflows: WorkflowStore;
+  readonly #events: RedisEventLog;
   readonly #logger: Logger;
   /** The connect under way (connections, then the move of ids an earlier version kept). */
   #connecting: Promise<void> | undefined;
@@ -136,6 +148,9 @@ export class RedisBackend implements Backend {
     }
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("RedisBackend", options);
+    this.eventCap = resolveEventCap("RedisBackend", {
+      eventCap: options.eventCap ?? target.eventCap,
+    });
     this.maxPayloadBytes = resolveMaxPayloadBytes(
       options.maxPayloadBytes ?? target.maxPayloadBytes,
       "RedisBackend",
@@ -161,12 +176,13 @@ export class RedisBackend implements Backend {
     );
     const now = () => this.clock.now();
     this.#session = session;
-    this.#tasks = new TaskStore(session, this.retention, now);
+    this.#tasks = new TaskStore(session, this.retention, now, this.eventCap);
     this.#claims = new Claims(session, now);
     this.#reader = new TaskReader(session, now, (queue) => this.#tasks.pruneExpired(queue, now()));
     this.#finished = new FinishedListener(() => session.connections.subscriber());
     this.#crons = new CronStore(session);
     this.#workflows = new WorkflowStore(session, now);
+    this.#events = new RedisEventLog(session, this.eventCap);
   }
 
   get isConnected(): boolean {
@@ -197,8 +213,13 @@ export class RedisBackend implements Backend {
 
   // Storing and settling (./task-store.ts)
 
-  add(queue: string, records: readonly TaskData[], mode: AddMode = "unique"): Promise<boolean[]> {
-    return this.#tasks.add(queue, records, mode);
+  add(
+    queue: string,
+    records: readonly TaskData[],
+    mode: AddMode = "unique",
+    options?: AddOptions,
+  ): Promise<boolean[]> {
+    return this.#tasks.add(queue, records, mode, options);
   }
 
   addDeduplicated(
@@ -220,6 +241,7 @@ export class RedisBackend implements Backend {
       at: number;
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
+      event?: string | undefined;
     },
   ): Promise<TaskData | null> {
     return this.#tasks.cancel(queue, id, cancellation);
@@ -337,6 +359,20 @@ export class RedisBackend implements Backend {
     this.#session.assertConnected();
     const channel = this.#session.keys(queue).finishedChannel;
     return this.#session.call("watchFinished", () => this.#finished.listen(channel, listener));
+  }
+
+  // Lifecycle events (./event-log.ts)
+
+  appendEvents(queue: string, bodies: readonly string[]): Promise<void> {
+    return this.#events.appendEvents(queue, bodies);
+  }
+
+  readEvents(queue: string, request: EventReadRequest): Promise<StoredEvent[]> {
+    return this.#events.readEvents(queue, request);
+  }
+
+  lastEventId(queue: string): Promise<string | null> {
+    return this.#events.lastEventId(queue);
   }
 
   // Crons (./cron-store.ts)

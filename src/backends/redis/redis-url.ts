@@ -14,23 +14,40 @@ import { positiveIntegerParam } from "../registry.js";
 /** Where a Redis backend connects when neither its options nor `SHEPPY_BACKEND_URL` say. */
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 
-/** The URL for ioredis, and the key prefix and payload limit the URL named (if it named them). */
+/** The URL for ioredis, and the key prefix, payload limit and event cap the URL named (if it named them). */
 export interface RedisTarget {
   readonly url: string;
   readonly prefix?: string;
   readonly maxPayloadBytes?: number;
+  readonly eventCap?: number;
 }
 
-/** Takes Sheppy's `prefix` and `maxPayloadBytes` parameters out of a `redis://` URL; the rest is for ioredis. */
+/** `?eventCap=`: a whole number ≥ 0 (0 turns the event log off), or `undefined` when absent. */
+function eventCapParam(url: URL): number | undefined {
+  const value = url.searchParams.get("eventCap");
+  if (value === null) return undefined;
+  const number = /^(0|[1-9][0-9]*)$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number)) {
+    throw new BackendUrlError(
+      `backend URL parameter eventCap must be a whole number ≥ 0, 0 turning the event log off (got '${value}')`,
+    );
+  }
+  return number;
+}
+
+/** Takes Sheppy's `prefix`, `maxPayloadBytes` and `eventCap` parameters out of a `redis://` URL; the rest is for ioredis. */
 export function splitRedisUrl(url: URL): RedisTarget {
   const prefix = url.searchParams.get("prefix");
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
+  const eventCap = eventCapParam(url);
   url.searchParams.delete("prefix");
   url.searchParams.delete("maxPayloadBytes");
+  url.searchParams.delete("eventCap");
   return {
     url: url.toString(),
     ...(prefix ? { prefix } : {}),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+    ...(eventCap === undefined ? {} : { eventCap }),
   };
 }
 

@@ -10,16 +10,16 @@ import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 
 const SCRIPTS = {
-  add: 8,
-  addDeduplicated: 9,
+  add: 9,
+  addDeduplicated: 10,
   claim: 5,
-  settle: 11,
+  settle: 12,
   promoteDue: 3,
-  cancel: 9,
+  cancel: 10,
   deleteTask: 4,
   renew: 1,
   reclaim: 2,
-  clear: 17,
+  clear: 18,
   rateLimit: 3,
   pruneExpired: 4,
   pruneDedupe: 3,
@@ -33,6 +33,7 @@ const SCRIPTS = {
   concurrencyCap: 3,
   claimable: 1,
   saveProgress: 1,
+  appendEvents: 2,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -58,6 +58,7 @@ const FAIL_FAST: ReadonlySet<ScriptName> = new Set([
   "reclaim",
   "promoteDue",
   "rateLimit",
+  "appendEvents",
 ]);
 
 /** The call never left this process: Redis was not connected when it was made. */

@@ -8,11 +8,13 @@
  * so the session may send these again (see `./session.ts`).
  */
 import { isoAt } from "../../clock.js";
+import { InvalidOptionError } from "../../errors.js";
 import { encodeTaskData, readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import { encodeWorkflowData } from "../../task/workflow-codec.js";
 import type {
   AddMode,
+  AddOptions,
   DedupeEntry,
   DedupeResult,
   RetentionSettings,
@@ -37,7 +39,17 @@ const PRUNE_BATCH = 1000;
 
 /** The keys `add.lua` takes, in its order. */
 function addKeys(k: QueueKeys): string[] {
-  return [k.ids, k.pending, k.wake, k.scheduled, k.processing, k.done, k.counts, k.expires];
+  return [
+    k.ids,
+    k.pending,
+    k.wake,
+    k.scheduled,
+    k.processing,
+    k.done,
+    k.counts,
+    k.expires,
+    k.events,
+  ];
 }
 
 /** The workflow part of a settlement, as `settle.lua` reads it after the chained tasks. */
@@ -81,10 +93,23 @@ export class TaskStore {
     private readonly session: RedisSession,
     private readonly retention: RetentionSettings,
     private readonly now: () => number,
+    /** Most entries of a queue's event log; 0: events given to writes are dropped. */
+    private readonly eventCap: number,
   ) {}
 
-  async add(queue: string, records: readonly TaskData[], mode: AddMode): Promise<boolean[]> {
+  async add(
+    queue: string,
+    records: readonly TaskData[],
+    mode: AddMode,
+    options?: AddOptions,
+  ): Promise<boolean[]> {
     if (records.length === 0) return [];
+    const events = this.eventCap > 0 ? options?.events : undefined;
+    if (events && events.length !== records.length) {
+      throw new InvalidOptionError(
+        `add: events must hold one body per record (got ${events.length} for ${records.length} records)`,
+      );
+    }
     const now = this.now();
     const read = records.map((given) =>
       readStoredRecord(
@@ -100,17 +125,18 @@ export class TaskStore {
     );
     const k = this.session.keys(queue);
     this.session.register(queue);
-    const args: (string | number)[] = [k.task, mode, this.session.requestToken()];
+    const args: (string | number)[] = [k.task, mode, this.session.requestToken(), this.eventCap];
     // A record that cannot be used is stored as its failed stand-in, finished at once.
-    for (const { record } of read) {
+    read.forEach(({ record }, i) => {
       args.push(
         record.id,
         ...routeArgs(record, routeOf(record, null)),
         creationTimeOf(record),
         record.status,
         claimSpec(record),
+        events?.[i] ?? "",
       );
-    }
+    });
     const added = (await this.session.script("add", addKeys(k), args)) as number[];
     return added.map((flag) => flag === 1);
   }
@@ -121,7 +147,7 @@ export class TaskStore {
     now: number,
   ): Promise<DedupeResult[]> {
     this.session.register(queue);
-    return addDeduplicated(this.session, this.session.keys(queue), entries, now);
+    return addDeduplicated(this.session, this.session.keys(queue), entries, now, this.eventCap);
   }
 
   async settle(
@@ -139,6 +165,7 @@ export class TaskStore {
       maxFinished === null ? "" : maxFinished,
       k.workflow,
       k.workflowPending,
+      this.eventCap,
     ];
     for (const s of settlements) {
       const route = routeOf(s.record, now);
@@ -160,6 +187,8 @@ export class TaskStore {
         );
       }
       pushWorkflowArgs(args, s);
+      const events = this.eventCap > 0 ? (s.events ?? []) : [];
+      args.push(events.length, ...events);
     }
     const results = (await this.session.script(
       "settle",
@@ -175,6 +204,7 @@ export class TaskStore {
         k.runningWorkflows,
         k.workflowExpires,
         k.concurrencyCap,
+        k.events,
       ],
       args,
     )) as number[];
@@ -203,6 +233,7 @@ export class TaskStore {
       at: number;
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
+      event?: string | undefined;
     },
   ): Promise<TaskData | null> {
     const k = this.session.keys(queue);
@@ -225,6 +256,7 @@ export class TaskStore {
         k.expires,
         k.ids,
         k.wake,
+        k.events,
       ],
       [
         k.task,
@@ -235,6 +267,8 @@ export class TaskStore {
         k.workflow,
         k.workflowPending,
         ...stepArgs,
+        this.eventCap,
+        this.eventCap > 0 ? (cancellation.event ?? "") : "",
       ],
     )) as (string | null)[] | null;
     if (!row) return null;
@@ -280,7 +314,7 @@ export class TaskStore {
     );
   }
 
-  /** Removes every record of the queue, its workflows, crons and rate limits; returns how many records, workflows and crons. */
+  /** Removes every record of the queue, its workflows, crons, rate limits and event log; returns how many records, workflows and crons. */
   async clear(queue: string): Promise<number> {
     const k = this.session.keys(queue);
     let removed = 0;
@@ -305,6 +339,7 @@ export class TaskStore {
           k.legacyIds,
           k.dedupe,
           k.dedupeChecks,
+          k.events,
         ],
         [k.task, CLEAR_BATCH, k.workflow, k.workflowPending],
       )) as [number, number];

@@ -30,6 +30,7 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     "done",
     "counts",
     "expires",
+    "events",
   ].map((k) => `${tag}:${k}`);
 
   afterAll(async () => {
@@ -49,6 +50,7 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
       `${tag}:t:`,
       "unique",
       token,
+      0,
       ...records.flatMap((r) => [
         r.id,
         JSON.stringify(r),
@@ -57,6 +59,7 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
         Date.parse(r.createdAt),
         r.status,
         0,
+        "",
       ]),
     );
   /** One claim of up to `limit` tasks under `token`, naming earlier claims whose answer was lost. */
@@ -142,7 +145,7 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     const call = (memo: string) =>
       client.eval(
         scriptSource("addDeduplicated"),
-        9,
+        10,
         ...[
           "ids",
           "pending",
@@ -154,8 +157,10 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
           "dedupe:check",
         ].map((k) => `${tag}:${k}`),
         `${tag}:req:${memo}`,
+        `${tag}:events`,
         `${tag}:t:`,
         Date.now(),
+        0,
         "k",
         "ignore",
         "",
@@ -167,6 +172,7 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
         Date.parse(record.createdAt),
         record.status,
         0,
+        "",
       );
     expect(await call("dd-1")).toEqual(["added", record.id]);
     expect(await call("dd-1")).toEqual(["added", record.id]);

@@ -8,33 +8,40 @@
 -- record (pending or scheduled, not claimed) under the existing id. Else the
 -- record is added (unless its id exists: ignored) and takes the key.
 -- The check zset (key → ms) says when prune-dedupe.lua should look at a slot.
--- Replays its first answer when resent with the same request key.
+-- An entry added or replaced appends its event (when given: '' is none) to
+-- the event log in the same step: sent without its first member, it is
+-- written for the task that holds the key, as `{"taskId":<id>,` + event. Replays its first answer when resent
+-- with the same request key, appending nothing again.
 -- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 dedupe, 8 dedupe checks,
---       9 request memo
--- ARGV: 1 task key prefix, 2 now (ms), then per entry (key, mode, window ms or '', id, json,
---       json without its id, route 'p' or 'd', due time, created, status, claim spec (lib/slots.lua))
+--       9 request memo, 10 event log
+-- ARGV: 1 task key prefix, 2 now (ms), 3 event cap (0: log off), then per entry (key, mode,
+--       window ms or '', id, json, json without its id, route 'p' or 'd', due time, created,
+--       status, claim spec (lib/slots.lua), event without its taskId)
 -- Returns: { outcome, id, outcome, id, … }
 --@include claimable
+--@include events
 --@include slots
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
-local WIDTH = 11
-if not now or (#ARGV - 2) % WIDTH ~= 0 then
-  return redis.error_reply('sheppy addDeduplicated: expected now and 11 fields per entry')
+local eventCap = ARGV[3]
+local WIDTH = 12
+if not now or not isEventCap(eventCap) or (#ARGV - 3) % WIDTH ~= 0 then
+  return redis.error_reply('sheppy addDeduplicated: expected now, an event cap and 12 fields per entry')
 end
-for i = 3, #ARGV, WIDTH do
+for i = 4, #ARGV, WIDTH do
   local mode, window, route = ARGV[i + 1], ARGV[i + 2], ARGV[i + 6]
   if ARGV[i] == '' or (mode ~= 'ignore' and mode ~= 'replace') or (window ~= '' and not tonumber(window))
     or ARGV[i + 3] == '' or string.sub(ARGV[i + 5], 1, 1) ~= '{' or (route ~= 'p' and route ~= 'd')
     or (route == 'd' and not tonumber(ARGV[i + 7])) or not tonumber(ARGV[i + 8]) or ARGV[i + 9] == ''
     or not isClaimSpec(ARGV[i + 10]) then
-    return redis.error_reply('sheppy addDeduplicated: entry ' .. ((i - 3) / WIDTH) .. ' has a bad key, mode, window, id, json, route, due time, creation time, status or claim spec')
+    return redis.error_reply('sheppy addDeduplicated: entry ' .. ((i - 4) / WIDTH) .. ' has a bad key, mode, window, id, json, route, due time, creation time, status or claim spec')
   end
 end
 local memo = redis.call('GET', KEYS[9])
 if memo then
   return cjson.decode(memo)
 end
+eventCap = usableEventCap(KEYS[10], eventCap)
 
 -- Where task `id` stands: missing, finished, started (claimed, or waiting for a retry) or waiting.
 local function taskState(id)
@@ -71,7 +78,7 @@ end
 
 local results = {}
 local queued = false
-for i = 3, #ARGV, WIDTH do
+for i = 4, #ARGV, WIDTH do
   local dkey, mode, window, id = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local route, due, created, status, priority = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]
   local action, target = 'add', nil
@@ -112,6 +119,9 @@ for i = 3, #ARGV, WIDTH do
     if write(target, json, route, due, created, status, priority) then
       queued = true
     end
+    if ARGV[i + 11] ~= '' then
+      appendEvent(KEYS[10], eventCap, '{"taskId":' .. cjson.encode(target) .. ',' .. ARGV[i + 11])
+    end
     results[#results + 1] = 'replaced'
     results[#results + 1] = target
   elseif redis.call('EXISTS', prefix .. id) == 1 then
@@ -126,6 +136,9 @@ for i = 3, #ARGV, WIDTH do
     redis.call('HSET', KEYS[7], dkey, untilText .. ':' .. id)
     -- A window is looked at once it ends; a task's key at the next prune.
     redis.call('ZADD', KEYS[8], untilText == '' and now or tonumber(untilText), dkey)
+    if ARGV[i + 11] ~= '' then
+      appendEvent(KEYS[10], eventCap, '{"taskId":' .. cjson.encode(id) .. ',' .. ARGV[i + 11])
+    end
     results[#results + 1] = 'added'
     results[#results + 1] = id
   end
@@ -134,4 +147,5 @@ if queued and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
 redis.call('SET', KEYS[9], cjson.encode(results), 'EX', 60)
+trimEvents()
 return results

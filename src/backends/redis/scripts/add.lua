@@ -12,36 +12,44 @@
 -- Each record written carries the call's request token (field `rq`): resent
 -- with the same token after a lost reply, the call recognises its own
 -- records and answers 1 again instead of calling them duplicates.
+-- A record written appends its event body (when given: '' is none) to the
+-- event log in the same step; a resend recognising its own records appends
+-- nothing again.
 -- Every argument is checked before the first write. Under out-of-memory the
 -- whole call is refused (no flags): new work waits until memory frees.
--- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 expires
--- ARGV: 1 task key prefix, 2 mode, 3 request token, then (id, json, route, extra, created, status, claim spec) per record
+-- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 expires, 9 event log
+-- ARGV: 1 task key prefix, 2 mode, 3 request token, 4 event cap (0: log off),
+--       then (id, json, route, extra, created, status, claim spec, event body) per record
 --@include counts
+--@include events
 --@include claimable
 --@include slots
 local prefix = ARGV[1]
 local mode = ARGV[2]
 local token = ARGV[3]
+local eventCap = ARGV[4]
+local WIDTH = 8
 if mode ~= 'unique' and mode ~= 'replace' then
   return redis.error_reply('sheppy add: mode must be unique or replace (got ' .. tostring(mode) .. ')')
 end
-if token == nil or token == '' or (#ARGV - 3) % 7 ~= 0 then
-  return redis.error_reply('sheppy add: expected a request token and (id, json, route, extra, created, status, claim spec) per record')
+if token == nil or token == '' or not isEventCap(eventCap) or (#ARGV - 4) % WIDTH ~= 0 then
+  return redis.error_reply('sheppy add: expected a request token, an event cap and (id, json, route, extra, created, status, claim spec, event body) per record')
 end
-for i = 4, #ARGV, 7 do
+for i = 5, #ARGV, WIDTH do
   local route = ARGV[i + 2]
   local extra = ARGV[i + 3]
   if ARGV[i] == '' or ARGV[i + 1] == '' or (route ~= 'p' and route ~= 'd' and route ~= 'f')
     or (route == 'd' and not tonumber(extra)) or (route == 'f' and extra == '')
     or not tonumber(ARGV[i + 4]) or ARGV[i + 5] == '' or not isClaimSpec(ARGV[i + 6]) then
-    return redis.error_reply('sheppy add: record ' .. ((i - 4) / 7) .. ' has a bad id, json, route, due time, creation time, status or claim spec')
+    return redis.error_reply('sheppy add: record ' .. ((i - 5) / WIDTH) .. ' has a bad id, json, route, due time, creation time, status or claim spec')
   end
 end
+eventCap = usableEventCap(KEYS[9], eventCap)
 local results = {}
 local queued = false
 -- Ids met earlier in this call: a second copy is a duplicate, even of our own write.
 local seen = {}
-for i = 4, #ARGV, 7 do
+for i = 5, #ARGV, WIDTH do
   local id = ARGV[i]
   local key = prefix .. id
   local exists = redis.call('EXISTS', key) == 1
@@ -78,10 +86,14 @@ for i = 4, #ARGV, 7 do
       redis.call('HSET', KEYS[6], id, ARGV[i + 3])
       bump(KEYS[7], KEYS[6], ARGV[i + 3], 1)
     end
+    if ARGV[i + 7] ~= '' then
+      appendEvent(KEYS[9], eventCap, ARGV[i + 7])
+    end
     results[#results + 1] = 1
   end
 end
 if queued and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
+trimEvents()
 return results

@@ -21,32 +21,37 @@
 -- runs with the step count the resume replayed; otherwise neither that
 -- record nor the chained tasks (its new steps) are written. Finished
 -- records beyond `maxFinished` (those due to expire soonest) are then deleted.
+-- A settlement written now appends its event bodies, in order, to the event
+-- log; a lost one, or a resend already written, appends nothing.
 -- Every argument is checked before the first write. Allowed under
 -- out-of-memory: it finishes work already running and frees memory.
 -- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts, 7 expires, 8 ids,
---       9 running workflows, 10 workflow expiries, 11 concurrency cap
+--       9 running workflows, 10 workflow expiries, 11 concurrency cap, 12 event log
 -- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 maxFinished ('' = no bound),
---       5 workflow key prefix, 6 workflow pending-set prefix,
+--       5 workflow key prefix, 6 workflow pending-set prefix, 7 event cap (0: log off),
 --       then per settlement: id, fence, json, status, route, extra, expires, children count,
 --       and that many (child id, json, created (ms), status, claim spec); a step flag (0/1) and, when 1,
 --       (workflow id, resume id, resume json, resume created (ms), resume status); a write
 --       flag (0/1) and, when 1, (workflow id, json, status, finishedAt, expected steps,
---       steps, expires, pending count, and that many step ids)
+--       steps, expires, pending count, and that many step ids); an event count and that many
+--       event bodies
 -- Returns: 1 (settled) or 0 (lost) per settlement
 --@include counts
 --@include claimable
 --@include slots
 --@include workflows
+--@include events
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
 local maxFinished = ARGV[4] ~= '' and tonumber(ARGV[4]) or nil
-if not now or (ARGV[4] ~= '' and not maxFinished) then
-  return redis.error_reply('sheppy settle: now and maxFinished must be numbers')
+local eventCap = ARGV[7]
+if not now or (ARGV[4] ~= '' and not maxFinished) or not isEventCap(eventCap) then
+  return redis.error_reply('sheppy settle: now, maxFinished and the event cap must be numbers')
 end
 local wfPrefix = ARGV[5]
 local wpPrefix = ARGV[6]
 local settlements = {}
-local i = 7
+local i = 8
 while i <= #ARGV do
   local s = {
     id = ARGV[i],
@@ -130,9 +135,16 @@ while i <= #ARGV do
   else
     return redis.error_reply(where .. ': the workflow write flag must be 0 or 1')
   end
+  local eventCount = tonumber(ARGV[i])
+  if not eventCount or #ARGV < i + eventCount then
+    return redis.error_reply(where .. ' needs an event count and that many event bodies')
+  end
+  s.events = { i + 1, i + eventCount }
+  i = i + 1 + eventCount
   settlements[#settlements + 1] = s
 end
 
+eventCap = usableEventCap(KEYS[12], eventCap)
 local results = {}
 local finished = {}
 local queued = false
@@ -228,6 +240,9 @@ for _, s in ipairs(settlements) do
         end
       end
     end
+    for j = s.events[1], s.events[2] do
+      appendEvent(KEYS[12], eventCap, ARGV[j])
+    end
     results[#results + 1] = 1
   elseif asFence(fences[2]) == s.fence then
     results[#results + 1] = 1
@@ -269,4 +284,5 @@ end
 if #finished > 0 then
   redis.call('PUBLISH', ARGV[3], table.concat(finished, ','))
 end
+trimEvents()
 return results
