@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { capCounterKeys, cappedWork } from "../fixtures/queue-cap-tasks.js";
 import { fileKey } from "../support/isolation.js";
 import { dropSchema, POSTGRES_URL, schemaFor } from "../support/postgres.js";
-import { exited, spawnTs, waitForOutput } from "../support/processes.js";
+import { exited, startWorkerProcesses } from "../support/processes.js";
 import { deleteRedisPrefix, REDIS_URL } from "../support/redis.js";
 import { requireService } from "../support/services.js";
 import { sqliteTestDir } from "../support/sqlite.js";
@@ -95,33 +95,26 @@ describe("a queue's concurrency cap across worker processes", () => {
           await queue.add(tasks);
 
           const env = { ...target.env(), TEST_QUEUE: queueName, TEST_CONCURRENCY: "5" };
-          for (let i = 0; i < PROCESSES; i++) {
-            const child = spawnTs("test/fixtures/queue-cap-worker.ts", env);
-            children.push(child);
-            mine.push(child);
-          }
-          await Promise.all(mine.map((child) => waitForOutput(child, "ready", 30_000)));
-          let output = "";
-          for (const child of mine) {
-            const tag = (chunk: string) => {
-              output += `[${child.pid}] ${chunk}`;
-            };
-            child.stdout?.on("data", tag);
-            child.stderr?.on("data", tag);
-          }
+          const started = await startWorkerProcesses(
+            "test/fixtures/queue-cap-worker.ts",
+            env,
+            PROCESSES,
+            children,
+          );
+          mine.push(...started.children);
           await queue.resume();
 
           const done = await queue.waitFor(tasks, { timeout: 60 });
           const notCompleted = done.filter((t) => t.status !== "completed");
           expect(
             notCompleted.map((t) => `${t.id} ${t.status}: ${t.error?.message}`),
-            output,
+            started.output(),
           ).toEqual([]);
           expect(done.map((t) => t.result)).toEqual(tasks.map((_, i) => i));
 
           for (const child of mine) child.kill("SIGTERM");
           const codes = await Promise.all(mine.map((child) => exited(child)));
-          expect(codes, output).toEqual(mine.map(() => 0));
+          expect(codes, started.output()).toEqual(mine.map(() => 0));
 
           const max = Number(await redis.get(keys.max));
           const runs = await redis.lrange(keys.runs, 0, -1);

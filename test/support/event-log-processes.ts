@@ -6,7 +6,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Backend, Queue } from "sheppy";
 import { loggedWork } from "../fixtures/event-log-tasks.js";
-import { exited, spawnTs, waitForOutput } from "./processes.js";
+import { exited, startWorkerProcesses } from "./processes.js";
 
 export interface LoggedEntry {
   readonly id: string;
@@ -66,25 +66,16 @@ export async function runInProcesses(
   await queue.pause();
   const tasks = Array.from({ length: count }, (_, i) => loggedWork(i));
   await queue.add(tasks);
-  const mine: ChildProcess[] = [];
-  for (let i = 0; i < processes; i++) {
-    const child = spawnTs("test/fixtures/event-log-worker.ts", { ...env, TEST_QUEUE: queue.name });
-    children.push(child);
-    mine.push(child);
-  }
-  await Promise.all(mine.map((child) => waitForOutput(child, "ready", 30_000)));
-  let output = "";
-  for (const child of mine) {
-    const tag = (chunk: string) => {
-      output += `[${child.pid}] ${chunk}`;
-    };
-    child.stdout?.on("data", tag);
-    child.stderr?.on("data", tag);
-  }
+  const { children: mine, output } = await startWorkerProcesses(
+    "test/fixtures/event-log-worker.ts",
+    { ...env, TEST_QUEUE: queue.name },
+    processes,
+    children,
+  );
   await queue.resume();
   return {
     tasks: tasks.map((t) => t.id),
-    output: () => output,
+    output,
     stop: async () => {
       for (const child of mine) child.kill("SIGTERM");
       return Promise.all(mine.map((child) => exited(child)));

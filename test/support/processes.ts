@@ -48,3 +48,38 @@ export function exited(child: ChildProcess): Promise<number | NodeJS.Signals | n
     return Promise.resolve(child.exitCode ?? child.signalCode);
   return new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
 }
+
+/** Worker processes started from one fixture, and everything they printed since they were ready. */
+export interface WorkerProcesses {
+  readonly children: ChildProcess[];
+  output(): string;
+}
+
+/**
+ * Starts `count` processes of the fixture `file` with `env`, each added to
+ * `registry` (for the file's cleanup), and waits until each printed "ready";
+ * what they print from then on is kept, tagged by pid, for failure messages.
+ */
+export async function startWorkerProcesses(
+  file: string,
+  env: Record<string, string>,
+  count: number,
+  registry: ChildProcess[],
+): Promise<WorkerProcesses> {
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < count; i++) {
+    const child = spawnTs(file, env);
+    registry.push(child);
+    children.push(child);
+  }
+  await Promise.all(children.map((child) => waitForOutput(child, "ready", 30_000)));
+  let output = "";
+  for (const child of children) {
+    const tag = (chunk: string) => {
+      output += `[${child.pid}] ${chunk}`;
+    };
+    child.stdout?.on("data", tag);
+    child.stderr?.on("data", tag);
+  }
+  return { children, output: () => output };
+}

@@ -22,7 +22,7 @@ import type { TaskData } from "../../../src/task/task-record.js";
 import { logged } from "../../fixtures/redis-event-log-tasks.js";
 import { fileKey } from "../../support/isolation.js";
 import { PrivateRedis } from "../../support/private-redis.js";
-import { exited, spawnTs, waitForOutput } from "../../support/processes.js";
+import { exited, startWorkerProcesses } from "../../support/processes.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
 
@@ -106,26 +106,17 @@ describe.skipIf(!available)("redis: the event log", () => {
       const records = Array.from({ length: TASKS }, (_, i) => logged(i));
       for (let i = 0; i < TASKS; i += 250)
         expect((await queue.add(records.slice(i, i + 250))).every(Boolean)).toBe(true);
-      const mine: ChildProcess[] = [];
-      for (let i = 0; i < 2; i++) {
-        const child = spawnTs("test/fixtures/redis-event-log-worker.ts", {
+      const { children: mine, output } = await startWorkerProcesses(
+        "test/fixtures/redis-event-log-worker.ts",
+        {
           TEST_REDIS_URL: REDIS_URL,
           TEST_PREFIX: prefix,
           TEST_QUEUE: name,
           TEST_CONCURRENCY: "10",
-        });
-        children.push(child);
-        mine.push(child);
-      }
-      await Promise.all(mine.map((child) => waitForOutput(child, "ready", 30_000)));
-      let output = "";
-      for (const child of mine) {
-        const tag = (chunk: string) => {
-          output += `[${child.pid}] ${chunk}`;
-        };
-        child.stdout?.on("data", tag);
-        child.stderr?.on("data", tag);
-      }
+        },
+        2,
+        children,
+      );
       await queue.resume();
 
       const total = TASKS * 3;
@@ -164,7 +155,7 @@ describe.skipIf(!available)("redis: the event log", () => {
       await resumed.disconnect();
       const heard = await all;
 
-      expect(heard.length, output).toBe(total);
+      expect(heard.length, output()).toBe(total);
       const ids = heard.map((e) => e.id);
       expect(new Set(ids).size).toBe(total);
       expect([...ids].sort(compareIds)).toEqual(ids);
@@ -184,7 +175,7 @@ describe.skipIf(!available)("redis: the event log", () => {
       expect(await watched).toEqual(ids);
 
       for (const child of mine) child.kill("SIGTERM");
-      expect(await Promise.all(mine.map((child) => exited(child))), output).toEqual([0, 0]);
+      expect(await Promise.all(mine.map((child) => exited(child))), output()).toEqual([0, 0]);
     } finally {
       redis.disconnect();
       await late.disconnect();
