@@ -63,7 +63,8 @@ export interface QueueEvent {
 /** Event types a writer can write (not `unreadable`). */
 export type WrittenEventType = Exclude<QueueEventType, "unreadable">;
 
-const WRITTEN: ReadonlySet<string> = new Set<WrittenEventType>([
+/** Every event type a writer writes. */
+export const WRITTEN_EVENT_TYPES: readonly WrittenEventType[] = [
   "added",
   "started",
   "progress",
@@ -74,7 +75,9 @@ const WRITTEN: ReadonlySet<string> = new Set<WrittenEventType>([
   "cancelled",
   "deferred",
   "interrupted",
-]);
+];
+
+const WRITTEN: ReadonlySet<string> = new Set(WRITTEN_EVENT_TYPES);
 
 function instant(iso: string | null): number | undefined {
   if (iso === null) return undefined;

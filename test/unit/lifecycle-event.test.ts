@@ -13,40 +13,18 @@ import {
   eventBody,
   eventBodyWithoutId,
   readEvent,
-  type WrittenEventType,
+  WRITTEN_EVENT_TYPES,
 } from "../../src/task/lifecycle-event.js";
-import type { TaskData } from "../../src/task/task-record.js";
+import { TASK_STATUSES, type TaskData } from "../../src/task/task-record.js";
 
 const base = task({ name: "lifecycle.base" }, (n: number) => n)(1).toJSON();
-
-const types: WrittenEventType[] = [
-  "added",
-  "started",
-  "progress",
-  "retrying",
-  "completed",
-  "failed",
-  "crashed",
-  "cancelled",
-  "deferred",
-  "interrupted",
-];
 
 const json = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)));
 
 const record = fc.record({
   id: fc.string({ minLength: 1, maxLength: 40 }),
   name: fc.string({ maxLength: 40 }),
-  status: fc.constantFrom(
-    "pending",
-    "scheduled",
-    "processing",
-    "retrying",
-    "completed",
-    "failed",
-    "crashed",
-    "cancelled",
-  ),
+  status: fc.constantFrom(...TASK_STATUSES),
   retryCount: fc.nat(50),
   error: fc.option(fc.record({ type: fc.string(), message: fc.string() })),
   progress: fc.option(json, { nil: undefined }),
@@ -76,7 +54,7 @@ describe("lifecycle event bodies", () => {
     fc.assert(
       fc.property(
         record,
-        fc.constantFrom(...types),
+        fc.constantFrom(...WRITTEN_EVENT_TYPES),
         fc.integer({ min: 0, max: 2 ** 45 }),
         fc.option(fc.nat(10_000_000), { nil: undefined }),
         (r, type, at, durationMs) => {
