@@ -280,17 +280,7 @@ export class Queue implements QueueHandle {
       await this.runInline();
       return result;
     }
-    const added = await publishTraced(this.name, records, (traced) =>
-      tx || traced.length > MAX_COALESCED_ADD
-        ? backend.add(
-            this.name,
-            traced,
-            "unique",
-            addOptionsFor(backend, traced, this.clock.now(), tx),
-          )
-        : this.#adds.add(backend, traced),
-    );
-    this.#countAdded(records, added);
+    const added = await this.#storeNew(backend, records, tx);
     // Outside the add's span: an inline run is a consumer of its own.
     await this.runInline();
     return Array.isArray(input) ? added : (added[0] ?? false);
@@ -338,8 +328,22 @@ export class Queue implements QueueHandle {
       this.#countAdded([record], [result.outcome !== "ignored"]);
       return result;
     }
-    const [added] = await publishTraced(this.name, [record], (traced) =>
-      tx
+    const [added] = await this.#storeNew(backend, [record], tx);
+    return added ?? false;
+  }
+
+  /**
+   * Stores new work as a plain add (`unique` mode) under the add's span:
+   * within `tx` or as a bulk list in a call of its own, else with the other
+   * adds of this turn; counts what was stored.
+   */
+  async #storeNew(
+    backend: Backend,
+    records: TaskData[],
+    tx: SqlTransaction | undefined,
+  ): Promise<boolean[]> {
+    const added = await publishTraced(this.name, records, (traced) =>
+      tx || traced.length > MAX_COALESCED_ADD
         ? backend.add(
             this.name,
             traced,
@@ -348,8 +352,8 @@ export class Queue implements QueueHandle {
           )
         : this.#adds.add(backend, traced),
     );
-    this.#countAdded([record], [added ?? false]);
-    return added ?? false;
+    this.#countAdded(records, added);
+    return added;
   }
 
   /**
