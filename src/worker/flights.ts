@@ -269,6 +269,7 @@ export class Flights {
     const queue = flight.queue.name;
     const { events } = this;
     const about = { queue, taskId: record.id, task: record.name, status: record.status };
+    if (end.result === "settled") this.metrics.landed(queue, record, end.durationMs);
     if (end.result === "lost") {
       this.options.logger.warn(
         about,
@@ -280,7 +281,6 @@ export class Flights {
         "could not store a task's outcome; the task will be reclaimed once its lease expires",
       );
     } else if (record.status === "completed") {
-      this.metrics.landed(queue, record, end.durationMs);
       run.summary.processed++;
       if (this.options.logTasks) logCompleted(this.options.logger, queue, record, end.durationMs);
       if (events.listenerCount("task:completed") > 0) {
@@ -291,7 +291,6 @@ export class Flights {
         });
       }
     } else if (record.finishedAt !== null) {
-      this.metrics.landed(queue, record, end.durationMs);
       run.summary.failed++;
       if (events.listenerCount("task:failed") > 0)
         events.emit("task:failed", {
@@ -301,7 +300,6 @@ export class Flights {
           durationMs: end.durationMs,
         });
     } else {
-      this.metrics.landed(queue, record, end.durationMs);
       run.summary.retried++;
       if (events.listenerCount("task:retrying") > 0)
         events.emit("task:retrying", {
