@@ -86,10 +86,20 @@ export class PrivateRedis {
   /** Stops the server (it writes its append-only file first). */
   async stop(): Promise<void> {
     const child = this.#process;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once("exit", () => resolve());
       child.kill("SIGTERM");
+    });
+  }
+
+  /** SIGKILLs the server and waits until it is gone (no shutdown work, no waiting for replicas). */
+  async kill(): Promise<void> {
+    const child = this.#process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
     });
   }
 

@@ -1,5 +1,6 @@
 /** Redis for tests: the shared server's URL and cleanup of one test file's keys. */
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
+import { parseClusterUrl } from "../../src/backends/redis/cluster-url.js";
 
 export const REDIS_URL = process.env.SHEPPY_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -18,5 +19,28 @@ export async function deleteRedisPrefix(prefix: string, url = REDIS_URL): Promis
     }
   } finally {
     client.disconnect();
+  }
+}
+
+/** Deletes every key of `prefix` on every master of the cluster `url` names (a `redis+cluster://` URL). */
+export async function deleteClusterPrefix(prefix: string, url: string): Promise<void> {
+  const cluster = new Cluster(
+    parseClusterUrl(url).nodes.map(({ host, port }) => ({ host, port })),
+    { lazyConnect: true },
+  );
+  try {
+    await cluster.connect();
+    for (const node of cluster.nodes("master")) {
+      for (const pattern of [`{${prefix}:*`, `${prefix}:*`]) {
+        let cursor = "0";
+        do {
+          const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+          for (const key of keys) await node.del(key);
+          cursor = next;
+        } while (cursor !== "0");
+      }
+    }
+  } finally {
+    cluster.disconnect();
   }
 }

@@ -240,7 +240,7 @@ describe("new RedisBackend() without a url reads SHEPPY_BACKEND_URL, as new Queu
     const error = errorOf(() => new RedisBackend({ ttl: 60 }));
     expect(error).toBeInstanceOf(BackendUrlError);
     expect(error.message).toBe(
-      `new RedisBackend() without a url option reads SHEPPY_BACKEND_URL, which names another backend ('${shown}'): pass { url: "redis://…" } or set SHEPPY_BACKEND_URL to a redis:// or rediss:// URL`,
+      `new RedisBackend() without a url option reads SHEPPY_BACKEND_URL, which names another backend ('${shown}'): pass { url: "redis://…" } or set SHEPPY_BACKEND_URL to a redis:// or redis+cluster:// URL`,
     );
   });
 

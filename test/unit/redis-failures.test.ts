@@ -17,6 +17,21 @@ describe("reading a failed Redis call", () => {
     ["connect ECONNREFUSED 127.0.0.1:6390", "dropped"],
     ["ERR unknown command 'FOO'", "refused"],
     ["OOM command not allowed when used memory > 'maxmemory'.", "refused"],
+    // A cluster refusing a command it did not run: safe to send again.
+    ["CLUSTERDOWN The cluster is down", "unsent"],
+    ["TRYAGAIN Multiple keys request during rehashing of slot", "unsent"],
+    ["READONLY You can't write against a read only replica.", "unsent"],
+    ["Cluster isn't ready and enableOfflineQueue options is false", "unsent"],
+    ["Failed to refresh slots cache.", "unsent"],
+    [
+      "Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down",
+      "unsent",
+    ],
+    ["Too many Cluster redirections. Last error: Error: Connection is closed.", "dropped"],
+    [
+      "Too many Cluster redirections. Last error: ReplyError: ERR wrong number of arguments",
+      "refused",
+    ],
   ])("%s → %s", (message, failure) => {
     expect(classify(new Error(message))).toBe(failure);
   });

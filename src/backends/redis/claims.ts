@@ -12,7 +12,7 @@ import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import type { QueueKeys } from "./keys.js";
 import { readClaims, readReclaims } from "./record-codec.js";
-import { classify, type RedisSession } from "./session.js";
+import { classify, type RedisSession, UnconfirmedWrite } from "./session.js";
 
 /** Expired leases looked at per call. */
 const RECLAIM_BATCH = 100;
@@ -79,8 +79,12 @@ export class Claims {
         [k.task, limit, startedAt, token, ...unanswered],
       )) as string[];
     } catch (error) {
-      // Only a call that was on its way when the connection failed can have claimed anything.
-      if (error instanceof BackendUnavailableError && classify(error.cause) === "dropped")
+      // Only a call that was on its way when the connection failed, or one applied but not
+      // confirmed by the replicas asked for, can have claimed anything.
+      if (
+        error instanceof BackendUnavailableError &&
+        (classify(error.cause) === "dropped" || error.cause instanceof UnconfirmedWrite)
+      )
         this.#unanswered.set(k.pending, [...unanswered, token].slice(-MAX_UNANSWERED));
       throw error;
     }

@@ -8,10 +8,11 @@
  * resend nothing by themselves: the session decides what may be sent again
  * (see `./session.ts`), and no command waits past the backend's time bound.
  */
-import type { Redis, RedisOptions } from "ioredis";
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
+import type { ClusterTarget } from "./cluster-url.js";
 import {
   checkRedisUrl,
   closedBeforeAnswer,
@@ -19,10 +20,16 @@ import {
   withoutSecrets,
 } from "./connection-errors.js";
 
-async function loadIoredis(): Promise<{ Redis: typeof import("ioredis").Redis }> {
+/** A connection to one server, or a cluster client that routes each command to its slot's master. */
+export type RedisClient = Redis | Cluster;
+
+async function loadIoredis(): Promise<{
+  Redis: typeof import("ioredis").Redis;
+  Cluster: typeof import("ioredis").Cluster;
+}> {
   try {
     const module = await import("ioredis");
-    return { Redis: module.Redis };
+    return { Redis: module.Redis, Cluster: module.Cluster };
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
       throw new BackendUnavailableError(
@@ -62,16 +69,24 @@ interface InFlight {
 const QUIT_WAIT_MS = 1000;
 
 /** Callers waiting for each client to be ready again: one `ready` listener per client, however many wait. */
-const readyWaiters = new WeakMap<Redis, Set<() => void>>();
+const readyWaiters = new WeakMap<RedisClient, Set<() => void>>();
+
+/**
+ * How long a call waits before it is sent again on a cluster whose client
+ * still says ready: while a failed master's replica is being promoted, its
+ * slots answer nothing useful, and an immediate resend would only spin.
+ */
+const CLUSTER_RETRY_PAUSE_MS = 100;
 
 /**
  * @internal Resolves once `client` is ready, or after `ms`. During an outage
  * every call of the backend waits here; they share one listener, so a busy
  * process does not pile up listeners (and Node's leak warning) on the client.
  */
-export function untilClientReady(client: Redis, ms: number): Promise<void> {
+export function untilClientReady(client: RedisClient, ms: number): Promise<void> {
   // "ready" with a socket that can no longer be written is a connection about to be reported closed.
-  if (client.status === "ready" && client.stream?.writable !== false) return Promise.resolve();
+  const writable = "stream" in client ? client.stream?.writable !== false : true;
+  if (client.status === "ready" && writable) return Promise.resolve();
   return new Promise((resolve) => {
     let waiters = readyWaiters.get(client);
     if (!waiters) {
@@ -101,11 +116,14 @@ export function untilClientReady(client: Redis, ms: number): Promise<void> {
 }
 
 export class RedisConnections {
-  #main: Redis | undefined;
-  #subscriber: Redis | undefined;
-  readonly #idleBlocking: Redis[] = [];
-  readonly #allBlocking = new Set<Redis>();
+  #main: RedisClient | undefined;
+  #subscriber: RedisClient | undefined;
+  readonly #idleBlocking: RedisClient[] = [];
+  readonly #allBlocking = new Set<RedisClient>();
+  readonly #idleWriters: RedisClient[] = [];
+  readonly #allWriters = new Set<RedisClient>();
   #outage = false;
+  #ClusterClient: typeof Cluster | undefined;
 
   constructor(
     private readonly url: string,
@@ -113,18 +131,26 @@ export class RedisConnections {
     private readonly logger: Logger,
     /** The longest a command may wait for its answer (ms). */
     private readonly commandTimeoutMs: number,
+    /** The seed nodes and credentials when the backend talks to a Redis Cluster. */
+    private readonly cluster?: { target: ClusterTarget; options: ClusterOptions },
   ) {
     // When the backend is created, not at connect: a URL ioredis would misread is a usage error.
-    checkRedisUrl(url);
+    if (!cluster) checkRedisUrl(url);
   }
 
-  get main(): Redis {
+  get main(): RedisClient {
     if (!this.#main) throw new BackendUnavailableError("Redis backend is not connected");
     return this.#main;
   }
 
+  /** Whether the connections are cluster clients. */
+  get isCluster(): boolean {
+    return this.cluster !== undefined;
+  }
+
   /** Opens the main connection; a failure is a one-line `BackendUnavailableError` naming its cause. */
-  async open(): Promise<Redis> {
+  async open(): Promise<RedisClient> {
+    if (this.cluster) return this.#openCluster();
     const { Redis } = await loadIoredis();
     for (let attempt = 1; ; attempt++) {
       const client = new Redis(this.url, {
@@ -151,7 +177,60 @@ export class RedisConnections {
     }
   }
 
-  #watch(client: Redis): void {
+  async #openCluster(): Promise<Cluster> {
+    const { Cluster } = await loadIoredis();
+    this.#ClusterClient = Cluster;
+    const client = this.#newCluster({ commandTimeout: this.commandTimeoutMs }, {});
+    this.#watch(client);
+    try {
+      await client.connect();
+    } catch (error) {
+      client.disconnect();
+      const cause = error instanceof Error ? error.message : String(error);
+      throw new BackendUnavailableError(
+        `cannot connect to Redis Cluster at ${maskUrl(this.url)}: ${cause.replace(/\s+/g, " ").replace(/\.$/, "")}`,
+        { cause: withoutSecrets(error) },
+      );
+    }
+    this.#main = client;
+    return client;
+  }
+
+  /**
+   * A cluster client over the seed nodes. Node connections resend nothing by
+   * themselves and a command whose node connection closes is not retried by
+   * ioredis (`retryDelayOnFailover: 0`): as on one server, the session decides
+   * what may be sent again. Redirections (MOVED, ASK) and a cluster that is
+   * briefly down or busy (CLUSTERDOWN, TRYAGAIN) are ioredis's to retry: the
+   * server refused those commands, so a retry can never apply one twice.
+   */
+  #newCluster(nodeOptions: RedisOptions, clusterOptions: ClusterOptions): Cluster {
+    const Cluster = this.#ClusterClient!;
+    const { target, options } = this.cluster!;
+    return new Cluster(
+      target.nodes.map(({ host, port }) => ({ host, port })),
+      {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        enableAutoPipelining: false,
+        retryDelayOnFailover: 0,
+        clusterRetryStrategy: retryStrategy,
+        ...options,
+        ...clusterOptions,
+        redisOptions: {
+          ...(target.username ? { username: target.username } : {}),
+          ...(target.password ? { password: target.password } : {}),
+          ...(target.tls ? { tls: {} } : {}),
+          autoResendUnfulfilledCommands: false,
+          ...this.options,
+          ...options.redisOptions,
+          ...nodeOptions,
+        },
+      },
+    );
+  }
+
+  #watch(client: RedisClient): void {
     client.on("error", (error: Error) => {
       if (this.#outage || !this.#main) return;
       this.#outage = true;
@@ -186,20 +265,36 @@ export class RedisConnections {
    * Resolves once the main connection is ready again, or after `ms`: a call
    * that found Redis unreachable waits for this instead of spinning.
    */
-  untilReady(ms: number): Promise<void> {
-    return this.#main ? untilClientReady(this.#main, ms) : Promise.resolve();
+  async untilReady(ms: number): Promise<void> {
+    const main = this.#main;
+    if (!main) return;
+    if (this.cluster) {
+      // A pipeline goes where the client's slot map says, never learning of a failover by a
+      // redirection as single commands do: ask the cluster again who serves each slot.
+      (main as Cluster).refreshSlotsCache();
+      await new Promise((resolve) => setTimeout(resolve, CLUSTER_RETRY_PAUSE_MS));
+    }
+    await untilClientReady(main, ms);
   }
 
   /** A blocking connection: nothing queued while disconnected, and no blocking command outlives its wait by much. */
-  #blockingClient(): Redis {
-    const client = this.main.duplicate({
-      enableAutoPipelining: false,
+  #blockingClient(): RedisClient {
+    const blocking = {
       maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+      blockingTimeout: this.commandTimeoutMs,
+    };
+    if (this.cluster) {
+      const client = this.#newCluster(blocking, { lazyConnect: false });
+      this.#watch(client);
+      return client;
+    }
+    const client = (this.main as Redis).duplicate({
+      ...blocking,
+      enableAutoPipelining: false,
       lazyConnect: false,
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
-      commandTimeout: undefined,
-      blockingTimeout: this.commandTimeoutMs,
     });
     this.#watch(client);
     this.#failInFlightOnClose(client);
@@ -207,8 +302,16 @@ export class RedisConnections {
   }
 
   /** The subscriber resubscribes by itself after a reconnect; its SUBSCRIBE may wait for the connection. */
-  #subscriberClient(): Redis {
-    const client = this.main.duplicate({
+  #subscriberClient(): RedisClient {
+    if (this.cluster) {
+      const client = this.#newCluster(
+        { maxRetriesPerRequest: null, commandTimeout: this.commandTimeoutMs },
+        { lazyConnect: false, enableOfflineQueue: true },
+      );
+      this.#watch(client);
+      return client;
+    }
+    const client = (this.main as Redis).duplicate({
       enableAutoPipelining: false,
       maxRetriesPerRequest: null,
       lazyConnect: false,
@@ -224,7 +327,7 @@ export class RedisConnections {
    * the pool afterwards; waits at most `readyWithinMs` for that connection.
    */
   async withBlocking<T>(
-    fn: (client: Redis) => Promise<T>,
+    fn: (client: RedisClient) => Promise<T>,
     readyWithinMs = this.commandTimeoutMs,
   ): Promise<T> {
     let client = this.#idleBlocking.pop();
@@ -241,20 +344,71 @@ export class RedisConnections {
     }
   }
 
+  /**
+   * Runs `fn` on a connection of its own, like the main one (same time
+   * bound), returned to a pool afterwards: for a write followed by `WAIT`,
+   * which holds its connection until replicas answer, so that lease renewals
+   * and claims on the main connection never wait behind it. `prepare` runs
+   * once on each new connection.
+   */
+  async withWriter<T>(
+    fn: (client: RedisClient) => Promise<T>,
+    prepare: (client: RedisClient) => void,
+  ): Promise<T> {
+    let client = this.#idleWriters.pop();
+    if (!client) {
+      client = this.#writerClient();
+      prepare(client);
+      this.#allWriters.add(client);
+    }
+    try {
+      await untilClientReady(client, this.commandTimeoutMs);
+      return await fn(client);
+    } finally {
+      if (this.#allWriters.has(client)) this.#idleWriters.push(client);
+    }
+  }
+
+  #writerClient(): RedisClient {
+    if (this.cluster) {
+      const client = this.#newCluster(
+        { commandTimeout: this.commandTimeoutMs },
+        { lazyConnect: false },
+      );
+      this.#watch(client);
+      return client;
+    }
+    const client = (this.main as Redis).duplicate({
+      enableAutoPipelining: false,
+      lazyConnect: false,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: this.commandTimeoutMs,
+    });
+    this.#watch(client);
+    this.#failInFlightOnClose(client);
+    return client;
+  }
+
   /** The subscriber connection, created on first use. */
-  subscriber(): Redis {
+  subscriber(): RedisClient {
     this.#subscriber ??= this.#subscriberClient();
     return this.#subscriber;
   }
 
   async close(): Promise<void> {
-    const clients = [this.#main, this.#subscriber, ...this.#allBlocking].filter(
-      (c): c is Redis => c !== undefined,
-    );
+    const clients = [
+      this.#main,
+      this.#subscriber,
+      ...this.#allBlocking,
+      ...this.#allWriters,
+    ].filter((c): c is RedisClient => c !== undefined);
     this.#main = undefined;
     this.#subscriber = undefined;
     this.#allBlocking.clear();
     this.#idleBlocking.length = 0;
+    this.#allWriters.clear();
+    this.#idleWriters.length = 0;
     await Promise.all(
       clients.map(async (client) => {
         // A connection that is down (or a server that does not answer) is dropped, not waited for.

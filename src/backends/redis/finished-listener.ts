@@ -6,7 +6,7 @@
  * and when the backend disconnects, every listener is told to look again
  * (an empty list).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connections.js";
 
 type Handler = (ids: readonly string[]) => void;
 
@@ -15,9 +15,9 @@ const LINGER_MS = 5000;
 export class FinishedListener {
   readonly #handlers = new Map<string, Set<Handler>>();
   /** The subscriber connection the handlers are attached to (a reconnected backend makes a new one). */
-  #client: Redis | undefined;
+  #client: RedisClient | undefined;
 
-  constructor(private readonly subscriber: () => Redis) {}
+  constructor(private readonly subscriber: () => RedisClient) {}
 
   /** Tells every listener to read again (an empty list). */
   lookAgain(): void {

@@ -12,7 +12,7 @@
  */
 import type { Logger } from "../../observability/logger.js";
 import { queuesRegistryKey } from "./keys.js";
-import { type RedisSession, runBatch } from "./session.js";
+import { perQueue, type RedisSession, runBatch } from "./session.js";
 
 /** Ids moved per script call. */
 const BATCH = 500;
@@ -34,9 +34,7 @@ export async function migrateLegacyIndexes(session: RedisSession, logger: Logger
   const names = await session.call("connect", (client) => client.smembers(registry));
   if (names.length === 0) return 0;
   const found = await session.call("connect", (client) =>
-    runBatch<number>(client, (p) => {
-      for (const name of names) p.exists(session.keys(name).legacyIds);
-    }),
+    perQueue(names, (name) => client.exists(session.keys(name).legacyIds)),
   );
   let total = 0;
   for (const [i, name] of names.entries()) {

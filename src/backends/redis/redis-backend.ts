@@ -12,7 +12,7 @@
  * (notifications), `RedisEventLog` (lifecycle events), `CronStore` and
  * `./rate-limiter.ts`.
  */
-import type { RedisOptions } from "ioredis";
+import type { ClusterOptions, RedisOptions } from "ioredis";
 import { type Clock, systemClock } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
@@ -49,6 +49,7 @@ import {
   resolveRetentionSettings,
 } from "../retention-settings.js";
 import { Claims } from "./claims.js";
+import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
 import { CronStore } from "./cron-store.js";
 import { RedisEventLog } from "./event-log.js";
 import { FinishedListener } from "./finished-listener.js";
@@ -80,8 +81,29 @@ export interface RedisBackendOptions extends RetentionOptions {
    * set none (default: the `?maxPayloadBytes=` of the URL, else 16 MiB).
    */
   maxPayloadBytes?: number;
-  /** Extra ioredis options (TLS, sentinels, timeouts…). */
+  /** Extra ioredis options (TLS, sentinels, timeouts…); on a cluster, for every node connection. */
   redisOptions?: RedisOptions;
+  /**
+   * Talk to a Redis Cluster, with the `url`'s host as the seed node. A
+   * `redis+cluster://host1:port1,host2:port2` URL says the same with several
+   * seeds. Every key of a queue carries one hash tag, so a queue lives on one
+   * slot and each script touches one node.
+   */
+  cluster?: boolean;
+  /**
+   * Replicas that must have the writes of an add, a settle or a cancel before
+   * it answers (Redis `WAIT`, sent with the write in one round trip; default
+   * 0: none). Redis replicates asynchronously: without it, a write the master
+   * acknowledged just before it failed can be missing on the replica that
+   * takes over. With it, a write whose replicas do not confirm within
+   * `waitReplicasTimeout` fails with `BackendUnavailableError` (it was
+   * applied on the master and may survive). See docs/backends/redis.md.
+   */
+  waitReplicas?: number;
+  /** Seconds a write waits for its replicas with `waitReplicas` (default 1). */
+  waitReplicasTimeout?: number;
+  /** Extra options of ioredis's cluster client (`natMap`, `scaleReads`, `slotsRefreshInterval`…), on a cluster. */
+  clusterOptions?: ClusterOptions;
   /** Time source for timestamps and record expiry (leases use the server's clock). */
   clock?: Clock;
   logger?: Logger;
@@ -123,6 +145,10 @@ export class RedisBackend implements Backend {
   readonly clock: Clock;
   readonly retention: RetentionSettings;
   readonly maxPayloadBytes: number;
+  /** Replicas an add, a settle or a cancel waits for (`WAIT`); 0: none. */
+  readonly waitReplicas: number;
+  /** Whether the backend talks to a Redis Cluster (a `redis+cluster://` URL, or the `cluster` option). */
+  readonly isCluster: boolean;
   /** Most entries kept in each queue's event log (option or URL `eventCap`, default 10,000); 0: the log is off. */
   readonly eventCap: number;
   readonly #session: RedisSession;
@@ -166,13 +192,35 @@ export class RedisBackend implements Backend {
         `RedisBackend option unavailableAfter must be a number of seconds > 0 and ≤ 3600 (got ${String(unavailableAfter)})`,
       );
     }
+    this.waitReplicas = options.waitReplicas ?? target.waitReplicas ?? 0;
+    if (!Number.isSafeInteger(this.waitReplicas) || this.waitReplicas < 0) {
+      throw new InvalidOptionError(
+        `RedisBackend option waitReplicas must be a whole number of replicas ≥ 0 (got ${String(this.waitReplicas)})`,
+      );
+    }
+    const waitReplicasTimeout = options.waitReplicasTimeout ?? 1;
+    if (
+      typeof waitReplicasTimeout !== "number" ||
+      !(waitReplicasTimeout > 0 && waitReplicasTimeout <= 60)
+    ) {
+      throw new InvalidOptionError(
+        `RedisBackend option waitReplicasTimeout must be a number of seconds > 0 and ≤ 60 (got ${String(waitReplicasTimeout)})`,
+      );
+    }
     this.#logger = options.logger ?? defaultLogger();
+    this.isCluster = options.cluster === true || isClusterUrl(this.url);
     const session = new RedisSession(
       this.prefix,
       this.url,
       options.redisOptions ?? {},
       this.#logger,
       unavailableAfter * 1000,
+      this.isCluster
+        ? { target: parseClusterUrl(this.url), options: options.clusterOptions ?? {} }
+        : undefined,
+      this.waitReplicas > 0
+        ? { replicas: this.waitReplicas, timeoutMs: Math.round(waitReplicasTimeout * 1000) }
+        : undefined,
     );
     const now = () => this.clock.now();
     this.#session = session;

@@ -10,6 +10,7 @@
 import { BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
 import { positiveIntegerParam } from "../registry.js";
+import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
 
 /** Where a Redis backend connects when neither its options nor `SHEPPY_BACKEND_URL` say. */
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -20,6 +21,7 @@ export interface RedisTarget {
   readonly prefix?: string;
   readonly maxPayloadBytes?: number;
   readonly eventCap?: number;
+  readonly waitReplicas?: number;
 }
 
 /** `?eventCap=`: a whole number ≥ 0 (0 turns the event log off), or `undefined` when absent. */
@@ -35,20 +37,41 @@ function eventCapParam(url: URL): number | undefined {
   return number;
 }
 
-/** Takes Sheppy's `prefix`, `maxPayloadBytes` and `eventCap` parameters out of a `redis://` URL; the rest is for ioredis. */
+/** Takes Sheppy's `prefix`, `maxPayloadBytes`, `eventCap` and `waitReplicas` parameters out of a `redis://` URL; the rest is for ioredis. */
 export function splitRedisUrl(url: URL): RedisTarget {
   const prefix = url.searchParams.get("prefix");
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   const eventCap = eventCapParam(url);
-  url.searchParams.delete("prefix");
-  url.searchParams.delete("maxPayloadBytes");
-  url.searchParams.delete("eventCap");
+  const waitReplicas = positiveIntegerParam(url, "waitReplicas");
+  for (const own of ["prefix", "maxPayloadBytes", "eventCap", "waitReplicas"]) {
+    url.searchParams.delete(own);
+  }
   return {
     url: url.toString(),
     ...(prefix ? { prefix } : {}),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
     ...(eventCap === undefined ? {} : { eventCap }),
+    ...(waitReplicas === undefined ? {} : { waitReplicas }),
   };
+}
+
+/**
+ * Sheppy's parameters of a `redis+cluster://` URL, read as in a `redis://`
+ * URL. The URL is kept whole (the backend reads its seeds from it); any other
+ * parameter is an error, since ioredis takes no options from a cluster URL.
+ */
+export function splitClusterUrl(raw: string): RedisTarget {
+  const { params } = parseClusterUrl(raw);
+  const own = new URL("redis://seed");
+  for (const [name, value] of params) own.searchParams.append(name, value);
+  const target = splitRedisUrl(own);
+  const unknown = [...own.searchParams.keys()];
+  if (unknown.length > 0) {
+    throw new BackendUrlError(
+      `Invalid Redis Cluster URL '${maskUrl(raw)}': unknown parameter '${unknown[0]}' (a cluster URL takes prefix, maxPayloadBytes, eventCap and waitReplicas; pass other ioredis options as clusterOptions)`,
+    );
+  }
+  return { ...target, url: raw };
 }
 
 /**
@@ -61,9 +84,10 @@ export function redisTargetFromEnvironment(
   value: string | undefined = process.env.SHEPPY_BACKEND_URL,
 ): RedisTarget {
   if (value === undefined || value === "") return { url: DEFAULT_REDIS_URL };
+  if (isClusterUrl(value)) return splitClusterUrl(value);
   if (!/^rediss?:\/\//i.test(value)) {
     throw new BackendUrlError(
-      `new RedisBackend() without a url option reads SHEPPY_BACKEND_URL, which names another backend ('${maskUrl(value)}'): pass { url: "redis://…" } or set SHEPPY_BACKEND_URL to a redis:// or rediss:// URL`,
+      `new RedisBackend() without a url option reads SHEPPY_BACKEND_URL, which names another backend ('${maskUrl(value)}'): pass { url: "redis://…" } or set SHEPPY_BACKEND_URL to a redis:// or redis+cluster:// URL`,
     );
   }
   let url: URL;

@@ -7,7 +7,7 @@
  * scripts need (status counters, fences) are written once.
  */
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connections.js";
 
 const SCRIPTS = {
   add: 9,
@@ -45,6 +45,38 @@ export type ScriptRunner = (
   args: readonly (string | number)[],
 ) => Promise<unknown>;
 
+/** How many replicas must confirm a script's writes, and how long to wait for them (ms). */
+export interface ReplicaWait {
+  readonly replicas: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Runs a script and then `WAIT` on the same connection, in one round trip
+ * (on a cluster, the pipeline goes to the master of the script's slot, the
+ * one whose replicas WAIT counts). Returns the script's answer and how many
+ * replicas had its writes when WAIT answered.
+ */
+export async function runAndWait(
+  client: RedisClient,
+  name: ScriptName,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+  wait: ReplicaWait,
+): Promise<[unknown, number]> {
+  const pipeline = client.pipeline();
+  const queued = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
+  queued[`sheppy_${name}`]!(...keys, ...args);
+  pipeline.wait(wait.replicas, wait.timeoutMs);
+  const [[scriptError, answer], [waitError, confirmed]] = (await pipeline.exec()) as [
+    [Error | null, unknown],
+    [Error | null, number],
+  ];
+  if (scriptError) throw scriptError;
+  if (waitError) throw waitError;
+  return [answer, confirmed];
+}
+
 const fileOf = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const read = (path: string) => readFileSync(new URL(`./scripts/${path}`, import.meta.url), "utf8");
 
@@ -65,7 +97,7 @@ function loadSources(): Map<ScriptName, string> {
 }
 
 /** Registers every script on `client` and returns a typed runner. */
-export function defineScripts(client: Redis): ScriptRunner {
+export function defineScripts(client: RedisClient): ScriptRunner {
   for (const [name, lua] of loadSources()) {
     client.defineCommand(`sheppy_${name}`, { numberOfKeys: SCRIPTS[name], lua });
   }

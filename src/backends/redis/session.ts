@@ -16,13 +16,20 @@
  * leaves the backend.
  */
 import { randomBytes } from "node:crypto";
-import type { ChainableCommander, Redis, RedisOptions } from "ioredis";
+import type { ChainableCommander, ClusterOptions, RedisOptions } from "ioredis";
 import { BackendError, BackendFullError, BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
-import { RedisConnections } from "./connections.js";
+import type { ClusterTarget } from "./cluster-url.js";
+import { type RedisClient, RedisConnections } from "./connections.js";
 import { type QueueKeys, queueKeys, queuesRegistryKey } from "./keys.js";
-import { defineScripts, type ScriptName, type ScriptRunner } from "./scripts.js";
+import {
+  defineScripts,
+  type ReplicaWait,
+  runAndWait,
+  type ScriptName,
+  type ScriptRunner,
+} from "./scripts.js";
 
 /** Arguments after the keys of a script call. */
 export type ScriptArgs = readonly (string | number)[];
@@ -61,8 +68,39 @@ const FAIL_FAST: ReadonlySet<ScriptName> = new Set([
   "appendEvents",
 ]);
 
-/** The call never left this process: Redis was not connected when it was made. */
-const UNSENT = /Stream isn't writeable|enableOfflineQueue|Connection in subscriber mode/;
+/**
+ * The scripts whose writes an application is told about (an add, a settled
+ * outcome, a cancel): with `waitReplicas`, each answers only once replicas
+ * have its writes.
+ */
+const CONFIRMED: ReadonlySet<ScriptName> = new Set([
+  // A claim too: one the new master never heard of would hand its tasks to a second worker.
+  "claim",
+  "add",
+  "addDeduplicated",
+  "addWorkflow",
+  "settle",
+  "cancel",
+  "cancelWorkflow",
+]);
+
+/**
+ * @internal The cause of a write Redis applied but too few replicas
+ * confirmed (`waitReplicas`): a claim failing so is named by the next claim,
+ * which puts its tasks back, as one whose answer was lost.
+ */
+export class UnconfirmedWrite extends Error {}
+
+/**
+ * The call never left this process (Redis was not connected when it was
+ * made), or a cluster refused it without running it: its slot has no master
+ * right now (CLUSTERDOWN, MASTERDOWN), it reached a replica (READONLY), the
+ * slot is moving (TRYAGAIN), or the client lost track of the cluster.
+ */
+const UNSENT =
+  /Stream isn't writeable|enableOfflineQueue|Connection in subscriber mode|^(CLUSTERDOWN|MASTERDOWN|READONLY|TRYAGAIN|LOADING) |Failed to refresh slots cache|None of startup nodes is available|No subscriber for the cluster/;
+/** ioredis gave up redirecting a command on a cluster: what counts is the last error it saw. */
+const REDIRECTIONS = /^Too many Cluster redirections\. Last error: (?:\w*Error: )?/;
 /** The connection failed while the call was out: whether Redis applied it is unknown. */
 const DROPPED =
   /Connection is closed|Command aborted due to connection close|Command timed out|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTCONN|EHOSTUNREACH|socket hang up|MaxRetriesPerRequest/;
@@ -75,6 +113,9 @@ type Failure = "unsent" | "dropped" | "refused";
  */
 export function classify(error: unknown): Failure {
   if (!(error instanceof Error)) return "refused";
+  if (REDIRECTIONS.test(error.message)) {
+    return classify(new Error(error.message.replace(REDIRECTIONS, "")));
+  }
   if (UNSENT.test(error.message)) return "unsent";
   if (error.name === "MaxRetriesPerRequestError" || DROPPED.test(error.message)) return "dropped";
   return "refused";
@@ -82,7 +123,7 @@ export function classify(error: unknown): Failure {
 
 /** Runs the commands `build` queues as one pipeline (one round trip); throws the first error. */
 export async function runBatch<T>(
-  client: Redis,
+  client: RedisClient,
   build: (pipeline: ChainableCommander) => unknown,
 ): Promise<T[]> {
   const pipeline = client.pipeline();
@@ -93,6 +134,18 @@ export async function runBatch<T>(
     if (error) throw error;
     return reply as T;
   });
+}
+
+/**
+ * One command per queue, all sent at once (they share the round trip as a
+ * pipeline would). Not a pipeline: on a cluster each queue lives on its own
+ * slot, and one pipeline may only address one.
+ */
+export function perQueue<T>(
+  names: readonly string[],
+  command: (name: string) => Promise<T>,
+): Promise<T[]> {
+  return Promise.all(names.map(command));
 }
 
 /** One backend instance's connections, scripts and per-queue keys. */
@@ -112,9 +165,12 @@ export class RedisSession {
     logger: Logger,
     /** How long a call keeps trying while Redis cannot be reached, in ms. */
     readonly unavailableAfterMs: number,
+    cluster?: { target: ClusterTarget; options: ClusterOptions },
+    /** Replicas that must have an add's or a settle's writes before it answers (none when absent). */
+    private readonly replicaWait?: ReplicaWait,
   ) {
     this.#maskedUrl = maskUrl(url);
-    this.connections = new RedisConnections(url, redisOptions, logger, unavailableAfterMs);
+    this.connections = new RedisConnections(url, redisOptions, logger, unavailableAfterMs, cluster);
   }
 
   get isConnected(): boolean {
@@ -156,7 +212,7 @@ export class RedisSession {
    */
   async call<T>(
     what: string,
-    operation: (client: Redis) => Promise<T>,
+    operation: (client: RedisClient) => Promise<T>,
     resend: Resend = "always",
     wait = true,
   ): Promise<T> {
@@ -203,11 +259,35 @@ export class RedisSession {
       // The scripts are defined on the main client when it connects.
       () => {
         if (!this.#run) throw new BackendError("Redis backend is not connected");
+        const wait = this.replicaWait;
+        if (wait && CONFIRMED.has(name)) {
+          return this.connections.withWriter(
+            (writer) => this.#runConfirmed(writer, name, keys, args, wait),
+            defineScripts,
+          );
+        }
         return this.#run(name, keys, args);
       },
       SEND_ONCE.has(name) ? "unsent" : "always",
       !FAIL_FAST.has(name),
     );
+  }
+
+  async #runConfirmed(
+    client: RedisClient,
+    name: ScriptName,
+    keys: readonly string[],
+    args: ScriptArgs,
+    wait: ReplicaWait,
+  ): Promise<unknown> {
+    const [answer, confirmed] = await runAndWait(client, name, keys, args, wait);
+    if (confirmed < wait.replicas) {
+      throw new BackendUnavailableError(
+        `${name}: Redis at ${this.#maskedUrl} applied it, but only ${confirmed} of the ${wait.replicas} replicas asked for (waitReplicas) confirmed it within ${wait.timeoutMs} ms; a failover now could lose it`,
+        { cause: new UnconfirmedWrite(`${confirmed} of ${wait.replicas} replicas confirmed`) },
+      );
+    }
+    return answer;
   }
 
   #notConnected(cause: unknown): BackendError {

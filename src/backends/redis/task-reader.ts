@@ -6,14 +6,14 @@
  * by id), per-queue stats and the list of queues. A record whose expiry has
  * passed is gone for readers even before `pruneExpired` runs.
  */
-import type { ChainableCommander } from "ioredis";
 import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ListTasksRequest, PageRequest, QueueStats, TaskPage } from "../backend.js";
 import { checkListRequest, encodeListCursor } from "../task-listing.js";
+import type { RedisClient } from "./connections.js";
 import { queuesRegistryKey } from "./keys.js";
 import { readRecord } from "./record-codec.js";
-import { type RedisSession, runBatch } from "./session.js";
+import { perQueue, type RedisSession, runBatch } from "./session.js";
 
 /** Hash fields read back for a record: JSON, script-written overrides, expiry. */
 const RECORD_FIELDS = ["d", "status", "startedAt", "finishedAt", "x"] as const;
@@ -161,9 +161,7 @@ export class TaskReader {
       await this.session.call("listQueues", (client) => client.smembers(registry))
     ).sort();
     const held = await this.session.call("listQueues", (client) =>
-      runBatch<number>(client, (p) => {
-        for (const name of names) p.zcard(this.session.keys(name).ids);
-      }),
+      perQueue(names, (name) => client.zcard(this.session.keys(name).ids)),
     );
     const queues = new Map<string, number>();
     const kept = names.filter((_, i) => held[i]! > 0);
@@ -176,29 +174,27 @@ export class TaskReader {
 
   /** The registered queues that are paused, sorted (pausing registers a queue). */
   listPaused(): Promise<string[]> {
-    return this.#registeredWhere("listPaused", (p, name) =>
-      p.exists(this.session.keys(name).paused),
+    return this.#registeredWhere("listPaused", (client, name) =>
+      client.exists(this.session.keys(name).paused),
     );
   }
 
   /** The registered queues that hold crons, sorted (adding a cron registers its queue). */
   listCronQueues(): Promise<string[]> {
-    return this.#registeredWhere("listCronQueues", (p, name) =>
-      p.hlen(this.session.keys(name).crons),
+    return this.#registeredWhere("listCronQueues", (client, name) =>
+      client.hlen(this.session.keys(name).crons),
     );
   }
 
-  /** The registered queue names for which `count` (one command each, pipelined) answers more than 0. */
+  /** The registered queue names for which `count` (one command each) answers more than 0. */
   async #registeredWhere(
     what: string,
-    count: (pipeline: ChainableCommander, name: string) => unknown,
+    count: (client: RedisClient, name: string) => Promise<number>,
   ): Promise<string[]> {
     const registry = queuesRegistryKey(this.session.prefix);
     const names = (await this.session.call(what, (client) => client.smembers(registry))).sort();
     const counts = await this.session.call(what, (client) =>
-      runBatch<number>(client, (p) => {
-        for (const name of names) count(p, name);
-      }),
+      perQueue(names, (name) => count(client, name)),
     );
     return names.filter((_, i) => counts[i]! > 0);
   }

@@ -132,6 +132,8 @@ export function scheduleCases(h: ContractHarness): void {
     it("S-5 due order is respected: one task per work({ maxTasks: 1 }), earliest first", async () => {
       const queue = h.queue();
       const [first, second, third] = [add(1, 0), add(2, 0), add(3, 0)];
+      // Connected first: a slow first connect (a cluster learns its slots) must not eat the offsets below.
+      await queue.size();
       const base = Date.now();
       await queue.schedule(third, new Date(base + 300));
       await queue.schedule(first, new Date(base + 100));
@@ -225,6 +227,7 @@ export function scheduleCases(h: ContractHarness): void {
     it("S-11 the scheduler moves every due task to pending in due order, status pending", async () => {
       const queue = h.queue();
       const [a, b, c, notDue] = [add(1, 0), add(2, 0), add(3, 0), add(4, 0)];
+      await queue.size();
       const base = Date.now();
       await queue.schedule(c, new Date(base + 150));
       await queue.schedule(a, new Date(base + 50));

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executionsKey, recordedWork } from "../../fixtures/crash-tasks.js";
 import { fileKey } from "../../support/isolation.js";
 import { PrivatePostgres, postgresBinaries } from "../../support/private-postgres.js";
-import { exited, spawnTs, waitForOutput } from "../../support/processes.js";
+import { exited, startWorkerProcesses } from "../../support/processes.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { missingService, requireService } from "../../support/services.js";
 
@@ -62,11 +62,8 @@ describe.skipIf(!available)("postgres: the server restarted mid-run", () => {
         // Leases long enough that the restart itself does not expire them.
         TEST_LEASE: "10",
       };
-      const workers = Array.from({ length: 3 }, () =>
-        spawnTs("test/fixtures/crash-worker.ts", env),
-      );
-      children.push(...workers);
-      await Promise.all(workers.map((child) => waitForOutput(child, "ready")));
+      const started = await startWorkerProcesses("test/fixtures/crash-worker.ts", env, 3, children);
+      const workers = started.children;
       const recorder = new Redis(REDIS_URL);
       while ((await recorder.llen(executionsKey(prefix))) < TASKS / 5) await sleep(20);
 
@@ -99,7 +96,8 @@ describe.skipIf(!available)("postgres: the server restarted mid-run", () => {
       expect(twice.length).toBeLessThanOrEqual(30);
 
       for (const child of workers) child.kill("SIGTERM");
-      expect(await Promise.all(workers.map(exited))).toEqual([0, 0, 0]);
+      const codes = await Promise.all(workers.map(exited));
+      expect(codes, `worker output:\n${started.output()}`).toEqual([0, 0, 0]);
       recorder.disconnect();
       await queue.close();
     }, 180_000);

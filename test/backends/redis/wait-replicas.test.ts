@@ -1,0 +1,108 @@
+/**
+ * waitReplicas on a private primary with one replica: writes answer once the
+ * replica has them; with the replica gone, an add, a claim and a settle fail
+ * with a one-line BackendUnavailableError saying how many replicas confirmed,
+ * the write stays applied on the primary, and a claim that failed so gives
+ * its tasks back to the next claim.
+ */
+import { BackendUnavailableError, Queue, task } from "sheppy";
+import { RedisBackend } from "sheppy/backends/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PrivateRedis } from "../../support/private-redis.js";
+import { redisServerInstalled } from "../../support/private-redis-cluster.js";
+import { missingService } from "../../support/services.js";
+
+const available =
+  redisServerInstalled() || missingService("Redis replicas", "redis-server is not installed");
+const double = task({ name: "wait-replicas.double" }, (n: number) => n * 2);
+
+describe.skipIf(!available)("redis: waitReplicas", () => {
+  let primary: PrivateRedis;
+  let replica: PrivateRedis;
+
+  beforeAll(async () => {
+    primary = await PrivateRedis.start();
+    replica = await PrivateRedis.start(["--replicaof", "127.0.0.1", String(primary.port)]);
+    await untilReplicaAttached(primary.url);
+  });
+
+  afterAll(async () => {
+    // Killed first: a primary stopped politely waits for its replicas to catch up.
+    for (const server of [replica, primary]) {
+      await server?.kill();
+      await server?.destroy();
+    }
+  });
+
+  it("with the replica attached, adds, claims and settles answer as usual", async () => {
+    const queue = new Queue(
+      new RedisBackend({ url: primary.url, prefix: "attached", waitReplicas: 1 }),
+      { name: "q" },
+    );
+    const tasks = [double(1), double(2), double(3)];
+    expect(await queue.add(tasks)).toEqual([true, true, true]);
+    const { Worker } = await import("sheppy");
+    await new Worker(queue).work({ maxTasks: 3 });
+    expect((await queue.waitFor(tasks, { timeout: 5 })).map((t) => t.result)).toEqual([2, 4, 6]);
+    await queue.close();
+  });
+
+  it("with the replica gone, writes fail saying so and stay applied; a failed claim's task comes back to the next claim", async () => {
+    const queue = new Queue(
+      new RedisBackend({
+        url: primary.url,
+        prefix: "gone",
+        waitReplicas: 1,
+        waitReplicasTimeout: 0.1,
+      }),
+      { name: "q" },
+    );
+    const plain = new Queue(new RedisBackend({ url: primary.url, prefix: "gone" }), {
+      name: "q",
+    });
+    await replica.stop();
+    await untilReplicaAttached(primary.url, 0);
+    const t = double(21);
+    const added = queue.add(t);
+    await expect(added).rejects.toThrow(BackendUnavailableError);
+    await expect(added).rejects.toThrow(
+      /^add: Redis at redis:\/\/127\.0\.0\.1:\d+ applied it, but only 0 of the 1 replicas asked for \(waitReplicas\) confirmed it within 100 ms; a failover now could lose it$/,
+    );
+    // Applied on the primary all the same.
+    expect((await plain.getTask(t))?.status).toBe("pending");
+
+    // The claim is applied too, and not confirmed: the worker is not given the task.
+    await expect(queue.backend.claim("q", 10)).rejects.toThrow(/^claim: .*only 0 of the 1/);
+    expect((await plain.getTask(t))?.status).toBe("processing");
+
+    // Once a replica confirms again, the next claim names the failed one, puts its task back and takes it.
+    await replica.start();
+    await untilReplicaAttached(primary.url);
+    const claimed = await queue.backend.claim("q", 10);
+    expect(claimed.map((c) => c.record.id)).toEqual([t.id]);
+    await queue.close();
+    await plain.close();
+  });
+});
+
+/** Waits until the primary reports `count` replicas online (at least one by default). */
+async function untilReplicaAttached(url: string, count?: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const attached = await probeReplicas(url);
+    if (count === undefined ? attached > 0 : attached === count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the private primary never had ${count ?? "a"} replica(s) attached`);
+}
+
+async function probeReplicas(url: string): Promise<number> {
+  const { Redis } = await import("ioredis");
+  const client = new Redis(url);
+  try {
+    const info = await client.info("replication");
+    // Only a replica done with its first sync ("online") acknowledges writes to WAIT.
+    return info.split("\n").filter((line) => /^slave\d+:.*state=online/.test(line)).length;
+  } finally {
+    client.disconnect();
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * A private Redis Cluster (3 masters, 1 replica each by default) of
+ * redis-server processes on free ports, for the cluster contract suite and
+ * the failover test; the shared server on 6379 is never touched. Persistence
+ * is off: a killed node is replaced by its replica, never restarted.
+ */
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function listens(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port free for a cluster node: the node also listens on port + 10000 (its
+ * cluster bus), so both must be free and the port low enough for the sum.
+ */
+async function freeNodePort(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    if (taken.has(port) || taken.has(port + 10_000) || taken.has(port - 10_000)) continue;
+    if ((await listens(port)) && (await listens(port + 10_000))) {
+      taken.add(port);
+      return port;
+    }
+  }
+}
+
+/** Whether `redis-server` and `redis-cli` can be run here. */
+export function redisServerInstalled(): boolean {
+  try {
+    execFileSync("redis-server", ["--version"], { stdio: "ignore" });
+    execFileSync("redis-cli", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Node {
+  readonly port: number;
+  readonly process: ChildProcess;
+}
+
+export interface ClusterShape {
+  masters?: number;
+  replicasPerMaster?: number;
+  /** `cluster-node-timeout`: how long a master may be silent before its replica takes over (ms). */
+  nodeTimeoutMs?: number;
+}
+
+export class PrivateRedisCluster {
+  readonly #dir = mkdtempSync(join(tmpdir(), "sheppy-cluster-"));
+  readonly #nodes: Node[] = [];
+
+  private constructor() {}
+
+  static async start(shape: ClusterShape = {}): Promise<PrivateRedisCluster> {
+    const { masters = 3, replicasPerMaster = 1, nodeTimeoutMs = 2000 } = shape;
+    const cluster = new PrivateRedisCluster();
+    try {
+      const taken = new Set<number>();
+      const ports: number[] = [];
+      for (let i = 0; i < masters * (1 + replicasPerMaster); i++) {
+        ports.push(await freeNodePort(taken));
+      }
+      for (const port of ports) cluster.#spawn(port, nodeTimeoutMs);
+      for (const port of ports) await cluster.#untilAnswers(port);
+      await run("redis-cli", [
+        "--cluster",
+        "create",
+        ...ports.map((port) => `127.0.0.1:${port}`),
+        "--cluster-replicas",
+        String(replicasPerMaster),
+        "--cluster-yes",
+      ]);
+      await cluster.untilHealthy();
+      return cluster;
+    } catch (error) {
+      cluster.destroy();
+      throw error;
+    }
+  }
+
+  #spawn(port: number, nodeTimeoutMs: number): void {
+    const child = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        join(this.#dir, `nodes-${port}.conf`),
+        "--cluster-node-timeout",
+        String(nodeTimeoutMs),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        this.#dir,
+      ],
+      { stdio: "ignore" },
+    );
+    this.#nodes.push({ port, process: child });
+  }
+
+  async #untilAnswers(port: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if ((await this.#ask(port, ["PING"])) === "PONG") return;
+      if (Date.now() > deadline) throw new Error(`cluster node ${port} did not start`);
+      await sleep(50);
+    }
+  }
+
+  /** One command to one node, or `null` when it does not answer. */
+  async #ask(port: number, command: readonly string[]): Promise<unknown> {
+    const client = new Redis({
+      port,
+      host: "127.0.0.1",
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      return await client.call(command[0]!, ...command.slice(1));
+    } catch {
+      return null;
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** The seed URL of every live node. */
+  get url(): string {
+    return `redis+cluster://${this.#live()
+      .map((node) => `127.0.0.1:${node.port}`)
+      .join(",")}`;
+  }
+
+  #live(): Node[] {
+    return this.#nodes.filter((node) => node.process.exitCode === null && !node.process.killed);
+  }
+
+  /** Resolves once every live node reports the cluster ok, with every slot served, and every replica has synced. */
+  async untilHealthy(ms = 30_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const infos = await Promise.all(
+        this.#live().map((node) => this.#ask(node.port, ["CLUSTER", "INFO"])),
+      );
+      const healthy = infos.every(
+        (info) =>
+          typeof info === "string" &&
+          info.includes("cluster_state:ok") &&
+          info.includes("cluster_slots_ok:16384"),
+      );
+      // A replica that has not synced once is never promoted: wait until every one has.
+      const replication = await Promise.all(
+        this.#live().map((node) => this.#ask(node.port, ["INFO", "replication"])),
+      );
+      const synced = replication.every(
+        (info) =>
+          typeof info === "string" &&
+          (info.includes("role:master") || info.includes("master_link_status:up")),
+      );
+      if (healthy && synced) return;
+      if (Date.now() > deadline)
+        throw new Error("the private Redis Cluster did not become healthy");
+      await sleep(100);
+    }
+  }
+
+  /** The port of the master that serves `key`'s slot. */
+  async masterOf(key: string): Promise<number> {
+    for (const node of this.#live()) {
+      const role = (await this.#ask(node.port, ["ROLE"])) as [string] | null;
+      if (role?.[0] !== "master") continue;
+      const slot = (await this.#ask(node.port, ["CLUSTER", "KEYSLOT", key])) as number;
+      const shards = (await this.#ask(node.port, ["CLUSTER", "SLOTS"])) as
+        | [number, number, [string, number]][]
+        | null;
+      const owner = shards?.find(([from, to]) => slot >= from && slot <= to);
+      if (owner) return owner[2][1];
+    }
+    throw new Error(`no master serves the slot of ${key}`);
+  }
+
+  /** SIGKILLs the node on `port`. */
+  kill(port: number): void {
+    this.#nodes.find((node) => node.port === port)?.process.kill("SIGKILL");
+  }
+
+  destroy(): void {
+    for (const node of this.#nodes)
+      if (node.process.exitCode === null) node.process.kill("SIGKILL");
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
