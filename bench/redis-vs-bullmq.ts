@@ -15,6 +15,12 @@
  *                      exporter that drops), adds traced too, against the same
  *                      run without an SDK
  *   latency            add → handler start at light load (p50 / p95 / p99)
+ *   server-cpu         Redis server CPU per task: INFO commandstats' usec over a
+ *                      worker-concurrent run (bulk adds, claims, settles; INFO left out)
+ *   memory             Redis bytes per task: INFO memory's used_memory after adding
+ *                      BENCH_MEMORY (10,000) no-op tasks in calls of 1,000 (pending)
+ *                      and after a worker has run them all (finished, default retention),
+ *                      each against the empty queue's figure
  * Each scenario runs RUNS times per library, alternating; medians are printed
  * with the ratio Sheppy / BullMQ (for latency, lower is better). worker-fair
  * alternates Sheppy's keyed and plain runs and prints the cost of fairness
@@ -42,6 +48,7 @@ const SIZES = {
   concurrentAdds: Number(process.env.BENCH_CONCURRENT_ADDS ?? 10_000),
   concurrent: Number(process.env.BENCH_CONCURRENT ?? 20_000),
   latency: Number(process.env.BENCH_LATENCY ?? 2000),
+  memory: Number(process.env.BENCH_MEMORY ?? 10_000),
   /** Concurrency keys of worker-fair (limit 1 each), over SIZES.concurrent tasks. */
   fairKeys: Number(process.env.BENCH_FAIR_KEYS ?? 100),
 };
@@ -93,7 +100,9 @@ type Scenario =
   | "worker-fair"
   | "worker-events"
   | "worker-traced"
-  | "latency";
+  | "latency"
+  | "server-cpu"
+  | "memory";
 interface Library {
   name: string;
   addSingle(): Promise<number>;
@@ -101,6 +110,28 @@ interface Library {
   addConcurrent(): Promise<number>;
   workerConcurrent(): Promise<number>;
   latency(): Promise<number[]>;
+  /** Bytes per task the server holds with SIZES.memory tasks pending, then finished. */
+  memory(): Promise<{ pending: number; finished: number }>;
+}
+
+/** A connection for INFO, apart from the libraries' own. */
+const admin = new Redis(REDIS_URL);
+
+/** The server's CPU time spent in commands so far (µs), INFO's own calls left out. */
+async function serverCommandUs(): Promise<number> {
+  const text = await admin.info("commandstats");
+  let total = 0;
+  for (const [, name, usec] of text.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+)/gm)) {
+    if (name !== "info") total += Number(usec);
+  }
+  return total;
+}
+
+/** The server's used_memory now (bytes), once its lazy frees have run. */
+async function usedMemory(): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const info = await admin.info("memory");
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
 }
 
 const rate = (count: number, ms: number) => count / (ms / 1000);
@@ -157,6 +188,26 @@ const sheppy: Library = {
   },
   async workerConcurrent() {
     return (await sheppyWorkerRun(null)).rate;
+  },
+  async memory() {
+    const prefix = nextPrefix("sheppy");
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "b" });
+    await queue.connect();
+    await queue.size();
+    const empty = await usedMemory();
+    for (let i = 0; i < SIZES.memory; i += 1000) {
+      await queue.add(Array.from({ length: 1000 }, () => noop()));
+    }
+    const pending = await usedMemory();
+    const worker = new Worker(queue, { concurrency: 100, scheduler: false });
+    const summary = await worker.work({ maxTasks: SIZES.memory });
+    if (summary.processed !== SIZES.memory) throw new Error(`sheppy ran ${summary.processed}`);
+    const finished = await usedMemory();
+    await queue.close();
+    return {
+      pending: (pending - empty) / SIZES.memory,
+      finished: (finished - empty) / SIZES.memory,
+    };
   },
   async latency() {
     const prefix = nextPrefix("sheppy");
@@ -350,6 +401,33 @@ const bullmq: Library = {
     await queue.close();
     return rate(SIZES.concurrent, elapsed);
   },
+  async memory() {
+    const prefix = nextPrefix("bull");
+    const queue = new BullQueue("b", { connection, prefix });
+    await queue.waitUntilReady();
+    const empty = await usedMemory();
+    for (let i = 0; i < SIZES.memory; i += 1000) {
+      await queue.addBulk(Array.from({ length: 1000 }, () => ({ name: "noop", data: {} })));
+    }
+    const pending = await usedMemory();
+    let completed = 0;
+    await new Promise<void>((resolve) => {
+      const worker = new BullWorker("b", async () => null, {
+        connection,
+        prefix,
+        concurrency: 100,
+      });
+      worker.on("completed", () => {
+        if (++completed === SIZES.memory) void worker.close().then(() => resolve());
+      });
+    });
+    const finished = await usedMemory();
+    await queue.close();
+    return {
+      pending: (pending - empty) / SIZES.memory,
+      finished: (finished - empty) / SIZES.memory,
+    };
+  },
   async latency() {
     const prefix = nextPrefix("bull");
     const queue = new BullQueue("b", { connection, prefix });
@@ -381,7 +459,10 @@ const bullmq: Library = {
 };
 
 const throughput: Record<
-  Exclude<Scenario, "latency" | "worker-fair" | "worker-events" | "worker-traced">,
+  Exclude<
+    Scenario,
+    "latency" | "worker-fair" | "worker-events" | "worker-traced" | "server-cpu" | "memory"
+  >,
   (lib: Library) => Promise<number>
 > = {
   "add-single": (lib) => lib.addSingle(),
@@ -485,6 +566,46 @@ if (!only || only.includes("latency")) {
     );
   }
 }
+if (!only || only.includes("server-cpu")) {
+  // The server's own CPU per task over a whole worker-concurrent run (adds, claims, settles).
+  const perTask: Record<string, number[]> = { sheppy: [], bullmq: [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const lib of run % 2 === 0 ? [sheppy, bullmq] : [bullmq, sheppy]) {
+      const before = await serverCommandUs();
+      await lib.workerConcurrent();
+      perTask[lib.name]!.push(((await serverCommandUs()) - before) / SIZES.concurrent);
+      await cleanup();
+    }
+  }
+  const s = median(perTask.sheppy!);
+  const b = median(perTask.bullmq!);
+  console.log(
+    `${"server-cpu".padEnd(18)} sheppy ${fmt(s, 1).padStart(6)} µs/task   bullmq ${fmt(b, 1).padStart(6)} µs/task   ratio ${fmt(s / b, 2)}× (lower is better; INFO commandstats)`,
+  );
+}
+if (!only || only.includes("memory")) {
+  const pending: Record<string, number[]> = { sheppy: [], bullmq: [] };
+  const finished: Record<string, number[]> = { sheppy: [], bullmq: [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const lib of run % 2 === 0 ? [sheppy, bullmq] : [bullmq, sheppy]) {
+      const bytes = await lib.memory();
+      pending[lib.name]!.push(bytes.pending);
+      finished[lib.name]!.push(bytes.finished);
+      await cleanup();
+    }
+  }
+  for (const [label, figures] of [
+    ["memory pending", pending],
+    ["memory finished", finished],
+  ] as const) {
+    const s = median(figures.sheppy!);
+    const b = median(figures.bullmq!);
+    console.log(
+      `${label.padEnd(18)} sheppy ${fmt(s).padStart(6)} B/task    bullmq ${fmt(b).padStart(6)} B/task    ratio ${fmt(s / b, 2)}× (lower is better; used_memory over ${fmt(SIZES.memory)} tasks)`,
+    );
+  }
+}
+admin.disconnect();
 const rss = process.memoryUsage().rss / 2 ** 20;
 console.log(`process RSS after the run: ${fmt(rss)} MB (both libraries)`);
 process.exit(0);

@@ -25,7 +25,8 @@ const available =
 runBackendContract(
   "redis-cluster",
   // Redis runs no task inline: the instantProcessing request is not an option of its own.
-  ({ instantProcessing: _inline, ...options }) => new RedisBackend({ ...(url ? { url } : {}), prefix, ...options }),
+  ({ instantProcessing: _inline, ...options }) =>
+    new RedisBackend({ ...(url ? { url } : {}), prefix, ...options }),
   available ? {} : { skip: "no Redis Cluster to run on" },
 );
 
