@@ -21,6 +21,8 @@ describe("reading a failed Redis call", () => {
     ["CLUSTERDOWN The cluster is down", "unsent"],
     ["TRYAGAIN Multiple keys request during rehashing of slot", "unsent"],
     ["READONLY You can't write against a read only replica.", "unsent"],
+    ["MOVED 7038 127.0.0.1:37357", "unsent"],
+    ["ASK 7038 127.0.0.1:37357", "unsent"],
     ["Cluster isn't ready and enableOfflineQueue options is false", "unsent"],
     ["Failed to refresh slots cache.", "unsent"],
     [

@@ -271,7 +271,7 @@ export class RedisConnections {
     if (this.cluster) {
       // A pipeline goes where the client's slot map says, never learning of a failover by a
       // redirection as single commands do: ask the cluster again who serves each slot.
-      (main as Cluster).refreshSlotsCache();
+      for (const client of [main, ...this.#allWriters]) (client as Cluster).refreshSlotsCache();
       await new Promise((resolve) => setTimeout(resolve, CLUSTER_RETRY_PAUSE_MS));
     }
     await untilClientReady(main, ms);

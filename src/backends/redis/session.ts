@@ -94,11 +94,13 @@ export class UnconfirmedWrite extends Error {}
 /**
  * The call never left this process (Redis was not connected when it was
  * made), or a cluster refused it without running it: its slot has no master
- * right now (CLUSTERDOWN, MASTERDOWN), it reached a replica (READONLY), the
- * slot is moving (TRYAGAIN), or the client lost track of the cluster.
+ * right now (CLUSTERDOWN, MASTERDOWN), it reached a replica (READONLY) or a
+ * node that no longer serves the slot (MOVED, ASK: a pipeline after a
+ * failover, which ioredis does not redirect), the slot is moving (TRYAGAIN),
+ * or the client lost track of the cluster.
  */
 const UNSENT =
-  /Stream isn't writeable|enableOfflineQueue|Connection in subscriber mode|^(CLUSTERDOWN|MASTERDOWN|READONLY|TRYAGAIN|LOADING) |Failed to refresh slots cache|None of startup nodes is available|No subscriber for the cluster/;
+  /Stream isn't writeable|enableOfflineQueue|Connection in subscriber mode|^(CLUSTERDOWN|MASTERDOWN|READONLY|TRYAGAIN|LOADING|MOVED|ASK) |Failed to refresh slots cache|None of startup nodes is available|No subscriber for the cluster/;
 /** ioredis gave up redirecting a command on a cluster: what counts is the last error it saw. */
 const REDIRECTIONS = /^Too many Cluster redirections\. Last error: (?:\w*Error: )?/;
 /** The connection failed while the call was out: whether Redis applied it is unknown. */
