@@ -277,49 +277,45 @@ export class RedisConnections {
     await untilClientReady(main, ms);
   }
 
+  /**
+   * A further connection like the main one with `options` on top (on a
+   * cluster, a further cluster client). One that queues nothing while
+   * disconnected fails its unanswered commands when its connection closes,
+   * as the main one does.
+   */
+  #companion(options: RedisOptions, queueWhileDown: boolean): RedisClient {
+    const client = this.cluster
+      ? this.#newCluster(options, { lazyConnect: false, enableOfflineQueue: queueWhileDown })
+      : (this.main as Redis).duplicate({
+          ...options,
+          enableAutoPipelining: false,
+          lazyConnect: false,
+          enableOfflineQueue: queueWhileDown,
+          ...(queueWhileDown ? {} : { autoResendUnfulfilledCommands: false }),
+        });
+    this.#watch(client);
+    if (!queueWhileDown && !this.cluster) this.#failInFlightOnClose(client as Redis);
+    return client;
+  }
+
   /** A blocking connection: nothing queued while disconnected, and no blocking command outlives its wait by much. */
   #blockingClient(): RedisClient {
-    const blocking = {
-      maxRetriesPerRequest: null,
-      commandTimeout: undefined,
-      blockingTimeout: this.commandTimeoutMs,
-    };
-    if (this.cluster) {
-      const client = this.#newCluster(blocking, { lazyConnect: false });
-      this.#watch(client);
-      return client;
-    }
-    const client = (this.main as Redis).duplicate({
-      ...blocking,
-      enableAutoPipelining: false,
-      lazyConnect: false,
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-    });
-    this.#watch(client);
-    this.#failInFlightOnClose(client);
-    return client;
+    return this.#companion(
+      {
+        maxRetriesPerRequest: null,
+        commandTimeout: undefined,
+        blockingTimeout: this.commandTimeoutMs,
+      },
+      false,
+    );
   }
 
   /** The subscriber resubscribes by itself after a reconnect; its SUBSCRIBE may wait for the connection. */
   #subscriberClient(): RedisClient {
-    if (this.cluster) {
-      const client = this.#newCluster(
-        { maxRetriesPerRequest: null, commandTimeout: this.commandTimeoutMs },
-        { lazyConnect: false, enableOfflineQueue: true },
-      );
-      this.#watch(client);
-      return client;
-    }
-    const client = (this.main as Redis).duplicate({
-      enableAutoPipelining: false,
-      maxRetriesPerRequest: null,
-      lazyConnect: false,
-      enableOfflineQueue: true,
-      commandTimeout: this.commandTimeoutMs,
-    });
-    this.#watch(client);
-    return client;
+    return this.#companion(
+      { maxRetriesPerRequest: null, commandTimeout: this.commandTimeoutMs },
+      true,
+    );
   }
 
   /**
@@ -370,24 +366,7 @@ export class RedisConnections {
   }
 
   #writerClient(): RedisClient {
-    if (this.cluster) {
-      const client = this.#newCluster(
-        { commandTimeout: this.commandTimeoutMs },
-        { lazyConnect: false },
-      );
-      this.#watch(client);
-      return client;
-    }
-    const client = (this.main as Redis).duplicate({
-      enableAutoPipelining: false,
-      lazyConnect: false,
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: this.commandTimeoutMs,
-    });
-    this.#watch(client);
-    this.#failInFlightOnClose(client);
-    return client;
+    return this.#companion({ commandTimeout: this.commandTimeoutMs }, false);
   }
 
   /** The subscriber connection, created on first use. */
