@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Redis } from "ioredis";
+import { askRedis, untilRedisAnswers } from "./private-redis.js";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,7 +27,7 @@ function listens(port: number): Promise<boolean> {
  * A port free for a cluster node: the node also listens on port + 10000 (its
  * cluster bus), so both must be free and the port low enough for the sum.
  */
-async function freeNodePort(taken: Set<number>): Promise<number> {
+export async function freeNodePort(taken = new Set<number>()): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     if (taken.has(port) || taken.has(port + 10_000) || taken.has(port - 10_000)) continue;
@@ -47,6 +47,32 @@ export function redisServerInstalled(): boolean {
   } catch {
     return false;
   }
+}
+
+/** A cluster-enabled redis-server on `port`, keeping its files in `dir`, persistence off. */
+export function spawnClusterNode(port: number, dir: string, nodeTimeoutMs = 2000): ChildProcess {
+  return spawn(
+    "redis-server",
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--cluster-enabled",
+      "yes",
+      "--cluster-config-file",
+      join(dir, `nodes-${port}.conf`),
+      "--cluster-node-timeout",
+      String(nodeTimeoutMs),
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+    ],
+    { stdio: "ignore" },
+  );
 }
 
 interface Node {
@@ -95,58 +121,16 @@ export class PrivateRedisCluster {
   }
 
   #spawn(port: number, nodeTimeoutMs: number): void {
-    const child = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--cluster-enabled",
-        "yes",
-        "--cluster-config-file",
-        join(this.#dir, `nodes-${port}.conf`),
-        "--cluster-node-timeout",
-        String(nodeTimeoutMs),
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        this.#dir,
-      ],
-      { stdio: "ignore" },
-    );
-    this.#nodes.push({ port, process: child });
+    this.#nodes.push({ port, process: spawnClusterNode(port, this.#dir, nodeTimeoutMs) });
   }
 
   async #untilAnswers(port: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if ((await this.#ask(port, ["PING"])) === "PONG") return;
-      if (Date.now() > deadline) throw new Error(`cluster node ${port} did not start`);
-      await sleep(50);
-    }
+    await untilRedisAnswers(port);
   }
 
   /** One command to one node, or `null` when it does not answer. */
-  async #ask(port: number, command: readonly string[]): Promise<unknown> {
-    const client = new Redis({
-      port,
-      host: "127.0.0.1",
-      lazyConnect: true,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-    });
-    client.on("error", () => undefined);
-    try {
-      await client.connect();
-      return await client.call(command[0]!, ...command.slice(1));
-    } catch {
-      return null;
-    } finally {
-      client.disconnect();
-    }
+  #ask(port: number, command: readonly string[]): Promise<unknown> {
+    return askRedis(port, command);
   }
 
   /** The seed URL of every live node. */

@@ -22,6 +22,35 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** One command to the server on `port` (a fresh connection), or `null` when it does not answer. */
+export async function askRedis(port: number, command: readonly string[]): Promise<unknown> {
+  const client = new Redis({
+    port,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return await client.call(command[0]!, ...command.slice(1));
+  } catch {
+    return null;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Resolves once the server on `port` answers PING; throws after `ms`. */
+export async function untilRedisAnswers(port: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((await askRedis(port, ["PING"])) !== "PONG") {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export class PrivateRedis {
   #process: ChildProcess | undefined;
   readonly #dir = mkdtempSync(join(tmpdir(), "sheppy-redis-"));
@@ -62,25 +91,7 @@ export class PrivateRedis {
       ],
       { stdio: "ignore" },
     );
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const client = new Redis(this.url, {
-        lazyConnect: true,
-        retryStrategy: () => null,
-        maxRetriesPerRequest: 0,
-      });
-      client.on("error", () => undefined);
-      try {
-        await client.connect();
-        await client.ping();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      } finally {
-        client.disconnect();
-      }
-    }
+    await untilRedisAnswers(this.port);
   }
 
   /** Stops the server (it writes its append-only file first). */

@@ -3,7 +3,7 @@
  * `{prefix:queue}`), so the queue works on a cluster and its Lua scripts may
  * touch all its keys. Slots are computed by a private cluster-enabled server.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,8 @@ import { Queue, task, Worker } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
-import { freePort } from "../../support/private-redis.js";
+import { askRedis, untilRedisAnswers } from "../../support/private-redis.js";
+import { freeNodePort, spawnClusterNode } from "../../support/private-redis-cluster.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
 
@@ -30,24 +31,9 @@ describe.skipIf(!available)("redis: key layout", () => {
   let cluster: ChildProcess | undefined;
 
   beforeAll(async () => {
-    // A port the system says is free now (a random one could be another test's private server).
-    port = await freePort();
-    cluster = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--cluster-enabled",
-        "yes",
-        "--save",
-        "",
-        "--dir",
-        dir,
-      ],
-      { stdio: "ignore" },
-    );
+    // Free now, and low enough for its cluster bus (port + 10000) to be a port too.
+    port = await freeNodePort();
+    cluster = spawnClusterNode(port, dir);
   });
 
   afterAll(async () => {
@@ -102,27 +88,12 @@ describe.skipIf(!available)("redis: key layout", () => {
       ).toBe(true);
     }
 
-    let slotter: Redis | undefined;
-    for (let attempt = 0; !slotter; attempt++) {
-      const client = new Redis(`redis://127.0.0.1:${port}`, {
-        lazyConnect: true,
-        retryStrategy: () => null,
-      });
-      client.on("error", () => undefined);
-      try {
-        await client.connect();
-        slotter = client;
-      } catch (error) {
-        client.disconnect();
-        if (attempt > 100) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+    await untilRedisAnswers(port);
     const slots = new Set(
-      await Promise.all(keys.map((key) => slotter.call("CLUSTER", "KEYSLOT", key))),
+      await Promise.all(keys.map((key) => askRedis(port, ["CLUSTER", "KEYSLOT", key]))),
     );
     expect(slots.size).toBe(1);
-    slotter.disconnect();
+    expect(slots.has(null)).toBe(false);
     shared.disconnect();
     await queue.close();
   });
