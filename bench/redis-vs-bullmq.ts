@@ -14,7 +14,7 @@
  *                      registered (BasicTracerProvider, BatchSpanProcessor, an
  *                      exporter that drops), adds traced too, against the same
  *                      run without an SDK
- *   latency            add → handler start at light load (p50 / p95 / p99)
+ *   latency            add → handler start at light load, 5,000 samples (p50 / p95 / p99)
  *   server-cpu         Redis server CPU per task: INFO commandstats' usec over a
  *                      worker-concurrent run (bulk adds, claims, settles; INFO left out)
  *   memory             Redis bytes per task: INFO memory's used_memory after adding
@@ -47,7 +47,8 @@ const SIZES = {
   bulk: Number(process.env.BENCH_BULK ?? 50_000),
   concurrentAdds: Number(process.env.BENCH_CONCURRENT_ADDS ?? 10_000),
   concurrent: Number(process.env.BENCH_CONCURRENT ?? 20_000),
-  latency: Number(process.env.BENCH_LATENCY ?? 2000),
+  // 5,000 per run: fewer leave p99 to a handful of samples, and it swings from run to run.
+  latency: Number(process.env.BENCH_LATENCY ?? 5000),
   memory: Number(process.env.BENCH_MEMORY ?? 10_000),
   /** Concurrency keys of worker-fair (limit 1 each), over SIZES.concurrent tasks. */
   fairKeys: Number(process.env.BENCH_FAIR_KEYS ?? 100),

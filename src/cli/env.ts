@@ -86,7 +86,7 @@ export const SETTINGS = {
     flags: "-u, --backend-url <url>",
     env: "SHEPPY_BACKEND_URL",
     description:
-      "backend URL: redis://[:password@]host:port[/db][?prefix=name], rediss://…, postgres://…, sqlite://path, memory://",
+      "backend URL: redis://[:password@]host:port[/db][?prefix=name], rediss://…, redis+cluster://host1:port,host2:port, postgres://…, sqlite://path, memory://",
   },
   queues: {
     flags: "-q, --queue <names>",

@@ -8,7 +8,7 @@
 import { BackendUnavailableError, Queue, task } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PrivateRedis } from "../../support/private-redis.js";
+import { askRedis, PrivateRedis } from "../../support/private-redis.js";
 import { redisServerInstalled } from "../../support/private-redis-cluster.js";
 import { missingService } from "../../support/services.js";
 
@@ -23,7 +23,7 @@ describe.skipIf(!available)("redis: waitReplicas", () => {
   beforeAll(async () => {
     primary = await PrivateRedis.start();
     replica = await PrivateRedis.start(["--replicaof", "127.0.0.1", String(primary.port)]);
-    await untilReplicaAttached(primary.url);
+    await untilReplicaAttached(primary.port);
   });
 
   afterAll(async () => {
@@ -60,8 +60,9 @@ describe.skipIf(!available)("redis: waitReplicas", () => {
     const plain = new Queue(new RedisBackend({ url: primary.url, prefix: "gone" }), {
       name: "q",
     });
-    await replica.stop();
-    await untilReplicaAttached(primary.url, 0);
+    // Killed, not stopped: nothing to wait for (a replica resyncs from its primary when it is back).
+    await replica.kill();
+    await untilReplicaAttached(primary.port, 0);
     const t = double(21);
     const added = queue.add(t);
     await expect(added).rejects.toThrow(BackendUnavailableError);
@@ -77,7 +78,7 @@ describe.skipIf(!available)("redis: waitReplicas", () => {
 
     // Once a replica confirms again, the next claim names the failed one, puts its task back and takes it.
     await replica.start();
-    await untilReplicaAttached(primary.url);
+    await untilReplicaAttached(primary.port);
     const claimed = await queue.backend.claim("q", 10);
     expect(claimed.map((c) => c.record.id)).toEqual([t.id]);
     await queue.close();
@@ -85,24 +86,19 @@ describe.skipIf(!available)("redis: waitReplicas", () => {
   });
 });
 
-/** Waits until the primary reports `count` replicas online (at least one by default). */
-async function untilReplicaAttached(url: string, count?: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const attached = await probeReplicas(url);
+/** Waits until the primary on `port` reports `count` replicas online (at least one by default). */
+async function untilReplicaAttached(port: number, count?: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const attached = await probeReplicas(port);
     if (count === undefined ? attached > 0 : attached === count) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`the private primary never had ${count ?? "a"} replica(s) attached`);
+  throw new Error(`the private primary never had ${count ?? "a"} replica(s) online`);
 }
 
-async function probeReplicas(url: string): Promise<number> {
-  const { Redis } = await import("ioredis");
-  const client = new Redis(url);
-  try {
-    const info = await client.info("replication");
-    // Only a replica done with its first sync ("online") acknowledges writes to WAIT.
-    return info.split("\n").filter((line) => /^slave\d+:.*state=online/.test(line)).length;
-  } finally {
-    client.disconnect();
-  }
+/** Replicas done with their first sync ("online"): only those acknowledge writes to WAIT. */
+async function probeReplicas(port: number): Promise<number> {
+  const info = await askRedis(port, ["INFO", "replication"]);
+  if (typeof info !== "string") return -1;
+  return info.split("\n").filter((line) => /^slave\d+:.*state=online/.test(line)).length;
 }
