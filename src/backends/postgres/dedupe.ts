@@ -20,11 +20,12 @@ import {
 } from "../dedupe-decision.js";
 import { keyedEventBody } from "../event-positions.js";
 import { routeOf } from "../record-route.js";
+import { requestToken } from "../request-token.js";
 import { slotTaskStateOf } from "../sql/slot-state.js";
 import type { EventStore } from "./event-log.js";
 import { storedColumns } from "./record-codec.js";
 import type { PgSession, Tx } from "./session.js";
-import { ADD_REPLACE, ADD_UNIQUE, requestToken } from "./task-store.js";
+import { ADD_REPLACE, ADD_UNIQUE } from "./task-store.js";
 
 /** Takes a free key: its slot, held by the new task, locked by this transaction until it ends. */
 const TAKE_SLOT = `

@@ -9,12 +9,12 @@
  * token they store with what they write (`req`).
  */
 
-import { randomBytes } from "node:crypto";
 import { isoAt } from "../../clock.js";
 import { BackendError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { AddMode, AddOptions, SqlTransaction, WorkflowStepEnd } from "../backend.js";
 import { routeOf } from "../record-route.js";
+import { requestToken } from "../request-token.js";
 import { sentEvents } from "../sql/event-log.js";
 import { newRows } from "../sql/new-rows.js";
 import { emptyPlan, endStep } from "../sql/settle-plan.js";
@@ -469,18 +469,4 @@ export class TaskStore {
     });
     return deleted;
   }
-}
-
-/** 96 random bits naming this process's calls; each call adds its own number. */
-const PROCESS_TOKEN = randomBytes(12).toString("base64url");
-let calls = 0;
-
-/**
- * A fresh token naming one call, so a resend of it can be told from a new
- * call: unique across processes by the random part, within one by the
- * count — without asking the system for random bytes on every add (that
- * was about a tenth of an add's time in this process).
- */
-export function requestToken(): string {
-  return `${PROCESS_TOKEN}.${(++calls).toString(36)}`;
 }

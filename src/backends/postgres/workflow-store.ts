@@ -15,12 +15,12 @@ import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-code
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
 import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
+import { requestToken } from "../request-token.js";
 import { checkWorkflowPage, workflowPageOf } from "../sql/workflow-pages.js";
 import { finishedPayloads, NOTIFY_FINISHED } from "./notifications.js";
 import { CLAIMABLE, DUE, FINISHED, HELD, msOf, storedColumns } from "./record-codec.js";
 import type { PgSession } from "./session.js";
 import { lockTasks, lockWorkflows } from "./settle.js";
-import { requestToken } from "./task-store.js";
 
 /** Expired workflows deleted per statement. */
 const PRUNE_BATCH = 500;

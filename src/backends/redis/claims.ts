@@ -4,14 +4,24 @@
  * the queue's wake list (on a connection of its own) while there is nothing
  * to claim; `renew` extends the leases a worker still holds; `reclaimExpired`
  * takes over leases left to expire, once confirmed (see `reclaim.lua`).
+ *
+ * An idle worker sends its next claim right behind its wait, on the waiting
+ * connection: Redis runs it the moment the wait ends, so a task added to an
+ * idle queue is claimed one round trip after the add instead of two. Such a
+ * claim is stamped with the server's clock less this process's measured
+ * offset from it (it cannot know when it will run). Where that cannot match
+ * the backend's clock (a clock of the application's own), where a claim must
+ * wait for replicas, and on a cluster, the claim follows the wait's answer.
  */
 import { isoAt } from "../../clock.js";
 import { BackendUnavailableError, InvalidOptionError } from "../../errors.js";
 import { encodeTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import type { RedisClient } from "./connections.js";
 import type { QueueKeys } from "./keys.js";
 import { readClaims, readReclaims } from "./record-codec.js";
+import { defineScripts, type ScriptRunner } from "./scripts.js";
 import { classify, type RedisSession, UnconfirmedWrite } from "./session.js";
 
 /** Expired leases looked at per call. */
@@ -22,14 +32,30 @@ const RECLAIM_BATCH = 100;
  * oldest is left to its lease.
  */
 const MAX_UNANSWERED = 16;
+/** How long a measured offset between this process's clock and the server's is used. */
+const OFFSET_KEPT_MS = 60_000;
+
+/** What a wait followed by a claim on the same connection gave. */
+interface WakeAndClaim {
+  /** Whether the wait ended because something was queued (not by its timeout). */
+  readonly woke: boolean;
+  /** The claim's tasks; undefined when it gave no usable answer (then claim again as usual). */
+  readonly claimed: ClaimedTask[] | undefined;
+}
 
 export class Claims {
   /** Per queue (by its pending key): request tokens of claims whose answer never came. */
   readonly #unanswered = new Map<string, string[]>();
+  /** The scripts, defined once on each waiting connection. */
+  readonly #runners = new WeakMap<RedisClient, ScriptRunner>();
+  /** The server's clock less this process's (ms), and when it was measured. */
+  #offset: { ms: number; at: number } | undefined;
 
   constructor(
     private readonly session: RedisSession,
     private readonly now: () => number,
+    /** Whether a claim may be sent behind a wait (see the module header). */
+    private readonly claimBehindWait: boolean,
   ) {}
 
   /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
@@ -44,6 +70,14 @@ export class Claims {
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0 || !this.session.isConnected) return [];
+      if (this.claimBehindWait) {
+        const offsetMs = await this.#clockOffset();
+        const { woke, claimed } = await this.#waitThenClaim(k, limit, remaining, offsetMs);
+        if (!this.session.isConnected) return claimed ?? [];
+        const next = claimed ?? (await this.#claim(k, limit));
+        if (next.length > 0 || !woke) return next;
+        continue;
+      }
       let woke: unknown;
       try {
         woke = await this.session.connections.withBlocking(
@@ -64,6 +98,89 @@ export class Claims {
     }
   }
 
+  /**
+   * Waits on the queue's wake list with a claim queued right behind the wait
+   * on the same connection. A connection that drops (or a claim that does not
+   * answer in time, which drops it) may have claimed: its token is kept for
+   * the next claim to put those tasks back, as for any claim.
+   */
+  async #waitThenClaim(
+    k: QueueKeys,
+    limit: number,
+    remainingMs: number,
+    offsetMs: number,
+  ): Promise<WakeAndClaim> {
+    const unanswered = this.#unanswered.get(k.pending) ?? [];
+    const token = this.session.requestToken();
+    const { connections } = this.session;
+    return connections.withBlocking(async (client) => {
+      let run = this.#runners.get(client);
+      if (!run) {
+        run = defineScripts(client);
+        this.#runners.set(client, run);
+      }
+      const wait = client.blpop(k.wake, Math.max(0.01, remainingMs / 1000));
+      const claim = run(
+        "claim",
+        [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap],
+        [k.task, limit, "", token, offsetMs, ...unanswered],
+      ) as Promise<string[]>;
+      let woke: boolean;
+      try {
+        woke = (await wait) !== null;
+      } catch (error) {
+        claim.catch(() => {});
+        this.#claimMayHaveRun(k, unanswered, token, error);
+        // disconnect() closes the waiting connection under us: the wait simply ends.
+        if (!this.session.isConnected) return { woke: false, claimed: [] };
+        throw new BackendUnavailableError(
+          `claim: waiting for tasks failed: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      // The claim runs the moment the wait ends: its answer follows at once unless the server stalls.
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          connections.discardBlocking(client);
+          reject(new Error("Connection is closed: the claim behind a wait did not answer in time"));
+        }, connections.commandTimeoutMs);
+      });
+      try {
+        const flat = await Promise.race([claim, stalled]);
+        this.#unanswered.delete(k.pending);
+        return { woke, claimed: readClaims(flat, this.now()) };
+      } catch (error) {
+        claim.catch(() => {});
+        this.#claimMayHaveRun(k, unanswered, token, error);
+        // Claimed again at once through the main connection, which retries and reports as every call does.
+        return { woke, claimed: undefined };
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
+
+  /** Keeps `token` for the next claim when a failed claim may have been applied all the same. */
+  #claimMayHaveRun(k: QueueKeys, unanswered: string[], token: string, error: unknown): void {
+    if (classify(error) === "dropped")
+      this.#unanswered.set(k.pending, [...unanswered, token].slice(-MAX_UNANSWERED));
+  }
+
+  /** The server's clock less this process's, in ms: measured by one `TIME`, again each minute. */
+  async #clockOffset(): Promise<number> {
+    const now = this.now();
+    if (this.#offset && now - this.#offset.at < OFFSET_KEPT_MS) return this.#offset.ms;
+    const sent = this.now();
+    const [seconds, micros] = await this.session.call("time", (client) => client.time());
+    const received = this.now();
+    const serverMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    // The server read its clock somewhere in the round trip: its middle is the best guess.
+    const ms = Math.round(serverMs - (sent + received) / 2);
+    this.#offset = { ms, at: received };
+    return ms;
+  }
+
   async #claim(k: QueueKeys, limit: number): Promise<ClaimedTask[]> {
     const now = this.now();
     const startedAt = isoAt(now);
@@ -76,7 +193,7 @@ export class Claims {
       flat = (await this.session.script(
         "claim",
         [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap],
-        [k.task, limit, startedAt, token, ...unanswered],
+        [k.task, limit, startedAt, token, 0, ...unanswered],
       )) as string[];
     } catch (error) {
       // Only a call that was on its way when the connection failed, or one applied but not
@@ -89,7 +206,7 @@ export class Claims {
       throw error;
     }
     this.#unanswered.delete(k.pending);
-    return readClaims(flat, startedAt, now);
+    return readClaims(flat, now);
   }
 
   /** Pauses or resumes the queue's claims (see `pause.lua`). */

@@ -130,7 +130,7 @@ export class RedisConnections {
     private readonly options: RedisOptions,
     private readonly logger: Logger,
     /** The longest a command may wait for its answer (ms). */
-    private readonly commandTimeoutMs: number,
+    readonly commandTimeoutMs: number,
     /** The seed nodes and credentials when the backend talks to a Redis Cluster. */
     private readonly cluster?: { target: ClusterTarget; options: ClusterOptions },
   ) {
@@ -405,6 +405,12 @@ export class RedisConnections {
         }
       }),
     );
+  }
+
+  /** Drops one waiting connection for good (its unanswered commands fail); the pool makes a new one when needed. */
+  discardBlocking(client: RedisClient): void {
+    this.#allBlocking.delete(client);
+    client.disconnect();
   }
 
   /** Drops blocked connections at once (their waits end with an error). */

@@ -28,10 +28,11 @@ export function readRecord(id: string, json: string, fields: StoredFields, now: 
   return record;
 }
 
-/** Decodes a claim reply `[id, json, fence, …]`; every record is `processing` since `startedAt`. */
-export function readClaims(flat: readonly string[], startedAt: string, now: number): ClaimedTask[] {
+/** Decodes a claim reply `[startedAt, id, json, fence, …]`; every record is `processing` since `startedAt`. */
+export function readClaims(flat: readonly string[], now: number): ClaimedTask[] {
   const claims: ClaimedTask[] = [];
-  for (let i = 0; i < flat.length; i += 3) {
+  const startedAt = flat[0];
+  for (let i = 1; i < flat.length; i += 3) {
     const record = readRecord(flat[i]!, flat[i + 1]!, { status: "processing", startedAt }, now);
     claims.push({ record, fence: Number(flat[i + 2]) });
   }

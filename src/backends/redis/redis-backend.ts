@@ -225,7 +225,10 @@ export class RedisBackend implements Backend {
     const now = () => this.clock.now();
     this.#session = session;
     this.#tasks = new TaskStore(session, this.retention, now, this.eventCap);
-    this.#claims = new Claims(session, now);
+    // A claim sent behind a wait is stamped by the server's clock: only the system clock agrees with it.
+    const claimBehindWait =
+      this.clock === systemClock && !this.isCluster && this.waitReplicas === 0;
+    this.#claims = new Claims(session, now, claimBehindWait);
     this.#reader = new TaskReader(session, now, (queue) => this.#tasks.pruneExpired(queue, now()));
     this.#finished = new FinishedListener(() => session.connections.subscriber());
     this.#crons = new CronStore(session);

@@ -15,11 +15,11 @@
  * `BackendFullError`; anything else `BackendError`. So no raw driver error
  * leaves the backend.
  */
-import { randomBytes } from "node:crypto";
 import type { ChainableCommander, ClusterOptions, RedisOptions } from "ioredis";
 import { BackendError, BackendFullError, BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { requestToken } from "../request-token.js";
 import type { ClusterTarget } from "./cluster-url.js";
 import { type RedisClient, RedisConnections } from "./connections.js";
 import { type QueueKeys, queueKeys, queuesRegistryKey } from "./keys.js";
@@ -317,7 +317,7 @@ export class RedisSession {
 
   /** A fresh random token naming one call, so a resend of it can be told from a new call. */
   requestToken(): string {
-    return randomBytes(9).toString("base64url");
+    return requestToken();
   }
 
   /** The keys of `queue` (built once per queue). */

@@ -16,21 +16,31 @@
 -- claims' tasks are still put back); a queue with a concurrency cap claims
 -- at most the cap less the claims held now. A put-back task keeps its
 -- concurrency key's slot (lib/slots.lua): it is claimable again.
+-- The start time is the worker's, or, when it sends none (a claim sent
+-- behind a wait on the same connection, run whenever the wait ends), the
+-- server's time at the claim less the worker's clock offset.
 -- KEYS: 1 pending, 2 processing, 3 wake, 4 paused, 5 concurrency cap
--- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO), 4 request token,
---       5… tokens of earlier claims whose answer was lost
--- Returns: id1, json1, fence1, id2, …
+-- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO, or '' for the server's time),
+--       4 request token, 5 the server's clock less the worker's (ms),
+--       6… tokens of earlier claims whose answer was lost
+-- Returns: startedAt, id1, json1, fence1, id2, …
 --@include counts
 --@include claimable
+--@include iso-time
 local limit = tonumber(ARGV[2])
 local token = ARGV[4]
-if not limit or limit < 1 or ARGV[3] == nil or ARGV[3] == '' or token == nil or token == '' then
-  return redis.error_reply('sheppy claim: expected a limit ≥ 1, a start time and a request token')
+local offset = tonumber(ARGV[5])
+if not limit or limit < 1 or ARGV[3] == nil or token == nil or token == '' or not offset then
+  return redis.error_reply('sheppy claim: expected a limit ≥ 1, a start time or none, a request token and a clock offset')
 end
-if #ARGV >= 5 then
+local startedAt = ARGV[3]
+if startedAt == '' then
+  startedAt = isoAt(serverMs(offset))
+end
+if #ARGV >= 6 then
   -- Oldest lost claim first; within one claim, the order it took its tasks in.
   local rankOf = {}
-  for i = 5, #ARGV do
+  for i = 6, #ARGV do
     rankOf[ARGV[i]] = i
   end
   local released = {}
@@ -57,22 +67,22 @@ if #ARGV >= 5 then
   end
 end
 if redis.call('EXISTS', KEYS[4]) == 1 then
-  return {}
+  return { startedAt }
 end
 local cap = tonumber(redis.call('GET', KEYS[5]) or '')
 if cap then
   limit = math.min(limit, cap - redis.call('ZCARD', KEYS[2]))
   if limit < 1 then
-    return {}
+    return { startedAt }
   end
 end
 local ids = takeClaimable(KEYS[1], limit)
 if #ids == 0 then
-  return {}
+  return { startedAt }
 end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local out = {}
+local out = { startedAt }
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
   local fields = redis.call('HMGET', key, 'd', 'f')
@@ -81,7 +91,7 @@ for _, id in ipairs(ids) do
     -- A fence that is not an integer (damaged by hand) counts as 0, as in fenceOf.
     local last = fields[2] and string.match(fields[2], '^%d+$') and tonumber(fields[2]) or 0
     local fence = last + 1
-    redis.call('HSET', key, 'status', 'processing', 'startedAt', ARGV[3], 'f', fence, 'cq', token .. '/' .. #out / 3)
+    redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence, 'cq', token .. '/' .. (#out - 1) / 3)
     redis.call('ZADD', KEYS[2], now, id)
     out[#out + 1] = id
     out[#out + 1] = json
