@@ -119,12 +119,16 @@ export class Claims {
         run = defineScripts(client);
         this.#runners.set(client, run);
       }
+      // Both commands in one write to the socket (a system call each would cost more than the claim).
+      const socket = "stream" in client ? client.stream : undefined;
+      socket?.cork();
       const wait = client.blpop(k.wake, Math.max(0.01, remainingMs / 1000));
       const claim = run(
         "claim",
         [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap],
         [k.task, limit, "", token, offsetMs, ...unanswered],
       ) as Promise<string[]>;
+      socket?.uncork();
       let woke: boolean;
       try {
         woke = (await wait) !== null;

@@ -30,10 +30,13 @@ export class TaskReader {
   async getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>> {
     const k = this.session.keys(queue);
     const unique = [...new Set(ids)];
-    const rows = await this.session.call("getTasks", (client) =>
-      runBatch<(string | null)[]>(client, (p) => {
-        for (const id of unique) p.hmget(`${k.task}${id}`, ...RECORD_FIELDS);
-      }),
+    const rows = await this.session.call("getTasks", async (client) =>
+      // One record (getTask, a wait for one task) is one command: a pipeline object costs more than it saves.
+      unique.length === 1
+        ? [await client.hmget(`${k.task}${unique[0]}`, ...RECORD_FIELDS)]
+        : runBatch<(string | null)[]>(client, (p) => {
+            for (const id of unique) p.hmget(`${k.task}${id}`, ...RECORD_FIELDS);
+          }),
     );
     const found = new Map<string, TaskData>();
     const now = this.now();
