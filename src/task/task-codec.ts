@@ -12,6 +12,7 @@ import { isoAt } from "../clock.js";
 import { SerializationError } from "../errors.js";
 import { type JsonValue, MAX_JSON_DEPTH, nestsDeeperThan } from "../json.js";
 import { isStoredBackoff } from "./backoff-options.js";
+import { COMPACT_RECORD_VERSION, compactTaskData, expandCompactRecord } from "./compact-record.js";
 import { TASK_DATA_VERSION, TASK_STATUSES, type TaskData } from "./task-record.js";
 
 const STATUSES: ReadonlySet<string> = new Set(TASK_STATUSES);
@@ -27,6 +28,19 @@ const STRATEGIES: ReadonlySet<unknown> = new Set(["sliding_window", "fixed_windo
 export function encodeTaskData(data: TaskData): string {
   try {
     return JSON.stringify(data);
+  } catch (error) {
+    const id = typeof data?.id === "string" ? data.id : "(without an id)";
+    throw new SerializationError(
+      `cannot encode task record ${id}: ${error instanceof Error ? error.message : "unknown problem"}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Text form of a record in the compact stored form (see `./compact-record.ts`); errors as {@link encodeTaskData}. */
+export function encodeCompactTaskData(data: TaskData): string {
+  try {
+    return JSON.stringify(compactTaskData(data));
   } catch (error) {
     const id = typeof data?.id === "string" ? data.id : "(without an id)";
     throw new SerializationError(
@@ -73,19 +87,20 @@ function badField(where: string, field: string, expected: string): never {
 }
 
 /**
- * Checks that `raw` is a stored record of this version or an older one and
- * returns it typed — the same object when it is current, an upgraded copy
- * otherwise. Throws `SerializationError` naming `where` and the first bad field.
+ * Checks that `raw` is a stored record of this version, an older one or the
+ * compact form, and returns it typed — the same object when it is current,
+ * an upgraded or completed copy otherwise. Throws `SerializationError`
+ * naming `where` and the first bad field.
  */
 export function checkTaskData(raw: unknown, where = "task record"): TaskData {
   // Runs for every record added, claimed or read: it makes no closure or list of its own.
   if (!isObject(raw)) return badField(where, "(record)", "an object");
-  const r = raw;
+  const r = raw.v === COMPACT_RECORD_VERSION ? expandCompactRecord(raw) : raw;
   if (r.v !== TASK_DATA_VERSION && r.v !== 1) {
     badField(
       where,
       "v",
-      `a known version (1 or ${TASK_DATA_VERSION}; got ${JSON.stringify(r.v) ?? "none"})`,
+      `a known version (1, ${TASK_DATA_VERSION} or ${COMPACT_RECORD_VERSION}; got ${JSON.stringify(r.v) ?? "none"})`,
     );
   }
   if (typeof r.id !== "string" || r.id === "") badField(where, "id", "a non-empty string");
@@ -138,7 +153,7 @@ export function checkTaskData(raw: unknown, where = "task record"): TaskData {
     badField(where, "dedupeKey", "a non-empty string or absent");
   }
   checkNesting(r, where);
-  return raw as unknown as TaskData;
+  return r as unknown as TaskData;
 }
 
 /**

@@ -118,9 +118,9 @@ describe("malformed records are a SerializationError naming the field", () => {
 
   test("a missing or unknown version", () => {
     expect(failure(without("v"))).toBe(
-      "malformed task record: field 'v' must be a known version (1 or 2; got none)",
+      "malformed task record: field 'v' must be a known version (1, 2 or 3; got none)",
     );
-    expect(failure({ ...sample(), v: 3 })).toContain("field 'v' must be a known version");
+    expect(failure({ ...sample(), v: 4 })).toContain("field 'v' must be a known version");
     expect(failure({ ...sample(), v: "1" })).toContain("field 'v' must be a known version");
   });
 

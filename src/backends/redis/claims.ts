@@ -15,7 +15,7 @@
  */
 import { isoAt } from "../../clock.js";
 import { BackendUnavailableError, InvalidOptionError } from "../../errors.js";
-import { encodeTaskData } from "../../task/task-codec.js";
+import { encodeCompactTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import type { RedisClient } from "./connections.js";
@@ -256,7 +256,7 @@ export class Claims {
     const written = await this.session.script(
       "saveProgress",
       [k.processing],
-      [k.task, claim.id, claim.fence, encodeTaskData(record)],
+      [k.task, claim.id, claim.fence, encodeCompactTaskData(record)],
     );
     return written === 1;
   }

@@ -5,7 +5,7 @@
  * a key) and drops the keys that hold nothing any more (`prune-dedupe.lua`).
  */
 import { BackendError } from "../../errors.js";
-import { encodeTaskData } from "../../task/task-codec.js";
+import { encodeCompactTaskData } from "../../task/task-codec.js";
 import type { DedupeEntry, DedupeOutcome, DedupeResult } from "../backend.js";
 import { checkDedupeRecords } from "../dedupe-decision.js";
 import { routeOf } from "../record-route.js";
@@ -42,8 +42,8 @@ export async function addDeduplicated(
       mode,
       windowMs ?? "",
       record.id,
-      encodeTaskData(record),
-      encodeTaskData(rest as typeof record),
+      encodeCompactTaskData(record),
+      encodeCompactTaskData(rest as typeof record),
       route.kind === "due" ? "d" : "p",
       route.kind === "due" ? route.at : "",
       creationTimeOf(record),

@@ -7,7 +7,7 @@
  * makes (`task/task-codec.ts`). What a script needs to know about where a
  * record goes comes from the shared routing (`../record-route.ts`).
  */
-import { encodeTaskData, readStoredRecord } from "../../task/task-codec.js";
+import { encodeCompactTaskData, readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData, TaskStatus } from "../../task/task-record.js";
 import type { ClaimedTask } from "../backend.js";
 import type { RecordRoute } from "../record-route.js";
@@ -63,7 +63,7 @@ export function readReclaims(flat: readonly string[], now: number): ClaimedTask[
 
 /** A record's JSON, route and route argument as `add.lua` and `settle.lua` take them. */
 export function routeArgs(record: TaskData, route: RecordRoute): [string, string, string] {
-  const json = encodeTaskData(record);
+  const json = encodeCompactTaskData(record);
   if (route.kind === "due") return [json, "d", String(route.at)];
   if (route.kind === "finished") return [json, "f", record.status];
   return [json, "p", ""];

@@ -9,7 +9,7 @@
  */
 import { isoAt } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
-import { encodeTaskData, readStoredRecord } from "../../task/task-codec.js";
+import { encodeCompactTaskData, readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import { encodeWorkflowData } from "../../task/workflow-codec.js";
 import type {
@@ -60,7 +60,7 @@ function pushWorkflowArgs(args: (string | number)[], s: Settlement): void {
       1,
       workflowId,
       resume.id,
-      encodeTaskData(resume),
+      encodeCompactTaskData(resume),
       creationTimeOf(resume),
       resume.status,
     );
@@ -180,7 +180,7 @@ export class TaskStore {
       for (const child of s.children) {
         args.push(
           child.id,
-          encodeTaskData(child),
+          encodeCompactTaskData(child),
           creationTimeOf(child),
           child.status,
           claimSpec(child),
@@ -296,8 +296,8 @@ export class TaskStore {
     return [
       step.workflowId,
       step.resume.id,
-      encodeTaskData(step.resume),
-      encodeTaskData(cancelled),
+      encodeCompactTaskData(step.resume),
+      encodeCompactTaskData(cancelled),
       creationTimeOf(step.resume),
       step.resume.status,
     ];

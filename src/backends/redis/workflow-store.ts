@@ -9,7 +9,7 @@
  */
 import { isoAt } from "../../clock.js";
 import { SerializationError } from "../../errors.js";
-import { encodeTaskData } from "../../task/task-codec.js";
+import { encodeCompactTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
@@ -54,7 +54,13 @@ export class WorkflowStore {
       ...record.pending,
     ];
     for (const step of steps) {
-      args.push(step.id, encodeTaskData(step), creationTimeOf(step), step.status, claimSpec(step));
+      args.push(
+        step.id,
+        encodeCompactTaskData(step),
+        creationTimeOf(step),
+        step.status,
+        claimSpec(step),
+      );
     }
     const stored = await this.session.script(
       "addWorkflow",

@@ -1,0 +1,147 @@
+/**
+ * @module task/compact-record
+ * The compact stored form of a task record (version 3): the version-2
+ * record with every field that holds its default left out — no arguments,
+ * no result, no error, the default options, the instants not reached yet,
+ * no retries, priority 0, no metadata. A no-op task's record shrinks from
+ * about 520 bytes to about 110, which is what a store holding many tasks
+ * keeps, sends and parses per task. Reading puts the defaults back, so a
+ * reader always gets the whole record.
+ */
+import { TASK_DATA_VERSION, type TaskData } from "./task-record.js";
+
+/** The version a compact record is stored under. */
+export const COMPACT_RECORD_VERSION = 3;
+
+/** Top-level fields left out while they hold these values (`null` or 0). */
+const PLAIN_DEFAULTS: ReadonlyMap<string, null | number> = new Map<string, null | number>([
+  ["result", null],
+  ["error", null],
+  ["scheduledAt", null],
+  ["startedAt", null],
+  ["finishedAt", null],
+  ["retryCount", 0],
+  ["lastRetryAt", null],
+  ["nextRetryAt", null],
+  ["workflowId", null],
+  ["cronId", null],
+  ["priority", 0],
+  ["concurrencyKey", null],
+]);
+
+/** Options left out while they hold these values; `ttl` and `errorTtl` are always kept as given. */
+const CONFIG_DEFAULTS = {
+  retry: 0,
+  retryDelay: 1,
+  timeout: null,
+  retryOnTimeout: false,
+  retryOnCrash: false,
+  rateLimit: null,
+} as const;
+const CONFIG_DEFAULT_OF: ReadonlyMap<string, unknown> = new Map(Object.entries(CONFIG_DEFAULTS));
+
+const isEmptyObject = (value: unknown): boolean => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  for (const _ in value) return false;
+  return true;
+};
+
+/** `data` without the fields that hold their defaults, marked as version 3 (a new object; `data` is not changed). */
+export function compactTaskData(data: TaskData): Record<string, unknown> {
+  const out: Record<string, unknown> = { v: COMPACT_RECORD_VERSION };
+  const fields = data as unknown as Record<string, unknown>;
+  for (const key in fields) {
+    const value = fields[key];
+    if (key === "v" || value === undefined) continue;
+    if (PLAIN_DEFAULTS.has(key) && PLAIN_DEFAULTS.get(key) === value) continue;
+    if (key === "args" && Array.isArray(value) && value.length === 0) continue;
+    if (key === "meta" && isEmptyObject(value)) continue;
+    if (key === "config") {
+      const config = compactConfig(value);
+      if (config !== undefined) out.config = config;
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+function compactConfig(config: unknown): unknown {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) return config;
+  const given = config as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const key in given) {
+    const value = given[key];
+    if (CONFIG_DEFAULT_OF.has(key) && CONFIG_DEFAULT_OF.get(key) === value) continue;
+    out ??= {};
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Fields the expanded record is built with, in the order a new record has them. */
+const CORE_FIELDS: ReadonlySet<string> = new Set([
+  "v",
+  "id",
+  "name",
+  "args",
+  "status",
+  "result",
+  "error",
+  "config",
+  "createdAt",
+  "scheduledAt",
+  "startedAt",
+  "finishedAt",
+  "retryCount",
+  "lastRetryAt",
+  "nextRetryAt",
+  "workflowId",
+  "cronId",
+  "priority",
+  "concurrencyKey",
+  "meta",
+]);
+
+const valueOr = (raw: Record<string, unknown>, key: string, fallback: unknown): unknown =>
+  raw[key] === undefined ? fallback : raw[key];
+
+/**
+ * A version-2 copy of a compact record `raw`, every field left out put back
+ * at its default. Built as one literal in a new record's field order, then
+ * the optional fields: every record read this way has the same shape, which
+ * keeps the code that handles records fast (a spread of varying fields would
+ * give each combination a shape of its own).
+ */
+export function expandCompactRecord(raw: Record<string, unknown>): Record<string, unknown> {
+  const config = raw.config;
+  const expanded: Record<string, unknown> = {
+    v: TASK_DATA_VERSION,
+    id: raw.id,
+    name: raw.name,
+    args: valueOr(raw, "args", []),
+    status: raw.status,
+    result: valueOr(raw, "result", null),
+    error: valueOr(raw, "error", null),
+    config:
+      config === undefined
+        ? { ...CONFIG_DEFAULTS }
+        : typeof config === "object" && config !== null && !Array.isArray(config)
+          ? { ...CONFIG_DEFAULTS, ...config }
+          : config,
+    createdAt: raw.createdAt,
+    scheduledAt: valueOr(raw, "scheduledAt", null),
+    startedAt: valueOr(raw, "startedAt", null),
+    finishedAt: valueOr(raw, "finishedAt", null),
+    retryCount: valueOr(raw, "retryCount", 0),
+    lastRetryAt: valueOr(raw, "lastRetryAt", null),
+    nextRetryAt: valueOr(raw, "nextRetryAt", null),
+    workflowId: valueOr(raw, "workflowId", null),
+    cronId: valueOr(raw, "cronId", null),
+    priority: valueOr(raw, "priority", 0),
+    concurrencyKey: valueOr(raw, "concurrencyKey", null),
+    meta: valueOr(raw, "meta", {}),
+  };
+  for (const key in raw) if (!CORE_FIELDS.has(key)) expanded[key] = raw[key];
+  return expanded;
+}
