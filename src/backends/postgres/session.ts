@@ -118,6 +118,14 @@ export class PgSession {
   /** An outage is under way: logged once when it starts, once when it ends. */
   #outage = false;
   readonly #onClientError = (error: Error) => this.#noteOutage(error);
+  /**
+   * Every client the pool hands out is watched the moment it is acquired:
+   * the pool drops its own error listener then, and a new connection's
+   * first data can carry an error right behind its "ready" (a server
+   * shutting down), parsed before the caller's code ever sees the client —
+   * an error with no listener there would end the process.
+   */
+  readonly #onAcquire = (client: PoolClient) => this.#watchClient(client);
 
   constructor(options: SessionOptions) {
     this.#options = options;
@@ -156,6 +164,7 @@ export class PgSession {
         this.#pg = pg;
         const pool = this.#options.pool ?? this.#newPool(pg);
         pool.on("error", this.#onClientError);
+        pool.on("acquire", this.#onAcquire);
         this.#pool = pool;
         try {
           await ensureSchema(pool, this.schema);
@@ -241,6 +250,7 @@ export class PgSession {
     if (!pool) return;
     if (this.#options.pool) {
       pool.off("error", this.#onClientError);
+      pool.off("acquire", this.#onAcquire);
       return;
     }
     await pool.end().catch(() => undefined);

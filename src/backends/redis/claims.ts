@@ -162,7 +162,7 @@ export class Claims {
       } finally {
         clearTimeout(timer);
       }
-    });
+    }, remainingMs);
   }
 
   /** Keeps `token` for the next claim when a failed claim may have been applied all the same. */
