@@ -29,8 +29,8 @@ const PLAIN_DEFAULTS: ReadonlyMap<string, null | number> = new Map<string, null 
   ["concurrencyKey", null],
 ]);
 
-/** Options left out while they hold these values; `ttl` and `errorTtl` are always kept as given. */
-const CONFIG_DEFAULTS = {
+/** The options of a task defined with none; left out of a compact record while they hold these values (`ttl` and `errorTtl` are always kept as given). */
+export const CONFIG_DEFAULTS = {
   retry: 0,
   retryDelay: 1,
   timeout: null,

@@ -12,7 +12,12 @@ import { isoAt } from "../clock.js";
 import { SerializationError } from "../errors.js";
 import { type JsonValue, MAX_JSON_DEPTH, nestsDeeperThan } from "../json.js";
 import { isStoredBackoff } from "./backoff-options.js";
-import { COMPACT_RECORD_VERSION, compactTaskData, expandCompactRecord } from "./compact-record.js";
+import {
+  COMPACT_RECORD_VERSION,
+  CONFIG_DEFAULTS,
+  compactTaskData,
+  expandCompactRecord,
+} from "./compact-record.js";
 import { TASK_DATA_VERSION, TASK_STATUSES, type TaskData } from "./task-record.js";
 
 const STATUSES: ReadonlySet<string> = new Set(TASK_STATUSES);
@@ -312,14 +317,7 @@ function malformedRecord(id: string, stored: unknown, message: string, now: numb
       cause: null,
       props: { raw: rawText(stored) as JsonValue },
     },
-    config: {
-      retry: 0,
-      retryDelay: 1,
-      timeout: null,
-      retryOnTimeout: false,
-      retryOnCrash: false,
-      rateLimit: null,
-    },
+    config: { ...CONFIG_DEFAULTS },
     createdAt: at,
     scheduledAt: null,
     startedAt: null,
