@@ -83,6 +83,8 @@ end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local out = { startedAt }
+-- Leases are added in one ZADD per thousand claims, not one per claim.
+local leases = {}
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
   local fields = redis.call('HMGET', key, 'd', 'f')
@@ -92,11 +94,15 @@ for _, id in ipairs(ids) do
     local last = fields[2] and string.match(fields[2], '^%d+$') and tonumber(fields[2]) or 0
     local fence = last + 1
     redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence, 'cq', token .. '/' .. (#out - 1) / 3)
-    redis.call('ZADD', KEYS[2], now, id)
+    leases[#leases + 1] = now
+    leases[#leases + 1] = id
     out[#out + 1] = id
     out[#out + 1] = json
     out[#out + 1] = tostring(fence)
   end
+end
+for first = 1, #leases, 2000 do
+  redis.call('ZADD', KEYS[2], unpack(leases, first, math.min(first + 1999, #leases)))
 end
 if anyClaimable(KEYS[1]) and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')

@@ -160,7 +160,8 @@ local function asFence(value)
 end
 for _, s in ipairs(settlements) do
   local key = prefix .. s.id
-  local fences = redis.call('HMGET', key, 'f', 'sf')
+  -- The fences, and the concurrency key fields ending the claim needs, in one read.
+  local fences = redis.call('HMGET', key, 'f', 'sf', 'ck', 'cs')
   -- The claim is current when its fence is the record's and the task is still claimed:
   -- ZREM both checks the latter and ends the claim, in one call.
   local current = asFence(fences[1]) == s.fence and redis.call('ZREM', KEYS[4], s.id) == 1
@@ -179,7 +180,7 @@ for _, s in ipairs(settlements) do
       redis.call('ZREM', KEYS[7], s.id)
       count(was, -1)
     end
-    if leaveSlot(KEYS[1], prefix, s.id) then
+    if leaveSlot(KEYS[1], prefix, s.id, true, fences[3], fences[4]) then
       queued = true
     end
     redis.call('HDEL', key, 'startedAt', 'finishedAt', 'x', 'cq')

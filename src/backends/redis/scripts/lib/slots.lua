@@ -62,11 +62,15 @@ end
 
 -- Frees what the task `id` holds of its key — its slot, or its place among
 -- the held — and hands free slots to the key's oldest held tasks. Returns
--- true when it made one claimable.
-local function leaveSlot(pendingKey, prefix, id)
+-- true when it made one claimable. `ck` and `cs`, when given (`read` true),
+-- are the task's fields already read by the caller.
+local function leaveSlot(pendingKey, prefix, id, read, ck, cs)
   local taskKey = prefix .. id
-  local fields = redis.call('HMGET', taskKey, 'ck', 'cs')
-  local key, slot = fields[1], fields[2]
+  local key, slot = ck, cs
+  if not read then
+    local fields = redis.call('HMGET', taskKey, 'ck', 'cs')
+    key, slot = fields[1], fields[2]
+  end
   if not key or not slot then
     return false
   end
