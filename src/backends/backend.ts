@@ -190,8 +190,8 @@ export interface DedupeEntry {
    * A lifecycle event appended to the queue's event log with the add when
    * the outcome is `added` or `replaced`. Only the add knows which task ends
    * up holding the key, so this is the body without its first member: the
-   * body appended is `{"taskId":` + that task's id as a JSON string + `,` +
-   * `event` (see `keyedEventBody` in `./event-positions.ts`).
+   * body appended is `[` + that task's id as a JSON string + `,` + `event`
+   * (see `keyedEventBody` in `./event-positions.ts`).
    */
   readonly event?: string | undefined;
 }

@@ -20,7 +20,7 @@ export function eventPosition(after: string | null): number {
 
 /** The body a dedupe add appends: its `event` (the body's members after the first) for the task `id` that holds the key. */
 export function keyedEventBody(id: string, event: string): string {
-  return `{"taskId":${JSON.stringify(id)},${event}`;
+  return `[${JSON.stringify(id)},${event}`;
 }
 
 /** Checks the `limit` of an event-log read: an integer ≥ 1. */

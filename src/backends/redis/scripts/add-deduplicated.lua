@@ -10,7 +10,7 @@
 -- The check zset (key → ms) says when prune-dedupe.lua should look at a slot.
 -- An entry added or replaced appends its event (when given: '' is none) to
 -- the event log in the same step: sent without its first member, it is
--- written for the task that holds the key, as `{"taskId":<id>,` + event. Replays its first answer when resent
+-- written for the task that holds the key, as `[<id>,` + event (the id as a JSON string). Replays its first answer when resent
 -- with the same request key, appending nothing again.
 -- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 dedupe, 8 dedupe checks,
 --       9 request memo, 10 event log
@@ -120,7 +120,7 @@ for i = 4, #ARGV, WIDTH do
       queued = true
     end
     if ARGV[i + 11] ~= '' then
-      appendEvent(KEYS[10], eventCap, '{"taskId":' .. cjson.encode(target) .. ',' .. ARGV[i + 11])
+      appendEvent(KEYS[10], eventCap, '[' .. cjson.encode(target) .. ',' .. ARGV[i + 11])
     end
     results[#results + 1] = 'replaced'
     results[#results + 1] = target
@@ -137,7 +137,7 @@ for i = 4, #ARGV, WIDTH do
     -- A window is looked at once it ends; a task's key at the next prune.
     redis.call('ZADD', KEYS[8], untilText == '' and now or tonumber(untilText), dkey)
     if ARGV[i + 11] ~= '' then
-      appendEvent(KEYS[10], eventCap, '{"taskId":' .. cjson.encode(id) .. ',' .. ARGV[i + 11])
+      appendEvent(KEYS[10], eventCap, '[' .. cjson.encode(id) .. ',' .. ARGV[i + 11])
     end
     results[#results + 1] = 'added'
     results[#results + 1] = id
