@@ -11,12 +11,14 @@ import type { CounterFamily, HistogramFamily, Labels } from "./prometheus-text.j
 export type SeriesFilter = (labels: Labels) => boolean;
 
 /**
- * The series of one metric, keyed by its label values in `labelNames` order,
- * each prefixed by its length (so no value can forge another's key without
- * the cost of JSON on every count).
+ * The series of one metric, found by its label values in `labelNames` order:
+ * one map per label, each value leading to the next label's map. A count
+ * runs per task on a worker's hot path, and walking maps costs less than
+ * building a key from the values (and no value can be mistaken for another).
  */
 class SeriesMap<S> {
-  readonly #series = new Map<string, { labels: Labels; state: S }>();
+  #root = new Map<string, unknown>();
+  readonly #all: { labels: Labels; state: S }[] = [];
 
   constructor(
     private readonly metric: string,
@@ -25,32 +27,45 @@ class SeriesMap<S> {
   ) {}
 
   get(labels: Labels): S {
-    let key = "";
-    for (const name of this.labelNames) {
-      const value = labels[name];
+    const names = this.labelNames;
+    let level = this.#root;
+    for (let i = 0; i < names.length; i++) {
+      const value = labels[names[i]!];
       if (typeof value !== "string") {
-        throw new InvalidOptionError(`${this.metric}: label '${name}' needs a string value`);
+        throw new InvalidOptionError(`${this.metric}: label '${names[i]}' needs a string value`);
       }
-      key += `${value.length}:${value}`;
+      let next = level.get(value);
+      if (next === undefined) {
+        next = i === names.length - 1 ? this.#add(labels) : new Map<string, unknown>();
+        level.set(value, next);
+      }
+      if (i === names.length - 1) return (next as { state: S }).state;
+      level = next as Map<string, unknown>;
     }
-    let found = this.#series.get(key);
-    if (!found) {
-      const values = this.labelNames.map((name) => labels[name] as string);
-      // Built in labelNames order, so every series of a metric writes its labels alike.
-      const ordered = Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!]));
-      found = { labels: ordered, state: this.initial() };
-      this.#series.set(key, found);
+    // No labels: the metric's one series, kept under the empty value.
+    let only = level.get("") as { state: S } | undefined;
+    if (!only) {
+      only = this.#add(labels);
+      level.set("", only);
     }
-    return found.state;
+    return only.state;
+  }
+
+  #add(labels: Labels): { labels: Labels; state: S } {
+    // Built in labelNames order, so every series of a metric writes its labels alike.
+    const ordered = Object.fromEntries(this.labelNames.map((name) => [name, labels[name]!]));
+    const series = { labels: ordered, state: this.initial() };
+    this.#all.push(series);
+    return series;
   }
 
   entries(filter: SeriesFilter | undefined): { labels: Labels; state: S }[] {
-    const all = [...this.#series.values()];
-    return filter ? all.filter(({ labels }) => filter(labels)) : all;
+    return filter ? this.#all.filter(({ labels }) => filter(labels)) : [...this.#all];
   }
 
   clear(): void {
-    this.#series.clear();
+    this.#root = new Map();
+    this.#all.length = 0;
   }
 }
 
@@ -109,8 +124,10 @@ export class Histogram {
   observe(labels: Labels, value: number): void {
     if (!Number.isFinite(value)) return;
     const series = this.#series.get(labels);
-    const bucket = this.bounds.findIndex((bound) => value <= bound);
-    if (bucket >= 0) series.perBucket[bucket]!++;
+    const bounds = this.bounds;
+    let bucket = 0;
+    while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
+    if (bucket < bounds.length) series.perBucket[bucket]!++;
     series.sum += value;
     series.count++;
   }

@@ -43,7 +43,7 @@ export interface AttemptTimes {
 const TASK_LABELS = ["queue", "task"] as const;
 
 const time = (value: string | Date | null): number =>
-  value === null ? Number.NaN : new Date(value).getTime();
+  value === null ? Number.NaN : typeof value === "string" ? Date.parse(value) : value.getTime();
 
 /**
  * Seconds from when an attempt was due to when it started. Due is the latest
@@ -54,9 +54,14 @@ const time = (value: string | Date | null): number =>
 export function startLatencySeconds(times: AttemptTimes): number | null {
   const started = time(times.startedAt);
   if (Number.isNaN(started)) return null;
-  const due = [time(times.createdAt), time(times.scheduledAt), time(times.nextRetryAt)]
-    .filter((t) => !Number.isNaN(t))
-    .reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+  // Runs per started attempt: no lists, and NaN (no such time) never wins a comparison.
+  const created = time(times.createdAt);
+  const scheduled = time(times.scheduledAt);
+  const retry = time(times.nextRetryAt);
+  let due = Number.NEGATIVE_INFINITY;
+  if (created > due) due = created;
+  if (scheduled > due) due = scheduled;
+  if (retry > due) due = retry;
   return due === Number.NEGATIVE_INFINITY ? null : Math.max(0, (started - due) / 1000);
 }
 

@@ -56,9 +56,9 @@ for i = firstStep, #ARGV, 5 do
   local stepKey = ARGV[1] .. ARGV[i]
   if redis.call('EXISTS', stepKey) == 0 then
     redis.call('HSET', stepKey, 'd', ARGV[i + 1], 'rq', token, 'status', ARGV[i + 3])
-    storeClaimSpec(stepKey, ARGV[i + 4])
+    local claimFields = storeClaimSpec(stepKey, ARGV[i + 4])
     redis.call('ZADD', KEYS[1], ARGV[i + 2], ARGV[i])
-    if enqueueClaimable(KEYS[2], ARGV[1], ARGV[i]) then
+    if enqueueClaimable(KEYS[2], ARGV[1], ARGV[i], false, claimFields) then
       queued = true
     end
   end

@@ -74,10 +74,10 @@ for i = 5, #ARGV, WIDTH do
       redis.call('HDEL', key, 'd', 'status', 'startedAt', 'finishedAt', 'x', 'rq', 'pr', 'ck', 'cl')
     end
     redis.call('HSET', key, 'd', ARGV[i + 1], 'rq', token, 'status', ARGV[i + 5])
-    storeClaimSpec(key, ARGV[i + 6])
+    local claimFields = storeClaimSpec(key, ARGV[i + 6])
     redis.call('ZADD', KEYS[1], ARGV[i + 4], id)
     if ARGV[i + 2] == 'p' then
-      if enqueueClaimable(KEYS[2], prefix, id) then
+      if enqueueClaimable(KEYS[2], prefix, id, false, claimFields) then
         queued = true
       end
     elseif ARGV[i + 2] == 'd' then

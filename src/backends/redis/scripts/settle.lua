@@ -233,9 +233,9 @@ for _, s in ipairs(settlements) do
         local childKey = prefix .. child.id
         if redis.call('EXISTS', childKey) == 0 then
           redis.call('HSET', childKey, 'd', child.json, 'status', child.status)
-          storeClaimSpec(childKey, child.spec)
+          local claimFields = storeClaimSpec(childKey, child.spec)
           redis.call('ZADD', KEYS[8], child.created, child.id)
-          if enqueueClaimable(KEYS[1], prefix, child.id) then
+          if enqueueClaimable(KEYS[1], prefix, child.id, false, claimFields) then
             queued = true
           end
         end

@@ -22,7 +22,9 @@ local function isClaimSpec(spec)
 end
 
 -- Stores the claim fields of a new record from its spec: priority (absent
--- for 0), concurrency key and limit.
+-- for 0), concurrency key and limit. Returns them as enqueueClaimable reads
+-- them (`pr`, `ck`, `cl`; false when absent), so a caller that makes the
+-- record claimable next need not read them back.
 local function storeClaimSpec(taskKey, spec)
   local priority, limit, key = string.match(spec, '^(%-?%d+)|(%d+)|(.+)$')
   if not priority then
@@ -30,19 +32,23 @@ local function storeClaimSpec(taskKey, spec)
   end
   if priority ~= '0' then
     redis.call('HSET', taskKey, 'pr', priority)
+  else
+    priority = false
   end
   if key then
     redis.call('HSET', taskKey, 'ck', key, 'cl', limit)
   end
+  return { priority, key or false, limit or false }
 end
 
 -- Makes `id` claimable (at the back of its priority's list, or the front
 -- with `front`) when it has no concurrency key or its key has a free slot
 -- and no task held before it; otherwise holds it. Returns true when it is
--- claimable now.
-local function enqueueClaimable(pendingKey, prefix, id, front)
+-- claimable now. `fields`, when given, are the task's claim fields as
+-- storeClaimSpec returned them.
+local function enqueueClaimable(pendingKey, prefix, id, front, fields)
   local taskKey = prefix .. id
-  local fields = redis.call('HMGET', taskKey, 'pr', 'ck', 'cl')
+  fields = fields or redis.call('HMGET', taskKey, 'pr', 'ck', 'cl')
   local key = fields[2]
   if key then
     local heldKey = pendingKey .. ':held:' .. key
