@@ -76,15 +76,32 @@ describe.skipIf(!available)("redis: waitReplicas", () => {
     await expect(queue.backend.claim("q", 10)).rejects.toThrow(/^claim: .*only 0 of the 1/);
     expect((await plain.getTask(t))?.status).toBe("processing");
 
-    // Once a replica confirms again, the next claim names the failed one, puts its task back and takes it.
+    // Once a replica confirms again, the next claim names the failed one, puts its task back and
+    // takes it. A replica just back online may still miss the 100 ms on a loaded machine: that
+    // claim fails the same way (applied, unconfirmed, its task taken again), and the one after
+    // puts it back in turn — so every attempt but the last must fail exactly so.
     await replica.start();
     await untilReplicaAttached(primary.port);
-    const claimed = await queue.backend.claim("q", 10);
+    const claimed = await claimOnceConfirmed(queue, 50);
     expect(claimed.map((c) => c.record.id)).toEqual([t.id]);
+    expect((await plain.getTask(t))?.status).toBe("processing");
     await queue.close();
     await plain.close();
   });
 });
+
+/** Claims until a claim is confirmed; each one before it must fail for want of a replica's confirmation. */
+async function claimOnceConfirmed(queue: Queue, attempts: number) {
+  for (let i = 1; ; i++) {
+    try {
+      return await queue.backend.claim("q", 10);
+    } catch (error) {
+      expect(String(error)).toMatch(/claim: .*only 0 of the 1 replicas/);
+      if (i >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
 
 /** Waits until the primary on `port` reports `count` replicas online (at least one by default). */
 async function untilReplicaAttached(port: number, count?: number): Promise<void> {
