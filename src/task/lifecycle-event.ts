@@ -101,10 +101,10 @@ function runAtOf(record: TaskData): number | undefined {
  * type's own name (`completed`, `failed`…), and the two last members are
  * left out when empty (`extras`: `e` the error, `p` the progress value, `r`
  * when it runs next). The log holds two or three bodies per task, each
- * written into the settle or add that carries it; without member names a
- * body is about half the size, and that size is most of what an event costs
- * the worker and Redis. Bodies written as objects (by earlier versions) are
- * read too.
+ * sent with the settle or add that carries it; without member names a body
+ * is about half the size — fewer bytes for a worker to send and for the
+ * backend to read and keep. Bodies written as objects (by earlier versions)
+ * are read too.
  */
 export function eventBody(
   type: WrittenEventType,
