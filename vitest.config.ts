@@ -12,31 +12,19 @@ const alias = [
   { find: /^sheppy$/, replacement: src("index.ts") },
 ];
 
-/**
- * Two groups, one after the other. Most files spend their time waiting on
- * Redis, PostgreSQL, timers and child processes, so the first group runs two
- * files at a time whatever the core count (on the 2-core CI machine one at
- * a time left it mostly idle: about 18 minutes against 10). The CLI and
- * browser files spawn Node.js processes and a browser, which need the CPU
- * themselves, so they run afterwards, one file at a time.
- */
-const waiting = { maxWorkers: 2, sequence: { groupOrder: 0 } };
-const spawning = { maxWorkers: 1, sequence: { groupOrder: 1 } };
-
 export default defineConfig({
   resolve: { alias },
   test: {
     projects: [
       {
         resolve: { alias },
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"], ...waiting },
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
       },
       {
         resolve: { alias },
         test: {
           name: "contract",
           include: ["test/contract/**/*.test.ts"],
-          ...waiting,
           testTimeout: 20_000,
           hookTimeout: 20_000,
         },
@@ -46,7 +34,6 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/backends/**/*.test.ts"],
-          ...waiting,
           testTimeout: 90_000,
           hookTimeout: 30_000,
         },
@@ -57,7 +44,6 @@ export default defineConfig({
         test: {
           name: "cli",
           include: ["test/cli/**/*.test.ts"],
-          ...spawning,
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -68,7 +54,6 @@ export default defineConfig({
         test: {
           name: "browser",
           include: ["test/browser/**/*.test.ts"],
-          ...spawning,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -78,7 +63,6 @@ export default defineConfig({
         test: {
           name: "types",
           include: [],
-          ...waiting,
           typecheck: {
             enabled: true,
             only: true,

@@ -6,6 +6,7 @@
  */
 import type { DedupeMode, DedupeOutcome } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
+import { describeGiven } from "../task/describe-value.js";
 
 /** Adds the same key makes into one task: see docs/dedupe.md. */
 export interface DedupeOptions {
@@ -110,8 +111,8 @@ export function checkDedupe(dedupe: unknown, where: string): CheckedDedupe {
   return { key: checkedKey, mode, windowMs: Math.max(1, Math.round(window * 1000)) };
 }
 
-/** A value as a message shows it: short, on one line. */
+/** A value as a message shows it: short, on one line; never throws (an object whose `toString` is not a function is described too). */
 function describe(value: unknown): string {
-  const text = typeof value === "string" ? JSON.stringify(value) : String(value);
+  const text = describeGiven(value);
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
 }

@@ -66,6 +66,11 @@ describe("caller-chosen ids", () => {
         refusal(() => checkTaskId(id, WHERE));
       }),
     );
+    // Found by the property above: an object whose toString is not a function made the
+    // message itself throw a TypeError instead of the refusal.
+    expect(refusal(() => checkTaskId({ toString: {} }, WHERE))).toMatch(
+      /^queue\.add\(\): id must be .*; got /,
+    );
   });
 });
 
