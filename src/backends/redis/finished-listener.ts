@@ -5,6 +5,12 @@
  * listener. After the subscriber reconnects (messages may have been missed)
  * and when the backend disconnects, every listener is told to look again
  * (an empty list).
+ *
+ * A SUBSCRIBE sent as its connection is killed can go unanswered until the
+ * command timeout, which is the caller's whole time bound. So each attempt
+ * has a bound of its own, well inside the caller's, and a failed attempt
+ * leaves nothing behind: the caller's retry subscribes afresh instead of
+ * finding a channel that only looks subscribed.
  */
 import type { RedisClient } from "./connections.js";
 
@@ -13,9 +19,10 @@ type Handler = (ids: readonly string[]) => void;
 /** How long a channel nobody listens to stays subscribed: callers often wait again right away (one task after another). */
 const LINGER_MS = 5000;
 
-/** One subscribed channel: its listeners, and the timer that unsubscribes it once it has had none for a while. */
+/** One subscribed channel: its listeners, the SUBSCRIBE they all wait for, and the timer that unsubscribes it once it has had none for a while. */
 interface Channel {
   readonly handlers: Set<Handler>;
+  readonly subscribed: Promise<void>;
   linger?: NodeJS.Timeout | undefined;
 }
 
@@ -24,7 +31,17 @@ export class FinishedListener {
   /** The subscriber connection the handlers are attached to (a reconnected backend makes a new one). */
   #client: RedisClient | undefined;
 
-  constructor(private readonly subscriber: () => RedisClient) {}
+  /** How long one SUBSCRIBE may go unanswered before the attempt fails as a timed-out command (which the caller retries). */
+  readonly #subscribeWithinMs: number;
+
+  /** @param callBoundMs the time bound of the call that listens, retries included. */
+  constructor(
+    private readonly subscriber: () => RedisClient,
+    callBoundMs: number,
+  ) {
+    // Several attempts fit in the bound; a live server answers a SUBSCRIBE in well under the floor.
+    this.#subscribeWithinMs = Math.min(2000, Math.max(250, callBoundMs / 4));
+  }
 
   /** Tells every listener to read again (an empty list). */
   lookAgain(): void {
@@ -48,10 +65,19 @@ export class FinishedListener {
     }
     let entry = this.#channels.get(channel);
     if (!entry) {
-      entry = { handlers: new Set() };
-      this.#channels.set(channel, entry);
-      await client.subscribe(channel);
+      const subscribing: Channel = {
+        handlers: new Set(),
+        subscribed: subscribeWithin(client, channel, this.#subscribeWithinMs),
+      };
+      subscribing.subscribed.catch(() => {
+        if (this.#channels.get(channel) === subscribing) this.#channels.delete(channel);
+      });
+      this.#channels.set(channel, subscribing);
+      entry = subscribing;
     }
+    // Every listener waits for the SUBSCRIBE, not only the first: one that returned earlier
+    // could read a task's state before the subscription holds and miss its notification.
+    await entry.subscribed;
     entry.handlers.add(handler);
     const listening = entry;
     return () => this.#stop(client, channel, listening, handler);
@@ -79,4 +105,17 @@ export class FinishedListener {
     }, LINGER_MS);
     entry.linger.unref();
   }
+}
+
+/** SUBSCRIBE, failing as a timed-out command when Redis has not answered within `ms`. */
+function subscribeWithin(client: RedisClient, channel: string, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`SUBSCRIBE ${channel}: Command timed out after ${ms} ms`)),
+      ms,
+    );
+  });
+  const subscribed = client.subscribe(channel).then(() => undefined);
+  return Promise.race([subscribed, timedOut]).finally(() => clearTimeout(timer));
 }

@@ -230,7 +230,10 @@ export class RedisBackend implements Backend {
       this.clock === systemClock && !this.isCluster && this.waitReplicas === 0;
     this.#claims = new Claims(session, now, claimBehindWait);
     this.#reader = new TaskReader(session, now, (queue) => this.#tasks.pruneExpired(queue, now()));
-    this.#finished = new FinishedListener(() => session.connections.subscriber());
+    this.#finished = new FinishedListener(
+      () => session.connections.subscriber(),
+      session.unavailableAfterMs,
+    );
     this.#crons = new CronStore(session);
     this.#workflows = new WorkflowStore(session, now);
     this.#events = new RedisEventLog(session, this.eventCap);
