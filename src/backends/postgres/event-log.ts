@@ -1,7 +1,8 @@
 /**
  * @module backends/postgres/event-log
- * Each queue's lifecycle event log (migration 007): rows of `events`, ids
- * from one sequence. Every append goes through `append_events`, which takes
+ * Each queue's lifecycle event log (migrations 007 and 008): one row of
+ * `event_batches` per append, holding its bodies, with one id per body from
+ * the queue's own count. Every append goes through `append_events`, which takes
  * the queue's event lock before drawing ids and holds it to commit — so ids
  * of a queue grow in commit order and a reader never skips one committed
  * late — writes the bodies, trims the queue to the cap and notifies the
@@ -27,16 +28,24 @@ const FALLBACK_POLL_MS = 2000;
 /** `$1` queue, `$2` bodies, `$3` cap, `$4` the events channel. */
 const APPEND = "SELECT %SCHEMA%.append_events($1, $2::text[], $3, $4) AS n";
 
-/** Ordered by the column, not the text the answer carries ("10" sorts before "9"). */
+/**
+ * Each row holds the bodies of one append, with ids `first_id` to `last_id`
+ * (migration 008). Rows come in id order from the key, each row's bodies in
+ * their own order; ids below the floor (`low`) are trimmed though their row
+ * may still hold them. Ordered by the columns, not the text the answer
+ * carries ("10" sorts before "9").
+ */
 const READ = `
-SELECT id::text AS id, body FROM %SCHEMA%.events
-WHERE queue = $1 AND id > $2::bigint
-  -- Starts at the oldest row kept, past the index entries of rows trimmed but not vacuumed yet.
-  AND id >= coalesce((SELECT low FROM %SCHEMA%.event_counts WHERE queue = $1), 0)
-ORDER BY events.id
+SELECT (b.first_id + e.k - 1)::text AS id, e.body
+FROM %SCHEMA%.event_batches b
+CROSS JOIN LATERAL unnest(b.bodies) WITH ORDINALITY AS e(body, k)
+WHERE b.queue = $1
+  AND b.last_id >= greatest($2::bigint + 1, (SELECT low FROM %SCHEMA%.event_counts WHERE queue = $1))
+  AND b.first_id + e.k - 1 >= greatest($2::bigint + 1, (SELECT low FROM %SCHEMA%.event_counts WHERE queue = $1))
+ORDER BY b.last_id, e.k
 LIMIT $3`;
 
-const LAST = "SELECT max(id)::text AS id FROM %SCHEMA%.events WHERE queue = $1";
+const LAST = "SELECT top::text AS id FROM %SCHEMA%.event_counts WHERE queue = $1 AND n > 0";
 
 export class EventStore {
   constructor(

@@ -61,6 +61,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
           [5, "concurrency_keys"],
           [6, "dedupe"],
           [7, "events"],
+          [8, "event_batches"],
         ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
@@ -84,9 +85,9 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     try {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
-      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-      expect(before.latest).toBe(7);
-      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(before.latest).toBe(8);
+      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
       await client.end();
@@ -191,7 +192,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
          VALUES ('q', 'old', $1, 'pending', 0, 1, 0)`,
         [JSON.stringify({ id: "old", name: echo.name, status: "pending" })],
       );
-      expect((await migrationStatus(pool, schema)).pending.map((m) => m.version)).toEqual([7]);
+      expect((await migrationStatus(pool, schema)).pending.map((m) => m.version)).toEqual([7, 8]);
 
       const backend = new PostgresBackend({ url: POSTGRES_URL, schema });
       await backend.connect();
@@ -203,6 +204,94 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
         const [entry] = await backend.readEvents("q", { after: null, limit: 10 });
         expect(entry?.body).toBe('{"type":"added"}');
         expect(await backend.lastEventId("q")).toBe(entry?.id);
+      } finally {
+        await backend.disconnect();
+      }
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("a schema at version 7 is brought to 8 at connect: its events keep their ids, later ones follow them, and the cap trims across old and new rows", async () => {
+    const schema = freshSchema();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    const q = `"${schema}"`;
+    try {
+      // A database the previous Sheppy made: versions 1 to 7, with events in two queues' logs.
+      await pool.query(`CREATE SCHEMA ${q}`);
+      await pool.query(
+        `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const dir = new URL("../../../src/backends/postgres/migrations/", import.meta.url);
+      const files = [
+        "001_initial",
+        "002_expiring_count_per_statement",
+        "003_paused_queues",
+        "004_priorities",
+        "005_concurrency_keys",
+        "006_dedupe",
+        "007_events",
+      ];
+      for (const [i, file] of files.entries()) {
+        await pool.query(
+          readFileSync(new URL(`${file}.sql`, dir), "utf8").replaceAll("%SCHEMA%", q),
+        );
+        await pool.query(`INSERT INTO ${q}.migrations (version, name) VALUES ($1, $2)`, [
+          i + 1,
+          file.slice(4),
+        ]);
+      }
+      const append = (queue: string, bodies: string[], cap: number) =>
+        pool.query(`SELECT ${q}.append_events($1, $2::text[], $3, 'events')`, [queue, bodies, cap]);
+      await append("q", ["a", "b"], 3);
+      await append("other", ["o"], 3);
+      await append("q", ["c", "d", "e"], 3);
+      const before = await pool.query(
+        `SELECT id::text AS id, body FROM ${q}.events WHERE queue = 'q' ORDER BY id`,
+      );
+      expect(before.rows.map((r) => r.body)).toEqual(["c", "d", "e"]);
+      const oldIds: string[] = before.rows.map((r) => r.id);
+
+      const backend = new PostgresBackend({ url: POSTGRES_URL, schema, eventCap: 4 });
+      await backend.connect();
+      const read = async (queue: string, after: string | null = null) =>
+        (await backend.readEvents(queue, { after, limit: 100 })).map((e) => [e.id, e.body]);
+      try {
+        expect((await migrationStatus(pool, schema)).pending).toEqual([]);
+        expect(await read("q")).toEqual(before.rows.map((r) => [r.id, r.body]));
+        expect(await backend.lastEventId("q")).toBe(oldIds[2]);
+        expect((await read("other")).map(([, body]) => body)).toEqual(["o"]);
+
+        // Over the cap of 4: c and d go (whole old rows), then e and the new f–g row.
+        await backend.appendEvents("q", ["f", "g"]);
+        await backend.appendEvents("q", ["h"]);
+        const afterOld = await read("q", oldIds[2]!);
+        expect(afterOld.map(([, body]) => body)).toEqual(["f", "g", "h"]);
+        const newIds = afterOld.map(([id]) => BigInt(id!));
+        expect(newIds[0]! > BigInt(oldIds[2]!)).toBe(true);
+        expect(newIds).toEqual([newIds[0]!, newIds[0]! + 1n, newIds[0]! + 2n]);
+        expect((await read("q")).map(([, body]) => body)).toEqual(["e", "f", "g", "h"]);
+        await backend.appendEvents("q", ["i", "j", "k"]);
+        await backend.appendEvents("q", ["l", "m"]);
+        // Of the i–k row only j and k are still read (the floor falls inside it), from the start or from an id before it.
+        const window = await read("q");
+        expect(window.map(([, body]) => body)).toEqual(["j", "k", "l", "m"]);
+        expect(await read("q", String(newIds[2]))).toEqual(window);
+        expect(await read("q", window[0]![0]!)).toEqual(window.slice(1));
+        expect(await backend.lastEventId("q")).toBe(window[3]![0]);
+
+        // Ids keep growing across a clear, and a queue's first log starts above every older id.
+        await backend.clear("q");
+        expect(await read("q")).toEqual([]);
+        expect(await backend.lastEventId("q")).toBeNull();
+        await backend.appendEvents("q", ["n"]);
+        const [cleared] = await read("q", window[3]![0]!);
+        expect(cleared?.[1]).toBe("n");
+        await backend.appendEvents("fresh", ["z"]);
+        const [fresh] = await read("fresh");
+        const [other] = await read("other");
+        expect(BigInt(fresh![0]!) > BigInt(other![0]!)).toBe(true);
+        expect(BigInt(fresh![0]!) > BigInt(oldIds[2]!)).toBe(true);
       } finally {
         await backend.disconnect();
       }
