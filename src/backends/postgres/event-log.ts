@@ -30,19 +30,30 @@ const APPEND = "SELECT %SCHEMA%.append_events($1, $2::text[], $3, $4) AS n";
 
 /**
  * Each row holds the bodies of one append, with ids `first_id` to `last_id`
- * (migration 008). Rows come in id order from the key, each row's bodies in
- * their own order; ids below the floor (`low`) are trimmed though their row
- * may still hold them. Ordered by the columns, not the text the answer
- * carries ("10" sorts before "9").
+ * (migration 008). Ids below the floor — the queue's `low` (trimmed, though
+ * the row that straddles it may still hold them) or the reader's position —
+ * are skipped. Rows are walked in id order, and only as many as hold the
+ * events asked for are unnested (`upto`: the ids the rows up to this one
+ * hold past the floor; `own`: this row's), so a read costs the same whatever
+ * the planner knows of the table. Ordered by the columns, not the text the
+ * answer carries ("10" sorts before "9").
  */
 const READ = `
-SELECT (b.first_id + e.k - 1)::text AS id, e.body
-FROM %SCHEMA%.event_batches b
-CROSS JOIN LATERAL unnest(b.bodies) WITH ORDINALITY AS e(body, k)
-WHERE b.queue = $1
-  AND b.last_id >= greatest($2::bigint + 1, (SELECT low FROM %SCHEMA%.event_counts WHERE queue = $1))
-  AND b.first_id + e.k - 1 >= greatest($2::bigint + 1, (SELECT low FROM %SCHEMA%.event_counts WHERE queue = $1))
-ORDER BY b.last_id, e.k
+WITH floor AS (
+  SELECT greatest($2::bigint + 1, (SELECT low FROM %SCHEMA%.event_counts WHERE queue = $1)) AS lo
+), kept AS (
+  SELECT b.first_id, b.last_id, b.bodies,
+    b.last_id - greatest(b.first_id, (SELECT lo FROM floor)) + 1 AS own,
+    sum(b.last_id - greatest(b.first_id, (SELECT lo FROM floor)) + 1) OVER (ORDER BY b.last_id) AS upto
+  FROM %SCHEMA%.event_batches b
+  WHERE b.queue = $1 AND b.last_id >= (SELECT lo FROM floor)
+  ORDER BY b.last_id
+  LIMIT $3
+)
+SELECT (r.first_id + e.k - 1)::text AS id, e.body
+FROM kept r, unnest(r.bodies) WITH ORDINALITY AS e(body, k)
+WHERE r.upto - r.own < $3 AND r.first_id + e.k - 1 >= (SELECT lo FROM floor)
+ORDER BY r.last_id, e.k
 LIMIT $3`;
 
 const LAST = "SELECT top::text AS id FROM %SCHEMA%.event_counts WHERE queue = $1 AND n > 0";

@@ -3,8 +3,8 @@
  * 300 tasks while listeners here read the queue's log; each task's added,
  * started and completed arrive once each, in that order, and a listener that
  * stops and resumes after its last id reads exactly what one that never
- * stopped read. With eventCap 50 the table keeps at most 50 rows of the
- * queue. An add within the application's transaction appends its event
+ * stopped read. With eventCap 50 the queue keeps at most 50 events to
+ * read. An add within the application's transaction appends its event
  * only when that transaction commits. A waiting read ends at disconnect.
  */
 import type { ChildProcess } from "node:child_process";
