@@ -5,7 +5,7 @@
  * is used and left open; a server that cannot be reached is a one-line
  * `BackendUnavailableError` with the password masked.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
 import {
   BackendUnavailableError,
@@ -37,6 +37,28 @@ afterAll(async () => {
   if (!available) return;
   for (const schema of schemas) await dropSchema(schema);
 });
+
+const migrationsDir = new URL("../../../src/backends/postgres/migrations/", import.meta.url);
+
+/** Makes `schema` as an earlier Sheppy left it: the shipped migrations up to version `upTo`, recorded. */
+async function schemaAtVersion(pool: pg.Pool, schema: string, upTo: number): Promise<void> {
+  const q = `"${schema}"`;
+  await pool.query(`CREATE SCHEMA ${q}`);
+  await pool.query(
+    `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  const files = readdirSync(migrationsDir)
+    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .slice(0, upTo);
+  for (const [i, file] of files.entries()) {
+    await pool.query(readFileSync(new URL(file, migrationsDir), "utf8").replaceAll("%SCHEMA%", q));
+    await pool.query(`INSERT INTO ${q}.migrations (version, name) VALUES ($1, $2)`, [
+      i + 1,
+      file.slice(4, -4),
+    ]);
+  }
+}
 
 const echo = task({ name: "postgres-migrations.echo" }, (n: number) => n);
 
@@ -165,28 +187,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     const q = `"${schema}"`;
     try {
       // A database the previous Sheppy made: versions 1 to 6, with a pending task.
-      await pool.query(`CREATE SCHEMA ${q}`);
-      await pool.query(
-        `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const dir = new URL("../../../src/backends/postgres/migrations/", import.meta.url);
-      const files = [
-        "001_initial",
-        "002_expiring_count_per_statement",
-        "003_paused_queues",
-        "004_priorities",
-        "005_concurrency_keys",
-        "006_dedupe",
-      ];
-      for (const [i, file] of files.entries()) {
-        await pool.query(
-          readFileSync(new URL(`${file}.sql`, dir), "utf8").replaceAll("%SCHEMA%", q),
-        );
-        await pool.query(`INSERT INTO ${q}.migrations (version, name) VALUES ($1, $2)`, [
-          i + 1,
-          file.slice(4),
-        ]);
-      }
+      await schemaAtVersion(pool, schema, 6);
       await pool.query(
         `INSERT INTO ${q}.tasks (queue, id, data, status, state, seq, created_at)
          VALUES ('q', 'old', $1, 'pending', 0, 1, 0)`,
@@ -218,29 +219,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     const q = `"${schema}"`;
     try {
       // A database the previous Sheppy made: versions 1 to 7, with events in two queues' logs.
-      await pool.query(`CREATE SCHEMA ${q}`);
-      await pool.query(
-        `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const dir = new URL("../../../src/backends/postgres/migrations/", import.meta.url);
-      const files = [
-        "001_initial",
-        "002_expiring_count_per_statement",
-        "003_paused_queues",
-        "004_priorities",
-        "005_concurrency_keys",
-        "006_dedupe",
-        "007_events",
-      ];
-      for (const [i, file] of files.entries()) {
-        await pool.query(
-          readFileSync(new URL(`${file}.sql`, dir), "utf8").replaceAll("%SCHEMA%", q),
-        );
-        await pool.query(`INSERT INTO ${q}.migrations (version, name) VALUES ($1, $2)`, [
-          i + 1,
-          file.slice(4),
-        ]);
-      }
+      await schemaAtVersion(pool, schema, 7);
       const append = (queue: string, bodies: string[], cap: number) =>
         pool.query(`SELECT ${q}.append_events($1, $2::text[], $3, 'events')`, [queue, bodies, cap]);
       await append("q", ["a", "b"], 3);
