@@ -1,6 +1,5 @@
 /**
- * A property for an event log whose ids are integers (the SQL backends'),
- * checked against a plain list: random
+ * A property for an event log, checked against a plain list: random
  * runs of appends (of 1 to 12 bodies, under caps of 1 to 9 that change
  * between appends, as processes with different caps would) and clears. After
  * each step a reader must see the newest `cap` events appended since the
@@ -12,6 +11,23 @@
 import fc from "fast-check";
 import { expect } from "vitest";
 import type { EventLog, TaskStore } from "../../src/backends/backend.js";
+
+/** How a log's positions order: as whole numbers (the SQL backends'), or by a mapping to them. */
+export interface Positions {
+  rank(id: string): bigint;
+  name(rank: bigint): string;
+}
+
+const DECIMAL: Positions = { rank: (id) => BigInt(id), name: (rank) => String(rank) };
+
+/** Redis stream ids (`<ms>-<seq>`), ranked as ms · 2⁶⁴ + seq. */
+export const STREAM_IDS: Positions = {
+  rank: (id) => {
+    const [ms, seq] = id.split("-");
+    return (BigInt(ms!) << 64n) + BigInt(seq!);
+  },
+  name: (rank) => `${rank >> 64n}-${rank & (2n ** 64n - 1n)}`,
+};
 
 /** What the property drives: the log, and `clear` to drop a queue's. */
 export type LoggingBackend = EventLog & Pick<TaskStore, "clear">;
@@ -38,7 +54,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 export function logMatchesModel(
   withCap: (cap: number) => Promise<LoggingBackend>,
   nextQueue: () => string,
+  positions: Positions = DECIMAL,
 ) {
+  const { rank, name } = positions;
   return fc.asyncProperty(
     fc.array(step, { minLength: 1, maxLength: 14 }),
     fc.integer({ min: 1, max: 15 }),
@@ -57,7 +75,7 @@ export function logMatchesModel(
           const bodies = Array.from({ length: s.size }, () => `b${++written}`);
           await backend.appendEvents(queue, bodies);
           const stored = await backend.readEvents(queue, { after: null, limit: 1000 });
-          const ids = stored.map((e) => BigInt(e.id));
+          const ids = stored.map((e) => rank(e.id));
           for (let i = 1; i < ids.length; i++) expect(ids[i]).toBe(ids[i - 1]! + 1n);
           if (newest !== null) expect(ids[ids.length - 1]! > newest).toBe(true);
           newest = ids[ids.length - 1]!;
@@ -70,20 +88,20 @@ export function logMatchesModel(
         }
         const reader = await withCap(1);
         const all = await reader.readEvents(queue, { after: null, limit: 1000 });
-        expect(all.map((e) => [BigInt(e.id), e.body])).toEqual(kept.map((e) => [e.id, e.body]));
+        expect(all.map((e) => [rank(e.id), e.body])).toEqual(kept.map((e) => [e.id, e.body]));
         expect(await reader.lastEventId(queue)).toBe(
-          kept.length > 0 ? String(kept[kept.length - 1]!.id) : null,
+          kept.length > 0 ? name(kept[kept.length - 1]!.id) : null,
         );
-        const positions = [null, ...kept.map((e) => String(e.id))];
+        const after: (string | null)[] = [null, ...kept.map((e) => name(e.id))];
         if (kept.length > 0) {
-          positions.push(String(kept[0]!.id - 1n), String(kept[kept.length - 1]!.id + 5n));
+          after.push(name(kept[0]!.id - 1n), name(kept[kept.length - 1]!.id + 5n));
         }
-        for (const after of positions) {
-          const read = await reader.readEvents(queue, { after, limit });
+        for (const position of after) {
+          const read = await reader.readEvents(queue, { after: position, limit });
           const expected = kept
-            .filter((e) => after === null || e.id > BigInt(after))
+            .filter((e) => position === null || e.id > rank(position))
             .slice(0, limit);
-          expect(read.map((e) => [BigInt(e.id), e.body])).toEqual(
+          expect(read.map((e) => [rank(e.id), e.body])).toEqual(
             expected.map((e) => [e.id, e.body]),
           );
         }

@@ -1,12 +1,13 @@
 /**
  * @module backends/redis/event-log
  * A queue's lifecycle event log on Redis: one stream per queue (`{p:q}:events`,
- * in the queue's hash slot), one entry per event with its body in field `b`.
+ * in the queue's hash slot), one entry per write that appends, holding its
+ * bodies in fields `b`, and one position per event (an entry's id is its
+ * last event's; see `scripts/lib/events.lua` for the numbering and the cap).
  * Writes that store, settle or cancel a record append their events inside
- * their own script (`scripts/lib/events.lua`); `appendEvents` is for events
- * no write carries (`started`, `progress`). A script that appends trims the
- * stream to exactly `eventCap` entries before it returns, so no reader ever
- * finds more. Positions are the stream's entry ids.
+ * their own script; `appendEvents` is for events no write carries
+ * (`started`, `progress`). A script that appends keeps the log to
+ * `eventCap` events before it returns, so no reader ever finds more.
  *
  * A read that waits blocks on a connection of the blocking pool (`XREAD
  * BLOCK`), never on the main one, which every other call shares. Each waiting
@@ -17,6 +18,7 @@
 import { InvalidOptionError } from "../../errors.js";
 import type { EventReadRequest, StoredEvent } from "../backend.js";
 import { checkEventLimit } from "../event-positions.js";
+import type { RedisClient } from "./connections.js";
 import type { RedisSession } from "./session.js";
 
 /** A stream entry id: two unsigned 64-bit integers. */
@@ -31,15 +33,51 @@ function isStreamId(value: string): boolean {
   return match !== null && BigInt(match[1]!) <= MAX_U64 && BigInt(match[2]!) <= MAX_U64;
 }
 
-/** The body of an entry: its field `b` (fields are written in pairs, `b` first, but looked up, not assumed). */
-function bodyOf(fields: readonly string[]): string {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === "b") return fields[i + 1]!;
-  return "";
+/** A position as a comparable pair. */
+function positionOf(id: string): [bigint, bigint] {
+  const match = STREAM_ID.exec(id);
+  return match ? [BigInt(match[1]!), BigInt(match[2]!)] : [0n, 0n];
 }
 
-function entriesOf(reply: XReadReply): StoredEvent[] {
-  const entries = reply?.[0]?.[1] ?? [];
-  return entries.map(([id, fields]) => ({ id, body: bodyOf(fields) }));
+function isAfter(a: readonly [bigint, bigint], b: readonly [bigint, bigint]): boolean {
+  return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+}
+
+/** The log's numbering hash (`scripts/lib/events.lua`): `m`, and `low`, the oldest sequence of it a reader sees. */
+type Numbering = [string | null, string | null];
+
+/**
+ * The events of `reply`'s entries after `after`, at most `limit`: an entry's
+ * bodies are its `b` fields in order, and its id is the position of the last
+ * (the ones before take the sequences just below it). Positions of the log's
+ * numbering below its `low` were trimmed, though their entry is kept for the
+ * later ones.
+ */
+function eventsOf(
+  reply: XReadReply,
+  after: string,
+  limit: number,
+  numbering: Numbering,
+): StoredEvent[] {
+  const from = positionOf(after);
+  const m = numbering[0] === null ? null : BigInt(numbering[0]);
+  const low = numbering[1] === null ? null : BigInt(numbering[1]);
+  const events: StoredEvent[] = [];
+  for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+    const bodies: string[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2)
+      if (fields[i] === "b") bodies.push(fields[i + 1]!);
+    const [ms, last] = positionOf(id);
+    bodies.forEach((body, k) => {
+      const position: [bigint, bigint] = [ms, last - BigInt(bodies.length - 1 - k)];
+      const trimmed = m !== null && low !== null && ms === m && position[1] < low;
+      if (!trimmed && isAfter(position, from) && events.length < limit) {
+        events.push({ id: `${position[0]}-${position[1]}`, body });
+      }
+    });
+    if (events.length >= limit) break;
+  }
+  return events;
 }
 
 export class RedisEventLog {
@@ -91,9 +129,15 @@ export class RedisEventLog {
   }
 
   #read(key: string, from: string, limit: number): Promise<StoredEvent[]> {
-    return this.session.call("readEvents", async (client) =>
-      entriesOf((await client.xread("COUNT", limit, "STREAMS", key, from)) as XReadReply),
-    );
+    return this.session.call("readEvents", async (client) => {
+      const reply = (await client.xread("COUNT", limit, "STREAMS", key, from)) as XReadReply;
+      // Read after the entries: a floor raised since only hides what was trimmed meanwhile.
+      return eventsOf(reply, from, limit, await this.#numbering(client, key));
+    });
+  }
+
+  #numbering(client: RedisClient, key: string): Promise<Numbering> {
+    return client.hmget(`${key}:at`, "m", "low") as Promise<Numbering>;
   }
 
   async #wait(key: string, from: string, limit: number, waitMs: number): Promise<StoredEvent[]> {
@@ -123,6 +167,10 @@ export class RedisEventLog {
       return this.#read(key, from, limit);
     }
     if (!this.session.isConnected) return [];
-    return entriesOf(reply);
+    if (reply === null) return [];
+    const numbering = await this.session.call("readEvents", (client) =>
+      this.#numbering(client, key),
+    );
+    return eventsOf(reply, from, limit, numbering);
   }
 }

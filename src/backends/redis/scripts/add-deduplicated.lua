@@ -147,5 +147,5 @@ if queued and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
 redis.call('SET', KEYS[9], cjson.encode(results), 'EX', 60)
-trimEvents()
+writeEvents()
 return results

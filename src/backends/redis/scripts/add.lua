@@ -95,5 +95,5 @@ end
 if queued and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end
-trimEvents()
+writeEvents()
 return results

@@ -16,6 +16,6 @@ local eventCap = usableEventCap(KEYS[1], ARGV[1])
 for j = 2, #ARGV do
   appendEvent(KEYS[1], eventCap, ARGV[j])
 end
-trimEvents()
+writeEvents()
 redis.call('SET', KEYS[2], '1', 'EX', 60)
 return 1

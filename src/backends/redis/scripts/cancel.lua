@@ -54,7 +54,7 @@ if (ARGV[8] or '') ~= '' and stepEnded(ARGV[6], ARGV[7], ARGV[1], KEYS[1], KEYS[
 end
 if ARGV[15] ~= '' then
   appendEvent(KEYS[10], eventCap, ARGV[15])
-  trimEvents()
+  writeEvents()
 end
 redis.call('PUBLISH', ARGV[4], id)
 return redis.call('HMGET', key, 'd', 'status', 'startedAt', 'finishedAt')

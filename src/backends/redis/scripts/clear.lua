@@ -4,10 +4,9 @@
 -- Ids still in the set earlier versions kept (not yet moved into the
 -- creation index, or written there by a process of an earlier version) are
 -- records of the queue too, and go the same way. The event log is emptied
--- last, with the rest, but its key is kept: an empty stream remembers the
--- last id it gave, so a new entry never takes the position of a cleared one
--- (a reader resuming after that position would skip it). Deleted, the next
--- entry of the same millisecond would be `<ms>-0` again.
+-- last, with the rest, but its numbering is kept (lib/events.lua), so a new
+-- event never takes the position of a cleared one (a reader resuming after
+-- that position would skip it).
 -- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 crons,
 --       9 rate-limit key set, 10 expires, 11 suspects, 12 workflows, 13 running workflows,
 --       14 workflow expiries, 15 the earlier versions' id set, 16 dedupe, 17 dedupe checks,
@@ -15,6 +14,7 @@
 -- ARGV: 1 task key prefix, 2 batch, 3 workflow key prefix, 4 workflow pending-set prefix
 -- Returns: { removed, finished (1 when the queue is empty) }
 --@include claimable
+--@include events
 --@include slots
 local batch = tonumber(ARGV[2])
 if not batch or batch < 1 then
@@ -57,5 +57,5 @@ end
 redis.call('DEL', KEYS[2] .. ':levels')
 clearSlots(KEYS[2])
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[13], KEYS[14], KEYS[16], KEYS[17])
-redis.call('XTRIM', KEYS[18], 'MAXLEN', 0)
+clearEvents(KEYS[18])
 return { removed, 1 }

@@ -285,5 +285,5 @@ end
 if #finished > 0 then
   redis.call('PUBLISH', ARGV[3], table.concat(finished, ','))
 end
-trimEvents()
+writeEvents()
 return results
