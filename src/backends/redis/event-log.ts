@@ -43,8 +43,25 @@ function isAfter(a: readonly [bigint, bigint], b: readonly [bigint, bigint]): bo
   return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
 }
 
-/** The log's numbering hash (`scripts/lib/events.lua`): `m`, and `low`, the oldest sequence of it a reader sees. */
-type Numbering = [string | null, string | null];
+/**
+ * The log's numbering hash (`scripts/lib/events.lua`): `m` and `low`, the
+ * oldest sequence of it a reader sees; `pm` and `plow`, the same of a
+ * numbering left behind.
+ */
+type Numbering = [string | null, string | null, string | null, string | null];
+
+/** Whether `position` is one its numbering has trimmed. */
+function isTrimmed(position: readonly [bigint, bigint], numbering: Numbering): boolean {
+  for (const [m, low] of [
+    [numbering[0], numbering[1]],
+    [numbering[2], numbering[3]],
+  ] as const) {
+    if (m !== null && low !== null && position[0] === BigInt(m) && position[1] < BigInt(low)) {
+      return true;
+    }
+  }
+  return false;
+}
 
 /**
  * The events of `reply`'s entries after `after`, at most `limit`: an entry's
@@ -60,8 +77,6 @@ function eventsOf(
   numbering: Numbering,
 ): StoredEvent[] {
   const from = positionOf(after);
-  const m = numbering[0] === null ? null : BigInt(numbering[0]);
-  const low = numbering[1] === null ? null : BigInt(numbering[1]);
   const events: StoredEvent[] = [];
   for (const [id, fields] of reply?.[0]?.[1] ?? []) {
     const bodies: string[] = [];
@@ -70,8 +85,7 @@ function eventsOf(
     const [ms, last] = positionOf(id);
     bodies.forEach((body, k) => {
       const position: [bigint, bigint] = [ms, last - BigInt(bodies.length - 1 - k)];
-      const trimmed = m !== null && low !== null && ms === m && position[1] < low;
-      if (!trimmed && isAfter(position, from) && events.length < limit) {
+      if (!isTrimmed(position, numbering) && isAfter(position, from) && events.length < limit) {
         events.push({ id: `${position[0]}-${position[1]}`, body });
       }
     });
@@ -137,7 +151,7 @@ export class RedisEventLog {
   }
 
   #numbering(client: RedisClient, key: string): Promise<Numbering> {
-    return client.hmget(`${key}:at`, "m", "low") as Promise<Numbering>;
+    return client.hmget(`${key}:at`, "m", "low", "pm", "plow") as Promise<Numbering>;
   }
 
   async #wait(key: string, from: string, limit: number, waitMs: number): Promise<StoredEvent[]> {

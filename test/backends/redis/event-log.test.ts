@@ -355,6 +355,21 @@ describe.skipIf(!available)("redis: the event log", () => {
       expect(await read(g!)).toEqual(window.slice(1));
       expect(await backend.lastEventId(name)).toBe(window[3]![0]);
       expect(await redis.xlen(key)).toBe(2);
+      // A process of the earlier version appends meanwhile (a rolling upgrade): its id comes from
+      // the clock and may take the next position of the numbering. Later writes still succeed,
+      // on a fresh numbering above it; events read once each, in order, the newest kept, and the
+      // cap holds roughly (its entries count as one event each) until they are trimmed.
+      const late = (await redis.xadd(key, "*", "b", "late"))!;
+      await backend.appendEvents(name, ["k", "l"]);
+      await redis.xadd(key, "*", "b", "later");
+      await backend.appendEvents(name, ["m"]);
+      const all = await backend.readEvents(name, { after: null, limit: 100 });
+      expect(all.map((e) => e.body)).toEqual(["late", "k", "l", "later", "m"]);
+      const ids = all.map((e) => e.id);
+      expect([...ids].sort(compareIds)).toEqual(ids);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect((await read(late)).map(([, body]) => body)).toEqual(["k", "l", "later", "m"]);
+      expect(await backend.lastEventId(name)).toBe(ids[ids.length - 1]);
     } finally {
       redis.disconnect();
       await backend.disconnect();

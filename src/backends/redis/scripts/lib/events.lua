@@ -15,7 +15,9 @@
 -- `<events>:at`, a hash beside the stream, holds `m`, `top` (the newest
 -- position's sequence), `low` (the oldest a reader sees) and `old` (entries
 -- an earlier version wrote, still kept, one event each, all older than any of
--- the new ones). A write past the cap drops the oldest `old` entries first,
+-- the new ones) and `e` (the entries the stream holds); `pm` and `plow`, a
+-- numbering left behind when an earlier version's append moved the stream
+-- past it, and the oldest of its positions readers see. A write past the cap drops the oldest `old` entries first,
 -- then raises `low` and deletes the entries wholly below it; an entry `low`
 -- falls inside stays, and readers skip its ids below `low`. So the log reads
 -- as at most `cap` events. `cap` '0' is a log turned off: nothing is written.
@@ -55,13 +57,10 @@ local function appendEvent(key, cap, body)
   end
 end
 
--- The log's numbering: the stored one, or a new one above every id the
--- stream gave before (its entries then all count as an earlier version's).
-local function eventNumbering(key)
-  local at = redis.call('HMGET', key .. ':at', 'm', 'top', 'low', 'old')
-  if at[1] then
-    return tonumber(at[1]), tonumber(at[2]), tonumber(at[3]), tonumber(at[4])
-  end
+-- A new numbering above every id the stream gave before; its entries then
+-- count as an earlier version's (one event each). Returns m, top, low, old,
+-- and the entries the stream holds.
+local function freshNumbering(key)
   local now = redis.call('TIME')
   local m = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
   local old = 0
@@ -78,16 +77,46 @@ local function eventNumbering(key)
       end
     end
   end
-  return m, -1, 0, old
+  return m, -1, 0, old, old
 end
 
--- Writes the bodies collected in this call as one entry and keeps the log to its cap.
+-- Leaves the stored numbering for a fresh one; readers keep skipping the
+-- positions it had trimmed (`pm`, `plow`).
+local function renumber(key, m, low)
+  redis.call('HSET', key .. ':at', 'pm', wholeNumber(m), 'plow', wholeNumber(low))
+  return freshNumbering(key)
+end
+
+-- The log's numbering: the stored one, or a fresh one. The stream holding
+-- another number of entries than this log wrote means a process of an
+-- earlier version appended (an entry per event, its id from the clock),
+-- which may have taken a position of this numbering: it is left for a
+-- fresh one above.
+local function eventNumbering(key)
+  local at = redis.call('HMGET', key .. ':at', 'm', 'top', 'low', 'old', 'e')
+  if not at[1] then
+    return freshNumbering(key)
+  end
+  local m, top, low, old, e = tonumber(at[1]), tonumber(at[2]), tonumber(at[3]), tonumber(at[4]), tonumber(at[5])
+  local entries = redis.call('XLEN', key)
+  if e ~= nil and entries ~= e then
+    return renumber(key, m, low)
+  end
+  e = entries
+  return m, top, low, old, e
+end
+
+-- Writes the bodies collected in this call as one entry and keeps the log to
+-- its cap. A process of an earlier version appending to the same log never
+-- makes the write fail; the cap then counts each of its entries (and each
+-- entry already there when the numbering starts afresh) as one event, so it
+-- holds only roughly until those entries are trimmed.
 local function writeEvents()
   if not eventLog then
     return
   end
   local cap = tonumber(eventCapOf)
-  local m, top, low, old = eventNumbering(eventLog)
+  local m, top, low, old, e = eventNumbering(eventLog)
   local n = #eventBodies
   -- Bodies the cap would drop at once are never written.
   local first = math.max(1, n - cap + 1)
@@ -103,22 +132,32 @@ local function writeEvents()
       fields[#fields + 1] = 'b'
       fields[#fields + 1] = eventBodies[i]
     end
-    top = top + (to - from + 1)
-    redis.call('XADD', eventLog, wholeNumber(m) .. '-' .. wholeNumber(top), unpack(fields))
+    local count = to - from + 1
+    local added = redis.pcall('XADD', eventLog, wholeNumber(m) .. '-' .. wholeNumber(top + count), unpack(fields))
+    if type(added) == 'table' and added.err then
+      -- The stream has moved past this numbering (see eventNumbering).
+      m, top, low, old, e = renumber(eventLog, m, low)
+      redis.call('XADD', eventLog, wholeNumber(m) .. '-' .. wholeNumber(top + count), unpack(fields))
+    end
+    top = top + count
+    e = e + 1
   end
   local excess = old + (top - low + 1) - cap
   if excess > 0 and old > 0 then
     local dropped = math.min(old, excess)
     -- The earlier version's entries are the oldest: trimming by length drops exactly them.
-    redis.call('XTRIM', eventLog, 'MAXLEN', wholeNumber(redis.call('XLEN', eventLog) - dropped))
+    e = e - redis.call('XTRIM', eventLog, 'MAXLEN', wholeNumber(e - dropped))
     old = old - dropped
     excess = excess - dropped
   end
   if excess > 0 then
     low = low + excess
-    redis.call('XTRIM', eventLog, 'MINID', wholeNumber(m) .. '-' .. wholeNumber(low))
+    e = e - redis.call('XTRIM', eventLog, 'MINID', wholeNumber(m) .. '-' .. wholeNumber(low))
   end
-  redis.call('HSET', eventLog .. ':at', 'm', wholeNumber(m), 'top', wholeNumber(top), 'low', wholeNumber(low), 'old', wholeNumber(old))
+  redis.call(
+    'HSET', eventLog .. ':at',
+    'm', wholeNumber(m), 'top', wholeNumber(top), 'low', wholeNumber(low), 'old', wholeNumber(old), 'e', wholeNumber(e)
+  )
   eventLog, eventCapOf, eventBodies = nil, nil, nil
 end
 
@@ -127,7 +166,7 @@ local function clearEvents(key)
   redis.call('XTRIM', key, 'MAXLEN', 0)
   local at = redis.call('HMGET', key .. ':at', 'top')
   if at[1] then
-    redis.call('HSET', key .. ':at', 'low', wholeNumber(tonumber(at[1]) + 1), 'old', '0')
+    redis.call('HSET', key .. ':at', 'low', wholeNumber(tonumber(at[1]) + 1), 'old', '0', 'e', '0')
   end
 end
 
