@@ -50,17 +50,16 @@ function isAfter(a: readonly [bigint, bigint], b: readonly [bigint, bigint]): bo
  */
 type Numbering = [string | null, string | null, string | null, string | null];
 
-/** Whether `position` is one its numbering has trimmed. */
-function isTrimmed(position: readonly [bigint, bigint], numbering: Numbering): boolean {
+/** The floors a numbering sets: positions of ms part `m` below `low` were trimmed. */
+function floorsOf(numbering: Numbering): { m: bigint; low: bigint }[] {
+  const floors: { m: bigint; low: bigint }[] = [];
   for (const [m, low] of [
     [numbering[0], numbering[1]],
     [numbering[2], numbering[3]],
   ] as const) {
-    if (m !== null && low !== null && position[0] === BigInt(m) && position[1] < BigInt(low)) {
-      return true;
-    }
+    if (m !== null && low !== null) floors.push({ m: BigInt(m), low: BigInt(low) });
   }
-  return false;
+  return floors;
 }
 
 /**
@@ -77,6 +76,7 @@ function eventsOf(
   numbering: Numbering,
 ): StoredEvent[] {
   const from = positionOf(after);
+  const floors = floorsOf(numbering);
   const events: StoredEvent[] = [];
   for (const [id, fields] of reply?.[0]?.[1] ?? []) {
     const bodies: string[] = [];
@@ -85,7 +85,8 @@ function eventsOf(
     const [ms, last] = positionOf(id);
     bodies.forEach((body, k) => {
       const position: [bigint, bigint] = [ms, last - BigInt(bodies.length - 1 - k)];
-      if (!isTrimmed(position, numbering) && isAfter(position, from) && events.length < limit) {
+      const trimmed = floors.some((f) => position[0] === f.m && position[1] < f.low);
+      if (!trimmed && isAfter(position, from) && events.length < limit) {
         events.push({ id: `${position[0]}-${position[1]}`, body });
       }
     });

@@ -13,15 +13,18 @@
 -- kept by count.
 --
 -- `<events>:at`, a hash beside the stream, holds `m`, `top` (the newest
--- position's sequence), `low` (the oldest a reader sees) and `old` (entries
--- an earlier version wrote, still kept, one event each, all older than any of
+-- position's sequence), `low` (the oldest a reader sees), `old` (entries an
+-- earlier version wrote, still kept, one event each, all older than any of
 -- the new ones) and `e` (the entries the stream holds); `pm` and `plow`, a
 -- numbering left behind when an earlier version's append moved the stream
--- past it, and the oldest of its positions readers see. A write past the cap drops the oldest `old` entries first,
--- then raises `low` and deletes the entries wholly below it; an entry `low`
--- falls inside stays, and readers skip its ids below `low`. So the log reads
--- as at most `cap` events. `cap` '0' is a log turned off: nothing is written.
+-- past it, and the oldest of its positions readers see. A write past the cap
+-- drops the oldest `old` entries first, then raises `low` and deletes the
+-- entries wholly below it; an entry `low` falls inside stays, and readers
+-- skip its ids below `low`. So the log reads as at most `cap` events. `cap`
+-- '0' is a log turned off: nothing is written.
 local eventLog, eventCapOf, eventBodies = nil, nil, nil
+-- The numbering hash's fields, as `usableEventCap` read them.
+local eventAt = nil
 
 -- A whole number as Redis takes it (never in exponent form).
 local function wholeNumber(x)
@@ -40,10 +43,12 @@ local function usableEventCap(key, cap)
   if kind ~= 'stream' and kind ~= 'none' then
     return '0'
   end
-  local atKind = redis.call('TYPE', key .. ':at')['ok']
-  if atKind ~= 'hash' and atKind ~= 'none' then
+  -- Read once here for `writeEvents`: a numbering key of another type answers an error.
+  local at = redis.pcall('HMGET', key .. ':at', 'm', 'top', 'low', 'old', 'e')
+  if at.err then
     return '0'
   end
+  eventAt = at
   return cap
 end
 
@@ -93,7 +98,7 @@ end
 -- which may have taken a position of this numbering: it is left for a
 -- fresh one above.
 local function eventNumbering(key)
-  local at = redis.call('HMGET', key .. ':at', 'm', 'top', 'low', 'old', 'e')
+  local at = eventAt
   if not at[1] then
     return freshNumbering(key)
   end
@@ -158,7 +163,7 @@ local function writeEvents()
     'HSET', eventLog .. ':at',
     'm', wholeNumber(m), 'top', wholeNumber(top), 'low', wholeNumber(low), 'old', wholeNumber(old), 'e', wholeNumber(e)
   )
-  eventLog, eventCapOf, eventBodies = nil, nil, nil
+  eventLog, eventCapOf, eventBodies, eventAt = nil, nil, nil, nil
 end
 
 -- Empties the log; its numbering stays, so no later event takes a cleared one's position.
