@@ -28,6 +28,8 @@
  * event log on and off and prints its overhead (off / on − 1, in %);
  * worker-traced alternates traced and
  * untraced runs and prints the overhead of tracing (untraced / traced − 1).
+ * Those three compare Sheppy with itself, so each first runs both of its
+ * variants once uncounted: the first drain of a process is the JIT's.
  * BENCH_ONLY=<scenario,…> runs only those.
  */
 import { context, propagation, trace } from "@opentelemetry/api";
@@ -91,6 +93,28 @@ async function cleanup(): Promise<void> {
     }
   }
   client.disconnect();
+}
+
+/**
+ * Runs `a` and `b` RUNS times each, alternating (a b, b a, a b…), after one
+ * uncounted run of each: without it the first run (whichever variant it is)
+ * also pays the JIT's warm-up, a fifth or more of a drain here, and that
+ * lands on one side only.
+ */
+async function alternated<T>(a: () => Promise<T>, b: () => Promise<T>): Promise<[T[], T[]]> {
+  await a();
+  await cleanup();
+  await b();
+  await cleanup();
+  const first: T[] = [];
+  const second: T[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    for (const isA of run % 2 === 0 ? [true, false] : [false, true]) {
+      (isA ? first : second).push(await (isA ? a : b)());
+      await cleanup();
+    }
+  }
+  return [first, second];
 }
 
 type Scenario =
@@ -491,30 +515,22 @@ for (const [scenario, measure] of Object.entries(throughput)) {
 }
 if (!only || only.includes("worker-fair")) {
   // Sheppy only: keyed and plain runs alternate, so both see the same machine.
-  const fair: number[] = [];
-  const plain: number[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    for (const keyed of run % 2 === 0 ? [true, false] : [false, true]) {
-      (keyed ? fair : plain).push((await sheppyWorkerRun(keyed ? SIZES.fairKeys : null)).rate);
-      await cleanup();
-    }
-  }
-  const f = median(fair);
-  const p = median(plain);
+  const [fair, plain] = await alternated(
+    () => sheppyWorkerRun(SIZES.fairKeys),
+    () => sheppyWorkerRun(null),
+  );
+  const f = median(fair.map((r) => r.rate));
+  const p = median(plain.map((r) => r.rate));
   console.log(
     `${"worker-fair".padEnd(18)} sheppy ${fmt(f).padStart(8)}/s   plain ${fmt(p).padStart(8)}/s   cost of fairness ${fmt(p / f, 2)}× (plain / fair; ${SIZES.fairKeys} keys, limit 1)`,
   );
 }
 if (!only || only.includes("worker-events")) {
   // Sheppy only: runs with the log on and off alternate, so both see the same machine.
-  const on: WorkerRun[] = [];
-  const off: WorkerRun[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    for (const logged of run % 2 === 0 ? [true, false] : [false, true]) {
-      (logged ? on : off).push(await sheppyWorkerRun(null, false, logged ? undefined : 0));
-      await cleanup();
-    }
-  }
+  const [on, off] = await alternated(
+    () => sheppyWorkerRun(null, false),
+    () => sheppyWorkerRun(null, false, 0),
+  );
   const e = median(on.map((r) => r.rate));
   const o = median(off.map((r) => r.rate));
   const eCpu = median(on.map((r) => r.cpuPerTaskUs));
@@ -529,14 +545,10 @@ if (!only || only.includes("worker-events")) {
 }
 if (!only || only.includes("worker-traced")) {
   // Sheppy only: traced and untraced runs alternate, so both see the same machine.
-  const traced: WorkerRun[] = [];
-  const plain: WorkerRun[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    for (const withSdk of run % 2 === 0 ? [true, false] : [false, true]) {
-      (withSdk ? traced : plain).push(await sheppyWorkerRun(null, withSdk));
-      await cleanup();
-    }
-  }
+  const [traced, plain] = await alternated(
+    () => sheppyWorkerRun(null, true),
+    () => sheppyWorkerRun(null, false),
+  );
   const t = median(traced.map((r) => r.rate));
   const p = median(plain.map((r) => r.rate));
   const floor = await bareSpanUs();

@@ -12,7 +12,8 @@ import { deleteClusterPrefix } from "../support/redis.js";
 import { missingService } from "../support/services.js";
 
 const prefix = fileKey(import.meta.url);
-const shared = process.env.SHEPPY_TEST_REDIS_CLUSTER_URL;
+// Set but empty counts as not set: an empty URL would fall back to the plain Redis on 6379.
+const shared = process.env.SHEPPY_TEST_REDIS_CLUSTER_URL || undefined;
 const cluster = shared || !redisServerInstalled() ? undefined : await PrivateRedisCluster.start();
 const url = shared ?? cluster?.url;
 const available =
