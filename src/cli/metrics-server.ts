@@ -45,7 +45,9 @@ export async function serveMetrics(
   logger: Logger,
 ): Promise<MetricsServer> {
   const server = createServer((request, response) => {
-    const path = new URL(request.url ?? "/", "http://metrics").pathname;
+    // The target as sent, up to its query: not parsed as a URL, which a target like `//` is not,
+    // and a listener that throws ends the worker with it.
+    const path = (request.url ?? "/").split("?", 1)[0];
     if (path !== "/metrics") {
       response.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
       response.end("not found: metrics are at /metrics\n");

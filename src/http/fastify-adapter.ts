@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { HttpHandler } from "./handler.js";
-import { toRequest, writeResponse } from "./node-adapter.js";
+import { answerWith } from "./node-adapter.js";
 
 /** What the plugin needs of a Fastify instance. */
 interface FastifyLike {
@@ -40,7 +40,7 @@ export function fastifyPlugin(handler: HttpHandler) {
       url: "/*",
       handler: async (request, reply) => {
         reply.hijack();
-        await writeResponse(await handler(toRequest(request.raw, reply.raw)), reply.raw);
+        await answerWith(handler, request.raw, reply.raw);
       },
     });
   };

@@ -15,10 +15,48 @@ import type { HttpHandler } from "./handler.js";
 export function toNodeHandler(
   handler: HttpHandler,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
-  return async (request, response) => {
-    const answer = await handler(toRequest(request, response));
-    await writeResponse(answer, response);
-  };
+  return (request, response) => answerWith(handler, request, response);
+}
+
+/**
+ * Answers `request` with `handler`, and never rejects: a listener's rejection
+ * is an unhandled one, which ends the process serving it. A request whose
+ * Host header and target make no URL (`Host: exa mple`) is answered 400; a
+ * handler that throws (it answers its own errors, so only a defect would) 500.
+ */
+export async function answerWith(
+  handler: HttpHandler,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  let webRequest: Request;
+  try {
+    webRequest = toRequest(request, response);
+  } catch {
+    plainAnswer(
+      response,
+      400,
+      "bad request: the Host header and the request target do not form a URL\n",
+    );
+    return;
+  }
+  let answer: Response;
+  try {
+    answer = await handler(webRequest);
+  } catch {
+    plainAnswer(response, 500, "internal error: the request could not be answered\n");
+    return;
+  }
+  await writeResponse(answer, response);
+}
+
+function plainAnswer(response: ServerResponse, status: number, text: string): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  response.end(text);
 }
 
 /**

@@ -1,0 +1,86 @@
+/**
+ * A request the servers cannot make a URL of — a Host header that is not a
+ * host, a target like `//` — is answered, and the server goes on serving:
+ * the dashboard's and `toNodeHandler`'s listener, and the worker's
+ * `/metrics` server. One such request used to end the process serving it.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { connect } from "node:net";
+import { Queue } from "sheppy";
+import { createHttpHandler, toNodeHandler } from "sheppy/http";
+import { afterEach, describe, expect, it } from "vitest";
+import { type MetricsServer, serveMetrics } from "../../src/cli/metrics-server.js";
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The status line answered to `request`, sent as raw bytes (fetch would refuse to send it). */
+function rawStatusLine(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = "";
+    const socket = connect(port, "127.0.0.1", () => socket.end(request));
+    socket.on("data", (chunk) => {
+      answer += String(chunk);
+    });
+    socket.on("error", reject);
+    socket.on("close", () => resolve(answer.split("\r\n")[0] ?? ""));
+  });
+}
+
+const get = (target: string, host: string) =>
+  `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+
+describe("toNodeHandler: requests that make no URL", () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+
+  async function serve(handler: Parameters<typeof toNodeHandler>[0]): Promise<number> {
+    server = createServer(toNodeHandler(handler));
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  it("answers 400 to a Host header that is not a host, and goes on serving", async () => {
+    const port = await serve(createHttpHandler("memory://?instantProcessing=false"));
+    for (const host of ["exa mple", "a<b", "[::1", "host:port"]) {
+      expect(await rawStatusLine(port, get("/queues", host))).toBe("HTTP/1.1 400 Bad Request");
+    }
+    expect(await rawStatusLine(port, get("//", "localhost"))).toMatch(/^HTTP\/1\.1 404/);
+    expect((await fetch(`http://127.0.0.1:${port}/queues`)).status).toBe(200);
+  });
+
+  it("answers 500 when the handler throws, and goes on serving", async () => {
+    let calls = 0;
+    const port = await serve(async () => {
+      calls += 1;
+      if (calls === 1) throw new Error("a defect in the handler");
+      return new Response("fine");
+    });
+    expect(await rawStatusLine(port, get("/", "localhost"))).toBe(
+      "HTTP/1.1 500 Internal Server Error",
+    );
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("fine");
+  });
+});
+
+describe("the worker's /metrics server: targets that are not URLs", () => {
+  let metrics: MetricsServer | undefined;
+  const queue = new Queue("memory://?instantProcessing=false", { name: "metrics-targets" });
+  afterEach(async () => {
+    await metrics?.close();
+  });
+
+  it("answers 404 to `//` and other odd targets, and goes on serving /metrics", async () => {
+    metrics = await serveMetrics([queue], 0, "127.0.0.1", silent);
+    for (const target of ["//", "///x", "//a:b@c", "/%", "*"]) {
+      expect(await rawStatusLine(metrics.port, get(target, "localhost"))).toBe(
+        "HTTP/1.1 404 Not Found",
+      );
+    }
+    expect(await rawStatusLine(metrics.port, get("/metrics?x=1", "exa mple"))).toBe(
+      "HTTP/1.1 200 OK",
+    );
+  });
+});
