@@ -25,6 +25,7 @@ import { slotTaskStateOf } from "../sql/slot-state.js";
 import type { EventStore } from "./event-log.js";
 import { storedColumns } from "./record-codec.js";
 import type { PgSession, Tx } from "./session.js";
+import { storableConcurrencyKey } from "./storable-key.js";
 import { ADD_REPLACE, ADD_UNIQUE } from "./task-store.js";
 
 /** Takes a free key: its slot, held by the new task, locked by this transaction until it ends. */
@@ -145,7 +146,7 @@ function writeValues(session: PgSession, queue: string, token: string, record: T
     [row.createdAt],
     session.channels.work,
     [row.priority],
-    [row.concurrencyKey],
+    [storableConcurrencyKey(row)],
     [row.concurrencyLimit],
     // Events are appended once for the whole call (see the module header).
     null,

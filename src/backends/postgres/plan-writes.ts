@@ -15,6 +15,7 @@ import type { LockedWorkflow, SettlePlan } from "../sql/settle-plan.js";
 import { finishedPayloads } from "./notifications.js";
 import { CLAIMABLE } from "./record-codec.js";
 import type { PgSession, Tx } from "./session.js";
+import { storableConcurrencyKey } from "./storable-key.js";
 
 const WRITE = `
 WITH w AS (
@@ -116,7 +117,7 @@ export async function writePlan(
     session.channels.work,
     plan.claimable,
     inserts.map((r) => r.priority),
-    inserts.map((r) => r.concurrencyKey),
+    inserts.map(storableConcurrencyKey),
     inserts.map((r) => r.concurrencyLimit),
   ]);
   return Number(row?.expiring ?? 0);

@@ -8,6 +8,7 @@
 import type { RateLimitRequest } from "../backend.js";
 import { acquireSlot, parseRateWindowState, rateWindowKeptUntil } from "../rate-window.js";
 import type { PgSession } from "./session.js";
+import { storableKey } from "./storable-key.js";
 
 /** The row of the key, created empty on first use, locked (an upsert that changes nothing locks it). */
 const LOCK = `
@@ -55,7 +56,8 @@ function acquire(
   return session.transaction(
     "acquireRateLimit",
     async (tx) => {
-      const [row] = await tx.query<{ state: string }>(session.sql(LOCK), [queue, request.key]);
+      const key = storableKey(request.key);
+      const [row] = await tx.query<{ state: string }>(session.sql(LOCK), [queue, key]);
       const state = parseRateWindowState(row?.state ?? "");
       const wait = acquireSlot(
         state,
@@ -66,7 +68,7 @@ function acquire(
       );
       await tx.query(session.sql(SAVE), [
         queue,
-        request.key,
+        key,
         JSON.stringify(state),
         rateWindowKeptUntil(state, request.now, request.periodMs),
       ]);

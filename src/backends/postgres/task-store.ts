@@ -35,6 +35,7 @@ import {
 } from "./record-codec.js";
 import type { PgSession, Sql, Tx } from "./session.js";
 import { lockWorkflows } from "./settle.js";
+import { storableConcurrencyKey } from "./storable-key.js";
 
 /** Due tasks made claimable per statement. */
 const PROMOTE_BATCH = 1000;
@@ -267,7 +268,7 @@ export class TaskStore {
       sent.map((r) => r.createdAt),
       this.session.channels.work,
       sent.map((r) => r.priority),
-      sent.map((r) => r.concurrencyKey),
+      sent.map(storableConcurrencyKey),
       sent.map((r) => r.concurrencyLimit),
       this.events.cap > 0 ? sentEvents(options.events, first) : null,
       ...this.events.appendValues,

@@ -21,6 +21,7 @@ import { finishedPayloads, NOTIFY_FINISHED } from "./notifications.js";
 import { CLAIMABLE, DUE, FINISHED, HELD, msOf, storedColumns } from "./record-codec.js";
 import type { PgSession } from "./session.js";
 import { lockTasks, lockWorkflows } from "./settle.js";
+import { storableConcurrencyKey } from "./storable-key.js";
 
 /** Expired workflows deleted per statement. */
 const PRUNE_BATCH = 500;
@@ -188,7 +189,7 @@ export class WorkflowStore {
         this.session.channels.finished,
         finished ? (finishedPayloads(queue, [record.id])[0] ?? null) : null,
         rows.map((r) => r.priority),
-        rows.map((r) => r.concurrencyKey),
+        rows.map(storableConcurrencyKey),
         rows.map((r) => r.concurrencyLimit),
       ]);
       return Number(row?.stored ?? 0) === 1;

@@ -195,6 +195,29 @@ export function backendMiscCases(h: ContractHarness): void {
       }
     });
 
+    it("B-33 a key is any text (NUL, U+0001, astral characters): keys that differ never share a limit", async () => {
+      const { backend, q } = await setup();
+      const keys = [
+        "a\u0000b",
+        "\u0001a\u00010b",
+        "a\u00010b",
+        "a\u0001\u0001b",
+        "a\u0001b",
+        "ab",
+        "\u{1F600}",
+      ];
+      const now = Date.now();
+      for (const key of keys) {
+        expect(await backend.acquireRateLimit(q, request(key, "fixed_window", { now }))).toBeNull();
+        expect(await backend.acquireRateLimit(q, request(key, "fixed_window", { now }))).toBeNull();
+      }
+      for (const key of keys) {
+        expect(
+          await backend.acquireRateLimit(q, request(key, "fixed_window", { now })),
+        ).toBeGreaterThanOrEqual(10);
+      }
+    });
+
     it("B-33 sliding counts the trailing period; fixed resets when its window ends (times are the caller's)", async () => {
       const { backend, q } = await setup();
       const periodMs = 600;

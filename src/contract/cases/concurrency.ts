@@ -92,6 +92,39 @@ export function concurrencyCases(h: ContractHarness): void {
       expect(await backend.claim(queue.name, 10)).toEqual([]);
     });
 
+    it("CK-11 a key is any text (NUL, U+0001, astral characters): keys that differ never share a slot, added or chained", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      // Pairs a backend escaping the characters it cannot store could confuse with each other.
+      const keys = [
+        "a\u0000b",
+        "\u0001a\u00010b",
+        "a\u00010b",
+        "a\u0001\u0001b",
+        "a\u0001b",
+        "ab",
+        "\u{1F600}",
+      ];
+      const first = keys.map((key, n) => keyed(n, key));
+      await backend.add(queue.name, first);
+      const claimed = await backend.claim(queue.name, 20);
+      expect(claimIds(claimed)).toEqual(ids(first));
+      // Each key's second task waits for its own key's slot only; a chained task takes a key too.
+      const second = keys.map((key, n) => keyed(10 + n, key));
+      await backend.add(queue.name, second.slice(1));
+      const [carrier, ...rest] = claimed;
+      await settleClaim(backend, queue.name, carrier!, finishedRecord(carrier!.record), {
+        children: [second[0]!],
+      });
+      expect(claimIds(await backend.claim(queue.name, 20))).toEqual([second[0]!.id]);
+      for (const [n, claim] of rest.entries()) {
+        await settleClaim(backend, queue.name, claim);
+        expect(claimIds(await backend.claim(queue.name, 20))).toEqual([second[n + 1]!.id]);
+      }
+      const stored = await backend.getTasks(queue.name, ids(second));
+      expect(ids(second).map((id) => stored.get(id)?.concurrencyKey)).toEqual(keys);
+    });
+
     it("CK-2 a limit of n lets n tasks of one key be claimed at once, in the order they were added", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
