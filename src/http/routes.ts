@@ -70,7 +70,13 @@ function route<Q = undefined, B = undefined>(definition: Route<Q, B>): Route {
 }
 
 const limit = (fallback: number) => z.coerce.number().int().min(1).max(1000).default(fallback);
-const json = z.json() as z.ZodType<JsonValue>;
+/**
+ * An argument: any JSON value, passed on as the request body's JSON parse made
+ * it. Not `z.json()`, whose copy of an object assigns each key and so drops a
+ * `__proto__` key that `queue.add` would store. The task's own checks (its
+ * schema, the JSON and depth limits) run when the task is made.
+ */
+const json = z.unknown() as z.ZodType<JsonValue>;
 /** A due time: ISO-8601 text with an offset, or seconds from now. */
 const when = z.union([z.string(), z.number()]);
 const newTask = z.strictObject({

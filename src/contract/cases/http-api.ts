@@ -24,6 +24,7 @@ const pair = workflow({ name: "http-api.pair" }, function* (x: number) {
 // Registered for the routes that add tasks by name; never called here.
 void strict;
 
+const echo = task({ name: "http-api.echo" }, (value: unknown) => value);
 const ORIGIN = "http://api.test";
 
 export function httpApiCases(h: ContractHarness): void {
@@ -281,6 +282,25 @@ export function httpApiCases(h: ContractHarness): void {
       const foreign = await call("POST", `/${q}/tasks/clear`, {}, { origin: "http://evil.test" });
       expect(foreign.status).toBe(403);
       expect((await call("POST", `/${q}/tasks/clear`, {}, { origin: ORIGIN })).status).toBe(200);
+    });
+
+    it("arguments are stored as the body's JSON holds them, a `__proto__` key included (as queue.add stores them); one nested too deep is a 400", async () => {
+      const { queue, q, call } = api();
+      const body = '{"name":"http-api.echo","args":[{"__proto__":{"admin":true},"user":"bob"}]}';
+      const added = await call("POST", `/${q}/tasks`, body);
+      expect(added.status).toBe(201);
+      const direct = echo(JSON.parse('{"__proto__":{"admin":true},"user":"bob"}'));
+      await queue.add(direct);
+      const stored = await queue.getTask(added.body.task.id as string);
+      expect(JSON.stringify(stored?.args)).toBe('[{"__proto__":{"admin":true},"user":"bob"}]');
+      expect(JSON.stringify(stored?.args)).toBe(
+        JSON.stringify((await queue.getTask(direct))?.args),
+      );
+      expect(Object.getPrototypeOf(stored?.args[0])).toBe(Object.prototype);
+      const deep = `{"name":"http-api.echo","args":[${"[".repeat(100)}${"]".repeat(100)}]}`;
+      const refused = await call("POST", `/${q}/tasks`, deep);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatch(/deeper than/);
     });
 
     it("edge cases: bad cursors and path encoding, unknown keys, resume names, body size, crons by either id, a queue of crons, allowed origins", async () => {
