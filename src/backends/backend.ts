@@ -142,7 +142,7 @@ export interface TaskPage {
 /** A stored cron definition. Backends key it by `deterministicId` and treat the rest as opaque JSON. */
 export interface CronData {
   deterministicId: string;
-  [field: string]: JsonValue;
+  [field: string]: JsonValue | undefined;
 }
 
 /** Arguments of {@link RateLimitStore.acquireRateLimit}. */
