@@ -254,6 +254,47 @@ describe("new RedisBackend() without a url reads SHEPPY_BACKEND_URL, as new Queu
   });
 });
 
+describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Queue(url) does", () => {
+  test("prefix, maxPayloadBytes, eventCap and waitReplicas come from the URL; the rest goes to ioredis", () => {
+    const url =
+      "redis://:pw@cache.internal:6380/2?prefix=app&maxPayloadBytes=2048&eventCap=7&waitReplicas=1&family=6";
+    const backend = new RedisBackend({ url });
+    expect(backend).toMatchObject({
+      url: "redis://:pw@cache.internal:6380/2?family=6",
+      prefix: "app",
+      maxPayloadBytes: 2048,
+      eventCap: 7,
+      waitReplicas: 1,
+    });
+    // The same keyspace and settings as the queue a worker opens with that URL.
+    expect(new Queue(url).backend).toMatchObject({
+      url: backend.url,
+      prefix: "app",
+      maxPayloadBytes: 2048,
+      eventCap: 7,
+    });
+  });
+
+  test("an option given beside the URL wins over its parameter", () => {
+    const url = "redis://127.0.0.1:6379?prefix=app&eventCap=7";
+    expect(new RedisBackend({ url, prefix: "mine", eventCap: 0 })).toMatchObject({
+      prefix: "mine",
+      eventCap: 0,
+    });
+  });
+
+  test("a bad parameter, or a URL it cannot parse, is a BackendUrlError, password masked", () => {
+    const bad = errorOf(() => new RedisBackend({ url: "redis://127.0.0.1?eventCap=lots" }));
+    expect(bad).toBeInstanceOf(BackendUrlError);
+    expect(bad.message).toContain("eventCap must be a whole number");
+    const unparsed = errorOf(() => new RedisBackend({ url: "redis://:pw?61aa@127.0.0.1" }));
+    expect(unparsed).toBeInstanceOf(BackendUrlError);
+    expect(unparsed.message).toBe(
+      "Invalid Redis URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL",
+    );
+  });
+});
+
 describe("queue names (Q-5)", () => {
   test("the default name is 'default'", () => {
     expect(new Queue("memory://").name).toBe("default");

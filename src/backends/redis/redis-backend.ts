@@ -55,7 +55,7 @@ import { RedisEventLog } from "./event-log.js";
 import { FinishedListener } from "./finished-listener.js";
 import { migrateLegacyIndexes } from "./legacy-index.js";
 import { acquireRateLimit } from "./rate-limiter.js";
-import { redisTargetFromEnvironment } from "./redis-url.js";
+import { redisTargetFromEnvironment, redisTargetOf } from "./redis-url.js";
 import { RedisSession } from "./session.js";
 import { TaskReader } from "./task-reader.js";
 import { TaskStore } from "./task-store.js";
@@ -63,17 +63,19 @@ import { WorkflowStore } from "./workflow-store.js";
 
 export interface RedisBackendOptions extends RetentionOptions {
   /**
-   * `redis://[user:password@]host:port[/db]` or `rediss://…`. Without it, the
-   * backend uses `SHEPPY_BACKEND_URL` as `new Queue()` does, prefix parameter
-   * (`?prefix=app`) included, when that is a `redis://` or `rediss://` URL;
-   * when it names another backend (`memory://`) the constructor throws a
-   * `BackendUrlError`; unset or empty, `redis://127.0.0.1:6379`.
+   * `redis://[user:password@]host:port[/db]` or `rediss://…`, its Sheppy
+   * parameters (`?prefix=app`, `maxPayloadBytes`, `eventCap`,
+   * `waitReplicas`) read as `new Queue(url)` reads them — an option of the
+   * same name given here wins over the URL's. Without it, the backend uses
+   * `SHEPPY_BACKEND_URL` as `new Queue()` does, when that is a `redis://` or
+   * `rediss://` URL; when it names another backend (`memory://`) the
+   * constructor throws a `BackendUrlError`; unset or empty,
+   * `redis://127.0.0.1:6379`.
    */
   url?: string;
   /**
-   * First part of every key (default: the `?prefix=` of `SHEPPY_BACKEND_URL`
-   * when `url` is not given, else `"sheppy"`); backends with different
-   * prefixes never see each other.
+   * First part of every key (default: the `?prefix=` of the URL, else
+   * `"sheppy"`); backends with different prefixes never see each other.
    */
   prefix?: string;
   /**
@@ -164,7 +166,9 @@ export class RedisBackend implements Backend {
   #connecting: Promise<void> | undefined;
 
   constructor(options: RedisBackendOptions = {}) {
-    const target = options.url === undefined ? redisTargetFromEnvironment() : { url: options.url };
+    // The URL's own parameters count as in `new Queue(url)`; an option given beside them wins.
+    const target =
+      options.url === undefined ? redisTargetFromEnvironment() : redisTargetOf(options.url);
     this.url = target.url;
     this.prefix = options.prefix ?? target.prefix ?? "sheppy";
     if (!PREFIX.test(this.prefix)) {

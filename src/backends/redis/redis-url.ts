@@ -90,13 +90,22 @@ export function redisTargetFromEnvironment(
       `new RedisBackend() without a url option reads SHEPPY_BACKEND_URL, which names another backend ('${maskUrl(value)}'): pass { url: "redis://…" } or set SHEPPY_BACKEND_URL to a redis:// or redis+cluster:// URL`,
     );
   }
+  return redisTargetOf(value, "SHEPPY_BACKEND_URL");
+}
+
+/**
+ * The target a `redis://`, `rediss://` or cluster URL names, Sheppy's
+ * parameters (`?prefix=`…) read from it as `new Queue(url)` reads them; any
+ * other text is left to ioredis as it is. `what` names the URL in errors.
+ */
+export function redisTargetOf(value: string, what = "Redis URL"): RedisTarget {
+  if (isClusterUrl(value)) return splitClusterUrl(value);
+  if (!/^rediss?:\/\//i.test(value)) return { url: value };
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new BackendUrlError(
-      `Invalid SHEPPY_BACKEND_URL '${maskUrl(value)}': it cannot be parsed as a URL`,
-    );
+    throw new BackendUrlError(`Invalid ${what} '${maskUrl(value)}': it cannot be parsed as a URL`);
   }
   return splitRedisUrl(url);
 }
