@@ -14,6 +14,7 @@ import type { Backend } from "../backends/backend.js";
 import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { Queue } from "../queue/queue.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
 import { dashboardResponse } from "./dashboard.js";
 import { openApiDocument } from "./openapi.js";
@@ -91,10 +92,23 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
  * const handler = createHttpHandler("redis://127.0.0.1:6379", { basePath: "/sheppy" });
  * export default { fetch: handler }; // Bun, Deno, Hono…
  */
+/** Every key of {@link HttpHandlerOptions} (the compiler keeps it complete). */
+const HANDLER_OPTION_KEYS = Object.keys({
+  basePath: true,
+  authorize: true,
+  readOnly: true,
+  allowedOrigins: true,
+  maxBodyBytes: true,
+  exposeErrors: true,
+  dashboard: true,
+} satisfies Record<keyof HttpHandlerOptions, true>);
+
 export function createHttpHandler(
   backend: Backend | string,
   options: HttpHandlerOptions = {},
 ): HttpHandler {
+  // A misspelt `readOnly` would leave the API open to changes.
+  checkOptionKeys(options, HANDLER_OPTION_KEYS, "createHttpHandler()");
   const store = typeof backend === "string" ? backendFromUrl(backend) : backend;
   const basePath = (options.basePath ?? "").replace(/\/+$/, "");
   const queues = new Map<string, Queue>();

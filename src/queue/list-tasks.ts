@@ -10,6 +10,7 @@ import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { Task } from "../task/task-record.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
 import { decodeTask } from "./decode-task.js";
 import type { QueueHandle } from "./queue-handle.js";
 
@@ -60,8 +61,16 @@ export function pageSizeOf(limit: number | undefined, fallback: number, where: s
 }
 
 /** The page of `queue`'s tasks that `options` asks for. */
+/** Every key of {@link ListTasksOptions} (the compiler keeps it complete). */
+const LIST_OPTION_KEYS = Object.keys({
+  status: true,
+  cursor: true,
+  limit: true,
+} satisfies Record<keyof ListTasksOptions, true>);
+
 export async function listTasks(queue: QueueHandle, options: ListTasksOptions): Promise<TaskList> {
   const where = "queue.listTasks()";
+  checkOptionKeys(options, LIST_OPTION_KEYS, where);
   const statuses = statusesOf(options.status, where);
   const limit = pageSizeOf(options.limit, 100, where);
   const backend = await queue.connect();

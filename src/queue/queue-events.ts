@@ -7,6 +7,7 @@
  */
 import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
 import { type QueueEvent, readEvent } from "../task/lifecycle-event.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
 import type { QueueHandle } from "./queue-handle.js";
 
 /** Where `queue.events()` starts, and when it stops. */
@@ -28,7 +29,15 @@ const WAIT_MS = 1000;
 /** Pauses between reads while the backend cannot be reached. */
 const RETRY_MS = [100, 250, 500, 1000, 2000];
 
+/** Every key of {@link QueueEventsOptions} (the compiler keeps it complete). */
+const EVENTS_OPTION_KEYS = Object.keys({
+  after: true,
+  signal: true,
+  batchSize: true,
+} satisfies Record<keyof QueueEventsOptions, true>);
+
 function checkOptions(options: QueueEventsOptions): number {
+  checkOptionKeys(options, EVENTS_OPTION_KEYS, "queue.events()");
   const { after, batchSize } = options;
   if (after !== undefined && (typeof after !== "string" || after === ""))
     throw new InvalidOptionError(

@@ -21,6 +21,7 @@ import type { Task, TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
 import { AddBatcher, MAX_COALESCED_ADD } from "./add-batcher.js";
 import { addOptionsFor } from "./add-events.js";
 import {
@@ -127,6 +128,28 @@ export type ReportingEnqueueOptions = EnqueueOptions &
     | { id: string; dedupe?: DedupeOptions | undefined }
   );
 
+/** Whether `value` looks like a backend (an object with the contract's `connect` and `add`), not a misplaced options object. */
+function isBackend(value: unknown): value is Backend {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Partial<Backend>;
+  return typeof candidate.connect === "function" && typeof candidate.add === "function";
+}
+
+/** The keys of each options type (the compiler keeps each list complete). */
+const WAIT_OPTION_KEYS = Object.keys({ timeout: true } satisfies Record<keyof WaitOptions, true>);
+const ENQUEUE_OPTION_KEYS = Object.keys({
+  tx: true,
+  priority: true,
+  concurrency: true,
+  dedupe: true,
+  id: true,
+} satisfies Record<keyof (EnqueueOptions & ReportedAddOptions), true>);
+const QUEUE_OPTION_KEYS = Object.keys({
+  name: true,
+  clock: true,
+  maxPayloadBytes: true,
+} satisfies Record<keyof QueueOptions, true>);
+
 /** The priority `options` give, checked; `undefined` keeps each task's own. */
 function priorityOf(options: EnqueueOptions | undefined, where: string): number | undefined {
   const priority = options?.priority;
@@ -170,6 +193,8 @@ function defaultQueueName(): string {
 
 /** A wait's `timeout` in ms (`null`: no limit). A negative one is a bug in the caller, refused like NaN. */
 function timeoutMsOf(options: WaitOptions, where: string): number | null {
+  // A misspelt `timeout` would leave the wait unbounded.
+  checkOptionKeys(options, WAIT_OPTION_KEYS, where);
   const { timeout } = options;
   if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
     throw new InvalidOptionError(
@@ -204,6 +229,13 @@ export class Queue implements QueueHandle {
         "No backend provided: pass a backend or URL to new Queue(), or set SHEPPY_BACKEND_URL",
       );
     }
+    if (typeof source !== "string" && !isBackend(source)) {
+      throw new InvalidOptionError(
+        `new Queue(): the first argument must be a backend (new RedisBackend(…), …) or a backend URL (got ${describeGiven(source)})`,
+      );
+    }
+    // A misspelt `name` would put the tasks in the default queue.
+    checkOptionKeys(options, QUEUE_OPTION_KEYS, "new Queue()");
     this.backend = typeof source === "string" ? backendFromUrl(source) : source;
     const name = options.name ?? defaultQueueName();
     // '.' and '..' are path segments a URL resolves away: the HTTP API could never address them.
@@ -252,6 +284,8 @@ export class Queue implements QueueHandle {
   ): Promise<boolean | boolean[] | AddResult> {
     const list = Array.isArray(input) ? (input as readonly unknown[]) : [input];
     checkTasks(list, "queue.add()", this.maxPayloadBytes);
+    // A misspelt `dedupe` would add a duplicate without a word.
+    checkOptionKeys(options, ENQUEUE_OPTION_KEYS, "queue.add()");
     const priority = priorityOf(options, "queue.add()");
     const concurrency = concurrencyOf(options, "queue.add()");
     const reporting = reportsOutcome(options);
@@ -309,6 +343,7 @@ export class Queue implements QueueHandle {
   ): Promise<boolean | AddResult> {
     checkTasks([task], "queue.schedule()", this.maxPayloadBytes);
     const due = resolveDueTime(at, this.clock.now(), "queue.schedule()");
+    checkOptionKeys(options, ENQUEUE_OPTION_KEYS, "queue.schedule()");
     const priority = priorityOf(options, "queue.schedule()");
     const concurrency = concurrencyOf(options, "queue.schedule()");
     if (reportsOutcome(options)) checkReported(options!, "queue.schedule()");

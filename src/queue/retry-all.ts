@@ -17,6 +17,7 @@ import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/durations.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
 import { parseIsoInstant } from "./instant.js";
 import { pageSizeOf, statusesOf } from "./list-tasks.js";
@@ -70,11 +71,19 @@ function sinceMsOf(since: RetryAllOptions["since"], now: number, where: string):
 }
 
 /** Re-queues `queue`'s finished tasks that `options` names; see the module comment. */
+/** Every key of {@link RetryAllOptions} (the compiler keeps it complete). */
+const RETRY_ALL_OPTION_KEYS = Object.keys({
+  status: true,
+  since: true,
+  batchSize: true,
+} satisfies Record<keyof RetryAllOptions, true>);
+
 export async function retryAll(
   queue: QueueHandle,
   options: RetryAllOptions,
 ): Promise<RetryAllResult> {
   const where = "queue.retryAll()";
+  checkOptionKeys(options, RETRY_ALL_OPTION_KEYS, where);
   const statuses = statusesOf(options.status ?? "failed", where, REDRIVE_STATUSES)!;
   const sinceMs = sinceMsOf(options.since, queue.clock.now(), where);
   const batchSize = pageSizeOf(options.batchSize, 100, where);

@@ -3,6 +3,7 @@
  * Options objects are checked against their full list of keys, so a typo
  * (`retries: 3` for `retry`) is an error instead of an option silently ignored.
  */
+import { InvalidOptionError } from "../errors.js";
 
 /**
  * The one-line complaint about the keys of `options` that are not in `known`,
@@ -18,4 +19,19 @@ export function unknownKeysMessage(
   if (unknown.length === 0) return null;
   const names = unknown.map((key) => `'${key}'`).join(", ");
   return `unknown ${what}${unknown.length > 1 ? "s" : ""} ${names} (valid options: ${known.join(", ")})`;
+}
+
+/**
+ * Refuses an options argument that is not an object, or that names a key not
+ * in `known`, with an `InvalidOptionError` starting with `where`
+ * (`"queue.waitFor()"`); `undefined` is no options.
+ */
+export function checkOptionKeys(options: unknown, known: readonly string[], where: string): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    const given = options === null ? "null" : Array.isArray(options) ? "a list" : typeof options;
+    throw new InvalidOptionError(`${where}: options must be an object (got ${given})`);
+  }
+  const unknown = unknownKeysMessage(options, known);
+  if (unknown) throw new InvalidOptionError(`${where}: ${unknown}`);
 }

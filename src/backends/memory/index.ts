@@ -5,12 +5,23 @@
  * runs tasks only with a worker; `?maxPayloadBytes=1048576` sets the payload
  * limit).
  */
+import { BackendUrlError } from "../../errors.js";
 import { booleanParam, positiveIntegerParam, registerBackendScheme } from "../registry.js";
 import { MemoryBackend } from "./memory-backend.js";
 
 export { MemoryBackend, type MemoryBackendOptions } from "./memory-backend.js";
 
+const PARAMETERS = ["instantProcessing", "maxPayloadBytes"];
+
 registerBackendScheme("memory:", (url) => {
+  // A misspelt parameter would leave its default silently in place.
+  for (const name of url.searchParams.keys()) {
+    if (!PARAMETERS.includes(name)) {
+      throw new BackendUrlError(
+        `Invalid backend URL '${url.href}': unknown parameter '${name}' (known: ${PARAMETERS.join(", ")})`,
+      );
+    }
+  }
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   return new MemoryBackend({
     instantProcessing: booleanParam(url, "instantProcessing", true),

@@ -19,6 +19,7 @@ import type { Middleware } from "../../task/middleware-types.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
+import { checkOptionKeys } from "../../util/unknown-keys.js";
 import type {
   AddMode,
   AddOptions,
@@ -92,6 +93,20 @@ export interface MemoryBackendOptions extends RetentionOptions {
   maxPayloadBytes?: number;
 }
 
+/** Every key of {@link MemoryBackendOptions} (the compiler keeps it complete). */
+const MEMORY_OPTION_KEYS = Object.keys({
+  instantProcessing: true,
+  dependencyOverrides: true,
+  middleware: true,
+  clock: true,
+  logger: true,
+  maxPayloadBytes: true,
+  ttl: true,
+  errorTtl: true,
+  maxFinished: true,
+  eventCap: true,
+} satisfies Record<keyof MemoryBackendOptions, true>);
+
 /**
  * The in-process {@link Backend}.
  *
@@ -118,6 +133,7 @@ export class MemoryBackend implements Backend {
   #connected = false;
 
   constructor(options: MemoryBackendOptions = {}) {
+    checkOptionKeys(options, MEMORY_OPTION_KEYS, "MemoryBackend");
     const instant = options.instantProcessing ?? true;
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("MemoryBackend", options);

@@ -1,0 +1,122 @@
+/**
+ * A misspelt option is an error, never an option silently ignored: a typo in
+ * `timeout` would leave a wait unbounded, in `dedupe` add a duplicate, in
+ * `readOnly` leave the HTTP API open to changes, in `name` use the default
+ * queue. And a first argument that is no backend is refused at once.
+ */
+import { BackendUrlError, InvalidOptionError, MemoryBackend, Queue, task } from "sheppy";
+import { createHttpHandler } from "sheppy/http";
+import { describe, expect, it } from "vitest";
+
+const echo = task({ name: "unknown-options.echo" }, (n: number) => n);
+const queue = new Queue("memory://?instantProcessing=false", { name: "unknown-options" });
+
+async function refusal(call: () => unknown): Promise<Error> {
+  try {
+    await call();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("unknown options are refused, naming the entry point, the key and the valid ones", () => {
+  const cases: [
+    string,
+    () => unknown,
+    string,
+    typeof InvalidOptionError | typeof BackendUrlError,
+  ][] = [
+    [
+      "new Queue()",
+      () => new Queue("memory://", { nmae: "emails" } as never),
+      "new Queue(): unknown option 'nmae' (valid options: name, clock, maxPayloadBytes)",
+      InvalidOptionError,
+    ],
+    [
+      "queue.add()",
+      () => queue.add(echo(1), { dedup: { key: "k" } } as never),
+      "queue.add(): unknown option 'dedup' (valid options: tx, priority, concurrency, dedupe, id)",
+      InvalidOptionError,
+    ],
+    [
+      "queue.schedule()",
+      () => queue.schedule(echo(1), 60, { prio: 1 } as never),
+      "queue.schedule(): unknown option 'prio' (valid options: tx, priority, concurrency, dedupe, id)",
+      InvalidOptionError,
+    ],
+    [
+      "queue.waitFor()",
+      () => queue.waitFor(echo(1), { timout: 1 } as never),
+      "queue.waitFor(): unknown option 'timout' (valid options: timeout)",
+      InvalidOptionError,
+    ],
+    [
+      "queue.listTasks()",
+      () => queue.listTasks({ statuses: ["failed"] } as never),
+      "queue.listTasks(): unknown option 'statuses' (valid options: status, cursor, limit)",
+      InvalidOptionError,
+    ],
+    [
+      "queue.retryAll()",
+      () => queue.retryAll({ statuss: "crashed" } as never),
+      "queue.retryAll(): unknown option 'statuss' (valid options: status, since, batchSize)",
+      InvalidOptionError,
+    ],
+    [
+      "queue.events()",
+      () => queue.events({ afterr: "start" } as never).next(),
+      "queue.events(): unknown option 'afterr' (valid options: after, signal, batchSize)",
+      InvalidOptionError,
+    ],
+    [
+      "createHttpHandler()",
+      () => createHttpHandler(queue.backend, { readonly: true } as never),
+      "createHttpHandler(): unknown option 'readonly' (valid options: basePath, authorize, readOnly, allowedOrigins, maxBodyBytes, exposeErrors, dashboard)",
+      InvalidOptionError,
+    ],
+    [
+      "new MemoryBackend()",
+      () => new MemoryBackend({ instantProccessing: false } as never),
+      "MemoryBackend: unknown option 'instantProccessing'",
+      InvalidOptionError,
+    ],
+    [
+      "memory:// parameters",
+      () => new Queue("memory://?instantProcesing=false"),
+      "unknown parameter 'instantProcesing' (known: instantProcessing, maxPayloadBytes)",
+      BackendUrlError,
+    ],
+  ];
+  it.each(cases)("%s", async (_where, call, message, type) => {
+    const error = await refusal(call);
+    expect(error).toBeInstanceOf(type);
+    expect(error.message).toContain(message);
+    expect(error.message).not.toContain("\n");
+  });
+
+  it("options that are not an object are refused too", async () => {
+    const error = await refusal(() => queue.waitFor(echo(1), 5 as never));
+    expect(error.message).toBe("queue.waitFor(): options must be an object (got number)");
+  });
+
+  it("new Queue() with something that is no backend nor URL says so at once", async () => {
+    for (const given of [{ url: "memory://" }, 123, true]) {
+      const error = await refusal(() => new Queue(given as never));
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect(error.message).toMatch(/^new Queue\(\): the first argument must be a backend/);
+    }
+  });
+
+  it("the documented options are accepted", async () => {
+    const added = echo(2);
+    expect(await queue.add(added, { priority: 1 })).toBe(true);
+    expect((await queue.waitFor(added, { timeout: 0 }).catch((e: Error) => e)).name).toBe(
+      "WaitTimeoutError",
+    );
+    expect((await queue.listTasks({ status: "pending", limit: 5 })).tasks).toHaveLength(1);
+    expect(createHttpHandler(queue.backend, { readOnly: true, basePath: "/x" })).toBeTypeOf(
+      "function",
+    );
+  });
+});
