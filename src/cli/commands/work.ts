@@ -77,6 +77,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
   let stopLoggingSignals: (() => void) | undefined;
   let stopLoggingPauses: (() => void) | undefined;
   let metrics: MetricsServer | undefined;
+  const stopGuarding = guardProcess(worker, logger);
   try {
     if (prestart) {
       try {
@@ -125,6 +126,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     });
     logger.info(summary, "worker stopped");
   } finally {
+    stopGuarding();
     stopLoggingSignals?.();
     stopLoggingPauses?.();
     await metrics?.close();
@@ -133,7 +135,39 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
   // The worker has stopped. Tasks it interrupted are back in the queue, and their functions
   // may still be running here (a task that ignores its signal): nothing of this process may
   // go on, so it ends now rather than when its last timer does. Logs are written synchronously.
-  process.exit(0);
+  process.exit(process.exitCode ?? 0);
+}
+
+/**
+ * What task code does outside its own promise chain must not end the worker
+ * unannounced, taking every task it holds into their leases' expiry: a
+ * promise that rejects with nothing awaiting it (a forgotten `await`) is
+ * logged and the worker goes on; an exception thrown where nothing catches
+ * it (a throw in a task's own timer) is logged and the worker stops as on
+ * SIGTERM — running tasks get their shutdown time, unstarted ones go back to
+ * the queue — and the command exits with 1. Returns the uninstaller.
+ */
+function guardProcess(worker: Worker, logger: ReturnType<typeof createCliLogger>): () => void {
+  const onRejection = (reason: unknown) => {
+    logger.error(
+      { err: reason },
+      "a promise rejected with nothing awaiting it (a task that did not await something?); the worker goes on",
+    );
+  };
+  const onException = (error: unknown) => {
+    logger.error(
+      { err: error },
+      "an exception was thrown where nothing catches it (in a task's timer or callback?); stopping the worker",
+    );
+    process.exitCode = 1;
+    void worker.close().catch(() => undefined);
+  };
+  process.on("unhandledRejection", onRejection);
+  process.on("uncaughtException", onException);
+  return () => {
+    process.off("unhandledRejection", onRejection);
+    process.off("uncaughtException", onException);
+  };
 }
 
 /**
