@@ -258,15 +258,38 @@ function checkMutation(request: Request, url: URL, options: HttpHandlerOptions):
 async function readJson(request: Request, maxBytes: number): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > maxBytes) throw new HttpError(413, `the body is over ${maxBytes} bytes`);
-  const text = await request.text();
-  if (Buffer.byteLength(text) > maxBytes)
-    throw new HttpError(413, `the body is over ${maxBytes} bytes`);
+  const text = await readText(request, maxBytes);
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new HttpError(400, `the body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The body as text, read only up to `maxBytes`: a body without a length
+ * (chunked) is counted as it arrives, so one sent endlessly is refused at the
+ * limit instead of being held in memory whole. The rest is left unread (not
+ * cancelled: over Node's http, cancelling would close the connection before
+ * the 413 is written; the server discards what follows).
+ */
+async function readText(request: Request, maxBytes: number): Promise<string> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      reader.releaseLock();
+      throw new HttpError(413, `the body is over ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 function parse<T>(
