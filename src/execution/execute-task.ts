@@ -169,16 +169,31 @@ function runMiddlewareAndFunction(
         ) as unknown[]),
       ]
     : [...state.data.args];
-  const fn = definition.sandboxModule
-    ? sandboxed(definition.sandboxModule, state)
-    : (definition.fn as (...args: unknown[]) => unknown);
   const timeout = definition.config.timeout;
+  const { sandboxModule } = definition;
+  const call = (callArgs: unknown[]): unknown => {
+    if (sandboxModule) {
+      // The timeout counts from the function's start in its thread, not from the wait for a
+      // thread, the thread's start or the module's import.
+      let started!: () => void;
+      const inThread = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const run = sandboxed(sandboxModule, state, started);
+      return timeout === null
+        ? run(...callArgs)
+        : callWithTimeout(run, callArgs, timeout, state, env.clock, inThread);
+    }
+    const fn = definition.fn as (...args: unknown[]) => unknown;
+    return timeout === null
+      ? fn(...callArgs)
+      : callWithTimeout(fn, callArgs, timeout, state, env.clock);
+  };
   const middleware =
     definition.middleware.length === 0
       ? env.middleware
       : [...env.middleware, ...definition.middleware];
-  if (middleware.length === 0)
-    return timeout === null ? fn(...args) : callWithTimeout(fn, args, timeout, state, env.clock);
+  if (middleware.length === 0) return call(args);
   const ctx: MiddlewareContext = {
     get task() {
       return state.task;
@@ -191,34 +206,47 @@ function runMiddlewareAndFunction(
     result: undefined,
   };
   return compose(middleware, async (c) => {
-    c.result = await (timeout === null
-      ? fn(...c.args)
-      : callWithTimeout(fn, c.args, timeout, state, env.clock));
+    c.result = await call(c.args);
   })(ctx).then(() => ctx.result);
 }
 
+/**
+ * Calls `fn`, failing it with `TaskTimeoutError` (its signal aborted) once
+ * `timeoutSeconds` have passed since it started: since the call, or since
+ * `started` resolves when given (a function that runs elsewhere).
+ */
 function callWithTimeout(
   fn: (...args: unknown[]) => unknown,
   args: unknown[],
   timeoutSeconds: number,
   state: AttemptState,
   clock: Clock,
+  started?: Promise<void>,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const timer = clock.setTimer(() => {
-      const error = new TaskTimeoutError(timeoutSeconds);
-      state.abort(error);
-      reject(error);
-    }, timeoutSeconds * 1000);
+    let ended = false;
+    let timer: { cancel(): void } | undefined;
+    const arm = () => {
+      if (ended) return;
+      timer = clock.setTimer(() => {
+        const error = new TaskTimeoutError(timeoutSeconds);
+        state.abort(error);
+        reject(error);
+      }, timeoutSeconds * 1000);
+    };
+    if (started) void started.then(arm);
+    else arm();
     Promise.resolve()
       .then(() => fn(...args))
       .then(
         (value) => {
-          timer.cancel();
+          ended = true;
+          timer?.cancel();
           resolve(value);
         },
         (error: unknown) => {
-          timer.cancel();
+          ended = true;
+          timer?.cancel();
           reject(error);
         },
       );

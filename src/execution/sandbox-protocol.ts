@@ -19,10 +19,15 @@ export interface RunRequest {
 
 export type RunReply = { ok: true; value: unknown } | { ok: false; error: ErrorData };
 
-/** A report the task function made in the thread (`progress()`, `log()`), sent before its reply. */
+/**
+ * A report from the thread, sent before its reply: the task function's own
+ * (`progress()`, `log()`), or `started` once its module is loaded and the
+ * function is called (the task's timeout counts from there).
+ */
 export type ReportMessage =
   | { report: "progress"; value: unknown }
-  | { report: "log"; line: string };
+  | { report: "log"; line: string }
+  | { report: "started" };
 
 const TASK_MARK = "__sheppyTask";
 

@@ -53,6 +53,7 @@ port.on("message", async (message: RunRequest | { abort: string }) => {
       );
     }
     const fn = definition.fn as (...args: unknown[]) => unknown;
+    port.postMessage({ report: "started" } satisfies ReportMessage);
     const run = () =>
       runScope.run({ attempt: state, resolving: [] }, async () => fn(...message.args));
     // Spans the task makes here nest under its attempt's span once the module registers an SDK in this thread.

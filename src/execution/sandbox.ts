@@ -69,15 +69,25 @@ class SandboxPool {
 
 let pool: SandboxPool | undefined;
 
-/** The function to call instead of the task's own: same arguments, runs in a thread. */
+/**
+ * The function to call instead of the task's own: same arguments, runs in a
+ * thread. `onStarted` is called when the task function starts there — after
+ * any wait for a free thread, the thread's start and the module's import.
+ */
 export function sandboxed(
   module: string,
   state: AttemptState,
+  onStarted?: () => void,
 ): (...args: unknown[]) => Promise<unknown> {
-  return (...args) => runInThread(module, state, args);
+  return (...args) => runInThread(module, state, args, onStarted);
 }
 
-async function runInThread(module: string, state: AttemptState, args: unknown[]): Promise<unknown> {
+async function runInThread(
+  module: string,
+  state: AttemptState,
+  args: unknown[],
+  onStarted: (() => void) | undefined,
+): Promise<unknown> {
   pool ??= new SandboxPool(Math.max(1, availableParallelism()));
   const thread = await pool.acquire(module);
   const request: RunRequest = {
@@ -100,6 +110,10 @@ async function runInThread(module: string, state: AttemptState, args: unknown[])
     };
     const onMessage = (reply: RunReply | ReportMessage) => {
       if ("report" in reply) {
+        if (reply.report === "started") {
+          onStarted?.();
+          return;
+        }
         // The attempt's own reports, made in the thread; a bad value fails only that call there.
         try {
           if (reply.report === "progress") state.reports?.progress(reply.value);

@@ -4,6 +4,7 @@
  * is stopped for real when its timeout fires (SPEC §Tasks, BEHAVIOURS TO-7, DI-13).
  */
 
+import { availableParallelism } from "node:os";
 import { MemoryBackend, Queue, task, Worker } from "sheppy";
 import { describe, expect, it } from "vitest";
 import {
@@ -14,6 +15,7 @@ import {
   returnsFunction,
   spinFor,
   spinForever,
+  spinTimed,
   unrecoverableSandboxed,
   whoAmI,
 } from "../fixtures/sandbox-tasks.js";
@@ -55,6 +57,19 @@ describe("sandboxed tasks", () => {
     expect(stuckDone.status).toBe("failed");
     expect(stuckDone.error?.type).toBe("TaskTimeoutError");
     expect(afterDone.status).toBe("completed");
+  });
+
+  it("a timeout counts from the function's start in its thread: waiting for a free thread, the thread's start and the import do not count", async () => {
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "sandbox" });
+    // Six rounds of tasks per thread: the last ones wait about a second for a thread.
+    const count = availableParallelism() * 6;
+    const worker = new Worker(queue, { concurrency: count, claimWait: 0.05 });
+    const tasks = Array.from({ length: count }, () => spinTimed(200));
+    await queue.add(tasks);
+    const working = worker.work({ maxTasks: count });
+    const done = await queue.waitFor(tasks, { timeout: 60 });
+    await working;
+    expect(done.map((t) => t.error?.type ?? t.status)).toEqual(tasks.map(() => "completed"));
   });
 
   it("progress() and log() work inside the thread: reports reach the record, a bad value is refused there", async () => {
