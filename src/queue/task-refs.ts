@@ -28,10 +28,22 @@ export type FinishedTasks<L extends readonly TaskRef[]> = {
 /** The id `ref` stands for; `where` names the method in the error. */
 export function idOf(ref: TaskRef, where: string): string {
   if (ref instanceof Task) return ref.id;
-  if (typeof ref === "string" && ref !== "") return ref;
+  if (typeof ref === "string" && ref !== "") return checkIdText(ref, "task", where);
   throw new InvalidTaskError(
     `${where} expects a Task or a task id; got ${ref === null ? "null" : typeof ref}`,
   );
+}
+
+/**
+ * `id` when it could name a stored task or workflow: no id Sheppy makes or
+ * accepts holds NUL, which PostgreSQL cannot even be asked about — so one that
+ * does is refused as what it is, bad input, the same on every backend.
+ */
+export function checkIdText(id: string, what: "task" | "workflow", where: string): string {
+  if (id.includes("\u0000")) {
+    throw new InvalidTaskError(`${where}: a ${what} id never holds the NUL character (U+0000)`);
+  }
+  return id;
 }
 
 /**

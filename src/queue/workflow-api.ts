@@ -25,6 +25,7 @@ import { Workflow, type WorkflowData } from "../task/workflow-record.js";
 import { findWorkflow } from "../task/workflow-registry.js";
 import { decodeTask } from "./decode-task.js";
 import type { QueueHandle } from "./queue-handle.js";
+import { checkIdText } from "./task-refs.js";
 
 /** A workflow or its id. */
 export type WorkflowRef<R = unknown> = Workflow<R> | string;
@@ -42,7 +43,7 @@ export type WorkflowsOrNull<L extends readonly WorkflowRef[]> = {
 /** The id `ref` stands for; `where` names the method in the error. */
 export function workflowIdOf(ref: WorkflowRef, where: string): string {
   if (ref instanceof Workflow) return ref.id;
-  if (typeof ref === "string" && ref !== "") return ref;
+  if (typeof ref === "string" && ref !== "") return checkIdText(ref, "workflow", where);
   throw new InvalidTaskError(
     `${where} expects a Workflow or a workflow id; got ${ref === null ? "null" : typeof ref}`,
   );

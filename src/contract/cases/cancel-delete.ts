@@ -256,6 +256,28 @@ export function cancelDeleteCases(h: ContractHarness): void {
       await expect(queue.waitFor(t, { timeout: 0 })).rejects.toThrow(WaitTimeoutError);
     });
 
+    it("an id holding NUL is refused as bad input by every lookup, the same on every backend", async () => {
+      const queue = h.queue();
+      const id = "a\u0000b";
+      const calls: [string, () => Promise<unknown>][] = [
+        ["getTask", () => queue.getTask(id)],
+        ["cancel", () => queue.cancel(id)],
+        ["delete", () => queue.delete(id)],
+        ["retry", () => queue.retry(id)],
+        ["waitFor", () => queue.waitFor(id, { timeout: 0 })],
+        ["getWorkflow", () => queue.getWorkflow(id)],
+        ["cancelWorkflow", () => queue.cancelWorkflow(id)],
+      ];
+      for (const [name, call] of calls) {
+        const error = await call().then(
+          () => new Error(`${name} answered`),
+          (e: Error) => e,
+        );
+        expect(error, name).toBeInstanceOf(InvalidTaskError);
+        expect(error.message, name).toContain("never holds the NUL character");
+      }
+    });
+
     it("C-10 deleting an unknown id returns false", async () => {
       const queue = h.queue();
       expect(await queue.delete(UNKNOWN)).toBe(false);
