@@ -128,8 +128,13 @@ async function resumeAttempt(
 ): Promise<AttemptOutcome> {
   try {
     if (!env.workflows) throw new BackendError("this runner cannot read workflows");
-    return await resumeWorkflow(data, definition, env.queueName, env.workflows, () =>
-      env.clock.now(),
+    return await resumeWorkflow(
+      data,
+      definition,
+      env.queueName,
+      env.workflows,
+      () => env.clock.now(),
+      env.maxPayloadBytes,
     );
   } catch (error) {
     const now = env.clock.now();

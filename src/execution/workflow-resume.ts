@@ -11,6 +11,7 @@
 
 import type { StoredWorkflow } from "../backends/backend.js";
 import { isoAt } from "../clock.js";
+import { checkPayloadSize } from "../task/payload-limit.js";
 import { errorToData } from "../task/stored-error.js";
 import type { TaskData } from "../task/task-record.js";
 import type { WorkflowData } from "../task/workflow-record.js";
@@ -57,6 +58,60 @@ export function advance(
         },
         steps: [],
       };
+  }
+}
+
+/**
+ * Refuses (`PayloadTooLargeError`) what a replay of `before` would store over
+ * `limit` bytes, as a task's arguments and result are refused: the arguments
+ * of each step it asks for, the value of each side effect it recorded, and
+ * the workflow's result. `where` starts each message.
+ */
+export function checkWorkflowPayloads(
+  before: WorkflowData,
+  after: { readonly record: WorkflowData; readonly steps: readonly TaskData[] },
+  limit: number,
+  where: string,
+): void {
+  const named = `workflow '${before.name}' (id ${before.id})`;
+  for (const step of after.steps) {
+    checkPayloadSize(step.args, limit, `${where}: the arguments of step ${step.name} of ${named}`);
+  }
+  after.record.effects.slice(before.effects.length).forEach((value, i) => {
+    checkPayloadSize(
+      value,
+      limit,
+      `${where}: the value of side effect ${before.effects.length + i + 1} of ${named}`,
+    );
+  });
+  if (after.record.status === "completed") {
+    checkPayloadSize(after.record.result, limit, `${where}: the result of ${named}`);
+  }
+}
+
+/**
+ * `advanced`, or — when it would store something over the payload limit —
+ * the workflow failed with that `PayloadTooLargeError`, keeping the steps and
+ * side effects it had: the replay is deterministic, so retrying the resume
+ * would only fail again.
+ */
+function withinPayloadLimit(
+  before: WorkflowData,
+  advanced: { record: WorkflowData; steps: TaskData[] },
+  limit: number,
+  now: number,
+): { record: WorkflowData; steps: TaskData[] } {
+  try {
+    checkWorkflowPayloads(before, advanced, limit, "workflow resume");
+    return advanced;
+  } catch (error) {
+    const failed: ReplayOutcome = {
+      kind: "failed",
+      steps: before.steps,
+      effects: before.effects,
+      error,
+    };
+    return advance(before, failed, now);
   }
 }
 
@@ -111,6 +166,7 @@ export async function resumeWorkflow(
   queue: string,
   source: WorkflowSource,
   now: () => number,
+  maxPayloadBytes: number,
 ): Promise<ResumeOutcome> {
   const workflowId = String(data.args[0]);
   const stored = (await source.getWorkflows(queue, [workflowId])).get(workflowId);
@@ -126,7 +182,12 @@ export async function resumeWorkflow(
     now,
   });
   const at = now();
-  const { record, steps } = advance(stored.record, replay, at);
+  const { record, steps } = withinPayloadLimit(
+    stored.record,
+    advance(stored.record, replay, at),
+    maxPayloadBytes,
+    at,
+  );
   return {
     record: completedRecord(data, { workflow: record.status, steps: record.steps.length }, at),
     children: steps,

@@ -16,7 +16,7 @@ import {
   WorkflowNotFoundError,
 } from "../errors.js";
 import { replayWorkflow } from "../execution/workflow-replay.js";
-import { advance } from "../execution/workflow-resume.js";
+import { advance, checkWorkflowPayloads } from "../execution/workflow-resume.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
 import { Task, type TaskData } from "../task/task-record.js";
@@ -90,13 +90,7 @@ export async function addWorkflow<R>(
   const replay = replayWorkflow({ definition, workflow: data, outcomes: new Map(), now });
   const at = now();
   const { record, steps } = advance(data, replay, at);
-  for (const step of steps) {
-    checkPayloadSize(
-      step.args,
-      queue.maxPayloadBytes,
-      `queue.addWorkflow(): the arguments of step ${step.name} of workflow '${data.name}' (id ${data.id})`,
-    );
-  }
+  checkWorkflowPayloads(data, { record, steps }, queue.maxPayloadBytes, "queue.addWorkflow()");
   const added = await backend.addWorkflow(
     queue.name,
     record,

@@ -6,7 +6,15 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { PayloadTooLargeError, Queue, task } from "../../index.js";
+import {
+  PayloadTooLargeError,
+  Queue,
+  sideEffect,
+  step,
+  task,
+  type Workflow,
+  workflow,
+} from "../../index.js";
 import type { ContractHarness } from "../harness.js";
 
 const echo = task({ name: "payload-limit.echo" }, (text: string) => text);
@@ -15,6 +23,21 @@ const repeat = task({ name: "payload-limit.repeat" }, (char: string, count: numb
 );
 /** Chains an echo of its text twice over: the child's arguments are about twice the parent's. */
 const chainEcho = task({ name: "payload-limit.chainEcho" }, (text: string) => echo(text + text));
+
+/** Workflows that would store `n` bytes after their first step: as result, side effect, or a later step's arguments. */
+const bigResult = workflow({ name: "payload-limit.big-result" }, function* (n: number) {
+  yield* step(echo("a"));
+  return "r".repeat(n);
+});
+const bigEffect = workflow({ name: "payload-limit.big-effect" }, function* (n: number) {
+  yield* step(echo("b"));
+  const value = yield* sideEffect(() => "s".repeat(n));
+  return value.length;
+});
+const bigLaterStep = workflow({ name: "payload-limit.big-later-step" }, function* (n: number) {
+  yield* step(echo("c"));
+  return (yield* step(echo("x".repeat(n)))).result;
+});
 
 /** Bytes of `["<text>"]`, the argument list of `echo(text)`, for ASCII text. */
 const argsBytes = (text: string) => text.length + 4;
@@ -94,6 +117,33 @@ export function payloadLimitCases(h: ContractHarness): void {
       expect(failed.error?.type).toBe("PayloadTooLargeError");
       expect(failed.error?.message).toMatch(/returned by task 'payload-limit\.chainEcho'/);
       expect((await queue.getAllTasks()).map((t) => t.id)).toEqual([parent.id]);
+    });
+
+    it("what a workflow would store over the limit — its result, a side effect's value, a later step's arguments — fails it with PayloadTooLargeError, at once", async () => {
+      const queue = limited(1000);
+      const flows: Workflow<unknown>[] = [bigResult(5000), bigEffect(5000), bigLaterStep(5000)];
+      const added: Workflow<unknown>[] = [];
+      for (const flow of flows) added.push(await queue.addWorkflow(flow));
+      for (let round = 0; round < 4; round++) await h.worker(queue).work({ oneshot: true });
+      const ended = await Promise.all(added.map((wf) => queue.getWorkflow(wf)));
+      expect(ended.map((wf) => [wf?.status, wf?.error?.type])).toEqual(
+        flows.map(() => ["failed", "PayloadTooLargeError"]),
+      );
+      expect(ended.map((wf) => wf?.error?.message)).toEqual([
+        expect.stringMatching(
+          /^workflow resume: the result of workflow 'payload-limit\.big-result'/,
+        ),
+        expect.stringMatching(
+          /^workflow resume: the value of side effect 1 of workflow 'payload-limit\.big-effect'/,
+        ),
+        expect.stringMatching(
+          /^workflow resume: the arguments of step payload-limit\.echo of workflow 'payload-limit\.big-later-step'/,
+        ),
+      ]);
+      // Nothing over the limit was stored: no big side effect, no big step.
+      expect(ended[1]?.toJSON().effects).toEqual([]);
+      const tasks = await queue.getAllTasks();
+      expect(tasks.every((t) => JSON.stringify(t.args).length < 1000)).toBe(true);
     });
 
     it("an invalid limit is refused when the queue is made", () => {
