@@ -15,7 +15,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import type { ClientBase, Pool } from "pg";
-import { SchemaVersionError } from "../../errors.js";
+import { BackendError, SchemaVersionError } from "../../errors.js";
 import { checkSchemaName, migrationLockKey, withSchema } from "./schema-name.js";
 
 /** One migration file. */
@@ -149,7 +149,8 @@ export async function migrationStatus(db: Database, schema: string): Promise<Mig
 export async function migrate(db: Database, schema: string): Promise<number[]> {
   checkSchemaName(schema, "migrate: schema");
   return withClient(db, async (client) => {
-    await client.query("BEGIN");
+    const { begin, commit, rollback } = transactionCommands(client);
+    await client.query(begin);
     try {
       await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [migrationLockKey(schema)]);
       await client.query(withSchema("CREATE SCHEMA IF NOT EXISTS %SCHEMA%", schema));
@@ -175,13 +176,44 @@ export async function migrate(db: Database, schema: string): Promise<number[]> {
         );
         applied.push(version);
       }
-      await client.query("COMMIT");
+      await client.query(commit);
       return applied;
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      await client.query(rollback).catch(() => undefined);
       throw error;
     }
   });
+}
+
+/**
+ * How `migrate` makes its work one unit on `client`: a transaction of its
+ * own; or, when the client is already inside the caller's transaction, a
+ * savepoint in it — so the migrations commit or roll back with the caller's
+ * work, and the caller's transaction is never committed here. A client
+ * whose transaction has failed is refused.
+ */
+function transactionCommands(client: ClientBase): {
+  begin: string;
+  commit: string;
+  rollback: string;
+} {
+  // node-postgres keeps the server's last transaction status ('I' idle, 'T' in one, 'E' failed).
+  const status = (
+    client as { getTransactionStatus?: () => string | null }
+  ).getTransactionStatus?.();
+  if (status === "E") {
+    throw new BackendError(
+      "migrate: the client's transaction has failed; roll it back before migrating",
+    );
+  }
+  if (status === "T") {
+    return {
+      begin: "SAVEPOINT sheppy_migrate",
+      commit: "RELEASE SAVEPOINT sheppy_migrate",
+      rollback: "ROLLBACK TO SAVEPOINT sheppy_migrate",
+    };
+  }
+  return { begin: "BEGIN", commit: "COMMIT", rollback: "ROLLBACK" };
 }
 
 /**

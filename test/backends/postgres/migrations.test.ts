@@ -116,6 +116,40 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     }
   });
 
+  it("migrate with a client inside the caller's transaction joins it: the caller's ROLLBACK undoes it, COMMIT keeps both", async () => {
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    const schemaExists = async (schema: string) =>
+      (await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema])).rowCount ===
+      1;
+    try {
+      const undone = freshSchema();
+      await client.query("BEGIN");
+      await client.query("CREATE TEMP TABLE caller_work (n int) ON COMMIT DROP");
+      expect(await migrate(client, undone)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      // Still inside the caller's transaction: its own work is there, and it can roll everything back.
+      expect((await client.query("SELECT count(*)::int AS n FROM caller_work")).rows[0].n).toBe(0);
+      await client.query("ROLLBACK");
+      expect(await schemaExists(undone)).toBe(false);
+
+      const kept = freshSchema();
+      await client.query("BEGIN");
+      await migrate(client, kept);
+      await client.query("COMMIT");
+      expect((await migrationStatus(client, kept)).pending).toEqual([]);
+
+      // A transaction that has failed is refused, and left for the caller to roll back.
+      await client.query("BEGIN");
+      await client.query("SELECT 1/0").catch(() => undefined);
+      await expect(migrate(client, freshSchema())).rejects.toThrow(
+        "migrate: the client's transaction has failed; roll it back before migrating",
+      );
+      await client.query("ROLLBACK");
+    } finally {
+      await client.end();
+    }
+  });
+
   it("a schema at version 1 is brought to the latest at connect, and the count of expiring rows stays exact across the upgrade", async () => {
     const schema = freshSchema();
     const pool = new pg.Pool({ connectionString: POSTGRES_URL });
