@@ -50,6 +50,11 @@ export interface CallOptions {
   readonly wait?: boolean | undefined;
 }
 
+/** Whether `error` is node-postgres giving up on a statement's answer (`query_timeout`), the connection otherwise fine. */
+function isReadTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === "Query read timeout";
+}
+
 /** How long a worker loop's call waits for the server to come back, in ms. */
 const FAIL_FAST_MS = 1000;
 /** Pause between tries while the server cannot be reached: doubling from the first to the last. */
@@ -360,7 +365,9 @@ export class PgSession {
         throw new BackendUnavailableError(
           options.wait === false
             ? `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached`
-            : `${what}: PostgreSQL at ${this.maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,
+            : isReadTimeout(error)
+              ? `${what}: PostgreSQL at ${this.maskedUrl} did not answer within ${this.unavailableAfterMs / 1000} s (the server paused or overloaded, or the statement waiting that long — on a lock another transaction holds?)`
+              : `${what}: PostgreSQL at ${this.maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,
           { cause: error },
         );
       }

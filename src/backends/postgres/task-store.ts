@@ -37,6 +37,8 @@ import type { PgSession, Sql, Tx } from "./session.js";
 import { lockWorkflows } from "./settle.js";
 import { storableConcurrencyKey } from "./storable-key.js";
 
+/** Rows per statement of an add: a larger add is several statements in one transaction. */
+const ADD_CHUNK = 5000;
 /** Due tasks made claimable per statement. */
 const PROMOTE_BATCH = 1000;
 /** Rows removed per statement while clearing a queue. */
@@ -257,38 +259,58 @@ export class TaskStore {
           ? ADD_REPLACE
           : ADD_UNIQUE,
     );
-    const values = [
-      queue,
-      token,
-      sent.map((r) => r.id),
-      sent.map((r) => r.data),
-      sent.map((r) => r.status),
-      sent.map((r) => r.state),
-      sent.map((r) => r.dueAt),
-      sent.map((r) => r.createdAt),
-      this.session.channels.work,
-      sent.map((r) => r.priority),
-      sent.map(storableConcurrencyKey),
-      sent.map((r) => r.concurrencyLimit),
-      this.events.cap > 0 ? sentEvents(options.events, first) : null,
-      ...this.events.appendValues,
-    ];
-    const written = appTx
-      ? await this.#addWithin(appTx, statement, values)
-      : await this.session.run("add", async (tx, resent) => {
-          const ids = new Set<string>();
-          if (resent) {
-            const mine = await tx.query<{ id: string }>(this.session.sql(WRITTEN_BY), [
-              queue,
-              sent.map((r) => r.id),
-              token,
-            ]);
-            for (const { id } of mine) ids.add(id);
-          }
-          const added = await tx.query<{ id: string | null }>(statement, values);
-          for (const { id } of added) if (id !== null) ids.add(id);
-          return ids;
-        });
+    const events = this.events.cap > 0 ? sentEvents(options.events, first) : null;
+    // Statements of at most ADD_CHUNK rows: each one answers well within the call's time bound,
+    // however many tasks the call adds (one statement of 200,000 rows took over 10 s).
+    const parts: unknown[][] = [];
+    for (let from = 0; from < sent.length; from += ADD_CHUNK) {
+      const part = sent.slice(from, from + ADD_CHUNK);
+      parts.push([
+        queue,
+        token,
+        part.map((r) => r.id),
+        part.map((r) => r.data),
+        part.map((r) => r.status),
+        part.map((r) => r.state),
+        part.map((r) => r.dueAt),
+        part.map((r) => r.createdAt),
+        this.session.channels.work,
+        part.map((r) => r.priority),
+        part.map(storableConcurrencyKey),
+        part.map((r) => r.concurrencyLimit),
+        events ? events.slice(from, from + ADD_CHUNK) : null,
+        ...this.events.appendValues,
+      ]);
+    }
+    const addAll = async (tx: Tx, resent: boolean) => {
+      const ids = new Set<string>();
+      if (resent) {
+        const mine = await tx.query<{ id: string }>(this.session.sql(WRITTEN_BY), [
+          queue,
+          sent.map((r) => r.id),
+          token,
+        ]);
+        for (const { id } of mine) ids.add(id);
+      }
+      for (const values of parts) {
+        const added = await tx.query<{ id: string | null }>(statement, values);
+        for (const { id } of added) if (id !== null) ids.add(id);
+      }
+      return ids;
+    };
+    let written: Set<string>;
+    if (appTx) {
+      written = new Set();
+      for (const values of parts) {
+        for (const id of await this.#addWithin(appTx, statement, values)) written.add(id);
+      }
+    } else {
+      // One statement is atomic on its own; several go in one transaction.
+      written =
+        parts.length === 1
+          ? await this.session.run("add", addAll)
+          : await this.session.transaction("add", addAll);
+    }
     return rows.map((row, i) => first[i]! && written.has(row.id));
   }
 

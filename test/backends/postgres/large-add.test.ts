@@ -1,0 +1,103 @@
+/**
+ * An add of many tasks is several statements of bounded size in one
+ * transaction, so it answers within the call's time bound however many tasks
+ * it holds — all stored with their events, or none (within the caller's
+ * transaction too) — and a statement that waits longer than the bound (on a
+ * lock another transaction holds) says so rather than that the server could
+ * not be reached.
+ */
+import pg from "pg";
+import { BackendUnavailableError, PostgresBackend, Queue, task } from "sheppy";
+import { afterAll, describe, expect, it } from "vitest";
+import { fileKey } from "../../support/isolation.js";
+import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
+import { requireService } from "../../support/services.js";
+
+const available = await requireService("PostgreSQL", POSTGRES_URL);
+const schema = schemaFor(fileKey(import.meta.url));
+const echo = task({ name: "large-add.echo" }, (n: number) => n);
+const queues: Queue[] = [];
+let counter = 0;
+
+function queueOf(options: { unavailableAfter?: number; eventCap?: number } = {}): Queue {
+  const queue = new Queue(new PostgresBackend({ url: POSTGRES_URL, schema, ...options }), {
+    name: `large-${++counter}`,
+  });
+  queues.push(queue);
+  return queue;
+}
+
+afterAll(async () => {
+  for (const queue of queues) await queue.close();
+  if (available) await dropSchema(schema);
+});
+
+describe.skipIf(!available)("PostgreSQL: adds of many tasks", () => {
+  it("12,001 tasks in one call (three statements and a bit) are all stored, each with its added event; a repeated id is refused once", async () => {
+    const queue = queueOf({ eventCap: 20_000 });
+    const tasks = Array.from({ length: 12_001 }, (_, i) => echo(i));
+    const repeated = tasks[7_500]!;
+    const added = await queue.add([...tasks, repeated]);
+    expect(added.filter(Boolean)).toHaveLength(12_001);
+    expect(added.at(-1)).toBe(false);
+    expect(await queue.size()).toBe(12_001);
+    let events = 0;
+    const stop = new AbortController();
+    for await (const event of queue.events({ after: "start", signal: stop.signal })) {
+      expect(event.type).toBe("added");
+      if (++events === 12_001) stop.abort();
+    }
+    expect(events).toBe(12_001);
+  }, 120_000);
+
+  it("an add far larger than one statement could carry within the time bound (60,000 tasks, a 2 s bound) is stored", async () => {
+    const queue = queueOf({ unavailableAfter: 2, eventCap: 0 });
+    const added = await queue.add(Array.from({ length: 60_000 }, (_, i) => echo(i)));
+    expect(added.filter(Boolean)).toHaveLength(60_000);
+    expect(await queue.size()).toBe(60_000);
+  }, 120_000);
+
+  it("within the caller's transaction, a rollback leaves none of them", async () => {
+    const queue = queueOf();
+    await queue.connect();
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query("BEGIN");
+      const added = await queue.add(
+        Array.from({ length: 11_000 }, (_, i) => echo(i)),
+        { tx: client },
+      );
+      expect(added.every(Boolean)).toBe(true);
+      await client.query("ROLLBACK");
+      expect(await queue.size()).toBe(0);
+    } finally {
+      await client.end();
+    }
+  }, 120_000);
+
+  it("a statement that waits past the time bound on another transaction's lock says it did not answer, not that the server is unreachable", async () => {
+    const queue = queueOf({ unavailableAfter: 1 });
+    await queue.add(echo(1));
+    const holder = new pg.Client({ connectionString: POSTGRES_URL });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      // The add appends its event under the queue's event lock: hold that row.
+      await holder.query(`SELECT * FROM "${schema}".event_counts WHERE queue = $1 FOR UPDATE`, [
+        queue.name,
+      ]);
+      const error = await queue.add(echo(2)).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect(error?.message).toMatch(
+        /^add: PostgreSQL at .* did not answer within 1 s \(the server paused or overloaded, or the statement waiting that long — on a lock another transaction holds\?\)$/,
+      );
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+    }
+  }, 60_000);
+});
