@@ -83,10 +83,17 @@ const newTask = z.strictObject({
   name: z.string().min(1),
   args: z.array(json).default([]),
 });
+/** The largest scan cursor a backend hands out (Redis's are unsigned 64-bit numbers). */
+const MAX_SCAN_CURSOR = 2n ** 64n - 1n;
 /** A cursor of a page in a backend's scan order, as the backends hand them out (decimal numbers). */
 const scanCursor = z
   .string()
   .regex(/^\d{1,20}$/, "a cursor from an earlier page")
+  // Checks run on after a failed one: the number is read only when it is one.
+  .refine(
+    (cursor) => !/^\d{1,20}$/.test(cursor) || BigInt(cursor) <= MAX_SCAN_CURSOR,
+    "a cursor from an earlier page",
+  )
   .optional();
 /** A cursor of the newest-first task listing, as `listTasks` hands them out (opaque, URL-safe). */
 const listCursor = z

@@ -303,6 +303,18 @@ export function httpApiCases(h: ContractHarness): void {
       expect(refused.body.error).toMatch(/deeper than/);
     });
 
+    it("a resume position the log never gave, or a scan cursor past any a backend gives, is a 400 (not a 200 stream, not a 500)", async () => {
+      const { q, call } = api();
+      await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [1, 1] });
+      const events = await call("GET", `/${q}/events?after=garbage`);
+      expect(events.status).toBe(400);
+      expect(events.body.error).toMatch(/position/);
+      for (const cursor of ["18446744073709551616", "99999999999999999999"]) {
+        expect((await call("GET", `/${q}/workflows?cursor=${cursor}`)).status).toBe(400);
+      }
+      expect((await call("GET", `/${q}/workflows?cursor=0`)).status).toBe(200);
+    });
+
     it("edge cases: bad cursors and path encoding, unknown keys, resume names, body size, crons by either id, a queue of crons, allowed origins", async () => {
       const { q, call } = api({ maxBodyBytes: 1000, allowedOrigins: ["https://app.example"] });
       await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [1, 1] });
