@@ -49,7 +49,10 @@ export async function removeCron(
   return true;
 }
 
-/** `queue.deleteCron(id)`: the same, by the cron's `deterministicId` (as `getCrons()` lists it). */
+/**
+ * `queue.deleteCron(id)`: the same, by either id `getCrons()` lists for a
+ * cron — its `deterministicId`, or the `id` of its registration.
+ */
 export async function removeCronById(queue: QueueHandle, id: string): Promise<boolean> {
   if (typeof id !== "string" || id === "") {
     throw new InvalidOptionError(
@@ -57,8 +60,14 @@ export async function removeCronById(queue: QueueHandle, id: string): Promise<bo
     );
   }
   const backend = await queue.connect();
-  if (!(await backend.deleteCron(queue.name, id))) return false;
-  await removeCronRuns(backend, queue.name, id, queue.clock.now());
+  let deterministicId = id;
+  if (!(await backend.deleteCron(queue.name, deterministicId))) {
+    const registered = (await listCrons(queue)).find((cron) => cron.id === id);
+    if (!registered) return false;
+    deterministicId = registered.deterministicId;
+    if (!(await backend.deleteCron(queue.name, deterministicId))) return false;
+  }
+  await removeCronRuns(backend, queue.name, deterministicId, queue.clock.now());
   return true;
 }
 

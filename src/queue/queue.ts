@@ -796,8 +796,9 @@ export class Queue implements QueueHandle {
    * Removes the cron `addCron(task, schedule, options)` registered (also one created
    * from the config file) and removes its runs still waiting for their time
    * (no record is kept, so the cron, added again, schedules those runs again).
-   * A cron can also be named by its `deterministicId`, as `getCrons()` lists
-   * it (what `sheppy cron delete` does). Returns `false` when there is no such cron.
+   * A cron can also be named by either id `getCrons()` lists for it — its
+   * `deterministicId` or its `id` (what `sheppy cron delete` does). Returns
+   * `false` when there is no such cron.
    */
   deleteCron(task: Task, schedule: string | CronEvery, options?: CronOptions): Promise<boolean>;
   deleteCron(id: string): Promise<boolean>;
