@@ -96,6 +96,16 @@ describe("postgres:// URLs and options", () => {
       /unavailableAfter/,
     );
     expect(() => new PostgresBackend({ url: "redis://h" })).toThrow(BackendUrlError);
+    for (const own of ["information_schema", "pg_catalog", "pg_temp_1", "pg_sheppy"]) {
+      const refused = errorOf(() => new PostgresBackend({ url: "postgres://h/db", schema: own }));
+      expect(refused).toBeInstanceOf(InvalidOptionError);
+      expect(refused.message).toBe(
+        `PostgresBackend option schema must not be a schema of PostgreSQL's own (information_schema, pg_…) (got "${own}")`,
+      );
+    }
+    expect(new PostgresBackend({ url: "postgres://h/db", schema: "app_pg_jobs" }).schema).toBe(
+      "app_pg_jobs",
+    );
   });
 
   test("without a url it reads SHEPPY_BACKEND_URL when that names PostgreSQL, and refuses another backend's", () => {

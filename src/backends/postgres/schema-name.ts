@@ -22,6 +22,12 @@ export function checkSchemaName(schema: unknown, where = "PostgresBackend option
       `${where} must be 1–63 lower-case letters, digits or '_', not starting with a digit (got ${shown})`,
     );
   }
+  // PostgreSQL's own schemas: Sheppy's tables would land among the system catalogs.
+  if (schema === "information_schema" || schema.startsWith("pg_")) {
+    throw new InvalidOptionError(
+      `${where} must not be a schema of PostgreSQL's own (information_schema, pg_…) (got "${schema}")`,
+    );
+  }
   return schema;
 }
 
