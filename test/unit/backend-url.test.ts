@@ -2,6 +2,7 @@
  * Choosing a backend and a queue name (Q-1…Q-5, CFG-8): URLs, environment
  * variables, queue-name rules and passwords kept out of URL errors.
  */
+import { inspect } from "node:util";
 import { type Backend, BackendUrlError, InvalidOptionError, MemoryBackend, Queue } from "sheppy";
 import { backendFromUrl, registerBackendScheme, supportedSchemes } from "sheppy/backend";
 import { RedisBackend } from "sheppy/backends/redis";
@@ -293,6 +294,21 @@ describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Qu
       "Invalid Redis URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL",
     );
   });
+});
+
+describe("a URL's password stays out of what a queue prints", () => {
+  test.each([
+    "redis://:pw-S3cret@127.0.0.1:6379",
+    "postgres://app:pw-S3cret@127.0.0.1:5432/test?schema=printing",
+  ])(
+    "%s: console.log and JSON.stringify of the queue show no password; backend.url keeps it",
+    (url) => {
+      const queue = new Queue(url, { name: "printing" });
+      expect(inspect(queue, { depth: 6 })).not.toContain("pw-S3cret");
+      expect(JSON.stringify(queue)).not.toContain("pw-S3cret");
+      expect((queue.backend as unknown as { url: string }).url).toContain("pw-S3cret");
+    },
+  );
 });
 
 describe("queue names (Q-5)", () => {

@@ -156,7 +156,14 @@ export class PostgresBackend implements Backend {
     instantProcessing: false,
     sqlTransactions: true,
   };
-  readonly url: string;
+  readonly #url: string;
+  /**
+   * The URL it connects to, password included. A getter, not a field, so
+   * that `console.log(queue)` and `JSON.stringify` never show the password.
+   */
+  get url(): string {
+    return this.#url;
+  }
   readonly schema: string;
   readonly clock: Clock;
   readonly retention: RetentionSettings;
@@ -181,7 +188,7 @@ export class PostgresBackend implements Backend {
         : options.pool
           ? { url: urlOfPool(options.pool) }
           : postgresTargetFromEnvironment();
-    this.url = target.url;
+    this.#url = target.url;
     this.schema = checkSchemaName(options.schema ?? target.schema ?? DEFAULT_SCHEMA);
     const poolSize = checkPoolSize(options.poolSize ?? target.poolSize ?? DEFAULT_POOL_SIZE);
     this.clock = options.clock ?? systemClock;

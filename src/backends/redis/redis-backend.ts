@@ -142,7 +142,14 @@ export class RedisBackend implements Backend {
     leases: true,
     instantProcessing: false,
   };
-  readonly url: string;
+  readonly #url: string;
+  /**
+   * The URL it connects to, password included. A getter, not a field, so
+   * that `console.log(queue)` and `JSON.stringify` never show the password.
+   */
+  get url(): string {
+    return this.#url;
+  }
   readonly prefix: string;
   readonly clock: Clock;
   readonly retention: RetentionSettings;
@@ -169,7 +176,7 @@ export class RedisBackend implements Backend {
     // The URL's own parameters count as in `new Queue(url)`; an option given beside them wins.
     const target =
       options.url === undefined ? redisTargetFromEnvironment() : redisTargetOf(options.url);
-    this.url = target.url;
+    this.#url = target.url;
     this.prefix = options.prefix ?? target.prefix ?? "sheppy";
     if (!PREFIX.test(this.prefix)) {
       throw new InvalidOptionError(
