@@ -150,11 +150,15 @@ export function perQueue<T>(
   return Promise.all(names.map(command));
 }
 
+/** How often a queue in use is recorded in the registry again (see `register`). */
+const REGISTER_AGAIN_MS = 30_000;
+
 /** One backend instance's connections, scripts and per-queue keys. */
 export class RedisSession {
   readonly connections: RedisConnections;
   readonly #keys = new Map<string, QueueKeys>();
-  readonly #registered = new Set<string>();
+  /** When each queue was last recorded in the registry (ms, this process's clock). */
+  readonly #registered = new Map<string, number>();
   readonly #maskedUrl: string;
   #run: ScriptRunner | undefined;
   #connecting: Promise<void> | undefined;
@@ -330,11 +334,18 @@ export class RedisSession {
     return keys;
   }
 
-  /** Records the queue name for `listQueues` (once per instance; rides along with the caller's round trip). */
+  /**
+   * Records the queue name for `listQueues`, riding along with the caller's
+   * round trip: at most once per {@link REGISTER_AGAIN_MS} per queue, so that
+   * a Redis that lost its data (restarted without persistence, flushed) lists
+   * a queue this process goes on using again soon after, not never.
+   */
   register(queue: string): void {
-    if (this.#registered.has(queue)) return;
+    const now = Date.now();
+    const last = this.#registered.get(queue);
+    if (last !== undefined && now - last < REGISTER_AGAIN_MS) return;
     this.assertConnected();
-    this.#registered.add(queue);
+    this.#registered.set(queue, now);
     void this.connections.main
       .sadd(queuesRegistryKey(this.prefix), queue)
       .catch(() => this.#registered.delete(queue));
