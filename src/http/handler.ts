@@ -84,14 +84,6 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   });
 }
 
-/**
- * The HTTP API over `backend` (a backend instance, or a URL such as
- * `redis://…`); task routes that add tasks by name find them among the task
- * definitions loaded in this process.
- * @example
- * const handler = createHttpHandler("redis://127.0.0.1:6379", { basePath: "/sheppy" });
- * export default { fetch: handler }; // Bun, Deno, Hono…
- */
 /** Every key of {@link HttpHandlerOptions} (the compiler keeps it complete). */
 const HANDLER_OPTION_KEYS = Object.keys({
   basePath: true,
@@ -103,6 +95,14 @@ const HANDLER_OPTION_KEYS = Object.keys({
   dashboard: true,
 } satisfies Record<keyof HttpHandlerOptions, true>);
 
+/**
+ * The HTTP API over `backend` (a backend instance, or a URL such as
+ * `redis://…`); task routes that add tasks by name find them among the task
+ * definitions loaded in this process.
+ * @example
+ * const handler = createHttpHandler("redis://127.0.0.1:6379", { basePath: "/sheppy" });
+ * export default { fetch: handler }; // Bun, Deno, Hono…
+ */
 export function createHttpHandler(
   backend: Backend | string,
   options: HttpHandlerOptions = {},

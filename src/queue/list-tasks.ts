@@ -50,17 +50,21 @@ export function statusesOf(
 }
 
 /** A page size: an integer ≥ 1. */
-export function pageSizeOf(limit: number | undefined, fallback: number, where: string): number {
+export function pageSizeOf(
+  limit: number | undefined,
+  fallback: number,
+  where: string,
+  option = "limit",
+): number {
   if (limit === undefined) return fallback;
   if (!Number.isInteger(limit) || limit < 1) {
     throw new InvalidOptionError(
-      `${where}: limit must be an integer ≥ 1 (got ${describeGiven(limit)})`,
+      `${where}: ${option} must be an integer ≥ 1 (got ${describeGiven(limit)})`,
     );
   }
   return limit;
 }
 
-/** The page of `queue`'s tasks that `options` asks for. */
 /** Every key of {@link ListTasksOptions} (the compiler keeps it complete). */
 const LIST_OPTION_KEYS = Object.keys({
   status: true,
@@ -68,6 +72,7 @@ const LIST_OPTION_KEYS = Object.keys({
   limit: true,
 } satisfies Record<keyof ListTasksOptions, true>);
 
+/** The page of `queue`'s tasks that `options` asks for. */
 export async function listTasks(queue: QueueHandle, options: ListTasksOptions): Promise<TaskList> {
   const where = "queue.listTasks()";
   checkOptionKeys(options, LIST_OPTION_KEYS, where);

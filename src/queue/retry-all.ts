@@ -70,7 +70,6 @@ function sinceMsOf(since: RetryAllOptions["since"], now: number, where: string):
   return now - since * 1000;
 }
 
-/** Re-queues `queue`'s finished tasks that `options` names; see the module comment. */
 /** Every key of {@link RetryAllOptions} (the compiler keeps it complete). */
 const RETRY_ALL_OPTION_KEYS = Object.keys({
   status: true,
@@ -78,6 +77,7 @@ const RETRY_ALL_OPTION_KEYS = Object.keys({
   batchSize: true,
 } satisfies Record<keyof RetryAllOptions, true>);
 
+/** Re-queues `queue`'s finished tasks that `options` names; see the module comment. */
 export async function retryAll(
   queue: QueueHandle,
   options: RetryAllOptions,
@@ -86,7 +86,7 @@ export async function retryAll(
   checkOptionKeys(options, RETRY_ALL_OPTION_KEYS, where);
   const statuses = statusesOf(options.status ?? "failed", where, REDRIVE_STATUSES)!;
   const sinceMs = sinceMsOf(options.since, queue.clock.now(), where);
-  const batchSize = pageSizeOf(options.batchSize, 100, where);
+  const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
   const matches = (data: TaskData | undefined): data is TaskData =>
     data !== undefined &&
     statuses.includes(data.status as TaskStatus) &&
