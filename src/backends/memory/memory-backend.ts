@@ -47,6 +47,7 @@ import type {
   WorkListener,
 } from "../backend.js";
 import { checkEventLimit, eventPosition, keyedEventBody } from "../event-positions.js";
+import { notConnectedError } from "../not-connected.js";
 import { acquireSlot } from "../rate-window.js";
 import {
   type RetentionOptions,
@@ -131,6 +132,8 @@ export class MemoryBackend implements Backend {
   readonly #eventLogs = new Map<string, MemoryEventLog>();
   readonly eventCap: number;
   #connected = false;
+  /** Disconnected since it last connected (a call then is told so, not to connect first). */
+  #closed = false;
 
   constructor(options: MemoryBackendOptions = {}) {
     checkOptionKeys(options, MEMORY_OPTION_KEYS, "MemoryBackend");
@@ -167,9 +170,11 @@ export class MemoryBackend implements Backend {
 
   async connect(): Promise<void> {
     this.#connected = true;
+    this.#closed = false;
   }
 
   async disconnect(): Promise<void> {
+    if (this.#connected) this.#closed = true;
     this.#connected = false;
     for (const state of this.#queues.values()) {
       state.claimable.notify();
@@ -189,8 +194,7 @@ export class MemoryBackend implements Backend {
   }
 
   #state(queue: string): MemoryQueueState {
-    if (!this.#connected)
-      throw new BackendError("memory backend is not connected: call connect() first");
+    if (!this.#connected) throw notConnectedError("memory backend", this.#closed);
     let state = this.#queues.get(queue);
     if (!state) {
       state = new MemoryQueueState();
@@ -474,8 +478,7 @@ export class MemoryBackend implements Backend {
   }
 
   async listQueues(): Promise<Map<string, number>> {
-    if (!this.#connected)
-      throw new BackendError("memory backend is not connected: call connect() first");
+    if (!this.#connected) throw notConnectedError("memory backend", this.#closed);
     const queues = new Map<string, number>();
     const now = this.clock.now();
     for (const [name, state] of this.#queues) {

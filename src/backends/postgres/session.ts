@@ -22,6 +22,7 @@ import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
 import { BackendError, BackendUnavailableError, SheppyError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { notConnectedError } from "../not-connected.js";
 import {
   describeRefusal,
   explainConnectFailure,
@@ -118,6 +119,8 @@ export class PgSession {
   #pg: PgModule | undefined;
   #connecting: Promise<void> | undefined;
   #connected = false;
+  /** Disconnected since it last connected (a call then is told so, not to connect first). */
+  #closed = false;
   /** Calls waiting for a pool connection when the backend disconnects: ended at once. */
   readonly #waitingForClient = new Set<(error: Error) => void>();
   /** An outage is under way: logged once when it starts, once when it ends. */
@@ -178,6 +181,7 @@ export class PgSession {
           throw this.#connectFailure(error);
         }
         this.#connected = true;
+        this.#closed = false;
       } finally {
         this.#connecting = undefined;
       }
@@ -243,6 +247,7 @@ export class PgSession {
     if (this.#connecting) await this.#connecting.catch(() => undefined);
     if (!this.#connected) return;
     this.#connected = false;
+    this.#closed = true;
     // A connection the pool is still opening when it ends is never handed out: end those waits here.
     const closed = new Error("the backend disconnected");
     for (const end of [...this.#waitingForClient]) end(closed);
@@ -263,8 +268,7 @@ export class PgSession {
 
   /** Throws `BackendError` when the backend is not connected. */
   assertConnected(): void {
-    if (!this.#connected)
-      throw new BackendError("PostgreSQL backend is not connected: call connect() first");
+    if (!this.#connected) throw notConnectedError("PostgreSQL backend", this.#closed);
   }
 
   /** One statement, on its own (autocommit). */

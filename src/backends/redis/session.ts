@@ -19,6 +19,7 @@ import type { ChainableCommander, ClusterOptions, RedisOptions } from "ioredis";
 import { BackendError, BackendFullError, BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { notConnectedError } from "../not-connected.js";
 import { requestToken } from "../request-token.js";
 import type { ClusterTarget } from "./cluster-url.js";
 import { type RedisClient, RedisConnections } from "./connections.js";
@@ -163,6 +164,8 @@ export class RedisSession {
   #run: ScriptRunner | undefined;
   #connecting: Promise<void> | undefined;
   #connected = false;
+  /** Disconnected since it last connected (a call then is told so, not to connect first). */
+  #closed = false;
 
   constructor(
     readonly prefix: string,
@@ -190,6 +193,7 @@ export class RedisSession {
         const client = await this.connections.open();
         this.#run = defineScripts(client);
         this.#connected = true;
+        this.#closed = false;
       } finally {
         this.#connecting = undefined;
       }
@@ -200,6 +204,7 @@ export class RedisSession {
   async disconnect(): Promise<void> {
     if (!this.#connected) return;
     this.#connected = false;
+    this.#closed = true;
     this.#run = undefined;
     this.connections.interruptBlocking();
     await this.connections.close();
@@ -207,8 +212,7 @@ export class RedisSession {
 
   /** Throws `BackendError` when the backend is not connected. */
   assertConnected(): void {
-    if (!this.#connected)
-      throw new BackendError("Redis backend is not connected: call connect() first");
+    if (!this.#connected) throw notConnectedError("Redis backend", this.#closed);
   }
 
   /**

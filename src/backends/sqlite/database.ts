@@ -22,6 +22,7 @@ import {
   BackendUnavailableError,
   SchemaVersionError,
 } from "../../errors.js";
+import { notConnectedError } from "../not-connected.js";
 
 /**
  * What Sheppy uses of a better-sqlite3 statement and connection, declared
@@ -168,6 +169,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class SqliteDatabase {
   #db: Db | undefined;
+  /** Closed since it last opened (a call then is told so, not to connect first). */
+  #closed = false;
   #opening: Promise<void> | undefined;
   readonly #statements = new Map<string, Statement>();
 
@@ -221,18 +224,20 @@ export class SqliteDatabase {
       throw backendErrorOf("connect", error, path);
     }
     this.#db = db;
+    this.#closed = false;
   }
 
   /** Closes the connection; later calls fail as not connected. Idempotent. */
   close(): void {
     const db = this.#db;
+    if (db) this.#closed = true;
     this.#db = undefined;
     this.#statements.clear();
     db?.close();
   }
 
   assertConnected(): Db {
-    if (!this.#db) throw new BackendError("SqliteBackend is not connected: call connect() first");
+    if (!this.#db) throw notConnectedError("SqliteBackend", this.#closed);
     return this.#db;
   }
 
