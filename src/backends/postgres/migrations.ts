@@ -51,6 +51,8 @@ export type Database = Pool | ClientBase;
 const FILE = /^(\d{3})_([a-z0-9_]+)\.sql$/;
 const UNDEFINED_TABLE = "42P01";
 const UNDEFINED_SCHEMA = "3F000";
+const UNDEFINED_COLUMN = "42703";
+const DATATYPE_MISMATCH = "42804";
 
 let cached: readonly Migration[] | undefined;
 
@@ -109,8 +111,22 @@ async function readApplied(client: ClientBase, schema: string): Promise<AppliedM
   } catch (error) {
     const code = sqlState(error);
     if (code === UNDEFINED_TABLE || code === UNDEFINED_SCHEMA) return [];
-    throw error;
+    throw foreignTable(error, schema) ?? error;
   }
+}
+
+/**
+ * The error to throw when reading `schema`'s `migrations` table failed with
+ * `error` because the table has other columns than Sheppy's: another tool
+ * keeps its own in this schema. `undefined` for any other failure.
+ */
+function foreignTable(error: unknown, schema: string): BackendError | undefined {
+  const code = sqlState(error);
+  if (code !== UNDEFINED_COLUMN && code !== DATATYPE_MISMATCH) return undefined;
+  return new BackendError(
+    `schema "${schema}" holds a table "migrations" that is not Sheppy's (another tool's?): give Sheppy a schema of its own (the schema option, or ?schema= in the URL)`,
+    { cause: error },
+  );
 }
 
 function statusOf(schema: string, applied: readonly AppliedMigration[]): MigrationStatus {
@@ -230,7 +246,8 @@ export async function ensureSchema(db: Database, schema: string): Promise<void> 
     newest = rows[0]?.newest ?? 0;
   } catch (error) {
     const code = sqlState(error);
-    if (code !== UNDEFINED_TABLE && code !== UNDEFINED_SCHEMA) throw error;
+    if (code !== UNDEFINED_TABLE && code !== UNDEFINED_SCHEMA)
+      throw foreignTable(error, schema) ?? error;
   }
   const latest = knownMigrations().length;
   if (newest === latest) return;

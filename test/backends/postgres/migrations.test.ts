@@ -150,6 +150,34 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     }
   });
 
+  it("a schema holding another tool's migrations table is named as such, by the CLI's functions and at connect", async () => {
+    const schema = freshSchema();
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    const expected = `schema "${schema}" holds a table "migrations" that is not Sheppy's (another tool's?): give Sheppy a schema of its own (the schema option, or ?schema= in the URL)`;
+    try {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(
+        `CREATE TABLE "${schema}".migrations (id serial PRIMARY KEY, migration varchar(255) NOT NULL, batch int NOT NULL)`,
+      );
+      await expect(migrationStatus(client, schema)).rejects.toThrow(expected);
+      await expect(migrate(client, schema)).rejects.toThrow(expected);
+      const queue = new Queue(new PostgresBackend({ url: POSTGRES_URL, schema }), {
+        name: "clash",
+      });
+      await expect(queue.add(echo(1))).rejects.toThrow(expected);
+      await queue.close();
+      // Nothing of Sheppy's was created beside it.
+      const tables = await client.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
+        [schema],
+      );
+      expect(tables.rows.map((r) => r.table_name)).toEqual(["migrations"]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it("a schema at version 1 is brought to the latest at connect, and the count of expiring rows stays exact across the upgrade", async () => {
     const schema = freshSchema();
     const pool = new pg.Pool({ connectionString: POSTGRES_URL });
