@@ -9,6 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidOptionError, type TaskData, TaskDefinitionError, task } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
+import { CONFUSABLE_KEYS } from "../support/confusable-keys.js";
 import {
   claimIds,
   finishedRecord,
@@ -95,16 +96,7 @@ export function concurrencyCases(h: ContractHarness): void {
     it("CK-11 a key is any text (NUL, U+0001, astral characters): keys that differ never share a slot, added or chained", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
-      // Pairs a backend escaping the characters it cannot store could confuse with each other.
-      const keys = [
-        "a\u0000b",
-        "\u0001a\u00010b",
-        "a\u00010b",
-        "a\u0001\u0001b",
-        "a\u0001b",
-        "ab",
-        "\u{1F600}",
-      ];
+      const keys = CONFUSABLE_KEYS;
       const first = keys.map((key, n) => keyed(n, key));
       await backend.add(queue.name, first);
       const claimed = await backend.claim(queue.name, 20);
