@@ -34,6 +34,7 @@ const backends: [string, boolean, () => Backend][] = [
 ];
 
 describe.each(backends)("%s", (_name, available, make) => {
+  // Skipped only when its service is unreachable outside CI; under CI=true requireService fails instead.
   it.skipIf(!available)(
     "before connect: connect first; after disconnect: it was disconnected",
     async () => {

@@ -32,6 +32,7 @@ afterAll(async () => {
   if (available) await dropSchema(schema);
 });
 
+// Skipped only when PostgreSQL is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("PostgreSQL: adds of many tasks", () => {
   it("12,001 tasks in one call (three statements and a bit) are all stored, each with its added event; a repeated id is refused once", async () => {
     const queue = queueOf({ eventCap: 20_000 });
