@@ -11,6 +11,7 @@
  * ends when the client goes away.
  */
 import type { QueueStats } from "../backends/backend.js";
+import { InvalidOptionError } from "../errors.js";
 import type { Queue } from "../queue/queue.js";
 
 /** What `GET /{queue}/stats` and the `stats` event tell of a queue: its counts, and whether it is paused. */
@@ -31,7 +32,11 @@ export async function eventStream(
   const backend = await queue.connect();
   if (after !== null && after !== "now" && after !== "start" && backend.eventCap > 0) {
     // A position the log never gave is the caller's mistake: a 400 now, not an event in a 200 stream.
-    await backend.readEvents(queue.name, { after, limit: 1, waitMs: 0 });
+    // A backend that does not answer is not: the stream opens and says so, as it does later on
+    // (an EventSource given an error status would never reconnect).
+    await backend.readEvents(queue.name, { after, limit: 1, waitMs: 0 }).catch((error: unknown) => {
+      if (error instanceof InvalidOptionError) throw error;
+    });
   }
   const encoder = new TextEncoder();
   let stop: (() => void) | undefined;
