@@ -10,16 +10,16 @@
 import type { Backend } from "../backend.js";
 import { registerBackendScheme, registerRawBackendScheme } from "../registry.js";
 import { RedisBackend } from "./redis-backend.js";
+import { splitClusterUrl, splitRedisUrl } from "./redis-url.js";
 
 export { RedisBackend, type RedisBackendOptions } from "./redis-backend.js";
 
-// The backend reads Sheppy's parameters out of its URL itself (as `new RedisBackend({ url })`).
 function redisFromUrl(url: URL): Backend {
-  return new RedisBackend({ url: url.href });
+  return new RedisBackend(splitRedisUrl(url));
 }
 
 registerBackendScheme("redis:", redisFromUrl);
 registerBackendScheme("rediss:", redisFromUrl);
 // A cluster URL's host part is a list of seeds, which `new URL()` does not parse.
-registerRawBackendScheme("redis+cluster:", (raw) => new RedisBackend({ url: raw }));
-registerRawBackendScheme("rediss+cluster:", (raw) => new RedisBackend({ url: raw }));
+registerRawBackendScheme("redis+cluster:", (raw) => new RedisBackend(splitClusterUrl(raw)));
+registerRawBackendScheme("rediss+cluster:", (raw) => new RedisBackend(splitClusterUrl(raw)));
