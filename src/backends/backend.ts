@@ -244,11 +244,19 @@ export interface Settlement {
   /** The task resumed a workflow: the workflow as the resume leaves it (see {@link WorkflowWrite}). */
   readonly workflow?: WorkflowWrite | undefined;
   /**
-   * Lifecycle event bodies appended, in order, to the queue's event log in
-   * the same atomic step — only when this settle writes the record now (not
-   * when it is lost, nor when a resend finds it already written).
+   * Lifecycle event bodies of the attempt itself, appended, in order, to the
+   * queue's event log in the same atomic step — only when this settle writes
+   * the record now (not when it is lost, nor when a resend finds it already
+   * written).
    */
   readonly events?: readonly string[] | undefined;
+  /**
+   * One `added` body per chained task (same order as `children`), each
+   * appended after `events` only when its task is added now: not for an id
+   * the queue holds, nor when a resume's workflow moved on and its new steps
+   * are not written.
+   */
+  readonly childEvents?: readonly string[] | undefined;
 }
 
 /**
@@ -264,6 +272,8 @@ export interface WorkflowStepEnd {
   readonly workflowId: string;
   /** The task that resumes the workflow, its id derived from the step's, so a repeated settle adds it once. */
   readonly resume: TaskData;
+  /** The resume's `added` body, appended (last of the step's events) only when the resume is added now. */
+  readonly resumeEvent?: string | undefined;
 }
 
 /**
@@ -505,13 +515,17 @@ export interface WorkflowStore {
    * Stores a new workflow with the steps its first run asked for (added as
    * claimable), all together; `false`, writing nothing, when the queue holds
    * the id. A workflow that finished in its first run comes with no steps and
-   * expires at `expiresAt` (`null` keeps it; ignored while it runs).
+   * expires at `expiresAt` (`null` keeps it; ignored while it runs). `events`
+   * holds one `added` body per step (same order), each appended to the
+   * queue's event log in the same atomic step only when its step is added
+   * (not for an id the queue holds).
    */
   addWorkflow(
     queue: string,
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
+    events?: readonly string[],
   ): Promise<boolean>;
   /** The workflows with these ids that exist (and have not expired) in this queue, with their step outcomes. */
   getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>>;
@@ -528,15 +542,30 @@ export interface WorkflowStore {
    * (as `cancel` does a task, each step expiring at `stepExpiresAt`), all
    * together; a step already running finishes, but the workflow does not go
    * on. Returns the cancelled record, `"finished"` when it had already
-   * finished, `null` when the queue does not hold it.
+   * finished, `null` when the queue does not hold it. With `events` (the
+   * `cancelled` body of each step, by task id), each step cancelled appends
+   * its body in the same atomic step; a step it would cancel that has no
+   * body there (added since the caller read the workflow) makes it answer
+   * `"stale"`, writing nothing: read again and resend.
    */
   cancelWorkflow(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
-  ): Promise<WorkflowData | "finished" | null>;
+    cancellation: WorkflowCancellation,
+  ): Promise<WorkflowData | "finished" | "stale" | null>;
   /** Deletes a finished workflow and its step outcomes; `false` when unknown, `"running"` (changing nothing) when it has not finished. */
   deleteWorkflow(queue: string, id: string): Promise<boolean | "running">;
+}
+
+/** What `cancelWorkflow` takes. */
+export interface WorkflowCancellation {
+  readonly at: number;
+  /** When the cancelled workflow record expires (epoch ms); `null` keeps it. */
+  readonly expiresAt: number | null;
+  /** When each cancelled step's record expires (epoch ms); `null` keeps them. */
+  readonly stepExpiresAt: number | null;
+  /** The `cancelled` event body of each step the workflow waits for, by task id; none while the log is off. */
+  readonly events?: ReadonlyMap<string, string> | undefined;
 }
 
 /** Crons, stored under their deterministic ids. */

@@ -48,6 +48,7 @@ import { ttlCases } from "./cases/ttl.js";
 import { waitForCases } from "./cases/wait-for.js";
 import { workerCases } from "./cases/worker.js";
 import { workerTurnsCases } from "./cases/worker-turns.js";
+import { workflowEventCases } from "./cases/workflow-events.js";
 import { workflowCases } from "./cases/workflows.js";
 import { type BackendFactory, type ContractHarness, createHarness } from "./harness.js";
 
@@ -86,6 +87,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   ttlCases,
   inlineCases,
   workflowCases,
+  workflowEventCases,
   httpApiCases,
   pauseCases,
   concurrencyCases,

@@ -574,7 +574,6 @@ export class AttemptPipeline {
         ...(kind === "run" ? { durationMs } : {}),
       }),
     );
-    for (const child of children) events.push(eventBody("added", child, now));
     const send = () => this.#sendNow(fence, record, children, expiresAt, now, workflow, events);
     const sent = publisher.busy ? publisher.drained().then(send) : send();
     if (started === undefined) return sent;
@@ -595,17 +594,28 @@ export class AttemptPipeline {
     events?: readonly string[],
   ): Promise<SettleResult> {
     try {
+      // Each new task's `added` goes with it, written only if the task is.
       const settlement: Settlement = events
-        ? { fence, record, children, expiresAt, events }
+        ? {
+            fence,
+            record,
+            children,
+            expiresAt,
+            events,
+            childEvents: children.map((child) => eventBody("added", child, now)),
+          }
         : { fence, record, children, expiresAt };
       // A step that ends (finished) moves its workflow on; a retry or a put-off start does not.
       const stepOf = record.finishedAt === null ? null : workflowOfStep(record);
+      const resume =
+        stepOf === null ? null : resumeTaskFor(stepOf, record.workflowId!, record.id, now);
       const step =
-        stepOf === null
+        resume === null
           ? undefined
           : {
               workflowId: record.workflowId!,
-              resume: resumeTaskFor(stepOf, record.workflowId!, record.id, now),
+              resume,
+              ...(events ? { resumeEvent: eventBody("added", resume, now) } : {}),
             };
       return this.options.settle(
         step || workflow ? { ...settlement, workflowStep: step, workflow } : settlement,

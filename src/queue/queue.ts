@@ -671,12 +671,15 @@ export class Queue implements QueueHandle {
       );
       // A workflow's step ends as a step: its workflow goes on without it.
       const workflow = workflowOfStep(current);
+      const resume =
+        workflow === null ? null : resumeTaskFor(workflow, current.workflowId!, id, at);
       const workflowStep =
-        workflow === null
+        resume === null
           ? undefined
           : {
               workflowId: current.workflowId!,
-              resume: resumeTaskFor(workflow, current.workflowId!, id, at),
+              resume,
+              ...(backend.eventCap > 0 ? { resumeEvent: eventBody("added", resume, at) } : {}),
             };
       const event =
         backend.eventCap > 0

@@ -17,12 +17,14 @@ import {
 } from "../errors.js";
 import { replayWorkflow } from "../execution/workflow-replay.js";
 import { advance, checkWorkflowPayloads } from "../execution/workflow-resume.js";
+import { eventBody } from "../task/lifecycle-event.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
 import { Task, type TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import { Workflow, type WorkflowData } from "../task/workflow-record.js";
 import { findWorkflow } from "../task/workflow-registry.js";
+import { addOptionsFor } from "./add-events.js";
 import { decodeTask } from "./decode-task.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { checkIdText } from "./task-refs.js";
@@ -96,6 +98,7 @@ export async function addWorkflow<R>(
     record,
     steps,
     expiryOfWorkflow(record, backend, at),
+    addOptionsFor(backend, steps, at)?.events,
   );
   if (added && backend.inline === undefined) return (await decodeWorkflow(record)) as Workflow<R>;
   // Already held (the stored one is returned), or run inline as it was added: read it back.
@@ -158,7 +161,27 @@ export async function cancelWorkflow(queue: QueueHandle, ref: WorkflowRef): Prom
     backend.retention,
     at,
   );
-  const result = await backend.cancelWorkflow(queue.name, id, { at, expiresAt, stepExpiresAt });
+  let result = await backend.cancelWorkflow(queue.name, id, {
+    at,
+    expiresAt,
+    stepExpiresAt,
+    events: await cancelledEvents(backend, queue.name, current.record.pending, at),
+  });
+  // A resume asked for new steps after the read above: their events are read again each time.
+  for (let round = 1; result === "stale"; round++) {
+    if (round === STALE_ROUNDS) {
+      throw new TaskStateError(
+        `Cannot cancel workflow ${id}: its steps changed ${STALE_ROUNDS} times while it was being cancelled; try again`,
+      );
+    }
+    const waiting = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.pending ?? [];
+    result = await backend.cancelWorkflow(queue.name, id, {
+      at,
+      expiresAt,
+      stepExpiresAt,
+      events: await cancelledEvents(backend, queue.name, waiting, at),
+    });
+  }
   if (result === null) throw new WorkflowNotFoundError(id, queue.name);
   if (result === "finished") {
     const status = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.status;
@@ -167,6 +190,25 @@ export async function cancelWorkflow(queue: QueueHandle, ref: WorkflowRef): Prom
     );
   }
   return decodeWorkflow(result);
+}
+
+/** Times a workflow cancel is sent again because the workflow's steps changed under it. */
+const STALE_ROUNDS = 10;
+
+/** The `cancelled` event of each of `stepIds` still held, by id, as a cancel at `at` writes it; none while the log is off. */
+async function cancelledEvents(
+  backend: Backend,
+  queue: string,
+  stepIds: readonly string[],
+  at: number,
+): Promise<Map<string, string> | undefined> {
+  if (backend.eventCap === 0) return undefined;
+  const finishedAt = isoAt(at);
+  const events = new Map<string, string>();
+  for (const [stepId, step] of await backend.getTasks(queue, stepIds)) {
+    events.set(stepId, eventBody("cancelled", { ...step, status: "cancelled", finishedAt }, at));
+  }
+  return events;
 }
 
 /** `queue.deleteWorkflow(ref)`: `false` for an unknown one; a running one must be cancelled first. */

@@ -196,9 +196,11 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     try {
       await expect.poll(() => page.locator("[data-testid=live]").textContent()).toBe("live");
       server.pause();
+      // The line comes from the stream's failed count (every 5 s, each bounded by 10 s) or, should
+      // the stream drop meanwhile, from the API's own answer: either names the backend's silence.
       await expect
-        .poll(() => page.locator("[data-testid=feed-problem]").textContent(), { timeout: 30_000 })
-        .toContain("the backend did not answer");
+        .poll(() => page.locator("[data-testid=feed-problem]").textContent(), { timeout: 45_000 })
+        .toMatch(/the backend did not answer|could not be reached/);
       expect(await page.locator("[data-testid=live]").textContent()).toBe("not live");
       expect(await page.locator("[data-testid=stats]").getAttribute("class")).toContain("stale");
       server.resume();
@@ -213,7 +215,7 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
       await outage.stop();
       await server.destroy();
     }
-  }, 90_000);
+  }, 120_000);
 
   it("a queue of 100,000 tasks opens and answers at once (every list is paged on the server)", async () => {
     const big = new Queue(url, { name: "big" });

@@ -22,6 +22,7 @@ import type {
   RateLimitRequest,
   Settlement,
   SettleResult,
+  WorkflowCancellation,
   WorkflowData,
   WorkflowStepEnd,
 } from "sheppy/backend";
@@ -80,8 +81,9 @@ class WrappedBackend implements Backend {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
+    events?: readonly string[],
   ) {
-    return this.#store.addWorkflow(queue, record, steps, expiresAt);
+    return this.#store.addWorkflow(queue, record, steps, expiresAt, events);
   }
   getWorkflows(queue: string, ids: readonly string[]) {
     return this.#store.getWorkflows(queue, ids);
@@ -89,11 +91,7 @@ class WrappedBackend implements Backend {
   listWorkflows(queue: string, page?: PageRequest & { running?: boolean }) {
     return this.#store.listWorkflows(queue, page);
   }
-  cancelWorkflow(
-    queue: string,
-    id: string,
-    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
-  ) {
+  cancelWorkflow(queue: string, id: string, cancellation: WorkflowCancellation) {
     return this.#store.cancelWorkflow(queue, id, cancellation);
   }
   deleteWorkflow(queue: string, id: string) {

@@ -17,6 +17,7 @@ import {
   migrationLockKey,
 } from "../../src/backends/postgres/schema-name.js";
 import {
+  eventsWritten,
   type LockedTask,
   planSettle,
   prepareSettlements,
@@ -224,7 +225,39 @@ describe("settle decisions", () => {
     ]);
     const plan = planSettle(prepared, rows, new Map(), Date.now());
     expect(plan.results).toEqual(["settled", "settled", "lost", "settled"]);
-    expect(plan.events).toEqual(["a1", "a2", "b"]);
+    expect(eventsWritten(plan.events, new Set())).toEqual(["a1", "a2", "b"]);
+  });
+
+  test("a chained task's `added` follows its settlement's events, and is appended only if its row was new", () => {
+    const done = record();
+    const [first, second] = [record(), record()];
+    const prepared = prepareSettlements(
+      [
+        {
+          fence: 2,
+          record: done,
+          children: [first, second],
+          expiresAt: null,
+          events: ["started", "completed"],
+          childEvents: ["added first", "added second"],
+        },
+      ],
+      Date.now(),
+    );
+    const plan = planSettle(prepared, new Map([[done.id, claimed(2)]]), new Map(), Date.now());
+    expect(plan.inserts.map((row) => row.id)).toEqual([first.id, second.id]);
+    expect(eventsWritten(plan.events, new Set([first.id, second.id]))).toEqual([
+      "started",
+      "completed",
+      "added first",
+      "added second",
+    ]);
+    // The second's id was held already: its insert added nothing, so it has no event.
+    expect(eventsWritten(plan.events, new Set([first.id]))).toEqual([
+      "started",
+      "completed",
+      "added first",
+    ]);
   });
 
   test("an unknown task is lost; a settled one whose record expired is lost, not settled", () => {

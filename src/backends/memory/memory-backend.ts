@@ -42,6 +42,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkflowCancellation,
   WorkflowPage,
   WorkflowStepEnd,
   WorkListener,
@@ -258,14 +259,13 @@ export class MemoryBackend implements Backend {
     now: number,
   ): Promise<SettleResult[]> {
     const state = this.#state(queue);
-    const { results, changes, written } = settleRecords(
+    const { results, changes, events } = settleRecords(
       state,
       settlements,
       now,
       this.retention.maxFinished,
     );
-    for (const settlement of written)
-      if (settlement.events) this.#events(queue).append(settlement.events);
+    if (events.length > 0) this.#events(queue).append(events);
     // Under a queue-wide cap a settle frees room: a waiting claim looks again.
     if (this.#caps.has(queue)) changes.claimable = true;
     this.#announce(queue, state, changes);
@@ -284,6 +284,7 @@ export class MemoryBackend implements Backend {
   ): Promise<TaskData | null> {
     const state = this.#state(queue);
     const changes = noChanges();
+    const resumed = { added: false };
     const cancelled = cancelTask(
       state,
       id,
@@ -291,8 +292,11 @@ export class MemoryBackend implements Backend {
       cancellation.expiresAt,
       changes,
       cancellation.workflowStep,
+      resumed,
     );
-    if (cancelled && cancellation.event) this.#events(queue).append([cancellation.event]);
+    const resumeEvent = resumed.added ? cancellation.workflowStep?.resumeEvent : undefined;
+    if (cancelled && (cancellation.event || resumeEvent))
+      this.#events(queue).append([cancellation.event, resumeEvent]);
     this.#announce(queue, state, changes);
     return cancelled;
   }
@@ -350,11 +354,14 @@ export class MemoryBackend implements Backend {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
+    events?: readonly string[],
   ): Promise<boolean> {
     const state = this.#state(queue);
-    const { added, changes } = addWorkflow(state, record, steps, expiresAt, this.clock.now());
-    this.#announce(queue, state, changes);
-    return added;
+    const now = this.clock.now();
+    const result = addWorkflow(state, record, steps, expiresAt, now, events);
+    if (result.events.length > 0) this.#events(queue).append(result.events);
+    this.#announce(queue, state, result.changes);
+    return result.added;
   }
 
   async getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
@@ -371,10 +378,11 @@ export class MemoryBackend implements Backend {
   async cancelWorkflow(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
-  ): Promise<WorkflowData | "finished" | null> {
+    cancellation: WorkflowCancellation,
+  ): Promise<WorkflowData | "finished" | "stale" | null> {
     const state = this.#state(queue);
-    const { result, changes } = cancelWorkflow(state, id, cancellation, this.clock.now());
+    const { result, changes, events } = cancelWorkflow(state, id, cancellation, this.clock.now());
+    if (events.length > 0) this.#events(queue).append(events);
     this.#announce(queue, state, changes);
     return result;
   }

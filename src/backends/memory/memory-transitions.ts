@@ -10,7 +10,13 @@ import { isoAt } from "../../clock.js";
 import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
-import type { AddMode, Settlement, SettleResult, WorkflowStepEnd } from "../backend.js";
+import type {
+  AddMode,
+  Settlement,
+  SettleResult,
+  WorkflowCancellation,
+  WorkflowStepEnd,
+} from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import type { MemoryQueueState, TaskEntry } from "./memory-queue-state.js";
 
@@ -97,11 +103,11 @@ export function settleRecords(
   settlements: readonly Settlement[],
   now: number,
   maxFinished: number | null,
-): { results: SettleResult[]; changes: Changes; written: Settlement[] } {
+): { results: SettleResult[]; changes: Changes; events: string[] } {
   // Route everything first: a bad record is refused before anything is written.
   const routes = settlements.map((s) => routeOf(s.record, now));
   const changes = noChanges();
-  const written: Settlement[] = [];
+  const events: string[] = [];
   const results = settlements.map((s, i): SettleResult => {
     let record = s.record;
     const { id } = record;
@@ -109,7 +115,7 @@ export function settleRecords(
     const verdict = mayWrite(state, entry, s, now);
     if (verdict === null) return "settled";
     if (!verdict) return "lost";
-    written.push(s);
+    if (s.events) events.push(...s.events);
     // A resume whose workflow moved on (cancelled, or resumed by another) adds no steps.
     const addChildren = s.workflow === undefined || state.workflows.write(s.workflow, now);
     if (s.workflow && addChildren && s.workflow.record.finishedAt !== null) {
@@ -118,10 +124,11 @@ export function settleRecords(
     state.unlink(id, entry!);
     entry!.settledFence = s.fence;
     const route = routes[i]!;
+    let resumed = false;
     if (route.kind === "finished") {
       if (s.expiresAt !== null) state.expireAt(entry!, s.expiresAt);
       changes.finished.push(id);
-      if (s.workflowStep) stepEnded(state, s.workflowStep, record, now, changes);
+      if (s.workflowStep) resumed = stepEnded(state, s.workflowStep, record, now, changes);
     } else if (route.kind === "due") {
       state.due.add(id, route.at);
       noteDue(changes, route.at);
@@ -132,16 +139,20 @@ export function settleRecords(
     }
     entry!.record = record;
     if (addChildren) {
-      for (const child of s.children) {
-        if (state.entries.has(child.id)) continue;
+      s.children.forEach((child, j) => {
+        if (state.entries.has(child.id)) return;
         storeNew(state, child, changes);
-      }
+        const event = s.childEvents?.[j];
+        if (event !== undefined) events.push(event);
+      });
     }
+    if (resumed && s.workflowStep?.resumeEvent !== undefined)
+      events.push(s.workflowStep.resumeEvent);
     return "settled";
   });
   state.bound(maxFinished);
   state.expire(now);
-  return { results, changes, written };
+  return { results, changes, events };
 }
 
 /** Makes every record due by `now` claimable; returns their ids, earliest first. */
@@ -165,19 +176,35 @@ function makeClaimable(state: MemoryQueueState, id: string): void {
   state.enqueue(entry);
 }
 
-/** A workflow step ended finished: its workflow stops waiting for it, and is resumed after its last step. */
+/**
+ * A workflow step ended finished: its workflow stops waiting for it, and is
+ * resumed after its last step. Returns whether the resume was added.
+ */
 function stepEnded(
   state: MemoryQueueState,
   end: WorkflowStepEnd,
   finished: TaskData,
   now: number,
   changes: Changes,
-): void {
+): boolean {
   const resume = state.workflows.stepEnded(end, finished, now);
-  if (resume && !state.entries.has(resume.id)) storeNew(state, resume, changes);
+  if (!resume || state.entries.has(resume.id)) return false;
+  storeNew(state, resume, changes);
+  return true;
 }
 
-/** Cancels a claimable or waiting task that is not claimed; returns its cancelled record, or `null`. */
+/** Whether `id` waits to run, claimable or for a time, and is not claimed: what a cancel cancels. */
+function isCancellable(state: MemoryQueueState, id: string): boolean {
+  const entry = state.entries.get(id);
+  if (!entry || entry.record.finishedAt !== null || entry.claimFence !== 0) return false;
+  return state.isWaitingForClaim(entry) || state.due.has(id);
+}
+
+/**
+ * Cancels a claimable or waiting task that is not claimed; returns its
+ * cancelled record, or `null`. `resumed` is set when the cancel ended the
+ * last step of a workflow and added its resume.
+ */
 export function cancelTask(
   state: MemoryQueueState,
   id: string,
@@ -185,16 +212,17 @@ export function cancelTask(
   expiresAt: number | null,
   changes: Changes,
   workflowStep?: WorkflowStepEnd,
+  resumed?: { added: boolean },
 ): TaskData | null {
-  const entry = state.entries.get(id);
-  if (!entry || entry.record.finishedAt !== null || entry.claimFence !== 0) return null;
-  if (!state.isWaitingForClaim(entry) && !state.due.has(id)) return null;
+  if (!isCancellable(state, id)) return null;
+  const entry = state.entries.get(id)!;
   state.unlink(id, entry);
   const cancelled: TaskData = { ...entry.record, status: "cancelled", finishedAt: isoAt(at) };
   entry.record = cancelled;
   if (expiresAt !== null) state.expireAt(entry, expiresAt);
   changes.finished.push(id);
-  if (workflowStep) stepEnded(state, workflowStep, cancelled, at, changes);
+  if (workflowStep && stepEnded(state, workflowStep, cancelled, at, changes) && resumed)
+    resumed.added = true;
   return cancelled;
 }
 
@@ -213,31 +241,51 @@ export function addWorkflow(
   steps: readonly TaskData[],
   expiresAt: number | null,
   now: number,
-): { added: boolean; changes: Changes } {
+  stepEvents?: readonly string[],
+): { added: boolean; changes: Changes; events: string[] } {
   const changes = noChanges();
+  const events: string[] = [];
   checkNewWork(steps, "addWorkflow");
-  if (!state.workflows.add(record, expiresAt, now)) return { added: false, changes };
-  for (const step of steps) {
-    if (!state.entries.has(step.id)) storeNew(state, step, changes);
-  }
+  if (!state.workflows.add(record, expiresAt, now)) return { added: false, changes, events };
+  steps.forEach((step, i) => {
+    if (state.entries.has(step.id)) return;
+    storeNew(state, step, changes);
+    const event = stepEvents?.[i];
+    if (event !== undefined) events.push(event);
+  });
   if (record.finishedAt !== null) changes.finished.push(record.id);
-  return { added: true, changes };
+  return { added: true, changes, events };
 }
 
 /** Cancels a running workflow and its steps that have not started. */
 export function cancelWorkflow(
   state: MemoryQueueState,
   id: string,
-  cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
+  cancellation: WorkflowCancellation,
   now: number,
-): { result: WorkflowData | "finished" | null; changes: Changes } {
+): { result: WorkflowData | "finished" | "stale" | null; changes: Changes; events: string[] } {
   const changes = noChanges();
+  const events: string[] = [];
   const waitedFor = state.workflows.get(id, now)?.record.pending ?? [];
+  const bodies = cancellation.events;
+  if (bodies && state.workflows.get(id, now)?.record.status === "running") {
+    // Every step it cancels must have its event: one missing was added after the caller's read.
+    const unknown = waitedFor.some((stepId) => !bodies.has(stepId) && isCancellable(state, stepId));
+    if (unknown) return { result: "stale", changes, events };
+  }
   const result = state.workflows.cancel(id, cancellation.at, cancellation.expiresAt, now);
-  if (typeof result !== "object" || result === null) return { result, changes };
+  if (typeof result !== "object" || result === null) return { result, changes, events };
   for (const stepId of waitedFor) {
-    cancelTask(state, stepId, cancellation.at, cancellation.stepExpiresAt, changes);
+    const cancelled = cancelTask(
+      state,
+      stepId,
+      cancellation.at,
+      cancellation.stepExpiresAt,
+      changes,
+    );
+    const event = bodies?.get(stepId);
+    if (cancelled && event !== undefined) events.push(event);
   }
   changes.finished.push(id);
-  return { result, changes };
+  return { result, changes, events };
 }

@@ -40,7 +40,7 @@ WITH w AS (
        WITH ORDINALITY AS c(id, data, status, state, due_at, created_at, priority, ckey, climit, n)
   ORDER BY c.n
   ON CONFLICT (queue, id) DO NOTHING
-  RETURNING state
+  RETURNING id, state
 ), f AS (
   UPDATE %SCHEMA%.workflows f
   SET data = coalesce(u.data, f.data), status = u.status, finished_at = u.finished_at,
@@ -60,6 +60,7 @@ WITH w AS (
 )
 SELECT
   (SELECT coalesce(sum(n), 0) FROM %SCHEMA%.expiring WHERE queue = $1) AS expiring,
+  ARRAY(SELECT id FROM c) AS inserted,
   (SELECT count(*) FROM (SELECT pg_notify($26, p) FROM unnest($27::text[]) AS p) x) AS announced,
   (SELECT count(*) FROM (
      SELECT pg_notify($28, $1)
@@ -73,7 +74,13 @@ export interface WriteExtras {
   readonly req?: string | undefined;
 }
 
-/** Writes `plan` (see the module header); returns the queue's expiring rows before it. */
+/** What a written plan tells: the queue's expiring rows before it, and the ids its inserts added (new ids only). */
+export interface PlanWritten {
+  readonly expiring: number;
+  readonly inserted: ReadonlySet<string>;
+}
+
+/** Writes `plan` (see the module header). */
 export async function writePlan(
   session: PgSession,
   tx: Tx,
@@ -81,12 +88,12 @@ export async function writePlan(
   plan: SettlePlan,
   workflows: ReadonlyMap<string, LockedWorkflow>,
   extras: WriteExtras = {},
-): Promise<number> {
+): Promise<PlanWritten> {
   const { writes, outcomes } = plan;
   const seen = new Set<string>();
   const inserts = plan.inserts.filter((row) => !seen.has(row.id) && seen.add(row.id));
   const changed = [...workflows.entries()].filter(([, w]) => w.changed);
-  const [row] = await tx.query<{ expiring: string }>(session.sql(WRITE), [
+  const [row] = await tx.query<{ expiring: string; inserted: string[] }>(session.sql(WRITE), [
     queue,
     writes.map((w) => w.id),
     writes.map((w) => w.data),
@@ -120,5 +127,5 @@ export async function writePlan(
     inserts.map(storableConcurrencyKey),
     inserts.map((r) => r.concurrencyLimit),
   ]);
-  return Number(row?.expiring ?? 0);
+  return { expiring: Number(row?.expiring ?? 0), inserted: new Set(row?.inserted ?? []) };
 }

@@ -43,6 +43,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkflowCancellation,
   WorkflowPage,
   WorkflowStepEnd,
 } from "../backend.js";
@@ -218,7 +219,7 @@ export class PostgresBackend implements Backend {
     this.#claims = new Claims(session, this.#notifier, now);
     this.#reader = new TaskReader(session, now);
     this.#crons = new CronStore(session);
-    this.#workflows = new WorkflowStore(session, now);
+    this.#workflows = new WorkflowStore(session, this.#events, now);
     this.#rateLimiter = new RateLimiter(session);
     this.#bound = new RetentionBound(session, this.retention.maxFinished);
     this.#control = new QueueControl(session);
@@ -299,8 +300,9 @@ export class PostgresBackend implements Backend {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
+    events?: readonly string[],
   ): Promise<boolean> {
-    return this.#workflows.addWorkflow(queue, record, steps, expiresAt);
+    return this.#workflows.addWorkflow(queue, record, steps, expiresAt, events);
   }
 
   getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
@@ -317,8 +319,8 @@ export class PostgresBackend implements Backend {
   cancelWorkflow(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
-  ): Promise<WorkflowData | "finished" | null> {
+    cancellation: WorkflowCancellation,
+  ): Promise<WorkflowData | "finished" | "stale" | null> {
     return this.#workflows.cancelWorkflow(queue, id, cancellation);
   }
 

@@ -20,6 +20,7 @@
  */
 import type { Settlement, SettleResult } from "../backend.js";
 import {
+  eventsWritten,
   type LockedTask,
   type LockedWorkflow,
   type PreparedSettlement,
@@ -210,10 +211,10 @@ export async function settle(
       const workflows = await lockWorkflows(session, tx, queue, workflowIds);
       const plan = planSettle(prepared, tasks, workflows, now);
       if (plan.writes.length === 0) return plan.results;
-      const before = await writePlan(session, tx, queue, plan, workflows);
-      await bound.afterSettle(tx, queue, before + plan.expiring);
+      const written = await writePlan(session, tx, queue, plan, workflows);
+      await bound.afterSettle(tx, queue, written.expiring + plan.expiring);
       // Last: the queue's event lock is held only from here to the commit.
-      await events.appendWithin(tx, queue, plan.events);
+      await events.appendWithin(tx, queue, eventsWritten(plan.events, written.inserted));
       return plan.results;
     },
     { wait: false },

@@ -430,10 +430,15 @@ export class TaskStore {
     });
     plan.finished.push(id);
     const resume = storedColumns(step.resume, routeOf(step.resume, null));
-    endStep(plan, workflows, step, id, columns.data, resume, cancellation.at);
-    await writePlan(this.session, tx, queue, plan, workflows, { req: token });
-    if (cancellation.event !== undefined)
-      await this.events.appendWithin(tx, queue, [cancellation.event]);
+    const resumed = endStep(plan, workflows, step, id, columns.data, resume, cancellation.at);
+    const { inserted } = await writePlan(this.session, tx, queue, plan, workflows, { req: token });
+    // Its own event, then the resume's when the resume was added now.
+    const events = [
+      cancellation.event,
+      resumed && inserted.has(resume.id) ? step.resumeEvent : undefined,
+    ];
+    const bodies = events.filter((body): body is string => body !== undefined);
+    if (bodies.length > 0) await this.events.appendWithin(tx, queue, bodies);
     return { id, data: columns.data, status: "cancelled", started_at: null, finished_at: null };
   }
 

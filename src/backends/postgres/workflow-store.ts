@@ -13,10 +13,16 @@ import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
-import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
+import type {
+  PageRequest,
+  StoredWorkflow,
+  WorkflowCancellation,
+  WorkflowPage,
+} from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import { requestToken } from "../request-token.js";
 import { checkWorkflowPage, workflowPageOf } from "../sql/workflow-pages.js";
+import type { EventStore } from "./event-log.js";
 import { finishedPayloads, NOTIFY_FINISHED } from "./notifications.js";
 import { CLAIMABLE, DUE, FINISHED, HELD, msOf, storedColumns } from "./record-codec.js";
 import type { PgSession } from "./session.js";
@@ -48,9 +54,9 @@ WITH wf AS (
   WHERE EXISTS (SELECT 1 FROM wf)
   ORDER BY r.n
   ON CONFLICT (queue, id) DO NOTHING
-  RETURNING state
+  RETURNING id, state
 )
-SELECT (SELECT count(*) FROM wf) AS stored,
+SELECT (SELECT count(*) FROM wf) AS stored, ARRAY(SELECT id FROM steps) AS added,
        (SELECT count(*) FROM (
           SELECT pg_notify($16, $1) WHERE EXISTS (SELECT 1 FROM steps WHERE state = ${CLAIMABLE})) w) AS woke,
        (SELECT count(*) FROM (
@@ -79,6 +85,9 @@ LIMIT $5`;
 
 const PEEK = `
 SELECT status, pending, expires_at FROM %SCHEMA%.workflows WHERE queue = $1 AND id = $2`;
+
+/** The states of a step a workflow cancel cancels: waiting to run, not claimed. */
+const WAITING: ReadonlySet<number> = new Set([CLAIMABLE, DUE, HELD]);
 
 /** Cancels the steps not started and the workflow itself (already locked). */
 const CANCEL = `
@@ -130,8 +139,6 @@ interface StoredRow extends WorkflowRow {
   outcome_data: string[];
 }
 
-type Cancellation = { at: number; expiresAt: number | null; stepExpiresAt: number | null };
-
 /** A workflow record from its row: the JSON, with the status, finish time and waited-for steps beside it. */
 function readWorkflow(row: WorkflowRow): WorkflowData {
   const stored = decodeWorkflowData(row.data, `workflow record ${row.id} in PostgreSQL`);
@@ -147,6 +154,7 @@ function readWorkflow(row: WorkflowRow): WorkflowData {
 export class WorkflowStore {
   constructor(
     private readonly session: PgSession,
+    private readonly events: EventStore,
     private readonly now: () => number,
   ) {}
 
@@ -155,6 +163,7 @@ export class WorkflowStore {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
+    events?: readonly string[],
   ): Promise<boolean> {
     this.session.assertConnected();
     checkNewWork(steps, "addWorkflow");
@@ -169,7 +178,7 @@ export class WorkflowStore {
         if (mine.length > 0) return true;
       }
       await tx.query(this.session.sql(DROP_EXPIRED), [queue, record.id, now]);
-      const [row] = await tx.query<{ stored: string }>(this.session.sql(ADD), [
+      const [row] = await tx.query<{ stored: string; added: string[] }>(this.session.sql(ADD), [
         queue,
         record.id,
         data,
@@ -192,6 +201,12 @@ export class WorkflowStore {
         rows.map(storableConcurrencyKey),
         rows.map((r) => r.concurrencyLimit),
       ]);
+      if (events && row && row.added.length > 0) {
+        // Each step added now has its `added` event, in the steps' order.
+        const added = new Set(row.added);
+        const bodies = events.filter((_, i) => added.has(rows[i]!.id));
+        await this.events.appendWithin(tx, queue, bodies);
+      }
       return Number(row?.stored ?? 0) === 1;
     });
   }
@@ -240,8 +255,8 @@ export class WorkflowStore {
   async cancelWorkflow(
     queue: string,
     id: string,
-    cancellation: Cancellation,
-  ): Promise<WorkflowData | "finished" | null> {
+    cancellation: WorkflowCancellation,
+  ): Promise<WorkflowData | "finished" | "stale" | null> {
     this.session.assertConnected();
     const now = this.now();
     const finishedAt = isoAt(cancellation.at);
@@ -254,13 +269,21 @@ export class WorkflowStore {
       const expiry = msOf(peek?.expires_at ?? null);
       if (!peek || (expiry !== null && expiry <= now)) return null;
       if (peek.status !== "running") return "finished";
-      await lockTasks(this.session, tx, queue, peek.pending);
+      const steps = await lockTasks(this.session, tx, queue, peek.pending);
       const workflow = (await lockWorkflows(this.session, tx, queue, [id])).get(id);
       if (!workflow) return null;
       if (workflow.status !== "running") return "finished";
       // A resume wrote new steps meanwhile: lock those too.
       const more = workflow.pending.filter((step) => !peek.pending.includes(step));
-      if (more.length > 0) await lockTasks(this.session, tx, queue, more);
+      if (more.length > 0) {
+        for (const [stepId, step] of await lockTasks(this.session, tx, queue, more))
+          steps.set(stepId, step);
+      }
+      const bodies = cancellation.events;
+      const waiting = (stepId: string) => WAITING.has(steps.get(stepId)?.state ?? FINISHED);
+      // Every step it cancels must have its event: one missing was added after the caller's read.
+      if (bodies && workflow.pending.some((stepId) => waiting(stepId) && !bodies.has(stepId)))
+        return "stale";
       const [row] = await tx.query<{ data: string; steps: string[] }>(this.session.sql(CANCEL), [
         queue,
         workflow.pending,
@@ -273,6 +296,14 @@ export class WorkflowStore {
         this.session.channels.finished,
         finishedPayloads(queue, [id, ...(row?.steps ?? [])]),
       ]);
+      if (bodies) {
+        const cancelled = new Set(row?.steps ?? []);
+        const appended = workflow.pending.flatMap((stepId) => {
+          const body = cancelled.has(stepId) ? bodies.get(stepId) : undefined;
+          return body === undefined ? [] : [body];
+        });
+        await this.events.appendWithin(tx, queue, appended);
+      }
       const stored = decodeWorkflowData(row!.data, `workflow record ${id} in PostgreSQL`);
       return { ...stored, status: "cancelled" as const, finishedAt, pending: [] };
     });

@@ -40,6 +40,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkflowCancellation,
   WorkflowPage,
   WorkflowStepEnd,
 } from "../backend.js";
@@ -246,7 +247,7 @@ export class RedisBackend implements Backend {
       session.unavailableAfterMs,
     );
     this.#crons = new CronStore(session);
-    this.#workflows = new WorkflowStore(session, now);
+    this.#workflows = new WorkflowStore(session, now, this.eventCap);
     this.#events = new RedisEventLog(session, this.eventCap);
   }
 
@@ -334,8 +335,9 @@ export class RedisBackend implements Backend {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
+    events?: readonly string[],
   ): Promise<boolean> {
-    return this.#workflows.addWorkflow(queue, record, steps, expiresAt);
+    return this.#workflows.addWorkflow(queue, record, steps, expiresAt, events);
   }
 
   getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
@@ -352,8 +354,8 @@ export class RedisBackend implements Backend {
   cancelWorkflow(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
-  ): Promise<WorkflowData | "finished" | null> {
+    cancellation: WorkflowCancellation,
+  ): Promise<WorkflowData | "finished" | "stale" | null> {
     return this.#workflows.cancelWorkflow(queue, id, cancellation);
   }
 

@@ -53,9 +53,9 @@ function addKeys(k: QueueKeys): string[] {
 }
 
 /** The workflow part of a settlement, as `settle.lua` reads it after the chained tasks. */
-function pushWorkflowArgs(args: (string | number)[], s: Settlement): void {
+function pushWorkflowArgs(args: (string | number)[], s: Settlement, eventCap: number): void {
   if (s.workflowStep) {
-    const { workflowId, resume } = s.workflowStep;
+    const { workflowId, resume, resumeEvent } = s.workflowStep;
     args.push(
       1,
       workflowId,
@@ -63,6 +63,7 @@ function pushWorkflowArgs(args: (string | number)[], s: Settlement): void {
       encodeCompactTaskData(resume),
       creationTimeOf(resume),
       resume.status,
+      eventCap > 0 ? (resumeEvent ?? "") : "",
     );
   } else {
     args.push(0);
@@ -177,16 +178,17 @@ export class TaskStore {
       const expires = route.kind === "finished" && s.expiresAt !== null ? s.expiresAt : "";
       const [json, where, extra] = routeArgs(record, route);
       args.push(record.id, s.fence, json, record.status, where, extra, expires, s.children.length);
-      for (const child of s.children) {
+      s.children.forEach((child, i) => {
         args.push(
           child.id,
           encodeCompactTaskData(child),
           creationTimeOf(child),
           child.status,
           claimSpec(child),
+          this.eventCap > 0 ? (s.childEvents?.[i] ?? "") : "",
         );
-      }
-      pushWorkflowArgs(args, s);
+      });
+      pushWorkflowArgs(args, s, this.eventCap);
       const events = this.eventCap > 0 ? (s.events ?? []) : [];
       args.push(events.length, ...events);
     }
@@ -244,6 +246,7 @@ export class TaskStore {
     const stepArgs = step
       ? await this.#cancelledStepArgs(queue, id, step, cancelledAt)
       : ["", "", "", "", "", ""];
+    const resumeEvent = this.eventCap > 0 && stepArgs[0] !== "" ? (step?.resumeEvent ?? "") : "";
     const row = (await this.session.script(
       "cancel",
       [
@@ -269,6 +272,7 @@ export class TaskStore {
         ...stepArgs,
         this.eventCap,
         this.eventCap > 0 ? (cancellation.event ?? "") : "",
+        resumeEvent,
       ],
     )) as (string | null)[] | null;
     if (!row) return null;

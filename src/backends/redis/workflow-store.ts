@@ -13,7 +13,12 @@ import { encodeCompactTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
-import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
+import type {
+  PageRequest,
+  StoredWorkflow,
+  WorkflowCancellation,
+  WorkflowPage,
+} from "../backend.js";
 import { creationTimeOf } from "../task-listing.js";
 import { claimSpec } from "./claim-spec.js";
 import { readRecord } from "./record-codec.js";
@@ -27,6 +32,8 @@ export class WorkflowStore {
   constructor(
     private readonly session: RedisSession,
     private readonly now: () => number,
+    /** Most entries of a queue's event log; 0: events given to writes are dropped. */
+    private readonly eventCap: number,
   ) {}
 
   async addWorkflow(
@@ -34,6 +41,7 @@ export class WorkflowStore {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
+    events?: readonly string[],
   ): Promise<boolean> {
     const k = this.session.keys(queue);
     this.session.register(queue);
@@ -50,21 +58,23 @@ export class WorkflowStore {
       record.finishedAt ?? "",
       finished && expiresAt !== null ? expiresAt : "",
       k.finishedChannel,
+      this.eventCap,
       record.pending.length,
       ...record.pending,
     ];
-    for (const step of steps) {
+    steps.forEach((step, i) => {
       args.push(
         step.id,
         encodeCompactTaskData(step),
         creationTimeOf(step),
         step.status,
         claimSpec(step),
+        this.eventCap > 0 ? (events?.[i] ?? "") : "",
       );
-    }
+    });
     const stored = await this.session.script(
       "addWorkflow",
-      [k.ids, k.pending, k.wake, k.workflows, k.runningWorkflows, k.workflowExpires],
+      [k.ids, k.pending, k.wake, k.workflows, k.runningWorkflows, k.workflowExpires, k.events],
       args,
     );
     return stored === 1;
@@ -113,9 +123,11 @@ export class WorkflowStore {
   async cancelWorkflow(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
-  ): Promise<WorkflowData | "finished" | null> {
+    cancellation: WorkflowCancellation,
+  ): Promise<WorkflowData | "finished" | "stale" | null> {
     const k = this.session.keys(queue);
+    const bodies = this.eventCap > 0 ? cancellation.events : undefined;
+    const bodyArgs = bodies ? [bodies.size, ...[...bodies].flat()] : [""];
     const reply = (await this.session.script(
       "cancelWorkflow",
       [
@@ -128,6 +140,7 @@ export class WorkflowStore {
         k.runningWorkflows,
         k.workflowExpires,
         k.wake,
+        k.events,
       ],
       [
         k.task,
@@ -138,9 +151,11 @@ export class WorkflowStore {
         cancellation.expiresAt ?? "",
         cancellation.stepExpiresAt ?? "",
         k.finishedChannel,
+        this.eventCap,
+        ...bodyArgs,
       ],
-    )) as [string, string, string] | "finished" | null;
-    if (reply === null || reply === "finished") return reply;
+    )) as [string, string, string] | "finished" | "stale" | null;
+    if (reply === null || reply === "finished" || reply === "stale") return reply;
     const [json, status, finishedAt] = reply;
     const record = decodeWorkflowData(json, `workflow record ${id} in Redis`);
     return { ...record, status: status as WorkflowStatus, finishedAt, pending: [] };

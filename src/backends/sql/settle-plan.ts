@@ -79,8 +79,25 @@ export interface SettlePlan {
   claimable: boolean;
   /** Written records with an expiry (the maxFinished bound counts them). */
   expiring: number;
-  /** Event bodies of the settlements written now, in order: appended in the same transaction. */
-  readonly events: string[];
+  /** Event bodies of the settlements written now, in order: appended in the same transaction (see {@link eventsWritten}). */
+  readonly events: PlannedEvent[];
+}
+
+/** An event body of a settle, and the new row it is about when it holds only if that row is inserted. */
+export interface PlannedEvent {
+  readonly body: string;
+  /** The id of a chained task or resume in `inserts`: the body is appended only if its row was new. */
+  readonly ifInserted?: string;
+}
+
+/** The bodies of `events` to append, given the ids of the rows the plan's inserts actually added. */
+export function eventsWritten(
+  events: readonly PlannedEvent[],
+  inserted: ReadonlySet<string>,
+): string[] {
+  return events.flatMap((event) =>
+    event.ifInserted === undefined || inserted.has(event.ifInserted) ? [event.body] : [],
+  );
 }
 
 /** Routes and encodes every record of a settle call; throws (writing nothing) when one cannot be stored. */
@@ -129,7 +146,8 @@ export function emptyPlan(): SettlePlan {
 /**
  * A step ended finished with the record `data`: while its workflow runs and
  * waits for it, the record is kept with the workflow, which stops waiting
- * for it; after the last step waited for, `resume` is added.
+ * for it; after the last step waited for, `resume` is added (returns
+ * whether it was).
  */
 export function endStep(
   plan: SettlePlan,
@@ -139,14 +157,16 @@ export function endStep(
   data: string,
   resume: StoredColumns,
   now: number,
-): void {
+): boolean {
   const workflow = workflows.get(end.workflowId);
-  if (!live(workflow, now) || workflow.status !== "running") return;
-  if (!workflow.pending.includes(taskId)) return;
+  if (!live(workflow, now) || workflow.status !== "running") return false;
+  if (!workflow.pending.includes(taskId)) return false;
   plan.outcomes.push({ workflowId: end.workflowId, taskId, data });
   workflow.pending = workflow.pending.filter((id) => id !== taskId);
   workflow.changed = true;
-  if (workflow.pending.length === 0) plan.inserts.push(resume);
+  if (workflow.pending.length > 0) return false;
+  plan.inserts.push(resume);
+  return true;
 }
 
 /** The verdict on one settlement: write it, it was written already (a resend), or its claim is lost. */
@@ -184,17 +204,35 @@ export function planSettle(
     row!.settledFence = s.fence;
     row!.fence = s.fence;
     row!.expiresAt = p.expiresAt;
+    let resumed = false;
     if (p.columns.state === FINISHED) {
       plan.finished.push(p.columns.id);
       if (p.expiresAt !== null) plan.expiring++;
       if (s.workflowStep && p.resume) {
-        endStep(plan, workflows, s.workflowStep, p.columns.id, p.columns.data, p.resume, now);
+        resumed = endStep(
+          plan,
+          workflows,
+          s.workflowStep,
+          p.columns.id,
+          p.columns.data,
+          p.resume,
+          now,
+        );
       }
     } else if (p.columns.state === CLAIMABLE) {
       plan.claimable = true;
     }
     if (addChildren) plan.inserts.push(...p.children);
-    if (s.events) plan.events.push(...s.events);
+    for (const body of s.events ?? []) plan.events.push({ body });
+    if (addChildren && s.childEvents) {
+      p.children.forEach((child, i) => {
+        const body = s.childEvents![i];
+        if (body !== undefined) plan.events.push({ body, ifInserted: child.id });
+      });
+    }
+    const resumeEvent = s.workflowStep?.resumeEvent;
+    if (resumed && resumeEvent !== undefined)
+      plan.events.push({ body: resumeEvent, ifInserted: p.resume!.id });
     plan.results.push("settled");
   }
   return plan;

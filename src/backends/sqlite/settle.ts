@@ -15,6 +15,7 @@
  */
 import type { Settlement, SettleResult } from "../backend.js";
 import {
+  eventsWritten,
   type LockedTask,
   type LockedWorkflow,
   planSettle,
@@ -102,9 +103,10 @@ export function readWorkflows(
 
 const CAPPED = "SELECT 1 FROM queue_caps WHERE queue = ?";
 
-/** What a written plan leaves for after the commit: whether work became claimable. */
+/** What a written plan leaves for after the commit: whether work became claimable, and the ids its inserts added. */
 export interface WrittenPlan {
   readonly claimable: boolean;
+  readonly inserted: ReadonlySet<string>;
 }
 
 /** Writes `plan` (inside a write transaction): records, new rows, workflows, outcomes, the finish mark. */
@@ -141,7 +143,8 @@ export function writePlan(
   for (const o of plan.outcomes) writeOutcome.run(queue, o.workflowId, o.taskId, o.data);
   logFinished(db, queue, plan.finished);
   const claimableInsert = inserts.some((r, i) => inserted[i] && r.state === CLAIMABLE);
-  return { claimable: plan.claimable || claimableInsert };
+  const added = new Set(inserts.filter((_, i) => inserted[i]).map((r) => r.id));
+  return { claimable: plan.claimable || claimableInsert, inserted: added };
 }
 
 /** Ends attempts; see the module header. */
@@ -161,7 +164,7 @@ export async function settle(
     ...(s.workflowStep ? [s.workflowStep.workflowId] : []),
     ...(s.workflow ? [s.workflow.record.id] : []),
   ]);
-  const { plan, written, appended } = await db.write("settle", () => {
+  const { plan, claimable, appended } = await db.write("settle", () => {
     const tasks = readTasks(
       db,
       queue,
@@ -169,19 +172,19 @@ export async function settle(
     );
     const workflows = readWorkflows(db, queue, workflowIds);
     const plan = planSettle(prepared, tasks, workflows, now);
-    if (plan.writes.length === 0) return { plan, written: { claimable: false }, appended: false };
+    if (plan.writes.length === 0) return { plan, claimable: false, appended: false };
     const claimable = plan.writes.filter((w) => w.state === CLAIMABLE).length;
     let seq = claimable > 0 ? takeNumbers(db, "task_seq", claimable) : 0;
     const written = writePlan(db, queue, plan, workflows, () => seq++);
     if (plan.expiring > 0) bound.trimWithin(queue);
-    const appended = events.appendWithin(queue, plan.events);
+    const appended = events.appendWithin(queue, eventsWritten(plan.events, written.inserted));
     // An ended claim of a concurrency key may have admitted a held task; under a cap it makes room.
     const freed =
       settlements.some((s) => s.record.concurrencyKey !== null) ||
       db.statement(CAPPED).get(queue) !== undefined;
-    return { plan, written: freed ? { claimable: true } : written, appended };
+    return { plan, claimable: freed || written.claimable, appended };
   });
-  if (written.claimable) signals.announceWork(queue);
+  if (claimable) signals.announceWork(queue);
   events.announce(queue, appended);
   signals.announceFinished(queue, plan.finished);
   return plan.results;

@@ -42,6 +42,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkflowCancellation,
   WorkflowPage,
   WorkflowStepEnd,
 } from "../backend.js";
@@ -203,7 +204,7 @@ export class SqliteBackend implements Backend {
     this.#claims = new Claims(db, signals, now);
     this.#reader = new TaskReader(db, now);
     this.#crons = new CronStore(db);
-    this.#workflows = new WorkflowStore(db, signals, now);
+    this.#workflows = new WorkflowStore(db, signals, this.#events, now);
     this.#rateLimiter = new RateLimiter(db);
     this.#bound = new RetentionBound(db, this.retention.maxFinished);
   }
@@ -293,8 +294,9 @@ export class SqliteBackend implements Backend {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
+    events?: readonly string[],
   ): Promise<boolean> {
-    return this.#workflows.addWorkflow(queue, record, steps, expiresAt);
+    return this.#workflows.addWorkflow(queue, record, steps, expiresAt, events);
   }
 
   getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
@@ -311,8 +313,8 @@ export class SqliteBackend implements Backend {
   cancelWorkflow(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null; stepExpiresAt: number | null },
-  ): Promise<WorkflowData | "finished" | null> {
+    cancellation: WorkflowCancellation,
+  ): Promise<WorkflowData | "finished" | "stale" | null> {
     return this.#workflows.cancelWorkflow(queue, id, cancellation);
   }
 

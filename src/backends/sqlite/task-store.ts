@@ -196,7 +196,12 @@ export class TaskStore {
       const cancelled = step
         ? this.#cancelStep(queue, id, cancellation, step)
         : this.#cancelTask(queue, id, cancellation);
-      appended = cancelled !== null && this.events.appendWithin(queue, event ? [event] : []);
+      if (cancelled === null) return null;
+      // Its own event, then the resume's when the cancel added the resume.
+      const bodies = [event, cancelled.resumed ? step?.resumeEvent : undefined].filter(
+        (body): body is string => body !== undefined,
+      );
+      appended = this.events.appendWithin(queue, bodies);
       return cancelled;
     });
     if (!done) return null;
@@ -212,7 +217,7 @@ export class TaskStore {
     queue: string,
     id: string,
     cancellation: { at: number; expiresAt: number | null },
-  ): { row: RecordRow; finished: string[] } | null {
+  ): { row: RecordRow; finished: string[]; resumed?: boolean } | null {
     const row = this.db
       .statement(CANCEL)
       .get(isoAt(cancellation.at), cancellation.expiresAt, queue, id) as RecordRow | undefined;
@@ -230,7 +235,7 @@ export class TaskStore {
     id: string,
     cancellation: { at: number; expiresAt: number | null },
     step: WorkflowStepEnd,
-  ): { row: RecordRow; finished: string[] } | null {
+  ): { row: RecordRow; finished: string[]; resumed: boolean } | null {
     const row = this.db.statement(READ_STEP).get(queue, id) as
       | (RecordRow & { state: number; settled_fence: number })
       | undefined;
@@ -246,12 +251,15 @@ export class TaskStore {
     plan.writes.push({ ...columns, expiresAt: cancellation.expiresAt, fence: row.settled_fence });
     plan.finished.push(id);
     const resume = storedColumns(step.resume, routeOf(step.resume, null));
-    endStep(plan, workflows, step, id, columns.data, resume, cancellation.at);
+    const resumed = endStep(plan, workflows, step, id, columns.data, resume, cancellation.at);
     // The cancelled record is finished, so it takes no FIFO place (the resume, when added, takes its own).
-    writePlan(this.db, queue, plan, workflows, () => takeNumbers(this.db, "task_seq", 1));
+    const { inserted } = writePlan(this.db, queue, plan, workflows, () =>
+      takeNumbers(this.db, "task_seq", 1),
+    );
     return {
       row: { id, data: columns.data, status: "cancelled", started_at: null, finished_at: null },
       finished: plan.finished,
+      resumed: resumed && inserted.has(resume.id),
     };
   }
 

@@ -13,11 +13,17 @@ import { readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
-import type { PageRequest, StoredWorkflow, WorkflowPage } from "../backend.js";
+import type {
+  PageRequest,
+  StoredWorkflow,
+  WorkflowCancellation,
+  WorkflowPage,
+} from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import { CLAIMABLE, DUE, FINISHED, HELD, storedColumns } from "../sql/stored-columns.js";
 import { checkWorkflowPage, workflowPageOf } from "../sql/workflow-pages.js";
 import type { SqliteDatabase } from "./database.js";
+import type { EventStore } from "./event-log.js";
 import { insertNew, logFinished, takeNumbers } from "./rows.js";
 import type { Signals } from "./signals.js";
 
@@ -50,6 +56,10 @@ LIMIT ?`;
 
 const PEEK = "SELECT status, pending, expires_at FROM workflows WHERE queue = ? AND id = ?";
 
+/** A step a workflow cancel cancels: waiting to run, not claimed. */
+const WAITING_STEP = `
+SELECT 1 FROM tasks WHERE queue = ? AND id = ? AND state IN (${CLAIMABLE}, ${DUE}, ${HELD})`;
+
 const CANCEL_STEP = `
 UPDATE tasks
 SET state = ${FINISHED}, status = 'cancelled', finished_at = ?, seq = NULL, due_at = NULL, expires_at = ?
@@ -76,8 +86,6 @@ interface WorkflowRow {
   pending: string;
 }
 
-type Cancellation = { at: number; expiresAt: number | null; stepExpiresAt: number | null };
-
 /** A workflow record from its row: the JSON, with the status, finish time and waited-for steps beside it. */
 function readWorkflow(row: WorkflowRow): WorkflowData {
   const stored = decodeWorkflowData(row.data, `workflow record ${row.id} in SQLite`);
@@ -94,6 +102,7 @@ export class WorkflowStore {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly signals: Signals,
+    private readonly events: EventStore,
     private readonly now: () => number,
   ) {}
 
@@ -102,6 +111,7 @@ export class WorkflowStore {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
+    events?: readonly string[],
   ): Promise<boolean> {
     this.db.assertConnected();
     checkNewWork(steps, "addWorkflow");
@@ -128,9 +138,15 @@ export class WorkflowStore {
       if (!stored) return null;
       const inserted = insertNew(this.db, queue, rows);
       if (finished) logFinished(this.db, queue, [record.id]);
-      return { claimable: rows.some((r, i) => inserted[i] && r.state === CLAIMABLE) };
+      // Each step added now has its `added` event, in the steps' order.
+      const bodies = events ? events.filter((_, i) => inserted[i]) : [];
+      return {
+        claimable: rows.some((r, i) => inserted[i] && r.state === CLAIMABLE),
+        appended: this.events.appendWithin(queue, bodies),
+      };
     });
     if (!added) return false;
+    this.events.announce(queue, added.appended);
     if (added.claimable) this.signals.announceWork(queue);
     if (finished) this.signals.announceFinished(queue, [record.id]);
     return true;
@@ -183,8 +199,8 @@ export class WorkflowStore {
   async cancelWorkflow(
     queue: string,
     id: string,
-    cancellation: Cancellation,
-  ): Promise<WorkflowData | "finished" | null> {
+    cancellation: WorkflowCancellation,
+  ): Promise<WorkflowData | "finished" | "stale" | null> {
     this.db.assertConnected();
     const now = this.now();
     const finishedAt = isoAt(cancellation.at);
@@ -194,17 +210,30 @@ export class WorkflowStore {
         | undefined;
       if (!peek || (peek.expires_at !== null && peek.expires_at <= now)) return null;
       if (peek.status !== "running") return "finished" as const;
+      const pending = JSON.parse(peek.pending) as string[];
+      const bodies = cancellation.events;
+      if (bodies) {
+        // Every step it cancels must have its event: one missing was added after the caller's read.
+        const waiting = this.db.statement(WAITING_STEP);
+        if (pending.some((step) => !bodies.has(step) && waiting.get(queue, step) !== undefined))
+          return "stale" as const;
+      }
       const cancelStep = this.db.statement(CANCEL_STEP);
-      const steps = (JSON.parse(peek.pending) as string[]).filter(
+      const steps = pending.filter(
         (step) => cancelStep.run(finishedAt, cancellation.stepExpiresAt, queue, step).changes > 0,
       );
       const row = this.db.statement(CANCEL).get(finishedAt, cancellation.expiresAt, queue, id) as {
         data: string;
       };
       logFinished(this.db, queue, [id, ...steps]);
-      return { data: row.data, finished: [id, ...steps] };
+      const appended = this.events.appendWithin(
+        queue,
+        steps.flatMap((step) => bodies?.get(step) ?? []),
+      );
+      return { data: row.data, finished: [id, ...steps], appended };
     });
-    if (result === null || result === "finished") return result;
+    if (result === null || result === "finished" || result === "stale") return result;
+    this.events.announce(queue, result.appended);
     this.signals.announceFinished(queue, result.finished);
     const stored = decodeWorkflowData(result.data, `workflow record ${id} in SQLite`);
     return { ...stored, status: "cancelled" as const, finishedAt, pending: [] };

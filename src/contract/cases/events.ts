@@ -9,10 +9,10 @@
  */
 
 import { describe, expect, it } from "vitest";
-import type { Backend } from "../../backends/backend.js";
 import { InvalidOptionError, progress, type QueueEvent, type TaskData, task } from "../../index.js";
 import { readEvent } from "../../task/lifecycle-event.js";
 import type { ContractHarness } from "../harness.js";
+import { logOf } from "../support/event-log.js";
 import { finishedRecord } from "../support/records.js";
 import { until } from "../support/until.js";
 
@@ -35,18 +35,6 @@ const slow = task({ name: "events.slow" }, async (ms: number) => {
   await new Promise((resolve) => setTimeout(resolve, ms));
   return ms;
 });
-
-/** Every event the log of `queue` holds, oldest first. */
-async function logOf(backend: Backend, queue: string): Promise<QueueEvent[]> {
-  const out: QueueEvent[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const page = await backend.readEvents(queue, { after, limit: 500 });
-    if (page.length === 0) return out;
-    for (const { id, body } of page) out.push(readEvent(queue, id, body));
-    after = page[page.length - 1]!.id;
-  }
-}
 
 /** The log as `type:taskId` pairs, for order checks. */
 const steps = (events: readonly QueueEvent[]) => events.map((e) => `${e.type}:${e.taskId}`);

@@ -5,19 +5,37 @@
 -- cancelled as `cancel.lua` cancels a task (lib/cancel-waiting.lua). A step already running finishes,
 -- but nothing resumes the workflow. The workflow and the cancelled steps are
 -- announced. Safe to resend: a second call finds the workflow finished.
+-- With event bodies (a count, then (step id, body) pairs; '' for the count
+-- when none are given), each step cancelled appends its body to the event
+-- log, and a step it would cancel that has none makes it answer 'stale'
+-- before any write (the caller read the workflow before a resume added it).
 -- KEYS: 1 pending, 2 scheduled, 3 processing, 4 done, 5 counts, 6 expires,
---       7 running workflows, 8 workflow expiries, 9 wake
+--       7 running workflows, 8 workflow expiries, 9 wake, 10 event log
 -- ARGV: 1 task key prefix, 2 workflow key prefix, 3 workflow pending-set prefix, 4 id,
---       5 finishedAt (ISO), 6 expires ('' = none), 7 step expires ('' = none), 8 finished channel
--- Returns: { json, status, finishedAt } of the workflow; 'finished' when it had finished; nil when unknown
+--       5 finishedAt (ISO), 6 expires ('' = none), 7 step expires ('' = none), 8 finished channel,
+--       9 event cap (0: log off), 10 body count ('' = none given), then that many (step id, body)
+-- Returns: { json, status, finishedAt } of the workflow; 'finished' when it had finished;
+--          'stale'; nil when unknown
 --@include counts
 --@include claimable
 --@include slots
 --@include cancel-waiting
+--@include events
 local id = ARGV[4]
 if (id or '') == '' or (ARGV[5] or '') == '' or (ARGV[6] ~= '' and not tonumber(ARGV[6]))
   or (ARGV[7] ~= '' and not tonumber(ARGV[7])) then
   return redis.error_reply('sheppy cancelWorkflow: expected an id, a finish time and numeric expiries or none')
+end
+local bodyCount = ARGV[10] ~= '' and tonumber(ARGV[10]) or nil
+if not isEventCap(ARGV[9]) or (ARGV[10] ~= '' and not bodyCount) or #ARGV ~= 10 + 2 * (bodyCount or 0) then
+  return redis.error_reply('sheppy cancelWorkflow: expected an event cap and (step id, body) pairs or none')
+end
+local bodies = nil
+if bodyCount then
+  bodies = {}
+  for i = 11, 10 + 2 * bodyCount, 2 do
+    bodies[ARGV[i]] = ARGV[i + 1]
+  end
 end
 local wkey = ARGV[2] .. id
 local status = redis.call('HGET', wkey, 'st')
@@ -29,10 +47,24 @@ if status ~= 'running' then
 end
 local announced = { id }
 local pkey = ARGV[3] .. id
-for _, stepId in ipairs(redis.call('SMEMBERS', pkey)) do
+local steps = redis.call('SMEMBERS', pkey)
+if bodies then
+  for _, stepId in ipairs(steps) do
+    -- A step that waits (held, unclaimed) is one this call cancels: it must have its event.
+    if not bodies[stepId] and redis.call('HEXISTS', ARGV[1] .. stepId, 'd') == 1
+      and not redis.call('ZSCORE', KEYS[3], stepId) then
+      return 'stale'
+    end
+  end
+end
+local eventCap = usableEventCap(KEYS[10], ARGV[9])
+for _, stepId in ipairs(steps) do
   local cancelled, admitted = cancelWaiting(ARGV[1] .. stepId, stepId, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[5], ARGV[7])
   if cancelled then
     announced[#announced + 1] = stepId
+    if bodies and bodies[stepId] then
+      appendEvent(KEYS[10], eventCap, bodies[stepId])
+    end
   end
   if admitted and redis.call('LLEN', KEYS[9]) == 0 then
     redis.call('RPUSH', KEYS[9], '1')
@@ -46,4 +78,5 @@ if ARGV[6] ~= '' then
   redis.call('ZADD', KEYS[8], tonumber(ARGV[6]), id)
 end
 redis.call('PUBLISH', ARGV[8], table.concat(announced, ','))
+writeEvents()
 return redis.call('HMGET', wkey, 'd', 'st', 'fa')

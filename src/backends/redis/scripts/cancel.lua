@@ -5,13 +5,15 @@
 -- answer when resent with the same request key. A workflow step cancelled
 -- so ends as a step (see lib/workflows.lua): its workflow stops waiting for
 -- it, and after its last step gets its resume task. A cancel that cancels
--- appends its event body (when given: '' is none) to the event log.
+-- appends its event body (when given: '' is none) to the event log, then
+-- the resume's (ARGV 16, '' none) when it added the resume.
 -- KEYS: 1 pending, 2 scheduled, 3 processing, 4 done, 5 counts, 6 request memo, 7 expires,
 --       8 ids, 9 wake, 10 event log
 -- ARGV: 1 task key prefix, 2 id, 3 finishedAt (ISO), 4 finished channel, 5 expires,
 --       6 workflow key prefix, 7 workflow pending-set prefix, 8 workflow id ('' = not a step),
 --       9 resume id, 10 resume json, 11 the cancelled record's json (kept with the workflow),
---       12 resume created (ms), 13 resume status, 14 event cap (0: log off), 15 event body
+--       12 resume created (ms), 13 resume status, 14 event cap (0: log off), 15 event body,
+--       16 the resume's event body
 -- Returns: json, status, startedAt, finishedAt of the cancelled record, or nil
 --@include counts
 --@include claimable
@@ -28,8 +30,8 @@ if (ARGV[8] or '') ~= '' and ((ARGV[9] or '') == '' or (ARGV[10] or '') == '' or
   or not tonumber(ARGV[12]) or (ARGV[13] or '') == '') then
   return redis.error_reply('sheppy cancel: a workflow step needs a resume task and its cancelled record')
 end
-if not isEventCap(ARGV[14]) or ARGV[15] == nil then
-  return redis.error_reply('sheppy cancel: expected an event cap and an event body or none')
+if not isEventCap(ARGV[14]) or ARGV[15] == nil or ARGV[16] == nil then
+  return redis.error_reply('sheppy cancel: expected an event cap and event bodies or none')
 end
 local memo = redis.call('GET', KEYS[6])
 if memo == '1' then
@@ -48,13 +50,17 @@ if admitted and redis.call('LLEN', KEYS[9]) == 0 then
 end
 redis.call('SET', KEYS[6], '1', 'EX', 60)
 local resume = { id = ARGV[9], json = ARGV[10], created = ARGV[12], status = ARGV[13] }
-if (ARGV[8] or '') ~= '' and stepEnded(ARGV[6], ARGV[7], ARGV[1], KEYS[1], KEYS[8], ARGV[8], id, ARGV[11], resume)
-  and redis.call('LLEN', KEYS[9]) == 0 then
+local resumed = (ARGV[8] or '') ~= ''
+  and stepEnded(ARGV[6], ARGV[7], ARGV[1], KEYS[1], KEYS[8], ARGV[8], id, ARGV[11], resume)
+if resumed and redis.call('LLEN', KEYS[9]) == 0 then
   redis.call('RPUSH', KEYS[9], '1')
 end
 if ARGV[15] ~= '' then
   appendEvent(KEYS[10], eventCap, ARGV[15])
-  writeEvents()
 end
+if resumed and ARGV[16] ~= '' then
+  appendEvent(KEYS[10], eventCap, ARGV[16])
+end
+writeEvents()
 redis.call('PUBLISH', ARGV[4], id)
 return redis.call('HMGET', key, 'd', 'status', 'startedAt', 'finishedAt')

@@ -22,7 +22,8 @@
 -- record nor the chained tasks (its new steps) are written. Finished
 -- records beyond `maxFinished` (those due to expire soonest) are then deleted.
 -- A settlement written now appends its event bodies, in order, to the event
--- log; a lost one, or a resend already written, appends nothing.
+-- log, then those of the chained tasks and the resume it adds now (each
+-- only when added); a lost one, or a resend already written, appends nothing.
 -- Every argument is checked before the first write. Allowed under
 -- out-of-memory: it finishes work already running and frees memory.
 -- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts, 7 expires, 8 ids,
@@ -30,8 +31,9 @@
 -- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 maxFinished ('' = no bound),
 --       5 workflow key prefix, 6 workflow pending-set prefix, 7 event cap (0: log off),
 --       then per settlement: id, fence, json, status, route, extra, expires, children count,
---       and that many (child id, json, created (ms), status, claim spec); a step flag (0/1) and, when 1,
---       (workflow id, resume id, resume json, resume created (ms), resume status); a write
+--       and that many (child id, json, created (ms), status, claim spec, event body ('' none));
+--       a step flag (0/1) and, when 1, (workflow id, resume id, resume json, resume created (ms),
+--       resume status, resume event body ('' none)); a write
 --       flag (0/1) and, when 1, (workflow id, json, status, finishedAt, expected steps,
 --       steps, expires, pending count, and that many step ids); an event count and that many
 --       event bodies
@@ -83,23 +85,26 @@ while i <= #ARGV do
   i = i + 8
   for _ = 1, count do
     if (ARGV[i] or '') == '' or (ARGV[i + 1] or '') == '' or not tonumber(ARGV[i + 2])
-      or (ARGV[i + 3] or '') == '' or not isClaimSpec(ARGV[i + 4]) then
-      return redis.error_reply(where .. ': a chained task needs an id, json, a creation time, a status and a claim spec')
+      or (ARGV[i + 3] or '') == '' or not isClaimSpec(ARGV[i + 4]) or ARGV[i + 5] == nil then
+      return redis.error_reply(where .. ': a chained task needs an id, json, a creation time, a status, a claim spec and an event or none')
     end
-    s.children[#s.children + 1] =
-      { id = ARGV[i], json = ARGV[i + 1], created = ARGV[i + 2], status = ARGV[i + 3], spec = ARGV[i + 4] }
-    i = i + 5
+    s.children[#s.children + 1] = {
+      id = ARGV[i], json = ARGV[i + 1], created = ARGV[i + 2], status = ARGV[i + 3], spec = ARGV[i + 4],
+      event = ARGV[i + 5],
+    }
+    i = i + 6
   end
   if ARGV[i] == '1' then
     if (ARGV[i + 1] or '') == '' or (ARGV[i + 2] or '') == '' or (ARGV[i + 3] or '') == ''
-      or not tonumber(ARGV[i + 4]) or (ARGV[i + 5] or '') == '' then
-      return redis.error_reply(where .. ': a workflow step needs a workflow id and a resume task')
+      or not tonumber(ARGV[i + 4]) or (ARGV[i + 5] or '') == '' or ARGV[i + 6] == nil then
+      return redis.error_reply(where .. ': a workflow step needs a workflow id, a resume task and its event or none')
     end
     s.step = {
       workflow = ARGV[i + 1],
       resume = { id = ARGV[i + 2], json = ARGV[i + 3], created = ARGV[i + 4], status = ARGV[i + 5] },
+      event = ARGV[i + 6],
     }
-    i = i + 6
+    i = i + 7
   elseif ARGV[i] == '0' then
     i = i + 1
   else
@@ -166,6 +171,7 @@ for _, s in ipairs(settlements) do
   -- ZREM both checks the latter and ends the claim, in one call.
   local current = asFence(fences[1]) == s.fence and redis.call('ZREM', KEYS[4], s.id) == 1
   if current then
+    local resumed = false
     -- A resume whose workflow moved on (cancelled, or resumed by another) adds no steps.
     local writeWorkflow = false
     if s.write then
@@ -198,6 +204,7 @@ for _, s in ipairs(settlements) do
       finished[#finished + 1] = s.id
       if s.step and stepEnded(wfPrefix, wpPrefix, prefix, KEYS[1], KEYS[8], s.step.workflow, s.id, s.json, s.step.resume) then
         queued = true
+        resumed = true
       end
     elseif s.route == 'd' and tonumber(s.extra) > now then
       redis.call('ZADD', KEYS[3], tonumber(s.extra), s.id)
@@ -228,6 +235,9 @@ for _, s in ipairs(settlements) do
         finished[#finished + 1] = w.id
       end
     end
+    for j = s.events[1], s.events[2] do
+      appendEvent(KEYS[12], eventCap, ARGV[j])
+    end
     if writeWorkflow or not s.write then
       for _, child in ipairs(s.children) do
         local childKey = prefix .. child.id
@@ -238,11 +248,14 @@ for _, s in ipairs(settlements) do
           if enqueueClaimable(KEYS[1], prefix, child.id, false, claimFields) then
             queued = true
           end
+          if child.event ~= '' then
+            appendEvent(KEYS[12], eventCap, child.event)
+          end
         end
       end
     end
-    for j = s.events[1], s.events[2] do
-      appendEvent(KEYS[12], eventCap, ARGV[j])
+    if resumed and s.step.event ~= '' then
+      appendEvent(KEYS[12], eventCap, s.step.event)
     end
     results[#results + 1] = 1
   elseif asFence(fences[2]) == s.fence then
