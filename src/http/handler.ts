@@ -9,6 +9,7 @@
  * site cannot make a browser post to it); answers are JSON, and a server error
  * carries no stack or message unless told to.
  */
+import { z } from "zod";
 import type { Backend } from "../backends/backend.js";
 // A URL given to the handler may name either built-in backend, even when "sheppy" itself is not imported.
 import "../backends/builtin.js";
@@ -166,7 +167,7 @@ export function createHttpHandler(
       if (route.mutating) checkMutation(request, url, options);
       const query = parse(route.query, Object.fromEntries(url.searchParams), "query");
       const body = route.mutating
-        ? parse(route.body, await readJson(request, options.maxBodyBytes ?? MAX_BODY_BYTES), "body")
+        ? parseBody(route, await readJson(request, options.maxBodyBytes ?? MAX_BODY_BYTES))
         : undefined;
       const queue =
         params.queue === undefined ? (undefined as unknown as Queue) : queueNamed(params.queue);
@@ -305,4 +306,34 @@ function parse<T>(
     throw new HttpError(400, `invalid ${where}`, { issues: result.error?.issues ?? [] });
   }
   return result.data as T;
+}
+
+/**
+ * The body of a change, as its route takes it. A field the route does not
+ * know is refused by name, whatever else is wrong: it is most often a
+ * misspelt one, and the client must not believe it was honoured.
+ */
+function parseBody(route: Route, value: unknown): unknown {
+  const result = route.body!.safeParse(value);
+  if (result.success) return result.data;
+  const { issues } = result.error;
+  const unknown = issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => [...issue.path, key].join("."))
+      : [],
+  );
+  if (unknown.length === 0) throw new HttpError(400, "invalid body", { issues });
+  const names = unknown.map((name) => `'${name}'`).join(", ");
+  const known = bodyFields(route);
+  throw new HttpError(
+    400,
+    `unknown field${unknown.length === 1 ? "" : "s"} ${names} in the body of ${route.method} ${route.path} (it takes ${known.length === 0 ? "none" : known.join(", ")})`,
+    { issues },
+  );
+}
+
+/** The fields a route's body takes, by name (its bodies are flat objects). */
+function bodyFields(route: Route): string[] {
+  const schema = z.toJSONSchema(route.body!, { io: "input", unrepresentable: "any" });
+  return Object.keys(schema.properties ?? {});
 }
