@@ -17,7 +17,7 @@ import { backendFromUrl } from "../backends/registry.js";
 import { Queue } from "../queue/queue.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
-import { dashboardResponse } from "./dashboard.js";
+import { dashboardResponse, isDashboardPath } from "./dashboard.js";
 import { openApiDocument } from "./openapi.js";
 import { ROUTES, type Route } from "./routes.js";
 
@@ -137,27 +137,29 @@ export function createHttpHandler(
         if (verdict instanceof Response) return verdict;
         if (!verdict) throw new HttpError(403, "forbidden");
       }
-      if (request.method === "GET" && path === "/openapi.json") {
+      if (path === "/openapi.json") {
+        if (request.method !== "GET") throw methodNotAllowed(request.method, path, ["GET"]);
         return json(200, openApiDocument(ROUTES, basePath));
       }
-      if (request.method === "GET" && options.dashboard !== false) {
-        const page = dashboardResponse(path, { basePath, readOnly: options.readOnly ?? false });
-        if (page) return page;
+      if (options.dashboard !== false && isDashboardPath(path)) {
+        if (request.method !== "GET") throw methodNotAllowed(request.method, path, ["GET"]);
+        return dashboardResponse(path, { basePath, readOnly: options.readOnly ?? false })!;
       }
       const matches = COMPILED.flatMap((compiled) => {
         const found = compiled.pattern.exec(path);
         return found ? [{ compiled, values: found.slice(1) }] : [];
       });
       if (matches.length === 0) throw new HttpError(404, `no route ${path}`);
-      const match = matches.find((m) => m.compiled.route.method === request.method);
+      // The path is its most specific route's: `/q/tasks/clear` is the clear route's, whatever
+      // the method, not a task named `clear` (task ids are UUIDs, never a fixed segment's word).
+      const most = Math.max(...matches.map((m) => m.compiled.fixed));
+      const specific = matches.filter((m) => m.compiled.fixed === most);
+      const match = specific.find((m) => m.compiled.route.method === request.method);
       if (!match) {
-        const allow = [...new Set(matches.map((m) => m.compiled.route.method))].join(", ");
-        return json(
-          405,
-          { error: `${request.method} is not allowed here (allowed: ${allow})` },
-          {
-            allow,
-          },
+        throw methodNotAllowed(
+          request.method,
+          path,
+          specific.map((m) => m.compiled.route.method),
         );
       }
       const { route } = match.compiled;
@@ -193,7 +195,7 @@ export function createHttpHandler(
       return json(route.status ?? 200, result);
     } catch (error) {
       const { status, body } = errorResponseBody(error, expose);
-      return json(status, body);
+      return json(status, body, error instanceof HttpError ? error.headers : {});
     }
   };
 }
@@ -211,6 +213,12 @@ async function authorization(
   } catch {
     return false;
   }
+}
+
+/** A 405 for a path that exists, naming the methods it takes in `Allow`. */
+function methodNotAllowed(method: string, path: string, methods: readonly string[]): HttpError {
+  const allow = [...new Set(methods)].join(", ");
+  return new HttpError(405, `${method} ${path} is not allowed: it takes ${allow}`, {}, { allow });
 }
 
 function decodeSegment(segment: string): string {
