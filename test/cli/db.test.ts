@@ -45,11 +45,24 @@ describe.skipIf(!available)("sheppy db on PostgreSQL", () => {
     );
   });
 
-  it("refuses another backend's URL, and names an unreachable server without its password", async () => {
+  it("refuses another backend's URL and a Sheppy parameter in another case, and names an unreachable server without its password", async () => {
     expect(
       expectOneLineError(await runCli(["db", "status", "-u", "redis://127.0.0.1:6379"]), 2),
     ).toBe(
       "error: sheppy db works on PostgreSQL (postgres://…); 'redis://127.0.0.1:6379' names another backend, which has no migrations",
+    );
+    // A Sheppy parameter in another case would leave the default schema in use: refused, by name.
+    const miscased = expectOneLineError(
+      await runCli([
+        "db",
+        "migrate",
+        "-u",
+        "postgres://app:hunter2secret@127.0.0.1:1/app?Schema=x",
+      ]),
+      2,
+    );
+    expect(miscased).toBe(
+      "error: Invalid --backend-url 'postgres://app:****@127.0.0.1:1/app?Schema=x': unknown parameter 'Schema'; did you mean 'schema'? (Sheppy's parameters are case-sensitive)",
     );
     const line = expectOneLineError(
       await runCli(["db", "migrate", "-u", "postgres://app:hunter2secret@127.0.0.1:1/app"]),
