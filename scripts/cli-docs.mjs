@@ -79,7 +79,9 @@ ${settings}
   scripts. \`task add\` and \`task schedule\` print the new task's id;
   \`--wait\` and \`task test\` print the result as JSON.
 - **Exit codes**: \`0\` success; \`1\` the operation failed (a task that did not
-  complete, an unreachable backend, an unknown task or id); \`2\` the command
+  complete, an unreachable backend, an unknown task or id) or, for
+  \`db status\`, the schema is not up to date (migrations pending, or newer
+  than this sheppy: the status is printed all the same); \`2\` the command
   line is wrong (bad option value, bad JSON, malformed URL, conflicting
   options). Errors are one line on stderr; \`--log-level debug\` adds the stack.
 - **Logs** of \`sheppy work\` go to stdout: human-readable on a terminal, JSON

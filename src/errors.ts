@@ -217,5 +217,8 @@ export class PrestartError extends SheppyError {}
 /** A task the CLI waited for (`--wait`) or ran (`task test`) ended without completing. */
 export class TaskOutcomeError extends SheppyError {}
 
+/** `sheppy db status` found migrations not applied yet: the schema is not ready for this Sheppy until `sheppy db migrate`. */
+export class PendingMigrationsError extends SheppyError {}
+
 /** A cron schedule was refused at registration: not a five-field expression or known macro, one that never fires, an unknown time zone, or an `every` that is not whole seconds in range. */
 export class CronExpressionError extends InvalidOptionError {}

@@ -56,6 +56,29 @@ export function positiveIntegerParam(url: URL, name: string): number | undefined
   return number;
 }
 
+/**
+ * Refuses a parameter that is one of Sheppy's own (`own`) written in another
+ * case, `?Schema=` for `?schema=`: Sheppy would not read it and the driver
+ * would ignore it, so the default would silently hold — tasks in a schema or
+ * a keyspace the user did not ask for. Any other name is left for the
+ * driver. `url` is shown masked, prefixed by `what` (`backend URL`…).
+ */
+export function refuseMiscasedParams(
+  names: Iterable<string>,
+  own: readonly string[],
+  what: string,
+  url: string,
+): void {
+  for (const name of names) {
+    const meant = own.find((known) => known !== name && known.toLowerCase() === name.toLowerCase());
+    if (meant !== undefined) {
+      throw new BackendUrlError(
+        `Invalid ${what} '${maskUrl(url)}': unknown parameter '${name}'; did you mean '${meant}'? (Sheppy's parameters are case-sensitive)`,
+      );
+    }
+  }
+}
+
 /** Supported schemes, as users write them (`memory://`, …). */
 export function supportedSchemes(): string[] {
   return [...factories.keys(), ...rawFactories.keys()].map((scheme) => `${scheme}//`);

@@ -23,12 +23,13 @@ import {
   WorkflowNotFoundError,
 } from "../errors.js";
 
-/** An error the handler answers with `status` and a JSON body `{ error, …details }`. */
+/** An error the handler answers with `status`, a JSON body `{ error, …details }` and `headers` (a 405's `Allow`). */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly details: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = "HttpError";

@@ -67,6 +67,11 @@ const PAGE_HEADERS = {
   "cache-control": "no-store",
 };
 
+/** Whether `path` (relative to the API's base path) is one of the dashboard's files. */
+export function isDashboardPath(path: string): boolean {
+  return path === "/" || path === "/index.html" || path in FILES;
+}
+
 /**
  * The dashboard's answer to a GET of `path` (relative to the API's base
  * path), or `null` when `path` is not one of its files.

@@ -9,6 +9,7 @@
  * site cannot make a browser post to it); answers are JSON, and a server error
  * carries no stack or message unless told to.
  */
+import { z } from "zod";
 import type { Backend } from "../backends/backend.js";
 // A URL given to the handler may name either built-in backend, even when "sheppy" itself is not imported.
 import "../backends/builtin.js";
@@ -16,7 +17,7 @@ import { backendFromUrl } from "../backends/registry.js";
 import { Queue } from "../queue/queue.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
-import { dashboardResponse } from "./dashboard.js";
+import { dashboardResponse, isDashboardPath } from "./dashboard.js";
 import { openApiDocument } from "./openapi.js";
 import { ROUTES, type Route } from "./routes.js";
 
@@ -136,27 +137,29 @@ export function createHttpHandler(
         if (verdict instanceof Response) return verdict;
         if (!verdict) throw new HttpError(403, "forbidden");
       }
-      if (request.method === "GET" && path === "/openapi.json") {
+      if (path === "/openapi.json") {
+        if (request.method !== "GET") throw methodNotAllowed(request.method, path, ["GET"]);
         return json(200, openApiDocument(ROUTES, basePath));
       }
-      if (request.method === "GET" && options.dashboard !== false) {
-        const page = dashboardResponse(path, { basePath, readOnly: options.readOnly ?? false });
-        if (page) return page;
+      if (options.dashboard !== false && isDashboardPath(path)) {
+        if (request.method !== "GET") throw methodNotAllowed(request.method, path, ["GET"]);
+        return dashboardResponse(path, { basePath, readOnly: options.readOnly ?? false })!;
       }
       const matches = COMPILED.flatMap((compiled) => {
         const found = compiled.pattern.exec(path);
         return found ? [{ compiled, values: found.slice(1) }] : [];
       });
       if (matches.length === 0) throw new HttpError(404, `no route ${path}`);
-      const match = matches.find((m) => m.compiled.route.method === request.method);
+      // The path is its most specific route's: `/q/tasks/clear` is the clear route's, whatever
+      // the method, not a task named `clear` (task ids are UUIDs, never a fixed segment's word).
+      const most = Math.max(...matches.map((m) => m.compiled.fixed));
+      const specific = matches.filter((m) => m.compiled.fixed === most);
+      const match = specific.find((m) => m.compiled.route.method === request.method);
       if (!match) {
-        const allow = [...new Set(matches.map((m) => m.compiled.route.method))].join(", ");
-        return json(
-          405,
-          { error: `${request.method} is not allowed here (allowed: ${allow})` },
-          {
-            allow,
-          },
+        throw methodNotAllowed(
+          request.method,
+          path,
+          specific.map((m) => m.compiled.route.method),
         );
       }
       const { route } = match.compiled;
@@ -166,7 +169,7 @@ export function createHttpHandler(
       if (route.mutating) checkMutation(request, url, options);
       const query = parse(route.query, Object.fromEntries(url.searchParams), "query");
       const body = route.mutating
-        ? parse(route.body, await readJson(request, options.maxBodyBytes ?? MAX_BODY_BYTES), "body")
+        ? parseBody(route, await readJson(request, options.maxBodyBytes ?? MAX_BODY_BYTES))
         : undefined;
       const queue =
         params.queue === undefined ? (undefined as unknown as Queue) : queueNamed(params.queue);
@@ -192,7 +195,7 @@ export function createHttpHandler(
       return json(route.status ?? 200, result);
     } catch (error) {
       const { status, body } = errorResponseBody(error, expose);
-      return json(status, body);
+      return json(status, body, error instanceof HttpError ? error.headers : {});
     }
   };
 }
@@ -210,6 +213,12 @@ async function authorization(
   } catch {
     return false;
   }
+}
+
+/** A 405 for a path that exists, naming the methods it takes in `Allow`. */
+function methodNotAllowed(method: string, path: string, methods: readonly string[]): HttpError {
+  const allow = [...new Set(methods)].join(", ");
+  return new HttpError(405, `${method} ${path} is not allowed: it takes ${allow}`, {}, { allow });
 }
 
 function decodeSegment(segment: string): string {
@@ -305,4 +314,34 @@ function parse<T>(
     throw new HttpError(400, `invalid ${where}`, { issues: result.error?.issues ?? [] });
   }
   return result.data as T;
+}
+
+/**
+ * The body of a change, as its route takes it. A field the route does not
+ * know is refused by name, whatever else is wrong: it is most often a
+ * misspelt one, and the client must not believe it was honoured.
+ */
+function parseBody(route: Route, value: unknown): unknown {
+  const result = route.body!.safeParse(value);
+  if (result.success) return result.data;
+  const { issues } = result.error;
+  const unknown = issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => [...issue.path, key].join("."))
+      : [],
+  );
+  if (unknown.length === 0) throw new HttpError(400, "invalid body", { issues });
+  const names = unknown.map((name) => `'${name}'`).join(", ");
+  const known = bodyFields(route);
+  throw new HttpError(
+    400,
+    `unknown field${unknown.length === 1 ? "" : "s"} ${names} in the body of ${route.method} ${route.path} (it takes ${known.length === 0 ? "none" : known.join(", ")})`,
+    { issues },
+  );
+}
+
+/** The fields a route's body takes, by name (its bodies are flat objects). */
+function bodyFields(route: Route): string[] {
+  const schema = z.toJSONSchema(route.body!, { io: "input", unrepresentable: "any" });
+  return Object.keys(schema.properties ?? {});
 }

@@ -25,6 +25,13 @@ const ERROR_RESPONSE = {
   },
 };
 
+/**
+ * What no operation can say of itself: the answers to a method or a path the
+ * document does not list.
+ */
+const DESCRIPTION =
+  "Every error is JSON: `{ error }`, a one-line message. A path listed here, asked with a method it does not list, is a 405 whose `Allow` header lists the methods it takes; a path not listed is a 404. A field a request body does not list is a 400 naming it.";
+
 /** `GET /{queue}/tasks` → `GetQueueTasks`: a name for a route's shared definitions. */
 function nameOf(route: Route): string {
   return `${route.method} ${route.path}`
@@ -122,7 +129,7 @@ export function openApiDocument(routes: readonly Route[], basePath: string): Jso
   }
   return {
     openapi: "3.1.0",
-    info: { title: "Sheppy HTTP API", version: VERSION },
+    info: { title: "Sheppy HTTP API", version: VERSION, description: DESCRIPTION },
     paths,
     components: { schemas: components },
   };

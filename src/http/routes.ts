@@ -53,6 +53,7 @@ export interface Route<Q = unknown, B = unknown> {
   /** Changes something: refused in read-only mode, and needs a JSON body from the same origin. */
   readonly mutating: boolean;
   readonly query?: z.ZodType<Q> | undefined;
+  /** What a change takes; a change without one takes no fields (`route` gives it {@link NO_BODY}). */
   readonly body?: z.ZodType<B> | undefined;
   /** The status of a success (200 unless said). */
   readonly status?: number;
@@ -65,7 +66,15 @@ export interface Route<Q = unknown, B = unknown> {
   handle(context: RouteContext<Q, B>): Promise<unknown>;
 }
 
+/**
+ * The body of a change that takes none: nothing, or `{}`. A field in it is
+ * refused rather than ignored, so a client that sends `{ "force": true }` or
+ * a misspelt field is not led to believe it was honoured.
+ */
+export const NO_BODY = z.strictObject({}).optional();
+
 function route<Q = undefined, B = undefined>(definition: Route<Q, B>): Route {
+  if (definition.mutating && !definition.body) return { ...definition, body: NO_BODY } as Route;
   return definition as unknown as Route;
 }
 

@@ -1,4 +1,8 @@
-/** `sheppy db status | migrate` on PostgreSQL: where a schema stands, migrating it once, and one-line refusals. */
+/**
+ * `sheppy db status | migrate` on PostgreSQL: where a schema stands (status
+ * exits 1 unless it is up to date), migrating it once, and one-line refusals.
+ */
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { expectOneLineError, json, runCli } from "../support/cli.js";
 import { fileKey } from "../support/isolation.js";
@@ -7,11 +11,14 @@ import { requireService } from "../support/services.js";
 
 const available = await requireService("PostgreSQL", POSTGRES_URL);
 const schema = schemaFor(fileKey(import.meta.url));
-const url = (() => {
+/** A schema a newer Sheppy migrated. */
+const newer = `${schema}_newer`;
+const urlOf = (name: string) => {
   const parsed = new URL(POSTGRES_URL);
-  parsed.searchParams.set("schema", schema);
+  parsed.searchParams.set("schema", name);
   return parsed.toString();
-})();
+};
+const url = urlOf(schema);
 
 interface StatusRow {
   version: number;
@@ -21,12 +28,27 @@ interface StatusRow {
 
 // Skipped only when PostgreSQL is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("sheppy db on PostgreSQL", () => {
-  afterAll(() => dropSchema(schema));
+  afterAll(async () => {
+    await dropSchema(schema);
+    await dropSchema(newer);
+  });
 
-  it("shows a new schema's migrations as pending, applies them once, then shows them applied", async () => {
-    const before = json<StatusRow[]>(await runCli(["db", "status", "-u", url, "--format", "json"]));
+  it("shows a new schema's migrations as pending (exit 1), applies them once, then shows them applied (exit 0)", async () => {
+    const pending = await runCli(["db", "status", "-u", url, "--format", "json"]);
+    // The status is printed all the same; the exit code and one line on stderr say it is not ready.
+    expect(pending.code).toBe(1);
+    const before = JSON.parse(pending.stdout) as StatusRow[];
     expect(before.length).toBeGreaterThan(0);
     expect(before.every((row) => row.state === "pending")).toBe(true);
+    const versions = before.map((row) => String(row.version).padStart(3, "0")).join(", ");
+    expect(pending.stderr).toBe(
+      `error: schema ${schema} has ${before.length} migrations not applied (${versions}): run sheppy db migrate\n`,
+    );
+    const pendingTable = await runCli(["db", "status", "-u", url]);
+    expect(pendingTable.code).toBe(1);
+    expect(pendingTable.stdout).toMatch(
+      /^VERSION\s+NAME\s+STATE\s+APPLIED \(UTC\)\n001\s+\S+\s+pending\s+-/,
+    );
     // Several deploy steps at once: the migrations run once, under the schema's lock.
     const runs = await Promise.all(
       Array.from({ length: 4 }, () => runCli(["db", "migrate", "-u", url, "--format", "json"])),
@@ -39,17 +61,56 @@ describe.skipIf(!available)("sheppy db on PostgreSQL", () => {
     expect((await runCli(["db", "migrate", "-u", url])).stdout).toMatch(
       new RegExp(`^schema ${schema} is up to date \\(version \\d+\\)\\n$`),
     );
-    const table = (await runCli(["db", "status", "-u", url])).stdout;
-    expect(table).toMatch(
+    const upToDate = await runCli(["db", "status", "-u", url]);
+    expect([upToDate.code, upToDate.stderr]).toEqual([0, ""]);
+    expect(upToDate.stdout).toMatch(
       /^VERSION\s+NAME\s+STATE\s+APPLIED \(UTC\)\n001\s+\S+\s+applied\s+\d{4}-/,
     );
   });
 
-  it("refuses another backend's URL, and names an unreachable server without its password", async () => {
+  it("a schema newer than this sheppy is shown, and exits 1 saying to upgrade", async () => {
+    expect((await runCli(["db", "migrate", "-u", urlOf(newer)])).code).toBe(0);
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query(
+        `INSERT INTO ${client.escapeIdentifier(newer)}.migrations (version, name) VALUES (999, 'future')`,
+      );
+    } finally {
+      await client.end();
+    }
+    const status = await runCli(["db", "status", "-u", urlOf(newer), "--format", "json"]);
+    expect(status.code).toBe(1);
+    const rows = JSON.parse(status.stdout) as StatusRow[];
+    expect(rows.at(-1)).toMatchObject({
+      version: 999,
+      name: "future",
+      state: "newer than this sheppy",
+    });
+    const known = rows.length - 1;
+    expect(status.stderr).toBe(
+      `error: PostgreSQL schema "${newer}" is at version 999 (future), newer than this Sheppy knows (${known}): upgrade sheppy\n`,
+    );
+  });
+
+  it("refuses another backend's URL and a Sheppy parameter in another case, and names an unreachable server without its password", async () => {
     expect(
       expectOneLineError(await runCli(["db", "status", "-u", "redis://127.0.0.1:6379"]), 2),
     ).toBe(
       "error: sheppy db works on PostgreSQL (postgres://…); 'redis://127.0.0.1:6379' names another backend, which has no migrations",
+    );
+    // A Sheppy parameter in another case would leave the default schema in use: refused, by name.
+    const miscased = expectOneLineError(
+      await runCli([
+        "db",
+        "migrate",
+        "-u",
+        "postgres://app:hunter2secret@127.0.0.1:1/app?Schema=x",
+      ]),
+      2,
+    );
+    expect(miscased).toBe(
+      "error: Invalid --backend-url 'postgres://app:****@127.0.0.1:1/app?Schema=x': unknown parameter 'Schema'; did you mean 'schema'? (Sheppy's parameters are case-sensitive)",
     );
     const line = expectOneLineError(
       await runCli(["db", "migrate", "-u", "postgres://app:hunter2secret@127.0.0.1:1/app"]),

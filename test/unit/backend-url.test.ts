@@ -276,6 +276,55 @@ describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Qu
     });
   });
 
+  test("a Sheppy parameter in another case (?Prefix=) is refused, naming it and the one meant, password masked", () => {
+    const error = errorOf(() => new Queue("redis://:hunter2@cache.internal:6379?Prefix=app"));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toBe(
+      "Invalid backend URL 'redis://:****@cache.internal:6379?Prefix=app': unknown parameter 'Prefix'; did you mean 'prefix'? (Sheppy's parameters are case-sensitive)",
+    );
+    const ways: [string, (url: string) => unknown][] = [
+      ["backend URL", (u) => backendFromUrl(u)],
+      ["Redis URL", (u) => new RedisBackend({ url: u })],
+      [
+        "SHEPPY_BACKEND_URL",
+        (u) => {
+          vi.stubEnv("SHEPPY_BACKEND_URL", u);
+          return new RedisBackend();
+        },
+      ],
+    ];
+    for (const [name, meant] of [
+      ["PREFIX", "prefix"],
+      ["maxpayloadbytes", "maxPayloadBytes"],
+      ["eventcap", "eventCap"],
+      ["WaitReplicas", "waitReplicas"],
+    ]) {
+      for (const scheme of ["redis", "rediss"]) {
+        for (const [what, make] of ways) {
+          const refused = errorOf(() => make(`${scheme}://u:s3cret-pw@h:6379?${name}=1`));
+          expect(refused).toBeInstanceOf(BackendUrlError);
+          expect(refused.message).toContain(`Invalid ${what} '${scheme}://u:****@h:6379?`);
+          expect(refused.message).toContain(
+            `unknown parameter '${name}'; did you mean '${meant}'?`,
+          );
+          expect(refused.message).not.toContain("s3cret-pw");
+        }
+      }
+      const cluster = errorOf(() =>
+        backendFromUrl(`redis+cluster://:s3cret-pw@h1:7000,h2:7001?${name}=1`),
+      );
+      expect(cluster).toBeInstanceOf(BackendUrlError);
+      expect(cluster.message).toBe(
+        `Invalid Redis Cluster URL 'redis+cluster://:****@h1:7000,h2:7001?${name}=1': unknown parameter '${name}'; did you mean '${meant}'? (Sheppy's parameters are case-sensitive)`,
+      );
+    }
+    // ioredis's own parameters still go to it.
+    expect(new RedisBackend({ url: "redis://h:6379?prefix=app&family=6" })).toMatchObject({
+      url: "redis://h:6379?family=6",
+      prefix: "app",
+    });
+  });
+
   test("an option given beside the URL wins over its parameter", () => {
     const url = "redis://127.0.0.1:6379?prefix=app&eventCap=7";
     expect(new RedisBackend({ url, prefix: "mine", eventCap: 0 })).toMatchObject({

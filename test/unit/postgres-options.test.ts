@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { BackendUrlError, InvalidOptionError, PostgresBackend, task } from "sheppy";
+import { BackendUrlError, InvalidOptionError, PostgresBackend, Queue, task } from "sheppy";
 import { backendFromUrl } from "sheppy/backend";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { finishedPayloads } from "../../src/backends/postgres/notifications.js";
@@ -60,6 +60,52 @@ describe("postgres:// URLs and options", () => {
       });
       expect(backend.isConnected).toBe(false);
     }
+  });
+
+  test("a Sheppy parameter in another case (?Schema=) is refused, naming it and the one meant, password masked", () => {
+    const url = "postgres://app:hunter22@db.example/test?Schema=app&sslmode=disable";
+    const error = errorOf(() => backendFromUrl(url));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toBe(
+      "Invalid backend URL 'postgres://app:****@db.example/test?Schema=app&sslmode=disable': unknown parameter 'Schema'; did you mean 'schema'? (Sheppy's parameters are case-sensitive)",
+    );
+    // Every way a URL reaches the backend, each of Sheppy's parameters, any case but its own.
+    const ways: [string, (url: string) => unknown][] = [
+      ["backend URL", (u) => backendFromUrl(u)],
+      ["backend URL", (u) => new Queue(u)],
+      ["PostgresBackend option url", (u) => new PostgresBackend({ url: u })],
+      [
+        "SHEPPY_BACKEND_URL",
+        (u) => {
+          vi.stubEnv("SHEPPY_BACKEND_URL", u);
+          return new PostgresBackend();
+        },
+      ],
+    ];
+    for (const [name, meant] of [
+      ["SCHEMA", "schema"],
+      ["poolsize", "poolSize"],
+      ["PoolSize", "poolSize"],
+      ["maxpayloadbytes", "maxPayloadBytes"],
+    ]) {
+      for (const [what, make] of ways) {
+        const refused = errorOf(() =>
+          make(`postgresql://u:s3cret-pw@h/db?${name}=5&password=s3cret-pw`),
+        );
+        expect(refused).toBeInstanceOf(BackendUrlError);
+        expect(refused.message).toContain(`Invalid ${what} 'postgresql://u:****@h/db?`);
+        expect(refused.message).toContain(`unknown parameter '${name}'; did you mean '${meant}'?`);
+        expect(refused.message).not.toContain("s3cret-pw");
+      }
+    }
+    // The driver's own parameters, in whatever case it reads them, still go to node-postgres.
+    const passed = backendFromUrl(
+      "postgres://h/db?schema=app&sslmode=require&application_name=Jobs&Options=x",
+    ) as PostgresBackend;
+    expect([passed.schema, passed.url]).toEqual([
+      "app",
+      "postgres://h/db?sslmode=require&application_name=Jobs&Options=x",
+    ]);
   });
 
   test("eventCap defaults to 10,000; 0 turns the log off; anything but an integer ≥ 0 is one line naming it", () => {

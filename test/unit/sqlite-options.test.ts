@@ -58,6 +58,24 @@ describe("sqlite:// URLs and options", () => {
     );
   });
 
+  test("a Sheppy parameter in another case (?Synchronous=) names the one meant", () => {
+    for (const [name, meant] of [
+      ["Synchronous", "synchronous"],
+      ["busytimeout", "busyTimeout"],
+      ["MAXPAYLOADBYTES", "maxPayloadBytes"],
+    ]) {
+      const error = errorOf(() => backendFromUrl(`sqlite:///var/lib/tasks.db?${name}=5`));
+      expect(error).toBeInstanceOf(BackendUrlError);
+      expect(error.message).toBe(
+        `Invalid SqliteBackend option url 'sqlite:///var/lib/tasks.db?${name}=5': unknown parameter '${name}'; did you mean '${meant}'? (Sheppy's parameters are case-sensitive)`,
+      );
+      vi.stubEnv("SHEPPY_BACKEND_URL", `sqlite://:memory:?${name}=5`);
+      expect(errorOf(() => new SqliteBackend()).message).toContain(
+        `Invalid SHEPPY_BACKEND_URL 'sqlite://:memory:?${name}=5': unknown parameter '${name}'; did you mean '${meant}'?`,
+      );
+    }
+  });
+
   test("percent-encoded characters in the path are decoded", () => {
     expect(parseSqliteUrl("sqlite:///tmp/my%20tasks%3F.db", "url").path).toBe("/tmp/my tasks?.db");
   });

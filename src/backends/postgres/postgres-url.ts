@@ -4,14 +4,15 @@
  * `?schema=` (default `sheppy`), `?poolSize=` (default 10) and
  * `?maxPayloadBytes=` are taken out of a `postgres://` or `postgresql://`
  * URL before the rest goes to node-postgres (which reads `sslmode`,
- * `application_name` and the like from it). Without a `url` option the
+ * `application_name` and the like from it); one of them written in another
+ * case (`?Schema=`) is a `BackendUrlError`. Without a `url` option the
  * backend uses `SHEPPY_BACKEND_URL` as `new Queue()` does, when that names
  * PostgreSQL; naming another backend is a `BackendUrlError`; unset,
  * `postgres://127.0.0.1:5432/postgres`.
  */
 import { BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
-import { positiveIntegerParam } from "../registry.js";
+import { positiveIntegerParam, refuseMiscasedParams } from "../registry.js";
 
 export const DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/postgres";
 
@@ -24,13 +25,19 @@ export interface PostgresTarget {
 }
 
 const SCHEME = /^postgres(ql)?:\/\//i;
+/** Sheppy's own parameters, taken out of the URL; the rest go to node-postgres. */
+const PARAMETERS = ["schema", "poolSize", "maxPayloadBytes"];
 
-/** Takes Sheppy's parameters out of a parsed `postgres://` URL; the rest is for node-postgres. */
-export function splitPostgresUrl(url: URL): PostgresTarget {
+/**
+ * Takes Sheppy's parameters out of a parsed `postgres://` URL; the rest is for
+ * node-postgres. `what` names the URL in errors.
+ */
+export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget {
+  refuseMiscasedParams(url.searchParams.keys(), PARAMETERS, what, url.href);
   const schema = url.searchParams.get("schema");
   const poolSize = positiveIntegerParam(url, "poolSize");
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
-  for (const name of ["schema", "poolSize", "maxPayloadBytes"]) url.searchParams.delete(name);
+  for (const name of PARAMETERS) url.searchParams.delete(name);
   return {
     url: url.toString(),
     ...(schema === null ? {} : { schema }),
@@ -52,7 +59,7 @@ export function parsePostgresUrl(value: string, where: string): PostgresTarget {
   } catch {
     throw new BackendUrlError(`Invalid ${where} '${maskUrl(value)}': it cannot be parsed as a URL`);
   }
-  return splitPostgresUrl(url);
+  return splitPostgresUrl(url, where);
 }
 
 /**

@@ -5,11 +5,12 @@
  * else `redis://127.0.0.1:6379`. A `SHEPPY_BACKEND_URL` naming another backend
  * (`memory://`) is an error rather than silently ignored: the process was
  * configured for a backend this one is not. `?prefix=` in a URL is Sheppy's key
- * prefix, taken out before the rest goes to ioredis.
+ * prefix, taken out before the rest goes to ioredis; a Sheppy parameter
+ * written in another case (`?Prefix=`) is a `BackendUrlError`.
  */
 import { BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
-import { positiveIntegerParam } from "../registry.js";
+import { positiveIntegerParam, refuseMiscasedParams } from "../registry.js";
 import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
 
 /** Where a Redis backend connects when neither its options nor `SHEPPY_BACKEND_URL` say. */
@@ -37,15 +38,21 @@ function eventCapParam(url: URL): number | undefined {
   return number;
 }
 
-/** Takes Sheppy's `prefix`, `maxPayloadBytes`, `eventCap` and `waitReplicas` parameters out of a `redis://` URL; the rest is for ioredis. */
-export function splitRedisUrl(url: URL): RedisTarget {
+/** Sheppy's own parameters, taken out of the URL; the rest go to ioredis. */
+const PARAMETERS = ["prefix", "maxPayloadBytes", "eventCap", "waitReplicas"];
+
+/**
+ * Takes Sheppy's `prefix`, `maxPayloadBytes`, `eventCap` and `waitReplicas`
+ * parameters out of a `redis://` URL; the rest is for ioredis. `what` names
+ * the URL in errors.
+ */
+export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
+  refuseMiscasedParams(url.searchParams.keys(), PARAMETERS, what, url.href);
   const prefix = url.searchParams.get("prefix");
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   const eventCap = eventCapParam(url);
   const waitReplicas = positiveIntegerParam(url, "waitReplicas");
-  for (const own of ["prefix", "maxPayloadBytes", "eventCap", "waitReplicas"]) {
-    url.searchParams.delete(own);
-  }
+  for (const own of PARAMETERS) url.searchParams.delete(own);
   return {
     url: url.toString(),
     ...(prefix ? { prefix } : {}),
@@ -62,6 +69,7 @@ export function splitRedisUrl(url: URL): RedisTarget {
  */
 export function splitClusterUrl(raw: string): RedisTarget {
   const { params } = parseClusterUrl(raw);
+  refuseMiscasedParams(params.keys(), PARAMETERS, "Redis Cluster URL", raw);
   const own = new URL("redis://seed");
   for (const [name, value] of params) own.searchParams.append(name, value);
   const target = splitRedisUrl(own);
@@ -107,5 +115,5 @@ export function redisTargetOf(value: string, what = "Redis URL"): RedisTarget {
   } catch {
     throw new BackendUrlError(`Invalid ${what} '${maskUrl(value)}': it cannot be parsed as a URL`);
   }
-  return splitRedisUrl(url);
+  return splitRedisUrl(url, what);
 }

@@ -9,7 +9,7 @@
  * `new Queue()` does, when that names SQLite.
  */
 import { BackendUrlError } from "../../errors.js";
-import { positiveIntegerParam } from "../registry.js";
+import { positiveIntegerParam, refuseMiscasedParams } from "../registry.js";
 import type { Synchronous } from "./database.js";
 
 /** The file and the settings a `sqlite://` URL names. */
@@ -48,6 +48,7 @@ export function parseSqliteUrl(value: string, where: string): SqliteTarget {
       `${where} '${value}' names no file: write sqlite:///absolute/path.db, sqlite://relative/path.db or sqlite://:memory:`,
     );
   }
+  refuseMiscasedParams(query.keys(), [...PARAMETERS], where, value);
   for (const name of query.keys()) {
     if (!PARAMETERS.has(name)) {
       throw new BackendUrlError(

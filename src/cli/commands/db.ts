@@ -2,8 +2,9 @@
  * @module cli/commands/db
  * `sheppy db migrate | status`: the PostgreSQL schema's migrations, applied
  * or inspected without starting a worker — for a deploy step that migrates
- * before new workers start, or to see where a database stands. Workers and
- * queues also migrate by themselves when they connect.
+ * before new workers start, or to see where a database stands. `status`
+ * exits 1 unless the schema is up to date, so a script can check it. Workers
+ * and queues also migrate by themselves when they connect.
  */
 import type { Command } from "commander";
 import {
@@ -14,7 +15,12 @@ import {
 import { type MigrationStatus, migrate, migrationStatus } from "../../backends/postgres/index.js";
 import { parsePostgresUrl } from "../../backends/postgres/postgres-url.js";
 import { DEFAULT_SCHEMA } from "../../backends/postgres/schema-name.js";
-import { BackendUnavailableError, CliUsageError } from "../../errors.js";
+import {
+  BackendUnavailableError,
+  CliUsageError,
+  PendingMigrationsError,
+  SchemaVersionError,
+} from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { type Column, formatInstant, print, printJson, printRows } from "../output.js";
@@ -45,12 +51,16 @@ export function addDbCommands(program: Command): void {
     .description("PostgreSQL: apply or show the schema's migrations (?schema= in the URL)");
   const status = group
     .command("status")
-    .description("list the schema's migrations: applied, pending, or newer than this sheppy");
+    .description(
+      "list the schema's migrations: applied, pending, or newer than this sheppy; exit code 0 when up to date, 1 when any is pending or newer",
+    );
   addSettings(status, ["backendUrl", "format"]);
   status.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<DbSettings>();
     const found = await withDatabase(settings, (pool, schema) => migrationStatus(pool, schema));
     printRows(settings.format, rowsOf(found), COLUMNS, (row) => row, "no migrations");
+    const failure = notUpToDate(found);
+    if (failure) throw failure;
   });
   const run = group
     .command("migrate")
@@ -73,6 +83,27 @@ export function addDbCommands(program: Command): void {
       );
     }
   });
+}
+
+/**
+ * Why the schema is not ready for this Sheppy, or `undefined` when it is: a
+ * deploy step that runs `db status` must not read "0" as "nothing to do"
+ * while migrations wait, nor while the database is ahead of the code (said
+ * in the words `migrate` refuses such a schema with).
+ */
+function notUpToDate(status: MigrationStatus): Error | undefined {
+  const newest = status.unknown.at(-1);
+  if (newest) {
+    return new SchemaVersionError(
+      `PostgreSQL schema "${status.schema}" is at version ${newest.version} (${newest.name}), newer than this Sheppy knows (${status.latest}): upgrade sheppy`,
+    );
+  }
+  if (status.pending.length === 0) return undefined;
+  const versions = status.pending.map((m) => String(m.version).padStart(3, "0")).join(", ");
+  const count = status.pending.length;
+  return new PendingMigrationsError(
+    `schema ${status.schema} has ${count} migration${count === 1 ? "" : "s"} not applied (${versions}): run sheppy db migrate`,
+  );
 }
 
 function rowsOf(status: MigrationStatus): Row[] {

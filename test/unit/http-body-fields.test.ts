@@ -1,0 +1,156 @@
+/**
+ * A change's body holds only the fields its route takes: a route that takes
+ * none refuses `{ "force": true }`, and one that takes some refuses a
+ * misspelt one — each with a 400 whose one line names the field and the
+ * route — so a client never believes a field was honoured that was ignored.
+ * An empty body and `{}` stay accepted where a route takes no fields.
+ */
+import { randomUUID } from "node:crypto";
+import { Queue, task } from "sheppy";
+import { createHttpHandler } from "sheppy/http";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { ROUTES, type Route } from "../../src/http/routes.js";
+
+const add = task({ name: "http-body-fields.add" }, (a: number, b: number) => a + b);
+
+const ORIGIN = "http://api.test";
+
+function api() {
+  const queue = new Queue("memory://?instantProcessing=false", { name: "emails" });
+  const handler = createHttpHandler(queue.backend);
+  const call = async (method: string, path: string, body?: string) => {
+    const response = await handler(
+      new Request(`${ORIGIN}${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        ...(body === undefined ? {} : { body }),
+      }),
+    );
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+  return { queue, call };
+}
+
+/** The fields a route's body takes (none when it has no body schema). */
+const fieldsOf = (route: Route) =>
+  route.body
+    ? Object.keys(
+        z.toJSONSchema(route.body, { io: "input", unrepresentable: "any" }).properties ?? {},
+      )
+    : [];
+
+/** The changes whose route takes no body fields, with their path filled in. */
+const bodyless = ROUTES.filter((route) => route.mutating && fieldsOf(route).length === 0).map(
+  (route) => ({
+    route,
+    path: route.path.replace("{queue}", "emails").replace(/\{\w+\}/g, randomUUID()),
+  }),
+);
+
+describe("unknown fields in a change's body", () => {
+  it("covers every change that takes no body, DELETE included", () => {
+    expect(bodyless.map(({ route }) => `${route.method} ${route.path}`).sort()).toEqual([
+      "DELETE /{queue}/crons/{id}",
+      "DELETE /{queue}/tasks/{id}",
+      "POST /{queue}/pause",
+      "POST /{queue}/resume",
+      "POST /{queue}/tasks/clear",
+      "POST /{queue}/tasks/{id}/cancel",
+      "POST /{queue}/workflows/{id}/cancel",
+    ]);
+  });
+
+  it.each(bodyless)(
+    "$route.method $route.path refuses a body with a field, naming it and the route",
+    async ({ route, path }) => {
+      const { call } = api();
+      const refused = await call(route.method, path, '{"force":true}');
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toBe(
+        `unknown field 'force' in the body of ${route.method} ${route.path} (it takes none)`,
+      );
+      const several = await call(route.method, path, '{"force":true,"reason":"x"}');
+      expect(several.body.error).toBe(
+        `unknown fields 'force', 'reason' in the body of ${route.method} ${route.path} (it takes none)`,
+      );
+      // Neither an empty body nor {} is a 400: they get past validation to the route itself.
+      expect((await call(route.method, path, "{}")).status).not.toBe(400);
+      expect((await call(route.method, path)).status).not.toBe(400);
+    },
+  );
+
+  it("a refused body changes nothing; {} and an empty body do what the route does", async () => {
+    const { queue, call } = api();
+    await queue.add(add(1, 2));
+    expect((await call("POST", "/emails/pause", '{"force":true}')).status).toBe(400);
+    expect(await queue.isPaused()).toBe(false);
+    expect(await call("POST", "/emails/pause", "{}")).toEqual({
+      status: 200,
+      body: { queue: "emails", paused: true },
+    });
+    expect(await call("POST", "/emails/resume")).toEqual({
+      status: 200,
+      body: { queue: "emails", paused: false },
+    });
+    const pending = add(3, 4);
+    await queue.add(pending);
+    const cancel = `/emails/tasks/${pending.id}/cancel`;
+    expect((await call("POST", cancel, '{"forse":true}')).status).toBe(400);
+    expect((await queue.getTask(pending.id))?.status).toBe("pending");
+    expect((await call("POST", cancel, "{}")).body).toMatchObject({ status: "cancelled" });
+  });
+
+  it("a body that is not an object is refused where the route takes no fields", async () => {
+    const { call } = api();
+    for (const body of ["null", "[]", '"force"', "true"]) {
+      const refused = await call("POST", "/emails/pause", body);
+      expect([body, refused.status, refused.body.error]).toEqual([body, 400, "invalid body"]);
+    }
+  });
+
+  it("routes that take fields refuse an unknown one the same way, listing the ones they take", async () => {
+    const { queue, call } = api();
+    const added = await call(
+      "POST",
+      "/emails/tasks",
+      '{"name":"http-body-fields.add","args":[1,2],"priority":5}',
+    );
+    expect(added.status).toBe(400);
+    expect(added.body.error).toBe(
+      "unknown field 'priority' in the body of POST /{queue}/tasks (it takes name, args)",
+    );
+    expect(await queue.size()).toBe(0);
+    // A misspelt required field: the unknown one is named, not only the missing one.
+    const misspelt = await call("POST", "/emails/tasks", '{"nmae":"http-body-fields.add"}');
+    expect(misspelt.body.error).toBe(
+      "unknown field 'nmae' in the body of POST /{queue}/tasks (it takes name, args)",
+    );
+    const retry = await call("POST", `/emails/tasks/${randomUUID()}/retry`, '{"forse":true}');
+    expect([retry.status, retry.body.error]).toEqual([
+      400,
+      "unknown field 'forse' in the body of POST /{queue}/tasks/{id}/retry (it takes at, force)",
+    ]);
+    expect(retry.body.issues).toEqual([
+      expect.objectContaining({ code: "unrecognized_keys", keys: ["forse"] }),
+    ]);
+  });
+
+  it("the OpenAPI document says a change that takes no fields takes an object without properties, or nothing", async () => {
+    const handler = createHttpHandler("memory://?instantProcessing=false");
+    const doc = (await (await handler(new Request(`${ORIGIN}/openapi.json`))).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
+    for (const { route } of bodyless) {
+      expect(doc.paths[route.path]?.[route.method.toLowerCase()]?.requestBody).toEqual({
+        required: false,
+        content: {
+          "application/json": {
+            schema: { type: "object", properties: {}, additionalProperties: false },
+          },
+        },
+      });
+    }
+  });
+});

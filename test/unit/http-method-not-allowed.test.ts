@@ -1,0 +1,126 @@
+/**
+ * A path the API serves, asked with a method it does not take, is a 405
+ * with an `Allow` header listing the methods it does take and an error body
+ * shaped like every other (`{ error }`) — also where a route with a
+ * parameter would otherwise read the path's fixed word as an id (`GET
+ * /{queue}/tasks/clear` is not task "clear"). A path no route has stays 404.
+ */
+import { randomUUID } from "node:crypto";
+import { Queue, task } from "sheppy";
+import { createHttpHandler, type HttpHandlerOptions } from "sheppy/http";
+import { describe, expect, it } from "vitest";
+import { ROUTES } from "../../src/http/routes.js";
+
+const add = task({ name: "http-method-not-allowed.add" }, (a: number, b: number) => a + b);
+
+const ORIGIN = "http://api.test";
+const METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH"];
+
+function api(options: HttpHandlerOptions = {}) {
+  const queue = new Queue("memory://?instantProcessing=false", { name: "emails" });
+  const handler = createHttpHandler(queue.backend, options);
+  const call = async (method: string, path: string) => {
+    const response = await handler(
+      new Request(`${ORIGIN}${path}`, {
+        method,
+        ...(method === "GET" ? {} : { headers: { "content-type": "application/json" } }),
+        ...(method === "GET" ? {} : { body: "{}" }),
+      }),
+    );
+    return {
+      status: response.status,
+      allow: response.headers.get("allow"),
+      type: response.headers.get("content-type"),
+      body: (await response.json()) as unknown,
+    };
+  };
+  return { queue, call };
+}
+
+/** Each path of the route table with the methods it takes, in the table's order. */
+const PATHS = [...new Set(ROUTES.map((route) => route.path))].map((path) => ({
+  path,
+  methods: ROUTES.filter((route) => route.path === path).map((route) => route.method),
+}));
+
+/** Every path and a method it does not take, with the path's parameters filled in. */
+const WRONG = PATHS.flatMap(({ path, methods }) =>
+  METHODS.filter((method) => !methods.includes(method as never)).map((method) => ({
+    method,
+    template: path,
+    path: path.replace("{queue}", "emails").replace(/\{\w+\}/g, randomUUID()),
+    allow: methods.join(", "),
+  })),
+);
+
+describe("a method the path does not take", () => {
+  it.each(WRONG)("$method $template: 405, Allow: $allow", async ({ method, path, allow }) => {
+    const { call } = api();
+    expect(await call(method, path)).toEqual({
+      status: 405,
+      allow,
+      type: "application/json; charset=utf-8",
+      body: { error: `${method} ${path} is not allowed: it takes ${allow}` },
+    });
+  });
+
+  it("a fixed word is the path's own, not an id: GET /{queue}/tasks/clear is a 405, not task 'clear'", async () => {
+    const { queue, call } = api({ basePath: "/sheppy" });
+    await queue.add(add(1, 2));
+    for (const [method, path, allow] of [
+      ["GET", "/emails/tasks/clear", "POST"],
+      ["GET", "/emails/tasks/schedule", "POST"],
+      ["DELETE", "/emails/tasks/pending", "GET"],
+      ["DELETE", "/emails/tasks/scheduled", "GET"],
+    ] as const) {
+      const answer = await call(method, `/sheppy${path}`);
+      expect([method, path, answer.status, answer.allow]).toEqual([method, path, 405, allow]);
+    }
+    // Nothing was cleared or deleted, and the routes with parameters still serve ids.
+    expect(await queue.size()).toBe(1);
+    const [pending] = await queue.getPending(1);
+    expect((await call("GET", `/sheppy/emails/tasks/${pending!.id}`)).status).toBe(200);
+    expect((await call("GET", "/sheppy/emails/tasks/pending")).status).toBe(200);
+  });
+
+  it("the OpenAPI document and the dashboard's files take GET only; without the dashboard its paths are unknown", async () => {
+    const { call } = api();
+    for (const path of ["/openapi.json", "/", "/index.html", "/assets/app.js", "/assets/app.css"]) {
+      expect(await call("POST", path)).toEqual({
+        status: 405,
+        allow: "GET",
+        type: "application/json; charset=utf-8",
+        body: { error: `POST ${path} is not allowed: it takes GET` },
+      });
+    }
+    const bare = api({ dashboard: false });
+    expect((await bare.call("POST", "/")).status).toBe(404);
+    expect((await bare.call("POST", "/assets/app.js")).status).toBe(404);
+    expect((await bare.call("POST", "/openapi.json")).status).toBe(405);
+  });
+
+  it("a path no route has stays a 404, whatever the method", async () => {
+    const { call } = api();
+    for (const method of METHODS) {
+      for (const path of ["/emails/nothing", "/emails/tasks/x/y/z", "/a/b/c/d/e", "/assets/x.js"]) {
+        expect([method, path, (await call(method, path)).status]).toEqual([method, path, 404]);
+      }
+    }
+    expect((await call("GET", "/emails/nothing")).body).toEqual({
+      error: "no route /emails/nothing",
+    });
+  });
+
+  it("authorization comes first: a refused caller learns no path's methods", async () => {
+    const { call } = api({ authorize: () => false });
+    const refused = await call("GET", "/emails/tasks/clear");
+    expect([refused.status, refused.allow]).toEqual([403, null]);
+  });
+
+  it("the OpenAPI document says so", async () => {
+    const { call } = api();
+    const doc = (await call("GET", "/openapi.json")).body as { info: { description: string } };
+    expect(doc.info.description).toContain("405");
+    expect(doc.info.description).toContain("`Allow`");
+  });
+});
