@@ -41,6 +41,7 @@ export type {
   TaskPage,
   TaskReader,
   TaskStore,
+  WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
   WorkflowStepEnd,

@@ -288,6 +288,8 @@ export interface WorkflowWrite {
   readonly expectedSteps: number;
   /** When a finished workflow record expires (epoch ms); `null` keeps it. Ignored while it runs. */
   readonly expiresAt: number | null;
+  /** The workflow's own event for this write (its end), appended last, only when the write is applied. */
+  readonly event?: string | undefined;
 }
 
 /** A workflow as stored: its record and the finished records of its steps. */
@@ -515,17 +517,16 @@ export interface WorkflowStore {
    * Stores a new workflow with the steps its first run asked for (added as
    * claimable), all together; `false`, writing nothing, when the queue holds
    * the id. A workflow that finished in its first run comes with no steps and
-   * expires at `expiresAt` (`null` keeps it; ignored while it runs). `events`
-   * holds one `added` body per step (same order), each appended to the
-   * queue's event log in the same atomic step only when its step is added
-   * (not for an id the queue holds).
+   * expires at `expiresAt` (`null` keeps it; ignored while it runs). When it
+   * stores the workflow, `events` are appended to the queue's event log in
+   * the same atomic step (see {@link WorkflowAddEvents}).
    */
   addWorkflow(
     queue: string,
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
-    events?: readonly string[],
+    events?: WorkflowAddEvents,
   ): Promise<boolean>;
   /** The workflows with these ids that exist (and have not expired) in this queue, with their step outcomes. */
   getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>>;
@@ -557,6 +558,14 @@ export interface WorkflowStore {
   deleteWorkflow(queue: string, id: string): Promise<boolean | "running">;
 }
 
+/** The event bodies `addWorkflow` appends when it stores the workflow. */
+export interface WorkflowAddEvents {
+  /** The workflow's own, first: `workflow:added`, then its end when it finished in its first run. */
+  readonly workflow: readonly string[];
+  /** One `added` per step (same order), each appended only when its step is added (not for an id the queue holds). */
+  readonly steps: readonly string[];
+}
+
 /** What `cancelWorkflow` takes. */
 export interface WorkflowCancellation {
   readonly at: number;
@@ -566,6 +575,8 @@ export interface WorkflowCancellation {
   readonly stepExpiresAt: number | null;
   /** The `cancelled` event body of each step the workflow waits for, by task id; none while the log is off. */
   readonly events?: ReadonlyMap<string, string> | undefined;
+  /** The workflow's own `workflow:cancelled` body, appended after its steps' when it cancels. */
+  readonly event?: string | undefined;
 }
 
 /** Crons, stored under their deterministic ids. */

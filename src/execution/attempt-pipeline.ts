@@ -30,7 +30,11 @@ import type {
 } from "../backends/backend.js";
 import { WorkerCrashedError } from "../errors.js";
 import { context, failSpan, type Span, type StartedSpan } from "../observability/tracing.js";
-import { eventBody, type WrittenEventType } from "../task/lifecycle-event.js";
+import {
+  eventBody,
+  finishedWorkflowEvent,
+  type WrittenEventType,
+} from "../task/lifecycle-event.js";
 import type { TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import { expiryOf } from "../task/ttl.js";
@@ -617,8 +621,12 @@ export class AttemptPipeline {
               resume,
               ...(events ? { resumeEvent: eventBody("added", resume, now) } : {}),
             };
+      // A resume that finishes its workflow says so, with the write.
+      const workflowEnd =
+        events && workflow ? finishedWorkflowEvent(workflow.record, now) : undefined;
+      const write = workflowEnd === undefined ? workflow : { ...workflow!, event: workflowEnd };
       return this.options.settle(
-        step || workflow ? { ...settlement, workflowStep: step, workflow } : settlement,
+        step || write ? { ...settlement, workflowStep: step, workflow: write } : settlement,
         now,
       );
     } catch (error) {

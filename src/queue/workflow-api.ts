@@ -7,7 +7,7 @@
  * yield. Reads decode results through the definition's result schema, as
  * task reads do.
  */
-import type { Backend } from "../backends/backend.js";
+import type { Backend, WorkflowAddEvents } from "../backends/backend.js";
 import { isoAt } from "../clock.js";
 import {
   InvalidTaskError,
@@ -17,7 +17,7 @@ import {
 } from "../errors.js";
 import { replayWorkflow } from "../execution/workflow-replay.js";
 import { advance, checkWorkflowPayloads } from "../execution/workflow-resume.js";
-import { eventBody } from "../task/lifecycle-event.js";
+import { eventBody, finishedWorkflowEvent, workflowEventBody } from "../task/lifecycle-event.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
 import { Task, type TaskData } from "../task/task-record.js";
@@ -98,7 +98,7 @@ export async function addWorkflow<R>(
     record,
     steps,
     expiryOfWorkflow(record, backend, at),
-    addOptionsFor(backend, steps, at)?.events,
+    addEventsFor(backend, record, steps, at),
   );
   if (added && backend.inline === undefined) return (await decodeWorkflow(record)) as Workflow<R>;
   // Already held (the stored one is returned), or run inline as it was added: read it back.
@@ -161,11 +161,20 @@ export async function cancelWorkflow(queue: QueueHandle, ref: WorkflowRef): Prom
     backend.retention,
     at,
   );
+  const event =
+    backend.eventCap > 0
+      ? workflowEventBody(
+          "workflow:cancelled",
+          { ...current.record, status: "cancelled", finishedAt },
+          at,
+        )
+      : undefined;
   let result = await backend.cancelWorkflow(queue.name, id, {
     at,
     expiresAt,
     stepExpiresAt,
     events: await cancelledEvents(backend, queue.name, current.record.pending, at),
+    event,
   });
   // A resume asked for new steps after the read above: their events are read again each time.
   for (let round = 1; result === "stale"; round++) {
@@ -180,6 +189,7 @@ export async function cancelWorkflow(queue: QueueHandle, ref: WorkflowRef): Prom
       expiresAt,
       stepExpiresAt,
       events: await cancelledEvents(backend, queue.name, waiting, at),
+      event,
     });
   }
   if (result === null) throw new WorkflowNotFoundError(id, queue.name);
@@ -190,6 +200,22 @@ export async function cancelWorkflow(queue: QueueHandle, ref: WorkflowRef): Prom
     );
   }
   return decodeWorkflow(result);
+}
+
+/** What `addWorkflow` appends to the log once it stores `record`: the workflow's events, then each step's `added`. */
+function addEventsFor(
+  backend: Backend,
+  record: WorkflowData,
+  steps: readonly TaskData[],
+  at: number,
+): WorkflowAddEvents | undefined {
+  if (backend.eventCap === 0) return undefined;
+  const end = finishedWorkflowEvent(record, at);
+  const added = workflowEventBody("workflow:added", { ...record, status: "running" }, at);
+  return {
+    workflow: end === undefined ? [added] : [added, end],
+    steps: addOptionsFor(backend, steps, at)?.events ?? [],
+  };
 }
 
 /** Times a workflow cancel is sent again because the workflow's steps changed under it. */

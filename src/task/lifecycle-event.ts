@@ -9,6 +9,7 @@
  */
 import type { JsonValue } from "../json.js";
 import type { TaskData, TaskStatus } from "./task-record.js";
+import type { WorkflowData, WorkflowStatus } from "./workflow-record.js";
 
 /**
  * What happened:
@@ -21,7 +22,13 @@ import type { TaskData, TaskStatus } from "./task-record.js";
  * - `cancelled` — cancelled before it started;
  * - `deferred` — claimed over its rate limit, not run, due again at `runAt`;
  * - `interrupted` — its worker shut down while it ran; it is pending again;
+ * - `workflow:added` — a workflow was stored (its first steps' `added` follow);
+ * - `workflow:completed`, `workflow:failed`, `workflow:cancelled` — a
+ *   workflow finished that way;
  * - `unreadable` — the log held a body that is not an event.
+ *
+ * A workflow's own events name the workflow in `taskId` and `taskName`; its
+ * steps and resumes are tasks, with task events of their own.
  */
 export type QueueEventType =
   | "added"
@@ -34,6 +41,10 @@ export type QueueEventType =
   | "cancelled"
   | "deferred"
   | "interrupted"
+  | "workflow:added"
+  | "workflow:completed"
+  | "workflow:failed"
+  | "workflow:cancelled"
   | "unreadable";
 
 /** One lifecycle event of a queue. */
@@ -42,14 +53,16 @@ export interface QueueEvent {
   readonly id: string;
   readonly type: QueueEventType;
   readonly queue: string;
+  /** The task's id; for a `workflow:` event, the workflow's. */
   readonly taskId: string;
+  /** The task's name; for a `workflow:` event, the workflow's. */
   readonly taskName: string;
   /** The attempt it belongs to, from 1 (for `added` and `cancelled`, the next attempt). */
   readonly attempt: number;
   /** When it happened (epoch ms, the clock of the process that wrote it). */
   readonly at: number;
-  /** The task's status once it happened. */
-  readonly status: TaskStatus;
+  /** The task's (or for a `workflow:` event, the workflow's) status once it happened. */
+  readonly status: TaskStatus | WorkflowStatus;
   /** Milliseconds the attempt ran (`completed`, `failed`, `retrying`). */
   readonly durationMs?: number;
   /** The error's class name and message (`failed`, `retrying`, `crashed`). */
@@ -75,6 +88,10 @@ export const WRITTEN_EVENT_TYPES: readonly WrittenEventType[] = [
   "cancelled",
   "deferred",
   "interrupted",
+  "workflow:added",
+  "workflow:completed",
+  "workflow:failed",
+  "workflow:cancelled",
 ];
 
 const WRITTEN: ReadonlySet<string> = new Set(WRITTEN_EVENT_TYPES);
@@ -127,6 +144,30 @@ export function eventBody(
   const durationMs = extra?.durationMs === undefined ? "null" : `${Math.round(extra.durationMs)}`;
   if (extras !== "") return `${body},${durationMs},{${extras.slice(1)}}]`;
   return durationMs === "null" ? `${body}]` : `${body},${durationMs}]`;
+}
+
+/** The event types about a workflow itself. */
+export type WorkflowEventType = Extract<WrittenEventType, `workflow:${string}`>;
+
+/**
+ * The log body of a workflow's own event (see {@link eventBody}): the
+ * workflow's id, name and status, and its error when it failed.
+ */
+export function workflowEventBody(
+  type: WorkflowEventType,
+  record: WorkflowData,
+  at: number,
+): string {
+  const body = `[${JSON.stringify(record.id)},"${type}",${JSON.stringify(record.name)},1,${at},"${record.status}"`;
+  if (type === "workflow:failed" && record.error)
+    return `${body},null,{"e":${JSON.stringify([record.error.type, record.error.message])}}]`;
+  return `${body}]`;
+}
+
+/** The workflow event of a record a write finishes, by its status; none while it runs. */
+export function finishedWorkflowEvent(record: WorkflowData, at: number): string | undefined {
+  if (record.status === "running") return undefined;
+  return workflowEventBody(`workflow:${record.status}`, record, at);
 }
 
 /**

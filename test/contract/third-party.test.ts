@@ -22,6 +22,7 @@ import type {
   RateLimitRequest,
   Settlement,
   SettleResult,
+  WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowData,
   WorkflowStepEnd,
@@ -81,7 +82,7 @@ class WrappedBackend implements Backend {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
-    events?: readonly string[],
+    events?: WorkflowAddEvents,
   ) {
     return this.#store.addWorkflow(queue, record, steps, expiresAt, events);
   }

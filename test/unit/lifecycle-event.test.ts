@@ -12,10 +12,13 @@ import { task } from "../../src/task/define-task.js";
 import {
   eventBody,
   eventBodyWithoutId,
+  finishedWorkflowEvent,
   readEvent,
   WRITTEN_EVENT_TYPES,
+  workflowEventBody,
 } from "../../src/task/lifecycle-event.js";
 import { TASK_STATUSES, type TaskData } from "../../src/task/task-record.js";
+import type { WorkflowData, WorkflowStatus } from "../../src/task/workflow-record.js";
 
 const base = task({ name: "lifecycle.base" }, (n: number) => n)(1).toJSON();
 
@@ -110,6 +113,43 @@ describe("lifecycle event bodies", () => {
         if (data.status === "retrying" && data.nextRetryAt)
           expect(event.runAt).toBe(Date.parse(data.nextRetryAt));
       }),
+    );
+  });
+
+  it("a workflow's own events read back with its id, name and status, and its error when it failed", () => {
+    const statuses: WorkflowStatus[] = ["running", "completed", "failed", "cancelled"];
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.string({ maxLength: 40 }),
+        fc.constantFrom(...statuses),
+        fc.option(fc.record({ type: fc.string(), message: fc.string() })),
+        fc.integer({ min: 0, max: 2 ** 45 }),
+        (id, name, status, error, at) => {
+          const record = {
+            id,
+            name,
+            status,
+            error: error ? { ...error, stack: null, cause: null } : null,
+          } as unknown as WorkflowData;
+          const added = readEvent("q", "3", workflowEventBody("workflow:added", record, at));
+          expect(added).toMatchObject({ type: "workflow:added", taskId: id, taskName: name, at });
+          const end = finishedWorkflowEvent(record, at);
+          if (status === "running") {
+            expect(end).toBeUndefined();
+            return;
+          }
+          const event = readEvent("q", "4", end!);
+          expect(event).toMatchObject({
+            type: `workflow:${status}`,
+            taskId: id,
+            status,
+            attempt: 1,
+          });
+          if (status === "failed" && error) expect(event.error).toEqual(error);
+          else expect(event.error).toBeUndefined();
+        },
+      ),
     );
   });
 

@@ -42,6 +42,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
   WorkflowStepEnd,
@@ -354,12 +355,12 @@ export class MemoryBackend implements Backend {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
-    events?: readonly string[],
+    events?: WorkflowAddEvents,
   ): Promise<boolean> {
     const state = this.#state(queue);
     const now = this.clock.now();
-    const result = addWorkflow(state, record, steps, expiresAt, now, events);
-    if (result.events.length > 0) this.#events(queue).append(result.events);
+    const result = addWorkflow(state, record, steps, expiresAt, now, events?.steps);
+    if (result.added && events) this.#events(queue).append([...events.workflow, ...result.events]);
     this.#announce(queue, state, result.changes);
     return result.added;
   }
@@ -382,6 +383,8 @@ export class MemoryBackend implements Backend {
   ): Promise<WorkflowData | "finished" | "stale" | null> {
     const state = this.#state(queue);
     const { result, changes, events } = cancelWorkflow(state, id, cancellation, this.clock.now());
+    if (typeof result === "object" && result !== null && cancellation.event !== undefined)
+      events.push(cancellation.event);
     if (events.length > 0) this.#events(queue).append(events);
     this.#announce(queue, state, changes);
     return result;

@@ -148,6 +148,7 @@ export function settleRecords(
     }
     if (resumed && s.workflowStep?.resumeEvent !== undefined)
       events.push(s.workflowStep.resumeEvent);
+    if (s.workflow && addChildren && s.workflow.event !== undefined) events.push(s.workflow.event);
     return "settled";
   });
   state.bound(maxFinished);

@@ -43,6 +43,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
   WorkflowStepEnd,
@@ -300,7 +301,7 @@ export class PostgresBackend implements Backend {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
-    events?: readonly string[],
+    events?: WorkflowAddEvents,
   ): Promise<boolean> {
     return this.#workflows.addWorkflow(queue, record, steps, expiresAt, events);
   }

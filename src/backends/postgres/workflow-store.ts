@@ -16,6 +16,7 @@ import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js
 import type {
   PageRequest,
   StoredWorkflow,
+  WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
 } from "../backend.js";
@@ -163,7 +164,7 @@ export class WorkflowStore {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
-    events?: readonly string[],
+    events?: WorkflowAddEvents,
   ): Promise<boolean> {
     this.session.assertConnected();
     checkNewWork(steps, "addWorkflow");
@@ -201,11 +202,11 @@ export class WorkflowStore {
         rows.map(storableConcurrencyKey),
         rows.map((r) => r.concurrencyLimit),
       ]);
-      if (events && row && row.added.length > 0) {
-        // Each step added now has its `added` event, in the steps' order.
-        const added = new Set(row.added);
-        const bodies = events.filter((_, i) => added.has(rows[i]!.id));
-        await this.events.appendWithin(tx, queue, bodies);
+      if (events && Number(row?.stored ?? 0) === 1) {
+        // The workflow's own events, then each step added now, in the steps' order.
+        const added = new Set(row!.added);
+        const bodies = events.steps.filter((_, i) => added.has(rows[i]!.id));
+        await this.events.appendWithin(tx, queue, [...events.workflow, ...bodies]);
       }
       return Number(row?.stored ?? 0) === 1;
     });
@@ -304,6 +305,8 @@ export class WorkflowStore {
         });
         await this.events.appendWithin(tx, queue, appended);
       }
+      if (cancellation.event !== undefined)
+        await this.events.appendWithin(tx, queue, [cancellation.event]);
       const stored = decodeWorkflowData(row!.data, `workflow record ${id} in PostgreSQL`);
       return { ...stored, status: "cancelled" as const, finishedAt, pending: [] };
     });

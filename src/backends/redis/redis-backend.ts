@@ -40,6 +40,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
   WorkflowStepEnd,
@@ -335,7 +336,7 @@ export class RedisBackend implements Backend {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
-    events?: readonly string[],
+    events?: WorkflowAddEvents,
   ): Promise<boolean> {
     return this.#workflows.addWorkflow(queue, record, steps, expiresAt, events);
   }

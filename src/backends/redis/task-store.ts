@@ -84,6 +84,7 @@ function pushWorkflowArgs(args: (string | number)[], s: Settlement, eventCap: nu
     write.expectedSteps,
     record.steps.length,
     finished && write.expiresAt !== null ? write.expiresAt : "",
+    eventCap > 0 ? (write.event ?? "") : "",
     record.pending.length,
     ...record.pending,
   );

@@ -16,6 +16,7 @@ import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js
 import type {
   PageRequest,
   StoredWorkflow,
+  WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
 } from "../backend.js";
@@ -41,7 +42,7 @@ export class WorkflowStore {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
-    events?: readonly string[],
+    events?: WorkflowAddEvents,
   ): Promise<boolean> {
     const k = this.session.keys(queue);
     this.session.register(queue);
@@ -59,6 +60,7 @@ export class WorkflowStore {
       finished && expiresAt !== null ? expiresAt : "",
       k.finishedChannel,
       this.eventCap,
+      ...(this.eventCap > 0 && events ? [events.workflow.length, ...events.workflow] : [0]),
       record.pending.length,
       ...record.pending,
     ];
@@ -69,7 +71,7 @@ export class WorkflowStore {
         creationTimeOf(step),
         step.status,
         claimSpec(step),
-        this.eventCap > 0 ? (events?.[i] ?? "") : "",
+        this.eventCap > 0 ? (events?.steps[i] ?? "") : "",
       );
     });
     const stored = await this.session.script(
@@ -152,6 +154,7 @@ export class WorkflowStore {
         cancellation.stepExpiresAt ?? "",
         k.finishedChannel,
         this.eventCap,
+        this.eventCap > 0 ? (cancellation.event ?? "") : "",
         ...bodyArgs,
       ],
     )) as [string, string, string] | "finished" | "stale" | null;

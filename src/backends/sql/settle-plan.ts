@@ -233,6 +233,9 @@ export function planSettle(
     const resumeEvent = s.workflowStep?.resumeEvent;
     if (resumed && resumeEvent !== undefined)
       plan.events.push({ body: resumeEvent, ifInserted: p.resume!.id });
+    // A resume's write that was applied: the workflow's own event (its end), last.
+    if (s.workflow && addChildren && s.workflow.event !== undefined)
+      plan.events.push({ body: s.workflow.event });
     plan.results.push("settled");
   }
   return plan;

@@ -42,6 +42,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
   WorkflowStepEnd,
@@ -294,7 +295,7 @@ export class SqliteBackend implements Backend {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
-    events?: readonly string[],
+    events?: WorkflowAddEvents,
   ): Promise<boolean> {
     return this.#workflows.addWorkflow(queue, record, steps, expiresAt, events);
   }

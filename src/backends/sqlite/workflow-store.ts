@@ -16,6 +16,7 @@ import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js
 import type {
   PageRequest,
   StoredWorkflow,
+  WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
 } from "../backend.js";
@@ -111,7 +112,7 @@ export class WorkflowStore {
     record: WorkflowData,
     steps: readonly TaskData[],
     expiresAt: number | null,
-    events?: readonly string[],
+    events?: WorkflowAddEvents,
   ): Promise<boolean> {
     this.db.assertConnected();
     checkNewWork(steps, "addWorkflow");
@@ -138,8 +139,10 @@ export class WorkflowStore {
       if (!stored) return null;
       const inserted = insertNew(this.db, queue, rows);
       if (finished) logFinished(this.db, queue, [record.id]);
-      // Each step added now has its `added` event, in the steps' order.
-      const bodies = events ? events.filter((_, i) => inserted[i]) : [];
+      // The workflow's own events, then each step added now, in the steps' order.
+      const bodies = events
+        ? [...events.workflow, ...events.steps.filter((_, i) => inserted[i])]
+        : [];
       return {
         claimable: rows.some((r, i) => inserted[i] && r.state === CLAIMABLE),
         appended: this.events.appendWithin(queue, bodies),
@@ -226,10 +229,10 @@ export class WorkflowStore {
         data: string;
       };
       logFinished(this.db, queue, [id, ...steps]);
-      const appended = this.events.appendWithin(
-        queue,
-        steps.flatMap((step) => bodies?.get(step) ?? []),
-      );
+      const appended = this.events.appendWithin(queue, [
+        ...steps.flatMap((step) => bodies?.get(step) ?? []),
+        ...(cancellation.event === undefined ? [] : [cancellation.event]),
+      ]);
       return { data: row.data, finished: [id, ...steps], appended };
     });
     if (result === null || result === "finished" || result === "stale") return result;

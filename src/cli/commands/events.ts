@@ -28,8 +28,9 @@ export function eventLine(event: QueueEvent): string {
     new Date(event.at).toISOString(),
     event.type.padEnd(11),
     `${event.taskName} ${event.taskId}`,
-    `attempt ${event.attempt}`,
   ];
+  // A workflow's own events have no attempt.
+  if (!event.type.startsWith("workflow:")) parts.push(`attempt ${event.attempt}`);
   if (event.durationMs !== undefined) parts.push(`${event.durationMs} ms`);
   if (event.runAt !== undefined) parts.push(`runs at ${new Date(event.runAt).toISOString()}`);
   if (event.error) parts.push(`${event.error.type}: ${event.error.message}`);
@@ -42,7 +43,7 @@ export function addEventsCommand(program: Command): void {
   const command = program
     .command("events")
     .description(
-      "follow a queue's lifecycle events (added, started, progress, retrying, completed, failed, crashed, cancelled, deferred, interrupted) from every process, until interrupted",
+      "follow a queue's lifecycle events (added, started, progress, retrying, completed, failed, crashed, cancelled, deferred, interrupted, and workflow:added/completed/failed/cancelled) from every process, until interrupted",
     )
     .addOption(
       new Option(

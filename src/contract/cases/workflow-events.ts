@@ -4,6 +4,9 @@
  * same atomic step as the task, and only when the task is added; cancelling
  * a workflow appends `cancelled` for each step it cancels. So a listener
  * hears of every task of a workflow before it starts, as of any other task.
+ * The workflow itself appends `workflow:added` when stored and
+ * `workflow:completed` / `failed` / `cancelled` when it ends, each with the
+ * write that does it.
  */
 
 import { describe, expect, it } from "vitest";
@@ -21,6 +24,14 @@ const twoSteps = workflow({ name: "workflow-events.two-steps" }, function* (x: n
 const fanOut = workflow({ name: "workflow-events.fan-out" }, function* (n: number) {
   const done = yield* all(Array.from({ length: n }, (_, i) => add(i, 1000)));
   return done.map((t) => t.result);
+});
+const throwing = workflow({ name: "workflow-events.throwing" }, function* () {
+  const t = yield* step(add(1, 1));
+  throw new RangeError(`gave up after ${t.result}`);
+});
+// biome-ignore lint/correctness/useYield: a workflow that asks for no step completes when added.
+const immediate = workflow({ name: "workflow-events.immediate" }, function* (x: number) {
+  return x * 2;
 });
 
 const RESUME = "workflow:";
@@ -42,7 +53,13 @@ export function workflowEventCases(h: ContractHarness): void {
       const queue = h.queue();
       const backend = await queue.connect();
       const wf = await queue.addWorkflow(twoSteps(2));
-      const [first] = await logOf(backend, queue.name);
+      const [stored, first] = await logOf(backend, queue.name);
+      expect(stored).toMatchObject({
+        type: "workflow:added",
+        taskId: wf.id,
+        taskName: "workflow-events.two-steps",
+        status: "running",
+      });
       expect(first).toMatchObject({
         type: "added",
         taskId: wf.steps[0]!.taskId,
@@ -55,6 +72,9 @@ export function workflowEventCases(h: ContractHarness): void {
       expect(done.result).toBe(13);
       const log = await logOf(backend, queue.name);
       const tasks = byTask(log);
+      expect(tasks.get(wf.id)).toEqual(["workflow:added", "workflow:completed"]);
+      expect(log.at(-1)).toMatchObject({ type: "workflow:completed", status: "completed" });
+      tasks.delete(wf.id);
       // Two steps and the two resumes that follow them.
       expect(tasks.size).toBe(4);
       for (const types of tasks.values()) expect(types).toEqual(["added", "started", "completed"]);
@@ -73,14 +93,16 @@ export function workflowEventCases(h: ContractHarness): void {
       const backend = await queue.connect();
       const wf = await queue.addWorkflow(fanOut(5));
       const added = await logOf(backend, queue.name);
-      expect(added.map((e) => `${e.type}:${e.taskId}`)).toEqual(
-        wf.steps.map((s) => `added:${s.taskId}`),
-      );
+      expect(added.map((e) => `${e.type}:${e.taskId}`)).toEqual([
+        `workflow:added:${wf.id}`,
+        ...wf.steps.map((s) => `added:${s.taskId}`),
+      ]);
       await h.worker(queue).work({ oneshot: true });
       await queue.waitForWorkflow(wf, { timeout: 10 });
       const log = await logOf(backend, queue.name);
       const resumes = log.filter((e) => e.taskName.startsWith(RESUME));
       expect(resumes.map((e) => e.type)).toEqual(["added", "started", "completed"]);
+      expect(log.at(-1)).toMatchObject({ type: "workflow:completed", taskId: wf.id });
       // The resume is added by the settle of the last step: after every step's end.
       const lastStepEnd = Math.max(
         ...log.flatMap((e, i) =>
@@ -99,8 +121,18 @@ export function workflowEventCases(h: ContractHarness): void {
       await queue.cancelWorkflow(wf);
       const log = await logOf(backend, queue.name);
       const waiting = wf.steps.map((s) => s.taskId).filter((id) => id !== running);
-      expect(log.slice(0, 3).map((e) => e.type)).toEqual(["added", "added", "added"]);
-      const cancelled = log.slice(3);
+      expect(log.slice(0, 4).map((e) => e.type)).toEqual([
+        "workflow:added",
+        "added",
+        "added",
+        "added",
+      ]);
+      expect(log.at(-1)).toMatchObject({
+        type: "workflow:cancelled",
+        taskId: wf.id,
+        status: "cancelled",
+      });
+      const cancelled = log.slice(4, -1);
       expect(cancelled.map((e) => e.type)).toEqual(["cancelled", "cancelled"]);
       expect(cancelled.map((e) => e.taskId).sort()).toEqual([...waiting].sort());
       for (const event of cancelled) {
@@ -115,14 +147,14 @@ export function workflowEventCases(h: ContractHarness): void {
       const stepId = wf.steps[0]!.taskId;
       await queue.cancel(stepId);
       const log = await logOf(backend, queue.name);
-      expect(log.map((e) => e.type)).toEqual(["added", "cancelled", "added"]);
-      expect(log[1]!.taskId).toBe(stepId);
-      expect(log[2]).toMatchObject({
+      expect(log.map((e) => e.type)).toEqual(["workflow:added", "added", "cancelled", "added"]);
+      expect(log[2]!.taskId).toBe(stepId);
+      expect(log[3]).toMatchObject({
         taskName: `${RESUME}workflow-events.two-steps`,
         status: "pending",
       });
       const [resume] = await queue.getPending();
-      expect(log[2]!.taskId).toBe(resume!.id);
+      expect(log[3]!.taskId).toBe(resume!.id);
     });
 
     it("EV-24 a resume whose workflow was cancelled meanwhile adds no steps, and appends no `added` for them", async () => {
@@ -138,8 +170,9 @@ export function workflowEventCases(h: ContractHarness): void {
       expect(await queue.size()).toBe(0);
       const log = await logOf(backend, queue.name);
       const tasks = byTask(log);
-      expect([...tasks.keys()].sort()).toEqual([wf.steps[0]!.taskId, resume!.id].sort());
+      expect([...tasks.keys()].sort()).toEqual([wf.id, wf.steps[0]!.taskId, resume!.id].sort());
       expect(tasks.get(resume!.id)).toEqual(["added", "started", "completed"]);
+      expect(tasks.get(wf.id)).toEqual(["workflow:added", "workflow:cancelled"]);
     });
 
     it("EV-25 a backend answers `stale`, writing nothing, when a step it would cancel has no event: the caller read too early", async () => {
@@ -162,9 +195,32 @@ export function workflowEventCases(h: ContractHarness): void {
       expect(await logOf(backend, queue.name)).toEqual(before);
       // With every waiting step's event, it cancels.
       expect((await queue.cancelWorkflow(wf)).status).toBe("cancelled");
-      expect((await logOf(backend, queue.name)).filter((e) => e.type === "cancelled")).toHaveLength(
-        2,
-      );
+      const after = await logOf(backend, queue.name);
+      expect(after.filter((e) => e.type === "cancelled")).toHaveLength(2);
+      expect(after.filter((e) => e.type === "workflow:cancelled")).toHaveLength(1);
+    });
+
+    it("EV-26 a workflow's own end: `workflow:failed` with its error; one done when added appends added and completed together, once", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const failing = await queue.addWorkflow(throwing());
+      await h.worker(queue).work({ oneshot: true });
+      expect((await queue.waitForWorkflow(failing, { timeout: 10 })).status).toBe("failed");
+      const failed = (await logOf(backend, queue.name)).filter((e) => e.taskId === failing.id);
+      expect(failed.map((e) => e.type)).toEqual(["workflow:added", "workflow:failed"]);
+      expect(failed[1]).toMatchObject({
+        status: "failed",
+        taskName: "workflow-events.throwing",
+        error: { type: "RangeError", message: "gave up after 2" },
+      });
+      const done = immediate(4);
+      expect((await queue.addWorkflow(done)).status).toBe("completed");
+      await queue.addWorkflow(done);
+      const log = (await logOf(backend, queue.name)).filter((e) => e.taskId === done.id);
+      expect(log.map((e) => `${e.type}:${e.status}`)).toEqual([
+        "workflow:added:running",
+        "workflow:completed:completed",
+      ]);
     });
   });
 }

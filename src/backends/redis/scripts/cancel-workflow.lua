@@ -9,11 +9,13 @@
 -- when none are given), each step cancelled appends its body to the event
 -- log, and a step it would cancel that has none makes it answer 'stale'
 -- before any write (the caller read the workflow before a resume added it).
+-- The workflow's own event body (ARGV 10, '' none) is appended after them.
 -- KEYS: 1 pending, 2 scheduled, 3 processing, 4 done, 5 counts, 6 expires,
 --       7 running workflows, 8 workflow expiries, 9 wake, 10 event log
 -- ARGV: 1 task key prefix, 2 workflow key prefix, 3 workflow pending-set prefix, 4 id,
 --       5 finishedAt (ISO), 6 expires ('' = none), 7 step expires ('' = none), 8 finished channel,
---       9 event cap (0: log off), 10 body count ('' = none given), then that many (step id, body)
+--       9 event cap (0: log off), 10 the workflow's event body, 11 body count ('' = none given),
+--       then that many (step id, body)
 -- Returns: { json, status, finishedAt } of the workflow; 'finished' when it had finished;
 --          'stale'; nil when unknown
 --@include counts
@@ -26,14 +28,15 @@ if (id or '') == '' or (ARGV[5] or '') == '' or (ARGV[6] ~= '' and not tonumber(
   or (ARGV[7] ~= '' and not tonumber(ARGV[7])) then
   return redis.error_reply('sheppy cancelWorkflow: expected an id, a finish time and numeric expiries or none')
 end
-local bodyCount = ARGV[10] ~= '' and tonumber(ARGV[10]) or nil
-if not isEventCap(ARGV[9]) or (ARGV[10] ~= '' and not bodyCount) or #ARGV ~= 10 + 2 * (bodyCount or 0) then
-  return redis.error_reply('sheppy cancelWorkflow: expected an event cap and (step id, body) pairs or none')
+local bodyCount = ARGV[11] ~= '' and tonumber(ARGV[11]) or nil
+if not isEventCap(ARGV[9]) or ARGV[10] == nil or ARGV[11] == nil or (ARGV[11] ~= '' and not bodyCount)
+  or #ARGV ~= 11 + 2 * (bodyCount or 0) then
+  return redis.error_reply('sheppy cancelWorkflow: expected an event cap, an event or none and (step id, body) pairs or none')
 end
 local bodies = nil
 if bodyCount then
   bodies = {}
-  for i = 11, 10 + 2 * bodyCount, 2 do
+  for i = 12, 11 + 2 * bodyCount, 2 do
     bodies[ARGV[i]] = ARGV[i + 1]
   end
 end
@@ -78,5 +81,8 @@ if ARGV[6] ~= '' then
   redis.call('ZADD', KEYS[8], tonumber(ARGV[6]), id)
 end
 redis.call('PUBLISH', ARGV[8], table.concat(announced, ','))
+if ARGV[10] ~= '' then
+  appendEvent(KEYS[10], eventCap, ARGV[10])
+end
 writeEvents()
 return redis.call('HMGET', wkey, 'd', 'st', 'fa')

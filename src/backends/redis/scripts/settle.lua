@@ -35,8 +35,8 @@
 --       a step flag (0/1) and, when 1, (workflow id, resume id, resume json, resume created (ms),
 --       resume status, resume event body ('' none)); a write
 --       flag (0/1) and, when 1, (workflow id, json, status, finishedAt, expected steps,
---       steps, expires, pending count, and that many step ids); an event count and that many
---       event bodies
+--       steps, expires, event body ('' none), pending count, and that many step ids); an event
+--       count and that many event bodies
 -- Returns: 1 (settled) or 0 (lost) per settlement
 --@include counts
 --@include claimable
@@ -111,7 +111,7 @@ while i <= #ARGV do
     return redis.error_reply(where .. ': the workflow step flag must be 0 or 1')
   end
   if ARGV[i] == '1' then
-    local pendingCount = tonumber(ARGV[i + 8])
+    local pendingCount = tonumber(ARGV[i + 9])
     local w = {
       id = ARGV[i + 1],
       json = ARGV[i + 2],
@@ -120,13 +120,15 @@ while i <= #ARGV do
       expected = tonumber(ARGV[i + 5]),
       steps = tonumber(ARGV[i + 6]),
       expires = ARGV[i + 7],
+      event = ARGV[i + 8],
       pending = {},
     }
     if (w.id or '') == '' or (w.json or '') == '' or (w.status or '') == '' or not w.expected
-      or not w.steps or not pendingCount or (w.expires ~= '' and not tonumber(w.expires)) then
-      return redis.error_reply(where .. ': a workflow write needs an id, json, status, step counts, an expiry or none and pending ids')
+      or not w.steps or not pendingCount or (w.expires ~= '' and not tonumber(w.expires))
+      or w.event == nil then
+      return redis.error_reply(where .. ': a workflow write needs an id, json, status, step counts, an expiry or none, an event or none and pending ids')
     end
-    i = i + 9
+    i = i + 10
     for _ = 1, pendingCount do
       if (ARGV[i] or '') == '' then
         return redis.error_reply(where .. ': a workflow write has an empty pending id')
@@ -256,6 +258,9 @@ for _, s in ipairs(settlements) do
     end
     if resumed and s.step.event ~= '' then
       appendEvent(KEYS[12], eventCap, s.step.event)
+    end
+    if writeWorkflow and s.write.event ~= '' then
+      appendEvent(KEYS[12], eventCap, s.write.event)
     end
     results[#results + 1] = 1
   elseif asFence(fences[2]) == s.fence then
