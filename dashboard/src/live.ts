@@ -93,9 +93,21 @@ export function useQueueFeed(
       source.addEventListener("open", () => setLive(true));
       source.addEventListener("error", () => {
         setLive(false);
-        // The browser retries a dropped stream by itself, but not one answered with an error
-        // (a 403 once a session ends, a 503): ask the API why, say so, and open it again later.
-        if (source?.readyState !== EventSource.CLOSED || stopped) return;
+        if (stopped) return;
+        if (source?.readyState !== EventSource.CLOSED) {
+          // The browser reopens a dropped stream by itself; should the backend be down, the page
+          // would say "connecting…" all along: ask the API, and say why while it is not back.
+          const dropped = source;
+          api.stats(queue).then(
+            () => undefined,
+            (error: Error) => {
+              if (dropped?.readyState !== EventSource.OPEN) setProblem(error.message);
+            },
+          );
+          return;
+        }
+        // Nor does it retry one answered with an error (a 403 once a session ends, a 503): ask the
+        // API why, say so, and open it again later.
         api.stats(queue).then(
           () => setProblem("the live stream closed; opening it again…"),
           (error: Error) => setProblem(error.message),

@@ -74,7 +74,7 @@ export async function eventStream(
           // Already closed by the reader.
         }
       });
-      stop = await backend.watchFinished(queue.name, (ids) => {
+      const onFinished = (ids: readonly string[]) => {
         if (ids.length === 0) return;
         void backend.getTasks(queue.name, ids).then(
           (records) => {
@@ -85,10 +85,32 @@ export async function eventStream(
           },
           () => send(": could not read finished tasks\n\n"),
         );
-      });
+      };
+      // Listening for finished tasks needs the backend too: while it does not answer, the stream
+      // stays open, says so, and listens once it can (a stream that ended here would be reopened
+      // by the browser, in the same outage, without ever telling why).
+      let subscribing = false;
+      const listen = () => {
+        if (subscribing) return;
+        subscribing = true;
+        backend.watchFinished(queue.name, onFinished).then(
+          (unwatch) => {
+            if (open) stop = unwatch;
+            else unwatch();
+          },
+          () => {
+            subscribing = false;
+            event("unavailable", { error: "the backend did not answer" });
+          },
+        );
+      };
       await stats();
+      listen();
       if (backend.eventCap > 0) void followLog(queue, after, signal, send);
-      timer = setInterval(() => void stats(), STATS_EVERY_MS);
+      timer = setInterval(() => {
+        void stats();
+        if (stop === undefined) listen();
+      }, STATS_EVERY_MS);
       timer.unref?.();
     },
     cancel: close,

@@ -193,14 +193,32 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     const queue = new Queue(privateUrl, { name: "fragile" });
     await queue.add(add(1, 1));
     const page = await open(outage, "#/q/fragile");
+    // What the page saw of its requests, to tell why should the problem line not come.
+    const seen: string[] = [];
+    const started = Date.now();
+    const note = (what: string) => seen.push(`${Date.now() - started} ms ${what}`);
+    page.on("request", (request) => note(`→ ${request.method()} ${request.url()}`));
+    page.on("requestfinished", (request) => note(`✓ ${request.url()}`));
+    page.on("requestfailed", (request) =>
+      note(`× ${request.url()} ${request.failure()?.errorText}`),
+    );
+    page.on("console", (message) => note(`console ${message.text()}`));
     try {
       await expect.poll(() => page.locator("[data-testid=live]").textContent()).toBe("live");
+      note("pause");
       server.pause();
       // The line comes from the stream's failed count (every 5 s, each bounded by 10 s) or, should
       // the stream drop meanwhile, from the API's own answer: either names the backend's silence.
       await expect
-        .poll(() => page.locator("[data-testid=feed-problem]").textContent(), { timeout: 45_000 })
-        .toMatch(/the backend did not answer|could not be reached/);
+        .poll(
+          async () => (await page.locator("[data-testid=feed-problem]").allTextContents()).join(""),
+          { timeout: 45_000 },
+        )
+        .toMatch(/the backend did not answer|could not be reached/)
+        .catch(async (error: Error) => {
+          const live = await page.locator("[data-testid=live]").textContent();
+          throw new Error(`${error.message}\nlive: ${live}\n${seen.join("\n")}`);
+        });
       expect(await page.locator("[data-testid=live]").textContent()).toBe("not live");
       expect(await page.locator("[data-testid=stats]").getAttribute("class")).toContain("stale");
       server.resume();
