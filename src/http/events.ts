@@ -90,10 +90,10 @@ export async function eventStream(
       // stays open, says so, and listens once it can (a stream that ended here would be reopened
       // by the browser, in the same outage, without ever telling why).
       let subscribing = false;
-      const listen = () => {
+      const listen = async () => {
         if (subscribing) return;
         subscribing = true;
-        backend.watchFinished(queue.name, onFinished).then(
+        await backend.watchFinished(queue.name, onFinished).then(
           (unwatch) => {
             if (open) stop = unwatch;
             else unwatch();
@@ -104,12 +104,13 @@ export async function eventStream(
           },
         );
       };
+      // Listening first: once a client has the first counts, no task it sees finish is missed.
+      await listen();
       await stats();
-      listen();
       if (backend.eventCap > 0) void followLog(queue, after, signal, send);
       timer = setInterval(() => {
         void stats();
-        if (stop === undefined) listen();
+        if (stop === undefined) void listen();
       }, STATS_EVERY_MS);
       timer.unref?.();
     },
