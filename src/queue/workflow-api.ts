@@ -169,28 +169,25 @@ export async function cancelWorkflow(queue: QueueHandle, ref: WorkflowRef): Prom
           at,
         )
       : undefined;
-  let result = await backend.cancelWorkflow(queue.name, id, {
-    at,
-    expiresAt,
-    stepExpiresAt,
-    events: await cancelledEvents(backend, queue.name, current.record.pending, at),
-    event,
-  });
-  // A resume asked for new steps after the read above: their events are read again each time.
-  for (let round = 1; result === "stale"; round++) {
+  // Sent again, with the steps read afresh, while a resume adds steps between the read and the cancel.
+  let waiting = current.record.pending;
+  let result: Awaited<ReturnType<Backend["cancelWorkflow"]>>;
+  for (let round = 1; ; round++) {
+    const events = await cancelledEvents(backend, queue.name, waiting, at);
+    result = await backend.cancelWorkflow(queue.name, id, {
+      at,
+      expiresAt,
+      stepExpiresAt,
+      events,
+      event,
+    });
+    if (result !== "stale") break;
     if (round === STALE_ROUNDS) {
       throw new TaskStateError(
         `Cannot cancel workflow ${id}: its steps changed ${STALE_ROUNDS} times while it was being cancelled; try again`,
       );
     }
-    const waiting = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.pending ?? [];
-    result = await backend.cancelWorkflow(queue.name, id, {
-      at,
-      expiresAt,
-      stepExpiresAt,
-      events: await cancelledEvents(backend, queue.name, waiting, at),
-      event,
-    });
+    waiting = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.pending ?? [];
   }
   if (result === null) throw new WorkflowNotFoundError(id, queue.name);
   if (result === "finished") {
