@@ -15,6 +15,9 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
+    // Most files spend their time waiting on servers, child processes and timers rather than
+    // on the CPU, so three run side by side on two cores (vitest's default would be one).
+    maxWorkers: 3,
     projects: [
       {
         resolve: { alias },
@@ -44,8 +47,8 @@ export default defineConfig({
         test: {
           name: "cli",
           include: ["test/cli/**/*.test.ts"],
-          testTimeout: 30_000,
-          hookTimeout: 30_000,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

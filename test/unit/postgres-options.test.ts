@@ -142,6 +142,14 @@ describe("postgres:// URLs and options", () => {
     expect(() => new PostgresBackend({ url: "postgres://h/db", unavailableAfter: 0 })).toThrow(
       /unavailableAfter/,
     );
+    for (const pollInterval of [0, 0.01, -1, Number.NaN, 3601, "2" as unknown as number]) {
+      const refused = errorOf(() => new PostgresBackend({ url: "postgres://h/db", pollInterval }));
+      expect(refused).toBeInstanceOf(InvalidOptionError);
+      expect(refused.message).toBe(
+        `PostgresBackend option pollInterval must be a number of seconds ≥ 0.05 and ≤ 3600 (got ${String(pollInterval)})`,
+      );
+    }
+    expect(() => new PostgresBackend({ url: "postgres://h/db", pollInterval: 30 })).not.toThrow();
     expect(() => new PostgresBackend({ url: "redis://h" })).toThrow(BackendUrlError);
     for (const own of ["information_schema", "pg_catalog", "pg_temp_1", "pg_sheppy"]) {
       const refused = errorOf(() => new PostgresBackend({ url: "postgres://h/db", schema: own }));

@@ -20,9 +20,6 @@ import type { PgSession } from "./session.js";
 
 /** Expired leases looked at per reclaim call. */
 const RECLAIM_BATCH = 100;
-/** A waiting claim looks again this often even without a notification (one may be lost across a reconnect). */
-const FALLBACK_POLL_MS = 2000;
-
 /**
  * The oldest claimable rows (none while the queue is paused), locked without waiting for rows others hold,
  * become claimed: a new fence, the lease stamped now (server time), the
@@ -149,6 +146,8 @@ export class Claims {
     private readonly session: PgSession,
     private readonly notifier: Notifier,
     private readonly now: () => number,
+    /** A waiting claim looks again this often even without a notification (one may be lost across a reconnect). */
+    private readonly pollMs: number,
   ) {}
 
   /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
@@ -166,7 +165,7 @@ export class Claims {
         },
         arm: () => this.notifier.workSignal(queue),
         connected: () => this.session.isConnected,
-        pollMs: FALLBACK_POLL_MS,
+        pollMs: this.pollMs,
       },
       waitMs,
     );

@@ -22,9 +22,6 @@ import { checkedRead, readEventsWaiting } from "../sql/event-log.js";
 import type { Notifier } from "./notifications.js";
 import type { PgSession, Tx } from "./session.js";
 
-/** Longest sleep of a waiting read between looks, should a notification be lost. */
-const FALLBACK_POLL_MS = 2000;
-
 /** `$1` queue, `$2` bodies, `$3` cap, `$4` the events channel. */
 const APPEND = "SELECT %SCHEMA%.append_events($1, $2::text[], $3, $4) AS n";
 
@@ -64,6 +61,8 @@ export class EventStore {
     private readonly notifier: Notifier,
     /** Most rows kept per queue; 0: nothing is appended. */
     readonly cap: number,
+    /** Longest sleep of a waiting read between looks, should a notification be lost. */
+    private readonly pollMs: number,
   ) {}
 
   /** The values an add, settle or cancel statement passes on to `append_events` after its bodies: cap, channel. */
@@ -108,7 +107,7 @@ export class EventStore {
         },
         arm: () => this.notifier.eventSignal(queue),
         connected: () => this.session.isConnected,
-        pollMs: FALLBACK_POLL_MS,
+        pollMs: this.pollMs,
       },
       request.waitMs,
     );

@@ -104,10 +104,20 @@ export interface PostgresBackendOptions extends RetentionOptions {
    * not answer) before it fails with `BackendUnavailableError` (default 10).
    */
   unavailableAfter?: number;
+  /**
+   * Seconds an idle worker's claim (or a waiting event read) waits for a
+   * notification before it looks again on its own (default 2). Work is
+   * announced by `NOTIFY`, so this bounds only how late a task is seen when
+   * a notification is lost (across a reconnect); a longer interval means
+   * fewer idle queries from many idle workers.
+   */
+  pollInterval?: number;
 }
 
 /** Default of {@link PostgresBackendOptions.unavailableAfter}, in seconds. */
 export const DEFAULT_UNAVAILABLE_AFTER = 10;
+/** Default of {@link PostgresBackendOptions.pollInterval}, in seconds. */
+export const DEFAULT_POLL_INTERVAL = 2;
 /** Default of {@link PostgresBackendOptions.poolSize}. */
 export const DEFAULT_POOL_SIZE = 10;
 
@@ -115,6 +125,15 @@ function checkUnavailableAfter(value: unknown): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 3600) {
     throw new InvalidOptionError(
       `PostgresBackend option unavailableAfter must be a number of seconds > 0 and ≤ 3600 (got ${String(value)})`,
+    );
+  }
+  return value;
+}
+
+function checkPollInterval(value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0.05 || value > 3600) {
+    throw new InvalidOptionError(
+      `PostgresBackend option pollInterval must be a number of seconds ≥ 0.05 and ≤ 3600 (got ${String(value)})`,
     );
   }
   return value;
@@ -203,6 +222,7 @@ export class PostgresBackend implements Backend {
     const unavailableAfter = checkUnavailableAfter(
       options.unavailableAfter ?? DEFAULT_UNAVAILABLE_AFTER,
     );
+    const pollMs = checkPollInterval(options.pollInterval ?? DEFAULT_POLL_INTERVAL) * 1000;
     const logger = options.logger ?? defaultLogger();
     const session = new PgSession({
       url: this.url,
@@ -215,9 +235,9 @@ export class PostgresBackend implements Backend {
     const now = () => this.clock.now();
     this.#session = session;
     this.#notifier = new Notifier(session, logger);
-    this.#events = new EventStore(session, this.#notifier, this.eventCap);
+    this.#events = new EventStore(session, this.#notifier, this.eventCap, pollMs);
     this.#tasks = new TaskStore(session, this.#events, now);
-    this.#claims = new Claims(session, this.#notifier, now);
+    this.#claims = new Claims(session, this.#notifier, now, pollMs);
     this.#reader = new TaskReader(session, now);
     this.#crons = new CronStore(session);
     this.#workflows = new WorkflowStore(session, this.#events, now);

@@ -34,7 +34,7 @@ afterAll(async () => {
 
 // Skipped only when PostgreSQL is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("PostgreSQL: adds of many tasks", () => {
-  it("12,001 tasks in one call (three statements and a bit) are all stored, each with its added event; a repeated id is refused once", async () => {
+  it("12,001 tasks in one call (thirteen statements, the last of one row) are all stored, each with its added event; a repeated id is refused once", async () => {
     const queue = queueOf({ eventCap: 20_000 });
     const tasks = Array.from({ length: 12_001 }, (_, i) => echo(i));
     const repeated = tasks[7_500]!;
