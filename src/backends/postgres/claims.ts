@@ -23,10 +23,20 @@ const RECLAIM_BATCH = 100;
 /**
  * The oldest claimable rows (none while the queue is paused), locked without waiting for rows others hold,
  * become claimed: a new fence, the lease stamped now (server time), the
- * claim's start from the caller's clock. Returns each row's old place, so
- * the answer can be put in FIFO order. `$4`: the most to take, less the
+ * claim's start from the caller's clock — but never before the time a row
+ * waited for (`due_at`, kept when it became claimable): the caller reads its
+ * clock before the statement runs, and another worker may make a task due
+ * in between. Returns each row's start and old place, so the answer can be
+ * put in FIFO order. `$4`: the most to take, less the
  * claims held now (a queue with a cap); `null`: `$2`.
  */
+/**
+ * `t.due_at` (ms) as `toISOString()` writes it (null when none). Whole
+ * seconds and milliseconds apart: through a fractional double the
+ * milliseconds of far instants come out one less.
+ */
+export const ISO_OF_DUE = `to_char(to_timestamp(t.due_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '.' || lpad((t.due_at % 1000)::text, 3, '0') || 'Z'`;
+
 const CLAIM_ROWS = `
 WITH picked AS (
   SELECT id, seq, priority FROM %SCHEMA%.tasks
@@ -38,11 +48,12 @@ WITH picked AS (
   FOR UPDATE SKIP LOCKED
 )
 UPDATE %SCHEMA%.tasks t
-SET state = ${CLAIMED}, status = 'processing', started_at = $3, seq = NULL,
+SET state = ${CLAIMED}, status = 'processing', seq = NULL,
+    started_at = greatest($3::text COLLATE "C", ${ISO_OF_DUE}),
     fence = t.fence + 1, lease_at = %SCHEMA%.now_ms(), suspect_lease = NULL, suspect_at = NULL
 FROM picked
 WHERE t.queue = $1 AND t.id = picked.id
-RETURNING t.id, t.data, t.fence, picked.seq, picked.priority`;
+RETURNING t.id, t.data, t.fence, t.started_at, picked.seq, picked.priority`;
 
 /**
  * A queue without a cap claims in one statement; a capped one claims
@@ -53,9 +64,9 @@ WITH claimed AS (${CLAIM_ROWS.replace(
   "%CAPPED%",
   "AND NOT EXISTS (SELECT 1 FROM %SCHEMA%.queue_caps c WHERE c.queue = $1)",
 ).replace("%LIMIT%", "$2")})
-SELECT id, data, fence, seq, priority FROM claimed
+SELECT id, data, fence, started_at, seq, priority FROM claimed
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL FROM %SCHEMA%.queue_caps WHERE queue = $1`;
+SELECT NULL, NULL, NULL, NULL, NULL, NULL FROM %SCHEMA%.queue_caps WHERE queue = $1`;
 
 /**
  * A capped queue's claim, in a transaction that first locks its cap row:
@@ -131,6 +142,7 @@ interface ClaimRow {
   id: string | null;
   data: string;
   fence: string;
+  started_at: string;
   priority: number;
   seq: string;
 }
@@ -207,7 +219,7 @@ export class Claims {
           id: row.id!,
           data: row.data,
           status: "processing",
-          started_at: startedAt,
+          started_at: row.started_at,
           finished_at: null,
         },
         now,

@@ -136,7 +136,8 @@ SELECT id FROM %SCHEMA%.tasks WHERE queue = $1 AND id = ANY($2::text[]) AND req 
 
 /**
  * Due rows by $2 become claimable, earliest first, at the tail of the FIFO
- * in that order (numbered after sorting), each by exactly one caller.
+ * in that order (numbered after sorting), each by exactly one caller. They
+ * keep `due_at`: a claim never stamps its start before it.
  */
 const PROMOTE = `
 WITH due AS (
@@ -148,7 +149,7 @@ WITH due AS (
 ), numbered AS (
   SELECT id, nextval('%SCHEMA%.task_seq') AS seq FROM due ORDER BY due_at, id
 ), moved AS (
-  UPDATE %SCHEMA%.tasks t SET state = ${CLAIMABLE}, status = 'pending', due_at = NULL, seq = numbered.seq
+  UPDATE %SCHEMA%.tasks t SET state = ${CLAIMABLE}, status = 'pending', seq = numbered.seq
   FROM numbered
   WHERE t.queue = $1 AND t.id = numbered.id
   RETURNING t.id, t.seq

@@ -83,10 +83,14 @@ const CLUSTER_RETRY_PAUSE_MS = 100;
  * every call of the backend waits here; they share one listener, so a busy
  * process does not pile up listeners (and Node's leak warning) on the client.
  */
-export function untilClientReady(client: RedisClient, ms: number): Promise<void> {
+function isClientReady(client: RedisClient): boolean {
   // "ready" with a socket that can no longer be written is a connection about to be reported closed.
   const writable = "stream" in client ? client.stream?.writable !== false : true;
-  if (client.status === "ready" && writable) return Promise.resolve();
+  return client.status === "ready" && writable;
+}
+
+export function untilClientReady(client: RedisClient, ms: number): Promise<void> {
+  if (isClientReady(client)) return Promise.resolve();
   return new Promise((resolve) => {
     let waiters = readyWaiters.get(client);
     if (!waiters) {
@@ -325,6 +329,7 @@ export class RedisConnections {
   async withBlocking<T>(
     fn: (client: RedisClient) => Promise<T>,
     readyWithinMs = this.commandTimeoutMs,
+    notReady?: () => T,
   ): Promise<T> {
     let client = this.#idleBlocking.pop();
     if (!client) {
@@ -334,6 +339,9 @@ export class RedisConnections {
     try {
       // A new (or reconnecting) connection queues nothing: wait until it can take the command.
       await untilClientReady(client, readyWithinMs);
+      // Still connecting when the caller's wait is over (a loaded machine, a cluster still
+      // discovering its slots): the wait is over, and no command is sent to fail.
+      if (notReady && !isClientReady(client)) return notReady();
       return await fn(client);
     } finally {
       if (this.#allBlocking.has(client)) this.#idleBlocking.push(client);

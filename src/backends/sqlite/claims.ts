@@ -109,9 +109,13 @@ export class Claims {
   async #claim(queue: string, limit: number): Promise<ClaimedTask[]> {
     if (!this.db.isConnected) return [];
     if (!this.db.read("claim", () => this.db.statement(ANY_CLAIMABLE).get(queue, queue))) return [];
-    const now = this.now();
-    const startedAt = isoAt(now);
+    // Stamped once the transaction holds the file's lock (after any wait for it): a task another
+    // process made claimable meanwhile never looks started before it was due.
+    let now = 0;
+    let startedAt = "";
     const rows = await this.db.write("claim", () => {
+      now = this.now();
+      startedAt = isoAt(now);
       if (this.db.statement(PAUSED).get(queue)) return [];
       const room = this.#room(queue, limit);
       if (room < 1) return [];

@@ -2,11 +2,12 @@
  * Another connection holding the file's write lock: a call waits for it on
  * timers (the event loop keeps running), goes through once it is released,
  * and gives up with BackendUnavailableError after busyTimeout, having
- * written nothing.
+ * written nothing. A claim that waited is stamped when it got the lock.
  */
 import Database from "better-sqlite3";
 import { BackendUnavailableError, Queue, task } from "sheppy";
 import { SqliteBackend } from "sheppy/backends/sqlite";
+import { TestClock } from "sheppy/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
 import { sqliteTestDir } from "../../support/sqlite.js";
@@ -64,5 +65,28 @@ describe("sqlite: a write lock held by another connection", () => {
     );
     expect(await queue.size()).toBe(0);
     await queue.close();
+  });
+
+  it("a claim that waits for the lock stamps its start once it holds it, not when it asked", async () => {
+    const path = files.path("stamp.db");
+    const start = Date.UTC(2030, 0, 1);
+    const clock = new TestClock(start);
+    const backend = new SqliteBackend({ path, clock });
+    const queue = new Queue(backend, { name: "stamp" });
+    await backend.connect();
+    try {
+      await queue.add(job(1));
+      const release = holdWriteLock(path);
+      const claiming = backend.claim("stamp", 1, 0);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Meanwhile another process may have made this very task due: time moved on.
+      await clock.advance(5);
+      release();
+      const [claimed] = await claiming;
+      expect(claimed?.record.startedAt).toBe(new Date(start + 5000).toISOString());
+      expect((await queue.getTask(claimed!.record.id))?.startedAt?.getTime()).toBe(start + 5000);
+    } finally {
+      await backend.disconnect();
+    }
   });
 });
