@@ -16,8 +16,8 @@ export default defineConfig({
   resolve: { alias },
   test: {
     // Most files spend their time waiting on servers, child processes and timers rather than
-    // on the CPU, so three run side by side on two cores (vitest's default would be one).
-    maxWorkers: 3,
+    // on the CPU, so four run side by side on two cores (vitest's default would be one).
+    maxWorkers: 4,
     projects: [
       {
         resolve: { alias },
