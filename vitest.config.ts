@@ -12,21 +12,25 @@ const alias = [
   { find: /^sheppy$/, replacement: src("index.ts") },
 ];
 
+// `expect.poll` waits for what a loaded machine may take seconds to show (vitest's default: 1 s).
+const expectOptions = { poll: { timeout: 15_000, interval: 50 } };
+
 export default defineConfig({
   resolve: { alias },
   test: {
     // Most files spend their time waiting on servers, child processes and timers rather than
-    // on the CPU, so four run side by side on two cores (vitest's default would be one).
-    maxWorkers: 4,
+    // on the CPU, so three run side by side on two cores (vitest's default would be one).
+    maxWorkers: 3,
     projects: [
       {
         resolve: { alias },
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], expect: expectOptions },
       },
       {
         resolve: { alias },
         test: {
           name: "contract",
+          expect: expectOptions,
           include: ["test/contract/**/*.test.ts"],
           testTimeout: 20_000,
           hookTimeout: 20_000,
@@ -36,6 +40,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "integration",
+          expect: expectOptions,
           include: ["test/backends/**/*.test.ts"],
           testTimeout: 90_000,
           hookTimeout: 30_000,
@@ -46,6 +51,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "cli",
+          expect: expectOptions,
           include: ["test/cli/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -56,6 +62,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "browser",
+          expect: expectOptions,
           include: ["test/browser/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,

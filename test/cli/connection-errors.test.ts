@@ -104,8 +104,8 @@ describe.skipIf(!support.plain)("sheppy: plaintext servers it cannot use", () =>
     expect(expectOneLineError(result, 1)).toBe(
       `error: cannot connect to Redis at rediss://127.0.0.1:${plain.port}: TLS handshake failed: the server does not speak TLS (use redis:// instead of rediss://)`,
     );
-    // Process start included; the handshake alone used to take 10 s.
-    expect(result.ms).toBeLessThan(5000);
+    // Process start included (seconds on a busy machine); the handshake alone used to take 10 s.
+    expect(result.ms).toBeLessThan(9000);
   });
 
   it("a database the server does not have", async () => {
