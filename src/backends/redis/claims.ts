@@ -115,59 +115,58 @@ export class Claims {
     const unanswered = this.#unanswered.get(k.pending) ?? [];
     const token = this.session.requestToken();
     const { connections } = this.session;
+    const waitThenClaim = async (client: RedisClient): Promise<WakeAndClaim> => {
+      let run = this.#runners.get(client);
+      if (!run) {
+        run = defineScripts(client);
+        this.#runners.set(client, run);
+      }
+      // Both commands in one write to the socket (a system call each would cost more than the claim).
+      const socket = "stream" in client ? client.stream : undefined;
+      socket?.cork();
+      const wait = client.blpop(k.wake, Math.max(0.01, remainingMs / 1000));
+      const claim = run(
+        "claim",
+        [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap],
+        [k.task, limit, "", token, offsetMs, ...unanswered],
+      ) as Promise<string[]>;
+      socket?.uncork();
+      let woke: boolean;
+      try {
+        woke = (await wait) !== null;
+      } catch (error) {
+        claim.catch(() => {});
+        this.#claimMayHaveRun(k, unanswered, token, error);
+        // disconnect() closes the waiting connection under us: the wait simply ends.
+        if (!this.session.isConnected) return { woke: false, claimed: [] };
+        throw new BackendUnavailableError(
+          `claim: waiting for tasks failed: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      // The claim runs the moment the wait ends: its answer follows at once unless the server stalls.
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          connections.discardBlocking(client);
+          reject(new Error("Connection is closed: the claim behind a wait did not answer in time"));
+        }, connections.commandTimeoutMs);
+      });
+      try {
+        const flat = await Promise.race([claim, stalled]);
+        this.#unanswered.delete(k.pending);
+        return { woke, claimed: readClaims(flat, this.now()) };
+      } catch (error) {
+        claim.catch(() => {});
+        this.#claimMayHaveRun(k, unanswered, token, error);
+        // Claimed again at once through the main connection, which retries and reports as every call does.
+        return { woke, claimed: undefined };
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     return connections.withBlocking(
-      async (client) => {
-        let run = this.#runners.get(client);
-        if (!run) {
-          run = defineScripts(client);
-          this.#runners.set(client, run);
-        }
-        // Both commands in one write to the socket (a system call each would cost more than the claim).
-        const socket = "stream" in client ? client.stream : undefined;
-        socket?.cork();
-        const wait = client.blpop(k.wake, Math.max(0.01, remainingMs / 1000));
-        const claim = run(
-          "claim",
-          [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap],
-          [k.task, limit, "", token, offsetMs, ...unanswered],
-        ) as Promise<string[]>;
-        socket?.uncork();
-        let woke: boolean;
-        try {
-          woke = (await wait) !== null;
-        } catch (error) {
-          claim.catch(() => {});
-          this.#claimMayHaveRun(k, unanswered, token, error);
-          // disconnect() closes the waiting connection under us: the wait simply ends.
-          if (!this.session.isConnected) return { woke: false, claimed: [] };
-          throw new BackendUnavailableError(
-            `claim: waiting for tasks failed: ${(error as Error).message}`,
-            { cause: error },
-          );
-        }
-        // The claim runs the moment the wait ends: its answer follows at once unless the server stalls.
-        let timer: NodeJS.Timeout | undefined;
-        const stalled = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            connections.discardBlocking(client);
-            reject(
-              new Error("Connection is closed: the claim behind a wait did not answer in time"),
-            );
-          }, connections.commandTimeoutMs);
-        });
-        try {
-          const flat = await Promise.race([claim, stalled]);
-          this.#unanswered.delete(k.pending);
-          return { woke, claimed: readClaims(flat, this.now()) };
-        } catch (error) {
-          claim.catch(() => {});
-          this.#claimMayHaveRun(k, unanswered, token, error);
-          // Claimed again at once through the main connection, which retries and reports as every call does.
-          return { woke, claimed: undefined };
-        } finally {
-          clearTimeout(timer);
-        }
-      },
+      waitThenClaim,
       remainingMs,
       // Not connected by the end of the wait: it ended with nothing; the caller looks once more.
       () => ({ woke: false, claimed: undefined }),
