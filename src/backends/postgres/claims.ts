@@ -21,6 +21,13 @@ import type { PgSession } from "./session.js";
 /** Expired leases looked at per reclaim call. */
 const RECLAIM_BATCH = 100;
 /**
+ * `t.due_at` (ms) as `toISOString()` writes it (null when none). Whole
+ * seconds and milliseconds apart: through a fractional double the
+ * milliseconds of far instants come out one less.
+ */
+export const ISO_OF_DUE = `to_char(to_timestamp(t.due_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '.' || lpad((t.due_at % 1000)::text, 3, '0') || 'Z'`;
+
+/**
  * The oldest claimable rows (none while the queue is paused), locked without waiting for rows others hold,
  * become claimed: a new fence, the lease stamped now (server time), the
  * claim's start from the caller's clock — but never before the time a row
@@ -30,13 +37,6 @@ const RECLAIM_BATCH = 100;
  * put in FIFO order. `$4`: the most to take, less the
  * claims held now (a queue with a cap); `null`: `$2`.
  */
-/**
- * `t.due_at` (ms) as `toISOString()` writes it (null when none). Whole
- * seconds and milliseconds apart: through a fractional double the
- * milliseconds of far instants come out one less.
- */
-export const ISO_OF_DUE = `to_char(to_timestamp(t.due_at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '.' || lpad((t.due_at % 1000)::text, 3, '0') || 'Z'`;
-
 const CLAIM_ROWS = `
 WITH picked AS (
   SELECT id, seq, priority FROM %SCHEMA%.tasks

@@ -121,19 +121,12 @@ export const DEFAULT_POLL_INTERVAL = 2;
 /** Default of {@link PostgresBackendOptions.poolSize}. */
 export const DEFAULT_POOL_SIZE = 10;
 
-function checkUnavailableAfter(value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 3600) {
+/** A number of seconds above `min` (or from it, when `minIncluded`) up to 3,600, or an `InvalidOptionError` naming `option`. */
+function checkSeconds(option: string, value: unknown, min: number, minIncluded: boolean): number {
+  const tooSmall = typeof value === "number" && (minIncluded ? value < min : value <= min);
+  if (typeof value !== "number" || !Number.isFinite(value) || tooSmall || value > 3600) {
     throw new InvalidOptionError(
-      `PostgresBackend option unavailableAfter must be a number of seconds > 0 and ≤ 3600 (got ${String(value)})`,
-    );
-  }
-  return value;
-}
-
-function checkPollInterval(value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0.05 || value > 3600) {
-    throw new InvalidOptionError(
-      `PostgresBackend option pollInterval must be a number of seconds ≥ 0.05 and ≤ 3600 (got ${String(value)})`,
+      `PostgresBackend option ${option} must be a number of seconds ${minIncluded ? "≥" : ">"} ${min} and ≤ 3600 (got ${String(value)})`,
     );
   }
   return value;
@@ -219,10 +212,15 @@ export class PostgresBackend implements Backend {
       options.maxPayloadBytes ?? target.maxPayloadBytes,
       "PostgresBackend",
     );
-    const unavailableAfter = checkUnavailableAfter(
+    const unavailableAfter = checkSeconds(
+      "unavailableAfter",
       options.unavailableAfter ?? DEFAULT_UNAVAILABLE_AFTER,
+      0,
+      false,
     );
-    const pollMs = checkPollInterval(options.pollInterval ?? DEFAULT_POLL_INTERVAL) * 1000;
+    const pollMs =
+      checkSeconds("pollInterval", options.pollInterval ?? DEFAULT_POLL_INTERVAL, 0.05, true) *
+      1000;
     const logger = options.logger ?? defaultLogger();
     const session = new PgSession({
       url: this.url,

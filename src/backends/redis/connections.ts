@@ -78,17 +78,17 @@ const readyWaiters = new WeakMap<RedisClient, Set<() => void>>();
  */
 const CLUSTER_RETRY_PAUSE_MS = 100;
 
-/**
- * @internal Resolves once `client` is ready, or after `ms`. During an outage
- * every call of the backend waits here; they share one listener, so a busy
- * process does not pile up listeners (and Node's leak warning) on the client.
- */
 function isClientReady(client: RedisClient): boolean {
   // "ready" with a socket that can no longer be written is a connection about to be reported closed.
   const writable = "stream" in client ? client.stream?.writable !== false : true;
   return client.status === "ready" && writable;
 }
 
+/**
+ * @internal Resolves once `client` is ready, or after `ms`. During an outage
+ * every call of the backend waits here; they share one listener, so a busy
+ * process does not pile up listeners (and Node's leak warning) on the client.
+ */
 export function untilClientReady(client: RedisClient, ms: number): Promise<void> {
   if (isClientReady(client)) return Promise.resolve();
   return new Promise((resolve) => {
