@@ -33,6 +33,9 @@ describe.skipIf(!available)("postgres: ten workers starting at once on an empty 
   it("migrate the schema once and all start working", async () => {
     const url = new URL(POSTGRES_URL);
     url.searchParams.set("schema", schema);
+    // Ten processes, each with its pool and its listening connection: small pools leave room for
+    // the other test files using the server at the same time.
+    url.searchParams.set("poolSize", "2");
     const env = {
       TEST_REDIS_URL: REDIS_URL,
       TEST_PREFIX: key,
