@@ -204,8 +204,8 @@ export function startDashboard(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`sheppy dashboard did not start within 15 s; stderr: ${stderr}`));
-    }, 15_000);
+      reject(new Error(`sheppy dashboard did not start within 40 s; stderr: ${stderr}`));
+    }, 40_000);
     child.once("close", (code) => {
       clearTimeout(timer);
       reject(new Error(`sheppy dashboard exited ${code}; stderr: ${stderr}`));

@@ -17,7 +17,7 @@ export function spawnTs(file: string, env: Record<string, string>): ChildProcess
 }
 
 /** Resolves when the child prints a line containing `text`; rejects if it exits first or `ms` pass. */
-export function waitForOutput(child: ChildProcess, text: string, ms = 15_000): Promise<void> {
+export function waitForOutput(child: ChildProcess, text: string, ms = 40_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = "";
     const timer = setTimeout(

@@ -228,7 +228,9 @@ export function scheduleCases(h: ContractHarness): void {
       const queue = h.queue();
       const [a, b, c, notDue] = [add(1, 0), add(2, 0), add(3, 0), add(4, 0)];
       await queue.size();
-      const base = Date.now();
+      // Far enough ahead that the first times are still in the future when a loaded machine
+      // reaches their schedule calls.
+      const base = Date.now() + 1_000;
       await queue.schedule(c, new Date(base + 150));
       await queue.schedule(a, new Date(base + 50));
       await queue.schedule(b, new Date(base + 100));
@@ -236,7 +238,7 @@ export function scheduleCases(h: ContractHarness): void {
       const worker = h.worker(queue, { processing: false });
       const running = worker.work();
       await vi.waitFor(async () => expect(await queue.size()).toBe(3), {
-        timeout: 5_000,
+        timeout: 15_000,
         interval: 20,
       });
       await worker.close();
