@@ -14,6 +14,7 @@ import type { Backend } from "../backends/backend.js";
 // A URL given to the handler may name either built-in backend, even when "sheppy" itself is not imported.
 import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
+import { InvalidOptionError } from "../errors.js";
 import { Queue } from "../queue/queue.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
@@ -45,6 +46,13 @@ export interface HttpHandlerOptions {
   exposeErrors?: boolean;
   /** Serve the dashboard at the base path (default `true`); `false` serves the API alone. */
   dashboard?: boolean;
+  /**
+   * Query parameters the application's own code reads — e.g. an access token
+   * that `authorize` takes from the URL for an `EventSource`, which cannot send
+   * headers. A route refuses (400) any other parameter it does not take, so a
+   * misspelt filter is never silently ignored.
+   */
+  extraQueryParameters?: readonly string[];
 }
 
 /** The API as a fetch handler. */
@@ -56,6 +64,8 @@ interface CompiledRoute {
   readonly names: readonly string[];
   /** Routes with more fixed segments win over ones that read a parameter there. */
   readonly fixed: number;
+  /** The query parameters the route takes, by name. */
+  readonly queryNames: ReadonlySet<string>;
 }
 
 function compile(route: Route): CompiledRoute {
@@ -73,7 +83,8 @@ function compile(route: Route): CompiledRoute {
       return "([^/]+)";
     })
     .join("/");
-  return { route, pattern: new RegExp(`^${source}/?$`), names, fixed };
+  const queryNames = new Set(route.query ? schemaFields(route.query) : []);
+  return { route, pattern: new RegExp(`^${source}/?$`), names, fixed, queryNames };
 }
 
 const COMPILED = ROUTES.map(compile).sort((a, b) => b.fixed - a.fixed);
@@ -94,6 +105,7 @@ const HANDLER_OPTION_KEYS = Object.keys({
   maxBodyBytes: true,
   exposeErrors: true,
   dashboard: true,
+  extraQueryParameters: true,
 } satisfies Record<keyof HttpHandlerOptions, true>);
 
 /**
@@ -126,6 +138,7 @@ export function createHttpHandler(
     return Object.fromEntries(await store.listQueues());
   };
   const expose = options.exposeErrors ?? false;
+  const extraQuery = new Set(checkedNames(options.extraQueryParameters));
 
   return async (request: Request): Promise<Response> => {
     try {
@@ -167,7 +180,11 @@ export function createHttpHandler(
         match.compiled.names.map((name, i) => [name, decodeSegment(match.values[i]!)]),
       );
       if (route.mutating) checkMutation(request, url, options);
-      const query = parse(route.query, Object.fromEntries(url.searchParams), "query");
+      const query = parse(
+        route.query,
+        queryValues(match.compiled, url.searchParams, extraQuery),
+        "query",
+      );
       const body = route.mutating
         ? parseBody(route, await readJson(request, options.maxBodyBytes ?? MAX_BODY_BYTES))
         : undefined;
@@ -342,6 +359,57 @@ function parseBody(route: Route, value: unknown): unknown {
 
 /** The fields a route's body takes, by name (its bodies are flat objects). */
 function bodyFields(route: Route): string[] {
-  const schema = z.toJSONSchema(route.body!, { io: "input", unrepresentable: "any" });
-  return Object.keys(schema.properties ?? {});
+  return schemaFields(route.body!);
+}
+
+function checkedNames(names: unknown): readonly string[] {
+  if (names === undefined) return [];
+  if (!Array.isArray(names) || !names.every((name) => typeof name === "string" && name !== "")) {
+    throw new InvalidOptionError(
+      `createHttpHandler() option extraQueryParameters must be a list of parameter names (got ${JSON.stringify(names)})`,
+    );
+  }
+  return names;
+}
+
+/** The member names of a flat object schema. */
+function schemaFields(schema: z.ZodType): string[] {
+  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  return Object.keys(json.properties ?? {});
+}
+
+/**
+ * The query's values by name. A parameter the route does not take (nor the
+ * application, see {@link HttpHandlerOptions.extraQueryParameters}) is refused
+ * by name — most often it is a misspelt filter, and the client must not
+ * believe it was applied — and so is one given twice, which has no one value.
+ */
+function queryValues(
+  compiled: CompiledRoute,
+  search: URLSearchParams,
+  extra: ReadonlySet<string>,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  const unknown: string[] = [];
+  for (const [name, value] of search) {
+    if (extra.has(name)) continue;
+    if (!compiled.queryNames.has(name)) {
+      if (!unknown.includes(name)) unknown.push(name);
+      continue;
+    }
+    if (Object.hasOwn(values, name)) {
+      throw new HttpError(400, `query parameter '${name}' is given more than once`);
+    }
+    values[name] = value;
+  }
+  if (unknown.length > 0) {
+    const { route } = compiled;
+    const names = unknown.map((name) => `'${name}'`).join(", ");
+    const takes = [...compiled.queryNames];
+    throw new HttpError(
+      400,
+      `unknown query parameter${unknown.length === 1 ? "" : "s"} ${names} in ${route.method} ${route.path} (it takes ${takes.length === 0 ? "none" : takes.join(", ")})`,
+    );
+  }
+  return values;
 }
