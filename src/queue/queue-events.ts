@@ -6,7 +6,12 @@
  * resumes after the last event id it saw misses nothing still in the log.
  */
 import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
-import { type QueueEvent, readEvent } from "../task/lifecycle-event.js";
+import {
+  QUEUE_EVENT_TYPES,
+  type QueueEvent,
+  type QueueEventType,
+  readEvent,
+} from "../task/lifecycle-event.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import type { QueueHandle } from "./queue-handle.js";
 
@@ -22,6 +27,11 @@ export interface QueueEventsOptions {
   readonly signal?: AbortSignal | undefined;
   /** Events fetched per backend call (default 100). */
   readonly batchSize?: number | undefined;
+  /**
+   * Only events of these types (default: every type). The others are still
+   * read from the log, in order, and passed over.
+   */
+  readonly types?: readonly QueueEventType[] | undefined;
 }
 
 /** How long one read waits for new events before looking at `signal` again. */
@@ -34,11 +44,15 @@ const EVENTS_OPTION_KEYS = Object.keys({
   after: true,
   signal: true,
   batchSize: true,
+  types: true,
 } satisfies Record<keyof QueueEventsOptions, true>);
 
-function checkOptions(options: QueueEventsOptions): number {
+function checkOptions(options: QueueEventsOptions): {
+  limit: number;
+  types: ReadonlySet<QueueEventType> | null;
+} {
   checkOptionKeys(options, EVENTS_OPTION_KEYS, "queue.events()");
-  const { after, batchSize } = options;
+  const { after, batchSize, types } = options;
   if (after !== undefined && (typeof after !== "string" || after === ""))
     throw new InvalidOptionError(
       `queue.events(): after must be "now", "start" or an event id (got ${String(after)})`,
@@ -47,7 +61,20 @@ function checkOptions(options: QueueEventsOptions): number {
     throw new InvalidOptionError(
       `queue.events(): batchSize must be an integer ≥ 1 (got ${String(batchSize)})`,
     );
-  return batchSize ?? 100;
+  return { limit: batchSize ?? 100, types: types === undefined ? null : checkTypes(types) };
+}
+
+function checkTypes(types: unknown): ReadonlySet<QueueEventType> {
+  if (!Array.isArray(types) || types.length === 0)
+    throw new InvalidOptionError(
+      `queue.events(): types must be a list of one or more event types (got ${JSON.stringify(types)})`,
+    );
+  const unknown = types.find((type) => !(QUEUE_EVENT_TYPES as readonly unknown[]).includes(type));
+  if (unknown !== undefined)
+    throw new InvalidOptionError(
+      `queue.events(): unknown event type ${JSON.stringify(unknown)} in types (one of: ${QUEUE_EVENT_TYPES.join(", ")})`,
+    );
+  return new Set(types as QueueEventType[]);
 }
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -67,7 +94,7 @@ export async function* queueEvents(
   queue: QueueHandle,
   options: QueueEventsOptions = {},
 ): AsyncGenerator<QueueEvent, void, undefined> {
-  const limit = checkOptions(options);
+  const { limit, types } = checkOptions(options);
   const { signal } = options;
   const backend = await queue.connect();
   if (backend.eventCap === 0)
@@ -92,7 +119,9 @@ export async function* queueEvents(
     }
     for (const { id, body } of stored) {
       position = id;
-      yield readEvent(queue.name, id, body);
+      const event = readEvent(queue.name, id, body);
+      if (types && !types.has(event.type)) continue;
+      yield event;
       if (signal?.aborted) return;
     }
   }

@@ -96,6 +96,9 @@ export const WRITTEN_EVENT_TYPES: readonly WrittenEventType[] = [
 
 const WRITTEN: ReadonlySet<string> = new Set(WRITTEN_EVENT_TYPES);
 
+/** Every event type a reader can meet: the written ones and `unreadable`. */
+export const QUEUE_EVENT_TYPES: readonly QueueEventType[] = [...WRITTEN_EVENT_TYPES, "unreadable"];
+
 function instant(iso: string | null): number | undefined {
   if (iso === null) return undefined;
   const ms = Date.parse(iso);

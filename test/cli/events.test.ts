@@ -1,8 +1,9 @@
 /**
  * `sheppy events` prints a queue's lifecycle events from its event log:
  * from the oldest kept (`--after start`), after an id (`--after <id>`), as
- * JSON lines with `--format json`, exiting after `--count`; a position the
- * log never gave is a one-line error. On a SQLite file (no server needed),
+ * JSON lines with `--format json`, only some types with `--type`, exiting
+ * after `--count`; a position the log never gave, or an unknown type, is a
+ * one-line error. On a SQLite file (no server needed),
  * with tasks added and run by other `sheppy` processes.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -53,6 +54,22 @@ describe("sheppy events", () => {
     const rows = text.stdout.trim().split("\n");
     expect(rows).toHaveLength(3);
     expect(rows[2]).toMatch(/completed\s+\S+ \S+\s+attempt 1\s+\d+ ms/);
+  });
+
+  it("--type prints only events of those types; an unknown type is a one-line error naming the valid ones", async () => {
+    expect((await sheppy("task", "add", `${TASKS}:add`, "--args", "[3,4]")).code).toBe(0);
+    expect((await sheppy("work", "--tasks", TASKS, "--oneshot")).code).toBe(0);
+    const all = await sheppy("events", "--after", "start", "--count", "6", "--format", "json");
+    const finished = await sheppy(
+      ...["events", "--after", "start", "--type", "completed, failed", "--count", "2"],
+      ...["--format", "json"],
+    );
+    expect(finished.code).toBe(0);
+    const completed = lines(all.stdout).filter((e) => e.type === "completed");
+    expect(completed).toHaveLength(2);
+    expect(lines(finished.stdout)).toEqual(completed);
+    const error = expectOneLineError(await sheppy("events", "--type", "completed,finished"));
+    expect(error).toMatch(/--type.*Unknown event type 'finished'; one of: added, started,/);
   });
 
   it("a position the log never gave is a one-line error", async () => {

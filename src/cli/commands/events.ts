@@ -4,11 +4,16 @@
  * event log holds them — from now on, from the oldest it keeps (`--after
  * start`), or after an event's id (`--after <id>`, to carry on where an
  * earlier run stopped) — one line per event (`--format json`: one JSON
- * object per line), until SIGINT/SIGTERM or `--count` events.
+ * object per line), optionally of some types only (`--type`), until
+ * SIGINT/SIGTERM or `--count` events.
  */
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { Queue } from "../../queue/queue.js";
-import type { QueueEvent } from "../../task/lifecycle-event.js";
+import {
+  QUEUE_EVENT_TYPES,
+  type QueueEvent,
+  type QueueEventType,
+} from "../../task/lifecycle-event.js";
 import { addSettings, type OutputFormat, positiveInteger } from "../env.js";
 import { openBackend } from "../open-queue.js";
 import { print } from "../output.js";
@@ -19,6 +24,22 @@ interface EventsSettings {
   format: OutputFormat;
   after: string;
   count?: number;
+  type?: QueueEventType[];
+}
+
+/** `--type`'s list: known event types, comma-separated, at least one. */
+function eventTypes(raw: string): QueueEventType[] {
+  const types = raw
+    .split(",")
+    .map((type) => type.trim())
+    .filter((type) => type !== "");
+  const unknown = types.find((type) => !(QUEUE_EVENT_TYPES as readonly string[]).includes(type));
+  if (types.length === 0 || unknown !== undefined) {
+    throw new InvalidArgumentError(
+      `${unknown === undefined ? "Name at least one event type" : `Unknown event type '${unknown}'`}; one of: ${QUEUE_EVENT_TYPES.join(", ")}.`,
+    );
+  }
+  return types as QueueEventType[];
 }
 
 /** One event as a line: its id, time, type, task and what else it carries. */
@@ -51,7 +72,17 @@ export function addEventsCommand(program: Command): void {
         'where to start: "now" (events from now on), "start" (the oldest the log keeps) or an event id (resume after it)',
       ).default("now"),
     )
-    .addOption(new Option("--count <n>", "exit after this many events").argParser(positiveInteger));
+    .addOption(
+      new Option(
+        "--type <types>",
+        "only events of these types, comma-separated (e.g. failed,crashed)",
+      ).argParser(eventTypes),
+    )
+    .addOption(
+      new Option("--count <n>", "exit after this many events (of the --type ones)").argParser(
+        positiveInteger,
+      ),
+    );
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<EventsSettings>();
@@ -71,6 +102,7 @@ export function addEventsCommand(program: Command): void {
       for await (const event of queue.events({
         after: settings.after,
         signal: controller.signal,
+        ...(settings.type === undefined ? {} : { types: settings.type }),
       })) {
         print(settings.format === "json" ? JSON.stringify(event) : eventLine(event));
         if (settings.count !== undefined && ++seen >= settings.count) break;

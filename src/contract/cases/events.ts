@@ -365,5 +365,36 @@ export function eventCases(h: ContractHarness): void {
         "completed",
       ]);
     });
+
+    it("EV-27 queue.events({ types }) yields only events of those types, in log order; an unknown type is an InvalidOptionError", async () => {
+      const queue = h.queue();
+      const other = h.sibling(queue);
+      const [a, b, c] = [echo(1), failing(2), echo(3)];
+      await other.add([a, b, c]);
+      await h.worker(other).work({ maxTasks: 4 });
+      const ends = (e: QueueEvent) => e.type === "completed" || e.type === "failed";
+      const heard: QueueEvent[] = [];
+      for await (const event of queue.events({ after: "start", types: ["completed", "failed"] })) {
+        heard.push(event);
+        if (heard.length === 3) break;
+      }
+      expect(new Set(steps(heard))).toEqual(
+        new Set([`completed:${a.id}`, `failed:${b.id}`, `completed:${c.id}`]),
+      );
+      // The same events, in the same order, as an unfiltered read finds them among the others.
+      const everything: QueueEvent[] = [];
+      for await (const event of queue.events({ after: "start" })) {
+        everything.push(event);
+        if (everything.filter(ends).length === 3) break;
+      }
+      expect(everything.length).toBeGreaterThan(3);
+      expect(heard.map((e) => e.id)).toEqual(everything.filter(ends).map((e) => e.id));
+      for (const types of [[], ["finished"], "failed"] as unknown[]) {
+        await expect(
+          queue.events({ types: types as [] }).next(),
+          JSON.stringify(types),
+        ).rejects.toThrow(InvalidOptionError);
+      }
+    });
   });
 }
