@@ -66,13 +66,13 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "queue.events()",
       () => queue.events({ afterr: "start" } as never).next(),
-      "queue.events(): unknown option 'afterr' (valid options: after, signal, batchSize)",
+      "queue.events(): unknown option 'afterr' (valid options: after, signal, batchSize, types)",
       InvalidOptionError,
     ],
     [
       "createHttpHandler()",
       () => createHttpHandler(queue.backend, { readonly: true } as never),
-      "createHttpHandler(): unknown option 'readonly' (valid options: basePath, authorize, readOnly, allowedOrigins, maxBodyBytes, exposeErrors, dashboard)",
+      "createHttpHandler(): unknown option 'readonly' (valid options: basePath, authorize, readOnly, allowedOrigins, maxBodyBytes, exposeErrors, dashboard, extraQueryParameters)",
       InvalidOptionError,
     ],
     [
