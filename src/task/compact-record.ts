@@ -46,13 +46,51 @@ const isEmptyObject = (value: unknown): boolean => {
   return true;
 };
 
-/** `data` without the fields that hold their defaults, marked as version 3 (a new object; `data` is not changed). */
-export function compactTaskData(data: TaskData): Record<string, unknown> {
-  const out: Record<string, unknown> = { v: COMPACT_RECORD_VERSION };
+/** How a store that keeps some fields beside the record wants its compact form. */
+export interface StoredFormOptions {
+  /** Fields the store keeps elsewhere (its id in the key, its status in a field of its own). */
+  readonly leaveOut?: ReadonlySet<string> | undefined;
+  /** The version the store marks this form with (default 3). */
+  readonly version?: number | undefined;
+  /** Instants written as epoch milliseconds where that reads back as the same text. */
+  readonly instantsAsNumbers?: boolean | undefined;
+}
+
+/** The record's instant fields (ISO text or null). */
+export const INSTANT_FIELDS: ReadonlySet<string> = new Set([
+  "createdAt",
+  "scheduledAt",
+  "startedAt",
+  "finishedAt",
+  "lastRetryAt",
+  "nextRetryAt",
+]);
+
+/** `text` as epoch ms when `toISOString()` of that gives `text` back; else `text` itself. */
+function instantNumber(text: string): number | string {
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === text ? ms : text;
+}
+
+/**
+ * `data` without the fields that hold their defaults, marked as version 3 (a
+ * new object; `data` is not changed), or as a store asks (`options`).
+ */
+export function compactTaskData(
+  data: TaskData,
+  options?: StoredFormOptions,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { v: options?.version ?? COMPACT_RECORD_VERSION };
+  const leaveOut = options?.leaveOut;
+  const asNumbers = options?.instantsAsNumbers === true;
   const fields = data as unknown as Record<string, unknown>;
   for (const key in fields) {
     const value = fields[key];
-    if (key === "v" || value === undefined) continue;
+    if (key === "v" || value === undefined || leaveOut?.has(key)) continue;
+    if (asNumbers && typeof value === "string" && INSTANT_FIELDS.has(key)) {
+      out[key] = instantNumber(value);
+      continue;
+    }
     if (PLAIN_DEFAULTS.has(key) && PLAIN_DEFAULTS.get(key) === value) continue;
     if (key === "args" && Array.isArray(value) && value.length === 0) continue;
     if (key === "meta" && isEmptyObject(value)) continue;

@@ -17,6 +17,7 @@ import {
   CONFIG_DEFAULTS,
   compactTaskData,
   expandCompactRecord,
+  type StoredFormOptions,
 } from "./compact-record.js";
 import { TASK_DATA_VERSION, TASK_STATUSES, type TaskData } from "./task-record.js";
 
@@ -43,9 +44,9 @@ export function encodeTaskData(data: TaskData): string {
 }
 
 /** Text form of a record in the compact stored form (see `./compact-record.ts`); errors as {@link encodeTaskData}. */
-export function encodeCompactTaskData(data: TaskData): string {
+export function encodeCompactTaskData(data: TaskData, options?: StoredFormOptions): string {
   try {
-    return JSON.stringify(compactTaskData(data));
+    return JSON.stringify(compactTaskData(data, options));
   } catch (error) {
     const id = typeof data?.id === "string" ? data.id : "(without an id)";
     throw new SerializationError(

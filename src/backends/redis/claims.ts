@@ -15,12 +15,11 @@
  */
 import { isoAt } from "../../clock.js";
 import { BackendUnavailableError, InvalidOptionError } from "../../errors.js";
-import { encodeCompactTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import type { RedisClient } from "./connections.js";
 import type { QueueKeys } from "./keys.js";
-import { readClaims, readReclaims } from "./record-codec.js";
+import { encodeKeyedRecord, readClaims, readReclaims } from "./record-codec.js";
 import { defineScripts, type ScriptRunner } from "./scripts.js";
 import { classify, type RedisSession, UnconfirmedWrite } from "./session.js";
 
@@ -264,7 +263,7 @@ export class Claims {
     const written = await this.session.script(
       "saveProgress",
       [k.processing],
-      [k.task, claim.id, claim.fence, encodeCompactTaskData(record)],
+      [k.task, claim.id, claim.fence, encodeKeyedRecord(record)],
     );
     return written === 1;
   }

@@ -5,13 +5,13 @@
  * a key) and drops the keys that hold nothing any more (`prune-dedupe.lua`).
  */
 import { BackendError } from "../../errors.js";
-import { encodeCompactTaskData } from "../../task/task-codec.js";
 import type { DedupeEntry, DedupeOutcome, DedupeResult } from "../backend.js";
 import { checkDedupeRecords } from "../dedupe-decision.js";
 import { routeOf } from "../record-route.js";
 import { creationTimeOf } from "../task-listing.js";
 import { claimSpec } from "./claim-spec.js";
 import type { QueueKeys } from "./keys.js";
+import { encodeKeyedRecord } from "./record-codec.js";
 import type { RedisSession } from "./session.js";
 
 /** Slots looked at per prune call. */
@@ -35,15 +35,13 @@ export async function addDeduplicated(
   entries.forEach(({ key, mode, windowMs, event }, i) => {
     const record = records[i]!;
     const route = routeOf(record, null);
-    // Without its id, so a replace can write it under the id of the task it replaces.
-    const { id: _, ...rest } = record;
     args.push(
       key,
       mode,
       windowMs ?? "",
       record.id,
-      encodeCompactTaskData(record),
-      encodeCompactTaskData(rest as typeof record),
+      // Keyed (without its id), so a replace can write it under the id of the task it replaces.
+      encodeKeyedRecord(record),
       route.kind === "due" ? "d" : "p",
       route.kind === "due" ? route.at : "",
       creationTimeOf(record),

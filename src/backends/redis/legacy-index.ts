@@ -17,11 +17,19 @@ import { perQueue, type RedisSession, runBatch } from "./session.js";
 /** Ids moved per script call. */
 const BATCH = 500;
 
-/** The creation time (ms) to list a stored record's JSON by: its `createdAt`, or 0 when that cannot be read. */
+/**
+ * The creation time (ms) to list a stored record's JSON by: its `createdAt`
+ * (ISO text, or epoch ms in the keyed form), or 0 when that cannot be read.
+ */
 export function creationTimeOfJson(json: string): number {
   try {
     const createdAt = (JSON.parse(json) as { createdAt?: unknown } | null)?.createdAt;
-    const at = typeof createdAt === "string" ? Date.parse(createdAt) : Number.NaN;
+    const at =
+      typeof createdAt === "string"
+        ? Date.parse(createdAt)
+        : typeof createdAt === "number"
+          ? createdAt
+          : Number.NaN;
     return Number.isFinite(at) ? at : 0;
   } catch {
     return 0;

@@ -7,6 +7,11 @@
  * makes (`task/task-codec.ts`). What a script needs to know about where a
  * record goes comes from the shared routing (`../record-route.ts`).
  */
+import {
+  COMPACT_RECORD_VERSION,
+  INSTANT_FIELDS,
+  type StoredFormOptions,
+} from "../../task/compact-record.js";
 import { encodeCompactTaskData, readStoredRecord } from "../../task/task-codec.js";
 import type { TaskData, TaskStatus } from "../../task/task-record.js";
 import type { ClaimedTask } from "../backend.js";
@@ -18,9 +23,78 @@ export interface StoredFields {
   finishedAt?: string | null | undefined;
 }
 
+/**
+ * The version of a task hash's JSON in its keyed form: the compact form
+ * (version 3) without the fields the hash keeps beside it — the id (in the
+ * key), the status, and, as a settle writes it, `startedAt` and `finishedAt`
+ * — and with its instants as epoch milliseconds where they read back the same.
+ * Without them a small task's JSON fits Redis's compact hash encoding
+ * (listpack: values up to 64 bytes by default), which takes about half the
+ * memory of the table a longer value turns the hash into. An earlier version
+ * does not know this one and reads it as a `failed` record.
+ */
+export const KEYED_RECORD_VERSION = 4;
+
+/** The farthest instant a `Date` holds (ECMAScript's limit), in ms either side of 1970. */
+const MAX_EPOCH_MS = 8.64e15;
+
+/** Every keyed record leaves out its id and status, and writes its instants as numbers. */
+const KEYED: StoredFormOptions = {
+  leaveOut: new Set(["id", "status"]),
+  version: KEYED_RECORD_VERSION,
+  instantsAsNumbers: true,
+};
+/** A settled record also leaves out its start and end: the settle writes them beside it. */
+const SETTLED: StoredFormOptions = {
+  ...KEYED,
+  leaveOut: new Set(["id", "status", "startedAt", "finishedAt"]),
+};
+
+/** A task hash's JSON (`d`) for `record`, whose id is the key's and whose status is written beside it. */
+export function encodeKeyedRecord(record: TaskData): string {
+  return encodeCompactTaskData(record, KEYED);
+}
+
+/** {@link encodeKeyedRecord} for a settle, which writes `startedAt` and `finishedAt` beside the JSON as well. */
+export function encodeSettledRecord(record: TaskData): string {
+  return encodeCompactTaskData(record, SETTLED);
+}
+
+/**
+ * The stored JSON of task `id` as the shared codec reads it: a keyed record
+ * gets back what its hash keeps beside it; any other (an earlier version's
+ * full record, or text that is not JSON) is passed on as it is.
+ */
+function storedForm(id: string, json: string, fields: StoredFields): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return json; // The shared codec names what is wrong with it.
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return parsed;
+  const stored = parsed as Record<string, unknown>;
+  if (stored.v !== KEYED_RECORD_VERSION) return stored;
+  stored.v = COMPACT_RECORD_VERSION;
+  stored.id = id;
+  if (fields.status) stored.status = fields.status;
+  for (const field of INSTANT_FIELDS) {
+    const value = stored[field];
+    // Written as epoch ms; anything else is left for the shared codec to judge.
+    if (typeof value === "number" && Math.abs(value) <= MAX_EPOCH_MS)
+      stored[field] = new Date(value).toISOString();
+  }
+  return stored;
+}
+
 /** The merged record of task `id`, or its `failed` stand-in when the stored JSON is unusable. */
 export function readRecord(id: string, json: string, fields: StoredFields, now: number): TaskData {
-  const { record, malformed } = readStoredRecord(id, json, `task record ${id} in Redis`, now);
+  const { record, malformed } = readStoredRecord(
+    id,
+    storedForm(id, json, fields),
+    `task record ${id} in Redis`,
+    now,
+  );
   if (malformed) return record;
   if (fields.status) record.status = fields.status as TaskStatus;
   if (fields.startedAt) record.startedAt = fields.startedAt;
@@ -61,9 +135,15 @@ export function readReclaims(flat: readonly string[], now: number): ClaimedTask[
   return claims;
 }
 
-/** A record's JSON, route and route argument as `add.lua` and `settle.lua` take them. */
-export function routeArgs(record: TaskData, route: RecordRoute): [string, string, string] {
-  const json = encodeCompactTaskData(record);
+/**
+ * A record's JSON, route and route argument as `add.lua` and `settle.lua`
+ * take them; `json` defaults to its keyed form.
+ */
+export function routeArgs(
+  record: TaskData,
+  route: RecordRoute,
+  json = encodeKeyedRecord(record),
+): [string, string, string] {
   if (route.kind === "due") return [json, "d", String(route.at)];
   if (route.kind === "finished") return [json, "f", record.status];
   return [json, "p", ""];

@@ -27,7 +27,7 @@ import { creationTimeOf } from "../task-listing.js";
 import { claimSpec } from "./claim-spec.js";
 import { addDeduplicated, pruneDedupe } from "./dedupe.js";
 import type { QueueKeys } from "./keys.js";
-import { readRecord, routeArgs } from "./record-codec.js";
+import { encodeKeyedRecord, encodeSettledRecord, readRecord, routeArgs } from "./record-codec.js";
 import type { RedisSession } from "./session.js";
 
 /** Due tasks moved to claimable per script call. */
@@ -60,7 +60,7 @@ function pushWorkflowArgs(args: (string | number)[], s: Settlement, eventCap: nu
       1,
       workflowId,
       resume.id,
-      encodeCompactTaskData(resume),
+      encodeKeyedRecord(resume),
       creationTimeOf(resume),
       resume.status,
       eventCap > 0 ? (resumeEvent ?? "") : "",
@@ -177,12 +177,17 @@ export class TaskStore {
           ? { ...s.record, status: "pending" as const }
           : s.record;
       const expires = route.kind === "finished" && s.expiresAt !== null ? s.expiresAt : "";
-      const [json, where, extra] = routeArgs(record, route);
-      args.push(record.id, s.fence, json, record.status, where, extra, expires, s.children.length);
+      // A step's record is also kept with its workflow, read there without the hash's fields.
+      const stored = s.workflowStep ? encodeCompactTaskData(record) : encodeSettledRecord(record);
+      const [json, where, extra] = routeArgs(record, route, stored);
+      args.push(
+        ...[record.id, s.fence, json, record.status, where, extra, expires],
+        ...[record.startedAt ?? "", record.finishedAt ?? "", s.children.length],
+      );
       s.children.forEach((child, i) => {
         args.push(
           child.id,
-          encodeCompactTaskData(child),
+          encodeKeyedRecord(child),
           creationTimeOf(child),
           child.status,
           claimSpec(child),
@@ -292,16 +297,18 @@ export class TaskStore {
     finishedAt: string,
   ): Promise<(string | number)[]> {
     const k = this.session.keys(queue);
-    const json = (await this.session.call("cancel", (client) =>
-      client.hget(`${k.task}${id}`, "d"),
-    )) as string | null;
-    if (json === null) return ["", "", "", "", "", ""];
-    const record = readRecord(id, json, {}, this.now());
+    const [json, status, started, finished] = (await this.session.call("cancel", (client) =>
+      client.hmget(`${k.task}${id}`, "d", "status", "startedAt", "finishedAt"),
+    )) as (string | null)[];
+    if (json === null || json === undefined) return ["", "", "", "", "", ""];
+    const fields = { status, startedAt: started, finishedAt: finished };
+    const record = readRecord(id, json, fields, this.now());
     const cancelled: TaskData = { ...record, status: "cancelled", finishedAt };
     return [
       step.workflowId,
       step.resume.id,
-      encodeCompactTaskData(step.resume),
+      encodeKeyedRecord(step.resume),
+      // Kept with the workflow, read there without the hash's fields: the whole record.
       encodeCompactTaskData(cancelled),
       creationTimeOf(step.resume),
       step.resume.status,

@@ -9,7 +9,6 @@
  */
 import { isoAt } from "../../clock.js";
 import { SerializationError } from "../../errors.js";
-import { encodeCompactTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import { decodeWorkflowData, encodeWorkflowData } from "../../task/workflow-codec.js";
 import type { WorkflowData, WorkflowStatus } from "../../task/workflow-record.js";
@@ -22,7 +21,7 @@ import type {
 } from "../backend.js";
 import { creationTimeOf } from "../task-listing.js";
 import { claimSpec } from "./claim-spec.js";
-import { readRecord } from "./record-codec.js";
+import { encodeKeyedRecord, readRecord } from "./record-codec.js";
 import { type RedisSession, runBatch } from "./session.js";
 
 /** Expired workflows deleted per script call. */
@@ -67,7 +66,7 @@ export class WorkflowStore {
     steps.forEach((step, i) => {
       args.push(
         step.id,
-        encodeCompactTaskData(step),
+        encodeKeyedRecord(step),
         creationTimeOf(step),
         step.status,
         claimSpec(step),

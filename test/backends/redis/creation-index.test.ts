@@ -13,6 +13,7 @@ import { RedisBackend } from "sheppy/backends/redis";
 import { TestClock } from "sheppy/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { creationTimeOf } from "../../../src/backends/task-listing.js";
+import { encodeCompactTaskData } from "../../../src/task/task-codec.js";
 import { fileKey } from "../../support/isolation.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
@@ -207,21 +208,20 @@ describe.skipIf(!available)("redis: the creation-time index", () => {
       records[11]!,
     ]);
     await writer.cancel(name, records[11]!.id, { at: now, expiresAt: null });
-    const statuses = new Map(
-      [
-        ...(await writer.getTasks(
-          name,
-          records.map((r) => r.id),
-        )),
-      ].map(([id, r]) => [id, r.status]),
+    const stored = await writer.getTasks(
+      name,
+      records.map((r) => r.id),
     );
+    const statuses = new Map([...stored].map(([id, r]) => [id, r.status]));
     await writer.disconnect();
     const ids = await raw.zrange(`${tag}:ids`, 0, -1);
     expect(ids).toHaveLength(12);
     await raw.del(`${tag}:ids`);
     await raw.sadd(`${tag}:all`, ...ids, "gone-record");
-    // Earlier versions kept a status beside the JSON only while claimed, promoted or cancelled.
+    // Earlier versions kept the whole record in the JSON (id, status and instants included),
+    // and a status beside it only while claimed, promoted or cancelled.
     for (const id of ids) {
+      await raw.hset(`${tag}:t:${id}`, "d", encodeCompactTaskData(stored.get(id)!));
       if (!["processing", "cancelled"].includes(statuses.get(id)!)) {
         await raw.hdel(`${tag}:t:${id}`, "status");
       }

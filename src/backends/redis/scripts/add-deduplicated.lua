@@ -15,8 +15,9 @@
 -- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 dedupe, 8 dedupe checks,
 --       9 request memo, 10 event log
 -- ARGV: 1 task key prefix, 2 now (ms), 3 event cap (0: log off), then per entry (key, mode,
---       window ms or '', id, json, json without its id, route 'p' or 'd', due time, created,
---       status, claim spec (lib/slots.lua), event without its taskId)
+--       window ms or '', id, json (keyed: without its id, so it is stored as it is under
+--       whichever id gets it), route 'p' or 'd', due time, created, status, claim spec
+--       (lib/slots.lua), event without its taskId)
 -- Returns: { outcome, id, outcome, id, … }
 --@include claimable
 --@include events
@@ -24,16 +25,16 @@
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
 local eventCap = ARGV[3]
-local WIDTH = 12
+local WIDTH = 11
 if not now or not isEventCap(eventCap) or (#ARGV - 3) % WIDTH ~= 0 then
-  return redis.error_reply('sheppy addDeduplicated: expected now, an event cap and 12 fields per entry')
+  return redis.error_reply('sheppy addDeduplicated: expected now, an event cap and 11 fields per entry')
 end
 for i = 4, #ARGV, WIDTH do
-  local mode, window, route = ARGV[i + 1], ARGV[i + 2], ARGV[i + 6]
+  local mode, window, route = ARGV[i + 1], ARGV[i + 2], ARGV[i + 5]
   if ARGV[i] == '' or (mode ~= 'ignore' and mode ~= 'replace') or (window ~= '' and not tonumber(window))
-    or ARGV[i + 3] == '' or string.sub(ARGV[i + 5], 1, 1) ~= '{' or (route ~= 'p' and route ~= 'd')
-    or (route == 'd' and not tonumber(ARGV[i + 7])) or not tonumber(ARGV[i + 8]) or ARGV[i + 9] == ''
-    or not isClaimSpec(ARGV[i + 10]) then
+    or ARGV[i + 3] == '' or string.sub(ARGV[i + 4], 1, 1) ~= '{' or (route ~= 'p' and route ~= 'd')
+    or (route == 'd' and not tonumber(ARGV[i + 6])) or not tonumber(ARGV[i + 7]) or ARGV[i + 8] == ''
+    or not isClaimSpec(ARGV[i + 9]) then
     return redis.error_reply('sheppy addDeduplicated: entry ' .. ((i - 4) / WIDTH) .. ' has a bad key, mode, window, id, json, route, due time, creation time, status or claim spec')
   end
 end
@@ -80,7 +81,7 @@ local results = {}
 local queued = false
 for i = 4, #ARGV, WIDTH do
   local dkey, mode, window, id = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local route, due, created, status, priority = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]
+  local json, route, due, created, status, priority = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]
   local action, target = 'add', nil
   local slot = redis.call('HGET', KEYS[7], dkey)
   -- A slot not of the form "<until>:<id>" (written by hand) holds nothing.
@@ -114,13 +115,12 @@ for i = 4, #ARGV, WIDTH do
     redis.call('ZREM', KEYS[4], target)
     -- The fences stay: a holder of an earlier claim must never match a later one.
     redis.call('HDEL', key, 'd', 'status', 'startedAt', 'finishedAt', 'x', 'rq', 'pr', 'ck', 'cl')
-    -- The new record under the existing id: its JSON was sent without one.
-    local json = '{"id":' .. cjson.encode(target) .. ',' .. string.sub(ARGV[i + 5], 2)
+    -- The new record under the existing id: its JSON holds none.
     if write(target, json, route, due, created, status, priority) then
       queued = true
     end
-    if ARGV[i + 11] ~= '' then
-      appendEvent(KEYS[10], eventCap, '[' .. cjson.encode(target) .. ',' .. ARGV[i + 11])
+    if ARGV[i + 10] ~= '' then
+      appendEvent(KEYS[10], eventCap, '[' .. cjson.encode(target) .. ',' .. ARGV[i + 10])
     end
     results[#results + 1] = 'replaced'
     results[#results + 1] = target
@@ -129,15 +129,15 @@ for i = 4, #ARGV, WIDTH do
     results[#results + 1] = 'ignored'
     results[#results + 1] = id
   else
-    if write(id, ARGV[i + 4], route, due, created, status, priority) then
+    if write(id, json, route, due, created, status, priority) then
       queued = true
     end
     local untilText = window == '' and '' or tostring(now + tonumber(window))
     redis.call('HSET', KEYS[7], dkey, untilText .. ':' .. id)
     -- A window is looked at once it ends; a task's key at the next prune.
     redis.call('ZADD', KEYS[8], untilText == '' and now or tonumber(untilText), dkey)
-    if ARGV[i + 11] ~= '' then
-      appendEvent(KEYS[10], eventCap, '[' .. cjson.encode(id) .. ',' .. ARGV[i + 11])
+    if ARGV[i + 10] ~= '' then
+      appendEvent(KEYS[10], eventCap, '[' .. cjson.encode(id) .. ',' .. ARGV[i + 10])
     end
     results[#results + 1] = 'added'
     results[#results + 1] = id

@@ -30,7 +30,8 @@
 --       9 running workflows, 10 workflow expiries, 11 concurrency cap, 12 event log
 -- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 maxFinished ('' = no bound),
 --       5 workflow key prefix, 6 workflow pending-set prefix, 7 event cap (0: log off),
---       then per settlement: id, fence, json, status, route, extra, expires, children count,
+--       then per settlement: id, fence, json, status, route, extra, expires, startedAt ('' none),
+--       finishedAt ('' none), children count,
 --       and that many (child id, json, created (ms), status, claim spec, event body ('' none));
 --       a step flag (0/1) and, when 1, (workflow id, resume id, resume json, resume created (ms),
 --       resume status, resume event body ('' none)); a write
@@ -63,13 +64,15 @@ while i <= #ARGV do
     route = ARGV[i + 4],
     extra = ARGV[i + 5],
     expires = ARGV[i + 6],
+    startedAt = ARGV[i + 7],
+    finishedAt = ARGV[i + 8],
     children = {},
   }
-  local count = tonumber(ARGV[i + 7])
+  local count = tonumber(ARGV[i + 9])
   local where = 'sheppy settle: settlement ' .. (#settlements + 1)
   if s.id == nil or s.id == '' or not s.fence or s.json == nil or s.json == ''
-    or (s.status or '') == '' or not count then
-    return redis.error_reply(where .. ' needs an id, a fence, json, a status and a children count')
+    or (s.status or '') == '' or s.startedAt == nil or s.finishedAt == nil or not count then
+    return redis.error_reply(where .. ' needs an id, a fence, json, a status, its instants and a children count')
   end
   if s.route == 'f' then
     if s.extra == '' or (s.expires ~= '' and not tonumber(s.expires)) then
@@ -82,7 +85,7 @@ while i <= #ARGV do
   elseif s.route ~= 'p' then
     return redis.error_reply(where .. ': route must be f, d or p')
   end
-  i = i + 8
+  i = i + 10
   for _ = 1, count do
     if (ARGV[i] or '') == '' or (ARGV[i + 1] or '') == '' or not tonumber(ARGV[i + 2])
       or (ARGV[i + 3] or '') == '' or not isClaimSpec(ARGV[i + 4]) or ARGV[i + 5] == nil then
@@ -192,11 +195,21 @@ for _, s in ipairs(settlements) do
       queued = true
     end
     redis.call('HDEL', key, 'startedAt', 'finishedAt', 'x', 'cq')
+    local fields = { 'd', s.json, 'status', s.status, 'sf', s.fence }
     if s.route == 'f' and s.expires ~= '' then
-      redis.call('HSET', key, 'd', s.json, 'status', s.status, 'sf', s.fence, 'x', s.expires)
-    else
-      redis.call('HSET', key, 'd', s.json, 'status', s.status, 'sf', s.fence)
+      fields[#fields + 1] = 'x'
+      fields[#fields + 1] = s.expires
     end
+    -- The record's instants are kept beside its JSON (which leaves them out, see record-codec.ts).
+    if s.startedAt ~= '' then
+      fields[#fields + 1] = 'startedAt'
+      fields[#fields + 1] = s.startedAt
+    end
+    if s.finishedAt ~= '' then
+      fields[#fields + 1] = 'finishedAt'
+      fields[#fields + 1] = s.finishedAt
+    end
+    redis.call('HSET', key, unpack(fields))
     if s.route == 'f' then
       redis.call('HSET', KEYS[5], s.id, s.extra)
       count(s.extra, 1)
