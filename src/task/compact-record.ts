@@ -66,10 +66,19 @@ export const INSTANT_FIELDS: ReadonlySet<string> = new Set([
   "nextRetryAt",
 ]);
 
-/** `text` as epoch ms when `toISOString()` of that gives `text` back; else `text` itself. */
+/** The one shape `toISOString()` writes for years 0–9999: `2026-12-02T07:41:22.472Z`. */
+const CANONICAL_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * `text` as epoch ms when `toISOString()` of that gives `text` back; else
+ * `text` itself. Runs for every record a store writes this way, so it checks
+ * the shape and the day (a date past its month's end is not that date)
+ * instead of writing the text back to compare.
+ */
 function instantNumber(text: string): number | string {
+  if (text.length !== 24 || !CANONICAL_INSTANT.test(text)) return text;
   const ms = Date.parse(text);
-  return Number.isFinite(ms) && new Date(ms).toISOString() === text ? ms : text;
+  return Number.isFinite(ms) && new Date(ms).getUTCDate() === Number(text.slice(8, 10)) ? ms : text;
 }
 
 /**

@@ -98,6 +98,32 @@ describe("keyed task records (Redis)", () => {
     }
   });
 
+  it("any text of toISOString()'s shape reads back as itself, valid date or not (property)", () => {
+    const digits = (n: number) =>
+      fc.integer({ min: 0, max: 10 ** n - 1 }).map((v) => String(v).padStart(n, "0"));
+    const shaped = fc
+      .tuple(digits(4), digits(2), digits(2), digits(2), digits(2), digits(2), digits(3))
+      .map(([y, mo, d, h, mi, s, ms]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+    const base = decodeTaskData(
+      JSON.stringify({ v: 3, id: "x", name: "noop", status: "pending", createdAt: CREATED }),
+    );
+    fc.assert(
+      fc.property(shaped, (text) => {
+        const stored = JSON.parse(encodeKeyedRecord({ ...base, scheduledAt: text })) as {
+          scheduledAt: unknown;
+        };
+        const ms = Date.parse(text);
+        const exact = Number.isFinite(ms) && new Date(ms).toISOString() === text;
+        expect(stored.scheduledAt).toBe(exact ? ms : text);
+        if (exact) {
+          const read = readRecord("x", JSON.stringify(stored), { status: "pending" }, now);
+          expect(read.scheduledAt).toBe(text);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("a stored instant that is a number out of range is a failed stand-in naming the field", () => {
     const text = JSON.stringify({ v: 4, name: "noop", createdAt: 9e15 });
     const read = readRecord("x", text, { status: "pending" }, now);
