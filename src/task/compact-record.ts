@@ -57,14 +57,15 @@ export interface StoredFormOptions {
 }
 
 /** The record's instant fields (ISO text or null). */
-export const INSTANT_FIELDS: ReadonlySet<string> = new Set([
+export const INSTANT_FIELD_NAMES = [
   "createdAt",
   "scheduledAt",
   "startedAt",
   "finishedAt",
   "lastRetryAt",
   "nextRetryAt",
-]);
+] as const;
+export const INSTANT_FIELDS: ReadonlySet<string> = new Set(INSTANT_FIELD_NAMES);
 
 /** The one shape `toISOString()` writes for years 0–9999: `2026-12-02T07:41:22.472Z`. */
 const CANONICAL_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

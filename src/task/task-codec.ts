@@ -17,6 +17,7 @@ import {
   CONFIG_DEFAULTS,
   compactTaskData,
   expandCompactRecord,
+  INSTANT_FIELD_NAMES,
   type StoredFormOptions,
 } from "./compact-record.js";
 import { TASK_DATA_VERSION, TASK_STATUSES, type TaskData } from "./task-record.js";
@@ -77,14 +78,6 @@ const isSeconds = (value: unknown): value is number =>
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-const INSTANT_FIELDS = [
-  "createdAt",
-  "scheduledAt",
-  "startedAt",
-  "finishedAt",
-  "lastRetryAt",
-  "nextRetryAt",
-] as const;
 const OPTIONAL_TEXT_FIELDS = ["workflowId", "cronId"] as const;
 const TTL_FIELDS = ["ttl", "errorTtl"] as const;
 
@@ -128,7 +121,7 @@ export function checkTaskData(raw: unknown, where = "task record"): TaskData {
   ) {
     badField(where, "manualRetryCount", "an integer ≥ 0 or absent");
   }
-  for (const field of INSTANT_FIELDS) {
+  for (const field of INSTANT_FIELD_NAMES) {
     if (!isInstant(r[field])) badField(where, field, "an ISO-8601 instant or null");
   }
   if (r.createdAt === null) badField(where, "createdAt", "an ISO-8601 instant");
