@@ -349,17 +349,12 @@ function parseBody(route: Route, value: unknown): unknown {
   );
   if (unknown.length === 0) throw new HttpError(400, "invalid body", { issues });
   const names = unknown.map((name) => `'${name}'`).join(", ");
-  const known = bodyFields(route);
+  const known = schemaFields(route.body!);
   throw new HttpError(
     400,
     `unknown field${unknown.length === 1 ? "" : "s"} ${names} in the body of ${route.method} ${route.path} (it takes ${known.length === 0 ? "none" : known.join(", ")})`,
     { issues },
   );
-}
-
-/** The fields a route's body takes, by name (its bodies are flat objects). */
-function bodyFields(route: Route): string[] {
-  return schemaFields(route.body!);
 }
 
 function checkedNames(names: unknown): readonly string[] {
@@ -372,7 +367,7 @@ function checkedNames(names: unknown): readonly string[] {
   return names;
 }
 
-/** The member names of a flat object schema. */
+/** The member names of a flat object schema (a route's body or query). */
 function schemaFields(schema: z.ZodType): string[] {
   const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
   return Object.keys(json.properties ?? {});

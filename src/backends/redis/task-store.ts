@@ -180,10 +180,8 @@ export class TaskStore {
       // A step's record is also kept with its workflow, read there without the hash's fields.
       const stored = s.workflowStep ? encodeCompactTaskData(record) : encodeSettledRecord(record);
       const [json, where, extra] = routeArgs(record, route, stored);
-      args.push(
-        ...[record.id, s.fence, json, record.status, where, extra, expires],
-        ...[record.startedAt ?? "", record.finishedAt ?? "", s.children.length],
-      );
+      args.push(record.id, s.fence, json, record.status, where, extra, expires);
+      args.push(record.startedAt ?? "", record.finishedAt ?? "", s.children.length);
       s.children.forEach((child, i) => {
         args.push(
           child.id,
