@@ -7,6 +7,7 @@
  */
 import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
 import {
+  isQueueEventType,
   QUEUE_EVENT_TYPES,
   type QueueEvent,
   type QueueEventType,
@@ -69,7 +70,7 @@ function checkTypes(types: unknown): ReadonlySet<QueueEventType> {
     throw new InvalidOptionError(
       `queue.events(): types must be a list of one or more event types (got ${JSON.stringify(types)})`,
     );
-  const unknown = types.find((type) => !(QUEUE_EVENT_TYPES as readonly unknown[]).includes(type));
+  const unknown = types.find((type) => !isQueueEventType(type));
   if (unknown !== undefined)
     throw new InvalidOptionError(
       `queue.events(): unknown event type ${JSON.stringify(unknown)} in types (one of: ${QUEUE_EVENT_TYPES.join(", ")})`,

@@ -99,6 +99,13 @@ const WRITTEN: ReadonlySet<string> = new Set(WRITTEN_EVENT_TYPES);
 /** Every event type a reader can meet: the written ones and `unreadable`. */
 export const QUEUE_EVENT_TYPES: readonly QueueEventType[] = [...WRITTEN_EVENT_TYPES, "unreadable"];
 
+const KNOWN: ReadonlySet<unknown> = new Set(QUEUE_EVENT_TYPES);
+
+/** Whether `value` names an event type (the check behind every filter by type). */
+export function isQueueEventType(value: unknown): value is QueueEventType {
+  return KNOWN.has(value);
+}
+
 function instant(iso: string | null): number | undefined {
   if (iso === null) return undefined;
   const ms = Date.parse(iso);

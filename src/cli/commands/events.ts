@@ -10,6 +10,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { Queue } from "../../queue/queue.js";
 import {
+  isQueueEventType,
   QUEUE_EVENT_TYPES,
   type QueueEvent,
   type QueueEventType,
@@ -33,7 +34,7 @@ function eventTypes(raw: string): QueueEventType[] {
     .split(",")
     .map((type) => type.trim())
     .filter((type) => type !== "");
-  const unknown = types.find((type) => !(QUEUE_EVENT_TYPES as readonly string[]).includes(type));
+  const unknown = types.find((type) => !isQueueEventType(type));
   if (types.length === 0 || unknown !== undefined) {
     throw new InvalidArgumentError(
       `${unknown === undefined ? "Name at least one event type" : `Unknown event type '${unknown}'`}; one of: ${QUEUE_EVENT_TYPES.join(", ")}.`,
