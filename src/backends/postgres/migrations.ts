@@ -53,6 +53,7 @@ const UNDEFINED_TABLE = "42P01";
 const UNDEFINED_SCHEMA = "3F000";
 const UNDEFINED_COLUMN = "42703";
 const DATATYPE_MISMATCH = "42804";
+const IN_FAILED_TRANSACTION = "25P02";
 
 let cached: readonly Migration[] | undefined;
 
@@ -166,7 +167,9 @@ export async function migrate(db: Database, schema: string): Promise<number[]> {
   checkSchemaName(schema, "migrate: schema");
   return withClient(db, async (client) => {
     const { begin, commit, rollback } = transactionCommands(client);
-    await client.query(begin);
+    await client.query(begin).catch((error: unknown) => {
+      throw sqlState(error) === IN_FAILED_TRANSACTION ? failedTransaction() : error;
+    });
     try {
       await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [migrationLockKey(schema)]);
       await client.query(withSchema("CREATE SCHEMA IF NOT EXISTS %SCHEMA%", schema));
@@ -217,11 +220,7 @@ function transactionCommands(client: ClientBase): {
   const status = (
     client as { getTransactionStatus?: () => string | null }
   ).getTransactionStatus?.();
-  if (status === "E") {
-    throw new BackendError(
-      "migrate: the client's transaction has failed; roll it back before migrating",
-    );
-  }
+  if (status === "E") throw failedTransaction();
   if (status === "T") {
     return {
       begin: "SAVEPOINT sheppy_migrate",
@@ -230,6 +229,17 @@ function transactionCommands(client: ClientBase): {
     };
   }
   return { begin: "BEGIN", commit: "COMMIT", rollback: "ROLLBACK" };
+}
+
+/**
+ * The client's status can lag the server's (node-postgres settles a failed
+ * query before it reads the ready-for-query message that says "failed"), so
+ * the savepoint's own refusal is mapped to the same error as the status check.
+ */
+function failedTransaction(): BackendError {
+  return new BackendError(
+    "migrate: the client's transaction has failed; roll it back before migrating",
+  );
 }
 
 /**

@@ -144,6 +144,15 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       await expect(migrate(client, freshSchema())).rejects.toThrow(
         "migrate: the client's transaction has failed; roll it back before migrating",
       );
+      // The same when the client has not yet read the server's "failed" status
+      // (node-postgres settles a failed query before it reads that message).
+      const lagging = {
+        query: (text: string, values?: unknown[]) => client.query(text, values),
+        getTransactionStatus: () => "T",
+      } as unknown as pg.Client;
+      await expect(migrate(lagging, freshSchema())).rejects.toThrow(
+        "migrate: the client's transaction has failed; roll it back before migrating",
+      );
       await client.query("ROLLBACK");
     } finally {
       await client.end();
