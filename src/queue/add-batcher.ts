@@ -1,7 +1,7 @@
 /**
  * @module queue/add-batcher
  * Coalesces the plain adds a process makes in one turn of the event loop
- * into one backend call. A web server adding a task per request, many
+ * into shared backend calls. A web server adding a task per request, many
  * requests at once, otherwise pays one round trip (and one script run or
  * statement) per task; batched, a hundred concurrent adds cost about what
  * one bulk add of a hundred does. Each caller still gets its own answer,
@@ -19,8 +19,14 @@ import { addOptionsFor } from "./add-events.js";
 
 /** Adds of more records than this go alone: they are a batch already. */
 export const MAX_COALESCED_ADD = 100;
-/** Most records one combined call carries. */
-const MAX_BATCH = 1000;
+/**
+ * Most records one combined call carries. A turn's adds beyond it go in a
+ * further call, sent as soon as it fills: the backend stores one call's
+ * records while this process prepares the next, instead of each waiting for
+ * the other. Measured with 100 producers on Redis, calls of 32–64 records
+ * ran about 1.4× as many adds per second as calls of 100 or 1,000.
+ */
+export const MAX_BATCH = 50;
 
 interface PendingAdd {
   readonly records: readonly TaskData[];
