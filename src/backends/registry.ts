@@ -79,6 +79,25 @@ export function refuseMiscasedParams(
   }
 }
 
+/**
+ * Refuses a parameter given more than once (`?schema=a&schema=b`): which
+ * value holds would be a guess — Sheppy reads the first, the drivers the
+ * last — and the other would be dropped without a word. Sheppy's parameters
+ * and the drivers' alike; names compared as written. `url` is shown masked,
+ * prefixed by `what` (`backend URL`…).
+ */
+export function refuseRepeatedParams(names: Iterable<string>, what: string, url: string): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      throw new BackendUrlError(
+        `Invalid ${what} '${maskUrl(url)}': parameter '${name}' is given more than once (give it once)`,
+      );
+    }
+    seen.add(name);
+  }
+}
+
 /** Supported schemes, as users write them (`memory://`, …). */
 export function supportedSchemes(): string[] {
   return [...factories.keys(), ...rawFactories.keys()].map((scheme) => `${scheme}//`);

@@ -7,9 +7,12 @@
  * - **User-info**: everything between `//` (or the start of the text, when it
  *   has none) and the *last* `@`. With a colon, what follows the first colon
  *   is the password: `redis://user:secret@h` → `redis://user:****@h`. Without
- *   a colon the whole user-info is masked (`redis://secret@h` → `redis://****@h`):
- *   ioredis sends it as the AUTH user name, but redis-cli and other clients
- *   read it as the password, and people put passwords there.
+ *   a colon it is a user name, shown (`postgres://app@h` stays as it is: a
+ *   `****` there would suggest a password that was never given) — except in
+ *   a Redis URL or text without a scheme, where it is masked whole
+ *   (`redis://secret@h` → `redis://****@h`): ioredis sends it as the AUTH
+ *   user name, but redis-cli and other clients read it as the password, and
+ *   people put passwords there.
  * - **Parameters**: a `name=value` at the start of the text or after `?` or
  *   `&` has its value masked when the name, percent-decoded, contains `pass`,
  *   `pwd`, `secret`, `token`, `key`, `auth` or `cred` (any case):
@@ -41,14 +44,19 @@ function decoded(name: string): string {
   }
 }
 
+/** Schemes in which a user-info without a colon may be a password (see the module note). */
+const BARE_USER_INFO_IS_SECRET = /^rediss?(\+cluster)?:\/\//i;
+
 /** [start, end) of the password part of the user-info, or undefined when there is none. */
 function userInfoSecret(text: string): [number, number] | undefined {
   const at = text.lastIndexOf("@");
   if (at < 0) return undefined;
   const slashes = text.indexOf("//");
-  const start = slashes >= 0 && slashes < at ? slashes + 2 : 0;
+  const hasAuthority = slashes >= 0 && slashes < at;
+  const start = hasAuthority ? slashes + 2 : 0;
   const colon = text.indexOf(":", start);
-  return colon >= 0 && colon < at ? [colon + 1, at] : [start, at];
+  if (colon >= 0 && colon < at) return [colon + 1, at];
+  return !hasAuthority || BARE_USER_INFO_IS_SECRET.test(text) ? [start, at] : undefined;
 }
 
 /** [start, end) of each value of a parameter whose name says it is a secret. */

@@ -1,8 +1,9 @@
 /**
  * maskUrl hides every credential a Redis or PostgreSQL driver would read from
- * a URL: the user-info password (or a user-info without a colon), query
- * parameters named like secrets, percent-encoded and repeated ones, and the
- * same in text that `new URL()` cannot parse.
+ * a URL: the user-info password (or, in a Redis URL, a user-info without a
+ * colon), query parameters named like secrets, percent-encoded and repeated
+ * ones, and the same in text that `new URL()` cannot parse. A user name
+ * without a password is shown: `****` there would suggest a password.
  */
 import fc from "fast-check";
 import { maskUrl } from "sheppy/backend";
@@ -25,9 +26,26 @@ describe("user-info", () => {
     expect(maskUrl(raw)).toBe(masked);
   });
 
-  test("a user-info without a colon is masked whole: some clients read it as the password", () => {
+  test("in a Redis URL, a user-info without a colon is masked whole: some clients read it as the password", () => {
     expect(maskUrl("redis://secret@host:6379")).toBe("redis://****@host:6379");
-    expect(maskUrl("postgres://secret@db/app")).toBe("postgres://****@db/app");
+    expect(maskUrl("rediss://secret@host:6379")).toBe("rediss://****@host:6379");
+    expect(maskUrl("redis+cluster://secret@h1:7000,h2:7001")).toBe(
+      "redis+cluster://****@h1:7000,h2:7001",
+    );
+    expect(maskUrl("secret@host:6379")).toBe("****@host:6379");
+  });
+
+  test("elsewhere a user-info without a colon is a user name, shown: there is no password to hide", () => {
+    expect(maskUrl("postgres://postgres@127.0.0.1/test")).toBe(
+      "postgres://postgres@127.0.0.1/test",
+    );
+    expect(maskUrl("postgresql://app@db:5432/app?sslmode=require")).toBe(
+      "postgresql://app@db:5432/app?sslmode=require",
+    );
+    expect(maskUrl("postgres://app@db/app?password=secret")).toBe(
+      "postgres://app@db/app?password=****",
+    );
+    expect(maskUrl("amqp://guest@broker:5672")).toBe("amqp://guest@broker:5672");
   });
 
   test("a percent-encoded password is masked whole", () => {
@@ -118,7 +136,11 @@ describe("text that new URL() cannot parse", () => {
   });
 
   test("a raw '@' after the host masks everything before it (too much rather than too little)", () => {
-    expect(maskUrl("postgres://db/app?user=app@tenant")).toBe("postgres://****@tenant");
+    expect(maskUrl("redis://db/0?user=app@tenant")).toBe("redis://****@tenant");
+    expect(maskUrl("postgres://db/app?sslpassword=pa@ss")).toBe(
+      "postgres://db/app?sslpassword=****",
+    );
+    expect(maskUrl("postgres://app:p@ss@db/app")).toBe("postgres://app:****@db/app");
   });
 });
 
@@ -140,6 +162,32 @@ const POSITIONS: readonly ((s: string) => string)[] = [
 function findable(secret: string, place: (s: string) => string): boolean {
   return !place("****").includes(secret);
 }
+
+describe("property: a user name is shown as it is, with only its password masked", () => {
+  const name = fc.string({ minLength: 1, maxLength: 30 });
+  const scheme = fc.constantFrom("postgres", "postgresql", "mysql", "amqp");
+
+  test("without a password, the URL is shown unchanged", () => {
+    fc.assert(
+      fc.property(scheme, name, (s, user) => {
+        const url = `${s}://${encodeURIComponent(user)}@host:5432/app?sslmode=require`;
+        expect(maskUrl(url)).toBe(url);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("with a password, on any scheme, the user stays and the password is ****", () => {
+    fc.assert(
+      fc.property(fc.oneof(scheme, fc.constant("redis")), name, name, (s, user, password) => {
+        const encoded = encodeURIComponent(user);
+        const url = `${s}://${encoded}:${encodeURIComponent(password)}@host:5432/app`;
+        expect(maskUrl(url)).toBe(`${s}://${encoded}:****@host:5432/app`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
 
 describe("property: a secret never survives masking", () => {
   const secret = fc.oneof(

@@ -163,6 +163,34 @@ describe("postgres:// URLs and options", () => {
     );
   });
 
+  test("a bad ?schema= in the URL is named as the URL's parameter, however the URL came", () => {
+    const ways: [string, (url: string) => unknown][] = [
+      ["backend URL", (u) => new Queue(u)],
+      ["PostgresBackend option url", (u) => new PostgresBackend({ url: u })],
+      [
+        "SHEPPY_BACKEND_URL",
+        (u) => {
+          vi.stubEnv("SHEPPY_BACKEND_URL", u);
+          return new PostgresBackend();
+        },
+      ],
+    ];
+    for (const [what, make] of ways) {
+      const bad = errorOf(() => make("postgres://u:hunter22@h/db?schema=Bad"));
+      expect(bad).toBeInstanceOf(InvalidOptionError);
+      expect(bad.message).toBe(
+        `${what}'s ?schema= parameter must be 1–63 lower-case letters, digits or '_', not starting with a digit (got "Bad")`,
+      );
+      const own = errorOf(() => make("postgres://h/db?schema=pg_catalog"));
+      expect(own.message).toBe(
+        `${what}'s ?schema= parameter must not be a schema of PostgreSQL's own (information_schema, pg_…) (got "pg_catalog")`,
+      );
+    }
+    // The option is still named as the option.
+    const option = errorOf(() => new PostgresBackend({ url: "postgres://h/db", schema: "Bad" }));
+    expect(option.message).toMatch(/^PostgresBackend option schema must be 1–63/);
+  });
+
   test("without a url it reads SHEPPY_BACKEND_URL when that names PostgreSQL, and refuses another backend's", () => {
     expect(new PostgresBackend().url).toBe("postgres://127.0.0.1:5432/postgres");
     vi.stubEnv("SHEPPY_BACKEND_URL", "postgresql://h:1/db?schema=env");

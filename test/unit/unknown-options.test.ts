@@ -2,9 +2,19 @@
  * A misspelt option is an error, never an option silently ignored: a typo in
  * `timeout` would leave a wait unbounded, in `dedupe` add a duplicate, in
  * `readOnly` leave the HTTP API open to changes, in `name` use the default
- * queue. And a first argument that is no backend is refused at once.
+ * queue, in a backend's `schema` or `prefix` store the tasks where no one
+ * looks for them. And a first argument that is no backend is refused at once.
  */
-import { BackendUrlError, InvalidOptionError, MemoryBackend, Queue, task } from "sheppy";
+import {
+  BackendUrlError,
+  InvalidOptionError,
+  MemoryBackend,
+  PostgresBackend,
+  Queue,
+  RedisBackend,
+  SqliteBackend,
+  task,
+} from "sheppy";
 import { createHttpHandler } from "sheppy/http";
 import { describe, expect, it } from "vitest";
 
@@ -82,6 +92,24 @@ describe("unknown options are refused, naming the entry point, the key and the v
       InvalidOptionError,
     ],
     [
+      "new PostgresBackend()",
+      () => new PostgresBackend({ url: "postgres://h/db", shcema: "x" } as never),
+      "PostgresBackend: unknown option 'shcema' (valid options: url, schema, poolSize, pool, maxPayloadBytes, clock, logger, unavailableAfter, pollInterval, ttl, errorTtl, maxFinished, eventCap)",
+      InvalidOptionError,
+    ],
+    [
+      "new RedisBackend()",
+      () => new RedisBackend({ url: "redis://h", prefx: "app" } as never),
+      "RedisBackend: unknown option 'prefx' (valid options: url, prefix, maxPayloadBytes, redisOptions, cluster, waitReplicas, waitReplicasTimeout, clusterOptions, clock, logger, unavailableAfter, ttl, errorTtl, maxFinished, eventCap)",
+      InvalidOptionError,
+    ],
+    [
+      "new SqliteBackend()",
+      () => new SqliteBackend({ path: ":memory:", busyTimout: 100 } as never),
+      "SqliteBackend: unknown option 'busyTimout' (valid options: path, url, synchronous, busyTimeout, maxPayloadBytes, clock, logger, ttl, errorTtl, maxFinished, eventCap)",
+      InvalidOptionError,
+    ],
+    [
       "memory:// parameters",
       () => new Queue("memory://?instantProcesing=false"),
       "unknown parameter 'instantProcesing' (known: instantProcessing, maxPayloadBytes)",
@@ -98,6 +126,16 @@ describe("unknown options are refused, naming the entry point, the key and the v
   it("options that are not an object are refused too", async () => {
     const error = await refusal(() => queue.waitFor(echo(1), 5 as never));
     expect(error.message).toBe("queue.waitFor(): options must be an object (got number)");
+    // A URL where the options go: the backend would otherwise connect to its default.
+    const url = await refusal(() => new PostgresBackend("postgres://h/db" as never));
+    expect(url.message).toBe("PostgresBackend: options must be an object (got string)");
+  });
+
+  it("a misspelt backend option is refused before the URL is read (the typo is the first fault)", async () => {
+    const error = await refusal(
+      () => new RedisBackend({ url: "redis://h/notadb", prefx: "app" } as never),
+    );
+    expect(error.message).toMatch(/^RedisBackend: unknown option 'prefx'/);
   });
 
   it("new Queue() with something that is no backend nor URL says so at once", async () => {
@@ -118,5 +156,13 @@ describe("unknown options are refused, naming the entry point, the key and the v
     expect(createHttpHandler(queue.backend, { readOnly: true, basePath: "/x" })).toBeTypeOf(
       "function",
     );
+    // Constructing connects nothing: these only have their options checked.
+    expect(
+      new PostgresBackend({ url: "postgres://h/db", schema: "jobs", poolSize: 2 }).schema,
+    ).toBe("jobs");
+    expect(new RedisBackend({ url: "redis://h", prefix: "app", waitReplicas: 1 }).prefix).toBe(
+      "app",
+    );
+    expect(new SqliteBackend({ path: ":memory:", busyTimeout: 100 }).path).toBe(":memory:");
   });
 });

@@ -6,7 +6,12 @@
  * limit).
  */
 import { BackendUrlError } from "../../errors.js";
-import { booleanParam, positiveIntegerParam, registerBackendScheme } from "../registry.js";
+import {
+  booleanParam,
+  positiveIntegerParam,
+  refuseRepeatedParams,
+  registerBackendScheme,
+} from "../registry.js";
 import { MemoryBackend } from "./memory-backend.js";
 
 export { MemoryBackend, type MemoryBackendOptions } from "./memory-backend.js";
@@ -22,6 +27,7 @@ registerBackendScheme("memory:", (url) => {
       );
     }
   }
+  refuseRepeatedParams(url.searchParams.keys(), "backend URL", url.href);
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   return new MemoryBackend({
     instantProcessing: booleanParam(url, "instantProcessing", true),

@@ -16,6 +16,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { ClientBase, Pool } from "pg";
 import { BackendError, SchemaVersionError } from "../../errors.js";
+import { checkDatabase, rowsOf } from "./app-client.js";
 import { checkSchemaName, migrationLockKey, withSchema } from "./schema-name.js";
 
 /** One migration file. */
@@ -100,20 +101,30 @@ async function withClient<T>(db: Database, fn: (client: ClientBase) => Promise<T
 const sqlState = (error: unknown) => (error as { code?: unknown })?.code;
 
 /** The applied migrations, oldest first; `[]` when the schema or its table does not exist. */
-async function readApplied(client: ClientBase, schema: string): Promise<AppliedMigration[]> {
+async function readApplied(
+  client: ClientBase,
+  schema: string,
+  where: string,
+): Promise<AppliedMigration[]> {
+  let result: unknown;
   try {
-    const { rows } = await client.query<{ version: number; name: string; applied_at: Date }>(
+    result = await client.query(
       withSchema(
         "SELECT version, name, applied_at FROM %SCHEMA%.migrations ORDER BY version",
         schema,
       ),
     );
-    return rows.map((r) => ({ version: r.version, name: r.name, appliedAt: r.applied_at }));
   } catch (error) {
     const code = sqlState(error);
     if (code === UNDEFINED_TABLE || code === UNDEFINED_SCHEMA) return [];
     throw foreignTable(error, schema) ?? error;
   }
+  const rows = rowsOf(result, where, "the client's query") as {
+    version: number;
+    name: string;
+    applied_at: Date;
+  }[];
+  return rows.map((r) => ({ version: r.version, name: r.name, appliedAt: r.applied_at }));
 }
 
 /**
@@ -153,8 +164,11 @@ function tooNew(status: MigrationStatus): SchemaVersionError {
 
 /** Where `schema` stands: applied, pending and unknown migrations. Changes nothing. */
 export async function migrationStatus(db: Database, schema: string): Promise<MigrationStatus> {
+  checkDatabase(db, "migrationStatus");
   checkSchemaName(schema, "migrationStatus: schema");
-  return withClient(db, async (client) => statusOf(schema, await readApplied(client, schema)));
+  return withClient(db, async (client) =>
+    statusOf(schema, await readApplied(client, schema, "migrationStatus")),
+  );
 }
 
 /**
@@ -164,6 +178,7 @@ export async function migrationStatus(db: Database, schema: string): Promise<Mig
  * database was migrated by a newer Sheppy.
  */
 export async function migrate(db: Database, schema: string): Promise<number[]> {
+  checkDatabase(db, "migrate");
   checkSchemaName(schema, "migrate: schema");
   return withClient(db, async (client) => {
     const { begin, commit, rollback } = transactionCommands(client);
@@ -183,7 +198,7 @@ export async function migrate(db: Database, schema: string): Promise<number[]> {
           schema,
         ),
       );
-      const status = statusOf(schema, await readApplied(client, schema));
+      const status = statusOf(schema, await readApplied(client, schema, "migrate"));
       if (status.unknown.length > 0) throw tooNew(status);
       const applied: number[] = [];
       for (const { version, name } of status.pending) {

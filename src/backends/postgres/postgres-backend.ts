@@ -22,6 +22,7 @@ import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
+import { checkOptionKeys } from "../../util/unknown-keys.js";
 import type {
   AddMode,
   AddOptions,
@@ -114,6 +115,23 @@ export interface PostgresBackendOptions extends RetentionOptions {
   pollInterval?: number;
 }
 
+/** Every key of {@link PostgresBackendOptions} (the compiler keeps it complete). */
+const POSTGRES_OPTION_KEYS = Object.keys({
+  url: true,
+  schema: true,
+  poolSize: true,
+  pool: true,
+  maxPayloadBytes: true,
+  clock: true,
+  logger: true,
+  unavailableAfter: true,
+  pollInterval: true,
+  ttl: true,
+  errorTtl: true,
+  maxFinished: true,
+  eventCap: true,
+} satisfies Record<keyof PostgresBackendOptions, true>);
+
 /** Default of {@link PostgresBackendOptions.unavailableAfter}, in seconds. */
 export const DEFAULT_UNAVAILABLE_AFTER = 10;
 /** Default of {@link PostgresBackendOptions.pollInterval}, in seconds. */
@@ -196,6 +214,7 @@ export class PostgresBackend implements Backend {
   readonly #control: QueueControl;
 
   constructor(options: PostgresBackendOptions = {}) {
+    checkOptionKeys(options, POSTGRES_OPTION_KEYS, "PostgresBackend");
     const target =
       options.url !== undefined
         ? parsePostgresUrl(options.url, "PostgresBackend option url")

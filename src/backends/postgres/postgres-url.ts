@@ -5,14 +5,15 @@
  * `?maxPayloadBytes=` are taken out of a `postgres://` or `postgresql://`
  * URL before the rest goes to node-postgres (which reads `sslmode`,
  * `application_name` and the like from it); one of them written in another
- * case (`?Schema=`) is a `BackendUrlError`. Without a `url` option the
- * backend uses `SHEPPY_BACKEND_URL` as `new Queue()` does, when that names
- * PostgreSQL; naming another backend is a `BackendUrlError`; unset,
- * `postgres://127.0.0.1:5432/postgres`.
+ * case (`?Schema=`), or any parameter given twice, is a `BackendUrlError`.
+ * Without a `url` option the backend uses `SHEPPY_BACKEND_URL` as
+ * `new Queue()` does, when that names PostgreSQL; naming another backend is
+ * a `BackendUrlError`; unset, `postgres://127.0.0.1:5432/postgres`.
  */
 import { BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
-import { positiveIntegerParam, refuseMiscasedParams } from "../registry.js";
+import { positiveIntegerParam, refuseMiscasedParams, refuseRepeatedParams } from "../registry.js";
+import { checkSchemaName } from "./schema-name.js";
 
 export const DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/postgres";
 
@@ -34,7 +35,10 @@ const PARAMETERS = ["schema", "poolSize", "maxPayloadBytes"];
  */
 export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget {
   refuseMiscasedParams(url.searchParams.keys(), PARAMETERS, what, url.href);
+  refuseRepeatedParams(url.searchParams.keys(), what, url.href);
   const schema = url.searchParams.get("schema");
+  // Checked here, where it is still known to come from the URL (the backend sees only a schema).
+  if (schema !== null) checkSchemaName(schema, `${what}'s ?schema= parameter`);
   const poolSize = positiveIntegerParam(url, "poolSize");
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   for (const name of PARAMETERS) url.searchParams.delete(name);

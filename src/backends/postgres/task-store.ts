@@ -18,6 +18,7 @@ import { requestToken } from "../request-token.js";
 import { sentEvents } from "../sql/event-log.js";
 import { newRows } from "../sql/new-rows.js";
 import { emptyPlan, endStep } from "../sql/settle-plan.js";
+import { rowsOf } from "./app-client.js";
 import { describeRefusal } from "./connection-errors.js";
 import type { EventStore } from "./event-log.js";
 import { finishedPayloads } from "./notifications.js";
@@ -322,12 +323,13 @@ export class TaskStore {
   /**
    * Runs the add on the application's transaction: it takes effect, and its
    * notification goes out, when that commits. Sent once (the transaction is
-   * its owner's to retry); a failure is a `BackendError` naming the cause.
+   * its owner's to retry); a failure is a `BackendError` naming the cause,
+   * an answer without `rows` an `InvalidOptionError` (the tx is at fault).
    */
   async #addWithin(appTx: SqlTransaction, statement: Sql, values: unknown[]): Promise<Set<string>> {
-    let rows: unknown[];
+    let result: unknown;
     try {
-      ({ rows } = await appTx.query(statement.text, values));
+      result = await appTx.query(statement.text, values);
     } catch (error) {
       throw new BackendError(
         `add: PostgreSQL refused the add within your transaction: ${describeRefusal(error, this.session.scrub)}`,
@@ -335,7 +337,7 @@ export class TaskStore {
       );
     }
     const ids = new Set<string>();
-    for (const row of rows as { id?: unknown }[]) {
+    for (const row of rowsOf(result, "add", "tx.query") as { id?: unknown }[]) {
       if (typeof row?.id === "string") ids.add(row.id);
     }
     return ids;

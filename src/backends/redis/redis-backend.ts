@@ -19,6 +19,7 @@ import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
+import { checkOptionKeys } from "../../util/unknown-keys.js";
 import type {
   AddMode,
   AddOptions,
@@ -118,6 +119,25 @@ export interface RedisBackendOptions extends RetentionOptions {
   unavailableAfter?: number;
 }
 
+/** Every key of {@link RedisBackendOptions} (the compiler keeps it complete). */
+const REDIS_OPTION_KEYS = Object.keys({
+  url: true,
+  prefix: true,
+  maxPayloadBytes: true,
+  redisOptions: true,
+  cluster: true,
+  waitReplicas: true,
+  waitReplicasTimeout: true,
+  clusterOptions: true,
+  clock: true,
+  logger: true,
+  unavailableAfter: true,
+  ttl: true,
+  errorTtl: true,
+  maxFinished: true,
+  eventCap: true,
+} satisfies Record<keyof RedisBackendOptions, true>);
+
 /** Default of {@link RedisBackendOptions.unavailableAfter}, in seconds. */
 export const DEFAULT_UNAVAILABLE_AFTER = 10;
 
@@ -175,6 +195,7 @@ export class RedisBackend implements Backend {
   #connecting: Promise<void> | undefined;
 
   constructor(options: RedisBackendOptions = {}) {
+    checkOptionKeys(options, REDIS_OPTION_KEYS, "RedisBackend");
     // The URL's own parameters count as in `new Queue(url)`; an option given beside them wins.
     const target =
       options.url === undefined ? redisTargetFromEnvironment() : redisTargetOf(options.url);

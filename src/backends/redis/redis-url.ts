@@ -6,11 +6,12 @@
  * (`memory://`) is an error rather than silently ignored: the process was
  * configured for a backend this one is not. `?prefix=` in a URL is Sheppy's key
  * prefix, taken out before the rest goes to ioredis; a Sheppy parameter
- * written in another case (`?Prefix=`) is a `BackendUrlError`.
+ * written in another case (`?Prefix=`), or any parameter given twice, is a
+ * `BackendUrlError`.
  */
 import { BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
-import { positiveIntegerParam, refuseMiscasedParams } from "../registry.js";
+import { positiveIntegerParam, refuseMiscasedParams, refuseRepeatedParams } from "../registry.js";
 import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
 
 /** Where a Redis backend connects when neither its options nor `SHEPPY_BACKEND_URL` say. */
@@ -48,6 +49,7 @@ const PARAMETERS = ["prefix", "maxPayloadBytes", "eventCap", "waitReplicas"];
  */
 export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
   refuseMiscasedParams(url.searchParams.keys(), PARAMETERS, what, url.href);
+  refuseRepeatedParams(url.searchParams.keys(), what, url.href);
   const prefix = url.searchParams.get("prefix");
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   const eventCap = eventCapParam(url);
@@ -70,6 +72,7 @@ export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
 export function splitClusterUrl(raw: string): RedisTarget {
   const { params } = parseClusterUrl(raw);
   refuseMiscasedParams(params.keys(), PARAMETERS, "Redis Cluster URL", raw);
+  refuseRepeatedParams(params.keys(), "Redis Cluster URL", raw);
   const own = new URL("redis://seed");
   for (const [name, value] of params) own.searchParams.append(name, value);
   const target = splitRedisUrl(own);

@@ -21,6 +21,7 @@ import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
+import { checkOptionKeys } from "../../util/unknown-keys.js";
 import type {
   AddMode,
   AddOptions,
@@ -101,6 +102,21 @@ export interface SqliteBackendOptions extends RetentionOptions {
   logger?: Logger;
 }
 
+/** Every key of {@link SqliteBackendOptions} (the compiler keeps it complete). */
+const SQLITE_OPTION_KEYS = Object.keys({
+  path: true,
+  url: true,
+  synchronous: true,
+  busyTimeout: true,
+  maxPayloadBytes: true,
+  clock: true,
+  logger: true,
+  ttl: true,
+  errorTtl: true,
+  maxFinished: true,
+  eventCap: true,
+} satisfies Record<keyof SqliteBackendOptions, true>);
+
 /** Default of {@link SqliteBackendOptions.busyTimeout}, in milliseconds. */
 export const DEFAULT_BUSY_TIMEOUT = 5000;
 
@@ -162,6 +178,7 @@ export class SqliteBackend implements Backend {
   readonly #bound: RetentionBound;
 
   constructor(options: SqliteBackendOptions = {}) {
+    checkOptionKeys(options, SQLITE_OPTION_KEYS, "SqliteBackend");
     const target =
       options.path !== undefined
         ? { path: checkPath(options.path) }

@@ -9,7 +9,7 @@
  * `new Queue()` does, when that names SQLite.
  */
 import { BackendUrlError } from "../../errors.js";
-import { positiveIntegerParam, refuseMiscasedParams } from "../registry.js";
+import { positiveIntegerParam, refuseMiscasedParams, refuseRepeatedParams } from "../registry.js";
 import type { Synchronous } from "./database.js";
 
 /** The file and the settings a `sqlite://` URL names. */
@@ -49,6 +49,7 @@ export function parseSqliteUrl(value: string, where: string): SqliteTarget {
     );
   }
   refuseMiscasedParams(query.keys(), [...PARAMETERS], where, value);
+  refuseRepeatedParams(query.keys(), where, value);
   for (const name of query.keys()) {
     if (!PARAMETERS.has(name)) {
       throw new BackendUrlError(

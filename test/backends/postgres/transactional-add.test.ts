@@ -132,6 +132,33 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
     }
   });
 
+  it("a tx whose query answers without rows (a broken wrapper) is named as such, not as a refusal by PostgreSQL", async () => {
+    const { queue, done } = await setup();
+    try {
+      await inTransaction("ROLLBACK", async (client) => {
+        const answers: [string, (text: string, values?: unknown[]) => Promise<unknown>][] = [
+          ["undefined", async (text, values) => void (await client.query(text, values))],
+          [
+            "an array (the rows alone? resolve to { rows } instead)",
+            async (text, values) => (await client.query(text, values)).rows,
+          ],
+        ];
+        for (const [got, query] of answers) {
+          const error = await queue
+            .add(echo(16), { tx: { query } as never })
+            .catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(InvalidOptionError);
+          expect((error as Error).message).toBe(
+            `add: tx.query(text, values) must resolve to a result with rows, as node-postgres's query does (got ${got})`,
+          );
+        }
+      });
+      expect(await queue.size()).toBe(0);
+    } finally {
+      await done();
+    }
+  });
+
   it("a backend that cannot add within a transaction refuses tx, adding nothing", async () => {
     const memory = new Queue("memory://?instantProcessing=false", { name: "tx-memory" });
     const fake = { query: async () => ({ rows: [] }) };
