@@ -54,11 +54,15 @@ export class NonDeterministicWorkflowError extends SheppyError {}
 
 /** The queue holds no workflow with this id. */
 export class WorkflowNotFoundError extends SheppyError {
+  /** @param why what may have become of it, when the caller can tell more than "not there" */
   constructor(
     readonly workflowId: string,
     readonly queueName: string,
+    why?: string,
   ) {
-    super(`Queue '${queueName}' has no workflow ${workflowId}`);
+    super(
+      `Queue '${queueName}' has no workflow ${workflowId}${why === undefined ? "" : `: ${why}`}`,
+    );
   }
 }
 
@@ -113,7 +117,10 @@ export class WaitTimeoutError extends SheppyError {
   ) {
     const list = (ids: readonly string[]) =>
       `${ids.slice(0, 3).join(", ")}${ids.length > 3 ? ", …" : ""}`;
-    const notHeld = unknown.length === 0 ? "" : `; the queue does not hold ${list(unknown)}`;
+    const notHeld =
+      unknown.length === 0
+        ? ""
+        : `; the queue does not hold ${list(unknown)} — never added, or deleted (a finished record past the queue's maxFinished bound or its TTL is deleted)`;
     const idle =
       idleQueue === undefined
         ? ""
@@ -187,11 +194,13 @@ export class InvalidOptionError extends SheppyError {}
 
 /** No task with the given id exists in the queue. */
 export class TaskNotFoundError extends SheppyError {
+  /** @param why what may have become of it, when the caller can tell more than "not there" */
   constructor(
     readonly taskId: string,
     readonly queueName: string,
+    why?: string,
   ) {
-    super(`Queue '${queueName}' has no task ${taskId}`);
+    super(`Queue '${queueName}' has no task ${taskId}${why === undefined ? "" : `: ${why}`}`);
   }
 }
 

@@ -10,22 +10,37 @@ import { build as pretty } from "pino-pretty";
 import { traceMixin } from "../observability/tracing.js";
 import type { LogFormat, LogLevel } from "./env.js";
 
-/** Whether logs come out human-readable for this format on this stdout. */
-export function isPretty(format: LogFormat): boolean {
-  return format === "pretty" || (format === "auto" && process.stdout.isTTY === true);
+/** Where log lines go: stdout (1) for `sheppy work`, whose output they are; stderr (2) elsewhere. */
+export type LogDestination = 1 | 2;
+
+const isTerminal = (destination: LogDestination) =>
+  (destination === 1 ? process.stdout : process.stderr).isTTY === true;
+
+/** Whether logs come out human-readable for this format on this destination. */
+export function isPretty(format: LogFormat, destination: LogDestination = 1): boolean {
+  return format === "pretty" || (format === "auto" && isTerminal(destination));
 }
 
-/** A pino logger for `sheppy work`. */
-export function createCliLogger(level: LogLevel, format: LogFormat): pino.Logger {
+/**
+ * A pino logger for `sheppy work` (on stdout), or for the backend's own lines
+ * in other commands (on stderr, so they never mix with a table or JSON output).
+ */
+export function createCliLogger(
+  level: LogLevel,
+  format: LogFormat,
+  destination: LogDestination = 1,
+): pino.Logger {
   // Lines written inside a task's span name its trace, to find the trace from the log and back.
   const options = { name: "sheppy", level, mixin: traceMixin };
-  if (!isPretty(format)) return pino(options, pino.destination({ dest: 1, sync: true }));
+  if (!isPretty(format, destination)) {
+    return pino(options, pino.destination({ dest: destination, sync: true }));
+  }
   return pino(
     options,
     pretty({
-      destination: 1,
+      destination,
       sync: true,
-      colorize: process.stdout.isTTY === true,
+      colorize: isTerminal(destination),
       translateTime: "SYS:HH:MM:ss.l",
       ignore: "pid,hostname,name",
       // One line per record: "one log line per task", with its fields as compact JSON.

@@ -4,6 +4,7 @@
  * the docs generator (`npm run docs:cli`) share one definition.
  */
 import { Command } from "commander";
+import { setDefaultLogger } from "../observability/logger.js";
 import { VERSION } from "../util/version.js";
 import { addCronCommands } from "./commands/cron.js";
 import { addDashboardCommand } from "./commands/dashboard.js";
@@ -14,7 +15,8 @@ import { addQueueCommands } from "./commands/queue.js";
 import { addTaskCommands } from "./commands/task.js";
 import { addWorkCommand } from "./commands/work.js";
 import { addWorkflowCommands } from "./commands/workflow.js";
-import { applyBooleanEnv, settingOption } from "./env.js";
+import { applyBooleanEnv, type LogLevel, settingOption } from "./env.js";
+import { createCliLogger } from "./logger.js";
 
 /** Options of {@link buildProgram}. */
 export interface ProgramOptions {
@@ -43,7 +45,10 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .showSuggestionAfterError()
     .exitOverride()
     // Before any action: boolean settings read their variable's value, not its mere presence.
-    .hook("preAction", (_program, action) => applyBooleanEnv(action));
+    .hook("preAction", (program, action) => {
+      applyBooleanEnv(action);
+      useCliLoggerForBackends(program);
+    });
   // Subcommands inherit the settings above (help, exitOverride), so they come after.
   addWorkCommand(program);
   addTaskCommands(program);
@@ -55,4 +60,15 @@ export function buildProgram(options: ProgramOptions = {}): Command {
   addMetricsCommand(program);
   addDbCommands(program);
   return program;
+}
+
+/**
+ * Backends made from a URL log through the default logger: point it at
+ * stderr, at `--log-level` when given and `warn` otherwise (a short command
+ * has no use for a reconnect notice). `sheppy work` replaces it with its own.
+ */
+function useCliLoggerForBackends(program: Command): void {
+  const given = program.getOptionValueSource("logLevel") !== "default";
+  const level = given ? program.opts<{ logLevel: LogLevel }>().logLevel : "warn";
+  setDefaultLogger(createCliLogger(level, "auto", 2));
 }

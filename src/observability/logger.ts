@@ -26,3 +26,13 @@ export function defaultLogger(): Logger {
   fallback ??= pino({ name: "sheppy", level: "warn", mixin: traceMixin });
   return fallback;
 }
+
+/**
+ * Makes `logger` the one every part built from now on without a logger of
+ * its own writes to. The CLI calls this with its own logger, so a
+ * backend's lines (made from a URL, where no logger can be passed) follow
+ * `--log-level` and `--log-format` like the rest of the command's.
+ */
+export function setDefaultLogger(logger: Logger): void {
+  fallback = logger;
+}

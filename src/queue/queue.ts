@@ -481,7 +481,10 @@ export class Queue implements QueueHandle {
    * notification. Throws `WaitTimeoutError` when `timeout` seconds pass first. Without a
    * `timeout`, an id the queue does not hold (never added here, deleted or expired) throws
    * `TaskNotFoundError` at once instead of waiting forever; with one, it counts as unfinished,
-   * so a caller may wait for a task another process is about to add.
+   * so a caller may wait for a task another process is about to add. Either way, a task seen
+   * waiting and then gone (deleted, or finished and deleted past `maxFinished` or its TTL
+   * before the wait read it) throws `TaskNotFoundError` at once: keep `maxFinished` above
+   * the number of tasks waited for together.
    * @example const done = await queue.waitFor(t, { timeout: 10 }); done.result // typed
    */
   waitFor<R>(task: Task<R>, options?: WaitOptions): Promise<Task<R>>;

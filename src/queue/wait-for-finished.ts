@@ -30,8 +30,15 @@ interface Waited<T> {
   /** No worker has taken it up yet (a timeout then asks whether one runs). */
   isUnclaimed(record: T): boolean;
   readonly kind: "task" | "workflow";
-  notFound(id: string): Error;
+  notFound(id: string, why: string): Error;
 }
+
+/** Why a wait without limit ends on an id the queue does not hold. */
+const NEVER_HELD =
+  "it was never added, or was removed before it could be read (deleted, or finished and then deleted past the queue's maxFinished bound or its TTL)";
+/** Why any wait ends on an id that the queue held earlier in the wait and no longer does. */
+const REMOVED =
+  "it was removed while waited for (deleted, or finished and then deleted past the queue's maxFinished bound or its TTL before it could be read); wait for fewer at once, or raise maxFinished";
 
 /**
  * The finished records of `ids` (`finishedAt` set), once all are finished.
@@ -40,10 +47,11 @@ interface Waited<T> {
  * naming the unfinished ids and which of them the queue does not hold.
  *
  * A wait without limit on an id the queue does not hold throws
- * `TaskNotFoundError` at once, and so does one whose task is deleted or
- * expires while waited for: that wait could never end. A bounded wait treats
- * an unknown id as unfinished, so a caller may wait for a task another
- * process is about to add.
+ * `TaskNotFoundError` at once: that wait could never end. A bounded wait
+ * treats an unknown id as unfinished, so a caller may wait for a task
+ * another process is about to add. Either wait throws `TaskNotFoundError` at
+ * once for a record it saw that is gone at a later read (deleted, or finished
+ * and deleted past `maxFinished` or its TTL before the wait could read it).
  */
 export function waitForFinished(
   backend: TaskReader & { readonly isConnected: boolean },
@@ -55,7 +63,7 @@ export function waitForFinished(
     read: (wanted) => backend.getTasks(queue, wanted),
     isFinished: (record) => record.finishedAt !== null,
     isUnclaimed: (record) => record.status === "pending" && record.startedAt === null,
-    notFound: (id) => new TaskNotFoundError(id, queue),
+    notFound: (id, why) => new TaskNotFoundError(id, queue, why),
     kind: "task",
   });
 }
@@ -76,7 +84,7 @@ export async function waitForWorkflows(
     },
     isFinished: (record) => record.finishedAt !== null,
     isUnclaimed: () => false,
-    notFound: (id) => new WorkflowNotFoundError(id, queue),
+    notFound: (id, why) => new WorkflowNotFoundError(id, queue, why),
     kind: "workflow",
   });
 }
@@ -92,12 +100,16 @@ async function waitUntilFinished<T>(
   const state = new WaitState(waited, wanted);
   const giveUp = (): never => {
     const absent = [...state.absent];
-    if (timeoutMs === null) throw waited.notFound(absent[0]!);
+    if (timeoutMs === null) throw waited.notFound(absent[0]!, NEVER_HELD);
     const unfinished = wanted.filter((id) => !state.results.has(id));
     // The usual reason nothing finished: no worker serves the queue. Say so when it shows.
     const idle =
       absent.length === 0 && state.unclaimed.size === unfinished.length ? queue : undefined;
     throw new WaitTimeoutError(timeoutMs / 1000, unfinished, absent, idle, waited.kind);
+  };
+  // A record the wait saw that is gone now cannot finish any more: no use waiting out the time.
+  const removed = (): never => {
+    throw waited.notFound([...state.removed][0]!, REMOVED);
   };
   if (timeoutMs === 0) {
     await state.read(wanted);
@@ -127,6 +139,7 @@ async function waitUntilFinished<T>(
       named = new Set();
       await state.read(toRead);
       if (state.done) return state.results;
+      if (state.removed.size > 0) removed();
       if (timeoutMs === null && state.absent.size > 0) giveUp();
       if (!backend.isConnected)
         throw new BackendError("the backend was disconnected while waiting for results");
@@ -155,6 +168,9 @@ class WaitState<T> {
   readonly absent = new Set<string>();
   /** Ids no worker had claimed at their last read. */
   readonly unclaimed = new Set<string>();
+  /** Ids held at an earlier read and absent at a later one. */
+  readonly removed = new Set<string>();
+  readonly #held = new Set<string>();
   readonly #wanted: ReadonlySet<string>;
 
   constructor(
@@ -185,9 +201,12 @@ class WaitState<T> {
       const record = found.get(id);
       this.absent.delete(id);
       this.unclaimed.delete(id);
-      if (record === undefined) this.absent.add(id);
-      else if (this.waited.isFinished(record)) this.results.set(id, record);
+      if (record === undefined) {
+        this.absent.add(id);
+        if (this.#held.has(id)) this.removed.add(id);
+      } else if (this.waited.isFinished(record)) this.results.set(id, record);
       else if (this.waited.isUnclaimed(record)) this.unclaimed.add(id);
+      if (record !== undefined) this.#held.add(id);
     }
   }
 }

@@ -117,6 +117,7 @@ describe.skipIf(!available)("sheppy cron on Redis", () => {
       [["@daily", "--every", "30"], /give an expression or --every <seconds>, not both/],
       [[], /say when: a cron expression \(e\.g\. '0 9 \* \* \*'\) or --every <seconds>/],
       [["--every", "30", "--timezone", "Europe/Berlin"], /--timezone applies to an expression/],
+      [["--every", "30", "--timezone", "UTC"], /--timezone applies to an expression/],
       [["@daily", "--timezone", "Mars/Olympus"], /unknown time zone 'Mars\/Olympus'/],
     ];
     // Refused before anything is stored, so the processes may run side by side.

@@ -29,8 +29,22 @@ describe("sheppy queue pause | resume and --priority", () => {
     });
     const queue = new Queue(url, { name: "control" });
     expect(await queue.isPaused()).toBe(true);
+    // A wait that ends on a paused queue says so, not that no worker runs.
+    const waited = await sheppy(
+      "task",
+      "add",
+      `${TASKS}:add`,
+      "--args",
+      "[3,4]",
+      "--wait",
+      "--timeout",
+      "0.2s",
+    );
+    expect(expectOneLineError(waited, 1)).toMatch(
+      /did not finish within 0\.2 s: queue 'control' is paused, so no worker claims its tasks \(sheppy queue resume -q control\); it stays queued$/,
+    );
     expect(json(await sheppy("queue", "list", "--format", "json"))).toEqual([
-      expect.objectContaining({ queue: "control", pending: 1, paused: true }),
+      expect.objectContaining({ queue: "control", pending: 2, paused: true }),
     ]);
     expect(json(await sheppy("queue", "resume", "--format", "json"))).toEqual({
       queue: "control",

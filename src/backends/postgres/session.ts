@@ -468,7 +468,7 @@ export class PgSession {
     if (this.#outage || !this.#connected) return;
     this.#outage = true;
     this.#options.logger.warn(
-      { err: loggableError(error, this.scrub), url: this.maskedUrl },
+      { error: loggableError(error, this.scrub), url: this.maskedUrl },
       "lost the connection to PostgreSQL; retrying",
     );
   }

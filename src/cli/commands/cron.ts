@@ -81,7 +81,13 @@ function addAdd(group: Command): void {
       const settings = cmd.optsWithGlobals<
         QueueSettings & { args: string; argsFile?: string; every?: string; timezone: string }
       >();
-      const [input, options] = scheduleOf(expression, settings.every, settings.timezone);
+      // The zone's default is UTC: `--timezone UTC` given with --every is still a mistake to name.
+      const zoneGiven = cmd.getOptionValueSource("timezone") !== "default";
+      const [input, options] = scheduleOf(
+        expression,
+        settings.every,
+        zoneGiven ? settings.timezone : undefined,
+      );
       // Checked before the task module is loaded: a bad schedule is a one-line error on its own.
       const schedule = parseCronSchedule(input, options, "cron add");
       const task = await createTask(spec, settings);
@@ -108,7 +114,7 @@ function addAdd(group: Command): void {
 function scheduleOf(
   expression: string | undefined,
   every: string | undefined,
-  timezone: string,
+  timezone: string | undefined,
 ): [string | { every: number }, { timezone: string } | undefined] {
   if (expression !== undefined && every !== undefined) {
     throw new CronExpressionError("cron add: give an expression or --every <seconds>, not both");
@@ -119,7 +125,7 @@ function scheduleOf(
     );
   }
   if (every !== undefined) {
-    if (timezone !== "UTC") {
+    if (timezone !== undefined) {
       throw new CronExpressionError(
         "cron add: --timezone applies to an expression, not to --every (an interval is the same in every zone)",
       );
@@ -128,7 +134,7 @@ function scheduleOf(
     const seconds = /^\d+$/.test(every.trim()) ? Number(every) : every;
     return [{ every: seconds as number }, undefined];
   }
-  return [expression!, { timezone }];
+  return [expression!, { timezone: timezone ?? "UTC" }];
 }
 
 function addDelete(group: Command): void {

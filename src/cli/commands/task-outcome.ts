@@ -38,7 +38,9 @@ export async function waitForOutcome(
     if (!(error instanceof WaitTimeoutError)) throw error;
     const stored = await queue.getTask(id);
     const where =
-      stored === null ? "the queue no longer holds it" : standing(stored.toJSON(), queue.name);
+      stored === null
+        ? "the queue no longer holds it"
+        : standing(stored.toJSON(), queue.name, await queue.isPaused());
     throw new TaskOutcomeError(
       `task ${id} did not finish within ${error.timeoutSeconds} s: ${where}`,
       {
@@ -48,11 +50,13 @@ export async function waitForOutcome(
   }
 }
 
-function standing(data: TaskData, queue: string): string {
+function standing(data: TaskData, queue: string, paused: boolean): string {
   switch (data.status) {
     case "new":
     case "pending":
-      return `no worker has claimed it (is a worker serving queue '${queue}' running?); it stays queued`;
+      return paused
+        ? `queue '${queue}' is paused, so no worker claims its tasks (sheppy queue resume -q ${queue}); it stays queued`
+        : `no worker has claimed it (is a worker serving queue '${queue}' running?); it stays queued`;
     case "scheduled":
       return `it is scheduled for ${data.scheduledAt ?? "later"}; it stays queued`;
     case "retrying":

@@ -9,6 +9,7 @@
 import { existsSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { CliUsageError, PrestartError } from "../../errors.js";
+import { setDefaultLogger } from "../../observability/logger.js";
 import { Queue } from "../../queue/queue.js";
 import { registeredTaskNames } from "../../task/task-registry.js";
 import { registeredWorkflowNames } from "../../task/workflow-registry.js";
@@ -54,6 +55,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     );
   }
   const logger = createCliLogger(settings.logLevel, settings.logFormat);
+  setDefaultLogger(logger);
   await loadModules(settings.tasks ?? (await taskModulesFromConfig(settings.config)));
   const prestart = settings.prestart ? await loadFunction(settings.prestart) : undefined;
   const backend = openBackend(settings);

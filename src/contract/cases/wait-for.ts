@@ -20,7 +20,7 @@ import {
 } from "../../index.js";
 import { TestClock } from "../../testing/index.js";
 import type { ContractHarness } from "../harness.js";
-import { settleClaim } from "../support/records.js";
+import { finishedRecord, settleClaim } from "../support/records.js";
 
 const add = task({ name: "wait-for.add" }, (a: number, b: number) => a + b);
 const greet = task({ name: "wait-for.greet" }, async (who: string) => `hello ${who}`);
@@ -269,6 +269,63 @@ export function waitForCases(h: ContractHarness): void {
       await sleep(20);
       expect(await queue.clear()).toBe(1);
       expect(await waiting).toBeInstanceOf(TaskNotFoundError);
+    });
+
+    /** Resolves once the queue's backend has answered a read of task records (a waiter's first look). */
+    const nextRead = async (queue: ReturnType<ContractHarness["queue"]>): Promise<void> => {
+      const backend = await queue.connect();
+      const read = backend.getTasks.bind(backend);
+      return new Promise((resolve) => {
+        backend.getTasks = async (...args) => {
+          const found = await read(...args);
+          backend.getTasks = read;
+          resolve();
+          return found;
+        };
+      });
+    };
+
+    it("a bounded wait ends at once with TaskNotFoundError when a task it saw is removed, saying so", async () => {
+      const queue = h.queue();
+      const t = add(6, 6);
+      await queue.add(t);
+      if ((await queue.getTask(t))?.isFinished) return; // processed as it was added: nothing to remove
+      const looked = nextRead(queue);
+      // Far longer than the test may run: only noticing the removal ends this wait in time.
+      const waiting = queue.waitFor(t, { timeout: 3600 }).catch((e: unknown) => e);
+      await looked;
+      expect(await queue.clear()).toBe(1);
+      const error = await waiting;
+      expect(error).toBeInstanceOf(TaskNotFoundError);
+      expect((error as Error).message).toContain("removed while waited for");
+    });
+
+    it("waiting for more tasks than maxFinished keeps: those deleted before the wait read them end it, named", async () => {
+      const queue = h.queue({ maxFinished: 2 });
+      const tasks = [add(1, 0), add(2, 0), add(3, 0), add(4, 0), add(5, 0)];
+      await queue.add(tasks);
+      if ((await queue.getTask(tasks)).some((r) => r?.isFinished !== false)) return; // run as added
+      const looked = nextRead(queue);
+      const waiting = queue.waitFor(tasks, { timeout: 3600 }).catch((e: unknown) => e);
+      await looked;
+      // All five end in one atomic settle, which deletes the three beyond maxFinished.
+      const backend = await queue.connect();
+      const claims = await backend.claim(queue.name, 5);
+      const results = await backend.settle(
+        queue.name,
+        claims.map((c) => ({
+          fence: c.fence,
+          record: finishedRecord(c.record),
+          children: [],
+          expiresAt: Date.now() + 60_000,
+        })),
+        Date.now(),
+      );
+      expect(results).toEqual(Array(5).fill("settled"));
+      const error = await waiting;
+      expect(error).toBeInstanceOf(TaskNotFoundError);
+      expect((error as Error).message).toMatch(/removed while waited for.*maxFinished/);
+      expect(tasks.map((t) => t.id)).toContain((error as TaskNotFoundError).taskId);
     });
 
     it("W-7 an already finished task returns even with a tiny timeout", async () => {
