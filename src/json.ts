@@ -8,8 +8,15 @@
  * Nesting is bounded by {@link MAX_JSON_DEPTH}, and nothing here recurses
  * deeper than that, so no accepted value can overflow the call stack later
  * (freezing, copying, encoding in a backend).
+ *
+ * Reading a value runs its code — getters, Proxy traps, `toJSON` — and what
+ * that code throws is refused like any other value JSON cannot carry, naming
+ * the path and keeping the thrown value as `cause`, so the caller learns which
+ * argument broke instead of getting the bare error.
  */
 import { SerializationError } from "./errors.js";
+import { withArticle } from "./util/article.js";
+import { capText } from "./util/cap-text.js";
 
 /**
  * The most levels of arrays and objects one stored value may nest (an argument
@@ -34,10 +41,11 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return value.constructor?.name ?? "object without prototype";
-  return typeof value;
+function describe(value: object): string {
+  const maker = value.constructor;
+  if (maker === undefined) return "object without prototype";
+  const name = maker?.name;
+  return typeof name === "string" && name !== "" ? name : "instance of an anonymous class";
 }
 
 function isPlainObject(value: object): boolean {
@@ -52,16 +60,36 @@ export interface ToJsonOptions {
    * 1 for an argument list, so that each argument may nest as deep as a result.
    */
   uncountedLevels?: number;
+  /**
+   * Refuse a `Date` anywhere in `value` instead of storing its ISO text. For
+   * values handed back exactly as stored, with no schema to turn the text
+   * back into a `Date`: there the text would silently stand in for the `Date`.
+   */
+  refuseDates?: boolean;
 }
+
+/** What one {@link toJson} call carries down its walk. */
+interface Walk {
+  /** The arrays and objects on the path to the current value, to tell a cycle. */
+  readonly seen: Set<object>;
+  readonly refuseDates: boolean;
+}
+
+/** The errors this module throws, told apart from whatever user code reached through a value throws. */
+const refusals = new WeakSet<object>();
 
 /**
  * Returns a fresh JSON copy of `value` (values with `toJSON`, e.g. `Date`, are
  * converted), so later changes by the caller never reach stored data. Throws {@link SerializationError}
- * naming the path (`where`) of the first value JSON cannot carry, or of the
- * first level nested deeper than {@link MAX_JSON_DEPTH}.
+ * naming the path (`where`) of the first value JSON cannot carry, of the
+ * first level nested deeper than {@link MAX_JSON_DEPTH}, or of the first part
+ * whose reading threw (a getter, a Proxy trap, a `toJSON`; that error is its `cause`).
  */
 export function toJson(value: unknown, where: string, options: ToJsonOptions = {}): JsonValue {
-  return convert(value, where, -(options.uncountedLevels ?? 0), new Set());
+  return convert(value, where, -(options.uncountedLevels ?? 0), {
+    seen: new Set(),
+    refuseDates: options.refuseDates ?? false,
+  });
 }
 
 /** `path` as one short line: control characters escaped, and cut with `…` to at most {@link MAX_SHOWN_PATH} characters. */
@@ -78,8 +106,29 @@ function shown(path: string): string {
   return `${boundary > MAX_SHOWN_PATH / 2 ? cut.slice(0, boundary) : cut}…`;
 }
 
-function refuse(path: string, problem: string): never {
-  throw new SerializationError(`${shown(path)} ${problem}`);
+function refuse(path: string, problem: string, cause?: unknown): never {
+  const error = new SerializationError(
+    `${shown(path)} ${problem}`,
+    cause === undefined ? undefined : { cause },
+  );
+  refusals.add(error);
+  throw error;
+}
+
+/** Refuses the value at `path` because reading it threw `thrown` (kept as the cause). */
+function unreadable(path: string, thrown: unknown, how = "could not be read: it threw"): never {
+  return refuse(path, `${how} ${thrownText(thrown)}`, thrown);
+}
+
+/** What user code threw, as a short line; describing it runs its code too, which may throw again. */
+function thrownText(thrown: unknown): string {
+  let text: string;
+  try {
+    text = String(thrown);
+  } catch {
+    text = "a value that cannot be described";
+  }
+  return capText(text.replace(/\s+/g, " ").trim(), 200);
 }
 
 function refuseDepth(path: string): never {
@@ -93,7 +142,7 @@ function refuseDepth(path: string): never {
  * a `toJSON` value one level further (a `Date` in the deepest allowed object)
  * is still converted. So recursion never goes past {@link MAX_JSON_DEPTH} + 2 calls.
  */
-function convert(value: unknown, path: string, level: number, seen: Set<object>): JsonValue {
+function convert(value: unknown, path: string, level: number, walk: Walk): JsonValue {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -107,40 +156,75 @@ function convert(value: unknown, path: string, level: number, seen: Set<object>)
     case "bigint":
     case "function":
     case "symbol":
-      return refuse(path, `is a ${typeof value}, which JSON cannot store`);
+      return refuse(path, `is ${withArticle(typeof value)}, which JSON cannot store`);
   }
   if (value === null) return null;
-  const object = value as object;
+  try {
+    return convertObject(value as object, path, level, walk);
+  } catch (error) {
+    // A Proxy trap or a getter threw (a refusal from deeper down passes through as it is).
+    if (typeof error === "object" && error !== null && refusals.has(error)) throw error;
+    return unreadable(path, error);
+  }
+}
+
+function convertObject(object: object, path: string, level: number, walk: Walk): JsonValue {
+  const { seen } = walk;
   if (seen.has(object)) refuse(path, "is a circular reference");
   if (Array.isArray(object)) {
     if (level >= MAX_JSON_DEPTH) refuseDepth(path);
     seen.add(object);
     const copy: JsonValue[] = new Array(object.length);
     for (let i = 0; i < object.length; i++) {
+      let item: unknown;
+      try {
+        item = object[i];
+      } catch (error) {
+        unreadable(`${path}[${i}]`, error);
+      }
       // A hole reads as undefined and is refused like one.
-      copy[i] = convert(object[i], `${path}[${i}]`, level + 1, seen);
+      copy[i] = convert(item, `${path}[${i}]`, level + 1, walk);
     }
     seen.delete(object);
     return copy;
   }
-  // An invalid Date's toJSON() returns null, which would silently store null instead of the value.
-  if (object instanceof Date && Number.isNaN(object.getTime())) {
-    refuse(path, "is an invalid Date, which JSON cannot store");
+  if (object instanceof Date) {
+    if (walk.refuseDates) {
+      refuse(
+        path,
+        "is a Date, which JSON hands back as ISO text (give date.toISOString() or date.getTime())",
+      );
+    }
+    // An invalid Date's toJSON() returns null, which would silently store null instead of the value.
+    if (Number.isNaN(object.getTime())) refuse(path, "is an invalid Date, which JSON cannot store");
   }
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function") {
     if (level > MAX_JSON_DEPTH) refuseDepth(path);
-    return convert(toJSON.call(object), path, level + 1, seen);
+    let converted: unknown;
+    try {
+      converted = toJSON.call(object);
+    } catch (error) {
+      unreadable(path, error, "could not be converted: its toJSON() threw");
+    }
+    return convert(converted, path, level + 1, walk);
   }
-  if (!isPlainObject(object)) refuse(path, `is a ${describe(object)}, which JSON cannot store`);
+  if (!isPlainObject(object)) {
+    refuse(path, `is ${withArticle(describe(object))}, which JSON cannot store`);
+  }
   if (level >= MAX_JSON_DEPTH) refuseDepth(path);
   seen.add(object);
   const copy: Record<string, JsonValue> = {};
   for (const key in object) {
-    const item = (object as Record<string, unknown>)[key];
+    let item: unknown;
+    try {
+      item = (object as Record<string, unknown>)[key];
+    } catch (error) {
+      unreadable(`${path}.${key}`, error);
+    }
     // An undefined property is the same as a missing one once stored: drop it.
     if (item === undefined) continue;
-    const stored = convert(item, `${path}.${key}`, level + 1, seen);
+    const stored = convert(item, `${path}.${key}`, level + 1, walk);
     // Assigning "__proto__" would set the copy's prototype and lose the entry; define it instead.
     if (key === "__proto__") {
       Object.defineProperty(copy, key, {

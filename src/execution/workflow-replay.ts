@@ -26,6 +26,7 @@ import { Workflow, type WorkflowData, type WorkflowStep } from "../task/workflow
 import { findWorkflow, type WorkflowDefinition } from "../task/workflow-registry.js";
 import { STEP_META_KEY } from "../task/workflow-resume-task.js";
 import type { WorkflowInstruction } from "../task/workflow-steps.js";
+import { withArticle } from "../util/article.js";
 import { canonicalJson } from "../util/canonical-json.js";
 import { uuidV5 } from "../util/uuid-v5.js";
 
@@ -140,6 +141,7 @@ function resultJson(definition: WorkflowDefinition, value: unknown): JsonValue {
     if (error instanceof SerializationError) {
       throw new SerializationError(
         `workflow '${definition.name}' returned a value JSON cannot store: ${error.message}`,
+        causeOf(error),
       );
     }
     throw error;
@@ -159,10 +161,24 @@ class Replay {
     this.effects = [...input.workflow.effects];
   }
 
-  /** Runs a body (the workflow's own, or a nested one inline) to its return value. */
+  /**
+   * Runs a body (the workflow's own, or a nested one inline) to its return
+   * value. Like a task's function, the body receives its stored arguments
+   * read through its args schema, so it gets the schema's output (a `Date`
+   * back from `z.coerce.date()`) on every replay, not the JSON it was stored as.
+   */
   drive(definition: WorkflowDefinition, args: readonly JsonValue[]): unknown {
     // Fresh arguments on every replay: the body may change what it was given.
-    const generator = definition.fn(...(structuredClone(args) as never[]));
+    const stored = structuredClone(args) as unknown[];
+    const given = definition.argsSchema
+      ? (validateSync(
+          definition.argsSchema,
+          stored,
+          `stored arguments of workflow '${definition.name}' are invalid`,
+          "args",
+        ) as unknown[])
+      : stored;
+    const generator = definition.fn(...(given as never[]));
     let sent: { value: unknown } | { error: unknown } = { value: undefined };
     for (;;) {
       const next: IteratorResult<WorkflowInstruction, unknown> =
@@ -289,8 +305,7 @@ class Replay {
     }
     let value: JsonValue;
     try {
-      const computed = instruction.compute(this.input.now);
-      value = computed === undefined ? null : toJsonValue(computed, this.input.workflow.name);
+      value = toJsonValue(instruction.compute(this.input.now), this.input.workflow.name);
     } catch (error) {
       this.effects.push({ error: errorToData(error) as unknown as JsonValue });
       throw error;
@@ -300,12 +315,24 @@ class Replay {
   }
 }
 
+/**
+ * A side effect's value as recorded. It comes back exactly as recorded, with
+ * no schema to read it through, so what JSON would change is refused rather
+ * than handed back changed: `undefined` (it would come back `null`), and a
+ * `Date` (it would come back as text).
+ */
 function toJsonValue(value: unknown, workflow: string): JsonValue {
   try {
-    return toJson(value, "sideEffect value");
+    return toJson(value, "sideEffect value", { refuseDates: true });
   } catch (error) {
-    throw new SerializationError(`workflow '${workflow}': ${(error as Error).message}`);
+    if (!(error instanceof SerializationError)) throw error;
+    throw new SerializationError(`workflow '${workflow}': ${error.message}`, causeOf(error));
   }
+}
+
+/** The options keeping `error`'s cause (what user code threw) when a message is reworded. */
+function causeOf(error: Error): { cause: unknown } | undefined {
+  return error.cause === undefined ? undefined : { cause: error.cause };
 }
 
 /** A nested workflow's result as its caller receives it: stored as JSON, read back through its schema. */
@@ -348,8 +375,8 @@ function describe(value: unknown): string {
   if (isGenerator(value)) {
     return "a helper's generator instead of what it yields — write yield* (with the star): yield* step(task)";
   }
-  if (typeof value === "object") return `a ${value.constructor?.name || "plain object"}`;
-  return `a ${typeof value}`;
+  if (typeof value === "object") return withArticle(value.constructor?.name || "plain object");
+  return withArticle(typeof value);
 }
 
 function isGenerator(value: unknown): boolean {

@@ -112,7 +112,10 @@ export function normaliseRetryDelay(taskName: string, raw: unknown): StoredRetry
   }
   if (typeof raw === "object" && raw !== null) return normaliseStrategy(taskName, raw);
   if (!isDuration(raw, true)) {
-    fail(taskName, `retryDelay must be ${SECONDS}, or a list of them (got ${describeGiven(raw)})`);
+    fail(
+      taskName,
+      `retryDelay must be ${SECONDS}, a list of them (one per retry), a strategy ({ type: "fixed" | "exponential", delay, … }) or a function (attempt, error) => seconds (got ${describeGiven(raw)})`,
+    );
   }
   return raw;
 }

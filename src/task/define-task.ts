@@ -15,6 +15,7 @@ import {
   checkConcurrencyOptions,
   type TaskConcurrencyOptions,
 } from "./concurrency.js";
+import { definitionName } from "./definition-name.js";
 import { describeGiven } from "./describe-value.js";
 import type { Middleware } from "./middleware-types.js";
 import { checkPriority } from "./priority.js";
@@ -147,18 +148,14 @@ export function task(
   if (typeof fn !== "function") {
     throw new TaskDefinitionError("task() needs a function: task(fn) or task(options, fn)");
   }
-  const name = options.name ?? fn.name;
+  const named = definitionName("task", options.name, fn.name);
   // Before the name check, so `{ nmae: "x" }` on an anonymous function reports the typo.
   const unknown = unknownKeysMessage(options, TASK_OPTION_KEYS);
   if (unknown) {
-    const label = typeof name === "string" && name.trim() !== "" ? `task '${name}'` : "task()";
-    throw new TaskDefinitionError(`${label}: ${unknown}`);
+    throw new TaskDefinitionError(`${named.ok ? `task '${named.name}'` : "task()"}: ${unknown}`);
   }
-  if (typeof name !== "string" || name.trim() === "") {
-    throw new TaskDefinitionError(
-      "task() was given an anonymous function: pass { name: '…' } in the options",
-    );
-  }
+  if (!named.ok) throw new TaskDefinitionError(named.problem);
+  const { name } = named;
   if (isResumeTaskName(name)) {
     throw new TaskDefinitionError(
       `task '${name}': names starting with '${RESUME_PREFIX}' are the tasks that resume workflows; pick another name`,
@@ -260,6 +257,11 @@ function toTaskDefinitionError<T>(name: string, check: () => T): T {
 
 function resolveSandboxModule(name: string, sandbox: TaskOptions["sandbox"]): string | undefined {
   if (sandbox === undefined || sandbox === false) return undefined;
+  if (typeof sandbox !== "boolean" && (typeof sandbox !== "object" || sandbox === null)) {
+    throw new TaskDefinitionError(
+      `task '${name}': sandbox must be true, false or { module: import.meta.url } (got ${describeGiven(sandbox)})`,
+    );
+  }
   if (sandbox === true) {
     const module = callerModule();
     if (!module) {
@@ -269,11 +271,12 @@ function resolveSandboxModule(name: string, sandbox: TaskOptions["sandbox"]): st
     }
     return module;
   }
+  const { module } = sandbox;
   try {
-    return new URL(String(sandbox.module)).href;
+    return new URL(String(module)).href;
   } catch {
     throw new TaskDefinitionError(
-      `task '${name}': sandbox.module must be a file URL such as import.meta.url`,
+      `task '${name}': sandbox.module must be a file URL such as import.meta.url (got ${describeGiven(module)})`,
     );
   }
 }

@@ -13,6 +13,7 @@ import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { uuidV7 } from "../util/uuid-v7.js";
 import type { ArgsSchema } from "./define-task.js";
+import { definitionName } from "./definition-name.js";
 import { describeGiven } from "./describe-value.js";
 import { isStandardSchema } from "./schema.js";
 import { storedArgs } from "./task-args.js";
@@ -114,21 +115,17 @@ export function workflow(
       "workflow() needs a generator function: workflow(function* (…) {…}) or workflow(options, function* (…) {…})",
     );
   }
-  const name = options.name ?? fn.name;
+  const named = definitionName("workflow", options.name, fn.name);
   const unknown = unknownKeysMessage(options, WORKFLOW_OPTION_KEYS);
   if (unknown) {
-    const label =
-      typeof name === "string" && name.trim() !== "" ? `workflow '${name}'` : "workflow()";
+    const label = named.ok ? `workflow '${named.name}'` : "workflow()";
     throw new WorkflowDefinitionError(`${label}: ${unknown}`);
   }
-  if (typeof name !== "string" || name.trim() === "") {
-    throw new WorkflowDefinitionError(
-      "workflow() was given an anonymous function: pass { name: '…' } in the options",
-    );
-  }
+  if (!named.ok) throw new WorkflowDefinitionError(named.problem);
+  const { name } = named;
   if (!(fn instanceof GeneratorFunction)) {
     throw new WorkflowDefinitionError(
-      `workflow '${name}': the body must be a generator function (function* …), not ${describeFunction(fn)}; it is replayed on every resume, so it cannot be async — steps run as tasks`,
+      `workflow '${name}': the body must be a generator function (function* …), not ${notGenerator(fn)}`,
     );
   }
   for (const key of ["args", "result"] as const) {
@@ -156,11 +153,13 @@ export function workflow(
   return factory as unknown as WorkflowFactory<readonly unknown[], unknown>;
 }
 
-function describeFunction(fn: (...args: never[]) => unknown): string {
+/** What the body given instead of a generator function is, and why it will not do. */
+function notGenerator(fn: (...args: never[]) => unknown): string {
   const kind = Object.getPrototypeOf(fn)?.constructor?.name;
-  if (kind === "AsyncGeneratorFunction") return "an async generator function";
-  if (kind === "AsyncFunction") return "an async function";
-  return "a plain function";
+  const async = "it is replayed on every resume, so it cannot be async — steps run as tasks";
+  if (kind === "AsyncGeneratorFunction") return `an async generator function; ${async}`;
+  if (kind === "AsyncFunction") return `an async function; ${async}`;
+  return "a plain function; a body hands each step to the queue with yield* (yield* step(task)), which only a generator can do";
 }
 
 function workflowConfig(name: string, options: WorkflowOptions): WorkflowConfig {

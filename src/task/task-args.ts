@@ -14,7 +14,8 @@ import type { TaskDefinition } from "./task-registry.js";
 /**
  * The JSON arguments a task of `definition` called with `args` stores. Throws
  * `ValidationError` when the `args` schema refuses them, `SerializationError`
- * when they are not JSON, `TaskDefinitionError` when the schema's output is not a list.
+ * when they are not JSON or reading them throws, `TaskDefinitionError` when
+ * the schema's output is not a list.
  * @example
  * storedArgs(findTask("send-email")!, ["a@example.com", "Hi"]) // ["a@example.com", "Hi"]
  */
@@ -38,8 +39,13 @@ export function storedArgs(
     // The list itself is not a level: each argument may nest as deep as a result.
     json = toJson(values, "args", { uncountedLevels: 1 });
   } catch (error) {
-    if (error instanceof SerializationError)
-      throw new SerializationError(`${kind} '${name}': ${error.message}`);
+    if (error instanceof SerializationError) {
+      // The cause is what a getter or Proxy trap in the arguments threw, when that is the problem.
+      throw new SerializationError(
+        `${kind} '${name}': ${error.message}`,
+        error.cause === undefined ? undefined : { cause: error.cause },
+      );
+    }
     throw error;
   }
   if (!Array.isArray(json)) {

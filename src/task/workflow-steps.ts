@@ -78,6 +78,10 @@ export function* run<R>(workflow: Workflow<R>): Generator<WorkflowInstruction, R
 /**
  * Computes a value once (it must be JSON) and records it in the workflow;
  * every later replay gets the recorded value instead of computing it again.
+ * The body gets the recorded value on the first run too, so a value JSON
+ * would change is refused with a `SerializationError`: `undefined` (return
+ * `null`) and a `Date` anywhere in it (return `getTime()` or `toISOString()`,
+ * or use {@link now} for the time).
  * If `compute` throws, the error is recorded the same way and thrown again
  * at this point on every replay, so a body that catches it takes the same
  * branch each time.

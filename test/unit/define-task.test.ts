@@ -3,6 +3,7 @@
  * validation and serialisation, immutability of task records (T-*).
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import fc from "fast-check";
 import {
   DuplicateTaskNameError,
   SerializationError,
@@ -396,6 +397,8 @@ describe("argument serialisation", () => {
     ["a Map", [new Map([["a", 1]])], "args[0] is a Map"],
     ["a Set", [new Set([1])], "args[0] is a Set"],
     ["a class instance", [new Point(1, 2)], "args[0] is a Point"],
+    ["an Error", [new Error("no")], "args[0] is an Error"],
+    ["an Int8Array", [1, new Int8Array(1)], "args[1] is an Int8Array"],
     ["undefined in the middle of the args", [1, undefined, 3], "args[1] is undefined"],
     ["undefined inside an array", [[1, undefined]], "args[0][1] is undefined"],
     ["a function in a nested object", [{ a: { b: () => 1 } }], "args[0].a.b is a function"],
@@ -457,6 +460,77 @@ describe("argument serialisation", () => {
     expect(echo(bare).args).toEqual([{ a: 1 }]);
   });
 
+  test("an argument whose getter throws is refused at its position, with what the getter threw as cause", () => {
+    const key = fc.stringMatching(/^[a-z][a-zA-Z0-9]{0,7}$/);
+    fc.assert(
+      fc.property(
+        fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 4 }),
+        fc.nat(),
+        key,
+        fc.anything(),
+        (values, at, name, problem) => {
+          const position = at % (values.length + 1);
+          const args: unknown[] = [...values];
+          args.splice(position, 0, {
+            get [name]() {
+              throw problem;
+            },
+          });
+          const error = thrown(() => echo(...args));
+          expect(error).toBeInstanceOf(SerializationError);
+          expect(error.message).toMatch(
+            new RegExp(
+              `^task 'echoArgs': args\\[${position}\\]\\.${name} could not be read: it threw `,
+            ),
+          );
+          expect(error.message).not.toMatch(/[\n\r]/);
+          expect(Object.is(error.cause, problem)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  const boom = new Error("trap");
+  const throwing = () => {
+    throw boom;
+  };
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  test.each([
+    ["an ownKeys trap", new Proxy({ a: 1 }, { ownKeys: throwing }), "args[0]"],
+    [
+      "a getOwnPropertyDescriptor trap",
+      new Proxy({ a: 1 }, { getOwnPropertyDescriptor: throwing }),
+      "args[0]",
+    ],
+    ["a get trap", new Proxy({ a: 1 }, { get: throwing }), "args[0]"],
+    ["a getPrototypeOf trap", new Proxy({ a: 1 }, { getPrototypeOf: throwing }), "args[0]"],
+    ["an array's get trap", { list: new Proxy([1, 2], { get: throwing }) }, "args[0].list"],
+    ["a throwing toJSON", { at: { toJSON: throwing } }, "args[0].at"],
+  ])(
+    "a Proxy or toJSON that throws (%s) is refused at its position with its error as cause",
+    (_what, value, path) => {
+      const error = thrown(() => echo(value));
+      expect(error).toBeInstanceOf(SerializationError);
+      expect(error.message).toMatch(
+        new RegExp(
+          `^task 'echoArgs': ${path.replace(/[[\].]/g, "\\$&")} could not be (read|converted): .*threw Error: trap$`,
+        ),
+      );
+      expect(error.cause).toBe(boom);
+    },
+  );
+
+  test("a revoked Proxy is refused at its position", () => {
+    const error = thrown(() => echo(1, revoked.proxy));
+    expect(error).toBeInstanceOf(SerializationError);
+    expect(error.message).toMatch(
+      /^task 'echoArgs': args\[1\] could not be read: it threw TypeError: /,
+    );
+    expect(error.cause).toBeInstanceOf(TypeError);
+  });
+
   test("nothing is created when serialisation fails", () => {
     const fn = vi.fn();
     const counted = task({ name: "serial-counted" }, fn);
@@ -502,6 +576,47 @@ describe("definition errors", () => {
   test("a blank name is refused", () => {
     const error = thrown(() => task({ name: "   " }, () => 1));
     expect(error).toBeInstanceOf(TaskDefinitionError);
+  });
+
+  test.each([
+    ["a number", 5, "task(): name must be a string (got 5)"],
+    ["null", null, "task(): name must be a string (got null)"],
+    ["an empty string", "", 'task(): name must not be empty (got "")'],
+    ["only whitespace", " \t", 'task(): name must not be only whitespace (got " \\t")'],
+  ])(
+    "a name option that is %s says what is wrong with it, whatever the function's own name",
+    (_what, name, message) => {
+      expect(thrown(() => task({ name: name as never }, () => 1)).message).toBe(message);
+      const error = thrown(() =>
+        task({ name: name as never }, function named() {
+          return 1;
+        }),
+      );
+      expect(error).toBeInstanceOf(TaskDefinitionError);
+      expect(error.message).toBe(message);
+    },
+  );
+
+  test("sandbox that is neither a boolean nor { module } says what it takes", () => {
+    expect(thrown(() => task({ name: "sb-yes", sandbox: "yes" as never }, () => 1)).message).toBe(
+      `task 'sb-yes': sandbox must be true, false or { module: import.meta.url } (got "yes")`,
+    );
+    expect(thrown(() => task({ name: "sb-null", sandbox: null as never }, () => 1)).message).toBe(
+      "task 'sb-null': sandbox must be true, false or { module: import.meta.url } (got null)",
+    );
+    expect(
+      thrown(() => task({ name: "sb-module", sandbox: { module: "nope" } }, () => 1)).message,
+    ).toBe(
+      `task 'sb-module': sandbox.module must be a file URL such as import.meta.url (got "nope")`,
+    );
+  });
+
+  test("a retryDelay of no accepted form lists every form it accepts", () => {
+    const error = thrown(() => task({ name: "rd-text", retryDelay: "1s" as never }, () => 1));
+    expect(error).toBeInstanceOf(TaskDefinitionError);
+    expect(error.message).toBe(
+      `task 'rd-text': retryDelay must be a number of seconds ≥ 0 and ≤ 315360000 (10 years), a list of them (one per retry), a strategy ({ type: "fixed" | "exponential", delay, … }) or a function (attempt, error) => seconds (got "1s")`,
+    );
   });
 
   test("no function is a TaskDefinitionError", () => {

@@ -49,7 +49,7 @@ describe("task options", () => {
     [
       "retryDelay",
       (s) => ({ retry: 1, retryDelay: s }),
-      "retryDelay must be a number of seconds ≥ 0 and ≤ 315360000 (10 years), or a list of them",
+      "retryDelay must be a number of seconds ≥ 0 and ≤ 315360000 (10 years), a list of them (one per retry), a strategy",
     ],
     [
       "a retryDelay list value",
@@ -91,7 +91,7 @@ describe("task options", () => {
   test("retryDelay 1e13 names the exact value and the task", () => {
     const error = thrown(() => task({ name: "huge-delay", retry: 1, retryDelay: 1e13 }, () => 1));
     expect(error.message).toBe(
-      "task 'huge-delay': retryDelay must be a number of seconds ≥ 0 and ≤ 315360000 (10 years), or a list of them (got 10000000000000)",
+      'task \'huge-delay\': retryDelay must be a number of seconds ≥ 0 and ≤ 315360000 (10 years), a list of them (one per retry), a strategy ({ type: "fixed" | "exponential", delay, … }) or a function (attempt, error) => seconds (got 10000000000000)',
     );
     const list = thrown(() =>
       task(

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { SerializationError } from "sheppy";
 import { describe, expect, test } from "vitest";
 import { deepFreeze, MAX_JSON_DEPTH, nestsDeeperThan, toJson } from "../../src/json.js";
+import { jsonWithDate } from "../support/json-with-date.js";
 
 /** `depth` arrays nested in one another around `leaf`: `[[…[leaf]…]]`. */
 function nestedList(depth: number, leaf: unknown = 1): unknown {
@@ -100,7 +101,24 @@ describe("toJson", () => {
     ["a Set", new Set(), "v is a Set, which JSON cannot store"],
     ["a RegExp", /x/, "v is a RegExp, which JSON cannot store"],
     ["a class instance", new (class Widget {})(), "v is a Widget, which JSON cannot store"],
+    [
+      "an instance of an anonymous class",
+      new ((() => class {})())(),
+      "v is an instance of an anonymous class, which JSON cannot store",
+    ],
     ["a typed array", new Uint8Array(2), "v is a Uint8Array, which JSON cannot store"],
+    ["an Error", new TypeError("x"), "v is a TypeError, which JSON cannot store"],
+    ["an Int8Array", new Int8Array(2), "v is an Int8Array, which JSON cannot store"],
+    [
+      "an instance of an acronym class",
+      new (class HTMLThing {})(),
+      "v is an HTMLThing, which JSON cannot store",
+    ],
+    [
+      "an object of a prototype without a constructor",
+      Object.create(Object.create(null)),
+      "v is an object without prototype, which JSON cannot store",
+    ],
   ])("%s is refused with a message naming the path", (_what, value, message) => {
     expect(messageOf(() => toJson(value, "v"))).toBe(message);
   });
@@ -126,6 +144,90 @@ describe("toJson", () => {
     const arr: unknown[] = [];
     arr.push([arr]);
     expect(messageOf(() => toJson(arr, "r"))).toBe("r[0][0] is a circular reference");
+  });
+});
+
+describe("toJson: values whose reading throws", () => {
+  test("what a getter throws is refused at the getter's path, kept as the cause", () => {
+    const problem = new RangeError("getter\nboom");
+    const value = {
+      ok: [1],
+      get bad() {
+        throw problem;
+      },
+    };
+    let error: unknown;
+    try {
+      toJson({ outer: value }, "args[0]");
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SerializationError);
+    expect((error as Error).message).toBe(
+      "args[0].outer.bad could not be read: it threw RangeError: getter boom",
+    );
+    expect((error as Error).cause).toBe(problem);
+  });
+
+  test("a SerializationError thrown by user code is wrapped like any other error", () => {
+    const inner = new SerializationError("from user code");
+    const value = {
+      get x() {
+        throw inner;
+      },
+    };
+    expect(messageOf(() => toJson(value, "v"))).toBe(
+      "v.x could not be read: it threw SerializationError: from user code",
+    );
+  });
+
+  test("a thrown value that cannot be described still gives a one-line refusal", () => {
+    const undescribable = {
+      toString() {
+        throw new Error("no");
+      },
+    };
+    const value = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw undescribable;
+        },
+      },
+    );
+    expect(messageOf(() => toJson(value, "v"))).toBe(
+      "v could not be read: it threw a value that cannot be described",
+    );
+  });
+});
+
+describe("toJson: refuseDates", () => {
+  const json = fc.jsonValue({ maxDepth: 2 });
+
+  test("a Date anywhere is stored as its ISO text by default, and refused at its path with refuseDates", () => {
+    fc.assert(
+      fc.property(jsonWithDate, ({ value, path, stored }) => {
+        expect(toJson(value, "v")).toEqual(JSON.parse(JSON.stringify(stored)));
+        expect(messageOf(() => toJson(value, "v", { refuseDates: true }))).toBe(
+          `v${path} is a Date, which JSON hands back as ISO text (give date.toISOString() or date.getTime())`,
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("a value with no Date is copied the same with or without refuseDates", () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(toJson(value, "v", { refuseDates: true })).toEqual(toJson(value, "v"));
+      }),
+    );
+  });
+
+  test("an invalid Date is refused as a Date too", () => {
+    expect(messageOf(() => toJson(new Date(Number.NaN), "v", { refuseDates: true }))).toMatch(
+      /^v is a Date, which JSON hands back as ISO text/,
+    );
   });
 });
 
