@@ -6,7 +6,12 @@
  */
 import type { Command } from "commander";
 import { CliUsageError } from "../errors.js";
-import type { AddResult, DedupeOptions } from "../queue/dedupe-options.js";
+import {
+  type AddResult,
+  type DedupeOptions,
+  isTaskId,
+  TASK_ID_RULE,
+} from "../queue/dedupe-options.js";
 import type { Task } from "../task/task-record.js";
 import type { OutputFormat } from "./env.js";
 import { parseDuration } from "./inputs.js";
@@ -44,6 +49,9 @@ export function addDedupeFlags(command: Command): Command {
 export function reportingOptionsOf(
   flags: DedupeFlags,
 ): { id?: string; dedupe?: DedupeOptions } | undefined {
+  if (flags.id !== undefined && !isTaskId(flags.id)) {
+    throw new CliUsageError(`--id must be ${TASK_ID_RULE} (got '${flags.id}')`);
+  }
   if (flags.dedupeKey === undefined) {
     const stray =
       flags.dedupeMode !== undefined

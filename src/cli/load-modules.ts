@@ -133,10 +133,15 @@ export async function loadTaskFactory(spec: string): Promise<TaskFactory<unknown
   if (isTaskFactory(value)) return value;
   const tasks = Object.keys(namespace).filter((key) => isTaskFactory(namespace[key]));
   const known = `its tasks: ${tasks.join(", ") || "none"}`;
+  const isWorkflow =
+    typeof value === "function" &&
+    typeof (value as { workflowName?: unknown }).workflowName === "string";
   throw new UnknownTaskError(
     value === undefined
       ? `unknown task '${ref.exportName}' in module '${ref.module}' (${known})`
-      : `'${ref.exportName}' in module '${ref.module}' is not a task: define it with task() (${known})`,
+      : isWorkflow
+        ? `'${ref.exportName}' in module '${ref.module}' is a workflow, not a task: start it from code with queue.addWorkflow() (${known})`
+        : `'${ref.exportName}' in module '${ref.module}' is not a task: define it with task() (${known})`,
   );
 }
 

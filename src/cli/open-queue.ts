@@ -7,7 +7,7 @@
  */
 import type { Command } from "commander";
 import type { Backend } from "../backends/backend.js";
-import { CliUsageError } from "../errors.js";
+import { CliUsageError, TaskNotFoundError } from "../errors.js";
 import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { Queue } from "../queue/queue.js";
@@ -51,8 +51,8 @@ export function queueGiven(cmd: Command): boolean {
  * Runs `use` with the queue that holds task `id`. With `-q` (or
  * `SHEPPY_QUEUE`) given, that queue; otherwise ids are unique, so the
  * default queue is looked in first, then every queue the backend knows; an
- * id held by more than one queue asks for `-q`, and an id held by none is
- * left to `use` on the default queue to report.
+ * id held by more than one queue asks for `-q`, and an id held by none is a
+ * `TaskNotFoundError` that says every queue was looked in.
  */
 export async function withQueueOf<T>(
   settings: BackendSettings & { readonly queue: string },
@@ -68,8 +68,10 @@ export async function withQueueOf<T>(
     if (await fallback.getTask(id)) return await use(fallback);
     const holders: Queue[] = [];
     // Sorted: the backend's list has no order of its own, and the message must be stable.
-    for (const name of [...(await backend.listQueues()).keys()].sort()) {
-      if (name === settings.queue) continue;
+    const others = [...(await backend.listQueues()).keys()]
+      .filter((name) => name !== settings.queue)
+      .sort();
+    for (const name of others) {
       const queue = new Queue(backend, { name });
       if (await queue.getTask(id)) holders.push(queue);
     }
@@ -78,8 +80,23 @@ export async function withQueueOf<T>(
         `task ${id} is in several queues (${holders.map((q) => q.name).join(", ")}): pass -q <queue>`,
       );
     }
-    return await use(holders[0] ?? fallback);
+    if (holders.length === 0) throw new TaskNotFoundError(id, settings.queue, noneHolds(others));
+    return await use(holders[0]!);
   } finally {
     await fallback.close().catch(() => undefined);
   }
+}
+
+/** Says where else a missing task was looked for, so the message does not suggest one queue only. */
+function noneHolds(others: readonly string[]): string {
+  if (others.length === 0) return "nor does any other queue (this backend has no other)";
+  const named = others.slice(0, 5).join(", ") + (others.length > 5 ? ", …" : "");
+  return `nor does any other queue (looked in ${others.length}: ${named})`;
+}
+
+/** Whether `queue` holds no task record and no cron: a name nothing has used (or a typo). */
+export async function queueHoldsNothing(backend: Backend, queue: string): Promise<boolean> {
+  const stats = await backend.getStats(queue);
+  if (Object.values(stats).some((count) => count > 0)) return false;
+  return (await backend.getCrons(queue)).length === 0;
 }

@@ -87,9 +87,9 @@ export const TASK_COLUMNS: readonly Column<TaskData>[] = [
   },
   {
     heading: "RESULT / ERROR",
-    // An unfinished task has no result yet: `-`, not `null` (a retrying one shows its last error).
+    // Only a completed task has a result: any other shows `-`, not `null` (a retrying one its last error).
     value: (t) =>
-      t.error ? formatStoredError(t) : t.finishedAt === null ? "-" : formatJson(t.result, 40),
+      t.error ? formatStoredError(t) : t.status === "completed" ? formatJson(t.result, 40) : "-",
   },
 ];
 

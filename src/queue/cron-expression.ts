@@ -78,6 +78,10 @@ const MACROS = new Set([
 const ACCEPTED =
   "a cron expression has exactly five fields (minute hour day-of-month month day-of-week; no seconds field) or is a macro: @hourly, @daily, @midnight, @weekly, @monthly, @yearly or @annually";
 
+/** What each field takes, said when the shape is right but a field is not. */
+const FIELD_RANGES =
+  "the fields take minute 0–59, hour 0–23, day-of-month 1–31, month 1–12 or JAN–DEC, day-of-week 0–7 or SUN–SAT (each also *, lists a,b, ranges a-b and steps /n)";
+
 /** Why `normalised` does not have the shape of an expression, or `undefined` when it does. */
 function shapeProblem(normalised: string): string | undefined {
   if (normalised.startsWith("@")) {
@@ -85,6 +89,20 @@ function shapeProblem(normalised: string): string | undefined {
   }
   const fields = normalised === "" ? 0 : normalised.split(" ").length;
   return fields === 5 ? undefined : `${fields} field${fields === 1 ? "" : "s"}`;
+}
+
+/**
+ * croner's refusal in the expression's own terms: croner counts days of the
+ * month and months from 0 inside, and its message for an out-of-range one
+ * gives that count (`13` in the month field reads "month: 12").
+ */
+function cronerReason(message: string): string {
+  return message
+    .replace(/^CronPattern: /, "")
+    .replace(/^Invalid value for (day|month): (-?\d+)/, (_all, field: string, value: string) => {
+      return `Invalid value for ${field === "day" ? "day-of-month" : "month"}: ${Number(value) + 1}`;
+    })
+    .replace(/^Invalid value for dayOfWeek:/, "Invalid value for day-of-week:");
 }
 
 /** Whitespace carries no meaning: two spaces between fields or one give the same cron. */
@@ -124,10 +142,9 @@ export function parseCronExpression(
     // In a zone with daylight saving time croner follows Vixie cron: see docs/scheduling-and-cron.md.
     cron = new Cron(normalised, { mode: "5-part", timezone: zone, domAndDow: false });
   } catch (error) {
-    const reason =
-      error instanceof Error ? error.message.replace(/^CronPattern: /, "") : String(error);
+    const reason = error instanceof Error ? cronerReason(error.message) : String(error);
     throw new CronExpressionError(
-      `${where}: invalid cron expression '${expression}': ${reason}; ${ACCEPTED}`,
+      `${where}: invalid cron expression '${expression}': ${reason}; ${FIELD_RANGES}`,
     );
   }
   if (cron.nextRun(new Date(0)) === null) {

@@ -147,3 +147,14 @@ export function scheduleFromStored(
   if (s.every !== undefined) return everySchedule(s.every, where);
   return parseCronExpression(s.expression, where, checkTimezone(s.timezone, where));
 }
+
+/** A stored cron's schedule as one line for logs: `0 9 * * 1-5`, `30 2 * * * (Europe/Berlin)` or `every 30 s`. */
+export function scheduleText(stored: {
+  readonly expression: string | null;
+  readonly schedule?: StoredSchedule | undefined;
+}): string {
+  const schedule = stored.schedule;
+  if (schedule === undefined) return stored.expression ?? "?";
+  if ("every" in schedule) return `every ${schedule.every} s`;
+  return `${schedule.expression} (${schedule.timezone})`;
+}

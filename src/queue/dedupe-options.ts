@@ -43,19 +43,25 @@ const TASK_ID = /^[A-Za-z0-9_.:-]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** What a caller-chosen task id must be, for messages that name where it came from. */
+export const TASK_ID_RULE = `1–${MAX_TASK_ID_LENGTH} ASCII letters, digits, '_', '.', ':' or '-' (not '.' or '..' alone)`;
+
+/** Whether `id` is a valid caller-chosen task id (see {@link TASK_ID_RULE}). */
+export function isTaskId(id: unknown): id is string {
+  return (
+    typeof id === "string" &&
+    id.length > 0 &&
+    id.length <= MAX_TASK_ID_LENGTH &&
+    TASK_ID.test(id) &&
+    id !== "." &&
+    id !== ".."
+  );
+}
+
 /** A caller-chosen task id, checked: 1–128 ASCII letters, digits, `_ . : -`, not `.` or `..` alone. */
 export function checkTaskId(id: unknown, where: string): string {
-  if (
-    typeof id !== "string" ||
-    id.length === 0 ||
-    id.length > MAX_TASK_ID_LENGTH ||
-    !TASK_ID.test(id) ||
-    id === "." ||
-    id === ".."
-  ) {
-    throw new InvalidOptionError(
-      `${where}: id must be 1–${MAX_TASK_ID_LENGTH} ASCII letters, digits, '_', '.', ':' or '-' (not '.' or '..' alone); got ${describe(id)}`,
-    );
+  if (!isTaskId(id)) {
+    throw new InvalidOptionError(`${where}: id must be ${TASK_ID_RULE}; got ${describe(id)}`);
   }
   return id;
 }

@@ -17,7 +17,7 @@
  */
 import type { Logger } from "../observability/logger.js";
 import { newStoredCron, readStoredCron, removeCronRuns, type StoredCron } from "../queue/cron.js";
-import { parseCronSchedule } from "../queue/cron-schedule.js";
+import { parseCronSchedule, scheduleText } from "../queue/cron-schedule.js";
 import type { Queue } from "../queue/queue.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import { type CronDeclaration, readCronConfig } from "./cron-config.js";
@@ -134,7 +134,7 @@ export class DeclaredCrons {
         {
           queue: queue.name,
           task: cron.name,
-          expression: cron.expression,
+          schedule: scheduleText(cron),
           removedRuns,
         },
         removed
@@ -147,7 +147,7 @@ export class DeclaredCrons {
       if (present.has(cron.deterministicId)) continue;
       if (await backend.addCron(queue.name, cron.deterministicId, cron)) {
         this.#logger.info(
-          { queue: queue.name, task: cron.name, expression: cron.expression },
+          { queue: queue.name, task: cron.name, schedule: scheduleText(cron) },
           "created a declared cron from the config file",
         );
       }

@@ -44,6 +44,13 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     expect(expectOneLineError(result, 1)).toContain("'helper' in module");
   });
 
+  it("a workflow where a task is expected says it is a workflow", async () => {
+    const result = await runCli(["task", "add", `${TASKS}:twoSteps`, "-u", MEMORY]);
+    expect(expectOneLineError(result, 1)).toBe(
+      `error: 'twoSteps' in module '${TASKS}' is a workflow, not a task: start it from code with queue.addWorkflow() (its tasks: add, fail, flaky, nap)`,
+    );
+  });
+
   it("a module that does not exist", async () => {
     const result = await runCli(["task", "add", "./no-such-module.ts:x", "-u", MEMORY]);
     expect(expectOneLineError(result, 1)).toMatch(
@@ -199,6 +206,21 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     ]);
     expect(expectOneLineError(result, 2)).toBe(
       "error: --delay must be a duration such as 30s, 5m, 2h, 1d or 1h30m (units d, h, m, s, ms, largest first, each at most once; a bare number is seconds) (got '5 parsecs')",
+    );
+  });
+
+  it("a --delay past what schedule takes names the flag and echoes what was typed", async () => {
+    const result = await runCli([
+      "task",
+      "schedule",
+      `${TASKS}:add`,
+      "--delay",
+      "4000d",
+      "-u",
+      MEMORY,
+    ]);
+    expect(expectOneLineError(result, 2)).toBe(
+      "error: --delay must be at most 10 years (315360000 s) (got '4000d', 345600000 s)",
     );
   });
 

@@ -74,7 +74,7 @@ describe("sheppy events", () => {
 
   it("a position the log never gave is a one-line error", async () => {
     expect(expectOneLineError(await sheppy("events", "--after", "banana"))).toMatch(
-      /position.*banana/,
+      /^error: --after takes "now", "start" or the id of an event the log gave: .*position.*banana/,
     );
   });
 });

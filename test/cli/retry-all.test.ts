@@ -35,6 +35,13 @@ describe("sheppy task retry --all-failed", () => {
     expect(await sheppy("task", "retry", "--all-failed", "--since", later)).toMatchObject({
       code: 0,
       stdout: "0 failed tasks queued to run again\n",
+      stderr: "",
+    });
+    // A queue name nothing has used is probably a typo: said on stderr.
+    expect(await sheppy("task", "retry", "--all-failed", "-q", "redirve")).toMatchObject({
+      code: 0,
+      stdout: "0 failed tasks queued to run again\n",
+      stderr: "warning: queue redirve holds no tasks or crons: is the name right?\n",
     });
     expect(await sheppy("task", "retry", "--all-failed", "--since", "1h")).toMatchObject({
       code: 0,

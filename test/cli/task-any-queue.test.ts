@@ -33,8 +33,12 @@ describe.skipIf(!available)("sheppy task <id> without -q on Redis", () => {
     expect((await reports.getTask(t))?.status).toBe("cancelled");
     expect(await sheppy("task", "delete", t.id)).toMatchObject({ code: 0 });
     expect(await reports.getTask(t)).toBeNull();
-    // Not in any queue: reported as before.
-    expect(expectOneLineError(await sheppy("task", "info", t.id), 1)).toContain(`no task ${t.id}`);
+    // Not in any queue: the error says every queue was looked in, not only the default one.
+    expect(expectOneLineError(await sheppy("task", "info", t.id), 1)).toMatch(
+      new RegExp(
+        `^error: Queue 'default' has no task ${t.id}: nor does any other queue \\((looked in \\d+: .+|this backend has no other)\\)$`,
+      ),
+    );
     await reports.close();
   });
 

@@ -22,6 +22,8 @@ import {
   everySchedule,
   MAX_EVERY_SECONDS,
   parseCronSchedule,
+  scheduleText,
+  storedScheduleFields,
 } from "../../src/queue/cron-schedule.js";
 import { canonicalJson } from "../../src/util/canonical-json.js";
 import { uuidV5 } from "../../src/util/uuid-v5.js";
@@ -263,5 +265,18 @@ describe("runs kept ahead", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("a stored schedule as one line (logs)", () => {
+  test.each([
+    [parseCronSchedule("0 9 * * 1-5", undefined, "t"), "0 9 * * 1-5"],
+    [
+      parseCronSchedule("30 2 * * *", { timezone: "Europe/Berlin" }, "t"),
+      "30 2 * * * (Europe/Berlin)",
+    ],
+    [parseCronSchedule({ every: 30 }, undefined, "t"), "every 30 s"],
+  ])("%#: reads as its schedule, never null", (schedule, text) => {
+    expect(scheduleText(storedScheduleFields(schedule))).toBe(text);
   });
 });

@@ -121,7 +121,6 @@ describe("parseCronExpression", () => {
     ["every day at nine", "4 fields"],
     ["bogus", "1 field"],
     ["@fortnightly", "unknown macro"],
-    ["60 * * * *", "Invalid value for minute: 60"],
   ])("CRON-8 the refusal of %j says one thing: five fields or a macro", (expression, problem) => {
     const message = errorOf(() => parseCronExpression(expression, "queue.addCron()")).message;
     expect(message).toBe(
@@ -129,6 +128,25 @@ describe("parseCronExpression", () => {
     );
     expect(message).not.toMatch(/six|seven/);
   });
+
+  test.each([
+    ["60 * * * *", "Invalid value for minute: 60"],
+    ["61 9 * * *", "Invalid value for minute: 61"],
+    // croner counts days of the month and months from 0; the message gives the field's own value.
+    ["0 0 32 * *", "Invalid value for day-of-month: 32"],
+    ["0 0 0 * *", "Invalid value for day-of-month: 0"],
+    ["0 0 * 13 *", "Invalid value for month: 13"],
+    ["0 0 * 1-13 *", "Invalid value for month: 13"],
+    ["0 0 * * 8", "Invalid value for day-of-week: 8"],
+  ])(
+    "CRON-8 five fields with a value out of range: the refusal says what the fields take",
+    (expression, problem) => {
+      const message = errorOf(() => parseCronExpression(expression, "queue.addCron()")).message;
+      expect(message).toBe(
+        `queue.addCron(): invalid cron expression '${expression}': ${problem}; the fields take minute 0–59, hour 0–23, day-of-month 1–31, month 1–12 or JAN–DEC, day-of-week 0–7 or SUN–SAT (each also *, lists a,b, ranges a-b and steps /n)`,
+      );
+    },
+  );
 
   test("whitespace is normalised: the stored expression has single spaces", () => {
     expect(parseCronExpression("  */5   * * *\t* ", "test").expression).toBe("*/5 * * * *");

@@ -8,6 +8,7 @@
  * SIGINT/SIGTERM or `--count` events.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { CliUsageError, InvalidOptionError } from "../../errors.js";
 import { Queue } from "../../queue/queue.js";
 import {
   isQueueEventType,
@@ -108,6 +109,15 @@ export function addEventsCommand(program: Command): void {
         print(settings.format === "json" ? JSON.stringify(event) : eventLine(event));
         if (settings.count !== undefined && ++seen >= settings.count) break;
       }
+    } catch (error) {
+      // The backend names the position's shape; the user needs the flag and its other values.
+      if (error instanceof InvalidOptionError && error.message.startsWith("event log position")) {
+        throw new CliUsageError(
+          `--after takes "now", "start" or the id of an event the log gave: ${error.message}`,
+          { cause: error },
+        );
+      }
+      throw error;
     } finally {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);

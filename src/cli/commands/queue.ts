@@ -7,10 +7,10 @@
  * every worker's claims of each queue named (`-q a,b`).
  */
 import type { Command } from "commander";
-import type { Backend, QueueStats } from "../../backends/backend.js";
+import type { QueueStats } from "../../backends/backend.js";
 import { Queue } from "../../queue/queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import { openBackend } from "../open-queue.js";
+import { openBackend, queueHoldsNothing } from "../open-queue.js";
 import { type Column, print, printJson, printRows } from "../output.js";
 
 type QueueRow = { queue: string; crons: number; paused: boolean } & QueueStats;
@@ -28,13 +28,6 @@ const COLUMNS: readonly Column<QueueRow>[] = [
   { heading: "CRONS", value: (row) => String(row.crons) },
   { heading: "PAUSED", value: (row) => (row.paused ? "yes" : "no") },
 ];
-
-/** Whether `queue` holds no task record and no cron: a name nothing has used (or a typo). */
-async function holdsNothing(backend: Backend, queue: string): Promise<boolean> {
-  const stats = await backend.getStats(queue);
-  if (Object.values(stats).some((count) => count > 0)) return false;
-  return (await backend.getCrons(queue)).length === 0;
-}
 
 /** Adds `sheppy queue` and `queue list | pause | resume`. */
 export function addQueueCommands(program: Command): void {
@@ -97,7 +90,7 @@ export function addQueueCommands(program: Command): void {
         for (const name of names) {
           const queue = new Queue(backend, { name });
           await (paused ? queue.pause() : queue.resume());
-          if (await holdsNothing(backend, name)) {
+          if (await queueHoldsNothing(backend, name)) {
             console.error(
               `warning: queue ${name} holds no tasks or crons: is the name right? (${paused ? "paused" : "resumed"} it all the same)`,
             );

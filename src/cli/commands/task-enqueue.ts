@@ -10,6 +10,7 @@ import type { AddResult } from "../../queue/dedupe-options.js";
 import type { ReportingEnqueueOptions } from "../../queue/queue.js";
 import type { Task } from "../../task/task-record.js";
 import { TestQueue } from "../../testing/test-queue.js";
+import { MAX_DURATION_SECONDS } from "../../util/durations.js";
 import {
   addConcurrencyFlags,
   type ConcurrencyFlags,
@@ -172,7 +173,7 @@ function addSchedule(group: Command): void {
     }
     const at =
       settings.at === undefined
-        ? parseDuration(settings.delay!, "--delay")
+        ? boundedDelay(settings.delay!)
         : parseFutureInstant(settings.at, "--at");
     const reporting = reportingOptionsOf(settings);
     const concurrency = concurrencyOptionsOf(settings);
@@ -233,4 +234,15 @@ export function addEnqueueCommands(group: Command): void {
   addAdd(group);
   addSchedule(group);
   addTest(group);
+}
+
+/** `--delay` in seconds, within what `schedule` takes, refused here so the message names the flag. */
+function boundedDelay(raw: string): number {
+  const seconds = parseDuration(raw, "--delay");
+  if (seconds > MAX_DURATION_SECONDS) {
+    throw new CliUsageError(
+      `--delay must be at most 10 years (${MAX_DURATION_SECONDS} s) (got '${raw}', ${seconds} s)`,
+    );
+  }
+  return seconds;
 }

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
-import { queueGiven, withQueue, withQueueOf } from "../open-queue.js";
+import { queueGiven, queueHoldsNothing, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import { reportOutcome, waitForOutcome } from "./task-outcome.js";
 
@@ -40,9 +40,13 @@ function parseSince(raw: string): Date | number {
 /** `task retry --all-failed`: re-queues every failed task of the queue, prints how many. */
 async function retryAllFailed(settings: QueueSettings & { since?: string }): Promise<void> {
   const since = settings.since === undefined ? undefined : parseSince(settings.since);
-  const { retried, skipped } = await withQueue(settings, (queue) =>
-    queue.retryAll({ status: "failed", since }),
-  );
+  const { retried, skipped } = await withQueue(settings, async (queue) => {
+    const outcome = await queue.retryAll({ status: "failed", since });
+    if (outcome.retried === 0 && (await queueHoldsNothing(queue.backend, queue.name))) {
+      console.error(`warning: queue ${queue.name} holds no tasks or crons: is the name right?`);
+    }
+    return outcome;
+  });
   if (settings.format === "json") printJson({ retried, skipped });
   else {
     const changed = skipped === 0 ? "" : ` (${skipped} skipped: they changed meanwhile)`;
