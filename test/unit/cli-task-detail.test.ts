@@ -70,5 +70,10 @@ describe("task list", () => {
     });
     expect(done.DUE).toBe("-");
     expect(done["RESULT / ERROR"]).toBe("42");
+    // Finished without a result of its own: `-`, as for an unfinished task, not `null`.
+    const cancelled = row({ ...base, status: "cancelled", finishedAt: "2030-01-02T03:05:00.000Z" });
+    expect(cancelled["RESULT / ERROR"]).toBe("-");
+    const nullResult = row({ ...done, result: null });
+    expect(nullResult["RESULT / ERROR"]).toBe("null");
   });
 });
