@@ -73,7 +73,12 @@ describe("task list", () => {
     // Finished without a result of its own: `-`, as for an unfinished task, not `null`.
     const cancelled = row({ ...base, status: "cancelled", finishedAt: "2030-01-02T03:05:00.000Z" });
     expect(cancelled["RESULT / ERROR"]).toBe("-");
-    const nullResult = row({ ...done, result: null });
+    const nullResult = row({
+      ...base,
+      status: "completed",
+      result: null,
+      finishedAt: "2030-01-02T03:05:00.000Z",
+    });
     expect(nullResult["RESULT / ERROR"]).toBe("null");
   });
 });
