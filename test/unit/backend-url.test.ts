@@ -7,6 +7,7 @@ import { type Backend, BackendUrlError, InvalidOptionError, MemoryBackend, Queue
 import { backendFromUrl, registerBackendScheme, supportedSchemes } from "sheppy/backend";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { errorOf } from "../support/error-of.js";
 
 beforeEach(() => {
   // Start every test from an environment without Sheppy settings.
@@ -17,15 +18,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllEnvs();
 });
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the call to throw");
-}
 
 describe("backend from an instance or a URL (Q-1, Q-2)", () => {
   test("Q-1 a backend instance is used as is", () => {

@@ -27,6 +27,7 @@ import {
 } from "../../src/queue/cron-schedule.js";
 import { canonicalJson } from "../../src/util/canonical-json.js";
 import { uuidV5 } from "../../src/util/uuid-v5.js";
+import { errorOf } from "../support/error-of.js";
 
 const send = task({ name: "unit-cron-schedule.send" }, (to: string) => to);
 const at = (iso: string) => Date.parse(iso);
@@ -34,15 +35,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Instants from 1970 to 2200, in ms. */
 const instant = fc.integer({ min: 0, max: 7_258_118_400_000 });
 const seconds = fc.integer({ min: 1, max: MAX_EVERY_SECONDS });
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("{ every } fire times", () => {
   test("property: aligned to multiples of N s since the epoch, strictly increasing by N s, the first within (from, from + N]", () => {

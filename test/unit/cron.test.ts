@@ -16,6 +16,7 @@ import {
 import { parseCronExpression } from "../../src/queue/cron-expression.js";
 import { canonicalJson } from "../../src/util/canonical-json.js";
 import { uuidV5 } from "../../src/util/uuid-v5.js";
+import { errorOf } from "../support/error-of.js";
 
 const send = task({ name: "unit-cron.send" }, (to: string, n: number) => `${to}${n}`);
 const sendRetrying = task(
@@ -24,15 +25,6 @@ const sendRetrying = task(
 );
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("uuidV5", () => {
   test("matches the RFC test vector (DNS namespace, 'python.org')", () => {

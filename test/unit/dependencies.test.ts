@@ -6,15 +6,7 @@
 import { currentTask, DependencyError, type Task, task, use } from "sheppy";
 import { TestQueue } from "sheppy/testing";
 import { describe, expect, test } from "vitest";
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the call to throw");
-}
+import { errorOf } from "../support/error-of.js";
 
 async function runOne<R>(factoryCall: () => Task<R>, queue = new TestQueue()): Promise<Task<R>> {
   await queue.add(factoryCall());

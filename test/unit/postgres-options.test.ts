@@ -22,6 +22,7 @@ import {
   planSettle,
   prepareSettlements,
 } from "../../src/backends/sql/settle-plan.js";
+import { errorOf } from "../support/error-of.js";
 
 beforeEach(() => {
   vi.stubEnv("SHEPPY_BACKEND_URL", undefined);
@@ -30,15 +31,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllEnvs();
 });
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the call to throw");
-}
 
 describe("postgres:// URLs and options", () => {
   test("postgres:// and postgresql:// make a PostgresBackend; Sheppy's parameters are read and taken out", () => {

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { BackendUrlError, PostgresBackend, RedisBackend, SqliteBackend } from "sheppy";
 import { backendFromUrl } from "sheppy/backend";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { errorOf } from "../support/error-of.js";
 
 beforeEach(() => {
   vi.stubEnv("SHEPPY_BACKEND_URL", undefined);
@@ -16,15 +17,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllEnvs();
 });
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the call to throw");
-}
 
 const fromEnvironment = (make: () => unknown) => (url: string) => {
   vi.stubEnv("SHEPPY_BACKEND_URL", url);

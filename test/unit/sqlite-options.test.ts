@@ -10,6 +10,7 @@ import { BackendUrlError, InvalidOptionError, SqliteBackend } from "sheppy";
 import { backendFromUrl } from "sheppy/backend";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { parseSqliteUrl } from "../../src/backends/sqlite/sqlite-url.js";
+import { errorOf } from "../support/error-of.js";
 
 beforeEach(() => {
   vi.stubEnv("SHEPPY_BACKEND_URL", undefined);
@@ -18,15 +19,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllEnvs();
 });
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the call to throw");
-}
 
 describe("sqlite:// URLs and options", () => {
   test("absolute, relative and in-memory paths, with Sheppy's parameters", () => {
