@@ -5,36 +5,18 @@
  * unless told otherwise, as the dashboard does — counts by queue and task
  * name are not for everyone to read.
  */
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CliUsageError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
 import { collectMetrics } from "../queue/collect-metrics.js";
 import type { Queue } from "../queue/queue.js";
+import { listenOrExplain } from "./listen.js";
 
 export interface MetricsServer {
   /** The port it listens on (the one picked, for port 0). */
   readonly port: number;
   close(): Promise<void>;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException) => {
-      reject(
-        new CliUsageError(
-          `cannot serve metrics on ${host}:${port}: ${error.code ?? error.message} (see --metrics-port, --metrics-host)`,
-          { cause: error },
-        ),
-      );
-    };
-    server.once("error", failed);
-    server.listen(port, host, () => {
-      server.off("error", failed);
-      resolve();
-    });
-  });
 }
 
 /** Serves `GET /metrics` for `queues` on `host:port` until closed. */
@@ -71,7 +53,7 @@ export async function serveMetrics(
       },
     );
   });
-  await listen(server, port, host);
+  await listenOrExplain(server, port, host, "metrics", "--metrics-port, --metrics-host");
   const bound = (server.address() as AddressInfo).port;
   const shown = host.includes(":") ? `[${host}]` : host;
   logger.info(

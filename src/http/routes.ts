@@ -212,7 +212,7 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/tasks",
     summary:
-      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only (filtered by the server: a page may hold fewer than `limit` while `cursor` is not null); `view=summary` leaves out arguments, results, errors and meta (a list view's rows)",
+      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only (filtered by the server: a page may hold fewer than `limit` while `cursor` is not null); `view=summary` leaves out arguments, results, meta and options, and keeps an error as its type and the first 200 characters of its message (a list view's rows)",
     mutating: false,
     query: z.object({
       status: z.string().optional(),
@@ -355,7 +355,12 @@ export const ROUTES: readonly Route[] = [
       const cronTask = taskFrom(c.body.name, c.body.args);
       const { expression, every, timezone } = c.body;
       if ((expression === undefined) === (every === undefined)) {
-        throw new HttpError(400, "give 'expression' (cron text) or 'every' (seconds), not both");
+        throw new HttpError(
+          400,
+          expression === undefined
+            ? "say when: give 'expression' (cron text) or 'every' (seconds)"
+            : "give 'expression' (cron text) or 'every' (seconds), not both",
+        );
       }
       const input = every === undefined ? expression! : { every };
       const options = timezone === undefined ? undefined : { timezone };

@@ -716,8 +716,13 @@ export class Queue implements QueueHandle {
     if (await backend.deleteTask(this.name, id)) return true;
     const current = (await backend.getTasks(this.name, [id])).get(id);
     if (current) {
+      // A running task cannot be cancelled: pointing at cancel would send the caller in a circle.
+      const instead =
+        current.status === "processing"
+          ? "wait until it finishes (a running task cannot be cancelled)"
+          : "cancel it first";
       throw new TaskStateError(
-        `Cannot delete task ${id} while it is ${current.status}: cancel it first`,
+        `Cannot delete task ${id} while it is ${current.status}: ${instead}`,
       );
     }
     return false;

@@ -1,4 +1,5 @@
 /** `sheppy dashboard`: serves the API and the page, refuses bad options in one line, stops on SIGTERM. */
+import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import { expectOneLineError, runCli, startDashboard } from "../support/cli.js";
 
@@ -30,5 +31,21 @@ describe("sheppy dashboard", () => {
       expectOneLineError(await runCli(["dashboard", "-u", "memory://", "--port", "70000"]), 2),
     ).toContain("--port");
     expect(expectOneLineError(await runCli(["dashboard"]), 2)).toContain("no backend URL");
+    // A port another server holds: said as for the metrics endpoint, with the flags to change it.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      expect(
+        expectOneLineError(
+          await runCli(["dashboard", "-u", "memory://", "--port", String(port)]),
+          2,
+        ),
+      ).toBe(
+        `error: cannot serve the dashboard on 127.0.0.1:${port}: EADDRINUSE (see --port, --host)`,
+      );
+    } finally {
+      taken.close();
+    }
   });
 });

@@ -13,6 +13,7 @@ import { createHttpHandler } from "../../http/handler.js";
 import { toNodeHandler } from "../../http/node-adapter.js";
 import { maskUrl } from "../../util/mask-url.js";
 import { addSettings } from "../env.js";
+import { listenOrExplain } from "../listen.js";
 import { loadModules } from "../load-modules.js";
 import { openBackend } from "../open-queue.js";
 
@@ -65,13 +66,12 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
   await backend.connect();
   const readOnly = settings.readOnly === true;
   const server = createServer(toNodeHandler(createHttpHandler(backend, { readOnly })));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(settings.port, settings.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  try {
+    await listenOrExplain(server, settings.port, settings.host, "the dashboard", "--port, --host");
+  } catch (error) {
+    await backend.disconnect().catch(() => undefined);
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const url = maskUrl(settings.backendUrl ?? "");
   const addresses = reachableAt(settings.host);

@@ -290,7 +290,7 @@ export function cancelDeleteCases(h: ContractHarness): void {
       expect((await other.getTask(t))?.status).toBe("completed");
     });
 
-    it("C-11 deleting an unfinished task (pending, scheduled, claimed) throws TaskStateError: cancel it first", async () => {
+    it("C-11 deleting an unfinished task (pending, scheduled, claimed) throws TaskStateError: cancel it first, or wait for a running one", async () => {
       const queue = h.queue();
       const [pending, scheduled, claimed] = [add(1, 1), add(2, 2), add(3, 3)];
       await queue.add(claimed);
@@ -298,10 +298,15 @@ export function cancelDeleteCases(h: ContractHarness): void {
       await backend.claim(queue.name, 1);
       await queue.add(pending);
       await queue.schedule(scheduled, 60);
-      for (const t of [pending, scheduled, claimed]) {
+      for (const t of [pending, scheduled]) {
         await expect(queue.delete(t)).rejects.toThrow(TaskStateError);
         await expect(queue.delete(t)).rejects.toThrow(/cancel it first/);
       }
+      // A running task cannot be cancelled either: the message does not send the caller there.
+      await expect(queue.delete(claimed)).rejects.toThrow(TaskStateError);
+      await expect(queue.delete(claimed)).rejects.toThrow(
+        /while it is processing: wait until it finishes \(a running task cannot be cancelled\)$/,
+      );
       expect((await queue.getTask(pending))?.status).toBe("pending");
       expect((await queue.getTask(scheduled))?.status).toBe("scheduled");
       expect((await queue.getTask(claimed))?.status).toBe("processing");

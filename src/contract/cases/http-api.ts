@@ -218,11 +218,16 @@ export function httpApiCases(h: ContractHarness): void {
         { name: "http-api.add", every: 30, timezone: "UTC" },
         { name: "http-api.add", expression: "@daily", timezone: "Mars/Olympus" },
       ];
+      const errors: string[] = [];
       for (const body of refused) {
         const response = await call("POST", `/${q}/crons`, body);
         expect(response.status).toBe(400);
         expect(response.body.error).not.toContain("\n");
+        errors.push(response.body.error);
       }
+      // Neither given and both given are told apart.
+      expect(errors[0]).toBe("say when: give 'expression' (cron text) or 'every' (seconds)");
+      expect(errors[1]).toBe("give 'expression' (cron text) or 'every' (seconds), not both");
       expect((await call("GET", `/${q}/crons`)).body).toHaveLength(2);
     });
 
