@@ -61,19 +61,26 @@ export interface ContractHarness {
   /** A Worker with test timings (50 ms scheduler, 100 ms claim wait), closed after the test. */
   worker(queues: Queue | Queue[], options?: WorkerOptions): Worker;
   /** `it` when the backend has `capability`, else a skip that states `reason`. */
-  itIf(capability: keyof BackendCapabilities, reason: string): typeof it;
+  itIf(capability: keyof BackendCapabilities, reason: string): ContractIt;
   /** `it` when the backend can run tasks inline (see {@link BackendTestOptions.instantProcessing}), else a stated skip. */
-  itIfInline(reason: string): typeof it;
+  itIfInline(reason: string): ContractIt;
 }
+
+/**
+ * The `it` a gated case gets: a name, the test, and a timeout in ms. Typed
+ * here rather than as Vitest's own, so that a backend author importing the
+ * contract's types does not need Vitest's declarations.
+ */
+export type ContractIt = (name: string, test: () => unknown, timeout?: number) => void;
 
 /**
  * The one way a contract case is skipped: the backend lacks what the case
  * needs, and the skipped test's name carries the reason (e.g. leases on the
  * in-process memory backend).
  */
-function skipping(backend: string, reason: string): typeof it {
-  return ((name: string, ...rest: unknown[]) =>
-    it.skip(`${name} — skipped on ${backend}: ${reason}`, ...(rest as []))) as unknown as typeof it;
+function skipping(backend: string, reason: string): ContractIt {
+  return (name, test, timeout) =>
+    it.skip(`${name} — skipped on ${backend}: ${reason}`, test, timeout);
 }
 
 export function createHarness(target: BackendUnderTest): ContractHarness {
