@@ -61,7 +61,7 @@ export { use } from "./execution/dependencies.js";
 export type { Middleware, MiddlewareContext } from "./execution/middleware.js";
 export type { Dependency, DependencyOverrides, RunningTask } from "./execution/run-context.js";
 export { currentTask, log, progress } from "./execution/run-context.js";
-export type { JsonValue } from "./json.js";
+export type { JsonCompatible, JsonValue } from "./json.js";
 export type { Logger } from "./observability/logger.js";
 export { PROMETHEUS_CONTENT_TYPE } from "./observability/prometheus-text.js";
 export { TRACE_META_KEY, traceMixin } from "./observability/tracing.js";

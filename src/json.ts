@@ -32,6 +32,24 @@ export const MAX_JSON_DEPTH = 64;
 /** Longest path shown in an error message; a path that deep is cut with `…` to keep the message one readable line. */
 const MAX_SHOWN_PATH = 80;
 
+/**
+ * `T` when every value in it is JSON (`never` where one is not): a type
+ * written as an interface, which has no index signature and so is not a
+ * {@link JsonValue}, checks here by its members. Functions, `Date`, `bigint`,
+ * `symbol` and `undefined` (other than as an optional member) are refused.
+ */
+export type JsonCompatible<T> = T extends string | number | boolean | null
+  ? T
+  : T extends bigint | symbol | undefined | Date | ((...args: never[]) => unknown)
+    ? never
+    : T extends readonly (infer Item)[]
+      ? T extends readonly [unknown, ...unknown[]] | readonly []
+        ? { [K in keyof T]: JsonCompatible<T[K]> }
+        : readonly JsonCompatible<Item>[]
+      : T extends object
+        ? { [K in keyof T]: K extends string ? JsonCompatible<T[K]> : never }
+        : never;
+
 /** A value that survives `JSON.stringify` → `JSON.parse` unchanged. */
 export type JsonValue =
   | null

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { DependencyError } from "../errors.js";
-import type { JsonValue } from "../json.js";
+import type { JsonCompatible, JsonValue } from "../json.js";
 import type { Dependency, DependencyOverrides } from "../task/dependency-types.js";
 import { attemptNumber, Task, type TaskData } from "../task/task-record.js";
 
@@ -134,7 +134,7 @@ function reportsOf(call: string): TaskReports {
  *   }
  * });
  */
-export function progress(value: JsonValue): void {
+export function progress<T extends JsonValue | object>(value: T & JsonCompatible<T>): void {
   reportsOf("progress()").progress(value);
 }
 

@@ -2,7 +2,7 @@
  * Type-level contract of `task()`: argument tuples, result types, schemas.
  * Checked by `vitest --project types` (typecheck only; nothing here runs).
  */
-import { type Task, type TaskFactory, task } from "sheppy";
+import { progress, type Task, type TaskFactory, task } from "sheppy";
 import { describe, expectTypeOf, test } from "vitest";
 import { z } from "zod";
 
@@ -192,5 +192,24 @@ describe("schemas", () => {
       },
     );
     expectTypeOf(both(1)).toEqualTypeOf<Task<{ doubled: number }>>();
+  });
+});
+
+describe("progress", () => {
+  test("takes any JSON value, an interface-typed one too; not a Date or a function", () => {
+    interface Report {
+      done: number;
+      total: number;
+      phase?: string;
+    }
+    const report: Report = { done: 1, total: 3 };
+    progress(report);
+    progress({ done: 1, total: 3 });
+    progress("halfway");
+    progress([1, 2, 3]);
+    // @ts-expect-error a Date is stored as text
+    progress({ at: new Date() });
+    // @ts-expect-error a function is not JSON
+    progress(() => 1);
   });
 });

@@ -93,6 +93,25 @@ describe("workflow types", () => {
     });
   });
 
+  test("a side effect's value typed by an interface (no index signature) is JSON by its members", () => {
+    interface Point {
+      x: number;
+      y: number;
+      label?: string;
+      tags: readonly string[];
+    }
+    interface Stamped {
+      at: Date;
+    }
+    workflow({ name: "wt.interface-effects" }, function* () {
+      const p = yield* sideEffect((): Point => ({ x: 1, y: 2, tags: [] }));
+      expectTypeOf(p).toEqualTypeOf<Point>();
+      expectTypeOf(p.x).toEqualTypeOf<number>();
+      // @ts-expect-error a Date inside an interface is still not JSON
+      yield* sideEffect((): Stamped => ({ at: new Date() }));
+    });
+  });
+
   test("a body that yields anything but the helpers' instructions is not a workflow", () => {
     // @ts-expect-error yielding a plain value
     workflow({ name: "wt.bad" }, function* () {
