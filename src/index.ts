@@ -99,12 +99,19 @@ export type {
   StoredBackoff,
   StoredRetryDelay,
 } from "./task/backoff-options.js";
-export type { ArgsSchema, TaskFactory, TaskFunction, TaskOptions } from "./task/define-task.js";
+export type {
+  ArgsSchema,
+  TaskFactory,
+  TaskFunction,
+  TaskOptions,
+  TaskSchemas,
+} from "./task/define-task.js";
 export { task } from "./task/define-task.js";
 export type {
   WorkflowFactory,
   WorkflowFunction,
   WorkflowOptions,
+  WorkflowSchemas,
 } from "./task/define-workflow.js";
 export { workflow } from "./task/define-workflow.js";
 export type { QueueEvent, QueueEventType } from "./task/lifecycle-event.js";

@@ -23,14 +23,19 @@ export interface ConcurrencyOptions {
   limit?: number;
 }
 
-/** A task definition's concurrency: a fixed key, or one computed from each task's arguments. */
-export interface TaskConcurrencyOptions {
+/**
+ * A task definition's concurrency: a fixed key, or one computed from each
+ * task's arguments. `Args` is the task's argument list: `task(options, fn)`
+ * infers it from the function (or the args schema), so a key function's
+ * parameters are typed without annotations.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: outside task(), the arguments of a task not yet known
+export interface TaskConcurrencyOptions<Args extends readonly unknown[] = any[]> {
   /**
    * The key, or a function of the task's (validated) arguments returning it,
    * e.g. `(tenantId) => tenantId` for fairness per tenant.
    */
-  // biome-ignore lint/suspicious/noExplicitAny: the task's own arguments, typed by its function, not known to the options type
-  key: string | ((...args: any[]) => string);
+  key: string | ((...args: Args) => string);
   /** How many tasks with one key may run at once (integer ≥ 1; default 1). */
   limit?: number;
 }

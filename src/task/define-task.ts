@@ -37,16 +37,19 @@ export type TaskFunction = (...args: never[]) => unknown;
 /** A Standard Schema for the argument list (e.g. `z.tuple([z.string(), z.number()])`). */
 export type ArgsSchema = StandardSchemaV1<readonly unknown[], readonly unknown[]>;
 
-/** Options of `task(options, fn)`; every field is optional. */
-export interface TaskOptions extends TaskBehaviourOptions {
+/**
+ * Options of `task(options, fn)`; every field is optional. The schemas
+ * (`args`, `result`: {@link TaskSchemas}) are not part of it: written in the
+ * `task()` call, they type the task; options shared between tasks (a
+ * variable of this type, spread into each call) hold the rest. `Args` is the
+ * task's argument list, which types a concurrency key function.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: outside task(), the arguments of a task not yet known
+export interface TaskOptions<Args extends readonly unknown[] = any[]> extends TaskBehaviourOptions {
   /** Unique name workers look the task up by; defaults to the function's name. */
   name?: string;
   /** Task-level middleware, run inside the worker's own middleware. */
   middleware?: readonly Middleware[];
-  /** Validates and normalises the arguments when a task is created. */
-  args?: ArgsSchema;
-  /** Validates the result in the worker; read-backs yield its parsed output. */
-  result?: StandardSchemaV1;
   /**
    * Run the function in a worker thread (CPU-heavy synchronous work; a timeout
    * terminates the thread). The defining module is imported in the thread, so it
@@ -67,7 +70,15 @@ export interface TaskOptions extends TaskBehaviourOptions {
    * task's arguments, e.g. `{ key: (tenantId) => tenantId, limit: 2 }`.
    * `queue.add(task, { concurrency })` overrides it for one add.
    */
-  concurrency?: TaskConcurrencyOptions;
+  concurrency?: TaskConcurrencyOptions<Args>;
+}
+
+/** The schemas `task(options, fn)` takes beside {@link TaskOptions}, written in the call. */
+export interface TaskSchemas {
+  /** Validates and normalises the arguments when a task is created. */
+  args?: ArgsSchema;
+  /** Validates the result in the worker; read-backs yield its parsed output. */
+  result?: StandardSchemaV1;
 }
 
 /** Every key of {@link TaskOptions}; anything else in `task(options, fn)` is a typo, refused. */
@@ -80,7 +91,7 @@ const TASK_OPTION_KEYS: readonly string[] = [
     sandbox: true,
     priority: true,
     concurrency: true,
-  } satisfies Record<Exclude<keyof TaskOptions, keyof TaskBehaviourOptions>, true>),
+  } satisfies Record<Exclude<keyof (TaskOptions & TaskSchemas), keyof TaskBehaviourOptions>, true>),
   ...TASK_BEHAVIOUR_KEYS,
 ];
 
@@ -122,29 +133,30 @@ export function task<F extends TaskFunction>(
   fn: F,
 ): TaskFactory<Parameters<F>, Awaited<ReturnType<F>>>;
 export function task<S extends ArgsSchema, RS extends StandardSchemaV1>(
-  options: TaskOptions & { args: S; result: RS },
+  options: TaskOptions<ArgsOutput<S>> & { args: S; result: RS },
   fn: (...args: ArgsOutput<S>) => Input<RS> | Promise<Input<RS>>,
 ): TaskFactory<ArgsInput<S>, Output<RS>>;
 export function task<S extends ArgsSchema, F extends (...args: ArgsOutput<S>) => unknown>(
-  options: TaskOptions & { args: S; result?: undefined },
+  options: TaskOptions<ArgsOutput<S>> & { args: S; result?: undefined },
   fn: F,
 ): TaskFactory<ArgsInput<S>, Awaited<ReturnType<F>>>;
 export function task<RS extends StandardSchemaV1, F extends TaskFunction>(
-  options: TaskOptions & { args?: undefined; result: RS },
+  options: TaskOptions<Parameters<F>> & { args?: undefined; result: RS },
   fn: F & ((...args: Parameters<F>) => Input<RS> | Promise<Input<RS>>),
 ): TaskFactory<Parameters<F>, Output<RS>>;
 export function task<F extends TaskFunction>(
-  options: TaskOptions & { args?: undefined; result?: undefined },
+  options: TaskOptions<Parameters<F>> & { args?: undefined; result?: undefined },
   fn: F,
 ): TaskFactory<Parameters<F>, Awaited<ReturnType<F>>>;
 export function task(
-  optionsOrFn: TaskOptions | TaskFunction,
+  // Each overload's options type their own arguments; here they are only checked.
+  optionsOrFn: object,
   maybeFn?: TaskFunction,
 ): TaskFactory<readonly unknown[], unknown> {
-  const [options, fn] =
+  const [options, fn]: [TaskOptions & TaskSchemas, TaskFunction | undefined] =
     typeof optionsOrFn === "function"
-      ? [{} as TaskOptions, optionsOrFn]
-      : [optionsOrFn ?? {}, maybeFn];
+      ? [{}, optionsOrFn as TaskFunction]
+      : [(optionsOrFn as (TaskOptions & TaskSchemas) | null) ?? {}, maybeFn];
   if (typeof fn !== "function") {
     throw new TaskDefinitionError("task() needs a function: task(fn) or task(options, fn)");
   }

@@ -34,14 +34,21 @@ export type WorkflowFunction = (...args: never[]) => WorkflowGenerator<unknown>;
 export interface WorkflowOptions {
   /** Unique name workers look the workflow up by; defaults to the function's name. */
   name?: string;
-  /** Validates and normalises the arguments when a workflow is created. */
-  args?: ArgsSchema;
-  /** Validates the result when the workflow completes; read-backs yield its parsed output. */
-  result?: StandardSchemaV1;
   /** Seconds a completed workflow record is kept (`null`: forever; default: the backend's). */
   ttl?: number | null;
   /** Seconds a failed or cancelled workflow record is kept (default: `ttl`, then the backend's). */
   errorTtl?: number | null;
+}
+
+/**
+ * The schemas `workflow(options, fn)` takes beside {@link WorkflowOptions},
+ * written in the call (they type the workflow; shared options hold the rest).
+ */
+export interface WorkflowSchemas {
+  /** Validates and normalises the arguments when a workflow is created. */
+  args?: ArgsSchema;
+  /** Validates the result when the workflow completes; read-backs yield its parsed output. */
+  result?: StandardSchemaV1;
 }
 
 const WORKFLOW_OPTION_KEYS = Object.keys({
@@ -50,7 +57,7 @@ const WORKFLOW_OPTION_KEYS = Object.keys({
   result: true,
   ttl: true,
   errorTtl: true,
-} satisfies Record<keyof WorkflowOptions, true>);
+} satisfies Record<keyof (WorkflowOptions & WorkflowSchemas), true>);
 
 /** Creates workflows: call it with the body's own arguments to get a `Workflow<R>`. */
 export interface WorkflowFactory<A extends readonly unknown[], R> {
@@ -103,13 +110,14 @@ export function workflow<F extends WorkflowFunction>(
   fn: F,
 ): WorkflowFactory<Parameters<F>, ReturnOf<F>>;
 export function workflow(
-  optionsOrFn: WorkflowOptions | WorkflowFunction,
+  // Each overload types its own options; here they are only checked.
+  optionsOrFn: object,
   maybeFn?: WorkflowFunction,
 ): WorkflowFactory<readonly unknown[], unknown> {
-  const [options, fn] =
+  const [options, fn]: [WorkflowOptions & WorkflowSchemas, WorkflowFunction | undefined] =
     typeof optionsOrFn === "function"
-      ? [{} as WorkflowOptions, optionsOrFn]
-      : [optionsOrFn ?? {}, maybeFn];
+      ? [{}, optionsOrFn as WorkflowFunction]
+      : [(optionsOrFn as (WorkflowOptions & WorkflowSchemas) | null) ?? {}, maybeFn];
   if (typeof fn !== "function") {
     throw new WorkflowDefinitionError(
       "workflow() needs a generator function: workflow(function* (…) {…}) or workflow(options, function* (…) {…})",
@@ -162,7 +170,7 @@ function notGenerator(fn: (...args: never[]) => unknown): string {
   return "a plain function; a body hands each step to the queue with yield* (yield* step(task)), which only a generator can do";
 }
 
-function workflowConfig(name: string, options: WorkflowOptions): WorkflowConfig {
+function workflowConfig(name: string, options: WorkflowOptions & WorkflowSchemas): WorkflowConfig {
   const config: WorkflowConfig = {};
   for (const key of ["ttl", "errorTtl"] as const) {
     const value = options[key];

@@ -2,7 +2,7 @@
  * Type-level contract of `task()`: argument tuples, result types, schemas.
  * Checked by `vitest --project types` (typecheck only; nothing here runs).
  */
-import { progress, type Task, type TaskFactory, task } from "sheppy";
+import { progress, type Task, type TaskFactory, type TaskOptions, task } from "sheppy";
 import { describe, expectTypeOf, test } from "vitest";
 import { z } from "zod";
 
@@ -211,5 +211,47 @@ describe("progress", () => {
     progress({ at: new Date() });
     // @ts-expect-error a function is not JSON
     progress(() => 1);
+  });
+});
+
+describe("options shared between tasks", () => {
+  test("a variable of type TaskOptions passes, alone or spread; the function still types the task", () => {
+    const common: TaskOptions = { retry: 3, timeout: 30 };
+    const alone = task(common, (to: string) => to.length);
+    expectTypeOf(alone).toEqualTypeOf<TaskFactory<[to: string], number>>();
+    const spread = task({ ...common, name: "shared.spread" }, async (n: number) => `${n}`);
+    expectTypeOf(spread).toEqualTypeOf<TaskFactory<[n: number], string>>();
+    // The schemas are written in the call, where they type the task.
+    const schemed = task({ ...common, name: "shared.schemed", args: z.tuple([z.string()]) }, (s) =>
+      s.toUpperCase(),
+    );
+    expectTypeOf(schemed).toEqualTypeOf<TaskFactory<[string], string>>();
+  });
+});
+
+describe("concurrency key function", () => {
+  test("its parameters are the task's arguments, typed without annotations", () => {
+    task(
+      {
+        name: "key.typed",
+        concurrency: {
+          key: (tenantId, count) => {
+            expectTypeOf(tenantId).toEqualTypeOf<string>();
+            expectTypeOf(count).toEqualTypeOf<number>();
+            return tenantId;
+          },
+        },
+      },
+      (tenantId: string, count: number) => `${tenantId}:${count}`,
+    );
+    task(
+      { name: "key.schema", args: z.tuple([z.string()]), concurrency: { key: (id) => id } },
+      (id) => id,
+    );
+    task(
+      // @ts-expect-error the key function's parameter must fit the task's argument
+      { name: "key.mismatch", concurrency: { key: (id: number) => `${id}` } },
+      (id: string) => id,
+    );
   });
 });

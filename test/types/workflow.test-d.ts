@@ -11,6 +11,7 @@ import {
   type Task,
   task,
   type Workflow,
+  type WorkflowOptions,
   workflow,
 } from "sheppy";
 import { TestQueue } from "sheppy/testing";
@@ -119,5 +120,21 @@ describe("workflow types", () => {
     });
     // @ts-expect-error an async function is not a generator
     workflow({ name: "wt.async" }, async () => 1);
+  });
+});
+
+describe("options shared between workflows", () => {
+  test("a variable of type WorkflowOptions passes, alone or spread", () => {
+    const kept: WorkflowOptions = { ttl: 3600 };
+    const alone = workflow(kept, function* (n: number) {
+      const done = yield* step(count(n));
+      return (done.result ?? 0) + 1;
+    });
+    expectTypeOf(new TestQueue().processWorkflow(alone(1))).toEqualTypeOf<
+      Promise<Workflow<number>>
+    >();
+    workflow({ ...kept, name: "wt.shared" }, function* (n: number) {
+      yield* step(count(n));
+    });
   });
 });
