@@ -115,6 +115,7 @@ export type {
 } from "./task/define-workflow.js";
 export { workflow } from "./task/define-workflow.js";
 export type { QueueEvent, QueueEventType } from "./task/lifecycle-event.js";
+export type { StoredAs } from "./task/stored-as.js";
 export type { ErrorData, IssueData } from "./task/stored-error.js";
 export { registerErrorClass, TaskError } from "./task/stored-error.js";
 export type { RateLimitOptions, TaskBehaviourOptions, TaskConfig } from "./task/task-options.js";

@@ -16,6 +16,7 @@ import type { ArgsSchema } from "./define-task.js";
 import { definitionName } from "./definition-name.js";
 import { describeGiven } from "./describe-value.js";
 import { isStandardSchema } from "./schema.js";
+import type { StoredAs } from "./stored-as.js";
 import { storedArgs } from "./task-args.js";
 import {
   WORKFLOW_DATA_VERSION,
@@ -71,7 +72,10 @@ type Output<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : 
 type ArgsInput<S extends ArgsSchema> = Input<S> extends readonly unknown[] ? Input<S> : never;
 type ArgsOutput<S extends ArgsSchema> = Output<S> extends readonly unknown[] ? Output<S> : never;
 /** What a body returns: the workflow's result. */
-type ReturnOf<F> = F extends (...args: never[]) => Generator<unknown, infer R, unknown> ? R : never;
+/** A body's return value as its workflow's stored result reads back (see {@link StoredAs}). */
+type ReturnOf<F> = F extends (...args: never[]) => Generator<unknown, infer R, unknown>
+  ? StoredAs<R>
+  : never;
 
 // A generator function's prototype chain is the only reliable mark of one:
 // `function*` bodies are instances of GeneratorFunction, async generators are not.

@@ -255,3 +255,22 @@ describe("concurrency key function", () => {
     );
   });
 });
+
+describe("a result as it reads back", () => {
+  test("without a result schema, a Date in the result is typed as the ISO text it is stored as", () => {
+    const stamp = task({ name: "stored.date" }, () => new Date());
+    expectTypeOf(stamp()).toEqualTypeOf<Task<string>>();
+    const nested = task({ name: "stored.nested" }, async (n: number) => ({
+      at: new Date(n),
+      n,
+      list: [new Date(n)],
+    }));
+    expectTypeOf(nested(1)).toEqualTypeOf<Task<{ at: string; n: number; list: string[] }>>();
+  });
+
+  test("a task that chains another keeps the chained task's type", () => {
+    const inner = task({ name: "stored.inner" }, (n: number) => n * 2);
+    const outer = task({ name: "stored.outer" }, (n: number) => inner(n));
+    expectTypeOf(outer(1)).toEqualTypeOf<Task<Task<number>>>();
+  });
+});

@@ -138,3 +138,15 @@ describe("options shared between workflows", () => {
     });
   });
 });
+
+describe("a workflow's result as it reads back", () => {
+  test("without a result schema, a Date in it is typed as ISO text", () => {
+    const stamped = workflow({ name: "wt.stamped" }, function* () {
+      yield* step(count(1));
+      return { at: new Date(0), n: 1 };
+    });
+    expectTypeOf(new TestQueue().processWorkflow(stamped())).toEqualTypeOf<
+      Promise<Workflow<{ at: string; n: number }>>
+    >();
+  });
+});
