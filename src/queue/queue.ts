@@ -104,11 +104,23 @@ export interface EnqueueOptions {
    * every worker, in the order they became claimable.
    */
   concurrency?: ConcurrencyOptions | undefined;
+  /**
+   * Not in these options: an add under an id or a dedupe key resolves to
+   * what it did instead of a boolean, so its options are
+   * {@link ReportingEnqueueOptions} — a variable of this type holding one
+   * would type the answer wrongly.
+   */
+  id?: undefined;
+  /** Not in these options: see `id`. */
+  dedupe?: undefined;
 }
+
+/** {@link EnqueueOptions} without the two members a reporting add gives. */
+type PlainEnqueueOptions = Omit<EnqueueOptions, "id" | "dedupe">;
 
 /** The concurrency `options` give, checked; `undefined` keeps each task's own. */
 function concurrencyOf(
-  options: EnqueueOptions | undefined,
+  options: PlainEnqueueOptions | undefined,
   where: string,
 ): Pick<TaskData, "concurrencyKey" | "concurrencyLimit"> | undefined {
   const given = options?.concurrency;
@@ -122,7 +134,7 @@ function concurrencyOf(
  * {@link AddResult}): under a dedupe key, or under an id of the caller's
  * choosing, or both. See docs/dedupe.md.
  */
-export type ReportingEnqueueOptions = EnqueueOptions &
+export type ReportingEnqueueOptions = PlainEnqueueOptions &
   (
     | { dedupe: DedupeOptions; id?: string | undefined }
     | { id: string; dedupe?: DedupeOptions | undefined }
@@ -151,14 +163,14 @@ const QUEUE_OPTION_KEYS = Object.keys({
 } satisfies Record<keyof QueueOptions, true>);
 
 /** The priority `options` give, checked; `undefined` keeps each task's own. */
-function priorityOf(options: EnqueueOptions | undefined, where: string): number | undefined {
+function priorityOf(options: PlainEnqueueOptions | undefined, where: string): number | undefined {
   const priority = options?.priority;
   return priority === undefined ? undefined : checkPriority(priority, `${where}: priority`);
 }
 
 /** The transaction of `options`, checked against what `backend` can do; `undefined` when none. */
 function transactionOf(
-  options: EnqueueOptions | undefined,
+  options: PlainEnqueueOptions | undefined,
   backend: Backend,
   where: string,
 ): SqlTransaction | undefined {
@@ -280,7 +292,7 @@ export class Queue implements QueueHandle {
   add(tasks: readonly Task[], options?: EnqueueOptions): Promise<boolean[]>;
   async add(
     input: Task | readonly Task[],
-    options?: EnqueueOptions & ReportedAddOptions,
+    options?: PlainEnqueueOptions & ReportedAddOptions,
   ): Promise<boolean | boolean[] | AddResult> {
     const list = Array.isArray(input) ? (input as readonly unknown[]) : [input];
     checkTasks(list, "queue.add()", this.maxPayloadBytes);
@@ -339,7 +351,7 @@ export class Queue implements QueueHandle {
   async schedule(
     task: Task,
     at: Date | number | string,
-    options?: EnqueueOptions & ReportedAddOptions,
+    options?: PlainEnqueueOptions & ReportedAddOptions,
   ): Promise<boolean | AddResult> {
     checkTasks([task], "queue.schedule()", this.maxPayloadBytes);
     const due = resolveDueTime(at, this.clock.now(), "queue.schedule()");

@@ -4,7 +4,13 @@
  * `AddResult`; without them, to the booleans they always did; a list takes
  * neither; `replace` is the only other mode.
  */
-import { type AddResult, Queue, task } from "sheppy";
+import {
+  type AddResult,
+  type EnqueueOptions,
+  Queue,
+  type ReportingEnqueueOptions,
+  task,
+} from "sheppy";
 import { describe, expectTypeOf, test } from "vitest";
 
 const queue = new Queue("memory://");
@@ -22,6 +28,16 @@ describe("dedupe and id types", () => {
     ).toEqualTypeOf<AddResult>();
     expectTypeOf<AddResult["outcome"]>().toEqualTypeOf<"added" | "ignored" | "replaced">();
     expectTypeOf<AddResult["id"]>().toEqualTypeOf<string>();
+  });
+
+  test("options in a variable type the answer as written inline do", async () => {
+    const reporting: ReportingEnqueueOptions = { id: "order-43" };
+    expectTypeOf(await queue.add(sync("u"), reporting)).toEqualTypeOf<AddResult>();
+    const plain: EnqueueOptions = { priority: 2 };
+    expectTypeOf(await queue.add(sync("u"), plain)).toEqualTypeOf<boolean>();
+    // @ts-expect-error EnqueueOptions holds no id: an add under one answers AddResult, not a boolean
+    const mistyped: EnqueueOptions & { id?: string } = { id: "order-44" };
+    void mistyped;
   });
 
   test("without them, the booleans stay", async () => {
