@@ -35,13 +35,16 @@ export function fastifyPlugin(handler: HttpHandler) {
     // The fetch handler reads the body itself: leave the stream unread.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", (_request, _payload, done) => done(null));
-    app.route({
-      method: ["GET", "POST", "DELETE", "PUT", "PATCH"],
-      url: "/*",
-      handler: async (request, reply) => {
-        reply.hijack();
-        await answerWith(handler, request.raw, reply.raw);
-      },
-    });
+    // The prefix itself too (`/sheppy`, the dashboard's page), not only what is below it.
+    for (const url of ["/", "/*"]) {
+      app.route({
+        method: ["GET", "POST", "DELETE", "PUT", "PATCH"],
+        url,
+        handler: async (request, reply) => {
+          reply.hijack();
+          await answerWith(handler, request.raw, reply.raw);
+        },
+      });
+    }
   };
 }

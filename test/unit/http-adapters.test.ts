@@ -64,6 +64,12 @@ describe("adapters", () => {
         body: "{oops",
       });
       expect(bad.status).toBe(400);
+      // The prefix alone reaches the handler too, as under Express: the dashboard's page.
+      for (const path of [base, `${base}/`]) {
+        const page = await fetch(path);
+        expect(page.status, path).toBe(200);
+        expect(page.headers.get("content-type"), path).toMatch(/^text\/html/);
+      }
     } finally {
       await app.close();
     }
