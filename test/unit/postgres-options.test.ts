@@ -24,6 +24,12 @@ import {
 } from "../../src/backends/sql/settle-plan.js";
 import { errorOf } from "../support/error-of.js";
 
+/** A PostgreSQL backend made without a url option, from `url` in SHEPPY_BACKEND_URL. */
+function fromEnvironment(url: string): PostgresBackend {
+  vi.stubEnv("SHEPPY_BACKEND_URL", url);
+  return new PostgresBackend();
+}
+
 beforeEach(() => {
   vi.stubEnv("SHEPPY_BACKEND_URL", undefined);
 });
@@ -66,13 +72,7 @@ describe("postgres:// URLs and options", () => {
       ["backend URL", (u) => backendFromUrl(u)],
       ["backend URL", (u) => new Queue(u)],
       ["PostgresBackend option url", (u) => new PostgresBackend({ url: u })],
-      [
-        "SHEPPY_BACKEND_URL",
-        (u) => {
-          vi.stubEnv("SHEPPY_BACKEND_URL", u);
-          return new PostgresBackend();
-        },
-      ],
+      ["SHEPPY_BACKEND_URL", fromEnvironment],
     ];
     for (const [name, meant] of [
       ["SCHEMA", "schema"],
@@ -159,13 +159,7 @@ describe("postgres:// URLs and options", () => {
     const ways: [string, (url: string) => unknown][] = [
       ["backend URL", (u) => new Queue(u)],
       ["PostgresBackend option url", (u) => new PostgresBackend({ url: u })],
-      [
-        "SHEPPY_BACKEND_URL",
-        (u) => {
-          vi.stubEnv("SHEPPY_BACKEND_URL", u);
-          return new PostgresBackend();
-        },
-      ],
+      ["SHEPPY_BACKEND_URL", fromEnvironment],
     ];
     for (const [what, make] of ways) {
       const bad = errorOf(() => make("postgres://u:hunter22@h/db?schema=Bad"));
