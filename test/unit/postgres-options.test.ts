@@ -10,6 +10,7 @@ import { BackendUrlError, InvalidOptionError, PostgresBackend, Queue, task } fro
 import { backendFromUrl } from "sheppy/backend";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { finishedPayloads } from "../../src/backends/postgres/notifications.js";
+import { splitPostgresUrl } from "../../src/backends/postgres/postgres-url.js";
 import { CLAIMED, FINISHED } from "../../src/backends/postgres/record-codec.js";
 import {
   channelsOf,
@@ -42,7 +43,7 @@ describe("postgres:// URLs and options", () => {
   test("postgres:// and postgresql:// make a PostgresBackend; Sheppy's parameters are read and taken out", () => {
     for (const scheme of ["postgres", "postgresql"]) {
       const backend = backendFromUrl(
-        `${scheme}://app:pw@db.example:5433/jobs?schema=work&poolSize=3&maxPayloadBytes=1024&sslmode=require`,
+        `${scheme}://app:pw@db.example:5433/jobs?schema=work&poolSize=3&maxPayloadBytes=1024&pollInterval=0.5&sslmode=require`,
       ) as PostgresBackend;
       expect(backend).toBeInstanceOf(PostgresBackend);
       expect(backend.schema).toBe("work");
@@ -57,6 +58,21 @@ describe("postgres:// URLs and options", () => {
         sqlTransactions: true,
       });
       expect(backend.isConnected).toBe(false);
+    }
+  });
+
+  test("?pollInterval= is seconds as a plain decimal within the option's bounds; anything else is one line naming it", () => {
+    const target = splitPostgresUrl(new URL("postgres://db/jobs?pollInterval=0.5&sslmode=require"));
+    expect(target).toEqual({ url: "postgres://db/jobs?sslmode=require", pollInterval: 0.5 });
+    expect(splitPostgresUrl(new URL("postgres://db/jobs?pollInterval=3600")).pollInterval).toBe(
+      3600,
+    );
+    for (const bad of ["0.01", "3601", "abc", "1e3", "-1", "", " 2"]) {
+      const error = errorOf(() => backendFromUrl(`postgres://db/jobs?pollInterval=${bad}`));
+      expect(error).toBeInstanceOf(BackendUrlError);
+      expect(error.message).toBe(
+        `backend URL parameter pollInterval must be a number of seconds from 0.05 to 3600, such as 2 or 0.5 (got '${bad}')`,
+      );
     }
   });
 

@@ -3,7 +3,7 @@
  * `sheppy/backends/postgres`: the PostgreSQL backend (needs the `pg`
  * package, loaded only when a backend connects). Loading this module
  * registers the `postgres://` and `postgresql://` URL schemes; `?schema=`,
- * `?poolSize=` and `?maxPayloadBytes=` are Sheppy's, the rest of the URL
+ * `?poolSize=`, `?maxPayloadBytes=` and `?pollInterval=` are Sheppy's, the rest of the URL
  * goes to node-postgres. `migrate` and `migrationStatus` manage the schema's
  * tables without a backend (for a `sheppy db` command or a deploy step).
  */

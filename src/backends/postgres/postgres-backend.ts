@@ -77,7 +77,7 @@ export interface PostgresBackendOptions extends RetentionOptions {
    * `SHEPPY_BACKEND_URL` as `new Queue()` does, when that names PostgreSQL;
    * when it names another backend the constructor throws a
    * `BackendUrlError`; unset or empty, `postgres://127.0.0.1:5432/postgres`.
-   * Sheppy's parameters (`?schema=`, `?poolSize=`, `?maxPayloadBytes=`) are
+   * Sheppy's parameters (`?schema=`, `?poolSize=`, `?maxPayloadBytes=`, `?pollInterval=`) are
    * read from it; the rest goes to node-postgres (`sslmode`…).
    */
   url?: string;
@@ -110,7 +110,8 @@ export interface PostgresBackendOptions extends RetentionOptions {
    * notification before it looks again on its own (default 2). Work is
    * announced by `NOTIFY`, so this bounds only how late a task is seen when
    * a notification is lost (across a reconnect); a longer interval means
-   * fewer idle queries from many idle workers.
+   * fewer idle queries from many idle workers. Default: the URL's
+   * `?pollInterval=`, else 2.
    */
   pollInterval?: number;
 }
@@ -238,8 +239,12 @@ export class PostgresBackend implements Backend {
       false,
     );
     const pollMs =
-      checkSeconds("pollInterval", options.pollInterval ?? DEFAULT_POLL_INTERVAL, 0.05, true) *
-      1000;
+      checkSeconds(
+        "pollInterval",
+        options.pollInterval ?? target.pollInterval ?? DEFAULT_POLL_INTERVAL,
+        0.05,
+        true,
+      ) * 1000;
     const logger = options.logger ?? defaultLogger();
     const session = new PgSession({
       url: this.url,

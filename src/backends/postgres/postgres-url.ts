@@ -1,8 +1,9 @@
 /**
  * @module backends/postgres/postgres-url
  * Where a `PostgresBackend` connects, and Sheppy's own URL parameters:
- * `?schema=` (default `sheppy`), `?poolSize=` (default 10) and
- * `?maxPayloadBytes=` are taken out of a `postgres://` or `postgresql://`
+ * `?schema=` (default `sheppy`), `?poolSize=` (default 10),
+ * `?maxPayloadBytes=` and `?pollInterval=` (seconds, default 2) are taken
+ * out of a `postgres://` or `postgresql://`
  * URL before the rest goes to node-postgres (which reads `sslmode`,
  * `application_name` and the like from it); one of them written in another
  * case (`?Schema=`), or any parameter given twice, is a `BackendUrlError`.
@@ -23,11 +24,15 @@ export interface PostgresTarget {
   readonly schema?: string;
   readonly poolSize?: number;
   readonly maxPayloadBytes?: number;
+  readonly pollInterval?: number;
 }
 
 const SCHEME = /^postgres(ql)?:\/\//i;
 /** Sheppy's own parameters, taken out of the URL; the rest go to node-postgres. */
-const PARAMETERS = ["schema", "poolSize", "maxPayloadBytes"];
+const PARAMETERS = ["schema", "poolSize", "maxPayloadBytes", "pollInterval"];
+
+/** The fallback poll's bounds in seconds, as the backend option has them. */
+const POLL_SECONDS = { min: 0.05, max: 3600 };
 
 /**
  * Takes Sheppy's parameters out of a parsed `postgres://` URL; the rest is for
@@ -41,13 +46,28 @@ export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget
   if (schema !== null) checkSchemaName(schema, `${what}'s ?schema= parameter`);
   const poolSize = positiveIntegerParam(url, "poolSize");
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
+  const pollInterval = pollSecondsParam(url);
   for (const name of PARAMETERS) url.searchParams.delete(name);
   return {
     url: url.toString(),
     ...(schema === null ? {} : { schema }),
     ...(poolSize === undefined ? {} : { poolSize }),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+    ...(pollInterval === undefined ? {} : { pollInterval }),
   };
+}
+
+/** `?pollInterval=`: seconds written as a plain decimal, within the option's bounds; absent: `undefined`. */
+function pollSecondsParam(url: URL): number | undefined {
+  const value = url.searchParams.get("pollInterval");
+  if (value === null) return undefined;
+  const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds >= POLL_SECONDS.min && seconds <= POLL_SECONDS.max)) {
+    throw new BackendUrlError(
+      `backend URL parameter pollInterval must be a number of seconds from ${POLL_SECONDS.min} to ${POLL_SECONDS.max}, such as 2 or 0.5 (got '${value}')`,
+    );
+  }
+  return seconds;
 }
 
 /** Parses a URL given as text (an option or the environment); `where` names it in errors. */
