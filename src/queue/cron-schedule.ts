@@ -148,13 +148,28 @@ export function scheduleFromStored(
   return parseCronExpression(s.expression, where, checkTimezone(s.timezone, where));
 }
 
-/** A stored cron's schedule as one line for logs: `0 9 * * 1-5`, `30 2 * * * (Europe/Berlin)` or `every 30 s`. */
+/** A schedule as one line: `0 9 * * 1-5`, `30 2 * * * (Europe/Berlin)` or `every 30 s` (UTC is not named). */
+export function describeSchedule(schedule: {
+  readonly every: number | null;
+  readonly expression: string | null;
+  readonly timezone: string | null;
+}): string {
+  if (schedule.every !== null) return `every ${schedule.every} s`;
+  const text = schedule.expression ?? "?";
+  return schedule.timezone === null || schedule.timezone === "UTC"
+    ? text
+    : `${text} (${schedule.timezone})`;
+}
+
+/** A stored cron's schedule as one line for logs (see {@link describeSchedule}). */
 export function scheduleText(stored: {
   readonly expression: string | null;
   readonly schedule?: StoredSchedule | undefined;
 }): string {
   const schedule = stored.schedule;
-  if (schedule === undefined) return stored.expression ?? "?";
-  if ("every" in schedule) return `every ${schedule.every} s`;
-  return `${schedule.expression} (${schedule.timezone})`;
+  if (schedule === undefined)
+    return describeSchedule({ every: null, expression: stored.expression, timezone: null });
+  if ("every" in schedule)
+    return describeSchedule({ every: schedule.every, expression: null, timezone: null });
+  return describeSchedule({ every: null, ...schedule });
 }

@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { CronExpressionError, CronNotFoundError } from "../../errors.js";
 import { type CronDefinition, cronDeterministicId } from "../../queue/cron.js";
-import { parseCronSchedule } from "../../queue/cron-schedule.js";
+import { describeSchedule, parseCronSchedule } from "../../queue/cron-schedule.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { withQueue } from "../open-queue.js";
 import { type Column, formatInstant, formatJson, print, printJson, printRows } from "../output.js";
@@ -30,13 +30,6 @@ const COLUMNS: readonly Column<CronDefinition>[] = [
   },
   { heading: "MANAGED BY", value: (cron) => cron.managedBy ?? "code" },
 ];
-
-/** `0 9 * * 1-5`, `30 2 * * * (Europe/Berlin)` or `every 30 s`. */
-function describeSchedule(cron: CronDefinition): string {
-  if (cron.every !== null) return `every ${cron.every} s`;
-  const text = cron.expression ?? "?";
-  return cron.timezone === null || cron.timezone === "UTC" ? text : `${text} (${cron.timezone})`;
-}
 
 /** Adds `sheppy cron` and `cron list | add | delete`. */
 export function addCronCommands(program: Command): void {
