@@ -48,7 +48,13 @@ import {
   type RunningAttempt,
   startAttempt,
 } from "./execute-task.js";
-import { failedRecord, isUnstorable, requeuedRecord, unstorableRecord } from "./outcome.js";
+import {
+  failedRecord,
+  failure,
+  isUnstorable,
+  requeuedRecord,
+  unstorableRecord,
+} from "./outcome.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { passRateLimit } from "./rate-gate.js";
 import type { TaskReports } from "./run-context.js";
@@ -170,23 +176,16 @@ class PipelineAttempt implements Attempt, TaskReports {
     this.settled = this.#running.outcome.then(
       (outcome) => pipeline.afterRun(this, claim, outcome, startedAt),
       // execute() does not reject; a hook it calls (teardown reporting) might, and must not stop the task.
-      (error: unknown) =>
-        pipeline.afterRun(
-          this,
-          claim,
-          {
-            record: failedRecord(
-              claim.record,
-              error,
-              environment.clock.now(),
-              "error",
-              findTask(claim.record.name)?.backoff,
-            ),
-            children: [],
-            error,
-          },
-          startedAt,
-        ),
+      (thrown: unknown) => {
+        const { record, error } = failure(
+          claim.record,
+          thrown,
+          environment.clock.now(),
+          "error",
+          findTask(claim.record.name)?.backoff,
+        );
+        return pipeline.afterRun(this, claim, { record, children: [], error }, startedAt);
+      },
     );
   }
 
@@ -198,7 +197,7 @@ class PipelineAttempt implements Attempt, TaskReports {
     this.#reports().progress(value);
   }
 
-  log(line: unknown): void {
+  log(line: string): void {
     this.#reports().log(line);
   }
 

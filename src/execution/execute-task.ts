@@ -1,31 +1,31 @@
 /**
  * @module execution/execute-task
- * One attempt of one claimed task, start to outcome: find the definition,
- * re-parse the arguments, run middleware around the function (with its
- * timeout), tear dependencies down, check the result and build the record the
- * attempt leaves. Shared by the worker, the memory backend's instant mode and
+ * One attempt of one claimed task, start to outcome: find the definition, run
+ * its body (`./attempt-body.ts`: middleware around the function, then the
+ * dependencies' teardown, within its timeout), check the result and build the
+ * record the attempt leaves. Shared by the worker, the memory backend's instant mode and
  * `TestQueue`, so a task behaves the same everywhere. No backend I/O here.
  */
 import type { Clock } from "../clock.js";
-import { BackendError, SerializationError, TaskTimeoutError, UnknownTaskError } from "../errors.js";
+import { BackendError, SerializationError, UnknownTaskError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
-import { validateAsync, validateSync } from "../task/schema.js";
+import { validateAsync } from "../task/schema.js";
 import { Task, type TaskData } from "../task/task-record.js";
 import { findTask, type TaskDefinition } from "../task/task-registry.js";
 import type { WorkflowData } from "../task/workflow-record.js";
 import type { WorkflowDefinition } from "../task/workflow-registry.js";
 import { isResumeTaskName, RESUME_PREFIX, userTaskNames } from "../task/workflow-resume-task.js";
-import { runTeardowns } from "./dependencies.js";
-import { compose, type Middleware, type MiddlewareContext } from "./middleware.js";
-import { completedRecord, failedRecord, failureKindOf } from "./outcome.js";
+import { isThenable } from "../util/thenable.js";
+import { runAttemptBody } from "./attempt-body.js";
+import type { Middleware } from "./middleware.js";
+import { completedRecord, type FailureKind, failure, failureKindOf } from "./outcome.js";
 import {
   AttemptState,
   type DependencyOverrides,
   runScope,
   type TaskReports,
 } from "./run-context.js";
-import { sandboxed } from "./sandbox.js";
 import { failWorkflowOutcome, resumeWorkflow, type WorkflowSource } from "./workflow-resume.js";
 
 /** Where and how attempts run. */
@@ -90,33 +90,33 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
         : `no task named '${data.name}' is defined in this worker (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it`,
     );
     const now = env.clock.now();
-    const record = failedRecord(data, error, now, "fatal");
-    if (!resumes) return { record, children: [], error };
+    const failed = failedOutcome(data, error, now, "fatal");
+    if (!resumes) return failed;
     // A workflow no worker defined for the whole grace period fails instead of staying running.
-    const ended = await failWorkflowOutcome(data, record, error, env.queueName, env.workflows, now);
-    return { ...ended, error };
+    const ended = await failWorkflowOutcome(
+      data,
+      failed.record,
+      failed.error,
+      env.queueName,
+      env.workflows,
+      now,
+    );
+    return { ...ended, error: failed.error };
   }
   if (definition.resumes) return resumeAttempt(data, definition.resumes, env);
   let result: unknown;
   try {
-    result = runMiddlewareAndFunction(state, definition, env);
+    result = runAttemptBody(state, definition, env);
     // Most tasks are async; a sync one is not awaited at all (one promise less per attempt).
     if (isThenable(result)) result = await result;
   } catch (error) {
-    if (state.hasTeardowns) await tearDown(state, env);
-    return {
-      record: failedRecord(data, error, env.clock.now(), failureKindOf(error), definition.backoff),
-      children: [],
-      error,
-    };
+    return failedOutcome(data, error, env.clock.now(), failureKindOf(error), definition.backoff);
   }
-  if (state.hasTeardowns) await tearDown(state, env);
   try {
     const outcome = completedOutcome(data, definition, result, env);
     return isThenable(outcome) ? await outcome : outcome;
   } catch (error) {
-    const record = failedRecord(data, error, env.clock.now(), "error", definition.backoff);
-    return { record, children: [], error };
+    return failedOutcome(data, error, env.clock.now(), "error", definition.backoff);
   }
 }
 
@@ -138,124 +138,30 @@ async function resumeAttempt(
     );
   } catch (error) {
     const now = env.clock.now();
-    const record = failedRecord(data, error, now, "error");
-    if (record.status === "retrying") return { record, children: [], error };
-    const ended = await failWorkflowOutcome(data, record, error, env.queueName, env.workflows, now);
-    return { ...ended, error };
+    const failed = failedOutcome(data, error, now, "error");
+    if (failed.record.status === "retrying") return failed;
+    const ended = await failWorkflowOutcome(
+      data,
+      failed.record,
+      failed.error,
+      env.queueName,
+      env.workflows,
+      now,
+    );
+    return { ...ended, error: failed.error };
   }
 }
 
-async function tearDown(state: AttemptState, env: ExecutionEnvironment): Promise<void> {
-  for (const failure of await runTeardowns(state.teardowns))
-    env.onTeardownError?.(failure, state.data);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as PromiseLike<unknown>).then === "function"
-  );
-}
-
-/** Calls the function through the middleware; returns its result, or a promise of it. */
-function runMiddlewareAndFunction(
-  state: AttemptState,
-  definition: TaskDefinition,
-  env: ExecutionEnvironment,
-): unknown {
-  const args: unknown[] = definition.argsSchema
-    ? [
-        ...(validateSync(
-          definition.argsSchema,
-          state.data.args,
-          `stored arguments of task '${definition.name}' are invalid`,
-          "args",
-        ) as unknown[]),
-      ]
-    : [...state.data.args];
-  const timeout = definition.config.timeout;
-  const { sandboxModule } = definition;
-  const call = (callArgs: unknown[]): unknown => {
-    if (sandboxModule) {
-      // The timeout counts from the function's start in its thread, not from the wait for a
-      // thread, the thread's start or the module's import.
-      let started!: () => void;
-      const inThread = new Promise<void>((resolve) => {
-        started = resolve;
-      });
-      const run = sandboxed(sandboxModule, state, started);
-      return timeout === null
-        ? run(...callArgs)
-        : callWithTimeout(run, callArgs, timeout, state, env.clock, inThread);
-    }
-    const fn = definition.fn as (...args: unknown[]) => unknown;
-    return timeout === null
-      ? fn(...callArgs)
-      : callWithTimeout(fn, callArgs, timeout, state, env.clock);
-  };
-  const middleware =
-    definition.middleware.length === 0
-      ? env.middleware
-      : [...env.middleware, ...definition.middleware];
-  if (middleware.length === 0) return call(args);
-  const ctx: MiddlewareContext = {
-    get task() {
-      return state.task;
-    },
-    get signal() {
-      return state.signal;
-    },
-    queueName: state.queueName,
-    args,
-    result: undefined,
-  };
-  return compose(middleware, async (c) => {
-    c.result = await call(c.args);
-  })(ctx).then(() => ctx.result);
-}
-
-/**
- * Calls `fn`, failing it with `TaskTimeoutError` (its signal aborted) once
- * `timeoutSeconds` have passed since it started: since the call, or since
- * `started` resolves when given (a function that runs elsewhere).
- */
-function callWithTimeout(
-  fn: (...args: unknown[]) => unknown,
-  args: unknown[],
-  timeoutSeconds: number,
-  state: AttemptState,
-  clock: Clock,
-  started?: Promise<void>,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let ended = false;
-    let timer: { cancel(): void } | undefined;
-    const arm = () => {
-      if (ended) return;
-      timer = clock.setTimer(() => {
-        const error = new TaskTimeoutError(timeoutSeconds);
-        state.abort(error);
-        reject(error);
-      }, timeoutSeconds * 1000);
-    };
-    if (started) void started.then(arm);
-    else arm();
-    Promise.resolve()
-      .then(() => fn(...args))
-      .then(
-        (value) => {
-          ended = true;
-          timer?.cancel();
-          resolve(value);
-        },
-        (error: unknown) => {
-          ended = true;
-          timer?.cancel();
-          reject(error);
-        },
-      );
-  });
+/** The outcome of an attempt that threw `thrown`; it carries the error its record stores. */
+function failedOutcome(
+  data: TaskData,
+  thrown: unknown,
+  now: number,
+  kind: FailureKind,
+  backoff?: TaskDefinition["backoff"],
+): AttemptOutcome {
+  const { record, error } = failure(data, thrown, now, kind, backoff);
+  return { record, children: [], error };
 }
 
 function isTaskList(value: unknown): value is Task[] {

@@ -56,14 +56,37 @@ export function shouldRetry(data: TaskData, kind: FailureKind): boolean {
   return true;
 }
 
+/** A failed attempt's record, with the error it stores. */
+export interface Failure {
+  readonly record: TaskData;
+  /** What the record stores: what the attempt threw, or the error that says why it could not be kept as it was. */
+  readonly error: unknown;
+}
+
 /**
  * The record of a failed attempt: `retrying` with retries left, else `failed`
- * (or `crashed`). Never throws: if the thrown value cannot be stored as it is
- * or the retry time cannot be computed (a stored record's options out of
- * range, or a `retryDelay` function that throws or returns a bad value), the
- * attempt ends `failed` with an error that says so.
+ * (or `crashed`). Never throws: if the task's `retryDelay` function throws or
+ * returns a bad value, the attempt ends `failed` without a retry, with an
+ * error that says so; if the record cannot be built at all, `failed` with an
+ * error made here. Report {@link Failure.error}, not `thrown`: it is the one
+ * stored.
  * @param backoff the task definition's `retryDelay` function, when it has one
  */
+export function failure(
+  data: TaskData,
+  thrown: unknown,
+  now: number,
+  kind: FailureKind,
+  backoff?: BackoffFunction | undefined,
+): Failure {
+  try {
+    return failureOutcome(data, thrown, now, kind, backoff);
+  } catch (problem) {
+    return finalFailure(data, thrown, problem, now);
+  }
+}
+
+/** The record of {@link failure}, for callers that report no error. */
 export function failedRecord(
   data: TaskData,
   thrown: unknown,
@@ -71,11 +94,7 @@ export function failedRecord(
   kind: FailureKind,
   backoff?: BackoffFunction | undefined,
 ): TaskData {
-  try {
-    return failureOutcome(data, thrown, now, kind, backoff);
-  } catch (problem) {
-    return finalFailure(data, thrown, problem, now);
-  }
+  return failure(data, thrown, now, kind, backoff).record;
 }
 
 function failureOutcome(
@@ -84,18 +103,28 @@ function failureOutcome(
   now: number,
   kind: FailureKind,
   backoff: BackoffFunction | undefined,
-): TaskData {
-  const error = errorToData(thrown);
-  if (kind === "crash") error.stack = null;
+): Failure {
   if (shouldRetry(data, kind)) {
-    const delaySeconds = retryDelaySeconds(data.config.retryDelay, {
-      taskName: data.name,
-      retryIndex: data.retryCount,
-      attempt: attemptNumber(data),
-      error: thrown,
-      backoff,
-    });
-    return {
+    let delaySeconds: number;
+    try {
+      delaySeconds = retryDelaySeconds(data.config.retryDelay, {
+        taskName: data.name,
+        retryIndex: data.retryCount,
+        attempt: attemptNumber(data),
+        error: thrown,
+        backoff,
+      });
+    } catch (fault) {
+      return ended(
+        data,
+        faultyRetryDelay(thrown, fault),
+        now,
+        kind === "crash" ? "crashed" : "failed",
+      );
+    }
+    const error = errorToData(thrown);
+    if (kind === "crash") error.stack = null;
+    const record: TaskData = {
       ...data,
       status: "retrying",
       result: null,
@@ -105,32 +134,56 @@ function failureOutcome(
       lastRetryAt: isoAt(now),
       nextRetryAt: isoAt(now + delaySeconds * 1000),
     };
+    return { record, error: thrown };
   }
+  return ended(data, thrown, now, kind === "crash" ? "crashed" : "failed");
+}
+
+/** A final failure storing `error`. */
+function ended(data: TaskData, error: unknown, now: number, status: "failed" | "crashed"): Failure {
+  const stored = errorToData(error);
+  // A crash happened in another process: no stack here says anything about it.
+  if (status === "crashed") stored.stack = null;
   return {
-    ...data,
-    status: kind === "crash" ? "crashed" : "failed",
-    result: null,
+    record: { ...data, status, result: null, error: stored, finishedAt: isoAt(now) },
     error,
-    finishedAt: isoAt(now),
   };
 }
 
-/** The last resort when the normal failure record cannot be built: `failed`, with an error built here (always storable). */
-function finalFailure(data: TaskData, thrown: unknown, problem: unknown, now: number): TaskData {
-  const describe = (value: unknown, fallback: string): string => {
-    try {
-      return value instanceof Error ? `${value.name}: ${value.message}` : String(value);
-    } catch {
-      return fallback;
-    }
-  };
-  const error = errorToData(
-    new SheppyError(
-      `the attempt failed (${describe(thrown, "an unprintable value was thrown")}), and its outcome could not be recorded as usual: ${describe(problem, "unknown problem")}`,
-    ),
+/**
+ * The error of an attempt whose retry the task's own `retryDelay` function
+ * could not time (`fault` says how): no retry on a delay made up here, which
+ * would hide the bug. What the attempt threw is kept as its cause.
+ */
+function faultyRetryDelay(thrown: unknown, fault: unknown): SheppyError {
+  // retryDelaySeconds words its faults as a sentence naming the task.
+  const what = fault instanceof SheppyError ? fault.message : describe(fault, "unknown problem");
+  return new SheppyError(
+    `${what}, so the task failed without a retry (its attempt failed with ${describe(thrown, "an unprintable value")})`,
+    { cause: thrown },
   );
-  error.stack = null;
-  return { ...data, status: "failed", result: null, error, finishedAt: isoAt(now) };
+}
+
+/** The last resort when the failure record cannot be built as usual: `failed`, with an error built here (always storable). */
+function finalFailure(data: TaskData, thrown: unknown, problem: unknown, now: number): Failure {
+  const error = new SheppyError(
+    `the attempt failed (${describe(thrown, "an unprintable value was thrown")}), and its failure could not be recorded with its own error (${describe(problem, "unknown problem")}); the task failed without a retry`,
+  );
+  const stored = errorToData(error);
+  stored.stack = null;
+  return {
+    record: { ...data, status: "failed", result: null, error: stored, finishedAt: isoAt(now) },
+    error,
+  };
+}
+
+/** One line about a thrown value; never throws. */
+function describe(value: unknown, fallback: string): string {
+  try {
+    return value instanceof Error ? `${value.name}: ${value.message}` : String(value);
+  } catch {
+    return fallback;
+  }
 }
 
 /**

@@ -12,6 +12,7 @@
 import { InvalidOptionError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 import type { TaskData } from "../task/task-record.js";
+import { withArticle } from "../util/article.js";
 import { jsonBytesOver } from "../util/json-size.js";
 
 /** Delay before the first report is written. */
@@ -38,6 +39,15 @@ export function progressValue(value: unknown): JsonValue {
     );
   }
   return copy;
+}
+
+/** A log line as given; anything but a string is refused (to the task) rather than stored as its `String()`. */
+export function logLine(line: unknown, taskName: string): string {
+  if (typeof line === "string") return line;
+  const kind = line === null || line === undefined ? String(line) : withArticle(typeof line);
+  throw new InvalidOptionError(
+    `log() in task '${taskName}': a log line must be a string, not ${kind} (format it first, e.g. with JSON.stringify)`,
+  );
 }
 
 export class ProgressReporter {
@@ -69,9 +79,9 @@ export class ProgressReporter {
     this.#changed();
   }
 
-  /** Appends a line to the task's log (text; longer lines are cut, the oldest lines dropped past the limit). */
-  log(line: unknown): void {
-    let text = typeof line === "string" ? line : String(line);
+  /** Appends a line to the task's log (longer lines are cut, the oldest lines dropped past the limit). */
+  log(line: string): void {
+    let text = line;
     if (text.length > MAX_LOG_LINE_CHARS) text = `${text.slice(0, MAX_LOG_LINE_CHARS - 1)}…`;
     const logs = this.#logs ? [...this.#logs, text] : [text];
     this.#logs = logs.length > MAX_LOG_LINES ? logs.slice(-MAX_LOG_LINES) : logs;

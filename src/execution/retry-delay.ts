@@ -8,6 +8,7 @@
 import { SheppyError } from "../errors.js";
 import type { BackoffFunction, BackoffJitter, StoredRetryDelay } from "../task/backoff-options.js";
 import { isDuration, MAX_DURATION_SECONDS, MAX_DURATION_TEXT } from "../util/durations.js";
+import { isThenable } from "../util/thenable.js";
 
 /**
  * Seconds a function strategy waits when this process does not hold the
@@ -88,8 +89,14 @@ function called(backoff: BackoffFunction, input: RetryDelayInput): number {
     );
   }
   if (!isDuration(seconds, true)) {
+    try {
+      // Not awaited: a promise it returned must not end the process when it rejects.
+      if (isThenable(seconds)) Promise.resolve(seconds).then(undefined, () => undefined);
+    } catch {
+      // A value whose `then` cannot be read is no promise to leave unhandled.
+    }
     throw new SheppyError(
-      `task '${input.taskName}': its retryDelay function returned ${describe(seconds)}; it must return a number of seconds ≥ 0 and ${MAX_DURATION_TEXT}`,
+      `task '${input.taskName}': its retryDelay function returned ${describe(seconds)}, not a number of seconds ≥ 0 and ${MAX_DURATION_TEXT}`,
     );
   }
   return seconds;

@@ -9,6 +9,7 @@ import { DependencyError } from "../errors.js";
 import type { JsonCompatible, JsonValue } from "../json.js";
 import type { Dependency, DependencyOverrides } from "../task/dependency-types.js";
 import { attemptNumber, Task, type TaskData } from "../task/task-record.js";
+import { logLine } from "./progress-reporter.js";
 
 export type { Dependency, DependencyOverrides } from "../task/dependency-types.js";
 
@@ -27,13 +28,15 @@ export interface RunningTask {
 /** Where a running task's `progress()` and `log()` go (see `./progress-reporter.ts`). */
 export interface TaskReports {
   progress(value: unknown): void;
-  log(line: unknown): void;
+  log(line: string): void;
 }
 
 /** One attempt's state. The AbortController and the Task view are made only when asked for. */
 export class AttemptState implements RunningTask {
   /** Where its reports go; set by whoever runs the attempt (absent: nowhere to keep them). */
   reports: TaskReports | undefined;
+  /** The run of its teardowns, once started: they run once, at the end of the attempt or at its timeout. */
+  tearingDown: Promise<void> | undefined;
   #resolved: Map<Dependency, Promise<unknown>> | undefined;
   #teardowns: (() => Promise<void>)[] | undefined;
   #controller: AbortController | undefined;
@@ -111,13 +114,13 @@ export function currentTask(): RunningTask {
   return scope.attempt;
 }
 
-/** The reports of the running task, or a `DependencyError` naming `call` outside one. */
-function reportsOf(call: string): TaskReports {
+/** The running task's reports and name, or a `DependencyError` naming `call` outside one. */
+function reportsOf(call: string): { reports: TaskReports; taskName: string } {
   const scope = runScope.getStore();
   if (!scope) throw new DependencyError(`${call} was called outside a running task`);
   const reports = scope.attempt.reports;
   if (!reports) throw new DependencyError(`${call}: this task runs where its reports are not kept`);
-  return reports;
+  return { reports, taskName: scope.attempt.data.name };
 }
 
 /**
@@ -135,13 +138,15 @@ function reportsOf(call: string): TaskReports {
  * });
  */
 export function progress<T extends JsonValue | object>(value: T & JsonCompatible<T>): void {
-  reportsOf("progress()").progress(value);
+  reportsOf("progress()").reports.progress(value);
 }
 
 /**
  * Appends a line to the running task's log, stored on its record like
- * {@link progress}: the latest 100 lines are kept, each cut at 2,000 characters.
+ * {@link progress}: the latest 100 lines are kept, each cut at 2,000
+ * characters. Anything but a string is refused with an `InvalidOptionError`.
  */
 export function log(line: string): void {
-  reportsOf("log()").log(line);
+  const { reports, taskName } = reportsOf("log()");
+  reports.log(logLine(line, taskName));
 }

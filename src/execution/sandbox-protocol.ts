@@ -22,7 +22,8 @@ export type RunReply = { ok: true; value: unknown } | { ok: false; error: ErrorD
 /**
  * A report from the thread, sent before its reply: the task function's own
  * (`progress()`, `log()`), or `started` once its module is loaded and the
- * function is called (the task's timeout counts from there).
+ * function is called (the task's timeout, paused while it waited for the
+ * thread, counts again from there).
  */
 export type ReportMessage =
   | { report: "progress"; value: unknown }

@@ -37,11 +37,7 @@ port.on("message", async (message: RunRequest | { abort: string }) => {
         report: "progress",
         value: progressValue(value),
       } satisfies ReportMessage),
-    log: (line) =>
-      port.postMessage({
-        report: "log",
-        line: typeof line === "string" ? line : String(line),
-      } satisfies ReportMessage),
+    log: (line) => port.postMessage({ report: "log", line } satisfies ReportMessage),
   };
   current = state;
   try {

@@ -55,17 +55,20 @@ function storedValue(value: unknown): JsonValue {
 }
 
 /**
- * The error's own enumerable properties except the fields stored on their own,
- * and an `AggregateError`'s `errors` (not enumerable) as descriptions, as
- * JSON; `undefined` when there are none. A property that cannot be read is
- * stored as a note saying so. Once {@link MAX_DETAILS_TEXT} is spent, further
- * properties are left out.
+ * The error's own enumerable properties except the fields stored on their own
+ * (and those in `omit`), and an `AggregateError`'s `errors` (not enumerable)
+ * as descriptions, as JSON; `undefined` when there are none. A property that
+ * cannot be read is stored as a note saying so. Once {@link MAX_DETAILS_TEXT}
+ * is spent, further properties are left out.
  */
-export function propsOf(error: Error): Record<string, JsonValue> | undefined {
+export function propsOf(
+  error: Error,
+  omit?: ReadonlySet<string>,
+): Record<string, JsonValue> | undefined {
   const keys = readOr(() => Object.keys(error), [] as string[]);
   const readers: [string, () => unknown][] = keys
     .slice(0, MAX_KEYS_READ)
-    .filter((key) => !RESERVED.has(key))
+    .filter((key) => !RESERVED.has(key) && !omit?.has(key))
     .map((key) => [key, () => (error as unknown as Record<string, unknown>)[key]]);
   if (!keys.includes("errors") && readOr(() => error instanceof AggregateError, false)) {
     readers.push(["errors", () => aggregated(error as AggregateError)]);

@@ -88,7 +88,11 @@ function toData(thrown: unknown, depth: number): ErrorData {
       cause: null,
     };
   }
-  const stack = readOr(() => thrown.stack, undefined);
+  // An error rebuilt from stored data (a sandbox thread's, or `toError()`) is stored as it was.
+  const rebuilt = readOr(() => thrown instanceof errors.TaskFailedError, false);
+  const stack = rebuilt
+    ? readOr(() => (thrown as errors.TaskFailedError).originalStack, null)
+    : readOr(() => thrown.stack, undefined);
   const data: ErrorData = {
     type: typeOf(thrown),
     message: messageOf(thrown),
@@ -97,10 +101,13 @@ function toData(thrown: unknown, depth: number): ErrorData {
   };
   const issues = issuesOf(thrown);
   if (issues) data.issues = issues;
-  const props = propsOf(thrown);
+  const props = propsOf(thrown, rebuilt ? REBUILT_FROM : undefined);
   if (props) data.props = props;
   return data;
 }
+
+/** The fields of a `TaskFailedError` that carry the stored error it was rebuilt from: not properties of that error. */
+const REBUILT_FROM: ReadonlySet<string> = new Set(["originalType", "originalStack"]);
 
 function typeOf(error: Error): string {
   // An error rebuilt from stored data keeps the type it was stored with.

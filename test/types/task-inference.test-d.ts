@@ -2,7 +2,7 @@
  * Type-level contract of `task()`: argument tuples, result types, schemas.
  * Checked by `vitest --project types` (typecheck only; nothing here runs).
  */
-import { progress, type Task, type TaskFactory, type TaskOptions, task } from "sheppy";
+import { log, progress, type Task, type TaskFactory, type TaskOptions, task } from "sheppy";
 import { describe, expectTypeOf, test } from "vitest";
 import { z } from "zod";
 
@@ -211,6 +211,21 @@ describe("progress", () => {
     progress({ at: new Date() });
     // @ts-expect-error a function is not JSON
     progress(() => 1);
+  });
+});
+
+describe("log", () => {
+  test("takes a string, nothing else", () => {
+    log("imported 3 rows");
+    log(`row ${1}`);
+    // @ts-expect-error an object is not a log line
+    log({ a: 1 });
+    // @ts-expect-error a bigint is not a log line
+    log(5n);
+    // @ts-expect-error undefined is not a log line
+    log(undefined);
+    // @ts-expect-error a number is not a log line
+    log(5);
   });
 });
 

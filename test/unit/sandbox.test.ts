@@ -9,13 +9,19 @@ import { MemoryBackend, Queue, task, Worker } from "sheppy";
 import { describe, expect, it } from "vitest";
 import {
   chains,
+  codedInline,
+  codedSandboxed,
   failsSandboxed,
   type followUp,
+  logsObjectInThread,
   reportsInThread,
   returnsFunction,
+  slowMiddlewareSandboxed,
   spinFor,
   spinForever,
   spinTimed,
+  textInline,
+  textSandboxed,
   unrecoverableSandboxed,
   whoAmI,
 } from "../fixtures/sandbox-tasks.js";
@@ -83,6 +89,18 @@ describe("sandboxed tasks", () => {
     expect(done?.logs).toEqual(["from the thread"]);
   });
 
+  it("log() refuses anything but a string inside the thread too", async () => {
+    const { queue, worker } = setup();
+    const t = logsObjectInThread();
+    await queue.add(t);
+    await worker.work({ maxTasks: 1 });
+    const done = await queue.getTask(t);
+    expect(done?.result).toMatch(
+      /^log\(\) in task 'sandbox\.logs-object': a log line must be a string, not an object/,
+    );
+    expect(done?.logs).toEqual([]);
+  });
+
   it("currentTask() works inside the thread", async () => {
     const { queue, worker } = setup();
     const t = whoAmI();
@@ -104,6 +122,42 @@ describe("sandboxed tasks", () => {
     expect(done?.status).toBe("failed");
     expect(done?.error?.toString()).toBe("LedgerError: overdrawn");
     expect(done?.error?.props).toMatchObject({ account: "acc-1" });
+  });
+
+  it("a failure in the thread is stored as the same failure outside it: type, message, stack of the task's code, properties", async () => {
+    const { queue, worker } = setup();
+    const pairs = [
+      [codedInline(), codedSandboxed()],
+      [textInline(), textSandboxed()],
+    ] as const;
+    await queue.add(pairs.flat());
+    await worker.work({ maxTasks: 4 });
+    for (const [inline, sandboxed] of pairs) {
+      const [plain, threaded] = await queue.getTask([inline, sandboxed]);
+      expect(threaded?.status).toBe("failed");
+      const { stack, ...rest } = threaded!.error!.toJSON();
+      const { stack: plainStack, ...plainRest } = plain!.error!.toJSON();
+      expect(rest).toEqual(plainRest);
+      if (plainStack === null) expect(stack).toBeNull();
+      else
+        expect(stack?.split("\n").slice(0, 2).join("\n")).toMatch(
+          /^Error: declined\n.*throwCoded.*sandbox-tasks\.ts/,
+        );
+    }
+    const coded = await queue.getTask(pairs[0][1]);
+    expect([coded?.error?.type, coded?.error?.props]).toEqual(["CodedError", { code: "E42" }]);
+  });
+
+  it("a sandboxed task's timeout bounds its middleware too", async () => {
+    const { queue, worker } = setup();
+    const t = slowMiddlewareSandboxed();
+    await queue.add(t);
+    const started = Date.now();
+    const working = worker.work({ maxTasks: 1 });
+    const done = await queue.waitFor(t, { timeout: 30 });
+    expect(Date.now() - started).toBeLessThan(3000);
+    await working;
+    expect([done.status, done.error?.type]).toEqual(["failed", "TaskTimeoutError"]);
   });
 
   it("an UnrecoverableError thrown in the thread fails the task at once, its retries unspent", async () => {

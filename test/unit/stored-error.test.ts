@@ -280,6 +280,20 @@ describe("TaskError", () => {
     expect((middle.cause as Error).message).toBe("in");
   });
 
+  test("a rebuilt error thrown again is stored as it was stored, without the fields that rebuilt it", () => {
+    const withCode = Object.assign(
+      new NeverRegisteredError("declined", { cause: new NeverRegisteredError("upstream") }),
+      { code: "E42" },
+    );
+    for (const original of [withCode, "a string was thrown", new RangeError("known class")]) {
+      const data = stored(original);
+      expect(stored(new TaskError(data).toError())).toEqual(data);
+    }
+    expect(stored(new TaskError(stored(withCode)).toError()).props).toEqual({ code: "E42" });
+    const text = stored(new TaskError(stored("a string was thrown")).toError());
+    expect([text.stack, text.props]).toEqual([null, undefined]);
+  });
+
   test("validation issues are put back on the rebuilt error", () => {
     const issues = [{ message: "Required", path: [0] }];
     const rebuilt = new TaskError(

@@ -134,6 +134,18 @@ const negativeBackoff = task(
   alwaysFail,
 );
 
+const promiseBackoff = task(
+  {
+    name: "failure-control.promiseBackoff",
+    retry: 3,
+    // An async function, as a user might write by mistake: its promise rejects, unawaited.
+    retryDelay: (async () => {
+      throw new Error("later");
+    }) as unknown as () => number,
+  },
+  alwaysFail,
+);
+
 /** Milliseconds between `lastRetryAt` and `nextRetryAt` of a retrying record. */
 const delayOf = (t: Task) => t.nextRetryAt!.getTime() - t.lastRetryAt!.getTime();
 
@@ -298,6 +310,32 @@ export function failureControlCases(h: ContractHarness): void {
       expect(x?.error?.message).toMatch(/retryDelay function threw \(Error: no idea\)/);
       expect(y?.status).toBe("failed");
       expect(y?.error?.message).toMatch(/retryDelay function returned -1/);
+    });
+
+    it("FC-5 a faulty function's task fails without a retry: one line says why, the attempt's error is its cause, task:failed carries what is stored", async () => {
+      const queue = h.queue();
+      const tasks = [throwingBackoff, negativeBackoff, promiseBackoff].map((f) => f(randomUUID()));
+      await queue.add(tasks);
+      const worker = h.worker(queue);
+      const emitted = new Map<string, unknown>();
+      worker.on("task:failed", ({ task, error }) => emitted.set(task.id, error));
+      await worker.work({ oneshot: true });
+      const faults = [
+        "threw (Error: no idea)",
+        "returned -1, not a number of seconds ≥ 0 and ≤ 315360000 (10 years)",
+        "returned a promise, not a number of seconds ≥ 0 and ≤ 315360000 (10 years)",
+      ];
+      const stored = await queue.getTask(tasks);
+      stored.forEach((t, i) => {
+        expect([t?.status, t?.retryCount, t?.error?.type]).toEqual(["failed", 0, "SheppyError"]);
+        expect(t?.error?.cause?.toString()).toBe("Error: failure #1");
+        expect(t?.error?.message).toBe(
+          `task '${t?.name}': its retryDelay function ${faults[i]}, so the task failed without a retry (its attempt failed with Error: failure #1)`,
+        );
+        const event = emitted.get(t!.id) as Error;
+        expect([event?.name, event?.message]).toEqual([t?.error?.type, t?.error?.message]);
+        expect(String(event?.cause)).toBe("Error: failure #1");
+      });
     });
 
     it("FC-6 numbers and lists keep working: a list's last value repeats, a number applies to every retry", async () => {

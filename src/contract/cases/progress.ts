@@ -32,6 +32,18 @@ const misuse = task({ name: "progress.misuse" }, () => {
   }
 });
 
+/** What `log()` says to each value that is not text. */
+const badLines = task({ name: "progress.badLines" }, () =>
+  [{ a: 1 }, 5n, undefined, null, 5].map((line) => {
+    try {
+      log(line as unknown as string);
+      return "accepted";
+    } catch (error) {
+      return `${(error as Error).name}: ${(error as Error).message}`;
+    }
+  }),
+);
+
 const item = task({ name: "progress.item" }, (n: number) => n);
 
 export function progressCases(h: ContractHarness): void {
@@ -148,6 +160,20 @@ export function progressCases(h: ContractHarness): void {
         /^progress\(\): the value takes \d+ bytes of JSON; a progress value may take at most 65536/,
       );
       expect(done.progress).toBeNull();
+    });
+
+    it("PRG-5 log() refuses anything but a string, naming the task, and stores nothing for it", async () => {
+      const queue = h.queue();
+      const t = badLines();
+      await queue.add(t);
+      await h.worker(queue).work({ maxTasks: 1 });
+      const done = await queue.waitFor(t, { timeout: 10 });
+      const refused = (kind: string) =>
+        `InvalidOptionError: log() in task 'progress.badLines': a log line must be a string, not ${kind} (format it first, e.g. with JSON.stringify)`;
+      expect(done.result).toEqual(
+        ["an object", "a bigint", "undefined", "null", "a number"].map(refused),
+      );
+      expect(done.logs).toEqual([]);
     });
   });
 }

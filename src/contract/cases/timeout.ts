@@ -1,12 +1,13 @@
 /**
  * Task timeouts: over-time attempts fail with TaskTimeoutError even when the
- * function ignores its AbortSignal; the signal fires; a timeout is final
- * unless the task opts into `retryOnTimeout`.
+ * function ignores its AbortSignal; the signal fires; the bound covers
+ * middleware and dependency teardown, and an attempt that held the event loop
+ * past it; a timeout is final unless the task opts into `retryOnTimeout`.
  */
 
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { currentTask, TaskTimeoutError, task } from "../../index.js";
+import { currentTask, TaskTimeoutError, task, use } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
 import { PerTest, sleep } from "../support/until.js";
 
@@ -68,6 +69,35 @@ const slowOnce = task(
     return `attempt ${state.attempts}`;
   },
 );
+
+/** Never settles: what a stuck middleware or teardown waits on. */
+const never = () => new Promise<never>(() => {});
+const stuckMiddleware = task(
+  {
+    name: "timeout.stuckMiddleware",
+    timeout: 0.05,
+    middleware: [
+      async (_ctx, next) => {
+        await next();
+        await never();
+      },
+    ],
+  },
+  () => "done",
+);
+async function* stuckResource() {
+  yield "resource";
+  await never();
+}
+const stuckTeardown = task({ name: "timeout.stuckTeardown", timeout: 0.05 }, async () =>
+  use(stuckResource),
+);
+/** Holds the event loop for `ms`: no timer can fire meanwhile. */
+const blocking = task({ name: "timeout.blocking", timeout: 0.05 }, (ms: number) => {
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+  return "done";
+});
 
 export function timeoutCases(h: ContractHarness): void {
   describe("timeout", () => {
@@ -169,6 +199,18 @@ export function timeoutCases(h: ContractHarness): void {
       expect(done.retryCount).toBe(1);
       expect(done.result).toBe("attempt 2");
       expect(done.error).toBeNull();
+    });
+
+    it("TO-6 the bound covers middleware and dependency teardown, and an attempt that blocked the event loop past it fails when it ends", async () => {
+      const queue = h.queue();
+      const tasks = [stuckMiddleware(), stuckTeardown(), blocking(300)];
+      await queue.add(tasks);
+      const summary = await h.worker(queue).work({ oneshot: true });
+      expect(summary).toMatchObject({ processed: 0, failed: 3 });
+      const done = await queue.getTask(tasks);
+      expect(done.map((t) => [t?.status, t?.error?.type])).toEqual(
+        tasks.map(() => ["failed", "TaskTimeoutError"]),
+      );
     });
   });
 }
