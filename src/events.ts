@@ -27,7 +27,7 @@ export interface WorkerEventMap {
   "task:failed": [TaskEvent & { readonly error: unknown; readonly durationMs: number }];
   /** A task whose worker stopped renewing its lease was reclaimed (status `crashed`, or `retrying` with `retryOnCrash`). */
   "task:crashed": [TaskEvent];
-  /** A running attempt was interrupted at shutdown and put back in the queue. */
+  /** A running attempt was interrupted at shutdown and put back in the queue (`task.status` is `pending`, as stored). */
   "task:interrupted": [TaskEvent];
   /** A claimed task was over its rate limit: not run, put off to `task.scheduledAt` (not an attempt). */
   "task:deferred": [TaskEvent];

@@ -5,7 +5,9 @@
  * start them, repeat until the run stops. Slots and claims not used are given
  * back at once. A oneshot run ends the loop when the queue comes back empty
  * and nothing in flight can add to it any more. Tasks with a rate limit are
- * checked before they start; those over it are put off to their slot.
+ * checked before they start; those over it are put off to their slot. A
+ * stop ends the loop at once, even while a claim is unanswered (see
+ * `worker/late-claims`).
  */
 import type { ClaimedTask } from "../backends/backend.js";
 import { systemClock } from "../clock.js";
@@ -39,6 +41,11 @@ export async function runClaimLoop(
   const backoff = new Backoff();
   const stop = run.stop.signal;
   const { budget } = run;
+  // Tasks a claim answered after the stop are not run: they go straight back.
+  const claimTasks = (limit: number, waitMs: number) =>
+    run.late.unlessStopped(queue.backend.claim(queue.name, limit, waitMs), stop, (late) =>
+      flights.requeue(queue, late),
+    );
   let turnedAt = performance.now();
   while (!stop.aborted) {
     if (performance.now() - turnedAt > MAX_TURN_MS) {
@@ -58,21 +65,21 @@ export async function runClaimLoop(
     const take = reserved;
     let held = take;
     const landingsBefore = flights.landings;
-    let claimed: ClaimedTask[];
+    let claimed: ClaimedTask[] | undefined;
     try {
       if (run.oneshot) {
-        claimed = await queue.backend.claim(queue.name, take, 0);
+        claimed = await claimTasks(take, 0);
       } else if (!sharesSlots) {
         // One queue: nobody else needs the slots, so wait for work holding all of them.
-        claimed = await queue.backend.claim(queue.name, take, claimWaitMs);
+        claimed = await claimTasks(take, claimWaitMs);
       } else {
-        claimed = await queue.backend.claim(queue.name, take, 0);
-        if (claimed.length === 0 && !stop.aborted) {
+        claimed = await claimTasks(take, 0);
+        if (claimed?.length === 0 && !stop.aborted) {
           // Idle: block holding a single slot and claim, so the other queues keep the rest.
           slots.release(take - 1);
           budget.settle(0, take - 1);
           held = 1;
-          claimed = await queue.backend.claim(queue.name, 1, claimWaitMs);
+          claimed = await claimTasks(1, claimWaitMs);
         }
       }
       if (backoff.succeed()) logger.info({ queue: queue.name }, "claiming tasks works again");
@@ -85,6 +92,12 @@ export async function runClaimLoop(
         logger.warn({ err: error, queue: queue.name }, "cannot claim tasks; retrying with backoff");
       await systemClock.sleep(failure.delayMs, stop);
       continue;
+    }
+    if (claimed === undefined) {
+      // Stopped while the claim was unanswered: it is not waited for.
+      slots.release(held);
+      budget.settle(0, held);
+      break;
     }
     const unused = held - claimed.length;
     slots.release(unused);
@@ -132,7 +145,17 @@ async function startAdmitted(
   run: WorkRun,
 ): Promise<void> {
   const { slots, flights } = context;
-  const { admitted, deferredCount } = await flights.admit(queue, claimed);
+  // Admitted after the stop, they are not started but put back.
+  const admission = await run.late.unlessStopped(
+    flights.admit(queue, claimed),
+    run.stop.signal,
+    ({ admitted }) => flights.requeue(queue, admitted),
+  );
+  if (admission === undefined) {
+    slots.release(claimed.length);
+    return;
+  }
+  const { admitted, deferredCount } = admission;
   for (const claim of admitted) flights.start(queue, claim);
   // A put-off claim is not an attempt: its slot is free at once and it does not count toward maxTasks.
   slots.release(deferredCount);

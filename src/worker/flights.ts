@@ -18,6 +18,7 @@ import type { WorkerEventMap } from "../events.js";
 import { type Attempt, type AttemptEnd, AttemptPipeline } from "../execution/attempt-pipeline.js";
 import type { ExecutionEnvironment } from "../execution/execute-task.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
+import { requeuedRecord } from "../execution/outcome.js";
 import type { Queue } from "../queue/queue.js";
 import { Task } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
@@ -376,9 +377,10 @@ export class Flights {
           "interrupted a running task at shutdown; it was put back in the queue",
         );
         if (this.events.listenerCount("task:interrupted") > 0) {
+          // The record as it is stored back (pending), not as it was claimed.
           this.events.emit("task:interrupted", {
             queue: flight.queue.name,
-            task: new Task(record, null),
+            task: new Task(requeuedRecord(record), null),
           });
         }
       }

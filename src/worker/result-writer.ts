@@ -61,6 +61,11 @@ export class ResultWriter {
     });
   }
 
+  /** Whether a settlement handed in is still being written. */
+  get pending(): boolean {
+    return this.#inFlight > 0;
+  }
+
   /** Resolves when every settlement handed in so far has been written or given up. */
   drained(): Promise<void> {
     if (this.#inFlight === 0) return Promise.resolve();

@@ -1,22 +1,15 @@
 /**
  * @module worker/work-run
  * The state of one `worker.work()` call, shared by its claim loops, its
- * running attempts and its background loops: the three stop signals, the
- * claims `maxTasks` still allows, the summary it returns, and the writer that
- * stores its outcomes.
+ * running attempts and its background loops: the stop signals, the claims
+ * `maxTasks` still allows and those left unanswered at the stop, the summary
+ * it returns, and the writer that stores its outcomes.
  */
 import { systemClock } from "../clock.js";
 import type { Logger } from "../observability/logger.js";
 import { ClaimBudget } from "./claim-budget.js";
+import { LateClaims } from "./late-claims.js";
 import { ResultWriter } from "./result-writer.js";
-
-/** Options of one `work()` call. */
-export interface WorkOptions {
-  /** Return after claiming this many tasks (each retry attempt is a claim) and finishing them. */
-  maxTasks?: number;
-  /** Return once every queue comes back empty (tasks scheduled for later do not keep it running). */
-  oneshot?: boolean;
-}
 
 /** What one `work()` call did. */
 export interface WorkSummary {
@@ -44,8 +37,12 @@ export class WorkRun {
   readonly background = new AbortController();
   /** When `close()` was first called (real time): the shutdown grace counts from here. */
   stopRequestedAt = 0;
+  /** The first SIGINT/SIGTERM the worker's own handlers received (`handleSignals`). */
+  signal: NodeJS.Signals | undefined;
   /** Claims `maxTasks` still allows, shared by the claim loops of every queue. */
   readonly budget: ClaimBudget;
+  /** Claim-loop calls not waited for once the run was told to stop. */
+  readonly late = new LateClaims();
   readonly summary: WorkSummary = {
     processed: 0,
     failed: 0,

@@ -12,8 +12,16 @@ import type { Middleware } from "../execution/middleware.js";
 import type { DependencyOverrides } from "../execution/run-context.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
 import { describeGiven } from "../task/describe-value.js";
-import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
-import { unknownKeysMessage } from "../util/unknown-keys.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
+import {
+  clockOption,
+  flag,
+  loggerOption,
+  middlewareList,
+  overrides,
+  positiveInteger,
+  seconds,
+} from "./worker-option-checks.js";
 
 /** What the reclaim confirmation window allows for a live worker to reconnect (backends reconnect at least this often). */
 export const RECONNECT_ALLOWANCE_MS = 1000;
@@ -62,7 +70,12 @@ export interface WorkerOptions {
   reclaimInterval?: number;
   /** Seconds between sweeps that delete finished records whose `ttl`/`errorTtl` ran out (default 60; reads never see them anyway). */
   expiryInterval?: number;
-  /** Stop gracefully on SIGINT/SIGTERM; a second signal forces (default false; the CLI turns it on). */
+  /**
+   * Stop gracefully on SIGINT/SIGTERM; a second signal forces. Once a signal's
+   * shutdown has put running tasks back, the process ends (exit code 128 + the
+   * signal's number), so their functions cannot run on beside their next
+   * attempt (default false).
+   */
   handleSignals?: boolean;
   /**
    * Log a `task started` and a `task completed` line (info) for each attempt
@@ -133,50 +146,13 @@ export interface ResolvedWorkerOptions {
   clock: Clock;
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  const resolved = value ?? fallback;
-  if (!Number.isInteger(resolved) || resolved < 1) {
-    throw new InvalidOptionError(
-      `Worker option ${name} must be an integer ≥ 1 (got ${describeGiven(value)})`,
-    );
-  }
-  return resolved;
-}
-
-/** A seconds option, checked (bounded like every duration) and returned in milliseconds. */
-function seconds(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  allowZero = false,
-): number {
-  const resolved = value ?? fallback;
-  if (!isDuration(resolved, allowZero)) {
-    throw new InvalidOptionError(
-      `Worker option ${name} must be a number of seconds ${allowZero ? "≥ 0" : "> 0"} and ${MAX_DURATION_TEXT} (got ${describeGiven(value)})`,
-    );
-  }
-  return resolved * 1000;
-}
-
-function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") {
-    throw new InvalidOptionError(
-      `Worker option ${name} must be true or false (got ${describeGiven(value)})`,
-    );
-  }
-  return value;
-}
-
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
   // A typo (`retries: 3`, `concurency`) must not leave a default silently in place.
-  const unknown = unknownKeysMessage(options, WORKER_OPTION_KEYS);
-  if (unknown) throw new InvalidOptionError(`Worker: ${unknown}`);
+  checkOptionKeys(options, WORKER_OPTION_KEYS, "Worker");
   const concurrency = positiveInteger("concurrency", options.concurrency, 10);
-  const processing = options.processing ?? true;
-  const scheduler = options.scheduler ?? true;
-  const cronManager = options.cronManager ?? true;
+  const processing = flag("processing", options.processing, true);
+  const scheduler = flag("scheduler", options.scheduler, true);
+  const cronManager = flag("cronManager", options.cronManager, true);
   if (!processing && !scheduler && !cronManager) {
     throw new InvalidOptionError(
       "Worker has nothing to do: processing, scheduler and cron manager are all disabled",
@@ -186,8 +162,8 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     concurrency,
     prefetch: positiveInteger("prefetch", options.prefetch, concurrency),
     shutdownTimeoutMs: seconds("shutdownTimeout", options.shutdownTimeout, 30, true),
-    middleware: options.middleware ?? [],
-    dependencyOverrides: options.dependencyOverrides,
+    middleware: middlewareList(options.middleware),
+    dependencyOverrides: overrides(options.dependencyOverrides),
     processing,
     scheduler,
     schedulerIntervalMs: seconds("schedulerInterval", options.schedulerInterval, 1),
@@ -201,10 +177,10 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     reclaimMs: seconds("reclaimInterval", options.reclaimInterval, 5),
     reclaimConfirmMs: 0,
     expiryIntervalMs: seconds("expiryInterval", options.expiryInterval, 60),
-    handleSignals: options.handleSignals ?? false,
+    handleSignals: flag("handleSignals", options.handleSignals, false),
     logTasks: flag("logTasks", options.logTasks, false),
-    logger: options.logger ?? defaultLogger(),
-    clock: options.clock ?? systemClock,
+    logger: loggerOption(options.logger, defaultLogger),
+    clock: clockOption(options.clock, systemClock),
   };
   if (resolved.heartbeatMs >= resolved.leaseMs) {
     throw new InvalidOptionError(

@@ -8,25 +8,27 @@
  * leases — one heartbeat/reclaim loop (see `worker/background-loops`).
  * Outcomes are stored in batches. `close()` stops claiming, lets running tasks
  * finish for `shutdownTimeout`, then interrupts them and puts them back in
- * the queue (see `worker/flights`).
+ * the queue (see `worker/flights`). With `handleSignals`, a signal that
+ * interrupted tasks also ends the process (see `worker/shutdown-signals`).
  */
 import { EventEmitter } from "node:events";
 import { systemClock } from "../clock.js";
 import { SheppyError } from "../errors.js";
 import type { WorkerEventMap } from "../events.js";
 import { Queue } from "../queue/queue.js";
-import { describeGiven } from "../task/describe-value.js";
 import { startBackgroundLoops } from "./background-loops.js";
 import { runClaimLoop } from "./claim-loop.js";
 import { Flights } from "./flights.js";
 import { onShutdownSignals } from "./shutdown-signals.js";
 import { Slots } from "./slots.js";
-import { type WorkOptions, WorkRun, type WorkSummary } from "./work-run.js";
+import { resolveWorkOptions, type WorkOptions } from "./work-options.js";
+import { WorkRun, type WorkSummary } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
 import { workerMetrics } from "./worker-metrics.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
 
-export type { WorkOptions, WorkSummary } from "./work-run.js";
+export type { WorkOptions } from "./work-options.js";
+export type { WorkSummary } from "./work-run.js";
 
 /**
  * When closing, the longest the worker waits — beyond `shutdownTimeout` — for
@@ -96,15 +98,13 @@ export class Worker extends EventEmitter<WorkerEventMap> {
    */
   work(options: WorkOptions = {}): Promise<WorkSummary> {
     if (this.#run) return Promise.reject(new SheppyError("worker.work() is already running"));
-    const maxTasks = options.maxTasks ?? Number.POSITIVE_INFINITY;
-    if (maxTasks !== Number.POSITIVE_INFINITY && (!Number.isInteger(maxTasks) || maxTasks < 1)) {
-      return Promise.reject(
-        new SheppyError(
-          `work(): maxTasks must be an integer ≥ 1 (got ${describeGiven(options.maxTasks)})`,
-        ),
-      );
+    let resolved: Required<WorkOptions>;
+    try {
+      resolved = resolveWorkOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const run = new WorkRun(maxTasks, options.oneshot ?? false, this.#context.options.logger);
+    const run = new WorkRun(resolved.maxTasks, resolved.oneshot, this.#context.options.logger);
     this.#run = run;
     this.#working = this.#work(run).finally(() => {
       this.#run = undefined;
@@ -132,9 +132,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const context = this.#context;
     const { options } = context;
     await Promise.all(this.queues.map((queue) => queue.connect()));
-    const removeSignalHandlers = options.handleSignals
+    const signalHandlers = options.handleSignals
       ? onShutdownSignals(
-          () => void this.close(),
+          (signal) => {
+            run.signal = signal;
+            void this.close();
+          },
           () => void this.close({ force: true }),
         )
       : undefined;
@@ -154,20 +157,32 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       const graceEnds = Date.now() + (run.force.signal.aborted ? FORCED_GRACE_MS : STOP_GRACE_MS);
       if (!run.stop.signal.aborted) {
         await run.writer.drained();
-      } else if (!(await within(graceEnds - Date.now(), run.writer.drained()))) {
-        // Closing while the backend does not answer: what is still unwritten is left to lease expiry.
-        run.giveUpWrites.abort();
-        options.logger.warn(
-          "stopped waiting to store task outcomes; the tasks will be taken over when their leases expire",
-        );
+      } else {
+        // Tasks a late claim answers with are put back through the writer: wait for the claims first.
+        const done = run.late.settled().then(() => run.writer.drained());
+        if (!(await within(graceEnds - Date.now(), done))) {
+          // Closing while the backend does not answer: what is still unwritten is left to lease expiry.
+          run.giveUpWrites.abort();
+          if (run.late.unanswered > 0)
+            options.logger.warn(
+              "stopped waiting for the backend to answer a claim; tasks it claimed go back to the queue if it answers, or are taken over when their leases expire",
+            );
+          if (run.writer.pending)
+            options.logger.warn(
+              "stopped waiting to store task outcomes; the tasks will be taken over when their leases expire",
+            );
+        }
       }
       run.background.abort();
       await within(Math.max(0, graceEnds - Date.now()), Promise.all(background));
       this.emit("worker:stopped", { processed: run.summary.processed, failed: run.summary.failed });
+      if (signalHandlers && run.signal && run.summary.interrupted > 0) {
+        await signalHandlers.endProcess(options.logger, run.signal, run.summary.interrupted);
+      }
       return { ...run.summary };
     } finally {
       run.background.abort();
-      removeSignalHandlers?.();
+      signalHandlers?.remove();
     }
   }
 }

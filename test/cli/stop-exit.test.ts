@@ -2,7 +2,7 @@
  * `sheppy work` stopping, on a private Redis: once a task is put back in the
  * queue the process ends at once, so the task's body cannot go on running
  * here while another worker runs it again; and a stop — even a forced one —
- * ends in bounded time while Redis cannot be reached.
+ * ends in bounded time while Redis cannot be reached or does not answer.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -76,6 +76,19 @@ describe.skipIf(!available)("sheppy work: stopping", () => {
     expect(await worker.exited).toBe(0);
     // 0.5 s shutdown timeout + at most 5 s of grace for outcomes and loops (the task naps 60 s).
     expect(Date.now() - t0).toBeLessThan(20_000);
+  }, 60_000);
+
+  it("with Redis paused, a first signal ends the worker within the shutdown timeout and the grace", async () => {
+    const { worker } = await running("nap", [60_000], ["--shutdown-timeout", "2"]);
+    server!.pause();
+    // Long enough for the worker's claim to be waiting on the paused server.
+    await sleep(1000);
+    const t0 = Date.now();
+    worker.signal("SIGTERM");
+    expect(await worker.exited).toBe(0);
+    // 2 s shutdown timeout + at most 5 s of grace + at most 1 s to disconnect, with room for a
+    // busy machine; waiting for the unanswered claim to time out took 20 s and more.
+    expect(Date.now() - t0).toBeLessThan(10_000);
   }, 60_000);
 
   it("with Redis down, a second signal ends the worker at once", async () => {

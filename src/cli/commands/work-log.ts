@@ -148,8 +148,8 @@ function logWorkflowStep(logger: Logger, queue: string, task: Task): void {
 }
 
 /**
- * Logs each SIGINT/SIGTERM. The worker's own handlers (`handleSignals`) do
- * the stopping; these only say what happens. Returns a remover.
+ * Logs each SIGINT/SIGTERM. The command's own stop handlers do the
+ * stopping; these only say what happens. Returns a remover.
  */
 export function logSignals(logger: Logger, shutdownTimeout: number): () => void {
   let received = 0;

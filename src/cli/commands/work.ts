@@ -7,6 +7,7 @@
  */
 
 import { existsSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, Option } from "commander";
 import { CliUsageError, PrestartError } from "../../errors.js";
 import { setDefaultLogger } from "../../observability/logger.js";
@@ -15,6 +16,7 @@ import { registeredTaskNames } from "../../task/task-registry.js";
 import { registeredWorkflowNames } from "../../task/workflow-registry.js";
 import { userTaskNames } from "../../task/workflow-resume-task.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { onShutdownSignals, type SignalHandlers } from "../../worker/shutdown-signals.js";
 import { Worker } from "../../worker/worker.js";
 import { taskModulesFromConfig } from "../config-file.js";
 import { addSettings, type LogFormat, type LogLevel } from "../env.js";
@@ -23,6 +25,9 @@ import { createCliLogger, isPretty } from "../logger.js";
 import { type MetricsServer, serveMetrics } from "../metrics-server.js";
 import { openBackend } from "../open-queue.js";
 import { announce, logPauses, logSignals, logTaskEvents } from "./work-log.js";
+
+/** Longest the command waits for the backend to disconnect once its worker has stopped. */
+const DISCONNECT_WAIT_MS = 1000;
 
 /** `sheppy work` settings after commander applied flags, environment and defaults. */
 interface WorkSettings {
@@ -72,10 +77,10 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     scheduler,
     cronManager,
     configFile: settings.config,
-    handleSignals: true,
     logTasks: settings.logTasks ?? true,
     logger,
   });
+  let signalHandlers: SignalHandlers | undefined;
   let stopLoggingSignals: (() => void) | undefined;
   let stopLoggingPauses: (() => void) | undefined;
   let metrics: MetricsServer | undefined;
@@ -99,7 +104,12 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     }
     logTaskEvents(worker, logger, settings.logLevel === "debug");
     worker.once("worker:started", () => {
-      // The worker has installed its signal handlers by now, so ours only add a log line.
+      // The command takes the signals itself, not through the worker's handleSignals: that
+      // would end the process before the summary is logged; the command ends it below instead.
+      signalHandlers = onShutdownSignals(
+        () => void worker.close(),
+        () => void worker.close({ force: true }),
+      );
       stopLoggingSignals = logSignals(logger, settings.shutdownTimeout);
       announce(
         {
@@ -129,10 +139,16 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     logger.info(summary, "worker stopped");
   } finally {
     stopGuarding();
+    signalHandlers?.remove();
     stopLoggingSignals?.();
     stopLoggingPauses?.();
     await metrics?.close();
-    await backend.disconnect().catch(() => undefined);
+    // The process ends next, and its sockets with it: a server that does not answer (paused)
+    // must not hold the exit past the worker's own bound while the backend says goodbye.
+    await Promise.race([
+      backend.disconnect().catch(() => undefined),
+      sleep(DISCONNECT_WAIT_MS, undefined, { ref: false }),
+    ]);
   }
   // The worker has stopped. Tasks it interrupted are back in the queue, and their functions
   // may still be running here (a task that ignores its signal): nothing of this process may

@@ -1,0 +1,101 @@
+/**
+ * @module worker/worker-option-checks
+ * The check each Worker option's value must pass, one line naming the option
+ * when it does not: a value of the wrong type would otherwise be taken as
+ * given (`processing: "no"` is truthy and processes) or fail only later, in
+ * every task (`middleware: "x"`).
+ */
+import type { Clock } from "../clock.js";
+import { InvalidOptionError } from "../errors.js";
+import type { Middleware } from "../execution/middleware.js";
+import type { DependencyOverrides } from "../execution/run-context.js";
+import type { Logger } from "../observability/logger.js";
+import { describeGiven } from "../task/describe-value.js";
+import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
+
+export function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  const resolved = value ?? fallback;
+  if (!Number.isInteger(resolved) || resolved < 1) {
+    throw new InvalidOptionError(
+      `Worker option ${name} must be an integer ≥ 1 (got ${describeGiven(value)})`,
+    );
+  }
+  return resolved;
+}
+
+/** A seconds option, checked (bounded like every duration) and returned in milliseconds. */
+export function seconds(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowZero = false,
+): number {
+  const resolved = value ?? fallback;
+  if (!isDuration(resolved, allowZero)) {
+    throw new InvalidOptionError(
+      `Worker option ${name} must be a number of seconds ${allowZero ? "≥ 0" : "> 0"} and ${MAX_DURATION_TEXT} (got ${describeGiven(value)})`,
+    );
+  }
+  return resolved * 1000;
+}
+
+export function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new InvalidOptionError(
+      `Worker option ${name} must be true or false (got ${describeGiven(value)})`,
+    );
+  }
+  return value;
+}
+
+export function middlewareList(value: readonly Middleware[] | undefined): readonly Middleware[] {
+  if (value === undefined) return [];
+  // A hole in the list counts as an item too: findIndex visits it as undefined.
+  const bad = Array.isArray(value) ? value.findIndex((item) => typeof item !== "function") : -1;
+  if (!Array.isArray(value) || bad !== -1) {
+    const given =
+      bad === -1 ? `got ${describeGiven(value)}` : `item ${bad} is ${describeGiven(value[bad])}`;
+    throw new InvalidOptionError(`Worker option middleware must be a list of functions (${given})`);
+  }
+  return value;
+}
+
+export function overrides(value: DependencyOverrides | undefined): DependencyOverrides | undefined {
+  if (value === undefined) return undefined;
+  const valid =
+    value instanceof Map &&
+    [...value].every(([real, fake]) => typeof real === "function" && typeof fake === "function");
+  if (!valid) {
+    throw new InvalidOptionError(
+      `Worker option dependencyOverrides must be a Map from dependency functions to their replacements (got ${describeGiven(value)})`,
+    );
+  }
+  return value;
+}
+
+/** An object with every method in `methods` (the worker calls them), or `fallback()` when absent. */
+function withMethods<T>(
+  name: string,
+  value: T | undefined,
+  fallback: () => T,
+  methods: readonly string[],
+): T {
+  if (value === undefined) return fallback();
+  const missing =
+    typeof value === "object" && value !== null
+      ? methods.filter((method) => typeof (value as Record<string, unknown>)[method] !== "function")
+      : methods;
+  if (missing.length > 0) {
+    throw new InvalidOptionError(
+      `Worker option ${name} must be an object with the methods ${methods.join(", ")} (got ${describeGiven(value)}, without ${missing.join(", ")})`,
+    );
+  }
+  return value;
+}
+
+export const loggerOption = (value: Logger | undefined, fallback: () => Logger): Logger =>
+  withMethods("logger", value, fallback, ["debug", "info", "warn", "error"]);
+
+export const clockOption = (value: Clock | undefined, fallback: Clock): Clock =>
+  withMethods("clock", value, () => fallback, ["now", "setTimer", "sleep"]);
