@@ -35,11 +35,21 @@ const settings = table([
   }),
 ]);
 
+/** What `--help` prints for `command`, the text added before and after its options included. */
+function helpText(command) {
+  let text = "";
+  command.configureOutput({
+    writeOut: (chunk) => {
+      text += chunk;
+    },
+  });
+  command.outputHelp();
+  return text.trimEnd();
+}
+
 const sections = commands(program)
   .map(({ path, command }) =>
-    [`### \`${path.join(" ")}\``, "", "```text", command.helpInformation().trimEnd(), "```"].join(
-      "\n",
-    ),
+    [`### \`${path.join(" ")}\``, "", "```text", helpText(command), "```"].join("\n"),
   )
   .join("\n\n");
 

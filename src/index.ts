@@ -81,6 +81,8 @@ export type {
   RetryAllOptions,
   RetryAllResult,
   RetryOptions,
+  StoredTask,
+  StoredWorkflow,
   TaskList,
   TaskRef,
   TasksOrNull,

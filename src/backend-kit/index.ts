@@ -63,7 +63,9 @@ export {
   type BackendFactory as BackendUrlFactory,
   backendFromUrl,
   booleanParam,
+  type RawBackendFactory,
   registerBackendScheme,
+  registerRawBackendScheme,
   supportedSchemes,
 } from "../backends/registry.js";
 export {

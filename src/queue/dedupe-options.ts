@@ -43,8 +43,20 @@ const TASK_ID = /^[A-Za-z0-9_.:-]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+/**
+ * Words the HTTP API's task paths use after `/{queue}/tasks/` (lists and
+ * queue-wide actions). A task with one of them as its id could not be read,
+ * retried or deleted over HTTP, so no caller may choose them.
+ */
+export const RESERVED_TASK_IDS: ReadonlySet<string> = new Set([
+  "pending",
+  "scheduled",
+  "schedule",
+  "clear",
+]);
+
 /** What a caller-chosen task id must be, for messages that name where it came from. */
-export const TASK_ID_RULE = `1–${MAX_TASK_ID_LENGTH} ASCII letters, digits, '_', '.', ':' or '-' (not '.' or '..' alone)`;
+export const TASK_ID_RULE = `1–${MAX_TASK_ID_LENGTH} ASCII letters, digits, '_', '.', ':' or '-' (not '.' or '..' alone, nor ${[...RESERVED_TASK_IDS].map((word) => `'${word}'`).join(", ")}: words of the HTTP API's paths)`;
 
 /** Whether `id` is a valid caller-chosen task id (see {@link TASK_ID_RULE}). */
 export function isTaskId(id: unknown): id is string {
@@ -54,7 +66,8 @@ export function isTaskId(id: unknown): id is string {
     id.length <= MAX_TASK_ID_LENGTH &&
     TASK_ID.test(id) &&
     id !== "." &&
-    id !== ".."
+    id !== ".." &&
+    !RESERVED_TASK_IDS.has(id)
   );
 }
 

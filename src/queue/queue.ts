@@ -47,6 +47,7 @@ import {
   checkTasks,
   type FinishedTasks,
   idOf,
+  type StoredTask,
   type TaskRef,
   type TasksOrNull,
 } from "./task-refs.js";
@@ -59,6 +60,7 @@ import {
   type FinishedWorkflows,
   readWorkflowSteps,
   readWorkflows,
+  type StoredWorkflow,
   type WorkflowRef,
   type WorkflowsOrNull,
   workflowIdOf,
@@ -68,8 +70,13 @@ export type { AddResult, DedupeOptions } from "./dedupe-options.js";
 export type { ListTasksOptions, TaskList } from "./list-tasks.js";
 export type { RedriveStatus, RetryAllOptions, RetryAllResult } from "./retry-all.js";
 export type { RetryOptions } from "./retry-api.js";
-export type { FinishedTasks, TaskRef, TasksOrNull } from "./task-refs.js";
-export type { FinishedWorkflows, WorkflowRef, WorkflowsOrNull } from "./workflow-api.js";
+export type { FinishedTasks, StoredTask, TaskRef, TasksOrNull } from "./task-refs.js";
+export type {
+  FinishedWorkflows,
+  StoredWorkflow,
+  WorkflowRef,
+  WorkflowsOrNull,
+} from "./workflow-api.js";
 
 export interface QueueOptions {
   /** Queue name (default: first entry of `SHEPPY_QUEUE`, else `"default"`). ASCII letters, digits, `_ . : -`. */
@@ -416,7 +423,7 @@ export class Queue implements QueueHandle {
   }
 
   /** The stored record of a task (or of each task in a list), `null` when the queue does not hold it. */
-  getTask<R>(task: Task<R>): Promise<Task<R> | null>;
+  getTask<T extends Task<unknown>>(task: T): Promise<StoredTask<T> | null>;
   getTask(id: string): Promise<Task | null>;
   getTask<const L extends readonly TaskRef[]>(items: L): Promise<TasksOrNull<L>>;
   async getTask(input: TaskRef | readonly TaskRef[]): Promise<Task | null | (Task | null)[]> {
@@ -499,7 +506,7 @@ export class Queue implements QueueHandle {
    * the number of tasks waited for together.
    * @example const done = await queue.waitFor(t, { timeout: 10 }); done.result // typed
    */
-  waitFor<R>(task: Task<R>, options?: WaitOptions): Promise<Task<R>>;
+  waitFor<T extends Task<unknown>>(task: T, options?: WaitOptions): Promise<StoredTask<T>>;
   waitFor(id: string, options?: WaitOptions): Promise<Task>;
   waitFor<const L extends readonly TaskRef[]>(
     items: L,
@@ -529,7 +536,7 @@ export class Queue implements QueueHandle {
   }
 
   /** The stored workflow (or each of a list), `null` when the queue does not hold it. */
-  getWorkflow<R>(workflow: Workflow<R>): Promise<Workflow<R> | null>;
+  getWorkflow<W extends Workflow<unknown>>(workflow: W): Promise<StoredWorkflow<W> | null>;
   getWorkflow(id: string): Promise<Workflow | null>;
   getWorkflow<const L extends readonly WorkflowRef[]>(list: L): Promise<WorkflowsOrNull<L>>;
   async getWorkflow(
@@ -585,7 +592,10 @@ export class Queue implements QueueHandle {
    * and returns it; `timeout` as for `waitFor` (`WaitTimeoutError`; without one, an id the
    * queue does not hold is a `WorkflowNotFoundError` at once).
    */
-  waitForWorkflow<R>(workflow: Workflow<R>, options?: WaitOptions): Promise<Workflow<R>>;
+  waitForWorkflow<W extends Workflow<unknown>>(
+    workflow: W,
+    options?: WaitOptions,
+  ): Promise<StoredWorkflow<W>>;
   waitForWorkflow(id: string, options?: WaitOptions): Promise<Workflow>;
   waitForWorkflow<const L extends readonly WorkflowRef[]>(
     list: L,
@@ -617,8 +627,10 @@ export class Queue implements QueueHandle {
    * the workflow does not go on). Returns the cancelled workflow; one that has finished is a
    * `TaskStateError`, an unknown one a `WorkflowNotFoundError`.
    */
-  cancelWorkflow<R>(workflow: WorkflowRef<R>): Promise<Workflow<R>> {
-    return cancelWorkflow(this, workflow) as Promise<Workflow<R>>;
+  cancelWorkflow<W extends Workflow<unknown>>(workflow: W): Promise<StoredWorkflow<W>>;
+  cancelWorkflow(ref: WorkflowRef): Promise<Workflow>;
+  cancelWorkflow(ref: WorkflowRef): Promise<Workflow> {
+    return cancelWorkflow(this, ref);
   }
 
   /** Deletes a finished workflow's record; `false` for an unknown one, `TaskStateError` for a running one. */
@@ -666,7 +678,9 @@ export class Queue implements QueueHandle {
   }
 
   /** Cancels a task that has not started; returns its `cancelled` record. Throws `TaskCancellationError` otherwise. */
-  async cancel<R>(ref: TaskRef<R>): Promise<Task<R>> {
+  cancel<T extends Task<unknown>>(task: T): Promise<StoredTask<T>>;
+  cancel(ref: TaskRef): Promise<Task>;
+  async cancel(ref: TaskRef): Promise<Task> {
     const id = idOf(ref, "queue.cancel()");
     const backend = await this.connect();
     let current = (await backend.getTasks(this.name, [id])).get(id);
@@ -706,7 +720,7 @@ export class Queue implements QueueHandle {
         workflowStep,
         ...(event ? { event } : {}),
       });
-      if (cancelled) return (await decodeTask(cancelled)) as Task<R>;
+      if (cancelled) return await decodeTask(cancelled);
       current = (await backend.getTasks(this.name, [id])).get(id);
     }
     if (!current)

@@ -16,6 +16,12 @@ import { Workflow } from "../task/workflow-record.js";
 export type TaskRef<R = unknown> = Task<R> | string;
 
 type ResultOf<T> = T extends Task<infer R> ? R : unknown;
+/**
+ * The record read back for a task of type `T`: `Task<R>` for a `Task<R>`, and
+ * for a union of tasks the union of their records (`Task<A> | Task<B>`),
+ * which a plain `Task<R>` parameter would refuse.
+ */
+export type StoredTask<T extends Task<unknown>> = T extends Task<infer R> ? Task<R> : never;
 /** `getTask([a, b])` → `[Task<A> | null, Task<B> | null]`. */
 export type TasksOrNull<L extends readonly TaskRef[]> = {
   -readonly [K in keyof L]: Task<ResultOf<L[K]>> | null;

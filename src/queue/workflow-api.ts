@@ -37,6 +37,9 @@ type ResultOf<T> = T extends Workflow<infer R> ? R : unknown;
 export type FinishedWorkflows<L extends readonly WorkflowRef[]> = {
   -readonly [K in keyof L]: Workflow<ResultOf<L[K]>>;
 };
+/** The record read back for a workflow of type `W`; for a union of workflows, the union of their records. */
+export type StoredWorkflow<W extends Workflow<unknown>> =
+  W extends Workflow<infer R> ? Workflow<R> : never;
 /** `getWorkflow([a, b])` → `[Workflow<A> | null, Workflow<B> | null]`. */
 export type WorkflowsOrNull<L extends readonly WorkflowRef[]> = {
   -readonly [K in keyof L]: Workflow<ResultOf<L[K]>> | null;

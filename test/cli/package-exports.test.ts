@@ -70,6 +70,7 @@ describe("package entry points", () => {
     for (const name of [
       "runBackendContract",
       "registerBackendScheme",
+      "registerRawBackendScheme",
       "routeOf",
       "readStoredRecord",
     ]) {

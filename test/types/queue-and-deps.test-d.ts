@@ -49,6 +49,22 @@ describe("Queue read-backs keep the task's result type", () => {
     >();
   });
 
+  test("a union of tasks reads back as the union of their records", () => {
+    const either = Math.random() > 0.5 ? add(1, 2) : hello("x");
+    expectTypeOf(queue.waitFor(either)).toEqualTypeOf<Promise<Task<number> | Task<string>>>();
+    expectTypeOf(queue.getTask(either)).toEqualTypeOf<
+      Promise<Task<number> | Task<string> | null>
+    >();
+    expectTypeOf(queue.cancel(either)).toEqualTypeOf<Promise<Task<number> | Task<string>>>();
+    for (const t of [add(1, 2), hello("y")]) {
+      expectTypeOf(queue.waitFor(t)).toEqualTypeOf<Promise<Task<number> | Task<string>>>();
+    }
+    expectTypeOf(queue.cancel(add(1, 2))).toEqualTypeOf<Promise<Task<number>>>();
+    expectTypeOf(queue.cancel("id")).toEqualTypeOf<Promise<Task>>();
+    const ref: string | Task<number> = Math.random() > 0.5 ? "id" : add(1, 2);
+    expectTypeOf(queue.cancel(ref)).toEqualTypeOf<Promise<Task>>();
+  });
+
   test("add returns boolean / boolean[]", () => {
     expectTypeOf(queue.add(add(1, 2))).toEqualTypeOf<Promise<boolean>>();
     expectTypeOf(queue.add([add(1, 2), hello("x")])).toEqualTypeOf<Promise<boolean[]>>();

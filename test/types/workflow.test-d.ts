@@ -64,6 +64,20 @@ describe("workflow types", () => {
     expectTypeOf(queue.getWorkflow([other])).toEqualTypeOf<
       Promise<[Workflow<{ plan: "pro"; seats: number }> | null]>
     >();
+    const either = Math.random() > 0.5 ? wf : other;
+    expectTypeOf(queue.waitForWorkflow(either)).toEqualTypeOf<
+      Promise<
+        | Workflow<{ email: string | undefined; billing: { plan: "pro"; seats: number } }>
+        | Workflow<{ plan: "pro"; seats: number }>
+      >
+    >();
+    expectTypeOf(queue.getWorkflow(other)).toEqualTypeOf<
+      Promise<Workflow<{ plan: "pro"; seats: number }> | null>
+    >();
+    expectTypeOf(queue.cancelWorkflow(other)).toEqualTypeOf<
+      Promise<Workflow<{ plan: "pro"; seats: number }>>
+    >();
+    expectTypeOf(queue.cancelWorkflow("wf-id")).toEqualTypeOf<Promise<Workflow>>();
     const many = [other, other];
     expectTypeOf(queue.waitForWorkflow(many)).toEqualTypeOf<
       Promise<Workflow<{ plan: "pro"; seats: number }>[]>

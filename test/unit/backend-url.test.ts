@@ -4,7 +4,12 @@
  */
 import { inspect } from "node:util";
 import { type Backend, BackendUrlError, InvalidOptionError, MemoryBackend, Queue } from "sheppy";
-import { backendFromUrl, registerBackendScheme, supportedSchemes } from "sheppy/backend";
+import {
+  backendFromUrl,
+  registerBackendScheme,
+  registerRawBackendScheme,
+  supportedSchemes,
+} from "sheppy/backend";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { errorOf } from "../support/error-of.js";
@@ -413,5 +418,16 @@ describe("registering a scheme", () => {
     expect(supportedSchemes()).toContain("memory://");
     expect(new Queue("unit-test://box/1").backend).toBeInstanceOf(MemoryBackend);
     expect(made).toEqual(["box|unit-test://box/1"]);
+  });
+
+  test("a raw scheme hands its backend the URL as written: what follows scheme:// may be a path", () => {
+    const made: string[] = [];
+    registerRawBackendScheme("unit-file", (raw) => {
+      made.push(raw);
+      return new MemoryBackend({ instantProcessing: false }) as Backend;
+    });
+    expect(supportedSchemes()).toContain("unit-file://");
+    expect(new Queue("unit-file://./data dir/q.db").backend).toBeInstanceOf(MemoryBackend);
+    expect(made).toEqual(["unit-file://./data dir/q.db"]);
   });
 });

@@ -17,6 +17,7 @@ import {
   checkTaskId,
   MAX_DEDUPE_KEY_LENGTH,
   MAX_TASK_ID_LENGTH,
+  RESERVED_TASK_IDS,
 } from "../../src/queue/dedupe-options.js";
 
 const WHERE = "queue.add()";
@@ -42,10 +43,21 @@ describe("caller-chosen ids", () => {
   test("every id of 1–128 safe characters (not '.' or '..') is accepted unchanged", () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[A-Za-z0-9_.:-]{1,128}$/), (id) => {
-        fc.pre(id !== "." && id !== "..");
+        fc.pre(id !== "." && id !== ".." && !RESERVED_TASK_IDS.has(id));
         expect(checkTaskId(id, WHERE)).toBe(id);
       }),
     );
+  });
+
+  test("the words of the HTTP API's task paths are refused: such a task could not be addressed there", () => {
+    for (const word of RESERVED_TASK_IDS) {
+      expect(refusal(() => checkTaskId(word, WHERE))).toMatch(
+        new RegExp(`^queue\\.add\\(\\): id must be .*'${word}'.*; got "${word}"$`),
+      );
+    }
+    // Only the bare words: ids that merely contain them are ordinary ids.
+    expect(checkTaskId("pending-1", WHERE)).toBe("pending-1");
+    expect(checkTaskId("Clear", WHERE)).toBe("Clear");
   });
 
   test("any other string, and any non-string, is refused naming the option", () => {
@@ -56,7 +68,8 @@ describe("caller-chosen ids", () => {
             id.length > MAX_TASK_ID_LENGTH ||
             !SAFE_ID.test(id) ||
             id === "." ||
-            id === "..",
+            id === ".." ||
+            RESERVED_TASK_IDS.has(id),
         );
         expect(refusal(() => checkTaskId(id, WHERE))).toMatch(/^queue\.add\(\): id must be/);
       }),

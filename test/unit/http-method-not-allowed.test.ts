@@ -10,6 +10,7 @@ import { Queue, task } from "sheppy";
 import { createHttpHandler, type HttpHandlerOptions } from "sheppy/http";
 import { describe, expect, it } from "vitest";
 import { ROUTES } from "../../src/http/routes.js";
+import { RESERVED_TASK_IDS } from "../../src/queue/dedupe-options.js";
 
 const add = task({ name: "http-method-not-allowed.add" }, (a: number, b: number) => a + b);
 
@@ -97,6 +98,21 @@ describe("a method the path does not take", () => {
     expect((await bare.call("POST", "/")).status).toBe(404);
     expect((await bare.call("POST", "/assets/app.js")).status).toBe(404);
     expect((await bare.call("POST", "/openapi.json")).status).toBe(405);
+  });
+
+  it("no caller may choose a fixed word of the task paths as a task id, so every task stays addressable", async () => {
+    const words = new Set(
+      ROUTES.map((route) => /^\/\{queue\}\/tasks\/([a-z]+)$/.exec(route.path)?.[1]).filter(
+        (word): word is string => word !== undefined,
+      ),
+    );
+    expect([...words].sort()).toEqual([...RESERVED_TASK_IDS].sort());
+    const { queue } = api();
+    for (const word of words) {
+      await expect(queue.add(add(1, 2), { id: word })).rejects.toThrow(
+        /id must be .*words of the HTTP API's paths/,
+      );
+    }
   });
 
   it("a path no route has stays a 404, whatever the method", async () => {

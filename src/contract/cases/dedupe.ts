@@ -228,7 +228,7 @@ export function dedupeCases(h: ContractHarness): void {
         expect((error as Error).message).toMatch(pattern);
         expect((error as Error).message).not.toContain("\n");
       };
-      for (const id of ["", "a/b", "with space", ".", "..", "x".repeat(129), 42, "é"]) {
+      for (const id of ["", "a/b", "with space", ".", "..", "x".repeat(129), 42, "é", "pending"]) {
         await refused(
           () => queue.add(sync("u", 1), { id: id as string }),
           /^queue\.add\(\): id must be 1–128 ASCII letters/,

@@ -23,8 +23,9 @@
 -- skip its ids below `low`. So the log reads as at most `cap` events. `cap`
 -- '0' is a log turned off: nothing is written.
 local eventLog, eventCapOf, eventBodies = nil, nil, nil
--- The numbering hash's fields, as `usableEventCap` read them.
-local eventAt = nil
+-- The numbering hash's fields and the stream's length, as `usableEventCap`
+-- read them (nothing a script does between it and `writeEvents` changes them).
+local eventAt, eventEntries = nil, nil
 
 -- A whole number as Redis takes it (never in exponent form).
 local function wholeNumber(x)
@@ -39,16 +40,17 @@ local function usableEventCap(key, cap)
   if cap == '0' then
     return cap
   end
-  local kind = redis.call('TYPE', key)['ok']
-  if kind ~= 'stream' and kind ~= 'none' then
+  -- Read once here for `writeEvents`; a key of another type answers an error
+  -- (XLEN of a missing stream is 0), so no separate look at the type is needed.
+  local entries = redis.pcall('XLEN', key)
+  if type(entries) ~= 'number' then
     return '0'
   end
-  -- Read once here for `writeEvents`: a numbering key of another type answers an error.
   local at = redis.pcall('HMGET', key .. ':at', 'm', 'top', 'low', 'old', 'e')
   if at.err then
     return '0'
   end
-  eventAt = at
+  eventAt, eventEntries = at, entries
   return cap
 end
 
@@ -103,7 +105,7 @@ local function eventNumbering(key)
     return freshNumbering(key)
   end
   local m, top, low, old, e = tonumber(at[1]), tonumber(at[2]), tonumber(at[3]), tonumber(at[4]), tonumber(at[5])
-  local entries = redis.call('XLEN', key)
+  local entries = eventEntries
   if e ~= nil and entries ~= e then
     return renumber(key, m, low)
   end
@@ -163,7 +165,7 @@ local function writeEvents()
     'HSET', eventLog .. ':at',
     'm', wholeNumber(m), 'top', wholeNumber(top), 'low', wholeNumber(low), 'old', wholeNumber(old), 'e', wholeNumber(e)
   )
-  eventLog, eventCapOf, eventBodies, eventAt = nil, nil, nil, nil
+  eventLog, eventCapOf, eventBodies, eventAt, eventEntries = nil, nil, nil, nil, nil
 end
 
 -- Empties the log; its numbering stays, so no later event takes a cleared one's position.
