@@ -35,9 +35,17 @@ function nonEmptyList(what: string): (raw: string) => string[] {
   };
 }
 
+/**
+ * Digits only: `Number()` alone would also read `0x10` as 16, `1e3` as 1000
+ * and `Infinity`, none of which a person means by a count.
+ */
+export const WHOLE_NUMBER = /^\d+$/;
+/** A decimal number of seconds, `1.5` but not `1e3` or `0x10`. */
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+
 export function positiveInteger(raw: string): number {
   const value = Number(raw.trim());
-  if (raw.trim() === "" || !Number.isInteger(value) || value < 1) {
+  if (!WHOLE_NUMBER.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {
     throw new InvalidArgumentError("It must be an integer ≥ 1.");
   }
   return value;
@@ -45,7 +53,7 @@ export function positiveInteger(raw: string): number {
 
 function portNumber(raw: string): number {
   const value = Number(raw.trim());
-  if (raw.trim() === "" || !Number.isInteger(value) || value < 0 || value > 65535) {
+  if (!WHOLE_NUMBER.test(raw.trim()) || value > 65535) {
     throw new InvalidArgumentError(
       "It must be a port number from 0 to 65535 (0 picks a free one).",
     );
@@ -55,7 +63,7 @@ function portNumber(raw: string): number {
 
 function secondsAtLeastZero(raw: string): number {
   const value = Number(raw.trim());
-  if (raw.trim() === "" || !Number.isFinite(value) || value < 0) {
+  if (!DECIMAL.test(raw.trim()) || !Number.isFinite(value)) {
     throw new InvalidArgumentError("It must be a number of seconds ≥ 0.");
   }
   return value;

@@ -267,6 +267,13 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     expect(expectOneLineError(flag, 2)).toContain("It must be an integer ≥ 1.");
     const env = await runCli(["work", "-u", MEMORY], { SHEPPY_MAX_CONCURRENT_TASKS: "invalid" });
     expect(expectOneLineError(env, 2)).toContain("from env 'SHEPPY_MAX_CONCURRENT_TASKS'");
+    // Number() would read these as 16 and 1000: a count is written in plain digits.
+    for (const written of ["0x10", "1e3"]) {
+      const result = await runCli(["work", "-u", MEMORY, "-c", written]);
+      expect(expectOneLineError(result, 2)).toContain("It must be an integer ≥ 1.");
+    }
+    const seconds = await runCli(["work", "-u", MEMORY], { SHEPPY_SHUTDOWN_TIMEOUT: "1e1" });
+    expect(expectOneLineError(seconds, 2)).toContain("It must be a number of seconds ≥ 0.");
   });
 
   it("CFG-6: a negative shutdown timeout", async () => {

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import { addSettings, type OutputFormat } from "../env.js";
+import { addSettings, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import { parseStatuses } from "../inputs.js";
 import { queueGiven, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson, printRows, renderTaskDetail, taskColumns } from "../output.js";
@@ -28,7 +28,7 @@ function addList(group: Command): void {
     const settings = cmd.optsWithGlobals<QueueSettings & { status?: string; limit: string }>();
     const statuses = parseStatuses(settings.status);
     const limit = Number(settings.limit);
-    if (!Number.isInteger(limit) || limit < 0) {
+    if (!WHOLE_NUMBER.test(settings.limit.trim()) || !Number.isSafeInteger(limit)) {
       throw new CliUsageError(`--limit must be an integer ≥ 0 (got '${settings.limit}')`);
     }
     const rows: TaskData[] = await withQueue(settings, async (queue) => {

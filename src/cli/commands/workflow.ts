@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { CliUsageError, WorkflowNotFoundError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { Workflow, WorkflowData } from "../../task/workflow-record.js";
-import { addSettings, type OutputFormat } from "../env.js";
+import { addSettings, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import { withQueue } from "../open-queue.js";
 import {
   type Column,
@@ -64,7 +64,7 @@ function addList(group: Command): void {
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings & { running?: boolean; limit: string }>();
     const limit = Number(settings.limit);
-    if (!Number.isInteger(limit) || limit < 0) {
+    if (!WHOLE_NUMBER.test(settings.limit.trim()) || !Number.isSafeInteger(limit)) {
       throw new CliUsageError(`--limit must be an integer ≥ 0 (got '${settings.limit}')`);
     }
     const workflows = await withQueue(settings, (queue) =>
