@@ -702,6 +702,12 @@ export interface Backend
     RateLimitStore,
     QueueControl,
     EventLog {
+  /**
+   * The time source the backend stamps and expires records by, when it has
+   * one of its own: a Queue over it reads the same clock (a queue and its
+   * backend on two clocks would disagree about when tasks are due).
+   */
+  readonly clock?: Clock | undefined;
   /** Present exactly when `capabilities.instantProcessing` is true. */
   readonly inline?: InlineProcessing | undefined;
   /**

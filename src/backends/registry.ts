@@ -6,15 +6,30 @@
  * Backends whose driver library is heavy (ioredis, pg, better-sqlite3)
  * import it only when they connect, so `memory://` never loads a driver.
  */
+import type { Clock } from "../clock.js";
 import { BackendUrlError } from "../errors.js";
 import { maskUrl } from "../util/mask-url.js";
 import type { Backend } from "./backend.js";
 
+/**
+ * What the code making a backend from a URL gives it besides the URL: the
+ * clock of the queue it is made for, so that the queue and its backend read
+ * one time (a test clock included).
+ */
+export interface BackendUrlSettings {
+  readonly clock?: Clock | undefined;
+}
+
 /** Makes the backend a URL names; `raw` is the URL as the user wrote it. */
-export type BackendFactory = (url: URL, raw: string) => Backend;
+export type BackendFactory = (url: URL, raw: string, settings: BackendUrlSettings) => Backend;
 
 /** Makes the backend a URL names from its text alone, for schemes whose rest is not a host (`sqlite://:memory:`). */
-export type RawBackendFactory = (raw: string) => Backend;
+export type RawBackendFactory = (raw: string, settings: BackendUrlSettings) => Backend;
+
+/** `settings`' clock as a backend option: nothing when there is none, so the backend's default stands. */
+export function clockOption(settings: BackendUrlSettings): { clock?: Clock } {
+  return settings.clock ? { clock: settings.clock } : {};
+}
 
 const factories = new Map<string, BackendFactory>();
 const rawFactories = new Map<string, RawBackendFactory>();
@@ -104,14 +119,14 @@ export function supportedSchemes(): string[] {
 }
 
 /** Creates the backend a URL names. Throws `BackendUrlError` for a malformed URL or an unknown scheme. */
-export function backendFromUrl(raw: string): Backend {
+export function backendFromUrl(raw: string, settings: BackendUrlSettings = {}): Backend {
   if (typeof raw !== "string" || !/^[a-z][a-z0-9+.-]*:/i.test(raw)) {
     throw new BackendUrlError(
       `Invalid backend URL '${maskUrl(String(raw))}': expected scheme://… (supported: ${supportedSchemes().join(", ")})`,
     );
   }
   const raws = rawFactories.get(/^[a-z][a-z0-9+.-]*:/i.exec(raw)![0].toLowerCase());
-  if (raws) return raws(raw);
+  if (raws) return raws(raw, settings);
   let url: URL;
   try {
     url = new URL(raw);
@@ -126,5 +141,5 @@ export function backendFromUrl(raw: string): Backend {
       `Unsupported backend protocol '${url.protocol}//' in '${maskUrl(raw)}' (supported: ${supportedSchemes().join(", ")})`,
     );
   }
-  return factory(url, raw);
+  return factory(url, raw, settings);
 }

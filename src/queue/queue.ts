@@ -255,7 +255,17 @@ export class Queue implements QueueHandle {
     }
     // A misspelt `name` would put the tasks in the default queue.
     checkOptionKeys(options, QUEUE_OPTION_KEYS, "new Queue()");
-    this.backend = typeof source === "string" ? backendFromUrl(source) : source;
+    this.backend =
+      typeof source === "string"
+        ? backendFromUrl(source, options.clock ? { clock: options.clock } : {})
+        : source;
+    // Two clocks would split one queue's time: tasks stamped by one, run, retried and
+    // rate-limited by the other (a test clock that moves nothing the backend does).
+    if (options.clock !== undefined && this.backend.clock !== options.clock) {
+      throw new InvalidOptionError(
+        "new Queue(): the clock option is not the backend's clock; give the backend the same clock (new MemoryBackend({ clock }), new RedisBackend({ url, clock })…), or pass a backend URL and the clock here only",
+      );
+    }
     const name = options.name ?? defaultQueueName();
     // '.' and '..' are path segments a URL resolves away: the HTTP API could never address them.
     if (typeof name !== "string" || !QUEUE_NAME.test(name) || name === "." || name === "..") {
@@ -264,7 +274,7 @@ export class Queue implements QueueHandle {
       );
     }
     this.name = name;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? this.backend.clock ?? systemClock;
     this.#adds = new AddBatcher(name, () => this.clock.now());
     this.maxPayloadBytes = resolveMaxPayloadBytes(
       options.maxPayloadBytes,

@@ -149,6 +149,21 @@ describe("Redis URLs ioredis would misread are refused before connecting", () =>
   });
 
   test.each([
+    ["redis://:pw-61aa@127.0.0.1:6379?prefix=", "redis://:****@127.0.0.1:6379"],
+    ["redis+cluster://:pw-61aa@h1:7000,h2:7001?prefix=", "redis+cluster://:****@h1:7000,h2:7001"],
+  ])("%s: an empty prefix is refused, not read as the default one", (raw, masked) => {
+    for (const make of [() => backendFromUrl(raw), () => new RedisBackend({ url: raw })]) {
+      const error = errorOf(make);
+      expect(error).toBeInstanceOf(BackendUrlError);
+      expect(error.message).toMatch(
+        /: \?prefix= is empty; give a key prefix .* for the default 'sheppy'$/,
+      );
+      expect(error.message).toContain(masked);
+      expect(error.message).not.toContain("pw-61aa");
+    }
+  });
+
+  test.each([
     "redis://127.0.0.1:6379",
     "redis://127.0.0.1:6379/",
     "redis://127.0.0.1:6379/15",

@@ -8,6 +8,7 @@
 import { BackendUrlError } from "../../errors.js";
 import {
   booleanParam,
+  clockOption,
   positiveIntegerParam,
   refuseRepeatedParams,
   registerBackendScheme,
@@ -18,7 +19,7 @@ export { MemoryBackend, type MemoryBackendOptions } from "./memory-backend.js";
 
 const PARAMETERS = ["instantProcessing", "maxPayloadBytes"];
 
-registerBackendScheme("memory:", (url) => {
+registerBackendScheme("memory:", (url, _raw, settings) => {
   // A misspelt parameter would leave its default silently in place.
   for (const name of url.searchParams.keys()) {
     if (!PARAMETERS.includes(name)) {
@@ -32,5 +33,6 @@ registerBackendScheme("memory:", (url) => {
   return new MemoryBackend({
     instantProcessing: booleanParam(url, "instantProcessing", true),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+    ...clockOption(settings),
   });
 });

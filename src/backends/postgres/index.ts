@@ -8,7 +8,7 @@
  * tables without a backend (for a `sheppy db` command or a deploy step).
  */
 import type { Backend } from "../backend.js";
-import { registerBackendScheme } from "../registry.js";
+import { type BackendUrlSettings, clockOption, registerBackendScheme } from "../registry.js";
 import { PostgresBackend } from "./postgres-backend.js";
 import { splitPostgresUrl } from "./postgres-url.js";
 
@@ -22,8 +22,8 @@ export {
 } from "./migrations.js";
 export { PostgresBackend, type PostgresBackendOptions } from "./postgres-backend.js";
 
-function postgresFromUrl(url: URL): Backend {
-  return new PostgresBackend(splitPostgresUrl(url));
+function postgresFromUrl(url: URL, _raw: string, settings: BackendUrlSettings): Backend {
+  return new PostgresBackend({ ...splitPostgresUrl(url), ...clockOption(settings) });
 }
 
 registerBackendScheme("postgres:", postgresFromUrl);

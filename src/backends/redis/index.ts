@@ -8,18 +8,25 @@
  * the rest of the URL goes to ioredis.
  */
 import type { Backend } from "../backend.js";
-import { registerBackendScheme, registerRawBackendScheme } from "../registry.js";
+import {
+  type BackendUrlSettings,
+  clockOption,
+  registerBackendScheme,
+  registerRawBackendScheme,
+} from "../registry.js";
 import { RedisBackend } from "./redis-backend.js";
 import { splitClusterUrl, splitRedisUrl } from "./redis-url.js";
 
 export { RedisBackend, type RedisBackendOptions } from "./redis-backend.js";
 
-function redisFromUrl(url: URL): Backend {
-  return new RedisBackend(splitRedisUrl(url));
+function redisFromUrl(url: URL, _raw: string, settings: BackendUrlSettings): Backend {
+  return new RedisBackend({ ...splitRedisUrl(url), ...clockOption(settings) });
 }
 
 registerBackendScheme("redis:", redisFromUrl);
 registerBackendScheme("rediss:", redisFromUrl);
 // A cluster URL's host part is a list of seeds, which `new URL()` does not parse.
-registerRawBackendScheme("redis+cluster:", (raw) => new RedisBackend(splitClusterUrl(raw)));
-registerRawBackendScheme("rediss+cluster:", (raw) => new RedisBackend(splitClusterUrl(raw)));
+const clusterFromUrl = (raw: string, settings: BackendUrlSettings) =>
+  new RedisBackend({ ...splitClusterUrl(raw), ...clockOption(settings) });
+registerRawBackendScheme("redis+cluster:", clusterFromUrl);
+registerRawBackendScheme("rediss+cluster:", clusterFromUrl);

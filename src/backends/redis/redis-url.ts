@@ -51,13 +51,20 @@ export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
   refuseMiscasedParams(url.searchParams.keys(), PARAMETERS, what, url.href);
   refuseRepeatedParams(url.searchParams.keys(), what, url.href);
   const prefix = url.searchParams.get("prefix");
+  // An empty value (`?prefix=$UNSET_VARIABLE`) would otherwise fall back to the default
+  // prefix, whose keys may be another application's.
+  if (prefix === "") {
+    throw new BackendUrlError(
+      `Invalid ${what} '${maskUrl(url.href)}': ?prefix= is empty; give a key prefix (1–64 ASCII letters, digits, '_', '.' or '-') or leave the parameter out for the default 'sheppy'`,
+    );
+  }
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   const eventCap = eventCapParam(url);
   const waitReplicas = positiveIntegerParam(url, "waitReplicas");
   for (const own of PARAMETERS) url.searchParams.delete(own);
   return {
     url: url.toString(),
-    ...(prefix ? { prefix } : {}),
+    ...(prefix === null ? {} : { prefix }),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
     ...(eventCap === undefined ? {} : { eventCap }),
     ...(waitReplicas === undefined ? {} : { waitReplicas }),
@@ -73,6 +80,11 @@ export function splitClusterUrl(raw: string): RedisTarget {
   const { params } = parseClusterUrl(raw);
   refuseMiscasedParams(params.keys(), PARAMETERS, "Redis Cluster URL", raw);
   refuseRepeatedParams(params.keys(), "Redis Cluster URL", raw);
+  if (params.get("prefix") === "") {
+    throw new BackendUrlError(
+      `Invalid Redis Cluster URL '${maskUrl(raw)}': ?prefix= is empty; give a key prefix (1–64 ASCII letters, digits, '_', '.' or '-') or leave the parameter out for the default 'sheppy'`,
+    );
+  }
   const own = new URL("redis://seed");
   for (const [name, value] of params) own.searchParams.append(name, value);
   const target = splitRedisUrl(own);

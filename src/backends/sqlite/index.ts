@@ -6,7 +6,7 @@
  * `sqlite://relative/path.db`, `sqlite://:memory:`; `?synchronous=`,
  * `?busyTimeout=` and `?maxPayloadBytes=`.
  */
-import { registerRawBackendScheme } from "../registry.js";
+import { clockOption, registerRawBackendScheme } from "../registry.js";
 import { SqliteBackend } from "./sqlite-backend.js";
 
 export type { Synchronous } from "./database.js";
@@ -17,4 +17,7 @@ export {
 } from "./sqlite-backend.js";
 
 // A sqlite:// URL names a file path, not a host: the backend parses it (see ./sqlite-url.ts).
-registerRawBackendScheme("sqlite:", (raw) => new SqliteBackend({ url: raw }));
+registerRawBackendScheme(
+  "sqlite:",
+  (raw, settings) => new SqliteBackend({ url: raw, ...clockOption(settings) }),
+);

@@ -1,0 +1,74 @@
+/**
+ * One queue, one time: a Queue made from a URL hands its clock to the backend
+ * it makes, a Queue over a backend instance reads that backend's clock, and a
+ * queue given a clock the backend does not use is refused — otherwise tasks
+ * are stamped by one clock and run, retried and rate-limited by another.
+ */
+import { InvalidOptionError, MemoryBackend, Queue, task } from "sheppy";
+import { TestClock } from "sheppy/testing";
+import { describe, expect, it } from "vitest";
+
+const later = task({ name: "queue-clock.later" }, (x: number) => x * 2);
+const flaky = task(
+  { name: "queue-clock.flaky", retry: 1, retryDelay: 30 },
+  (_n: number): number => {
+    throw new Error("not yet");
+  },
+);
+const START = Date.parse("2030-01-01T00:00:00Z");
+
+describe("the queue's clock is its backend's", () => {
+  it("memory:// with { clock }: a scheduled task runs when the test clock passes its time, not before", async () => {
+    const clock = new TestClock(START);
+    const queue = new Queue("memory://", { name: "url-clock", clock });
+    expect(queue.backend.clock).toBe(clock);
+    const t = later(4);
+    await queue.schedule(t, 60);
+    expect((await queue.getTask(t))?.scheduledAt?.toISOString()).toBe("2030-01-01T00:01:00.000Z");
+    await clock.advance(30);
+    expect((await queue.getTask(t))?.status).toBe("scheduled");
+    await clock.advance(90);
+    const done = await queue.waitFor(t, { timeout: 5 });
+    expect(done.status).toBe("completed");
+    expect(done.result).toBe(8);
+    await queue.close();
+  });
+
+  it("a clock in the past holds a scheduled task until it is advanced", async () => {
+    const clock = new TestClock(Date.parse("2020-01-01T00:00:00Z"));
+    const queue = new Queue("memory://", { name: "past-clock", clock });
+    const t = later(1);
+    await queue.schedule(t, 3600);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await queue.getTask(t))?.status).toBe("scheduled");
+    await queue.close();
+  });
+
+  it("a retry's delay counts on the test clock", async () => {
+    const clock = new TestClock(START);
+    const queue = new Queue("memory://", { name: "retry-clock", clock });
+    const t = flaky(1);
+    await queue.add(t);
+    // The first attempt runs inline, soon but not at once: wait for its outcome, boundedly.
+    let waiting = await queue.getTask(t);
+    for (let i = 0; i < 100 && !waiting?.nextRetryAt; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      waiting = await queue.getTask(t);
+    }
+    expect(waiting?.nextRetryAt?.toISOString()).toBe("2030-01-01T00:00:30.000Z");
+    await queue.close();
+  });
+
+  it("a backend instance's clock becomes the queue's when the queue is given none", () => {
+    const clock = new TestClock(START);
+    const queue = new Queue(new MemoryBackend({ clock }), { name: "instance-clock" });
+    expect(queue.clock).toBe(clock);
+  });
+
+  it("a clock the backend does not use is refused in one line", () => {
+    const clock = new TestClock(START);
+    const build = () => new Queue(new MemoryBackend(), { name: "two-clocks", clock });
+    expect(build).toThrow(InvalidOptionError);
+    expect(build).toThrow(/^new Queue\(\): the clock option is not the backend's clock; [^\n]+$/);
+  });
+});
