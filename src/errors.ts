@@ -107,13 +107,15 @@ export class WaitTimeoutError extends SheppyError {
    * @param unknown those of them the queue did not hold at the last look (never added, deleted or expired)
    * @param idleQueue the queue's name when no worker had claimed any of them: the message then asks whether one runs
    * @param kind what was waited for, as the message names it
+   * @param idleHint what the message says instead when none was claimed (a `TestQueue` has no worker to ask about)
    */
   constructor(
     readonly timeoutSeconds: number,
     readonly unfinished: readonly string[],
     readonly unknown: readonly string[] = [],
-    idleQueue?: string,
-    kind: "task" | "workflow" = "task",
+    readonly idleQueue: string | undefined = undefined,
+    readonly kind: "task" | "workflow" = "task",
+    idleHint?: string,
   ) {
     const list = (ids: readonly string[]) =>
       `${ids.slice(0, 3).join(", ")}${ids.length > 3 ? ", …" : ""}`;
@@ -124,7 +126,7 @@ export class WaitTimeoutError extends SheppyError {
     const idle =
       idleQueue === undefined
         ? ""
-        : `; no worker has claimed them — is a worker serving queue '${idleQueue}' running (sheppy work)?`;
+        : `; ${idleHint ?? `no worker has claimed them — is a worker serving queue '${idleQueue}' running (sheppy work)?`}`;
     super(
       `Did not complete within ${timeoutSeconds} seconds (${unfinished.length} ${kind}(s) unfinished: ${list(unfinished)}${notHeld})${idle}`,
     );

@@ -359,6 +359,7 @@ export class AttemptPipeline {
         return written;
       },
       (error) => this.options.onProgressError?.(error),
+      this.options.environment.clock,
     );
   }
 

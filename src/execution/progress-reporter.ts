@@ -7,8 +7,11 @@
  * reports 10,000 times costs a few writes, and whoever reads the task
  * (`getTask`, `sheppy task info`, the dashboard) sees it within about a
  * second. The attempt's outcome carries the last state, so nothing reported
- * is lost when the task ends between two writes.
+ * is lost when the task ends between two writes. The delays run on the
+ * attempt's clock: with a `TestClock`, `advance()` writes what a task
+ * reported, as it does everything else that waits, and a test need not sleep.
  */
+import type { Clock, Timer } from "../clock.js";
 import { InvalidOptionError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 import type { TaskData } from "../task/task-record.js";
@@ -54,20 +57,23 @@ export class ProgressReporter {
   #progress: JsonValue | undefined;
   #logs: string[] | undefined;
   #dirty = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: Timer | undefined;
   #writing = false;
-  #lastWriteAt = 0;
+  /** When the last write started; `undefined` before the first (a clock may read 0). */
+  #lastWriteAt: number | undefined;
   #stopped = false;
 
   /**
    * @param data the claimed record the reports are written onto.
    * @param write stores it (fenced by the caller's claim).
    * @param onError told when a write fails (the task goes on; the outcome carries the state).
+   * @param clock the attempt's clock, which the delays between writes run on.
    */
   constructor(
     private readonly data: TaskData,
     private readonly write: ProgressWriter,
     private readonly onError: (error: unknown) => void,
+    private readonly clock: Clock,
   ) {
     this.#progress = data.progress;
     this.#logs = data.logs;
@@ -91,7 +97,7 @@ export class ProgressReporter {
   /** `record` with what was reported, for the outcome; stops further writes. */
   finish(record: TaskData): TaskData {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     return this.#withReports(record);
   }
 
@@ -108,12 +114,11 @@ export class ProgressReporter {
     this.#dirty = true;
     if (this.#timer || this.#writing || this.#stopped) return;
     const wait =
-      this.#lastWriteAt === 0
+      this.#lastWriteAt === undefined
         ? FIRST_WRITE_MS
-        : Math.max(0, this.#lastWriteAt + WRITE_INTERVAL_MS - Date.now());
-    this.#timer = setTimeout(() => void this.#flush(), wait);
+        : Math.max(0, this.#lastWriteAt + WRITE_INTERVAL_MS - this.clock.now());
     // A pending report never keeps the process alive on its own.
-    this.#timer.unref?.();
+    this.#timer = this.clock.setTimer(() => void this.#flush(), wait, { unref: true });
   }
 
   async #flush(): Promise<void> {
@@ -121,7 +126,7 @@ export class ProgressReporter {
     if (this.#stopped || !this.#dirty) return;
     this.#dirty = false;
     this.#writing = true;
-    this.#lastWriteAt = Date.now();
+    this.#lastWriteAt = this.clock.now();
     try {
       const current = await this.write(this.#withReports(this.data));
       // A claim taken over: this attempt's outcome will be discarded, and so are its reports.

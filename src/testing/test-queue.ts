@@ -13,31 +13,22 @@
  */
 import type { ClaimedTask } from "../backends/backend.js";
 import { MemoryBackend } from "../backends/memory/memory-backend.js";
-import { type Clock, systemClock } from "../clock.js";
-import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
+import { InvalidOptionError, WaitTimeoutError, WorkflowNotFoundError } from "../errors.js";
 import { AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { decodeTask } from "../queue/decode-task.js";
-import { Queue } from "../queue/queue.js";
-import type { DependencyOverrides } from "../task/dependency-types.js";
-import type { Middleware } from "../task/middleware-types.js";
+import { Queue, type WaitOptions } from "../queue/queue.js";
+import type { FinishedTasks, StoredTask, TaskRef } from "../queue/task-refs.js";
+import { describeGiven } from "../task/describe-value.js";
 import type { Task } from "../task/task-record.js";
 import type { Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { CRON_RUNS_AHEAD, scheduleCronRuns } from "../worker/cron-manager.js";
+import { resolveTestQueueOptions, type TestQueueOptions } from "./test-queue-options.js";
 
-export interface TestQueueOptions {
-  /** Queue name (default `"test-queue"`). */
-  name?: string;
-  /** Dependency replacements for every task this queue runs. */
-  dependencyOverrides?: DependencyOverrides;
-  /** Worker-level middleware around every task this queue runs. */
-  middleware?: readonly Middleware[];
-  /** Time source (default: the system clock). */
-  clock?: Clock;
-  /** The payload limit on arguments and results, as a `Queue`'s (default 16 MiB). */
-  maxPayloadBytes?: number;
-}
+/** What a `waitFor` that timed out on tasks nothing ran says to do: a TestQueue has no worker to start. */
+const IDLE_HINT =
+  "nothing has run them — a TestQueue has no worker: run them with processAll() or processNext() (processScheduled() for scheduled ones) before waiting";
 
 export class TestQueue extends Queue {
   /** Every attempt processed, in order (a retried task appears once per attempt). */
@@ -58,7 +49,7 @@ export class TestQueue extends Queue {
    * const [done] = await queue.processAll();
    */
   constructor(options: TestQueueOptions = {}) {
-    const clock = options.clock ?? systemClock;
+    const { clock, middleware, dependencyOverrides } = resolveTestQueueOptions(options);
     const memory = new MemoryBackend({
       instantProcessing: false,
       clock,
@@ -80,8 +71,8 @@ export class TestQueue extends Queue {
       store: memory,
       environment: createExecutionEnvironment(name, {
         clock,
-        middleware: options.middleware ?? [],
-        dependencyOverrides: options.dependencyOverrides,
+        middleware,
+        dependencyOverrides,
         maxPayloadBytes: this.maxPayloadBytes,
         workflows: memory,
         onTeardownError: (error, data) => {
@@ -131,6 +122,36 @@ export class TestQueue extends Queue {
   }
 
   /**
+   * As `Queue.waitFor`; a timeout on tasks nothing has run says to run them
+   * (`processAll()`, `processNext()`): no worker ever will.
+   */
+  override waitFor<T extends Task<unknown>>(task: T, options?: WaitOptions): Promise<StoredTask<T>>;
+  override waitFor(id: string, options?: WaitOptions): Promise<Task>;
+  override waitFor<const L extends readonly TaskRef[]>(
+    items: L,
+    options?: WaitOptions,
+  ): Promise<FinishedTasks<L>>;
+  override async waitFor(
+    input: TaskRef | readonly TaskRef[],
+    options?: WaitOptions,
+  ): Promise<Task | Task[]> {
+    try {
+      // The cast only picks an overload: the base method takes one ref or a list alike.
+      return await super.waitFor(input as string, options);
+    } catch (error) {
+      if (!(error instanceof WaitTimeoutError) || error.idleQueue === undefined) throw error;
+      throw new WaitTimeoutError(
+        error.timeoutSeconds,
+        error.unfinished,
+        error.unknown,
+        error.idleQueue,
+        error.kind,
+        IDLE_HINT,
+      );
+    }
+  }
+
+  /**
    * Does what one tick of a worker's cron manager does: schedules the next
    * `count` runs (default 3) of every cron of this queue after the clock's now,
    * skipping runs already scheduled. Returns how many runs it added. With a
@@ -144,7 +165,7 @@ export class TestQueue extends Queue {
   async scheduleCronRuns(count = CRON_RUNS_AHEAD): Promise<number> {
     if (!Number.isInteger(count) || count < 1) {
       throw new InvalidOptionError(
-        `scheduleCronRuns(): count must be an integer ≥ 1 (got ${String(count)})`,
+        `scheduleCronRuns(): count must be an integer ≥ 1 (got ${describeGiven(count)})`,
       );
     }
     await this.connect();
@@ -161,7 +182,7 @@ export class TestQueue extends Queue {
     }
     if (typeof cutoff !== "number" || !Number.isFinite(cutoff)) {
       throw new InvalidOptionError(
-        `processScheduled(): expected a Date or seconds from now (got ${String(cutoff)})`,
+        `processScheduled(): expected a Date or seconds from now (got ${describeGiven(cutoff)})`,
       );
     }
     return now + cutoff * 1000;

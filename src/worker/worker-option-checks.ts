@@ -3,7 +3,8 @@
  * The check each Worker option's value must pass, one line naming the option
  * when it does not: a value of the wrong type would otherwise be taken as
  * given (`processing: "no"` is truthy and processes) or fail only later, in
- * every task (`middleware: "x"`).
+ * every task (`middleware: "x"`). `TestQueue` checks the options it shares
+ * with a Worker here too, naming itself as their `owner`.
  */
 import type { Clock } from "../clock.js";
 import { InvalidOptionError } from "../errors.js";
@@ -49,26 +50,41 @@ export function flag(name: string, value: boolean | undefined, fallback: boolean
   return value;
 }
 
-export function middlewareList(value: readonly Middleware[] | undefined): readonly Middleware[] {
+export function middlewareList(
+  value: readonly Middleware[] | undefined,
+  owner = "Worker",
+): readonly Middleware[] {
   if (value === undefined) return [];
   // A hole in the list counts as an item too: findIndex visits it as undefined.
   const bad = Array.isArray(value) ? value.findIndex((item) => typeof item !== "function") : -1;
   if (!Array.isArray(value) || bad !== -1) {
+    // A lone function is a list not written; its String() would be its source, lines and all.
     const given =
-      bad === -1 ? `got ${describeGiven(value)}` : `item ${bad} is ${describeGiven(value[bad])}`;
-    throw new InvalidOptionError(`Worker option middleware must be a list of functions (${given})`);
+      typeof value === "function"
+        ? "got a function: pass a list, [middleware]"
+        : bad === -1
+          ? `got ${describeGiven(value)}`
+          : `item ${bad} is ${describeGiven(value[bad])}`;
+    throw new InvalidOptionError(
+      `${owner} option middleware must be a list of functions (${given})`,
+    );
   }
   return value;
 }
 
-export function overrides(value: DependencyOverrides | undefined): DependencyOverrides | undefined {
+export function overrides(
+  value: DependencyOverrides | undefined,
+  owner = "Worker",
+): DependencyOverrides | undefined {
   if (value === undefined) return undefined;
   const valid =
     value instanceof Map &&
     [...value].every(([real, fake]) => typeof real === "function" && typeof fake === "function");
   if (!valid) {
+    // A list of pairs is the Map's constructor argument, not yet a Map; its String() would be the functions' source.
+    const given = Array.isArray(value) ? "a list: wrap it in new Map(…)" : describeGiven(value);
     throw new InvalidOptionError(
-      `Worker option dependencyOverrides must be a Map from dependency functions to their replacements (got ${describeGiven(value)})`,
+      `${owner} option dependencyOverrides must be a Map from dependency functions to their replacements (got ${given})`,
     );
   }
   return value;
@@ -80,6 +96,7 @@ function withMethods<T>(
   value: T | undefined,
   fallback: () => T,
   methods: readonly string[],
+  owner = "Worker",
 ): T {
   if (value === undefined) return fallback();
   const missing =
@@ -88,7 +105,7 @@ function withMethods<T>(
       : methods;
   if (missing.length > 0) {
     throw new InvalidOptionError(
-      `Worker option ${name} must be an object with the methods ${methods.join(", ")} (got ${describeGiven(value)}, without ${missing.join(", ")})`,
+      `${owner} option ${name} must be an object with the methods ${methods.join(", ")} (got ${describeGiven(value)}, without ${missing.join(", ")})`,
     );
   }
   return value;
@@ -97,5 +114,5 @@ function withMethods<T>(
 export const loggerOption = (value: Logger | undefined, fallback: () => Logger): Logger =>
   withMethods("logger", value, fallback, ["debug", "info", "warn", "error"]);
 
-export const clockOption = (value: Clock | undefined, fallback: Clock): Clock =>
-  withMethods("clock", value, () => fallback, ["now", "setTimer", "sleep"]);
+export const clockOption = (value: Clock | undefined, fallback: Clock, owner = "Worker"): Clock =>
+  withMethods("clock", value, () => fallback, ["now", "setTimer", "sleep"], owner);

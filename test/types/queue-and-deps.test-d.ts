@@ -122,6 +122,23 @@ describe("use(dep) infers the dependency value", () => {
     expectTypeOf<RunningTask["signal"]>().toEqualTypeOf<AbortSignal>();
   });
 
+  test("overrides of dependencies of different types fit one typed map, as the README shows", () => {
+    async function* database() {
+      yield { insert: async (_row: object) => "id" };
+    }
+    const settings = () => ({ dsn: "postgres://real" });
+    const overrides = new Map<Dependency, Dependency>([
+      [
+        database,
+        async function* () {
+          yield { insert: async () => "row-1" };
+        },
+      ],
+      [settings, () => ({ dsn: "postgres://fake" })],
+    ]);
+    void new TestQueue({ dependencyOverrides: overrides });
+  });
+
   test("use() inside a task keeps the task's result type", () => {
     const settings = async () => ({ env: "prod" });
     const envTask = task(async function qtEnv() {

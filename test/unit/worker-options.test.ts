@@ -66,7 +66,7 @@ describe("Worker options", () => {
     const queue = new Queue("memory://", { name: "worker-options" });
     const cases: [unknown, string][] = [
       ["x", 'got "x"'],
-      [() => undefined, "got () => undefined"],
+      [() => undefined, "got a function: pass a list, [middleware]"],
       [[1], "item 0 is 1"],
       [[async () => undefined, null], "item 1 is null"],
       // A hole is an item too.
