@@ -86,10 +86,25 @@ ${settings}
 - **Times** (\`--at\`) are ISO-8601 with a UTC offset (\`2030-01-31T09:00:00Z\`,
   \`…+01:00\`) and must not be in the past.
 - **Output**: \`--format table\` (default) for people, \`--format json\` for
-  scripts. \`task add\` and \`task schedule\` print the new task's id;
-  \`--wait\` and \`task test\` print the result as JSON.
+  scripts. What commands print on stdout:
+  - \`task add\` and \`task schedule\`: the new task's id (table); its stored
+    record as a JSON object (json).
+  - With \`--id\` or \`--dedupe-key\`: \`<outcome> <id>\` (table), the outcome
+    being \`added\`, \`ignored\` or \`replaced\` and the id the task's that holds
+    the work (an existing one when ignored or replaced); \`{"outcome", "id",
+    "task"}\` with \`task\` the stored record, or \`null\` (json).
+  - \`task add --wait\`, \`task retry --wait\` and \`task test\`: the task's
+    result as JSON (table); its whole finished record (json). A task that
+    did not complete prints nothing on stdout with table, its record with
+    json, and in both cases one line \`error: task <id> <status>: <Type>:
+    <message>\` on stderr (line breaks of the message shown as \`⏎\`) and
+    exit code 1.
+  - \`cron list --format json\`: each cron's \`id\` is the one \`cron add\`
+    prints, the table shows and \`cron delete\` takes; \`registrationId\` is the
+    random id of that registration.
 - **Exit codes**: \`0\` success; \`1\` the operation failed (a task that did not
-  complete, an unreachable backend, an unknown task or id) or, for
+  complete, an unreachable backend, an unknown task or id, a port already
+  in use) or, for
   \`db status\`, the schema is not up to date (migrations pending, or newer
   than this sheppy: the status is printed all the same); \`2\` the command
   line is wrong (bad option value, bad JSON, malformed URL, conflicting

@@ -285,7 +285,7 @@ export function applyBooleanEnv(command: Command): void {
     const raw = (process.env[option.envVar] ?? "").trim().toLowerCase();
     if (!TRUE.has(raw) && !FALSE.has(raw)) {
       throw new CliUsageError(
-        `${option.envVar} must be true or false (got '${process.env[option.envVar]}')`,
+        `${option.envVar} must be true, 1, yes or on, or false, 0, no, off or empty (got '${process.env[option.envVar]}')`,
       );
     }
     command.setOptionValueWithSource(key, TRUE.has(raw), "env");

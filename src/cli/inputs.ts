@@ -49,6 +49,12 @@ export async function readArgsText(
 /** Parses a task's arguments: a JSON array of the task function's positional arguments. */
 export function parseArgsJson(raw: string | undefined, source = "--args"): JsonValue[] {
   if (raw === undefined) return [];
+  // JSON.parse would say only "Unexpected end of JSON input", with nothing to echo.
+  if (raw.trim() === "") {
+    throw new CliUsageError(
+      `${source} is empty: it must be a JSON array of the task's arguments, e.g. '["alice@example.com", 3]' or '[]'`,
+    );
+  }
   let value: unknown;
   try {
     value = JSON.parse(raw);

@@ -1,7 +1,7 @@
 /**
  * @module cli/listen
  * Starts an HTTP server a command serves (the dashboard, the metrics
- * endpoint). A port it cannot take is a usage error naming the address, the
+ * endpoint). An address it cannot take is one line naming the address, the
  * reason and the flags that choose another, alike for every such command.
  */
 import type { Server } from "node:http";
@@ -17,11 +17,14 @@ export function listenOrExplain(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const failed = (error: NodeJS.ErrnoException) => {
+      const message = `cannot serve ${what} on ${host}:${port}: ${error.code ?? error.message} (see ${flags})`;
+      // A port another process holds (or one this user may not take) is the machine's state
+      // at run time, not a wrong command line: the same command may work a minute later.
+      const runTime = error.code === "EADDRINUSE" || error.code === "EACCES";
       reject(
-        new CliUsageError(
-          `cannot serve ${what} on ${host}:${port}: ${error.code ?? error.message} (see ${flags})`,
-          { cause: error },
-        ),
+        runTime
+          ? new Error(message, { cause: error })
+          : new CliUsageError(message, { cause: error }),
       );
     };
     server.once("error", failed);

@@ -42,9 +42,23 @@ export async function withQueue<T>(
   }
 }
 
+/** Where the queue a command acts on was named, if anywhere: `-q`, or `SHEPPY_QUEUE`. */
+export type QueueSource = false | "option" | "env";
+
 /** Whether `-q` / `SHEPPY_QUEUE` named the queue (otherwise a task id is looked for in every queue). */
-export function queueGiven(cmd: Command): boolean {
-  return cmd.getOptionValueSource("queue") !== "default";
+export function queueGiven(cmd: Command): QueueSource {
+  const source = cmd.getOptionValueSource("queue");
+  return source === "env" ? "env" : source === "default" || source === undefined ? false : "option";
+}
+
+/**
+ * A named queue is the only one looked in: when it lacks the task, say where
+ * its name came from — an exported SHEPPY_QUEUE is easily forgotten.
+ */
+function onlyQueueLookedIn(source: "option" | "env"): string {
+  return source === "env"
+    ? "the queue is the one SHEPPY_QUEUE names, and no other was looked in (unset SHEPPY_QUEUE to look in every queue, or pass -q <queue>)"
+    : "no other queue was looked in (leave out -q to look in every queue)";
 }
 
 /**
@@ -57,10 +71,19 @@ export function queueGiven(cmd: Command): boolean {
 export async function withQueueOf<T>(
   settings: BackendSettings & { readonly queue: string },
   id: string,
-  queueGiven: boolean,
+  queueGiven: QueueSource,
   use: (queue: Queue) => Promise<T>,
 ): Promise<T> {
-  if (queueGiven) return withQueue(settings, use);
+  if (queueGiven) {
+    try {
+      return await withQueue(settings, use);
+    } catch (error) {
+      // A plain "has no task" only: one that already says why (deleted meanwhile) stays as it is.
+      if (!(error instanceof TaskNotFoundError) || error.taskId !== id) throw error;
+      if (error.message !== new TaskNotFoundError(id, error.queueName).message) throw error;
+      throw new TaskNotFoundError(id, error.queueName, onlyQueueLookedIn(queueGiven));
+    }
+  }
   const backend = openBackend(settings);
   const fallback = new Queue(backend, { name: settings.queue });
   try {

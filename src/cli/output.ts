@@ -65,10 +65,25 @@ export function formatJson(value: JsonValue | undefined, max = Number.POSITIVE_I
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** A stored error as `Type: message` (first line of the message), or `-`. */
+/**
+ * Text on one line for a table cell or an error line: each line break, with
+ * the indentation after it, becomes ` ⏎ `. A message such as a ZodError's
+ * (`[` then a JSON list of issues) stays whole and still reads.
+ */
+export function joinLines(text: string): string {
+  return text.trim().replace(/[ \t]*\r?\n\s*/g, " ⏎ ");
+}
+
+/** A stored error as `Type: message`, the whole message on one line, or `-`. */
 export function formatStoredError(data: TaskData): string {
   if (!data.error) return "-";
-  return `${data.error.type}: ${data.error.message.split("\n")[0]}`;
+  return `${data.error.type}: ${joinLines(data.error.message)}`;
+}
+
+/** A stored error as `Type: message`, its lines kept (`task info`), or `-`. */
+function storedErrorLines(data: TaskData): string[] {
+  if (!data.error) return ["-"];
+  return `${data.error.type}: ${data.error.message.trimEnd()}`.split(/\r?\n/);
 }
 
 /** Columns of `task list`. */
@@ -130,7 +145,11 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
     ["status", data.status],
     ["args", formatJson(data.args)],
     ["result", formatJson(data.result)],
-    ["error", formatStoredError(data)],
+    // Every line of the message, each on a row of its own under the first.
+    ...storedErrorLines(data).map((line, i): [string, string] => [
+      i === 0 ? "error" : "",
+      oneLine(line),
+    ]),
     ["created", formatInstant(data.createdAt)],
     ["scheduled", formatInstant(data.scheduledAt)],
     ["started", formatInstant(data.startedAt)],

@@ -13,6 +13,7 @@
  * once per call even when it fails again meanwhile. Completed tasks are never
  * redriven (that is `queue.retry(task, { force: true })`, one at a time).
  */
+import type { Backend } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
@@ -22,6 +23,7 @@ import { addOptionsFor } from "./add-events.js";
 import { parseIsoInstant } from "./instant.js";
 import { pageSizeOf, statusesOf } from "./list-tasks.js";
 import type { QueueHandle } from "./queue-handle.js";
+import { oneRedriveStepAtATime } from "./redrive-lock.js";
 import { rerunRecord } from "./retry-api.js";
 
 /** The statuses a redrive takes: tasks that ended without success. */
@@ -101,29 +103,47 @@ export async function retryAll(
     cursor = page.cursor;
     const ids = page.tasks.filter(matches).map((data) => data.id);
     if (ids.length === 0) continue;
-    // Read again: the page may be stale by now, and a task retried and claimed
-    // meanwhile must not be re-queued from its old record.
-    const current = await backend.getTasks(queue.name, ids);
-    const now = queue.clock.now();
-    const records: TaskData[] = [];
-    for (const id of ids) {
-      const data = current.get(id);
-      if (matches(data)) records.push(rerunRecord(data, now));
-      else result.skipped += 1;
-    }
-    if (records.length === 0) continue;
-    // `replace` refuses a task a worker has claimed since the read.
-    const added = await backend.add(
-      queue.name,
-      records,
-      "replace",
-      addOptionsFor(backend, records, now),
+    const counts = await oneRedriveStepAtATime(queue.name, () =>
+      requeueCurrent(backend, queue, ids, matches),
     );
-    for (const queued of added) {
-      if (queued) result.retried += 1;
-      else result.skipped += 1;
-    }
+    result.retried += counts.retried;
+    result.skipped += counts.skipped;
     await queue.runInline();
   } while (cursor !== null);
   return result;
+}
+
+/**
+ * Re-queues those of `ids` that still match, as read now. Reading again
+ * matters: the page may be stale, and a task retried and claimed meanwhile
+ * must not be re-queued from its old record.
+ */
+async function requeueCurrent(
+  backend: Backend,
+  queue: QueueHandle,
+  ids: readonly string[],
+  matches: (data: TaskData | undefined) => data is TaskData,
+): Promise<RetryAllResult> {
+  const counts: RetryAllResult = { retried: 0, skipped: 0 };
+  const current = await backend.getTasks(queue.name, ids);
+  const now = queue.clock.now();
+  const records: TaskData[] = [];
+  for (const id of ids) {
+    const data = current.get(id);
+    if (matches(data)) records.push(rerunRecord(data, now));
+    else counts.skipped += 1;
+  }
+  if (records.length === 0) return counts;
+  // `replace` refuses a task a worker has claimed since the read.
+  const added = await backend.add(
+    queue.name,
+    records,
+    "replace",
+    addOptionsFor(backend, records, now),
+  );
+  for (const queued of added) {
+    if (queued) counts.retried += 1;
+    else counts.skipped += 1;
+  }
+  return counts;
 }

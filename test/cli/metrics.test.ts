@@ -107,6 +107,7 @@ describe("sheppy work --metrics-port, sheppy metrics", () => {
     try {
       const line = expectOneLineError(
         await runCli(["work", "--tasks", TASKS, "--metrics-port", String(port)], env),
+        1,
       );
       expect(line).toBe(
         `error: cannot serve metrics on 127.0.0.1:${port}: EADDRINUSE (see --metrics-port, --metrics-host)`,

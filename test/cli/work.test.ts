@@ -212,7 +212,10 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
     const deleted = await sheppy("task", "delete", scheduled.id);
     expect(deleted.stdout).toBe(`task ${scheduled.id} deleted\n`);
     const gone = await sheppy("task", "info", scheduled.id);
-    expect(expectOneLineError(gone, 1)).toBe(`error: Queue 'cli' has no task ${scheduled.id}`);
+    // SHEPPY_QUEUE (exported here) names the only queue looked in: the message says so.
+    expect(expectOneLineError(gone, 1)).toBe(
+      `error: Queue 'cli' has no task ${scheduled.id}: the queue is the one SHEPPY_QUEUE names, and no other was looked in (unset SHEPPY_QUEUE to look in every queue, or pass -q <queue>)`,
+    );
   });
 
   it("`task schedule --at` takes an ISO time", async () => {

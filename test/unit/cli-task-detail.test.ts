@@ -1,6 +1,7 @@
 /** `sheppy task info`: a "next retry" is shown only while a retry waits. */
 import { task } from "sheppy";
 import { describe, expect, it } from "vitest";
+import { reportOutcome } from "../../src/cli/commands/task-outcome.js";
 import { renderTable, renderTaskDetail, TASK_COLUMNS } from "../../src/cli/output.js";
 import type { TaskData } from "../../src/task/task-record.js";
 
@@ -80,5 +81,44 @@ describe("task list", () => {
       finishedAt: "2030-01-02T03:05:00.000Z",
     });
     expect(nullResult["RESULT / ERROR"]).toBe("null");
+  });
+});
+
+describe("a multi-line error message", () => {
+  const base = job().toJSON();
+  // A ZodError's message is a JSON list of issues, starting with "[" and a line break.
+  const message = '[\n  {\n    "code": "invalid_type",\n    "message": "Expected number"\n  }\n]';
+  const failed: TaskData = {
+    ...base,
+    status: "failed",
+    error: { type: "ZodError", message } as TaskData["error"],
+  };
+
+  it("is shown whole by task info, a line per row", () => {
+    const detail = renderTaskDetail(failed, "q");
+    expect(detail).toMatch(/^error\s+ZodError: \[$/m);
+    expect(detail).toMatch(/^\s+"code": "invalid_type",$/m);
+    expect(detail).toMatch(/^\s+"message": "Expected number"$/m);
+    expect(detail).toMatch(/^\s+\]$/m);
+  });
+
+  it("is shown whole on the one row of a task list", () => {
+    const table = renderTable([failed], TASK_COLUMNS);
+    expect(table.split("\n")).toHaveLength(2);
+    expect(table).toContain(
+      'ZodError: [ ⏎ { ⏎ "code": "invalid_type", ⏎ "message": "Expected number" ⏎ } ⏎ ]',
+    );
+  });
+
+  it("is whole in the one line a failed --wait or task test ends with", () => {
+    let thrown: unknown;
+    try {
+      reportOutcome({ toJSON: () => failed } as never, "table");
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as Error).message).toBe(
+      `task ${failed.id} failed: ZodError: [ ⏎ { ⏎ "code": "invalid_type", ⏎ "message": "Expected number" ⏎ } ⏎ ]`,
+    );
   });
 });

@@ -31,6 +31,16 @@ const COLUMNS: readonly Column<CronDefinition>[] = [
   { heading: "MANAGED BY", value: (cron) => cron.managedBy ?? "code" },
 ];
 
+/**
+ * A cron as `cron list --format json` shows it: `id` is the id `cron add`
+ * prints, the table shows and `cron delete` takes (the deterministic one);
+ * the random id of this registration is `registrationId`.
+ */
+export function cronJson(cron: CronDefinition): Record<string, unknown> {
+  const { id, ...rest } = cron;
+  return { id: cron.deterministicId, registrationId: id, ...rest };
+}
+
 /** Adds `sheppy cron` and `cron list | add | delete`. */
 export function addCronCommands(program: Command): void {
   const group = program.command("cron").description("list, add and delete crons");
@@ -45,7 +55,7 @@ function addList(group: Command): void {
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();
     const crons = await withQueue(settings, (queue) => queue.getCrons());
-    printRows(settings.format, crons, COLUMNS, (cron) => cron, "no crons");
+    printRows(settings.format, crons, COLUMNS, cronJson, "no crons");
   });
 }
 

@@ -24,6 +24,7 @@ import { loadFunction, loadModules } from "../load-modules.js";
 import { createCliLogger, isPretty } from "../logger.js";
 import { type MetricsServer, serveMetrics } from "../metrics-server.js";
 import { openBackend } from "../open-queue.js";
+import { checkWorkConflicts } from "../work-conflicts.js";
 import { announce, logPauses, logSignals, logTaskEvents } from "./work-log.js";
 
 /** Longest the command waits for the backend to disconnect once its worker has stopped. */
@@ -236,7 +237,11 @@ Examples:
   $ sheppy work -u redis://127.0.0.1:6379 --tasks ./src/tasks.ts --metrics-port 9464
   $ SHEPPY_BACKEND_URL=redis://127.0.0.1:6379 SHEPPY_QUEUE=emails,reports sheppy work -t ./dist/tasks.js -c 50`,
   );
-  command.action((_options: unknown, cmd: Command) =>
-    runWork(cmd.optsWithGlobals<WorkSettings>(), cmd.getOptionValueSource("config") !== "default"),
-  );
+  command.action((_options: unknown, cmd: Command) => {
+    checkWorkConflicts(cmd);
+    return runWork(
+      cmd.optsWithGlobals<WorkSettings>(),
+      cmd.getOptionValueSource("config") !== "default",
+    );
+  });
 }

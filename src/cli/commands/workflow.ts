@@ -14,6 +14,7 @@ import {
   type Column,
   formatInstant,
   formatJson,
+  joinLines,
   print,
   printJson,
   printRows,
@@ -37,7 +38,7 @@ const COLUMNS: readonly Column<WorkflowData>[] = [
     heading: "RESULT / ERROR",
     value: (w) =>
       w.error
-        ? `${w.error.type}: ${w.error.message}`.slice(0, 60)
+        ? `${w.error.type}: ${joinLines(w.error.message)}`.slice(0, 60)
         : w.finishedAt === null
           ? "-"
           : formatJson(w.result, 60),
@@ -148,7 +149,7 @@ function renderWorkflowDetail(
       heading: "RESULT / ERROR",
       value: (row) =>
         row.task?.error
-          ? `${row.task.error.type}: ${row.task.error.message}`.slice(0, 60)
+          ? `${row.task.error.type}: ${joinLines(row.task.error.message)}`.slice(0, 60)
           : row.task?.finishedAt
             ? formatJson(row.task.result, 60)
             : "-",

@@ -1,0 +1,28 @@
+/**
+ * Messages of bad per-command inputs say what is accepted: a boolean
+ * variable lists every spelling the CLI takes, and empty `--args` input is
+ * said to be empty rather than "not valid JSON" followed by nothing.
+ */
+import { Readable } from "node:stream";
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { parseArgsJson, readArgsText } from "../../src/cli/inputs.js";
+import { buildProgram } from "../../src/cli/program.js";
+
+describe("CLI input messages", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  test("a boolean variable's message names every accepted spelling", async () => {
+    vi.stubEnv("SHEPPY_ONESHOT", "maybe");
+    await expect(buildProgram().parseAsync(["work"], { from: "user" })).rejects.toThrow(
+      "SHEPPY_ONESHOT must be true, 1, yes or on, or false, 0, no, off or empty (got 'maybe')",
+    );
+  });
+
+  test("empty standard input for --args - is said to be empty", async () => {
+    const { text, source } = await readArgsText("-", undefined, Readable.from([]));
+    expect(() => parseArgsJson(text, source)).toThrow(
+      "--args - (standard input) is empty: it must be a JSON array of the task's arguments",
+    );
+    expect(() => parseArgsJson("  \n", "--args")).toThrow("--args is empty:");
+  });
+});
