@@ -260,8 +260,14 @@ export class Queue implements QueueHandle {
         ? backendFromUrl(source, options.clock ? { clock: options.clock } : {})
         : source;
     // Two clocks would split one queue's time: tasks stamped by one, run, retried and
-    // rate-limited by the other (a test clock that moves nothing the backend does).
-    if (options.clock !== undefined && this.backend.clock !== options.clock) {
+    // rate-limited by the other (a test clock that moves nothing the backend does). A
+    // backend that keeps no clock of its own goes by the times its callers give it.
+    const backendClock = this.backend.clock;
+    if (
+      options.clock !== undefined &&
+      backendClock !== undefined &&
+      backendClock !== options.clock
+    ) {
       throw new InvalidOptionError(
         "new Queue(): the clock option is not the backend's clock; give the backend the same clock (new MemoryBackend({ clock }), new RedisBackend({ url, clock })…), or pass a backend URL and the clock here only",
       );
