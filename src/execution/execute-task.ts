@@ -91,17 +91,8 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
     );
     const now = env.clock.now();
     const failed = failedOutcome(data, error, now, "fatal");
-    if (!resumes) return failed;
     // A workflow no worker defined for the whole grace period fails instead of staying running.
-    const ended = await failWorkflowOutcome(
-      data,
-      failed.record,
-      failed.error,
-      env.queueName,
-      env.workflows,
-      now,
-    );
-    return { ...ended, error: failed.error };
+    return resumes ? await failingWorkflow(data, failed, env, now) : failed;
   }
   if (definition.resumes) return resumeAttempt(data, definition.resumes, env);
   let result: unknown;
@@ -139,17 +130,28 @@ async function resumeAttempt(
   } catch (error) {
     const now = env.clock.now();
     const failed = failedOutcome(data, error, now, "error");
-    if (failed.record.status === "retrying") return failed;
-    const ended = await failWorkflowOutcome(
-      data,
-      failed.record,
-      failed.error,
-      env.queueName,
-      env.workflows,
-      now,
-    );
-    return { ...ended, error: failed.error };
+    return failed.record.status === "retrying"
+      ? failed
+      : await failingWorkflow(data, failed, env, now);
   }
+}
+
+/** A resume's last failure, `failed`, failing its workflow too (see `failWorkflowOutcome`). */
+async function failingWorkflow(
+  data: TaskData,
+  failed: AttemptOutcome,
+  env: ExecutionEnvironment,
+  now: number,
+): Promise<AttemptOutcome> {
+  const ended = await failWorkflowOutcome(
+    data,
+    failed.record,
+    failed.error,
+    env.queueName,
+    env.workflows,
+    now,
+  );
+  return { ...ended, error: failed.error };
 }
 
 /** The outcome of an attempt that threw `thrown`; it carries the error its record stores. */
