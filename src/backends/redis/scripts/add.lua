@@ -24,6 +24,7 @@
 --@include events
 --@include claimable
 --@include slots
+--@include batches
 local prefix = ARGV[1]
 local mode = ARGV[2]
 local token = ARGV[3]
@@ -45,6 +46,32 @@ for i = 5, #ARGV, WIDTH do
   end
 end
 eventCap = usableEventCap(KEYS[9], eventCap)
+
+-- A call's records are usually all new: one EXISTS over every key tells so,
+-- and then no record needs a look of its own (a second copy of an id within
+-- the call is still caught by `seen`).
+local anyExists
+do
+  local keys = {}
+  for i = 5, #ARGV, WIDTH do
+    keys[#keys + 1] = prefix .. ARGV[i]
+  end
+  anyExists = inCalls('EXISTS', nil, keys) > 0
+end
+
+-- The creation index's entries, written once at the end (nothing here reads it).
+local created = {}
+-- Plain claimable ids (priority 0, no concurrency key) waiting to be appended
+-- to the pending list in one call; written out before anything else touches
+-- that list, so the list keeps the records' order.
+local plainPending = {}
+local function flushPending()
+  if #plainPending > 0 then
+    inCalls('RPUSH', KEYS[2], plainPending)
+    plainPending = {}
+  end
+end
+
 local results = {}
 local queued = false
 -- Ids met earlier in this call: a second copy is a duplicate, even of our own write.
@@ -52,7 +79,7 @@ local seen = {}
 for i = 5, #ARGV, WIDTH do
   local id = ARGV[i]
   local key = prefix .. id
-  local exists = redis.call('EXISTS', key) == 1
+  local exists = anyExists and redis.call('EXISTS', key) == 1
   local again = seen[id]
   seen[id] = true
   if again then
@@ -63,6 +90,7 @@ for i = 5, #ARGV, WIDTH do
     results[#results + 1] = 0
   else
     if exists then
+      flushPending()
       if leaveSlot(KEYS[2], prefix, id) then
         queued = true
       end
@@ -74,15 +102,21 @@ for i = 5, #ARGV, WIDTH do
       redis.call('HDEL', key, 'd', 'status', 'startedAt', 'finishedAt', 'x', 'rq', 'pr', 'ck', 'cl')
     end
     redis.call('HSET', key, 'd', ARGV[i + 1], 'rq', token, 'status', ARGV[i + 5])
-    local claimFields = storeClaimSpec(key, ARGV[i + 6])
-    redis.call('ZADD', KEYS[1], ARGV[i + 4], id)
-    if ARGV[i + 2] == 'p' then
-      if enqueueClaimable(KEYS[2], prefix, id, false, claimFields) then
+    created[#created + 1] = ARGV[i + 4]
+    created[#created + 1] = id
+    if ARGV[i + 2] == 'p' and ARGV[i + 6] == '0' then
+      plainPending[#plainPending + 1] = id
+      queued = true
+    elseif ARGV[i + 2] == 'p' then
+      flushPending()
+      if enqueueClaimable(KEYS[2], prefix, id, false, storeClaimSpec(key, ARGV[i + 6])) then
         queued = true
       end
     elseif ARGV[i + 2] == 'd' then
+      storeClaimSpec(key, ARGV[i + 6])
       redis.call('ZADD', KEYS[4], tonumber(ARGV[i + 3]), id)
     else
+      storeClaimSpec(key, ARGV[i + 6])
       redis.call('HSET', KEYS[6], id, ARGV[i + 3])
       bump(KEYS[7], KEYS[6], ARGV[i + 3], 1)
     end
@@ -92,6 +126,8 @@ for i = 5, #ARGV, WIDTH do
     results[#results + 1] = 1
   end
 end
+flushPending()
+inCalls('ZADD', KEYS[1], created)
 if queued and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')
 end

@@ -44,6 +44,7 @@
 --@include slots
 --@include workflows
 --@include events
+--@include batches
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
 local maxFinished = ARGV[4] ~= '' and tonumber(ARGV[4]) or nil
@@ -168,14 +169,31 @@ end
 local function asFence(value)
   return value and string.match(value, '^%d+$') and tonumber(value) or 0
 end
-for _, s in ipairs(settlements) do
+-- Which settlements' tasks are claimed, and which the finished index holds
+-- (only a damaged index holds a claimed task), read for all of them at once.
+-- Nothing below claims a task, so only this call's own ends change the
+-- first; ends are written to the claimed index, and finished records to
+-- the finished and expiry indexes, once after the loop (nothing in it reads
+-- those indexes for another settlement's task).
+local settledIds = {}
+for k, s in ipairs(settlements) do
+  settledIds[k] = s.id
+end
+local claimedScores = readInCalls('ZMSCORE', KEYS[4], settledIds)
+local finishedBefore = readInCalls('HMGET', KEYS[5], settledIds)
+local ended, endedIds = {}, {}
+local newlyFinished, newExpiries = {}, {}
+for k, s in ipairs(settlements) do
   local key = prefix .. s.id
-  -- The fences, and the concurrency key fields ending the claim needs, in one read.
-  local fences = redis.call('HMGET', key, 'f', 'sf', 'ck', 'cs')
-  -- The claim is current when its fence is the record's and the task is still claimed:
-  -- ZREM both checks the latter and ends the claim, in one call.
-  local current = asFence(fences[1]) == s.fence and redis.call('ZREM', KEYS[4], s.id) == 1
+  -- The fences, the concurrency key fields ending the claim needs, and the
+  -- fields a settle may have to remove, in one read.
+  local fences = redis.call('HMGET', key, 'f', 'sf', 'ck', 'cs', 'startedAt', 'finishedAt', 'x')
+  -- The claim is current when its fence is the record's and the task is still claimed
+  -- (a second settlement of one task in a call finds the first ended it).
+  local current = asFence(fences[1]) == s.fence and claimedScores[k] and not ended[s.id]
   if current then
+    ended[s.id] = true
+    endedIds[#endedIds + 1] = s.id
     local resumed = false
     -- A resume whose workflow moved on (cancelled, or resumed by another) adds no steps.
     local writeWorkflow = false
@@ -185,7 +203,7 @@ for _, s in ipairs(settlements) do
       writeWorkflow = stored[1] == 'running' and tonumber(stored[2]) == s.write.expected
     end
     -- A claimed task is not finished; only a damaged index says otherwise.
-    local was = redis.call('HGET', KEYS[5], s.id)
+    local was = finishedBefore[k]
     if was then
       redis.call('HDEL', KEYS[5], s.id)
       redis.call('ZREM', KEYS[7], s.id)
@@ -194,9 +212,25 @@ for _, s in ipairs(settlements) do
     if leaveSlot(KEYS[1], prefix, s.id, true, fences[3], fences[4]) then
       queued = true
     end
-    redis.call('HDEL', key, 'startedAt', 'finishedAt', 'x', 'cq')
-    local fields = { 'd', s.json, 'status', s.status, 'sf', s.fence }
-    if s.route == 'f' and s.expires ~= '' then
+    -- The claim's fields go: each instant and the expiry is written anew or
+    -- removed, and the claim's place (`cq`, set by every claim) is emptied
+    -- in the same write rather than removed by a call of its own.
+    local expires = s.route == 'f' and s.expires ~= ''
+    local stale = {}
+    if fences[5] and s.startedAt == '' then
+      stale[#stale + 1] = 'startedAt'
+    end
+    if fences[6] and s.finishedAt == '' then
+      stale[#stale + 1] = 'finishedAt'
+    end
+    if fences[7] and not expires then
+      stale[#stale + 1] = 'x'
+    end
+    if #stale > 0 then
+      redis.call('HDEL', key, unpack(stale))
+    end
+    local fields = { 'd', s.json, 'status', s.status, 'sf', s.fence, 'cq', '' }
+    if expires then
       fields[#fields + 1] = 'x'
       fields[#fields + 1] = s.expires
     end
@@ -211,10 +245,12 @@ for _, s in ipairs(settlements) do
     end
     redis.call('HSET', key, unpack(fields))
     if s.route == 'f' then
-      redis.call('HSET', KEYS[5], s.id, s.extra)
+      newlyFinished[#newlyFinished + 1] = s.id
+      newlyFinished[#newlyFinished + 1] = s.extra
       count(s.extra, 1)
-      if s.expires ~= '' then
-        redis.call('ZADD', KEYS[7], tonumber(s.expires), s.id)
+      if expires then
+        newExpiries[#newExpiries + 1] = tonumber(s.expires)
+        newExpiries[#newExpiries + 1] = s.id
       end
       finished[#finished + 1] = s.id
       if s.step and stepEnded(wfPrefix, wpPrefix, prefix, KEYS[1], KEYS[8], s.step.workflow, s.id, s.json, s.step.resume) then
@@ -282,6 +318,10 @@ for _, s in ipairs(settlements) do
     results[#results + 1] = 0
   end
 end
+
+inCalls('ZREM', KEYS[4], endedIds)
+inCalls('HSET', KEYS[5], newlyFinished)
+inCalls('ZADD', KEYS[7], newExpiries)
 
 if maxFinished then
   local excess = redis.call('ZCARD', KEYS[7]) - maxFinished
