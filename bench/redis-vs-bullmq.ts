@@ -21,8 +21,11 @@
  *                      BENCH_MEMORY (10,000) no-op tasks in calls of 1,000 (pending)
  *                      and after a worker has run them all (finished, default retention),
  *                      each against the empty queue's figure
- * Each scenario runs RUNS times per library, alternating; medians are printed
- * with the ratio Sheppy / BullMQ (for latency, lower is better). worker-fair
+ * Each scenario runs RUNS times per library, alternating — the add and
+ * worker-concurrent scenarios after one uncounted run of each, since both
+ * libraries' figures rise over their first runs as the JIT warms up; medians
+ * are printed with the ratio Sheppy / BullMQ (for latency, lower is better),
+ * and for throughput each library's runs too. worker-fair
  * alternates Sheppy's keyed and plain runs and prints the cost of fairness
  * (plain / fair tasks per second); worker-events alternates runs with the
  * event log on and off and prints its overhead (off / on − 1, in %);
@@ -404,25 +407,23 @@ const bullmq: Library = {
       await queue.addBulk(Array.from({ length: 1000 }, () => ({ name: "noop", data: {} })));
     }
     let completed = 0;
-    let started = 0;
-    const done = new Promise<void>((resolve) => {
-      const worker = new BullWorker("b", async () => null, {
-        connection,
-        prefix,
-        concurrency: 100,
-        autorun: false,
-      });
-      worker.on("completed", () => {
-        if (++completed === SIZES.concurrent) {
-          resolve();
-          void worker.close();
-        }
-      });
-      started = performance.now();
-      void worker.run();
+    const worker = new BullWorker("b", async () => null, {
+      connection,
+      prefix,
+      concurrency: 100,
+      autorun: false,
     });
+    const done = new Promise<void>((resolve) => {
+      worker.on("completed", () => {
+        if (++completed === SIZES.concurrent) resolve();
+      });
+    });
+    const started = performance.now();
+    void worker.run();
     await done;
     const elapsed = performance.now() - started;
+    // Closed before the next run starts, as Sheppy's worker is: nothing of this run competes with it.
+    await worker.close();
     await queue.close();
     return rate(SIZES.concurrent, elapsed);
   },
@@ -501,6 +502,10 @@ console.log(`Redis ${REDIS_URL}; ${RUNS} runs per library, alternating; medians`
 for (const [scenario, measure] of Object.entries(throughput)) {
   if (only && !only.includes(scenario)) continue;
   const results: Record<string, number[]> = { sheppy: [], bullmq: [] };
+  for (const lib of [sheppy, bullmq]) {
+    await measure(lib);
+    await cleanup();
+  }
   for (let run = 0; run < RUNS; run++) {
     for (const lib of run % 2 === 0 ? [sheppy, bullmq] : [bullmq, sheppy]) {
       results[lib.name]!.push(await measure(lib));
@@ -509,8 +514,9 @@ for (const [scenario, measure] of Object.entries(throughput)) {
   }
   const s = median(results.sheppy!);
   const b = median(results.bullmq!);
+  const runs = (lib: string) => results[lib]!.map((r) => fmt(r)).join(", ");
   console.log(
-    `${scenario.padEnd(18)} sheppy ${fmt(s).padStart(8)}/s   bullmq ${fmt(b).padStart(8)}/s   ratio ${fmt(s / b, 2)}×`,
+    `${scenario.padEnd(18)} sheppy ${fmt(s).padStart(8)}/s   bullmq ${fmt(b).padStart(8)}/s   ratio ${fmt(s / b, 2)}×   (runs/s ${runs("sheppy")}; ${runs("bullmq")})`,
   );
 }
 if (!only || only.includes("worker-fair")) {
