@@ -163,8 +163,13 @@ export interface RateLimitRequest {
  * - `replace`: the record replaces the existing one, in whatever state it
  *   was — unless a worker holds a claim on it right now (replacing it would
  *   start a second run of the same task), which reports `false`.
+ * - `rerun`: as `replace`, but an existing record is replaced only while it
+ *   is finished; one that waits or runs reports `false`. Running a finished
+ *   task again is a read, then this add: of two callers doing it at once,
+ *   from any processes, one re-queues the task and the other finds it
+ *   waiting and reports `false`, so it runs and is counted once.
  */
-export type AddMode = "unique" | "replace";
+export type AddMode = "unique" | "replace" | "rerun";
 
 /**
  * How an add under a dedupe key treats an unfinished task holding the key.

@@ -6,9 +6,9 @@
  * queue's newest-first listing a page at a time, so memory stays bounded
  * whatever the queue holds, and re-queues each page with one backend call,
  * the way `queue.retry()` re-queues one task: the record is read again just
- * before, and the backend refuses to replace a task a worker holds, so a
- * redrive racing a worker (or another redrive) never runs a task twice at
- * once. A re-queued task keeps its place in the listing (its creation time),
+ * before, and the backend replaces it only while it is still finished, so a
+ * redrive racing a worker (or another redrive, in any process) never runs a
+ * task twice at once, and only one of them counts it. A re-queued task keeps its place in the listing (its creation time),
  * and the walk only goes on to older ones, so a task is re-queued at most
  * once per call even when it fails again meanwhile. Completed tasks are never
  * redriven (that is `queue.retry(task, { force: true })`, one at a time).
@@ -23,7 +23,6 @@ import { addOptionsFor } from "./add-events.js";
 import { parseIsoInstant } from "./instant.js";
 import { pageSizeOf, statusesOf } from "./list-tasks.js";
 import type { QueueHandle } from "./queue-handle.js";
-import { oneRedriveStepAtATime } from "./redrive-lock.js";
 import { rerunRecord } from "./retry-api.js";
 
 /** The statuses a redrive takes: tasks that ended without success. */
@@ -103,9 +102,7 @@ export async function retryAll(
     cursor = page.cursor;
     const ids = page.tasks.filter(matches).map((data) => data.id);
     if (ids.length === 0) continue;
-    const counts = await oneRedriveStepAtATime(queue.name, () =>
-      requeueCurrent(backend, queue, ids, matches),
-    );
+    const counts = await requeueCurrent(backend, queue, ids, matches);
     result.retried += counts.retried;
     result.skipped += counts.skipped;
     await queue.runInline();
@@ -134,11 +131,11 @@ async function requeueCurrent(
     else counts.skipped += 1;
   }
   if (records.length === 0) return counts;
-  // `replace` refuses a task a worker has claimed since the read.
+  // `rerun` refuses a task no longer finished: claimed, or re-queued by another caller, since the read.
   const added = await backend.add(
     queue.name,
     records,
-    "replace",
+    "rerun",
     addOptionsFor(backend, records, now),
   );
   for (const queued of added) {

@@ -39,7 +39,7 @@ const RETRY_OPTION_KEYS = ["at", "force", "priority"] as const;
 /**
  * The record that runs finished task `data` again: its outcome cleared,
  * `manualRetryCount` one more, pending at `now` (epoch ms) or scheduled for
- * `due`, at `priority` when given (else the priority it had). Stored with `add(…, "replace")`, which a worker's claim fences.
+ * `due`, at `priority` when given (else the priority it had). Stored with `add(…, "rerun")`, only while the task is still finished (a task waiting for its automatic retry: `"replace"`, which a worker's claim fences).
  */
 export function rerunRecord(
   data: TaskData,
@@ -102,15 +102,21 @@ export async function retryTask(
     );
   }
   const record = rerunRecord(data, queue.clock.now(), due, priority);
-  // The backend refuses to replace a task a worker claimed meanwhile (a concurrent retry ran first).
+  // A finished task is re-queued only while it is still finished (not once a concurrent retry
+  // has); one waiting for its automatic retry is replaced unless a worker claimed it meanwhile.
+  const finished = data.finishedAt !== null;
   const [queued] = await backend.add(
     queue.name,
     [record],
-    "replace",
+    finished ? "rerun" : "replace",
     addOptionsFor(backend, [record], queue.clock.now()),
   );
   if (!queued) {
-    throw new TaskStateError(`Cannot retry task ${id}: a worker started running it meanwhile`);
+    throw new TaskStateError(
+      finished
+        ? `Cannot retry task ${id}: it was re-queued or started meanwhile (it is no longer finished)`
+        : `Cannot retry task ${id}: a worker started running it meanwhile`,
+    );
   }
   await queue.runInline();
   return true;

@@ -77,10 +77,17 @@ export function addRecords(
     seen.add(id);
     if (again) return false;
     if (mode === "unique" ? state.entries.has(id) : state.claims.has(id)) return false;
+    if (mode === "rerun" && !finishedOrAbsent(state, id, now)) return false;
     storeNew(state, record, changes);
     return true;
   });
   return { results, changes };
+}
+
+/** Whether the queue holds no record of `id`, or a finished one (an expired record counts as gone). */
+function finishedOrAbsent(state: MemoryQueueState, id: string, now: number): boolean {
+  const entry = state.entries.get(id);
+  return !entry || entry.record.finishedAt !== null || state.isExpired(entry, now);
 }
 
 /** Whether settlement `s` may be written: its claim is current. `null` when it was written already (a resend). */

@@ -107,7 +107,8 @@ const ON_CONFLICT_UNIQUE = `
  * it is claimed now, or was written by this same call (a resend) — keeping
  * its fences, so a holder of an earlier claim never matches a later one.
  */
-const ON_CONFLICT_REPLACE = `
+/** Replaces a stored record unless it is claimed (`replace`), or only while it is finished (`rerun`). */
+const onConflictReplace = (replaceable: string) => `
   ON CONFLICT (queue, id) DO UPDATE
   SET data = EXCLUDED.data, status = EXCLUDED.status, seq = EXCLUDED.seq,
       -- A keyed record replacing one waits for its key's slot as an added one does (migration 005).
@@ -117,8 +118,10 @@ const ON_CONFLICT_REPLACE = `
       due_at = EXCLUDED.due_at, created_at = EXCLUDED.created_at, req = EXCLUDED.req,
       started_at = NULL, finished_at = NULL, lease_at = NULL, suspect_lease = NULL,
       suspect_at = NULL, expires_at = NULL
-  WHERE t.state <> ${CLAIMED} AND t.req IS DISTINCT FROM EXCLUDED.req
+  WHERE ${replaceable} AND t.req IS DISTINCT FROM EXCLUDED.req
   RETURNING t.id, t.state`;
+const ON_CONFLICT_REPLACE = onConflictReplace(`t.state <> ${CLAIMED}`);
+const ON_CONFLICT_RERUN = onConflictReplace(`t.state = ${FINISHED}`);
 
 const addStatement = (conflict: string, append: string) => `
 WITH added AS (${INSERT}${conflict}
@@ -127,9 +130,18 @@ ${ADD_ANSWER}`;
 
 export const ADD_UNIQUE = addStatement(ON_CONFLICT_UNIQUE, APPEND_ADDED);
 export const ADD_REPLACE = addStatement(ON_CONFLICT_REPLACE, APPEND_ADDED);
+const ADD_RERUN = addStatement(ON_CONFLICT_RERUN, APPEND_ADDED);
 /** Within an application's transaction: its events wait in `events_pending` for its commit. */
 const ADD_UNIQUE_WITHIN = addStatement(ON_CONFLICT_UNIQUE, STAGE_ADDED);
 const ADD_REPLACE_WITHIN = addStatement(ON_CONFLICT_REPLACE, STAGE_ADDED);
+const ADD_RERUN_WITHIN = addStatement(ON_CONFLICT_RERUN, STAGE_ADDED);
+
+/** The add statement for `mode`, on the application's transaction (`within`) or on its own. */
+const ADD_STATEMENTS: Record<AddMode, readonly [own: string, within: string]> = {
+  unique: [ADD_UNIQUE, ADD_UNIQUE_WITHIN],
+  replace: [ADD_REPLACE, ADD_REPLACE_WITHIN],
+  rerun: [ADD_RERUN, ADD_RERUN_WITHIN],
+};
 
 /** Rows an earlier send of the same call wrote (its reply lost). */
 const WRITTEN_BY = `
@@ -256,15 +268,7 @@ export class TaskStore {
     const appTx = options.tx;
     const { rows, first, sent } = newRows(records, "PostgreSQL", this.now());
     const token = requestToken();
-    const statement = this.session.sql(
-      appTx
-        ? mode === "replace"
-          ? ADD_REPLACE_WITHIN
-          : ADD_UNIQUE_WITHIN
-        : mode === "replace"
-          ? ADD_REPLACE
-          : ADD_UNIQUE,
-    );
+    const statement = this.session.sql(ADD_STATEMENTS[mode][appTx ? 1 : 0]);
     const events = this.events.cap > 0 ? sentEvents(options.events, first) : null;
     // Statements of at most ADD_CHUNK rows: each one answers well within the call's time bound,
     // however many tasks the call adds (one statement of 200,000 rows took over 10 s).

@@ -44,7 +44,8 @@ const DELETE_BATCH = 2000;
  * unless it is claimed now — keeping its fences, so a holder of an earlier
  * claim never matches a later one.
  */
-export const REPLACE = `
+/** Replaces a stored record unless it is claimed (`REPLACE`), or only while it is finished (`RERUN`). */
+const replaceWhere = (replaceable: string) => `
 INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, priority, ckey, climit)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (queue, id) DO UPDATE
@@ -55,7 +56,9 @@ SET data = excluded.data, status = excluded.status, seq = excluded.seq,
     priority = excluded.priority, ckey = excluded.ckey, climit = excluded.climit,
     due_at = excluded.due_at, created_at = excluded.created_at, started_at = NULL,
     finished_at = NULL, lease_at = NULL, suspect_lease = NULL, suspect_at = NULL, expires_at = NULL
-WHERE tasks.state <> ${CLAIMED}`;
+WHERE ${replaceable}`;
+export const REPLACE = replaceWhere(`tasks.state <> ${CLAIMED}`);
+const RERUN = replaceWhere(`tasks.state = ${FINISHED}`);
 
 const ANY_DUE = `SELECT 1 FROM tasks WHERE queue = ? AND state = ${DUE} AND due_at <= ? LIMIT 1`;
 
@@ -134,7 +137,9 @@ export class TaskStore {
     let appended = false;
     const stored = await this.db.write("add", () => {
       const written =
-        mode === "replace" ? this.#replace(queue, sent) : insertNew(this.db, queue, sent);
+        mode === "unique"
+          ? insertNew(this.db, queue, sent)
+          : this.#replace(queue, sent, mode === "rerun" ? RERUN : REPLACE);
       const events = bodies.filter((body, i): body is string => written[i]! && body !== null);
       appended = this.events.appendWithin(queue, events);
       return written;
@@ -147,10 +152,11 @@ export class TaskStore {
     return first.map((isFirst) => isFirst && stored[next++]!);
   }
 
-  #replace(queue: string, rows: readonly StoredColumns[]): boolean[] {
+  /** Stores `rows` with `statement` (`REPLACE` or `RERUN`); per row, whether it was written. */
+  #replace(queue: string, rows: readonly StoredColumns[], statement: string): boolean[] {
     const claimable = rows.filter((r) => r.state === CLAIMABLE).length;
     let seq = claimable > 0 ? takeNumbers(this.db, "task_seq", claimable) : 0;
-    const replace = this.db.statement(REPLACE);
+    const replace = this.db.statement(statement);
     return rows.map((r) => {
       const place = r.state === CLAIMABLE ? seq++ : null;
       return replace.run(...rowValues(queue, r, place)).changes > 0;

@@ -241,6 +241,43 @@ export function backendStorageCases(h: ContractHarness): void {
       expect((await backend.getTasks(q, [d.id])).get(d.id)?.status).toBe("processing");
     });
 
+    it("B-4 rerun replaces a finished record once, and never one that waits or is claimed", async () => {
+      const { backend, q } = await setup();
+      const [waiting, later, claimed, failed] = [data(1), data(2), data(3), data(4)];
+      await backend.add(q, [claimed, failed]);
+      const [claimOfClaimed, claimOfFailed] = await backend.claim(q, 2);
+      await settleClaim(
+        backend,
+        q,
+        claimOfFailed!,
+        finishedRecord(claimOfFailed!.record, "failed"),
+      );
+      await backend.add(q, [waiting, scheduledRecord(later, Date.now() + HOUR)]);
+
+      const rerunOf = (d: TaskData) => ({ ...d, args: [9], lastRetryAt: iso() });
+      expect(
+        await backend.add(
+          q,
+          [rerunOf(waiting), rerunOf(later), rerunOf(claimed), rerunOf(failed)],
+          "rerun",
+        ),
+      ).toEqual([false, false, false, true]);
+      // Waiting again, it is no longer finished: a second rerun (another caller's) is refused.
+      expect(await backend.add(q, [rerunOf(failed)], "rerun")).toEqual([false]);
+      expect((await backend.getStats(q)).failed).toBe(0);
+      const stored = await backend.getTasks(q, [waiting.id, later.id, claimed.id, failed.id]);
+      expect(stored.get(waiting.id)?.args).toEqual(waiting.args);
+      expect(stored.get(later.id)?.status).toBe("scheduled");
+      expect(stored.get(claimed.id)?.status).toBe("processing");
+      expect(stored.get(failed.id)?.args).toEqual([9]);
+      const claims = await backend.claim(q, 5);
+      expect(claims.map((c) => c.record.id).sort()).toEqual([waiting.id, failed.id].sort());
+      expect(claims.find((c) => c.record.id === failed.id)!.fence).toBeGreaterThan(
+        claimOfFailed!.fence,
+      );
+      expect(claimOfClaimed!.record.id).toBe(claimed.id);
+    });
+
     it("B-14 a scheduled record waits for its time (even one already past) and is not claimable", async () => {
       const { backend, q } = await setup();
       const later = scheduledRecord(data(1), Date.now() + HOUR);

@@ -7,7 +7,14 @@
 
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { currentTask, InvalidOptionError, type Queue, type Task, task } from "../../index.js";
+import {
+  currentTask,
+  InvalidOptionError,
+  type Queue,
+  type Task,
+  TaskStateError,
+  task,
+} from "../../index.js";
 import type { ContractHarness } from "../harness.js";
 import { finishedRecord, settleClaim } from "../support/records.js";
 import { PerTest, sleep, until } from "../support/until.js";
@@ -206,18 +213,19 @@ export function redriveCases(h: ContractHarness): void {
       await expect(queue.retryAll({ batchSize: 0 })).rejects.toThrow(InvalidOptionError);
     });
 
-    it("a task that changed after the listing is skipped, not re-queued: deleted, retried and claimed, or claimed just before the replace", async () => {
+    it("a task that changed after the listing is skipped, not re-queued: deleted, retried and claimed, or retried or claimed just before the re-queue", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
       const token = randomUUID();
-      const [deleted, claimedEarly, claimedLate] = [
+      const [deleted, claimedEarly, claimedLate, retriedLate] = [
+        failFirst(token),
         failFirst(token),
         failFirst(token),
         failFirst(token),
       ];
-      await queue.add([deleted, claimedEarly, claimedLate]);
-      await h.worker(queue).work({ maxTasks: 3 });
-      expect((await queue.stats()).failed).toBe(3);
+      await queue.add([deleted, claimedEarly, claimedLate, retriedLate]);
+      await h.worker(queue).work({ maxTasks: 4 });
+      expect((await queue.stats()).failed).toBe(4);
 
       // After the redrive has listed the page: one task deleted, one retried and claimed by a worker.
       let afterListing = true;
@@ -246,17 +254,63 @@ export function redriveCases(h: ContractHarness): void {
           expect((await backend.claim(queue.name, 1)).map((c) => c.record.id)).toEqual([
             claimedLate.id,
           ]);
+          // Re-queued by someone else and still waiting: not finished, so not re-queued again.
+          await queue.retry(retriedLate);
         }
         return found;
       };
 
-      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 3 });
+      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 4 });
       expect(await queue.getTask(deleted)).toBeNull();
-      const running = await queue.getTask([claimedEarly, claimedLate]);
-      expect(running.map((t) => [t?.status, t?.manualRetryCount])).toEqual([
+      const after = await queue.getTask([claimedEarly, claimedLate, retriedLate]);
+      expect(after.map((t) => [t?.status, t?.manualRetryCount])).toEqual([
         ["processing", 1],
         ["processing", 1],
+        ["pending", 1],
       ]);
+    });
+
+    it("redrives from two processes at once re-queue each task once: one counts it retried, the other skipped or not at all", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      await queue.add(Array.from({ length: 60 }, () => failFirst(token)));
+      await h.worker(queue, { concurrency: 20 }).work({ maxTasks: 60 });
+      expect((await queue.stats()).failed).toBe(60);
+
+      const other = h.sibling(queue);
+      const [a, b] = await Promise.all([
+        queue.retryAll({ batchSize: 5 }),
+        other.retryAll({ batchSize: 5 }),
+      ]);
+      expect(a.retried + b.retried).toBe(60);
+      // A caller counts as skipped what it listed before the other re-queued it; a task
+      // re-queued before its page was read is no longer failed, so it is not listed at all.
+      for (const counts of [a, b]) expect(counts.retried + counts.skipped).toBeLessThanOrEqual(60);
+      const tasks = (await queue.listTasks({ limit: 100 })).tasks;
+      expect(tasks.map((t) => [t.status, t.manualRetryCount])).toEqual(
+        Array.from({ length: 60 }, () => ["pending", 1]),
+      );
+    });
+
+    it("queue.retry() of one finished task from two processes at once re-queues it once; the other is refused", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const failed = failFirst(token);
+      await queue.add(failed);
+      await h.worker(queue).work({ maxTasks: 1 });
+      const other = h.sibling(queue);
+      const outcomes = await Promise.allSettled([queue.retry(failed), other.retry(failed)]);
+      const fulfilled = outcomes.filter((o) => o.status === "fulfilled");
+      const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
+      expect(fulfilled).toHaveLength(1);
+      expect(rejected).toHaveLength(1);
+      expect(rejected[0]!.reason).toBeInstanceOf(TaskStateError);
+      // Refused at its read (no longer finished) or at its re-queue (re-queued since the read).
+      expect(String(rejected[0]!.reason.message)).toMatch(
+        /re-queued or started meanwhile|it has not finished/,
+      );
+      const stored = await queue.getTask(failed);
+      expect([stored?.status, stored?.manualRetryCount]).toEqual(["pending", 1]);
     });
 
     it("redrives racing each other and a running worker never run a task twice at once, and small batches reach every task", async () => {
@@ -274,7 +328,8 @@ export function redriveCases(h: ContractHarness): void {
         queue.retryAll({ batchSize: 7 }),
         other.retryAll({ batchSize: 13 }),
       ]);
-      expect(a.retried + b.retried).toBeGreaterThanOrEqual(200);
+      // Each task is re-queued once: a finished one only, and it then completes.
+      expect(a.retried + b.retried).toBe(200);
       await until(async () => (await queue.stats()).completed === 200, {
         timeoutMs: 15_000,
         what: "all 200 completed",

@@ -4,7 +4,7 @@
  * once per call rather than once per task. A call of many records must leave
  * Redis exactly as the same records sent one per call do: the same answers,
  * the same lists in the same order, the same hashes. Checked on random mixes
- * of new and stored ids, priorities, concurrency keys, due times, both add
+ * of new and stored ids, priorities, concurrency keys, due times, all three add
  * modes, and settle outcomes (finished, retried later or at once, put back,
  * lost, sent twice in one call).
  */
@@ -50,7 +50,7 @@ const scenario = fc.record({
   stored: fc.array(recordPlan, { maxLength: 8 }),
   claimFirst: fc.integer({ min: 0, max: 3 }),
   added: fc.array(recordPlan, { minLength: 1, maxLength: 12 }),
-  mode: fc.constantFrom<AddMode>("unique", "replace"),
+  mode: fc.constantFrom<AddMode>("unique", "replace", "rerun"),
   outcomes: fc.array(
     fc.constantFrom<Outcome>(
       "completed",

@@ -7,8 +7,9 @@
 -- index (a replaced record takes the new one's place), and `status` is the
 -- JSON's, kept beside it for readers. Mode 'unique' leaves an
 -- id the queue holds alone (answer 0); 'replace' replaces the old record in
--- whatever state — unless it is claimed right now (0). A second copy of an
--- id in one call is a duplicate (0).
+-- whatever state — unless it is claimed right now (0); 'rerun' replaces it
+-- only while it is finished (0 otherwise). A second copy of an id in one
+-- call is a duplicate (0).
 -- Each record written carries the call's request token (field `rq`): resent
 -- with the same token after a lost reply, the call recognises its own
 -- records and answers 1 again instead of calling them duplicates.
@@ -30,8 +31,8 @@ local mode = ARGV[2]
 local token = ARGV[3]
 local eventCap = ARGV[4]
 local WIDTH = 8
-if mode ~= 'unique' and mode ~= 'replace' then
-  return redis.error_reply('sheppy add: mode must be unique or replace (got ' .. tostring(mode) .. ')')
+if mode ~= 'unique' and mode ~= 'replace' and mode ~= 'rerun' then
+  return redis.error_reply('sheppy add: mode must be unique, replace or rerun (got ' .. tostring(mode) .. ')')
 end
 if token == nil or token == '' or not isEventCap(eventCap) or (#ARGV - 4) % WIDTH ~= 0 then
   return redis.error_reply('sheppy add: expected a request token, an event cap and (id, json, route, extra, created, status, claim spec, event body) per record')
@@ -86,7 +87,8 @@ for i = 5, #ARGV, WIDTH do
     results[#results + 1] = 0
   elseif exists and redis.call('HGET', key, 'rq') == token then
     results[#results + 1] = 1
-  elseif (mode == 'unique' and exists) or (mode == 'replace' and redis.call('ZSCORE', KEYS[5], id)) then
+  elseif (mode == 'unique' and exists) or (mode ~= 'unique' and redis.call('ZSCORE', KEYS[5], id))
+    or (mode == 'rerun' and exists and not redis.call('HGET', KEYS[6], id)) then
     results[#results + 1] = 0
   else
     if exists then
