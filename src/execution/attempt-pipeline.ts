@@ -228,7 +228,8 @@ class PipelineAttempt implements Attempt, TaskReports {
       endAttemptSpan(this.span, "abandoned");
     }
     this.#running.interrupt(reason);
-    return this.pipeline.requeue({ record: this.claim.record, fence: this.fence });
+    // The claim itself, not a copy: its `started`, if still held, goes in front of `interrupted`.
+    return this.pipeline.requeue(this.claim, this.fence);
   }
 }
 
@@ -243,7 +244,13 @@ export interface Admission {
 }
 
 /** How a settlement came about, for the lifecycle event it carries. */
-type SettleKind = "run" | "crash" | "deferral" | "requeue";
+/**
+ * What a settle ends: an attempt (`run`), a claim taken over (`crash`), a
+ * start put off by a rate limit (`deferral`), a running attempt interrupted
+ * at shutdown (`requeue`), or a claim handed back before it started
+ * (`release`).
+ */
+type SettleKind = "run" | "crash" | "deferral" | "requeue" | "release";
 
 export class AttemptPipeline {
   readonly #unknown: UnknownTaskGate | undefined;
@@ -422,18 +429,29 @@ export class AttemptPipeline {
     return this.start(claim).settled;
   }
 
-  /** Settles a claim back as pending without an attempt (claimed while stopping, or interrupted at shutdown). */
-  requeue(claim: ClaimedTask): Promise<SettleResult | "unsettled"> {
+  /** Settles a running attempt's claim (now under `fence`) back as pending, no attempt spent (interrupted at shutdown). */
+  requeue(claim: ClaimedTask, fence = claim.fence): Promise<SettleResult | "unsettled"> {
+    return this.#handBack(claim, fence, "requeue");
+  }
+
+  /**
+   * Settles a claim that never started back as pending (claimed while
+   * stopping). It writes no lifecycle event: the log never said it started,
+   * so it has nothing to end.
+   */
+  release(claim: ClaimedTask): Promise<SettleResult | "unsettled"> {
+    return this.#handBack(claim, claim.fence, "release");
+  }
+
+  #handBack(
+    claim: ClaimedTask,
+    fence: number,
+    kind: "requeue" | "release",
+  ): Promise<SettleResult | "unsettled"> {
     const now = this.options.environment.clock.now();
-    return this.#send(
-      claim,
-      claim.fence,
-      requeuedRecord(claim.record),
-      [],
-      null,
-      now,
-      "requeue",
-    ).catch(() => "unsettled" as const);
+    return this.#send(claim, fence, requeuedRecord(claim.record), [], null, now, kind).catch(
+      () => "unsettled" as const,
+    );
   }
 
   /** Ends a claim whose holder stopped renewing it: `crashed`, or `retrying` with `retryOnCrash`. */
@@ -568,7 +586,8 @@ export class AttemptPipeline {
     workflow?: WorkflowWrite,
   ): Promise<SettleResult> {
     const publisher = this.#events;
-    if (!publisher) return this.#sendNow(fence, record, children, expiresAt, now, workflow);
+    if (!publisher || kind === "release")
+      return this.#sendNow(fence, record, children, expiresAt, now, workflow);
     // An attempt that ended before its `started` was appended carries it, in front of its end.
     const started = publisher.take(claim);
     const events = started === undefined ? [] : [started];
@@ -644,7 +663,7 @@ export class AttemptPipeline {
 }
 
 /** The lifecycle event a settlement of `kind` leaving `record` stands for. */
-function settleEventType(kind: SettleKind, record: TaskData): WrittenEventType {
+function settleEventType(kind: Exclude<SettleKind, "release">, record: TaskData): WrittenEventType {
   switch (kind) {
     case "crash":
       return "crashed";

@@ -44,7 +44,7 @@ export async function runClaimLoop(
   // Tasks a claim answered after the stop are not run: they go straight back.
   const claimTasks = (limit: number, waitMs: number) =>
     run.late.unlessStopped(queue.backend.claim(queue.name, limit, waitMs), stop, (late) =>
-      flights.requeue(queue, late),
+      flights.release(queue, late),
     );
   let turnedAt = performance.now();
   while (!stop.aborted) {
@@ -116,7 +116,7 @@ export async function runClaimLoop(
     }
     if (stop.aborted) {
       // Claimed while stopping: hand them straight back.
-      flights.requeue(queue, claimed);
+      flights.release(queue, claimed);
       slots.release(claimed.length);
       break;
     }
@@ -149,7 +149,7 @@ async function startAdmitted(
   const admission = await run.late.unlessStopped(
     flights.admit(queue, claimed),
     run.stop.signal,
-    ({ admitted }) => flights.requeue(queue, admitted),
+    ({ admitted }) => flights.release(queue, admitted),
   );
   if (admission === undefined) {
     slots.release(claimed.length);

@@ -254,8 +254,8 @@ export class Flights {
   }
 
   /** Settles claims back as pending without running them (claimed while stopping). */
-  requeue(queue: Queue, claims: readonly ClaimedTask[]): void {
-    for (const claim of claims) void this.#pipeline(queue).requeue(claim);
+  release(queue: Queue, claims: readonly ClaimedTask[]): void {
+    for (const claim of claims) void this.#pipeline(queue).release(claim);
   }
 
   /** Ends a claim taken over from a worker that stopped renewing it. */

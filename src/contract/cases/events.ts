@@ -366,6 +366,67 @@ export function eventCases(h: ContractHarness): void {
       ]);
     });
 
+    it("EV-28 a claim answered after its worker stopped goes back pending with no event; an attempt cut off at shutdown ends `interrupted`", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const [late, cut] = [echo(1), slow(5000)];
+      await queue.add(late);
+      // The first claim that takes a task answers only once the worker has been told to stop.
+      let answer!: () => void;
+      const stopped = new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      let claimedLate!: () => void;
+      const claimMade = new Promise<void>((resolve) => {
+        claimedLate = resolve;
+      });
+      const claim = backend.claim.bind(backend);
+      let held = false;
+      backend.claim = async (name, limit, waitMs) => {
+        const got = await claim(name, limit, waitMs);
+        if (got.length > 0 && !held) {
+          held = true;
+          claimedLate();
+          await stopped;
+        }
+        return got;
+      };
+      const worker = h.worker(queue);
+      const working = worker.work();
+      await claimMade;
+      const closing = worker.close();
+      answer();
+      await closing;
+      await working;
+      const handedBack = await until(
+        async () => {
+          const stored = await queue.getTask(late);
+          return stored?.status === "pending" ? stored : undefined;
+        },
+        { timeoutMs: 5000, what: "the late claim handed back" },
+      );
+      expect(handedBack.startedAt).toBeNull();
+      expect(steps(await logOf(backend, queue.name))).toEqual([`added:${late.id}`]);
+
+      // On a queue of its own: the first one's task is claimable again.
+      const other = h.queue();
+      const otherBackend = await other.connect();
+      await other.add(cut);
+      const second = h.worker(other, { shutdownTimeout: 0.1 });
+      const secondWorking = second.work();
+      await until(async () => (await other.getTask(cut))?.status === "processing", {
+        timeoutMs: 5000,
+        what: "the slow task running",
+      });
+      await second.close();
+      await secondWorking;
+      expect(steps(await logOf(otherBackend, other.name))).toEqual([
+        `added:${cut.id}`,
+        `started:${cut.id}`,
+        `interrupted:${cut.id}`,
+      ]);
+    });
+
     it("EV-27 queue.events({ types }) yields only events of those types, in log order; an unknown type is an InvalidOptionError", async () => {
       const queue = h.queue();
       const other = h.sibling(queue);
