@@ -109,6 +109,12 @@ ${settings}
   than this sheppy: the status is printed all the same); \`2\` the command
   line is wrong (bad option value, bad JSON, malformed URL, conflicting
   options). Errors are one line on stderr; \`--log-level debug\` adds the stack.
+- **A queue that holds nothing**: \`task list\`, \`cron list\`, \`events\`,
+  \`metrics\`, \`queue pause\`/\`resume\` and \`task retry --all-failed\` on a
+  queue with no task and no cron (most often a mistyped \`-q\`) print a
+  \`warning:\` line on stderr naming the queues the backend knows, then do
+  what they would anyway; stdout and the exit code are unchanged. Not on
+  \`memory://\`, where every new process starts empty.
 - **Logs** of \`sheppy work\` go to stdout: human-readable on a terminal, JSON
   lines otherwise (\`--log-format\`).
 

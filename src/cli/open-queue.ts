@@ -118,8 +118,35 @@ function noneHolds(others: readonly string[]): string {
 }
 
 /** Whether `queue` holds no task record and no cron: a name nothing has used (or a typo). */
-export async function queueHoldsNothing(backend: Backend, queue: string): Promise<boolean> {
+async function queueHoldsNothing(backend: Backend, queue: string): Promise<boolean> {
   const stats = await backend.getStats(queue);
   if (Object.values(stats).some((count) => count > 0)) return false;
   return (await backend.getCrons(queue)).length === 0;
+}
+
+/**
+ * Warns on stderr when `queue` holds no task and no cron — most often a
+ * mistyped name, for which a listing would otherwise print nothing at all —
+ * saying `then` (what the command did all the same) and naming the queues
+ * the backend knows. Never on stdout: table and JSON output stay as they
+ * are. Not for a backend that lives in this process: it holds nothing of
+ * anyone else's, so every queue is empty there.
+ */
+export async function warnIfQueueUnused(
+  backend: Backend,
+  queue: string,
+  then?: string,
+): Promise<void> {
+  if (!backend.capabilities.crossProcess) return;
+  if (!(await queueHoldsNothing(backend, queue))) return;
+  // Sorted: the backend's list has no order of its own, and the message must be stable.
+  const others = [...(await backend.listQueues()).keys()].filter((name) => name !== queue).sort();
+  const known =
+    others.length === 0
+      ? undefined
+      : `queues this backend knows: ${others.slice(0, 5).join(", ")}${others.length > 5 ? ", …" : ""}`;
+  const notes = [then, known].filter((note) => note !== undefined);
+  console.error(
+    `warning: queue ${queue} holds no tasks or crons: is the name right?${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`,
+  );
 }

@@ -58,7 +58,7 @@ describe("sheppy queue pause | resume and --priority", () => {
     const paused = await sheppy("queue", "pause", "-q", "tpyo");
     expect(paused).toMatchObject({ code: 0, stdout: "queue tpyo paused\n" });
     expect(paused.stderr).toBe(
-      "warning: queue tpyo holds no tasks or crons: is the name right? (paused it all the same)\n",
+      "warning: queue tpyo holds no tasks or crons: is the name right? (paused it all the same; queues this backend knows: control)\n",
     );
     const crons = new Queue(url, { name: "crons-only" });
     await crons.addCron(add(1, 1), "0 9 * * *");

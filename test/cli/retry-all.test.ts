@@ -41,7 +41,8 @@ describe("sheppy task retry --all-failed", () => {
     expect(await sheppy("task", "retry", "--all-failed", "-q", "redirve")).toMatchObject({
       code: 0,
       stdout: "0 failed tasks queued to run again\n",
-      stderr: "warning: queue redirve holds no tasks or crons: is the name right?\n",
+      stderr:
+        "warning: queue redirve holds no tasks or crons: is the name right? (queues this backend knows: redrive)\n",
     });
     expect(await sheppy("task", "retry", "--all-failed", "--since", "1h")).toMatchObject({
       code: 0,

@@ -9,7 +9,7 @@ import { CronExpressionError, CronNotFoundError } from "../../errors.js";
 import { type CronDefinition, cronDeterministicId } from "../../queue/cron.js";
 import { describeSchedule, parseCronSchedule } from "../../queue/cron-schedule.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import { withQueue } from "../open-queue.js";
+import { warnIfQueueUnused, withQueue } from "../open-queue.js";
 import { type Column, formatInstant, formatJson, print, printJson, printRows } from "../output.js";
 import { ARGS_FILE_HELP, ARGS_HELP, createTask, TASK_ARGUMENT } from "../task-from-spec.js";
 
@@ -54,7 +54,11 @@ function addList(group: Command): void {
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();
-    const crons = await withQueue(settings, (queue) => queue.getCrons());
+    const crons = await withQueue(settings, async (queue) => {
+      const found = await queue.getCrons();
+      if (found.length === 0) await warnIfQueueUnused(queue.backend, queue.name);
+      return found;
+    });
     printRows(settings.format, crons, COLUMNS, cronJson, "no crons");
   });
 }

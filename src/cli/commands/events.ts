@@ -17,7 +17,7 @@ import {
   type QueueEventType,
 } from "../../task/lifecycle-event.js";
 import { addSettings, type OutputFormat, positiveInteger } from "../env.js";
-import { openBackend } from "../open-queue.js";
+import { openBackend, warnIfQueueUnused } from "../open-queue.js";
 import { print } from "../output.js";
 
 interface EventsSettings {
@@ -101,6 +101,7 @@ export function addEventsCommand(program: Command): void {
           `warning: ${settings.backendUrl ?? "this backend"} keeps its tasks inside this process: only its own events are heard (use a redis://, postgres:// or sqlite:// URL)`,
         );
       const queue = new Queue(backend, { name: settings.queue });
+      await warnIfQueueUnused(backend, queue.name, "listening all the same");
       for await (const event of queue.events({
         after: settings.after,
         signal: controller.signal,

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { collectMetrics } from "../../queue/collect-metrics.js";
 import { Queue } from "../../queue/queue.js";
 import { addSettings } from "../env.js";
-import { openBackend } from "../open-queue.js";
+import { openBackend, warnIfQueueUnused } from "../open-queue.js";
 
 interface MetricsSettings {
   readonly backendUrl?: string;
@@ -35,7 +35,9 @@ Examples:
     const backend = openBackend(settings);
     try {
       const queues = settings.queue.map((name) => new Queue(backend, { name }));
-      process.stdout.write(await collectMetrics(...queues));
+      const text = await collectMetrics(...queues);
+      for (const queue of queues) await warnIfQueueUnused(backend, queue.name);
+      process.stdout.write(text);
     } finally {
       await backend.disconnect().catch(() => undefined);
     }

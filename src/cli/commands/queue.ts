@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import type { QueueStats } from "../../backends/backend.js";
 import { Queue } from "../../queue/queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import { openBackend, queueHoldsNothing } from "../open-queue.js";
+import { openBackend, warnIfQueueUnused } from "../open-queue.js";
 import { type Column, print, printJson, printRows } from "../output.js";
 
 type QueueRow = { queue: string; crons: number; paused: boolean } & QueueStats;
@@ -90,11 +90,11 @@ export function addQueueCommands(program: Command): void {
         for (const name of names) {
           const queue = new Queue(backend, { name });
           await (paused ? queue.pause() : queue.resume());
-          if (await queueHoldsNothing(backend, name)) {
-            console.error(
-              `warning: queue ${name} holds no tasks or crons: is the name right? (${paused ? "paused" : "resumed"} it all the same)`,
-            );
-          }
+          await warnIfQueueUnused(
+            backend,
+            name,
+            `${paused ? "paused" : "resumed"} it all the same`,
+          );
           done.push({ queue: name, paused });
           if (settings.format !== "json") print(`queue ${name} ${paused ? "paused" : "resumed"}`);
         }

@@ -8,7 +8,7 @@ import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import { addSettings, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import { parseStatuses } from "../inputs.js";
-import { queueGiven, withQueue, withQueueOf } from "../open-queue.js";
+import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson, printRows, renderTaskDetail, taskColumns } from "../output.js";
 
 interface QueueSettings {
@@ -36,6 +36,7 @@ function addList(group: Command): void {
       for await (const task of queue.iterateTasks()) {
         if (!statuses || statuses.has(task.status)) found.push(task.toJSON());
       }
+      if (found.length === 0) await warnIfQueueUnused(queue.backend, queue.name);
       return found;
     });
     rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
-import { queueGiven, queueHoldsNothing, withQueue, withQueueOf } from "../open-queue.js";
+import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import { reportOutcome, waitForOutcome } from "./task-outcome.js";
 
@@ -42,9 +42,7 @@ async function retryAllFailed(settings: QueueSettings & { since?: string }): Pro
   const since = settings.since === undefined ? undefined : parseSince(settings.since);
   const { retried, skipped } = await withQueue(settings, async (queue) => {
     const outcome = await queue.retryAll({ status: "failed", since });
-    if (outcome.retried === 0 && (await queueHoldsNothing(queue.backend, queue.name))) {
-      console.error(`warning: queue ${queue.name} holds no tasks or crons: is the name right?`);
-    }
+    if (outcome.retried === 0) await warnIfQueueUnused(queue.backend, queue.name);
     return outcome;
   });
   if (settings.format === "json") printJson({ retried, skipped });
