@@ -536,9 +536,24 @@ export class Queue implements QueueHandle {
     const ids = refs.map((ref) => idOf(ref, "queue.waitFor()"));
     const timeoutMs = timeoutMsOf(options, "queue.waitFor()");
     const unique = [...new Set(ids)];
-    const found = await waitForFinished(await this.connect(), this.name, unique, timeoutMs);
+    const found = await waitForFinished(
+      await this.connect(),
+      this.name,
+      unique,
+      timeoutMs,
+      this.idleWaitHint(),
+    );
     const decoded = await Promise.all(ids.map((id) => decodeTask(found.get(id)!)));
     return Array.isArray(input) ? decoded : decoded[0]!;
+  }
+
+  /**
+   * What a `waitFor` timeout says when no worker has claimed the tasks;
+   * `undefined` asks whether a worker serving this queue runs. A subclass
+   * whose tasks no worker runs (`TestQueue`) says what runs them instead.
+   */
+  protected idleWaitHint(): string | undefined {
+    return undefined;
   }
 
   /**

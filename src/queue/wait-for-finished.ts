@@ -31,6 +31,8 @@ interface Waited<T> {
   isUnclaimed(record: T): boolean;
   readonly kind: "task" | "workflow";
   notFound(id: string, why: string): Error;
+  /** What a timeout says when nothing was claimed, instead of asking whether a worker runs. */
+  readonly idleHint?: string | undefined;
 }
 
 /** Why a wait without limit ends on an id the queue does not hold. */
@@ -58,6 +60,7 @@ export function waitForFinished(
   queue: string,
   ids: readonly string[],
   timeoutMs: number | null,
+  idleHint?: string,
 ): Promise<Map<string, TaskData>> {
   return waitUntilFinished(backend, queue, ids, timeoutMs, {
     read: (wanted) => backend.getTasks(queue, wanted),
@@ -65,6 +68,7 @@ export function waitForFinished(
     isUnclaimed: (record) => record.status === "pending" && record.startedAt === null,
     notFound: (id, why) => new TaskNotFoundError(id, queue, why),
     kind: "task",
+    idleHint,
   });
 }
 
@@ -105,7 +109,14 @@ async function waitUntilFinished<T>(
     // The usual reason nothing finished: no worker serves the queue. Say so when it shows.
     const idle =
       absent.length === 0 && state.unclaimed.size === unfinished.length ? queue : undefined;
-    throw new WaitTimeoutError(timeoutMs / 1000, unfinished, absent, idle, waited.kind);
+    throw new WaitTimeoutError(
+      timeoutMs / 1000,
+      unfinished,
+      absent,
+      idle,
+      waited.kind,
+      waited.idleHint,
+    );
   };
   // A record the wait saw that is gone now cannot finish any more: no use waiting out the time.
   const removed = (): never => {

@@ -13,12 +13,11 @@
  */
 import type { ClaimedTask } from "../backends/backend.js";
 import { MemoryBackend } from "../backends/memory/memory-backend.js";
-import { InvalidOptionError, WaitTimeoutError, WorkflowNotFoundError } from "../errors.js";
+import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import { AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { decodeTask } from "../queue/decode-task.js";
-import { Queue, type WaitOptions } from "../queue/queue.js";
-import type { FinishedTasks, StoredTask, TaskRef } from "../queue/task-refs.js";
+import { Queue } from "../queue/queue.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { Task } from "../task/task-record.js";
 import type { Workflow } from "../task/workflow-record.js";
@@ -121,34 +120,9 @@ export class TestQueue extends Queue {
     return processed;
   }
 
-  /**
-   * As `Queue.waitFor`; a timeout on tasks nothing has run says to run them
-   * (`processAll()`, `processNext()`): no worker ever will.
-   */
-  override waitFor<T extends Task<unknown>>(task: T, options?: WaitOptions): Promise<StoredTask<T>>;
-  override waitFor(id: string, options?: WaitOptions): Promise<Task>;
-  override waitFor<const L extends readonly TaskRef[]>(
-    items: L,
-    options?: WaitOptions,
-  ): Promise<FinishedTasks<L>>;
-  override async waitFor(
-    input: TaskRef | readonly TaskRef[],
-    options?: WaitOptions,
-  ): Promise<Task | Task[]> {
-    try {
-      // The cast only picks an overload: the base method takes one ref or a list alike.
-      return await super.waitFor(input as string, options);
-    } catch (error) {
-      if (!(error instanceof WaitTimeoutError) || error.idleQueue === undefined) throw error;
-      throw new WaitTimeoutError(
-        error.timeoutSeconds,
-        error.unfinished,
-        error.unknown,
-        error.idleQueue,
-        error.kind,
-        IDLE_HINT,
-      );
-    }
+  /** A `waitFor` timeout on tasks nothing has run says to run them: no worker ever will. */
+  protected override idleWaitHint(): string {
+    return IDLE_HINT;
   }
 
   /**
