@@ -164,10 +164,11 @@ export interface RateLimitRequest {
  *   was — unless a worker holds a claim on it right now (replacing it would
  *   start a second run of the same task), which reports `false`.
  * - `rerun`: as `replace`, but an existing record is replaced only while it
- *   is finished; one that waits or runs reports `false`. Running a finished
- *   task again is a read, then this add: of two callers doing it at once,
- *   from any processes, one re-queues the task and the other finds it
- *   waiting and reports `false`, so it runs and is counted once.
+ *   is finished or waits for its automatic retry (`retrying`); one that is
+ *   pending, scheduled or claimed reports `false`. Running a task again by
+ *   hand is a read, then this add: of two callers doing it at once, from any
+ *   processes, one re-queues the task and the other finds it pending and
+ *   reports `false`, so it runs and is counted once.
  */
 export type AddMode = "unique" | "replace" | "rerun";
 

@@ -139,8 +139,11 @@ export async function warnIfQueueUnused(
 ): Promise<void> {
   if (!backend.capabilities.crossProcess) return;
   if (!(await queueHoldsNothing(backend, queue))) return;
-  // Sorted: the backend's list has no order of its own, and the message must be stable.
-  const others = [...(await backend.listQueues()).keys()].filter((name) => name !== queue).sort();
+  // Queues holding tasks or crons (as `queue list` shows them), sorted: the backend's lists have no order.
+  const [held, withCrons] = await Promise.all([backend.listQueues(), backend.listCronQueues()]);
+  const others = [...new Set([...held.keys(), ...withCrons])]
+    .filter((name) => name !== queue)
+    .sort();
   const known =
     others.length === 0
       ? undefined

@@ -670,8 +670,10 @@ export class Queue implements QueueHandle {
   }
 
   /**
-   * Runs a finished task again (same id; `retryCount` unchanged). Returns `false` for an unknown
-   * task. A completed task needs `force`; a task that has not finished cannot be retried.
+   * Runs a finished task, or one waiting for its automatic retry, again (same id; `retryCount`
+   * unchanged). Returns `false` for an unknown task. A completed task needs `force`; a pending,
+   * scheduled or running one cannot be retried. Of two callers retrying one task at once (any
+   * processes), one re-queues it and the other gets `TaskStateError`.
    */
   retry(ref: TaskRef, options: RetryOptions = {}): Promise<boolean> {
     return retryTask(this, ref, options);

@@ -39,7 +39,7 @@ const RETRY_OPTION_KEYS = ["at", "force", "priority"] as const;
 /**
  * The record that runs finished task `data` again: its outcome cleared,
  * `manualRetryCount` one more, pending at `now` (epoch ms) or scheduled for
- * `due`, at `priority` when given (else the priority it had). Stored with `add(…, "rerun")`, only while the task is still finished (a task waiting for its automatic retry: `"replace"`, which a worker's claim fences).
+ * `due`, at `priority` when given (else the priority it had). Stored with `add(…, "rerun")`: only while the task is still finished or waiting for its automatic retry.
  */
 export function rerunRecord(
   data: TaskData,
@@ -102,20 +102,17 @@ export async function retryTask(
     );
   }
   const record = rerunRecord(data, queue.clock.now(), due, priority);
-  // A finished task is re-queued only while it is still finished (not once a concurrent retry
-  // has); one waiting for its automatic retry is replaced unless a worker claimed it meanwhile.
-  const finished = data.finishedAt !== null;
+  // Re-queued only while it is still finished or waiting for its retry: not once a concurrent
+  // retry has re-queued it, nor once a worker has claimed it.
   const [queued] = await backend.add(
     queue.name,
     [record],
-    finished ? "rerun" : "replace",
+    "rerun",
     addOptionsFor(backend, [record], queue.clock.now()),
   );
   if (!queued) {
     throw new TaskStateError(
-      finished
-        ? `Cannot retry task ${id}: it was re-queued or started meanwhile (it is no longer finished)`
-        : `Cannot retry task ${id}: a worker started running it meanwhile`,
+      `Cannot retry task ${id}: it was re-queued or started meanwhile (it no longer waits to be retried)`,
     );
   }
   await queue.runInline();

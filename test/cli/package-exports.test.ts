@@ -114,15 +114,7 @@ describe("package entry points", () => {
   );
 
   it("every source map in the package names sources the package ships", () => {
-    const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-    const packed = JSON.parse(
-      execFileSync(npm, ["pack", "--dry-run", "--json", "--ignore-scripts"], {
-        cwd: root,
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "ignore"],
-      }),
-    ) as { files: { path: string }[] }[];
-    const files = new Set(packed[0]!.files.map((file) => file.path));
+    const files = packedFiles();
     const maps = [...files].filter((path) => path.endsWith(".map"));
     expect(maps.length).toBeGreaterThan(100);
     const missing: string[] = [];
@@ -137,4 +129,36 @@ describe("package entry points", () => {
     }
     expect(missing).toEqual([]);
   });
+
+  it("every relative link of the README and the docs points to a file the package ships", () => {
+    const files = packedFiles();
+    const documents = [...files].filter(
+      (path) => path === "README.md" || /^docs\/.*\.md$/.test(path),
+    );
+    expect(documents.length).toBeGreaterThan(10);
+    const broken: string[] = [];
+    for (const document of documents) {
+      const text = readFileSync(join(root, document), "utf8");
+      for (const [, target] of text.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z][a-z+.-]*:/i.test(target!)) continue; // https:, mailto: …
+        const shipped = relative(root, join(root, dirname(document), target!));
+        if (!files.has(shipped) && ![...files].some((path) => path.startsWith(`${shipped}/`)))
+          broken.push(`${document} → ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
 });
+
+/** The paths `npm pack` would put in the package (scripts not run). */
+function packedFiles(): Set<string> {
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  const packed = JSON.parse(
+    execFileSync(npm, ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }),
+  ) as { files: { path: string }[] }[];
+  return new Set(packed[0]!.files.map((file) => file.path));
+}

@@ -15,9 +15,9 @@ import { json, runCli } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-unused-queue-"));
 const url = `sqlite://${join(dir, "queue.db")}`;
-// The backend lists the queues that hold tasks: `reports`, holding only a cron, is not among them.
+// `reports` holds only a cron: it is named too.
 const WARNING =
-  "warning: queue emials holds no tasks or crons: is the name right? (queues this backend knows: emails)\n";
+  "warning: queue emials holds no tasks or crons: is the name right? (queues this backend knows: emails, reports)\n";
 
 describe("sheppy commands on a queue that holds nothing", () => {
   const env = { SHEPPY_BACKEND_URL: url };

@@ -77,17 +77,22 @@ export function addRecords(
     seen.add(id);
     if (again) return false;
     if (mode === "unique" ? state.entries.has(id) : state.claims.has(id)) return false;
-    if (mode === "rerun" && !finishedOrAbsent(state, id, now)) return false;
+    if (mode === "rerun" && !rerunnable(state, id, now)) return false;
     storeNew(state, record, changes);
     return true;
   });
   return { results, changes };
 }
 
-/** Whether the queue holds no record of `id`, or a finished one (an expired record counts as gone). */
-function finishedOrAbsent(state: MemoryQueueState, id: string, now: number): boolean {
+/**
+ * Whether a `rerun` add may store `id`: the queue holds no record of it (an
+ * expired record counts as gone), or a finished one, or one waiting for its
+ * automatic retry. Claimed ones are refused before this.
+ */
+function rerunnable(state: MemoryQueueState, id: string, now: number): boolean {
   const entry = state.entries.get(id);
-  return !entry || entry.record.finishedAt !== null || state.isExpired(entry, now);
+  if (!entry || state.isExpired(entry, now)) return true;
+  return entry.record.finishedAt !== null || entry.record.status === "retrying";
 }
 
 /** Whether settlement `s` may be written: its claim is current. `null` when it was written already (a resend). */

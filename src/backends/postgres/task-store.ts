@@ -107,7 +107,7 @@ const ON_CONFLICT_UNIQUE = `
  * it is claimed now, or was written by this same call (a resend) — keeping
  * its fences, so a holder of an earlier claim never matches a later one.
  */
-/** Replaces a stored record unless it is claimed (`replace`), or only while it is finished (`rerun`). */
+/** Replaces a stored record unless it is claimed (`replace`), or only while it is finished or waits for its retry (`rerun`). */
 const onConflictReplace = (replaceable: string) => `
   ON CONFLICT (queue, id) DO UPDATE
   SET data = EXCLUDED.data, status = EXCLUDED.status, seq = EXCLUDED.seq,
@@ -121,7 +121,9 @@ const onConflictReplace = (replaceable: string) => `
   WHERE ${replaceable} AND t.req IS DISTINCT FROM EXCLUDED.req
   RETURNING t.id, t.state`;
 const ON_CONFLICT_REPLACE = onConflictReplace(`t.state <> ${CLAIMED}`);
-const ON_CONFLICT_RERUN = onConflictReplace(`t.state = ${FINISHED}`);
+const ON_CONFLICT_RERUN = onConflictReplace(
+  `(t.state = ${FINISHED} OR (t.state <> ${CLAIMED} AND t.status = 'retrying'))`,
+);
 
 const addStatement = (conflict: string, append: string) => `
 WITH added AS (${INSERT}${conflict}

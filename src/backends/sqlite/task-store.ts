@@ -44,7 +44,7 @@ const DELETE_BATCH = 2000;
  * unless it is claimed now — keeping its fences, so a holder of an earlier
  * claim never matches a later one.
  */
-/** Replaces a stored record unless it is claimed (`REPLACE`), or only while it is finished (`RERUN`). */
+/** Replaces a stored record unless it is claimed (`REPLACE`), or only while it is finished or waits for its retry (`RERUN`). */
 const replaceWhere = (replaceable: string) => `
 INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, priority, ckey, climit)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -58,7 +58,9 @@ SET data = excluded.data, status = excluded.status, seq = excluded.seq,
     finished_at = NULL, lease_at = NULL, suspect_lease = NULL, suspect_at = NULL, expires_at = NULL
 WHERE ${replaceable}`;
 export const REPLACE = replaceWhere(`tasks.state <> ${CLAIMED}`);
-const RERUN = replaceWhere(`tasks.state = ${FINISHED}`);
+const RERUN = replaceWhere(
+  `(tasks.state = ${FINISHED} OR (tasks.state <> ${CLAIMED} AND tasks.status = 'retrying'))`,
+);
 
 const ANY_DUE = `SELECT 1 FROM tasks WHERE queue = ? AND state = ${DUE} AND due_at <= ? LIMIT 1`;
 

@@ -241,37 +241,60 @@ export function backendStorageCases(h: ContractHarness): void {
       expect((await backend.getTasks(q, [d.id])).get(d.id)?.status).toBe("processing");
     });
 
-    it("B-4 rerun replaces a finished record once, and never one that waits or is claimed", async () => {
+    it("B-4 rerun replaces a finished record, or one waiting for its retry, once; never one pending, scheduled or claimed", async () => {
       const { backend, q } = await setup();
-      const [waiting, later, claimed, failed] = [data(1), data(2), data(3), data(4)];
-      await backend.add(q, [claimed, failed]);
-      const [claimOfClaimed, claimOfFailed] = await backend.claim(q, 2);
+      const [waiting, later, claimed, failed, retrying] = [1, 2, 3, 4, 5].map((n) => data(n)) as [
+        TaskData,
+        TaskData,
+        TaskData,
+        TaskData,
+        TaskData,
+      ];
+      await backend.add(q, [claimed, failed, retrying]);
+      const [claimOfClaimed, claimOfFailed, claimOfRetrying] = await backend.claim(q, 3);
       await settleClaim(
         backend,
         q,
         claimOfFailed!,
         finishedRecord(claimOfFailed!.record, "failed"),
       );
+      await settleClaim(backend, q, claimOfRetrying!, {
+        ...claimOfRetrying!.record,
+        status: "retrying",
+        retryCount: 1,
+        lastRetryAt: iso(),
+        nextRetryAt: iso(Date.now() + HOUR),
+      });
       await backend.add(q, [waiting, scheduledRecord(later, Date.now() + HOUR)]);
 
       const rerunOf = (d: TaskData) => ({ ...d, args: [9], lastRetryAt: iso() });
-      expect(
-        await backend.add(
-          q,
-          [rerunOf(waiting), rerunOf(later), rerunOf(claimed), rerunOf(failed)],
-          "rerun",
-        ),
-      ).toEqual([false, false, false, true]);
-      // Waiting again, it is no longer finished: a second rerun (another caller's) is refused.
-      expect(await backend.add(q, [rerunOf(failed)], "rerun")).toEqual([false]);
+      const all = [waiting, later, claimed, failed, retrying];
+      expect(await backend.add(q, all.map(rerunOf), "rerun")).toEqual([
+        false,
+        false,
+        false,
+        true,
+        true,
+      ]);
+      // Pending again: a second rerun (another caller's) is refused.
+      expect(await backend.add(q, [rerunOf(failed), rerunOf(retrying)], "rerun")).toEqual([
+        false,
+        false,
+      ]);
       expect((await backend.getStats(q)).failed).toBe(0);
-      const stored = await backend.getTasks(q, [waiting.id, later.id, claimed.id, failed.id]);
+      const stored = await backend.getTasks(
+        q,
+        all.map((d) => d.id),
+      );
       expect(stored.get(waiting.id)?.args).toEqual(waiting.args);
       expect(stored.get(later.id)?.status).toBe("scheduled");
       expect(stored.get(claimed.id)?.status).toBe("processing");
       expect(stored.get(failed.id)?.args).toEqual([9]);
+      expect(stored.get(retrying.id)?.args).toEqual([9]);
       const claims = await backend.claim(q, 5);
-      expect(claims.map((c) => c.record.id).sort()).toEqual([waiting.id, failed.id].sort());
+      expect(claims.map((c) => c.record.id).sort()).toEqual(
+        [waiting.id, failed.id, retrying.id].sort(),
+      );
       expect(claims.find((c) => c.record.id === failed.id)!.fence).toBeGreaterThan(
         claimOfFailed!.fence,
       );

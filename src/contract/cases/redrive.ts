@@ -16,6 +16,7 @@ import {
   task,
 } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
+import { logOf } from "../support/event-log.js";
 import { finishedRecord, settleClaim } from "../support/records.js";
 import { PerTest, sleep, until } from "../support/until.js";
 
@@ -292,25 +293,36 @@ export function redriveCases(h: ContractHarness): void {
       );
     });
 
-    it("queue.retry() of one finished task from two processes at once re-queues it once; the other is refused", async () => {
+    it("queue.retry() of one task (failed, or waiting for its retry) from two processes at once re-queues it once; the other is refused", async () => {
       const queue = h.queue();
       const token = randomUUID();
       const failed = failFirst(token);
-      await queue.add(failed);
-      await h.worker(queue).work({ maxTasks: 1 });
+      const waiting = retryLater();
+      await queue.add([failed, waiting]);
+      await h.worker(queue).work({ maxTasks: 2 });
+      expect((await queue.getTask(waiting))?.status).toBe("retrying");
       const other = h.sibling(queue);
-      const outcomes = await Promise.allSettled([queue.retry(failed), other.retry(failed)]);
-      const fulfilled = outcomes.filter((o) => o.status === "fulfilled");
-      const rejected = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
-      expect(fulfilled).toHaveLength(1);
-      expect(rejected).toHaveLength(1);
-      expect(rejected[0]!.reason).toBeInstanceOf(TaskStateError);
-      // Refused at its read (no longer finished) or at its re-queue (re-queued since the read).
-      expect(String(rejected[0]!.reason.message)).toMatch(
-        /re-queued or started meanwhile|it has not finished/,
+      for (const t of [failed, waiting]) {
+        const outcomes = await Promise.allSettled([queue.retry(t), other.retry(t)]);
+        const fulfilled = outcomes.filter((o) => o.status === "fulfilled");
+        const rejected = outcomes.filter(
+          (o): o is PromiseRejectedResult => o.status === "rejected",
+        );
+        expect(fulfilled).toHaveLength(1);
+        expect(rejected).toHaveLength(1);
+        expect(rejected[0]!.reason).toBeInstanceOf(TaskStateError);
+        // Refused at its read (it is pending) or at its re-queue (re-queued since the read).
+        expect(String(rejected[0]!.reason.message)).toMatch(
+          /re-queued or started meanwhile|it has not finished/,
+        );
+        const stored = await queue.getTask(t);
+        expect([stored?.status, stored?.manualRetryCount]).toEqual(["pending", 1]);
+      }
+      // One `added` per task for its add and one for its single re-queue.
+      const added = (await logOf(await queue.connect(), queue.name)).filter(
+        (e) => e.type === "added",
       );
-      const stored = await queue.getTask(failed);
-      expect([stored?.status, stored?.manualRetryCount]).toEqual(["pending", 1]);
+      expect(added).toHaveLength(4);
     });
 
     it("redrives racing each other and a running worker never run a task twice at once, and small batches reach every task", async () => {

@@ -8,8 +8,8 @@
 -- JSON's, kept beside it for readers. Mode 'unique' leaves an
 -- id the queue holds alone (answer 0); 'replace' replaces the old record in
 -- whatever state — unless it is claimed right now (0); 'rerun' replaces it
--- only while it is finished (0 otherwise). A second copy of an id in one
--- call is a duplicate (0).
+-- only while it is finished or waits for its automatic retry (0 otherwise).
+-- A second copy of an id in one call is a duplicate (0).
 -- Each record written carries the call's request token (field `rq`): resent
 -- with the same token after a lost reply, the call recognises its own
 -- records and answers 1 again instead of calling them duplicates.
@@ -88,7 +88,8 @@ for i = 5, #ARGV, WIDTH do
   elseif exists and redis.call('HGET', key, 'rq') == token then
     results[#results + 1] = 1
   elseif (mode == 'unique' and exists) or (mode ~= 'unique' and redis.call('ZSCORE', KEYS[5], id))
-    or (mode == 'rerun' and exists and not redis.call('HGET', KEYS[6], id)) then
+    or (mode == 'rerun' and exists and not redis.call('HGET', KEYS[6], id)
+      and redis.call('HGET', key, 'status') ~= 'retrying') then
     results[#results + 1] = 0
   else
     if exists then
