@@ -113,8 +113,12 @@ export async function withQueueOf<T>(
 /** Says where else a missing task was looked for, so the message does not suggest one queue only. */
 function noneHolds(others: readonly string[]): string {
   if (others.length === 0) return "nor does any other queue (this backend has no other)";
-  const named = others.slice(0, 5).join(", ") + (others.length > 5 ? ", …" : "");
-  return `nor does any other queue (looked in ${others.length}: ${named})`;
+  return `nor does any other queue (looked in ${others.length}: ${someNames(others)})`;
+}
+
+/** The first five of `names`, then "…" when there are more. */
+function someNames(names: readonly string[]): string {
+  return names.slice(0, 5).join(", ") + (names.length > 5 ? ", …" : "");
 }
 
 /** Whether `queue` holds no task record and no cron: a name nothing has used (or a typo). */
@@ -144,10 +148,7 @@ export async function warnIfQueueUnused(
   const others = [...new Set([...held.keys(), ...withCrons])]
     .filter((name) => name !== queue)
     .sort();
-  const known =
-    others.length === 0
-      ? undefined
-      : `queues this backend knows: ${others.slice(0, 5).join(", ")}${others.length > 5 ? ", …" : ""}`;
+  const known = others.length === 0 ? undefined : `queues this backend knows: ${someNames(others)}`;
   const notes = [then, known].filter((note) => note !== undefined);
   console.error(
     `warning: queue ${queue} holds no tasks or crons: is the name right?${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`,

@@ -8,9 +8,10 @@
  * the way `queue.retry()` re-queues one task: the record is read again just
  * before, and the backend replaces it only while it is still finished, so a
  * redrive racing a worker (or another redrive, in any process) never runs a
- * task twice at once, and only one of them counts it. A re-queued task keeps its place in the listing (its creation time),
- * and the walk only goes on to older ones, so a task is re-queued at most
- * once per call even when it fails again meanwhile. Completed tasks are never
+ * task twice at once, and only one of them counts it. A re-queued task keeps
+ * its place in the listing (its creation time), and the walk only goes on to
+ * older ones, so a task is re-queued at most once per call even when it
+ * fails again meanwhile. Completed tasks are never
  * redriven (that is `queue.retry(task, { force: true })`, one at a time).
  */
 import type { Backend } from "../backends/backend.js";

@@ -39,7 +39,9 @@ const RETRY_OPTION_KEYS = ["at", "force", "priority"] as const;
 /**
  * The record that runs finished task `data` again: its outcome cleared,
  * `manualRetryCount` one more, pending at `now` (epoch ms) or scheduled for
- * `due`, at `priority` when given (else the priority it had). Stored with `add(…, "rerun")`: only while the task is still finished or waiting for its automatic retry.
+ * `due`, at `priority` when given (else the priority it had). Stored with
+ * `add(…, "rerun")`: only while the task is still finished or waiting for
+ * its automatic retry.
  */
 export function rerunRecord(
   data: TaskData,

@@ -103,11 +103,12 @@ const ON_CONFLICT_UNIQUE = `
   RETURNING t.id, t.state`;
 
 /**
- * `replace`: the new record replaces the stored one in whatever state — unless
- * it is claimed now, or was written by this same call (a resend) — keeping
- * its fences, so a holder of an earlier claim never matches a later one.
+ * The new record replaces the stored one where `replaceable` holds — for
+ * `replace` in whatever state but claimed, for `rerun` only while finished or
+ * waiting for its retry — and never one written by this same call (a
+ * resend), keeping its fences, so a holder of an earlier claim never matches
+ * a later one.
  */
-/** Replaces a stored record unless it is claimed (`replace`), or only while it is finished or waits for its retry (`rerun`). */
 const onConflictReplace = (replaceable: string) => `
   ON CONFLICT (queue, id) DO UPDATE
   SET data = EXCLUDED.data, status = EXCLUDED.status, seq = EXCLUDED.seq,

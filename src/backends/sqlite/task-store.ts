@@ -40,11 +40,11 @@ const PROMOTE_BATCH = 1000;
 const DELETE_BATCH = 2000;
 
 /**
- * `replace`: the new record replaces the stored one in whatever state —
- * unless it is claimed now — keeping its fences, so a holder of an earlier
+ * The new record replaces the stored one where `replaceable` holds — for
+ * `REPLACE` in whatever state but claimed, for `RERUN` only while finished or
+ * waiting for its retry — keeping its fences, so a holder of an earlier
  * claim never matches a later one.
  */
-/** Replaces a stored record unless it is claimed (`REPLACE`), or only while it is finished or waits for its retry (`RERUN`). */
 const replaceWhere = (replaceable: string) => `
 INSERT INTO tasks (queue, id, data, status, state, seq, due_at, created_at, priority, ckey, climit)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
