@@ -4,9 +4,12 @@
  * once per call rather than once per task. A call of many records must leave
  * Redis exactly as the same records sent one per call do: the same answers,
  * the same lists in the same order, the same hashes. Checked on random mixes
- * of new and stored ids, priorities, concurrency keys, due times, all three add
- * modes, and settle outcomes (finished, retried later or at once, put back,
- * lost, sent twice in one call).
+ * of new and stored ids, priorities, concurrency keys, due times, all three
+ * add modes, settle outcomes (finished, retried later or at once, put back,
+ * lost, sent twice in one call) and adds again over the settled records
+ * (re-running finished and retrying ones), with and without a `maxFinished`
+ * bound; and once with thousands of records, past the scripts' 2,000-item
+ * command chunks.
  */
 import fc from "fast-check";
 import { Redis } from "ioredis";
@@ -64,7 +67,10 @@ const scenario = fc.record({
   ),
   repeat: fc.integer({ min: 0, max: 3 }),
   withChild: fc.boolean(),
+  again: fc.array(recordPlan, { maxLength: 12 }),
+  againMode: fc.constantFrom<AddMode>("unique", "replace", "rerun", "rerun"),
 });
+type Scenario = typeof scenario extends fc.Arbitrary<infer S> ? S : never;
 
 /** The record of `plan`, its id one of a pool shared by both queues. */
 function recordOf(plan: RecordPlan, run: number, n: number): TaskData {
@@ -159,57 +165,111 @@ describe.skipIf(!available)("redis: one call of many records writes what calls o
     return state;
   }
 
-  it("add and settle", async () => {
-    const backend = new RedisBackend({ url: REDIS_URL, prefix, clock: new TestClock(START) });
+  /**
+   * Runs scenario `s` (run number `n`) on two queues — each call whole on
+   * one, one record per call on the other — and expects the same answers and
+   * the same keys on both.
+   */
+  async function sameEitherWay(backend: RedisBackend, s: Scenario, n: number): Promise<void> {
+    const stored = distinctBySlot(s.stored).map((p, i) => recordOf(p, n, i));
+    const added = distinctBySlot(s.added).map((p, i) => recordOf(p, n, 100 + i));
+    const again = distinctBySlot(s.again).map((p, i) => recordOf(p, n, 200 + i));
+    const child = s.withChild
+      ? { ...job(9).toJSON(), id: `c${n}`, status: "pending" as const }
+      : null;
+    const answers: unknown[][] = [];
+    for (const [queue, oneByOne] of [
+      [`b${n}`, false],
+      [`s${n}`, true],
+    ] as const) {
+      const add = async (records: readonly TaskData[], mode: AddMode) => {
+        if (!oneByOne) return records.length > 0 ? backend.add(queue, records, mode) : [];
+        const results: boolean[] = [];
+        for (const record of records) results.push(...(await backend.add(queue, [record], mode)));
+        return results;
+      };
+      const answer: unknown[] = [];
+      if (stored.length > 0) await backend.add(queue, stored, "unique");
+      if (s.claimFirst > 0) await backend.claim(queue, s.claimFirst);
+      answer.push(await add(added, s.mode));
+
+      const claims = await backend.claim(queue, 5000);
+      const settlements = claims
+        .slice(0, s.outcomes.length)
+        .map((c, i) => settlementFor(c.record, c.fence, s.outcomes[i]!, i === 0 ? child : null));
+      for (let i = 0; i < s.repeat && i < settlements.length; i++)
+        settlements.push(settlements[i]!);
+      if (oneByOne) {
+        for (const one of settlements) answer.push(await backend.settle(queue, [one], START + 10));
+      } else if (settlements.length > 0) {
+        answer.push(...(await backend.settle(queue, settlements, START + 10)).map((r) => [r]));
+      }
+      // Added again over what the settle left: finished and retrying records are re-run or replaced.
+      answer.push(await add(again, s.againMode));
+      answers.push(answer);
+    }
+    expect(answers[0]).toEqual(answers[1]);
+    expect(await stateOf(`b${n}`)).toEqual(await stateOf(`s${n}`));
+  }
+
+  it.each([
+    ["without a bound on finished records", undefined],
+    ["with maxFinished 3", 3],
+  ])("add and settle, %s", async (_, maxFinished) => {
+    const backend = new RedisBackend({
+      url: REDIS_URL,
+      prefix,
+      clock: new TestClock(START),
+      ...(maxFinished === undefined ? {} : { maxFinished }),
+    });
     await backend.connect();
     try {
       await fc.assert(
-        fc.asyncProperty(scenario, async (s) => {
-          run++;
-          const stored = distinctBySlot(s.stored).map((p, n) => recordOf(p, run, n));
-          const added = distinctBySlot(s.added).map((p, n) => recordOf(p, run, 100 + n));
-          const child = s.withChild
-            ? { ...job(9).toJSON(), id: `c${run}`, status: "pending" as const }
-            : null;
-          const answers: boolean[][] = [];
-          const settled: string[][] = [];
-          for (const [queue, oneByOne] of [
-            [`b${run}`, false],
-            [`s${run}`, true],
-          ] as const) {
-            if (stored.length > 0) await backend.add(queue, stored, "unique");
-            if (s.claimFirst > 0) await backend.claim(queue, s.claimFirst);
-            const results: boolean[] = [];
-            if (oneByOne) {
-              for (const record of added)
-                results.push(...(await backend.add(queue, [record], s.mode)));
-            } else results.push(...(await backend.add(queue, added, s.mode)));
-            answers.push(results);
-
-            const claims = await backend.claim(queue, 100);
-            const settlements = claims
-              .slice(0, s.outcomes.length)
-              .map((c, i) =>
-                settlementFor(c.record, c.fence, s.outcomes[i]!, i === 0 ? child : null),
-              );
-            for (let i = 0; i < s.repeat && i < settlements.length; i++)
-              settlements.push(settlements[i]!);
-            const outcome: string[] = [];
-            if (oneByOne) {
-              for (const one of settlements)
-                outcome.push(...(await backend.settle(queue, [one], START + 10)));
-            } else if (settlements.length > 0)
-              outcome.push(...(await backend.settle(queue, settlements, START + 10)));
-            settled.push(outcome);
-          }
-          expect(answers[0]).toEqual(answers[1]);
-          expect(settled[0]).toEqual(settled[1]);
-          expect(await stateOf(`b${run}`)).toEqual(await stateOf(`s${run}`));
-        }),
-        { numRuns: 60 },
+        fc.asyncProperty(scenario, (s) => sameEitherWay(backend, s, ++run)),
+        { numRuns: 50 },
       );
     } finally {
       await backend.disconnect();
     }
   });
+
+  it("add and settle of thousands of records, past the scripts' command chunks", async () => {
+    const backend = new RedisBackend({ url: REDIS_URL, prefix, clock: new TestClock(START) });
+    await backend.connect();
+    const plans = (count: number, offset: number): RecordPlan[] =>
+      Array.from({ length: count }, (_, i) => ({
+        slot: offset + i,
+        priority: [0, 0, 0, 3, -2][i % 5]!,
+        key: i % 7 === 0 ? `k${i % 3}` : null,
+        limit: 2,
+        delayMs: i % 11 === 0 ? 60_000 : null,
+      }));
+    const outcomes: Outcome[] = [
+      "completed",
+      "completed",
+      "retryLater",
+      "retryNow",
+      "putBack",
+      "stale",
+    ];
+    try {
+      await sameEitherWay(
+        backend,
+        {
+          stored: plans(300, 0),
+          claimFirst: 3,
+          added: plans(2300, 150),
+          mode: "replace",
+          outcomes: Array.from({ length: 2200 }, (_, i) => outcomes[i % outcomes.length]!),
+          repeat: 3,
+          withChild: true,
+          again: plans(2100, 0),
+          againMode: "rerun",
+        },
+        ++run,
+      );
+    } finally {
+      await backend.disconnect();
+    }
+  }, 120_000);
 });

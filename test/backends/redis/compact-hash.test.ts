@@ -18,6 +18,9 @@ import { requireService } from "../../support/services.js";
 const prefix = fileKey(import.meta.url);
 const available = await requireService("Redis", REDIS_URL);
 const noop = task({ name: "compact-hash.noop" }, () => null);
+const failsOnce = task({ name: "compact-hash.failsOnce", retry: 1, retryDelay: 600 }, () => {
+  throw new Error("fails");
+});
 
 // Skipped only when Redis is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("redis: a small task's hash", () => {
@@ -79,6 +82,25 @@ describe.skipIf(!available)("redis: a small task's hash", () => {
       expect(await client.object("ENCODING", key)).toBe("hashtable");
       expect((await queue.getTask(t))?.status).toBe("completed");
     }
+    await queue.close();
+  });
+
+  it("retry() re-runs an earlier version's record waiting for its retry (its status only in the JSON)", async () => {
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), {
+      name: "earlier-retry",
+    });
+    const t = failsOnce();
+    await queue.add(t);
+    await new Worker(queue, { claimWait: 0.1 }).work({ maxTasks: 1 });
+    const waiting = (await queue.getTask(t))!.toJSON();
+    expect(waiting.status).toBe("retrying");
+    const key = `{${prefix}:earlier-retry}:t:${t.id}`;
+    // As an earlier version left it: the whole record as JSON, no status field beside it.
+    await client.hdel(key, "status");
+    await client.hset(key, "d", encodeCompactTaskData(waiting));
+    expect(await queue.retry(t)).toBe(true);
+    const stored = (await queue.getTask(t))!;
+    expect([stored.status, stored.manualRetryCount]).toEqual(["pending", 1]);
     await queue.close();
   });
 });

@@ -75,6 +75,17 @@ end
 
 local results = {}
 local queued = false
+-- A stored record's status: its hash's field, or, for a record an earlier
+-- version wrote without it, its JSON's (nil when that does not decode).
+local function storedStatus(key)
+  local status = redis.call('HGET', key, 'status')
+  if status then
+    return status
+  end
+  local ok, record = pcall(cjson.decode, redis.call('HGET', key, 'd') or '')
+  return ok and type(record) == 'table' and record.status or nil
+end
+
 -- Ids met earlier in this call: a second copy is a duplicate, even of our own write.
 local seen = {}
 for i = 5, #ARGV, WIDTH do
@@ -89,7 +100,7 @@ for i = 5, #ARGV, WIDTH do
     results[#results + 1] = 1
   elseif (mode == 'unique' and exists) or (mode ~= 'unique' and redis.call('ZSCORE', KEYS[5], id))
     or (mode == 'rerun' and exists and not redis.call('HGET', KEYS[6], id)
-      and redis.call('HGET', key, 'status') ~= 'retrying') then
+      and storedStatus(key) ~= 'retrying') then
     results[#results + 1] = 0
   else
     if exists then
