@@ -403,14 +403,21 @@ export class RedisConnections {
           client.disconnect();
           return;
         }
-        const dropped = setTimeout(() => client.disconnect(), QUIT_WAIT_MS);
-        try {
-          await client.quit();
-        } catch {
-          client.disconnect();
-        } finally {
-          clearTimeout(dropped);
-        }
+        // Dropped after the wait without awaiting the QUIT's own answer: against a server that
+        // stopped answering, ioredis settles it only seconds after the drop.
+        let dropped: ReturnType<typeof setTimeout> | undefined;
+        const waited = new Promise<void>((resolve) => {
+          dropped = setTimeout(() => {
+            client.disconnect();
+            resolve();
+          }, QUIT_WAIT_MS);
+        });
+        const quit = client.quit().then(
+          () => undefined,
+          () => client.disconnect(),
+        );
+        await Promise.race([quit, waited]);
+        clearTimeout(dropped);
       }),
     );
   }

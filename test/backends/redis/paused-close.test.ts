@@ -3,7 +3,8 @@
  * connections but answers nothing), on a private server: it ends within
  * `shutdownTimeout` plus the 5 s stop grace, as documented — an unanswered
  * claim does not hold the shutdown until the call times out — whether the
- * worker was idle or a task that ignores its signal was running.
+ * worker was idle or a task that ignores its signal was running. The
+ * backend's own disconnect waits 1 s for a polite QUIT, then drops.
  */
 import { Queue, task, Worker } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
@@ -83,4 +84,18 @@ describe.skipIf(!available)("redis: close() while the server is paused", () => {
     expect(took).toBeGreaterThanOrEqual(SHUTDOWN_TIMEOUT_S * 1000 - 100);
     expect((await working).interrupted).toBe(1);
   }, 60_000);
+
+  it("disconnecting the backend drops its connections once their polite QUIT has waited 1 s", async () => {
+    server = await PrivateRedis.start();
+    const backend = new RedisBackend({ url: server.url });
+    const queue = new Queue(backend, { name: "paused-disconnect" });
+    closing.push(() => queue.close());
+    await queue.add(stubborn());
+    await queue.getTask("none");
+    server.pause();
+    const t0 = Date.now();
+    await backend.disconnect();
+    // Not the seconds ioredis takes to settle an unanswered QUIT after the drop.
+    expect(Date.now() - t0).toBeLessThan(1000 + SLACK_MS);
+  }, 30_000);
 });
