@@ -223,8 +223,13 @@ describe.skipIf(!available)("redis: one call of many records writes what calls o
     });
     await backend.connect();
     try {
+      // With a bound, a settlement sent again after its record was deleted past it is `lost`
+      // one per call but `settled` within one call (the deletion comes at the call's end):
+      // both right, so that run sends none again.
+      const scenarios =
+        maxFinished === undefined ? scenario : scenario.map((s) => ({ ...s, repeat: 0 }));
       await fc.assert(
-        fc.asyncProperty(scenario, (s) => sameEitherWay(backend, s, ++run)),
+        fc.asyncProperty(scenarios, (s) => sameEitherWay(backend, s, ++run)),
         { numRuns: 50 },
       );
     } finally {
