@@ -76,13 +76,27 @@ export function sleepWith(clock: Clock, ms: number, signal?: AbortSignal): Promi
 
 let lastMs = Number.NaN;
 let lastIso = "";
+/** The instant `lastIso` names (`lastMs` as a `Date` holds it: whole milliseconds). */
+let lastTime = Number.NaN;
 
 /** ISO-8601 text of an epoch-millisecond instant, the form stored in task records. */
 export function isoAt(ms: number): string {
   // Busy workers stamp many records within the same millisecond; formatting is the costly part.
   if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
+    const date = new Date(ms);
+    lastIso = date.toISOString();
+    lastTime = date.getTime();
     lastMs = ms;
   }
   return lastIso;
+}
+
+/**
+ * The epoch milliseconds of `text` as `Date.parse` reads it (NaN when it
+ * names no instant). The text {@link isoAt} wrote last is answered without
+ * parsing: a record made now is read back at once, by the store that writes
+ * its instants as numbers and by the listing order.
+ */
+export function msOfIso(text: string): number {
+  return text === lastIso ? lastTime : Date.parse(text);
 }

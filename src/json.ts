@@ -289,12 +289,19 @@ export function nestsDeeperThan(value: unknown, limit: number): boolean {
  * than the call stack allows.
  */
 export function deepFreeze<T>(value: T): T {
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const item = pending.pop();
-    if (item !== null && typeof item === "object" && !Object.isFrozen(item)) {
-      Object.freeze(item);
-      for (const child of Object.values(item)) pending.push(child);
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  // Only objects not yet frozen go on the list, each frozen as it goes on: a record's many
+  // plain fields, and the task options it shares with others, cost a look each, not a visit.
+  const pending: object[] = [value];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const children = Object.values(item);
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i];
+      if (child !== null && typeof child === "object" && !Object.isFrozen(child)) {
+        Object.freeze(child);
+        pending.push(child);
+      }
     }
   }
   return value;

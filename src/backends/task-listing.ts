@@ -6,6 +6,7 @@
  * encoded as text, and a walk resumes strictly after it, so a cursor stays
  * good however the queue changes — even when the record it names is gone.
  */
+import { msOfIso } from "../clock.js";
 import { InvalidOptionError } from "../errors.js";
 import { TASK_STATUSES, type TaskData, type TaskStatus } from "../task/task-record.js";
 import type { ListTasksRequest } from "./backend.js";
@@ -38,7 +39,7 @@ export interface ListPosition {
  * when that does not name a real instant (such a record is listed last).
  */
 export function creationTimeOf(record: TaskData): number {
-  const at = Date.parse(record.createdAt);
+  const at = msOfIso(record.createdAt);
   return Number.isFinite(at) ? at : 0;
 }
 

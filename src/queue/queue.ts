@@ -17,7 +17,7 @@ import { describeGiven } from "../task/describe-value.js";
 import { eventBody, type QueueEvent } from "../task/lifecycle-event.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import { checkPriority } from "../task/priority.js";
-import type { Task, TaskData } from "../task/task-record.js";
+import { copyTaskData, type Task, type TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
@@ -333,9 +333,8 @@ export class Queue implements QueueHandle {
     if (list.length === 0) return [];
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.add()");
-    const records = list.map(
-      (task): TaskData => ({
-        ...task.toJSON(),
+    const records = list.map((task) =>
+      copyTaskData(task.toJSON(), {
         status: "pending",
         ...(priority === undefined ? {} : { priority }),
         ...concurrency,
@@ -382,13 +381,12 @@ export class Queue implements QueueHandle {
     const priority = priorityOf(options, "queue.schedule()");
     const concurrency = concurrencyOf(options, "queue.schedule()");
     if (reportsOutcome(options)) checkReported(options!, "queue.schedule()");
-    const record: TaskData = {
-      ...task.toJSON(),
+    const record = copyTaskData(task.toJSON(), {
       status: "scheduled",
       scheduledAt: isoAt(due),
       ...(priority === undefined ? {} : { priority }),
       ...concurrency,
-    };
+    });
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.schedule()");
     if (reportsOutcome(options)) {

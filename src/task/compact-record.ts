@@ -8,6 +8,7 @@
  * keeps, sends and parses per task. Reading puts the defaults back, so a
  * reader always gets the whole record.
  */
+import { msOfIso } from "../clock.js";
 import { TASK_DATA_VERSION, type TaskData } from "./task-record.js";
 
 /** The version a compact record is stored under. */
@@ -77,10 +78,66 @@ const CANONICAL_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
  * instead of writing the text back to compare.
  */
 function instantNumber(text: string): number | string {
-  if (text.length !== 24 || !CANONICAL_INSTANT.test(text)) return text;
-  const ms = Date.parse(text);
-  return Number.isFinite(ms) && new Date(ms).getUTCDate() === Number(text.slice(8, 10)) ? ms : text;
+  // The records of one add share their creation time: the answer for the last text is kept.
+  if (text === lastInstantText) return lastInstantForm;
+  let form: number | string = text;
+  if (text.length === 24 && CANONICAL_INSTANT.test(text)) {
+    const ms = msOfIso(text);
+    if (Number.isFinite(ms) && new Date(ms).getUTCDate() === Number(text.slice(8, 10))) form = ms;
+  }
+  lastInstantText = text;
+  lastInstantForm = form;
+  return form;
 }
+let lastInstantText = "";
+let lastInstantForm: number | string = "";
+
+/** What {@link compactTaskData} does with one top-level field (absent from a store's rules: copy it). */
+interface FieldRule {
+  /** Always left out (the version, or kept beside the record by the store). */
+  readonly skip: boolean;
+  /** Written as epoch ms where that reads back as the same text. */
+  readonly instant: boolean;
+  /** Left out while it holds `defaultValue`. */
+  readonly hasDefault: boolean;
+  readonly defaultValue: null | number | undefined;
+  /** Left out while empty (`args`, `meta`), or compacted itself (`config`). */
+  readonly kind: "args" | "meta" | "config" | null;
+}
+
+/**
+ * Each field's rule under `options`, so the walk over a record looks each
+ * field up once (it runs for every record a store writes). Built once per
+ * options object: the stores pass constants.
+ */
+function fieldRules(options: StoredFormOptions | undefined): ReadonlyMap<string, FieldRule> {
+  const cached = options === undefined ? defaultRules : rulesByOptions.get(options);
+  if (cached) return cached;
+  const rules = new Map<string, FieldRule>();
+  const rule = (key: string, given: Partial<FieldRule>) =>
+    rules.set(key, {
+      skip: false,
+      instant: false,
+      hasDefault: false,
+      defaultValue: undefined,
+      kind: null,
+      ...rules.get(key),
+      ...given,
+    });
+  for (const [key, value] of PLAIN_DEFAULTS) rule(key, { hasDefault: true, defaultValue: value });
+  if (options?.instantsAsNumbers === true)
+    for (const key of INSTANT_FIELDS) rule(key, { instant: true });
+  rule("args", { kind: "args" });
+  rule("meta", { kind: "meta" });
+  rule("config", { kind: "config" });
+  for (const key of options?.leaveOut ?? []) rule(key, { skip: true });
+  rule("v", { skip: true });
+  if (options === undefined) defaultRules = rules;
+  else rulesByOptions.set(options, rules);
+  return rules;
+}
+let defaultRules: ReadonlyMap<string, FieldRule> | undefined;
+const rulesByOptions = new WeakMap<StoredFormOptions, ReadonlyMap<string, FieldRule>>();
 
 /**
  * `data` without the fields that hold their defaults, marked as version 3 (a
@@ -91,20 +148,25 @@ export function compactTaskData(
   options?: StoredFormOptions,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { v: options?.version ?? COMPACT_RECORD_VERSION };
-  const leaveOut = options?.leaveOut;
-  const asNumbers = options?.instantsAsNumbers === true;
+  const rules = fieldRules(options);
   const fields = data as unknown as Record<string, unknown>;
   for (const key in fields) {
     const value = fields[key];
-    if (key === "v" || value === undefined || leaveOut?.has(key)) continue;
-    if (asNumbers && typeof value === "string" && INSTANT_FIELDS.has(key)) {
+    if (value === undefined) continue;
+    const rule = rules.get(key);
+    if (rule === undefined) {
+      out[key] = value;
+      continue;
+    }
+    if (rule.skip) continue;
+    if (rule.instant && typeof value === "string") {
       out[key] = instantNumber(value);
       continue;
     }
-    if (PLAIN_DEFAULTS.has(key) && PLAIN_DEFAULTS.get(key) === value) continue;
-    if (key === "args" && Array.isArray(value) && value.length === 0) continue;
-    if (key === "meta" && isEmptyObject(value)) continue;
-    if (key === "config") {
+    if (rule.hasDefault && rule.defaultValue === value) continue;
+    if (rule.kind === "args" && Array.isArray(value) && value.length === 0) continue;
+    if (rule.kind === "meta" && isEmptyObject(value)) continue;
+    if (rule.kind === "config") {
       const config = compactConfig(value);
       if (config !== undefined) out.config = config;
       continue;

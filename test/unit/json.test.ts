@@ -353,6 +353,25 @@ describe("deepFreeze", () => {
     expect(value).toEqual({ list: [1, 2], nested: { n: 1 } });
   });
 
+  test("every object and array inside any JSON value ends frozen", () => {
+    const objectsIn = (value: unknown, found: object[] = []): object[] => {
+      if (value !== null && typeof value === "object") {
+        found.push(value);
+        for (const child of Object.values(value)) objectsIn(child, found);
+      }
+      return found;
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const copy = structuredClone(value);
+        expect(deepFreeze(copy)).toBe(copy);
+        for (const item of objectsIn(copy)) expect(Object.isFrozen(item)).toBe(true);
+        expect(copy).toEqual(value);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test("primitives and null pass through", () => {
     expect(deepFreeze(5)).toBe(5);
     expect(deepFreeze("s")).toBe("s");
