@@ -106,8 +106,9 @@ function parseCursor(text: string): ListPosition | null {
   const at = Number(match[1]);
   if (!Number.isSafeInteger(at) || Math.abs(at) > MAX_TIME) return null;
   const id = Buffer.from(match[2]!, "base64url").toString("utf8");
-  // Only a cursor's own text decodes: not another spelling of its number or base64, nor bytes that are not UTF-8.
-  if (id === "" || encodeListCursor({ at, id }) !== text) return null;
+  // Only a cursor's own text decodes: not another spelling of its number or base64, nor bytes that
+  // are not UTF-8, nor an id no task can have (ids never hold NUL).
+  if (id === "" || id.includes("\u0000") || encodeListCursor({ at, id }) !== text) return null;
   return { at, id };
 }
 

@@ -6,7 +6,7 @@
  * each task that finishes (`finished`: id, name, status, finishedAt) as the
  * backend announces it, every lifecycle event of the queue's event log
  * (`task`, a `QueueEvent`, under its id: a client that reconnects with
- * `Last-Event-ID` resumes after it), and `unavailable` when the backend does
+ * `Last-Event-ID` resumes after it, whatever its URL's `after` says), and `unavailable` when the backend does
  * not answer (the counts last sent are stale until the next `stats`). It
  * ends when the client goes away.
  */
@@ -18,6 +18,28 @@ import type { Queue } from "../queue/queue.js";
 export async function queueInfo(queue: Queue): Promise<QueueStats & { paused: boolean }> {
   const [counts, paused] = await Promise.all([queue.stats(), queue.isPaused()]);
   return { ...counts, paused };
+}
+
+/** Longest position accepted from a request, as the `after` query parameter's bound. */
+const MAX_POSITION_LENGTH = 100;
+
+/**
+ * Where a stream resumes: after `Last-Event-ID` when a client sent one, else
+ * after the URL's `after` (`null`: from now). An `EventSource` reconnecting
+ * keeps its URL and sends the id of the last event it got, which is always
+ * the later of the two: the URL's would replay what it already has.
+ */
+export function resumePosition(headers: Headers, after: string | undefined): string | null {
+  const last = headers.get("last-event-id")?.trim();
+  if (last) {
+    if (last.length > MAX_POSITION_LENGTH) {
+      throw new InvalidOptionError(
+        `Last-Event-ID: a position is at most ${MAX_POSITION_LENGTH} characters (got ${last.length})`,
+      );
+    }
+    return last;
+  }
+  return after ?? null;
 }
 
 /** Seconds between `stats` events and keep-alive comments. */

@@ -15,6 +15,7 @@ import type { Backend } from "../backends/backend.js";
 import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { InvalidOptionError } from "../errors.js";
+import { defaultLogger, type Logger } from "../observability/logger.js";
 import { Queue } from "../queue/queue.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
@@ -44,6 +45,12 @@ export interface HttpHandlerOptions {
   maxBodyBytes?: number;
   /** Put a server error's message and stack in its 500 answer (development only). */
   exposeErrors?: boolean;
+  /**
+   * Where a server error (a 500) is logged with its stack, the request's
+   * method and path — its answer says only "internal error" (default: the
+   * shared default logger; the CLI's under `sheppy dashboard`).
+   */
+  logger?: Logger;
   /** Serve the dashboard at the base path (default `true`); `false` serves the API alone. */
   dashboard?: boolean;
   /**
@@ -104,6 +111,7 @@ const HANDLER_OPTION_KEYS = Object.keys({
   allowedOrigins: true,
   maxBodyBytes: true,
   exposeErrors: true,
+  logger: true,
   dashboard: true,
   extraQueryParameters: true,
 } satisfies Record<keyof HttpHandlerOptions, true>);
@@ -138,6 +146,12 @@ export function createHttpHandler(
     return Object.fromEntries(await store.listQueues());
   };
   const expose = options.exposeErrors ?? false;
+  if (options.logger !== undefined && typeof options.logger?.error !== "function") {
+    throw new InvalidOptionError(
+      "createHttpHandler(): logger must be a pino-style logger (an object with an error() method)",
+    );
+  }
+  const logger = options.logger ?? defaultLogger();
   const extraQuery = new Set(checkedNames(options.extraQueryParameters));
 
   return async (request: Request): Promise<Response> => {
@@ -212,9 +226,25 @@ export function createHttpHandler(
       return json(route.status ?? 200, result);
     } catch (error) {
       const { status, body } = errorResponseBody(error, expose);
+      if (status === 500) {
+        // The answer hides the cause from the caller; the operator reads it here.
+        logger.error(
+          { err: error, method: request.method, path: pathOf(request) },
+          "HTTP API: a request failed with an internal error",
+        );
+      }
       return json(status, body, error instanceof HttpError ? error.headers : {});
     }
   };
+}
+
+/** The request's path for a log line, or its raw URL when that does not parse. */
+function pathOf(request: Request): string {
+  try {
+    return new URL(request.url).pathname;
+  } catch {
+    return request.url;
+  }
 }
 
 /** 16 MiB of payload (the default limit) and room for the request's envelope. */

@@ -408,6 +408,10 @@ export function backendListingCases(h: ContractHarness): void {
         "1.wA",
         `1.${"A".repeat(20_000)}`,
         "\u0000\u2028".repeat(50),
+        // Ids that decode to the NUL character, which no stored id holds (and PostgreSQL cannot be asked about).
+        "1796251087592.AA",
+        "1796251087592.AAAA",
+        `1796251087592.${Buffer.from("a\u0000b").toString("base64url")}`,
         12,
         {},
         [],

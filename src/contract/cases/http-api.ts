@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createHttpHandler, type HttpHandlerOptions } from "../../http/index.js";
-import { step, task, workflow } from "../../index.js";
+import { InvalidOptionError, step, task, workflow } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
 
 const add = task({ name: "http-api.add" }, (a: number, b: number) => a + b);
@@ -396,8 +396,26 @@ export function httpApiCases(h: ContractHarness): void {
           return typeof value === "function" ? value.bind(target) : value;
         },
       });
-      const hidden = await createHttpHandler(failing)(new Request(`${ORIGIN}/queues`));
+      const logged: { fields: Record<string, unknown>; message: string }[] = [];
+      const logger = {
+        debug() {},
+        info() {},
+        warn() {},
+        error(fields: object | string, message?: string) {
+          logged.push({ fields: fields as Record<string, unknown>, message: message ?? "" });
+        },
+      };
+      const hidden = await createHttpHandler(failing, { logger })(new Request(`${ORIGIN}/queues`));
       expect([hidden.status, await hidden.json()]).toEqual([500, { error: "internal error" }]);
+      // The operator learns the cause: one line with the error, the method and the path.
+      expect(logged).toHaveLength(1);
+      expect(logged[0]!.fields).toMatchObject({ method: "GET", path: "/queues" });
+      expect((logged[0]!.fields.err as Error).message).toBe("secret-detail");
+      expect(logged[0]!.message).toMatch(/internal error/);
+      // A caller's mistake is the caller's to read: no line.
+      await createHttpHandler(failing, { logger })(new Request(`${ORIGIN}/q/tasks?limit=0`));
+      expect(logged).toHaveLength(1);
+      expect(() => createHttpHandler(failing, { logger: {} as never })).toThrow(InvalidOptionError);
       const shown = await createHttpHandler(failing, { exposeErrors: true })(
         new Request(`${ORIGIN}/queues`),
       );
@@ -482,10 +500,10 @@ export function httpApiCases(h: ContractHarness): void {
     it("GET /{queue}/events streams the lifecycle events under their ids; Last-Event-ID resumes after one", async () => {
       const { queue, q } = api();
       const handler = createHttpHandler(queue.backend);
-      const open = async (headers: Record<string, string>) => {
+      const open = async (headers: Record<string, string>, query = "") => {
         const leave = new AbortController();
         const response = await handler(
-          new Request(`${ORIGIN}/${q}/events`, { signal: leave.signal, headers }),
+          new Request(`${ORIGIN}/${q}/events${query}`, { signal: leave.signal, headers }),
         );
         const reader = response.body!.getReader();
         const decoder = new TextDecoder();
@@ -532,6 +550,15 @@ export function httpApiCases(h: ContractHarness): void {
         "started",
         "completed",
       ]);
+      // A browser's EventSource opened with ?after= keeps that URL when it reconnects, and sends
+      // Last-Event-ID: the header, the later position, is the one resumed after.
+      const reconnected = await open(
+        { "last-event-id": tasks[1]!.id },
+        `?after=${encodeURIComponent(tasks[0]!.id)}`,
+      );
+      const rest = await reconnected.until(/"type":"completed"/);
+      await reconnected.close();
+      expect([...rest.matchAll(/"type":"(\w+)"/g)].map((m) => m[1])).toEqual(["completed"]);
     });
 
     it("GET /openapi.json describes every route from the same table, under the base path", async () => {
