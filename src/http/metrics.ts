@@ -4,6 +4,7 @@
  * queue its backend lists, or those named by `?queue=a,b` — so a Prometheus
  * server scrapes the same address the API and dashboard are served from.
  */
+import { InvalidOptionError } from "../errors.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
 import { collectMetrics } from "../queue/collect-metrics.js";
 import type { Queue } from "../queue/queue.js";
@@ -25,6 +26,12 @@ export async function metricsResponse(
               .filter((name) => name !== ""),
           ),
         ];
+  if (chosen.length === 0) {
+    // Metrics of no queue would read as a scrape of queues that hold nothing.
+    throw new InvalidOptionError(
+      `/metrics: queue must name at least one queue (got ${JSON.stringify(names)}); leave it out for every queue`,
+    );
+  }
   const text = await collectMetrics(...chosen.map(queueNamed));
   return new Response(text, {
     headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },

@@ -72,6 +72,24 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
 
   const stat = (page: Page, status: string) => page.locator(`[data-stat="${status}"] .stat-value`);
 
+  it("the list of queues shows every count by status", async () => {
+    const page = await open(dashboard, "#/");
+    const row = page.locator('[data-testid=queues] tr[data-queue="shop"]');
+    await expect.poll(() => row.locator('[data-status="completed"]').textContent()).toBe("3");
+    expect(await row.locator('[data-status="cancelled"]').textContent()).toBe("1");
+    expect(await row.locator('[data-status="crashed"]').textContent()).toBe("0");
+    expect(await page.locator("[data-testid=queues] thead th").allTextContents()).toEqual([
+      "queue",
+      "pending",
+      "scheduled",
+      "processing",
+      "completed",
+      "failed",
+      "crashed",
+      "cancelled",
+    ]);
+  });
+
   it("the overview shows the queue's counts by status", async () => {
     const page = await open(dashboard, "#/q/shop");
     await expect.poll(() => stat(page, "completed").textContent()).toBe("3");

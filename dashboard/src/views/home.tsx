@@ -1,8 +1,18 @@
+import type { QueueStats } from "../../../src/backends/backend.js";
 import { api } from "../api.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
 
-const SHOWN = ["pending", "scheduled", "processing", "completed", "failed"] as const;
+/** Every count `stats` gives, in the order a task goes through them (the compiler keeps it complete). */
+const SHOWN = Object.keys({
+  pending: true,
+  scheduled: true,
+  processing: true,
+  completed: true,
+  failed: true,
+  crashed: true,
+  cancelled: true,
+} satisfies Record<keyof QueueStats, true>) as (keyof QueueStats)[];
 
 /** Every queue the backend holds, with its counts. */
 export function Home() {
@@ -50,7 +60,7 @@ function QueueRow({ name }: { name: string }) {
         <a href={href({ view: "queue", queue: name, tab: "tasks" })}>{name}</a>
       </td>
       {SHOWN.map((status) => (
-        <td key={status} class="num">
+        <td key={status} class="num" data-status={status}>
           {stats.data ? stats.data[status].toLocaleString("en") : stats.error ? "?" : "…"}
         </td>
       ))}
