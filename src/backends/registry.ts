@@ -71,6 +71,19 @@ export function positiveIntegerParam(url: URL, name: string): number | undefined
   return number;
 }
 
+/** `?eventCap=`: a whole number ≥ 0 (0 turns the event log off), or `undefined` when absent. */
+export function eventCapParam(url: URL): number | undefined {
+  const value = url.searchParams.get("eventCap");
+  if (value === null) return undefined;
+  const number = /^(0|[1-9][0-9]*)$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number)) {
+    throw new BackendUrlError(
+      `backend URL parameter eventCap must be a whole number ≥ 0, 0 turning the event log off (got '${value}')`,
+    );
+  }
+  return number;
+}
+
 /**
  * Refuses a parameter that is one of Sheppy's own (`own`) written in another
  * case, `?Schema=` for `?schema=`: Sheppy would not read it and the driver

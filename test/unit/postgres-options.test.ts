@@ -124,6 +124,20 @@ describe("postgres:// URLs and options", () => {
     expect(error.message).toMatch(
       /PostgresBackend option eventCap must be an integer ≥ 0.*\(got 1\.5\)/,
     );
+    // The URL's ?eventCap= too (node-postgres would ignore it), in its own case only; the option wins.
+    expect(new PostgresBackend({ url: "postgres://h/db?eventCap=0" }).eventCap).toBe(0);
+    expect(new PostgresBackend({ url: "postgres://h/db?eventCap=7", eventCap: 9 }).eventCap).toBe(
+      9,
+    );
+    expect((backendFromUrl("postgres://h/db?eventCap=250") as PostgresBackend).eventCap).toBe(250);
+    for (const bad of ["postgres://h/db?eventCap=-1", "postgres://h/db?eventCap=1.5"]) {
+      expect(errorOf(() => new PostgresBackend({ url: bad })).message).toMatch(
+        /backend URL parameter eventCap must be a whole number ≥ 0/,
+      );
+    }
+    expect(
+      errorOf(() => new PostgresBackend({ url: "postgres://h/db?eventcap=0" })).message,
+    ).toMatch(/eventcap.*eventCap/);
   });
 
   test("the schema defaults to sheppy; options win over the URL", () => {

@@ -41,6 +41,11 @@ describe("sqlite:// URLs and options", () => {
 
     const memory = backendFromUrl("sqlite://:memory:") as SqliteBackend;
     expect(memory.path).toBe(":memory:");
+    expect(memory.eventCap).toBe(10_000);
+    expect((backendFromUrl("sqlite://:memory:?eventCap=0") as SqliteBackend).eventCap).toBe(0);
+    expect(() => backendFromUrl("sqlite://:memory:?eventCap=x")).toThrow(
+      /backend URL parameter eventCap must be a whole number ≥ 0/,
+    );
     expect(memory.capabilities).toMatchObject({ crossProcess: false, durable: false });
   });
 

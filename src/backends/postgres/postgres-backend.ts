@@ -77,8 +77,8 @@ export interface PostgresBackendOptions extends RetentionOptions {
    * `SHEPPY_BACKEND_URL` as `new Queue()` does, when that names PostgreSQL;
    * when it names another backend the constructor throws a
    * `BackendUrlError`; unset or empty, `postgres://127.0.0.1:5432/postgres`.
-   * Sheppy's parameters (`?schema=`, `?poolSize=`, `?maxPayloadBytes=`, `?pollInterval=`) are
-   * read from it; the rest goes to node-postgres (`sslmode`…).
+   * Sheppy's parameters (`?schema=`, `?poolSize=`, `?maxPayloadBytes=`, `?pollInterval=`,
+   * `?eventCap=`) are read from it; the rest goes to node-postgres (`sslmode`…).
    */
   url?: string;
   /**
@@ -227,7 +227,9 @@ export class PostgresBackend implements Backend {
     const poolSize = checkPoolSize(options.poolSize ?? target.poolSize ?? DEFAULT_POOL_SIZE);
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("PostgresBackend", options);
-    this.eventCap = resolveEventCap("PostgresBackend", options);
+    this.eventCap = resolveEventCap("PostgresBackend", {
+      eventCap: options.eventCap ?? target.eventCap,
+    });
     this.maxPayloadBytes = resolveMaxPayloadBytes(
       options.maxPayloadBytes ?? target.maxPayloadBytes,
       "PostgresBackend",

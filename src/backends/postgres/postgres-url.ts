@@ -2,7 +2,8 @@
  * @module backends/postgres/postgres-url
  * Where a `PostgresBackend` connects, and Sheppy's own URL parameters:
  * `?schema=` (default `sheppy`), `?poolSize=` (default 10),
- * `?maxPayloadBytes=` and `?pollInterval=` (seconds, default 2) are taken
+ * `?maxPayloadBytes=`, `?pollInterval=` (seconds, default 2) and
+ * `?eventCap=` (0 turns the event log off) are taken
  * out of a `postgres://` or `postgresql://`
  * URL before the rest goes to node-postgres (which reads `sslmode`,
  * `application_name` and the like from it); one of them written in another
@@ -13,7 +14,12 @@
  */
 import { BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
-import { positiveIntegerParam, refuseMiscasedParams, refuseRepeatedParams } from "../registry.js";
+import {
+  eventCapParam,
+  positiveIntegerParam,
+  refuseMiscasedParams,
+  refuseRepeatedParams,
+} from "../registry.js";
 import { checkSchemaName } from "./schema-name.js";
 
 export const DEFAULT_POSTGRES_URL = "postgres://127.0.0.1:5432/postgres";
@@ -25,11 +31,12 @@ export interface PostgresTarget {
   readonly poolSize?: number;
   readonly maxPayloadBytes?: number;
   readonly pollInterval?: number;
+  readonly eventCap?: number;
 }
 
 const SCHEME = /^postgres(ql)?:\/\//i;
 /** Sheppy's own parameters, taken out of the URL; the rest go to node-postgres. */
-const PARAMETERS = ["schema", "poolSize", "maxPayloadBytes", "pollInterval"];
+const PARAMETERS = ["schema", "poolSize", "maxPayloadBytes", "pollInterval", "eventCap"];
 
 /** The fallback poll's bounds in seconds, as the backend option has them. */
 const POLL_SECONDS = { min: 0.05, max: 3600 };
@@ -47,6 +54,7 @@ export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget
   const poolSize = positiveIntegerParam(url, "poolSize");
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   const pollInterval = pollSecondsParam(url);
+  const eventCap = eventCapParam(url);
   for (const name of PARAMETERS) url.searchParams.delete(name);
   return {
     url: url.toString(),
@@ -54,6 +62,7 @@ export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget
     ...(poolSize === undefined ? {} : { poolSize }),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
     ...(pollInterval === undefined ? {} : { pollInterval }),
+    ...(eventCap === undefined ? {} : { eventCap }),
   };
 }
 

@@ -11,7 +11,12 @@
  */
 import { BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
-import { positiveIntegerParam, refuseMiscasedParams, refuseRepeatedParams } from "../registry.js";
+import {
+  eventCapParam,
+  positiveIntegerParam,
+  refuseMiscasedParams,
+  refuseRepeatedParams,
+} from "../registry.js";
 import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
 
 /** Where a Redis backend connects when neither its options nor `SHEPPY_BACKEND_URL` say. */
@@ -24,19 +29,6 @@ export interface RedisTarget {
   readonly maxPayloadBytes?: number;
   readonly eventCap?: number;
   readonly waitReplicas?: number;
-}
-
-/** `?eventCap=`: a whole number ≥ 0 (0 turns the event log off), or `undefined` when absent. */
-function eventCapParam(url: URL): number | undefined {
-  const value = url.searchParams.get("eventCap");
-  if (value === null) return undefined;
-  const number = /^(0|[1-9][0-9]*)$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(number)) {
-    throw new BackendUrlError(
-      `backend URL parameter eventCap must be a whole number ≥ 0, 0 turning the event log off (got '${value}')`,
-    );
-  }
-  return number;
 }
 
 /** Sheppy's own parameters, taken out of the URL; the rest go to ioredis. */

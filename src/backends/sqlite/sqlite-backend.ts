@@ -77,7 +77,7 @@ export interface SqliteBackendOptions extends RetentionOptions {
   /**
    * `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or
    * `sqlite://:memory:`, with `?synchronous=`, `?busyTimeout=`,
-   * `?maxPayloadBytes=`; an alternative to `path`. Without either, the backend
+   * `?maxPayloadBytes=`, `?eventCap=`; an alternative to `path`. Without either, the backend
    * uses `SHEPPY_BACKEND_URL` when that names SQLite.
    */
   url?: string;
@@ -202,7 +202,9 @@ export class SqliteBackend implements Backend {
     );
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("SqliteBackend", options);
-    this.eventCap = resolveEventCap("SqliteBackend", options);
+    this.eventCap = resolveEventCap("SqliteBackend", {
+      eventCap: options.eventCap ?? target.eventCap,
+    });
     this.maxPayloadBytes = resolveMaxPayloadBytes(
       options.maxPayloadBytes ?? target.maxPayloadBytes,
       "SqliteBackend",

@@ -4,12 +4,18 @@
  * `sqlite:///absolute/path.db` (three slashes: an absolute path),
  * `sqlite://relative/path.db` (relative to the working directory) and
  * `sqlite://:memory:` (a private in-memory database, for tests);
- * `?synchronous=normal|full`, `?busyTimeout=` (ms) and `?maxPayloadBytes=`.
+ * `?synchronous=normal|full`, `?busyTimeout=` (ms), `?maxPayloadBytes=` and
+ * `?eventCap=` (0 turns the event log off).
  * Without a path option the backend uses `SHEPPY_BACKEND_URL` as
  * `new Queue()` does, when that names SQLite.
  */
 import { BackendUrlError } from "../../errors.js";
-import { positiveIntegerParam, refuseMiscasedParams, refuseRepeatedParams } from "../registry.js";
+import {
+  eventCapParam,
+  positiveIntegerParam,
+  refuseMiscasedParams,
+  refuseRepeatedParams,
+} from "../registry.js";
 import type { Synchronous } from "./database.js";
 
 /** The file and the settings a `sqlite://` URL names. */
@@ -18,10 +24,11 @@ export interface SqliteTarget {
   readonly synchronous?: Synchronous;
   readonly busyTimeout?: number;
   readonly maxPayloadBytes?: number;
+  readonly eventCap?: number;
 }
 
 const SCHEME = /^sqlite:\/\//i;
-const PARAMETERS = new Set(["synchronous", "busyTimeout", "maxPayloadBytes"]);
+const PARAMETERS = new Set(["synchronous", "busyTimeout", "maxPayloadBytes", "eventCap"]);
 
 /** Parses a `sqlite://` URL given as text; `where` names it in errors. */
 export function parseSqliteUrl(value: string, where: string): SqliteTarget {
@@ -67,11 +74,13 @@ export function parseSqliteUrl(value: string, where: string): SqliteTarget {
   }
   const busyTimeout = positiveIntegerParam(url, "busyTimeout");
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
+  const eventCap = eventCapParam(url);
   return {
     path,
     ...(synchronous === null ? {} : { synchronous }),
     ...(busyTimeout === undefined ? {} : { busyTimeout }),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+    ...(eventCap === undefined ? {} : { eventCap }),
   };
 }
 
