@@ -18,6 +18,19 @@ export function eventPosition(after: string | null): number {
   return Number(after);
 }
 
+/**
+ * The error of a read resuming after `after`, past `newest` — the newest
+ * position the log has ever given (`null`: none yet). Positions only grow, so
+ * such a position came from another store or queue, or from before the store
+ * was restored from a backup or emptied; waiting on it would miss every event
+ * until the log caught up with it.
+ */
+export function positionAheadError(after: string, newest: string | null): InvalidOptionError {
+  return new InvalidOptionError(
+    `event log position ${JSON.stringify(after)} is past the newest this log has given (${newest === null ? "none yet" : JSON.stringify(newest)}): it was saved from another store or queue, or before this store was restored or emptied; read from "start" or "now" instead`,
+  );
+}
+
 /** The body a dedupe add appends: its `event` (the body's members after the first) for the task `id` that holds the key. */
 export function keyedEventBody(id: string, event: string): string {
   return `[${JSON.stringify(id)},${event}`;

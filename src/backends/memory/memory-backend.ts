@@ -48,7 +48,12 @@ import type {
   WorkflowStepEnd,
   WorkListener,
 } from "../backend.js";
-import { checkEventLimit, eventPosition, keyedEventBody } from "../event-positions.js";
+import {
+  checkEventLimit,
+  eventPosition,
+  keyedEventBody,
+  positionAheadError,
+} from "../event-positions.js";
 import { notConnectedError } from "../not-connected.js";
 import { acquireSlot } from "../rate-window.js";
 import {
@@ -324,6 +329,8 @@ export class MemoryBackend implements Backend {
     const after = eventPosition(request.after);
     checkEventLimit(request.limit);
     const log = this.#events(queue);
+    if (after > log.last)
+      throw positionAheadError(String(after), log.last === 0 ? null : String(log.last));
     // How long a read waits is a matter of real time, whatever clock the tasks see.
     const deadline = systemClock.now() + (request.waitMs ?? 0);
     for (;;) {

@@ -18,6 +18,7 @@
  * the lock is never held while the application keeps its transaction open.
  */
 import type { EventReadRequest, StoredEvent } from "../backend.js";
+import { positionAheadError } from "../event-positions.js";
 import { checkedRead, readEventsWaiting } from "../sql/event-log.js";
 import type { Notifier } from "./notifications.js";
 import type { PgSession, Tx } from "./session.js";
@@ -54,6 +55,9 @@ ORDER BY r.last_id, e.k
 LIMIT $3`;
 
 const LAST = "SELECT top::text AS id FROM %SCHEMA%.event_counts WHERE queue = $1 AND n > 0";
+
+/** The newest id the queue's log has given, trimmed or cleared since or not. */
+const NEWEST = "SELECT top::text AS id FROM %SCHEMA%.event_counts WHERE queue = $1";
 
 export class EventStore {
   constructor(
@@ -99,11 +103,14 @@ export class EventStore {
           // Listening before the next look: an append in between wakes the wait.
           if (listening) await this.notifier.start().catch(() => undefined);
           listening = true;
-          return this.session.query<StoredEvent>("readEvents", this.session.sql(READ), [
+          const rows = await this.session.query<StoredEvent>("readEvents", this.session.sql(READ), [
             queue,
             after,
             request.limit,
           ]);
+          // Nothing after the position: make sure it is not one this log has yet to give.
+          if (rows.length === 0 && after > 0) await this.#refuseAhead(queue, after);
+          return rows;
         },
         arm: () => this.notifier.eventSignal(queue),
         connected: () => this.session.isConnected,
@@ -111,6 +118,14 @@ export class EventStore {
       },
       request.waitMs,
     );
+  }
+
+  async #refuseAhead(queue: string, after: number): Promise<void> {
+    const [row] = await this.session.query<{ id: string }>("readEvents", this.session.sql(NEWEST), [
+      queue,
+    ]);
+    const newest = row?.id ?? null;
+    if (newest === null || after > Number(newest)) throw positionAheadError(String(after), newest);
   }
 
   async last(queue: string): Promise<string | null> {

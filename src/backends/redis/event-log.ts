@@ -17,7 +17,7 @@
  */
 import { InvalidOptionError } from "../../errors.js";
 import type { EventReadRequest, StoredEvent } from "../backend.js";
-import { checkEventLimit } from "../event-positions.js";
+import { checkEventLimit, positionAheadError } from "../event-positions.js";
 import type { RedisClient } from "./connections.js";
 import type { RedisSession } from "./session.js";
 
@@ -130,8 +130,29 @@ export class RedisEventLog {
     // XREAD answers the entries strictly after the id; 0-0 precedes every entry.
     const from = after ?? "0-0";
     const now = await this.#read(key, from, limit);
-    if (now.length > 0 || waitMs === 0) return now;
+    if (now.length > 0) return now;
+    // Nothing after the position: make sure it is not one this log has yet to give.
+    if (after !== null) await this.#refuseAhead(key, after);
+    if (waitMs === 0) return now;
     return this.#wait(key, from, limit, waitMs);
+  }
+
+  /** Refuses `after` when it is past the newest id the stream has given (kept by Redis through trims). */
+  async #refuseAhead(key: string, after: string): Promise<void> {
+    const newest = await this.session.call("readEvents", async (client) => {
+      try {
+        const info = (await client.xinfo("STREAM", key)) as unknown[];
+        const at = info.indexOf("last-generated-id");
+        return at >= 0 ? String(info[at + 1]) : undefined;
+      } catch (error) {
+        // No stream at all: the log has given nothing yet. Anything else: not this check's to say.
+        return /no such key/i.test(String((error as Error)?.message)) ? null : undefined;
+      }
+    });
+    if (newest === undefined) return;
+    if (newest === null || isAfter(positionOf(after), positionOf(newest))) {
+      throw positionAheadError(after, newest);
+    }
   }
 
   async lastEventId(queue: string): Promise<string | null> {

@@ -9,6 +9,7 @@
  * on the next change check for other processes' (`./signals.ts`).
  */
 import type { EventReadRequest, StoredEvent } from "../backend.js";
+import { positionAheadError } from "../event-positions.js";
 import { checkedRead, readEventsWaiting } from "../sql/event-log.js";
 import type { SqliteDatabase } from "./database.js";
 import type { Signals } from "./signals.js";
@@ -35,6 +36,9 @@ const READ = `
 SELECT CAST(id AS TEXT) AS id, body FROM events WHERE queue = ? AND id > ? ORDER BY events.id LIMIT ?`;
 
 const LAST = "SELECT CAST(max(id) AS TEXT) AS id FROM events WHERE queue = ?";
+
+/** The newest id the log has given any queue (AUTOINCREMENT's count), trimmed or cleared since or not. */
+const NEWEST = "SELECT CAST(seq AS TEXT) AS id FROM sqlite_sequence WHERE name = 'events'";
 
 export class EventStore {
   constructor(
@@ -77,11 +81,23 @@ export class EventStore {
     const after = checkedRead(request);
     this.db.assertConnected();
     if (this.cap === 0) return [];
-    const look = async () =>
-      this.db.read(
+    const look = async () => {
+      const rows = this.db.read(
         "readEvents",
         () => this.db.statement(READ).all(queue, after, request.limit) as StoredEvent[],
       );
+      // Nothing after the position: make sure it is not one this log has yet to give.
+      if (rows.length === 0 && after > 0) {
+        const row = this.db.read(
+          "readEvents",
+          () => this.db.statement(NEWEST).get() as { id: string } | undefined,
+        );
+        const newest = row?.id ?? null;
+        if (newest === null || after > Number(newest))
+          throw positionAheadError(String(after), newest);
+      }
+      return rows;
+    };
     return readEventsWaiting(
       {
         look,

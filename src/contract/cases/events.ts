@@ -258,6 +258,31 @@ export function eventCases(h: ContractHarness): void {
       await expect(queue.events({ batchSize: 0 }).next()).rejects.toThrow(/batchSize/);
     });
 
+    it("EV-29 a position past the newest the log has given is an InvalidOptionError, not a silent wait (a position saved from another store, or from before a restore)", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      await queue.add(echo(1));
+      const newest = await backend.lastEventId(queue.name);
+      expect(newest).not.toBeNull();
+      // One position further on, in the log's own form: a counter, or a Redis stream id.
+      const ahead = /^\d+$/.test(newest!)
+        ? String(Number(newest) + 1000)
+        : newest!.replace(/-(\d+)$/, (_, seq: string) => `-${Number(seq) + 1000}`);
+      for (const waitMs of [0, 200]) {
+        const read = backend.readEvents(queue.name, { after: ahead, limit: 10, waitMs });
+        await expect(read).rejects.toThrow(InvalidOptionError);
+        await expect(read).rejects.toThrow(/past the newest this log has given/);
+      }
+      await expect(queue.events({ after: ahead }).next()).rejects.toThrow(/past the newest/);
+      // The newest itself is a position to wait after, also once the log is emptied.
+      expect(await backend.readEvents(queue.name, { after: newest, limit: 10 })).toEqual([]);
+      await queue.clear();
+      expect(await backend.readEvents(queue.name, { after: newest, limit: 10 })).toEqual([]);
+      await expect(backend.readEvents(queue.name, { after: ahead, limit: 10 })).rejects.toThrow(
+        InvalidOptionError,
+      );
+    });
+
     it("EV-15 queue.events() hears another connection's worker, and resumes after an id with no gap and no repeat", async () => {
       const queue = h.queue();
       const other = h.sibling(queue);
