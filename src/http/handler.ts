@@ -154,10 +154,13 @@ export function createHttpHandler(
   const logger = options.logger ?? defaultLogger();
   const extraQuery = new Set(checkedNames(options.extraQueryParameters));
 
-  return async (request: Request): Promise<Response> => {
+  const handle = async (request: Request): Promise<Response> => {
     try {
       const url = new URL(request.url);
-      if (!url.pathname.startsWith(basePath)) throw new HttpError(404, "not found");
+      // The base path is whole segments: `/sheppy` holds `/sheppy/…`, not `/sheppyx/…`.
+      const inBase =
+        url.pathname === basePath || url.pathname.startsWith(`${basePath}/`) || basePath === "";
+      if (!inBase) throw new HttpError(404, `no route ${url.pathname}`);
       const path = url.pathname.slice(basePath.length) || "/";
       if (options.authorize) {
         const verdict = await authorization(options.authorize, request);
@@ -176,7 +179,7 @@ export function createHttpHandler(
         const found = compiled.pattern.exec(path);
         return found ? [{ compiled, values: found.slice(1) }] : [];
       });
-      if (matches.length === 0) throw new HttpError(404, `no route ${path}`);
+      if (matches.length === 0) throw new HttpError(404, `no route ${url.pathname}`);
       // The path is its most specific route's: `/q/tasks/clear` is the clear route's, whatever
       // the method, not a task named `clear` (task ids are UUIDs, never a fixed segment's word).
       const most = Math.max(...matches.map((m) => m.compiled.fixed));
@@ -236,6 +239,19 @@ export function createHttpHandler(
       return json(status, body, error instanceof HttpError ? error.headers : {});
     }
   };
+  // HEAD answers what GET would, without the body (uptime checks send it).
+  return (request) => (request.method === "HEAD" ? headOf(handle, request) : handle(request));
+}
+
+async function headOf(handle: HttpHandler, request: Request): Promise<Response> {
+  const response = await handle(new Request(request, { method: "GET" }));
+  // A stream (the events route) is opened by the GET: close it at once.
+  await response.body?.cancel().catch(() => undefined);
+  return new Response(null, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 /** The request's path for a log line, or its raw URL when that does not parse. */

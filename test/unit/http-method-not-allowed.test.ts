@@ -127,6 +127,43 @@ describe("a method the path does not take", () => {
     });
   });
 
+  it("HEAD answers what GET would, without a body, on every route that takes GET (the event stream included)", async () => {
+    const { queue } = api();
+    await queue.add(add(1, 2));
+    const handler = createHttpHandler(queue.backend);
+    for (const path of ["/queues", "/metrics", "/emails/stats", "/emails/events", "/nope/x/y/z"]) {
+      const [head, get] = await Promise.all(
+        ["HEAD", "GET"].map((method) => {
+          const leave = new AbortController();
+          const answer = handler(new Request(`${ORIGIN}${path}`, { method, signal: leave.signal }));
+          // The GET of the stream would run until its reader leaves.
+          if (path.endsWith("/events") && method === "GET") setTimeout(() => leave.abort(), 100);
+          return answer;
+        }),
+      );
+      expect([path, head!.status, head!.headers.get("content-type")]).toEqual([
+        path,
+        get!.status,
+        get!.headers.get("content-type"),
+      ]);
+      expect(await head!.text()).toBe("");
+      await get!.body?.cancel();
+    }
+  });
+
+  it("the base path is whole segments, and a 404 names the path asked for", async () => {
+    const queue = new Queue("memory://?instantProcessing=false", { name: "emails" });
+    const handler = createHttpHandler(queue.backend, { basePath: "/sheppy" });
+    expect((await handler(new Request(`${ORIGIN}/sheppy/queues`))).status).toBe(200);
+    const outside = await handler(new Request(`${ORIGIN}/sheppyemails/stats`));
+    expect([outside.status, await outside.json()]).toEqual([
+      404,
+      { error: "no route /sheppyemails/stats" },
+    ]);
+    const inside = await handler(new Request(`${ORIGIN}/sheppy/a/b/c/d/e`));
+    expect(await inside.json()).toEqual({ error: "no route /sheppy/a/b/c/d/e" });
+  });
+
   it("authorization comes first: a refused caller learns no path's methods", async () => {
     const { call } = api({ authorize: () => false });
     const refused = await call("GET", "/emails/tasks/clear");
