@@ -63,13 +63,18 @@ export async function eventStream(
   const encoder = new TextEncoder();
   let stop: (() => void) | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
+  // Ends when the client leaves or the reader cancels the body (a HEAD does at once, before the
+  // stream has finished starting): nothing may start after it.
+  const ended = new AbortController();
+  let open = true;
   const close = () => {
+    open = false;
+    ended.abort();
     stop?.();
     if (timer) clearInterval(timer);
   };
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
-      let open = true;
       const send = (text: string) => {
         if (!open) return;
         try {
@@ -87,15 +92,16 @@ export async function eventStream(
           (counts) => event("stats", counts),
           () => event("unavailable", { error: "the backend did not answer" }),
         );
-      signal.addEventListener("abort", () => {
-        open = false;
+      const leave = () => {
         close();
         try {
           controller.close();
         } catch {
           // Already closed by the reader.
         }
-      });
+      };
+      if (signal.aborted) leave();
+      else signal.addEventListener("abort", leave, { once: true });
       const onFinished = (ids: readonly string[]) => {
         if (ids.length === 0) return;
         void backend.getTasks(queue.name, ids).then(
@@ -129,7 +135,8 @@ export async function eventStream(
       // Listening first: once a client has the first counts, no task it sees finish is missed.
       await listen();
       await stats();
-      if (backend.eventCap > 0) void followLog(queue, after, signal, send);
+      if (!open) return;
+      if (backend.eventCap > 0) void followLog(queue, after, ended.signal, send);
       timer = setInterval(() => {
         void stats();
         if (stop === undefined) void listen();

@@ -230,11 +230,16 @@ export function createHttpHandler(
     } catch (error) {
       const { status, body } = errorResponseBody(error, expose);
       if (status === 500) {
-        // The answer hides the cause from the caller; the operator reads it here.
-        logger.error(
-          { err: error, method: request.method, path: pathOf(request) },
-          "HTTP API: a request failed with an internal error",
-        );
+        // The answer hides the cause from the caller; the operator reads it here. A logger that
+        // fails must not turn the 500 into a rejected handler (a server's own crash page).
+        try {
+          logger.error(
+            { err: error, method: request.method, path: pathOf(request) },
+            "HTTP API: a request failed with an internal error",
+          );
+        } catch {
+          // Nothing better to tell it to.
+        }
       }
       return json(status, body, error instanceof HttpError ? error.headers : {});
     }

@@ -26,8 +26,9 @@ export async function metricsResponse(
               .filter((name) => name !== ""),
           ),
         ];
-  if (chosen.length === 0) {
-    // Metrics of no queue would read as a scrape of queues that hold nothing.
+  if (names !== undefined && chosen.length === 0) {
+    // Metrics of no queue would read as a scrape of queues that hold nothing. A backend that
+    // lists no queue yet is not a mistake: its scrape is simply empty of queue series.
     throw new InvalidOptionError(
       `/metrics: queue must name at least one queue (got ${JSON.stringify(names)}); leave it out for every queue`,
     );

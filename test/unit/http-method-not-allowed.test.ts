@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { Queue, task } from "sheppy";
 import { createHttpHandler, type HttpHandlerOptions } from "sheppy/http";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ROUTES } from "../../src/http/routes.js";
 import { RESERVED_TASK_IDS } from "../../src/queue/dedupe-options.js";
 
@@ -148,6 +148,25 @@ describe("a method the path does not take", () => {
       ]);
       expect(await head!.text()).toBe("");
       await get!.body?.cancel();
+    }
+  });
+
+  it("HEAD of the event stream leaves nothing running: no log reader, no stats timer", async () => {
+    const queue = new Queue("memory://?instantProcessing=false", { name: "emails" });
+    const backend = await queue.connect();
+    const reads = vi.spyOn(backend, "readEvents");
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const head = await createHttpHandler(queue.backend)(
+        new Request(`${ORIGIN}/emails/events`, { method: "HEAD" }),
+      );
+      expect([head.status, await head.text()]).toEqual([200, ""]);
+      // The stream's start finishes after the HEAD's answer: let it.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(vi.getTimerCount()).toBe(0);
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
     }
   });
 

@@ -61,6 +61,19 @@ describe("GET /metrics", () => {
     }
   });
 
+  it("a backend that lists no queue yet answers 200: an empty scrape, not a mistake", async () => {
+    const backend = new MemoryBackend();
+    backends.push(backend);
+    const response = await createHttpHandler(backend)(new Request(`${ORIGIN}/metrics`));
+    expect([response.status, response.headers.get("content-type")]).toEqual([
+      200,
+      PROMETHEUS_CONTENT_TYPE,
+    ]);
+    expect(parseExposition(await response.text()).get("sheppy_queue_tasks")?.samples ?? []).toEqual(
+      [],
+    );
+  });
+
   it("asks authorize first", async () => {
     const handler = createHttpHandler(await setup(), {
       authorize: (request) => request.headers.get("authorization") === "Bearer scrape",

@@ -416,6 +416,20 @@ export function httpApiCases(h: ContractHarness): void {
       await createHttpHandler(failing, { logger })(new Request(`${ORIGIN}/q/tasks?limit=0`));
       expect(logged).toHaveLength(1);
       expect(() => createHttpHandler(failing, { logger: {} as never })).toThrow(InvalidOptionError);
+      // A logger that itself fails leaves the answer a 500, never a rejected handler.
+      const broken = {
+        ...logger,
+        error() {
+          throw new Error("log sink down");
+        },
+      };
+      const stillAnswered = await createHttpHandler(failing, { logger: broken })(
+        new Request(`${ORIGIN}/queues`),
+      );
+      expect([stillAnswered.status, await stillAnswered.json()]).toEqual([
+        500,
+        { error: "internal error" },
+      ]);
       const shown = await createHttpHandler(failing, { exposeErrors: true })(
         new Request(`${ORIGIN}/queues`),
       );
