@@ -49,6 +49,17 @@ describe("backend from an instance or a URL (Q-1, Q-2)", () => {
     );
   });
 
+  test("memory:// takes ?eventCap= as every backend's URL does, 0 turning the log off", () => {
+    expect(backendFromUrl("memory://").eventCap).toBe(10_000);
+    expect(backendFromUrl("memory://?eventCap=0").eventCap).toBe(0);
+    expect(backendFromUrl("memory://?eventCap=25&instantProcessing=false").eventCap).toBe(25);
+    const error = errorOf(() => backendFromUrl("memory://?eventCap=-1"));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toBe(
+      "backend URL parameter eventCap must be a whole number ≥ 0, 0 turning the event log off (got '-1')",
+    );
+  });
+
   test("a bad boolean parameter is a BackendUrlError naming it", () => {
     const error = errorOf(() => backendFromUrl("memory://?instantProcessing=maybe"));
     expect(error).toBeInstanceOf(BackendUrlError);

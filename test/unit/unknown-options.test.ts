@@ -112,7 +112,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "memory:// parameters",
       () => new Queue("memory://?instantProcesing=false"),
-      "unknown parameter 'instantProcesing' (known: instantProcessing, maxPayloadBytes)",
+      "unknown parameter 'instantProcesing' (known: instantProcessing, maxPayloadBytes, eventCap)",
       BackendUrlError,
     ],
   ];

@@ -3,12 +3,14 @@
  * `sheppy/backends/memory`: the in-process backend. Loading this module
  * registers the `memory://` URL scheme (`memory://?instantProcessing=false`
  * runs tasks only with a worker; `?maxPayloadBytes=1048576` sets the payload
- * limit).
+ * limit; `?eventCap=` bounds the event log, 0 turning it off, as on every
+ * backend).
  */
 import { BackendUrlError } from "../../errors.js";
 import {
   booleanParam,
   clockOption,
+  eventCapParam,
   positiveIntegerParam,
   refuseRepeatedParams,
   registerBackendScheme,
@@ -17,7 +19,7 @@ import { MemoryBackend } from "./memory-backend.js";
 
 export { MemoryBackend, type MemoryBackendOptions } from "./memory-backend.js";
 
-const PARAMETERS = ["instantProcessing", "maxPayloadBytes"];
+const PARAMETERS = ["instantProcessing", "maxPayloadBytes", "eventCap"];
 
 registerBackendScheme("memory:", (url, _raw, settings) => {
   // A misspelt parameter would leave its default silently in place.
@@ -30,9 +32,11 @@ registerBackendScheme("memory:", (url, _raw, settings) => {
   }
   refuseRepeatedParams(url.searchParams.keys(), "backend URL", url.href);
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
+  const eventCap = eventCapParam(url);
   return new MemoryBackend({
     instantProcessing: booleanParam(url, "instantProcessing", true),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
+    ...(eventCap === undefined ? {} : { eventCap }),
     ...clockOption(settings),
   });
 });

@@ -329,6 +329,7 @@ export class MemoryBackend implements Backend {
     const after = eventPosition(request.after);
     checkEventLimit(request.limit);
     const log = this.#events(queue);
+    if (this.eventCap === 0) return [];
     if (after > log.last)
       throw positionAheadError(String(after), log.last === 0 ? null : String(log.last));
     // How long a read waits is a matter of real time, whatever clock the tasks see.

@@ -57,7 +57,14 @@ LIMIT $3`;
 const LAST = "SELECT top::text AS id FROM %SCHEMA%.event_counts WHERE queue = $1 AND n > 0";
 
 /** The newest id the queue's log has given, trimmed or cleared since or not. */
-const NEWEST = "SELECT top::text AS id FROM %SCHEMA%.event_counts WHERE queue = $1";
+/**
+ * The newest id the queue's log has given (`id`), and the schema's id sequence,
+ * above which a queue's first append starts its ids (`start`): with no count
+ * row (a queue that never appended, or one an earlier version's clear dropped
+ * the row of), a position up to `start` is still one to wait after.
+ */
+const NEWEST = `SELECT (SELECT top FROM %SCHEMA%.event_counts WHERE queue = $1)::text AS id,
+  (SELECT last_value FROM %SCHEMA%.event_ids)::text AS start`;
 
 export class EventStore {
   constructor(
@@ -121,11 +128,14 @@ export class EventStore {
   }
 
   async #refuseAhead(queue: string, after: number): Promise<void> {
-    const [row] = await this.session.query<{ id: string }>("readEvents", this.session.sql(NEWEST), [
-      queue,
-    ]);
+    const [row] = await this.session.query<{ id: string | null; start: string }>(
+      "readEvents",
+      this.session.sql(NEWEST),
+      [queue],
+    );
     const newest = row?.id ?? null;
-    if (newest === null || after > Number(newest)) throw positionAheadError(String(after), newest);
+    const bound = Number(newest ?? row?.start ?? 0);
+    if (after > bound) throw positionAheadError(String(after), newest);
   }
 
   async last(queue: string): Promise<string | null> {

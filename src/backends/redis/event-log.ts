@@ -137,7 +137,13 @@ export class RedisEventLog {
     return this.#wait(key, from, limit, waitMs);
   }
 
-  /** Refuses `after` when it is past the newest id the stream has given (kept by Redis through trims). */
+  /**
+   * Refuses `after` when it is past the newest id the stream has given (kept
+   * by Redis through trims). With no stream at all (a queue that never
+   * appended, or one an earlier version's clear deleted the stream of), the
+   * log's first append numbers from the server's clock: only a position
+   * ahead of that clock is one the log will not reach.
+   */
   async #refuseAhead(key: string, after: string): Promise<void> {
     const newest = await this.session.call("readEvents", async (client) => {
       try {
@@ -145,13 +151,18 @@ export class RedisEventLog {
         const at = info.indexOf("last-generated-id");
         return at >= 0 ? String(info[at + 1]) : undefined;
       } catch (error) {
-        // No stream at all: the log has given nothing yet. Anything else: not this check's to say.
-        return /no such key/i.test(String((error as Error)?.message)) ? null : undefined;
+        // Anything but a missing stream is not this check's to say.
+        if (!/no such key/i.test(String((error as Error)?.message))) return undefined;
+        const [seconds = 0, micros = 0] = await client.time();
+        return { clockMs: BigInt(seconds) * 1000n + BigInt(micros) / 1000n };
       }
     });
     if (newest === undefined) return;
-    if (newest === null || isAfter(positionOf(after), positionOf(newest))) {
-      throw positionAheadError(after, newest);
+    const position = positionOf(after);
+    if (typeof newest === "string") {
+      if (isAfter(position, positionOf(newest))) throw positionAheadError(after, newest);
+    } else if (position[0] > newest.clockMs) {
+      throw positionAheadError(after, null);
     }
   }
 

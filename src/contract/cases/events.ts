@@ -244,6 +244,12 @@ export function eventCases(h: ContractHarness): void {
       expect(await backend.readEvents(queue.name, { after: null, limit: 10 })).toEqual([]);
       expect(await backend.lastEventId(queue.name)).toBeNull();
       await expect(queue.events().next()).rejects.toThrow(/event log .* is off/);
+      // With no log, no position is ahead of it: a read after one, in the backend's own form, finds nothing.
+      const logged = h.queue();
+      await logged.add(echo(2));
+      const given = await (await logged.connect()).lastEventId(logged.name);
+      expect(given).not.toBeNull();
+      expect(await backend.readEvents(queue.name, { after: given, limit: 10 })).toEqual([]);
     });
 
     it("EV-14 a position the log never gave, or a limit below 1, is an InvalidOptionError", async () => {

@@ -141,6 +141,35 @@ describe.skipIf(!available)("postgres: the event log across processes", () => {
     }
   });
 
+  it("a queue with no count row (never appended, or an earlier version's clear dropped it): a saved position waits and hears the next event; one beyond every id given is refused", async () => {
+    const queue = new Queue(backend(), { name: "events-no-row" });
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    try {
+      await queue.add(loggedWork(10));
+      const saved = await queue.backend.lastEventId(queue.name);
+      expect(saved).not.toBeNull();
+      await pool.query(`DELETE FROM ${schema}.event_batches WHERE queue = $1`, [queue.name]);
+      await pool.query(`DELETE FROM ${schema}.event_counts WHERE queue = $1`, [queue.name]);
+      expect(await queue.backend.readEvents(queue.name, { after: saved, limit: 10 })).toEqual([]);
+      const next = loggedWork(11);
+      await queue.add(next);
+      const [heard] = await queue.backend.readEvents(queue.name, { after: saved, limit: 10 });
+      expect(heard && readEvent(queue.name, heard.id, heard.body)).toEqual(
+        expect.objectContaining({ type: "added", taskId: next.id }),
+      );
+      const { rows } = await pool.query<{ top: string }>(
+        `SELECT max(top)::text AS top FROM ${schema}.event_counts`,
+      );
+      const beyond = String(Number(rows[0]!.top) + 1_000_000);
+      await expect(
+        queue.backend.readEvents("events-never-appended", { after: beyond, limit: 10 }),
+      ).rejects.toThrow(/past the newest this log has given \(none yet\)/);
+    } finally {
+      await pool.end();
+      await queue.close();
+    }
+  });
+
   it("disconnect() ends a waiting read at once with nothing", async () => {
     const reader = backend();
     await reader.connect();

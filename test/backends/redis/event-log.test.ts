@@ -327,6 +327,31 @@ describe.skipIf(!available)("redis: the event log", () => {
     }
   });
 
+  it("a stream that is gone (an earlier version's clear deleted it): a saved position still waits and hears the next event; one ahead of the clock is refused", async () => {
+    const backend = backendWith();
+    const redis = new Redis(REDIS_URL);
+    try {
+      await backend.connect();
+      await addTasks(backend, "deleted-stream", 2);
+      const saved = await backend.lastEventId("deleted-stream");
+      expect(saved).not.toBeNull();
+      await redis.del(`{${prefix}:deleted-stream}:events`, `{${prefix}:deleted-stream}:events:at`);
+      expect(await backend.readEvents("deleted-stream", { after: saved, limit: 10 })).toEqual([]);
+      await backend.appendEvents("deleted-stream", ["next"]);
+      const [next] = await backend.readEvents("deleted-stream", { after: saved, limit: 10 });
+      expect(next?.body).toBe("next");
+      // A queue that never appended: a position of the past waits; one of the future never comes.
+      expect(await backend.readEvents("never-appended", { after: "1-0", limit: 10 })).toEqual([]);
+      const future = `${Date.now() + 86_400_000}-0`;
+      await expect(
+        backend.readEvents("never-appended", { after: future, limit: 10 }),
+      ).rejects.toThrow(/past the newest this log has given \(none yet\)/);
+    } finally {
+      redis.disconnect();
+      await backend.disconnect();
+    }
+  });
+
   it("a stream an earlier version wrote (one entry per event) keeps its ids; new events follow them and the cap trims across both", async () => {
     const name = "earlier";
     const backend = backendWith(4);
