@@ -228,8 +228,10 @@ const OPTIONAL_FIELDS = [
 /**
  * A plain, unfrozen copy of `data` with `changes` applied. Written field by
  * field because every `Task` holds a frozen record, and V8 copies a frozen
- * object with a spread on a slow path (about ten times this copy's cost);
- * fields it does not name are copied too.
+ * object with a spread on a slow path (about ten times this copy's cost).
+ * A record with fields it does not name, or lacking one every record has
+ * (written by another version, say), is copied key by key instead, so the
+ * copy always holds exactly the fields a spread would.
  */
 export function copyTaskData(data: TaskData, changes: Partial<TaskData>): TaskData {
   const copy: TaskData = {
@@ -255,6 +257,7 @@ export function copyTaskData(data: TaskData, changes: Partial<TaskData>): TaskDa
     meta: data.meta,
   };
   const fields = copy as unknown as Record<string, unknown>;
+  // The fields every record has, never `undefined` in one (lacksCoreField checks each).
   let copied = 20;
   for (const field of OPTIONAL_FIELDS) {
     const value = data[field];
@@ -263,21 +266,53 @@ export function copyTaskData(data: TaskData, changes: Partial<TaskData>): TaskDa
       copied++;
     }
   }
-  const given = data as unknown as Record<string, unknown>;
-  const keys = Object.keys(given);
-  if (keys.length !== copied) {
-    for (const key of keys) {
-      if (Object.hasOwn(fields, key)) continue;
-      // Assigning "__proto__" would set the copy's prototype: defined as the field it is.
-      Object.defineProperty(fields, key, {
-        value: given[key],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-  }
+  // Equal counts prove the copy whole only when no core field is missing (one missing and one
+  // unknown field present would balance out).
+  if (Object.keys(data).length !== copied || lacksCoreField(copy))
+    return Object.assign(copyEveryKey(data), changes);
   return Object.assign(copy, changes);
+}
+
+/** Whether `copy` (of {@link copyTaskData}'s shape) lacks a field every record has; unrolled, as a loop costs more than the copy. */
+function lacksCoreField(copy: TaskData): boolean {
+  return (
+    copy.v === undefined ||
+    copy.id === undefined ||
+    copy.name === undefined ||
+    copy.args === undefined ||
+    copy.status === undefined ||
+    copy.result === undefined ||
+    copy.error === undefined ||
+    copy.config === undefined ||
+    copy.createdAt === undefined ||
+    copy.scheduledAt === undefined ||
+    copy.startedAt === undefined ||
+    copy.finishedAt === undefined ||
+    copy.retryCount === undefined ||
+    copy.lastRetryAt === undefined ||
+    copy.nextRetryAt === undefined ||
+    copy.workflowId === undefined ||
+    copy.cronId === undefined ||
+    copy.priority === undefined ||
+    copy.concurrencyKey === undefined ||
+    copy.meta === undefined
+  );
+}
+
+/** A spread of `data` into a plain object, its "__proto__" field (if any) copied as the field it is. */
+function copyEveryKey(data: TaskData): TaskData {
+  const given = data as unknown as Record<string, unknown>;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(given)) {
+    // Assigning "__proto__" would set the copy's prototype: defined as the field it is.
+    Object.defineProperty(copy, key, {
+      value: given[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy as unknown as TaskData;
 }
 
 /** @internal The data a task factory creates: status `new`, no outcome. */

@@ -1,7 +1,8 @@
 /**
  * The field-by-field copy of a record gives what a spread gives: the same
  * own fields with the same values (those it does not name included, even
- * one called "__proto__"), the changes applied over them, a plain object
+ * one called "__proto__", and none added where a record lacks one every
+ * record has), the changes applied over them, a plain object
  * that is not frozen, and the original untouched.
  */
 import fc from "fast-check";
@@ -11,14 +12,19 @@ import { deepFreeze } from "../../src/json.js";
 import { copyTaskData } from "../../src/task/task-record.js";
 import { record } from "../support/record-arbitrary.js";
 
-/** A record with fields of its own beyond the known ones (as a newer version may write). */
+/**
+ * A record with fields of its own beyond the known ones (as a newer version
+ * may write), and lacking some every record has (as a hand-written one may).
+ */
 const withExtras = fc
   .tuple(
     record,
     fc.dictionary(fc.constantFrom("__proto__", "extra", "resultKind", "later"), fc.jsonValue()),
+    fc.subarray(["meta", "cronId", "priority", "result", "v"]),
   )
-  .map(([data, extras]) => {
+  .map(([data, extras, missing]) => {
     const copy = { ...data } as Record<string, unknown>;
+    for (const key of missing) delete copy[key];
     for (const [key, value] of Object.entries(extras)) {
       Object.defineProperty(copy, key, {
         value,
