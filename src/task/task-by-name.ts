@@ -10,7 +10,8 @@ import { UnknownTaskError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { storedArgs } from "./task-args.js";
 import type { TaskConfig } from "./task-options.js";
-import { findTask, registeredTaskNames } from "./task-registry.js";
+import { findTask } from "./task-registry.js";
+import { isResumeTaskName, RESUME_PREFIX, userTaskNames } from "./workflow-resume-task.js";
 
 /** A task's name, normalised JSON arguments and options: everything a cron or a record needs to run it. */
 export interface TaskSpec {
@@ -21,13 +22,19 @@ export interface TaskSpec {
 
 /**
  * The spec of task `name` called with `args`. Throws `UnknownTaskError` when no
- * loaded module defines `name`, `ValidationError` when the `args` schema refuses
+ * loaded module defines `name` or it names a workflow's resume task, `ValidationError` when the `args` schema refuses
  * the arguments, `SerializationError` when they are not JSON.
  */
 export function taskSpecByName(name: string, args: readonly unknown[]): TaskSpec {
+  if (isResumeTaskName(name)) {
+    // Registered, but the task that moves a workflow on: run by hand, it finds no workflow and does nothing.
+    throw new UnknownTaskError(
+      `'${name}' is the task that moves workflow '${name.slice(RESUME_PREFIX.length)}' on, not a task of yours: start the workflow from code with queue.addWorkflow()`,
+    );
+  }
   const definition = findTask(name);
   if (!definition) {
-    const known = registeredTaskNames();
+    const known = userTaskNames();
     throw new UnknownTaskError(
       `no task named '${name}' is defined in this process (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it`,
     );

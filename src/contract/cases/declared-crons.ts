@@ -267,6 +267,8 @@ export function declaredCronsCases(h: ContractHarness): void {
         { task: "declared.report", expresion: "@daily" },
         "declared.report @daily",
         { task: "declared.typed", expression: "@weekly", args: ["42"] },
+        // The task that moves a workflow on is registered, but never one to schedule.
+        { task: "workflow:declared.report", expression: "@daily" },
       ];
       file.write({ crons: entries });
       const logs = captureLogs();
@@ -293,7 +295,12 @@ export function declaredCronsCases(h: ContractHarness): void {
         expect.stringMatching(/crons\[9\] skipped: an entry must be an object/),
         expect.stringMatching(/crons\[6\] skipped: no task named 'declared.nowhere'/),
         expect.stringMatching(/crons\[7\] skipped: invalid arguments for task 'declared.typed'/),
+        expect.stringMatching(
+          /crons\[11\] skipped: 'workflow:declared.report' is the task that moves workflow 'declared.report' on, not a task of yours/,
+        ),
       ]);
+      // The tasks a warning lists as known are the user's: no workflow's resume task among them.
+      expect(warnings.join("\n")).not.toMatch(/known: [^)]*workflow:/);
       // Logged once while the problems last, not on every tick: a later reconcile (it picks
       // up one more entry) logs nothing new.
       file.write({
@@ -303,7 +310,7 @@ export function declaredCronsCases(h: ContractHarness): void {
         step: 10,
         what: "the added entry reconciled",
       });
-      expect(logs.lines.filter((l) => l.level === "warn")).toHaveLength(9);
+      expect(logs.lines.filter((l) => l.level === "warn")).toHaveLength(10);
     });
 
     it("entries with 'every' or a 'timezone' become the crons addCron makes (same ids), with their runs; removing one deletes it and its runs", async () => {
