@@ -128,7 +128,7 @@ export class WaitTimeoutError extends SheppyError {
         ? ""
         : `; ${idleHint ?? `no worker has claimed them — is a worker serving queue '${idleQueue}' running (sheppy work)?`}`;
     super(
-      `Did not complete within ${timeoutSeconds} seconds (${unfinished.length} ${kind}(s) unfinished: ${list(unfinished)}${notHeld})${idle}`,
+      `Did not complete within ${timeoutSeconds} ${timeoutSeconds === 1 ? "second" : "seconds"} (${unfinished.length} ${kind}(s) unfinished: ${list(unfinished)}${notHeld})${idle}`,
     );
   }
 }

@@ -43,6 +43,12 @@ export const WHOLE_NUMBER = /^\d+$/;
 /** A decimal number of seconds, `1.5` but not `1e3` or `0x10`. */
 const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 
+/** An id argument: any text but the empty string, which names no record (a shell variable left unset, say). */
+export function nonEmptyId(raw: string): string {
+  if (raw === "") throw new InvalidArgumentError("It must not be empty.");
+  return raw;
+}
+
 export function positiveInteger(raw: string): number {
   const value = Number(raw.trim());
   if (!WHOLE_NUMBER.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {

@@ -35,9 +35,22 @@ export type FinishedTasks<L extends readonly TaskRef[]> = {
 export function idOf(ref: TaskRef, where: string): string {
   if (ref instanceof Task) return ref.id;
   if (typeof ref === "string" && ref !== "") return checkIdText(ref, "task", where);
-  throw new InvalidTaskError(
-    `${where} expects a Task or a task id; got ${ref === null ? "null" : typeof ref}`,
-  );
+  throw new InvalidTaskError(`${where} expects a Task or a task id; got ${describeRef(ref)}`);
+}
+
+/**
+ * What a method that takes a task or workflow (or its id) was given instead,
+ * for its error: the other kind of record says which methods take it, since
+ * passing a workflow to a task method (or the reverse) is the usual slip.
+ */
+export function describeRef(ref: unknown): string {
+  if (ref === "") return "an empty string";
+  if (ref === null) return "null";
+  if (ref instanceof Workflow)
+    return "a Workflow (workflows go to getWorkflow, waitForWorkflow and cancelWorkflow)";
+  if (ref instanceof Task) return "a Task (tasks go to getTask, waitFor and cancel)";
+  if (Array.isArray(ref)) return "an array";
+  return typeof ref;
 }
 
 /**

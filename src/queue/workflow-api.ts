@@ -27,7 +27,7 @@ import { findWorkflow } from "../task/workflow-registry.js";
 import { addOptionsFor } from "./add-events.js";
 import { decodeTask } from "./decode-task.js";
 import type { QueueHandle } from "./queue-handle.js";
-import { checkIdText } from "./task-refs.js";
+import { checkIdText, describeRef } from "./task-refs.js";
 
 /** A workflow or its id. */
 export type WorkflowRef<R = unknown> = Workflow<R> | string;
@@ -50,7 +50,7 @@ export function workflowIdOf(ref: WorkflowRef, where: string): string {
   if (ref instanceof Workflow) return ref.id;
   if (typeof ref === "string" && ref !== "") return checkIdText(ref, "workflow", where);
   throw new InvalidTaskError(
-    `${where} expects a Workflow or a workflow id; got ${ref === null ? "null" : typeof ref}`,
+    `${where} expects a Workflow or a workflow id; got ${describeRef(ref)}`,
   );
 }
 

@@ -32,6 +32,20 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     expect(expectOneLineError(result, 2)).toContain("--args must be a JSON array");
   });
 
+  it.each([
+    ["task", "info"],
+    ["task", "cancel"],
+    ["task", "delete"],
+    ["workflow", "info"],
+    ["workflow", "cancel"],
+    ["cron", "delete"],
+  ])("an empty id to %s %s is a wrong command line", async (group, command) => {
+    const result = await runCli([group, command, "", "-u", MEMORY]);
+    expect(expectOneLineError(result, 2)).toBe(
+      "error: command-argument value '' is invalid for argument 'id'. It must not be empty.",
+    );
+  });
+
   it("an unknown task names the tasks the module has", async () => {
     const result = await runCli(["task", "add", `${TASKS}:nope`, "-u", MEMORY]);
     expect(expectOneLineError(result, 1)).toBe(

@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { CronExpressionError, CronNotFoundError } from "../../errors.js";
 import { type CronDefinition, cronDeterministicId } from "../../queue/cron.js";
 import { describeSchedule, parseCronSchedule } from "../../queue/cron-schedule.js";
-import { addSettings, type OutputFormat } from "../env.js";
+import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import { warnIfQueueUnused, withQueue } from "../open-queue.js";
 import { type Column, formatInstant, formatJson, print, printJson, printRows } from "../output.js";
 import { ARGS_FILE_HELP, ARGS_HELP, createTask, TASK_ARGUMENT } from "../task-from-spec.js";
@@ -148,7 +148,7 @@ function addDelete(group: Command): void {
   const command = group
     .command("delete")
     .description("delete a cron by its id (see cron list), with its runs still waiting")
-    .argument("<id>", "the cron's id, as cron list shows it");
+    .argument("<id>", "the cron's id, as cron list shows it", nonEmptyId);
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import { addSettings, type OutputFormat, WHOLE_NUMBER } from "../env.js";
+import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import { parseStatuses } from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson, printRows, renderTaskDetail, taskColumns } from "../output.js";
@@ -49,7 +49,7 @@ function addInfo(group: Command): void {
   const command = group
     .command("info")
     .description("show one task: status, arguments, result or error, timestamps")
-    .argument("<id>", "task id");
+    .argument("<id>", "task id", nonEmptyId);
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();

@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
-import { addSettings, type OutputFormat } from "../env.js";
+import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson } from "../output.js";
@@ -110,7 +110,7 @@ function addCancel(group: Command): void {
   const command = group
     .command("cancel")
     .description("cancel a task that has not started")
-    .argument("<id>", "task id");
+    .argument("<id>", "task id", nonEmptyId);
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();
@@ -124,7 +124,7 @@ function addDelete(group: Command): void {
   const command = group
     .command("delete")
     .description("delete a finished task's record (cancel an unfinished one first)")
-    .argument("<id>", "task id");
+    .argument("<id>", "task id", nonEmptyId);
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();

@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { CliUsageError, WorkflowNotFoundError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { Workflow, WorkflowData } from "../../task/workflow-record.js";
-import { addSettings, type OutputFormat, WHOLE_NUMBER } from "../env.js";
+import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import { withQueue } from "../open-queue.js";
 import {
   type Column,
@@ -86,7 +86,7 @@ function addInfo(group: Command): void {
   const command = group
     .command("info")
     .description("show one workflow: status, result or error, and each step with its task's status")
-    .argument("<id>", "workflow id");
+    .argument("<id>", "workflow id", nonEmptyId);
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();
@@ -105,7 +105,7 @@ function addCancel(group: Command): void {
   const command = group
     .command("cancel")
     .description("cancel a running workflow and its steps that have not started")
-    .argument("<id>", "workflow id");
+    .argument("<id>", "workflow id", nonEmptyId);
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();
