@@ -8,6 +8,7 @@
  */
 import type { SettleResult } from "../backends/backend.js";
 import {
+  activeTracer,
   extractContext,
   failSpan,
   MESSAGING_SYSTEM,
@@ -22,6 +23,8 @@ import { attemptNumber, type TaskData } from "../task/task-record.js";
 
 /** Starts the span of an attempt of `record`; `undefined` when tracing is off. */
 export function startAttemptSpan(queue: string, record: TaskData): StartedSpan | undefined {
+  // Without an SDK, neither the stored context is read nor the attributes built.
+  if (activeTracer() === undefined) return undefined;
   const carrier = record.meta[TRACE_META_KEY];
   const parent = extractContext(carrier);
   const attributes = {

@@ -7,6 +7,7 @@
  * SDK the records are written as they are.
  */
 import {
+  activeTracer,
   context,
   failSpan,
   injectCarrier,
@@ -28,6 +29,8 @@ export function publishTraced<T>(
   records: readonly TaskData[],
   write: (records: readonly TaskData[]) => Promise<T>,
 ): Promise<T> {
+  // Without an SDK, nothing below is needed: the attributes and the active context are not built.
+  if (activeTracer() === undefined) return write(records);
   const count = records.length;
   const first = records[0];
   const started = startSpan(
