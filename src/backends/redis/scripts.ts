@@ -2,9 +2,10 @@
  * @module backends/redis/scripts
  * The Lua scripts (one file each in `./scripts`): run by SHA, sent whole
  * when the server does not have them (first use, after a restart empties
- * its script cache); also registered with `defineCommand` for pipelines. A line `--@include <name>` in a
- * script is replaced by `./scripts/lib/<name>.lua`, so helpers several
- * scripts need (status counters, fences) are written once.
+ * its script cache); also registered with `defineCommand` for pipelines.
+ * A line `--@include <name>` in a script is replaced by
+ * `./scripts/lib/<name>.lua`, so helpers several scripts need (status
+ * counters, fences) are written once.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
