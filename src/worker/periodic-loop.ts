@@ -1,7 +1,8 @@
 /**
  * @module worker/periodic-loop
  * The shape every periodic worker loop shares (scheduler, cron manager, expiry
- * sweeper): run a tick now, then every `intervalMs` on the loop's clock, until
+ * sweeper): run a tick now, then every `intervalMs` on the loop's clock
+ * (counted from when each tick began), until
  * `signal` aborts. A tick that throws (the backend is down) is reported and
  * the loop waits longer — at least the interval, more as failures repeat — so
  * an outage is survived and reported once, not once per tick.
@@ -29,6 +30,10 @@ export async function runPeriodically(
   const backoff = new Backoff();
   while (!signal.aborted) {
     let delayMs = intervalMs;
+    // The next tick is due an interval after this one began, not after it ended: a clock moved on
+    // while a tick waited for its backend (a test's TestClock.advance, say) then gets a tick at
+    // the new time at once, where a sleep from the new time would never come unless moved again.
+    const began = clock.now();
     try {
       await tick();
       if (backoff.succeed()) options.onRecovered?.();
@@ -37,6 +42,8 @@ export async function runPeriodically(
       options.onError(error, failure.first);
       delayMs = Math.max(intervalMs, failure.delayMs);
     }
-    await clock.sleep(delayMs, signal);
+    const left = began + delayMs - clock.now();
+    if (left > 0) await clock.sleep(left, signal);
+    else await new Promise((resolve) => setImmediate(resolve));
   }
 }
