@@ -7,6 +7,7 @@
 import type { DedupeMode, DedupeOutcome } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
+import { unknownKeysMessage } from "../util/unknown-keys.js";
 
 /** Adds the same key makes into one task: see docs/dedupe.md. */
 export interface DedupeOptions {
@@ -101,6 +102,8 @@ export interface CheckedDedupe {
   readonly windowMs: number | null;
 }
 
+const DEDUPE_OPTION_KEYS = ["key", "mode", "window"];
+
 /** Checks `dedupe` as given to `where` (e.g. "queue.add()"). */
 export function checkDedupe(dedupe: unknown, where: string): CheckedDedupe {
   if (typeof dedupe !== "object" || dedupe === null || Array.isArray(dedupe)) {
@@ -108,6 +111,9 @@ export function checkDedupe(dedupe: unknown, where: string): CheckedDedupe {
       `${where}: dedupe must be an object { key, mode?, window? }; got ${describe(dedupe)}`,
     );
   }
+  // A misspelt `window` would turn a throttle into a plain "ignore" without a word.
+  const unknown = unknownKeysMessage(dedupe, DEDUPE_OPTION_KEYS);
+  if (unknown) throw new InvalidOptionError(`${where}: dedupe has ${unknown}`);
   const { key, mode = "ignore", window } = dedupe as DedupeOptions;
   const checkedKey = checkDedupeKey(key, where);
   if (mode !== "ignore" && mode !== "replace") {

@@ -66,7 +66,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
    */
   constructor(queues: Queue | readonly Queue[], options: WorkerOptions = {}) {
     super();
-    const list = queues instanceof Queue ? [queues] : [...queues];
+    const list =
+      queues instanceof Queue ? [queues] : Array.isArray(queues) ? [...(queues as Queue[])] : [];
     if (list.length === 0 || !list.every((q) => q instanceof Queue)) {
       throw new SheppyError("new Worker() needs a Queue or a non-empty list of Queues");
     }

@@ -1,0 +1,36 @@
+/**
+ * Options a user misspells or leaves out are refused in one line naming the
+ * call: a `dedupe` object with a key it does not take (a misspelt `window`
+ * would silently turn a throttle into a plain "ignore"), and a `Worker`
+ * given no queue at all.
+ */
+import { InvalidOptionError, Queue, SheppyError, task, Worker } from "sheppy";
+import { describe, expect, it } from "vitest";
+
+const ok = task({ name: "bad-construction.ok" }, (n: number) => n);
+
+describe("bad construction", () => {
+  it("dedupe with a key it does not take is refused, and nothing is stored", async () => {
+    const queue = new Queue("memory://?instantProcessing=false", { name: "dedupe-typo" });
+    const t = ok(1);
+    const add = queue.add(t, { dedupe: { key: "k", windw: 5 } as never });
+    await expect(add).rejects.toThrow(InvalidOptionError);
+    await expect(add).rejects.toThrow(
+      "queue.add(): dedupe has unknown option 'windw' (valid options: key, mode, window)",
+    );
+    expect(await queue.getTask(t)).toBeNull();
+  });
+
+  it.each([
+    ["undefined", undefined],
+    ["null", null],
+    ["an object", {}],
+    ["a number", 3],
+    ["an empty list", []],
+  ])("new Worker(%s) says it needs a queue", (_, given) => {
+    expect(() => new Worker(given as never)).toThrow(SheppyError);
+    expect(() => new Worker(given as never)).toThrow(
+      "new Worker() needs a Queue or a non-empty list of Queues",
+    );
+  });
+});
