@@ -12,6 +12,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { CliUsageError } from "../errors.js";
+import { joinLines } from "./output.js";
 
 /** The `tasks` of the file at `path` as absolute paths; `[]` when the file or the field is absent. */
 export async function taskModulesFromConfig(path: string): Promise<string[]> {
@@ -26,7 +27,9 @@ export async function taskModulesFromConfig(path: string): Promise<string[]> {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new CliUsageError(`config file ${path} is not valid JSON (${(error as Error).message})`);
+    throw new CliUsageError(
+      `config file ${path} is not valid JSON (${joinLines((error as Error).message)})`,
+    );
   }
   const tasks = (raw as { tasks?: unknown } | null)?.tasks;
   if (tasks === undefined) return [];

@@ -10,12 +10,16 @@ import { CliUsageError, InvalidOptionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { parseIsoInstant } from "../queue/instant.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
+import { joinLines } from "./output.js";
 
 /** Echoed input is cut to this many characters: a bad 200 KB `--args` must not fill the terminal. */
 const ECHO_MAX = 200;
 
+/** The text given, as an error line quotes it: cut to its first characters, line breaks as ` ⏎ `. */
 function echo(raw: string): string {
-  return raw.length > ECHO_MAX ? `${raw.slice(0, ECHO_MAX)}… (${raw.length} characters)` : raw;
+  return joinLines(
+    raw.length > ECHO_MAX ? `${raw.slice(0, ECHO_MAX)}… (${raw.length} characters)` : raw,
+  );
 }
 
 /**
@@ -60,7 +64,7 @@ export function parseArgsJson(raw: string | undefined, source = "--args"): JsonV
     value = JSON.parse(raw);
   } catch (error) {
     throw new CliUsageError(
-      `${source} is not valid JSON (${(error as Error).message}): ${echo(raw)}`,
+      `${source} is not valid JSON (${joinLines((error as Error).message)}): ${echo(raw)}`,
     );
   }
   if (!Array.isArray(value)) {

@@ -13,6 +13,25 @@ describe.concurrent("sheppy task: where the arguments come from", () => {
     expect(result).toMatchObject({ code: 0, stdout: "5\n" });
   });
 
+  it("bad JSON over several lines is quoted whole on one line, its line breaks as ⏎", async () => {
+    const result = await runCli(
+      ["task", "test", `${TASKS}:add`, "--args", "-"],
+      {},
+      "[1,\n  oops]\n",
+    );
+    const line = expectOneLineError(result, 2);
+    expect(line).toMatch(
+      /^error: --args - \(standard input\) is not valid JSON \(.+\): \[1, ⏎ oops\]$/,
+    );
+    const file = join(dir, "broken.json");
+    writeFileSync(file, "not json\nat all\n");
+    const fromFile = expectOneLineError(
+      await runCli(["task", "test", `${TASKS}:add`, "--args-file", file]),
+      2,
+    );
+    expect(fromFile).toMatch(/is not valid JSON \(.+\): not json ⏎ at all$/);
+  });
+
   it("--args-file reads it from a file, however large", async () => {
     const small = join(dir, "small.json");
     writeFileSync(small, "[20, 22]");
