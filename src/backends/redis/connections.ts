@@ -23,13 +23,15 @@ import {
 /** A connection to one server, or a cluster client that routes each command to its slot's master. */
 export type RedisClient = Redis | Cluster;
 
-async function loadIoredis(): Promise<{
+/** The driver's classes, loaded on first use (never by `memory://`). */
+export async function loadIoredis(): Promise<{
   Redis: typeof import("ioredis").Redis;
   Cluster: typeof import("ioredis").Cluster;
+  Command: typeof import("ioredis").Command;
 }> {
   try {
     const module = await import("ioredis");
-    return { Redis: module.Redis, Cluster: module.Cluster };
+    return { Redis: module.Redis, Cluster: module.Cluster, Command: module.Command };
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND") {
       throw new BackendUnavailableError(

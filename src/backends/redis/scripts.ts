@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { RedisClient } from "./connections.js";
+import { loadIoredis, type RedisClient } from "./connections.js";
 
 const SCRIPTS = {
   add: 9,
@@ -113,9 +113,9 @@ function shaOf(name: ScriptName): string {
 type CommandClass = typeof import("ioredis").Command;
 let commandClass: CommandClass | undefined;
 
-/** ioredis's `Command`, loaded with the driver itself (never by `memory://`). */
+/** ioredis's `Command`, from the driver the connections loaded. */
 async function loadCommandClass(): Promise<CommandClass> {
-  commandClass ??= (await import("ioredis")).Command;
+  commandClass ??= (await loadIoredis()).Command;
   return commandClass;
 }
 
