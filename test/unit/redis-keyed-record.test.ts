@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import {
   encodeKeyedRecord,
   encodeSettledRecord,
+  readClaims,
   readRecord,
 } from "../../src/backends/redis/record-codec.js";
 import {
@@ -20,6 +21,7 @@ import {
   encodeCompactTaskData,
   encodeTaskData,
 } from "../../src/task/task-codec.js";
+import { TASK_STATUSES } from "../../src/task/task-record.js";
 import { record } from "../support/record-arbitrary.js";
 
 const now = Date.parse("2026-12-02T07:00:00.000Z");
@@ -73,6 +75,49 @@ describe("keyed task records (Redis)", () => {
         expect(read.error?.message).toContain("field 'status' must be a task status");
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it("a status field that is no task status, beside any form of record or in a claim, reads as a failed stand-in naming the field (property)", () => {
+    const statuses = new Set<string>(TASK_STATUSES);
+    const damaged = fc.string({ minLength: 1 }).filter((text) => !statuses.has(text));
+    fc.assert(
+      fc.property(record, damaged, (data, status) => {
+        const forms = [encodeKeyedRecord(data), encodeCompactTaskData(data)];
+        const reads = forms.map((text) => readRecord(data.id, text, { status }, now));
+        const [claimed] = readClaims(
+          ["2026-12-02T07:00:01.000Z", data.id, forms[0]!, "3", status],
+          now,
+        );
+        for (const read of [...reads, claimed!.record]) {
+          expect([read.id, read.status, read.error?.type]).toEqual([
+            data.id,
+            "failed",
+            "SerializationError",
+          ]);
+          expect(read.error?.message).toContain("field 'status' must be a task status");
+          expect(read.finishedAt).not.toBeNull();
+        }
+        expect(claimed!.fence).toBe(3);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a claim with no damaged status reads every record as processing since the claim's start", () => {
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 5 }), (records) => {
+        const startedAt = "2026-12-02T07:00:01.000Z";
+        const flat = [
+          startedAt,
+          ...records.flatMap((data, n) => [data.id, encodeKeyedRecord(data), String(n + 1), ""]),
+        ];
+        const claims = readClaims(flat, now);
+        expect(
+          claims.map((c) => [c.record.id, c.record.status, c.record.startedAt, c.fence]),
+        ).toEqual(records.map((data, n) => [data.id, "processing", startedAt, n + 1]));
+      }),
+      { numRuns: 200 },
     );
   });
 

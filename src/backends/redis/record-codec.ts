@@ -13,7 +13,7 @@ import {
   type StoredFormOptions,
 } from "../../task/compact-record.js";
 import { encodeCompactTaskData, readStoredRecord } from "../../task/task-codec.js";
-import type { TaskData, TaskStatus } from "../../task/task-record.js";
+import { TASK_STATUSES, type TaskData, type TaskStatus } from "../../task/task-record.js";
 import type { ClaimedTask } from "../backend.js";
 import type { RecordRoute } from "../record-route.js";
 
@@ -34,6 +34,8 @@ export interface StoredFields {
  * does not know this one and reads it as a `failed` record.
  */
 export const KEYED_RECORD_VERSION = 4;
+
+const STATUSES: ReadonlySet<string> = new Set(TASK_STATUSES);
 
 /** The farthest instant a `Date` holds (ECMAScript's limit), in ms either side of 1970. */
 const MAX_EPOCH_MS = 8.64e15;
@@ -89,25 +91,31 @@ function storedForm(id: string, json: string, fields: StoredFields): unknown {
 
 /** The merged record of task `id`, or its `failed` stand-in when the stored JSON is unusable. */
 export function readRecord(id: string, json: string, fields: StoredFields, now: number): TaskData {
-  const { record, malformed } = readStoredRecord(
-    id,
-    storedForm(id, json, fields),
-    `task record ${id} in Redis`,
-    now,
-  );
+  const where = `task record ${id} in Redis`;
+  const { record, malformed } = readStoredRecord(id, storedForm(id, json, fields), where, now);
   if (malformed) return record;
+  if (fields.status && !STATUSES.has(fields.status)) {
+    // An earlier version's record, whose status beside it was damaged: judged as a keyed one's is.
+    return readStoredRecord(id, { ...record, status: fields.status }, where, now).record;
+  }
   if (fields.status) record.status = fields.status as TaskStatus;
   if (fields.startedAt) record.startedAt = fields.startedAt;
   if (fields.finishedAt) record.finishedAt = fields.finishedAt;
   return record;
 }
 
-/** Decodes a claim reply `[startedAt, id, json, fence, …]`; every record is `processing` since `startedAt`. */
+/**
+ * Decodes a claim reply `[startedAt, id, json, fence, damaged status, …]`;
+ * every record is `processing` since `startedAt`, except one whose hash held
+ * no task status: it is read with that status, as its failed stand-in.
+ */
 export function readClaims(flat: readonly string[], now: number): ClaimedTask[] {
   const claims: ClaimedTask[] = [];
   const startedAt = flat[0];
-  for (let i = 1; i < flat.length; i += 3) {
-    const record = readRecord(flat[i]!, flat[i + 1]!, { status: "processing", startedAt }, now);
+  for (let i = 1; i < flat.length; i += 4) {
+    const damaged = flat[i + 3];
+    const fields = damaged ? { status: damaged } : { status: "processing", startedAt };
+    const record = readRecord(flat[i]!, flat[i + 1]!, fields, now);
     claims.push({ record, fence: Number(flat[i + 2]) });
   }
   return claims;

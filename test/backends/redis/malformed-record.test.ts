@@ -66,6 +66,36 @@ describe.skipIf(!available)("redis: malformed records", () => {
     await queue.close();
   });
 
+  it("a hash whose status field holds no task status fails that task, as its reader shows it, instead of running it", async () => {
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "bad-field" });
+    const raw = new Redis(REDIS_URL);
+    const tag = `{${prefix}:bad-field}`;
+    const [damaged, fine] = [double(7), double(8)];
+    await queue.add([damaged, fine]);
+    await raw.hset(`${tag}:t:${damaged.id}`, "status", "sleeping");
+    const shownBefore = await queue.getTask(damaged);
+    expect([shownBefore?.status, shownBefore?.error?.type]).toEqual([
+      "failed",
+      "SerializationError",
+    ]);
+
+    const summary = await new Worker(queue, { claimWait: 0.1 }).work({ oneshot: true });
+    expect(summary.processed).toBe(1);
+    const [failed, completed] = await queue.waitFor([damaged, fine], { timeout: 5 });
+    expect([completed.status, completed.result]).toEqual(["completed", 16]);
+    expect([failed.status, failed.result, failed.error?.type]).toEqual([
+      "failed",
+      null,
+      "SerializationError",
+    ]);
+    expect(failed.error?.message).toMatch(/field 'status' must be a task status/);
+    expect(await raw.hget(`${tag}:t:${damaged.id}`, "status")).toBe("failed");
+    const stats = await queue.stats();
+    expect([stats.pending, stats.processing, stats.completed, stats.failed]).toEqual([0, 0, 1, 1]);
+    raw.disconnect();
+    await queue.close();
+  });
+
   it("options a worker acts on that are not usable, and a JSON id that is not the key's: failed once, naming the field", async () => {
     const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "untrusted" });
     const raw = new Redis(REDIS_URL);

@@ -99,8 +99,8 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
       status: "pending",
     }));
     await addPending("token-add-2", records);
-    const ids = (flat: string[]) => flat.filter((_, i) => i % 3 === 0);
-    const fences = (flat: string[]) => flat.filter((_, i) => i % 3 === 2).map(Number);
+    const ids = (flat: string[]) => flat.filter((_, i) => i % 4 === 0);
+    const fences = (flat: string[]) => flat.filter((_, i) => i % 4 === 2).map(Number);
     // Claim A's answer is "lost": nobody runs its two tasks.
     const lost = await claim("claim-a", 2);
     expect(ids(lost)).toEqual([records[0]!.id, records[1]!.id]);

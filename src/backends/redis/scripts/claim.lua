@@ -23,7 +23,10 @@
 -- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO, or '' for the server's time),
 --       4 request token, 5 the server's clock less the worker's (ms),
 --       6… tokens of earlier claims whose answer was lost
--- Returns: startedAt, id1, json1, fence1, id2, …
+-- Returns: startedAt, id1, json1, fence1, status1, id2, …; a status is ''
+-- unless the hash's `status` field holds no task status (damaged by hand):
+-- then it is that text, and the worker settles the task as the failed record
+-- its reader shows instead of running it.
 --@include counts
 --@include claimable
 --@include iso-time
@@ -83,22 +86,28 @@ end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local out = { startedAt }
+local statuses = {
+  new = true, pending = true, scheduled = true, processing = true, retrying = true,
+  completed = true, failed = true, crashed = true, cancelled = true,
+}
 -- Leases are added in one ZADD per thousand claims, not one per claim.
 local leases = {}
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
-  local fields = redis.call('HMGET', key, 'd', 'f')
+  local fields = redis.call('HMGET', key, 'd', 'f', 'status')
   local json = fields[1]
   if json then
+    local damaged = fields[3] and not statuses[fields[3]] and fields[3] or ''
     -- A fence that is not an integer (damaged by hand) counts as 0, as in fenceOf.
     local last = fields[2] and string.match(fields[2], '^%d+$') and tonumber(fields[2]) or 0
     local fence = last + 1
-    redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence, 'cq', token .. '/' .. (#out - 1) / 3)
+    redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence, 'cq', token .. '/' .. (#out - 1) / 4)
     leases[#leases + 1] = now
     leases[#leases + 1] = id
     out[#out + 1] = id
     out[#out + 1] = json
     out[#out + 1] = tostring(fence)
+    out[#out + 1] = damaged
   end
 end
 for first = 1, #leases, 2000 do
