@@ -36,6 +36,8 @@ interface Flight {
   finished: boolean;
   /** Interrupted at shutdown and put back: its outcome, if it ever comes, is dropped. */
   abandoned: boolean;
+  /** Its claim went to another worker: no longer renewed, and reported lost once. */
+  lost: boolean;
 }
 
 /**
@@ -195,11 +197,11 @@ export class Flights {
     return this.#lanes.get(queue)?.flights.size ?? 0;
   }
 
-  /** The claims this worker keeps in `queue`: every attempt not yet landed. */
+  /** The claims this worker keeps in `queue`: every attempt not yet landed whose claim is still its own. */
   claimsIn(queue: Queue): ClaimRef[] {
     const claims: ClaimRef[] = [];
     for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
-      claims.push({ id: flight.attempt.id, fence: flight.attempt.fence });
+      if (!flight.lost) claims.push({ id: flight.attempt.id, fence: flight.attempt.fence });
     }
     return claims;
   }
@@ -208,13 +210,17 @@ export class Flights {
    * Fires the AbortSignal of `queue`'s running attempts among `ids`: their
    * claim went to another worker, so their outcome will be refused; a
    * cooperative task stops wasting work (a sandboxed one is stopped outright).
-   * Returns the ids that were still running.
+   * Returns the ids that were still running. A lost claim is not renewed
+   * again, so each is reported once, not at every heartbeat while its
+   * function goes on.
    */
   signalLost(queue: Queue, ids: readonly string[]): string[] {
     const lost = new Set(ids);
     const running: string[] = [];
     for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
-      if (flight.finished || !lost.has(flight.attempt.id)) continue;
+      if (flight.lost || !lost.has(flight.attempt.id)) continue;
+      flight.lost = true;
+      if (flight.finished) continue;
       running.push(flight.attempt.id);
       flight.attempt.interrupt(
         new TaskInterruptedError("this worker lost the task's claim; another worker runs it now"),
@@ -228,6 +234,7 @@ export class Flights {
     for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
       if (flight.attempt.id !== claim.record.id) continue;
       flight.attempt.adopt(claim.fence);
+      flight.lost = false;
       return true;
     }
     return false;
@@ -248,7 +255,7 @@ export class Flights {
     const lane = this.#lanes.get(queue)!;
     const pipeline = this.#pipeline(queue);
     // In the map before it starts: the pipeline's hooks look the flight up by its claim.
-    const flight = { queue, claim, finished: false, abandoned: false } as Flight;
+    const flight = { queue, claim, finished: false, abandoned: false, lost: false } as Flight;
     lane.flights.set(claim, flight);
     (flight as { attempt: Attempt }).attempt = pipeline.start(claim);
   }

@@ -1,9 +1,13 @@
 /**
  * A single worker never warns that it lost tasks it did not lose: a renewal
  * racing with the settle of the same attempt reports nothing, because the
- * backend knows that claim was settled by its own holder.
+ * backend knows that claim was settled by its own holder. A claim that
+ * another holder did take over is reported once and no longer renewed, not
+ * warned about at every heartbeat while the function goes on.
  */
-import { Queue, task, Worker } from "sheppy";
+import { Redis } from "ioredis";
+import { currentTask, Queue, task, Worker } from "sheppy";
+import type { ClaimRef } from "sheppy/backend";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
@@ -12,6 +16,30 @@ import { requireService } from "../../support/services.js";
 
 const prefix = fileKey(import.meta.url);
 const available = await requireService("Redis", REDIS_URL);
+/** Counts the renewals this worker sends for each task. */
+class CountingRenewals extends RedisBackend {
+  readonly #renewals = new Map<string, number>();
+
+  renewalsOf(id: string): number {
+    return this.#renewals.get(id) ?? 0;
+  }
+
+  override renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
+    for (const { id } of claims) this.#renewals.set(id, this.renewalsOf(id) + 1);
+    return super.renew(queue, claims);
+  }
+}
+
+let started: (id: string) => void = () => undefined;
+let abortedWhileRunning = false;
+const stubborn = task({ name: "lease-warnings.stubborn" }, async () => {
+  const { id, signal } = currentTask();
+  started(id);
+  // Goes on after its claim is lost, as a function that does not watch its signal would.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  abortedWhileRunning = signal.aborted;
+  return null;
+});
 const quick = task({ name: "lease-warnings.quick" }, async (n: number) => {
   await new Promise((resolve) => setTimeout(resolve, n % 3));
   return n;
@@ -47,4 +75,45 @@ describe.skipIf(!available)("redis: lease warnings", () => {
     expect(warnings).toEqual([]);
     await queue.close();
   }, 60_000);
+
+  it("a claim taken over by another holder is warned about once and renewed no more, while its function runs on", async () => {
+    const backend = new CountingRenewals({ url: REDIS_URL, prefix });
+    const queue = new Queue(backend, { name: "taken" });
+    const raw = new Redis(REDIS_URL);
+    const warnings: string[] = [];
+    const note = (objOrMsg: object | string, msg?: string) =>
+      warnings.push(typeof objOrMsg === "string" ? objOrMsg : (msg ?? ""));
+    const logger = { debug: () => undefined, info: () => undefined, warn: note, error: note };
+    const running = new Promise<string>((resolve) => {
+      started = resolve;
+    });
+    await queue.add(stubborn());
+    const worker = new Worker(queue, {
+      heartbeatInterval: 0.05,
+      leaseTimeout: 60,
+      reclaimInterval: 60,
+      claimWait: 0.1,
+      logger,
+    });
+    const work = worker.work();
+    const id = await running;
+    // Another holder's claim: the task's fence moves on, so this worker's renewals are refused.
+    await raw.hincrby(`{${prefix}:taken}:t:${id}`, "f", 1);
+    const before = backend.renewalsOf(id);
+    // About twelve heartbeats while the function still runs.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const renewals = backend.renewalsOf(id) - before;
+    await worker.close();
+    await work;
+    // Once when the renewal finds the claim lost, once when the outcome is refused.
+    expect(warnings).toEqual([
+      "another worker took over running tasks whose claims this worker could not renew in time; their outcomes will be discarded",
+      "another worker took this task over before its outcome was stored; the outcome was discarded",
+    ]);
+    expect(abortedWhileRunning).toBe(true);
+    // The first renewal after the takeover finds the claim lost; none follows it.
+    expect(renewals).toBeLessThanOrEqual(1);
+    raw.disconnect();
+    await queue.close();
+  }, 30_000);
 });
