@@ -10,10 +10,10 @@
  */
 
 import { isoAt } from "../../clock.js";
-import { encodeTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
+import { encodeRowData } from "../sql/stored-columns.js";
 import type { Notifier } from "./notifications.js";
 import { CLAIMABLE, CLAIMED, type RecordRow, readRow } from "./record-codec.js";
 import type { PgSession } from "./session.js";
@@ -260,7 +260,7 @@ export class Claims {
     const rows = await this.session.query(
       "saveProgress",
       this.session.sql(SAVE_PROGRESS),
-      [queue, claim.id, claim.fence, encodeTaskData(record)],
+      [queue, claim.id, claim.fence, encodeRowData(record)],
       { wait: false },
     );
     return rows.length > 0;

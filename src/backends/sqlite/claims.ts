@@ -13,11 +13,16 @@
  */
 
 import { isoAt } from "../../clock.js";
-import { encodeTaskData } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
-import { CLAIMABLE, CLAIMED, RECORD_COLUMNS, type RecordRow } from "../sql/stored-columns.js";
+import {
+  CLAIMABLE,
+  CLAIMED,
+  encodeRowData,
+  RECORD_COLUMNS,
+  type RecordRow,
+} from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
 import { readRow } from "./rows.js";
 import type { Signals } from "./signals.js";
@@ -147,7 +152,7 @@ export class Claims {
   /** Stores a running task's record while its claim is current (status and start stay in their columns). */
   async saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
     this.db.assertConnected();
-    const data = encodeTaskData(record);
+    const data = encodeRowData(record);
     return this.db.write(
       "saveProgress",
       () => this.db.statement(SAVE_PROGRESS).run(data, queue, claim.id, claim.fence).changes > 0,

@@ -84,6 +84,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
           [6, "dedupe"],
           [7, "events"],
           [8, "event_batches"],
+          [9, "compact_records"],
         ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
@@ -107,9 +108,9 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     try {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
-      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-      expect(before.latest).toBe(8);
-      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(before.latest).toBe(9);
+      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
       await client.end();
@@ -126,7 +127,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       const undone = freshSchema();
       await client.query("BEGIN");
       await client.query("CREATE TEMP TABLE caller_work (n int) ON COMMIT DROP");
-      expect(await migrate(client, undone)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(await migrate(client, undone)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       // Still inside the caller's transaction: its own work is there, and it can roll everything back.
       expect((await client.query("SELECT count(*)::int AS n FROM caller_work")).rows[0].n).toBe(0);
       await client.query("ROLLBACK");
@@ -252,6 +253,47 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     }
   });
 
+  it("a schema at version 8 is brought to 9: rows in the whole record form read and run as before, and new rows are written compact", async () => {
+    const schema = freshSchema();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    const q = `"${schema}"`;
+    try {
+      await schemaAtVersion(pool, schema, 8);
+      const earlier = { ...echo(21).toJSON(), status: "pending" as const };
+      await pool.query(
+        `INSERT INTO ${q}.tasks (queue, id, data, status, state, seq, created_at)
+         VALUES ('q', $1, $2, 'pending', 0, 1, 0)`,
+        [earlier.id, JSON.stringify(earlier)],
+      );
+      const queue = new Queue(new PostgresBackend({ url: POSTGRES_URL, schema }), { name: "q" });
+      try {
+        expect((await queue.getTask(earlier.id))?.toJSON()).toEqual(earlier);
+        const later = echo(22);
+        await queue.add(later);
+        await new Worker(queue, { claimWait: 0.1 }).work({ oneshot: true });
+        const done = await queue.waitFor([earlier.id, later.id], { timeout: 5 });
+        expect(done.map((t) => [t.status, t.result])).toEqual([
+          ["completed", 21],
+          ["completed", 22],
+        ]);
+        const rows = await pool.query<{ id: string; data: string }>(
+          `SELECT id, data FROM ${q}.tasks WHERE queue = 'q' ORDER BY id`,
+        );
+        for (const row of rows.rows) {
+          const stored = JSON.parse(row.data) as Record<string, unknown>;
+          // Written (settled) by this version: the compact form, without the fields at their defaults.
+          expect(stored.v).toBe(3);
+          expect(stored).not.toHaveProperty("config");
+          expect(row.data.length).toBeLessThan(JSON.stringify(done[0]).length / 2);
+        }
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await pool.end();
+    }
+  });
+
   it("a schema at version 6 is brought to 7 at connect: its tasks kept, and the queue's event log starts empty and works", async () => {
     const schema = freshSchema();
     const pool = new pg.Pool({ connectionString: POSTGRES_URL });
@@ -264,7 +306,9 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
          VALUES ('q', 'old', $1, 'pending', 0, 1, 0)`,
         [JSON.stringify({ id: "old", name: echo.name, status: "pending" })],
       );
-      expect((await migrationStatus(pool, schema)).pending.map((m) => m.version)).toEqual([7, 8]);
+      expect((await migrationStatus(pool, schema)).pending.map((m) => m.version)).toEqual([
+        7, 8, 9,
+      ]);
 
       const backend = new PostgresBackend({ url: POSTGRES_URL, schema });
       await backend.connect();

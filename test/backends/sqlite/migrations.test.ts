@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import Database from "better-sqlite3";
-import { Queue, SchemaVersionError, task } from "sheppy";
+import { Queue, SchemaVersionError, task, Worker } from "sheppy";
 import { SqliteBackend } from "sheppy/backends/sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
@@ -109,6 +109,45 @@ describe("sqlite: migrations", () => {
     }
   });
 
+  it("a file at version 7 is upgraded to 8: rows in the whole record form read and run as before, and new rows are written compact", async () => {
+    const path = files.path("version-7.db");
+    fileAtVersion(path, 7);
+    const earlier = { ...upgraded(31).toJSON(), status: "pending" as const };
+    const db = new Database(path);
+    db.prepare(
+      "INSERT INTO tasks (queue, id, data, status, state, seq, created_at, priority) VALUES ('q', ?, ?, 'pending', 0, 1, 0, 0)",
+    ).run(earlier.id, JSON.stringify(earlier));
+    db.close();
+    const queue = new Queue(new SqliteBackend({ path }), { name: "q" });
+    try {
+      expect((await queue.getTask(earlier.id))?.toJSON()).toEqual(earlier);
+      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      const later = upgraded(32);
+      await queue.add(later);
+      await new Worker(queue, { claimWait: 0.1 }).work({ oneshot: true });
+      const done = await queue.waitFor([earlier.id, later.id], { timeout: 5 });
+      expect(done.map((t) => [t.status, t.result])).toEqual([
+        ["completed", 31],
+        ["completed", 32],
+      ]);
+      const check = new Database(path, { readonly: true });
+      const rows = check.prepare("SELECT data FROM tasks WHERE queue = 'q'").all() as {
+        data: string;
+      }[];
+      check.close();
+      expect(rows).toHaveLength(2);
+      for (const { data } of rows) {
+        const stored = JSON.parse(data) as Record<string, unknown>;
+        // Written (settled) by this version: the compact form, without the fields at their defaults.
+        expect(stored.v).toBe(3);
+        expect(stored).not.toHaveProperty("config");
+        expect(data.length).toBeLessThan(JSON.stringify(done[0]).length / 2);
+      }
+    } finally {
+      await queue.close();
+    }
+  });
+
   it("a file at version 6 is upgraded to 7 with its tasks kept: the event log starts empty, appends and reads, and ids are not given again after a clear", async () => {
     const path = files.path("version-6.db");
     fileAtVersion(path, 6);
@@ -121,7 +160,7 @@ describe("sqlite: migrations", () => {
     const backend = new SqliteBackend({ path });
     await backend.connect();
     try {
-      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect(await backend.size("q")).toBe(1);
       expect(await backend.lastEventId("q")).toBeNull();
       await backend.appendEvents("q", ["a", "b"]);

@@ -1,0 +1,7 @@
+-- Sheppy on SQLite, version 8: task rows are written with their record JSON
+-- in the compact form (every field at its default left out), about a fifth
+-- of the whole form's size. Rows written before keep the whole form and read
+-- as before; nothing is rewritten. No table changes: this version is here so
+-- that an earlier Sheppy, which cannot read the compact form, refuses this
+-- database as newer than it knows instead of reading the new rows as failed
+-- records.
