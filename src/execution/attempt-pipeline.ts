@@ -206,6 +206,11 @@ class PipelineAttempt implements Attempt, TaskReports {
     return this.#reporter ? this.#reporter.finish(record) : record;
   }
 
+  /** Resolves once a report write under way is done (`undefined` when none is). */
+  reportsWritten(): Promise<void> | undefined {
+    return this.#reporter?.written();
+  }
+
   #reports(): ProgressReporter {
     // Written under the fence held at each write (it changes if the claim is adopted).
     this.#reporter ??= this.pipeline.reporterFor(this.claim, () => this.fence);
@@ -418,7 +423,10 @@ export class AttemptPipeline {
     const reported = record === outcome.record ? outcome : { ...outcome, record };
     if (attempt.abandoned) return null;
     const now = this.options.environment.clock.now();
-    return this.#end(attempt.fence, reported, now - startedAt, now, claim, "run", span);
+    const end = () => this.#end(attempt.fence, reported, now - startedAt, now, claim, "run", span);
+    // A report written meanwhile, and its event, come before the attempt's end.
+    const writing = attempt.reportsWritten();
+    return writing ? writing.then(end) : end();
   }
 
   /** Gate, run and settle one claim; `null` when its rate limit put it off. */

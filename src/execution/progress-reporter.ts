@@ -59,6 +59,8 @@ export class ProgressReporter {
   #dirty = false;
   #timer: Timer | undefined;
   #writing = false;
+  /** The write under way, with what follows it (its `progress` event pushed); `undefined` when none is. */
+  #inFlight: Promise<void> | undefined;
   /** When the last write started; `undefined` before the first (a clock may read 0). */
   #lastWriteAt: number | undefined;
   #stopped = false;
@@ -94,6 +96,15 @@ export class ProgressReporter {
     this.#changed();
   }
 
+  /**
+   * Resolves once the write under way, if any, is done. The outcome is
+   * settled after it: a write that ended after the settle would announce
+   * progress after the task's end.
+   */
+  written(): Promise<void> | undefined {
+    return this.#inFlight;
+  }
+
   /** `record` with what was reported, for the outcome; stops further writes. */
   finish(record: TaskData): TaskData {
     this.#stopped = true;
@@ -118,7 +129,13 @@ export class ProgressReporter {
         ? FIRST_WRITE_MS
         : Math.max(0, this.#lastWriteAt + WRITE_INTERVAL_MS - this.clock.now());
     // A pending report never keeps the process alive on its own.
-    this.#timer = this.clock.setTimer(() => void this.#flush(), wait, { unref: true });
+    this.#timer = this.clock.setTimer(
+      () => {
+        this.#inFlight = this.#flush();
+      },
+      wait,
+      { unref: true },
+    );
   }
 
   async #flush(): Promise<void> {
@@ -135,6 +152,7 @@ export class ProgressReporter {
       this.onError(error);
     } finally {
       this.#writing = false;
+      this.#inFlight = undefined;
     }
     if (this.#dirty) this.#changed();
   }
