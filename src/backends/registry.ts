@@ -85,23 +85,85 @@ export function eventCapParam(url: URL): number | undefined {
 }
 
 /**
- * Refuses a parameter that is one of Sheppy's own (`own`) written in another
- * case, `?Schema=` for `?schema=`: Sheppy would not read it and the driver
- * would ignore it, so the default would silently hold — tasks in a schema or
- * a keyspace the user did not ask for. Any other name is left for the
- * driver. `url` is shown masked, prefixed by `what` (`backend URL`…).
+ * Backend options that no URL takes: given as a URL parameter, the driver
+ * would receive it and ignore it, and the default would silently hold.
  */
-export function refuseMiscasedParams(
+const CONSTRUCTOR_ONLY = [
+  "ttl",
+  "errorTtl",
+  "maxFinished",
+  "unavailableAfter",
+  "waitReplicasTimeout",
+];
+
+/** Edits (insert, delete, replace one character, or swap two neighbours) that turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [
+    i,
+    ...new Array<number>(b.length).fill(0),
+  ]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = best;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** The parameter of `own` that `name` is most likely a misspelling of, if any. */
+export function meantParam(name: string, own: readonly string[]): string | undefined {
+  if (own.includes(name)) return undefined;
+  const lower = name.toLowerCase();
+  const sameButCase = own.find((known) => known.toLowerCase() === lower);
+  if (sameButCase !== undefined) return sameButCase;
+  // Two edits at most, and never more than a third of the name: `db` is not a misspelt `eventCap`.
+  let meant: string | undefined;
+  let least = Math.min(2, Math.floor(name.length / 3)) + 1;
+  for (const known of own) {
+    const distance = editDistance(lower, known.toLowerCase());
+    if (distance < least) {
+      least = distance;
+      meant = known;
+    }
+  }
+  return meant;
+}
+
+/**
+ * Refuses a parameter that looks like one of Sheppy's own (`own`) but is
+ * not — written in another case (`?Schema=`) or misspelt (`?prefx=`,
+ * `?shcema=`) — and one that names a backend option no URL takes
+ * (`?ttl=`): Sheppy would not read it and the driver would ignore it, so
+ * the default would silently hold — tasks in a schema or a keyspace the
+ * user did not ask for. Any other name is left for the driver. `url` is
+ * shown masked, prefixed by `what` (`backend URL`…).
+ */
+export function refuseMisspeltParams(
   names: Iterable<string>,
   own: readonly string[],
   what: string,
   url: string,
 ): void {
   for (const name of names) {
-    const meant = own.find((known) => known !== name && known.toLowerCase() === name.toLowerCase());
+    const meant = meantParam(name, own);
     if (meant !== undefined) {
+      const hint =
+        meant.toLowerCase() === name.toLowerCase()
+          ? " (Sheppy's parameters are case-sensitive)"
+          : "";
       throw new BackendUrlError(
-        `Invalid ${what} '${maskUrl(url)}': unknown parameter '${name}'; did you mean '${meant}'? (Sheppy's parameters are case-sensitive)`,
+        `Invalid ${what} '${maskUrl(url)}': unknown parameter '${name}'; did you mean '${meant}'?${hint}`,
+      );
+    }
+    const option = CONSTRUCTOR_ONLY.find((known) => known.toLowerCase() === name.toLowerCase());
+    if (option !== undefined) {
+      throw new BackendUrlError(
+        `Invalid ${what} '${maskUrl(url)}': '${name}' is not a URL parameter: ${option} is an option of the backend's constructor (new …Backend({ url, ${option}: … }))`,
       );
     }
   }

@@ -2,7 +2,9 @@
  * Choosing a backend and a queue name (Q-1…Q-5, CFG-8): URLs, environment
  * variables, queue-name rules and passwords kept out of URL errors.
  */
+
 import { inspect } from "node:util";
+import fc from "fast-check";
 import { type Backend, BackendUrlError, InvalidOptionError, MemoryBackend, Queue } from "sheppy";
 import {
   backendFromUrl,
@@ -12,6 +14,7 @@ import {
 } from "sheppy/backend";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { meantParam } from "../../src/backends/registry.js";
 import { errorOf } from "../support/error-of.js";
 
 beforeEach(() => {
@@ -299,6 +302,48 @@ describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Qu
     });
   });
 
+  test("a misspelt Sheppy parameter (?prefx=, ?shcema=) or a constructor-only option (?ttl=) is refused on every scheme; the drivers' own parameters pass", () => {
+    const cases: [string, RegExp][] = [
+      ["redis://:pw@h:6379?prefx=app", /unknown parameter 'prefx'; did you mean 'prefix'\?$/],
+      ["redis://h:6379?evntCap=5", /unknown parameter 'evntCap'; did you mean 'eventCap'\?$/],
+      ["rediss://h:6379?waitReplica=1", /did you mean 'waitReplicas'\?/],
+      [
+        "redis+cluster://h1:7000,h2:7001?perfix=a",
+        /unknown parameter 'perfix'; did you mean 'prefix'\?/,
+      ],
+      ["postgres://h/db?shcema=app", /unknown parameter 'shcema'; did you mean 'schema'\?$/],
+      ["postgresql://h/db?poolsize=3", /did you mean 'poolSize'\?/],
+      ["postgres://h/db?pollIntervall=5", /did you mean 'pollInterval'\?/],
+      ["memory://?evntCap=3", /unknown parameter 'evntCap'; did you mean 'eventCap'\?$/],
+      ["memory://?instantprocessing=false", /did you mean 'instantProcessing'\?/],
+      [
+        "sqlite:///tmp/x.db?synchronus=full",
+        /unknown parameter 'synchronus'; did you mean 'synchronous'\?$/,
+      ],
+      [
+        "redis://:pw@h:6379?ttl=60",
+        /'ttl' is not a URL parameter: ttl is an option of the backend's constructor/,
+      ],
+      ["redis://h:6379?maxFinished=5", /'maxFinished' is not a URL parameter/],
+      ["postgres://h/db?errorTtl=5", /'errorTtl' is not a URL parameter/],
+      ["postgres://h/db?unavailableAfter=5", /'unavailableAfter' is not a URL parameter/],
+    ];
+    for (const [url, message] of cases) {
+      const refused = errorOf(() => backendFromUrl(url));
+      expect(refused, url).toBeInstanceOf(BackendUrlError);
+      expect(refused.message, url).toMatch(message);
+      expect(refused.message).not.toContain(":pw@");
+      expect(refused.message.split("\n")).toHaveLength(1);
+    }
+    // The drivers' own parameters, short or long, are theirs.
+    for (const url of [
+      "redis://h:6379?family=6&db=2&connectionName=app&keyPrefix=x",
+      "postgres://h/db?sslmode=disable&application_name=app&options=-c%20search_path%3Dx&ssl=false",
+    ]) {
+      expect(() => backendFromUrl(url), url).not.toThrow();
+    }
+  });
+
   test("a Sheppy parameter in another case (?Prefix=) is refused, naming it and the one meant, password masked", () => {
     const error = errorOf(() => new Queue("redis://:hunter2@cache.internal:6379?Prefix=app"));
     expect(error).toBeInstanceOf(BackendUrlError);
@@ -455,5 +500,46 @@ describe("registering a scheme", () => {
     expect(supportedSchemes()).toContain("unit-file://");
     expect(new Queue("unit-file://./data dir/q.db").backend).toBeInstanceOf(MemoryBackend);
     expect(made).toEqual(["unit-file://./data dir/q.db"]);
+  });
+});
+
+describe("misspelt URL parameters", () => {
+  const own = ["prefix", "maxPayloadBytes", "eventCap", "waitReplicas", "schema", "poolSize"];
+  const edit = fc
+    .tuple(
+      fc.constantFrom(...own),
+      fc.nat(),
+      fc.constantFrom("delete", "replace", "insert", "swap"),
+      fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789"),
+    )
+    .map(([name, at, kind, letter]) => {
+      const i = at % name.length;
+      const next =
+        kind === "delete"
+          ? name.slice(0, i) + name.slice(i + 1)
+          : kind === "replace"
+            ? name.slice(0, i) + letter + name.slice(i + 1)
+            : kind === "insert"
+              ? name.slice(0, i) + letter + name.slice(i)
+              : name.slice(0, i) + (name[i + 1] ?? "") + name[i] + name.slice(i + 2);
+      return { name, next };
+    });
+
+  test("one edit away from a parameter (or only its case) is taken as that parameter; the parameter itself is not (property)", () => {
+    fc.assert(
+      fc.property(edit, ({ name, next }) => {
+        expect(meantParam(name, own)).toBeUndefined();
+        if (own.includes(next)) return;
+        expect(meantParam(next, own)).toBe(name);
+        expect(meantParam(next.toUpperCase(), own)).toBeDefined();
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("short or distant names are left for the driver", () => {
+    for (const name of ["db", "ssl", "tls", "family", "keyPrefix", "options", "sslmode", "name"]) {
+      expect(meantParam(name, own), name).toBeUndefined();
+    }
   });
 });

@@ -112,7 +112,13 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "memory:// parameters",
       () => new Queue("memory://?instantProcesing=false"),
-      "unknown parameter 'instantProcesing' (known: instantProcessing, maxPayloadBytes, eventCap)",
+      "unknown parameter 'instantProcesing'; did you mean 'instantProcessing'?",
+      BackendUrlError,
+    ],
+    [
+      "memory:// parameters far from any",
+      () => new Queue("memory://?fast=1"),
+      "unknown parameter 'fast' (known: instantProcessing, maxPayloadBytes, eventCap)",
       BackendUrlError,
     ],
   ];

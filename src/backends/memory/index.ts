@@ -12,6 +12,7 @@ import {
   clockOption,
   eventCapParam,
   positiveIntegerParam,
+  refuseMisspeltParams,
   refuseRepeatedParams,
   registerBackendScheme,
 } from "../registry.js";
@@ -23,6 +24,7 @@ const PARAMETERS = ["instantProcessing", "maxPayloadBytes", "eventCap"];
 
 registerBackendScheme("memory:", (url, _raw, settings) => {
   // A misspelt parameter would leave its default silently in place.
+  refuseMisspeltParams(url.searchParams.keys(), PARAMETERS, "backend URL", url.href);
   for (const name of url.searchParams.keys()) {
     if (!PARAMETERS.includes(name)) {
       throw new BackendUrlError(

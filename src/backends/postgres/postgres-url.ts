@@ -17,7 +17,7 @@ import { maskUrl } from "../../util/mask-url.js";
 import {
   eventCapParam,
   positiveIntegerParam,
-  refuseMiscasedParams,
+  refuseMisspeltParams,
   refuseRepeatedParams,
 } from "../registry.js";
 import { checkSchemaName } from "./schema-name.js";
@@ -46,7 +46,7 @@ const POLL_SECONDS = { min: 0.05, max: 3600 };
  * node-postgres. `what` names the URL in errors.
  */
 export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget {
-  refuseMiscasedParams(url.searchParams.keys(), PARAMETERS, what, url.href);
+  refuseMisspeltParams(url.searchParams.keys(), PARAMETERS, what, url.href);
   refuseRepeatedParams(url.searchParams.keys(), what, url.href);
   const schema = url.searchParams.get("schema");
   // Checked here, where it is still known to come from the URL (the backend sees only a schema).

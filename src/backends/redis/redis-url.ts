@@ -14,7 +14,7 @@ import { maskUrl } from "../../util/mask-url.js";
 import {
   eventCapParam,
   positiveIntegerParam,
-  refuseMiscasedParams,
+  refuseMisspeltParams,
   refuseRepeatedParams,
 } from "../registry.js";
 import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
@@ -40,7 +40,7 @@ const PARAMETERS = ["prefix", "maxPayloadBytes", "eventCap", "waitReplicas"];
  * the URL in errors.
  */
 export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
-  refuseMiscasedParams(url.searchParams.keys(), PARAMETERS, what, url.href);
+  refuseMisspeltParams(url.searchParams.keys(), PARAMETERS, what, url.href);
   refuseRepeatedParams(url.searchParams.keys(), what, url.href);
   const prefix = url.searchParams.get("prefix");
   // An empty value (`?prefix=$UNSET_VARIABLE`) would otherwise fall back to the default
@@ -70,7 +70,7 @@ export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
  */
 export function splitClusterUrl(raw: string): RedisTarget {
   const { params } = parseClusterUrl(raw);
-  refuseMiscasedParams(params.keys(), PARAMETERS, "Redis Cluster URL", raw);
+  refuseMisspeltParams(params.keys(), PARAMETERS, "Redis Cluster URL", raw);
   refuseRepeatedParams(params.keys(), "Redis Cluster URL", raw);
   if (params.get("prefix") === "") {
     throw new BackendUrlError(

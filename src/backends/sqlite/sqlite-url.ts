@@ -13,7 +13,7 @@ import { BackendUrlError } from "../../errors.js";
 import {
   eventCapParam,
   positiveIntegerParam,
-  refuseMiscasedParams,
+  refuseMisspeltParams,
   refuseRepeatedParams,
 } from "../registry.js";
 import type { Synchronous } from "./database.js";
@@ -55,7 +55,7 @@ export function parseSqliteUrl(value: string, where: string): SqliteTarget {
       `${where} '${value}' names no file: write sqlite:///absolute/path.db, sqlite://relative/path.db or sqlite://:memory:`,
     );
   }
-  refuseMiscasedParams(query.keys(), [...PARAMETERS], where, value);
+  refuseMisspeltParams(query.keys(), [...PARAMETERS], where, value);
   refuseRepeatedParams(query.keys(), where, value);
   for (const name of query.keys()) {
     if (!PARAMETERS.has(name)) {
