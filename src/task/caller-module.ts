@@ -3,6 +3,9 @@
  * Which module called `task()`: a sandboxed task's worker thread imports that
  * module itself to find the function, so the definition site must be known.
  */
+import { realpathSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { isMainThread } from "node:worker_threads";
 
 /**
  * The file URL of the module that called `task()`: the first stack frame
@@ -24,5 +27,23 @@ export function callerModule(): string | undefined {
     return undefined;
   } finally {
     Error.prepareStackTrace = original;
+  }
+}
+
+/**
+ * Whether `module` (a file URL) is the script this process was started with.
+ * Only in the main thread: a sandbox thread importing that script again is
+ * what a caller is warned about, not something to warn about once more.
+ */
+export function isEntryScript(module: string): boolean {
+  const entry = process.argv[1];
+  if (!isMainThread || entry === undefined) return false;
+  try {
+    return (
+      pathToFileURL(realpathSync(entry)).href ===
+      pathToFileURL(realpathSync(fileURLToPath(module))).href
+    );
+  } catch {
+    return false;
   }
 }

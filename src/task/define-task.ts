@@ -9,7 +9,7 @@ import { InvalidOptionError, TaskDefinitionError } from "../errors.js";
 import { deepFreeze, type JsonValue } from "../json.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { uuidV7 } from "../util/uuid-v7.js";
-import { callerModule } from "./caller-module.js";
+import { callerModule, isEntryScript } from "./caller-module.js";
 import {
   checkConcurrencyKey,
   checkConcurrencyOptions,
@@ -212,6 +212,8 @@ export function task(
     return new Task(data, null);
   };
   Object.defineProperties(factory, {
+    // Shown for the factory in stack traces and by console.log, instead of `factory`.
+    name: { value: name },
     taskName: { value: name, enumerable: true },
     config: { value: config, enumerable: true },
   });
@@ -269,6 +271,18 @@ function toTaskDefinitionError<T>(name: string, check: () => T): T {
 }
 
 function resolveSandboxModule(name: string, sandbox: TaskOptions["sandbox"]): string | undefined {
+  const module = sandboxModule(name, sandbox);
+  if (module !== undefined && isEntryScript(module)) {
+    // Not an error: an entry script may keep its top level free of side effects.
+    process.emitWarning(
+      `task '${name}' runs in a sandbox thread, which imports the module that defines it — here the script this process started with, so its top-level code (creating queues, starting workers, adding tasks) runs again in that thread; define sandboxed tasks in a module of their own`,
+      { code: "SHEPPY_SANDBOX_ENTRY_SCRIPT" },
+    );
+  }
+  return module;
+}
+
+function sandboxModule(name: string, sandbox: TaskOptions["sandbox"]): string | undefined {
   if (sandbox === undefined || sandbox === false) return undefined;
   if (typeof sandbox !== "boolean" && (typeof sandbox !== "object" || sandbox === null)) {
     throw new TaskDefinitionError(
