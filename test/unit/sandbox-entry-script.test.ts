@@ -18,7 +18,9 @@ describe("sandboxed tasks in the entry script", () => {
       stdout += chunk;
     });
     expect(await exited(child)).toBe(0);
-    expect(stdout).toContain("defined sandbox-entry.here and sandbox.spin-for (sandbox-entry.here)");
+    expect(stdout).toContain(
+      "defined sandbox-entry.here and sandbox.spin-for (sandbox-entry.here)",
+    );
     const warnings = stderr
       .split("\n")
       .filter((line) => line.includes("SHEPPY_SANDBOX_ENTRY_SCRIPT"));
