@@ -27,7 +27,7 @@ export async function registerCron(
   input: string | CronEvery,
   options?: CronOptions,
 ): Promise<boolean> {
-  checkTasks([task], "queue.addCron()", queue.maxPayloadBytes);
+  checkTasks([task], "queue.addCron()", queue.maxPayloadBytes, false);
   const schedule = parseCronSchedule(input, options, "queue.addCron()");
   const cron = newStoredCron(task, schedule, queue.name, queue.clock.now());
   return (await queue.connect()).addCron(queue.name, cron.deterministicId, cron);
@@ -40,7 +40,7 @@ export async function removeCron(
   input: string | CronEvery,
   options?: CronOptions,
 ): Promise<boolean> {
-  checkTasks([task], "queue.deleteCron()", Number.POSITIVE_INFINITY);
+  checkTasks([task], "queue.deleteCron()", Number.POSITIVE_INFINITY, false);
   const schedule = parseCronSchedule(input, options, "queue.deleteCron()");
   const id = cronDeterministicId(task, schedule);
   const backend = await queue.connect();

@@ -318,7 +318,7 @@ export class Queue implements QueueHandle {
     options?: PlainEnqueueOptions & ReportedAddOptions,
   ): Promise<boolean | boolean[] | AddResult> {
     const list = Array.isArray(input) ? (input as readonly unknown[]) : [input];
-    checkTasks(list, "queue.add()", this.maxPayloadBytes);
+    checkTasks(list, "queue.add()", this.maxPayloadBytes, Array.isArray(input));
     // A misspelt `dedupe` would add a duplicate without a word.
     checkOptionKeys(options, ENQUEUE_OPTION_KEYS, "queue.add()");
     const priority = priorityOf(options, "queue.add()");
@@ -375,7 +375,7 @@ export class Queue implements QueueHandle {
     at: Date | number | string,
     options?: PlainEnqueueOptions & ReportedAddOptions,
   ): Promise<boolean | AddResult> {
-    checkTasks([task], "queue.schedule()", this.maxPayloadBytes);
+    checkTasks([task], "queue.schedule()", this.maxPayloadBytes, false);
     const due = resolveDueTime(at, this.clock.now(), "queue.schedule()");
     checkOptionKeys(options, ENQUEUE_OPTION_KEYS, "queue.schedule()");
     const priority = priorityOf(options, "queue.schedule()");

@@ -74,18 +74,17 @@ export function checkTasks(
   tasks: readonly unknown[],
   where: string,
   maxPayloadBytes: number,
+  /** The caller gave a list (else one item): the error then names the item's place. */
+  listed = true,
 ): asserts tasks is readonly Task[] {
   tasks.forEach((item, index) => {
     if (!(item instanceof Task)) {
-      const what =
-        typeof item === "function"
-          ? "a function (call the task factory to create a Task)"
-          : item instanceof Workflow
-            ? "a Workflow (start it with queue.addWorkflow)"
-            : item === null
-              ? "null"
-              : typeof item;
-      throw new InvalidTaskError(`${where} expects Task objects; item [${index}] is ${what}`);
+      const what = describeNonTask(item);
+      throw new InvalidTaskError(
+        listed
+          ? `${where} expects Task objects; item [${index}] is ${what}`
+          : `${where} expects a Task; got ${what}`,
+      );
     }
     const position = tasks.length === 1 ? "" : `item [${index}], `;
     checkPayloadSize(
@@ -94,4 +93,15 @@ export function checkTasks(
       `${where}: the arguments of task '${item.name}' (${position}id ${item.id})`,
     );
   });
+}
+
+/** What was given where a Task belongs, and how to make one. */
+function describeNonTask(item: unknown): string {
+  if (typeof item === "function") return "a function (call the task factory to create a Task)";
+  if (item instanceof Workflow) return "a Workflow (start it with queue.addWorkflow)";
+  if (item === null) return "null";
+  if (Array.isArray(item)) return "an array (a list in a list)";
+  if (typeof item === "object")
+    return "a plain object, not a Task (a Task comes from calling its task factory, e.g. sendEmail(to, subject); a record read back or a cron listing's entry is not one)";
+  return typeof item;
 }

@@ -281,7 +281,7 @@ export class Flights {
     if (end.result === "lost") {
       this.options.logger.warn(
         about,
-        "another worker took this task over before its outcome was stored; the outcome was discarded",
+        "this task was no longer this worker's when its outcome was to be stored (another worker took it over, or it was deleted or its queue cleared); the outcome was discarded",
       );
     } else if (end.result === "unsettled") {
       this.options.logger.error(

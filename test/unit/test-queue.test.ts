@@ -105,7 +105,16 @@ describe("TQ-2 add", () => {
     const bad = [add(1, 2), null] as unknown as Task[];
     await expect(queue.add(bad)).rejects.toThrow(InvalidTaskError);
     await expect(queue.add(add as unknown as Task)).rejects.toThrow(
-      "queue.add() expects Task objects; item [0] is a function (call the task factory to create a Task)",
+      "queue.add() expects a Task; got a function (call the task factory to create a Task)",
+    );
+    await expect(queue.add(bad)).rejects.toThrow(
+      "queue.add() expects Task objects; item [1] is null",
+    );
+    await expect(queue.add({ ...add(1, 2).toJSON() } as unknown as Task)).rejects.toThrow(
+      /^queue\.add\(\) expects a Task; got a plain object, not a Task \(a Task comes from calling its task factory/,
+    );
+    await expect(queue.add([[add(1, 2)]] as unknown as Task[])).rejects.toThrow(
+      "queue.add() expects Task objects; item [0] is an array (a list in a list)",
     );
     expect(await queue.size()).toBe(0);
   });
