@@ -165,10 +165,14 @@ export interface RateLimitRequest {
  *   start a second run of the same task), which reports `false`.
  * - `rerun`: as `replace`, but an existing record is replaced only while it
  *   is finished or waits for its automatic retry (`retrying`); one that is
- *   pending, scheduled or claimed reports `false`. Running a task again by
- *   hand is a read, then this add: of two callers doing it at once, from any
- *   processes, one re-queues the task and the other finds it pending and
- *   reports `false`, so it runs and is counted once.
+ *   pending, scheduled or claimed reports `false` — and only while it is the
+ *   record the new one was made from: the new record counts one manual
+ *   re-run (`manualRetryCount`) more than the stored one, else `false`.
+ *   Running a task again by hand is a read, then this add: of two callers
+ *   doing it at once, from any processes, one re-queues the task and the
+ *   other finds it pending — or, later, run and finished again, a record its
+ *   read never saw — and reports `false`, so it runs and is counted once. A
+ *   stored record that is not JSON (written by hand) is replaced as before.
  */
 export type AddMode = "unique" | "replace" | "rerun";
 

@@ -41,7 +41,8 @@ const RETRY_OPTION_KEYS = ["at", "force", "priority"] as const;
  * `manualRetryCount` one more, pending at `now` (epoch ms) or scheduled for
  * `due`, at `priority` when given (else the priority it had). Stored with
  * `add(…, "rerun")`: only while the task is still finished or waiting for
- * its automatic retry.
+ * its automatic retry, and still the record `data` was read as (the one
+ * more manual re-run is how the backend tells).
  */
 export function rerunRecord(
   data: TaskData,

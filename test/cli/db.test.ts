@@ -54,7 +54,7 @@ describe.skipIf(!available)("sheppy db on PostgreSQL", () => {
       Array.from({ length: 4 }, () => runCli(["db", "migrate", "-u", url, "--format", "json"])),
     );
     const applied = runs.map((run) => json<{ applied: number[] }>(run).applied);
-    expect(applied.flat().sort()).toEqual(before.map((row) => row.version));
+    expect(applied.flat().sort((a, b) => a - b)).toEqual(before.map((row) => row.version));
     expect(applied.filter((versions) => versions.length > 0)).toHaveLength(1);
     const after = json<StatusRow[]>(await runCli(["db", "status", "-u", url, "--format", "json"]));
     expect(after.map((row) => row.state)).toEqual(before.map(() => "applied"));

@@ -77,7 +77,7 @@ export function addRecords(
     seen.add(id);
     if (again) return false;
     if (mode === "unique" ? state.entries.has(id) : state.claims.has(id)) return false;
-    if (mode === "rerun" && !rerunnable(state, id, now)) return false;
+    if (mode === "rerun" && !rerunnable(state, record, now)) return false;
     storeNew(state, record, changes);
     return true;
   });
@@ -85,14 +85,17 @@ export function addRecords(
 }
 
 /**
- * Whether a `rerun` add may store `id`: the queue holds no record of it (an
- * expired record counts as gone), or a finished one, or one waiting for its
- * automatic retry. Claimed ones are refused before this.
+ * Whether a `rerun` add may store `record`: the queue holds no record of it
+ * (an expired record counts as gone), or a finished one, or one waiting for
+ * its automatic retry — the one it was made from, one manual re-run less,
+ * not one another rerun has put there since. Claimed ones are refused before this.
  */
-function rerunnable(state: MemoryQueueState, id: string, now: number): boolean {
-  const entry = state.entries.get(id);
+function rerunnable(state: MemoryQueueState, record: TaskData, now: number): boolean {
+  const entry = state.entries.get(record.id);
   if (!entry || state.isExpired(entry, now)) return true;
-  return entry.record.finishedAt !== null || entry.record.status === "retrying";
+  const stored = entry.record;
+  if (stored.finishedAt === null && stored.status !== "retrying") return false;
+  return (stored.manualRetryCount ?? 0) === (record.manualRetryCount ?? 0) - 1;
 }
 
 /** Whether settlement `s` may be written: its claim is current. `null` when it was written already (a resend). */

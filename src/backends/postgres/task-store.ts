@@ -122,8 +122,15 @@ const onConflictReplace = (replaceable: string) => `
   WHERE ${replaceable} AND t.req IS DISTINCT FROM EXCLUDED.req
   RETURNING t.id, t.state`;
 const ON_CONFLICT_REPLACE = onConflictReplace(`t.state <> ${CLAIMED}`);
+/**
+ * Only the run a rerun was made from (one manual re-run less), not one
+ * another rerun has put there since (migration 010); a stored record that
+ * is not JSON (written by hand) is not in the way.
+ */
 const ON_CONFLICT_RERUN = onConflictReplace(
-  `(t.state = ${FINISHED} OR (t.state <> ${CLAIMED} AND t.status = 'retrying'))`,
+  `(t.state = ${FINISHED} OR (t.state <> ${CLAIMED} AND t.status = 'retrying'))
+   AND coalesce(%SCHEMA%.manual_retries(t.data), %SCHEMA%.manual_retries(EXCLUDED.data) - 1)
+       = %SCHEMA%.manual_retries(EXCLUDED.data) - 1`,
 );
 
 const addStatement = (conflict: string, append: string) => `

@@ -58,8 +58,17 @@ SET data = excluded.data, status = excluded.status, seq = excluded.seq,
     finished_at = NULL, lease_at = NULL, suspect_lease = NULL, suspect_at = NULL, expires_at = NULL
 WHERE ${replaceable}`;
 export const REPLACE = replaceWhere(`tasks.state <> ${CLAIMED}`);
+/** The manual re-runs a row's record counts (absent: 0). */
+const manualRetries = (data: string) => `coalesce(json_extract(${data}, '$.manualRetryCount'), 0)`;
+/**
+ * Only the run a rerun was made from (one manual re-run less), not one
+ * another rerun has put there since; a stored record that is not JSON
+ * (written by hand) is not in the way.
+ */
 const RERUN = replaceWhere(
-  `(tasks.state = ${FINISHED} OR (tasks.state <> ${CLAIMED} AND tasks.status = 'retrying'))`,
+  `(tasks.state = ${FINISHED} OR (tasks.state <> ${CLAIMED} AND tasks.status = 'retrying'))
+   AND CASE WHEN json_valid(tasks.data)
+            THEN ${manualRetries("tasks.data")} = ${manualRetries("excluded.data")} - 1 ELSE 1 END`,
 );
 
 const ANY_DUE = `SELECT 1 FROM tasks WHERE queue = ? AND state = ${DUE} AND due_at <= ? LIMIT 1`;

@@ -267,7 +267,12 @@ export function backendStorageCases(h: ContractHarness): void {
       });
       await backend.add(q, [waiting, scheduledRecord(later, Date.now() + HOUR)]);
 
-      const rerunOf = (d: TaskData) => ({ ...d, args: [9], lastRetryAt: iso() });
+      const rerunOf = (d: TaskData) => ({
+        ...d,
+        args: [9],
+        lastRetryAt: iso(),
+        manualRetryCount: (d.manualRetryCount ?? 0) + 1,
+      });
       const all = [waiting, later, claimed, failed, retrying];
       expect(await backend.add(q, all.map(rerunOf), "rerun")).toEqual([
         false,

@@ -325,6 +325,44 @@ export function redriveCases(h: ContractHarness): void {
       expect(added).toHaveLength(4);
     });
 
+    it("a rerun made from a record another rerun has replaced since — run and finished again — is refused: a task is re-run once per read", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const job = failFirst(token);
+      await queue.add(job);
+      await h.worker(queue).work({ maxTasks: 1 });
+      const read = (await queue.getTask(job))!.toJSON();
+      expect(read.status).toBe("failed");
+      // Two callers make a rerun from that same read; the first goes in, runs and completes.
+      const rerunOfRead = {
+        ...read,
+        status: "pending" as const,
+        result: null,
+        startedAt: null,
+        finishedAt: null,
+        manualRetryCount: (read.manualRetryCount ?? 0) + 1,
+      };
+      const backend = await queue.connect();
+      expect(await backend.add(queue.name, [rerunOfRead], "rerun")).toEqual([true]);
+      await h.worker(queue).work({ maxTasks: 1 });
+      expect((await queue.waitFor(job, { timeout: 5 })).status).toBe("completed");
+      // The second arrives late: the record it was made from is gone.
+      const late = { ...rerunOfRead, lastRetryAt: new Date().toISOString() };
+      expect(await backend.add(queue.name, [late], "rerun")).toEqual([false]);
+      const after = await queue.getTask(job);
+      expect([after?.status, after?.manualRetryCount]).toEqual(["completed", 1]);
+      expect(runs.get(token).count.get(job.id)).toBe(2);
+      // A rerun made from the record now stored goes in.
+      const current = (await queue.getTask(job))!.toJSON();
+      const next = {
+        ...current,
+        status: "pending" as const,
+        finishedAt: null,
+        manualRetryCount: 2,
+      };
+      expect(await backend.add(queue.name, [next], "rerun")).toEqual([true]);
+    });
+
     it("redrives racing each other and a running worker never run a task twice at once, and small batches reach every task", async () => {
       const queue = h.queue();
       const token = randomUUID();

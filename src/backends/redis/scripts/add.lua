@@ -8,7 +8,8 @@
 -- JSON's, kept beside it for readers. Mode 'unique' leaves an
 -- id the queue holds alone (answer 0); 'replace' replaces the old record in
 -- whatever state — unless it is claimed right now (0); 'rerun' replaces it
--- only while it is finished or waits for its automatic retry (0 otherwise).
+-- only while it is finished or waits for its automatic retry, and only the
+-- run it was made from (one manual re-run less; 0 otherwise).
 -- A second copy of an id in one call is a duplicate (0).
 -- Each record written carries the call's request token (field `rq`): resent
 -- with the same token after a lost reply, the call recognises its own
@@ -86,6 +87,30 @@ local function storedStatus(key)
   return ok and type(record) == 'table' and record.status or nil
 end
 
+-- The manual re-runs a record counts (field `manualRetryCount`, absent: 0);
+-- nil when its JSON does not decode (written by hand).
+local function manualRetries(json)
+  local ok, record = pcall(cjson.decode, json or '')
+  if not ok or type(record) ~= 'table' then
+    return nil
+  end
+  local n = record.manualRetryCount
+  if n == nil or n == cjson.null then
+    return 0
+  end
+  return tonumber(n)
+end
+
+-- Whether the rerun `json` was made from the stored record at `key`, not
+-- from one that another rerun has replaced since (and that may have run
+-- and finished again): a rerun counts one manual re-run more than the record
+-- it was made from. A stored record that does not decode is not in the way.
+local function rerunOf(key, json)
+  local stored = manualRetries(redis.call('HGET', key, 'd'))
+  local wanted = manualRetries(json)
+  return stored == nil or wanted == nil or stored == wanted - 1
+end
+
 -- Ids met earlier in this call: a second copy is a duplicate, even of our own write.
 local seen = {}
 for i = 5, #ARGV, WIDTH do
@@ -100,7 +125,8 @@ for i = 5, #ARGV, WIDTH do
     results[#results + 1] = 1
   elseif (mode == 'unique' and exists) or (mode ~= 'unique' and redis.call('ZSCORE', KEYS[5], id))
     or (mode == 'rerun' and exists and not redis.call('HGET', KEYS[6], id)
-      and storedStatus(key) ~= 'retrying') then
+      and storedStatus(key) ~= 'retrying')
+    or (mode == 'rerun' and exists and not rerunOf(key, ARGV[i + 1])) then
     results[#results + 1] = 0
   else
     if exists then
