@@ -49,6 +49,27 @@ export function exited(child: ChildProcess): Promise<number | NodeJS.Signals | n
   return new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
 }
 
+/** What a child process printed, and how it ended. */
+export interface ChildOutput {
+  readonly code: number | NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Everything `child` prints on stdout and stderr until it exits, and its exit code (or signal). */
+export async function outputOf(child: ChildProcess): Promise<ChildOutput> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const code = await exited(child);
+  return { code, stdout, stderr };
+}
+
 /** Worker processes started from one fixture, and everything they printed since they were ready. */
 export interface WorkerProcesses {
   readonly children: ChildProcess[];

@@ -4,20 +4,14 @@
  * run its top-level code again. One defined in a module of its own is not.
  */
 import { describe, expect, it } from "vitest";
-import { exited, spawnTs } from "../support/processes.js";
+import { outputOf, spawnTs } from "../support/processes.js";
 
 describe("sandboxed tasks in the entry script", () => {
   it("warn, naming the task and what to do; a task from its own module does not", async () => {
-    const child = spawnTs("test/fixtures/sandbox-entry-script.ts", {});
-    let stderr = "";
-    let stdout = "";
-    child.stderr?.on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.stdout?.on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    expect(await exited(child)).toBe(0);
+    const { code, stdout, stderr } = await outputOf(
+      spawnTs("test/fixtures/sandbox-entry-script.ts", {}),
+    );
+    expect(code).toBe(0);
     expect(stdout).toContain(
       "defined sandbox-entry.here and sandbox.spin-for (sandbox-entry.here)",
     );

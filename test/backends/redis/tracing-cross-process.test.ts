@@ -9,7 +9,7 @@ import { Queue, task, Worker } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
-import { exited, spawnTs } from "../../support/processes.js";
+import { outputOf, spawnTs } from "../../support/processes.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
 import { registerTestTracing, spansNamed } from "../../support/tracing.js";
@@ -20,19 +20,11 @@ const exporter = registerTestTracing();
 // The same name as process A's task: B runs what A added.
 task({ name: "tracing.cross" }, (text: string) => `B ran: ${text}`);
 
-/** Everything `child` prints on stdout until it exits 0. */
-async function outputOf(child: ChildProcess): Promise<string> {
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (chunk: string) => {
-    out += chunk;
-  });
-  child.stderr?.on("data", (chunk: string) => {
-    err += chunk;
-  });
-  const code = await exited(child);
-  if (code !== 0) throw new Error(`process A exited ${code}: ${err}`);
-  return out;
+/** Everything `child` prints on stdout; it must exit 0. */
+async function stdoutOf(child: ChildProcess): Promise<string> {
+  const { code, stdout, stderr } = await outputOf(child);
+  if (code !== 0) throw new Error(`process A exited ${code}: ${stderr}`);
+  return stdout;
 }
 
 describe.skipIf(!available)("redis: trace context from one process to another", () => {
@@ -45,7 +37,7 @@ describe.skipIf(!available)("redis: trace context from one process to another", 
       TEST_PREFIX: prefix,
       TEST_QUEUE: queueName,
     });
-    const line = (await outputOf(child)).trim().split("\n").at(-1)!;
+    const line = (await stdoutOf(child)).trim().split("\n").at(-1)!;
     const added = JSON.parse(line) as { id: string; traceId: string; spanId: string };
     const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: queueName });
     const worker = new Worker(queue, {
