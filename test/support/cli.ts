@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { outputOf } from "./processes.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
@@ -53,18 +54,12 @@ export function runCli(
 ): Promise<CliResult> {
   const child = spawnCli(args, env, input === undefined ? "ignore" : "pipe");
   child.stdin?.end(input);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  // A signal's end reads as no exit code, as `close` gives it.
+  return outputOf(child).then(({ code, stdout, stderr }) => ({
+    code: typeof code === "number" ? code : null,
+    stdout,
+    stderr,
+  }));
 }
 
 /** Parses stdout of a `--format json` command. */

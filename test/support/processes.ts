@@ -56,8 +56,12 @@ export interface ChildOutput {
   readonly stderr: string;
 }
 
-/** Everything `child` prints on stdout and stderr until it exits, and its exit code (or signal). */
-export async function outputOf(child: ChildProcess): Promise<ChildOutput> {
+/**
+ * Everything `child` prints on stdout and stderr, and its exit code (or the
+ * signal that ended it), once its output streams have closed — after `exit`
+ * the last of its output may still be unread.
+ */
+export function outputOf(child: ChildProcess): Promise<ChildOutput> {
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (chunk: string) => {
@@ -66,8 +70,10 @@ export async function outputOf(child: ChildProcess): Promise<ChildOutput> {
   child.stderr?.on("data", (chunk: string) => {
     stderr += chunk;
   });
-  const code = await exited(child);
-  return { code, stdout, stderr };
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code, signal) => resolve({ code: code ?? signal, stdout, stderr }));
+  });
 }
 
 /** Worker processes started from one fixture, and everything they printed since they were ready. */
