@@ -116,6 +116,13 @@ export type {
   WorkflowSchemas,
 } from "./task/define-workflow.js";
 export { workflow } from "./task/define-workflow.js";
+export type {
+  JsonStorable,
+  TaskArgumentsNotJson,
+  TaskResultNotJson,
+  WorkflowArgumentsNotJson,
+  WorkflowResultNotJson,
+} from "./task/json-signature.js";
 export type { QueueEvent, QueueEventType } from "./task/lifecycle-event.js";
 export type { StoredAs } from "./task/stored-as.js";
 export type { ErrorData, IssueData } from "./task/stored-error.js";

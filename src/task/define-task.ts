@@ -17,6 +17,7 @@ import {
 } from "./concurrency.js";
 import { definitionName } from "./definition-name.js";
 import { describeGiven } from "./describe-value.js";
+import type { CheckedArguments, CheckedResult } from "./json-signature.js";
 import type { Middleware } from "./middleware-types.js";
 import { checkPriority } from "./priority.js";
 import { isStandardSchema } from "./schema.js";
@@ -131,7 +132,7 @@ type ArgsOutput<S extends ArgsSchema> = Output<S> extends readonly unknown[] ? O
  * const t = sendEmail("alice@example.com", "Hi"); // Task<string>
  */
 export function task<F extends TaskFunction>(
-  fn: F,
+  fn: F & CheckedArguments<Parameters<F>> & CheckedResult<Awaited<ReturnType<F>>>,
 ): TaskFactory<Parameters<F>, StoredAs<Awaited<ReturnType<F>>>>;
 export function task<S extends ArgsSchema, RS extends StandardSchemaV1>(
   options: TaskOptions<ArgsOutput<S>> & { args: S; result: RS },
@@ -139,15 +140,17 @@ export function task<S extends ArgsSchema, RS extends StandardSchemaV1>(
 ): TaskFactory<ArgsInput<S>, Output<RS>>;
 export function task<S extends ArgsSchema, F extends (...args: ArgsOutput<S>) => unknown>(
   options: TaskOptions<ArgsOutput<S>> & { args: S; result?: undefined },
-  fn: F,
+  fn: F & CheckedResult<Awaited<ReturnType<F>>>,
 ): TaskFactory<ArgsInput<S>, StoredAs<Awaited<ReturnType<F>>>>;
 export function task<RS extends StandardSchemaV1, F extends TaskFunction>(
   options: TaskOptions<Parameters<F>> & { args?: undefined; result: RS },
-  fn: F & ((...args: Parameters<F>) => Input<RS> | Promise<Input<RS>>),
+  fn: F &
+    ((...args: Parameters<F>) => Input<RS> | Promise<Input<RS>>) &
+    CheckedArguments<Parameters<F>>,
 ): TaskFactory<Parameters<F>, Output<RS>>;
 export function task<F extends TaskFunction>(
   options: TaskOptions<Parameters<F>> & { args?: undefined; result?: undefined },
-  fn: F,
+  fn: F & CheckedArguments<Parameters<F>> & CheckedResult<Awaited<ReturnType<F>>>,
 ): TaskFactory<Parameters<F>, StoredAs<Awaited<ReturnType<F>>>>;
 export function task(
   // Each overload's options type their own arguments; here they are only checked.

@@ -15,6 +15,7 @@ import { uuidV7 } from "../util/uuid-v7.js";
 import type { ArgsSchema } from "./define-task.js";
 import { definitionName } from "./definition-name.js";
 import { describeGiven } from "./describe-value.js";
+import type { CheckedWorkflowArguments, CheckedWorkflowResult } from "./json-signature.js";
 import { isStandardSchema } from "./schema.js";
 import type { StoredAs } from "./stored-as.js";
 import { storedArgs } from "./task-args.js";
@@ -71,11 +72,15 @@ type Input<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : ne
 type Output<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : never;
 type ArgsInput<S extends ArgsSchema> = Input<S> extends readonly unknown[] ? Input<S> : never;
 type ArgsOutput<S extends ArgsSchema> = Output<S> extends readonly unknown[] ? Output<S> : never;
-/** What a body returns: the workflow's result. */
 /** A body's return value as its workflow's stored result reads back (see {@link StoredAs}). */
-type ReturnOf<F> = F extends (...args: never[]) => Generator<unknown, infer R, unknown>
-  ? StoredAs<R>
+type ReturnOf<F> = StoredAs<BodyResult<F>>;
+/** What a body returns, as written. */
+type BodyResult<F> = F extends (...args: never[]) => Generator<unknown, infer R, unknown>
+  ? R
   : never;
+/** `unknown` when a body's arguments and result can be stored, else what the compiler shows. */
+type CheckedBody<F extends WorkflowFunction> = CheckedWorkflowArguments<Parameters<F>> &
+  CheckedWorkflowResult<BodyResult<F>>;
 
 // A generator function's prototype chain is the only reliable mark of one:
 // `function*` bodies are instances of GeneratorFunction, async generators are not.
@@ -92,7 +97,7 @@ const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;
  * const wf = onboard("u1"); // Workflow<{ invoice: …; mailed: boolean }>
  */
 export function workflow<F extends WorkflowFunction>(
-  fn: F,
+  fn: F & CheckedBody<F>,
 ): WorkflowFactory<Parameters<F>, ReturnOf<F>>;
 export function workflow<S extends ArgsSchema, RS extends StandardSchemaV1>(
   options: WorkflowOptions & { args: S; result: RS },
@@ -103,15 +108,17 @@ export function workflow<
   F extends (...args: ArgsOutput<S>) => WorkflowGenerator<unknown>,
 >(
   options: WorkflowOptions & { args: S; result?: undefined },
-  fn: F,
+  fn: F & CheckedWorkflowResult<BodyResult<F>>,
 ): WorkflowFactory<ArgsInput<S>, ReturnOf<F>>;
 export function workflow<RS extends StandardSchemaV1, F extends WorkflowFunction>(
   options: WorkflowOptions & { args?: undefined; result: RS },
-  fn: F & ((...args: Parameters<F>) => WorkflowGenerator<Input<RS>>),
+  fn: F &
+    ((...args: Parameters<F>) => WorkflowGenerator<Input<RS>>) &
+    CheckedWorkflowArguments<Parameters<F>>,
 ): WorkflowFactory<Parameters<F>, Output<RS>>;
 export function workflow<F extends WorkflowFunction>(
   options: WorkflowOptions & { args?: undefined; result?: undefined },
-  fn: F,
+  fn: F & CheckedBody<F>,
 ): WorkflowFactory<Parameters<F>, ReturnOf<F>>;
 export function workflow(
   // Each overload types its own options; here they are only checked.

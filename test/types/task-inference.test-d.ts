@@ -2,7 +2,15 @@
  * Type-level contract of `task()`: argument tuples, result types, schemas.
  * Checked by `vitest --project types` (typecheck only; nothing here runs).
  */
-import { log, progress, type Task, type TaskFactory, type TaskOptions, task } from "sheppy";
+import {
+  type JsonValue,
+  log,
+  progress,
+  type Task,
+  type TaskFactory,
+  type TaskOptions,
+  task,
+} from "sheppy";
 import { describe, expectTypeOf, test } from "vitest";
 import { z } from "zod";
 
@@ -287,5 +295,79 @@ describe("a result as it reads back", () => {
     const inner = task({ name: "stored.inner" }, (n: number) => n * 2);
     const outer = task({ name: "stored.outer" }, (n: number) => inner(n));
     expectTypeOf(outer(1)).toEqualTypeOf<Task<Task<number>>>();
+  });
+});
+
+describe("arguments and results JSON cannot store are compile errors where the task is defined", () => {
+  interface Order {
+    id: string;
+    lines: { sku: string; qty: number }[];
+    note?: string;
+    parent?: Order;
+  }
+
+  test("parameters that are not JSON are refused", () => {
+    // @ts-expect-error a bigint parameter cannot be stored
+    task({ name: "json.bigint" }, (n: bigint) => Number(n));
+    // @ts-expect-error a Date parameter would be given ISO text, not a Date
+    task({ name: "json.date" }, (at: Date) => at.getTime());
+    // @ts-expect-error a function parameter cannot be stored
+    task({ name: "json.fn" }, (callback: () => void) => callback());
+    // @ts-expect-error a Map parameter cannot be stored
+    task({ name: "json.map" }, (m: Map<string, number>) => m.size);
+    // @ts-expect-error a Set, deep inside an object, cannot be stored
+    task({ name: "json.deep-set" }, (o: { tags: { all: Set<string> } }) => o.tags.all.size);
+    // @ts-expect-error a value with methods cannot be stored
+    task({ name: "json.methods" }, (o: { n: number; double(): number }) => o.double());
+    // @ts-expect-error a union that may hold a bigint cannot always be stored
+    task({ name: "json.union" }, (id: string | bigint) => String(id));
+    // @ts-expect-error refused without options as well
+    task(function jsonBare(s: symbol) {
+      return String(s);
+    });
+    task(
+      // @ts-expect-error refused beside a result schema as well
+      { name: "json.with-result-schema", result: z.number() },
+      (n: bigint) => Number(n),
+    );
+  });
+
+  test("results that are not JSON are refused", () => {
+    // @ts-expect-error a Map result cannot be stored
+    task({ name: "json.map-result" }, () => new Map<string, number>());
+    // @ts-expect-error a bigint result cannot be stored
+    task({ name: "json.bigint-result" }, async () => 10n);
+    // @ts-expect-error a function inside the result cannot be stored
+    task({ name: "json.fn-result" }, () => ({ handler: () => 1 }));
+    task(
+      // @ts-expect-error refused beside an args schema as well
+      { name: "json.schema-args", args: z.tuple([z.string()]) },
+      (s) => new Set([s]),
+    );
+  });
+
+  test("everything JSON can store, and what TypeScript cannot tell apart, is accepted", () => {
+    task({ name: "json.plain" }, (a: string, b: number, c: boolean, d: null) => [a, b, c, d]);
+    task({ name: "json.optional" }, (a: string, b?: { n?: number }) => `${a}${b?.n ?? ""}`);
+    task({ name: "json.rest" }, (...xs: number[]) => xs.length);
+    task({ name: "json.interface" }, (order: Order) => order.lines.length);
+    task({ name: "json.unknown" }, (payload: unknown) => payload);
+    // biome-ignore lint/suspicious/noExplicitAny: `any` must stay accepted
+    task({ name: "json.any" }, (payload: any) => payload);
+    task({ name: "json.value" }, (value: JsonValue) => value);
+    task({ name: "json.record" }, (counts: Record<string, number>) => Object.keys(counts));
+    task({ name: "json.readonly" }, (xs: readonly string[], pair: readonly [number, string]) => [
+      ...xs,
+      ...pair,
+    ]);
+    task({ name: "json.maybe" }, (note: string | undefined) => note ?? null);
+    task({ name: "json.literals" }, (kind: "a" | "b", level: 1 | 2) => ({ kind, level }));
+    task({ name: "json.void" }, () => {});
+    task({ name: "json.async-void" }, async () => {});
+    task({ name: "json.date-result" }, () => ({ at: new Date() }));
+    const inner = task({ name: "json.inner" }, (n: number) => n);
+    task({ name: "json.chain-one" }, (n: number) => inner(n));
+    task({ name: "json.chain-many" }, (n: number) => [inner(n), inner(n + 1)]);
+    task({ name: "json.mixed-list" }, (n: number) => [inner(n), 5]);
   });
 });

@@ -164,3 +164,35 @@ describe("a workflow's result as it reads back", () => {
     >();
   });
 });
+
+describe("a workflow's arguments and result JSON cannot store are compile errors", () => {
+  test("refused", () => {
+    // @ts-expect-error a Date parameter would be given ISO text, not a Date
+    workflow({ name: "wt.json.date" }, function* (at: Date) {
+      yield* step(count(at.getTime()));
+    });
+    // @ts-expect-error a bigint parameter cannot be stored
+    workflow(function* wtJsonBigint(n: bigint) {
+      yield* step(count(Number(n)));
+    });
+    // @ts-expect-error a Map result cannot be stored
+    workflow({ name: "wt.json.map" }, function* () {
+      yield* step(count(1));
+      return new Map<string, number>();
+    });
+  });
+
+  test("accepted: JSON, unknown, nothing, a Date or a finished step in the result", () => {
+    workflow({ name: "wt.json.ok" }, function* (id: string, opts?: { n?: number }) {
+      const t = yield* step(count(opts?.n ?? id.length));
+      return { t, at: new Date(), n: t.result };
+    });
+    workflow({ name: "wt.json.unknown" }, function* (payload: unknown) {
+      yield* step(count(1));
+      return payload;
+    });
+    workflow({ name: "wt.json.nothing" }, function* () {
+      yield* step(count(1));
+    });
+  });
+});

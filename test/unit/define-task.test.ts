@@ -848,6 +848,7 @@ describe("results (T-20, T-21)", () => {
   });
 
   test("a result JSON cannot store fails the task with a SerializationError naming it", async () => {
+    // @ts-expect-error refused at compile time too; this checks the run-time refusal
     const leaky = task(function resultLeaky() {
       return { handler: () => 1 };
     });

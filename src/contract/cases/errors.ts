@@ -81,8 +81,13 @@ const wrongResult = task(
   { name: "errors.wrongResult", result: numberResult },
   (() => "not a number") as unknown as () => number,
 );
+// Results JSON cannot store are refused at compile time too; these check the run-time
+// refusal that protects callers the compiler does not see (JavaScript, casts).
+// @ts-expect-error a function is not a storable result
 const returnsFunction = task({ name: "errors.returnsFunction" }, () => () => 1);
+// @ts-expect-error a bigint is not a storable result
 const returnsBigInt = task({ name: "errors.returnsBigInt" }, () => 10n);
+// @ts-expect-error a Map is not a storable result
 const returnsMap = task({ name: "errors.returnsMap" }, () => new Map([["a", 1]]));
 
 export function errorsCases(h: ContractHarness): void {
