@@ -441,6 +441,15 @@ export interface ClaimStore {
   promoteDue(queue: string, now: number): Promise<string[]>;
 
   /**
+   * When the earliest waiting record (scheduled, retrying, put off) becomes
+   * due (epoch ms, as its time was stored), or `null` when none waits. A
+   * worker's scheduler sleeps until then instead of a whole interval, so a
+   * task starts on time. Optional: without it, due records are made
+   * claimable at the scheduler's interval.
+   */
+  nextDueAt?(queue: string): Promise<number | null>;
+
+  /**
    * Renews the leases of `claims`; returns the ids whose claim is no longer
    * current (taken over, deleted). A claim already settled is not reported:
    * its holder lost nothing.

@@ -18,7 +18,7 @@ const CLAIMABLE: RecordRoute = { kind: "claimable" };
 const FINISHED: RecordRoute = { kind: "finished" };
 
 /** The time a record waits for (a retry's, or a scheduled or put-off start), or `null` when it has none. */
-function dueTimeOf(record: TaskData): number | null {
+export function dueTimeOf(record: TaskData): number | null {
   const text =
     record.status === "retrying"
       ? record.nextRetryAt

@@ -42,6 +42,8 @@ export interface BackendUnderTest {
   capabilities: BackendCapabilities;
   /** Whether asking for `instantProcessing` gives a backend that runs tasks inline. */
   inline: boolean;
+  /** Whether the backend has the optional `nextDueAt`. */
+  reportsNextDue?: boolean;
   create: BackendFactory;
 }
 
@@ -64,6 +66,8 @@ export interface ContractHarness {
   itIf(capability: keyof BackendCapabilities, reason: string): ContractIt;
   /** `it` when the backend can run tasks inline (see {@link BackendTestOptions.instantProcessing}), else a stated skip. */
   itIfInline(reason: string): ContractIt;
+  /** `it` when the backend has the optional `nextDueAt`, else a stated skip. */
+  itIfReportsNextDue(reason: string): ContractIt;
 }
 
 /**
@@ -157,6 +161,9 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
     },
     itIfInline(reason) {
       return target.inline ? it : skipping(target.name, reason);
+    },
+    itIfReportsNextDue(reason) {
+      return target.reportsNextDue ? it : skipping(target.name, reason);
     },
   };
   return harness;

@@ -112,9 +112,11 @@ export function runBackendContract(
 ): void {
   const suite = options.skip ? describe.skip : describe;
   suite(`${name} backend contract${options.skip ? ` (skipped: ${options.skip})` : ""}`, () => {
-    const capabilities = factory({ instantProcessing: false }).capabilities;
+    const plain = factory({ instantProcessing: false });
+    const { capabilities } = plain;
     const inline = factory({ instantProcessing: true }).capabilities.instantProcessing;
-    const harness = createHarness({ name, capabilities, inline, create: factory });
+    const reportsNextDue = typeof plain.nextDueAt === "function";
+    const harness = createHarness({ name, capabilities, inline, reportsNextDue, create: factory });
     for (const area of [...CONTRACT_AREAS, ...(options.extra ?? [])]) area(harness);
   });
 }

@@ -233,6 +233,8 @@ export class Queue implements QueueHandle {
   readonly #inline: InlineRunner | undefined;
   /** Plain adds of one turn of the event loop, sent as one backend call. */
   readonly #adds: AddBatcher;
+  /** Told the due time of each task this queue schedules (a worker's scheduler, to wake for it). */
+  readonly #scheduledListeners = new Set<(at: number) => void>();
   #connecting: Promise<void> | undefined;
 
   /**
@@ -394,10 +396,27 @@ export class Queue implements QueueHandle {
         addReported(this, traced!, options!, tx, "queue.schedule()"),
       );
       this.#countAdded([record], [result.outcome !== "ignored"]);
+      if (result.outcome !== "ignored") this.#tellScheduled(due);
       return result;
     }
     const [added] = await this.#storeNew(backend, [record], tx);
+    if (added) this.#tellScheduled(due);
     return added ?? false;
+  }
+
+  /**
+   * @internal Calls `listener` with the due time (epoch ms, this queue's
+   * clock) of each task scheduled through this queue object, until the
+   * returned function is called: a worker of this process wakes its
+   * scheduler then instead of finding the task at its next look.
+   */
+  onScheduled(listener: (at: number) => void): () => void {
+    this.#scheduledListeners.add(listener);
+    return () => this.#scheduledListeners.delete(listener);
+  }
+
+  #tellScheduled(at: number): void {
+    for (const listener of this.#scheduledListeners) listener(at);
   }
 
   /**

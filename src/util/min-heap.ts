@@ -36,6 +36,11 @@ export class MinHeap<T> {
     return this.#keys[0];
   }
 
+  /** The value with the smallest key, if any (left in place). */
+  peek(): T | undefined {
+    return this.#values[0];
+  }
+
   /** Removes and returns the value with the smallest key. */
   pop(): T | undefined {
     const keys = this.#keys;

@@ -42,6 +42,16 @@ export class TimeQueue<T> {
     return fromHeap === undefined || ordered <= fromHeap ? ordered : fromHeap;
   }
 
+  /** The value with the earliest time (the one {@link pop} would take), left in place. */
+  peek(): T | undefined {
+    const fromHeap = this.#heap.peekKey();
+    if (this.#head >= this.#orderedAt.length) return this.#heap.peek();
+    const ordered = this.#orderedAt[this.#head]!;
+    return fromHeap === undefined || ordered <= fromHeap
+      ? this.#orderedValues[this.#head]
+      : this.#heap.peek();
+  }
+
   /** Removes and returns the value with the earliest time (the one {@link peekAt} gives). */
   pop(): T | undefined {
     const head = this.#head;

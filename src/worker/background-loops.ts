@@ -30,17 +30,23 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Prom
     };
   const loops: Promise<void>[] = [];
   if (options.scheduler) {
+    const { dueAlarm } = context;
+    // A task scheduled through one of the worker's queues wakes the scheduler when it falls due.
+    const unlisten = queues.map((queue) => queue.onScheduled((at) => dueAlarm.due(at)));
     loops.push(
       runScheduler({
         queues,
         clock,
         intervalMs: options.schedulerIntervalMs,
         signal,
+        alarm: dueAlarm,
         onError: reportFailures(
           "scheduler",
           "scheduler calls to the backend fail; retrying with backoff",
         ),
         onRecovered: () => logger.info("scheduler calls to the backend work again"),
+      }).finally(() => {
+        for (const stop of unlisten) stop();
       }),
     );
   }

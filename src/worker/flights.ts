@@ -12,6 +12,7 @@
  */
 import type { EventEmitter } from "node:events";
 import type { ClaimedTask, ClaimRef } from "../backends/backend.js";
+import { dueTimeOf } from "../backends/record-route.js";
 import { systemClock } from "../clock.js";
 import { TaskInterruptedError } from "../errors.js";
 import type { WorkerEventMap } from "../events.js";
@@ -20,8 +21,9 @@ import type { ExecutionEnvironment } from "../execution/execute-task.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { requeuedRecord } from "../execution/outcome.js";
 import type { Queue } from "../queue/queue.js";
-import { Task } from "../task/task-record.js";
+import { Task, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
+import type { DueAlarm } from "./due-alarm.js";
 import type { Slots } from "./slots.js";
 import { logCompleted, logStarted } from "./task-log.js";
 import type { WorkRun } from "./work-run.js";
@@ -64,6 +66,7 @@ export class Flights {
     private readonly slots: Slots,
     private readonly options: ResolvedWorkerOptions,
     private readonly metrics: WorkerMetrics,
+    private readonly dueAlarm: DueAlarm,
   ) {
     for (const queue of queues) {
       const environment = createExecutionEnvironment(queue.name, {
@@ -101,6 +104,7 @@ export class Flights {
             this.slots.release(1);
           },
           settled: (claim, end) => {
+            if (end.result === "settled") this.#tellDue(end.record);
             const flight = lane.flights.get(claim);
             if (flight && !flight.abandoned) this.#land(flight, end, run);
           },
@@ -111,7 +115,8 @@ export class Flights {
                 task: new Task(record, null),
               });
           },
-          deferred: (_claim, record) => {
+          deferred: (_claim, record, result) => {
+            if (result === "settled") this.#tellDue(record);
             // At debug: a busy rate limit puts off many tasks, each one a line.
             this.options.logger.debug(
               {
@@ -261,6 +266,13 @@ export class Flights {
   }
 
   /** Settles claims back as pending without running them (claimed while stopping). */
+  /** A settled record that waits for a time (a retry, a put-off start) wakes the scheduler then. */
+  #tellDue(record: TaskData): void {
+    if (record.finishedAt !== null) return;
+    const at = dueTimeOf(record);
+    if (at !== null) this.dueAlarm.due(at);
+  }
+
   release(queue: Queue, claims: readonly ClaimedTask[]): void {
     for (const claim of claims) void this.#pipeline(queue).release(claim);
   }

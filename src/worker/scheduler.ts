@@ -1,7 +1,13 @@
 /**
  * @module worker/scheduler
- * Moves due scheduled tasks and retries to pending, every `intervalMs`. Safe
- * with many workers: `promoteDue` moves each task exactly once.
+ * Moves due scheduled tasks and retries to pending. Safe with many workers:
+ * `promoteDue` moves each task exactly once. It looks every `intervalMs`,
+ * and sooner when a task falls due before then: at the earliest due time the
+ * backend reports after a look (`nextDueAt`), or one its alarm is told of in
+ * between (a retry this worker settled, a task scheduled through one of its
+ * queues). So a task starts on time rather than up to an interval late;
+ * only one another process schedules less than an interval before its time
+ * may wait for the next look.
  */
 import type { Queue } from "../queue/queue.js";
 import { type PeriodicLoopOptions, runPeriodically } from "./periodic-loop.js";
@@ -15,6 +21,13 @@ export interface SchedulerOptions extends PeriodicLoopOptions {
 export function runScheduler(options: SchedulerOptions): Promise<void> {
   const { queues, clock } = options;
   return runPeriodically(options, async () => {
-    for (const queue of queues) await queue.backend.promoteDue(queue.name, clock.now());
+    let soonest: number | undefined;
+    for (const queue of queues) {
+      const { backend } = queue;
+      await backend.promoteDue(queue.name, clock.now());
+      const next = (await backend.nextDueAt?.(queue.name)) ?? null;
+      if (next !== null && (soonest === undefined || next < soonest)) soonest = next;
+    }
+    return soonest;
   });
 }

@@ -8,6 +8,7 @@
 import type { EventEmitter } from "node:events";
 import type { WorkerEventMap } from "../events.js";
 import type { Queue } from "../queue/queue.js";
+import type { DueAlarm } from "./due-alarm.js";
 import type { Flights } from "./flights.js";
 import type { Slots } from "./slots.js";
 import type { WorkerMetrics } from "./worker-metrics.js";
@@ -23,4 +24,6 @@ export interface WorkerContext {
   readonly flights: Flights;
   /** Counts attempts into the process's task metrics. */
   readonly metrics: WorkerMetrics;
+  /** Wakes the scheduler for a task that falls due before its next look. */
+  readonly dueAlarm: DueAlarm;
 }

@@ -18,6 +18,7 @@ import type { WorkerEventMap } from "../events.js";
 import { Queue } from "../queue/queue.js";
 import { startBackgroundLoops } from "./background-loops.js";
 import { runClaimLoop } from "./claim-loop.js";
+import { DueAlarm } from "./due-alarm.js";
 import { Flights } from "./flights.js";
 import { onShutdownSignals } from "./shutdown-signals.js";
 import { Slots } from "./slots.js";
@@ -78,13 +79,15 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const resolved = resolveWorkerOptions(options);
     const slots = new Slots(resolved.concurrency);
     const metrics = workerMetrics();
+    const dueAlarm = new DueAlarm();
     this.#context = {
       queues: list,
       options: resolved,
       events: this,
       slots,
-      flights: new Flights(list, this, slots, resolved, metrics),
+      flights: new Flights(list, this, slots, resolved, metrics, dueAlarm),
       metrics,
+      dueAlarm,
     };
   }
 

@@ -4,11 +4,13 @@
  * while a tick still waited for its backend — a test's `TestClock.advance`
  * during a slow round trip — gets a tick at the new time at once; a sleep
  * counted from the new time would never end unless the clock moved again,
- * and a task due at the new time would stay scheduled.
+ * and a task due at the new time would stay scheduled. A tick may bring the
+ * next one forward, and so may an alarm, but never to a busy loop.
  */
 import { TestClock } from "sheppy/testing";
 import { describe, expect, it } from "vitest";
-import { runPeriodically } from "../../src/worker/periodic-loop.js";
+import { DueAlarm } from "../../src/worker/due-alarm.js";
+import { MIN_TICK_GAP_MS, runPeriodically } from "../../src/worker/periodic-loop.js";
 
 const START = Date.parse("2030-01-01T08:00:00Z");
 
@@ -49,6 +51,67 @@ describe("runPeriodically", () => {
     );
     await clock.advance(3);
     expect(seen).toEqual([0, 1000, 2000, 3000]);
+    stop.abort();
+    await loop;
+  });
+
+  it("a tick that answers a time before the interval ends has the next tick then", async () => {
+    const clock = new TestClock(START);
+    const stop = new AbortController();
+    const seen: number[] = [];
+    const loop = runPeriodically(
+      { clock, intervalMs: 60_000, signal: stop.signal, onError: () => undefined },
+      async () => {
+        seen.push(clock.now() - START);
+        return seen.length === 1 ? START + 2500 : undefined;
+      },
+    );
+    await clock.advance(3);
+    expect(seen).toEqual([0, 2500]);
+    stop.abort();
+    await loop;
+  });
+
+  it("an answer already past (a task that cannot be moved yet) costs a tick per few ms of the clock, not a busy loop", async () => {
+    const clock = new TestClock(START);
+    const stop = new AbortController();
+    let ticks = 0;
+    const loop = runPeriodically(
+      { clock, intervalMs: 60_000, signal: stop.signal, onError: () => undefined },
+      async () => {
+        ticks++;
+        return START - 1000;
+      },
+    );
+    // Real time passes; the test clock does not: the loop waits for it instead of spinning.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ticks).toBe(1);
+    await clock.advance(MIN_TICK_GAP_MS / 1000);
+    expect(ticks).toBe(2);
+    stop.abort();
+    await loop;
+  });
+
+  it("an alarm for a time before the next tick brings it forward; one after it changes nothing", async () => {
+    const clock = new TestClock(START);
+    const stop = new AbortController();
+    const alarm = new DueAlarm();
+    const seen: number[] = [];
+    const loop = runPeriodically(
+      { clock, intervalMs: 10_000, signal: stop.signal, onError: () => undefined, alarm },
+      async () => {
+        seen.push(clock.now() - START);
+      },
+    );
+    await clock.advance(1);
+    alarm.due(START + 4000);
+    alarm.due(START + 7000);
+    alarm.due(START + 60_000);
+    await clock.advance(5);
+    expect(seen).toEqual([0, 4000]);
+    // Covered by the tick at 4 s, the later times told wait for the interval: the next tick is at 14 s.
+    await clock.advance(10);
+    expect(seen).toEqual([0, 4000, 14_000]);
     stop.abort();
     await loop;
   });

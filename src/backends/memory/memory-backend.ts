@@ -434,6 +434,10 @@ export class MemoryBackend implements Backend {
     return moved;
   }
 
+  async nextDueAt(queue: string): Promise<number | null> {
+    return this.#state(queue).due.nextAt() ?? null;
+  }
+
   /** @internal Makes waiting records claimable whatever their time (a test queue runs retries at once). */
   promoteNow(queue: string, ids: readonly string[]): string[] {
     const state = this.#state(queue);

@@ -45,6 +45,17 @@ export class DueIndex {
     }
   }
 
+  /** The earliest time an indexed id is due at, `undefined` when none is (stale copies dropped on the way). */
+  nextAt(): number | undefined {
+    for (;;) {
+      const at = this.#queue.peekAt();
+      if (at === undefined) return undefined;
+      const id = this.#queue.peek()!;
+      if (this.#at.get(id) === at) return at;
+      this.#queue.pop();
+    }
+  }
+
   /** Ids with their times, earliest first. */
   ordered(): string[] {
     return [...this.#at.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);

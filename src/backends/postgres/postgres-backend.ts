@@ -383,6 +383,10 @@ export class PostgresBackend implements Backend {
     return this.#tasks.promoteDue(queue, now);
   }
 
+  nextDueAt(queue: string): Promise<number | null> {
+    return this.#tasks.nextDueAt(queue);
+  }
+
   renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
     return this.#claims.renew(queue, claims);
   }

@@ -181,6 +181,10 @@ SELECT id, seq FROM moved
 UNION ALL
 SELECT NULL, NULL FROM (SELECT pg_notify($4, $1) FROM moved LIMIT 1) n`;
 
+/** The earliest due time among the rows waiting for theirs (the due-time index answers it). */
+const NEXT_DUE = `
+SELECT due_at FROM %SCHEMA%.tasks WHERE queue = $1 AND state = ${DUE} ORDER BY due_at LIMIT 1`;
+
 /** A claimable or due row, not claimed, becomes cancelled (finished at $3, expiring at $4). */
 const CANCEL = `
 WITH cancelled AS (
@@ -355,6 +359,18 @@ export class TaskStore {
       if (typeof row?.id === "string") ids.add(row.id);
     }
     return ids;
+  }
+
+  /** When the earliest waiting task is due, `null` when none waits. */
+  async nextDueAt(queue: string): Promise<number | null> {
+    this.session.assertConnected();
+    const [row] = await this.session.query<{ due_at: string | number }>(
+      "nextDueAt",
+      this.session.sql(NEXT_DUE),
+      [queue],
+      { wait: false },
+    );
+    return row === undefined ? null : Number(row.due_at);
   }
 
   /** Makes every task due by `now` claimable; returns their ids, earliest first. */

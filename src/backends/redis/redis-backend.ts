@@ -395,6 +395,10 @@ export class RedisBackend implements Backend {
     return this.#tasks.promoteDue(queue, now);
   }
 
+  nextDueAt(queue: string): Promise<number | null> {
+    return this.#tasks.nextDueAt(queue);
+  }
+
   renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
     return this.#claims.renew(queue, claims);
   }

@@ -217,6 +217,18 @@ export class TaskStore {
     return results.map((flag) => (flag === 1 ? "settled" : "lost"));
   }
 
+  /** When the earliest waiting task is due (its score in the due-time index), `null` when none waits. */
+  async nextDueAt(queue: string): Promise<number | null> {
+    const scheduled = this.session.keys(queue).scheduled;
+    const [, score] = await this.session.call(
+      "nextDueAt",
+      (client) => client.zrange(scheduled, 0, 0, "WITHSCORES"),
+      "always",
+      false,
+    );
+    return score === undefined ? null : Number(score);
+  }
+
   /** Makes every task due by `now` claimable; returns their ids. */
   async promoteDue(queue: string, now: number): Promise<string[]> {
     const k = this.session.keys(queue);

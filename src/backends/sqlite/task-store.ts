@@ -73,6 +73,9 @@ const RERUN = replaceWhere(
 
 const ANY_DUE = `SELECT 1 FROM tasks WHERE queue = ? AND state = ${DUE} AND due_at <= ? LIMIT 1`;
 
+/** The earliest due time among the rows waiting for theirs. */
+const NEXT_DUE = `SELECT due_at FROM tasks WHERE queue = ? AND state = ${DUE} ORDER BY due_at LIMIT 1`;
+
 const DUE_NOW = `
 SELECT id FROM tasks WHERE queue = ? AND state = ${DUE} AND due_at <= ?
 ORDER BY due_at, id LIMIT ?`;
@@ -172,6 +175,15 @@ export class TaskStore {
       const place = r.state === CLAIMABLE ? seq++ : null;
       return replace.run(...rowValues(queue, r, place)).changes > 0;
     });
+  }
+
+  /** When the earliest waiting task is due, `null` when none waits. */
+  async nextDueAt(queue: string): Promise<number | null> {
+    this.db.assertConnected();
+    const row = this.db.read("nextDueAt", () => this.db.statement(NEXT_DUE).get(queue)) as
+      | { due_at: number | bigint }
+      | undefined;
+    return row === undefined ? null : Number(row.due_at);
   }
 
   /** Makes every task due by `now` claimable, earliest first, at the tail of the FIFO; returns their ids. */

@@ -13,13 +13,15 @@ import {
   currentTask,
   InvalidOptionError,
   InvalidTaskError,
+  type Queue,
+  type Task,
   TaskStateError,
   task,
   WaitTimeoutError,
 } from "../../index.js";
 import { TestClock } from "../../testing/index.js";
 import type { ContractHarness } from "../harness.js";
-import { advanceUntil } from "../support/clocks.js";
+import { advanceInSteps, advanceUntil } from "../support/clocks.js";
 import { PerTest } from "../support/until.js";
 
 const add = task({ name: "schedule.add" }, (a: number, b: number) => a + b);
@@ -36,6 +38,18 @@ const failOnce = task({ name: "schedule.fail-once" }, (label: string) => {
   }
   return label;
 });
+
+/** Fails the first time it runs for a label, and is retried 10 s later. */
+const retryOnce = task(
+  { name: "schedule.retry-once", retry: 1, retryDelay: 10 },
+  (label: string) => {
+    if (!failedOnce.has(label)) {
+      failedOnce.add(label);
+      throw new Error("first run fails");
+    }
+    return label;
+  },
+);
 
 /** How often each task id ran, per test. */
 const runs = new PerTest<Map<string, number>>(() => new Map());
@@ -396,6 +410,88 @@ export function scheduleCases(h: ContractHarness): void {
       expect(done.startedAt!.getTime()).toBeGreaterThanOrEqual(due);
       await worker.close();
       expect((await running).processed).toBe(3);
+    });
+
+    h.itIfReportsNextDue("the backend does not report due times (optional)")(
+      "nextDueAt gives the earliest waiting task's time: not a pending one's, not a cancelled or promoted one's; null when none waits",
+      async () => {
+        const queue = h.queue();
+        const backend = await queue.connect();
+        expect(await backend.nextDueAt!(queue.name)).toBeNull();
+        const base = Date.now();
+        const [late, early, middle] = [add(3, 0), add(1, 0), add(2, 0)];
+        await queue.schedule(late, new Date(base + 3 * HOUR));
+        await queue.schedule(early, new Date(base + HOUR));
+        await queue.schedule(middle, new Date(base + 2 * HOUR));
+        await queue.add(add(9, 9));
+        expect(await backend.nextDueAt!(queue.name)).toBe(base + HOUR);
+        await queue.cancel(early);
+        expect(await backend.nextDueAt!(queue.name)).toBe(base + 2 * HOUR);
+        expect(await backend.promoteDue(queue.name, base + 2 * HOUR)).toEqual([middle.id]);
+        expect(await backend.nextDueAt!(queue.name)).toBe(base + 3 * HOUR);
+        expect(await backend.nextDueAt!(`${queue.name}-other`)).toBeNull();
+        await queue.cancel(late);
+        expect(await backend.nextDueAt!(queue.name)).toBeNull();
+      },
+    );
+
+    const status = async (queue: Queue, x: Task) => (await queue.getTask(x))?.status;
+
+    h.itIfReportsNextDue("the backend does not report due times (optional)")(
+      "(test clock) a worker whose scheduler looks once a minute starts a task known at its last look at its time, not at the next look",
+      async () => {
+        const clock = new TestClock(CLOCK_START);
+        const queue = h.queue({ clock });
+        const other = h.sibling(queue, { clock });
+        const known = add(1, 1);
+        // Scheduled through another queue object before the worker starts: its first look finds it.
+        await other.schedule(known, new Date(CLOCK_START + 5_000));
+        const worker = h.worker(queue, { clock, schedulerInterval: 60 });
+        const running = worker.work();
+        await advanceUntil(clock, async () => (await status(queue, known)) === "completed", {
+          step: 0.5,
+          notAfter: CLOCK_START + 30_000,
+          what: "the task known at the scheduler's look completed",
+        });
+        expect(clock.now()).toBeLessThan(CLOCK_START + 30_000);
+        await worker.close();
+        expect((await running).processed).toBe(1);
+      },
+    );
+
+    it("(test clock) a worker whose scheduler looks once a minute starts at their time a task scheduled through its queue and a retry it settled", async () => {
+      const clock = new TestClock(CLOCK_START);
+      const queue = h.queue({ clock });
+      const told = add(2, 2);
+      const worker = h.worker(queue, { clock, schedulerInterval: 60 });
+      const running = worker.work();
+      await advanceInSteps(clock, 1);
+
+      const dueTold = clock.now() + 4_000;
+      await queue.schedule(told, new Date(dueTold));
+      await advanceUntil(clock, async () => (await status(queue, told)) === "completed", {
+        step: 0.5,
+        notAfter: dueTold + 20_000,
+        what: "the task scheduled through the worker's queue completed",
+      });
+      expect(clock.now()).toBeLessThan(dueTold + 20_000);
+
+      const flaky = retryOnce(randomUUID());
+      await queue.add(flaky);
+      const added = clock.now();
+      // Its retry is due 10 s after the failure; the scheduler's next look is a minute after its last.
+      const retried = await advanceUntil(
+        clock,
+        async () => {
+          const stored = await queue.getTask(flaky);
+          return stored?.status === "completed" ? stored : null;
+        },
+        { step: 0.5, notAfter: added + 30_000, what: "the retried task completed" },
+      );
+      expect(retried.retryCount).toBe(1);
+      expect(retried.startedAt!.getTime()).toBeLessThan(added + 30_000);
+      await worker.close();
+      expect((await running).processed).toBe(2);
     });
 
     it("S-11 promoteDue from two backend instances at once moves each due task exactly once", async () => {
