@@ -69,9 +69,26 @@ export interface QueueEvent {
   readonly error?: { readonly type: string; readonly message: string };
   /** The task's latest progress value (`progress`). */
   readonly progress?: JsonValue;
+  /**
+   * The task's result (`completed`), when its JSON takes at most
+   * {@link MAX_EVENT_RESULT_CHARS} characters; absent for a task that
+   * returned nothing or chained tasks. A longer one is left out
+   * (`resultLeftOut`): read it with `queue.getTask`.
+   */
+  readonly result?: JsonValue;
+  /** The result was longer than {@link MAX_EVENT_RESULT_CHARS} characters of JSON, and is not in the event. */
+  readonly resultLeftOut?: true;
   /** When it runs next (epoch ms): a scheduled add, a retry, a deferred start. */
   readonly runAt?: number;
 }
+
+/**
+ * The longest result (characters of JSON) a `completed` event carries. The
+ * log keeps thousands of events per queue: a result up to this size saves a
+ * listener a read, while a large one would make the log hold every large
+ * result again.
+ */
+export const MAX_EVENT_RESULT_CHARS = 2048;
 
 /** Event types a writer can write (not `unreadable`). */
 export type WrittenEventType = Exclude<QueueEventType, "unreadable">;
@@ -112,6 +129,14 @@ function instant(iso: string | null): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** The `completed` body's result member: none for no result or chained tasks, `vx` for one too long. */
+function resultExtra(record: TaskData): string {
+  const { result } = record;
+  if (result === null || result === undefined || record.resultKind !== undefined) return "";
+  const json = JSON.stringify(result);
+  return json.length <= MAX_EVENT_RESULT_CHARS ? `,"v":${json}` : `,"vx":1`;
+}
+
 /** When `record` runs next, if it waits for a time. */
 function runAtOf(record: TaskData): number | undefined {
   if (record.status === "retrying") return instant(record.nextRetryAt);
@@ -127,7 +152,7 @@ function runAtOf(record: TaskData): number | undefined {
  * at, status, durationMs, extras]`, where `status` is `null` when it is the
  * type's own name (`completed`, `failed`…), and the two last members are
  * left out when empty (`extras`: `e` the error, `p` the progress value, `r`
- * when it runs next). The log holds two or three bodies per task, each
+ * when it runs next, `v` the result or `vx` a result left out for its size). The log holds two or three bodies per task, each
  * sent with the settle or add that carries it; without member names a body
  * is about half the size — fewer bytes for a worker to send and for the
  * backend to read and keep. Bodies written as objects (by earlier versions)
@@ -149,6 +174,7 @@ export function eventBody(
     extras += `,"e":${JSON.stringify([record.error.type, record.error.message])}`;
   if (type === "progress" && record.progress !== undefined)
     extras += `,"p":${JSON.stringify(record.progress)}`;
+  if (type === "completed") extras += resultExtra(record);
   const runAt = runAtOf(record);
   if (runAt !== undefined) extras += `,"r":${runAt}`;
   const durationMs = extra?.durationMs === undefined ? "null" : `${Math.round(extra.durationMs)}`;
@@ -218,6 +244,8 @@ function fieldsOfList(list: readonly unknown[]): Record<string, unknown> {
     durationMs: list[6],
     ...(error ? { error } : {}),
     ...("p" in more ? { progress: more.p } : {}),
+    ...("v" in more ? { result: more.v } : {}),
+    ...(more.vx === 1 ? { resultLeftOut: true } : {}),
     runAt: more.r,
   };
 }
@@ -254,6 +282,8 @@ export function readEvent(queue: string, id: string, body: string): QueueEvent {
   if (error && typeof error === "object")
     event.error = { type: text(error.type), message: text(error.message) };
   if ("progress" in fields) event.progress = fields.progress as JsonValue;
+  if (type === "completed" && "result" in fields) event.result = fields.result as JsonValue;
+  if (type === "completed" && fields.resultLeftOut === true) event.resultLeftOut = true;
   const runAt = finite(fields.runAt);
   if (runAt !== undefined) event.runAt = runAt;
   return event;

@@ -41,7 +41,7 @@ export interface PeriodicLoopOptions {
  */
 export async function runPeriodically(
   options: PeriodicLoopOptions,
-  tick: () => Promise<number | undefined | void>,
+  tick: () => Promise<number | undefined> | Promise<void>,
 ): Promise<void> {
   const { clock, intervalMs, signal, alarm } = options;
   const backoff = new Backoff();

@@ -13,6 +13,7 @@ import {
   eventBody,
   eventBodyWithoutId,
   finishedWorkflowEvent,
+  MAX_EVENT_RESULT_CHARS,
   readEvent,
   WRITTEN_EVENT_TYPES,
   workflowEventBody,
@@ -31,6 +32,8 @@ const record = fc.record({
   retryCount: fc.nat(50),
   error: fc.option(fc.record({ type: fc.string(), message: fc.string() })),
   progress: fc.option(json, { nil: undefined }),
+  // Long strings too: a result over the event's bound is left out.
+  result: fc.option(fc.oneof(json, fc.string({ minLength: 2000, maxLength: 2100 }))),
   nextRetryAt: fc.option(fc.date({ noInvalidDate: true, min: new Date(0) })),
   scheduledAt: fc.option(fc.date({ noInvalidDate: true, min: new Date(0) })),
 });
@@ -45,6 +48,7 @@ function toData(r: Generated): TaskData {
     status: r.status as TaskData["status"],
     retryCount: r.retryCount,
     error: r.error ? { ...r.error, stack: null, cause: null } : null,
+    result: r.result,
     nextRetryAt: r.nextRetryAt?.toISOString() ?? null,
     scheduledAt: r.scheduledAt?.toISOString() ?? null,
   };
@@ -112,8 +116,34 @@ describe("lifecycle event bodies", () => {
           expect(event.error).toEqual({ type: data.error.type, message: data.error.message });
         if (data.status === "retrying" && data.nextRetryAt)
           expect(event.runAt).toBe(Date.parse(data.nextRetryAt));
+        const fits =
+          data.result !== null && JSON.stringify(data.result).length <= MAX_EVENT_RESULT_CHARS;
+        if (type === "completed" && fits) expect(event.result).toEqual(data.result);
+        else expect(event).not.toHaveProperty("result");
+        expect(event.resultLeftOut).toBe(
+          type === "completed" && data.result !== null && !fits ? true : undefined,
+        );
       }),
     );
+  });
+
+  it("a completed event carries a result up to the bound, says when one was longer, and carries none for chained tasks", () => {
+    const completed = (result: TaskData["result"], resultKind?: "task" | "tasks") => {
+      const data: TaskData = { ...base, status: "completed", result };
+      if (resultKind) data.resultKind = resultKind;
+      return readEvent("q", "1", eventBody("completed", data, 5, { durationMs: 3 }));
+    };
+    expect(completed({ sent: 2, to: ["a"] }).result).toEqual({ sent: 2, to: ["a"] });
+    expect(completed(0).result).toBe(0);
+    expect(completed("x".repeat(MAX_EVENT_RESULT_CHARS - 2)).result).toHaveLength(
+      MAX_EVENT_RESULT_CHARS - 2,
+    );
+    const long = completed("x".repeat(MAX_EVENT_RESULT_CHARS - 1));
+    expect(long).not.toHaveProperty("result");
+    expect(long.resultLeftOut).toBe(true);
+    expect(completed(null)).not.toHaveProperty("result");
+    expect(completed({ id: "child" }, "task")).not.toHaveProperty("result");
+    expect(completed([{ id: "a" }], "tasks")).not.toHaveProperty("result");
   });
 
   it("a workflow's own events read back with its id, name and status, and its error when it failed", () => {
@@ -168,7 +198,8 @@ describe("lifecycle event bodies", () => {
   it("a body written as an object (earlier versions) reads as the same event as today's list", () => {
     fc.assert(
       fc.property(...writtenEvent, (r, type, at, durationMs) => {
-        const data = toData(r);
+        // Earlier versions wrote no result: compared for a record without one.
+        const data = { ...toData(r), result: null };
         const now = eventBody(type, data, at, { durationMs });
         const earlier = objectBody(type, data, at, durationMs);
         expect(readEvent("q", "9", earlier)).toEqual(readEvent("q", "9", now));

@@ -58,6 +58,8 @@ export function eventLine(event: QueueEvent): string {
   if (event.runAt !== undefined) parts.push(`runs at ${new Date(event.runAt).toISOString()}`);
   if (event.error) parts.push(`${event.error.type}: ${event.error.message}`);
   if (event.progress !== undefined) parts.push(`progress ${JSON.stringify(event.progress)}`);
+  if (event.result !== undefined) parts.push(`result ${JSON.stringify(event.result)}`);
+  if (event.resultLeftOut) parts.push("result too long for the event (sheppy task info shows it)");
   return parts.join("  ");
 }
 

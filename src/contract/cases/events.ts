@@ -365,6 +365,20 @@ export function eventCases(h: ContractHarness): void {
       ]);
     });
 
+    it("a completed event carries the task's result, a failed one none", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const [seven, broken] = [echo(7), failing(1)];
+      await queue.add([seven, broken]);
+      await h.worker(queue).work({ oneshot: true });
+      const log = await logOf(backend, queue.name);
+      const ended = log.filter((e) => e.type === "completed" || e.type === "failed");
+      expect(ended.map((e) => [e.type, e.taskId, e.result])).toEqual([
+        ["completed", seven.id, 7],
+        ["failed", broken.id, undefined],
+      ]);
+    });
+
     it("EV-18 a task's progress is appended between its started and completed events", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
