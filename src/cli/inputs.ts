@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { CliUsageError, InvalidOptionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
-import { parseIsoInstant } from "../queue/instant.js";
+import { PAST_GRACE_MS, parseIsoInstant } from "../queue/instant.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
 import { joinLines } from "./output.js";
 
@@ -132,13 +132,14 @@ export function parseInstant(raw: string, flag: string): Date {
 }
 
 /**
- * Parses `--at` as {@link parseInstant} does and refuses a time before `now`
- * here, naming the flag: `queue.schedule()` would refuse it too, but in the
- * API's words, after the task module was loaded and the backend connected.
+ * Parses `--at` as {@link parseInstant} does and refuses a time the API would
+ * refuse (more than a moment past, see `PAST_GRACE_MS`) here, naming the
+ * flag: `queue.schedule()` would refuse it too, but in the API's words,
+ * after the task module was loaded and the backend connected.
  */
 export function parseFutureInstant(raw: string, flag: string, now = Date.now()): Date {
   const at = parseInstant(raw, flag);
-  if (at.getTime() < now) {
+  if (now - at.getTime() >= PAST_GRACE_MS) {
     throw new CliUsageError(
       `${flag}: ${raw} is in the past (it is ${new Date(now).toISOString()} now)`,
     );

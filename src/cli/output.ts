@@ -66,12 +66,30 @@ export function formatJson(value: JsonValue | undefined, max = Number.POSITIVE_I
 }
 
 /**
+ * Text with its control characters other than line breaks and tabs (escape,
+ * carriage return, bell…) written as `\x1b`-style escapes: stored text (an
+ * error message, a log line) never moves the cursor, recolours or clears
+ * the terminal it is printed to.
+ */
+export function visibleControls(text: string): string {
+  let out = "";
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    const control =
+      (code < 0x20 && code !== 0x0a && code !== 0x09) || (code >= 0x7f && code <= 0x9f);
+    out += control ? `\\x${code.toString(16).padStart(2, "0")}` : char;
+  }
+  return out;
+}
+
+/**
  * Text on one line for a table cell or an error line: each line break, with
- * the indentation after it, becomes ` ⏎ `. A message such as a ZodError's
- * (`[` then a JSON list of issues) stays whole and still reads.
+ * the indentation after it, becomes ` ⏎ `, and other control characters
+ * show as escapes. A message such as a ZodError's (`[` then a JSON list of
+ * issues) stays whole and still reads.
  */
 export function joinLines(text: string): string {
-  return text.trim().replace(/[ \t]*\r?\n\s*/g, " ⏎ ");
+  return visibleControls(text.trim().replace(/[ \t]*\r?\n\s*/g, " ⏎ "));
 }
 
 /** A stored error as `Type: message`, the whole message on one line, or `-`. */
@@ -83,7 +101,7 @@ export function formatStoredError(data: TaskData): string {
 /** A stored error as `Type: message`, its lines kept (`task info`), or `-`. */
 function storedErrorLines(data: TaskData): string[] {
   if (!data.error) return ["-"];
-  return `${data.error.type}: ${data.error.message.trimEnd()}`.split(/\r?\n/);
+  return `${data.error.type}: ${data.error.message.trimEnd()}`.split(/\r?\n/).map(visibleControls);
 }
 
 /** Columns of `task list`. */
@@ -133,7 +151,7 @@ const LOG_LINES_SHOWN = 10;
 
 /** A log line on one table row: line breaks and tabs shown as `\n` and `\t`. */
 function oneLine(text: string): string {
-  return text.replace(/\n/g, "\\n").replace(/\t/g, "\\t");
+  return visibleControls(text.replace(/\n/g, "\\n").replace(/\t/g, "\\t"));
 }
 
 /** `task info` as `field  value` lines. */

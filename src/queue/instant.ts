@@ -59,20 +59,31 @@ function dateValueOf(date: Date): number {
 }
 
 /**
+ * How far in the past a time may be and still mean "now": `new Date()`
+ * passed on, or computed a moment before the call, is a few ms old by the
+ * time it is checked. Anything older is more likely a mistake (a wrong time
+ * zone, a stale value) and is refused.
+ */
+export const PAST_GRACE_MS = 1000;
+
+/**
  * Epoch ms of a time argument (`queue.schedule(task, at)`, `queue.retry(task, { at })`):
  * a `Date`, ISO-8601 text with an offset, or a delay in seconds from `now`.
- * A past or invalid date, or a delay that is negative or above
- * {@link MAX_DURATION_SECONDS}, is an `InvalidOptionError` naming `where`.
+ * A time less than {@link PAST_GRACE_MS} past is due now. An older or invalid
+ * date, or a delay that is negative or above {@link MAX_DURATION_SECONDS},
+ * is an `InvalidOptionError` naming `where`.
  */
 export function resolveDueTime(at: Date | number | string, now: number, where: string): number {
   if (typeof at === "string") at = new Date(parseIsoInstant(at, where));
   if (at instanceof Date) {
     const time = dateValueOf(at);
     if (!isRepresentableInstant(time)) throw new InvalidOptionError(`${where}: invalid Date`);
-    if (time < now) {
-      throw new InvalidOptionError(`${where}: ${new Date(time).toISOString()} is in the past`);
+    if (now - time >= PAST_GRACE_MS) {
+      throw new InvalidOptionError(
+        `${where}: ${new Date(time).toISOString()} is in the past (it is ${new Date(now).toISOString()} now)`,
+      );
     }
-    return time;
+    return Math.max(time, now);
   }
   if (!isDuration(at, true)) {
     throw new InvalidOptionError(

@@ -8,8 +8,10 @@
  * created, or the function receiving text where it expects a `Date`), so
  * `task()` and `workflow()` refuse such a function where it is defined, with
  * a message naming the rule. What TypeScript cannot tell apart stays allowed:
- * `unknown` and `any`, a union that may hold JSON, a class instance whose type
- * has only data members (the run-time check refuses the instance itself).
+ * `unknown` and `any`, a type parameter of a generic helper (decided where
+ * the helper is used), a class instance whose type has only data members
+ * (the run-time check refuses the instance itself). A union with a member
+ * that cannot be stored (`string | Date`) is refused.
  */
 import type { JsonValue } from "../json.js";
 import type { StoredAs } from "./stored-as.js";
@@ -39,25 +41,34 @@ export type JsonStorable<T, Allowed = never> = 0 extends 1 & T
           ? { [K in keyof T]: K extends symbol ? never : JsonStorable<T[K], Allowed> }
           : never;
 
-/** Whether every value of `T` can be stored (see {@link JsonStorable}). */
-type Storable<T, Allowed = never> = [T] extends [JsonStorable<T, Allowed>] ? true : false;
+/**
+ * `true` when every value of `T` can be stored (see {@link JsonStorable}),
+ * `never` when one cannot. The checks below test it against `never` with
+ * the refusal on the true side: while `T` is still a type parameter (a
+ * generic helper that wraps `task()`), the compiler cannot decide the check
+ * and accepts the function; it is decided where the helper is used.
+ */
+type StorableMark<T, Allowed = never> = [T] extends [JsonStorable<T, Allowed>] ? true : never;
 
 /** A function that returns nothing: its result is stored as `null`. */
 // biome-ignore lint/suspicious/noConfusingVoidType: `() => {}` returns void, not undefined
 type Nothing = undefined | void;
 
-/** What a result may be besides JSON: nothing, or the tasks it chains. */
+/** What a result may be besides JSON: nothing, or the tasks it chains (a task, or a list of tasks only). */
 type ResultBesidesJson = Nothing | Task<unknown> | readonly Task<unknown>[];
 
-/** Whether a function returning `R` (awaited) returns something that can be stored. */
-type StorableResult<R> = 0 extends 1 & R
+/**
+ * `true` when a function returning `R` (awaited) returns something that can
+ * be stored, `never` when not. A task inside another value (a list that also
+ * holds other values, an object) is refused: it would not be chained, only
+ * stored as its record.
+ */
+// Each test wraps R in a list: `any` (and a type parameter, while undecided) passes the first.
+type ResultMark<R> = [R] extends [JsonValue | Nothing]
   ? true
-  : [R] extends [JsonValue | Nothing]
+  : [R] extends [ResultBesidesJson]
     ? true
-    : [R] extends [ResultBesidesJson]
-      ? true
-      : // A task inside another value is stored as its record (its toJSON).
-        Storable<StoredAs<Exclude<R, ResultBesidesJson>>, Task<unknown>>;
+    : StorableMark<StoredAs<Exclude<R, ResultBesidesJson>>>;
 
 /** What `task()` shows for a function whose parameters cannot be stored. */
 export interface TaskArgumentsNotJson {
@@ -66,7 +77,7 @@ export interface TaskArgumentsNotJson {
 
 /** What `task()` shows for a function whose result cannot be stored. */
 export interface TaskResultNotJson {
-  readonly "the task's result must be a JSON value, a value with toJSON (a Date), nothing, or the tasks it chains (no bigint, symbol, Map, Set or function)": never;
+  readonly "the task's result must be a JSON value, a value with toJSON (a Date), nothing, or the tasks it chains: a task, or a list of tasks only (no bigint, symbol, Map, Set, function, or a task inside another value)": never;
 }
 
 /** What `workflow()` shows for a generator whose parameters cannot be stored. */
@@ -74,27 +85,30 @@ export interface WorkflowArgumentsNotJson {
   readonly "the workflow's parameters must be JSON values (no bigint, symbol, Date, Map, Set, function or class with methods): arguments are stored as JSON and read back": never;
 }
 
-/** `unknown` (no constraint) when the arguments `A` can be stored, else what the compiler shows. */
-export type CheckedArguments<A> = Storable<A> extends true ? unknown : TaskArgumentsNotJson;
-
-/** `unknown` when a task's awaited result `R` can be stored, else what the compiler shows. */
-export type CheckedResult<R> = StorableResult<R> extends true ? unknown : TaskResultNotJson;
-
 /** What `workflow()` shows for a generator whose result cannot be stored. */
 export interface WorkflowResultNotJson {
   readonly "the workflow's result must be a JSON value, a value with toJSON (a Date, a task) or nothing (no bigint, symbol, Map, Set or function)": never;
 }
 
+/** `unknown` (no constraint) when the arguments `A` can be stored, else what the compiler shows. */
+export type CheckedArguments<A> = [StorableMark<A>] extends [never]
+  ? TaskArgumentsNotJson
+  : unknown;
+
+/** `unknown` when a task's awaited result `R` can be stored, else what the compiler shows. */
+export type CheckedResult<R> = [ResultMark<R>] extends [never] ? TaskResultNotJson : unknown;
+
+/** `true` when a workflow body's result `R` can be stored (a finished step is stored as its record), `never` when not. */
+type WorkflowResultMark<R> = [R] extends [JsonValue | Nothing]
+  ? true
+  : StorableMark<StoredAs<Exclude<R, Nothing>>, Task<unknown>>;
+
 /** `unknown` when a workflow body's result `R` can be stored, else what the compiler shows. */
-export type CheckedWorkflowResult<R> = 0 extends 1 & R
-  ? unknown
-  : [R] extends [JsonValue | Nothing]
-    ? unknown
-    : // A task (a finished step, say) is stored as its record (its toJSON).
-      Storable<StoredAs<Exclude<R, Nothing>>, Task<unknown>> extends true
-      ? unknown
-      : WorkflowResultNotJson;
+export type CheckedWorkflowResult<R> = [WorkflowResultMark<R>] extends [never]
+  ? WorkflowResultNotJson
+  : unknown;
 
 /** `unknown` when a workflow's arguments `A` can be stored, else what the compiler shows. */
-export type CheckedWorkflowArguments<A> =
-  Storable<A> extends true ? unknown : WorkflowArgumentsNotJson;
+export type CheckedWorkflowArguments<A> = [StorableMark<A>] extends [never]
+  ? WorkflowArgumentsNotJson
+  : unknown;

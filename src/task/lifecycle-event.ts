@@ -10,6 +10,7 @@
 import type { JsonValue } from "../json.js";
 import type { TaskData, TaskStatus } from "./task-record.js";
 import type { WorkflowData, WorkflowStatus } from "./workflow-record.js";
+import { isResumeTaskName } from "./workflow-resume-task.js";
 
 /**
  * What happened:
@@ -129,10 +130,15 @@ function instant(iso: string | null): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** The `completed` body's result member: none for no result or chained tasks, `vx` for one too long. */
+/**
+ * The `completed` body's result member: none for no result, chained tasks or
+ * a workflow's resume (its result is the workflow's own bookkeeping); `vx`
+ * for one too long.
+ */
 function resultExtra(record: TaskData): string {
   const { result } = record;
   if (result === null || result === undefined || record.resultKind !== undefined) return "";
+  if (isResumeTaskName(record.name)) return "";
   const json = JSON.stringify(result);
   return json.length <= MAX_EVENT_RESULT_CHARS ? `,"v":${json}` : `,"vx":1`;
 }

@@ -16,17 +16,22 @@ function formatPath(path: StandardSchemaV1.Issue["path"]): string {
     .join("");
 }
 
-function toValidationError(
-  what: string,
-  root: string,
-  issues: readonly StandardSchemaV1.Issue[],
-): ValidationError {
+/** The first issues, each with its path under `root` (e.g. `args[0]: Expected string`), on one line. */
+export function describeIssues(root: string, issues: readonly StandardSchemaV1.Issue[]): string {
   const details = issues
     .slice(0, 5)
     .map((issue) => `${root}${formatPath(issue.path)}: ${issue.message}`)
     .join("; ");
   const more = issues.length > 5 ? `; and ${issues.length - 5} more` : "";
-  return new ValidationError(`${what}: ${details}${more}`, issues);
+  return `${details}${more}`;
+}
+
+function toValidationError(
+  what: string,
+  root: string,
+  issues: readonly StandardSchemaV1.Issue[],
+): ValidationError {
+  return new ValidationError(`${what}: ${describeIssues(root, issues)}`, issues);
 }
 
 /**

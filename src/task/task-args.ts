@@ -4,11 +4,16 @@
  * created — by calling its factory, or by name from text (the declared-cron
  * config file). The definition's `args` schema validates and normalises them;
  * without one, omitted trailing optional arguments (`undefined`) are dropped.
- * What is stored must be a JSON array.
+ * What is stored must be a JSON array. The worker validates the stored
+ * arguments with the schema again before it calls the function, so the
+ * schema must accept its own stored output: one that does not (a
+ * `transform` to another type, `z.date()` where the stored form is ISO
+ * text) is refused here, when the task is created, instead of failing
+ * every attempt.
  */
 import { SerializationError, TaskDefinitionError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
-import { validateSync } from "./schema.js";
+import { describeIssues, validateSync } from "./schema.js";
 import type { TaskDefinition } from "./task-registry.js";
 
 /**
@@ -53,5 +58,25 @@ export function storedArgs(
       `${kind} '${name}': the args schema must produce an array of arguments`,
     );
   }
+  if (argsSchema) checkStoredFormAccepted(definition, json, kind);
   return json;
+}
+
+/**
+ * Refuses an `args` schema that does not accept the arguments it stored:
+ * the worker would refuse them on every attempt. Says which argument and
+ * what to change.
+ */
+function checkStoredFormAccepted(
+  definition: Pick<TaskDefinition, "name" | "argsSchema">,
+  stored: JsonValue[],
+  kind: "task" | "workflow",
+): void {
+  const outcome = definition.argsSchema!["~standard"].validate(stored);
+  // An asynchronous schema was refused by the first validation already.
+  if (outcome instanceof Promise || !outcome.issues) return;
+  const refusal = describeIssues("args", outcome.issues);
+  throw new TaskDefinitionError(
+    `${kind} '${definition.name}': the args schema does not accept the arguments it stores (${refusal}); a worker validates them again before each attempt, so the schema must accept its own output as JSON reads it back — e.g. z.coerce.date() rather than z.date(), and no transform to another type`,
+  );
 }

@@ -344,6 +344,13 @@ describe("arguments and results JSON cannot store are compile errors where the t
       { name: "json.schema-args", args: z.tuple([z.string()]) },
       (s) => new Set([s]),
     );
+    const inner = task({ name: "json.inner-refused" }, (n: number) => n);
+    // @ts-expect-error a task inside a list of other values would be stored, not chained
+    task({ name: "json.mixed-list" }, (n: number) => [inner(n), 5]);
+    // @ts-expect-error a task inside an object would be stored, not chained
+    task({ name: "json.task-in-object" }, (n: number) => ({ child: inner(n) }));
+    // @ts-expect-error a union with a member JSON cannot store is refused
+    task({ name: "json.date-union" }, (at: string | Date) => String(at));
   });
 
   test("everything JSON can store, and what TypeScript cannot tell apart, is accepted", () => {
@@ -368,6 +375,15 @@ describe("arguments and results JSON cannot store are compile errors where the t
     const inner = task({ name: "json.inner" }, (n: number) => n);
     task({ name: "json.chain-one" }, (n: number) => inner(n));
     task({ name: "json.chain-many" }, (n: number) => [inner(n), inner(n + 1)]);
-    task({ name: "json.mixed-list" }, (n: number) => [inner(n), 5]);
+    // A generic helper's type parameters are checked where it is used.
+    const echoTask = <T extends JsonValue>(name: string) => task({ name }, (x: T) => x);
+    expectTypeOf(echoTask<{ a: number }>("json.generic")).toEqualTypeOf<
+      TaskFactory<[x: { a: number }], { a: number }>
+    >();
+    const wrap = <A extends string[], R extends JsonValue>(
+      name: string,
+      fn: (...args: A) => Promise<R>,
+    ) => task({ name }, fn);
+    wrap("json.wrapped", async (s: string) => s.length);
   });
 });

@@ -298,6 +298,27 @@ describe("argument schemas (T-6…T-12)", () => {
     expect((await run(t)).result).toBe("200 OK");
   });
 
+  test("a schema that does not accept the arguments it stores is refused at creation, naming the argument and the fix", () => {
+    const length = task(
+      { name: "schema-transform", args: z.tuple([z.string().transform((s) => s.length)]) },
+      (n) => n * 2,
+    );
+    const error = thrown(() => length("hello"));
+    expect(error).toBeInstanceOf(TaskDefinitionError);
+    expect(error.message).toBe(
+      "task 'schema-transform': the args schema does not accept the arguments it stores (args[0]: Invalid input: expected string, received number); a worker validates them again before each attempt, so the schema must accept its own output as JSON reads it back — e.g. z.coerce.date() rather than z.date(), and no transform to another type",
+    );
+    const strictDate = task({ name: "schema-strict-date", args: z.tuple([z.date()]) }, (d) =>
+      d.getTime(),
+    );
+    expect(() => strictDate(new Date())).toThrow(/args\[0\]: .*expected date, received string/);
+    // A schema that accepts its own stored form is fine, and the worker runs the task.
+    const coerced = task({ name: "schema-coerced-date", args: z.tuple([z.coerce.date()]) }, (d) =>
+      d.getUTCFullYear(),
+    );
+    expect(coerced(new Date("2030-05-06T00:00:00Z")).args).toEqual(["2030-05-06T00:00:00.000Z"]);
+  });
+
   test("T-11 an object schema strips unknown keys before storing", () => {
     const strict = task(
       { name: "schema-strip", args: z.tuple([z.object({ a: z.number() })]) },

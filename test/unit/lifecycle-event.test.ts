@@ -143,6 +143,17 @@ describe("lifecycle event bodies", () => {
     expect(long.resultLeftOut).toBe(true);
     expect(completed(null)).not.toHaveProperty("result");
     expect(completed({ id: "child" }, "task")).not.toHaveProperty("result");
+    // A workflow's resume task reports the workflow's bookkeeping, not a result of the user's.
+    const resume = readEvent(
+      "q",
+      "2",
+      eventBody(
+        "completed",
+        { ...base, name: "workflow:onboard", status: "completed", result: { steps: 1 } },
+        5,
+      ),
+    );
+    expect(resume).not.toHaveProperty("result");
     expect(completed([{ id: "a" }], "tasks")).not.toHaveProperty("result");
   });
 

@@ -18,7 +18,7 @@ import {
 } from "../../task/lifecycle-event.js";
 import { addSettings, type OutputFormat, positiveInteger } from "../env.js";
 import { openBackend, warnIfQueueUnused } from "../open-queue.js";
-import { print } from "../output.js";
+import { formatJson, joinLines, print } from "../output.js";
 
 interface EventsSettings {
   backendUrl?: string;
@@ -56,9 +56,10 @@ export function eventLine(event: QueueEvent): string {
   if (!event.type.startsWith("workflow:")) parts.push(`attempt ${event.attempt}`);
   if (event.durationMs !== undefined) parts.push(`${event.durationMs} ms`);
   if (event.runAt !== undefined) parts.push(`runs at ${new Date(event.runAt).toISOString()}`);
-  if (event.error) parts.push(`${event.error.type}: ${event.error.message}`);
-  if (event.progress !== undefined) parts.push(`progress ${JSON.stringify(event.progress)}`);
-  if (event.result !== undefined) parts.push(`result ${JSON.stringify(event.result)}`);
+  // Stored text is written on the event's one line, its control characters shown as escapes.
+  if (event.error) parts.push(joinLines(`${event.error.type}: ${event.error.message}`));
+  if (event.progress !== undefined) parts.push(`progress ${formatJson(event.progress, 200)}`);
+  if (event.result !== undefined) parts.push(`result ${formatJson(event.result, 200)}`);
   if (event.resultLeftOut) parts.push("result too long for the event (sheppy task info shows it)");
   return parts.join("  ");
 }

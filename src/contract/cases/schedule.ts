@@ -350,7 +350,7 @@ export function scheduleCases(h: ContractHarness): void {
       expect((await queue.getScheduled()).map((t) => t.status)).toEqual(["scheduled", "scheduled"]);
     });
 
-    it("S-8 ISO text without an offset, an impossible date or a past instant is an InvalidOptionError (decided)", async () => {
+    it("S-8 ISO text without an offset, an impossible date or an instant a second or more past is an InvalidOptionError (decided); a moment past is now", async () => {
       const clock = new TestClock(CLOCK_START);
       const queue = h.queue({ clock });
       const t = add(1, 2);
@@ -366,6 +366,12 @@ export function scheduleCases(h: ContractHarness): void {
         await expect(queue.schedule(t, text)).rejects.toThrow(InvalidOptionError);
       }
       expect(await queue.getTask(t)).toBeNull();
+      // A moment past (`new Date()` handed on) means now: due at once, not refused.
+      const [justNow, justPast] = [add(3, 4), add(5, 6)];
+      expect(await queue.schedule(justNow, new Date(CLOCK_START))).toBe(true);
+      expect(await queue.schedule(justPast, new Date(CLOCK_START - 999))).toBe(true);
+      const stored = await queue.getTask([justNow, justPast]);
+      expect(stored.map((s) => s?.scheduledAt?.getTime())).toEqual([CLOCK_START, CLOCK_START]);
     });
 
     it("S-4 (test clock) a task scheduled 30 min ahead runs only after the clock passes it", async () => {
