@@ -71,7 +71,7 @@ export interface QueueEvent {
   /** The task's latest progress value (`progress`). */
   readonly progress?: JsonValue;
   /**
-   * The task's result (`completed`), when its JSON takes at most
+   * The task's result (`completed`; the workflow's, `workflow:completed`), when its JSON takes at most
    * {@link MAX_EVENT_RESULT_CHARS} characters; absent for a task that
    * returned nothing or chained tasks. A longer one is left out
    * (`resultLeftOut`): read it with `queue.getTask`.
@@ -136,9 +136,13 @@ function instant(iso: string | null): number | undefined {
  * for one too long.
  */
 function resultExtra(record: TaskData): string {
-  const { result } = record;
-  if (result === null || result === undefined || record.resultKind !== undefined) return "";
-  if (isResumeTaskName(record.name)) return "";
+  if (record.resultKind !== undefined || isResumeTaskName(record.name)) return "";
+  return resultMember(record.result);
+}
+
+/** `,"v":<result>` when `result` is one and fits the bound, `,"vx":1` when it is too long. */
+function resultMember(result: JsonValue | null | undefined): string {
+  if (result === null || result === undefined) return "";
   const json = JSON.stringify(result);
   return json.length <= MAX_EVENT_RESULT_CHARS ? `,"v":${json}` : `,"vx":1`;
 }
@@ -203,6 +207,8 @@ export function workflowEventBody(
   const body = `[${JSON.stringify(record.id)},"${type}",${JSON.stringify(record.name)},1,${at},"${record.status}"`;
   if (type === "workflow:failed" && record.error)
     return `${body},null,{"e":${JSON.stringify([record.error.type, record.error.message])}}]`;
+  const result = type === "workflow:completed" ? resultMember(record.result) : "";
+  if (result !== "") return `${body},null,{${result.slice(1)}}]`;
   return `${body}]`;
 }
 
@@ -288,8 +294,9 @@ export function readEvent(queue: string, id: string, body: string): QueueEvent {
   if (error && typeof error === "object")
     event.error = { type: text(error.type), message: text(error.message) };
   if ("progress" in fields) event.progress = fields.progress as JsonValue;
-  if (type === "completed" && "result" in fields) event.result = fields.result as JsonValue;
-  if (type === "completed" && fields.resultLeftOut === true) event.resultLeftOut = true;
+  const carriesResult = type === "completed" || type === "workflow:completed";
+  if (carriesResult && "result" in fields) event.result = fields.result as JsonValue;
+  if (carriesResult && fields.resultLeftOut === true) event.resultLeftOut = true;
   const runAt = finite(fields.runAt);
   if (runAt !== undefined) event.runAt = runAt;
   return event;

@@ -157,7 +157,7 @@ describe("lifecycle event bodies", () => {
     expect(completed([{ id: "a" }], "tasks")).not.toHaveProperty("result");
   });
 
-  it("a workflow's own events read back with its id, name and status, and its error when it failed", () => {
+  it("a workflow's own events read back with its id, name and status, its error when it failed and its result when it completed", () => {
     const statuses: WorkflowStatus[] = ["running", "completed", "failed", "cancelled"];
     fc.assert(
       fc.property(
@@ -166,12 +166,14 @@ describe("lifecycle event bodies", () => {
         fc.constantFrom(...statuses),
         fc.option(fc.record({ type: fc.string(), message: fc.string() })),
         fc.integer({ min: 0, max: 2 ** 45 }),
-        (id, name, status, error, at) => {
+        fc.option(json),
+        (id, name, status, error, at, result) => {
           const record = {
             id,
             name,
             status,
             error: error ? { ...error, stack: null, cause: null } : null,
+            result,
           } as unknown as WorkflowData;
           const added = readEvent("q", "3", workflowEventBody("workflow:added", record, at));
           expect(added).toMatchObject({ type: "workflow:added", taskId: id, taskName: name, at });
@@ -189,6 +191,8 @@ describe("lifecycle event bodies", () => {
           });
           if (status === "failed" && error) expect(event.error).toEqual(error);
           else expect(event.error).toBeUndefined();
+          if (status === "completed" && result !== null) expect(event.result).toEqual(result);
+          else expect(event).not.toHaveProperty("result");
         },
       ),
     );

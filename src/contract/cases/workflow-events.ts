@@ -73,7 +73,15 @@ export function workflowEventCases(h: ContractHarness): void {
       const log = await logOf(backend, queue.name);
       const tasks = byTask(log);
       expect(tasks.get(wf.id)).toEqual(["workflow:added", "workflow:completed"]);
-      expect(log.at(-1)).toMatchObject({ type: "workflow:completed", status: "completed" });
+      expect(log.at(-1)).toMatchObject({
+        type: "workflow:completed",
+        status: "completed",
+        result: 13,
+      });
+      // A resume's own completion reports no result: it is the workflow's bookkeeping.
+      const resumeEnds = log.filter((e) => e.type === "completed" && e.taskName.startsWith(RESUME));
+      expect(resumeEnds.length).toBe(2);
+      for (const resume of resumeEnds) expect(resume).not.toHaveProperty("result");
       tasks.delete(wf.id);
       // Two steps and the two resumes that follow them.
       expect(tasks.size).toBe(4);
