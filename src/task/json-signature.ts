@@ -70,25 +70,21 @@ type ResultMark<R> = [R] extends [JsonValue | Nothing]
     ? true
     : StorableMark<StoredAs<Exclude<R, ResultBesidesJson>>>;
 
-/** What `task()` shows for a function whose parameters cannot be stored. */
-export interface TaskArgumentsNotJson {
-  readonly "the task's parameters must be JSON values (no bigint, symbol, Date, Map, Set, function or class with methods): arguments are stored as JSON and read back": never;
-}
+/** What `task()` shows (in the error message) for a function whose parameters cannot be stored. */
+export type TaskArgumentsNotJson =
+  "the task's parameters must be JSON values (no bigint, symbol, Date, Map, Set, function or class with methods): arguments are stored as JSON and read back";
 
-/** What `task()` shows for a function whose result cannot be stored. */
-export interface TaskResultNotJson {
-  readonly "the task's result must be a JSON value, a value with toJSON (a Date), nothing, or the tasks it chains: a task, or a list of tasks only (no bigint, symbol, Map, Set, function, or a task inside another value)": never;
-}
+/** What `task()` shows (in the error message) for a function whose result cannot be stored. */
+export type TaskResultNotJson =
+  "the task's result must be a JSON value, a value with toJSON (a Date), nothing, or the tasks it chains: a task, or a list of tasks only (no bigint, symbol, Map, Set, function, or a task inside another value)";
 
-/** What `workflow()` shows for a generator whose parameters cannot be stored. */
-export interface WorkflowArgumentsNotJson {
-  readonly "the workflow's parameters must be JSON values (no bigint, symbol, Date, Map, Set, function or class with methods): arguments are stored as JSON and read back": never;
-}
+/** What `workflow()` shows (in the error message) for a generator whose parameters cannot be stored. */
+export type WorkflowArgumentsNotJson =
+  "the workflow's parameters must be JSON values (no bigint, symbol, Date, Map, Set, function or class with methods): arguments are stored as JSON and read back";
 
-/** What `workflow()` shows for a generator whose result cannot be stored. */
-export interface WorkflowResultNotJson {
-  readonly "the workflow's result must be a JSON value, a value with toJSON (a Date, a task) or nothing (no bigint, symbol, Map, Set or function)": never;
-}
+/** What `workflow()` shows (in the error message) for a generator whose result cannot be stored. */
+export type WorkflowResultNotJson =
+  "the workflow's result must be a JSON value, a value with toJSON (a Date, a task) or nothing (no bigint, symbol, Map, Set or function)";
 
 /** `unknown` (no constraint) when the arguments `A` can be stored, else what the compiler shows. */
 export type CheckedArguments<A> = [StorableMark<A>] extends [never]
