@@ -265,7 +265,6 @@ export class Flights {
     (flight as { attempt: Attempt }).attempt = pipeline.start(claim);
   }
 
-  /** Settles claims back as pending without running them (claimed while stopping). */
   /** A settled record that waits for a time (a retry, a put-off start) wakes the scheduler then. */
   #tellDue(record: TaskData): void {
     if (record.finishedAt !== null) return;
@@ -273,6 +272,7 @@ export class Flights {
     if (at !== null) this.dueAlarm.due(at);
   }
 
+  /** Settles claims back as pending without running them (claimed while stopping). */
   release(queue: Queue, claims: readonly ClaimedTask[]): void {
     for (const claim of claims) void this.#pipeline(queue).release(claim);
   }
