@@ -359,8 +359,7 @@ export class Queue implements QueueHandle {
   /**
    * Enqueues a task to run at a time: a `Date`, ISO-8601 text with an explicit offset
    * (`Z` or `±hh:mm`), or a delay in seconds. A date a second or more past (less is due
-   * now), an invalid date, or text without an
-   * offset, is an `InvalidOptionError`. Returns `false` when the queue already holds the id.
+   * now), an invalid date, or text without an offset, is an `InvalidOptionError`. Returns `false` when the queue already holds the id.
    * With `{ tx }`, within your SQL transaction (see {@link EnqueueOptions}).
    * With `{ dedupe }` or `{ id }`, resolves to `{ outcome, id }` as `add` does.
    * @example

@@ -22,6 +22,9 @@ import type { Task } from "./task-record.js";
  * type, `never` in the places where one cannot: `bigint`, `symbol`, `Date`,
  * functions (methods included), `Map`, `Set`. `undefined` passes: an omitted
  * optional argument or member is simply not stored. `Allowed` passes too.
+ * Not `JsonCompatible` (`../json.ts`): that one types a value the caller
+ * passes (`progress()`), where `undefined` is refused and `unknown` cannot
+ * occur; a signature may hold both.
  */
 export type JsonStorable<T, Allowed = never> = 0 extends 1 & T
   ? T

@@ -53,7 +53,7 @@ export async function runPeriodically(
     const began = clock.now();
     alarm?.covered(began);
     let waitMs: number;
-    let early = false;
+    let worked = false;
     try {
       const sooner = await tick();
       if (backoff.succeed()) options.onRecovered?.();
@@ -61,7 +61,7 @@ export async function runPeriodically(
       if (typeof sooner === "number" && sooner < next)
         next = Math.max(sooner, began + MIN_TICK_GAP_MS);
       waitMs = next - clock.now();
-      early = true;
+      worked = true;
     } catch (error) {
       const failure = backoff.fail();
       options.onError(error, failure.first);
@@ -69,7 +69,7 @@ export async function runPeriodically(
     }
     // After a tick that worked, an alarm may bring the next one forward; after a failure, the
     // back-off is waited out whatever it says.
-    if (early && alarm) await sleepOrAlarm(clock, began, waitMs, signal, alarm);
+    if (worked && alarm) await sleepOrAlarm(clock, began, waitMs, signal, alarm);
     else await pause(clock, waitMs, signal);
   }
 }
@@ -98,16 +98,13 @@ async function sleepOrAlarm(
     const ms = until - clock.now();
     if (ms <= 0 || signal.aborted) return pause(clock, ms, signal);
     const woken = new AbortController();
-    const stop = () => woken.abort();
-    signal.addEventListener("abort", stop, { once: true });
     const unlisten = alarm.listen((at) => {
       if (at < until) woken.abort();
     });
     try {
-      await clock.sleep(ms, woken.signal);
+      await clock.sleep(ms, AbortSignal.any([signal, woken.signal]));
     } finally {
       unlisten();
-      signal.removeEventListener("abort", stop);
     }
     if (!woken.signal.aborted || signal.aborted) return;
   }
