@@ -59,7 +59,11 @@ local i = 8
 while i <= #ARGV do
   local s = {
     id = ARGV[i],
-    fence = tonumber(ARGV[i + 1]),
+    -- Digits only, so the text written back as the settled fence reads as this number.
+    fence = string.match(ARGV[i + 1] or '', '^%d+$') and tonumber(ARGV[i + 1]),
+    -- Written back as it came: a Lua number handed to redis.call is written with
+    -- the C library's floating-point formatting, a cost per task.
+    fenceText = ARGV[i + 1],
     json = ARGV[i + 2],
     status = ARGV[i + 3],
     route = ARGV[i + 4],
@@ -229,7 +233,7 @@ for k, s in ipairs(settlements) do
     if #stale > 0 then
       redis.call('HDEL', key, unpack(stale))
     end
-    local fields = { 'd', s.json, 'status', s.status, 'sf', s.fence, 'cq', '' }
+    local fields = { 'd', s.json, 'status', s.status, 'sf', s.fenceText, 'cq', '' }
     if expires then
       fields[#fields + 1] = 'x'
       fields[#fields + 1] = s.expires
@@ -249,7 +253,7 @@ for k, s in ipairs(settlements) do
       newlyFinished[#newlyFinished + 1] = s.extra
       count(s.extra, 1)
       if expires then
-        newExpiries[#newExpiries + 1] = tonumber(s.expires)
+        newExpiries[#newExpiries + 1] = s.expires
         newExpiries[#newExpiries + 1] = s.id
       end
       finished[#finished + 1] = s.id
