@@ -33,6 +33,8 @@ const RECLAIM_BATCH = 100;
 const MAX_UNANSWERED = 16;
 /** How long a measured offset between this process's clock and the server's is used. */
 const OFFSET_KEPT_MS = 60_000;
+/** Round trips an offset is measured over; the shortest gives the tightest bound. */
+const OFFSET_SAMPLES = 3;
 
 /** What a wait followed by a claim on the same connection gave. */
 interface WakeAndClaim {
@@ -154,7 +156,8 @@ export class Claims {
       try {
         const flat = await Promise.race([claim, stalled]);
         this.#unanswered.delete(k.pending);
-        return { woke, claimed: readClaims(flat, this.now()) };
+        // The claim ran before its answer came: a stamp read later than now is brought back to now.
+        return { woke, claimed: readClaims(flat, this.now(), true) };
       } catch (error) {
         claim.catch(() => {});
         this.#claimMayHaveRun(k, unanswered, token, error);
@@ -178,18 +181,33 @@ export class Claims {
       this.#unanswered.set(k.pending, [...unanswered, token].slice(-MAX_UNANSWERED));
   }
 
-  /** The server's clock less this process's, in ms: measured by one `TIME`, again each minute. */
+  /**
+   * The server's clock less this process's, in ms, as a lower bound: measured
+   * by `TIME`, again each minute. The server read its clock somewhere in the
+   * round trip; the smallest offset that allows (the read at the very end,
+   * each clock's millisecond rounded against it) is used, not the middle, so a
+   * start stamped from the server's clock never reads earlier than this
+   * process's clock at that moment — never before the time a task was due at,
+   * by the clock that made it due. It may read up to the round trip (plus
+   * 3 ms) late, so the shortest of a few round trips is kept, and a stamp
+   * later than the claim's answer is brought back to it (see `readClaims`).
+   */
   async #clockOffset(): Promise<number> {
     const now = this.now();
     if (this.#offset && now - this.#offset.at < OFFSET_KEPT_MS) return this.#offset.ms;
-    const sent = this.now();
-    const [seconds, micros] = await this.session.call("time", (client) => client.time());
-    const received = this.now();
-    const serverMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    // The server read its clock somewhere in the round trip: its middle is the best guess.
-    const ms = Math.round(serverMs - (sent + received) / 2);
-    this.#offset = { ms, at: received };
-    return ms;
+    let best: { ms: number; roundTrip: number; at: number } | undefined;
+    for (let sample = 0; sample < OFFSET_SAMPLES; sample++) {
+      const sent = this.now();
+      const [seconds, micros] = await this.session.call("time", (client) => client.time());
+      const received = this.now();
+      const serverMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      const roundTrip = received - sent;
+      if (!best || roundTrip < best.roundTrip)
+        best = { ms: serverMs - received - 2, roundTrip, at: received };
+      if (roundTrip === 0) break;
+    }
+    this.#offset = { ms: best!.ms, at: best!.at };
+    return best!.ms;
   }
 
   async #claim(k: QueueKeys, limit: number): Promise<ClaimedTask[]> {

@@ -7,6 +7,8 @@
  * makes (`task/task-codec.ts`). What a script needs to know about where a
  * record goes comes from the shared routing (`../record-route.ts`).
  */
+
+import { isoAt } from "../../clock.js";
 import {
   COMPACT_RECORD_VERSION,
   INSTANT_FIELDS,
@@ -108,10 +110,14 @@ export function readRecord(id: string, json: string, fields: StoredFields, now: 
  * Decodes a claim reply `[startedAt, id, json, fence, damaged status, …]`;
  * every record is `processing` since `startedAt`, except one whose hash held
  * no task status: it is read with that status, as its failed stand-in.
+ * `answered`: the reply arrived at `now`, so a `startedAt` later than that
+ * (a stamp made from the server's clock, see `claims.ts`) reads as `now`.
  */
-export function readClaims(flat: readonly string[], now: number): ClaimedTask[] {
+export function readClaims(flat: readonly string[], now: number, answered = false): ClaimedTask[] {
   const claims: ClaimedTask[] = [];
-  const startedAt = flat[0];
+  const stamped = flat[0];
+  const startedAt =
+    answered && stamped !== undefined && Date.parse(stamped) > now ? isoAt(now) : stamped;
   for (let i = 1; i < flat.length; i += 4) {
     const damaged = flat[i + 3];
     const fields = damaged ? { status: damaged } : { status: "processing", startedAt };
