@@ -115,6 +115,14 @@ ${settings}
   \`warning:\` line on stderr naming the queues the backend knows, then do
   what they would anyway; stdout and the exit code are unchanged. Not on
   \`memory://\`, where every new process starts empty.
+- **Storage nothing has made**: commands that only list, inspect or manage
+  what a backend holds (\`task list\`/\`info\`/\`retry\`/\`cancel\`/\`delete\`,
+  \`queue …\`, \`cron list\`/\`delete\`, \`workflow …\`, \`events\`, \`metrics\`,
+  \`dashboard\`) never create a PostgreSQL schema or a SQLite file: one that
+  holds no Sheppy tables (most often a mistyped \`?schema=\` or path) is one
+  \`error:\` line naming it, exit code 1, and nothing is created. \`work\`,
+  \`task add\`, \`task schedule\`, \`cron add\` and \`db migrate\` create it, as a
+  worker does.
 - **Logs** of \`sheppy work\` go to stdout: human-readable on a terminal, JSON
   lines otherwise (\`--log-format\`).
 

@@ -18,6 +18,12 @@ import type { Backend } from "./backend.js";
  */
 export interface BackendUrlSettings {
   readonly clock?: Clock | undefined;
+  /**
+   * Open only storage that is already there: a URL naming a database schema
+   * or file that nothing has created is an error, not created. For tools that
+   * only look at and manage what exists, so that a mistyped name is reported.
+   */
+  readonly mustExist?: boolean | undefined;
 }
 
 /** Makes the backend a URL names; `raw` is the URL as the user wrote it. */

@@ -17,29 +17,50 @@ export interface BackendSettings {
   readonly backendUrl?: string;
 }
 
+/**
+ * What a command does with the backend's storage: `"existing"` — lists,
+ * inspects or manages what is there, so a database schema or file that
+ * nothing has created is an error rather than created (a mistyped name is
+ * reported, not made); `"create"` — adds work or runs it, creating the
+ * storage as a worker would.
+ */
+export type StorageAccess = "existing" | "create";
+
 /** The backend named by `--backend-url` / `SHEPPY_BACKEND_URL`; none given is a usage error. */
-export function openBackend(settings: BackendSettings): Backend {
+export function openBackend(
+  settings: BackendSettings,
+  access: StorageAccess = "existing",
+): Backend {
   const url = settings.backendUrl?.trim();
   if (!url) {
     throw new CliUsageError(
       "no backend URL: pass --backend-url (e.g. redis://127.0.0.1:6379) or set SHEPPY_BACKEND_URL",
     );
   }
-  return backendFromUrl(url);
+  return backendFromUrl(url, { mustExist: access === "existing" });
 }
 
 /** Runs `use` with a queue of that name on the configured backend, then disconnects. */
 export async function withQueue<T>(
   settings: BackendSettings & { readonly queue: string },
   use: (queue: Queue) => Promise<T>,
+  access: StorageAccess = "existing",
 ): Promise<T> {
-  const queue = new Queue(openBackend(settings), { name: settings.queue });
+  const queue = new Queue(openBackend(settings, access), { name: settings.queue });
   try {
     await queue.connect();
     return await use(queue);
   } finally {
     await queue.close().catch(() => undefined);
   }
+}
+
+/** {@link withQueue} for a command that adds work: the storage is created when missing, as a worker would. */
+export function withQueueToAdd<T>(
+  settings: BackendSettings & { readonly queue: string },
+  use: (queue: Queue) => Promise<T>,
+): Promise<T> {
+  return withQueue(settings, use, "create");
 }
 
 /** Where the queue a command acts on was named, if anywhere: `-q`, or `SHEPPY_QUEUE`. */

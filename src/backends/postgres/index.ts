@@ -23,7 +23,11 @@ export {
 export { PostgresBackend, type PostgresBackendOptions } from "./postgres-backend.js";
 
 function postgresFromUrl(url: URL, _raw: string, settings: BackendUrlSettings): Backend {
-  return new PostgresBackend({ ...splitPostgresUrl(url), ...clockOption(settings) });
+  return new PostgresBackend({
+    ...splitPostgresUrl(url),
+    ...clockOption(settings),
+    ...(settings.mustExist ? { createSchema: false } : {}),
+  });
 }
 
 registerBackendScheme("postgres:", postgresFromUrl);

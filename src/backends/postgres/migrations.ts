@@ -260,9 +260,10 @@ function failedTransaction(): BackendError {
 /**
  * Makes sure `schema` is at the version this code knows: one query when it
  * is, a {@link migrate} when it is missing or older, a `SchemaVersionError`
- * when it is newer.
+ * when it is newer. With `create` false, a schema holding no Sheppy tables
+ * is a `BackendError` instead of being created.
  */
-export async function ensureSchema(db: Database, schema: string): Promise<void> {
+export async function ensureSchema(db: Database, schema: string, create = true): Promise<void> {
   let newest = 0;
   try {
     const { rows } = await db.query<{ newest: number | null }>(
@@ -278,6 +279,11 @@ export async function ensureSchema(db: Database, schema: string): Promise<void> 
   if (newest === latest) return;
   if (newest > latest) {
     throw tooNew(await migrationStatus(db, schema));
+  }
+  if (newest === 0 && !create) {
+    throw new BackendError(
+      `PostgreSQL schema "${schema}" holds no Sheppy tables: nothing has used it yet, or its name is mistyped (?schema=); it was not created (run sheppy db migrate, or start a worker, to create it)`,
+    );
   }
   await migrate(db, schema);
 }

@@ -19,6 +19,7 @@ import type { Pool } from "pg";
 import { type Clock, systemClock } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
+import { describeGiven } from "../../task/describe-value.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
@@ -84,9 +85,18 @@ export interface PostgresBackendOptions extends RetentionOptions {
   /**
    * The schema holding Sheppy's tables (default: the URL's `?schema=`, else
    * `"sheppy"`): lower-case letters, digits and `_`. Backends on different
-   * schemas never see each other. Created and migrated at connect.
+   * schemas never see each other. Created and migrated at connect (unless
+   * `createSchema` is false).
    */
   schema?: string;
+  /**
+   * Whether `connect()` creates the schema's tables when the schema holds
+   * none (default true). With false, such a schema is a `BackendError` that
+   * names it: for tools that only look at what is there (the CLI's listing
+   * and inspection commands), so that a mistyped `?schema=` is reported
+   * instead of created. A schema Sheppy made earlier is still migrated.
+   */
+  createSchema?: boolean;
   /** Most connections the backend's pool opens (default: the URL's `?poolSize=`, else 10). */
   poolSize?: number;
   /**
@@ -120,6 +130,7 @@ export interface PostgresBackendOptions extends RetentionOptions {
 const POSTGRES_OPTION_KEYS = Object.keys({
   url: true,
   schema: true,
+  createSchema: true,
   poolSize: true,
   pool: true,
   maxPayloadBytes: true,
@@ -224,6 +235,12 @@ export class PostgresBackend implements Backend {
           : postgresTargetFromEnvironment();
     this.#url = target.url;
     this.schema = checkSchemaName(options.schema ?? target.schema ?? DEFAULT_SCHEMA);
+    const createSchema = options.createSchema ?? true;
+    if (typeof createSchema !== "boolean") {
+      throw new InvalidOptionError(
+        `PostgresBackend option createSchema must be true or false (got ${describeGiven(createSchema)})`,
+      );
+    }
     const poolSize = checkPoolSize(options.poolSize ?? target.poolSize ?? DEFAULT_POOL_SIZE);
     this.clock = options.clock ?? systemClock;
     this.retention = resolveRetentionSettings("PostgresBackend", options);
@@ -253,6 +270,7 @@ export class PostgresBackend implements Backend {
       schema: this.schema,
       poolSize,
       pool: options.pool,
+      createSchema,
       logger,
       unavailableAfterMs: unavailableAfter * 1000,
     });

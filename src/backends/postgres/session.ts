@@ -76,6 +76,8 @@ export interface SessionOptions {
   readonly poolSize: number;
   /** A pool the application owns: used as it is, never ended by the backend. */
   readonly pool?: Pool | undefined;
+  /** Whether connecting creates the schema's tables when it holds none (see `ensureSchema`). */
+  readonly createSchema: boolean;
   readonly logger: Logger;
   readonly unavailableAfterMs: number;
 }
@@ -175,7 +177,7 @@ export class PgSession {
         pool.on("acquire", this.#onAcquire);
         this.#pool = pool;
         try {
-          await ensureSchema(pool, this.schema);
+          await ensureSchema(pool, this.schema, this.#options.createSchema);
         } catch (error) {
           await this.#closePool();
           throw this.#connectFailure(error);

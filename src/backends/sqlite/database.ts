@@ -14,7 +14,7 @@
  * The driver is synchronous: each call runs to its end without yielding, so
  * calls of one process never interleave inside a transaction.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import {
   BackendError,
@@ -43,7 +43,7 @@ export interface Db {
   close(): void;
 }
 
-type Driver = new (path: string) => Db;
+type Driver = new (path: string, options?: { fileMustExist?: boolean }) => Db;
 
 /** How commits reach the disk: `normal` (default) syncs at checkpoints, `full` at every commit. */
 export type Synchronous = "normal" | "full";
@@ -64,6 +64,8 @@ export interface DatabaseOptions {
   readonly synchronous: Synchronous;
   /** How long a call keeps trying for the write lock before it fails with `BackendUnavailableError`. */
   readonly busyTimeoutMs: number;
+  /** Whether opening creates a missing file, and Sheppy's tables in a file without them. */
+  readonly create: boolean;
 }
 
 const codeOf = (error: unknown): string => String((error as { code?: unknown } | null)?.code ?? "");
@@ -197,9 +199,11 @@ export class SqliteDatabase {
     const Driver = await loadDriver();
     const { path } = this.options;
     if (!this.isInMemory) checkPath(path);
+    const create = this.options.create || this.isInMemory;
+    if (!create && !existsSync(path)) throw notCreated(path, "there is no such file");
     let db: Db;
     try {
-      db = new Driver(path);
+      db = new Driver(path, { fileMustExist: !create });
     } catch (error) {
       throw new BackendError(`sqlite://: cannot open ${path} (${(error as Error).message})`, {
         cause: error,
@@ -207,6 +211,8 @@ export class SqliteDatabase {
     }
     try {
       db.pragma(`busy_timeout = ${DRIVER_BUSY_MS}`);
+      // Before anything is written to it (the journal mode included).
+      if (!create && !holdsSheppyTables(db)) throw notCreated(path, "it holds no Sheppy tables");
       if (!this.isInMemory) await this.#retryBusy("connect", () => db.pragma("journal_mode = WAL"));
       db.pragma(`synchronous = ${this.options.synchronous.toUpperCase()}`);
       db.pragma("foreign_keys = ON");
@@ -305,6 +311,21 @@ function readOnly(path: string, error: unknown): BackendError {
   return new BackendError(
     `sqlite://: ${path} can only be read by this process (${codeOf(error)}: ${(error as Error).message}): Sheppy needs to write the file and its directory`,
     { cause: error },
+  );
+}
+
+/** Whether the file has Sheppy's migrations table (a file Sheppy made, at any version). */
+function holdsSheppyTables(db: Db): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").get() !==
+    undefined
+  );
+}
+
+/** The error of a file opened not to be created that Sheppy has not made (see `create`). */
+function notCreated(path: string, why: string): BackendError {
+  return new BackendError(
+    `sqlite://: ${path} is not a Sheppy database (${why}): nothing has used it yet, or the path is mistyped; it was not created (start a worker, or add a task, to create it)`,
   );
 }
 

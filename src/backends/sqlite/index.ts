@@ -19,5 +19,10 @@ export {
 // A sqlite:// URL names a file path, not a host: the backend parses it (see ./sqlite-url.ts).
 registerRawBackendScheme(
   "sqlite:",
-  (raw, settings) => new SqliteBackend({ url: raw, ...clockOption(settings) }),
+  (raw, settings) =>
+    new SqliteBackend({
+      url: raw,
+      ...clockOption(settings),
+      ...(settings.mustExist ? { create: false } : {}),
+    }),
 );

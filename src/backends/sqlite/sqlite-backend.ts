@@ -18,6 +18,7 @@ import { resolve } from "node:path";
 import { type Clock, systemClock } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
+import { describeGiven } from "../../task/describe-value.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
@@ -75,6 +76,15 @@ export interface SqliteBackendOptions extends RetentionOptions {
    */
   path?: string;
   /**
+   * Whether `connect()` creates the file, or Sheppy's tables in a file that
+   * holds none (default true). With false, a missing file or one without
+   * Sheppy's tables is a `BackendError` that names it: for tools that only
+   * look at what is there (the CLI's listing and inspection commands), so
+   * that a mistyped path is reported instead of created. A file Sheppy made
+   * earlier is still migrated.
+   */
+  create?: boolean;
+  /**
    * `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or
    * `sqlite://:memory:`, with `?synchronous=`, `?busyTimeout=`,
    * `?maxPayloadBytes=`, `?eventCap=`; an alternative to `path`. Without either, the backend
@@ -105,6 +115,7 @@ export interface SqliteBackendOptions extends RetentionOptions {
 /** Every key of {@link SqliteBackendOptions} (the compiler keeps it complete). */
 const SQLITE_OPTION_KEYS = Object.keys({
   path: true,
+  create: true,
   url: true,
   synchronous: true,
   busyTimeout: true,
@@ -210,10 +221,17 @@ export class SqliteBackend implements Backend {
       "SqliteBackend",
     );
     this.#logger = options.logger ?? defaultLogger();
+    const create = options.create ?? true;
+    if (typeof create !== "boolean") {
+      throw new InvalidOptionError(
+        `SqliteBackend option create must be true or false (got ${describeGiven(create)})`,
+      );
+    }
     const db = new SqliteDatabase({
       path: this.path,
       synchronous: this.synchronous,
       busyTimeoutMs: busyTimeout,
+      create,
     });
     const now = () => this.clock.now();
     this.#db = db;

@@ -9,7 +9,7 @@ import { CronExpressionError, CronNotFoundError } from "../../errors.js";
 import { type CronDefinition, cronDeterministicId } from "../../queue/cron.js";
 import { describeSchedule, parseCronSchedule } from "../../queue/cron-schedule.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
-import { warnIfQueueUnused, withQueue } from "../open-queue.js";
+import { warnIfQueueUnused, withQueue, withQueueToAdd } from "../open-queue.js";
 import { type Column, formatInstant, formatJson, print, printJson, printRows } from "../output.js";
 import { ARGS_FILE_HELP, ARGS_HELP, createTask, TASK_ARGUMENT } from "../task-from-spec.js";
 
@@ -98,7 +98,7 @@ function addAdd(group: Command): void {
       // Checked before the task module is loaded: a bad schedule is a one-line error on its own.
       const schedule = parseCronSchedule(input, options, "cron add");
       const task = await createTask(spec, settings);
-      await withQueue(settings, async (queue) => {
+      await withQueueToAdd(settings, async (queue) => {
         const added = await queue.addCron(task, input, options);
         // The id addCron stored it under (the same one `cron list` shows and `cron delete` takes).
         const id = cronDeterministicId(task, schedule);

@@ -24,7 +24,7 @@ import {
 } from "../dedupe-flags.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { parseDuration, parseFutureInstant, parseTimeout } from "../inputs.js";
-import { withQueue } from "../open-queue.js";
+import { withQueueToAdd } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import { ARGS_FILE_HELP, ARGS_HELP, createTask, TASK_ARGUMENT } from "../task-from-spec.js";
 import { reportOutcome, waitForOutcome } from "./task-outcome.js";
@@ -116,7 +116,7 @@ function addAdd(group: Command): void {
     const reporting = reportingOptionsOf(settings);
     const concurrency = concurrencyOptionsOf(settings);
     const task = await createTask(spec, settings);
-    await withQueue(settings, async (queue) => {
+    await withQueueToAdd(settings, async (queue) => {
       if (reporting) {
         const options = {
           ...reporting,
@@ -178,7 +178,7 @@ function addSchedule(group: Command): void {
     const reporting = reportingOptionsOf(settings);
     const concurrency = concurrencyOptionsOf(settings);
     const task = await createTask(spec, settings);
-    await withQueue(settings, async (queue) => {
+    await withQueueToAdd(settings, async (queue) => {
       if (reporting) {
         const options = {
           ...reporting,

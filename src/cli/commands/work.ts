@@ -64,7 +64,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
   setDefaultLogger(logger);
   await loadModules(settings.tasks ?? (await taskModulesFromConfig(settings.config)));
   const prestart = settings.prestart ? await loadFunction(settings.prestart) : undefined;
-  const backend = openBackend(settings);
+  const backend = openBackend(settings, "create");
   const queues = settings.queue.map((name) => new Queue(backend, { name }));
   const processing = !settings.disableJobProcessing;
   const scheduler = !settings.disableScheduler;

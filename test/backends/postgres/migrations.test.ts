@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
 import {
+  BackendError,
   BackendUnavailableError,
   PostgresBackend,
   Queue,
@@ -410,6 +411,52 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       expect(error?.message).toMatch(/version 999 \(future\).*upgrade sheppy/);
       expect(backend.isConnected).toBe(false);
       await expect(migrate(pool, schema)).rejects.toThrow(SchemaVersionError);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("createSchema false: a schema holding no Sheppy tables is a one-line BackendError naming it, and is not created; one Sheppy made connects", async () => {
+    const schema = freshSchema();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    const exists = async () =>
+      (
+        await pool.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", [
+          schema,
+        ])
+      ).rowCount === 1;
+    try {
+      const error = await new PostgresBackend({ url: POSTGRES_URL, schema, createSchema: false })
+        .connect()
+        .then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
+      expect(error).toBeInstanceOf(BackendError);
+      expect(error?.message).toContain(`schema "${schema}" holds no Sheppy tables`);
+      expect(error?.message).toContain("it was not created");
+      expect(error?.message).not.toContain("\n");
+      expect(await exists()).toBe(false);
+      // An empty schema of the application's own is not Sheppy's either.
+      await pool.query(`CREATE SCHEMA "${schema}"`);
+      await expect(
+        new PostgresBackend({ url: POSTGRES_URL, schema, createSchema: false }).connect(),
+      ).rejects.toThrow(/holds no Sheppy tables/);
+      expect(
+        (
+          await pool.query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1", [
+            schema,
+          ])
+        ).rowCount,
+      ).toBe(0);
+      await migrate(pool, schema);
+      const backend = new PostgresBackend({ url: POSTGRES_URL, schema, createSchema: false });
+      await backend.connect();
+      expect(backend.isConnected).toBe(true);
+      await backend.disconnect();
+      expect(() => new PostgresBackend({ url: POSTGRES_URL, createSchema: "no" as never })).toThrow(
+        /createSchema must be true or false \(got "no"\)/,
+      );
     } finally {
       await pool.end();
     }

@@ -3,9 +3,9 @@
  * however many processes open a new file at the same moment, and refused
  * with a one-line error when a newer Sheppy migrated the file.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import Database from "better-sqlite3";
-import { Queue, SchemaVersionError, task, Worker } from "sheppy";
+import { BackendError, Queue, SchemaVersionError, task, Worker } from "sheppy";
 import { SqliteBackend } from "sheppy/backends/sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
@@ -210,6 +210,43 @@ describe("sqlite: migrations", () => {
     );
     expect((error as Error).message).not.toContain("\n");
     expect(appliedVersions(path)).toContain(999);
+  });
+
+  it("create false: a missing file, or one without Sheppy's tables, is a one-line BackendError and is left as it was; a Sheppy file connects", async () => {
+    const missing = files.path("never-made.db");
+    const gone = await new SqliteBackend({ path: missing, create: false })
+      .connect()
+      .catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(BackendError);
+    expect((gone as Error).message).toMatch(
+      /never-made\.db is not a Sheppy database \(there is no such file\)/,
+    );
+    expect((gone as Error).message).not.toContain("\n");
+    expect(existsSync(missing)).toBe(false);
+    const foreign = files.path("foreign.db");
+    const db = new Database(foreign);
+    db.exec("CREATE TABLE notes (body TEXT)");
+    db.close();
+    const refused = await new SqliteBackend({ path: foreign, create: false })
+      .connect()
+      .catch((e: unknown) => e);
+    expect((refused as Error).message).toMatch(
+      /foreign\.db is not a Sheppy database \(it holds no Sheppy tables\)/,
+    );
+    const untouched = new Database(foreign, { readonly: true });
+    const tables = untouched.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+    const journal = untouched.pragma("journal_mode", { simple: true });
+    untouched.close();
+    expect(tables).toEqual([{ name: "notes" }]);
+    expect(journal).toBe("delete");
+    const made = files.path("made.db");
+    const creator = new SqliteBackend({ path: made });
+    await creator.connect();
+    await creator.disconnect();
+    const reader = new SqliteBackend({ path: made, create: false });
+    await reader.connect();
+    expect(reader.isConnected).toBe(true);
+    await reader.disconnect();
   });
 
   it("ten processes opening a new file at once migrate it once, and all of them work on it", async () => {
