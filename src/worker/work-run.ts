@@ -5,6 +5,7 @@
  * `maxTasks` still allows and those left unanswered at the stop, the summary
  * it returns, and the writer that stores its outcomes.
  */
+import { setMaxListeners } from "node:events";
 import { systemClock } from "../clock.js";
 import type { Logger } from "../observability/logger.js";
 import { ClaimBudget } from "./claim-budget.js";
@@ -58,6 +59,16 @@ export class WorkRun {
     readonly oneshot: boolean,
     logger: Logger,
   ) {
+    // Each queue's claim loop, background loop and running attempt listens on these: their
+    // number follows the queues and the concurrency, not the time run, so Node's leak warning
+    // (past 10 listeners) would be a false alarm on a worker serving more than a few queues.
+    setMaxListeners(
+      0,
+      this.stop.signal,
+      this.force.signal,
+      this.giveUpWrites.signal,
+      this.background.signal,
+    );
     this.budget = new ClaimBudget(maxTasks);
     // Writes are retried in real time, whatever clock the tasks see.
     this.writer = new ResultWriter(systemClock, logger, this.giveUpWrites.signal);
