@@ -38,7 +38,7 @@ const RETRY_OPTION_KEYS = ["at", "force", "priority"] as const;
 
 /**
  * The record that runs finished task `data` again: its outcome cleared,
- * `manualRetryCount` one more, pending at `now` (epoch ms) or scheduled for
+ * `manualRetryCount` one more, pending at `now` (epoch ms, with no scheduled time) or scheduled for
  * `due`, at `priority` when given (else the priority it had). Stored with
  * `add(…, "rerun")`: only while the task is still finished or waiting for
  * its automatic retry, and still the record `data` was read as (the one
@@ -65,8 +65,10 @@ export function rerunRecord(
   // A run started by hand reports afresh: the earlier runs' progress and log go with their outcome.
   delete base.progress;
   delete base.logs;
+  // A re-run now has no time to wait for: a time the task was once scheduled for (still ahead
+  // when it was cancelled before it ran) would show as when it runs next.
   return due === undefined
-    ? { ...base, status: "pending" }
+    ? { ...base, status: "pending", scheduledAt: null }
     : { ...base, status: "scheduled", scheduledAt: isoAt(due), nextRetryAt: isoAt(due) };
 }
 

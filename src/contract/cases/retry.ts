@@ -458,6 +458,20 @@ export function retryCases(h: ContractHarness): void {
       expect([x?.status, x?.result]).toEqual(["completed", 1]);
     });
 
+    it("a cancelled scheduled task retried by hand runs now, and its record shows no scheduled time still ahead", async () => {
+      const queue = h.queue();
+      const later = countRuns(randomUUID());
+      expect(await queue.schedule(later, 3600)).toBe(true);
+      expect((await queue.cancel(later))?.status).toBe("cancelled");
+      expect(await queue.retry(later)).toBe(true);
+      const pending = await queue.getTask(later);
+      expect([pending?.status, pending?.scheduledAt]).toEqual(["pending", null]);
+      expect(await queue.getScheduled()).toEqual([]);
+      await h.worker(queue).work({ maxTasks: 1 });
+      const done = await queue.getTask(later);
+      expect([done?.status, done?.result, done?.scheduledAt]).toEqual(["completed", 1, null]);
+    });
+
     it("W-10 waitFor returns only the final outcome of a retried task", async () => {
       const queue = h.queue();
       const t = failOnceRetry1(randomUUID());
