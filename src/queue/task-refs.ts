@@ -8,6 +8,7 @@
  */
 import { InvalidTaskError } from "../errors.js";
 import type { JsonValue } from "../json.js";
+import { copiesNote } from "../task/loaded-copies.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { Task } from "../task/task-record.js";
 import { Workflow } from "../task/workflow-record.js";
@@ -95,12 +96,21 @@ export function checkTasks(
   });
 }
 
+/** A `Task` made by another copy of Sheppy: not this copy's class, but a Task's class name and shape. */
+function isForeignTask(item: unknown): boolean {
+  if (typeof item !== "object" || item === null || item.constructor?.name !== "Task") return false;
+  const { id, name, args } = item as { id?: unknown; name?: unknown; args?: unknown };
+  return typeof id === "string" && typeof name === "string" && Array.isArray(args);
+}
+
 /** What was given where a Task belongs, and how to make one. */
 function describeNonTask(item: unknown): string {
   if (typeof item === "function") return "a function (call the task factory to create a Task)";
   if (item instanceof Workflow) return "a Workflow (start it with queue.addWorkflow)";
   if (item === null) return "null";
   if (Array.isArray(item)) return "an array (a list in a list)";
+  if (isForeignTask(item))
+    return `a Task of another copy of sheppy, not this one's (${copiesNote()})`;
   if (typeof item === "object")
     return "a plain object, not a Task (a Task comes from calling its task factory, e.g. sendEmail(to, subject); a record read back or a cron listing's entry is not one)";
   return typeof item;

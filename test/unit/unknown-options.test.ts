@@ -94,7 +94,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "new PostgresBackend()",
       () => new PostgresBackend({ url: "postgres://h/db", shcema: "x" } as never),
-      "PostgresBackend: unknown option 'shcema' (valid options: url, schema, poolSize, pool, maxPayloadBytes, clock, logger, unavailableAfter, pollInterval, ttl, errorTtl, maxFinished, eventCap)",
+      "PostgresBackend: unknown option 'shcema' (valid options: url, schema, createSchema, poolSize, pool, maxPayloadBytes, clock, logger, unavailableAfter, pollInterval, ttl, errorTtl, maxFinished, eventCap)",
       InvalidOptionError,
     ],
     [
@@ -106,7 +106,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "new SqliteBackend()",
       () => new SqliteBackend({ path: ":memory:", busyTimout: 100 } as never),
-      "SqliteBackend: unknown option 'busyTimout' (valid options: path, url, synchronous, busyTimeout, maxPayloadBytes, clock, logger, ttl, errorTtl, maxFinished, eventCap)",
+      "SqliteBackend: unknown option 'busyTimout' (valid options: path, create, url, synchronous, busyTimeout, maxPayloadBytes, clock, logger, ttl, errorTtl, maxFinished, eventCap)",
       InvalidOptionError,
     ],
     [

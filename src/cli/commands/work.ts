@@ -12,6 +12,7 @@ import { type Command, Option } from "commander";
 import { CliUsageError, PrestartError } from "../../errors.js";
 import { setDefaultLogger } from "../../observability/logger.js";
 import { Queue } from "../../queue/queue.js";
+import { twoCopiesNote } from "../../task/loaded-copies.js";
 import { registeredTaskNames } from "../../task/task-registry.js";
 import { registeredWorkflowNames } from "../../task/workflow-registry.js";
 import { userTaskNames } from "../../task/workflow-resume-task.js";
@@ -198,8 +199,9 @@ function noTasksError(settings: WorkSettings): CliUsageError {
     settings.tasks === undefined
       ? `no task modules given (pass --tasks <module>, or list them under "tasks" in ${settings.config})`
       : `the task modules given (${settings.tasks.join(", ")}) define no tasks`;
+  const twoCopies = twoCopiesNote();
   return new CliUsageError(
-    `${loaded}; a worker that knows no tasks cannot run any (--disable-job-processing runs only the scheduler and cron manager)`,
+    `${loaded}; a worker that knows no tasks cannot run any (--disable-job-processing runs only the scheduler and cron manager)${twoCopies ? `; ${twoCopies}` : ""}`,
   );
 }
 

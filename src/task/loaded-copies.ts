@@ -1,0 +1,39 @@
+/**
+ * @module task/loaded-copies
+ * Every copy of Sheppy loaded into a process notes where it was loaded from,
+ * in a set all copies share (a global under a registered symbol). Two copies
+ * at once — a global CLI and the project's own install, or a task module that
+ * imports Sheppy by a path — each keep their own task registry and `Task`
+ * class, so a task defined with one is unknown to the other; the errors this
+ * causes use the set to say so.
+ */
+import { fileURLToPath } from "node:url";
+
+const KEY = Symbol.for("sheppy.loadedCopies");
+const shared = globalThis as { [KEY]?: Set<string> };
+shared[KEY] ??= new Set<string>();
+const copies = shared[KEY];
+/** This copy's package directory (the one holding `dist/` or `src/`). */
+const self = fileURLToPath(new URL("../..", import.meta.url));
+copies.add(self);
+
+/** The package directories of the other copies of Sheppy loaded in this process. */
+export function otherCopies(): string[] {
+  return [...copies].filter((copy) => copy !== self);
+}
+
+/** A sentence naming the copies when more than one is known to be loaded; `undefined` when only this one is. */
+export function twoCopiesNote(): string | undefined {
+  return otherCopies().length === 0 ? undefined : copiesNote();
+}
+
+/**
+ * A sentence on two copies being loaded, naming those that noted themselves
+ * (an older copy does not, so when another one's `Task` is in hand this one
+ * may be the only copy named).
+ */
+export function copiesNote(): string {
+  const others = otherCopies();
+  const where = others.length === 0 ? `this one from ${self}` : [self, ...others].join(" and ");
+  return `two copies of sheppy are loaded (${where}), each with its own tasks: import sheppy by its package name, from one install`;
+}
