@@ -22,15 +22,31 @@ function table(rows) {
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
 
+// A flag that means different things in different commands (`-q`) says in which, row by row.
+const flagUses = new Map();
+const flagName = (flags) => flags.split(" <")[0];
+for (const s of Object.values(SETTINGS))
+  flagUses.set(flagName(s.flags), (flagUses.get(flagName(s.flags)) ?? 0) + 1);
+function commandsWith(setting) {
+  return commands(program)
+    .filter(({ command }) =>
+      command.options.some(
+        (o) => o.flags === setting.flags && o.description === setting.description,
+      ),
+    )
+    .map(({ path }) => `\`${path.slice(1).join(" ")}\``);
+}
+
 const settings = table([
   ["flag", "variable", "default", "meaning"],
   ...Object.values(SETTINGS).map((s) => {
     const label = s.default ? (s.default.label ?? String(s.default.value)) : "";
+    const where = flagUses.get(flagName(s.flags)) > 1 ? ` (in ${commandsWith(s).join(", ")})` : "";
     return [
       `\`${s.flags}\``,
       `\`${s.env}\``,
       label ? `\`${label}\`` : "—",
-      s.description.replaceAll("|", "\\|"),
+      (s.description + where).replaceAll("|", "\\|"),
     ];
   }),
 ]);

@@ -125,6 +125,15 @@ export function normaliseTaskConfig(taskName: string, options: TaskBehaviourOpti
     retryOnCrash: checkFlag(taskName, "retryOnCrash", options.retryOnCrash),
     rateLimit: options.rateLimit ? normaliseRateLimit(taskName, options.rateLimit) : null,
   };
+  // Either flag only chooses which failures use the retries `retry` allows: with none, it would do nothing.
+  for (const flag of ["retryOnTimeout", "retryOnCrash"] as const) {
+    if (config[flag] && retry === 0) {
+      fail(
+        taskName,
+        `${flag} needs retry ≥ 1: it retries such a failure while retries are left, and with retry 0 (the default) none are (e.g. { retry: 3, ${flag}: true })`,
+      );
+    }
+  }
   if (options.ttl !== undefined) config.ttl = checkTtl(taskName, "ttl", options.ttl);
   if (options.errorTtl !== undefined)
     config.errorTtl = checkTtl(taskName, "errorTtl", options.errorTtl);

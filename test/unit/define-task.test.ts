@@ -788,6 +788,7 @@ describe("definition errors", () => {
     const ok = task(
       {
         name: "flags-ok",
+        retry: 1,
         retryOnTimeout: true,
         retryOnCrash: false,
         rateLimit: { maxRate: 1, ratePeriod: 1, key: "tenant" },
@@ -799,6 +800,22 @@ describe("definition errors", () => {
       retryOnCrash: false,
       rateLimit: { key: "tenant" },
     });
+  });
+
+  test("retryOnTimeout or retryOnCrash without retries is a TaskDefinitionError saying retry is needed", () => {
+    for (const flag of ["retryOnTimeout", "retryOnCrash"] as const) {
+      for (const retry of [undefined, 0]) {
+        const options = { name: `flags-no-retry-${flag}-${retry}`, [flag]: true };
+        expect(() => task(retry === undefined ? options : { ...options, retry }, () => 1)).toThrow(
+          new TaskDefinitionError(
+            `task 'flags-no-retry-${flag}-${retry}': ${flag} needs retry ≥ 1: it retries such a failure while retries are left, and with retry 0 (the default) none are (e.g. { retry: 3, ${flag}: true })`,
+          ),
+        );
+      }
+      expect(task({ name: `flags-false-${flag}`, [flag]: false }, () => 1).config[flag]).toBe(
+        false,
+      );
+    }
   });
 
   test("T-13 retry 0 and a retryDelay of 0 are allowed", () => {
