@@ -105,9 +105,11 @@ function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
       );
     },
     onExpired: (queue, claims) => settleExpired(context, queue, claims, run),
-    onError: (error, during) => {
+    onError: (error, during, first) => {
       events.emit("worker:error", { error, during });
-      logger.warn({ err: error, during }, "lease upkeep failed; will try again");
+      // Once per streak: an outage would otherwise log a line at every heartbeat.
+      if (first) logger.warn({ err: error, during }, "lease upkeep failed; will try again");
     },
+    onRecovered: (during) => logger.info({ during }, "lease upkeep works again"),
   });
 }

@@ -32,13 +32,26 @@ export interface LeaseKeeperOptions {
   claimsIn: (queue: Queue) => ClaimRef[];
   onLost: (queue: Queue, ids: string[]) => void;
   onExpired: (queue: Queue, claims: ClaimedTask[]) => Promise<void>;
-  onError: (error: unknown, during: string) => void;
+  /** `first`: the first failure of `during` since it last worked (or since the start). */
+  onError: (error: unknown, during: string, first: boolean) => void;
+  /** `during` works again after failing. */
+  onRecovered?: (during: string) => void;
 }
 
 export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void> {
   const { queues, clock, signal } = options;
   let lastReclaim = clock.now();
   let renewFailed = false;
+  // Kinds of upkeep failing now: a streak of failures is reported as failing once, then as working again.
+  const failing = new Set<string>();
+  const failed = (error: unknown, during: string) => {
+    const first = !failing.has(during);
+    failing.add(during);
+    options.onError(error, during, first);
+  };
+  const worked = (during: string) => {
+    if (failing.delete(during)) options.onRecovered?.(during);
+  };
   while (!signal.aborted) {
     await clock.sleep(
       renewFailed ? Math.min(RENEW_RETRY_MS, options.heartbeatMs) : options.heartbeatMs,
@@ -54,12 +67,14 @@ export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void>
         if (lost.length > 0) options.onLost(queue, lost);
       } catch (error) {
         renewFailed = true;
-        options.onError(error, "heartbeat");
+        failed(error, "heartbeat");
       }
     }
+    if (!renewFailed) worked("heartbeat");
     // A worker that cannot renew its own claims cannot judge anyone else's.
     if (renewFailed || clock.now() - lastReclaim < options.reclaimMs) continue;
     lastReclaim = clock.now();
+    let reclaimFailed = false;
     for (const queue of queues) {
       try {
         const expired = await queue.backend.reclaimExpired(queue.name, {
@@ -69,10 +84,12 @@ export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void>
         // Not awaited: settling a takeover may be retried for a long while, and this
         // worker's own claims must be renewed meanwhile.
         if (expired.length > 0)
-          options.onExpired(queue, expired).catch((error) => options.onError(error, "reclaim"));
+          options.onExpired(queue, expired).catch((error) => failed(error, "reclaim"));
       } catch (error) {
-        options.onError(error, "reclaim");
+        reclaimFailed = true;
+        failed(error, "reclaim");
       }
     }
+    if (!reclaimFailed) worked("reclaim");
   }
 }

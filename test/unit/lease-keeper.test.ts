@@ -57,4 +57,52 @@ describe("lease keeper", () => {
     expect(renewals).toBeGreaterThan(10);
     expect(reclaims).toBeGreaterThan(5);
   });
+
+  test("a streak of failed renewals is reported as its first once, then as working again when it does", async () => {
+    let renewals = 0;
+    const queue = {
+      name: "q",
+      backend: {
+        // Renewals 3 to 12 fail (an outage), then 16 to 18 (another).
+        renew: async () => {
+          renewals++;
+          if ((renewals >= 3 && renewals <= 12) || (renewals >= 16 && renewals <= 18))
+            throw new Error(`down (${renewals})`);
+          return [];
+        },
+        reclaimExpired: async () => [],
+      },
+    } as unknown as Queue;
+    const stop = new AbortController();
+    const reports: string[] = [];
+    const keeper = runLeaseKeeper({
+      queues: [queue],
+      clock: systemClock,
+      heartbeatMs: 5,
+      reclaimMs: 60_000,
+      leaseMs: 1000,
+      confirmMs: 0,
+      signal: stop.signal,
+      claimsIn: () => [{ id: "mine", fence: 1 }],
+      onLost: () => undefined,
+      onExpired: async () => undefined,
+      onError: (error, during, first) => {
+        reports.push(`${first ? "first" : "again"} ${during} ${(error as Error).message}`);
+      },
+      onRecovered: (during) => reports.push(`recovered ${during}`),
+    });
+    while (renewals < 22) await new Promise((resolve) => setTimeout(resolve, 5));
+    stop.abort();
+    await keeper;
+    expect(reports.filter((r) => r.startsWith("first"))).toEqual([
+      "first heartbeat down (3)",
+      "first heartbeat down (16)",
+    ]);
+    expect(reports.filter((r) => r.startsWith("again"))).toHaveLength(9 + 2);
+    expect(reports.filter((r) => r.startsWith("recovered"))).toEqual([
+      "recovered heartbeat",
+      "recovered heartbeat",
+    ]);
+    expect(reports.indexOf("recovered heartbeat")).toBe(10);
+  });
 });
