@@ -188,12 +188,27 @@ function transactionOf(
       `${where}: tx must be a transaction of your database connection, with query(text, values)`,
     );
   }
+  if (isConnectionPool(tx)) {
+    throw new InvalidOptionError(
+      `${where}: tx is a connection pool, which runs each statement on whichever connection is free, outside any transaction of yours: pass the client you ran BEGIN on (const client = await pool.connect(); await client.query("BEGIN"); …)`,
+    );
+  }
   if (!backend.capabilities.sqlTransactions) {
     throw new InvalidOptionError(
       `${where}: this queue's backend cannot add within your SQL transaction (tx); a PostgreSQL backend can`,
     );
   }
   return tx;
+}
+
+/** A node-postgres `Pool` (counts its connections, hands them out): not a transaction. */
+function isConnectionPool(tx: object): boolean {
+  const pool = tx as { connect?: unknown; totalCount?: unknown; idleCount?: unknown };
+  return (
+    typeof pool.connect === "function" &&
+    typeof pool.totalCount === "number" &&
+    typeof pool.idleCount === "number"
+  );
 }
 
 export interface WaitOptions {

@@ -176,4 +176,28 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
       await done();
     }
   });
+
+  it("a pool given as tx is refused in one line saying to pass the client BEGIN ran on; nothing is added", async () => {
+    const { queue, done } = await setup();
+    try {
+      const added = echo(16);
+      const error = (await queue.add(added, { tx: app }).catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect(error.message).toContain("tx is a connection pool");
+      expect(error.message).toContain("pass the client you ran BEGIN on");
+      expect(error.message).not.toContain("\n");
+      await expect(queue.schedule(echo(17), 60, { tx: app })).rejects.toThrow(
+        /tx is a connection pool/,
+      );
+      expect(await queue.getTask(added)).toBeNull();
+      expect(await queue.size()).toBe(0);
+      // A client taken from that pool, inside BEGIN, is what tx takes.
+      await inTransaction("COMMIT", async (client) => {
+        expect(await queue.add(echo(18), { tx: client })).toBe(true);
+      });
+      expect(await queue.size()).toBe(1);
+    } finally {
+      await done();
+    }
+  });
 });
