@@ -59,18 +59,21 @@ export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void>
     );
     if (signal.aborted) break;
     renewFailed = false;
+    let renewed = false;
     for (const queue of queues) {
       const claims = options.claimsIn(queue);
       if (claims.length === 0) continue;
       try {
         const lost = await queue.backend.renew(queue.name, claims);
+        renewed = true;
         if (lost.length > 0) options.onLost(queue, lost);
       } catch (error) {
         renewFailed = true;
         failed(error, "heartbeat");
       }
     }
-    if (!renewFailed) worked("heartbeat");
+    // Working again only once a renewal went through: with no claims to renew, nothing was tried.
+    if (renewed && !renewFailed) worked("heartbeat");
     // A worker that cannot renew its own claims cannot judge anyone else's.
     if (renewFailed || clock.now() - lastReclaim < options.reclaimMs) continue;
     lastReclaim = clock.now();

@@ -105,4 +105,41 @@ describe("lease keeper", () => {
     ]);
     expect(reports.indexOf("recovered heartbeat")).toBe(10);
   });
+
+  test("with no claims left to renew, a failing streak is not reported as working again", async () => {
+    let renewals = 0;
+    let heartbeats = 0;
+    const queue = {
+      name: "q",
+      backend: {
+        renew: async () => {
+          renewals++;
+          throw new Error("down");
+        },
+        reclaimExpired: async () => [],
+      },
+    } as unknown as Queue;
+    const stop = new AbortController();
+    const reports: string[] = [];
+    const keeper = runLeaseKeeper({
+      queues: [queue],
+      clock: systemClock,
+      heartbeatMs: 5,
+      reclaimMs: 60_000,
+      leaseMs: 1000,
+      confirmMs: 0,
+      signal: stop.signal,
+      // Claims for three heartbeats, then none (the tasks ended, or were lost).
+      claimsIn: () => (++heartbeats <= 3 ? [{ id: "mine", fence: 1 }] : []),
+      onLost: () => undefined,
+      onExpired: async () => undefined,
+      onError: (_error, during, first) => reports.push(`${first ? "first" : "again"} ${during}`),
+      onRecovered: (during) => reports.push(`recovered ${during}`),
+    });
+    while (heartbeats < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+    stop.abort();
+    await keeper;
+    expect(renewals).toBe(3);
+    expect(reports).toEqual(["first heartbeat", "again heartbeat", "again heartbeat"]);
+  });
 });

@@ -7,7 +7,6 @@
  * makes (`task/task-codec.ts`). What a script needs to know about where a
  * record goes comes from the shared routing (`../record-route.ts`).
  */
-
 import { isoAt } from "../../clock.js";
 import {
   COMPACT_RECORD_VERSION,
