@@ -5,10 +5,49 @@
  * expire meanwhile.
  */
 import { describe, expect, test } from "vitest";
-import type { ClaimedTask } from "../../src/backends/backend.js";
+import type { ClaimedTask, ClaimRef } from "../../src/backends/backend.js";
 import { systemClock } from "../../src/clock.js";
 import type { Queue } from "../../src/queue/queue.js";
 import { runLeaseKeeper } from "../../src/worker/lease-keeper.js";
+
+/**
+ * A keeper of one queue, heartbeating every 5 ms, whose renewals `renew`
+ * answers; `stop()` ends it and gives its failures (as `write` writes
+ * them) and recoveries (`recovered <during>`), in order.
+ */
+function reportingKeeper(
+  renew: () => Promise<string[]>,
+  claimsIn: () => ClaimRef[],
+  write: (error: Error, during: string, first: boolean) => string,
+) {
+  const queue = {
+    name: "q",
+    backend: { renew, reclaimExpired: async () => [] },
+  } as unknown as Queue;
+  const abort = new AbortController();
+  const reports: string[] = [];
+  const keeper = runLeaseKeeper({
+    queues: [queue],
+    clock: systemClock,
+    heartbeatMs: 5,
+    reclaimMs: 60_000,
+    leaseMs: 1000,
+    confirmMs: 0,
+    signal: abort.signal,
+    claimsIn,
+    onLost: () => undefined,
+    onExpired: async () => undefined,
+    onError: (error, during, first) => reports.push(write(error as Error, during, first)),
+    onRecovered: (during) => reports.push(`recovered ${during}`),
+  });
+  return {
+    async stop(): Promise<string[]> {
+      abort.abort();
+      await keeper;
+      return reports;
+    },
+  };
+}
 
 describe("lease keeper", () => {
   test("renews on time while the settling of a takeover hangs", async () => {
@@ -60,40 +99,19 @@ describe("lease keeper", () => {
 
   test("a streak of failed renewals is reported as its first once, then as working again when it does", async () => {
     let renewals = 0;
-    const queue = {
-      name: "q",
-      backend: {
-        // Renewals 3 to 12 fail (an outage), then 16 to 18 (another).
-        renew: async () => {
-          renewals++;
-          if ((renewals >= 3 && renewals <= 12) || (renewals >= 16 && renewals <= 18))
-            throw new Error(`down (${renewals})`);
-          return [];
-        },
-        reclaimExpired: async () => [],
+    const keeper = reportingKeeper(
+      // Renewals 3 to 12 fail (an outage), then 16 to 18 (another).
+      async () => {
+        renewals++;
+        if ((renewals >= 3 && renewals <= 12) || (renewals >= 16 && renewals <= 18))
+          throw new Error(`down (${renewals})`);
+        return [];
       },
-    } as unknown as Queue;
-    const stop = new AbortController();
-    const reports: string[] = [];
-    const keeper = runLeaseKeeper({
-      queues: [queue],
-      clock: systemClock,
-      heartbeatMs: 5,
-      reclaimMs: 60_000,
-      leaseMs: 1000,
-      confirmMs: 0,
-      signal: stop.signal,
-      claimsIn: () => [{ id: "mine", fence: 1 }],
-      onLost: () => undefined,
-      onExpired: async () => undefined,
-      onError: (error, during, first) => {
-        reports.push(`${first ? "first" : "again"} ${during} ${(error as Error).message}`);
-      },
-      onRecovered: (during) => reports.push(`recovered ${during}`),
-    });
+      () => [{ id: "mine", fence: 1 }],
+      (error, during, first) => `${first ? "first" : "again"} ${during} ${error.message}`,
+    );
     while (renewals < 22) await new Promise((resolve) => setTimeout(resolve, 5));
-    stop.abort();
-    await keeper;
+    const reports = await keeper.stop();
     expect(reports.filter((r) => r.startsWith("first"))).toEqual([
       "first heartbeat down (3)",
       "first heartbeat down (16)",
@@ -109,36 +127,17 @@ describe("lease keeper", () => {
   test("with no claims left to renew, a failing streak is not reported as working again", async () => {
     let renewals = 0;
     let heartbeats = 0;
-    const queue = {
-      name: "q",
-      backend: {
-        renew: async () => {
-          renewals++;
-          throw new Error("down");
-        },
-        reclaimExpired: async () => [],
+    const keeper = reportingKeeper(
+      async () => {
+        renewals++;
+        throw new Error("down");
       },
-    } as unknown as Queue;
-    const stop = new AbortController();
-    const reports: string[] = [];
-    const keeper = runLeaseKeeper({
-      queues: [queue],
-      clock: systemClock,
-      heartbeatMs: 5,
-      reclaimMs: 60_000,
-      leaseMs: 1000,
-      confirmMs: 0,
-      signal: stop.signal,
       // Claims for three heartbeats, then none (the tasks ended, or were lost).
-      claimsIn: () => (++heartbeats <= 3 ? [{ id: "mine", fence: 1 }] : []),
-      onLost: () => undefined,
-      onExpired: async () => undefined,
-      onError: (_error, during, first) => reports.push(`${first ? "first" : "again"} ${during}`),
-      onRecovered: (during) => reports.push(`recovered ${during}`),
-    });
+      () => (++heartbeats <= 3 ? [{ id: "mine", fence: 1 }] : []),
+      (_error, during, first) => `${first ? "first" : "again"} ${during}`,
+    );
     while (heartbeats < 10) await new Promise((resolve) => setTimeout(resolve, 5));
-    stop.abort();
-    await keeper;
+    const reports = await keeper.stop();
     expect(renewals).toBe(3);
     expect(reports).toEqual(["first heartbeat", "again heartbeat", "again heartbeat"]);
   });
