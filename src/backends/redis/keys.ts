@@ -18,6 +18,7 @@
  * | `{p:q}:pending:heldn`    | string | how many tasks are held, over every key (stats count them pending) |
  * | `{p:q}:scheduled`        | zset   | id → due time (ms): scheduled tasks and retries    |
  * | `{p:q}:processing`       | zset   | id → last lease renewal (server ms)                |
+ * | `{p:q}:processing:fences` | hash | claimed id → its claim's fence, followed by `r` when its settle must read the task's hash (`scripts/claim.lua`) |
  * | `{p:q}:suspects`         | hash   | id → "renewal:time" of an expired claim a reclaim noted, awaiting confirmation |
  * | `{p:q}:done`             | hash   | id → finished status                               |
  * | `{p:q}:counts`           | hash   | finished status → count                            |

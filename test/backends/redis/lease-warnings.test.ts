@@ -97,8 +97,11 @@ describe.skipIf(!available)("redis: lease warnings", () => {
     });
     const work = worker.work();
     const id = await running;
-    // Another holder's claim: the task's fence moves on, so this worker's renewals are refused.
-    await raw.hincrby(`{${prefix}:taken}:t:${id}`, "f", 1);
+    // Another holder's claim, as a takeover writes it: the task's fence moves on, in its hash
+    // and in the fences listed beside the processing index, so this worker's renewals and its
+    // settle are refused.
+    const fence = await raw.hincrby(`{${prefix}:taken}:t:${id}`, "f", 1);
+    await raw.hset(`{${prefix}:taken}:processing:fences`, id, `${fence}r`);
     const before = backend.renewalsOf(id);
     // About twelve heartbeats while the function still runs.
     await new Promise((resolve) => setTimeout(resolve, 600));

@@ -19,6 +19,12 @@
 -- The start time is the worker's, or, when it sends none (a claim sent
 -- behind a wait on the same connection, run whenever the wait ends), the
 -- server's time at the claim less the worker's clock offset.
+-- Each claim's fence is also listed beside the processing index (hash
+-- `<processing>:fences`, id → fence), so the settle that ends it finds every
+-- fence of its call in one read instead of one read per task. The fence is
+-- followed by `r` when that settle must still read the task's own fields:
+-- the task has a concurrency key (its slot is freed), or a finish time or
+-- expiry left from before (removed with the settle).
 -- KEYS: 1 pending, 2 processing, 3 wake, 4 paused, 5 concurrency cap
 -- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO, or '' for the server's time),
 --       4 request token, 5 the server's clock less the worker's (ms),
@@ -54,6 +60,7 @@ if #ARGV >= 6 then
     local rank = claimToken and rankOf[claimToken]
     if rank then
       redis.call('ZREM', KEYS[2], id)
+      redis.call('HDEL', KEYS[2] .. ':fences', id)
       redis.call('HDEL', key, 'status', 'startedAt', 'cq')
       released[#released + 1] = { rank, tonumber(position), id }
     end
@@ -90,8 +97,9 @@ local statuses = {
   new = true, pending = true, scheduled = true, processing = true, retrying = true,
   completed = true, failed = true, crashed = true, cancelled = true,
 }
--- Leases are added in one ZADD per thousand claims, not one per claim.
+-- Leases and fences are added in one call per thousand claims, not one per claim.
 local leases = {}
+local fences = {}
 -- Numbers go to Redis as text written once here: a Lua number handed to
 -- redis.call is written with the C library's floating-point formatting,
 -- which showed as several per cent of the server's time in a drain.
@@ -99,7 +107,7 @@ local nowText = string.format('%d', now)
 local place = token .. '/'
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
-  local fields = redis.call('HMGET', key, 'd', 'f', 'status')
+  local fields = redis.call('HMGET', key, 'd', 'f', 'status', 'ck', 'finishedAt', 'x')
   local json = fields[1]
   if json then
     local damaged = fields[3] and not statuses[fields[3]] and fields[3] or ''
@@ -109,6 +117,8 @@ for _, id in ipairs(ids) do
     redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence, 'cq', place .. string.format('%d', (#out - 1) / 4))
     leases[#leases + 1] = nowText
     leases[#leases + 1] = id
+    fences[#fences + 1] = id
+    fences[#fences + 1] = (fields[4] or fields[5] or fields[6]) and fence .. 'r' or fence
     out[#out + 1] = id
     out[#out + 1] = json
     out[#out + 1] = fence
@@ -117,6 +127,7 @@ for _, id in ipairs(ids) do
 end
 for first = 1, #leases, 2000 do
   redis.call('ZADD', KEYS[2], unpack(leases, first, math.min(first + 1999, #leases)))
+  redis.call('HSET', KEYS[2] .. ':fences', unpack(fences, first, math.min(first + 1999, #fences)))
 end
 if anyClaimable(KEYS[1]) and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')

@@ -6,7 +6,9 @@
 -- meanwhile. So after an outage or a pause of the server, a live holder's
 -- renewal — queued or sent within a heartbeat — always comes first. The
 -- taker gets a new fence (the old holder's writes are refused from then on)
--- and the records back. Allowed under out-of-memory.
+-- and the records back; its fence is listed beside the processing index
+-- marked `r` (see claim.lua), so the settle that ends it reads the task's
+-- own fields. Allowed under out-of-memory.
 -- KEYS: 1 processing, 2 suspects
 -- ARGV: 1 task key prefix, 2 lease (ms), 3 confirm (ms), 4 limit
 -- Returns: id, json, status, startedAt, finishedAt, fence for each (empty string = none)
@@ -45,6 +47,7 @@ for i = 1, #stale, 2 do
       local fence = fenceOf(key, 'f') + 1
       redis.call('ZADD', KEYS[1], now, id)
       redis.call('HSET', key, 'f', fence)
+      redis.call('HSET', KEYS[1] .. ':fences', id, fence .. 'r')
       -- Taken over: no longer the claim of the request that made it (which must not release it).
       redis.call('HDEL', key, 'cq')
       out[#out + 1] = id
@@ -55,6 +58,7 @@ for i = 1, #stale, 2 do
       out[#out + 1] = tostring(fence)
     else
       redis.call('ZREM', KEYS[1], id)
+      redis.call('HDEL', KEYS[1] .. ':fences', id)
     end
   end
 end

@@ -1,7 +1,8 @@
 #!lua flags=allow-oom
 -- Ends attempts, each atomically and fenced. A settlement is written only
 -- while its fence is the task's current claim (field `f`, task in
--- `processing`); written, it records that fence as settled (field `sf`), so
+-- `processing`; the fence is also listed beside that index, see claim.lua,
+-- so most settlements read nothing of their task's hash); written, it records that fence as settled (field `sf`), so
 -- the same settlement sent again (a resend after a lost reply) is answered
 -- "settled" without writing twice, while a holder whose claim was taken
 -- over is answered "lost". Per settlement, by route:
@@ -54,49 +55,50 @@ if not now or (ARGV[4] ~= '' and not maxFinished) or not isEventCap(eventCap) th
 end
 local wfPrefix = ARGV[5]
 local wpPrefix = ARGV[6]
-local settlements = {}
+-- Each settlement is read where it lies in ARGV: `bases` holds where its
+-- arguments start, `eventFirst`/`eventLast` where its event bodies are, and
+-- `extras` its chained tasks and workflow parts (false for the many
+-- settlements with none), so a plain settlement costs no table of its own.
+local bases, eventFirst, eventLast, extras = {}, {}, {}, {}
+local n = 0
+local function invalid(text)
+  return redis.error_reply('sheppy settle: settlement ' .. n .. text)
+end
 local i = 8
 while i <= #ARGV do
-  local s = {
-    id = ARGV[i],
-    -- Digits only, so the text written back as the settled fence reads as this number.
-    fence = string.match(ARGV[i + 1] or '', '^%d+$') and tonumber(ARGV[i + 1]),
-    -- Written back as it came: a Lua number handed to redis.call is written with
-    -- the C library's floating-point formatting, a cost per task.
-    fenceText = ARGV[i + 1],
-    json = ARGV[i + 2],
-    status = ARGV[i + 3],
-    route = ARGV[i + 4],
-    extra = ARGV[i + 5],
-    expires = ARGV[i + 6],
-    startedAt = ARGV[i + 7],
-    finishedAt = ARGV[i + 8],
-    children = {},
-  }
+  n = n + 1
+  local route, extra, expires = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   local count = tonumber(ARGV[i + 9])
-  local where = 'sheppy settle: settlement ' .. (#settlements + 1)
-  if s.id == nil or s.id == '' or not s.fence or s.json == nil or s.json == ''
-    or (s.status or '') == '' or s.startedAt == nil or s.finishedAt == nil or not count then
-    return redis.error_reply(where .. ' needs an id, a fence, json, a status, its instants and a children count')
+  -- The fence must be digits only: its text is written back as the settled fence
+  -- (a Lua number handed to redis.call is written with the C library's
+  -- floating-point formatting, a cost per task) and compared as text.
+  if (ARGV[i] or '') == '' or not string.match(ARGV[i + 1] or '', '^%d+$') or (ARGV[i + 2] or '') == ''
+    or (ARGV[i + 3] or '') == '' or ARGV[i + 7] == nil or ARGV[i + 8] == nil or not count then
+    return invalid(' needs an id, a fence, json, a status, its instants and a children count')
   end
-  if s.route == 'f' then
-    if s.extra == '' or (s.expires ~= '' and not tonumber(s.expires)) then
-      return redis.error_reply(where .. ': a finished record needs a status and a numeric expiry or none')
+  if route == 'f' then
+    if extra == '' or (expires ~= '' and not tonumber(expires)) then
+      return invalid(': a finished record needs a status and a numeric expiry or none')
     end
-  elseif s.route == 'd' then
-    if not tonumber(s.extra) then
-      return redis.error_reply(where .. ': a waiting record needs a numeric due time')
+  elseif route == 'd' then
+    if not tonumber(extra) then
+      return invalid(': a waiting record needs a numeric due time')
     end
-  elseif s.route ~= 'p' then
-    return redis.error_reply(where .. ': route must be f, d or p')
+  elseif route ~= 'p' then
+    return invalid(': route must be f, d or p')
   end
+  bases[n] = i
   i = i + 10
+  local x = false
+  if count > 0 then
+    x = { children = {} }
+  end
   for _ = 1, count do
     if (ARGV[i] or '') == '' or (ARGV[i + 1] or '') == '' or not tonumber(ARGV[i + 2])
       or (ARGV[i + 3] or '') == '' or not isClaimSpec(ARGV[i + 4]) or ARGV[i + 5] == nil then
-      return redis.error_reply(where .. ': a chained task needs an id, json, a creation time, a status, a claim spec and an event or none')
+      return invalid(': a chained task needs an id, json, a creation time, a status, a claim spec and an event or none')
     end
-    s.children[#s.children + 1] = {
+    x.children[#x.children + 1] = {
       id = ARGV[i], json = ARGV[i + 1], created = ARGV[i + 2], status = ARGV[i + 3], spec = ARGV[i + 4],
       event = ARGV[i + 5],
     }
@@ -105,9 +107,10 @@ while i <= #ARGV do
   if ARGV[i] == '1' then
     if (ARGV[i + 1] or '') == '' or (ARGV[i + 2] or '') == '' or (ARGV[i + 3] or '') == ''
       or not tonumber(ARGV[i + 4]) or (ARGV[i + 5] or '') == '' or ARGV[i + 6] == nil then
-      return redis.error_reply(where .. ': a workflow step needs a workflow id, a resume task and its event or none')
+      return invalid(': a workflow step needs a workflow id, a resume task and its event or none')
     end
-    s.step = {
+    x = x or {}
+    x.step = {
       workflow = ARGV[i + 1],
       resume = { id = ARGV[i + 2], json = ARGV[i + 3], created = ARGV[i + 4], status = ARGV[i + 5] },
       event = ARGV[i + 6],
@@ -116,7 +119,7 @@ while i <= #ARGV do
   elseif ARGV[i] == '0' then
     i = i + 1
   else
-    return redis.error_reply(where .. ': the workflow step flag must be 0 or 1')
+    return invalid(': the workflow step flag must be 0 or 1')
   end
   if ARGV[i] == '1' then
     local pendingCount = tonumber(ARGV[i + 9])
@@ -134,29 +137,31 @@ while i <= #ARGV do
     if (w.id or '') == '' or (w.json or '') == '' or (w.status or '') == '' or not w.expected
       or not w.steps or not pendingCount or (w.expires ~= '' and not tonumber(w.expires))
       or w.event == nil then
-      return redis.error_reply(where .. ': a workflow write needs an id, json, status, step counts, an expiry or none, an event or none and pending ids')
+      return invalid(': a workflow write needs an id, json, status, step counts, an expiry or none, an event or none and pending ids')
     end
     i = i + 10
     for _ = 1, pendingCount do
       if (ARGV[i] or '') == '' then
-        return redis.error_reply(where .. ': a workflow write has an empty pending id')
+        return invalid(': a workflow write has an empty pending id')
       end
       w.pending[#w.pending + 1] = ARGV[i]
       i = i + 1
     end
-    s.write = w
+    x = x or {}
+    x.write = w
   elseif ARGV[i] == '0' then
     i = i + 1
   else
-    return redis.error_reply(where .. ': the workflow write flag must be 0 or 1')
+    return invalid(': the workflow write flag must be 0 or 1')
   end
   local eventCount = tonumber(ARGV[i])
   if not eventCount or #ARGV < i + eventCount then
-    return redis.error_reply(where .. ' needs an event count and that many event bodies')
+    return invalid(' needs an event count and that many event bodies')
   end
-  s.events = { i + 1, i + eventCount }
+  eventFirst[n] = i + 1
+  eventLast[n] = i + eventCount
+  extras[n] = x
   i = i + 1 + eventCount
-  settlements[#settlements + 1] = s
 end
 
 eventCap = usableEventCap(KEYS[12], eventCap)
@@ -173,106 +178,135 @@ end
 local function asFence(value)
   return value and string.match(value, '^%d+$') and tonumber(value) or 0
 end
--- Which settlements' tasks are claimed, and which the finished index holds
--- (only a damaged index holds a claimed task), read for all of them at once.
+-- Which settlements' tasks are claimed and under which fence (the list claim.lua
+-- keeps beside the processing index), and which the finished index holds (only
+-- a damaged index holds a claimed task), read for all of them at once.
 -- Nothing below claims a task, so only this call's own ends change the
--- first; ends are written to the claimed index, and finished records to
--- the finished and expiry indexes, once after the loop (nothing in it reads
--- those indexes for another settlement's task).
+-- first two; ends are written to the claimed index and its fences, and
+-- finished records to the finished and expiry indexes, once after the loop
+-- (nothing in it reads those indexes for another settlement's task).
+local fencesKey = KEYS[4] .. ':fences'
 local settledIds = {}
-for k, s in ipairs(settlements) do
-  settledIds[k] = s.id
+for k = 1, n do
+  settledIds[k] = ARGV[bases[k]]
 end
 local claimedScores = readInCalls('ZMSCORE', KEYS[4], settledIds)
+local claimFences = readInCalls('HMGET', fencesKey, settledIds)
 local finishedBefore = readInCalls('HMGET', KEYS[5], settledIds)
 local ended, endedIds = {}, {}
 local newlyFinished, newExpiries = {}, {}
-for k, s in ipairs(settlements) do
-  local key = prefix .. s.id
-  -- The fences, the concurrency key fields ending the claim needs, and the
-  -- fields a settle may have to remove, in one read.
-  local fences = redis.call('HMGET', key, 'f', 'sf', 'ck', 'cs', 'startedAt', 'finishedAt', 'x')
-  -- The claim is current when its fence is the record's and the task is still claimed
-  -- (a second settlement of one task in a call finds the first ended it).
-  local current = asFence(fences[1]) == s.fence and claimedScores[k] and not ended[s.id]
+for k = 1, n do
+  local b = bases[k]
+  local id, fenceText = ARGV[b], ARGV[b + 1]
+  local key = prefix .. id
+  -- The claim is current when the task is still claimed (a second settlement
+  -- of one task in a call finds the first ended it) under this fence. Listed
+  -- with the fence alone, the claim left nothing in the task's own fields to
+  -- read; otherwise (a concurrency key, fields to remove, a claim taken over
+  -- or made by an earlier version) they are read here: the fences, the
+  -- concurrency key fields ending the claim needs, and the fields a settle
+  -- may have to remove, in one read.
+  local fields = false
+  local current = false
+  if claimedScores[k] and not ended[id] then
+    if claimFences[k] == fenceText then
+      current = true
+    else
+      fields = redis.call('HMGET', key, 'f', 'sf', 'ck', 'cs', 'startedAt', 'finishedAt', 'x')
+      current = asFence(fields[1]) == tonumber(fenceText)
+    end
+  end
   if current then
-    ended[s.id] = true
-    endedIds[#endedIds + 1] = s.id
+    ended[id] = true
+    endedIds[#endedIds + 1] = id
+    local json, status, route, extra, expires = ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
+    local startedAt, finishedAt = ARGV[b + 7], ARGV[b + 8]
+    local x = extras[k]
+    local step, write = x and x.step, x and x.write
     local resumed = false
     -- A resume whose workflow moved on (cancelled, or resumed by another) adds no steps.
     local writeWorkflow = false
-    if s.write then
-      local wkey = wfPrefix .. s.write.id
-      local stored = redis.call('HMGET', wkey, 'st', 'n')
-      writeWorkflow = stored[1] == 'running' and tonumber(stored[2]) == s.write.expected
+    if write then
+      local stored = redis.call('HMGET', wfPrefix .. write.id, 'st', 'n')
+      writeWorkflow = stored[1] == 'running' and tonumber(stored[2]) == write.expected
     end
     -- A claimed task is not finished; only a damaged index says otherwise.
     local was = finishedBefore[k]
     if was then
-      redis.call('HDEL', KEYS[5], s.id)
-      redis.call('ZREM', KEYS[7], s.id)
+      redis.call('HDEL', KEYS[5], id)
+      redis.call('ZREM', KEYS[7], id)
       count(was, -1)
     end
-    if leaveSlot(KEYS[1], prefix, s.id, true, fences[3], fences[4]) then
+    if fields and leaveSlot(KEYS[1], prefix, id, true, fields[3], fields[4]) then
       queued = true
     end
     -- The claim's fields go: each instant and the expiry is written anew or
     -- removed, and the claim's place (`cq`, set by every claim) is emptied
     -- in the same write rather than removed by a call of its own.
-    local expires = s.route == 'f' and s.expires ~= ''
-    local stale = {}
-    if fences[5] and s.startedAt == '' then
-      stale[#stale + 1] = 'startedAt'
-    end
-    if fences[6] and s.finishedAt == '' then
-      stale[#stale + 1] = 'finishedAt'
-    end
-    if fences[7] and not expires then
-      stale[#stale + 1] = 'x'
-    end
-    if #stale > 0 then
-      redis.call('HDEL', key, unpack(stale))
-    end
-    local fields = { 'd', s.json, 'status', s.status, 'sf', s.fenceText, 'cq', '' }
-    if expires then
-      fields[#fields + 1] = 'x'
-      fields[#fields + 1] = s.expires
+    local expiring = route == 'f' and expires ~= ''
+    if fields then
+      local stale = {}
+      if fields[5] and startedAt == '' then
+        stale[#stale + 1] = 'startedAt'
+      end
+      if fields[6] and finishedAt == '' then
+        stale[#stale + 1] = 'finishedAt'
+      end
+      if fields[7] and not expiring then
+        stale[#stale + 1] = 'x'
+      end
+      if #stale > 0 then
+        redis.call('HDEL', key, unpack(stale))
+      end
+    elseif startedAt == '' then
+      -- Every claim writes the start; a claim listed with its fence alone found no finish or expiry.
+      redis.call('HDEL', key, 'startedAt')
     end
     -- The record's instants are kept beside its JSON (which leaves them out, see record-codec.ts).
-    if s.startedAt ~= '' then
-      fields[#fields + 1] = 'startedAt'
-      fields[#fields + 1] = s.startedAt
-    end
-    if s.finishedAt ~= '' then
-      fields[#fields + 1] = 'finishedAt'
-      fields[#fields + 1] = s.finishedAt
-    end
-    redis.call('HSET', key, unpack(fields))
-    if s.route == 'f' then
-      newlyFinished[#newlyFinished + 1] = s.id
-      newlyFinished[#newlyFinished + 1] = s.extra
-      count(s.extra, 1)
-      if expires then
-        newExpiries[#newExpiries + 1] = s.expires
-        newExpiries[#newExpiries + 1] = s.id
+    if expiring and startedAt ~= '' and finishedAt ~= '' then
+      redis.call('HSET', key, 'd', json, 'status', status, 'sf', fenceText, 'cq', '', 'x', expires,
+        'startedAt', startedAt, 'finishedAt', finishedAt)
+    else
+      local written = { 'd', json, 'status', status, 'sf', fenceText, 'cq', '' }
+      if expiring then
+        written[#written + 1] = 'x'
+        written[#written + 1] = expires
       end
-      finished[#finished + 1] = s.id
-      if s.step and stepEnded(wfPrefix, wpPrefix, prefix, KEYS[1], KEYS[8], s.step.workflow, s.id, s.json, s.step.resume) then
+      if startedAt ~= '' then
+        written[#written + 1] = 'startedAt'
+        written[#written + 1] = startedAt
+      end
+      if finishedAt ~= '' then
+        written[#written + 1] = 'finishedAt'
+        written[#written + 1] = finishedAt
+      end
+      redis.call('HSET', key, unpack(written))
+    end
+    if route == 'f' then
+      newlyFinished[#newlyFinished + 1] = id
+      newlyFinished[#newlyFinished + 1] = extra
+      count(extra, 1)
+      if expiring then
+        newExpiries[#newExpiries + 1] = expires
+        newExpiries[#newExpiries + 1] = id
+      end
+      finished[#finished + 1] = id
+      if step and stepEnded(wfPrefix, wpPrefix, prefix, KEYS[1], KEYS[8], step.workflow, id, json, step.resume) then
         queued = true
         resumed = true
       end
-    elseif s.route == 'd' and tonumber(s.extra) > now then
-      redis.call('ZADD', KEYS[3], tonumber(s.extra), s.id)
+    elseif route == 'd' and tonumber(extra) > now then
+      redis.call('ZADD', KEYS[3], tonumber(extra), id)
     else
-      if s.route == 'd' then
+      if route == 'd' then
         redis.call('HSET', key, 'status', 'pending')
       end
-      if enqueueClaimable(KEYS[1], prefix, s.id) then
+      if enqueueClaimable(KEYS[1], prefix, id) then
         queued = true
       end
     end
     if writeWorkflow then
-      local w = s.write
+      local w = write
       local wkey = wfPrefix .. w.id
       local pkey = wpPrefix .. w.id
       redis.call('HSET', wkey, 'd', w.json, 'st', w.status, 'n', w.steps)
@@ -290,11 +324,11 @@ for k, s in ipairs(settlements) do
         finished[#finished + 1] = w.id
       end
     end
-    for j = s.events[1], s.events[2] do
+    for j = eventFirst[k], eventLast[k] do
       appendEvent(KEYS[12], eventCap, ARGV[j])
     end
-    if writeWorkflow or not s.write then
-      for _, child in ipairs(s.children) do
+    if x and x.children and (writeWorkflow or not write) then
+      for _, child in ipairs(x.children) do
         local childKey = prefix .. child.id
         if redis.call('EXISTS', childKey) == 0 then
           redis.call('HSET', childKey, 'd', child.json, 'status', child.status)
@@ -309,21 +343,22 @@ for k, s in ipairs(settlements) do
         end
       end
     end
-    if resumed and s.step.event ~= '' then
-      appendEvent(KEYS[12], eventCap, s.step.event)
+    if resumed and step.event ~= '' then
+      appendEvent(KEYS[12], eventCap, step.event)
     end
-    if writeWorkflow and s.write.event ~= '' then
-      appendEvent(KEYS[12], eventCap, s.write.event)
+    if writeWorkflow and write.event ~= '' then
+      appendEvent(KEYS[12], eventCap, write.event)
     end
-    results[#results + 1] = 1
-  elseif asFence(fences[2]) == s.fence then
-    results[#results + 1] = 1
+    results[k] = 1
   else
-    results[#results + 1] = 0
+    -- Not current: settled already when it is this fence the task last settled under.
+    local settled = fields and fields[2] or redis.call('HGET', key, 'sf')
+    results[k] = asFence(settled) == tonumber(fenceText) and 1 or 0
   end
 end
 
 inCalls('ZREM', KEYS[4], endedIds)
+inCalls('HDEL', fencesKey, endedIds)
 inCalls('HSET', KEYS[5], newlyFinished)
 inCalls('ZADD', KEYS[7], newExpiries)
 
