@@ -6,7 +6,7 @@
  *
  * | key                      | type   | holds                                              |
  * |--------------------------|--------|----------------------------------------------------|
- * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status` = its status, written with `d` and changed by scripts without rewriting it (records of earlier versions may lack it: their JSON's counts); `startedAt`/`finishedAt` overrides written by scripts; `f` = fence of the task's latest claim; `sf` = fence of its last settled claim; `x` = expiry (ms) of a finished record; `rq` = token of the call that added it (a resend is recognised); `cq` = `<token>/<n>` of the claim holding it (a lost claim is put back), emptied by the settle that ends the claim; `pr` = priority (absent: 0); `ck` / `cl` = concurrency key and limit; `cs` = `t` while it takes one of its key's slots, `h` while held for one |
+ * | `{p:q}:t:<id>`           | hash   | `d` = record JSON; `status` = its status, written with `d` and changed by scripts without rewriting it (records of earlier versions may lack it: their JSON's counts); `startedAt`/`finishedAt` overrides written by scripts; `f` = fence of the task's latest claim; `sf` = fence of its last settled claim; `x` = expiry (ms) of a finished record; `rq` = token of the call that added it (a resend is recognised); `pr` = priority (absent: 0); `ck` / `cl` = concurrency key and limit; `cs` = `t` while it takes one of its key's slots, `h` while held for one |
  * | `{p:q}:ids`              | zset   | every task id of the queue → its record's creation time (ms); equal times order by id (byte order), so `listTasks` walks it newest first from any (time, id) |
  * | `{p:q}:all`              | set    | every task id, as versions before `ids` kept them; moved into `ids` and deleted on connect (`./legacy-index.ts`) |
  * | `{p:q}:pending`          | list   | claimable ids, FIFO (RPUSH / LPOP)                 |
@@ -18,7 +18,7 @@
  * | `{p:q}:pending:heldn`    | string | how many tasks are held, over every key (stats count them pending) |
  * | `{p:q}:scheduled`        | zset   | id → due time (ms): scheduled tasks and retries    |
  * | `{p:q}:processing`       | zset   | id → last lease renewal (server ms)                |
- * | `{p:q}:processing:fences` | hash | claimed id → its claim's fence, followed by `r` when its settle must read the task's hash (`scripts/claim.lua`) |
+ * | `{p:q}:processing:fences` | hash | claimed id → `<fence>/<token>/<n>`: its claim's fence (followed by `r` when its settle must read the task's hash), the claim's request token and the task's place in it (a lost claim is put back); a takeover lists `<fence>r` alone (`scripts/claim.lua`) |
  * | `{p:q}:suspects`         | hash   | id → "renewal:time" of an expired claim a reclaim noted, awaiting confirmation |
  * | `{p:q}:done`             | hash   | id → finished status                               |
  * | `{p:q}:counts`           | hash   | finished status → count                            |

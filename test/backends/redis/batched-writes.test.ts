@@ -155,9 +155,13 @@ describe.skipIf(!available)("redis: one call of many records writes what calls o
           : await client.zrange(key, 0, -1, "WITHSCORES");
       } else if (type === "hash") {
         const fields = await client.hgetall(key);
-        // Request tokens differ per call; a claim's place keeps only its position.
+        // Request tokens differ per call; a claim's listed fence keeps its fence and position.
         delete fields.rq;
-        if (fields.cq) fields.cq = fields.cq.replace(/^.*\//, "");
+        if (name.endsWith(":processing:fences")) {
+          for (const [id, listed] of Object.entries(fields)) {
+            fields[id] = listed.replace(/\/.*\//, "/");
+          }
+        }
         state[name] = fields;
       } else state[name] = await client.get(key);
     }

@@ -1,7 +1,8 @@
 /**
  * The fences listed beside the processing index: every claim lists its task's
- * fence there (marked `r` when its settle must read the task's own fields), so
- * a settle checks the fences of a whole call in one read. The list holds only
+ * fence there (marked `r` when its settle must read the task's own fields),
+ * with the claim's request token and the task's place in it, so a settle
+ * checks the fences of a whole call in one read. The list holds only
  * claimed tasks, agrees with each task's own fence through takeovers, and
  * the settle still reads the task's fields whenever the list cannot stand in
  * for them: a concurrency key, fields left to remove, a takeover, or a claim
@@ -59,9 +60,16 @@ describe.skipIf(!available)("redis: fences listed beside the processing index", 
     const { backend, q, fences, settle } = await setup();
     await backend.add(q, [data(1), data(2), data(3)]);
     const claims = await backend.claim(q, 3);
-    expect(await client.hgetall(fences)).toEqual(
-      Object.fromEntries(claims.map((c) => [c.record.id, String(c.fence)])),
-    );
+    // `<fence>/<token>/<place>`: one request token for the whole claim, places in claim order.
+    const listed = await client.hgetall(fences);
+    expect(Object.keys(listed).sort()).toEqual(claims.map((c) => c.record.id).sort());
+    const tokens = new Set<string>();
+    claims.forEach((c, place) => {
+      const [fence, token, at] = listed[c.record.id]!.split("/");
+      expect([fence, at]).toEqual([String(c.fence), String(place)]);
+      tokens.add(token!);
+    });
+    expect(tokens.size).toBe(1);
     for (const claim of claims) expect(await settle(claim)).toBe("settled");
     expect(await client.exists(fences)).toBe(0);
     // Sent again (a resend after a lost reply): answered settled, nothing written twice.
@@ -76,6 +84,7 @@ describe.skipIf(!available)("redis: fences listed beside the processing index", 
     await new Promise((resolve) => setTimeout(resolve, 30));
     const [taken] = await backend.reclaimExpired(q, { leaseMs: 10, confirmMs: 0 });
     expect(taken!.fence).toBe(first!.fence + 1);
+    // Listed without a request token: no lost claim's put-back takes it.
     expect(await client.hget(fences, first!.record.id)).toBe(`${taken!.fence}r`);
     expect(await settle(first!)).toBe("lost");
     expect(await client.hget(fences, first!.record.id)).toBe(`${taken!.fence}r`);
@@ -105,7 +114,9 @@ describe.skipIf(!available)("redis: fences listed beside the processing index", 
     await backend.add(q, [keyed(7), keyed(8)]);
     const [claim, none] = await backend.claim(q, 2);
     expect(none).toBeUndefined();
-    expect(await client.hget(fences, claim!.record.id)).toBe(`${claim!.fence}r`);
+    expect(await client.hget(fences, claim!.record.id)).toMatch(
+      new RegExp(`^${claim!.fence}r/.+/0$`),
+    );
     expect(await settle(claim!)).toBe("settled");
     const [next] = await backend.claim(q, 2);
     expect(next!.record.args).toEqual([8]);
@@ -119,7 +130,7 @@ describe.skipIf(!available)("redis: fences listed beside the processing index", 
     await backend.add(q, [d]);
     await client.hset(hash(d.id), "finishedAt", new Date().toISOString(), "x", "99999999999999");
     const [claim] = await backend.claim(q, 1);
-    expect(await client.hget(fences, d.id)).toBe(`${claim!.fence}r`);
+    expect(await client.hget(fences, d.id)).toMatch(new RegExp(`^${claim!.fence}r/.+/0$`));
     // Put back to wait: neither a finish time nor an expiry belongs to it.
     const waiting: TaskData = { ...claim!.record, status: "pending", startedAt: null };
     expect(await settle(claim!, waiting)).toBe("settled");

@@ -109,6 +109,8 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     expect(ids(next)).toEqual([records[0]!.id]);
     expect(fences(next)).toEqual([fences(lost)[0]! + 1]);
     expect(await client.zcard(`${tag}:processing`)).toBe(1);
+    // Put back and waiting again: no longer listed among the claims' fences.
+    expect(await client.hexists(`${tag}:processing:fences`, records[1]!.id)).toBe(0);
     expect(await client.lrange(`${tag}:pending`, 0, -1)).toEqual([
       records[1]!.id,
       records[2]!.id,

@@ -2,13 +2,14 @@
 -- Claims up to `limit` claimable tasks, the highest priority first and the
 -- oldest first within one (lib/claimable.lua): each becomes
 -- `processing` under a lease (score = server time) and a new fence (field
--- `f`, one more than the task's last), and carries the request token and its
--- place in the claim (field `cq` = `<token>/<n>`). If tasks remain, leaves
+-- `f`, one more than the task's last), listed beside the processing index
+-- (hash `<processing>:fences`, id → `<fence>/<token>/<n>`: the fence, the
+-- request token and the task's place in the claim). If tasks remain, leaves
 -- a wake marker so another idle worker wakes too.
 -- A claim whose answer was lost (its connection dropped) may have claimed
 -- tasks that nobody received. The worker's next claim names those earlier
--- tokens: whatever they still hold (found among the claimed tasks by their
--- token; a task taken over since no longer carries it) is first put back at
+-- tokens: whatever they still hold (found in the fences list by their
+-- token; a task taken over since is listed without one) is first put back at
 -- the front of the claimable list, unclaimed, and then claimed afresh with
 -- the rest — so no claim is ever left to wait out its lease, and no task
 -- that never ran is marked crashed. Under out-of-memory the call is refused
@@ -19,12 +20,13 @@
 -- The start time is the worker's, or, when it sends none (a claim sent
 -- behind a wait on the same connection, run whenever the wait ends), the
 -- server's time at the claim less the worker's clock offset.
--- Each claim's fence is also listed beside the processing index (hash
--- `<processing>:fences`, id → fence), so the settle that ends it finds every
--- fence of its call in one read instead of one read per task. The fence is
--- followed by `r` when that settle must still read the task's own fields:
--- the task has a concurrency key (its slot is freed), or a finish time or
--- expiry left from before (removed with the settle).
+-- The fences list lets the settle that ends a claim find every fence of its
+-- call in one read instead of one read of each task's hash, and keeps the
+-- claim's token out of the task's hash (a field written and emptied per
+-- attempt). The fence is followed by `r` when that settle must still read
+-- the task's own fields: the task has a concurrency key (its slot is
+-- freed), or a finish time or expiry left from before (removed with the
+-- settle).
 -- KEYS: 1 pending, 2 processing, 3 wake, 4 paused, 5 concurrency cap
 -- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO, or '' for the server's time),
 --       4 request token, 5 the server's clock less the worker's (ms),
@@ -53,15 +55,15 @@ if #ARGV >= 6 then
     rankOf[ARGV[i]] = i
   end
   local released = {}
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-    local key = ARGV[1] .. id
-    local cq = redis.call('HGET', key, 'cq')
-    local claimToken, position = string.match(cq or '', '^(.+)/(%d+)$')
+  local listed = redis.call('HGETALL', KEYS[2] .. ':fences')
+  for j = 1, #listed, 2 do
+    local id = listed[j]
+    local claimToken, position = string.match(listed[j + 1], '^%d+r?/(.+)/(%d+)$')
     local rank = claimToken and rankOf[claimToken]
     if rank then
       redis.call('ZREM', KEYS[2], id)
       redis.call('HDEL', KEYS[2] .. ':fences', id)
-      redis.call('HDEL', key, 'status', 'startedAt', 'cq')
+      redis.call('HDEL', ARGV[1] .. id, 'status', 'startedAt')
       released[#released + 1] = { rank, tonumber(position), id }
     end
   end
@@ -104,7 +106,7 @@ local fences = {}
 -- redis.call is written with the C library's floating-point formatting,
 -- which showed as several per cent of the server's time in a drain.
 local nowText = string.format('%d', now)
-local place = token .. '/'
+local place = '/' .. token .. '/'
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
   local fields = redis.call('HMGET', key, 'd', 'f', 'status', 'ck', 'finishedAt', 'x')
@@ -114,11 +116,11 @@ for _, id in ipairs(ids) do
     -- A fence that is not an integer (damaged by hand) counts as 0, as in fenceOf.
     local last = fields[2] and string.match(fields[2], '^%d+$') and tonumber(fields[2]) or 0
     local fence = string.format('%d', last + 1)
-    redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence, 'cq', place .. string.format('%d', (#out - 1) / 4))
+    redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence)
     leases[#leases + 1] = nowText
     leases[#leases + 1] = id
     fences[#fences + 1] = id
-    fences[#fences + 1] = (fields[4] or fields[5] or fields[6]) and fence .. 'r' or fence
+    fences[#fences + 1] = ((fields[4] or fields[5] or fields[6]) and fence .. 'r' or fence) .. place .. string.format('%d', (#out - 1) / 4)
     out[#out + 1] = id
     out[#out + 1] = json
     out[#out + 1] = fence

@@ -47,9 +47,9 @@ for i = 1, #stale, 2 do
       local fence = fenceOf(key, 'f') + 1
       redis.call('ZADD', KEYS[1], now, id)
       redis.call('HSET', key, 'f', fence)
+      -- Listed without a request token: taken over, the task is no longer the claim of the
+      -- request that made it (which must not put it back).
       redis.call('HSET', KEYS[1] .. ':fences', id, fence .. 'r')
-      -- Taken over: no longer the claim of the request that made it (which must not release it).
-      redis.call('HDEL', key, 'cq')
       out[#out + 1] = id
       out[#out + 1] = fields[1]
       out[#out + 1] = fields[2] or ''

@@ -201,15 +201,16 @@ for k = 1, n do
   local key = prefix .. id
   -- The claim is current when the task is still claimed (a second settlement
   -- of one task in a call finds the first ended it) under this fence. Listed
-  -- with the fence alone, the claim left nothing in the task's own fields to
-  -- read; otherwise (a concurrency key, fields to remove, a claim taken over
+  -- with its fence unmarked (`<fence>/<token>/<n>`), the claim left nothing
+  -- in the task's own fields to read; otherwise (a concurrency key, fields to remove, a claim taken over
   -- or made by an earlier version) they are read here: the fences, the
   -- concurrency key fields ending the claim needs, and the fields a settle
   -- may have to remove, in one read.
   local fields = false
   local current = false
   if claimedScores[k] and not ended[id] then
-    if claimFences[k] == fenceText then
+    local listed = claimFences[k]
+    if listed and string.match(listed, '^(%d+)/') == fenceText then
       current = true
     else
       fields = redis.call('HMGET', key, 'f', 'sf', 'ck', 'cs', 'startedAt', 'finishedAt', 'x')
@@ -240,9 +241,7 @@ for k = 1, n do
     if fields and leaveSlot(KEYS[1], prefix, id, true, fields[3], fields[4]) then
       queued = true
     end
-    -- The claim's fields go: each instant and the expiry is written anew or
-    -- removed, and the claim's place (`cq`, set by every claim) is emptied
-    -- in the same write rather than removed by a call of its own.
+    -- The claim's fields go: each instant and the expiry is written anew or removed.
     local expiring = route == 'f' and expires ~= ''
     if fields then
       local stale = {}
@@ -259,15 +258,15 @@ for k = 1, n do
         redis.call('HDEL', key, unpack(stale))
       end
     elseif startedAt == '' then
-      -- Every claim writes the start; a claim listed with its fence alone found no finish or expiry.
+      -- Every claim writes the start; a claim listed unmarked found no finish or expiry.
       redis.call('HDEL', key, 'startedAt')
     end
     -- The record's instants are kept beside its JSON (which leaves them out, see record-codec.ts).
     if expiring and startedAt ~= '' and finishedAt ~= '' then
-      redis.call('HSET', key, 'd', json, 'status', status, 'sf', fenceText, 'cq', '', 'x', expires,
+      redis.call('HSET', key, 'd', json, 'status', status, 'sf', fenceText, 'x', expires,
         'startedAt', startedAt, 'finishedAt', finishedAt)
     else
-      local written = { 'd', json, 'status', status, 'sf', fenceText, 'cq', '' }
+      local written = { 'd', json, 'status', status, 'sf', fenceText }
       if expiring then
         written[#written + 1] = 'x'
         written[#written + 1] = expires
