@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { loadIoredis, type RedisClient } from "./connections.js";
+import { type LibraryPiece, libraryPieces, neededFunctions } from "./library-pieces.js";
 
 const SCRIPTS = {
   add: 9,
@@ -82,10 +83,26 @@ export async function runAndWait(
 const fileOf = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const read = (path: string) => readFileSync(new URL(`./scripts/${path}`, import.meta.url), "utf8");
 
-/** A script's source with its `--@include` lines replaced by the library files they name. */
+/**
+ * A script's source with its `--@include` lines replaced by the library files
+ * they name, less the library functions nothing in the script calls: a script
+ * defines its helpers anew on every call, and each definition costs the
+ * server time (see `./library-pieces.ts`).
+ */
 export function scriptSource(name: ScriptName): string {
-  return read(`${fileOf(name)}.lua`).replace(/^--@include ([\w-]+)$/gm, (_, lib: string) =>
-    read(`lib/${lib}.lua`).trimEnd(),
+  const own = read(`${fileOf(name)}.lua`);
+  const libs = new Map<string, LibraryPiece[]>();
+  for (const [, lib] of own.matchAll(/^--@include ([\w-]+)$/gm)) {
+    libs.set(lib!, libraryPieces(read(`lib/${lib}.lua`)));
+  }
+  const needed = neededFunctions(own, [...libs.values()].flat());
+  return own.replace(/^--@include ([\w-]+)$/gm, (_, lib: string) =>
+    libs
+      .get(lib)!
+      .filter((piece) => piece.name === null || needed.has(piece.name))
+      .map((piece) => piece.text)
+      .join("\n")
+      .trimEnd(),
   );
 }
 
