@@ -13,6 +13,8 @@ import { type TaskData, task } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ClaimedTask } from "../../../src/backends/backend.js";
+import { queueKeys } from "../../../src/backends/redis/keys.js";
+import { scriptSource } from "../../../src/backends/redis/scripts.js";
 import { fileKey } from "../../support/isolation.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
@@ -159,6 +161,51 @@ describe.skipIf(!available)("redis: fences listed beside the processing index", 
     const [again] = await backend.claim(q, 1);
     expect(again!.fence).toBe(claim!.fence + 1);
     expect(await settle(again!)).toBe("settled");
+  });
+
+  it("a claimed task deleted by a clear still under way is not written back by its holder's settle", async () => {
+    const { backend, q, fences, settle, hash } = await setup();
+    const records = [data(13), data(14), data(15)];
+    await backend.add(q, records);
+    const [claim] = await backend.claim(q, 1);
+    expect(claim!.record.id).toBe(records[0]!.id);
+    // One call of the clear, one record per call: it deletes the oldest record, the claimed one.
+    const k = queueKeys(prefix, q);
+    const [removed, finished] = (await client.eval(
+      scriptSource("clear"),
+      18,
+      k.ids,
+      k.pending,
+      k.wake,
+      k.scheduled,
+      k.processing,
+      k.done,
+      k.counts,
+      k.crons,
+      k.rateLimitKeys,
+      k.expires,
+      k.suspects,
+      k.workflows,
+      k.runningWorkflows,
+      k.workflowExpires,
+      k.legacyIds,
+      k.dedupe,
+      k.dedupeChecks,
+      k.events,
+      k.task,
+      1,
+      k.workflow,
+      k.workflowPending,
+    )) as [number, number];
+    expect([removed, finished]).toEqual([1, 0]);
+    expect(await client.exists(hash(claim!.record.id))).toBe(0);
+    expect(await client.hexists(fences, claim!.record.id)).toBe(0);
+    expect(await settle(claim!)).toBe("lost");
+    expect(await client.exists(hash(claim!.record.id))).toBe(0);
+    await backend.clear(q);
+    expect(await client.keys(`{${prefix}:${q}}*`)).toEqual(
+      expect.not.arrayContaining([hash(claim!.record.id)]),
+    );
   });
 
   it("clearing the queue removes the list with the claims", async () => {

@@ -28,16 +28,22 @@ end
 if redis.call('SCARD', KEYS[12]) > 0 then
   return { removed, 0 }
 end
+-- A deleted record's claim leaves the fences list with it: a settle finding
+-- the claim still listed would write the record back (it trusts the list and
+-- reads nothing of the hash), after a later call of this clear has gone past.
+local fences = KEYS[5] .. ':fences'
 -- ZPOPMIN answers (id, score) pairs.
 local popped = redis.call('ZPOPMIN', KEYS[1], batch)
 for i = 1, #popped, 2 do
   redis.call('DEL', ARGV[1] .. popped[i])
+  redis.call('HDEL', fences, popped[i])
   removed = removed + 1
 end
 if redis.call('ZCARD', KEYS[1]) > 0 then
   return { removed, 0 }
 end
 for _, id in ipairs(redis.call('SPOP', KEYS[15], batch)) do
+  redis.call('HDEL', fences, id)
   -- Already counted when the creation index held it too.
   if redis.call('DEL', ARGV[1] .. id) == 1 then
     removed = removed + 1
@@ -56,7 +62,7 @@ for _, level in ipairs(redis.call('ZRANGE', KEYS[2] .. ':levels', 0, -1)) do
 end
 redis.call('DEL', KEYS[2] .. ':levels')
 clearSlots(KEYS[2])
-redis.call('DEL', KEYS[5] .. ':fences')
+redis.call('DEL', fences)
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[13], KEYS[14], KEYS[16], KEYS[17])
 clearEvents(KEYS[18])
 return { removed, 1 }
