@@ -38,6 +38,35 @@ const CLEAR_BATCH = 500;
 const PRUNE_BATCH = 1000;
 
 /** The keys `add.lua` takes, in its order. */
+/** The keys of one call of `clear.lua`, in its order. */
+export function clearKeys(k: QueueKeys): string[] {
+  return [
+    k.ids,
+    k.pending,
+    k.wake,
+    k.scheduled,
+    k.processing,
+    k.done,
+    k.counts,
+    k.crons,
+    k.rateLimitKeys,
+    k.expires,
+    k.suspects,
+    k.workflows,
+    k.runningWorkflows,
+    k.workflowExpires,
+    k.legacyIds,
+    k.dedupe,
+    k.dedupeChecks,
+    k.events,
+  ];
+}
+
+/** The arguments of one call of `clear.lua`, removing up to `batch` records. */
+export function clearArgs(k: QueueKeys, batch: number): (string | number)[] {
+  return [k.task, batch, k.workflow, k.workflowPending];
+}
+
 function addKeys(k: QueueKeys): string[] {
   return [
     k.ids,
@@ -343,27 +372,8 @@ export class TaskStore {
     for (;;) {
       const [count, finished] = (await this.session.script(
         "clear",
-        [
-          k.ids,
-          k.pending,
-          k.wake,
-          k.scheduled,
-          k.processing,
-          k.done,
-          k.counts,
-          k.crons,
-          k.rateLimitKeys,
-          k.expires,
-          k.suspects,
-          k.workflows,
-          k.runningWorkflows,
-          k.workflowExpires,
-          k.legacyIds,
-          k.dedupe,
-          k.dedupeChecks,
-          k.events,
-        ],
-        [k.task, CLEAR_BATCH, k.workflow, k.workflowPending],
+        clearKeys(k),
+        clearArgs(k, CLEAR_BATCH),
       )) as [number, number];
       removed += count;
       if (finished === 1) return removed;

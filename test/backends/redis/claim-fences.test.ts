@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ClaimedTask } from "../../../src/backends/backend.js";
 import { queueKeys } from "../../../src/backends/redis/keys.js";
 import { scriptSource } from "../../../src/backends/redis/scripts.js";
+import { clearArgs, clearKeys } from "../../../src/backends/redis/task-store.js";
 import { fileKey } from "../../support/isolation.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
@@ -171,31 +172,12 @@ describe.skipIf(!available)("redis: fences listed beside the processing index", 
     expect(claim!.record.id).toBe(records[0]!.id);
     // One call of the clear, one record per call: it deletes the oldest record, the claimed one.
     const k = queueKeys(prefix, q);
+    const keys = clearKeys(k);
     const [removed, finished] = (await client.eval(
       scriptSource("clear"),
-      18,
-      k.ids,
-      k.pending,
-      k.wake,
-      k.scheduled,
-      k.processing,
-      k.done,
-      k.counts,
-      k.crons,
-      k.rateLimitKeys,
-      k.expires,
-      k.suspects,
-      k.workflows,
-      k.runningWorkflows,
-      k.workflowExpires,
-      k.legacyIds,
-      k.dedupe,
-      k.dedupeChecks,
-      k.events,
-      k.task,
-      1,
-      k.workflow,
-      k.workflowPending,
+      keys.length,
+      ...keys,
+      ...clearArgs(k, 1),
     )) as [number, number];
     expect([removed, finished]).toEqual([1, 0]);
     expect(await client.exists(hash(claim!.record.id))).toBe(0);
