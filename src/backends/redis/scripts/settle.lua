@@ -262,25 +262,20 @@ for k = 1, n do
       redis.call('HDEL', key, 'startedAt')
     end
     -- The record's instants are kept beside its JSON (which leaves them out, see record-codec.ts).
-    if expiring and startedAt ~= '' and finishedAt ~= '' then
-      redis.call('HSET', key, 'd', json, 'status', status, 'sf', fenceText, 'x', expires,
-        'startedAt', startedAt, 'finishedAt', finishedAt)
-    else
-      local written = { 'd', json, 'status', status, 'sf', fenceText }
-      if expiring then
-        written[#written + 1] = 'x'
-        written[#written + 1] = expires
-      end
-      if startedAt ~= '' then
-        written[#written + 1] = 'startedAt'
-        written[#written + 1] = startedAt
-      end
-      if finishedAt ~= '' then
-        written[#written + 1] = 'finishedAt'
-        written[#written + 1] = finishedAt
-      end
-      redis.call('HSET', key, unpack(written))
+    local written = { 'd', json, 'status', status, 'sf', fenceText }
+    if expiring then
+      written[#written + 1] = 'x'
+      written[#written + 1] = expires
     end
+    if startedAt ~= '' then
+      written[#written + 1] = 'startedAt'
+      written[#written + 1] = startedAt
+    end
+    if finishedAt ~= '' then
+      written[#written + 1] = 'finishedAt'
+      written[#written + 1] = finishedAt
+    end
+    redis.call('HSET', key, unpack(written))
     if route == 'f' then
       newlyFinished[#newlyFinished + 1] = id
       newlyFinished[#newlyFinished + 1] = extra
