@@ -372,7 +372,7 @@ export class PgSession {
           options.wait === false
             ? `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached`
             : isReadTimeout(error)
-              ? `${what}: PostgreSQL at ${this.maskedUrl} did not answer within ${this.unavailableAfterMs / 1000} s (the server paused or overloaded, or the statement waiting that long — on a lock another transaction holds?)`
+              ? `${what}: PostgreSQL at ${this.maskedUrl} did not answer within ${this.unavailableAfterMs / 1000} s (the server paused or overloaded, or the statement waiting that long — on a lock another transaction holds?); a write may or may not have been applied, and may still be when the server answers`
               : `${what}: PostgreSQL at ${this.maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,
           { cause: error },
         );

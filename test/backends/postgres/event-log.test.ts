@@ -5,7 +5,10 @@
  * stops and resumes after its last id reads exactly what one that never
  * stopped read. With eventCap 50 the queue keeps at most 50 events to
  * read. An add within the application's transaction appends its event
- * only when that transaction commits. A waiting read ends at disconnect.
+ * only when that transaction commits; one under REPEATABLE READ or
+ * SERIALIZABLE commits although the log moved meanwhile, and its event
+ * enters the log with the queue's next append. A waiting read ends at
+ * disconnect.
  */
 import type { ChildProcess } from "node:child_process";
 import pg from "pg";
@@ -213,4 +216,43 @@ describe.skipIf(!available)("postgres: the event log across processes", () => {
       await queue.close();
     }
   });
+
+  for (const level of ["REPEATABLE READ", "SERIALIZABLE"]) {
+    it(`an add within a ${level} transaction commits although the queue's log moved meanwhile; its added event enters the log with the queue's next append, before that append's own`, async () => {
+      const queue = new Queue(backend(), {
+        name: `events-tx-${level.split(" ")[0]!.toLowerCase()}`,
+      });
+      await queue.connect();
+      const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+      const client = await pool.connect();
+      try {
+        const committed = loggedWork(1);
+        const meanwhile = loggedWork(2);
+        const next = loggedWork(3);
+        await client.query(`BEGIN ISOLATION LEVEL ${level}`);
+        // The transaction's snapshot is taken by its first statement: before the append below.
+        await client.query("SELECT 1");
+        expect(await queue.add(committed, { tx: client })).toBe(true);
+        expect(await queue.add(meanwhile)).toBe(true);
+        await client.query("COMMIT");
+        expect((await queue.getTask(committed))?.status).toBe("pending");
+        const types = async () =>
+          (await queue.backend.readEvents(queue.name, { after: null, limit: 10 })).map((e) => {
+            const event = readEvent(queue.name, e.id, e.body);
+            return [event.type, event.taskId];
+          });
+        expect(await types()).toEqual([["added", meanwhile.id]]);
+        expect(await queue.add(next)).toBe(true);
+        expect(await types()).toEqual([
+          ["added", meanwhile.id],
+          ["added", committed.id],
+          ["added", next.id],
+        ]);
+      } finally {
+        client.release();
+        await pool.end();
+        await queue.close();
+      }
+    });
+  }
 });
