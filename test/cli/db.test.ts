@@ -99,6 +99,12 @@ describe.skipIf(!available)("sheppy db on PostgreSQL", () => {
     ).toBe(
       "error: sheppy db works on PostgreSQL (postgres://…); 'redis://127.0.0.1:6379' names another backend, which has no migrations",
     );
+    // A misspelt scheme is not called another backend.
+    expect(
+      expectOneLineError(await runCli(["db", "status", "-u", "postgrs://127.0.0.1/app"]), 2),
+    ).toMatch(
+      /^error: sheppy db works on PostgreSQL \(postgres:\/\/…\); 'postgrs:\/\/127\.0\.0\.1\/app' is not a backend URL \(supported: .*postgres:\/\/.*\)$/,
+    );
     // A Sheppy parameter in another case would leave the default schema in use: refused, by name.
     const miscased = expectOneLineError(
       await runCli([

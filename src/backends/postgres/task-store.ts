@@ -38,6 +38,9 @@ import type { PgSession, Sql, Tx } from "./session.js";
 import { lockWorkflows } from "./settle.js";
 import { storableConcurrencyKey } from "./storable-key.js";
 
+/** SQLSTATE of a table that does not exist. */
+const UNDEFINED_TABLE = "42P01";
+
 /**
  * Rows per statement of an add: a larger add is several statements in one transaction. About
  * 50 ms a statement on an idle server, so one answers within a short time bound even on a
@@ -349,8 +352,13 @@ export class TaskStore {
     try {
       result = await appTx.query(statement.text, values);
     } catch (error) {
+      // The schema's tables missing on tx's connection: most likely a transaction on another database.
+      const elsewhere =
+        (error as { code?: unknown })?.code === UNDEFINED_TABLE
+          ? ` (is tx a transaction on the database this backend uses, where its schema "${this.session.schema}" was migrated?)`
+          : "";
       throw new BackendError(
-        `add: PostgreSQL refused the add within your transaction: ${describeRefusal(error, this.session.scrub)}`,
+        `add: PostgreSQL refused the add within your transaction: ${describeRefusal(error, this.session.scrub)}${elsewhere}`,
         { cause: error },
       );
     }

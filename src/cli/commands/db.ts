@@ -15,6 +15,7 @@ import {
 import { type MigrationStatus, migrate, migrationStatus } from "../../backends/postgres/index.js";
 import { parsePostgresUrl } from "../../backends/postgres/postgres-url.js";
 import { DEFAULT_SCHEMA } from "../../backends/postgres/schema-name.js";
+import { supportedSchemes } from "../../backends/registry.js";
 import {
   BackendUnavailableError,
   CliUsageError,
@@ -136,8 +137,12 @@ async function withDatabase<T>(
     );
   }
   if (!/^postgres(ql)?:\/\//i.test(raw)) {
+    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(raw)?.[0].toLowerCase();
+    const known = scheme !== undefined && supportedSchemes().includes(`${scheme}//`);
     throw new CliUsageError(
-      `sheppy db works on PostgreSQL (postgres://…); '${maskUrl(raw)}' names another backend, which has no migrations`,
+      known
+        ? `sheppy db works on PostgreSQL (postgres://…); '${maskUrl(raw)}' names another backend, which has no migrations`
+        : `sheppy db works on PostgreSQL (postgres://…); '${maskUrl(raw)}' is not a backend URL (supported: ${supportedSchemes().join(", ")})`,
     );
   }
   const target = parsePostgresUrl(raw, "--backend-url");

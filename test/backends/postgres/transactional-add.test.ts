@@ -132,6 +132,29 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
     }
   });
 
+  it("a tx on a database where the backend's schema was never migrated is refused with a hint saying so; nothing is added", async () => {
+    const { queue, done } = await setup();
+    const url = new URL(POSTGRES_URL);
+    url.pathname = url.pathname === "/postgres" ? "/template1" : "/postgres";
+    const elsewhere = new pg.Client({ connectionString: url.toString() });
+    await elsewhere.connect();
+    try {
+      await elsewhere.query("BEGIN");
+      const error = await queue.add(echo(13), { tx: elsewhere }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BackendError);
+      expect((error as Error).message).toMatch(
+        new RegExp(
+          `^add: PostgreSQL refused the add within your transaction: .*does not exist.* \\(is tx a transaction on the database this backend uses, where its schema "${schema}" was migrated\\?\\)$`,
+        ),
+      );
+      await elsewhere.query("ROLLBACK");
+      expect(await queue.size()).toBe(0);
+    } finally {
+      await elsewhere.end();
+      await done();
+    }
+  });
+
   it("a tx whose query answers without rows (a broken wrapper) is named as such, not as a refusal by PostgreSQL", async () => {
     const { queue, done } = await setup();
     try {
