@@ -29,13 +29,13 @@ import type {
   WorkflowWrite,
 } from "../backends/backend.js";
 import { WorkerCrashedError } from "../errors.js";
-import { context, failSpan, type Span, type StartedSpan } from "../observability/tracing.js";
+import { context, failSpan, type Span, type StartedSpan, trace } from "../observability/tracing.js";
 import {
   eventBody,
   finishedWorkflowEvent,
   type WrittenEventType,
 } from "../task/lifecycle-event.js";
-import type { TaskData } from "../task/task-record.js";
+import { attemptNumber, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import { expiryOf } from "../task/ttl.js";
 import { resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
@@ -141,6 +141,8 @@ export interface Attempt {
   adopt(fence: number): void;
   /** Interrupts the attempt, drops its outcome, and settles the task back as pending (shutdown). */
   abandon(reason: Error): Promise<SettleResult | "unsettled">;
+  /** Runs `fn` in the attempt's span context (as is, when tracing is off): what it logs names the attempt's trace. */
+  inContext<T>(fn: () => T): T;
 }
 
 /** A record the backend could not read arrives as its failed stand-in: it is settled as it is, not run. */
@@ -223,6 +225,10 @@ class PipelineAttempt implements Attempt, TaskReports {
 
   adopt(fence: number): void {
     this.fence = fence;
+  }
+
+  inContext<T>(fn: () => T): T {
+    return this.span ? context.with(trace.setSpan(context.active(), this.span), fn) : fn();
   }
 
   abandon(reason: Error): Promise<SettleResult | "unsettled"> {
@@ -359,7 +365,7 @@ export class AttemptPipeline {
           this.#events?.release(claim);
           this.#events?.push(
             eventBody("progress", record, this.options.environment.clock.now(), {
-              attempt: claim.record.retryCount + 1,
+              attempt: attemptNumber(claim.record),
             }),
           );
           try {
@@ -601,7 +607,7 @@ export class AttemptPipeline {
     const events = started === undefined ? [] : [started];
     events.push(
       eventBody(settleEventType(kind, record), record, now, {
-        attempt: claim.record.retryCount + 1,
+        attempt: attemptNumber(claim.record),
         ...(kind === "run" ? { durationMs } : {}),
       }),
     );

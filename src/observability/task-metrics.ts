@@ -163,7 +163,9 @@ export function taskMetricsText(
     names.size === 0
       ? undefined
       : (labels: { queue?: string }) => labels.queue !== undefined && names.has(labels.queue);
-  return writeExposition([...metrics.families(filter), queueTasksFamily(stats)]);
+  // Without a queue there are no counts to give: no `sheppy_queue_tasks` family, not even its header.
+  const counts = stats.length === 0 ? [] : [queueTasksFamily(stats)];
+  return writeExposition([...metrics.families(filter), ...counts]);
 }
 
 /**

@@ -72,6 +72,30 @@ export function activeTracer(): Tracer | undefined {
   return cachedTracer;
 }
 
+/**
+ * Hands the spans the application's SDK still holds to its exporter, for at
+ * most `timeoutMs`: called before a worker ends its process, which would
+ * otherwise drop the spans of its last attempts (an SDK's batch processor
+ * exports every few seconds). Nothing without an SDK, or with one whose
+ * provider cannot flush; an export that fails is the SDK's to report.
+ */
+export async function flushTracing(timeoutMs: number): Promise<void> {
+  const provider = trace.getTracerProvider();
+  const target = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  const flush = (target as { forceFlush?: unknown }).forceFlush;
+  if (typeof flush !== "function") return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.resolve()
+      .then(() => flush.call(target))
+      .catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 /** A span Sheppy started, with the context that makes it the active span. */
 export interface StartedSpan {
   readonly span: Span;

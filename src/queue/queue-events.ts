@@ -6,6 +6,7 @@
  * resumes after the last event id it saw misses nothing still in the log.
  */
 import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
+import { describeGiven } from "../task/describe-value.js";
 import {
   isQueueEventType,
   QUEUE_EVENT_TYPES,
@@ -53,14 +54,19 @@ function checkOptions(options: QueueEventsOptions): {
   types: ReadonlySet<QueueEventType> | null;
 } {
   checkOptionKeys(options, EVENTS_OPTION_KEYS, "queue.events()");
-  const { after, batchSize, types } = options;
+  const { after, batchSize, types, signal } = options;
   if (after !== undefined && (typeof after !== "string" || after === ""))
     throw new InvalidOptionError(
-      `queue.events(): after must be "now", "start" or an event id (got ${String(after)})`,
+      `queue.events(): after must be "now", "start" or an event id (got ${describeGiven(after)})`,
     );
   if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1))
     throw new InvalidOptionError(
-      `queue.events(): batchSize must be an integer ≥ 1 (got ${String(batchSize)})`,
+      `queue.events(): batchSize must be an integer ≥ 1 (got ${describeGiven(batchSize)})`,
+    );
+  // Anything else would be ignored, and the loop could never be stopped.
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new InvalidOptionError(
+      `queue.events(): signal must be an AbortSignal (got ${describeGiven(signal)})`,
     );
   return { limit: batchSize ?? 100, types: types === undefined ? null : checkTypes(types) };
 }

@@ -8,7 +8,7 @@
  * an event of type `unreadable` rather than stopping the reader.
  */
 import type { JsonValue } from "../json.js";
-import type { TaskData, TaskStatus } from "./task-record.js";
+import { attemptNumber, type TaskData, type TaskStatus } from "./task-record.js";
 import type { WorkflowData, WorkflowStatus } from "./workflow-record.js";
 import { isResumeTaskName } from "./workflow-resume-task.js";
 
@@ -58,7 +58,7 @@ export interface QueueEvent {
   readonly taskId: string;
   /** The task's name; for a `workflow:` event, the workflow's. */
   readonly taskName: string;
-  /** The attempt it belongs to, from 1 (for `added` and `cancelled`, the next attempt). */
+  /** The attempt it belongs to, from 1, manual retries included (for `added` and `cancelled`, the next attempt). */
   readonly attempt: number;
   /** When it happened (epoch ms, the clock of the process that wrote it). */
   readonly at: number;
@@ -66,7 +66,7 @@ export interface QueueEvent {
   readonly status: TaskStatus | WorkflowStatus;
   /** Milliseconds the attempt ran (`completed`, `failed`, `retrying`). */
   readonly durationMs?: number;
-  /** The error's class name and message (`failed`, `retrying`, `crashed`). */
+  /** The error's class name and message (`failed`, `retrying`, `crashed`, `workflow:failed`). */
   readonly error?: { readonly type: string; readonly message: string };
   /** The task's latest progress value (`progress`). */
   readonly progress?: JsonValue;
@@ -178,7 +178,7 @@ export function eventBody(
   // worker's hot path, and this is several times faster.
   // `taskId` first: a dedupe add's event is written without it (see eventBodyWithoutId).
   const status = record.status === type ? "null" : `"${record.status}"`;
-  const body = `[${JSON.stringify(record.id)},"${type}",${JSON.stringify(record.name)},${extra?.attempt ?? record.retryCount + 1},${at},${status}`;
+  const body = `[${JSON.stringify(record.id)},"${type}",${JSON.stringify(record.name)},${extra?.attempt ?? attemptNumber(record)},${at},${status}`;
   let extras = "";
   if (record.error && (type === "failed" || type === "retrying" || type === "crashed"))
     extras += `,"e":${JSON.stringify([record.error.type, record.error.message])}`;

@@ -391,17 +391,20 @@ export class Flights {
         run.summary.interrupted++;
         void flight.attempt.abandon(reason);
         const { record } = flight.claim;
-        this.options.logger.warn(
-          { queue: flight.queue.name, taskId: record.id, task: record.name },
-          "interrupted a running task at shutdown; it was put back in the queue",
-        );
-        if (this.events.listenerCount("task:interrupted") > 0) {
-          // The record as it is stored back (pending), not as it was claimed.
-          this.events.emit("task:interrupted", {
-            queue: flight.queue.name,
-            task: new Task(requeuedRecord(record), null),
-          });
-        }
+        // In the attempt's span context, as its other lines are: they name the attempt's trace.
+        flight.attempt.inContext(() => {
+          this.options.logger.warn(
+            { queue: flight.queue.name, taskId: record.id, task: record.name },
+            "interrupted a running task at shutdown; it was put back in the queue",
+          );
+          if (this.events.listenerCount("task:interrupted") > 0) {
+            // The record as it is stored back (pending), not as it was claimed.
+            this.events.emit("task:interrupted", {
+              queue: flight.queue.name,
+              task: new Task(requeuedRecord(record), null),
+            });
+          }
+        });
       }
     }
   }

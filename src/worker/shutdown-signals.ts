@@ -7,8 +7,11 @@
  */
 import { constants } from "node:os";
 import type { Logger } from "../observability/logger.js";
+import { flushTracing } from "../observability/tracing.js";
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** Longest the end of the process waits for the application's tracing SDK to hand over its spans. */
+export const TRACE_FLUSH_MS = 2000;
 
 /** Workers of this process whose handlers are installed: each receives every signal. */
 let installed = 0;
@@ -50,7 +53,11 @@ export function onShutdownSignals(
     removed = true;
     for (const signal of SIGNALS) process.off(signal, handler);
     installed--;
-    if (installed === 0 && pendingExit !== undefined) process.exit(pendingExit);
+    if (installed === 0 && pendingExit !== undefined) {
+      const code = pendingExit;
+      // The application's spans of the last attempts go to its exporter first (briefly bounded).
+      void flushTracing(TRACE_FLUSH_MS).then(() => process.exit(code));
+    }
   };
   return {
     remove,

@@ -2,7 +2,8 @@
  * OpenTelemetry spans from add to run on memory://: the add's PRODUCER span
  * and each attempt's CONSUMER span are one trace, the consumer parented on
  * and linked to the producer; a retry is one span per attempt; the task's own
- * spans nest under its attempt; log lines name the active span.
+ * spans nest under its attempt; log lines name the active span, those about
+ * an attempt interrupted at shutdown too.
  */
 import { Writable } from "node:stream";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
@@ -22,6 +23,11 @@ const flaky = task({ name: "tracing.flaky", retry: 1, retryDelay: 0 }, () => {
   flakyRuns++;
   if (flakyRuns === 1) throw new RangeError("first run fails");
   return "ok";
+});
+
+/** Runs until its signal says stop (or `ms` pass). */
+const lingers = task({ name: "tracing.lingers" }, async (ms: number) => {
+  await new Promise((resolve) => setTimeout(resolve, ms).unref());
 });
 
 const nests = task({ name: "tracing.nests" }, async () => {
@@ -187,5 +193,32 @@ describe("tracing on memory://", () => {
     for (const line of taskLines) expect(line).toMatchObject({ traceId, spanId });
     logger.info("outside any task");
     expect(lines.at(-1)).not.toHaveProperty("traceId");
+  });
+
+  it("the lines about an attempt interrupted at shutdown, and a task:interrupted listener's, carry its span", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const queue = memoryQueue("traced-interrupted");
+    await queue.add(lingers(5_000));
+    const logger = pino({ level: "info", mixin: traceMixin }, sink);
+    const worker = new Worker(queue, { scheduler: false, logger, shutdownTimeout: 0.1 });
+    worker.on("task:interrupted", () => logger.info("listener heard task:interrupted"));
+    const working = worker.work();
+    await new Promise<void>((resolve) => worker.once("task:started", () => resolve()));
+    await worker.close();
+    await working;
+    await queue.close();
+    const [consumer] = spansNamed(exporter, "process traced-interrupted");
+    const { traceId, spanId } = consumer!.spanContext();
+    const about = lines.filter((line) =>
+      /interrupted a running task|listener heard/.test(String(line.msg)),
+    );
+    expect(about).toHaveLength(2);
+    for (const line of about) expect(line).toMatchObject({ traceId, spanId });
   });
 });

@@ -11,13 +11,18 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, Option } from "commander";
 import { CliUsageError, PrestartError } from "../../errors.js";
 import { setDefaultLogger } from "../../observability/logger.js";
+import { flushTracing } from "../../observability/tracing.js";
 import { Queue } from "../../queue/queue.js";
 import { twoCopiesNote } from "../../task/loaded-copies.js";
 import { registeredTaskNames } from "../../task/task-registry.js";
 import { registeredWorkflowNames } from "../../task/workflow-registry.js";
 import { userTaskNames } from "../../task/workflow-resume-task.js";
 import { maskUrl } from "../../util/mask-url.js";
-import { onShutdownSignals, type SignalHandlers } from "../../worker/shutdown-signals.js";
+import {
+  onShutdownSignals,
+  type SignalHandlers,
+  TRACE_FLUSH_MS,
+} from "../../worker/shutdown-signals.js";
 import { Worker } from "../../worker/worker.js";
 import { taskModulesFromConfig } from "../config-file.js";
 import { addSettings, type LogFormat, type LogLevel } from "../env.js";
@@ -154,7 +159,9 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
   }
   // The worker has stopped. Tasks it interrupted are back in the queue, and their functions
   // may still be running here (a task that ignores its signal): nothing of this process may
-  // go on, so it ends now rather than when its last timer does. Logs are written synchronously.
+  // go on, so it ends now rather than when its last timer does — once the application's tracing
+  // SDK, if it has one, has handed over the last attempts' spans. Logs are written synchronously.
+  await flushTracing(TRACE_FLUSH_MS);
   process.exit(process.exitCode ?? 0);
 }
 

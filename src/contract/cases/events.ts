@@ -102,6 +102,28 @@ export function eventCases(h: ContractHarness): void {
       expect(log[4]).toMatchObject({ status: "failed", error: { type: "Error", message: "boom" } });
     });
 
+    it("EV-30 a manual retry numbers its attempts on from the earlier ones: after two failed attempts, queue.retry() appends added, started and failed with attempt 3", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const t = failing(1);
+      await queue.add(t);
+      await h.worker(queue).work({ maxTasks: 2 });
+      expect(await queue.retry(t)).toBe(true);
+      await h.worker(queue).work({ maxTasks: 1 });
+      const log = await logOf(backend, queue.name);
+      // The same number currentTask(), the attempt's span and its log lines carry.
+      expect(log.map((e) => `${e.type}#${e.attempt}`)).toEqual([
+        "added#1",
+        "started#1",
+        "retrying#1",
+        "started#2",
+        "failed#2",
+        "added#3",
+        "started#3",
+        "failed#3",
+      ]);
+    });
+
     it("EV-5 a settle appends its events only when it writes: not when lost, not when a resend finds it written", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
