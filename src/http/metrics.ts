@@ -15,24 +15,16 @@ export async function metricsResponse(
   queueNamed: (name: string) => Queue,
   listQueues: () => Promise<Record<string, number>>,
 ): Promise<Response> {
-  const chosen =
-    names === undefined
-      ? Object.keys(await listQueues()).sort()
-      : [
-          ...new Set(
-            names
-              .split(",")
-              .map((name) => name.trim())
-              .filter((name) => name !== ""),
-          ),
-        ];
-  if (names !== undefined && chosen.length === 0) {
-    // Metrics of no queue would read as a scrape of queues that hold nothing. A backend that
-    // lists no queue yet is not a mistake: its scrape is simply empty of queue series.
+  const given = names?.split(",").map((name) => name.trim());
+  if (given?.includes("")) {
+    // Metrics of no queue would read as a scrape of queues that hold nothing, and an empty name
+    // in a list is most likely a slip. A backend that lists no queue yet is not a mistake: its
+    // scrape is simply empty of queue series.
     throw new InvalidOptionError(
-      `/metrics: queue must name at least one queue (got ${JSON.stringify(names)}); leave it out for every queue`,
+      `/metrics: queue must name queues, separated by single commas (got ${JSON.stringify(names)}); leave it out for every queue`,
     );
   }
+  const chosen = given === undefined ? Object.keys(await listQueues()).sort() : [...new Set(given)];
   const text = await collectMetrics(...chosen.map(queueNamed));
   return new Response(text, {
     headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },

@@ -6,6 +6,7 @@
  */
 import { InvalidOptionError } from "../errors.js";
 import { defaultTaskMetrics, taskMetricsText } from "../observability/task-metrics.js";
+import { describeGiven } from "../task/describe-value.js";
 import { Queue } from "./queue.js";
 
 /**
@@ -19,8 +20,11 @@ import { Queue } from "./queue.js";
  * response.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE }).end(text);
  */
 export async function collectMetrics(...queues: Queue[]): Promise<string> {
-  if (!queues.every((queue) => queue instanceof Queue)) {
-    throw new InvalidOptionError("collectMetrics() takes Queues");
+  const wrong = queues.findIndex((queue) => !(queue instanceof Queue));
+  if (wrong >= 0) {
+    throw new InvalidOptionError(
+      `collectMetrics() takes Queues (argument ${wrong + 1} is ${describeGiven(queues[wrong])})`,
+    );
   }
   // A queue named twice would repeat its series, and Prometheus refuses a scrape that does.
   const byName = new Map(queues.map((queue) => [queue.name, queue]));

@@ -53,11 +53,13 @@ describe("GET /metrics", () => {
     const bad = await handler(new Request(`${ORIGIN}/metrics?queue=no/slash`));
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/Invalid queue name/);
-    // A list naming no queue is a mistake, not a scrape of nothing.
-    for (const empty of ["", ",", "%20,%20"]) {
+    // A list naming no queue is a mistake, not a scrape of nothing; so is an empty name in a list.
+    for (const empty of ["", ",", "%20,%20", "a,,b", "a,"]) {
       const none = await handler(new Request(`${ORIGIN}/metrics?queue=${empty}`));
       expect(none.status, empty).toBe(400);
-      expect(((await none.json()) as { error: string }).error).toMatch(/at least one queue/);
+      expect(((await none.json()) as { error: string }).error).toMatch(
+        /queue must name queues, separated by single commas/,
+      );
     }
   });
 

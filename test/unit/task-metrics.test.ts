@@ -64,6 +64,10 @@ describe("task metrics on memory://", () => {
     // No queue named: no counts, and no header of their family either.
     expect(all.has("sheppy_queue_tasks")).toBe(false);
     expect(await collectMetrics()).not.toContain("sheppy_queue_tasks");
+    // Something other than a Queue is named with its place.
+    await expect(collectMetrics(a, "b" as never)).rejects.toThrow(
+      'collectMetrics() takes Queues (argument 2 is "b")',
+    );
     await backend.disconnect();
   });
 
