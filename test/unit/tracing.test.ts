@@ -41,6 +41,18 @@ function memoryQueue(name: string): Queue {
   return new Queue(new MemoryBackend({ instantProcessing: false }), { name });
 }
 
+/** A pino destination keeping each line, parsed. */
+function logLines(): { lines: Record<string, unknown>[]; sink: Writable } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, sink };
+}
+
 async function runAll(queue: Queue, options: ConstructorParameters<typeof Worker>[1] = {}) {
   const worker = new Worker(queue, {
     scheduler: false,
@@ -174,13 +186,7 @@ describe("tracing on memory://", () => {
   });
 
   it("the worker's task lines carry the attempt span's traceId and spanId", async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
-        done();
-      },
-    });
+    const { lines, sink } = logLines();
     const queue = memoryQueue("traced-logs");
     await queue.add(echo("logged"));
     const logger = pino({ level: "info", mixin: traceMixin }, sink);
@@ -196,13 +202,7 @@ describe("tracing on memory://", () => {
   });
 
   it("the lines about an attempt interrupted at shutdown, and a task:interrupted listener's, carry its span", async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
-        done();
-      },
-    });
+    const { lines, sink } = logLines();
     const queue = memoryQueue("traced-interrupted");
     await queue.add(lingers(5_000));
     const logger = pino({ level: "info", mixin: traceMixin }, sink);

@@ -83,12 +83,18 @@ export function eventCases(h: ContractHarness): void {
       expect(typeof log[2]!.durationMs).toBe("number");
     });
 
-    it("EV-4 a failure with a retry left appends retrying (error, next run), then the second attempt's started and failed", async () => {
+    /** A queue whose `events.failing` task ran both its attempts and failed. */
+    async function failedTwice() {
       const queue = h.queue();
       const backend = await queue.connect();
       const t = failing(1);
       await queue.add(t);
       await h.worker(queue).work({ maxTasks: 2 });
+      return { queue, backend, t };
+    }
+
+    it("EV-4 a failure with a retry left appends retrying (error, next run), then the second attempt's started and failed", async () => {
+      const { queue, backend } = await failedTwice();
       const log = await logOf(backend, queue.name);
       expect(log.map((e) => `${e.type}#${e.attempt}`)).toEqual([
         "added#1",
@@ -103,11 +109,7 @@ export function eventCases(h: ContractHarness): void {
     });
 
     it("EV-30 a manual retry numbers its attempts on from the earlier ones: after two failed attempts, queue.retry() appends added, started and failed with attempt 3", async () => {
-      const queue = h.queue();
-      const backend = await queue.connect();
-      const t = failing(1);
-      await queue.add(t);
-      await h.worker(queue).work({ maxTasks: 2 });
+      const { queue, backend, t } = await failedTwice();
       expect(await queue.retry(t)).toBe(true);
       await h.worker(queue).work({ maxTasks: 1 });
       const log = await logOf(backend, queue.name);
