@@ -3,6 +3,8 @@
  * Options of `sheppy work` that cannot go together. A worker with job
  * processing off claims no task, so it never finds its queues empty nor
  * finishes a task: `--oneshot` or `--max-tasks` with it would never exit.
+ * And the `--metrics-host` flag says where to serve metrics, which only
+ * `--metrics-port` turns on: alone, it would be ignored.
  */
 import type { Command } from "commander";
 import { CliUsageError } from "../errors.js";
@@ -18,7 +20,14 @@ export function checkWorkConflicts(cmd: Command): void {
     disableJobProcessing?: boolean;
     oneshot?: boolean;
     maxTasks?: number;
+    metricsPort?: number;
   }>();
+  // The flag only: SHEPPY_METRICS_HOST is often set for every process of a deployment, the port for some.
+  if (values.metricsPort === undefined && cmd.getOptionValueSource("metricsHost") === "cli") {
+    throw new CliUsageError(
+      "--metrics-host needs --metrics-port (or SHEPPY_METRICS_PORT): without a port no metrics are served",
+    );
+  }
   if (!values.disableJobProcessing) return;
   const stop = values.oneshot
     ? given(cmd, "oneshot", "--oneshot", "SHEPPY_ONESHOT")

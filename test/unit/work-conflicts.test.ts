@@ -1,6 +1,7 @@
 /**
  * `sheppy work` refuses job processing off with a stop condition (`--oneshot`,
- * `--max-tasks`), given as flags or variables: such a worker would never exit.
+ * `--max-tasks`), given as flags or variables: such a worker would never exit;
+ * and a metrics address without a metrics port, which would be ignored.
  */
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { buildProgram } from "../../src/cli/program.js";
@@ -37,5 +38,16 @@ describe("sheppy work: conflicting options", () => {
     vi.stubEnv("SHEPPY_ONESHOT", "false");
     vi.stubEnv("SHEPPY_MAX_TASKS", "3");
     await expect(work()).rejects.toThrow("SHEPPY_MAX_TASKS (--max-tasks) cannot be used");
+  });
+
+  test("the --metrics-host flag without a metrics port is refused; the variable alone is not (deployments set it for every process)", async () => {
+    await expect(work("--metrics-host", "0.0.0.0")).rejects.toThrow(
+      "--metrics-host needs --metrics-port (or SHEPPY_METRICS_PORT): without a port no metrics are served",
+    );
+    vi.stubEnv("SHEPPY_METRICS_HOST", "0.0.0.0");
+    vi.stubEnv("SHEPPY_DISABLE_JOB_PROCESSING", "1");
+    vi.stubEnv("SHEPPY_ONESHOT", "yes");
+    // Past the metrics check: refused for the next conflict instead.
+    await expect(work()).rejects.toThrow("SHEPPY_ONESHOT (--oneshot) cannot be used");
   });
 });
