@@ -5,12 +5,12 @@
  * spans nest under its attempt; log lines name the active span, those about
  * an attempt interrupted at shutdown too.
  */
-import { Writable } from "node:stream";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { pino } from "pino";
 import { MemoryBackend, Queue, TRACE_META_KEY, task, traceMixin, Worker } from "sheppy";
 import { afterEach, describe, expect, it } from "vitest";
 import { tracedInThread } from "../fixtures/traced-sandbox-tasks.js";
+import { collectLines } from "../support/log-lines.js";
 import { registerTestTracing, spansNamed } from "../support/tracing.js";
 
 const exporter = registerTestTracing();
@@ -39,18 +39,6 @@ const nests = task({ name: "tracing.nests" }, async () => {
 
 function memoryQueue(name: string): Queue {
   return new Queue(new MemoryBackend({ instantProcessing: false }), { name });
-}
-
-/** A pino destination keeping each line, parsed. */
-function logLines(): { lines: Record<string, unknown>[]; sink: Writable } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, sink };
 }
 
 async function runAll(queue: Queue, options: ConstructorParameters<typeof Worker>[1] = {}) {
@@ -186,7 +174,7 @@ describe("tracing on memory://", () => {
   });
 
   it("the worker's task lines carry the attempt span's traceId and spanId", async () => {
-    const { lines, sink } = logLines();
+    const { lines, sink } = collectLines();
     const queue = memoryQueue("traced-logs");
     await queue.add(echo("logged"));
     const logger = pino({ level: "info", mixin: traceMixin }, sink);
@@ -202,7 +190,7 @@ describe("tracing on memory://", () => {
   });
 
   it("the lines about an attempt interrupted at shutdown, and a task:interrupted listener's, carry its span", async () => {
-    const { lines, sink } = logLines();
+    const { lines, sink } = collectLines();
     const queue = memoryQueue("traced-interrupted");
     await queue.add(lingers(5_000));
     const logger = pino({ level: "info", mixin: traceMixin }, sink);

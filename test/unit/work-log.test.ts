@@ -1,9 +1,9 @@
 /** The worker's task log lines (`logTasks` and `sheppy work`): attempt numbers count from 1 and name the attempt that ran. */
-import { Writable } from "node:stream";
 import { pino } from "pino";
 import { MemoryBackend, Queue, step, task, Worker, workflow } from "sheppy";
 import { describe, expect, it } from "vitest";
 import { logTaskEvents } from "../../src/cli/commands/work-log.js";
+import { collectLines } from "../support/log-lines.js";
 
 let runs = 0;
 const flaky = task({ name: "work-log.flaky", retry: 2, retryDelay: 0 }, () => {
@@ -20,17 +20,6 @@ const explodes = workflow({ name: "work-log.explodes" }, function* () {
   yield* step(failing());
   throw new Error("gave up");
 });
-
-function collectLines(): { lines: Record<string, unknown>[]; sink: Writable } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, sink };
-}
 
 describe("worker log lines", () => {
   it("a workflow's resumes log what happened to the workflow; its steps carry its id", async () => {
@@ -101,13 +90,7 @@ const limited = task(
 
 describe("rate-limit deferrals in the log", () => {
   it("each task put off to its slot is a debug line naming when it is due", async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split("\n")) if (line) lines.push(JSON.parse(line));
-        done();
-      },
-    });
+    const { lines, sink } = collectLines();
     const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {
       name: "work-log-rl",
     });
