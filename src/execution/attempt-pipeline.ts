@@ -29,7 +29,7 @@ import type {
   WorkflowWrite,
 } from "../backends/backend.js";
 import { WorkerCrashedError } from "../errors.js";
-import { context, failSpan, type Span, type StartedSpan, trace } from "../observability/tracing.js";
+import { context, failSpan, type Span, type StartedSpan } from "../observability/tracing.js";
 import {
   eventBody,
   finishedWorkflowEvent,
@@ -166,8 +166,8 @@ class PipelineAttempt implements Attempt, TaskReports {
     private readonly pipeline: AttemptPipeline,
     private readonly claim: ClaimedTask,
     environment: ExecutionEnvironment,
-    /** The attempt's CONSUMER span, when tracing is on. */
-    readonly span: Span | undefined,
+    /** The attempt's CONSUMER span and the context it runs in, when tracing is on. */
+    private readonly traced: StartedSpan | undefined,
   ) {
     this.fence = claim.fence;
     const startedAt = environment.clock.now();
@@ -228,7 +228,12 @@ class PipelineAttempt implements Attempt, TaskReports {
   }
 
   inContext<T>(fn: () => T): T {
-    return this.span ? context.with(trace.setSpan(context.active(), this.span), fn) : fn();
+    return this.traced ? context.with(this.traced.context, fn) : fn();
+  }
+
+  /** The attempt's CONSUMER span, when tracing is on. */
+  get span(): Span | undefined {
+    return this.traced?.span;
   }
 
   abandon(reason: Error): Promise<SettleResult | "unsettled"> {
@@ -391,7 +396,7 @@ export class AttemptPipeline {
   }
 
   #start(claim: ClaimedTask, traced: StartedSpan | undefined): Attempt {
-    const attempt = new PipelineAttempt(this, claim, this.options.environment, traced?.span);
+    const attempt = new PipelineAttempt(this, claim, this.options.environment, traced);
     this.#events?.hold(
       claim,
       eventBody("started", claim.record, this.options.environment.clock.now()),

@@ -37,7 +37,6 @@ const CLEAR_BATCH = 500;
 /** Expired records deleted per script call (each call is one short atomic step). */
 const PRUNE_BATCH = 1000;
 
-/** The keys `add.lua` takes, in its order. */
 /** The keys of one call of `clear.lua`, in its order. */
 export function clearKeys(k: QueueKeys): string[] {
   return [
@@ -67,6 +66,7 @@ export function clearArgs(k: QueueKeys, batch: number): (string | number)[] {
   return [k.task, batch, k.workflow, k.workflowPending];
 }
 
+/** The keys `add.lua` takes, in its order. */
 function addKeys(k: QueueKeys): string[] {
   return [
     k.ids,
