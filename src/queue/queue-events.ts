@@ -119,6 +119,9 @@ export async function* queueEvents(
       failures = 0;
     } catch (error) {
       if (!backend.isConnected) return;
+      // The backend knows the position's shape; the caller needs to hear which option gave it.
+      if (error instanceof InvalidOptionError && position === after)
+        throw new InvalidOptionError(`queue.events(): after: ${error.message}`, { cause: error });
       // An outage passes; the log keeps what happened meanwhile, up to its cap.
       if (!(error instanceof BackendUnavailableError)) throw error;
       await pause(RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]!, signal);

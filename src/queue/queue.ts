@@ -30,6 +30,7 @@ import {
   type ReportedAddOptions,
   reportsOutcome,
 } from "./add-reported.js";
+import { stopBackendUsers } from "./backend-users.js";
 import type { CronDefinition } from "./cron.js";
 import { listCrons, registerCron, removeCron, removeCronById } from "./cron-api.js";
 import type { CronEvery, CronOptions } from "./cron-schedule.js";
@@ -927,8 +928,13 @@ export class Queue implements QueueHandle {
     if (this.#inline) await this.#inline.drain(this.name, this.maxPayloadBytes);
   }
 
-  /** Disconnects the backend. */
+  /**
+   * Disconnects the backend. A Worker still working through it is closed
+   * first, as `worker.close()` does (its running tasks finish, up to its
+   * `shutdownTimeout`, and their outcomes are stored).
+   */
   async close(): Promise<void> {
+    await stopBackendUsers(this.backend);
     await this.backend.disconnect();
   }
 }

@@ -15,6 +15,7 @@ import { EventEmitter } from "node:events";
 import { systemClock } from "../clock.js";
 import { SheppyError } from "../errors.js";
 import type { WorkerEventMap } from "../events.js";
+import { useBackend } from "../queue/backend-users.js";
 import { Queue } from "../queue/queue.js";
 import { startBackgroundLoops } from "./background-loops.js";
 import { runClaimLoop } from "./claim-loop.js";
@@ -146,6 +147,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         )
       : undefined;
     context.flights.begin(run);
+    // A queue closed while this worker runs stops it first (see queue/backend-users).
+    const stopOnClose = () => this.close();
+    const releases = this.queues.map((queue) => useBackend(queue.backend, stopOnClose));
     try {
       const background = startBackgroundLoops(context, run);
       this.emit("worker:started", { queues: this.queues.map((q) => q.name) });
@@ -187,6 +191,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     } finally {
       run.background.abort();
       signalHandlers?.remove();
+      for (const release of releases) release();
     }
   }
 }

@@ -77,4 +77,11 @@ describe("sheppy events", () => {
       /^error: --after takes "now", "start" or the id of an event the log gave: .*position.*banana/,
     );
   });
+
+  it("a backend whose event log is off is a one-line error that says how to turn it on", async () => {
+    const off = await runCli(["events"], { ...env, SHEPPY_BACKEND_URL: `${url}?eventCap=0` });
+    expect(expectOneLineError(off)).toMatch(
+      /^error: the event log of queue 'watched' is off on this backend \(eventCap=0 in its URL\).*leave eventCap out/,
+    );
+  });
 });

@@ -115,9 +115,16 @@ export function addEventsCommand(program: Command): void {
       }
     } catch (error) {
       // The backend names the position's shape; the user needs the flag and its other values.
-      if (error instanceof InvalidOptionError && error.message.startsWith("event log position")) {
+      const position = error instanceof InvalidOptionError ? error.cause : undefined;
+      if (position instanceof InvalidOptionError) {
         throw new CliUsageError(
-          `--after takes "now", "start" or the id of an event the log gave: ${error.message}`,
+          `--after takes "now", "start" or the id of an event the log gave: ${position.message}`,
+          { cause: error },
+        );
+      }
+      if (error instanceof InvalidOptionError && backend.eventCap === 0) {
+        throw new CliUsageError(
+          `the event log of queue '${settings.queue}' is off on this backend (eventCap=0 in its URL): no process writes events to follow; leave eventCap out (default 10,000) or set it above 0`,
           { cause: error },
         );
       }

@@ -286,6 +286,10 @@ export function eventCases(h: ContractHarness): void {
         InvalidOptionError,
       );
       await expect(queue.events({ batchSize: 0 }).next()).rejects.toThrow(/batchSize/);
+      // The listener's error names its option; the backend's, the position's form.
+      await expect(queue.events({ after: "not a position" }).next()).rejects.toThrow(
+        /^queue\.events\(\): after: event log position .*"not a position"/,
+      );
     });
 
     it("EV-29 a position past the newest the log has given is an InvalidOptionError, not a silent wait (a position saved from another store, or from before a restore)", async () => {
@@ -303,7 +307,9 @@ export function eventCases(h: ContractHarness): void {
         await expect(read).rejects.toThrow(InvalidOptionError);
         await expect(read).rejects.toThrow(/past the newest this log has given/);
       }
-      await expect(queue.events({ after: ahead }).next()).rejects.toThrow(/past the newest/);
+      await expect(queue.events({ after: ahead }).next()).rejects.toThrow(
+        /^queue\.events\(\): after: .*past the newest/,
+      );
       // The newest itself is a position to wait after, also once the log is emptied.
       expect(await backend.readEvents(queue.name, { after: newest, limit: 10 })).toEqual([]);
       await queue.clear();

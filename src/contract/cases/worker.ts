@@ -418,6 +418,44 @@ export function workerCases(h: ContractHarness): void {
       expect((await queue.getTask(waiting))?.status).toBe("pending");
     });
 
+    it("WK-16 queue.close() while a worker runs on it closes the worker first: its running task finishes and is stored before the backend disconnects", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const running = hold(token);
+      const waiting = add(2, 2);
+      await queue.add(running);
+      const worker = h.worker(queue, { concurrency: 1 });
+      const working = worker.work();
+      const load = loads.get(token);
+      await until(() => load.started === 1, { what: "task started" });
+      await queue.add(waiting);
+      // What the store holds when the disconnect comes (an in-memory store keeps nothing after it).
+      const backend = queue.backend;
+      const disconnect = backend.disconnect.bind(backend);
+      let atDisconnect: (string | undefined)[] = [];
+      Object.assign(backend, {
+        disconnect: async () => {
+          atDisconnect = [
+            (await queue.getTask(running))?.status,
+            (await queue.getTask(waiting))?.status,
+          ];
+          await disconnect();
+        },
+      });
+      let closed = false;
+      const closing = queue.close().then(() => {
+        closed = true;
+      });
+      await sleep(50);
+      expect(closed).toBe(false);
+      load.release.open();
+      await closing;
+      expect(await working).toMatchObject({ processed: 1, interrupted: 0 });
+      expect(atDisconnect).toEqual(["completed", "pending"]);
+      expect(backend.isConnected).toBe(false);
+      expect(load.aborted).toEqual([]);
+    });
+
     it("WK-19 after shutdownTimeout a task that ignores its signal is interrupted, its signal fires, and it is put back to pending", async () => {
       const queue = h.queue();
       const token = randomUUID();
