@@ -118,6 +118,7 @@ export type {
 export { workflow } from "./task/define-workflow.js";
 export type {
   JsonStorable,
+  SideEffectNotJson,
   TaskArgumentsNotJson,
   TaskResultNotJson,
   WorkflowArgumentsNotJson,

@@ -550,6 +550,14 @@ export interface WorkflowStore {
   /** The workflows with these ids that exist (and have not expired) in this queue, with their step outcomes. */
   getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>>;
   /**
+   * Which of these workflows the queue holds and are still running: a read
+   * of their status alone, no step outcomes. Before a worker starts a
+   * workflow's step it asks this, so that a step put back after its workflow
+   * ended (a retry, a crashed or interrupted attempt of a step that was
+   * running when the workflow was cancelled) never runs again.
+   */
+  runningWorkflows(queue: string, ids: readonly string[]): Promise<ReadonlySet<string>>;
+  /**
    * Workflow records of the queue, a page at a time, in no stated order (as
    * `getAllTasks` pages); `running` keeps only those still running.
    */

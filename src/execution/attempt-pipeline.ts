@@ -2,8 +2,9 @@
  * @module execution/attempt-pipeline
  * The one path a claimed task takes to a settled record:
  *
- *   rate gate → run (middleware, dependencies, the function, inline or in a
- *   sandbox thread) → outcome → settle
+ *   gates (an unknown name, an ended workflow, a rate limit) → run
+ *   (middleware, dependencies, the function, inline or in a sandbox thread)
+ *   → outcome → settle
  *
  * The Worker, inline processing (`memory://`) and `TestQueue` all run their
  * attempts through it; they differ only in where claims come from, which
@@ -26,6 +27,7 @@ import type {
   RetentionSettings,
   Settlement,
   SettleResult,
+  WorkflowStore,
   WorkflowWrite,
 } from "../backends/backend.js";
 import { WorkerCrashedError } from "../errors.js";
@@ -59,6 +61,7 @@ import { ProgressReporter } from "./progress-reporter.js";
 import { passRateLimit } from "./rate-gate.js";
 import type { TaskReports } from "./run-context.js";
 import { UnknownTaskGate } from "./unknown-task-gate.js";
+import { isWorkflowStep, stepsOfEndedWorkflows } from "./workflow-gate.js";
 
 /**
  * Sends one settlement to the backend (directly, or batched with others),
@@ -90,6 +93,8 @@ export interface AttemptHooks {
   settled?(claim: ClaimedTask, end: AttemptEnd): void;
   /** The claim was over its rate limit: settled back as `scheduled`, not run (not an attempt). */
   deferred?(claim: ClaimedTask, record: TaskData, result: SettleResult | "unsettled"): void;
+  /** The claim was a step of a workflow that has ended: settled as `cancelled`, not run (not an attempt). */
+  cancelled?(claim: ClaimedTask, record: TaskData, result: SettleResult | "unsettled"): void;
   /** The task's reports (`progress()`, `log()`) were written to its running record. */
   progressed?(claim: ClaimedTask, record: TaskData): void;
 }
@@ -100,16 +105,20 @@ export interface AttemptPipelineOptions {
    * What the pipeline reaches in the backend itself: retention, to resolve
    * expiry; rate limits; the running record a task's reports are written to;
    * the queue's event log, which each stage's lifecycle event goes to (a
-   * settle's own events go with the settle, atomically).
+   * settle's own events go with the settle, atomically); whether a step's
+   * workflow still runs.
    */
   readonly store: RateLimitStore &
     Pick<ClaimStore, "saveProgress"> &
-    Pick<EventLog, "eventCap" | "appendEvents"> & { readonly retention: RetentionSettings };
+    Pick<EventLog, "eventCap" | "appendEvents"> &
+    Pick<WorkflowStore, "runningWorkflows"> & { readonly retention: RetentionSettings };
   readonly environment: ExecutionEnvironment;
   readonly settle: Settler;
   readonly hooks?: AttemptHooks | undefined;
   /** A rate-limit check could not reach the backend (the task is put off a little). */
   readonly onRateCheckError?: ((error: unknown) => void) | undefined;
+  /** Whether steps' workflows still run could not be read (the steps start all the same). */
+  readonly onWorkflowCheckError?: ((error: unknown) => void) | undefined;
   /**
    * How long (ms) a task whose name is not defined here is put back for other
    * workers before it fails with `UnknownTaskError` (see `unknown-task-gate.ts`);
@@ -253,9 +262,9 @@ class PipelineAttempt implements Attempt, TaskReports {
 export interface Admission {
   /** May start now (their start is counted). */
   readonly admitted: ClaimedTask[];
-  /** How many were put off. */
+  /** How many were not admitted: put off, or ended as steps of an ended workflow (none is an attempt). */
   readonly deferredCount: number;
-  /** Resolves once every put-off claim is settled back. */
+  /** Resolves once every claim not admitted is settled. */
   readonly deferrals: Promise<void>;
 }
 
@@ -263,10 +272,10 @@ export interface Admission {
 /**
  * What a settle ends: an attempt (`run`), a claim taken over (`crash`), a
  * start put off by a rate limit (`deferral`), a running attempt interrupted
- * at shutdown (`requeue`), or a claim handed back before it started
- * (`release`).
+ * at shutdown (`requeue`), a claim handed back before it started
+ * (`release`), or a step not started because its workflow ended (`cancel`).
  */
-type SettleKind = "run" | "crash" | "deferral" | "requeue" | "release";
+type SettleKind = "run" | "crash" | "deferral" | "requeue" | "release" | "cancel";
 
 export class AttemptPipeline {
   readonly #unknown: UnknownTaskGate | undefined;
@@ -282,9 +291,9 @@ export class AttemptPipeline {
         : undefined;
   }
 
-  /** Whether `claim` must pass {@link admit} before it starts: it has a rate limit, or its name is unknown here. */
+  /** Whether `claim` must pass {@link admit} before it starts: it has a rate limit, is a workflow's step, or its name is unknown here. */
   needsAdmission(claim: ClaimedTask): boolean {
-    if (claim.record.config.rateLimit) return true;
+    if (claim.record.config.rateLimit || isWorkflowStep(claim)) return true;
     return this.#unknown?.applies(claim.record) ?? false;
   }
 
@@ -294,10 +303,12 @@ export class AttemptPipeline {
 
   /**
    * The gates for a batch of claims. A task whose name is unknown here is put
-   * back for other workers while its grace lasts. Rate limits are checked in
-   * claim order in one round (the oldest claims get the free starts); claims
-   * over their limit are settled back as `scheduled` for their slot; claims
-   * without a limit pass without a backend call.
+   * back for other workers while its grace lasts. A step whose workflow has
+   * ended is settled as `cancelled` (one read for the batch's steps). Rate
+   * limits are checked in claim order in one round (the oldest claims get
+   * the free starts); claims over their limit are settled back as
+   * `scheduled` for their slot; claims without a limit pass without a
+   * backend call.
    */
   async admit(claims: readonly ClaimedTask[]): Promise<Admission> {
     const { store, queue, environment } = this.options;
@@ -316,11 +327,18 @@ export class AttemptPipeline {
         }
       }
     }
+    const ended = await this.#endedSteps(
+      claims.filter((claim) => !putOff.has(claim)),
+      now,
+    );
     const limited = claims.filter(
       (claim) =>
-        claim.record.config.rateLimit && claim.record.finishedAt === null && !putOff.has(claim),
+        claim.record.config.rateLimit &&
+        claim.record.finishedAt === null &&
+        !putOff.has(claim) &&
+        !ended.has(claim),
     );
-    if (limited.length === 0 && putOff.size === 0)
+    if (limited.length === 0 && putOff.size === 0 && ended.size === 0)
       return { admitted: [...claims], deferredCount: 0, deferrals: Promise.resolve() };
     let reported = false;
     const onError = (error: unknown) => {
@@ -347,11 +365,49 @@ export class AttemptPipeline {
         this.#hookFailed(error, "deferred");
       }
     });
+    const cancels = [...ended].map(async ([claim, record]) => {
+      const expiresAt = expiryOf(record, store.retention, now);
+      const result = await this.#send(
+        claim,
+        claim.fence,
+        record,
+        [],
+        expiresAt,
+        now,
+        "cancel",
+      ).then(
+        (r) => r,
+        () => "unsettled" as const,
+      );
+      try {
+        this.options.hooks?.cancelled?.(claim, record, result);
+      } catch (error) {
+        this.#hookFailed(error, "cancelled");
+      }
+    });
     return {
-      admitted: claims.filter((claim) => !putOff.has(claim)),
-      deferredCount: putOff.size,
-      deferrals: Promise.all(deferrals).then(() => undefined),
+      admitted: claims.filter((claim) => !putOff.has(claim) && !ended.has(claim)),
+      deferredCount: putOff.size + ended.size,
+      deferrals: Promise.all([...deferrals, ...cancels]).then(() => undefined),
     };
+  }
+
+  /** The steps among `claims` whose workflow has ended, as they are stored instead; none when that cannot be read. */
+  async #endedSteps(
+    claims: readonly ClaimedTask[],
+    now: number,
+  ): Promise<ReadonlyMap<ClaimedTask, TaskData>> {
+    try {
+      return await stepsOfEndedWorkflows(this.options.store, this.queue, claims, now);
+    } catch (error) {
+      // Not knowing, the steps run: as they would have before a workflow could end under them.
+      try {
+        this.options.onWorkflowCheckError?.(error);
+      } catch (reportError) {
+        this.#hookFailed(reportError, "workflow check");
+      }
+      return new Map();
+    }
   }
 
   /** @internal The reporter of a claim's attempt: its reports written onto its running record, fenced by `fence()`. */
@@ -690,6 +746,8 @@ function settleEventType(kind: Exclude<SettleKind, "release">, record: TaskData)
       return "deferred";
     case "requeue":
       return "interrupted";
+    case "cancel":
+      return "cancelled";
     default:
       if (record.status === "completed") return "completed";
       if (record.status === "retrying") return "retrying";

@@ -13,7 +13,7 @@
  * (the run-time check refuses the instance itself). A union with a member
  * that cannot be stored (`string | Date`) is refused.
  */
-import type { JsonValue } from "../json.js";
+import type { JsonCompatible, JsonValue } from "../json.js";
 import type { StoredAs } from "./stored-as.js";
 import type { Task } from "./task-record.js";
 
@@ -111,3 +111,20 @@ export type CheckedWorkflowResult<R> = [WorkflowResultMark<R>] extends [never]
 export type CheckedWorkflowArguments<A> = [StorableMark<A>] extends [never]
   ? WorkflowArgumentsNotJson
   : unknown;
+
+/** What `sideEffect()` shows (in the error message) for a value that cannot be recorded. */
+export type SideEffectNotJson =
+  "a sideEffect's value must be JSON (no undefined, Date, bigint, symbol, Map, Set, function or promise): it is recorded as JSON and replayed; for a time return getTime() or toISOString(), or use now()";
+
+/**
+ * `unknown` when a side effect's value `R` is JSON, else what the compiler
+ * shows. `any` and `unknown` pass, as a task's result does: the value is
+ * checked when it is recorded.
+ */
+export type CheckedSideEffect<R> = 0 extends 1 & R
+  ? unknown
+  : unknown extends R
+    ? unknown
+    : [R] extends [JsonCompatible<R>]
+      ? unknown
+      : SideEffectNotJson;

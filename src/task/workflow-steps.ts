@@ -7,7 +7,8 @@
  * first run and replayed afterwards. A workflow body yields nothing else;
  * the replay engine refuses anything else with `InvalidYieldError`.
  */
-import type { JsonCompatible, JsonValue } from "../json.js";
+import type { JsonValue } from "../json.js";
+import type { CheckedSideEffect } from "./json-signature.js";
 import type { Task } from "./task-record.js";
 import type { Workflow } from "./workflow-record.js";
 
@@ -89,10 +90,14 @@ export function* run<R>(workflow: Workflow<R>): Generator<WorkflowInstruction, R
  * between replays.
  * @example const token = yield* sideEffect(() => crypto.randomUUID());
  */
-export function* sideEffect<T extends JsonValue | object>(
-  compute: () => T & JsonCompatible<T>,
-): Generator<WorkflowInstruction, T, unknown> {
-  return (yield { kind: "effect", compute: () => compute(), revive: (recorded) => recorded }) as T;
+export function* sideEffect<F extends () => unknown>(
+  compute: F & CheckedSideEffect<ReturnType<F>>,
+): Generator<WorkflowInstruction, ReturnType<F>, unknown> {
+  return (yield {
+    kind: "effect",
+    compute: () => compute() as JsonValue,
+    revive: (recorded) => recorded,
+  }) as ReturnType<F>;
 }
 
 /**

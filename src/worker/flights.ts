@@ -135,6 +135,18 @@ export class Flights {
                 task: new Task(record, null),
               });
           },
+          cancelled: (_claim, record, result) => {
+            if (result !== "settled") return;
+            this.options.logger.info(
+              {
+                queue: queue.name,
+                taskId: record.id,
+                task: record.name,
+                workflowId: record.workflowId,
+              },
+              "a step of a workflow that has ended was cancelled instead of run",
+            );
+          },
         },
         onProgressError: (error) =>
           this.options.logger.warn(
@@ -154,6 +166,13 @@ export class Flights {
             },
             "no task of this name is defined in this worker; put back for a worker that knows it",
           ),
+        onWorkflowCheckError: (error) => {
+          this.events.emit("worker:error", { error, during: "workflow check" });
+          this.options.logger.warn(
+            { err: error, queue: queue.name },
+            "cannot read whether workflows still run; their steps start all the same",
+          );
+        },
         onRateCheckError: (error) => {
           this.events.emit("worker:error", { error, during: "rate limit" });
           this.options.logger.warn(

@@ -89,6 +89,9 @@ class WrappedBackend implements Backend {
   getWorkflows(queue: string, ids: readonly string[]) {
     return this.#store.getWorkflows(queue, ids);
   }
+  runningWorkflows(queue: string, ids: readonly string[]) {
+    return this.#store.runningWorkflows(queue, ids);
+  }
   listWorkflows(queue: string, page?: PageRequest & { running?: boolean }) {
     return this.#store.listWorkflows(queue, page);
   }

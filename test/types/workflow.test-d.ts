@@ -103,8 +103,17 @@ describe("workflow types", () => {
       yield* sideEffect(() => new Date());
       // @ts-expect-error a Map is not JSON
       yield* sideEffect(() => new Map<string, number>());
+      // @ts-expect-error undefined is not JSON: return null
+      yield* sideEffect(() => undefined);
+      // @ts-expect-error a promise is not a value: the computation must be synchronous
+      yield* sideEffect(async () => 1);
+      // Widened as a task's result is, not a literal type.
       const n = yield* sideEffect(() => 7);
-      expectTypeOf(n).toEqualTypeOf<7>();
+      expectTypeOf(n).toEqualTypeOf<number>();
+      const token = yield* sideEffect(() => "abc");
+      expectTypeOf(token).toEqualTypeOf<string>();
+      const parsed = yield* sideEffect((): unknown => JSON.parse("1"));
+      expectTypeOf(parsed).toEqualTypeOf<unknown>();
     });
   });
 

@@ -377,6 +377,12 @@ export class MemoryBackend implements Backend {
     return this.#state(queue).workflows.read(ids, this.clock.now());
   }
 
+  async runningWorkflows(queue: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
+    const workflows = this.#state(queue).workflows;
+    const now = this.clock.now();
+    return new Set(ids.filter((id) => workflows.get(id, now)?.record.status === "running"));
+  }
+
   async listWorkflows(
     queue: string,
     page: PageRequest & { readonly running?: boolean | undefined } = {},

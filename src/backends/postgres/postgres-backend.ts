@@ -372,6 +372,10 @@ export class PostgresBackend implements Backend {
     return this.#workflows.getWorkflows(queue, ids);
   }
 
+  runningWorkflows(queue: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
+    return this.#workflows.runningWorkflows(queue, ids);
+  }
+
   listWorkflows(
     queue: string,
     page?: PageRequest & { readonly running?: boolean | undefined },

@@ -76,6 +76,10 @@ SELECT w.id, w.data, w.status, w.finished_at, w.pending,
 FROM %SCHEMA%.workflows w
 WHERE w.queue = $1 AND w.id = ANY($2::text[]) AND ${LIVE}`;
 
+const RUNNING = `
+SELECT w.id FROM %SCHEMA%.workflows w
+WHERE w.queue = $1 AND w.id = ANY($2::text[]) AND w.status = 'running'`;
+
 /** A page in insertion order after `$2`; `$4` keeps only running ones. */
 const PAGE = `
 SELECT w.seq, w.id, w.data, w.status, w.finished_at, w.pending
@@ -232,6 +236,17 @@ export class WorkflowStore {
       found.set(row.id, { record: readWorkflow(row), outcomes });
     }
     return found;
+  }
+
+  async runningWorkflows(queue: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
+    this.session.assertConnected();
+    if (ids.length === 0) return new Set();
+    const rows = await this.session.query<{ id: string }>(
+      "runningWorkflows",
+      this.session.sql(RUNNING),
+      [queue, [...new Set(ids)]],
+    );
+    return new Set(rows.map((row) => row.id));
   }
 
   /** A page in insertion order; the cursor is the insertion number of the last one returned. */

@@ -366,6 +366,10 @@ export class RedisBackend implements Backend {
     return this.#workflows.getWorkflows(queue, ids);
   }
 
+  runningWorkflows(queue: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
+    return this.#workflows.runningWorkflows(queue, ids);
+  }
+
   listWorkflows(
     queue: string,
     page?: PageRequest & { readonly running?: boolean | undefined },

@@ -104,6 +104,17 @@ export class WorkflowStore {
     return found;
   }
 
+  async runningWorkflows(queue: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Set();
+    const k = this.session.keys(queue);
+    // The set of running workflows, kept beside their records by every write that starts or ends one.
+    const member = await this.session.call("runningWorkflows", (client) =>
+      client.smismember(k.runningWorkflows, ...unique),
+    );
+    return new Set(unique.filter((_, i) => member[i] === 1));
+  }
+
   async listWorkflows(
     queue: string,
     page: PageRequest & { readonly running?: boolean | undefined } = {},

@@ -341,6 +341,10 @@ export class SqliteBackend implements Backend {
     return this.#workflows.getWorkflows(queue, ids);
   }
 
+  runningWorkflows(queue: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
+    return this.#workflows.runningWorkflows(queue, ids);
+  }
+
   listWorkflows(
     queue: string,
     page?: PageRequest & { readonly running?: boolean | undefined },

@@ -45,6 +45,8 @@ const BY_ID = `
 SELECT id, data, status, finished_at, pending FROM workflows
 WHERE queue = ? AND id = ? AND ${LIVE}`;
 
+const RUNNING = `SELECT 1 FROM workflows WHERE queue = ? AND id = ? AND status = 'running'`;
+
 const OUTCOMES = `
 SELECT task_id, data FROM workflow_outcomes WHERE queue = ? AND workflow_id = ? ORDER BY task_id`;
 
@@ -173,6 +175,13 @@ export class WorkflowStore {
         found.set(id, { record: readWorkflow(row), outcomes });
       }
       return found;
+    });
+  }
+
+  async runningWorkflows(queue: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
+    return this.db.read("runningWorkflows", () => {
+      const running = this.db.statement(RUNNING);
+      return new Set([...new Set(ids)].filter((id) => running.get(queue, id) !== undefined));
     });
   }
 

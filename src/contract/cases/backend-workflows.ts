@@ -320,6 +320,25 @@ export function backendWorkflowCases(h: ContractHarness): void {
       expect((await backend.getWorkflows(q, [id])).get(id)?.record.status).toBe("cancelled");
     });
 
+    it("runningWorkflows names those of the ids the queue holds that still run, each once", async () => {
+      const { backend, q } = await setup();
+      const ids = [crypto.randomUUID(), crypto.randomUUID()];
+      for (const id of ids) {
+        const steps = [stepData(id, 1)];
+        await backend.addWorkflow(q, { ...waitingOn(steps), id }, steps, null);
+      }
+      expect(await backend.runningWorkflows(q, [])).toEqual(new Set());
+      expect(await backend.runningWorkflows(q, [...ids, "unknown", ids[0]!])).toEqual(new Set(ids));
+      await backend.cancelWorkflow(q, ids[0]!, {
+        at: Date.now(),
+        expiresAt: null,
+        stepExpiresAt: null,
+      });
+      expect(await backend.runningWorkflows(q, [...ids, "unknown"])).toEqual(new Set([ids[1]]));
+      // Another queue's workflow of the same id is not this queue's.
+      expect(await backend.runningWorkflows(h.queue().name, ids)).toEqual(new Set());
+    });
+
     it("cancelling a step task ends it as a step: the workflow is resumed after its last step", async () => {
       const { backend, q } = await setup();
       const id = crypto.randomUUID();

@@ -326,6 +326,31 @@ export function concurrencyCases(h: ContractHarness): void {
       expect(next?.record.id).toBe(second.id);
       expect(next?.record.args).toEqual([3]);
     });
+
+    it("CK-12 a replace that moves a waiting task to another key, or gives a key to a task without one, takes that key's free slot at once", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const busy = keyed(1, "a");
+      const heldInA = keyed(2, "a");
+      await backend.add(queue.name, [busy, heldInA]);
+      const [first] = await backend.claim(queue.name, 10);
+      // Key a's slot is taken and its second task waits.
+      expect(first?.record.id).toBe(busy.id);
+      expect(await backend.claim(queue.name, 10)).toEqual([]);
+      const keyless = { ...item(4).toJSON(), status: "pending" as const };
+      await backend.add(queue.name, [keyless]);
+      // The waiting task moves to key b, the keyless one takes key c: both keys are free.
+      const movedToB = { ...heldInA, concurrencyKey: "b", args: [20] };
+      const keyedC = { ...keyless, concurrencyKey: "c", concurrencyLimit: 1 };
+      expect(await backend.add(queue.name, [movedToB], "replace")).toEqual([true]);
+      expect(await backend.add(queue.name, [keyedC], "replace")).toEqual([true]);
+      const claimed = await backend.claim(queue.name, 10);
+      expect(claimIds(claimed).sort()).toEqual([heldInA.id, keyless.id].sort());
+      expect(claimed.find((c) => c.record.id === heldInA.id)?.record.args).toEqual([20]);
+      // Key a's line lost its waiting task: its slot, once free, has nobody to hand over to.
+      await settleClaim(backend, queue.name, first!);
+      expect(await backend.claim(queue.name, 10)).toEqual([]);
+    });
   });
 
   describe("a queue's concurrency cap", () => {

@@ -21,7 +21,7 @@ import {
   workflow,
 } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
-import { PerTest } from "../support/until.js";
+import { type Gate, gate, PerTest, until } from "../support/until.js";
 
 const add = task({ name: "workflows.add" }, (a: number, b: number) => a + b);
 const fail = task({ name: "workflows.fail" }, (why: string): number => {
@@ -34,6 +34,27 @@ const slow = task({ name: "workflows.slow" }, async (ms: number) => {
 
 /** Replays per workflow id (the body runs once per resume, and once when added). */
 const replays = new PerTest<{ count: number }>(() => ({ count: 0 }));
+
+/** Each attempt of a `flaky` step, and the gate its first attempt waits at before it throws. */
+const flakyRuns = new PerTest<{ attempts: number; release: Gate }>(() => ({
+  attempts: 0,
+  release: gate(),
+}));
+const flaky = task(
+  { name: "workflows.flaky", retry: 2, retryDelay: 0 },
+  async (token: string): Promise<string> => {
+    const runs = flakyRuns.get(token);
+    if (++runs.attempts === 1) {
+      await runs.release.opened;
+      throw new Error("first attempt fails");
+    }
+    return "ran again";
+  },
+);
+const retried = workflow({ name: "workflows.retried" }, function* (token: string) {
+  const only = yield* step(flaky(token));
+  return only.result;
+});
 
 const sequential = workflow({ name: "workflows.sequential" }, function* (x: number) {
   const first = yield* step(add(x, 1));
@@ -239,6 +260,30 @@ export function workflowCases(h: ContractHarness): void {
       expect(await queue.deleteWorkflow(wf)).toBe(true);
       expect(await queue.deleteWorkflow(wf)).toBe(false);
       expect(await queue.getWorkflow(wf)).toBeNull();
+    });
+
+    it("a step running when its workflow is cancelled finishes, and its retry is cancelled, never run", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const wf = await queue.addWorkflow(retried(token));
+      const runs = flakyRuns.get(token);
+      const worker = h.worker(queue, { concurrency: 1 });
+      const working = worker.work();
+      await until(() => runs.attempts === 1, { what: "the step's first attempt started" });
+      expect((await queue.cancelWorkflow(wf)).status).toBe("cancelled");
+      runs.release.open();
+      const [stepId] = wf.steps.map((s) => s.taskId);
+      await until(async () => (await queue.getTask(stepId!))?.status === "cancelled", {
+        what: "the step's retry cancelled",
+      });
+      await worker.close();
+      await working;
+      expect(runs.attempts).toBe(1);
+      const stored = await queue.getTask(stepId!);
+      expect(stored?.finishedAt).not.toBeNull();
+      expect(stored?.error?.message).toBe("first attempt fails");
+      expect((await queue.getWorkflow(wf))?.status).toBe("cancelled");
+      expect(await queue.size()).toBe(0);
     });
 
     it("adding a workflow whose id the queue holds returns the stored one and adds nothing", async () => {

@@ -1,0 +1,50 @@
+/**
+ * @module execution/workflow-gate
+ * A workflow's step never starts once its workflow has ended. Cancelling a
+ * workflow cancels the steps waiting to run; a step running then finishes.
+ * But that step can come back — a retry after it fails, a takeover of a
+ * crashed worker's claim with `retryOnCrash`, a put-back at shutdown — and
+ * would run again for a workflow that nothing resumes any more. So before
+ * a step starts, its workflow is looked up (one read per batch of claims,
+ * its status alone), and a step whose workflow no longer runs is ended as
+ * `cancelled` instead.
+ */
+import type { ClaimedTask, WorkflowStore } from "../backends/backend.js";
+import { isoAt } from "../clock.js";
+import type { TaskData } from "../task/task-record.js";
+import { workflowOfStep } from "../task/workflow-resume-task.js";
+
+/** Whether `claim` is a step of a workflow, about to start an attempt. */
+export function isWorkflowStep(claim: ClaimedTask): boolean {
+  return claim.record.finishedAt === null && workflowOfStep(claim.record) !== null;
+}
+
+/**
+ * The claims among `claims` that are steps of workflows `queue` no longer
+ * runs (cancelled, failed, completed or gone), each with its record as it
+ * is stored instead of running: `cancelled` at `now`, not started.
+ */
+export async function stepsOfEndedWorkflows(
+  store: Pick<WorkflowStore, "runningWorkflows">,
+  queue: string,
+  claims: readonly ClaimedTask[],
+  now: number,
+): Promise<Map<ClaimedTask, TaskData>> {
+  const steps = claims.filter(isWorkflowStep);
+  const ended = new Map<ClaimedTask, TaskData>();
+  if (steps.length === 0) return ended;
+  const running = await store.runningWorkflows(queue, [
+    ...new Set(steps.map((claim) => claim.record.workflowId!)),
+  ]);
+  for (const claim of steps) {
+    if (running.has(claim.record.workflowId!)) continue;
+    ended.set(claim, {
+      ...claim.record,
+      status: "cancelled",
+      startedAt: null,
+      finishedAt: isoAt(now),
+      nextRetryAt: null,
+    });
+  }
+  return ended;
+}
