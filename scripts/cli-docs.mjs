@@ -94,7 +94,13 @@ ${settings}
   working directory; \`.ts\` files load directly through tsx, compiled \`.js\`
   too) and the name of an export created with \`task()\`. Without \`:export\` the
   default export is used. \`--args\` is a JSON array of the task function's
-  positional arguments.
+  positional arguments. A task with an \`args\` schema checks them when the
+  task is added (a wrong count or type is a one-line error and nothing is
+  stored); without one, the command line cannot tell a missing argument
+  from an optional one (a compiled function keeps no types), so the task
+  is added with what was given, with a warning on stderr when that is fewer
+  arguments than the function declares — give tasks meant to be added from
+  the command line an \`args\` schema.
 - **Durations** (\`--delay\`, \`--timeout\`) are a number with a unit — \`500ms\`,
   \`30s\`, \`5m\`, \`2h\`, \`1d\`, \`1.5h\` — or several of them, largest unit first and
   each unit once: \`1h30m\`, \`2m30s\`, \`1d12h\` (\`1h 30m\` too, quoted). Only the

@@ -159,6 +159,11 @@ export function parseStatuses(raw: string | undefined): ReadonlySet<TaskStatus> 
     .split(",")
     .map((item) => item.trim().toLowerCase())
     .filter(Boolean);
+  // An empty list would match no task and print "no tasks", as if the queue held none.
+  if (items.length === 0)
+    throw new CliUsageError(
+      `--status names no status; give one or more of: ${TASK_STATUSES.join(", ")} (or leave the flag out for every task)`,
+    );
   for (const item of items) {
     if (!TASK_STATUSES.includes(item as TaskStatus)) {
       throw new CliUsageError(

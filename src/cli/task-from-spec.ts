@@ -5,6 +5,7 @@
  */
 import type { JsonValue } from "../json.js";
 import type { Task } from "../task/task-record.js";
+import { findTask } from "../task/task-registry.js";
 import { parseArgsJson, readArgsText } from "./inputs.js";
 import { loadTaskFactory } from "./load-modules.js";
 
@@ -23,5 +24,24 @@ export async function createTask(
   const { text, source } = await readArgsText(settings.args, settings.argsFile);
   const args: JsonValue[] = parseArgsJson(text, source);
   const factory = await loadTaskFactory(spec);
-  return factory(...args);
+  const task = factory(...args);
+  warnIfArgumentsMissing(task.name, args.length);
+  return task;
+}
+
+/**
+ * Without an `args` schema nothing checks arguments given as text (the
+ * compiler checks them in code). Fewer than the function declares before its
+ * first default is most likely a mistake, so it is said — as a warning, not
+ * an error: a parameter TypeScript marks optional (`b?: number`) still counts
+ * in the function's length, and leaving it out is allowed.
+ */
+function warnIfArgumentsMissing(name: string, given: number): void {
+  const definition = findTask(name);
+  if (!definition || definition.argsSchema) return;
+  const declared = definition.fn.length;
+  if (given >= declared) return;
+  console.error(
+    `warning: task '${name}' declares ${declared} parameter${declared === 1 ? "" : "s"} and was given ${given} argument${given === 1 ? "" : "s"}; without an args schema nothing checks them before it runs (give the task an args schema to refuse them when it is added)`,
+  );
 }

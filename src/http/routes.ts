@@ -22,6 +22,8 @@ import {
   type TaskData,
   type TaskStatus,
 } from "../task/task-record.js";
+import { findTask } from "../task/task-registry.js";
+import { findWorkflow } from "../task/workflow-registry.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { uuidV7 } from "../util/uuid-v7.js";
 import { HttpError } from "./api-error.js";
@@ -127,6 +129,12 @@ function taskSummary(data: TaskData) {
 function taskFrom(name: string, args: readonly JsonValue[]): Task {
   if (isResumeTaskName(name)) {
     throw new HttpError(400, `'${name}' resumes a workflow; it is not a task to add`);
+  }
+  if (findWorkflow(name) && !findTask(name)) {
+    throw new HttpError(
+      400,
+      `'${name}' is a workflow, not a task: this route adds tasks; start a workflow from code with queue.addWorkflow()`,
+    );
   }
   const spec = taskSpecByName(name, args);
   return new Task(newTaskData(uuidV7(), spec.name, spec.args, spec.config, Date.now()), null);

@@ -11,6 +11,7 @@ import type { JsonValue } from "../json.js";
 import { storedArgs } from "./task-args.js";
 import type { TaskConfig } from "./task-options.js";
 import { findTask } from "./task-registry.js";
+import { findWorkflow } from "./workflow-registry.js";
 import { isResumeTaskName, RESUME_PREFIX, userTaskNames } from "./workflow-resume-task.js";
 
 /** A task's name, normalised JSON arguments and options: everything a cron or a record needs to run it. */
@@ -34,6 +35,10 @@ export function taskSpecByName(name: string, args: readonly unknown[]): TaskSpec
   }
   const definition = findTask(name);
   if (!definition) {
+    if (findWorkflow(name))
+      throw new UnknownTaskError(
+        `'${name}' is a workflow, not a task: start it from code with queue.addWorkflow()`,
+      );
     const known = userTaskNames();
     throw new UnknownTaskError(
       `no task named '${name}' is defined in this process (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it`,

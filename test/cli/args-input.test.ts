@@ -79,6 +79,24 @@ describe.concurrent("sheppy task: where the arguments come from", () => {
     expect(line.length).toBeLessThan(400);
   });
 
+  it("fewer arguments than a task without an args schema declares is a warning; the task is still added", async () => {
+    const short = await runCli(["task", "add", `${TASKS}:add`, "--args", "[1]", "-u", "memory://"]);
+    expect(short.code).toBe(0);
+    expect(short.stderr.trim()).toBe(
+      "warning: task 'cli.add' declares 2 parameters and was given 1 argument; without an args schema nothing checks them before it runs (give the task an args schema to refuse them when it is added)",
+    );
+    const whole = await runCli([
+      "task",
+      "add",
+      `${TASKS}:add`,
+      "--args",
+      "[1,2]",
+      "-u",
+      "memory://",
+    ]);
+    expect(whole).toMatchObject({ code: 0, stderr: "" });
+  });
+
   it("--args and --args-file together are refused", async () => {
     const file = join(dir, "either.json");
     writeFileSync(file, "[1, 2]");

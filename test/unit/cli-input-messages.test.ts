@@ -1,11 +1,12 @@
 /**
  * Messages of bad per-command inputs say what is accepted: a boolean
  * variable lists every spelling the CLI takes, and empty `--args` input is
- * said to be empty rather than "not valid JSON" followed by nothing.
+ * said to be empty rather than "not valid JSON" followed by nothing; a
+ * `--status` list that names no status is refused, not read as "no tasks".
  */
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { parseArgsJson, readArgsText } from "../../src/cli/inputs.js";
+import { parseArgsJson, parseStatuses, readArgsText } from "../../src/cli/inputs.js";
 import { buildProgram } from "../../src/cli/program.js";
 
 describe("CLI input messages", () => {
@@ -24,5 +25,16 @@ describe("CLI input messages", () => {
       "--args - (standard input) is empty: it must be a JSON array of the task's arguments",
     );
     expect(() => parseArgsJson("  \n", "--args")).toThrow("--args is empty:");
+  });
+
+  test("--status must name at least one status, and only known ones", () => {
+    for (const empty of ["", ",", " , "]) {
+      expect(() => parseStatuses(empty)).toThrow(
+        /^--status names no status; give one or more of: .*pending.*leave the flag out for every task/,
+      );
+    }
+    expect(() => parseStatuses("done")).toThrow("--status 'done' is not a task status");
+    expect(parseStatuses(" Failed, crashed,")).toEqual(new Set(["failed", "crashed"]));
+    expect(parseStatuses(undefined)).toBeUndefined();
   });
 });

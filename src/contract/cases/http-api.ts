@@ -331,6 +331,15 @@ export function httpApiCases(h: ContractHarness): void {
       expect(
         (await call("POST", `/${q}/tasks`, { name: "workflow:http-api.pair", args: ["x"] })).status,
       ).toBe(400);
+      // A workflow's own name is said to be one, not "no task named".
+      const workflowByName = await call("POST", `/${q}/tasks`, {
+        name: "http-api.pair",
+        args: [1],
+      });
+      expect(workflowByName.status).toBe(400);
+      expect(JSON.stringify(workflowByName.body)).toContain(
+        "'http-api.pair' is a workflow, not a task: this route adds tasks",
+      );
       expect(
         (await call("POST", `/${q}/tasks`, { name: "http-api.add", args: ["x".repeat(2000), 1] }))
           .status,
