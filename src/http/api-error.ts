@@ -46,6 +46,15 @@ const BAD_INPUT = [
 const NOT_FOUND = [TaskNotFoundError, WorkflowNotFoundError, CronNotFoundError, UnknownTaskError];
 const CONFLICT = [TaskStateError, TaskCancellationError];
 
+/**
+ * A library error's message without the call it names first
+ * (`queue.getWorkflow(): …`): a client of the API called a route, not that
+ * method, and the route is what it knows.
+ */
+function withoutCallName(message: string): string {
+  return message.replace(/^queue\.[A-Za-z]+\(\): /, "");
+}
+
 /** The status and JSON body for `error`; `expose` adds a 500's message and stack. */
 export function errorResponseBody(
   error: unknown,
@@ -64,7 +73,8 @@ export function errorResponseBody(
   }
   const known = (classes: readonly (abstract new (...args: never[]) => Error)[]) =>
     classes.some((cls) => error instanceof cls);
-  if (known(BAD_INPUT)) return { status: 400, body: { error: (error as Error).message } };
+  if (known(BAD_INPUT))
+    return { status: 400, body: { error: withoutCallName((error as Error).message) } };
   if (known(NOT_FOUND)) return { status: 404, body: { error: (error as Error).message } };
   if (known(CONFLICT)) return { status: 409, body: { error: (error as Error).message } };
   if (!expose) return { status: 500, body: { error: "internal error" } };

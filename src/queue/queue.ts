@@ -626,7 +626,12 @@ export class Queue implements QueueHandle {
   async #allWorkflows(running: boolean): Promise<Workflow[]> {
     const all: Workflow[] = [];
     for await (const workflow of this.iterateWorkflows({ running })) all.push(workflow);
-    return all.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    // Ids break ties: made within one millisecond by one process, they sort in the order made
+    // (pages come in no stated order, so the store's order cannot).
+    return all.sort(
+      (a, b) =>
+        a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
   }
 
   /** Streams every workflow of the queue (or only the running ones), a page at a time, in no stated order. */

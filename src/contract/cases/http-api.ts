@@ -331,6 +331,12 @@ export function httpApiCases(h: ContractHarness): void {
       expect(
         (await call("POST", `/${q}/tasks`, { name: "workflow:http-api.pair", args: ["x"] })).status,
       ).toBe(400);
+      // A library error names what was wrong, not the method behind the route.
+      const nul = await call("GET", `/${q}/workflows/%00`);
+      expect(nul).toMatchObject({
+        status: 400,
+        body: { error: "a workflow id never holds the NUL character (U+0000)" },
+      });
       // A workflow's own name is said to be one, not "no task named".
       const workflowByName = await call("POST", `/${q}/tasks`, {
         name: "http-api.pair",

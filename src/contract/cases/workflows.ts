@@ -286,6 +286,14 @@ export function workflowCases(h: ContractHarness): void {
       expect(await queue.size()).toBe(0);
     });
 
+    it("getAllWorkflows lists oldest first, those added within one millisecond in the order they were added", async () => {
+      const queue = h.queue();
+      const added = [];
+      for (let i = 0; i < 20; i++) added.push((await queue.addWorkflow(fanOut(1))).id);
+      expect((await queue.getAllWorkflows()).map((w) => w.id)).toEqual(added);
+      expect((await queue.getPendingWorkflows()).map((w) => w.id)).toEqual(added);
+    });
+
     it("adding a workflow whose id the queue holds returns the stored one and adds nothing", async () => {
       const queue = h.queue();
       const wf = sequential(1);
