@@ -1,7 +1,9 @@
 /**
  * @module worker/claim-loop
- * One queue's claim loop: reserve free slots (never more than `prefetch` or
- * what `maxTasks` still allows), claim that many tasks in one backend call,
+ * One queue's claim loop: reserve free slots (never more than `prefetch`,
+ * what `maxTasks` still allows, or what keeps the tasks held — running, or
+ * their outcome not yet stored — within twice the concurrency), claim that
+ * many tasks in one backend call,
  * start them, repeat until the run stops. Slots and claims not used are given
  * back at once. A oneshot run ends the loop when the queue comes back empty
  * and nothing in flight can add to it any more. Tasks with a rate limit are
@@ -35,7 +37,12 @@ export async function runClaimLoop(
   run: WorkRun,
 ): Promise<void> {
   const { events, slots, flights } = context;
-  const { logger, prefetch, claimWaitMs } = context.options;
+  const { logger, prefetch, claimWaitMs, concurrency } = context.options;
+  // A slot is free once its function returns, before its outcome is stored: tasks held is
+  // running ones plus outcomes on their way to the store. If the worker dies, every held
+  // task runs again, so a slow store must not let outcomes pile up: at most `concurrency` of
+  // them, on top of the running tasks.
+  const mostHeld = 2 * concurrency;
   // Other queues' claim loops take slots from the same pool.
   const sharesSlots = context.queues.length > 1;
   const backoff = new Backoff();
@@ -53,8 +60,10 @@ export async function runClaimLoop(
       turnedAt = performance.now();
       if (stop.aborted) break;
     }
+    while (flights.unlanded >= mostHeld && !stop.aborted) await flights.nextLanding(stop);
+    if (stop.aborted) break;
     // Claims first, then slots: a loop holding claims it cannot use gives them back below.
-    const granted = await budget.take(prefetch, stop);
+    const granted = await budget.take(Math.min(prefetch, mostHeld - flights.unlanded), stop);
     if (granted === 0) break;
     const reserved = await slots.reserve(granted, stop);
     if (reserved === 0) {
