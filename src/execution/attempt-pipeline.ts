@@ -354,42 +354,40 @@ export class AttemptPipeline {
       const deferred = verdicts[i];
       if (deferred) putOff.set(claim, deferred);
     });
-    const deferrals = [...putOff].map(async ([claim, record]) => {
-      const result = await this.#send(claim, claim.fence, record, [], null, now, "deferral").then(
-        (r) => r,
-        () => "unsettled" as const,
-      );
-      try {
-        this.options.hooks?.deferred?.(claim, record, result);
-      } catch (error) {
-        this.#hookFailed(error, "deferred");
-      }
-    });
-    const cancels = [...ended].map(async ([claim, record]) => {
-      const expiresAt = expiryOf(record, store.retention, now);
-      const result = await this.#send(
-        claim,
-        claim.fence,
-        record,
-        [],
-        expiresAt,
-        now,
-        "cancel",
-      ).then(
-        (r) => r,
-        () => "unsettled" as const,
-      );
-      try {
-        this.options.hooks?.cancelled?.(claim, record, result);
-      } catch (error) {
-        this.#hookFailed(error, "cancelled");
-      }
-    });
+    const deferrals = [...putOff].map(([claim, record]) =>
+      this.#settleUnstarted(claim, record, null, now, "deferral"),
+    );
+    const cancels = [...ended].map(([claim, record]) =>
+      this.#settleUnstarted(claim, record, expiryOf(record, store.retention, now), now, "cancel"),
+    );
     return {
       admitted: claims.filter((claim) => !putOff.has(claim) && !ended.has(claim)),
       deferredCount: putOff.size + ended.size,
       deferrals: Promise.all([...deferrals, ...cancels]).then(() => undefined),
     };
+  }
+
+  /**
+   * Settles a claim that does not start — put off (`deferral`), or a step of
+   * an ended workflow (`cancel`) — then calls its hook.
+   */
+  async #settleUnstarted(
+    claim: ClaimedTask,
+    record: TaskData,
+    expiresAt: number | null,
+    now: number,
+    kind: "deferral" | "cancel",
+  ): Promise<void> {
+    const result = await this.#send(claim, claim.fence, record, [], expiresAt, now, kind).then(
+      (r) => r,
+      () => "unsettled" as const,
+    );
+    const stage = kind === "deferral" ? "deferred" : "cancelled";
+    try {
+      this.options.hooks?.[stage]?.(claim, record, result);
+    } catch (error) {
+      this.#hookFailed(error, stage);
+    }
   }
 
   /** The steps among `claims` whose workflow has ended, as they are stored instead; none when that cannot be read. */

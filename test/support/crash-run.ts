@@ -70,8 +70,9 @@ export async function killOneWorkerMidRun(run: CrashRun): Promise<void> {
     expect(who, context).toHaveLength(2);
     expect(who[0], context).toBe(String(victim.pid));
   }
-  // Only what the victim held when it died ran twice: at most its 10 running tasks plus the
-  // outcomes it had not stored yet (a slot is freed when a function returns, before its store).
+  // Only what the victim held when it died ran twice: at most its 10 running tasks plus 10
+  // outcomes it had not stored yet (a slot is freed when a function returns, before its store,
+  // and a worker holds at most twice its concurrency).
   expect(twice.length, context).toBeLessThanOrEqual(20);
   // Reclaimed tasks were retried once (retryOnCrash): every task that ran twice is among them.
   const reclaimed = new Set(finished.filter((t) => t.retryCount === 1).map((t) => t.id));
