@@ -24,19 +24,20 @@ export async function createTask(
   const { text, source } = await readArgsText(settings.args, settings.argsFile);
   const args: JsonValue[] = parseArgsJson(text, source);
   const factory = await loadTaskFactory(spec);
-  const task = factory(...args);
-  warnIfArgumentsMissing(task.name, args.length);
-  return task;
+  return factory(...args);
 }
 
 /**
  * Without an `args` schema nothing checks arguments given as text (the
  * compiler checks them in code). Fewer than the function declares before its
- * first default is most likely a mistake, so it is said — as a warning, not
- * an error: a parameter TypeScript marks optional (`b?: number`) still counts
- * in the function's length, and leaving it out is allowed.
+ * first default is most likely a mistake, so a command says so once it has
+ * added the task — as a warning, not an error: a parameter TypeScript marks
+ * optional (`b?: number`) still counts in the function's length, and leaving
+ * it out is allowed.
  */
-function warnIfArgumentsMissing(name: string, given: number): void {
+export function warnIfArgumentsMissing(task: Task): void {
+  const { name } = task;
+  const given = task.args.length;
   const definition = findTask(name);
   if (!definition || definition.argsSchema) return;
   const declared = definition.fn.length;

@@ -41,6 +41,8 @@ export function completedRecord(
     result,
     error: null,
     finishedAt: isoAt(now),
+    // A retry that ran is not "next" any more (`lastRetryAt` keeps when it was decided).
+    nextRetryAt: null,
   };
   if (resultKind) record.resultKind = resultKind;
   // `delete` would turn every record into a slow dictionary object; only strip a stale marker.
@@ -145,7 +147,15 @@ function ended(data: TaskData, error: unknown, now: number, status: "failed" | "
   // A crash happened in another process: no stack here says anything about it.
   if (status === "crashed") stored.stack = null;
   return {
-    record: { ...data, status, result: null, error: stored, finishedAt: isoAt(now) },
+    // No retry comes: the time the last one was due is not "next" any more.
+    record: {
+      ...data,
+      status,
+      result: null,
+      error: stored,
+      finishedAt: isoAt(now),
+      nextRetryAt: null,
+    },
     error,
   };
 }
@@ -172,7 +182,14 @@ function finalFailure(data: TaskData, thrown: unknown, problem: unknown, now: nu
   const stored = errorToData(error);
   stored.stack = null;
   return {
-    record: { ...data, status: "failed", result: null, error: stored, finishedAt: isoAt(now) },
+    record: {
+      ...data,
+      status: "failed",
+      result: null,
+      error: stored,
+      finishedAt: isoAt(now),
+      nextRetryAt: null,
+    },
     error,
   };
 }

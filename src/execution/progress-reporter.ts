@@ -12,7 +12,7 @@
  * reported, as it does everything else that waits, and a test need not sleep.
  */
 import type { Clock, Timer } from "../clock.js";
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError, SerializationError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 import type { TaskData } from "../task/task-record.js";
 import { withArticle } from "../util/article.js";
@@ -32,13 +32,23 @@ export const MAX_PROGRESS_BYTES = 64 * 1024;
 /** Writes the running record; resolves `false` when the claim is no longer current. */
 export type ProgressWriter = (record: TaskData) => Promise<boolean>;
 
-/** A JSON copy of a progress value; throws (to the task) when it is not JSON or too big. */
-export function progressValue(value: unknown): JsonValue {
-  const copy = toJson(value, "progress()");
+/** A JSON copy of a progress value of task `taskName`; throws (to the task) when it is not JSON or too big. */
+export function progressValue(value: unknown, taskName: string): JsonValue {
+  const where = `progress() in task '${taskName}'`;
+  let copy: JsonValue;
+  try {
+    copy = toJson(value, "value");
+  } catch (error) {
+    if (!(error instanceof SerializationError)) throw error;
+    throw new SerializationError(
+      `${where}: ${error.message}`,
+      error.cause === undefined ? undefined : { cause: error.cause },
+    );
+  }
   const bytes = jsonBytesOver(copy, MAX_PROGRESS_BYTES);
   if (bytes !== null) {
     throw new InvalidOptionError(
-      `progress(): the value takes ${bytes} bytes of JSON; a progress value may take at most ${MAX_PROGRESS_BYTES} (report a summary, not the data)`,
+      `${where}: the value takes ${bytes} bytes of JSON; a progress value may take at most ${MAX_PROGRESS_BYTES} (report a summary, not the data)`,
     );
   }
   return copy;
@@ -83,7 +93,7 @@ export class ProgressReporter {
 
   /** Records the task's progress (any JSON value, copied now). */
   progress(value: unknown): void {
-    this.#progress = progressValue(value);
+    this.#progress = progressValue(value, this.data.name);
     this.#changed();
   }
 

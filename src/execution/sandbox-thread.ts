@@ -35,7 +35,7 @@ port.on("message", async (message: RunRequest | { abort: string }) => {
     progress: (value) =>
       port.postMessage({
         report: "progress",
-        value: progressValue(value),
+        value: progressValue(value, message.data.name),
       } satisfies ReportMessage),
     log: (line) => port.postMessage({ report: "log", line } satisfies ReportMessage),
   };

@@ -291,8 +291,12 @@ export class Queue implements QueueHandle {
       );
     }
     const name = options.name ?? defaultQueueName();
+    if (typeof name !== "string")
+      throw new InvalidOptionError(
+        `new Queue(): name must be a string (got ${describeGiven(name)})`,
+      );
     // '.' and '..' are path segments a URL resolves away: the HTTP API could never address them.
-    if (typeof name !== "string" || !QUEUE_NAME.test(name) || name === "." || name === "..") {
+    if (!QUEUE_NAME.test(name) || name === "." || name === "..") {
       throw new InvalidOptionError(
         `Invalid queue name '${String(name)}': use 1–128 ASCII letters, digits, '_', '.', ':' or '-' (not '.' or '..' alone)`,
       );

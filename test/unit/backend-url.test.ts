@@ -472,6 +472,12 @@ describe("queue names (Q-5)", () => {
     },
   );
 
+  test.each([5, true, ["a"]])("a name that is not a string (%j) is refused as one", (name) => {
+    const error = errorOf(() => new Queue("memory://", { name: name as unknown as string }));
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error.message).toMatch(/^new Queue\(\): name must be a string \(got /);
+  });
+
   test("an invalid name from SHEPPY_QUEUE is refused too", () => {
     vi.stubEnv("SHEPPY_QUEUE", "bad name");
     expect(() => new Queue("memory://")).toThrow("Invalid queue name 'bad name'");

@@ -11,7 +11,13 @@ import { describeSchedule, parseCronSchedule } from "../../queue/cron-schedule.j
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import { warnIfQueueUnused, withQueue, withQueueToAdd } from "../open-queue.js";
 import { type Column, formatInstant, formatJson, print, printJson, printRows } from "../output.js";
-import { ARGS_FILE_HELP, ARGS_HELP, createTask, TASK_ARGUMENT } from "../task-from-spec.js";
+import {
+  ARGS_FILE_HELP,
+  ARGS_HELP,
+  createTask,
+  TASK_ARGUMENT,
+  warnIfArgumentsMissing,
+} from "../task-from-spec.js";
 
 interface QueueSettings {
   readonly backendUrl?: string;
@@ -113,6 +119,7 @@ function addAdd(group: Command): void {
           print(`${added ? "added" : "already there"}: ${id}${renamed}`);
         }
       });
+      warnIfArgumentsMissing(task);
     },
   );
 }

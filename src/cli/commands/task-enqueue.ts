@@ -26,7 +26,13 @@ import { addSettings, type OutputFormat } from "../env.js";
 import { parseDuration, parseFutureInstant, parseTimeout } from "../inputs.js";
 import { withQueueToAdd } from "../open-queue.js";
 import { print, printJson } from "../output.js";
-import { ARGS_FILE_HELP, ARGS_HELP, createTask, TASK_ARGUMENT } from "../task-from-spec.js";
+import {
+  ARGS_FILE_HELP,
+  ARGS_HELP,
+  createTask,
+  TASK_ARGUMENT,
+  warnIfArgumentsMissing,
+} from "../task-from-spec.js";
 import { reportOutcome, waitForOutcome } from "./task-outcome.js";
 
 interface QueueSettings {
@@ -137,6 +143,7 @@ function addAdd(group: Command): void {
       if (!settings.wait) return printEnqueued(await queue.getTask(task), task, settings.format);
       reportOutcome(await waitForOutcome(queue, task.id, timeout), settings.format);
     });
+    warnIfArgumentsMissing(task);
   });
 }
 
@@ -196,6 +203,7 @@ function addSchedule(group: Command): void {
       );
       printEnqueued(await queue.getTask(task), task, settings.format);
     });
+    warnIfArgumentsMissing(task);
   });
 }
 
@@ -226,6 +234,7 @@ function addTest(group: Command): void {
       if (attempt.isFinished) break;
     }
     reportOutcome(last ?? task, settings.format);
+    warnIfArgumentsMissing(task);
   });
 }
 

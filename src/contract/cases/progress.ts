@@ -23,14 +23,16 @@ const reporting = task({ name: "progress.reporting" }, async (token: string) => 
   return "done";
 });
 
-const misuse = task({ name: "progress.misuse" }, () => {
-  try {
-    progress({ big: "x".repeat(70 * 1024) });
-    return "accepted";
-  } catch (error) {
-    return (error as Error).message;
-  }
-});
+const misuse = task({ name: "progress.misuse" }, () =>
+  [{ big: "x".repeat(70 * 1024) }, { n: 5n }].map((value) => {
+    try {
+      progress(value as unknown as number);
+      return "accepted";
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }),
+);
 
 /** What `log()` says to each value that is not text. */
 const badLines = task({ name: "progress.badLines" }, () =>
@@ -147,7 +149,7 @@ export function progressCases(h: ContractHarness): void {
       expect([again?.status, again?.progress, again?.logs]).toEqual(["pending", null, []]);
     });
 
-    it("PRG-3 progress() outside a task is a DependencyError; inside one, a value over 64 KiB is refused to the task", async () => {
+    it("PRG-3 progress() outside a task is a DependencyError; inside one, a value over 64 KiB or not JSON is refused to the task, naming it", async () => {
       expect(() => progress(1)).toThrow(DependencyError);
       expect(() => log("x")).toThrow(/log\(\) was called outside a running task/);
       const queue = h.queue();
@@ -156,8 +158,12 @@ export function progressCases(h: ContractHarness): void {
       const worker = h.worker(queue);
       await worker.work({ maxTasks: 1 });
       const done = await queue.waitFor(t, { timeout: 10 });
-      expect(done.result).toMatch(
-        /^progress\(\): the value takes \d+ bytes of JSON; a progress value may take at most 65536/,
+      const [tooBig, notJson] = done.result!;
+      expect(tooBig).toMatch(
+        /^progress\(\) in task 'progress.misuse': the value takes \d+ bytes of JSON; a progress value may take at most 65536/,
+      );
+      expect(notJson).toBe(
+        "progress() in task 'progress.misuse': value.n is a bigint, which JSON cannot store",
       );
       expect(done.progress).toBeNull();
     });

@@ -156,7 +156,7 @@ export function retryCases(h: ContractHarness): void {
       expect(await queue.getScheduled()).toEqual([]);
     });
 
-    it("R-4 / E-9 a fail-once task with retry 2 completes on the second attempt; the error is cleared", async () => {
+    it("R-4 / E-9 a fail-once task with retry 2 completes on the second attempt; the error and the next retry's time are cleared", async () => {
       const queue = h.queue();
       const token = randomUUID();
       const t = failOnce(token);
@@ -168,6 +168,9 @@ export function retryCases(h: ContractHarness): void {
       expect(done.retryCount).toBe(1);
       expect(done.error).toBeNull();
       expect(done.result).toBe("ok");
+      // The retry ran: no retry is next any more; when it was decided stays.
+      expect(done.nextRetryAt).toBeNull();
+      expect(done.lastRetryAt).not.toBeNull();
       expect(attempts.get(token).count).toBe(2);
       expect(await queue.size()).toBe(0);
       expect(await queue.getScheduled()).toEqual([]);
@@ -200,7 +203,7 @@ export function retryCases(h: ContractHarness): void {
       expect(attempts.get(failToken).count).toBe(2);
     });
 
-    it("R-6 failing on the last retry: failed, retryCount = retry, finishedAt set", async () => {
+    it("R-6 failing on the last retry: failed, retryCount = retry, finishedAt set, no next retry", async () => {
       const queue = h.queue();
       const t = failRetry2(randomUUID());
       await queue.add(t);
@@ -212,6 +215,7 @@ export function retryCases(h: ContractHarness): void {
       expect(failed.finishedAt).not.toBeNull();
       expect(failed.error?.message).toBe("failure #3");
       expect(failed.shouldRetry).toBe(false);
+      expect(failed.nextRetryAt).toBeNull();
     });
 
     it("R-7 each attempt is a separate claim: a fail-once task needs maxTasks 2", async () => {
