@@ -17,9 +17,11 @@ import {
   type RunReply,
   type RunRequest,
 } from "./sandbox-protocol.js";
+import { markSandboxThread } from "./sandbox-thread-mark.js";
 
 const port = parentPort;
 if (!port) throw new Error("sandbox-thread must run in a worker thread");
+markSandboxThread();
 let current: AttemptState | undefined;
 
 port.on("message", async (message: RunRequest | { abort: string }) => {

@@ -15,6 +15,7 @@ import { EventEmitter } from "node:events";
 import { systemClock } from "../clock.js";
 import { SheppyError } from "../errors.js";
 import type { WorkerEventMap } from "../events.js";
+import { inSandboxThread } from "../execution/sandbox-thread-mark.js";
 import { useBackend } from "../queue/backend-users.js";
 import { Queue } from "../queue/queue.js";
 import { startBackgroundLoops } from "./background-loops.js";
@@ -68,6 +69,11 @@ export class Worker extends EventEmitter<WorkerEventMap> {
    */
   constructor(queues: Queue | readonly Queue[], options: WorkerOptions = {}) {
     super();
+    if (inSandboxThread()) {
+      throw new SheppyError(
+        "new Worker() in a sandbox thread: the thread imports the module that defines its sandboxed task, and that module starts a worker at its top level (the program's entry script, most likely) — a worker there would start again in every thread; define sandboxed tasks in a module of their own, or start workers only where isMainThread (node:worker_threads) is true",
+      );
+    }
     const list =
       queues instanceof Queue ? [queues] : Array.isArray(queues) ? [...(queues as Queue[])] : [];
     if (list.length === 0 || !list.every((q) => q instanceof Queue)) {

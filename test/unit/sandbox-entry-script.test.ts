@@ -2,6 +2,8 @@
  * A sandboxed task defined in the script a process started with is warned
  * about once, at definition: its sandbox thread would import that script and
  * run its top-level code again. One defined in a module of its own is not.
+ * A worker that script starts is refused inside the thread, so the task fails
+ * with that reason instead of every thread starting one more.
  */
 import { describe, expect, it } from "vitest";
 import { outputOf, spawnTs } from "../support/processes.js";
@@ -23,4 +25,13 @@ describe("sandboxed tasks in the entry script", () => {
     expect(warnings[0]).toContain("define sandboxed tasks in a module of their own");
     expect(stderr).not.toContain("sandbox.spin-for");
   }, 30_000);
+
+  it("a worker the entry script starts is refused in the sandbox thread: the task fails saying so, no thread starts another", async () => {
+    const { code, stdout } = await outputOf(spawnTs("test/fixtures/sandbox-entry-worker.ts", {}));
+    expect(code).toBe(0);
+    const lines = stdout.trim().split("\n");
+    // The main thread, and the one sandbox thread that imported the script.
+    expect(lines.filter((line) => line.startsWith("top level in thread"))).toHaveLength(2);
+    expect(lines.at(-1)).toMatch(/^outcome failed: .*new Worker\(\) in a sandbox thread/);
+  }, 60_000);
 });
