@@ -99,17 +99,17 @@ const MAX_SCAN_CURSOR = 2n ** 64n - 1n;
 /** A cursor of a page in a backend's scan order, as the backends hand them out (decimal numbers). */
 const scanCursor = z
   .string()
-  .regex(/^\d{1,20}$/, "a cursor from an earlier page")
-  // Checks run on after a failed one: the number is read only when it is one.
-  .refine(
-    (cursor) => !/^\d{1,20}$/.test(cursor) || BigInt(cursor) <= MAX_SCAN_CURSOR,
-    "a cursor from an earlier page",
-  )
+  // A cursor of the wrong form stops here: one issue, and the number below is read only when it is one.
+  .regex(/^\d{1,20}$/, { message: "a cursor from an earlier page", abort: true })
+  .refine((cursor) => BigInt(cursor) <= MAX_SCAN_CURSOR, "a cursor from an earlier page")
   .optional();
 /** A cursor of the newest-first task listing, as `listTasks` hands them out (opaque, URL-safe). */
 const listCursor = z
   .string()
-  .regex(/^-?\d{1,16}\.[A-Za-z0-9_-]{1,8000}$/, "a cursor from an earlier page")
+  .regex(/^-?\d{1,16}\.[A-Za-z0-9_-]{1,8000}$/, {
+    message: "a cursor from an earlier page",
+    abort: true,
+  })
   .refine(isListCursor, "a cursor from an earlier page")
   .optional();
 

@@ -323,7 +323,15 @@ export function httpApiCases(h: ContractHarness): void {
     it("edge cases: bad cursors and path encoding, unknown keys, resume names, body size, crons by either id, a queue of crons, allowed origins", async () => {
       const { q, call } = api({ maxBodyBytes: 1000, allowedOrigins: ["https://app.example"] });
       await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [1, 1] });
-      expect((await call("GET", `/${q}/tasks?cursor=garbage`)).status).toBe(400);
+      const garbage = await call("GET", `/${q}/tasks?cursor=garbage`);
+      expect(garbage.status).toBe(400);
+      // One complaint about the cursor, not one per check it fails.
+      expect(JSON.stringify(garbage.body).match(/a cursor from an earlier page/g)).toHaveLength(1);
+      const workflowsGarbage = await call("GET", `/${q}/workflows?cursor=xyz`);
+      expect(workflowsGarbage.status).toBe(400);
+      expect(
+        JSON.stringify(workflowsGarbage.body).match(/a cursor from an earlier page/g),
+      ).toHaveLength(1);
       expect((await call("GET", "/%E0%A4/size")).status).toBe(400);
       expect(
         (await call("POST", `/${q}/tasks`, { name: "http-api.add", arg: [1, 2] })).status,
