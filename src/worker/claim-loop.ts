@@ -2,7 +2,7 @@
  * @module worker/claim-loop
  * One queue's claim loop: reserve free slots (never more than `prefetch`,
  * what `maxTasks` still allows, or what keeps the tasks held — running, or
- * their outcome not yet stored — within twice the concurrency), claim that
+ * their outcome not yet stored — within four times the concurrency), claim that
  * many tasks in one backend call,
  * start them, repeat until the run stops. Slots and claims not used are given
  * back at once. A oneshot run ends the loop when the queue comes back empty
@@ -40,9 +40,11 @@ export async function runClaimLoop(
   const { logger, prefetch, claimWaitMs, concurrency } = context.options;
   // A slot is free once its function returns, before its outcome is stored: tasks held is
   // running ones plus outcomes on their way to the store. If the worker dies, every held
-  // task runs again, so a slow store must not let outcomes pile up: at most `concurrency` of
-  // them, on top of the running tasks.
-  const mostHeld = 2 * concurrency;
+  // task runs again, so a slow store must not let outcomes pile up: at most three times
+  // `concurrency` of them, on top of the running tasks. Not fewer: a fast store has several
+  // settle calls in flight at once, and a bound of one `concurrency` of outcomes held a Redis
+  // drain of no-op tasks back by about a fifth.
+  const mostHeld = 4 * concurrency;
   // Other queues' claim loops take slots from the same pool.
   const sharesSlots = context.queues.length > 1;
   const backoff = new Backoff();
