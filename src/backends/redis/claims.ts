@@ -17,6 +17,7 @@ import { isoAt } from "../../clock.js";
 import { BackendUnavailableError, InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import type { ClaimedForms } from "./claimed-forms.js";
 import type { RedisClient } from "./connections.js";
 import type { QueueKeys } from "./keys.js";
 import { encodeKeyedRecord, readClaims, readReclaims } from "./record-codec.js";
@@ -57,6 +58,8 @@ export class Claims {
     private readonly now: () => number,
     /** Whether a claim may be sent behind a wait (see the module header). */
     private readonly claimBehindWait: boolean,
+    /** What each claim left in its tasks' hashes, for their settles. */
+    private readonly forms: ClaimedForms,
   ) {}
 
   /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
@@ -156,6 +159,7 @@ export class Claims {
       try {
         const flat = await Promise.race([claim, stalled]);
         this.#unanswered.delete(k.pending);
+        this.forms.remember(k.task, flat);
         // The claim ran before its answer came: a stamp read later than now is brought back to now.
         return { woke, claimed: readClaims(flat, this.now(), true) };
       } catch (error) {
@@ -235,6 +239,7 @@ export class Claims {
       throw error;
     }
     this.#unanswered.delete(k.pending);
+    this.forms.remember(k.task, flat);
     return readClaims(flat, now);
   }
 
@@ -278,6 +283,8 @@ export class Claims {
   /** Stores a running task's record while its claim is current (see `save-progress.lua`). */
   async saveProgress(queue: string, claim: ClaimRef, record: TaskData): Promise<boolean> {
     const k = this.session.keys(queue);
+    // Written before the settle: the settle must write the whole record again.
+    this.forms.forget(k.task, claim.id);
     const written = await this.session.script(
       "saveProgress",
       [k.processing],

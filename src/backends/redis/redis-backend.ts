@@ -51,6 +51,7 @@ import {
   resolveEventCap,
   resolveRetentionSettings,
 } from "../retention-settings.js";
+import { ClaimedForms } from "./claimed-forms.js";
 import { Claims } from "./claims.js";
 import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
 import { CronStore } from "./cron-store.js";
@@ -258,11 +259,12 @@ export class RedisBackend implements Backend {
     );
     const now = () => this.clock.now();
     this.#session = session;
-    this.#tasks = new TaskStore(session, this.retention, now, this.eventCap);
+    const forms = new ClaimedForms();
+    this.#tasks = new TaskStore(session, this.retention, now, this.eventCap, forms);
     // A claim sent behind a wait is stamped by the server's clock: only the system clock agrees with it.
     const claimBehindWait =
       this.clock === systemClock && !this.isCluster && this.waitReplicas === 0;
-    this.#claims = new Claims(session, now, claimBehindWait);
+    this.#claims = new Claims(session, now, claimBehindWait, forms);
     this.#reader = new TaskReader(session, now, (queue) => this.#tasks.pruneExpired(queue, now()));
     this.#finished = new FinishedListener(
       () => session.connections.subscriber(),

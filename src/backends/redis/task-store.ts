@@ -25,6 +25,7 @@ import type {
 import { checkNewWork, routeOf } from "../record-route.js";
 import { creationTimeOf } from "../task-listing.js";
 import { claimSpec } from "./claim-spec.js";
+import type { ClaimedForms } from "./claimed-forms.js";
 import { addDeduplicated, pruneDedupe } from "./dedupe.js";
 import type { QueueKeys } from "./keys.js";
 import { encodeKeyedRecord, encodeSettledRecord, readRecord, routeArgs } from "./record-codec.js";
@@ -126,6 +127,8 @@ export class TaskStore {
     private readonly now: () => number,
     /** Most entries of a queue's event log; 0: events given to writes are dropped. */
     private readonly eventCap: number,
+    /** What each claim left in its tasks' hashes (see `claimed-forms.ts`). */
+    private readonly forms: ClaimedForms,
   ) {}
 
   async add(
@@ -209,8 +212,15 @@ export class TaskStore {
       // A step's record is also kept with its workflow, read there without the hash's fields.
       const stored = s.workflowStep ? encodeCompactTaskData(record) : encodeSettledRecord(record);
       const [json, where, extra] = routeArgs(record, route, stored);
-      args.push(record.id, s.fence, json, record.status, where, extra, expires);
-      args.push(record.startedAt ?? "", record.finishedAt ?? "", s.children.length);
+      const startedAt = record.startedAt ?? "";
+      // A step's JSON is also kept with its workflow, so it is always sent.
+      const unchanged = s.workflowStep
+        ? undefined
+        : this.forms.take(k.task, record.id, s.fence, json, startedAt);
+      // `=`: the hash's field is left as the claim left it (no JSON or instant is ever `=`).
+      args.push(record.id, s.fence, unchanged?.json ? "=" : json, record.status, where, extra);
+      args.push(expires, unchanged?.startedAt ? "=" : startedAt);
+      args.push(record.finishedAt ?? "", s.children.length);
       s.children.forEach((child, i) => {
         args.push(
           child.id,

@@ -31,8 +31,8 @@
 --       9 running workflows, 10 workflow expiries, 11 concurrency cap, 12 event log
 -- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 maxFinished ('' = no bound),
 --       5 workflow key prefix, 6 workflow pending-set prefix, 7 event cap (0: log off),
---       then per settlement: id, fence, json, status, route, extra, expires, startedAt ('' none),
---       finishedAt ('' none), children count,
+--       then per settlement: id, fence, json ('=': as the claim left it), status, route, extra,
+--       expires, startedAt ('' none, '=': as the claim wrote it), finishedAt ('' none), children count,
 --       and that many (child id, json, created (ms), status, claim spec, event body ('' none));
 --       a step flag (0/1) and, when 1, (workflow id, resume id, resume json, resume created (ms),
 --       resume status, resume event body ('' none)); a write
@@ -88,6 +88,7 @@ while i <= #ARGV do
     return invalid(': route must be f, d or p')
   end
   bases[n] = i
+  local keptJson = ARGV[i + 2] == '='
   i = i + 10
   local x = false
   if count > 0 then
@@ -108,6 +109,9 @@ while i <= #ARGV do
     if (ARGV[i + 1] or '') == '' or (ARGV[i + 2] or '') == '' or (ARGV[i + 3] or '') == ''
       or not tonumber(ARGV[i + 4]) or (ARGV[i + 5] or '') == '' or ARGV[i + 6] == nil then
       return invalid(': a workflow step needs a workflow id, a resume task and its event or none')
+    end
+    if keptJson then
+      return invalid(': a workflow step needs its JSON, kept with the workflow')
     end
     x = x or {}
     x.step = {
@@ -262,12 +266,18 @@ for k = 1, n do
       redis.call('HDEL', key, 'startedAt')
     end
     -- The record's instants are kept beside its JSON (which leaves them out, see record-codec.ts).
-    local written = { 'd', json, 'status', status, 'sf', fenceText }
+    -- A JSON or start the claim left as the attempt ends it is not written again
+    -- (see claimed-forms.ts): only the holder writes a claimed task's hash.
+    local written = { 'status', status, 'sf', fenceText }
+    if json ~= '=' then
+      written[#written + 1] = 'd'
+      written[#written + 1] = json
+    end
     if expiring then
       written[#written + 1] = 'x'
       written[#written + 1] = expires
     end
-    if startedAt ~= '' then
+    if startedAt ~= '' and startedAt ~= '=' then
       written[#written + 1] = 'startedAt'
       written[#written + 1] = startedAt
     end
