@@ -130,7 +130,9 @@ ${settings}
   \`db status\`, the schema is not up to date (migrations pending, or newer
   than this sheppy: the status is printed all the same); \`2\` the command
   line is wrong (bad option value, bad JSON, malformed URL, conflicting
-  options). Errors are one line on stderr; \`--log-level debug\` adds the stack.
+  options, a \`--host\` or \`--metrics-host\` that does not resolve or is not
+  an address of this machine: unlike a port in use, it cannot work on a
+  later try). Errors are one line on stderr; \`--log-level debug\` adds the stack.
 - **A queue that holds nothing**: \`task list\`, \`cron list\`, \`events\`,
   \`metrics\`, \`queue pause\`/\`resume\` and \`task retry --all-failed\` on a
   queue with no task and no cron (most often a mistyped \`-q\`) print a

@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../observability/logger.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
-import { collectMetrics } from "../queue/collect-metrics.js";
+import { collectMetricsReport, type MetricsCollection } from "../queue/collect-metrics.js";
 import type { Queue } from "../queue/queue.js";
 import { listenOrExplain } from "./listen.js";
 
@@ -40,19 +40,33 @@ export async function serveMetrics(
       response.end("use GET\n");
       return;
     }
-    collectMetrics(...queues).then(
-      (text) => {
+    collectMetricsReport(queues).then(
+      ({ text, unread }) => {
+        noteUnread(unread);
         response.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE });
         response.end(request.method === "HEAD" ? undefined : text);
       },
       (error: unknown) => {
         // A scrape that fails is a gap in the graphs, not a reason to stop working.
         logger.warn({ err: error }, "could not collect metrics for a scrape");
-        response.writeHead(503, { "content-type": "text/plain; charset=utf-8" });
-        response.end("metrics are unavailable: the backend did not answer\n");
+        response.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+        response.end("metrics are unavailable: see the worker's log\n");
       },
     );
   });
+  // Said once when the counts go missing and once when they are back, not at every scrape.
+  let missing = false;
+  const noteUnread = (unread: MetricsCollection["unread"]) => {
+    if (unread.length > 0 && !missing) {
+      logger.warn(
+        { err: unread[0]!.error, queues: unread.map(({ queue }) => queue) },
+        "metrics are served without the queues' counts by status: the backend did not answer (sheppy_queue_tasks_up is 0)",
+      );
+    } else if (unread.length === 0 && missing) {
+      logger.info("metrics have the queues' counts by status again");
+    }
+    missing = unread.length > 0;
+  };
   await listenOrExplain(server, port, host, "metrics", "--metrics-port, --metrics-host");
   const bound = (server.address() as AddressInfo).port;
   const shown = host.includes(":") ? `[${host}]` : host;

@@ -136,17 +136,40 @@ export class TaskMetrics {
 /** The process's metrics: every `Queue` and `Worker` counts here. */
 export const defaultTaskMetrics = new TaskMetrics();
 
-/** `sheppy_queue_tasks{queue,status}` from each queue's counts by status. */
-export function queueTasksFamily(
-  stats: readonly { readonly queue: string; readonly counts: QueueStatusCounts }[],
-): GaugeFamily {
+/** A queue's counts by status as a scrape read them; `undefined` when its backend did not answer. */
+export interface QueueCountsRead {
+  readonly queue: string;
+  readonly counts: QueueStatusCounts | undefined;
+}
+
+/** `sheppy_queue_tasks{queue,status}` from the counts of each queue whose backend answered. */
+export function queueTasksFamily(stats: readonly QueueCountsRead[]): GaugeFamily {
   return {
     type: "gauge",
     name: "sheppy_queue_tasks",
     help: "Tasks the queue holds now, by status (read from the backend when scraped).",
     samples: stats.flatMap(({ queue, counts }) =>
-      QUEUE_STATUSES.map((status) => ({ labels: { queue, status }, value: counts[status] })),
+      counts === undefined
+        ? []
+        : QUEUE_STATUSES.map((status) => ({ labels: { queue, status }, value: counts[status] })),
     ),
+  };
+}
+
+/**
+ * `sheppy_queue_tasks_up{queue}`: whether this scrape read the queue's counts.
+ * A scrape whose backend is down still gives the process's own counters;
+ * this says the counts by status are missing from it, rather than zero.
+ */
+export function queueTasksUpFamily(stats: readonly QueueCountsRead[]): GaugeFamily {
+  return {
+    type: "gauge",
+    name: "sheppy_queue_tasks_up",
+    help: "1 when this scrape read the queue's counts by status from its backend, 0 when the backend did not answer in time.",
+    samples: stats.map(({ queue, counts }) => ({
+      labels: { queue },
+      value: counts === undefined ? 0 : 1,
+    })),
   };
 }
 
@@ -154,17 +177,14 @@ export function queueTasksFamily(
  * The exposition text: `metrics`' series of the queues in `stats` (every
  * series when `stats` names no queue) and their counts by status.
  */
-export function taskMetricsText(
-  metrics: TaskMetrics,
-  stats: readonly { readonly queue: string; readonly counts: QueueStatusCounts }[],
-): string {
+export function taskMetricsText(metrics: TaskMetrics, stats: readonly QueueCountsRead[]): string {
   const names = new Set(stats.map(({ queue }) => queue));
   const filter =
     names.size === 0
       ? undefined
       : (labels: { queue?: string }) => labels.queue !== undefined && names.has(labels.queue);
   // Without a queue there are no counts to give: no `sheppy_queue_tasks` family, not even its header.
-  const counts = stats.length === 0 ? [] : [queueTasksFamily(stats)];
+  const counts = stats.length === 0 ? [] : [queueTasksFamily(stats), queueTasksUpFamily(stats)];
   return writeExposition([...metrics.families(filter), ...counts]);
 }
 

@@ -5,8 +5,9 @@
  * of a queue's exposition.
  */
 import { collectMetrics, MemoryBackend, Queue, task, Worker } from "sheppy";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { defaultTaskMetrics, startLatencySeconds } from "../../src/observability/task-metrics.js";
+import { collectMetricsReport } from "../../src/queue/collect-metrics.js";
 import {
   expectKnownOutcomeMetrics,
   knownOutcomeTasks,
@@ -68,6 +69,36 @@ describe("task metrics on memory://", () => {
     await expect(collectMetrics(a, "b" as never)).rejects.toThrow(
       'collectMetrics() takes Queues (argument 2 is "b")',
     );
+    await backend.disconnect();
+  });
+
+  it("leave out only the counts of a queue whose backend fails or does not answer in time", async () => {
+    const backend = new MemoryBackend();
+    const up = new Queue(backend, { name: "up" });
+    const failing = new Queue(backend, { name: "failing" });
+    const stalled = new Queue(backend, { name: "stalled" });
+    await failing.add(inlineTask(1));
+    const broken = new Error("backend down");
+    vi.spyOn(failing, "stats").mockRejectedValue(broken);
+    vi.spyOn(stalled, "stats").mockReturnValue(new Promise(() => undefined));
+    const { text, unread } = await collectMetricsReport([up, failing, stalled], 50);
+    expect(unread.map(({ queue }) => queue)).toEqual(["failing", "stalled"]);
+    expect(unread[0]!.error).toBe(broken);
+    expect(String(unread[1]!.error)).toContain("did not answer within 50 ms");
+    const parsed = parseExposition(text);
+    // The process's own counters are there all the same.
+    expect(
+      sampleValue(parsed, "sheppy_tasks_added_total", { queue: "failing", task: inlineTask.name }),
+    ).toBe(1);
+    expect(parsed.get("sheppy_queue_tasks")?.samples.map((s) => s.labels.queue)).toEqual(
+      Array(7).fill("up"),
+    );
+    for (const [queue, value] of [
+      ["up", 1],
+      ["failing", 0],
+      ["stalled", 0],
+    ] as const)
+      expect(sampleValue(parsed, "sheppy_queue_tasks_up", { queue })).toBe(value);
     await backend.disconnect();
   });
 

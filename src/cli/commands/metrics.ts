@@ -6,10 +6,13 @@
  * counters are read from its own endpoint (`sheppy work --metrics-port`).
  */
 import type { Command } from "commander";
-import { collectMetrics } from "../../queue/collect-metrics.js";
+import { collectMetricsReport } from "../../queue/collect-metrics.js";
 import { Queue } from "../../queue/queue.js";
 import { addSettings } from "../env.js";
 import { openBackend, warnIfQueueUnused } from "../open-queue.js";
+
+/** Longer than any backend's own time bound, so its error is the one reported. */
+const ONE_SHOT_WAIT_MS = 120_000;
 
 interface MetricsSettings {
   readonly backendUrl?: string;
@@ -35,7 +38,10 @@ Examples:
     const backend = openBackend(settings);
     try {
       const queues = settings.queue.map((name) => new Queue(backend, { name }));
-      const text = await collectMetrics(...queues);
+      // Printed once, the counts are the point: a backend that does not answer is an error here,
+      // reported as the backend gives it (its own time bound, not a scrape's).
+      const { text, unread } = await collectMetricsReport(queues, ONE_SHOT_WAIT_MS);
+      if (unread.length > 0) throw unread[0]!.error;
       for (const queue of queues) await warnIfQueueUnused(backend, queue.name);
       process.stdout.write(text);
     } finally {
