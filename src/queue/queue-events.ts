@@ -96,26 +96,64 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** The lifecycle events of `queue` as `options` ask; ends when `signal` aborts or the backend disconnects. */
-export async function* queueEvents(
-  queue: QueueHandle,
-  options: QueueEventsOptions = {},
-): AsyncGenerator<QueueEvent, void, undefined> {
-  const { limit, types } = checkOptions(options);
-  const { signal } = options;
+/** Where a listener starts: the connected backend and the position after which it reads. */
+interface EventsStart {
+  readonly backend: Awaited<ReturnType<QueueHandle["connect"]>>;
+  readonly position: string | null;
+}
+
+async function startOf(queue: QueueHandle, after: string): Promise<EventsStart> {
   const backend = await queue.connect();
   if (backend.eventCap === 0)
     throw new InvalidOptionError(
       `queue.events(): the event log of queue '${queue.name}' is off (the backend's eventCap is 0)`,
     );
-  const after = options.after ?? "now";
-  let position =
+  const position =
     after === "now" ? await backend.lastEventId(queue.name) : after === "start" ? null : after;
+  return { backend, position };
+}
+
+/** A listener's events as `queueEvents` returns them, and the read of its start. */
+export interface StartedEvents {
+  readonly events: AsyncGenerator<QueueEvent, void, undefined>;
+  /** Settles once the start is read (either way): what the queue's next writes wait for. */
+  readonly started: Promise<void>;
+}
+
+/**
+ * The lifecycle events of `queue` as `options` ask; ends when `signal` aborts
+ * or the backend disconnects. The options are checked and the start ("now":
+ * the log's newest position) is read when this is called, not when the loop
+ * first asks for an event: what is stored after the call is heard, however
+ * late the loop begins.
+ */
+export function queueEvents(queue: QueueHandle, options: QueueEventsOptions = {}): StartedEvents {
+  const { limit, types } = checkOptions(options);
+  const after = options.after ?? "now";
+  const start = startOf(queue, after);
+  // Its failure is the iteration's to report (at the first event asked for), not an unhandled rejection.
+  const started = start.then(
+    () => undefined,
+    () => undefined,
+  );
+  return { events: iterate(queue.name, start, after, limit, types, options.signal), started };
+}
+
+async function* iterate(
+  queueName: string,
+  start: Promise<EventsStart>,
+  after: string,
+  limit: number,
+  types: ReadonlySet<QueueEventType> | null,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<QueueEvent, void, undefined> {
+  const { backend, position: first } = await start;
+  let position = first;
   let failures = 0;
   while (!signal?.aborted && backend.isConnected) {
     let stored: Awaited<ReturnType<typeof backend.readEvents>>;
     try {
-      stored = await backend.readEvents(queue.name, { after: position, limit, waitMs: WAIT_MS });
+      stored = await backend.readEvents(queueName, { after: position, limit, waitMs: WAIT_MS });
       failures = 0;
     } catch (error) {
       if (!backend.isConnected) return;
@@ -129,7 +167,7 @@ export async function* queueEvents(
     }
     for (const { id, body } of stored) {
       position = id;
-      const event = readEvent(queue.name, id, body);
+      const event = readEvent(queueName, id, body);
       if (types && !types.has(event.type)) continue;
       yield event;
       if (signal?.aborted) return;

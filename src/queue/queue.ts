@@ -252,6 +252,8 @@ export class Queue implements QueueHandle {
   /** Told the due time of each task this queue schedules (a worker's scheduler, to wake for it). */
   readonly #scheduledListeners = new Set<(at: number) => void>();
   #connecting: Promise<void> | undefined;
+  /** Listeners whose start is still being read: this queue's calls wait for them (see `events`). */
+  readonly #eventStarts = new Set<Promise<void>>();
 
   /**
    * @param backend a backend instance, or a URL (`memory://`, `redis://…`); default `SHEPPY_BACKEND_URL`.
@@ -314,6 +316,8 @@ export class Queue implements QueueHandle {
 
   /** Connects the backend (once; every method does this on first use) and returns it. */
   async connect(): Promise<Backend> {
+    // A listener made before this call reads its start first, so it hears what this call writes.
+    if (this.#eventStarts.size > 0) await Promise.all(this.#eventStarts);
     if (!this.backend.isConnected) {
       this.#connecting ??= this.backend.connect().finally(() => {
         this.#connecting = undefined;
@@ -739,8 +743,10 @@ export class Queue implements QueueHandle {
    * The queue's lifecycle events — added, started, progress, retrying,
    * completed, failed, crashed, cancelled, deferred, interrupted — from
    * every process on this storage, in the order they were stored. Starts
-   * with what happens from now on (`after: "start"` reads what the log
-   * still keeps; an event's `id` resumes after it). Ends when `signal`
+   * with what happens from this call on — the start is read at the call, so
+   * what this queue does after it is heard however late the loop begins
+   * (`after: "start"` reads what the log still keeps; an event's `id`
+   * resumes after it). Bad options throw at the call. Ends when `signal`
    * aborts, the loop breaks, or the backend disconnects. The log keeps the
    * newest `eventCap` events per queue (a backend option, default 10,000).
    * @example
@@ -749,7 +755,10 @@ export class Queue implements QueueHandle {
    * }
    */
   events(options?: QueueEventsOptions): AsyncGenerator<QueueEvent, void, undefined> {
-    return queueEvents(this, options);
+    const { events, started } = queueEvents(this, options);
+    this.#eventStarts.add(started);
+    void started.then(() => this.#eventStarts.delete(started));
+    return events;
   }
 
   /** Cancels a task that has not started; returns its `cancelled` record. Throws `TaskCancellationError` otherwise. */

@@ -285,7 +285,8 @@ export function eventCases(h: ContractHarness): void {
       await expect(backend.readEvents(queue.name, { after: null, limit: 0 })).rejects.toThrow(
         InvalidOptionError,
       );
-      await expect(queue.events({ batchSize: 0 }).next()).rejects.toThrow(/batchSize/);
+      // Options are checked at the call, before any read.
+      expect(() => queue.events({ batchSize: 0 })).toThrow(/batchSize/);
       // The listener's error names its option; the backend's, the position's form.
       await expect(queue.events({ after: "not a position" }).next()).rejects.toThrow(
         /^queue\.events\(\): after: event log position .*"not a position"/,
@@ -528,11 +529,25 @@ export function eventCases(h: ContractHarness): void {
       expect(everything.length).toBeGreaterThan(3);
       expect(heard.map((e) => e.id)).toEqual(everything.filter(ends).map((e) => e.id));
       for (const types of [[], ["finished"], "failed"] as unknown[]) {
-        await expect(
-          queue.events({ types: types as [] }).next(),
-          JSON.stringify(types),
-        ).rejects.toThrow(InvalidOptionError);
+        expect(() => queue.events({ types: types as [] }), JSON.stringify(types)).toThrow(
+          InvalidOptionError,
+        );
       }
+    });
+
+    it("EV-31 queue.events() starts at its call: what the queue stores after it is heard however late the loop begins, and nothing from before", async () => {
+      const queue = h.queue();
+      const [before, after] = [echo(1), echo(2)];
+      await queue.add(before);
+      const events = queue.events({ types: ["added"] });
+      // No await between the call and the add: the same queue's add waits for the listener's start.
+      const adding = queue.add(after);
+      await adding;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const first = await events.next();
+      expect(first.done).toBe(false);
+      expect(steps([first.value as QueueEvent])).toEqual([`added:${after.id}`]);
+      await events.return();
     });
   });
 }
