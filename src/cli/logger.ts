@@ -7,6 +7,7 @@
  */
 import { pino } from "pino";
 import { build as pretty } from "pino-pretty";
+import { errorSerializer } from "../observability/error-serializer.js";
 import { traceMixin } from "../observability/tracing.js";
 import type { LogFormat, LogLevel } from "./env.js";
 
@@ -31,12 +32,20 @@ export function createCliLogger(
   destination: LogDestination = 1,
 ): pino.Logger {
   // Lines written inside a task's span name its trace, to find the trace from the log and back.
-  const options = { name: "sheppy", level, mixin: traceMixin };
+  // An error is one line, its stack only at debug (as `--log-level` says).
+  const debug = level === "debug";
+  const serializers = { err: errorSerializer(debug) };
+  const options = { name: "sheppy", level, mixin: traceMixin, serializers };
   if (!isPretty(format, destination)) {
     return pino(options, pino.destination({ dest: destination, sync: true }));
   }
+  // pino-pretty prints the error key (`err`) as a block of its own under the line; below debug
+  // it is one summary, kept on the line as `error` (a line that has one already keeps that).
+  const formatters = debug
+    ? {}
+    : { log: (record: Record<string, unknown>) => errorOnTheLine(record, serializers.err) };
   return pino(
-    options,
+    { ...options, formatters },
     pretty({
       destination,
       sync: true,
@@ -45,8 +54,18 @@ export function createCliLogger(
       ignore: "pid,hostname,name",
       // One line per record: "one log line per task", with its fields as compact JSON.
       singleLine: true,
-      // Only `err` (an Error, at debug) is printed as a block; our `error` is a one-line summary.
+      // At debug `err` is printed as a block, with its stacks.
       errorLikeObjectKeys: ["err"],
     }),
   );
+}
+
+/** A record's `err` as its `error` (see above), written as `serialize` writes it (pino's serializers run on keys it knows later). */
+function errorOnTheLine(
+  record: Record<string, unknown>,
+  serialize: (value: unknown) => unknown,
+): Record<string, unknown> {
+  if (!("err" in record)) return record;
+  const { err, ...rest } = record;
+  return "error" in rest ? rest : { ...rest, error: serialize(err) };
 }

@@ -7,6 +7,7 @@
  * `mixin: traceMixin` for the same.
  */
 import { pino } from "pino";
+import { errorSerializer } from "./error-serializer.js";
 import { traceMixin } from "./tracing.js";
 
 type LogFn = (objOrMsg: object | string, msg?: string) => void;
@@ -23,7 +24,13 @@ let fallback: Logger | undefined;
 
 /** The shared default logger (pino, level `warn`), created on first use. */
 export function defaultLogger(): Logger {
-  fallback ??= pino({ name: "sheppy", level: "warn", mixin: traceMixin });
+  // Stacks kept: a library user's only trace of where a warning came from.
+  fallback ??= pino({
+    name: "sheppy",
+    level: "warn",
+    mixin: traceMixin,
+    serializers: { err: errorSerializer(true) },
+  });
   return fallback;
 }
 
