@@ -21,7 +21,8 @@ import { isResumeTaskName } from "./workflow-resume-task.js";
  * - `completed`, `failed` — the task finished that way;
  * - `crashed` — its worker stopped renewing its claim (retried at `runAt` with `retryOnCrash`);
  * - `cancelled` — cancelled before it started;
- * - `deferred` — claimed over its rate limit, not run, due again at `runAt`;
+ * - `deferred` — claimed but not run (over its rate limit, or by a worker that
+ *   does not know its task name), due again at `runAt`;
  * - `interrupted` — its worker shut down while it ran; it is pending again;
  * - `workflow:added` — a workflow was stored (its first steps' `added` follow);
  * - `workflow:completed`, `workflow:failed`, `workflow:cancelled` — a

@@ -25,7 +25,7 @@ import { Task, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import type { DueAlarm } from "./due-alarm.js";
 import type { Slots } from "./slots.js";
-import { logCompleted, logStarted } from "./task-log.js";
+import { logCompleted, logFailed, logStarted } from "./task-log.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerMetrics } from "./worker-metrics.js";
 import type { ResolvedWorkerOptions } from "./worker-options.js";
@@ -331,6 +331,8 @@ export class Flights {
       }
     } else if (record.finishedAt !== null) {
       run.summary.failed++;
+      if (this.options.logTasks)
+        logFailed(this.options.logger, queue, record, end.error, end.durationMs);
       if (events.listenerCount("task:failed") > 0)
         events.emit("task:failed", {
           queue,
@@ -340,6 +342,8 @@ export class Flights {
         });
     } else {
       run.summary.retried++;
+      if (this.options.logTasks)
+        logFailed(this.options.logger, queue, record, end.error, end.durationMs);
       if (events.listenerCount("task:retrying") > 0)
         events.emit("task:retrying", {
           queue,

@@ -1,7 +1,9 @@
 /**
  * @module worker/task-log
- * The per-attempt lines of the `logTasks` worker option: `task started` and
- * `task completed`. Called from the attempt pipeline's hooks, so they are
+ * The per-attempt lines of the `logTasks` worker option: `task started`, then
+ * `task completed`, `task failed; it will be retried` (warn) or `task
+ * failed` (error) — so every started line has its end. Called from the
+ * attempt pipeline's hooks, so the first is
  * written inside the attempt's span (a logger with `traceMixin` adds its ids).
  * A workflow's resume is its workflow moving on, not a task of the
  * operator's: it gets no line here (`sheppy work` logs what the workflow did).
@@ -35,5 +37,36 @@ export function logCompleted(
   logger.info(
     { ...attemptFields(queue, record), durationMs: Math.round(durationMs) },
     "task completed",
+  );
+}
+
+/** The error an attempt ended with, as one line: the stored error's, else the thrown value's. */
+function errorLine(record: TaskData, error: unknown): string {
+  if (record.error) return `${record.error.type}: ${record.error.message}`;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * An attempt that failed: `task failed; it will be retried` (warn, with when)
+ * or `task failed` (error). `attempt` is the one that failed: a retrying
+ * record already counts the retry it schedules.
+ */
+export function logFailed(
+  logger: Logger,
+  queue: string,
+  record: TaskData,
+  error: unknown,
+  durationMs: number,
+): void {
+  const fields = attemptFields(queue, record);
+  const line = { ...fields, durationMs: Math.round(durationMs), error: errorLine(record, error) };
+  // `err` carries the thrown value itself: a logger that writes stacks finds one there.
+  if (record.finishedAt !== null) {
+    logger.error({ ...line, err: error }, "task failed");
+    return;
+  }
+  logger.warn(
+    { ...line, attempt: fields.attempt - 1, nextRetryAt: record.nextRetryAt, err: error },
+    "task failed; it will be retried",
   );
 }

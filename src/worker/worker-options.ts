@@ -78,8 +78,9 @@ export interface WorkerOptions {
    */
   handleSignals?: boolean;
   /**
-   * Log a `task started` and a `task completed` line (info) for each attempt
-   * (default false: a busy worker would write two lines per task; `sheppy
+   * Log a `task started` line (info) for each attempt and its end: `task
+   * completed` (info), `task failed; it will be retried` (warn) or `task
+   * failed` (error) (default false: a busy worker would write two lines per task; `sheppy
    * work` turns it on unless given `--no-log-tasks`). Written inside the
    * attempt's span, they carry its `traceId`/`spanId` when the logger has
    * `traceMixin` (see docs/observability.md).

@@ -30,7 +30,7 @@ describe("worker log lines", () => {
     const wf = await queue.addWorkflow(explodes());
     const logger = pino({ level: "info" }, sink);
     const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
-    logTaskEvents(worker, logger, false);
+    logTaskEvents(worker, logger, false, false);
     await worker.work({ oneshot: true });
     await queue.close();
     expect(lines.map((line) => [line.msg, line.workflowId])).toEqual([
@@ -49,7 +49,7 @@ describe("worker log lines", () => {
     await queue.add(t);
     const logger = pino({ level: "info" }, sink);
     const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
-    logTaskEvents(worker, logger, false);
+    logTaskEvents(worker, logger, false, false);
     await worker.work({ oneshot: true });
     await queue.retry(t);
     await worker.work({ oneshot: true });
@@ -62,13 +62,43 @@ describe("worker log lines", () => {
     ]);
   });
 
+  it("a Worker made in code with logTasks ends every started line: completed, retried or failed", async () => {
+    const { lines, sink } = collectLines();
+    const logger = pino({ level: "info" }, sink);
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "wl-code" });
+    await queue.add(failing());
+    const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
+    await worker.work({ oneshot: true });
+    await queue.close();
+    expect(lines.map((line) => [line.msg, line.attempt, line.error])).toEqual([
+      ["task started", 1, undefined],
+      ["task failed", 1, "Error: fails"],
+    ]);
+    expect(lines[1]).toMatchObject({ level: 50, task: "work-log.failing" });
+    expect(typeof lines[1]!.durationMs).toBe("number");
+  });
+
+  it("with the worker's lines off (--no-log-tasks), sheppy work still logs failures, once", async () => {
+    const { lines, sink } = collectLines();
+    const logger = pino({ level: "info" }, sink);
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "wl-off" });
+    await queue.add(failing());
+    const worker = new Worker(queue, { scheduler: false, logTasks: false, logger });
+    logTaskEvents(worker, logger, false, true);
+    await worker.work({ oneshot: true });
+    await queue.close();
+    expect(lines.map((line) => [line.msg, line.attempt, line.error])).toEqual([
+      ["task failed", 1, "Error: fails"],
+    ]);
+  });
+
   it("the first failure is attempt 1, its retry attempt 2, and so on", async () => {
     const { lines, sink } = collectLines();
     const logger = pino({ level: "info" }, sink);
     const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "work-log" });
     await queue.add(flaky());
     const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
-    logTaskEvents(worker, logger, false);
+    logTaskEvents(worker, logger, false, false);
     await worker.work({ oneshot: true });
     await queue.close();
     const seen = lines.map((line) => [line.msg, line.attempt]);

@@ -55,11 +55,17 @@ function describe(task: Task, error: unknown): string {
 }
 
 /**
- * Logs one line per failure and retry, and what a workflow's resumes did. The
- * `task started` / `task completed` lines are the worker's own (`logTasks`),
- * written inside each attempt's span.
+ * Logs what a workflow's resumes did and, with `failures` (the worker's own
+ * per-attempt lines, `logTasks`, are off), one line per failure and retry.
+ * With `logTasks` on, every attempt's lines — started, then completed or
+ * failed — are the worker's own, written inside the attempt's span.
  */
-export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): void {
+export function logTaskEvents(
+  worker: Worker,
+  logger: Logger,
+  debug: boolean,
+  failures: boolean,
+): void {
   // `attempt` counts from 1, manual retries included. A `retrying` record
   // already counts the retry it schedules, so the attempt that just failed is one less.
   const fields = (queue: string, task: Task, attempt = task.attempt) => ({
@@ -79,6 +85,7 @@ export function logTaskEvents(worker: Worker, logger: Logger, debug: boolean): v
   worker.on("task:completed", ({ queue, task }) => {
     if (isResume(task)) logWorkflowStep(logger, queue, task);
   });
+  if (!failures) return;
   worker.on("task:retrying", ({ queue, task, error }) =>
     logger.warn(
       {

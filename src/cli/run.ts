@@ -1,0 +1,20 @@
+/**
+ * @module cli/run
+ * What the `sheppy` bin runs (see `main.ts`). Parses the command line, runs the command, and turns any
+ * error into one line on stderr with a non-zero exit code (a stack trace only
+ * with `--log-level debug`).
+ */
+import { buildProgram } from "./program.js";
+import { EXIT, reportError } from "./report-error.js";
+
+const program = buildProgram();
+let code: number = EXIT.ok;
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  code = reportError(error, program.opts<{ logLevel?: string }>().logLevel === "debug");
+}
+process.exitCode = code;
+// Open handles (a driver's socket, a timer in user code) must not keep a finished command alive;
+// the timer is unref'd, so a clean process exits at once without it.
+setTimeout(() => process.exit(code), 2000).unref();
