@@ -12,13 +12,14 @@
 import { isoAt } from "../../clock.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { reclaimInPasses } from "../reclaim-passes.js";
 import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
 import { encodeRowData } from "../sql/stored-columns.js";
 import type { Notifier } from "./notifications.js";
 import { CLAIMABLE, CLAIMED, type RecordRow, readRow } from "./record-codec.js";
 import type { PgSession } from "./session.js";
 
-/** Expired leases looked at per reclaim call. */
+/** Expired leases noted or taken over per statement. */
 const RECLAIM_BATCH = 100;
 /**
  * `t.due_at` (ms) as `toISOString()` writes it (null when none). Whole
@@ -114,16 +115,21 @@ WHERE t.queue = $1 AND t.settled_fence = c.fence`;
  * Claims whose lease is older than $2 ms (server time): with $3 (confirmMs)
  * ≤ 0, or when noted expired at the same renewal at least $3 ms ago, taken
  * over (a new fence, a fresh lease); otherwise noted (the renewal seen and
- * when), and taken by a later call if still not renewed.
+ * when), and taken by a later call if still not renewed. A claim noted and
+ * still within $3 ms is passed over, not counted against the batch ($4):
+ * otherwise the oldest noted claims would hide every later one until they
+ * were taken. Every row the batch selects is returned (taken or noted).
  */
 const RECLAIM = `
 WITH clock AS (SELECT %SCHEMA%.now_ms() AS ms),
 stale AS (
   SELECT t.id, t.lease_at,
          ($3::bigint <= 0 OR (t.suspect_lease = t.lease_at AND clock.ms - t.suspect_at >= $3::bigint)) AS take,
-         t.suspect_lease IS DISTINCT FROM t.lease_at AS fresh
+         (t.suspect_lease IS DISTINCT FROM t.lease_at OR t.suspect_at IS NULL) AS fresh
   FROM %SCHEMA%.tasks t, clock
   WHERE t.queue = $1 AND t.state = ${CLAIMED} AND t.lease_at < clock.ms - $2::bigint
+    AND ($3::bigint <= 0 OR t.suspect_lease IS DISTINCT FROM t.lease_at OR t.suspect_at IS NULL
+         OR clock.ms - t.suspect_at >= $3::bigint)
   ORDER BY t.lease_at
   LIMIT $4
   FOR UPDATE OF t SKIP LOCKED
@@ -272,21 +278,24 @@ export class Claims {
     window: { leaseMs: number; confirmMs: number },
   ): Promise<ClaimedTask[]> {
     this.session.assertConnected();
-    const rows = await this.session.query<ReclaimRow>(
-      "reclaimExpired",
-      this.session.sql(RECLAIM),
-      [
-        queue,
-        Math.max(0, Math.floor(window.leaseMs)),
-        Math.max(0, Math.floor(window.confirmMs)),
-        RECLAIM_BATCH,
-      ],
-      { wait: false },
-    );
-    const now = this.now();
-    return rows
-      .filter((row) => row.take)
-      .sort((a, b) => Number(a.lease_at) - Number(b.lease_at))
-      .map((row) => ({ record: readRow(row, now), fence: Number(row.fence) }));
+    return reclaimInPasses(async () => {
+      const rows = await this.session.query<ReclaimRow>(
+        "reclaimExpired",
+        this.session.sql(RECLAIM),
+        [
+          queue,
+          Math.max(0, Math.floor(window.leaseMs)),
+          Math.max(0, Math.floor(window.confirmMs)),
+          RECLAIM_BATCH,
+        ],
+        { wait: false },
+      );
+      const now = this.now();
+      const taken = rows
+        .filter((row) => row.take)
+        .sort((a, b) => Number(a.lease_at) - Number(b.lease_at))
+        .map((row) => ({ record: readRow(row, now), fence: Number(row.fence) }));
+      return { taken, full: rows.length >= RECLAIM_BATCH };
+    });
   }
 }

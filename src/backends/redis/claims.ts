@@ -17,6 +17,7 @@ import { isoAt } from "../../clock.js";
 import { BackendUnavailableError, InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { reclaimInPasses } from "../reclaim-passes.js";
 import type { ClaimedForms } from "./claimed-forms.js";
 import type { RedisClient } from "./connections.js";
 import type { QueueKeys } from "./keys.js";
@@ -24,7 +25,7 @@ import { encodeKeyedRecord, readClaims, readReclaims } from "./record-codec.js";
 import { defineScripts, type ScriptRunner } from "./scripts.js";
 import { classify, type RedisSession, UnconfirmedWrite } from "./session.js";
 
-/** Expired leases looked at per call. */
+/** Expired leases noted or taken over per script call (see `reclaim.lua`). */
 const RECLAIM_BATCH = 100;
 /**
  * Unanswered claims remembered per queue: one per dropped connection between
@@ -299,16 +300,18 @@ export class Claims {
     window: { leaseMs: number; confirmMs: number },
   ): Promise<ClaimedTask[]> {
     const k = this.session.keys(queue);
-    const flat = (await this.session.script(
-      "reclaim",
-      [k.processing, k.suspects],
-      [
-        k.task,
-        Math.max(0, Math.floor(window.leaseMs)),
-        Math.max(0, Math.floor(window.confirmMs)),
-        RECLAIM_BATCH,
-      ],
-    )) as string[];
-    return readReclaims(flat, this.now());
+    return reclaimInPasses(async () => {
+      const [full, ...flat] = (await this.session.script(
+        "reclaim",
+        [k.processing, k.suspects],
+        [
+          k.task,
+          Math.max(0, Math.floor(window.leaseMs)),
+          Math.max(0, Math.floor(window.confirmMs)),
+          RECLAIM_BATCH,
+        ],
+      )) as string[];
+      return { taken: readReclaims(flat, this.now()), full: full === "1" };
+    });
   }
 }

@@ -15,6 +15,7 @@
 import { isoAt } from "../../clock.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { reclaimInPasses } from "../reclaim-passes.js";
 import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
 import {
   CLAIMABLE,
@@ -27,7 +28,7 @@ import type { SqliteDatabase } from "./database.js";
 import { readRow } from "./rows.js";
 import type { Signals } from "./signals.js";
 
-/** Expired leases looked at per reclaim call. */
+/** Expired leases noted or taken over per write transaction. */
 const RECLAIM_BATCH = 100;
 /** A waiting claim looks again at least this often, whatever the signals say. */
 const FALLBACK_POLL_MS = 1000;
@@ -67,9 +68,12 @@ UPDATE tasks SET data = ? WHERE queue = ? AND id = ? AND state = ${CLAIMED} AND 
 const ANY_EXPIRED = `
 SELECT 1 FROM tasks WHERE queue = ? AND state = ${CLAIMED} AND lease_at < ? LIMIT 1`;
 
+/** Expired claims to note or take over: one noted and still within its confirm window is passed over. */
 const EXPIRED = `
 SELECT id, lease_at, suspect_lease, suspect_at FROM tasks
 WHERE queue = ? AND state = ${CLAIMED} AND lease_at < ?
+  AND (? <= 0 OR suspect_lease IS NULL OR suspect_lease <> lease_at OR suspect_at IS NULL
+       OR ? - suspect_at >= ?)
 ORDER BY lease_at LIMIT ?`;
 
 const TAKE_OVER = `
@@ -233,29 +237,33 @@ export class Claims {
     ) {
       return [];
     }
-    const taken = await this.db.write("reclaimExpired", () => {
-      const clock = leaseNow();
-      const stale = this.db
-        .statement(EXPIRED)
-        .all(queue, clock - leaseMs, RECLAIM_BATCH) as ExpiredRow[];
-      const takeOver = this.db.statement(TAKE_OVER);
-      const note = this.db.statement(NOTE);
-      const rows: (RecordRow & { fence: number })[] = [];
-      for (const row of stale) {
-        const confirmed =
-          confirmMs <= 0 ||
-          (row.suspect_lease === row.lease_at &&
-            row.suspect_at !== null &&
-            clock - row.suspect_at >= confirmMs);
-        if (confirmed) {
-          rows.push(takeOver.get(clock, queue, row.id) as RecordRow & { fence: number });
-        } else if (row.suspect_lease !== row.lease_at) {
-          note.run(clock, queue, row.id);
+    const pass = () =>
+      this.db.write("reclaimExpired", () => {
+        const clock = leaseNow();
+        const stale = this.db
+          .statement(EXPIRED)
+          .all(queue, clock - leaseMs, confirmMs, clock, confirmMs, RECLAIM_BATCH) as ExpiredRow[];
+        const takeOver = this.db.statement(TAKE_OVER);
+        const note = this.db.statement(NOTE);
+        const rows: (RecordRow & { fence: number })[] = [];
+        for (const row of stale) {
+          const confirmed =
+            confirmMs <= 0 ||
+            (row.suspect_lease === row.lease_at &&
+              row.suspect_at !== null &&
+              clock - row.suspect_at >= confirmMs);
+          if (confirmed) {
+            rows.push(takeOver.get(clock, queue, row.id) as RecordRow & { fence: number });
+          } else if (row.suspect_lease !== row.lease_at || row.suspect_at === null) {
+            note.run(clock, queue, row.id);
+          }
         }
-      }
-      return rows;
+        return { rows, full: stale.length >= RECLAIM_BATCH };
+      });
+    return reclaimInPasses(async () => {
+      const { rows, full } = await pass();
+      const now = this.now();
+      return { taken: rows.map((row) => ({ record: readRow(row, now), fence: row.fence })), full };
     });
-    const now = this.now();
-    return taken.map((row) => ({ record: readRow(row, now), fence: row.fence }));
   }
 }

@@ -113,6 +113,26 @@ export function backendClaimsCases(h: ContractHarness): void {
       expect(claimIds(taken)).toEqual([lost.id]);
       expect(await backend.renew(q, [{ id: saved.id, fence: savedClaim.fence }])).toEqual([]);
     });
+
+    it("B-32 many dead claims (more than one reclaim batch) are all noted, then all taken over, in one call each", async () => {
+      const { backend, q } = await setup();
+      const records = Array.from({ length: 250 }, (_, i) => data(i));
+      await backend.add(q, records);
+      const claims = await backend.claim(q, 250);
+      expect(claims).toHaveLength(250);
+      await sleep(150);
+      const window = { leaseMs: 100, confirmMs: 200 };
+      // The first call notes every one of them, not only the oldest batch.
+      expect(await backend.reclaimExpired(q, window)).toEqual([]);
+      await sleep(250);
+      const taken = await backend.reclaimExpired(q, window);
+      expect(new Set(claimIds(taken))).toEqual(new Set(records.map((r) => r.id)));
+      for (const claim of taken) {
+        const before = claims.find((c) => c.record.id === claim.record.id)!;
+        expect(claim.fence).toBeGreaterThan(before.fence);
+      }
+      expect(await backend.reclaimExpired(q, window)).toEqual([]);
+    });
   });
 
   describe("backend: due work", () => {

@@ -140,7 +140,8 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
       0,
       10,
     )) as string[];
-    expect(taken[0]).toBe(record.id);
+    // First whether the batch was full, then the claims taken over.
+    expect(taken.slice(0, 2)).toEqual(["0", record.id]);
     expect(await claim("claim-e", 1, "claim-d")).toEqual([]);
     expect(await client.zscore(`${tag}:processing`, record.id)).not.toBeNull();
   });

@@ -9,9 +9,16 @@
 -- and the records back; its fence is listed beside the processing index
 -- marked `r` (see claim.lua), so the settle that ends it reads the task's
 -- own fields. Allowed under out-of-memory.
+-- A claim noted and still within its `confirm` ms is passed over, not
+-- counted against `limit`: otherwise the oldest hundred noted claims would
+-- hide every later one until they were taken, and a queue with many dead
+-- claims would be taken over a hundred per `confirm` window. At most ten
+-- times `limit` expired claims are looked at per call.
 -- KEYS: 1 processing, 2 suspects
 -- ARGV: 1 task key prefix, 2 lease (ms), 3 confirm (ms), 4 limit
--- Returns: id, json, status, startedAt, finishedAt, fence for each (empty string = none)
+-- Returns: '1' when `limit` claims were noted or taken (call again: more may be
+-- due), else '0'; then id, json, status, startedAt, finishedAt, fence for
+-- each taken (empty string = none)
 --@include counts
 local lease = tonumber(ARGV[2])
 local confirm = tonumber(ARGV[3])
@@ -21,9 +28,13 @@ if not lease or not confirm or not limit then
 end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - lease), 'WITHSCORES', 'LIMIT', 0, limit)
-local out = {}
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - lease), 'WITHSCORES', 'LIMIT', 0, 10 * limit)
+local out = { '0' }
+local acted = 0
 for i = 1, #stale, 2 do
+  if acted >= limit then
+    break
+  end
   local id = stale[i]
   local renewed = stale[i + 1]
   local key = ARGV[1] .. id
@@ -38,7 +49,11 @@ for i = 1, #stale, 2 do
       take = true
     elseif seenRenewal ~= renewed then
       redis.call('HSET', KEYS[2], id, renewed .. ':' .. now)
+      acted = acted + 1
     end
+  end
+  if take then
+    acted = acted + 1
   end
   if take then
     redis.call('HDEL', KEYS[2], id)
@@ -61,6 +76,9 @@ for i = 1, #stale, 2 do
       redis.call('HDEL', KEYS[1] .. ':fences', id)
     end
   end
+end
+if acted >= limit then
+  out[1] = '1'
 end
 -- Notes about claims that were renewed, settled or taken over meanwhile are dropped.
 if redis.call('HLEN', KEYS[2]) > 2 * limit then
