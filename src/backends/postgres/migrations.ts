@@ -55,6 +55,7 @@ const UNDEFINED_SCHEMA = "3F000";
 const UNDEFINED_COLUMN = "42703";
 const DATATYPE_MISMATCH = "42804";
 const IN_FAILED_TRANSACTION = "25P02";
+const INSUFFICIENT_PRIVILEGE = "42501";
 
 let cached: readonly Migration[] | undefined;
 
@@ -214,9 +215,21 @@ export async function migrate(db: Database, schema: string): Promise<number[]> {
       return applied;
     } catch (error) {
       await client.query(rollback).catch(() => undefined);
-      throw error;
+      throw sqlState(error) === INSUFFICIENT_PRIVILEGE ? notAllowed(schema, error) : error;
     }
   });
+}
+
+/**
+ * The role may connect but not create: a reason of its own, not an outage to
+ * retry — the schema, the right and the way out, in one line.
+ */
+function notAllowed(schema: string, error: unknown): BackendError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new BackendError(
+    `cannot create or migrate PostgreSQL schema "${schema}": ${reason} (the role needs CREATE on the database to create the schema, and on the schema for its tables; or run sheppy db migrate once as a role that has it)`,
+    { cause: error },
+  );
 }
 
 /**

@@ -481,6 +481,35 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     }
   });
 
+  it("a role that may connect but not create the schema gets a BackendError naming the schema and the right, not an outage", async () => {
+    const role = `${base}_role`.slice(0, 60);
+    const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    try {
+      await admin.query(`DROP ROLE IF EXISTS "${role}"`);
+      await admin.query(`CREATE ROLE "${role}" LOGIN`);
+      const url = new URL(POSTGRES_URL);
+      url.username = role;
+      url.password = "";
+      const schema = freshSchema();
+      const backend = new PostgresBackend({ url: url.toString(), schema });
+      const error = await backend.connect().then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toBeInstanceOf(BackendError);
+      expect(error).not.toBeInstanceOf(BackendUnavailableError);
+      expect(error?.message).toMatch(
+        new RegExp(`^cannot create or migrate PostgreSQL schema "${schema}": permission denied`),
+      );
+      expect(error?.message).toContain("needs CREATE on the database");
+      expect(error?.message).not.toContain("\n");
+      expect(backend.isConnected).toBe(false);
+    } finally {
+      await admin.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
+      await admin.end();
+    }
+  });
+
   it("a server that cannot be reached fails connect at once: BackendUnavailableError, one line, password masked", async () => {
     const url = "postgres://someone:s3cret-word@127.0.0.1:1/nothing";
     const backend = new PostgresBackend({ url, schema: "never_made" });
