@@ -298,5 +298,11 @@ export async function ensureSchema(db: Database, schema: string, create = true):
       `PostgreSQL schema "${schema}" holds no Sheppy tables: nothing has used it yet, or its name is mistyped (?schema=); it was not created (run sheppy db migrate, or start a worker, to create it)`,
     );
   }
+  if (!create) {
+    // Migrated, the schema would be refused by the processes of the earlier Sheppy still using it.
+    throw new SchemaVersionError(
+      `PostgreSQL schema "${schema}" is at version ${newest}, older than this Sheppy (${latest}); a command that only looks does not migrate it under the workers that use it: run sheppy db migrate when they are upgraded, or use their sheppy`,
+    );
+  }
   await migrate(db, schema);
 }

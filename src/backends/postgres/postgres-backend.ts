@@ -91,10 +91,13 @@ export interface PostgresBackendOptions extends RetentionOptions {
   schema?: string;
   /**
    * Whether `connect()` creates the schema's tables when the schema holds
-   * none (default true). With false, such a schema is a `BackendError` that
-   * names it: for tools that only look at what is there (the CLI's listing
-   * and inspection commands), so that a mistyped `?schema=` is reported
-   * instead of created. A schema Sheppy made earlier is still migrated.
+   * none, and migrates one an earlier Sheppy left (default true). With false,
+   * connecting changes no schema: one without tables is a `BackendError`
+   * that names it, and one behind this Sheppy a `SchemaVersionError` — for
+   * tools that only look at what is there (the CLI's commands that do not
+   * add work), so that a mistyped `?schema=` is reported instead of created,
+   * and a newer CLI does not migrate a schema under workers of an earlier
+   * version, which would then refuse it.
    */
   createSchema?: boolean;
   /** Most connections the backend's pool opens (default: the URL's `?poolSize=`, else 10). */

@@ -64,7 +64,7 @@ export interface DatabaseOptions {
   readonly synchronous: Synchronous;
   /** How long a call keeps trying for the write lock before it fails with `BackendUnavailableError`. */
   readonly busyTimeoutMs: number;
-  /** Whether opening creates a missing file, and Sheppy's tables in a file without them. */
+  /** Whether opening creates a missing file, Sheppy's tables in a file without them, and migrates an earlier Sheppy's file. */
   readonly create: boolean;
 }
 
@@ -219,7 +219,7 @@ export class SqliteDatabase {
       db.pragma("temp_store = MEMORY");
       // After a burst the WAL file shrinks back to this once checkpointed, instead of keeping its peak size.
       db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-      await this.#retryBusy("connect", () => migrate(db));
+      await this.#retryBusy("connect", () => migrate(db, path, create));
       // A file this process may only read opens and migrates (when current) without a
       // write: found out now rather than at the first claim, which would retry forever.
       await this.#retryBusy("connect", () => probeWrite(db));
@@ -329,8 +329,13 @@ function notCreated(path: string, why: string): BackendError {
   );
 }
 
-/** Applies the migrations this file lacks, in one write transaction; refuses a file migrated by a newer Sheppy. */
-function migrate(db: Db): void {
+/**
+ * Applies the migrations this file lacks, in one write transaction; refuses a
+ * file migrated by a newer Sheppy, and, unless `change`, one an earlier
+ * Sheppy left (a command that only looks must not migrate it under that
+ * version's workers, which would then refuse it).
+ */
+function migrate(db: Db, path: string, change: boolean): void {
   db.transaction(() => {
     db.exec(`CREATE TABLE IF NOT EXISTS migrations (
       version    INTEGER PRIMARY KEY,
@@ -343,6 +348,11 @@ function migrate(db: Db): void {
     if (newest > known.length) {
       throw new SchemaVersionError(
         `SQLite file is at schema version ${newest}, newer than this Sheppy knows (${known.length}): upgrade sheppy`,
+      );
+    }
+    if (newest < known.length && !change) {
+      throw new SchemaVersionError(
+        `SQLite file ${path} is at schema version ${newest}, older than this Sheppy (${known.length}); a command that only looks does not migrate it under the workers that use it: start a worker of this version when they are upgraded (it migrates the file), or use their sheppy`,
       );
     }
     const record = db.prepare(

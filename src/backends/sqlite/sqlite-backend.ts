@@ -79,9 +79,10 @@ export interface SqliteBackendOptions extends RetentionOptions {
    * Whether `connect()` creates the file, or Sheppy's tables in a file that
    * holds none (default true). With false, a missing file or one without
    * Sheppy's tables is a `BackendError` that names it: for tools that only
-   * look at what is there (the CLI's listing and inspection commands), so
-   * that a mistyped path is reported instead of created. A file Sheppy made
-   * earlier is still migrated.
+   * look at what is there (the CLI's commands that do not add work), so
+   * that a mistyped path is reported instead of created. A file an earlier
+   * Sheppy left is then not migrated either but refused (`SchemaVersionError`):
+   * migrated, it would be refused by that version's workers still using it.
    */
   create?: boolean;
   /**

@@ -418,6 +418,35 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     }
   });
 
+  it("createSchema false: a schema an earlier Sheppy left is refused, not migrated (its workers would refuse it); sheppy's migrate brings it up", async () => {
+    const schema = freshSchema();
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL });
+    try {
+      await schemaAtVersion(pool, schema, 8);
+      const error = await new PostgresBackend({ url: POSTGRES_URL, schema, createSchema: false })
+        .connect()
+        .then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
+      expect(error).toBeInstanceOf(SchemaVersionError);
+      expect(error?.message).toMatch(
+        new RegExp(`^PostgreSQL schema "${schema}" is at version 8, older than this Sheppy`),
+      );
+      expect(error?.message).toContain("run sheppy db migrate");
+      expect(error?.message).not.toContain("\n");
+      const newest = async () =>
+        (await pool.query(`SELECT max(version) AS v FROM "${schema}".migrations`)).rows[0].v;
+      expect(await newest()).toBe(8);
+      expect((await migrate(pool, schema)).length).toBeGreaterThan(0);
+      const backend = new PostgresBackend({ url: POSTGRES_URL, schema, createSchema: false });
+      await backend.connect();
+      await backend.disconnect();
+    } finally {
+      await pool.end();
+    }
+  });
+
   it("createSchema false: a schema holding no Sheppy tables is a one-line BackendError naming it, and is not created; one Sheppy made connects", async () => {
     const schema = freshSchema();
     const pool = new pg.Pool({ connectionString: POSTGRES_URL });

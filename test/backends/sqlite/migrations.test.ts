@@ -249,6 +249,25 @@ describe("sqlite: migrations", () => {
     await reader.disconnect();
   });
 
+  it("create false: a file an earlier Sheppy left is refused, not migrated (its workers would refuse it); a worker's connect migrates it", async () => {
+    const path = files.path("looked-at.db");
+    fileAtVersion(path, 7);
+    const error = await new SqliteBackend({ path, create: false }).connect().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(SchemaVersionError);
+    expect(error?.message).toMatch(
+      /^SQLite file .*looked-at\.db is at schema version 7, older than this Sheppy \(\d+\); a command that only looks does not migrate it/,
+    );
+    expect(error?.message).not.toContain("\n");
+    expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const backend = new SqliteBackend({ path });
+    await backend.connect();
+    await backend.disconnect();
+    expect(appliedVersions(path).length).toBeGreaterThan(7);
+  });
+
   it("ten processes opening a new file at once migrate it once, and all of them work on it", async () => {
     const path = files.path("together.db");
     const children = Array.from({ length: 10 }, (_, i) =>
