@@ -256,7 +256,8 @@ describe("postgres:// URLs and options", () => {
     );
     expect(run.stderr).toBe("");
     expect(JSON.parse(run.stdout.trim())).toEqual([]);
-  });
+    // A child process that compiles the whole source with tsx: seconds on a loaded machine.
+  }, 60_000);
 });
 
 describe("finished notifications", () => {

@@ -168,5 +168,6 @@ describe("sqlite:// URLs and options", () => {
     expect(run.stdout.trim()).toBe(
       "BackendError: sqlite:// needs the better-sqlite3 package (version 12): npm install better-sqlite3@12",
     );
-  });
+    // A child process that compiles the whole source with tsx: seconds on a loaded machine.
+  }, 60_000);
 });
