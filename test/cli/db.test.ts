@@ -99,6 +99,10 @@ describe.skipIf(!available)("sheppy db on PostgreSQL", () => {
     ).toBe(
       "error: sheppy db works on PostgreSQL (postgres://…); 'redis://127.0.0.1:6379' names another backend, which has no migrations",
     );
+    // A SQLite file has migrations, applied by the processes that open it.
+    expect(expectOneLineError(await runCli(["db", "migrate", "-u", "sqlite:///tmp/x.db"]), 2)).toBe(
+      "error: sheppy db works on PostgreSQL (postgres://…); a SQLite file is migrated by the first worker (sheppy work) or task add of a new version that opens it, in one transaction",
+    );
     // A misspelt scheme is not called another backend.
     expect(
       expectOneLineError(await runCli(["db", "status", "-u", "postgrs://127.0.0.1/app"]), 2),

@@ -140,9 +140,11 @@ async function withDatabase<T>(
     const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(raw)?.[0].toLowerCase();
     const known = scheme !== undefined && supportedSchemes().includes(`${scheme}//`);
     throw new CliUsageError(
-      known
-        ? `sheppy db works on PostgreSQL (postgres://…); '${maskUrl(raw)}' names another backend, which has no migrations`
-        : `sheppy db works on PostgreSQL (postgres://…); '${maskUrl(raw)}' is not a backend URL (supported: ${supportedSchemes().join(", ")})`,
+      scheme === "sqlite:"
+        ? `sheppy db works on PostgreSQL (postgres://…); a SQLite file is migrated by the first worker (sheppy work) or task add of a new version that opens it, in one transaction`
+        : known
+          ? `sheppy db works on PostgreSQL (postgres://…); '${maskUrl(raw)}' names another backend, which has no migrations`
+          : `sheppy db works on PostgreSQL (postgres://…); '${maskUrl(raw)}' is not a backend URL (supported: ${supportedSchemes().join(", ")})`,
     );
   }
   const target = parsePostgresUrl(raw, "--backend-url");
