@@ -149,7 +149,14 @@ export function parseFutureInstant(raw: string, flag: string, now = Date.now()):
 
 /** Parses a `--timeout` in seconds (a number ≥ 0 or a duration such as 30s). */
 export function parseTimeout(raw: string | undefined): number | undefined {
-  return raw === undefined ? undefined : parseDuration(raw, "--timeout");
+  if (raw === undefined) return undefined;
+  const seconds = parseDuration(raw, "--timeout");
+  // A wait of no time gives up before any worker could claim the task, and would say none runs.
+  if (seconds <= 0)
+    throw new CliUsageError(
+      `--timeout must be longer than 0 (got ${JSON.stringify(raw)}); leave out --wait to add without waiting`,
+    );
+  return seconds;
 }
 
 /** Parses `--status completed,failed`. */

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { parseDuration } from "../../src/cli/inputs.js";
+import { parseDuration, parseTimeout } from "../../src/cli/inputs.js";
 import { CliUsageError } from "../../src/errors.js";
 
 describe("parseDuration", () => {
@@ -66,5 +66,17 @@ describe("parseDuration", () => {
     expect((caught as Error).message).toBe(
       `--delay must be a duration such as 30s, 5m, 2h, 1d or 1h30m (units d, h, m, s, ms, largest first, each at most once; a bare number is seconds) (got '${raw}')`,
     );
+  });
+});
+
+describe("parseTimeout", () => {
+  test("a wait of no time is refused, in one line saying what to do instead", () => {
+    for (const raw of ["0", "0s", "0ms"]) {
+      expect(() => parseTimeout(raw)).toThrow(
+        `--timeout must be longer than 0 (got "${raw}"); leave out --wait to add without waiting`,
+      );
+    }
+    expect(parseTimeout("2s")).toBe(2);
+    expect(parseTimeout(undefined)).toBeUndefined();
   });
 });
