@@ -14,7 +14,7 @@
  * The driver is synchronous: each call runs to its end without yielding, so
  * calls of one process never interleave inside a transaction.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import {
   BackendError,
@@ -88,7 +88,7 @@ function backendErrorOf(call: string, error: unknown, path?: string): Error {
 }
 
 /** Refuses, with a message that says what to do, a path SQLite could not open as a database file. */
-function checkPath(path: string): void {
+function checkPath(path: string, create: boolean): void {
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat?.isDirectory()) {
     throw new BackendError(
@@ -100,6 +100,20 @@ function checkPath(path: string): void {
     throw new BackendError(
       `sqlite://: cannot create ${path}: its directory ${dir} does not exist (create it first)`,
     );
+  }
+  if (!stat && create && !writable(dir)) {
+    throw new BackendError(
+      `sqlite://: cannot create ${path}: its directory ${dir} is not writable by this user (SQLite also writes the -wal and -shm files beside it)`,
+    );
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -198,8 +212,8 @@ export class SqliteDatabase {
   async #open(): Promise<void> {
     const Driver = await loadDriver();
     const { path } = this.options;
-    if (!this.isInMemory) checkPath(path);
     const create = this.options.create || this.isInMemory;
+    if (!this.isInMemory) checkPath(path, create);
     if (!create && !existsSync(path)) throw notCreated(path, "there is no such file");
     let db: Db;
     try {

@@ -88,5 +88,41 @@ describe("sqlite: paths that cannot be Sheppy's database", () => {
         `sqlite://: ${path} can only be read by this process (${code}: attempt to write a readonly database): Sheppy needs to write the file and its directory`,
       );
     },
+    // A child process that compiles the source with tsx: seconds on a loaded machine.
+    60_000,
+  );
+
+  it.skipIf(!isRoot)(
+    "a new file in a directory this process may not write to is refused at connect, naming the directory",
+    async () => {
+      chmodSync(files.dir, 0o755);
+      const dir = files.path("read-only-dir");
+      mkdirSync(dir, { mode: 0o555 });
+      chmodSync(dir, 0o555);
+      const path = join(dir, "new.db");
+      const script = `
+      const { SqliteBackend } = await import(${JSON.stringify(join(ROOT, "src/backends/sqlite/index.ts"))});
+      try { await new SqliteBackend({ path: ${JSON.stringify(path)} }).connect(); console.log("connected"); }
+      catch (error) { console.log(error.message); }`;
+      const run = spawnSync(
+        "runuser",
+        [
+          "-u",
+          "nobody",
+          "--",
+          process.execPath,
+          "--import",
+          "tsx",
+          "--input-type=module",
+          "-e",
+          script,
+        ],
+        { cwd: ROOT, encoding: "utf8" },
+      );
+      expect(run.stdout.trim(), run.stderr).toBe(
+        `sqlite://: cannot create ${path}: its directory ${dir} is not writable by this user (SQLite also writes the -wal and -shm files beside it)`,
+      );
+    },
+    60_000,
   );
 });
