@@ -31,6 +31,29 @@ async function connectError(path: string): Promise<Error> {
 
 const isRoot = process.getuid?.() === 0;
 
+/** Connects a backend on `path` as the user `nobody`; prints "connected" or the error's message. */
+function connectAsNobody(path: string) {
+  const script = `
+    const { SqliteBackend } = await import(${JSON.stringify(join(ROOT, "src/backends/sqlite/index.ts"))});
+    try { await new SqliteBackend({ path: ${JSON.stringify(path)} }).connect(); console.log("connected"); }
+    catch (error) { console.log(error.message); }`;
+  return spawnSync(
+    "runuser",
+    [
+      "-u",
+      "nobody",
+      "--",
+      process.execPath,
+      "--import",
+      "tsx",
+      "--input-type=module",
+      "-e",
+      script,
+    ],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+}
+
 describe("sqlite: paths that cannot be Sheppy's database", () => {
   it("a directory, a missing directory, and a file that is not a database", async () => {
     const dir = files.path("a-directory.db");
@@ -61,25 +84,7 @@ describe("sqlite: paths that cannot be Sheppy's database", () => {
       await backend.disconnect();
       chmodSync(files.dir, 0o755);
       chmodSync(path, 0o444);
-      const script = `
-      const { SqliteBackend } = await import(${JSON.stringify(join(ROOT, "src/backends/sqlite/index.ts"))});
-      try { await new SqliteBackend({ path: ${JSON.stringify(path)} }).connect(); console.log("connected"); }
-      catch (error) { console.log(error.message); }`;
-      const run = spawnSync(
-        "runuser",
-        [
-          "-u",
-          "nobody",
-          "--",
-          process.execPath,
-          "--import",
-          "tsx",
-          "--input-type=module",
-          "-e",
-          script,
-        ],
-        { cwd: ROOT, encoding: "utf8" },
-      );
+      const run = connectAsNobody(path);
       // SQLITE_READONLY, or SQLITE_READONLY_DIRECTORY when SQLite finds the -shm file unwritable first.
       const code = /SQLITE_READONLY_DIRECTORY/.test(run.stdout)
         ? "SQLITE_READONLY_DIRECTORY"
@@ -100,25 +105,7 @@ describe("sqlite: paths that cannot be Sheppy's database", () => {
       mkdirSync(dir, { mode: 0o555 });
       chmodSync(dir, 0o555);
       const path = join(dir, "new.db");
-      const script = `
-      const { SqliteBackend } = await import(${JSON.stringify(join(ROOT, "src/backends/sqlite/index.ts"))});
-      try { await new SqliteBackend({ path: ${JSON.stringify(path)} }).connect(); console.log("connected"); }
-      catch (error) { console.log(error.message); }`;
-      const run = spawnSync(
-        "runuser",
-        [
-          "-u",
-          "nobody",
-          "--",
-          process.execPath,
-          "--import",
-          "tsx",
-          "--input-type=module",
-          "-e",
-          script,
-        ],
-        { cwd: ROOT, encoding: "utf8" },
-      );
+      const run = connectAsNobody(path);
       expect(run.stdout.trim(), run.stderr).toBe(
         `sqlite://: cannot create ${path}: its directory ${dir} is not writable by this user (SQLite also writes the -wal and -shm files beside it)`,
       );
