@@ -136,6 +136,14 @@ export const SETTINGS = {
     description: "most tasks claimed per backend call (default: the concurrency)",
     parse: positiveInteger,
   },
+  waitForBackend: {
+    flags: "--wait-for-backend <seconds>",
+    env: "SHEPPY_WAIT_FOR_BACKEND",
+    description:
+      "seconds to keep trying to reach the backend at start (a worker started before its Redis or PostgreSQL is up); 0 fails at once",
+    parse: secondsAtLeastZero,
+    default: { value: 0 },
+  },
   shutdownTimeout: {
     flags: "--shutdown-timeout <seconds>",
     env: "SHEPPY_SHUTDOWN_TIMEOUT",

@@ -31,6 +31,7 @@ import { createCliLogger, isPretty } from "../logger.js";
 import { type MetricsServer, serveMetrics } from "../metrics-server.js";
 import { openBackend } from "../open-queue.js";
 import { checkWorkConflicts } from "../work-conflicts.js";
+import { reachBackend } from "./reach-backend.js";
 import { announce, logPauses, logSignals, logTaskEvents } from "./work-log.js";
 
 /** Longest the command waits for the backend to disconnect once its worker has stopped. */
@@ -43,6 +44,7 @@ interface WorkSettings {
   readonly concurrency: number;
   readonly prefetch?: number;
   readonly shutdownTimeout: number;
+  readonly waitForBackend: number;
   readonly tasks?: readonly string[];
   readonly config: string;
   readonly prestart?: string;
@@ -93,6 +95,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
   let metrics: MetricsServer | undefined;
   const stopGuarding = guardProcess(worker, logger);
   try {
+    await reachBackend(queues[0]!, settings.waitForBackend, logger);
     if (prestart) {
       try {
         await prestart({ queues });
@@ -225,6 +228,7 @@ export function addWorkCommand(program: Command): void {
     "concurrency",
     "prefetch",
     "shutdownTimeout",
+    "waitForBackend",
     "oneshot",
     "maxTasks",
     "disableJobProcessing",

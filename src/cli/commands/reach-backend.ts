@@ -1,0 +1,44 @@
+/**
+ * @module cli/commands/reach-backend
+ * `sheppy work --wait-for-backend <seconds>`: a worker started before its
+ * Redis or PostgreSQL answers (a machine booting, containers started
+ * together) keeps trying to connect for that long instead of exiting at the
+ * first refusal. The first failure is logged once, with its cause; a backend
+ * that still cannot be reached when the time is up fails the command with
+ * its last error, as without the flag. Without it (0), the first connect
+ * fails at once, so a wrong URL is reported in a second.
+ */
+import type { Logger } from "pino";
+import { BackendUnavailableError } from "../../errors.js";
+import type { Queue } from "../../queue/queue.js";
+
+/** Pauses between attempts (ms): quick at first, then every few seconds. */
+const PAUSES_MS = [250, 500, 1000, 2000, 4000];
+
+/** Connects `queue`'s backend, trying again for up to `waitSeconds` while it cannot be reached. */
+export async function reachBackend(
+  queue: Queue,
+  waitSeconds: number,
+  logger: Logger,
+): Promise<void> {
+  if (waitSeconds <= 0) return;
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await queue.connect();
+      if (attempt > 0) logger.info("reached the backend");
+      return;
+    } catch (error) {
+      // Anything but an unreachable server (a bad URL, a schema another Sheppy migrated) will not pass by waiting.
+      if (!(error instanceof BackendUnavailableError)) throw error;
+      const pause = PAUSES_MS[Math.min(attempt, PAUSES_MS.length - 1)]!;
+      if (Date.now() + pause > deadline) throw error;
+      if (attempt === 0)
+        logger.warn(
+          { err: error, waitForBackend: waitSeconds },
+          `cannot reach the backend yet; trying again for up to ${waitSeconds} s`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}

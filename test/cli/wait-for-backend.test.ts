@@ -1,0 +1,79 @@
+/**
+ * `sheppy work --wait-for-backend`: a worker started before its Redis keeps
+ * trying to connect, says so once, and works once the server answers; one
+ * whose server never answers within the time fails with the connect error,
+ * as without the flag. The Redis is a private server started on a port
+ * chosen beforehand.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { afterAll, describe, expect, it } from "vitest";
+import { expectOneLineError, runCli, TASKS, WorkerProcess } from "../support/cli.js";
+import { freePort, untilRedisAnswers } from "../support/private-redis.js";
+import { REDIS_URL } from "../support/redis.js";
+import { requireService } from "../support/services.js";
+
+const available = await requireService("Redis", REDIS_URL);
+
+describe.skipIf(!available)("sheppy work --wait-for-backend", () => {
+  const workers: WorkerProcess[] = [];
+  const servers: ChildProcess[] = [];
+
+  afterAll(() => {
+    for (const worker of workers) worker.signal("SIGKILL");
+    for (const server of servers) server.kill("SIGKILL");
+  });
+
+  it("keeps trying until the server answers, then works", async () => {
+    const port = await freePort();
+    const env = { SHEPPY_BACKEND_URL: `redis://127.0.0.1:${port}`, SHEPPY_QUEUE: "late" };
+    const worker = new WorkerProcess(["--tasks", TASKS, "--wait-for-backend", "60"], env);
+    workers.push(worker);
+    const waiting = await worker.waitFor(
+      (r) => r.msg === "cannot reach the backend yet; trying again for up to 60 s",
+      "the waiting line",
+    );
+    expect(waiting.level).toBe(40);
+    const server = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      { stdio: "ignore" },
+    );
+    servers.push(server);
+    await untilRedisAnswers(port);
+    await worker.waitFor((r) => r.msg === "reached the backend", "reached");
+    const added = await runCli(
+      ["task", "add", `${TASKS}:add`, "--args", "[2, 3]", "--wait", "--timeout", "20s"],
+      env,
+    );
+    expect(added.stdout).toBe("5\n");
+    // One line while it waited, however many attempts.
+    expect(worker.records.filter((r) => r.msg === waiting.msg)).toHaveLength(1);
+    worker.signal("SIGTERM");
+    expect(await worker.exited).toBe(0);
+  });
+
+  it("fails with the connect error once the time is up", async () => {
+    const port = await freePort();
+    const result = await runCli([
+      "work",
+      "--tasks",
+      TASKS,
+      "--wait-for-backend",
+      "1",
+      "--log-format",
+      "json",
+      "-u",
+      `redis://127.0.0.1:${port}`,
+    ]);
+    const line = result.stderr.trim().split("\n").at(-1);
+    expect(result.code).toBe(1);
+    expect(line).toBe(
+      `error: cannot connect to Redis at redis://127.0.0.1:${port}: connection refused (connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
+    // Without the flag, the same command fails at once, in one line.
+    expectOneLineError(
+      await runCli(["work", "--tasks", TASKS, "-u", `redis://127.0.0.1:${port}`]),
+      1,
+    );
+  });
+});
