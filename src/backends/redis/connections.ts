@@ -188,8 +188,22 @@ export class RedisConnections {
     this.#ClusterClient = Cluster;
     const client = this.#newCluster({ commandTimeout: this.commandTimeoutMs }, {});
     this.#watch(client);
+    // ioredis goes on asking for the slots of a cluster that has none assigned yet (its nodes up,
+    // `--cluster create` not run): without a bound the connect would never end, nor say why.
+    let timer: NodeJS.Timeout | undefined;
+    const unready = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no node gave the cluster's slots within ${this.commandTimeoutMs / 1000} s (is the cluster created, every slot assigned? redis-cli --cluster check)`,
+            ),
+          ),
+        this.commandTimeoutMs,
+      );
+    });
     try {
-      await client.connect();
+      await Promise.race([client.connect(), unready]);
     } catch (error) {
       client.disconnect();
       const cause = error instanceof Error ? error.message : String(error);
@@ -197,6 +211,8 @@ export class RedisConnections {
         `cannot connect to Redis Cluster at ${maskUrl(this.url)}: ${cause.replace(/\s+/g, " ").replace(/\.$/, "")}`,
         { cause: withoutSecrets(error) },
       );
+    } finally {
+      clearTimeout(timer);
     }
     this.#main = client;
     return client;

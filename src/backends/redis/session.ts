@@ -110,6 +110,11 @@ const DROPPED =
 
 type Failure = "unsent" | "dropped" | "refused";
 
+/** A cluster's redirection of a command to another node. */
+function redirected(error: unknown): boolean {
+  return error instanceof Error && /^(MOVED|ASK) \d+ /.test(error.message);
+}
+
 /**
  * @internal What a failed call tells about whether Redis received it: never
  * sent, dropped on the way (sent again when that is safe), or refused by Redis.
@@ -236,6 +241,7 @@ export class RedisSession {
         return await operation(this.connections.main);
       } catch (error) {
         if (!this.#connected) throw this.#notConnected(error);
+        if (!this.connections.isCluster && redirected(error)) throw this.#clusterNode(what, error);
         const failure = classify(error);
         if (failure === "refused") throw this.#refused(what, error);
         if (failure === "dropped" && resend === "unsent") {
@@ -260,6 +266,18 @@ export class RedisSession {
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
+  }
+
+  /**
+   * A redirection on a connection to one server: the server is a node of a
+   * Redis Cluster, which a `redis://` URL cannot follow — sending again would
+   * only be redirected again until the time bound.
+   */
+  #clusterNode(what: string, error: unknown): BackendError {
+    return new BackendError(
+      `${what}: Redis at ${this.#maskedUrl} is a node of a Redis Cluster (it answered ${(error as Error).message.split(" ")[0]}): use a redis+cluster:// URL naming its nodes`,
+      { cause: error },
+    );
   }
 
   /** Runs a script within the time bound, sent again after a connection problem unless it must act only once. */
