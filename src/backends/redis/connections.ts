@@ -121,6 +121,27 @@ export function untilClientReady(client: RedisClient, ms: number): Promise<void>
   });
 }
 
+/** Resolves once every master's connection of `cluster` is ready (a node that fails is left to ioredis). */
+function mastersReady(cluster: Cluster): Promise<unknown> {
+  return Promise.all(
+    cluster.nodes("master").map((node) =>
+      node.status === "ready"
+        ? undefined
+        : new Promise<void>((resolve) => {
+            const done = () => {
+              node.off("ready", done);
+              node.off("end", done);
+              resolve();
+            };
+            node.once("ready", done);
+            node.once("end", done);
+            // A node connection not opened yet (lazy) opens only when asked to.
+            if (node.status === "wait") node.connect().catch(done);
+          }),
+    ),
+  );
+}
+
 export class RedisConnections {
   #main: RedisClient | undefined;
   #subscriber: RedisClient | undefined;
@@ -204,6 +225,10 @@ export class RedisConnections {
     });
     try {
       await Promise.race([client.connect(), unready]);
+      // Connected means one node answered with the slots; the other masters' connections are
+      // still opening, and a command sent to one of those now is refused unsent with "Connection
+      // is closed." — which reads as a dropped call. The first calls wait for them instead.
+      await Promise.race([mastersReady(client), unready]);
     } catch (error) {
       client.disconnect();
       const cause = error instanceof Error ? error.message : String(error);
