@@ -12,6 +12,7 @@ import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { explainSeeds } from "./cluster-seeds.js";
 import type { ClusterTarget } from "./cluster-url.js";
 import {
   checkRedisUrl,
@@ -205,7 +206,7 @@ export class RedisConnections {
   }
 
   async #openCluster(): Promise<Cluster> {
-    const { Cluster } = await loadIoredis();
+    const { Cluster, Redis } = await loadIoredis();
     this.#ClusterClient = Cluster;
     const client = this.#newCluster({ commandTimeout: this.commandTimeoutMs }, {});
     this.#watch(client);
@@ -231,7 +232,19 @@ export class RedisConnections {
       await Promise.race([mastersReady(client), unready]);
     } catch (error) {
       client.disconnect();
-      const cause = error instanceof Error ? error.message : String(error);
+      let cause = error instanceof Error ? error.message : String(error);
+      // ioredis's words for every kind of bad seed: each seed says what it is instead.
+      if (/None of startup nodes is available/.test(cause)) {
+        const { target, options } = this.cluster!;
+        cause =
+          (await explainSeeds(Redis, target.nodes, {
+            ...(target.username ? { username: target.username } : {}),
+            ...(target.password ? { password: target.password } : {}),
+            ...(target.tls ? { tls: {} } : {}),
+            ...this.options,
+            ...options.redisOptions,
+          })) ?? cause;
+      }
       throw new BackendUnavailableError(
         `cannot connect to Redis Cluster at ${maskUrl(this.url)}: ${cause.replace(/\s+/g, " ").replace(/\.$/, "")}`,
         { cause: withoutSecrets(error) },

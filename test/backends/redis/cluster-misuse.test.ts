@@ -4,7 +4,8 @@
  * create` not run) fails the connect within the time bound instead of
  * waiting for ever, and a plain `redis://` URL naming a cluster node is told
  * to use `redis+cluster://` at the first redirection instead of being sent
- * again until the time bound. Private nodes only.
+ * again until the time bound; a cluster URL whose seeds are no cluster nodes
+ * says what each seed is. Private nodes only.
  */
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { BackendError, BackendUnavailableError, Queue, task } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, describe, expect, it } from "vitest";
-import { untilRedisAnswers } from "../../support/private-redis.js";
+import { freePort, PrivateRedis, untilRedisAnswers } from "../../support/private-redis.js";
 import {
   freeNodePort,
   PrivateRedisCluster,
@@ -53,6 +54,24 @@ describe.skipIf(!installed)("redis: a cluster reached the wrong way", () => {
       `cannot connect to Redis Cluster at redis+cluster://127.0.0.1:${port}: no node gave the cluster's slots within 1 s (is the cluster created, every slot assigned? redis-cli --cluster check)`,
     );
     expect(backend.isConnected).toBe(false);
+  });
+
+  it("a redis+cluster:// URL whose seeds are a plain Redis and a closed port says so of each seed", async () => {
+    const plain = await PrivateRedis.start();
+    try {
+      const closed = await freePort();
+      const url = `redis+cluster://127.0.0.1:${plain.port},127.0.0.1:${closed}`;
+      const error = await new RedisBackend({ url }).connect().then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect(error?.message).toBe(
+        `cannot connect to Redis Cluster at ${url}: no seed serves as a cluster node: 127.0.0.1:${plain.port} is not a cluster node (its cluster support is off; a redis:// URL reaches it); 127.0.0.1:${closed}: connection refused`,
+      );
+    } finally {
+      await plain.destroy();
+    }
   });
 
   it("a redis:// URL naming a cluster node is told to use redis+cluster:// at the first redirection", async () => {
