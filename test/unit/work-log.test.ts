@@ -30,7 +30,7 @@ describe("worker log lines", () => {
     const wf = await queue.addWorkflow(explodes());
     const logger = pino({ level: "info" }, sink);
     const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
-    logTaskEvents(worker, logger, false, false);
+    logTaskEvents(worker, logger, false);
     await worker.work({ oneshot: true });
     await queue.close();
     expect(lines.map((line) => [line.msg, line.workflowId])).toEqual([
@@ -49,7 +49,7 @@ describe("worker log lines", () => {
     await queue.add(t);
     const logger = pino({ level: "info" }, sink);
     const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
-    logTaskEvents(worker, logger, false, false);
+    logTaskEvents(worker, logger, false);
     await worker.work({ oneshot: true });
     await queue.retry(t);
     await worker.work({ oneshot: true });
@@ -84,7 +84,7 @@ describe("worker log lines", () => {
     const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "wl-off" });
     await queue.add(failing());
     const worker = new Worker(queue, { scheduler: false, logTasks: false, logger });
-    logTaskEvents(worker, logger, false, true);
+    logTaskEvents(worker, logger, true);
     await worker.work({ oneshot: true });
     await queue.close();
     expect(lines.map((line) => [line.msg, line.attempt, line.error])).toEqual([
@@ -98,7 +98,7 @@ describe("worker log lines", () => {
     const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "work-log" });
     await queue.add(flaky());
     const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
-    logTaskEvents(worker, logger, false, false);
+    logTaskEvents(worker, logger, false);
     await worker.work({ oneshot: true });
     await queue.close();
     const seen = lines.map((line) => [line.msg, line.attempt]);

@@ -10,6 +10,7 @@ import type { Queue } from "../../queue/queue.js";
 import type { Task } from "../../task/task-record.js";
 import { isResumeTaskName, RESUME_PREFIX } from "../../task/workflow-resume-task.js";
 import { VERSION } from "../../util/version.js";
+import { attemptFields, logFailed } from "../../worker/task-log.js";
 import type { Worker } from "../../worker/worker.js";
 import { print } from "../output.js";
 
@@ -49,55 +50,27 @@ export function announce(banner: Banner, logger: Logger, pretty: boolean): void 
   for (const [label, value] of rows) print(`  ${label.padEnd(12)} ${value}`);
 }
 
-function describe(task: Task, error: unknown): string {
-  if (task.error) return task.error.toString();
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 /**
  * Logs what a workflow's resumes did and, with `failures` (the worker's own
  * per-attempt lines, `logTasks`, are off), one line per failure and retry.
  * With `logTasks` on, every attempt's lines — started, then completed or
  * failed — are the worker's own, written inside the attempt's span.
  */
-export function logTaskEvents(
-  worker: Worker,
-  logger: Logger,
-  debug: boolean,
-  failures: boolean,
-): void {
-  // `attempt` counts from 1, manual retries included. A `retrying` record
-  // already counts the retry it schedules, so the attempt that just failed is one less.
-  const fields = (queue: string, task: Task, attempt = task.attempt) => ({
-    queue,
-    taskId: task.id,
-    task: task.name,
-    attempt,
-    ...(task.workflowId === null ? {} : { workflowId: task.workflowId }),
-  });
-  // The stack is noise at info level; at debug it is what the operator is after.
-  const errorFields = (task: Task, error: unknown) =>
-    debug ? { error: describe(task, error), err: error } : { error: describe(task, error) };
+export function logTaskEvents(worker: Worker, logger: Logger, failures: boolean): void {
   worker.on("task:started", ({ queue, task }) => {
     // A workflow's resume is its workflow moving on, not a task of the operator's.
-    if (isResume(task)) logger.debug(fields(queue, task), "workflow resumed");
+    if (isResume(task)) logger.debug(attemptFields(queue, task.toJSON()), "workflow resumed");
   });
   worker.on("task:completed", ({ queue, task }) => {
     if (isResume(task)) logWorkflowStep(logger, queue, task);
   });
   if (!failures) return;
-  worker.on("task:retrying", ({ queue, task, error }) =>
-    logger.warn(
-      {
-        ...fields(queue, task, task.attempt - 1),
-        ...errorFields(task, error),
-        nextRetryAt: task.nextRetryAt?.toISOString(),
-      },
-      "task failed; it will be retried",
-    ),
+  // The same lines the worker writes with `logTasks` (the stack only at debug: see the CLI's logger).
+  worker.on("task:retrying", ({ queue, task, error, durationMs }) =>
+    logFailed(logger, queue, task.toJSON(), error, durationMs),
   );
-  worker.on("task:failed", ({ queue, task, error }) =>
-    logger.error({ ...fields(queue, task), ...errorFields(task, error) }, "task failed"),
+  worker.on("task:failed", ({ queue, task, error, durationMs }) =>
+    logFailed(logger, queue, task.toJSON(), error, durationMs),
   );
 }
 

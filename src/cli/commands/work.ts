@@ -113,7 +113,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
       metrics = await serveMetrics(queues, settings.metricsPort, settings.metricsHost, logger);
     }
     // With the worker's own per-attempt lines on, it logs failures and retries itself.
-    logTaskEvents(worker, logger, settings.logLevel === "debug", !(settings.logTasks ?? true));
+    logTaskEvents(worker, logger, !(settings.logTasks ?? true));
     worker.once("worker:started", () => {
       // The command takes the signals itself, not through the worker's handleSignals: that
       // would end the process before the summary is logged; the command ends it below instead.
