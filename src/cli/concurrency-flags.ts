@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import { CliUsageError } from "../errors.js";
-import type { ConcurrencyOptions } from "../task/concurrency.js";
+import { type ConcurrencyOptions, MAX_CONCURRENCY_LIMIT } from "../task/concurrency.js";
 
 export interface ConcurrencyFlags {
   readonly concurrencyKey?: string;
@@ -37,10 +37,11 @@ export function concurrencyOptionsOf(flags: ConcurrencyFlags): {
     return {};
   }
   if (rawLimit === undefined) return { concurrency: { key } };
-  if (!/^\d+$/.test(rawLimit.trim())) {
+  const limit = Number(rawLimit.trim());
+  if (!/^\d+$/.test(rawLimit.trim()) || limit < 1 || limit > MAX_CONCURRENCY_LIMIT) {
     throw new CliUsageError(
-      `--concurrency-limit must be a whole number ≥ 1, e.g. 2 (got '${rawLimit}')`,
+      `--concurrency-limit must be a whole number from 1 to ${MAX_CONCURRENCY_LIMIT}, e.g. 2 (got '${rawLimit}')`,
     );
   }
-  return { concurrency: { key, limit: Number(rawLimit) } };
+  return { concurrency: { key, limit } };
 }

@@ -6,7 +6,7 @@
  * `.js` files load as they are. Every module sees the CLI's own Sheppy (see
  * `sheppy-resolve-hook.ts`).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { register as registerHooks } from "node:module";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -128,7 +128,18 @@ export function isTaskFactory(value: unknown): value is TaskFactory<unknown[], u
 export async function loadTaskFactory(spec: string): Promise<TaskFactory<unknown[], unknown>> {
   const ref = parseExportRef(spec);
   await prepareLoaders([ref.module]);
-  const namespace = await importModule(ref.module);
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = await importModule(ref.module);
+  } catch (error) {
+    // `sendEmail` or `emails.send` alone reads as a module path; say what the reference looks like.
+    const bare = !spec.includes(":") && !existsSync(resolve(process.cwd(), spec));
+    if (!bare || !(error instanceof ModuleLoadError)) throw error;
+    throw new ModuleLoadError(
+      `${error.message}; a task is named by its module and export, <module>:<export>, e.g. ./tasks.ts:${spec}`,
+      { cause: error.cause },
+    );
+  }
   const value = namespace[ref.exportName];
   if (isTaskFactory(value)) return value;
   const tasks = Object.keys(namespace).filter((key) => isTaskFactory(namespace[key]));

@@ -81,7 +81,7 @@ export function checkWorkflowPayloads(
     checkPayloadSize(
       value,
       limit,
-      `${where}: the value of side effect ${before.effects.length + i + 1} of ${named}`,
+      `${where}: the value of side effect ${before.effects.length + i} (counted from 0, as steps are) of ${named}`,
     );
   });
   if (after.record.status === "completed") {

@@ -8,7 +8,9 @@
  * (`task`, a `QueueEvent`, under its id: a client that reconnects with
  * `Last-Event-ID` resumes after it, whatever its URL's `after` says), and `unavailable` when the backend does
  * not answer (the counts last sent are stale until the next `stats`). It
- * ends when the client goes away.
+ * ends when the client goes away. `finished` comes from the backend's
+ * finished notification, not from the log, so it is not ordered with the
+ * `task` events: it may come before the same task's `started`.
  */
 import type { QueueStats } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";

@@ -597,6 +597,11 @@ export class Queue implements QueueHandle {
     return undefined;
   }
 
+  /** {@link idleWaitHint} for a `waitForWorkflow` timeout on workflows none of whose steps has finished. */
+  protected idleWorkflowWaitHint(): string | undefined {
+    return undefined;
+  }
+
   /**
    * Starts a workflow: runs its body here up to the steps it first asks for and stores it with
    * them; workers do the rest. Returns the workflow as stored (the stored one when the queue
@@ -685,7 +690,13 @@ export class Queue implements QueueHandle {
     const refs = Array.isArray(input) ? (input as readonly WorkflowRef[]) : [input as WorkflowRef];
     const ids = refs.map((ref) => workflowIdOf(ref, "queue.waitForWorkflow()"));
     const timeoutMs = timeoutMsOf(options, "queue.waitForWorkflow()");
-    const found = await waitForWorkflows(await this.connect(), this.name, ids, timeoutMs);
+    const found = await waitForWorkflows(
+      await this.connect(),
+      this.name,
+      ids,
+      timeoutMs,
+      this.idleWorkflowWaitHint(),
+    );
     const decoded = await Promise.all(ids.map((id) => decodeWorkflow(found.get(id)!)));
     return Array.isArray(input) ? decoded : decoded[0]!;
   }
@@ -768,8 +779,13 @@ export class Queue implements QueueHandle {
     const id = idOf(ref, "queue.cancel()");
     const backend = await this.connect();
     let current = (await backend.getTasks(this.name, [id])).get(id);
-    if (current && isResumeTaskName(current.name)) {
-      // Cancelling it would leave its workflow running with nothing to move it on.
+    if (
+      current &&
+      isResumeTaskName(current.name) &&
+      (await backend.runningWorkflows(this.name, [current.workflowId ?? ""])).size > 0
+    ) {
+      // Cancelling it would leave its workflow running with nothing to move it on. Once the
+      // workflow has ended (cancelled, say) the resume has nothing left to do: it cancels as any task.
       throw new TaskCancellationError(
         `Cannot cancel task ${id}: it resumes workflow ${current.workflowId}; cancel the workflow instead (queue.cancelWorkflow, sheppy workflow cancel)`,
       );

@@ -78,18 +78,26 @@ export async function waitForWorkflows(
   queue: string,
   ids: readonly string[],
   timeoutMs: number | null,
+  idleHint = `none of their steps has finished — is a worker serving queue '${queue}' running (sheppy work)?`,
 ): Promise<Map<string, WorkflowData>> {
+  // Running workflows none of whose steps has finished at the last read: all of them so at the
+  // timeout means most likely that nothing runs their steps (one may be running a long step).
+  const unmoved = new Set<string>();
   return waitUntilFinished(backend, queue, ids, timeoutMs, {
     read: async (wanted) => {
       const found = new Map<string, WorkflowData>();
-      for (const [id, stored] of await backend.getWorkflows(queue, wanted))
+      for (const [id, stored] of await backend.getWorkflows(queue, wanted)) {
         found.set(id, stored.record);
+        if (stored.outcomes.size === 0 && stored.record.status === "running") unmoved.add(id);
+        else unmoved.delete(id);
+      }
       return found;
     },
     isFinished: (record) => record.finishedAt !== null,
-    isUnclaimed: () => false,
+    isUnclaimed: (record) => unmoved.has(record.id),
     notFound: (id, why) => new WorkflowNotFoundError(id, queue, why),
     kind: "workflow",
+    idleHint,
   });
 }
 

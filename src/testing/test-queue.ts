@@ -29,6 +29,10 @@ import { resolveTestQueueOptions, type TestQueueOptions } from "./test-queue-opt
 const IDLE_HINT =
   "nothing has run them — a TestQueue has no worker: run them with processAll() or processNext() (processScheduled() for scheduled ones) before waiting";
 
+/** What a `waitForWorkflow` that timed out on workflows none of whose steps ran says to do. */
+const IDLE_WORKFLOW_HINT =
+  "none of their steps has run — a TestQueue has no worker: run them with processAll() before waiting, or add and run a workflow in one call with processWorkflow()";
+
 export class TestQueue extends Queue {
   /** Every attempt processed, in order (a retried task appears once per attempt). */
   readonly processedTasks: Task[] = [];
@@ -123,6 +127,11 @@ export class TestQueue extends Queue {
   /** A `waitFor` timeout on tasks nothing has run says to run them: no worker ever will. */
   protected override idleWaitHint(): string {
     return IDLE_HINT;
+  }
+
+  /** Likewise for a `waitForWorkflow` timeout on workflows none of whose steps has run. */
+  protected override idleWorkflowWaitHint(): string {
+    return IDLE_WORKFLOW_HINT;
   }
 
   /**

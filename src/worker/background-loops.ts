@@ -101,7 +101,7 @@ function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
       if (running.length === 0) return;
       logger.warn(
         { queue: queue.name, tasks: running },
-        "running tasks are no longer this worker's: another worker took them over (their claims were not renewed in time), or they were deleted or their queue cleared; their outcomes will be discarded",
+        "running tasks are no longer this worker's: another worker took them over (their claims were not renewed in time), they were deleted or their queue cleared, or the backend lost what it held (a server restarted without its data); their outcomes will be discarded",
       );
     },
     onExpired: (queue, claims) => settleExpired(context, queue, claims, run),

@@ -312,7 +312,7 @@ export class Flights {
     if (end.result === "lost") {
       this.options.logger.warn(
         about,
-        "this task was no longer this worker's when its outcome was to be stored (another worker took it over, or it was deleted or its queue cleared); the outcome was discarded",
+        "this task was no longer this worker's when its outcome was to be stored (another worker took it over, it was deleted or its queue cleared, or the backend lost what it held: a server restarted without its data); the outcome was discarded",
       );
     } else if (end.result === "unsettled") {
       this.options.logger.error(
@@ -381,8 +381,18 @@ export class Flights {
         check();
       });
     if (!run.stop.signal.aborted) {
-      await allLanded();
-      return;
+      // The run ended by itself (maxTasks reached) and waits for its last tasks, unless a close
+      // comes meanwhile: that close gets its grace and then interrupts them, as any close does.
+      const listening = new AbortController();
+      const stopped = new Promise<false>((resolve) =>
+        run.stop.signal.addEventListener("abort", () => resolve(false), {
+          once: true,
+          signal: listening.signal,
+        }),
+      );
+      const landedFirst = await Promise.race([allLanded().then(() => true), stopped]);
+      listening.abort();
+      if (landedFirst) return;
     }
     // The grace is real time, whatever clock the tasks see.
     const clock = systemClock;

@@ -56,11 +56,42 @@ async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** A listener of the worker's event `K`. */
+type WorkerListener<K extends keyof WorkerEventMap> = (...args: WorkerEventMap[K]) => void;
+
 export class Worker extends EventEmitter<WorkerEventMap> {
   readonly queues: readonly Queue[];
   readonly #context: WorkerContext;
   #run: WorkRun | undefined;
   #working: Promise<WorkSummary> | undefined;
+
+  // Node's typed EventEmitter also accepts any other event name (its listener then takes `any`),
+  // so a misspelt event would compile and never fire: these take the worker's events only.
+  override on<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this {
+    return super.on(event as never, listener as never);
+  }
+
+  override once<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this {
+    return super.once(event as never, listener as never);
+  }
+
+  override off<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this {
+    return super.off(event as never, listener as never);
+  }
+
+  override addListener<K extends keyof WorkerEventMap>(
+    event: K,
+    listener: WorkerListener<K>,
+  ): this {
+    return super.addListener(event as never, listener as never);
+  }
+
+  override removeListener<K extends keyof WorkerEventMap>(
+    event: K,
+    listener: WorkerListener<K>,
+  ): this {
+    return super.removeListener(event as never, listener as never);
+  }
 
   /**
    * @example

@@ -151,6 +151,24 @@ describe.concurrent("sheppy work: settings", () => {
     expect(worker.lines.indexOf("prestart ran for default")).toBeLessThan(started);
   });
 
+  it("a worker left running on memory:// (or sqlite://:memory:) warns that no other process can add to its queues; a oneshot one does not", async () => {
+    for (const url of ["memory://", "sqlite://:memory:"]) {
+      const worker = new WorkerProcess(["-u", url, "--tasks", TASKS]);
+      const warning = await worker.waitFor(
+        (r) => r.level === 40 && String(r.msg).includes("keeps its tasks inside this process"),
+        `in-process warning for ${url}`,
+      );
+      expect(warning.msg).toBe(
+        `${url} keeps its tasks inside this process: only what this process adds (a prestart hook, crons) reaches this worker, and no other process can add to its queues; share a queue with redis://, postgres:// or sqlite:///path/to/file.db`,
+      );
+      worker.signal("SIGTERM");
+      expect(await worker.exited).toBe(0);
+    }
+    const { worker, code } = await oneshot(["-u", "memory://"]);
+    expect(code).toBe(0);
+    expect(worker.lines.join("\n")).not.toContain("inside this process");
+  });
+
   it("CFG-10: a prestart hook that throws exits non-zero and the worker never starts", async () => {
     const worker = new WorkerProcess(["-u", "memory://", "--prestart", `${PRESTART}:explode`]);
     const code = await worker.exited;

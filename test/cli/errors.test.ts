@@ -53,6 +53,13 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     );
   });
 
+  it("a task named without its module (no file of that name) says the reference is <module>:<export>", async () => {
+    const result = await runCli(["task", "add", "emails.send", "-u", MEMORY]);
+    expect(expectOneLineError(result, 1)).toMatch(
+      /^error: cannot load module 'emails\.send': Cannot find module '.+emails\.send' .*; a task is named by its module and export, <module>:<export>, e\.g\. \.\/tasks\.ts:emails\.send$/,
+    );
+  });
+
   it("an export that is not a task", async () => {
     const result = await runCli(["task", "add", `${TASKS}:helper`, "-u", MEMORY]);
     expect(expectOneLineError(result, 1)).toContain("'helper' in module");

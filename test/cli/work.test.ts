@@ -175,8 +175,11 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
     const done = json<Record>(
       await sheppy("task", "add", `${TASKS}:add`, "--args", "[1, 1]", "--wait", "--format", "json"),
     );
+    // A refusal by the task's state, as `task cancel` of a finished task: exit code 1, not 2 (a bad command line).
     const refused = await sheppy("task", "retry", done.id);
-    expect(expectOneLineError(refused, 2)).toContain("--force");
+    expect(expectOneLineError(refused, 1)).toBe(
+      `error: task ${done.id} completed successfully; pass --force to run it again`,
+    );
 
     const forced = await sheppy("task", "retry", done.id, "--force", "--wait");
     expect(forced.code).toBe(0);

@@ -3,13 +3,18 @@
  * option, as a Worker's are; and a `waitFor` that times out on tasks nothing
  * ran says to run them, not to start a worker a TestQueue never has.
  */
-import { InvalidOptionError, task, use, WaitTimeoutError } from "sheppy";
+import { InvalidOptionError, step, task, use, WaitTimeoutError, workflow } from "sheppy";
 import { TestClock, TestQueue } from "sheppy/testing";
 import { describe, expect, test } from "vitest";
 
 const realDb = () => "real";
 const save = task({ name: "test-queue-options.save" }, async () => use(realDb));
 const echo = task({ name: "test-queue-options.echo" }, (n: number) => n);
+const echoTwice = workflow({ name: "test-queue-options.echo-twice" }, function* (n: number) {
+  const first = yield* step(echo(n));
+  const second = yield* step(echo(first.result ?? 0));
+  return second.result;
+});
 
 describe("new TestQueue() options", () => {
   test("each bad option is refused at construction with one line naming it", () => {
@@ -82,6 +87,25 @@ describe("TestQueue.waitFor", () => {
     );
     expect(message).not.toContain("sheppy work");
     expect((error as WaitTimeoutError).unfinished).toEqual([t.id]);
+  });
+
+  test("waitForWorkflow's timeout on a workflow none of whose steps ran says how to run it", async () => {
+    const queue = new TestQueue();
+    const wf = await queue.addWorkflow(echoTwice(3));
+    const error = await queue.waitForWorkflow(wf, { timeout: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WaitTimeoutError);
+    const message = (error as WaitTimeoutError).message;
+    expect(message).toMatch(/^Did not complete within 0 seconds \(1 workflow\(s\) unfinished: /);
+    expect(message).toContain(
+      "none of their steps has run — a TestQueue has no worker: run them with processAll() before waiting, or add and run a workflow in one call with processWorkflow()",
+    );
+    expect(message).not.toContain("sheppy work");
+    // Once a step has run, the hint no longer applies: the workflow is under way.
+    await queue.processNext();
+    const later = await queue.waitForWorkflow(wf, { timeout: 0 }).catch((e: unknown) => e);
+    expect((later as WaitTimeoutError).message).not.toContain("TestQueue has no worker");
+    await queue.processAll();
+    expect((await queue.waitForWorkflow(wf, { timeout: 0 })).result).toBe(3);
   });
 
   test("keeps Queue.waitFor's types and results, for one task and for a list", async () => {

@@ -39,7 +39,7 @@ export function CronList({ queue }: { queue: string }) {
                 <code>{formatJson(cron.args).replace(/\s+/g, " ")}</code>
               </td>
               <td>{formatTime(cron.nextRunAt)}</td>
-              <td>{cron.managedBy === "config" ? "config file" : "code or CLI"}</td>
+              <td>{cron.managedBy === "config" ? "config file" : "code, CLI or HTTP API"}</td>
               {!config.readOnly && (
                 <td>
                   <button

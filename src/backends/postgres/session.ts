@@ -360,7 +360,9 @@ export class PgSession {
       if (failure.failure === "dropped") {
         if (resend === "unsent") {
           throw new BackendUnavailableError(
-            `${what}: the connection to PostgreSQL at ${this.maskedUrl} dropped before it answered; the call may or may not have been applied`,
+            isReadTimeout(error)
+              ? `${what}: PostgreSQL at ${this.maskedUrl} did not answer within ${this.unavailableAfterMs / 1000} s (the server paused or overloaded, or the statement waiting on a lock); the call may or may not have been applied`
+              : `${what}: the connection to PostgreSQL at ${this.maskedUrl} dropped before it answered; the call may or may not have been applied`,
             { cause: error },
           );
         }

@@ -110,6 +110,11 @@ const DROPPED =
 
 type Failure = "unsent" | "dropped" | "refused";
 
+/** The call was sent and the connection stayed up, but no answer came within the command timeout. */
+function timedOut(error: unknown): boolean {
+  return error instanceof Error && /Command timed out/.test(error.message);
+}
+
 /** A cluster's redirection of a command to another node. */
 function redirected(error: unknown): boolean {
   return error instanceof Error && /^(MOVED|ASK) \d+ /.test(error.message);
@@ -246,16 +251,20 @@ export class RedisSession {
         if (failure === "refused") throw this.#refused(what, error);
         if (failure === "dropped" && resend === "unsent") {
           throw new BackendUnavailableError(
-            `${what}: the connection to Redis at ${this.#maskedUrl} dropped before it answered; the call may or may not have been applied`,
+            timedOut(error)
+              ? `${what}: ${this.#noAnswer()}; the call may or may not have been applied`
+              : `${what}: the connection to Redis at ${this.#maskedUrl} dropped before it answered; the call may or may not have been applied`,
             { cause: error },
           );
         }
         const left = deadline - Date.now();
         if (left <= 0) {
           throw new BackendUnavailableError(
-            wait
-              ? `${what}: Redis at ${this.#maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`
-              : `${what}: Redis at ${this.#maskedUrl} cannot be reached`,
+            timedOut(error)
+              ? `${what}: ${this.#noAnswer()}`
+              : wait
+                ? `${what}: Redis at ${this.#maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`
+                : `${what}: Redis at ${this.#maskedUrl} cannot be reached`,
             { cause: error },
           );
         }
@@ -316,6 +325,11 @@ export class RedisSession {
       );
     }
     return answer;
+  }
+
+  /** A server that holds the connection but answers nothing: paused, or busy with one long command or script. */
+  #noAnswer(): string {
+    return `Redis at ${this.#maskedUrl} is connected but did not answer within ${this.unavailableAfterMs / 1000} s (paused, or busy with a long command or script)`;
   }
 
   #notConnected(cause: unknown): BackendError {

@@ -4,7 +4,7 @@
  * `task retry --all-failed` re-queues every failed task of a queue (redrive).
  */
 import type { Command } from "commander";
-import { CliUsageError, TaskNotFoundError } from "../../errors.js";
+import { CliUsageError, TaskNotFoundError, TaskStateError } from "../../errors.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
@@ -89,10 +89,11 @@ function addRetry(group: Command): void {
     const timeout = parseTimeout(settings.timeout);
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
     await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
-      // Checked here too so the message names the flag, not the library's `{ force: true }`.
+      // Checked here too so the message names the flag, not the library's `{ force: true }`. The
+      // task's state refuses it, not the command line: exit code 1, as `task cancel` of a finished task.
       const current = await queue.getTask(id);
       if (current?.status === "completed" && !settings.force) {
-        throw new CliUsageError(`task ${id} completed successfully; pass --force to run it again`);
+        throw new TaskStateError(`task ${id} completed successfully; pass --force to run it again`);
       }
       if (!current || !(await queue.retry(id, { force: settings.force ?? false }))) {
         throw new TaskNotFoundError(id, queue.name);

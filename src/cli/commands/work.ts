@@ -142,6 +142,12 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
         isPretty(settings.logFormat),
       );
       if (processing) stopLoggingPauses = logPauses(queues, logger);
+      const untilStopped = !settings.oneshot && settings.maxTasks === undefined;
+      if (processing && untilStopped && inThisProcessOnly(settings.backendUrl ?? "")) {
+        logger.warn(
+          `${maskUrl(settings.backendUrl ?? "")} keeps its tasks inside this process: only what this process adds (a prestart hook, crons) reaches this worker, and no other process can add to its queues; share a queue with redis://, postgres:// or sqlite:///path/to/file.db`,
+        );
+      }
     });
     const summary = await worker.work({
       ...(settings.maxTasks === undefined ? {} : { maxTasks: settings.maxTasks }),
@@ -258,4 +264,9 @@ Examples:
       cmd.getOptionValueSource("config") !== "default",
     );
   });
+}
+
+/** A backend URL whose store lives and dies with this process (no other process can reach it). */
+function inThisProcessOnly(url: string): boolean {
+  return /^memory:/i.test(url) || /^sqlite:\/\/:memory:/i.test(url);
 }

@@ -134,7 +134,7 @@ export function payloadLimitCases(h: ContractHarness): void {
           /^workflow resume: the result of workflow 'payload-limit\.big-result'/,
         ),
         expect.stringMatching(
-          /^workflow resume: the value of side effect 1 of workflow 'payload-limit\.big-effect'/,
+          /^workflow resume: the value of side effect 0 \(counted from 0, as steps are\) of workflow 'payload-limit\.big-effect'/,
         ),
         expect.stringMatching(
           /^workflow resume: the arguments of step payload-limit\.echo of workflow 'payload-limit\.big-later-step'/,

@@ -489,6 +489,32 @@ export function workerCases(h: ContractHarness): void {
       }
     });
 
+    it("WK-19 a run that has started its maxTasks still honours close(): its last tasks get shutdownTimeout, then are interrupted; force interrupts at once", async () => {
+      for (const force of [false, true]) {
+        const queue = h.queue();
+        const token = randomUUID();
+        const t = stubborn(token);
+        await queue.add(t);
+        const worker = h.worker(queue, {
+          shutdownTimeout: force ? 30 : 0.1,
+          logger: capturingLogger(),
+        });
+        const working = worker.work({ maxTasks: 1 });
+        const load = loads.get(token);
+        try {
+          await until(() => load.started === 1, { what: "the last task allowed started" });
+          await worker.close(force ? { force: true } : {});
+          const summary = await working;
+          expect(summary).toMatchObject({ processed: 0, interrupted: 1 });
+          expect(load.aborted).toHaveLength(1);
+          expect(load.aborted[0]).toBeInstanceOf(TaskInterruptedError);
+          expect((await queue.getTask(t))?.status).toBe("pending");
+        } finally {
+          load.release.open();
+        }
+      }
+    });
+
     it("WK-20 close({ force: true }) interrupts running tasks at once and puts them back", async () => {
       const queue = h.queue();
       const token = randomUUID();

@@ -174,6 +174,21 @@ export function workflowCases(h: ContractHarness): void {
       expect((await queue.waitForWorkflow(direct, { timeout: 0 })).result).toBe(42);
     });
 
+    it("waitForWorkflow's timeout on a workflow none of whose steps has finished asks whether a worker serves the queue", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(sequential(1));
+      const error = await queue.waitForWorkflow(wf, { timeout: 0.1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      const timeout = error as WaitTimeoutError;
+      expect(timeout.message).toMatch(
+        /^Did not complete within 0\.1 seconds \(1 workflow\(s\) unfinished: /,
+      );
+      expect(timeout.unfinished).toEqual([wf.id]);
+      expect(timeout.message).toContain(
+        `none of their steps has finished — is a worker serving queue '${queue.name}' running (sheppy work)?`,
+      );
+    });
+
     it("nested workflows, two levels deep, run inline in the caller's steps", async () => {
       const queue = h.queue();
       const wf = await queue.addWorkflow(outer(5));
@@ -314,6 +329,20 @@ export function workflowCases(h: ContractHarness): void {
       );
       await drain(queue);
       expect((await queue.waitForWorkflow(wf, { timeout: 10 })).result).toBe(12);
+    });
+
+    it("a resume task left pending by a workflow cancelled since can be cancelled, then deleted", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(sequential(1));
+      await h.worker(queue).work({ maxTasks: 1 });
+      const [resume] = await queue.getPending();
+      expect(resume?.name).toBe("workflow:workflows.sequential");
+      expect((await queue.cancelWorkflow(wf)).status).toBe("cancelled");
+      const cancelled = await queue.cancel(resume!);
+      expect(cancelled.status).toBe("cancelled");
+      expect(await queue.delete(resume!)).toBe(true);
+      expect(await queue.size()).toBe(0);
+      expect((await queue.getWorkflow(wf))?.status).toBe("cancelled");
     });
 
     it("a workflow no worker defines fails with UnknownTaskError once its resume's grace is over", async () => {

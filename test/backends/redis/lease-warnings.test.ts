@@ -110,8 +110,8 @@ describe.skipIf(!available)("redis: lease warnings", () => {
     await work;
     // Once when the renewal finds the claim lost, once when the outcome is refused.
     expect(warnings).toEqual([
-      "running tasks are no longer this worker's: another worker took them over (their claims were not renewed in time), or they were deleted or their queue cleared; their outcomes will be discarded",
-      "this task was no longer this worker's when its outcome was to be stored (another worker took it over, or it was deleted or its queue cleared); the outcome was discarded",
+      "running tasks are no longer this worker's: another worker took them over (their claims were not renewed in time), they were deleted or their queue cleared, or the backend lost what it held (a server restarted without its data); their outcomes will be discarded",
+      "this task was no longer this worker's when its outcome was to be stored (another worker took it over, it was deleted or its queue cleared, or the backend lost what it held: a server restarted without its data); the outcome was discarded",
     ]);
     expect(abortedWhileRunning).toBe(true);
     // The first renewal after the takeover finds the claim lost; none follows it.

@@ -172,6 +172,27 @@ describe.skipIf(!available)("redis: leases through outages and pauses", () => {
     expect((await queue.stats()).pending).toBe(2);
   }, 30_000);
 
+  it("while Redis is paused, a call fails saying the server is connected but did not answer, not that it cannot be reached", async () => {
+    server = await PrivateRedis.start();
+    const queue = new Queue(
+      new RedisBackend({ url: server.url, prefix: PREFIX, unavailableAfter: 1 }),
+      { name: "paused" },
+    );
+    closing.push(() => queue.close());
+    await queue.add(job(0));
+    server.pause();
+    try {
+      const error = await queue.stats().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect((error as Error).message).toMatch(
+        /^\w+: Redis at redis:\/\/127\.0\.0\.1:\d+ is connected but did not answer within 1 s \(paused, or busy with a long command or script\)$/,
+      );
+    } finally {
+      server.resume();
+    }
+    expect((await queue.stats()).pending).toBe(1);
+  }, 30_000);
+
   it("close() ends within shutdownTimeout and the grace while Redis is down, a task still running", async () => {
     server = await PrivateRedis.start();
     const queue = new Queue(

@@ -1,0 +1,29 @@
+import { Queue, type TaskEvent, Worker } from "sheppy";
+import { describe, expectTypeOf, test } from "vitest";
+
+describe("worker events are typed by name", () => {
+  const worker = new Worker(new Queue("memory://"));
+
+  test("a known event's listener gets its payload", () => {
+    worker.on("task:completed", (event) => {
+      expectTypeOf(event).toEqualTypeOf<TaskEvent & { readonly durationMs: number }>();
+    });
+    worker.once("worker:stopped", ({ processed }) => {
+      expectTypeOf(processed).toEqualTypeOf<number>();
+    });
+  });
+
+  test("a misspelt event name does not compile (it would never fire)", () => {
+    // @ts-expect-error 'task:complete' is not one of the worker's events
+    worker.on("task:complete", () => {});
+    // @ts-expect-error likewise for once, off, addListener and removeListener
+    worker.once("started", () => {});
+    const listener = () => {};
+    // @ts-expect-error
+    worker.off("task:fail", listener);
+    // @ts-expect-error
+    worker.addListener("error", listener);
+    // @ts-expect-error
+    worker.removeListener("task:progressed", listener);
+  });
+});
