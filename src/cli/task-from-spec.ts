@@ -4,8 +4,8 @@
  * called with the arguments of `--args`, `--args -` or `--args-file`.
  */
 import type { JsonValue } from "../json.js";
+import { missingArgumentsWarning } from "../task/missing-arguments.js";
 import type { Task } from "../task/task-record.js";
-import { findTask } from "../task/task-registry.js";
 import { parseArgsJson, readArgsText } from "./inputs.js";
 import { loadTaskFactory } from "./load-modules.js";
 
@@ -27,22 +27,8 @@ export async function createTask(
   return factory(...args);
 }
 
-/**
- * Without an `args` schema nothing checks arguments given as text (the
- * compiler checks them in code). Fewer than the function declares before its
- * first default is most likely a mistake, so a command says so once it has
- * added the task — as a warning, not an error: a parameter TypeScript marks
- * optional (`b?: number`) still counts in the function's length, and leaving
- * it out is allowed.
- */
+/** Warns on stderr, once the task is added, when it was given fewer arguments than its function declares. */
 export function warnIfArgumentsMissing(task: Task): void {
-  const { name } = task;
-  const given = task.args.length;
-  const definition = findTask(name);
-  if (!definition || definition.argsSchema) return;
-  const declared = definition.fn.length;
-  if (given >= declared) return;
-  console.error(
-    `warning: task '${name}' declares ${declared} parameter${declared === 1 ? "" : "s"} and was given ${given} argument${given === 1 ? "" : "s"}; without an args schema nothing checks them before it runs (give the task an args schema to refuse them when it is added)`,
-  );
+  const warning = missingArgumentsWarning(task);
+  if (warning !== undefined) console.error(`warning: ${warning}`);
 }

@@ -14,6 +14,7 @@ import { cronDeterministicId } from "../queue/cron.js";
 import { parseCronSchedule } from "../queue/cron-schedule.js";
 import type { Queue } from "../queue/queue.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
+import { missingArgumentsWarning } from "../task/missing-arguments.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import {
   newTaskData,
@@ -140,6 +141,12 @@ function taskFrom(name: string, args: readonly JsonValue[]): Task {
   return new Task(newTaskData(uuidV7(), spec.name, spec.args, spec.config, Date.now()), null);
 }
 
+/** `{ warnings }` when the task was given fewer arguments than its function declares (it is added all the same). */
+function warningsFor(task: Task): { warnings?: string[] } {
+  const warning = missingArgumentsWarning(task);
+  return warning === undefined ? {} : { warnings: [warning] };
+}
+
 async function taskOr404(queue: Queue, id: string): Promise<Task> {
   const found = await queue.getTask(id);
   if (!found) throw new TaskNotFoundError(id, queue.name);
@@ -256,7 +263,11 @@ export const ROUTES: readonly Route[] = [
     handle: async (c) => {
       const task = taskFrom(c.body.name, c.body.args);
       const added = await c.queue.add(task);
-      return { added, task: ((await c.queue.getTask(task)) ?? task).toJSON() };
+      return {
+        added,
+        task: ((await c.queue.getTask(task)) ?? task).toJSON(),
+        ...warningsFor(task),
+      };
     },
   }),
   route({
@@ -269,7 +280,11 @@ export const ROUTES: readonly Route[] = [
     handle: async (c) => {
       const task = taskFrom(c.body.name, c.body.args);
       const added = await c.queue.schedule(task, c.body.at);
-      return { added, task: ((await c.queue.getTask(task)) ?? task).toJSON() };
+      return {
+        added,
+        task: ((await c.queue.getTask(task)) ?? task).toJSON(),
+        ...warningsFor(task),
+      };
     },
   }),
   route({

@@ -67,6 +67,7 @@ export function httpApiCases(h: ContractHarness): void {
         added: true,
         task: { name: "http-api.add", args: [2, 3], status: "pending" },
       });
+      expect(added.body.warnings).toBeUndefined();
       const id = added.body.task.id as string;
       expect((await call("GET", "/queues")).body).toMatchObject({ [q]: 1 });
       expect((await call("GET", `/${q}/size`)).body).toEqual({ size: 1 });
@@ -99,6 +100,24 @@ export function httpApiCases(h: ContractHarness): void {
 
       await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [1, 1] });
       expect((await call("POST", `/${q}/tasks/clear`, {})).body).toEqual({ removed: 1 });
+    });
+
+    it("a task given fewer arguments than its function declares is added, with a warning saying so", async () => {
+      const { queue, q, call } = api();
+      const added = await call("POST", `/${q}/tasks`, { name: "http-api.add" });
+      expect(added.status).toBe(201);
+      expect(added.body).toMatchObject({ added: true, task: { name: "http-api.add", args: [] } });
+      expect(added.body.warnings).toEqual([
+        "task 'http-api.add' declares 2 parameters and was given 0 arguments; without an args schema nothing checks them before it runs (give the task an args schema to refuse them when it is added)",
+      ]);
+      const scheduled = await call("POST", `/${q}/tasks/schedule`, {
+        name: "http-api.add",
+        args: [1],
+        at: 60,
+      });
+      expect(scheduled.status).toBe(201);
+      expect(scheduled.body.warnings).toEqual([expect.stringMatching(/given 1 argument;/)]);
+      expect(await queue.size()).toBe(1);
     });
 
     it("GET /{queue}/tasks lists newest first, a page at a time, with statuses filtered by the server", async () => {
