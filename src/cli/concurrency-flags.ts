@@ -37,8 +37,9 @@ export function concurrencyOptionsOf(flags: ConcurrencyFlags): {
     return {};
   }
   if (rawLimit === undefined) return { concurrency: { key } };
-  const limit = Number(rawLimit.trim());
-  if (!/^\d+$/.test(rawLimit.trim()) || limit < 1 || limit > MAX_CONCURRENCY_LIMIT) {
+  const digits = rawLimit.trim();
+  const limit = Number(digits);
+  if (!/^\d+$/.test(digits) || limit < 1 || limit > MAX_CONCURRENCY_LIMIT) {
     throw new CliUsageError(
       `--concurrency-limit must be a whole number from 1 to ${MAX_CONCURRENCY_LIMIT}, e.g. 2 (got '${rawLimit}')`,
     );

@@ -143,7 +143,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
       );
       if (processing) stopLoggingPauses = logPauses(queues, logger);
       const untilStopped = !settings.oneshot && settings.maxTasks === undefined;
-      if (processing && untilStopped && inThisProcessOnly(settings.backendUrl ?? "")) {
+      if (processing && untilStopped && !backend.capabilities.crossProcess) {
         logger.warn(
           `${maskUrl(settings.backendUrl ?? "")} keeps its tasks inside this process: only what this process adds (a prestart hook, crons) reaches this worker, and no other process can add to its queues; share a queue with redis://, postgres:// or sqlite:///path/to/file.db`,
         );
@@ -264,9 +264,4 @@ Examples:
       cmd.getOptionValueSource("config") !== "default",
     );
   });
-}
-
-/** A backend URL whose store lives and dies with this process (no other process can reach it). */
-function inThisProcessOnly(url: string): boolean {
-  return /^memory:/i.test(url) || /^sqlite:\/\/:memory:/i.test(url);
 }
