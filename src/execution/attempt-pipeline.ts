@@ -35,6 +35,7 @@ import { context, failSpan, type Span, type StartedSpan } from "../observability
 import {
   eventBody,
   finishedWorkflowEvent,
+  STARTED_MARK,
   type WrittenEventType,
 } from "../task/lifecycle-event.js";
 import { attemptNumber, type TaskData } from "../task/task-record.js";
@@ -43,7 +44,7 @@ import { expiryOf } from "../task/ttl.js";
 import { resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
 import { endAttemptSpan, spanExecuted, startAttemptSpan } from "./attempt-span.js";
 import { identifyChildren } from "./chained-tasks.js";
-import { EventPublisher } from "./event-publisher.js";
+import { EventPublisher, startedBody, startsAsMark } from "./event-publisher.js";
 import {
   type AttemptOutcome,
   type ExecutionEnvironment,
@@ -451,10 +452,7 @@ export class AttemptPipeline {
 
   #start(claim: ClaimedTask, traced: StartedSpan | undefined): Attempt {
     const attempt = new PipelineAttempt(this, claim, this.options.environment, traced);
-    this.#events?.hold(
-      claim,
-      eventBody("started", claim.record, this.options.environment.clock.now()),
-    );
+    this.#events?.hold(claim, { record: claim.record, at: this.options.environment.clock.now() });
     const started = this.options.hooks?.started;
     if (started) {
       try {
@@ -661,13 +659,16 @@ export class AttemptPipeline {
     const publisher = this.#events;
     if (!publisher || kind === "release")
       return this.#sendNow(fence, record, children, expiresAt, now, workflow);
-    // An attempt that ended before its `started` was appended carries it, in front of its end.
+    // An attempt that ended before its `started` was appended carries it, in front of its end:
+    // as the one-character mark when the end's body can say all of it (see STARTED_MARK).
     const started = publisher.take(claim);
-    const events = started === undefined ? [] : [started];
+    const marked = started !== undefined && startsAsMark(started, now);
+    const events = started === undefined ? [] : [marked ? STARTED_MARK : startedBody(started)];
     events.push(
       eventBody(settleEventType(kind, record), record, now, {
         attempt: attemptNumber(claim.record),
         ...(kind === "run" ? { durationMs } : {}),
+        ...(marked ? { startedBefore: now - started.at } : {}),
       }),
     );
     const send = () => this.#sendNow(fence, record, children, expiresAt, now, workflow, events);

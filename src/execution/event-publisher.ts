@@ -19,6 +19,35 @@
  * back would hold every later settle with it.
  */
 import type { EventLog } from "../backends/backend.js";
+import { eventBody } from "../task/lifecycle-event.js";
+import type { TaskData } from "../task/task-record.js";
+
+/** An attempt's `started` event, held for its settle: its body is written only if it is appended on its own. */
+export interface HeldStart {
+  /** The claimed record the attempt runs. */
+  readonly record: TaskData;
+  /** When the attempt started (epoch ms, the worker's clock). */
+  readonly at: number;
+}
+
+/**
+ * Whether a held `started` can go with its attempt's end as the log's
+ * one-character mark: what the mark's reader rebuilds (status `processing`,
+ * the end's task and attempt, a start a whole number of ms before the end)
+ * is exactly its body. Otherwise it goes whole.
+ */
+export function startsAsMark(start: HeldStart, endAt: number): boolean {
+  return (
+    start.record.status === "processing" &&
+    Number.isSafeInteger(start.at) &&
+    Number.isSafeInteger(endAt - start.at)
+  );
+}
+
+/** The whole body of a held `started` event. */
+export function startedBody(start: HeldStart): string {
+  return eventBody("started", start.record, start.at);
+}
 
 /** Milliseconds a `started` event waits for its attempt's settle before it is appended alone. */
 export const STARTED_HOLD_MS = 200;
@@ -26,8 +55,8 @@ export const STARTED_HOLD_MS = 200;
 export class EventPublisher {
   #pending: string[] = [];
   #flushing: Promise<void> | null = null;
-  /** Held `started` bodies by their attempt's key, oldest first, with when they were held (ms, monotonic). */
-  readonly #held = new Map<object, { readonly body: string; readonly at: number }>();
+  /** Held `started` events by their attempt's key, oldest first, with when they were held (ms, monotonic). */
+  readonly #held = new Map<object, { readonly start: HeldStart; readonly heldAt: number }>();
   #holdTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -37,24 +66,24 @@ export class EventPublisher {
     private readonly holdMs = STARTED_HOLD_MS,
   ) {}
 
-  /** Holds `body` for the attempt `key`: its settle may {@link take} it; otherwise it is pushed once `holdMs` passed. */
-  hold(key: object, body: string): void {
-    this.#held.set(key, { body, at: performance.now() });
+  /** Holds the `started` event of the attempt `key`: its settle may {@link take} it; otherwise it is pushed once `holdMs` passed. */
+  hold(key: object, start: HeldStart): void {
+    this.#held.set(key, { start, heldAt: performance.now() });
     this.#holdTimer ??= this.#armHold(this.holdMs);
   }
 
-  /** The body held for `key`, taken back to go with its settle; `undefined` once it was pushed (or never held). */
-  take(key: object): string | undefined {
+  /** The event held for `key`, taken back to go with its settle; `undefined` once it was pushed (or never held). */
+  take(key: object): HeldStart | undefined {
     const held = this.#held.get(key);
     if (!held) return undefined;
     this.#held.delete(key);
-    return held.body;
+    return held.start;
   }
 
-  /** Pushes the body held for `key` now (a later event of the attempt must follow it). */
+  /** Pushes the event held for `key` now (a later event of the attempt must follow it). */
   release(key: object): void {
-    const body = this.take(key);
-    if (body !== undefined) this.push(body);
+    const start = this.take(key);
+    if (start !== undefined) this.push(startedBody(start));
   }
 
   #armHold(ms: number): ReturnType<typeof setTimeout> {
@@ -67,14 +96,14 @@ export class EventPublisher {
     this.#holdTimer = undefined;
     const now = performance.now();
     for (const [key, held] of this.#held) {
-      const waited = now - held.at;
+      const waited = now - held.heldAt;
       if (waited < this.holdMs) {
         // Map order is hold order: everything after this one was held later.
         this.#holdTimer = this.#armHold(this.holdMs - waited);
         return;
       }
       this.#held.delete(key);
-      this.push(held.body);
+      this.push(startedBody(held.start));
     }
   }
 

@@ -20,14 +20,22 @@ import {
 const ISO_WITH_OFFSET =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 const ISO_FIELDS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/;
+/** Text such as "1h" or "90 s": how the CLI takes a span of time, which the API takes as seconds. */
+const DURATION_TEXT = /^\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w|sec|min|hour|hours|day|days)$/i;
 const ISO_LOCAL = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$/;
 
-/** Epoch ms of an ISO-8601 instant with offset; `InvalidOptionError` naming `where` otherwise. */
-export function parseIsoInstant(text: string, where: string): number {
+/**
+ * Epoch ms of an ISO-8601 instant with offset; `InvalidOptionError` naming
+ * `where` otherwise. `spanHint`: what to say about text such as "1h" where the
+ * caller also takes a number of seconds (the API; the CLI takes "1h" itself).
+ */
+export function parseIsoInstant(text: string, where: string, spanHint?: string): number {
   if (!ISO_WITH_OFFSET.test(text)) {
     const hint = ISO_LOCAL.test(text)
       ? "it has no UTC offset; add Z or ±hh:mm (e.g. 2030-01-01T09:00:00Z)"
-      : "expected ISO-8601 with an offset, e.g. 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00";
+      : spanHint !== undefined && DURATION_TEXT.test(text)
+        ? spanHint
+        : "expected ISO-8601 with an offset, e.g. 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00";
     throw new InvalidOptionError(`${where}: cannot read '${text}' as a time: ${hint}`);
   }
   const ms = Date.parse(text);
@@ -74,7 +82,14 @@ export const PAST_GRACE_MS = 1000;
  * is an `InvalidOptionError` naming `where`.
  */
 export function resolveDueTime(at: Date | number | string, now: number, where: string): number {
-  if (typeof at === "string") at = new Date(parseIsoInstant(at, where));
+  if (typeof at === "string")
+    at = new Date(
+      parseIsoInstant(
+        at,
+        where,
+        "a delay is a number of seconds (e.g. 3600 for an hour), not text",
+      ),
+    );
   if (at instanceof Date) {
     const time = dateValueOf(at);
     if (!isRepresentableInstant(time)) throw new InvalidOptionError(`${where}: invalid Date`);

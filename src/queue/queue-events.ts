@@ -8,11 +8,12 @@
 import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import {
+  endsWithStartedMark,
   isQueueEventType,
   QUEUE_EVENT_TYPES,
   type QueueEvent,
   type QueueEventType,
-  readEvent,
+  readEventPage,
 } from "../task/lifecycle-event.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import type { QueueHandle } from "./queue-handle.js";
@@ -152,22 +153,31 @@ async function* iterate(
   let failures = 0;
   while (!signal?.aborted && backend.isConnected) {
     let stored: Awaited<ReturnType<typeof backend.readEvents>>;
+    let following: (typeof stored)[number] | undefined;
     try {
       stored = await backend.readEvents(queueName, { after: position, limit, waitMs: WAIT_MS });
+      // A page that ends with a `started` mark needs the body after it (written in the same step,
+      // so there while the mark is): read now, it is also the next page's first.
+      if (endsWithStartedMark(stored)) {
+        const after = stored[stored.length - 1]!.id;
+        following = (await backend.readEvents(queueName, { after, limit: 1, waitMs: 0 }))[0];
+      } else following = undefined;
       failures = 0;
     } catch (error) {
       if (!backend.isConnected) return;
       // The backend knows the position's shape; the caller needs to hear which option gave it.
       if (error instanceof InvalidOptionError && position === after)
-        throw new InvalidOptionError(`queue.events(): after: ${error.message}`, { cause: error });
+        throw new InvalidOptionError(
+          `queue.events(): after: ${error.message}; to read everything the log keeps pass "start", to hear only what comes next "now"`,
+          { cause: error },
+        );
       // An outage passes; the log keeps what happened meanwhile, up to its cap.
       if (!(error instanceof BackendUnavailableError)) throw error;
       await pause(RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]!, signal);
       continue;
     }
-    for (const { id, body } of stored) {
-      position = id;
-      const event = readEvent(queueName, id, body);
+    for (const event of readEventPage(queueName, stored, following)) {
+      position = event.id;
       if (types && !types.has(event.type)) continue;
       yield event;
       if (signal?.aborted) return;

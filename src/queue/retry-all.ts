@@ -57,7 +57,12 @@ export interface RetryAllResult {
 /** Epoch ms of `since`; `null` for none. */
 function sinceMsOf(since: RetryAllOptions["since"], now: number, where: string): number | null {
   if (since === undefined) return null;
-  if (typeof since === "string") return parseIsoInstant(since, where);
+  if (typeof since === "string")
+    return parseIsoInstant(
+      since,
+      where,
+      "a span back from now is a number of seconds (e.g. 3600 for the last hour), not text",
+    );
   if (since instanceof Date) {
     const time = Date.prototype.getTime.call(since);
     if (!isRepresentableInstant(time))

@@ -173,7 +173,12 @@ export function eventBody(
   type: WrittenEventType,
   record: TaskData,
   at: number,
-  extra?: { readonly attempt?: number | undefined; readonly durationMs?: number | undefined },
+  extra?: {
+    readonly attempt?: number | undefined;
+    readonly durationMs?: number | undefined;
+    /** Milliseconds before `at` the attempt started, when the body just before it is {@link STARTED_MARK}. */
+    readonly startedBefore?: number | undefined;
+  },
 ): string {
   // Written by hand rather than through JSON.stringify of a list: several bodies per task on a
   // worker's hot path, and this is several times faster.
@@ -188,9 +193,82 @@ export function eventBody(
   if (type === "completed") extras += resultExtra(record);
   const runAt = runAtOf(record);
   if (runAt !== undefined) extras += `,"r":${runAt}`;
+  if (extra?.startedBefore !== undefined) extras += `,"s":${extra.startedBefore}`;
   const durationMs = extra?.durationMs === undefined ? "null" : `${Math.round(extra.durationMs)}`;
   if (extras !== "") return `${body},${durationMs},{${extras.slice(1)}}]`;
   return durationMs === "null" ? `${body}]` : `${body},${durationMs}]`;
+}
+
+/**
+ * The body that stands for the `started` event of the attempt whose end is
+ * the next body in the log. Most attempts end within moments of starting,
+ * and their settle appends both events in one step; the end's body already
+ * names the task and the attempt, so the start is written as this one
+ * character and the end says how long before it the attempt started (`s`).
+ * A task's events are the log's largest share of a worker's writes, and
+ * this one was its largest body. A `started` appended on its own (an
+ * attempt still running after a moment) is a whole body.
+ */
+export const STARTED_MARK = "^";
+
+/** A position in the log and the body it holds, as a backend's `readEvents` returns them. */
+export interface LoggedBody {
+  readonly id: string;
+  readonly body: string;
+}
+
+/**
+ * The `started` event written as {@link STARTED_MARK} at `id`, read from
+ * `next`, the body after it (the end of the same attempt); an `unreadable`
+ * event when there is none or it says no start.
+ */
+function readStartedMark(queue: string, id: string, next: string | undefined): QueueEvent {
+  const end = next === undefined ? {} : fieldsOf(next);
+  const startedBefore = finite(end.startedBefore);
+  const at = finite(end.at);
+  if (!WRITTEN.has(text(end.type)) || startedBefore === undefined || at === undefined)
+    return {
+      id,
+      type: "unreadable",
+      queue,
+      taskId: "",
+      taskName: "",
+      attempt: 0,
+      at: 0,
+      status: "" as TaskStatus,
+    };
+  return {
+    id,
+    type: "started",
+    queue,
+    taskId: text(end.taskId),
+    taskName: text(end.taskName),
+    attempt: finite(end.attempt) ?? 0,
+    at: at - startedBefore,
+    status: "processing",
+  };
+}
+
+/**
+ * The events a page of the log holds, in order. A {@link STARTED_MARK} is
+ * read from the body after it: the page's next one, or `following` (the
+ * body after the page) when it is the page's last.
+ */
+export function readEventPage(
+  queue: string,
+  page: readonly LoggedBody[],
+  following?: LoggedBody,
+): QueueEvent[] {
+  return page.map(({ id, body }, i) =>
+    body === STARTED_MARK
+      ? readStartedMark(queue, id, (page[i + 1] ?? following)?.body)
+      : readEvent(queue, id, body),
+  );
+}
+
+/** Whether a page of the log ends with a {@link STARTED_MARK}, which needs the body after the page to be read. */
+export function endsWithStartedMark(page: readonly LoggedBody[]): boolean {
+  return page.length > 0 && page[page.length - 1]!.body === STARTED_MARK;
 }
 
 /** The event types about a workflow itself. */
@@ -260,22 +338,25 @@ function fieldsOfList(list: readonly unknown[]): Record<string, unknown> {
     ...("v" in more ? { result: more.v } : {}),
     ...(more.vx === 1 ? { resultLeftOut: true } : {}),
     runAt: more.r,
+    startedBefore: more.s,
   };
 }
 
-/** The event a log entry holds; a body that is not one is an `unreadable` event at its position. */
-export function readEvent(queue: string, id: string, body: string): QueueEvent {
+/** A body's members by name, whether written as a list or (by earlier versions) as an object; none when it is neither. */
+function fieldsOf(body: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    parsed = undefined;
+    return {};
   }
-  const fields = Array.isArray(parsed)
-    ? fieldsOfList(parsed)
-    : parsed !== null && typeof parsed === "object"
-      ? (parsed as Record<string, unknown>)
-      : {};
+  if (Array.isArray(parsed)) return fieldsOfList(parsed);
+  return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
+}
+
+/** The event a log entry holds; a body that is not one is an `unreadable` event at its position. */
+export function readEvent(queue: string, id: string, body: string): QueueEvent {
+  const fields = fieldsOf(body);
   const type = WRITTEN.has(text(fields.type)) ? (fields.type as WrittenEventType) : "unreadable";
   const event: {
     -readonly [K in keyof QueueEvent]: QueueEvent[K];

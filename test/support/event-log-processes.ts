@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import type { Backend, Queue } from "sheppy";
-import { readEvent } from "../../src/task/lifecycle-event.js";
+import { readEventPage } from "../../src/task/lifecycle-event.js";
 import { loggedWork } from "../fixtures/event-log-tasks.js";
 import { exited, startWorkerProcesses } from "./processes.js";
 
@@ -37,8 +37,7 @@ export async function readUntil(
 /** Per task id, its event types in log order. */
 export function typesByTask(entries: readonly LoggedEntry[]): Map<string, string[]> {
   const byTask = new Map<string, string[]>();
-  for (const { id, body } of entries) {
-    const event = readEvent("", id, body);
+  for (const event of readEventPage("", entries)) {
     const types = byTask.get(event.taskId) ?? [];
     types.push(event.type);
     byTask.set(event.taskId, types);

@@ -8,14 +8,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { keyedEventBody } from "../../src/backends/event-positions.js";
+import { startedBody, startsAsMark } from "../../src/execution/event-publisher.js";
 import { task } from "../../src/task/define-task.js";
 import {
+  endsWithStartedMark,
   eventBody,
   eventBodyWithoutId,
   finishedWorkflowEvent,
   MAX_EVENT_RESULT_CHARS,
   readEvent,
+  readEventPage,
+  STARTED_MARK,
   WRITTEN_EVENT_TYPES,
+  type WrittenEventType,
   workflowEventBody,
 } from "../../src/task/lifecycle-event.js";
 import { TASK_STATUSES, type TaskData } from "../../src/task/task-record.js";
@@ -239,5 +244,85 @@ describe("lifecycle event bodies", () => {
     );
     expect(readEvent("q", "1", "nope").type).toBe("unreadable");
     expect(readEvent("q", "1", '{"type":"exploded"}').type).toBe("unreadable");
+  });
+});
+
+describe("the started mark: an attempt's start written as one character before its end", () => {
+  /** What the pipeline writes for an attempt of `claimed` started at `startAt` and ended as `end` at `endAt`. */
+  function attemptBodies(
+    claimed: TaskData,
+    end: TaskData,
+    type: WrittenEventType,
+    startAt: number,
+    endAt: number,
+    durationMs: number | undefined,
+  ): { whole: string[]; marked: string[] } {
+    const start = { record: claimed, at: startAt };
+    const attempt = claimed.retryCount + 1;
+    const endBody = eventBody(type, end, endAt, { attempt, durationMs });
+    const whole = [startedBody(start), endBody];
+    if (!startsAsMark(start, endAt)) return { whole, marked: whole };
+    const marked = [
+      STARTED_MARK,
+      eventBody(type, end, endAt, { attempt, durationMs, startedBefore: endAt - startAt }),
+    ];
+    return { whole, marked };
+  }
+
+  const page = (bodies: readonly string[]) => bodies.map((body, i) => ({ id: `${i}`, body }));
+
+  it("reads as the whole bodies would, for any attempt and any end", () => {
+    fc.assert(
+      fc.property(
+        record,
+        record,
+        fc.constantFrom(...WRITTEN_EVENT_TYPES.filter((t) => !t.startsWith("workflow:"))),
+        fc.integer({ min: 0, max: 2 ** 45 }),
+        fc.integer({ min: -60_000, max: 10_000_000 }),
+        fc.option(fc.nat(10_000_000), { nil: undefined }),
+        (c, e, type, startAt, ran, durationMs) => {
+          const claimed = { ...toData(c), status: "processing" as const };
+          const end = { ...toData(e), id: claimed.id, name: claimed.name };
+          const { whole, marked } = attemptBodies(
+            claimed,
+            end,
+            type,
+            startAt,
+            startAt + ran,
+            durationMs,
+          );
+          expect(marked[0]).toBe(STARTED_MARK);
+          expect(marked.join("").length).toBeLessThan(whole.join("").length);
+          const read = readEventPage("q", page(marked));
+          expect(read).toEqual(readEventPage("q", page(whole)));
+          // Split over two pages: the mark read with the body that follows its page.
+          const [first, second] = page(marked);
+          expect([
+            ...readEventPage("q", [first!], second),
+            ...readEventPage("q", [second!]),
+          ]).toEqual(read);
+        },
+      ),
+    );
+  });
+
+  it("a start that is not a whole number of ms before its end, or of a record not processing, goes whole", () => {
+    const claimed: TaskData = { ...base, status: "processing" };
+    expect(startsAsMark({ record: claimed, at: 1.5 }, 3)).toBe(false);
+    expect(startsAsMark({ record: { ...claimed, status: "pending" }, at: 1 }, 3)).toBe(false);
+    expect(startsAsMark({ record: claimed, at: 1 }, 3)).toBe(true);
+  });
+
+  it("a mark with no body after it, or one that says no start, reads as unreadable", () => {
+    const completed = eventBody("completed", { ...base, status: "completed" }, 5);
+    expect(readEventPage("q", [{ id: "1", body: STARTED_MARK }])[0]!.type).toBe("unreadable");
+    expect(readEventPage("q", page([STARTED_MARK, completed]))[0]).toMatchObject({
+      id: "0",
+      type: "unreadable",
+    });
+    expect(readEventPage("q", page([STARTED_MARK, STARTED_MARK]))[0]!.type).toBe("unreadable");
+    expect(endsWithStartedMark(page([completed, STARTED_MARK]))).toBe(true);
+    expect(endsWithStartedMark(page([STARTED_MARK, completed]))).toBe(false);
+    expect(endsWithStartedMark([])).toBe(false);
   });
 });

@@ -10,7 +10,7 @@
 
 import { describe, expect, it } from "vitest";
 import { InvalidOptionError, progress, type QueueEvent, type TaskData, task } from "../../index.js";
-import { readEvent } from "../../task/lifecycle-event.js";
+import { eventBody, readEvent, STARTED_MARK } from "../../task/lifecycle-event.js";
 import type { ContractHarness } from "../harness.js";
 import { logOf } from "../support/event-log.js";
 import { finishedRecord } from "../support/records.js";
@@ -81,6 +81,77 @@ export function eventCases(h: ContractHarness): void {
       expect(log[1]).toMatchObject({ attempt: 1, status: "processing" });
       expect(log[2]).toMatchObject({ attempt: 1, status: "completed" });
       expect(typeof log[2]!.durationMs).toBe("number");
+    });
+
+    it("EV-32 a start stored as a one-character mark before its end reads as its whole `started`, through queue.events() in pages of any size", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      await backend.add(queue.name, [data(1), data(2)]);
+      const claims = await backend.claim(queue.name, 2);
+      const ends = claims.map((claim, i) => {
+        const record = finishedRecord(claim.record);
+        const end = eventBody("completed", record, 5_000 + i, {
+          attempt: 1,
+          startedBefore: 40 + i,
+        });
+        return {
+          fence: claim.fence,
+          record,
+          children: [],
+          expiresAt: null,
+          events: [STARTED_MARK, end],
+        };
+      });
+      expect(await backend.settle(queue.name, ends, Date.now())).toEqual(["settled", "settled"]);
+      const log = await logOf(backend, queue.name);
+      // The backend's own add appends nothing (the queue hands it the events): the log is the settle's.
+      expect(log.map((e) => e.type)).toEqual(["started", "completed", "started", "completed"]);
+      expect(log.map((e) => e.at)).toEqual([4960, 5000, 4960, 5001]);
+      expect(log[0]).toMatchObject({
+        taskId: claims[0]!.record.id,
+        attempt: 1,
+        status: "processing",
+      });
+      expect(log[2]).toMatchObject({ taskId: claims[1]!.record.id, taskName: "events.echo" });
+      for (const batchSize of [1, 2, 3]) {
+        const heard: QueueEvent[] = [];
+        const stop = new AbortController();
+        for await (const event of queue.events({
+          after: "start",
+          batchSize,
+          signal: stop.signal,
+        })) {
+          heard.push(event);
+          if (heard.length === log.length) stop.abort();
+        }
+        expect(heard, `batchSize ${batchSize}`).toEqual(log);
+      }
+    });
+
+    it("EV-33 a worker's quick attempt writes its start as the mark (whole once it has run a while), and the log reads the same", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const t = echo(7);
+      await queue.add(t);
+      const before = Date.now();
+      await h.worker(queue).work({ maxTasks: 1 });
+      const bodies = (await backend.readEvents(queue.name, { after: null, limit: 10 })).map(
+        (e) => e.body,
+      );
+      expect(bodies).toHaveLength(3);
+      // A `started` still held when the attempt ends goes as the mark; one held past its moment
+      // (a machine stalled between the start and the end) was appended whole, which reads the same.
+      if (bodies[1] !== STARTED_MARK) expect(JSON.parse(bodies[1]!)[1]).toBe("started");
+      const log = await logOf(backend, queue.name);
+      expect(log[1]).toMatchObject({
+        type: "started",
+        taskId: t.id,
+        taskName: "events.echo",
+        attempt: 1,
+        status: "processing",
+      });
+      expect(log[1]!.at).toBeGreaterThanOrEqual(before);
+      expect(log[1]!.at).toBeLessThanOrEqual(log[2]!.at);
     });
 
     /** A queue whose `events.failing` task ran both its attempts and failed. */
@@ -289,7 +360,7 @@ export function eventCases(h: ContractHarness): void {
       expect(() => queue.events({ batchSize: 0 })).toThrow(/batchSize/);
       // The listener's error names its option; the backend's, the position's form.
       await expect(queue.events({ after: "not a position" }).next()).rejects.toThrow(
-        /^queue\.events\(\): after: event log position .*"not a position"/,
+        /^queue\.events\(\): after: event log position .*"not a position".*pass "start"/,
       );
     });
 

@@ -117,9 +117,12 @@ export function redriveCases(h: ContractHarness): void {
       expect(await queue.retryAll({ since: 3600 })).toEqual({ retried: 2, skipped: 0 });
       expect(await queue.size()).toBe(5);
 
-      for (const since of ["2030-01-01T09:00", -1, Number.NaN, new Date(Number.NaN)]) {
+      for (const since of ["2030-01-01T09:00", -1, Number.NaN, new Date(Number.NaN), "1h"]) {
         await expect(queue.retryAll({ since })).rejects.toThrow(InvalidOptionError);
       }
+      await expect(queue.retryAll({ since: "2 days" })).rejects.toThrow(
+        /'2 days'.*a number of seconds \(e\.g\. 3600 for the last hour\)/,
+      );
     });
 
     it("listTasks pages newest first, of one status or several, with full pages until the last", async () => {

@@ -359,6 +359,10 @@ export function scheduleCases(h: ContractHarness): void {
       );
       await expect(queue.schedule(t, "2030-01-01")).rejects.toThrow(/no UTC offset/);
       await expect(queue.schedule(t, "next tuesday")).rejects.toThrow(/ISO-8601 with an offset/);
+      // The CLI's way of writing a delay: the API takes the number of seconds.
+      await expect(queue.schedule(t, "1h")).rejects.toThrow(
+        /'1h'.*a number of seconds \(e\.g\. 3600/,
+      );
       await expect(queue.schedule(t, "2030-02-30T09:00:00Z")).rejects.toThrow(/not a valid date/);
       await expect(queue.schedule(t, "2030-01-01T24:00:00Z")).rejects.toThrow(/not a valid date/);
       await expect(queue.schedule(t, "2030-01-01T07:59:59Z")).rejects.toThrow(/in the past/);

@@ -1,7 +1,7 @@
 /** Reading a queue's whole event log in contract cases. */
 import type { Backend } from "../../backends/backend.js";
 import type { QueueEvent } from "../../index.js";
-import { readEvent } from "../../task/lifecycle-event.js";
+import { endsWithStartedMark, readEventPage } from "../../task/lifecycle-event.js";
 
 /** Every event the log of `queue` holds, oldest first. */
 export async function logOf(backend: Backend, queue: string): Promise<QueueEvent[]> {
@@ -10,7 +10,10 @@ export async function logOf(backend: Backend, queue: string): Promise<QueueEvent
   for (;;) {
     const page = await backend.readEvents(queue, { after, limit: 500 });
     if (page.length === 0) return out;
-    for (const { id, body } of page) out.push(readEvent(queue, id, body));
+    const following = endsWithStartedMark(page)
+      ? (await backend.readEvents(queue, { after: page.at(-1)!.id, limit: 1 }))[0]
+      : undefined;
+    out.push(...readEventPage(queue, page, following));
     after = page[page.length - 1]!.id;
   }
 }

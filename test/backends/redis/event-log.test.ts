@@ -17,7 +17,7 @@ import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, describe, expect, it } from "vitest";
 import type { StoredEvent } from "../../../src/backends/backend.js";
 import { splitRedisUrl } from "../../../src/backends/redis/redis-url.js";
-import { eventBody, readEvent } from "../../../src/task/lifecycle-event.js";
+import { eventBody, readEvent, readEventPage } from "../../../src/task/lifecycle-event.js";
 import type { TaskData } from "../../../src/task/task-record.js";
 import { logged } from "../../fixtures/redis-event-log-tasks.js";
 import { fileKey } from "../../support/isolation.js";
@@ -162,9 +162,8 @@ describe.skipIf(!available)("redis: the event log", () => {
       expect(new Set(ids).size).toBe(total);
       expect([...ids].sort(compareIds)).toEqual(ids);
       const byTask = new Map<string, string[]>();
-      for (const { id, body } of heard) {
-        const event = readEvent(name, id, body);
-        expect(event.attempt, body).toBe(1);
+      for (const event of readEventPage(name, heard)) {
+        expect(event.attempt, JSON.stringify(event)).toBe(1);
         byTask.set(event.taskId, [...(byTask.get(event.taskId) ?? []), event.type]);
       }
       expect(byTask.size).toBe(TASKS);
