@@ -38,6 +38,7 @@ import {
   STARTED_MARK,
   type WrittenEventType,
 } from "../task/lifecycle-event.js";
+import { errorToData } from "../task/stored-error.js";
 import { attemptNumber, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import { expiryOf } from "../task/ttl.js";
@@ -250,7 +251,7 @@ class PipelineAttempt implements Attempt, TaskReports {
     this.abandoned = true;
     if (this.span) {
       // The outcome, if it ever comes, is dropped: the span ends with the interruption.
-      failSpan(this.span, reason);
+      failSpan(this.span, errorToData(reason));
       endAttemptSpan(this.span, "abandoned");
     }
     this.#running.interrupt(reason);

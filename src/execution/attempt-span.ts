@@ -15,10 +15,12 @@ import {
   type Span,
   SpanKind,
   type StartedSpan,
+  spanSafely,
   startSpan,
   TRACE_META_KEY,
   trace,
 } from "../observability/tracing.js";
+import { errorToData } from "../task/stored-error.js";
 import { attemptNumber, type TaskData } from "../task/task-record.js";
 
 /** Starts the span of an attempt of `record`; `undefined` when tracing is off. */
@@ -46,16 +48,25 @@ export function startAttemptSpan(queue: string, record: TaskData): StartedSpan |
   );
 }
 
-/** Records how the function of the attempt ended: the status it leaves, and its error. */
+/**
+ * Records how the function of the attempt ended: the status it leaves, and
+ * its error — as the record stores it when it does (the same text, cut to the
+ * same length), else read from the thrown value as a record would store it.
+ */
 export function spanExecuted(span: Span, record: TaskData, error: unknown): void {
-  span.setAttribute("sheppy.task.status", record.status);
-  if (error !== undefined) failSpan(span, error);
-  else if (record.status === "failed" || record.status === "retrying")
-    failSpan(span, record.error?.message ?? record.status);
+  spanSafely(() => span.setAttribute("sheppy.task.status", record.status));
+  if (error === undefined && record.status !== "failed" && record.status !== "retrying") return;
+  failSpan(
+    span,
+    record.error ??
+      (error === undefined ? { type: "Error", message: record.status } : errorToData(error)),
+  );
 }
 
 /** Ends the span once the outcome reached the backend, or could not. */
 export function endAttemptSpan(span: Span, result: SettleResult | "unsettled" | "abandoned"): void {
-  if (result !== "settled") span.setAttribute("sheppy.settle.result", result);
-  span.end();
+  spanSafely(() => {
+    if (result !== "settled") span.setAttribute("sheppy.settle.result", result);
+    span.end();
+  });
 }

@@ -15,6 +15,11 @@
 import type { QueueStats } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
 import type { Queue } from "../queue/queue.js";
+import {
+  isQueueEventType,
+  QUEUE_EVENT_TYPES,
+  type QueueEventType,
+} from "../task/lifecycle-event.js";
 
 /** What `GET /{queue}/stats` and the `stats` event tell of a queue: its counts, and whether it is paused. */
 export async function queueInfo(queue: Queue): Promise<QueueStats & { paused: boolean }> {
@@ -44,6 +49,22 @@ export function resumePosition(headers: Headers, after: string | undefined): str
   return after ?? null;
 }
 
+/**
+ * The event types `?type=` names (comma-separated), `undefined` for all; an
+ * unknown one is the caller's mistake, answered 400 before the stream opens.
+ */
+export function eventTypesOf(text: string | undefined): QueueEventType[] | undefined {
+  if (text === undefined) return undefined;
+  const types = text.split(",").map((t) => t.trim());
+  const unknown = types.find((t) => !isQueueEventType(t));
+  if (unknown !== undefined) {
+    throw new InvalidOptionError(
+      `type: unknown event type '${unknown}' (one of: ${QUEUE_EVENT_TYPES.join(", ")})`,
+    );
+  }
+  return types as QueueEventType[];
+}
+
 /** Seconds between `stats` events and keep-alive comments. */
 const STATS_EVERY_MS = 5000;
 
@@ -52,6 +73,7 @@ export async function eventStream(
   queue: Queue,
   signal: AbortSignal,
   after: string | null,
+  types?: readonly QueueEventType[],
 ): Promise<Response> {
   const backend = await queue.connect();
   if (after !== null && after !== "now" && after !== "start" && backend.eventCap > 0) {
@@ -138,7 +160,7 @@ export async function eventStream(
       await listen();
       await stats();
       if (!open) return;
-      if (backend.eventCap > 0) void followLog(queue, after, ended.signal, send);
+      if (backend.eventCap > 0) void followLog(queue, after, types, ended.signal, send);
       timer = setInterval(() => {
         void stats();
         if (stop === undefined) void listen();
@@ -156,15 +178,16 @@ export async function eventStream(
   });
 }
 
-/** Sends each lifecycle event of the queue's log as a `task` event under its id, until `signal` aborts. */
+/** Sends each lifecycle event of the queue's log (of `types`, when given) as a `task` event under its id, until `signal` aborts. */
 async function followLog(
   queue: Queue,
   after: string | null,
+  types: readonly QueueEventType[] | undefined,
   signal: AbortSignal,
   send: (text: string) => void,
 ): Promise<void> {
   try {
-    for await (const event of queue.events({ after: after ?? "now", signal })) {
+    for await (const event of queue.events({ after: after ?? "now", signal, types })) {
       send(`id: ${event.id}\nevent: task\ndata: ${JSON.stringify(event)}\n\n`);
     }
   } catch (error) {

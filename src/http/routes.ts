@@ -28,7 +28,7 @@ import { findWorkflow } from "../task/workflow-registry.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { uuidV7 } from "../util/uuid-v7.js";
 import { HttpError } from "./api-error.js";
-import { eventStream, queueInfo, resumePosition } from "./events.js";
+import { eventStream, eventTypesOf, queueInfo, resumePosition } from "./events.js";
 import { metricsResponse } from "./metrics.js";
 
 /** What a route's handler gets. */
@@ -343,12 +343,21 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/events",
     summary:
-      "Server-Sent Events: the queue's counts (`stats`, on opening and every 5 s), each task that finishes (`finished`), every lifecycle event from the queue's event log (`task`, with its id; `?after=<id>` or `Last-Event-ID` resumes after it; a reconnecting `EventSource` sends `Last-Event-ID`, which wins over the URL's `after`), and `unavailable` when the backend does not answer",
+      "Server-Sent Events: the queue's counts (`stats`, on opening and every 5 s), each task that finishes (`finished`), every lifecycle event from the queue's event log (`task`, with its id; `?after=<id>` or `Last-Event-ID` resumes after it; a reconnecting `EventSource` sends `Last-Event-ID`, which wins over the URL's `after`; `?type=failed,crashed` sends only events of those types), and `unavailable` when the backend does not answer",
     mutating: false,
     stream: "text/event-stream",
     anyQueue: true,
-    query: z.object({ after: z.string().min(1).max(100).optional() }),
-    handle: (c) => eventStream(c.queue, c.signal, resumePosition(c.headers, c.query.after)),
+    query: z.object({
+      after: z.string().min(1).max(100).optional(),
+      type: z.string().min(1).max(500).optional(),
+    }),
+    handle: (c) =>
+      eventStream(
+        c.queue,
+        c.signal,
+        resumePosition(c.headers, c.query.after),
+        eventTypesOf(c.query.type),
+      ),
   }),
   route({
     method: "GET",

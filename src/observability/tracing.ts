@@ -192,14 +192,40 @@ function withTraceparent(ctx: Context, traceparent: string): Context {
     : trace.setSpanContext(ctx, remote);
 }
 
-/** Marks `span` failed with `error` (an exception event and an ERROR status). */
-export function failSpan(span: Span, error: unknown): void {
-  if (error instanceof Error) {
-    span.recordException(error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: `${error.name}: ${error.message}` });
-  } else {
-    span.recordException(String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+/**
+ * What a span records of a failure: the error's class name, message and
+ * stack, as stored with the task (read from the thrown value with every read
+ * guarded: a task may throw anything, and the span must say what the record
+ * says).
+ */
+export interface SpanFailure {
+  readonly type: string;
+  readonly message: string;
+  readonly stack?: string | null | undefined;
+}
+
+/** Marks `span` failed (an exception event and an ERROR status) with `failure`. */
+export function failSpan(span: Span, failure: SpanFailure): void {
+  spanSafely(() => {
+    span.recordException({
+      name: failure.type,
+      message: failure.message,
+      ...(failure.stack ? { stack: failure.stack } : {}),
+    });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: `${failure.type}: ${failure.message}` });
+  });
+}
+
+/**
+ * Runs `record` (calls on a span), ignoring what it throws: an application's
+ * span implementation or processor that throws costs the span's detail,
+ * never the add or the attempt it describes.
+ */
+export function spanSafely(record: () => void): void {
+  try {
+    record();
+  } catch {
+    // Nothing to do: the span is the application's, the work is ours.
   }
 }
 

@@ -13,10 +13,12 @@ import {
   injectCarrier,
   MESSAGING_SYSTEM,
   SpanKind,
+  spanSafely,
   startSpan,
   storedCarrier,
   TRACE_META_KEY,
 } from "../observability/tracing.js";
+import { errorToData } from "../task/stored-error.js";
 import type { TaskData } from "../task/task-record.js";
 
 /**
@@ -62,12 +64,12 @@ export function publishTraced<T>(
   );
   return context.with(started.context, write, undefined, traced).then(
     (result) => {
-      span.end();
+      spanSafely(() => span.end());
       return result;
     },
     (error: unknown) => {
-      failSpan(span, error);
-      span.end();
+      failSpan(span, errorToData(error));
+      spanSafely(() => span.end());
       throw error;
     },
   );

@@ -67,7 +67,7 @@ export interface QueueEvent {
   readonly status: TaskStatus | WorkflowStatus;
   /** Milliseconds the attempt ran (`completed`, `failed`, `retrying`). */
   readonly durationMs?: number;
-  /** The error's class name and message (`failed`, `retrying`, `crashed`, `workflow:failed`). */
+  /** The error's class name and message (`failed`, `retrying`, `crashed`, `workflow:failed`), the message cut at {@link MAX_EVENT_ERROR_CHARS} characters. */
   readonly error?: { readonly type: string; readonly message: string };
   /** The task's latest progress value (`progress`). */
   readonly progress?: JsonValue;
@@ -91,6 +91,21 @@ export interface QueueEvent {
  * result again.
  */
 export const MAX_EVENT_RESULT_CHARS = 2048;
+
+/**
+ * The longest error message (characters) an event carries; a longer one is
+ * cut to this length and ends with "…". A task keeps up to 8,000 characters
+ * of its error, and a burst of failures would otherwise make the log hold
+ * each of them again: read the whole message with `queue.getTask`.
+ */
+export const MAX_EVENT_ERROR_CHARS = 2048;
+
+/** An error message as an event carries it (see {@link MAX_EVENT_ERROR_CHARS}). */
+function eventErrorMessage(message: string): string {
+  return message.length <= MAX_EVENT_ERROR_CHARS
+    ? message
+    : `${message.slice(0, MAX_EVENT_ERROR_CHARS - 1)}…`;
+}
 
 /** Event types a writer can write (not `unreadable`). */
 export type WrittenEventType = Exclude<QueueEventType, "unreadable">;
@@ -187,7 +202,7 @@ export function eventBody(
   const body = `[${JSON.stringify(record.id)},"${type}",${JSON.stringify(record.name)},${extra?.attempt ?? attemptNumber(record)},${at},${status}`;
   let extras = "";
   if (record.error && (type === "failed" || type === "retrying" || type === "crashed"))
-    extras += `,"e":${JSON.stringify([record.error.type, record.error.message])}`;
+    extras += `,"e":${JSON.stringify([record.error.type, eventErrorMessage(record.error.message)])}`;
   if (type === "progress" && record.progress !== undefined)
     extras += `,"p":${JSON.stringify(record.progress)}`;
   if (type === "completed") extras += resultExtra(record);
@@ -285,7 +300,7 @@ export function workflowEventBody(
 ): string {
   const body = `[${JSON.stringify(record.id)},"${type}",${JSON.stringify(record.name)},1,${at},"${record.status}"`;
   if (type === "workflow:failed" && record.error)
-    return `${body},null,{"e":${JSON.stringify([record.error.type, record.error.message])}}]`;
+    return `${body},null,{"e":${JSON.stringify([record.error.type, eventErrorMessage(record.error.message)])}}]`;
   const result = type === "workflow:completed" ? resultMember(record.result) : "";
   if (result !== "") return `${body},null,{${result.slice(1)}}]`;
   return `${body}]`;

@@ -68,6 +68,26 @@ describe("sheppy task retry --all-failed", () => {
     await queue.close();
   });
 
+  it("--all names the statuses: cancelled and crashed tasks are re-queued as failed ones are", async () => {
+    const queue = new Queue(url, { name: "redrive-all" });
+    const [cancelled, kept] = [add(5, 6), add(7, 8)];
+    await queue.add([cancelled, kept]);
+    await queue.cancel(cancelled);
+    const all = (statuses: string, ...more: string[]) =>
+      sheppy("task", "retry", "--all", statuses, "-q", "redrive-all", ...more);
+    expect(await all("failed,crashed")).toMatchObject({
+      code: 0,
+      stdout: "0 failed or crashed tasks queued to run again\n",
+    });
+    expect(await all("cancelled,crashed", "--since", "1h")).toMatchObject({
+      code: 0,
+      stdout: "1 cancelled or crashed task queued to run again\n",
+    });
+    expect((await queue.getTask(cancelled))?.status).toBe("pending");
+    expect((await queue.getTask(kept))?.status).toBe("pending");
+    await queue.close();
+  });
+
   it("refuses mixed or missing arguments with one line each", async () => {
     const usage = async (args: string[], text: string) =>
       expect(expectOneLineError(await sheppy(...args), 2)).toContain(text);
@@ -77,7 +97,19 @@ describe("sheppy task retry --all-failed", () => {
       ["task", "retry", "--all-failed", "--force"],
       "--force does not go with --all-failed",
     );
-    await usage(["task", "retry", "some-id", "--since", "1h"], "--since needs --all-failed");
+    await usage(
+      ["task", "retry", "some-id", "--since", "1h"],
+      "--since needs --all-failed or --all",
+    );
+    await usage(
+      ["task", "retry", "--all", "failed,completed"],
+      "--all: 'completed' is not a status a task ends in without success (one of: failed, crashed, cancelled)",
+    );
+    await usage(["task", "retry", "--all", "crashed", "--all-failed"], "not both");
+    await usage(
+      ["task", "retry", "some-id", "--all", "crashed"],
+      "pass a task id or --all, not both",
+    );
     const formats =
       "expected an ISO-8601 instant with a UTC offset (e.g. 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00) or a duration back from now (e.g. 90s, 1h, 2d)";
     await usage(

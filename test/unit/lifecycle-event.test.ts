@@ -15,6 +15,7 @@ import {
   eventBody,
   eventBodyWithoutId,
   finishedWorkflowEvent,
+  MAX_EVENT_ERROR_CHARS,
   MAX_EVENT_RESULT_CHARS,
   readEvent,
   readEventPage,
@@ -129,6 +130,38 @@ describe("lifecycle event bodies", () => {
           type === "completed" && data.result !== null && !fits ? true : undefined,
         );
       }),
+    );
+  });
+
+  it("an error message over the bound is cut to it, ending with an ellipsis; one at the bound is whole", () => {
+    const failedWith = (message: string) =>
+      readEvent(
+        "q",
+        "1",
+        eventBody(
+          "failed",
+          {
+            ...base,
+            status: "failed",
+            error: { type: "Error", message, stack: null, cause: null },
+          },
+          5,
+        ),
+      ).error!.message;
+    const atBound = "m".repeat(MAX_EVENT_ERROR_CHARS);
+    expect(failedWith(atBound)).toBe(atBound);
+    const cut = failedWith(`${atBound}tail`);
+    expect(cut).toHaveLength(MAX_EVENT_ERROR_CHARS);
+    expect(cut.endsWith("m…")).toBe(true);
+    const workflow = {
+      id: "w",
+      name: "flow",
+      status: "failed",
+      error: { type: "Error", message: "w".repeat(8000), stack: null, cause: null },
+      result: null,
+    } as unknown as WorkflowData;
+    expect(readEvent("q", "2", finishedWorkflowEvent(workflow, 5)!).error!.message).toHaveLength(
+      MAX_EVENT_ERROR_CHARS,
     );
   });
 

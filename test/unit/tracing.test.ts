@@ -139,6 +139,67 @@ describe("tracing on memory://", () => {
     }
   });
 
+  it("whatever a task throws, the worker lives, the task fails, and its span says what the record says", async () => {
+    const hostile: Record<string, () => unknown> = {
+      "no prototype": () => Object.create(null),
+      "toString throws": () => ({
+        toString() {
+          throw new Error("toString exploded");
+        },
+      }),
+      "every trap throws": () =>
+        new Proxy(
+          {},
+          Object.fromEntries(
+            ["get", "has", "ownKeys", "getPrototypeOf", "getOwnPropertyDescriptor"].map((trap) => [
+              trap,
+              () => {
+                throw new Error(`trap ${trap}`);
+              },
+            ]),
+          ),
+        ),
+      "a plain object": () => ({ code: 42 }),
+      "a symbol": () => Symbol("thrown"),
+      "an error whose message getter throws": () => {
+        const error = new Error("x");
+        Object.defineProperty(error, "message", {
+          get() {
+            throw new Error("message getter");
+          },
+        });
+        return error;
+      },
+      "a 20,000-character message": () => new Error("m".repeat(20_000)),
+    };
+    const throwing = task({ name: "tracing.throws" }, (kind: string) => {
+      throw hostile[kind]!();
+    });
+    const queue = memoryQueue("traced-hostile");
+    const tasks = Object.keys(hostile).map((kind) => throwing(kind));
+    await queue.add(tasks);
+    await runAll(queue);
+    const records = await queue.getTask(tasks);
+    await queue.close();
+    const spans = spansNamed(exporter, "process traced-hostile");
+    expect(spans).toHaveLength(tasks.length);
+    for (const record of records) {
+      expect(record?.status).toBe("failed");
+      const span = spans.find((s) => s.attributes["messaging.message.id"] === record!.id)!;
+      const error = record!.error!;
+      expect(error.message.length).toBeLessThanOrEqual(8_000);
+      expect(span.status).toEqual({
+        code: SpanStatusCode.ERROR,
+        message: `${error.type}: ${error.message}`,
+      });
+      const exception = span.events.find((event) => event.name === "exception");
+      expect(exception?.attributes).toMatchObject({
+        "exception.type": error.type,
+        "exception.message": error.message,
+      });
+    }
+  });
+
   it("the task's own spans nest under its attempt's span", async () => {
     const queue = memoryQueue("traced-nest");
     await queue.add(nests());

@@ -1,7 +1,8 @@
 /**
  * @module cli/commands/task-manage
  * `task retry`, `task cancel` and `task delete`: change one task by id;
- * `task retry --all-failed` re-queues every failed task of a queue (redrive).
+ * `task retry --all-failed` re-queues every failed task of a queue (redrive);
+ * `--all failed,crashed` names the statuses.
  */
 import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError, TaskStateError } from "../../errors.js";
@@ -37,18 +38,38 @@ function parseSince(raw: string): Date | number {
   }
 }
 
-/** `task retry --all-failed`: re-queues every failed task of the queue, prints how many. */
-async function retryAllFailed(settings: QueueSettings & { since?: string }): Promise<void> {
+/** The statuses `--all` may name: tasks that ended without success. */
+const REDRIVE_STATUSES = ["failed", "crashed", "cancelled"] as const;
+type RedriveStatus = (typeof REDRIVE_STATUSES)[number];
+
+/** `--all <statuses>`: comma-separated, each one a task can end in without success. */
+function parseRedriveStatuses(raw: string): RedriveStatus[] {
+  const statuses = raw.split(",").map((s) => s.trim());
+  const wrong = statuses.find((s) => !(REDRIVE_STATUSES as readonly string[]).includes(s));
+  if (wrong !== undefined) {
+    throw new CliUsageError(
+      `--all: '${wrong}' is not a status a task ends in without success (one of: ${REDRIVE_STATUSES.join(", ")})`,
+    );
+  }
+  return [...new Set(statuses)] as RedriveStatus[];
+}
+
+/** `task retry --all-failed` / `--all <statuses>`: re-queues every task of those statuses, prints how many. */
+async function retryAllOf(
+  settings: QueueSettings & { since?: string },
+  statuses: readonly RedriveStatus[],
+): Promise<void> {
   const since = settings.since === undefined ? undefined : parseSince(settings.since);
   const { retried, skipped } = await withQueue(settings, async (queue) => {
-    const outcome = await queue.retryAll({ status: "failed", since });
+    const outcome = await queue.retryAll({ status: statuses, since });
     if (outcome.retried === 0) await warnIfQueueUnused(queue.backend, queue.name);
     return outcome;
   });
   if (settings.format === "json") printJson({ retried, skipped });
   else {
     const changed = skipped === 0 ? "" : ` (${skipped} skipped: they changed meanwhile)`;
-    print(`${retried} failed task${retried === 1 ? "" : "s"} queued to run again${changed}`);
+    const which = statuses.join(" or ");
+    print(`${retried} ${which} task${retried === 1 ? "" : "s"} queued to run again${changed}`);
   }
 }
 
@@ -56,16 +77,20 @@ function addRetry(group: Command): void {
   const command = group
     .command("retry")
     .description(
-      "run a finished task again (same id); a completed one needs --force; --all-failed: every failed task of the queue",
+      "run a finished task again (same id); a completed one needs --force; --all-failed: every failed task of the queue (--all: of the statuses named)",
     )
-    .argument("[id]", "task id (not with --all-failed)")
+    .argument("[id]", "task id (not with --all-failed or --all)")
     .option("--force", "also re-run a task that completed successfully")
     .option("--wait", "wait until the new attempt finishes; print its result (exit 1 if it failed)")
     .option("--timeout <duration>", "with --wait: give up after this long (30s, 5m…)")
     .option("--all-failed", "re-queue every failed task of the queue, newest first, in batches")
     .option(
+      "--all <statuses>",
+      "re-queue every task of these statuses, comma-separated (failed, crashed, cancelled; e.g. failed,crashed), as --all-failed does",
+    )
+    .option(
       "--since <time>",
-      "with --all-failed: only tasks that failed at or after this time (ISO-8601 with an offset) or within this long (1h, 2d…)",
+      "with --all-failed or --all: only tasks that ended at or after this time (ISO-8601 with an offset) or within this long (1h, 2d…)",
     );
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
@@ -75,17 +100,27 @@ function addRetry(group: Command): void {
         wait?: boolean;
         timeout?: string;
         allFailed?: boolean;
+        all?: string;
         since?: string;
       }
     >();
-    if (settings.allFailed) {
-      if (id !== undefined) throw new CliUsageError("pass a task id or --all-failed, not both");
+    if (settings.allFailed && settings.all !== undefined)
+      throw new CliUsageError(
+        "pass --all-failed or --all, not both (--all failed is --all-failed)",
+      );
+    if (settings.allFailed || settings.all !== undefined) {
+      const flag = settings.allFailed ? "--all-failed" : "--all";
+      if (id !== undefined) throw new CliUsageError(`pass a task id or ${flag}, not both`);
       const other = (["force", "wait", "timeout"] as const).find((o) => settings[o] !== undefined);
-      if (other) throw new CliUsageError(`--${other} does not go with --all-failed`);
-      return retryAllFailed(settings);
+      if (other) throw new CliUsageError(`--${other} does not go with ${flag}`);
+      const statuses =
+        settings.all === undefined ? (["failed"] as const) : parseRedriveStatuses(settings.all);
+      return retryAllOf(settings, statuses);
     }
-    if (id === undefined) throw new CliUsageError("pass a task id, or --all-failed");
-    if (settings.since !== undefined) throw new CliUsageError("--since needs --all-failed");
+    if (id === undefined)
+      throw new CliUsageError("pass a task id, or --all-failed (or --all <statuses>)");
+    if (settings.since !== undefined)
+      throw new CliUsageError("--since needs --all-failed or --all");
     const timeout = parseTimeout(settings.timeout);
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
     await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {

@@ -333,6 +333,9 @@ export function httpApiCases(h: ContractHarness): void {
       const events = await call("GET", `/${q}/events?after=garbage`);
       expect(events.status).toBe(400);
       expect(events.body.error).toMatch(/position/);
+      const typed = await call("GET", `/${q}/events?type=completed,finished`);
+      expect(typed.status).toBe(400);
+      expect(typed.body.error).toMatch(/unknown event type 'finished' \(one of: added, started/);
       for (const cursor of ["18446744073709551616", "99999999999999999999"]) {
         expect((await call("GET", `/${q}/workflows?cursor=${cursor}`)).status).toBe(400);
       }
@@ -615,6 +618,15 @@ export function httpApiCases(h: ContractHarness): void {
       const rest = await reconnected.until(/"type":"completed"/);
       await reconnected.close();
       expect([...rest.matchAll(/"type":"(\w+)"/g)].map((m) => m[1])).toEqual(["completed"]);
+      // ?type= sends only events of those types, from the same log.
+      const only = await open({}, "?after=start&type=completed,failed");
+      const filtered = await only.until(/"type":"completed"/);
+      await only.close();
+      expect(
+        [...filtered.matchAll(/id: ([^\n]+)\nevent: task\ndata: [^\n]*"type":"(\w+)"/g)].map(
+          (m) => [m[1], m[2]],
+        ),
+      ).toEqual([[tasks[2]!.id, "completed"]]);
     });
 
     it("GET /openapi.json describes every route from the same table, under the base path", async () => {
