@@ -37,6 +37,7 @@ export {
   MiddlewareError,
   NonDeterministicWorkflowError,
   PayloadTooLargeError,
+  SandboxError,
   SchemaVersionError,
   SerializationError,
   SheppyError,

@@ -6,16 +6,25 @@
  * record the attempt leaves. Shared by the worker, the memory backend's instant mode and
  * `TestQueue`, so a task behaves the same everywhere. No backend I/O here.
  */
+
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Clock } from "../clock.js";
-import { BackendError, SerializationError, UnknownTaskError } from "../errors.js";
+import {
+  BackendError,
+  SerializationError,
+  TaskDefinitionError,
+  UnknownTaskError,
+} from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
+import { errorToData } from "../task/stored-error.js";
 import { Task, type TaskData } from "../task/task-record.js";
 import { findTask, type TaskDefinition } from "../task/task-registry.js";
 import type { WorkflowData } from "../task/workflow-record.js";
 import type { WorkflowDefinition } from "../task/workflow-registry.js";
 import { isResumeTaskName, RESUME_PREFIX, userTaskNames } from "../task/workflow-resume-task.js";
+import { canonicalJson } from "../util/canonical-json.js";
 import { isThenable } from "../util/thenable.js";
 import { runAttemptBody } from "./attempt-body.js";
 import type { Middleware } from "./middleware.js";
@@ -107,7 +116,8 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
     const outcome = completedOutcome(data, definition, result, env);
     return isThenable(outcome) ? await outcome : outcome;
   } catch (error) {
-    return failedOutcome(data, error, env.clock.now(), "error", definition.backoff);
+    // A result the schema refuses may pass on another attempt; one it cannot read back never does.
+    return failedOutcome(data, error, env.clock.now(), failureKindOf(error), definition.backoff);
   }
 }
 
@@ -201,7 +211,59 @@ function completedOutcome(
     result,
     `invalid result of task '${definition.name}'`,
     "result",
-  ).then((value) => storedResult(data, definition, value, env));
+  ).then(async (value) => {
+    await checkResultReadsBack(definition, definition.resultSchema!, value);
+    return storedResult(data, definition, value, env);
+  });
+}
+
+/**
+ * Refuses a `result` schema that does not give its stored output back as it
+ * is: the record stores the schema's output as JSON, and every read-back
+ * (`waitFor`, `getTask`) validates that JSON again — a transform that is not
+ * stable on its own output (`s => s + "!"`) would change the result on every
+ * read. Final: another attempt would fail the same way.
+ */
+async function checkResultReadsBack(
+  definition: TaskDefinition,
+  schema: StandardSchemaV1,
+  value: unknown,
+): Promise<void> {
+  let stored: JsonValue;
+  try {
+    stored = value === undefined ? null : toJson(value, "result");
+  } catch {
+    // Not storable at all: storedResult says why.
+    return;
+  }
+  const refuse = (why: string): never => {
+    throw Object.assign(
+      new TaskDefinitionError(
+        `task '${definition.name}': the result schema ${why}; read-backs validate the stored JSON again, so the schema must accept its own output as JSON reads it back and give it back as it is — e.g. z.coerce.date() rather than z.date(), and no transform that changes a value it already transformed`,
+      ),
+      { unrecoverable: true },
+    );
+  };
+  let again: unknown;
+  try {
+    again = await validateAsync(schema, stored, "stored result", "result");
+  } catch (error) {
+    refuse(`does not accept the result it stores (${errorToData(error).message})`);
+  }
+  let readBack: JsonValue;
+  try {
+    readBack = again === undefined ? null : toJson(again, "result");
+  } catch {
+    return refuse("reads the stored result back as a value that cannot be stored");
+  }
+  if (canonicalJson(readBack) !== canonicalJson(stored))
+    refuse(`reads the stored result ${brief(stored)} back as ${brief(readBack)}`);
+}
+
+/** A JSON value's first characters, for a message. */
+function brief(value: JsonValue): string {
+  const text = JSON.stringify(value);
+  return text.length <= 80 ? text : `${text.slice(0, 79)}…`;
 }
 
 function checkResultSize(result: JsonValue, data: TaskData, env: ExecutionEnvironment): void {

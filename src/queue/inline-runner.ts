@@ -11,8 +11,10 @@
  */
 import type { Backend, InlineProcessing } from "../backends/backend.js";
 import type { Timer } from "../clock.js";
+import { SheppyError } from "../errors.js";
 import { AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
+import { inSandboxThread } from "../execution/sandbox-thread-mark.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
 import {
   countAttemptEnd,
@@ -31,6 +33,14 @@ const runners = new WeakMap<Backend, InlineRunner>();
 export function inlineRunnerFor(backend: Backend): InlineRunner | undefined {
   const inline = backend.inline;
   if (!inline) return undefined;
+  if (inSandboxThread()) {
+    // As a Worker is refused there: a queue that runs its tasks in-process, made at the top level of
+    // the module a sandbox thread imports, would run the sandboxed task again in another thread,
+    // whose import makes another queue, without end.
+    throw new SheppyError(
+      "a queue that runs its tasks in-process (memory://, whose instantProcessing is on by default) made in a sandbox thread: the thread imports the module that defines its sandboxed task, and that module makes this queue at its top level (the program's entry script, most likely) — each thread would run the task again in another; define sandboxed tasks in a module of their own, or make the queue only where isMainThread (node:worker_threads) is true",
+    );
+  }
   let runner = runners.get(backend);
   if (!runner) {
     runner = new InlineRunner(backend, inline);

@@ -5,6 +5,7 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { TaskDefinitionError, ValidationError } from "../errors.js";
+import { errorToData } from "./stored-error.js";
 
 function formatPath(path: StandardSchemaV1.Issue["path"]): string {
   if (!path || path.length === 0) return "";
@@ -44,10 +45,20 @@ export function validateSync<S extends StandardSchemaV1>(
   what: string,
   root: string,
 ): StandardSchemaV1.InferOutput<S> {
-  const outcome = schema["~standard"].validate(value);
+  let outcome: ReturnType<S["~standard"]["validate"]>;
+  try {
+    outcome = schema["~standard"].validate(value) as typeof outcome;
+  } catch (error) {
+    throw new TaskDefinitionError(`${what}: the schema threw: ${errorToData(error).message}`, {
+      cause: error,
+    });
+  }
   if (outcome instanceof Promise) {
+    // Never left to reject unheard: some validators (zod among them) report a check that threw as a
+    // rejected Promise, and an unhandled rejection would end the process.
+    outcome.then(undefined, () => undefined);
     throw new TaskDefinitionError(
-      `${what}: the schema validates asynchronously; task argument schemas must be synchronous`,
+      `${what}: the schema answered with a Promise — it validates asynchronously (an async refinement), or one of its checks threw and the validator turned that into a rejected Promise; task argument schemas must be synchronous and must not throw`,
     );
   }
   if (outcome.issues) throw toValidationError(what, root, outcome.issues);

@@ -11,9 +11,10 @@
  * text) is refused here, when the task is created, instead of failing
  * every attempt.
  */
-import { SerializationError, TaskDefinitionError } from "../errors.js";
+import { SerializationError, TaskDefinitionError, ValidationError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 import { describeIssues, validateSync } from "./schema.js";
+import { errorToData } from "./stored-error.js";
 import type { TaskDefinition } from "./task-registry.js";
 
 /**
@@ -72,10 +73,18 @@ function checkStoredFormAccepted(
   stored: JsonValue[],
   kind: "task" | "workflow",
 ): void {
-  const outcome = definition.argsSchema!["~standard"].validate(stored);
-  // An asynchronous schema was refused by the first validation already.
-  if (outcome instanceof Promise || !outcome.issues) return;
-  const refusal = describeIssues("args", outcome.issues);
+  let refusal: string;
+  try {
+    // The same reading as the first validation (a check that throws, or an answer that is a
+    // Promise, is refused there with its reason), of the stored form.
+    validateSync(definition.argsSchema!, stored, "stored arguments", "args");
+    return;
+  } catch (error) {
+    refusal =
+      error instanceof ValidationError
+        ? describeIssues("args", error.issues)
+        : errorToData(error).message;
+  }
   throw new TaskDefinitionError(
     `${kind} '${definition.name}': the args schema does not accept the arguments it stores (${refusal}); a worker validates them again before each attempt, so the schema must accept its own output as JSON reads it back — e.g. z.coerce.date() rather than z.date(), and no transform to another type`,
   );

@@ -370,6 +370,51 @@ describe("argument schemas (T-6…T-12)", () => {
     expect(error.message).toContain("asynchronously");
   });
 
+  test("an args schema whose check throws is a definition error at the call, never an unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      // zod reports a refinement that throws as a rejected Promise from its Standard Schema validate.
+      const zodThrows = task(
+        {
+          name: "schema-zod-throws",
+          args: z.tuple([
+            z.string().superRefine((s) => {
+              if (s === "boom") throw new Error("schema bug");
+            }),
+          ]),
+        },
+        (s: string) => s,
+      );
+      const error = thrown(() => zodThrows("boom"));
+      expect(error).toBeInstanceOf(TaskDefinitionError);
+      expect(error.message).toMatch(/schema-zod-throws.*one of its checks threw/);
+      expect(zodThrows("fine").args).toEqual(["fine"]);
+      // A Standard Schema whose validate throws outright: its error is the cause.
+      const bug = new RangeError("validator bug");
+      const throwsOutright: StandardSchemaV1<unknown[], unknown[]> = {
+        "~standard": {
+          version: 1,
+          vendor: "test",
+          validate: () => {
+            throw bug;
+          },
+        },
+      };
+      const outright = task({ name: "schema-throws-outright", args: throwsOutright }, () => 1);
+      const second = thrown(() => outright());
+      expect(second).toBeInstanceOf(TaskDefinitionError);
+      expect(second.message).toContain("the schema threw: validator bug");
+      expect(second.cause).toBe(bug);
+      // Let any rejection left unheard surface before looking.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   test("an args schema whose output is not an array is a definition error at creation", () => {
     const objectSchema: StandardSchemaV1<unknown[], unknown[]> = {
       "~standard": {
@@ -875,6 +920,40 @@ describe("results (T-20, T-21)", () => {
     expect(done.result).toBeInstanceOf(Date);
     expect(done.result?.toISOString()).toBe("2024-02-03T04:05:06.000Z");
     expect(done.toJSON().result).toBe("2024-02-03T04:05:06.000Z");
+  });
+
+  test("a result schema that does not give its stored output back as it is fails the task at once, saying so; a stable one (trim, coercion) completes", async () => {
+    const bang = task(
+      { name: "result-bang", retry: 3, result: z.string().transform((s) => `${s}!`) },
+      () => "ok",
+    );
+    const done = await run(bang());
+    expect(done.status).toBe("failed");
+    // Final: another attempt would fail the same way.
+    expect(done.retryCount).toBe(0);
+    expect(done.error?.type).toBe("TaskDefinitionError");
+    expect(done.error?.message).toContain(
+      `task 'result-bang': the result schema reads the stored result "ok!" back as "ok!!"`,
+    );
+    const retyped = task(
+      { name: "result-retyped", result: z.string().transform((s) => s.length) },
+      () => "four",
+    );
+    const wrongType = await run(retyped());
+    expect(wrongType.status).toBe("failed");
+    expect(wrongType.error?.message).toMatch(
+      /result-retyped': the result schema does not accept the result it stores/,
+    );
+    const stable = task(
+      {
+        name: "result-stable",
+        result: z.object({ name: z.string().trim(), n: z.coerce.number() }),
+      },
+      () => ({ name: "  padded ", n: 2 }),
+    );
+    const fine = await run(stable());
+    expect(fine.status).toBe("completed");
+    expect(fine.result).toEqual({ name: "padded", n: 2 });
   });
 
   test("T-21 without a result schema a result is plain JSON", async () => {

@@ -2,8 +2,9 @@
  * A sandboxed task defined in the script a process started with is warned
  * about once, at definition: its sandbox thread would import that script and
  * run its top-level code again. One defined in a module of its own is not.
- * A worker that script starts is refused inside the thread, so the task fails
- * with that reason instead of every thread starting one more.
+ * A worker that script starts, or a queue running tasks in-process that it
+ * makes, is refused inside the thread, so the task fails with that reason
+ * instead of every thread starting one more.
  */
 import { describe, expect, it } from "vitest";
 import { outputOf, spawnTs } from "../support/processes.js";
@@ -33,5 +34,15 @@ describe("sandboxed tasks in the entry script", () => {
     // The main thread, and the one sandbox thread that imported the script.
     expect(lines.filter((line) => line.startsWith("top level in thread"))).toHaveLength(2);
     expect(lines.at(-1)).toMatch(/^outcome failed: .*new Worker\(\) in a sandbox thread/);
+  }, 60_000);
+
+  it("a memory:// queue (tasks run in-process) the entry script makes is refused in the sandbox thread too", async () => {
+    const { code, stdout } = await outputOf(spawnTs("test/fixtures/sandbox-entry-inline.ts", {}));
+    expect(code).toBe(0);
+    const lines = stdout.trim().split("\n");
+    expect(lines.filter((line) => line.startsWith("top level in thread"))).toHaveLength(2);
+    expect(lines.at(-1)).toMatch(
+      /^outcome failed: .*a queue that runs its tasks in-process .* made in a sandbox thread/,
+    );
   }, 60_000);
 });

@@ -5,12 +5,13 @@
  */
 
 import { availableParallelism } from "node:os";
-import { MemoryBackend, Queue, task, Worker } from "sheppy";
+import { MemoryBackend, Queue, SandboxError, task, Worker } from "sheppy";
 import { describe, expect, it } from "vitest";
 import {
   chains,
   codedInline,
   codedSandboxed,
+  exitsThread,
   failsSandboxed,
   type followUp,
   logsObjectInThread,
@@ -158,6 +159,19 @@ describe("sandboxed tasks", () => {
     expect(Date.now() - started).toBeLessThan(3000);
     await working;
     expect([done.status, done.error?.type]).toEqual(["failed", "TaskTimeoutError"]);
+  });
+
+  it("a thread that exits under its task fails the task with a SandboxError, rebuilt as one; the worker goes on", async () => {
+    const { queue, worker } = setup();
+    const [exits, after] = [exitsThread(), nap(1)];
+    await queue.add([exits, after]);
+    expect(await worker.work({ oneshot: true })).toMatchObject({ processed: 1, failed: 1 });
+    const done = await queue.getTask(exits);
+    expect(done?.status).toBe("failed");
+    expect(done?.error?.type).toBe("SandboxError");
+    expect(done?.error?.message).toMatch(/exited with code 3/);
+    expect(done?.error?.toError()).toBeInstanceOf(SandboxError);
+    expect((await queue.getTask(after))?.result).toBe("rested");
   });
 
   it("an UnrecoverableError thrown in the thread fails the task at once, its retries unspent", async () => {

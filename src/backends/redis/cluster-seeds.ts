@@ -8,6 +8,7 @@
  */
 import type { Redis, RedisOptions } from "ioredis";
 import type { ClusterNode } from "./cluster-url.js";
+import { explainSeedFailure } from "./connection-errors.js";
 
 /** How long one seed gets to answer. */
 const PROBE_MS = 2000;
@@ -42,11 +43,14 @@ async function seedTrouble(
       ? undefined
       : `${where} is not a cluster node (its cluster support is off; a redis:// URL reaches it)`;
   } catch (thrown) {
-    const error = socketError ?? thrown;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ECONNREFUSED") return `${where}: connection refused`;
-    const message = error instanceof Error ? error.message : String(error);
-    return `${where}: ${message.replace(/\s+/g, " ").replace(/\.$/, "")}`;
+    // A refused AUTH is the command's own error; a socket's failure comes as an event.
+    const error =
+      thrown instanceof Error && thrown.name === "ReplyError" ? thrown : (socketError ?? thrown);
+    if ((error as NodeJS.ErrnoException).code === "ECONNREFUSED")
+      return `${where}: connection refused`;
+    if (error instanceof Error)
+      return `${where}: ${explainSeedFailure(error, Boolean(options.tls))}`;
+    return `${where}: ${String(error)}`;
   } finally {
     client.disconnect();
   }
@@ -63,5 +67,7 @@ export async function explainSeeds(
 ): Promise<string | undefined> {
   const troubles = await Promise.all(nodes.map((node) => seedTrouble(RedisClient, node, options)));
   const found = troubles.filter((trouble): trouble is string => trouble !== undefined);
-  return found.length > 0 ? `no seed serves as a cluster node: ${found.join("; ")}` : undefined;
+  return found.length > 0
+    ? `no seed could be used as a cluster node: ${found.join("; ")}`
+    : undefined;
 }

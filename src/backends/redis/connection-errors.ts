@@ -121,6 +121,15 @@ function explain(error: Error, target: Target): Failure {
   }
 }
 
+/**
+ * Why one Redis Cluster seed could not be used, in the words a single server's
+ * first connect uses (a missing or wrong password, an unknown host, a refused
+ * port, TLS).
+ */
+export function explainSeedFailure(error: Error, tls: boolean): string {
+  return explain(error, { maskedUrl: "", tls, tlsFromScheme: tls, db: 0 }).cause;
+}
+
 /** A plaintext client dropped by a TLS-only server sees its connection close without a word. */
 function tlsHint(target: Target): string {
   return target.tls ? "" : "; if it requires TLS, use rediss://";

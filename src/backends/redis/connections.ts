@@ -8,12 +8,14 @@
  * resend nothing by themselves: the session decides what may be sent again
  * (see `./session.ts`), and no command waits past the backend's time bound.
  */
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
 import { explainSeeds } from "./cluster-seeds.js";
-import type { ClusterTarget } from "./cluster-url.js";
+import type { ClusterNode, ClusterTarget } from "./cluster-url.js";
 import {
   checkRedisUrl,
   closedBeforeAnswer,
@@ -152,6 +154,8 @@ export class RedisConnections {
   readonly #allWriters = new Set<RedisClient>();
   #outage = false;
   #ClusterClient: typeof Cluster | undefined;
+  /** The seeds the cluster clients start from: those whose host resolved at the first connect. */
+  #seeds: ClusterNode[] | undefined;
 
   constructor(
     private readonly url: string,
@@ -208,6 +212,7 @@ export class RedisConnections {
   async #openCluster(): Promise<Cluster> {
     const { Cluster, Redis } = await loadIoredis();
     this.#ClusterClient = Cluster;
+    this.#seeds = await this.#resolvableSeeds();
     const client = this.#newCluster({ commandTimeout: this.commandTimeoutMs }, {});
     this.#watch(client);
     // ioredis goes on asking for the slots of a cluster that has none assigned yet (its nodes up,
@@ -257,6 +262,46 @@ export class RedisConnections {
   }
 
   /**
+   * The seeds whose host name resolves. The cluster client resolves every
+   * seed before it connects and gives up if any one fails, so one seed
+   * without a DNS record (a node that is down, in an orchestrator that
+   * removes the records of stopped nodes) would stop every process from
+   * starting; such seeds are left out, with a warning. None resolving is the
+   * connect's error, naming each.
+   */
+  async #resolvableSeeds(): Promise<ClusterNode[]> {
+    const { nodes } = this.cluster!.target;
+    // An application's own resolver (clusterOptions.dnsLookup) decides by itself.
+    if (this.cluster!.options.dnsLookup) return [...nodes];
+    const troubles = await Promise.all(
+      nodes.map(async ({ host, port }) => {
+        if (isIP(host) !== 0) return undefined;
+        try {
+          await lookup(host);
+          return undefined;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? "";
+          return `${host}:${port}: unknown host (${code || String(error)})`;
+        }
+      }),
+    );
+    const usable = nodes.filter((_, i) => troubles[i] === undefined);
+    const unknown = troubles.filter((trouble): trouble is string => trouble !== undefined);
+    if (usable.length === 0) {
+      throw new BackendUnavailableError(
+        `cannot connect to Redis Cluster at ${maskUrl(this.url)}: no seed could be used as a cluster node: ${unknown.join("; ")}`,
+      );
+    }
+    if (unknown.length > 0) {
+      this.logger.warn(
+        { url: maskUrl(this.url) },
+        `left out of the cluster's seeds, their host names not resolving: ${unknown.join("; ")}`,
+      );
+    }
+    return usable;
+  }
+
+  /**
    * A cluster client over the seed nodes. Node connections resend nothing by
    * themselves and a command whose node connection closes is not retried by
    * ioredis (`retryDelayOnFailover: 0`): as on one server, the session decides
@@ -268,7 +313,7 @@ export class RedisConnections {
     const Cluster = this.#ClusterClient!;
     const { target, options } = this.cluster!;
     return new Cluster(
-      target.nodes.map(({ host, port }) => ({ host, port })),
+      (this.#seeds ?? target.nodes).map(({ host, port }) => ({ host, port })),
       {
         lazyConnect: true,
         enableOfflineQueue: false,

@@ -262,9 +262,11 @@ export class RedisSession {
           throw new BackendUnavailableError(
             timedOut(error)
               ? `${what}: ${this.#noAnswer()}`
-              : wait
-                ? `${what}: Redis at ${this.#maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`
-                : `${what}: Redis at ${this.#maskedUrl} cannot be reached`,
+              : this.connections.isCluster && movingSlot(error)
+                ? `${what}: Redis Cluster at ${this.#maskedUrl} kept redirecting the call${wait ? ` for ${this.unavailableAfterMs / 1000} s` : ""}: the queue's slot is being moved to another node (resharding), or a failover is under way`
+                : wait
+                  ? `${what}: Redis at ${this.#maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`
+                  : `${what}: Redis at ${this.#maskedUrl} cannot be reached`,
             { cause: error },
           );
         }
@@ -386,4 +388,14 @@ export class RedisSession {
       .sadd(queuesRegistryKey(this.prefix), queue)
       .catch(() => this.#registered.delete(queue));
   }
+}
+
+/**
+ * Whether a cluster call failed because the cluster kept redirecting it: the
+ * cluster client gives up after its redirections with the last one's reply
+ * (TRYAGAIN while a slot's keys are split between two nodes, MOVED or ASK).
+ */
+function movingSlot(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : "";
+  return /Too many Cluster redirections|TRYAGAIN|^(MOVED|ASK) /.test(message);
 }

@@ -207,9 +207,12 @@ export function cronCases(h: ContractHarness): void {
       const runsOf = async () =>
         (await queue.getAllTasks()).filter((t) => t.cronId === cron?.deterministicId);
       const completed = async () => (await runsOf()).filter((t) => t.status === "completed");
+      // 130 steps of the fake clock, each with two workers' loops and a listing in between: on a
+      // loaded machine (a CI run beside other work) more than the default 10 s of real time.
       await advanceUntil(clock, async () => (await completed()).length >= 3, {
         step: 5,
         what: "three runs completed",
+        timeoutMs: 45_000,
       });
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all(running);
@@ -227,7 +230,7 @@ export function cronCases(h: ContractHarness): void {
       const ran = executed.get(token);
       expect(new Set(ran).size).toBe(ran.length);
       expect(ran.sort()).toEqual((await completed()).map((t) => t.id).sort());
-    });
+    }, 60_000);
 
     it("CRON-3 deleteCron removes the runs still waiting for their time, leaving no record (decided)", async () => {
       const clock = new TestClock(at("2030-01-01T08:00:30Z"));

@@ -11,10 +11,16 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pino } from "pino";
 import { BackendError, BackendUnavailableError, Queue, task } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, PrivateRedis, untilRedisAnswers } from "../../support/private-redis.js";
+import {
+  askRedis,
+  freePort,
+  PrivateRedis,
+  untilRedisAnswers,
+} from "../../support/private-redis.js";
 import {
   freeNodePort,
   PrivateRedisCluster,
@@ -67,7 +73,7 @@ describe.skipIf(!installed)("redis: a cluster reached the wrong way", () => {
       );
       expect(error).toBeInstanceOf(BackendUnavailableError);
       expect(error?.message).toBe(
-        `cannot connect to Redis Cluster at ${url}: no seed serves as a cluster node: 127.0.0.1:${plain.port} is not a cluster node (its cluster support is off; a redis:// URL reaches it); 127.0.0.1:${closed}: connection refused`,
+        `cannot connect to Redis Cluster at ${url}: no seed could be used as a cluster node: 127.0.0.1:${plain.port} is not a cluster node (its cluster support is off; a redis:// URL reaches it); 127.0.0.1:${closed}: connection refused`,
       );
     } finally {
       await plain.destroy();
@@ -75,7 +81,7 @@ describe.skipIf(!installed)("redis: a cluster reached the wrong way", () => {
   });
 
   it("a redis:// URL naming a cluster node is told to use redis+cluster:// at the first redirection", async () => {
-    cluster = await PrivateRedisCluster.start({ masters: 3, replicasPerMaster: 0 });
+    cluster ??= await PrivateRedisCluster.start({ masters: 3, replicasPerMaster: 0 });
     const seed = cluster.url.slice("redis+cluster://".length).split(",")[0]!;
     const backend = new RedisBackend({ url: `redis://${seed}`, prefix: "misuse" });
     try {
@@ -101,6 +107,68 @@ describe.skipIf(!installed)("redis: a cluster reached the wrong way", () => {
       );
     } finally {
       await backend.disconnect();
+    }
+  });
+
+  it("a seed whose host name does not resolve is left out with a warning; when none resolves, the connect names each", async () => {
+    cluster ??= await PrivateRedisCluster.start({ masters: 3, replicasPerMaster: 0 });
+    const seed = cluster.url.slice("redis+cluster://".length).split(",")[0]!;
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    const url = `redis+cluster://nosuchhost.invalid:7101,${seed}`;
+    const backend = new RedisBackend({ url, prefix: "misuse-dns", logger });
+    try {
+      const queue = new Queue(backend, { name: "dns" });
+      expect(await queue.add(echo(1))).toBe(true);
+      expect(await queue.size()).toBe(1);
+      const warned = lines.map((line) => JSON.parse(line) as { msg: string; level: number });
+      expect(warned.filter((line) => line.msg.includes("nosuchhost.invalid"))).toEqual([
+        expect.objectContaining({
+          level: 40,
+          msg: expect.stringMatching(
+            /^left out of the cluster's seeds, their host names not resolving: nosuchhost\.invalid:7101: unknown host \((ENOTFOUND|EAI_AGAIN)\)$/,
+          ),
+        }),
+      ]);
+      await queue.clear();
+    } finally {
+      await backend.disconnect();
+    }
+    const none = "redis+cluster://nosuchhost.invalid:7101,alsonot.invalid:7102";
+    const error = await new RedisBackend({ url: none }).connect().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect(error?.message).toMatch(
+      /^cannot connect to Redis Cluster at redis\+cluster:\/\/nosuchhost\.invalid:7101,alsonot\.invalid:7102: no seed could be used as a cluster node: nosuchhost\.invalid:7101: unknown host \(\w+\); alsonot\.invalid:7102: unknown host \(\w+\)$/,
+    );
+  });
+
+  it("a seed that wants a password, or another one, says so in a single server's words", async () => {
+    const guarded = await PrivateRedis.start();
+    await askRedis(guarded.port, ["CONFIG", "SET", "requirepass", "s3cret"]);
+    try {
+      for (const [auth, words] of [
+        ["", "the server requires a password and the URL gives none"],
+        [":xyzzy-guess@", "authentication failed"],
+      ] as const) {
+        const error = await new RedisBackend({
+          url: `redis+cluster://${auth}127.0.0.1:${guarded.port}`,
+        })
+          .connect()
+          .then(
+            () => null,
+            (e: unknown) => e as Error,
+          );
+        expect(error).toBeInstanceOf(BackendUnavailableError);
+        expect(error?.message).toContain(
+          `no seed could be used as a cluster node: 127.0.0.1:${guarded.port}: ${words} (`,
+        );
+        expect(error?.message).not.toContain("xyzzy");
+      }
+    } finally {
+      await guarded.destroy();
     }
   });
 });
