@@ -16,6 +16,7 @@ import {
   removeCronRuns,
   toCronDefinition,
 } from "./cron.js";
+import { CRON_RUNS_AHEAD, FIRST_RUNS_HORIZON_MS, scheduleRunsOf } from "./cron-runs.js";
 import { type CronEvery, type CronOptions, parseCronSchedule } from "./cron-schedule.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { checkTasks } from "./task-refs.js";
@@ -30,7 +31,20 @@ export async function registerCron(
   checkTasks([task], "queue.addCron()", queue.maxPayloadBytes, false);
   const schedule = parseCronSchedule(input, options, "queue.addCron()");
   const cron = newStoredCron(task, schedule, queue.name, queue.clock.now());
-  return (await queue.connect()).addCron(queue.name, cron.deterministicId, cron);
+  const backend = await queue.connect();
+  if (!(await backend.addCron(queue.name, cron.deterministicId, cron))) return false;
+  // Its first runs now, not at a worker's next cron-manager tick (up to cronInterval later,
+  // by which time the fire times in between would have passed unscheduled).
+  await scheduleRunsOf(
+    backend,
+    queue.name,
+    [cron],
+    queue.clock.now(),
+    CRON_RUNS_AHEAD,
+    undefined,
+    FIRST_RUNS_HORIZON_MS,
+  );
+  return true;
 }
 
 /** `queue.deleteCron(task, schedule, options)`: removes the cron and its waiting runs; `false` when there is none. */

@@ -16,13 +16,14 @@ import { MemoryBackend } from "../backends/memory/memory-backend.js";
 import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
 import { AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
+import { CRON_RUNS_AHEAD } from "../queue/cron-runs.js";
 import { decodeTask } from "../queue/decode-task.js";
 import { Queue } from "../queue/queue.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { Task } from "../task/task-record.js";
 import type { Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
-import { CRON_RUNS_AHEAD, scheduleCronRuns } from "../worker/cron-manager.js";
+import { scheduleCronRuns } from "../worker/cron-manager.js";
 import { resolveTestQueueOptions, type TestQueueOptions } from "./test-queue-options.js";
 
 /** What a `waitFor` that timed out on tasks nothing ran says to do: a TestQueue has no worker to start. */

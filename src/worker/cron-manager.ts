@@ -1,22 +1,18 @@
 /**
  * @module worker/cron-manager
  * Keeps the next few runs of every cron of the worker's queues scheduled,
- * every `intervalMs` on the worker's clock (a `TestClock` drives it in tests).
+ * every `intervalMs` on the worker's clock (a `TestClock` drives it in tests)
+ * — `addCron` schedules a new cron's first ones itself.
  * Each run's task id is derived from (cron, fire time), and adding is
  * unique by id, so however many workers do this at once each run exists once. On
  * each tick the declared-cron reconciler (if any) runs first, so a cron new
  * in the config file gets its runs in the same tick.
  */
 import type { Logger } from "../observability/logger.js";
-import { addOptionsFor } from "../queue/add-events.js";
-import { cronRunsAhead, cronRunTask, readStoredCron } from "../queue/cron.js";
+import { CRON_RUNS_AHEAD, scheduleRunsOf } from "../queue/cron-runs.js";
 import type { Queue } from "../queue/queue.js";
-import type { TaskData } from "../task/task-record.js";
 import type { DeclaredCrons } from "./declared-crons.js";
 import { type PeriodicLoopOptions, runPeriodically } from "./periodic-loop.js";
-
-/** How many runs of each cron are kept scheduled ahead (CRON-12). */
-export const CRON_RUNS_AHEAD = 3;
 
 /** What the cron-manager loop needs from its worker. */
 export interface CronManagerOptions extends PeriodicLoopOptions {
@@ -59,28 +55,13 @@ export async function scheduleCronRuns(
   horizonMs = 0,
 ): Promise<number> {
   const { backend, name } = queue;
-  const runs: TaskData[] = [];
-  for (const data of await backend.getCrons(name)) {
-    const cron = readStoredCron(data);
-    if (!cron) {
-      onBadCron(
-        queue,
-        String(data.deterministicId),
-        "it is not a cron record this version understands",
-      );
-      continue;
-    }
-    let times: number[];
-    try {
-      times = cronRunsAhead(cron, now, count, horizonMs);
-    } catch (error) {
-      onBadCron(queue, cron.deterministicId, (error as Error).message);
-      continue;
-    }
-    for (const at of times) runs.push(cronRunTask(cron, at, now));
-  }
-  if (runs.length === 0) return 0;
-  return (await backend.add(name, runs, "unique", addOptionsFor(backend, runs, now))).filter(
-    Boolean,
-  ).length;
+  return scheduleRunsOf(
+    backend,
+    name,
+    await backend.getCrons(name),
+    now,
+    count,
+    (id, why) => onBadCron(queue, id, why),
+    horizonMs,
+  );
 }

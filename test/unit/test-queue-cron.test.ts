@@ -1,7 +1,8 @@
 /**
  * Crons on a `TestQueue` (TQ-15): `addCron` / `deleteCron` / `getCrons` behave
- * like the Queue's, and `scheduleCronRuns()` does what a worker's cron manager
- * does on one tick, so a `TestClock` can walk a cron through its runs.
+ * like the Queue's (`addCron` schedules the first runs), and
+ * `scheduleCronRuns()` does what a worker's cron manager does on one tick, so a
+ * `TestClock` can walk a cron through its runs.
  */
 import { CronExpressionError, InvalidOptionError, task } from "sheppy";
 import { TestClock, TestQueue } from "sheppy/testing";
@@ -22,11 +23,15 @@ describe("TestQueue crons", () => {
     expect((await queue.getCrons()).map((c) => c.args)).toEqual([["b"]]);
   });
 
-  test("scheduleCronRuns schedules the next runs once; the test clock walks the cron through them", async () => {
+  test("addCron schedules the first runs, scheduleCronRuns keeps them going; the test clock walks the cron through them", async () => {
     const clock = new TestClock(new Date("2030-01-01T08:00:30Z"));
     const queue = new TestQueue({ clock });
     await queue.addCron(ping("p"), "*/5 * * * *");
-    expect(await queue.scheduleCronRuns()).toBe(3);
+    expect((await queue.getScheduled()).map((t) => t.scheduledAt?.toISOString())).toEqual([
+      "2030-01-01T08:05:00.000Z",
+      "2030-01-01T08:10:00.000Z",
+      "2030-01-01T08:15:00.000Z",
+    ]);
     expect(await queue.scheduleCronRuns()).toBe(0);
     expect(await queue.processScheduled()).toEqual([]);
 

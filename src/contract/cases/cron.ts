@@ -148,13 +148,34 @@ export function cronCases(h: ContractHarness): void {
       expect(await queue.getCrons()).toHaveLength(4);
     });
 
-    it("CRON-13 clear() removes the queue's crons and counts them", async () => {
+    it("CRON-13 clear() removes the queue's crons and their scheduled runs, and counts them", async () => {
       const queue = h.queue();
       await queue.addCron(report("a"), "@daily");
       await queue.addCron(report("b"), "@daily");
       await queue.add(report("now"));
-      expect(await queue.clear()).toBe(3);
+      // Each cron with its next 3 runs (scheduled by addCron), and the task.
+      expect(await queue.getScheduled(100)).toHaveLength(6);
+      expect(await queue.clear()).toBe(9);
       expect(await queue.getCrons()).toEqual([]);
+      expect(await queue.getScheduled(100)).toEqual([]);
+    });
+
+    it("CRON-15 addCron schedules the new cron's first runs itself: its next 3 and every run in the next 20 s, the first of them getCrons' nextRunAt", async () => {
+      const clock = new TestClock(at("2030-01-01T08:00:01Z"));
+      const queue = h.queue({ clock });
+      expect(await queue.addCron(report("soon"), { every: 2 })).toBe(true);
+      const [cron] = await queue.getCrons();
+      const runs = (await queue.getScheduled(100)).filter(
+        (t) => t.cronId === cron?.deterministicId,
+      );
+      const times = runs.map((t) => t.scheduledAt?.toISOString()).sort();
+      expect(times).toHaveLength(10);
+      expect(times[0]).toBe("2030-01-01T08:00:02.000Z");
+      expect(times.at(-1)).toBe("2030-01-01T08:00:20.000Z");
+      expect(cron?.nextRunAt?.toISOString()).toBe(times[0]);
+      // Adding it again adds nothing, runs included.
+      expect(await queue.addCron(report("soon"), { every: 2 })).toBe(false);
+      expect(await queue.getScheduled(100)).toHaveLength(10);
     });
 
     it("CRON-12 the worker's cron manager keeps the next 3 runs scheduled, with ids derived from cron and fire time", async () => {
@@ -306,7 +327,7 @@ export function cronCases(h: ContractHarness): void {
       expect(waiting).toEqual(["2030-01-01T08:06:00.000Z", "2030-01-01T08:07:00.000Z"]);
     });
 
-    it("CRON-14 listCronQueues names the queues that hold crons, sorted, including one that holds nothing else", async () => {
+    it("CRON-14 listCronQueues names the queues that hold crons, sorted, not those that hold only tasks", async () => {
       const withCron = h.queue();
       const withTask = h.queue();
       const backend = await withCron.connect();
@@ -317,7 +338,6 @@ export function cronCases(h: ContractHarness): void {
       const queues = await backend.listCronQueues();
       expect(mine(queues)).toEqual([withCron.name]);
       expect(queues).toEqual([...queues].sort());
-      expect([...(await backend.listQueues()).keys()]).not.toContain(withCron.name);
       await withCron.deleteCron(report("listed"), "0 9 * * *");
       expect(mine(await backend.listCronQueues())).toEqual([]);
     });
