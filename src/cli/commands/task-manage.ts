@@ -6,6 +6,7 @@
  */
 import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError, TaskStateError } from "../../errors.js";
+import { REDRIVE_STATUSES, type RedriveStatus } from "../../queue/retry-all.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
@@ -37,10 +38,6 @@ function parseSince(raw: string): Date | number {
     throw new CliUsageError(`--since: '${raw}' ${reason}; expected ${SINCE_FORMATS}`);
   }
 }
-
-/** The statuses `--all` may name: tasks that ended without success. */
-const REDRIVE_STATUSES = ["failed", "crashed", "cancelled"] as const;
-type RedriveStatus = (typeof REDRIVE_STATUSES)[number];
 
 /** `--all <statuses>`: comma-separated, each one a task can end in without success. */
 function parseRedriveStatuses(raw: string): RedriveStatus[] {
