@@ -5,6 +5,7 @@
  * the same storage does, in the order the backend stored it, and one that
  * resumes after the last event id it saw misses nothing still in the log.
  */
+import type { Backend, StoredEvent } from "../backends/backend.js";
 import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import {
@@ -140,6 +141,21 @@ export function queueEvents(queue: QueueHandle, options: QueueEventsOptions = {}
   return { events: iterate(queue.name, start, after, limit, types, options.signal), started };
 }
 
+/**
+ * The body after `page` when the page ends with a `started` mark, which is
+ * read from it (written in the same step, so there while the mark is; it is
+ * also the next page's first); `undefined` otherwise.
+ */
+export async function bodyAfterPage(
+  backend: Pick<Backend, "readEvents">,
+  queue: string,
+  page: readonly StoredEvent[],
+): Promise<StoredEvent | undefined> {
+  if (!endsWithStartedMark(page)) return undefined;
+  const after = page[page.length - 1]!.id;
+  return (await backend.readEvents(queue, { after, limit: 1, waitMs: 0 }))[0];
+}
+
 async function* iterate(
   queueName: string,
   start: Promise<EventsStart>,
@@ -156,12 +172,7 @@ async function* iterate(
     let following: (typeof stored)[number] | undefined;
     try {
       stored = await backend.readEvents(queueName, { after: position, limit, waitMs: WAIT_MS });
-      // A page that ends with a `started` mark needs the body after it (written in the same step,
-      // so there while the mark is): read now, it is also the next page's first.
-      if (endsWithStartedMark(stored)) {
-        const after = stored[stored.length - 1]!.id;
-        following = (await backend.readEvents(queueName, { after, limit: 1, waitMs: 0 }))[0];
-      } else following = undefined;
+      following = await bodyAfterPage(backend, queueName, stored);
       failures = 0;
     } catch (error) {
       if (!backend.isConnected) return;

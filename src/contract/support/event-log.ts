@@ -1,7 +1,8 @@
 /** Reading a queue's whole event log in contract cases. */
 import type { Backend } from "../../backends/backend.js";
 import type { QueueEvent } from "../../index.js";
-import { endsWithStartedMark, readEventPage } from "../../task/lifecycle-event.js";
+import { bodyAfterPage } from "../../queue/queue-events.js";
+import { readEventPage } from "../../task/lifecycle-event.js";
 
 /** Every event the log of `queue` holds, oldest first. */
 export async function logOf(backend: Backend, queue: string): Promise<QueueEvent[]> {
@@ -10,10 +11,7 @@ export async function logOf(backend: Backend, queue: string): Promise<QueueEvent
   for (;;) {
     const page = await backend.readEvents(queue, { after, limit: 500 });
     if (page.length === 0) return out;
-    const following = endsWithStartedMark(page)
-      ? (await backend.readEvents(queue, { after: page.at(-1)!.id, limit: 1 }))[0]
-      : undefined;
-    out.push(...readEventPage(queue, page, following));
+    out.push(...readEventPage(queue, page, await bodyAfterPage(backend, queue, page)));
     after = page[page.length - 1]!.id;
   }
 }
