@@ -126,7 +126,11 @@ export type {
   WorkflowResultNotJson,
 } from "./task/json-signature.js";
 export type { QueueEvent, QueueEventType } from "./task/lifecycle-event.js";
-export { MAX_EVENT_ERROR_CHARS, MAX_EVENT_RESULT_CHARS } from "./task/lifecycle-event.js";
+export {
+  MAX_EVENT_ERROR_CHARS,
+  MAX_EVENT_LOG_CHARS,
+  MAX_EVENT_RESULT_CHARS,
+} from "./task/lifecycle-event.js";
 export type { StoredAs } from "./task/stored-as.js";
 export type { ErrorData, IssueData } from "./task/stored-error.js";
 export { registerErrorClass, TaskError } from "./task/stored-error.js";

@@ -415,7 +415,7 @@ export class AttemptPipeline {
     const { store, queue } = this.options;
     return new ProgressReporter(
       claim.record,
-      async (record) => {
+      async (record, newLines) => {
         const written = await store.saveProgress(
           queue,
           { id: claim.record.id, fence: fence() },
@@ -427,6 +427,7 @@ export class AttemptPipeline {
           this.#events?.push(
             eventBody("progress", record, this.options.environment.clock.now(), {
               attempt: attemptNumber(claim.record),
+              newLines,
             }),
           );
           try {

@@ -29,8 +29,12 @@ export const MAX_LOG_LINE_CHARS = 2000;
 /** Bytes of JSON a progress value may take. */
 export const MAX_PROGRESS_BYTES = 64 * 1024;
 
-/** Writes the running record; resolves `false` when the claim is no longer current. */
-export type ProgressWriter = (record: TaskData) => Promise<boolean>;
+/**
+ * Writes the running record; resolves `false` when the claim is no longer
+ * current. `newLines` are the log lines added since the previous write
+ * (the latest {@link MAX_LOG_LINES} at most), for the `progress` event.
+ */
+export type ProgressWriter = (record: TaskData, newLines: readonly string[]) => Promise<boolean>;
 
 /** A JSON copy of a progress value of task `taskName`; throws (to the task) when it is not JSON or too big. */
 export function progressValue(value: unknown, taskName: string): JsonValue {
@@ -66,6 +70,8 @@ export function logLine(line: unknown, taskName: string): string {
 export class ProgressReporter {
   #progress: JsonValue | undefined;
   #logs: string[] | undefined;
+  /** Lines logged since the last write started. */
+  #unwrittenLines = 0;
   #dirty = false;
   #timer: Timer | undefined;
   #writing = false;
@@ -103,6 +109,7 @@ export class ProgressReporter {
     if (text.length > MAX_LOG_LINE_CHARS) text = `${text.slice(0, MAX_LOG_LINE_CHARS - 1)}…`;
     const logs = this.#logs ? [...this.#logs, text] : [text];
     this.#logs = logs.length > MAX_LOG_LINES ? logs.slice(-MAX_LOG_LINES) : logs;
+    this.#unwrittenLines = Math.min(this.#unwrittenLines + 1, MAX_LOG_LINES);
     this.#changed();
   }
 
@@ -154,8 +161,11 @@ export class ProgressReporter {
     this.#dirty = false;
     this.#writing = true;
     this.#lastWriteAt = this.clock.now();
+    const newLines =
+      this.#unwrittenLines === 0 ? [] : (this.#logs ?? []).slice(-this.#unwrittenLines);
+    this.#unwrittenLines = 0;
     try {
-      const current = await this.write(this.#withReports(this.data));
+      const current = await this.write(this.#withReports(this.data), newLines);
       // A claim taken over: this attempt's outcome will be discarded, and so are its reports.
       if (!current) this.#stopped = true;
     } catch (error) {

@@ -72,6 +72,14 @@ export interface QueueEvent {
   /** The task's latest progress value (`progress`). */
   readonly progress?: JsonValue;
   /**
+   * The lines the task logged since the previous `progress` event
+   * (`progress`), oldest first, as many of the newest as fit in
+   * {@link MAX_EVENT_LOG_CHARS} characters; absent when it logged none.
+   */
+  readonly logs?: readonly string[];
+  /** How many of the lines logged since the previous `progress` event are not in `logs` (read them with `queue.getTask`). */
+  readonly logsLeftOut?: number;
+  /**
    * The task's result (`completed`; the workflow's, `workflow:completed`), when its JSON takes at most
    * {@link MAX_EVENT_RESULT_CHARS} characters; absent for a task that
    * returned nothing or chained tasks. A longer one is left out
@@ -99,6 +107,32 @@ export const MAX_EVENT_RESULT_CHARS = 2048;
  * each of them again: read the whole message with `queue.getTask`.
  */
 export const MAX_EVENT_ERROR_CHARS = 2048;
+
+/**
+ * The most characters of log lines one `progress` event carries: the newest
+ * lines logged since the previous write that fit, a single longer line cut
+ * to this length (ending with "…"). A task keeps its last 100 lines of up to
+ * 2,000 characters each on its record; the log carries what is new, bounded
+ * like an error message.
+ */
+export const MAX_EVENT_LOG_CHARS = 4096;
+
+/** The new lines a `progress` event carries (see {@link MAX_EVENT_LOG_CHARS}), and how many it leaves out. */
+function eventLogLines(lines: readonly string[]): { carried: string[]; leftOut: number } {
+  const carried: string[] = [];
+  let room = MAX_EVENT_LOG_CHARS;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    if (line.length <= room) {
+      carried.push(line);
+      room -= line.length;
+    } else {
+      if (carried.length === 0) carried.push(`${line.slice(0, MAX_EVENT_LOG_CHARS - 1)}…`);
+      break;
+    }
+  }
+  return { carried: carried.reverse(), leftOut: lines.length - carried.length };
+}
 
 /** An error message as an event carries it (see {@link MAX_EVENT_ERROR_CHARS}). */
 function eventErrorMessage(message: string): string {
@@ -177,7 +211,8 @@ function runAtOf(record: TaskData): number | undefined {
  * A body is a JSON array, not an object: `[taskId, type, taskName, attempt,
  * at, status, durationMs, extras]`, where `status` is `null` when it is the
  * type's own name (`completed`, `failed`…), and the two last members are
- * left out when empty (`extras`: `e` the error, `p` the progress value, `r`
+ * left out when empty (`extras`: `e` the error, `p` the progress value, `l`
+ * the new log lines and `lx` how many were left out, `r`
  * when it runs next, `v` the result or `vx` a result left out for its size). The log holds two or three bodies per task, each
  * sent with the settle or add that carries it; without member names a body
  * is about half the size — fewer bytes for a worker to send and for the
@@ -193,6 +228,8 @@ export function eventBody(
     readonly durationMs?: number | undefined;
     /** Milliseconds before `at` the attempt started, when the body just before it is {@link STARTED_MARK}. */
     readonly startedBefore?: number | undefined;
+    /** A `progress` event's log lines added since the previous one. */
+    readonly newLines?: readonly string[] | undefined;
   },
 ): string {
   // Written by hand rather than through JSON.stringify of a list: several bodies per task on a
@@ -205,6 +242,11 @@ export function eventBody(
     extras += `,"e":${JSON.stringify([record.error.type, eventErrorMessage(record.error.message)])}`;
   if (type === "progress" && record.progress !== undefined)
     extras += `,"p":${JSON.stringify(record.progress)}`;
+  if (type === "progress" && extra?.newLines !== undefined && extra.newLines.length > 0) {
+    const { carried, leftOut } = eventLogLines(extra.newLines);
+    extras += `,"l":${JSON.stringify(carried)}`;
+    if (leftOut > 0) extras += `,"lx":${leftOut}`;
+  }
   if (type === "completed") extras += resultExtra(record);
   const runAt = runAtOf(record);
   if (runAt !== undefined) extras += `,"r":${runAt}`;
@@ -350,6 +392,8 @@ function fieldsOfList(list: readonly unknown[]): Record<string, unknown> {
     durationMs: list[6],
     ...(error ? { error } : {}),
     ...("p" in more ? { progress: more.p } : {}),
+    logs: more.l,
+    logsLeftOut: more.lx,
     ...("v" in more ? { result: more.v } : {}),
     ...(more.vx === 1 ? { resultLeftOut: true } : {}),
     runAt: more.r,
@@ -391,6 +435,9 @@ export function readEvent(queue: string, id: string, body: string): QueueEvent {
   if (error && typeof error === "object")
     event.error = { type: text(error.type), message: text(error.message) };
   if ("progress" in fields) event.progress = fields.progress as JsonValue;
+  if (Array.isArray(fields.logs)) event.logs = fields.logs.filter((l) => typeof l === "string");
+  const logsLeftOut = finite(fields.logsLeftOut);
+  if (logsLeftOut !== undefined && logsLeftOut > 0) event.logsLeftOut = logsLeftOut;
   const carriesResult = type === "completed" || type === "workflow:completed";
   if (carriesResult && "result" in fields) event.result = fields.result as JsonValue;
   if (carriesResult && fields.resultLeftOut === true) event.resultLeftOut = true;

@@ -58,6 +58,21 @@ describe("stored text printed by the CLI", () => {
     expect(line.length).toBeLessThan(400);
   });
 
+  it("a progress event's log lines: the last one shown on the event's line, its control characters as escapes, the others counted", () => {
+    const { error: _none, ...rest } = failedEvent;
+    const line = eventLine({
+      ...rest,
+      type: "progress",
+      status: "processing",
+      logs: ["first", hostile],
+      logsLeftOut: 3,
+    });
+    expect(line).not.toContain("\n");
+    expect(rawControls(line)).toEqual([]);
+    expect(line).toContain("log line1 ⏎ line2 \\x1b[31mRED");
+    expect(line).toContain("(and 4 earlier lines)");
+  });
+
   it("task list and task info show an error's and a log line's control characters as escapes", () => {
     const failed = {
       ...base,

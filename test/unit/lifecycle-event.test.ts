@@ -16,6 +16,7 @@ import {
   eventBodyWithoutId,
   finishedWorkflowEvent,
   MAX_EVENT_ERROR_CHARS,
+  MAX_EVENT_LOG_CHARS,
   MAX_EVENT_RESULT_CHARS,
   readEvent,
   readEventPage,
@@ -163,6 +164,39 @@ describe("lifecycle event bodies", () => {
     expect(readEvent("q", "2", finishedWorkflowEvent(workflow, 5)!).error!.message).toHaveLength(
       MAX_EVENT_ERROR_CHARS,
     );
+  });
+
+  it("a progress event carries the newest new log lines that fit the bound, in order, and counts the rest", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ maxLength: 2000, unit: "binary" }), { maxLength: 100 }),
+        (lines) => {
+          const data: TaskData = { ...base, status: "processing" };
+          const event = readEvent("q", "1", eventBody("progress", data, 5, { newLines: lines }));
+          if (lines.length === 0) {
+            expect(event).not.toHaveProperty("logs");
+            return;
+          }
+          const carried = event.logs ?? [];
+          expect(carried).toEqual(lines.slice(lines.length - carried.length));
+          expect(carried.join("").length).toBeLessThanOrEqual(MAX_EVENT_LOG_CHARS);
+          expect(event.logsLeftOut ?? 0).toBe(lines.length - carried.length);
+          // Left out only when the next older line would not have fitted.
+          if (carried.length < lines.length)
+            expect(
+              carried.join("").length + lines[lines.length - carried.length - 1]!.length,
+            ).toBeGreaterThan(MAX_EVENT_LOG_CHARS);
+        },
+      ),
+    );
+    const long = "z".repeat(MAX_EVENT_LOG_CHARS + 10);
+    const cut = readEvent(
+      "q",
+      "1",
+      eventBody("progress", { ...base, status: "processing" }, 5, { newLines: ["a", long] }),
+    );
+    expect(cut.logs).toEqual([`${"z".repeat(MAX_EVENT_LOG_CHARS - 1)}…`]);
+    expect(cut.logsLeftOut).toBe(1);
   });
 
   it("a completed event carries a result up to the bound, says when one was longer, and carries none for chained tasks", () => {

@@ -59,6 +59,12 @@ export function eventLine(event: QueueEvent): string {
   // Stored text is written on the event's one line, its control characters shown as escapes.
   if (event.error) parts.push(joinLines(`${event.error.type}: ${event.error.message}`));
   if (event.progress !== undefined) parts.push(`progress ${formatJson(event.progress, 200)}`);
+  const lastLine = event.logs?.at(-1);
+  if (lastLine !== undefined) {
+    const earlier = event.logs!.length - 1 + (event.logsLeftOut ?? 0);
+    const shown = lastLine.length > 200 ? `${lastLine.slice(0, 199)}…` : lastLine;
+    parts.push(`log ${joinLines(shown)}${earlier > 0 ? ` (and ${earlier} earlier lines)` : ""}`);
+  }
   if (event.result !== undefined) parts.push(`result ${formatJson(event.result, 200)}`);
   if (event.resultLeftOut) parts.push("result too long for the event (sheppy task info shows it)");
   return parts.join("  ");

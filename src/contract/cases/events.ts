@@ -9,7 +9,14 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { InvalidOptionError, progress, type QueueEvent, type TaskData, task } from "../../index.js";
+import {
+  InvalidOptionError,
+  log,
+  progress,
+  type QueueEvent,
+  type TaskData,
+  task,
+} from "../../index.js";
 import { eventBody, readEvent, STARTED_MARK } from "../../task/lifecycle-event.js";
 import type { ContractHarness } from "../harness.js";
 import { logOf } from "../support/event-log.js";
@@ -21,6 +28,17 @@ const reporting = task({ name: "events.reporting" }, async (n: number) => {
   progress({ done: n });
   // Long enough for the progress write to land before the task ends.
   await new Promise((resolve) => setTimeout(resolve, 300));
+  return n;
+});
+const logging = task({ name: "events.logging" }, async (n: number) => {
+  log("line 1");
+  log("line 2");
+  // Past the first write (after 200 ms) and before the next may start (1 s after it).
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  log("after 1");
+  progress({ done: n });
+  // Long enough for that second write (1 s after the first) to land before the task ends.
+  await new Promise((resolve) => setTimeout(resolve, 1300));
   return n;
 });
 const failing = task({ name: "events.failing", retry: 1, retryDelay: 0 }, (_n: number) => {
@@ -490,6 +508,21 @@ export function eventCases(h: ContractHarness): void {
       const log = await logOf(backend, queue.name);
       expect(log.map((e) => e.type)).toEqual(["added", "started", "progress", "completed"]);
       expect(log[2]!.progress).toEqual({ done: 3 });
+    });
+
+    it("EV-34 a progress event carries the lines the task logged since the previous one", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const t = logging(2);
+      await queue.add(t);
+      await h.worker(queue).work({ maxTasks: 1 });
+      const log = await logOf(backend, queue.name);
+      const reports = log.filter((e) => e.type === "progress");
+      expect(reports.map((e) => e.logs)).toEqual([["line 1", "line 2"], ["after 1"]]);
+      expect(reports.every((e) => e.logsLeftOut === undefined)).toBe(true);
+      expect(reports[1]!.progress).toEqual({ done: 2 });
+      const stored = await queue.getTask(t);
+      expect(stored?.logs).toEqual(["line 1", "line 2", "after 1"]);
     });
 
     it("EV-19 a long attempt's `started` is in the log while it still runs, stamped with its start", async () => {
