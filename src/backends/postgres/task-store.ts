@@ -81,9 +81,15 @@ events AS (
  * Within an application's transaction, the same bodies go to
  * `events_pending`; a deferred trigger appends them when that transaction
  * commits (migration 007), so the queue's event lock is held only during
- * its commit, not for as long as the application keeps it open.
+ * its commit, not for as long as the application keeps it open. The row
+ * `admits` writes has the same effect on concurrency keys (migration 013):
+ * their held tasks are admitted at the commit, after its events, so the
+ * transaction holds no key's lock while it stays open either.
  */
 const STAGE_ADDED = `
+admits AS (
+  INSERT INTO %SCHEMA%.admits_pending (queue, ckey) VALUES ($1, NULL)
+),
 events AS (
   INSERT INTO %SCHEMA%.events_pending (queue, body, cap, channel)
   SELECT $1, e.body, $14, $15 FROM unnest($3::text[], $13::text[]) WITH ORDINALITY AS e(id, body, n)

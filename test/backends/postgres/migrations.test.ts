@@ -89,6 +89,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
           [10, "rerun_of"],
           [11, "events_left_at_commit"],
           [12, "admit_rekeyed"],
+          [13, "admit_at_commit"],
         ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
@@ -112,9 +113,11 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
     try {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
-      expect(before.pending.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-      expect(before.latest).toBe(12);
-      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      expect(before.pending.map((m) => m.version)).toEqual([
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+      ]);
+      expect(before.latest).toBe(13);
+      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
       await client.end();
@@ -131,7 +134,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       const undone = freshSchema();
       await client.query("BEGIN");
       await client.query("CREATE TEMP TABLE caller_work (n int) ON COMMIT DROP");
-      expect(await migrate(client, undone)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      expect(await migrate(client, undone)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
       // Still inside the caller's transaction: its own work is there, and it can roll everything back.
       expect((await client.query("SELECT count(*)::int AS n FROM caller_work")).rows[0].n).toBe(0);
       await client.query("ROLLBACK");
@@ -311,7 +314,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
         [JSON.stringify({ id: "old", name: echo.name, status: "pending" })],
       );
       expect((await migrationStatus(pool, schema)).pending.map((m) => m.version)).toEqual([
-        7, 8, 9, 10, 11, 12,
+        7, 8, 9, 10, 11, 12, 13,
       ]);
 
       const backend = new PostgresBackend({ url: POSTGRES_URL, schema });
