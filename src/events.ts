@@ -34,3 +34,15 @@ export interface WorkerEventMap {
   /** What a running task reported (`task.progress`, `task.logs`) was written to its record. */
   "task:progress": [TaskEvent];
 }
+
+/** A listener of the worker's event `K`. */
+export type WorkerListener<K extends keyof WorkerEventMap> = (...args: WorkerEventMap[K]) => void;
+
+/**
+ * What the worker's loops need of its events: announce one, and learn
+ * whether anyone listens (an event nobody hears is not built).
+ */
+export interface WorkerEventSink {
+  emit<K extends keyof WorkerEventMap>(event: K, ...args: WorkerEventMap[K]): boolean;
+  listenerCount(event: keyof WorkerEventMap): number;
+}

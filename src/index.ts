@@ -56,7 +56,7 @@ export {
   WorkflowDefinitionError,
   WorkflowNotFoundError,
 } from "./errors.js";
-export type { TaskEvent, WorkerEventMap } from "./events.js";
+export type { TaskEvent, WorkerEventMap, WorkerListener } from "./events.js";
 export type { DependencyValue } from "./execution/dependencies.js";
 export { use } from "./execution/dependencies.js";
 export type { Middleware, MiddlewareContext } from "./execution/middleware.js";

@@ -10,12 +10,11 @@
  * grace are abandoned and put back in the queue; attempts only waiting for
  * their settle are let land.
  */
-import type { EventEmitter } from "node:events";
 import type { ClaimedTask, ClaimRef } from "../backends/backend.js";
 import { dueTimeOf } from "../backends/record-route.js";
 import { systemClock } from "../clock.js";
 import { TaskInterruptedError } from "../errors.js";
-import type { WorkerEventMap } from "../events.js";
+import type { WorkerEventSink } from "../events.js";
 import { type Attempt, type AttemptEnd, AttemptPipeline } from "../execution/attempt-pipeline.js";
 import type { ExecutionEnvironment } from "../execution/execute-task.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
@@ -62,7 +61,7 @@ export class Flights {
 
   constructor(
     queues: readonly Queue[],
-    private readonly events: EventEmitter<WorkerEventMap>,
+    private readonly events: WorkerEventSink,
     private readonly slots: Slots,
     private readonly options: ResolvedWorkerOptions,
     private readonly metrics: WorkerMetrics,

@@ -5,8 +5,7 @@
  * emitter of its events. Claim loops and background loops see their worker
  * only through this.
  */
-import type { EventEmitter } from "node:events";
-import type { WorkerEventMap } from "../events.js";
+import type { WorkerEventSink } from "../events.js";
 import type { Queue } from "../queue/queue.js";
 import type { DueAlarm } from "./due-alarm.js";
 import type { Flights } from "./flights.js";
@@ -19,7 +18,7 @@ export interface WorkerContext {
   readonly queues: readonly Queue[];
   readonly options: ResolvedWorkerOptions;
   /** Where lifecycle events go (the `Worker`). */
-  readonly events: EventEmitter<WorkerEventMap>;
+  readonly events: WorkerEventSink;
   readonly slots: Slots;
   readonly flights: Flights;
   /** Counts attempts into the process's task metrics. */

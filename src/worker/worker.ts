@@ -14,7 +14,7 @@
 import { EventEmitter } from "node:events";
 import { systemClock } from "../clock.js";
 import { SheppyError } from "../errors.js";
-import type { WorkerEventMap } from "../events.js";
+import type { WorkerEventMap, WorkerListener } from "../events.js";
 import { inSandboxThread } from "../execution/sandbox-thread-mark.js";
 import { useBackend } from "../queue/backend-users.js";
 import { Queue } from "../queue/queue.js";
@@ -56,42 +56,51 @@ async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
   }
 }
 
-/** A listener of the worker's event `K`. */
-type WorkerListener<K extends keyof WorkerEventMap> = (...args: WorkerEventMap[K]) => void;
+/** The listener methods whose event names the worker types (the rest stay as Node types them). */
+type TypedListenerMethods =
+  | "on"
+  | "once"
+  | "off"
+  | "addListener"
+  | "removeListener"
+  | "prependListener"
+  | "prependOnceListener"
+  | "emit"
+  | "listenerCount"
+  | "listeners"
+  | "rawListeners"
+  | "removeAllListeners";
 
-export class Worker extends EventEmitter<WorkerEventMap> {
+/**
+ * An `EventEmitter` that takes the worker's events only. Node's typed
+ * `EventEmitter<Map>` also accepts any other event name (its listener then
+ * takes `any`), so a misspelt event would compile and never fire; and
+ * overriding its methods with narrower ones is refused by the `@types/node`
+ * of some versions when a project checks library declarations. So the
+ * worker extends Node's `EventEmitter` at run time, typed as this.
+ */
+interface WorkerEmitter extends Omit<EventEmitter, TypedListenerMethods> {
+  on<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this;
+  once<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this;
+  off<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this;
+  addListener<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this;
+  removeListener<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this;
+  prependListener<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this;
+  prependOnceListener<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this;
+  emit<K extends keyof WorkerEventMap>(event: K, ...args: WorkerEventMap[K]): boolean;
+  listenerCount(event: keyof WorkerEventMap): number;
+  listeners<K extends keyof WorkerEventMap>(event: K): WorkerListener<K>[];
+  rawListeners<K extends keyof WorkerEventMap>(event: K): WorkerListener<K>[];
+  removeAllListeners(event?: keyof WorkerEventMap): this;
+}
+
+const WorkerEmitterBase = EventEmitter as unknown as new () => WorkerEmitter;
+
+export class Worker extends WorkerEmitterBase {
   readonly queues: readonly Queue[];
   readonly #context: WorkerContext;
   #run: WorkRun | undefined;
   #working: Promise<WorkSummary> | undefined;
-
-  // Node's typed EventEmitter also accepts any other event name (its listener then takes `any`),
-  // so a misspelt event would compile and never fire: these take the worker's events only.
-  override on<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this {
-    return super.on(event as never, listener as never);
-  }
-
-  override once<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this {
-    return super.once(event as never, listener as never);
-  }
-
-  override off<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this {
-    return super.off(event as never, listener as never);
-  }
-
-  override addListener<K extends keyof WorkerEventMap>(
-    event: K,
-    listener: WorkerListener<K>,
-  ): this {
-    return super.addListener(event as never, listener as never);
-  }
-
-  override removeListener<K extends keyof WorkerEventMap>(
-    event: K,
-    listener: WorkerListener<K>,
-  ): this {
-    return super.removeListener(event as never, listener as never);
-  }
 
   /**
    * @example
