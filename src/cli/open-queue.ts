@@ -40,6 +40,20 @@ export function openBackend(
   return backendFromUrl(url, { mustExist: access === "existing" });
 }
 
+/**
+ * Warns when `backend` keeps its tasks inside this process and runs none as
+ * they are added (`sqlite://:memory:`): whatever the command stores is gone
+ * when it exits, and it sees no other process's tasks. (`memory://` runs a
+ * task as it is added, so `task add` there does something.)
+ */
+function warnIfGoneOnExit(backend: Backend, url: string | undefined): void {
+  const { crossProcess, instantProcessing } = backend.capabilities;
+  if (crossProcess || instantProcessing) return;
+  console.error(
+    `warning: ${url ?? "this backend"} keeps its tasks inside this process: what this command stores is gone when it exits, and no other process's tasks are here (use sqlite:///path/to/file.db, redis:// or postgres://)`,
+  );
+}
+
 /** Runs `use` with a queue of that name on the configured backend, then disconnects. */
 export async function withQueue<T>(
   settings: BackendSettings & { readonly queue: string },
@@ -49,6 +63,7 @@ export async function withQueue<T>(
   const queue = new Queue(openBackend(settings, access), { name: settings.queue });
   try {
     await queue.connect();
+    warnIfGoneOnExit(queue.backend, settings.backendUrl);
     return await use(queue);
   } finally {
     await queue.close().catch(() => undefined);
@@ -109,6 +124,7 @@ export async function withQueueOf<T>(
   const fallback = new Queue(backend, { name: settings.queue });
   try {
     await fallback.connect();
+    warnIfGoneOnExit(backend, settings.backendUrl);
     if (await fallback.getTask(id)) return await use(fallback);
     const holders: Queue[] = [];
     // Sorted: the backend's list has no order of its own, and the message must be stable.

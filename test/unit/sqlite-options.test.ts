@@ -124,6 +124,14 @@ describe("sqlite:// URLs and options", () => {
       ],
       [() => new SqliteBackend(), /new SqliteBackend\(\) needs a path/],
       [
+        () => backendFromUrl("sqlite:///tmp/a%00b.db"),
+        /'sqlite:\/\/\/tmp\/a%00b\.db': the path holds a NUL character \(%00\)/,
+      ],
+      [
+        () => new SqliteBackend({ path: "a.db", url: "sqlite://b.db" }),
+        /SqliteBackend: give either option path or option url, not both \(got path "a\.db" and url "sqlite:\/\/b\.db"\)/,
+      ],
+      [
         () => new SqliteBackend({ path: "a.db", eventCap: -1 }),
         /SqliteBackend option eventCap must be an integer ≥ 0.*\(got -1\)/,
       ],

@@ -338,9 +338,43 @@ function holdsSheppyTables(db: Db): boolean {
 
 /** The error of a file opened not to be created that Sheppy has not made (see `create`). */
 function notCreated(path: string, why: string): BackendError {
-  return new BackendError(
-    `sqlite://: ${path} is not a Sheppy database (${why}): nothing has used it yet, or the path is mistyped; it was not created (start a worker, or add a task, to create it)`,
-  );
+  const left = existsSync(path)
+    ? "the path may be mistyped; it was left as it is (start a worker, or add a task, to make Sheppy's tables in it)"
+    : "nothing has used it yet, or the path is mistyped; it was not created (start a worker, or add a task, to create it)";
+  return new BackendError(`sqlite://: ${path} is not a Sheppy database (${why}): ${left}`);
+}
+
+/** Sheppy's own record of its migrations, as a file it made holds it. */
+const MIGRATION_COLUMNS = ["version", "name", "applied_at"];
+
+/**
+ * Refuses a file another application's tables are in: Sheppy's first
+ * migration would fail on a table of the same name, or — worse — write
+ * beside that application's data. Nothing is written to it.
+ */
+function refuseForeignFile(db: Db, path: string): void {
+  const tables = (
+    db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+      )
+      .all() as { name: string }[]
+  ).map((row) => row.name);
+  if (tables.includes("migrations")) {
+    const columns = (
+      db.prepare("SELECT name FROM pragma_table_info('migrations')").all() as { name: string }[]
+    ).map((row) => row.name);
+    if (MIGRATION_COLUMNS.every((column) => columns.includes(column))) return;
+    throw new BackendError(
+      `sqlite://: ${path} has a table named migrations that is not Sheppy's (its columns: ${columns.join(", ")}): it belongs to another application; give Sheppy a database file of its own`,
+    );
+  }
+  if (tables.length > 0) {
+    const shown = tables.slice(0, 5).join(", ") + (tables.length > 5 ? ", …" : "");
+    throw new BackendError(
+      `sqlite://: ${path} holds another application's tables (${shown}) and none of Sheppy's: give Sheppy a database file of its own`,
+    );
+  }
 }
 
 /**
@@ -351,6 +385,7 @@ function notCreated(path: string, why: string): BackendError {
  */
 function migrate(db: Db, path: string, change: boolean): void {
   db.transaction(() => {
+    refuseForeignFile(db, path);
     db.exec(`CREATE TABLE IF NOT EXISTS migrations (
       version    INTEGER PRIMARY KEY,
       name       TEXT    NOT NULL,

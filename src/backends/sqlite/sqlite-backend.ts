@@ -191,6 +191,11 @@ export class SqliteBackend implements Backend {
 
   constructor(options: SqliteBackendOptions = {}) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, "SqliteBackend");
+    if (options.path !== undefined && options.url !== undefined) {
+      throw new InvalidOptionError(
+        `SqliteBackend: give either option path or option url, not both (got path ${JSON.stringify(options.path)} and url ${JSON.stringify(options.url)})`,
+      );
+    }
     const target =
       options.path !== undefined
         ? { path: checkPath(options.path) }

@@ -50,6 +50,11 @@ export function parseSqliteUrl(value: string, where: string): SqliteTarget {
   } catch {
     throw new BackendUrlError(`${where} '${value}': the path is not valid percent-encoding`);
   }
+  if (path.includes("\0")) {
+    throw new BackendUrlError(
+      `${where} '${value}': the path holds a NUL character (%00), which no file name can`,
+    );
+  }
   if (path === "") {
     throw new BackendUrlError(
       `${where} '${value}' names no file: write sqlite:///absolute/path.db, sqlite://relative/path.db or sqlite://:memory:`,

@@ -5,11 +5,15 @@
  */
 import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
+import type { TaskList } from "../../queue/list-tasks.js";
 import type { TaskData } from "../../task/task-record.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import { parseStatuses } from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson, printRows, renderTaskDetail, taskColumns } from "../output.js";
+
+/** Tasks read per call of the listing. */
+const LIST_PAGE = 500;
 
 interface QueueSettings {
   readonly backendUrl?: string;
@@ -31,16 +35,25 @@ function addList(group: Command): void {
     if (!WHOLE_NUMBER.test(settings.limit.trim()) || !Number.isSafeInteger(limit)) {
       throw new CliUsageError(`--limit must be an integer ≥ 0 (got '${settings.limit}')`);
     }
-    const rows: TaskData[] = await withQueue(settings, async (queue) => {
+    // The backend's listing walks newest first and filters as it goes: reading only the newest
+    // --limit keeps the cost to what is shown, however many tasks the queue holds.
+    const newestFirst: TaskData[] = await withQueue(settings, async (queue) => {
       const found: TaskData[] = [];
-      for await (const task of queue.iterateTasks()) {
-        if (!statuses || statuses.has(task.status)) found.push(task.toJSON());
-      }
+      let cursor: string | null = null;
+      do {
+        const wanted = limit === 0 ? LIST_PAGE : Math.min(LIST_PAGE, limit - found.length);
+        const page: TaskList = await queue.listTasks({
+          status: statuses ? [...statuses] : undefined,
+          limit: wanted,
+          cursor,
+        });
+        for (const task of page.tasks) found.push(task.toJSON());
+        cursor = page.cursor;
+      } while (cursor !== null && (limit === 0 || found.length < limit));
       if (found.length === 0) await warnIfQueueUnused(queue.backend, queue.name);
       return found;
     });
-    rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-    const shown = limit === 0 ? rows : rows.slice(-limit);
+    const shown = newestFirst.reverse();
     printRows(settings.format, shown, taskColumns(shown), (row) => row, "no tasks");
   });
 }

@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { BackendError } from "sheppy";
 import { SqliteBackend } from "sheppy/backends/sqlite";
 import { afterAll, describe, expect, it } from "vitest";
@@ -72,6 +73,32 @@ describe("sqlite: paths that cannot be Sheppy's database", () => {
         `SQLite failed on ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(SQLITE_NOTADB`,
       ),
     );
+  });
+
+  it("a database of another application's tables, or with a migrations table of its own, is refused and left as it is", async () => {
+    const appDb = files.path("app.db");
+    const app = new Database(appDb);
+    app.exec("CREATE TABLE tasks (title TEXT); INSERT INTO tasks VALUES ('mine')");
+    app.exec("CREATE TABLE users (name TEXT)");
+    app.close();
+    expect((await connectError(appDb)).message).toBe(
+      `sqlite://: ${appDb} holds another application's tables (tasks, users) and none of Sheppy's: give Sheppy a database file of its own`,
+    );
+    const migrated = files.path("migrated.db");
+    const other = new Database(migrated);
+    other.exec("CREATE TABLE migrations (id INTEGER, step TEXT)");
+    other.close();
+    expect((await connectError(migrated)).message).toBe(
+      `sqlite://: ${migrated} has a table named migrations that is not Sheppy's (its columns: id, step): it belongs to another application; give Sheppy a database file of its own`,
+    );
+    // Nothing was written to either.
+    const check = new Database(appDb, { readonly: true });
+    expect(check.prepare("SELECT name FROM sqlite_master ORDER BY name").all()).toEqual([
+      { name: "tasks" },
+      { name: "users" },
+    ]);
+    expect(check.prepare("SELECT title FROM tasks").all()).toEqual([{ title: "mine" }]);
+    check.close();
   });
 
   // Needs another user to open the file as: root runs the check as `nobody` (CI runs as root).
