@@ -65,11 +65,26 @@ export function waitForFinished(
   return waitUntilFinished(backend, queue, ids, timeoutMs, {
     read: (wanted) => backend.getTasks(queue, wanted),
     isFinished: (record) => record.finishedAt !== null,
-    isUnclaimed: (record) => record.status === "pending" && record.startedAt === null,
+    isUnclaimed: neverClaimed,
     notFound: (id, why) => new TaskNotFoundError(id, queue, why),
     kind: "task",
     idleHint,
   });
+}
+
+/**
+ * Whether no worker has taken `record` up although one could have: pending
+ * and never started, or scheduled for a time that has passed (a worker
+ * would have made it pending and started it by now).
+ */
+function neverClaimed(record: TaskData): boolean {
+  if (record.startedAt !== null) return false;
+  if (record.status === "pending") return true;
+  return (
+    record.status === "scheduled" &&
+    record.scheduledAt !== null &&
+    Date.parse(record.scheduledAt) <= Date.now()
+  );
 }
 
 /** {@link waitForFinished} for workflows: their records once completed, failed or cancelled. */

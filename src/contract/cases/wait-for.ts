@@ -178,6 +178,18 @@ export function waitForCases(h: ContractHarness): void {
       );
     });
 
+    it("W-3 a task scheduled for a time that has passed, with no worker to start it, gets the same hint", async () => {
+      const queue = h.queue();
+      const t = add(2, 2);
+      await queue.schedule(t, new Date(Date.now() + 50));
+      const error = await queue.waitFor(t, { timeout: 0.3 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      expect((await queue.getTask(t))?.status).toBe("scheduled");
+      expect((error as WaitTimeoutError).message).toContain(
+        `no worker has claimed them — is a worker serving queue '${queue.name}' running (sheppy work)?`,
+      );
+    });
+
     it("W-3 a wait's timeout is real time, whatever clock the queue's tasks see", async () => {
       const clock = new TestClock(Date.parse("2030-01-01T00:00:00Z"));
       const queue = h.queue({ clock });
