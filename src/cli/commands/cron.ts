@@ -34,7 +34,11 @@ const COLUMNS: readonly Column<CronDefinition>[] = [
     heading: "NEXT RUN (UTC)",
     value: (cron) => formatInstant(cron.nextRunAt?.toISOString() ?? null),
   },
-  { heading: "MANAGED BY", value: (cron) => cron.managedBy ?? "code" },
+  // A declared cron is the configuration's to change; any other was added by addCron or `cron add`.
+  {
+    heading: "ADDED BY",
+    value: (cron) => (cron.managedBy === "config" ? "config" : "addCron / cron add"),
+  },
 ];
 
 /**
