@@ -15,6 +15,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { BackendError, WaitTimeoutError } from "../errors.js";
 
 const JAVASCRIPT = /\.(?:js|mjs|cjs)$/i;
 const TYPESCRIPT = /\.(?:ts|cts|mts|tsx)$/i;
@@ -51,6 +52,9 @@ export function describeLoadFailure(path: string, error: unknown): string {
   if (error instanceof SyntaxError && JAVASCRIPT.test(path)) {
     const located = locateWithNodeCheck(path);
     if (located) return `${located}: ${lines[0]}`;
+  }
+  if (error instanceof WaitTimeoutError || error instanceof BackendError) {
+    return `${lines[0] ?? ""} (thrown by the module's own top-level code while it was imported: a task module is imported to learn its tasks, so code in it that adds or waits for tasks runs too — keep that code in another file)`;
   }
   return lines[0] ?? "";
 }

@@ -136,7 +136,7 @@ export async function loadTaskFactory(spec: string): Promise<TaskFactory<unknown
     const bare = !spec.includes(":") && !existsSync(resolve(process.cwd(), spec));
     if (!bare || !(error instanceof ModuleLoadError)) throw error;
     throw new ModuleLoadError(
-      `${error.message}; a task is named by its module and export, <module>:<export>, e.g. ./tasks.ts:${spec}`,
+      `${error.message}; a task is named by its module and the name the module exports it under (not the task's own name), <module>:<export>, e.g. ./tasks.ts:sendEmail`,
       { cause: error.cause },
     );
   }

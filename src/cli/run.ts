@@ -7,6 +7,15 @@
 import { buildProgram } from "./program.js";
 import { EXIT, reportError } from "./report-error.js";
 
+// A reader that stops early (`sheppy --help | head`) closes the pipe: the output is no longer
+// wanted, which is not an error of the command's.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? EXIT.ok);
+    throw error;
+  });
+}
+
 const program = buildProgram();
 let code: number = EXIT.ok;
 try {

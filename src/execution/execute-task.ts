@@ -96,7 +96,7 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
     const error = new UnknownTaskError(
       resumes
         ? `no workflow named '${data.name.slice(RESUME_PREFIX.length)}' is defined in this worker; load the module that defines it (sheppy work --tasks takes workflow modules too)`
-        : `no task named '${data.name}' is defined in this worker (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it`,
+        : `no task named '${data.name}' is defined in this worker (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it (sheppy work: --tasks <module>)`,
     );
     const now = env.clock.now();
     const failed = failedOutcome(data, error, now, "fatal");

@@ -252,6 +252,8 @@ export class Queue implements QueueHandle {
   /** Told the due time of each task this queue schedules (a worker's scheduler, to wake for it). */
   readonly #scheduledListeners = new Set<(at: number) => void>();
   #connecting: Promise<void> | undefined;
+  /** Adds and schedules under way: `close()` waits for them, so one not awaited is not cut off. */
+  readonly #writes = new Set<Promise<unknown>>();
   /** Listeners whose start is still being read: this queue's calls wait for them (see `events`). */
   readonly #eventStarts = new Set<Promise<void>>();
 
@@ -339,7 +341,14 @@ export class Queue implements QueueHandle {
   add(task: Task, options: ReportingEnqueueOptions): Promise<AddResult>;
   add(task: Task, options?: EnqueueOptions): Promise<boolean>;
   add(tasks: readonly Task[], options?: EnqueueOptions): Promise<boolean[]>;
-  async add(
+  add(
+    input: Task | readonly Task[],
+    options?: PlainEnqueueOptions & ReportedAddOptions,
+  ): Promise<boolean | boolean[] | AddResult> {
+    return this.#untilClosed(this.#add(input, options));
+  }
+
+  async #add(
     input: Task | readonly Task[],
     options?: PlainEnqueueOptions & ReportedAddOptions,
   ): Promise<boolean | boolean[] | AddResult> {
@@ -396,7 +405,15 @@ export class Queue implements QueueHandle {
     options: ReportingEnqueueOptions,
   ): Promise<AddResult>;
   schedule(task: Task, at: Date | number | string, options?: EnqueueOptions): Promise<boolean>;
-  async schedule(
+  schedule(
+    task: Task,
+    at: Date | number | string,
+    options?: PlainEnqueueOptions & ReportedAddOptions,
+  ): Promise<boolean | AddResult> {
+    return this.#untilClosed(this.#schedule(task, at, options));
+  }
+
+  async #schedule(
     task: Task,
     at: Date | number | string,
     options?: PlainEnqueueOptions & ReportedAddOptions,
@@ -968,7 +985,17 @@ export class Queue implements QueueHandle {
    * `shutdownTimeout`, and their outcomes are stored).
    */
   async close(): Promise<void> {
+    // An add the caller did not await still ends as it would have: stored (or failed), then closed.
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
     await stopBackendUsers(this.backend);
     await this.backend.disconnect();
+  }
+
+  /** `write`, which {@link close} lets end before it disconnects. */
+  #untilClosed<T>(write: Promise<T>): Promise<T> {
+    this.#writes.add(write);
+    const done = () => this.#writes.delete(write);
+    write.then(done, done);
+    return write;
   }
 }

@@ -5,12 +5,14 @@
  * `manualRetryCount` one more, so attempt numbers keep counting up. A
  * task that has not finished is refused, and so is a completed one unless
  * forced, so a retry never runs a task twice at once or repeats a success by
- * mistake.
+ * mistake; so is a step of a workflow that has ended, which no worker would
+ * run.
  */
 import { isoAt } from "../clock.js";
 import { InvalidOptionError, TaskStateError } from "../errors.js";
 import { checkPriority } from "../task/priority.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
+import { workflowOfStep } from "../task/workflow-resume-task.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
 import { resolveDueTime } from "./instant.js";
@@ -72,6 +74,17 @@ export function rerunRecord(
     : { ...base, status: "scheduled", scheduledAt: isoAt(due), nextRetryAt: isoAt(due) };
 }
 
+/**
+ * The refusal of a retry of a step whose workflow has ended: a worker would
+ * end it `cancelled` without running it (a step never starts for a workflow
+ * nothing resumes), writing that over the outcome the workflow took.
+ */
+function endedWorkflowStep(id: string, workflowId: string): TaskStateError {
+  return new TaskStateError(
+    `Cannot retry task ${id}: it is a step of workflow ${workflowId}, which has ended (or is gone), and a step of an ended workflow is never run again; start the workflow anew instead`,
+  );
+}
+
 /** Re-queues `ref` in `queue` (now, or at `options.at`); `false` when the queue does not hold it. */
 export async function retryTask(
   queue: QueueHandle,
@@ -105,6 +118,10 @@ export async function retryTask(
     throw new TaskStateError(
       `Cannot retry task ${id} with status '${data.status}': it has not finished`,
     );
+  }
+  if (workflowOfStep(data) !== null) {
+    const running = await backend.runningWorkflows(queue.name, [data.workflowId!]);
+    if (!running.has(data.workflowId!)) throw endedWorkflowStep(id, data.workflowId!);
   }
   const record = rerunRecord(data, queue.clock.now(), due, priority);
   // Re-queued only while it is still finished or waiting for its retry: not once a concurrent

@@ -41,7 +41,7 @@ export function taskSpecByName(name: string, args: readonly unknown[]): TaskSpec
       );
     const known = userTaskNames();
     throw new UnknownTaskError(
-      `no task named '${name}' is defined in this process (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it`,
+      `no task named '${name}' is defined in this process (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it (with the CLI: --tasks <module>)`,
     );
   }
   return { name, args: storedArgs(definition, args), config: definition.config };

@@ -56,7 +56,7 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
   it("a task named without its module (no file of that name) says the reference is <module>:<export>", async () => {
     const result = await runCli(["task", "add", "emails.send", "-u", MEMORY]);
     expect(expectOneLineError(result, 1)).toMatch(
-      /^error: cannot load module 'emails\.send': Cannot find module '.+emails\.send' .*; a task is named by its module and export, <module>:<export>, e\.g\. \.\/tasks\.ts:emails\.send$/,
+      /^error: cannot load module 'emails\.send': Cannot find module '.+emails\.send' .*; a task is named by its module and the name the module exports it under \(not the task's own name\), <module>:<export>, e\.g\. \.\/tasks\.ts:sendEmail$/,
     );
   });
 
@@ -69,6 +69,16 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     const result = await runCli(["task", "add", `${TASKS}:twoSteps`, "-u", MEMORY]);
     expect(expectOneLineError(result, 1)).toBe(
       `error: 'twoSteps' in module '${TASKS}' is a workflow, not a task: start it from code with queue.addWorkflow() (its tasks: add, fail, flaky, nap)`,
+    );
+  });
+
+  it("a task module whose own top-level code adds and waits says that this code ran when it was imported", async () => {
+    const fixture = "test/fixtures/cli/top-level-wait.ts";
+    const result = await runCli(["work", "-u", MEMORY, "--oneshot", "--tasks", fixture]);
+    expect(expectOneLineError(result, 1)).toMatch(
+      new RegExp(
+        `^error: cannot load module '${fixture}': Did not complete within 0\\.1 seconds.* \\(thrown by the module's own top-level code while it was imported: a task module is imported to learn its tasks, so code in it that adds or waits for tasks runs too — keep that code in another file\\)$`,
+      ),
     );
   });
 

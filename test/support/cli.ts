@@ -10,7 +10,7 @@ import { expect } from "vitest";
 import { outputOf } from "./processes.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+export const BIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 /** The fixture module the CLI tests load, as a path relative to the repository root (the CLI's cwd). */
 export const TASKS = "test/fixtures/cli/tasks.ts";

@@ -297,6 +297,8 @@ export class RedisBackend implements Backend {
   }
 
   async disconnect(): Promise<void> {
+    // Its connect (the session's, then the move of an earlier version's ids) ends first.
+    if (this.#connecting) await this.#connecting.catch(() => undefined);
     await this.#session.disconnect();
     this.#finished.lookAgain();
   }

@@ -212,6 +212,8 @@ export class RedisSession {
   }
 
   async disconnect(): Promise<void> {
+    // A connect under way would otherwise finish after this returned, leaving its connections open.
+    if (this.#connecting) await this.#connecting.catch(() => undefined);
     if (!this.#connected) return;
     this.#connected = false;
     this.#closed = true;

@@ -188,6 +188,7 @@ export class SqliteBackend implements Backend {
   readonly #workflows: WorkflowStore;
   readonly #rateLimiter: RateLimiter;
   readonly #bound: RetentionBound;
+  #connecting: Promise<void> | undefined;
 
   constructor(options: SqliteBackendOptions = {}) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, "SqliteBackend");
@@ -257,10 +258,15 @@ export class SqliteBackend implements Backend {
     return this.#db.isConnected;
   }
 
-  async connect(): Promise<void> {
-    if (this.#db.isConnected) return;
-    await this.#db.connect();
-    this.#signals.useFile(this.#fileKey());
+  connect(): Promise<void> {
+    if (this.#db.isConnected) return Promise.resolve();
+    this.#connecting ??= (async () => {
+      await this.#db.connect();
+      this.#signals.useFile(this.#fileKey());
+    })().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
   }
 
   /** The file's real absolute path: every backend of this process on it shares one hub of signals. */
@@ -274,6 +280,8 @@ export class SqliteBackend implements Backend {
   }
 
   async disconnect(): Promise<void> {
+    // A connect under way would otherwise open the file (and watch it) after this returned.
+    if (this.#connecting) await this.#connecting.catch(() => undefined);
     this.#db.close();
     this.#signals.stop();
   }

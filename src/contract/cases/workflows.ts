@@ -208,6 +208,27 @@ export function workflowCases(h: ContractHarness): void {
       expect(done.result).toBe("rolled back (card declined; refund completed)");
     });
 
+    it("a step of a workflow that has ended is not run again: retry refuses it, retryAll skips it, its outcome stays", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(recovering());
+      await drain(queue);
+      const done = await queue.waitForWorkflow(wf, { timeout: 10 });
+      expect(done.status).toBe("completed");
+      const [declined, refund] = done.steps.map((s) => s.taskId) as [string, string];
+      expect((await queue.getTask(declined))?.status).toBe("failed");
+      const refused = await queue.retry(declined).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(TaskStateError);
+      expect((refused as Error).message).toBe(
+        `Cannot retry task ${declined}: it is a step of workflow ${wf.id}, which has ended (or is gone), and a step of an ended workflow is never run again; start the workflow anew instead`,
+      );
+      await expect(queue.retry(refund, { force: true })).rejects.toThrow(TaskStateError);
+      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 1 });
+      await drain(queue);
+      const steps = await queue.getTask([declined, refund]);
+      expect(steps.map((t) => t?.status)).toEqual(["failed", "completed"]);
+      expect(steps[0]?.error?.message).toBe("card declined");
+    });
+
     it("a throw in the body fails the workflow; its error is stored as data and read back", async () => {
       const queue = h.queue();
       const wf = await queue.addWorkflow(exploding());
