@@ -40,7 +40,7 @@ const NEVER_HELD =
   "it was never added, or was removed before it could be read (deleted, or finished and then deleted past the queue's maxFinished bound or its TTL)";
 /** Why any wait ends on an id that the queue held earlier in the wait and no longer does. */
 const REMOVED =
-  "it was removed while waited for (deleted, or finished and then deleted past the queue's maxFinished bound or its TTL before it could be read); wait for fewer at once, or raise maxFinished";
+  "it was removed while waited for (deleted, or finished and then deleted past the queue's maxFinished bound or its TTL before it could be read — then wait for fewer at once, or raise maxFinished — or lost with the storage's data, as by a Redis restarted without persistence)";
 
 /**
  * The finished records of `ids` (`finishedAt` set), once all are finished.
