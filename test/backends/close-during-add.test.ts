@@ -6,36 +6,17 @@
  * likewise waits for the connect and then closes it. On each of Sheppy's
  * backends.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Backend, MemoryBackend, PostgresBackend, Queue, RedisBackend, task } from "sheppy";
-import { SqliteBackend } from "sheppy/backends/sqlite";
+import { Queue, task } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
+import { eachBackend } from "../support/each-backend.js";
 import { fileKey } from "../support/isolation.js";
-import { dropSchema, POSTGRES_URL, schemaFor } from "../support/postgres.js";
-import { deleteRedisPrefix, REDIS_URL } from "../support/redis.js";
-import { requireService } from "../support/services.js";
 
-const key = fileKey(import.meta.url);
-const dir = mkdtempSync(join(tmpdir(), "sheppy-close-during-add-"));
-const redis = await requireService("Redis", REDIS_URL);
-const postgres = await requireService("PostgreSQL", POSTGRES_URL);
-
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  if (redis) await deleteRedisPrefix(key);
-  if (postgres) await dropSchema(schemaFor(key));
+const { backends, cleanUp } = await eachBackend(fileKey(import.meta.url), {
+  instantProcessing: false,
 });
+afterAll(cleanUp);
 
 const note = task({ name: "close-during-add.note" }, (n: number) => n);
-
-const backends: [string, boolean, () => Backend][] = [
-  ["memory", true, () => new MemoryBackend({ instantProcessing: false })],
-  ["sqlite", true, () => new SqliteBackend({ path: join(dir, "tasks.db") })],
-  ["redis", redis, () => new RedisBackend({ url: REDIS_URL, prefix: key })],
-  ["postgres", postgres, () => new PostgresBackend({ url: POSTGRES_URL, schema: schemaFor(key) })],
-];
 
 describe.each(backends)("%s", (name, available, make) => {
   // Skipped only when its service is unreachable outside CI; under CI=true requireService fails instead.

@@ -7,7 +7,7 @@
  * them), and the key's limit holds across tasks added either way.
  */
 import pg from "pg";
-import { PostgresBackend, Queue, task, Worker } from "sheppy";
+import { PostgresBackend, Queue, type Task, task, Worker } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
 import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
@@ -50,21 +50,42 @@ async function setup() {
   return { queue, done: () => backend.disconnect() };
 }
 
+/**
+ * Runs `body` with a worker running `first` (a task of the key, so its settle frees the key's
+ * slot meanwhile) and a client of the application's pool in a transaction begun with `begin`;
+ * then checks the key's limit held, and cleans up whatever `body` left.
+ */
+async function besideRunningTask(
+  begin: string,
+  body: (run: { queue: Queue; client: pg.PoolClient; first: Task<string> }) => Promise<void>,
+): Promise<void> {
+  const { queue, done } = await setup();
+  const worker = new Worker(queue, { concurrency: 4, claimWait: 1 });
+  const working = worker.work();
+  running = 0;
+  mostAtOnce = 0;
+  const client = await app.connect();
+  try {
+    const first = tenantJob("first", 300);
+    await queue.add(first);
+    await until(async () => (await queue.getTask(first))?.status === "processing");
+    await client.query(begin);
+    await body({ queue, client, first });
+    expect(mostAtOnce).toBe(1);
+  } finally {
+    // A failed case leaves its transaction open: it must not go back to the pool that way.
+    await client.query("ROLLBACK").catch(() => undefined);
+    client.release();
+    await worker.close({ force: true });
+    await working.catch(() => undefined);
+    await done();
+  }
+}
+
 // Skipped only when PostgreSQL is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("a keyed add within the application's transaction", () => {
   it("READ COMMITTED: the queue goes on while the transaction stays open, and its commit succeeds", async () => {
-    const { queue, done } = await setup();
-    const worker = new Worker(queue, { concurrency: 4, claimWait: 1 });
-    const working = worker.work();
-    running = 0;
-    mostAtOnce = 0;
-    const client = await app.connect();
-    try {
-      // A task of the key runs, so its settle frees the key's slot while the transaction is open.
-      const first = tenantJob("first", 300);
-      await queue.add(first);
-      await until(async () => (await queue.getTask(first))?.status === "processing");
-      await client.query("BEGIN");
+    await besideRunningTask("BEGIN", async ({ queue, client, first }) => {
       const inside = tenantJob("inside", 0);
       expect(await queue.add(inside, { tx: client })).toBe(true);
       // Each of these would wait for the transaction's end (10 s, then fail) if it held the key's lock.
@@ -75,47 +96,25 @@ describe.skipIf(!available)("a keyed add within the application's transaction", 
       expect((await queue.waitFor(outside, { timeout: 30 })).status).toBe("completed");
       await client.query("COMMIT");
       expect((await queue.waitFor(inside, { timeout: 30 })).result).toBe("inside");
-      expect(mostAtOnce).toBe(1);
-    } finally {
-      // A failed case leaves its transaction open: it must not go back to the pool that way.
-      await client.query("ROLLBACK").catch(() => undefined);
-      client.release();
-      await worker.close({ force: true });
-      await working.catch(() => undefined);
-      await done();
-    }
+    });
   });
 
   it("REPEATABLE READ: the commit succeeds while the key's other tasks wait for it, and every task then runs within the limit", async () => {
-    const { queue, done } = await setup();
-    const worker = new Worker(queue, { concurrency: 4, claimWait: 1 });
-    const working = worker.work();
-    running = 0;
-    mostAtOnce = 0;
-    const client = await app.connect();
-    try {
-      const first = tenantJob("first", 300);
-      await queue.add(first);
-      await until(async () => (await queue.getTask(first))?.status === "processing");
-      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
-      const inside = tenantJob("inside", 0);
-      expect(await queue.add(inside, { tx: client })).toBe(true);
-      // At this level the add holds the key's lock to the commit: these wait for it.
-      const outside = tenantJob("outside", 0);
-      const adding = Promise.all([queue.add(outside), queue.add(plain(2))]);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      await client.query("COMMIT");
-      expect(await adding).toEqual([true, true]);
-      const finished = await queue.waitFor([first, inside, outside], { timeout: 30 });
-      expect(finished.map((t) => t?.status)).toEqual(["completed", "completed", "completed"]);
-      expect(mostAtOnce).toBe(1);
-    } finally {
-      await client.query("ROLLBACK").catch(() => undefined);
-      client.release();
-      await worker.close({ force: true });
-      await working.catch(() => undefined);
-      await done();
-    }
+    await besideRunningTask(
+      "BEGIN ISOLATION LEVEL REPEATABLE READ",
+      async ({ queue, client, first }) => {
+        const inside = tenantJob("inside", 0);
+        expect(await queue.add(inside, { tx: client })).toBe(true);
+        // At this level the add holds the key's lock to the commit: these wait for it.
+        const outside = tenantJob("outside", 0);
+        const adding = Promise.all([queue.add(outside), queue.add(plain(2))]);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await client.query("COMMIT");
+        expect(await adding).toEqual([true, true]);
+        const finished = await queue.waitFor([first, inside, outside], { timeout: 30 });
+        expect(finished.map((t) => t?.status)).toEqual(["completed", "completed", "completed"]);
+      },
+    );
   });
 
   it("tasks added within a transaction wait in the key's line behind a running one, and the limit holds once it commits", async () => {
