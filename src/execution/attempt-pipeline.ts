@@ -219,6 +219,11 @@ class PipelineAttempt implements Attempt, TaskReports {
     return this.#reporter ? this.#reporter.finish(record) : record;
   }
 
+  /** The log lines reported since the last write, when anything was (see `ProgressReporter.unwritten`). */
+  unwrittenReports(): readonly string[] | undefined {
+    return this.#reporter?.unwritten();
+  }
+
   /** Resolves once a report write under way is done (`undefined` when none is). */
   reportsWritten(): Promise<void> | undefined {
     return this.#reporter?.written();
@@ -259,6 +264,9 @@ class PipelineAttempt implements Attempt, TaskReports {
     return this.pipeline.requeue(this.claim, this.fence);
   }
 }
+
+/** An attempt's outcome with the log lines reported since its last write, when anything was. */
+type ReportedOutcome = AttemptOutcome & { readonly unwrittenLines?: readonly string[] | undefined };
 
 /** Claims sorted by their rate limits. */
 export interface Admission {
@@ -483,9 +491,14 @@ export class AttemptPipeline {
         this.#hookFailed(error, "executed");
       }
     }
-    // What the task reported goes with its outcome, whether or not the last report was written.
+    // What the task reported goes with its outcome, whether or not the last report was written;
+    // what was not yet written is also announced, as the attempt's last `progress` event.
+    const unwritten = attempt.unwrittenReports();
     const record = attempt.withReports(outcome.record);
-    const reported = record === outcome.record ? outcome : { ...outcome, record };
+    const reported: ReportedOutcome =
+      record === outcome.record && unwritten === undefined
+        ? outcome
+        : { ...outcome, record, unwrittenLines: unwritten };
     if (attempt.abandoned) return null;
     const now = this.options.environment.clock.now();
     const end = () => this.#end(attempt.fence, reported, now - startedAt, now, claim, "run", span);
@@ -550,7 +563,7 @@ export class AttemptPipeline {
    */
   #end(
     fence: number,
-    outcome: AttemptOutcome,
+    outcome: ReportedOutcome,
     durationMs: number,
     now: number,
     claim: ClaimedTask,
@@ -583,6 +596,7 @@ export class AttemptPipeline {
       kind,
       durationMs,
       workflow,
+      outcome.unwrittenLines,
     ).then(
       (result) => this.#settled(claim, { record, durationMs, error, result }, span),
       (settleError: unknown) =>
@@ -657,15 +671,34 @@ export class AttemptPipeline {
     kind: SettleKind,
     durationMs?: number,
     workflow?: WorkflowWrite,
+    unwrittenLines?: readonly string[],
   ): Promise<SettleResult> {
     const publisher = this.#events;
     if (!publisher || kind === "release")
       return this.#sendNow(fence, record, children, expiresAt, now, workflow);
     // An attempt that ended before its `started` was appended carries it, in front of its end:
-    // as the one-character mark when the end's body can say all of it (see STARTED_MARK).
+    // as the one-character mark when the end's body can say all of it (see STARTED_MARK), which
+    // its reader takes from the body right after it — so not when a last `progress` goes between.
     const started = publisher.take(claim);
-    const marked = started !== undefined && startsAsMark(started, now);
+    const marked =
+      started !== undefined && unwrittenLines === undefined && startsAsMark(started, now);
     const events = started === undefined ? [] : [marked ? STARTED_MARK : startedBody(started)];
+    if (unwrittenLines !== undefined) {
+      // The reports made since the last write: as the running record showed them, then the end.
+      const { progress, logs } = record;
+      events.push(
+        eventBody(
+          "progress",
+          {
+            ...claim.record,
+            ...(progress === undefined ? {} : { progress }),
+            ...(logs === undefined ? {} : { logs }),
+          },
+          now,
+          { attempt: attemptNumber(claim.record), newLines: unwrittenLines },
+        ),
+      );
+    }
     events.push(
       eventBody(settleEventType(kind, record), record, now, {
         attempt: attemptNumber(claim.record),

@@ -122,6 +122,17 @@ export class ProgressReporter {
     return this.#inFlight;
   }
 
+  /**
+   * What was reported since the last write started, as the attempt ends: the
+   * log lines added since (`[]` when only the progress value changed), or
+   * `undefined` when nothing was. The attempt's end carries them as one last
+   * `progress` event, so a listener hears a task's last reports too.
+   */
+  unwritten(): readonly string[] | undefined {
+    if (!this.#dirty) return undefined;
+    return this.#unwrittenLines === 0 ? [] : (this.#logs ?? []).slice(-this.#unwrittenLines);
+  }
+
   /** `record` with what was reported, for the outcome; stops further writes. */
   finish(record: TaskData): TaskData {
     this.#stopped = true;

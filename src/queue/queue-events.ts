@@ -179,7 +179,10 @@ async function* iterate(
       // The backend knows the position's shape; the caller needs to hear which option gave it.
       if (error instanceof InvalidOptionError && position === after)
         throw new InvalidOptionError(
-          `queue.events(): after: ${error.message}; to read everything the log keeps pass "start", to hear only what comes next "now"`,
+          // Said once: the backend's message may already name the two ways to start.
+          error.message.includes('"start" or "now"')
+            ? `queue.events(): after: ${error.message}`
+            : `queue.events(): after: ${error.message}; to read everything the log keeps pass "start", to hear only what comes next "now"`,
           { cause: error },
         );
       // An outage passes; the log keeps what happened meanwhile, up to its cap.

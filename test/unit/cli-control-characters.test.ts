@@ -71,6 +71,8 @@ describe("stored text printed by the CLI", () => {
     expect(rawControls(line)).toEqual([]);
     expect(line).toContain("log line1 ⏎ line2 \\x1b[31mRED");
     expect(line).toContain("(and 4 earlier lines)");
+    const one = eventLine({ ...rest, type: "progress", status: "processing", logs: ["a", "b"] });
+    expect(one).toContain("log b (and 1 earlier line)");
   });
 
   it("task list and task info show an error's and a log line's control characters as escapes", () => {

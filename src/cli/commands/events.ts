@@ -63,7 +63,8 @@ export function eventLine(event: QueueEvent): string {
   if (lastLine !== undefined) {
     const earlier = event.logs!.length - 1 + (event.logsLeftOut ?? 0);
     const shown = lastLine.length > 200 ? `${lastLine.slice(0, 199)}…` : lastLine;
-    parts.push(`log ${joinLines(shown)}${earlier > 0 ? ` (and ${earlier} earlier lines)` : ""}`);
+    const before = earlier === 0 ? "" : ` (and ${earlier} earlier line${earlier === 1 ? "" : "s"})`;
+    parts.push(`log ${joinLines(shown)}${before}`);
   }
   if (event.result !== undefined) parts.push(`result ${formatJson(event.result, 200)}`);
   if (event.resultLeftOut) parts.push("result too long for the event (sheppy task info shows it)");

@@ -41,6 +41,15 @@ const logging = task({ name: "events.logging" }, async (n: number) => {
   await new Promise((resolve) => setTimeout(resolve, 1300));
   return n;
 });
+/** Reports, waits `ms` (past the first write when ≥ 200), reports again and ends at once. */
+const tail = task({ name: "events.tail" }, async (ms: number) => {
+  log("first");
+  progress({ step: "first" });
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  log("last");
+  progress({ step: "last" });
+  return ms;
+});
 const failing = task({ name: "events.failing", retry: 1, retryDelay: 0 }, (_n: number) => {
   throw new Error("boom");
 });
@@ -397,9 +406,14 @@ export function eventCases(h: ContractHarness): void {
         await expect(read).rejects.toThrow(InvalidOptionError);
         await expect(read).rejects.toThrow(/past the newest this log has given/);
       }
-      await expect(queue.events({ after: ahead }).next()).rejects.toThrow(
-        /^queue\.events\(\): after: .*past the newest/,
-      );
+      const past = await queue
+        .events({ after: ahead })
+        .next()
+        .catch((e: unknown) => e as Error);
+      expect(past).toBeInstanceOf(InvalidOptionError);
+      expect((past as Error).message).toMatch(/^queue\.events\(\): after: .*past the newest/);
+      // The two ways to start instead are named once.
+      expect((past as Error).message.split('"start"')).toHaveLength(2);
       // The newest itself is a position to wait after, also once the log is emptied.
       expect(await backend.readEvents(queue.name, { after: newest, limit: 10 })).toEqual([]);
       await queue.clear();
@@ -523,6 +537,36 @@ export function eventCases(h: ContractHarness): void {
       expect(reports[1]!.progress).toEqual({ done: 2 });
       const stored = await queue.getTask(t);
       expect(stored?.logs).toEqual(["line 1", "line 2", "after 1"]);
+    });
+
+    it("EV-35 what a task reports after its last write reaches the log too: its end carries a last progress event", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const quick = tail(0);
+      const slower = tail(400);
+      await queue.add([quick, slower]);
+      await h.worker(queue).work({ maxTasks: 2 });
+      const log = await logOf(backend, queue.name);
+      const of = (id: string) => log.filter((e) => e.taskId === id);
+      // Ended before any write: one progress event, just before the end, with everything reported.
+      expect(of(quick.id).map((e) => e.type)).toEqual([
+        "added",
+        "started",
+        "progress",
+        "completed",
+      ]);
+      expect(of(quick.id)[2]).toMatchObject({
+        status: "processing",
+        attempt: 1,
+        progress: { step: "last" },
+        logs: ["first", "last"],
+      });
+      // Written once meanwhile: the end's progress event carries only what came after.
+      const reports = of(slower.id).filter((e) => e.type === "progress");
+      expect(reports.map((e) => e.logs)).toEqual([["first"], ["last"]]);
+      expect(reports.map((e) => e.progress)).toEqual([{ step: "first" }, { step: "last" }]);
+      expect(of(slower.id).at(-1)?.type).toBe("completed");
+      expect((await queue.getTask(slower))?.logs).toEqual(["first", "last"]);
     });
 
     it("EV-19 a long attempt's `started` is in the log while it still runs, stamped with its start", async () => {
