@@ -24,7 +24,7 @@ export function addMetricsCommand(program: Command): void {
   const command = program
     .command("metrics")
     .description(
-      "print the queues' Prometheus metrics once (counts by status; a worker's counters are at its --metrics-port)",
+      "print the queues' Prometheus metrics once: their counts by status (the counters and histograms are listed without series: a worker's are at its --metrics-port)",
     );
   addSettings(command, ["backendUrl", "queueNames"]);
   command.addHelpText(
