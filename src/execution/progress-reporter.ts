@@ -129,7 +129,11 @@ export class ProgressReporter {
    * `progress` event, so a listener hears a task's last reports too.
    */
   unwritten(): readonly string[] | undefined {
-    if (!this.#dirty) return undefined;
+    return this.#dirty ? this.#newLines() : undefined;
+  }
+
+  /** The lines logged since the last write started. */
+  #newLines(): string[] {
     return this.#unwrittenLines === 0 ? [] : (this.#logs ?? []).slice(-this.#unwrittenLines);
   }
 
@@ -172,8 +176,7 @@ export class ProgressReporter {
     this.#dirty = false;
     this.#writing = true;
     this.#lastWriteAt = this.clock.now();
-    const newLines =
-      this.#unwrittenLines === 0 ? [] : (this.#logs ?? []).slice(-this.#unwrittenLines);
+    const newLines = this.#newLines();
     this.#unwrittenLines = 0;
     try {
       const current = await this.write(this.#withReports(this.data), newLines);

@@ -20,9 +20,30 @@ export function isWorkflowStep(claim: ClaimedTask): boolean {
 }
 
 /**
+ * The ids of those of `records` that are steps of workflows `queue` no
+ * longer runs (cancelled, failed, completed or gone): one read of their
+ * workflows' status, none when no record is a step. A worker ends such a
+ * step instead of starting it; a manual retry leaves it as it is.
+ */
+export async function stepsOfEndedWorkflowIds(
+  store: Pick<WorkflowStore, "runningWorkflows">,
+  queue: string,
+  records: Iterable<TaskData>,
+): Promise<Set<string>> {
+  const steps = [...records].filter((record) => workflowOfStep(record) !== null);
+  const ended = new Set<string>();
+  if (steps.length === 0) return ended;
+  const running = await store.runningWorkflows(queue, [
+    ...new Set(steps.map((record) => record.workflowId!)),
+  ]);
+  for (const record of steps) if (!running.has(record.workflowId!)) ended.add(record.id);
+  return ended;
+}
+
+/**
  * The claims among `claims` that are steps of workflows `queue` no longer
- * runs (cancelled, failed, completed or gone), each with its record as it
- * is stored instead of running: `cancelled` at `now`, not started.
+ * runs, each with its record as it is stored instead of running:
+ * `cancelled` at `now`, not started.
  */
 export async function stepsOfEndedWorkflows(
   store: Pick<WorkflowStore, "runningWorkflows">,
@@ -33,11 +54,13 @@ export async function stepsOfEndedWorkflows(
   const steps = claims.filter(isWorkflowStep);
   const ended = new Map<ClaimedTask, TaskData>();
   if (steps.length === 0) return ended;
-  const running = await store.runningWorkflows(queue, [
-    ...new Set(steps.map((claim) => claim.record.workflowId!)),
-  ]);
+  const endedIds = await stepsOfEndedWorkflowIds(
+    store,
+    queue,
+    steps.map((claim) => claim.record),
+  );
   for (const claim of steps) {
-    if (running.has(claim.record.workflowId!)) continue;
+    if (!endedIds.has(claim.record.id)) continue;
     ended.set(claim, {
       ...claim.record,
       status: "cancelled",

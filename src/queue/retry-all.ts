@@ -16,9 +16,9 @@
  */
 import type { Backend } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
+import { stepsOfEndedWorkflowIds } from "../execution/workflow-gate.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
-import { workflowOfStep } from "../task/workflow-resume-task.js";
 import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/durations.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
@@ -118,17 +118,6 @@ export async function retryAll(
   return result;
 }
 
-/** Which of the workflows the steps among `records` belong to still run. */
-async function runningWorkflowsOf(
-  backend: Backend,
-  queue: string,
-  records: Iterable<TaskData>,
-): Promise<ReadonlySet<string>> {
-  const ids = new Set<string>();
-  for (const data of records) if (workflowOfStep(data) !== null) ids.add(data.workflowId!);
-  return ids.size === 0 ? ids : backend.runningWorkflows(queue, [...ids]);
-}
-
 /**
  * Re-queues those of `ids` that still match, as read now. Reading again
  * matters: the page may be stale, and a task retried and claimed meanwhile
@@ -142,15 +131,13 @@ async function requeueCurrent(
 ): Promise<RetryAllResult> {
   const counts: RetryAllResult = { retried: 0, skipped: 0 };
   const current = await backend.getTasks(queue.name, ids);
-  const running = await runningWorkflowsOf(backend, queue.name, current.values());
+  // A step of a workflow that has ended would be cancelled by the worker, not run.
+  const endedSteps = await stepsOfEndedWorkflowIds(backend, queue.name, current.values());
   const now = queue.clock.now();
   const records: TaskData[] = [];
   for (const id of ids) {
     const data = current.get(id);
-    // A step of a workflow that has ended would be cancelled by the worker, not run.
-    const endedStep =
-      data !== undefined && workflowOfStep(data) !== null && !running.has(data.workflowId!);
-    if (matches(data) && !endedStep) records.push(rerunRecord(data, now));
+    if (matches(data) && !endedSteps.has(id)) records.push(rerunRecord(data, now));
     else counts.skipped += 1;
   }
   if (records.length === 0) return counts;

@@ -10,9 +10,9 @@
  */
 import { isoAt } from "../clock.js";
 import { InvalidOptionError, TaskStateError } from "../errors.js";
+import { stepsOfEndedWorkflowIds } from "../execution/workflow-gate.js";
 import { checkPriority } from "../task/priority.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
-import { workflowOfStep } from "../task/workflow-resume-task.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
 import { resolveDueTime } from "./instant.js";
@@ -119,10 +119,8 @@ export async function retryTask(
       `Cannot retry task ${id} with status '${data.status}': it has not finished`,
     );
   }
-  if (workflowOfStep(data) !== null) {
-    const running = await backend.runningWorkflows(queue.name, [data.workflowId!]);
-    if (!running.has(data.workflowId!)) throw endedWorkflowStep(id, data.workflowId!);
-  }
+  if ((await stepsOfEndedWorkflowIds(backend, queue.name, [data])).has(id))
+    throw endedWorkflowStep(id, data.workflowId!);
   const record = rerunRecord(data, queue.clock.now(), due, priority);
   // Re-queued only while it is still finished or waiting for its retry: not once a concurrent
   // retry has re-queued it, nor once a worker has claimed it.

@@ -43,6 +43,7 @@ describe.each(backends)("%s", (name, available, make) => {
     },
   );
 
+  // Skipped only when its service is unreachable outside CI, as above.
   it.skipIf(!available)(
     "disconnect() during connect() waits for it and leaves the backend disconnected",
     async () => {
