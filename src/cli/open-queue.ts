@@ -11,6 +11,7 @@ import { CliUsageError, TaskNotFoundError } from "../errors.js";
 import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { Queue } from "../queue/queue.js";
+import { likelyMeant } from "../util/likely-meant.js";
 
 /** Settings every backend-using command has. */
 export interface BackendSettings {
@@ -166,28 +167,42 @@ async function queueHoldsNothing(backend: Backend, queue: string): Promise<boole
 }
 
 /**
- * Warns on stderr when `queue` holds no task and no cron — most often a
+ * The warning for a `queue` that holds no task and no cron — most often a
  * mistyped name, for which a listing would otherwise print nothing at all —
  * saying `then` (what the command did all the same) and naming the queues
- * the backend knows. Never on stdout: table and JSON output stay as they
- * are. Not for a backend that lives in this process: it holds nothing of
- * anyone else's, so every queue is empty there.
+ * the backend knows; `undefined` when it holds something. Never for a
+ * backend that lives in this process: it holds nothing of anyone else's, so
+ * every queue is empty there. `onlyTypos`: only when the name looks like a
+ * misspelling of a queue the backend knows (a worker's queues may be idle
+ * for good reasons; a name one letter off one in use is not one of them).
  */
-export async function warnIfQueueUnused(
+export async function unusedQueueWarning(
   backend: Backend,
   queue: string,
   then?: string,
-): Promise<void> {
-  if (!backend.capabilities.crossProcess) return;
-  if (!(await queueHoldsNothing(backend, queue))) return;
+  onlyTypos = false,
+): Promise<string | undefined> {
+  if (!backend.capabilities.crossProcess) return undefined;
+  if (!(await queueHoldsNothing(backend, queue))) return undefined;
   // Queues holding tasks or crons (as `queue list` shows them), sorted: the backend's lists have no order.
   const [held, withCrons] = await Promise.all([backend.listQueues(), backend.listCronQueues()]);
   const others = [...new Set([...held.keys(), ...withCrons])]
     .filter((name) => name !== queue)
     .sort();
+  const meant = likelyMeant(queue, others);
+  if (onlyTypos && meant === undefined) return undefined;
+  const question = meant === undefined ? "is the name right?" : `did you mean '${meant}'?`;
   const known = others.length === 0 ? undefined : `queues this backend knows: ${someNames(others)}`;
   const notes = [then, known].filter((note) => note !== undefined);
-  console.error(
-    `warning: queue ${queue} holds no tasks or crons: is the name right?${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`,
-  );
+  return `queue ${queue} holds no tasks or crons: ${question}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`;
+}
+
+/** {@link unusedQueueWarning} on stderr (never stdout: table and JSON output stay as they are). */
+export async function warnIfQueueUnused(
+  backend: Backend,
+  queue: string,
+  then?: string,
+): Promise<void> {
+  const warning = await unusedQueueWarning(backend, queue, then);
+  if (warning) console.error(`warning: ${warning}`);
 }

@@ -9,12 +9,7 @@
 
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Clock } from "../clock.js";
-import {
-  BackendError,
-  SerializationError,
-  TaskDefinitionError,
-  UnknownTaskError,
-} from "../errors.js";
+import { BackendError, TaskDefinitionError, UnknownTaskError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
@@ -29,6 +24,7 @@ import { isThenable } from "../util/thenable.js";
 import { runAttemptBody } from "./attempt-body.js";
 import type { Middleware } from "./middleware.js";
 import { completedRecord, type FailureKind, failure, failureKindOf } from "./outcome.js";
+import { resultJson } from "./result-json.js";
 import {
   AttemptState,
   type DependencyOverrides,
@@ -280,17 +276,7 @@ function storedResult(
   value: unknown,
   env: ExecutionEnvironment,
 ): AttemptOutcome {
-  let json: JsonValue;
-  try {
-    json = value === undefined ? null : toJson(value, "result");
-  } catch (error) {
-    if (error instanceof SerializationError) {
-      throw new SerializationError(
-        `task '${definition.name}' returned a value JSON cannot store: ${error.message}`,
-      );
-    }
-    throw error;
-  }
+  const json = resultJson(definition.name, value);
   checkResultSize(json, data, env);
   return { record: completedRecord(data, json, env.clock.now()), children: [] };
 }

@@ -5,11 +5,13 @@
  * posts the result or the error back. One call at a time per thread.
  */
 import { parentPort } from "node:worker_threads";
+import { SerializationError } from "../errors.js";
 import { context, extractContext } from "../observability/tracing.js";
 import { errorToData } from "../task/stored-error.js";
 import { findTask } from "../task/task-registry.js";
 import { runTeardowns } from "./dependencies.js";
 import { progressValue } from "./progress-reporter.js";
+import { resultJson } from "./result-json.js";
 import { AttemptState, runScope } from "./run-context.js";
 import {
   packResult,
@@ -56,7 +58,11 @@ port.on("message", async (message: RunRequest | { abort: string }) => {
       runScope.run({ attempt: state, resolving: [] }, async () => fn(...message.args));
     // Spans the task makes here nest under its attempt's span once the module registers an SDK in this thread.
     const value = await (message.trace ? context.with(extractContext(message.trace), run) : run());
-    reply = { ok: true, value: packResult(value) };
+    const packed = packResult(value);
+    // Judged here, as the worker judges a result it runs inline: the clone that carries it across
+    // would turn a class instance into a plain object. A result schema's output is judged there.
+    const storable = packed !== value || definition.resultSchema;
+    reply = { ok: true, value: storable ? packed : resultJson(definition.name, value) };
   } catch (error) {
     reply = { ok: false, error: errorToData(error) };
   } finally {
@@ -66,7 +72,10 @@ port.on("message", async (message: RunRequest | { abort: string }) => {
   try {
     port.postMessage(reply);
   } catch (error) {
-    // The result cannot be cloned (a function, a class instance…): report it as the task's error.
-    port.postMessage({ ok: false, error: errorToData(error) } satisfies RunReply);
+    // A result left to the worker's judgement (a result schema's input) that cannot be cloned.
+    const refused = new SerializationError(
+      `task '${message.data.name}' returned a value that cannot leave its sandbox thread: ${errorToData(error).message}`,
+    );
+    port.postMessage({ ok: false, error: errorToData(refused) } satisfies RunReply);
   }
 });

@@ -13,11 +13,13 @@
  */
 import { EventEmitter } from "node:events";
 import { systemClock } from "../clock.js";
-import { SheppyError } from "../errors.js";
+import { InvalidOptionError, SheppyError } from "../errors.js";
 import type { WorkerEventMap, WorkerListener } from "../events.js";
 import { inSandboxThread } from "../execution/sandbox-thread-mark.js";
 import { useBackend } from "../queue/backend-users.js";
 import { Queue } from "../queue/queue.js";
+import { describeGiven, describeValue } from "../task/describe-value.js";
+import { maskUrl } from "../util/mask-url.js";
 import { startBackgroundLoops } from "./background-loops.js";
 import { runClaimLoop } from "./claim-loop.js";
 import { DueAlarm } from "./due-alarm.js";
@@ -117,7 +119,13 @@ export class Worker extends WorkerEmitterBase {
     const list =
       queues instanceof Queue ? [queues] : Array.isArray(queues) ? [...(queues as Queue[])] : [];
     if (list.length === 0 || !list.every((q) => q instanceof Queue)) {
-      throw new SheppyError("new Worker() needs a Queue or a non-empty list of Queues");
+      // A URL given where its queue belongs: shown with its password masked.
+      const given = typeof queues === "string" ? maskUrl(queues) : describeValue(queues, 80);
+      const hint =
+        typeof queues === "string" ? ` — make one with new Queue(${describeGiven(given)})` : "";
+      throw new InvalidOptionError(
+        `new Worker() needs a Queue or a non-empty list of Queues (got ${given})${hint}`,
+      );
     }
     const names = new Set(list.map((q) => `${q.name}`));
     if (names.size !== list.length)

@@ -42,7 +42,7 @@ describe("sheppy task retry --all-failed", () => {
       code: 0,
       stdout: "0 failed tasks queued to run again\n",
       stderr:
-        "warning: queue redirve holds no tasks or crons: is the name right? (queues this backend knows: redrive)\n",
+        "warning: queue redirve holds no tasks or crons: did you mean 'redrive'? (queues this backend knows: redrive)\n",
     });
     expect(await sheppy("task", "retry", "--all-failed", "--since", "1h")).toMatchObject({
       code: 0,

@@ -8,16 +8,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Queue } from "sheppy";
+import { Queue, SqliteBackend } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { unusedQueueWarning } from "../../src/cli/open-queue.js";
 import { add } from "../fixtures/cli/tasks.js";
-import { json, runCli } from "../support/cli.js";
+import { json, runCli, TASKS, WorkerProcess } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-unused-queue-"));
 const url = `sqlite://${join(dir, "queue.db")}`;
 // `reports` holds only a cron: it is named too.
 const WARNING =
-  "warning: queue emials holds no tasks or crons: is the name right? (queues this backend knows: emails, reports)\n";
+  "warning: queue emials holds no tasks or crons: did you mean 'emails'? (queues this backend knows: emails, reports)\n";
 
 describe("sheppy commands on a queue that holds nothing", () => {
   const env = { SHEPPY_BACKEND_URL: url };
@@ -64,5 +65,45 @@ describe("sheppy commands on a queue that holds nothing", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/sheppy_queue_tasks\{queue="emails",status="pending"\} 1/);
     expect(result.stderr).toBe(WARNING);
+  });
+
+  it("sheppy work logs the warning for a queue it serves whose name looks misspelt, once, and works on", async () => {
+    // `invoices` holds nothing too, but looks like no queue in use: idle, not mistyped.
+    const worker = new WorkerProcess(["--tasks", TASKS, "-q", "emials,emails,invoices"], env);
+    try {
+      const warned = await worker.waitFor((r) => r.msg.startsWith("queue emials"), "warning");
+      expect(warned).toMatchObject({
+        level: 40,
+        msg: "queue emials holds no tasks or crons: did you mean 'emails'? (waiting for tasks all the same; queues this backend knows: emails, reports)",
+      });
+      // The other queue's task still runs.
+      await worker.waitFor((r) => r.msg === "task completed", "emails' task completed");
+    } finally {
+      worker.signal("SIGTERM");
+      await worker.exited;
+    }
+    expect(worker.records.filter((r) => r.msg.includes("holds no tasks"))).toHaveLength(1);
+  });
+
+  it("a worker warns only of names one or two letters off a queue in use", async () => {
+    const fresh = new SqliteBackend({ path: join(dir, "fresh.db") });
+    await fresh.connect();
+    try {
+      const worker = (queue: string) => unusedQueueWarning(fresh, queue, undefined, true);
+      // On a new backend every queue is empty: nothing looks mistyped.
+      expect(await worker("emails")).toBeUndefined();
+      // Other commands say it all the same: a listing of a queue nothing has used prints nothing.
+      expect(await unusedQueueWarning(fresh, "emails")).toBe(
+        "queue emails holds no tasks or crons: is the name right?",
+      );
+      await new Queue(fresh, { name: "reports" }).add(add(1, 1));
+      expect(await worker("reprots")).toBe(
+        "queue reprots holds no tasks or crons: did you mean 'reports'? (queues this backend knows: reports)",
+      );
+      expect(await worker("emails")).toBeUndefined();
+      expect(await worker("reports")).toBeUndefined();
+    } finally {
+      await fresh.disconnect();
+    }
   });
 });

@@ -14,7 +14,7 @@ import {
 } from "sheppy/backend";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { meantParam } from "../../src/backends/registry.js";
+import { likelyMeant } from "../../src/util/likely-meant.js";
 import { errorOf } from "../support/error-of.js";
 
 beforeEach(() => {
@@ -534,10 +534,10 @@ describe("misspelt URL parameters", () => {
   test("one edit away from a parameter (or only its case) is taken as that parameter; the parameter itself is not (property)", () => {
     fc.assert(
       fc.property(edit, ({ name, next }) => {
-        expect(meantParam(name, own)).toBeUndefined();
+        expect(likelyMeant(name, own)).toBeUndefined();
         if (own.includes(next)) return;
-        expect(meantParam(next, own)).toBe(name);
-        expect(meantParam(next.toUpperCase(), own)).toBeDefined();
+        expect(likelyMeant(next, own)).toBe(name);
+        expect(likelyMeant(next.toUpperCase(), own)).toBeDefined();
       }),
       { numRuns: 2000 },
     );
@@ -545,7 +545,7 @@ describe("misspelt URL parameters", () => {
 
   test("short or distant names are left for the driver", () => {
     for (const name of ["db", "ssl", "tls", "family", "keyPrefix", "options", "sslmode", "name"]) {
-      expect(meantParam(name, own), name).toBeUndefined();
+      expect(likelyMeant(name, own), name).toBeUndefined();
     }
   });
 });

@@ -4,7 +4,7 @@
  * would silently turn a throttle into a plain "ignore"), and a `Worker`
  * given no queue at all.
  */
-import { InvalidOptionError, Queue, SheppyError, task, Worker } from "sheppy";
+import { InvalidOptionError, Queue, task, Worker } from "sheppy";
 import { describe, expect, it } from "vitest";
 
 const ok = task({ name: "bad-construction.ok" }, (n: number) => n);
@@ -28,9 +28,23 @@ describe("bad construction", () => {
     ["a number", 3],
     ["an empty list", []],
   ])("new Worker(%s) says it needs a queue", (_, given) => {
-    expect(() => new Worker(given as never)).toThrow(SheppyError);
+    expect(() => new Worker(given as never)).toThrow(InvalidOptionError);
     expect(() => new Worker(given as never)).toThrow(
-      "new Worker() needs a Queue or a non-empty list of Queues",
+      /^new Worker\(\) needs a Queue or a non-empty list of Queues \(got .+\)$/,
     );
+  });
+
+  it("new Worker(url) says to make a Queue of the URL", () => {
+    expect(() => new Worker("redis://localhost:6379" as never)).toThrow(
+      'new Worker() needs a Queue or a non-empty list of Queues (got redis://localhost:6379) — make one with new Queue("redis://localhost:6379")',
+    );
+    let thrown = "";
+    try {
+      new Worker("redis://:secret@localhost:6379" as never);
+    } catch (error) {
+      thrown = String(error);
+    }
+    expect(thrown).toContain("new Worker()");
+    expect(thrown).not.toContain("secret");
   });
 });

@@ -17,6 +17,10 @@ import {
   logsObjectInThread,
   reportsInThread,
   returnsFunction,
+  returnsFunctionInline,
+  returnsFunctionToSchema,
+  returnsInstance,
+  returnsInstanceInline,
   slowMiddlewareSandboxed,
   spinFor,
   spinForever,
@@ -196,6 +200,41 @@ describe("sandboxed tasks", () => {
     expect((await queue.getTask(child!.id))?.result).toBe(42);
     const failed = await queue.getTask(bad);
     expect(failed?.status).toBe("failed");
-    expect(failed?.error?.message).toMatch(/could not be cloned/);
+    expect(failed?.error?.message).toBe(
+      "task 'sandbox.returns-function' returned a value JSON cannot store: result is a function, which JSON cannot store",
+    );
+  });
+
+  it("a result JSON cannot store fails the task with the same error in a sandbox as inline", async () => {
+    const { queue, worker } = setup();
+    const pairs = [
+      [returnsInstance(), returnsInstanceInline()],
+      [returnsFunction(), returnsFunctionInline()],
+    ] as const;
+    await queue.add(pairs.flat());
+    await worker.work({ maxTasks: 4 });
+    for (const [sandboxed, inline] of pairs) {
+      const [inThread, here] = await Promise.all([queue.getTask(sandboxed), queue.getTask(inline)]);
+      expect(inThread?.status).toBe("failed");
+      expect(here?.status).toBe("failed");
+      expect(inThread?.error?.type).toBe("SerializationError");
+      expect(inThread?.error?.type).toBe(here?.error?.type);
+      expect(inThread?.error?.message).toBe(
+        here?.error?.message.replace(inline.name, sandboxed.name),
+      );
+    }
+  });
+
+  it("a result left to its schema that cannot leave the thread fails the task, naming it", async () => {
+    const { queue, worker } = setup();
+    const bad = returnsFunctionToSchema();
+    await queue.add(bad);
+    await worker.work({ maxTasks: 1 });
+    const failed = await queue.getTask(bad);
+    expect(failed?.status).toBe("failed");
+    expect(failed?.error?.type).toBe("SerializationError");
+    expect(failed?.error?.message).toMatch(
+      /^task 'sandbox\.returns-function-to-schema' returned a value that cannot leave its sandbox thread: .*could not be cloned/,
+    );
   });
 });

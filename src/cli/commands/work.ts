@@ -9,6 +9,7 @@
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, Option } from "commander";
+import type { Logger } from "pino";
 import { CliUsageError, PrestartError } from "../../errors.js";
 import { setDefaultLogger } from "../../observability/logger.js";
 import { flushTracing } from "../../observability/tracing.js";
@@ -29,7 +30,7 @@ import { addSettings, type LogFormat, type LogLevel } from "../env.js";
 import { loadFunction, loadModules } from "../load-modules.js";
 import { createCliLogger, isPretty } from "../logger.js";
 import { type MetricsServer, serveMetrics } from "../metrics-server.js";
-import { openBackend } from "../open-queue.js";
+import { openBackend, unusedQueueWarning } from "../open-queue.js";
 import { checkWorkConflicts } from "../work-conflicts.js";
 import { reachBackend } from "./reach-backend.js";
 import { announce, logPauses, logSignals, logTaskEvents } from "./work-log.js";
@@ -59,6 +60,23 @@ interface WorkSettings {
   readonly metricsHost: string;
   /** `false` with `--no-log-tasks` (or SHEPPY_LOG_TASKS=false); absent means on. */
   readonly logTasks?: boolean;
+}
+
+/**
+ * Logs a warning for each queue that holds nothing while others do: most
+ * often a mistyped `--queue`, with which the worker would wait for ever,
+ * silently. In the background: the worker does not wait for it.
+ */
+function warnOfUnusedQueues(queues: readonly Queue[], logger: Logger): void {
+  for (const queue of queues) {
+    unusedQueueWarning(queue.backend, queue.name, "waiting for tasks all the same", true).then(
+      (warning) => {
+        if (warning) logger.warn(warning);
+      },
+      // Not knowing is no reason to say anything: the worker reports a backend it cannot reach.
+      () => undefined,
+    );
+  }
 }
 
 async function runWork(settings: WorkSettings, configGiven: boolean): Promise<void> {
@@ -142,6 +160,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
         isPretty(settings.logFormat),
       );
       if (processing) stopLoggingPauses = logPauses(queues, logger);
+      if (processing) warnOfUnusedQueues(queues, logger);
       const untilStopped = !settings.oneshot && settings.maxTasks === undefined;
       if (processing && untilStopped && !backend.capabilities.crossProcess) {
         logger.warn(
