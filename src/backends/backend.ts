@@ -341,6 +341,14 @@ export interface Connection {
   connect(): Promise<void>;
   /** Closes connections; waiting calls end. Idempotent. */
   disconnect(): Promise<void>;
+  /**
+   * Refuses (a `BackendError` saying what is missing) storage this process
+   * may read but not write, such as a database role without the rights a
+   * worker uses: a worker calls it once connected, so that it stops at start
+   * instead of having every claim refused and retried for ever. Optional:
+   * a backend whose connection always may write has nothing to check.
+   */
+  checkWorkerAccess?(): Promise<void>;
 }
 
 /** Storing and settling tasks. */

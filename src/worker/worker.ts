@@ -191,6 +191,11 @@ export class Worker extends WorkerEmitterBase {
     const context = this.#context;
     const { options } = context;
     await Promise.all(this.queues.map((queue) => queue.connect()));
+    await Promise.all(
+      [...new Set(this.queues.map((queue) => queue.backend))].map((backend) =>
+        backend.checkWorkerAccess?.(),
+      ),
+    );
     const signalHandlers = options.handleSignals
       ? onShutdownSignals(
           (signal) => {

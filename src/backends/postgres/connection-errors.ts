@@ -109,6 +109,8 @@ export function explainConnectFailure(error: unknown): string {
       return `the server has no free connection (${raw})`;
     case "57P03":
       return `the server is starting up or shutting down (${raw})`;
+    case "42501":
+      return `${raw} (SQLSTATE 42501)`;
   }
   if (/client password must be a string/i.test(raw)) {
     return "the server requires a password and the URL gives none";

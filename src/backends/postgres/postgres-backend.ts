@@ -15,6 +15,7 @@
  * (LISTEN/NOTIFY), `EventStore` (the event log), `WorkflowStore`, `CronStore`
  * and `./rate-limiter.ts`.
  */
+
 import type { Pool } from "pg";
 import { type Clock, systemClock } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
@@ -69,6 +70,7 @@ import { PgSession } from "./session.js";
 import { settle } from "./settle.js";
 import { TaskReader } from "./task-reader.js";
 import { TaskStore } from "./task-store.js";
+import { checkWorkerAccess } from "./worker-access.js";
 import { WorkflowStore } from "./workflow-store.js";
 
 export interface PostgresBackendOptions extends RetentionOptions {
@@ -297,6 +299,10 @@ export class PostgresBackend implements Backend {
 
   connect(): Promise<void> {
     return this.#session.connect();
+  }
+
+  checkWorkerAccess(): Promise<void> {
+    return checkWorkerAccess(this.#session);
   }
 
   async disconnect(): Promise<void> {

@@ -24,6 +24,7 @@ import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
 import { notConnectedError } from "../not-connected.js";
 import {
+  codeOf,
   describeRefusal,
   explainConnectFailure,
   type Failure,
@@ -33,6 +34,10 @@ import {
   scrubber,
 } from "./connection-errors.js";
 import { ensureSchema } from "./migrations.js";
+
+/** SQLSTATE of a statement the role lacks the rights for. */
+const INSUFFICIENT_PRIVILEGE = "42501";
+
 import { passwordOf } from "./postgres-url.js";
 import { type Channels, channelsOf, withSchema } from "./schema-name.js";
 
@@ -218,6 +223,15 @@ export class PgSession {
 
   #connectFailure(error: unknown): Error {
     if (error instanceof BackendError) return error;
+    if (codeOf(error) === INSUFFICIENT_PRIVILEGE) {
+      // Connected, and refused by the schema's rights: not an outage to wait out.
+      return new BackendError(
+        this.scrub(
+          `PostgreSQL at ${this.maskedUrl} refused this role the schema "${this.schema}": ${explainConnectFailure(error)}; grant the role USAGE on the schema and reads and writes on its tables, sequences and functions (see the PostgreSQL backend's docs on roles)`,
+        ),
+        { cause: error },
+      );
+    }
     return new BackendUnavailableError(
       this.scrub(
         `cannot connect to PostgreSQL at ${this.maskedUrl}: ${explainConnectFailure(error)}`,

@@ -1,0 +1,139 @@
+/**
+ * Roles without a worker's rights. A role that may read the schema but not
+ * write it (a dashboard's read-only role, given to a worker by mistake)
+ * still reads, but a worker with it stops at start saying what to grant,
+ * instead of starting and having every claim refused and retried for ever.
+ * A role that may not use the schema at all is refused at connect as such,
+ * not as a server that cannot be reached.
+ */
+import pg from "pg";
+import {
+  BackendError,
+  BackendUnavailableError,
+  PostgresBackend,
+  Queue,
+  task,
+  Worker,
+} from "sheppy";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fileKey } from "../../support/isolation.js";
+import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
+import { requireService } from "../../support/services.js";
+
+const available = await requireService("PostgreSQL", POSTGRES_URL);
+const schema = schemaFor(fileKey(import.meta.url));
+// Roles belong to the whole server: named after this file, dropped after it.
+const reader = `${schema}_reader`.slice(0, 63);
+const stranger = `${schema}_stranger`.slice(0, 63);
+
+const double = task({ name: "roles.double" }, (n: number) => n * 2);
+
+function urlAs(role: string): string {
+  const url = new URL(POSTGRES_URL);
+  url.username = role;
+  url.password = "";
+  return url.toString();
+}
+
+async function admin(...statements: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropRoles(): Promise<void> {
+  for (const role of [reader, stranger]) {
+    await admin(
+      `DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN EXECUTE 'DROP OWNED BY "${role}"'; EXECUTE 'DROP ROLE "${role}"'; END IF; END $$`,
+    );
+  }
+}
+
+describe.skipIf(!available)("postgres: roles without a worker's rights", () => {
+  beforeAll(async () => {
+    if (!available) return;
+    await dropRoles();
+    const owner = new Queue(new PostgresBackend({ url: POSTGRES_URL, schema }), { name: "roles" });
+    await owner.add(double(21));
+    await owner.close();
+    await admin(
+      `CREATE ROLE "${reader}" LOGIN`,
+      `CREATE ROLE "${stranger}" LOGIN`,
+      `GRANT USAGE ON SCHEMA "${schema}" TO "${reader}"`,
+      `GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO "${reader}"`,
+    );
+  });
+
+  afterAll(async () => {
+    if (!available) return;
+    await dropSchema(schema);
+    await dropRoles();
+  });
+
+  it("a read-only role reads the queue, and a worker with it stops at start saying what to grant", async () => {
+    const queue = new Queue(new PostgresBackend({ url: urlAs(reader), schema }), { name: "roles" });
+    try {
+      expect((await queue.stats()).pending).toBe(1);
+      const worker = new Worker(queue, { concurrency: 1 });
+      const refused = await worker.work({ oneshot: true }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(BackendError);
+      expect(refused).not.toBeInstanceOf(BackendUnavailableError);
+      const message = (refused as Error).message;
+      expect(message).toMatch(
+        new RegExp(
+          `^PostgreSQL role "${reader}" may not do a worker's work in schema "${schema}": it lacks INSERT, UPDATE, DELETE on tables \\w+, \\w+, \\w+ and \\d+ more; USAGE on sequences `,
+        ),
+      );
+      expect(message).toContain(
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${reader}"`,
+      );
+      expect(message).not.toContain("\n");
+      // Nothing was claimed: the task still waits.
+      expect((await queue.stats()).pending).toBe(1);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it("granted a worker's rights, the same role works", async () => {
+    await admin(
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${reader}"`,
+      `GRANT USAGE ON ALL SEQUENCES IN SCHEMA "${schema}" TO "${reader}"`,
+    );
+    const queue = new Queue(new PostgresBackend({ url: urlAs(reader), schema }), { name: "roles" });
+    try {
+      const summary = await new Worker(queue, { concurrency: 1 }).work({ oneshot: true });
+      expect(summary.processed).toBe(1);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it("a role that may not use the schema is refused at connect as such, not as an outage", async () => {
+    const queue = new Queue(new PostgresBackend({ url: urlAs(stranger), schema }), {
+      name: "roles",
+    });
+    try {
+      const refused = await queue.connect().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(BackendError);
+      expect(refused).not.toBeInstanceOf(BackendUnavailableError);
+      expect((refused as Error).message).toMatch(
+        new RegExp(
+          `refused this role the schema "${schema}": permission denied for schema ${schema} \\(SQLSTATE 42501\\); grant the role USAGE on the schema`,
+        ),
+      );
+    } finally {
+      await queue.close();
+    }
+  });
+});
