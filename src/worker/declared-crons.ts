@@ -14,6 +14,15 @@
  * key, so a worker that cannot resolve an entry (its task is not loaded in
  * this process) leaves the crons other workers made from it alone. Problems
  * are logged once while they last, not on every tick.
+ *
+ * Workers of one queue that read different files (a rolling deploy, a worker
+ * started from another directory) disagree: one deletes the cron the other
+ * puts back, on every tick, and the cron may never run. Each notices — a cron
+ * it deleted is back, or one it had is gone while its file still declares it
+ * — and says so at warn level. The one deleting then leaves that cron alone
+ * for {@link CONTESTED_HOLD_MS} and tries again after: a cron stays while any
+ * worker still declares it (the old workers of a deploy), and goes once none
+ * does.
  */
 import type { Logger } from "../observability/logger.js";
 import { newStoredCron, readStoredCron, removeCronRuns, type StoredCron } from "../queue/cron.js";
@@ -26,6 +35,9 @@ interface Problem {
   readonly level: "info" | "warn";
   readonly message: string;
 }
+
+/** How long a worker leaves alone a declared cron it deleted that another worker put back. */
+export const CONTESTED_HOLD_MS = 5 * 60_000;
 
 /** What one queue should hold, as far as this worker can tell. */
 interface Wanted {
@@ -42,6 +54,14 @@ export class DeclaredCrons {
   readonly #logger: Logger;
   /** Problems logged by the previous reconcile; logged again only after they went away. */
   #reported = new Set<string>();
+  /** Per queue: config crons this worker deleted (by deterministic id). */
+  readonly #deleted = new Map<string, Set<string>>();
+  /** Per queue: declared crons present after this worker's last pass. */
+  readonly #held = new Map<string, Set<string>>();
+  /** Deleted crons another worker put back, left alone until the time (ms) each maps to. */
+  readonly #contested = new Map<string, number>();
+  /** When this worker last warned that another deleted a cron it declares. */
+  readonly #warnedAt = new Map<string, number>();
 
   /**
    * @param queues the worker's queues; an entry without `queue` goes to the only one,
@@ -80,7 +100,8 @@ export class DeclaredCrons {
       target.crons.set(outcome.deterministicId, outcome);
       target.keys.add(declaration.key);
     }
-    for (const queue of this.#queues) await this.#apply(queue, wanted.get(queue.name)!, fileKeys);
+    for (const queue of this.#queues)
+      await this.#apply(queue, wanted.get(queue.name)!, fileKeys, now);
     this.#report(problems);
   }
 
@@ -110,20 +131,40 @@ export class DeclaredCrons {
     }
   }
 
-  async #apply(queue: Queue, wanted: Wanted, fileKeys: Set<string>): Promise<void> {
+  async #apply(queue: Queue, wanted: Wanted, fileKeys: Set<string>, now: number): Promise<void> {
     const backend = queue.backend;
     const existing = (await backend.getCrons(queue.name)).flatMap((data) => {
       const cron = readStoredCron(data);
       return cron ? [cron] : [];
     });
+    const deleted = this.#deleted.get(queue.name) ?? new Set<string>();
+    this.#deleted.set(queue.name, deleted);
+    const held = this.#held.get(queue.name);
+    const present = new Set(existing.map((cron) => cron.deterministicId));
     for (const cron of existing) {
       if (cron.managedBy !== "config") continue;
+      const id = cron.deterministicId;
       const removed = cron.declaration === null || !fileKeys.has(cron.declaration);
       // Same entry, different cron: the task's options or argument schema changed since.
-      const outdated =
-        !removed && wanted.keys.has(cron.declaration!) && !wanted.crons.has(cron.deterministicId);
+      const outdated = !removed && wanted.keys.has(cron.declaration!) && !wanted.crons.has(id);
       if (!removed && !outdated) continue;
-      if (!(await backend.deleteCron(queue.name, cron.deterministicId))) continue;
+      // Deleted by this worker, and back: another worker declares it. Left alone only when this
+      // worker's file dropped it: two versions of one entry (task options that differ between
+      // the workers) would both be kept, and both would run.
+      if (removed && deleted.has(id)) {
+        deleted.delete(id);
+        this.#contested.set(`${queue.name}\0${id}`, now + CONTESTED_HOLD_MS);
+        this.#logger.warn(
+          { queue: queue.name, task: cron.name, schedule: scheduleText(cron) },
+          `a declared cron this worker deleted (its file no longer declares it) was put back by another process: workers of queue ${queue.name} read different config files (a deploy under way, or a worker started elsewhere); this one leaves it for ${CONTESTED_HOLD_MS / 60_000} minutes — give every worker of the queue the same file`,
+        );
+      }
+      const hold = this.#contested.get(`${queue.name}\0${id}`);
+      if (hold !== undefined && now < hold) continue;
+      this.#contested.delete(`${queue.name}\0${id}`);
+      if (!(await backend.deleteCron(queue.name, id))) continue;
+      if (removed) deleted.add(id);
+      present.delete(id);
       const removedRuns = await removeCronRuns(
         backend,
         queue.name,
@@ -142,16 +183,36 @@ export class DeclaredCrons {
           : "replaced an outdated declared cron",
       );
     }
-    const present = new Set(existing.map((cron) => cron.deterministicId));
     for (const cron of wanted.crons.values()) {
       if (present.has(cron.deterministicId)) continue;
+      if (
+        held?.has(cron.deterministicId) &&
+        this.#firstWarning(queue.name, cron.deterministicId, now)
+      ) {
+        this.#logger.warn(
+          { queue: queue.name, task: cron.name, schedule: scheduleText(cron) },
+          `a declared cron this worker's config file still declares was deleted by another process: workers of queue ${queue.name} read different config files (a deploy under way, or a worker started elsewhere); this one puts it back — give every worker of the queue the same file`,
+        );
+      }
+      deleted.delete(cron.deterministicId);
       if (await backend.addCron(queue.name, cron.deterministicId, cron)) {
         this.#logger.info(
           { queue: queue.name, task: cron.name, schedule: scheduleText(cron) },
           "created a declared cron from the config file",
         );
       }
+      present.add(cron.deterministicId);
     }
+    this.#held.set(queue.name, new Set([...wanted.crons.keys()].filter((id) => present.has(id))));
+  }
+
+  /** Whether a warning about cron `id` is the first in {@link CONTESTED_HOLD_MS}: a disagreement is said once a while, not on every tick. */
+  #firstWarning(queue: string, id: string, now: number): boolean {
+    const key = `${queue}\0${id}`;
+    const last = this.#warnedAt.get(key);
+    if (last !== undefined && now - last < CONTESTED_HOLD_MS) return false;
+    this.#warnedAt.set(key, now);
+    return true;
   }
 
   #report(problems: readonly Problem[]): void {

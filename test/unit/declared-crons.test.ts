@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { newStoredCron } from "../../src/queue/cron.js";
 import { parseCronExpression } from "../../src/queue/cron-expression.js";
 import { parseCronConfig } from "../../src/worker/cron-config.js";
-import { DeclaredCrons } from "../../src/worker/declared-crons.js";
+import { CONTESTED_HOLD_MS, DeclaredCrons } from "../../src/worker/declared-crons.js";
 
 const job = task({ name: "unit-declared.job", retry: 1 }, (n: number) => n);
 const NOW = Date.parse("2030-01-01T00:00:00Z");
@@ -95,5 +95,62 @@ describe("DeclaredCrons", () => {
       ["@hourly", "config", 1],
     ]);
     expect(crons.some((c) => c.deterministicId === outdated.deterministicId)).toBe(false);
+  });
+
+  test("two workers reading different files warn, and the cron stays while one still declares it", async () => {
+    const entry = { task: "unit-declared.job", expression: "@hourly", args: [1] };
+    write([entry]);
+    const otherPath = join(dir, "other.json");
+    writeFileSync(otherPath, JSON.stringify({ crons: [] }));
+    const declaring = logs();
+    const dropping = logs();
+    const declares = new DeclaredCrons(path, [queue], declaring);
+    const drops = new DeclaredCrons(otherPath, [queue], dropping);
+    const ids = async () => (await queue.getCrons()).map((c) => c.expression);
+    const step = 10_000;
+    let now = NOW;
+    // A deploy under way: the old worker declares the cron, the new one's file dropped it.
+    await declares.reconcile(now);
+    expect(await ids()).toEqual(["@hourly"]);
+    await drops.reconcile((now += step));
+    expect(await ids()).toEqual([]);
+    await declares.reconcile((now += step));
+    expect(await ids()).toEqual(["@hourly"]);
+    expect(declaring.warnings).toEqual([
+      expect.stringMatching(
+        /^a declared cron this worker's config file still declares was deleted by another process: workers of queue jobs read different config files/,
+      ),
+    ]);
+    // The dropping worker sees it back: it says so, and leaves it alone for a while.
+    for (let tick = 0; tick < 5; tick++) {
+      await drops.reconcile((now += step));
+      await declares.reconcile((now += step));
+      expect(await ids()).toEqual(["@hourly"]);
+    }
+    expect(dropping.warnings).toEqual([
+      expect.stringMatching(
+        /^a declared cron this worker deleted \(its file no longer declares it\) was put back by another process: .* leaves it for 5 minutes/,
+      ),
+    ]);
+    expect(declaring.warnings).toHaveLength(1);
+    // The old worker gone, the next look after the hold deletes it for good.
+    await drops.reconcile((now += CONTESTED_HOLD_MS));
+    expect(await ids()).toEqual([]);
+    await drops.reconcile((now += step));
+    expect(await ids()).toEqual([]);
+    expect(dropping.warnings).toHaveLength(1);
+  });
+
+  test("a worker that drops an entry and declares it again later is not taken for another worker", async () => {
+    const entry = { task: "unit-declared.job", expression: "@hourly", args: [2] };
+    const logger = logs();
+    const declared = new DeclaredCrons(path, [queue], logger);
+    let now = NOW;
+    for (const crons of [[entry], [], [entry], []]) {
+      write(crons);
+      await declared.reconcile((now += 1_000));
+      expect((await queue.getCrons()).length).toBe(crons.length);
+    }
+    expect(logger.warnings).toEqual([]);
   });
 });
