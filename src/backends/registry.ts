@@ -10,6 +10,7 @@ import type { Clock } from "../clock.js";
 import { BackendUrlError } from "../errors.js";
 import { likelyMeant } from "../util/likely-meant.js";
 import { maskUrl } from "../util/mask-url.js";
+import { userInfoHint } from "../util/url-userinfo.js";
 import type { Backend } from "./backend.js";
 
 /**
@@ -176,7 +177,7 @@ export function backendFromUrl(raw: string, settings: BackendUrlSettings = {}): 
     url = new URL(raw);
   } catch {
     throw new BackendUrlError(
-      `Invalid backend URL '${maskUrl(raw)}': it cannot be parsed as a URL`,
+      `Invalid backend URL '${maskUrl(raw)}': it cannot be parsed as a URL${userInfoHint(raw)}`,
     );
   }
   const factory = factories.get(url.protocol);

@@ -42,7 +42,7 @@ describe.skipIf(!available)("sheppy db on PostgreSQL", () => {
     expect(before.every((row) => row.state === "pending")).toBe(true);
     const versions = before.map((row) => String(row.version).padStart(3, "0")).join(", ");
     expect(pending.stderr).toBe(
-      `error: schema ${schema} has ${before.length} migrations not applied (${versions}): run sheppy db migrate\n`,
+      `error: schema ${schema} holds no Sheppy tables (it does not exist yet, or its name is mistyped: ?schema=): sheppy db migrate creates it, applying all ${before.length} migrations (${versions})\n`,
     );
     const pendingTable = await runCli(["db", "status", "-u", url]);
     expect(pendingTable.code).toBe(1);
@@ -66,6 +66,32 @@ describe.skipIf(!available)("sheppy db on PostgreSQL", () => {
     expect(upToDate.stdout).toMatch(
       /^VERSION\s+NAME\s+STATE\s+APPLIED \(UTC\)\n001\s+\S+\s+applied\s+\d{4}-/,
     );
+  });
+
+  it("a schema an earlier sheppy migrated says how many migrations it lacks", async () => {
+    const older = `${schema}_older`;
+    try {
+      expect((await runCli(["db", "migrate", "-u", urlOf(older)])).code).toBe(0);
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      let last: number;
+      try {
+        // As an earlier sheppy left it, as far as the record says: without its newest migration.
+        const { rows } = await client.query<{ version: number }>(
+          `DELETE FROM ${client.escapeIdentifier(older)}.migrations WHERE version = (SELECT max(version) FROM ${client.escapeIdentifier(older)}.migrations) RETURNING version`,
+        );
+        last = rows[0]!.version;
+      } finally {
+        await client.end();
+      }
+      const status = await runCli(["db", "status", "-u", urlOf(older)]);
+      expect(status.code).toBe(1);
+      expect(status.stderr).toBe(
+        `error: schema ${older} has 1 migration not applied (${String(last).padStart(3, "0")}): run sheppy db migrate\n`,
+      );
+    } finally {
+      await dropSchema(older);
+    }
   });
 
   it("a schema newer than this sheppy is shown, and exits 1 saying to upgrade", async () => {

@@ -158,7 +158,7 @@ describe("Redis URLs ioredis would misread are refused before connecting", () =>
     const error = errorOf(() => new RedisBackend({ url: "redis://:pw?61aa@127.0.0.1" }));
     expect(error).toBeInstanceOf(BackendUrlError);
     expect(error.message).toBe(
-      "Invalid Redis URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL",
+      "Invalid Redis URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL; a user name or password holding @ / ? # or % must be percent-encoded (encodeURIComponent)",
     );
   });
 
@@ -276,7 +276,7 @@ describe("new RedisBackend() without a url reads SHEPPY_BACKEND_URL, as new Queu
     const error = errorOf(() => new RedisBackend());
     expect(error).toBeInstanceOf(BackendUrlError);
     expect(error.message).toBe(
-      "Invalid SHEPPY_BACKEND_URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL",
+      "Invalid SHEPPY_BACKEND_URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL; a user name or password holding @ / ? # or % must be percent-encoded (encodeURIComponent)",
     );
   });
 });
@@ -408,7 +408,7 @@ describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Qu
     const unparsed = errorOf(() => new RedisBackend({ url: "redis://:pw?61aa@127.0.0.1" }));
     expect(unparsed).toBeInstanceOf(BackendUrlError);
     expect(unparsed.message).toBe(
-      "Invalid Redis URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL",
+      "Invalid Redis URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL; a user name or password holding @ / ? # or % must be percent-encoded (encodeURIComponent)",
     );
   });
 });
@@ -547,5 +547,48 @@ describe("misspelt URL parameters", () => {
     for (const name of ["db", "ssl", "tls", "family", "keyPrefix", "options", "sslmode", "name"]) {
       expect(likelyMeant(name, own), name).toBeUndefined();
     }
+  });
+});
+
+describe("a URL whose password holds characters with a meaning in URLs", () => {
+  test("cannot be parsed, and the error says to percent-encode it without showing it", () => {
+    const raw = "postgres://app:p@ss:w/rd%x@127.0.0.1:5432/db";
+    const error = errorOf(() => new Queue(raw));
+    expect(error).toBeInstanceOf(BackendUrlError);
+    expect(error.message).toContain(
+      "it cannot be parsed as a URL; a user name or password holding @ / ? # or % must be percent-encoded (encodeURIComponent)",
+    );
+    expect(error.message).not.toContain("p@ss");
+    // Encoded, it is the URL it meant.
+    const encoded = `postgres://app:${encodeURIComponent("p@ss:w/rd%x")}@127.0.0.1:5432/db`;
+    expect(decodeURIComponent(new URL(encoded).password)).toBe("p@ss:w/rd%x");
+    expect(() => new Queue(encoded)).not.toThrow();
+  });
+
+  test("the hint appears only when the user name or password is the likely cause", () => {
+    expect(errorOf(() => new Queue("redis://127.0.0.1:99999")).message).not.toContain(
+      "percent-encoded",
+    );
+    expect(errorOf(() => new Queue("redis://:a#b@127.0.0.1:6379")).message).toContain(
+      "percent-encoded",
+    );
+  });
+
+  test("whatever the password, an encoded one parses and a refused raw one is never shown", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 6, maxLength: 20 }), (password) => {
+        const encoded = `redis://user:${encodeURIComponent(password)}@127.0.0.1:6379/0`;
+        expect(() => new RedisBackend({ url: encoded })).not.toThrow();
+        const raw = `redis://user:${password}@127.0.0.1:6379/0`;
+        let message = "";
+        try {
+          new RedisBackend({ url: raw });
+        } catch (error) {
+          message = String(error);
+        }
+        if (message !== "" && !"redis://user:@127.0.0.1:6379/0".includes(password))
+          expect(message).not.toContain(password);
+      }),
+    );
   });
 });

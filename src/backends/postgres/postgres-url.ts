@@ -14,6 +14,7 @@
  */
 import { BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { userInfoHint } from "../../util/url-userinfo.js";
 import {
   eventCapParam,
   positiveIntegerParam,
@@ -90,7 +91,9 @@ export function parsePostgresUrl(value: string, where: string): PostgresTarget {
   try {
     url = new URL(value);
   } catch {
-    throw new BackendUrlError(`Invalid ${where} '${maskUrl(value)}': it cannot be parsed as a URL`);
+    throw new BackendUrlError(
+      `Invalid ${where} '${maskUrl(value)}': it cannot be parsed as a URL${userInfoHint(value)}`,
+    );
   }
   return splitPostgresUrl(url, where);
 }

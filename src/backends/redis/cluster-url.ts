@@ -9,6 +9,7 @@
  */
 import { BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { userInfoHint } from "../../util/url-userinfo.js";
 
 /** A seed node of a cluster. */
 export interface ClusterNode {
@@ -87,7 +88,7 @@ export function parseClusterUrl(url: string): ClusterTarget {
     parsed = new URL(`redis://${at >= 0 ? rest.slice(0, at + 1) : ""}seed${after}`);
   } catch {
     throw new BackendUrlError(
-      `Invalid Redis Cluster URL '${maskUrl(url)}': it cannot be parsed as a URL`,
+      `Invalid Redis Cluster URL '${maskUrl(url)}': it cannot be parsed as a URL${userInfoHint(url)}`,
     );
   }
   const path = parsed.pathname.replace(/^\//, "");

@@ -23,6 +23,7 @@ import { connect as connectSocket } from "node:net";
 import type { Redis } from "ioredis";
 import { BackendUnavailableError, BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { userInfoHint } from "../../util/url-userinfo.js";
 
 /** How long a TLS handshake may stay unanswered before the plaintext probe runs, and how long the probe waits. */
 const PROBE_AFTER_MS = 500;
@@ -159,7 +160,9 @@ export function checkRedisUrl(url: string): void {
   try {
     parsed = new URL(url);
   } catch {
-    throw new BackendUrlError(`Invalid Redis URL '${maskUrl(url)}': it cannot be parsed as a URL`);
+    throw new BackendUrlError(
+      `Invalid Redis URL '${maskUrl(url)}': it cannot be parsed as a URL${userInfoHint(url)}`,
+    );
   }
   const databases = [parsed.pathname.slice(1), parsed.searchParams.get("db") ?? ""];
   if (databases.some((db) => db !== "" && !/^\d+$/.test(db))) {

@@ -11,6 +11,7 @@
  */
 import { BackendUrlError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { userInfoHint } from "../../util/url-userinfo.js";
 import {
   eventCapParam,
   positiveIntegerParam,
@@ -120,7 +121,9 @@ export function redisTargetOf(value: string, what = "Redis URL"): RedisTarget {
   try {
     url = new URL(value);
   } catch {
-    throw new BackendUrlError(`Invalid ${what} '${maskUrl(value)}': it cannot be parsed as a URL`);
+    throw new BackendUrlError(
+      `Invalid ${what} '${maskUrl(value)}': it cannot be parsed as a URL${userInfoHint(value)}`,
+    );
   }
   return splitRedisUrl(url, what);
 }

@@ -102,6 +102,12 @@ function notUpToDate(status: MigrationStatus): Error | undefined {
   if (status.pending.length === 0) return undefined;
   const versions = status.pending.map((m) => String(m.version).padStart(3, "0")).join(", ");
   const count = status.pending.length;
+  if (status.applied.length === 0) {
+    // Nothing applied: most often a schema that does not exist yet, or a mistyped ?schema=.
+    return new PendingMigrationsError(
+      `schema ${status.schema} holds no Sheppy tables (it does not exist yet, or its name is mistyped: ?schema=): sheppy db migrate creates it, applying all ${count} migrations (${versions})`,
+    );
+  }
   return new PendingMigrationsError(
     `schema ${status.schema} has ${count} migration${count === 1 ? "" : "s"} not applied (${versions}): run sheppy db migrate`,
   );
