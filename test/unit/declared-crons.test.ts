@@ -107,14 +107,17 @@ describe("DeclaredCrons", () => {
     const declares = new DeclaredCrons(path, [queue], declaring);
     const drops = new DeclaredCrons(otherPath, [queue], dropping);
     const ids = async () => (await queue.getCrons()).map((c) => c.expression);
-    const step = 10_000;
     let now = NOW;
+    const later = (ms = 10_000) => {
+      now += ms;
+      return now;
+    };
     // A deploy under way: the old worker declares the cron, the new one's file dropped it.
     await declares.reconcile(now);
     expect(await ids()).toEqual(["@hourly"]);
-    await drops.reconcile((now += step));
+    await drops.reconcile(later());
     expect(await ids()).toEqual([]);
-    await declares.reconcile((now += step));
+    await declares.reconcile(later());
     expect(await ids()).toEqual(["@hourly"]);
     expect(declaring.warnings).toEqual([
       expect.stringMatching(
@@ -123,8 +126,8 @@ describe("DeclaredCrons", () => {
     ]);
     // The dropping worker sees it back: it says so, and leaves it alone for a while.
     for (let tick = 0; tick < 5; tick++) {
-      await drops.reconcile((now += step));
-      await declares.reconcile((now += step));
+      await drops.reconcile(later());
+      await declares.reconcile(later());
       expect(await ids()).toEqual(["@hourly"]);
     }
     expect(dropping.warnings).toEqual([
@@ -134,9 +137,9 @@ describe("DeclaredCrons", () => {
     ]);
     expect(declaring.warnings).toHaveLength(1);
     // The old worker gone, the next look after the hold deletes it for good.
-    await drops.reconcile((now += CONTESTED_HOLD_MS));
+    await drops.reconcile(later(CONTESTED_HOLD_MS));
     expect(await ids()).toEqual([]);
-    await drops.reconcile((now += step));
+    await drops.reconcile(later());
     expect(await ids()).toEqual([]);
     expect(dropping.warnings).toHaveLength(1);
   });
@@ -148,7 +151,8 @@ describe("DeclaredCrons", () => {
     let now = NOW;
     for (const crons of [[entry], [], [entry], []]) {
       write(crons);
-      await declared.reconcile((now += 1_000));
+      now += 1_000;
+      await declared.reconcile(now);
       expect((await queue.getCrons()).length).toBe(crons.length);
     }
     expect(logger.warnings).toEqual([]);
