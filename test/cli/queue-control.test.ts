@@ -177,4 +177,50 @@ describe("sheppy queue pause | resume and --priority", () => {
       expectOneLineError(await sheppy("task", "add", `${TASKS}:add`, "--priority", "9999999999")),
     ).toMatch(/priority must be an integer from -2147483648 to 2147483647/);
   });
+
+  it("queue cap sets and lifts a queue's cap, shown by queue list; a bad limit is one line", async () => {
+    const capped = new Queue(url, { name: "capped" });
+    await capped.add(add(5, 6));
+    expect(await sheppy("queue", "cap", "3", "-q", "capped")).toMatchObject({
+      code: 0,
+      stdout: "queue capped: at most 3 running\n",
+      stderr: "",
+    });
+    expect(await capped.getConcurrencyLimit()).toBe(3);
+    const rows = json<{ queue: string; cap: number | null }[]>(
+      await sheppy("queue", "list", "--format", "json"),
+    );
+    expect(rows.find((row) => row.queue === "capped")).toMatchObject({ cap: 3 });
+    expect((await sheppy("queue", "list")).stdout).toMatch(/^capped +1 .* 3 +0 +no$/m);
+    expect(json(await sheppy("queue", "cap", "none", "-q", "capped", "--format", "json"))).toEqual({
+      queue: "capped",
+      cap: null,
+    });
+    expect(await capped.getConcurrencyLimit()).toBeNull();
+    for (const bad of ["0", "-2", "1.5", "lots"]) {
+      expect(expectOneLineError(await sheppy("queue", "cap", bad, "-q", "capped"), 2)).toBe(
+        `error: queue cap: expected a whole number of running tasks ≥ 1, or none to lift the cap (got ${JSON.stringify(bad)})`,
+      );
+    }
+    await capped.close();
+  });
+
+  it("queue clear deletes what a queue holds only when confirmed with --yes", async () => {
+    const doomed = new Queue(url, { name: "doomed" });
+    await doomed.add([add(1, 1), add(2, 2)]);
+    await doomed.addCron(add(3, 3), "0 9 * * *");
+    expect(expectOneLineError(await sheppy("queue", "clear", "-q", "doomed"), 2)).toBe(
+      "error: queue clear deletes every task and cron of queue doomed, and nothing cleared can be brought back: add --yes to confirm",
+    );
+    expect((await doomed.stats()).pending).toBe(2);
+    // The two tasks, the cron and the runs it scheduled.
+    const held = (await doomed.listTasks()).tasks.length + (await doomed.getCrons()).length;
+    expect(await sheppy("queue", "clear", "-q", "doomed", "--yes")).toMatchObject({
+      code: 0,
+      stdout: `queue doomed cleared: ${held} removed (tasks and crons)\n`,
+    });
+    expect((await doomed.stats()).pending).toBe(0);
+    expect(await doomed.getCrons()).toEqual([]);
+    await doomed.close();
+  });
 });

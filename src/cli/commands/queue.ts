@@ -3,17 +3,20 @@
  * `sheppy queue list`: every queue of the backend — those holding tasks, and
  * also those that only hold crons or are paused (a paused queue may hold
  * nothing, e.g. a mistyped name) — with its counts by stage, crons and
- * whether it is paused; `sheppy queue pause | resume`: stop and restart
- * every worker's claims of each queue named (`-q a,b`).
+ * its cap on running tasks and whether it is paused; `sheppy queue pause |
+ * resume`: stop and restart every worker's claims of each queue named
+ * (`-q a,b`); `sheppy queue cap`: set or lift that cap; `sheppy queue clear`:
+ * delete everything a queue holds (asked to confirm with `--yes`).
  */
 import type { Command } from "commander";
 import type { QueueStats } from "../../backends/backend.js";
+import { CliUsageError } from "../../errors.js";
 import { Queue } from "../../queue/queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { openBackend, warnIfQueueUnused } from "../open-queue.js";
 import { type Column, print, printJson, printRows } from "../output.js";
 
-type QueueRow = { queue: string; crons: number; paused: boolean } & QueueStats;
+type QueueRow = { queue: string; cap: number | null; crons: number; paused: boolean } & QueueStats;
 
 const COLUMNS: readonly Column<QueueRow>[] = [
   { heading: "QUEUE", value: (row) => row.queue },
@@ -25,13 +28,16 @@ const COLUMNS: readonly Column<QueueRow>[] = [
       value: (row) => String(row[stage]),
     }),
   ),
+  { heading: "CAP", value: (row) => (row.cap === null ? "-" : String(row.cap)) },
   { heading: "CRONS", value: (row) => String(row.crons) },
   { heading: "PAUSED", value: (row) => (row.paused ? "yes" : "no") },
 ];
 
 /** Adds `sheppy queue` and `queue list | pause | resume`. */
 export function addQueueCommands(program: Command): void {
-  const group = program.command("queue").description("inspect, pause and resume queues");
+  const group = program
+    .command("queue")
+    .description("inspect, pause, resume, cap and clear queues");
   const command = group
     .command("list")
     .description(
@@ -54,6 +60,7 @@ export function addQueueCommands(program: Command): void {
         names.map(async (queue) => ({
           queue,
           ...(await backend.getStats(queue)),
+          cap: await backend.getConcurrencyLimit(queue),
           crons: withCrons.includes(queue) ? (await backend.getCrons(queue)).length : 0,
           paused: paused.includes(queue),
         })),
@@ -105,4 +112,86 @@ export function addQueueCommands(program: Command): void {
       if (settings.format === "json") printJson(done.length === 1 ? done[0] : done);
     });
   }
+  addCapCommand(group);
+  addClearCommand(group);
+}
+
+interface NamedQueuesSettings {
+  backendUrl?: string;
+  queue: string[];
+  format: OutputFormat;
+}
+
+/** `limit` as the cap it sets: a whole number ≥ 1, or `none` (no cap). */
+function parseCap(limit: string): number | null {
+  if (limit.trim().toLowerCase() === "none") return null;
+  if (/^\d+$/.test(limit.trim()) && Number(limit) >= 1 && Number.isSafeInteger(Number(limit)))
+    return Number(limit);
+  throw new CliUsageError(
+    `queue cap: expected a whole number of running tasks ≥ 1, or none to lift the cap (got ${JSON.stringify(limit)})`,
+  );
+}
+
+/** `sheppy queue cap <limit|none> -q a,b`. */
+function addCapCommand(group: Command): void {
+  const command = group
+    .command("cap")
+    .argument("<limit>", "most tasks of each queue running at once across every worker, or none")
+    .description(
+      "cap how many tasks of each queue named run at once across every worker (none lifts it); running tasks are not stopped",
+    );
+  addSettings(command, ["backendUrl", "queueNames", "format"]);
+  command.action(async (limit: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<NamedQueuesSettings>();
+    const cap = parseCap(limit);
+    const backend = openBackend(settings);
+    const done: { queue: string; cap: number | null }[] = [];
+    try {
+      await backend.connect();
+      for (const name of new Set(settings.queue)) {
+        await new Queue(backend, { name }).setConcurrencyLimit(cap);
+        await warnIfQueueUnused(backend, name, "set its cap all the same");
+        done.push({ queue: name, cap });
+        if (settings.format !== "json")
+          print(cap === null ? `queue ${name}: no cap` : `queue ${name}: at most ${cap} running`);
+      }
+    } finally {
+      await backend.disconnect().catch(() => undefined);
+    }
+    if (settings.format === "json") printJson(done.length === 1 ? done[0] : done);
+  });
+}
+
+/** `sheppy queue clear -q a,b --yes`. */
+function addClearCommand(group: Command): void {
+  const command = group
+    .command("clear")
+    .description(
+      "delete every task (whatever its status), cron and rate-limit state of each queue named; running tasks finish, and their outcomes are not stored",
+    )
+    .option("--yes", "confirm: nothing cleared can be brought back");
+  addSettings(command, ["backendUrl", "queueNames", "format"]);
+  command.action(async (_options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<NamedQueuesSettings & { yes?: boolean }>();
+    const names = [...new Set(settings.queue)];
+    if (!settings.yes) {
+      throw new CliUsageError(
+        `queue clear deletes every task and cron of ${names.map((n) => `queue ${n}`).join(", ")}, and nothing cleared can be brought back: add --yes to confirm`,
+      );
+    }
+    const backend = openBackend(settings);
+    const done: { queue: string; removed: number }[] = [];
+    try {
+      await backend.connect();
+      for (const name of names) {
+        const removed = await new Queue(backend, { name }).clear();
+        done.push({ queue: name, removed });
+        if (settings.format !== "json")
+          print(`queue ${name} cleared: ${removed} removed (tasks and crons)`);
+      }
+    } finally {
+      await backend.disconnect().catch(() => undefined);
+    }
+    if (settings.format === "json") printJson(done.length === 1 ? done[0] : done);
+  });
 }
