@@ -154,6 +154,19 @@ function oneLine(text: string): string {
   return visibleControls(text.replace(/\n/g, "\\n").replace(/\t/g, "\\t"));
 }
 
+/** The most characters of a JSON value (arguments, result, progress) `task info` shows in its table. */
+export const DETAIL_JSON_CHARS = 2000;
+
+/**
+ * A JSON value on one `task info` row: a long one (a payload of megabytes)
+ * cut, saying how long it is and where to read it whole.
+ */
+export function detailJson(value: JsonValue | undefined): string {
+  const text = JSON.stringify(value ?? null);
+  if (text.length <= DETAIL_JSON_CHARS) return text;
+  return `${text.slice(0, DETAIL_JSON_CHARS - 1)}… (${text.length.toLocaleString("en-US")} characters in all; --format json prints them)`;
+}
+
 /** `task info` as `field  value` lines. */
 export function renderTaskDetail(data: TaskData, queue: string): string {
   const rows: [string, string][] = [
@@ -161,8 +174,8 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
     ["name", data.name],
     ["queue", queue],
     ["status", data.status],
-    ["args", formatJson(data.args)],
-    ["result", formatJson(data.result)],
+    ["args", detailJson(data.args)],
+    ["result", detailJson(data.result)],
     // Every line of the message, each on a row of its own under the first.
     ...storedErrorLines(data).map((line, i): [string, string] => [
       i === 0 ? "error" : "",
@@ -185,7 +198,7 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
   }
   if (data.cronId) rows.push(["cron", data.cronId]);
   if (data.workflowId) rows.push(["workflow", data.workflowId]);
-  if (data.progress !== undefined) rows.push(["progress", formatJson(data.progress)]);
+  if (data.progress !== undefined) rows.push(["progress", detailJson(data.progress)]);
   // The latest lines, oldest first (`--format json` has every line kept).
   const logs = data.logs ?? [];
   logs.slice(-LOG_LINES_SHOWN).forEach((line, i, shown) => {

@@ -40,6 +40,20 @@ describe("task info", () => {
     );
   });
 
+  it("cuts arguments and a result of megabytes, saying how long they are and how to read them whole", () => {
+    const big = "x".repeat(3_000_000);
+    const detail = renderTaskDetail(
+      { ...base, status: "completed", args: [big], result: big },
+      "q",
+    );
+    expect(detail.length).toBeLessThan(5_000);
+    expect(detail).toMatch(
+      /^args\s+\["x{1997}… \(3,000,004 characters in all; --format json prints them\)$/m,
+    );
+    expect(detail).toMatch(/^result\s+"x{1998}… \(3,000,002 characters in all/m);
+    expect(renderTaskDetail({ ...base, args: ["short"] }, "q")).toMatch(/^args\s+\["short"\]$/m);
+  });
+
   it("shows none for a completed task, or one retried by hand, though the record keeps the time", () => {
     for (const status of ["completed", "pending", "failed"] as const) {
       expect(nextRetryLine({ ...base, status, retryCount: 1, nextRetryAt: at })).toBe("-");

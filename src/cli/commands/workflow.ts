@@ -12,6 +12,7 @@ import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env
 import { withQueue } from "../open-queue.js";
 import {
   type Column,
+  detailJson,
   formatInstant,
   formatJson,
   joinLines,
@@ -127,8 +128,8 @@ function renderWorkflowDetail(
     ["name", data.name],
     ["queue", queue],
     ["status", data.status],
-    ["args", formatJson(data.args)],
-    ["result", data.finishedAt === null ? "-" : formatJson(data.result)],
+    ["args", detailJson(data.args)],
+    ["result", data.finishedAt === null ? "-" : detailJson(data.result)],
     ["error", data.error ? `${data.error.type}: ${data.error.message}` : "-"],
     ["created", formatInstant(data.createdAt)],
     ["finished", formatInstant(data.finishedAt)],
