@@ -215,9 +215,11 @@ export class Worker extends WorkerEmitterBase {
       if (options.processing) {
         await Promise.all(this.queues.map((queue) => runClaimLoop(context, queue, run)));
       } else {
-        await new Promise<void>((resolve) =>
-          run.stop.signal.addEventListener("abort", () => resolve(), { once: true }),
-        );
+        // A close() during the start (the backends' connect and checks) aborted already: no event comes.
+        await new Promise<void>((resolve) => {
+          if (run.stop.signal.aborted) resolve();
+          else run.stop.signal.addEventListener("abort", () => resolve(), { once: true });
+        });
       }
       await context.flights.finishAll(run);
       // One grace for the writes and the loops together; a forced stop waits for nothing but a moment.

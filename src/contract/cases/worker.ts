@@ -165,6 +165,16 @@ export function workerCases(h: ContractHarness): void {
       expect(() => h.worker(queue, { scheduler: false, cronManager: false })).not.toThrow();
     });
 
+    it("WK-3 a close() while work() is still starting (connecting, checking the backend) ends it, with job processing on or off", async () => {
+      for (const processing of [true, false]) {
+        const queue = h.queue();
+        const worker = h.worker(queue, { processing });
+        const running = worker.work();
+        await worker.close();
+        expect(await running).toMatchObject({ processed: 0 });
+      }
+    });
+
     it("WK-3 work() connects the queue's backend itself", async () => {
       const queue = h.queue();
       expect(queue.backend.isConnected).toBe(false);
