@@ -12,10 +12,12 @@
  * interrupted tasks also ends the process (see `worker/shutdown-signals`).
  */
 import { EventEmitter } from "node:events";
+import type { Backend } from "../backends/backend.js";
 import { systemClock } from "../clock.js";
-import { InvalidOptionError, SheppyError } from "../errors.js";
+import { BackendUnavailableError, InvalidOptionError, SheppyError } from "../errors.js";
 import type { WorkerEventMap, WorkerListener } from "../events.js";
 import { inSandboxThread } from "../execution/sandbox-thread-mark.js";
+import type { Logger } from "../observability/logger.js";
 import { useBackend } from "../queue/backend-users.js";
 import { Queue } from "../queue/queue.js";
 import { describeGiven, describeValue } from "../task/describe-value.js";
@@ -72,6 +74,23 @@ type TypedListenerMethods =
   | "listeners"
   | "rawListeners"
   | "removeAllListeners";
+
+/**
+ * Whether the backend lets this worker do its work (see `Backend.checkWorkerAccess`):
+ * a refusal stops the start. Not being able to ask (an outage just now) does not:
+ * the claims that follow retry as they do through any outage.
+ */
+async function checkAccess(backend: Backend, logger: Logger): Promise<void> {
+  try {
+    await backend.checkWorkerAccess?.();
+  } catch (error) {
+    if (!(error instanceof BackendUnavailableError)) throw error;
+    logger.warn(
+      { err: error },
+      "could not check this worker's rights on the backend; starting all the same",
+    );
+  }
+}
 
 /**
  * An `EventEmitter` that takes the worker's events only. Node's typed
@@ -193,7 +212,7 @@ export class Worker extends WorkerEmitterBase {
     await Promise.all(this.queues.map((queue) => queue.connect()));
     await Promise.all(
       [...new Set(this.queues.map((queue) => queue.backend))].map((backend) =>
-        backend.checkWorkerAccess?.(),
+        checkAccess(backend, options.logger),
       ),
     );
     const signalHandlers = options.handleSignals
