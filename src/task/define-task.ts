@@ -16,6 +16,7 @@ import {
   type TaskConcurrencyOptions,
 } from "./concurrency.js";
 import { definitionName } from "./definition-name.js";
+import { definitionSite } from "./definition-site.js";
 import { describeGiven } from "./describe-value.js";
 import type { CheckedArguments, CheckedResult } from "./json-signature.js";
 import type { Middleware } from "./middleware-types.js";
@@ -203,6 +204,7 @@ export function task(
     resultSchema: options.result,
     sandboxModule,
     backoff: typeof options.retryDelay === "function" ? options.retryDelay : undefined,
+    site: definitionSite(),
   };
   registerTask(definition);
 

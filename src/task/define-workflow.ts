@@ -14,6 +14,7 @@ import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { uuidV7 } from "../util/uuid-v7.js";
 import type { ArgsSchema } from "./define-task.js";
 import { definitionName } from "./definition-name.js";
+import { definitionSite } from "./definition-site.js";
 import { describeGiven } from "./describe-value.js";
 import type { CheckedWorkflowArguments, CheckedWorkflowResult } from "./json-signature.js";
 import { isStandardSchema } from "./schema.js";
@@ -161,6 +162,7 @@ export function workflow(
     config,
     argsSchema: options.args,
     resultSchema: options.result,
+    site: definitionSite(),
   };
   registerWorkflow(definition);
   registerResumeTask(definition);

@@ -7,6 +7,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { DuplicateTaskNameError } from "../errors.js";
 import type { BackoffFunction } from "./backoff-options.js";
+import { type DefinitionSite, sameSite, sitesNote } from "./definition-site.js";
 import type { Middleware } from "./middleware-types.js";
 import type { TaskConfig } from "./task-options.js";
 import type { WorkflowDefinition } from "./workflow-registry.js";
@@ -28,15 +29,22 @@ export interface TaskDefinition {
    * attempt replays this workflow instead of calling `fn`.
    */
   readonly resumes?: WorkflowDefinition | undefined;
+  /** Where it was defined (see `./definition-site.ts`). */
+  readonly site?: DefinitionSite | undefined;
 }
 
 const definitions = new Map<string, TaskDefinition>();
 
-/** Registers a definition; a second definition with the same name throws `DuplicateTaskNameError`. */
+/**
+ * Registers a definition. A second one with the same name throws
+ * `DuplicateTaskNameError` naming both places, unless it comes from the same
+ * site — the same module evaluated again — which it then replaces.
+ */
 export function registerTask(definition: TaskDefinition): void {
-  if (definitions.has(definition.name)) {
+  const earlier = definitions.get(definition.name);
+  if (earlier && !sameSite(earlier.site, definition.site)) {
     throw new DuplicateTaskNameError(
-      `task '${definition.name}' is already defined in this process; task names must be unique (pass a different { name })`,
+      `task '${definition.name}' is already defined in this process${sitesNote(earlier.site, definition.site)}; task names must be unique (pass a different { name })`,
     );
   }
   definitions.set(definition.name, definition);

@@ -6,6 +6,7 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { DuplicateTaskNameError } from "../errors.js";
+import { type DefinitionSite, sameSite, sitesNote } from "./definition-site.js";
 import type { WorkflowConfig } from "./workflow-record.js";
 import type { WorkflowGenerator } from "./workflow-steps.js";
 
@@ -16,15 +17,22 @@ export interface WorkflowDefinition {
   readonly config: WorkflowConfig;
   readonly argsSchema: StandardSchemaV1 | undefined;
   readonly resultSchema: StandardSchemaV1 | undefined;
+  /** Where it was defined (see `./definition-site.ts`). */
+  readonly site?: DefinitionSite | undefined;
 }
 
 const definitions = new Map<string, WorkflowDefinition>();
 
-/** Registers a definition; a second one with the same name throws `DuplicateTaskNameError`. */
+/**
+ * Registers a definition. A second one with the same name throws
+ * `DuplicateTaskNameError` naming both places, unless it comes from the same
+ * site — the same module evaluated again — which it then replaces.
+ */
 export function registerWorkflow(definition: WorkflowDefinition): void {
-  if (definitions.has(definition.name)) {
+  const earlier = definitions.get(definition.name);
+  if (earlier && !sameSite(earlier.site, definition.site)) {
     throw new DuplicateTaskNameError(
-      `workflow '${definition.name}' is already defined in this process; workflow names must be unique (pass a different { name })`,
+      `workflow '${definition.name}' is already defined in this process${sitesNote(earlier.site, definition.site)}; workflow names must be unique (pass a different { name })`,
     );
   }
   definitions.set(definition.name, definition);

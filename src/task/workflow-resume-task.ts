@@ -50,6 +50,8 @@ export function registerResumeTask(definition: WorkflowDefinition): void {
     resultSchema: undefined,
     sandboxModule: undefined,
     resumes: definition,
+    // Defined again only with its workflow, which the workflow registry has allowed by then.
+    site: definition.site,
   });
 }
 
