@@ -6,27 +6,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Logger, MemoryBackend, Queue, task } from "sheppy";
+import { MemoryBackend, Queue, task } from "sheppy";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { newStoredCron } from "../../src/queue/cron.js";
 import { parseCronExpression } from "../../src/queue/cron-expression.js";
 import { parseCronConfig } from "../../src/worker/cron-config.js";
 import { CONTESTED_HOLD_MS, DeclaredCrons } from "../../src/worker/declared-crons.js";
+import { warningLogger } from "../support/warning-logger.js";
 
 const job = task({ name: "unit-declared.job", retry: 1 }, (n: number) => n);
 const NOW = Date.parse("2030-01-01T00:00:00Z");
-
-function logs(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  const ignore = () => undefined;
-  return {
-    warnings,
-    debug: ignore,
-    info: ignore,
-    error: ignore,
-    warn: (objOrMsg, msg) => warnings.push(typeof objOrMsg === "string" ? objOrMsg : (msg ?? "")),
-  };
-}
 
 /** The key the reconciler stores for `entry`, as the file parser computes it. */
 function keyOf(entry: object): string {
@@ -61,7 +50,7 @@ describe("DeclaredCrons", () => {
       keyOf(entry),
     );
     await queue.backend.addCron("jobs", theirs.deterministicId, theirs);
-    const logger = logs();
+    const logger = warningLogger();
     const declared = new DeclaredCrons(path, [queue], logger);
 
     await declared.reconcile(NOW);
@@ -87,7 +76,7 @@ describe("DeclaredCrons", () => {
     await queue.backend.addCron("jobs", outdated.deterministicId, outdated);
     await queue.backend.addCron("jobs", code.deterministicId, code);
 
-    await new DeclaredCrons(path, [queue], logs()).reconcile(NOW);
+    await new DeclaredCrons(path, [queue], warningLogger()).reconcile(NOW);
     const crons = await queue.getCrons();
     const rows = crons.map((c) => [c.expression, c.managedBy, c.config.retry]);
     expect(rows.sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual([
@@ -102,8 +91,8 @@ describe("DeclaredCrons", () => {
     write([entry]);
     const otherPath = join(dir, "other.json");
     writeFileSync(otherPath, JSON.stringify({ crons: [] }));
-    const declaring = logs();
-    const dropping = logs();
+    const declaring = warningLogger();
+    const dropping = warningLogger();
     const declares = new DeclaredCrons(path, [queue], declaring);
     const drops = new DeclaredCrons(otherPath, [queue], dropping);
     const ids = async () => (await queue.getCrons()).map((c) => c.expression);
@@ -146,7 +135,7 @@ describe("DeclaredCrons", () => {
 
   test("a worker that drops an entry and declares it again later is not taken for another worker", async () => {
     const entry = { task: "unit-declared.job", expression: "@hourly", args: [2] };
-    const logger = logs();
+    const logger = warningLogger();
     const declared = new DeclaredCrons(path, [queue], logger);
     let now = NOW;
     for (const crons of [[entry], [], [entry], []]) {

@@ -4,30 +4,11 @@
  * that could not be made (the server unreachable just then) does not — the
  * worker starts, says so, and its claims retry as through any outage.
  */
-import {
-  BackendError,
-  BackendUnavailableError,
-  type Logger,
-  MemoryBackend,
-  Queue,
-  task,
-  Worker,
-} from "sheppy";
+import { BackendError, BackendUnavailableError, MemoryBackend, Queue, task, Worker } from "sheppy";
 import { describe, expect, test } from "vitest";
+import { warningLogger } from "../support/warning-logger.js";
 
 const double = task({ name: "unit-access.double" }, (n: number) => n * 2);
-
-function quietLogger(): Logger & { warnings: string[] } {
-  const warnings: string[] = [];
-  const ignore = () => undefined;
-  return {
-    warnings,
-    debug: ignore,
-    info: ignore,
-    error: ignore,
-    warn: (objOrMsg, msg) => warnings.push(typeof objOrMsg === "string" ? objOrMsg : (msg ?? "")),
-  };
-}
 
 function queueChecking(check: () => Promise<void>): Queue {
   const backend = new MemoryBackend({ instantProcessing: false });
@@ -40,7 +21,7 @@ describe("a worker's start and the backend's access check", () => {
     const refusal = new BackendError("role app may not do a worker's work");
     const queue = queueChecking(() => Promise.reject(refusal));
     await queue.add(double(2));
-    const worker = new Worker(queue, { logger: quietLogger() });
+    const worker = new Worker(queue, { logger: warningLogger() });
     await expect(worker.work({ oneshot: true })).rejects.toBe(refusal);
     expect(await queue.size()).toBe(1);
   });
@@ -50,7 +31,7 @@ describe("a worker's start and the backend's access check", () => {
       Promise.reject(new BackendUnavailableError("server unreachable")),
     );
     await queue.add(double(2));
-    const logger = quietLogger();
+    const logger = warningLogger();
     const summary = await new Worker(queue, { logger }).work({ oneshot: true });
     expect(summary.processed).toBe(1);
     expect(logger.warnings).toEqual([
