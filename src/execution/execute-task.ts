@@ -276,7 +276,7 @@ function storedResult(
   value: unknown,
   env: ExecutionEnvironment,
 ): AttemptOutcome {
-  const json = resultJson(definition.name, value);
+  const json = resultJson(`task '${definition.name}'`, value);
   checkResultSize(json, data, env);
   return { record: completedRecord(data, json, env.clock.now()), children: [] };
 }

@@ -1,22 +1,26 @@
 /**
  * @module execution/result-json
- * A task's return value as the JSON its record stores. One function for
- * both places a result is taken: the worker (a task run inline) and a
- * sandbox thread, which must judge the value before it is cloned across —
+ * A task's or workflow's return value as the JSON its record stores. One
+ * function for every place a result is taken: the worker (a task run inline,
+ * a workflow replayed) and a sandbox thread, which must judge the value before it is cloned across —
  * a clone turns a class instance into a plain object, and refuses a
  * function with a message that names neither the task nor where it was.
  */
 import { SerializationError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 
-/** `value` as stored (`undefined` as `null`), or a `SerializationError` naming the task and the path. */
-export function resultJson(taskName: string, value: unknown): JsonValue {
+/**
+ * `value` as stored (`undefined` as `null`), or a `SerializationError`
+ * naming who returned it (`task 'x'`, `workflow 'x'`) and the path.
+ */
+export function resultJson(who: string, value: unknown): JsonValue {
   try {
     return value === undefined ? null : toJson(value, "result");
   } catch (error) {
     if (error instanceof SerializationError) {
       throw new SerializationError(
-        `task '${taskName}' returned a value JSON cannot store: ${error.message}`,
+        `${who} returned a value JSON cannot store: ${error.message}`,
+        error.cause === undefined ? undefined : { cause: error.cause },
       );
     }
     throw error;

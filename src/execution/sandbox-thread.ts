@@ -62,7 +62,7 @@ port.on("message", async (message: RunRequest | { abort: string }) => {
     // Judged here, as the worker judges a result it runs inline: the clone that carries it across
     // would turn a class instance into a plain object. A result schema's output is judged there.
     const storable = packed !== value || definition.resultSchema;
-    reply = { ok: true, value: storable ? packed : resultJson(definition.name, value) };
+    reply = { ok: true, value: storable ? packed : resultJson(`task '${definition.name}'`, value) };
   } catch (error) {
     reply = { ok: false, error: errorToData(error) };
   } finally {

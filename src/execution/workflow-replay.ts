@@ -29,6 +29,7 @@ import type { WorkflowInstruction } from "../task/workflow-steps.js";
 import { withArticle } from "../util/article.js";
 import { canonicalJson } from "../util/canonical-json.js";
 import { uuidV5 } from "../util/uuid-v5.js";
+import { resultJson as storedJson } from "./result-json.js";
 
 const STEP_NAMESPACE = "3f0d1c9e-5b7a-4f62-9a41-0c8e2b7d6a15";
 
@@ -135,17 +136,7 @@ function resultJson(definition: WorkflowDefinition, value: unknown): JsonValue {
         "result",
       )
     : value;
-  try {
-    return checked === undefined ? null : toJson(checked, "result");
-  } catch (error) {
-    if (error instanceof SerializationError) {
-      throw new SerializationError(
-        `workflow '${definition.name}' returned a value JSON cannot store: ${error.message}`,
-        causeOf(error),
-      );
-    }
-    throw error;
-  }
+  return storedJson(`workflow '${definition.name}'`, checked);
 }
 
 class Replay {
