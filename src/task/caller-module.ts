@@ -8,26 +8,39 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { isMainThread } from "node:worker_threads";
 
 /**
+ * The stack above `above` (a function on it, left out with everything it
+ * called), as call sites: `limit` frames at most.
+ */
+export function callSitesAbove(
+  above: (...args: never[]) => unknown,
+  limit = 10,
+): NodeJS.CallSite[] {
+  const original = Error.prepareStackTrace;
+  const originalLimit = Error.stackTraceLimit;
+  try {
+    Error.prepareStackTrace = (_, frames) => frames;
+    Error.stackTraceLimit = limit;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, above);
+    return holder.stack ?? [];
+  } finally {
+    Error.prepareStackTrace = original;
+    Error.stackTraceLimit = originalLimit;
+  }
+}
+
+/**
  * The file URL of the module that called `task()`: the first stack frame
  * outside Sheppy's own task module. `undefined` when it cannot be told.
  */
 export function callerModule(): string | undefined {
-  const original = Error.prepareStackTrace;
-  try {
-    Error.prepareStackTrace = (_, frames) => frames;
-    const holder: { stack?: NodeJS.CallSite[] } = {};
-    Error.captureStackTrace(holder, callerModule);
-    const frames = holder.stack ?? [];
-    for (const frame of frames) {
-      const file = frame.getFileName();
-      if (!file || file.startsWith("node:") || /[\\/]task[\\/]define-task\.[jt]s$/.test(file))
-        continue;
-      return file.startsWith("file:") ? file : new URL(`file://${file}`).href;
-    }
-    return undefined;
-  } finally {
-    Error.prepareStackTrace = original;
+  for (const frame of callSitesAbove(callerModule)) {
+    const file = frame.getFileName();
+    if (!file || file.startsWith("node:") || /[\\/]task[\\/]define-task\.[jt]s$/.test(file))
+      continue;
+    return file.startsWith("file:") ? file : new URL(`file://${file}`).href;
   }
+  return undefined;
 }
 
 /**

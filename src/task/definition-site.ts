@@ -10,6 +10,7 @@
  * second, naming both places.
  */
 import { fileURLToPath } from "node:url";
+import { callSitesAbove } from "./caller-module.js";
 
 /** This copy's own source directories: their frames are Sheppy's, not the application's. */
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -50,32 +51,21 @@ export interface DefinitionSite {
 
 /** The site of the `task()` / `workflow()` call under way; `undefined` when no frame is the application's. */
 export function definitionSite(): DefinitionSite | undefined {
-  const original = Error.prepareStackTrace;
-  const limit = Error.stackTraceLimit;
-  try {
-    Error.prepareStackTrace = (_, callSites) => callSites;
-    Error.stackTraceLimit = 30;
-    const holder: { stack?: NodeJS.CallSite[] } = {};
-    Error.captureStackTrace(holder, definitionSite);
-    const frames: string[] = [];
-    let file: string | undefined;
-    for (const callSite of holder.stack ?? []) {
-      const name = callSite.getFileName();
-      const path = name ? pathOf(name) : undefined;
-      if (path === undefined || !isApplications(path)) {
-        // Sheppy's own frames come first; after the application's, the first frame of another
-        // kind ends the site: what loaded the module (Node.js, a test runner) is not part of it.
-        if (file === undefined) continue;
-        break;
-      }
-      file ??= path;
-      frames.push(`${path}:${callSite.getLineNumber()}:${callSite.getColumnNumber()}`);
+  const frames: string[] = [];
+  let file: string | undefined;
+  for (const callSite of callSitesAbove(definitionSite, 30)) {
+    const name = callSite.getFileName();
+    const path = name ? pathOf(name) : undefined;
+    if (path === undefined || !isApplications(path)) {
+      // Sheppy's own frames come first; after the application's, the first frame of another
+      // kind ends the site: what loaded the module (Node.js, a test runner) is not part of it.
+      if (file === undefined) continue;
+      break;
     }
-    return file === undefined ? undefined : { frames: frames.join(" < "), file };
-  } finally {
-    Error.prepareStackTrace = original;
-    Error.stackTraceLimit = limit;
+    file ??= path;
+    frames.push(`${path}:${callSite.getLineNumber()}:${callSite.getColumnNumber()}`);
   }
+  return file === undefined ? undefined : { frames: frames.join(" < "), file };
 }
 
 /**

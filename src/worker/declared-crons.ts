@@ -39,6 +39,9 @@ interface Problem {
 /** How long a worker leaves alone a declared cron it deleted that another worker put back. */
 export const CONTESTED_HOLD_MS = 5 * 60_000;
 
+/** One cron of one queue, as the maps below key it. */
+const cronKey = (queue: string, id: string): string => `${queue}\0${id}`;
+
 /** What one queue should hold, as far as this worker can tell. */
 interface Wanted {
   /** Declared crons this worker resolved into the queue, by deterministic id. */
@@ -153,15 +156,15 @@ export class DeclaredCrons {
       // the workers) would both be kept, and both would run.
       if (removed && deleted.has(id)) {
         deleted.delete(id);
-        this.#contested.set(`${queue.name}\0${id}`, now + CONTESTED_HOLD_MS);
+        this.#contested.set(cronKey(queue.name, id), now + CONTESTED_HOLD_MS);
         this.#logger.warn(
           { queue: queue.name, task: cron.name, schedule: scheduleText(cron) },
           `a declared cron this worker deleted (its file no longer declares it) was put back by another process: workers of queue ${queue.name} read different config files (a deploy under way, or a worker started elsewhere); this one leaves it for ${CONTESTED_HOLD_MS / 60_000} minutes — give every worker of the queue the same file`,
         );
       }
-      const hold = this.#contested.get(`${queue.name}\0${id}`);
+      const hold = this.#contested.get(cronKey(queue.name, id));
       if (hold !== undefined && now < hold) continue;
-      this.#contested.delete(`${queue.name}\0${id}`);
+      this.#contested.delete(cronKey(queue.name, id));
       if (!(await backend.deleteCron(queue.name, id))) continue;
       if (removed) deleted.add(id);
       present.delete(id);
@@ -208,7 +211,7 @@ export class DeclaredCrons {
 
   /** Whether a warning about cron `id` is the first in {@link CONTESTED_HOLD_MS}: a disagreement is said once a while, not on every tick. */
   #firstWarning(queue: string, id: string, now: number): boolean {
-    const key = `${queue}\0${id}`;
+    const key = cronKey(queue, id);
     const last = this.#warnedAt.get(key);
     if (last !== undefined && now - last < CONTESTED_HOLD_MS) return false;
     this.#warnedAt.set(key, now);
