@@ -135,10 +135,16 @@ export type { StoredAs } from "./task/stored-as.js";
 export type { ErrorData, IssueData } from "./task/stored-error.js";
 export { registerErrorClass, TaskError } from "./task/stored-error.js";
 export type { RateLimitOptions, TaskBehaviourOptions, TaskConfig } from "./task/task-options.js";
-export type { TaskData, TaskStatus } from "./task/task-record.js";
+export type {
+  FinishedTaskStatus,
+  TaskConstructor,
+  TaskData,
+  TaskStatus,
+} from "./task/task-record.js";
 export { Task } from "./task/task-record.js";
 export type {
   WorkflowConfig,
+  WorkflowConstructor,
   WorkflowData,
   WorkflowStatus,
   WorkflowStep,

@@ -18,14 +18,14 @@ export const placeOrder = workflow(
   function* (sku: string, warehouses: string[]) {
     const reservations = yield* all(warehouses.map((warehouse) => reserve(warehouse, sku)));
     // Anything but completed — failed, crashed (its worker died) or cancelled — is not held.
-    const missed = reservations.filter((t) => t.status !== "completed");
-    if (missed.length > 0) {
-      const held = reservations.filter((t) => t.status === "completed");
-      yield* all(held.map((t) => release(t.result!)));
+    const held = reservations.flatMap((t) => (t.status === "completed" ? [t.result] : []));
+    if (held.length < reservations.length) {
+      yield* all(held.map((reservation) => release(reservation)));
+      const missed = reservations.filter((t) => t.status !== "completed");
       const why = missed.map((t) => t.error?.message ?? t.status);
       return { placed: false, why, released: held.length };
     }
-    const count = yield* step(confirm(reservations.map((t) => t.result!)));
+    const count = yield* step(confirm(held));
     return { placed: true, reservations: count.result };
   },
 );

@@ -10,8 +10,10 @@ const chargeCard = task({ name: "example.charge" }, (account: string, cents: num
 
 export const setupBilling = workflow({ name: "example.setup-billing" }, function* (plan: string) {
   const account = yield* step(createAccount(plan));
-  const charge = yield* step(chargeCard(account.result!, plan === "pro" ? 2000 : 0));
-  return charge.result!;
+  if (account.status !== "completed") throw new Error(`no account: ${account.status}`);
+  const charge = yield* step(chargeCard(account.result, plan === "pro" ? 2000 : 0));
+  if (charge.status !== "completed") throw new Error(`not charged: ${charge.status}`);
+  return charge.result;
 });
 
 export const signUp = workflow({ name: "example.sign-up" }, function* (user: string) {

@@ -10,7 +10,9 @@ const sendWelcome = task({ name: "example.send-welcome" }, (email: string) => `w
 
 export const onboard = workflow({ name: "example.onboard" }, function* (userId: string) {
   const user = yield* step(fetchUser(userId)); // the finished Task<{ id; email }>
-  const mail = yield* step(sendWelcome(user.result!.email));
+  // Checking the status narrows the task: once completed, its result is typed and never null.
+  if (user.status !== "completed") throw new Error(`no user ${userId}: ${user.status}`);
+  const mail = yield* step(sendWelcome(user.result.email));
   return mail.result;
 });
 

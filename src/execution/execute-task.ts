@@ -185,7 +185,7 @@ function completedOutcome(
 ): AttemptOutcome | Promise<AttemptOutcome> {
   const now = env.clock.now();
   if (result instanceof Task || isTaskList(result)) {
-    const tasks: readonly Task[] = result instanceof Task ? [result] : result;
+    const tasks: readonly Task[] = Array.isArray(result) ? result : [result];
     const children = tasks.map((t) => t.toJSON());
     for (const child of children) {
       checkPayloadSize(

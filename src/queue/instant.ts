@@ -5,14 +5,16 @@
  * explicit UTC offset (`Z` or `±hh:mm`) is accepted: `"2030-01-01T09:00"`
  * would mean a different instant on every machine's time zone, so it is
  * refused rather than guessed. A delay is bounded like every duration
- * ({@link MAX_DURATION_SECONDS}), and every instant must be one a `Date` can
- * hold, because the due time is stored as ISO text.
+ * ({@link MAX_DURATION_SECONDS}), and a due time must be one a record can
+ * hold: it is stored as ISO text with a four-digit year, so at the latest
+ * the last moment of the year 9999.
  */
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import {
   isDuration,
   isRepresentableInstant,
+  LAST_STORABLE_MS,
   MAX_DURATION_SECONDS,
   MAX_DURATION_TEXT,
 } from "../util/durations.js";
@@ -98,6 +100,11 @@ export function resolveDueTime(at: Date | number | string, now: number, where: s
         `${where}: ${new Date(time).toISOString()} is in the past (it is ${new Date(now).toISOString()} now)`,
       );
     }
+    if (time > LAST_STORABLE_MS) {
+      throw new InvalidOptionError(
+        `${where}: ${new Date(time).toISOString()} is after ${new Date(LAST_STORABLE_MS).toISOString()}, the last time a task can be due`,
+      );
+    }
     return Math.max(time, now);
   }
   if (!isDuration(at, true)) {
@@ -106,7 +113,7 @@ export function resolveDueTime(at: Date | number | string, now: number, where: s
     );
   }
   const due = now + at * 1000;
-  if (!isRepresentableInstant(due)) {
+  if (!isRepresentableInstant(due) || due > LAST_STORABLE_MS) {
     throw new InvalidOptionError(
       `${where}: a delay of ${at} seconds ends past the last valid date`,
     );

@@ -29,8 +29,7 @@ export interface ConcurrencyOptions {
  * infers it from the function (or the args schema), so a key function's
  * parameters are typed without annotations.
  */
-// biome-ignore lint/suspicious/noExplicitAny: outside task(), the arguments of a task not yet known
-export interface TaskConcurrencyOptions<Args extends readonly unknown[] = any[]> {
+export interface TaskConcurrencyOptions<Args extends readonly unknown[] = unknown[]> {
   /**
    * The key, or a function of the task's (validated) arguments returning it,
    * e.g. `(tenantId) => tenantId` for fairness per tenant.

@@ -45,10 +45,11 @@ export type ArgsSchema = StandardSchemaV1<readonly unknown[], readonly unknown[]
  * (`args`, `result`: {@link TaskSchemas}) are not part of it: written in the
  * `task()` call, they type the task; options shared between tasks (a
  * variable of this type, spread into each call) hold the rest. `Args` is the
- * task's argument list, which types a concurrency key function.
+ * task's argument list, which types a concurrency key function; in shared
+ * options it is `unknown[]` unless named (`TaskOptions<[tenant: string]>`).
  */
-// biome-ignore lint/suspicious/noExplicitAny: outside task(), the arguments of a task not yet known
-export interface TaskOptions<Args extends readonly unknown[] = any[]> extends TaskBehaviourOptions {
+export interface TaskOptions<Args extends readonly unknown[] = unknown[]>
+  extends TaskBehaviourOptions {
   /** Unique name workers look the task up by; defaults to the function's name. */
   name?: string;
   /** Task-level middleware, run inside the worker's own middleware. */

@@ -35,7 +35,10 @@ export const TASK_STATUSES = [
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** Statuses of a task that will not run again unless retried by hand. */
-export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set([
+export type FinishedTaskStatus = "completed" | "failed" | "crashed" | "cancelled";
+
+/** Statuses of a task that will not run again unless retried by hand. */
+export const FINISHED_STATUSES: ReadonlySet<TaskStatus> = new Set<FinishedTaskStatus>([
   "completed",
   "failed",
   "crashed",
@@ -94,19 +97,55 @@ export interface TaskData {
 const toDate = (value: string | null): Date | null =>
   value === null ? null : new Date(msOfIso(value));
 
+/** Statuses of a task whose error is always recorded. */
+type FailedStatus = "failed" | "crashed";
+
+/** What `result` holds while a task has status `S`: the result once completed, `null` otherwise. */
+type ResultIn<R, S extends TaskStatus> = S extends "completed" ? R : null;
+
+/**
+ * What `error` holds while a task has status `S`: always an error once it
+ * failed or crashed, never once it completed; otherwise the last attempt's
+ * error, if there was one (a task waiting for a retry, a re-run by hand).
+ */
+type ErrorIn<S extends TaskStatus> = S extends FailedStatus
+  ? TaskError
+  : S extends "completed"
+    ? null
+    : TaskError | null;
+
 /**
  * One task: what to run (name + arguments), how (config) and what happened
  * (status, result, error, timestamps). Immutable — assigning a field throws.
  * `R` is the type of `result` once the task has completed.
+ *
+ * A union over the statuses, so checking `status` narrows `result` and
+ * `error`: `if (task.status === "completed") task.result` is an `R`, and
+ * `if (task.status === "failed") task.error.message` needs no check for
+ * `null`. `Task<R, S>` is a task known to have one of the statuses `S`
+ * (`Task<R, "completed" | "failed">`).
  */
-export class Task<R = unknown> {
+export type Task<R = unknown, S extends TaskStatus = TaskStatus> = {
+  [K in S]: TaskWithStatus<R, K>;
+}[S];
+
+/** How `Task` is constructed and recognised (`task instanceof Task`). */
+export interface TaskConstructor {
+  /** @internal Use a task factory to create tasks; backends' data is read back through the Queue. */
+  new <R = unknown>(data: TaskData, result: R | null): Task<R>;
+  readonly prototype: Task;
+}
+
+/** One task of status `S`; see {@link Task}, the type to use. */
+class TaskWithStatus<R, S extends TaskStatus> {
   readonly id: string;
   readonly name: string;
   readonly args: readonly JsonValue[];
-  readonly status: TaskStatus;
-  /** The result once `completed`; `null` before. For a chaining task, the added task(s). */
-  readonly result: R | null;
-  readonly error: TaskError | null;
+  readonly status: S;
+  /** The result once `completed`; `null` in every other status. For a chaining task, the added task(s). */
+  readonly result: ResultIn<R, S>;
+  /** The error once `failed` or `crashed`; `null` once `completed`; otherwise the last attempt's, if any. */
+  readonly error: ErrorIn<S>;
   readonly config: Readonly<TaskConfig>;
   readonly createdAt: Date;
   readonly scheduledAt: Date | null;
@@ -133,15 +172,15 @@ export class Task<R = unknown> {
   readonly dedupeKey: string | null;
   readonly #data: TaskData;
 
-  /** @internal Use a task factory to create tasks; backends' data is read back through the Queue. */
   constructor(data: TaskData, result: R | null) {
     this.#data = deepFreeze(data);
     this.id = data.id;
     this.name = data.name;
     this.args = data.args;
-    this.status = data.status;
-    this.result = result;
-    this.error = data.error ? new TaskError(data.error) : null;
+    this.status = data.status as S;
+    // The type promises these per status (see ErrorIn): held to here whatever a record says.
+    this.result = (data.status === "completed" ? result : null) as ResultIn<R, S>;
+    this.error = errorOf(data) as ErrorIn<S>;
     this.config = data.config;
     this.createdAt = new Date(msOfIso(data.createdAt));
     this.scheduledAt = toDate(data.scheduledAt);
@@ -192,6 +231,24 @@ export class Task<R = unknown> {
   toJSON(): TaskData {
     return this.#data;
   }
+}
+
+// The class's own name is an implementation detail; inspecting a task shows the name users know.
+Object.defineProperty(TaskWithStatus, "name", { value: "Task" });
+
+export const Task = TaskWithStatus as unknown as TaskConstructor;
+
+/** A record's error as its status promises it: made up for a failure stored without one, dropped from a success. */
+function errorOf(data: TaskData): TaskError | null {
+  if (data.status === "completed") return null;
+  if (data.error) return new TaskError(data.error);
+  if (data.status !== "failed" && data.status !== "crashed") return null;
+  return new TaskError({
+    type: "TaskFailedError",
+    message: `the task ${data.status} with no error recorded`,
+    stack: null,
+    cause: null,
+  });
 }
 
 /**

@@ -73,38 +73,64 @@ export const FINISHED_WORKFLOW_STATUSES: ReadonlySet<WorkflowStatus> = new Set([
 
 const toDate = (value: string | null): Date | null => (value === null ? null : new Date(value));
 
+/** What `result` holds while a workflow has status `S`: the result once completed, `null` otherwise. */
+type ResultIn<R, S extends WorkflowStatus> = S extends "completed" ? R : null;
+
+/** What `error` holds while a workflow has status `S`: always an error once it failed, never once it completed. */
+type ErrorIn<S extends WorkflowStatus> = S extends "failed"
+  ? TaskError
+  : S extends "completed"
+    ? null
+    : TaskError | null;
+
 /**
  * One workflow: what runs (name + arguments), the steps taken so far and the
  * outcome. Immutable — assigning a field throws. `R` is the type of `result`
  * once the workflow has completed.
+ *
+ * A union over the statuses, as `Task` is: `if (wf.status === "completed")
+ * wf.result` is an `R`, and a `failed` workflow's `error` is never `null`.
  */
-export class Workflow<R = unknown> {
+export type Workflow<R = unknown, S extends WorkflowStatus = WorkflowStatus> = {
+  [K in S]: WorkflowWithStatus<R, K>;
+}[S];
+
+/** How `Workflow` is constructed and recognised (`value instanceof Workflow`). */
+export interface WorkflowConstructor {
+  /** @internal Use a workflow factory to create workflows; stored ones are read back through the Queue. */
+  new <R = unknown>(data: WorkflowData, result: R | null): Workflow<R>;
+  readonly prototype: Workflow;
+}
+
+/** One workflow of status `S`; see {@link Workflow}, the type to use. */
+class WorkflowWithStatus<R, S extends WorkflowStatus> {
   readonly id: string;
   readonly name: string;
   readonly args: readonly JsonValue[];
-  readonly status: WorkflowStatus;
+  readonly status: S;
   readonly steps: readonly Readonly<WorkflowStep>[];
   /** Task ids of the steps the workflow waits for. */
   readonly pending: readonly string[];
-  /** The result once `completed`; `null` before. */
-  readonly result: R | null;
-  readonly error: TaskError | null;
+  /** The result once `completed`; `null` in every other status. */
+  readonly result: ResultIn<R, S>;
+  /** The error once `failed`; `null` once `completed`. */
+  readonly error: ErrorIn<S>;
   readonly config: Readonly<WorkflowConfig>;
   readonly createdAt: Date;
   readonly finishedAt: Date | null;
   readonly #data: WorkflowData;
 
-  /** @internal Use a workflow factory to create workflows; stored ones are read back through the Queue. */
   constructor(data: WorkflowData, result: R | null) {
     this.#data = deepFreeze(data);
     this.id = data.id;
     this.name = data.name;
     this.args = data.args;
-    this.status = data.status;
+    this.status = data.status as S;
     this.steps = data.steps;
     this.pending = data.pending;
-    this.result = result;
-    this.error = data.error ? new TaskError(data.error) : null;
+    // The type promises these per status (see ErrorIn): held to here whatever a record says.
+    this.result = (data.status === "completed" ? result : null) as ResultIn<R, S>;
+    this.error = errorOf(data) as ErrorIn<S>;
     this.config = data.config;
     this.createdAt = new Date(data.createdAt);
     this.finishedAt = toDate(data.finishedAt);
@@ -120,4 +146,22 @@ export class Workflow<R = unknown> {
   toJSON(): WorkflowData {
     return this.#data;
   }
+}
+
+// The class's own name is an implementation detail; inspecting a workflow shows the name users know.
+Object.defineProperty(WorkflowWithStatus, "name", { value: "Workflow" });
+
+export const Workflow = WorkflowWithStatus as unknown as WorkflowConstructor;
+
+/** A record's error as its status promises it: made up for a failure stored without one, dropped from a success. */
+function errorOf(data: WorkflowData): TaskError | null {
+  if (data.status === "completed") return null;
+  if (data.error) return new TaskError(data.error);
+  if (data.status !== "failed") return null;
+  return new TaskError({
+    type: "TaskFailedError",
+    message: "the workflow failed with no error recorded",
+    stack: null,
+    cause: null,
+  });
 }

@@ -9,7 +9,7 @@
  */
 import type { JsonValue } from "../json.js";
 import type { CheckedSideEffect } from "./json-signature.js";
-import type { Task } from "./task-record.js";
+import type { FinishedTaskStatus, Task } from "./task-record.js";
 import type { Workflow } from "./workflow-record.js";
 
 /** Run these tasks (one, or several in parallel) and send back the finished ones. */
@@ -44,7 +44,7 @@ export type WorkflowGenerator<R> = Generator<WorkflowInstruction, R, unknown>;
 type ResultOf<T> = T extends Task<infer R> ? R : unknown;
 /** `all([a, b])` → `[Task<A>, Task<B>]`, each finished. */
 export type FinishedSteps<L extends readonly Task[]> = {
-  -readonly [K in keyof L]: Task<ResultOf<L[K]>>;
+  -readonly [K in keyof L]: Task<ResultOf<L[K]>, FinishedTaskStatus>;
 };
 
 /**
@@ -52,8 +52,10 @@ export type FinishedSteps<L extends readonly Task[]> = {
  * failed, crashed or cancelled): a failed step does not fail the workflow.
  * @example const profile = yield* step(fetchProfile(userId)); profile.result // typed
  */
-export function* step<R>(task: Task<R>): Generator<WorkflowInstruction, Task<R>, unknown> {
-  return (yield { kind: "steps", tasks: [task], single: true }) as Task<R>;
+export function* step<R>(
+  task: Task<R>,
+): Generator<WorkflowInstruction, Task<R, FinishedTaskStatus>, unknown> {
+  return (yield { kind: "steps", tasks: [task], single: true }) as Task<R, FinishedTaskStatus>;
 }
 
 /**

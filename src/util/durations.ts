@@ -37,3 +37,6 @@ export const MAX_DATE_MS = 8.64e15;
 export function isRepresentableInstant(ms: number): boolean {
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
 }
+
+/** The last instant a record can hold: records keep instants as ISO text with a four-digit year. */
+export const LAST_STORABLE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);

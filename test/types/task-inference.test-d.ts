@@ -387,3 +387,18 @@ describe("arguments and results JSON cannot store are compile errors where the t
     wrap("json.wrapped", async (s: string) => s.length);
   });
 });
+
+describe("a concurrency key in shared options", () => {
+  test("a key function of shared options sees unknown arguments unless they are named", () => {
+    const common: TaskOptions = {
+      // @ts-expect-error the arguments of a task not yet known are unknown, not any
+      concurrency: { key: (tenant) => tenant.toUpperCase() },
+    };
+    const named: TaskOptions<[tenant: string]> = {
+      concurrency: { key: (tenant) => tenant.toUpperCase() },
+    };
+    const byTenant = task({ ...named, name: "types.shared-key" }, (tenant: string) => tenant);
+    expectTypeOf(byTenant).parameters.toEqualTypeOf<[tenant: string]>();
+    void common;
+  });
+});

@@ -4,6 +4,7 @@
  */
 import {
   all,
+  type FinishedTaskStatus,
   type Queue,
   run,
   sideEffect,
@@ -33,10 +34,14 @@ describe("workflow types", () => {
   test("steps hand back typed finished tasks; all() a typed tuple; run() the nested result", () => {
     const onboard = workflow({ name: "wt.onboard" }, function* (userId: string) {
       const profile = yield* step(fetchProfile(userId));
-      expectTypeOf(profile).toEqualTypeOf<Task<{ id: string; email: string }>>();
+      expectTypeOf(profile).toEqualTypeOf<
+        Task<{ id: string; email: string }, FinishedTaskStatus>
+      >();
+      if (profile.status === "completed")
+        expectTypeOf(profile.result.email).toEqualTypeOf<string>();
       const [a, b] = yield* all([count(1), fetchProfile("x")]);
-      expectTypeOf(a).toEqualTypeOf<Task<number>>();
-      expectTypeOf(b).toEqualTypeOf<Task<{ id: string; email: string }>>();
+      expectTypeOf(a).toEqualTypeOf<Task<number, FinishedTaskStatus>>();
+      expectTypeOf(b).toEqualTypeOf<Task<{ id: string; email: string }, FinishedTaskStatus>>();
       const billing = yield* run(setupBilling(userId));
       expectTypeOf(billing).toEqualTypeOf<{ plan: "pro"; seats: number }>();
       const token = yield* sideEffect(() => Math.random().toString(36));

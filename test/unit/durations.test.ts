@@ -184,11 +184,12 @@ describe("schedule times (resolveDueTime)", () => {
     );
   });
 
-  test("a delay that would end past the last valid date is refused", () => {
-    const lateNow = 8.64e15 - 1000;
-    expect(() => resolveDueTime(10, lateNow, "queue.retry()")).toThrow(
-      "queue.retry(): a delay of 10 seconds ends past the last valid date",
-    );
+  test("a delay that would end past the last time a record holds is refused", () => {
+    for (const lateNow of [8.64e15 - 1000, Date.UTC(9999, 11, 31, 23, 59, 55)]) {
+      expect(() => resolveDueTime(10, lateNow, "queue.retry()")).toThrow(
+        "queue.retry(): a delay of 10 seconds ends past the last valid date",
+      );
+    }
   });
 
   test("a Date whose getTime() claims an instant no Date can hold is refused", () => {
@@ -208,17 +209,24 @@ describe("schedule times (resolveDueTime)", () => {
     expect(resolveDueTime(lying, now, "queue.schedule()")).toBe(now + 5000);
   });
 
-  test("the latest valid Date is accepted", () => {
-    expect(resolveDueTime(new Date(8.64e15), now, "queue.schedule()")).toBe(8.64e15);
+  test("the last moment of the year 9999 is the latest due time; a Date after it is refused", () => {
+    const last = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    expect(resolveDueTime(new Date(last), now, "queue.schedule()")).toBe(last);
+    for (const at of [new Date(last + 1), new Date(8.64e15)]) {
+      expect(() => resolveDueTime(at, now, "queue.schedule()")).toThrow(
+        `queue.schedule(): ${at.toISOString()} is after 9999-12-31T23:59:59.999Z, the last time a task can be due`,
+      );
+    }
   });
 
-  test("through the queue: schedule() refuses 1e13 and Infinity before storing anything", async () => {
+  test("through the queue: schedule() refuses 1e13, Infinity and the year 10000 before storing anything", async () => {
     const later = task({ name: "schedule-bound" }, () => 1);
     const queue = new Queue("memory://");
-    for (const delay of [1e13, Number.POSITIVE_INFINITY]) {
-      await expect(queue.schedule(later(), delay)).rejects.toThrow(InvalidOptionError);
+    for (const at of [1e13, Number.POSITIVE_INFINITY, new Date("+010000-01-01T00:00:00Z")]) {
+      await expect(queue.schedule(later(), at)).rejects.toThrow(InvalidOptionError);
     }
     expect(await queue.size()).toBe(0);
+    expect((await queue.getAllTasks()).length).toBe(0);
     await queue.close();
   });
 });

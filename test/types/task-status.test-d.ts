@@ -1,0 +1,85 @@
+/**
+ * Type-level contract of a task's and a workflow's status: checking `status`
+ * narrows `result` and `error`, and `Task<R, S>` names a task of known status.
+ */
+import {
+  type FinishedTaskStatus,
+  type Queue,
+  step,
+  Task,
+  type TaskError,
+  task,
+  Workflow,
+  workflow,
+} from "sheppy";
+import { describe, expectTypeOf, test } from "vitest";
+
+const add = task({ name: "ts.add" }, (a: number, b: number) => a + b);
+const lookup = task({ name: "ts.lookup" }, async (id: string) => ({ id, email: `${id}@x` }));
+const nothing = task({ name: "ts.nothing" }, () => {});
+const flow = workflow({ name: "ts.flow" }, function* (n: number) {
+  const sum = yield* step(add(n, n));
+  return sum.status === "completed" ? sum.result : 0;
+});
+declare const queue: Queue;
+
+describe("a task's status narrows its result and error", () => {
+  test("completed: the result is R, the error null", async () => {
+    const done = await queue.waitFor(add(1, 2));
+    expectTypeOf(done.result).toEqualTypeOf<number | null>();
+    if (done.status === "completed") {
+      expectTypeOf(done.result).toEqualTypeOf<number>();
+      expectTypeOf(done.error).toEqualTypeOf<null>();
+    }
+    const profile = await queue.waitFor(lookup("u1"));
+    if (profile.status === "completed") expectTypeOf(profile.result.email).toEqualTypeOf<string>();
+    const empty = await queue.waitFor(nothing());
+    if (empty.status === "completed") expectTypeOf(empty.result).toEqualTypeOf<void>();
+  });
+
+  test("failed and crashed: the error is always there, the result null", async () => {
+    const done = await queue.waitFor(add(1, 2));
+    if (done.status === "failed" || done.status === "crashed") {
+      expectTypeOf(done.error).toEqualTypeOf<TaskError>();
+      expectTypeOf(done.result).toEqualTypeOf<null>();
+    }
+    if (done.status === "retrying" || done.status === "cancelled" || done.status === "pending")
+      expectTypeOf(done.error).toEqualTypeOf<TaskError | null>();
+  });
+
+  test("reading the result without checking the status still says it may be null", async () => {
+    const done = await queue.waitFor(add(1, 2));
+    // @ts-expect-error the task may not have completed
+    const n: number = done.result;
+    void n;
+  });
+
+  test("Task<R, S> is a task of known status; the tasks of a list narrow one by one", async () => {
+    expectTypeOf<Task<number, "completed">["result"]>().toEqualTypeOf<number>();
+    expectTypeOf<Task<number, FinishedTaskStatus>["status"]>().toEqualTypeOf<FinishedTaskStatus>();
+    const tasks = await queue.waitFor([add(1, 2), lookup("u")] as const);
+    const [sum, user] = tasks;
+    if (sum.status === "completed" && user.status === "completed") {
+      expectTypeOf(sum.result).toEqualTypeOf<number>();
+      expectTypeOf(user.result.id).toEqualTypeOf<string>();
+    }
+    const completed = (await queue.getTask(add(1, 2)))?.status;
+    expectTypeOf(completed).toEqualTypeOf<Task["status"] | undefined>();
+  });
+
+  test("instanceof Task still recognises a task", () => {
+    const value: unknown = add(1, 2);
+    if (value instanceof Task) expectTypeOf(value).toEqualTypeOf<Task>();
+  });
+});
+
+describe("a workflow's status narrows its result and error", () => {
+  test("completed and failed", async () => {
+    const done = await queue.waitForWorkflow(flow(1));
+    expectTypeOf(done.result).toEqualTypeOf<number | null>();
+    if (done.status === "completed") expectTypeOf(done.result).toEqualTypeOf<number>();
+    if (done.status === "failed") expectTypeOf(done.error).toEqualTypeOf<TaskError>();
+    const value: unknown = done;
+    if (value instanceof Workflow) expectTypeOf(value).toEqualTypeOf<Workflow>();
+  });
+});
