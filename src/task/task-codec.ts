@@ -73,6 +73,9 @@ const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
 const isInstant = (value: unknown): boolean =>
   value === null || (typeof value === "string" && ISO_INSTANT.test(value));
+
+/** Whether `value` is an instant as records store one (ISO-8601 text) or `null`; what a backend keeps beside a record is checked with it. */
+export const isStoredInstant: (value: unknown) => boolean = isInstant;
 const isSeconds = (value: unknown): value is number =>
   typeof value === "number" && Number.isFinite(value) && value >= 0;
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -290,8 +293,16 @@ function rawText(stored: unknown): string {
   return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
 }
 
-/** The `failed` record that stands in for an unusable stored one. */
-function malformedRecord(id: string, stored: unknown, message: string, now: number): TaskData {
+/**
+ * The `failed` record that stands in for an unusable stored one: its
+ * `SerializationError` carries `message` and the start of what was stored.
+ */
+export function malformedRecord(
+  id: string,
+  stored: unknown,
+  message: string,
+  now: number,
+): TaskData {
   const at = isoAt(now);
   const name =
     isObject(stored) && typeof stored.name === "string" && stored.name !== ""

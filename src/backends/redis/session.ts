@@ -138,13 +138,18 @@ export function classify(error: unknown): Failure {
 export async function runBatch<T>(
   client: RedisClient,
   build: (pipeline: ChainableCommander) => unknown,
+  /** What a command's error stands for in the replies; without it (or when it throws), the error is thrown. */
+  onError?: (error: Error) => T,
 ): Promise<T[]> {
   const pipeline = client.pipeline();
   build(pipeline);
   if (pipeline.length === 0) return [];
   const replies = (await pipeline.exec()) ?? [];
   return replies.map(([error, reply]) => {
-    if (error) throw error;
+    if (error) {
+      if (onError) return onError(error);
+      throw error;
+    }
     return reply as T;
   });
 }

@@ -7,6 +7,7 @@
  * passed is gone for readers even before `pruneExpired` runs.
  */
 import { InvalidOptionError } from "../../errors.js";
+import { malformedRecord } from "../../task/task-codec.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ListTasksRequest, PageRequest, QueueStats, TaskPage } from "../backend.js";
 import { checkListRequest, encodeListCursor } from "../task-listing.js";
@@ -17,6 +18,16 @@ import { perQueue, type RedisSession, runBatch } from "./session.js";
 
 /** Hash fields read back for a record: JSON, script-written overrides, expiry. */
 const RECORD_FIELDS = ["d", "status", "startedAt", "finishedAt", "x"] as const;
+
+/** What a read of a task's key gives when the key holds another kind of value than a hash. */
+const NOT_A_HASH = Symbol("not a hash");
+type NotAHash = typeof NOT_A_HASH;
+
+/** {@link NOT_A_HASH} for Redis's refusal of a hash command on a key of another type; any other error is thrown on. */
+function notAHash(error: unknown): NotAHash {
+  if (error instanceof Error && error.message.startsWith("WRONGTYPE")) return NOT_A_HASH;
+  throw error;
+}
 
 export class TaskReader {
   constructor(
@@ -33,17 +44,44 @@ export class TaskReader {
     const rows = await this.session.call("getTasks", async (client) =>
       // One record (getTask, a wait for one task) is one command: a pipeline object costs more than it saves.
       unique.length === 1
-        ? [await client.hmget(`${k.task}${unique[0]}`, ...RECORD_FIELDS)]
-        : runBatch<(string | null)[]>(client, (p) => {
-            for (const id of unique) p.hmget(`${k.task}${id}`, ...RECORD_FIELDS);
-          }),
+        ? [await client.hmget(`${k.task}${unique[0]}`, ...RECORD_FIELDS).catch(notAHash)]
+        : runBatch<(string | null)[] | NotAHash>(
+            client,
+            (p) => {
+              for (const id of unique) p.hmget(`${k.task}${id}`, ...RECORD_FIELDS);
+            },
+            notAHash,
+          ),
     );
     const found = new Map<string, TaskData>();
     const now = this.now();
     unique.forEach((id, i) => {
-      const [json, status, startedAt, finishedAt, expires] = rows[i]!;
+      const row = rows[i]!;
+      const where = `task record ${id} in Redis`;
+      if (!Array.isArray(row)) {
+        found.set(
+          id,
+          malformedRecord(
+            id,
+            "",
+            `malformed ${where}: its key holds no hash (changed by hand?)`,
+            now,
+          ),
+        );
+        return;
+      }
+      const [json, status, startedAt, finishedAt, expires] = row;
       // An expired record not yet pruned is already gone for readers.
-      if (!json || (expires && Number(expires) <= now)) return;
+      if (expires && Number(expires) <= now) return;
+      if (!json) {
+        // No hash at all: no such task. A hash without its record was damaged by hand: shown, as failed.
+        if (status || startedAt || finishedAt || expires)
+          found.set(
+            id,
+            malformedRecord(id, "", `malformed ${where}: its hash has no field 'd'`, now),
+          );
+        return;
+      }
       found.set(id, readRecord(id, json, { status, startedAt, finishedAt }, now));
     });
     return found;

@@ -8,8 +8,8 @@
  * record of the id it is stored under, is read as the `failed` stand-in the
  * shared codec makes. Where a record goes comes from the shared routing.
  */
-import { encodeCompactTaskData, readStoredRecord } from "../../task/task-codec.js";
-import type { TaskData, TaskStatus } from "../../task/task-record.js";
+import { encodeCompactTaskData, isStoredInstant, readStoredRecord } from "../../task/task-codec.js";
+import { TASK_STATUSES, type TaskData, type TaskStatus } from "../../task/task-record.js";
 import { claimPriority } from "../claim-priority.js";
 import type { RecordRoute } from "../record-route.js";
 import { creationTimeOf } from "../task-listing.js";
@@ -45,11 +45,24 @@ export function readRecordRow(row: RecordRow, now: number, where: string): TaskD
     now,
   );
   if (malformed) return record;
+  if (
+    !STATUSES.has(row.status) ||
+    !isStoredInstant(row.started_at) ||
+    !isStoredInstant(row.finished_at)
+  ) {
+    // A column changed by hand to something no record holds: the merged record is judged as a whole
+    // one is, so it reads as the failed stand-in naming the field rather than passing the text on.
+    const merged = { ...record, status: row.status, startedAt: row.started_at ?? record.startedAt };
+    if (row.finished_at !== null) merged.finishedAt = row.finished_at;
+    return readStoredRecord(row.id, merged, `task record ${row.id} in ${where}`, now).record;
+  }
   record.status = row.status as TaskStatus;
   if (row.started_at !== null) record.startedAt = row.started_at;
   if (row.finished_at !== null) record.finishedAt = row.finished_at;
   return record;
 }
+
+const STATUSES: ReadonlySet<string> = new Set(TASK_STATUSES);
 
 /** What a record is stored as: its JSON, status, state, due time and creation time. */
 export interface StoredColumns {

@@ -7,7 +7,7 @@
  * instead of making a script fail halfway.
  */
 import { Redis } from "ioredis";
-import { Queue, task, Worker } from "sheppy";
+import { Queue, type Task, task, Worker } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
@@ -225,6 +225,47 @@ describe.skipIf(!available)("redis: malformed records", () => {
     expect(shown?.error?.message).toMatch(/field 'result' must be nested at most 64 levels deep/);
     expect(reclaimed).toEqual([]);
     expect((await queue.stats()).processing).toBe(0);
+    raw.disconnect();
+    await queue.close();
+  });
+
+  it("a task key that holds no hash, or a hash without its record: the tasks claimed with it run, none is left processing, and both read as failed", async () => {
+    const queue = new Queue(new RedisBackend({ url: REDIS_URL, prefix }), { name: "bad-key" });
+    const raw = new Redis(REDIS_URL);
+    const tag = `{${prefix}:bad-key}`;
+    const tasks = [double(1), double(2), double(3), double(4)];
+    await queue.add(tasks);
+    const [, notHash, noRecord] = tasks as [Task<number>, Task<number>, Task<number>, Task<number>];
+    await raw.del(`${tag}:t:${notHash.id}`);
+    await raw.set(`${tag}:t:${notHash.id}`, "garbage");
+    await raw.hdel(`${tag}:t:${noRecord.id}`, "d");
+
+    const worker = new Worker(queue, { claimWait: 0.1 });
+    const summary = await worker.work({ oneshot: true });
+    expect(summary.processed).toBe(2);
+    const [first, , , last] = await queue.getTask(tasks);
+    expect([first?.status, first?.result, last?.status, last?.result]).toEqual([
+      "completed",
+      2,
+      "completed",
+      8,
+    ]);
+    expect(await raw.zcard(`${tag}:processing`)).toBe(0);
+    expect((await queue.stats()).processing).toBe(0);
+
+    const shownNotHash = await queue.getTask(notHash);
+    expect([shownNotHash?.status, shownNotHash?.error?.type]).toEqual([
+      "failed",
+      "SerializationError",
+    ]);
+    expect(shownNotHash?.error?.message).toMatch(/its key holds no hash/);
+    const shownNoRecord = await queue.getTask(noRecord);
+    expect(shownNoRecord?.error?.message).toMatch(/its hash has no field 'd'/);
+    const listed = await queue.listTasks();
+    expect(listed.tasks.map((t) => t.id).sort()).toEqual(tasks.map((t) => t.id).sort());
+    expect((await queue.listTasks({ status: "failed" })).tasks.map((t) => t.id)).toContain(
+      notHash.id,
+    );
     raw.disconnect();
     await queue.close();
   });

@@ -34,7 +34,9 @@
 -- Returns: startedAt, id1, json1, fence1, status1, id2, …; a status is ''
 -- unless the hash's `status` field holds no task status (damaged by hand):
 -- then it is that text, and the worker settles the task as the failed record
--- its reader shows instead of running it.
+-- its reader shows instead of running it. A taken id whose key holds no
+-- hash, or a hash without its record (`d`), is left out: nothing can run
+-- it, and its reader shows it as failed.
 --@include counts
 --@include claimable
 --@include iso-time
@@ -109,8 +111,10 @@ local nowText = string.format('%d', now)
 local place = '/' .. token .. '/'
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
-  local fields = redis.call('HMGET', key, 'd', 'f', 'status', 'ck', 'finishedAt', 'x')
-  local json = fields[1]
+  -- A key changed by hand into another type refuses HMGET: that id is left out (readers show it as
+  -- failed), not allowed to stop the script halfway, when tasks before it are marked but not leased.
+  local fields = redis.pcall('HMGET', key, 'd', 'f', 'status', 'ck', 'finishedAt', 'x')
+  local json = not fields.err and fields[1]
   if json then
     local damaged = fields[3] and not statuses[fields[3]] and fields[3] or ''
     -- A fence that is not an integer (damaged by hand) counts as 0, as in fenceOf.

@@ -97,7 +97,11 @@ while kept < limit and looked < budget do
     rank = rank + 1
     lastId, lastAt = id, batch[j + 1]
     local key = prefix .. id
-    local fields = redis.call('HMGET', key, 'status', 'x')
+    local fields = redis.pcall('HMGET', key, 'status', 'x')
+    if fields.err then
+      -- A key changed by hand into another type: listed, as the failed record its reader shows.
+      fields = { 'failed', false }
+    end
     local expires = tonumber(fields[2])
     if not (expires and expires <= now) and (not wanted or wanted[statusOf(key, id, fields[1]) or '']) then
       kept = kept + 1
