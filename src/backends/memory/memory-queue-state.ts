@@ -8,7 +8,7 @@
  * {@link MemoryQueueState.remove} or the expiry sweep, so no index keeps an
  * id its entry has gone from for longer than it takes to skip it.
  */
-import type { TaskData } from "../../task/task-record.js";
+import { ERROR_STATUSES, type TaskData, type TaskStatus } from "../../task/task-record.js";
 import { TimeQueue } from "../../util/time-queue.js";
 import { Waiters } from "../../util/waiters.js";
 import type { CronData } from "../backend.js";
@@ -34,6 +34,8 @@ export class TaskEntry implements Prioritized {
   settledFence = 0;
   /** When the finished record expires; `null` when it is kept (or not finished). */
   expiresAt: number | null = null;
+  /** The records it is bounded among while it has an `expiresAt` (completed ones, or failed, crashed and cancelled ones). */
+  expiring: ExpiringRecords | null = null;
   /** Its concurrency key's slot: `taken` while claimable or claimed, `held` while waiting for one, `null` without. */
   slot: "taken" | "held" | null = null;
   /** The creation time its id is listed under (see `./memory-creation-index.ts`); set when stored. */
@@ -58,6 +60,18 @@ export class TaskEntry implements Prioritized {
   }
 }
 
+/**
+ * The finished records of one kind (completed, or ended otherwise) that
+ * expire, by the time they do: each kind is bounded by `maxFinished` on its
+ * own, so a run of failures never deletes the results of the tasks that
+ * completed, nor a run of successes the failures.
+ */
+class ExpiringRecords {
+  /** By expiry (stale once the entry's `expiresAt` or `expiring` differs). */
+  readonly queue = new TimeQueue<TaskEntry>();
+  count = 0;
+}
+
 /** One concurrency key's slots: how many its claimable and claimed tasks take, and the tasks held for one, oldest first. */
 class KeySlots {
   taken = 0;
@@ -72,10 +86,9 @@ export class MemoryQueueState {
   readonly due = new DueIndex();
   /** Ids by creation time, for `listTasks`; an entry is live while the task's `listedAt` matches it. */
   readonly created = new CreationIndex();
-  /** Finished entries by the time their record expires (stale once the entry's `expiresAt` differs). */
-  readonly #expiries = new TimeQueue<TaskEntry>();
-  /** How many entries have an `expiresAt`. */
-  #expiring = 0;
+  /** Completed entries that expire, and entries that failed, crashed or were cancelled and expire. */
+  readonly #completed = new ExpiringRecords();
+  readonly #errors = new ExpiringRecords();
   /** Entries claimed right now, by task id. */
   readonly claims = new Map<string, TaskEntry>();
   /** Expired claims a reclaim has noted: the renewal it saw, and when it saw it. */
@@ -197,17 +210,21 @@ export class MemoryQueueState {
     }
     if (!this.pending.delete(entry)) this.due.delete(id);
     // Its place in the expiry queue goes stale and is skipped when it surfaces.
-    if (entry.expiresAt !== null) {
+    if (entry.expiring !== null) {
+      entry.expiring.count--;
+      entry.expiring = null;
       entry.expiresAt = null;
-      this.#expiring--;
     }
   }
 
-  /** Makes `entry` (finished) expire at `at`. */
-  expireAt(entry: TaskEntry, at: number): void {
-    if (entry.expiresAt === null) this.#expiring++;
+  /** Makes `entry` (finished, now with `status`) expire at `at`. */
+  expireAt(entry: TaskEntry, at: number, status: TaskStatus): void {
+    const records = ERROR_STATUSES.has(status) ? this.#errors : this.#completed;
+    if (entry.expiring !== null) entry.expiring.count--;
+    records.count++;
+    entry.expiring = records;
     entry.expiresAt = at;
-    this.#expiries.push(at, entry);
+    records.queue.push(at, entry);
   }
 
   /** Marks `entry` (of `id`) claimed under `fence` since `now`. */
@@ -235,8 +252,10 @@ export class MemoryQueueState {
     this.due.clear();
     this.claims.clear();
     this.expiredSeen.clear();
-    this.#expiries.clear();
-    this.#expiring = 0;
+    for (const records of [this.#completed, this.#errors]) {
+      records.queue.clear();
+      records.count = 0;
+    }
     this.crons.clear();
     this.rateLimits.clear();
     this.keySlots.clear();
@@ -258,31 +277,39 @@ export class MemoryQueueState {
   /** Deletes the records whose expiry is due by `now`; returns how many. */
   expire(now: number): number {
     let removed = 0;
-    while (this.#expiring > 0) {
-      const at = this.#expiries.peekAt();
-      if (at === undefined || at > now) break;
-      if (this.#dropExpiring(at)) removed++;
+    for (const records of [this.#completed, this.#errors]) {
+      while (records.count > 0) {
+        const at = records.queue.peekAt();
+        if (at === undefined || at > now) break;
+        if (this.#dropExpiring(records, at)) removed++;
+      }
     }
     return removed;
   }
 
-  /** Deletes the soonest-expiring finished records beyond `max` (`null`: no bound). */
+  /**
+   * Deletes the soonest-expiring finished records beyond `max` (`null`: no
+   * bound): of the completed ones, and of the others, each on its own.
+   */
   bound(max: number | null): void {
     if (max === null) return;
-    while (this.#expiring > max) this.#dropExpiring(this.#expiries.peekAt()!);
+    for (const records of [this.#completed, this.#errors]) {
+      while (records.count > max) this.#dropExpiring(records, records.queue.peekAt()!);
+    }
   }
 
   /**
-   * Takes the earliest entry (due `at`) out of the expiry queue and deletes
-   * its task if it is still live there. A live one is finished, so in no
-   * other index: only its entry goes.
+   * Takes the earliest entry (due `at`) out of `records`' expiry queue and
+   * deletes its task if it is still live there. A live one is finished, so in
+   * no other index: only its entry goes.
    */
-  #dropExpiring(at: number): boolean {
-    const entry = this.#expiries.pop()!;
+  #dropExpiring(records: ExpiringRecords, at: number): boolean {
+    const entry = records.queue.pop()!;
     // An entry deleted or re-queued since was unlinked: its expiresAt no longer matches.
-    if (entry.expiresAt !== at) return false;
+    if (entry.expiresAt !== at || entry.expiring !== records) return false;
     entry.expiresAt = null;
-    this.#expiring--;
+    entry.expiring = null;
+    records.count--;
     return this.entries.delete(entry.record.id);
   }
 

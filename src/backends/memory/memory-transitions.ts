@@ -141,7 +141,7 @@ export function settleRecords(
     const route = routes[i]!;
     let resumed = false;
     if (route.kind === "finished") {
-      if (s.expiresAt !== null) state.expireAt(entry!, s.expiresAt);
+      if (s.expiresAt !== null) state.expireAt(entry!, s.expiresAt, record.status);
       changes.finished.push(id);
       if (s.workflowStep) resumed = stepEnded(state, s.workflowStep, record, now, changes);
     } else if (route.kind === "due") {
@@ -235,7 +235,7 @@ export function cancelTask(
   state.unlink(id, entry);
   const cancelled: TaskData = { ...entry.record, status: "cancelled", finishedAt: isoAt(at) };
   entry.record = cancelled;
-  if (expiresAt !== null) state.expireAt(entry, expiresAt);
+  if (expiresAt !== null) state.expireAt(entry, expiresAt, cancelled.status);
   changes.finished.push(id);
   if (workflowStep && stepEnded(state, workflowStep, cancelled, at, changes) && resumed)
     resumed.added = true;

@@ -7,8 +7,8 @@
  * finished — which PostgreSQL sends when the transaction commits. Every
  * part is a batch (`unnest` of arrays), so the statement costs one round
  * trip however many settlements the call carries. It answers how many
- * expiring rows the queue had before it, for the maxFinished bound
- * (`./retention-bound.ts`).
+ * expiring rows of the larger kind (completed, or the others) the queue had
+ * before it, for the maxFinished bound (`./retention-bound.ts`).
  */
 
 import type { LockedWorkflow, SettlePlan } from "../sql/settle-plan.js";
@@ -59,7 +59,9 @@ WITH w AS (
   RETURNING 1
 )
 SELECT
-  (SELECT coalesce(sum(n), 0) FROM %SCHEMA%.expiring WHERE queue = $1) AS expiring,
+  -- The larger of the two kinds' counts (./retention-bound.ts bounds each on its own).
+  (SELECT coalesce(max(kind.n), 0) FROM (
+     SELECT sum(n) AS n FROM %SCHEMA%.expiring WHERE queue = $1 GROUP BY errors) kind) AS expiring,
   ARRAY(SELECT id FROM c) AS inserted,
   (SELECT count(*) FROM (SELECT pg_notify($26, p) FROM unnest($27::text[]) AS p) x) AS announced,
   (SELECT count(*) FROM (
@@ -74,7 +76,7 @@ export interface WriteExtras {
   readonly req?: string | undefined;
 }
 
-/** What a written plan tells: the queue's expiring rows before it, and the ids its inserts added (new ids only). */
+/** What a written plan tells: the queue's expiring rows of the larger kind before it, and the ids its inserts added (new ids only). */
 export interface PlanWritten {
   readonly expiring: number;
   readonly inserted: ReadonlySet<string>;

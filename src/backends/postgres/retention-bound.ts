@@ -1,8 +1,10 @@
 /**
  * @module backends/postgres/retention-bound
  * The maxFinished bound: past it, the finished records due to expire
- * soonest are deleted. The count comes from the `expiring` table the
- * migration's triggers keep (no scan of the queue).
+ * soonest are deleted — of the completed ones and of the others (failed,
+ * crashed, cancelled) each on its own, so failures, kept longer, never crowd
+ * out results. The counts come from the `expiring` table the migrations'
+ * triggers keep by kind (no scan of the queue).
  *
  * Settles over the bound trim it, one at a time per queue: the trimmer holds
  * a transaction-level advisory lock on the queue, and reads the count after
@@ -22,19 +24,33 @@ const TRIM_BATCH = 1000;
 const TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1::bigint) AS got";
 const LOCK = "SELECT pg_advisory_xact_lock($1::bigint)";
 
-/** Deletes the soonest-expiring rows beyond $2, at most a batch; skips rows others hold. */
+/**
+ * Deletes the soonest-expiring rows beyond $2 of each kind — completed, and
+ * the others, each through an index of its own — at most a batch of each;
+ * skips rows others hold.
+ */
 const TRIM = `
 WITH excess AS (
-  SELECT least(greatest(coalesce(sum(n), 0) - $2::bigint, 0), ${TRIM_BATCH}) AS n
+  SELECT
+    least(greatest(coalesce(sum(n) FILTER (WHERE NOT errors), 0) - $2::bigint, 0), ${TRIM_BATCH}) AS completed,
+    least(greatest(coalesce(sum(n) FILTER (WHERE errors), 0) - $2::bigint, 0), ${TRIM_BATCH}) AS others
   FROM %SCHEMA%.expiring WHERE queue = $1
-), doomed AS (
+), doomed_completed AS (
   SELECT id FROM %SCHEMA%.tasks
-  WHERE queue = $1 AND expires_at IS NOT NULL
+  WHERE queue = $1 AND expires_at IS NOT NULL AND status = 'completed'
   ORDER BY expires_at
-  LIMIT (SELECT n FROM excess)
+  LIMIT (SELECT completed FROM excess)
+  FOR UPDATE SKIP LOCKED
+), doomed_others AS (
+  SELECT id FROM %SCHEMA%.tasks
+  WHERE queue = $1 AND expires_at IS NOT NULL AND status <> 'completed'
+  ORDER BY expires_at
+  LIMIT (SELECT others FROM excess)
   FOR UPDATE SKIP LOCKED
 ), gone AS (
-  DELETE FROM %SCHEMA%.tasks t USING doomed WHERE t.queue = $1 AND t.id = doomed.id
+  DELETE FROM %SCHEMA%.tasks t
+  WHERE t.queue = $1
+    AND t.id IN (SELECT id FROM doomed_completed UNION ALL SELECT id FROM doomed_others)
   RETURNING 1
 )
 SELECT count(*) AS n FROM gone`;

@@ -62,7 +62,8 @@ const PLAIN_PAYLOAD_BYTES = 7000;
  * channel woken when a written record became claimable, both at commit.
  * The event bodies of the settlements written are appended last
  * (`./event-log.ts`). Answers each locked row as it was before the write,
- * whether it was written, and the queue's expiring rows before the statement.
+ * whether it was written, and the queue's expiring rows of the larger kind
+ * (completed, or the others) before the statement.
  */
 const SETTLE_PLAIN = `
 WITH locked AS (
@@ -101,7 +102,9 @@ WITH locked AS (
 )
 SELECT l.id, l.state, l.fence, l.settled_fence, l.expires_at,
   EXISTS (SELECT 1 FROM w WHERE w.id = l.id) AS written,
-  (SELECT coalesce(sum(n), 0) FROM %SCHEMA%.expiring WHERE queue = $1) AS expiring,
+  -- The larger of the two kinds' counts (./retention-bound.ts bounds each on its own).
+  (SELECT coalesce(max(kind.n), 0) FROM (
+     SELECT sum(n) AS n FROM %SCHEMA%.expiring WHERE queue = $1 GROUP BY errors) kind) AS expiring,
   (SELECT count(*) FROM (
      SELECT pg_notify($9, '[' || to_json($1::text)::text || ',' || string_agg(to_json(id)::text, ',' ORDER BY n) || ']')
      FROM fin GROUP BY chunk) x) AS announced,

@@ -22,7 +22,8 @@
  * | `{p:q}:suspects`         | hash   | id → "renewal:time" of an expired claim a reclaim noted, awaiting confirmation |
  * | `{p:q}:done`             | hash   | id → finished status                               |
  * | `{p:q}:counts`           | hash   | finished status → count                            |
- * | `{p:q}:expires`          | zset   | finished id → expiry (ms); pruned by `prune-expired.lua` so `ids`, `done` and `counts` stay exact |
+ * | `{p:q}:expires`          | zset   | completed id → expiry (ms); pruned by `prune-expired.lua` so `ids`, `done` and `counts` stay exact |
+ * | `{p:q}:expires:errors`   | zset   | failed, crashed or cancelled id → expiry (ms); bounded by `maxFinished` apart from the completed ones |
  * | `{p:q}:crons`            | hash   | deterministic id → cron JSON                       |
  * | `{p:q}:dedupe`           | hash   | dedupe key → `<until>:<task id>` of the task holding it (`until`: end of its window in ms, empty for none) |
  * | `{p:q}:dedupe:check`     | zset   | dedupe key → when `prune-dedupe.lua` next looks at it (ms) |

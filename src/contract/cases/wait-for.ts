@@ -348,6 +348,23 @@ export function waitForCases(h: ContractHarness): void {
       expect(tasks.map((t) => t.id)).toContain((outcome as TaskNotFoundError).taskId);
     });
 
+    it("a queue whose kept failures fill maxFinished still hands back every result that comes after them", async () => {
+      // The default retention's shape: failures kept far longer than results.
+      const queue = h.queue({ maxFinished: 3, ttl: 3600, errorTtl: 7 * 86_400 });
+      await queue.add([boom(), boom(), boom(), boom(), boom()]);
+      await drain(queue);
+      expect((await queue.stats()).failed).toBe(3);
+      for (const n of [1, 2, 3, 4]) {
+        const t = add(n, n);
+        await queue.add(t);
+        await drain(queue);
+        const done = await queue.waitFor(t, { timeout: 5 });
+        expect([done.status, done.result]).toEqual(["completed", 2 * n]);
+      }
+      const stats = await queue.stats();
+      expect([stats.completed, stats.failed]).toEqual([3, 3]);
+    });
+
     it("W-7 an already finished task returns even with a tiny timeout", async () => {
       const queue = h.queue();
       const t = add(3, 4);

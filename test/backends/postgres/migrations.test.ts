@@ -90,6 +90,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
           [11, "events_left_at_commit"],
           [12, "admit_rekeyed"],
           [13, "admit_at_commit"],
+          [14, "expiring_by_kind"],
         ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
@@ -114,10 +115,12 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
       expect(before.pending.map((m) => m.version)).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
       ]);
-      expect(before.latest).toBe(13);
-      expect(await migrate(client, schema)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      expect(before.latest).toBe(14);
+      expect(await migrate(client, schema)).toEqual([
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+      ]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
       await client.end();
@@ -134,7 +137,9 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       const undone = freshSchema();
       await client.query("BEGIN");
       await client.query("CREATE TEMP TABLE caller_work (n int) ON COMMIT DROP");
-      expect(await migrate(client, undone)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      expect(await migrate(client, undone)).toEqual([
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+      ]);
       // Still inside the caller's transaction: its own work is there, and it can roll everything back.
       expect((await client.query("SELECT count(*)::int AS n FROM caller_work")).rows[0].n).toBe(0);
       await client.query("ROLLBACK");
@@ -252,6 +257,16 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
         expect(await counted()).toEqual({ kept: 7, rows: 7 });
         await pool.query(`DELETE FROM ${q}.tasks WHERE id = 'old-3'`);
         expect(await counted()).toEqual({ kept: 6, rows: 6 });
+        // Counted by kind (the bound trims each on its own): a row whose status changes while it
+        // keeps its expiry moves from the completed ones to the others.
+        await pool.query(`UPDATE ${q}.tasks SET status = 'failed' WHERE id = 'old-2'`);
+        const { rows: kinds } = await pool.query(
+          `SELECT errors, sum(n)::int AS n FROM ${q}.expiring WHERE queue = 'q' GROUP BY errors ORDER BY errors`,
+        );
+        expect(kinds).toEqual([
+          { errors: false, n: 5 },
+          { errors: true, n: 1 },
+        ]);
       } finally {
         await backend.disconnect();
       }
@@ -314,7 +329,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
         [JSON.stringify({ id: "old", name: echo.name, status: "pending" })],
       );
       expect((await migrationStatus(pool, schema)).pending.map((m) => m.version)).toEqual([
-        7, 8, 9, 10, 11, 12, 13,
+        7, 8, 9, 10, 11, 12, 13, 14,
       ]);
 
       const backend = new PostgresBackend({ url: POSTGRES_URL, schema });

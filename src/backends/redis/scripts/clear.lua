@@ -62,7 +62,7 @@ for _, level in ipairs(redis.call('ZRANGE', KEYS[2] .. ':levels', 0, -1)) do
 end
 redis.call('DEL', KEYS[2] .. ':levels')
 clearSlots(KEYS[2])
-redis.call('DEL', fences)
+redis.call('DEL', fences, KEYS[10] .. ':errors')
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[13], KEYS[14], KEYS[16], KEYS[17])
 clearEvents(KEYS[18])
 return { removed, 1 }

@@ -4,7 +4,7 @@
 -- finished index and the expiry index, and its status count goes down by
 -- one. An entry whose record no longer carries that expiry (field `x`) is
 -- only dropped from the index.
--- KEYS: 1 expires, 2 ids, 3 done, 4 counts
+-- KEYS: 1 expires (and the set beside it, lib/counts.lua), 2 ids, 3 done, 4 counts
 -- ARGV: 1 task key prefix, 2 now (ms), 3 limit
 -- Returns: { deleted, looked at }
 --@include counts
@@ -13,17 +13,22 @@ local limit = tonumber(ARGV[3])
 if not now or not limit then
   return redis.error_reply('sheppy pruneExpired: now and limit must be numbers')
 end
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)
-local deleted = 0
-for _, id in ipairs(ids) do
-  redis.call('ZREM', KEYS[1], id)
-  local key = ARGV[1] .. id
-  local expires = tonumber(redis.call('HGET', key, 'x'))
-  if expires and expires <= now then
-    unfinish(KEYS[4], KEYS[3], KEYS[1], id)
-    redis.call('DEL', key)
-    redis.call('ZREM', KEYS[2], id)
-    deleted = deleted + 1
+local deleted, looked = 0, 0
+-- Both expiry sets, completed records' and the others' (lib/counts.lua).
+for _, expiries in ipairs({ KEYS[1], errorExpiries(KEYS[1]) }) do
+  local ids = redis.call('ZRANGEBYSCORE', expiries, '-inf', now, 'LIMIT', 0, limit)
+  looked = looked + #ids
+  for _, id in ipairs(ids) do
+    redis.call('ZREM', expiries, id)
+    local key = ARGV[1] .. id
+    local expires = tonumber(redis.call('HGET', key, 'x'))
+    if expires and expires <= now then
+      unfinish(KEYS[4], KEYS[3], KEYS[1], id)
+      redis.call('DEL', key)
+      redis.call('ZREM', KEYS[2], id)
+      deleted = deleted + 1
+    end
   end
 end
-return { deleted, #ids }
+-- At least `limit` looked at when either set had that many due: the caller calls again.
+return { deleted, looked }

@@ -198,7 +198,7 @@ local claimedScores = readInCalls('ZMSCORE', KEYS[4], settledIds)
 local claimFences = readInCalls('HMGET', fencesKey, settledIds)
 local finishedBefore = readInCalls('HMGET', KEYS[5], settledIds)
 local ended, endedIds = {}, {}
-local newlyFinished, newExpiries = {}, {}
+local newlyFinished, newExpiries, newErrorExpiries = {}, {}, {}
 for k = 1, n do
   local b = bases[k]
   local id, fenceText = ARGV[b], ARGV[b + 1]
@@ -240,6 +240,7 @@ for k = 1, n do
     if was then
       redis.call('HDEL', KEYS[5], id)
       redis.call('ZREM', KEYS[7], id)
+      redis.call('ZREM', errorExpiries(KEYS[7]), id)
       count(was, -1)
     end
     if fields and leaveSlot(KEYS[1], prefix, id, true, fields[3], fields[4]) then
@@ -291,8 +292,9 @@ for k = 1, n do
       newlyFinished[#newlyFinished + 1] = extra
       count(extra, 1)
       if expiring then
-        newExpiries[#newExpiries + 1] = expires
-        newExpiries[#newExpiries + 1] = id
+        local into = extra == 'completed' and newExpiries or newErrorExpiries
+        into[#into + 1] = expires
+        into[#into + 1] = id
       end
       finished[#finished + 1] = id
       if step and stepEnded(wfPrefix, wpPrefix, prefix, KEYS[1], KEYS[8], step.workflow, id, json, step.resume) then
@@ -365,13 +367,15 @@ inCalls('ZREM', KEYS[4], endedIds)
 inCalls('HDEL', fencesKey, endedIds)
 inCalls('HSET', KEYS[5], newlyFinished)
 inCalls('ZADD', KEYS[7], newExpiries)
+inCalls('ZADD', errorExpiries(KEYS[7]), newErrorExpiries)
 
-if maxFinished then
-  local excess = redis.call('ZCARD', KEYS[7]) - maxFinished
+-- Completed records and the others are bounded each on its own (lib/counts.lua).
+for _, expiries in ipairs(maxFinished and { KEYS[7], errorExpiries(KEYS[7]) } or {}) do
+  local excess = redis.call('ZCARD', expiries) - maxFinished
   if excess > 0 then
     -- Bounded per call, so one settle never runs long; later calls delete the rest.
     local n = math.min(excess, 1000)
-    local ids = redis.call('ZRANGE', KEYS[7], 0, n - 1)
+    local ids = redis.call('ZRANGE', expiries, 0, n - 1)
     local statuses = redis.call('HMGET', KEYS[5], unpack(ids))
     local keys = {}
     for j, id in ipairs(ids) do
@@ -380,7 +384,7 @@ if maxFinished then
         count(statuses[j], -1)
       end
     end
-    redis.call('ZREMRANGEBYRANK', KEYS[7], 0, n - 1)
+    redis.call('ZREMRANGEBYRANK', expiries, 0, n - 1)
     redis.call('HDEL', KEYS[5], unpack(ids))
     redis.call('DEL', unpack(keys))
     redis.call('ZREM', KEYS[8], unpack(ids))

@@ -21,7 +21,7 @@ local function cancelWaiting(key, id, pendingKey, scheduledKey, processingKey, d
   bump(countsKey, doneKey, 'cancelled', 1)
   if expires ~= '' then
     redis.call('HSET', key, 'x', expires)
-    redis.call('ZADD', expiresKey, tonumber(expires), id)
+    redis.call('ZADD', errorExpiries(expiresKey), tonumber(expires), id)
   end
   return true, admitted
 end

@@ -29,6 +29,14 @@ local function fenceOf(key, field)
   return 0
 end
 
+-- Finished records that expire are indexed by kind: completed ones in the
+-- queue's expiry set, the others (failed, crashed, cancelled) in the set
+-- beside it, so `maxFinished` bounds each kind on its own and a run of
+-- failures, kept longer, never deletes the results of tasks that completed.
+local function errorExpiries(expires)
+  return expires .. ':errors'
+end
+
 -- Takes a finished record out of the finished index and its status count.
 local function unfinish(counts, done, expires, id)
   local status = redis.call('HGET', done, id)
@@ -37,4 +45,5 @@ local function unfinish(counts, done, expires, id)
     bump(counts, done, status, -1)
   end
   redis.call('ZREM', expires, id)
+  redis.call('ZREM', errorExpiries(expires), id)
 end
