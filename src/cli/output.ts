@@ -23,11 +23,26 @@ export interface Column<Row> {
   readonly value: (row: Row) => string;
 }
 
-/** Renders rows as a table with space-aligned columns and a heading line. */
+/** The most characters a cell of a column other than the last shows: one long name must not pad every row. */
+const MAX_CELL_CHARS = 200;
+
+/**
+ * Renders rows as a table with space-aligned columns and a heading line.
+ * Every cell is one line (line breaks and control characters in stored text
+ * such as a task's name show as escapes, never reach the terminal), and a
+ * cell of any column but the last is cut at {@link MAX_CELL_CHARS}.
+ */
 export function renderTable<Row>(rows: readonly Row[], columns: readonly Column<Row>[]): string {
+  const last = columns.length - 1;
+  const cell = (text: string, index: number): string => {
+    const shown = oneLine(text);
+    return index < last && shown.length > MAX_CELL_CHARS
+      ? `${shown.slice(0, MAX_CELL_CHARS - 1)}…`
+      : shown;
+  };
   const cells = [
     columns.map((column) => column.heading),
-    ...rows.map((row) => columns.map((column) => column.value(row))),
+    ...rows.map((row) => columns.map((column, index) => cell(column.value(row), index))),
   ];
   const widths = columns.map((_, index) =>
     Math.max(...cells.map((line) => (line[index] ?? "").length)),

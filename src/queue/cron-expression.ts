@@ -9,6 +9,7 @@
  */
 import { Cron } from "croner";
 import { CronExpressionError } from "../errors.js";
+import { quoteText } from "../task/describe-value.js";
 import { TIME_ZONE_ALIASES } from "./time-zone-aliases.js";
 
 /** A checked schedule (cron text in a time zone, or a fixed interval) that can list its fire times. */
@@ -132,7 +133,7 @@ export function parseCronExpression(
   const problem = shapeProblem(normalised);
   if (problem !== undefined) {
     throw new CronExpressionError(
-      `${where}: invalid cron expression '${expression}': ${problem}; ${ACCEPTED}`,
+      `${where}: invalid cron expression ${quoteText(expression)}: ${problem}; ${ACCEPTED}`,
     );
   }
   let cron: Cron;
@@ -144,11 +145,11 @@ export function parseCronExpression(
   } catch (error) {
     const reason = error instanceof Error ? cronerReason(error.message) : String(error);
     throw new CronExpressionError(
-      `${where}: invalid cron expression '${expression}': ${reason}; ${FIELD_RANGES}`,
+      `${where}: invalid cron expression ${quoteText(expression)}: ${reason}; ${FIELD_RANGES}`,
     );
   }
   if (cron.nextRun(new Date(0)) === null) {
-    throw new CronExpressionError(`${where}: cron expression '${expression}' never fires`);
+    throw new CronExpressionError(`${where}: cron expression ${quoteText(expression)} never fires`);
   }
   return {
     expression: normalised,

@@ -13,7 +13,7 @@ import {
   checkConcurrencyOptions,
   checkQueueConcurrencyLimit,
 } from "../task/concurrency.js";
-import { describeGiven } from "../task/describe-value.js";
+import { describeGiven, quoteText } from "../task/describe-value.js";
 import { eventBody, type QueueEvent } from "../task/lifecycle-event.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import { checkPriority } from "../task/priority.js";
@@ -302,7 +302,7 @@ export class Queue implements QueueHandle {
     // '.' and '..' are path segments a URL resolves away: the HTTP API could never address them.
     if (!QUEUE_NAME.test(name) || name === "." || name === "..") {
       throw new InvalidOptionError(
-        `Invalid queue name '${String(name)}': use 1–128 ASCII letters, digits, '_', '.', ':' or '-' (not '.' or '..' alone)`,
+        `Invalid queue name ${quoteText(name)}: use 1–128 ASCII letters, digits, '_', '.', ':' or '-' (not '.' or '..' alone)`,
       );
     }
     this.name = name;

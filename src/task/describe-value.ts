@@ -112,3 +112,15 @@ export function describeGiven(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(capText(value, 100));
   return readOr(() => String(value), UNDESCRIBABLE);
 }
+
+/**
+ * Text an error message names in quotes: as it is in single quotes when it is
+ * up to 100 printable ASCII characters, otherwise as {@link describeGiven}
+ * shows a string (JSON escapes, cut), so that a line break, a terminal
+ * escape or a name of megabytes in what was given never breaks the one-line
+ * message.
+ * @example quoteText("bad name") // "'bad name'"
+ */
+export function quoteText(text: string): string {
+  return /^[\x20-\x7e]{0,100}$/.test(text) ? `'${text}'` : describeGiven(text);
+}

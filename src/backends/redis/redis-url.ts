@@ -125,5 +125,15 @@ export function redisTargetOf(value: string, what = "Redis URL"): RedisTarget {
       `Invalid ${what} '${maskUrl(value)}': it cannot be parsed as a URL${userInfoHint(value)}`,
     );
   }
+  const hint = userInfoHint(value);
+  const hostAfterCredentials = /@([^@/?#]*)[^@]*$/.exec(value)?.[1];
+  if (hint !== "" && hostAfterCredentials?.toLowerCase() !== url.host.toLowerCase()) {
+    // A raw '/', '?' or '#' in a password ends the host early: the URL parses, with part of the
+    // password read as the host, path or query — shown in later messages, which could no longer
+    // tell it from the rest and mask it.
+    throw new BackendUrlError(
+      `Invalid ${what} '${maskUrl(value)}': its credentials cannot be read${hint}`,
+    );
+  }
   return splitRedisUrl(url, what);
 }
