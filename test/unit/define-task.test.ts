@@ -956,6 +956,23 @@ describe("results (T-20, T-21)", () => {
     expect(fine.result).toEqual({ name: "padded", n: 2 });
   });
 
+  test("a result whose every read throws (a Proxy) fails its task with a SerializationError naming the result", async () => {
+    const trap = () => {
+      throw new Error("trap");
+    };
+    const sync = task({ name: "result-proxy" }, () => new Proxy({}, { get: trap }) as object);
+    const done = await run(sync());
+    expect([done.status, done.error?.type]).toEqual(["failed", "SerializationError"]);
+    expect(done.error?.message).toMatch(/result could not be read: it threw Error: trap/);
+    // An async function's own promise reads `then` of what it returns: that throw is the task's.
+    const asynchronous = task(
+      { name: "result-proxy-async" },
+      async () => new Proxy({}, { get: trap }) as object,
+    );
+    const rejected = await run(asynchronous());
+    expect([rejected.status, rejected.error?.message]).toEqual(["failed", "trap"]);
+  });
+
   test("T-21 without a result schema a result is plain JSON", async () => {
     const plain = task(function resultPlain() {
       return { at: new Date("2024-02-03T04:05:06.000Z"), n: 1 };
