@@ -20,8 +20,9 @@ import type { Task } from "./task-record.js";
 /**
  * `T` where every value in it can be stored as JSON and read back as the same
  * type, `never` in the places where one cannot: `bigint`, `symbol`, `Date`,
- * functions (methods included), `Map`, `Set`. `undefined` passes: an omitted
- * optional argument or member is simply not stored. `Allowed` passes too.
+ * functions (methods included), `Map`, `Set`, a list whose elements may be
+ * `undefined`. `undefined` passes elsewhere: an omitted optional argument or
+ * member is simply not stored. `Allowed` passes too.
  * Not `JsonCompatible` (`../json.ts`): that one types a value the caller
  * passes (`progress()`), where `undefined` is refused and `unknown` cannot
  * occur; a signature may hold both.
@@ -40,9 +41,18 @@ export type JsonStorable<T, Allowed = never> = 0 extends 1 & T
             | ReadonlyMap<unknown, unknown>
             | ReadonlySet<unknown>
         ? never
-        : T extends object
-          ? { [K in keyof T]: K extends symbol ? never : JsonStorable<T[K], Allowed> }
-          : never;
+        : T extends readonly unknown[]
+          ? // A list (not a tuple) that may hold `undefined`: JSON has no such element.
+            number extends T["length"]
+            ? undefined extends T[number]
+              ? unknown extends T[number]
+                ? T
+                : never
+              : { [K in keyof T]: JsonStorable<T[K], Allowed> }
+            : { [K in keyof T]: JsonStorable<T[K], Allowed> }
+          : T extends object
+            ? { [K in keyof T]: K extends symbol ? never : JsonStorable<T[K], Allowed> }
+            : never;
 
 /**
  * `true` when every value of `T` can be stored (see {@link JsonStorable}),
@@ -75,11 +85,11 @@ type ResultMark<R> = [R] extends [JsonValue | Nothing]
 
 /** What `task()` shows (in the error message) for a function whose parameters cannot be stored. */
 export type TaskArgumentsNotJson =
-  "the task's parameters must be JSON values (no bigint, symbol, Date, Map, Set, function or class with methods): arguments are stored as JSON and read back";
+  "the task's parameters must be JSON values (no bigint, symbol, Date, Map, Set, function, class with methods or undefined in a list): arguments are stored as JSON and read back";
 
 /** What `task()` shows (in the error message) for a function whose result cannot be stored. */
 export type TaskResultNotJson =
-  "the task's result must be a JSON value, a value with toJSON (a Date), nothing, or the tasks it chains: a task, or a list of tasks only (no bigint, symbol, Map, Set, function, or a task inside another value)";
+  "the task's result must be a JSON value, a value with toJSON (a Date), nothing, or the tasks it chains: a task, or a list of tasks only (no bigint, symbol, Map, Set, function, undefined in a list, or a task inside another value)";
 
 /** What `workflow()` shows (in the error message) for a generator whose parameters cannot be stored. */
 export type WorkflowArgumentsNotJson =

@@ -402,3 +402,20 @@ describe("a concurrency key in shared options", () => {
     void common;
   });
 });
+
+describe("undefined in a list", () => {
+  test("a list that may hold undefined is refused as a result or a parameter; optional parameters and null pass", () => {
+    // @ts-expect-error JSON has no undefined element: the result could never be stored
+    task({ name: "types.undefined-result" }, () => [1, undefined, 3]);
+    // @ts-expect-error nor can such an argument
+    task({ name: "types.undefined-arg" }, (xs: (string | undefined)[]) => xs.length);
+    const optional = task({ name: "types.optional" }, (a: number, b?: number) => a + (b ?? 0));
+    expectTypeOf(optional).parameters.toEqualTypeOf<[a: number, b?: number]>();
+    const nulls = task({ name: "types.nulls" }, () => [1, null] as (number | null)[]);
+    expectTypeOf(nulls()).toEqualTypeOf<Task<(number | null)[]>>();
+    const anything = task({ name: "types.unknown-list" }, (xs: unknown[]) => xs.length);
+    expectTypeOf(anything).parameters.toEqualTypeOf<[xs: unknown[]]>();
+    const objects = task({ name: "types.optional-member" }, (o: { a?: number }) => o.a ?? 0);
+    expectTypeOf(objects).parameters.toEqualTypeOf<[o: { a?: number }]>();
+  });
+});
