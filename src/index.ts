@@ -117,6 +117,7 @@ export type {
   WorkflowSchemas,
 } from "./task/define-workflow.js";
 export { workflow } from "./task/define-workflow.js";
+export { overrideDependency } from "./task/dependency-types.js";
 export type {
   JsonStorable,
   SideEffectNotJson,

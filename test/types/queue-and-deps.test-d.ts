@@ -4,6 +4,7 @@
 import {
   currentTask,
   type Dependency,
+  overrideDependency,
   Queue,
   type RunningTask,
   type Task,
@@ -137,6 +138,29 @@ describe("use(dep) infers the dependency value", () => {
       [settings, () => ({ dsn: "postgres://fake" })],
     ]);
     void new TestQueue({ dependencyOverrides: overrides });
+  });
+
+  test("overrideDependency checks that the replacement gives what the dependency gives", () => {
+    async function* database() {
+      yield { insert: async (_row: object) => "id" };
+    }
+    const settings = () => ({ dsn: "postgres://real" });
+    const overrides = new Map([
+      overrideDependency(database, async function* () {
+        yield { insert: async () => "row-1" };
+      }),
+      overrideDependency(settings, async () => ({ dsn: "postgres://fake" })),
+    ]);
+    void new TestQueue({ dependencyOverrides: overrides });
+    overrideDependency(
+      database,
+      // @ts-expect-error a fake of another shape no longer fits the real dependency
+      async function* () {
+        yield 42;
+      },
+    );
+    // @ts-expect-error a misspelt member is caught too
+    overrideDependency(settings, () => ({ dns: "postgres://fake" }));
   });
 
   test("use() inside a task keeps the task's result type", () => {
