@@ -1,7 +1,8 @@
 /**
  * Retention on Redis, looked at in the keys themselves: a finished record's
- * expiry is its hash field `x` and its score in `{p:q}:expires` (set by
- * store-result.lua and cancel.lua — no native key EXPIRE, so the `ids` index,
+ * expiry is its hash field `x` and its score in `{p:q}:expires` when it
+ * completed, `{p:q}:expires:errors` otherwise (set by settle.lua and
+ * cancel.lua — no native key EXPIRE, so the `ids` index,
  * the `done` hash and the counts never drift); a retry clears it; the worker's
  * sweep deletes expired records and leaves every index exact. (TTL-10…TTL-12)
  */
@@ -42,13 +43,17 @@ describe.skipIf(!available)("redis: retention in the keys", () => {
       queue,
       backend,
       expiry: async (id: string) => {
-        const [field, score] = await Promise.all([
+        const [field, completed, errors] = await Promise.all([
           raw.hget(`${tag}:t:${id}`, "x"),
           raw.zscore(`${tag}:expires`, id),
+          raw.zscore(`${tag}:expires:errors`, id),
         ]);
+        const score = completed ?? errors;
         return {
           field: field === null ? null : Number(field),
           score: score === null ? null : Number(score),
+          // Which expiry set holds it: each kind is bounded on its own.
+          set: completed !== null ? "completed" : errors !== null ? "errors" : null,
         };
       },
       indices: async () => ({
@@ -56,6 +61,7 @@ describe.skipIf(!available)("redis: retention in the keys", () => {
         done: await raw.hlen(`${tag}:done`),
         counts: await raw.hgetall(`${tag}:counts`),
         expires: await raw.zcard(`${tag}:expires`),
+        errorExpires: await raw.zcard(`${tag}:expires:errors`),
         hashes: (await raw.keys(`${tag}:t:*`)).length,
       }),
     };
@@ -76,18 +82,30 @@ describe.skipIf(!available)("redis: retention in the keys", () => {
     await queue.add(tasks);
     await new Worker(queue, { clock, claimWait: 0.05 }).work({ maxTasks: 3 });
     const [d, f, k] = tasks.map((t) => t.id) as [string, string, string];
-    expect(await expiry(d)).toEqual({ field: START + 10_000, score: START + 10_000 });
-    expect(await expiry(f)).toEqual({ field: START + 5000, score: START + 5000 });
-    expect(await expiry(k)).toEqual({ field: null, score: null });
+    expect(await expiry(d)).toEqual({
+      field: START + 10_000,
+      score: START + 10_000,
+      set: "completed",
+    });
+    expect(await expiry(f)).toEqual({ field: START + 5000, score: START + 5000, set: "errors" });
+    expect(await expiry(k)).toEqual({ field: null, score: null, set: null });
 
     // cancel.lua resolves the error chain from the stored config itself.
     await clock.advance(1);
     const [long, forever, plain] = [longErrors("l"), keptErrors("n"), done("c")];
     await queue.add([long, forever, plain]);
     for (const t of [long, forever, plain]) await queue.cancel(t);
-    expect(await expiry(long.id)).toEqual({ field: START + 51_000, score: START + 51_000 });
-    expect(await expiry(forever.id)).toEqual({ field: null, score: null });
-    expect(await expiry(plain.id)).toEqual({ field: START + 6000, score: START + 6000 });
+    expect(await expiry(long.id)).toEqual({
+      field: START + 51_000,
+      score: START + 51_000,
+      set: "errors",
+    });
+    expect(await expiry(forever.id)).toEqual({ field: null, score: null, set: null });
+    expect(await expiry(plain.id)).toEqual({
+      field: START + 6000,
+      score: START + 6000,
+      set: "errors",
+    });
   });
 
   it("TTL-12 a retry clears the expiry (append and schedule paths)", async () => {
@@ -99,8 +117,8 @@ describe.skipIf(!available)("redis: retention in the keys", () => {
     expect((await expiry(failed.id)).score).not.toBeNull();
     await queue.retry(failed);
     await queue.retry(completed, { force: true, at: 60 });
-    expect(await expiry(failed.id)).toEqual({ field: null, score: null });
-    expect(await expiry(completed.id)).toEqual({ field: null, score: null });
+    expect(await expiry(failed.id)).toEqual({ field: null, score: null, set: null });
+    expect(await expiry(completed.id)).toEqual({ field: null, score: null, set: null });
   });
 
   it("the worker's sweep deletes expired records; ids, done, counts and expires stay exact", async () => {
@@ -112,7 +130,8 @@ describe.skipIf(!available)("redis: retention in the keys", () => {
       ids: 4,
       done: 4,
       counts: { completed: "3", failed: "1" },
-      expires: 3,
+      expires: 2,
+      errorExpires: 1,
       hashes: 4,
     });
     await clock.advance(10);
@@ -123,6 +142,7 @@ describe.skipIf(!available)("redis: retention in the keys", () => {
       done: 1,
       counts: { completed: "1", failed: "0" },
       expires: 0,
+      errorExpires: 0,
       hashes: 1,
     });
     expect((await queue.getAllTasks()).map((t) => t.result)).toEqual(["d"]);
