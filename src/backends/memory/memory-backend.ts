@@ -352,6 +352,8 @@ export class MemoryBackend implements Backend {
   async pruneExpired(queue: string, now: number): Promise<number> {
     const state = this.#state(queue);
     const expired = state.expire(now) + state.workflows.expire(now);
+    // What cancels left over the bound (a cancel does not trim; a settle or this sweep does).
+    state.bound(this.retention.maxFinished);
     pruneDedupe(state, now);
     return expired;
   }

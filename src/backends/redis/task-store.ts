@@ -398,7 +398,7 @@ export class TaskStore {
       const [count, seen] = (await this.session.script(
         "pruneExpired",
         [k.expires, k.ids, k.done, k.counts],
-        [k.task, now, PRUNE_BATCH],
+        [k.task, now, PRUNE_BATCH, this.retention.maxFinished ?? ""],
       )) as [number, number];
       deleted += count;
       if (seen < PRUNE_BATCH) break;

@@ -353,6 +353,9 @@ export function waitForCases(h: ContractHarness): void {
       const queue = h.queue({ maxFinished: 3, ttl: 3600, errorTtl: 7 * 86_400 });
       await queue.add([boom(), boom(), boom(), boom(), boom()]);
       await drain(queue);
+      // A settle that finds another trimming leaves it to the next (PostgreSQL): the sweep settles it.
+      const backend = await queue.connect();
+      await backend.pruneExpired(queue.name, Date.now());
       expect((await queue.stats()).failed).toBe(3);
       for (const n of [1, 2, 3, 4]) {
         const t = add(n, n);
@@ -361,8 +364,34 @@ export function waitForCases(h: ContractHarness): void {
         const done = await queue.waitFor(t, { timeout: 5 });
         expect([done.status, done.result]).toEqual(["completed", 2 * n]);
       }
+      await backend.pruneExpired(queue.name, Date.now());
       const stats = await queue.stats();
       expect([stats.completed, stats.failed]).toEqual([3, 3]);
+    });
+
+    it("cancels over maxFinished are trimmed by the next expiry sweep, the soonest-expiring first; results are not touched", async () => {
+      const queue = h.queue({ maxFinished: 3, ttl: 3600, errorTtl: 7 * 86_400 });
+      const done = add(1, 1);
+      await queue.add(done);
+      await drain(queue);
+      const later = [add(1, 0), add(2, 0), add(3, 0), add(4, 0), add(5, 0), add(6, 0)];
+      for (const t of later) {
+        await queue.schedule(t, 3600);
+        expect((await queue.cancel(t)).status).toBe("cancelled");
+      }
+      const backend = await queue.connect();
+      await backend.pruneExpired(queue.name, Date.now());
+      const stats = await queue.stats();
+      expect([stats.cancelled, stats.completed]).toEqual([3, 1]);
+      const kept = await queue.getTask(later);
+      expect(kept.map((t) => t?.status ?? null)).toEqual([
+        null,
+        null,
+        null,
+        "cancelled",
+        "cancelled",
+        "cancelled",
+      ]);
     });
 
     it("W-7 an already finished task returns even with a tiny timeout", async () => {

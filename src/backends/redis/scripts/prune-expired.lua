@@ -5,8 +5,11 @@
 -- one. An entry whose record no longer carries that expiry (field `x`) is
 -- only dropped from the index.
 -- KEYS: 1 expires (and the set beside it, lib/counts.lua), 2 ids, 3 done, 4 counts
--- ARGV: 1 task key prefix, 2 now (ms), 3 limit
--- Returns: { deleted, looked at }
+-- Then, with a bound (`maxFinished`), deletes up to `limit` of each kind's
+-- soonest-expiring records beyond it: what cancels left over it (a cancel
+-- does not trim; a settle or this sweep does).
+-- ARGV: 1 task key prefix, 2 now (ms), 3 limit, 4 maxFinished ('' or absent = no bound)
+-- Returns: { expired records deleted, looked at }
 --@include counts
 local now = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
@@ -30,5 +33,19 @@ for _, expiries in ipairs({ KEYS[1], errorExpiries(KEYS[1]) }) do
     end
   end
 end
--- At least `limit` looked at when either set had that many due: the caller calls again.
+local maxFinished = ARGV[4] and ARGV[4] ~= '' and tonumber(ARGV[4]) or nil
+for _, expiries in ipairs(maxFinished and { KEYS[1], errorExpiries(KEYS[1]) } or {}) do
+  local excess = redis.call('ZCARD', expiries) - maxFinished
+  if excess > 0 then
+    local ids = redis.call('ZRANGE', expiries, 0, math.min(excess, limit) - 1)
+    looked = looked + #ids
+    for _, id in ipairs(ids) do
+      unfinish(KEYS[4], KEYS[3], KEYS[1], id)
+      redis.call('DEL', ARGV[1] .. id)
+      redis.call('ZREM', KEYS[2], id)
+    end
+  end
+end
+-- Counted: the expired ones only, as on every backend. At least `limit` looked at when a set had
+-- that many due or over the bound: the caller calls again.
 return { deleted, looked }
