@@ -3,11 +3,12 @@
  * The worker's lifecycle events. Logs, metrics and the dashboard subscribe to
  * these; payloads are typed. Subscribe with `worker.on("task:failed", …)`.
  */
-import type { Task } from "./task/task-record.js";
+import type { Task, TaskStatus } from "./task/task-record.js";
 
-export interface TaskEvent {
+/** An event about a task; `S` is what its status can be at that event (checking it narrows the task). */
+export interface TaskEvent<S extends TaskStatus = TaskStatus> {
   readonly queue: string;
-  readonly task: Task;
+  readonly task: Task<unknown, S>;
 }
 
 export interface WorkerEventMap {
@@ -20,15 +21,23 @@ export interface WorkerEventMap {
   /** An attempt started. */
   "task:started": [TaskEvent];
   /** An attempt completed; `task.result` is the stored result, `durationMs` how long it ran. */
-  "task:completed": [TaskEvent & { readonly durationMs: number }];
+  "task:completed": [TaskEvent<"completed"> & { readonly durationMs: number }];
   /** An attempt failed and another one is due at `task.nextRetryAt`; `durationMs` is how long it ran. */
   "task:retrying": [TaskEvent & { readonly error: unknown; readonly durationMs: number }];
-  /** An attempt failed and no retry is left; `durationMs` is how long it ran. */
-  "task:failed": [TaskEvent & { readonly error: unknown; readonly durationMs: number }];
+  /**
+   * An attempt failed and no retry is left (`failed`, `crashed` when its thread or process died,
+   * `cancelled` for a step whose workflow had ended); `durationMs` is how long it ran.
+   */
+  "task:failed": [
+    TaskEvent<"failed" | "crashed" | "cancelled"> & {
+      readonly error: unknown;
+      readonly durationMs: number;
+    },
+  ];
   /** A task whose worker stopped renewing its lease was reclaimed (status `crashed`, or `retrying` with `retryOnCrash`). */
-  "task:crashed": [TaskEvent];
+  "task:crashed": [TaskEvent<"crashed" | "retrying">];
   /** A running attempt was interrupted at shutdown and put back in the queue (`task.status` is `pending`, as stored). */
-  "task:interrupted": [TaskEvent];
+  "task:interrupted": [TaskEvent<"pending">];
   /** A claimed task was over its rate limit: not run, put off to `task.scheduledAt` (not an attempt). */
   "task:deferred": [TaskEvent];
   /** What a running task reported (`task.progress`, `task.logs`) was written to its record. */

@@ -17,7 +17,12 @@ import { describeGiven, quoteText } from "../task/describe-value.js";
 import { eventBody, type QueueEvent } from "../task/lifecycle-event.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import { checkPriority } from "../task/priority.js";
-import { copyTaskData, type Task, type TaskData } from "../task/task-record.js";
+import {
+  copyTaskData,
+  type FinishedTaskStatus,
+  type Task,
+  type TaskData,
+} from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
 import type { Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
@@ -45,7 +50,9 @@ import type { QueueHandle } from "./queue-handle.js";
 import { type RetryAllOptions, type RetryAllResult, retryAll } from "./retry-all.js";
 import { type RetryOptions, retryTask } from "./retry-api.js";
 import {
+  type CancelledTask,
   checkTasks,
+  type FinishedTask,
   type FinishedTasks,
   idOf,
   type StoredTask,
@@ -71,7 +78,14 @@ export type { AddResult, DedupeOptions } from "./dedupe-options.js";
 export type { ListTasksOptions, TaskList } from "./list-tasks.js";
 export type { RedriveStatus, RetryAllOptions, RetryAllResult } from "./retry-all.js";
 export type { RetryOptions } from "./retry-api.js";
-export type { FinishedTasks, StoredTask, TaskRef, TasksOrNull } from "./task-refs.js";
+export type {
+  CancelledTask,
+  FinishedTask,
+  FinishedTasks,
+  StoredTask,
+  TaskRef,
+  TasksOrNull,
+} from "./task-refs.js";
 export type {
   FinishedWorkflows,
   StoredWorkflow,
@@ -580,8 +594,8 @@ export class Queue implements QueueHandle {
    * the number of tasks waited for together.
    * @example const done = await queue.waitFor(t, { timeout: 10 }); done.result // typed
    */
-  waitFor<T extends Task<unknown>>(task: T, options?: WaitOptions): Promise<StoredTask<T>>;
-  waitFor(id: string, options?: WaitOptions): Promise<Task>;
+  waitFor<T extends Task<unknown>>(task: T, options?: WaitOptions): Promise<FinishedTask<T>>;
+  waitFor(id: string, options?: WaitOptions): Promise<Task<unknown, FinishedTaskStatus>>;
   waitFor<const L extends readonly TaskRef[]>(
     items: L,
     options?: WaitOptions,
@@ -790,8 +804,8 @@ export class Queue implements QueueHandle {
   }
 
   /** Cancels a task that has not started; returns its `cancelled` record. Throws `TaskCancellationError` otherwise. */
-  cancel<T extends Task<unknown>>(task: T): Promise<StoredTask<T>>;
-  cancel(ref: TaskRef): Promise<Task>;
+  cancel<T extends Task<unknown>>(task: T): Promise<CancelledTask<T>>;
+  cancel(ref: TaskRef): Promise<Task<unknown, "cancelled">>;
   async cancel(ref: TaskRef): Promise<Task> {
     const id = idOf(ref, "queue.cancel()");
     const backend = await this.connect();

@@ -10,7 +10,7 @@ import { InvalidTaskError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { copiesNote } from "../task/loaded-copies.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
-import { Task } from "../task/task-record.js";
+import { type FinishedTaskStatus, Task } from "../task/task-record.js";
 import { Workflow } from "../task/workflow-record.js";
 
 /** A task or its id. */
@@ -23,13 +23,19 @@ type ResultOf<T> = T extends Task<infer R> ? R : unknown;
  * which a plain `Task<R>` parameter would refuse.
  */
 export type StoredTask<T extends Task<unknown>> = T extends Task<infer R> ? Task<R> : never;
+/** {@link StoredTask} once it has finished (what `waitFor` resolves with): completed, failed, crashed or cancelled. */
+export type FinishedTask<T extends Task<unknown>> =
+  T extends Task<infer R> ? Task<R, FinishedTaskStatus> : never;
+/** {@link StoredTask} once `cancel` has cancelled it. */
+export type CancelledTask<T extends Task<unknown>> =
+  T extends Task<infer R> ? Task<R, "cancelled"> : never;
 /** `getTask([a, b])` → `[Task<A> | null, Task<B> | null]`. */
 export type TasksOrNull<L extends readonly TaskRef[]> = {
   -readonly [K in keyof L]: Task<ResultOf<L[K]>> | null;
 };
-/** `waitFor([a, b])` → `[Task<A>, Task<B>]`. */
+/** `waitFor([a, b])` → `[Task<A>, Task<B>]`, each finished. */
 export type FinishedTasks<L extends readonly TaskRef[]> = {
-  -readonly [K in keyof L]: Task<ResultOf<L[K]>>;
+  -readonly [K in keyof L]: Task<ResultOf<L[K]>, FinishedTaskStatus>;
 };
 
 /** The id `ref` stands for; `where` names the method in the error. */

@@ -324,7 +324,8 @@ export class Flights {
       if (events.listenerCount("task:completed") > 0) {
         events.emit("task:completed", {
           queue,
-          task: new Task(record, record.result),
+          // This branch is the completed one: the event's type says so.
+          task: new Task(record, record.result) as Task<unknown, "completed">,
           durationMs: end.durationMs,
         });
       }
@@ -335,7 +336,8 @@ export class Flights {
       if (events.listenerCount("task:failed") > 0)
         events.emit("task:failed", {
           queue,
-          task: new Task(record, null),
+          // Finished and not completed: an attempt ends failed, crashed, or cancelled (a step of an ended workflow).
+          task: new Task(record, null) as Task<unknown, "failed" | "crashed" | "cancelled">,
           error: end.error,
           durationMs: end.durationMs,
         });
@@ -433,7 +435,7 @@ export class Flights {
             // The record as it is stored back (pending), not as it was claimed.
             this.events.emit("task:interrupted", {
               queue: flight.queue.name,
-              task: new Task(requeuedRecord(record), null),
+              task: new Task(requeuedRecord(record), null) as Task<unknown, "pending">,
             });
           }
         });

@@ -41,7 +41,11 @@ export async function settleExpired(
           "reclaimed a task whose worker stopped",
         );
         if (events.listenerCount("task:crashed") > 0)
-          events.emit("task:crashed", { queue: queue.name, task: new Task(record, null) });
+          events.emit("task:crashed", {
+            queue: queue.name,
+            // A reclaimed attempt ends crashed, or retrying with retryOnCrash.
+            task: new Task(record, null) as Task<unknown, "crashed" | "retrying">,
+          });
       }),
   );
 }

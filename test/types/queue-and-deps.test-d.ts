@@ -4,6 +4,7 @@
 import {
   currentTask,
   type Dependency,
+  type FinishedTaskStatus,
   overrideDependency,
   Queue,
   type RunningTask,
@@ -24,13 +25,21 @@ const hello = task(async function qtHello(name: string) {
 describe("Queue read-backs keep the task's result type", () => {
   const queue = new Queue("memory://");
 
-  test("waitFor(task) → Promise<Task<R>>", () => {
-    expectTypeOf(queue.waitFor(add(1, 2))).toEqualTypeOf<Promise<Task<number>>>();
-    expectTypeOf(queue.waitFor(hello("a"), { timeout: 1 })).toEqualTypeOf<Promise<Task<string>>>();
+  test("waitFor(task) → Promise<Task<R>>, finished", () => {
+    expectTypeOf(queue.waitFor(add(1, 2))).toEqualTypeOf<
+      Promise<Task<number, FinishedTaskStatus>>
+    >();
+    expectTypeOf(queue.waitFor(hello("a"), { timeout: 1 })).toEqualTypeOf<
+      Promise<Task<string, FinishedTaskStatus>>
+    >();
   });
 
-  test("waitFor(id) → Promise<Task<unknown>>", () => {
-    expectTypeOf(queue.waitFor("some-id")).toEqualTypeOf<Promise<Task>>();
+  test("waitFor(id) → Promise<Task<unknown>>, finished; cancel → a cancelled task", () => {
+    expectTypeOf(queue.waitFor("some-id")).toEqualTypeOf<
+      Promise<Task<unknown, FinishedTaskStatus>>
+    >();
+    expectTypeOf(queue.cancel(add(1, 2))).toEqualTypeOf<Promise<Task<number, "cancelled">>>();
+    expectTypeOf(queue.cancel("some-id")).toEqualTypeOf<Promise<Task<unknown, "cancelled">>>();
   });
 
   test("getTask(task) → Promise<Task<R> | null>", () => {
@@ -44,26 +53,31 @@ describe("Queue read-backs keep the task's result type", () => {
     expectTypeOf(queue.getTask([a, h])).toEqualTypeOf<
       Promise<[Task<number> | null, Task<string> | null]>
     >();
-    expectTypeOf(queue.waitFor([a, h])).toEqualTypeOf<Promise<[Task<number>, Task<string>]>>();
+    expectTypeOf(queue.waitFor([a, h])).toEqualTypeOf<
+      Promise<[Task<number, FinishedTaskStatus>, Task<string, FinishedTaskStatus>]>
+    >();
     expectTypeOf(queue.getTask([a, "raw-id"])).toEqualTypeOf<
       Promise<[Task<number> | null, Task<unknown> | null]>
     >();
   });
 
   test("a union of tasks reads back as the union of their records", () => {
+    type Done<R> = Task<R, FinishedTaskStatus>;
     const either = Math.random() > 0.5 ? add(1, 2) : hello("x");
-    expectTypeOf(queue.waitFor(either)).toEqualTypeOf<Promise<Task<number> | Task<string>>>();
+    expectTypeOf(queue.waitFor(either)).toEqualTypeOf<Promise<Done<number> | Done<string>>>();
     expectTypeOf(queue.getTask(either)).toEqualTypeOf<
       Promise<Task<number> | Task<string> | null>
     >();
-    expectTypeOf(queue.cancel(either)).toEqualTypeOf<Promise<Task<number> | Task<string>>>();
+    expectTypeOf(queue.cancel(either)).toEqualTypeOf<
+      Promise<Task<number, "cancelled"> | Task<string, "cancelled">>
+    >();
     for (const t of [add(1, 2), hello("y")]) {
-      expectTypeOf(queue.waitFor(t)).toEqualTypeOf<Promise<Task<number> | Task<string>>>();
+      expectTypeOf(queue.waitFor(t)).toEqualTypeOf<Promise<Done<number> | Done<string>>>();
     }
-    expectTypeOf(queue.cancel(add(1, 2))).toEqualTypeOf<Promise<Task<number>>>();
-    expectTypeOf(queue.cancel("id")).toEqualTypeOf<Promise<Task>>();
+    expectTypeOf(queue.cancel(add(1, 2))).toEqualTypeOf<Promise<Task<number, "cancelled">>>();
+    expectTypeOf(queue.cancel("id")).toEqualTypeOf<Promise<Task<unknown, "cancelled">>>();
     const ref: string | Task<number> = Math.random() > 0.5 ? "id" : add(1, 2);
-    expectTypeOf(queue.cancel(ref)).toEqualTypeOf<Promise<Task>>();
+    expectTypeOf(queue.cancel(ref)).toEqualTypeOf<Promise<Task<unknown, "cancelled">>>();
   });
 
   test("add returns boolean / boolean[]", () => {
@@ -78,7 +92,7 @@ describe("Queue read-backs keep the task's result type", () => {
     expectTypeOf(tq.processNext()).toEqualTypeOf<Promise<Task | null>>();
     expectTypeOf(tq.processAll()).toEqualTypeOf<Promise<Task[]>>();
     expectTypeOf(tq.processScheduled).parameters.toEqualTypeOf<[cutoff?: Date | number]>();
-    expectTypeOf(tq.waitFor(hello("x"))).toEqualTypeOf<Promise<Task<string>>>();
+    expectTypeOf(tq.waitFor(hello("x"))).toEqualTypeOf<Promise<Task<string, FinishedTaskStatus>>>();
   });
 });
 

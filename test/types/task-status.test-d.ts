@@ -43,8 +43,28 @@ describe("a task's status narrows its result and error", () => {
       expectTypeOf(done.error).toEqualTypeOf<TaskError>();
       expectTypeOf(done.result).toEqualTypeOf<null>();
     }
-    if (done.status === "retrying" || done.status === "cancelled" || done.status === "pending")
-      expectTypeOf(done.error).toEqualTypeOf<TaskError | null>();
+    if (done.status === "cancelled") expectTypeOf(done.error).toEqualTypeOf<TaskError | null>();
+    const stored = await queue.getTask(add(1, 2));
+    if (stored?.status === "retrying" || stored?.status === "pending")
+      expectTypeOf(stored.error).toEqualTypeOf<TaskError | null>();
+  });
+
+  test("waitFor hands back a finished task; a switch over the finished statuses is exhaustive", async () => {
+    const done = await queue.waitFor(add(1, 2));
+    switch (done.status) {
+      case "completed":
+      case "failed":
+      case "crashed":
+      case "cancelled":
+        break;
+      default:
+        expectTypeOf(done).toEqualTypeOf<never>();
+    }
+    // @ts-expect-error a finished task is never pending
+    const pending: "pending" = done.status;
+    void pending;
+    const cancelled = await queue.cancel(add(1, 2));
+    expectTypeOf(cancelled.status).toEqualTypeOf<"cancelled">();
   });
 
   test("reading the result without checking the status still says it may be null", async () => {

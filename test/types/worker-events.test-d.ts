@@ -1,4 +1,4 @@
-import { Queue, type TaskEvent, Worker } from "sheppy";
+import { Queue, type TaskError, type TaskEvent, Worker } from "sheppy";
 import { describe, expectTypeOf, test } from "vitest";
 
 describe("worker events are typed by name", () => {
@@ -6,7 +6,18 @@ describe("worker events are typed by name", () => {
 
   test("a known event's listener gets its payload", () => {
     worker.on("task:completed", (event) => {
-      expectTypeOf(event).toEqualTypeOf<TaskEvent & { readonly durationMs: number }>();
+      expectTypeOf(event).toEqualTypeOf<TaskEvent<"completed"> & { readonly durationMs: number }>();
+      expectTypeOf(event.task.result).toEqualTypeOf<unknown>();
+      expectTypeOf(event.task.error).toEqualTypeOf<null>();
+    });
+    worker.on("task:failed", ({ task }) => {
+      if (task.status !== "cancelled") expectTypeOf(task.error).toEqualTypeOf<TaskError>();
+      // @ts-expect-error a failed task is never completed
+      const completed: "completed" = task.status;
+      void completed;
+    });
+    worker.on("task:interrupted", ({ task }) => {
+      expectTypeOf(task.status).toEqualTypeOf<"pending">();
     });
     worker.once("worker:stopped", ({ processed }) => {
       expectTypeOf(processed).toEqualTypeOf<number>();

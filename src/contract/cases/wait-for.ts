@@ -10,6 +10,7 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import {
   type Clock,
   currentTask,
+  type FinishedTaskStatus,
   InvalidOptionError,
   InvalidTaskError,
   type Task,
@@ -76,7 +77,7 @@ export function waitForCases(h: ContractHarness): void {
       const waiting = queue.waitFor(t);
       await drain(queue);
       const done = await waiting;
-      expectTypeOf(done).toEqualTypeOf<Task<number>>();
+      expectTypeOf(done).toEqualTypeOf<Task<number, FinishedTaskStatus>>();
       expect(done.status).toBe("completed");
       expect(done.result).toBe(3);
       expect(done.finishedAt).toBeInstanceOf(Date);
@@ -411,8 +412,8 @@ export function waitForCases(h: ContractHarness): void {
       const waiting = queue.waitFor([t2, t1.id, t1]);
       await drain(queue);
       const [a, b, c] = await waiting;
-      expectTypeOf(a).toEqualTypeOf<Task<string>>();
-      expectTypeOf(c).toEqualTypeOf<Task<number>>();
+      expectTypeOf(a).toEqualTypeOf<Task<string, FinishedTaskStatus>>();
+      expectTypeOf(c).toEqualTypeOf<Task<number, FinishedTaskStatus>>();
       expect([a.id, b.id, c.id]).toEqual([t2.id, t1.id, t1.id]);
       expect([a.result, b.result, c.result]).toEqual(["hello ann", 11, 11]);
       expect(await queue.waitFor([])).toEqual([]);
