@@ -71,9 +71,13 @@ export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
 export type { CronEvery, CronOptions } from "./queue/cron-schedule.js";
 export type {
   AddResult,
+  CancelledTask,
+  CancelledWorkflow,
   DedupeOptions,
   EnqueueOptions,
+  FinishedTask,
   FinishedTasks,
+  FinishedWorkflow,
   FinishedWorkflows,
   ListTasksOptions,
   QueueOptions,
@@ -144,6 +148,7 @@ export type {
 } from "./task/task-record.js";
 export { Task } from "./task/task-record.js";
 export type {
+  FinishedWorkflowStatus,
   WorkflowConfig,
   WorkflowConstructor,
   WorkflowData,

@@ -24,7 +24,7 @@ import {
   type TaskData,
 } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
-import type { Workflow } from "../task/workflow-record.js";
+import type { FinishedWorkflowStatus, Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { AddBatcher, MAX_COALESCED_ADD } from "./add-batcher.js";
@@ -62,9 +62,11 @@ import {
 import { waitForFinished, waitForWorkflows } from "./wait-for-finished.js";
 import {
   addWorkflow,
+  type CancelledWorkflow,
   cancelWorkflow,
   decodeWorkflow,
   deleteWorkflow,
+  type FinishedWorkflow,
   type FinishedWorkflows,
   readWorkflowSteps,
   readWorkflows,
@@ -87,6 +89,8 @@ export type {
   TasksOrNull,
 } from "./task-refs.js";
 export type {
+  CancelledWorkflow,
+  FinishedWorkflow,
   FinishedWorkflows,
   StoredWorkflow,
   WorkflowRef,
@@ -708,8 +712,11 @@ export class Queue implements QueueHandle {
   waitForWorkflow<W extends Workflow<unknown>>(
     workflow: W,
     options?: WaitOptions,
-  ): Promise<StoredWorkflow<W>>;
-  waitForWorkflow(id: string, options?: WaitOptions): Promise<Workflow>;
+  ): Promise<FinishedWorkflow<W>>;
+  waitForWorkflow(
+    id: string,
+    options?: WaitOptions,
+  ): Promise<Workflow<unknown, FinishedWorkflowStatus>>;
   waitForWorkflow<const L extends readonly WorkflowRef[]>(
     list: L,
     options?: WaitOptions,
@@ -746,8 +753,8 @@ export class Queue implements QueueHandle {
    * the workflow does not go on). Returns the cancelled workflow; one that has finished is a
    * `TaskStateError`, an unknown one a `WorkflowNotFoundError`.
    */
-  cancelWorkflow<W extends Workflow<unknown>>(workflow: W): Promise<StoredWorkflow<W>>;
-  cancelWorkflow(ref: WorkflowRef): Promise<Workflow>;
+  cancelWorkflow<W extends Workflow<unknown>>(workflow: W): Promise<CancelledWorkflow<W>>;
+  cancelWorkflow(ref: WorkflowRef): Promise<Workflow<unknown, "cancelled">>;
   cancelWorkflow(ref: WorkflowRef): Promise<Workflow> {
     return cancelWorkflow(this, ref);
   }

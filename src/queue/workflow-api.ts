@@ -22,7 +22,11 @@ import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
 import { Task, type TaskData } from "../task/task-record.js";
 import { expiryOf } from "../task/ttl.js";
-import { Workflow, type WorkflowData } from "../task/workflow-record.js";
+import {
+  type FinishedWorkflowStatus,
+  Workflow,
+  type WorkflowData,
+} from "../task/workflow-record.js";
 import { findWorkflow } from "../task/workflow-registry.js";
 import { addOptionsFor } from "./add-events.js";
 import { decodeTask } from "./decode-task.js";
@@ -33,13 +37,19 @@ import { checkIdText, describeRef } from "./task-refs.js";
 export type WorkflowRef<R = unknown> = Workflow<R> | string;
 
 type ResultOf<T> = T extends Workflow<infer R> ? R : unknown;
-/** `waitForWorkflow([a, b])` → `[Workflow<A>, Workflow<B>]`. */
+/** `waitForWorkflow([a, b])` → `[Workflow<A>, Workflow<B>]`, each finished. */
 export type FinishedWorkflows<L extends readonly WorkflowRef[]> = {
-  -readonly [K in keyof L]: Workflow<ResultOf<L[K]>>;
+  -readonly [K in keyof L]: Workflow<ResultOf<L[K]>, FinishedWorkflowStatus>;
 };
 /** The record read back for a workflow of type `W`; for a union of workflows, the union of their records. */
 export type StoredWorkflow<W extends Workflow<unknown>> =
   W extends Workflow<infer R> ? Workflow<R> : never;
+/** {@link StoredWorkflow} once it has finished (what `waitForWorkflow` resolves with): completed, failed or cancelled. */
+export type FinishedWorkflow<W extends Workflow<unknown>> =
+  W extends Workflow<infer R> ? Workflow<R, FinishedWorkflowStatus> : never;
+/** {@link StoredWorkflow} once `cancelWorkflow` has cancelled it. */
+export type CancelledWorkflow<W extends Workflow<unknown>> =
+  W extends Workflow<infer R> ? Workflow<R, "cancelled"> : never;
 /** `getWorkflow([a, b])` → `[Workflow<A> | null, Workflow<B> | null]`. */
 export type WorkflowsOrNull<L extends readonly WorkflowRef[]> = {
   -readonly [K in keyof L]: Workflow<ResultOf<L[K]>> | null;
@@ -147,7 +157,10 @@ export async function readWorkflowSteps(
 }
 
 /** `queue.cancelWorkflow(ref)`: the cancelled workflow; a finished or unknown one is an error. */
-export async function cancelWorkflow(queue: QueueHandle, ref: WorkflowRef): Promise<Workflow> {
+export async function cancelWorkflow(
+  queue: QueueHandle,
+  ref: WorkflowRef,
+): Promise<Workflow<unknown, "cancelled">> {
   const id = workflowIdOf(ref, "queue.cancelWorkflow()");
   const backend = await queue.connect();
   const current = (await backend.getWorkflows(queue.name, [id])).get(id);
@@ -199,7 +212,7 @@ export async function cancelWorkflow(queue: QueueHandle, ref: WorkflowRef): Prom
       `Cannot cancel workflow ${id}: it has already finished (${status ?? "finished"})`,
     );
   }
-  return decodeWorkflow(result);
+  return (await decodeWorkflow(result)) as Workflow<unknown, "cancelled">;
 }
 
 /** What `addWorkflow` appends to the log once it stores `record`: the workflow's events, then each step's `added`. */

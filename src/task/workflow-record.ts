@@ -64,12 +64,12 @@ export interface WorkflowData {
   finishedAt: string | null;
 }
 
+/** The statuses a workflow ends in: it does not change any more. */
+export type FinishedWorkflowStatus = Exclude<WorkflowStatus, "running">;
+
 /** Statuses of a workflow that will not change any more. */
-export const FINISHED_WORKFLOW_STATUSES: ReadonlySet<WorkflowStatus> = new Set([
-  "completed",
-  "failed",
-  "cancelled",
-]);
+export const FINISHED_WORKFLOW_STATUSES: ReadonlySet<WorkflowStatus> =
+  new Set<FinishedWorkflowStatus>(["completed", "failed", "cancelled"]);
 
 const toDate = (value: string | null): Date | null => (value === null ? null : new Date(value));
 

@@ -5,6 +5,7 @@
 import {
   all,
   type FinishedTaskStatus,
+  type FinishedWorkflowStatus,
   type Queue,
   run,
   sideEffect,
@@ -31,7 +32,7 @@ const setupBilling = workflow({ name: "wt.billing" }, function* (id: string) {
 declare const queue: Queue;
 
 describe("workflow types", () => {
-  test("steps hand back typed finished tasks; all() a typed tuple; run() the nested result", () => {
+  test("steps hand back typed finished tasks; all() a typed tuple; run() the nested result", async () => {
     const onboard = workflow({ name: "wt.onboard" }, function* (userId: string) {
       const profile = yield* step(fetchProfile(userId));
       expectTypeOf(profile).toEqualTypeOf<
@@ -53,7 +54,12 @@ describe("workflow types", () => {
       Workflow<{ email: string | undefined; billing: { plan: "pro"; seats: number } }>
     >();
     expectTypeOf(queue.waitForWorkflow(wf)).toEqualTypeOf<
-      Promise<Workflow<{ email: string | undefined; billing: { plan: "pro"; seats: number } }>>
+      Promise<
+        Workflow<
+          { email: string | undefined; billing: { plan: "pro"; seats: number } },
+          FinishedWorkflowStatus
+        >
+      >
     >();
     // @ts-expect-error the arguments are typed
     void onboard(1);
@@ -61,8 +67,11 @@ describe("workflow types", () => {
     expectTypeOf(queue.waitForWorkflow([wf, other] as const)).toEqualTypeOf<
       Promise<
         [
-          Workflow<{ email: string | undefined; billing: { plan: "pro"; seats: number } }>,
-          Workflow<{ plan: "pro"; seats: number }>,
+          Workflow<
+            { email: string | undefined; billing: { plan: "pro"; seats: number } },
+            FinishedWorkflowStatus
+          >,
+          Workflow<{ plan: "pro"; seats: number }, FinishedWorkflowStatus>,
         ]
       >
     >();
@@ -72,21 +81,34 @@ describe("workflow types", () => {
     const either = Math.random() > 0.5 ? wf : other;
     expectTypeOf(queue.waitForWorkflow(either)).toEqualTypeOf<
       Promise<
-        | Workflow<{ email: string | undefined; billing: { plan: "pro"; seats: number } }>
-        | Workflow<{ plan: "pro"; seats: number }>
+        | Workflow<
+            { email: string | undefined; billing: { plan: "pro"; seats: number } },
+            FinishedWorkflowStatus
+          >
+        | Workflow<{ plan: "pro"; seats: number }, FinishedWorkflowStatus>
       >
     >();
     expectTypeOf(queue.getWorkflow(other)).toEqualTypeOf<
       Promise<Workflow<{ plan: "pro"; seats: number }> | null>
     >();
     expectTypeOf(queue.cancelWorkflow(other)).toEqualTypeOf<
-      Promise<Workflow<{ plan: "pro"; seats: number }>>
+      Promise<Workflow<{ plan: "pro"; seats: number }, "cancelled">>
     >();
-    expectTypeOf(queue.cancelWorkflow("wf-id")).toEqualTypeOf<Promise<Workflow>>();
+    expectTypeOf(queue.cancelWorkflow("wf-id")).toEqualTypeOf<
+      Promise<Workflow<unknown, "cancelled">>
+    >();
+    expectTypeOf(queue.waitForWorkflow("wf-id")).toEqualTypeOf<
+      Promise<Workflow<unknown, FinishedWorkflowStatus>>
+    >();
     const many = [other, other];
     expectTypeOf(queue.waitForWorkflow(many)).toEqualTypeOf<
-      Promise<Workflow<{ plan: "pro"; seats: number }>[]>
+      Promise<Workflow<{ plan: "pro"; seats: number }, FinishedWorkflowStatus>[]>
     >();
+    // A finished workflow is never running: after ruling out two statuses, the third is known.
+    const waited = await queue.waitForWorkflow(other);
+    if (waited.status !== "completed" && waited.status !== "failed")
+      expectTypeOf(waited.status).toEqualTypeOf<"cancelled">();
+    else if (waited.status === "failed") expectTypeOf(waited.error).not.toBeNull();
   });
 
   test("a result schema types the result as its output; TestQueue.processWorkflow keeps it", () => {
