@@ -21,19 +21,28 @@ export function childId(parentId: string, fence: number, index: number): string 
 /**
  * The chained tasks of a completed attempt with their derived ids: as they
  * are added (pending), and the parent's record whose result names them (as
- * the function created them, under their new ids).
+ * the function created them, under their new ids). A task returned more
+ * than once (the same id) is one child, named by its first place, as
+ * `queue.add([t, t])` adds `t` once; the result still lists it at each place.
  */
 export function identifyChildren(
   record: TaskData,
   children: readonly TaskData[],
   fence: number,
 ): { record: TaskData; children: TaskData[] } {
-  const named = children.map(
-    (child, index): TaskData => ({ ...child, id: childId(record.id, fence, index) }),
-  );
+  const derived = new Map<string, string>();
+  const added: TaskData[] = [];
+  const named = children.map((child, index): TaskData => {
+    const known = derived.get(child.id);
+    if (known !== undefined) return { ...child, id: known };
+    const named = { ...child, id: childId(record.id, fence, index) };
+    derived.set(child.id, named.id);
+    added.push(named);
+    return named;
+  });
   const result = (record.resultKind === "task" ? named[0] : named) as unknown as JsonValue;
   return {
     record: { ...record, result },
-    children: named.map((child): TaskData => ({ ...child, status: "pending" })),
+    children: added.map((child): TaskData => ({ ...child, status: "pending" })),
   };
 }

@@ -8,7 +8,7 @@
  */
 import { type JsonValue, toJson } from "../json.js";
 import { capText } from "../util/cap-text.js";
-import { describeValue, read, readOr } from "./describe-value.js";
+import { describeValue, isError, read, readOr } from "./describe-value.js";
 
 /** A validation issue in stored form. */
 export interface IssueData {
@@ -56,8 +56,8 @@ function storedValue(value: unknown): JsonValue {
 
 /**
  * The error's own enumerable properties except the fields stored on their own
- * (and those in `omit`), and an `AggregateError`'s `errors` (not enumerable)
- * as descriptions, as JSON; `undefined` when there are none. A property that
+ * (and those in `omit`), and an `AggregateError`'s `errors` (not enumerable:
+ * each error as its type and message, anything else as its description), as JSON; `undefined` when there are none. A property that
  * cannot be read is stored as a note saying so. Once {@link MAX_DETAILS_TEXT}
  * is spent, further properties are left out.
  */
@@ -89,11 +89,46 @@ export function propsOf(
   return props;
 }
 
-/** Descriptions of the first errors an `AggregateError` gathered. */
-function aggregated(error: AggregateError): string[] {
+/** One error an `AggregateError` gathered, as stored: enough for `toError()` to rebuild it. */
+export interface GatheredError {
+  type: string;
+  message: string;
+}
+
+/**
+ * The first values an `AggregateError` gathered: each error as its type and
+ * message (the `toError()` of the aggregate rebuilds them), anything else
+ * as its description.
+ */
+function aggregated(error: AggregateError): (GatheredError | string)[] {
   const list: unknown = error.errors;
   if (!Array.isArray(list)) return [];
-  return list.slice(0, MAX_AGGREGATED).map((item) => describeValue(item, MAX_AGGREGATED_TEXT));
+  const gathered = list.slice(0, MAX_AGGREGATED).map((item) => {
+    if (!isError(item)) return describeValue(item, MAX_AGGREGATED_TEXT);
+    const name = readOr(() => item.name as unknown, undefined);
+    const constructorName = readOr(() => item.constructor?.name as unknown, undefined);
+    const type =
+      typeof name === "string" && name !== ""
+        ? name
+        : typeof constructorName === "string" && constructorName !== ""
+          ? constructorName
+          : "Error";
+    const message = readOr(() => item.message as unknown, "");
+    return {
+      type: capText(type, MAX_KEY_TEXT),
+      message: describeValue(message === undefined ? "" : message, MAX_AGGREGATED_TEXT),
+    };
+  });
+  // Kept whole as a list (a longer property would be stored as cut text): the later ones go first.
+  while (gathered.length > 1 && JSON.stringify(gathered).length > MAX_PROP_TEXT) gathered.pop();
+  return gathered;
+}
+
+/** Whether `value` is a {@link GatheredError} as {@link propsOf} stores one (stored data may hold anything). */
+export function isGatheredError(value: unknown): value is GatheredError {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const entry = value as Record<string, unknown>;
+  return typeof entry.type === "string" && typeof entry.message === "string";
 }
 
 /**

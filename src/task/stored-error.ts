@@ -16,7 +16,7 @@ import * as errors from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { capText } from "../util/cap-text.js";
 import { describeValue, isError, read, readOr } from "./describe-value.js";
-import { type IssueData, issuesOf, propsOf, setOwn } from "./error-details.js";
+import { type IssueData, isGatheredError, issuesOf, propsOf, setOwn } from "./error-details.js";
 
 export type { IssueData } from "./error-details.js";
 
@@ -36,6 +36,7 @@ type ErrorClass = new (...args: never[]) => Error;
 const knownClasses = new Map<string, ErrorClass>();
 for (const cls of [
   Error,
+  AggregateError,
   TypeError,
   RangeError,
   SyntaxError,
@@ -154,6 +155,17 @@ const REBUILT_FIELDS: ReadonlySet<string> = new Set([
   "issues",
 ]);
 
+/** One value an aggregate gathered, as `toError()` gives it back: an error for a stored type and message, else the stored value. */
+function rebuildGathered(value: JsonValue): unknown {
+  if (!isGatheredError(value)) return value;
+  return new TaskError({
+    type: value.type,
+    message: value.message,
+    stack: null,
+    cause: null,
+  }).toError();
+}
+
 /** A stored error, as read back from a task record. */
 export class TaskError {
   readonly type: string;
@@ -221,6 +233,10 @@ export class TaskError {
         // `__proto__`) must not run or throw; the fields set above stay as they are.
         if (!REBUILT_FIELDS.has(key)) setOwn(error, key, value);
       }
+      // An aggregate's gathered errors come back as errors (each as its type and message).
+      const gathered = this.props.errors;
+      if (error instanceof AggregateError && Array.isArray(gathered))
+        setOwn(error, "errors", gathered.map(rebuildGathered));
     }
     return error;
   }

@@ -6,7 +6,7 @@
  */
 
 import fc from "fast-check";
-import { type ErrorData, Queue, TaskError, task } from "sheppy";
+import { type ErrorData, Queue, TaskError, type TaskFailedError, task } from "sheppy";
 import { describe, expect, test } from "vitest";
 import { MAX_DETAILS_TEXT } from "../../src/task/error-details.js";
 import { errorToData, MAX_ERROR_TEXT } from "../../src/task/stored-error.js";
@@ -219,7 +219,7 @@ describe("hostile thrown values are stored readably", () => {
     expect(check(new GetterNamed("g")).type).toBe("GetterNamed");
   });
 
-  test("an AggregateError keeps descriptions of the errors it gathered", () => {
+  test("an AggregateError keeps what it gathered: errors as type and message, anything else described", () => {
     const error = new AggregateError(
       [new TypeError("first"), "second", revokedProxy(), unprintable()],
       "All promises were rejected",
@@ -227,11 +227,53 @@ describe("hostile thrown values are stored readably", () => {
     const data = check(error);
     expect(data.type).toBe("AggregateError");
     expect(data.props?.errors).toEqual([
-      "TypeError: first",
+      { type: "TypeError", message: "first" },
       "second",
       "(a value that could not be described)",
       "[object Object]",
     ]);
+  });
+
+  test("toError() of an AggregateError rebuilds one, with the errors it gathered as errors of their classes", () => {
+    class UnknownHere extends Error {
+      override name = "UnknownHere";
+    }
+    const rebuilt = new TaskError(
+      errorToData(
+        new AggregateError(
+          [new TypeError("a"), new UnknownHere("b"), "not an error"],
+          "all failed",
+        ),
+      ),
+    ).toError() as AggregateError;
+    expect(rebuilt).toBeInstanceOf(AggregateError);
+    expect(rebuilt.message).toBe("all failed");
+    const [first, second, third] = rebuilt.errors as unknown[];
+    expect(first).toBeInstanceOf(TypeError);
+    expect((first as Error).message).toBe("a");
+    expect(second).toBeInstanceOf(Error);
+    expect((second as TaskFailedError).originalType).toBe("UnknownHere");
+    expect(third).toBe("not an error");
+    // Stored by an earlier version (descriptions): they come back as the text they are.
+    const earlier = new TaskError({
+      type: "AggregateError",
+      message: "old",
+      stack: null,
+      cause: null,
+      props: { errors: ["TypeError: a"] },
+    }).toError() as AggregateError;
+    expect(earlier).toBeInstanceOf(AggregateError);
+    expect(earlier.errors).toEqual(["TypeError: a"]);
+  });
+
+  test("a large AggregateError keeps the first errors it gathered as a list within the property bound", () => {
+    const many = Array.from({ length: 50 }, (_, i) => new RangeError(`${i}`.repeat(400)));
+    const data = check(new AggregateError(many, "many"));
+    const gathered = data.props?.errors as { type: string; message: string }[];
+    expect(Array.isArray(gathered)).toBe(true);
+    expect(gathered.length).toBeGreaterThan(0);
+    expect(JSON.stringify(gathered).length).toBeLessThanOrEqual(2_000);
+    expect(gathered[0]).toEqual({ type: "RangeError", message: "0".repeat(400) });
   });
 
   test("a property named __proto__ stays data, and toError() does not change the prototype", () => {

@@ -26,6 +26,10 @@ const chainOneAsync = task({ name: "chaining.chainOneAsync" }, async (x: number)
 const chainToAsync = task({ name: "chaining.chainToAsync" }, (x: number) => tripleAsync(x));
 const chainTwo = task({ name: "chaining.chainTwo" }, (x: number) => [triple(x), double(x)]);
 const chainNone = task({ name: "chaining.chainNone" }, (): Task[] => []);
+const chainSameTwice = task({ name: "chaining.chainSameTwice" }, (x: number) => {
+  const child = triple(x);
+  return [child, double(x), child];
+});
 // Refused at compile time (a task inside a plain result is stored, not chained); this checks what
 // happens for a caller the compiler does not see.
 // @ts-expect-error a list mixing tasks and other values is not a chain
@@ -113,6 +117,27 @@ export function chainingCases(h: ContractHarness): void {
       await worker.work({ oneshot: true });
       const results = await queue.getTask(children.flat().map((c) => c.id));
       expect(results.map((r) => r?.result)).toEqual([9, 6, 12, 8]);
+    });
+
+    it("CH-2 a task returned twice in one list is one child (as adding it twice adds it once); the result names it at both places", async () => {
+      const queue = h.queue();
+      const parent = chainSameTwice(5);
+      await queue.add(parent);
+      const worker = h.worker(queue);
+      await worker.work({ maxTasks: 1 });
+      expect(await queue.size()).toBe(2);
+      const list = (await queue.getTask(parent))!.result as Task[];
+      expect(list).toHaveLength(3);
+      expect(list[2]!.id).toBe(list[0]!.id);
+      expect(list[1]!.id).not.toBe(list[0]!.id);
+      await worker.work({ oneshot: true });
+      const results = await queue.getTask(list.map((child) => child.id));
+      expect(results.map((r) => [r?.status, r?.result])).toEqual([
+        ["completed", 15],
+        ["completed", 10],
+        ["completed", 15],
+      ]);
+      expect(await queue.size()).toBe(0);
     });
 
     it("CH-4 sync and async parents and children chain in any mix", async () => {
