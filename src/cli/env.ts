@@ -215,6 +215,13 @@ export const SETTINGS = {
     description: "address the dashboard listens on; only this machine can reach the default",
     default: { value: "127.0.0.1" },
   },
+  allowedHosts: {
+    flags: "--allowed-hosts <names>",
+    env: "SHEPPY_DASHBOARD_ALLOWED_HOSTS",
+    description:
+      "host names the dashboard answers to, comma-separated (default on loopback: localhost, 127.0.0.1, [::1]; a page on any other name is refused, as a DNS-rebinding page would be); * answers any",
+    parse: nonEmptyList("host name"),
+  },
   metricsPort: {
     flags: "--metrics-port <n>",
     env: "SHEPPY_METRICS_PORT",

@@ -74,6 +74,7 @@ export async function eventStream(
   signal: AbortSignal,
   after: string | null,
   types?: readonly QueueEventType[],
+  onClosed: () => void = () => undefined,
 ): Promise<Response> {
   const backend = await queue.connect();
   if (after !== null && after !== "now" && after !== "start" && backend.eventCap > 0) {
@@ -92,6 +93,7 @@ export async function eventStream(
   const ended = new AbortController();
   let open = true;
   const close = () => {
+    if (open) onClosed();
     open = false;
     ended.abort();
     stop?.();

@@ -41,6 +41,16 @@ export interface HttpHandlerOptions {
    * server sees `http://` requests for an `https://` page.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Host names (as the `Host` header gives them, without the port) this API
+   * answers to; a request naming another is refused (403). Set it on a
+   * server only this machine should reach: a web page whose own domain
+   * resolves to 127.0.0.1 (DNS rebinding) otherwise reaches the API as if
+   * it were on it. Absent: any host (a proxy in front decides).
+   */
+  allowedHosts?: readonly string[];
+  /** Event streams (`GET /{queue}/events`) open at once at most (default 100); one more is answered 503. */
+  maxEventStreams?: number;
   /** The largest request body read, in bytes (default 17 MiB: the payload limit and some room); over it: 413. */
   maxBodyBytes?: number;
   /** Put a server error's message and stack in its 500 answer (development only). */
@@ -109,6 +119,8 @@ const HANDLER_OPTION_KEYS = Object.keys({
   authorize: true,
   readOnly: true,
   allowedOrigins: true,
+  allowedHosts: true,
+  maxEventStreams: true,
   maxBodyBytes: true,
   exposeErrors: true,
   logger: true,
@@ -132,13 +144,17 @@ export function createHttpHandler(
   checkOptionKeys(options, HANDLER_OPTION_KEYS, "createHttpHandler()");
   const store = typeof backend === "string" ? backendFromUrl(backend) : backend;
   const basePath = (options.basePath ?? "").replace(/\/+$/, "");
+  const hosts = hostsOf(options.allowedHosts);
+  const maxStreams = streamLimitOf(options.maxEventStreams);
+  let openStreams = 0;
+  // The queues asked about lately; a request naming a new queue each time must not grow it without end.
   const queues = new Map<string, Queue>();
   const queueNamed = (name: string): Queue => {
     let queue = queues.get(name);
-    if (!queue) {
-      queue = new Queue(store, { name });
-      queues.set(name, queue);
-    }
+    if (queue) queues.delete(name);
+    else queue = new Queue(store, { name });
+    queues.set(name, queue);
+    if (queues.size > MAX_CACHED_QUEUES) queues.delete(queues.keys().next().value!);
     return queue;
   };
   const listQueues = async () => {
@@ -157,6 +173,12 @@ export function createHttpHandler(
   const handle = async (request: Request): Promise<Response> => {
     try {
       const url = new URL(request.url);
+      if (hosts && !hosts.has(url.hostname.toLowerCase())) {
+        throw new HttpError(
+          403,
+          `host ${url.hostname} is not one this API answers to (see allowedHosts)`,
+        );
+      }
       // The base path is whole segments: `/sheppy` holds `/sheppy/…`, not `/sheppyx/…`.
       const inBase =
         url.pathname === basePath || url.pathname.startsWith(`${basePath}/`) || basePath === "";
@@ -196,6 +218,15 @@ export function createHttpHandler(
       const params = Object.fromEntries(
         match.compiled.names.map((name, i) => [name, decodeSegment(match.values[i]!)]),
       );
+      // A queue name never needs encoding: an encoded one would slip past a rule on the raw path
+      // (authorize's, or the application's own router's) that the decoded name should meet.
+      const queueAt = match.compiled.names.indexOf("queue");
+      if (queueAt >= 0 && match.values[queueAt]!.includes("%")) {
+        throw new HttpError(
+          400,
+          `a queue name in the path is written as it is, not percent-encoded: '${match.values[queueAt]!}'`,
+        );
+      }
       if (route.mutating) checkMutation(request, url, options);
       const query = parse(
         route.query,
@@ -215,16 +246,42 @@ export function createHttpHandler(
       ) {
         throw new HttpError(404, `no queue named '${params.queue}' holds anything`);
       }
-      const result = await route.handle({
-        queue,
-        params,
-        query,
-        body,
-        listQueues,
-        queueNamed,
-        signal: request.signal,
-        headers: request.headers,
-      });
+      let streamClosed: (() => void) | undefined;
+      if (route.stream) {
+        if (openStreams >= maxStreams) {
+          throw new HttpError(
+            503,
+            `${maxStreams} event streams are open, the most this API serves at once (maxEventStreams)`,
+            {},
+            { "retry-after": "5" },
+          );
+        }
+        openStreams++;
+        let closed = false;
+        streamClosed = () => {
+          if (!closed) {
+            closed = true;
+            openStreams--;
+          }
+        };
+      }
+      let result: unknown;
+      try {
+        result = await route.handle({
+          queue,
+          params,
+          query,
+          body,
+          listQueues,
+          queueNamed,
+          signal: request.signal,
+          headers: request.headers,
+          streamClosed: streamClosed ?? (() => undefined),
+        });
+      } catch (error) {
+        streamClosed?.();
+        throw error;
+      }
       if (route.stream || route.media) return result as Response;
       return json(route.status ?? 200, result);
     } catch (error) {
@@ -266,6 +323,31 @@ function pathOf(request: Request): string {
   } catch {
     return request.url;
   }
+}
+
+/** Queues kept for reuse between requests (the ones asked about most lately). */
+const MAX_CACHED_QUEUES = 1000;
+
+/** The host names of `allowedHosts`, lower-cased; `undefined` when any host is answered. */
+function hostsOf(given: readonly string[] | undefined): Set<string> | undefined {
+  if (given === undefined) return undefined;
+  if (!Array.isArray(given) || given.some((host) => typeof host !== "string" || host === "")) {
+    throw new InvalidOptionError(
+      'createHttpHandler(): allowedHosts must be a list of host names, e.g. ["localhost", "127.0.0.1"]',
+    );
+  }
+  return new Set(given.map((host) => host.toLowerCase()));
+}
+
+/** `maxEventStreams`, checked (default 100). */
+function streamLimitOf(given: number | undefined): number {
+  if (given === undefined) return 100;
+  if (!Number.isInteger(given) || given < 1) {
+    throw new InvalidOptionError(
+      `createHttpHandler(): maxEventStreams must be an integer ≥ 1 (got ${String(given)})`,
+    );
+  }
+  return given;
 }
 
 /** 16 MiB of payload (the default limit) and room for the request's envelope. */
@@ -366,7 +448,11 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     }
     chunks.push(value);
   }
-  return new TextDecoder().decode(Buffer.concat(chunks));
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new HttpError(400, "the body is not valid UTF-8");
+  }
 }
 
 function parse<T>(

@@ -29,6 +29,11 @@ export async function answerWith(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
+  // Methods a web Request cannot carry: no route takes them, so they are a 405, not a malformed request.
+  if (UNCARRIED_METHODS.has(request.method ?? "")) {
+    plainAnswer(response, 405, `method ${request.method} is not allowed\n`);
+    return;
+  }
   let webRequest: Request;
   try {
     webRequest = toRequest(request, response);
@@ -49,6 +54,9 @@ export async function answerWith(
   }
   await writeResponse(answer, response);
 }
+
+/** Methods the fetch standard forbids in a `Request` (the constructor throws on them). */
+const UNCARRIED_METHODS: ReadonlySet<string> = new Set(["CONNECT", "TRACE", "TRACK"]);
 
 function plainAnswer(response: ServerResponse, status: number, text: string): void {
   if (response.headersSent) {

@@ -46,6 +46,8 @@ export interface RouteContext<Q, B> {
   readonly signal: AbortSignal;
   /** The request's headers (a stream resumes after `Last-Event-ID`). */
   readonly headers: Headers;
+  /** For a stream: call once when it has ended (the handler counts the streams open). */
+  readonly streamClosed: () => void;
 }
 
 export interface Route<Q = unknown, B = unknown> {
@@ -357,6 +359,7 @@ export const ROUTES: readonly Route[] = [
         c.signal,
         resumePosition(c.headers, c.query.after),
         eventTypesOf(c.query.type),
+        c.streamClosed,
       ),
   }),
   route({

@@ -1,5 +1,5 @@
 /** `sheppy dashboard`: serves the API and the page, refuses bad options in one line, stops on SIGTERM. */
-import { createServer } from "node:http";
+import { createServer, request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { expectOneLineError, runCli, startDashboard } from "../support/cli.js";
 
@@ -12,6 +12,31 @@ describe("sheppy dashboard", () => {
     expect(await page.text()).toContain('name="sheppy-config"');
     expect(await (await fetch(`${server.origin}/queues`)).json()).toEqual({});
     await server.stop();
+  });
+
+  it("on loopback answers only loopback host names: a DNS-rebinding page's Host is refused, unless --allowed-hosts names it", async () => {
+    const statusFor = (origin: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(`${origin}/queues`);
+        request({ host: url.hostname, port: url.port, path: url.pathname, headers: { host } })
+          .on("response", (answer) => {
+            answer.resume();
+            resolve(answer.statusCode ?? 0);
+          })
+          .on("error", reject)
+          .end();
+      });
+    const server = await startDashboard(["-u", "memory://"]);
+    const port = new URL(server.origin).port;
+    expect(await statusFor(server.origin, `localhost:${port}`)).toBe(200);
+    expect(await statusFor(server.origin, `127.0.0.1:${port}`)).toBe(200);
+    expect(await statusFor(server.origin, `attacker.test:${port}`)).toBe(403);
+    await server.stop();
+    const named = await startDashboard(["-u", "memory://", "--allowed-hosts", "queues.internal"]);
+    const namedPort = new URL(named.origin).port;
+    expect(await statusFor(named.origin, `queues.internal:${namedPort}`)).toBe(200);
+    expect(await statusFor(named.origin, `localhost:${namedPort}`)).toBe(403);
+    await named.stop();
   });
 
   it("in read-only mode refuses every change", async () => {

@@ -48,6 +48,13 @@ describe("toNodeHandler: requests that make no URL", () => {
       expect(await rawStatusLine(port, get("/queues", host))).toBe("HTTP/1.1 400 Bad Request");
     }
     expect(await rawStatusLine(port, get("//", "localhost"))).toMatch(/^HTTP\/1\.1 404/);
+    // TRACE cannot be carried by a web Request: answered as a method no route takes.
+    expect(
+      await rawStatusLine(
+        port,
+        "TRACE /queues HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      ),
+    ).toBe("HTTP/1.1 405 Method Not Allowed");
     expect((await fetch(`http://127.0.0.1:${port}/queues`)).status).toBe(200);
   });
 

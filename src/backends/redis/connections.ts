@@ -145,6 +145,9 @@ function mastersReady(cluster: Cluster): Promise<unknown> {
   );
 }
 
+/** Idle blocking connections kept for the next waits; one coming back to a full pool is closed. */
+const MAX_IDLE_BLOCKING = 8;
+
 export class RedisConnections {
   #main: RedisClient | undefined;
   #subscriber: RedisClient | undefined;
@@ -445,7 +448,11 @@ export class RedisConnections {
       if (notReady && !isClientReady(client)) return notReady();
       return await fn(client);
     } finally {
-      if (this.#allBlocking.has(client)) this.#idleBlocking.push(client);
+      // A burst of waits (many event streams at once) leaves a few connections for reuse, not all of them open.
+      if (this.#allBlocking.has(client)) {
+        if (this.#idleBlocking.length < MAX_IDLE_BLOCKING) this.#idleBlocking.push(client);
+        else this.discardBlocking(client);
+      }
     }
   }
 

@@ -23,6 +23,7 @@ interface DashboardSettings {
   readonly host: string;
   readonly readOnly?: boolean;
   readonly tasks?: readonly string[];
+  readonly allowedHosts?: readonly string[];
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -43,6 +44,19 @@ function reachableAt(host: string): string[] {
   return found.length > 0 ? found : [bracket(host)];
 }
 
+/**
+ * The host names the dashboard answers to: those given (`*`: any), else, on
+ * loopback, the loopback names — a web page whose own domain resolves to
+ * 127.0.0.1 (DNS rebinding) is then refused instead of reaching the API as
+ * if it were on it. `undefined`: any host.
+ */
+function hostsAnswered(settings: DashboardSettings): string[] | undefined {
+  const given = settings.allowedHosts;
+  if (given) return given.includes("*") ? undefined : [...given];
+  if (!LOOPBACK.has(settings.host)) return undefined;
+  return ["localhost", "127.0.0.1", "[::1]"];
+}
+
 /** Adds `sheppy dashboard`. */
 export function addDashboardCommand(program: Command): void {
   const command = program
@@ -50,7 +64,7 @@ export function addDashboardCommand(program: Command): void {
     .description(
       "serve the dashboard and the HTTP API (on this machine only, unless --host says otherwise)",
     );
-  addSettings(command, ["backendUrl", "port", "host", "readOnly", "tasks"]);
+  addSettings(command, ["backendUrl", "port", "host", "allowedHosts", "readOnly", "tasks"]);
   command.addHelpText(
     "after",
     "\n--tasks is needed only to add tasks or crons by name through the API; the dashboard reads without it.",
@@ -65,7 +79,15 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
   const backend = openBackend(settings);
   await backend.connect();
   const readOnly = settings.readOnly === true;
-  const server = createServer(toNodeHandler(createHttpHandler(backend, { readOnly })));
+  const allowedHosts = hostsAnswered(settings);
+  const server = createServer(
+    toNodeHandler(
+      createHttpHandler(backend, { readOnly, ...(allowedHosts ? { allowedHosts } : {}) }),
+    ),
+  );
+  // A request whose headers or body trickle in (one byte at a time) does not hold its connection for minutes.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
   try {
     await listenOrExplain(server, settings.port, settings.host, "the dashboard", "--port, --host");
   } catch (error) {

@@ -1,0 +1,113 @@
+/**
+ * What the HTTP API does against requests from a hostile network neighbour:
+ * a Host it was not told to answer (a DNS-rebinding page), a queue name
+ * percent-encoded past a path rule, more event streams than it serves at
+ * once, and a body that is not UTF-8.
+ */
+import { Queue, task } from "sheppy";
+import { MemoryBackend } from "sheppy/backends/memory";
+import { createHttpHandler } from "sheppy/http";
+import { describe, expect, it } from "vitest";
+
+const noop = task({ name: "http-hardening.noop" }, () => null);
+
+async function backendWithTask(): Promise<MemoryBackend> {
+  const backend = new MemoryBackend({ instantProcessing: false });
+  await new Queue(backend, { name: "payments" }).add(noop());
+  return backend;
+}
+
+describe("HTTP API hardening", () => {
+  it("answers only the hosts allowedHosts names: another Host (a DNS-rebinding page) is a 403, reads and changes alike", async () => {
+    const handler = createHttpHandler(await backendWithTask(), {
+      allowedHosts: ["localhost", "127.0.0.1", "[::1]"],
+    });
+    for (const host of ["localhost:8080", "127.0.0.1:8080", "[::1]:8080", "LOCALHOST"]) {
+      const answer = await handler(new Request(`http://${host}/payments/stats`));
+      expect(answer.status).toBe(200);
+    }
+    const read = await handler(new Request("http://attacker.test:8080/payments/tasks"));
+    expect(read.status).toBe(403);
+    expect(((await read.json()) as { error: string }).error).toBe(
+      "host attacker.test is not one this API answers to (see allowedHosts)",
+    );
+    const change = await handler(
+      new Request("http://attacker.test:8080/payments/pause", {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "http://attacker.test:8080" },
+        body: "{}",
+      }),
+    );
+    expect(change.status).toBe(403);
+    expect(() => createHttpHandler("memory://", { allowedHosts: [""] })).toThrow(
+      /allowedHosts must be a list of host names/,
+    );
+  });
+
+  it("refuses a percent-encoded queue name, which would slip past a rule on the raw path", async () => {
+    const handler = createHttpHandler(await backendWithTask(), {
+      authorize: (request) => !new URL(request.url).pathname.startsWith("/payments/"),
+    });
+    expect((await handler(new Request("http://localhost/payments/tasks"))).status).toBe(403);
+    const encoded = await handler(new Request("http://localhost/%70ayments/tasks"));
+    expect(encoded.status).toBe(400);
+    expect(((await encoded.json()) as { error: string }).error).toBe(
+      "a queue name in the path is written as it is, not percent-encoded: '%70ayments'",
+    );
+  });
+
+  it("serves at most maxEventStreams event streams at once; one more is a 503 until one closes", async () => {
+    const handler = createHttpHandler(await backendWithTask(), { maxEventStreams: 2 });
+    const open = async () => {
+      const controller = new AbortController();
+      const answer = await handler(
+        new Request("http://localhost/payments/events", { signal: controller.signal }),
+      );
+      return { answer, controller };
+    };
+    const first = await open();
+    const second = await open();
+    expect([first.answer.status, second.answer.status]).toEqual([200, 200]);
+    const third = await open();
+    expect(third.answer.status).toBe(503);
+    expect(third.answer.headers.get("retry-after")).toBe("5");
+    first.controller.abort();
+    await first.answer.body?.cancel().catch(() => undefined);
+    const fourth = await open();
+    expect(fourth.answer.status).toBe(200);
+    second.controller.abort();
+    fourth.controller.abort();
+    await second.answer.body?.cancel().catch(() => undefined);
+    await fourth.answer.body?.cancel().catch(() => undefined);
+    expect(() => createHttpHandler("memory://", { maxEventStreams: 0 })).toThrow(
+      "createHttpHandler(): maxEventStreams must be an integer ≥ 1 (got 0)",
+    );
+  });
+
+  it("answers 400 to a body that is not UTF-8 instead of storing replacement characters", async () => {
+    const handler = createHttpHandler(await backendWithTask());
+    const body = Buffer.concat([
+      Buffer.from('{"name":"http-hardening.noop","args":["'),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from('"]}'),
+    ]);
+    const answer = await handler(
+      new Request("http://localhost/payments/tasks", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      }),
+    );
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as { error: string }).error).toBe("the body is not valid UTF-8");
+  });
+
+  it("keeps answering for queue names asked once each, beyond the queues it keeps", async () => {
+    const handler = createHttpHandler(await backendWithTask());
+    for (let i = 0; i < 1_100; i++) {
+      const answer = await handler(new Request(`http://localhost/q${i}/stats`));
+      expect(answer.status).toBe(404);
+    }
+    expect((await handler(new Request("http://localhost/payments/stats"))).status).toBe(200);
+  });
+});
