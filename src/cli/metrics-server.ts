@@ -12,6 +12,7 @@ import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
 import { collectMetricsReport, type MetricsCollection } from "../queue/collect-metrics.js";
 import type { Queue } from "../queue/queue.js";
 import { listenOrExplain } from "./listen.js";
+import { hostNameOf, LOOPBACK, LOOPBACK_HOST_NAMES } from "./loopback-hosts.js";
 
 export interface MetricsServer {
   /** The port it listens on (the one picked, for port 0). */
@@ -26,7 +27,16 @@ export async function serveMetrics(
   host: string,
   logger: Logger,
 ): Promise<MetricsServer> {
+  const answered = LOOPBACK.has(host) ? new Set(LOOPBACK_HOST_NAMES) : undefined;
   const server = createServer((request, response) => {
+    const named = request.headers.host;
+    if (answered && named !== undefined && !answered.has(hostNameOf(named))) {
+      response.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
+      response.end(
+        "forbidden: on loopback, metrics answer localhost, 127.0.0.1 and [::1] only (--metrics-host to serve another address)\n",
+      );
+      return;
+    }
     // The target as sent, up to its query: not parsed as a URL, which a target like `//` is not,
     // and a listener that throws ends the worker with it.
     const path = (request.url ?? "/").split("?", 1)[0];
@@ -67,6 +77,10 @@ export async function serveMetrics(
     }
     missing = unread.length > 0;
   };
+  // A scraper needs one connection; slow or idle ones must not take the worker's file descriptors.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 10_000;
+  server.maxConnections = 64;
   await listenOrExplain(server, port, host, "metrics", "--metrics-port, --metrics-host");
   const bound = (server.address() as AddressInfo).port;
   const shown = host.includes(":") ? `[${host}]` : host;

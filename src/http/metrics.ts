@@ -9,6 +9,9 @@ import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
 import { collectMetrics } from "../queue/collect-metrics.js";
 import type { Queue } from "../queue/queue.js";
 
+/** Queues one `?queue=` may name. */
+const MAX_NAMED_QUEUES = 100;
+
 /** The `/metrics` answer for the queues `names` lists (comma-separated), else every listed queue. */
 export async function metricsResponse(
   names: string | undefined,
@@ -22,6 +25,12 @@ export async function metricsResponse(
     // scrape is simply empty of queue series.
     throw new InvalidOptionError(
       `/metrics: queue must name queues, separated by single commas (got ${JSON.stringify(names)}); leave it out for every queue`,
+    );
+  }
+  if (given && new Set(given).size > MAX_NAMED_QUEUES) {
+    // Each name costs the backend reads and the answer a set of series: one URL must not ask for thousands.
+    throw new InvalidOptionError(
+      `/metrics: queue names at most ${MAX_NAMED_QUEUES} queues (got ${new Set(given).size}); leave it out for every queue`,
     );
   }
   const chosen = given === undefined ? Object.keys(await listQueues()).sort() : [...new Set(given)];

@@ -86,8 +86,20 @@ describe("the worker's /metrics server: targets that are not URLs", () => {
         "HTTP/1.1 404 Not Found",
       );
     }
-    expect(await rawStatusLine(metrics.port, get("/metrics?x=1", "exa mple"))).toBe(
+    expect(await rawStatusLine(metrics.port, get("/metrics?x=1", "localhost"))).toBe(
       "HTTP/1.1 200 OK",
     );
+  });
+
+  it("on loopback answers loopback host names only: a DNS-rebinding page's Host is refused", async () => {
+    metrics = await serveMetrics([queue], 0, "127.0.0.1", silent);
+    for (const host of ["localhost", `127.0.0.1:${metrics.port}`, "[::1]:9", "LOCALHOST:1"]) {
+      expect(await rawStatusLine(metrics.port, get("/metrics", host))).toBe("HTTP/1.1 200 OK");
+    }
+    for (const host of [`rebind.test:${metrics.port}`, "exa mple", "localhost.evil"]) {
+      expect(await rawStatusLine(metrics.port, get("/metrics", host))).toBe(
+        "HTTP/1.1 403 Forbidden",
+      );
+    }
   });
 });

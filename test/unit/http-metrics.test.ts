@@ -61,6 +61,15 @@ describe("GET /metrics", () => {
         /queue must name queues, separated by single commas/,
       );
     }
+    // One URL naming thousands of queues would cost reads and series for each: at most 100.
+    const many = Array.from({ length: 101 }, (_, i) => `q${i}`).join(",");
+    const tooMany = await handler(new Request(`${ORIGIN}/metrics?queue=${many}`));
+    expect(tooMany.status).toBe(400);
+    expect(((await tooMany.json()) as { error: string }).error).toBe(
+      "/metrics: queue names at most 100 queues (got 101); leave it out for every queue",
+    );
+    const hundred = Array.from({ length: 100 }, (_, i) => `q${i}`).join(",");
+    expect((await handler(new Request(`${ORIGIN}/metrics?queue=${hundred}`))).status).toBe(200);
   });
 
   it("a backend that lists no queue yet answers 200: an empty scrape, not a mistake", async () => {

@@ -15,6 +15,7 @@ import { maskUrl } from "../../util/mask-url.js";
 import { addSettings } from "../env.js";
 import { listenOrExplain } from "../listen.js";
 import { loadModules } from "../load-modules.js";
+import { LOOPBACK, LOOPBACK_HOST_NAMES } from "../loopback-hosts.js";
 import { openBackend } from "../open-queue.js";
 
 interface DashboardSettings {
@@ -26,7 +27,6 @@ interface DashboardSettings {
   readonly allowedHosts?: readonly string[];
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 const ANY = new Set(["0.0.0.0", "::", "[::]"]);
 
 /**
@@ -54,7 +54,7 @@ function hostsAnswered(settings: DashboardSettings): string[] | undefined {
   const given = settings.allowedHosts;
   if (given) return given.includes("*") ? undefined : [...given];
   if (!LOOPBACK.has(settings.host)) return undefined;
-  return ["localhost", "127.0.0.1", "[::1]"];
+  return [...LOOPBACK_HOST_NAMES];
 }
 
 /** Adds `sheppy dashboard`. */
@@ -88,6 +88,8 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
   // A request whose headers or body trickle in (one byte at a time) does not hold its connection for minutes.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
+  // Event streams are capped at 100 by the handler; past this, connections are refused, not file descriptors spent.
+  server.maxConnections = 1_000;
   try {
     await listenOrExplain(server, settings.port, settings.host, "the dashboard", "--port, --host");
   } catch (error) {
