@@ -35,10 +35,10 @@ export function identifyChildren(
   const named = children.map((child, index): TaskData => {
     const known = derived.get(child.id);
     if (known !== undefined) return { ...child, id: known };
-    const named = { ...child, id: childId(record.id, fence, index) };
-    derived.set(child.id, named.id);
-    added.push(named);
-    return named;
+    const first = { ...child, id: childId(record.id, fence, index) };
+    derived.set(child.id, first.id);
+    added.push(first);
+    return first;
   });
   const result = (record.resultKind === "task" ? named[0] : named) as unknown as JsonValue;
   return {
