@@ -27,13 +27,14 @@ export async function metricsResponse(
       `/metrics: queue must name queues, separated by single commas (got ${JSON.stringify(names)}); leave it out for every queue`,
     );
   }
-  if (given && new Set(given).size > MAX_NAMED_QUEUES) {
+  const named = given && [...new Set(given)];
+  if (named && named.length > MAX_NAMED_QUEUES) {
     // Each name costs the backend reads and the answer a set of series: one URL must not ask for thousands.
     throw new InvalidOptionError(
-      `/metrics: queue names at most ${MAX_NAMED_QUEUES} queues (got ${new Set(given).size}); leave it out for every queue`,
+      `/metrics: queue names at most ${MAX_NAMED_QUEUES} queues (got ${named.length}); leave it out for every queue`,
     );
   }
-  const chosen = given === undefined ? Object.keys(await listQueues()).sort() : [...new Set(given)];
+  const chosen = named ?? Object.keys(await listQueues()).sort();
   const text = await collectMetrics(...chosen.map(queueNamed));
   return new Response(text, {
     headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },

@@ -6,6 +6,7 @@
  * and never throw, and they keep at most {@link MAX_DETAILS_TEXT} characters
  * of JSON of each kind, so one failure cannot store megabytes of detail.
  */
+import { TaskFailedError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
 import { capText } from "../util/cap-text.js";
 import { describeValue, isError, read, readOr } from "./describe-value.js";
@@ -89,6 +90,37 @@ export function propsOf(
   return props;
 }
 
+/** Characters kept of an error's type name. */
+const MAX_TYPE_TEXT = 200;
+
+/**
+ * An error's type as stored: the type an error rebuilt from stored data was
+ * stored with, else its `name` (unless the plain "Error"), else its
+ * constructor's name, else "Error".
+ */
+export function errorTypeOf(error: Error): string {
+  if (readOr(() => error instanceof TaskFailedError, false)) {
+    const original = readOr(() => (error as TaskFailedError).originalType, undefined);
+    if (typeof original === "string" && original !== "") return capText(original, MAX_TYPE_TEXT);
+  }
+  const name = readOr(() => error.name, undefined);
+  if (typeof name === "string" && name !== "" && name !== "Error") {
+    return capText(name, MAX_TYPE_TEXT);
+  }
+  const constructorName = readOr(() => error.constructor?.name, undefined);
+  return typeof constructorName === "string" && constructorName !== ""
+    ? capText(constructorName, MAX_TYPE_TEXT)
+    : "Error";
+}
+
+/** An error's message as stored, at most `max` characters, whatever reading it does. */
+export function errorMessageOf(error: Error, max: number): string {
+  const message = read(() => error.message as unknown);
+  if (!message.ok) return "(an error whose message could not be read)";
+  if (message.value === undefined) return "";
+  return describeValue(message.value, max);
+}
+
 /** One error an `AggregateError` gathered, as stored: enough for `toError()` to rebuild it. */
 export interface GatheredError {
   type: string;
@@ -103,22 +135,13 @@ export interface GatheredError {
 function aggregated(error: AggregateError): (GatheredError | string)[] {
   const list: unknown = error.errors;
   if (!Array.isArray(list)) return [];
-  const gathered = list.slice(0, MAX_AGGREGATED).map((item) => {
-    if (!isError(item)) return describeValue(item, MAX_AGGREGATED_TEXT);
-    const name = readOr(() => item.name as unknown, undefined);
-    const constructorName = readOr(() => item.constructor?.name as unknown, undefined);
-    const type =
-      typeof name === "string" && name !== ""
-        ? name
-        : typeof constructorName === "string" && constructorName !== ""
-          ? constructorName
-          : "Error";
-    const message = readOr(() => item.message as unknown, "");
-    return {
-      type: capText(type, MAX_KEY_TEXT),
-      message: describeValue(message === undefined ? "" : message, MAX_AGGREGATED_TEXT),
-    };
-  });
+  const gathered = list
+    .slice(0, MAX_AGGREGATED)
+    .map((item) =>
+      isError(item)
+        ? { type: errorTypeOf(item), message: errorMessageOf(item, MAX_AGGREGATED_TEXT) }
+        : describeValue(item, MAX_AGGREGATED_TEXT),
+    );
   // Kept whole as a list (a longer property would be stored as cut text): the later ones go first.
   while (gathered.length > 1 && JSON.stringify(gathered).length > MAX_PROP_TEXT) gathered.pop();
   return gathered;

@@ -16,7 +16,15 @@ import * as errors from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { capText } from "../util/cap-text.js";
 import { describeValue, isError, read, readOr } from "./describe-value.js";
-import { type IssueData, isGatheredError, issuesOf, propsOf, setOwn } from "./error-details.js";
+import {
+  errorMessageOf,
+  errorTypeOf,
+  type IssueData,
+  isGatheredError,
+  issuesOf,
+  propsOf,
+  setOwn,
+} from "./error-details.js";
 
 export type { IssueData } from "./error-details.js";
 
@@ -65,8 +73,6 @@ export function registerErrorClass(cls: ErrorClass): void {
 const MAX_CAUSE_DEPTH = 8;
 /** Characters kept of a message, and of a stack: enough for any real one, not for megabytes. */
 export const MAX_ERROR_TEXT = 8_000;
-/** Characters kept of a type name. */
-const MAX_TYPE_TEXT = 200;
 
 const UNREADABLE = "(a thrown value that could not be read)";
 
@@ -95,8 +101,8 @@ function toData(thrown: unknown, depth: number): ErrorData {
     ? readOr(() => (thrown as errors.TaskFailedError).originalStack, null)
     : readOr(() => thrown.stack, undefined);
   const data: ErrorData = {
-    type: typeOf(thrown),
-    message: messageOf(thrown),
+    type: errorTypeOf(thrown),
+    message: errorMessageOf(thrown, MAX_ERROR_TEXT),
     stack: typeof stack === "string" ? capText(stack, MAX_ERROR_TEXT) : null,
     cause: depth < MAX_CAUSE_DEPTH ? causeOf(thrown, depth) : null,
   };
@@ -109,29 +115,6 @@ function toData(thrown: unknown, depth: number): ErrorData {
 
 /** The fields of a `TaskFailedError` that carry the stored error it was rebuilt from: not properties of that error. */
 const REBUILT_FROM: ReadonlySet<string> = new Set(["originalType", "originalStack"]);
-
-function typeOf(error: Error): string {
-  // An error rebuilt from stored data keeps the type it was stored with.
-  if (readOr(() => error instanceof errors.TaskFailedError, false)) {
-    const original = readOr(() => (error as errors.TaskFailedError).originalType, undefined);
-    if (typeof original === "string" && original !== "") return capText(original, MAX_TYPE_TEXT);
-  }
-  const name = readOr(() => error.name, undefined);
-  if (typeof name === "string" && name !== "" && name !== "Error") {
-    return capText(name, MAX_TYPE_TEXT);
-  }
-  const constructorName = readOr(() => error.constructor?.name, undefined);
-  return typeof constructorName === "string" && constructorName !== ""
-    ? capText(constructorName, MAX_TYPE_TEXT)
-    : "Error";
-}
-
-function messageOf(error: Error): string {
-  const message = read(() => error.message as unknown);
-  if (!message.ok) return "(an error whose message could not be read)";
-  if (message.value === undefined) return "";
-  return describeValue(message.value, MAX_ERROR_TEXT);
-}
 
 function causeOf(error: Error, depth: number): ErrorData | null {
   const cause = read(() => error.cause);

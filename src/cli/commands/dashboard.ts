@@ -50,11 +50,10 @@ function reachableAt(host: string): string[] {
  * 127.0.0.1 (DNS rebinding) is then refused instead of reaching the API as
  * if it were on it. `undefined`: any host.
  */
-function hostsAnswered(settings: DashboardSettings): string[] | undefined {
+function hostsAnswered(settings: DashboardSettings): readonly string[] | undefined {
   const given = settings.allowedHosts;
-  if (given) return given.includes("*") ? undefined : [...given];
-  if (!LOOPBACK.has(settings.host)) return undefined;
-  return [...LOOPBACK_HOST_NAMES];
+  if (given) return given.includes("*") ? undefined : given;
+  return LOOPBACK.has(settings.host) ? LOOPBACK_HOST_NAMES : undefined;
 }
 
 /** Adds `sheppy dashboard`. */
