@@ -133,6 +133,12 @@ ${settings}
   options, a \`--host\` or \`--metrics-host\` that does not resolve or is not
   an address of this machine: unlike a port in use, it cannot work on a
   later try). Errors are one line on stderr; \`--log-level debug\` adds the stack.
+  \`work\` stopped by SIGINT or SIGTERM exits with \`0\` once its tasks are
+  finished or back in the queue, even when the stop interrupted some: a stop
+  asked for is a clean end to a supervisor (systemd counts only 0 and a death
+  by the signal as clean). A \`Worker\` with \`handleSignals\` in a process
+  of your own exits with 128 + the signal's number instead, and only when it
+  interrupted tasks (see the README's section on workers).
 - **A queue that holds nothing**: \`task list\`, \`cron list\`, \`events\`,
   \`metrics\`, \`queue pause\`/\`resume\` and \`task retry --all-failed\` on a
   queue with no task and no cron (most often a mistyped \`-q\`) print a

@@ -897,9 +897,16 @@ export class Queue implements QueueHandle {
     return (await this.connect()).size(this.name);
   }
 
-  /** Removes every record, cron and rate-limit state of this queue; returns how many records and crons it removed. */
+  /**
+   * Removes every record, cron and rate-limit state of this queue; returns how
+   * many records and crons it removed. A record whose retention had already
+   * run out is not counted: no read returned it any more, on any backend,
+   * whether or not a sweep had deleted it yet.
+   */
   async clear(): Promise<number> {
-    return (await this.connect()).clear(this.name);
+    const backend = await this.connect();
+    await backend.pruneExpired(this.name, this.clock.now());
+    return backend.clear(this.name);
   }
 
   /**

@@ -87,6 +87,17 @@ export function clearStatsCases(h: ContractHarness): void {
       expect(await queue.clear()).toBe(0);
     });
 
+    it("Q-27 clear() does not count a record whose retention has run out, swept or not", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      await queue.add([add(1, 1), add(2, 2)]);
+      const [claim] = await backend.claim(queue.name, 1);
+      await settleClaim(backend, queue.name, claim!, undefined, { expiresAt: Date.now() - 1000 });
+      expect(await queue.getTask(claim!.record.id)).toBeNull();
+      expect(await queue.clear()).toBe(1);
+      expect(await queue.clear()).toBe(0);
+    });
+
     it("Q-27 clear() resets the queue's rate-limit state", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
