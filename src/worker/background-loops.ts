@@ -16,8 +16,21 @@ import { runScheduler } from "./scheduler.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
 
-/** Starts the background loops `context.options` asks for; the promises settle once they have ended. */
-export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Promise<void>[] {
+/** The loops a `work()` call started. */
+export interface BackgroundLoops {
+  /** Settle once the loops have ended. */
+  readonly loops: Promise<void>[];
+  /**
+   * Settles once the scheduler's first look has ended (at once without a
+   * scheduler): tasks that fell due while no worker ran are claimable by then,
+   * so the first claims weigh them by priority beside the pending ones instead
+   * of taking lower-priority tasks before them.
+   */
+  readonly firstLook: Promise<void>;
+}
+
+/** Starts the background loops `context.options` asks for. */
+export function startBackgroundLoops(context: WorkerContext, run: WorkRun): BackgroundLoops {
   const { queues, options } = context;
   const { logger, clock } = options;
   const signal = run.background.signal;
@@ -29,7 +42,12 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Prom
       if (first) logger.warn({ err: error }, warning);
     };
   const loops: Promise<void>[] = [];
+  let firstLook = Promise.resolve();
   if (options.scheduler) {
+    let looked!: () => void;
+    firstLook = new Promise<void>((resolve) => {
+      looked = resolve;
+    });
     const { dueAlarm } = context;
     // A task scheduled through one of the worker's queues wakes the scheduler when it falls due.
     const unlisten = queues.map((queue) => queue.onScheduled((at) => dueAlarm.due(at)));
@@ -45,7 +63,9 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Prom
           "scheduler calls to the backend fail; retrying with backoff",
         ),
         onRecovered: () => logger.info("scheduler calls to the backend work again"),
+        onFirstTick: looked,
       }).finally(() => {
+        looked();
         for (const stop of unlisten) stop();
       }),
     );
@@ -80,7 +100,7 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Prom
   if (options.processing && queues.some((q) => q.backend.capabilities.leases)) {
     loops.push(startLeaseKeeper(context, run));
   }
-  return loops;
+  return { loops, firstLook };
 }
 
 function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {

@@ -31,6 +31,8 @@ export interface PeriodicLoopOptions {
   onRecovered?: (() => void) | undefined;
   /** Times told here that fall before the next tick bring it forward. */
   alarm?: DueAlarm | undefined;
+  /** Called once, when the first tick has ended (whether it worked or not). */
+  onFirstTick?: (() => void) | undefined;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function runPeriodically(
 ): Promise<void> {
   const { clock, intervalMs, signal, alarm } = options;
   const backoff = new Backoff();
+  let firstTick = options.onFirstTick;
   while (!signal.aborted) {
     // After a tick that worked, the next is due an interval after this one began, not after it
     // ended: a clock moved on while a tick waited for its backend (a test's TestClock.advance,
@@ -67,6 +70,8 @@ export async function runPeriodically(
       options.onError(error, failure.first);
       waitMs = Math.max(intervalMs, failure.delayMs);
     }
+    firstTick?.();
+    firstTick = undefined;
     // After a tick that worked, an alarm may bring the next one forward; after a failure, the
     // back-off is waited out whatever it says.
     if (worked && alarm) await sleepOrAlarm(clock, began, waitMs, signal, alarm);

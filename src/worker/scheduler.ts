@@ -7,7 +7,9 @@
  * between (a retry this worker settled, a task scheduled through one of its
  * queues). So a task starts on time rather than up to an interval late;
  * only one another process schedules less than an interval before its time
- * may wait for the next look.
+ * may wait for the next look. A worker's claims start once its first look has
+ * ended (`./background-loops.ts`): tasks that fell due while no worker ran
+ * then compete by priority with the pending ones from the first claim on.
  */
 import type { Queue } from "../queue/queue.js";
 import { type PeriodicLoopOptions, runPeriodically } from "./periodic-loop.js";

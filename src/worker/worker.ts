@@ -46,6 +46,19 @@ export const STOP_GRACE_MS = 5000;
 /** The same, for a forced close. */
 export const FORCED_GRACE_MS = 500;
 
+/** Waits for `promise`, or until `signal` aborts (at once when it has). */
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    void promise.then(done, done);
+  });
+}
+
 /** Whether `promise` settles within `ms` (it is not cancelled either way). */
 async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
   if (ms <= 0) return Promise.race([promise.then(() => true), Promise.resolve(false)]);
@@ -232,6 +245,7 @@ export class Worker extends WorkerEmitterBase {
       const background = startBackgroundLoops(context, run);
       this.emit("worker:started", { queues: this.queues.map((q) => q.name) });
       if (options.processing) {
+        await untilAborted(background.firstLook, run.stop.signal);
         await Promise.all(this.queues.map((queue) => runClaimLoop(context, queue, run)));
       } else {
         // A close() during the start (the backends' connect and checks) aborted already: no event comes.
@@ -262,7 +276,7 @@ export class Worker extends WorkerEmitterBase {
         }
       }
       run.background.abort();
-      await within(Math.max(0, graceEnds - Date.now()), Promise.all(background));
+      await within(Math.max(0, graceEnds - Date.now()), Promise.all(background.loops));
       this.emit("worker:stopped", { processed: run.summary.processed, failed: run.summary.failed });
       if (signalHandlers && run.signal && run.summary.interrupted > 0) {
         await signalHandlers.endProcess(options.logger, run.signal, run.summary.interrupted);

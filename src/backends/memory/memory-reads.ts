@@ -114,12 +114,21 @@ export function listPage(
   const tasks: TaskData[] = [];
   let last: ListPosition | null = null;
   let i = index.before(after);
-  for (let looked = 0; i >= 0 && tasks.length < limit && looked < budget; i--, looked++) {
+  let looked = 0;
+  for (; i >= 0 && tasks.length < limit && looked < budget; i--, looked++) {
     last = index.at(i);
     const entry = state.entries.get(last.id);
     if (!entry || entry.listedAt !== last.at || state.isExpired(entry, now)) continue;
     if (statuses && !statuses.has(entry.record.status)) continue;
     tasks.push(entry.record);
   }
+  // Entries of deleted tasks are removed lazily; a store that removes them at once would see
+  // nothing older here, so they do not make a next page (one that would come back empty).
+  for (; i >= 0 && looked < budget && isGone(state, index.at(i)); i--, looked++);
   return { tasks, cursor: i >= 0 && last ? encodeListCursor(last) : null };
+}
+
+/** Whether the index entry at `position` is stale: its task is deleted, or listed under another time now. */
+function isGone(state: MemoryQueueState, position: ListPosition): boolean {
+  return state.entries.get(position.id)?.listedAt !== position.at;
 }

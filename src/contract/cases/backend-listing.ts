@@ -450,5 +450,20 @@ export function backendListingCases(h: ContractHarness): void {
       expect(failed.ids).toEqual([newest.id, oldest.id]);
       expect((await walk(backend, q, { limit: 1000 })).ids).toHaveLength(5202);
     });
+
+    it("LT-9 a page with only deleted records older than it is the last: its cursor is null", async () => {
+      const { backend, q } = await setup();
+      const [gone, a, b] = [created(BASE), created(BASE + 1000), created(BASE + 2000)];
+      await backend.add(q, [gone]);
+      await settleAll(backend, q, (r) => finishedRecord(r, "failed"));
+      expect(await backend.deleteTask(q, gone.id)).toBe(true);
+      await backend.add(q, [a, b]);
+      await settleAll(backend, q, (r) => finishedRecord(r, "failed"));
+      for (const request of [{ limit: 2 }, { limit: 2, statuses: ["failed" as const] }]) {
+        const page = await backend.listTasks(q, request);
+        expect(page.tasks.map((t) => t.id)).toEqual([b.id, a.id]);
+        expect(page.cursor).toBeNull();
+      }
+    });
   });
 }

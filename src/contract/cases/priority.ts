@@ -98,6 +98,22 @@ export function priorityCases(h: ContractHarness): void {
       expect(order.get(token)).toEqual([3, 2, 1, 4]);
     });
 
+    it("PR-4 a worker's first claims weigh tasks that fell due before it started by their priority too", async () => {
+      const queue = h.queue();
+      // A worker has run before: its backend's connections are open, so nothing slows the first claim.
+      await queue.add(logged(crypto.randomUUID(), 0));
+      await h.worker(queue, { concurrency: 2 }).work({ oneshot: true });
+      const token = crypto.randomUUID();
+      await queue.add(logged(token, 1));
+      await queue.schedule(logged(token, 2), new Date(Date.now() + 150), { priority: 5 });
+      await queue.add(logged(token, 3), { priority: 1 });
+      // Due now, and nothing has moved it among the claimable: the worker's scheduler will.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const worker = h.worker(queue, { concurrency: 1, prefetch: 1 });
+      await worker.work({ maxTasks: 3 });
+      expect(order.get(token)).toEqual([2, 3, 1]);
+    });
+
     it("PR-5 a priority that is not an integer in range is refused with a one-line error naming where", async () => {
       expect(() => task({ name: "priority.bad", priority: 1.5 }, () => 1)).toThrow(
         TaskDefinitionError,
