@@ -531,14 +531,18 @@ export class Queue implements QueueHandle {
     return Array.isArray(input) ? decoded : (decoded[0] ?? null);
   }
 
-  /** Every record of the queue, any status. For large queues prefer {@link iterateTasks}. */
+  /**
+   * Every record of the queue, any status, newest first by creation time on
+   * every built-in backend (a backend of your own may page in another order).
+   * For large queues prefer {@link iterateTasks}.
+   */
   async getAllTasks(): Promise<Task[]> {
     const all: Task[] = [];
     for await (const task of this.iterateTasks()) all.push(task);
     return all;
   }
 
-  /** Streams every record of the queue, a page at a time. */
+  /** Streams every record of the queue, a page at a time, in {@link getAllTasks}' order. */
   async *iterateTasks(pageSize = 500): AsyncGenerator<Task> {
     const backend = await this.connect();
     // The contract lets a backend's pages repeat a record while the queue changes: yield each once.

@@ -87,16 +87,12 @@ export function queueStats(state: MemoryQueueState, now: number): QueueStats {
   return stats;
 }
 
-/** One page of every record; the cursor is an offset in insertion order. */
+/** One page of every record: the newest-first listing without a filter, as the other built-in backends page. */
 export function taskPage(state: MemoryQueueState, page: PageRequest, now: number): TaskPage {
-  const { offset, limit } = pageBounds(page);
-  // Pruning shifts offsets, so only the first page prunes; later pages skip expired records instead.
-  if (offset === 0) state.expire(now);
-  const all = [...state.entries.values()];
-  const slice = all.slice(offset, offset + limit);
-  const next = offset + slice.length;
-  const tasks = slice.filter((entry) => !state.isExpired(entry, now)).map((entry) => entry.record);
-  return { tasks, cursor: next < all.length ? String(next) : null };
+  const limit = page.limit ?? DEFAULT_PAGE;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
+  return listPage(state, { cursor: page.cursor, limit }, now);
 }
 
 /** One page of `listTasks`: newest first by creation time, from the creation index. */
