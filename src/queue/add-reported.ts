@@ -10,6 +10,7 @@ import { BackendError, InvalidOptionError } from "../errors.js";
 import type { TaskData } from "../task/task-record.js";
 import { addedEventFor, addOptionsFor } from "./add-events.js";
 import { type AddResult, checkDedupe, checkTaskId, type DedupeOptions } from "./dedupe-options.js";
+import { addAgainIfExpired } from "./expired-ids.js";
 import type { QueueHandle } from "./queue-handle.js";
 
 /** The options that make an add report its outcome; at least one is given. */
@@ -50,11 +51,15 @@ export async function addReported(
   const record: TaskData = id === undefined ? given : { ...given, id };
   const backend = await queue.connect();
   if (dedupe === undefined) {
-    const [added] = await backend.add(
+    const store = (some: readonly TaskData[]) =>
+      backend.add(queue.name, some, "unique", addOptionsFor(backend, some, queue.clock.now(), tx));
+    const [added] = await addAgainIfExpired(
+      backend,
       queue.name,
+      queue.clock.now(),
       [record],
-      "unique",
-      addOptionsFor(backend, [record], queue.clock.now(), tx),
+      await store([record]),
+      store,
     );
     return { outcome: added ? "added" : "ignored", id: record.id };
   }

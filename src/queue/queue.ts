@@ -41,6 +41,7 @@ import { listCrons, registerCron, removeCron, removeCronById } from "./cron-api.
 import type { CronEvery, CronOptions } from "./cron-schedule.js";
 import { decodeTask } from "./decode-task.js";
 import type { AddResult, DedupeOptions } from "./dedupe-options.js";
+import { addAgainIfExpired } from "./expired-ids.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
 import { type ListTasksOptions, listTasks, type TaskList } from "./list-tasks.js";
@@ -488,16 +489,14 @@ export class Queue implements QueueHandle {
     records: TaskData[],
     tx: SqlTransaction | undefined,
   ): Promise<boolean[]> {
-    const added = await publishTraced(this.name, records, (traced) =>
-      tx || traced.length > MAX_COALESCED_ADD
-        ? backend.add(
-            this.name,
-            traced,
-            "unique",
-            addOptionsFor(backend, traced, this.clock.now(), tx),
-          )
-        : this.#adds.add(backend, traced),
-    );
+    const store = (some: readonly TaskData[]) =>
+      backend.add(this.name, some, "unique", addOptionsFor(backend, some, this.clock.now(), tx));
+    const added = await publishTraced(this.name, records, async (traced) => {
+      const first = await (tx || traced.length > MAX_COALESCED_ADD
+        ? store(traced)
+        : this.#adds.add(backend, traced));
+      return addAgainIfExpired(backend, this.name, this.clock.now(), traced, first, store);
+    });
     this.#countAdded(records, added);
     return added;
   }

@@ -76,6 +76,30 @@ export function ttlCases(h: ContractHarness): void {
       expect(await present(queue, all)).toEqual([false, true, false]);
     });
 
+    it("TTL-13 an id is free again once its record has expired, before any sweep deletes it", async () => {
+      const clock = new TestClock(START);
+      const queue = h.queue({ clock, ttl: 5 });
+      const first = inherit("first");
+      await queue.add(inherit("keyed"), { id: "ttl-13" });
+      await finish(h, queue, clock, [first]);
+      await h.worker(queue, { clock }).work({ maxTasks: 1 });
+      // Still held while the records are there to read.
+      expect(await queue.add(first)).toBe(false);
+      expect(await queue.add(inherit("keyed again"), { id: "ttl-13" })).toEqual({
+        outcome: "ignored",
+        id: "ttl-13",
+      });
+      await clock.advanceTo(START + 5000);
+      expect(await queue.add(first)).toBe(true);
+      expect(await queue.add(inherit("keyed again"), { id: "ttl-13" })).toEqual({
+        outcome: "added",
+        id: "ttl-13",
+      });
+      expect((await queue.getTask(first))?.status).toBe("pending");
+      expect((await queue.getTask("ttl-13"))?.args).toEqual(["keyed again"]);
+      expect(await queue.stats()).toMatchObject({ pending: 2, completed: 0 });
+    });
+
     it("TTL-4 / TTL-5 / C-12 failed and cancelled records follow errorTtl → ttl → backend errorTtl → backend ttl", async () => {
       const clock = new TestClock(START);
       const queue = h.queue({ clock, ttl: 100, errorTtl: 10 });
