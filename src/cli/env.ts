@@ -11,6 +11,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { CliUsageError } from "../errors.js";
+import { queueNameProblem } from "../queue/queue-name.js";
 
 /** Log levels as users write them (CFG-7); `warning` is stored as pino's `warn`. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -33,6 +34,19 @@ function nonEmptyList(what: string): (raw: string) => string[] {
     if (items.length === 0) throw new InvalidArgumentError(`It needs at least one ${what}.`);
     return items;
   };
+}
+
+/**
+ * Queue names, each checked before any command acts on the first: a list
+ * with a bad name in it changes no queue.
+ */
+function queueNameList(raw: string): string[] {
+  const names = nonEmptyList("queue name")(raw);
+  for (const name of names) {
+    const problem = queueNameProblem(name);
+    if (problem !== null) throw new InvalidArgumentError(`${problem}.`);
+  }
+  return names;
 }
 
 /**
@@ -106,21 +120,21 @@ export const SETTINGS = {
     flags: "-q, --queue <names>",
     env: "SHEPPY_QUEUE",
     description: "queues to serve, comma-separated",
-    parse: nonEmptyList("queue name"),
+    parse: queueNameList,
     default: { value: ["default"], label: "default" },
   },
   queueNames: {
     flags: "-q, --queue <names>",
     env: "SHEPPY_QUEUE",
     description: "queue names, comma-separated: each one in turn",
-    parse: nonEmptyList("queue name"),
+    parse: queueNameList,
     default: { value: ["default"], label: "default" },
   },
   queue: {
     flags: "-q, --queue <name>",
     env: "SHEPPY_QUEUE",
     description: "queue name (of a comma-separated list, the first)",
-    parse: (raw: string) => nonEmptyList("queue name")(raw)[0],
+    parse: (raw: string) => queueNameList(raw)[0],
     default: { value: "default" },
   },
   concurrency: {

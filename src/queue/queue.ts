@@ -48,6 +48,7 @@ import { type ListTasksOptions, listTasks, type TaskList } from "./list-tasks.js
 import { publishTraced } from "./publish-span.js";
 import { type QueueEventsOptions, queueEvents } from "./queue-events.js";
 import type { QueueHandle } from "./queue-handle.js";
+import { queueNameProblem } from "./queue-name.js";
 import { type RetryAllOptions, type RetryAllResult, retryAll } from "./retry-all.js";
 import { type RetryOptions, retryTask } from "./retry-api.js";
 import {
@@ -236,8 +237,6 @@ export interface WaitOptions {
   timeout?: number | undefined;
 }
 
-const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
-
 function defaultQueueName(): string {
   const fromEnv = process.env.SHEPPY_QUEUE?.split(",")
     .map((name) => name.trim())
@@ -318,12 +317,8 @@ export class Queue implements QueueHandle {
       throw new InvalidOptionError(
         `new Queue(): name must be a string (got ${describeGiven(name)})`,
       );
-    // '.' and '..' are path segments a URL resolves away: the HTTP API could never address them.
-    if (!QUEUE_NAME.test(name) || name === "." || name === "..") {
-      throw new InvalidOptionError(
-        `Invalid queue name ${quoteText(name)}: use 1–128 ASCII letters, digits, '_', '.', ':' or '-' (not '.' or '..' alone)`,
-      );
-    }
+    const problem = queueNameProblem(name);
+    if (problem !== null) throw new InvalidOptionError(problem);
     this.name = name;
     this.clock = options.clock ?? this.backend.clock ?? systemClock;
     this.#adds = new AddBatcher(name, () => this.clock.now());

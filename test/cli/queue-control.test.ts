@@ -223,4 +223,21 @@ describe("sheppy queue pause | resume and --priority", () => {
     expect(await doomed.getCrons()).toEqual([]);
     await doomed.close();
   });
+
+  it("a queue list with a bad name in it is a usage error before any queue is touched", async () => {
+    const kept = new Queue(url, { name: "kept" });
+    await kept.add(add(1, 1));
+    for (const args of [
+      ["queue", "clear", "--yes", "-q", "kept,bad name"],
+      ["queue", "pause", "-q", "kept,bad name", "--format", "json"],
+      ["queue", "cap", "2", "-q", "kept,bad!"],
+    ]) {
+      expect(expectOneLineError(await sheppy(...args), 2)).toMatch(
+        /^error: option '-q, --queue <names>' argument '[^']+' is invalid\. Invalid queue name '(bad name|bad!)': use 1–128/,
+      );
+    }
+    expect((await kept.stats()).pending).toBe(1);
+    expect(await kept.isPaused()).toBe(false);
+    await kept.close();
+  });
 });

@@ -51,6 +51,14 @@ describe("sqlite: looking at a file nothing has made", () => {
     const listed = await runCli(["task", "list", "-u", url, "--format", "json"]);
     expect(listed.code, listed.stderr).toBe(0);
   });
+
+  it("a path in a directory that does not exist is a database that is not there, not one that cannot be created", async () => {
+    const path = files.path("nowhere/tasks.db");
+    const line = expectOneLineError(await runCli(["task", "list", "-u", `sqlite://${path}`]), 1);
+    expect(line).toBe(
+      `error: sqlite://: there is no database at ${path}: its directory ${files.path("nowhere")} does not exist (the path is mistyped, or nothing has used it yet)`,
+    );
+  });
 });
 
 // Skipped only when PostgreSQL is unreachable outside CI; under CI=true requireService fails instead.

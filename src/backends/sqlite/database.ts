@@ -97,8 +97,11 @@ function checkPath(path: string, create: boolean): void {
   }
   const dir = dirname(path);
   if (!stat && !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    // A caller that only reads never creates the file: what is missing is the file itself.
     throw new BackendError(
-      `sqlite://: cannot create ${path}: its directory ${dir} does not exist (create it first)`,
+      create
+        ? `sqlite://: cannot create ${path}: its directory ${dir} does not exist (create it first)`
+        : `sqlite://: there is no database at ${path}: its directory ${dir} does not exist (the path is mistyped, or nothing has used it yet)`,
     );
   }
   if (!stat && create && !writable(dir)) {
