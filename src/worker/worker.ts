@@ -46,8 +46,8 @@ export const STOP_GRACE_MS = 5000;
 /** The same, for a forced close. */
 export const FORCED_GRACE_MS = 500;
 
-/** Waits for `promise`, or until `signal` aborts (at once when it has). */
-function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+/** Waits until `signal` aborts (at once when it has), or `promise` settles, when given. */
+function untilAborted(signal: AbortSignal, promise?: Promise<void>): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = () => {
@@ -55,7 +55,7 @@ function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void
       resolve();
     };
     signal.addEventListener("abort", done, { once: true });
-    void promise.then(done, done);
+    void promise?.then(done, done);
   });
 }
 
@@ -245,14 +245,11 @@ export class Worker extends WorkerEmitterBase {
       const background = startBackgroundLoops(context, run);
       this.emit("worker:started", { queues: this.queues.map((q) => q.name) });
       if (options.processing) {
-        await untilAborted(background.firstLook, run.stop.signal);
+        await untilAborted(run.stop.signal, background.firstLook);
         await Promise.all(this.queues.map((queue) => runClaimLoop(context, queue, run)));
       } else {
         // A close() during the start (the backends' connect and checks) aborted already: no event comes.
-        await new Promise<void>((resolve) => {
-          if (run.stop.signal.aborted) resolve();
-          else run.stop.signal.addEventListener("abort", () => resolve(), { once: true });
-        });
+        await untilAborted(run.stop.signal);
       }
       await context.flights.finishAll(run);
       // One grace for the writes and the loops together; a forced stop waits for nothing but a moment.

@@ -53,12 +53,17 @@ export function scheduledPage(state: MemoryQueueState, page: PageRequest): TaskP
 /** A page request as an offset and a size; a bad cursor or limit is an `InvalidOptionError`. */
 function pageBounds(page: PageRequest): { offset: number; limit: number } {
   const offset = page.cursor ? Number(page.cursor) : 0;
-  const limit = page.limit ?? DEFAULT_PAGE;
   if (!Number.isInteger(offset) || offset < 0)
     throw new InvalidOptionError(`invalid page cursor '${page.cursor}'`);
+  return { offset, limit: pageLimit(page) };
+}
+
+/** The page size `page` asks for; anything but an integer ≥ 1 is an `InvalidOptionError`. */
+function pageLimit(page: PageRequest): number {
+  const limit = page.limit ?? DEFAULT_PAGE;
   if (!Number.isInteger(limit) || limit < 1)
     throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
-  return { offset, limit };
+  return limit;
 }
 
 export function queueStats(state: MemoryQueueState, now: number): QueueStats {
@@ -89,10 +94,7 @@ export function queueStats(state: MemoryQueueState, now: number): QueueStats {
 
 /** One page of every record: the newest-first listing without a filter, as the other built-in backends page. */
 export function taskPage(state: MemoryQueueState, page: PageRequest, now: number): TaskPage {
-  const limit = page.limit ?? DEFAULT_PAGE;
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new InvalidOptionError(`page limit must be an integer ≥ 1 (got ${limit})`);
-  return listPage(state, { cursor: page.cursor, limit }, now);
+  return listPage(state, { cursor: page.cursor, limit: pageLimit(page) }, now);
 }
 
 /** One page of `listTasks`: newest first by creation time, from the creation index. */
