@@ -4,7 +4,8 @@
  * what `maxTasks` still allows, or what keeps the tasks held — running, or
  * their outcome not yet stored — within four times the concurrency), claim that
  * many tasks in one backend call,
- * start them, repeat until the run stops. Slots and claims not used are given
+ * start them, repeat until the run stops. A loop of a worker serving several
+ * queues waits for work holding no slot when its queue is empty or paused. Slots and claims not used are given
  * back at once. A oneshot run ends the loop when the queue comes back empty
  * and nothing in flight can add to it any more. Tasks with a rate limit are
  * checked before they start; those over it are put off to their slot. A
@@ -74,7 +75,9 @@ export async function runClaimLoop(
     }
     if (reserved < granted) budget.settle(0, granted - reserved);
     const take = reserved;
-    let held = take;
+    // What this pass holds: slots of the concurrency limit, and claims of the budget.
+    let slotsHeld = take;
+    let claimsHeld = take;
     const landingsBefore = flights.landings;
     let claimed: ClaimedTask[] | undefined;
     try {
@@ -86,17 +89,29 @@ export async function runClaimLoop(
       } else {
         claimed = await claimTasks(take, 0);
         if (claimed?.length === 0 && !stop.aborted) {
-          // Idle: block holding a single slot and claim, so the other queues keep the rest.
-          slots.release(take - 1);
+          // Idle: wait for work holding no slot, so an empty (or paused) queue never keeps the
+          // other queues' tasks waiting; what it then claims starts only if a slot is free.
+          slots.release(take);
+          slotsHeld = 0;
           budget.settle(0, take - 1);
-          held = 1;
+          claimsHeld = 1;
           claimed = await claimTasks(1, claimWaitMs);
+          if (claimed !== undefined && claimed.length > 0) {
+            slotsHeld = slots.tryReserve(claimed.length);
+            if (slotsHeld < claimed.length) {
+              // Every slot is busy with the other queues' tasks: the task goes back, and this loop
+              // claims again once a slot is free.
+              flights.release(queue, claimed);
+              budget.settle(0, claimsHeld);
+              continue;
+            }
+          }
         }
       }
       if (backoff.succeed()) logger.info({ queue: queue.name }, "claiming tasks works again");
     } catch (error) {
-      slots.release(held);
-      budget.settle(0, held);
+      slots.release(slotsHeld);
+      budget.settle(0, claimsHeld);
       const failure = backoff.fail();
       events.emit("worker:error", { error, during: "claim" });
       if (failure.first)
@@ -106,13 +121,12 @@ export async function runClaimLoop(
     }
     if (claimed === undefined) {
       // Stopped while the claim was unanswered: it is not waited for.
-      slots.release(held);
-      budget.settle(0, held);
+      slots.release(slotsHeld);
+      budget.settle(0, claimsHeld);
       break;
     }
-    const unused = held - claimed.length;
-    slots.release(unused);
-    budget.settle(claimed.length, unused);
+    slots.release(slotsHeld - claimed.length);
+    budget.settle(claimed.length, claimsHeld - claimed.length);
     // A workflow's resume is not a task of the user's: it does not count toward maxTasks.
     const resumes = countResumes(claimed);
     if (resumes > 0) budget.refund(resumes);

@@ -38,6 +38,13 @@ export class Slots {
     return taken;
   }
 
+  /** Reserves up to `want` of the slots free now, without waiting; returns how many. */
+  tryReserve(want: number): number {
+    const taken = Math.min(want, this.#free);
+    this.#free -= taken;
+    return taken;
+  }
+
   release(count = 1): void {
     if (count <= 0) return;
     this.#free = Math.min(this.capacity, this.#free + count);

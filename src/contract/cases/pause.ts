@@ -115,6 +115,27 @@ export function pauseCases(h: ContractHarness): void {
       await running;
     });
 
+    it("P-8 a worker serving several queues with one slot: an empty queue and a paused one never keep the busy queue's tasks waiting", async () => {
+      const [empty, paused, busy] = [h.queue(), h.queue(), h.queue()];
+      await paused.add(item(0));
+      await paused.pause();
+      // Idle claims wait this long for work: a loop that waited holding the only slot would hold
+      // each of the busy queue's tasks back by up to that much.
+      const worker = h.worker([empty, paused, busy], { concurrency: 1, claimWait: 5 });
+      const running = worker.work();
+      await sleep(200);
+      for (let n = 1; n <= 5; n++) {
+        const t = item(n);
+        const addedAt = Date.now();
+        await busy.add(t);
+        expect((await busy.waitFor(t, { timeout: 20 })).result).toBe(n);
+        expect(Date.now() - addedAt, `task ${n}: add to completion`).toBeLessThan(2000);
+      }
+      expect((await paused.stats()).pending).toBe(1);
+      await worker.close();
+      await running;
+    });
+
     it("P-6 a scheduled task comes due while the queue is paused: it waits, keeps its time, and runs after the resume", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
