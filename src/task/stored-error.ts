@@ -86,7 +86,25 @@ export function errorToData(thrown: unknown): ErrorData {
   }
 }
 
+/**
+ * The stored data each error `toError()` rebuilt came from. An error thrown
+ * again as it was rebuilt (a sandboxed task's, crossing back from its
+ * thread; a `toError()` rethrown) is stored as that data: read anew, its
+ * rebuilt parts would be stored as their descriptions instead — an
+ * `AggregateError`'s gathered errors as empty objects, say.
+ */
+const rebuiltFrom = new WeakMap<Error, ErrorData>();
+
 function toData(thrown: unknown, depth: number): ErrorData {
+  const stored = isError(thrown) ? rebuiltFrom.get(thrown) : undefined;
+  // Unless it was changed since: then it is read as any error is.
+  if (
+    stored !== undefined &&
+    errorTypeOf(thrown as Error) === stored.type &&
+    errorMessageOf(thrown as Error, MAX_ERROR_TEXT) === stored.message
+  ) {
+    return stored;
+  }
   if (!isError(thrown)) {
     return {
       type: "NonError",
@@ -221,6 +239,7 @@ export class TaskError {
       if (error instanceof AggregateError && Array.isArray(gathered))
         setOwn(error, "errors", gathered.map(rebuildGathered));
     }
+    rebuiltFrom.set(error, this.data);
     return error;
   }
 

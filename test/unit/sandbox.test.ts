@@ -8,6 +8,8 @@ import { availableParallelism } from "node:os";
 import { MemoryBackend, Queue, SandboxError, task, Worker } from "sheppy";
 import { describe, expect, it } from "vitest";
 import {
+  aggregateInline,
+  aggregateSandboxed,
   chains,
   codedInline,
   codedSandboxed,
@@ -134,9 +136,10 @@ describe("sandboxed tasks", () => {
     const pairs = [
       [codedInline(), codedSandboxed()],
       [textInline(), textSandboxed()],
+      [aggregateInline(), aggregateSandboxed()],
     ] as const;
     await queue.add(pairs.flat());
-    await worker.work({ maxTasks: 4 });
+    await worker.work({ maxTasks: 6 });
     for (const [inline, sandboxed] of pairs) {
       const [plain, threaded] = await queue.getTask([inline, sandboxed]);
       expect(threaded?.status).toBe("failed");
@@ -146,11 +149,24 @@ describe("sandboxed tasks", () => {
       if (plainStack === null) expect(stack).toBeNull();
       else
         expect(stack?.split("\n").slice(0, 2).join("\n")).toMatch(
-          /^Error: declined\n.*throwCoded.*sandbox-tasks\.ts/,
+          /^(Error: declined|AggregateError: many)\n.*throw(Coded|Aggregate).*sandbox-tasks\.ts/,
         );
     }
     const coded = await queue.getTask(pairs[0][1]);
     expect([coded?.error?.type, coded?.error?.props]).toEqual(["CodedError", { code: "E42" }]);
+    // An aggregate's gathered errors cross the thread as errors, and come back from toError() so.
+    const aggregate = await queue.getTask(pairs[2][1]);
+    expect(aggregate?.error?.props?.errors).toEqual([
+      { type: "TypeError", message: "t1" },
+      { type: "RangeError", message: "r2" },
+      "str-item",
+      "null",
+    ]);
+    const rebuilt = aggregate!.error!.toError() as AggregateError;
+    expect(rebuilt.errors.slice(0, 2).map((e: Error) => `${e.name}: ${e.message}`)).toEqual([
+      "TypeError: t1",
+      "RangeError: r2",
+    ]);
   });
 
   it("a sandboxed task's timeout bounds its middleware too", async () => {

@@ -234,6 +234,21 @@ describe("hostile thrown values are stored readably", () => {
     ]);
   });
 
+  test("an error toError() rebuilt, thrown again as it is, is stored as the data it came from; changed, it is read anew", () => {
+    const errors = [
+      new AggregateError([new TypeError("t1"), "str-item", null], "many"),
+      Object.assign(new RangeError("r", { cause: new AggregateError([new Error("x")]) }), { n: 1 }),
+      new TypeError("plain"),
+    ];
+    for (const error of errors) {
+      const data = errorToData(error);
+      expect(errorToData(new TaskError(data).toError())).toEqual(data);
+    }
+    const changed = new TaskError(errorToData(new TypeError("before"))).toError();
+    changed.message = "after";
+    expect(errorToData(changed)).toMatchObject({ type: "TypeError", message: "after" });
+  });
+
   test("toError() of an AggregateError rebuilds one, with the errors it gathered as errors of their classes", () => {
     class UnknownHere extends Error {
       override name = "UnknownHere";
