@@ -158,8 +158,19 @@ export class UnrecoverableError extends SheppyError {
 /** A running task was interrupted (worker shutdown after `shutdownTimeout`); it is put back in the queue. */
 export class TaskInterruptedError extends SheppyError {}
 
-/** `cancel` was refused: the task is unknown, already running or already finished. */
+/** `cancel` was refused: the task is unknown, already running (without `force`) or already finished. */
 export class TaskCancellationError extends SheppyError {}
+
+/**
+ * The reason a running task's AbortSignal fires when `cancel(task, { force:
+ * true })` cancelled it while it ran: its record is `cancelled` already, and
+ * whatever the function returns or throws from now on is discarded.
+ */
+export class TaskCancelledError extends SheppyError {
+  constructor(readonly taskId: string) {
+    super(`task ${taskId} was cancelled while it ran; its outcome is discarded`);
+  }
+}
 
 /** An operation does not fit the task's current status (retry a pending task, delete an unfinished one). */
 export class TaskStateError extends SheppyError {}

@@ -110,8 +110,12 @@ export const api = {
     call<TaskData>("GET", `${q(queue)}/tasks/${encodeURIComponent(id)}`),
   retry: (queue: string, id: string, force: boolean) =>
     call<TaskData>("POST", `${q(queue)}/tasks/${encodeURIComponent(id)}/retry`, { force }),
-  cancel: (queue: string, id: string) =>
-    call<TaskData>("POST", `${q(queue)}/tasks/${encodeURIComponent(id)}/cancel`, {}),
+  cancel: (queue: string, id: string, force = false) =>
+    call<TaskData>(
+      "POST",
+      `${q(queue)}/tasks/${encodeURIComponent(id)}/cancel`,
+      force ? { force: true } : {},
+    ),
   remove: (queue: string, id: string) =>
     call<{ deleted: boolean }>("DELETE", `${q(queue)}/tasks/${encodeURIComponent(id)}`, {}),
   crons: (queue: string) => call<CronInfo[]>("GET", `${q(queue)}/crons`),

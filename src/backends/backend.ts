@@ -405,11 +405,15 @@ export interface TaskStore {
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]>;
 
   /**
-   * Cancels a task that is pending or due and not claimed: stores it
-   * `cancelled` with `finishedAt` = `at`, expiring at `expiresAt` (`null`
-   * keeps it), and returns that record. Returns `null`, changing nothing, for
-   * an unknown, claimed or finished task. Exactly one of a racing cancel and
-   * claim wins. Wakes `watchFinished` listeners.
+   * Cancels a task that is pending or due and not claimed — or, with
+   * `running`, claimed too: stores it `cancelled` with `finishedAt` = `at`,
+   * expiring at `expiresAt` (`null` keeps it), and returns that record. A
+   * claim it ends is the holder's no more: its renewal reports it lost, its
+   * settle writes nothing, and its concurrency slot (and its place under a
+   * queue cap) is free at once. Returns `null`, changing nothing, for an
+   * unknown or finished task, or a claimed one without `running`. Exactly one
+   * of a racing cancel and claim (or settle) wins. Wakes `watchFinished`
+   * listeners.
    */
   cancel(
     queue: string,
@@ -421,6 +425,8 @@ export interface TaskStore {
       workflowStep?: WorkflowStepEnd | undefined;
       /** A lifecycle event body appended to the queue's event log with the cancel, when it cancels. */
       event?: string | undefined;
+      /** A claimed task is cancelled too, its claim ended. */
+      running?: boolean | undefined;
     },
   ): Promise<TaskData | null>;
 

@@ -20,6 +20,7 @@ import { backendSettleCases } from "./cases/backend-settle.js";
 import { backendStorageCases } from "./cases/backend-storage.js";
 import { backendWorkflowCases } from "./cases/backend-workflows.js";
 import { cancelDeleteCases } from "./cases/cancel-delete.js";
+import { cancelRunningCases } from "./cases/cancel-running.js";
 import { chainingCases } from "./cases/chaining.js";
 import { clearStatsCases } from "./cases/clear-stats.js";
 import { concurrencyCases } from "./cases/concurrency.js";
@@ -67,6 +68,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   eventCases,
   waitForCases,
   cancelDeleteCases,
+  cancelRunningCases,
   clearStatsCases,
   scheduleCases,
   cronCases,

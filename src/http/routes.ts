@@ -334,11 +334,14 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "POST",
     path: "/{queue}/tasks/{id}/cancel",
-    summary: "Cancel a task that has not started",
+    summary:
+      "Cancel a task that has not started (a running one needs force: its signal fires at its worker's next renewal, and its outcome is discarded)",
     mutating: true,
+    body: z.strictObject({ force: z.boolean().optional() }).default({}),
     handle: async (c) => {
       await taskOr404(c.queue, c.params.id!);
-      return (await c.queue.cancel(c.params.id!)).toJSON();
+      const options = c.body.force === undefined ? {} : { force: c.body.force };
+      return (await c.queue.cancel(c.params.id!, options)).toJSON();
     },
   }),
   route({

@@ -9,10 +9,10 @@
  * (retries and chained tasks that are due at once included); a task that
  * waits for a time runs when its time comes, on the backend's clock.
  */
-import type { Backend, InlineProcessing } from "../backends/backend.js";
+import type { Backend, ClaimedTask, InlineProcessing } from "../backends/backend.js";
 import type { Timer } from "../clock.js";
 import { SheppyError } from "../errors.js";
-import { AttemptPipeline } from "../execution/attempt-pipeline.js";
+import { type Attempt, type AttemptEnd, AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { inSandboxThread } from "../execution/sandbox-thread-mark.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
@@ -28,6 +28,8 @@ import { MinHeap } from "../util/min-heap.js";
 const DRAIN_BATCH = 100;
 
 const runners = new WeakMap<Backend, InlineRunner>();
+
+const runningKey = (queue: string, id: string) => `${queue}\u0000${id}`;
 
 /** The inline runner of `backend` (one per backend instance), or `undefined` when it runs nothing inline. */
 export function inlineRunnerFor(backend: Backend): InlineRunner | undefined {
@@ -61,6 +63,8 @@ export class InlineRunner {
     string,
     { times: MinHeap<null>; timer?: Timer | undefined; at?: number | undefined }
   >();
+  /** The attempts running now, by queue and id (an inline attempt renews no claim to hear of a cancel). */
+  readonly #running = new Map<string, Attempt>();
   /** Queues with a drain scheduled or running (a notification then needs no new one). */
   readonly #busy = new Set<string>();
   readonly #logger: Logger;
@@ -88,7 +92,7 @@ export class InlineRunner {
       const claimed = await this.backend.claim(queue, DRAIN_BATCH);
       if (claimed.length === 0) return;
       for (const claim of claimed) {
-        const end = await pipeline.process(claim);
+        const end = await this.#process(pipeline, queue, claim);
         if (end?.result === "unsettled")
           this.#logger.error(
             { err: end.settleError, queue, taskId: claim.record.id },
@@ -96,6 +100,30 @@ export class InlineRunner {
           );
       }
     }
+  }
+
+  /** Admits and runs one claim, known by its queue and id while it runs (see `interrupt`). */
+  async #process(
+    pipeline: AttemptPipeline,
+    queue: string,
+    claim: ClaimedTask,
+  ): Promise<AttemptEnd | null> {
+    const { admitted, deferrals } = await pipeline.admit([claim]);
+    await deferrals;
+    if (admitted.length === 0) return null;
+    const attempt = pipeline.start(claim);
+    const key = runningKey(queue, claim.record.id);
+    this.#running.set(key, attempt);
+    try {
+      return await attempt.settled;
+    } finally {
+      if (this.#running.get(key) === attempt) this.#running.delete(key);
+    }
+  }
+
+  /** Fires the signal of the attempt of `id` in `queue` this runner is running, if any. */
+  interrupt(queue: string, id: string, reason: Error): void {
+    this.#running.get(runningKey(queue, id))?.interrupt(reason);
   }
 
   #drainSoon(queue: string): void {

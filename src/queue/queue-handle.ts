@@ -16,4 +16,6 @@ export interface QueueHandle {
   connect(): Promise<Backend>;
   /** Runs what is claimable now when the backend processes tasks inline; otherwise nothing. */
   runInline(): Promise<void>;
+  /** Fires the signal of `id`'s attempt with `reason` when this process runs it inline; otherwise nothing. */
+  interruptInline(id: string, reason: Error): void;
 }

@@ -6,15 +6,15 @@
 import type { Backend, QueueStats, SqlTransaction } from "../backends/backend.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, isoAt, systemClock } from "../clock.js";
-import { InvalidOptionError, TaskCancellationError, TaskStateError } from "../errors.js";
+import { InvalidOptionError, TaskStateError } from "../errors.js";
 import { defaultTaskMetrics } from "../observability/task-metrics.js";
 import {
   type ConcurrencyOptions,
   checkConcurrencyOptions,
   checkQueueConcurrencyLimit,
 } from "../task/concurrency.js";
-import { describeGiven, quoteText } from "../task/describe-value.js";
-import { eventBody, type QueueEvent } from "../task/lifecycle-event.js";
+import { describeGiven } from "../task/describe-value.js";
+import type { QueueEvent } from "../task/lifecycle-event.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import { checkPriority } from "../task/priority.js";
 import {
@@ -23,9 +23,7 @@ import {
   type Task,
   type TaskData,
 } from "../task/task-record.js";
-import { expiryOf } from "../task/ttl.js";
 import type { FinishedWorkflowStatus, Workflow } from "../task/workflow-record.js";
-import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { AddBatcher, MAX_COALESCED_ADD } from "./add-batcher.js";
 import { addOptionsFor } from "./add-events.js";
@@ -36,6 +34,7 @@ import {
   reportsOutcome,
 } from "./add-reported.js";
 import { stopBackendUsers } from "./backend-users.js";
+import { type CancelOptions, cancelTask } from "./cancel-api.js";
 import type { CronDefinition } from "./cron.js";
 import { listCrons, registerCron, removeCron, removeCronById } from "./cron-api.js";
 import type { CronEvery, CronOptions } from "./cron-schedule.js";
@@ -78,6 +77,7 @@ import {
   workflowIdOf,
 } from "./workflow-api.js";
 
+export type { CancelOptions } from "./cancel-api.js";
 export type { AddResult, DedupeOptions } from "./dedupe-options.js";
 export type { ListTasksOptions, TaskList } from "./list-tasks.js";
 export type { RedriveStatus, RetryAllOptions, RetryAllResult } from "./retry-all.js";
@@ -808,67 +808,23 @@ export class Queue implements QueueHandle {
     return events;
   }
 
-  /** Cancels a task that has not started; returns its `cancelled` record. Throws `TaskCancellationError` otherwise. */
-  cancel<T extends Task<unknown>>(task: T): Promise<CancelledTask<T>>;
-  cancel(ref: TaskRef): Promise<Task<unknown, "cancelled">>;
-  async cancel(ref: TaskRef): Promise<Task> {
-    const id = idOf(ref, "queue.cancel()");
-    const backend = await this.connect();
-    let current = (await backend.getTasks(this.name, [id])).get(id);
-    if (
-      current &&
-      isResumeTaskName(current.name) &&
-      (await backend.runningWorkflows(this.name, [current.workflowId ?? ""])).size > 0
-    ) {
-      // Cancelling it would leave its workflow running with nothing to move it on. Once the
-      // workflow has ended (cancelled, say) the resume has nothing left to do: it cancels as any task.
-      throw new TaskCancellationError(
-        `Cannot cancel task ${id}: it resumes workflow ${current.workflowId}; cancel the workflow instead (queue.cancelWorkflow, sheppy workflow cancel)`,
-      );
-    }
-    if (current && current.finishedAt === null) {
-      // The cancelled record expires by its task's error retention, resolved here from its options.
-      const at = this.clock.now();
-      const expiresAt = expiryOf(
-        { status: "cancelled", finishedAt: isoAt(at), config: current.config },
-        backend.retention,
-        at,
-      );
-      // A workflow's step ends as a step: its workflow goes on without it.
-      const workflow = workflowOfStep(current);
-      const resume =
-        workflow === null ? null : resumeTaskFor(workflow, current.workflowId!, id, at);
-      const workflowStep =
-        resume === null
-          ? undefined
-          : {
-              workflowId: current.workflowId!,
-              resume,
-              ...(backend.eventCap > 0 ? { resumeEvent: eventBody("added", resume, at) } : {}),
-            };
-      const event =
-        backend.eventCap > 0
-          ? eventBody("cancelled", { ...current, status: "cancelled", finishedAt: isoAt(at) }, at)
-          : undefined;
-      const cancelled = await backend.cancel(this.name, id, {
-        at,
-        expiresAt,
-        workflowStep,
-        ...(event ? { event } : {}),
-      });
-      if (cancelled) return await decodeTask(cancelled);
-      current = (await backend.getTasks(this.name, [id])).get(id);
-    }
-    if (!current)
-      throw new TaskCancellationError(
-        `Cannot cancel task ${id}: queue '${this.name}' has no such task`,
-      );
-    if (current.finishedAt !== null) {
-      throw new TaskCancellationError(
-        `Cannot cancel task ${id}: it has already finished (${current.status})`,
-      );
-    }
-    throw new TaskCancellationError(`Cannot cancel task ${id}: it is already running`);
+  /**
+   * Cancels a task that has not started; returns its `cancelled` record.
+   * With `force`, a running task too: its record is `cancelled` at once, its
+   * concurrency slot freed, and at its worker's next lease renewal its
+   * AbortSignal fires with a `TaskCancelledError` and its outcome is
+   * discarded. Throws `TaskCancellationError` when it cannot: unknown,
+   * finished, or running without `force`.
+   */
+  cancel<T extends Task<unknown>>(task: T, options?: CancelOptions): Promise<CancelledTask<T>>;
+  cancel(ref: TaskRef, options?: CancelOptions): Promise<Task<unknown, "cancelled">>;
+  async cancel(ref: TaskRef, options?: CancelOptions): Promise<Task> {
+    return await decodeTask(await cancelTask(this, ref, options));
+  }
+
+  /** @internal Fires the signal of `id`'s attempt when this process runs it inline (`memory://`); otherwise nothing. */
+  interruptInline(id: string, reason: Error): void {
+    this.#inline?.interrupt(this.name, id, reason);
   }
 
   /** Deletes a finished task's record. `false` for an unknown task; an unfinished task must be cancelled first. */
@@ -878,10 +834,10 @@ export class Queue implements QueueHandle {
     if (await backend.deleteTask(this.name, id)) return true;
     const current = (await backend.getTasks(this.name, [id])).get(id);
     if (current) {
-      // A running task cannot be cancelled: pointing at cancel would send the caller in a circle.
+      // A running task is cancelled only when forced: the plain advice would send the caller in a circle.
       const instead =
         current.status === "processing"
-          ? "wait until it finishes (a running task cannot be cancelled)"
+          ? "wait until it finishes, or cancel it with { force: true } first"
           : "cancel it first";
       throw new TaskStateError(
         `Cannot delete task ${id} while it is ${current.status}: ${instead}`,

@@ -7,6 +7,7 @@
  * run's `background` signal aborts.
  */
 import { systemClock } from "../clock.js";
+import type { Queue } from "../queue/queue.js";
 import { runCronManager } from "./cron-manager.js";
 import { DeclaredCrons } from "./declared-crons.js";
 import { runExpirySweeper } from "./expiry-sweeper.js";
@@ -97,17 +98,28 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
       onError: reportFailures("expiry", "cannot delete expired records; will try again"),
     }),
   );
-  if (options.processing && queues.some((q) => q.backend.capabilities.leases)) {
-    loops.push(startLeaseKeeper(context, run));
-  }
+  if (options.processing) loops.push(startLeaseKeeper(context, run));
   return { loops, firstLook };
+}
+
+/** Which of `ids` the backend holds as cancelled (none, when it cannot be read). */
+async function cancelledAmong(queue: Queue, ids: readonly string[]): Promise<Set<string>> {
+  try {
+    const records = await queue.backend.getTasks(queue.name, ids);
+    return new Set(ids.filter((id) => records.get(id)?.status === "cancelled"));
+  } catch {
+    return new Set();
+  }
 }
 
 function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
   const { queues, options, flights, events } = context;
   const { logger } = options;
   return runLeaseKeeper({
-    queues: queues.filter((q) => q.backend.capabilities.leases),
+    // Every queue's claims are renewed, so a worker hears of a task cancelled (or deleted) while it
+    // runs; only backends with leases have claims of dead workers to take over.
+    queues,
+    reclaimQueues: queues.filter((q) => q.backend.capabilities.leases),
     // Leases are a matter of real time (the server's), whatever clock the tasks see.
     clock: systemClock,
     heartbeatMs: options.heartbeatMs,
@@ -117,12 +129,24 @@ function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
     signal: run.background.signal,
     claimsIn: (queue) => flights.claimsIn(queue),
     onLost: (queue, ids) => {
-      const running = flights.signalLost(queue, ids);
+      const running = flights.markLost(queue, ids);
       if (running.length === 0) return;
-      logger.warn(
-        { queue: queue.name, tasks: running },
-        "running tasks are no longer this worker's: another worker took them over (their claims were not renewed in time), they were deleted or their queue cleared, or the backend lost what it held (a server restarted without its data); their outcomes will be discarded",
-      );
+      // Which were cancelled while they ran: their signal says so, and that is no fault to warn of.
+      void cancelledAmong(queue, running).then((cancelled) => {
+        flights.interruptLost(queue, running, cancelled);
+        const taken = running.filter((id) => !cancelled.has(id));
+        if (cancelled.size > 0) {
+          logger.info(
+            { queue: queue.name, tasks: [...cancelled] },
+            "running tasks were cancelled; their signal fired, and their outcomes will be discarded",
+          );
+        }
+        if (taken.length === 0) return;
+        logger.warn(
+          { queue: queue.name, tasks: taken },
+          "running tasks are no longer this worker's: another worker took them over (their claims were not renewed in time), they were deleted or their queue cleared, or the backend lost what it held (a server restarted without its data); their outcomes will be discarded",
+        );
+      });
     },
     onExpired: (queue, claims) => settleExpired(context, queue, claims, run),
     onError: (error, during, first) => {

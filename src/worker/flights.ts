@@ -13,7 +13,7 @@
 import type { ClaimedTask, ClaimRef } from "../backends/backend.js";
 import { dueTimeOf } from "../backends/record-route.js";
 import { systemClock } from "../clock.js";
-import { TaskInterruptedError } from "../errors.js";
+import { TaskCancelledError, TaskInterruptedError } from "../errors.js";
 import type { WorkerEventSink } from "../events.js";
 import { type Attempt, type AttemptEnd, AttemptPipeline } from "../execution/attempt-pipeline.js";
 import type { ExecutionEnvironment } from "../execution/execute-task.js";
@@ -39,6 +39,8 @@ interface Flight {
   abandoned: boolean;
   /** Its claim went to another worker: no longer renewed, and reported lost once. */
   lost: boolean;
+  /** Its claim ended because the task was cancelled while it ran. */
+  cancelled?: boolean;
 }
 
 /**
@@ -230,26 +232,44 @@ export class Flights {
   }
 
   /**
-   * Fires the AbortSignal of `queue`'s running attempts among `ids`: their
-   * claim went to another worker, so their outcome will be refused; a
-   * cooperative task stops wasting work (a sandboxed one is stopped outright).
-   * Returns the ids that were still running. A lost claim is not renewed
-   * again, so each is reported once, not at every heartbeat while its
-   * function goes on.
+   * Marks `queue`'s attempts among `ids` lost: their claim is not this
+   * worker's any more, so their outcome will be refused. A lost claim is not
+   * renewed again, so each is reported once, not at every heartbeat while its
+   * function goes on. Returns the ids still running.
    */
-  signalLost(queue: Queue, ids: readonly string[]): string[] {
+  markLost(queue: Queue, ids: readonly string[]): string[] {
     const lost = new Set(ids);
     const running: string[] = [];
     for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
       if (flight.lost || !lost.has(flight.attempt.id)) continue;
       flight.lost = true;
-      if (flight.finished) continue;
-      running.push(flight.attempt.id);
-      flight.attempt.interrupt(
-        new TaskInterruptedError("this worker lost the task's claim; another worker runs it now"),
-      );
+      if (!flight.finished) running.push(flight.attempt.id);
     }
     return running;
+  }
+
+  /**
+   * Fires the AbortSignal of `queue`'s lost attempts among `ids` that still
+   * run, so a cooperative task stops wasting work (a sandboxed one is stopped
+   * outright): with a `TaskCancelledError` for those in `cancelled` (the task
+   * was cancelled while it ran), else a `TaskInterruptedError` (another
+   * worker runs it now, or it is gone).
+   */
+  interruptLost(queue: Queue, ids: readonly string[], cancelled: ReadonlySet<string>): void {
+    const lost = new Set(ids);
+    for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
+      const { id } = flight.attempt;
+      if (!flight.lost || !lost.has(id)) continue;
+      if (cancelled.has(id)) flight.cancelled = true;
+      if (flight.finished) continue;
+      flight.attempt.interrupt(
+        cancelled.has(id)
+          ? new TaskCancelledError(id)
+          : new TaskInterruptedError(
+              "this worker lost the task's claim; another worker runs it now",
+            ),
+      );
+    }
   }
 
   /** When `claim` (just reclaimed) is one of this worker's own attempts, it keeps running under the new fence; `true` then. */
@@ -309,10 +329,7 @@ export class Flights {
     const about = { queue, taskId: record.id, task: record.name, status: record.status };
     if (end.result === "settled") this.metrics.landed(queue, record, end.durationMs);
     if (end.result === "lost") {
-      this.options.logger.warn(
-        about,
-        "this task was no longer this worker's when its outcome was to be stored (another worker took it over, it was deleted or its queue cleared, or the backend lost what it held: a server restarted without its data); the outcome was discarded",
-      );
+      void this.#reportLost(flight, about);
     } else if (end.result === "unsettled") {
       this.options.logger.error(
         { ...about, err: end.settleError },
@@ -355,6 +372,26 @@ export class Flights {
     }
     this.#landings++;
     for (const wake of this.#landingWaiters.splice(0)) wake();
+  }
+
+  /** Logs an outcome the backend refused: at info when the task was cancelled while it ran (asked of the backend when the renewals did not tell), else a warning. */
+  async #reportLost(flight: Flight, about: Record<string, unknown>): Promise<void> {
+    const { logger } = this.options;
+    const id = flight.attempt.id;
+    const cancelled =
+      flight.cancelled ??
+      (await flight.queue.backend.getTasks(flight.queue.name, [id]).then(
+        (records) => records.get(id)?.status === "cancelled",
+        () => false,
+      ));
+    if (cancelled) {
+      logger.info(about, "this task was cancelled while it ran; its outcome was discarded");
+      return;
+    }
+    logger.warn(
+      about,
+      "this task was no longer this worker's when its outcome was to be stored (another worker took it over, it was deleted or its queue cleared, or the backend lost what it held: a server restarted without its data); the outcome was discarded",
+    );
   }
 
   /** Resolves when an attempt lands, or when `signal` aborts. */

@@ -1,9 +1,11 @@
 /**
  * @module worker/lease-keeper
  * One loop per worker, not one timer per task: renews the claims of every
- * attempt this worker has not landed yet, and, less often, takes over claims
- * whose holder stopped renewing them (reclaim), handing them to `onExpired`
- * without waiting for it (settling a takeover must not hold up renewals).
+ * attempt this worker has not landed yet (a renewal also tells which claims
+ * are no longer its own: taken over, cancelled or deleted), and, less often,
+ * takes over claims whose holder stopped renewing them (reclaim), handing
+ * them to `onExpired` without waiting for it (settling a takeover must not
+ * hold up renewals).
  *
  * A renewal that fails (the backend is unreachable) is tried again soon, not
  * a whole interval later, so that once the backend answers again this worker
@@ -20,7 +22,10 @@ import type { Queue } from "../queue/queue.js";
 const RENEW_RETRY_MS = 250;
 
 export interface LeaseKeeperOptions {
+  /** The queues whose claims are renewed. */
   queues: readonly Queue[];
+  /** The queues whose expired claims are taken over (their backend has leases). */
+  reclaimQueues: readonly Queue[];
   clock: Clock;
   heartbeatMs: number;
   reclaimMs: number;
@@ -78,7 +83,7 @@ export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void>
     if (renewFailed || clock.now() - lastReclaim < options.reclaimMs) continue;
     lastReclaim = clock.now();
     let reclaimFailed = false;
-    for (const queue of queues) {
+    for (const queue of options.reclaimQueues) {
       try {
         const expired = await queue.backend.reclaimExpired(queue.name, {
           leaseMs: options.leaseMs,

@@ -3,9 +3,11 @@
  * `sheppy task …` processes add, and the task commands read and change the
  * records. Issue #5, BEHAVIOURS WK-24, WK-26, R-9…R-13.
  */
+
+import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { add, napping, twoSteps } from "../fixtures/cli/tasks.js";
+import { add, nap, napping, twoSteps } from "../fixtures/cli/tasks.js";
 import {
   expectOneLineError,
   json,
@@ -219,6 +221,31 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
     expect(expectOneLineError(gone, 1)).toBe(
       `error: Queue 'cli' has no task ${scheduled.id}: the queue is the one SHEPPY_QUEUE names, and no other was looked in (unset SHEPPY_QUEUE to look in every queue, or pass -q <queue>)`,
     );
+  });
+
+  it("`task cancel` of a running task needs --force; with it the task is cancelled, and its worker fires its signal and discards its outcome", async () => {
+    const queue = new Queue(url, { name: "cli" });
+    try {
+      const t = nap(60_000);
+      await queue.add(t);
+      for (let i = 0; i < 300 && (await queue.getTask(t))?.status !== "processing"; i++)
+        await sleep(50);
+      expect(expectOneLineError(await sheppy("task", "cancel", t.id), 1)).toBe(
+        `error: task ${t.id} is running; pass --force to cancel it (its signal fires at its worker's next lease renewal, and its outcome is discarded)`,
+      );
+      const forced = await sheppy("task", "cancel", t.id, "--force");
+      expect(forced).toMatchObject({ code: 0, stdout: `task ${t.id} cancelled\n` });
+      // Heard at the worker's next renewal (every 5 s by default): its signal fires, the nap ends.
+      await worker.waitFor(
+        (r) =>
+          r.msg === "this task was cancelled while it ran; its outcome was discarded" &&
+          r.taskId === t.id,
+        "the cancelled task's outcome discarded",
+      );
+      expect((await queue.getTask(t))?.status).toBe("cancelled");
+    } finally {
+      await queue.close();
+    }
   });
 
   it("`task schedule --at` takes an ISO time", async () => {

@@ -57,7 +57,6 @@ describe("unknown fields in a change's body", () => {
       "POST /{queue}/pause",
       "POST /{queue}/resume",
       "POST /{queue}/tasks/clear",
-      "POST /{queue}/tasks/{id}/cancel",
       "POST /{queue}/workflows/{id}/cancel",
     ]);
   });

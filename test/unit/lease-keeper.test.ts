@@ -28,6 +28,7 @@ function reportingKeeper(
   const reports: string[] = [];
   const keeper = runLeaseKeeper({
     queues: [queue],
+    reclaimQueues: [queue],
     clock: systemClock,
     heartbeatMs: 5,
     reclaimMs: 60_000,
@@ -71,6 +72,7 @@ describe("lease keeper", () => {
     const settling: ClaimedTask[][] = [];
     const keeper = runLeaseKeeper({
       queues: [queue],
+      reclaimQueues: [queue],
       clock: systemClock,
       heartbeatMs: 10,
       reclaimMs: 10,

@@ -15,7 +15,7 @@ import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
 
 const FINISHED = new Set(["completed", "failed", "crashed", "cancelled"]);
-const CANCELLABLE = new Set(["new", "pending", "scheduled", "retrying"]);
+const CANCELLABLE = new Set(["new", "pending", "scheduled", "retrying", "processing"]);
 
 export function TaskDetail({ queue, id }: { queue: string; id: string }) {
   const task = useLoad(() => api.task(queue, id), `${queue}|${id}`);
@@ -87,7 +87,20 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
             </button>
           )}
           {CANCELLABLE.has(data.status) && (
-            <button type="button" onClick={act("Cancel", () => api.cancel(queue, id))}>
+            <button
+              type="button"
+              onClick={act("Cancel", () => {
+                const force = data.status === "processing";
+                if (
+                  force &&
+                  !confirm(
+                    "This task is running. Cancel it? Its signal fires and whatever it does from now on is discarded.",
+                  )
+                )
+                  return null;
+                return api.cancel(queue, id, force);
+              })}
+            >
               Cancel
             </button>
           )}

@@ -286,6 +286,7 @@ export class MemoryBackend implements Backend {
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
       event?: string | undefined;
+      running?: boolean | undefined;
     },
   ): Promise<TaskData | null> {
     const state = this.#state(queue);
@@ -297,7 +298,7 @@ export class MemoryBackend implements Backend {
       cancellation.at,
       cancellation.expiresAt,
       changes,
-      cancellation.workflowStep,
+      cancellation,
       resumed,
     );
     const resumeEvent = resumed.added ? cancellation.workflowStep?.resumeEvent : undefined;

@@ -209,17 +209,23 @@ function stepEnded(
   return true;
 }
 
-/** Whether `id` waits to run, claimable or for a time, and is not claimed: what a cancel cancels. */
-function isCancellable(state: MemoryQueueState, id: string): boolean {
+/**
+ * Whether `id` waits to run, claimable or for a time, and is not claimed —
+ * or, with `running`, is claimed: what a cancel cancels.
+ */
+function isCancellable(state: MemoryQueueState, id: string, running: boolean): boolean {
   const entry = state.entries.get(id);
-  if (!entry || entry.record.finishedAt !== null || entry.claimFence !== 0) return false;
+  if (!entry || entry.record.finishedAt !== null) return false;
+  if (entry.claimFence !== 0) return running;
   return state.isWaitingForClaim(entry) || state.due.has(id);
 }
 
 /**
- * Cancels a claimable or waiting task that is not claimed; returns its
- * cancelled record, or `null`. `resumed` is set when the cancel ended the
- * last step of a workflow and added its resume.
+ * Cancels a claimable or waiting task that is not claimed — or, with
+ * `running`, a claimed one, whose claim ends (its slot is freed; its
+ * holder's renewal and settle find it lost); returns its cancelled record,
+ * or `null`. `resumed` is set when the cancel ended the last step of a
+ * workflow and added its resume.
  */
 export function cancelTask(
   state: MemoryQueueState,
@@ -227,12 +233,16 @@ export function cancelTask(
   at: number,
   expiresAt: number | null,
   changes: Changes,
-  workflowStep?: WorkflowStepEnd,
+  options: { workflowStep?: WorkflowStepEnd | undefined; running?: boolean | undefined } = {},
   resumed?: { added: boolean },
 ): TaskData | null {
-  if (!isCancellable(state, id)) return null;
+  const { workflowStep } = options;
+  if (!isCancellable(state, id, options.running === true)) return null;
   const entry = state.entries.get(id)!;
+  const wasClaimed = entry.claimFence !== 0;
   state.unlink(id, entry);
+  // A freed slot or room under a cap: a held task or a waiting claim may go on.
+  if (wasClaimed) changes.claimable = true;
   const cancelled: TaskData = { ...entry.record, status: "cancelled", finishedAt: isoAt(at) };
   entry.record = cancelled;
   if (expiresAt !== null) state.expireAt(entry, expiresAt, cancelled.status);
@@ -286,7 +296,9 @@ export function cancelWorkflow(
   const bodies = cancellation.events;
   if (bodies && state.workflows.get(id, now)?.record.status === "running") {
     // Every step it cancels must have its event: one missing was added after the caller's read.
-    const unknown = waitedFor.some((stepId) => !bodies.has(stepId) && isCancellable(state, stepId));
+    const unknown = waitedFor.some(
+      (stepId) => !bodies.has(stepId) && isCancellable(state, stepId, false),
+    );
     if (unknown) return { result: "stale", changes, events };
   }
   const result = state.workflows.cancel(id, cancellation.at, cancellation.expiresAt, now);

@@ -10,6 +10,7 @@ import { type RecordRow, readRecordRow } from "../sql/stored-columns.js";
 export {
   CLAIMABLE,
   CLAIMED,
+  cancellable,
   DUE,
   FINISHED,
   HELD,

@@ -26,6 +26,7 @@ import { writePlan } from "./plan-writes.js";
 import {
   CLAIMABLE,
   CLAIMED,
+  cancellable,
   DUE,
   FINISHED,
   HELD,
@@ -197,10 +198,12 @@ SELECT due_at FROM %SCHEMA%.tasks WHERE queue = $1 AND state = ${DUE} ORDER BY d
 /** A claimable or due row, not claimed, becomes cancelled (finished at $3, expiring at $4). */
 const CANCEL = `
 WITH cancelled AS (
+  -- $11: a claimed row too; its claim ends (the holder's renewal and settle find it lost).
   UPDATE %SCHEMA%.tasks
   SET state = ${FINISHED}, status = 'cancelled', finished_at = $3, seq = NULL, due_at = NULL,
-      expires_at = $4, req = $5
-  WHERE queue = $1 AND id = $2 AND state IN (${CLAIMABLE}, ${DUE}, ${HELD})
+      expires_at = $4, req = $5, lease_at = NULL, suspect_lease = NULL, suspect_at = NULL
+  WHERE queue = $1 AND id = $2
+    AND (state IN (${CLAIMABLE}, ${DUE}, ${HELD}) OR ($11::boolean AND state = ${CLAIMED}))
   RETURNING ${RECORD_COLUMNS}
 ), events AS (
   -- $8: the cancel's event body, appended when it cancels; $9 cap, $10 channel (./event-log.ts).
@@ -211,7 +214,12 @@ SELECT ${RECORD_COLUMNS} FROM cancelled
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL FROM (SELECT pg_notify($6, $7) FROM cancelled) n
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL FROM events WHERE n < 0`;
+SELECT NULL, NULL, NULL, NULL, NULL FROM events WHERE n < 0
+UNION ALL
+-- Under a queue cap an ended claim makes room: a waiting claim looks again ($12: the work channel).
+SELECT NULL, NULL, NULL, NULL, NULL FROM (
+  SELECT pg_notify($12, $1) FROM cancelled
+  WHERE $11::boolean AND EXISTS (SELECT 1 FROM %SCHEMA%.queue_caps q WHERE q.queue = $1)) w`;
 
 /** The row an earlier send of the same cancel cancelled (its reply lost). */
 const CANCELLED_BY = `
@@ -412,6 +420,7 @@ export class TaskStore {
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
       event?: string | undefined;
+      running?: boolean | undefined;
     },
   ): Promise<TaskData | null> {
     this.session.assertConnected();
@@ -442,6 +451,8 @@ export class TaskStore {
             finishedPayloads(queue, [id])[0],
             cancellation.event ?? null,
             ...this.events.appendValues,
+            cancellation.running === true,
+            this.session.channels.work,
           ]);
           return cancelled?.id ? (cancelled as RecordRow) : null;
         });
@@ -457,7 +468,12 @@ export class TaskStore {
     tx: Tx,
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null; event?: string | undefined },
+    cancellation: {
+      at: number;
+      expiresAt: number | null;
+      event?: string | undefined;
+      running?: boolean | undefined;
+    },
     step: WorkflowStepEnd,
     token: string,
   ): Promise<RecordRow | null> {
@@ -465,7 +481,7 @@ export class TaskStore {
       this.session.sql(LOCK_STEP),
       [queue, id],
     );
-    if (!row || (row.state !== CLAIMABLE && row.state !== DUE && row.state !== HELD)) return null;
+    if (!row || !cancellable(row.state, cancellation.running === true)) return null;
     const cancelled: TaskData = {
       ...readRow(row, this.now()),
       status: "cancelled",

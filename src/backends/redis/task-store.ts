@@ -291,6 +291,7 @@ export class TaskStore {
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
       event?: string | undefined;
+      running?: boolean | undefined;
     },
   ): Promise<TaskData | null> {
     const k = this.session.keys(queue);
@@ -328,6 +329,7 @@ export class TaskStore {
         this.eventCap,
         this.eventCap > 0 ? (cancellation.event ?? "") : "",
         resumeEvent,
+        cancellation.running ? "1" : "0",
       ],
     )) as (string | null)[] | null;
     if (!row) return null;

@@ -25,6 +25,11 @@ export const FINISHED = 3;
  */
 export const HELD = 4;
 
+/** Whether a row in `state` can be cancelled: it waits to run, or, with `running`, it is claimed. */
+export function cancellable(state: number, running: boolean): boolean {
+  return state === CLAIMABLE || state === DUE || state === HELD || (running && state === CLAIMED);
+}
+
 /** The columns a record is read from, as statements select them. */
 export const RECORD_COLUMNS = "id, data, status, started_at, finished_at";
 

@@ -20,6 +20,7 @@ import { emptyPlan, endStep } from "../sql/settle-plan.js";
 import {
   CLAIMABLE,
   CLAIMED,
+  cancellable,
   DUE,
   FINISHED,
   HELD,
@@ -84,11 +85,12 @@ const PROMOTE = `
 UPDATE tasks SET state = ${CLAIMABLE}, status = 'pending', due_at = NULL, seq = ?
 WHERE queue = ? AND id = ?`;
 
+// The last parameter (1): a claimed row too; its claim ends (the holder's renewal and settle find it lost).
 const CANCEL = `
 UPDATE tasks
 SET state = ${FINISHED}, status = 'cancelled', finished_at = ?, seq = NULL, due_at = NULL,
-    expires_at = ?
-WHERE queue = ? AND id = ? AND state IN (${CLAIMABLE}, ${DUE}, ${HELD})
+    expires_at = ?, lease_at = NULL, suspect_lease = NULL, suspect_at = NULL
+WHERE queue = ? AND id = ? AND (state IN (${CLAIMABLE}, ${DUE}, ${HELD}) OR (? AND state = ${CLAIMED}))
 RETURNING ${RECORD_COLUMNS}`;
 
 const READ_STEP = `SELECT ${RECORD_COLUMNS}, state, settled_fence FROM tasks WHERE queue = ? AND id = ?`;
@@ -215,6 +217,7 @@ export class TaskStore {
       expiresAt: number | null;
       workflowStep?: WorkflowStepEnd | undefined;
       event?: string | undefined;
+      running?: boolean | undefined;
     },
   ): Promise<TaskData | null> {
     this.db.assertConnected();
@@ -236,8 +239,9 @@ export class TaskStore {
     if (!done) return null;
     this.events.announce(queue, appended);
     const record = readRow(done.row, this.now());
-    // Cancelling a task of a concurrency key may have freed its slot for a held task.
-    if (record.concurrencyKey !== null) this.signals.announceWork(queue);
+    // Cancelling a task of a concurrency key may have freed its slot for a held task; ending a
+    // claim makes room under a queue cap.
+    if (record.concurrencyKey !== null || cancellation.running) this.signals.announceWork(queue);
     this.signals.announceFinished(queue, done.finished);
     return record;
   }
@@ -245,11 +249,17 @@ export class TaskStore {
   #cancelTask(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null },
+    cancellation: { at: number; expiresAt: number | null; running?: boolean | undefined },
   ): { row: RecordRow; finished: string[]; resumed?: boolean } | null {
     const row = this.db
       .statement(CANCEL)
-      .get(isoAt(cancellation.at), cancellation.expiresAt, queue, id) as RecordRow | undefined;
+      .get(
+        isoAt(cancellation.at),
+        cancellation.expiresAt,
+        queue,
+        id,
+        cancellation.running ? 1 : 0,
+      ) as RecordRow | undefined;
     if (row) logFinished(this.db, queue, [id]);
     return row ? { row, finished: [id] } : null;
   }
@@ -262,13 +272,13 @@ export class TaskStore {
   #cancelStep(
     queue: string,
     id: string,
-    cancellation: { at: number; expiresAt: number | null },
+    cancellation: { at: number; expiresAt: number | null; running?: boolean | undefined },
     step: WorkflowStepEnd,
   ): { row: RecordRow; finished: string[]; resumed: boolean } | null {
     const row = this.db.statement(READ_STEP).get(queue, id) as
       | (RecordRow & { state: number; settled_fence: number })
       | undefined;
-    if (!row || (row.state !== CLAIMABLE && row.state !== DUE && row.state !== HELD)) return null;
+    if (!row || !cancellable(row.state, cancellation.running === true)) return null;
     const cancelled: TaskData = {
       ...readRow(row, this.now()),
       status: "cancelled",

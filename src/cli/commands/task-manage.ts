@@ -5,7 +5,12 @@
  * `--all failed,crashed` names the statuses.
  */
 import type { Command } from "commander";
-import { CliUsageError, TaskNotFoundError, TaskStateError } from "../../errors.js";
+import {
+  CliUsageError,
+  TaskCancellationError,
+  TaskNotFoundError,
+  TaskStateError,
+} from "../../errors.js";
 import { REDRIVE_STATUSES, type RedriveStatus } from "../../queue/retry-all.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
@@ -142,12 +147,29 @@ function addRetry(group: Command): void {
 function addCancel(group: Command): void {
   const command = group
     .command("cancel")
-    .description("cancel a task that has not started")
-    .argument("<id>", "task id", nonEmptyId);
+    .description("cancel a task that has not started; --force: a running one too")
+    .argument("<id>", "task id", nonEmptyId)
+    .option(
+      "--force",
+      "also cancel a running task: its signal fires at its worker's next lease renewal, and its outcome is discarded",
+    );
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<QueueSettings>();
-    const cancelled = await withQueueOf(settings, id, queueGiven(cmd), (queue) => queue.cancel(id));
+    const settings = cmd.optsWithGlobals<QueueSettings & { force?: boolean }>();
+    const force = settings.force ?? false;
+    const cancelled = await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
+      try {
+        return await queue.cancel(id, { force });
+      } catch (error) {
+        // The same refusal, naming the flag rather than the library's `{ force: true }`.
+        if (error instanceof TaskCancellationError && / already running /.test(error.message)) {
+          throw new TaskCancellationError(
+            `task ${id} is running; pass --force to cancel it (its signal fires at its worker's next lease renewal, and its outcome is discarded)`,
+          );
+        }
+        throw error;
+      }
+    });
     if (settings.format === "json") printJson(cancelled.toJSON());
     else print(`task ${id} cancelled`);
   });

@@ -302,10 +302,10 @@ export function cancelDeleteCases(h: ContractHarness): void {
         await expect(queue.delete(t)).rejects.toThrow(TaskStateError);
         await expect(queue.delete(t)).rejects.toThrow(/cancel it first/);
       }
-      // A running task cannot be cancelled either: the message does not send the caller there.
+      // A running task is cancelled only when forced: the message says so.
       await expect(queue.delete(claimed)).rejects.toThrow(TaskStateError);
       await expect(queue.delete(claimed)).rejects.toThrow(
-        /while it is processing: wait until it finishes \(a running task cannot be cancelled\)$/,
+        /while it is processing: wait until it finishes, or cancel it with \{ force: true \} first$/,
       );
       expect((await queue.getTask(pending))?.status).toBe("pending");
       expect((await queue.getTask(scheduled))?.status).toBe("scheduled");

@@ -102,6 +102,21 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("POST", `/${q}/tasks/clear`, {})).body).toEqual({ removed: 1 });
     });
 
+    it("a running task: cancel without force is 409 naming force; with { force: true } it is cancelled", async () => {
+      const { queue, q, call } = api();
+      const t = add(2, 2);
+      await queue.add(t);
+      const backend = await queue.connect();
+      await backend.claim(q, 1);
+      const refused = await call("POST", `/${q}/tasks/${t.id}/cancel`, {});
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatch(/already running .*force: true/);
+      expect((await call("POST", `/${q}/tasks/${t.id}/cancel`, { force: "yes" })).status).toBe(400);
+      const cancelled = await call("POST", `/${q}/tasks/${t.id}/cancel`, { force: true });
+      expect(cancelled).toMatchObject({ status: 200, body: { id: t.id, status: "cancelled" } });
+      expect((await queue.getTask(t))?.status).toBe("cancelled");
+    });
+
     it("a task given fewer arguments than its function declares is added, with a warning saying so", async () => {
       const { queue, q, call } = api();
       const added = await call("POST", `/${q}/tasks`, { name: "http-api.add" });

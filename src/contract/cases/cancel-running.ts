@@ -1,0 +1,197 @@
+/**
+ * Cancelling a running task (`cancel(task, { force: true })`): the record is
+ * `cancelled` at once and its claim ends — the holder's renewal reports it
+ * lost, its settle writes nothing, its concurrency slot and its place under
+ * a queue cap are free — and the holder fires the task's AbortSignal with a
+ * `TaskCancelledError`, discarding whatever the function returns.
+ */
+
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { describe, expect, it } from "vitest";
+import type { Backend } from "../../backends/backend.js";
+import {
+  currentTask,
+  TaskCancellationError,
+  TaskCancelledError,
+  type TaskData,
+  task,
+} from "../../index.js";
+import type { ContractHarness } from "../harness.js";
+import { finishedRecord, settleClaim } from "../support/records.js";
+import { PerTest, sleep, until } from "../support/until.js";
+
+const item = task({ name: "cancel-running.item" }, (n: number) => n);
+const data = (n: number, key?: string): TaskData => ({
+  ...item(n).toJSON(),
+  status: "pending",
+  ...(key === undefined ? {} : { concurrencyKey: key, concurrencyLimit: 1 }),
+});
+const HOUR = 3_600_000;
+
+/** What each test's running task saw: the reason its signal fired with, and whether it returned. */
+const seen = new PerTest(() => ({ started: 0, reasons: [] as unknown[], returned: 0 }));
+
+/** Runs until its signal fires (then returns anyway, as a task that ignores the reason might), or 10 s. */
+const longRunning = task({ name: "cancel-running.long" }, async (token: string) => {
+  const state = seen.get(token);
+  state.started++;
+  const { signal } = currentTask();
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 10_000);
+    signal.addEventListener(
+      "abort",
+      () => {
+        state.reasons.push(signal.reason);
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+  state.returned++;
+  return "finished anyway";
+});
+const quick = task({ name: "cancel-running.quick" }, (n: number) => n * 2);
+
+export function cancelRunningCases(h: ContractHarness): void {
+  const setup = async (): Promise<{ backend: Backend; q: string }> => ({
+    backend: await h.backend(),
+    q: h.queue().name,
+  });
+
+  describe("backend: cancelling a claimed task", () => {
+    it("C-5 cancel without `running` leaves a claimed task alone; with it, the record is cancelled (its start kept), its renewal is lost and its settle writes nothing", async () => {
+      const { backend, q } = await setup();
+      const d = data(1);
+      await backend.add(q, [d]);
+      const [claim] = await backend.claim(q, 1);
+      const at = Date.now();
+      expect(await backend.cancel(q, d.id, { at, expiresAt: null })).toBeNull();
+      const cancelled = await backend.cancel(q, d.id, {
+        at,
+        expiresAt: at + HOUR,
+        running: true,
+      });
+      expect(cancelled?.status).toBe("cancelled");
+      expect(cancelled?.finishedAt).toBe(new Date(at).toISOString());
+      expect(cancelled?.startedAt).toBe(claim!.record.startedAt);
+      expect(await backend.renew(q, [{ id: d.id, fence: claim!.fence }])).toEqual([d.id]);
+      expect(await settleClaim(backend, q, claim!, finishedRecord(claim!.record))).toBe("lost");
+      expect((await backend.getTasks(q, [d.id])).get(d.id)).toEqual(cancelled);
+      const stats = await backend.getStats(q);
+      expect([stats.processing, stats.cancelled, stats.completed]).toEqual([0, 1, 0]);
+      expect(await backend.reclaimExpired(q, { leaseMs: 0, confirmMs: 0 })).toEqual([]);
+      expect(await backend.claim(q, 1)).toEqual([]);
+      // A second cancel finds it finished.
+      expect(await backend.cancel(q, d.id, { at, expiresAt: null, running: true })).toBeNull();
+      expect(await backend.pruneExpired(q, at + HOUR)).toBe(1);
+    });
+
+    it("C-5 cancelling a claimed task frees its concurrency key's slot: the task held for it becomes claimable", async () => {
+      const { backend, q } = await setup();
+      const [first, second] = [data(1, "k"), data(2, "k")];
+      await backend.add(q, [first, second]);
+      const [claim] = await backend.claim(q, 2);
+      expect(claim?.record.id).toBe(first.id);
+      expect(await backend.claim(q, 1)).toEqual([]);
+      await backend.cancel(q, first.id, { at: Date.now(), expiresAt: null, running: true });
+      const [next] = await backend.claim(q, 1);
+      expect(next?.record.id).toBe(second.id);
+      expect(await settleClaim(backend, q, next!)).toBe("settled");
+    });
+
+    it("C-5 cancelling a claimed task makes room under the queue's cap", async () => {
+      const { backend, q } = await setup();
+      const [first, second] = [data(1), data(2)];
+      await backend.setConcurrencyLimit(q, 1);
+      await backend.add(q, [first, second]);
+      const [claim] = await backend.claim(q, 2);
+      expect(claim?.record.id).toBe(first.id);
+      expect(await backend.claim(q, 1)).toEqual([]);
+      await backend.cancel(q, first.id, { at: Date.now(), expiresAt: null, running: true });
+      const [next] = await backend.claim(q, 1);
+      expect(next?.record.id).toBe(second.id);
+    });
+
+    it("C-8 a racing cancel of a claimed task and its settle: exactly one wins, and the record is the winner's", async () => {
+      const { backend, q } = await setup();
+      for (let round = 0; round < 10; round++) {
+        const d = data(round);
+        await backend.add(q, [d]);
+        const [claim] = await backend.claim(q, 1);
+        const [cancelled, settled] = await Promise.all([
+          backend.cancel(q, d.id, { at: Date.now(), expiresAt: null, running: true }),
+          settleClaim(backend, q, claim!),
+        ]);
+        expect(Number(cancelled !== null) + Number(settled === "settled"), `round ${round}`).toBe(
+          1,
+        );
+        const stored = (await backend.getTasks(q, [d.id])).get(d.id);
+        expect(stored?.status, `round ${round}`).toBe(cancelled ? "cancelled" : "completed");
+      }
+    });
+  });
+
+  describe("cancelling a running task", () => {
+    it("C-5 cancel(task, { force: true }) of a running task: cancelled at once, its signal fires with TaskCancelledError, its outcome is discarded, and the worker goes on", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = longRunning(token);
+      await queue.add(t);
+      const worker = h.worker(queue, { heartbeatInterval: 0.1, leaseTimeout: 5 });
+      const started = once(worker, "task:started");
+      const working = worker.work();
+      await started;
+      await expect(queue.cancel(t)).rejects.toThrow(TaskCancellationError);
+      const cancelled = await queue.cancel(t, { force: true });
+      expect(cancelled.status).toBe("cancelled");
+      expect(cancelled.startedAt).toBeInstanceOf(Date);
+      expect(cancelled.result).toBeNull();
+      const state = seen.get(token);
+      await until(() => state.returned === 1, { what: "the cancelled task's signal to fire" });
+      expect(state.reasons).toHaveLength(1);
+      expect(state.reasons[0]).toBeInstanceOf(TaskCancelledError);
+      expect((state.reasons[0] as Error).message).toContain(t.id);
+      // The worker is still working: a task added now runs.
+      const next = quick(21);
+      await queue.add(next);
+      expect((await queue.waitFor(next, { timeout: 10 })).result).toBe(42);
+      await sleep(50);
+      const stored = await queue.getTask(t);
+      expect(stored?.status).toBe("cancelled");
+      expect(stored?.result).toBeNull();
+      expect(state.started).toBe(1);
+      await worker.close();
+      await working;
+    });
+
+    h.itIfInline("it runs its tasks through a worker, not inline")(
+      "C-5 a task running inline (instant processing) is signalled at once when cancelled with force",
+      async () => {
+        const queue = h.queue({ instantProcessing: true });
+        const token = randomUUID();
+        const t = longRunning(token);
+        const adding = queue.add(t);
+        const state = seen.get(token);
+        await until(() => state.started === 1, { what: "the inline task to start" });
+        const cancelled = await queue.cancel(t, { force: true });
+        expect(cancelled.status).toBe("cancelled");
+        await adding;
+        expect(state.reasons[0]).toBeInstanceOf(TaskCancelledError);
+        expect((await queue.getTask(t))?.status).toBe("cancelled");
+      },
+    );
+
+    it("cancel() refuses options it does not know, and a force that is not a boolean", async () => {
+      const queue = h.queue();
+      const t = quick(1);
+      await expect(queue.cancel(t, { forse: true } as never)).rejects.toThrow(
+        /queue\.cancel\(\): unknown option 'forse'/,
+      );
+      await expect(queue.cancel(t, { force: "yes" } as never)).rejects.toThrow(
+        /queue\.cancel\(\): option force must be true or false, got "yes"/,
+      );
+    });
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * @module queue/cancel-api
+ * `queue.cancel()`: ends a task that has not finished as `cancelled`. By
+ * default only a task that has not started: one a worker holds is refused,
+ * since its function is already doing the work. With `force`, a running task
+ * is cancelled too: its record is `cancelled` at once, its claim ends (its
+ * concurrency slot is free, its place under a queue cap too), and its
+ * holder learns of it at its next lease renewal — the task's AbortSignal
+ * fires with a `TaskCancelledError`, and whatever the function then returns
+ * or throws is discarded. A function that ignores its signal runs on to its
+ * end (a sandboxed one is stopped), so a task that must not overlap a
+ * successor should honour its signal.
+ */
+import { isoAt } from "../clock.js";
+import { InvalidOptionError, TaskCancellationError, TaskCancelledError } from "../errors.js";
+import { describeGiven } from "../task/describe-value.js";
+import { eventBody } from "../task/lifecycle-event.js";
+import type { TaskData } from "../task/task-record.js";
+import { expiryOf } from "../task/ttl.js";
+import { isResumeTaskName, resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
+import type { QueueHandle } from "./queue-handle.js";
+import { idOf, type TaskRef } from "./task-refs.js";
+
+export interface CancelOptions {
+  /** Cancel a running task too: its signal fires at its worker's next lease renewal, and its outcome is discarded. */
+  force?: boolean;
+}
+
+const CANCEL_OPTION_KEYS = ["force"] as const;
+
+function checkCancelOptions(options: CancelOptions | undefined): boolean {
+  checkOptionKeys(options, CANCEL_OPTION_KEYS, "queue.cancel()");
+  const force = options?.force;
+  if (force !== undefined && typeof force !== "boolean") {
+    throw new InvalidOptionError(
+      `queue.cancel(): option force must be true or false, got ${describeGiven(force)}`,
+    );
+  }
+  return force === true;
+}
+
+/** Cancels `ref` in `queue`; returns its `cancelled` record. Throws `TaskCancellationError` when it cannot. */
+export async function cancelTask(
+  queue: QueueHandle,
+  ref: TaskRef,
+  options?: CancelOptions,
+): Promise<TaskData> {
+  const id = idOf(ref, "queue.cancel()");
+  const running = checkCancelOptions(options);
+  const backend = await queue.connect();
+  let current = (await backend.getTasks(queue.name, [id])).get(id);
+  if (
+    current &&
+    isResumeTaskName(current.name) &&
+    (await backend.runningWorkflows(queue.name, [current.workflowId ?? ""])).size > 0
+  ) {
+    // Cancelling it would leave its workflow running with nothing to move it on. Once the
+    // workflow has ended (cancelled, say) the resume has nothing left to do: it cancels as any task.
+    throw new TaskCancellationError(
+      `Cannot cancel task ${id}: it resumes workflow ${current.workflowId}; cancel the workflow instead (queue.cancelWorkflow, sheppy workflow cancel)`,
+    );
+  }
+  if (current && current.finishedAt === null) {
+    // The cancelled record expires by its task's error retention, resolved here from its options.
+    const at = queue.clock.now();
+    const expiresAt = expiryOf(
+      { status: "cancelled", finishedAt: isoAt(at), config: current.config },
+      backend.retention,
+      at,
+    );
+    // A workflow's step ends as a step: its workflow goes on without it.
+    const workflow = workflowOfStep(current);
+    const resume = workflow === null ? null : resumeTaskFor(workflow, current.workflowId!, id, at);
+    const workflowStep =
+      resume === null
+        ? undefined
+        : {
+            workflowId: current.workflowId!,
+            resume,
+            ...(backend.eventCap > 0 ? { resumeEvent: eventBody("added", resume, at) } : {}),
+          };
+    const event =
+      backend.eventCap > 0
+        ? eventBody("cancelled", { ...current, status: "cancelled", finishedAt: isoAt(at) }, at)
+        : undefined;
+    const cancelled = await backend.cancel(queue.name, id, {
+      at,
+      expiresAt,
+      workflowStep,
+      running,
+      ...(event ? { event } : {}),
+    });
+    if (cancelled) {
+      // A task this process runs inline hears of it at once; a worker's, at its next renewal.
+      if (running) queue.interruptInline(id, new TaskCancelledError(id));
+      return cancelled;
+    }
+    current = (await backend.getTasks(queue.name, [id])).get(id);
+  }
+  if (!current)
+    throw new TaskCancellationError(
+      `Cannot cancel task ${id}: queue '${queue.name}' has no such task`,
+    );
+  if (current.finishedAt !== null) {
+    throw new TaskCancellationError(
+      `Cannot cancel task ${id}: it has already finished (${current.status})`,
+    );
+  }
+  throw new TaskCancellationError(
+    `Cannot cancel task ${id}: it is already running (queue.cancel(task, { force: true }) cancels a running task too; its signal fires and its outcome is discarded)`,
+  );
+}
