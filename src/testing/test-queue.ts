@@ -24,6 +24,7 @@ import type { Task } from "../task/task-record.js";
 import type { Workflow } from "../task/workflow-record.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { scheduleCronRuns } from "../worker/cron-manager.js";
+import { DEFAULT_CRON_INTERVAL_S } from "../worker/worker-options.js";
 import { resolveTestQueueOptions, type TestQueueOptions } from "./test-queue-options.js";
 
 /** What a `waitFor` that timed out on tasks nothing ran says to do: a TestQueue has no worker to start. */
@@ -111,14 +112,26 @@ export class TestQueue extends Queue {
 
   /**
    * Runs every scheduled task due by `cutoff` (a `Date`, or seconds from now; default now),
-   * earliest first, and returns their attempts. One its rate limit puts off is scheduled again.
+   * the highest priority first and the earliest due within one, as a worker
+   * claims them, and returns their attempts. One its rate limit puts off is
+   * scheduled again. On a paused queue, or while its concurrency cap is taken
+   * (by a `processAll()` running meanwhile), a due task becomes pending and
+   * waits, as it would for a worker. What they add — retries, chained tasks —
+   * is pending: `processAll()` runs it.
    */
   async processScheduled(cutoff?: Date | number): Promise<Task[]> {
     await this.connect();
     const at = this.#cutoff(cutoff);
     const moved = await this.#memory.promoteDue(this.name, at);
+    const records = await this.#memory.getTasks(this.name, moved);
+    const order = moved
+      .map((id, due) => ({ id, due, priority: records.get(id)?.priority ?? 0 }))
+      .sort((a, b) => b.priority - a.priority || a.due - b.due);
     const processed: Task[] = [];
-    for (const claim of this.#memory.claimIds(this.name, moved)) {
+    for (const { id } of order) {
+      // One at a time, so a cap is judged as the ones before end.
+      const [claim] = this.#memory.claimIds(this.name, [id]);
+      if (!claim) continue;
       const task = await this.#process(claim);
       if (task) processed.push(task);
     }
@@ -137,9 +150,12 @@ export class TestQueue extends Queue {
 
   /**
    * Does what one tick of a worker's cron manager does: schedules the next
-   * `count` runs (default 3) of every cron of this queue after the clock's now,
-   * skipping runs already scheduled. Returns how many runs it added. With a
-   * `TestClock`, advance past a run and `processScheduled()` runs it.
+   * `count` runs (default 3) of every cron of this queue after the clock's
+   * now — and, as a worker with the default `cronInterval` (10 s) does, every
+   * later run due before the tick after next, so a cron of a shorter interval
+   * (`every: 2`) leaves no gap — skipping runs already scheduled. Returns how
+   * many runs it added. With a `TestClock`, advance past a run and
+   * `processScheduled()` runs it.
    * @example
    * await queue.addCron(report(), "0 * * * *");
    * await queue.scheduleCronRuns();
@@ -153,7 +169,13 @@ export class TestQueue extends Queue {
       );
     }
     await this.connect();
-    return scheduleCronRuns(this, this.clock.now(), count);
+    return scheduleCronRuns(
+      this,
+      this.clock.now(),
+      count,
+      undefined,
+      2 * DEFAULT_CRON_INTERVAL_S * 1000,
+    );
   }
 
   #cutoff(cutoff: Date | number | undefined): number {

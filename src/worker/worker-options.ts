@@ -26,6 +26,9 @@ import {
 /** What the reclaim confirmation window allows for a live worker to reconnect (backends reconnect at least this often). */
 export const RECONNECT_ALLOWANCE_MS = 1000;
 
+/** Seconds between a worker's cron-manager ticks, unless `cronInterval` says otherwise. */
+export const DEFAULT_CRON_INTERVAL_S = 10;
+
 export interface WorkerOptions {
   /** Most tasks running at once (integer ≥ 1, default 10). */
   concurrency?: number;
@@ -169,7 +172,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     scheduler,
     schedulerIntervalMs: seconds("schedulerInterval", options.schedulerInterval, 1),
     cronManager,
-    cronIntervalMs: seconds("cronInterval", options.cronInterval, 10),
+    cronIntervalMs: seconds("cronInterval", options.cronInterval, DEFAULT_CRON_INTERVAL_S),
     configFile: resolveConfigFile(options.configFile),
     claimWaitMs: seconds("claimWait", options.claimWait, 1),
     unknownTaskGraceMs: seconds("unknownTaskGrace", options.unknownTaskGrace, 600, true),

@@ -52,4 +52,17 @@ describe("TestQueue crons", () => {
     ]);
     await expect(queue.scheduleCronRuns(0)).rejects.toThrow(InvalidOptionError);
   });
+
+  test("scheduleCronRuns leaves no gap for a cron shorter than the cron manager's period, as a worker's tick does", async () => {
+    const clock = new TestClock(new Date("2030-01-01T08:00:00Z"));
+    const queue = new TestQueue({ clock });
+    await queue.addCron(ping("e"), { every: 2 });
+    await clock.advance(20);
+    await queue.processScheduled();
+    await queue.scheduleCronRuns();
+    const ahead = (await queue.getScheduled()).map((t) => t.scheduledAt!.getTime());
+    // Every run before the tick after next (20 s on, at the default 10 s), not only the next 3.
+    const now = clock.now();
+    expect(ahead.filter((at) => at > now && at <= now + 20_000)).toHaveLength(10);
+  });
 });

@@ -325,6 +325,57 @@ describe("TQ-9…TQ-12 scheduling", () => {
     expect(await queue.getScheduled()).toHaveLength(1);
   });
 
+  test("TQ-10 processScheduled runs nothing on a paused queue: what came due is pending, and runs after the resume", async () => {
+    const clock = new TestClock(new Date("2030-01-01T00:00:00Z"));
+    const queue = new TestQueue({ clock });
+    const t = add(1, 2);
+    await queue.schedule(t, 10);
+    await queue.pause();
+    await clock.advance(11);
+    expect(await queue.processScheduled()).toEqual([]);
+    expect((await queue.getTask(t))?.status).toBe("pending");
+    await queue.resume();
+    expect((await queue.processAll()).map((r) => r.result)).toEqual([3]);
+  });
+
+  test("TQ-10 processScheduled runs the highest priority first, the earliest due within one", async () => {
+    const clock = new TestClock(new Date("2030-01-01T00:00:00Z"));
+    const queue = new TestQueue({ clock });
+    const [low, high, highLater] = [add(1, 0), add(2, 0), add(3, 0)];
+    await queue.schedule(low, 1);
+    await queue.schedule(highLater, 3, { priority: 10 });
+    await queue.schedule(high, 2, { priority: 10 });
+    await clock.advance(5);
+    expect((await queue.processScheduled()).map((r) => r.result)).toEqual([2, 3, 1]);
+  });
+
+  test("TQ-10 processScheduled keeps to the queue's concurrency cap while processAll runs a task", async () => {
+    const clock = new TestClock(new Date("2030-01-01T00:00:00Z"));
+    const queue = new TestQueue({ clock });
+    await queue.setConcurrencyLimit(1);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let running = 0;
+    let most = 0;
+    const held = task({ name: "tq.cap-held" }, async (n: number) => {
+      most = Math.max(most, ++running);
+      if (n === 1) await released;
+      running--;
+      return n;
+    });
+    await queue.add(held(1));
+    await queue.schedule(held(2), 1);
+    const all = queue.processAll();
+    await clock.advance(2);
+    // The cap is taken by the first task: the due one waits, pending, for processAll.
+    expect(await queue.processScheduled()).toEqual([]);
+    release();
+    expect((await all).map((r) => r.result)).toEqual([1, 2]);
+    expect(most).toBe(1);
+  });
+
   test("TQ-10 the cutoff may be a Date", async () => {
     const queue = new TestQueue();
     const t = add(1, 1);

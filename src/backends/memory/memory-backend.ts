@@ -431,9 +431,15 @@ export class MemoryBackend implements Backend {
     }
   }
 
-  /** @internal Claims specific claimable tasks (a test queue runs exactly the tasks it promoted). */
+  /**
+   * @internal Claims specific claimable tasks (a test queue runs exactly the tasks it
+   * promoted), as many as a claim may take now: none while the queue is paused, at most its
+   * cap less the claims held.
+   */
   claimIds(queue: string, ids: readonly string[]): ClaimedTask[] {
-    return claimPendingIds(this.#state(queue), ids, this.clock.now());
+    const state = this.#state(queue);
+    const room = this.#room(queue, state, ids.length);
+    return room > 0 ? claimPendingIds(state, ids, this.clock.now(), room) : [];
   }
 
   async promoteDue(queue: string, now: number): Promise<string[]> {

@@ -43,15 +43,17 @@ export function claimPending(
   return claimed;
 }
 
-/** Claims those of `ids` that are claimable. */
+/** Claims those of `ids` that are claimable, at most `limit`. */
 export function claimPendingIds(
   state: MemoryQueueState,
   ids: readonly string[],
   now: number,
+  limit = ids.length,
 ): ClaimedTask[] {
   const startedAt = isoAt(now);
   const claimed: ClaimedTask[] = [];
   for (const id of ids) {
+    if (claimed.length >= limit) break;
     const entry = state.entries.get(id);
     if (!entry || !state.pending.delete(entry)) continue;
     claimed.push(startClaim(state, id, entry, startedAt, now));
