@@ -216,6 +216,20 @@ export class RedisConnections {
     const { Cluster, Redis } = await loadIoredis();
     this.#ClusterClient = Cluster;
     this.#seeds = await this.#resolvableSeeds();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#connectCluster(Redis);
+      } catch (error) {
+        // Every seed answered when asked again: the cluster client's slot read timed out on a
+        // busy machine (many clients starting at once), not a fault to report. Try again.
+        if (!(error instanceof SeedsHealthyError) || attempt >= FIRST_CONNECT_ATTEMPTS)
+          throw error instanceof SeedsHealthyError ? error.failure : error;
+        await new Promise((resolve) => setTimeout(resolve, retryStrategy(attempt)));
+      }
+    }
+  }
+
+  async #connectCluster(Redis: typeof import("ioredis").Redis): Promise<Cluster> {
     const client = this.#newCluster({ commandTimeout: this.commandTimeoutMs }, {});
     this.#watch(client);
     // ioredis goes on asking for the slots of a cluster that has none assigned yet (its nodes up,
@@ -242,21 +256,26 @@ export class RedisConnections {
       client.disconnect();
       let cause = error instanceof Error ? error.message : String(error);
       // ioredis's words for every kind of bad seed: each seed says what it is instead.
+      let seedsHealthy = false;
       if (/None of startup nodes is available/.test(cause)) {
         const { target, options } = this.cluster!;
+        const explained = await explainSeeds(Redis, target.nodes, {
+          ...(target.username ? { username: target.username } : {}),
+          ...(target.password ? { password: target.password } : {}),
+          ...(target.tls ? { tls: {} } : {}),
+          ...this.options,
+          ...options.redisOptions,
+        });
+        seedsHealthy = explained === undefined;
         cause =
-          (await explainSeeds(Redis, target.nodes, {
-            ...(target.username ? { username: target.username } : {}),
-            ...(target.password ? { password: target.password } : {}),
-            ...(target.tls ? { tls: {} } : {}),
-            ...this.options,
-            ...options.redisOptions,
-          })) ?? cause;
+          explained ??
+          "every seed answered as a cluster node when asked again, but the cluster client could not read the slots from any in time (a busy machine or server?)";
       }
-      throw new BackendUnavailableError(
+      const failure = new BackendUnavailableError(
         `cannot connect to Redis Cluster at ${maskUrl(this.url)}: ${cause.replace(/\s+/g, " ").replace(/\.$/, "")}`,
         { cause: withoutSecrets(error) },
       );
+      throw seedsHealthy ? new SeedsHealthyError(failure) : failure;
     } finally {
       clearTimeout(timer);
     }
@@ -541,5 +560,12 @@ export class RedisConnections {
     for (const client of this.#allBlocking) client.disconnect();
     this.#allBlocking.clear();
     this.#idleBlocking.length = 0;
+  }
+}
+
+/** A cluster connect that failed though every seed answered when asked again: worth another try. */
+class SeedsHealthyError extends Error {
+  constructor(readonly failure: BackendUnavailableError) {
+    super(failure.message);
   }
 }

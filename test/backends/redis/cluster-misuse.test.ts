@@ -80,6 +80,23 @@ describe.skipIf(!installed)("redis: a cluster reached the wrong way", () => {
     }
   });
 
+  it("a connect whose slot reads time out on healthy seeds says so, after trying again, not ioredis's 'None of startup nodes is available'", async () => {
+    cluster ??= await PrivateRedisCluster.start({ masters: 3, replicasPerMaster: 0 });
+    // A slot read that times out at once stands in for one on a machine too busy to answer in time.
+    const backend = new RedisBackend({
+      url: cluster.url,
+      clusterOptions: { slotsRefreshTimeout: 0 },
+    });
+    const error = await backend.connect().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect(error?.message).toBe(
+      `cannot connect to Redis Cluster at ${cluster.url}: every seed answered as a cluster node when asked again, but the cluster client could not read the slots from any in time (a busy machine or server?)`,
+    );
+  });
+
   it("a redis:// URL naming a cluster node is told to use redis+cluster:// at the first redirection", async () => {
     cluster ??= await PrivateRedisCluster.start({ masters: 3, replicasPerMaster: 0 });
     const seed = cluster.url.slice("redis+cluster://".length).split(",")[0]!;
