@@ -39,7 +39,7 @@ interface Flight {
   abandoned: boolean;
   /** Its claim went to another worker: no longer renewed, and reported lost once. */
   lost: boolean;
-  /** Its claim ended because the task was cancelled while it ran. */
+  /** Whether its claim ended because the task was cancelled while it ran; unknown until a renewal found it lost. */
   cancelled?: boolean;
 }
 
@@ -260,7 +260,7 @@ export class Flights {
     for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
       const { id } = flight.attempt;
       if (!flight.lost || !lost.has(id)) continue;
-      if (cancelled.has(id)) flight.cancelled = true;
+      flight.cancelled = cancelled.has(id);
       if (flight.finished) continue;
       flight.attempt.interrupt(
         cancelled.has(id)
