@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { Queue, type Task } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { add, fail, flaky } from "../fixtures/cli/tasks.js";
+import { add, fail, flaky, nap } from "../fixtures/cli/tasks.js";
 import { launchChromium, requireChromium } from "../support/browser.js";
 import {
   type DashboardServer,
@@ -144,6 +144,29 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
       "still here",
     );
     expect(await page.locator("[data-testid=result]").textContent()).toContain("ok on run 2");
+    await page.close();
+  });
+
+  it("Cancel on a running task asks first, then cancels it", async () => {
+    const sleeping = nap(60_000);
+    await shop.add(sleeping);
+    await expect
+      .poll(async () => (await shop.getTask(sleeping))?.status, { timeout: 15_000 })
+      .toBe("processing");
+    const page = await open(dashboard, `#/q/shop/tasks/${sleeping.id}`);
+    const detail = page.locator("[data-testid=task-detail]");
+    await expect.poll(() => detail.getAttribute("data-status")).toBe("processing");
+    const asked: string[] = [];
+    page.once("dialog", (dialog) => {
+      asked.push(dialog.message());
+      void dialog.accept();
+    });
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(() => detail.getAttribute("data-status")).toBe("cancelled");
+    expect(asked).toEqual([
+      "This task is running. Cancel it? Its signal fires and whatever it does from now on is discarded.",
+    ]);
+    expect((await shop.getTask(sleeping))?.status).toBe("cancelled");
     await page.close();
   });
 
