@@ -19,7 +19,7 @@ function startClaim(
   now: number,
 ): ClaimedTask {
   const running: TaskData = { ...entry.record, status: "processing", startedAt };
-  const fence = entry.nextFence;
+  const fence = entry.takeFence();
   entry.record = running;
   state.hold(id, entry, fence, now);
   return { record: running, fence };
@@ -98,7 +98,7 @@ export function takeExpiredClaims(
       if (now - seen.at < window.confirmMs) continue;
     }
     state.expiredSeen.delete(id);
-    const fence = entry.nextFence;
+    const fence = entry.takeFence();
     state.hold(id, entry, fence, now);
     taken.push({ record: entry.record, fence });
   }

@@ -20,6 +20,9 @@ import { DueIndex } from "./memory-due-index.js";
 import { type Prioritized, PriorityClaimableQueue } from "./memory-priority-queue.js";
 import { MemoryWorkflows } from "./memory-workflows.js";
 
+/** The newest fence handed out in this process, over every queue and backend instance. */
+let lastFence = 0;
+
 /** What the memory backend keeps about one task. */
 export class TaskEntry implements Prioritized {
   /** The ticket of its place among the claimable tasks; 0 while it is not claimable. */
@@ -51,12 +54,14 @@ export class TaskEntry implements Prioritized {
   }
 
   /**
-   * The next fence to hand out. A claim always holds the newest fence, and a
-   * task loses its claim only by being settled or taken over, so the newest
-   * is the claim's while claimed and the settled one otherwise.
+   * The next fence to hand out: one no claim of any task of this process was
+   * given before — not even of an earlier record under the same id (deleted,
+   * or cleared, and added again), whose holder may still be running and must
+   * not match the new claim. A claim always holds its task's newest fence.
    */
-  get nextFence(): number {
-    return Math.max(this.claimFence, this.settledFence) + 1;
+  takeFence(): number {
+    lastFence = Math.max(lastFence, this.claimFence, this.settledFence) + 1;
+    return lastFence;
   }
 }
 

@@ -30,7 +30,7 @@ export const ISO_OF_DUE = `to_char(to_timestamp(t.due_at / 1000) AT TIME ZONE 'U
 
 /**
  * The oldest claimable rows (none while the queue is paused), locked without waiting for rows others hold,
- * become claimed: a new fence, the lease stamped now (server time), the
+ * become claimed: a new fence (from the schema's fence sequence: never handed out before), the lease stamped now (server time), the
  * claim's start from the caller's clock — but never before the time a row
  * waited for (`due_at`, kept when it became claimable): the caller reads its
  * clock before the statement runs, and another worker may make a task due
@@ -51,7 +51,8 @@ WITH picked AS (
 UPDATE %SCHEMA%.tasks t
 SET state = ${CLAIMED}, status = 'processing', seq = NULL,
     started_at = greatest($3::text COLLATE "C", ${ISO_OF_DUE}),
-    fence = t.fence + 1, lease_at = %SCHEMA%.now_ms(), suspect_lease = NULL, suspect_at = NULL
+    fence = greatest(t.fence + 1, nextval('%SCHEMA%.fence_seq')), lease_at = %SCHEMA%.now_ms(),
+    suspect_lease = NULL, suspect_at = NULL
 FROM picked
 WHERE t.queue = $1 AND t.id = picked.id
 RETURNING t.id, t.data, t.fence, t.started_at, picked.seq, picked.priority`;
@@ -135,7 +136,8 @@ stale AS (
   FOR UPDATE OF t SKIP LOCKED
 )
 UPDATE %SCHEMA%.tasks t
-SET fence = CASE WHEN s.take THEN t.fence + 1 ELSE t.fence END,
+SET fence = CASE WHEN s.take THEN greatest(t.fence + 1, nextval('%SCHEMA%.fence_seq'))
+                ELSE t.fence END,
     lease_at = CASE WHEN s.take THEN clock.ms ELSE t.lease_at END,
     suspect_lease = CASE WHEN s.take THEN NULL ELSE t.lease_at END,
     suspect_at = CASE WHEN s.take THEN NULL ELSE clock.ms END

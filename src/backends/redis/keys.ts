@@ -18,6 +18,7 @@
  * | `{p:q}:pending:heldn`    | string | how many tasks are held, over every key (stats count them pending) |
  * | `{p:q}:scheduled`        | zset   | id → due time (ms): scheduled tasks and retries    |
  * | `{p:q}:processing`       | zset   | id → last lease renewal (server ms)                |
+ * | `{p:q}:processing:fence` | string | the queue's fence counter: every claim and takeover takes its fence from it (`scripts/claim.lua`); kept by `clear` |
  * | `{p:q}:processing:fences` | hash | claimed id → `<fence>/<token>/<n>`: its claim's fence (followed by `r` when its settle must read the task's hash), the claim's request token and the task's place in it (a lost claim is put back); a takeover lists `<fence>r` alone (`scripts/claim.lua`) |
  * | `{p:q}:suspects`         | hash   | id → "renewal:time" of an expired claim a reclaim noted, awaiting confirmation |
  * | `{p:q}:done`             | hash   | id → finished status                               |

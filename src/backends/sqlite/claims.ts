@@ -25,7 +25,7 @@ import {
   type RecordRow,
 } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
-import { readRow } from "./rows.js";
+import { readRow, takeNumbers } from "./rows.js";
 import type { Signals } from "./signals.js";
 
 /** Expired leases noted or taken over per write transaction. */
@@ -76,8 +76,9 @@ WHERE queue = ? AND state = ${CLAIMED} AND lease_at < ?
        OR ? - suspect_at >= ?)
 ORDER BY lease_at LIMIT ?`;
 
+/** The new fence comes from the fence counter, as a claim's (the first parameter). */
 const TAKE_OVER = `
-UPDATE tasks SET fence = fence + 1, lease_at = ?, suspect_lease = NULL, suspect_at = NULL
+UPDATE tasks SET fence = max(fence + 1, ?), lease_at = ?, suspect_lease = NULL, suspect_at = NULL
 WHERE queue = ? AND id = ?
 RETURNING ${RECORD_COLUMNS}, fence`;
 
@@ -135,7 +136,13 @@ export class Claims {
       }[];
       const take = this.db.statement(TAKE);
       const lease = leaseNow();
-      for (const row of oldest) take.run(startedAt, row.fence + 1, lease, queue, row.id);
+      // From the database's fence counter: a fence no claim was ever given, even of an earlier
+      // record under the same id (deleted and added again) whose holder may still be running.
+      let next = oldest.length > 0 ? takeNumbers(this.db, "fence_seq", oldest.length) : 0;
+      for (const row of oldest) {
+        row.fence = Math.max(row.fence + 1, next++);
+        take.run(startedAt, row.fence, lease, queue, row.id);
+      }
       return oldest;
     });
     return rows.map((row) => ({
@@ -149,7 +156,7 @@ export class Claims {
         },
         now,
       ),
-      fence: row.fence + 1,
+      fence: row.fence,
     }));
   }
 
@@ -253,7 +260,8 @@ export class Claims {
               row.suspect_at !== null &&
               clock - row.suspect_at >= confirmMs);
           if (confirmed) {
-            rows.push(takeOver.get(clock, queue, row.id) as RecordRow & { fence: number });
+            const fence = takeNumbers(this.db, "fence_seq", 1);
+            rows.push(takeOver.get(fence, clock, queue, row.id) as RecordRow & { fence: number });
           } else if (row.suspect_lease !== row.lease_at || row.suspect_at === null) {
             note.run(clock, queue, row.id);
           }

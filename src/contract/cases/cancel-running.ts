@@ -114,6 +114,25 @@ export function cancelRunningCases(h: ContractHarness): void {
       expect(next?.record.id).toBe(second.id);
     });
 
+    it("CR-7 a task cancelled while claimed, deleted and added again under its id: its first holder's settle and renewal are refused, whatever the new claim's fence", async () => {
+      const { backend, q } = await setup();
+      const d = data(1);
+      await backend.add(q, [d]);
+      const [old] = await backend.claim(q, 1);
+      await backend.cancel(q, d.id, { at: Date.now(), expiresAt: null, running: true });
+      expect(await backend.deleteTask(q, d.id)).toBe(true);
+      await backend.add(q, [d]);
+      const [fresh] = await backend.claim(q, 1);
+      expect(fresh?.record.id).toBe(d.id);
+      expect(await backend.renew(q, [{ id: d.id, fence: old!.fence }])).toEqual([d.id]);
+      expect(await settleClaim(backend, q, old!, finishedRecord(old!.record, "failed"))).toBe(
+        "lost",
+      );
+      expect((await backend.getTasks(q, [d.id])).get(d.id)?.status).toBe("processing");
+      expect(await settleClaim(backend, q, fresh!)).toBe("settled");
+      expect((await backend.getTasks(q, [d.id])).get(d.id)?.status).toBe("completed");
+    });
+
     it("C-8 a racing cancel of a claimed task and its settle: exactly one wins, and the record is the winner's", async () => {
       const { backend, q } = await setup();
       for (let round = 0; round < 10; round++) {

@@ -91,6 +91,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
           [12, "admit_rekeyed"],
           [13, "admit_at_commit"],
           [14, "expiring_by_kind"],
+          [15, "fence_sequence"],
         ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
@@ -115,11 +116,11 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
       expect(before.pending.map((m) => m.version)).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
       ]);
-      expect(before.latest).toBe(14);
+      expect(before.latest).toBe(15);
       expect(await migrate(client, schema)).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
       ]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
@@ -138,7 +139,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       await client.query("BEGIN");
       await client.query("CREATE TEMP TABLE caller_work (n int) ON COMMIT DROP");
       expect(await migrate(client, undone)).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
       ]);
       // Still inside the caller's transaction: its own work is there, and it can roll everything back.
       expect((await client.query("SELECT count(*)::int AS n FROM caller_work")).rows[0].n).toBe(0);
@@ -329,7 +330,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
         [JSON.stringify({ id: "old", name: echo.name, status: "pending" })],
       );
       expect((await migrationStatus(pool, schema)).pending.map((m) => m.version)).toEqual([
-        7, 8, 9, 10, 11, 12, 13, 14,
+        7, 8, 9, 10, 11, 12, 13, 14, 15,
       ]);
 
       const backend = new PostgresBackend({ url: POSTGRES_URL, schema });

@@ -121,7 +121,7 @@ describe("sqlite: migrations", () => {
     const queue = new Queue(new SqliteBackend({ path }), { name: "q" });
     try {
       expect((await queue.getTask(earlier.id))?.toJSON()).toEqual(earlier);
-      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
       const later = upgraded(32);
       await queue.add(later);
       await new Worker(queue, { claimWait: 0.1 }).work({ oneshot: true });
@@ -160,7 +160,7 @@ describe("sqlite: migrations", () => {
     const backend = new SqliteBackend({ path });
     await backend.connect();
     try {
-      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
       expect(await backend.size("q")).toBe(1);
       expect(await backend.lastEventId("q")).toBeNull();
       await backend.appendEvents("q", ["a", "b"]);

@@ -20,6 +20,12 @@
 -- The start time is the worker's, or, when it sends none (a claim sent
 -- behind a wait on the same connection, run whenever the wait ends), the
 -- server's time at the claim less the worker's clock offset.
+-- Fences come from the queue's fence counter (`<processing>:fence`), one
+-- INCRBY per call: every fence is one the queue never gave before, even to
+-- an earlier record under the same id (deleted or cleared, and added again)
+-- whose holder may still be running; the counter outlives `clear`. A record
+-- whose own last fence is ahead of the counter (written by an earlier
+-- version) gets one more than that, and the counter follows.
 -- The fences list lets the settle that ends a claim find every fence of its
 -- call in one read instead of one read of each task's hash, and keeps the
 -- claim's token out of the task's hash (a field written and emptied per
@@ -109,6 +115,9 @@ local fences = {}
 -- which showed as several per cent of the server's time in a drain.
 local nowText = string.format('%d', now)
 local place = '/' .. token .. '/'
+local fenceKey = KEYS[2] .. ':fence'
+local nextFence = tonumber(redis.call('INCRBY', fenceKey, #ids)) - #ids + 1
+local lastFence = nextFence - 1
 for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
   -- A key changed by hand into another type refuses HMGET: that id is left out (readers show it as
@@ -119,7 +128,10 @@ for _, id in ipairs(ids) do
     local damaged = fields[3] and not statuses[fields[3]] and fields[3] or ''
     -- A fence that is not an integer (damaged by hand) counts as 0, as in fenceOf.
     local last = fields[2] and string.match(fields[2], '^%d+$') and tonumber(fields[2]) or 0
-    local fence = string.format('%d', last + 1)
+    local fenceNumber = math.max(nextFence, last + 1)
+    nextFence = fenceNumber + 1
+    lastFence = math.max(lastFence, fenceNumber)
+    local fence = string.format('%d', fenceNumber)
     redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence)
     leases[#leases + 1] = nowText
     leases[#leases + 1] = id
@@ -134,6 +146,10 @@ end
 for first = 1, #leases, 2000 do
   redis.call('ZADD', KEYS[2], unpack(leases, first, math.min(first + 1999, #leases)))
   redis.call('HSET', KEYS[2] .. ':fences', unpack(fences, first, math.min(first + 1999, #fences)))
+end
+-- Ahead of the counter (an earlier version's fences, or ids left out): it follows.
+if lastFence > tonumber(redis.call('GET', fenceKey)) then
+  redis.call('SET', fenceKey, string.format('%d', lastFence))
 end
 if anyClaimable(KEYS[1]) and redis.call('LLEN', KEYS[3]) == 0 then
   redis.call('RPUSH', KEYS[3], '1')

@@ -5,7 +5,8 @@
 -- later scan at least `confirm` ms after takes it over if it was not renewed
 -- meanwhile. So after an outage or a pause of the server, a live holder's
 -- renewal — queued or sent within a heartbeat — always comes first. The
--- taker gets a new fence (the old holder's writes are refused from then on)
+-- taker gets a new fence from the queue's fence counter (see claim.lua; the
+-- old holder's writes are refused from then on)
 -- and the records back; its fence is listed beside the processing index
 -- marked `r` (see claim.lua), so the settle that ends it reads the task's
 -- own fields. Allowed under out-of-memory.
@@ -59,7 +60,12 @@ for i = 1, #stale, 2 do
     redis.call('HDEL', KEYS[2], id)
     local fields = redis.call('HMGET', key, 'd', 'status', 'startedAt', 'finishedAt')
     if fields[1] then
-      local fence = fenceOf(key, 'f') + 1
+      -- From the queue's fence counter, as a claim's (see claim.lua).
+      local fence = math.max(tonumber(redis.call('INCR', KEYS[1] .. ':fence')), fenceOf(key, 'f') + 1)
+      if fence > tonumber(redis.call('GET', KEYS[1] .. ':fence')) then
+        redis.call('SET', KEYS[1] .. ':fence', string.format('%d', fence))
+      end
+      fence = string.format('%d', fence)
       redis.call('ZADD', KEYS[1], now, id)
       redis.call('HSET', key, 'f', fence)
       -- Listed without a request token: taken over, the task is no longer the claim of the
@@ -70,7 +76,7 @@ for i = 1, #stale, 2 do
       out[#out + 1] = fields[2] or ''
       out[#out + 1] = fields[3] or ''
       out[#out + 1] = fields[4] or ''
-      out[#out + 1] = tostring(fence)
+      out[#out + 1] = fence
     else
       redis.call('ZREM', KEYS[1], id)
       redis.call('HDEL', KEYS[1] .. ':fences', id)
