@@ -152,6 +152,8 @@ export interface Attempt {
   adopt(fence: number): void;
   /** Interrupts the attempt, drops its outcome, and settles the task back as pending (shutdown). */
   abandon(reason: Error): Promise<SettleResult | "unsettled">;
+  /** Interrupts the attempt and drops its outcome, settling nothing: its claim is no longer this holder's (shutdown). */
+  drop(reason: Error): void;
   /** Runs `fn` in the attempt's span context (as is, when tracing is off): what it logs names the attempt's trace. */
   inContext<T>(fn: () => T): T;
 }
@@ -247,12 +249,7 @@ class PipelineAttempt implements Attempt, TaskReports {
     return this.traced ? context.with(this.traced.context, fn) : fn();
   }
 
-  /** The attempt's CONSUMER span, when tracing is on. */
-  get span(): Span | undefined {
-    return this.traced?.span;
-  }
-
-  abandon(reason: Error): Promise<SettleResult | "unsettled"> {
+  drop(reason: Error): void {
     this.abandoned = true;
     if (this.span) {
       // The outcome, if it ever comes, is dropped: the span ends with the interruption.
@@ -260,6 +257,15 @@ class PipelineAttempt implements Attempt, TaskReports {
       endAttemptSpan(this.span, "abandoned");
     }
     this.#running.interrupt(reason);
+  }
+
+  /** The attempt's CONSUMER span, when tracing is on. */
+  get span(): Span | undefined {
+    return this.traced?.span;
+  }
+
+  abandon(reason: Error): Promise<SettleResult | "unsettled"> {
+    this.drop(reason);
     // The claim itself, not a copy: its `started`, if still held, goes in front of `interrupted`.
     return this.pipeline.requeue(this.claim, this.fence);
   }

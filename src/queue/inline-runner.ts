@@ -65,6 +65,8 @@ export class InlineRunner {
   >();
   /** The attempts running now, by queue and id (an inline attempt renews no claim to hear of a cancel). */
   readonly #running = new Map<string, Attempt>();
+  /** Of each drain under way, the claims it holds that have not started yet, by queue and id. */
+  readonly #waiting = new Set<Set<string>>();
   /** Queues with a drain scheduled or running (a notification then needs no new one). */
   readonly #busy = new Set<string>();
   readonly #logger: Logger;
@@ -91,13 +93,21 @@ export class InlineRunner {
     while (this.backend.isConnected) {
       const claimed = await this.backend.claim(queue, DRAIN_BATCH);
       if (claimed.length === 0) return;
-      for (const claim of claimed) {
-        const end = await this.#process(pipeline, queue, claim);
-        if (end?.result === "unsettled")
-          this.#logger.error(
-            { err: end.settleError, queue, taskId: claim.record.id },
-            "could not store an inline task's outcome",
-          );
+      // Claimed ahead and waiting their turn: a cancel meanwhile takes one out (see `interrupt`).
+      const waiting = new Set(claimed.map((claim) => runningKey(queue, claim.record.id)));
+      this.#waiting.add(waiting);
+      try {
+        for (const claim of claimed) {
+          if (!waiting.delete(runningKey(queue, claim.record.id))) continue;
+          const end = await this.#process(pipeline, queue, claim);
+          if (end?.result === "unsettled")
+            this.#logger.error(
+              { err: end.settleError, queue, taskId: claim.record.id },
+              "could not store an inline task's outcome",
+            );
+        }
+      } finally {
+        this.#waiting.delete(waiting);
       }
     }
   }
@@ -121,9 +131,15 @@ export class InlineRunner {
     }
   }
 
-  /** Fires the signal of the attempt of `id` in `queue` this runner is running, if any. */
+  /**
+   * Fires the signal of the attempt of `id` in `queue` this runner is running;
+   * one it claimed but has not started yet is not started at all (its claim
+   * is no longer this runner's).
+   */
   interrupt(queue: string, id: string, reason: Error): void {
-    this.#running.get(runningKey(queue, id))?.interrupt(reason);
+    const key = runningKey(queue, id);
+    this.#running.get(key)?.interrupt(reason);
+    for (const waiting of this.#waiting) waiting.delete(key);
   }
 
   #drainSoon(queue: string): void {

@@ -8,9 +8,11 @@
  */
 import { systemClock } from "../clock.js";
 import type { Queue } from "../queue/queue.js";
+import type { TaskData } from "../task/task-record.js";
 import { runCronManager } from "./cron-manager.js";
 import { DeclaredCrons } from "./declared-crons.js";
 import { runExpirySweeper } from "./expiry-sweeper.js";
+import { endedByCancel } from "./flights.js";
 import { runLeaseKeeper } from "./lease-keeper.js";
 import { settleExpired } from "./reclaim.js";
 import { runScheduler } from "./scheduler.js";
@@ -102,11 +104,14 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
   return { loops, firstLook };
 }
 
-/** Which of `ids` the backend holds as cancelled (none, when it cannot be read). */
-async function cancelledAmong(queue: Queue, ids: readonly string[]): Promise<Set<string>> {
+/** The ids of `claimed` whose claims ended by a cancel, as the backend's records tell (none, when they cannot be read). */
+async function cancelledAmong(queue: Queue, claimed: readonly TaskData[]): Promise<Set<string>> {
   try {
-    const records = await queue.backend.getTasks(queue.name, ids);
-    return new Set(ids.filter((id) => records.get(id)?.status === "cancelled"));
+    const records = await queue.backend.getTasks(
+      queue.name,
+      claimed.map((r) => r.id),
+    );
+    return new Set(claimed.filter((r) => endedByCancel(r, records.get(r.id))).map((r) => r.id));
   } catch {
     return new Set();
   }
@@ -128,13 +133,13 @@ function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
     confirmMs: options.reclaimConfirmMs,
     signal: run.background.signal,
     claimsIn: (queue) => flights.claimsIn(queue),
-    onLost: (queue, ids) => {
-      const running = flights.markLost(queue, ids);
+    onLost: (queue, claims) => {
+      const running = flights.markLost(queue, claims);
       if (running.length === 0) return;
       // Which were cancelled while they ran: their signal says so, and that is no fault to warn of.
       void cancelledAmong(queue, running).then((cancelled) => {
         flights.interruptLost(queue, running, cancelled);
-        const taken = running.filter((id) => !cancelled.has(id));
+        const taken = [...new Set(running.map((r) => r.id))].filter((id) => !cancelled.has(id));
         if (cancelled.size > 0) {
           logger.info(
             { queue: queue.name, tasks: [...cancelled] },

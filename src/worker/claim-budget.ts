@@ -50,6 +50,11 @@ export class ClaimBudget {
     });
   }
 
+  /** Takes up to `want` of the claims free now, without waiting (none while other loops wait for some); returns how many. */
+  tryTake(want: number): number {
+    return this.#waiting.length === 0 ? this.#grant(want) : 0;
+  }
+
   /** Of the claims a loop took, `spent` became attempts and `unused` come back. */
   settle(spent: number, unused: number): void {
     this.#held -= spent + unused;

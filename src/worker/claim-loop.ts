@@ -89,21 +89,31 @@ export async function runClaimLoop(
       } else {
         claimed = await claimTasks(take, 0);
         if (claimed?.length === 0 && !stop.aborted) {
-          // Idle: wait for work holding no slot, so an empty (or paused) queue never keeps the
-          // other queues' tasks waiting; what it then claims starts only if a slot is free.
+          // Idle: wait for work holding no slot and no claim of `maxTasks`, so an empty (or
+          // paused) queue never keeps the other queues' tasks waiting; what it then claims takes
+          // a claim of `maxTasks` (or goes back), and a slot once one is free.
           slots.release(take);
+          budget.settle(0, take);
           slotsHeld = 0;
-          budget.settle(0, take - 1);
-          claimsHeld = 1;
+          claimsHeld = 0;
           claimed = await claimTasks(1, claimWaitMs);
           if (claimed !== undefined && claimed.length > 0) {
-            slotsHeld = slots.tryReserve(claimed.length);
-            if (slotsHeld < claimed.length) {
-              // Every slot is busy with the other queues' tasks: the task goes back, and this loop
-              // claims again once a slot is free.
+            claimsHeld = budget.tryTake(claimed.length);
+            if (claimsHeld < claimed.length) {
+              // `maxTasks` is spent (or others wait for what is left): it goes back.
               flights.release(queue, claimed);
               budget.settle(0, claimsHeld);
               continue;
+            }
+            slotsHeld = slots.tryReserve(claimed.length);
+            if (slotsHeld < claimed.length) {
+              // Every slot is busy with the other queues' tasks: it waits for one, still claimed.
+              if (!(await flights.waitForSlot(queue, claimed[0]!, stop))) {
+                if (stop.aborted) flights.release(queue, claimed);
+                budget.settle(0, claimsHeld);
+                continue;
+              }
+              slotsHeld = 1;
             }
           }
         }

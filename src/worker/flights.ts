@@ -51,6 +51,8 @@ interface Flight {
 interface Lane {
   readonly environment: ExecutionEnvironment;
   readonly flights: Map<ClaimedTask, Flight>;
+  /** Claims waiting for a free slot before they start (see `waitForSlot`); `lost` once no longer this worker's. */
+  readonly waiting: Set<{ readonly claim: ClaimedTask; lost: boolean }>;
   pipeline: AttemptPipeline | undefined;
 }
 
@@ -75,7 +77,12 @@ export class Flights {
         maxPayloadBytes: queue.maxPayloadBytes,
         workflows: queue.backend,
       });
-      this.#lanes.set(queue, { environment, flights: new Map(), pipeline: undefined });
+      this.#lanes.set(queue, {
+        environment,
+        flights: new Map(),
+        waiting: new Set(),
+        pipeline: undefined,
+      });
     }
   }
 
@@ -225,41 +232,73 @@ export class Flights {
   /** The claims this worker keeps in `queue`: every attempt not yet landed whose claim is still its own. */
   claimsIn(queue: Queue): ClaimRef[] {
     const claims: ClaimRef[] = [];
-    for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
+    const lane = this.#lanes.get(queue);
+    for (const flight of lane?.flights.values() ?? []) {
       if (!flight.lost) claims.push({ id: flight.attempt.id, fence: flight.attempt.fence });
+    }
+    for (const { claim, lost } of lane?.waiting ?? []) {
+      if (!lost) claims.push({ id: claim.record.id, fence: claim.fence });
     }
     return claims;
   }
 
   /**
-   * Marks `queue`'s attempts among `ids` lost: their claim is not this
+   * Holds `claim` of `queue` — claimed while every slot was busy — until a
+   * slot is free, its claim renewed meanwhile, and reserves that slot: `true`
+   * then. `false`, with no slot reserved, when the run stopped first or the
+   * claim was lost meanwhile (a cancel); the caller hands a stopped one back.
+   * Handing it back at once instead would cost a task of a concurrency key
+   * its place in the key's line.
+   */
+  async waitForSlot(queue: Queue, claim: ClaimedTask, signal: AbortSignal): Promise<boolean> {
+    const lane = this.#lanes.get(queue)!;
+    const entry = { claim, lost: false };
+    lane.waiting.add(entry);
+    try {
+      if ((await this.slots.reserve(1, signal)) === 0) return false;
+      if (!entry.lost) return true;
+      this.slots.release(1);
+      return false;
+    } finally {
+      lane.waiting.delete(entry);
+    }
+  }
+
+  /**
+   * Marks `queue`'s attempts of `claims` lost: their claim is not this
    * worker's any more, so their outcome will be refused. A lost claim is not
    * renewed again, so each is reported once, not at every heartbeat while its
-   * function goes on. Returns the ids still running.
+   * function goes on. Returns the records of those still running, as claimed.
    */
-  markLost(queue: Queue, ids: readonly string[]): string[] {
-    const lost = new Set(ids);
-    const running: string[] = [];
-    for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
-      if (flight.lost || !lost.has(flight.attempt.id)) continue;
+  markLost(queue: Queue, claims: readonly ClaimRef[]): TaskData[] {
+    const lost = new Set(claims.map((claim) => `${claim.id}\u0000${claim.fence}`));
+    const running: TaskData[] = [];
+    const lane = this.#lanes.get(queue);
+    for (const flight of lane?.flights.values() ?? []) {
+      const { id, fence } = flight.attempt;
+      if (flight.lost || !lost.has(`${id}\u0000${fence}`)) continue;
       flight.lost = true;
-      if (!flight.finished) running.push(flight.attempt.id);
+      if (!flight.finished) running.push(flight.claim.record);
+    }
+    // One waiting for a slot never starts.
+    for (const entry of lane?.waiting ?? []) {
+      if (lost.has(`${entry.claim.record.id}\u0000${entry.claim.fence}`)) entry.lost = true;
     }
     return running;
   }
 
   /**
-   * Fires the AbortSignal of `queue`'s lost attempts among `ids` that still
+   * Fires the AbortSignal of `queue`'s lost attempts of `records` that still
    * run, so a cooperative task stops wasting work (a sandboxed one is stopped
-   * outright): with a `TaskCancelledError` for those in `cancelled` (the task
-   * was cancelled while it ran), else a `TaskInterruptedError` (another
+   * outright): with a `TaskCancelledError` for the ids in `cancelled` (the
+   * task was cancelled while it ran), else a `TaskInterruptedError` (another
    * worker runs it now, or it is gone).
    */
-  interruptLost(queue: Queue, ids: readonly string[], cancelled: ReadonlySet<string>): void {
-    const lost = new Set(ids);
+  interruptLost(queue: Queue, records: readonly TaskData[], cancelled: ReadonlySet<string>): void {
+    const lost = new Set(records);
     for (const flight of this.#lanes.get(queue)?.flights.values() ?? []) {
       const { id } = flight.attempt;
-      if (!flight.lost || !lost.has(id)) continue;
+      if (!flight.lost || !lost.has(flight.claim.record)) continue;
       flight.cancelled = cancelled.has(id);
       if (flight.finished) continue;
       flight.attempt.interrupt(
@@ -381,7 +420,7 @@ export class Flights {
     const cancelled =
       flight.cancelled ??
       (await flight.queue.backend.getTasks(flight.queue.name, [id]).then(
-        (records) => records.get(id)?.status === "cancelled",
+        (records) => endedByCancel(flight.claim.record, records.get(id)),
         () => false,
       ));
     if (cancelled) {
@@ -456,6 +495,13 @@ export class Flights {
       for (const flight of flights.values()) {
         // A finished attempt is only waiting for its outcome to be settled: let it land.
         if (flight.finished) continue;
+        if (flight.lost) {
+          // No longer this worker's (cancelled, taken over): nothing to put back, nor to count.
+          flights.delete(flight.claim);
+          this.slots.release(1);
+          flight.attempt.drop(reason);
+          continue;
+        }
         flight.abandoned = true;
         flights.delete(flight.claim);
         this.slots.release(1);
@@ -479,4 +525,17 @@ export class Flights {
       }
     }
   }
+}
+
+/**
+ * Whether the claim of an attempt of `claimed` ended because its task was
+ * cancelled while it ran, judged by the record as it is now: cancelled, or
+ * re-run by hand since (only a finished task is re-run, and a running one
+ * finishes out of its worker's hands only by a cancel).
+ */
+export function endedByCancel(claimed: TaskData, now: TaskData | undefined): boolean {
+  if (now === undefined) return false;
+  return (
+    now.status === "cancelled" || (now.manualRetryCount ?? 0) > (claimed.manualRetryCount ?? 0)
+  );
 }

@@ -35,7 +35,8 @@ export interface LeaseKeeperOptions {
   signal: AbortSignal;
   /** The claims this worker keeps in `queue`. */
   claimsIn: (queue: Queue) => ClaimRef[];
-  onLost: (queue: Queue, ids: string[]) => void;
+  /** Claims the backend no longer holds as this worker's (each named by id and fence). */
+  onLost: (queue: Queue, claims: ClaimRef[]) => void;
   onExpired: (queue: Queue, claims: ClaimedTask[]) => Promise<void>;
   /** `first`: the first failure of `during` since it last worked (or since the start). */
   onError: (error: unknown, during: string, first: boolean) => void;
@@ -69,7 +70,7 @@ export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void>
       const claims = options.claimsIn(queue);
       if (claims.length === 0) continue;
       try {
-        const lost = await queue.backend.renew(queue.name, claims);
+        const lost = await renewEach(queue, claims);
         renewed = true;
         if (lost.length > 0) options.onLost(queue, lost);
       } catch (error) {
@@ -100,4 +101,31 @@ export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void>
     }
     if (!reclaimFailed) worked("reclaim");
   }
+}
+
+/**
+ * Renews `claims`; returns those lost. A renewal answers by task id, so two
+ * claims of one task — an attempt still running after its task was cancelled
+ * and re-run, beside the re-run's attempt — go in separate calls: the answer
+ * for one must not be read as the other's. Almost always one call.
+ */
+async function renewEach(queue: Queue, claims: readonly ClaimRef[]): Promise<ClaimRef[]> {
+  const lost: ClaimRef[] = [];
+  let rest = claims;
+  while (rest.length > 0) {
+    const seen = new Set<string>();
+    const batch: ClaimRef[] = [];
+    const later: ClaimRef[] = [];
+    for (const claim of rest) {
+      if (seen.has(claim.id)) later.push(claim);
+      else {
+        seen.add(claim.id);
+        batch.push(claim);
+      }
+    }
+    const ids = new Set(await queue.backend.renew(queue.name, batch));
+    if (ids.size > 0) for (const claim of batch) if (ids.has(claim.id)) lost.push(claim);
+    rest = later;
+  }
+  return lost;
 }

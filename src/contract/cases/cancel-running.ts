@@ -54,6 +54,44 @@ const longRunning = task({ name: "cancel-running.long" }, async (token: string) 
 });
 const quick = task({ name: "cancel-running.quick" }, (n: number) => n * 2);
 
+/** What each test's two-attempt task saw, per attempt: abort reasons, and whether it started. */
+const attempts = new PerTest(() => ({
+  started: [] as number[],
+  reasons: new Map<number, unknown>(),
+}));
+
+/**
+ * Its first attempt runs on 300 ms past its signal (ignoring it, as some
+ * code does) and returns "old"; a later attempt returns "new" at once.
+ */
+const twoRuns = task({ name: "cancel-running.two-runs" }, async (token: string) => {
+  const state = attempts.get(token);
+  const { attempt, signal } = currentTask();
+  state.started.push(attempt);
+  signal.addEventListener("abort", () => state.reasons.set(attempt, signal.reason), {
+    once: true,
+  });
+  if (attempt > 1) return "new";
+  while (!signal.aborted) await sleep(10);
+  await sleep(300);
+  return "old";
+});
+
+/** Each test's gate: a task waits until the test opens it. */
+const gates = new PerTest(() => {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { open, opened, ran: [] as number[] };
+});
+const gatedRun = task({ name: "cancel-running.gated" }, async (token: string, n: number) => {
+  const gate = gates.get(token);
+  gate.ran.push(n);
+  await gate.opened;
+  return n;
+});
+
 export function cancelRunningCases(h: ContractHarness): void {
   const setup = async (): Promise<{ backend: Backend; q: string }> => ({
     backend: await h.backend(),
@@ -199,6 +237,68 @@ export function cancelRunningCases(h: ContractHarness): void {
         await adding;
         expect(state.reasons[0]).toBeInstanceOf(TaskCancelledError);
         expect((await queue.getTask(t))?.status).toBe("cancelled");
+      },
+    );
+
+    it("C-5 a task cancelled with force and re-run at once while its first attempt still runs: the first is signalled as cancelled and discarded, the re-run's outcome is stored", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = twoRuns(token);
+      await queue.add(t);
+      const worker = h.worker(queue, { heartbeatInterval: 0.1, leaseTimeout: 5, concurrency: 2 });
+      const working = worker.work();
+      const state = attempts.get(token);
+      await until(() => state.started.length === 1, { what: "the first attempt to start" });
+      await queue.cancel(t, { force: true });
+      expect(await queue.retry(t)).toBe(true);
+      await until(() => state.reasons.has(1), { what: "the first attempt's signal" });
+      expect(state.reasons.get(1)).toBeInstanceOf(TaskCancelledError);
+      // The first attempt ends 300 ms after its signal, and is discarded.
+      await sleep(600);
+      const done = await queue.waitFor(t, { timeout: 10 });
+      expect([done.status, done.result]).toEqual(["completed", "new"]);
+      expect(state.started).toEqual([1, 2]);
+      expect(state.reasons.has(2)).toBe(false);
+      await worker.close();
+      await working;
+    });
+
+    it("C-5 a worker closing after a task was cancelled while it ran puts nothing back and counts nothing interrupted", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = twoRuns(token);
+      await queue.add(t);
+      const worker = h.worker(queue, {
+        heartbeatInterval: 0.1,
+        leaseTimeout: 5,
+        shutdownTimeout: 0.05,
+      });
+      const working = worker.work();
+      const state = attempts.get(token);
+      await until(() => state.started.length === 1, { what: "the attempt to start" });
+      await queue.cancel(t, { force: true });
+      await until(() => state.reasons.has(1), { what: "its signal" });
+      await worker.close();
+      expect((await working).interrupted).toBe(0);
+      expect((await queue.getTask(t))?.status).toBe("cancelled");
+      expect(await queue.size()).toBe(0);
+    });
+
+    h.itIfInline("it runs its tasks through a worker, not inline")(
+      "C-5 a task claimed inline but not started yet, cancelled with force, never runs",
+      async () => {
+        const queue = h.queue({ instantProcessing: true });
+        const token = randomUUID();
+        const gate = gates.get(token);
+        const [first, second] = [gatedRun(token, 1), gatedRun(token, 2)];
+        const adding = queue.add([first, second]);
+        await until(() => gate.ran.length === 1, { what: "the first task to start" });
+        expect((await queue.cancel(second, { force: true })).status).toBe("cancelled");
+        gate.open();
+        await adding;
+        expect(gate.ran).toEqual([1]);
+        expect((await queue.getTask(second))?.status).toBe("cancelled");
+        expect((await queue.getTask(first))?.status).toBe("completed");
       },
     );
 

@@ -56,6 +56,12 @@ const tenantJob = task(
   },
 );
 
+/** Keeps a slot busy for 20 ms. */
+const filler = task({ name: "concurrency.filler" }, async (n: number) => {
+  await sleep(20);
+  return n;
+});
+
 const capped = task({ name: "concurrency.capped" }, async (token: string, n: number) => {
   const seen = runs.get(token);
   seen.total++;
@@ -298,6 +304,29 @@ export function concurrencyCases(h: ContractHarness): void {
       expect(seen.maxTotal).toBeGreaterThan(1);
       const firstSix = new Set(seen.starts.slice(0, 6).map((s) => s.split(":")[0]));
       expect(firstSix.size).toBe(3);
+    });
+
+    it("CK-11 a worker serving a busy queue beside a keyed one keeps each key in order: a task claimed while every slot is busy waits for a slot, not behind its key's next", async () => {
+      const [busy, keyed] = [h.queue(), h.queue()];
+      const token = crypto.randomUUID();
+      const seen = runs.get(token);
+      await busy.add(Array.from({ length: 120 }, (_, n) => filler(n)));
+      const tasks = [];
+      for (let n = 0; n < 8; n++) {
+        for (const tenant of ["a", "b", "c"]) tasks.push(tenantJob(token, tenant, n));
+      }
+      await keyed.add(tasks);
+      const worker = h.worker([busy, keyed], { concurrency: 4 });
+      const working = worker.work();
+      const done = await keyed.waitFor(tasks, { timeout: 60 });
+      expect(done.every((t) => t.status === "completed")).toBe(true);
+      await worker.close();
+      await working;
+      for (const tenant of ["a", "b", "c"]) {
+        expect(seen.maxPerKey.get(tenant)).toBe(1);
+        const order = seen.starts.filter((s) => s.startsWith(`${tenant}:`));
+        expect(order).toEqual(Array.from({ length: 8 }, (_, n) => `${tenant}:${n}`));
+      }
     });
   });
 

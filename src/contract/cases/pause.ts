@@ -136,6 +136,23 @@ export function pauseCases(h: ContractHarness): void {
       await running;
     });
 
+    it("P-9 a worker over many idle queues with fewer maxTasks claims left than queues starts a task added to any of them at once", async () => {
+      const queues = Array.from({ length: 8 }, () => h.queue());
+      // Idle claims wait this long: a loop that waited holding a claim of maxTasks would leave
+      // the other queues' loops waiting for one, a claim wait each.
+      const worker = h.worker(queues, { concurrency: 4, claimWait: 5 });
+      const running = worker.work({ maxTasks: 2 });
+      await sleep(200);
+      for (const [n, queue] of [queues[6]!, queues[3]!].entries()) {
+        const t = item(n);
+        const addedAt = Date.now();
+        await queue.add(t);
+        expect((await queue.waitFor(t, { timeout: 20 })).result).toBe(n);
+        expect(Date.now() - addedAt, `task ${n}: add to completion`).toBeLessThan(2000);
+      }
+      expect((await running).processed).toBe(2);
+    });
+
     it("P-6 a scheduled task comes due while the queue is paused: it waits, keeps its time, and runs after the resume", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
