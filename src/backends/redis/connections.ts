@@ -145,14 +145,21 @@ function mastersReady(cluster: Cluster): Promise<unknown> {
   );
 }
 
-/** Idle blocking connections kept for the next waits; one coming back to a full pool is closed. */
+/** Idle blocking connections kept for the next waits at least; one coming back to a full pool is closed. */
 const MAX_IDLE_BLOCKING = 8;
+/** How long a peak of blocking connections in use sets how many idle ones are kept. */
+const BLOCKING_PEAK_MS = 60_000;
 
 export class RedisConnections {
   #main: RedisClient | undefined;
   #subscriber: RedisClient | undefined;
   readonly #idleBlocking: RedisClient[] = [];
   readonly #allBlocking = new Set<RedisClient>();
+  /** Blocking connections lent out now. */
+  #blockingInUse = 0;
+  /** The most lent out at once lately, and since when that has been the figure. */
+  #blockingPeak = 0;
+  #blockingPeakAt = 0;
   readonly #idleWriters: RedisClient[] = [];
   readonly #allWriters = new Set<RedisClient>();
   #outage = false;
@@ -445,6 +452,23 @@ export class RedisConnections {
     );
   }
 
+  /** Notes how many blocking connections are lent out; a peak older than a minute gives way to now's figure. */
+  #notePeakBlocking(): void {
+    const now = Date.now();
+    if (
+      this.#blockingInUse >= this.#blockingPeak ||
+      now - this.#blockingPeakAt > BLOCKING_PEAK_MS
+    ) {
+      this.#blockingPeak = this.#blockingInUse;
+      this.#blockingPeakAt = now;
+    }
+  }
+
+  /** How many idle blocking connections are kept for reuse. */
+  #keptBlocking(): number {
+    return Math.max(MAX_IDLE_BLOCKING, this.#blockingPeak);
+  }
+
   /**
    * Runs `fn` on a connection of its own (for a blocking command), returned to
    * the pool afterwards; waits at most `readyWithinMs` for that connection.
@@ -459,6 +483,8 @@ export class RedisConnections {
       client = this.#blockingClient();
       this.#allBlocking.add(client);
     }
+    this.#blockingInUse++;
+    this.#notePeakBlocking();
     try {
       // A new (or reconnecting) connection queues nothing: wait until it can take the command.
       await untilClientReady(client, readyWithinMs);
@@ -467,11 +493,18 @@ export class RedisConnections {
       if (notReady && !isClientReady(client)) return notReady();
       return await fn(client);
     } finally {
-      // A burst of waits (many event streams at once) leaves a few connections for reuse, not all of them open.
+      this.#blockingInUse--;
+      this.#notePeakBlocking();
+      // As many connections are kept for reuse as were in use at once lately (at least a few), so
+      // steady waits on many queues (a worker over forty idle queues) reuse theirs instead of
+      // opening one per wait, and a burst of waits (many event streams at once) leaves them
+      // open only for a while.
       if (this.#allBlocking.has(client)) {
-        if (this.#idleBlocking.length < MAX_IDLE_BLOCKING) this.#idleBlocking.push(client);
+        if (this.#idleBlocking.length < this.#keptBlocking()) this.#idleBlocking.push(client);
         else this.discardBlocking(client);
       }
+      while (this.#idleBlocking.length > this.#keptBlocking())
+        this.discardBlocking(this.#idleBlocking.pop()!);
     }
   }
 

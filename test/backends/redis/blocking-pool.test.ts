@@ -1,0 +1,51 @@
+/**
+ * A worker over many idle queues on one Redis backend waits on all of them
+ * at once, each wait on a blocking connection of its own: the connections
+ * are kept for the next waits, not closed and opened again at every wait
+ * (which cost a connection and a ready check per queue and claim wait).
+ * Private server: its connection count is this test's alone.
+ */
+import { Queue, Worker } from "sheppy";
+import { RedisBackend } from "sheppy/backends/redis";
+import { afterEach, describe, expect, it } from "vitest";
+import { askRedis, PrivateRedis } from "../../support/private-redis.js";
+import { REDIS_URL } from "../../support/redis.js";
+import { requireService } from "../../support/services.js";
+
+const available = await requireService("Redis", REDIS_URL);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function connectionsReceived(port: number): Promise<number> {
+  const stats = String(await askRedis(port, ["INFO", "stats"]));
+  return Number(/total_connections_received:(\d+)/.exec(stats)?.[1]);
+}
+
+describe.skipIf(!available)("redis: blocking connections of a worker over many idle queues", () => {
+  let server: PrivateRedis | undefined;
+
+  afterEach(async () => {
+    await server?.destroy();
+    server = undefined;
+  });
+
+  it("are kept for the next waits: no new connection per wait", async () => {
+    server = await PrivateRedis.start();
+    const backend = new RedisBackend({ url: server.url });
+    const queues = Array.from({ length: 30 }, (_, i) => new Queue(backend, { name: `idle-${i}` }));
+    const worker = new Worker(queues, { concurrency: 2, claimWait: 0.2 });
+    const working = worker.work();
+    try {
+      // Every queue's wait has opened its connection by now.
+      await sleep(1500);
+      const before = await connectionsReceived(server.port);
+      // About ten claim waits of every queue.
+      await sleep(2000);
+      // The two asks of the count open one connection each.
+      expect((await connectionsReceived(server.port)) - before).toBeLessThanOrEqual(2);
+    } finally {
+      await worker.close();
+      await working;
+      await queues[0]!.close();
+    }
+  });
+});
