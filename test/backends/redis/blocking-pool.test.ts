@@ -20,6 +20,11 @@ async function connectionsReceived(port: number): Promise<number> {
   return Number(/total_connections_received:(\d+)/.exec(stats)?.[1]);
 }
 
+async function connectedClients(port: number): Promise<number> {
+  const clients = String(await askRedis(port, ["INFO", "clients"]));
+  return Number(/connected_clients:(\d+)/.exec(clients)?.[1]);
+}
+
 describe.skipIf(!available)("redis: blocking connections of a worker over many idle queues", () => {
   let server: PrivateRedis | undefined;
 
@@ -35,8 +40,10 @@ describe.skipIf(!available)("redis: blocking connections of a worker over many i
     const worker = new Worker(queues, { concurrency: 2, claimWait: 0.2 });
     const working = worker.work();
     try {
-      // Every queue's wait has opened its connection by now.
-      await sleep(1500);
+      // Every queue's wait has opened its connection (beside the main one and the one asking).
+      const deadline = Date.now() + 30_000;
+      while ((await connectedClients(server.port)) < queues.length + 2 && Date.now() < deadline)
+        await sleep(100);
       const before = await connectionsReceived(server.port);
       // About ten claim waits of every queue.
       await sleep(2000);
