@@ -7,12 +7,10 @@
  * run's `background` signal aborts.
  */
 import { systemClock } from "../clock.js";
-import type { Queue } from "../queue/queue.js";
-import type { TaskData } from "../task/task-record.js";
 import { runCronManager } from "./cron-manager.js";
 import { DeclaredCrons } from "./declared-crons.js";
 import { runExpirySweeper } from "./expiry-sweeper.js";
-import { endedByCancel } from "./flights.js";
+import { cancelledAmong } from "./flights.js";
 import { runLeaseKeeper } from "./lease-keeper.js";
 import { settleExpired } from "./reclaim.js";
 import { runScheduler } from "./scheduler.js";
@@ -102,19 +100,6 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
   );
   if (options.processing) loops.push(startLeaseKeeper(context, run));
   return { loops, firstLook };
-}
-
-/** The ids of `claimed` whose claims ended by a cancel, as the backend's records tell (none, when they cannot be read). */
-async function cancelledAmong(queue: Queue, claimed: readonly TaskData[]): Promise<Set<string>> {
-  try {
-    const records = await queue.backend.getTasks(
-      queue.name,
-      claimed.map((r) => r.id),
-    );
-    return new Set(claimed.filter((r) => endedByCancel(r, records.get(r.id))).map((r) => r.id));
-  } catch {
-    return new Set();
-  }
 }
 
 function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {

@@ -271,18 +271,18 @@ export class Flights {
    * function goes on. Returns the records of those still running, as claimed.
    */
   markLost(queue: Queue, claims: readonly ClaimRef[]): TaskData[] {
-    const lost = new Set(claims.map((claim) => `${claim.id}\u0000${claim.fence}`));
+    const lost = new Set(claims.map((claim) => claimKey(claim.id, claim.fence)));
     const running: TaskData[] = [];
     const lane = this.#lanes.get(queue);
     for (const flight of lane?.flights.values() ?? []) {
       const { id, fence } = flight.attempt;
-      if (flight.lost || !lost.has(`${id}\u0000${fence}`)) continue;
+      if (flight.lost || !lost.has(claimKey(id, fence))) continue;
       flight.lost = true;
       if (!flight.finished) running.push(flight.claim.record);
     }
     // One waiting for a slot never starts.
     for (const entry of lane?.waiting ?? []) {
-      if (lost.has(`${entry.claim.record.id}\u0000${entry.claim.fence}`)) entry.lost = true;
+      if (lost.has(claimKey(entry.claim.record.id, entry.claim.fence))) entry.lost = true;
     }
     return running;
   }
@@ -418,11 +418,7 @@ export class Flights {
     const { logger } = this.options;
     const id = flight.attempt.id;
     const cancelled =
-      flight.cancelled ??
-      (await flight.queue.backend.getTasks(flight.queue.name, [id]).then(
-        (records) => endedByCancel(flight.claim.record, records.get(id)),
-        () => false,
-      ));
+      flight.cancelled ?? (await cancelledAmong(flight.queue, [flight.claim.record])).has(id);
     if (cancelled) {
       logger.info(about, "this task was cancelled while it ran; its outcome was discarded");
       return;
@@ -533,9 +529,28 @@ export class Flights {
  * re-run by hand since (only a finished task is re-run, and a running one
  * finishes out of its worker's hands only by a cancel).
  */
-export function endedByCancel(claimed: TaskData, now: TaskData | undefined): boolean {
+function endedByCancel(claimed: TaskData, now: TaskData | undefined): boolean {
   if (now === undefined) return false;
   return (
     now.status === "cancelled" || (now.manualRetryCount ?? 0) > (claimed.manualRetryCount ?? 0)
   );
+}
+
+/** A claim as one text: its task's id and its fence. */
+const claimKey = (id: string, fence: number) => `${id}\u0000${fence}`;
+
+/** The ids of `claimed` whose claims ended by a cancel, as the backend's records tell (none, when they cannot be read). */
+export async function cancelledAmong(
+  queue: Queue,
+  claimed: readonly TaskData[],
+): Promise<Set<string>> {
+  try {
+    const records = await queue.backend.getTasks(
+      queue.name,
+      claimed.map((r) => r.id),
+    );
+    return new Set(claimed.filter((r) => endedByCancel(r, records.get(r.id))).map((r) => r.id));
+  } catch {
+    return new Set();
+  }
 }
