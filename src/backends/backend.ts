@@ -686,8 +686,18 @@ export interface EventReadRequest {
 export interface EventLog {
   /** Most entries kept per queue, the oldest dropped first; 0: the log is off (nothing is appended, reads find nothing). */
   readonly eventCap: number;
-  /** Appends `bodies`, in order, as one step. */
-  appendEvents(queue: string, bodies: readonly string[]): Promise<void>;
+  /**
+   * Appends `bodies`, in order, as one step. With `holders`, a body whose
+   * holder is given (`holders[i]`) is appended only while that claim is the
+   * task's current one — claimed under that fence, not settled, cancelled or
+   * taken over — and dropped otherwise: a running attempt's own events
+   * (`started`, `progress`) never follow the write that ended its claim.
+   */
+  appendEvents(
+    queue: string,
+    bodies: readonly string[],
+    holders?: readonly (ClaimRef | undefined)[],
+  ): Promise<void>;
   /**
    * Up to `limit` entries after `after`, oldest first. A position this log
    * could not have given is an `InvalidOptionError`. A waiting read ends

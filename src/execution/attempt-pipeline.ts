@@ -430,11 +430,8 @@ export class AttemptPipeline {
     return new ProgressReporter(
       claim.record,
       async (record, newLines) => {
-        const written = await store.saveProgress(
-          queue,
-          { id: claim.record.id, fence: fence() },
-          record,
-        );
+        const holder = { id: claim.record.id, fence: fence() };
+        const written = await store.saveProgress(queue, holder, record);
         if (written) {
           // Its `started` goes first, if it was still held for the settle.
           this.#events?.release(claim);
@@ -443,6 +440,7 @@ export class AttemptPipeline {
               attempt: attemptNumber(claim.record),
               newLines,
             }),
+            holder,
           );
           try {
             this.options.hooks?.progressed?.(claim, record);
@@ -468,7 +466,11 @@ export class AttemptPipeline {
 
   #start(claim: ClaimedTask, traced: StartedSpan | undefined): Attempt {
     const attempt = new PipelineAttempt(this, claim, this.options.environment, traced);
-    this.#events?.hold(claim, { record: claim.record, at: this.options.environment.clock.now() });
+    this.#events?.hold(claim, {
+      record: claim.record,
+      at: this.options.environment.clock.now(),
+      holder: () => ({ id: claim.record.id, fence: attempt.fence }),
+    });
     const started = this.options.hooks?.started;
     if (started) {
       try {

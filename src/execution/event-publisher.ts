@@ -14,11 +14,16 @@
  * then is appended with the others of its turn; either way the event keeps
  * the time the attempt started, and comes before the attempt's end.
  *
+ * Every event names the claim of the attempt it belongs to, and the log
+ * takes it only while that claim is current: a `started` or `progress` that
+ * goes out after a cancel (`force`) or a takeover ended the claim is
+ * dropped, never heard after the event that ended the attempt.
+ *
  * Events whose append fails are reported and dropped: the records are the
  * truth, the log is what listeners hear of them, and holding a failed batch
  * back would hold every later settle with it.
  */
-import type { EventLog } from "../backends/backend.js";
+import type { ClaimRef, EventLog } from "../backends/backend.js";
 import { eventBody } from "../task/lifecycle-event.js";
 import type { TaskData } from "../task/task-record.js";
 
@@ -28,6 +33,8 @@ export interface HeldStart {
   readonly record: TaskData;
   /** When the attempt started (epoch ms, the worker's clock). */
   readonly at: number;
+  /** The claim the attempt runs under now (its fence changes if its holder takes it back). */
+  readonly holder: () => ClaimRef;
 }
 
 /**
@@ -36,7 +43,7 @@ export interface HeldStart {
  * the end's task and attempt, a start a whole number of ms before the end)
  * is exactly its body. Otherwise it goes whole.
  */
-export function startsAsMark(start: HeldStart, endAt: number): boolean {
+export function startsAsMark(start: Pick<HeldStart, "record" | "at">, endAt: number): boolean {
   return (
     start.record.status === "processing" &&
     Number.isSafeInteger(start.at) &&
@@ -45,7 +52,7 @@ export function startsAsMark(start: HeldStart, endAt: number): boolean {
 }
 
 /** The whole body of a held `started` event. */
-export function startedBody(start: HeldStart): string {
+export function startedBody(start: Pick<HeldStart, "record" | "at">): string {
   return eventBody("started", start.record, start.at);
 }
 
@@ -54,6 +61,8 @@ export const STARTED_HOLD_MS = 200;
 
 export class EventPublisher {
   #pending: string[] = [];
+  /** The claim each pending event belongs to, by position. */
+  #holders: ClaimRef[] = [];
   #flushing: Promise<void> | null = null;
   /** Held `started` events by their attempt's key, oldest first, with when they were held (ms, monotonic). */
   readonly #held = new Map<object, { readonly start: HeldStart; readonly heldAt: number }>();
@@ -83,7 +92,7 @@ export class EventPublisher {
   /** Pushes the event held for `key` now (a later event of the attempt must follow it). */
   release(key: object): void {
     const start = this.take(key);
-    if (start !== undefined) this.push(startedBody(start));
+    if (start !== undefined) this.push(startedBody(start), start.holder());
   }
 
   #armHold(ms: number): ReturnType<typeof setTimeout> {
@@ -103,7 +112,7 @@ export class EventPublisher {
         return;
       }
       this.#held.delete(key);
-      this.push(startedBody(held.start));
+      this.push(startedBody(held.start), held.start.holder());
     }
   }
 
@@ -112,8 +121,10 @@ export class EventPublisher {
     return this.#flushing !== null;
   }
 
-  push(body: string): void {
+  /** Appends `body`, an event of the attempt running under the claim `holder`, with the others of this turn. */
+  push(body: string, holder: ClaimRef): void {
     this.#pending.push(body);
+    this.#holders.push(holder);
     // One append per turn: every event pushed before it runs goes with it.
     this.#flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
       this.#flush(),
@@ -128,9 +139,11 @@ export class EventPublisher {
   async #flush(): Promise<void> {
     while (this.#pending.length > 0) {
       const batch = this.#pending;
+      const holders = this.#holders;
       this.#pending = [];
+      this.#holders = [];
       try {
-        await this.log.appendEvents(this.queue, batch);
+        await this.log.appendEvents(this.queue, batch, holders);
       } catch (error) {
         try {
           this.onError(error);

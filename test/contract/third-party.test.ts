@@ -161,8 +161,12 @@ class WrappedBackend implements Backend {
   get eventCap() {
     return this.#store.eventCap;
   }
-  appendEvents(queue: string, bodies: readonly string[]) {
-    return this.#store.appendEvents(queue, bodies);
+  appendEvents(
+    queue: string,
+    bodies: readonly string[],
+    holders?: readonly (ClaimRef | undefined)[],
+  ) {
+    return this.#store.appendEvents(queue, bodies, holders);
   }
   readEvents(queue: string, request: EventReadRequest) {
     return this.#store.readEvents(queue, request);

@@ -54,6 +54,7 @@ import {
   keyedEventBody,
   positionAheadError,
 } from "../event-positions.js";
+import { bodiesOfCurrentHolders, checkHolders } from "../held-events.js";
 import { notConnectedError } from "../not-connected.js";
 import { acquireSlot } from "../rate-window.js";
 import {
@@ -320,9 +321,20 @@ export class MemoryBackend implements Backend {
 
   // The event log (./memory-event-log.ts)
 
-  async appendEvents(queue: string, bodies: readonly string[]): Promise<void> {
-    this.#state(queue);
-    this.#events(queue).append(bodies);
+  async appendEvents(
+    queue: string,
+    bodies: readonly string[],
+    holders?: readonly (ClaimRef | undefined)[],
+  ): Promise<void> {
+    checkHolders(bodies, holders);
+    const { claims } = this.#state(queue);
+    this.#events(queue).append(
+      bodiesOfCurrentHolders(
+        bodies,
+        holders,
+        (holder) => claims.get(holder.id)?.claimFence === holder.fence,
+      ),
+    );
   }
 
   async readEvents(queue: string, request: EventReadRequest): Promise<StoredEvent[]> {

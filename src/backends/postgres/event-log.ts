@@ -17,14 +17,32 @@
  * `events_pending` instead, appended by a deferred trigger at its commit, so
  * the lock is never held while the application keeps its transaction open.
  */
-import type { EventReadRequest, StoredEvent } from "../backend.js";
+import type { ClaimRef, EventReadRequest, StoredEvent } from "../backend.js";
 import { positionAheadError } from "../event-positions.js";
+import { checkHolders } from "../held-events.js";
 import { checkedRead, readEventsWaiting } from "../sql/event-log.js";
+import { CLAIMED } from "../sql/stored-columns.js";
 import type { Notifier } from "./notifications.js";
 import type { PgSession, Tx } from "./session.js";
 
 /** `$1` queue, `$2` bodies, `$3` cap, `$4` the events channel. */
 const APPEND = "SELECT %SCHEMA%.append_events($1, $2::text[], $3, $4) AS n";
+
+/** The queue's event lock, as `append_events` takes it (to the end of the transaction). */
+const LOCK_EVENTS =
+  "SELECT pg_advisory_xact_lock(hashtextextended('sheppy-events:%SCHEMA%:' || $1, 0))";
+
+/**
+ * Like `APPEND`, of the bodies whose holder (`$5` id, `$6` fence; null: none)
+ * still holds its claim. Run after `LOCK_EVENTS`, in its transaction: any
+ * cancel or settle that appended before it has committed, and so is seen.
+ */
+const APPEND_HELD = `SELECT %SCHEMA%.append_events($1, ARRAY(
+  SELECT b.body FROM unnest($2::text[], $5::text[], $6::bigint[]) WITH ORDINALITY AS b(body, id, fence, n)
+  WHERE b.id IS NULL OR EXISTS (
+    SELECT 1 FROM %SCHEMA%.tasks t
+    WHERE t.queue = $1 AND t.id = b.id AND t.state = ${CLAIMED} AND t.fence = b.fence)
+  ORDER BY b.n), $3, $4) AS n`;
 
 /**
  * Each row holds the bodies of one append, with ids `first_id` to `last_id`
@@ -87,9 +105,31 @@ export class EventStore {
     await tx.query(this.session.sql(APPEND), [queue, bodies, ...this.appendValues]);
   }
 
-  async append(queue: string, bodies: readonly string[]): Promise<void> {
+  async append(
+    queue: string,
+    bodies: readonly string[],
+    holders?: readonly (ClaimRef | undefined)[],
+  ): Promise<void> {
+    checkHolders(bodies, holders);
     this.session.assertConnected();
     if (this.cap === 0 || bodies.length === 0) return;
+    if (holders?.some((holder) => holder !== undefined)) {
+      await this.session.transaction(
+        "appendEvents",
+        async (tx) => {
+          await tx.query(this.session.sql(LOCK_EVENTS), [queue]);
+          await tx.query(this.session.sql(APPEND_HELD), [
+            queue,
+            bodies,
+            ...this.appendValues,
+            holders.map((holder) => holder?.id ?? null),
+            holders.map((holder) => holder?.fence ?? null),
+          ]);
+        },
+        { resend: "unsent" },
+      );
+      return;
+    }
     // A resend could append twice: a lost commit fails the call instead.
     await this.session.query(
       "appendEvents",

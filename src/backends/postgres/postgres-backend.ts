@@ -473,8 +473,12 @@ export class PostgresBackend implements Backend {
 
   // The event log (./event-log.ts)
 
-  appendEvents(queue: string, bodies: readonly string[]): Promise<void> {
-    return this.#events.append(queue, bodies);
+  appendEvents(
+    queue: string,
+    bodies: readonly string[],
+    holders?: readonly (ClaimRef | undefined)[],
+  ): Promise<void> {
+    return this.#events.append(queue, bodies, holders);
   }
 
   readEvents(queue: string, request: EventReadRequest): Promise<StoredEvent[]> {

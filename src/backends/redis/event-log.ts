@@ -16,8 +16,9 @@
  * holding up another's answer, and an idle one returns to the pool.
  */
 import { InvalidOptionError } from "../../errors.js";
-import type { EventReadRequest, StoredEvent } from "../backend.js";
+import type { ClaimRef, EventReadRequest, StoredEvent } from "../backend.js";
 import { checkEventLimit, positionAheadError } from "../event-positions.js";
+import { checkHolders } from "../held-events.js";
 import type { RedisClient } from "./connections.js";
 import type { RedisSession } from "./session.js";
 
@@ -101,13 +102,28 @@ export class RedisEventLog {
     readonly eventCap: number,
   ) {}
 
-  async appendEvents(queue: string, bodies: readonly string[]): Promise<void> {
+  async appendEvents(
+    queue: string,
+    bodies: readonly string[],
+    holders?: readonly (ClaimRef | undefined)[],
+  ): Promise<void> {
+    checkHolders(bodies, holders);
     if (this.eventCap === 0 || bodies.length === 0) return;
     const k = this.session.keys(queue);
+    const args: (string | number)[] = [this.eventCap];
+    if (holders === undefined || holders.every((holder) => holder === undefined)) {
+      args.push("", ...bodies);
+    } else {
+      args.push(k.task);
+      bodies.forEach((body, i) => {
+        const holder = holders[i];
+        args.push(holder?.id ?? "", holder?.fence ?? "", body);
+      });
+    }
     await this.session.script(
       "appendEvents",
-      [k.events, this.session.requestKey(k)],
-      [this.eventCap, ...bodies],
+      [k.events, this.session.requestKey(k), k.processing],
+      args,
     );
   }
 

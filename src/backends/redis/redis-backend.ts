@@ -464,8 +464,12 @@ export class RedisBackend implements Backend {
 
   // Lifecycle events (./event-log.ts)
 
-  appendEvents(queue: string, bodies: readonly string[]): Promise<void> {
-    return this.#events.appendEvents(queue, bodies);
+  appendEvents(
+    queue: string,
+    bodies: readonly string[],
+    holders?: readonly (ClaimRef | undefined)[],
+  ): Promise<void> {
+    return this.#events.appendEvents(queue, bodies, holders);
   }
 
   readEvents(queue: string, request: EventReadRequest): Promise<StoredEvent[]> {

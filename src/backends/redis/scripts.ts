@@ -36,7 +36,7 @@ const SCRIPTS = {
   concurrencyCap: 3,
   claimable: 1,
   saveProgress: 1,
-  appendEvents: 2,
+  appendEvents: 3,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -8,9 +8,11 @@
  * shows. A waiting read wakes at once on an append from this process, and
  * on the next change check for other processes' (`./signals.ts`).
  */
-import type { EventReadRequest, StoredEvent } from "../backend.js";
+import type { ClaimRef, EventReadRequest, StoredEvent } from "../backend.js";
 import { positionAheadError } from "../event-positions.js";
+import { bodiesOfCurrentHolders, checkHolders } from "../held-events.js";
 import { checkedRead, readEventsWaiting } from "../sql/event-log.js";
+import { CLAIMED } from "../sql/stored-columns.js";
 import type { SqliteDatabase } from "./database.js";
 import type { Signals } from "./signals.js";
 
@@ -18,6 +20,9 @@ import type { Signals } from "./signals.js";
 const FALLBACK_POLL_MS = 1000;
 
 const APPEND = "INSERT INTO events (queue, body) VALUES (?, ?)";
+
+/** Whether a claim is still the task's current one (see `appendEvents`'s holders). */
+const HELD = `SELECT 1 FROM tasks WHERE queue = ? AND id = ? AND state = ${CLAIMED} AND fence = ?`;
 
 /** The queue's row count after adding `?` rows. */
 const COUNT = `
@@ -71,9 +76,23 @@ export class EventStore {
     if (appended) this.signals.announceEvents(queue);
   }
 
-  async append(queue: string, bodies: readonly string[]): Promise<void> {
+  async append(
+    queue: string,
+    bodies: readonly string[],
+    holders?: readonly (ClaimRef | undefined)[],
+  ): Promise<void> {
+    checkHolders(bodies, holders);
     this.db.assertConnected();
-    const appended = await this.db.write("appendEvents", () => this.appendWithin(queue, bodies));
+    const appended = await this.db.write("appendEvents", () => {
+      // Checked inside the write: no cancel or settle can come between the check and the append.
+      const held = this.db.statement(HELD);
+      const kept = bodiesOfCurrentHolders(
+        bodies,
+        holders,
+        (holder) => held.get(queue, holder.id, holder.fence) !== undefined,
+      );
+      return this.appendWithin(queue, kept);
+    });
     this.announce(queue, appended);
   }
 

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import type { Backend } from "../../backends/backend.js";
+import { STARTED_HOLD_MS } from "../../execution/event-publisher.js";
 import {
   currentTask,
   TaskCancellationError,
@@ -18,6 +19,7 @@ import {
   task,
 } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
+import { logOf } from "../support/event-log.js";
 import { finishedRecord, settleClaim } from "../support/records.js";
 import { PerTest, sleep, until } from "../support/until.js";
 
@@ -261,6 +263,32 @@ export function cancelRunningCases(h: ContractHarness): void {
       expect([done.status, done.result]).toEqual(["completed", "new"]);
       expect(state.started).toEqual([1, 2]);
       expect(state.reasons.has(2)).toBe(false);
+      await worker.close();
+      await working;
+    });
+
+    it("EV-37 a task cancelled with force moments after it started: nothing of its attempt follows its `cancelled` in the event log", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const token = randomUUID();
+      const t = longRunning(token);
+      await queue.add(t);
+      // The worker hears of the cancel at its next renewal, after its `started` went out on its own.
+      const worker = h.worker(queue, { heartbeatInterval: 1, leaseTimeout: 5 });
+      const started = once(worker, "task:started");
+      const working = worker.work();
+      await started;
+      // Within the moment a worker holds an attempt's `started` back for its settle.
+      await queue.cancel(t, { force: true });
+      const state = seen.get(token);
+      await until(() => state.returned === 1, { what: "the cancelled task's signal to fire" });
+      await sleep(STARTED_HOLD_MS);
+      const types = (await logOf(backend, queue.name))
+        .filter((event) => event.taskId === t.id)
+        .map((event) => event.type);
+      expect(types[0]).toBe("added");
+      expect(types.at(-1)).toBe("cancelled");
+      expect(types.filter((type) => type === "cancelled")).toHaveLength(1);
       await worker.close();
       await working;
     });

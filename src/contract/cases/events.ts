@@ -20,7 +20,7 @@ import {
 import { eventBody, readEvent, STARTED_MARK } from "../../task/lifecycle-event.js";
 import type { ContractHarness } from "../harness.js";
 import { logOf } from "../support/event-log.js";
-import { finishedRecord } from "../support/records.js";
+import { finishedRecord, settleClaim } from "../support/records.js";
 import { until } from "../support/until.js";
 
 const echo = task({ name: "events.echo" }, (n: number) => n);
@@ -318,6 +318,49 @@ export function eventCases(h: ContractHarness): void {
       expect(seen).toEqual(Array.from({ length: 10 }, (_, n) => `{"n":${n}}`));
       expect(after).toBe(await backend.lastEventId(queue.name));
       expect(await backend.readEvents(queue.name, { after, limit: 3 })).toEqual([]);
+    });
+
+    it("EV-36 an append with holders keeps a body only while its holder's claim is current: not after a cancel, a settle, or under another fence", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const q = queue.name;
+      const [a, b, c] = [1, 2, 3].map(
+        (n): TaskData => ({ ...echo(n).toJSON(), status: "pending" }),
+      );
+      await backend.add(q, [a!, b!, c!]);
+      const claims = await backend.claim(q, 3);
+      const fenceOf = (id: string) => claims.find((claim) => claim.record.id === id)!.fence;
+      const holder = (d: TaskData, fence = fenceOf(d.id)) => ({ id: d.id, fence });
+      const bodies = async () =>
+        (await backend.readEvents(q, { after: null, limit: 100 }))
+          .map((e) => e.body)
+          .filter((body) => body.startsWith('{"n"'));
+      await backend.appendEvents(
+        q,
+        ['{"n":"a1"}', '{"n":"free1"}', '{"n":"b1"}', '{"n":"a2"}'],
+        [holder(a!), undefined, holder(b!), holder(a!)],
+      );
+      expect(await bodies()).toEqual(['{"n":"a1"}', '{"n":"free1"}', '{"n":"b1"}', '{"n":"a2"}']);
+      const at = Date.now();
+      expect(await backend.cancel(q, a!.id, { at, expiresAt: null, running: true })).not.toBeNull();
+      const bClaim = claims.find((claim) => claim.record.id === b!.id)!;
+      expect(await settleClaim(backend, q, bClaim)).toBe("settled");
+      await backend.appendEvents(
+        q,
+        ['{"n":"a3"}', '{"n":"b2"}', '{"n":"c-stale"}', '{"n":"free2"}', '{"n":"c1"}'],
+        [holder(a!), holder(b!), holder(c!, fenceOf(c!.id) + 1), undefined, holder(c!)],
+      );
+      expect(await bodies()).toEqual([
+        '{"n":"a1"}',
+        '{"n":"free1"}',
+        '{"n":"b1"}',
+        '{"n":"a2"}',
+        '{"n":"free2"}',
+        '{"n":"c1"}',
+      ]);
+      // A holder per body, or none at all.
+      await expect(backend.appendEvents(q, ['{"n":"x"}'], [])).rejects.toThrow(InvalidOptionError);
+      expect(await bodies()).toHaveLength(6);
     });
 
     it("EV-10 a waiting read returns the next append, made through another connection", async () => {

@@ -28,6 +28,7 @@ import {
   spawnClusterNode,
 } from "../../support/private-redis-cluster.js";
 import { missingService } from "../../support/services.js";
+import { SilentClusterNode } from "../../support/silent-cluster-node.js";
 
 const installed = redisServerInstalled() || missingService("redis-server", "it is not installed");
 const echo = task({ name: "cluster-misuse.echo" }, (n: number) => n);
@@ -81,20 +82,22 @@ describe.skipIf(!installed)("redis: a cluster reached the wrong way", () => {
   });
 
   it("a connect whose slot reads time out on healthy seeds says so, after trying again, not ioredis's 'None of startup nodes is available'", async () => {
-    cluster ??= await PrivateRedisCluster.start({ masters: 3, replicasPerMaster: 0 });
-    // A slot read that times out at once stands in for one on a machine too busy to answer in time.
-    const backend = new RedisBackend({
-      url: cluster.url,
-      clusterOptions: { slotsRefreshTimeout: 0 },
-    });
-    const error = await backend.connect().then(
-      () => null,
-      (e: unknown) => e as Error,
-    );
-    expect(error).toBeInstanceOf(BackendUnavailableError);
-    expect(error?.message).toBe(
-      `cannot connect to Redis Cluster at ${cluster.url}: every seed answered as a cluster node when asked again, but the cluster client could not read the slots from any in time (a busy machine or server?)`,
-    );
+    // Seeds that never give their slots stand in for nodes on a machine too busy to answer in time.
+    const seeds = [await SilentClusterNode.start(), await SilentClusterNode.start()];
+    try {
+      const url = `redis+cluster://${seeds.map((seed) => `127.0.0.1:${seed.port}`).join(",")}`;
+      const backend = new RedisBackend({ url, clusterOptions: { slotsRefreshTimeout: 100 } });
+      const error = await backend.connect().then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect(error?.message).toBe(
+        `cannot connect to Redis Cluster at ${url}: every seed answered as a cluster node when asked again, but the cluster client could not read the slots from any in time (a busy machine or server?)`,
+      );
+    } finally {
+      for (const seed of seeds) await seed.stop();
+    }
   });
 
   it("a redis:// URL naming a cluster node is told to use redis+cluster:// at the first redirection", async () => {
