@@ -98,10 +98,18 @@ export async function cancelTask(
     }
     current = (await backend.getTasks(queue.name, [id])).get(id);
   }
-  if (!current)
-    throw new TaskCancellationError(
-      `Cannot cancel task ${id}: queue '${queue.name}' has no such task`,
+  if (!current) {
+    // A workflow's id given where a task's goes: say where it goes.
+    const workflow = await backend.getWorkflows(queue.name, [id]).then(
+      (found) => found.has(id),
+      () => false,
     );
+    throw new TaskCancellationError(
+      workflow
+        ? `Cannot cancel task ${id}: it is a workflow of queue '${queue.name}', not a task; cancel it with queue.cancelWorkflow (sheppy workflow cancel)`
+        : `Cannot cancel task ${id}: queue '${queue.name}' has no such task`,
+    );
+  }
   if (current.finishedAt !== null) {
     throw new TaskCancellationError(
       `Cannot cancel task ${id}: it has already finished (${current.status})`,

@@ -54,6 +54,8 @@ export interface RetryAllResult {
    * no worker would run again.
    */
   skipped: number;
+  /** Of `skipped`, the steps of a workflow that has ended (start the workflow anew to run them). */
+  endedWorkflowSteps: number;
 }
 
 /** Epoch ms of `since`; `null` for none. */
@@ -103,7 +105,7 @@ export async function retryAll(
     (sinceMs === null || Date.parse(data.finishedAt) >= sinceMs);
 
   const backend = await queue.connect();
-  const result: RetryAllResult = { retried: 0, skipped: 0 };
+  const result: RetryAllResult = { retried: 0, skipped: 0, endedWorkflowSteps: 0 };
   let cursor: string | null = null;
   do {
     const page = await backend.listTasks(queue.name, { cursor, limit: batchSize, statuses });
@@ -113,6 +115,7 @@ export async function retryAll(
     const counts = await requeueCurrent(backend, queue, ids, matches);
     result.retried += counts.retried;
     result.skipped += counts.skipped;
+    result.endedWorkflowSteps += counts.endedWorkflowSteps;
     await queue.runInline();
   } while (cursor !== null);
   return result;
@@ -129,7 +132,7 @@ async function requeueCurrent(
   ids: readonly string[],
   matches: (data: TaskData | undefined) => data is TaskData,
 ): Promise<RetryAllResult> {
-  const counts: RetryAllResult = { retried: 0, skipped: 0 };
+  const counts: RetryAllResult = { retried: 0, skipped: 0, endedWorkflowSteps: 0 };
   const current = await backend.getTasks(queue.name, ids);
   // A step of a workflow that has ended would be cancelled by the worker, not run.
   const endedSteps = await stepsOfEndedWorkflowIds(backend, queue.name, current.values());
@@ -137,8 +140,11 @@ async function requeueCurrent(
   const records: TaskData[] = [];
   for (const id of ids) {
     const data = current.get(id);
-    if (matches(data) && !endedSteps.has(id)) records.push(rerunRecord(data, now));
-    else counts.skipped += 1;
+    if (!matches(data)) counts.skipped += 1;
+    else if (endedSteps.has(id)) {
+      counts.skipped += 1;
+      counts.endedWorkflowSteps += 1;
+    } else records.push(rerunRecord(data, now));
   }
   if (records.length === 0) return counts;
   // `rerun` refuses a task no longer finished: claimed, or re-queued by another caller, since the read.

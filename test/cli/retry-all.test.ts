@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue, Worker } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
-import { add, flaky } from "../fixtures/cli/tasks.js";
+import { add, failingStep, flaky } from "../fixtures/cli/tasks.js";
 import { expectOneLineError, json, runCli } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-retry-all-"));
@@ -54,6 +54,7 @@ describe("sheppy task retry --all-failed", () => {
     expect(json(await sheppy("task", "retry", "--all-failed", "--format", "json"))).toEqual({
       retried: 0,
       skipped: 0,
+      endedWorkflowSteps: 0,
     });
 
     const second = new Worker(queue, { claimWait: 0.1 });
@@ -86,6 +87,25 @@ describe("sheppy task retry --all-failed", () => {
     expect((await queue.getTask(cancelled))?.status).toBe("pending");
     expect((await queue.getTask(kept))?.status).toBe("pending");
     await queue.close();
+  });
+
+  it("says which skipped tasks are steps of a workflow that has ended", async () => {
+    const queue = new Queue(url, { name: "redrive-steps" });
+    const { id } = await queue.addWorkflow(failingStep("no"));
+    const worker = new Worker(queue, { claimWait: 0.1 });
+    const working = worker.work();
+    expect((await queue.waitForWorkflow(id, { timeout: 20 })).result).toBe("failed");
+    await worker.close();
+    await working;
+    const envSteps = { ...env, SHEPPY_QUEUE: "redrive-steps" };
+    expect(await runCli(["task", "retry", "--all-failed"], envSteps)).toMatchObject({
+      code: 0,
+      stdout:
+        "0 failed tasks queued to run again (1 skipped: 1 step of a workflow that has ended; add the workflow again to rerun it)\n",
+    });
+    expect(
+      json(await runCli(["task", "retry", "--all-failed", "--format", "json"], envSteps)),
+    ).toEqual({ retried: 0, skipped: 1, endedWorkflowSteps: 1 });
   });
 
   it("refuses mixed or missing arguments with one line each", async () => {

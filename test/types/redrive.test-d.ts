@@ -22,7 +22,11 @@ describe("listTasks and retryAll types", () => {
 
   test("retryAll: failed, crashed or cancelled; since as a Date, ISO text or seconds", async () => {
     expectTypeOf(await queue.retryAll()).toEqualTypeOf<RetryAllResult>();
-    expectTypeOf<RetryAllResult>().toEqualTypeOf<{ retried: number; skipped: number }>();
+    expectTypeOf<RetryAllResult>().toEqualTypeOf<{
+      retried: number;
+      skipped: number;
+      endedWorkflowSteps: number;
+    }>();
     await queue.retryAll({ status: ["crashed", "cancelled"], since: new Date(), batchSize: 50 });
     await queue.retryAll({ since: "2030-01-01T00:00:00Z" });
     await queue.retryAll({ since: 3600 });

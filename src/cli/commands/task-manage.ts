@@ -56,20 +56,37 @@ function parseRedriveStatuses(raw: string): RedriveStatus[] {
   return [...new Set(statuses)] as RedriveStatus[];
 }
 
+/** Why a redrive skipped `skipped` tasks, `endedSteps` of them steps of ended workflows, in a few words. */
+function skippedWhy(skipped: number, endedSteps: number): string {
+  const changed = skipped - endedSteps;
+  const parts = [
+    ...(changed > 0 ? [`${changed} changed meanwhile`] : []),
+    ...(endedSteps > 0
+      ? [
+          endedSteps === 1
+            ? "1 step of a workflow that has ended; add the workflow again to rerun it"
+            : `${endedSteps} steps of workflows that have ended; add the workflows again to rerun them`,
+        ]
+      : []),
+  ];
+  return `${skipped} skipped: ${parts.join("; ")}`;
+}
+
 /** `task retry --all-failed` / `--all <statuses>`: re-queues every task of those statuses, prints how many. */
 async function retryAllOf(
   settings: QueueSettings & { since?: string },
   statuses: readonly RedriveStatus[],
 ): Promise<void> {
   const since = settings.since === undefined ? undefined : parseSince(settings.since);
-  const { retried, skipped } = await withQueue(settings, async (queue) => {
+  const outcome = await withQueue(settings, async (queue) => {
     const outcome = await queue.retryAll({ status: statuses, since });
     if (outcome.retried === 0) await warnIfQueueUnused(queue.backend, queue.name);
     return outcome;
   });
-  if (settings.format === "json") printJson({ retried, skipped });
+  const { retried, skipped, endedWorkflowSteps } = outcome;
+  if (settings.format === "json") printJson({ retried, skipped, endedWorkflowSteps });
   else {
-    const changed = skipped === 0 ? "" : ` (${skipped} skipped: they changed meanwhile)`;
+    const changed = skipped === 0 ? "" : ` (${skippedWhy(skipped, endedWorkflowSteps)})`;
     const which = statuses.join(" or ");
     print(`${retried} ${which} task${retried === 1 ? "" : "s"} queued to run again${changed}`);
   }

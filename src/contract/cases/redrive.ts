@@ -79,13 +79,17 @@ export function redriveCases(h: ContractHarness): void {
       expect(first).toMatchObject({ processed: 0, failed: 1000 });
       expect((await queue.stats()).failed).toBe(1000);
 
-      expect(await queue.retryAll({ status: "failed" })).toEqual({ retried: 1000, skipped: 0 });
+      expect(await queue.retryAll({ status: "failed" })).toEqual({
+        retried: 1000,
+        skipped: 0,
+        endedWorkflowSteps: 0,
+      });
       expect(await queue.size()).toBe(1000);
       const requeued = await queue.getTask(tasks);
       expect(requeued.every((t) => t?.status === "pending" && t.manualRetryCount === 1)).toBe(true);
       expect(requeued.every((t) => t?.finishedAt === null && t.startedAt === null)).toBe(true);
       // Nothing left to redrive.
-      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 0 });
+      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 0, endedWorkflowSteps: 0 });
 
       const second = await h.worker(queue, { concurrency: 100 }).work({ maxTasks: 1000 });
       expect(second).toMatchObject({ processed: 1000, failed: 0 });
@@ -108,13 +112,22 @@ export function redriveCases(h: ContractHarness): void {
       await queue.add(late);
       await h.worker(queue).work({ maxTasks: 3 });
 
-      expect(await queue.retryAll({ since: cut })).toEqual({ retried: 3, skipped: 0 });
+      expect(await queue.retryAll({ since: cut })).toEqual({
+        retried: 3,
+        skipped: 0,
+        endedWorkflowSteps: 0,
+      });
       expect(idsOf(await queue.getPending(10)).sort()).toEqual(idsOf(late).sort());
       expect(await queue.retryAll({ since: cut.toISOString() })).toEqual({
         retried: 0,
         skipped: 0,
+        endedWorkflowSteps: 0,
       });
-      expect(await queue.retryAll({ since: 3600 })).toEqual({ retried: 2, skipped: 0 });
+      expect(await queue.retryAll({ since: 3600 })).toEqual({
+        retried: 2,
+        skipped: 0,
+        endedWorkflowSteps: 0,
+      });
       expect(await queue.size()).toBe(5);
 
       for (const since of ["2030-01-01T09:00", -1, Number.NaN, new Date(Number.NaN), "1h"]) {
@@ -196,13 +209,14 @@ export function redriveCases(h: ContractHarness): void {
         "pending",
         "scheduled",
       ]);
-      expect(await queue.retryAll()).toEqual({ retried: 1, skipped: 0 });
+      expect(await queue.retryAll()).toEqual({ retried: 1, skipped: 0, endedWorkflowSteps: 0 });
       expect((await queue.getTask(failed))?.status).toBe("pending");
       expect((await queue.getTask(others)).map((t) => t?.toJSON())).toEqual(before);
 
       expect(await queue.retryAll({ status: ["crashed", "cancelled"] })).toEqual({
         retried: 2,
         skipped: 0,
+        endedWorkflowSteps: 0,
       });
       const redriven = await queue.getTask([crashed, cancelled]);
       expect(redriven.map((t) => [t?.status, t?.manualRetryCount])).toEqual([
@@ -264,7 +278,7 @@ export function redriveCases(h: ContractHarness): void {
         return found;
       };
 
-      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 4 });
+      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 4, endedWorkflowSteps: 0 });
       expect(await queue.getTask(deleted)).toBeNull();
       const after = await queue.getTask([claimedEarly, claimedLate, retriedLate]);
       expect(after.map((t) => [t?.status, t?.manualRetryCount])).toEqual([

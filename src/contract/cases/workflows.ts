@@ -222,7 +222,7 @@ export function workflowCases(h: ContractHarness): void {
         `Cannot retry task ${declined}: it is a step of workflow ${wf.id}, which has ended (or is gone), and a step of an ended workflow is never run again; start the workflow anew instead`,
       );
       await expect(queue.retry(refund, { force: true })).rejects.toThrow(TaskStateError);
-      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 1 });
+      expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 1, endedWorkflowSteps: 1 });
       await drain(queue);
       const steps = await queue.getTask([declined, refund]);
       expect(steps.map((t) => t?.status)).toEqual(["failed", "completed"]);
@@ -282,6 +282,10 @@ export function workflowCases(h: ContractHarness): void {
     it("cancel: the workflow and its waiting steps are cancelled; it cannot be cancelled twice; then it can be deleted", async () => {
       const queue = h.queue();
       const wf = await queue.addWorkflow(fanOut(3));
+      // Its id where a task's goes: told where it goes.
+      await expect(queue.cancel(wf.id, { force: true })).rejects.toThrow(
+        `Cannot cancel task ${wf.id}: it is a workflow of queue '${queue.name}', not a task; cancel it with queue.cancelWorkflow (sheppy workflow cancel)`,
+      );
       const cancelled = await queue.cancelWorkflow(wf);
       expect(cancelled.status).toBe("cancelled");
       expect(cancelled.isFinished).toBe(true);
