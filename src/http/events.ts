@@ -11,6 +11,13 @@
  * ends when the client goes away. `finished` comes from the backend's
  * finished notification, not from the log, so it is not ordered with the
  * `task` events: it may come before the same task's `started`.
+ *
+ * A client slower than the queue (a burst of thousands of adds, a tab in the
+ * background) is never buffered for without bound: once
+ * {@link STREAM_BUFFER_BYTES} wait unsent, the log is read no further until
+ * the client has taken them (it then goes on where it was, missing nothing),
+ * and `finished` and `stats` — which a later one supersedes, and whose ends
+ * the log's events carry too — are not sent until it has caught up.
  */
 import type { QueueStats } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
@@ -68,6 +75,9 @@ export function eventTypesOf(text: string | undefined): QueueEventType[] | undef
 /** Seconds between `stats` events and keep-alive comments. */
 const STATS_EVERY_MS = 5000;
 
+/** Bytes of events a stream holds for a client that has not taken them, before it waits for that client. */
+export const STREAM_BUFFER_BYTES = 256 * 1024;
+
 /** The event stream of `queue` until `signal` aborts (the client left); lifecycle events after `after` (`null`: from now). */
 export async function eventStream(
   queue: Queue,
@@ -87,6 +97,12 @@ export async function eventStream(
   }
   const encoder = new TextEncoder();
   let stop: (() => void) | undefined;
+  // Resolved when the client has taken what waited (the stream pulls), or the stream ended.
+  let room: { promise: Promise<void>; resolve: () => void } | undefined;
+  const makeRoom = () => {
+    room?.resolve();
+    room = undefined;
+  };
   let timer: ReturnType<typeof setInterval> | undefined;
   // Ends when the client leaves or the reader cancels the body (a HEAD does at once, before the
   // stream has finished starting): nothing may start after it.
@@ -98,79 +114,112 @@ export async function eventStream(
     ended.abort();
     stop?.();
     if (timer) clearInterval(timer);
+    makeRoom();
   };
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const send = (text: string) => {
-        if (!open) return;
-        try {
-          controller.enqueue(encoder.encode(text));
-        } catch {
-          open = false;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async start(controller) {
+        /** Whether the client has {@link STREAM_BUFFER_BYTES} or more waiting for it. */
+        const behind = () => (controller.desiredSize ?? 0) <= 0;
+        const send = (text: string) => {
+          if (!open) return;
+          try {
+            controller.enqueue(encoder.encode(text));
+          } catch {
+            open = false;
+            close();
+          }
+        };
+        /** Once the client has taken what waits: at once while it keeps up. */
+        const caughtUp = (): Promise<void> => {
+          if (!open || !behind()) return Promise.resolve();
+          if (!room) {
+            let resolve!: () => void;
+            const promise = new Promise<void>((r) => {
+              resolve = r;
+            });
+            room = { promise, resolve };
+          }
+          return room.promise;
+        };
+        const event = (name: string, data: unknown) =>
+          send(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+        // Superseded by a later one, or carried by the log too: not queued for a client behind.
+        const eventIfKeepingUp = (name: string, data: unknown) => {
+          if (!behind()) event(name, data);
+        };
+        // A live view must be able to tell stale counts from current ones: say so as an event.
+        const stats = () =>
+          queueInfo(queue).then(
+            (counts) => eventIfKeepingUp("stats", counts),
+            () => event("unavailable", { error: "the backend did not answer" }),
+          );
+        const leave = () => {
           close();
-        }
-      };
-      const event = (name: string, data: unknown) =>
-        send(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
-      // A live view must be able to tell stale counts from current ones: say so as an event.
-      const stats = () =>
-        queueInfo(queue).then(
-          (counts) => event("stats", counts),
-          () => event("unavailable", { error: "the backend did not answer" }),
-        );
-      const leave = () => {
-        close();
-        try {
-          controller.close();
-        } catch {
-          // Already closed by the reader.
-        }
-      };
-      if (signal.aborted) leave();
-      else signal.addEventListener("abort", leave, { once: true });
-      const onFinished = (ids: readonly string[]) => {
-        if (ids.length === 0) return;
-        void backend.getTasks(queue.name, ids).then(
-          (records) => {
-            for (const record of records.values()) {
-              const { id, name, status, finishedAt } = record;
-              event("finished", { id, name, status, finishedAt });
-            }
-          },
-          () => send(": could not read finished tasks\n\n"),
-        );
-      };
-      // Listening for finished tasks needs the backend too: while it does not answer, the stream
-      // stays open, says so, and listens once it can (a stream that ended here would be reopened
-      // by the browser, in the same outage, without ever telling why).
-      let subscribing = false;
-      const listen = async () => {
-        if (subscribing) return;
-        subscribing = true;
-        await backend.watchFinished(queue.name, onFinished).then(
-          (unwatch) => {
-            if (open) stop = unwatch;
-            else unwatch();
-          },
-          () => {
-            subscribing = false;
-            event("unavailable", { error: "the backend did not answer" });
-          },
-        );
-      };
-      // Listening first: once a client has the first counts, no task it sees finish is missed.
-      await listen();
-      await stats();
-      if (!open) return;
-      if (backend.eventCap > 0) void followLog(queue, after, types, ended.signal, send);
-      timer = setInterval(() => {
-        void stats();
-        if (stop === undefined) void listen();
-      }, STATS_EVERY_MS);
-      timer.unref?.();
+          try {
+            controller.close();
+          } catch {
+            // Already closed by the reader.
+          }
+        };
+        if (signal.aborted) leave();
+        else signal.addEventListener("abort", leave, { once: true });
+        const onFinished = (ids: readonly string[]) => {
+          // A client behind gets no `finished` (nor a read for it) until it has caught up.
+          if (ids.length === 0 || behind()) return;
+          void backend.getTasks(queue.name, ids).then(
+            (records) => {
+              for (const record of records.values()) {
+                const { id, name, status, finishedAt } = record;
+                eventIfKeepingUp("finished", { id, name, status, finishedAt });
+              }
+            },
+            () => send(": could not read finished tasks\n\n"),
+          );
+        };
+        // Listening for finished tasks needs the backend too: while it does not answer, the stream
+        // stays open, says so, and listens once it can (a stream that ended here would be reopened
+        // by the browser, in the same outage, without ever telling why).
+        let subscribing = false;
+        const listen = async () => {
+          if (subscribing) return;
+          subscribing = true;
+          await backend.watchFinished(queue.name, onFinished).then(
+            (unwatch) => {
+              if (open) stop = unwatch;
+              else unwatch();
+            },
+            () => {
+              subscribing = false;
+              event("unavailable", { error: "the backend did not answer" });
+            },
+          );
+        };
+        // Listening first: once a client has the first counts, no task it sees finish is missed.
+        await listen();
+        // "From now" is now, before the first counts: a client that acts on them (adds a task)
+        // hears of what it did. An empty log: everything it will hold.
+        const from =
+          after !== null || backend.eventCap === 0
+            ? after
+            : await backend.lastEventId(queue.name).then(
+                (last) => last ?? "start",
+                () => null,
+              );
+        await stats();
+        if (!open) return;
+        if (backend.eventCap > 0) void followLog(queue, from, types, ended.signal, send, caughtUp);
+        timer = setInterval(() => {
+          void stats();
+          if (stop === undefined) void listen();
+        }, STATS_EVERY_MS);
+        timer.unref?.();
+      },
+      pull: makeRoom,
+      cancel: close,
     },
-    cancel: close,
-  });
+    { highWaterMark: STREAM_BUFFER_BYTES, size: (chunk) => chunk.byteLength },
+  );
   return new Response(body, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",
@@ -187,10 +236,13 @@ async function followLog(
   types: readonly QueueEventType[] | undefined,
   signal: AbortSignal,
   send: (text: string) => void,
+  caughtUp: () => Promise<void>,
 ): Promise<void> {
   try {
     for await (const event of queue.events({ after: after ?? "now", signal, types })) {
       send(`id: ${event.id}\nevent: task\ndata: ${JSON.stringify(event)}\n\n`);
+      // The log waits for a client behind; reading on would only pile its events up here.
+      await caughtUp();
     }
   } catch (error) {
     // A bad resume position, say: the counts and finished tasks go on without the log.

@@ -121,10 +121,26 @@ export async function writeResponse(answer: Response, response: ServerResponse):
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      response.write(value);
+      // A client slower than the body (an event stream during a burst) holds the body back, so
+      // what it has not taken waits in the body's bounded queue, not in this socket's buffer.
+      if (!response.write(value)) await drained(response);
     }
   } catch {
     // The client went away mid-stream: nothing left to write to.
   }
   response.end();
+}
+
+/** Resolves once `response` can take more (or is gone). */
+function drained(response: ServerResponse): Promise<void> {
+  if (response.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off("drain", done);
+      response.off("close", done);
+      resolve();
+    };
+    response.on("drain", done);
+    response.on("close", done);
+  });
 }

@@ -160,6 +160,10 @@ export class RedisConnections {
   /** The most lent out at once lately, and since when that has been the figure. */
   #blockingPeak = 0;
   #blockingPeakAt = 0;
+  /** Set while idle connections above the floor wait for their peak's minute to pass. */
+  #trimTimer: ReturnType<typeof setTimeout> | undefined;
+  /** @internal How long a peak of blocking connections in use keeps as many idle (ms); tests shorten it. */
+  blockingPeakMs = BLOCKING_PEAK_MS;
   readonly #idleWriters: RedisClient[] = [];
   readonly #allWriters = new Set<RedisClient>();
   #outage = false;
@@ -457,7 +461,7 @@ export class RedisConnections {
     const now = Date.now();
     if (
       this.#blockingInUse >= this.#blockingPeak ||
-      now - this.#blockingPeakAt > BLOCKING_PEAK_MS
+      now - this.#blockingPeakAt > this.blockingPeakMs
     ) {
       this.#blockingPeak = this.#blockingInUse;
       this.#blockingPeakAt = now;
@@ -503,9 +507,26 @@ export class RedisConnections {
         if (this.#idleBlocking.length < this.#keptBlocking()) this.#idleBlocking.push(client);
         else this.discardBlocking(client);
       }
-      while (this.#idleBlocking.length > this.#keptBlocking())
-        this.discardBlocking(this.#idleBlocking.pop()!);
+      this.#trimIdleBlocking();
     }
+  }
+
+  /**
+   * Closes idle blocking connections beyond what the latest peak keeps. A
+   * peak keeps more than the floor only for its minute: when no wait comes
+   * to look again (the event streams of a burst have all left), a timer does.
+   */
+  #trimIdleBlocking(): void {
+    while (this.#idleBlocking.length > this.#keptBlocking())
+      this.discardBlocking(this.#idleBlocking.pop()!);
+    if (this.#idleBlocking.length <= MAX_IDLE_BLOCKING || this.#trimTimer !== undefined) return;
+    const wait = Math.max(0, this.#blockingPeakAt + this.blockingPeakMs - Date.now()) + 10;
+    this.#trimTimer = setTimeout(() => {
+      this.#trimTimer = undefined;
+      this.#notePeakBlocking();
+      this.#trimIdleBlocking();
+    }, wait);
+    this.#trimTimer.unref?.();
   }
 
   /**
@@ -552,6 +573,8 @@ export class RedisConnections {
     ].filter((c): c is RedisClient => c !== undefined);
     this.#main = undefined;
     this.#subscriber = undefined;
+    clearTimeout(this.#trimTimer);
+    this.#trimTimer = undefined;
     this.#allBlocking.clear();
     this.#idleBlocking.length = 0;
     this.#allWriters.clear();

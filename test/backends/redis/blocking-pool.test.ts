@@ -5,9 +5,11 @@
  * (which cost a connection and a ready check per queue and claim wait).
  * Private server: its connection count is this test's alone.
  */
+import { pino } from "pino";
 import { Queue, Worker } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterEach, describe, expect, it } from "vitest";
+import { RedisConnections } from "../../../src/backends/redis/connections.js";
 import { askRedis, PrivateRedis } from "../../support/private-redis.js";
 import { REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
@@ -53,6 +55,28 @@ describe.skipIf(!available)("redis: blocking connections of a worker over many i
       await worker.close();
       await working;
       await queues[0]!.close();
+    }
+  });
+
+  it("a burst's connections above the floor are closed once its minute has passed, though no wait comes after", async () => {
+    server = await PrivateRedis.start();
+    const connections = new RedisConnections(server.url, {}, pino({ level: "silent" }), 5000);
+    connections.blockingPeakMs = 500;
+    await connections.open();
+    try {
+      // A burst of 20 waits at once (event streams opened together, say), then none.
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          connections.withBlocking((client) => client.call("BLPOP", "nothing", "0.2")),
+        ),
+      );
+      // Beside the main connection and the one asking: the burst's 20, kept for its minute.
+      expect(await connectedClients(server.port)).toBe(22);
+      await sleep(1000);
+      // Then the floor's eight.
+      expect(await connectedClients(server.port)).toBe(10);
+    } finally {
+      await connections.close();
     }
   });
 });
