@@ -641,8 +641,8 @@ export class Queue implements QueueHandle {
    * already holds its id). A body that asks for no step completes here.
    * @example const wf = await queue.addWorkflow(onboard("u1"));
    */
-  addWorkflow<R>(workflow: Workflow<R>): Promise<Workflow<R>> {
-    return addWorkflow(this, workflow);
+  addWorkflow<W extends Workflow<unknown>>(workflow: W): Promise<StoredWorkflow<W>> {
+    return addWorkflow(this, workflow) as Promise<StoredWorkflow<W>>;
   }
 
   /** The stored workflow (or each of a list), `null` when the queue does not hold it. */

@@ -22,7 +22,7 @@ import type { CheckedArguments, CheckedResult } from "./json-signature.js";
 import type { Middleware } from "./middleware-types.js";
 import { checkPriority } from "./priority.js";
 import { isStandardSchema } from "./schema.js";
-import type { StoredAs } from "./stored-as.js";
+import type { ResultAs } from "./stored-as.js";
 import { storedArgs } from "./task-args.js";
 import {
   normaliseTaskConfig,
@@ -135,7 +135,7 @@ type ArgsOutput<S extends ArgsSchema> = Output<S> extends readonly unknown[] ? O
  */
 export function task<F extends TaskFunction>(
   fn: F & CheckedArguments<Parameters<F>> & CheckedResult<Awaited<ReturnType<F>>>,
-): TaskFactory<Parameters<F>, StoredAs<Awaited<ReturnType<F>>>>;
+): TaskFactory<Parameters<F>, ResultAs<Awaited<ReturnType<F>>>>;
 export function task<S extends ArgsSchema, RS extends StandardSchemaV1>(
   options: TaskOptions<ArgsOutput<S>> & { args: S; result: RS },
   fn: (...args: ArgsOutput<S>) => Input<RS> | Promise<Input<RS>>,
@@ -143,7 +143,7 @@ export function task<S extends ArgsSchema, RS extends StandardSchemaV1>(
 export function task<S extends ArgsSchema, F extends (...args: ArgsOutput<S>) => unknown>(
   options: TaskOptions<ArgsOutput<S>> & { args: S; result?: undefined },
   fn: F & CheckedResult<Awaited<ReturnType<F>>>,
-): TaskFactory<ArgsInput<S>, StoredAs<Awaited<ReturnType<F>>>>;
+): TaskFactory<ArgsInput<S>, ResultAs<Awaited<ReturnType<F>>>>;
 export function task<RS extends StandardSchemaV1, F extends TaskFunction>(
   options: TaskOptions<Parameters<F>> & { args?: undefined; result: RS },
   fn: F &
@@ -153,7 +153,7 @@ export function task<RS extends StandardSchemaV1, F extends TaskFunction>(
 export function task<F extends TaskFunction>(
   options: TaskOptions<Parameters<F>> & { args?: undefined; result?: undefined },
   fn: F & CheckedArguments<Parameters<F>> & CheckedResult<Awaited<ReturnType<F>>>,
-): TaskFactory<Parameters<F>, StoredAs<Awaited<ReturnType<F>>>>;
+): TaskFactory<Parameters<F>, ResultAs<Awaited<ReturnType<F>>>>;
 export function task(
   // Each overload's options type their own arguments; here they are only checked.
   optionsOrFn: object,

@@ -18,7 +18,7 @@ import { definitionSite } from "./definition-site.js";
 import { describeGiven } from "./describe-value.js";
 import type { CheckedWorkflowArguments, CheckedWorkflowResult } from "./json-signature.js";
 import { isStandardSchema } from "./schema.js";
-import type { StoredAs } from "./stored-as.js";
+import type { ResultAs } from "./stored-as.js";
 import { storedArgs } from "./task-args.js";
 import {
   WORKFLOW_DATA_VERSION,
@@ -73,8 +73,8 @@ type Input<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : ne
 type Output<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : never;
 type ArgsInput<S extends ArgsSchema> = Input<S> extends readonly unknown[] ? Input<S> : never;
 type ArgsOutput<S extends ArgsSchema> = Output<S> extends readonly unknown[] ? Output<S> : never;
-/** A body's return value as its workflow's stored result reads back (see {@link StoredAs}). */
-type ReturnOf<F> = StoredAs<BodyResult<F>>;
+/** A body's return value as its workflow's stored result reads back (see {@link ResultAs}): a finished step in it as the step's record. */
+type ReturnOf<F> = ResultAs<BodyResult<F>, never>;
 /** What a body returns, as written. */
 type BodyResult<F> = F extends (...args: never[]) => Generator<unknown, infer R, unknown>
   ? R

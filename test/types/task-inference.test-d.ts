@@ -48,10 +48,22 @@ describe("task(fn) infers arguments and result", () => {
     rest(1, 2, 3);
   });
 
-  test("void function gives Task<void>", () => {
+  test("a function returning nothing gives Task<null>: its result is stored as null", () => {
     const nothing = task(function typesNothing() {});
-    expectTypeOf(nothing()).toEqualTypeOf<Task<void>>();
+    expectTypeOf(nothing()).toEqualTypeOf<Task<null>>();
     expectTypeOf(nothing).parameters.toEqualTypeOf<[]>();
+    const asyncNothing = task({ name: "types.async-nothing" }, async () => {});
+    expectTypeOf(asyncNothing()).toEqualTypeOf<Task<null>>();
+  });
+
+  test("a result that may be undefined reads back as null, never undefined", () => {
+    const users = [{ id: "u1", name: "Ann" }];
+    const find = task({ name: "types.find-user" }, (id: string) => users.find((u) => u.id === id));
+    expectTypeOf(find("u1")).toEqualTypeOf<Task<{ id: string; name: string } | null>>();
+    const maybe = task({ name: "types.maybe" }, (n: number) => (n > 0 ? n : undefined));
+    expectTypeOf(maybe(1)).toEqualTypeOf<Task<number | null>>();
+    const explicit = task({ name: "types.explicit-undefined" }, (): undefined => undefined);
+    expectTypeOf(explicit()).toEqualTypeOf<Task<null>>();
   });
 
   test("wrong argument types and wrong arity are compile errors", () => {

@@ -34,7 +34,7 @@ describe("a task's status narrows its result and error", () => {
     const profile = await queue.waitFor(lookup("u1"));
     if (profile.status === "completed") expectTypeOf(profile.result.email).toEqualTypeOf<string>();
     const empty = await queue.waitFor(nothing());
-    if (empty.status === "completed") expectTypeOf(empty.result).toEqualTypeOf<void>();
+    if (empty.status === "completed") expectTypeOf(empty.result).toEqualTypeOf<null>();
   });
 
   test("failed and crashed: the error is always there, the result null", async () => {

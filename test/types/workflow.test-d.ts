@@ -11,6 +11,7 @@ import {
   sideEffect,
   step,
   type Task,
+  type TaskData,
   task,
   type Workflow,
   type WorkflowOptions,
@@ -189,14 +190,61 @@ describe("options shared between workflows", () => {
   });
 });
 
+const stamped = workflow({ name: "wt.stamped" }, function* () {
+  yield* step(count(1));
+  return { at: new Date(0), n: 1 };
+});
+
 describe("a workflow's result as it reads back", () => {
   test("without a result schema, a Date in it is typed as ISO text", () => {
-    const stamped = workflow({ name: "wt.stamped" }, function* () {
-      yield* step(count(1));
-      return { at: new Date(0), n: 1 };
-    });
     expectTypeOf(new TestQueue().processWorkflow(stamped())).toEqualTypeOf<
       Promise<Workflow<{ at: string; n: number }>>
+    >();
+  });
+
+  test("a finished step in it reads back as the step's record (its JSON), not as a task", async () => {
+    const kept = workflow({ name: "wt.kept-steps" }, function* () {
+      const steps = yield* all([count(1), count(2)]);
+      return { steps, first: steps[0] };
+    });
+    const done = await new TestQueue().processWorkflow(kept());
+    if (done.status === "completed") {
+      const { first, steps } = done.result;
+      expectTypeOf(first).toMatchTypeOf<TaskData>();
+      expectTypeOf(first).not.toMatchTypeOf<Task<unknown>>();
+      expectTypeOf(first.createdAt).toEqualTypeOf<string>();
+      expectTypeOf(steps).toMatchTypeOf<readonly [TaskData, TaskData]>();
+    }
+    const bare = workflow({ name: "wt.bare-step" }, function* () {
+      return yield* step(count(2));
+    });
+    const stored = await new TestQueue().processWorkflow(bare());
+    if (stored.status === "completed") {
+      expectTypeOf(stored.result).toMatchTypeOf<TaskData>();
+      expectTypeOf(stored.result).not.toMatchTypeOf<Task<unknown>>();
+    }
+  });
+
+  test("a body returning nothing, or maybe undefined, has a null result", () => {
+    const nothing = workflow({ name: "wt.nothing-result" }, function* () {
+      yield* step(count(1));
+    });
+    expectTypeOf(nothing()).toEqualTypeOf<Workflow<null>>();
+    const maybe = workflow({ name: "wt.maybe-result" }, function* (n: number) {
+      const t = yield* step(count(n));
+      return t.result === null ? undefined : t.result;
+    });
+    expectTypeOf(maybe(1)).toEqualTypeOf<Workflow<number | null>>();
+  });
+
+  test("a union of workflows goes wherever one does, addWorkflow too", async () => {
+    const w = Math.random() > 0.5 ? setupBilling("a") : stamped();
+    expectTypeOf(await queue.addWorkflow(w)).toEqualTypeOf<
+      Workflow<{ plan: "pro"; seats: number }> | Workflow<{ at: string; n: number }>
+    >();
+    expectTypeOf(await queue.waitForWorkflow(w)).toEqualTypeOf<
+      | Workflow<{ plan: "pro"; seats: number }, FinishedWorkflowStatus>
+      | Workflow<{ at: string; n: number }, FinishedWorkflowStatus>
     >();
   });
 });
