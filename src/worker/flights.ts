@@ -41,6 +41,8 @@ interface Flight {
   lost: boolean;
   /** Whether its claim ended because the task was cancelled while it ran; unknown until a renewal found it lost. */
   cancelled?: boolean;
+  /** What waits for it to land: the start of the task's next attempt, told after this one's end. */
+  readonly afterLanding: (() => void)[];
 }
 
 /**
@@ -96,13 +98,20 @@ export class Flights {
         settle: (settlement, now) => run.writer.settle(queue, settlement, now),
         hooks: {
           started: (claim) => {
-            this.metrics.started(queue.name, claim.record);
-            if (this.options.logTasks) logStarted(this.options.logger, queue.name, claim.record);
-            if (this.events.listenerCount("task:started") > 0)
-              this.events.emit("task:started", {
-                queue: queue.name,
-                task: new Task(claim.record, null),
-              });
+            const announce = () => {
+              this.metrics.started(queue.name, claim.record);
+              if (this.options.logTasks) logStarted(this.options.logger, queue.name, claim.record);
+              if (this.events.listenerCount("task:started") > 0)
+                this.events.emit("task:started", {
+                  queue: queue.name,
+                  task: new Task(claim.record, null),
+                });
+            };
+            // A retry due at once can start here before its previous attempt's `task:retrying`
+            // was told (that settle's answer still on its way): told in order, after it.
+            const previous = settlingAttemptOf(lane, claim);
+            if (previous) previous.afterLanding.push(announce);
+            else announce();
           },
           executed: (claim) => {
             const flight = lane.flights.get(claim);
@@ -337,7 +346,14 @@ export class Flights {
     const lane = this.#lanes.get(queue)!;
     const pipeline = this.#pipeline(queue);
     // In the map before it starts: the pipeline's hooks look the flight up by its claim.
-    const flight = { queue, claim, finished: false, abandoned: false, lost: false } as Flight;
+    const flight = {
+      queue,
+      claim,
+      finished: false,
+      abandoned: false,
+      lost: false,
+      afterLanding: [] as (() => void)[],
+    } as Flight;
     lane.flights.set(claim, flight);
     (flight as { attempt: Attempt }).attempt = pipeline.start(claim);
   }
@@ -411,6 +427,7 @@ export class Flights {
     }
     this.#landings++;
     for (const wake of this.#landingWaiters.splice(0)) wake();
+    for (const told of flight.afterLanding.splice(0)) told();
   }
 
   /** Logs an outcome the backend refused: at info when the task was cancelled while it ran (asked of the backend when the renewals did not tell), else a warning. */
@@ -553,4 +570,18 @@ export async function cancelledAmong(
   } catch {
     return new Set();
   }
+}
+
+/** Another attempt of `claim`'s task in `lane` whose function has returned and whose outcome is being settled. */
+function settlingAttemptOf(lane: Lane, claim: ClaimedTask): Flight | undefined {
+  for (const flight of lane.flights.values()) {
+    if (
+      flight.claim !== claim &&
+      flight.finished &&
+      !flight.lost &&
+      flight.claim.record.id === claim.record.id
+    )
+      return flight;
+  }
+  return undefined;
 }

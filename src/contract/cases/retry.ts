@@ -125,6 +125,26 @@ export function retryCases(h: ContractHarness): void {
       expect(attempts.get(token).count).toBe(5);
     });
 
+    it("R-2 a worker tells each attempt's start after the previous attempt's `retrying`, even when the retry is due at once", async () => {
+      const queue = h.queue();
+      const tokens = Array.from({ length: 20 }, () => randomUUID());
+      await queue.add(tokens.map((token) => failOnce(token)));
+      const worker = h.worker(queue, { concurrency: 10 });
+      const told = new Map<string, string[]>();
+      const tell = (what: string) => (e: { task: Task }) => {
+        const steps = told.get(e.task.id) ?? [];
+        steps.push(`${what}:${e.task.retryCount}`);
+        told.set(e.task.id, steps);
+      };
+      worker.on("task:started", tell("started"));
+      worker.on("task:retrying", tell("retrying"));
+      worker.on("task:completed", tell("completed"));
+      await worker.work({ maxTasks: 40 });
+      expect(told.size).toBe(20);
+      for (const steps of told.values())
+        expect(steps).toEqual(["started:0", "retrying:1", "started:1", "completed:1"]);
+    });
+
     it("R-2 a single delay number applies to every retry", async () => {
       const queue = h.queue();
       const t = failDelayNumber(randomUUID());
