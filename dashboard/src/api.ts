@@ -27,7 +27,12 @@ export interface TaskPage {
 export interface CronInfo {
   id: string;
   deterministicId: string;
-  expression: string;
+  /** Cron text; `null` for an interval. */
+  expression: string | null;
+  /** Seconds between runs of an interval; `null` for cron text. */
+  every: number | null;
+  /** The zone the cron text is read in; `null` for an interval. */
+  timezone: string | null;
   name: string;
   args: unknown[];
   managedBy: string | null;

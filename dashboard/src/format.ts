@@ -48,3 +48,14 @@ export function attemptOf(task: {
   const attempt = task.retryCount + (task.manualRetryCount ?? 0) + 1;
   return task.startedAt === null && attempt === 1 ? "–" : String(attempt);
 }
+
+/** A cron's schedule as the CLI says it: `every 15 s`, `0 3 * * *`, or `0 3 * * * (Europe/Berlin)`. */
+export function formatSchedule(cron: {
+  expression: string | null;
+  every: number | null;
+  timezone: string | null;
+}): string {
+  if (cron.every !== null) return `every ${cron.every} s`;
+  const text = cron.expression ?? "?";
+  return cron.timezone === null || cron.timezone === "UTC" ? text : `${text} (${cron.timezone})`;
+}

@@ -4,6 +4,7 @@
  * so it stays quick on queues of any size.
  */
 import { render } from "preact";
+import { useEffect } from "preact/hooks";
 import { config } from "./api.js";
 import { href, useRoute } from "./router.js";
 import { Home } from "./views/home.js";
@@ -11,8 +12,18 @@ import { QueueView } from "./views/queue.js";
 import { TaskDetail } from "./views/task-detail.js";
 import { WorkflowDetail } from "./views/workflow-detail.js";
 
+/** The tab's title: where the page is, so that several open tabs tell apart. */
+function titleOf(route: ReturnType<typeof useRoute>): string {
+  if (route.view === "home") return "Sheppy";
+  if (route.view === "queue") return `${route.queue} · Sheppy`;
+  return `${route.view} ${route.id.slice(0, 8)} · ${route.queue} · Sheppy`;
+}
+
 function App() {
   const route = useRoute();
+  useEffect(() => {
+    document.title = titleOf(route);
+  }, [route]);
   return (
     <>
       <header class="top">

@@ -84,6 +84,62 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     expect(headers.slice(-2)).toEqual(["crashed", "cancelled"]);
   });
 
+  it("the list of queues follows new queues and pauses without a reload", async () => {
+    const page = await open(dashboard, "#/");
+    await expect.poll(() => page.locator('tr[data-queue="shop"]').count()).toBe(1);
+    const later = new Queue(url, { name: "later" });
+    try {
+      await later.add(add(1, 1));
+      await later.pause();
+      const row = page.locator('[data-testid=queues] tr[data-queue="later"]');
+      await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(1);
+      await expect
+        .poll(() => row.locator("[data-testid=queue-paused]").count(), { timeout: 15_000 })
+        .toBe(1);
+      expect(await page.title()).toBe("Sheppy");
+    } finally {
+      await later.clear();
+      await later.resume();
+      await later.close();
+      await page.close();
+    }
+  });
+
+  it("crons show their schedule as the CLI does: an interval, and a zone other than UTC", async () => {
+    const timed = new Queue(url, { name: "timed" });
+    try {
+      await timed.addCron(add(1, 2), { every: 15 });
+      await timed.addCron(add(3, 4), "0 3 * * *", { timezone: "Europe/Berlin" });
+      const page = await open(dashboard, "#/q/timed/crons");
+      const cells = page.locator("[data-testid=crons] tbody tr td:nth-child(2)");
+      await expect.poll(() => cells.count()).toBe(2);
+      expect((await cells.allTextContents()).sort()).toEqual([
+        "0 3 * * * (Europe/Berlin)",
+        "every 15 s",
+      ]);
+      expect(await page.title()).toBe("timed · Sheppy");
+      await page.close();
+    } finally {
+      for (const cron of await timed.getCrons()) await timed.deleteCron(cron.deterministicId);
+      await timed.close();
+    }
+  });
+
+  it("a queue name nothing uses says so, with nothing to pause; at phone width the table scrolls on its own", async () => {
+    const page = await open(dashboard, "#/q/shpo");
+    await expect.poll(() => page.locator("[data-testid=unknown-queue]").count()).toBe(1);
+    expect(await page.locator("[data-testid=pause-toggle]").count()).toBe(0);
+    await page.goto(`${dashboard.origin}/#/q/shop`);
+    await page.setViewportSize({ width: 375, height: 800 });
+    await expect
+      .poll(() => page.locator("[data-testid=tasks] tbody tr").count())
+      .toBeGreaterThan(0);
+    expect(await page.locator("[data-testid=unknown-queue]").count()).toBe(0);
+    const pageWidth = await page.evaluate<number>("document.documentElement.scrollWidth");
+    expect(pageWidth).toBeLessThanOrEqual(375);
+    await page.close();
+  });
+
   it("the overview shows the queue's counts by status", async () => {
     const page = await open(dashboard, "#/q/shop");
     await expect.poll(() => stat(page, "completed").textContent()).toBe("3");

@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { api, config } from "../api.js";
-import { formatJson, formatTime } from "../format.js";
+import { formatJson, formatSchedule, formatTime } from "../format.js";
 import { useLoad } from "../use-load.js";
 
-/** The queue's crons: expression, task, arguments and next run. */
+/** The queue's crons: schedule, task, arguments and next run. */
 export function CronList({ queue }: { queue: string }) {
   const crons = useLoad(() => api.crons(queue), `crons|${queue}`);
   const [message, setMessage] = useState<string | null>(null);
@@ -17,7 +17,7 @@ export function CronList({ queue }: { queue: string }) {
         <thead>
           <tr>
             <th>id</th>
-            <th>expression</th>
+            <th>schedule</th>
             <th>task</th>
             <th>arguments</th>
             <th>next run (UTC)</th>
@@ -32,7 +32,7 @@ export function CronList({ queue }: { queue: string }) {
                 <code>{cron.deterministicId}</code>
               </td>
               <td>
-                <code>{cron.expression}</code>
+                <code>{formatSchedule(cron)}</code>
               </td>
               <td>{cron.name}</td>
               <td>
@@ -46,7 +46,7 @@ export function CronList({ queue }: { queue: string }) {
                     type="button"
                     class="danger small"
                     onClick={async () => {
-                      if (!confirm(`Delete the cron ${cron.expression} ${cron.name}?`)) return;
+                      if (!confirm(`Delete the cron ${formatSchedule(cron)} ${cron.name}?`)) return;
                       try {
                         await api.deleteCron(queue, cron.deterministicId);
                         setMessage(`Deleted the cron ${cron.deterministicId}`);

@@ -1,3 +1,4 @@
+import { useEffect, useState } from "preact/hooks";
 import type { QueueStats } from "../../../src/backends/backend.js";
 import { api } from "../api.js";
 import { href } from "../router.js";
@@ -14,23 +15,50 @@ const SHOWN = Object.keys({
   cancelled: true,
 } satisfies Record<keyof QueueStats, true>) as (keyof QueueStats)[];
 
-/** Every queue the backend holds, with its counts. */
+/** How often the list and its counts are read again (the live feed is a queue page's). */
+const REFRESH_MS = 5000;
+
+/** A count that goes up every `ms` while the view is shown. */
+function useTick(ms: number): number {
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((n) => n + 1), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return tick;
+}
+
+/** Every queue the backend holds, with its counts, read again every few seconds (and after an outage). */
 export function Home() {
-  const queues = useLoad(() => api.queues(), "queues");
-  if (queues.error) return <p class="problem">Could not list the queues: {queues.error.message}</p>;
-  if (!queues.data) return <p class="muted">Loading…</p>;
-  const names = Object.keys(queues.data).sort();
+  const tick = useTick(REFRESH_MS);
+  const queues = useLoad(() => api.queues(), `queues|${tick}`);
+  // What was listed stays shown while a read fails: the problem goes above it.
+  const [listed, setListed] = useState<Record<string, number> | undefined>(undefined);
+  useEffect(() => {
+    if (queues.data) setListed(queues.data);
+  }, [queues.data]);
+  const problem = queues.error && (
+    <p class="problem" data-testid="home-problem">
+      Could not list the queues: {queues.error.message} (trying again every {REFRESH_MS / 1000} s)
+    </p>
+  );
+  if (!listed) return problem || <p class="muted">Loading…</p>;
+  const names = Object.keys(listed).sort();
   if (names.length === 0) {
     return (
-      <p class="muted">
-        No queue holds a task yet. Add one, and it shows here (a queue of crons alone shows once its
-        first run is added; open it as <code>#/q/&lt;name&gt;/crons</code>).
-      </p>
+      <>
+        {problem}
+        <p class="muted">
+          No queue holds a task yet. Add one, and it shows here (a queue of crons alone shows once
+          its first run is added; open it as <code>#/q/&lt;name&gt;/crons</code>).
+        </p>
+      </>
     );
   }
   return (
     <section>
       <h2>Queues</h2>
+      {problem}
       <table class="table" data-testid="queues">
         <thead>
           <tr>
@@ -44,7 +72,7 @@ export function Home() {
         </thead>
         <tbody>
           {names.map((name) => (
-            <QueueRow key={name} name={name} />
+            <QueueRow key={name} name={name} tick={tick} />
           ))}
         </tbody>
       </table>
@@ -52,12 +80,17 @@ export function Home() {
   );
 }
 
-function QueueRow({ name }: { name: string }) {
-  const stats = useLoad(() => api.stats(name), `stats|${name}`);
+function QueueRow({ name, tick }: { name: string; tick: number }) {
+  const stats = useLoad(() => api.stats(name), `stats|${name}|${tick}`);
   return (
     <tr data-queue={name}>
       <td>
         <a href={href({ view: "queue", queue: name, tab: "tasks" })}>{name}</a>
+        {stats.data?.paused && (
+          <span class="badge paused" data-testid="queue-paused">
+            paused
+          </span>
+        )}
       </td>
       {SHOWN.map((status) => (
         <td key={status} class="num" data-status={status}>

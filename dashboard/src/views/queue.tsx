@@ -1,9 +1,10 @@
 import { useState } from "preact/hooks";
-import { api, config, type QueueStats } from "../api.js";
+import { ApiError, api, config, type QueueStats } from "../api.js";
 import { StatCards } from "../components/stat-cards.js";
 import { ThroughputChart } from "../components/throughput-chart.js";
 import { useQueueFeed } from "../live.js";
 import { href, type Route } from "../router.js";
+import { useLoad } from "../use-load.js";
 import { CronList } from "./crons.js";
 import { TaskTable } from "./task-table.js";
 import { WorkflowList } from "./workflows.js";
@@ -73,6 +74,18 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
   const [filter, setFilter] = useState<string[]>([]);
   const [finishedRound, setFinishedRound] = useState(0);
   const feed = useQueueFeed(route.queue, () => setFinishedRound((n) => n + 1));
+  // A name nothing uses (a typo in the address) is said so, with nothing to pause: the stream
+  // answers any name, the API's reads only a queue that holds something. Asked again as the
+  // counts change, so the page follows once a first task arrives.
+  const known = useLoad(
+    () =>
+      api.stats(route.queue).then(
+        () => true,
+        (error: unknown) => !(error instanceof ApiError && error.status === 404),
+      ),
+    `known|${route.queue}|${JSON.stringify(feed.stats)}`,
+  );
+  const unknown = known.data === false;
   const tab = (name: "tasks" | "crons" | "workflows", label: string) => (
     <a
       class={route.tab === name ? "tab active" : "tab"}
@@ -93,7 +106,14 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
           {feed.live ? "live" : feed.problem ? "not live" : "connecting…"}
         </span>
       </h2>
-      <PauseControl queue={route.queue} paused={feed.stats?.paused} onChange={feed.reload} />
+      {unknown ? (
+        <p class="note" data-testid="unknown-queue">
+          No queue named <code>{route.queue}</code> holds anything yet: no task, cron or workflow.
+          Check the name; the page follows once a task is added to it.
+        </p>
+      ) : (
+        <PauseControl queue={route.queue} paused={feed.stats?.paused} onChange={feed.reload} />
+      )}
       {feed.problem && (
         <p class="problem-banner" data-testid="feed-problem">
           {feed.problem}

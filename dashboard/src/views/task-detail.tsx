@@ -184,6 +184,13 @@ function Facts({ queue, task }: { queue: string; task: TaskData }) {
   // A retry time means something only while the task waits for it.
   if (task.status === "retrying") rows.push(["next retry", formatTime(task.nextRetryAt)]);
   if (task.cronId) rows.push(["cron", task.cronId]);
+  // Why a pending task may wait while others run: its key's slots are taken.
+  if (task.concurrencyKey !== null && task.concurrencyKey !== undefined)
+    rows.push([
+      "concurrency key",
+      `${JSON.stringify(task.concurrencyKey)}, at most ${task.concurrencyLimit ?? 1} at once`,
+    ]);
+  if (task.priority) rows.push(["priority", String(task.priority)]);
   return (
     <dl class="facts">
       {rows.map(([label, value]) => (

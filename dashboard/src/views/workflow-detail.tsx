@@ -49,6 +49,12 @@ export function WorkflowDetail({ queue, id }: { queue: string; id: string }) {
           <button
             type="button"
             onClick={async () => {
+              if (
+                !confirm(
+                  `Cancel the workflow ${workflow.name} (${id})? Its waiting steps are cancelled and its body runs no further.`,
+                )
+              )
+                return;
               try {
                 await api.cancelWorkflow(queue, id);
                 setMessage("Cancel: done");
