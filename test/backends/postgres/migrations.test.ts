@@ -92,6 +92,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
           [13, "admit_at_commit"],
           [14, "expiring_by_kind"],
           [15, "fence_sequence"],
+          [16, "commit_flush_once"],
         ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
@@ -116,11 +117,11 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
       expect(before.pending.map((m) => m.version)).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
       ]);
-      expect(before.latest).toBe(15);
+      expect(before.latest).toBe(16);
       expect(await migrate(client, schema)).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
       ]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
@@ -139,7 +140,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       await client.query("BEGIN");
       await client.query("CREATE TEMP TABLE caller_work (n int) ON COMMIT DROP");
       expect(await migrate(client, undone)).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
       ]);
       // Still inside the caller's transaction: its own work is there, and it can roll everything back.
       expect((await client.query("SELECT count(*)::int AS n FROM caller_work")).rows[0].n).toBe(0);
@@ -330,7 +331,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
         [JSON.stringify({ id: "old", name: echo.name, status: "pending" })],
       );
       expect((await migrationStatus(pool, schema)).pending.map((m) => m.version)).toEqual([
-        7, 8, 9, 10, 11, 12, 13, 14, 15,
+        7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
       ]);
 
       const backend = new PostgresBackend({ url: POSTGRES_URL, schema });

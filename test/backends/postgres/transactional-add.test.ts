@@ -53,6 +53,34 @@ async function inTransaction(
 
 // Skipped only when PostgreSQL is unreachable outside CI; under CI=true requireService fails instead.
 describe.skipIf(!available)("adding within the application's transaction", () => {
+  it("the commit moves the transaction's staged events once, not once per task it added: each added task's event is there after", async () => {
+    const { queue, backend, done } = await setup();
+    const tasks = Array.from({ length: 300 }, (_, n) => echo(n));
+    try {
+      let moves = -1;
+      await inTransaction("COMMIT", async (client) => {
+        await client.query("SET LOCAL track_functions = 'pl'");
+        // One add call per task, and one of them all: a staged row per task, a marker per call.
+        for (const t of tasks.slice(0, 200)) await queue.add(t, { tx: client });
+        await queue.add(tasks.slice(200), { tx: client });
+        // The commit's deferred triggers, fired here so this transaction's counters see them.
+        await client.query("SET CONSTRAINTS ALL IMMEDIATE");
+        const { rows } = await client.query<{ calls: string | null }>(
+          `SELECT pg_stat_get_xact_function_calls('"${schema}".move_pending_events'::regproc)::text AS calls`,
+        );
+        moves = Number(rows[0]!.calls ?? 0);
+      });
+      // Each row's firing used to look for the queue's rows again: 402 calls here.
+      expect(moves).toBeGreaterThan(0);
+      expect(moves).toBeLessThanOrEqual(2);
+      const events = await backend.readEvents(queue.name, { after: null, limit: 1000 });
+      expect(events).toHaveLength(300);
+      expect(await queue.size()).toBe(300);
+    } finally {
+      await done();
+    }
+  });
+
   it("a task added within a transaction exists only once it commits; a waiting worker runs it at once", async () => {
     const { queue, done } = await setup();
     const worker = new Worker(queue, { claimWait: 60 });
