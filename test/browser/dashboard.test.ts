@@ -192,10 +192,17 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await page.evaluate(() => {
       (globalThis as unknown as { mark: string }).mark = "still here";
     });
-    await page.getByRole("button", { name: "Retry" }).click();
+    // A double click sends one request.
+    const retries: string[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST" && request.url().endsWith("/retry"))
+        retries.push(request.url());
+    });
+    await page.getByRole("button", { name: "Retry" }).dblclick();
     await expect
       .poll(() => detail.getAttribute("data-status"), { timeout: 15_000 })
       .toBe("completed");
+    expect(retries).toHaveLength(1);
     expect(await page.evaluate(() => (globalThis as unknown as { mark?: string }).mark)).toBe(
       "still here",
     );
@@ -312,11 +319,16 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
         });
       expect(await page.locator("[data-testid=live]").textContent()).toBe("not live");
       expect(await page.locator("[data-testid=stats]").getAttribute("class")).toContain("stale");
+      const resumedAt = seen.length;
       server.resume();
       await expect
         .poll(() => page.locator("[data-testid=live]").textContent(), { timeout: 30_000 })
         .toBe("live");
       expect(await page.locator("[data-testid=feed-problem]").count()).toBe(0);
+      // What changed during the outage was not heard: the task list reads again.
+      await expect
+        .poll(() => seen.slice(resumedAt).some((line) => /→ GET \S*\/fragile\/tasks\?/.test(line)))
+        .toBe(true);
     } finally {
       server.resume();
       await page.close();

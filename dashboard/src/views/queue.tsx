@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, config, type QueueStats } from "../api.js";
 import { StatCards } from "../components/stat-cards.js";
 import { ThroughputChart } from "../components/throughput-chart.js";
@@ -74,6 +74,15 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
   const [filter, setFilter] = useState<string[]>([]);
   const [finishedRound, setFinishedRound] = useState(0);
   const feed = useQueueFeed(route.queue, () => setFinishedRound((n) => n + 1));
+  // Back from an outage: what changed meanwhile was not heard, so the list reads again too.
+  const wasDown = useRef(false);
+  useEffect(() => {
+    if (feed.problem !== null) wasDown.current = true;
+    else if (feed.live && wasDown.current) {
+      wasDown.current = false;
+      setFinishedRound((n) => n + 1);
+    }
+  }, [feed.live, feed.problem]);
   // A name nothing uses (a typo in the address) is said so, with nothing to pause: the stream
   // answers any name, the API's reads only a queue that holds something. Asked again as the
   // counts change, so the page follows once a first task arrives.

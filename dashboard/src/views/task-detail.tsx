@@ -5,7 +5,7 @@
  * task's new outcome shows without a reload (and every few seconds while it
  * is unfinished, in case an event was missed).
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, config, type TaskData } from "../api.js";
 import { ErrorView } from "../components/error-view.js";
 import { StatusBadge } from "../components/status-badge.js";
@@ -20,6 +20,8 @@ const CANCELLABLE = new Set(["new", "pending", "scheduled", "retrying", "process
 export function TaskDetail({ queue, id }: { queue: string; id: string }) {
   const task = useLoad(() => api.task(queue, id), `${queue}|${id}`);
   const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const inFlight = useRef(false);
   useQueueFeed(queue, (finished) => {
     if (finished.id === id) task.reload();
   });
@@ -47,10 +49,14 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
   const data = task.data;
   if (!data) return <p class="muted">Loading…</p>;
 
-  /** Runs `action` (`null`: the user thought better of it) and says how it went. */
+  /** Runs `action` (`null`: the user thought better of it) and says how it went; one at a time. */
   const act =
     (label: string, action: () => Promise<unknown> | null, after?: () => void) => async () => {
+      // A ref, not the state: a double click's second click comes before the page redraws.
+      if (inFlight.current) return;
+      inFlight.current = true;
       setMessage(null);
+      setBusy(true);
       try {
         const done = action();
         if (done === null) return;
@@ -60,6 +66,9 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
         else task.reload();
       } catch (error) {
         setMessage(`${label}: ${(error as Error).message}`);
+      } finally {
+        inFlight.current = false;
+        setBusy(false);
       }
     };
 
@@ -77,6 +86,7 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
           {FINISHED.has(data.status) && (
             <button
               type="button"
+              disabled={busy}
               onClick={act("Retry", () => {
                 const force = data.status === "completed";
                 if (force && !confirm("This task completed. Run it again?")) return null;
@@ -89,6 +99,7 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
           {CANCELLABLE.has(data.status) && (
             <button
               type="button"
+              disabled={busy}
               onClick={act("Cancel", () => {
                 const force = data.status === "processing";
                 if (
@@ -108,6 +119,7 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
             <button
               type="button"
               class="danger"
+              disabled={busy}
               onClick={act(
                 "Delete",
                 () => (confirm("Delete this task's record?") ? api.remove(queue, id) : null),
