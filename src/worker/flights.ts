@@ -574,6 +574,9 @@ export async function cancelledAmong(
 
 /** Another attempt of `claim`'s task in `lane` whose function has returned and whose outcome is being settled. */
 function settlingAttemptOf(lane: Lane, claim: ClaimedTask): Flight | undefined {
+  // A task's first attempt has none before it: no look through the lane on the common path.
+  const { retryCount, manualRetryCount } = claim.record;
+  if (retryCount === 0 && !manualRetryCount) return undefined;
   for (const flight of lane.flights.values()) {
     if (
       flight.claim !== claim &&
