@@ -289,7 +289,8 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     const privateUrl = `${server.url}?prefix=${prefix}`;
     const outage = await startDashboard([], { SHEPPY_BACKEND_URL: privateUrl });
     const queue = new Queue(privateUrl, { name: "fragile" });
-    await queue.add(add(1, 1));
+    const first = add(1, 1);
+    await queue.add(first);
     const page = await open(outage, "#/q/fragile");
     // What the page saw of its requests, to tell why should the problem line not come.
     const seen: string[] = [];
@@ -303,6 +304,8 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     page.on("console", (message) => note(`console ${message.text()}`));
     try {
       await expect.poll(() => page.locator("[data-testid=live]").textContent()).toBe("live");
+      const taskPage = await open(outage, `#/q/fragile/tasks/${first.id}`);
+      await expect.poll(() => taskPage.locator("[data-testid=task-detail]").count()).toBe(1);
       note("pause");
       server.pause();
       // The line comes from the stream's failed count (every 5 s, each bounded by 10 s) or, should
@@ -319,6 +322,11 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
         });
       expect(await page.locator("[data-testid=live]").textContent()).toBe("not live");
       expect(await page.locator("[data-testid=stats]").getAttribute("class")).toContain("stale");
+      // A task's page open through the outage says its data may be out of date too.
+      await expect
+        .poll(() => taskPage.locator("[data-testid=feed-problem]").count(), { timeout: 45_000 })
+        .toBe(1);
+      await taskPage.close();
       const resumedAt = seen.length;
       server.resume();
       await expect

@@ -22,7 +22,7 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const inFlight = useRef(false);
-  useQueueFeed(queue, (finished) => {
+  const feed = useQueueFeed(queue, (finished) => {
     if (finished.id === id) task.reload();
   });
   const unfinished = task.data !== undefined && !FINISHED.has(task.data.status);
@@ -134,6 +134,11 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
         </div>
       )}
       {message && <p class="note">{message}</p>}
+      {feed.problem && (
+        <p class="problem-banner" data-testid="feed-problem">
+          {feed.problem}
+        </p>
+      )}
       <Facts queue={queue} task={data} />
       <h3>Arguments</h3>
       <pre class="json" data-testid="args">
