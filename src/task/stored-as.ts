@@ -9,9 +9,10 @@ import type { Task } from "./task-record.js";
  * What a value of type `T` reads back as once stored: what `JSON.stringify`
  * then `JSON.parse` make of it. A `Date` (anything with `toJSON`) becomes
  * what its `toJSON` returns — a `Date` result comes back as ISO text — and
- * arrays and objects read back member by member. A `Task` (a task that
- * chains another) reads back as a task; values of type `Kept` as themselves. A task's or a workflow's result
- * without a result schema is typed this way; with one, as the schema's output.
+ * arrays and objects read back member by member. Values of type `Kept` read
+ * back as themselves: by default `Task`, as a task that chains another reads
+ * back as a task. A task's or a workflow's result without a result schema is
+ * typed this way (see {@link ResultAs}); with one, as the schema's output.
  * JSON reads back as itself: answered first, so a result typed `JsonValue`
  * (recursive) is not walked member by member.
  */

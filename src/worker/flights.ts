@@ -98,20 +98,11 @@ export class Flights {
         settle: (settlement, now) => run.writer.settle(queue, settlement, now),
         hooks: {
           started: (claim) => {
-            const announce = () => {
-              this.metrics.started(queue.name, claim.record);
-              if (this.options.logTasks) logStarted(this.options.logger, queue.name, claim.record);
-              if (this.events.listenerCount("task:started") > 0)
-                this.events.emit("task:started", {
-                  queue: queue.name,
-                  task: new Task(claim.record, null),
-                });
-            };
             // A retry due at once can start here before its previous attempt's `task:retrying`
             // was told (that settle's answer still on its way): told in order, after it.
             const previous = settlingAttemptOf(lane, claim);
-            if (previous) previous.afterLanding.push(announce);
-            else announce();
+            if (previous) previous.afterLanding.push(() => this.#announceStarted(queue, claim));
+            else this.#announceStarted(queue, claim);
           },
           executed: (claim) => {
             const flight = lane.flights.get(claim);
@@ -373,6 +364,14 @@ export class Flights {
   /** Ends a claim taken over from a worker that stopped renewing it. */
   crash(queue: Queue, claim: ClaimedTask): Promise<AttemptEnd> {
     return this.#pipeline(queue).crash(claim);
+  }
+
+  /** Counts, logs and tells (`task:started`) that an attempt of `claim` started. */
+  #announceStarted(queue: Queue, claim: ClaimedTask): void {
+    this.metrics.started(queue.name, claim.record);
+    if (this.options.logTasks) logStarted(this.options.logger, queue.name, claim.record);
+    if (this.events.listenerCount("task:started") > 0)
+      this.events.emit("task:started", { queue: queue.name, task: new Task(claim.record, null) });
   }
 
   /** Bookkeeping once an attempt's outcome reached the backend (or could not). */
