@@ -157,9 +157,18 @@ export function createHttpHandler(
     if (queues.size > MAX_CACHED_QUEUES) queues.delete(queues.keys().next().value!);
     return queue;
   };
+  // The queues an operator looks for: those holding tasks, and also a queue of crons that have
+  // not fired yet or a paused one that holds nothing (it can be resumed), as `sheppy queue list`.
   const listQueues = async () => {
     if (!store.isConnected) await store.connect();
-    return Object.fromEntries(await store.listQueues());
+    const [held, withCrons, paused] = await Promise.all([
+      store.listQueues(),
+      store.listCronQueues(),
+      store.listPaused(),
+    ]);
+    const queues = Object.fromEntries(held);
+    for (const name of [...withCrons, ...paused]) queues[name] ??= 0;
+    return queues;
   };
   const expose = options.exposeErrors ?? false;
   if (options.logger !== undefined && typeof options.logger?.error !== "function") {
@@ -380,17 +389,14 @@ function decodeSegment(segment: string): string {
 }
 
 /**
- * Whether `queue` is one the backend knows: it holds tasks, or at least a
- * cron or a workflow (a queue of crons alone holds no task until one fires),
- * or it is paused (so that a paused queue that holds nothing can be resumed).
+ * Whether `queue` is one the backend knows: one `GET /queues` lists (it
+ * holds tasks, or crons, or it is paused), or one that holds a workflow.
  */
 async function holdsAnything(
   queue: Queue,
   listQueues: () => Promise<Record<string, number>>,
 ): Promise<boolean> {
   if (queue.name in (await listQueues())) return true;
-  if ((await queue.getCrons()).length > 0) return true;
-  if (await queue.isPaused()) return true;
   const backend = await queue.connect();
   return (await backend.listWorkflows(queue.name, { limit: 1 })).workflows.length > 0;
 }

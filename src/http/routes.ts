@@ -159,7 +159,8 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "GET",
     path: "/queues",
-    summary: "Every queue that holds tasks, with its pending count",
+    summary:
+      "Every queue that holds tasks or crons, or is paused, with its count of tasks waiting to be claimed",
     mutating: false,
     handle: (c) => c.listQueues(),
   }),

@@ -97,6 +97,15 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
         .poll(() => row.locator("[data-testid=queue-paused]").count(), { timeout: 15_000 })
         .toBe(1);
       expect(await page.title()).toBe("Sheppy");
+      // Emptied, a paused queue stays listed (it can be resumed), as does a queue of crons alone.
+      await later.clear();
+      await page.reload();
+      await expect.poll(() => row.locator("[data-testid=queue-paused]").count()).toBe(1);
+      await later.addCron(add(2, 2), "0 9 * * *");
+      await later.resume();
+      await page.reload();
+      await expect.poll(() => row.count()).toBe(1);
+      expect(await row.locator("[data-testid=queue-paused]").count()).toBe(0);
     } finally {
       await later.clear();
       await later.resume();
@@ -164,6 +173,46 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
       await page.screenshot({ path: "docs/images/dashboard-overview.png" });
     }
     await page.close();
+  });
+
+  it("Back from a task returns to the list as it was: its status filter (in the address) and its page", async () => {
+    const paged = new Queue(url, { name: "paged" });
+    await paged.add(Array.from({ length: 120 }, (_, i) => add(i, 0)));
+    const page = await open(dashboard, "#/q/paged");
+    const rows = page.locator("[data-testid=tasks] tbody tr");
+    const firstRow = () => rows.first().getAttribute("data-task-id");
+    await expect.poll(() => rows.count()).toBe(50);
+    await page.locator('[data-filter="pending"]').click();
+    await expect.poll(() => page.url()).toMatch(/#\/q\/paged\?status=pending$/);
+    const first = await firstRow();
+    await page.getByRole("button", { name: "Older →" }).click();
+    await expect.poll(firstRow).not.toBe(first);
+    expect(await page.locator(".pager .muted").textContent()).toBe("page 2");
+    const second = await firstRow();
+    await page.locator(`[data-task-id="${second}"] a`).click();
+    await expect.poll(() => page.locator("[data-testid=task-detail]").count()).toBe(1);
+    await page.goBack();
+    await expect.poll(() => page.locator(".pager .muted").textContent()).toBe("page 2");
+    await expect.poll(firstRow).toBe(second);
+    expect(await page.locator('[data-filter="pending"]').getAttribute("aria-pressed")).toBe("true");
+    // A reload keeps the page too; a shared link opens the filter at its first page.
+    await page.reload();
+    await expect.poll(firstRow).toBe(second);
+    const shared = await open(dashboard, "#/q/paged?status=pending");
+    await expect.poll(() => shared.locator(".pager .muted").textContent()).toBe("page 1");
+    expect(await shared.locator('[data-filter="pending"]').getAttribute("aria-pressed")).toBe(
+      "true",
+    );
+    // Another filter starts from its first page; Back returns to the one before.
+    await page.locator('[data-filter="failed"]').click();
+    await expect.poll(() => page.url()).toMatch(/\?status=pending,failed$/);
+    await expect.poll(firstRow).toBe(first);
+    expect(await page.locator(".pager .muted").textContent()).toBe("page 1");
+    await page.goBack();
+    await expect.poll(firstRow).toBe(second);
+    await Promise.all([page.close(), shared.close()]);
+    await paged.clear();
+    await paged.close();
   });
 
   it("a failed task's detail shows its error with the stack", async () => {

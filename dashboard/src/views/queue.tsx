@@ -71,7 +71,11 @@ function PauseControl({
 
 /** One queue: its counts, the live throughput chart, and its tasks, crons and workflows. */
 export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> }) {
-  const [filter, setFilter] = useState<string[]>([]);
+  const filter = route.statuses ?? [];
+  // A new filter is a new address: Back returns to the one before, and to it from a task.
+  const setFilter = (statuses: readonly string[]) => {
+    location.hash = href({ view: "queue", queue: route.queue, tab: "tasks", statuses });
+  };
   const [finishedRound, setFinishedRound] = useState(0);
   const feed = useQueueFeed(route.queue, () => setFinishedRound((n) => n + 1));
   // Back from an outage: what changed meanwhile was not heard, so the list reads again too.
@@ -131,10 +135,7 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
       <StatCards
         stale={feed.problem !== null}
         stats={feed.stats}
-        onPick={(status) => {
-          setFilter(STAT_STATUSES[status]);
-          location.hash = href({ view: "queue", queue: route.queue, tab: "tasks" });
-        }}
+        onPick={(status) => setFilter(STAT_STATUSES[status])}
       />
       <ThroughputChart throughput={feed.throughput} />
       <nav class="tabs">

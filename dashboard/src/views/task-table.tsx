@@ -1,6 +1,6 @@
 /**
  * A queue's tasks, newest first, a page at a time from the server (the
- * cursor of each page is kept so Previous goes back), filtered by status;
+ * cursor of each page is kept so Newer goes back), filtered by status;
  * search opens a task by its id. The first page follows finished tasks
  * live; later pages stay still while they are read.
  */
@@ -55,19 +55,16 @@ export function TaskTable({
   finishedRound,
 }: {
   queue: string;
-  statuses: string[];
-  onStatuses: (statuses: string[]) => void;
+  statuses: readonly string[];
+  onStatuses: (statuses: readonly string[]) => void;
   finishedRound: number;
 }) {
-  const cursors = useCursors();
+  // A new filter or queue starts again from the first page.
+  const cursors = useCursors("tasks", `${queue}|${statuses.join(",")}`);
   const cursor = cursors.current;
   const key = `${queue}|${statuses.join(",")}|${cursor ?? ""}`;
   const page = useLoad(() => fillPage(queue, statuses, cursor), key);
   const [search, setSearch] = useState("");
-
-  // A new filter starts again from the first page.
-  // runs when the filter or queue changes
-  useEffect(() => cursors.restart(), [queue, statuses.join(",")]);
 
   // Live: the first page reads again when tasks finish, at most every 2 s.
   const lastReload = useRef(0);

@@ -11,7 +11,7 @@ const PAGE_SIZE = 50;
 /** The queue's workflows, a page at a time, optionally only the running ones. */
 export function WorkflowList({ queue }: { queue: string }) {
   const [running, setRunning] = useState(false);
-  const cursors = useCursors();
+  const cursors = useCursors("workflows", `${queue}|${running}`);
   const cursor = cursors.current;
   const page = useLoad(
     () => api.workflows(queue, running, cursor, PAGE_SIZE),
@@ -25,7 +25,6 @@ export function WorkflowList({ queue }: { queue: string }) {
           checked={running}
           onChange={(event) => {
             setRunning(event.currentTarget.checked);
-            cursors.restart();
           }}
         />{" "}
         only running

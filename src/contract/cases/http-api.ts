@@ -218,6 +218,10 @@ export function httpApiCases(h: ContractHarness): void {
         deleted: true,
       });
       expect((await call("GET", `/${q}/crons`)).body).toEqual([]);
+      // A queue of crons alone, none fired yet, is listed too.
+      const crons2 = api();
+      await call("POST", `/${crons2.q}/crons`, { name: "http-api.add", args: [2, 2], every: 3600 });
+      expect((await call("GET", "/queues")).body).toMatchObject({ [crons2.q]: 0 });
       expect(
         (await call("POST", `/${q}/crons`, { name: "http-api.add", expression: "every day" }))
           .status,
@@ -520,8 +524,9 @@ export function httpApiCases(h: ContractHarness): void {
         });
       }
       expect(await queue.isPaused()).toBe(true);
-      // A paused queue that holds nothing is still one the API shows.
+      // A paused queue that holds nothing is still one the API shows, and lists.
       await queue.clear();
+      expect((await call("GET", "/queues")).body).toMatchObject({ [q]: 0 });
       expect(await call("GET", `/${q}/stats`)).toMatchObject({
         status: 200,
         body: { pending: 0, paused: true },
@@ -532,6 +537,7 @@ export function httpApiCases(h: ContractHarness): void {
       });
       expect(await queue.isPaused()).toBe(false);
       expect((await call("GET", `/${q}/stats`)).status).toBe(404);
+      expect(Object.keys((await call("GET", "/queues")).body)).not.toContain(q);
       expect((await call("GET", "/openapi.json")).body.paths).toMatchObject({
         "/{queue}/pause": { post: { summary: expect.stringContaining("Pause the queue") } },
         "/{queue}/resume": { post: { summary: expect.stringContaining("Resume a paused queue") } },

@@ -1,0 +1,61 @@
+/** The dashboard's addresses: every view, a status filter included, opens again from its hash. */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { href, parseRoute, type Route } from "../../dashboard/src/route.js";
+
+const name = fc.string({ minLength: 1, maxLength: 30, unit: "binary" });
+const STATUSES = ["pending", "scheduled", "processing", "retrying", "completed", "failed"];
+
+describe("dashboard addresses", () => {
+  it("a queue's task list keeps its status filter in the hash", () => {
+    expect(
+      href({ view: "queue", queue: "shop", tab: "tasks", statuses: ["failed", "crashed"] }),
+    ).toBe("#/q/shop?status=failed,crashed");
+    expect(parseRoute("#/q/shop?status=failed,crashed")).toEqual({
+      view: "queue",
+      queue: "shop",
+      tab: "tasks",
+      statuses: ["failed", "crashed"],
+    });
+    expect(parseRoute("#/q/shop")).toEqual({
+      view: "queue",
+      queue: "shop",
+      tab: "tasks",
+      statuses: [],
+    });
+    expect(parseRoute("#/q/shop?status=")).toMatchObject({ statuses: [] });
+    expect(parseRoute("#/q/shop?other=1")).toMatchObject({ statuses: [] });
+  });
+
+  it("any queue name and id, with `?`, `/`, `#` or `%` in it, opens the same view again", () => {
+    const routes: fc.Arbitrary<Route> = fc.oneof(
+      fc.constant({ view: "home" } as const),
+      fc.record({
+        view: fc.constant("queue" as const),
+        queue: name,
+        tab: fc.constant("tasks" as const),
+        statuses: fc.subarray(STATUSES),
+      }),
+      fc.record({
+        view: fc.constant("queue" as const),
+        queue: name,
+        tab: fc.constantFrom("crons" as const, "workflows" as const),
+      }),
+      fc.record({
+        view: fc.constantFrom("task" as const, "workflow" as const),
+        queue: name,
+        id: name,
+      }),
+    );
+    fc.assert(
+      fc.property(routes, (route) => {
+        const back = parseRoute(href(route));
+        expect(back).toEqual(
+          route.view === "queue" && route.tab !== "tasks"
+            ? route
+            : { ...route, ...(route.view === "queue" ? { statuses: route.statuses ?? [] } : {}) },
+        );
+      }),
+    );
+  });
+});
