@@ -271,7 +271,8 @@ export const SETTINGS = {
   logLevel: {
     flags: "--log-level <level>",
     env: "SHEPPY_LOG_LEVEL",
-    description: "debug, info, warning or error; debug also prints stack traces of errors",
+    description:
+      "debug, info, warning or error; debug also prints stack traces of errors, error hides the CLI's warnings",
     // pino calls it `warn`; both spellings are accepted.
     parse: oneOf<LogLevel>({
       debug: "debug",

@@ -12,6 +12,7 @@ import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { Queue } from "../queue/queue.js";
 import { likelyMeant } from "../util/likely-meant.js";
+import { warn } from "./warn.js";
 
 /** Settings every backend-using command has. */
 export interface BackendSettings {
@@ -50,8 +51,8 @@ export function openBackend(
 function warnIfGoneOnExit(backend: Backend, url: string | undefined): void {
   const { crossProcess, instantProcessing } = backend.capabilities;
   if (crossProcess || instantProcessing) return;
-  console.error(
-    `warning: ${url ?? "this backend"} keeps its tasks inside this process: what this command stores is gone when it exits, and no other process's tasks are here (use sqlite:///path/to/file.db, redis:// or postgres://)`,
+  warn(
+    `${url ?? "this backend"} keeps its tasks inside this process: what this command stores is gone when it exits, and no other process's tasks are here (use sqlite:///path/to/file.db, redis:// or postgres://)`,
   );
 }
 
@@ -204,5 +205,5 @@ export async function warnIfQueueUnused(
   then?: string,
 ): Promise<void> {
   const warning = await unusedQueueWarning(backend, queue, then);
-  if (warning) console.error(`warning: ${warning}`);
+  if (warning) warn(`${warning}`);
 }

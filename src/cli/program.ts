@@ -17,6 +17,7 @@ import { addWorkCommand } from "./commands/work.js";
 import { addWorkflowCommands } from "./commands/workflow.js";
 import { applyBooleanEnv, type LogLevel, settingOption } from "./env.js";
 import { createCliLogger } from "./logger.js";
+import { showWarningsAt } from "./warn.js";
 
 /** Options of {@link buildProgram}. */
 export interface ProgramOptions {
@@ -66,9 +67,11 @@ export function buildProgram(options: ProgramOptions = {}): Command {
  * Backends made from a URL log through the default logger: point it at
  * stderr, at `--log-level` when given and `warn` otherwise (a short command
  * has no use for a reconnect notice). `sheppy work` replaces it with its own.
+ * The CLI's own warnings follow the same level.
  */
 function useCliLoggerForBackends(program: Command): void {
   const given = program.getOptionValueSource("logLevel") !== "default";
   const level = given ? program.opts<{ logLevel: LogLevel }>().logLevel : "warn";
   setDefaultLogger(createCliLogger(level, "auto", 2));
+  showWarningsAt(level);
 }

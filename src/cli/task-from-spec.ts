@@ -8,6 +8,7 @@ import { missingArgumentsWarning } from "../task/missing-arguments.js";
 import type { Task } from "../task/task-record.js";
 import { parseArgsJson, readArgsText } from "./inputs.js";
 import { loadTaskFactory } from "./load-modules.js";
+import { warn } from "./warn.js";
 
 export const TASK_ARGUMENT = "module:export of a task, e.g. ./src/tasks.ts:sendEmail";
 export const ARGS_HELP =
@@ -30,5 +31,5 @@ export async function createTask(
 /** Warns on stderr, once the task is added, when it was given fewer arguments than its function declares. */
 export function warnIfArgumentsMissing(task: Task): void {
   const warning = missingArgumentsWarning(task);
-  if (warning !== undefined) console.error(`warning: ${warning}`);
+  if (warning !== undefined) warn(`${warning}`);
 }

@@ -793,7 +793,8 @@ export class Queue implements QueueHandle {
    * with what happens from this call on — the start is read at the call, so
    * what this queue does after it is heard however late the loop begins
    * (`after: "start"` reads what the log still keeps; an event's `id`
-   * resumes after it). Bad options throw at the call. Ends when `signal`
+   * resumes after it). Bad options throw at the call; a position the log
+   * never gave, at the first read. Ends when `signal`
    * aborts, the loop breaks, or the backend disconnects. The log keeps the
    * newest `eventCap` events per queue (a backend option, default 10,000).
    * @example

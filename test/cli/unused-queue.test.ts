@@ -53,6 +53,22 @@ describe("sheppy commands on a queue that holds nothing", () => {
     });
   });
 
+  it("--log-level error (or its variable) holds the warning back; warning keeps it", async () => {
+    expect(await sheppy("--log-level", "error", "task", "list", "-q", "emials")).toMatchObject({
+      code: 0,
+      stdout: "no tasks\n",
+      stderr: "",
+    });
+    const quiet = await runCli(["task", "list", "-q", "emials"], {
+      ...env,
+      SHEPPY_LOG_LEVEL: "error",
+    });
+    expect(quiet.stderr).toBe("");
+    expect((await sheppy("task", "list", "-q", "emials", "--log-level", "warning")).stderr).toBe(
+      WARNING,
+    );
+  });
+
   it("a queue that holds something, or only a cron, gets no warning, even when a filter leaves nothing to show", async () => {
     const failedOnly = await sheppy("task", "list", "-q", "emails", "--status", "failed");
     expect(failedOnly).toMatchObject({ code: 0, stdout: "no tasks\n", stderr: "" });

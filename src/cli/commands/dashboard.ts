@@ -17,6 +17,7 @@ import { listenOrExplain } from "../listen.js";
 import { loadModules } from "../load-modules.js";
 import { LOOPBACK, LOOPBACK_HOST_NAMES } from "../loopback-hosts.js";
 import { openBackend } from "../open-queue.js";
+import { warn } from "../warn.js";
 
 interface DashboardSettings {
   readonly backendUrl?: string;
@@ -110,13 +111,13 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
     );
   }
   if (backend.capabilities.crossProcess === false) {
-    console.error(
-      `warning: ${url} keeps tasks inside this dashboard's own process: no worker or other program can reach them (use a redis:// or postgres:// URL)`,
+    warn(
+      `${url} keeps tasks inside this dashboard's own process: no worker or other program can reach them (use a redis:// or postgres:// URL)`,
     );
   }
   if (!LOOPBACK.has(settings.host) && !readOnly) {
-    console.error(
-      `warning: listening on ${settings.host} without authorisation: anyone who reaches this port can change tasks (use --read-only, or a proxy that authenticates)`,
+    warn(
+      `listening on ${settings.host} without authorisation: anyone who reaches this port can change tasks (use --read-only, or a proxy that authenticates)`,
     );
   }
   await new Promise<void>((resolve) => {

@@ -19,6 +19,7 @@ import {
 import { addSettings, type OutputFormat, positiveInteger } from "../env.js";
 import { openBackend, warnIfQueueUnused } from "../open-queue.js";
 import { formatJson, joinLines, print } from "../output.js";
+import { warn } from "../warn.js";
 
 interface EventsSettings {
   backendUrl?: string;
@@ -107,8 +108,8 @@ export function addEventsCommand(program: Command): void {
     try {
       await backend.connect();
       if (!backend.capabilities.crossProcess)
-        console.error(
-          `warning: ${settings.backendUrl ?? "this backend"} keeps its tasks inside this process: only its own events are heard (use a redis://, postgres:// or sqlite:// URL)`,
+        warn(
+          `${settings.backendUrl ?? "this backend"} keeps its tasks inside this process: only its own events are heard (use a redis://, postgres:// or sqlite:// URL)`,
         );
       const queue = new Queue(backend, { name: settings.queue });
       await warnIfQueueUnused(backend, queue.name, "listening all the same");
