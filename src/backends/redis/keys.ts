@@ -38,6 +38,7 @@
  * | `{p:q}:events:at`        | hash   | the event log's numbering: `m` (the ms part its positions share), `top` and `low` (the newest and the oldest readable sequence), `old` (entries of one body each an earlier version wrote, still kept); kept by `clear`, so positions never repeat |
  * | `{p:q}:req:<token>`      | string | a non-idempotent script's answer, kept 1 min so a resend after a lost reply (ioredis re-sends on reconnect) replays it |
  * | `<p>:queues`             | set    | names of queues that have held tasks               |
+ * | `<p>:format`             | string | the layout of the prefix's data, once a version that changes it has written (absent: 1); a process that knows only lower ones refuses it (`./data-format.ts`) |
  * | channel `<p>:finished:<q>` | pub/sub | ids of tasks and workflows that just finished (wakes `waitFor`) |
  */
 
@@ -121,4 +122,9 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
 /** The registry of queue names for one prefix. */
 export function queuesRegistryKey(prefix: string): string {
   return `${prefix}:queues`;
+}
+
+/** The key naming the layout of the prefix's data (`./data-format.ts`). */
+export function dataFormatKey(prefix: string): string {
+  return `${prefix}:format`;
 }

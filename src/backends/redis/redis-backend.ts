@@ -55,6 +55,7 @@ import { ClaimedForms } from "./claimed-forms.js";
 import { Claims } from "./claims.js";
 import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
 import { CronStore } from "./cron-store.js";
+import { checkDataFormat } from "./data-format.js";
 import { RedisEventLog } from "./event-log.js";
 import { FinishedListener } from "./finished-listener.js";
 import { migrateLegacyIndexes } from "./legacy-index.js";
@@ -284,7 +285,9 @@ export class RedisBackend implements Backend {
     this.#connecting ??= (async () => {
       try {
         await this.#session.connect();
-        // Before anything reads or writes: records an earlier version wrote must be in the index.
+        // Before anything reads or writes: data a newer version laid out is not touched, and
+        // records an earlier version wrote must be in the index.
+        await checkDataFormat(this.#session);
         await migrateLegacyIndexes(this.#session, this.#logger);
       } catch (error) {
         await this.#session.disconnect();

@@ -197,6 +197,11 @@ export class RedisSession {
     this.connections = new RedisConnections(url, redisOptions, logger, unavailableAfterMs, cluster);
   }
 
+  /** The URL the session connects to, its password masked (for messages). */
+  get maskedUrl(): string {
+    return this.#maskedUrl;
+  }
+
   get isConnected(): boolean {
     return this.#connected;
   }
