@@ -110,7 +110,8 @@ ${settings}
 - **Output**: \`--format table\` (default) for people, \`--format json\` for
   scripts. What commands print on stdout:
   - \`task add\` and \`task schedule\`: the new task's id (table); its stored
-    record as a JSON object (json).
+    record as a JSON object (json), read back right after the add — a worker
+    may have started it already (\`processing\`).
   - With \`--id\` or \`--dedupe-key\`: \`<outcome> <id>\` (table), the outcome
     being \`added\`, \`ignored\` or \`replaced\` and the id the task's that holds
     the work (an existing one when ignored or replaced); \`{"outcome", "id",
@@ -120,7 +121,9 @@ ${settings}
     did not complete prints nothing on stdout with table, its record with
     json, and in both cases one line \`error: task <id> <status>: <Type>:
     <message>\` on stderr (line breaks of the message shown as \`⏎\`) and
-    exit code 1.
+    exit code 1. When \`--timeout\` ends the wait first, it is the same: its
+    record as it stands with json (\`null\` when the queue no longer holds
+    it), and one line on stderr saying where it stands; exit code 1.
   - \`cron list --format json\`: each cron's \`id\` is the one \`cron add\`
     prints, the table shows and \`cron delete\` takes; \`registrationId\` is the
     random id of that registration.
@@ -129,7 +132,8 @@ ${settings}
   in use) or, for
   \`db status\`, the schema is not up to date (migrations pending, or newer
   than this sheppy: the status is printed all the same); \`2\` the command
-  line is wrong (bad option value, bad JSON, malformed URL, conflicting
+  line is wrong (bad option value, bad JSON or JSON a task cannot store,
+  such as \`1e400\`, malformed URL, conflicting
   options, a \`--host\` or \`--metrics-host\` that does not resolve or is not
   an address of this machine: unlike a port in use, it cannot work on a
   later try). Errors are one line on stderr; \`--log-level debug\` adds the stack.

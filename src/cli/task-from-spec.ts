@@ -3,6 +3,7 @@
  * A task made from the command line: the factory `module:export` names,
  * called with the arguments of `--args`, `--args -` or `--args-file`.
  */
+import { CliUsageError, SerializationError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { missingArgumentsWarning } from "../task/missing-arguments.js";
 import type { Task } from "../task/task-record.js";
@@ -25,7 +26,14 @@ export async function createTask(
   const { text, source } = await readArgsText(settings.args, settings.argsFile);
   const args: JsonValue[] = parseArgsJson(text, source);
   const factory = await loadTaskFactory(spec);
-  return factory(...args);
+  try {
+    return factory(...args);
+  } catch (error) {
+    // Parsed JSON the record cannot hold (1e400 is Infinity; nesting too deep) is the command line's fault.
+    if (error instanceof SerializationError)
+      throw new CliUsageError(`${source}: ${error.message}`, { cause: error });
+    throw error;
+  }
 }
 
 /** Warns on stderr, once the task is added, when it was given fewer arguments than its function declares. */

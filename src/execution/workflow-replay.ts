@@ -93,6 +93,9 @@ export interface ReplayInput {
   readonly now: () => number;
 }
 
+const SAME_STEPS_ADVICE =
+  "A workflow body must ask for the same steps in the same order on every run: read clocks, random numbers and other changing data through sideEffect() or now(), and deploy a changed workflow under a new name";
+
 /** Thrown inside the replay to end it waiting; never reaches user code uncaught. */
 class Waiting {
   constructor(
@@ -106,6 +109,7 @@ export function replayWorkflow(input: ReplayInput): ReplayOutcome {
   const replay = new Replay(input);
   try {
     const value = replay.drive(input.definition, input.workflow.args);
+    replay.checkEveryStepAsked();
     return {
       kind: "completed",
       steps: replay.steps,
@@ -121,6 +125,14 @@ export function replayWorkflow(input: ReplayInput): ReplayOutcome {
         newTasks: error.newTasks,
         pending: error.pending,
       };
+    }
+    if (!(error instanceof NonDeterministicWorkflowError)) {
+      // A body that now throws before the steps it took before is a changed body too.
+      try {
+        replay.checkEveryStepAsked();
+      } catch (changed) {
+        return { kind: "failed", steps: replay.steps, effects: replay.effects, error: changed };
+      }
     }
     return { kind: "failed", steps: replay.steps, effects: replay.effects, error };
   }
@@ -255,6 +267,20 @@ class Replay {
     };
   }
 
+  /**
+   * Fails the replay when the body ended (returned or threw) before asking
+   * again for every step it asked for on earlier runs: a shorter body was
+   * deployed, and what those steps did would be dropped without a word.
+   */
+  checkEveryStepAsked(): void {
+    const recorded = this.input.workflow.steps;
+    const first = recorded[this.#nextStep];
+    if (first === undefined) return;
+    throw new NonDeterministicWorkflowError(
+      `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) ended on replay after asking for ${this.#nextStep} of the ${recorded.length} steps it asked for before: step ${first.index} (task '${first.name}') was not asked for again. ${SAME_STEPS_ADVICE}`,
+    );
+  }
+
   /** Fails the replay when the step asked for here differs from the one stored for this place. */
   #guard(stored: WorkflowStep, now: WorkflowStep): void {
     const nameChanged = stored.name !== now.name;
@@ -267,7 +293,7 @@ class Replay {
         ? `the arguments of task '${now.name}' changed`
         : `task '${now.name}' is now asked for by another yield (${now.yield}, was ${stored.yield})`;
     throw new NonDeterministicWorkflowError(
-      `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) asked for a different step ${stored.index} on replay: ${what}. A workflow body must ask for the same steps in the same order on every run: read clocks, random numbers and other changing data through sideEffect() or now(), and deploy a changed workflow under a new name`,
+      `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) asked for a different step ${stored.index} on replay: ${what}. ${SAME_STEPS_ADVICE}`,
     );
   }
 

@@ -10,7 +10,7 @@ import { isListCursor } from "../backends/task-listing.js";
 import { TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
-import { cronDeterministicId } from "../queue/cron.js";
+import { cronDeterministicId, declaredCronDeletionRefusal } from "../queue/cron.js";
 import { parseCronSchedule } from "../queue/cron-schedule.js";
 import type { Queue } from "../queue/queue.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
@@ -412,13 +412,20 @@ export const ROUTES: readonly Route[] = [
     method: "DELETE",
     path: "/{queue}/crons/{id}",
     summary:
-      "Delete a cron by its deterministicId (or its registration id), with its runs still waiting",
+      "Delete a cron by its deterministicId (or its registration id), with its runs still waiting; one a config file declares needs force (its workers create it again)",
     mutating: true,
+    body: z.strictObject({ force: z.boolean().optional() }).default({}),
     handle: async (c) => {
       const id = c.params.id!;
       const cron = (await c.queue.getCrons()).find(
         (one) => one.deterministicId === id || one.id === id,
       );
+      if (cron?.managedBy === "config" && !c.body.force) {
+        throw new HttpError(
+          409,
+          declaredCronDeletionRefusal(id, c.queue.name, 'send { "force": true }'),
+        );
+      }
       if (!cron || !(await c.queue.deleteCron(cron.deterministicId))) {
         throw new HttpError(404, `queue '${c.queue.name}' has no cron ${id}`);
       }

@@ -32,6 +32,15 @@ const CRON_NAMESPACE = "b5e0994b-e7a3-45e3-bda0-89f43592aa24";
 /** Who owns a cron: `"config"` for crons a worker created from the config file; `null` for crons added in code. */
 export type CronManagedBy = "config" | null;
 
+/**
+ * Why a cron a config file declares is not deleted from outside the file:
+ * the workers that declare it would create it again at their next look.
+ * `force` names how the caller deletes it all the same.
+ */
+export function declaredCronDeletionRefusal(id: string, queue: string, force: string): string {
+  return `cron ${id} of queue ${queue} was created from a worker's config file, and the workers that declare it create it again at their next look: remove its entry from the file (they then delete it themselves), or ${force} to delete it all the same`;
+}
+
 /** What a cron runs: a task name, its JSON arguments and its options. */
 export interface CronSpec {
   readonly name: string;

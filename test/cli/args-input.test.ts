@@ -97,6 +97,23 @@ describe.concurrent("sheppy task: where the arguments come from", () => {
     expect(whole).toMatchObject({ code: 0, stderr: "" });
   });
 
+  it("JSON a task cannot store (1e400 is Infinity; nesting past 64 levels) is the command line's fault: exit 2, naming the flag", async () => {
+    const infinite = expectOneLineError(
+      await runCli(["task", "test", `${TASKS}:add`, "--args", "[1e400, 1]"]),
+      2,
+    );
+    expect(infinite).toMatch(
+      /^error: --args: task '[^']+': args\[0\] is Infinity, which JSON cannot store/,
+    );
+    const file = join(dir, "deep.json");
+    writeFileSync(file, `[${"[".repeat(70)}${"]".repeat(70)}, 1]`);
+    const deep = expectOneLineError(
+      await runCli(["task", "add", `${TASKS}:add`, "--args-file", file, "-u", "memory://"]),
+      2,
+    );
+    expect(deep).toMatch(new RegExp(`^error: --args-file ${file}: .*nests deeper than 64 levels`));
+  });
+
   it("--args and --args-file together are refused", async () => {
     const file = join(dir, "either.json");
     writeFileSync(file, "[1, 2]");

@@ -1,6 +1,9 @@
 /** `sheppy cron add | list | delete` against Redis: a cron added in code can be removed from the CLI by its id. */
-import { Queue } from "sheppy";
-import { afterAll, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue, Worker } from "sheppy";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { add } from "../fixtures/cli/tasks.js";
 import { expectOneLineError, json, redisUrlWithPrefix, runCli, TASKS } from "../support/cli.js";
 import { fileKey } from "../support/isolation.js";
@@ -140,6 +143,35 @@ describe.skipIf(!available)("sheppy cron on Redis", () => {
       SHEPPY_QUEUE: "cli-cron-code",
     });
     expect(deleted.code).toBe(0);
+    expect(await queue.getCrons()).toEqual([]);
+    await queue.close();
+  });
+
+  it("refuses to delete a cron a config file declares (its workers would create it again) unless --force", async () => {
+    const queue = new Queue(url, { name: "cli-cron-declared" });
+    const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-cron-"));
+    const configFile = join(dir, "sheppy.config.json");
+    writeFileSync(
+      configFile,
+      JSON.stringify({ crons: [{ task: add(1, 1).name, expression: "@hourly", args: [1, 1] }] }),
+    );
+    const worker = new Worker(queue, { configFile, processing: false, scheduler: false });
+    const running = worker.work();
+    await vi.waitFor(async () => expect(await queue.getCrons()).toHaveLength(1), {
+      timeout: 10_000,
+    });
+    await worker.close();
+    await running;
+    rmSync(dir, { recursive: true, force: true });
+    const [cron] = await queue.getCrons();
+    const cli = { SHEPPY_BACKEND_URL: url, SHEPPY_QUEUE: "cli-cron-declared" };
+    const refused = await runCli(["cron", "delete", cron!.deterministicId], cli);
+    expect(expectOneLineError(refused, 2)).toBe(
+      `error: cron ${cron!.deterministicId} of queue cli-cron-declared was created from a worker's config file, and the workers that declare it create it again at their next look: remove its entry from the file (they then delete it themselves), or pass --force to delete it all the same`,
+    );
+    expect(await queue.getCrons()).toHaveLength(1);
+    const forced = await runCli(["cron", "delete", cron!.deterministicId, "--force"], cli);
+    expect(forced).toMatchObject({ code: 0, stdout: `deleted: ${cron!.deterministicId}\n` });
     expect(await queue.getCrons()).toEqual([]);
     await queue.close();
   });

@@ -209,8 +209,9 @@ describe("sheppy queue pause | resume and --priority", () => {
     const doomed = new Queue(url, { name: "doomed" });
     await doomed.add([add(1, 1), add(2, 2)]);
     await doomed.addCron(add(3, 3), "0 9 * * *");
-    expect(expectOneLineError(await sheppy("queue", "clear", "-q", "doomed"), 2)).toBe(
-      "error: queue clear deletes every task and cron of queue doomed, and nothing cleared can be brought back: add --yes to confirm",
+    // The three scheduled tasks are the cron's next runs.
+    expect(expectOneLineError(await sheppy("queue", "clear", "-q", "doomed,empty"), 2)).toBe(
+      "error: queue clear would delete 5 tasks (2 pending, 3 scheduled) and 1 cron of queue doomed; 0 tasks and 0 crons of queue empty, and nothing cleared can be brought back: add --yes to confirm",
     );
     expect((await doomed.stats()).pending).toBe(2);
     // The two tasks, the cron and the runs it scheduled.

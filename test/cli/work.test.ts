@@ -139,6 +139,24 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
     expect(line).toMatch(
       /^error: task [0-9a-f-]{36} did not finish within 1 s: no worker has claimed it \(is a worker serving queue 'cli-idle' running\?\); it stays queued$/,
     );
+    // With --format json, a script also gets the record as it stands.
+    const asJson = await sheppy(
+      "task",
+      "add",
+      `${TASKS}:add`,
+      "--args",
+      "[2, 2]",
+      "-q",
+      "cli-idle",
+      "--wait",
+      "--timeout",
+      "1s",
+      "--format",
+      "json",
+    );
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ status: "pending", args: [2, 2] });
+    expect(asJson.stderr).toMatch(/did not finish within 1 s/);
   });
 
   it("R-9: `task retry` re-runs a failed task, which then completes", async () => {
@@ -220,6 +238,10 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
     // SHEPPY_QUEUE (exported here) names the only queue looked in: the message says so.
     expect(expectOneLineError(gone, 1)).toBe(
       `error: Queue 'cli' has no task ${scheduled.id}: the queue is the one SHEPPY_QUEUE names, and no other was looked in (unset SHEPPY_QUEUE to look in every queue, or pass -q <queue>)`,
+    );
+    // `task cancel` says it the same way.
+    expect(expectOneLineError(await sheppy("task", "cancel", scheduled.id, "-q", "cli"), 1)).toBe(
+      `error: Queue 'cli' has no task ${scheduled.id}: no other queue was looked in (leave out -q to look in every queue)`,
     );
   });
 

@@ -40,7 +40,12 @@ export function CronList({ queue }: { queue: string }) {
               </td>
               <td>{formatTime(cron.nextRunAt)}</td>
               <td>{cron.managedBy === "config" ? "config file" : "code, CLI or HTTP API"}</td>
-              {!config.readOnly && (
+              {!config.readOnly && cron.managedBy === "config" && (
+                <td class="muted" title="its workers would create it again">
+                  remove it from the config file
+                </td>
+              )}
+              {!config.readOnly && cron.managedBy !== "config" && (
                 <td>
                   <button
                     type="button"

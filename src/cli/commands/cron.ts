@@ -5,8 +5,12 @@
  * a cron added in code can be removed without its task module).
  */
 import type { Command } from "commander";
-import { CronExpressionError, CronNotFoundError } from "../../errors.js";
-import { type CronDefinition, cronDeterministicId } from "../../queue/cron.js";
+import { CliUsageError, CronExpressionError, CronNotFoundError } from "../../errors.js";
+import {
+  type CronDefinition,
+  cronDeterministicId,
+  declaredCronDeletionRefusal,
+} from "../../queue/cron.js";
 import { describeSchedule, parseCronSchedule } from "../../queue/cron-schedule.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import { warnIfQueueUnused, withQueue, withQueueToAdd } from "../open-queue.js";
@@ -159,11 +163,20 @@ function addDelete(group: Command): void {
   const command = group
     .command("delete")
     .description("delete a cron by its id (see cron list), with its runs still waiting")
-    .argument("<id>", "the cron's id, as cron list shows it", nonEmptyId);
+    .argument("<id>", "the cron's id, as cron list shows it", nonEmptyId)
+    .option(
+      "--force",
+      "delete a cron a config file declares all the same (the workers that declare it create it again)",
+    );
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<QueueSettings>();
-    const deleted = await withQueue(settings, (queue) => queue.deleteCron(id));
+    const settings = cmd.optsWithGlobals<QueueSettings & { force?: boolean }>();
+    const deleted = await withQueue(settings, async (queue) => {
+      const cron = (await queue.getCrons()).find((one) => one.deterministicId === id);
+      if (cron?.managedBy === "config" && !settings.force)
+        throw new CliUsageError(declaredCronDeletionRefusal(id, queue.name, "pass --force"));
+      return queue.deleteCron(id);
+    });
     if (!deleted) throw new CronNotFoundError(id, settings.queue);
     if (settings.format === "json") printJson({ deleted: true, id });
     else print(`deleted: ${id}`);

@@ -9,7 +9,7 @@
  * delete everything a queue holds (asked to confirm with `--yes`).
  */
 import type { Command } from "commander";
-import type { QueueStats } from "../../backends/backend.js";
+import type { Backend, QueueStats } from "../../backends/backend.js";
 import { CliUsageError } from "../../errors.js";
 import { Queue } from "../../queue/queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
@@ -174,15 +174,17 @@ function addClearCommand(group: Command): void {
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<NamedQueuesSettings & { yes?: boolean }>();
     const names = [...new Set(settings.queue)];
-    if (!settings.yes) {
-      throw new CliUsageError(
-        `queue clear deletes every task and cron of ${names.map((n) => `queue ${n}`).join(", ")}, and nothing cleared can be brought back: add --yes to confirm`,
-      );
-    }
     const backend = openBackend(settings);
     const done: { queue: string; removed: number }[] = [];
     try {
       await backend.connect();
+      if (!settings.yes) {
+        // Says what it would delete, so the confirmation is given knowing it.
+        const holds = await Promise.all(names.map((name) => whatClearDeletes(backend, name)));
+        throw new CliUsageError(
+          `queue clear would delete ${holds.join("; ")}, and nothing cleared can be brought back: add --yes to confirm`,
+        );
+      }
       for (const name of names) {
         const removed = await new Queue(backend, { name }).clear();
         done.push({ queue: name, removed });
@@ -194,4 +196,16 @@ function addClearCommand(group: Command): void {
     }
     if (settings.format === "json") printJson(done.length === 1 ? done[0] : done);
   });
+}
+
+/** "12 tasks (3 pending, 9 completed) and 1 cron of queue emails": what `queue clear` would delete. */
+async function whatClearDeletes(backend: Backend, queue: string): Promise<string> {
+  const [stats, crons] = await Promise.all([backend.getStats(queue), backend.getCrons(queue)]);
+  const counts = Object.entries(stats).filter(
+    (entry): entry is [string, number] => typeof entry[1] === "number" && entry[1] > 0,
+  );
+  const tasks = counts.reduce((sum, [, n]) => sum + n, 0);
+  const byStatus = counts.map(([status, n]) => `${n} ${status}`).join(", ");
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  return `${plural(tasks, "task")}${tasks > 0 ? ` (${byStatus})` : ""} and ${plural(crons.length, "cron")} of queue ${queue}`;
 }

@@ -135,13 +135,19 @@ function addAdd(group: Command): void {
         });
         if (!settings.wait)
           return printAddResult(result!, await queue.getTask(result!.id), settings.format);
-        return reportOutcome(await waitForOutcome(queue, result!.id, timeout), settings.format);
+        return reportOutcome(
+          await waitForOutcome(queue, result!.id, timeout, settings.format),
+          settings.format,
+        );
       }
       await flagPayloadErrors(settings, () =>
         queue.add(task, { ...concurrency, priority: settings.priority }),
       );
       if (!settings.wait) return printEnqueued(await queue.getTask(task), task, settings.format);
-      reportOutcome(await waitForOutcome(queue, task.id, timeout), settings.format);
+      reportOutcome(
+        await waitForOutcome(queue, task.id, timeout, settings.format),
+        settings.format,
+      );
     });
     warnIfArgumentsMissing(task);
   });

@@ -153,7 +153,10 @@ function addRetry(group: Command): void {
         throw new TaskNotFoundError(id, queue.name);
       }
       if (settings.wait)
-        return reportOutcome(await waitForOutcome(queue, id, timeout), settings.format);
+        return reportOutcome(
+          await waitForOutcome(queue, id, timeout, settings.format),
+          settings.format,
+        );
       const task = await queue.getTask(id);
       if (settings.format === "json") printJson(task?.toJSON() ?? null);
       else print(`task ${id} queued to run again`);
@@ -183,6 +186,10 @@ function addCancel(group: Command): void {
           throw new TaskCancellationError(
             `task ${id} is running; pass --force to cancel it (its signal fires at its worker's next lease renewal, and its outcome is discarded)`,
           );
+        }
+        // Not there: said as `task info`, `retry` and `delete` say it (with where else to look).
+        if (error instanceof TaskCancellationError && / has no such task$/.test(error.message)) {
+          throw new TaskNotFoundError(id, queue.name);
         }
         throw error;
       }

@@ -25,18 +25,21 @@ export function reportOutcome(task: Task, format: OutputFormat): void {
 
 /**
  * Waits for the task like `queue.waitFor`, but when time is up says where the
- * task stands — above all that no worker has claimed it, the usual reason.
+ * task stands — above all that no worker has claimed it, the usual reason —
+ * and, in `json`, prints its record as it stands (a script reads its status).
  */
 export async function waitForOutcome(
   queue: Queue,
   id: string,
   timeout: number | undefined,
+  format: OutputFormat,
 ): Promise<Task> {
   try {
     return await queue.waitFor(id, { timeout });
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
     const stored = await queue.getTask(id);
+    if (format === "json") printJson(stored?.toJSON() ?? null);
     const where =
       stored === null
         ? "the queue no longer holds it"

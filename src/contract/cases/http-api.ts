@@ -6,11 +6,15 @@
  */
 
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createHttpHandler, type HttpHandlerOptions } from "../../http/index.js";
 import { InvalidOptionError, step, task, workflow } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
+import { until } from "../support/until.js";
 
 const add = task({ name: "http-api.add" }, (a: number, b: number) => a + b);
 const strict = task(
@@ -226,6 +230,36 @@ export function httpApiCases(h: ContractHarness): void {
         (await call("POST", `/${q}/crons`, { name: "http-api.add", expression: "every day" }))
           .status,
       ).toBe(400);
+    });
+
+    it("a cron a config file declares: DELETE is a 409 saying its workers would create it again; with force it goes", async () => {
+      const { queue, q, call } = api();
+      const dir = mkdtempSync(join(tmpdir(), "sheppy-http-crons-"));
+      const configFile = join(dir, "sheppy.config.json");
+      writeFileSync(
+        configFile,
+        JSON.stringify({ crons: [{ task: "http-api.add", expression: "@hourly", args: [1, 2] }] }),
+      );
+      const worker = h.worker(queue, { configFile, processing: false, scheduler: false });
+      const running = worker.work();
+      try {
+        await until(async () => (await queue.getCrons()).length === 1, { what: "declared cron" });
+      } finally {
+        await worker.close();
+        await running;
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const [declared] = (await call("GET", `/${q}/crons`)).body;
+      expect(declared).toMatchObject({ managedBy: "config" });
+      const refused = await call("DELETE", `/${q}/crons/${declared.deterministicId}`, {});
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toContain("created from a worker's config file");
+      expect(refused.body.error).toContain('send { "force": true }');
+      expect(await queue.getCrons()).toHaveLength(1);
+      expect(
+        await call("DELETE", `/${q}/crons/${declared.deterministicId}`, { force: true }),
+      ).toMatchObject({ status: 200, body: { deleted: true } });
+      expect(await queue.getCrons()).toEqual([]);
     });
 
     it("crons every N seconds and in a time zone: add, list with the schedule, one-line 400s", async () => {

@@ -100,6 +100,15 @@ const changing = workflow({ name: "workflows.changing" }, function* (token: stri
   yield* step(add(0, 0));
   return "done";
 });
+/** How many steps the body asks for: fewer on a later resume is a shorter body deployed. */
+const length = new PerTest<{ steps: number; throws: boolean }>(() => ({ steps: 2, throws: false }));
+const shortening = workflow({ name: "workflows.shortening" }, function* (token: string) {
+  const { steps, throws } = length.get(token);
+  // Asked for together, so every one is recorded at the first run.
+  yield* all(Array.from({ length: steps }, (_, i) => add(i, 0)));
+  if (throws) throw new RangeError("the new body gives up here");
+  return `asked for ${steps}`;
+});
 const draws = new PerTest<{ count: number }>(() => ({ count: 0 }));
 const effects = workflow({ name: "workflows.effects" }, function* (token: string) {
   const drawn = yield* sideEffect(() => ++draws.get(token).count);
@@ -257,6 +266,25 @@ export function workflowCases(h: ContractHarness): void {
           `^workflow 'workflows\\.changing' \\(id ${wf.id}\\) asked for a different step 0 on replay: the arguments of task 'workflows\\.add' changed\\.`,
         ),
       );
+    });
+
+    it("the determinism guard: a body that ends (returns or throws) before asking again for the steps it took fails the workflow, saying which step", async () => {
+      for (const throws of [false, true]) {
+        const queue = h.queue();
+        const token = randomUUID();
+        const wf = await queue.addWorkflow(shortening(token));
+        length.get(token).steps = 1;
+        length.get(token).throws = throws;
+        await drain(queue);
+        const done = await queue.waitForWorkflow(wf, { timeout: 10 });
+        expect(done.status).toBe("failed");
+        expect(done.error?.type).toBe(NonDeterministicWorkflowError.name);
+        expect(done.error?.message).toMatch(
+          new RegExp(
+            `^workflow 'workflows\\.shortening' \\(id ${wf.id}\\) ended on replay after asking for 1 of the 2 steps it asked for before: step 1 \\(task 'workflows\\.add'\\) was not asked for again\\. A workflow body must`,
+          ),
+        );
+      }
     });
 
     it("sideEffect records its value on the first run and replays it on every resume", async () => {
