@@ -72,8 +72,27 @@ function describeFunction(fn: unknown): string {
   return typeof name === "string" && name !== "" ? `[function ${name}]` : "[anonymous function]";
 }
 
-/** A `JSON.stringify` replacer: what JSON would drop or throw on is kept as its description. */
-function describeInJson(_key: string, value: unknown): unknown {
+/**
+ * A `JSON.stringify` replacer: what JSON would drop or throw on is kept as
+ * its description, and an object that contains itself shows `[Circular]`
+ * where it comes again (its ancestors are tracked, so an object met twice
+ * side by side is shown both times).
+ */
+function jsonDescriber(): (this: unknown, key: string, value: unknown) => unknown {
+  const ancestors: unknown[] = [];
+  return function (this: unknown, _key: string, value: unknown): unknown {
+    if (typeof value === "object" && value !== null) {
+      // `this` is the object holding `value`: what lies deeper than it is no longer an ancestor.
+      while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+      if (ancestors.includes(value)) return "[Circular]";
+      ancestors.push(value);
+      return value;
+    }
+    return describeInJson(value);
+  };
+}
+
+function describeInJson(value: unknown): unknown {
   switch (typeof value) {
     case "bigint":
     case "symbol":
@@ -91,7 +110,7 @@ function describeObject(object: object): string {
     if (typeof text === "string") return text;
   } else {
     const json = readOr(
-      () => JSON.stringify(object, describeInJson) as string | undefined,
+      () => JSON.stringify(object, jsonDescriber()) as string | undefined,
       undefined,
     );
     if (typeof json === "string") return json;

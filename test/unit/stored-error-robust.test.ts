@@ -150,7 +150,7 @@ describe("hostile thrown values are stored readably", () => {
     const loop: Record<string, unknown> = { n: 1 };
     loop.self = loop;
     const data = check(Object.assign(new Error("cyclic"), { loop }));
-    expect(data.props?.loop).toBe("[object Object]");
+    expect(data.props?.loop).toBe('{"n":1,"self":"[Circular]"}');
   });
 
   test("a thrown BigInt, Symbol or function is NonError with its description", () => {
@@ -159,6 +159,16 @@ describe("hostile thrown values are stored readably", () => {
     expect(check(function namedThing() {}).message).toBe("[function namedThing]");
     expect(check(() => 1).message).toBe("[anonymous function]");
     expect(check({ big: 1n, fn() {} }).message).toBe('{"big":"1","fn":"[function fn]"}');
+  });
+
+  test("a thrown object that contains itself is described, its cycle shown as [Circular]", () => {
+    const shared = { id: 7 };
+    const loop: Record<string, unknown> = { n: 1, a: shared, b: shared, list: [shared] };
+    loop.self = loop;
+    (loop.list as unknown[]).push(loop);
+    expect(check(loop).message).toBe(
+      '{"n":1,"a":{"id":7},"b":{"id":7},"list":[{"id":7},"[Circular]"],"self":"[Circular]"}',
+    );
   });
 
   test("very long text is cut: message, stack, each property, type and key names", () => {
