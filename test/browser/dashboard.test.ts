@@ -5,9 +5,11 @@
  * read-only mode, and a queue of 100,000 tasks.
  * `SHEPPY_UPDATE_SCREENSHOTS=1` also writes the README's screenshots.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { Queue, type Task } from "sheppy";
+import { Queue, type Task, Worker } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { add, fail, flaky, nap } from "../fixtures/cli/tasks.js";
 import { launchChromium, requireChromium } from "../support/browser.js";
@@ -131,6 +133,39 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     } finally {
       for (const cron of await timed.getCrons()) await timed.deleteCron(cron.deterministicId);
       await timed.close();
+    }
+  });
+
+  it("a cron a config file declares has no Delete button: the page says to remove it from the file", async () => {
+    const declared = new Queue(url, { name: "declared" });
+    const dir = mkdtempSync(join(tmpdir(), "sheppy-browser-crons-"));
+    const configFile = join(dir, "sheppy.config.json");
+    try {
+      writeFileSync(
+        configFile,
+        JSON.stringify({ crons: [{ task: add(1, 1).name, expression: "@hourly", args: [5, 5] }] }),
+      );
+      await declared.addCron(add(6, 6), "@daily");
+      const cronWorker = new Worker(declared, { configFile, processing: false, scheduler: false });
+      const running = cronWorker.work();
+      await expect
+        .poll(async () => (await declared.getCrons()).length, { timeout: 10_000 })
+        .toBe(2);
+      await cronWorker.close();
+      await running;
+      const page = await open(dashboard, "#/q/declared/crons");
+      const rows = page.locator("[data-testid=crons] tbody tr");
+      await expect.poll(() => rows.count()).toBe(2);
+      const fromFile = rows.filter({ hasText: "config file" });
+      expect(await fromFile.getByRole("button", { name: "Delete" }).count()).toBe(0);
+      expect(await fromFile.textContent()).toContain("remove it from the config file");
+      const fromCode = rows.filter({ hasText: "code, CLI or HTTP API" });
+      expect(await fromCode.getByRole("button", { name: "Delete" }).count()).toBe(1);
+      await page.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      for (const cron of await declared.getCrons()) await declared.deleteCron(cron.deterministicId);
+      await declared.close();
     }
   });
 
