@@ -96,5 +96,11 @@ export function checkConcurrencyOptions(
 /** A queue-wide limit: `null` (no limit) or an integer ≥ 1, checked for `where`. */
 export function checkQueueConcurrencyLimit(value: unknown, where: string): number | null {
   if (value === null) return null;
+  // Not a key's limit, whose absence means 1: a cap left out (a setting never read) must not throttle the queue.
+  if (value === undefined) {
+    throw new InvalidOptionError(
+      `${where} takes an integer from 1 to ${MAX_CONCURRENCY_LIMIT}, or null to lift the cap (got undefined)`,
+    );
+  }
   return checkConcurrencyLimit(value, where);
 }

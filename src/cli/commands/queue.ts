@@ -12,6 +12,7 @@ import type { Command } from "commander";
 import type { Backend, QueueStats } from "../../backends/backend.js";
 import { CliUsageError } from "../../errors.js";
 import { Queue } from "../../queue/queue.js";
+import { MAX_CONCURRENCY_LIMIT } from "../../task/concurrency.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { openBackend, warnIfQueueUnused } from "../open-queue.js";
 import { type Column, print, printJson, printRows } from "../output.js";
@@ -122,13 +123,13 @@ interface NamedQueuesSettings {
   format: OutputFormat;
 }
 
-/** `limit` as the cap it sets: a whole number ≥ 1, or `none` (no cap). */
+/** `limit` as the cap it sets: a whole number from 1 to the largest cap, or `none` (no cap). */
 function parseCap(limit: string): number | null {
   if (limit.trim().toLowerCase() === "none") return null;
-  if (/^\d+$/.test(limit.trim()) && Number(limit) >= 1 && Number.isSafeInteger(Number(limit)))
-    return Number(limit);
+  const n = Number(limit);
+  if (/^\d+$/.test(limit.trim()) && n >= 1 && n <= MAX_CONCURRENCY_LIMIT) return n;
   throw new CliUsageError(
-    `queue cap: expected a whole number of running tasks ≥ 1, or none to lift the cap (got ${JSON.stringify(limit)})`,
+    `queue cap: expected a whole number of running tasks from 1 to ${MAX_CONCURRENCY_LIMIT}, or none to lift the cap (got ${JSON.stringify(limit)})`,
   );
 }
 

@@ -409,6 +409,16 @@ export function concurrencyCases(h: ContractHarness): void {
         /queue\.setConcurrencyLimit\(\) must be an integer from 1/,
       );
       await expect(queue.setConcurrencyLimit(1.5)).rejects.toThrow(InvalidOptionError);
+      // Left out (a setting never read) is not a cap of 1: it is refused, and the cap stays.
+      for (const run of [
+        () => queue.setConcurrencyLimit(undefined as unknown as null),
+        () => (queue.setConcurrencyLimit as () => Promise<void>)(),
+      ]) {
+        await expect(run()).rejects.toThrow(
+          /^queue\.setConcurrencyLimit\(\) takes an integer from 1 to 2147483647, or null to lift the cap \(got undefined\)$/,
+        );
+      }
+      expect(await queue.getConcurrencyLimit()).toBe(1);
     });
 
     it("CQ-2 a claim waiting at the cap is woken by the settle that makes room", async () => {

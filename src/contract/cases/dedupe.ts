@@ -248,6 +248,17 @@ export function dedupeCases(h: ContractHarness): void {
         () => queue.schedule(sync("u", 1), 60, { dedupe: { key: "k", window: 0 } }),
         /^queue\.schedule\(\): dedupe\.window must be a number of seconds > 0/,
       );
+      // Past ten years, as every duration: the same refusal on every backend, none reaching a store.
+      for (const window of [315_360_001, 1e17, 1e300]) {
+        await refused(
+          () => queue.add(sync("u", 1), { dedupe: { key: "k", window } }),
+          /^queue\.add\(\): dedupe\.window must be a number of seconds > 0 and ≤ 315360000 \(10 years\)/,
+        );
+      }
+      expect(
+        await queue.add(sync("u", 1), { dedupe: { key: "decade", window: 315_360_000 } }),
+      ).toMatchObject({ outcome: "added" });
+      await queue.clear();
       await refused(
         () => queue.add(sync("u", 1), { dedupe: { key: "k", mode: "later" as "ignore" } }),
         /^queue\.add\(\): dedupe\.mode must be 'ignore' or 'replace'/,
