@@ -252,19 +252,28 @@ export function workflowCases(h: ContractHarness): void {
       expect(again.error?.toJSON()).toEqual(done.error?.toJSON());
     });
 
+    /** Runs `queue` dry and expects workflow `wf` failed by the determinism guard, its message matching `pattern`. */
+    const expectChangedBody = async (
+      queue: ReturnType<ContractHarness["queue"]>,
+      wf: { id: string },
+      pattern: string,
+    ) => {
+      await drain(queue);
+      const done = await queue.waitForWorkflow(wf.id, { timeout: 10 });
+      expect(done.status).toBe("failed");
+      expect(done.error?.type).toBe(NonDeterministicWorkflowError.name);
+      expect(done.error?.message).toMatch(new RegExp(pattern));
+    };
+
     it("the determinism guard: a body that asks for another step on replay fails the workflow, saying which", async () => {
       const queue = h.queue();
       const token = randomUUID();
       const wf = await queue.addWorkflow(changing(token));
       variant.get(token).arg = 2;
-      await drain(queue);
-      const done = await queue.waitForWorkflow(wf, { timeout: 10 });
-      expect(done.status).toBe("failed");
-      expect(done.error?.type).toBe(NonDeterministicWorkflowError.name);
-      expect(done.error?.message).toMatch(
-        new RegExp(
-          `^workflow 'workflows\\.changing' \\(id ${wf.id}\\) asked for a different step 0 on replay: the arguments of task 'workflows\\.add' changed\\.`,
-        ),
+      await expectChangedBody(
+        queue,
+        wf,
+        `^workflow 'workflows\\.changing' \\(id ${wf.id}\\) asked for a different step 0 on replay: the arguments of task 'workflows\\.add' changed\\.`,
       );
     });
 
@@ -275,14 +284,10 @@ export function workflowCases(h: ContractHarness): void {
         const wf = await queue.addWorkflow(shortening(token));
         length.get(token).steps = 1;
         length.get(token).throws = throws;
-        await drain(queue);
-        const done = await queue.waitForWorkflow(wf, { timeout: 10 });
-        expect(done.status).toBe("failed");
-        expect(done.error?.type).toBe(NonDeterministicWorkflowError.name);
-        expect(done.error?.message).toMatch(
-          new RegExp(
-            `^workflow 'workflows\\.shortening' \\(id ${wf.id}\\) ended on replay after asking for 1 of the 2 steps it asked for before: step 1 \\(task 'workflows\\.add'\\) was not asked for again\\. A workflow body must`,
-          ),
+        await expectChangedBody(
+          queue,
+          wf,
+          `^workflow 'workflows\\.shortening' \\(id ${wf.id}\\) ended on replay after asking for 1 of the 2 steps it asked for before: step 1 \\(task 'workflows\\.add'\\) was not asked for again\\. A workflow body must`,
         );
       }
     });
