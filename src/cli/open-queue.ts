@@ -205,5 +205,5 @@ export async function warnIfQueueUnused(
   then?: string,
 ): Promise<void> {
   const warning = await unusedQueueWarning(backend, queue, then);
-  if (warning) warn(`${warning}`);
+  if (warning) warn(warning);
 }

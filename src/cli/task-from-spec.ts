@@ -39,5 +39,5 @@ export async function createTask(
 /** Warns on stderr, once the task is added, when it was given fewer arguments than its function declares. */
 export function warnIfArgumentsMissing(task: Task): void {
   const warning = missingArgumentsWarning(task);
-  if (warning !== undefined) warn(`${warning}`);
+  if (warning !== undefined) warn(warning);
 }

@@ -7,7 +7,7 @@
 import type { DedupeMode, DedupeOutcome } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
-import { MAX_DURATION_SECONDS, MAX_DURATION_TEXT } from "../util/durations.js";
+import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 
 /** Adds the same key makes into one task: see docs/dedupe.md. */
@@ -128,12 +128,7 @@ export function checkDedupe(dedupe: unknown, where: string): CheckedDedupe {
       `${where}: dedupe.window applies to mode 'ignore' only (a replace debounces while the task waits, it has no window)`,
     );
   }
-  if (
-    typeof window !== "number" ||
-    !Number.isFinite(window) ||
-    window <= 0 ||
-    window > MAX_DURATION_SECONDS
-  ) {
+  if (!isDuration(window, false)) {
     throw new InvalidOptionError(
       `${where}: dedupe.window must be a number of seconds > 0 and ${MAX_DURATION_TEXT}; got ${describe(window)}`,
     );
