@@ -2,7 +2,9 @@
  * Where the page is, from the URL's hash (`#/q/<queue>/tasks/<id>`), so the
  * server serves one page and a reload or a shared link opens the same view.
  * A queue's task list keeps its status filter in the hash too
- * (`#/q/<queue>?status=failed,crashed`), so Back from a task returns to it.
+ * (`#/q/<queue>?status=failed,crashed`), and its workflow list whether it shows
+ * only the running ones (`#/q/<queue>/workflows?running=1`), so Back from a task
+ * or a workflow returns to the list as it was.
  */
 export type Route =
   | { view: "home" }
@@ -12,6 +14,8 @@ export type Route =
       tab: "tasks" | "crons" | "workflows";
       /** The task list's status filter; empty for every status. */
       statuses?: readonly string[];
+      /** The workflow list shows only the running workflows. */
+      running?: boolean;
     }
   | { view: "task"; queue: string; id: string }
   | { view: "workflow"; queue: string; id: string };
@@ -32,10 +36,12 @@ export function parseRoute(hash: string): Route {
   if (first !== "q" || queue === undefined) return { view: "home" };
   if (kind === "tasks" && id !== undefined) return { view: "task", queue, id };
   if (kind === "workflows" && id !== undefined) return { view: "workflow", queue, id };
-  if (kind === "crons" || kind === "workflows") return { view: "queue", queue, tab: kind };
-  const statuses = (new URLSearchParams(query).get("status") ?? "")
-    .split(",")
-    .filter((status) => status !== "");
+  const params = new URLSearchParams(query);
+  if (kind === "crons") return { view: "queue", queue, tab: kind };
+  if (kind === "workflows") {
+    return { view: "queue", queue, tab: kind, running: params.get("running") === "1" };
+  }
+  const statuses = (params.get("status") ?? "").split(",").filter((status) => status !== "");
   return { view: "queue", queue, tab: "tasks", statuses };
 }
 
@@ -46,7 +52,10 @@ export function href(route: Route): string {
     case "home":
       return "#/";
     case "queue": {
-      if (route.tab !== "tasks") return `#/q/${e(route.queue)}/${route.tab}`;
+      if (route.tab === "crons") return `#/q/${e(route.queue)}/crons`;
+      if (route.tab === "workflows") {
+        return `#/q/${e(route.queue)}/workflows${route.running === true ? "?running=1" : ""}`;
+      }
       const statuses = route.statuses ?? [];
       return `#/q/${e(route.queue)}${statuses.length > 0 ? `?status=${statuses.map(e).join(",")}` : ""}`;
     }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { Queue, type Task, Worker } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { add, fail, flaky, nap } from "../fixtures/cli/tasks.js";
+import { add, fail, flaky, nap, napping, twoSteps } from "../fixtures/cli/tasks.js";
 import { launchChromium, requireChromium } from "../support/browser.js";
 import {
   type DashboardServer,
@@ -248,6 +248,40 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await Promise.all([page.close(), shared.close()]);
     await paged.clear();
     await paged.close();
+  });
+
+  it("the workflow list keeps 'only running' in the address: Back from a workflow returns to it", async () => {
+    const flows = new Queue(url, { name: "flows" });
+    const flowWorker = new Worker(flows, { concurrency: 4, scheduler: false });
+    flowWorker.work();
+    const done = await flows.addWorkflow(twoSteps(1));
+    await flows.waitForWorkflow(done, { timeout: 20 });
+    const running = await flows.addWorkflow(napping(60_000));
+    const page = await open(dashboard, "#/q/flows/workflows");
+    const rows = page.locator("[data-testid=workflows] tbody tr");
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.getByLabel("only running").check();
+    await expect.poll(() => page.url()).toMatch(/#\/q\/flows\/workflows\?running=1$/);
+    await expect.poll(() => rows.count()).toBe(1);
+    await rows.first().locator("a").click();
+    await expect.poll(() => page.locator("[data-testid=workflow-detail]").count()).toBe(1);
+    expect(page.url()).toContain(encodeURIComponent(running.id));
+    await page.goBack();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await page.getByLabel("only running").isChecked()).toBe(true);
+    // A shared link opens the same choice; unticking is a new address, and Back returns to it.
+    const shared = await open(dashboard, "#/q/flows/workflows?running=1");
+    await expect.poll(() => shared.locator("[data-testid=workflows] tbody tr").count()).toBe(1);
+    await page.getByLabel("only running").uncheck();
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.goBack();
+    await expect.poll(() => rows.count()).toBe(1);
+    await Promise.all([page.close(), shared.close()]);
+    // A running step finishes when its workflow is cancelled: the forced close stops its nap.
+    await flows.cancelWorkflow(running);
+    await flowWorker.close({ force: true });
+    await flows.clear();
+    await flows.close();
   });
 
   it("a failed task's detail shows its error with the stack", async () => {

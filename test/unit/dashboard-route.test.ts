@@ -27,6 +27,23 @@ describe("dashboard addresses", () => {
     expect(parseRoute("#/q/shop?other=1")).toMatchObject({ statuses: [] });
   });
 
+  it("a queue's workflow list keeps its choice of only the running ones in the hash", () => {
+    expect(href({ view: "queue", queue: "shop", tab: "workflows", running: true })).toBe(
+      "#/q/shop/workflows?running=1",
+    );
+    expect(href({ view: "queue", queue: "shop", tab: "workflows", running: false })).toBe(
+      "#/q/shop/workflows",
+    );
+    expect(parseRoute("#/q/shop/workflows?running=1")).toEqual({
+      view: "queue",
+      queue: "shop",
+      tab: "workflows",
+      running: true,
+    });
+    expect(parseRoute("#/q/shop/workflows")).toMatchObject({ running: false });
+    expect(parseRoute("#/q/shop/workflows?running=yes")).toMatchObject({ running: false });
+  });
+
   it("any queue name and id, with `?`, `/`, `#` or `%` in it, opens the same view again", () => {
     const routes: fc.Arbitrary<Route> = fc.oneof(
       fc.constant({ view: "home" } as const),
@@ -39,7 +56,13 @@ describe("dashboard addresses", () => {
       fc.record({
         view: fc.constant("queue" as const),
         queue: name,
-        tab: fc.constantFrom("crons" as const, "workflows" as const),
+        tab: fc.constant("crons" as const),
+      }),
+      fc.record({
+        view: fc.constant("queue" as const),
+        queue: name,
+        tab: fc.constant("workflows" as const),
+        running: fc.boolean(),
       }),
       fc.record({
         view: fc.constantFrom("task" as const, "workflow" as const),

@@ -152,7 +152,9 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
         />
       )}
       {route.tab === "crons" && <CronList queue={route.queue} />}
-      {route.tab === "workflows" && <WorkflowList queue={route.queue} />}
+      {route.tab === "workflows" && (
+        <WorkflowList queue={route.queue} running={route.running === true} />
+      )}
     </section>
   );
 }

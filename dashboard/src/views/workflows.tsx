@@ -1,4 +1,3 @@
-import { useState } from "preact/hooks";
 import { api } from "../api.js";
 import { Pager, useCursors } from "../components/pager.js";
 import { StatusBadge } from "../components/status-badge.js";
@@ -8,9 +7,11 @@ import { useLoad } from "../use-load.js";
 
 const PAGE_SIZE = 50;
 
-/** The queue's workflows, a page at a time, optionally only the running ones. */
-export function WorkflowList({ queue }: { queue: string }) {
-  const [running, setRunning] = useState(false);
+/**
+ * The queue's workflows, a page at a time, optionally only the running ones. The choice is
+ * the address's, so Back from a workflow returns to the list as it was.
+ */
+export function WorkflowList({ queue, running }: { queue: string; running: boolean }) {
   const cursors = useCursors("workflows", `${queue}|${running}`);
   const cursor = cursors.current;
   const page = useLoad(
@@ -24,7 +25,12 @@ export function WorkflowList({ queue }: { queue: string }) {
           type="checkbox"
           checked={running}
           onChange={(event) => {
-            setRunning(event.currentTarget.checked);
+            location.hash = href({
+              view: "queue",
+              queue,
+              tab: "workflows",
+              running: event.currentTarget.checked,
+            });
           }}
         />{" "}
         only running
