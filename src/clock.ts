@@ -58,6 +58,16 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * A new record's creation time on `clock`. Task and workflow factories stamp
+ * their records by the system clock, before any queue (or its clock) is known;
+ * a queue on another clock (a test clock) stamps them again as they are added,
+ * so every time a record holds follows that one clock.
+ */
+export function createdOn(clock: Clock, createdAt: string): string {
+  return clock === systemClock ? createdAt : isoAt(clock.now());
+}
+
 /** `sleep` for any clock, built on its `setTimer`. */
 export function sleepWith(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.resolve();

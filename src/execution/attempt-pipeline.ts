@@ -30,6 +30,7 @@ import type {
   WorkflowStore,
   WorkflowWrite,
 } from "../backends/backend.js";
+import { createdOn, systemClock } from "../clock.js";
 import { WorkerCrashedError } from "../errors.js";
 import { context, failSpan, type Span, type StartedSpan } from "../observability/tracing.js";
 import {
@@ -581,8 +582,16 @@ export class AttemptPipeline {
     let { record } = outcome;
     let children = outcome.children;
     // A resume's children are workflow steps, whose ids derive from the workflow.
-    if (children.length > 0 && !outcome.workflow)
+    if (children.length > 0 && !outcome.workflow) {
       ({ record, children } = identifyChildren(record, children, fence));
+      const { clock } = this.options.environment;
+      if (clock !== systemClock) {
+        children = children.map((child) => ({
+          ...child,
+          createdAt: createdOn(clock, child.createdAt),
+        }));
+      }
+    }
     const { retention } = this.options.store;
     const expiresAt = record.finishedAt === null ? null : expiryOf(record, retention, now);
     const { error } = outcome;

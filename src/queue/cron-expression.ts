@@ -10,6 +10,7 @@
 import { Cron } from "croner";
 import { CronExpressionError } from "../errors.js";
 import { quoteText } from "../task/describe-value.js";
+import { LAST_STORABLE_MS } from "../util/durations.js";
 import { TIME_ZONE_ALIASES } from "./time-zone-aliases.js";
 
 /** A checked schedule (cron text in a time zone, or a fixed interval) that can list its fire times. */
@@ -20,7 +21,12 @@ export interface CronSchedule {
   readonly every: number | null;
   /** The IANA zone the text is read in (`"UTC"` by default); `null` for an interval. */
   readonly timezone: string | null;
-  /** The first `count` fire times (epoch ms) strictly after `from`, in increasing order. */
+  /**
+   * The first `count` fire times (epoch ms) strictly after `from`, in
+   * increasing order; none past the last instant a record can hold (the end
+   * of the year 9999), so a cron's runs end there rather than be stored
+   * malformed.
+   */
   nextRuns(from: number, count: number): number[];
 }
 
@@ -156,7 +162,11 @@ export function parseCronExpression(
     every: null,
     timezone: zone,
     nextRuns(from, count) {
-      return cron.nextRuns(count, new Date(from)).map((date) => date.getTime());
+      if (from >= LAST_STORABLE_MS) return [];
+      return cron
+        .nextRuns(count, new Date(from))
+        .map((date) => date.getTime())
+        .filter((at) => at <= LAST_STORABLE_MS);
     },
   };
 }

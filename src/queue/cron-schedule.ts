@@ -19,6 +19,7 @@
  */
 import { CronExpressionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
+import { LAST_STORABLE_MS } from "../util/durations.js";
 import { type CronSchedule, checkTimezone, parseCronExpression } from "./cron-expression.js";
 
 /** `addCron(task, { every: 30 })`: the task runs every `every` seconds. */
@@ -62,7 +63,8 @@ export function everySchedule(every: unknown, where: string): CronSchedule {
     timezone: null,
     nextRuns(from, count) {
       const first = (Math.floor(from / step) + 1) * step;
-      return Array.from({ length: count }, (_, i) => first + i * step);
+      const left = Math.floor((LAST_STORABLE_MS - first) / step) + 1;
+      return Array.from({ length: Math.max(0, Math.min(count, left)) }, (_, i) => first + i * step);
     },
   };
 }

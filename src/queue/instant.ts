@@ -115,7 +115,7 @@ export function resolveDueTime(at: Date | number | string, now: number, where: s
   const due = now + at * 1000;
   if (!isRepresentableInstant(due) || due > LAST_STORABLE_MS) {
     throw new InvalidOptionError(
-      `${where}: a delay of ${at} seconds ends past the last valid date`,
+      `${where}: a delay of ${at} seconds from ${new Date(now).toISOString()} ends after ${new Date(LAST_STORABLE_MS).toISOString()}, the last time a task can be due`,
     );
   }
   return due;

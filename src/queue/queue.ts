@@ -5,7 +5,7 @@
  */
 import type { Backend, QueueStats, SqlTransaction } from "../backends/backend.js";
 import { backendFromUrl } from "../backends/registry.js";
-import { type Clock, isoAt, systemClock } from "../clock.js";
+import { type Clock, createdOn, isoAt, systemClock } from "../clock.js";
 import { InvalidOptionError, TaskStateError } from "../errors.js";
 import { defaultTaskMetrics } from "../observability/task-metrics.js";
 import {
@@ -385,6 +385,7 @@ export class Queue implements QueueHandle {
     const records = list.map((task) =>
       copyTaskData(task.toJSON(), {
         status: "pending",
+        createdAt: createdOn(this.clock, task.toJSON().createdAt),
         ...(priority === undefined ? {} : { priority }),
         ...concurrency,
       }),
@@ -440,6 +441,7 @@ export class Queue implements QueueHandle {
     if (reportsOutcome(options)) checkReported(options!, "queue.schedule()");
     const record = copyTaskData(task.toJSON(), {
       status: "scheduled",
+      createdAt: createdOn(this.clock, task.toJSON().createdAt),
       scheduledAt: isoAt(due),
       ...(priority === undefined ? {} : { priority }),
       ...concurrency,

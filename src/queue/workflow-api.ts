@@ -8,7 +8,7 @@
  * task reads do.
  */
 import type { Backend, WorkflowAddEvents } from "../backends/backend.js";
-import { isoAt } from "../clock.js";
+import { createdOn, isoAt } from "../clock.js";
 import {
   InvalidTaskError,
   TaskStateError,
@@ -88,7 +88,8 @@ export async function addWorkflow<R>(
           : typeof workflow;
     throw new InvalidTaskError(`queue.addWorkflow() expects a Workflow; got ${got}`);
   }
-  const data = workflow.toJSON();
+  const given = workflow.toJSON();
+  const data = { ...given, createdAt: createdOn(queue.clock, given.createdAt) };
   const definition = findWorkflow(data.name);
   if (!definition) {
     throw new WorkflowDefinitionError(

@@ -85,6 +85,9 @@ export function sitesNote(
   again: DefinitionSite | undefined,
 ): string {
   if (!first && !again) return "";
-  const where = (site: DefinitionSite | undefined) => site?.file ?? "an unknown module";
+  // One file twice (a helper called from two lines): the lines tell the two apart.
+  const oneFile = first !== undefined && again !== undefined && first.file === again.file;
+  const where = (site: DefinitionSite | undefined) =>
+    site === undefined ? "an unknown module" : oneFile ? site.frames : site.file;
   return ` (first in ${where(first)}, again in ${where(again)})`;
 }

@@ -7,6 +7,9 @@
  * (`execution/dependencies.ts`).
  */
 
+import { InvalidOptionError } from "../errors.js";
+import { describeGiven } from "./describe-value.js";
+
 /** A dependency: a function resolved when a task runs (see `use`). */
 export type Dependency<T = unknown> = () =>
   | T
@@ -34,5 +37,16 @@ export function overrideDependency<T>(
   dependency: Dependency<T>,
   replacement: Dependency<Fixed<T>>,
 ): readonly [Dependency, Dependency] {
+  // The types check this; a caller in JavaScript, or past an `as any`, learns it here.
+  for (const [which, value] of [
+    ["dependency", dependency],
+    ["replacement", replacement],
+  ] as const) {
+    if (typeof value !== "function") {
+      throw new InvalidOptionError(
+        `overrideDependency(): the ${which} must be a function (got ${describeGiven(value)})`,
+      );
+    }
+  }
   return [dependency as Dependency, replacement as Dependency];
 }

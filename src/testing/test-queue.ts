@@ -117,25 +117,51 @@ export class TestQueue extends Queue {
    * scheduled again. On a paused queue, or while its concurrency cap is taken
    * (by a `processAll()` running meanwhile), a due task becomes pending and
    * waits, as it would for a worker. What they add — retries, chained tasks —
-   * is pending: `processAll()` runs it.
+   * is pending: `processAll()` runs it. Cron runs are followed as a worker
+   * running all along would have: after the runs due by `cutoff`, a tick of
+   * the cron manager at the last one's time schedules the next ones, and those
+   * due by `cutoff` run too — so one `advance(3600)` runs all sixty runs of a
+   * cron `every: 60` once `scheduleCronRuns()` has scheduled its first.
    */
   async processScheduled(cutoff?: Date | number): Promise<Task[]> {
     await this.connect();
     const at = this.#cutoff(cutoff);
+    const processed: Task[] = [];
+    for (;;) {
+      const lastCronRun = await this.#processDue(at, processed);
+      if (lastCronRun === null) return processed;
+      if ((await this.#tickCrons(lastCronRun, CRON_RUNS_AHEAD)) === 0) return processed;
+    }
+  }
+
+  /**
+   * Runs the scheduled tasks due by `at` (into `processed`); returns when the
+   * latest cron run among them was due, or `null` when none was a cron's run.
+   */
+  async #processDue(at: number, processed: Task[]): Promise<number | null> {
     const moved = await this.#memory.promoteDue(this.name, at);
     const records = await this.#memory.getTasks(this.name, moved);
     const order = moved
       .map((id, due) => ({ id, due, priority: records.get(id)?.priority ?? 0 }))
       .sort((a, b) => b.priority - a.priority || a.due - b.due);
-    const processed: Task[] = [];
+    let lastCronRun: number | null = null;
     for (const { id } of order) {
+      const record = records.get(id);
+      if (record?.cronId != null && record.scheduledAt !== null) {
+        lastCronRun = Math.max(lastCronRun ?? 0, Date.parse(record.scheduledAt));
+      }
       // One at a time, so a cap is judged as the ones before end.
       const [claim] = this.#memory.claimIds(this.name, [id]);
       if (!claim) continue;
       const task = await this.#process(claim);
       if (task) processed.push(task);
     }
-    return processed;
+    return lastCronRun;
+  }
+
+  /** One tick of a worker's cron manager at `now`; how many runs it added. */
+  #tickCrons(now: number, count: number): Promise<number> {
+    return scheduleCronRuns(this, now, count, undefined, 2 * DEFAULT_CRON_INTERVAL_S * 1000);
   }
 
   /** A `waitFor` timeout on tasks nothing has run says to run them: no worker ever will. */
@@ -169,13 +195,7 @@ export class TestQueue extends Queue {
       );
     }
     await this.connect();
-    return scheduleCronRuns(
-      this,
-      this.clock.now(),
-      count,
-      undefined,
-      2 * DEFAULT_CRON_INTERVAL_S * 1000,
-    );
+    return this.#tickCrons(this.clock.now(), count);
   }
 
   #cutoff(cutoff: Date | number | undefined): number {
@@ -199,6 +219,7 @@ export class TestQueue extends Queue {
    * their retries (without waiting) and its resumes — and returns it
    * completed, failed or cancelled; or as it stands when nothing is left to
    * run now (a step waiting for a time: advance the clock, `processScheduled()`).
+   * It runs the queue as `processAll()` does: other pending tasks run too.
    * @example const done = await queue.processWorkflow(onboard("u1")); done.result
    */
   async processWorkflow<R>(workflow: Workflow<R>): Promise<Workflow<R>> {

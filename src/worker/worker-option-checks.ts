@@ -77,15 +77,23 @@ export function overrides(
   owner = "Worker",
 ): DependencyOverrides | undefined {
   if (value === undefined) return undefined;
-  const valid =
-    value instanceof Map &&
-    [...value].every(([real, fake]) => typeof real === "function" && typeof fake === "function");
-  if (!valid) {
+  if (!(value instanceof Map)) {
     // A list of pairs is the Map's constructor argument, not yet a Map; its String() would be the functions' source.
     const given = Array.isArray(value) ? "a list: wrap it in new Map(…)" : describeGiven(value);
     throw new InvalidOptionError(
       `${owner} option dependencyOverrides must be a Map from dependency functions to their replacements (got ${given})`,
     );
+  }
+  let entry = 0;
+  for (const [real, fake] of value) {
+    entry++;
+    const which = typeof real !== "function" ? "key" : typeof fake !== "function" ? "value" : null;
+    if (which !== null) {
+      const name = typeof real === "function" && real.name !== "" ? ` (${real.name})` : "";
+      throw new InvalidOptionError(
+        `${owner} option dependencyOverrides: entry ${entry}${name} has a ${which} that is not a function (got ${describeGiven(which === "key" ? real : fake)}); each key is a dependency function and its value the function that replaces it`,
+      );
+    }
   }
   return value;
 }

@@ -187,7 +187,7 @@ describe("schedule times (resolveDueTime)", () => {
   test("a delay that would end past the last time a record holds is refused", () => {
     for (const lateNow of [8.64e15 - 1000, Date.UTC(9999, 11, 31, 23, 59, 55)]) {
       expect(() => resolveDueTime(10, lateNow, "queue.retry()")).toThrow(
-        "queue.retry(): a delay of 10 seconds ends past the last valid date",
+        `queue.retry(): a delay of 10 seconds from ${new Date(lateNow).toISOString()} ends after 9999-12-31T23:59:59.999Z, the last time a task can be due`,
       );
     }
   });

@@ -4,8 +4,8 @@
  * queue given a clock the backend does not use is refused — otherwise tasks
  * are stamped by one clock and run, retried and rate-limited by another.
  */
-import { InvalidOptionError, MemoryBackend, Queue, task } from "sheppy";
-import { TestClock } from "sheppy/testing";
+import { InvalidOptionError, MemoryBackend, Queue, step, task, workflow } from "sheppy";
+import { TestClock, TestQueue } from "sheppy/testing";
 import { describe, expect, it } from "vitest";
 
 const later = task({ name: "queue-clock.later" }, (x: number) => x * 2);
@@ -15,6 +15,11 @@ const flaky = task(
     throw new Error("not yet");
   },
 );
+const chains = task({ name: "queue-clock.chains" }, (x: number) => later(x));
+const twice = workflow({ name: "queue-clock.twice" }, function* (x: number) {
+  const first = yield* step(later(x));
+  return first.result;
+});
 const START = Date.parse("2030-01-01T00:00:00Z");
 
 describe("the queue's clock is its backend's", () => {
@@ -70,5 +75,28 @@ describe("the queue's clock is its backend's", () => {
     const build = () => new Queue(new MemoryBackend(), { name: "two-clocks", clock });
     expect(build).toThrow(InvalidOptionError);
     expect(build).toThrow(/^new Queue\(\): the clock option is not the backend's clock; [^\n]+$/);
+  });
+
+  it("a record's creation time is on the queue's clock: added, scheduled, chained and a workflow's", async () => {
+    const clock = new TestClock(START);
+    const queue = new TestQueue({ clock });
+    const t = later(1);
+    await queue.add(t);
+    const s = later(2);
+    await queue.schedule(s, 60);
+    const parent = chains(3);
+    await queue.add(parent);
+    await clock.advance(5);
+    await queue.processAll();
+    const child = (await queue.getTask(parent))?.result;
+    const wf = await queue.processWorkflow(twice(4));
+    for (const record of [await queue.getTask(t), await queue.getTask(s)]) {
+      expect(record?.createdAt.toISOString()).toBe("2030-01-01T00:00:00.000Z");
+    }
+    expect((await queue.getTask(child!))?.createdAt.toISOString()).toBe("2030-01-01T00:00:05.000Z");
+    expect(wf.createdAt.toISOString()).toBe("2030-01-01T00:00:05.000Z");
+    const done = await queue.getTask(t);
+    expect(done!.finishedAt!.getTime()).toBeGreaterThanOrEqual(done!.createdAt.getTime());
+    await queue.close();
   });
 });

@@ -39,5 +39,9 @@ describe("a task module evaluated again", () => {
     const define = (name: string) => task({ name }, () => 1);
     define("redefinition.helper");
     expect(() => define("redefinition.helper")).toThrow(DuplicateTaskNameError);
+    // Both in this file: the message tells the two places apart by their lines.
+    expect(() => define("redefinition.helper")).toThrow(
+      /\(first in \S*task-redefinition\.test\.ts:\d+:\d+ < \S*task-redefinition\.test\.ts:(\d+):\d+, again in \S*task-redefinition\.test\.ts:\d+:\d+ < \S*task-redefinition\.test\.ts:(?!\1:)\d+:\d+\)/,
+    );
   });
 });

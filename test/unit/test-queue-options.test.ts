@@ -3,7 +3,15 @@
  * option, as a Worker's are; and a `waitFor` that times out on tasks nothing
  * ran says to run them, not to start a worker a TestQueue never has.
  */
-import { InvalidOptionError, step, task, use, WaitTimeoutError, workflow } from "sheppy";
+import {
+  InvalidOptionError,
+  overrideDependency,
+  step,
+  task,
+  use,
+  WaitTimeoutError,
+  workflow,
+} from "sheppy";
 import { TestClock, TestQueue } from "sheppy/testing";
 import { describe, expect, test } from "vitest";
 
@@ -28,6 +36,11 @@ describe("new TestQueue() options", () => {
       [
         { dependencyOverrides: [[realDb, () => "fake"]] },
         "TestQueue option dependencyOverrides must be a Map from dependency functions to their replacements (got a list: wrap it in new Map(…))",
+      ],
+      [
+        // A Map it is: the message names the entry whose replacement is not a function.
+        { dependencyOverrides: new Map<unknown, unknown>([[realDb, 5]]) },
+        "TestQueue option dependencyOverrides: entry 1 (realDb) has a value that is not a function (got 5); each key is a dependency function and its value the function that replaces it",
       ],
       [
         { dependencyOverrides: {} },
@@ -116,5 +129,15 @@ describe("TestQueue.waitFor", () => {
     const one: number | null = (await queue.waitFor(a)).result;
     const both = await queue.waitFor([a, b.id], { timeout: 1 });
     expect([one, both.map((t) => t.result)]).toEqual([1, [1, 2]]);
+  });
+
+  test("overrideDependency refuses what is not a function, naming which", () => {
+    expect(() => overrideDependency(realDb, 5 as never)).toThrow(
+      "overrideDependency(): the replacement must be a function (got 5)",
+    );
+    expect(() => overrideDependency("db" as never, realDb)).toThrow(
+      'overrideDependency(): the dependency must be a function (got "db")',
+    );
+    expect(overrideDependency(realDb, () => "fake")[0]).toBe(realDb);
   });
 });

@@ -113,7 +113,7 @@ describe("Worker options", () => {
       ],
       [
         { dependencyOverrides: new Map([["db", () => 1]]) },
-        "Worker option dependencyOverrides must be a Map from dependency functions to their replacements",
+        'Worker option dependencyOverrides: entry 1 has a key that is not a function (got "db"); each key is a dependency function and its value the function that replaces it',
       ],
       [
         { logger: console.log },
