@@ -61,7 +61,7 @@ export class WorkflowNotFoundError extends SheppyError {
     why?: string,
   ) {
     super(
-      `Queue '${queueName}' has no workflow ${workflowId}${why === undefined ? "" : `: ${why}`}`,
+      `queue '${queueName}' has no workflow ${workflowId}${why === undefined ? "" : `: ${why}`}`,
     );
   }
 }
@@ -213,7 +213,7 @@ export class TaskNotFoundError extends SheppyError {
     readonly queueName: string,
     why?: string,
   ) {
-    super(`Queue '${queueName}' has no task ${taskId}${why === undefined ? "" : `: ${why}`}`);
+    super(`queue '${queueName}' has no task ${taskId}${why === undefined ? "" : `: ${why}`}`);
   }
 }
 
@@ -223,7 +223,7 @@ export class CronNotFoundError extends SheppyError {
     readonly cronId: string,
     readonly queueName: string,
   ) {
-    super(`Queue '${queueName}' has no cron ${cronId}`);
+    super(`queue '${queueName}' has no cron ${cronId}`);
   }
 }
 

@@ -36,6 +36,25 @@ function nonEmptyList(what: string): (raw: string) => string[] {
   };
 }
 
+/** Origins (`scheme://host[:port]`, as a browser's `Origin` header names them), each checked. */
+function originList(raw: string): string[] {
+  const origins = nonEmptyList("origin")(raw);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || parsed.origin !== origin) {
+      throw new InvalidArgumentError(
+        `'${origin}' is not an origin: write scheme://host[:port], nothing after it (https://admin.example.com).`,
+      );
+    }
+  }
+  return origins;
+}
+
 /**
  * Queue names, each checked before any command acts on the first: a list
  * with a bad name in it changes no queue.
@@ -235,6 +254,13 @@ export const SETTINGS = {
     description:
       "host names the dashboard answers to, comma-separated (default on loopback: localhost, 127.0.0.1, [::1]; a page on any other name is refused, as a DNS-rebinding page would be); * answers any",
     parse: nonEmptyList("host name"),
+  },
+  allowedOrigins: {
+    flags: "--allowed-origins <origins>",
+    env: "SHEPPY_DASHBOARD_ALLOWED_ORIGINS",
+    description:
+      "origins besides the dashboard's own whose pages may change tasks, comma-separated (https://admin.example.com); a page on the dashboard's own host counts as its own whatever the scheme",
+    parse: originList,
   },
   metricsPort: {
     flags: "--metrics-port <n>",

@@ -42,8 +42,10 @@ const BAD_INPUT = [
   SerializationError,
   CronExpressionError,
   ValidationError,
+  // A task name the body gives and no definition has: a bad field, not a missing resource.
+  UnknownTaskError,
 ];
-const NOT_FOUND = [TaskNotFoundError, WorkflowNotFoundError, CronNotFoundError, UnknownTaskError];
+const NOT_FOUND = [TaskNotFoundError, WorkflowNotFoundError, CronNotFoundError];
 const CONFLICT = [TaskStateError, TaskCancellationError];
 
 /**

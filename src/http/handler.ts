@@ -17,6 +17,7 @@ import { backendFromUrl } from "../backends/registry.js";
 import { InvalidOptionError } from "../errors.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
 import { Queue } from "../queue/queue.js";
+import { queueNameProblem } from "../queue/queue-name.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
 import { dashboardResponse, isDashboardPath } from "./dashboard.js";
@@ -27,8 +28,9 @@ export interface HttpHandlerOptions {
   /** Path the API is mounted under, e.g. `"/sheppy"` (default: the root). */
   basePath?: string;
   /**
-   * Runs before every route (and the dashboard's files); `false`, a throw or
-   * a rejected promise answers 403. A `Response` is sent as the answer
+   * Runs before every route (and the dashboard's files); anything but `true`
+   * answers 403. A throw or a rejected promise — a broken check, such as a
+   * session store down — answers 500 and is logged. A `Response` is sent as the answer
    * instead — a 401 with `WWW-Authenticate` so a browser asks for a login, or
    * a redirect to the application's sign-in page.
    */
@@ -36,9 +38,11 @@ export interface HttpHandlerOptions {
   /** Refuse every route that changes something (403). */
   readOnly?: boolean;
   /**
-   * Origins besides the request's own that may send changes from a browser —
-   * e.g. `["https://app.example.com"]` behind a proxy that ends TLS, where the
-   * server sees `http://` requests for an `https://` page.
+   * Origins besides the request's own that may send changes from a browser,
+   * e.g. `["https://app.example.com"]`. A page on the API's own host is its
+   * own origin whatever the scheme (behind a proxy that ends TLS the server
+   * sees `http://` requests for an `https://` page), and so is a request its
+   * browser says is same-origin (`Sec-Fetch-Site`).
    */
   allowedOrigins?: readonly string[];
   /**
@@ -231,6 +235,9 @@ export function createHttpHandler(
       // (authorize's, or the application's own router's) that the decoded name should meet.
       const queueAt = match.compiled.names.indexOf("queue");
       if (queueAt >= 0 && match.values[queueAt]!.includes("%")) {
+        // A name that would need encoding (`ümlaut`, `a b`) is no queue name at all: say the rule.
+        const problem = queueNameProblem(params.queue!);
+        if (problem !== null) throw new HttpError(400, problem);
         throw new HttpError(
           400,
           `a queue name in the path is written as it is, not percent-encoded: '${match.values[queueAt]!}'`,
@@ -302,12 +309,22 @@ export function createHttpHandler(
           // Nothing better to tell it to.
         }
       }
-      return json(status, body, error instanceof HttpError ? error.headers : {});
+      const headers: Record<string, string> =
+        error instanceof HttpError
+          ? error.headers
+          : // Out of reach: say when to ask again, as a client's retry logic reads it.
+            status === 503
+            ? { "retry-after": String(RETRY_UNAVAILABLE_AFTER_S) }
+            : {};
+      return json(status, body, headers);
     }
   };
   // HEAD answers what GET would, without the body (uptime checks send it).
   return (request) => (request.method === "HEAD" ? headOf(handle, request) : handle(request));
 }
+
+/** Seconds a client is told to wait before it asks again while the backend is out of reach. */
+const RETRY_UNAVAILABLE_AFTER_S = 5;
 
 async function headOf(handle: HttpHandler, request: Request): Promise<Response> {
   const response = await handle(new Request(request, { method: "GET" }));
@@ -361,12 +378,17 @@ async function authorization(
   authorize: NonNullable<HttpHandlerOptions["authorize"]>,
   request: Request,
 ): Promise<boolean | Response> {
+  let verdict: boolean | Response;
   try {
-    const verdict = await authorize(request);
-    return verdict instanceof Response ? verdict : verdict === true;
-  } catch {
-    return false;
+    verdict = await authorize(request);
+  } catch (error) {
+    // Refused all the same, but as what it is: a broken check (a session store down) is a 500
+    // the operator finds in the log, not a 403 that reads as a wrong password.
+    throw new Error(`authorize threw: ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+    });
   }
+  return verdict instanceof Response ? verdict : verdict === true;
 }
 
 /** A 405 for a path that exists, naming the methods it takes in `Allow`. */
@@ -403,18 +425,40 @@ async function holdsAnything(queue: Queue): Promise<boolean> {
 function checkMutation(request: Request, url: URL, options: HttpHandlerOptions): void {
   if (options.readOnly) throw new HttpError(403, "this API is read-only");
   const type = request.headers.get("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
+  // A browser sends a DELETE from another origin only after a preflight this API never answers,
+  // so one without a body (fetch's and axios's default) needs no JSON type to prove it is not a form.
+  const bodiless = request.method === "DELETE" && request.body === null;
+  if (!bodiless && !/^application\/json\s*(;|$)/i.test(type)) {
     throw new HttpError(415, "send a JSON body (content-type: application/json), even an empty {}");
   }
+  // A browser's own word that the page is this origin: no page's script can set or change it.
+  const site = request.headers.get("sec-fetch-site");
+  if (site === "same-origin") return;
   const origin = request.headers.get("origin");
   const allowed =
-    origin !== null && (origin === url.origin || (options.allowedOrigins ?? []).includes(origin));
+    origin !== null &&
+    (originHost(origin) === url.host || (options.allowedOrigins ?? []).includes(origin));
   if (origin !== null && !allowed) {
-    throw new HttpError(403, `cross-origin request from ${origin} refused (see allowedOrigins)`);
+    throw new HttpError(
+      403,
+      `cross-origin request from ${origin} refused (allow it with allowedOrigins, or sheppy dashboard --allowed-origins)`,
+    );
   }
-  const site = request.headers.get("sec-fetch-site");
-  if (!allowed && site !== null && site !== "same-origin" && site !== "none") {
+  if (!allowed && site !== null && site !== "none") {
     throw new HttpError(403, `cross-site request refused (sec-fetch-site: ${site})`);
+  }
+}
+
+/**
+ * The host (and port) of an `Origin` header, scheme aside: behind a proxy that
+ * ends TLS, a page of `https://host` sends requests the server sees as
+ * `http://host`. `null` for an origin that is not a URL (`null`).
+ */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
   }
 }
 
@@ -469,9 +513,21 @@ function parse<T>(
   if (!schema) return value as T;
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new HttpError(400, `invalid ${where}`, { issues: result.error?.issues ?? [] });
+    const issues = result.error?.issues ?? [];
+    throw new HttpError(400, `invalid ${where}: ${issuesInOneLine(issues)}`, { issues });
   }
   return result.data as T;
+}
+
+/** The validator's issues as one line, each under the field it is about: `limit: Too small: …`. */
+function issuesInOneLine(issues: readonly unknown[]): string {
+  const said = issues.slice(0, 3).map((issue) => {
+    const { path = [], message = "invalid" } = issue as { path?: unknown[]; message?: string };
+    const field = path.map(String).join(".");
+    return field === "" ? message : `${field}: ${message}`;
+  });
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
+  return `${said.join("; ")}${more}`;
 }
 
 /**
@@ -488,7 +544,9 @@ function parseBody(route: Route, value: unknown): unknown {
       ? issue.keys.map((key) => [...issue.path, key].join("."))
       : [],
   );
-  if (unknown.length === 0) throw new HttpError(400, "invalid body", { issues });
+  if (unknown.length === 0) {
+    throw new HttpError(400, `invalid body: ${issuesInOneLine(issues)}`, { issues });
+  }
   const names = unknown.map((name) => `'${name}'`).join(", ");
   const known = schemaFields(route.body!);
   throw new HttpError(

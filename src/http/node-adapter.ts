@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import type { HttpHandler } from "./handler.js";
+import { rawPathProblem } from "./raw-path.js";
 
 /** A Node request listener that answers with `handler`. */
 export function toNodeHandler(
@@ -32,6 +33,16 @@ export async function answerWith(
   // Methods a web Request cannot carry: no route takes them, so they are a 405, not a malformed request.
   if (UNCARRIED_METHODS.has(request.method ?? "")) {
     plainAnswer(response, 405, `method ${request.method} is not allowed\n`);
+    return;
+  }
+  const problem = rawPathProblem(rawTarget(request));
+  if (problem !== null) {
+    const body = JSON.stringify({ error: problem });
+    response.writeHead(400, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+    });
+    response.end(body);
     return;
   }
   let webRequest: Request;
@@ -67,12 +78,17 @@ function plainAnswer(response: ServerResponse, status: number, text: string): vo
   response.end(text);
 }
 
+/** The request target as the server received it (Express keeps it whole in `originalUrl`). */
+function rawTarget(request: IncomingMessage): string {
+  return (request as { originalUrl?: string }).originalUrl ?? request.url ?? "/";
+}
+
 /**
  * `request` as a web `Request`. Its signal aborts when the client goes away
  * (the response closes before it was finished), which ends streams.
  */
 export function toRequest(request: IncomingMessage, response: ServerResponse): Request {
-  const path = (request as { originalUrl?: string }).originalUrl ?? request.url ?? "/";
+  const path = rawTarget(request);
   const host = request.headers.host ?? "localhost";
   const protocol = (request.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
   const headers = new Headers();
@@ -84,7 +100,13 @@ export function toRequest(request: IncomingMessage, response: ServerResponse): R
   response.once("close", () => {
     if (!response.writableFinished) left.abort();
   });
-  const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  // A request without a body is handed on without one (a bodiless DELETE needs no JSON type).
+  const hasBody =
+    request.method !== "GET" &&
+    request.method !== "HEAD" &&
+    (request.headers["transfer-encoding"] !== undefined ||
+      Number(request.headers["content-length"] ?? 0) > 0 ||
+      (request as { body?: unknown }).body !== undefined);
   return new Request(`${protocol}://${host}${path}`, {
     method: request.method ?? "GET",
     headers,

@@ -39,6 +39,31 @@ describe("sheppy dashboard", () => {
     await named.stop();
   });
 
+  it("--allowed-origins lets another origin's page change tasks; a value that is not an origin is refused in one line", async () => {
+    const server = await startDashboard([
+      "-u",
+      "memory://",
+      "--allowed-origins",
+      "https://admin.example.com",
+    ]);
+    const clear = (origin: string) =>
+      fetch(`${server.origin}/default/tasks/clear`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin },
+        body: "{}",
+      });
+    expect((await clear("https://admin.example.com")).status).toBe(200);
+    const refused = await clear("https://other.example.com");
+    expect(refused.status).toBe(403);
+    await server.stop();
+    expect(
+      expectOneLineError(
+        await runCli(["dashboard", "-u", "memory://", "--allowed-origins", "admin.example.com/x"]),
+        2,
+      ),
+    ).toContain("'admin.example.com/x' is not an origin: write scheme://host[:port]");
+  });
+
   it("in read-only mode refuses every change", async () => {
     const server = await startDashboard(["-u", "memory://", "--read-only"]);
     const refused = await fetch(`${server.origin}/default/tasks/clear`, {

@@ -237,11 +237,11 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
     const gone = await sheppy("task", "info", scheduled.id);
     // SHEPPY_QUEUE (exported here) names the only queue looked in: the message says so.
     expect(expectOneLineError(gone, 1)).toBe(
-      `error: Queue 'cli' has no task ${scheduled.id}: the queue is the one SHEPPY_QUEUE names, and no other was looked in (unset SHEPPY_QUEUE to look in every queue, or pass -q <queue>)`,
+      `error: queue 'cli' has no task ${scheduled.id}: the queue is the one SHEPPY_QUEUE names, and no other was looked in (unset SHEPPY_QUEUE to look in every queue, or pass -q <queue>)`,
     );
     // `task cancel` says it the same way.
     expect(expectOneLineError(await sheppy("task", "cancel", scheduled.id, "-q", "cli"), 1)).toBe(
-      `error: Queue 'cli' has no task ${scheduled.id}: no other queue was looked in (leave out -q to look in every queue)`,
+      `error: queue 'cli' has no task ${scheduled.id}: no other queue was looked in (leave out -q to look in every queue)`,
     );
   });
 
@@ -315,7 +315,7 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expect(cancelled).toMatchObject({ code: 0, stdout: `cancelled: ${sleeping.id}\n` });
       expectOneLineError(await sheppy("workflow", "cancel", sleeping.id), 1);
       expect(expectOneLineError(await sheppy("workflow", "info", "no-such-id"), 1)).toBe(
-        "error: Queue 'cli' has no workflow no-such-id",
+        "error: queue 'cli' has no workflow no-such-id",
       );
     } finally {
       await queue.close();

@@ -22,13 +22,13 @@ describe("task info in a named queue", () => {
     const attempt = info();
     await expect(attempt).rejects.toThrow(TaskNotFoundError);
     await expect(attempt).rejects.toThrow(
-      `Queue 'default' has no task ${ID}: the queue is the one SHEPPY_QUEUE names, and no other was looked in (unset SHEPPY_QUEUE to look in every queue, or pass -q <queue>)`,
+      `queue 'default' has no task ${ID}: the queue is the one SHEPPY_QUEUE names, and no other was looked in (unset SHEPPY_QUEUE to look in every queue, or pass -q <queue>)`,
     );
   });
 
   test("-q says no other queue was looked in", async () => {
     await expect(info("-q", "emails")).rejects.toThrow(
-      `Queue 'emails' has no task ${ID}: no other queue was looked in (leave out -q to look in every queue)`,
+      `queue 'emails' has no task ${ID}: no other queue was looked in (leave out -q to look in every queue)`,
     );
   });
 });

@@ -1,5 +1,6 @@
 /** The HTTP API mounted in Express and in Fastify under a prefix, as their users would mount it. */
 import type { AddressInfo } from "node:net";
+import { connect } from "node:net";
 import express from "express";
 import Fastify from "fastify";
 import { task } from "sheppy";
@@ -33,7 +34,16 @@ describe("adapters", () => {
     await new Promise((resolve) => server.once("listening", resolve));
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sheppy`;
-      expect(await addAndRead(base)).toMatchObject({ name: "http-adapters.add", args: [1, 2] });
+      const stored = (await addAndRead(base)) as { id: string };
+      expect(stored).toMatchObject({ name: "http-adapters.add", args: [1, 2] });
+      // fetch's DELETE sends no body and no content type: that is no form, and it is served.
+      await fetch(`${base}/emails/tasks/${stored.id}/cancel`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      const deleted = await fetch(`${base}/emails/tasks/${stored.id}`, { method: "DELETE" });
+      expect([deleted.status, await deleted.json()]).toEqual([200, { deleted: true }]);
       const events = await fetch(`${base}/emails/events`);
       expect(events.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
       const reader = events.body!.getReader();
@@ -74,4 +84,63 @@ describe("adapters", () => {
       await app.close();
     }
   });
+
+  it("a target with a dot segment or a backslash is refused, so a router's guard on the raw path holds", async () => {
+    const app = express();
+    // The application's own rule: only its admins may touch the payments queue.
+    app.use("/sheppy/payments", (_request, response) => {
+      response.status(403).json({ error: "admins only" });
+    });
+    const handler = createHttpHandler("memory://?instantProcessing=false", { basePath: "/sheppy" });
+    app.use("/sheppy", toNodeHandler(handler));
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const post = (target: string) =>
+        rawAnswer(
+          port,
+          `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+        );
+      expect((await post("/sheppy/payments/pause")).status).toBe(403);
+      for (const target of [
+        "/sheppy/x/../payments/pause",
+        "/sheppy/x/%2e%2E/payments/pause",
+        "/sheppy/x/.%2e/payments/pause",
+        "/sheppy/./payments/pause",
+        "/sheppy/x/..\\payments/pause",
+      ]) {
+        const answer = await post(target);
+        expect(answer.status, target).toBe(400);
+        expect(JSON.parse(answer.body).error, target).toMatch(
+          /^a (.+ segment|backslash) in the path is refused/,
+        );
+      }
+      const stats = await fetch(`http://127.0.0.1:${port}/sheppy/payments/stats`);
+      expect(stats.status).toBe(403);
+      // Nothing was paused behind the guard's back.
+      const queues = await (await fetch(`http://127.0.0.1:${port}/sheppy/queues`)).json();
+      expect(JSON.stringify(queues)).not.toContain("payments");
+      // A dot inside a segment is a name like any other.
+      expect((await fetch(`http://127.0.0.1:${port}/sheppy/a.b/stats`)).status).toBe(404);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
+
+/** The status and body answered to `request`, sent as raw bytes (fetch resolves dot segments before sending). */
+function rawAnswer(port: number, request: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    let answer = "";
+    const socket = connect(port, "127.0.0.1", () => socket.end(request));
+    socket.on("data", (chunk) => {
+      answer += String(chunk);
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", body = ""] = answer.split("\r\n\r\n", 2);
+      resolve({ status: Number(head.split(" ")[1]), body });
+    });
+  });
+}

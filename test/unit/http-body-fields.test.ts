@@ -104,7 +104,10 @@ describe("unknown fields in a change's body", () => {
     const { call } = api();
     for (const body of ["null", "[]", '"force"', "true"]) {
       const refused = await call("POST", "/emails/pause", body);
-      expect([body, refused.status, refused.body.error]).toEqual([body, 400, "invalid body"]);
+      expect([body, refused.status]).toEqual([body, 400]);
+      expect(refused.body.error).toMatch(
+        /^invalid body: Invalid input: expected object, received /,
+      );
     }
   });
 

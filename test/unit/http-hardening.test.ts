@@ -4,7 +4,7 @@
  * percent-encoded past a path rule, more event streams than it serves at
  * once, and a body that is not UTF-8.
  */
-import { Queue, task } from "sheppy";
+import { BackendUnavailableError, Queue, task } from "sheppy";
 import { MemoryBackend } from "sheppy/backends/memory";
 import { createHttpHandler } from "sheppy/http";
 import { describe, expect, it } from "vitest";
@@ -42,6 +42,79 @@ describe("HTTP API hardening", () => {
     expect(() => createHttpHandler("memory://", { allowedHosts: [""] })).toThrow(
       /allowedHosts must be a list of host names/,
     );
+  });
+
+  it("a change from a browser: its own host whatever the scheme (a proxy that ends TLS), or what the browser calls same-origin; never another site", async () => {
+    const handler = createHttpHandler(await backendWithTask());
+    const pause = (headers: Record<string, string>) =>
+      handler(
+        new Request("http://dash.example.com/payments/pause", {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: "{}",
+        }),
+      );
+    // The server sees http://; the page is https:// behind the proxy.
+    expect((await pause({ origin: "https://dash.example.com" })).status).toBe(200);
+    expect(
+      (await pause({ origin: "https://proxy.internal:8443", "sec-fetch-site": "same-origin" }))
+        .status,
+    ).toBe(200);
+    for (const headers of [
+      { origin: "https://dash.example.com.attacker.test" },
+      { origin: "https://dash.example.com:8443" },
+      { origin: "null" },
+      { origin: "https://attacker.test", "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+    ]) {
+      const answer = await pause(headers);
+      expect(answer.status, JSON.stringify(headers)).toBe(403);
+      expect(((await answer.json()) as { error: string }).error).toMatch(
+        /^cross-(origin|site) request (from \S+ )?refused/,
+      );
+    }
+    const named = createHttpHandler(await backendWithTask(), {
+      allowedOrigins: ["https://admin.example.com"],
+    });
+    const fromAdmin = await named(
+      new Request("http://dash.example.com/payments/pause", {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "https://admin.example.com" },
+        body: "{}",
+      }),
+    );
+    expect(fromAdmin.status).toBe(200);
+  });
+
+  it("a backend out of reach is a 503 that says when to ask again", async () => {
+    const backend = await backendWithTask();
+    const unreachable = new Proxy(backend, {
+      get(target, property) {
+        if (property === "listQueues") {
+          return () => Promise.reject(new BackendUnavailableError("the backend is out of reach"));
+        }
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const answer = await createHttpHandler(unreachable)(new Request("http://localhost/queues"));
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get("retry-after")).toBe("5");
+    expect(await answer.json()).toEqual({ error: "the backend is out of reach" });
+  });
+
+  it("a queue name that would need encoding is said to break the name's rule", async () => {
+    const handler = createHttpHandler(await backendWithTask());
+    for (const [path, name] of [
+      ["/%C3%BCmlaut/stats", '"ümlaut"'],
+      ["/a%20b/stats", "'a b'"],
+    ]) {
+      const answer = await handler(new Request(`http://localhost${path}`));
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as { error: string }).error).toBe(
+        `Invalid queue name ${name}: use 1–128 ASCII letters, digits, '_', '.', ':' or '-' (not '.' or '..' alone)`,
+      );
+    }
   });
 
   it("refuses a percent-encoded queue name, which would slip past a rule on the raw path", async () => {

@@ -26,6 +26,7 @@ interface DashboardSettings {
   readonly readOnly?: boolean;
   readonly tasks?: readonly string[];
   readonly allowedHosts?: readonly string[];
+  readonly allowedOrigins?: readonly string[];
 }
 
 const ANY = new Set(["0.0.0.0", "::", "[::]"]);
@@ -64,7 +65,15 @@ export function addDashboardCommand(program: Command): void {
     .description(
       "serve the dashboard and the HTTP API (on this machine only, unless --host says otherwise)",
     );
-  addSettings(command, ["backendUrl", "port", "host", "allowedHosts", "readOnly", "tasks"]);
+  addSettings(command, [
+    "backendUrl",
+    "port",
+    "host",
+    "allowedHosts",
+    "allowedOrigins",
+    "readOnly",
+    "tasks",
+  ]);
   command.addHelpText(
     "after",
     "\n--tasks is needed only to add tasks or crons by name through the API; the dashboard reads without it.",
@@ -82,7 +91,11 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
   const allowedHosts = hostsAnswered(settings);
   const server = createServer(
     toNodeHandler(
-      createHttpHandler(backend, { readOnly, ...(allowedHosts ? { allowedHosts } : {}) }),
+      createHttpHandler(backend, {
+        readOnly,
+        ...(allowedHosts ? { allowedHosts } : {}),
+        ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),
+      }),
     ),
   );
   // A request whose headers or body trickle in (one byte at a time) does not hold its connection for minutes.

@@ -99,7 +99,11 @@ export function httpApiCases(h: ContractHarness): void {
       expect(forced).toMatchObject({ status: 200, body: { id, status: "pending" } });
       const cancelled = await call("POST", `/${q}/tasks/${id}/cancel`, {});
       expect(cancelled).toMatchObject({ status: 200, body: { id, status: "cancelled" } });
-      expect((await call("DELETE", `/${q}/tasks/${id}`, {})).body).toEqual({ deleted: true });
+      // A DELETE with a body that is not JSON is refused; without one (fetch's default) it needs no type.
+      expect(
+        (await call("DELETE", `/${q}/tasks/${id}`, "x", { "content-type": "text/plain" })).status,
+      ).toBe(415);
+      expect((await call("DELETE", `/${q}/tasks/${id}`)).body).toEqual({ deleted: true });
       expect((await call("GET", `/${q}/tasks/${id}`)).status).toBe(404);
 
       await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [1, 1] });
@@ -191,7 +195,7 @@ export function httpApiCases(h: ContractHarness): void {
       for (const bad of ["1.YR", `${page.body.cursor}A`, `0${page.body.cursor}`, "12"]) {
         const refused = await call("GET", `/${q}/tasks?cursor=${bad}`);
         expect(refused.status, bad).toBe(400);
-        expect(refused.body.error).toBe("invalid query");
+        expect(refused.body.error).toMatch(/^invalid query: cursor: /);
       }
     });
 
@@ -345,7 +349,9 @@ export function httpApiCases(h: ContractHarness): void {
       expect(invalid.status).toBe(400);
       expect(invalid.body.issues.length).toBeGreaterThan(0);
       expect((await call("POST", `/${q}/tasks`, { args: [] })).status).toBe(400);
-      expect((await call("POST", `/${q}/tasks`, { name: "http-api.unknown" })).status).toBe(404);
+      const unknown = await call("POST", `/${q}/tasks`, { name: "http-api.unknown" });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.error).toMatch(/^no task named 'http-api\.unknown'/);
       expect((await call("GET", `/${q}/tasks/${randomUUID()}`)).status).toBe(404);
       expect((await call("GET", "/no-such-queue/size")).status).toBe(404);
       expect((await call("GET", "/nothing/here/at/all/x")).status).toBe(404);
@@ -401,12 +407,14 @@ export function httpApiCases(h: ContractHarness): void {
       const garbage = await call("GET", `/${q}/tasks?cursor=garbage`);
       expect(garbage.status).toBe(400);
       // One complaint about the cursor, not one per check it fails.
-      expect(JSON.stringify(garbage.body).match(/a cursor from an earlier page/g)).toHaveLength(1);
+      expect(garbage.body.issues).toHaveLength(1);
+      expect(garbage.body.error).toBe("invalid query: cursor: a cursor from an earlier page");
       const workflowsGarbage = await call("GET", `/${q}/workflows?cursor=xyz`);
       expect(workflowsGarbage.status).toBe(400);
-      expect(
-        JSON.stringify(workflowsGarbage.body).match(/a cursor from an earlier page/g),
-      ).toHaveLength(1);
+      expect(workflowsGarbage.body.issues).toHaveLength(1);
+      expect(workflowsGarbage.body.error).toBe(
+        "invalid query: cursor: a cursor from an earlier page",
+      );
       expect((await call("GET", "/%E0%A4/size")).status).toBe(400);
       expect(
         (await call("POST", `/${q}/tasks`, { name: "http-api.add", arg: [1, 2] })).status,
@@ -482,9 +490,26 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await guarded.call("GET", "/queues", undefined, { "x-token": "t" })).status).toBe(
         200,
       );
-      // An authorize that throws is a refusal, not a crash.
-      const throwing = api({ authorize: () => Promise.reject(new Error("secret-detail")) });
-      expect((await throwing.call("GET", "/queues")).status).toBe(403);
+      // An authorize that throws refuses as a broken check: a 500 that hides why, logged.
+      const authorizeLog: unknown[] = [];
+      const throwing = api({
+        authorize: () => Promise.reject(new Error("secret-detail")),
+        logger: {
+          debug() {},
+          info() {},
+          warn() {},
+          error: (fields: unknown) => authorizeLog.push(fields),
+        },
+      });
+      const check = await throwing.call("GET", "/queues");
+      expect([check.status, check.body]).toEqual([500, { error: "internal error" }]);
+      expect(authorizeLog).toHaveLength(1);
+      expect(((authorizeLog[0] as { err: Error }).err as Error).message).toBe(
+        "authorize threw: secret-detail",
+      );
+      // Anything but `true` is a refusal.
+      const sloppy = api({ authorize: () => ({ user: "ada" }) as never });
+      expect((await sloppy.call("GET", "/queues")).status).toBe(403);
       // A server error: no message, no stack — unless asked for.
       const backend = h.queue().backend;
       const failing = new Proxy(backend, {
