@@ -1,8 +1,9 @@
 // Fairness per tenant: each tenant's imports run one at a time, in the order
 // they were added, while other tenants' run alongside; and a queue-wide cap
 // keeps at most 3 of the queue's tasks running across every worker.
-// `npx tsx examples/fairness.ts`. It runs a worker in this process on
-// SQLite's in-memory database (any URL but memory:// works alike).
+// `npx tsx examples/fairness.ts`. It runs a worker in this process, on the
+// in-memory backend with instant processing off so that the worker (not the
+// add) runs each task; a redis://, postgres:// or sqlite:// URL works alike.
 import { Queue, task, Worker } from "sheppy";
 
 const running = new Map<string, number>();
@@ -25,7 +26,7 @@ const importFile = task(
   },
 );
 
-const queue = new Queue("sqlite://:memory:", { name: "imports" });
+const queue = new Queue("memory://?instantProcessing=false", { name: "imports" });
 await queue.setConcurrencyLimit(3);
 // Tenant a uploads 4 files before b and c upload 2 each.
 await queue.add([1, 2, 3, 4].map((file) => importFile("a", file)));

@@ -1,7 +1,9 @@
 // Priorities, pausing and progress: a queue paused while work piles up runs
 // it by priority once resumed, and a task reports how far it got.
 // `npx tsx examples/priorities-and-pause.ts`. It runs a worker in this
-// process on SQLite's in-memory database (any URL but memory:// works alike).
+// process, on the in-memory backend with instant processing off so that the
+// worker (not the add) runs each task; a redis://, postgres:// or sqlite://
+// URL works alike.
 import { log, progress, Queue, task, Worker } from "sheppy";
 
 const ran: string[] = [];
@@ -14,7 +16,7 @@ const report = task({ name: "example.report", priority: -10 }, (rows: number) =>
   ran.push("report");
 });
 
-const queue = new Queue("sqlite://:memory:", { name: "mail" });
+const queue = new Queue("memory://?instantProcessing=false", { name: "mail" });
 await queue.pause(); // say, during a deploy: tasks are added, none starts
 const monthly = report(10_000);
 await queue.add(monthly); // priority -10, from its definition

@@ -34,7 +34,8 @@ export function describeLoadFailure(path: string, error: unknown): string {
     return 'it uses ES module syntax but its nearest package.json does not say "type": "module" — add that, or name the file .mts / .mjs';
   }
   if (/\.cts$/i.test(path) && /is not in cache/.test(message)) {
-    return `a .cts module cannot require() Sheppy, which is an ES module, when loaded as a task module — ${ESM_ADVICE}`;
+    // A .cts file is CommonJS whatever its package.json says: only another name makes it a module.
+    return 'a .cts module is CommonJS, which cannot require() Sheppy (an ES module) when loaded as a task module — rename it .mts (or .ts in a package whose package.json says "type": "module")';
   }
   const lines = message.split("\n");
   if (error instanceof SyntaxError && TYPESCRIPT.test(path)) {

@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Backend } from "../backends/backend.js";
-import { systemClock } from "../clock.js";
+import { type Clock, systemClock } from "../clock.js";
 import { BackendUnavailableError, InvalidOptionError, SheppyError } from "../errors.js";
 import type { WorkerEventMap, WorkerListener } from "../events.js";
 import { inSandboxThread } from "../execution/sandbox-thread-mark.js";
@@ -30,6 +30,7 @@ import { onShutdownSignals } from "./shutdown-signals.js";
 import { Slots } from "./slots.js";
 import { resolveWorkOptions, type WorkOptions } from "./work-options.js";
 import { WorkRun, type WorkSummary } from "./work-run.js";
+import { workerClock } from "./worker-clock.js";
 import type { WorkerContext } from "./worker-context.js";
 import { workerMetrics } from "./worker-metrics.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
@@ -163,7 +164,12 @@ export class Worker extends WorkerEmitterBase {
     if (names.size !== list.length)
       throw new SheppyError("new Worker() was given the same queue name twice");
     this.queues = list;
-    const resolved = resolveWorkerOptions(options);
+    // Options that are no object are the option check's to name.
+    const given = typeof options === "object" && options !== null ? options.clock : undefined;
+    const clock = workerClock(list, given);
+    const resolved = resolveWorkerOptions(
+      clock === undefined || clock === given ? options : { ...options, clock: clock as Clock },
+    );
     const slots = new Slots(resolved.concurrency);
     const metrics = workerMetrics();
     const dueAlarm = new DueAlarm();

@@ -123,7 +123,7 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     );
     const ctsResult = await runCli(["work", "-u", MEMORY, "--oneshot", "--tasks", cts]);
     expect(expectOneLineError(ctsResult, 1)).toMatch(
-      /a \.cts module cannot require\(\) Sheppy, which is an ES module, .*name it \.mts, or add "type": "module"/,
+      /a \.cts module is CommonJS, which cannot require\(\) Sheppy \(an ES module\) when loaded as a task module — rename it \.mts/,
     );
     const required = join(dir, "required.ts");
     writeFileSync(

@@ -4,7 +4,7 @@
  * queue given a clock the backend does not use is refused — otherwise tasks
  * are stamped by one clock and run, retried and rate-limited by another.
  */
-import { InvalidOptionError, MemoryBackend, Queue, step, task, workflow } from "sheppy";
+import { InvalidOptionError, MemoryBackend, Queue, step, task, Worker, workflow } from "sheppy";
 import { TestClock, TestQueue } from "sheppy/testing";
 import { describe, expect, it } from "vitest";
 
@@ -98,5 +98,24 @@ describe("the queue's clock is its backend's", () => {
     const done = await queue.getTask(t);
     expect(done!.finishedAt!.getTime()).toBeGreaterThanOrEqual(done!.createdAt.getTime());
     await queue.close();
+  });
+
+  it("a worker takes its queue's clock: what it finishes is stamped by the queue's time, and kept", async () => {
+    const clock = new TestClock(START);
+    const queue = new Queue("memory://?instantProcessing=false", { name: "worker-clock", clock });
+    const t = later(2);
+    await queue.add(t);
+    await new Worker(queue).work({ oneshot: true });
+    const done = await queue.getTask(t);
+    expect(done?.status).toBe("completed");
+    expect(done?.finishedAt?.toISOString()).toBe("2030-01-01T00:00:00.000Z");
+    // Another clock than the queue's is refused; queues on two test clocks cannot share a worker.
+    expect(() => new Worker(queue, { clock: new TestClock(START) })).toThrow(
+      /^new Worker\(\): the clock option is not its queue's clock; /,
+    );
+    expect(new Worker(queue, { clock }).queues).toEqual([queue]);
+    const other = new Queue("memory://", { name: "other-clock", clock: new TestClock(START) });
+    expect(() => new Worker([queue, other])).toThrow(/its queues run on different clocks/);
+    await Promise.all([queue.close(), other.close()]);
   });
 });
