@@ -2,10 +2,13 @@
  * @module http/openapi
  * The OpenAPI 3.1 document of the HTTP API, generated from the same route
  * table the handler routes by: paths, parameters, query strings and bodies
- * (their JSON Schemas from the routes' zod schemas).
+ * (their JSON Schemas from the routes' zod schemas), and what each success
+ * answers (from `response-schemas.ts`, which the contract suite checks every
+ * answer against).
  */
 import { z } from "zod";
 import { VERSION } from "../util/version.js";
+import { RESPONSES } from "./response-schemas.js";
 import type { Route } from "./routes.js";
 
 type JsonObject = Record<string, unknown>;
@@ -23,6 +26,15 @@ const ERROR_RESPONSE = {
       },
     },
   },
+};
+
+/** What a queue name in a path may be (anything else is a 400). */
+const QUEUE_NAME = { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$" };
+
+/** Whatever the application's `authorize` answers instead of letting the request through. */
+const AUTHORIZE_RESPONSE = {
+  description:
+    "The application's own answer from `authorize` (a 401 asking for a login, a redirect…): its status and body are the application's",
 };
 
 /**
@@ -45,16 +57,23 @@ function nameOf(route: Route): string {
  * recursive JSON value, say) move to `components.schemas` and its references
  * point there, since `#/…` resolves from the document's root.
  */
-function schemaOf(schema: z.ZodType, components: Components, prefix: string): JsonObject {
+function schemaOf(
+  schema: z.ZodType,
+  components: Components,
+  prefix: string,
+  io: "input" | "output" = "input",
+): JsonObject {
   const {
     $defs,
     $schema: _schema,
     ...rest
   } = z.toJSONSchema(schema, {
-    io: "input",
+    io,
     unrepresentable: "any",
   }) as JsonObject & { $defs?: Record<string, unknown> };
-  const rename = (name: string) => `${prefix}${name.replace(/[^A-Za-z0-9]/g, "")}`;
+  // A shared definition (its own id: Task, Workflow…) keeps its name, so every route points at one.
+  const rename = (name: string) =>
+    /^[A-Z][A-Za-z]*$/.test(name) ? name : `${prefix}${name.replace(/[^A-Za-z0-9]/g, "")}`;
   const relink = (value: unknown): JsonObject =>
     JSON.parse(
       JSON.stringify(value).replace(
@@ -74,7 +93,7 @@ function operation(route: Route, components: Components): JsonObject {
     name,
     in: "path",
     required: true,
-    schema: { type: "string" },
+    schema: name === "queue" ? QUEUE_NAME : { type: "string" },
   }));
   if (route.query) {
     const query = schemaOf(route.query, components, `${prefix}Query`);
@@ -84,6 +103,7 @@ function operation(route: Route, components: Components): JsonObject {
       parameters.push({ name, in: "query", required: required.has(name), schema });
     }
   }
+  const answer = RESPONSES[`${route.method} ${route.path}`];
   const op: JsonObject = {
     summary: route.summary,
     operationId: prefix.replace(/^./, (c) => c.toLowerCase()),
@@ -93,11 +113,15 @@ function operation(route: Route, components: Components): JsonObject {
         description: route.stream ? "A stream" : "Success",
         content: {
           [route.stream ?? route.media ?? "application/json"]: {
-            schema: route.media ? { type: "string" } : {},
+            schema:
+              route.stream || route.media
+                ? { type: "string" }
+                : schemaOf(answer!, components, `${prefix}Response`, "output"),
           },
         },
       },
       "400": ERROR_RESPONSE,
+      "401": AUTHORIZE_RESPONSE,
       "403": ERROR_RESPONSE,
       "404": ERROR_RESPONSE,
       ...(route.mutating
@@ -127,6 +151,17 @@ export function openApiDocument(routes: readonly Route[], basePath: string): Jso
     const path = `${basePath}${route.path}`;
     paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(route, components) };
   }
+  paths[`${basePath}/openapi.json`] = {
+    get: {
+      summary: "This document",
+      operationId: "getOpenApiDocument",
+      responses: {
+        "200": { description: "Success", content: { "application/json": { schema: {} } } },
+        "401": AUTHORIZE_RESPONSE,
+        "403": ERROR_RESPONSE,
+      },
+    },
+  };
   return {
     openapi: "3.1.0",
     info: { title: "Sheppy HTTP API", version: VERSION, description: DESCRIPTION },

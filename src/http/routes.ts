@@ -380,7 +380,8 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "POST",
     path: "/{queue}/crons",
-    summary: "Register a cron: a task of a registered definition runs at every fire time",
+    summary:
+      "Register a cron: a task of a registered definition runs at every fire time; give exactly one of `expression` (cron text, read in `timezone`, UTC by default) and `every` (seconds)",
     mutating: true,
     status: 201,
     body: z.strictObject({

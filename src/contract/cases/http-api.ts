@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createHttpHandler, type HttpHandlerOptions } from "../../http/index.js";
+import { RESPONSES } from "../../http/response-schemas.js";
+import { ROUTES } from "../../http/routes.js";
 import { InvalidOptionError, step, task, workflow } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
 import { until } from "../support/until.js";
@@ -30,6 +32,28 @@ void strict;
 
 const echo = task({ name: "http-api.echo" }, (value: unknown) => value);
 const ORIGIN = "http://api.test";
+
+/** The route a request reaches: its `METHOD path` key, the most specific one when several match. */
+function routeKey(method: string, path: string): string | undefined {
+  const bare = path.split("?")[0]!;
+  const matching = ROUTES.filter(
+    (route) =>
+      route.method === method &&
+      new RegExp(`^${route.path.replace(/\{\w+\}/g, "[^/]+")}$`).test(bare),
+  ).sort((a, b) => b.path.split("{").length - a.path.split("{").length);
+  const best = matching.at(-1);
+  return best === undefined ? undefined : `${best.method} ${best.path}`;
+}
+
+/** Checks `body`, a success answered to `method path`, against the document's schema of it. */
+function expectDocumented(method: string, path: string, body: unknown): void {
+  const key = routeKey(method, path);
+  if (key === undefined || key === "GET /openapi.json") return;
+  const schema = RESPONSES[key];
+  expect(schema, `${key} has a documented answer`).toBeDefined();
+  const checked = schema!.safeParse(body);
+  expect(checked.success ? [] : checked.error.issues, `${method} ${path}`).toEqual([]);
+}
 
 export function httpApiCases(h: ContractHarness): void {
   /** A handler over this test's backend and a fresh queue of it, with a JSON helper. */
@@ -53,11 +77,12 @@ export function httpApiCases(h: ContractHarness): void {
         }),
       );
       const text = await response.text();
-      return {
-        status: response.status,
-        body: text ? JSON.parse(text) : null,
-        headers: response.headers,
-      };
+      const answer = text ? JSON.parse(text) : null;
+      // Every success is what the OpenAPI document says it is.
+      if (response.ok && response.headers.get("content-type")?.startsWith("application/json")) {
+        expectDocumented(method, path, answer);
+      }
+      return { status: response.status, body: answer, headers: response.headers };
     };
     return { queue, q: queue.name, call };
   };

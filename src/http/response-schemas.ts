@@ -1,0 +1,211 @@
+/**
+ * @module http/response-schemas
+ * What each route answers, as zod schemas: the OpenAPI document describes
+ * every success body from them (so a client can be generated from it), and
+ * the contract suite checks every answer it gets against them on every
+ * backend, so the document cannot drift from what the API sends. Objects are
+ * strict: a field the API sends is a field the document names.
+ */
+import { z } from "zod";
+import { TASK_STATUSES } from "../task/task-record.js";
+import { WORKFLOW_STATUSES } from "../task/workflow-record.js";
+
+/** Any JSON value (arguments, results, progress). */
+const jsonValue = z.unknown().meta({ description: "any JSON value" });
+/** An instant, as ISO-8601 text in UTC. */
+const instant = z.iso.datetime();
+const id = z.string();
+
+/** A stored error: what was thrown, its stack, and what caused it (likewise), made JSON. */
+export interface StoredErrorBody {
+  type: string;
+  message: string;
+  stack: string | null;
+  cause: StoredErrorBody | null;
+  issues?: { message: string; path: (string | number)[] }[] | undefined;
+  props?: Record<string, unknown> | undefined;
+}
+
+const storedError: z.ZodType<StoredErrorBody> = z
+  .lazy(() =>
+    z.strictObject({
+      type: z.string(),
+      message: z.string(),
+      stack: z.string().nullable(),
+      cause: storedError.nullable(),
+      issues: z
+        .array(
+          z.strictObject({ message: z.string(), path: z.array(z.union([z.string(), z.number()])) }),
+        )
+        .optional(),
+      props: z.record(z.string(), jsonValue).optional(),
+    }),
+  )
+  .meta({ id: "StoredError" });
+
+/** A task's record, as `queue.getTask()` reads it (`task.toJSON()`). */
+export const taskRecord = z
+  .strictObject({
+    v: z.number().int(),
+    id,
+    name: z.string(),
+    args: z.array(jsonValue),
+    status: z.enum(TASK_STATUSES),
+    result: jsonValue,
+    resultKind: z.enum(["task", "tasks"]).optional(),
+    error: storedError.nullable(),
+    config: z
+      .record(z.string(), jsonValue)
+      .meta({ description: "the task's options as stored (retry, retryDelay, timeout…)" }),
+    createdAt: instant,
+    scheduledAt: instant.nullable(),
+    startedAt: instant.nullable(),
+    finishedAt: instant.nullable(),
+    retryCount: z.number().int(),
+    manualRetryCount: z.number().int().optional(),
+    lastRetryAt: instant.nullable(),
+    nextRetryAt: instant.nullable(),
+    workflowId: id.nullable(),
+    cronId: id.nullable(),
+    priority: z.number().int(),
+    concurrencyKey: z.string().nullable(),
+    concurrencyLimit: z.number().int().optional(),
+    meta: z.record(z.string(), jsonValue),
+    progress: jsonValue.optional(),
+    logs: z.array(z.string()).optional(),
+    dedupeKey: z.string().optional(),
+  })
+  .meta({ id: "Task" });
+
+/** A task's row in a list with `view=summary`: no arguments, result, options or meta; the error shortened. */
+export const taskSummary = taskRecord
+  .omit({ args: true, result: true, config: true, meta: true, error: true })
+  .extend({
+    error: z
+      .strictObject({
+        type: z.string(),
+        message: z.string().meta({ description: "the first 200 characters" }),
+      })
+      .nullable(),
+  })
+  .meta({ id: "TaskSummary" });
+
+const workflowRecord = z
+  .strictObject({
+    v: z.number().int(),
+    id,
+    name: z.string(),
+    args: z.array(jsonValue),
+    status: z.enum(WORKFLOW_STATUSES),
+    steps: z.array(
+      z.strictObject({
+        taskId: id,
+        index: z.number().int(),
+        yield: z.number().int(),
+        name: z.string(),
+        argsHash: z.string(),
+      }),
+    ),
+    pending: z.array(id),
+    effects: z.array(jsonValue),
+    result: jsonValue,
+    error: storedError.nullable(),
+    config: z.strictObject({
+      ttl: z.number().nullable().optional(),
+      errorTtl: z.number().nullable().optional(),
+    }),
+    createdAt: instant,
+    finishedAt: instant.nullable(),
+  })
+  .meta({ id: "Workflow" });
+
+const cron = z
+  .strictObject({
+    id,
+    deterministicId: id,
+    expression: z.string().nullable(),
+    every: z.number().int().nullable(),
+    timezone: z.string().nullable(),
+    name: z.string(),
+    args: z.array(jsonValue),
+    config: z.record(z.string(), jsonValue),
+    queue: z.string(),
+    managedBy: z.enum(["config"]).nullable(),
+    createdAt: instant,
+    nextRunAt: instant.nullable(),
+  })
+  .meta({ id: "Cron" });
+
+const count = z.number().int().min(0);
+const nextCursor = z
+  .string()
+  .nullable()
+  .meta({ description: "pass it as `cursor` for the next page; null after the last" });
+const added = z.strictObject({
+  added: z.boolean().meta({ description: "false when the queue already held the task's id" }),
+  task: taskRecord,
+  warnings: z.array(z.string()).optional(),
+});
+
+/** The success body of each JSON route, by `METHOD path`. */
+export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
+  "GET /queues": z
+    .record(z.string(), count)
+    .meta({ description: "each queue's count of tasks waiting to be claimed, by name" }),
+  "GET /{queue}/size": z.strictObject({ size: count }),
+  "GET /{queue}/stats": z.strictObject({
+    pending: count,
+    scheduled: count,
+    processing: count,
+    completed: count,
+    failed: count,
+    crashed: count,
+    cancelled: count,
+    paused: z.boolean(),
+  }),
+  "POST /{queue}/pause": z.strictObject({ queue: z.string(), paused: z.literal(true) }),
+  "POST /{queue}/resume": z.strictObject({ queue: z.string(), paused: z.literal(false) }),
+  "GET /{queue}/tasks/pending": z.array(taskRecord),
+  "GET /{queue}/tasks/scheduled": z.array(taskRecord),
+  "GET /{queue}/tasks": z.strictObject({
+    tasks: z.array(z.union([taskRecord, taskSummary])),
+    cursor: nextCursor,
+  }),
+  "POST /{queue}/tasks": added,
+  "POST /{queue}/tasks/schedule": added,
+  "POST /{queue}/tasks/clear": z.strictObject({
+    removed: count.meta({ description: "how many tasks were removed" }),
+  }),
+  "GET /{queue}/tasks/{id}": taskRecord,
+  "DELETE /{queue}/tasks/{id}": z.strictObject({ deleted: z.literal(true) }),
+  "POST /{queue}/tasks/{id}/retry": taskRecord,
+  "POST /{queue}/tasks/{id}/cancel": taskRecord,
+  "GET /{queue}/crons": z.array(cron),
+  "POST /{queue}/crons": z.strictObject({
+    added: z.boolean().meta({ description: "false when an equal cron was registered already" }),
+    deterministicId: id,
+  }),
+  "DELETE /{queue}/crons/{id}": z.strictObject({ deleted: z.literal(true) }),
+  "GET /{queue}/workflows": z.strictObject({
+    workflows: z.array(workflowRecord),
+    cursor: nextCursor,
+  }),
+  "GET /{queue}/workflows/{id}": z.strictObject({
+    workflow: workflowRecord,
+    steps: z.array(taskRecord.nullable()).meta({
+      description: "each step's task record, in the order of `workflow.steps`; null once removed",
+    }),
+  }),
+  "POST /{queue}/workflows/{id}/cancel": workflowRecord,
+};
+
+/** The error body every refusal and failure answers with. */
+export const errorBody = z
+  .object({
+    error: z.string().meta({ description: "what was wrong, in one line" }),
+    issues: z
+      .array(jsonValue)
+      .optional()
+      .meta({ description: "the validator's issues, for bad input" }),
+  })
+  .meta({ id: "Error" });
