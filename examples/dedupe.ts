@@ -3,7 +3,9 @@
 // newest arguments (a debounce); a `window` holds the key for a time, even
 // once its task has finished (a throttle); an `id` of your own is added once.
 // `npx tsx examples/dedupe.ts`. It runs a worker in this process on
-// memory:// (any backend URL works alike); a test clock moves the window on.
+// memory:// (any backend URL works alike — on one that keeps its data, use a
+// fresh prefix or database each run: a second run finds the first run's keys
+// and windows still held); a test clock moves the window on.
 import { Queue, task, Worker } from "sheppy";
 import { TestClock } from "sheppy/testing";
 
