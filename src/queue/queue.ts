@@ -382,14 +382,15 @@ export class Queue implements QueueHandle {
     if (list.length === 0) return [];
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.add()");
-    const records = list.map((task) =>
-      copyTaskData(task.toJSON(), {
+    const records = list.map((task) => {
+      const data = task.toJSON();
+      return copyTaskData(data, {
         status: "pending",
-        createdAt: createdOn(this.clock, task.toJSON().createdAt),
+        createdAt: createdOn(this.clock, data.createdAt),
         ...(priority === undefined ? {} : { priority }),
         ...concurrency,
-      }),
-    );
+      });
+    });
     if (reporting) {
       const result = await publishTraced(this.name, records, ([record]) =>
         addReported(this, record!, options!, tx, "queue.add()"),
@@ -439,9 +440,10 @@ export class Queue implements QueueHandle {
     const priority = priorityOf(options, "queue.schedule()");
     const concurrency = concurrencyOf(options, "queue.schedule()");
     if (reportsOutcome(options)) checkReported(options!, "queue.schedule()");
-    const record = copyTaskData(task.toJSON(), {
+    const data = task.toJSON();
+    const record = copyTaskData(data, {
       status: "scheduled",
-      createdAt: createdOn(this.clock, task.toJSON().createdAt),
+      createdAt: createdOn(this.clock, data.createdAt),
       scheduledAt: isoAt(due),
       ...(priority === undefined ? {} : { priority }),
       ...concurrency,

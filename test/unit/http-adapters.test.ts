@@ -1,11 +1,11 @@
 /** The HTTP API mounted in Express and in Fastify under a prefix, as their users would mount it. */
 import type { AddressInfo } from "node:net";
-import { connect } from "node:net";
 import express from "express";
 import Fastify from "fastify";
 import { task } from "sheppy";
 import { createHttpHandler, fastifyPlugin, toNodeHandler } from "sheppy/http";
 import { describe, expect, it } from "vitest";
+import { rawAnswer } from "../support/raw-http.js";
 
 task({ name: "http-adapters.add" }, (a: number, b: number) => a + b);
 
@@ -128,19 +128,3 @@ describe("adapters", () => {
     }
   });
 });
-
-/** The status and body answered to `request`, sent as raw bytes (fetch resolves dot segments before sending). */
-function rawAnswer(port: number, request: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    let answer = "";
-    const socket = connect(port, "127.0.0.1", () => socket.end(request));
-    socket.on("data", (chunk) => {
-      answer += String(chunk);
-    });
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const [head = "", body = ""] = answer.split("\r\n\r\n", 2);
-      resolve({ status: Number(head.split(" ")[1]), body });
-    });
-  });
-}

@@ -6,26 +6,13 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { connect } from "node:net";
 import { Queue } from "sheppy";
 import { createHttpHandler, toNodeHandler } from "sheppy/http";
 import { afterEach, describe, expect, it } from "vitest";
 import { type MetricsServer, serveMetrics } from "../../src/cli/metrics-server.js";
+import { rawStatusLine } from "../support/raw-http.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
-/** The status line answered to `request`, sent as raw bytes (fetch would refuse to send it). */
-function rawStatusLine(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let answer = "";
-    const socket = connect(port, "127.0.0.1", () => socket.end(request));
-    socket.on("data", (chunk) => {
-      answer += String(chunk);
-    });
-    socket.on("error", reject);
-    socket.on("close", () => resolve(answer.split("\r\n")[0] ?? ""));
-  });
-}
 
 const get = (target: string, host: string) =>
   `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
