@@ -5,8 +5,9 @@
  * Both write synchronously, so nothing is lost when the process exits. A line
  * written while a span is active carries its `traceId` and `spanId`.
  */
+import { createRequire } from "node:module";
 import { pino } from "pino";
-import { build as pretty } from "pino-pretty";
+import type { build as PrettyBuild } from "pino-pretty";
 import { errorSerializer } from "../observability/error-serializer.js";
 import { traceMixin } from "../observability/tracing.js";
 import type { LogFormat, LogLevel } from "./env.js";
@@ -44,6 +45,8 @@ export function createCliLogger(
   const formatters = debug
     ? {}
     : { log: (record: Record<string, unknown>) => errorOnTheLine(record, serializers.err) };
+  // Loaded only for a terminal's lines: a command whose output is piped starts without it.
+  const pretty = createRequire(import.meta.url)("pino-pretty").build as typeof PrettyBuild;
   return pino(
     { ...options, formatters },
     pretty({

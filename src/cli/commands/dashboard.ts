@@ -9,8 +9,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Command } from "commander";
-import { createHttpHandler } from "../../http/handler.js";
-import { toNodeHandler } from "../../http/node-adapter.js";
 import { maskUrl } from "../../util/mask-url.js";
 import { addSettings } from "../env.js";
 import { listenOrExplain } from "../listen.js";
@@ -89,6 +87,11 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
   await backend.connect();
   const readOnly = settings.readOnly === true;
   const allowedHosts = hostsAnswered(settings);
+  // Loaded here, not with the program: every other command starts without the API's validator.
+  const [{ createHttpHandler }, { toNodeHandler }] = await Promise.all([
+    import("../../http/handler.js"),
+    import("../../http/node-adapter.js"),
+  ]);
   const server = createServer(
     toNodeHandler(
       createHttpHandler(backend, {
