@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { VERSION } from "../util/version.js";
-import { RESPONSES } from "./response-schemas.js";
+import { errorBody, RESPONSES } from "./response-schemas.js";
 import type { Route } from "./routes.js";
 
 type JsonObject = Record<string, unknown>;
@@ -17,24 +17,17 @@ type Components = Record<string, unknown>;
 
 const ERROR_RESPONSE = {
   description: "An error: `{ error }`; invalid input adds the validator's `issues`",
-  content: {
-    "application/json": {
-      schema: {
-        type: "object",
-        properties: { error: { type: "string" }, issues: { type: "array" } },
-        required: ["error"],
-      },
-    },
-  },
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
 };
 
 /** What a queue name in a path may be (anything else is a 400). */
-const QUEUE_NAME = { type: "string", pattern: "^[A-Za-z0-9_.:-]{1,128}$" };
+const QUEUE_NAME = { type: "string", pattern: "^(?!\\.{1,2}$)[A-Za-z0-9_.:-]{1,128}$" };
 
 /** Whatever the application's `authorize` answers instead of letting the request through. */
 const AUTHORIZE_RESPONSE = {
   description:
     "The application's own answer from `authorize` (a 401 asking for a login, a redirect…): its status and body are the application's",
+  content: { "*/*": { schema: {} } },
 };
 
 /**
@@ -135,8 +128,11 @@ function operation(route: Route, components: Components): JsonObject {
     const schema = route.body
       ? schemaOf(route.body, components, `${prefix}Body`)
       : { type: "object" };
+    // A POST needs its JSON body (even `{}`): the JSON type is what no cross-site form can send.
+    // A DELETE may send none.
     op.requestBody = {
-      required: Array.isArray(schema.required) && schema.required.length > 0,
+      required:
+        route.method === "POST" || (Array.isArray(schema.required) && schema.required.length > 0),
       content: { "application/json": { schema } },
     };
   }
@@ -162,6 +158,7 @@ export function openApiDocument(routes: readonly Route[], basePath: string): Jso
       },
     },
   };
+  components.Error = schemaOf(errorBody, components, "Error", "output");
   return {
     openapi: "3.1.0",
     info: { title: "Sheppy HTTP API", version: VERSION, description: DESCRIPTION },

@@ -43,6 +43,26 @@ const storedError: z.ZodType<StoredErrorBody> = z
   )
   .meta({ id: "StoredError" });
 
+/**
+ * A task's options as stored: the ones every record has are typed; others a
+ * later version may add are allowed, so an older client keeps reading.
+ */
+const taskConfig = z
+  .object({
+    retry: z.number().int(),
+    retryDelay: z
+      .union([z.number(), z.array(z.number()), z.record(z.string(), jsonValue)])
+      .meta({ description: "seconds, a list of seconds, or a backoff `{ type, … }`" }),
+    timeout: z.number().nullable(),
+    retryOnTimeout: z.boolean(),
+    retryOnCrash: z.boolean(),
+    rateLimit: z.record(z.string(), jsonValue).nullable(),
+    ttl: z.number().nullable().optional(),
+    errorTtl: z.number().nullable().optional(),
+  })
+  .catchall(jsonValue)
+  .meta({ id: "TaskConfig" });
+
 /** A task's record, as `queue.getTask()` reads it (`task.toJSON()`). */
 export const taskRecord = z
   .strictObject({
@@ -54,9 +74,7 @@ export const taskRecord = z
     result: jsonValue,
     resultKind: z.enum(["task", "tasks"]).optional(),
     error: storedError.nullable(),
-    config: z
-      .record(z.string(), jsonValue)
-      .meta({ description: "the task's options as stored (retry, retryDelay, timeout…)" }),
+    config: taskConfig,
     createdAt: instant,
     scheduledAt: instant.nullable(),
     startedAt: instant.nullable(),
@@ -128,7 +146,7 @@ const cron = z
     timezone: z.string().nullable(),
     name: z.string(),
     args: z.array(jsonValue),
-    config: z.record(z.string(), jsonValue),
+    config: taskConfig,
     queue: z.string(),
     managedBy: z.enum(["config"]).nullable(),
     createdAt: instant,
@@ -204,7 +222,11 @@ export const errorBody = z
   .object({
     error: z.string().meta({ description: "what was wrong, in one line" }),
     issues: z
-      .array(jsonValue)
+      .array(
+        z
+          .object({ message: z.string(), path: z.array(z.union([z.string(), z.number()])) })
+          .catchall(jsonValue),
+      )
       .optional()
       .meta({ description: "the validator's issues, for bad input" }),
   })

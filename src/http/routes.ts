@@ -11,7 +11,7 @@ import { TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
 import { cronDeterministicId, declaredCronDeletionRefusal } from "../queue/cron.js";
-import { parseCronSchedule } from "../queue/cron-schedule.js";
+import { MAX_EVERY_SECONDS, parseCronSchedule } from "../queue/cron-schedule.js";
 import type { Queue } from "../queue/queue.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
 import { missingArgumentsWarning } from "../task/missing-arguments.js";
@@ -140,7 +140,11 @@ function taskFrom(name: string, args: readonly JsonValue[]): Task {
     );
   }
   const spec = taskSpecByName(name, args);
-  return new Task(newTaskData(uuidV7(), spec.name, spec.args, spec.config, Date.now()), null);
+  const { priority, concurrency } = spec;
+  return new Task(
+    newTaskData(uuidV7(), spec.name, spec.args, spec.config, Date.now(), { priority, concurrency }),
+    null,
+  );
 }
 
 /** `{ warnings }` when the task was given fewer arguments than its function declares (it is added all the same). */
@@ -387,7 +391,7 @@ export const ROUTES: readonly Route[] = [
     body: z.strictObject({
       ...newTask.shape,
       expression: z.string().min(1).optional(),
-      every: z.number().optional(),
+      every: z.number().int().min(1).max(MAX_EVERY_SECONDS).optional(),
       timezone: z.string().min(1).optional(),
     }),
     handle: async (c) => {

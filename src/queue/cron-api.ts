@@ -30,7 +30,19 @@ export async function registerCron(
 ): Promise<boolean> {
   checkTasks([task], "queue.addCron()", queue.maxPayloadBytes, false);
   const schedule = parseCronSchedule(input, options, "queue.addCron()");
-  const cron = newStoredCron(task, schedule, queue.name, queue.clock.now());
+  // The task's own concurrency key and limit go with the cron, for every run to carry.
+  const concurrency =
+    task.concurrencyKey === null
+      ? null
+      : { key: task.concurrencyKey, limit: task.concurrencyLimit ?? 1 };
+  const spec = {
+    name: task.name,
+    args: task.args,
+    config: task.config,
+    priority: task.priority,
+    concurrency,
+  };
+  const cron = newStoredCron(spec, schedule, queue.name, queue.clock.now());
   const backend = await queue.connect();
   if (!(await backend.addCron(queue.name, cron.deterministicId, cron))) return false;
   // Its first runs now, not at a worker's next cron-manager tick (up to cronInterval later,

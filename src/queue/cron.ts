@@ -48,6 +48,8 @@ export interface CronSpec {
   readonly config: Readonly<TaskConfig>;
   /** The claim priority of its runs (the task's); not part of the deterministic id. */
   readonly priority?: number;
+  /** Its runs' concurrency key and limit (the task's); not part of the deterministic id. */
+  readonly concurrency?: { readonly key: string; readonly limit: number } | null;
 }
 
 /** The stored form of a cron (backends keep it as opaque JSON under `deterministicId`). */
@@ -70,6 +72,9 @@ export interface StoredCron extends CronData {
   declaration: string | null;
   /** The claim priority of its runs; absent: 0. */
   priority?: number;
+  /** Its runs share this concurrency key (absent: none), at most `concurrencyLimit` running. */
+  concurrencyKey?: string;
+  concurrencyLimit?: number;
 }
 
 /** A registered cron as `queue.getCrons()` returns it. */
@@ -136,6 +141,9 @@ export function newStoredCron(
     queue,
     managedBy,
     ...(spec.priority ? { priority: spec.priority } : {}),
+    ...(spec.concurrency
+      ? { concurrencyKey: spec.concurrency.key, concurrencyLimit: spec.concurrency.limit }
+      : {}),
     createdAt: isoAt(now),
     declaration,
   };
@@ -241,9 +249,20 @@ export function cronRunTask(cron: StoredCron, at: number, now: number): TaskData
     cron.args,
     cron.config as unknown as TaskConfig,
     now,
-    { cronId: cron.deterministicId, priority: runPriority(cron) },
+    {
+      cronId: cron.deterministicId,
+      priority: runPriority(cron),
+      concurrency: runConcurrency(cron),
+    },
   );
   return { ...data, status: "scheduled", scheduledAt: isoAt(at) };
+}
+
+/** The concurrency key and limit of a cron's runs: the ones stored with it, when they are usable. */
+function runConcurrency(cron: StoredCron): { key: string; limit: number } | null {
+  const { concurrencyKey: key, concurrencyLimit: limit } = cron;
+  if (typeof key !== "string" || key === "") return null;
+  return { key, limit: Number.isSafeInteger(limit) && limit! >= 1 ? limit! : 1 };
 }
 
 /** The priority a cron's runs are claimed by: the one stored with it, when it is one. */

@@ -39,7 +39,9 @@ export interface RetryOptions {
 const RETRY_OPTION_KEYS = ["at", "force", "priority"] as const;
 
 /**
- * The record that runs finished task `data` again: its outcome cleared,
+ * The record that runs finished task `data` again: its result, times, progress
+ * and logs cleared (its last error stays until the new run ends, as while an
+ * automatic retry waits),
  * `manualRetryCount` one more, pending at `now` (epoch ms, with no scheduled time) or scheduled for
  * `due`, at `priority` when given (else the priority it had). Stored with
  * `add(…, "rerun")`: only while the task is still finished or waiting for

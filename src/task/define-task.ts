@@ -206,6 +206,8 @@ export function task(
     sandboxModule,
     backoff: typeof options.retryDelay === "function" ? options.retryDelay : undefined,
     site: definitionSite(),
+    priority,
+    concurrencyOf,
   };
   registerTask(definition);
 

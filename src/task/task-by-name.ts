@@ -19,6 +19,10 @@ export interface TaskSpec {
   readonly name: string;
   readonly args: JsonValue[];
   readonly config: TaskConfig;
+  /** The definition's claim priority, as its factory gives its tasks. */
+  readonly priority: number;
+  /** The definition's concurrency key and limit for these arguments (`null`: none). */
+  readonly concurrency: { key: string; limit: number } | null;
 }
 
 /**
@@ -44,5 +48,13 @@ export function taskSpecByName(name: string, args: readonly unknown[]): TaskSpec
       `no task named '${name}' is defined in this process (known: ${known.length ? known.join(", ") : "none"}); import the module that defines it (with the CLI: --tasks <module>)`,
     );
   }
-  return { name, args: storedArgs(definition, args), config: definition.config };
+  const stored = storedArgs(definition, args);
+  // Everything the factory would give the task, not its options alone.
+  return {
+    name,
+    args: stored,
+    config: definition.config,
+    priority: definition.priority ?? 0,
+    concurrency: definition.concurrencyOf?.(stored) ?? null,
+  };
 }

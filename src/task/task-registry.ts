@@ -6,6 +6,7 @@
  */
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { DuplicateTaskNameError } from "../errors.js";
+import type { JsonValue } from "../json.js";
 import type { BackoffFunction } from "./backoff-options.js";
 import { type DefinitionSite, sameSite, sitesNote } from "./definition-site.js";
 import type { Middleware } from "./middleware-types.js";
@@ -31,6 +32,12 @@ export interface TaskDefinition {
   readonly resumes?: WorkflowDefinition | undefined;
   /** Where it was defined (see `./definition-site.ts`). */
   readonly site?: DefinitionSite | undefined;
+  /** The claim priority its tasks get (absent: 0). */
+  readonly priority?: number | undefined;
+  /** Its tasks' concurrency key and limit, from their stored arguments (absent: no key). */
+  readonly concurrencyOf?:
+    | ((args: readonly JsonValue[]) => { key: string; limit: number } | null)
+    | undefined;
 }
 
 const definitions = new Map<string, TaskDefinition>();

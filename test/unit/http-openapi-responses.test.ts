@@ -51,8 +51,22 @@ describe("the OpenAPI document's answers", () => {
     const stats = doc.paths["/{queue}/stats"]!.get!;
     expect(stats.parameters.find((p) => p.name === "queue")?.schema).toEqual({
       type: "string",
-      pattern: "^[A-Za-z0-9_.:-]{1,128}$",
+      pattern: "^(?!\\.{1,2}$)[A-Za-z0-9_.:-]{1,128}$",
     });
     expect(doc.paths["/openapi.json"]?.get).toBeDefined();
+    // The pattern refuses what the server refuses: '.' and '..' alone.
+    const pattern = new RegExp(String(stats.parameters[0]!.schema.pattern));
+    expect(["shop", "a.b", "..x"].map((name) => pattern.test(name))).toEqual([true, true, true]);
+    expect([".", "..", "a b", ""].map((name) => pattern.test(name))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+    // Every answer has content a generated client can narrow on: the errors', and authorize's own.
+    expect(stats.responses["404"]!.content!["application/json"]!.schema).toEqual({
+      $ref: "#/components/schemas/Error",
+    });
+    expect(stats.responses["401"]!.content).toEqual({ "*/*": { schema: {} } });
   });
 });

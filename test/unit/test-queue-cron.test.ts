@@ -106,4 +106,22 @@ describe("TestQueue crons", () => {
     expect(await queue.getScheduled()).toEqual([]);
     expect((await queue.getCrons()).map((cron) => cron.nextRunAt)).toEqual([null]);
   });
+
+  test("a cron's runs carry its task's concurrency key and limit, and its priority", async () => {
+    const keyed = task(
+      {
+        name: "tq-cron.keyed",
+        priority: 3,
+        concurrency: { key: (tenant: string) => tenant, limit: 2 },
+      },
+      (tenant: string) => tenant,
+    );
+    const queue = new TestQueue({ clock: new TestClock(new Date("2030-01-01T00:00:00Z")) });
+    await queue.addCron(keyed("acme"), { every: 60 });
+    const runs = await queue.getScheduled();
+    expect(runs).toHaveLength(3);
+    for (const run of runs) {
+      expect([run.priority, run.concurrencyKey, run.concurrencyLimit]).toEqual([3, "acme", 2]);
+    }
+  });
 });

@@ -31,6 +31,15 @@ const pair = workflow({ name: "http-api.pair" }, function* (x: number) {
 void strict;
 
 const echo = task({ name: "http-api.echo" }, (value: unknown) => value);
+const keyed = task(
+  {
+    name: "http-api.keyed",
+    priority: 5,
+    concurrency: { key: (tenant: string) => tenant, limit: 2 },
+  },
+  (tenant: string) => tenant,
+);
+void keyed;
 const ORIGIN = "http://api.test";
 
 /** The route a request reaches: its `METHOD path` key, the most specific one when several match. */
@@ -88,6 +97,32 @@ export function httpApiCases(h: ContractHarness): void {
   };
 
   describe("http api", () => {
+    it("a task added by name gets what its factory would give it: the definition's priority and concurrency key, on a cron's runs too", async () => {
+      const { queue, q, call } = api();
+      const added = await call("POST", `/${q}/tasks`, { name: "http-api.keyed", args: ["acme"] });
+      expect(added.body.task).toMatchObject({
+        priority: 5,
+        concurrencyKey: "acme",
+        concurrencyLimit: 2,
+      });
+      const scheduled = await call("POST", `/${q}/tasks/schedule`, {
+        name: "http-api.keyed",
+        args: ["globex"],
+        at: 3600,
+      });
+      expect(scheduled.body.task).toMatchObject({ priority: 5, concurrencyKey: "globex" });
+      await call("POST", `/${q}/crons`, {
+        name: "http-api.keyed",
+        args: ["initech"],
+        every: 60,
+      });
+      const runs = (await queue.getScheduled()).filter((t) => t.cronId !== null);
+      expect(runs.length).toBeGreaterThan(0);
+      for (const run of runs) {
+        expect([run.priority, run.concurrencyKey, run.concurrencyLimit]).toEqual([5, "initech", 2]);
+      }
+    });
+
     it("tasks: add by name, read, list by status and page, pending, retry, cancel, delete, clear", async () => {
       const { queue, q, call } = api();
       const added = await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [2, 3] });
