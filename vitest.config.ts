@@ -7,6 +7,7 @@ const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta
 const alias = [
   { find: /^sheppy\/testing$/, replacement: src("testing/index.ts") },
   { find: /^sheppy\/backend$/, replacement: src("backend-kit/index.ts") },
+  { find: /^sheppy\/backend\/contract$/, replacement: src("backend-kit/contract.ts") },
   { find: /^sheppy\/http$/, replacement: src("http/index.ts") },
   { find: /^sheppy\/backends\/([a-z]+)$/, replacement: src("backends/$1/index.ts") },
   { find: /^sheppy$/, replacement: src("index.ts") },

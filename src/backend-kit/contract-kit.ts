@@ -1,32 +1,16 @@
 /**
  * @module backend-kit/contract-kit
- * `runBackendContract`, loaded when the kit is: the contract suite is written
- * with Vitest, which backend authors have while they test and production
- * installs usually do not. So the suite is imported here only if it can be
- * — everything else in `sheppy/backend` (the types, the URL registry, the
- * shared codec) works without Vitest, and calling `runBackendContract`
- * without it says what to install.
+ * Where `runBackendContract` used to be. Loading the contract suite with
+ * `sheppy/backend` defined some 230 test tasks in every process that used
+ * the kit (a worker whose module only registers a URL scheme among them), so
+ * the suite moved to `sheppy/backend/contract`; this says so to a caller of
+ * the old import.
  */
 import { SheppyError } from "../errors.js";
 
-type Contract = typeof import("../contract/run-backend-contract.js");
-
-const contract: Contract | Error = await import("../contract/run-backend-contract.js").catch(
-  (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-);
-
-/**
- * Runs every contract case against the backends `factory` makes; call it at
- * the top level of a Vitest test file.
- * @example
- * runBackendContract("mine", (options) => new MyBackend({ ...options, prefix: "test" }));
- */
-export function runBackendContract(...args: Parameters<Contract["runBackendContract"]>): void {
-  if (contract instanceof Error) {
-    throw new SheppyError(
-      `runBackendContract needs vitest installed (npm install -D vitest): ${contract.message}`,
-      { cause: contract },
-    );
-  }
-  contract.runBackendContract(...args);
+/** Moved: import it from `sheppy/backend/contract`. */
+export function runBackendContract(..._args: unknown[]): never {
+  throw new SheppyError(
+    'runBackendContract is imported from "sheppy/backend/contract" (import { runBackendContract } from "sheppy/backend/contract"): loading the contract suite with "sheppy/backend" would define its test tasks in every process that uses the kit',
+  );
 }

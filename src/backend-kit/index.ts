@@ -3,10 +3,12 @@
  * What a backend author needs, apart from the application API: the backend
  * contract (its role interfaces and types), the shared pieces every backend
  * uses so they agree (record codec and routing, retention, rate-limit
- * arithmetic, URL registration), and the contract kit — the same cases every
- * built-in backend passes, runnable against any backend from a Vitest file.
+ * arithmetic, URL registration). The contract kit — the same cases every
+ * built-in backend passes, runnable against any backend from a Vitest file —
+ * is an entry of its own, `sheppy/backend/contract`, so that a module using
+ * these never loads the suite (or Vitest).
  * @example
- * import { runBackendContract, registerBackendScheme } from "sheppy/backend";
+ * import { registerBackendScheme } from "sheppy/backend";
  */
 export type {
   AddMode,
@@ -61,8 +63,11 @@ export { acquireSlot, newRateWindowState, type RateWindowState } from "../backen
 export { checkNewWork, type RecordRoute, routeOf } from "../backends/record-route.js";
 export {
   type BackendFactory as BackendUrlFactory,
+  type BackendUrlSettings,
   backendFromUrl,
   booleanParam,
+  clockOption,
+  positiveIntegerParam,
   type RawBackendFactory,
   registerBackendScheme,
   registerRawBackendScheme,

@@ -7,7 +7,8 @@
  * import it only when they connect, so `memory://` never loads a driver.
  */
 import type { Clock } from "../clock.js";
-import { BackendUrlError } from "../errors.js";
+import { BackendUrlError, InvalidOptionError } from "../errors.js";
+import { describeGiven } from "../task/describe-value.js";
 import { likelyMeant } from "../util/likely-meant.js";
 import { maskUrl } from "../util/mask-url.js";
 import { userInfoHint } from "../util/url-userinfo.js";
@@ -44,9 +45,50 @@ const rawFactories = new Map<string, RawBackendFactory>();
 
 const schemeKey = (scheme: string) => (scheme.endsWith(":") ? scheme : `${scheme}:`).toLowerCase();
 
+/** The schemes Sheppy's own backends serve: another module registering one would take their URLs. */
+const BUILT_IN_SCHEMES: ReadonlySet<string> = new Set([
+  "memory:",
+  "redis:",
+  "rediss:",
+  "redis+cluster:",
+  "rediss+cluster:",
+  "postgres:",
+  "postgresql:",
+  "sqlite:",
+]);
+
+/**
+ * The registry key of `scheme` (`"mine"`, `"mine:"` or `"mine://"`), checked
+ * with its factory: a name a URL can start with, a function, and not a
+ * built-in scheme registered already. A scheme of one's own registered again
+ * (its module evaluated again) replaces the earlier factory, of either kind.
+ */
+function checkedScheme(scheme: unknown, factory: unknown, where: string): string {
+  const name = typeof scheme === "string" ? scheme.replace(/:(\/\/)?$/, "") : "";
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*$/.test(name)) {
+    throw new InvalidOptionError(
+      `${where}: a scheme is a letter followed by letters, digits, '+', '.' or '-', as a URL starts (got ${describeGiven(scheme)})`,
+    );
+  }
+  if (typeof factory !== "function") {
+    throw new InvalidOptionError(
+      `${where}: the factory of '${name}:' must be a function making the backend (got ${describeGiven(factory)})`,
+    );
+  }
+  const key = schemeKey(name);
+  if (BUILT_IN_SCHEMES.has(key) && (factories.has(key) || rawFactories.has(key))) {
+    throw new InvalidOptionError(
+      `${where}: '${key}' is a scheme of Sheppy's own backends; register yours under a name of its own`,
+    );
+  }
+  factories.delete(key);
+  rawFactories.delete(key);
+  return key;
+}
+
 /** Registers a backend for a URL scheme (e.g. `"redis:"`). Backend modules call this for their own schemes. */
 export function registerBackendScheme(scheme: string, factory: BackendFactory): void {
-  factories.set(schemeKey(scheme), factory);
+  factories.set(checkedScheme(scheme, factory, "registerBackendScheme()"), factory);
 }
 
 /**
@@ -54,7 +96,7 @@ export function registerBackendScheme(scheme: string, factory: BackendFactory): 
  * because what follows `scheme://` is not a host — a file path, say.
  */
 export function registerRawBackendScheme(scheme: string, factory: RawBackendFactory): void {
-  rawFactories.set(schemeKey(scheme), factory);
+  rawFactories.set(checkedScheme(scheme, factory, "registerRawBackendScheme()"), factory);
 }
 
 /** A `true`/`false` (or `1`/`0`) URL parameter; anything else is a `BackendUrlError`. */

@@ -7,7 +7,7 @@
  * capabilities, and each skip names its reason.
  * @example
  * // my-backend.test.ts
- * import { runBackendContract } from "sheppy/backend";
+ * import { runBackendContract } from "sheppy/backend/contract";
  * runBackendContract("mine", (options) => new MyBackend({ ...options, prefix: "test" }));
  */
 import { describe } from "vitest";

@@ -5,7 +5,7 @@
  * `sheppy/backend` entry carries the backend contract kit. (`npm test`
  * builds before it runs the tests in this folder.)
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +25,7 @@ describe("package entry points", () => {
       [
         ".",
         "./backend",
+        "./backend/contract",
         "./backends/memory",
         "./backends/postgres",
         "./backends/redis",
@@ -37,6 +38,19 @@ describe("package entry points", () => {
       expect(existsSync(`${root}/${target.default}`), `${name} → ${target.default}`).toBe(true);
       expect(existsSync(`${root}/${target.types}`), `${name} → ${target.types}`).toBe(true);
     }
+  });
+
+  it("importing the backend kit defines no task: a name the contract suite uses stays the application's", () => {
+    const script = [
+      `await import(${JSON.stringify(`${root}/dist/backend-kit/index.js`)});`,
+      `const { task } = await import(${JSON.stringify(`${root}/dist/index.js`)});`,
+      'task({ name: "worker.add" }, () => 1);',
+      'console.log("defined");',
+    ].join("\n");
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+    });
+    expect([run.status, run.stdout.trim(), run.stderr]).toEqual([0, "defined", ""]);
   });
 
   it("the root is the application API; the backend kit is its own entry", async () => {
@@ -67,8 +81,13 @@ describe("package entry points", () => {
       expect(app[name], `${name} is not part of the application API`).toBeUndefined();
     }
     const kit = await at("./backend");
+    // The suite is an entry of its own; the old import says where it went.
+    expect(() => (kit.runBackendContract as () => void)()).toThrow(
+      /runBackendContract is imported from "sheppy\/backend\/contract"/,
+    );
+    const contract = await at("./backend/contract");
+    expect(typeof contract.runBackendContract).toBe("function");
     for (const name of [
-      "runBackendContract",
       "registerBackendScheme",
       "registerRawBackendScheme",
       "routeOf",

@@ -1,5 +1,5 @@
 /** The contract suite on PostgreSQL (the shared server; this file's tables live in a schema of its own). */
-import { runBackendContract } from "sheppy/backend";
+import { runBackendContract } from "sheppy/backend/contract";
 import { PostgresBackend } from "sheppy/backends/postgres";
 import { afterAll } from "vitest";
 import { fileKey } from "../support/isolation.js";

@@ -3,7 +3,7 @@
  * `.ci/run` starts (SHEPPY_TEST_REDIS_CLUSTER_URL), else a private one this
  * file starts and stops. This file's keys carry their own prefix.
  */
-import { runBackendContract } from "sheppy/backend";
+import { runBackendContract } from "sheppy/backend/contract";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll } from "vitest";
 import { fileKey } from "../support/isolation.js";

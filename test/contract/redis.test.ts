@@ -1,5 +1,5 @@
 /** The contract suite on Redis (the shared server; this file's keys carry their own prefix). */
-import { runBackendContract } from "sheppy/backend";
+import { runBackendContract } from "sheppy/backend/contract";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll } from "vitest";
 import { fileKey } from "../support/isolation.js";

@@ -1,5 +1,5 @@
 /** The contract suite on SQLite's in-memory database (`sqlite://:memory:`): a private database per backend, as tests use it. */
-import { runBackendContract } from "sheppy/backend";
+import { runBackendContract } from "sheppy/backend/contract";
 import { SqliteBackend } from "sheppy/backends/sqlite";
 
 runBackendContract(

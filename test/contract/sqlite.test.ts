@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBackendContract } from "sheppy/backend";
+import { runBackendContract } from "sheppy/backend/contract";
 import { SqliteBackend } from "sheppy/backends/sqlite";
 import { afterAll } from "vitest";
 

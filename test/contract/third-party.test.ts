@@ -27,7 +27,7 @@ import type {
   WorkflowData,
   WorkflowStepEnd,
 } from "sheppy/backend";
-import { runBackendContract } from "sheppy/backend";
+import { runBackendContract } from "sheppy/backend/contract";
 import { MemoryBackend } from "sheppy/backends/memory";
 
 /** Someone else's backend: every role of the contract, each call handed to the store it wraps. */

@@ -510,6 +510,40 @@ describe("registering a scheme", () => {
     expect(new Queue("unit-file://./data dir/q.db").backend).toBeInstanceOf(MemoryBackend);
     expect(made).toEqual(["unit-file://./data dir/q.db"]);
   });
+
+  test("a bad scheme, a factory that is not a function, or a built-in scheme is refused in one line; one's own again replaces it", () => {
+    const make = () => new MemoryBackend({ instantProcessing: false }) as Backend;
+    for (const [scheme, factory, message] of [
+      [
+        "my map",
+        make,
+        "a scheme is a letter followed by letters, digits, '+', '.' or '-', as a URL starts (got \"my map\")",
+      ],
+      ["", make, 'as a URL starts (got "")'],
+      ["1st", make, 'as a URL starts (got "1st")'],
+      ["unit-nf", 42, "the factory of 'unit-nf:' must be a function making the backend (got 42)"],
+      [
+        "memory",
+        make,
+        "'memory:' is a scheme of Sheppy's own backends; register yours under a name of its own",
+      ],
+      ["redis://", make, "'redis:' is a scheme of Sheppy's own backends"],
+    ] as const) {
+      expect(() => registerBackendScheme(scheme, factory as never), scheme).toThrow(
+        InvalidOptionError,
+      );
+      expect(() => registerBackendScheme(scheme, factory as never), scheme).toThrow(message);
+    }
+    expect(() => registerRawBackendScheme("sqlite:", make)).toThrow(/Sheppy's own backends/);
+    // The suffix forms name one scheme; the last registration wins, of either kind.
+    registerBackendScheme("unit-again://", make);
+    registerRawBackendScheme("unit-again", () => {
+      throw new Error("the raw one");
+    });
+    expect(() => new Queue("unit-again://x")).toThrow("the raw one");
+    expect(supportedSchemes().filter((s) => s === "unit-again://")).toHaveLength(1);
+    expect(new Queue("memory://").backend).toBeInstanceOf(MemoryBackend);
+  });
 });
 
 describe("misspelt URL parameters", () => {
