@@ -212,8 +212,9 @@ export function backendFromUrl(raw: string, settings: BackendUrlSettings = {}): 
       `Invalid backend URL '${maskUrl(String(raw))}': expected scheme://… (supported: ${supportedSchemes().join(", ")})`,
     );
   }
-  const raws = rawFactories.get(/^[a-z][a-z0-9+.-]*:/i.exec(raw)![0].toLowerCase());
-  if (raws) return raws(raw, settings);
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(raw)![0].toLowerCase();
+  const raws = rawFactories.get(scheme);
+  if (raws) return madeBackend(raws(raw, settings), scheme, raw);
   let url: URL;
   try {
     url = new URL(raw);
@@ -228,5 +229,29 @@ export function backendFromUrl(raw: string, settings: BackendUrlSettings = {}): 
       `Unsupported backend protocol '${url.protocol}//' in '${maskUrl(raw)}' (supported: ${supportedSchemes().join(", ")})`,
     );
   }
-  return factory(url, raw, settings);
+  return madeBackend(factory(url, raw, settings), url.protocol, raw);
+}
+
+/** The methods whose absence makes what a factory returned no backend at all. */
+const BACKEND_METHODS = ["connect", "disconnect", "add", "claim", "settle", "getTasks"] as const;
+
+/**
+ * What the factory of `scheme` made for `raw`, checked to be a backend: a
+ * third party's factory that returns nothing, or half a backend, is named
+ * here rather than failing later inside a queue with a TypeError.
+ */
+function madeBackend(made: unknown, scheme: string, raw: string): Backend {
+  const missing =
+    typeof made === "object" && made !== null
+      ? BACKEND_METHODS.filter(
+          (name) => typeof (made as Record<string, unknown>)[name] !== "function",
+        )
+      : null;
+  if (missing === null || missing.length > 0) {
+    const what = missing === null ? describeGiven(made) : `an object without ${missing.join(", ")}`;
+    throw new BackendUrlError(
+      `backend URL '${maskUrl(raw)}': the factory registered for '${scheme}' returned ${what}, not a backend`,
+    );
+  }
+  return made as Backend;
 }

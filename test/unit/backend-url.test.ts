@@ -544,6 +544,18 @@ describe("registering a scheme", () => {
     expect(supportedSchemes().filter((s) => s === "unit-again://")).toHaveLength(1);
     expect(new Queue("memory://").backend).toBeInstanceOf(MemoryBackend);
   });
+
+  test("a factory that makes no backend is named, with the scheme and the URL, not a TypeError later", () => {
+    registerBackendScheme("unit-null", () => null as never);
+    registerRawBackendScheme("unit-half", () => ({ connect() {}, add() {} }) as never);
+    expect(() => new Queue("unit-null://x")).toThrow(BackendUrlError);
+    expect(() => new Queue("unit-null://x")).toThrow(
+      "backend URL 'unit-null://x': the factory registered for 'unit-null:' returned null, not a backend",
+    );
+    expect(() => new Queue("unit-half://y")).toThrow(
+      "backend URL 'unit-half://y': the factory registered for 'unit-half:' returned an object without disconnect, claim, settle, getTasks, not a backend",
+    );
+  });
 });
 
 describe("misspelt URL parameters", () => {
