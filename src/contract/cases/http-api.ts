@@ -49,8 +49,10 @@ function routeKey(method: string, path: string): string | undefined {
     (route) =>
       route.method === method &&
       new RegExp(`^${route.path.replace(/\{\w+\}/g, "[^/]+")}$`).test(bare),
-  ).sort((a, b) => b.path.split("{").length - a.path.split("{").length);
-  const best = matching.at(-1);
+  );
+  // The most specific: the fewest parameters (`/tasks/clear` before `/tasks/{id}`).
+  const params = (route: { path: string }) => route.path.split("{").length;
+  const best = matching.sort((a, b) => params(a) - params(b))[0];
   return best === undefined ? undefined : `${best.method} ${best.path}`;
 }
 
