@@ -63,6 +63,13 @@ function isReadTimeout(error: unknown): boolean {
 
 /** How long a worker loop's call waits for the server to come back, in ms. */
 const FAIL_FAST_MS = 1000;
+/**
+ * How long a call waits while the server is known to be unreachable (a call
+ * waited its whole bound, and none got through since): long enough to span a
+ * reconnect attempt, so the first call after the server is back still gets
+ * through.
+ */
+const KNOWN_DOWN_MS = 2000;
 /** Pause between tries while the server cannot be reached: doubling from the first to the last. */
 const FIRST_PAUSE_MS = 50;
 const LAST_PAUSE_MS = 1000;
@@ -132,6 +139,14 @@ export class PgSession {
   readonly #waitingForClient = new Set<(error: Error) => void>();
   /** An outage is under way: logged once when it starts, once when it ends. */
   #outage = false;
+  /**
+   * When a call last waited its whole bound without reaching the server,
+   * until a call gets through again. Meanwhile calls try only briefly: a
+   * caller such as an HTTP request is told at once that the server is down
+   * rather than each one waiting the whole bound again for a server already
+   * known gone.
+   */
+  #unreachableSince: number | undefined;
   readonly #onClientError = (error: Error) => this.#noteOutage(error);
   /**
    * Every client the pool hands out is watched the moment it is acquired:
@@ -188,6 +203,7 @@ export class PgSession {
           throw this.#connectFailure(error);
         }
         this.#connected = true;
+        this.#unreachableSince = undefined;
         this.#closed = false;
       } finally {
         this.#connecting = undefined;
@@ -337,10 +353,11 @@ export class PgSession {
     options: CallOptions = {},
   ): Promise<T> {
     const resend = options.resend ?? "always";
-    const boundMs =
-      options.wait === false
-        ? Math.min(FAIL_FAST_MS, this.unavailableAfterMs)
-        : this.unavailableAfterMs;
+    const unreachableSince = this.#unreachableSince;
+    const full = options.wait !== false && unreachableSince === undefined;
+    const boundMs = full
+      ? this.unavailableAfterMs
+      : Math.min(options.wait === false ? FAIL_FAST_MS : KNOWN_DOWN_MS, this.unavailableAfterMs);
     const deadline = Date.now() + boundMs;
     let resent = false;
     let pause = FIRST_PAUSE_MS;
@@ -349,6 +366,7 @@ export class PgSession {
       let failure: CallFailure;
       try {
         const result = await this.#once(fn, resent);
+        this.#unreachableSince = undefined;
         this.#noteBack();
         return result;
       } catch (error) {
@@ -384,12 +402,15 @@ export class PgSession {
       }
       const left = deadline - Date.now();
       if (left <= 0) {
+        if (full && !isReadTimeout(error)) this.#unreachableSince = Date.now();
         throw new BackendUnavailableError(
           options.wait === false
             ? `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached`
-            : isReadTimeout(error)
-              ? `${what}: PostgreSQL at ${this.maskedUrl} did not answer within ${this.unavailableAfterMs / 1000} s (the server paused or overloaded, or the statement waiting that long — on a lock another transaction holds?); a write may or may not have been applied, and may still be when the server answers`
-              : `${what}: PostgreSQL at ${this.maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,
+            : unreachableSince !== undefined
+              ? `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached (unreachable since ${new Date(unreachableSince).toISOString()}; until a call gets through again, calls try for ${boundMs / 1000} s instead of ${this.unavailableAfterMs / 1000} s)`
+              : isReadTimeout(error)
+                ? `${what}: PostgreSQL at ${this.maskedUrl} did not answer within ${this.unavailableAfterMs / 1000} s (the server paused or overloaded, or the statement waiting that long — on a lock another transaction holds?); a write may or may not have been applied, and may still be when the server answers`
+                : `${what}: PostgreSQL at ${this.maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,
           { cause: error },
         );
       }

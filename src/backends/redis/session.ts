@@ -59,6 +59,13 @@ const SEND_ONCE: ReadonlySet<ScriptName> = new Set(["deleteTask", "rateLimit", "
  */
 /** How long a worker loop's call waits for a connection to come back, in ms. */
 const FAIL_FAST_MS = 1000;
+/**
+ * How long a call waits while the server is known to be unreachable (a call
+ * waited its whole bound, and none got through since): long enough to span a
+ * reconnect attempt, so the first call after the server is back still gets
+ * through.
+ */
+const KNOWN_DOWN_MS = 2000;
 const FAIL_FAST: ReadonlySet<ScriptName> = new Set([
   "claim",
   "settle",
@@ -181,6 +188,13 @@ export class RedisSession {
   #connected = false;
   /** Disconnected since it last connected (a call then is told so, not to connect first). */
   #closed = false;
+  /**
+   * When a call last waited its whole bound without reaching Redis, until a
+   * call gets through again. Meanwhile calls try only briefly: a caller such
+   * as an HTTP request is told at once that Redis is down rather than each
+   * one waiting the whole bound again for a server already known gone.
+   */
+  #unreachableSince: number | undefined;
 
   constructor(
     readonly prefix: string,
@@ -214,6 +228,7 @@ export class RedisSession {
         this.#run = defineScripts(client);
         this.#connected = true;
         this.#closed = false;
+        this.#unreachableSince = undefined;
       } finally {
         this.#connecting = undefined;
       }
@@ -248,14 +263,18 @@ export class RedisSession {
     resend: Resend = "always",
     wait = true,
   ): Promise<T> {
-    const boundMs = wait
+    const unreachableSince = this.#unreachableSince;
+    const full = wait && unreachableSince === undefined;
+    const boundMs = full
       ? this.unavailableAfterMs
-      : Math.min(FAIL_FAST_MS, this.unavailableAfterMs);
+      : Math.min(wait ? KNOWN_DOWN_MS : FAIL_FAST_MS, this.unavailableAfterMs);
     const deadline = Date.now() + boundMs;
     for (;;) {
       this.assertConnected();
       try {
-        return await operation(this.connections.main);
+        const answer = await operation(this.connections.main);
+        this.#unreachableSince = undefined;
+        return answer;
       } catch (error) {
         if (!this.#connected) throw this.#notConnected(error);
         if (!this.connections.isCluster && redirected(error)) throw this.#clusterNode(what, error);
@@ -271,14 +290,19 @@ export class RedisSession {
         }
         const left = deadline - Date.now();
         if (left <= 0) {
+          const unreachable =
+            !timedOut(error) && !(this.connections.isCluster && movingSlot(error));
+          if (unreachable && full) this.#unreachableSince = Date.now();
           throw new BackendUnavailableError(
             timedOut(error)
               ? `${what}: ${this.#noAnswer()}`
               : this.connections.isCluster && movingSlot(error)
-                ? `${what}: Redis Cluster at ${this.#maskedUrl} kept redirecting the call${wait ? ` for ${this.unavailableAfterMs / 1000} s` : ""}: the queue's slot is being moved to another node (resharding), or a failover is under way`
-                : wait
+                ? `${what}: Redis Cluster at ${this.#maskedUrl} kept redirecting the call${full ? ` for ${this.unavailableAfterMs / 1000} s` : ""}: the queue's slot is being moved to another node (resharding), or a failover is under way`
+                : full
                   ? `${what}: Redis at ${this.#maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`
-                  : `${what}: Redis at ${this.#maskedUrl} cannot be reached`,
+                  : wait && unreachableSince !== undefined
+                    ? `${what}: Redis at ${this.#maskedUrl} cannot be reached (unreachable since ${new Date(unreachableSince).toISOString()}; until a call gets through again, calls try for ${boundMs / 1000} s instead of ${this.unavailableAfterMs / 1000} s)`
+                    : `${what}: Redis at ${this.#maskedUrl} cannot be reached`,
             { cause: error },
           );
         }
