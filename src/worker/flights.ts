@@ -63,6 +63,8 @@ export class Flights {
   readonly #lanes = new Map<Queue, Lane>();
   /** Woken at the next landing: a oneshot claim loop waiting for more work, shutdown waiting for the last one. */
   #landingWaiters: (() => void)[] = [];
+  /** Told when running attempts are found lost (a shutdown stops waiting for them). */
+  #lossWaiters: (() => void)[] = [];
   #landings = 0;
 
   constructor(
@@ -284,6 +286,8 @@ export class Flights {
     for (const entry of lane?.waiting ?? []) {
       if (lost.has(claimKey(entry.claim.record.id, entry.claim.fence))) entry.lost = true;
     }
+    // A shutdown waiting for its running tasks need not wait for these any more.
+    if (running.length > 0) for (const wake of this.#lossWaiters.splice(0)) wake();
     return running;
   }
 
@@ -489,31 +493,65 @@ export class Flights {
       0,
       this.options.shutdownTimeoutMs - (clock.now() - run.stopRequestedAt),
     );
+    // A stopping worker waits only for attempts still its own: one whose task was deleted,
+    // cancelled or taken over while it ran has no outcome to store, so its body (one that
+    // ignores its signal) is left to itself instead of holding the shutdown for the whole grace.
+    const ownLanded = () =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (this.#unlandedOwn === 0) return resolve();
+          this.#landingWaiters.push(check);
+          this.#lossWaiters.push(check);
+        };
+        check();
+      });
     const grace = new AbortController();
     const landed = await Promise.race([
-      allLanded().then(() => true),
+      ownLanded().then(() => true),
       clock.sleep(graceMs, AbortSignal.any([run.force.signal, grace.signal])).then(() => false),
     ]);
     grace.abort();
     this.#landingWaiters = [];
-    if (!landed) this.#abandonRunning(run);
+    this.#lossWaiters = [];
+    if (landed) {
+      this.#dropLost(
+        new TaskInterruptedError(
+          "the worker shut down while the task, no longer this worker's, still ran",
+        ),
+      );
+    } else this.#abandonRunning(run);
+  }
+
+  /** Attempts not yet landed that are still this worker's: running, or finished and being settled. */
+  get #unlandedOwn(): number {
+    let count = 0;
+    for (const { flights } of this.#lanes.values()) {
+      for (const flight of flights.values()) if (flight.finished || !flight.lost) count++;
+    }
+    return count;
+  }
+
+  /** Lets go of attempts still running whose claims are no longer this worker's: nothing to put back, nor to count. */
+  #dropLost(reason: Error): void {
+    for (const { flights } of this.#lanes.values()) {
+      for (const flight of flights.values()) {
+        if (flight.finished || !flight.lost) continue;
+        flights.delete(flight.claim);
+        this.slots.release(1);
+        flight.attempt.drop(reason);
+      }
+    }
   }
 
   #abandonRunning(run: WorkRun): void {
     const reason = new TaskInterruptedError(
       "the worker shut down before the task finished; it was put back in the queue",
     );
+    this.#dropLost(reason);
     for (const { flights } of this.#lanes.values()) {
       for (const flight of flights.values()) {
         // A finished attempt is only waiting for its outcome to be settled: let it land.
         if (flight.finished) continue;
-        if (flight.lost) {
-          // No longer this worker's (cancelled, taken over): nothing to put back, nor to count.
-          flights.delete(flight.claim);
-          this.slots.release(1);
-          flight.attempt.drop(reason);
-          continue;
-        }
         flight.abandoned = true;
         flights.delete(flight.claim);
         this.slots.release(1);

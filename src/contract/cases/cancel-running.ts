@@ -79,6 +79,23 @@ const twoRuns = task({ name: "cancel-running.two-runs" }, async (token: string) 
   return "old";
 });
 
+/** What each test's stubborn task saw: whether it started, and whether it returned. */
+const stubbornRuns = new PerTest(() => {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { release, released, started: 0, returned: 0 };
+});
+/** Ignores its signal: it returns only when the test releases it. */
+const stubborn = task({ name: "cancel-running.stubborn" }, async (token: string) => {
+  const state = stubbornRuns.get(token);
+  state.started++;
+  await state.released;
+  state.returned++;
+  return "finished anyway";
+});
+
 /** Each test's gate: a task waits until the test opens it. */
 const gates = new PerTest(() => {
   let open!: () => void;
@@ -313,6 +330,51 @@ export function cancelRunningCases(h: ContractHarness): void {
       expect((await queue.getTask(t))?.status).toBe("cancelled");
       expect(await queue.size()).toBe(0);
     });
+
+    for (const how of ["cancelled with force", "deleted by clear()"] as const) {
+      it(`C-5 a worker closing after its running task was ${how} does not wait its shutdownTimeout for the function, which ignores its signal`, async () => {
+        const queue = h.queue();
+        const token = randomUUID();
+        const t = stubborn(token);
+        await queue.add(t);
+        let heard!: () => void;
+        const lost = new Promise<void>((resolve) => {
+          heard = resolve;
+        });
+        // The worker learns at a renewal that the claim is gone, and says so.
+        const logger = {
+          debug: () => undefined,
+          info: (_: unknown, msg?: string) => {
+            if (msg?.includes("cancelled")) heard();
+          },
+          warn: (_: unknown, msg?: string) => {
+            if (msg?.includes("no longer this worker's")) heard();
+          },
+          error: () => undefined,
+        };
+        const worker = h.worker(queue, {
+          heartbeatInterval: 0.1,
+          leaseTimeout: 5,
+          shutdownTimeout: 60,
+          logger,
+        });
+        const working = worker.work();
+        const state = stubbornRuns.get(token);
+        try {
+          await until(() => state.started === 1, { what: "the task to start" });
+          if (how === "cancelled with force") await queue.cancel(t, { force: true });
+          else await queue.clear();
+          await lost;
+          // Resolves while the function still runs: its outcome has nowhere to go.
+          await worker.close();
+          expect(state.returned).toBe(0);
+          expect((await working).interrupted).toBe(0);
+          expect(await queue.size()).toBe(0);
+        } finally {
+          state.release();
+        }
+      });
+    }
 
     h.itIfInline("it runs its tasks through a worker, not inline")(
       "C-5 a task claimed inline but not started yet, cancelled with force, never runs",
