@@ -75,6 +75,17 @@ export async function removeCron(
   return true;
 }
 
+/** Whether `value` is a cron as `getCrons()` lists it (a task has no `deterministicId`). */
+export function isCronDefinition(value: unknown): value is CronDefinition {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Partial<CronDefinition>).deterministicId === "string" &&
+    typeof (value as Partial<CronDefinition>).id === "string" &&
+    typeof (value as Partial<CronDefinition>).queue === "string"
+  );
+}
+
 /**
  * `queue.deleteCron(id)`: the same, by either id `getCrons()` lists for a
  * cron — its `deterministicId`, or the `id` of its registration.

@@ -36,7 +36,13 @@ import {
 import { stopBackendUsers } from "./backend-users.js";
 import { type CancelOptions, cancelTask } from "./cancel-api.js";
 import type { CronDefinition } from "./cron.js";
-import { listCrons, registerCron, removeCron, removeCronById } from "./cron-api.js";
+import {
+  isCronDefinition,
+  listCrons,
+  registerCron,
+  removeCron,
+  removeCronById,
+} from "./cron-api.js";
 import type { CronEvery, CronOptions } from "./cron-schedule.js";
 import { decodeTask } from "./decode-task.js";
 import type { AddResult, DedupeOptions } from "./dedupe-options.js";
@@ -352,9 +358,11 @@ export class Queue implements QueueHandle {
    * await queue.add(sendEmail("a@example.com", "Hi"));
    * const { outcome } = await queue.add(sync("u1"), { dedupe: { key: "sync:u1" } });
    */
+  // The single task's plain form comes last: an editor shows the last overload's complaint, so a
+  // misspelt option is pointed at, not the task as if it should have been a list.
+  add(tasks: readonly Task[], options?: EnqueueOptions): Promise<boolean[]>;
   add(task: Task, options: ReportingEnqueueOptions): Promise<AddResult>;
   add(task: Task, options?: EnqueueOptions): Promise<boolean>;
-  add(tasks: readonly Task[], options?: EnqueueOptions): Promise<boolean[]>;
   add(
     input: Task | readonly Task[],
     options?: PlainEnqueueOptions & ReportedAddOptions,
@@ -938,18 +946,31 @@ export class Queue implements QueueHandle {
    * from the config file) and removes its runs still waiting for their time
    * (no record is kept, so the cron, added again, schedules those runs again).
    * A cron can also be named by either id `getCrons()` lists for it — its
-   * `deterministicId` or its `id` (what `sheppy cron delete` does). Returns
-   * `false` when there is no such cron.
+   * `deterministicId` or its `id` (what `sheppy cron delete` does), or by
+   * the definition itself. Returns `false` when there is no such cron.
+   * @example
+   * for (const cron of await queue.getCrons()) await queue.deleteCron(cron);
    */
   deleteCron(task: Task, schedule: string | CronEvery, options?: CronOptions): Promise<boolean>;
-  deleteCron(id: string): Promise<boolean>;
+  deleteCron(idOrCron: string | CronDefinition): Promise<boolean>;
   deleteCron(
-    taskOrId: Task | string,
+    taskOrId: Task | string | CronDefinition,
     schedule?: string | CronEvery,
     options?: CronOptions,
   ): Promise<boolean> {
-    if (typeof taskOrId === "string" && schedule === undefined)
-      return removeCronById(this, taskOrId);
+    if (schedule === undefined) {
+      if (typeof taskOrId === "string") return removeCronById(this, taskOrId);
+      if (isCronDefinition(taskOrId)) {
+        if (taskOrId.queue !== this.name) {
+          return Promise.reject(
+            new InvalidOptionError(
+              `queue.deleteCron(): the cron ${taskOrId.id} belongs to queue '${taskOrId.queue}', not '${this.name}'`,
+            ),
+          );
+        }
+        return removeCronById(this, taskOrId.id);
+      }
+    }
     return removeCron(this, taskOrId as Task, schedule as string | CronEvery, options);
   }
 

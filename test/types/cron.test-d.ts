@@ -35,6 +35,12 @@ describe("scheduling and cron types", () => {
     expectTypeOf(queue.addCron(report("a"), "@daily")).toEqualTypeOf<Promise<boolean>>();
     expectTypeOf(queue.deleteCron(report("a"), "@daily")).toEqualTypeOf<Promise<boolean>>();
     expectTypeOf(queue.getCrons()).toEqualTypeOf<Promise<CronDefinition[]>>();
+    // A definition as getCrons lists it, or either of its ids.
+    const listed = {} as CronDefinition;
+    expectTypeOf(queue.deleteCron(listed)).toEqualTypeOf<Promise<boolean>>();
+    expectTypeOf(queue.deleteCron(listed.id)).toEqualTypeOf<Promise<boolean>>();
+    // @ts-expect-error a task alone does not name a cron: its schedule is needed too
+    void queue.deleteCron(report("a"));
     expectTypeOf<CronDefinition["nextRunAt"]>().toEqualTypeOf<Date | null>();
     expectTypeOf<CronDefinition["managedBy"]>().toEqualTypeOf<"config" | null>();
     expectTypeOf<CronDefinition["args"]>().toEqualTypeOf<readonly JsonValue[]>();

@@ -83,6 +83,23 @@ export function cronCases(h: ContractHarness): void {
       expect(await queue.getCrons()).toEqual([]);
     });
 
+    it("CRON-3 deleteCron takes a definition as getCrons lists it; one of another queue is refused, naming both queues", async () => {
+      const queue = h.queue();
+      const other = h.queue();
+      await queue.addCron(report("a"), "*/5 * * * *");
+      await queue.addCron(report("b"), { every: 60 });
+      await other.addCron(report("c"), "@hourly");
+      const [theirs] = await other.getCrons();
+      await expect(queue.deleteCron(theirs!)).rejects.toThrow(
+        `queue.deleteCron(): the cron ${theirs!.id} belongs to queue '${other.name}', not '${queue.name}'`,
+      );
+      for (const cron of await queue.getCrons()) expect(await queue.deleteCron(cron)).toBe(true);
+      expect(await queue.getCrons()).toEqual([]);
+      expect((await queue.stats()).scheduled).toBe(0);
+      expect(await other.getCrons()).toHaveLength(1);
+      await expect(queue.deleteCron(theirs!)).rejects.toThrow(InvalidOptionError);
+    });
+
     it("CRON-4 getCrons gives each definition's ids, expression, task spec, owner and next run by the queue's clock", async () => {
       const clock = new TestClock(at("2030-01-01T08:00:30Z"));
       const queue = h.queue({ clock });
