@@ -2,10 +2,18 @@
  * @module execution/unknown-task-gate
  * A claimed task whose name no loaded module defines is, by default, not
  * failed at once: in a rolling deploy it may be a new task an old worker has
- * never heard of, and another worker may know it. It is put back for later
- * with a growing delay (1 s, 2 s, 4 s … at most 1 min), not counting as an
- * attempt, and fails with `UnknownTaskError` only once this worker has seen it
- * unknown for the grace period. A grace of 0 fails it at once.
+ * never heard of, and another worker may know it. It is put back for later,
+ * not counting as an attempt, and fails with `UnknownTaskError` only once
+ * this worker has seen it unknown for the grace period. A grace of 0 fails it
+ * at once.
+ *
+ * The delay is 1 s, or a tenth of the time this worker has found the task
+ * unknown once that is longer (at most 1 min). It grows with time rather than
+ * with each put-back: the worker that knows the task races this one for it
+ * each time it comes due, and a delay doubling at every lost race left some
+ * tasks of a rolling deploy waiting tens of seconds beside an idle worker
+ * that could run them. Growing with time still spaces out a task nobody
+ * knows: about fifty put-backs over the default grace of ten minutes.
  */
 import type { TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
@@ -14,9 +22,11 @@ import { deferredRecord } from "./outcome.js";
 const FIRST_DELAY_MS = 1000;
 const MAX_DELAY_MS = 60_000;
 
+/** The delay is this fraction of the time the task has been unknown, when over the first delay. */
+const GROWTH = 0.1;
+
 interface Sighting {
   readonly firstSeen: number;
-  times: number;
 }
 
 /** What to do with a claimed task of an unknown name. */
@@ -27,7 +37,7 @@ export type UnknownVerdict =
   | { readonly record: TaskData; readonly delayMs: number; readonly unknownForMs: number };
 
 export class UnknownTaskGate {
-  /** Tasks this worker found unknown, by id: since when, and how often. */
+  /** Tasks this worker found unknown, by id: since when. */
   readonly #seen = new Map<string, Sighting>();
   #sweptAt = 0;
 
@@ -47,7 +57,7 @@ export class UnknownTaskGate {
     this.#forgetOld(now);
     let sighting = this.#seen.get(data.id);
     if (!sighting) {
-      sighting = { firstSeen: now, times: 0 };
+      sighting = { firstSeen: now };
       this.#seen.set(data.id, sighting);
     }
     const unknownForMs = now - sighting.firstSeen;
@@ -56,8 +66,11 @@ export class UnknownTaskGate {
       this.#seen.delete(data.id);
       return null;
     }
-    const delayMs = Math.min(FIRST_DELAY_MS * 2 ** sighting.times, MAX_DELAY_MS, left);
-    sighting.times++;
+    const delayMs = Math.min(
+      Math.max(FIRST_DELAY_MS, Math.round(unknownForMs * GROWTH)),
+      MAX_DELAY_MS,
+      left,
+    );
     return { record: deferredRecord(data, now, delayMs), delayMs, unknownForMs };
   }
 

@@ -126,7 +126,10 @@ export class Flights {
               });
           },
           deferred: (_claim, record, result) => {
-            if (result === "settled") this.#tellDue(record);
+            // A task put back because its name is unknown here is not this worker's to wake for:
+            // woken at the very moment it comes due, this worker would claim it again before one
+            // that knows it, at every put-back. The schedulers' rounds make it claimable.
+            if (result === "settled" && findTask(record.name)) this.#tellDue(record);
             // At debug: a busy rate limit puts off many tasks, each one a line.
             this.options.logger.debug(
               {
