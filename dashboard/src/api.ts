@@ -1,6 +1,8 @@
 /**
- * The dashboard's calls to the HTTP API that serves it. The page's `<meta>`
- * tag says where the API is mounted and whether it may change anything.
+ * The dashboard's calls to the HTTP API that serves it, at the page's own
+ * address (the page is the API's root): behind a proxy that serves it under
+ * another prefix, the calls go where the page was reached. The page's
+ * `<meta>` tag says whether it may change anything.
  * Changes are sent as JSON from this origin, which is what the API's
  * same-origin check asks for.
  */
@@ -8,6 +10,8 @@ import type { QueueStats } from "../../src/backends/backend.js";
 import type { ErrorData } from "../../src/task/stored-error.js";
 import type { TaskData, TaskStatus } from "../../src/task/task-record.js";
 import type { WorkflowData } from "../../src/task/workflow-record.js";
+
+import { apiBaseOf, queueSegment } from "./paths.js";
 
 export type { ErrorData, QueueStats, TaskData, TaskStatus, WorkflowData };
 
@@ -51,17 +55,19 @@ export interface WorkflowDetail {
 }
 
 interface PageConfig {
+  /** Where the API is, as this page reached it: its address without `index.html` or the closing slash. */
   basePath: string;
   readOnly: boolean;
 }
 
 function pageConfig(): PageConfig {
   const content = document.querySelector('meta[name="sheppy-config"]')?.getAttribute("content");
+  const basePath = apiBaseOf(location.pathname);
   try {
     const parsed = JSON.parse(content ?? "{}") as Partial<PageConfig>;
-    return { basePath: parsed.basePath ?? "", readOnly: parsed.readOnly === true };
+    return { basePath, readOnly: parsed.readOnly === true };
   } catch {
-    return { basePath: "", readOnly: true };
+    return { basePath, readOnly: true };
   }
 }
 
@@ -88,15 +94,33 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  const data = text === "" ? null : (JSON.parse(text) as unknown);
+  const data = jsonOrNull(text);
   if (!response.ok) {
-    const message = (data as { error?: string } | null)?.error ?? response.statusText;
+    const message =
+      (data as { error?: string } | null)?.error ??
+      // Not the API's answer: a proxy's error page (a 502 while the app restarts), or a login page.
+      `the server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${data === null && text !== "" ? " with a page, not the API's JSON" : ""}`;
     throw new ApiError(response.status, message);
+  }
+  if (data === null && text !== "") {
+    throw new ApiError(
+      response.status,
+      "the server answered with a page, not the API's JSON: is a proxy or a login page in the way?",
+    );
   }
   return data as T;
 }
 
-const q = (queue: string) => `/${encodeURIComponent(queue)}`;
+function jsonOrNull(text: string): unknown {
+  if (text === "") return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+const q = (queue: string) => `/${queueSegment(queue)}`;
 
 export const api = {
   queues: () => call<Record<string, number>>("GET", "/queues"),
@@ -137,4 +161,22 @@ export const api = {
   cancelWorkflow: (queue: string, id: string) =>
     call<WorkflowData>("POST", `${q(queue)}/workflows/${encodeURIComponent(id)}/cancel`, {}),
   eventsUrl: (queue: string) => url(`${q(queue)}/events`),
+  /**
+   * Why the API refuses `queue`'s event stream (too many open, `maxEventStreams`;
+   * a session ended), as it says it: `null` when it opens now. An `EventSource`
+   * is never told the answer of a stream it could not open.
+   */
+  streamRefusal: async (queue: string): Promise<string | null> => {
+    const controller = new AbortController();
+    try {
+      const response = await fetch(url(`${q(queue)}/events`), { signal: controller.signal });
+      if (response.ok) return null;
+      const said = (jsonOrNull(await response.text()) as { error?: string } | null)?.error;
+      return said ?? `the server answered ${response.status}`;
+    } catch {
+      return null;
+    } finally {
+      controller.abort();
+    }
+  },
 };

@@ -106,10 +106,22 @@ export function useQueueFeed(
           );
           return;
         }
-        // Nor does it retry one answered with an error (a 403 once a session ends, a 503): ask the
-        // API why, say so, and open it again later.
+        // Nor does it retry one answered with an error (a 403 once a session ends, a 503 when too
+        // many are open): show the counts as read now, say why as the API does, and open it again
+        // later — so the counts move every few seconds meanwhile.
         api.stats(queue).then(
-          () => setProblem("the live stream closed; opening it again…"),
+          (info) => {
+            setStats(info);
+            void api
+              .streamRefusal(queue)
+              .then((why) =>
+                setProblem(
+                  why === null
+                    ? "the live stream closed; opening it again…"
+                    : `live updates refused (${why}); the counts are read every ${REOPEN_MS / 1000} s meanwhile`,
+                ),
+              );
+          },
           (error: Error) => setProblem(error.message),
         );
         reopen = setTimeout(open, REOPEN_MS);

@@ -4,17 +4,20 @@
  * and its script and styles under `/assets/`. They are built into
  * `dist/dashboard/` when the package is built (`scripts/build-dashboard.mjs`)
  * and read from disk once, so a running dashboard needs no network — no CDN.
- * The page learns where the API is mounted and whether it may change
- * anything from a `<meta>` tag, not an inline script, so a strict
- * Content-Security-Policy holds.
+ * The page learns whether it may change anything from a `<meta>` tag, not an
+ * inline script, so a strict Content-Security-Policy holds. Every address in
+ * it is relative to the page's own (its files, the API, the event streams):
+ * behind a proxy that serves the API under another prefix (`/admin/` for an
+ * app's `/ops/queues/`) or a `sheppy dashboard` under a path, the page works
+ * as it is reached, not as the server mounted it.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { HttpError } from "./api-error.js";
 
 /** What the page is told about the API that serves it. */
 export interface DashboardConfig {
-  readonly basePath: string;
   readonly readOnly: boolean;
 }
 
@@ -37,6 +40,7 @@ function assetsDirectory(): string | null {
 }
 
 const cache = new Map<string, string>();
+const tags = new Map<string, string>();
 
 function read(name: string): string {
   let text = cache.get(name);
@@ -50,6 +54,7 @@ function read(name: string): string {
     }
     text = readFileSync(`${dir}${name}`, "utf8");
     cache.set(name, text);
+    tags.set(name, `"${createHash("sha256").update(text).digest("base64url").slice(0, 22)}"`);
   }
   return text;
 }
@@ -73,25 +78,50 @@ export function isDashboardPath(path: string): boolean {
 }
 
 /**
- * The dashboard's answer to a GET of `path` (relative to the API's base
- * path), or `null` when `path` is not one of its files.
+ * The page's address for a request of the base path itself, written without
+ * its closing slash (`/ops/queues`): relative to the request (`queues/`), so
+ * the redirect holds behind a proxy too, and the page's relative addresses
+ * resolve under the base path rather than beside it.
  */
-export function dashboardResponse(path: string, config: DashboardConfig): Response | null {
+export function dashboardRedirect(requestUrl: URL): Response {
+  const last = requestUrl.pathname.slice(requestUrl.pathname.lastIndexOf("/") + 1);
+  return new Response(null, {
+    status: 308,
+    headers: { location: `${encodeURI(last)}/${requestUrl.search}` },
+  });
+}
+
+/**
+ * The dashboard's answer to a GET of `path` (relative to the API's base
+ * path), or `null` when `path` is not one of its files. Its script and
+ * styles carry a tag of their content: a browser asks again with it and is
+ * answered 304, not sent 90 KB it has.
+ */
+export function dashboardResponse(
+  path: string,
+  config: DashboardConfig,
+  request: Request,
+): Response | null {
   if (path === "/" || path === "/index.html") {
-    const page = read("index.html")
-      .replace("%CONFIG%", escapeAttribute(JSON.stringify(config)))
-      .replaceAll("%BASE%", escapeAttribute(config.basePath));
+    const page = read("index.html").replace("%CONFIG%", escapeAttribute(JSON.stringify(config)));
     return new Response(page, {
       headers: { "content-type": "text/html; charset=utf-8", ...PAGE_HEADERS },
     });
   }
   const type = FILES[path];
   if (!type) return null;
-  return new Response(read(path.slice("/assets/".length)), {
-    headers: {
-      "content-type": type,
-      "x-content-type-options": "nosniff",
-      "cache-control": "no-cache",
-    },
-  });
+  const name = path.slice("/assets/".length);
+  const text = read(name);
+  const etag = tags.get(name)!;
+  const headers = {
+    "content-type": type,
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-cache",
+    etag,
+  };
+  const known = request.headers.get("if-none-match");
+  if (known?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(text, { headers });
 }

@@ -223,8 +223,11 @@ export async function eventStream(
   return new Response(body, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
+      // no-transform: a proxy that compresses would hold events back to fill its blocks.
+      "cache-control": "no-cache, no-transform",
       connection: "keep-alive",
+      // nginx buffers a proxied answer by default, and would send the events in bursts or never.
+      "x-accel-buffering": "no",
     },
   });
 }

@@ -20,7 +20,7 @@ import { Queue } from "../queue/queue.js";
 import { queueNameProblem } from "../queue/queue-name.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
-import { dashboardResponse, isDashboardPath } from "./dashboard.js";
+import { dashboardRedirect, dashboardResponse, isDashboardPath } from "./dashboard.js";
 import { openApiDocument } from "./openapi.js";
 import { ROUTES, type Route } from "./routes.js";
 
@@ -113,7 +113,12 @@ const COMPILED = ROUTES.map(compile).sort((a, b) => b.fixed - a.fixed);
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    // What a queue holds is of the moment, and often behind authorize: no cache keeps a copy.
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      ...headers,
+    },
   });
 }
 
@@ -204,11 +209,14 @@ export function createHttpHandler(
       }
       if (path === "/openapi.json") {
         if (request.method !== "GET") throw methodNotAllowed(request.method, path, ["GET"]);
-        return json(200, openApiDocument(ROUTES, basePath));
+        return json(200, openApiDocument(ROUTES));
       }
       if (options.dashboard !== false && isDashboardPath(path)) {
         if (request.method !== "GET") throw methodNotAllowed(request.method, path, ["GET"]);
-        return dashboardResponse(path, { basePath, readOnly: options.readOnly ?? false })!;
+        // The page's addresses are relative to it: reached without its closing slash, it would
+        // look for its files and the API beside the base path instead of under it.
+        if (url.pathname === basePath) return dashboardRedirect(url);
+        return dashboardResponse(path, { readOnly: options.readOnly ?? false }, request)!;
       }
       const matches = COMPILED.flatMap((compiled) => {
         const found = compiled.pattern.exec(path);
@@ -297,6 +305,12 @@ export function createHttpHandler(
       return json(route.status ?? 200, result);
     } catch (error) {
       const { status, body } = errorResponseBody(error, expose);
+      // A change the backend did not answer in time may be made all the same: a client that
+      // follows Retry-After must look first (or add with an id) rather than make it twice.
+      if (status === 503 && request.method !== "GET" && !(error instanceof HttpError)) {
+        body.error = `${String(body.error)} — the change may have been made all the same; look before sending it again`;
+        body.mayHaveApplied = true;
+      }
       if (status === 500) {
         // The answer hides the cause from the caller; the operator reads it here. A logger that
         // fails must not turn the 500 into a rejected handler (a server's own crash page).
@@ -435,9 +449,13 @@ function checkMutation(request: Request, url: URL, options: HttpHandlerOptions):
   const site = request.headers.get("sec-fetch-site");
   if (site === "same-origin") return;
   const origin = request.headers.get("origin");
+  const host = origin === null ? null : originHost(origin);
   const allowed =
     origin !== null &&
-    (originHost(origin) === url.host || (options.allowedOrigins ?? []).includes(origin));
+    host !== null &&
+    (host === url.host ||
+      host === forwardedHost(request) ||
+      (options.allowedOrigins ?? []).includes(origin));
   if (origin !== null && !allowed) {
     throw new HttpError(
       403,
@@ -447,6 +465,18 @@ function checkMutation(request: Request, url: URL, options: HttpHandlerOptions):
   if (!allowed && site !== null && site !== "none") {
     throw new HttpError(403, `cross-site request refused (sec-fetch-site: ${site})`);
   }
+}
+
+/**
+ * The host a proxy says the request was sent to, when it rewrote `Host`
+ * (nginx's default) and passed the original on. Safe to trust for this
+ * check: a page of another site cannot set the header without a preflight,
+ * which this API never answers.
+ */
+function forwardedHost(request: Request): string | null {
+  const value = request.headers.get("x-forwarded-host");
+  if (value === null) return null;
+  return value.split(",")[0]!.trim().toLowerCase() || null;
 }
 
 /**

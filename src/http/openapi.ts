@@ -139,15 +139,21 @@ function operation(route: Route, components: Components): JsonObject {
   return op;
 }
 
-/** The document for `routes` mounted under `basePath`. */
-export function openApiDocument(routes: readonly Route[], basePath: string): JsonObject {
+/**
+ * The document for `routes`. Its paths are the API's own, under one server
+ * whose address is relative to the document's (`.`): a client resolves it
+ * where it fetched the document, so behind a proxy that serves the API
+ * under another prefix (`/admin/` for an app's `/ops/queues/`) it calls the
+ * prefix it reached, not the one the application mounted.
+ */
+export function openApiDocument(routes: readonly Route[]): JsonObject {
   const paths: Record<string, JsonObject> = {};
   const components: Components = {};
   for (const route of routes) {
-    const path = `${basePath}${route.path}`;
+    const path = route.path;
     paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(route, components) };
   }
-  paths[`${basePath}/openapi.json`] = {
+  paths["/openapi.json"] = {
     get: {
       summary: "This document",
       operationId: "getOpenApiDocument",
@@ -162,6 +168,13 @@ export function openApiDocument(routes: readonly Route[], basePath: string): Jso
   return {
     openapi: "3.1.0",
     info: { title: "Sheppy HTTP API", version: VERSION, description: DESCRIPTION },
+    servers: [
+      {
+        url: ".",
+        description:
+          "where this document was fetched from: the API's paths are relative to it (its base path, or a proxy's prefix)",
+      },
+    ],
     paths,
     components: { schemas: components },
   };

@@ -229,5 +229,9 @@ export const errorBody = z
       )
       .optional()
       .meta({ description: "the validator's issues, for bad input" }),
+    mayHaveApplied: z.literal(true).optional().meta({
+      description:
+        "on a 503 answering a change: the backend may have made it all the same (it did not answer in time), and may still — look before sending it again, or add with an id",
+    }),
   })
   .meta({ id: "Error" });

@@ -96,7 +96,27 @@ const when = z.union([z.string(), z.number()]);
 const newTask = z.strictObject({
   name: z.string().min(1),
   args: z.array(json).default([]),
+  id: z.string().optional().meta({
+    description:
+      "an id of yours to store the task under: added once, so a request sent again (after a 503, a lost answer) adds nothing and answers added: false with the task as stored",
+  }),
 });
+
+/** Adds `task` (at `at`, when given) under the body's id when it names one; whether it was added. */
+async function addFromBody(
+  queue: Queue,
+  task: Task,
+  id: string | undefined,
+  at?: string | number,
+): Promise<{ added: boolean; id: string }> {
+  if (id === undefined) {
+    const added = at === undefined ? await queue.add(task) : await queue.schedule(task, at);
+    return { added, id: task.id };
+  }
+  const result =
+    at === undefined ? await queue.add(task, { id }) : await queue.schedule(task, at, { id });
+  return { added: result.outcome === "added", id: result.id };
+}
 /** The largest scan cursor a backend hands out (Redis's are unsigned 64-bit numbers). */
 const MAX_SCAN_CURSOR = 2n ** 64n - 1n;
 /** A cursor of a page in a backend's scan order, as the backends hand them out (decimal numbers). */
@@ -269,10 +289,10 @@ export const ROUTES: readonly Route[] = [
     body: newTask,
     handle: async (c) => {
       const task = taskFrom(c.body.name, c.body.args);
-      const added = await c.queue.add(task);
+      const { added, id } = await addFromBody(c.queue, task, c.body.id);
       return {
         added,
-        task: ((await c.queue.getTask(task)) ?? task).toJSON(),
+        task: ((await c.queue.getTask(id)) ?? task).toJSON(),
         ...warningsFor(task),
       };
     },
@@ -286,10 +306,10 @@ export const ROUTES: readonly Route[] = [
     body: z.strictObject({ ...newTask.shape, at: when }),
     handle: async (c) => {
       const task = taskFrom(c.body.name, c.body.args);
-      const added = await c.queue.schedule(task, c.body.at);
+      const { added, id } = await addFromBody(c.queue, task, c.body.id, c.body.at);
       return {
         added,
-        task: ((await c.queue.getTask(task)) ?? task).toJSON(),
+        task: ((await c.queue.getTask(id)) ?? task).toJSON(),
         ...warningsFor(task),
       };
     },

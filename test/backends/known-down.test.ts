@@ -79,6 +79,20 @@ function knownDownCases(name: string, open: () => Promise<Server>, label: RegExp
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("5");
     expect(Date.now() - started).toBeLessThan(3500);
+    // A change it answers 503 may have been made all the same: the body says so.
+    const add = await handler(
+      new Request(`http://localhost/${queue.name}/tasks`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: job.name, args: [9], id: "order-9" }),
+      }),
+    );
+    expect(add.status).toBe(503);
+    const body = (await add.json()) as { error: string; mayHaveApplied?: boolean };
+    expect(body.mayHaveApplied).toBe(true);
+    expect(body.error).toMatch(
+      /the change may have been made all the same; look before sending it again$/,
+    );
 
     await server.start();
     // The first call after the server is back gets through, inside the short bound.

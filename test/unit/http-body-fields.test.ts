@@ -120,13 +120,13 @@ describe("unknown fields in a change's body", () => {
     );
     expect(added.status).toBe(400);
     expect(added.body.error).toBe(
-      "unknown field 'priority' in the body of POST /{queue}/tasks (it takes name, args)",
+      "unknown field 'priority' in the body of POST /{queue}/tasks (it takes name, args, id)",
     );
     expect(await queue.size()).toBe(0);
     // A misspelt required field: the unknown one is named, not only the missing one.
     const misspelt = await call("POST", "/emails/tasks", '{"nmae":"http-body-fields.add"}');
     expect(misspelt.body.error).toBe(
-      "unknown field 'nmae' in the body of POST /{queue}/tasks (it takes name, args)",
+      "unknown field 'nmae' in the body of POST /{queue}/tasks (it takes name, args, id)",
     );
     const retry = await call("POST", `/emails/tasks/${randomUUID()}/retry`, '{"forse":true}');
     expect([retry.status, retry.body.error]).toEqual([

@@ -7,23 +7,36 @@ const get = (handler: ReturnType<typeof createHttpHandler>, path: string) =>
   handler(new Request(`http://127.0.0.1${path}`));
 
 describe("the dashboard served by createHttpHandler", () => {
-  it("serves the page at the base path, telling it where the API is and whether it may change anything", async () => {
+  it("serves the page at the base path, its addresses relative to it, telling it whether it may change anything", async () => {
     const handler = createHttpHandler("memory://", { basePath: "/ops/sheppy", readOnly: true });
-    for (const path of ["/ops/sheppy", "/ops/sheppy/", "/ops/sheppy/index.html"]) {
+    for (const path of ["/ops/sheppy/", "/ops/sheppy/index.html"]) {
       const page = await get(handler, path);
       expect(page.status).toBe(200);
       expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
       const html = await page.text();
-      expect(html).toContain(
-        'content="{&quot;basePath&quot;:&quot;/ops/sheppy&quot;,&quot;readOnly&quot;:true}"',
-      );
-      expect(html).toContain('src="/ops/sheppy/assets/app.js"');
-      expect(html).toContain('href="/ops/sheppy/assets/app.css"');
+      expect(html).toContain('content="{&quot;readOnly&quot;:true}"');
+      // Relative: behind a proxy that serves the API under another prefix, they resolve there.
+      expect(html).toContain('src="assets/app.js"');
+      expect(html).toContain('href="assets/app.css"');
+      expect(html).not.toContain("/ops/sheppy");
       // No inline script: the page's policy allows scripts from this origin only.
       expect(html).not.toMatch(/<script>(?!<\/script>)/);
       expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
       expect(page.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
     }
+  });
+
+  it("the base path without its closing slash is redirected to it, by an address relative to the request", async () => {
+    const handler = createHttpHandler("memory://", { basePath: "/ops/sheppy" });
+    const redirect = await get(handler, "/ops/sheppy?x=1");
+    expect(redirect.status).toBe(308);
+    expect(redirect.headers.get("location")).toBe("sheppy/?x=1");
+    expect(
+      new URL(redirect.headers.get("location")!, "http://h/admin/ops/sheppy?x=1").pathname,
+    ).toBe("/admin/ops/sheppy/");
+    // The API alone has no page there to redirect to.
+    const apiOnly = createHttpHandler("memory://", { basePath: "/ops/sheppy", dashboard: false });
+    expect((await get(apiOnly, "/ops/sheppy")).status).toBe(404);
   });
 
   it("serves its script and styles, and nothing else under /assets", async () => {
@@ -38,11 +51,35 @@ describe("the dashboard served by createHttpHandler", () => {
     expect((await get(handler, "/assets/index.html")).status).toBe(404);
   });
 
-  it("escapes the base path it writes into the page", async () => {
-    const handler = createHttpHandler("memory://", { basePath: "/a&b" });
-    const html = await (await get(handler, "/a&b/")).text();
-    expect(html).toContain('src="/a&amp;b/assets/app.js"');
-    expect(html).toContain("&quot;basePath&quot;:&quot;/a&amp;b&quot;");
+  it("its files carry a tag of their content: asked again with it, the answer is a 304 without the file", async () => {
+    const handler = createHttpHandler("memory://");
+    for (const path of ["/assets/app.js", "/assets/app.css"]) {
+      const first = await get(handler, path);
+      const etag = first.headers.get("etag");
+      expect(etag).toMatch(/^"[\w-]{22}"$/);
+      expect(first.headers.get("cache-control")).toBe("no-cache");
+      const again = await handler(
+        new Request(`http://127.0.0.1${path}`, { headers: { "if-none-match": `W/${etag}, "x"` } }),
+      );
+      expect(again.status).toBe(304);
+      expect(await again.text()).toBe("");
+      const stale = await handler(
+        new Request(`http://127.0.0.1${path}`, { headers: { "if-none-match": '"stale"' } }),
+      );
+      expect(stale.status).toBe(200);
+    }
+    const other = await get(handler, "/assets/app.css");
+    expect(other.headers.get("etag")).not.toBe(
+      (await get(handler, "/assets/app.js")).headers.get("etag"),
+    );
+  });
+
+  it("the API's JSON answers are never kept by a cache", async () => {
+    const handler = createHttpHandler("memory://");
+    expect((await get(handler, "/queues")).headers.get("cache-control")).toBe("no-store");
+    expect((await get(handler, "/no-such-route/x/y")).headers.get("cache-control")).toBe(
+      "no-store",
+    );
   });
 
   it("asks authorize first, and is not served when turned off", async () => {

@@ -64,6 +64,8 @@ describe("HTTP API hardening", () => {
       { origin: "https://dash.example.com.attacker.test" },
       { origin: "https://dash.example.com:8443" },
       { origin: "null" },
+      { origin: "null", "x-forwarded-host": "null" },
+      { origin: "https://attacker.test", "x-forwarded-host": "dash.example.com" },
       { origin: "https://attacker.test", "sec-fetch-site": "cross-site" },
       { "sec-fetch-site": "same-site" },
     ]) {

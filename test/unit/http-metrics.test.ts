@@ -109,7 +109,7 @@ describe("GET /metrics", () => {
         }
       >;
     };
-    const get = doc.paths["/sheppy/metrics"]?.get;
+    const get = doc.paths["/metrics"]?.get;
     expect(get?.responses["200"]?.content).toHaveProperty([PROMETHEUS_CONTENT_TYPE]);
     expect(get?.parameters.map((p) => p.name)).toEqual(["queue"]);
   });

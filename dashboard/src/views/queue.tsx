@@ -21,7 +21,10 @@ const STAT_STATUSES: Record<keyof QueueStats, string[]> = {
 
 /**
  * Pauses or resumes the queue (not in read-only mode); shows which it is.
- * The state comes from the live counts, and is read again after a click.
+ * The state comes from the live counts, and is read again after a click. A
+ * change the backend did not answer in time may be made all the same: once
+ * the live counts show the queue in the other state, the failure said
+ * beside the button no longer holds, and goes.
  */
 function PauseControl({
   queue,
@@ -34,6 +37,8 @@ function PauseControl({
 }) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
+  // The queue seen in the other state: what the last click failed to say no longer holds.
+  useEffect(() => setMessage(null), [paused]);
   if (paused === undefined) return null;
   return (
     <div class="pause-control">
@@ -61,7 +66,7 @@ function PauseControl({
             }
           }}
         >
-          {paused ? "Resume" : "Pause"}
+          {busy ? (paused ? "Resuming…" : "Pausing…") : paused ? "Resume" : "Pause"}
         </button>
       )}
       {message && <span class="problem">{message}</span>}

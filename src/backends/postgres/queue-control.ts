@@ -38,9 +38,9 @@ export class QueueControl {
   async setPaused(queue: string, paused: boolean): Promise<void> {
     this.session.assertConnected();
     if (paused) {
-      await this.session.query("setPaused", this.session.sql(PAUSE), [queue]);
+      await this.session.query("pause", this.session.sql(PAUSE), [queue]);
     } else {
-      await this.session.query("setPaused", this.session.sql(RESUME), [
+      await this.session.query("resume", this.session.sql(RESUME), [
         queue,
         this.session.channels.work,
       ]);

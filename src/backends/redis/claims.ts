@@ -247,7 +247,12 @@ export class Claims {
   /** Pauses or resumes the queue's claims (see `pause.lua`). */
   async setPaused(queue: string, paused: boolean): Promise<void> {
     const k = this.session.keys(queue);
-    await this.session.script("pause", [k.paused, k.pending, k.wake], [paused ? "1" : "0"]);
+    await this.session.script(
+      "pause",
+      [k.paused, k.pending, k.wake],
+      [paused ? "1" : "0"],
+      paused ? "pause" : "resume",
+    );
   }
 
   /** Sets or lifts the queue's concurrency cap (see `concurrency-cap.lua`). */

@@ -327,10 +327,19 @@ export class RedisSession {
     );
   }
 
-  /** Runs a script within the time bound, sent again after a connection problem unless it must act only once. */
-  script(name: ScriptName, keys: readonly string[], args: ScriptArgs): Promise<unknown> {
+  /**
+   * Runs a script within the time bound, sent again after a connection
+   * problem unless it must act only once; `what` names it in errors when the
+   * script serves more than one operation.
+   */
+  script(
+    name: ScriptName,
+    keys: readonly string[],
+    args: ScriptArgs,
+    what: string = name,
+  ): Promise<unknown> {
     return this.call(
-      name,
+      what,
       // The scripts are defined on the main client when it connects.
       () => {
         if (!this.#run) throw new BackendError("Redis backend is not connected");

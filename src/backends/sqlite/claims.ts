@@ -173,7 +173,9 @@ export class Claims {
   /** Pauses or resumes the queue's claims; a resume wakes this process's waiting claims at once (others' at their next change check). */
   async setPaused(queue: string, paused: boolean): Promise<void> {
     this.db.assertConnected();
-    await this.db.write("setPaused", () => this.db.statement(paused ? PAUSE : RESUME).run(queue));
+    await this.db.write(paused ? "pause" : "resume", () =>
+      this.db.statement(paused ? PAUSE : RESUME).run(queue),
+    );
     if (!paused) this.signals.announceWork(queue);
   }
 

@@ -125,6 +125,49 @@ export function httpApiCases(h: ContractHarness): void {
       }
     });
 
+    it("tasks: an add under an id of the caller's is made once — sent again (after a 503, a lost answer) it adds nothing and answers the task as stored", async () => {
+      const { q, call } = api();
+      const first = await call("POST", `/${q}/tasks`, {
+        name: "http-api.add",
+        args: [2, 3],
+        id: "order-42",
+      });
+      expect(first).toMatchObject({
+        status: 201,
+        body: { added: true, task: { id: "order-42", args: [2, 3], status: "pending" } },
+      });
+      const again = await call("POST", `/${q}/tasks`, {
+        name: "http-api.add",
+        args: [9, 9],
+        id: "order-42",
+      });
+      expect(again.body).toMatchObject({ added: false, task: { id: "order-42", args: [2, 3] } });
+      const scheduled = await call("POST", `/${q}/tasks/schedule`, {
+        name: "http-api.add",
+        args: [1, 1],
+        at: 3600,
+        id: "report-7",
+      });
+      expect(scheduled.body).toMatchObject({
+        added: true,
+        task: { id: "report-7", status: "scheduled" },
+      });
+      expect(
+        (
+          await call("POST", `/${q}/tasks/schedule`, {
+            name: "http-api.add",
+            args: [1, 1],
+            at: 60,
+            id: "report-7",
+          })
+        ).body.added,
+      ).toBe(false);
+      expect((await call("GET", `/${q}/stats`)).body).toMatchObject({ pending: 1, scheduled: 1 });
+      const bad = await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [1, 1], id: "" });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatch(/^id must be /);
+    });
+
     it("tasks: add by name, read, list by status and page, pending, retry, cancel, delete, clear", async () => {
       const { queue, q, call } = api();
       const added = await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [2, 3] });
@@ -427,6 +470,11 @@ export function httpApiCases(h: ContractHarness): void {
       const foreign = await call("POST", `/${q}/tasks/clear`, {}, { origin: "http://evil.test" });
       expect(foreign.status).toBe(403);
       expect((await call("POST", `/${q}/tasks/clear`, {}, { origin: ORIGIN })).status).toBe(200);
+      // Behind a proxy that rewrote Host and passed the original on: the page's origin is that host.
+      const proxied = { origin: "https://queues.example", "x-forwarded-host": "queues.example" };
+      expect((await call("POST", `/${q}/tasks/clear`, {}, proxied)).status).toBe(200);
+      const elsewhere = { origin: "http://evil.test", "x-forwarded-host": "queues.example" };
+      expect((await call("POST", `/${q}/tasks/clear`, {}, elsewhere)).status).toBe(403);
     });
 
     it("arguments are stored as the body's JSON holds them, a `__proto__` key included (as queue.add stores them); one nested too deep is a 400", async () => {
@@ -771,28 +819,33 @@ export function httpApiCases(h: ContractHarness): void {
       ).toEqual([[tasks[2]!.id, "completed"]]);
     });
 
-    it("GET /openapi.json describes every route from the same table, under the base path", async () => {
+    it("GET /openapi.json describes every route from the same table, its paths relative to where it is served", async () => {
       const queue = h.queue();
       const handler = createHttpHandler(queue.backend, { basePath: "/sheppy" });
       const doc = (await (await handler(new Request(`${ORIGIN}/sheppy/openapi.json`))).json()) as {
         openapi: string;
+        servers: { url: string }[];
         paths: Record<
           string,
           Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
         >;
       };
       expect(doc.openapi).toBe("3.1.0");
+      // Resolved against the document's own address: the base path, or a proxy's prefix.
+      expect(doc.servers.map((s) => s.url)).toEqual(["."]);
+      expect(new URL(doc.servers[0]!.url, `${ORIGIN}/admin/openapi.json`).pathname).toBe("/admin/");
       expect(Object.keys(doc.paths)).toEqual(
         expect.arrayContaining([
-          "/sheppy/queues",
-          "/sheppy/{queue}/tasks",
-          "/sheppy/{queue}/tasks/{id}/retry",
-          "/sheppy/{queue}/crons/{id}",
-          "/sheppy/{queue}/workflows/{id}/cancel",
+          "/queues",
+          "/{queue}/tasks",
+          "/{queue}/tasks/{id}/retry",
+          "/{queue}/crons/{id}",
+          "/{queue}/workflows/{id}/cancel",
         ]),
       );
+      expect(Object.keys(doc.paths).some((path) => path.startsWith("/sheppy"))).toBe(false);
       expect(
-        doc.paths["/sheppy/{queue}/tasks"]?.post?.requestBody?.content["application/json"]?.schema,
+        doc.paths["/{queue}/tasks"]?.post?.requestBody?.content["application/json"]?.schema,
       ).toMatchObject({
         type: "object",
         required: ["name"],
