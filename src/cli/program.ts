@@ -16,6 +16,7 @@ import { addTaskCommands } from "./commands/task.js";
 import { addWorkCommand } from "./commands/work.js";
 import { addWorkflowCommands } from "./commands/workflow.js";
 import { applyBooleanEnv, type LogLevel, settingOption } from "./env.js";
+import { loadModules } from "./load-modules.js";
 import { createCliLogger } from "./logger.js";
 import { showWarningsAt } from "./warn.js";
 
@@ -38,6 +39,12 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .version(VERSION, "-V, --version", "print the version")
     .helpOption("-h, --help", "show help for a command")
     .addOption(settingOption("logLevel"))
+    .option(
+      "--import <module>",
+      "load this module before the command runs (repeatable): one that registers a backend URL scheme of its own (registerBackendScheme), error classes, or instrumentation",
+      (module: string, earlier: string[]) => [...earlier, module],
+      [] as string[],
+    )
     .configureHelp({
       showGlobalOptions: true,
       sortSubcommands: false,
@@ -46,9 +53,11 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .showSuggestionAfterError()
     .exitOverride()
     // Before any action: boolean settings read their variable's value, not its mere presence.
-    .hook("preAction", (program, action) => {
+    .hook("preAction", async (program, action) => {
       applyBooleanEnv(action);
       useCliLoggerForBackends(program);
+      // First, so a URL of a scheme the module registers is understood by every command.
+      await loadModules(program.opts<{ import: string[] }>().import);
     });
   // Subcommands inherit the settings above (help, exitOverride), so they come after.
   addWorkCommand(program);

@@ -209,6 +209,15 @@ export function createHttpHandler(
       }
       if (path === "/openapi.json") {
         if (request.method !== "GET") throw methodNotAllowed(request.method, path, ["GET"]);
+        const unknown = [...new Set(url.searchParams.keys())].filter(
+          (name) => !extraQuery.has(name),
+        );
+        if (unknown.length > 0) {
+          throw new HttpError(
+            400,
+            `unknown query parameter${unknown.length === 1 ? "" : "s"} ${unknown.map((name) => `'${name}'`).join(", ")} in GET /openapi.json (it takes none)`,
+          );
+        }
         return json(200, openApiDocument(ROUTES));
       }
       if (options.dashboard !== false && isDashboardPath(path)) {
@@ -407,7 +416,9 @@ async function authorization(
 
 /** A 405 for a path that exists, naming the methods it takes in `Allow`. */
 function methodNotAllowed(method: string, path: string, methods: readonly string[]): HttpError {
-  const allow = [...new Set(methods)].join(", ");
+  // HEAD is answered wherever GET is: the list says so.
+  const taken = methods.includes("GET") ? [...methods, "HEAD"] : methods;
+  const allow = [...new Set(taken)].join(", ");
   return new HttpError(405, `${method} ${path} is not allowed: it takes ${allow}`, {}, { allow });
 }
 

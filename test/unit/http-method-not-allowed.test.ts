@@ -44,14 +44,20 @@ const PATHS = [...new Set(ROUTES.map((route) => route.path))].map((path) => ({
   methods: ROUTES.filter((route) => route.path === path).map((route) => route.method),
 }));
 
+/** What `Allow` lists for `methods`: HEAD too wherever GET is, as it is answered there. */
+const allowOf = (methods: readonly string[]) =>
+  (methods.includes("GET") ? [...methods, "HEAD"] : methods).join(", ");
+
 /** Every path and a method it does not take, with the path's parameters filled in. */
 const WRONG = PATHS.flatMap(({ path, methods }) =>
-  METHODS.filter((method) => !methods.includes(method as never)).map((method) => ({
-    method,
-    template: path,
-    path: path.replace("{queue}", "emails").replace(/\{\w+\}/g, randomUUID()),
-    allow: methods.join(", "),
-  })),
+  METHODS.filter((method) => !methods.includes(method as never) && method !== "HEAD").map(
+    (method) => ({
+      method,
+      template: path,
+      path: path.replace("{queue}", "emails").replace(/\{\w+\}/g, randomUUID()),
+      allow: allowOf(methods),
+    }),
+  ),
 );
 
 describe("a method the path does not take", () => {
@@ -71,8 +77,8 @@ describe("a method the path does not take", () => {
     for (const [method, path, allow] of [
       ["GET", "/emails/tasks/clear", "POST"],
       ["GET", "/emails/tasks/schedule", "POST"],
-      ["DELETE", "/emails/tasks/pending", "GET"],
-      ["DELETE", "/emails/tasks/scheduled", "GET"],
+      ["DELETE", "/emails/tasks/pending", "GET, HEAD"],
+      ["DELETE", "/emails/tasks/scheduled", "GET, HEAD"],
     ] as const) {
       const answer = await call(method, `/sheppy${path}`);
       expect([method, path, answer.status, answer.allow]).toEqual([method, path, 405, allow]);
@@ -89,11 +95,18 @@ describe("a method the path does not take", () => {
     for (const path of ["/openapi.json", "/", "/index.html", "/assets/app.js", "/assets/app.css"]) {
       expect(await call("POST", path)).toEqual({
         status: 405,
-        allow: "GET",
+        allow: "GET, HEAD",
         type: "application/json; charset=utf-8",
-        body: { error: `POST ${path} is not allowed: it takes GET` },
+        body: { error: `POST ${path} is not allowed: it takes GET, HEAD` },
       });
     }
+    // Nor does it take a query: a misspelt one is said, as on every route.
+    expect((await call("GET", "/openapi.json?x=1")).body).toEqual({
+      error: "unknown query parameter 'x' in GET /openapi.json (it takes none)",
+    });
+    expect(
+      (await api({ extraQueryParameters: ["token"] }).call("GET", "/openapi.json?token=t")).status,
+    ).toBe(200);
     const bare = api({ dashboard: false });
     expect((await bare.call("POST", "/")).status).toBe(404);
     expect((await bare.call("POST", "/assets/app.js")).status).toBe(404);

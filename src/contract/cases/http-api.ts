@@ -462,7 +462,7 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("GET", "/nothing/here/at/all/x")).status).toBe(404);
       const wrong = await call("PUT", `/${q}/tasks`);
       expect(wrong.status).toBe(405);
-      expect(wrong.headers.get("allow")).toBe("GET, POST");
+      expect(wrong.headers.get("allow")).toBe("GET, POST, HEAD");
       const plain = await call("POST", `/${q}/tasks/clear`, undefined, {
         "content-type": "text/plain",
       });
