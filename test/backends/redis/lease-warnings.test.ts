@@ -31,6 +31,7 @@ class CountingRenewals extends RedisBackend {
 }
 
 let started: (id: string) => void = () => undefined;
+let returned: () => void = () => undefined;
 let abortedWhileRunning = false;
 const stubborn = task({ name: "lease-warnings.stubborn" }, async () => {
   const { id, signal } = currentTask();
@@ -38,6 +39,7 @@ const stubborn = task({ name: "lease-warnings.stubborn" }, async () => {
   // Goes on after its claim is lost, as a function that does not watch its signal would.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   abortedWhileRunning = signal.aborted;
+  returned();
   return null;
 });
 const quick = task({ name: "lease-warnings.quick" }, async (n: number) => {
@@ -87,6 +89,9 @@ describe.skipIf(!available)("redis: lease warnings", () => {
     const running = new Promise<string>((resolve) => {
       started = resolve;
     });
+    const ended = new Promise<void>((resolve) => {
+      returned = resolve;
+    });
     await queue.add(stubborn());
     const worker = new Worker(queue, {
       heartbeatInterval: 0.05,
@@ -106,6 +111,10 @@ describe.skipIf(!available)("redis: lease warnings", () => {
     // About twelve heartbeats while the function still runs.
     await new Promise((resolve) => setTimeout(resolve, 600));
     const renewals = backend.renewalsOf(id) - before;
+    // The function returns while the worker runs, so its outcome is offered, and refused. (A
+    // worker closing before then would not wait for a task no longer its own.)
+    await ended;
+    await expect.poll(() => warnings.length).toBe(2);
     await worker.close();
     await work;
     // Once when the renewal finds the claim lost, once when the outcome is refused.
