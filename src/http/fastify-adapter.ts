@@ -9,7 +9,6 @@
  * await app.register(fastifyPlugin(createHttpHandler(url, { basePath: "/sheppy" })), { prefix: "/sheppy" });
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { HttpHandler } from "./handler.js";
 import { answerWith } from "./node-adapter.js";
 
 /** What the plugin needs of a Fastify instance. */
@@ -30,7 +29,7 @@ interface FastifyLike {
 }
 
 /** A Fastify plugin serving `handler` under the prefix it is registered with. */
-export function fastifyPlugin(handler: HttpHandler) {
+export function fastifyPlugin(handler: (request: Request) => Promise<Response>) {
   return async (app: FastifyLike): Promise<void> => {
     // The fetch handler reads the body itself: leave the stream unread.
     app.removeAllContentTypeParsers();

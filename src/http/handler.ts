@@ -77,7 +77,14 @@ export interface HttpHandlerOptions {
 }
 
 /** The API as a fetch handler. */
-export type HttpHandler = (request: Request) => Promise<Response>;
+export type HttpHandler = ((request: Request) => Promise<Response>) & {
+  /**
+   * Disconnects the backend the handler made from a URL, whose connection
+   * would otherwise keep the process alive after your server closed. A
+   * backend passed in is yours: `close()` leaves it alone.
+   */
+  close(): Promise<void>;
+};
 
 interface CompiledRoute {
   readonly route: Route;
@@ -343,13 +350,23 @@ export function createHttpHandler(
     }
   };
   // HEAD answers what GET would, without the body (uptime checks send it).
-  return (request) => (request.method === "HEAD" ? headOf(handle, request) : handle(request));
+  const handler = (request: Request) =>
+    request.method === "HEAD" ? headOf(handle, request) : handle(request);
+  const madeHere = typeof backend === "string";
+  return Object.assign(handler, {
+    close: async () => {
+      if (madeHere) await store.disconnect();
+    },
+  });
 }
 
 /** Seconds a client is told to wait before it asks again while the backend is out of reach. */
 const RETRY_UNAVAILABLE_AFTER_S = 5;
 
-async function headOf(handle: HttpHandler, request: Request): Promise<Response> {
+async function headOf(
+  handle: (request: Request) => Promise<Response>,
+  request: Request,
+): Promise<Response> {
   const response = await handle(new Request(request, { method: "GET" }));
   // A stream (the events route) is opened by the GET: close it at once.
   await response.body?.cancel().catch(() => undefined);

@@ -9,12 +9,11 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import type { HttpHandler } from "./handler.js";
 import { rawPathProblem } from "./raw-path.js";
 
 /** A Node request listener that answers with `handler`. */
 export function toNodeHandler(
-  handler: HttpHandler,
+  handler: (request: Request) => Promise<Response>,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   return (request, response) => answerWith(handler, request, response);
 }
@@ -26,7 +25,7 @@ export function toNodeHandler(
  * handler that throws (it answers its own errors, so only a defect would) 500.
  */
 export async function answerWith(
-  handler: HttpHandler,
+  handler: (request: Request) => Promise<Response>,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
