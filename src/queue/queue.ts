@@ -182,7 +182,10 @@ function isBackend(value: unknown): value is Backend {
 }
 
 /** The keys of each options type (the compiler keeps each list complete). */
-const WAIT_OPTION_KEYS = Object.keys({ timeout: true } satisfies Record<keyof WaitOptions, true>);
+const WAIT_OPTION_KEYS = Object.keys({
+  timeout: true,
+  signal: true,
+} satisfies Record<keyof WaitOptions, true>);
 const ENQUEUE_OPTION_KEYS = Object.keys({
   tx: true,
   priority: true,
@@ -241,6 +244,11 @@ function isConnectionPool(tx: object): boolean {
 export interface WaitOptions {
   /** Seconds to wait at most (≥ 0); absent waits without limit (an unknown id then throws `TaskNotFoundError`); 0 checks once. Elapsed → `WaitTimeoutError`. */
   timeout?: number | undefined;
+  /**
+   * Ends the wait when it aborts (an HTTP request whose client went away),
+   * rejecting with the signal's reason; the tasks are left as they are.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 function defaultQueueName(): string {
@@ -261,6 +269,17 @@ function timeoutMsOf(options: WaitOptions, where: string): number | null {
     );
   }
   return timeout === undefined ? null : timeout * 1000;
+}
+
+/** A wait's `signal`, checked: an `AbortSignal` or nothing. */
+function signalOf(options: WaitOptions, where: string): AbortSignal | undefined {
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidOptionError(
+      `${where}: signal must be an AbortSignal (got ${describeGiven(signal)})`,
+    );
+  }
+  return signal;
 }
 
 export class Queue implements QueueHandle {
@@ -621,6 +640,7 @@ export class Queue implements QueueHandle {
     const refs = Array.isArray(input) ? (input as readonly TaskRef[]) : [input as TaskRef];
     const ids = refs.map((ref) => idOf(ref, "queue.waitFor()"));
     const timeoutMs = timeoutMsOf(options, "queue.waitFor()");
+    const signal = signalOf(options, "queue.waitFor()");
     const unique = [...new Set(ids)];
     const found = await waitForFinished(
       await this.connect(),
@@ -628,6 +648,7 @@ export class Queue implements QueueHandle {
       unique,
       timeoutMs,
       this.idleWaitHint(),
+      signal,
     );
     const decoded = await Promise.all(ids.map((id) => decodeTask(found.get(id)!)));
     return Array.isArray(input) ? decoded : decoded[0]!;
@@ -738,12 +759,14 @@ export class Queue implements QueueHandle {
     const refs = Array.isArray(input) ? (input as readonly WorkflowRef[]) : [input as WorkflowRef];
     const ids = refs.map((ref) => workflowIdOf(ref, "queue.waitForWorkflow()"));
     const timeoutMs = timeoutMsOf(options, "queue.waitForWorkflow()");
+    const signal = signalOf(options, "queue.waitForWorkflow()");
     const found = await waitForWorkflows(
       await this.connect(),
       this.name,
       ids,
       timeoutMs,
       this.idleWorkflowWaitHint(),
+      signal,
     );
     const decoded = await Promise.all(ids.map((id) => decodeWorkflow(found.get(id)!)));
     return Array.isArray(input) ? decoded : decoded[0]!;

@@ -61,8 +61,9 @@ export function waitForFinished(
   ids: readonly string[],
   timeoutMs: number | null,
   idleHint?: string,
+  signal?: AbortSignal,
 ): Promise<Map<string, TaskData>> {
-  return waitUntilFinished(backend, queue, ids, timeoutMs, {
+  return waitUntilFinished(backend, queue, ids, timeoutMs, signal, {
     read: (wanted) => backend.getTasks(queue, wanted),
     isFinished: (record) => record.finishedAt !== null,
     isUnclaimed: neverClaimed,
@@ -94,11 +95,12 @@ export async function waitForWorkflows(
   ids: readonly string[],
   timeoutMs: number | null,
   idleHint = `none of their steps has finished — is a worker serving queue '${queue}' running (sheppy work)?`,
+  signal?: AbortSignal,
 ): Promise<Map<string, WorkflowData>> {
   // Running workflows none of whose steps has finished at the last read: all of them so at the
   // timeout means most likely that nothing runs their steps (one may be running a long step).
   const unmoved = new Set<string>();
-  return waitUntilFinished(backend, queue, ids, timeoutMs, {
+  return waitUntilFinished(backend, queue, ids, timeoutMs, signal, {
     read: async (wanted) => {
       const found = new Map<string, WorkflowData>();
       for (const [id, stored] of await backend.getWorkflows(queue, wanted)) {
@@ -121,8 +123,10 @@ async function waitUntilFinished<T>(
   queue: string,
   ids: readonly string[],
   timeoutMs: number | null,
+  signal: AbortSignal | undefined,
   waited: Waited<T>,
 ): Promise<Map<string, T>> {
+  signal?.throwIfAborted();
   const wanted = [...new Set(ids)];
   const state = new WaitState(waited, wanted);
   const giveUp = (): never => {
@@ -166,8 +170,12 @@ async function waitUntilFinished<T>(
     }
     wake?.();
   });
+  // An abort wakes the wait, which then ends with the signal's reason.
+  const onAbort = () => wake?.();
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     for (;;) {
+      signal?.throwIfAborted();
       const toRead = everything ? state.unfinished() : [...named];
       everything = false;
       named = new Set();
@@ -186,11 +194,14 @@ async function waitUntilFinished<T>(
           clearTimeout(timer);
           resolve(false);
         };
+        // Aborted during the last read, before there was a wait to wake.
+        if (signal?.aborted) wake();
       });
       wake = undefined;
       if (rechecked) everything = true;
     }
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     stop();
   }
 }

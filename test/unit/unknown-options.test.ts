@@ -58,7 +58,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "queue.waitFor()",
       () => queue.waitFor(echo(1), { timout: 1 } as never),
-      "queue.waitFor(): unknown option 'timout' (valid options: timeout)",
+      "queue.waitFor(): unknown option 'timout' (valid options: timeout, signal)",
       InvalidOptionError,
     ],
     [

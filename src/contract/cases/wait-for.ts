@@ -212,6 +212,36 @@ export function waitForCases(h: ContractHarness): void {
       expect(await waiting).toBe("finished");
     });
 
+    it("a signal ends a wait when it aborts, with its reason, leaving the tasks as they are; an aborted one ends it at once; one of the wrong kind is refused", async () => {
+      const queue = h.queue();
+      const t = add(3, 4);
+      await queue.add(t);
+      // A client that went away: the wait ends then, long before its timeout.
+      const controller = new AbortController();
+      const waiting = queue.waitFor(t, { timeout: 60, signal: controller.signal });
+      const started = Date.now();
+      setTimeout(() => controller.abort(new Error("client gone")), 50);
+      await expect(waiting).rejects.toThrow("client gone");
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect((await queue.getTask(t))?.status).toBe("pending");
+      // Without a timeout too, and by the default reason.
+      const again = new AbortController();
+      const unbounded = queue.waitFor(t, { signal: again.signal });
+      again.abort();
+      await expect(unbounded).rejects.toMatchObject({ name: "AbortError" });
+      await expect(queue.waitFor(t, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+        name: "AbortError",
+      });
+      await expect(queue.waitFor(t, { signal: "soon" as never })).rejects.toThrow(
+        'queue.waitFor(): signal must be an AbortSignal (got "soon")',
+      );
+      // Not aborted, it changes nothing: the wait ends with the task.
+      const kept = new AbortController();
+      const finishing = queue.waitFor(t, { timeout: 30, signal: kept.signal });
+      await drain(queue);
+      expect((await finishing).result).toBe(7);
+    });
+
     it("W-4 / W-5 timeout 0 checks once: a finished record at once, else WaitTimeoutError", async () => {
       const queue = h.queue();
       const [done, open] = [add(1, 0), add(2, 0)];
