@@ -219,12 +219,7 @@ export function createHttpHandler(
         const unknown = [...new Set(url.searchParams.keys())].filter(
           (name) => !extraQuery.has(name),
         );
-        if (unknown.length > 0) {
-          throw new HttpError(
-            400,
-            `unknown query parameter${unknown.length === 1 ? "" : "s"} ${unknown.map((name) => `'${name}'`).join(", ")} in GET /openapi.json (it takes none)`,
-          );
-        }
+        if (unknown.length > 0) throw unknownQuery(unknown, "GET /openapi.json", []);
         return json(200, openApiDocument(ROUTES));
       }
       if (options.dashboard !== false && isDashboardPath(path)) {
@@ -656,12 +651,20 @@ function queryValues(
   }
   if (unknown.length > 0) {
     const { route } = compiled;
-    const names = unknown.map((name) => `'${name}'`).join(", ");
-    const takes = [...compiled.queryNames];
-    throw new HttpError(
-      400,
-      `unknown query parameter${unknown.length === 1 ? "" : "s"} ${names} in ${route.method} ${route.path} (it takes ${takes.length === 0 ? "none" : takes.join(", ")})`,
-    );
+    throw unknownQuery(unknown, `${route.method} ${route.path}`, [...compiled.queryNames]);
   }
   return values;
+}
+
+/** The 400 for query parameters `where` (`GET /{queue}/tasks`) does not take, listing those it does. */
+function unknownQuery(
+  unknown: readonly string[],
+  where: string,
+  takes: readonly string[],
+): HttpError {
+  const names = unknown.map((name) => `'${name}'`).join(", ");
+  return new HttpError(
+    400,
+    `unknown query parameter${unknown.length === 1 ? "" : "s"} ${names} in ${where} (it takes ${takes.length === 0 ? "none" : takes.join(", ")})`,
+  );
 }

@@ -63,8 +63,8 @@ export class Flights {
   readonly #lanes = new Map<Queue, Lane>();
   /** Woken at the next landing: a oneshot claim loop waiting for more work, shutdown waiting for the last one. */
   #landingWaiters: (() => void)[] = [];
-  /** Told when running attempts are found lost (a shutdown stops waiting for them). */
-  #lossWaiters: (() => void)[] = [];
+  /** Told when running attempts are found lost (a shutdown stops waiting for them); a set, as a check is listed again each time it looks. */
+  readonly #lossWaiters = new Set<() => void>();
   #landings = 0;
 
   constructor(
@@ -290,7 +290,11 @@ export class Flights {
       if (lost.has(claimKey(entry.claim.record.id, entry.claim.fence))) entry.lost = true;
     }
     // A shutdown waiting for its running tasks need not wait for these any more.
-    if (running.length > 0) for (const wake of this.#lossWaiters.splice(0)) wake();
+    if (running.length > 0) {
+      const waiting = [...this.#lossWaiters];
+      this.#lossWaiters.clear();
+      for (const wake of waiting) wake();
+    }
     return running;
   }
 
@@ -504,7 +508,7 @@ export class Flights {
         const check = () => {
           if (this.#unlandedOwn === 0) return resolve();
           this.#landingWaiters.push(check);
-          this.#lossWaiters.push(check);
+          this.#lossWaiters.add(check);
         };
         check();
       });
@@ -515,7 +519,7 @@ export class Flights {
     ]);
     grace.abort();
     this.#landingWaiters = [];
-    this.#lossWaiters = [];
+    this.#lossWaiters.clear();
     if (landed) {
       this.#dropLost(
         new TaskInterruptedError(

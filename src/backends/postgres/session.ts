@@ -22,6 +22,7 @@ import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
 import { BackendError, BackendUnavailableError, SheppyError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { KnownDown } from "../known-down.js";
 import { notConnectedError } from "../not-connected.js";
 import {
   codeOf,
@@ -52,7 +53,7 @@ export type Resend = "always" | "unsent";
 
 export interface CallOptions {
   readonly resend?: Resend | undefined;
-  /** False for a worker loop's calls (they retry on their own): give up within `FAIL_FAST_MS`. */
+  /** False for a worker loop's calls (they retry on their own): give up within 1 s (see `../known-down.ts`). */
   readonly wait?: boolean | undefined;
 }
 
@@ -61,15 +62,6 @@ function isReadTimeout(error: unknown): boolean {
   return error instanceof Error && error.message === "Query read timeout";
 }
 
-/** How long a worker loop's call waits for the server to come back, in ms. */
-const FAIL_FAST_MS = 1000;
-/**
- * How long a call waits while the server is known to be unreachable (a call
- * waited its whole bound, and none got through since): long enough to span a
- * reconnect attempt, so the first call after the server is back still gets
- * through.
- */
-const KNOWN_DOWN_MS = 2000;
 /** Pause between tries while the server cannot be reached: doubling from the first to the last. */
 const FIRST_PAUSE_MS = 50;
 const LAST_PAUSE_MS = 1000;
@@ -139,14 +131,8 @@ export class PgSession {
   readonly #waitingForClient = new Set<(error: Error) => void>();
   /** An outage is under way: logged once when it starts, once when it ends. */
   #outage = false;
-  /**
-   * When a call last waited its whole bound without reaching the server,
-   * until a call gets through again. Meanwhile calls try only briefly: a
-   * caller such as an HTTP request is told at once that the server is down
-   * rather than each one waiting the whole bound again for a server already
-   * known gone.
-   */
-  #unreachableSince: number | undefined;
+  /** Whether the server is known to be down: callers' calls then try only briefly. */
+  readonly #knownDown: KnownDown;
   readonly #onClientError = (error: Error) => this.#noteOutage(error);
   /**
    * Every client the pool hands out is watched the moment it is acquired:
@@ -159,6 +145,7 @@ export class PgSession {
 
   constructor(options: SessionOptions) {
     this.#options = options;
+    this.#knownDown = new KnownDown(options.unavailableAfterMs);
     this.schema = options.schema;
     this.channels = channelsOf(options.schema);
     this.maskedUrl = maskUrl(options.url);
@@ -203,7 +190,7 @@ export class PgSession {
           throw this.#connectFailure(error);
         }
         this.#connected = true;
-        this.#unreachableSince = undefined;
+        this.#knownDown.reached();
         this.#closed = false;
       } finally {
         this.#connecting = undefined;
@@ -353,12 +340,8 @@ export class PgSession {
     options: CallOptions = {},
   ): Promise<T> {
     const resend = options.resend ?? "always";
-    const unreachableSince = this.#unreachableSince;
-    const full = options.wait !== false && unreachableSince === undefined;
-    const boundMs = full
-      ? this.unavailableAfterMs
-      : Math.min(options.wait === false ? FAIL_FAST_MS : KNOWN_DOWN_MS, this.unavailableAfterMs);
-    const deadline = Date.now() + boundMs;
+    const bound = this.#knownDown.bound(options.wait !== false);
+    const deadline = Date.now() + bound.ms;
     let resent = false;
     let pause = FIRST_PAUSE_MS;
     for (;;) {
@@ -366,7 +349,7 @@ export class PgSession {
       let failure: CallFailure;
       try {
         const result = await this.#once(fn, resent);
-        this.#unreachableSince = undefined;
+        this.#knownDown.reached();
         this.#noteBack();
         return result;
       } catch (error) {
@@ -402,12 +385,13 @@ export class PgSession {
       }
       const left = deadline - Date.now();
       if (left <= 0) {
-        if (full && !isReadTimeout(error)) this.#unreachableSince = Date.now();
+        if (!isReadTimeout(error)) this.#knownDown.gaveUp(bound);
+        const downReason = this.#knownDown.reason(bound);
         throw new BackendUnavailableError(
           options.wait === false
             ? `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached`
-            : unreachableSince !== undefined
-              ? `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached (unreachable since ${new Date(unreachableSince).toISOString()}; until a call gets through again, calls try for ${boundMs / 1000} s instead of ${this.unavailableAfterMs / 1000} s)`
+            : downReason !== null
+              ? `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached (${downReason})`
               : isReadTimeout(error)
                 ? `${what}: PostgreSQL at ${this.maskedUrl} did not answer within ${this.unavailableAfterMs / 1000} s (the server paused or overloaded, or the statement waiting that long — on a lock another transaction holds?); a write may or may not have been applied, and may still be when the server answers`
                 : `${what}: PostgreSQL at ${this.maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,

@@ -19,6 +19,7 @@ import type { ChainableCommander, ClusterOptions, RedisOptions } from "ioredis";
 import { BackendError, BackendFullError, BackendUnavailableError } from "../../errors.js";
 import type { Logger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { KnownDown } from "../known-down.js";
 import { notConnectedError } from "../not-connected.js";
 import { requestToken } from "../request-token.js";
 import type { ClusterTarget } from "./cluster-url.js";
@@ -52,20 +53,11 @@ const SEND_ONCE: ReadonlySet<ScriptName> = new Set(["deleteTask", "rateLimit", "
 
 /**
  * Scripts a worker's loops call, each with its own retry and backoff: they
- * wait for Redis only briefly (`FAIL_FAST_MS`) instead of the full bound, so
+ * wait for Redis only briefly (`FAIL_FAST_MS` of `../known-down.ts`) instead of the full bound, so
  * a worker asked to stop is never held up by one of its own calls, while a
  * connection cut and re-made at once (a `CLIENT KILL`, a proxy's reset) is
  * ridden out without a failure.
  */
-/** How long a worker loop's call waits for a connection to come back, in ms. */
-const FAIL_FAST_MS = 1000;
-/**
- * How long a call waits while the server is known to be unreachable (a call
- * waited its whole bound, and none got through since): long enough to span a
- * reconnect attempt, so the first call after the server is back still gets
- * through.
- */
-const KNOWN_DOWN_MS = 2000;
 const FAIL_FAST: ReadonlySet<ScriptName> = new Set([
   "claim",
   "settle",
@@ -188,13 +180,8 @@ export class RedisSession {
   #connected = false;
   /** Disconnected since it last connected (a call then is told so, not to connect first). */
   #closed = false;
-  /**
-   * When a call last waited its whole bound without reaching Redis, until a
-   * call gets through again. Meanwhile calls try only briefly: a caller such
-   * as an HTTP request is told at once that Redis is down rather than each
-   * one waiting the whole bound again for a server already known gone.
-   */
-  #unreachableSince: number | undefined;
+  /** Whether Redis is known to be down: callers' calls then try only briefly. */
+  readonly #knownDown: KnownDown;
 
   constructor(
     readonly prefix: string,
@@ -208,6 +195,7 @@ export class RedisSession {
     private readonly replicaWait?: ReplicaWait,
   ) {
     this.#maskedUrl = maskUrl(url);
+    this.#knownDown = new KnownDown(unavailableAfterMs);
     this.connections = new RedisConnections(url, redisOptions, logger, unavailableAfterMs, cluster);
   }
 
@@ -228,7 +216,7 @@ export class RedisSession {
         this.#run = defineScripts(client);
         this.#connected = true;
         this.#closed = false;
-        this.#unreachableSince = undefined;
+        this.#knownDown.reached();
       } finally {
         this.#connecting = undefined;
       }
@@ -255,7 +243,7 @@ export class RedisSession {
   /**
    * Runs `operation` on the main connection, within the time bound; `what`
    * names it in errors. See the module header for what is retried. With
-   * `wait` false, a call that cannot reach Redis fails within `FAIL_FAST_MS`.
+   * `wait` false, a call that cannot reach Redis fails within 1 s (see `../known-down.ts`).
    */
   async call<T>(
     what: string,
@@ -263,17 +251,13 @@ export class RedisSession {
     resend: Resend = "always",
     wait = true,
   ): Promise<T> {
-    const unreachableSince = this.#unreachableSince;
-    const full = wait && unreachableSince === undefined;
-    const boundMs = full
-      ? this.unavailableAfterMs
-      : Math.min(wait ? KNOWN_DOWN_MS : FAIL_FAST_MS, this.unavailableAfterMs);
-    const deadline = Date.now() + boundMs;
+    const bound = this.#knownDown.bound(wait);
+    const deadline = Date.now() + bound.ms;
     for (;;) {
       this.assertConnected();
       try {
         const answer = await operation(this.connections.main);
-        this.#unreachableSince = undefined;
+        this.#knownDown.reached();
         return answer;
       } catch (error) {
         if (!this.#connected) throw this.#notConnected(error);
@@ -292,17 +276,16 @@ export class RedisSession {
         if (left <= 0) {
           const unreachable =
             !timedOut(error) && !(this.connections.isCluster && movingSlot(error));
-          if (unreachable && full) this.#unreachableSince = Date.now();
+          if (unreachable) this.#knownDown.gaveUp(bound);
+          const downReason = this.#knownDown.reason(bound);
           throw new BackendUnavailableError(
             timedOut(error)
               ? `${what}: ${this.#noAnswer()}`
               : this.connections.isCluster && movingSlot(error)
-                ? `${what}: Redis Cluster at ${this.#maskedUrl} kept redirecting the call${full ? ` for ${this.unavailableAfterMs / 1000} s` : ""}: the queue's slot is being moved to another node (resharding), or a failover is under way`
-                : full
+                ? `${what}: Redis Cluster at ${this.#maskedUrl} kept redirecting the call${bound.full ? ` for ${this.unavailableAfterMs / 1000} s` : ""}: the queue's slot is being moved to another node (resharding), or a failover is under way`
+                : bound.full
                   ? `${what}: Redis at ${this.#maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`
-                  : wait && unreachableSince !== undefined
-                    ? `${what}: Redis at ${this.#maskedUrl} cannot be reached (unreachable since ${new Date(unreachableSince).toISOString()}; until a call gets through again, calls try for ${boundMs / 1000} s instead of ${this.unavailableAfterMs / 1000} s)`
-                    : `${what}: Redis at ${this.#maskedUrl} cannot be reached`,
+                  : `${what}: Redis at ${this.#maskedUrl} cannot be reached${downReason === null ? "" : ` (${downReason})`}`,
             { cause: error },
           );
         }
