@@ -445,11 +445,18 @@ export interface ClaimStore {
   /**
    * Claims up to `limit` claimable tasks in FIFO order, each under a new
    * fence. Waits up to `waitMs` for the first one when none is claimable (0 or
-   * absent: no wait). A stored record that cannot be read comes back as a
-   * `failed` record (finished, with a `SerializationError`) for the caller to
-   * settle as it is.
+   * absent: no wait); when `signal` aborts, the wait ends at once and the
+   * claim returns what it has (a worker that stops does not sit out the
+   * wait). A stored record that cannot be read comes back as a `failed`
+   * record (finished, with a `SerializationError`) for the caller to settle
+   * as it is.
    */
-  claim(queue: string, limit: number, waitMs?: number): Promise<ClaimedTask[]>;
+  claim(
+    queue: string,
+    limit: number,
+    waitMs?: number,
+    signal?: AbortSignal,
+  ): Promise<ClaimedTask[]>;
 
   /** Makes every record due by `now` claimable, earliest first, each exactly once; returns their ids. */
   promoteDue(queue: string, now: number): Promise<string[]>;

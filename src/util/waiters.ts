@@ -12,20 +12,23 @@ export class Waiters {
     return this.#wakers.size;
   }
 
-  /** Resolves `true` when notified, `false` when `ms` elapsed (`null`: wait without limit). */
-  wait(clock: Clock, ms: number | null): Promise<boolean> {
+  /**
+   * Resolves `true` when notified, `false` when `ms` elapsed (`null`: wait
+   * without limit) or `signal` aborted.
+   */
+  wait(clock: Clock, ms: number | null, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer =
-        ms === null
-          ? undefined
-          : clock.setTimer(() => {
-              this.#wakers.delete(wake);
-              resolve(false);
-            }, ms);
-      const wake = () => {
+      const end = (notified: boolean) => {
         timer?.cancel();
-        resolve(true);
+        signal?.removeEventListener("abort", aborted);
+        this.#wakers.delete(wake);
+        resolve(notified);
       };
+      const wake = () => end(true);
+      const aborted = () => end(false);
+      const timer = ms === null ? undefined : clock.setTimer(() => end(false), ms);
+      signal?.addEventListener("abort", aborted, { once: true });
       this.#wakers.add(wake);
     });
   }

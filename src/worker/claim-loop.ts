@@ -51,9 +51,10 @@ export async function runClaimLoop(
   const backoff = new Backoff();
   const stop = run.stop.signal;
   const { budget } = run;
-  // Tasks a claim answered after the stop are not run: they go straight back.
+  // Tasks a claim answered after the stop are not run: they go straight back. The stop also
+  // ends a claim's wait for work, so an idle worker closes without sitting the wait out.
   const claimTasks = (limit: number, waitMs: number) =>
-    run.late.unlessStopped(queue.backend.claim(queue.name, limit, waitMs), stop, (late) =>
+    run.late.unlessStopped(queue.backend.claim(queue.name, limit, waitMs, stop), stop, (late) =>
       flights.release(queue, late),
     );
   let turnedAt = performance.now();

@@ -110,8 +110,13 @@ class WrappedBackend implements Backend {
   pruneExpired(queue: string, now: number) {
     return this.#store.pruneExpired(queue, now);
   }
-  claim(queue: string, limit: number, waitMs?: number): Promise<ClaimedTask[]> {
-    return this.#store.claim(queue, limit, waitMs);
+  claim(
+    queue: string,
+    limit: number,
+    waitMs?: number,
+    signal?: AbortSignal,
+  ): Promise<ClaimedTask[]> {
+    return this.#store.claim(queue, limit, waitMs, signal);
   }
   promoteDue(queue: string, now: number) {
     return this.#store.promoteDue(queue, now);

@@ -129,6 +129,35 @@ describe("query parameters a route does not take", () => {
   });
 });
 
+describe("a page size", () => {
+  it("is read as the digits of a whole number from 1 to 1000, nothing else (property)", async () => {
+    const { queue, call } = api();
+    await queue.add(add(1, 2));
+    const values = fc.oneof(
+      fc.integer({ min: -5, max: 1100 }).map(String),
+      fc.constantFrom("1e2", "0x10", " 5", "5 ", "5.0", "+5", "", "1_0", "Infinity", "NaN"),
+      fc.string({ maxLength: 8 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(values, async (value) => {
+        const query = new URLSearchParams([["limit", value]]);
+        const { status, body } = await call("GET", `/emails/tasks?${query}`);
+        const whole = /^\d{1,4}$/.test(value) && Number(value) >= 1 && Number(value) <= 1000;
+        if (whole) {
+          expect(status).toBe(200);
+        } else {
+          expect(status).toBe(400);
+          expect(body?.error).toBe(
+            `invalid query: limit: expected a whole number from 1 to 1000 (got '${value}')`,
+          );
+        }
+      }),
+      { numRuns: 300 },
+    );
+    await queue.close();
+  });
+});
+
 describe("parameters the application reads itself", () => {
   it("are let through to authorize, on the routes and the event stream", async () => {
     const seen: (string | null)[] = [];

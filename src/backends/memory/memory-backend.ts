@@ -425,7 +425,12 @@ export class MemoryBackend implements Backend {
 
   // Claims (./memory-claims.ts)
 
-  async claim(queue: string, limit: number, waitMs = 0): Promise<ClaimedTask[]> {
+  async claim(
+    queue: string,
+    limit: number,
+    waitMs = 0,
+    signal?: AbortSignal,
+  ): Promise<ClaimedTask[]> {
     if (!Number.isInteger(limit) || limit < 1) {
       throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
     }
@@ -438,8 +443,8 @@ export class MemoryBackend implements Backend {
       const claimed = room > 0 ? claimPending(state, room, now) : [];
       if (claimed.length > 0 || !this.#connected) return claimed;
       const remaining = deadline - systemClock.now();
-      if (remaining <= 0) return claimed;
-      await state.claimable.wait(systemClock, remaining);
+      if (remaining <= 0 || signal?.aborted) return claimed;
+      await state.claimable.wait(systemClock, remaining, signal);
     }
   }
 

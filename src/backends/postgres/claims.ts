@@ -170,8 +170,13 @@ export class Claims {
     private readonly pollMs: number,
   ) {}
 
-  /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
-  async claim(queue: string, limit: number, waitMs: number): Promise<ClaimedTask[]> {
+  /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive (or `signal` to abort). */
+  async claim(
+    queue: string,
+    limit: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<ClaimedTask[]> {
     checkClaimLimit(limit);
     this.session.assertConnected();
     let listening = false;
@@ -188,6 +193,7 @@ export class Claims {
         pollMs: this.pollMs,
       },
       waitMs,
+      signal,
     );
   }
 

@@ -211,7 +211,7 @@ export class Notifier {
       all.set(queue, waiters);
     }
     waiters.add(waiter);
-    const cancel = () => {
+    const remove = () => {
       const current = all.get(queue);
       current?.delete(waiter);
       if (current?.size === 0) all.delete(queue);
@@ -224,12 +224,16 @@ export class Notifier {
               const timer = setTimeout(done, ms);
               function done() {
                 clearTimeout(timer);
-                cancel();
+                remove();
                 resolve();
               }
               wake = done;
             }),
-      cancel,
+      cancel: () => {
+        remove();
+        // A wait under way ends now.
+        wake?.();
+      },
     };
   }
 

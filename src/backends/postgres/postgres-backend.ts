@@ -406,8 +406,8 @@ export class PostgresBackend implements Backend {
 
   // Claims (./claims.ts)
 
-  claim(queue: string, limit: number, waitMs = 0): Promise<ClaimedTask[]> {
-    return this.#claims.claim(queue, limit, waitMs);
+  claim(queue: string, limit: number, waitMs = 0, signal?: AbortSignal): Promise<ClaimedTask[]> {
+    return this.#claims.claim(queue, limit, waitMs, signal);
   }
 
   promoteDue(queue: string, now: number): Promise<string[]> {

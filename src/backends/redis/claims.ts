@@ -27,6 +27,8 @@ import { classify, type RedisSession, UnconfirmedWrite } from "./session.js";
 
 /** Expired leases noted or taken over per script call (see `reclaim.lua`). */
 const RECLAIM_BATCH = 100;
+/** How long an aborted wait's stop list is kept, should the wait have ended before it was pushed. */
+const STOP_KEPT_MS = 10_000;
 /**
  * Unanswered claims remembered per queue: one per dropped connection between
  * two claims that got their answer, so a handful at most; beyond that, the
@@ -63,21 +65,69 @@ export class Claims {
     private readonly forms: ClaimedForms,
   ) {}
 
-  /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
-  async claim(queue: string, limit: number, waitMs: number): Promise<ClaimedTask[]> {
+  /**
+   * Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to
+   * arrive. The wait also listens on a list of its own, which an abort of
+   * `signal` pushes to: Redis cannot cancel a blocked command from outside
+   * without knowing the connection, and this works on a cluster too (the list
+   * carries the queue's hash tag).
+   */
+  async claim(
+    queue: string,
+    limit: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<ClaimedTask[]> {
     if (!Number.isInteger(limit) || limit < 1) {
       throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
     }
     const k = this.session.keys(queue);
     const claimed = await this.#claim(k, limit);
-    if (claimed.length > 0 || waitMs <= 0) return claimed;
-    const deadline = Date.now() + waitMs;
+    if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return claimed;
+    const stop = this.#stopList(k, signal);
+    try {
+      return await this.#claimWaiting(k, limit, Date.now() + waitMs, stop.key, signal);
+    } finally {
+      stop.release();
+    }
+  }
+
+  /**
+   * A list only this wait blocks on, pushed to when `signal` aborts (and kept
+   * briefly, in case the wait ended just before). No signal, no list.
+   */
+  #stopList(k: QueueKeys, signal: AbortSignal | undefined): { key?: string; release(): void } {
+    if (!signal) return { release: () => {} };
+    const key = `${k.wake}:stop:${this.session.requestToken()}`;
+    const aborted = () => {
+      if (!this.session.isConnected) return;
+      this.session.connections.main
+        .multi()
+        .rpush(key, "1")
+        .pexpire(key, STOP_KEPT_MS)
+        .exec()
+        .catch(() => {
+          // The wait ends by its own timeout instead.
+        });
+    };
+    signal.addEventListener("abort", aborted, { once: true });
+    return { key, release: () => signal.removeEventListener("abort", aborted) };
+  }
+
+  async #claimWaiting(
+    k: QueueKeys,
+    limit: number,
+    deadline: number,
+    stopKey: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<ClaimedTask[]> {
+    const waitOn = stopKey === undefined ? [k.wake] : [k.wake, stopKey];
     for (;;) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0 || !this.session.isConnected) return [];
+      if (remaining <= 0 || !this.session.isConnected || signal?.aborted) return [];
       if (this.claimBehindWait) {
         const offsetMs = await this.#clockOffset();
-        const { woke, claimed } = await this.#waitThenClaim(k, limit, remaining, offsetMs);
+        const { woke, claimed } = await this.#waitThenClaim(k, waitOn, limit, remaining, offsetMs);
         if (!this.session.isConnected) return claimed ?? [];
         const next = claimed ?? (await this.#claim(k, limit));
         if (next.length > 0 || !woke) return next;
@@ -86,7 +136,7 @@ export class Claims {
       let woke: unknown;
       try {
         woke = await this.session.connections.withBlocking(
-          (client) => client.blpop(k.wake, Math.max(0.01, remaining / 1000)),
+          (client) => client.blpop(...waitOn, Math.max(0.01, remaining / 1000)),
           remaining,
           // Not connected by the end of the wait: it ended with nothing; one more look below.
           () => null,
@@ -113,6 +163,7 @@ export class Claims {
    */
   async #waitThenClaim(
     k: QueueKeys,
+    waitOn: readonly string[],
     limit: number,
     remainingMs: number,
     offsetMs: number,
@@ -129,7 +180,7 @@ export class Claims {
       // Both commands in one write to the socket (a system call each would cost more than the claim).
       const socket = "stream" in client ? client.stream : undefined;
       socket?.cork();
-      const wait = client.blpop(k.wake, Math.max(0.01, remainingMs / 1000));
+      const wait = client.blpop(...waitOn, Math.max(0.01, remainingMs / 1000));
       const claim = run(
         "claim",
         [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap],

@@ -11,6 +11,7 @@
  * | `{p:q}:all`              | set    | every task id, as versions before `ids` kept them; moved into `ids` and deleted on connect (`./legacy-index.ts`) |
  * | `{p:q}:pending`          | list   | claimable ids, FIFO (RPUSH / LPOP)                 |
  * | `{p:q}:wake`             | list   | at most one marker; idle workers block on it       |
+ * | `{p:q}:wake:stop:<token>` | list | pushed to when a waiting claim's signal aborts, ending that one wait; expires after 10 s |
  * | `{p:q}:paused`           | string | present while the queue is paused: claims take nothing |
  * | `{p:q}:cap`              | string | the queue's concurrency cap, while it has one: claims take at most it less the claims held |
  * | `{p:q}:pending:slots`    | hash   | concurrency key → slots its claimable and claimed tasks take |

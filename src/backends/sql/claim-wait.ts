@@ -12,6 +12,7 @@ import { InvalidOptionError } from "../../errors.js";
 export interface WorkSignal {
   /** Resolves on work for the queue (since arming), after `ms`, or when the backend disconnects. */
   wait(ms: number): Promise<void>;
+  /** Stops listening; a wait under way resolves at once. */
   cancel(): void;
 }
 
@@ -32,13 +33,20 @@ export function checkClaimLimit(limit: number): void {
   }
 }
 
-/** Claims with `wait.look`, waiting up to `waitMs` for a first task (see the module header). */
-export async function claimWaiting<T>(wait: ClaimWait<T>, waitMs: number): Promise<T[]> {
+/**
+ * Claims with `wait.look`, waiting up to `waitMs` for a first task (see the
+ * module header); an abort of `abort` ends the wait at once.
+ */
+export async function claimWaiting<T>(
+  wait: ClaimWait<T>,
+  waitMs: number,
+  abort?: AbortSignal,
+): Promise<T[]> {
   const claimed = await wait.look();
   if (claimed.length > 0 || waitMs <= 0) return claimed;
   const deadline = Date.now() + waitMs;
   for (;;) {
-    if (!wait.connected()) return [];
+    if (!wait.connected() || abort?.aborted) return [];
     const signal = wait.arm();
     let next: T[];
     try {
@@ -52,6 +60,18 @@ export async function claimWaiting<T>(wait: ClaimWait<T>, waitMs: number): Promi
       signal.cancel();
       return next;
     }
-    await signal.wait(Math.min(remaining, wait.pollMs));
+    await untilAborted(signal, Math.min(remaining, wait.pollMs), abort);
+  }
+}
+
+/** Sleeps on `signal` for at most `ms`, or until `abort` aborts (the signal is then cancelled). */
+async function untilAborted(signal: WorkSignal, ms: number, abort?: AbortSignal): Promise<void> {
+  if (!abort) return signal.wait(ms);
+  const aborted = () => signal.cancel();
+  abort.addEventListener("abort", aborted, { once: true });
+  try {
+    await signal.wait(ms);
+  } finally {
+    abort.removeEventListener("abort", aborted);
   }
 }

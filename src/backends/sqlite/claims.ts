@@ -101,8 +101,13 @@ export class Claims {
     private readonly now: () => number,
   ) {}
 
-  /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive. */
-  async claim(queue: string, limit: number, waitMs: number): Promise<ClaimedTask[]> {
+  /** Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to arrive (or `signal` to abort). */
+  async claim(
+    queue: string,
+    limit: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<ClaimedTask[]> {
     checkClaimLimit(limit);
     this.db.assertConnected();
     return claimWaiting(
@@ -113,6 +118,7 @@ export class Claims {
         pollMs: FALLBACK_POLL_MS,
       },
       waitMs,
+      signal,
     );
   }
 

@@ -157,23 +157,27 @@ export class Signals {
     addTo(shared, queue, wake);
     addTo(own, queue, wake);
     this.#poll();
-    const cancel = () => {
+    const remove = () => {
       removeFrom(shared, queue, wake);
       removeFrom(own, queue, wake);
     };
     return {
-      cancel,
+      cancel: () => {
+        remove();
+        // A wait under way ends now.
+        resolve?.();
+      },
       wait: (ms) =>
         new Promise<void>((done) => {
           if (woken) {
-            cancel();
+            remove();
             done();
             return;
           }
           const timer = setTimeout(() => resolve?.(), ms);
           resolve = () => {
             clearTimeout(timer);
-            cancel();
+            remove();
             done();
           };
         }),

@@ -364,6 +364,35 @@ export function backendStorageCases(h: ContractHarness): void {
       expect(claimed[0]?.record.status).toBe("processing");
     });
 
+    it("B-6 a waiting claim ends at once, empty, when its signal aborts; the queue's next task is still claimable", async () => {
+      const { backend, q } = await setup();
+      const stop = new AbortController();
+      const startedAt = Date.now();
+      const claiming = backend.claim(q, 1, 20_000, stop.signal);
+      await sleep(50);
+      stop.abort();
+      expect(await claiming).toEqual([]);
+      // Far inside the 20 s wait: the abort ended it, not its timeout.
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
+      const d = data(8);
+      await backend.add(q, [d]);
+      expect(claimIds(await backend.claim(q, 1))).toEqual([d.id]);
+      // A signal aborted before the claim: it takes what is claimable and does not wait.
+      const later = data(9);
+      await backend.add(q, [later]);
+      expect(claimIds(await backend.claim(q, 1, 20_000, AbortSignal.abort()))).toEqual([later.id]);
+      expect(await backend.claim(q, 1, 20_000, AbortSignal.abort())).toEqual([]);
+    });
+
+    it("B-6 a waiting claim whose signal never aborts still takes the task added while it waits", async () => {
+      const { backend, q } = await setup();
+      const d = data(10);
+      const claiming = backend.claim(q, 1, 10_000, new AbortController().signal);
+      await sleep(20);
+      await backend.add(q, [d]);
+      expect(claimIds(await claiming)).toEqual([d.id]);
+    });
+
     it("B-7 / T-24 a stored record reads back deep-equal; a claimed one differs only by status and startedAt", async () => {
       const { backend, q } = await setup();
       const d = data(1, { args: [{ nested: [1, "two", null, { deep: true }] }] });

@@ -428,6 +428,29 @@ export function workerCases(h: ContractHarness): void {
       expect((await queue.getTask(waiting))?.status).toBe("pending");
     });
 
+    it("WK-16 an idle worker's close() does not sit out its wait for work, on one queue or several", async () => {
+      for (const queues of [[h.queue()], [h.queue(), h.queue()]]) {
+        const worker = h.worker(queues, { claimWait: 20 });
+        const working = worker.work();
+        // Started and waiting for work: a task added now runs.
+        const first = add(2, 3);
+        await queues[0]!.add(first);
+        await until(async () => (await queues[0]!.getTask(first))?.status === "completed", {
+          what: "a task run by the idle worker",
+        });
+        await sleep(100);
+        const startedAt = Date.now();
+        await worker.close();
+        await working;
+        // Far inside the 20 s wait: the close ended it.
+        expect(Date.now() - startedAt).toBeLessThan(10_000);
+        const after = add(1, 1);
+        await queues[0]!.add(after);
+        await sleep(50);
+        expect((await queues[0]!.getTask(after))?.status).toBe("pending");
+      }
+    });
+
     it("WK-16 queue.close() while a worker runs on it closes the worker first: its running task finishes and is stored before the backend disconnects", async () => {
       const queue = h.queue();
       const token = randomUUID();
