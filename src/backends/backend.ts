@@ -678,6 +678,8 @@ export interface EventReadRequest {
   readonly limit: number;
   /** Waits up to this long (ms) for a first entry when there is none yet (0 or absent: no wait). */
   readonly waitMs?: number | undefined;
+  /** Ends the wait at once when it aborts: the read returns what it has (nothing). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

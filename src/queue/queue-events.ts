@@ -171,7 +171,12 @@ async function* iterate(
     let stored: Awaited<ReturnType<typeof backend.readEvents>>;
     let following: (typeof stored)[number] | undefined;
     try {
-      stored = await backend.readEvents(queueName, { after: position, limit, waitMs: WAIT_MS });
+      stored = await backend.readEvents(queueName, {
+        after: position,
+        limit,
+        waitMs: WAIT_MS,
+        signal,
+      });
       following = await bodyAfterPage(backend, queueName, stored);
       failures = 0;
     } catch (error) {

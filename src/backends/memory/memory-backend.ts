@@ -351,8 +351,8 @@ export class MemoryBackend implements Backend {
       const events = log.read(after, request.limit);
       if (events.length > 0 || !this.#connected) return events;
       const remaining = deadline - systemClock.now();
-      if (remaining <= 0) return events;
-      await log.appended.wait(systemClock, remaining);
+      if (remaining <= 0 || request.signal?.aborted) return events;
+      await log.appended.wait(systemClock, remaining, request.signal);
     }
   }
 

@@ -163,7 +163,7 @@ export class EventStore {
         connected: () => this.session.isConnected,
         pollMs: this.pollMs,
       },
-      request.waitMs,
+      request,
     );
   }
 

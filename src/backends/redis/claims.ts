@@ -24,11 +24,10 @@ import type { QueueKeys } from "./keys.js";
 import { encodeKeyedRecord, readClaims, readReclaims } from "./record-codec.js";
 import { defineScripts, type ScriptRunner } from "./scripts.js";
 import { classify, type RedisSession, UnconfirmedWrite } from "./session.js";
+import { waitStop } from "./wait-stop.js";
 
 /** Expired leases noted or taken over per script call (see `reclaim.lua`). */
 const RECLAIM_BATCH = 100;
-/** How long an aborted wait's stop list is kept, should the wait have ended before it was pushed. */
-const STOP_KEPT_MS = 10_000;
 /**
  * Unanswered claims remembered per queue: one per dropped connection between
  * two claims that got their answer, so a handful at most; beyond that, the
@@ -67,10 +66,7 @@ export class Claims {
 
   /**
    * Claims up to `limit` claimable tasks, waiting up to `waitMs` for one to
-   * arrive. The wait also listens on a list of its own, which an abort of
-   * `signal` pushes to: Redis cannot cancel a blocked command from outside
-   * without knowing the connection, and this works on a cluster too (the list
-   * carries the queue's hash tag).
+   * arrive, or `signal` to abort (`./wait-stop.ts`).
    */
   async claim(
     queue: string,
@@ -84,34 +80,12 @@ export class Claims {
     const k = this.session.keys(queue);
     const claimed = await this.#claim(k, limit);
     if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return claimed;
-    const stop = this.#stopList(k, signal);
+    const stop = waitStop(this.session, k.wake, signal, "list");
     try {
       return await this.#claimWaiting(k, limit, Date.now() + waitMs, stop.key, signal);
     } finally {
       stop.release();
     }
-  }
-
-  /**
-   * A list only this wait blocks on, pushed to when `signal` aborts (and kept
-   * briefly, in case the wait ended just before). No signal, no list.
-   */
-  #stopList(k: QueueKeys, signal: AbortSignal | undefined): { key?: string; release(): void } {
-    if (!signal) return { release: () => {} };
-    const key = `${k.wake}:stop:${this.session.requestToken()}`;
-    const aborted = () => {
-      if (!this.session.isConnected) return;
-      this.session.connections.main
-        .multi()
-        .rpush(key, "1")
-        .pexpire(key, STOP_KEPT_MS)
-        .exec()
-        .catch(() => {
-          // The wait ends by its own timeout instead.
-        });
-    };
-    signal.addEventListener("abort", aborted, { once: true });
-    return { key, release: () => signal.removeEventListener("abort", aborted) };
   }
 
   async #claimWaiting(

@@ -21,6 +21,7 @@ import { checkEventLimit, positionAheadError } from "../event-positions.js";
 import { checkHolders } from "../held-events.js";
 import type { RedisClient } from "./connections.js";
 import type { RedisSession } from "./session.js";
+import { waitStop } from "./wait-stop.js";
 
 /** A stream entry id: two unsigned 64-bit integers. */
 const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
@@ -150,7 +151,13 @@ export class RedisEventLog {
     // Nothing after the position: make sure it is not one this log has yet to give.
     if (after !== null) await this.#refuseAhead(key, after);
     if (waitMs === 0) return now;
-    return this.#wait(key, from, limit, waitMs);
+    if (request.signal?.aborted) return now;
+    const stop = waitStop(this.session, key, request.signal, "stream");
+    try {
+      return await this.#wait(key, from, limit, waitMs, stop.key);
+    } finally {
+      stop.release();
+    }
   }
 
   /**
@@ -203,7 +210,13 @@ export class RedisEventLog {
     return client.hmget(`${key}:at`, "m", "low", "pm", "plow") as Promise<Numbering>;
   }
 
-  async #wait(key: string, from: string, limit: number, waitMs: number): Promise<StoredEvent[]> {
+  async #wait(
+    key: string,
+    from: string,
+    limit: number,
+    waitMs: number,
+    stopKey: string | undefined,
+  ): Promise<StoredEvent[]> {
     this.session.assertConnected();
     let reply: XReadReply;
     try {
@@ -216,8 +229,7 @@ export class RedisEventLog {
             "BLOCK",
             Math.max(1, Math.ceil(waitMs)),
             "STREAMS",
-            key,
-            from,
+            ...(stopKey === undefined ? [key, from] : [key, stopKey, from, "$"]),
           ),
         waitMs,
       )) as XReadReply;
@@ -230,7 +242,9 @@ export class RedisEventLog {
       return this.#read(key, from, limit);
     }
     if (!this.session.isConnected) return [];
-    if (reply === null) return [];
+    // Only the log's own entries: the stop key's mean the wait was aborted.
+    reply = reply?.filter(([name]) => name === key) ?? null;
+    if (reply === null || reply.length === 0) return [];
     const numbering = await this.session.call("readEvents", (client) =>
       this.#numbering(client, key),
     );

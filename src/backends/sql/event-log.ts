@@ -20,12 +20,12 @@ export interface EventWait {
   readonly pollMs: number;
 }
 
-/** Reads, waiting up to `waitMs` for a first entry as a claim waits for a first task. */
+/** Reads, waiting up to the request's `waitMs` for a first entry (or its signal to abort) as a claim waits for a first task. */
 export function readEventsWaiting(
   wait: EventWait,
-  waitMs: number | undefined,
+  request: Pick<EventReadRequest, "waitMs" | "signal">,
 ): Promise<StoredEvent[]> {
-  return claimWaiting(wait, waitMs ?? 0);
+  return claimWaiting(wait, request.waitMs ?? 0, request.signal);
 }
 
 /** The id a read starts after (0: from the oldest kept), the request checked (`../event-positions.ts`). */

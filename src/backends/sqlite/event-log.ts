@@ -124,7 +124,7 @@ export class EventStore {
         connected: () => this.db.isConnected,
         pollMs: FALLBACK_POLL_MS,
       },
-      request.waitMs,
+      request,
     );
   }
 

@@ -375,6 +375,45 @@ export function eventCases(h: ContractHarness): void {
       expect((await reading).map((e) => e.body)).toEqual(['{"n":"late"}']);
     });
 
+    it("EV-10 a waiting read ends at once, empty, when its signal aborts; the log reads on from there", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const last = await backend.lastEventId(queue.name);
+      const stop = new AbortController();
+      const startedAt = Date.now();
+      const reading = backend.readEvents(queue.name, {
+        after: last,
+        limit: 10,
+        waitMs: 20_000,
+        signal: stop.signal,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      stop.abort();
+      expect(await reading).toEqual([]);
+      // Far inside the 20 s wait: the abort ended it, not its timeout.
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
+      await backend.appendEvents(queue.name, ['{"n":"after"}']);
+      const read = await backend.readEvents(queue.name, { after: last, limit: 10 });
+      expect(read.map((e) => e.body)).toEqual(['{"n":"after"}']);
+    });
+
+    it("EV-10 queue.events(): an abort ends a next() that waits for the next event at once", async () => {
+      const queue = h.queue();
+      await queue.connect();
+      const stop = new AbortController();
+      const events = queue.events({ after: "now", signal: stop.signal })[Symbol.asyncIterator]();
+      const first = events.next();
+      await queue.add(echo(1));
+      expect((await first).value?.type).toBe("added");
+      const waiting = events.next();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const startedAt = Date.now();
+      stop.abort();
+      expect((await waiting).done).toBe(true);
+      // The iterator reads in waits of a second, and this one had 0.9 s left: it was not sat out.
+      expect(Date.now() - startedAt).toBeLessThan(700);
+    });
+
     it("EV-11 clear drops the log; positions are not reused, so a reader resuming after an old one sees what came after", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
