@@ -228,7 +228,26 @@ function transactionOf(
       `${where}: this queue's backend cannot add within your SQL transaction (tx); a PostgreSQL backend can`,
     );
   }
+  if (outsideTransaction(tx)) {
+    throw new InvalidOptionError(
+      `${where}: tx is a connection with no transaction open (no BEGIN yet, or after COMMIT or ROLLBACK): the task would be stored at once, whatever becomes of your rows; run BEGIN on it first, or leave tx out`,
+    );
+  }
   return tx;
+}
+
+/**
+ * A node-postgres client that says it is idle, outside any transaction (the
+ * server reports it after each statement), with no statement under way (a
+ * BEGIN sent but not yet answered would still read idle). Other clients (an
+ * ORM's wrapper) cannot say, and are taken at their word.
+ */
+function outsideTransaction(tx: object): boolean {
+  const client = tx as { getTransactionStatus?: unknown; _getActiveQuery?: unknown };
+  if (typeof client.getTransactionStatus !== "function") return false;
+  if (typeof client._getActiveQuery === "function" && client._getActiveQuery() != null)
+    return false;
+  return client.getTransactionStatus() === "I";
 }
 
 /** A node-postgres `Pool` (counts its connections, hands them out): not a transaction. */

@@ -184,7 +184,18 @@ export class PgSession {
         pool.on("acquire", this.#onAcquire);
         this.#pool = pool;
         try {
-          await ensureSchema(pool, this.schema, this.#options.createSchema);
+          // One connection, taken within the bound: an application's pool whose connections its
+          // own transactions all hold would otherwise keep this waiting without end.
+          const client = await this.#clientOf(pool);
+          let failure: unknown;
+          try {
+            await ensureSchema(client, this.schema, this.#options.createSchema);
+          } catch (error) {
+            failure = error;
+            throw error;
+          } finally {
+            client.release(failure instanceof Error ? failure : undefined);
+          }
         } catch (error) {
           await this.#closePool();
           throw this.#connectFailure(error);
@@ -404,14 +415,23 @@ export class PgSession {
   }
 
   /** One try: a client, `fn`, the client back (dropped when its connection is in doubt). */
-  /** A pooled connection, or an error as soon as the backend disconnects while it is being opened. */
+  /**
+   * A pooled connection, or an error as soon as the backend disconnects while
+   * it is being opened. The pool of our own gives up after the bound by
+   * itself; an application's pool may wait without end, so the wait for one
+   * of its connections is bounded here.
+   */
   #clientOf(pool: Pool): Promise<PoolClient> {
     const connecting = pool.connect();
     return new Promise<PoolClient>((resolve, reject) => {
       let waiting = true;
+      const timer = this.#options.pool
+        ? setTimeout(() => end(this.#poolExhausted(pool)), this.unavailableAfterMs)
+        : undefined;
       const end = (error: Error) => {
         if (!waiting) return;
         waiting = false;
+        clearTimeout(timer);
         this.#waitingForClient.delete(end);
         reject(error);
         // Should the pool still hand it over, it goes back closed.
@@ -425,17 +445,26 @@ export class PgSession {
         (client) => {
           if (!waiting) return;
           waiting = false;
+          clearTimeout(timer);
           this.#waitingForClient.delete(end);
           resolve(client);
         },
         (error: unknown) => {
           if (!waiting) return;
           waiting = false;
+          clearTimeout(timer);
           this.#waitingForClient.delete(end);
           reject(error);
         },
       );
     });
+  }
+
+  /** No connection of the application's pool came free within the bound. */
+  #poolExhausted(pool: Pool): BackendUnavailableError {
+    return new BackendUnavailableError(
+      `PostgreSQL at ${this.maskedUrl}: no connection of the application's pool came free within ${this.unavailableAfterMs / 1000} s (${pool.totalCount} open, ${pool.idleCount} idle, ${pool.waitingCount} calls waiting for one, this one among them); do transactions of yours hold them all — one adding a task before the queue has connected, say? Connect the queue at startup (await queue.connect()), and give the pool more connections than your transactions hold at once`,
+    );
   }
 
   async #once<T>(
@@ -449,6 +478,8 @@ export class PgSession {
       client = await this.#clientOf(pool);
       this.#watchClient(client);
     } catch (error) {
+      // The application's pool had no connection to spare: said as it is, not retried.
+      if (error instanceof BackendUnavailableError) throw error;
       throw new CallFailure(
         isConnectionFailure(error) || !this.#connected ? "unsent" : "refused",
         error,

@@ -5,7 +5,15 @@
  * and never when it rolls back. Backends that cannot do it refuse `tx`.
  */
 import pg from "pg";
-import { BackendError, InvalidOptionError, PostgresBackend, Queue, task, Worker } from "sheppy";
+import {
+  BackendError,
+  BackendUnavailableError,
+  InvalidOptionError,
+  PostgresBackend,
+  Queue,
+  task,
+  Worker,
+} from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
 import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
@@ -249,6 +257,70 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
       expect(await queue.size()).toBe(1);
     } finally {
       await done();
+    }
+  });
+
+  it("a client with no transaction open is refused (it would store the task at once); one whose BEGIN is under way is not", async () => {
+    const { queue, done } = await setup();
+    const client = await app.connect();
+    try {
+      const loose = echo(19);
+      for (const moment of ["before BEGIN", "after COMMIT", "after ROLLBACK"]) {
+        if (moment === "after COMMIT") await client.query("BEGIN; COMMIT");
+        if (moment === "after ROLLBACK") await client.query("BEGIN; ROLLBACK");
+        const error = (await queue.add(loose, { tx: client }).catch((e: unknown) => e)) as Error;
+        expect(error, moment).toBeInstanceOf(InvalidOptionError);
+        expect(error.message).toBe(
+          "queue.add(): tx is a connection with no transaction open (no BEGIN yet, or after COMMIT or ROLLBACK): the task would be stored at once, whatever becomes of your rows; run BEGIN on it first, or leave tx out",
+        );
+        await expect(queue.schedule(loose, 60, { tx: client })).rejects.toThrow(
+          /^queue\.schedule\(\): tx is a connection with no transaction open/,
+        );
+      }
+      expect(await queue.getTask(loose)).toBeNull();
+      // BEGIN sent and not yet answered: the client cannot tell yet, and the add queues behind it.
+      const begun = client.query("BEGIN");
+      const added = queue.add(loose, { tx: client });
+      await begun;
+      expect(await added).toBe(true);
+      await client.query("ROLLBACK");
+      expect(await queue.getTask(loose)).toBeNull();
+    } finally {
+      client.release();
+      await done();
+    }
+  });
+
+  it("an add on a queue not yet connected, whose tx holds the application's last pooled connection, fails within the bound saying why (it waited without end)", async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
+    const backend = new PostgresBackend({ pool, schema, unavailableAfter: 1 });
+    const queue = new Queue(backend, { name: `tx-${++counter}` });
+    let client: pg.PoolClient | undefined = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      const error = (await queue.add(echo(20), { tx: client }).catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect(error.message).toMatch(
+        /^PostgreSQL at postgres:\/\/\S+: no connection of the application's pool came free within 1 s \(1 open, 0 idle, \d+ calls waiting for one, this one among them\); do transactions of yours hold them all/,
+      );
+      expect(error.message).toContain("await queue.connect()");
+      await client.query("ROLLBACK");
+      client.release();
+      client = undefined;
+      // Connected first (its connection back in the pool), the same add runs on the transaction alone.
+      await queue.connect();
+      client = await pool.connect();
+      await client.query("BEGIN");
+      const added = echo(21);
+      expect(await queue.add(added, { tx: client })).toBe(true);
+      await client.query("COMMIT");
+      client.release();
+      client = undefined;
+      expect((await queue.getTask(added))?.status).toBe("pending");
+    } finally {
+      client?.release();
+      await backend.disconnect();
+      await pool.end();
     }
   });
 });
