@@ -141,7 +141,12 @@ export {
 export type { StoredAs } from "./task/stored-as.js";
 export type { ErrorData, IssueData } from "./task/stored-error.js";
 export { registerErrorClass, TaskError } from "./task/stored-error.js";
-export type { RateLimitOptions, TaskBehaviourOptions, TaskConfig } from "./task/task-options.js";
+export type {
+  RateLimitOptions,
+  TaskBehaviourOptions,
+  TaskConfig,
+  TaskRateLimitOptions,
+} from "./task/task-options.js";
 export type {
   FinishedTaskStatus,
   TaskConstructor,

@@ -29,6 +29,7 @@ import {
   TASK_BEHAVIOUR_KEYS,
   type TaskBehaviourOptions,
   type TaskConfig,
+  type TaskRateLimitOptions,
 } from "./task-options.js";
 import { newTaskData, Task } from "./task-record.js";
 import { registerTask, type TaskDefinition } from "./task-registry.js";
@@ -49,7 +50,7 @@ export type ArgsSchema = StandardSchemaV1<readonly unknown[], readonly unknown[]
  * options it is `unknown[]` unless named (`TaskOptions<[tenant: string]>`).
  */
 export interface TaskOptions<Args extends readonly unknown[] = unknown[]>
-  extends TaskBehaviourOptions {
+  extends Omit<TaskBehaviourOptions, "rateLimit"> {
   /** Unique name workers look the task up by; defaults to the function's name. */
   name?: string;
   /** Task-level middleware, run inside the worker's own middleware. */
@@ -75,6 +76,11 @@ export interface TaskOptions<Args extends readonly unknown[] = unknown[]>
    * `queue.add(task, { concurrency })` overrides it for one add.
    */
   concurrency?: TaskConcurrencyOptions<Args>;
+  /**
+   * Start rate limit, shared by every worker of the backend. Its `key` is
+   * text, or a function of the task's arguments (a limit per tenant, say).
+   */
+  rateLimit?: TaskRateLimitOptions<Args>;
 }
 
 /** The schemas `task(options, fn)` takes beside {@link TaskOptions}, written in the call. */
@@ -194,7 +200,7 @@ export function task(
     checkPriority(options.priority ?? 0, "priority"),
   );
   const concurrencyOf = taskConcurrency(name, options.concurrency);
-  const config = deepFreeze(normaliseTaskConfig(name, options));
+  const { config, configOf } = taskConfig(name, options);
   const sandboxModule = resolveSandboxModule(name, options.sandbox);
   const definition: TaskDefinition = {
     name,
@@ -208,15 +214,23 @@ export function task(
     site: definitionSite(),
     priority,
     concurrencyOf,
+    configOf,
   };
   registerTask(definition);
 
   const factory = (...args: unknown[]): Task => {
     const stored = storedArgs(definition, args);
-    const data = newTaskData(newTaskId(), name, stored, config, systemClock.now(), {
-      priority,
-      concurrency: concurrencyOf(stored),
-    });
+    const data = newTaskData(
+      newTaskId(),
+      name,
+      stored,
+      configOf?.(stored) ?? config,
+      systemClock.now(),
+      {
+        priority,
+        concurrency: concurrencyOf(stored),
+      },
+    );
     return new Task(data, null);
   };
   Object.defineProperties(factory, {
@@ -264,6 +278,43 @@ function taskConcurrency(
   }
   const fixed = toTaskDefinitionError(name, () => checkConcurrencyOptions(option, where));
   return () => fixed;
+}
+
+/**
+ * The definition's stored options, checked now; with a rate-limit key
+ * function, also a function of each task's stored arguments giving its own
+ * (the key computed, checked as a concurrency key is). A key function that
+ * throws or returns no usable key fails the task's creation.
+ */
+function taskConfig(
+  name: string,
+  options: TaskOptions,
+): { config: TaskConfig; configOf: ((args: readonly JsonValue[]) => TaskConfig) | undefined } {
+  const limit = options.rateLimit;
+  const key = typeof limit === "object" && limit !== null ? limit.key : undefined;
+  if (typeof key !== "function") {
+    return {
+      config: deepFreeze(normaliseTaskConfig(name, options as TaskBehaviourOptions)),
+      configOf: undefined,
+    };
+  }
+  const { key: _computed, ...fixed } = limit!;
+  // Checked now with the task's name as its key: the rest of the option is what every task shares.
+  const config = deepFreeze(normaliseTaskConfig(name, { ...options, rateLimit: fixed }));
+  const rateLimit = config.rateLimit!;
+  const configOf = (args: readonly JsonValue[]): TaskConfig => {
+    let computed: unknown;
+    try {
+      computed = key(...args);
+    } catch (error) {
+      throw new InvalidOptionError(
+        `task '${name}': its rate limit key function threw: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    const own = checkConcurrencyKey(computed, `task '${name}': rate limit key`);
+    return deepFreeze({ ...config, rateLimit: { ...rateLimit, key: own } });
+  };
+  return { config, configOf };
 }
 
 /** Runs a check, turning its `InvalidOptionError` into the `TaskDefinitionError` of task `name`. */

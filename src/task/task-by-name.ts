@@ -53,7 +53,7 @@ export function taskSpecByName(name: string, args: readonly unknown[]): TaskSpec
   return {
     name,
     args: stored,
-    config: definition.config,
+    config: definition.configOf?.(stored) ?? definition.config,
     priority: definition.priority ?? 0,
     concurrency: definition.concurrencyOf?.(stored) ?? null,
   };

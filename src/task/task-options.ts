@@ -23,6 +23,17 @@ export interface RateLimitOptions {
   strategy?: "sliding_window" | "fixed_window";
 }
 
+/**
+ * `rateLimit` as `task()` takes it: the key may also be a function of the
+ * task's arguments, so each tenant (say) has a limit of its own:
+ * `{ maxRate: 10, ratePeriod: 60, key: (tenantId) => tenantId }`.
+ */
+export interface TaskRateLimitOptions<Args extends readonly unknown[] = unknown[]>
+  extends Omit<RateLimitOptions, "key"> {
+  /** Bucket name, or a function of the task's arguments giving it; defaults to the task name. */
+  key?: string | ((...args: Args) => string);
+}
+
 /** Task options as written by users (all optional). */
 export interface TaskBehaviourOptions {
   /** Extra attempts after a failure (integer ≥ 0, default 0). */
@@ -171,7 +182,10 @@ function normaliseRateLimit(taskName: string, limit: RateLimitOptions): Required
   // Tasks with the same key share a limit: an empty key would be a bucket no one meant.
   if (limit.key !== undefined && (typeof limit.key !== "string" || limit.key.trim() === "")) {
     const got = typeof limit.key === "string" ? `'${limit.key}'` : String(limit.key);
-    fail(taskName, `rateLimit.key must be a non-empty string (got ${got})`);
+    fail(
+      taskName,
+      `rateLimit.key must be a non-empty string or a function of the task's arguments (got ${got})`,
+    );
   }
   return {
     maxRate: limit.maxRate,

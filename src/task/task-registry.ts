@@ -34,6 +34,8 @@ export interface TaskDefinition {
   readonly site?: DefinitionSite | undefined;
   /** The claim priority its tasks get (absent: 0). */
   readonly priority?: number | undefined;
+  /** Its tasks' stored options, from their stored arguments when a rate-limit key is a function of them (absent: `config`). */
+  readonly configOf?: ((args: readonly JsonValue[]) => TaskConfig) | undefined;
   /** Its tasks' concurrency key and limit, from their stored arguments (absent: no key). */
   readonly concurrencyOf?:
     | ((args: readonly JsonValue[]) => { key: string; limit: number } | null)

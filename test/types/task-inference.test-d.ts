@@ -291,6 +291,47 @@ describe("concurrency key function", () => {
   });
 });
 
+describe("rate limit key function", () => {
+  test("its parameters are the task's arguments, typed without annotations; it returns text", () => {
+    task(
+      {
+        name: "rate-key.typed",
+        rateLimit: {
+          maxRate: 10,
+          ratePeriod: 60,
+          key: (tenantId, count) => {
+            expectTypeOf(tenantId).toEqualTypeOf<string>();
+            expectTypeOf(count).toEqualTypeOf<number>();
+            return tenantId;
+          },
+        },
+      },
+      (tenantId: string, count: number) => `${tenantId}:${count}`,
+    );
+    task(
+      {
+        name: "rate-key.schema",
+        args: z.tuple([z.string()]),
+        rateLimit: { maxRate: 1, ratePeriod: 1, key: (id) => id },
+      },
+      (id) => id,
+    );
+    task(
+      // @ts-expect-error the key is text, not a number
+      { name: "rate-key.number", rateLimit: { maxRate: 1, ratePeriod: 1, key: (n: number) => n } },
+      (n: number) => n,
+    );
+    task(
+      {
+        name: "rate-key.mismatch",
+        // @ts-expect-error the key function's parameter must fit the task's argument
+        rateLimit: { maxRate: 1, ratePeriod: 1, key: (id: number) => `${id}` },
+      },
+      (id: string) => id,
+    );
+  });
+});
+
 describe("a result as it reads back", () => {
   test("without a result schema, a Date in the result is typed as the ISO text it is stored as", () => {
     const stamp = task({ name: "stored.date" }, () => new Date());

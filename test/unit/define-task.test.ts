@@ -769,7 +769,7 @@ describe("definition errors", () => {
     [
       "empty rateLimit.key",
       { rateLimit: { maxRate: 1, ratePeriod: 1, key: "" } },
-      "rateLimit.key must be a non-empty string (got '')",
+      "rateLimit.key must be a non-empty string or a function of the task's arguments (got '')",
     ],
     [
       "blank rateLimit.key",
@@ -779,7 +779,7 @@ describe("definition errors", () => {
     [
       "numeric rateLimit.key",
       { rateLimit: { maxRate: 1, ratePeriod: 1, key: 5 as unknown as string } },
-      "rateLimit.key must be a non-empty string (got 5)",
+      "rateLimit.key must be a non-empty string or a function of the task's arguments (got 5)",
     ],
     [
       "unknown strategy",

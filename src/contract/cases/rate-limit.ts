@@ -59,6 +59,14 @@ const sharedB = task(
   { name: "rate-limit.shared-b", rateLimit: { maxRate: 1, ratePeriod: 10, key: "shared" } },
   echo,
 );
+/** One start per 10 s for each tenant: the key is a function of the task's first argument. */
+const perTenant = task(
+  {
+    name: "rate-limit.per-tenant",
+    rateLimit: { maxRate: 1, ratePeriod: 10, key: (tenant: string) => `tenant:${tenant}` },
+  },
+  (tenant: string, n: number) => `${tenant}-${n}`,
+);
 const realClock = task(
   { name: "rate-limit.real-clock", rateLimit: { maxRate: 2, ratePeriod: 0.5 } },
   echo,
@@ -216,6 +224,30 @@ export function rateLimitCases(h: ContractHarness): void {
         [y.id, START + 10_000],
       ]);
       expect(await statusOf(queue, y)).toBe("scheduled");
+    });
+
+    it("RL-1 a key computed from the arguments gives each tenant a limit of its own", async () => {
+      const clock = new TestClock(START);
+      const queue = h.queue({ clock });
+      const [a1, a2, b1] = [perTenant("a", 1), perTenant("a", 2), perTenant("b", 1)];
+      expect(a1.config.rateLimit?.key).toBe("tenant:a");
+      expect(b1.config.rateLimit?.key).toBe("tenant:b");
+      await queue.add([a1, a2, b1]);
+      const deferred: Task[] = [];
+      const worker = h.worker(queue, { clock });
+      worker.on("task:deferred", ({ task: t }) => deferred.push(t));
+      void worker.work();
+      await until(
+        async () =>
+          deferred.length === 1 &&
+          (await completed(queue, a1)) !== null &&
+          (await completed(queue, b1)) !== null,
+      );
+      // Tenant b's task ran alongside a's first: only a's second waits for a's next slot.
+      expect(deferred.map((t) => [t.id, t.scheduledAt?.getTime()])).toEqual([
+        [a2.id, START + 10_000],
+      ]);
+      expect((await queue.getTask(a2))?.config.rateLimit?.key).toBe("tenant:a");
     });
 
     describe("backend", () => {
