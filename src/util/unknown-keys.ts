@@ -4,6 +4,7 @@
  * (`retries: 3` for `retry`) is an error instead of an option silently ignored.
  */
 import { InvalidOptionError } from "../errors.js";
+import { likelyMeant } from "./likely-meant.js";
 
 /**
  * The one-line complaint about the keys of `options` that are not in `known`,
@@ -18,7 +19,9 @@ export function unknownKeysMessage(
   const unknown = Object.keys(options).filter((key) => !known.includes(key));
   if (unknown.length === 0) return null;
   const names = unknown.map((key) => `'${key}'`).join(", ");
-  return `unknown ${what}${unknown.length > 1 ? "s" : ""} ${names} (valid options: ${known.join(", ")})`;
+  const meant = unknown.length === 1 ? likelyMeant(unknown[0]!, known) : undefined;
+  const question = meant === undefined ? "" : `; did you mean '${meant}'?`;
+  return `unknown ${what}${unknown.length > 1 ? "s" : ""} ${names}${question} (valid options: ${known.join(", ")})`;
 }
 
 /**

@@ -63,7 +63,7 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
           "scheduler",
           "scheduler calls to the backend fail; retrying with backoff",
         ),
-        onRecovered: () => logger.info("scheduler calls to the backend work again"),
+        onRecovered: () => logger.warn("scheduler calls to the backend work again"),
         onFirstTick: looked,
       }).finally(() => {
         looked();
@@ -85,7 +85,7 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
           "cron manager",
           "cron manager calls to the backend fail; retrying with backoff",
         ),
-        onRecovered: () => logger.info("cron manager calls to the backend work again"),
+        onRecovered: () => logger.warn("cron manager calls to the backend work again"),
       }),
     );
   }
@@ -144,6 +144,6 @@ function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
       // Once per streak: an outage would otherwise log a line at every heartbeat.
       if (first) logger.warn({ err: error, during }, "lease upkeep failed; will try again");
     },
-    onRecovered: (during) => logger.info({ during }, "lease upkeep works again"),
+    onRecovered: (during) => logger.warn({ during }, "lease upkeep works again"),
   });
 }

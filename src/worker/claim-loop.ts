@@ -119,7 +119,8 @@ export async function runClaimLoop(
           }
         }
       }
-      if (backoff.succeed()) logger.info({ queue: queue.name }, "claiming tasks works again");
+      // At the level of the warning it ends, so a log of warnings only tells the whole story.
+      if (backoff.succeed()) logger.warn({ queue: queue.name }, "claiming tasks works again");
     } catch (error) {
       slots.release(slotsHeld);
       budget.settle(0, claimsHeld);

@@ -96,7 +96,7 @@ export class ResultWriter {
           now,
         );
         if (backoff.succeed())
-          this.logger.info({ queue: queue.name }, "storing task outcomes works again");
+          this.logger.warn({ queue: queue.name }, "storing task outcomes works again");
         batch.forEach((entry, i) => {
           entry.resolve(results[i] ?? "lost");
         });

@@ -47,6 +47,23 @@ function errorLine(record: TaskData, error: unknown): string {
 }
 
 /**
+ * The thrown value as the `err` field: an `Error` itself (a logger that
+ * writes stacks finds one there); anything else thrown (`null`, text, a plain
+ * object) as the stored error's type and message, so a log pipeline keyed on
+ * `err.type` reads every failure alike.
+ */
+function loggedError(record: TaskData, error: unknown): unknown {
+  if (error instanceof Error) return error;
+  const type = record.error?.type ?? "NonError";
+  // No prototype: pino's error serializer then takes the type from `name`, not from `Object`.
+  return Object.assign(Object.create(null) as object, {
+    type,
+    name: type,
+    message: record.error?.message ?? String(error),
+  });
+}
+
+/**
  * An attempt that failed: `task failed; it will be retried` (warn, with when)
  * or `task failed` (error). `attempt` is the one that failed: a retrying
  * record already counts the retry it schedules.
@@ -60,13 +77,13 @@ export function logFailed(
 ): void {
   const fields = attemptFields(queue, record);
   const line = { ...fields, durationMs: Math.round(durationMs), error: errorLine(record, error) };
-  // `err` carries the thrown value itself: a logger that writes stacks finds one there.
+  const err = loggedError(record, error);
   if (record.finishedAt !== null) {
-    logger.error({ ...line, err: error }, "task failed");
+    logger.error({ ...line, err }, "task failed");
     return;
   }
   logger.warn(
-    { ...line, attempt: fields.attempt - 1, nextRetryAt: record.nextRetryAt, err: error },
+    { ...line, attempt: fields.attempt - 1, nextRetryAt: record.nextRetryAt, err },
     "task failed; it will be retried",
   );
 }

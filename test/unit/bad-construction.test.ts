@@ -16,7 +16,7 @@ describe("bad construction", () => {
     const add = queue.add(t, { dedupe: { key: "k", windw: 5 } as never });
     await expect(add).rejects.toThrow(InvalidOptionError);
     await expect(add).rejects.toThrow(
-      "queue.add(): dedupe has unknown option 'windw' (valid options: key, mode, window)",
+      "queue.add(): dedupe has unknown option 'windw'; did you mean 'window'? (valid options: key, mode, window)",
     );
     expect(await queue.getTask(t)).toBeNull();
   });

@@ -825,7 +825,7 @@ describe("definition errors", () => {
     const error = thrown(() => task({ name: "typo-rate", rateLimit: limit as never }, () => 1));
     expect(error).toBeInstanceOf(TaskDefinitionError);
     expect(error.message).toBe(
-      "task 'typo-rate': unknown rateLimit option 'stratgy' (valid options: maxRate, ratePeriod, key, strategy)",
+      "task 'typo-rate': unknown rateLimit option 'stratgy'; did you mean 'strategy'? (valid options: maxRate, ratePeriod, key, strategy)",
     );
   });
 

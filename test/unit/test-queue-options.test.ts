@@ -30,7 +30,7 @@ describe("new TestQueue() options", () => {
     const cases: [unknown, string][] = [
       [
         { clok: clock },
-        "new TestQueue(): unknown option 'clok' (valid options: name, dependencyOverrides, middleware, clock, maxPayloadBytes)",
+        "new TestQueue(): unknown option 'clok'; did you mean 'clock'? (valid options: name, dependencyOverrides, middleware, clock, maxPayloadBytes)",
       ],
       [null, "new TestQueue(): options must be an object (got null)"],
       [

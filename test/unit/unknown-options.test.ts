@@ -40,13 +40,13 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "new Queue()",
       () => new Queue("memory://", { nmae: "emails" } as never),
-      "new Queue(): unknown option 'nmae' (valid options: name, clock, maxPayloadBytes)",
+      "new Queue(): unknown option 'nmae'; did you mean 'name'? (valid options: name, clock, maxPayloadBytes)",
       InvalidOptionError,
     ],
     [
       "queue.add()",
       () => queue.add(echo(1), { dedup: { key: "k" } } as never),
-      "queue.add(): unknown option 'dedup' (valid options: tx, priority, concurrency, dedupe, id)",
+      "queue.add(): unknown option 'dedup'; did you mean 'dedupe'? (valid options: tx, priority, concurrency, dedupe, id)",
       InvalidOptionError,
     ],
     [
@@ -58,31 +58,31 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "queue.waitFor()",
       () => queue.waitFor(echo(1), { timout: 1 } as never),
-      "queue.waitFor(): unknown option 'timout' (valid options: timeout, signal)",
+      "queue.waitFor(): unknown option 'timout'; did you mean 'timeout'? (valid options: timeout, signal)",
       InvalidOptionError,
     ],
     [
       "queue.listTasks()",
       () => queue.listTasks({ statuses: ["failed"] } as never),
-      "queue.listTasks(): unknown option 'statuses' (valid options: status, cursor, limit)",
+      "queue.listTasks(): unknown option 'statuses'; did you mean 'status'? (valid options: status, cursor, limit)",
       InvalidOptionError,
     ],
     [
       "queue.retryAll()",
       () => queue.retryAll({ statuss: "crashed" } as never),
-      "queue.retryAll(): unknown option 'statuss' (valid options: status, since, batchSize)",
+      "queue.retryAll(): unknown option 'statuss'; did you mean 'status'? (valid options: status, since, batchSize)",
       InvalidOptionError,
     ],
     [
       "queue.events()",
       () => queue.events({ afterr: "start" } as never).next(),
-      "queue.events(): unknown option 'afterr' (valid options: after, signal, batchSize, types)",
+      "queue.events(): unknown option 'afterr'; did you mean 'after'? (valid options: after, signal, batchSize, types)",
       InvalidOptionError,
     ],
     [
       "createHttpHandler()",
       () => createHttpHandler(queue.backend, { readonly: true } as never),
-      "createHttpHandler(): unknown option 'readonly' (valid options: basePath, authorize, readOnly, allowedOrigins, allowedHosts, maxEventStreams, maxBodyBytes, exposeErrors, logger, dashboard, extraQueryParameters)",
+      "createHttpHandler(): unknown option 'readonly'; did you mean 'readOnly'? (valid options: basePath, authorize, readOnly, allowedOrigins, allowedHosts, maxEventStreams, maxBodyBytes, exposeErrors, logger, dashboard, extraQueryParameters)",
       InvalidOptionError,
     ],
     [
@@ -94,19 +94,19 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "new PostgresBackend()",
       () => new PostgresBackend({ url: "postgres://h/db", shcema: "x" } as never),
-      "PostgresBackend: unknown option 'shcema' (valid options: url, schema, createSchema, poolSize, pool, maxPayloadBytes, clock, logger, unavailableAfter, pollInterval, ttl, errorTtl, maxFinished, eventCap)",
+      "PostgresBackend: unknown option 'shcema'; did you mean 'schema'? (valid options: url, schema, createSchema, poolSize, pool, maxPayloadBytes, clock, logger, unavailableAfter, pollInterval, ttl, errorTtl, maxFinished, eventCap)",
       InvalidOptionError,
     ],
     [
       "new RedisBackend()",
       () => new RedisBackend({ url: "redis://h", prefx: "app" } as never),
-      "RedisBackend: unknown option 'prefx' (valid options: url, prefix, maxPayloadBytes, redisOptions, cluster, waitReplicas, waitReplicasTimeout, clusterOptions, clock, logger, unavailableAfter, ttl, errorTtl, maxFinished, eventCap)",
+      "RedisBackend: unknown option 'prefx'; did you mean 'prefix'? (valid options: url, prefix, maxPayloadBytes, redisOptions, cluster, waitReplicas, waitReplicasTimeout, clusterOptions, clock, logger, unavailableAfter, ttl, errorTtl, maxFinished, eventCap)",
       InvalidOptionError,
     ],
     [
       "new SqliteBackend()",
       () => new SqliteBackend({ path: ":memory:", busyTimout: 100 } as never),
-      "SqliteBackend: unknown option 'busyTimout' (valid options: path, create, url, synchronous, busyTimeout, maxPayloadBytes, clock, logger, ttl, errorTtl, maxFinished, eventCap)",
+      "SqliteBackend: unknown option 'busyTimout'; did you mean 'busyTimeout'? (valid options: path, create, url, synchronous, busyTimeout, maxPayloadBytes, clock, logger, ttl, errorTtl, maxFinished, eventCap)",
       InvalidOptionError,
     ],
     [

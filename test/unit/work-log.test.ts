@@ -21,7 +21,42 @@ const explodes = workflow({ name: "work-log.explodes" }, function* () {
   throw new Error("gave up");
 });
 
+const thrown: { value: unknown } = { value: null };
+const throwsAnything = task({ name: "work-log.throws-anything" }, () => {
+  throw thrown.value;
+});
+
 describe("worker log lines", () => {
+  it("err is an object with a type and a message whatever was thrown (null, text, a plain object, an Error)", async () => {
+    for (const value of [
+      null,
+      undefined,
+      "text",
+      42,
+      { code: "E_OBJ", detail: [1, 2] },
+      new RangeError("out"),
+    ]) {
+      thrown.value = value;
+      const { lines, sink } = collectLines();
+      const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {
+        name: "work-log-thrown",
+      });
+      await queue.add(throwsAnything());
+      const logger = pino({ level: "info" }, sink);
+      const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
+      await worker.work({ oneshot: true });
+      await queue.close();
+      const failed = lines.find((line) => line.msg === "task failed") as
+        | { err?: { type?: unknown; message?: unknown }; error?: string }
+        | undefined;
+      expect(typeof failed?.err?.type, String(value)).toBe("string");
+      expect(typeof failed?.err?.message, String(value)).toBe("string");
+      expect(failed?.error).toBe(`${failed?.err?.type}: ${failed?.err?.message}`);
+      if (value instanceof Error) expect(failed?.err?.type).toBe("RangeError");
+      else expect(failed?.err?.type).toBe("NonError");
+    }
+  });
+
   it("a workflow's resumes log what happened to the workflow; its steps carry its id", async () => {
     const { lines, sink } = collectLines();
     const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {

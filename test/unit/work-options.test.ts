@@ -20,7 +20,7 @@ describe("worker.work() options", () => {
     const attempt = worker().work({ maxtasks: 1 } as never);
     await expect(attempt).rejects.toThrow(InvalidOptionError);
     await expect(attempt).rejects.toThrow(
-      "worker.work(): unknown option 'maxtasks' (valid options: maxTasks, oneshot)",
+      "worker.work(): unknown option 'maxtasks'; did you mean 'maxTasks'? (valid options: maxTasks, oneshot)",
     );
   });
 

@@ -142,7 +142,7 @@ export class Notifier {
       if (!this.#running || this.#client) return;
       this.start().then(
         () => {
-          this.logger.info(
+          this.logger.warn(
             { url: this.session.maskedUrl },
             "listening for PostgreSQL notifications again",
           );

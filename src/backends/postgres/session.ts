@@ -530,6 +530,6 @@ export class PgSession {
   #noteBack(): void {
     if (!this.#outage) return;
     this.#outage = false;
-    this.#options.logger.info({ url: this.maskedUrl }, "reconnected to PostgreSQL");
+    this.#options.logger.warn({ url: this.maskedUrl }, "reconnected to PostgreSQL");
   }
 }

@@ -380,7 +380,7 @@ export class RedisConnections {
     client.on("ready", () => {
       if (!this.#outage) return;
       this.#outage = false;
-      this.logger.info({ url: maskUrl(this.url) }, "reconnected to Redis");
+      this.logger.warn({ url: maskUrl(this.url) }, "reconnected to Redis");
     });
   }
 
