@@ -112,7 +112,9 @@ function compile(route: Route): CompiledRoute {
     })
     .join("/");
   const queryNames = new Set(route.query ? schemaFields(route.query) : []);
-  return { route, pattern: new RegExp(`^${source}/?$`), names, fixed, queryNames };
+  // Exactly the route's path, no closing slash: an `authorize` rule on the raw path must see the
+  // path the API acts on, and `…/pause/` acting as `…/pause` would slip past a rule on the end.
+  return { route, pattern: new RegExp(`^${source}$`), names, fixed, queryNames };
 }
 
 const COMPILED = ROUTES.map(compile).sort((a, b) => b.fixed - a.fixed);
@@ -233,7 +235,16 @@ export function createHttpHandler(
         const found = compiled.pattern.exec(path);
         return found ? [{ compiled, values: found.slice(1) }] : [];
       });
-      if (matches.length === 0) throw new HttpError(404, `no route ${url.pathname}`);
+      if (matches.length === 0) {
+        const bare = path.replace(/\/+$/, "");
+        const slashed = bare !== path && COMPILED.some((compiled) => compiled.pattern.test(bare));
+        throw new HttpError(
+          404,
+          slashed
+            ? `no route ${url.pathname} (the API's paths end without a slash: ${url.pathname.replace(/\/+$/, "")})`
+            : `no route ${url.pathname}`,
+        );
+      }
       // The path is its most specific route's: `/q/tasks/clear` is the clear route's, whatever
       // the method, not a task named `clear` (task ids are UUIDs, never a fixed segment's word).
       const most = Math.max(...matches.map((m) => m.compiled.fixed));

@@ -18,6 +18,42 @@ async function backendWithTask(): Promise<MemoryBackend> {
 }
 
 describe("HTTP API hardening", () => {
+  it("acts only on a route's exact path: with a closing slash (past an authorize rule on the path's end) it is a 404 that changes nothing", async () => {
+    const backend = await backendWithTask();
+    const queue = new Queue(backend, { name: "payments" });
+    const seen: string[] = [];
+    const handler = createHttpHandler(backend, {
+      // A rule on the raw path: no pausing over HTTP.
+      authorize: (request) => {
+        const path = new URL(request.url).pathname;
+        seen.push(path);
+        return !path.endsWith("/pause");
+      },
+    });
+    const post = (path: string) =>
+      handler(
+        new Request(`http://localhost${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        }),
+      );
+    expect((await post("/payments/pause")).status).toBe(403);
+    for (const path of ["/payments/pause/", "/payments/pause//", "/payments/tasks/clear/"]) {
+      const answer = await post(path);
+      expect(answer.status, path).toBe(404);
+      expect(((await answer.json()) as { error: string }).error).toBe(
+        `no route ${path} (the API's paths end without a slash: ${path.replace(/\/+$/, "")})`,
+      );
+    }
+    expect(await queue.isPaused()).toBe(false);
+    expect(await queue.size()).toBe(1);
+    const read = await handler(new Request("http://localhost/payments/stats/"));
+    expect(read.status).toBe(404);
+    expect((await handler(new Request("http://localhost/payments/stats"))).status).toBe(200);
+    expect(seen).toContain("/payments/pause/");
+  });
+
   it("answers only the hosts allowedHosts names: another Host (a DNS-rebinding page) is a 403, reads and changes alike", async () => {
     const handler = createHttpHandler(await backendWithTask(), {
       allowedHosts: ["localhost", "127.0.0.1", "[::1]"],
