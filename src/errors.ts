@@ -205,6 +205,22 @@ export class DependencyError extends SheppyError {}
 /** An option given to a `Queue`, `Worker` or call is out of range or of the wrong type. */
 export class InvalidOptionError extends SheppyError {}
 
+/**
+ * An add under a caller-chosen id that the queue holds for a task of another
+ * name: not a resend of the same request, so not ignored as one.
+ */
+export class TaskIdConflictError extends SheppyError {
+  constructor(
+    message: string,
+    /** The id asked for. */
+    readonly id: string,
+    /** The name of the task that holds it. */
+    readonly heldBy: string,
+  ) {
+    super(message);
+  }
+}
+
 /** No task with the given id exists in the queue. */
 export class TaskNotFoundError extends SheppyError {
   /** @param why what may have become of it, when the caller can tell more than "not there" */

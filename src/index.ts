@@ -45,6 +45,7 @@ export {
   TaskCancelledError,
   TaskDefinitionError,
   TaskFailedError,
+  TaskIdConflictError,
   TaskInterruptedError,
   TaskNotFoundError,
   TaskStateError,

@@ -16,6 +16,7 @@ import {
   PayloadTooLargeError,
   SerializationError,
   TaskCancellationError,
+  TaskIdConflictError,
   TaskNotFoundError,
   TaskStateError,
   UnknownTaskError,
@@ -46,7 +47,7 @@ const BAD_INPUT = [
   UnknownTaskError,
 ];
 const NOT_FOUND = [TaskNotFoundError, WorkflowNotFoundError, CronNotFoundError];
-const CONFLICT = [TaskStateError, TaskCancellationError];
+const CONFLICT = [TaskStateError, TaskCancellationError, TaskIdConflictError];
 
 /**
  * A library error's message without the call it names first
@@ -78,7 +79,8 @@ export function errorResponseBody(
   if (known(BAD_INPUT))
     return { status: 400, body: { error: withoutCallName((error as Error).message) } };
   if (known(NOT_FOUND)) return { status: 404, body: { error: (error as Error).message } };
-  if (known(CONFLICT)) return { status: 409, body: { error: (error as Error).message } };
+  if (known(CONFLICT))
+    return { status: 409, body: { error: withoutCallName((error as Error).message) } };
   if (!expose) return { status: 500, body: { error: "internal error" } };
   const failure = error instanceof Error ? error : new Error(String(error));
   return { status: 500, body: { error: failure.message, stack: failure.stack } };

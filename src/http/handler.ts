@@ -74,6 +74,31 @@ export interface HttpHandlerOptions {
    * misspelt filter is never silently ignored.
    */
   extraQueryParameters?: readonly string[];
+  /**
+   * The tasks a caller may add (and give crons) by name: a list of names, or
+   * a check of the name and the request. Absent: any task this process
+   * defines — internal ones included, so list the ones meant for callers.
+   */
+  addableTasks?: readonly string[] | ((name: string, request: Request) => boolean);
+}
+
+/**
+ * The `addableTasks` option, checked now, as a check of a name and its
+ * request: `true` when the caller may add the task, else `false`, or the
+ * names it may add when the option lists them.
+ */
+function addableCheck(
+  option: HttpHandlerOptions["addableTasks"],
+): (name: string, request: Request) => boolean | readonly string[] {
+  if (option === undefined) return () => true;
+  if (typeof option === "function") return (name, request) => option(name, request) === true;
+  if (!Array.isArray(option) || option.some((name) => typeof name !== "string" || name === "")) {
+    throw new InvalidOptionError(
+      `createHttpHandler() option addableTasks must be a list of task names or a function (name, request) => boolean (got ${JSON.stringify(option)})`,
+    );
+  }
+  const names: readonly string[] = [...option];
+  return (name) => names.includes(name) || names;
 }
 
 /** The API as a fetch handler. */
@@ -144,6 +169,7 @@ const HANDLER_OPTION_KEYS = Object.keys({
   logger: true,
   dashboard: true,
   extraQueryParameters: true,
+  addableTasks: true,
 } satisfies Record<keyof HttpHandlerOptions, true>);
 
 /**
@@ -196,6 +222,7 @@ export function createHttpHandler(
   }
   const logger = options.logger ?? defaultLogger();
   const extraQuery = new Set(checkedNames(options.extraQueryParameters));
+  const addable = addableCheck(options.addableTasks);
 
   const handle = async (request: Request): Promise<Response> => {
     try {
@@ -318,6 +345,7 @@ export function createHttpHandler(
           signal: request.signal,
           headers: request.headers,
           streamClosed: streamClosed ?? (() => undefined),
+          addable: (name) => addable(name, request),
         });
       } catch (error) {
         streamClosed?.();

@@ -48,6 +48,8 @@ export interface RouteContext<Q, B> {
   readonly headers: Headers;
   /** For a stream: call once when it has ended (the handler counts the streams open). */
   readonly streamClosed: () => void;
+  /** Whether the caller may add tasks of this name (`addableTasks`); `true`, or the names it may add. */
+  readonly addable: (name: string) => boolean | readonly string[];
 }
 
 export interface Route<Q = unknown, B = unknown> {
@@ -170,8 +172,27 @@ function taskSummary(data: TaskData) {
   };
 }
 
-/** A task of a registered definition, from its name and JSON arguments. */
-function taskFrom(name: string, args: readonly JsonValue[]): Task {
+/**
+ * A task of a registered definition, from its name and JSON arguments, when
+ * the caller may add it. An unknown name is not answered with the names this
+ * process knows (internal ones among them): only with those `addableTasks`
+ * lists, when it lists them.
+ */
+function taskFrom(
+  name: string,
+  args: readonly JsonValue[],
+  addable: RouteContext<unknown, unknown>["addable"],
+): Task {
+  const allowed = addable(name);
+  if (allowed === false || (Array.isArray(allowed) && !allowed.includes(name))) {
+    const listed = Array.isArray(allowed)
+      ? ` (it may add: ${allowed.length === 0 ? "none" : allowed.join(", ")})`
+      : "";
+    throw new HttpError(403, `task '${name}' may not be added through this API${listed}`);
+  }
+  if (!findTask(name) && !findWorkflow(name)) {
+    throw new HttpError(400, `no task named '${name}' is defined in the serving process`);
+  }
   if (isResumeTaskName(name)) {
     throw new HttpError(400, `'${name}' resumes a workflow; it is not a task to add`);
   }
@@ -310,7 +331,7 @@ export const ROUTES: readonly Route[] = [
     status: 201,
     body: newTask,
     handle: async (c) => {
-      const task = taskFrom(c.body.name, c.body.args);
+      const task = taskFrom(c.body.name, c.body.args, c.addable);
       const { added, id } = await addFromBody(c.queue, task, c.body.id);
       return {
         added,
@@ -327,7 +348,7 @@ export const ROUTES: readonly Route[] = [
     status: 201,
     body: z.strictObject({ ...newTask.shape, at: when }),
     handle: async (c) => {
-      const task = taskFrom(c.body.name, c.body.args);
+      const task = taskFrom(c.body.name, c.body.args, c.addable);
       const { added, id } = await addFromBody(c.queue, task, c.body.id, c.body.at);
       return {
         added,
@@ -437,7 +458,7 @@ export const ROUTES: readonly Route[] = [
       timezone: z.string().min(1).optional(),
     }),
     handle: async (c) => {
-      const cronTask = taskFrom(c.body.name, c.body.args);
+      const cronTask = taskFrom(c.body.name, c.body.args, c.addable);
       const { expression, every, timezone } = c.body;
       if ((expression === undefined) === (every === undefined)) {
         throw new HttpError(

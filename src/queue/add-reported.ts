@@ -6,7 +6,7 @@
  * that task.
  */
 import type { SqlTransaction } from "../backends/backend.js";
-import { BackendError, InvalidOptionError } from "../errors.js";
+import { BackendError, InvalidOptionError, TaskIdConflictError } from "../errors.js";
 import type { TaskData } from "../task/task-record.js";
 import { addedEventFor, addOptionsFor } from "./add-events.js";
 import { type AddResult, checkDedupe, checkTaskId, type DedupeOptions } from "./dedupe-options.js";
@@ -35,6 +35,22 @@ export function checkReported(options: ReportedAddOptions, where: string) {
   };
 }
 
+/**
+ * An id held by a task of the same name is that task added already: ignored,
+ * whatever its arguments (an id is often a "once" guard whose arguments carry
+ * a time). Held by a task of another name — two producers' ids clashing, or
+ * an id taken ahead of the code that uses it — it is refused, so the caller
+ * does not take someone else's task for its own.
+ */
+function refuseOtherHolder(holder: TaskData, record: TaskData, where: string): void {
+  if (holder.name === record.name) return;
+  throw new TaskIdConflictError(
+    `${where}: id '${record.id}' is held by a task of another name ('${holder.name}'), so this is not a resend of it; choose another id`,
+    record.id,
+    holder.name,
+  );
+}
+
 /** Adds `record` (new work) as `options` ask and reports what became of it. */
 export async function addReported(
   queue: QueueHandle,
@@ -53,6 +69,7 @@ export async function addReported(
   if (dedupe === undefined) {
     const store = (some: readonly TaskData[]) =>
       backend.add(queue.name, some, "unique", addOptionsFor(backend, some, queue.clock.now(), tx));
+    let holder: TaskData | undefined;
     const [added] = await addAgainIfExpired(
       backend,
       queue.name,
@@ -60,7 +77,11 @@ export async function addReported(
       [record],
       await store([record]),
       store,
+      (held) => {
+        holder = held.get(record.id);
+      },
     );
+    if (!added && id !== undefined && holder) refuseOtherHolder(holder, record, where);
     return { outcome: added ? "added" : "ignored", id: record.id };
   }
   const now = queue.clock.now();

@@ -24,6 +24,8 @@ export async function addAgainIfExpired(
   records: readonly TaskData[],
   added: readonly boolean[],
   store: (records: readonly TaskData[]) => Promise<boolean[]>,
+  /** Told the records that hold the refused ids, as read. */
+  onHeld?: (held: ReadonlyMap<string, TaskData>) => void,
 ): Promise<boolean[]> {
   if (added.every(Boolean)) return [...added];
   // The first refused place of each id: a list may hold an id twice, and only one can be added.
@@ -32,6 +34,7 @@ export async function addAgainIfExpired(
     if (!added[i] && !refused.has(record.id)) refused.set(record.id, i);
   });
   const held = await backend.getTasks(queue, [...refused.keys()]);
+  onHeld?.(held);
   const unreadable = [...refused].filter(([id]) => !held.has(id));
   if (unreadable.length === 0) return [...added];
   await backend.pruneExpired(queue, now);

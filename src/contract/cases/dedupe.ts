@@ -6,12 +6,13 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { InvalidOptionError, Queue, task } from "../../index.js";
+import { InvalidOptionError, Queue, TaskIdConflictError, task } from "../../index.js";
 import { TestClock } from "../../testing/index.js";
 import type { ContractHarness } from "../harness.js";
 import { retryingRecord, settleClaim } from "../support/records.js";
 
 const sync = task({ name: "dedupe.sync" }, (user: string, n: number) => `${user}:${n}`);
+const other = task({ name: "dedupe.other" }, (what: string) => what);
 const START = Date.UTC(2030, 0, 1);
 
 /** Claims the one claimable task of `queue` and returns its id. */
@@ -218,6 +219,35 @@ export function dedupeCases(h: ContractHarness): void {
       expect(keyed).toEqual({ outcome: "added", id: "order-43" });
       expect((await queue.getTask("order-42"))?.args).toEqual(["u1", 1]);
       expect(await queue.size()).toBe(2);
+    });
+
+    it("DD-8 an id held by a task of another name is refused (TaskIdConflictError), not reported ignored; the holder stays as it was", async () => {
+      const queue = h.queue();
+      expect((await queue.schedule(other("squat"), 3600, { id: "charge:o-1" })).outcome).toBe(
+        "added",
+      );
+      for (const attempt of [
+        () => queue.add(sync("victim", 42), { id: "charge:o-1" }),
+        () => queue.schedule(sync("victim", 42), 60, { id: "charge:o-1" }),
+      ]) {
+        const error = (await attempt().catch((e: unknown) => e)) as TaskIdConflictError;
+        expect(error).toBeInstanceOf(TaskIdConflictError);
+        expect(error.message).toMatch(
+          /^queue\.(add|schedule)\(\): id 'charge:o-1' is held by a task of another name \('dedupe\.other'\), so this is not a resend of it; choose another id$/,
+        );
+        expect([error.id, error.heldBy]).toEqual(["charge:o-1", "dedupe.other"]);
+      }
+      const held = await queue.getTask("charge:o-1");
+      expect([held?.name, held?.args, held?.status]).toEqual([
+        "dedupe.other",
+        ["squat"],
+        "scheduled",
+      ]);
+      // The same name is a resend, whatever its arguments: ignored.
+      expect(await queue.add(other("again"), { id: "charge:o-1" })).toEqual({
+        outcome: "ignored",
+        id: "charge:o-1",
+      });
     });
 
     it("DD-9 bad ids, keys, modes and windows are refused with a one-line error naming the call and option", async () => {
