@@ -39,7 +39,9 @@ export function runAttemptBody(
   definition: TaskDefinition,
   env: BodyEnvironment,
 ): unknown {
-  const timeout = definition.config.timeout;
+  // The stored task's own, as its retries are: the options of the definition that made it, which
+  // may be an older version of this one (a task added before a deploy) or a producer's.
+  const timeout = state.data.config.timeout;
   if (timeout === null)
     return thenTearDown(state, env, () => runMiddlewareAndFunction(state, definition, env));
   return runWithinTimeout(

@@ -228,6 +228,7 @@ export async function eventStream(
       connection: "keep-alive",
       // nginx buffers a proxied answer by default, and would send the events in bursts or never.
       "x-accel-buffering": "no",
+      "x-content-type-options": "nosniff",
     },
   });
 }

@@ -151,6 +151,8 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
     headers: {
       "content-type": "application/json; charset=utf-8",
       "cache-control": "no-store",
+      // Text a caller chose (an argument, an error message) is never read as a page or script.
+      "x-content-type-options": "nosniff",
       ...headers,
     },
   });
@@ -579,7 +581,21 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      // The client went away before its body was whole: its mistake (or its network's), not
+      // the server's, and nobody is left to read the answer.
+      throw new HttpError(
+        400,
+        "the request's body ended before it was whole (the client went away)",
+        {},
+        {},
+        error,
+      );
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {

@@ -37,6 +37,10 @@ export async function metricsResponse(
   const chosen = named ?? Object.keys(await listQueues()).sort();
   const text = await collectMetrics(...chosen.map(queueNamed));
   return new Response(text, {
-    headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" },
+    headers: {
+      "content-type": PROMETHEUS_CONTENT_TYPE,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    },
   });
 }

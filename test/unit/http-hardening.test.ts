@@ -4,7 +4,7 @@
  * percent-encoded past a path rule, more event streams than it serves at
  * once, and a body that is not UTF-8.
  */
-import { BackendUnavailableError, Queue, task } from "sheppy";
+import { BackendUnavailableError, type Logger, Queue, task } from "sheppy";
 import { MemoryBackend } from "sheppy/backends/memory";
 import { createHttpHandler } from "sheppy/http";
 import { describe, expect, it } from "vitest";
@@ -18,6 +18,60 @@ async function backendWithTask(): Promise<MemoryBackend> {
 }
 
 describe("HTTP API hardening", () => {
+  it("every answer says nosniff: JSON, errors, metrics and the event stream are never read as a page", async () => {
+    const handler = createHttpHandler(await backendWithTask());
+    for (const path of [
+      "/payments/stats",
+      "/payments/tasks",
+      "/nope/stats",
+      "/metrics",
+      "/openapi.json",
+    ]) {
+      const answer = await handler(new Request(`http://localhost${path}`));
+      expect(answer.headers.get("x-content-type-options"), path).toBe("nosniff");
+      await answer.body?.cancel();
+    }
+    const stop = new AbortController();
+    const stream = await handler(
+      new Request("http://localhost/payments/events", { signal: stop.signal }),
+    );
+    expect(stream.headers.get("x-content-type-options")).toBe("nosniff");
+    stop.abort();
+    await stream.body?.cancel();
+  });
+
+  it("a body the client abandons halfway is its own 400, not a server error logged with a stack", async () => {
+    const errors: unknown[] = [];
+    const logger = {
+      error: (...args: unknown[]) => errors.push(args),
+      warn() {},
+      info() {},
+      debug() {},
+    };
+    const handler = createHttpHandler(await backendWithTask(), {
+      logger: logger as unknown as Logger,
+    });
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"name":'));
+        controller.error(new Error("aborted"));
+      },
+    });
+    const answer = await handler(
+      new Request("http://localhost/payments/tasks", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+        duplex: "half",
+      } as RequestInit),
+    );
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as { error: string }).error).toBe(
+      "the request's body ended before it was whole (the client went away)",
+    );
+    expect(errors).toEqual([]);
+  });
+
   it("acts only on a route's exact path: with a closing slash (past an authorize rule on the path's end) it is a 404 that changes nothing", async () => {
     const backend = await backendWithTask();
     const queue = new Queue(backend, { name: "payments" });

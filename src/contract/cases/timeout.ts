@@ -132,6 +132,20 @@ export function timeoutCases(h: ContractHarness): void {
       expect(aborts[0]).toBeInstanceOf(TaskTimeoutError);
     });
 
+    it("TO-2 the timeout is the stored task's, as its retries are: a record made with one is bound by it, whatever the worker's definition says", async () => {
+      const queue = h.queue();
+      const made = noLimit(2000);
+      // As a producer whose definition of the name has a timeout (or an earlier version) stored it.
+      const record = { ...made.toJSON(), config: { ...made.config, timeout: 0.05 } };
+      const backend = await queue.connect();
+      await backend.add(queue.name, [{ ...record, status: "pending" }]);
+      await h.worker(queue).work({ oneshot: true });
+      const failed = (await queue.getTask(made.id))!;
+      expect(failed.status).toBe("failed");
+      expect(failed.error?.type).toBe("TaskTimeoutError");
+      expect(failed.error?.message).toBe("Task exceeded timeout of 0.05 seconds");
+    });
+
     it("TO-2 a task that honours its signal stops and fails with TaskTimeoutError", async () => {
       const queue = h.queue();
       const token = randomUUID();
