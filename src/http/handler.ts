@@ -47,10 +47,13 @@ export interface HttpHandlerOptions {
   allowedOrigins?: readonly string[];
   /**
    * Host names (as the `Host` header gives them, without the port) this API
-   * answers to; a request naming another is refused (403). Set it on a
-   * server only this machine should reach: a web page whose own domain
-   * resolves to 127.0.0.1 (DNS rebinding) otherwise reaches the API as if
-   * it were on it. Absent: any host (a proxy in front decides).
+   * answers to; a request naming another is refused (403): a web page whose
+   * own domain resolves to this server (DNS rebinding) would otherwise reach
+   * the API as if it were on it. Absent: any host for clients that are not
+   * browsers, and for a browser's request (it sends `Sec-Fetch-Site`) this
+   * machine's names and addresses only (`localhost`, IP addresses) unless
+   * `authorize` is set — so behind a proxy that serves the dashboard under a
+   * domain name, list that name here (or authorize).
    */
   allowedHosts?: readonly string[];
   /** Event streams (`GET /{queue}/events`) open at once at most (default 100); one more is answered 503. */
@@ -233,6 +236,20 @@ export function createHttpHandler(
         throw new HttpError(
           403,
           `host ${url.hostname} is not one this API answers to (see allowedHosts)`,
+        );
+      }
+      // Told no names and no authorize: a browser's request is answered under this machine's
+      // names and addresses only. A page that rebinds its own name to this server sends that
+      // name; clients that are not browsers (no Sec-Fetch-Site) are the proxy's and yours to vet.
+      if (
+        !hosts &&
+        !options.authorize &&
+        request.headers.has("sec-fetch-site") &&
+        !isLocalName(url.hostname)
+      ) {
+        throw new HttpError(
+          403,
+          `host ${url.hostname}: a browser's request to a name this API was not told it answers to, with nothing to authorize it (a page rebinding its own name to this server would send the same); set allowedHosts to the names it is reached by, or authorize`,
         );
       }
       // The base path is whole segments: `/sheppy` holds `/sheppy/…`, not `/sheppyx/…`.
@@ -424,6 +441,14 @@ function pathOf(request: Request): string {
 
 /** Queues kept for reuse between requests (the ones asked about most lately). */
 const MAX_CACHED_QUEUES = 1000;
+
+/** `localhost` (and names under it), or an IP address: names no other site can take. */
+function isLocalName(hostname: string): boolean {
+  const name = hostname.toLowerCase();
+  if (name === "localhost" || name.endsWith(".localhost")) return true;
+  // The URL parser has written any address in its canonical form: dotted IPv4, bracketed IPv6.
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || /^\[[0-9a-f:.]+\]$/.test(name);
+}
 
 /** The host names of `allowedHosts`, lower-cased; `undefined` when any host is answered. */
 function hostsOf(given: readonly string[] | undefined): Set<string> | undefined {

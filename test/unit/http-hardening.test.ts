@@ -18,6 +18,66 @@ async function backendWithTask(): Promise<MemoryBackend> {
 }
 
 describe("HTTP API hardening", () => {
+  it("with neither allowedHosts nor authorize, a browser's request is answered under local names and addresses only (DNS rebinding)", async () => {
+    const handler = createHttpHandler(await backendWithTask());
+    const browser = (host: string, init: RequestInit = {}) =>
+      handler(
+        new Request(`http://${host}/payments/stats`, {
+          ...init,
+          headers: { "sec-fetch-site": "same-origin", ...(init.headers ?? {}) },
+        }),
+      );
+    for (const host of [
+      "localhost:8080",
+      "app.localhost",
+      "127.0.0.1:8080",
+      "[::1]:8080",
+      "10.0.0.5",
+    ]) {
+      expect((await browser(host)).status, host).toBe(200);
+    }
+    const rebound = await browser("attacker.test:8080");
+    expect(rebound.status).toBe(403);
+    expect(((await rebound.json()) as { error: string }).error).toBe(
+      "host attacker.test: a browser's request to a name this API was not told it answers to, with nothing to authorize it (a page rebinding its own name to this server would send the same); set allowedHosts to the names it is reached by, or authorize",
+    );
+    const pause = await handler(
+      new Request("http://attacker.test:8080/payments/pause", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          origin: "http://attacker.test:8080",
+          "sec-fetch-site": "same-origin",
+        },
+        body: "{}",
+      }),
+    );
+    expect(pause.status).toBe(403);
+    // Not a browser (no Sec-Fetch-Site): a server-side client under any name, as before.
+    expect((await handler(new Request("http://queues.internal/payments/stats"))).status).toBe(200);
+    // Told the names, or given authorize: those decide.
+    const named = createHttpHandler(await backendWithTask(), { allowedHosts: ["queues.example"] });
+    expect(
+      (
+        await named(
+          new Request("http://queues.example/payments/stats", {
+            headers: { "sec-fetch-site": "same-origin" },
+          }),
+        )
+      ).status,
+    ).toBe(200);
+    const authorized = createHttpHandler(await backendWithTask(), { authorize: () => true });
+    expect(
+      (
+        await authorized(
+          new Request("http://queues.example/payments/stats", {
+            headers: { "sec-fetch-site": "same-origin" },
+          }),
+        )
+      ).status,
+    ).toBe(200);
+  });
+
   it("every answer says nosniff: JSON, errors, metrics and the event stream are never read as a page", async () => {
     const handler = createHttpHandler(await backendWithTask());
     for (const path of [
@@ -135,7 +195,9 @@ describe("HTTP API hardening", () => {
   });
 
   it("a change from a browser: its own host whatever the scheme (a proxy that ends TLS), or what the browser calls same-origin; never another site", async () => {
-    const handler = createHttpHandler(await backendWithTask());
+    const handler = createHttpHandler(await backendWithTask(), {
+      allowedHosts: ["dash.example.com"],
+    });
     const pause = (headers: Record<string, string>) =>
       handler(
         new Request("http://dash.example.com/payments/pause", {
@@ -167,6 +229,7 @@ describe("HTTP API hardening", () => {
     }
     const named = createHttpHandler(await backendWithTask(), {
       allowedOrigins: ["https://admin.example.com"],
+      allowedHosts: ["dash.example.com"],
     });
     const fromAdmin = await named(
       new Request("http://dash.example.com/payments/pause", {
