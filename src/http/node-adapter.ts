@@ -47,11 +47,13 @@ export async function answerWith(
   let webRequest: Request;
   try {
     webRequest = toRequest(request, response);
-  } catch {
+  } catch (error) {
     plainAnswer(
       response,
       400,
-      "bad request: the Host header and the request target do not form a URL\n",
+      error instanceof UnwritableBodyError
+        ? `bad request: ${error.message}\n`
+        : "bad request: the Host header and the request target do not form a URL\n",
     );
     return;
   }
@@ -114,6 +116,9 @@ export function toRequest(request: IncomingMessage, response: ServerResponse): R
   } as RequestInit);
 }
 
+/** A body an app's parser read that cannot be handed on as JSON. */
+class UnwritableBodyError extends Error {}
+
 /**
  * The body to hand on: the request's stream — or, when a body parser of the
  * app (`express.json()`) has read it already, what that parser made of it.
@@ -122,7 +127,14 @@ function bodyOf(request: IncomingMessage): RequestInit & { duplex?: "half" } {
   const parsed = (request as { body?: unknown }).body;
   if (parsed !== undefined && request.readableEnded) {
     if (typeof parsed === "string" || Buffer.isBuffer(parsed)) return { body: parsed };
-    return { body: JSON.stringify(parsed) };
+    try {
+      return { body: JSON.stringify(parsed) };
+    } catch {
+      // Nested past what the stack holds (the API refuses past 64 levels anyway).
+      throw new UnwritableBodyError(
+        "the body, as the app's body parser read it, cannot be written back as JSON (nested too deeply?)",
+      );
+    }
   }
   return { body: Readable.toWeb(request) as unknown as ReadableStream, duplex: "half" };
 }

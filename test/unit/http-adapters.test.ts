@@ -54,6 +54,36 @@ describe("adapters", () => {
     }
   });
 
+  it("Express behind express.json(): a body its parser read is handed on; one nested past what can be written back is a 400 saying so", async () => {
+    const app = express();
+    app.use(express.json({ limit: "10mb" }));
+    app.use(
+      "/sheppy",
+      toNodeHandler(
+        createHttpHandler("memory://?instantProcessing=false", { basePath: "/sheppy" }),
+      ),
+    );
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sheppy`;
+      expect(await addAndRead(base)).toMatchObject({ name: "http-adapters.add", args: [1, 2] });
+      const depth = 20_000;
+      const deep = `{"name":"http-adapters.add","args":[${"[".repeat(depth)}${"]".repeat(depth)}]}`;
+      const answer = await fetch(`${base}/emails/tasks`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: deep,
+      });
+      expect(answer.status).toBe(400);
+      expect(await answer.text()).toBe(
+        "bad request: the body, as the app's body parser read it, cannot be written back as JSON (nested too deeply?)\n",
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("Fastify: app.register(fastifyPlugin(handler), { prefix })", async () => {
     const app = Fastify();
     await app.register(
