@@ -245,7 +245,9 @@ export function createHttpHandler(
         !hosts &&
         !options.authorize &&
         request.headers.has("sec-fetch-site") &&
-        !isLocalName(url.hostname)
+        !isLocalName(url.hostname) &&
+        // A page of an origin the application allows is its own, under whatever name it calls.
+        !(options.allowedOrigins ?? []).includes(request.headers.get("origin") ?? "")
       ) {
         throw new HttpError(
           403,

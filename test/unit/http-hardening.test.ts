@@ -55,6 +55,19 @@ describe("HTTP API hardening", () => {
     expect(pause.status).toBe(403);
     // Not a browser (no Sec-Fetch-Site): a server-side client under any name, as before.
     expect((await handler(new Request("http://queues.internal/payments/stats"))).status).toBe(200);
+    // A page of an origin the application allows calls the API under its name.
+    const allowed = createHttpHandler(await backendWithTask(), {
+      allowedOrigins: ["https://app.example"],
+    });
+    expect(
+      (
+        await allowed(
+          new Request("http://queues.example/payments/stats", {
+            headers: { "sec-fetch-site": "same-site", origin: "https://app.example" },
+          }),
+        )
+      ).status,
+    ).toBe(200);
     // Told the names, or given authorize: those decide.
     const named = createHttpHandler(await backendWithTask(), { allowedHosts: ["queues.example"] });
     expect(
