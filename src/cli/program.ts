@@ -18,6 +18,7 @@ import { addWorkflowCommands } from "./commands/workflow.js";
 import { applyBooleanEnv, type LogLevel, settingOption } from "./env.js";
 import { loadModules } from "./load-modules.js";
 import { createCliLogger } from "./logger.js";
+import { warnIfPasswordInArguments } from "./url-in-arguments.js";
 import { showWarningsAt } from "./warn.js";
 
 /** Options of {@link buildProgram}. */
@@ -56,6 +57,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .hook("preAction", async (program, action) => {
       applyBooleanEnv(action);
       useCliLoggerForBackends(program);
+      warnIfPasswordInArguments(action);
       // First, so a URL of a scheme the module registers is understood by every command.
       await loadModules(program.opts<{ import: string[] }>().import);
     });
