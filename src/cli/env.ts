@@ -255,6 +255,13 @@ export const SETTINGS = {
       "host names the dashboard answers to, comma-separated (default on loopback: localhost, 127.0.0.1, [::1]; a page on any other name is refused, as a DNS-rebinding page would be); * answers any",
     parse: nonEmptyList("host name"),
   },
+  addableTasks: {
+    flags: "--addable-tasks <names>",
+    env: "SHEPPY_DASHBOARD_ADDABLE_TASKS",
+    description:
+      "the tasks callers may add, schedule or give a cron by name through the API, comma-separated (default: any task the --tasks modules define)",
+    parse: nonEmptyList("task name"),
+  },
   allowedOrigins: {
     flags: "--allowed-origins <origins>",
     env: "SHEPPY_DASHBOARD_ALLOWED_ORIGINS",

@@ -53,7 +53,8 @@ export interface HttpHandlerOptions {
    * browsers, and for a browser's request (it sends `Sec-Fetch-Site`) this
    * machine's names and addresses only (`localhost`, IP addresses) unless
    * `authorize` is set — so behind a proxy that serves the dashboard under a
-   * domain name, list that name here (or authorize).
+   * domain name, list that name here (or authorize). `["*"]`: any host,
+   * browsers' requests included.
    */
   allowedHosts?: readonly string[];
   /** Event streams (`GET /{queue}/events`) open at once at most (default 100); one more is answered 503. */
@@ -232,7 +233,7 @@ export function createHttpHandler(
   const handle = async (request: Request): Promise<Response> => {
     try {
       const url = new URL(request.url);
-      if (hosts && !hosts.has(url.hostname.toLowerCase())) {
+      if (hosts instanceof Set && !hosts.has(url.hostname.toLowerCase())) {
         throw new HttpError(
           403,
           `host ${url.hostname} is not one this API answers to (see allowedHosts)`,
@@ -251,7 +252,7 @@ export function createHttpHandler(
       ) {
         throw new HttpError(
           403,
-          `host ${url.hostname}: a browser's request to a name this API was not told it answers to, with nothing to authorize it (a page rebinding its own name to this server would send the same); set allowedHosts to the names it is reached by, or authorize`,
+          `host ${url.hostname}: a browser's request to a name this API was not told it answers to, with nothing to authorize it (a page rebinding its own name to this server would send the same); set allowedHosts to the names it is reached by (sheppy dashboard: --allowed-hosts), or authorize`,
         );
       }
       // The base path is whole segments: `/sheppy` holds `/sheppy/…`, not `/sheppyx/…`.
@@ -452,14 +453,18 @@ function isLocalName(hostname: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || /^\[[0-9a-f:.]+\]$/.test(name);
 }
 
-/** The host names of `allowedHosts`, lower-cased; `undefined` when any host is answered. */
-function hostsOf(given: readonly string[] | undefined): Set<string> | undefined {
+/**
+ * The host names of `allowedHosts`, lower-cased; `undefined` when it is
+ * absent; `"any"` when it holds `*` (every host, browsers' too).
+ */
+function hostsOf(given: readonly string[] | undefined): Set<string> | "any" | undefined {
   if (given === undefined) return undefined;
   if (!Array.isArray(given) || given.some((host) => typeof host !== "string" || host === "")) {
     throw new InvalidOptionError(
       'createHttpHandler(): allowedHosts must be a list of host names, e.g. ["localhost", "127.0.0.1"]',
     );
   }
+  if (given.includes("*")) return "any";
   return new Set(given.map((host) => host.toLowerCase()));
 }
 

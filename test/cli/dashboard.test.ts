@@ -1,7 +1,7 @@
 /** `sheppy dashboard`: serves the API and the page, refuses bad options in one line, stops on SIGTERM. */
 import { createServer, request } from "node:http";
 import { describe, expect, it } from "vitest";
-import { expectOneLineError, runCli, startDashboard } from "../support/cli.js";
+import { expectOneLineError, runCli, startDashboard, TASKS } from "../support/cli.js";
 
 describe("sheppy dashboard", () => {
   it("serves the page and the API on loopback until stopped", async () => {
@@ -37,6 +37,49 @@ describe("sheppy dashboard", () => {
     expect(await statusFor(named.origin, `queues.internal:${namedPort}`)).toBe(200);
     expect(await statusFor(named.origin, `localhost:${namedPort}`)).toBe(403);
     await named.stop();
+    // `*`: any name, a browser's request (Sec-Fetch-Site) included.
+    const any = await startDashboard(["-u", "memory://", "--allowed-hosts", "*"]);
+    const anyPort = new URL(any.origin).port;
+    const fromBrowser = await new Promise<number>((resolve, reject) => {
+      request({
+        host: "127.0.0.1",
+        port: anyPort,
+        path: "/queues",
+        headers: { host: `queues.example:${anyPort}`, "sec-fetch-site": "same-origin" },
+      })
+        .on("response", (answer) => {
+          answer.resume();
+          resolve(answer.statusCode ?? 0);
+        })
+        .on("error", reject)
+        .end();
+    });
+    expect(fromBrowser).toBe(200);
+    await any.stop();
+  });
+
+  it("--addable-tasks limits the tasks added by name through the API", async () => {
+    const server = await startDashboard([
+      "-u",
+      "memory://",
+      "--tasks",
+      TASKS,
+      "--addable-tasks",
+      "cli.add",
+    ]);
+    const add = (name: string) =>
+      fetch(`${server.origin}/default/tasks`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name, args: [1, 2] }),
+      });
+    expect((await add("cli.add")).status).toBe(201);
+    const refused = await add("cli.fail");
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: string }).error).toBe(
+      "task 'cli.fail' may not be added through this API (it may add: cli.add)",
+    );
+    await server.stop();
   });
 
   it("--allowed-origins lets another origin's page change tasks; a value that is not an origin is refused in one line", async () => {

@@ -39,7 +39,7 @@ describe("HTTP API hardening", () => {
     const rebound = await browser("attacker.test:8080");
     expect(rebound.status).toBe(403);
     expect(((await rebound.json()) as { error: string }).error).toBe(
-      "host attacker.test: a browser's request to a name this API was not told it answers to, with nothing to authorize it (a page rebinding its own name to this server would send the same); set allowedHosts to the names it is reached by, or authorize",
+      "host attacker.test: a browser's request to a name this API was not told it answers to, with nothing to authorize it (a page rebinding its own name to this server would send the same); set allowedHosts to the names it is reached by (sheppy dashboard: --allowed-hosts), or authorize",
     );
     const pause = await handler(
       new Request("http://attacker.test:8080/payments/pause", {
@@ -64,6 +64,17 @@ describe("HTTP API hardening", () => {
         await allowed(
           new Request("http://queues.example/payments/stats", {
             headers: { "sec-fetch-site": "same-site", origin: "https://app.example" },
+          }),
+        )
+      ).status,
+    ).toBe(200);
+    // `*`: any name, a browser's too.
+    const any = createHttpHandler(await backendWithTask(), { allowedHosts: ["*"] });
+    expect(
+      (
+        await any(
+          new Request("http://queues.example/payments/stats", {
+            headers: { "sec-fetch-site": "same-origin" },
           }),
         )
       ).status,

@@ -25,6 +25,7 @@ interface DashboardSettings {
   readonly tasks?: readonly string[];
   readonly allowedHosts?: readonly string[];
   readonly allowedOrigins?: readonly string[];
+  readonly addableTasks?: readonly string[];
 }
 
 const ANY = new Set(["0.0.0.0", "::", "[::]"]);
@@ -52,7 +53,8 @@ function reachableAt(host: string): string[] {
  */
 function hostsAnswered(settings: DashboardSettings): readonly string[] | undefined {
   const given = settings.allowedHosts;
-  if (given) return given.includes("*") ? undefined : given;
+  // `*` is handed on as it is: the API then answers browsers under any name too.
+  if (given) return given.includes("*") ? ["*"] : given;
   return LOOPBACK.has(settings.host) ? LOOPBACK_HOST_NAMES : undefined;
 }
 
@@ -71,6 +73,7 @@ export function addDashboardCommand(program: Command): void {
     "allowedOrigins",
     "readOnly",
     "tasks",
+    "addableTasks",
   ]);
   command.addHelpText(
     "after",
@@ -98,6 +101,7 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
         readOnly,
         ...(allowedHosts ? { allowedHosts } : {}),
         ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),
+        ...(settings.addableTasks ? { addableTasks: settings.addableTasks } : {}),
       }),
     ),
   );
