@@ -21,7 +21,9 @@ export function warnIfPasswordInArguments(command: Command): void {
 
 function hasPassword(url: string): boolean {
   try {
-    return new URL(url.trim()).password !== "";
+    const parsed = new URL(url.trim());
+    // Both forms the backends take: redis://:pw@host and redis://host?password=pw.
+    return parsed.password !== "" || (parsed.searchParams.get("password") ?? "") !== "";
   } catch {
     // A URL that does not parse is refused later, in its own words.
     return false;

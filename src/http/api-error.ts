@@ -80,6 +80,15 @@ export function errorResponseBody(
   if (known(BAD_INPUT))
     return { status: 400, body: { error: withoutCallName((error as Error).message) } };
   if (known(NOT_FOUND)) return { status: 404, body: { error: (error as Error).message } };
+  // Over HTTP an id's holder is not named: a caller may not read what other tasks exist.
+  if (error instanceof TaskIdConflictError) {
+    return {
+      status: 409,
+      body: {
+        error: `id '${error.id}' is held by a task of another name, so this is not a resend of it; choose another id`,
+      },
+    };
+  }
   if (known(CONFLICT))
     return { status: 409, body: { error: withoutCallName((error as Error).message) } };
   if (!expose) return { status: 500, body: { error: "internal error" } };

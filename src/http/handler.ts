@@ -49,12 +49,10 @@ export interface HttpHandlerOptions {
    * Host names (as the `Host` header gives them, without the port) this API
    * answers to; a request naming another is refused (403): a web page whose
    * own domain resolves to this server (DNS rebinding) would otherwise reach
-   * the API as if it were on it. Absent: any host for clients that are not
-   * browsers, and for a browser's request (it sends `Sec-Fetch-Site`) this
-   * machine's names and addresses only (`localhost`, IP addresses) unless
-   * `authorize` is set — so behind a proxy that serves the dashboard under a
-   * domain name, list that name here (or authorize). `["*"]`: any host,
-   * browsers' requests included.
+   * the API as if it were on it. Absent: with `authorize`, any host;
+   * without it, only `localhost` names and IP addresses — so a server
+   * reached under a domain name (behind a proxy that does the sign-in, say)
+   * lists that name here. `["*"]`: any host.
    */
   allowedHosts?: readonly string[];
   /** Event streams (`GET /{queue}/events`) open at once at most (default 100); one more is answered 503. */
@@ -239,20 +237,13 @@ export function createHttpHandler(
           `host ${url.hostname} is not one this API answers to (see allowedHosts)`,
         );
       }
-      // Told no names and no authorize: a browser's request is answered under this machine's
-      // names and addresses only. A page that rebinds its own name to this server sends that
-      // name; clients that are not browsers (no Sec-Fetch-Site) are the proxy's and yours to vet.
-      if (
-        !hosts &&
-        !options.authorize &&
-        request.headers.has("sec-fetch-site") &&
-        !isLocalName(url.hostname) &&
-        // A page of an origin the application allows is its own, under whatever name it calls.
-        !(options.allowedOrigins ?? []).includes(request.headers.get("origin") ?? "")
-      ) {
+      // Told no names and no authorize, the API answers under this machine's names and addresses
+      // only. A page that rebinds its own name to this server sends that name, and a browser on
+      // a plain-http page sends nothing else that tells it from a script: only the name can.
+      if (!hosts && !options.authorize && !isLocalName(url.hostname)) {
         throw new HttpError(
           403,
-          `host ${url.hostname}: a browser's request to a name this API was not told it answers to, with nothing to authorize it (a page rebinding its own name to this server would send the same); set allowedHosts to the names it is reached by (sheppy dashboard: --allowed-hosts), or authorize`,
+          `host ${url.hostname} is not one this API answers to: with neither allowedHosts nor authorize it answers only localhost and IP addresses (a page rebinding its own name to this server would send the same); set allowedHosts to the names it is reached by (sheppy dashboard: --allowed-hosts), or authorize`,
         );
       }
       // The base path is whole segments: `/sheppy` holds `/sheppy/…`, not `/sheppyx/…`.
@@ -447,7 +438,7 @@ const MAX_CACHED_QUEUES = 1000;
 
 /** `localhost` (and names under it), or an IP address: names no other site can take. */
 function isLocalName(hostname: string): boolean {
-  const name = hostname.toLowerCase();
+  const name = hostname.toLowerCase().replace(/\.$/, "");
   if (name === "localhost" || name.endsWith(".localhost")) return true;
   // The URL parser has written any address in its canonical form: dotted IPv4, bracketed IPv6.
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || /^\[[0-9a-f:.]+\]$/.test(name);

@@ -40,6 +40,7 @@ export async function answerWith(
     response.writeHead(400, {
       "content-type": "application/json; charset=utf-8",
       "content-length": Buffer.byteLength(body),
+      "x-content-type-options": "nosniff",
     });
     response.end(body);
     return;
@@ -75,9 +76,15 @@ function plainAnswer(response: ServerResponse, status: number, text: string): vo
     response.destroy();
     return;
   }
-  response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  response.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "x-content-type-options": "nosniff",
+  });
   response.end(text);
 }
+
+/** A Host header: a name or an IPv4 address, or a bracketed IPv6 address, and an optional port. */
+const HOST_HEADER = /^(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** The request target as the server received it (Express keeps it whole in `originalUrl`). */
 function rawTarget(request: IncomingMessage): string {
@@ -91,6 +98,9 @@ function rawTarget(request: IncomingMessage): string {
 export function toRequest(request: IncomingMessage, response: ServerResponse): Request {
   const path = rawTarget(request);
   const host = request.headers.host ?? "localhost";
+  // Only a host and a port: Node takes `/`, `?` and `#` in a Host header, which would move the
+  // URL's path away from the one the server (and a router's rule on it) saw.
+  if (!HOST_HEADER.test(host)) throw new Error("the Host header is not a host name and port");
   const protocol = (request.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {

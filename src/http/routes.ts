@@ -172,6 +172,17 @@ function taskSummary(data: TaskData) {
   };
 }
 
+/** A 403 when `addableTasks` does not let the caller add tasks named `name`. */
+function refuseUnaddable(name: string, addable: RouteContext<unknown, unknown>["addable"]): void {
+  const allowed = addable(name);
+  if (allowed === false || (Array.isArray(allowed) && !allowed.includes(name))) {
+    const listed = Array.isArray(allowed)
+      ? ` (it may add: ${allowed.length === 0 ? "none" : allowed.join(", ")})`
+      : "";
+    throw new HttpError(403, `task '${name}' may not be added through this API${listed}`);
+  }
+}
+
 /**
  * A task of a registered definition, from its name and JSON arguments, when
  * the caller may add it. An unknown name is not answered with the names this
@@ -183,13 +194,7 @@ function taskFrom(
   args: readonly JsonValue[],
   addable: RouteContext<unknown, unknown>["addable"],
 ): Task {
-  const allowed = addable(name);
-  if (allowed === false || (Array.isArray(allowed) && !allowed.includes(name))) {
-    const listed = Array.isArray(allowed)
-      ? ` (it may add: ${allowed.length === 0 ? "none" : allowed.join(", ")})`
-      : "";
-    throw new HttpError(403, `task '${name}' may not be added through this API${listed}`);
-  }
+  refuseUnaddable(name, addable);
   if (!findTask(name) && !findWorkflow(name)) {
     throw new HttpError(400, `no task named '${name}' is defined in the serving process`);
   }
@@ -389,6 +394,8 @@ export const ROUTES: readonly Route[] = [
     mutating: true,
     body: z.strictObject({ at: when.optional(), force: z.boolean().optional() }).default({}),
     handle: async (c) => {
+      // Running a task again is adding it again: only a task the caller may add.
+      refuseUnaddable((await taskOr404(c.queue, c.params.id!)).name, c.addable);
       const options = {
         ...(c.body.at === undefined ? {} : { at: c.body.at }),
         ...(c.body.force === undefined ? {} : { force: c.body.force }),

@@ -14,11 +14,13 @@ const WITH_PASSWORD = "redis://:s3cret@127.0.0.1:1/0";
 
 describe("a password in --backend-url", () => {
   it("is warned about once, and never printed", async () => {
-    const result = await runCli(["queue", "list", "-u", WITH_PASSWORD]);
-    expect(result.code).toBe(1);
-    expect(result.stderr.startsWith(WARNING)).toBe(true);
-    expect(result.stderr.split(WARNING)).toHaveLength(2);
-    expect(result.stderr + result.stdout).not.toContain("s3cret");
+    for (const url of [WITH_PASSWORD, "redis://127.0.0.1:1/0?password=s3cret"]) {
+      const result = await runCli(["queue", "list", "-u", url]);
+      expect(result.code).toBe(1);
+      expect(result.stderr.startsWith(WARNING), url).toBe(true);
+      expect(result.stderr.split(WARNING)).toHaveLength(2);
+      expect(result.stderr + result.stdout).not.toContain("s3cret");
+    }
   });
 
   it("in SHEPPY_BACKEND_URL, or a URL without one, is not", async () => {

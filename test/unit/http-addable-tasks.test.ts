@@ -48,6 +48,35 @@ describe("addableTasks", () => {
     await queue.close();
   });
 
+  it("a retry is an add again: a task the caller may not add is not run again through the API", async () => {
+    const { queue, post } = api({ addableTasks: [echo.taskName] });
+    const internal = wipe("all");
+    await queue.add(internal);
+    await queue.cancel(internal);
+    const refused = await post(`/tasks/${internal.id}/retry`, { force: true });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toBe(
+      `task '${wipe.taskName}' may not be added through this API (it may add: ${echo.taskName})`,
+    );
+    expect((await queue.getTask(internal))?.status).toBe("cancelled");
+    const mine = echo("x");
+    await queue.add(mine);
+    await queue.cancel(mine);
+    expect((await post(`/tasks/${mine.id}/retry`, {})).status).toBe(200);
+    await queue.close();
+  });
+
+  it("an id held by a task of another name is a 409 that does not name that task", async () => {
+    const { queue, post } = api();
+    await queue.add(wipe("all"), { id: "app-internal-1" });
+    const answer = await post("/tasks", { name: echo.taskName, args: ["a"], id: "app-internal-1" });
+    expect(answer.status).toBe(409);
+    expect(answer.body.error).toBe(
+      "id 'app-internal-1' is held by a task of another name, so this is not a resend of it; choose another id",
+    );
+    await queue.close();
+  });
+
   it("a function: decides per name and request", async () => {
     const { queue, post } = api({
       addableTasks: (name, request) =>

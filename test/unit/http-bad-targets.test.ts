@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Queue } from "sheppy";
+import { MemoryBackend, Queue } from "sheppy";
 import { createHttpHandler, toNodeHandler } from "sheppy/http";
 import { afterEach, describe, expect, it } from "vitest";
 import { type MetricsServer, serveMetrics } from "../../src/cli/metrics-server.js";
@@ -43,6 +43,31 @@ describe("toNodeHandler: requests that make no URL", () => {
       ),
     ).toBe("HTTP/1.1 405 Method Not Allowed");
     expect((await fetch(`http://127.0.0.1:${port}/queues`)).status).toBe(200);
+  });
+
+  it("a Host header carrying a path, query or fragment is a 400: it would move the path the API acts on away from the one the server's router saw", async () => {
+    const backend = new MemoryBackend({ instantProcessing: false });
+    const queue = new Queue(backend, { name: "default" });
+    const api = createHttpHandler(backend, { allowedHosts: ["127.0.0.1"] });
+    const port = await serve(api);
+    const post = (target: string, host: string) =>
+      `POST ${target} HTTP/1.1\r\nHost: ${host}\r\ncontent-type: application/json\r\ncontent-length: 2\r\nConnection: close\r\n\r\n{}`;
+    for (const host of [
+      `127.0.0.1:${port}/default/pause#`,
+      `127.0.0.1:${port}/default/pause?`,
+      "127.0.0.1/x/..",
+      `127.0.0.1:${port}#`,
+    ]) {
+      expect(await rawStatusLine(port, post("/default/stats", host)), host).toBe(
+        "HTTP/1.1 400 Bad Request",
+      );
+    }
+    expect(await queue.isPaused()).toBe(false);
+    // The same request with a plain Host pauses it: the refusal above is the Host's.
+    expect(await rawStatusLine(port, post("/default/pause", `127.0.0.1:${port}`))).toBe(
+      "HTTP/1.1 200 OK",
+    );
+    expect(await queue.isPaused()).toBe(true);
   });
 
   it("answers 500 when the handler throws, and goes on serving", async () => {

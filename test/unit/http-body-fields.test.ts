@@ -14,7 +14,7 @@ import { ROUTES, type Route } from "../../src/http/routes.js";
 
 const add = task({ name: "http-body-fields.add" }, (a: number, b: number) => a + b);
 
-const ORIGIN = "http://api.test";
+const ORIGIN = "http://localhost";
 
 function api() {
   const queue = new Queue("memory://?instantProcessing=false", { name: "emails" });

@@ -31,7 +31,7 @@ describe("maxBodyBytes on a body without a length", () => {
     });
     const { body, read } = endless();
     const response = await handler(
-      new Request("http://api.test/q/tasks", {
+      new Request("http://localhost/q/tasks", {
         method: "POST",
         headers: { "content-type": "application/json" },
         body,

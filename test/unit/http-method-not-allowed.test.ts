@@ -14,7 +14,7 @@ import { RESERVED_TASK_IDS } from "../../src/queue/dedupe-options.js";
 
 const add = task({ name: "http-method-not-allowed.add" }, (a: number, b: number) => a + b);
 
-const ORIGIN = "http://api.test";
+const ORIGIN = "http://localhost";
 const METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH"];
 
 function api(options: HttpHandlerOptions = {}) {

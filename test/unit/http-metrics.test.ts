@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { defaultTaskMetrics } from "../../src/observability/task-metrics.js";
 import { parseExposition, sampleValue } from "../support/prometheus.js";
 
-const ORIGIN = "http://api.test";
+const ORIGIN = "http://localhost";
 const echo = task({ name: "http-metrics.echo" }, (n: number) => n);
 
 const backends: MemoryBackend[] = [];

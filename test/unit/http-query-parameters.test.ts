@@ -16,7 +16,7 @@ import { ROUTES, type Route } from "../../src/http/routes.js";
 
 const add = task({ name: "http-query-parameters.add" }, (a: number, b: number) => a + b);
 
-const ORIGIN = "http://api.test";
+const ORIGIN = "http://localhost";
 
 function api(options: HttpHandlerOptions = {}) {
   const queue = new Queue("memory://?instantProcessing=false", { name: "emails" });

@@ -40,7 +40,7 @@ const keyed = task(
   (tenant: string) => tenant,
 );
 void keyed;
-const ORIGIN = "http://api.test";
+const ORIGIN = "http://localhost";
 
 /** The route a request reaches: its `METHOD path` key, the most specific one when several match. */
 function routeKey(method: string, path: string): string | undefined {

@@ -35,7 +35,7 @@ describe.skipIf(!support.plain)("http api: no secret in any answer", () => {
     const texts: string[] = [];
     const call = async (method: string, path: string, body?: unknown) => {
       const response = await handler(
-        new Request(`http://api.test${path}`, {
+        new Request(`http://localhost${path}`, {
           method,
           ...(body === undefined
             ? {}
@@ -75,7 +75,7 @@ describe.skipIf(!support.plain)("http api: no secret in any answer", () => {
     // The event stream: its first event, then the client leaves.
     const leave = new AbortController();
     const events = await handler(
-      new Request(`http://api.test/${q}/events`, { signal: leave.signal }),
+      new Request(`http://localhost/${q}/events`, { signal: leave.signal }),
     );
     const first = events.body ? await events.body.getReader().read() : { value: undefined };
     texts.push(`${events.status}\n${new TextDecoder().decode(first.value)}`);
