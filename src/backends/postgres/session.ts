@@ -38,6 +38,7 @@ import { ensureSchema } from "./migrations.js";
 
 /** SQLSTATE of a statement the role lacks the rights for. */
 const INSUFFICIENT_PRIVILEGE = "42501";
+const READ_ONLY_TRANSACTION = "25006";
 
 import { passwordOf } from "./postgres-url.js";
 import { type Channels, channelsOf, withSchema } from "./schema-name.js";
@@ -242,6 +243,15 @@ export class PgSession {
       return new BackendError(
         this.scrub(
           `PostgreSQL at ${this.maskedUrl} refused this role the schema "${this.schema}": ${explainConnectFailure(error)}; grant the role USAGE on the schema and reads and writes on its tables, sequences and functions (see the PostgreSQL backend's docs on roles)`,
+        ),
+        { cause: error },
+      );
+    }
+    if (codeOf(error) === READ_ONLY_TRANSACTION) {
+      // Connected, and the server takes no writes (a replica): waiting will not change it.
+      return new BackendError(
+        this.scrub(
+          `PostgreSQL at ${this.maskedUrl} takes no writes (a read-only replica, or default_transaction_read_only set for this role or in the URL), and the schema "${this.schema}" needs creating or migrating: ${explainConnectFailure(error)}; point this at the primary`,
         ),
         { cause: error },
       );

@@ -116,6 +116,67 @@ describe.skipIf(!available)("postgres: roles without a worker's rights", () => {
     }
   });
 
+  it("a table of the application's in the schema, which the role may not touch, does not stop a worker: only Sheppy's tables are checked", async () => {
+    await admin(
+      `CREATE TABLE "${schema}".app_orders (id bigserial PRIMARY KEY, item text)`,
+      `REVOKE ALL ON "${schema}".app_orders FROM "${reader}"`,
+      `REVOKE ALL ON SEQUENCE "${schema}".app_orders_id_seq FROM "${reader}"`,
+    );
+    const queue = new Queue(new PostgresBackend({ url: urlAs(reader), schema }), { name: "roles" });
+    try {
+      await queue.add(double(4));
+      const summary = await new Worker(queue, { concurrency: 1 }).work({ oneshot: true });
+      expect(summary.processed).toBe(1);
+    } finally {
+      await queue.close();
+      await admin(`DROP TABLE "${schema}".app_orders`);
+    }
+  });
+
+  it("a read-only server (a replica, default_transaction_read_only): a worker stops at start saying so; a schema to create is refused as such, not as an outage", async () => {
+    const readOnly = (url: string) => {
+      const u = new URL(url);
+      u.searchParams.set("options", "-c default_transaction_read_only=on");
+      return u.toString();
+    };
+    const queue = new Queue(new PostgresBackend({ url: readOnly(POSTGRES_URL), schema }), {
+      name: "roles",
+    });
+    try {
+      await queue.stats();
+      const refused = await new Worker(queue, { concurrency: 1 }).work({ oneshot: true }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(BackendError);
+      expect(refused).not.toBeInstanceOf(BackendUnavailableError);
+      expect((refused as Error).message).toMatch(
+        /takes no writes here \(a read-only replica, or default_transaction_read_only set for this role or in the URL\): a worker claims and stores tasks; point it at the primary$/,
+      );
+    } finally {
+      await queue.close();
+    }
+    const fresh = `${schema}_ro`.slice(0, 63);
+    const unmigrated = new Queue(
+      new PostgresBackend({ url: readOnly(POSTGRES_URL), schema: fresh }),
+      {
+        name: "roles",
+      },
+    );
+    try {
+      const refused = await unmigrated.connect().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(BackendError);
+      expect(refused).not.toBeInstanceOf(BackendUnavailableError);
+      expect((refused as Error).message).toContain("takes no writes (a read-only replica");
+    } finally {
+      await unmigrated.close();
+      await dropSchema(fresh);
+    }
+  });
+
   it("a role that may not use the schema is refused at connect as such, not as an outage", async () => {
     const queue = new Queue(new PostgresBackend({ url: urlAs(stranger), schema }), {
       name: "roles",
