@@ -168,10 +168,22 @@ export function redisUrlWithPrefix(base: string, prefix: string): string {
  * Asserts the shape of a CLI error — a non-zero exit and exactly one
  * `error: …` line on stderr, so no stack trace — and returns that line.
  */
+/** The warning `sheppy` prints when `--backend-url` holds a password. */
+export const PASSWORD_IN_ARGUMENTS_WARNING =
+  "warning: the backend URL given with --backend-url holds a password, which other users of this machine can read in the process list while the command runs; give the URL in SHEPPY_BACKEND_URL instead\n";
+
+/** `stderr` without the password warning (tests that give a password with -u on purpose). */
+export function withoutPasswordWarning(stderr: string): string {
+  return stderr.startsWith(PASSWORD_IN_ARGUMENTS_WARNING)
+    ? stderr.slice(PASSWORD_IN_ARGUMENTS_WARNING.length)
+    : stderr;
+}
+
 export function expectOneLineError(result: CliResult, exitCode?: number): string {
   expect(result.code, `stdout: ${result.stdout}`).not.toBe(0);
   if (exitCode !== undefined) expect(result.code).toBe(exitCode);
-  const lines = result.stderr.trimEnd().split("\n");
+  // The warning about a password given with -u comes first when a test gives one that way.
+  const lines = withoutPasswordWarning(result.stderr).trimEnd().split("\n");
   expect(lines, "stderr lines").toHaveLength(1);
   expect(lines[0]).toMatch(/^error: /);
   return lines[0]!;
