@@ -48,7 +48,7 @@ export interface RouteContext<Q, B> {
   readonly headers: Headers;
   /** For a stream: call once when it has ended (the handler counts the streams open). */
   readonly streamClosed: () => void;
-  /** Whether the caller may add tasks of this name (`addableTasks`); `true`, or the names it may add. */
+  /** Whether the caller may add tasks of this name (`addableTasks`): `true`, or a refusal (`false`, or the names it may add). */
   readonly addable: (name: string) => boolean | readonly string[];
 }
 
@@ -175,12 +175,11 @@ function taskSummary(data: TaskData) {
 /** A 403 when `addableTasks` does not let the caller add tasks named `name`. */
 function refuseUnaddable(name: string, addable: RouteContext<unknown, unknown>["addable"]): void {
   const allowed = addable(name);
-  if (allowed === false || (Array.isArray(allowed) && !allowed.includes(name))) {
-    const listed = Array.isArray(allowed)
-      ? ` (it may add: ${allowed.length === 0 ? "none" : allowed.join(", ")})`
-      : "";
-    throw new HttpError(403, `task '${name}' may not be added through this API${listed}`);
-  }
+  if (allowed === true) return;
+  const listed = Array.isArray(allowed)
+    ? ` (it may add: ${allowed.length === 0 ? "none" : allowed.join(", ")})`
+    : "";
+  throw new HttpError(403, `task '${name}' may not be added through this API${listed}`);
 }
 
 /**

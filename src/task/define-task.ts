@@ -264,17 +264,7 @@ function taskConcurrency(
       // The key is checked per task, once computed; here only the rest of the option.
       checkConcurrencyOptions({ ...option, key: "computed" }, where),
     );
-    return (args) => {
-      let computed: unknown;
-      try {
-        computed = key(...args);
-      } catch (error) {
-        throw new InvalidOptionError(
-          `task '${name}': its concurrency key function threw: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
-      return { key: checkConcurrencyKey(computed, `task '${name}': concurrency key`), limit };
-    };
+    return (args) => ({ key: computedKey(name, "concurrency key", key, args), limit });
   }
   const fixed = toTaskDefinitionError(name, () => checkConcurrencyOptions(option, where));
   return () => fixed;
@@ -303,18 +293,32 @@ function taskConfig(
   const config = deepFreeze(normaliseTaskConfig(name, { ...options, rateLimit: fixed }));
   const rateLimit = config.rateLimit!;
   const configOf = (args: readonly JsonValue[]): TaskConfig => {
-    let computed: unknown;
-    try {
-      computed = key(...args);
-    } catch (error) {
-      throw new InvalidOptionError(
-        `task '${name}': its rate limit key function threw: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-    const own = checkConcurrencyKey(computed, `task '${name}': rate limit key`);
+    const own = computedKey(name, "rate limit key", key, args);
     return deepFreeze({ ...config, rateLimit: { ...rateLimit, key: own } });
   };
   return { config, configOf };
+}
+
+/**
+ * The key a key function of task `name` gives for a task's stored
+ * arguments, checked (non-empty text of at most 256 characters); a function
+ * that throws, or gives anything else, fails the task's creation.
+ */
+function computedKey(
+  name: string,
+  what: "concurrency key" | "rate limit key",
+  key: (...args: never[]) => unknown,
+  args: readonly JsonValue[],
+): string {
+  let computed: unknown;
+  try {
+    computed = key(...(args as never[]));
+  } catch (error) {
+    throw new InvalidOptionError(
+      `task '${name}': its ${what} function threw: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return checkConcurrencyKey(computed, `task '${name}': ${what}`);
 }
 
 /** Runs a check, turning its `InvalidOptionError` into the `TaskDefinitionError` of task `name`. */

@@ -60,12 +60,12 @@ export async function claimWaiting<T>(
       signal.cancel();
       return next;
     }
-    await untilAborted(signal, Math.min(remaining, wait.pollMs), abort);
+    await sleepOn(signal, Math.min(remaining, wait.pollMs), abort);
   }
 }
 
 /** Sleeps on `signal` for at most `ms`, or until `abort` aborts (the signal is then cancelled). */
-async function untilAborted(signal: WorkSignal, ms: number, abort?: AbortSignal): Promise<void> {
+async function sleepOn(signal: WorkSignal, ms: number, abort?: AbortSignal): Promise<void> {
   if (!abort) return signal.wait(ms);
   const aborted = () => signal.cancel();
   abort.addEventListener("abort", aborted, { once: true });
