@@ -4,13 +4,14 @@
  * stack frames (file, line, column) that called `task()` or `workflow()`,
  * up to the code that loaded its module.
  * The same module evaluated again — a test runner's module reset, a reload,
- * the same file imported under a second specifier — defines its tasks from
- * the same site, which a second definition elsewhere never does; the
- * registries let the first replace its earlier definitions and refuse the
- * second, naming both places.
+ * the same file imported under a second specifier, one module copied into
+ * two bundles — defines its tasks from the same site, which a second
+ * definition elsewhere never does; the registries let the first replace its
+ * earlier definitions and refuse the second, naming both places.
  */
 import { fileURLToPath } from "node:url";
 import { callSitesAbove } from "./caller-module.js";
+import { type FilePosition, originalPosition } from "./original-position.js";
 
 /** This copy's own source directories: their frames are Sheppy's, not the application's. */
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -26,10 +27,15 @@ function pathOf(file: string): string {
   }
 }
 
-/** Whether a frame's file is the application's: not Node.js's, an installed package's, or Sheppy's. */
+/**
+ * Whether a frame's file is the application's: not Node.js's, an installed
+ * package's, or Sheppy's — nor, for a source a bundle's map names, a
+ * bundler's own runtime (a URL of a scheme of its own, `turbopack://…`).
+ */
 function isApplications(path: string): boolean {
   return (
     !path.startsWith("node:") &&
+    !/^[a-z][a-z0-9+.-]*:\/\//i.test(path) &&
     !path.includes("/node_modules/") &&
     !path.includes("\\node_modules\\") &&
     !own.some((dir) => path.startsWith(dir))
@@ -42,41 +48,101 @@ export interface DefinitionSite {
    * The application's frames, `path:line:column`, innermost first, up to the
    * first frame that is not the application's: a helper that defines tasks
    * and the line that calls it are both part of the site, so a helper called
-   * twice with one name is still two definitions.
+   * twice with one name is still two definitions. A frame in a bundle is
+   * where its source map says it comes from, read when the task is defined
+   * (a dev server rewrites its bundles): one module copied into two bundles
+   * is one site.
    */
   readonly frames: string;
   /** The innermost frame's file. */
   readonly file: string;
+  /** The frames of `frames`, innermost first. */
+  readonly calls: readonly FilePosition[];
+  /** The turn of the event loop it was defined in (see {@link sameSite}). */
+  readonly turn: number;
+}
+
+/** The turn of the event loop under way, counted from the first definition. */
+let turn = 0;
+let turnCounted = false;
+
+/** Numbers the turns in which definitions happen: all of one module's evaluation is one turn. */
+function currentTurn(): number {
+  if (!turnCounted) {
+    turnCounted = true;
+    turn += 1;
+    setImmediate(() => {
+      turnCounted = false;
+    }).unref();
+  }
+  return turn;
 }
 
 /** The site of the `task()` / `workflow()` call under way; `undefined` when no frame is the application's. */
 export function definitionSite(): DefinitionSite | undefined {
-  const frames: string[] = [];
-  let file: string | undefined;
-  for (const callSite of callSitesAbove(definitionSite, 30)) {
-    const name = callSite.getFileName();
-    const path = name ? pathOf(name) : undefined;
-    if (path === undefined || !isApplications(path)) {
+  const frames = callSitesAbove(definitionSite, 30);
+  // A bundle whose map names no source as a file (some bundlers' own schemes) keeps its own frames.
+  const calls = applicationCalls(frames, true);
+  const site = calls.length > 0 ? calls : applicationCalls(frames, false);
+  if (site.length === 0) return undefined;
+  return { frames: framesText(site), file: site[0]!.path, calls: site, turn: currentTurn() };
+}
+
+/** The application's frames, innermost first, each read through its script's source map when `mapped`. */
+function applicationCalls(frames: readonly NodeJS.CallSite[], mapped: boolean): FilePosition[] {
+  const calls: FilePosition[] = [];
+  for (const callSite of frames) {
+    // Code evaluated without a file (a dev server's reloaded module) has a source URL instead.
+    const script = callSite.getScriptNameOrSourceURL() || callSite.getFileName();
+    const at = script ? position(script, callSite) : undefined;
+    // Only the application's files are read for a map: Node.js's, packages' and Sheppy's never are.
+    const call =
+      at && mapped && isApplications(at.path) ? (originalPosition(script!, at) ?? at) : at;
+    if (call === undefined || !isApplications(at!.path) || !isApplications(call.path)) {
       // Sheppy's own frames come first; after the application's, the first frame of another
-      // kind ends the site: what loaded the module (Node.js, a test runner) is not part of it.
-      if (file === undefined) continue;
+      // kind ends the site: what loaded the module (Node.js, a test runner, a bundler's
+      // runtime) is not part of it.
+      if (calls.length === 0) continue;
       break;
     }
-    file ??= path;
-    frames.push(`${path}:${callSite.getLineNumber()}:${callSite.getColumnNumber()}`);
+    calls.push(call);
   }
-  return file === undefined ? undefined : { frames: frames.join(" < "), file };
+  return calls;
+}
+
+function position(script: string, callSite: NodeJS.CallSite): FilePosition {
+  return {
+    path: pathOf(script),
+    line: callSite.getLineNumber() ?? 0,
+    column: callSite.getColumnNumber() ?? 0,
+  };
+}
+
+function framesText(calls: readonly FilePosition[]): string {
+  return calls.map((call) => `${call.path}:${call.line}:${call.column}`).join(" < ");
 }
 
 /**
  * Whether a second definition at `again` replaces the one at `first` (the
  * same code run again) rather than colliding with it. Unknown sites never do.
+ * Frames are compared as the application's sources say, through a bundle's
+ * source map, so one module copied into two bundles is one site. And a
+ * module evaluated again after an edit (a dev server's reload) defines its
+ * tasks from the same files at other lines: the same files, in a later turn
+ * of the event loop, replace — where two definitions of one name in one
+ * module, evaluated in one turn, still collide.
  */
 export function sameSite(
   first: DefinitionSite | undefined,
   again: DefinitionSite | undefined,
 ): boolean {
-  return first !== undefined && again !== undefined && first.frames === again.frames;
+  if (first === undefined || again === undefined) return false;
+  if (first.frames === again.frames) return true;
+  return (
+    first.turn !== again.turn &&
+    first.calls.length === again.calls.length &&
+    first.calls.every((call, i) => call.path === again.calls[i]!.path)
+  );
 }
 
 /** " (first in <file>, again in <file>)" for a duplicate's message, or "" when neither site is known. */
