@@ -78,16 +78,26 @@ export function isDashboardPath(path: string): boolean {
 }
 
 /**
- * The page's address for a request of the base path itself, written without
- * its closing slash (`/ops/queues`): relative to the request (`queues/`), so
- * the redirect holds behind a proxy too, and the page's relative addresses
- * resolve under the base path rather than beside it.
+ * The page for a request of the base path itself, written without its
+ * closing slash (`/ops/queues`): the page's files are then addressed as
+ * `queues/assets/…`, relative to the request, so they resolve under the base
+ * path rather than beside it (the page's script finds the API from its own
+ * address either way). Served rather than redirected to the address with
+ * the slash: a framework that takes the slash off (Next.js does, with a
+ * redirect of its own) would send the browser back and forth for ever.
  */
-export function dashboardRedirect(requestUrl: URL): Response {
+export function dashboardPageWithoutSlash(requestUrl: URL, config: DashboardConfig): Response {
   const last = requestUrl.pathname.slice(requestUrl.pathname.lastIndexOf("/") + 1);
-  return new Response(null, {
-    status: 308,
-    headers: { location: `${encodeURI(last)}/${requestUrl.search}` },
+  return page(config, `${escapeAttribute(encodeURI(last))}/`);
+}
+
+/** The page, its files' addresses starting with `prefix` (relative to the page's address). */
+function page(config: DashboardConfig, prefix: string): Response {
+  const html = read("index.html")
+    .replace("%CONFIG%", escapeAttribute(JSON.stringify(config)))
+    .replace(/(href|src)="assets\//g, `$1="${prefix}assets/`);
+  return new Response(html, {
+    headers: { "content-type": "text/html; charset=utf-8", ...PAGE_HEADERS },
   });
 }
 
@@ -102,12 +112,7 @@ export function dashboardResponse(
   config: DashboardConfig,
   request: Request,
 ): Response | null {
-  if (path === "/" || path === "/index.html") {
-    const page = read("index.html").replace("%CONFIG%", escapeAttribute(JSON.stringify(config)));
-    return new Response(page, {
-      headers: { "content-type": "text/html; charset=utf-8", ...PAGE_HEADERS },
-    });
-  }
+  if (path === "/" || path === "/index.html") return page(config, "");
   const type = FILES[path];
   if (!type) return null;
   const name = path.slice("/assets/".length);

@@ -20,7 +20,7 @@ import { Queue } from "../queue/queue.js";
 import { queueNameProblem } from "../queue/queue-name.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
-import { dashboardRedirect, dashboardResponse, isDashboardPath } from "./dashboard.js";
+import { dashboardPageWithoutSlash, dashboardResponse, isDashboardPath } from "./dashboard.js";
 import { openApiDocument } from "./openapi.js";
 import { ROUTES, type Route } from "./routes.js";
 
@@ -266,10 +266,9 @@ export function createHttpHandler(
       }
       if (options.dashboard !== false && isDashboardPath(path)) {
         if (request.method !== "GET") throw methodNotAllowed(request.method, path, ["GET"]);
-        // The page's addresses are relative to it: reached without its closing slash, it would
-        // look for its files and the API beside the base path instead of under it.
-        if (url.pathname === basePath) return dashboardRedirect(url);
-        return dashboardResponse(path, { readOnly: options.readOnly ?? false }, request)!;
+        const config = { readOnly: options.readOnly ?? false };
+        if (url.pathname === basePath) return dashboardPageWithoutSlash(url, config);
+        return dashboardResponse(path, config, request)!;
       }
       const matches = COMPILED.flatMap((compiled) => {
         const found = compiled.pattern.exec(path);
