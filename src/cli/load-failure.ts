@@ -5,9 +5,9 @@
  * (tsx's transform) carries its location in the message's second line; a
  * JavaScript one thrown by `import()` carries none, so the file is checked
  * again with `node --check`, which prints it. A TypeScript module in a
- * CommonJS package fails with Node's "require() of ES Module in a cycle",
- * which says nothing useful: the line says what to change instead. So does
- * a `.cts` module, which tsx turns into a `require()` of Sheppy that Node 20
+ * CommonJS package loaded without tsx's CommonJS hook fails with Node's
+ * "require() of ES Module in a cycle", which says nothing useful: the line
+ * says what to change instead. So does a `.cts` module, which tsx turns into a `require()` of Sheppy that Node 20
  * refuses with an internal "not in cache" error, and a `.ts` module of a
  * CommonJS package written with `require()`, which Node then runs as plain
  * JavaScript and fails on the first type annotation (its location is taken
@@ -33,7 +33,7 @@ export function describeLoadFailure(path: string, error: unknown): string {
   if (code === "ERR_REQUIRE_CYCLE_MODULE" || /Cannot require\(\) ES Module/.test(message)) {
     return 'it uses ES module syntax but its nearest package.json does not say "type": "module" — add that, or name the file .mts / .mjs';
   }
-  if (/\.cts$/i.test(path) && /is not in cache/.test(message)) {
+  if (/\.cts$/i.test(path) && /is not in cache|reading 'exports'/.test(message)) {
     // A .cts file is CommonJS whatever its package.json says: only another name makes it a module.
     return 'a .cts module is CommonJS, which cannot require() Sheppy (an ES module) when loaded as a task module — rename it .mts (or .ts in a package whose package.json says "type": "module")';
   }

@@ -13,10 +13,12 @@ import { pathToFileURL } from "node:url";
 import { ModuleLoadError, UnknownTaskError } from "../errors.js";
 import type { TaskFactory } from "../task/define-task.js";
 import { describeLoadFailure } from "./load-failure.js";
+import { isCommonJs, pinForRequire } from "./sheppy-require-pin.js";
 
 const TYPESCRIPT = /\.(?:ts|mts|cts|tsx)$/i;
 let tsxRegistered = false;
 let pinRegistered = false;
+let requirePinned = false;
 
 /** A `module:export` reference split in two; without `:export` it names the default export. */
 export interface ExportRef {
@@ -84,6 +86,13 @@ async function prepareLoaders(paths: readonly string[]): Promise<void> {
   if (!pinRegistered) {
     registerHooks("./sheppy-resolve-hook.js", import.meta.url, { data: sheppyExports() });
     pinRegistered = true;
+  }
+  if (!requirePinned && paths.some((path) => isCommonJs(path))) {
+    // A CommonJS module's imports are require() calls: TypeScript ones load through tsx's
+    // CommonJS hook (which resolves tsconfig paths too), and `sheppy` is pinned for them as well.
+    if (paths.some((path) => TYPESCRIPT.test(path))) (await import("tsx/cjs/api")).register();
+    await pinForRequire(sheppyExports());
+    requirePinned = true;
   }
 }
 

@@ -14,7 +14,17 @@ const shared = globalThis as { [KEY]?: Set<string> };
 shared[KEY] ??= new Set<string>();
 const copies = shared[KEY];
 /** This copy's package directory (the one holding `dist/` or `src/`). */
-const self = fileURLToPath(new URL("../..", import.meta.url));
+const directory = fileURLToPath(new URL("../..", import.meta.url));
+/**
+ * This copy's entry: its directory, or — when a copy from that directory is
+ * loaded already — the directory with a count, as when one install is loaded
+ * twice (once as an ES module, once turned into CommonJS by a `require()`
+ * hook such as tsx's in a CommonJS package).
+ */
+const loadsBefore = [...copies].filter(
+  (copy) => copy === directory || copy.startsWith(`${directory} (`),
+).length;
+const self = loadsBefore === 0 ? directory : `${directory} (loaded ${loadsBefore + 1} times)`;
 copies.add(self);
 
 /** The package directories of the other copies of Sheppy loaded in this process. */

@@ -28,6 +28,7 @@ import { DueAlarm } from "./due-alarm.js";
 import { Flights } from "./flights.js";
 import { onShutdownSignals } from "./shutdown-signals.js";
 import { Slots } from "./slots.js";
+import { warnIfUnknowing } from "./unknowing-worker.js";
 import { resolveWorkOptions, type WorkOptions } from "./work-options.js";
 import { WorkRun, type WorkSummary } from "./work-run.js";
 import { workerClock } from "./worker-clock.js";
@@ -228,6 +229,7 @@ export class Worker extends WorkerEmitterBase {
   async #work(run: WorkRun): Promise<WorkSummary> {
     const context = this.#context;
     const { options } = context;
+    if (options.processing) warnIfUnknowing(options.logger, options.unknownTaskGraceMs);
     await Promise.all(this.queues.map((queue) => queue.connect()));
     await Promise.all(
       [...new Set(this.queues.map((queue) => queue.backend))].map((backend) =>
