@@ -231,21 +231,7 @@ export function createHttpHandler(
   const handle = async (request: Request): Promise<Response> => {
     try {
       const url = new URL(request.url);
-      if (hosts instanceof Set && !hosts.has(url.hostname.toLowerCase())) {
-        throw new HttpError(
-          403,
-          `host ${url.hostname} is not one this API answers to (see allowedHosts)`,
-        );
-      }
-      // Told no names and no authorize, the API answers under this machine's names and addresses
-      // only. A page that rebinds its own name to this server sends that name, and a browser on
-      // a plain-http page sends nothing else that tells it from a script: only the name can.
-      if (!hosts && !options.authorize && !isLocalName(url.hostname)) {
-        throw new HttpError(
-          403,
-          `host ${url.hostname} is not one this API answers to: with neither allowedHosts nor authorize it answers only localhost and IP addresses (a page rebinding its own name to this server would send the same); set allowedHosts to the names it is reached by (sheppy dashboard: --allowed-hosts), or authorize`,
-        );
-      }
+      checkHosts(request, url, hosts, options.authorize !== undefined);
       // The base path is whole segments: `/sheppy` holds `/sheppy/…`, not `/sheppyx/…`.
       const inBase =
         url.pathname === basePath || url.pathname.startsWith(`${basePath}/`) || basePath === "";
@@ -435,9 +421,59 @@ function pathOf(request: Request): string {
 /** Queues kept for reuse between requests (the ones asked about most lately). */
 const MAX_CACHED_QUEUES = 1000;
 
+/**
+ * Refuses a request sent to a host name this API does not answer to. Both
+ * names a request carries are checked: `Host`, and `X-Forwarded-Host` when a
+ * proxy passed it on — which the same-origin check of changes trusts, and
+ * which a page rebinding its own name may set on its requests too. Listed
+ * names (`allowedHosts`) are answered, and this machine's names and
+ * addresses always: a browser sends them only when it was pointed at them,
+ * and they are what a proxy on the same machine sends as `Host`. Told no
+ * names and no `authorize`, the API answers those only: a rebinding page
+ * sends its own name, and a browser on a plain-http page sends nothing else
+ * that tells it from a script.
+ */
+function checkHosts(
+  request: Request,
+  url: URL,
+  hosts: Set<string> | "any" | undefined,
+  authorized: boolean,
+): void {
+  if (hosts === "any" || (!hosts && authorized)) return;
+  const forwarded = forwardedHost(request);
+  const names: [string, string][] = [["", url.hostname]];
+  if (forwarded !== null) names.push([" (X-Forwarded-Host)", hostnameOf(forwarded)]);
+  for (const [header, name] of names) {
+    if (isLocalName(name) || hosts?.has(bareName(name))) continue;
+    throw new HttpError(
+      403,
+      hosts
+        ? `host ${name}${header} is not one this API answers to (see allowedHosts)`
+        : `host ${name}${header} is not one this API answers to: with neither allowedHosts nor authorize it answers only localhost and IP addresses (a page rebinding its own name to this server would send the same); set allowedHosts to the names it is reached by (sheppy dashboard: --allowed-hosts), or authorize`,
+    );
+  }
+}
+
+/** The name of an `X-Forwarded-Host` value (`host[:port]`); one that is not a host is a 400. */
+function hostnameOf(value: string): string {
+  try {
+    const url = new URL(`http://${value}`);
+    const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
+    if (bare && !/[/?#@\\]/.test(value)) return url.hostname;
+  } catch {
+    // Said below.
+  }
+  throw new HttpError(400, `X-Forwarded-Host '${value}' is not a host and port`);
+}
+
+/** A host name as names are compared: lower case, without the closing dot of a fully qualified one. */
+function bareName(hostname: string): string {
+  return hostname.toLowerCase().replace(/\.$/, "");
+}
+
 /** `localhost` (and names under it), or an IP address: names no other site can take. */
 function isLocalName(hostname: string): boolean {
-  const name = hostname.toLowerCase().replace(/\.$/, "");
+  const name = bareName(hostname);
   if (name === "localhost" || name.endsWith(".localhost")) return true;
   // The URL parser has written any address in its canonical form: dotted IPv4, bracketed IPv6.
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || /^\[[0-9a-f:.]+\]$/.test(name);
@@ -455,7 +491,7 @@ function hostsOf(given: readonly string[] | undefined): Set<string> | "any" | un
     );
   }
   if (given.includes("*")) return "any";
-  return new Set(given.map((host) => host.toLowerCase()));
+  return new Set(given.map(bareName));
 }
 
 /** `maxEventStreams`, checked (default 100). */
