@@ -10,18 +10,20 @@ import { likelyMeant } from "./likely-meant.js";
  * The one-line complaint about the keys of `options` that are not in `known`,
  * naming them and the valid ones; `null` when every key is known.
  * @param what what a key is called in the message (`"option"`, `"rateLimit option"`)
+ * @param valid what the known keys are called (`"valid options"`, `"fields"`)
  */
 export function unknownKeysMessage(
   options: object,
   known: readonly string[],
   what = "option",
+  valid = "valid options",
 ): string | null {
   const unknown = Object.keys(options).filter((key) => !known.includes(key));
   if (unknown.length === 0) return null;
   const names = unknown.map((key) => `'${key}'`).join(", ");
   const meant = unknown.length === 1 ? likelyMeant(unknown[0]!, known) : undefined;
   const question = meant === undefined ? "" : `; did you mean '${meant}'?`;
-  return `unknown ${what}${unknown.length > 1 ? "s" : ""} ${names}${question} (valid options: ${known.join(", ")})`;
+  return `unknown ${what}${unknown.length > 1 ? "s" : ""} ${names}${question} (${valid}: ${known.join(", ")})`;
 }
 
 /**

@@ -17,11 +17,13 @@
  * the rest apply. Only the shape and the expression are checked here; whether
  * the task exists is the reconciler's business (it depends on the process).
  */
+
 import { readFile } from "node:fs/promises";
 import { CronExpressionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { parseCronSchedule } from "../queue/cron-schedule.js";
 import { canonicalJson } from "../util/canonical-json.js";
+import { unknownKeysMessage } from "../util/unknown-keys.js";
 
 /** One usable entry of the file. */
 export interface CronDeclaration {
@@ -53,7 +55,9 @@ export type CronConfig =
       readonly problems: readonly string[];
     };
 
-const FIELDS = new Set(["task", "expression", "every", "timezone", "args", "queue"]);
+const FIELDS = ["task", "expression", "every", "timezone", "args", "queue"];
+/** The file's keys: its crons, the task modules `sheppy work` reads, and an editor's schema. */
+const TOP_LEVEL_KEYS = ["crons", "tasks", "$schema"];
 
 /** Reads and parses the file at `path`. Never throws. */
 export async function readCronConfig(path: string): Promise<CronConfig> {
@@ -91,6 +95,9 @@ export function parseCronConfig(text: string, path: string): CronConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return broken("must hold a JSON object");
   }
+  // A misspelt `crons` would read as a file that declares none, and every declared cron would go.
+  const unknownKey = unknownKeysMessage(raw, TOP_LEVEL_KEYS, "key", "keys");
+  if (unknownKey !== null) return broken(`has an ${unknownKey}`);
   const crons = (raw as { crons?: unknown }).crons;
   if (crons === undefined) return { kind: "ok", declarations: [], problems: [] };
   if (!Array.isArray(crons)) return broken(`has 'crons' that is not a list`);
@@ -110,10 +117,8 @@ function checkEntry(entry: unknown, index: number): CronDeclaration | string {
     return "an entry must be an object with 'task' and 'expression'";
   }
   const e = entry as Record<string, unknown>;
-  const unknown = Object.keys(e).find((key) => !FIELDS.has(key));
-  if (unknown !== undefined) {
-    return `unknown field '${unknown}' (fields: task, expression, every, timezone, args, queue)`;
-  }
+  const unknown = unknownKeysMessage(e, FIELDS, "field", "fields");
+  if (unknown !== null) return unknown;
   if (typeof e.task !== "string" || e.task.trim() === "") {
     return "'task' must be a registered task name";
   }

@@ -47,7 +47,19 @@ describe("cron config file", () => {
 
   test("CRON-18 a file without a crons section declares none", () => {
     expect(parse({})).toEqual({ kind: "ok", declarations: [], problems: [] });
-    expect(parse({ other: true })).toEqual({ kind: "ok", declarations: [], problems: [] });
+    expect(parse({ tasks: ["./tasks.ts"], $schema: "x" })).toEqual({
+      kind: "ok",
+      declarations: [],
+      problems: [],
+    });
+  });
+
+  test("a key the file does not take (a misspelt 'crons') makes it broken: nothing changes, rather than every declared cron going", () => {
+    expect(parse({ cron: [{ task: "t", expression: "* * * * *" }] })).toEqual({
+      kind: "broken",
+      message: `cron config file ${PATH} has an unknown key 'cron'; did you mean 'crons'? (keys: crons, tasks, $schema); declared crons left unchanged`,
+    });
+    expect(parse({ crons: [], timezone: "UTC" })).toMatchObject({ kind: "broken" });
   });
 
   test("CRON-14 an entry has task, expression, optional args (default []) and queue (default: none)", () => {
@@ -172,7 +184,7 @@ describe("cron config file", () => {
       `${PATH}: crons[4] skipped: task 't' needs 'expression' (cron text) or 'every' (seconds)`,
       `${PATH}: crons[5] skipped: 'args' of task 't' must be a list`,
       `${PATH}: crons[6] skipped: 'queue' of task 't' must be a queue name`,
-      `${PATH}: crons[7] skipped: unknown field 'kwargs' (fields: task, expression, every, timezone, args, queue)`,
+      `${PATH}: crons[7] skipped: unknown field 'kwargs'; did you mean 'args'? (fields: task, expression, every, timezone, args, queue)`,
       expect.stringMatching(
         /^.*crons\[8\] skipped: task 't': invalid cron expression '0 0 \* \* 8': /,
       ),
