@@ -152,14 +152,17 @@ const CONSTRUCTOR_ONLY = [
  * `?shcema=`) — and one that names a backend option no URL takes
  * (`?ttl=`): Sheppy would not read it and the driver would ignore it, so
  * the default would silently hold — tasks in a schema or a keyspace the
- * user did not ask for. Any other name is left for the driver. `url` is
- * shown masked, prefixed by `what` (`backend URL`…).
+ * user did not ask for. So is one that looks like a parameter of the
+ * driver's (`driver`) but is not one (`?sslmod=require`): the driver would
+ * ignore it too — a connection without TLS. Any other name is left for the
+ * driver. `url` is shown masked, prefixed by `what` (`backend URL`…).
  */
 export function refuseMisspeltParams(
   names: Iterable<string>,
   own: readonly string[],
   what: string,
   url: string,
+  driver: readonly string[] = [],
 ): void {
   for (const name of names) {
     const meant = likelyMeant(name, own);
@@ -176,6 +179,13 @@ export function refuseMisspeltParams(
     if (option !== undefined) {
       throw new BackendUrlError(
         `Invalid ${what} '${maskUrl(url)}': '${name}' is not a URL parameter: ${option} is an option of the backend's constructor (new …Backend({ url, ${option}: … }))`,
+      );
+    }
+    const driverMeant =
+      own.includes(name) || driver.includes(name) ? undefined : likelyMeant(name, driver);
+    if (driverMeant !== undefined) {
+      throw new BackendUrlError(
+        `Invalid ${what} '${maskUrl(url)}': unknown parameter '${name}'; did you mean '${driverMeant}'? (the driver ignores a parameter it does not know, and its default holds)`,
       );
     }
   }

@@ -328,6 +328,17 @@ describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Qu
       ["redis://h:6379?maxFinished=5", /'maxFinished' is not a URL parameter/],
       ["postgres://h/db?errorTtl=5", /'errorTtl' is not a URL parameter/],
       ["postgres://h/db?unavailableAfter=5", /'unavailableAfter' is not a URL parameter/],
+      // A misspelt parameter of the driver's: ignored, it would leave the default (no TLS).
+      [
+        "postgres://h/db?sslmod=require",
+        /unknown parameter 'sslmod'; did you mean 'sslmode'\? \(the driver ignores a parameter it does not know, and its default holds\)$/,
+      ],
+      ["postgresql://h/db?ssl_mode=require", /did you mean 'sslmode'\?/],
+      ["postgres://h/db?SSLMODE=require", /did you mean 'sslmode'\?/],
+      ["postgres://h/db?aplication_name=x", /did you mean 'application_name'\?/],
+      ["redis://:pw@h:6379?famly=6", /unknown parameter 'famly'; did you mean 'family'\?/],
+      ["redis://h:6379?pasword=x", /did you mean 'password'\?/],
+      ["redis+cluster://h1:7000,h2:7001?conectTimeout=5", /did you mean 'connectTimeout'\?/],
     ];
     for (const [url, message] of cases) {
       const refused = errorOf(() => backendFromUrl(url));
@@ -340,6 +351,8 @@ describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Qu
     for (const url of [
       "redis://h:6379?family=6&db=2&connectionName=app&keyPrefix=x",
       "postgres://h/db?sslmode=disable&application_name=app&options=-c%20search_path%3Dx&ssl=false",
+      "postgres://h/db?sslcrl=/x&target_session_attrs=any&connect_timeout=5&statement_timeout=100",
+      "redis://h:6379?commandTimeout=100&tls=true&someOtherOption=1",
     ]) {
       expect(() => backendFromUrl(url), url).not.toThrow();
     }

@@ -106,14 +106,18 @@ describe("postgres:// URLs and options", () => {
         expect(refused.message).not.toContain("s3cret-pw");
       }
     }
-    // The driver's own parameters, in whatever case it reads them, still go to node-postgres.
+    // The driver's own parameters still go to node-postgres, as it reads them (in their case:
+    // `Options` it would ignore, and is refused as a misspelling).
     const passed = backendFromUrl(
-      "postgres://h/db?schema=app&sslmode=require&application_name=Jobs&Options=x",
+      "postgres://h/db?schema=app&sslmode=require&application_name=Jobs&options=x",
     ) as PostgresBackend;
     expect([passed.schema, passed.url]).toEqual([
       "app",
-      "postgres://h/db?sslmode=require&application_name=Jobs&Options=x",
+      "postgres://h/db?sslmode=require&application_name=Jobs&options=x",
     ]);
+    expect(errorOf(() => backendFromUrl("postgres://h/db?Options=x")).message).toContain(
+      "unknown parameter 'Options'; did you mean 'options'?",
+    );
   });
 
   test("eventCap defaults to 10,000; 0 turns the log off; anything but an integer ≥ 0 is one line naming it", () => {

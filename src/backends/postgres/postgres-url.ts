@@ -39,6 +39,25 @@ const SCHEME = /^postgres(ql)?:\/\//i;
 /** Sheppy's own parameters, taken out of the URL; the rest go to node-postgres. */
 const PARAMETERS = ["schema", "poolSize", "maxPayloadBytes", "pollInterval", "eventCap"];
 
+/**
+ * The parameters node-postgres reads from a URL, and libpq's others (which
+ * node-postgres ignores, but which are rightly written): a name a little off
+ * one of them is a misspelling (`?sslmod=require`), refused rather than
+ * ignored.
+ */
+const DRIVER_PARAMETERS = [
+  ...["host", "port", "user", "password", "db", "encoding", "options", "replication"],
+  ...["ssl", "sslmode", "sslcert", "sslkey", "sslrootcert", "sslnegotiation", "uselibpqcompat"],
+  ...["application_name", "fallback_application_name", "client_encoding"],
+  ...["statement_timeout", "query_timeout", "lock_timeout", "idle_in_transaction_session_timeout"],
+  ...["connectionTimeoutMillis", "keepAlive", "keepAliveInitialDelayMillis"],
+  ...["hostaddr", "dbname", "service", "passfile", "connect_timeout", "channel_binding"],
+  ...["keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count"],
+  ...["tcp_user_timeout", "target_session_attrs", "load_balance_hosts", "gssencmode"],
+  ...["sslcrl", "sslcrldir", "sslpassword", "sslcompression", "sslsni", "sslcertmode"],
+  ...["ssl_min_protocol_version", "ssl_max_protocol_version", "requirepeer", "krbsrvname"],
+];
+
 /** The fallback poll's bounds in seconds, as the backend option has them. */
 const POLL_SECONDS = { min: 0.05, max: 3600 };
 
@@ -47,7 +66,7 @@ const POLL_SECONDS = { min: 0.05, max: 3600 };
  * node-postgres. `what` names the URL in errors.
  */
 export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget {
-  refuseMisspeltParams(url.searchParams.keys(), PARAMETERS, what, url.href);
+  refuseMisspeltParams(url.searchParams.keys(), PARAMETERS, what, url.href, DRIVER_PARAMETERS);
   refuseRepeatedParams(url.searchParams.keys(), what, url.href);
   const schema = url.searchParams.get("schema");
   // Checked here, where it is still known to come from the URL (the backend sees only a schema).

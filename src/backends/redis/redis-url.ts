@@ -36,12 +36,23 @@ export interface RedisTarget {
 const PARAMETERS = ["prefix", "maxPayloadBytes", "eventCap", "waitReplicas"];
 
 /**
+ * Options ioredis takes from a URL's parameters (it copies any of them into
+ * its options): a name a little off one of them is a misspelling
+ * (`?famly=6`, `?pasword=`), refused rather than ignored.
+ */
+const DRIVER_PARAMETERS = [
+  ...["family", "db", "password", "username", "tls", "connectionName", "keyPrefix"],
+  ...["connectTimeout", "commandTimeout", "socketTimeout", "keepAlive", "noDelay"],
+  ...["maxRetriesPerRequest", "enableReadyCheck", "enableOfflineQueue", "lazyConnect", "readOnly"],
+];
+
+/**
  * Takes Sheppy's `prefix`, `maxPayloadBytes`, `eventCap` and `waitReplicas`
  * parameters out of a `redis://` URL; the rest is for ioredis. `what` names
  * the URL in errors.
  */
 export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
-  refuseMisspeltParams(url.searchParams.keys(), PARAMETERS, what, url.href);
+  refuseMisspeltParams(url.searchParams.keys(), PARAMETERS, what, url.href, DRIVER_PARAMETERS);
   refuseRepeatedParams(url.searchParams.keys(), what, url.href);
   const prefix = url.searchParams.get("prefix");
   // An empty value (`?prefix=$UNSET_VARIABLE`) would otherwise fall back to the default
@@ -71,7 +82,7 @@ export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
  */
 export function splitClusterUrl(raw: string): RedisTarget {
   const { params } = parseClusterUrl(raw);
-  refuseMisspeltParams(params.keys(), PARAMETERS, "Redis Cluster URL", raw);
+  refuseMisspeltParams(params.keys(), PARAMETERS, "Redis Cluster URL", raw, DRIVER_PARAMETERS);
   refuseRepeatedParams(params.keys(), "Redis Cluster URL", raw);
   if (params.get("prefix") === "") {
     throw new BackendUrlError(
