@@ -142,5 +142,16 @@ export function loggableError(
 export function describeRefusal(error: unknown, scrub: (text: string) => string): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = codeOf(error);
-  return scrub(`${oneLine(message.split("\n")[0] ?? "")}${code ? ` (SQLSTATE ${code})` : ""}`);
+  const hint = code === undefined ? undefined : REFUSAL_HINTS[code];
+  return scrub(
+    `${oneLine(message.split("\n")[0] ?? "")}${code ? ` (SQLSTATE ${code})` : ""}${hint ? `: ${hint}` : ""}`,
+  );
 }
+
+/** What to change, for the refusals a setup (not a call) causes. */
+const REFUSAL_HINTS: Readonly<Record<string, string>> = {
+  "25006":
+    "this server or role takes no writes (a read-only replica, or default_transaction_read_only set for the role or in the URL's options); point whatever adds or changes tasks at the primary",
+  "42501":
+    "the role lacks a right on Sheppy's schema; an application that adds tasks needs what a worker needs: SELECT, INSERT, UPDATE, DELETE on its tables, USAGE on its sequences, EXECUTE on its functions (see the PostgreSQL backend's docs on roles)",
+};

@@ -128,6 +128,6 @@ export async function checkWorkerAccess(session: PgSession): Promise<void> {
   const schema = `"${session.schema}"`;
   const role = `"${rows[0]!.role}"`;
   throw new BackendError(
-    `PostgreSQL role ${role} may not do a worker's work in schema ${schema}: it lacks ${listed(rows)}; grant them to the workers' role, e.g. GRANT ${TABLE_PRIVILEGES.join(", ")} ON ALL TABLES IN SCHEMA ${schema} TO ${role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${role} (see the PostgreSQL backend's docs on roles)`,
+    `PostgreSQL role ${role} may not do a worker's work in schema ${schema}: it lacks ${listed(rows)}; grant them to the workers' role, e.g. GRANT ${TABLE_PRIVILEGES.join(", ")} ON ALL TABLES IN SCHEMA ${schema} TO ${role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${role}; GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${role} (see the PostgreSQL backend's docs on roles)`,
   );
 }

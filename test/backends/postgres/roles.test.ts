@@ -116,6 +116,43 @@ describe.skipIf(!available)("postgres: roles without a worker's rights", () => {
     }
   });
 
+  it("without EXECUTE on the schema's functions (revoked from PUBLIC), a worker stops at start; the grants its message gives are enough", async () => {
+    const owner = new Queue(new PostgresBackend({ url: POSTGRES_URL, schema }), { name: "roles" });
+    await owner.add(double(5));
+    await owner.close();
+    await admin(
+      `REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA "${schema}" FROM PUBLIC`,
+      `REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA "${schema}" FROM "${reader}"`,
+    );
+    const queue = new Queue(new PostgresBackend({ url: urlAs(reader), schema }), { name: "roles" });
+    try {
+      const refused = await new Worker(queue, { concurrency: 1 }).work({ oneshot: true }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(BackendError);
+      const message = (refused as Error).message;
+      expect(message).toContain("lacks EXECUTE on functions");
+      const add = await queue.add(double(6)).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect((add as Error).message).toMatch(
+        /\(SQLSTATE 42501\): the role lacks a right on Sheppy's schema; an application that adds tasks needs what a worker needs/,
+      );
+      // Run what the message says to run, as the migrating role would.
+      const grants = /e\.g\. (.*) \(see the PostgreSQL backend's docs on roles\)$/.exec(
+        message,
+      )![1]!;
+      await admin(...grants.split("; "));
+      const summary = await new Worker(queue, { concurrency: 1 }).work({ oneshot: true });
+      expect(summary.processed).toBe(1);
+    } finally {
+      await queue.close();
+      await admin(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA "${schema}" TO PUBLIC`);
+    }
+  });
+
   it("a table of the application's in the schema, which the role may not touch, does not stop a worker: only Sheppy's tables are checked", async () => {
     await admin(
       `CREATE TABLE "${schema}".app_orders (id bigserial PRIMARY KEY, item text)`,
@@ -152,6 +189,15 @@ describe.skipIf(!available)("postgres: roles without a worker's rights", () => {
       expect(refused).not.toBeInstanceOf(BackendUnavailableError);
       expect((refused as Error).message).toMatch(
         /takes no writes here \(a read-only replica, or default_transaction_read_only set for this role or in the URL\): a worker claims and stores tasks; point it at the primary$/,
+      );
+      // A producer there is told the same, not only the server's refusal.
+      const add = await queue.add(double(1)).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(add).toBeInstanceOf(BackendError);
+      expect((add as Error).message).toMatch(
+        /^add: PostgreSQL refused the call: .* \(SQLSTATE 25006\): this server or role takes no writes .*; point whatever adds or changes tasks at the primary$/,
       );
     } finally {
       await queue.close();
