@@ -22,6 +22,7 @@ import { useBackend } from "../queue/backend-users.js";
 import { Queue } from "../queue/queue.js";
 import { describeGiven, describeValue } from "../task/describe-value.js";
 import { maskUrl } from "../util/mask-url.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
 import { startBackgroundLoops } from "./background-loops.js";
 import { runClaimLoop } from "./claim-loop.js";
 import { DueAlarm } from "./due-alarm.js";
@@ -216,6 +217,13 @@ export class Worker extends WorkerEmitterBase {
    * Resolves when `work()` has returned.
    */
   async close(options: { force?: boolean } = {}): Promise<void> {
+    // A misspelt `force` would wait out the whole shutdown timeout without a word.
+    checkOptionKeys(options, ["force"], "worker.close()");
+    if (options.force !== undefined && typeof options.force !== "boolean") {
+      throw new InvalidOptionError(
+        `worker.close(): force must be true or false (got ${describeGiven(options.force)})`,
+      );
+    }
     const run = this.#run;
     if (!run) return;
     if (!run.stop.signal.aborted) {

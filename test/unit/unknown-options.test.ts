@@ -14,6 +14,7 @@ import {
   RedisBackend,
   SqliteBackend,
   task,
+  Worker,
 } from "sheppy";
 import { createHttpHandler } from "sheppy/http";
 import { describe, expect, it } from "vitest";
@@ -41,6 +42,18 @@ describe("unknown options are refused, naming the entry point, the key and the v
       "new Queue()",
       () => new Queue("memory://", { nmae: "emails" } as never),
       "new Queue(): unknown option 'nmae'; did you mean 'name'? (valid options: name, clock, maxPayloadBytes)",
+      InvalidOptionError,
+    ],
+    [
+      "worker.close()",
+      () => new Worker(queue).close({ forse: true } as never),
+      "worker.close(): unknown option 'forse'; did you mean 'force'? (valid options: force)",
+      InvalidOptionError,
+    ],
+    [
+      "worker.close() force",
+      () => new Worker(queue).close({ force: "yes" } as never),
+      'worker.close(): force must be true or false (got "yes")',
       InvalidOptionError,
     ],
     [
