@@ -5,6 +5,7 @@
  * the same storage does, in the order the backend stored it, and one that
  * resumes after the last event id it saw misses nothing still in the log.
  */
+
 import type { Backend, StoredEvent } from "../backends/backend.js";
 import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
@@ -17,6 +18,7 @@ import {
   readEventPage,
 } from "../task/lifecycle-event.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
+import { ABORTED, unlessAborted } from "../util/unless-aborted.js";
 import type { QueueHandle } from "./queue-handle.js";
 
 /** Where `queue.events()` starts, and when it stops. */
@@ -27,7 +29,7 @@ export interface QueueEventsOptions {
    * (a listener that saved the last id it handled resumes there).
    */
   readonly after?: "now" | "start" | (string & {}) | undefined;
-  /** Ends the iteration when aborted (a read in progress finishes first, within a second). */
+  /** Ends the iteration when aborted, at once (a read still waiting on the server is left to end on its own). */
   readonly signal?: AbortSignal | undefined;
   /** Events fetched per backend call (default 100). */
   readonly batchSize?: number | undefined;
@@ -164,20 +166,31 @@ async function* iterate(
   types: ReadonlySet<QueueEventType> | null,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<QueueEvent, void, undefined> {
-  const { backend, position: first } = await start;
+  // A first connect that hangs (a paused server) runs out its bound; an abort ends the wait now.
+  const started = await unlessAborted(start, signal);
+  if (started === ABORTED) return;
+  const { backend, position: first } = started;
   let position = first;
   let failures = 0;
   while (!signal?.aborted && backend.isConnected) {
     let stored: Awaited<ReturnType<typeof backend.readEvents>>;
     let following: (typeof stored)[number] | undefined;
     try {
-      stored = await backend.readEvents(queueName, {
-        after: position,
-        limit,
-        waitMs: WAIT_MS,
+      const read = await unlessAborted(
+        (async () => {
+          const page = await backend.readEvents(queueName, {
+            after: position,
+            limit,
+            waitMs: WAIT_MS,
+            signal,
+          });
+          return { page, following: await bodyAfterPage(backend, queueName, page) };
+        })(),
         signal,
-      });
-      following = await bodyAfterPage(backend, queueName, stored);
+      );
+      if (read === ABORTED) return;
+      stored = read.page;
+      following = read.following;
       failures = 0;
     } catch (error) {
       if (!backend.isConnected) return;

@@ -23,6 +23,7 @@ import { Queue } from "../queue/queue.js";
 import { describeGiven, describeValue } from "../task/describe-value.js";
 import { maskUrl } from "../util/mask-url.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
+import { ABORTED, unlessAborted } from "../util/unless-aborted.js";
 import { startBackgroundLoops } from "./background-loops.js";
 import { runClaimLoop } from "./claim-loop.js";
 import { DueAlarm } from "./due-alarm.js";
@@ -238,7 +239,9 @@ export class Worker extends WorkerEmitterBase {
     const context = this.#context;
     const { options } = context;
     if (options.processing) warnIfUnknowing(options.logger, options.unknownTaskGraceMs);
-    await Promise.all(this.queues.map((queue) => queue.connect()));
+    // A close() while a first connect hangs (a paused server) ends the start now: nothing was claimed.
+    const connecting = Promise.all(this.queues.map((queue) => queue.connect()));
+    if ((await unlessAborted(connecting, run.stop.signal)) === ABORTED) return { ...run.summary };
     await Promise.all(
       [...new Set(this.queues.map((queue) => queue.backend))].map((backend) =>
         checkAccess(backend, options.logger),

@@ -63,6 +63,20 @@ describe.skipIf(!available)("redis: close() while the server is paused", () => {
     return Date.now() - t0;
   }
 
+  it("a worker whose first connect hangs on the paused server closes at once, having claimed nothing", async () => {
+    server = await PrivateRedis.start();
+    server.pause();
+    const queue = new Queue(new RedisBackend({ url: server.url }), { name: "paused-close" });
+    closing.push(() => queue.close());
+    const worker = new Worker(queue, { shutdownTimeout: SHUTDOWN_TIMEOUT_S });
+    const working = worker.work();
+    await sleep(1000);
+    const took = await timedClose(worker);
+    // It waited out the connect's whole bound (21 s) before.
+    expect(took, `close() took ${took / 1000} s`).toBeLessThan(SLACK_MS);
+    expect((await working).processed).toBe(0);
+  }, 60_000);
+
   it("an idle worker (its claim unanswered) closes within shutdownTimeout + 5 s", async () => {
     const { worker, working } = await pausedWorker(false);
     const took = await timedClose(worker);
