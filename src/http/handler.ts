@@ -9,8 +9,10 @@
  * site cannot make a browser post to it); answers are JSON, and a server error
  * carries no stack or message unless told to.
  */
+
 import { z } from "zod";
 import type { Backend } from "../backends/backend.js";
+import { describeGiven } from "../task/describe-value.js";
 // A URL given to the handler may name either built-in backend, even when "sheppy" itself is not imported.
 import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
@@ -219,6 +221,12 @@ export function createHttpHandler(
     return queues;
   };
   const expose = options.exposeErrors ?? false;
+  // Checked now: otherwise every request would be a 500 ("authorize is not a function").
+  if (options.authorize !== undefined && typeof options.authorize !== "function") {
+    throw new InvalidOptionError(
+      `createHttpHandler(): authorize must be a function (request) => boolean | Response (got ${describeGiven(options.authorize)})`,
+    );
+  }
   if (options.logger !== undefined && typeof options.logger?.error !== "function") {
     throw new InvalidOptionError(
       "createHttpHandler(): logger must be a pino-style logger (an object with an error() method)",
@@ -491,6 +499,13 @@ function hostsOf(given: readonly string[] | undefined): Set<string> | "any" | un
     );
   }
   if (given.includes("*")) return "any";
+  // A name with a port or a wildcard is compared with none of the names a request carries.
+  const never = given.find((host) => !/^(?:[a-z0-9_-]+\.?)+$|^\[[0-9a-f:.]+\]$/i.test(host));
+  if (never !== undefined) {
+    throw new InvalidOptionError(
+      `createHttpHandler(): allowedHosts entry '${never}' is not a host name (names are matched without a port, and "*" alone is the only wildcard)`,
+    );
+  }
   return new Set(given.map(bareName));
 }
 

@@ -176,6 +176,18 @@ describe("HTTP API hardening", () => {
     expect(() => createHttpHandler("memory://", { allowedHosts: [""] })).toThrow(
       /allowedHosts must be a list of host names/,
     );
+    // Entries that no request's name could ever be.
+    for (const entry of ["example.org:3000", "*.x.com", "::1", "http://a.test"]) {
+      expect(() => createHttpHandler("memory://", { allowedHosts: [entry] }), entry).toThrow(
+        `createHttpHandler(): allowedHosts entry '${entry}' is not a host name (names are matched without a port, and "*" alone is the only wildcard)`,
+      );
+    }
+    expect(() =>
+      createHttpHandler("memory://", { allowedHosts: ["a.test.", "[::1]", "10.0.0.1"] }),
+    ).not.toThrow();
+    expect(() => createHttpHandler("memory://", { authorize: "X" as never })).toThrow(
+      'createHttpHandler(): authorize must be a function (request) => boolean | Response (got "X")',
+    );
   });
 
   it("the host a proxy passes on (X-Forwarded-Host) is held to the host rule too: a rebinding page behind a proxy is refused, a listed name behind one is answered", async () => {
