@@ -91,16 +91,31 @@ function rawTarget(request: IncomingMessage): string {
   return (request as { originalUrl?: string }).originalUrl ?? request.url ?? "/";
 }
 
+/** A target in absolute form (`http://host:port/path`, as sent to a proxy): its authority, and the rest as sent. */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)([\s\S]*)$/;
+
+/**
+ * The host and the path of a request. A target in absolute form names its
+ * own host, which stands instead of the Host header (RFC 9112, 3.2.2); its
+ * path is kept as sent, not normalised, as a router saw it.
+ */
+function hostAndPath(request: IncomingMessage): { host: string; path: string } {
+  const target = rawTarget(request);
+  const absolute = ABSOLUTE_FORM.exec(target);
+  if (absolute === null) return { host: request.headers.host ?? "localhost", path: target };
+  const rest = absolute[2]!;
+  return { host: absolute[1]!, path: rest === "" || !rest.startsWith("/") ? `/${rest}` : rest };
+}
+
 /**
  * `request` as a web `Request`. Its signal aborts when the client goes away
  * (the response closes before it was finished), which ends streams.
  */
 export function toRequest(request: IncomingMessage, response: ServerResponse): Request {
-  const path = rawTarget(request);
-  const host = request.headers.host ?? "localhost";
+  const { host, path } = hostAndPath(request);
   // Only a host and a port: Node takes `/`, `?` and `#` in a Host header, which would move the
   // URL's path away from the one the server (and a router's rule on it) saw.
-  if (!HOST_HEADER.test(host)) throw new Error("the Host header is not a host name and port");
+  if (!HOST_HEADER.test(host)) throw new Error("the request's host is not a host name and port");
   const protocol = (request.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {

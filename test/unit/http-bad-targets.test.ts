@@ -45,6 +45,27 @@ describe("toNodeHandler: requests that make no URL", () => {
     expect((await fetch(`http://127.0.0.1:${port}/queues`)).status).toBe(200);
   });
 
+  it("a target in absolute form (as sent to a proxy) is served: its own host stands instead of the Host header, its path as sent", async () => {
+    const port = await serve(createHttpHandler("memory://?instantProcessing=false"));
+    expect(await rawStatusLine(port, get(`http://localhost:${port}/queues`, "localhost"))).toBe(
+      "HTTP/1.1 200 OK",
+    );
+    expect(await rawStatusLine(port, get("http://localhost/queues", "whatever.test"))).toBe(
+      "HTTP/1.1 200 OK",
+    );
+    // The host rule reads the target's host: a name it does not answer is refused, whatever Host says.
+    expect(await rawStatusLine(port, get("http://evil.test/queues", "localhost"))).toBe(
+      "HTTP/1.1 403 Forbidden",
+    );
+    // Its path is kept as sent: no route is made of `//evil.test/…`.
+    expect(await rawStatusLine(port, get("http://localhost//queues", "localhost"))).toMatch(
+      /^HTTP\/1\.1 404/,
+    );
+    expect(await rawStatusLine(port, get("http://user@localhost/queues", "localhost"))).toBe(
+      "HTTP/1.1 400 Bad Request",
+    );
+  });
+
   it("a Host header carrying a path, query or fragment is a 400: it would move the path the API acts on away from the one the server's router saw", async () => {
     const backend = new MemoryBackend({ instantProcessing: false });
     const queue = new Queue(backend, { name: "default" });
