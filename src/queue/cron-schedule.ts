@@ -17,9 +17,11 @@
  * `schedule` object: an older worker cannot read such a record and skips it
  * with a warning, rather than run a zoned cron at UTC times.
  */
-import { CronExpressionError } from "../errors.js";
+
+import { CronExpressionError, InvalidOptionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { LAST_STORABLE_MS } from "../util/durations.js";
+import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { type CronSchedule, checkTimezone, parseCronExpression } from "./cron-expression.js";
 
 /** `addCron(task, { every: 30 })`: the task runs every `every` seconds. */
@@ -105,10 +107,9 @@ function timezoneOption(options: unknown, where: string): unknown {
       `${where}: options must be an object such as { timezone: 'Europe/Berlin' }`,
     );
   }
-  const extra = Object.keys(options).find((key) => key !== "timezone");
-  if (extra !== undefined) {
-    throw new CronExpressionError(`${where}: unknown option '${extra}' (options: timezone)`);
-  }
+  // An option, not the expression, is wrong: said as every unknown option is.
+  const unknown = unknownKeysMessage(options, ["timezone"]);
+  if (unknown !== null) throw new InvalidOptionError(`${where}: ${unknown}`);
   return (options as CronOptions).timezone;
 }
 

@@ -7,7 +7,9 @@
  * record; the backend admits it to the claimable tasks only while its key
  * has a free slot, and frees the slot in the settle that ends the attempt.
  */
+
 import { InvalidOptionError } from "../errors.js";
+import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { describeGiven } from "./describe-value.js";
 
 /** The longest key, in characters: keys are stored in indexes and Redis key names. */
@@ -80,12 +82,8 @@ export function checkConcurrencyOptions(
       `${where} must be { key, limit? } (got ${describeGiven(options)})`,
     );
   }
-  const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.has(k));
-  if (unknown.length > 0) {
-    throw new InvalidOptionError(
-      `${where} has unknown option ${unknown.map((k) => `'${k}'`).join(", ")} (known: key, limit)`,
-    );
-  }
+  const unknown = unknownKeysMessage(options, [...OPTION_KEYS], "option", "known");
+  if (unknown !== null) throw new InvalidOptionError(`${where} has ${unknown}`);
   const { key, limit } = options as { key?: unknown; limit?: unknown };
   return {
     key: checkConcurrencyKey(key, `${where}.key`),

@@ -361,6 +361,8 @@ function sandboxModule(name: string, sandbox: TaskOptions["sandbox"]): string | 
     }
     return module;
   }
+  const unknown = unknownKeysMessage(sandbox, ["module"], "sandbox option");
+  if (unknown !== null) throw new TaskDefinitionError(`task '${name}': ${unknown}`);
   const { module } = sandbox;
   try {
     return new URL(String(module)).href;

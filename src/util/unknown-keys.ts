@@ -35,7 +35,12 @@ export function checkOptionKeys(options: unknown, known: readonly string[], wher
   if (options === undefined) return;
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     const given = options === null ? "null" : Array.isArray(options) ? "a list" : typeof options;
-    throw new InvalidOptionError(`${where}: options must be an object (got ${given})`);
+    // `new RedisBackend("redis://…")`: the URL is one of the options.
+    const url =
+      typeof options === "string" && /^[a-z][a-z0-9+.-]*:/i.test(options)
+        ? `; a URL goes in them as { url: "${options.replace(/\/\/[^@/]*@/, "//****@")}" }`
+        : "";
+    throw new InvalidOptionError(`${where}: options must be an object (got ${given})${url}`);
   }
   const unknown = unknownKeysMessage(options, known);
   if (unknown) throw new InvalidOptionError(`${where}: ${unknown}`);

@@ -675,6 +675,12 @@ describe("definition errors", () => {
     ).toBe(
       `task 'sb-module': sandbox.module must be a file URL such as import.meta.url (got "nope")`,
     );
+    expect(
+      thrown(() => task({ name: "sb-modul", sandbox: { modul: "file:///x.js" } as never }, () => 1))
+        .message,
+    ).toBe(
+      "task 'sb-modul': unknown sandbox option 'modul'; did you mean 'module'? (valid options: module)",
+    );
   });
 
   test("a retryDelay of no accepted form lists every form it accepts", () => {

@@ -45,6 +45,24 @@ describe("unknown options are refused, naming the entry point, the key and the v
       InvalidOptionError,
     ],
     [
+      "queue.addCron() options",
+      () => queue.addCron(echo(1), "* * * * *", { timezon: "UTC" } as never),
+      "queue.addCron(): unknown option 'timezon'; did you mean 'timezone'? (valid options: timezone)",
+      InvalidOptionError,
+    ],
+    [
+      "queue.add() concurrency",
+      () => queue.add(echo(1), { concurrency: { key: "k", limt: 2 } } as never),
+      "queue.add(): concurrency has unknown option 'limt'; did you mean 'limit'? (known: key, limit)",
+      InvalidOptionError,
+    ],
+    [
+      "new RedisBackend() with a URL",
+      () => new RedisBackend("redis://:s3cret@h:6379" as never),
+      'RedisBackend: options must be an object (got string); a URL goes in them as { url: "redis://****@h:6379" }',
+      InvalidOptionError,
+    ],
+    [
       "worker.close()",
       () => new Worker(queue).close({ forse: true } as never),
       "worker.close(): unknown option 'forse'; did you mean 'force'? (valid options: force)",
@@ -147,7 +165,9 @@ describe("unknown options are refused, naming the entry point, the key and the v
     expect(error.message).toBe("queue.waitFor(): options must be an object (got number)");
     // A URL where the options go: the backend would otherwise connect to its default.
     const url = await refusal(() => new PostgresBackend("postgres://h/db" as never));
-    expect(url.message).toBe("PostgresBackend: options must be an object (got string)");
+    expect(url.message).toBe(
+      'PostgresBackend: options must be an object (got string); a URL goes in them as { url: "postgres://h/db" }',
+    );
   });
 
   it("a misspelt backend option is refused before the URL is read (the typo is the first fault)", async () => {
