@@ -46,9 +46,11 @@ export function checkConcurrencyKey(value: unknown, where: string): string {
   if (typeof value !== "string" || value.length === 0) {
     throw new InvalidOptionError(`${where} must be non-empty text (got ${describeGiven(value)})`);
   }
-  if (value.length > MAX_CONCURRENCY_KEY_LENGTH) {
+  // Characters as a reader counts them (code points), not UTF-16 units: an emoji is one.
+  const characters = [...value].length;
+  if (characters > MAX_CONCURRENCY_KEY_LENGTH) {
     throw new InvalidOptionError(
-      `${where} must be at most ${MAX_CONCURRENCY_KEY_LENGTH} characters (got ${value.length})`,
+      `${where} must be at most ${MAX_CONCURRENCY_KEY_LENGTH} characters (got ${characters})`,
     );
   }
   return value;

@@ -5,10 +5,12 @@
  * most {@link MAX_DURATION_SECONDS} (10 years), so every instant computed from
  * one stays a valid date.
  */
+
 import { TaskDefinitionError } from "../errors.js";
 import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { normaliseRetryDelay, type RetryDelay, type StoredRetryDelay } from "./backoff-options.js";
+import { MAX_CONCURRENCY_KEY_LENGTH } from "./concurrency.js";
 import { describeGiven } from "./describe-value.js";
 
 /** How often a task may start, counted per queue and key across all workers of a backend. */
@@ -185,6 +187,13 @@ function normaliseRateLimit(taskName: string, limit: RateLimitOptions): Required
     fail(
       taskName,
       `rateLimit.key must be a non-empty string or a function of the task's arguments (got ${got})`,
+    );
+  }
+  // The bound a key function's keys are held to, for a key given as it is too.
+  if (limit.key !== undefined && [...limit.key].length > MAX_CONCURRENCY_KEY_LENGTH) {
+    fail(
+      taskName,
+      `rateLimit.key must be at most ${MAX_CONCURRENCY_KEY_LENGTH} characters (got ${[...limit.key].length})`,
     );
   }
   return {

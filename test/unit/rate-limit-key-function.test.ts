@@ -51,6 +51,38 @@ describe("a rate limit key function", () => {
     expect(spec.config.rateLimit?.key).toBe("t:initech");
   });
 
+  it("keys are counted in characters as read (an emoji is one), and a key given as it is has the same bound", () => {
+    const given = { value: "" };
+    const keyed = task(
+      {
+        name: "rate-limit-key-function.emoji",
+        rateLimit: { maxRate: 1, ratePeriod: 1, key: () => given.value },
+      },
+      () => 1,
+    );
+    given.value = "🐑".repeat(256);
+    expect(keyed().config.rateLimit?.key).toBe(given.value);
+    given.value = "🐑".repeat(257);
+    expect(() => keyed()).toThrow("rate limit key must be at most 256 characters (got 257)");
+    expect(() =>
+      task(
+        {
+          name: "rate-limit-key-function.long",
+          rateLimit: { maxRate: 1, ratePeriod: 1, key: "k".repeat(257) },
+        },
+        () => 1,
+      ),
+    ).toThrow("rateLimit.key must be at most 256 characters (got 257)");
+    const emoji = task(
+      {
+        name: "rate-limit-key-function.static-emoji",
+        rateLimit: { maxRate: 1, ratePeriod: 1, key: "🐑".repeat(256) },
+      },
+      () => 1,
+    );
+    expect(emoji().config.rateLimit?.key).toBe("🐑".repeat(256));
+  });
+
   it("that throws, or gives anything but non-empty text of at most 256 characters, fails the task's creation", () => {
     const thrower = task(
       {
