@@ -434,12 +434,12 @@ const MAX_CACHED_QUEUES = 1000;
  * names a request carries are checked: `Host`, and `X-Forwarded-Host` when a
  * proxy passed it on — which the same-origin check of changes trusts, and
  * which a page rebinding its own name may set on its requests too. Listed
- * names (`allowedHosts`) are answered, and this machine's names and
- * addresses always: a browser sends them only when it was pointed at them,
- * and they are what a proxy on the same machine sends as `Host`. Told no
- * names and no `authorize`, the API answers those only: a rebinding page
- * sends its own name, and a browser on a plain-http page sends nothing else
- * that tells it from a script.
+ * names (`allowedHosts`) are answered; so is this machine's name or address
+ * as the `Host` of a request a proxy passed on (what a proxy on the same
+ * machine sends), whose forwarded name must then be listed. Told no names
+ * and no `authorize`, the API answers this machine's names and addresses
+ * only: a rebinding page sends its own name, and a browser on a plain-http
+ * page sends nothing else that tells it from a script.
  */
 function checkHosts(
   request: Request,
@@ -449,10 +449,11 @@ function checkHosts(
 ): void {
   if (hosts === "any" || (!hosts && authorized)) return;
   const forwarded = forwardedHost(request);
-  const names: [string, string][] = [["", url.hostname]];
-  if (forwarded !== null) names.push([" (X-Forwarded-Host)", hostnameOf(forwarded)]);
-  for (const [header, name] of names) {
-    if (isLocalName(name) || hosts?.has(bareName(name))) continue;
+  // [how the message names it, the name, whether this machine's names pass for it without a list]
+  const names: [string, string, boolean][] = [["", url.hostname, !hosts || forwarded !== null]];
+  if (forwarded !== null) names.push([" (X-Forwarded-Host)", hostnameOf(forwarded), !hosts]);
+  for (const [header, name, local] of names) {
+    if ((local && isLocalName(name)) || hosts?.has(bareName(name))) continue;
     throw new HttpError(
       403,
       hosts
