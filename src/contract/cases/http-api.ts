@@ -470,11 +470,15 @@ export function httpApiCases(h: ContractHarness): void {
       const foreign = await call("POST", `/${q}/tasks/clear`, {}, { origin: "http://evil.test" });
       expect(foreign.status).toBe(403);
       expect((await call("POST", `/${q}/tasks/clear`, {}, { origin: ORIGIN })).status).toBe(200);
-      // Behind a proxy that rewrote Host and passed the original on: the page's origin is that host.
+      // Behind a proxy that rewrote Host and passed the original on: the page's origin is that
+      // host, which the API must be told it answers to.
       const proxied = { origin: "https://queues.example", "x-forwarded-host": "queues.example" };
-      expect((await call("POST", `/${q}/tasks/clear`, {}, proxied)).status).toBe(200);
+      expect((await call("POST", `/${q}/tasks/clear`, {}, proxied)).status).toBe(403);
+      const behindProxy = api({ allowedHosts: ["queues.example"] });
+      const clear = `/${behindProxy.q}/tasks/clear`;
+      expect((await behindProxy.call("POST", clear, {}, proxied)).status).toBe(200);
       const elsewhere = { origin: "http://evil.test", "x-forwarded-host": "queues.example" };
-      expect((await call("POST", `/${q}/tasks/clear`, {}, elsewhere)).status).toBe(403);
+      expect((await behindProxy.call("POST", clear, {}, elsewhere)).status).toBe(403);
     });
 
     it("arguments are stored as the body's JSON holds them, a `__proto__` key included (as queue.add stores them); one nested too deep is a 400", async () => {
