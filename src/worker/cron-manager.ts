@@ -9,7 +9,7 @@
  * in the config file gets its runs in the same tick.
  */
 import type { Logger } from "../observability/logger.js";
-import { CRON_RUNS_AHEAD, scheduleRunsOf } from "../queue/cron-runs.js";
+import { CRON_RUNS_AHEAD, type CronCoverage, scheduleRunsOf } from "../queue/cron-runs.js";
 import type { Queue } from "../queue/queue.js";
 import type { DeclaredCrons } from "./declared-crons.js";
 import { type PeriodicLoopOptions, runPeriodically } from "./periodic-loop.js";
@@ -34,11 +34,42 @@ export function runCronManager(options: CronManagerOptions): Promise<void> {
   // Runs due before the tick after next are scheduled too, so a short interval
   // (`every: 1`) leaves no gap between ticks, even when one tick is late.
   const horizonMs = 2 * options.intervalMs;
+  const coverage = new Map(queues.map((queue) => [queue, skippedRunsLog(queue, logger)]));
   return runPeriodically(options, async () => {
     await declared?.reconcile(clock.now());
-    for (const queue of queues)
-      await scheduleCronRuns(queue, clock.now(), CRON_RUNS_AHEAD, onBadCron, horizonMs);
+    for (const queue of queues) {
+      const { backend, name } = queue;
+      await scheduleRunsOf(
+        backend,
+        name,
+        await backend.getCrons(name),
+        clock.now(),
+        CRON_RUNS_AHEAD,
+        (id, why) => onBadCron(queue, id, why),
+        horizonMs,
+        coverage.get(queue),
+      );
+    }
   });
+}
+
+/**
+ * The coverage of one queue's crons, saying the fire times that passed while
+ * no tick could reach the backend (a server paused or down longer than the
+ * runs scheduled ahead) and that no worker scheduled.
+ */
+function skippedRunsLog(queue: Queue, logger: Logger): CronCoverage {
+  return {
+    scheduledUntil: new Map(),
+    onSkipped(cronId, skipped) {
+      const first = new Date(skipped[0]!).toISOString();
+      const last = new Date(skipped.at(-1)!).toISOString();
+      logger.warn(
+        { queue: queue.name, cron: cronId, skipped: skipped.length, first, last },
+        `${skipped.length} fire time${skipped.length === 1 ? "" : "s"} of a cron passed unscheduled while the backend could not be reached (${first === last ? first : `${first} to ${last}`}); missed fire times are not made up`,
+      );
+    },
+  };
 }
 
 /**
