@@ -63,6 +63,14 @@ function isReadTimeout(error: unknown): boolean {
   return error instanceof Error && error.message === "Query read timeout";
 }
 
+/** A new connection the server accepted but did not take up in time (a paused server answers no handshake). */
+function isConnectTimeout(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    /timeout exceeded when trying to connect|due to connection timeout/i.test(error.message)
+  );
+}
+
 /** Pause between tries while the server cannot be reached: doubling from the first to the last. */
 const FIRST_PAUSE_MS = 50;
 const LAST_PAUSE_MS = 1000;
@@ -410,12 +418,18 @@ export class PgSession {
         const downReason = this.#knownDown.reason(bound);
         throw new BackendUnavailableError(
           options.wait === false
-            ? `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached`
+            ? isReadTimeout(error)
+              ? `${what}: PostgreSQL at ${this.maskedUrl} is connected but did not answer (the server paused or overloaded, or the statement waiting on a lock)`
+              : isConnectTimeout(error)
+                ? `${what}: PostgreSQL at ${this.maskedUrl} took no new connection in time (the server paused or overloaded, or out of connection slots)`
+                : `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached`
             : downReason !== null
               ? `${what}: PostgreSQL at ${this.maskedUrl} cannot be reached (${downReason})`
               : isReadTimeout(error)
                 ? `${what}: PostgreSQL at ${this.maskedUrl} did not answer within ${this.unavailableAfterMs / 1000} s (the server paused or overloaded, or the statement waiting that long — on a lock another transaction holds?); a write may or may not have been applied, and may still be when the server answers`
-                : `${what}: PostgreSQL at ${this.maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,
+                : isConnectTimeout(error)
+                  ? `${what}: PostgreSQL at ${this.maskedUrl} took no new connection within ${this.unavailableAfterMs / 1000} s (the server paused or overloaded, or out of connection slots)`
+                  : `${what}: PostgreSQL at ${this.maskedUrl} could not be reached within ${this.unavailableAfterMs / 1000} s`,
           { cause: error },
         );
       }

@@ -7,7 +7,7 @@
  * not be reached.
  */
 import pg from "pg";
-import { BackendUnavailableError, PostgresBackend, Queue, task } from "sheppy";
+import { BackendUnavailableError, PostgresBackend, Queue, task, Worker } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
 import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
@@ -104,6 +104,42 @@ describe.skipIf(!available)("PostgreSQL: adds of many tasks", () => {
         .toBe("pending");
     } finally {
       await holder.end();
+    }
+  }, 60_000);
+
+  it("a worker whose calls wait on such a lock warns that the server is connected but did not answer, not that it cannot be reached, and runs the task once the lock is gone", async () => {
+    const queue = queueOf({ unavailableAfter: 1 });
+    await queue.add(echo(3));
+    // The warnings and the messages of the errors they carry.
+    const lines: string[] = [];
+    const keep = (fields: object | string, msg?: string) => {
+      const err = typeof fields === "object" ? (fields as { err?: Error }).err : undefined;
+      lines.push(`${msg ?? String(fields)}: ${err?.message ?? ""}`);
+    };
+    const ignore = () => undefined;
+    const logger = { debug: ignore, info: ignore, warn: keep, error: keep };
+    const holder = new pg.Client({ connectionString: POSTGRES_URL });
+    await holder.connect();
+    const worker = new Worker(queue, { logger, concurrency: 1 });
+    let working: Promise<unknown> | undefined;
+    try {
+      await holder.query("BEGIN");
+      // The claim appends its started event under the queue's event lock: hold that row.
+      await holder.query(`SELECT * FROM "${schema}".event_counts WHERE queue = $1 FOR UPDATE`, [
+        queue.name,
+      ]);
+      working = worker.work({ maxTasks: 1 });
+      await expect
+        .poll(() => lines.join("\n"), { timeout: 20_000 })
+        .toMatch(
+          /PostgreSQL at .* is connected but did not answer \(the server paused or overloaded, or the statement waiting on a lock\)/,
+        );
+      expect(lines.join("\n")).not.toMatch(/cannot be reached/);
+      await holder.query("ROLLBACK");
+      expect(await working).toMatchObject({ processed: 1 });
+    } finally {
+      await holder.end();
+      await worker.close();
     }
   }, 60_000);
 });
