@@ -18,7 +18,7 @@
  * with a warning, rather than run a zoned cron at UTC times.
  */
 
-import { CronExpressionError, InvalidOptionError } from "../errors.js";
+import { CronExpressionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { LAST_STORABLE_MS } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
@@ -107,9 +107,9 @@ function timezoneOption(options: unknown, where: string): unknown {
       `${where}: options must be an object such as { timezone: 'Europe/Berlin' }`,
     );
   }
-  // An option, not the expression, is wrong: said as every unknown option is.
+  // Every refusal of a cron's schedule is a CronExpressionError (an InvalidOptionError too).
   const unknown = unknownKeysMessage(options, ["timezone"]);
-  if (unknown !== null) throw new InvalidOptionError(`${where}: ${unknown}`);
+  if (unknown !== null) throw new CronExpressionError(`${where}: ${unknown}`);
   return (options as CronOptions).timezone;
 }
 

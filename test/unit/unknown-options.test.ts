@@ -7,6 +7,7 @@
  */
 import {
   BackendUrlError,
+  CronExpressionError,
   InvalidOptionError,
   MemoryBackend,
   PostgresBackend,
@@ -48,7 +49,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
       "queue.addCron() options",
       () => queue.addCron(echo(1), "* * * * *", { timezon: "UTC" } as never),
       "queue.addCron(): unknown option 'timezon'; did you mean 'timezone'? (valid options: timezone)",
-      InvalidOptionError,
+      CronExpressionError,
     ],
     [
       "queue.add() concurrency",
