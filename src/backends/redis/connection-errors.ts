@@ -212,7 +212,7 @@ export function closedBeforeAnswer(error: unknown): boolean {
  * `BackendUnavailableError` naming the masked URL and the cause. The client's
  * retry strategy applies from the first success on.
  */
-export async function connectFirst(client: Redis, url: string): Promise<void> {
+export async function connectFirst(client: Redis, url: string, withinMs: number): Promise<void> {
   const { options } = client;
   const target: Target = {
     maskedUrl: maskUrl(url),
@@ -268,7 +268,19 @@ export async function connectFirst(client: Redis, url: string): Promise<void> {
         }, PROBE_AFTER_MS)
       : undefined;
 
+  // A server that takes the connection but answers nothing (paused) would hold the start for
+  // the handshake's every command timeout in turn (22 s at 10 s each): one bound in all.
+  const bound = setTimeout(() => {
+    if (failure) return;
+    failure = {
+      cause: `it took the connection but did not answer within ${withinMs / 1000} s (the server paused or overloaded)`,
+      permanent: true,
+    };
+    client.disconnect();
+    stopWaiting();
+  }, withinMs);
   await Promise.race([connecting, failedEarly]);
+  clearTimeout(bound);
   clearTimeout(probe);
   client.off("error", onError);
   if (!failure) {

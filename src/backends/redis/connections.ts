@@ -212,7 +212,7 @@ export class RedisConnections {
       this.#watch(client);
       this.#failInFlightOnClose(client);
       try {
-        await connectFirst(client, this.url);
+        await connectFirst(client, this.url, this.commandTimeoutMs);
         this.#main = client;
         return client;
       } catch (error) {

@@ -233,6 +233,43 @@ describe.skipIf(!support.plain)("redis: a first connection cut by chance", () =>
   });
 });
 
+describe("redis: a server that takes the connection but answers nothing (paused)", () => {
+  let silent: Server;
+  const sockets = new Set<import("node:net").Socket>();
+
+  beforeAll(async () => {
+    // Holds every connection open and never writes a byte, as a SIGSTOPped Redis does.
+    silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent?.close(resolve));
+  });
+
+  it("the first connect fails within unavailableAfter, saying the server took the connection but did not answer", async () => {
+    const port = (silent.address() as AddressInfo).port;
+    const backend = new RedisBackend({ url: `redis://127.0.0.1:${port}`, unavailableAfter: 2 });
+    const started = performance.now();
+    const error = await backend.connect().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    const ms = performance.now() - started;
+    await backend.disconnect();
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect(error?.message).toBe(
+      `cannot connect to Redis at redis://127.0.0.1:${port}: it took the connection but did not answer within 2 s (the server paused or overloaded)`,
+    );
+    // Each handshake command waited out its own time-out in turn before: 4 s and more here.
+    expect(ms).toBeLessThan(3500);
+  }, 30_000);
+});
+
 describe("redis: a server that answers the TLS hello in plaintext", () => {
   let server: Server;
   let port: number;
