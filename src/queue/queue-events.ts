@@ -140,7 +140,38 @@ export function queueEvents(queue: QueueHandle, options: QueueEventsOptions = {}
     () => undefined,
     () => undefined,
   );
-  return { events: iterate(queue.name, start, after, limit, types, options.signal), started };
+  const stop = new AbortController();
+  const signal =
+    options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  return {
+    events: stoppable(iterate(queue.name, start, after, limit, types, signal), stop),
+    started,
+  };
+}
+
+/**
+ * `events` with a `return()` (and `throw()`) that ends a `next()` still
+ * waiting for an event: an async generator's own queues behind it, so a
+ * consumer that calls `return()` while a read waits (an SSE client that
+ * left) would wait for the next event — on a quiet queue, indefinitely.
+ */
+function stoppable(
+  events: AsyncGenerator<QueueEvent, void, undefined>,
+  stop: AbortController,
+): AsyncGenerator<QueueEvent, void, undefined> {
+  const stoppable: AsyncGenerator<QueueEvent, void, undefined> = {
+    next: () => events.next(),
+    return: (value) => {
+      stop.abort();
+      return events.return(value);
+    },
+    throw: (error: unknown) => {
+      stop.abort();
+      return events.throw(error);
+    },
+    [Symbol.asyncIterator]: () => stoppable,
+  };
+  return stoppable;
 }
 
 /**

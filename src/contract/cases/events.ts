@@ -414,6 +414,22 @@ export function eventCases(h: ContractHarness): void {
       expect(Date.now() - startedAt).toBeLessThan(700);
     });
 
+    it("EV-10 queue.events(): return() ends a next() that waits for the next event at once, as a consumer that leaves does", async () => {
+      const queue = h.queue();
+      await queue.connect();
+      const events = queue.events({ after: "now" })[Symbol.asyncIterator]();
+      const waiting = events.next();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const startedAt = Date.now();
+      // An async generator's return() would wait behind the pending next(), for an event that
+      // may never come on a quiet queue.
+      expect(await events.return(undefined)).toEqual({ done: true, value: undefined });
+      expect((await waiting).done).toBe(true);
+      expect(Date.now() - startedAt).toBeLessThan(700);
+      // Ended: a later next() is done at once too.
+      expect((await events.next()).done).toBe(true);
+    });
+
     it("EV-11 clear drops the log; positions are not reused, so a reader resuming after an old one sees what came after", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
