@@ -115,6 +115,14 @@ export interface TaskFactory<A extends readonly unknown[], R> {
   readonly taskName: string;
   /** The normalised options stored on every task this factory creates. */
   readonly config: Readonly<TaskConfig>;
+  /**
+   * Whether `task` is one of this factory's (its name is this task's): narrows
+   * a record read back by id, whose result is `unknown`, to this task's result.
+   * @example
+   * const record = await queue.getTask(id);
+   * if (sendEmail.is(record) && record.status === "completed") record.result.messageId;
+   */
+  is(task: Task | null | undefined): task is Task<R>;
 }
 
 /**
@@ -238,6 +246,7 @@ export function task(
     name: { value: name },
     taskName: { value: name, enumerable: true },
     config: { value: config, enumerable: true },
+    is: { value: (task: unknown) => task instanceof Task && task.name === name },
   });
   return factory as unknown as TaskFactory<readonly unknown[], unknown>;
 }

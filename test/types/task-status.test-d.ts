@@ -23,6 +23,19 @@ const flow = workflow({ name: "ts.flow" }, function* (n: number) {
 });
 declare const queue: Queue;
 
+describe("a record read back by id is narrowed by its factory's is()", () => {
+  test("is() narrows unknown to the factory's result, and status then narrows it further", async () => {
+    const record = await queue.getTask("some-id");
+    expectTypeOf(record).toEqualTypeOf<Task | null>();
+    if (lookup.is(record)) {
+      expectTypeOf(record).toEqualTypeOf<Task<{ id: string; email: string }>>();
+      if (record.status === "completed") {
+        expectTypeOf(record.result).toEqualTypeOf<{ id: string; email: string }>();
+      }
+    }
+  });
+});
+
 describe("a task's status narrows its result and error", () => {
   test("completed: the result is R, the error null", async () => {
     const done = await queue.waitFor(add(1, 2));

@@ -6,6 +6,7 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import fc from "fast-check";
 import {
   DuplicateTaskNameError,
+  Queue,
   SerializationError,
   Task,
   type TaskBehaviourOptions,
@@ -662,6 +663,24 @@ describe("definition errors", () => {
       expect(error.message).toBe(message);
     },
   );
+
+  test("is() tells a factory's own tasks (and records read back) from others", async () => {
+    const mine = task({ name: "is.mine" }, (n: number) => n);
+    const other = task({ name: "is.other" }, (n: number) => n);
+    const queue = new Queue("memory://?instantProcessing=false", { name: "define-task-is" });
+    const t = mine(1);
+    await queue.add([t, other(2)]);
+    const record = await queue.getTask(t.id);
+    expect([
+      mine.is(t),
+      mine.is(record),
+      other.is(record),
+      mine.is(null),
+      mine.is(undefined),
+    ]).toEqual([true, true, false, false, false]);
+    expect(mine.is({ name: "is.mine" } as never)).toBe(false);
+    await queue.close();
+  });
 
   test("sandbox that is neither a boolean nor { module } says what it takes", () => {
     expect(thrown(() => task({ name: "sb-yes", sandbox: "yes" as never }, () => 1)).message).toBe(
