@@ -339,6 +339,23 @@ describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Qu
       ["redis://:pw@h:6379?famly=6", /unknown parameter 'famly'; did you mean 'family'\?/],
       ["redis://h:6379?pasword=x", /did you mean 'password'\?/],
       ["redis+cluster://h1:7000,h2:7001?conectTimeout=5", /did you mean 'connectTimeout'\?/],
+      // ioredis would take these as text: a timeout of '2000' crashed the process at connect.
+      [
+        "redis://h:6379?connectTimeout=2s",
+        /\?connectTimeout= must be a whole number of milliseconds \(got '2s'\)$/,
+      ],
+      [
+        "redis://h:6379?enableReadyCheck=no",
+        /\?enableReadyCheck= must be true or false \(got 'no'\)$/,
+      ],
+      [
+        "redis://h:6379/2?db=3",
+        /the database is given twice, as the path \(\/2\) and as \?db=; give it once$/,
+      ],
+      [
+        "redis+cluster://h1:7000?connectTimeout=5",
+        /unknown parameter 'connectTimeout' \(a cluster URL takes/,
+      ],
     ];
     for (const [url, message] of cases) {
       const refused = errorOf(() => backendFromUrl(url));
@@ -353,6 +370,7 @@ describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Qu
       "postgres://h/db?sslmode=disable&application_name=app&options=-c%20search_path%3Dx&ssl=false",
       "postgres://h/db?sslcrl=/x&target_session_attrs=any&connect_timeout=5&statement_timeout=100",
       "redis://h:6379?commandTimeout=100&tls=true&someOtherOption=1",
+      "redis://h:6379?connectTimeout=2000&keepAlive=0&noDelay=false&db=2",
     ]) {
       expect(() => backendFromUrl(url), url).not.toThrow();
     }

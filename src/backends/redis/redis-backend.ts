@@ -248,7 +248,8 @@ export class RedisBackend implements Backend {
     const session = new RedisSession(
       this.prefix,
       this.url,
-      options.redisOptions ?? {},
+      // The URL's typed options, then the constructor's, which win.
+      { ...target.redisOptions, ...options.redisOptions },
       this.#logger,
       unavailableAfter * 1000,
       this.isCluster

@@ -30,6 +30,8 @@ export interface RedisTarget {
   readonly maxPayloadBytes?: number;
   readonly eventCap?: number;
   readonly waitReplicas?: number;
+  /** ioredis options the URL gave, as numbers and booleans (see `typedDriverOptions`). */
+  readonly redisOptions?: Readonly<Record<string, number | boolean>>;
 }
 
 /** Sheppy's own parameters, taken out of the URL; the rest go to ioredis. */
@@ -45,6 +47,49 @@ const DRIVER_PARAMETERS = [
   ...["connectTimeout", "commandTimeout", "socketTimeout", "keepAlive", "noDelay"],
   ...["maxRetriesPerRequest", "enableReadyCheck", "enableOfflineQueue", "lazyConnect", "readOnly"],
 ];
+
+/**
+ * ioredis options a URL may give that ioredis would take as text: a number of
+ * milliseconds given as text crashes the process at connect (Node's socket
+ * refuses it, outside any call a caller could catch), and `"false"` is true.
+ */
+const NUMBER_OPTIONS = ["connectTimeout", "commandTimeout", "socketTimeout", "keepAlive"];
+const BOOLEAN_OPTIONS = ["noDelay", "enableReadyCheck", "readOnly"];
+
+/**
+ * Takes the options of {@link NUMBER_OPTIONS} and {@link BOOLEAN_OPTIONS}
+ * out of `url` as the values they stand for, checked; and refuses a database
+ * given both as the path and as `?db=` (ioredis reads only the path).
+ */
+function typedDriverOptions(url: URL, what: string): Record<string, number | boolean> {
+  const refuse = (why: string) =>
+    new BackendUrlError(`Invalid ${what} '${maskUrl(url.href)}': ${why}`);
+  if (url.pathname.length > 1 && url.searchParams.has("db")) {
+    throw refuse(
+      `the database is given twice, as the path (${url.pathname}) and as ?db=; give it once`,
+    );
+  }
+  const options: Record<string, number | boolean> = {};
+  for (const name of NUMBER_OPTIONS) {
+    const value = url.searchParams.get(name);
+    if (value === null) continue;
+    if (!/^\d{1,9}$/.test(value)) {
+      throw refuse(`?${name}= must be a whole number of milliseconds (got '${value}')`);
+    }
+    options[name] = Number(value);
+    url.searchParams.delete(name);
+  }
+  for (const name of BOOLEAN_OPTIONS) {
+    const value = url.searchParams.get(name);
+    if (value === null) continue;
+    if (value !== "true" && value !== "false") {
+      throw refuse(`?${name}= must be true or false (got '${value}')`);
+    }
+    options[name] = value === "true";
+    url.searchParams.delete(name);
+  }
+  return options;
+}
 
 /**
  * Takes Sheppy's `prefix`, `maxPayloadBytes`, `eventCap` and `waitReplicas`
@@ -66,8 +111,10 @@ export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
   const eventCap = eventCapParam(url);
   const waitReplicas = positiveIntegerParam(url, "waitReplicas");
   for (const own of PARAMETERS) url.searchParams.delete(own);
+  const redisOptions = typedDriverOptions(url, what);
   return {
     url: url.toString(),
+    ...(Object.keys(redisOptions).length === 0 ? {} : { redisOptions }),
     ...(prefix === null ? {} : { prefix }),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
     ...(eventCap === undefined ? {} : { eventCap }),
@@ -92,7 +139,7 @@ export function splitClusterUrl(raw: string): RedisTarget {
   const own = new URL("redis://seed");
   for (const [name, value] of params) own.searchParams.append(name, value);
   const target = splitRedisUrl(own);
-  const unknown = [...own.searchParams.keys()];
+  const unknown = [...own.searchParams.keys(), ...Object.keys(target.redisOptions ?? {})];
   if (unknown.length > 0) {
     throw new BackendUrlError(
       `Invalid Redis Cluster URL '${maskUrl(raw)}': unknown parameter '${unknown[0]}' (a cluster URL takes prefix, maxPayloadBytes, eventCap and waitReplicas; pass other ioredis options as clusterOptions)`,
