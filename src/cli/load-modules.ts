@@ -105,7 +105,8 @@ export async function loadModules(paths: readonly string[]): Promise<void> {
 
 async function importModule(path: string): Promise<Record<string, unknown>> {
   try {
-    return (await import(moduleUrl(path))) as Record<string, unknown>;
+    const namespace = (await import(moduleUrl(path))) as Record<string, unknown>;
+    return isCommonJs(path) ? withCommonJsExports(namespace) : namespace;
   } catch (error) {
     throw new ModuleLoadError(`cannot load module '${path}': ${describeLoadFailure(path, error)}`, {
       cause: error,
@@ -131,6 +132,19 @@ export function isTaskFactory(value: unknown): value is TaskFactory<unknown[], u
   return (
     typeof value === "function" && typeof (value as { taskName?: unknown }).taskName === "string"
   );
+}
+
+/**
+ * A CommonJS module's exports by name. Node.js finds the names by reading the
+ * module's code, and the code tsx makes of TypeScript hides them: the
+ * namespace then holds `default` (the `module.exports` object) alone.
+ */
+function withCommonJsExports(namespace: Record<string, unknown>): Record<string, unknown> {
+  const exported = namespace.default;
+  if (exported === null || (typeof exported !== "object" && typeof exported !== "function")) {
+    return namespace;
+  }
+  return { ...(exported as Record<string, unknown>), ...namespace };
 }
 
 /** Loads `module:export` and checks that the export is a task factory (`UnknownTaskError` otherwise). */

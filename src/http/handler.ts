@@ -434,9 +434,11 @@ const MAX_CACHED_QUEUES = 1000;
  * names a request carries are checked: `Host`, and `X-Forwarded-Host` when a
  * proxy passed it on — which the same-origin check of changes trusts, and
  * which a page rebinding its own name may set on its requests too. Listed
- * names (`allowedHosts`) are answered; so is this machine's name or address
- * as the `Host` of a request a proxy passed on (what a proxy on the same
- * machine sends), whose forwarded name must then be listed. Told no names
+ * names (`allowedHosts`) are answered; so is a `localhost` name or an IP
+ * address as the `Host` of a request a proxy passed on (what a proxy sends
+ * when it connects by address), whose forwarded name must then be listed. An
+ * IP address cannot be rebound, and a browser sends one only when pointed at
+ * it. Told no names
  * and no `authorize`, the API answers this machine's names and addresses
  * only: a rebinding page sends its own name, and a browser on a plain-http
  * page sends nothing else that tells it from a script.

@@ -45,5 +45,11 @@ export function twoCopiesNote(): string | undefined {
 export function copiesNote(): string {
   const others = otherCopies();
   const where = others.length === 0 ? `this one from ${self}` : [self, ...others].join(" and ");
-  return `two copies of sheppy are loaded (${where}), each with its own tasks: import sheppy by its package name, from one install`;
+  // One install loaded twice: an ES module imported it, and a require() hook (tsx's, for a
+  // TypeScript module of a package without "type": "module") loaded it again as CommonJS.
+  const twice = others.some((other) => other.startsWith(directory) || self !== directory);
+  const fix = twice
+    ? 'one install loaded twice, as an ES module and as CommonJS (a TypeScript module of a package without "type": "module", loaded by tsx): give the package "type": "module", or name its modules .mts, or start the worker with sheppy work'
+    : "import sheppy by its package name, from one install";
+  return `two copies of sheppy are loaded (${where}), each with its own tasks: ${fix}`;
 }

@@ -134,6 +134,13 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
       expect(result.stdout).toContain(`"tasks":["${name}"]`);
       expect(result.stdout).not.toContain("two copies of sheppy");
     }
+    // A task named by its export (`sheppy task add`) is found too: Node.js sees a CommonJS
+    // module's exports by name only when it can read them in its code, which tsx's output hides.
+    const added = await runCli(
+      ["task", "add", `${join(dir, "tasks.ts")}:t`, "--args", "[2]", "-u", MEMORY],
+      { TSX_TSCONFIG_PATH: join(dir, "tsconfig.json") },
+    );
+    expect([added.code, added.stderr]).toEqual([0, ""]);
     // Node.js 20 loads a .cts module through its ES module loader, whose require() cannot
     // return an ES module such as Sheppy.
     const cts = join(dir, "tasks.cts");

@@ -34,6 +34,19 @@ describe("two copies of sheppy", () => {
     );
   });
 
+  it("one install loaded twice (as an ES module and, through tsx's require() hook, as CommonJS) is named so, with what to change", () => {
+    const [self] = [...copies];
+    const again = `${self} (loaded 2 times)`;
+    copies.add(again);
+    try {
+      expect(twoCopiesNote()).toBe(
+        `two copies of sheppy are loaded (${self} and ${again}), each with its own tasks: one install loaded twice, as an ES module and as CommonJS (a TypeScript module of a package without "type": "module", loaded by tsx): give the package "type": "module", or name its modules .mts, or start the worker with sheppy work`,
+      );
+    } finally {
+      copies.delete(again);
+    }
+  });
+
   it("queue.add() given another copy's Task says so, in one line; a plain object is told apart", async () => {
     const queue = new Queue(new MemoryBackend(), { name: "two-copies" });
     const error = (await queue.add(new Task() as never).catch((e: unknown) => e)) as Error;
