@@ -194,6 +194,24 @@ export class RedisConnections {
     return this.cluster !== undefined;
   }
 
+  /** The client of a first connect under way, which {@link abandonOpening} closes. */
+  #opening: { client: Redis; abandoned: boolean } | undefined;
+
+  /**
+   * Ends a first connect under way (a disconnect during it): its client is
+   * closed now rather than left to wait out the handshake's bound on a server
+   * that does not answer, and it is not tried again.
+   */
+  abandonOpening(): void {
+    if (this.#opening === undefined) return;
+    this.#opening.abandoned = true;
+    const { client } = this.#opening;
+    client.disconnect();
+    // A paused server never closes its side: without this, the close waits out ioredis's
+    // disconnectTimeout (2 s) for it.
+    (client as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+  }
+
   /** Opens the main connection; a failure is a one-line `BackendUnavailableError` naming its cause. */
   async open(): Promise<RedisClient> {
     if (this.cluster) return this.#openCluster();
@@ -211,14 +229,19 @@ export class RedisConnections {
       });
       this.#watch(client);
       this.#failInFlightOnClose(client);
+      const opening = { client, abandoned: false };
+      this.#opening = opening;
       try {
         await connectFirst(client, this.url, this.commandTimeoutMs);
         this.#main = client;
         return client;
       } catch (error) {
         // Any other failure says what is wrong at once (a refused port, a bad password, TLS).
-        if (attempt >= FIRST_CONNECT_ATTEMPTS || !closedBeforeAnswer(error)) throw error;
+        if (opening.abandoned || attempt >= FIRST_CONNECT_ATTEMPTS || !closedBeforeAnswer(error))
+          throw error;
         await new Promise((resolve) => setTimeout(resolve, retryStrategy(attempt)));
+      } finally {
+        this.#opening = undefined;
       }
     }
   }

@@ -301,8 +301,12 @@ export class RedisBackend implements Backend {
   }
 
   async disconnect(): Promise<void> {
-    // Its connect (the session's, then the move of an earlier version's ids) ends first.
-    if (this.#connecting) await this.#connecting.catch(() => undefined);
+    // Its connect (the session's, then the move of an earlier version's ids) ends first — the
+    // session's at once, when it still waits for a server that does not answer.
+    if (this.#connecting) {
+      this.#session.abandonConnect();
+      await this.#connecting.catch(() => undefined);
+    }
     await this.#session.disconnect();
     this.#finished.lookAgain();
   }

@@ -224,9 +224,18 @@ export class RedisSession {
     return this.#connecting;
   }
 
+  /** Ends a first connect under way, which then fails (see `RedisConnections.abandonOpening`). */
+  abandonConnect(): void {
+    if (this.#connecting) this.connections.abandonOpening();
+  }
+
   async disconnect(): Promise<void> {
-    // A connect under way would otherwise finish after this returned, leaving its connections open.
-    if (this.#connecting) await this.#connecting.catch(() => undefined);
+    // A connect under way would otherwise finish after this returned, leaving its connections
+    // open; ended now, not waited out on a server that does not answer.
+    if (this.#connecting) {
+      this.abandonConnect();
+      await this.#connecting.catch(() => undefined);
+    }
     if (!this.#connected) return;
     this.#connected = false;
     this.#closed = true;

@@ -77,6 +77,23 @@ describe.skipIf(!available)("redis: close() while the server is paused", () => {
     expect((await working).processed).toBe(0);
   }, 60_000);
 
+  it("a queue closed while its first connect hangs on the paused server closes at once; the connect fails", async () => {
+    server = await PrivateRedis.start();
+    server.pause();
+    const queue = new Queue(new RedisBackend({ url: server.url }), { name: "paused-close" });
+    const connecting = queue.connect().then(
+      () => "connected",
+      (error: unknown) => error,
+    );
+    await sleep(500);
+    const t0 = Date.now();
+    await queue.close();
+    const took = Date.now() - t0;
+    // It waited out the handshake's bound (10 s; 20 s before that had one bound) before.
+    expect(took, `close() took ${took / 1000} s`).toBeLessThan(SLACK_MS);
+    expect(await connecting).not.toBe("connected");
+  }, 60_000);
+
   it("an idle worker (its claim unanswered) closes within shutdownTimeout + 5 s", async () => {
     const { worker, working } = await pausedWorker(false);
     const took = await timedClose(worker);
