@@ -59,6 +59,16 @@ export interface CallOptions {
 }
 
 /** Whether `error` is node-postgres giving up on a statement's answer (`query_timeout`), the connection otherwise fine. */
+/** The role a URL connects as, quoted for SQL; `<role>` when the URL names none (PGUSER, the OS user). */
+function roleOfUrl(url: string): string {
+  try {
+    const user = decodeURIComponent(new URL(url).username);
+    return user === "" ? "<role>" : `"${user.replaceAll('"', '""')}"`;
+  } catch {
+    return "<role>";
+  }
+}
+
 function isReadTimeout(error: unknown): boolean {
   return error instanceof Error && error.message === "Query read timeout";
 }
@@ -244,13 +254,24 @@ export class PgSession {
     client.on("error", this.#onClientError);
   }
 
+  /** The statements that give `role` what Sheppy's schema asks of a worker or a producer. */
+  #grantsFor(role: string): string {
+    const schema = `"${this.schema}"`;
+    return [
+      `GRANT USAGE ON SCHEMA ${schema} TO ${role}`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${role}`,
+      `GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${role}`,
+      `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${role}`,
+    ].join("; ");
+  }
+
   #connectFailure(error: unknown): Error {
     if (error instanceof BackendError) return error;
     if (codeOf(error) === INSUFFICIENT_PRIVILEGE) {
       // Connected, and refused by the schema's rights: not an outage to wait out.
       return new BackendError(
         this.scrub(
-          `PostgreSQL at ${this.maskedUrl} refused this role the schema "${this.schema}": ${explainConnectFailure(error)}; grant the role USAGE on the schema and reads and writes on its tables, sequences and functions (see the PostgreSQL backend's docs on roles)`,
+          `PostgreSQL at ${this.maskedUrl} refused this role the schema "${this.schema}": ${explainConnectFailure(error)}; grant the role USAGE on the schema and reads and writes on its tables, sequences and functions, as the role that migrated it: ${this.#grantsFor(roleOfUrl(this.#options.url))} (see the PostgreSQL backend's docs on roles)`,
         ),
         { cause: error },
       );

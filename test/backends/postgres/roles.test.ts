@@ -239,6 +239,23 @@ describe.skipIf(!available)("postgres: roles without a worker's rights", () => {
           `refused this role the schema "${schema}": permission denied for schema ${schema} \\(SQLSTATE 42501\\); grant the role USAGE on the schema`,
         ),
       );
+      // The grants it gives, run as given by the role that migrated the schema, are enough.
+      const grants =
+        /as the role that migrated it: (.*) \(see the PostgreSQL backend's docs on roles\)$/.exec(
+          (refused as Error).message,
+        )![1]!;
+      expect(grants).toContain(`TO "${stranger}"`);
+      await admin(...grants.split("; "));
+      await queue.close();
+      const granted = new Queue(new PostgresBackend({ url: urlAs(stranger), schema }), {
+        name: "roles",
+      });
+      try {
+        await granted.add(double(7));
+        expect(await granted.size()).toBeGreaterThan(0);
+      } finally {
+        await granted.close();
+      }
     } finally {
       await queue.close();
     }
