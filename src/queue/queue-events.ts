@@ -5,7 +5,6 @@
  * the same storage does, in the order the backend stored it, and one that
  * resumes after the last event id it saw misses nothing still in the log.
  */
-
 import type { Backend, StoredEvent } from "../backends/backend.js";
 import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";

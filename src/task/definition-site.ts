@@ -97,8 +97,10 @@ function applicationCalls(frames: readonly NodeJS.CallSite[], mapped: boolean): 
     const at = script ? position(script, callSite) : undefined;
     // Only the application's files are read for a map: Node.js's, packages' and Sheppy's never are.
     const call =
-      at && mapped && isApplications(at.path) ? (originalPosition(script!, at) ?? at) : at;
-    if (call === undefined || !isApplications(at!.path) || !isApplications(call.path)) {
+      at === undefined || !isApplications(at.path) || !mapped
+        ? at
+        : (originalPosition(script!, at) ?? at);
+    if (call === undefined || !isApplications(call.path)) {
       // Sheppy's own frames come first; after the application's, the first frame of another
       // kind ends the site: what loaded the module (Node.js, a test runner, a bundler's
       // runtime) is not part of it.

@@ -21,9 +21,10 @@ const directory = fileURLToPath(new URL("../..", import.meta.url));
  * twice (once as an ES module, once turned into CommonJS by a `require()`
  * hook such as tsx's in a CommonJS package).
  */
-const loadsBefore = [...copies].filter(
-  (copy) => copy === directory || copy.startsWith(`${directory} (`),
-).length;
+/** Whether `copy` is a load of this copy's directory (this one or another). */
+const isLoadOfThisInstall = (copy: string) =>
+  copy === directory || copy.startsWith(`${directory} (`);
+const loadsBefore = [...copies].filter(isLoadOfThisInstall).length;
 const self = loadsBefore === 0 ? directory : `${directory} (loaded ${loadsBefore + 1} times)`;
 copies.add(self);
 
@@ -47,7 +48,7 @@ export function copiesNote(): string {
   const where = others.length === 0 ? `this one from ${self}` : [self, ...others].join(" and ");
   // One install loaded twice: an ES module imported it, and a require() hook (tsx's, for a
   // TypeScript module of a package without "type": "module") loaded it again as CommonJS.
-  const twice = others.some((other) => other.startsWith(directory) || self !== directory);
+  const twice = others.some(isLoadOfThisInstall);
   const fix = twice
     ? 'one install loaded twice, as an ES module and as CommonJS (a TypeScript module of a package without "type": "module", loaded by tsx): give the package "type": "module", or name its modules .mts, or start the worker with sheppy work'
     : "import sheppy by its package name, from one install";

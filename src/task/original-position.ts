@@ -9,7 +9,7 @@
  * it: the file's last `sourceMappingURL` comment, a file beside it or
  * inline as a `data:` URL.
  */
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { findSourceMap, SourceMap, type SourceMapPayload } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -22,8 +22,8 @@ export interface FilePosition {
 
 /** The comment a generated file ends with to name its map (`//@` is the older spelling). */
 const MAP_COMMENT = /\/\/[#@] sourceMappingURL=(\S+)\s*$/;
-/** Only a file's end holds the comment; a large bundle is not searched whole. */
-const TAIL_CHARS = 4096;
+/** Only a file's end holds the comment; a large bundle is not read whole. */
+const TAIL_BYTES = 4096;
 
 /** A file's source map and where it was read from (sources are relative to it); `null` when it has none. */
 interface ReadMap {
@@ -32,10 +32,23 @@ interface ReadMap {
   readonly sourceRoot: string;
 }
 
+/** The last `bytes` of the file at `path` (a bundle may be megabytes; its map comment ends it). */
+function tailOf(path: string, bytes: number): string {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    return buffer.toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readMap(path: string): ReadMap | null {
   try {
-    const text = readFileSync(path, "utf8");
-    const named = MAP_COMMENT.exec(text.slice(-TAIL_CHARS))?.[1];
+    const named = MAP_COMMENT.exec(tailOf(path, TAIL_BYTES))?.[1];
     if (named === undefined) return null;
     const fileUrl = pathToFileURL(path);
     const url = new URL(named, fileUrl);
