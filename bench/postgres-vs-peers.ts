@@ -412,7 +412,7 @@ if (!only || only.includes("latency")) {
       (lib) => `${lib.name} ${fmt(at(lib.name), 2).padStart(7)} ms (${fmt(s / at(lib.name), 2)}×)`,
     );
     console.log(
-      `latency p${p}`.padEnd(18) + ` sheppy ${fmt(s, 2).padStart(7)} ms   ${peers.join("   ")}`,
+      `${`latency p${p}`.padEnd(18)} sheppy ${fmt(s, 2).padStart(7)} ms   ${peers.join("   ")}`,
     );
   }
 }

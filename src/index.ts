@@ -72,6 +72,7 @@ export { collectMetrics } from "./queue/collect-metrics.js";
 export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
 export type { CronEvery, CronOptions } from "./queue/cron-schedule.js";
 export type {
+  AddEntry,
   AddResult,
   CancelledTask,
   CancelledWorkflow,

@@ -11,6 +11,7 @@
  * runBackendContract("mine", (options) => new MyBackend({ ...options, prefix: "test" }));
  */
 import { describe } from "vitest";
+import { addEntriesCases } from "./cases/add-entries.js";
 import { addGetCases } from "./cases/add-get.js";
 import { backendClaimsCases } from "./cases/backend-claims.js";
 import { backendListingCases } from "./cases/backend-listing.js";
@@ -97,6 +98,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   workerTurnsCases,
   progressCases,
   dedupeCases,
+  addEntriesCases,
 ];
 
 export interface ContractOptions {

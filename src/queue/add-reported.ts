@@ -42,10 +42,15 @@ export function checkReported(options: ReportedAddOptions, where: string) {
  * an id taken ahead of the code that uses it — it is refused, so the caller
  * does not take someone else's task for its own.
  */
-function refuseOtherHolder(holder: TaskData, record: TaskData, where: string): void {
-  if (holder.name === record.name) return;
-  throw new TaskIdConflictError(
-    `${where}: id '${record.id}' is held by a task of another name ('${holder.name}'), so this is not a resend of it; choose another id`,
+export function otherHolderConflict(
+  holder: TaskData,
+  record: TaskData,
+  where: string,
+  note = "",
+): TaskIdConflictError | undefined {
+  if (holder.name === record.name) return undefined;
+  return new TaskIdConflictError(
+    `${where}: id '${record.id}' is held by a task of another name ('${holder.name}'), so this is not a resend of it; choose another id${note}`,
     record.id,
     holder.name,
   );
@@ -81,7 +86,9 @@ export async function addReported(
         holder = held.get(record.id);
       },
     );
-    if (!added && id !== undefined && holder) refuseOtherHolder(holder, record, where);
+    const conflict =
+      !added && id !== undefined && holder ? otherHolderConflict(holder, record, where) : undefined;
+    if (conflict) throw conflict;
     return { outcome: added ? "added" : "ignored", id: record.id };
   }
   const now = queue.clock.now();

@@ -8,15 +8,10 @@ import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, createdOn, isoAt, systemClock } from "../clock.js";
 import { InvalidOptionError, TaskStateError } from "../errors.js";
 import { defaultTaskMetrics } from "../observability/task-metrics.js";
-import {
-  type ConcurrencyOptions,
-  checkConcurrencyOptions,
-  checkQueueConcurrencyLimit,
-} from "../task/concurrency.js";
+import { checkQueueConcurrencyLimit } from "../task/concurrency.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { QueueEvent } from "../task/lifecycle-event.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
-import { checkPriority } from "../task/priority.js";
 import {
   copyTaskData,
   type FinishedTaskStatus,
@@ -26,6 +21,7 @@ import {
 import type { FinishedWorkflowStatus, Workflow } from "../task/workflow-record.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { AddBatcher, MAX_COALESCED_ADD } from "./add-batcher.js";
+import { type AddEntry, addEntries, checkEntries, isEntryList } from "./add-entries.js";
 import { addOptionsFor } from "./add-events.js";
 import {
   addReported,
@@ -46,6 +42,13 @@ import {
 import type { CronEvery, CronOptions } from "./cron-schedule.js";
 import { decodeTask } from "./decode-task.js";
 import type { AddResult, DedupeOptions } from "./dedupe-options.js";
+import {
+  concurrencyOf,
+  type EnqueueOptions,
+  type PlainEnqueueOptions,
+  priorityOf,
+  transactionOf,
+} from "./enqueue-options.js";
 import { addAgainIfExpired } from "./expired-ids.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
@@ -83,8 +86,10 @@ import {
   workflowIdOf,
 } from "./workflow-api.js";
 
+export type { AddEntry } from "./add-entries.js";
 export type { CancelOptions } from "./cancel-api.js";
 export type { AddResult, DedupeOptions } from "./dedupe-options.js";
+export type { EnqueueOptions } from "./enqueue-options.js";
 export type { ListTasksOptions, TaskList } from "./list-tasks.js";
 export type { RedriveStatus, RetryAllOptions, RetryAllResult } from "./retry-all.js";
 export type { RetryOptions } from "./retry-api.js";
@@ -116,51 +121,6 @@ export interface QueueOptions {
    * backend's `maxPayloadBytes`, else 16 MiB). Over it: `PayloadTooLargeError`.
    */
   maxPayloadBytes?: number;
-}
-
-/** How `queue.add()` and `queue.schedule()` store a task. */
-export interface EnqueueOptions {
-  /**
-   * Add it within this transaction of yours on the backend's database (a
-   * `pg` client between BEGIN and COMMIT, on a PostgreSQL backend): the task
-   * exists, and workers hear of it, only once your transaction commits — and
-   * never if it rolls back. Other backends refuse it.
-   */
-  tx?: SqlTransaction | undefined;
-  /**
-   * The priority these tasks are claimed by, instead of their task's (higher
-   * first, FIFO within one priority; an integer).
-   */
-  priority?: number | undefined;
-  /**
-   * The concurrency key (and limit, default 1) these tasks run under, instead
-   * of their task's: at most `limit` tasks with one key run at once across
-   * every worker, in the order they became claimable.
-   */
-  concurrency?: ConcurrencyOptions | undefined;
-  /**
-   * Not in these options: an add under an id or a dedupe key resolves to
-   * what it did instead of a boolean, so its options are
-   * {@link ReportingEnqueueOptions} — a variable of this type holding one
-   * would type the answer wrongly.
-   */
-  id?: undefined;
-  /** Not in these options: see `id`. */
-  dedupe?: undefined;
-}
-
-/** {@link EnqueueOptions} without the two members a reporting add gives. */
-type PlainEnqueueOptions = Omit<EnqueueOptions, "id" | "dedupe">;
-
-/** The concurrency `options` give, checked; `undefined` keeps each task's own. */
-function concurrencyOf(
-  options: PlainEnqueueOptions | undefined,
-  where: string,
-): Pick<TaskData, "concurrencyKey" | "concurrencyLimit"> | undefined {
-  const given = options?.concurrency;
-  if (given === undefined) return undefined;
-  const { key, limit } = checkConcurrencyOptions(given, `${where}: concurrency`);
-  return { concurrencyKey: key, concurrencyLimit: limit };
 }
 
 /**
@@ -198,67 +158,6 @@ const QUEUE_OPTION_KEYS = Object.keys({
   clock: true,
   maxPayloadBytes: true,
 } satisfies Record<keyof QueueOptions, true>);
-
-/** The priority `options` give, checked; `undefined` keeps each task's own. */
-function priorityOf(options: PlainEnqueueOptions | undefined, where: string): number | undefined {
-  const priority = options?.priority;
-  return priority === undefined ? undefined : checkPriority(priority, `${where}: priority`);
-}
-
-/** The transaction of `options`, checked against what `backend` can do; `undefined` when none. */
-function transactionOf(
-  options: PlainEnqueueOptions | undefined,
-  backend: Backend,
-  where: string,
-): SqlTransaction | undefined {
-  const tx = options?.tx;
-  if (tx === undefined) return undefined;
-  if (typeof tx?.query !== "function") {
-    throw new InvalidOptionError(
-      `${where}: tx must be a transaction of your database connection, with query(text, values)`,
-    );
-  }
-  if (isConnectionPool(tx)) {
-    throw new InvalidOptionError(
-      `${where}: tx is a connection pool, which runs each statement on whichever connection is free, outside any transaction of yours: pass the client you ran BEGIN on (const client = await pool.connect(); await client.query("BEGIN"); …)`,
-    );
-  }
-  if (!backend.capabilities.sqlTransactions) {
-    throw new InvalidOptionError(
-      `${where}: this queue's backend cannot add within your SQL transaction (tx); a PostgreSQL backend can`,
-    );
-  }
-  if (outsideTransaction(tx)) {
-    throw new InvalidOptionError(
-      `${where}: tx is a connection with no transaction open (no BEGIN yet, or after COMMIT or ROLLBACK): the task would be stored at once, whatever becomes of your rows; run BEGIN on it first, or leave tx out`,
-    );
-  }
-  return tx;
-}
-
-/**
- * A node-postgres client that says it is idle, outside any transaction (the
- * server reports it after each statement), with no statement under way (a
- * BEGIN sent but not yet answered would still read idle). Other clients (an
- * ORM's wrapper) cannot say, and are taken at their word.
- */
-function outsideTransaction(tx: object): boolean {
-  const client = tx as { getTransactionStatus?: unknown; _getActiveQuery?: unknown };
-  if (typeof client.getTransactionStatus !== "function") return false;
-  if (typeof client._getActiveQuery === "function" && client._getActiveQuery() != null)
-    return false;
-  return client.getTransactionStatus() === "I";
-}
-
-/** A node-postgres `Pool` (counts its connections, hands them out): not a transaction. */
-function isConnectionPool(tx: object): boolean {
-  const pool = tx as { connect?: unknown; totalCount?: unknown; idleCount?: unknown };
-  return (
-    typeof pool.connect === "function" &&
-    typeof pool.totalCount === "number" &&
-    typeof pool.idleCount === "number"
-  );
-}
 
 export interface WaitOptions {
   /** Seconds to wait at most (≥ 0); absent waits without limit (an unknown id then throws `TaskNotFoundError`); 0 checks once. Elapsed → `WaitTimeoutError`. */
@@ -392,20 +291,58 @@ export class Queue implements QueueHandle {
    * With `{ tx }`, within your SQL transaction (see {@link EnqueueOptions}).
    * With `{ dedupe }` or `{ id }` (one task), resolves to what it did instead: `{ outcome, id }`,
    * `outcome` being `added`, `ignored` or `replaced` (see docs/dedupe.md).
+   * A list of entries `{ task, id?, dedupe?, at?, priority?, concurrency? }` adds each
+   * with options of its own and resolves to one `{ outcome, id }` per entry, in order.
    * @example
    * await queue.add(sendEmail("a@example.com", "Hi"));
+   * await queue.add(orders.map((o) => ({ task: charge(o.id), id: `charge:${o.id}` })));
    * const { outcome } = await queue.add(sync("u1"), { dedupe: { key: "sync:u1" } });
    */
   // The single task's plain form comes last: an editor shows the last overload's complaint, so a
   // misspelt option is pointed at, not the task as if it should have been a list.
   add(tasks: readonly Task[], options?: EnqueueOptions): Promise<boolean[]>;
+  add(entries: readonly AddEntry[], options?: EnqueueOptions): Promise<AddResult[]>;
   add(task: Task, options: ReportingEnqueueOptions): Promise<AddResult>;
   add(task: Task, options?: EnqueueOptions): Promise<boolean>;
   add(
-    input: Task | readonly Task[],
+    input: Task | readonly Task[] | readonly AddEntry[],
     options?: PlainEnqueueOptions & ReportedAddOptions,
-  ): Promise<boolean | boolean[] | AddResult> {
-    return this.#untilClosed(this.#add(input, options));
+  ): Promise<boolean | boolean[] | AddResult | AddResult[]> {
+    if (Array.isArray(input) && isEntryList(input)) {
+      return this.#untilClosed(this.#addEntries(input, options));
+    }
+    return this.#untilClosed(this.#add(input as Task | readonly Task[], options));
+  }
+
+  async #addEntries(
+    list: readonly unknown[],
+    options?: PlainEnqueueOptions & ReportedAddOptions,
+  ): Promise<AddResult[]> {
+    const where = "queue.add()";
+    checkOptionKeys(options, ENQUEUE_OPTION_KEYS, where);
+    if (reportsOutcome(options)) {
+      throw new InvalidOptionError(
+        `${where}: id and dedupe go in each entry of a list ({ task, id, dedupe }), not in the call's options`,
+      );
+    }
+    const entries = checkEntries(this, list, options, where);
+    const backend = await this.connect();
+    const tx = transactionOf(options, backend, where);
+    const { results, records, scheduled, conflict } = await addEntries(
+      this,
+      backend,
+      entries,
+      tx,
+      where,
+    );
+    this.#countAdded(
+      records,
+      results.map((result) => result.outcome !== "ignored"),
+    );
+    for (const due of scheduled) this.#tellScheduled(due);
+    await this.runInline();
+    if (conflict) throw conflict;
+    return results;
   }
 
   async #add(
@@ -422,7 +359,7 @@ export class Queue implements QueueHandle {
     if (reporting) checkReported(options!, "queue.add()");
     if (reporting && Array.isArray(input)) {
       throw new InvalidOptionError(
-        "queue.add(): dedupe and id apply to one task; add each task of the list on its own",
+        "queue.add(): dedupe and id apply to one task; for a list, give each its own in an entry ({ task, id, dedupe })",
       );
     }
     if (list.length === 0) return [];

@@ -110,7 +110,7 @@ function isForeignTask(item: unknown): boolean {
 }
 
 /** What was given where a Task belongs, and how to make one. */
-function describeNonTask(item: unknown): string {
+export function describeNonTask(item: unknown): string {
   if (typeof item === "function") return "a function (call the task factory to create a Task)";
   if (item instanceof Workflow) return "a Workflow (start it with queue.addWorkflow)";
   if (item === null) return "null";

@@ -5,6 +5,7 @@
  * neither; `replace` is the only other mode.
  */
 import {
+  type AddEntry,
   type AddResult,
   type EnqueueOptions,
   Queue,
@@ -49,5 +50,27 @@ describe("dedupe and id types", () => {
     await queue.add([sync("u")], { dedupe: { key: "k" } });
     // @ts-expect-error only ignore or replace
     await queue.add(sync("u"), { dedupe: { key: "k", mode: "later" } });
+  });
+
+  test("a list of entries, each with its own id or key, says what became of each", async () => {
+    const entries = ["a", "b"].map((user) => ({ task: sync(user), id: `sync:${user}` }));
+    expectTypeOf(await queue.add(entries)).toEqualTypeOf<AddResult[]>();
+    expectTypeOf(
+      await queue.add(
+        [
+          { task: sync("u"), dedupe: { key: "k", mode: "replace" }, at: 60 },
+          { task: sync("v"), priority: 5, concurrency: { key: "tenant-1" } },
+        ],
+        { priority: 1 },
+      ),
+    ).toEqualTypeOf<AddResult[]>();
+    const typed: AddEntry[] = [{ task: sync("u") }];
+    expectTypeOf(await queue.add(typed)).toEqualTypeOf<AddResult[]>();
+    // @ts-expect-error an entry's option misspelt
+    await queue.add([{ task: sync("u"), dedup: { key: "k" } }]);
+    // @ts-expect-error an entry holds a Task, not its factory
+    await queue.add([{ task: sync }]);
+    // @ts-expect-error the call's options take no id: each entry carries its own
+    await queue.add([{ task: sync("u") }], { id: "x" });
   });
 });

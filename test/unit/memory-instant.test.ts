@@ -254,6 +254,26 @@ describe("retries and scheduled tasks run when due", () => {
   });
 });
 
+describe("a list of entries runs as its tasks would", () => {
+  test("an entry for now runs inside add; an entry with a time, when it is due", async () => {
+    const queue = memoryQueue();
+    const later = add(40, 2);
+    const results = await queue.add([
+      { task: add(1, 2), id: "sum:now" },
+      { task: later, at: 0.1, id: "sum:later" },
+    ]);
+    expect(results).toEqual([
+      { outcome: "added", id: "sum:now" },
+      { outcome: "added", id: "sum:later" },
+    ]);
+    const now = await queue.getTask("sum:now");
+    expect([now?.status, now?.result]).toEqual(["completed", 3]);
+    expect((await queue.getTask("sum:later"))?.status).toBe("scheduled");
+    const done = await queue.waitFor("sum:later", { timeout: 5 });
+    expect([done.status, done.result]).toEqual(["completed", 42]);
+  });
+});
+
 const twice = workflow({ name: "instant.twice" }, function* (x: number) {
   const [a, b] = yield* all([add(x, 1), add(x, 2)]);
   const c = yield* step(add(a.result!, b.result!));

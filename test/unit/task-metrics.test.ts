@@ -46,6 +46,21 @@ describe("task metrics on memory://", () => {
     await queue.close();
   });
 
+  it("count a list of entries' adds, not the ones a resend ignores", async () => {
+    defaultTaskMetrics.reset();
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "entries" });
+    const entries = [
+      { task: inlineTask(1), id: "one" },
+      { task: inlineTask(2), dedupe: { key: "two" } },
+    ];
+    await queue.add(entries);
+    await queue.add(entries);
+    const parsed = parseExposition(await collectMetrics(queue));
+    const labels = { queue: "entries", task: `${PREFIX}.inline` };
+    expect(sampleValue(parsed, "sheppy_tasks_added_total", labels)).toBe(2);
+    await queue.close();
+  });
+
   it("keep other queues' series out, name a queue once; without queues, give every series and no counts", async () => {
     defaultTaskMetrics.reset();
     const backend = new MemoryBackend();

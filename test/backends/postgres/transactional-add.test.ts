@@ -130,6 +130,49 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
     }
   });
 
+  it("entries with ids of their own commit or roll back with the transaction; an entry with a dedupe key is refused there, adding nothing", async () => {
+    const { queue, done } = await setup();
+    try {
+      const entries = [
+        { task: echo(20), id: "order-20" },
+        { task: echo(21), id: "order-21", at: 3600 },
+      ];
+      await inTransaction("ROLLBACK", async (client) => {
+        expect((await queue.add(entries, { tx: client })).map((r) => r.outcome)).toEqual([
+          "added",
+          "added",
+        ]);
+      });
+      expect(await queue.getTask("order-20")).toBeNull();
+      await inTransaction("COMMIT", async (client) => {
+        expect(await queue.add(entries, { tx: client })).toEqual([
+          { outcome: "added", id: "order-20" },
+          { outcome: "added", id: "order-21" },
+        ]);
+        const refused = await queue
+          .add(
+            [
+              { task: echo(22), id: "order-22" },
+              { task: echo(23), dedupe: { key: "k" } },
+            ],
+            {
+              tx: client,
+            },
+          )
+          .catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(InvalidOptionError);
+        expect((refused as Error).message).toBe(
+          "queue.add(): dedupe cannot be combined with tx; add the entries with dedupe without tx",
+        );
+      });
+      expect((await queue.getTask("order-21"))?.status).toBe("scheduled");
+      expect(await queue.getTask("order-22")).toBeNull();
+      expect(await queue.size()).toBe(1);
+    } finally {
+      await done();
+    }
+  });
+
   it("schedule within a transaction; an id the queue holds is refused there as anywhere", async () => {
     const { queue, done } = await setup();
     try {
