@@ -1,9 +1,10 @@
-// Copies the non-TypeScript files the runtime reads (Lua scripts, SQL
-// migrations, dashboard assets) from src/ to dist/, keeping their paths.
+// Copies the non-TypeScript files the runtime reads from src/ to dist/,
+// keeping their paths. The Lua scripts and SQL migrations are not among
+// them: they are built into modules (scripts/embed-sources.mjs).
 import { cpSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
-const ASSET = /\.(lua|sql|html|css|js|mjs)$/;
+const ASSET = /\.(html|css|js|mjs)$/;
 const root = new URL("..", import.meta.url).pathname;
 
 function copy(dir) {

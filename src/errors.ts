@@ -260,3 +260,54 @@ export class PendingMigrationsError extends SheppyError {}
 
 /** A cron schedule was refused at registration: not a five-field expression or known macro, one that never fires, an unknown time zone, or an `every` that is not whole seconds in range. */
 export class CronExpressionError extends InvalidOptionError {}
+
+/**
+ * Each class's name, written out and set on the class: a minifier that
+ * renames classes (an application bundle built with `--minify`) would
+ * otherwise have a `TaskTimeoutError` stored as `xt`, which no other process
+ * could rebuild or recognise. Every class above is listed (a unit test checks).
+ */
+export const ERROR_CLASSES: Readonly<Record<string, abstract new (...args: never[]) => Error>> = {
+  SheppyError,
+  ValidationError,
+  SerializationError,
+  TaskDefinitionError,
+  DuplicateTaskNameError,
+  WorkflowDefinitionError,
+  InvalidYieldError,
+  NonDeterministicWorkflowError,
+  WorkflowNotFoundError,
+  UnknownTaskError,
+  InvalidTaskError,
+  BackendUrlError,
+  BackendError,
+  BackendUnavailableError,
+  BackendFullError,
+  SchemaVersionError,
+  PayloadTooLargeError,
+  WaitTimeoutError,
+  TaskTimeoutError,
+  UnrecoverableError,
+  TaskInterruptedError,
+  TaskCancellationError,
+  TaskCancelledError,
+  TaskStateError,
+  WorkerCrashedError,
+  TaskFailedError,
+  SandboxError,
+  MiddlewareError,
+  DependencyError,
+  InvalidOptionError,
+  TaskIdConflictError,
+  TaskNotFoundError,
+  CronNotFoundError,
+  CliUsageError,
+  ModuleLoadError,
+  PrestartError,
+  TaskOutcomeError,
+  PendingMigrationsError,
+  CronExpressionError,
+};
+for (const [name, cls] of Object.entries(ERROR_CLASSES)) {
+  if (cls.name !== name) Object.defineProperty(cls, "name", { value: name });
+}

@@ -12,6 +12,7 @@ import { SandboxError } from "../errors.js";
 import { activeCarrier } from "../observability/tracing.js";
 import { TaskError } from "../task/stored-error.js";
 import type { TaskData } from "../task/task-record.js";
+import { bundleOf } from "../util/own-location.js";
 import type { AttemptState } from "./run-context.js";
 import {
   type ReportMessage,
@@ -20,14 +21,41 @@ import {
   unpackResult,
 } from "./sandbox-protocol.js";
 
-const ownUrl = import.meta.url;
-const runningFromSource = ownUrl.endsWith(".ts");
-const bootstrapUrl = new URL("./sandbox-bootstrap.mjs", ownUrl);
-const threadUrl = new URL(runningFromSource ? "./sandbox-thread.ts" : "./sandbox-thread.js", ownUrl)
-  .href;
+/** The thread's entry files beside this module, found once. */
+interface ThreadFiles {
+  readonly bootstrapUrl: URL;
+  readonly threadUrl: string;
+  readonly runningFromSource: boolean;
+}
+
+let threadFiles: ThreadFiles | undefined;
+
+/**
+ * The thread's entry files beside this module. A bundler that copied Sheppy
+ * into the application's bundle left them behind (or left this module no URL
+ * at all): that is said in one line instead of a thread that dies at start.
+ */
+function filesOfThread(): ThreadFiles {
+  if (threadFiles) return threadFiles;
+  const ownUrl = import.meta.url as string | undefined;
+  const bundle = bundleOf(ownUrl, "execution/sandbox");
+  if (bundle !== null || typeof ownUrl !== "string") {
+    throw new SandboxError(
+      `a sandboxed task runs in a thread started from sheppy's own files, and a bundler copied sheppy into ${bundle}: mark sheppy external in the bundler's settings so it loads from node_modules`,
+    );
+  }
+  const runningFromSource = ownUrl.endsWith(".ts");
+  const bootstrapUrl = new URL("./sandbox-bootstrap.mjs", ownUrl);
+  const threadUrl = new URL(
+    runningFromSource ? "./sandbox-thread.ts" : "./sandbox-thread.js",
+    ownUrl,
+  ).href;
+  threadFiles = { bootstrapUrl, threadUrl, runningFromSource };
+  return threadFiles;
+}
 
 /** TypeScript modules (and this file, when run from source) need tsx inside the thread too. */
-function needsTsx(module: string): boolean {
+function needsTsx(module: string, runningFromSource: boolean): boolean {
   return runningFromSource || /\.[mc]?tsx?$/.test(new URL(module).pathname);
 }
 
@@ -46,8 +74,11 @@ class SandboxPool {
         return idle;
       }
       if (this.#size < this.maxThreads) {
+        const { bootstrapUrl, threadUrl, runningFromSource } = filesOfThread();
         this.#size++;
-        return new Thread(bootstrapUrl, { workerData: { threadUrl, tsx: needsTsx(module) } });
+        return new Thread(bootstrapUrl, {
+          workerData: { threadUrl, tsx: needsTsx(module, runningFromSource) },
+        });
       }
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     }
@@ -134,7 +165,11 @@ async function runInThread(
     const onExit = (code: number) => {
       if (settled) return;
       finish(false);
-      reject(new SandboxError(`sandbox thread exited with code ${code} while running the task`));
+      reject(
+        new SandboxError(
+          `sandbox thread exited with code ${code} while running the task (the thread loads the task's module: a module that also starts the application when loaded — a bundle's entry, a worker script — can end it; define sandboxed tasks in a module that only defines tasks, or start the application only when isMainThread)`,
+        ),
+      );
     };
     // A timeout or an interruption is a hard stop here: the thread goes, with whatever it was doing.
     const onAbort = () => {

@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { bundleOf, packageDirectoryOf } from "../util/own-location.js";
 import { HttpError } from "./api-error.js";
 
 /** What the page is told about the API that serves it. */
@@ -27,16 +27,21 @@ const FILES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Where the built files are: next to this module's own folder once built
- * (`dist/http` → `dist/dashboard`), or in `dist/` when this module runs from
- * `src/` (the tests, `tsx`).
+ * Where the built files are: the package's `dist/dashboard/`, whether this
+ * module runs from `dist/` or from `src/` (the tests, `tsx`).
  */
 function assetsDirectory(): string | null {
-  for (const candidate of ["../dashboard/", "../../dist/dashboard/"]) {
-    const dir = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(`${dir}index.html`)) return dir;
-  }
-  return null;
+  const root = packageDirectoryOf(import.meta.url as string | undefined, "http/dashboard");
+  const dir = root === null ? null : `${root}dist/dashboard/`;
+  return dir !== null && existsSync(`${dir}index.html`) ? dir : null;
+}
+
+/** Why the dashboard's files cannot be served, and what to do. */
+function missingAssetsMessage(): string {
+  const bundle = bundleOf(import.meta.url as string | undefined, "http/dashboard");
+  return bundle !== null
+    ? `the dashboard's files are not in this bundle: a bundler copied sheppy into ${bundle} and left them behind; mark sheppy external in the bundler's settings so it loads from node_modules`
+    : "the dashboard is not built: run `npm run build` in the sheppy package";
 }
 
 const cache = new Map<string, string>();
@@ -47,10 +52,7 @@ function read(name: string): string {
   if (text === undefined) {
     const dir = assetsDirectory();
     if (!dir) {
-      throw new HttpError(
-        404,
-        "the dashboard is not built: run `npm run build` in the sheppy package",
-      );
+      throw new HttpError(404, missingAssetsMessage());
     }
     text = readFileSync(`${dir}${name}`, "utf8");
     cache.set(name, text);

@@ -10,12 +10,17 @@
  * earlier definitions and refuse the second, naming both places.
  */
 import { fileURLToPath } from "node:url";
+import { packageDirectoryOf } from "../util/own-location.js";
 import { callSitesAbove } from "./caller-module.js";
 import { type FilePosition, originalPosition } from "./original-position.js";
 
-/** This copy's own source directories: their frames are Sheppy's, not the application's. */
-const root = fileURLToPath(new URL("../..", import.meta.url));
-const own = [`${root}src`, `${root}dist`];
+/**
+ * This copy's own source directories: their frames are Sheppy's, not the
+ * application's. A copy bundled into the application's file has none (its
+ * frames are the bundle's, or under node_modules/ through the bundle's map).
+ */
+const root = packageDirectoryOf(import.meta.url as string | undefined, "task/definition-site");
+const own = root === null ? [] : [`${root}src`, `${root}dist`];
 
 /** A frame's file as a path, without the query or hash a loader may add to a module's URL. */
 function pathOf(file: string): string {
@@ -60,6 +65,8 @@ export interface DefinitionSite {
   readonly calls: readonly FilePosition[];
   /** The turn of the event loop it was defined in (see {@link sameSite}). */
   readonly turn: number;
+  /** Whether a source map placed any of its frames (else they are the files' as run). */
+  readonly mapped: boolean;
 }
 
 /** The turn of the event loop under way, counted from the first definition. */
@@ -82,24 +89,39 @@ function currentTurn(): number {
 export function definitionSite(): DefinitionSite | undefined {
   const frames = callSitesAbove(definitionSite, 30);
   // A bundle whose map names no source as a file (some bundlers' own schemes) keeps its own frames.
-  const calls = applicationCalls(frames, true);
-  const site = calls.length > 0 ? calls : applicationCalls(frames, false);
+  const mapped = { any: false };
+  const calls = applicationCalls(frames, mapped);
+  const site = calls.length > 0 ? calls : applicationCalls(frames, undefined);
   if (site.length === 0) return undefined;
-  return { frames: framesText(site), file: site[0]!.path, calls: site, turn: currentTurn() };
+  return {
+    frames: framesText(site),
+    file: site[0]!.path,
+    calls: site,
+    turn: currentTurn(),
+    mapped: calls.length > 0 && mapped.any,
+  };
 }
 
-/** The application's frames, innermost first, each read through its script's source map when `mapped`. */
-function applicationCalls(frames: readonly NodeJS.CallSite[], mapped: boolean): FilePosition[] {
+/**
+ * The application's frames, innermost first, each read through its script's
+ * source map when `mapped` is given (which is told whether any map placed one).
+ */
+function applicationCalls(
+  frames: readonly NodeJS.CallSite[],
+  mapped: { any: boolean } | undefined,
+): FilePosition[] {
   const calls: FilePosition[] = [];
   for (const callSite of frames) {
     // Code evaluated without a file (a dev server's reloaded module) has a source URL instead.
     const script = callSite.getScriptNameOrSourceURL() || callSite.getFileName();
     const at = script ? position(script, callSite) : undefined;
     // Only the application's files are read for a map: Node.js's, packages' and Sheppy's never are.
-    const call =
+    const original =
       at === undefined || !isApplications(at.path) || !mapped
-        ? at
-        : (originalPosition(script!, at) ?? at);
+        ? undefined
+        : originalPosition(script!, at);
+    if (original !== undefined) mapped!.any = true;
+    const call = original ?? at;
     if (call === undefined || !isApplications(call.path)) {
       // Sheppy's own frames come first; after the application's, the first frame of another
       // kind ends the site: what loaded the module (Node.js, a test runner, a bundler's
@@ -157,5 +179,15 @@ export function sitesNote(
   const oneFile = first !== undefined && again !== undefined && first.file === again.file;
   const where = (site: DefinitionSite | undefined) =>
     site === undefined ? "an unknown module" : oneFile ? site.frames : site.file;
-  return ` (first in ${where(first)}, again in ${where(again)})`;
+  // Two bundles of one module, built without maps, look like two modules: say what tells them apart.
+  const bundles =
+    !oneFile &&
+    first !== undefined &&
+    again !== undefined &&
+    !first.mapped &&
+    !again.mapped &&
+    [first.file, again.file].every((file) => /\.[mc]?js$/.test(file))
+      ? "; if these are bundles that each hold one module of yours, build them with source maps (Sheppy reads a bundle's map to tell one module's copies apart from two modules)"
+      : "";
+  return ` (first in ${where(first)}, again in ${where(again)})${bundles}`;
 }

@@ -7,14 +7,18 @@
  * class, so a task defined with one is unknown to the other; the errors this
  * causes use the set to say so.
  */
-import { fileURLToPath } from "node:url";
+import { bundleOf, packageDirectoryOf } from "../util/own-location.js";
 
 const KEY = Symbol.for("sheppy.loadedCopies");
 const shared = globalThis as { [KEY]?: Set<string> };
 shared[KEY] ??= new Set<string>();
 const copies = shared[KEY];
-/** This copy's package directory (the one holding `dist/` or `src/`). */
-const directory = fileURLToPath(new URL("../..", import.meta.url));
+/** How a copy that a bundler copied into a file of the application's is named. */
+const BUNDLED = "a copy bundled into";
+/** This copy's package directory (the one holding `dist/` or `src/`), or the note that it has none. */
+const directory =
+  packageDirectoryOf(import.meta.url as string | undefined, "task/loaded-copies") ??
+  `${BUNDLED} ${bundleOf(import.meta.url as string | undefined, "task/loaded-copies")}`;
 /**
  * This copy's entry: its directory, or — when a copy from that directory is
  * loaded already — the directory with a count, as when one install is loaded
@@ -49,8 +53,11 @@ export function copiesNote(): string {
   // One install loaded twice: an ES module imported it, and a require() hook (tsx's, for a
   // TypeScript module of a package without "type": "module") loaded it again as CommonJS.
   const twice = others.some(isLoadOfThisInstall);
-  const fix = twice
-    ? 'one install loaded twice, as an ES module and as CommonJS (a TypeScript module of a package without "type": "module", loaded by tsx): give the package "type": "module", or name its modules .mts, or start the worker with sheppy work'
-    : "import sheppy by its package name, from one install";
+  const bundled = [self, ...others].some((copy) => copy.startsWith(BUNDLED));
+  const fix = bundled
+    ? "a bundler copied sheppy into a bundle while another copy loads from node_modules: mark sheppy external in the bundler's settings (esbuild --external:sheppy, Vite ssr.external, webpack externals), so that one copy serves both"
+    : twice
+      ? 'one install loaded twice, as an ES module and as CommonJS (a TypeScript module of a package without "type": "module", loaded by tsx): give the package "type": "module", or name its modules .mts, or start the worker with sheppy work'
+      : "import sheppy by its package name, from one install";
   return `two copies of sheppy are loaded (${where}), each with its own tasks: ${fix}`;
 }

@@ -1,13 +1,11 @@
 /**
  * @module util/version
- * The package version `sheppy --version` prints, read from the package.json
- * next to the built files (`dist/util/` → `../../package.json`).
+ * The package version (`sheppy --version`, the OpenAPI document), written
+ * here rather than read from package.json at run time: a bundler that copies
+ * Sheppy into an application's bundle leaves package.json behind, and the
+ * file two folders up would then be another package's. A unit test keeps it
+ * equal to package.json's.
  */
-import { readFileSync } from "node:fs";
 
 /** The installed Sheppy version. */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  }
-).version;
+export const VERSION = "0.1.0";

@@ -56,7 +56,7 @@ async function bundle(
   out: string,
   how: {
     minify?: boolean;
-    sourcemap: "linked" | "inline";
+    sourcemap: "linked" | "inline" | false;
     banner?: string;
     format?: "esm" | "cjs";
   },
@@ -137,6 +137,26 @@ describe("task modules in bundles", () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
       `DuplicateTaskNameError: task 'bundled.greet' is already defined in this process (first in ${join(dir, "src", "greet.ts")}, again in ${join(dir, "src", "other.ts")}); task names must be unique (pass a different { name })`,
+    );
+  });
+
+  it("one module in two bundles built without source maps is refused, the message saying to build them with maps", async () => {
+    source("greet.ts", GREET);
+    source("page.ts", 'export { greet } from "./greet";\nexport const page = 1;\n');
+    await bundle("greet.ts", "route-unmapped.js", { sourcemap: false });
+    await bundle("page.ts", "page-unmapped.js", { sourcemap: false, banner: "void 0;\n" });
+    const result = run(`
+      await import("./out/route-unmapped.js");
+      try {
+        await import("./out/page-unmapped.js");
+        console.log("defined twice");
+      } catch (error) {
+        console.log(error.name + ": " + error.message);
+      }
+    `);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(
+      `DuplicateTaskNameError: task 'bundled.greet' is already defined in this process (first in ${join(dir, "out", "route-unmapped.js")}, again in ${join(dir, "out", "page-unmapped.js")}); if these are bundles that each hold one module of yours, build them with source maps (Sheppy reads a bundle's map to tell one module's copies apart from two modules); task names must be unique (pass a different { name })`,
     );
   });
 

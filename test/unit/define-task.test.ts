@@ -17,6 +17,7 @@ import {
 import { TestQueue } from "sheppy/testing";
 import { describe, expect, test, vi } from "vitest";
 import { z } from "zod";
+import { definitionName } from "../../src/task/definition-name.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -1024,5 +1025,30 @@ describe("results (T-20, T-21)", () => {
     const done = await run(nothing());
     expect(done.status).toBe("completed");
     expect(done.result).toBeNull();
+  });
+});
+
+describe("a name taken from a function a minifier may have renamed", () => {
+  test("a one- or two-character function name is warned about once, naming the fix; a longer one is not", () => {
+    const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      // What `esbuild --minify` makes of `task(resizeImage)`.
+      const minified = { ab: () => 1 }.ab;
+      task(minified);
+      // The same short name again (another module's copy, say, under another registry) warns no more.
+      definitionName("task", undefined, "ab");
+      task(function resizeImage() {
+        return 3;
+      });
+      task({ name: "xy" }, () => 4);
+      expect(warn).toHaveBeenCalledTimes(1);
+      const [message, options] = warn.mock.calls[0]!;
+      expect(message).toBe(
+        "task 'ab' takes its name from its function's, which is this short most likely because a minifier renamed it; a stored task is found by its name, so give the task one that no build changes: task({ name: \"…\" }, fn) (or build with the minifier's keep-names setting)",
+      );
+      expect(options).toEqual({ code: "SHEPPY_SHORT_TASK_NAME" });
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

@@ -13,10 +13,10 @@
  * this code does not know) is refused with a `SchemaVersionError`: running
  * old code against tables it does not understand could lose tasks.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import type { ClientBase, Pool } from "pg";
 import { BackendError, SchemaVersionError } from "../../errors.js";
 import { checkDatabase, rowsOf } from "./app-client.js";
+import { MIGRATION_FILES } from "./migration-files.embedded.js";
 import { checkSchemaName, migrationLockKey, withSchema } from "./schema-name.js";
 
 /** One migration file. */
@@ -59,15 +59,13 @@ const INSUFFICIENT_PRIVILEGE = "42501";
 
 let cached: readonly Migration[] | undefined;
 
-/** The migration files shipped with this code, in version order (read once). */
+/** The migrations built into this code, in version order. */
 export function knownMigrations(): readonly Migration[] {
   if (cached) return cached;
-  const dir = new URL("./migrations/", import.meta.url);
-  const migrations = readdirSync(dir)
-    .flatMap((file) => {
+  const migrations = Object.entries(MIGRATION_FILES)
+    .flatMap(([file, sql]) => {
       const match = FILE.exec(file);
       if (!match) return [];
-      const sql = readFileSync(new URL(file, dir), "utf8");
       return [{ version: Number(match[1]), name: match[2]!, sql }];
     })
     .sort((a, b) => a.version - b.version);

@@ -8,9 +8,9 @@
  * counters, fences) are written once.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { loadIoredis, type RedisClient } from "./connections.js";
 import { type LibraryPiece, libraryPieces, neededFunctions } from "./library-pieces.js";
+import { SCRIPT_FILES } from "./script-files.embedded.js";
 
 const SCRIPTS = {
   add: 9,
@@ -81,7 +81,11 @@ export async function runAndWait(
 }
 
 const fileOf = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const read = (path: string) => readFileSync(new URL(`./scripts/${path}`, import.meta.url), "utf8");
+const read = (path: string): string => {
+  const text = SCRIPT_FILES[path];
+  if (text === undefined) throw new Error(`no Redis script ${path} in this build of sheppy`);
+  return text;
+};
 
 /**
  * A script's source with its `--@include` lines replaced by the library files

@@ -14,7 +14,7 @@
  * The driver is synchronous: each call runs to its end without yielding, so
  * calls of one process never interleave inside a transaction.
  */
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import {
   BackendError,
@@ -22,7 +22,9 @@ import {
   BackendUnavailableError,
   SchemaVersionError,
 } from "../../errors.js";
+import { bundleOf } from "../../util/own-location.js";
 import { notConnectedError } from "../not-connected.js";
+import { MIGRATION_FILES } from "./migration-files.embedded.js";
 
 /**
  * What Sheppy uses of a better-sqlite3 statement and connection, declared
@@ -132,8 +134,14 @@ function loadDriver(): Promise<Driver> {
       driver = undefined;
       const code = codeOf(error);
       if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+        const bundle = bundleOf(import.meta.url as string | undefined, "backends/sqlite/database");
+        // A bundler cannot follow an import whose specifier is in a variable: the package may be there.
+        const bundled =
+          bundle === null
+            ? ""
+            : ` (if it is installed: a bundler copied sheppy into ${bundle}, from where better-sqlite3 cannot be loaded; mark sheppy and better-sqlite3 external in the bundler's settings)`;
         throw new BackendError(
-          "sqlite:// needs the better-sqlite3 package (version 12): npm install better-sqlite3@12",
+          `sqlite:// needs the better-sqlite3 package (version 12): npm install better-sqlite3@12${bundled}`,
           { cause: error },
         );
       }
@@ -154,21 +162,14 @@ interface Migration {
 
 let migrations: readonly Migration[] | undefined;
 
-/** The migration files shipped with this code, in version order (read once). */
+/** The migrations built into this code, in version order. */
 function knownMigrations(): readonly Migration[] {
   if (migrations) return migrations;
-  const dir = new URL("./migrations/", import.meta.url);
-  const found = readdirSync(dir)
-    .flatMap((file) => {
+  const found = Object.entries(MIGRATION_FILES)
+    .flatMap(([file, sql]) => {
       const match = /^(\d{3})_([a-z0-9_]+)\.sql$/.exec(file);
       if (!match) return [];
-      return [
-        {
-          version: Number(match[1]),
-          name: match[2]!,
-          sql: readFileSync(new URL(file, dir), "utf8"),
-        },
-      ];
+      return [{ version: Number(match[1]), name: match[2]!, sql }];
     })
     .sort((a, b) => a.version - b.version);
   found.forEach((m, i) => {
