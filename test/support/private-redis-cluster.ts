@@ -188,6 +188,17 @@ export class PrivateRedisCluster {
     throw new Error(`no master serves the slot of ${key}`);
   }
 
+  /** The ports of the live nodes that answer as masters now. */
+  async masters(): Promise<number[]> {
+    const roles = await Promise.all(
+      this.#live().map(async (node) => ({
+        port: node.port,
+        role: (await this.#ask(node.port, ["ROLE"])) as [string] | null,
+      })),
+    );
+    return roles.filter(({ role }) => role?.[0] === "master").map(({ port }) => port);
+  }
+
   /** SIGKILLs the node on `port`. */
   kill(port: number): void {
     this.#nodes.find((node) => node.port === port)?.process.kill("SIGKILL");

@@ -124,25 +124,69 @@ export function untilClientReady(client: RedisClient, ms: number): Promise<void>
   });
 }
 
-/** Resolves once every master's connection of `cluster` is ready (a node that fails is left to ioredis). */
-function mastersReady(cluster: Cluster): Promise<unknown> {
-  return Promise.all(
-    cluster.nodes("master").map((node) =>
-      node.status === "ready"
-        ? undefined
-        : new Promise<void>((resolve) => {
-            const done = () => {
-              node.off("ready", done);
-              node.off("end", done);
-              resolve();
-            };
-            node.once("ready", done);
-            node.once("end", done);
-            // A node connection not opened yet (lazy) opens only when asked to.
-            if (node.status === "wait") node.connect().catch(done);
-          }),
-    ),
-  );
+/** How often a connect that waits for a master's connection asks the cluster for its slots again. */
+const MASTERS_REFRESH_MS = 500;
+/** The hash slots of a Redis Cluster. */
+const CLUSTER_SLOTS = 16_384;
+
+/** Whether every hash slot has a node serving it in the slots `cluster` read. */
+function slotsAssigned(cluster: Cluster): boolean {
+  const { slots } = cluster;
+  if (slots.length < CLUSTER_SLOTS) return false;
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    if (!slots[slot]?.length) return false;
+  }
+  return true;
+}
+
+/**
+ * Resolves `true` once every hash slot has a master and the connection to
+ * every master `cluster` knows of is ready; `false` when, after `withinMs`,
+ * some slot still has none (a cluster not created, or not fully assigned).
+ * With every slot assigned it resolves `true` after `withinMs` too: the calls
+ * themselves ride out a master still down. The masters are read again as
+ * the cluster's view changes — a master killed before this process started
+ * stays in the slots its replicas report until one of them takes over — and
+ * the slots are asked for again meanwhile, so the new master is known as
+ * soon as it serves.
+ */
+function clusterServing(cluster: Cluster, withinMs: number): Promise<boolean> {
+  const ready = () =>
+    slotsAssigned(cluster) && cluster.nodes("master").every((node) => node.status === "ready");
+  if (ready()) return Promise.resolve(true);
+  return new Promise<boolean>((resolve) => {
+    const watched = new Set<Redis>();
+    const check = () => {
+      if (ready()) finish(true);
+    };
+    const watch = () => {
+      for (const node of cluster.nodes("master")) {
+        if (watched.has(node)) continue;
+        watched.add(node);
+        node.on("ready", check);
+        // A node connection not opened yet (lazy) opens only when asked to.
+        if (node.status === "wait") node.connect().catch(() => undefined);
+      }
+      check();
+    };
+    const refresh = setInterval(() => {
+      cluster.refreshSlotsCache(() => watch());
+    }, MASTERS_REFRESH_MS);
+    const bound = setTimeout(() => finish(slotsAssigned(cluster)), withinMs);
+    const finish = (serving: boolean) => {
+      clearInterval(refresh);
+      clearTimeout(bound);
+      cluster.off("+node", watch);
+      cluster.off("-node", watch);
+      cluster.off("refresh", watch);
+      for (const node of watched) node.off("ready", check);
+      resolve(serving);
+    };
+    cluster.on("+node", watch);
+    cluster.on("-node", watch);
+    cluster.on("refresh", watch);
+    watch();
+  });
 }
 
 /** Idle blocking connections kept for the next waits at least; one coming back to a full pool is closed. */
@@ -264,28 +308,35 @@ export class RedisConnections {
   }
 
   async #connectCluster(Redis: typeof import("ioredis").Redis): Promise<Cluster> {
-    const client = this.#newCluster({ commandTimeout: this.commandTimeoutMs }, {});
+    // Without ioredis's ready check, which asks one node for CLUSTER INFO and, while the cluster
+    // fails over (its state "fail"), reconnects and leaves the first connect's promise unsettled:
+    // the slots' owners and the masters' connections are waited for below instead.
+    const client = this.#newCluster(
+      { commandTimeout: this.commandTimeoutMs },
+      { enableReadyCheck: false },
+    );
     this.#watch(client);
     // ioredis goes on asking for the slots of a cluster that has none assigned yet (its nodes up,
     // `--cluster create` not run): without a bound the connect would never end, nor say why.
+    const unassigned = () =>
+      new Error(
+        `no node gave the cluster's slots within ${this.commandTimeoutMs / 1000} s (is the cluster created, every slot assigned? redis-cli --cluster check)`,
+      );
     let timer: NodeJS.Timeout | undefined;
     const unready = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `no node gave the cluster's slots within ${this.commandTimeoutMs / 1000} s (is the cluster created, every slot assigned? redis-cli --cluster check)`,
-            ),
-          ),
-        this.commandTimeoutMs,
-      );
+      timer = setTimeout(() => reject(unassigned()), this.commandTimeoutMs);
     });
     try {
+      const started = Date.now();
       await Promise.race([client.connect(), unready]);
+      clearTimeout(timer);
       // Connected means one node answered with the slots; the other masters' connections are
       // still opening, and a command sent to one of those now is refused unsent with "Connection
-      // is closed." — which reads as a dropped call. The first calls wait for them instead.
-      await Promise.race([mastersReady(client), unready]);
+      // is closed." — which reads as a dropped call. The first calls wait for them instead, as
+      // long as a call would wait for a master that fails over.
+      if (!(await clusterServing(client, this.commandTimeoutMs - (Date.now() - started)))) {
+        throw unassigned();
+      }
     } catch (error) {
       client.disconnect();
       let cause = error instanceof Error ? error.message : String(error);

@@ -12,13 +12,14 @@
  * (notifications), `RedisEventLog` (lifecycle events), `CronStore` and
  * `./rate-limiter.ts`.
  */
-import type { ClusterOptions, RedisOptions } from "ioredis";
+import type { ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { type Clock, systemClock } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
 import { defaultLogger, type Logger } from "../../observability/logger.js";
 import { resolveMaxPayloadBytes } from "../../task/payload-limit.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
+import { maskUrl } from "../../util/mask-url.js";
 import { checkOptionKeys } from "../../util/unknown-keys.js";
 import type {
   AddMode,
@@ -54,6 +55,7 @@ import {
 import { ClaimedForms } from "./claimed-forms.js";
 import { Claims } from "./claims.js";
 import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
+import { warnOfClusterNode, warnOfFewReplicas } from "./connect-warnings.js";
 import { CronStore } from "./cron-store.js";
 import { checkDataFormat } from "./data-format.js";
 import { RedisEventLog } from "./event-log.js";
@@ -290,6 +292,10 @@ export class RedisBackend implements Backend {
         // records an earlier version wrote must be in the index.
         await checkDataFormat(this.#session);
         await migrateLegacyIndexes(this.#session, this.#logger);
+        const { main } = this.#session.connections;
+        await warnOfFewReplicas(main, this.waitReplicas, this.#logger);
+        if (!this.isCluster)
+          await warnOfClusterNode(main as Redis, maskUrl(this.url), this.#logger);
       } catch (error) {
         await this.#session.disconnect();
         throw error;

@@ -130,6 +130,36 @@ describe.skipIf(!installed)("redis: a cluster reached the wrong way", () => {
     }
   });
 
+  it("a redis:// URL naming the cluster node that serves its prefix's keys is warned at connect, though its calls work", async () => {
+    cluster ??= await PrivateRedisCluster.start({ masters: 3, replicasPerMaster: 0 });
+    const seeds = cluster.url.slice("redis+cluster://".length).split(",");
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    // A connect reads keys of more than one slot: find a prefix whose keys one node serves all of.
+    let warnedAt: string | undefined;
+    for (let n = 0; n < 500 && warnedAt === undefined; n++) {
+      for (const seed of seeds) {
+        lines.length = 0;
+        const backend = new RedisBackend({ url: `redis://${seed}`, prefix: `served${n}`, logger });
+        const connected = await backend.connect().then(
+          () => true,
+          () => false,
+        );
+        await backend.disconnect();
+        if (!connected) continue;
+        const warning = lines
+          .map((line) => JSON.parse(line) as { msg: string })
+          .find((line) => line.msg.includes("is a node of a Redis Cluster"));
+        expect(warning?.msg).toBe(
+          `the Redis server at redis://${seed} is a node of a Redis Cluster: a redis:// URL serves only the queues whose slots this node holds, until a failover or a resharding moves them; use redis+cluster://host:port,host:port so that every node is followed`,
+        );
+        warnedAt = seed;
+        break;
+      }
+    }
+    expect(warnedAt).toBeDefined();
+  });
+
   it("a seed whose host name does not resolve is left out with a warning; when none resolves, the connect names each", async () => {
     cluster ??= await PrivateRedisCluster.start({ masters: 3, replicasPerMaster: 0 });
     const seed = cluster.url.slice("redis+cluster://".length).split(",")[0]!;

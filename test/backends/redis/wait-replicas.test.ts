@@ -5,6 +5,7 @@
  * the write stays applied on the primary, and a claim that failed so gives
  * its tasks back to the next claim.
  */
+import pino from "pino";
 import { BackendUnavailableError, Queue, task } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,6 +46,31 @@ describe.skipIf(!available)("redis: waitReplicas", () => {
     await new Worker(queue).work({ maxTasks: 3 });
     expect((await queue.waitFor(tasks, { timeout: 5 })).map((t) => t.result)).toEqual([2, 4, 6]);
     await queue.close();
+  });
+
+  it("a waitReplicas the master cannot meet is warned about once at connect, naming it and its replicas", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    const backend = new RedisBackend({
+      url: primary.url,
+      prefix: "short",
+      waitReplicas: 2,
+      logger,
+    });
+    await backend.connect();
+    const warned = lines.map((line) => JSON.parse(line) as { msg: string; replicas?: number });
+    expect(warned.filter((line) => /waitReplicas/.test(line.msg))).toEqual([
+      expect.objectContaining({
+        replicas: 1,
+        msg: `waitReplicas is 2, but the Redis master at 127.0.0.1:${primary.port} has 1 replica connected: every write there (add, claim, settle) will fail as not confirmed — though applied — until 2 are`,
+      }),
+    ]);
+    await backend.disconnect();
+    lines.length = 0;
+    const met = new RedisBackend({ url: primary.url, prefix: "met", waitReplicas: 1, logger });
+    await met.connect();
+    expect(lines.filter((line) => line.includes("waitReplicas"))).toEqual([]);
+    await met.disconnect();
   });
 
   it("with the replica gone, writes fail saying so and stay applied; a failed claim's task comes back to the next claim", async () => {
