@@ -4,8 +4,9 @@
  * turn of the event loop goes to the backend in one `settle` call (one round
  * trip for many tasks, no timer added to anyone's latency). Settling is safe
  * to repeat, so a failed call is sent again with backoff — but not forever:
- * while the backend cannot be reached, for up to {@link UNREACHABLE_RETRY_MS};
- * for any other failure, {@link OTHER_FAILURE_ATTEMPTS} times, each
+ * while the backend cannot be reached, or is full (a disk, a memory limit:
+ * space comes back as retention deletes or an operator frees it), for up to
+ * {@link UNREACHABLE_RETRY_MS}; for any other failure, {@link OTHER_FAILURE_ATTEMPTS} times, each
  * settlement of the batch then on its own (so one the backend cannot take
  * holds no other back), and a record refused as unstorable not again; and
  * not past a forced shutdown. A settlement given up on is reported to its
@@ -15,7 +16,7 @@
  */
 import type { Settlement, SettleResult } from "../backends/backend.js";
 import type { Clock } from "../clock.js";
-import { BackendUnavailableError } from "../errors.js";
+import { BackendFullError, BackendUnavailableError } from "../errors.js";
 import { isUnstorable } from "../execution/outcome.js";
 import type { Logger } from "../observability/logger.js";
 import type { Queue } from "../queue/queue.js";
@@ -29,7 +30,7 @@ interface Entry {
 }
 
 const MAX_BATCH = 500;
-/** How long settlements are retried while the backend cannot be reached. */
+/** How long settlements are retried while the backend cannot be reached, or is full. */
 export const UNREACHABLE_RETRY_MS = 60_000;
 /** How often a settlement the backend refused for another reason is tried. */
 export const OTHER_FAILURE_ATTEMPTS = 3;
@@ -102,7 +103,9 @@ export class ResultWriter {
         });
         return;
       } catch (error) {
-        const unreachable = error instanceof BackendUnavailableError;
+        // Both pass: an outcome given up on now would be taken over as crashed, though it ran.
+        const unreachable =
+          error instanceof BackendUnavailableError || error instanceof BackendFullError;
         if (!unreachable && batch.length > 1) {
           // Refused for a reason other than reach: perhaps one settlement the backend cannot
           // take. Each is written on its own, so it cannot hold the others back.

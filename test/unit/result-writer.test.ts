@@ -9,6 +9,7 @@
  */
 import {
   BackendError,
+  BackendFullError,
   BackendUnavailableError,
   MemoryBackend,
   Queue,
@@ -78,6 +79,23 @@ describe("storing outcomes when the backend fails", () => {
       maxTasks: 1,
     });
     expect(calls()).toBe(3);
+    expect(summary.processed).toBe(1);
+    expect((await queue.getTask(t))?.status).toBe("completed");
+  });
+
+  test("while the backend is full (a disk, a memory limit) the outcome is retried until it is stored, not left to be taken over as crashed", async () => {
+    const { backend, calls } = failingSettles(
+      3,
+      () =>
+        new BackendFullError("settle: the SQLite disk or file is full (database or disk is full)"),
+    );
+    const queue = new Queue(backend, { name: "full" });
+    const t = ok();
+    await queue.add(t);
+    const summary = await new Worker(queue, { claimWait: 0.05, logger: captureLogs() }).work({
+      maxTasks: 1,
+    });
+    expect(calls()).toBe(4);
     expect(summary.processed).toBe(1);
     expect((await queue.getTask(t))?.status).toBe("completed");
   });

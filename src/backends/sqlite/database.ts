@@ -245,6 +245,9 @@ export class SqliteDatabase {
       db.close();
       const cause = error instanceof BackendError ? error.cause : error;
       if (codeOf(cause).startsWith("SQLITE_READONLY")) throw readOnly(path, cause);
+      // A read-only file system: the file opens, but its write-ahead log cannot be made beside it.
+      if (codeOf(cause) === "SQLITE_CANTOPEN" && !(writable(path) && writable(dirname(path))))
+        throw readOnly(path, cause);
       throw backendErrorOf("connect", error, path);
     }
     this.#db = db;

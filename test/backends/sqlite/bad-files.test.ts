@@ -124,6 +124,38 @@ describe("sqlite: paths that cannot be Sheppy's database", () => {
     60_000,
   );
 
+  // A read-only mount needs root's mount(8): skipped elsewhere, as the checks above are.
+  it.skipIf(!isRoot)(
+    "a file on a read-only file system is refused at connect as one this process may only read",
+    async () => {
+      const dir = files.path("read-only-mount");
+      mkdirSync(dir);
+      const path = join(dir, "tasks.db");
+      const backend = new SqliteBackend({ path });
+      await backend.connect();
+      await backend.disconnect();
+      const mount = (...args: string[]) => spawnSync("mount", args, { encoding: "utf8" });
+      const bound = mount("--bind", dir, dir);
+      expect(bound.status, bound.stderr).toBe(0);
+      try {
+        const remounted = mount("-o", "remount,bind,ro", dir);
+        expect(remounted.status, remounted.stderr).toBe(0);
+        const error = await new SqliteBackend({ path }).connect().then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
+        expect(error).toBeInstanceOf(BackendError);
+        expect(error?.message).toMatch(
+          new RegExp(
+            `^sqlite://: ${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} can only be read by this process \\(SQLITE_(CANTOPEN|READONLY)[A-Z_]*: .*\\): Sheppy needs to write the file and its directory$`,
+          ),
+        );
+      } finally {
+        spawnSync("umount", [dir]);
+      }
+    },
+  );
+
   it.skipIf(!isRoot)(
     "a new file in a directory this process may not write to is refused at connect, naming the directory",
     async () => {
