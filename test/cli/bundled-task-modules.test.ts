@@ -90,6 +90,19 @@ function run(
   return { status: result.status, stdout: result.stdout.trim(), stderr: result.stderr };
 }
 
+/** Imports `out/<first>`, then `out/<second>`; prints the second's error, or "defined twice". */
+function importSecondAfterFirst(first: string, second: string) {
+  return run(`
+    await import("./out/${first}");
+    try {
+      await import("./out/${second}");
+      console.log("defined twice");
+    } catch (error) {
+      console.log(error.name + ": " + error.message);
+    }
+  `);
+}
+
 const GREET = `import { task } from "sheppy";
 export const greet = task({ name: "bundled.greet", retry: 1 }, async (name: string) => {
   const greeting = "hello " + name;
@@ -125,15 +138,7 @@ describe("task modules in bundles", () => {
     source("other.ts", GREET.replace('"hello "', '"hi "'));
     await bundle("greet.ts", "greet.js", { sourcemap: "linked" });
     await bundle("other.ts", "other.js", { sourcemap: "linked" });
-    const result = run(`
-      await import("./out/greet.js");
-      try {
-        await import("./out/other.js");
-        console.log("defined twice");
-      } catch (error) {
-        console.log(error.name + ": " + error.message);
-      }
-    `);
+    const result = importSecondAfterFirst("greet.js", "other.js");
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
       `DuplicateTaskNameError: task 'bundled.greet' is already defined in this process (first in ${join(dir, "src", "greet.ts")}, again in ${join(dir, "src", "other.ts")}); task names must be unique (pass a different { name })`,
@@ -145,15 +150,7 @@ describe("task modules in bundles", () => {
     source("page.ts", 'export { greet } from "./greet";\nexport const page = 1;\n');
     await bundle("greet.ts", "route-unmapped.js", { sourcemap: false });
     await bundle("page.ts", "page-unmapped.js", { sourcemap: false, banner: "void 0;\n" });
-    const result = run(`
-      await import("./out/route-unmapped.js");
-      try {
-        await import("./out/page-unmapped.js");
-        console.log("defined twice");
-      } catch (error) {
-        console.log(error.name + ": " + error.message);
-      }
-    `);
+    const result = importSecondAfterFirst("route-unmapped.js", "page-unmapped.js");
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
       `DuplicateTaskNameError: task 'bundled.greet' is already defined in this process (first in ${join(dir, "out", "route-unmapped.js")}, again in ${join(dir, "out", "page-unmapped.js")}); if these are bundles that each hold one module of yours, build them with source maps (Sheppy reads a bundle's map to tell one module's copies apart from two modules); task names must be unique (pass a different { name })`,
