@@ -64,6 +64,16 @@ const ENTRY_KEYS = Object.keys({
   concurrency: true,
 } satisfies Record<keyof AddEntry, true>);
 
+/** Options of a BullMQ job (`addBulk`'s `opts`, spread into an entry) and what Sheppy calls them. */
+const PORTED_NAMES: Readonly<Record<string, string>> = {
+  delay:
+    "Sheppy's is 'at': a delay in seconds (not milliseconds), a Date, or ISO text with an offset",
+  jobId: "Sheppy's is 'id'",
+  deduplication: "Sheppy's is 'dedupe': { key, mode, window }",
+  attempts: "retries are the task's option ('retry', counting retries, not attempts)",
+  opts: "an entry's options sit beside its task: { task, id, dedupe, at, priority, concurrency }",
+};
+
 /**
  * Whether `list` is a list of entries rather than of tasks: an item that is
  * an object with a `task` member, not a `Task` itself. Every item is then
@@ -106,6 +116,10 @@ function checkEntry(
     throw new InvalidTaskError(
       `${at} is ${describeNonTask(item)}, not an entry { task, id?, dedupe?, at?, priority?, concurrency? }`,
     );
+  }
+  const ported = Object.keys(item).find((key) => Object.hasOwn(PORTED_NAMES, key));
+  if (ported !== undefined) {
+    throw new InvalidOptionError(`${at}: unknown option '${ported}'; ${PORTED_NAMES[ported]}`);
   }
   checkOptionKeys(item, ENTRY_KEYS, at);
   const entry = item as AddEntry;
@@ -187,10 +201,11 @@ export async function addEntries(
   tx: SqlTransaction | undefined,
   where: string,
 ): Promise<EntriesAdded> {
-  if (tx && entries.some((entry) => entry.dedupe)) {
+  const keyed = tx ? entries.findIndex((entry) => entry.dedupe) : -1;
+  if (keyed >= 0) {
     // A key's decision and write are one atomic step of the backend's own; it cannot join yours.
     throw new InvalidOptionError(
-      `${where}: dedupe cannot be combined with tx; add the entries with dedupe without tx`,
+      `${where}: item [${keyed}]: dedupe cannot be combined with tx; add the entries with dedupe without tx`,
     );
   }
   const now = queue.clock.now();
@@ -225,7 +240,9 @@ export async function addEntries(
               holder,
               record,
               `${where}: item [${i}]`,
-              " (the list's other entries were stored)",
+              tx
+                ? " (the list's other entries were added within your transaction: they are stored if it commits)"
+                : " (the list's other entries were stored)",
             );
           }
         });

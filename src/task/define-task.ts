@@ -15,7 +15,7 @@ import {
   checkConcurrencyOptions,
   type TaskConcurrencyOptions,
 } from "./concurrency.js";
-import { definitionName } from "./definition-name.js";
+import { definitionName, minifiedName, warnOfMinifiedName } from "./definition-name.js";
 import { definitionSite } from "./definition-site.js";
 import { describeGiven } from "./describe-value.js";
 import type { CheckedArguments, CheckedResult } from "./json-signature.js";
@@ -210,6 +210,11 @@ export function task(
   const concurrencyOf = taskConcurrency(name, options.concurrency);
   const { config, configOf } = taskConfig(name, options);
   const sandboxModule = resolveSandboxModule(name, options.sandbox);
+  const site = definitionSite();
+  if (options.name === undefined && minifiedName(name, fn)) {
+    const first = site?.calls[0];
+    warnOfMinifiedName("task", name, first && `${first.path}:${first.line}:${first.column}`);
+  }
   const definition: TaskDefinition = {
     name,
     fn,
@@ -219,7 +224,7 @@ export function task(
     resultSchema: options.result,
     sandboxModule,
     backoff: typeof options.retryDelay === "function" ? options.retryDelay : undefined,
-    site: definitionSite(),
+    site,
     priority,
     concurrencyOf,
     configOf,

@@ -13,7 +13,7 @@ import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { uuidV7 } from "../util/uuid-v7.js";
 import type { ArgsSchema } from "./define-task.js";
-import { definitionName } from "./definition-name.js";
+import { definitionName, minifiedName, warnOfMinifiedName } from "./definition-name.js";
 import { definitionSite } from "./definition-site.js";
 import { describeGiven } from "./describe-value.js";
 import type { CheckedWorkflowArguments, CheckedWorkflowResult } from "./json-signature.js";
@@ -156,13 +156,18 @@ export function workflow(
     }
   }
   const config = deepFreeze(workflowConfig(name, options));
+  const site = definitionSite();
+  if (options.name === undefined && minifiedName(name, fn)) {
+    const first = site?.calls[0];
+    warnOfMinifiedName("workflow", name, first && `${first.path}:${first.line}:${first.column}`);
+  }
   const definition: WorkflowDefinition = {
     name,
     fn,
     config,
     argsSchema: options.args,
     resultSchema: options.result,
-    site: definitionSite(),
+    site,
   };
   registerWorkflow(definition);
   registerResumeTask(definition);

@@ -17,7 +17,7 @@ import {
 import { TestQueue } from "sheppy/testing";
 import { describe, expect, test, vi } from "vitest";
 import { z } from "zod";
-import { definitionName } from "../../src/task/definition-name.js";
+import { warnOfMinifiedName } from "../../src/task/definition-name.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -1029,24 +1029,31 @@ describe("results (T-20, T-21)", () => {
 });
 
 describe("a name taken from a function a minifier may have renamed", () => {
-  test("a one- or two-character function name is warned about once, naming the fix; a longer one is not", () => {
+  test("one or two characters, or three on one line, are warned about once, saying where; a longer name, a formatted one or an explicit one is not", () => {
     const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
     try {
-      // What `esbuild --minify` makes of `task(resizeImage)`.
-      const minified = { ab: () => 1 }.ab;
-      task(minified);
-      // The same short name again (another module's copy, say, under another registry) warns no more.
-      definitionName("task", undefined, "ab");
+      // What `esbuild --minify` makes of `task(resizeImage)`: a short name, one line.
+      const { ab } = { ab: (e: number) => e + 1 };
+      const { nfe } = { nfe: (e: number, t: number) => e * t };
+      task(ab);
+      task(nfe);
+      task(function add(a: number, b: number) {
+        return a + b;
+      });
       task(function resizeImage() {
         return 3;
       });
       task({ name: "xy" }, () => 4);
-      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn).toHaveBeenCalledTimes(2);
       const [message, options] = warn.mock.calls[0]!;
-      expect(message).toBe(
-        "task 'ab' takes its name from its function's, which is this short most likely because a minifier renamed it; a stored task is found by its name, so give the task one that no build changes: task({ name: \"…\" }, fn) (or build with the minifier's keep-names setting)",
+      expect(message).toMatch(
+        /^task 'ab' \(defined at .*define-task\.test\.ts:\d+:\d+\) takes its name from its function's, which is this short most likely because a minifier renamed it; a stored task is found by its name, so give the task one that no build changes: task\(\{ name: "…" \}, fn\) \(or build with the minifier's keep-names setting\)$/,
       );
       expect(options).toEqual({ code: "SHEPPY_SHORT_TASK_NAME" });
+      expect(warn.mock.calls[1]![0]).toMatch(/^task 'nfe' \(defined at /);
+      // Once per name.
+      warnOfMinifiedName("task", "ab", undefined);
+      expect(warn).toHaveBeenCalledTimes(2);
     } finally {
       warn.mockRestore();
     }

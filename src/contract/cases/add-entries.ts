@@ -206,6 +206,19 @@ export function addEntriesCases(h: ContractHarness): void {
         /^queue\.add\(\): id and dedupe go in each entry of a list/,
       );
       await refused([good], { priorty: 1 }, InvalidOptionError, /did you mean 'priority'\?/);
+      // A BullMQ job's options, ported as they were, are told Sheppy's names.
+      await refused(
+        [good, { task: notify("u"), delay: 5000 }],
+        undefined,
+        InvalidOptionError,
+        /^queue\.add\(\): item \[1\]: unknown option 'delay'; Sheppy's is 'at': a delay in seconds \(not milliseconds\)/,
+      );
+      await refused(
+        [good, { task: notify("u"), jobId: "j-1" }],
+        undefined,
+        InvalidOptionError,
+        /^queue\.add\(\): item \[1\]: unknown option 'jobId'; Sheppy's is 'id'$/,
+      );
       expect(await queue.size()).toBe(0);
       expect(await queue.getTask("charge:o-1")).toBeNull();
     });

@@ -162,7 +162,7 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
           .catch((e: unknown) => e);
         expect(refused).toBeInstanceOf(InvalidOptionError);
         expect((refused as Error).message).toBe(
-          "queue.add(): dedupe cannot be combined with tx; add the entries with dedupe without tx",
+          "queue.add(): item [1]: dedupe cannot be combined with tx; add the entries with dedupe without tx",
         );
       });
       expect((await queue.getTask("order-21"))?.status).toBe("scheduled");
