@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
-import { exited, outputOf, spawnTs } from "../../support/processes.js";
+import { exited, outputOf, spawnTs, waitForOutput } from "../../support/processes.js";
 import { REDIS_URL } from "../../support/redis.js";
 import { requireService } from "../../support/services.js";
 
@@ -26,6 +26,8 @@ describe.skipIf(!available)("redis: closing the HTTP API's handler", () => {
   it("not closed, its connection keeps the process alive (what close() is for)", async () => {
     const child = spawnTs("test/fixtures/http-handler-close.ts", { TEST_REDIS_URL: url });
     const output = outputOf(child);
+    // From the end of its code, not from the spawn: a loaded machine takes seconds to start tsx.
+    await waitForOutput(child, "closed", 20_000);
     const ended = await Promise.race([
       exited(child).then(() => true),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), 3000)),
