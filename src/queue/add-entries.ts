@@ -14,13 +14,12 @@ import {
   BackendError,
   InvalidOptionError,
   InvalidTaskError,
-  type TaskIdConflictError,
+  TaskIdConflictError,
 } from "../errors.js";
 import type { ConcurrencyOptions } from "../task/concurrency.js";
 import { copyTaskData, Task, type TaskData } from "../task/task-record.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addedEventFor, addOptionsFor } from "./add-events.js";
-import { otherHolderConflict } from "./add-reported.js";
 import {
   type AddResult,
   type CheckedDedupe,
@@ -145,6 +144,27 @@ function checkEntry(
   return { record, callerId: id !== undefined, dedupe, due };
 }
 
+/**
+ * An id held by a task of the same name is that task added already: ignored,
+ * whatever its arguments (an id is often a "once" guard whose arguments carry
+ * a time). Held by a task of another name — two producers' ids clashing, or
+ * an id taken ahead of the code that uses it — it is refused, so the caller
+ * does not take someone else's task for its own.
+ */
+function otherHolderConflict(
+  holder: TaskData,
+  record: TaskData,
+  where: string,
+  note = "",
+): TaskIdConflictError | undefined {
+  if (holder.name === record.name) return undefined;
+  return new TaskIdConflictError(
+    `${where}: id '${record.id}' is held by a task of another name ('${holder.name}'), so this is not a resend of it; choose another id${note}`,
+    record.id,
+    holder.name,
+  );
+}
+
 /** The places of `entries` in runs of consecutive entries alike: all under a key, or none. */
 function runsOf(entries: readonly CheckedEntry[]): number[][] {
   const runs: number[][] = [];
@@ -200,14 +220,22 @@ export async function addEntries(
   entries: readonly CheckedEntry[],
   tx: SqlTransaction | undefined,
   where: string,
+  /** One task's add (`queue.add(task, { id, dedupe })`): its messages name no item. */
+  single = false,
 ): Promise<EntriesAdded> {
+  const at = (i: number) => (single ? where : `${where}: item [${i}]`);
   const keyed = tx ? entries.findIndex((entry) => entry.dedupe) : -1;
   if (keyed >= 0) {
     // A key's decision and write are one atomic step of the backend's own; it cannot join yours.
     throw new InvalidOptionError(
-      `${where}: item [${keyed}]: dedupe cannot be combined with tx; add the entries with dedupe without tx`,
+      `${at(keyed)}: dedupe cannot be combined with tx; add ${single ? "it" : "the entries with dedupe"} without tx`,
     );
   }
+  const othersNote = single
+    ? ""
+    : tx
+      ? " (the list's other entries were added within your transaction: they are stored if it commits)"
+      : " (the list's other entries were stored)";
   const now = queue.clock.now();
   return publishTraced(
     queue.name,
@@ -236,14 +264,7 @@ export async function addEntries(
           results[i] = { outcome: added[k] ? "added" : "ignored", id: record.id };
           const holder = held.get(record.id);
           if (!added[k] && entries[i]!.callerId && holder && !conflict) {
-            conflict = otherHolderConflict(
-              holder,
-              record,
-              `${where}: item [${i}]`,
-              tx
-                ? " (the list's other entries were added within your transaction: they are stored if it commits)"
-                : " (the list's other entries were stored)",
-            );
+            conflict = otherHolderConflict(holder, record, at(i), othersNote);
           }
         });
       };
@@ -258,7 +279,7 @@ export async function addEntries(
         indices.forEach((i, k) => {
           const result = answered[k];
           if (!result) {
-            throw new BackendError(`${where}: the backend answered nothing for item [${i}]`);
+            throw new BackendError(`${at(i)}: the backend answered nothing for the task`);
           }
           results[i] = { outcome: result.outcome, id: result.id };
         });

@@ -3,14 +3,12 @@
  * An add that says what it did: under a dedupe key (the backend decides
  * atomically, `addDeduplicated`), or under a caller-chosen id (an id the
  * queue holds is not added again). One task per call, so the answer is about
- * that task.
+ * that task; it is stored as a list of one entry is (`./add-entries.ts`).
  */
 import type { SqlTransaction } from "../backends/backend.js";
-import { BackendError, InvalidOptionError, TaskIdConflictError } from "../errors.js";
 import type { TaskData } from "../task/task-record.js";
-import { addedEventFor, addOptionsFor } from "./add-events.js";
+import { addEntries } from "./add-entries.js";
 import { type AddResult, checkDedupe, checkTaskId, type DedupeOptions } from "./dedupe-options.js";
-import { addAgainIfExpired } from "./expired-ids.js";
 import type { QueueHandle } from "./queue-handle.js";
 
 /** The options that make an add report its outcome; at least one is given. */
@@ -36,27 +34,9 @@ export function checkReported(options: ReportedAddOptions, where: string) {
 }
 
 /**
- * An id held by a task of the same name is that task added already: ignored,
- * whatever its arguments (an id is often a "once" guard whose arguments carry
- * a time). Held by a task of another name — two producers' ids clashing, or
- * an id taken ahead of the code that uses it — it is refused, so the caller
- * does not take someone else's task for its own.
+ * Adds `record` (new work) as `options` ask and reports what became of it:
+ * a list of one entry, with the one-task wording of its messages.
  */
-export function otherHolderConflict(
-  holder: TaskData,
-  record: TaskData,
-  where: string,
-  note = "",
-): TaskIdConflictError | undefined {
-  if (holder.name === record.name) return undefined;
-  return new TaskIdConflictError(
-    `${where}: id '${record.id}' is held by a task of another name ('${holder.name}'), so this is not a resend of it; choose another id${note}`,
-    record.id,
-    holder.name,
-  );
-}
-
-/** Adds `record` (new work) as `options` ask and reports what became of it. */
 export async function addReported(
   queue: QueueHandle,
   given: TaskData,
@@ -65,40 +45,14 @@ export async function addReported(
   where: string,
 ): Promise<AddResult> {
   const { id, dedupe } = checkReported(options, where);
-  if (dedupe !== undefined && tx) {
-    // The key's decision and write are one atomic step of the backend's own; it cannot join yours.
-    throw new InvalidOptionError(`${where}: dedupe cannot be combined with tx; add it without tx`);
-  }
-  const record: TaskData = id === undefined ? given : { ...given, id };
+  const record: TaskData = {
+    ...given,
+    ...(id === undefined ? {} : { id }),
+    ...(dedupe === undefined ? {} : { dedupeKey: dedupe.key }),
+  };
+  const entry = { record, callerId: id !== undefined, dedupe, due: undefined };
   const backend = await queue.connect();
-  if (dedupe === undefined) {
-    const store = (some: readonly TaskData[]) =>
-      backend.add(queue.name, some, "unique", addOptionsFor(backend, some, queue.clock.now(), tx));
-    let holder: TaskData | undefined;
-    const [added] = await addAgainIfExpired(
-      backend,
-      queue.name,
-      queue.clock.now(),
-      [record],
-      await store([record]),
-      store,
-      (held) => {
-        holder = held.get(record.id);
-      },
-    );
-    const conflict =
-      !added && id !== undefined && holder ? otherHolderConflict(holder, record, where) : undefined;
-    if (conflict) throw conflict;
-    return { outcome: added ? "added" : "ignored", id: record.id };
-  }
-  const now = queue.clock.now();
-  const keyed = { ...record, dedupeKey: dedupe.key };
-  const event = addedEventFor(backend, keyed, now);
-  const [result] = await backend.addDeduplicated(
-    queue.name,
-    [event ? { record: keyed, ...dedupe, event } : { record: keyed, ...dedupe }],
-    now,
-  );
-  if (!result) throw new BackendError(`${where}: the backend answered nothing for the task`);
-  return { outcome: result.outcome, id: result.id };
+  const { results, conflict } = await addEntries(queue, backend, [entry], tx, where, true);
+  if (conflict) throw conflict;
+  return results[0]!;
 }

@@ -375,9 +375,8 @@ export class Queue implements QueueHandle {
       });
     });
     if (reporting) {
-      const result = await publishTraced(this.name, records, ([record]) =>
-        addReported(this, record!, options!, tx, "queue.add()"),
-      );
+      // Its producer span is the add's own (a list of one entry).
+      const result = await addReported(this, records[0]!, options!, tx, "queue.add()");
       this.#countAdded(records, [result.outcome !== "ignored"]);
       await this.runInline();
       return result;
@@ -434,9 +433,7 @@ export class Queue implements QueueHandle {
     const backend = await this.connect();
     const tx = transactionOf(options, backend, "queue.schedule()");
     if (reportsOutcome(options)) {
-      const result = await publishTraced(this.name, [record], ([traced]) =>
-        addReported(this, traced!, options!, tx, "queue.schedule()"),
-      );
+      const result = await addReported(this, record, options!, tx, "queue.schedule()");
       this.#countAdded([record], [result.outcome !== "ignored"]);
       if (result.outcome !== "ignored") this.#tellScheduled(due);
       return result;
