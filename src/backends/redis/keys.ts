@@ -37,6 +37,7 @@
  * | `{p:q}:rlkeys`           | set    | every rate-limit key of the queue (for `clear`)    |
  * | `{p:q}:events`           | stream | the queue's lifecycle event log: one entry per write that appends, fields `b` = its bodies in order, one position per body (the entry's id is its last body's); at most `eventCap` events readable (`scripts/lib/events.lua`); emptied, not deleted, by `clear` |
  * | `{p:q}:events:at`        | hash   | the event log's numbering: `m` (the ms part its positions share), `top` and `low` (the newest and the oldest readable sequence), `old` (entries of one body each an earlier version wrote, still kept); kept by `clear`, so positions never repeat |
+ * | `{p:q}:moving`          | —      | never written: every script call names it last, so none runs while the queue's slot moves between cluster nodes (`./scripts.ts`) |
  * | `{p:q}:req:<token>`      | string | a non-idempotent script's answer, kept 1 min so a resend after a lost reply (ioredis re-sends on reconnect) replays it |
  * | `<p>:queues`             | set    | names of queues that have held tasks               |
  * | `<p>:format`             | string | the layout of the prefix's data, once a version that changes it has written (absent: 1); a process that knows only lower ones refuses it (`./data-format.ts`) |

@@ -48,6 +48,25 @@ export type ScriptRunner = (
   args: readonly (string | number)[],
 ) => Promise<unknown>;
 
+/**
+ * The key every script call names last, which nothing ever writes:
+ * `{<prefix>:<queue>}:moving`. While Redis Cluster moves a queue's slot to
+ * another node (resharding), a call naming a key the node does not hold is
+ * refused before it runs — redirected, then told to try again until the move
+ * ends — and the cluster client sends it again. A script also reads and
+ * writes task records whose keys it builds from ids; a call whose named keys
+ * had not moved yet would run, and be refused halfway at the first record
+ * that had, keeping what it wrote before. A key that is always missing makes
+ * every call wait out the move instead, so no script ever runs halfway.
+ */
+export function movingProbeKey(firstKey: string): string {
+  const tagEnd = firstKey.indexOf("}");
+  if (!firstKey.startsWith("{") || tagEnd < 0) {
+    throw new Error(`script key ${firstKey} carries no queue hash tag`);
+  }
+  return `${firstKey.slice(0, tagEnd + 1)}:moving`;
+}
+
 /** How many replicas must confirm a script's writes, and how long to wait for them (ms). */
 export interface ReplicaWait {
   readonly replicas: number;
@@ -69,7 +88,7 @@ export async function runAndWait(
 ): Promise<[unknown, number]> {
   const pipeline = client.pipeline();
   const queued = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
-  queued[`sheppy_${name}`]!(...keys, ...args);
+  queued[`sheppy_${name}`]!(...keys, movingProbeKey(keys[0]!), ...args);
   pipeline.wait(wait.replicas, wait.timeoutMs);
   const [[scriptError, answer], [waitError, confirmed]] = (await pipeline.exec()) as [
     [Error | null, unknown],
@@ -155,11 +174,12 @@ function scriptCommand(
   args: readonly (string | number)[],
 ): InstanceType<CommandClass> {
   const command = new Command(how, [], { replyEncoding: "utf8" });
-  const all = new Array<string>(2 + keys.length + args.length);
+  const all = new Array<string>(3 + keys.length + args.length);
   all[0] = script;
-  all[1] = String(keys.length);
+  all[1] = String(keys.length + 1);
   let at = 2;
   for (const key of keys) all[at++] = key;
+  all[at++] = movingProbeKey(keys[0]!);
   for (const arg of args) all[at++] = typeof arg === "string" ? arg : String(arg);
   command.args = all;
   return command;
@@ -178,7 +198,7 @@ function isNoScript(error: unknown): boolean {
  */
 export function defineScripts(client: RedisClient): ScriptRunner {
   for (const [name, lua] of loadSources()) {
-    client.defineCommand(`sheppy_${name}`, { numberOfKeys: SCRIPTS[name], lua });
+    client.defineCommand(`sheppy_${name}`, { numberOfKeys: SCRIPTS[name] + 1, lua });
   }
   return async (name, keys, args) => {
     if (keys.length !== SCRIPTS[name]) {
