@@ -6,16 +6,29 @@
  * that finds none free waits while another loop still holds some (they may
  * come back, e.g. when its queue was empty), and ends only when none are
  * free or held — so one queue's loop can never leave the others without
- * claims while tasks wait in their queues.
+ * claims while tasks wait in their queues. Then a loop idly waiting for
+ * work (holding no claims) stops waiting: `work()` returns once its last
+ * task is done, not a claim wait later.
  */
 export class ClaimBudget {
   #free: number;
   #held = 0;
+  #spent = new AbortController();
   /** Loops waiting for claims, served in turn: claims given back go to them before anyone else. */
   readonly #waiting: { want: number; grant: (count: number) => void }[] = [];
 
   constructor(maxTasks: number) {
     this.#free = maxTasks;
+  }
+
+  /** Whether a budget of `maxTasks` can ever be spent (none is for a `work()` without it). */
+  get finite(): boolean {
+    return Number.isFinite(this.#free);
+  }
+
+  /** Aborted while the budget is spent for good: nothing free, nothing held. */
+  get spent(): AbortSignal {
+    return this.#spent.signal;
   }
 
   /** Claims neither spent nor held: what is left to take. */
@@ -66,6 +79,7 @@ export class ClaimBudget {
   refund(count: number): void {
     if (count <= 0) return;
     this.#free += count;
+    if (this.#spent.signal.aborted) this.#spent = new AbortController();
     this.#serve();
   }
 
@@ -84,6 +98,7 @@ export class ClaimBudget {
     // Nothing free and nothing that could come back: the waiting loops are done.
     if (this.#free <= 0 && this.#held === 0) {
       for (const next of this.#waiting.splice(0)) next.grant(0);
+      this.#spent.abort();
     }
   }
 }

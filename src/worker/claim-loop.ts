@@ -53,9 +53,11 @@ export async function runClaimLoop(
   const { budget } = run;
   // Tasks a claim answered after the stop are not run: they go straight back. The stop also
   // ends a claim's wait for work, so an idle worker closes without sitting the wait out.
-  const claimTasks = (limit: number, waitMs: number) =>
-    run.late.unlessStopped(queue.backend.claim(queue.name, limit, waitMs, stop), stop, (late) =>
-      flights.release(queue, late),
+  const claimTasks = (limit: number, waitMs: number, waitSignal = stop) =>
+    run.late.unlessStopped(
+      queue.backend.claim(queue.name, limit, waitMs, waitSignal),
+      stop,
+      (late) => flights.release(queue, late),
     );
   let turnedAt = performance.now();
   while (!stop.aborted) {
@@ -97,7 +99,12 @@ export async function runClaimLoop(
           budget.settle(0, take);
           slotsHeld = 0;
           claimsHeld = 0;
-          claimed = await claimTasks(1, claimWaitMs);
+          // The other queues' tasks may spend `maxTasks` meanwhile: the wait then ends.
+          claimed = await claimTasks(
+            1,
+            claimWaitMs,
+            budget.finite ? AbortSignal.any([stop, budget.spent]) : stop,
+          );
           if (claimed !== undefined && claimed.length > 0) {
             claimsHeld = budget.tryTake(claimed.length);
             if (claimsHeld < claimed.length) {

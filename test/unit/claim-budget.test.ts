@@ -36,6 +36,22 @@ describe("ClaimBudget", () => {
     expect(await budget.take(5, never)).toBe(1);
   });
 
+  it("its spent signal aborts once nothing is free or held (idle waits end), and a refund gives a fresh one", async () => {
+    const budget = new ClaimBudget(2);
+    expect(budget.finite).toBe(true);
+    expect(await budget.take(2, never)).toBe(2);
+    budget.settle(1, 0);
+    expect(budget.spent.aborted).toBe(false);
+    budget.settle(1, 0);
+    expect(budget.spent.aborted).toBe(true);
+    budget.refund(1);
+    expect(budget.spent.aborted).toBe(false);
+    expect(await budget.take(1, never)).toBe(1);
+    budget.settle(1, 0);
+    expect(budget.spent.aborted).toBe(true);
+    expect(new ClaimBudget(Number.POSITIVE_INFINITY).finite).toBe(false);
+  });
+
   it("an aborted wait resolves 0 and leaves the queue of waiting loops", async () => {
     const budget = new ClaimBudget(1);
     expect(await budget.take(1, never)).toBe(1);
