@@ -16,6 +16,19 @@ const alias = [
 // `expect.poll` waits for what a loaded machine may take seconds to show (vitest's default: 1 s).
 const expectOptions = { poll: { timeout: 15_000, interval: 50 } };
 
+// Unit files that set process-wide state (a global tracer, a loaded copy's mark, modules loaded
+// afresh), or check
+// what it is in a process no other file has touched (no tracer, no task defined).
+const OWN_MODULES = [
+  "test/unit/tracing.test.ts",
+  "test/unit/tracing-faulty.test.ts",
+  "test/unit/tracing-throwing-spans.test.ts",
+  "test/unit/tracing-off.test.ts",
+  "test/unit/two-copies.test.ts",
+  "test/unit/test-clock-fake-timers.test.ts",
+  "test/unit/worker-without-tasks.test.ts",
+];
+
 export default defineConfig({
   resolve: { alias },
   test: {
@@ -24,8 +37,21 @@ export default defineConfig({
     maxWorkers: 3,
     projects: [
       {
+        // Unit files share one module graph per worker instead of loading Sheppy afresh for each
+        // of them (80 s → 33 s): the files that check process-wide state — the task registry, a
+        // global tracer, a second copy's mark — run in the project below, each with its own.
         resolve: { alias },
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"], expect: expectOptions },
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          exclude: OWN_MODULES,
+          isolate: false,
+          expect: expectOptions,
+        },
+      },
+      {
+        resolve: { alias },
+        test: { name: "unit-own-modules", include: OWN_MODULES, expect: expectOptions },
       },
       {
         resolve: { alias },
