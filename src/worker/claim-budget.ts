@@ -75,7 +75,7 @@ export class ClaimBudget {
     this.#serve();
   }
 
-  /** Spent claims whose attempts were put off without running (a rate limit's slot): they come back. */
+  /** Spent claims that were no task of the user's (a workflow's resume): they come back. */
   refund(count: number): void {
     if (count <= 0) return;
     this.#free += count;

@@ -145,7 +145,17 @@ export async function runClaimLoop(
       break;
     }
     slots.release(slotsHeld - claimed.length);
-    budget.settle(claimed.length, claimsHeld - claimed.length);
+    // Only tasks with a rate limit, or a name unknown here, pay for the gates; the rest start at once.
+    let open = claimed;
+    let gated: ClaimedTask[] | undefined;
+    if (claimed.some((claim) => flights.needsAdmission(queue, claim))) {
+      open = claimed.filter((claim) => !flights.needsAdmission(queue, claim));
+      gated = claimed.filter((claim) => flights.needsAdmission(queue, claim));
+    }
+    // Gated claims stay held until their admission says which start: one put off gives its
+    // claim back, so the budget is not spent (and the other loops do not end) before that.
+    const gatedCount = gated?.length ?? 0;
+    budget.settle(claimed.length - gatedCount, claimsHeld - claimed.length);
     // A workflow's resume is not a task of the user's: it does not count toward maxTasks.
     const resumes = countResumes(claimed);
     if (resumes > 0) budget.refund(resumes);
@@ -162,15 +172,10 @@ export async function runClaimLoop(
       // Claimed while stopping: hand them straight back.
       flights.release(queue, claimed);
       slots.release(claimed.length);
+      budget.settle(gatedCount, 0);
       break;
     }
-    let gated: ClaimedTask[] | undefined;
-    for (const claim of claimed) {
-      // Only tasks with a rate limit, or a name unknown here, pay for the gates; the rest start at once.
-      if (!flights.needsAdmission(queue, claim)) flights.start(queue, claim);
-      else if (gated) gated.push(claim);
-      else gated = [claim];
-    }
+    for (const claim of open) flights.start(queue, claim);
     if (gated) await startAdmitted(context, queue, gated, run);
   }
 }
@@ -197,11 +202,12 @@ async function startAdmitted(
   );
   if (admission === undefined) {
     slots.release(claimed.length);
+    run.budget.settle(claimed.length, 0);
     return;
   }
   const { admitted, deferredCount } = admission;
   for (const claim of admitted) flights.start(queue, claim);
   // A put-off claim is not an attempt: its slot is free at once and it does not count toward maxTasks.
   slots.release(deferredCount);
-  run.budget.refund(deferredCount);
+  run.budget.settle(claimed.length - deferredCount, deferredCount);
 }

@@ -28,7 +28,7 @@ describe("ClaimBudget", () => {
     expect(await budget.take(1, never)).toBe(0);
   });
 
-  it("a refund (an attempt put off by its rate limit) makes a claim free again", async () => {
+  it("a refund (a claim that was a workflow's resume) makes a claim free again", async () => {
     const budget = new ClaimBudget(1);
     expect(await budget.take(1, never)).toBe(1);
     budget.settle(1, 0);
