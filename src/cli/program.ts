@@ -18,6 +18,7 @@ import { addWorkflowCommands } from "./commands/workflow.js";
 import { applyBooleanEnv, type LogLevel, settingOption } from "./env.js";
 import { loadModules } from "./load-modules.js";
 import { createCliLogger } from "./logger.js";
+import { storedFormats } from "./stored-formats.js";
 import { warnIfPasswordInArguments } from "./url-in-arguments.js";
 import { showWarningsAt } from "./warn.js";
 
@@ -37,7 +38,11 @@ export function buildProgram(options: ProgramOptions = {}): Command {
     .description(
       "Sheppy: run workers and manage tasks, queues, crons and workflows from a terminal",
     )
-    .version(VERSION, "-V, --version", "print the version")
+    .version(
+      `${VERSION} (${storedFormats()})`,
+      "-V, --version",
+      "print the version, and the stored formats it reads and writes",
+    )
     .helpOption("-h, --help", "show help for a command")
     .addOption(settingOption("logLevel"))
     .option(

@@ -4,7 +4,7 @@
  * `memory://` with `--oneshot`, so no server is needed. Issue #5, BEHAVIOURS
  * CFG-1…CFG-3, CFG-8…CFG-11.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -188,12 +188,19 @@ describe.concurrent("sheppy work: settings", () => {
 });
 
 describe.concurrent("sheppy: version, help, task test", () => {
-  it("--version prints the package version", async () => {
+  it("--version prints the package version and the stored formats it writes", async () => {
     const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
       version: string;
     };
     const result = await runCli(["--version"]);
-    expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+    const newest = (dir: string) =>
+      Math.max(
+        ...readdirSync(join(ROOT, "src/backends", dir, "migrations")).map((f) => parseInt(f, 10)),
+      );
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: `${version} (Redis data format 1, task records v4; PostgreSQL schema ${newest("postgres")}; SQLite schema ${newest("sqlite")})\n`,
+    });
   });
 
   it("--help works on every command", async () => {
