@@ -59,6 +59,18 @@ export async function runClaimLoop(
       stop,
       (late) => flights.release(queue, late),
     );
+  // An idle wait ends on the stop, or once `maxTasks` is spent. One combined signal per state of
+  // the budget, not per wait: a combined signal stays listed on its sources while they live.
+  let spentSeen: AbortSignal | undefined;
+  let idleEnd = stop;
+  const idleWaitSignal = () => {
+    if (!budget.finite) return stop;
+    if (spentSeen !== budget.spent) {
+      spentSeen = budget.spent;
+      idleEnd = AbortSignal.any([stop, spentSeen]);
+    }
+    return idleEnd;
+  };
   let turnedAt = performance.now();
   while (!stop.aborted) {
     if (performance.now() - turnedAt > MAX_TURN_MS) {
@@ -100,11 +112,7 @@ export async function runClaimLoop(
           slotsHeld = 0;
           claimsHeld = 0;
           // The other queues' tasks may spend `maxTasks` meanwhile: the wait then ends.
-          claimed = await claimTasks(
-            1,
-            claimWaitMs,
-            budget.finite ? AbortSignal.any([stop, budget.spent]) : stop,
-          );
+          claimed = await claimTasks(1, claimWaitMs, idleWaitSignal());
           if (claimed !== undefined && claimed.length > 0) {
             claimsHeld = budget.tryTake(claimed.length);
             if (claimsHeld < claimed.length) {
