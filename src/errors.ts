@@ -210,14 +210,19 @@ export class InvalidOptionError extends SheppyError {}
  * name: not a resend of the same request, so not ignored as one.
  */
 export class TaskIdConflictError extends SheppyError {
+  /** Every id of the call held so, the first one (`id`, `heldBy`) included: a list may hold several. */
+  readonly conflicts: readonly { readonly id: string; readonly heldBy: string }[];
+
   constructor(
     message: string,
     /** The id asked for. */
     readonly id: string,
     /** The name of the task that holds it. */
     readonly heldBy: string,
+    conflicts: readonly { readonly id: string; readonly heldBy: string }[] = [{ id, heldBy }],
   ) {
     super(message);
+    this.conflicts = conflicts;
   }
 }
 

@@ -151,17 +151,29 @@ function checkEntry(
  * an id taken ahead of the code that uses it — it is refused, so the caller
  * does not take someone else's task for its own.
  */
+interface HeldId {
+  /** The entry's place in the list. */
+  readonly item: number;
+  readonly id: string;
+  readonly heldBy: string;
+}
+
+/** One error for every entry whose id a task of another name holds: the first named in full, the others after it. */
 function otherHolderConflict(
-  holder: TaskData,
-  record: TaskData,
-  where: string,
-  note = "",
-): TaskIdConflictError | undefined {
-  if (holder.name === record.name) return undefined;
+  held: readonly HeldId[],
+  at: (item: number) => string,
+  note: string,
+): TaskIdConflictError {
+  const [first, ...others] = held as [HeldId, ...HeldId[]];
+  const alsoHeld =
+    others.length === 0
+      ? ""
+      : `; so are the ids of ${others.map((other) => `item [${other.item}] ('${other.id}', by '${other.heldBy}')`).join(", ")}`;
   return new TaskIdConflictError(
-    `${where}: id '${record.id}' is held by a task of another name ('${holder.name}'), so this is not a resend of it; choose another id${note}`,
-    record.id,
-    holder.name,
+    `${at(first.item)}: id '${first.id}' is held by a task of another name ('${first.heldBy}'), so this is not a resend of it; choose another id${alsoHeld}${note}`,
+    first.id,
+    first.heldBy,
+    held.map(({ id, heldBy }) => ({ id, heldBy })),
   );
 }
 
@@ -242,7 +254,7 @@ export async function addEntries(
     entries.map((entry) => entry.record),
     async (records) => {
       const results: AddResult[] = new Array(entries.length);
-      let conflict: TaskIdConflictError | undefined;
+      const heldIds: HeldId[] = [];
       const storePlain = async (indices: readonly number[]) => {
         const some = indices.map((i) => records[i]!);
         const store = (these: readonly TaskData[]) =>
@@ -263,8 +275,8 @@ export async function addEntries(
           const record = records[i]!;
           results[i] = { outcome: added[k] ? "added" : "ignored", id: record.id };
           const holder = held.get(record.id);
-          if (!added[k] && entries[i]!.callerId && holder && !conflict) {
-            conflict = otherHolderConflict(holder, record, at(i), othersNote);
+          if (!added[k] && entries[i]!.callerId && holder && holder.name !== record.name) {
+            heldIds.push({ item: i, id: record.id, heldBy: holder.name });
           }
         });
       };
@@ -292,6 +304,8 @@ export async function addEntries(
       const scheduled = entries.flatMap((entry, i) =>
         entry.due !== undefined && results[i]!.outcome !== "ignored" ? [entry.due] : [],
       );
+      const conflict =
+        heldIds.length > 0 ? otherHolderConflict(heldIds, at, othersNote) : undefined;
       return { results, records, scheduled, conflict };
     },
   );

@@ -135,6 +135,36 @@ export function addEntriesCases(h: ContractHarness): void {
       expect(await queue.size()).toBe(3);
     });
 
+    it("AE-4b every entry whose id another task's name holds is named, in one error listing them all", async () => {
+      const queue = h.queue();
+      await queue.add([
+        { task: notify("a"), id: "charge:o-1" },
+        { task: notify("b"), id: "charge:o-3" },
+      ]);
+      const error = (await queue
+        .add([
+          { task: charge("o-0", 1), id: "charge:o-0" },
+          { task: charge("o-1", 2), id: "charge:o-1" },
+          { task: charge("o-2", 3), id: "charge:o-2" },
+          { task: charge("o-3", 4), id: "charge:o-3" },
+        ])
+        .catch((e: unknown) => e)) as TaskIdConflictError;
+      expect(error).toBeInstanceOf(TaskIdConflictError);
+      expect(error.message).toBe(
+        "queue.add(): item [1]: id 'charge:o-1' is held by a task of another name ('entries.notify'), so this is not a resend of it; choose another id; so are the ids of item [3] ('charge:o-3', by 'entries.notify') (the list's other entries were stored)",
+      );
+      expect([error.id, error.heldBy]).toEqual(["charge:o-1", "entries.notify"]);
+      expect(error.conflicts).toEqual([
+        { id: "charge:o-1", heldBy: "entries.notify" },
+        { id: "charge:o-3", heldBy: "entries.notify" },
+      ]);
+      expect((await queue.getTask(["charge:o-0", "charge:o-2"])).map((t) => t?.args)).toEqual([
+        ["o-0", 1],
+        ["o-2", 3],
+      ]);
+      expect(await queue.size()).toBe(4);
+    });
+
     it("AE-5 a bad entry is refused with one line naming it, and nothing of the list is stored", async () => {
       const queue = h.queue();
       const good = { task: charge("o-1", 1), id: "charge:o-1" };
