@@ -328,6 +328,45 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await page.close();
   });
 
+  it("a second click on Retry, after the first was answered but before the page shows its effect, sends nothing", async () => {
+    const declined = fail("clicked twice");
+    await shop.add(declined);
+    await shop.waitFor(declined, { timeout: 20 });
+    const page = await open(dashboard, `#/q/shop/tasks/${declined.id}`);
+    const detail = page.locator("[data-testid=task-detail]");
+    await expect.poll(() => detail.getAttribute("data-status")).toBe("failed");
+    // The task read again after the retry answers late, as on a slow network.
+    let release!: () => void;
+    const answerLate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(`**/tasks/${declined.id}`, async (route) => {
+      if (route.request().method() === "GET") await answerLate;
+      await route.continue();
+    });
+    const retries: string[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST" && request.url().endsWith("/retry"))
+        retries.push(request.url());
+    });
+    const retry = page.getByRole("button", { name: "Retry" });
+    const answered = page.waitForResponse((response) => response.url().endsWith("/retry"));
+    await retry.click();
+    await answered;
+    await retry.click({ force: true, timeout: 2000 }).catch(() => undefined);
+    const reread = page.waitForResponse(
+      (response) =>
+        response.url().endsWith(`/tasks/${declined.id}`) && response.request().method() === "GET",
+    );
+    release();
+    await reread;
+    expect(await page.locator("p.note").textContent()).toBe("Retry: done");
+    expect(retries).toHaveLength(1);
+    await page.close();
+    await shop.waitFor(declined, { timeout: 20 });
+    await shop.delete(declined);
+  });
+
   it("Cancel on a running task asks first, then cancels it", async () => {
     const sleeping = nap(60_000);
     await shop.add(sleeping);

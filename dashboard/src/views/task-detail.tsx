@@ -22,6 +22,15 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const inFlight = useRef(false);
+  // An action is done but the page does not show its effect yet: its buttons stay off until the
+  // task read again answers, or a double click's second click would act again on the old state.
+  const showing = useRef(false);
+  useEffect(() => {
+    if (!showing.current || task.loading) return;
+    showing.current = false;
+    inFlight.current = false;
+    setBusy(false);
+  }, [task.data, task.error, task.loading]);
   const feed = useQueueFeed(queue, (finished) => {
     if (finished.id === id) task.reload();
   });
@@ -63,12 +72,17 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
         await done;
         setMessage(`${label}: done`);
         if (after) after();
-        else task.reload();
+        else {
+          showing.current = true;
+          task.reload();
+        }
       } catch (error) {
         setMessage(`${label}: ${(error as Error).message}`);
       } finally {
-        inFlight.current = false;
-        setBusy(false);
+        if (!showing.current) {
+          inFlight.current = false;
+          setBusy(false);
+        }
       }
     };
 
