@@ -144,13 +144,7 @@ function checkEntry(
   return { record, callerId: id !== undefined, dedupe, due };
 }
 
-/**
- * An id held by a task of the same name is that task added already: ignored,
- * whatever its arguments (an id is often a "once" guard whose arguments carry
- * a time). Held by a task of another name — two producers' ids clashing, or
- * an id taken ahead of the code that uses it — it is refused, so the caller
- * does not take someone else's task for its own.
- */
+/** An entry whose id a task of another name holds. */
 interface HeldId {
   /** The entry's place in the list. */
   readonly item: number;
@@ -158,7 +152,14 @@ interface HeldId {
   readonly heldBy: string;
 }
 
-/** One error for every entry whose id a task of another name holds: the first named in full, the others after it. */
+/**
+ * An id held by a task of the same name is that task added already: ignored,
+ * whatever its arguments (an id is often a "once" guard whose arguments carry
+ * a time). Held by a task of another name — two producers' ids clashing, or
+ * an id taken ahead of the code that uses it — it is refused, so the caller
+ * does not take someone else's task for its own: one error for every such
+ * entry, the first named in full, the others after it.
+ */
 function otherHolderConflict(
   held: readonly HeldId[],
   at: (item: number) => string,
