@@ -18,6 +18,7 @@ import type { Backend } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
 import { stepsOfEndedWorkflowIds } from "../execution/workflow-gate.js";
 import { describeGiven } from "../task/describe-value.js";
+import { isUnreadableStandIn } from "../task/task-codec.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/durations.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
@@ -50,8 +51,10 @@ export interface RetryAllResult {
   /**
    * Tasks listed as matching but not re-queued: they changed before their
    * turn (deleted, or retried, claimed or finished differently by someone
-   * else meanwhile), or they are steps of a workflow that has ended, which
-   * no worker would run again.
+   * else meanwhile), they are steps of a workflow that has ended, which
+   * no worker would run again, or their stored record could not be read
+   * (damaged, or written by a newer Sheppy): what is shown in its place has
+   * no arguments, and re-queued it would be stored over the original.
    */
   skipped: number;
   /** Of `skipped`, the steps of a workflow that has ended (start the workflow anew to run them). */
@@ -140,7 +143,7 @@ async function requeueCurrent(
   const records: TaskData[] = [];
   for (const id of ids) {
     const data = current.get(id);
-    if (!matches(data)) counts.skipped += 1;
+    if (!matches(data) || isUnreadableStandIn(data)) counts.skipped += 1;
     else if (endedSteps.has(id)) {
       counts.skipped += 1;
       counts.endedWorkflowSteps += 1;

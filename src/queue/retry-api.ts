@@ -12,6 +12,7 @@ import { isoAt } from "../clock.js";
 import { InvalidOptionError, TaskStateError } from "../errors.js";
 import { stepsOfEndedWorkflowIds } from "../execution/workflow-gate.js";
 import { checkPriority } from "../task/priority.js";
+import { isUnreadableStandIn } from "../task/task-codec.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
@@ -111,6 +112,11 @@ export async function retryTask(
   const backend = await queue.connect();
   const data = (await backend.getTasks(queue.name, [id])).get(id);
   if (!data) return false;
+  if (isUnreadableStandIn(data)) {
+    throw new TaskStateError(
+      `Cannot retry task ${id}: its stored record could not be read (${data.error!.message}); a retry would store the record shown in its place, without the task's arguments`,
+    );
+  }
   if (data.status === "completed" && !options.force) {
     throw new TaskStateError(
       `Task ${id} has already completed successfully; pass { force: true } to run it again`,

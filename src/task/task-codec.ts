@@ -99,10 +99,11 @@ export function checkTaskData(raw: unknown, where = "task record"): TaskData {
   if (!isObject(raw)) return badField(where, "(record)", "an object");
   const r = raw.v === COMPACT_RECORD_VERSION ? expandCompactRecord(raw) : raw;
   if (r.v !== TASK_DATA_VERSION && r.v !== 1) {
+    const newer = typeof r.v === "number" && Number.isInteger(r.v) && r.v > COMPACT_RECORD_VERSION;
     badField(
       where,
       "v",
-      `a known version (1, ${TASK_DATA_VERSION} or ${COMPACT_RECORD_VERSION}; got ${JSON.stringify(r.v) ?? "none"})`,
+      `a known version (1, ${TASK_DATA_VERSION} or ${COMPACT_RECORD_VERSION}; got ${JSON.stringify(r.v) ?? "none"}${newer ? ", written by a newer Sheppy? upgrade sheppy to read it" : ""})`,
     );
   }
   if (typeof r.id !== "string" || r.id === "") badField(where, "id", "a non-empty string");
@@ -291,6 +292,24 @@ function rawText(stored: unknown): string {
     text = "(unprintable)";
   }
   return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}
+
+/**
+ * Whether `record` is the stand-in {@link malformedRecord} makes for a stored
+ * record that could not be read (its arguments are not in it): a retry of it
+ * would store the stand-in over what was stored, and run without arguments.
+ */
+export function isUnreadableStandIn(record: TaskData): boolean {
+  const { error } = record;
+  return (
+    error !== null &&
+    error.type === "SerializationError" &&
+    record.args.length === 0 &&
+    typeof error.props === "object" &&
+    error.props !== null &&
+    "raw" in error.props &&
+    error.message.startsWith("malformed ")
+  );
 }
 
 /**

@@ -10,17 +10,29 @@
  */
 
 import { isoAt } from "../../clock.js";
+import { SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
 import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
 import { encodeRowData } from "../sql/stored-columns.js";
+import { knownMigrations } from "./migrations.js";
 import type { Notifier } from "./notifications.js";
 import { CLAIMABLE, CLAIMED, type RecordRow, readRow } from "./record-codec.js";
 import type { PgSession } from "./session.js";
 
 /** Expired leases noted or taken over per statement. */
 const RECLAIM_BATCH = 100;
+
+/**
+ * The newest schema version this code knows. A schema a newer Sheppy has
+ * migrated since this process connected gets no more claims or takeovers
+ * from it: those would read and store back records in forms it may not
+ * know. The claims it holds it still renews and settles — their records are
+ * in its own form, which newer versions read.
+ */
+const KNOWN_SCHEMA = knownMigrations().length;
+const NOT_MIGRATED_BY_NEWER = `NOT EXISTS (SELECT 1 FROM %SCHEMA%.migrations m WHERE m.version > ${KNOWN_SCHEMA})`;
 /**
  * `t.due_at` (ms) as `toISOString()` writes it (null when none). Whole
  * seconds and milliseconds apart: through a fractional double the
@@ -43,6 +55,7 @@ WITH picked AS (
   SELECT id, seq, priority FROM %SCHEMA%.tasks
   WHERE queue = $1 AND state = ${CLAIMABLE}
     AND NOT EXISTS (SELECT 1 FROM %SCHEMA%.paused_queues p WHERE p.queue = $1)
+    AND ${NOT_MIGRATED_BY_NEWER}
     %CAPPED%
   ORDER BY priority DESC, seq
   LIMIT %LIMIT%
@@ -59,7 +72,9 @@ RETURNING t.id, t.data, t.fence, t.started_at, picked.seq, picked.priority`;
 
 /**
  * A queue without a cap claims in one statement; a capped one claims
- * nothing here, and answers one row without an id saying so.
+ * nothing here, and answers one row without an id saying so. A schema
+ * migrated by a newer Sheppy claims nothing, and answers a row without an
+ * id for each migration this code does not know (its name and version).
  */
 const CLAIM = `
 WITH claimed AS (${CLAIM_ROWS.replace(
@@ -68,7 +83,9 @@ WITH claimed AS (${CLAIM_ROWS.replace(
 ).replace("%LIMIT%", "$2")})
 SELECT id, data, fence, started_at, seq, priority FROM claimed
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL FROM %SCHEMA%.queue_caps WHERE queue = $1`;
+SELECT NULL, NULL, NULL, NULL, NULL, NULL FROM %SCHEMA%.queue_caps WHERE queue = $1
+UNION ALL
+SELECT NULL, m.name, m.version, NULL, NULL, NULL FROM %SCHEMA%.migrations m WHERE m.version > ${KNOWN_SCHEMA}`;
 
 /**
  * A capped queue's claim, in a transaction that first locks its cap row:
@@ -129,6 +146,7 @@ stale AS (
          (t.suspect_lease IS DISTINCT FROM t.lease_at OR t.suspect_at IS NULL) AS fresh
   FROM %SCHEMA%.tasks t, clock
   WHERE t.queue = $1 AND t.state = ${CLAIMED} AND t.lease_at < clock.ms - $2::bigint
+    AND ${NOT_MIGRATED_BY_NEWER}
     AND ($3::bigint <= 0 OR t.suspect_lease IS DISTINCT FROM t.lease_at OR t.suspect_at IS NULL
          OR clock.ms - t.suspect_at >= $3::bigint)
   ORDER BY t.lease_at
@@ -146,9 +164,11 @@ WHERE t.queue = $1 AND t.id = s.id AND (s.take OR s.fresh)
 RETURNING t.id, t.data, t.status, t.started_at, t.finished_at, t.fence, s.take, s.lease_at`;
 
 interface ClaimRow {
-  /** `null` in the one row that says the queue has a cap. */
+  /** `null` in the one row that says the queue has a cap, and in each naming a migration this code does not know. */
   id: string | null;
-  data: string;
+  /** The unknown migration's name in a row naming one; `null` in the cap's row. */
+  data: string | null;
+  /** The unknown migration's version in a row naming one. */
   fence: string;
   started_at: string;
   priority: number;
@@ -207,6 +227,8 @@ export class Claims {
       [queue, limit, startedAt],
       { resend: "unsent", wait: false },
     );
+    const unknown = rows.filter((row) => row.id === null && row.data !== null);
+    if (unknown.length > 0) throw this.#migratedByNewer(unknown);
     if (rows.length === 1 && rows[0]!.id === null) {
       rows = await this.session.transaction(
         "claim",
@@ -231,7 +253,7 @@ export class Claims {
       record: readRow(
         {
           id: row.id!,
-          data: row.data,
+          data: row.data!,
           status: "processing",
           started_at: row.started_at,
           finished_at: null,
@@ -240,6 +262,14 @@ export class Claims {
       ),
       fence: Number(row.fence),
     }));
+  }
+
+  /** The refusal of a claim on a schema a newer Sheppy migrated: `rows` name its unknown migrations. */
+  #migratedByNewer(rows: readonly ClaimRow[]): SchemaVersionError {
+    const newest = rows.reduce((a, b) => (Number(b.fence) > Number(a.fence) ? b : a));
+    return new SchemaVersionError(
+      `claim: PostgreSQL schema "${this.session.schema}" at ${this.session.maskedUrl} was migrated to version ${newest.fence} (${newest.data}) by a newer Sheppy since this one connected; this one knows version ${KNOWN_SCHEMA}, so it takes no more tasks (the ones it holds still finish): upgrade sheppy`,
+    );
   }
 
   /** Renews the leases of `claims`; returns the ids whose claim is no longer current (and not settled by its holder). */

@@ -14,14 +14,19 @@
  * wait for replicas, and on a cluster, the claim follows the wait's answer.
  */
 import { isoAt } from "../../clock.js";
-import { BackendUnavailableError, InvalidOptionError } from "../../errors.js";
+import { BackendUnavailableError, InvalidOptionError, SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
 import type { ClaimedForms } from "./claimed-forms.js";
 import type { RedisClient } from "./connections.js";
 import type { QueueKeys } from "./keys.js";
-import { encodeKeyedRecord, readClaims, readReclaims } from "./record-codec.js";
+import {
+  encodeKeyedRecord,
+  KEYED_RECORD_VERSION,
+  readClaims,
+  readReclaims,
+} from "./record-codec.js";
 import { defineScripts, type ScriptRunner } from "./scripts.js";
 import { classify, type RedisSession, UnconfirmedWrite } from "./session.js";
 import { waitStop } from "./wait-stop.js";
@@ -78,14 +83,31 @@ export class Claims {
       throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
     }
     const k = this.session.keys(queue);
-    const claimed = await this.#claim(k, limit);
-    if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return claimed;
-    const stop = waitStop(this.session, k.wake, signal, "list");
     try {
-      return await this.#claimWaiting(k, limit, Date.now() + waitMs, stop.key, signal);
-    } finally {
-      stop.release();
+      const claimed = await this.#claim(k, limit);
+      if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return claimed;
+      const stop = waitStop(this.session, k.wake, signal, "list");
+      try {
+        return await this.#claimWaiting(k, limit, Date.now() + waitMs, stop.key, signal);
+      } finally {
+        stop.release();
+      }
+    } catch (error) {
+      throw this.#newerRecords(queue, error) ?? error;
     }
+  }
+
+  /** The claim script's refusal of a queue holding records of a newer version (see `claim.lua`), told as such. */
+  #newerRecords(queue: string, error: unknown): SchemaVersionError | undefined {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const version = /^SHEPPY_NEWER_RECORDS (\S+)/.exec(
+      cause instanceof Error ? cause.message : "",
+    )?.[1];
+    if (version === undefined) return undefined;
+    return new SchemaVersionError(
+      `claim: queue '${queue}' at Redis ${this.session.maskedUrl}, prefix '${this.session.prefix}', holds task records of version ${version}, written by a newer Sheppy; this one reads version ${KEYED_RECORD_VERSION} at most, so it takes no tasks from that queue (the ones it holds still finish): upgrade sheppy`,
+      { cause: error },
+    );
   }
 
   async #claimWaiting(
@@ -157,8 +179,8 @@ export class Claims {
       const wait = client.blpop(...waitOn, Math.max(0.01, remainingMs / 1000));
       const claim = run(
         "claim",
-        [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap],
-        [k.task, limit, "", token, offsetMs, ...unanswered],
+        [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap, k.recordsVersion],
+        [k.task, limit, "", token, offsetMs, KEYED_RECORD_VERSION, ...unanswered],
       ) as Promise<string[]>;
       socket?.uncork();
       let woke: boolean;
@@ -251,8 +273,8 @@ export class Claims {
     try {
       flat = (await this.session.script(
         "claim",
-        [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap],
-        [k.task, limit, startedAt, token, 0, ...unanswered],
+        [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap, k.recordsVersion],
+        [k.task, limit, startedAt, token, 0, KEYED_RECORD_VERSION, ...unanswered],
       )) as string[];
     } catch (error) {
       // Only a call that was on its way when the connection failed, or one applied but not
@@ -333,12 +355,13 @@ export class Claims {
     return reclaimInPasses(async () => {
       const [full, ...flat] = (await this.session.script(
         "reclaim",
-        [k.processing, k.suspects],
+        [k.processing, k.suspects, k.recordsVersion],
         [
           k.task,
           Math.max(0, Math.floor(window.leaseMs)),
           Math.max(0, Math.floor(window.confirmMs)),
           RECLAIM_BATCH,
+          KEYED_RECORD_VERSION,
         ],
       )) as string[];
       return { taken: readReclaims(flat, this.now()), full: full === "1" };

@@ -7,6 +7,9 @@
  * this one could not read writes a higher number once it has moved the data;
  * this version then refuses to connect rather than misread or damage the
  * tasks, as a PostgreSQL schema migrated by a newer Sheppy is refused.
+ * Processes connected before the key is written do not read it again; what
+ * stops them taking a record of a newer form is each queue's own
+ * `{p:q}:records` mark, which every claim reads (`./scripts/claim.lua`).
  */
 import { BackendError, SchemaVersionError } from "../../errors.js";
 import { dataFormatKey } from "./keys.js";

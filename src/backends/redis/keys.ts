@@ -37,6 +37,7 @@
  * | `{p:q}:rlkeys`           | set    | every rate-limit key of the queue (for `clear`)    |
  * | `{p:q}:events`           | stream | the queue's lifecycle event log: one entry per write that appends, fields `b` = its bodies in order, one position per body (the entry's id is its last body's); at most `eventCap` events readable (`scripts/lib/events.lua`); emptied, not deleted, by `clear` |
  * | `{p:q}:events:at`        | hash   | the event log's numbering: `m` (the ms part its positions share), `top` and `low` (the newest and the oldest readable sequence), `old` (entries of one body each an earlier version wrote, still kept); kept by `clear`, so positions never repeat |
+ * | `{p:q}:records`         | string | the newest task-record version written to the queue, set by a version whose records an earlier one cannot read before it writes the first (absent: 4 or earlier); claims and takeovers of a process that reads only older ones refuse the queue (`scripts/claim.lua`) |
  * | `{p:q}:moving`          | —      | never written: every script call names it last, so none runs while the queue's slot moves between cluster nodes (`./scripts.ts`) |
  * | `{p:q}:req:<token>`      | string | a non-idempotent script's answer, kept 1 min so a resend after a lost reply (ioredis re-sends on reconnect) replays it |
  * | `<p>:queues`             | set    | names of queues that have held tasks               |
@@ -79,6 +80,8 @@ export interface QueueKeys {
   readonly request: string;
   /** Pub/sub channel announcing finished task (and workflow) ids. */
   readonly finishedChannel: string;
+  /** The newest task-record version written to the queue, when newer than 4 (see `scripts/claim.lua`). */
+  readonly recordsVersion: string;
   /** Prefix of workflow hashes: append the id. */
   readonly workflow: string;
   /** Prefix of the sets of steps a workflow waits for: append the id. */
@@ -113,6 +116,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     events: `${tag}:events`,
     request: `${tag}:req:`,
     finishedChannel: `${prefix}:finished:${queue}`,
+    recordsVersion: `${tag}:records`,
     workflow: `${tag}:w:`,
     workflowPending: `${tag}:wp:`,
     workflows: `${tag}:wfs`,

@@ -31,8 +31,11 @@ export interface StoredFields {
  * — and with its instants as epoch milliseconds where they read back the same.
  * Without them a small task's JSON fits Redis's compact hash encoding
  * (listpack: values up to 64 bytes by default), which takes about half the
- * memory of the table a longer value turns the hash into. An earlier version
- * does not know this one and reads it as a `failed` record.
+ * memory of the table a longer value turns the hash into. Versions before
+ * it did not know it and read it as a `failed` record. From this one on, a
+ * process claims only from queues whose `{p:q}:records` key (see `./keys.ts`)
+ * names no newer version: a version that raises this number must set that
+ * key on a queue before it writes its first record of the new form there.
  */
 export const KEYED_RECORD_VERSION = 4;
 

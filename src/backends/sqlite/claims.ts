@@ -13,6 +13,7 @@
  */
 
 import { isoAt } from "../../clock.js";
+import { SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
@@ -24,7 +25,7 @@ import {
   RECORD_COLUMNS,
   type RecordRow,
 } from "../sql/stored-columns.js";
-import type { SqliteDatabase } from "./database.js";
+import { latestSchemaVersion, type SqliteDatabase } from "./database.js";
 import { readRow, takeNumbers } from "./rows.js";
 import type { Signals } from "./signals.js";
 
@@ -39,6 +40,15 @@ SELECT 1 FROM tasks WHERE queue = ? AND state = ${CLAIMABLE}
 LIMIT 1`;
 
 const PAUSED = "SELECT 1 FROM paused_queues WHERE queue = ?";
+/**
+ * The newest migration applied by a newer Sheppy since this process opened
+ * the file. From then on this process claims and takes over nothing: those
+ * would read and store back records in forms it may not know. The claims it
+ * holds it still renews and settles — their records are in its own form,
+ * which newer versions read.
+ */
+const NEWER_MIGRATION =
+  "SELECT version, name FROM migrations WHERE version > ? ORDER BY version DESC LIMIT 1";
 const CAP = "SELECT cap FROM queue_caps WHERE queue = ?";
 const SET_CAP = `
 INSERT INTO queue_caps (queue, cap) VALUES (?, ?) ON CONFLICT (queue) DO UPDATE SET cap = excluded.cap`;
@@ -133,6 +143,12 @@ export class Claims {
       now = this.now();
       startedAt = isoAt(now);
       if (this.db.statement(PAUSED).get(queue)) return [];
+      const newer = this.#newerMigration();
+      if (newer) {
+        throw new SchemaVersionError(
+          `claim: SQLite file ${this.db.options.path} was migrated to schema version ${newer.version} (${newer.name}) by a newer Sheppy since this one opened it; this one knows version ${latestSchemaVersion()}, so it takes no more tasks (the ones it holds still finish): upgrade sheppy`,
+        );
+      }
       const room = this.#room(queue, limit);
       if (room < 1) return [];
       const oldest = this.db.statement(OLDEST).all(queue, room) as {
@@ -183,6 +199,13 @@ export class Claims {
       this.db.statement(paused ? PAUSE : RESUME).run(queue),
     );
     if (!paused) this.signals.announceWork(queue);
+  }
+
+  /** A migration this code does not know, applied since the file was opened (see `NEWER_MIGRATION`). Inside the write. */
+  #newerMigration(): { version: number; name: string } | undefined {
+    return this.db.statement(NEWER_MIGRATION).get(latestSchemaVersion()) as
+      | { version: number; name: string }
+      | undefined;
   }
 
   /** How many a claim of `limit` may take: at most the queue's cap less the claims held now. Inside the write. */
@@ -254,6 +277,8 @@ export class Claims {
     }
     const pass = () =>
       this.db.write("reclaimExpired", () => {
+        // Left to a worker of the newer Sheppy that migrated the file (see NEWER_MIGRATION).
+        if (this.#newerMigration()) return { rows: [], full: false };
         const clock = leaseNow();
         const stale = this.db
           .statement(EXPIRED)

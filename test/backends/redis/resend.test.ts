@@ -8,7 +8,10 @@
 import { Redis } from "ioredis";
 import { task } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
-import { encodeKeyedRecord } from "../../../src/backends/redis/record-codec.js";
+import {
+  encodeKeyedRecord,
+  KEYED_RECORD_VERSION,
+} from "../../../src/backends/redis/record-codec.js";
 import { scriptSource } from "../../../src/backends/redis/scripts.js";
 import { fileKey } from "../../support/isolation.js";
 import { deleteRedisPrefix, REDIS_URL } from "../../support/redis.js";
@@ -68,17 +71,19 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     client
       .eval(
         scriptSource("claim"),
-        5,
+        6,
         `${tag}:pending`,
         `${tag}:processing`,
         `${tag}:wake`,
         `${tag}:paused`,
         `${tag}:cap`,
+        `${tag}:records`,
         `${tag}:t:`,
         limit,
         new Date().toISOString(),
         token,
         0,
+        KEYED_RECORD_VERSION,
         ...unanswered,
       )
       .then((reply) => (reply as string[]).slice(1));
@@ -133,13 +138,15 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     await client.zadd(`${tag}:processing`, 0, record.id);
     const taken = (await client.eval(
       scriptSource("reclaim"),
-      2,
+      3,
       `${tag}:processing`,
       `${tag}:suspects`,
+      `${tag}:records`,
       `${tag}:t:`,
       1000,
       0,
       10,
+      KEYED_RECORD_VERSION,
     )) as string[];
     // First whether the batch was full, then the claims taken over.
     expect(taken.slice(0, 2)).toEqual(["0", record.id]);

@@ -33,10 +33,18 @@
 -- the task's own fields: the task has a concurrency key (its slot is
 -- freed), or a finish time or expiry left from before (removed with the
 -- settle).
--- KEYS: 1 pending, 2 processing, 3 wake, 4 paused, 5 concurrency cap
+-- A queue whose records-version key names a task-record version newer than
+-- the caller reads (a newer Sheppy writes it before its first record of that
+-- version) is refused with an error reply `SHEPPY_NEWER_RECORDS <version>`,
+-- after the lost claims are put back and before anything is claimed: an
+-- earlier version must not take a record it would misread and store back
+-- damaged. Its own claims, held from before, it still renews and settles.
+-- KEYS: 1 pending, 2 processing, 3 wake, 4 paused, 5 concurrency cap,
+--       6 records version
 -- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO, or '' for the server's time),
 --       4 request token, 5 the server's clock less the worker's (ms),
---       6… tokens of earlier claims whose answer was lost
+--       6 the newest task-record version the caller reads,
+--       7… tokens of earlier claims whose answer was lost
 -- Returns: startedAt, id1, json1, fence1, status1, id2, …; a status is ''
 -- unless the hash's `status` field holds no task status (damaged by hand):
 -- then it is that text, and the worker settles the task as the failed record
@@ -49,17 +57,18 @@
 local limit = tonumber(ARGV[2])
 local token = ARGV[4]
 local offset = tonumber(ARGV[5])
-if not limit or limit < 1 or ARGV[3] == nil or token == nil or token == '' or not offset then
-  return redis.error_reply('sheppy claim: expected a limit ≥ 1, a start time or none, a request token and a clock offset')
+local reads = tonumber(ARGV[6])
+if not limit or limit < 1 or ARGV[3] == nil or token == nil or token == '' or not offset or not reads then
+  return redis.error_reply('sheppy claim: expected a limit ≥ 1, a start time or none, a request token, a clock offset and a record version')
 end
 local startedAt = ARGV[3]
 if startedAt == '' then
   startedAt = isoAt(serverMs(offset))
 end
-if #ARGV >= 6 then
+if #ARGV >= 7 then
   -- Oldest lost claim first; within one claim, the order it took its tasks in.
   local rankOf = {}
-  for i = 6, #ARGV do
+  for i = 7, #ARGV do
     rankOf[ARGV[i]] = i
   end
   local released = {}
@@ -85,6 +94,10 @@ if #ARGV >= 6 then
     local id = released[i][3]
     pushClaimable(KEYS[1], id, redis.call('HGET', ARGV[1] .. id, 'pr'), true)
   end
+end
+local written = redis.call('GET', KEYS[6])
+if written and (tonumber(written) or math.huge) > reads then
+  return redis.error_reply('SHEPPY_NEWER_RECORDS ' .. string.sub(written, 1, 20))
 end
 if redis.call('EXISTS', KEYS[4]) == 1 then
   return { startedAt }

@@ -15,8 +15,12 @@
 -- hide every later one until they were taken, and a queue with many dead
 -- claims would be taken over a hundred per `confirm` window. At most ten
 -- times `limit` expired claims are looked at per call.
--- KEYS: 1 processing, 2 suspects
--- ARGV: 1 task key prefix, 2 lease (ms), 3 confirm (ms), 4 limit
+-- Nothing is noted or taken on a queue whose records-version key names a
+-- task-record version newer than the caller reads (see claim.lua): an
+-- expired claim there is left to a worker of that newer version.
+-- KEYS: 1 processing, 2 suspects, 3 records version
+-- ARGV: 1 task key prefix, 2 lease (ms), 3 confirm (ms), 4 limit,
+--       5 the newest task-record version the caller reads
 -- Returns: '1' when `limit` claims were noted or taken (call again: more may be
 -- due), else '0'; then id, json, status, startedAt, finishedAt, fence for
 -- each taken (empty string = none)
@@ -24,8 +28,13 @@
 local lease = tonumber(ARGV[2])
 local confirm = tonumber(ARGV[3])
 local limit = tonumber(ARGV[4])
-if not lease or not confirm or not limit then
-  return redis.error_reply('sheppy reclaim: lease, confirm and limit must be numbers')
+local reads = tonumber(ARGV[5])
+if not lease or not confirm or not limit or not reads then
+  return redis.error_reply('sheppy reclaim: lease, confirm, limit and the record version must be numbers')
+end
+local written = redis.call('GET', KEYS[3])
+if written and (tonumber(written) or math.huge) > reads then
+  return { '0' }
 end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
