@@ -8,6 +8,7 @@
  * entry, in the list's order, with what became of each — as adding each
  * entry alone, in order, would.
  */
+
 import type { Backend, DedupeEntry, SqlTransaction } from "../backends/backend.js";
 import { createdOn, isoAt } from "../clock.js";
 import {
@@ -30,6 +31,7 @@ import {
 import { concurrencyOf, type PlainEnqueueOptions, priorityOf } from "./enqueue-options.js";
 import { addAgainIfExpired } from "./expired-ids.js";
 import { resolveDueTime } from "./instant.js";
+import { PORTED_ENTRY_OPTIONS, refusePortedOption } from "./ported-options.js";
 import { publishTraced } from "./publish-span.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { checkTasks, describeNonTask } from "./task-refs.js";
@@ -62,16 +64,6 @@ const ENTRY_KEYS = Object.keys({
   priority: true,
   concurrency: true,
 } satisfies Record<keyof AddEntry, true>);
-
-/** Options of a BullMQ job (`addBulk`'s `opts`, spread into an entry) and what Sheppy calls them. */
-const PORTED_NAMES: Readonly<Record<string, string>> = {
-  delay:
-    "Sheppy's is 'at': a delay in seconds (not milliseconds), a Date, or ISO text with an offset",
-  jobId: "Sheppy's is 'id'",
-  deduplication: "Sheppy's is 'dedupe': { key, mode, window }",
-  attempts: "retries are the task's option ('retry', counting retries, not attempts)",
-  opts: "an entry's options sit beside its task: { task, id, dedupe, at, priority, concurrency }",
-};
 
 /**
  * Whether `list` is a list of entries rather than of tasks: an item that is
@@ -116,10 +108,7 @@ function checkEntry(
       `${at} is ${describeNonTask(item)}, not an entry { task, id?, dedupe?, at?, priority?, concurrency? }`,
     );
   }
-  const ported = Object.keys(item).find((key) => Object.hasOwn(PORTED_NAMES, key));
-  if (ported !== undefined) {
-    throw new InvalidOptionError(`${at}: unknown option '${ported}'; ${PORTED_NAMES[ported]}`);
-  }
+  refusePortedOption(item, PORTED_ENTRY_OPTIONS, at);
   checkOptionKeys(item, ENTRY_KEYS, at);
   const entry = item as AddEntry;
   if (!(entry.task instanceof Task)) {

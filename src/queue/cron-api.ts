@@ -6,8 +6,10 @@
  */
 
 import { InvalidOptionError } from "../errors.js";
+import type { JsonValue } from "../json.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { Task } from "../task/task-record.js";
+import { canonicalJson } from "../util/canonical-json.js";
 import {
   type CronDefinition,
   cronDeterministicId,
@@ -16,6 +18,7 @@ import {
   removeCronRuns,
   toCronDefinition,
 } from "./cron.js";
+import type { CronSchedule } from "./cron-expression.js";
 import { CRON_RUNS_AHEAD, FIRST_RUNS_HORIZON_MS, scheduleRunsOf } from "./cron-runs.js";
 import { type CronEvery, type CronOptions, parseCronSchedule } from "./cron-schedule.js";
 import type { QueueHandle } from "./queue-handle.js";
@@ -70,9 +73,52 @@ export async function removeCron(
   const schedule = parseCronSchedule(input, options, "queue.deleteCron()");
   const id = cronDeterministicId(task, schedule);
   const backend = await queue.connect();
-  if (!(await backend.deleteCron(queue.name, id))) return false;
+  if (!(await backend.deleteCron(queue.name, id))) {
+    const near = (await listCrons(queue)).filter((cron) => sameTaskAndTimes(cron, task, schedule));
+    if (near.length > 0) throw addedOtherwise(task, schedule, near);
+    return false;
+  }
   await removeCronRuns(backend, queue.name, id, queue.clock.now());
   return true;
+}
+
+/**
+ * Whether `cron` runs task `task` (name and arguments) at the times of
+ * `schedule` — its expression or interval, whatever its time zone or the
+ * task's options: the cron a delete most likely meant when it names none.
+ */
+function sameTaskAndTimes(cron: CronDefinition, task: Task, schedule: CronSchedule): boolean {
+  return (
+    cron.name === task.name &&
+    cron.expression === (schedule.every === null ? schedule.expression : null) &&
+    cron.every === schedule.every &&
+    canonicalJson(cron.args as JsonValue[]) === canonicalJson(task.args as JsonValue[])
+  );
+}
+
+/**
+ * A delete that names no cron while the queue has the same task at the same
+ * times added with another time zone or other task options: answering
+ * `false` would leave that cron firing unnoticed.
+ */
+function addedOtherwise(
+  task: Task,
+  schedule: CronSchedule,
+  near: readonly CronDefinition[],
+): InvalidOptionError {
+  const times =
+    schedule.every === null ? JSON.stringify(schedule.expression) : `every ${schedule.every} s`;
+  const given = schedule.every === null ? ` in ${schedule.timezone}` : "";
+  const shown = near
+    .slice(0, 3)
+    .map(
+      (cron) =>
+        `${cron.deterministicId}${cron.timezone !== null && cron.timezone !== schedule.timezone ? ` (timezone '${cron.timezone}')` : ""}${canonicalJson(cron.config as unknown as JsonValue) === canonicalJson(task.config as unknown as JsonValue) ? "" : " (other task options)"}`,
+    )
+    .join(", ");
+  return new InvalidOptionError(
+    `queue.deleteCron(): no cron of task '${task.name}' at ${times}${given} with these task options; the queue has ${near.length === 1 ? "one" : near.length} of that task at those times added otherwise: ${shown}${near.length > 3 ? ", …" : ""}. Pass the { timezone } and task options it was added with, or delete it by id: queue.deleteCron(id)`,
+  );
 }
 
 /** Whether `value` is a cron as `getCrons()` lists it (a task has no `deterministicId`). */

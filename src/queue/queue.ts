@@ -3,6 +3,7 @@
  * `Queue`: the application's handle on one named queue of a backend. Every
  * method is async and connects the backend on first use. Durations are seconds.
  */
+
 import type { Backend, QueueStats, SqlTransaction } from "../backends/backend.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { type Clock, createdOn, isoAt, systemClock } from "../clock.js";
@@ -53,6 +54,7 @@ import { addAgainIfExpired } from "./expired-ids.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
 import { type ListTasksOptions, listTasks, type TaskList } from "./list-tasks.js";
+import { PORTED_ADD_OPTIONS, refusePortedOption } from "./ported-options.js";
 import { publishTraced } from "./publish-span.js";
 import { type QueueEventsOptions, queueEvents } from "./queue-events.js";
 import type { QueueHandle } from "./queue-handle.js";
@@ -352,6 +354,7 @@ export class Queue implements QueueHandle {
     const list = Array.isArray(input) ? (input as readonly unknown[]) : [input];
     checkTasks(list, "queue.add()", this.maxPayloadBytes, Array.isArray(input));
     // A misspelt `dedupe` would add a duplicate without a word.
+    refusePortedOption(options, PORTED_ADD_OPTIONS, "queue.add()");
     checkOptionKeys(options, ENQUEUE_OPTION_KEYS, "queue.add()");
     const priority = priorityOf(options, "queue.add()");
     const concurrency = concurrencyOf(options, "queue.add()");

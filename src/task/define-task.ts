@@ -117,12 +117,15 @@ export interface TaskFactory<A extends readonly unknown[], R> {
   readonly config: Readonly<TaskConfig>;
   /**
    * Whether `task` is one of this factory's (its name is this task's): narrows
-   * a record read back by id, whose result is `unknown`, to this task's result.
+   * a record read back by id, or met in an event, whose result is `unknown`
+   * and arguments JSON, to this task's result and arguments (as they were
+   * passed, which is how they are stored).
    * @example
    * const record = await queue.getTask(id);
    * if (sendEmail.is(record) && record.status === "completed") record.result.messageId;
+   * if (sendEmail.is(record)) record.args[0]; // the first argument's type
    */
-  is(task: Task | null | undefined): task is Task<R>;
+  is(task: Task | null | undefined): task is Task<R> & { readonly args: Readonly<A> };
 }
 
 /**

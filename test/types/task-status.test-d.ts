@@ -28,11 +28,27 @@ describe("a record read back by id is narrowed by its factory's is()", () => {
     const record = await queue.getTask("some-id");
     expectTypeOf(record).toEqualTypeOf<Task | null>();
     if (lookup.is(record)) {
-      expectTypeOf(record).toEqualTypeOf<Task<{ id: string; email: string }>>();
+      expectTypeOf(record).toEqualTypeOf<
+        Task<{ id: string; email: string }> & { readonly args: readonly [id: string] }
+      >();
+      expectTypeOf(record.args[0]).toEqualTypeOf<string>();
       if (record.status === "completed") {
         expectTypeOf(record.result).toEqualTypeOf<{ id: string; email: string }>();
       }
     }
+  });
+
+  test("is() narrows the arguments too, in an event's task", () => {
+    const worker = {} as import("sheppy").Worker;
+    worker.on("task:failed", ({ task: failed }) => {
+      expectTypeOf(failed.args).toEqualTypeOf<readonly import("sheppy").JsonValue[]>();
+      if (add.is(failed)) {
+        expectTypeOf(failed.args[0]).toEqualTypeOf<number>();
+        expectTypeOf(failed.args[1]).toEqualTypeOf<number>();
+        // @ts-expect-error: the first argument is a number, not text
+        failed.args[0].toUpperCase();
+      }
+    });
   });
 });
 

@@ -249,6 +249,21 @@ export function addEntriesCases(h: ContractHarness): void {
         InvalidOptionError,
         /^queue\.add\(\): item \[1\]: unknown option 'jobId'; Sheppy's is 'id'$/,
       );
+      // So are the options of one task's add.
+      const single = (options: unknown) =>
+        queue.add(notify("v"), options as undefined).then(
+          () => new Error("added"),
+          (e: unknown) => e as Error,
+        );
+      expect((await single({ delay: 5000 })).message).toBe(
+        "queue.add(): unknown option 'delay'; a delayed add is queue.schedule(task, seconds) — seconds, not milliseconds — or a Date or ISO text with an offset",
+      );
+      expect((await single({ removeOnComplete: true })).message).toMatch(
+        /^queue\.add\(\): unknown option 'removeOnComplete'; retention is the task's \(or the backend's\) 'ttl'/,
+      );
+      expect((await single({ delya: 1 })).message).toMatch(
+        /^queue\.add\(\): unknown option 'delya'/,
+      );
       expect(await queue.size()).toBe(0);
       expect(await queue.getTask("charge:o-1")).toBeNull();
     });

@@ -11,7 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { CronData } from "../../backends/backend.js";
-import { CronExpressionError, currentTask, task } from "../../index.js";
+import { CronExpressionError, currentTask, InvalidOptionError, task } from "../../index.js";
 import type { JsonValue } from "../../json.js";
 import { cronDeterministicId } from "../../queue/cron.js";
 import { MAX_EVERY_SECONDS } from "../../queue/cron-schedule.js";
@@ -186,6 +186,49 @@ export function cronEveryTimezoneCases(h: ContractHarness): void {
         true,
       );
       expect(await queue.getCrons()).toHaveLength(2);
+    });
+
+    it("CRON-TZ-1b deleteCron naming a cron's task and times but not the time zone or task options it was added with is refused, naming that cron; nothing is deleted", async () => {
+      const queue = h.queue();
+      expect(await queue.addCron(poll("b"), "30 2 * * *", { timezone: "Europe/Berlin" })).toBe(
+        true,
+      );
+      const [berlin] = await queue.getCrons();
+      const refused = queue.deleteCron(poll("b"), "30 2 * * *");
+      await expect(refused).rejects.toThrow(InvalidOptionError);
+      await expect(queue.deleteCron(poll("b"), "30 2 * * *")).rejects.toThrow(
+        `queue.deleteCron(): no cron of task 'cron-every.poll' at "30 2 * * *" in UTC with these task options; the queue has one of that task at those times added otherwise: ${berlin!.deterministicId} (timezone 'Europe/Berlin'). Pass the { timezone } and task options it was added with, or delete it by id: queue.deleteCron(id)`,
+      );
+      // The same task added with other options (by a deploy that has changed them since) is named too.
+      const earlier = poll("d");
+      const earlierId = cronDeterministicId(
+        { ...earlier, config: { ...earlier.config, retry: 2 } },
+        "0 4 * * *",
+      );
+      const stored: CronData = {
+        v: 1,
+        id: randomUUID(),
+        deterministicId: earlierId,
+        name: earlier.name,
+        args: ["d"],
+        config: { ...earlier.config, retry: 2 } as unknown as JsonValue,
+        expression: "0 4 * * *",
+        queue: queue.name,
+        createdAt: "2029-12-31T00:00:00.000Z",
+      };
+      expect(await queue.backend.addCron(queue.name, earlierId, stored)).toBe(true);
+      await expect(queue.deleteCron(poll("d"), "0 4 * * *")).rejects.toThrow(
+        `added otherwise: ${earlierId} (other task options). Pass`,
+      );
+      expect(await queue.deleteCron(earlierId)).toBe(true);
+      // Other arguments, or other times, are another cron: none, so false.
+      expect(await queue.deleteCron(poll("c"), "30 2 * * *")).toBe(false);
+      expect(await queue.deleteCron(poll("b"), "30 3 * * *")).toBe(false);
+      expect(await queue.getCrons()).toHaveLength(1);
+      expect(await queue.deleteCron(poll("b"), "30 2 * * *", { timezone: "Europe/Berlin" })).toBe(
+        true,
+      );
+      expect(await queue.deleteCron(poll("b"), "30 2 * * *")).toBe(false);
     });
 
     it("CRON-TZ-2 '30 2 * * *' in Europe/Berlin across the spring-forward day: 02:30 does not exist, so that day's run fires at 03:00 CEST; the runs execute at those instants", async () => {
