@@ -307,8 +307,7 @@ export function isUnreadableStandIn(record: TaskData): boolean {
     record.args.length === 0 &&
     typeof error.props === "object" &&
     error.props !== null &&
-    "raw" in error.props &&
-    error.message.startsWith("malformed ")
+    "raw" in error.props
   );
 }
 

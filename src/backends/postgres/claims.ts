@@ -152,16 +152,21 @@ stale AS (
   ORDER BY t.lease_at
   LIMIT $4
   FOR UPDATE OF t SKIP LOCKED
+),
+acted AS (
+  UPDATE %SCHEMA%.tasks t
+  SET fence = CASE WHEN s.take THEN greatest(t.fence + 1, nextval('%SCHEMA%.fence_seq'))
+                  ELSE t.fence END,
+      lease_at = CASE WHEN s.take THEN clock.ms ELSE t.lease_at END,
+      suspect_lease = CASE WHEN s.take THEN NULL ELSE t.lease_at END,
+      suspect_at = CASE WHEN s.take THEN NULL ELSE clock.ms END
+  FROM stale s, clock
+  WHERE t.queue = $1 AND t.id = s.id AND (s.take OR s.fresh)
+  RETURNING t.id, t.data, t.status, t.started_at, t.finished_at, t.fence, s.take, s.lease_at
 )
-UPDATE %SCHEMA%.tasks t
-SET fence = CASE WHEN s.take THEN greatest(t.fence + 1, nextval('%SCHEMA%.fence_seq'))
-                ELSE t.fence END,
-    lease_at = CASE WHEN s.take THEN clock.ms ELSE t.lease_at END,
-    suspect_lease = CASE WHEN s.take THEN NULL ELSE t.lease_at END,
-    suspect_at = CASE WHEN s.take THEN NULL ELSE clock.ms END
-FROM stale s, clock
-WHERE t.queue = $1 AND t.id = s.id AND (s.take OR s.fresh)
-RETURNING t.id, t.data, t.status, t.started_at, t.finished_at, t.fence, s.take, s.lease_at`;
+SELECT * FROM acted
+UNION ALL
+SELECT NULL, m.name, NULL, NULL, NULL, m.version, NULL, NULL FROM %SCHEMA%.migrations m WHERE m.version > ${KNOWN_SCHEMA}`;
 
 interface ClaimRow {
   /** `null` in the one row that says the queue has a cap, and in each naming a migration this code does not know. */
@@ -175,7 +180,9 @@ interface ClaimRow {
   seq: string;
 }
 
-interface ReclaimRow extends RecordRow {
+/** A claim noted or taken over; or, with no id, a migration this code does not know (its name in `data`, its version in `fence`). */
+interface ReclaimRow extends Omit<RecordRow, "id"> {
+  id: string | null;
   fence: string;
   take: boolean;
   lease_at: string;
@@ -228,7 +235,7 @@ export class Claims {
       { resend: "unsent", wait: false },
     );
     const unknown = rows.filter((row) => row.id === null && row.data !== null);
-    if (unknown.length > 0) throw this.#migratedByNewer(unknown);
+    if (unknown.length > 0) throw this.#migratedByNewer(unknown, "claim");
     if (rows.length === 1 && rows[0]!.id === null) {
       rows = await this.session.transaction(
         "claim",
@@ -264,11 +271,18 @@ export class Claims {
     }));
   }
 
-  /** The refusal of a claim on a schema a newer Sheppy migrated: `rows` name its unknown migrations. */
-  #migratedByNewer(rows: readonly ClaimRow[]): SchemaVersionError {
+  /** The refusal of a claim or takeover on a schema a newer Sheppy migrated: `rows` name its unknown migrations. */
+  #migratedByNewer(
+    rows: readonly { data: string | null; fence: string }[],
+    call: "claim" | "reclaim",
+  ): SchemaVersionError {
     const newest = rows.reduce((a, b) => (Number(b.fence) > Number(a.fence) ? b : a));
+    const refused =
+      call === "claim"
+        ? "it takes no more tasks (the ones it holds still finish)"
+        : "it takes over none of the claims left to expire: a worker of the newer version does";
     return new SchemaVersionError(
-      `claim: PostgreSQL schema "${this.session.schema}" at ${this.session.maskedUrl} was migrated to version ${newest.fence} (${newest.data}) by a newer Sheppy since this one connected; this one knows version ${KNOWN_SCHEMA}, so it takes no more tasks (the ones it holds still finish): upgrade sheppy`,
+      `${call}: PostgreSQL schema "${this.session.schema}" at ${this.session.maskedUrl} was migrated to version ${newest.fence} (${newest.data}) by a newer Sheppy since this one connected; this one knows version ${KNOWN_SCHEMA}, so ${refused}: upgrade sheppy`,
     );
   }
 
@@ -328,11 +342,16 @@ export class Claims {
         ],
         { wait: false },
       );
+      const unknown = rows.filter((row) => row.id === null);
+      if (unknown.length > 0) throw this.#migratedByNewer(unknown, "reclaim");
       const now = this.now();
       const taken = rows
         .filter((row) => row.take)
         .sort((a, b) => Number(a.lease_at) - Number(b.lease_at))
-        .map((row) => ({ record: readRow(row, now), fence: Number(row.fence) }));
+        .map((row) => ({
+          record: readRow({ ...row, id: row.id! }, now),
+          fence: Number(row.fence),
+        }));
       return { taken, full: rows.length >= RECLAIM_BATCH };
     });
   }

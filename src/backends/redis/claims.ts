@@ -93,19 +93,30 @@ export class Claims {
         stop.release();
       }
     } catch (error) {
-      throw this.#newerRecords(queue, error) ?? error;
+      throw this.#newerRecords(queue, error, "claim") ?? error;
     }
   }
 
-  /** The claim script's refusal of a queue holding records of a newer version (see `claim.lua`), told as such. */
-  #newerRecords(queue: string, error: unknown): SchemaVersionError | undefined {
+  /**
+   * The refusal, by the claim or reclaim script, of a queue holding records
+   * of a newer version (see `claim.lua`), told as such.
+   */
+  #newerRecords(
+    queue: string,
+    error: unknown,
+    call: "claim" | "reclaim",
+  ): SchemaVersionError | undefined {
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
     const version = /^SHEPPY_NEWER_RECORDS (\S+)/.exec(
       cause instanceof Error ? cause.message : "",
     )?.[1];
     if (version === undefined) return undefined;
+    const refused =
+      call === "claim"
+        ? "it takes no tasks from that queue (the ones it holds still finish)"
+        : "it takes over none of that queue's claims left to expire: a worker of the newer version does";
     return new SchemaVersionError(
-      `claim: queue '${queue}' at Redis ${this.session.maskedUrl}, prefix '${this.session.prefix}', holds task records of version ${version}, written by a newer Sheppy; this one reads version ${KEYED_RECORD_VERSION} at most, so it takes no tasks from that queue (the ones it holds still finish): upgrade sheppy`,
+      `${call}: queue '${queue}' at Redis ${this.session.maskedUrl}, prefix '${this.session.prefix}', holds task records of version ${version}, written by a newer Sheppy; this one reads version ${KEYED_RECORD_VERSION} at most, so ${refused}: upgrade sheppy`,
       { cause: error },
     );
   }
@@ -353,17 +364,21 @@ export class Claims {
   ): Promise<ClaimedTask[]> {
     const k = this.session.keys(queue);
     return reclaimInPasses(async () => {
-      const [full, ...flat] = (await this.session.script(
-        "reclaim",
-        [k.processing, k.suspects, k.recordsVersion],
-        [
-          k.task,
-          Math.max(0, Math.floor(window.leaseMs)),
-          Math.max(0, Math.floor(window.confirmMs)),
-          RECLAIM_BATCH,
-          KEYED_RECORD_VERSION,
-        ],
-      )) as string[];
+      const [full, ...flat] = (await this.session
+        .script(
+          "reclaim",
+          [k.processing, k.suspects, k.recordsVersion],
+          [
+            k.task,
+            Math.max(0, Math.floor(window.leaseMs)),
+            Math.max(0, Math.floor(window.confirmMs)),
+            RECLAIM_BATCH,
+            KEYED_RECORD_VERSION,
+          ],
+        )
+        .catch((error: unknown) => {
+          throw this.#newerRecords(queue, error, "reclaim") ?? error;
+        })) as string[];
       return { taken: readReclaims(flat, this.now()), full: full === "1" };
     });
   }

@@ -13,7 +13,11 @@ import {
   INSTANT_FIELDS,
   type StoredFormOptions,
 } from "../../task/compact-record.js";
-import { encodeCompactTaskData, readStoredRecord } from "../../task/task-codec.js";
+import {
+  encodeCompactTaskData,
+  malformedRecord,
+  readStoredRecord,
+} from "../../task/task-codec.js";
 import { TASK_STATUSES, type TaskData, type TaskStatus } from "../../task/task-record.js";
 import type { ClaimedTask } from "../backend.js";
 import type { RecordRoute } from "../record-route.js";
@@ -96,7 +100,18 @@ function storedForm(id: string, json: string, fields: StoredFields): unknown {
 /** The merged record of task `id`, or its `failed` stand-in when the stored JSON is unusable. */
 export function readRecord(id: string, json: string, fields: StoredFields, now: number): TaskData {
   const where = `task record ${id} in Redis`;
-  const { record, malformed } = readStoredRecord(id, storedForm(id, json, fields), where, now);
+  const stored = storedForm(id, json, fields);
+  const version = (stored as { v?: unknown } | null)?.v;
+  if (typeof version === "number" && version > KEYED_RECORD_VERSION) {
+    // Not damaged: a newer Sheppy's form, which this one must neither run nor store back.
+    return malformedRecord(
+      id,
+      stored,
+      `${where} was written by a newer Sheppy (record version ${version}; this one reads version ${KEYED_RECORD_VERSION} at most): upgrade sheppy to read it`,
+      now,
+    );
+  }
+  const { record, malformed } = readStoredRecord(id, stored, where, now);
   if (malformed) return record;
   if (fields.status && !STATUSES.has(fields.status)) {
     // An earlier version's record, whose status beside it was damaged: judged as a keyed one's is.

@@ -134,6 +134,9 @@ export class Claims {
 
   async #claim(queue: string, limit: number): Promise<ClaimedTask[]> {
     if (!this.db.isConnected) return [];
+    // Refused whether or not anything is claimable: a refusal that came and went with the
+    // queue's tasks would be logged anew, and "works again" between, at every burst.
+    this.db.read("claim", () => this.#refuseIfMigratedByNewer("claim"));
     if (!this.db.read("claim", () => this.db.statement(ANY_CLAIMABLE).get(queue, queue))) return [];
     // Stamped once the transaction holds the file's lock (after any wait for it): a task another
     // process made claimable meanwhile never looks started before it was due.
@@ -143,12 +146,7 @@ export class Claims {
       now = this.now();
       startedAt = isoAt(now);
       if (this.db.statement(PAUSED).get(queue)) return [];
-      const newer = this.#newerMigration();
-      if (newer) {
-        throw new SchemaVersionError(
-          `claim: SQLite file ${this.db.options.path} was migrated to schema version ${newer.version} (${newer.name}) by a newer Sheppy since this one opened it; this one knows version ${latestSchemaVersion()}, so it takes no more tasks (the ones it holds still finish): upgrade sheppy`,
-        );
-      }
+      this.#refuseIfMigratedByNewer("claim");
       const room = this.#room(queue, limit);
       if (room < 1) return [];
       const oldest = this.db.statement(OLDEST).all(queue, room) as {
@@ -201,11 +199,19 @@ export class Claims {
     if (!paused) this.signals.announceWork(queue);
   }
 
-  /** A migration this code does not know, applied since the file was opened (see `NEWER_MIGRATION`). Inside the write. */
-  #newerMigration(): { version: number; name: string } | undefined {
-    return this.db.statement(NEWER_MIGRATION).get(latestSchemaVersion()) as
+  /** Throws `SchemaVersionError` when a migration this code does not know has been applied since the file was opened (see `NEWER_MIGRATION`). */
+  #refuseIfMigratedByNewer(call: "claim" | "reclaim"): void {
+    const newer = this.db.statement(NEWER_MIGRATION).get(latestSchemaVersion()) as
       | { version: number; name: string }
       | undefined;
+    if (newer === undefined) return;
+    const refused =
+      call === "claim"
+        ? "it takes no more tasks (the ones it holds still finish)"
+        : "it takes over none of the claims left to expire: a worker of the newer version does";
+    throw new SchemaVersionError(
+      `${call}: SQLite file ${this.db.options.path} was migrated to schema version ${newer.version} (${newer.name}) by a newer Sheppy since this one opened it; this one knows version ${latestSchemaVersion()}, so ${refused}: upgrade sheppy`,
+    );
   }
 
   /** How many a claim of `limit` may take: at most the queue's cap less the claims held now. Inside the write. */
@@ -268,6 +274,7 @@ export class Claims {
     const leaseMs = Math.max(0, Math.floor(window.leaseMs));
     const confirmMs = Math.max(0, Math.floor(window.confirmMs));
     const expiredBefore = () => leaseNow() - leaseMs;
+    this.db.read("reclaimExpired", () => this.#refuseIfMigratedByNewer("reclaim"));
     if (
       !this.db.read("reclaimExpired", () =>
         this.db.statement(ANY_EXPIRED).get(queue, expiredBefore()),
@@ -278,7 +285,7 @@ export class Claims {
     const pass = () =>
       this.db.write("reclaimExpired", () => {
         // Left to a worker of the newer Sheppy that migrated the file (see NEWER_MIGRATION).
-        if (this.#newerMigration()) return { rows: [], full: false };
+        this.#refuseIfMigratedByNewer("reclaim");
         const clock = leaseNow();
         const stale = this.db
           .statement(EXPIRED)

@@ -206,7 +206,7 @@ describe("sqlite: migrations", () => {
     const error = await new SqliteBackend({ path }).connect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SchemaVersionError);
     expect((error as Error).message).toMatch(
-      /schema version 999, newer than this Sheppy knows .*upgrade sheppy/,
+      /^SQLite file .*newer\.db is at schema version 999 \(from_the_future\), newer than this Sheppy knows \(\d+\): upgrade sheppy$/,
     );
     expect((error as Error).message).not.toContain("\n");
     expect(appliedVersions(path)).toContain(999);

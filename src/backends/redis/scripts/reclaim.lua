@@ -17,7 +17,9 @@
 -- times `limit` expired claims are looked at per call.
 -- Nothing is noted or taken on a queue whose records-version key names a
 -- task-record version newer than the caller reads (see claim.lua): an
--- expired claim there is left to a worker of that newer version.
+-- expired claim there is left to a worker of that newer version, and the
+-- call answers the error `SHEPPY_NEWER_RECORDS <version>`, so the caller
+-- can say why it takes none over.
 -- KEYS: 1 processing, 2 suspects, 3 records version
 -- ARGV: 1 task key prefix, 2 lease (ms), 3 confirm (ms), 4 limit,
 --       5 the newest task-record version the caller reads
@@ -34,7 +36,7 @@ if not lease or not confirm or not limit or not reads then
 end
 local written = redis.call('GET', KEYS[3])
 if written and (tonumber(written) or math.huge) > reads then
-  return { '0' }
+  return redis.error_reply('SHEPPY_NEWER_RECORDS ' .. string.sub(written, 1, 20))
 end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
