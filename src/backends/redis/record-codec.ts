@@ -13,11 +13,7 @@ import {
   INSTANT_FIELDS,
   type StoredFormOptions,
 } from "../../task/compact-record.js";
-import {
-  encodeCompactTaskData,
-  malformedRecord,
-  readStoredRecord,
-} from "../../task/task-codec.js";
+import { encodeCompactTaskData, malformedRecord, readStoredRecord } from "../../task/task-codec.js";
 import { TASK_STATUSES, type TaskData, type TaskStatus } from "../../task/task-record.js";
 import type { ClaimedTask } from "../backend.js";
 import type { RecordRoute } from "../record-route.js";

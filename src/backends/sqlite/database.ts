@@ -402,9 +402,9 @@ function migrate(db: Db, path: string, change: boolean): void {
       (db.prepare("SELECT max(version) AS v FROM migrations").get() as { v: number | null }).v ?? 0;
     const known = knownMigrations();
     if (newest > known.length) {
-      const { name } = db
-        .prepare("SELECT name FROM migrations WHERE version = ?")
-        .get(newest) as { name: string };
+      const { name } = db.prepare("SELECT name FROM migrations WHERE version = ?").get(newest) as {
+        name: string;
+      };
       throw new SchemaVersionError(
         `SQLite file ${path} is at schema version ${newest} (${name}), newer than this Sheppy knows (${known.length}): upgrade sheppy`,
       );
