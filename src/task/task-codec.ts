@@ -312,6 +312,20 @@ export function isUnreadableStandIn(record: TaskData): boolean {
 }
 
 /**
+ * When an unusable stored record says it was created — ISO text, or epoch ms
+ * as compact forms keep instants — so its stand-in lists where the task was
+ * (newest first) rather than as created when it was read; `null` if it says
+ * nothing usable.
+ */
+function storedCreation(stored: unknown): string | null {
+  const created = isObject(stored) ? stored.createdAt : undefined;
+  if (typeof created === "string" && ISO_INSTANT.test(created)) return created;
+  if (typeof created === "number" && Number.isInteger(created) && Math.abs(created) <= 8.64e15)
+    return isoAt(created);
+  return null;
+}
+
+/**
  * The `failed` record that stands in for an unusable stored one: its
  * `SerializationError` carries `message` and the start of what was stored.
  */
@@ -341,7 +355,7 @@ export function malformedRecord(
       props: { raw: rawText(stored) as JsonValue },
     },
     config: { ...CONFIG_DEFAULTS },
-    createdAt: at,
+    createdAt: storedCreation(stored) ?? at,
     scheduledAt: null,
     startedAt: null,
     finishedAt: at,

@@ -5,7 +5,7 @@
 import { SerializationError, Task, type TaskData, task } from "sheppy";
 import { decodeTaskData, encodeTaskData } from "sheppy/backend";
 import { describe, expect, test } from "vitest";
-import { checkTaskData } from "../../src/task/task-codec.js";
+import { checkTaskData, isUnreadableStandIn, malformedRecord } from "../../src/task/task-codec.js";
 
 const greet = task({ name: "codec-greet", retry: 2, retryDelay: [1, 5] }, (name: string) => name);
 
@@ -120,8 +120,34 @@ describe("malformed records are a SerializationError naming the field", () => {
     expect(failure(without("v"))).toBe(
       "malformed task record: field 'v' must be a known version (1, 2 or 3; got none)",
     );
-    expect(failure({ ...sample(), v: 4 })).toContain("field 'v' must be a known version");
-    expect(failure({ ...sample(), v: "1" })).toContain("field 'v' must be a known version");
+    expect(failure({ ...sample(), v: 4 })).toBe(
+      "malformed task record: field 'v' must be a known version (1, 2 or 3; got 4, written by a newer Sheppy? upgrade sheppy to read it)",
+    );
+    expect(failure({ ...sample(), v: "1" })).toBe(
+      "malformed task record: field 'v' must be a known version (1, 2 or 3; got \"1\")",
+    );
+  });
+
+  test("the failed stand-in of an unusable record keeps its name and creation time, when it says them", () => {
+    const now = Date.parse("2030-01-01T00:00:00.000Z");
+    const stored = { ...sample(), v: 9, createdAt: "2029-12-31T23:00:00.000Z" };
+    const standIn = malformedRecord(stored.id, stored, "unreadable", now);
+    expect([standIn.name, standIn.createdAt, standIn.finishedAt]).toEqual([
+      "codec-greet",
+      "2029-12-31T23:00:00.000Z",
+      "2030-01-01T00:00:00.000Z",
+    ]);
+    expect(isUnreadableStandIn(standIn)).toBe(true);
+    // Epoch ms, as compact forms keep instants; anything else reads as the time it was read.
+    const compact = malformedRecord("x", { createdAt: now - 5000 }, "unreadable", now);
+    expect(compact.createdAt).toBe("2029-12-31T23:59:55.000Z");
+    for (const createdAt of ["yesterday", 1e20, 1.5, null]) {
+      expect(malformedRecord("x", { createdAt }, "unreadable", now).createdAt).toBe(
+        "2030-01-01T00:00:00.000Z",
+      );
+    }
+    // A task's own failure is not a stand-in, even one failing with a SerializationError.
+    expect(isUnreadableStandIn(sample())).toBe(false);
   });
 
   test("a record of version 1 is upgraded: the fields version 2 added take their defaults", () => {
