@@ -56,6 +56,11 @@ describe("sheppy dashboard", () => {
     });
     expect(fromBrowser).toBe(200);
     await any.stop();
+    // Which is worth a warning on loopback, where it undoes the rebinding check; named hosts are not.
+    expect(any.stderr()).toContain(
+      "--allowed-hosts '*' answers under any host name: a web page whose own name resolves to this machine (DNS rebinding) can then change tasks",
+    );
+    expect(named.stderr()).not.toContain("--allowed-hosts");
   });
 
   it("--addable-tasks limits the tasks added by name through the API", async () => {

@@ -193,6 +193,8 @@ export function expectOneLineError(result: CliResult, exitCode?: number): string
 export interface DashboardServer {
   /** `http://127.0.0.1:<port>` (no trailing slash). */
   readonly origin: string;
+  /** What it has written to standard error so far (all of it once stopped). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -224,6 +226,7 @@ export function startDashboard(
       clearTimeout(timer);
       resolve({
         origin: found[1]!,
+        stderr: () => stderr,
         stop: async () => {
           if (child.exitCode === null) child.kill("SIGTERM");
           await exited;

@@ -139,6 +139,10 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
     warn(
       `listening on ${settings.host} without authorisation: anyone who reaches this port can change tasks (use --read-only, or a proxy that authenticates)`,
     );
+  } else if (allowedHosts?.includes("*") && !readOnly) {
+    warn(
+      "--allowed-hosts '*' answers under any host name: a web page whose own name resolves to this machine (DNS rebinding) can then change tasks through this dashboard (name the hosts, or use --read-only)",
+    );
   }
   await new Promise<void>((resolve) => {
     const stop = () => {
