@@ -245,8 +245,8 @@ class Replay {
         pending.push(taskId);
         continue;
       }
-      this.#guard(stored, step);
       const outcome = this.input.outcomes.get(taskId);
+      this.#guard(stored, step, { was: outcome?.args, now: data.args });
       if (outcome === undefined) pending.push(taskId);
       else finished.push(finishedStep(structuredClone(outcome)));
     }
@@ -281,8 +281,17 @@ class Replay {
     );
   }
 
-  /** Fails the replay when the step asked for here differs from the one stored for this place. */
-  #guard(stored: WorkflowStep, now: WorkflowStep): void {
+  /**
+   * Fails the replay when the step asked for here differs from the one stored
+   * for this place. `args`: the step's arguments now, and as it ran when it
+   * has finished (only their hash is kept while it has not), to show a
+   * change of arguments.
+   */
+  #guard(
+    stored: WorkflowStep,
+    now: WorkflowStep,
+    args: { was: readonly JsonValue[] | undefined; now: readonly JsonValue[] },
+  ): void {
     const nameChanged = stored.name !== now.name;
     const argsChanged = stored.argsHash !== now.argsHash;
     const yieldChanged = stored.yield !== now.yield;
@@ -290,7 +299,7 @@ class Replay {
     const what = nameChanged
       ? `the task changed from '${stored.name}' to '${now.name}'`
       : argsChanged
-        ? `the arguments of task '${now.name}' changed`
+        ? `the arguments of task '${now.name}' changed (${args.was === undefined ? "" : `were ${shownArgs(args.was)}, `}now ${shownArgs(args.now)})`
         : `task '${now.name}' is now asked for by another yield (${now.yield}, was ${stored.yield})`;
     throw new NonDeterministicWorkflowError(
       `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) asked for a different step ${stored.index} on replay: ${what}. ${SAME_STEPS_ADVICE}`,
@@ -403,4 +412,10 @@ function isGenerator(value: unknown): boolean {
     typeof (value as { next?: unknown }).next === "function" &&
     typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function"
   );
+}
+
+/** Arguments as a changed step's message shows them: their JSON, cut short past 120 characters. */
+function shownArgs(args: readonly JsonValue[]): string {
+  const text = JSON.stringify(args);
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }

@@ -123,7 +123,10 @@ function logWorkflowStep(logger: Logger, queue: string, task: Task): void {
   const status = (task.result as { workflow?: string } | null)?.workflow;
   if (status === "completed") logger.info(fields, "workflow completed");
   else if (status === "failed") {
-    logger.error(fields, `workflow failed (sheppy workflow info ${task.workflowId} shows why)`);
+    logger.error(
+      fields,
+      `workflow failed (sheppy workflow info -q ${queue} ${task.workflowId} shows why)`,
+    );
   } else logger.debug({ ...fields, status }, "workflow waits for its next steps");
 }
 

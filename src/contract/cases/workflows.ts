@@ -273,7 +273,7 @@ export function workflowCases(h: ContractHarness): void {
       await expectChangedBody(
         queue,
         wf,
-        `^workflow 'workflows\\.changing' \\(id ${wf.id}\\) asked for a different step 0 on replay: the arguments of task 'workflows\\.add' changed\\.`,
+        `^workflow 'workflows\\.changing' \\(id ${wf.id}\\) asked for a different step 0 on replay: the arguments of task 'workflows\\.add' changed \\(were \\[1,0\\], now \\[2,0\\]\\)\\.`,
       );
     });
 
