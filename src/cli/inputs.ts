@@ -159,24 +159,34 @@ export function parseTimeout(raw: string | undefined): number | undefined {
   return seconds;
 }
 
-/** Parses `--status completed,failed`. */
-export function parseStatuses(raw: string | undefined): ReadonlySet<TaskStatus> | undefined {
+/** Parses `--status completed,failed`: task statuses, or those of `known` (`what`: "task", "workflow"). */
+export function parseStatuses(raw: string | undefined): ReadonlySet<TaskStatus> | undefined;
+export function parseStatuses<S extends string>(
+  raw: string | undefined,
+  known: readonly S[],
+  what: string,
+): ReadonlySet<S> | undefined;
+export function parseStatuses(
+  raw: string | undefined,
+  known: readonly string[] = TASK_STATUSES,
+  what = "task",
+): ReadonlySet<string> | undefined {
   if (raw === undefined) return undefined;
   const items = raw
     .split(",")
     .map((item) => item.trim().toLowerCase())
     .filter(Boolean);
-  // An empty list would match no task and print "no tasks", as if the queue held none.
+  // An empty list would match nothing and print "no tasks", as if the queue held none.
   if (items.length === 0)
     throw new CliUsageError(
-      `--status names no status; give one or more of: ${TASK_STATUSES.join(", ")} (or leave the flag out for every task)`,
+      `--status names no status; give one or more of: ${known.join(", ")} (or leave the flag out for every ${what})`,
     );
   for (const item of items) {
-    if (!TASK_STATUSES.includes(item as TaskStatus)) {
+    if (!known.includes(item)) {
       throw new CliUsageError(
-        `--status '${item}' is not a task status (one of: ${TASK_STATUSES.join(", ")})`,
+        `--status '${item}' is not a ${what} status (one of: ${known.join(", ")})`,
       );
     }
   }
-  return new Set(items as TaskStatus[]);
+  return new Set(items);
 }

@@ -304,6 +304,13 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
         await sheppy("workflow", "list", "--running", "--format", "json"),
       );
       expect(running.map((w) => w.id)).toEqual([sleeping.id]);
+      const completed = json<{ id: string }[]>(
+        await sheppy("workflow", "list", "--status", "completed,failed", "--format", "json"),
+      );
+      expect(completed.map((w) => w.id)).toEqual([wf.id]);
+      expect(expectOneLineError(await sheppy("workflow", "list", "--status", "done"), 2)).toBe(
+        "error: --status 'done' is not a workflow status (one of: running, completed, failed, cancelled)",
+      );
 
       const info = await sheppy("workflow", "info", wf.id);
       expect(info.code).toBe(0);

@@ -7,8 +7,9 @@
 import type { Command } from "commander";
 import { CliUsageError, WorkflowNotFoundError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { Workflow, WorkflowData } from "../../task/workflow-record.js";
+import { WORKFLOW_STATUSES, type Workflow, type WorkflowData } from "../../task/workflow-record.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
+import { parseStatuses } from "../inputs.js";
 import { withQueue } from "../open-queue.js";
 import {
   type Column,
@@ -61,17 +62,30 @@ function addList(group: Command): void {
     .command("list")
     .description("list the queue's workflows, oldest first (the newest --limit of them)")
     .option("--running", "only those still running")
+    .option(
+      "-s, --status <statuses>",
+      "only these statuses, comma-separated (running, completed, failed, cancelled)",
+    )
     .option("--limit <n>", "show at most this many (0: all)", "100");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<QueueSettings & { running?: boolean; limit: string }>();
+    const settings = cmd.optsWithGlobals<
+      QueueSettings & { running?: boolean; status?: string; limit: string }
+    >();
     const limit = Number(settings.limit);
     if (!WHOLE_NUMBER.test(settings.limit.trim()) || !Number.isSafeInteger(limit)) {
       throw new CliUsageError(`--limit must be an integer ≥ 0 (got '${settings.limit}')`);
     }
-    const workflows = await withQueue(settings, (queue) =>
+    const statuses = parseStatuses(settings.status, WORKFLOW_STATUSES, "workflow");
+    if (settings.running && statuses !== undefined) {
+      throw new CliUsageError(
+        "--running and --status cannot be combined (--running is --status running)",
+      );
+    }
+    const all = await withQueue(settings, (queue) =>
       settings.running ? queue.getPendingWorkflows() : queue.getAllWorkflows(),
     );
+    const workflows = statuses ? all.filter((w) => statuses.has(w.status)) : all;
     const shown = limit === 0 ? workflows : workflows.slice(-limit);
     printRows(
       settings.format,
