@@ -77,6 +77,7 @@ export type {
   CancelledTask,
   CancelledWorkflow,
   CancelOptions,
+  CancelWorkflowOptions,
   DedupeOptions,
   EnqueueOptions,
   FinishedTask,

@@ -75,6 +75,7 @@ import { waitForFinished, waitForWorkflows } from "./wait-for-finished.js";
 import {
   addWorkflow,
   type CancelledWorkflow,
+  type CancelWorkflowOptions,
   cancelWorkflow,
   decodeWorkflow,
   deleteWorkflow,
@@ -105,6 +106,7 @@ export type {
 } from "./task-refs.js";
 export type {
   CancelledWorkflow,
+  CancelWorkflowOptions,
   FinishedWorkflow,
   FinishedWorkflows,
   StoredWorkflow,
@@ -738,14 +740,21 @@ export class Queue implements QueueHandle {
   }
 
   /**
-   * Cancels a running workflow and its steps that have not started (a running step finishes;
-   * the workflow does not go on). Returns the cancelled workflow; one that has finished is a
-   * `TaskStateError`, an unknown one a `WorkflowNotFoundError`.
+   * Cancels a running workflow and its steps that have not started (a running step finishes,
+   * unless `force` cancels it too; the workflow does not go on). Returns the cancelled
+   * workflow; one that has finished is a `TaskStateError`, an unknown one a
+   * `WorkflowNotFoundError`.
    */
-  cancelWorkflow<W extends Workflow<unknown>>(workflow: W): Promise<CancelledWorkflow<W>>;
-  cancelWorkflow(ref: WorkflowRef): Promise<Workflow<unknown, "cancelled">>;
-  cancelWorkflow(ref: WorkflowRef): Promise<Workflow> {
-    return cancelWorkflow(this, ref);
+  cancelWorkflow<W extends Workflow<unknown>>(
+    workflow: W,
+    options?: CancelWorkflowOptions,
+  ): Promise<CancelledWorkflow<W>>;
+  cancelWorkflow(
+    ref: WorkflowRef,
+    options?: CancelWorkflowOptions,
+  ): Promise<Workflow<unknown, "cancelled">>;
+  cancelWorkflow(ref: WorkflowRef, options?: CancelWorkflowOptions): Promise<Workflow> {
+    return cancelWorkflow(this, ref, options);
   }
 
   /** Deletes a finished workflow's record; `false` for an unknown one, `TaskStateError` for a running one. */

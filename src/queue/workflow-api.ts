@@ -10,13 +10,16 @@
 import type { Backend, WorkflowAddEvents } from "../backends/backend.js";
 import { createdOn, isoAt } from "../clock.js";
 import {
+  InvalidOptionError,
   InvalidTaskError,
+  TaskCancellationError,
   TaskStateError,
   WorkflowDefinitionError,
   WorkflowNotFoundError,
 } from "../errors.js";
 import { replayWorkflow } from "../execution/workflow-replay.js";
 import { advance, checkWorkflowPayloads } from "../execution/workflow-resume.js";
+import { describeGiven } from "../task/describe-value.js";
 import { eventBody, finishedWorkflowEvent, workflowEventBody } from "../task/lifecycle-event.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
@@ -28,7 +31,9 @@ import {
   type WorkflowData,
 } from "../task/workflow-record.js";
 import { findWorkflow } from "../task/workflow-registry.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
+import { cancelTask } from "./cancel-api.js";
 import { decodeTask } from "./decode-task.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { checkIdText, describeRef } from "./task-refs.js";
@@ -157,11 +162,28 @@ export async function readWorkflowSteps(
   );
 }
 
-/** `queue.cancelWorkflow(ref)`: the cancelled workflow; a finished or unknown one is an error. */
+export interface CancelWorkflowOptions {
+  /**
+   * Cancel its running steps too, as `queue.cancel(step, { force: true })`
+   * does a task: each step's signal fires at its worker's next lease renewal
+   * and its outcome is discarded. Without it a running step runs to its end.
+   */
+  force?: boolean;
+}
+
+/** `queue.cancelWorkflow(ref, options)`: the cancelled workflow; a finished or unknown one is an error. */
 export async function cancelWorkflow(
   queue: QueueHandle,
   ref: WorkflowRef,
+  options?: CancelWorkflowOptions,
 ): Promise<Workflow<unknown, "cancelled">> {
+  checkOptionKeys(options, ["force"], "queue.cancelWorkflow()");
+  const force = options?.force;
+  if (force !== undefined && typeof force !== "boolean") {
+    throw new InvalidOptionError(
+      `queue.cancelWorkflow(): option force must be true or false, got ${describeGiven(force)}`,
+    );
+  }
   const id = workflowIdOf(ref, "queue.cancelWorkflow()");
   const backend = await queue.connect();
   const current = (await backend.getWorkflows(queue.name, [id])).get(id);
@@ -213,7 +235,31 @@ export async function cancelWorkflow(
       `Cannot cancel workflow ${id}: it has already finished (${status ?? "finished"})`,
     );
   }
+  if (force)
+    await cancelRunningSteps(
+      queue,
+      backend,
+      result.steps.map((step) => step.taskId),
+    );
   return (await decodeWorkflow(result)) as Workflow<unknown, "cancelled">;
+}
+
+/**
+ * Cancels, with force, those of a cancelled workflow's steps still running.
+ * A step that finished in between is left as it ended.
+ */
+async function cancelRunningSteps(
+  queue: QueueHandle,
+  backend: Backend,
+  stepIds: readonly string[],
+): Promise<void> {
+  const steps = await backend.getTasks(queue.name, stepIds);
+  for (const step of steps.values()) {
+    if (step.status !== "processing") continue;
+    await cancelTask(queue, step.id, { force: true }).catch((error: unknown) => {
+      if (!(error instanceof TaskCancellationError)) throw error;
+    });
+  }
 }
 
 /** What `addWorkflow` appends to the log once it stores `record`: the workflow's events, then each step's `added`. */

@@ -19,6 +19,7 @@ import {
 import { fileKey } from "../support/isolation.js";
 import { deleteRedisPrefix, REDIS_URL } from "../support/redis.js";
 import { requireService } from "../support/services.js";
+import { until } from "../support/until.js";
 
 const prefix = fileKey(import.meta.url);
 const url = redisUrlWithPrefix(REDIS_URL, prefix);
@@ -318,8 +319,14 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expect(info.stdout).toMatch(/STEP\s+YIELD\s+TASK\s+TASK ID\s+STATUS/);
       expect(info.stdout.match(/cli\.add\s+[0-9a-f-]{36}\s+completed/g)).toHaveLength(2);
 
-      const cancelled = await sheppy("workflow", "cancel", sleeping.id);
+      // Its step is running (a 60 s nap): --force cancels that too.
+      await until(
+        async () => (await queue.getWorkflowSteps(sleeping))[0]?.status === "processing",
+        { what: "the napping step to start" },
+      );
+      const cancelled = await sheppy("workflow", "cancel", "--force", sleeping.id);
       expect(cancelled).toMatchObject({ code: 0, stdout: `cancelled: ${sleeping.id}\n` });
+      expect((await queue.getWorkflowSteps(sleeping)).map((s) => s?.status)).toEqual(["cancelled"]);
       expectOneLineError(await sheppy("workflow", "cancel", sleeping.id), 1);
       expect(expectOneLineError(await sheppy("workflow", "info", "no-such-id"), 1)).toBe(
         "error: queue 'cli' has no workflow no-such-id",

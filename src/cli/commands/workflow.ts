@@ -120,11 +120,17 @@ function addCancel(group: Command): void {
   const command = group
     .command("cancel")
     .description("cancel a running workflow and its steps that have not started")
-    .argument("<id>", "workflow id", nonEmptyId);
+    .argument("<id>", "workflow id", nonEmptyId)
+    .option(
+      "--force",
+      "cancel its running steps too: each one's signal fires and its outcome is discarded",
+    );
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<QueueSettings>();
-    const cancelled = await withQueue(settings, (queue) => queue.cancelWorkflow(id));
+    const settings = cmd.optsWithGlobals<QueueSettings & { force?: boolean }>();
+    const cancelled = await withQueue(settings, (queue) =>
+      queue.cancelWorkflow(id, { force: settings.force === true }),
+    );
     if (settings.format === "json") printJson(cancelled.toJSON());
     else print(`cancelled: ${cancelled.id}`);
   });

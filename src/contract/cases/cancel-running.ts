@@ -13,10 +13,13 @@ import type { Backend } from "../../backends/backend.js";
 import { STARTED_HOLD_MS } from "../../execution/event-publisher.js";
 import {
   currentTask,
+  InvalidOptionError,
+  step,
   TaskCancellationError,
   TaskCancelledError,
   type TaskData,
   task,
+  workflow,
 } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
 import { logOf } from "../support/event-log.js";
@@ -55,6 +58,12 @@ const longRunning = task({ name: "cancel-running.long" }, async (token: string) 
   return "finished anyway";
 });
 const quick = task({ name: "cancel-running.quick" }, (n: number) => n * 2);
+/** Its first step runs until cancelled; the second would follow it. */
+const longFlow = workflow({ name: "cancel-running.long-flow" }, function* (token: string) {
+  yield* step(longRunning(token));
+  yield* step(quick(1));
+  return "went on";
+});
 
 /** What each test's two-attempt task saw, per attempt: abort reasons, and whether it started. */
 const attempts = new PerTest(() => ({
@@ -240,6 +249,31 @@ export function cancelRunningCases(h: ContractHarness): void {
       expect(stored?.status).toBe("cancelled");
       expect(stored?.result).toBeNull();
       expect(state.started).toBe(1);
+      await worker.close();
+      await working;
+    });
+
+    it("C-5 cancelWorkflow(wf, { force: true }) also cancels its running step: the step's signal fires, the step and the workflow end cancelled, and no later step is added", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const worker = h.worker(queue, { heartbeatInterval: 0.1, leaseTimeout: 5 });
+      const working = worker.work();
+      const wf = await queue.addWorkflow(longFlow(token));
+      const state = seen.get(token);
+      await until(() => state.started === 1, { what: "the workflow's first step to start" });
+      await expect(queue.cancelWorkflow(wf, { force: "yes" as never })).rejects.toThrow(
+        InvalidOptionError,
+      );
+      const cancelled = await queue.cancelWorkflow(wf, { force: true });
+      expect(cancelled.status).toBe("cancelled");
+      await until(() => state.returned === 1, { what: "the running step's signal to fire" });
+      expect(state.reasons[0]).toBeInstanceOf(TaskCancelledError);
+      const stored = await queue.getWorkflow(wf);
+      expect(stored?.status).toBe("cancelled");
+      const steps = await queue.getWorkflowSteps(wf);
+      expect(steps.map((s) => s?.status)).toEqual(["cancelled"]);
+      await sleep(200);
+      expect((await queue.getWorkflowSteps(wf)).map((s) => s?.status)).toEqual(["cancelled"]);
       await worker.close();
       await working;
     });
