@@ -543,8 +543,13 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "POST",
     path: "/{queue}/workflows/{id}/cancel",
-    summary: "Cancel a running workflow and its steps that have not started",
+    summary:
+      "Cancel a running workflow and its steps that have not started (with force, its running steps too: their signals fire at their workers' next renewal, and their outcomes are discarded)",
     mutating: true,
-    handle: async (c) => (await c.queue.cancelWorkflow(c.params.id!)).toJSON(),
+    body: z.strictObject({ force: z.boolean().optional() }).default({}),
+    handle: async (c) => {
+      const options = c.body.force === undefined ? {} : { force: c.body.force };
+      return (await c.queue.cancelWorkflow(c.params.id!, options)).toJSON();
+    },
   }),
 ];

@@ -56,7 +56,6 @@ describe("unknown fields in a change's body", () => {
       "POST /{queue}/pause",
       "POST /{queue}/resume",
       "POST /{queue}/tasks/clear",
-      "POST /{queue}/workflows/{id}/cancel",
     ]);
   });
 

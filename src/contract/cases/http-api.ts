@@ -436,9 +436,12 @@ export function httpApiCases(h: ContractHarness): void {
       const detail = await call("GET", `/${q}/workflows/${running.id}`);
       expect(detail.body.workflow).toMatchObject({ id: running.id, status: "running" });
       expect(detail.body.steps).toHaveLength(1);
-      expect((await call("POST", `/${q}/workflows/${running.id}/cancel`, {})).body).toMatchObject({
-        status: "cancelled",
-      });
+      expect(
+        (await call("POST", `/${q}/workflows/${running.id}/cancel`, { force: "yes" })).status,
+      ).toBe(400);
+      expect(
+        (await call("POST", `/${q}/workflows/${running.id}/cancel`, { force: true })).body,
+      ).toMatchObject({ status: "cancelled" });
       expect((await call("POST", `/${q}/workflows/${running.id}/cancel`, {})).status).toBe(409);
       expect((await call("GET", `/${q}/workflows/${randomUUID()}`)).status).toBe(404);
     });
