@@ -29,12 +29,13 @@ export interface CancelOptions {
 
 const CANCEL_OPTION_KEYS = ["force"] as const;
 
-function checkCancelOptions(options: CancelOptions | undefined): boolean {
-  checkOptionKeys(options, CANCEL_OPTION_KEYS, "queue.cancel()");
+/** Checks the options of a cancel (`where`: "queue.cancel()"); whether they ask for `force`. */
+export function forceOf(options: CancelOptions | undefined, where: string): boolean {
+  checkOptionKeys(options, CANCEL_OPTION_KEYS, where);
   const force = options?.force;
   if (force !== undefined && typeof force !== "boolean") {
     throw new InvalidOptionError(
-      `queue.cancel(): option force must be true or false, got ${describeGiven(force)}`,
+      `${where}: option force must be true or false, got ${describeGiven(force)}`,
     );
   }
   return force === true;
@@ -47,7 +48,7 @@ export async function cancelTask(
   options?: CancelOptions,
 ): Promise<TaskData> {
   const id = idOf(ref, "queue.cancel()");
-  const running = checkCancelOptions(options);
+  const running = forceOf(options, "queue.cancel()");
   const backend = await queue.connect();
   let current = (await backend.getTasks(queue.name, [id])).get(id);
   if (

@@ -10,7 +10,6 @@
 import type { Backend, WorkflowAddEvents } from "../backends/backend.js";
 import { createdOn, isoAt } from "../clock.js";
 import {
-  InvalidOptionError,
   InvalidTaskError,
   TaskCancellationError,
   TaskStateError,
@@ -19,7 +18,6 @@ import {
 } from "../errors.js";
 import { replayWorkflow } from "../execution/workflow-replay.js";
 import { advance, checkWorkflowPayloads } from "../execution/workflow-resume.js";
-import { describeGiven } from "../task/describe-value.js";
 import { eventBody, finishedWorkflowEvent, workflowEventBody } from "../task/lifecycle-event.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
@@ -31,9 +29,8 @@ import {
   type WorkflowData,
 } from "../task/workflow-record.js";
 import { findWorkflow } from "../task/workflow-registry.js";
-import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
-import { cancelTask } from "./cancel-api.js";
+import { type CancelOptions, cancelTask, forceOf } from "./cancel-api.js";
 import { decodeTask } from "./decode-task.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { checkIdText, describeRef } from "./task-refs.js";
@@ -162,14 +159,12 @@ export async function readWorkflowSteps(
   );
 }
 
-export interface CancelWorkflowOptions {
-  /**
-   * Cancel its running steps too, as `queue.cancel(step, { force: true })`
-   * does a task: each step's signal fires at its worker's next lease renewal
-   * and its outcome is discarded. Without it a running step runs to its end.
-   */
-  force?: boolean;
-}
+/**
+ * `force`: cancel its running steps too, as `queue.cancel(step, { force: true })`
+ * does a task: each step's signal fires at its worker's next lease renewal
+ * and its outcome is discarded. Without it a running step runs to its end.
+ */
+export type CancelWorkflowOptions = CancelOptions;
 
 /** `queue.cancelWorkflow(ref, options)`: the cancelled workflow; a finished or unknown one is an error. */
 export async function cancelWorkflow(
@@ -177,13 +172,7 @@ export async function cancelWorkflow(
   ref: WorkflowRef,
   options?: CancelWorkflowOptions,
 ): Promise<Workflow<unknown, "cancelled">> {
-  checkOptionKeys(options, ["force"], "queue.cancelWorkflow()");
-  const force = options?.force;
-  if (force !== undefined && typeof force !== "boolean") {
-    throw new InvalidOptionError(
-      `queue.cancelWorkflow(): option force must be true or false, got ${describeGiven(force)}`,
-    );
-  }
+  const force = forceOf(options, "queue.cancelWorkflow()");
   const id = workflowIdOf(ref, "queue.cancelWorkflow()");
   const backend = await queue.connect();
   const current = (await backend.getWorkflows(queue.name, [id])).get(id);
