@@ -13,6 +13,7 @@ import { isoAt } from "../../clock.js";
 import { SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { refusedBecauseNewer } from "../newer-store.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
 import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
 import { encodeRowData } from "../sql/stored-columns.js";
@@ -277,12 +278,8 @@ export class Claims {
     call: "claim" | "reclaim",
   ): SchemaVersionError {
     const newest = rows.reduce((a, b) => (Number(b.fence) > Number(a.fence) ? b : a));
-    const refused =
-      call === "claim"
-        ? "it takes no more tasks (the ones it holds still finish)"
-        : "it takes over none of the claims left to expire: a worker of the newer version does";
     return new SchemaVersionError(
-      `${call}: PostgreSQL schema "${this.session.schema}" at ${this.session.maskedUrl} was migrated to version ${newest.fence} (${newest.data}) by a newer Sheppy since this one connected; this one knows version ${KNOWN_SCHEMA}, so ${refused}: upgrade sheppy`,
+      `${call}: PostgreSQL schema "${this.session.schema}" at ${this.session.maskedUrl} was migrated to version ${newest.fence} (${newest.data}) by a newer Sheppy since this one connected; this one knows version ${KNOWN_SCHEMA}, so ${refusedBecauseNewer(call)}: upgrade sheppy`,
     );
   }
 

@@ -16,6 +16,7 @@ import { isoAt } from "../../clock.js";
 import { SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { refusedBecauseNewer } from "../newer-store.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
 import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
 import {
@@ -205,12 +206,8 @@ export class Claims {
       | { version: number; name: string }
       | undefined;
     if (newer === undefined) return;
-    const refused =
-      call === "claim"
-        ? "it takes no more tasks (the ones it holds still finish)"
-        : "it takes over none of the claims left to expire: a worker of the newer version does";
     throw new SchemaVersionError(
-      `${call}: SQLite file ${this.db.options.path} was migrated to schema version ${newer.version} (${newer.name}) by a newer Sheppy since this one opened it; this one knows version ${latestSchemaVersion()}, so ${refused}: upgrade sheppy`,
+      `${call}: SQLite file ${this.db.options.path} was migrated to schema version ${newer.version} (${newer.name}) by a newer Sheppy since this one opened it; this one knows version ${latestSchemaVersion()}, so ${refusedBecauseNewer(call)}: upgrade sheppy`,
     );
   }
 
