@@ -2,8 +2,8 @@
  * @module http/api-error
  * How an error becomes an HTTP response: Sheppy's error classes map to the
  * status that says whose fault it is — bad input 400, nothing there 404, a
- * state that does not allow it 409, a backend out of reach 503 (its message
- * masks any secret in a URL) — and anything else is a 500 whose body
+ * state that does not allow it 409, a backend out of reach 503 (which names
+ * the server only when errors are exposed) — and anything else is a 500 whose body
  * never carries a stack trace or a message (which could hold a secret)
  * unless the handler was told to expose them.
  */
@@ -59,7 +59,11 @@ function withoutCallName(message: string): string {
   return message.replace(/^queue\.[A-Za-z]+\(\): /, "");
 }
 
-/** The status and JSON body for `error`; `expose` adds a 500's message and stack. */
+/** A 503's answer while errors are not exposed; the handler's logger gets the backend's own message. */
+export const BACKEND_OUT_OF_REACH =
+  "the backend did not answer: ask again later (the server's log says why)";
+
+/** The status and JSON body for `error`; `expose` adds a 500's message and stack and a 503's cause. */
 export function errorResponseBody(
   error: unknown,
   expose: boolean,
@@ -71,9 +75,10 @@ export function errorResponseBody(
     return { status: 400, body: { error: error.message, issues: error.issues } };
   }
   if (error instanceof PayloadTooLargeError) return { status: 413, body: { error: error.message } };
-  // The backend cannot be reached: the caller may try again. Backend messages mask URLs' secrets.
+  // The backend cannot be reached: the caller may try again. Its message names the server
+  // (address, user, database), which a caller of an application's API has no business knowing.
   if (error instanceof BackendUnavailableError) {
-    return { status: 503, body: { error: error.message } };
+    return { status: 503, body: { error: expose ? error.message : BACKEND_OUT_OF_REACH } };
   }
   const known = (classes: readonly (abstract new (...args: never[]) => Error)[]) =>
     classes.some((cls) => error instanceof cls);

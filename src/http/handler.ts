@@ -16,7 +16,7 @@ import { describeGiven } from "../task/describe-value.js";
 // A URL given to the handler may name either built-in backend, even when "sheppy" itself is not imported.
 import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
-import { InvalidOptionError } from "../errors.js";
+import { BackendUnavailableError, InvalidOptionError } from "../errors.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
 import { Queue } from "../queue/queue.js";
 import { queueNameProblem } from "../queue/queue-name.js";
@@ -61,11 +61,16 @@ export interface HttpHandlerOptions {
   maxEventStreams?: number;
   /** The largest request body read, in bytes (default 17 MiB: the payload limit and some room); over it: 413. */
   maxBodyBytes?: number;
-  /** Put a server error's message and stack in its 500 answer (development only). */
+  /**
+   * Put a server error's message and stack in its 500 answer, and the
+   * backend's own message (which names the server) in a 503's (development,
+   * and operators' own tools such as `sheppy dashboard`).
+   */
   exposeErrors?: boolean;
   /**
    * Where a server error (a 500) is logged with its stack, the request's
-   * method and path — its answer says only "internal error" (default: the
+   * method and path — its answer says only "internal error" — and, while
+   * errors are not exposed, why the backend was out of reach (default: the
    * shared default logger; the CLI's under `sheppy dashboard`).
    */
   logger?: Logger;
@@ -233,6 +238,7 @@ export function createHttpHandler(
     );
   }
   const logger = options.logger ?? defaultLogger();
+  const unavailable = new UnavailableReport(logger);
   const extraQuery = new Set(checkedNames(options.extraQueryParameters));
   const addable = addableCheck(options.addableTasks);
 
@@ -367,6 +373,9 @@ export function createHttpHandler(
         body.error = `${String(body.error)} — the change may have been made all the same; look before sending it again`;
         body.mayHaveApplied = true;
       }
+      if (status === 503 && !expose && error instanceof BackendUnavailableError) {
+        unavailable.report(error, request);
+      }
       if (status === 500) {
         // The answer hides the cause from the caller; the operator reads it here. A logger that
         // fails must not turn the 500 into a rejected handler (a server's own crash page).
@@ -399,6 +408,36 @@ export function createHttpHandler(
     },
   });
 }
+
+/**
+ * Logs why the backend was out of reach when the answer did not say it: once
+ * per cause and half minute, so an outage under a polling dashboard or an
+ * uptime check is one line per cause, not one per request.
+ */
+class UnavailableReport {
+  #last = "";
+  #at = 0;
+  constructor(private readonly logger: Logger) {}
+
+  report(error: BackendUnavailableError, request: Request): void {
+    const now = Date.now();
+    if (error.message === this.#last && now - this.#at < UNAVAILABLE_LOG_EVERY_MS) return;
+    this.#last = error.message;
+    this.#at = now;
+    const log = typeof this.logger.warn === "function" ? this.logger.warn : this.logger.error;
+    try {
+      log.call(
+        this.logger,
+        { err: error, method: request.method, path: pathOf(request) },
+        "HTTP API: the backend is out of reach, answered 503",
+      );
+    } catch {
+      // A logger that fails must not turn the 503 into a rejected handler.
+    }
+  }
+}
+
+const UNAVAILABLE_LOG_EVERY_MS = 30_000;
 
 /** Seconds a client is told to wait before it asks again while the backend is out of reach. */
 const RETRY_UNAVAILABLE_AFTER_S = 5;

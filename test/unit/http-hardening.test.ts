@@ -299,10 +299,33 @@ describe("HTTP API hardening", () => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    const answer = await createHttpHandler(unreachable)(new Request("http://localhost/queues"));
-    expect(answer.status).toBe(503);
-    expect(answer.headers.get("retry-after")).toBe("5");
-    expect(await answer.json()).toEqual({ error: "the backend is out of reach" });
+    const logged: { args: unknown[]; level: string }[] = [];
+    const logger = Object.fromEntries(
+      ["fatal", "error", "warn", "info", "debug", "trace"].map((level) => [
+        level,
+        (...args: unknown[]) => logged.push({ level, args }),
+      ]),
+    ) as unknown as Logger;
+    const handler = createHttpHandler(unreachable, { logger });
+    for (let i = 0; i < 3; i++) {
+      const answer = await handler(new Request("http://localhost/queues"));
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get("retry-after")).toBe("5");
+      // The backend's own message names the server: it goes to the log, not to the caller.
+      expect(await answer.json()).toEqual({
+        error: "the backend did not answer: ask again later (the server's log says why)",
+      });
+    }
+    // One line per cause, however often it is asked meanwhile.
+    expect(logged.map((entry) => entry.level)).toEqual(["warn"]);
+    expect(String((logged[0]!.args[0] as { err: Error }).err.message)).toBe(
+      "the backend is out of reach",
+    );
+    const shown = await createHttpHandler(unreachable, { exposeErrors: true })(
+      new Request("http://localhost/queues"),
+    );
+    expect(shown.status).toBe(503);
+    expect(await shown.json()).toEqual({ error: "the backend is out of reach" });
   });
 
   it("a queue name that would need encoding is said to break the name's rule", async () => {

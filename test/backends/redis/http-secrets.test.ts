@@ -1,7 +1,8 @@
 /**
  * No answer of the HTTP API carries the backend's password: every route is
  * called against a Redis that needs one — and against a wrong one, whose
- * errors name the server — and every body and header is searched for it.
+ * errors name the server — and every body and header is searched for it
+ * (and, there, for the server's address).
  */
 import { randomUUID } from "node:crypto";
 import { task } from "sheppy";
@@ -112,6 +113,8 @@ describe.skipIf(!support.plain)("http api: no secret in any answer", () => {
     for (const text of texts) {
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain(wrong);
+      // Nor where the server is: that is for the operator's log.
+      expect(text).not.toContain(`:${server.port}`);
     }
   });
 });
