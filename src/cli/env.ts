@@ -305,7 +305,7 @@ export const SETTINGS = {
     flags: "--log-level <level>",
     env: "SHEPPY_LOG_LEVEL",
     description:
-      "debug, info, warning (or warn) or error; debug also prints stack traces of errors, error hides the CLI's warnings",
+      "debug, info, warning (or warn) or error; debug also prints stack traces of errors on a terminal (JSON lines always carry them in err.stack), error hides the CLI's warnings",
     // pino calls it `warn`; both spellings are accepted.
     parse: oneOf<LogLevel>({
       debug: "debug",

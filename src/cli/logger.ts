@@ -33,13 +33,19 @@ export function createCliLogger(
   destination: LogDestination = 1,
 ): pino.Logger {
   // Lines written inside a task's span name its trace, to find the trace from the log and back.
-  // An error is one line, its stack only at debug (as `--log-level` says).
   const debug = level === "debug";
-  const serializers = { err: errorSerializer(debug) };
-  const options = { name: "sheppy", level, mixin: traceMixin, serializers };
+  const base = { name: "sheppy", level, mixin: traceMixin };
   if (!isPretty(format, destination)) {
-    return pino(options, pino.destination({ dest: destination, sync: true }));
+    // JSON lines go to a log store, where a failed task's stack is what someone reads first: in
+    // `err.stack` at every level, a field of the line that costs nothing to skip.
+    return pino(
+      { ...base, serializers: { err: errorSerializer(true) } },
+      pino.destination({ dest: destination, sync: true }),
+    );
   }
+  // On a terminal an error is one line, its stack only at debug (as `--log-level` says).
+  const serializers = { err: errorSerializer(debug) };
+  const options = { ...base, serializers };
   // pino-pretty prints the error key (`err`) as a block of its own under the line; below debug
   // it is one summary, kept on the line as `error` (a line that has one already keeps that).
   const formatters = debug

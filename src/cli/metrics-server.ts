@@ -73,7 +73,8 @@ export async function serveMetrics(
         "metrics are served without the queues' counts by status: the backend did not answer (sheppy_queue_tasks_up is 0)",
       );
     } else if (unread.length === 0 && missing) {
-      logger.info("metrics have the queues' counts by status again");
+      // At the level of the warning it ends, so a log of warnings only tells the whole story.
+      logger.warn("metrics have the queues' counts by status again");
     }
     missing = unread.length > 0;
   };

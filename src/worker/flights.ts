@@ -380,15 +380,28 @@ export class Flights {
   /** Counts, logs and tells (`task:started`) that an attempt of `claim` started. */
   #announceStarted(queue: Queue, claim: ClaimedTask): void {
     this.metrics.started(queue.name, claim.record);
-    if (this.options.logTasks) logStarted(this.options.logger, queue.name, claim.record);
+    if (this.options.logTasks === true) logStarted(this.options.logger, queue.name, claim.record);
     if (this.events.listenerCount("task:started") > 0)
       this.events.emit("task:started", { queue: queue.name, task: new Task(claim.record, null) });
   }
 
   /** Bookkeeping once an attempt's outcome reached the backend (or could not). */
   #land(flight: Flight, end: AttemptEnd, run: WorkRun): void {
-    const { record } = end;
     this.#lanes.get(flight.queue)!.flights.delete(flight.claim);
+    try {
+      this.#tellLanded(flight, end, run);
+    } finally {
+      // Whatever a listener or the logger threw above (it reaches the hook's error log), the
+      // landing counts: a oneshot run and the bound on held tasks wait for it.
+      this.#landings++;
+      for (const wake of this.#landingWaiters.splice(0)) wake();
+      for (const told of flight.afterLanding.splice(0)) told();
+    }
+  }
+
+  /** Counts, logs and tells (`task:completed`, `task:failed`, `task:retrying`) how an attempt landed. */
+  #tellLanded(flight: Flight, end: AttemptEnd, run: WorkRun): void {
+    const { record } = end;
     const queue = flight.queue.name;
     const { events } = this;
     const about = { queue, taskId: record.id, task: record.name, status: record.status };
@@ -402,7 +415,8 @@ export class Flights {
       );
     } else if (record.status === "completed") {
       run.summary.processed++;
-      if (this.options.logTasks) logCompleted(this.options.logger, queue, record, end.durationMs);
+      if (this.options.logTasks === true)
+        logCompleted(this.options.logger, queue, record, end.durationMs);
       if (events.listenerCount("task:completed") > 0) {
         events.emit("task:completed", {
           queue,
@@ -413,7 +427,7 @@ export class Flights {
       }
     } else if (record.finishedAt !== null) {
       run.summary.failed++;
-      if (this.options.logTasks)
+      if (this.options.logTasks !== false)
         logFailed(this.options.logger, queue, record, end.error, end.durationMs);
       if (events.listenerCount("task:failed") > 0)
         events.emit("task:failed", {
@@ -425,7 +439,7 @@ export class Flights {
         });
     } else {
       run.summary.retried++;
-      if (this.options.logTasks)
+      if (this.options.logTasks !== false)
         logFailed(this.options.logger, queue, record, end.error, end.durationMs);
       if (events.listenerCount("task:retrying") > 0)
         events.emit("task:retrying", {
@@ -435,9 +449,6 @@ export class Flights {
           durationMs: end.durationMs,
         });
     }
-    this.#landings++;
-    for (const wake of this.#landingWaiters.splice(0)) wake();
-    for (const told of flight.afterLanding.splice(0)) told();
   }
 
   /** Logs an outcome the backend refused: at info when the task was cancelled while it ran (asked of the backend when the renewals did not tell), else a warning. */

@@ -66,7 +66,9 @@ function loggedError(record: TaskData, error: unknown): unknown {
 /**
  * An attempt that failed: `task failed; it will be retried` (warn, with when)
  * or `task failed` (error). `attempt` is the one that failed: a retrying
- * record already counts the retry it schedules.
+ * record already counts the retry it schedules. Never throws: a thrown value
+ * the logger cannot read (a Proxy whose traps throw, a throwing getter) is
+ * logged by its stored error instead, which the worker has made readable.
  */
 export function logFailed(
   logger: Logger,
@@ -75,15 +77,45 @@ export function logFailed(
   error: unknown,
   durationMs: number,
 ): void {
+  try {
+    writeFailed(logger, queue, record, error, durationMs, true);
+  } catch {
+    try {
+      writeFailed(logger, queue, record, null, durationMs, false);
+    } catch {
+      // A logger that cannot write a plain line has nothing better to be told.
+    }
+  }
+}
+
+function writeFailed(
+  logger: Logger,
+  queue: string,
+  record: TaskData,
+  error: unknown,
+  durationMs: number,
+  withThrown: boolean,
+): void {
   const fields = attemptFields(queue, record);
-  const line = { ...fields, durationMs: Math.round(durationMs), error: errorLine(record, error) };
-  const err = loggedError(record, error);
+  const line = {
+    ...fields,
+    durationMs: Math.round(durationMs),
+    error: withThrown ? errorLine(record, error) : storedErrorLine(record),
+  };
+  const thrown = withThrown ? { err: loggedError(record, error) } : {};
   if (record.finishedAt !== null) {
-    logger.error({ ...line, err }, "task failed");
+    logger.error({ ...line, ...thrown }, "task failed");
     return;
   }
   logger.warn(
-    { ...line, attempt: fields.attempt - 1, nextRetryAt: record.nextRetryAt, err },
+    { ...line, attempt: fields.attempt - 1, nextRetryAt: record.nextRetryAt, ...thrown },
     "task failed; it will be retried",
   );
+}
+
+/** The stored error as one line, or what is known without it. */
+function storedErrorLine(record: TaskData): string {
+  return record.error
+    ? `${record.error.type}: ${record.error.message}`
+    : "(the thrown value could not be read)";
 }

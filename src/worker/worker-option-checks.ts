@@ -50,6 +50,17 @@ export function flag(name: string, value: boolean | undefined, fallback: boolean
   return value;
 }
 
+/** `logTasks`: `true`, `false` or `"failures"` (the default). */
+export function logTasksOption(value: boolean | "failures" | undefined): boolean | "failures" {
+  if (value === undefined || value === "failures") return "failures";
+  if (typeof value !== "boolean") {
+    throw new InvalidOptionError(
+      `Worker option logTasks must be true, false or "failures" (got ${describeGiven(value)})`,
+    );
+  }
+  return value;
+}
+
 export function middlewareList(
   value: readonly Middleware[] | undefined,
   owner = "Worker",

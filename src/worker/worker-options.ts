@@ -17,6 +17,7 @@ import {
   clockOption,
   flag,
   loggerOption,
+  logTasksOption,
   middlewareList,
   overrides,
   positiveInteger,
@@ -81,14 +82,16 @@ export interface WorkerOptions {
    */
   handleSignals?: boolean;
   /**
-   * Log a `task started` line (info) for each attempt and its end: `task
-   * completed` (info), `task failed; it will be retried` (warn) or `task
-   * failed` (error) (default false: a busy worker would write two lines per task; `sheppy
-   * work` turns it on unless given `--no-log-tasks`). Written inside the
-   * attempt's span, they carry its `traceId`/`spanId` when the logger has
-   * `traceMixin` (see docs/observability.md).
+   * Which attempts get log lines. `"failures"` (the default): an attempt that
+   * failed, `task failed; it will be retried` (warn) or `task failed` (error),
+   * so a task that fails for good is never silent. `true`: every attempt, a
+   * `task started` line (info) and its end, `task completed` (info) or one of
+   * those two (`sheppy work` does this unless given `--no-log-tasks`); a busy
+   * worker then writes two lines per task. `false`: none (the `task:*`
+   * events still fire). Written inside the attempt's span, they carry its
+   * `traceId`/`spanId` when the logger has `traceMixin` (see docs/observability.md).
    */
-  logTasks?: boolean;
+  logTasks?: boolean | "failures";
   logger?: Logger;
   clock?: Clock;
 }
@@ -145,7 +148,7 @@ export interface ResolvedWorkerOptions {
   reclaimConfirmMs: number;
   expiryIntervalMs: number;
   handleSignals: boolean;
-  logTasks: boolean;
+  logTasks: boolean | "failures";
   logger: Logger;
   clock: Clock;
 }
@@ -182,7 +185,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     reclaimConfirmMs: 0,
     expiryIntervalMs: seconds("expiryInterval", options.expiryInterval, 60),
     handleSignals: flag("handleSignals", options.handleSignals, false),
-    logTasks: flag("logTasks", options.logTasks, false),
+    logTasks: logTasksOption(options.logTasks),
     logger: loggerOption(options.logger, defaultLogger),
     clock: clockOption(options.clock, systemClock),
   };

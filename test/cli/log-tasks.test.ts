@@ -1,6 +1,7 @@
 /**
  * `sheppy work --no-log-tasks`: no `task started` / `task completed` lines,
- * failures still logged; without an OpenTelemetry SDK no line names a trace.
+ * failures still logged, with their stack; without an OpenTelemetry SDK no
+ * line names a trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisUrlWithPrefix, runCli, TASKS, WorkerProcess } from "../support/cli.js";
@@ -31,7 +32,10 @@ describe.skipIf(!available)("sheppy work --no-log-tasks", () => {
     expect(ok.stdout).toBe("3\n");
     const failed = await runCli(["task", "add", `${TASKS}:fail`, "--args", '["no luck"]'], env);
     const failedId = failed.stdout.trim();
-    await worker.waitForTask(failedId, "task failed");
+    const line = await worker.waitForTask(failedId, "task failed");
+    // A JSON line carries the thrown error's stack at the default level: a log store's reader needs it.
+    expect(line.err).toMatchObject({ type: "TypeError", message: "no luck" });
+    expect((line.err as { stack?: string }).stack).toMatch(/^TypeError: no luck\n\s+at /);
     const list = JSON.parse((await runCli(["task", "list", "--format", "json"], env)).stdout) as {
       id: string;
       name: string;

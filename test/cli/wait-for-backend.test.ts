@@ -40,7 +40,8 @@ describe.skipIf(!available)("sheppy work --wait-for-backend", () => {
     );
     servers.push(server);
     await untilRedisAnswers(port);
-    await worker.waitFor((r) => r.msg === "reached the backend", "reached");
+    const reached = await worker.waitFor((r) => r.msg === "reached the backend", "reached");
+    expect(reached.level).toBe(40);
     const added = await runCli(
       ["task", "add", `${TASKS}:add`, "--args", "[2, 3]", "--wait", "--timeout", "20s"],
       env,

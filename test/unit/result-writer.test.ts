@@ -132,6 +132,9 @@ describe("storing outcomes when the backend fails", () => {
     );
     // The unstorable record was not retried: one batch, then one call per settlement, then its stand-in.
     expect(sizes.filter((n) => n === 1)).toHaveLength(6);
-    expect(logger.lines.filter((l) => l.level === "error")).toEqual([]);
+    // The task that failed is the one error: nothing about storing outcomes.
+    expect(logger.lines.filter((l) => l.level === "error")).toEqual([
+      { level: "error", msg: "task failed" },
+    ]);
   });
 });

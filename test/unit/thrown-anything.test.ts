@@ -8,6 +8,7 @@
  * error, and the same worker goes on with the next batch.
  */
 import fc from "fast-check";
+import pino from "pino";
 import { MemoryBackend, Queue, task, Worker } from "sheppy";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { build, type Recipe, recipe } from "../support/hostile-values.js";
@@ -38,7 +39,14 @@ describe("a worker given tasks that throw anything", () => {
     const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {
       name: "thrown-anything",
     });
-    const worker = new Worker(queue, { concurrency: 8, claimWait: 0.05 });
+    // A real pino logger: it serializes every thrown value the worker logs a failure line for.
+    const logged: { msg?: string; error?: unknown }[] = [];
+    const sink = { write: (line: string) => void logged.push(JSON.parse(line)) };
+    const worker = new Worker(queue, {
+      concurrency: 8,
+      claimWait: 0.05,
+      logger: pino({ level: "warn" }, sink),
+    });
     let thrown = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(recipe, { minLength: 20, maxLength: 30 }), async (recipes) => {
@@ -62,6 +70,11 @@ describe("a worker given tasks that throw anything", () => {
       { numRuns: 45 },
     );
     expect(thrown).toBeGreaterThanOrEqual(1_000);
+    // One failure line per attempt, each with a readable error, whatever the logger could not read.
+    const failures = logged.filter((line) => line.msg?.startsWith("task failed"));
+    expect(failures).toHaveLength(thrown);
+    for (const line of failures) expect(typeof line.error).toBe("string");
+    expect(logged.filter((line) => !line.msg?.startsWith("task failed"))).toEqual([]);
     expect(unhandled).toEqual([]);
     await queue.close();
   }, 120_000);

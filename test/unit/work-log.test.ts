@@ -16,6 +16,10 @@ const failing = task({ name: "work-log.failing" }, () => {
   throw new Error("fails");
 });
 
+const alwaysFails = task({ name: "work-log.always-fails", retry: 2, retryDelay: 0 }, () => {
+  throw new Error("fails");
+});
+
 const explodes = workflow({ name: "work-log.explodes" }, function* () {
   yield* step(failing());
   throw new Error("gave up");
@@ -65,7 +69,7 @@ describe("worker log lines", () => {
     const wf = await queue.addWorkflow(explodes());
     const logger = pino({ level: "info" }, sink);
     const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
-    logTaskEvents(worker, logger, false);
+    logTaskEvents(worker, logger);
     await worker.work({ oneshot: true });
     await queue.close();
     expect(lines.map((line) => [line.msg, line.workflowId])).toEqual([
@@ -84,7 +88,7 @@ describe("worker log lines", () => {
     await queue.add(t);
     const logger = pino({ level: "info" }, sink);
     const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
-    logTaskEvents(worker, logger, false);
+    logTaskEvents(worker, logger);
     await worker.work({ oneshot: true });
     await queue.retry(t);
     await worker.work({ oneshot: true });
@@ -113,18 +117,49 @@ describe("worker log lines", () => {
     expect(typeof lines[1]!.durationMs).toBe("number");
   });
 
-  it("with the worker's lines off (--no-log-tasks), sheppy work still logs failures, once", async () => {
-    const { lines, sink } = collectLines();
-    const logger = pino({ level: "info" }, sink);
-    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "wl-off" });
-    await queue.add(failing());
-    const worker = new Worker(queue, { scheduler: false, logTasks: false, logger });
-    logTaskEvents(worker, logger, true);
-    await worker.work({ oneshot: true });
-    await queue.close();
-    expect(lines.map((line) => [line.msg, line.attempt, line.error])).toEqual([
-      ["task failed", 1, "Error: fails"],
-    ]);
+  it("a Worker made in code logs its failures and retries by default, and nothing with logTasks: false", async () => {
+    for (const [logTasks, expected] of [
+      [
+        undefined,
+        [
+          ["task failed; it will be retried", 1, 40],
+          ["task failed; it will be retried", 2, 40],
+          ["task failed", 3, 50],
+        ],
+      ],
+      [
+        "failures",
+        [
+          ["task failed; it will be retried", 1, 40],
+          ["task failed; it will be retried", 2, 40],
+          ["task failed", 3, 50],
+        ],
+      ],
+      [false, []],
+    ] as const) {
+      const { lines, sink } = collectLines();
+      const logger = pino({ level: "info" }, sink);
+      const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {
+        name: "wl-default",
+      });
+      await queue.add(alwaysFails());
+      const worker = new Worker(queue, {
+        scheduler: false,
+        logger,
+        ...(logTasks === undefined ? {} : { logTasks }),
+      });
+      // What sheppy work adds on top of the worker's lines changes none of them.
+      logTaskEvents(worker, logger);
+      await worker.work({ oneshot: true });
+      await queue.close();
+      expect(
+        lines.map((line) => [line.msg, line.attempt, line.level]),
+        String(logTasks),
+      ).toEqual(expected);
+    }
+    expect(() => new Worker(new Queue("memory://"), { logTasks: "all" as never })).toThrow(
+      'Worker option logTasks must be true, false or "failures" (got "all")',
+    );
   });
 
   it("the first failure is attempt 1, its retry attempt 2, and so on", async () => {
@@ -133,7 +168,7 @@ describe("worker log lines", () => {
     const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "work-log" });
     await queue.add(flaky());
     const worker = new Worker(queue, { scheduler: false, logTasks: true, logger });
-    logTaskEvents(worker, logger, false);
+    logTaskEvents(worker, logger);
     await worker.work({ oneshot: true });
     await queue.close();
     const seen = lines.map((line) => [line.msg, line.attempt]);

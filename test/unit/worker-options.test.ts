@@ -54,11 +54,12 @@ describe("Worker options", () => {
     ).not.toThrow();
   });
 
-  test("logTasks is off unless asked for, and must be a boolean", () => {
-    expect(resolveWorkerOptions({}).logTasks).toBe(false);
+  test('logTasks logs failures unless told otherwise, and must be a boolean or "failures"', () => {
+    expect(resolveWorkerOptions({}).logTasks).toBe("failures");
     expect(resolveWorkerOptions({ logTasks: true }).logTasks).toBe(true);
+    expect(resolveWorkerOptions({ logTasks: false }).logTasks).toBe(false);
     expect(() => resolveWorkerOptions({ logTasks: "yes" as never })).toThrow(
-      'Worker option logTasks must be true or false (got "yes")',
+      'Worker option logTasks must be true, false or "failures" (got "yes")',
     );
   });
 
@@ -82,7 +83,7 @@ describe("Worker options", () => {
     ).toHaveLength(1);
   });
 
-  test.each(["processing", "scheduler", "cronManager", "handleSignals", "logTasks"])(
+  test.each(["processing", "scheduler", "cronManager", "handleSignals"])(
     "%s must be true or false: a string is refused, not taken for its truthiness",
     (name) => {
       const queue = new Queue("memory://", { name: "worker-options" });

@@ -26,7 +26,8 @@ export async function reachBackend(
   for (let attempt = 0; ; attempt++) {
     try {
       await queue.connect();
-      if (attempt > 0) logger.info("reached the backend");
+      // At the level of the warning that it could not, so a log of warnings shows it too.
+      if (attempt > 0) logger.warn("reached the backend");
       return;
     } catch (error) {
       // Anything but an unreachable server (a bad URL, a schema another Sheppy migrated) will not pass by waiting.

@@ -51,12 +51,11 @@ export function announce(banner: Banner, logger: Logger, pretty: boolean): void 
 }
 
 /**
- * Logs what a workflow's resumes did and, with `failures` (the worker's own
- * per-attempt lines, `logTasks`, are off), one line per failure and retry.
- * With `logTasks` on, every attempt's lines — started, then completed or
- * failed — are the worker's own, written inside the attempt's span.
+ * Logs what a workflow's resumes did. Attempts' own lines — every attempt's,
+ * or with `--no-log-tasks` its failures and retries only — are the worker's
+ * (`logTasks`), written inside the attempt's span.
  */
-export function logTaskEvents(worker: Worker, logger: Logger, failures: boolean): void {
+export function logTaskEvents(worker: Worker, logger: Logger): void {
   worker.on("task:started", ({ queue, task }) => {
     // A workflow's resume is its workflow moving on, not a task of the operator's.
     if (isResume(task)) logger.debug(attemptFields(queue, task.toJSON()), "workflow resumed");
@@ -64,14 +63,6 @@ export function logTaskEvents(worker: Worker, logger: Logger, failures: boolean)
   worker.on("task:completed", ({ queue, task }) => {
     if (isResume(task)) logWorkflowStep(logger, queue, task);
   });
-  if (!failures) return;
-  // The same lines the worker writes with `logTasks` (the stack only at debug: see the CLI's logger).
-  worker.on("task:retrying", ({ queue, task, error, durationMs }) =>
-    logFailed(logger, queue, task.toJSON(), error, durationMs),
-  );
-  worker.on("task:failed", ({ queue, task, error, durationMs }) =>
-    logFailed(logger, queue, task.toJSON(), error, durationMs),
-  );
 }
 
 const isResume = (task: Task) => isResumeTaskName(task.name);
@@ -99,7 +90,10 @@ export function logPauses(queues: readonly Queue[], logger: Logger, everyMs = 20
           { queue: queue.name },
           `queue ${queue.name} is paused: its tasks wait until it is resumed (sheppy queue resume -q ${queue.name})`,
         );
-      } else if (!first) logger.info({ queue: queue.name }, `queue ${queue.name} resumed`);
+      } else if (!first) {
+        // At the level of the pause's warning, so a log of warnings shows the queue running again.
+        logger.warn({ queue: queue.name }, `queue ${queue.name} resumed`);
+      }
     }
   };
   let running = look();

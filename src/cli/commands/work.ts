@@ -104,7 +104,8 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     scheduler,
     cronManager,
     configFile: settings.config,
-    logTasks: settings.logTasks ?? true,
+    // Without the per-attempt lines (--no-log-tasks), failures and retries still get theirs.
+    logTasks: (settings.logTasks ?? true) ? true : "failures",
     logger,
   });
   let signalHandlers: SignalHandlers | undefined;
@@ -130,8 +131,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     if (settings.metricsPort !== undefined) {
       metrics = await serveMetrics(queues, settings.metricsPort, settings.metricsHost, logger);
     }
-    // With the worker's own per-attempt lines on, it logs failures and retries itself.
-    logTaskEvents(worker, logger, !(settings.logTasks ?? true));
+    logTaskEvents(worker, logger);
     worker.once("worker:started", () => {
       // The command takes the signals itself, not through the worker's handleSignals: that
       // would end the process before the summary is logged; the command ends it below instead.
