@@ -85,6 +85,14 @@ export class Counter {
     this.#series.get(labels).value += by;
   }
 
+  /**
+   * Makes the series exist at 0 if it does not yet: a rate or `increase()`
+   * sees a series' first count only when a scrape saw it before at 0.
+   */
+  touch(labels: Labels): void {
+    this.#series.get(labels);
+  }
+
   family(filter?: SeriesFilter): CounterFamily {
     return {
       type: "counter",

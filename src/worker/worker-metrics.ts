@@ -18,6 +18,8 @@ import type { TaskData } from "../task/task-record.js";
 
 /** A worker's feed into the task metrics. */
 export interface WorkerMetrics {
+  /** The worker starts running `tasks` of `queue`: their outcome counters exist from now on, at 0. */
+  serving(queue: string, tasks: readonly string[]): void;
   /** An attempt started (`task:started`). */
   started(queue: string, record: TaskData): void;
   /** An attempt's outcome was stored (`task:completed`, `task:failed` or `task:retrying`). */
@@ -29,6 +31,15 @@ export interface WorkerMetrics {
 /** The feed into `metrics` (the process's by default). */
 export function workerMetrics(metrics: TaskMetrics = defaultTaskMetrics): WorkerMetrics {
   return {
+    serving(queue, tasks) {
+      for (const task of tasks) {
+        const labels = { queue, task };
+        metrics.completed.touch(labels);
+        metrics.failed.touch(labels);
+        metrics.retried.touch(labels);
+        metrics.crashed.touch(labels);
+      }
+    },
     started(queue, record) {
       const latency = startLatencySeconds(record);
       if (latency !== null) metrics.startLatency.observe({ queue, task: record.name }, latency);

@@ -21,6 +21,7 @@ import type { Logger } from "../observability/logger.js";
 import { useBackend } from "../queue/backend-users.js";
 import { Queue } from "../queue/queue.js";
 import { describeGiven, describeValue } from "../task/describe-value.js";
+import { userTaskNames } from "../task/workflow-resume-task.js";
 import { maskUrl } from "../util/mask-url.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { ABORTED, unlessAborted } from "../util/unless-aborted.js";
@@ -262,6 +263,12 @@ export class Worker extends WorkerEmitterBase {
     const releases = this.queues.map((queue) => useBackend(queue.backend, stopOnClose));
     try {
       const background = startBackgroundLoops(context, run);
+      if (options.processing) {
+        // Outcome counters from 0: an alert on `increase(sheppy_tasks_failed_total[5m])` then sees
+        // a process's first failure of a task too, not only the ones after it.
+        const tasks = userTaskNames();
+        for (const queue of this.queues) context.metrics.serving(queue.name, tasks);
+      }
       this.emit("worker:started", { queues: this.queues.map((q) => q.name) });
       if (options.processing) {
         await untilAborted(run.stop.signal, background.firstLook);

@@ -177,3 +177,44 @@ describe("task metrics on memory://", () => {
     expect(startLatencySeconds({ ...base, scheduledAt: null, startedAt: null })).toBeNull();
   });
 });
+
+describe("outcome counters of a worker's tasks", () => {
+  it("exist at 0 from the worker's start, so a first failure is an increase a scrape can see", async () => {
+    defaultTaskMetrics.reset();
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {
+      name: "metrics-zero",
+    });
+    const worker = new Worker(queue, { logTasks: false });
+    const started = new Promise((resolve) => worker.once("worker:started", resolve));
+    const working = worker.work();
+    await started;
+    const before = parseExposition(await collectMetrics(queue));
+    const labels = { queue: "metrics-zero", task: `${PREFIX}.slow-fail` };
+    for (const name of [
+      "sheppy_tasks_completed_total",
+      "sheppy_tasks_failed_total",
+      "sheppy_tasks_retried_total",
+      "sheppy_tasks_crashed_total",
+    ]) {
+      expect(sampleValue(before, name, labels), name).toBe(0);
+    }
+    // A workflow's resume task is not one of the user's: no series of its own.
+    const names = (before.get("sheppy_tasks_failed_total")?.samples ?? []).map(
+      (sample) => sample.labels.task,
+    );
+    expect(names.some((name) => name?.startsWith("workflow:"))).toBe(false);
+    await queue.add(slowFail());
+    await expect
+      .poll(async () =>
+        sampleValue(
+          parseExposition(await collectMetrics(queue)),
+          "sheppy_tasks_failed_total",
+          labels,
+        ),
+      )
+      .toBe(1);
+    await worker.close();
+    await working;
+    await queue.close();
+  });
+});
