@@ -159,6 +159,19 @@ export function parseTimeout(raw: string | undefined): number | undefined {
   return seconds;
 }
 
+/** Parses `--name emails.send,reports.build`: task names (as `task()` gave them, so case kept). */
+export function parseTaskNames(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = [...new Set(raw.split(",").map((item) => item.trim()))].filter(Boolean);
+  // An empty list would match nothing and print "no tasks", as if the queue held none.
+  if (names.length === 0) {
+    throw new CliUsageError(
+      "--name names no task; give one or more task names, comma-separated (or leave the flag out for every task)",
+    );
+  }
+  return names;
+}
+
 /** Parses `--status completed,failed`: task statuses, or those of `known` (`what`: "task", "workflow"). */
 export function parseStatuses(raw: string | undefined): ReadonlySet<TaskStatus> | undefined;
 export function parseStatuses<S extends string>(

@@ -301,10 +301,11 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/tasks",
     summary:
-      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only (filtered by the server: a page may hold fewer than `limit` while `cursor` is not null); `view=summary` leaves out arguments, results, meta and options, and keeps an error as its type and the first 200 characters of its message (a list view's rows)",
+      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only and of some task names only (`name=emails.send,reports.build`; filtered by the server: a page may hold fewer than `limit`, none even, while `cursor` is not null); `view=summary` leaves out arguments, results, meta and options, and keeps an error as its type and the first 200 characters of its message (a list view's rows)",
     mutating: false,
     query: z.object({
       status: z.string().optional(),
+      name: z.string().min(1).optional(),
       cursor: listCursor,
       limit: limit(100),
       view: z.enum(["full", "summary"]).default("full"),
@@ -318,12 +319,17 @@ export const ROUTES: readonly Route[] = [
           `unknown status '${unknown}' (one of: ${TASK_STATUSES.join(", ")})`,
         );
       }
+      const names =
+        c.query.name === undefined
+          ? undefined
+          : new Set(c.query.name.split(",").map((name) => name.trim()));
       const page = await c.queue.backend.listTasks(c.queue.name, {
         cursor: c.query.cursor ?? null,
         limit: c.query.limit,
         statuses: statuses as TaskStatus[] | undefined,
       });
-      const tasks = c.query.view === "summary" ? page.tasks.map(taskSummary) : page.tasks;
+      const named = names ? page.tasks.filter((data) => names.has(data.name)) : page.tasks;
+      const tasks = c.query.view === "summary" ? named.map(taskSummary) : named;
       return { tasks, cursor: page.cursor };
     },
   }),

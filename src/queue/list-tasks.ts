@@ -4,7 +4,9 @@
  * only, a page at a time — the backend's `listTasks` walk (the one the HTTP
  * API and the dashboard page through), with full pages: the backend may hand
  * back short or empty pages while it filters, so this reads on until the
- * page is full or the walk has ended.
+ * page is full or the walk has ended. A filter by task name is applied
+ * here, on what the walk returns, on every backend alike: a name that few
+ * of many tasks have costs more backend calls, never a short page.
  */
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
@@ -17,6 +19,8 @@ import type { QueueHandle } from "./queue-handle.js";
 export interface ListTasksOptions {
   /** Only tasks with this status, or with one of these; absent: every status. */
   status?: TaskStatus | readonly TaskStatus[] | undefined;
+  /** Only tasks of this name (a task's `name`), or of one of these; absent: every name. */
+  name?: string | readonly string[] | undefined;
   /** The `cursor` of the previous page; absent or `null` for the first page. */
   cursor?: string | null | undefined;
   /** The most tasks on the page: an integer ≥ 1 (default 100). */
@@ -49,6 +53,24 @@ export function statusesOf(
   return [...new Set(list as TaskStatus[])];
 }
 
+/** The task names of `name` as a set, each checked; `undefined` for every name. */
+export function namesOf(
+  name: string | readonly string[] | undefined,
+  where: string,
+): ReadonlySet<string> | undefined {
+  if (name === undefined) return undefined;
+  const list: unknown[] =
+    typeof name === "string" ? [name] : Array.isArray(name) ? [...name] : [name];
+  for (const item of list) {
+    if (typeof item !== "string" || item === "") {
+      throw new InvalidOptionError(
+        `${where}: name must be a task name or a list of them (got ${describeGiven(item)})`,
+      );
+    }
+  }
+  return new Set(list as string[]);
+}
+
 /** A page size: an integer ≥ 1. */
 export function pageSizeOf(
   limit: number | undefined,
@@ -68,6 +90,7 @@ export function pageSizeOf(
 /** Every key of {@link ListTasksOptions} (the compiler keeps it complete). */
 const LIST_OPTION_KEYS = Object.keys({
   status: true,
+  name: true,
   cursor: true,
   limit: true,
 } satisfies Record<keyof ListTasksOptions, true>);
@@ -77,6 +100,7 @@ export async function listTasks(queue: QueueHandle, options: ListTasksOptions): 
   const where = "queue.listTasks()";
   checkOptionKeys(options, LIST_OPTION_KEYS, where);
   const statuses = statusesOf(options.status, where);
+  const names = namesOf(options.name, where);
   const limit = pageSizeOf(options.limit, 100, where);
   const backend = await queue.connect();
   const found = [];
@@ -87,7 +111,7 @@ export async function listTasks(queue: QueueHandle, options: ListTasksOptions): 
       limit: limit - found.length,
       statuses,
     });
-    found.push(...page.tasks);
+    for (const data of page.tasks) if (!names || names.has(data.name)) found.push(data);
     cursor = page.cursor;
   } while (cursor !== null && found.length < limit);
   return { tasks: await Promise.all(found.map(decodeTask)), cursor };

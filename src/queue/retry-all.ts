@@ -2,7 +2,8 @@
  * @module queue/retry-all
  * `queue.retryAll()`: redrive — run again every finished task of some
  * statuses (`failed` by default; `crashed` and `cancelled` when named),
- * optionally only those that finished at or after a time. It walks the
+ * optionally only those that finished at or after a time, or only those of
+ * some task names. It walks the
  * queue's newest-first listing a page at a time, so memory stays bounded
  * whatever the queue holds, and re-queues each page with one backend call,
  * the way `queue.retry()` re-queues one task: the record is read again just
@@ -24,7 +25,7 @@ import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/d
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
 import { parseIsoInstant } from "./instant.js";
-import { pageSizeOf, statusesOf } from "./list-tasks.js";
+import { namesOf, pageSizeOf, statusesOf } from "./list-tasks.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { rerunRecord } from "./retry-api.js";
 
@@ -41,6 +42,8 @@ export interface RetryAllOptions {
    * last hour). Absent: however long ago.
    */
   since?: Date | number | string | undefined;
+  /** Only tasks of this name, or of one of these (a fix deployed for one task redrives that task alone); absent: every name. */
+  name?: string | readonly string[] | undefined;
   /** Tasks read and re-queued per backend call (an integer ≥ 1, default 100). */
   batchSize?: number | undefined;
 }
@@ -88,6 +91,7 @@ function sinceMsOf(since: RetryAllOptions["since"], now: number, where: string):
 const RETRY_ALL_OPTION_KEYS = Object.keys({
   status: true,
   since: true,
+  name: true,
   batchSize: true,
 } satisfies Record<keyof RetryAllOptions, true>);
 
@@ -101,9 +105,11 @@ export async function retryAll(
   const statuses = statusesOf(options.status ?? "failed", where, REDRIVE_STATUSES)!;
   const sinceMs = sinceMsOf(options.since, queue.clock.now(), where);
   const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
+  const names = namesOf(options.name, where);
   const matches = (data: TaskData | undefined): data is TaskData =>
     data !== undefined &&
     statuses.includes(data.status as TaskStatus) &&
+    (names === undefined || names.has(data.name)) &&
     data.finishedAt !== null &&
     (sinceMs === null || Date.parse(data.finishedAt) >= sinceMs);
 

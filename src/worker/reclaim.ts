@@ -9,6 +9,7 @@
 import type { ClaimedTask } from "../backends/backend.js";
 import type { Queue } from "../queue/queue.js";
 import { Task } from "../task/task-record.js";
+import { attemptFields } from "./task-log.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerContext } from "./worker-context.js";
 
@@ -36,9 +37,15 @@ export async function settleExpired(
         }
         run.summary.reclaimed++;
         metrics.crashed(queue.name, record);
+        // The attempt that crashed is the claimed one, and when it started tells an operator
+        // which deploy, kill or stall it fell in.
         options.logger.warn(
-          { ...about, status: record.status },
-          "reclaimed a task whose worker stopped",
+          {
+            ...attemptFields(queue.name, claim.record),
+            status: record.status,
+            startedAt: claim.record.startedAt,
+          },
+          "reclaimed a task whose worker stopped renewing its claim (killed, paused, or blocked for longer than the lease)",
         );
         if (events.listenerCount("task:crashed") > 0)
           events.emit("task:crashed", {

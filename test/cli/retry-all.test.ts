@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue, Worker } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
-import { add, failingStep, flaky } from "../fixtures/cli/tasks.js";
+import { add, fail, failingStep, flaky } from "../fixtures/cli/tasks.js";
 import { expectOneLineError, json, runCli } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-retry-all-"));
@@ -86,6 +86,36 @@ describe("sheppy task retry --all-failed", () => {
     });
     expect((await queue.getTask(cancelled))?.status).toBe("pending");
     expect((await queue.getTask(kept))?.status).toBe("pending");
+    await queue.close();
+  });
+
+  it("--name redrives the failed tasks of those names alone; task list --name shows them", async () => {
+    const queue = new Queue(url, { name: "redrive-named" });
+    const broken = ["x", "y"].map((token) => flaky(`${token}-${Date.now()}`));
+    const other = fail("mailbox does not exist");
+    await queue.add([...broken, other]);
+    const worker = new Worker(queue, { claimWait: 0.1, logTasks: false });
+    expect(await worker.work({ maxTasks: 3 })).toMatchObject({ failed: 3 });
+    await worker.close();
+    const envNamed = { ...env, SHEPPY_QUEUE: "redrive-named" };
+    const listed = json<{ id: string; name: string }[]>(
+      await runCli(["task", "list", "--name", "cli.flaky", "--format", "json"], envNamed),
+    );
+    expect(listed.map((t) => t.id).sort()).toEqual(broken.map((t) => t.id).sort());
+    expect(
+      json<unknown[]>(
+        await runCli(["task", "list", "-n", "cli.fail, cli.flaky", "--format", "json"], envNamed),
+      ),
+    ).toHaveLength(3);
+    expect(
+      await runCli(["task", "retry", "--all-failed", "--name", "cli.flaky"], envNamed),
+    ).toMatchObject({ code: 0, stdout: "2 failed cli.flaky tasks queued to run again\n" });
+    const after = await queue.getTask([...broken, other]);
+    expect(after.map((t) => t?.status)).toEqual(["pending", "pending", "failed"]);
+    const usage = async (args: string[], text: string) =>
+      expect(expectOneLineError(await runCli(args, envNamed), 2)).toContain(text);
+    await usage(["task", "list", "--name", " , "], "--name names no task");
+    await usage(["task", "retry", "some-id", "--name", "cli.flaky"], "--name needs --all-failed");
     await queue.close();
   });
 

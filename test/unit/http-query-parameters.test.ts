@@ -78,7 +78,7 @@ describe("query parameters a route does not take", () => {
     const { status, body } = await call("GET", "/emails/tasks?limt=5&stauts=failed&limt=6");
     expect(status).toBe(400);
     expect(body?.error).toBe(
-      "unknown query parameters 'limt', 'stauts' in GET /{queue}/tasks (it takes status, cursor, limit, view)",
+      "unknown query parameters 'limt', 'stauts' in GET /{queue}/tasks (it takes status, name, cursor, limit, view)",
     );
     await queue.close();
   });
@@ -119,7 +119,7 @@ describe("query parameters a route does not take", () => {
         } else {
           expect(status).toBe(400);
           expect(body?.error).toBe(
-            `unknown query parameter '${name}' in GET /{queue}/tasks (it takes status, cursor, limit, view)`,
+            `unknown query parameter '${name}' in GET /{queue}/tasks (it takes status, name, cursor, limit, view)`,
           );
         }
       }),

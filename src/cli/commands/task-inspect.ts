@@ -8,7 +8,7 @@ import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import type { TaskList } from "../../queue/list-tasks.js";
 import type { TaskData } from "../../task/task-record.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
-import { parseStatuses } from "../inputs.js";
+import { parseStatuses, parseTaskNames } from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson, printRows, renderTaskDetail, taskColumns } from "../output.js";
 
@@ -26,11 +26,15 @@ function addList(group: Command): void {
     .command("list")
     .description("list the queue's tasks, oldest first (the newest --limit of them)")
     .option("-s, --status <statuses>", "only these statuses, comma-separated (e.g. failed,crashed)")
+    .option("-n, --name <names>", "only tasks of these names, comma-separated (e.g. emails.send)")
     .option("--limit <n>", "show at most this many (0: all)", "100");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<QueueSettings & { status?: string; limit: string }>();
+    const settings = cmd.optsWithGlobals<
+      QueueSettings & { status?: string; name?: string; limit: string }
+    >();
     const statuses = parseStatuses(settings.status);
+    const names = parseTaskNames(settings.name);
     const limit = Number(settings.limit);
     if (!WHOLE_NUMBER.test(settings.limit.trim()) || !Number.isSafeInteger(limit)) {
       throw new CliUsageError(`--limit must be an integer ≥ 0 (got '${settings.limit}')`);
@@ -44,6 +48,7 @@ function addList(group: Command): void {
         const wanted = limit === 0 ? LIST_PAGE : Math.min(LIST_PAGE, limit - found.length);
         const page: TaskList = await queue.listTasks({
           status: statuses ? [...statuses] : undefined,
+          name: names,
           limit: wanted,
           cursor,
         });

@@ -13,7 +13,7 @@ import {
 } from "../../errors.js";
 import { REDRIVE_STATUSES, type RedriveStatus } from "../../queue/retry-all.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
-import { parseDuration, parseInstant, parseTimeout } from "../inputs.js";
+import { parseDuration, parseInstant, parseTaskNames, parseTimeout } from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import { reportOutcome, waitForOutcome } from "./task-outcome.js";
@@ -74,12 +74,13 @@ function skippedWhy(skipped: number, endedSteps: number): string {
 
 /** `task retry --all-failed` / `--all <statuses>`: re-queues every task of those statuses, prints how many. */
 async function retryAllOf(
-  settings: QueueSettings & { since?: string },
+  settings: QueueSettings & { since?: string; name?: string },
   statuses: readonly RedriveStatus[],
 ): Promise<void> {
   const since = settings.since === undefined ? undefined : parseSince(settings.since);
+  const name = parseTaskNames(settings.name);
   const outcome = await withQueue(settings, async (queue) => {
-    const outcome = await queue.retryAll({ status: statuses, since });
+    const outcome = await queue.retryAll({ status: statuses, since, name });
     if (outcome.retried === 0) await warnIfQueueUnused(queue.backend, queue.name);
     return outcome;
   });
@@ -87,7 +88,7 @@ async function retryAllOf(
   if (settings.format === "json") printJson({ retried, skipped, endedWorkflowSteps });
   else {
     const changed = skipped === 0 ? "" : ` (${skippedWhy(skipped, endedWorkflowSteps)})`;
-    const which = statuses.join(" or ");
+    const which = statuses.join(" or ") + (name ? ` ${name.join(" or ")}` : "");
     print(`${retried} ${which} task${retried === 1 ? "" : "s"} queued to run again${changed}`);
   }
 }
@@ -110,6 +111,10 @@ function addRetry(group: Command): void {
     .option(
       "--since <time>",
       "with --all-failed or --all: only tasks that ended at or after this time (ISO-8601 with an offset) or within this long (1h, 2d…)",
+    )
+    .option(
+      "-n, --name <names>",
+      "with --all-failed or --all: only tasks of these names, comma-separated (a fix deployed for one task redrives that task alone)",
     );
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
@@ -121,6 +126,7 @@ function addRetry(group: Command): void {
         allFailed?: boolean;
         all?: string;
         since?: string;
+        name?: string;
       }
     >();
     if (settings.allFailed && settings.all !== undefined)
@@ -140,6 +146,8 @@ function addRetry(group: Command): void {
       throw new CliUsageError("pass a task id, or --all-failed (or --all <statuses>)");
     if (settings.since !== undefined)
       throw new CliUsageError("--since needs --all-failed or --all");
+    if (settings.name !== undefined)
+      throw new CliUsageError("--name needs --all-failed or --all (one task is named by its id)");
     const timeout = parseTimeout(settings.timeout);
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
     await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {

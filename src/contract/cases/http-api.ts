@@ -294,6 +294,14 @@ export function httpApiCases(h: ContractHarness): void {
       expect(failed.found).toEqual([records[4]!.id, records[1]!.id]);
       expect((await walk("status=completed,%20failed&limit=10")).found).toEqual(newestFirst);
       expect((await walk("status=crashed")).found).toEqual([]);
+      // By task name, filtered by the server, alone or with statuses.
+      const name = records[0]!.name;
+      expect((await walk(`name=${encodeURIComponent(name)}&limit=4`)).found).toEqual(newestFirst);
+      expect((await walk(`name=nope,${encodeURIComponent(name)}&status=failed`)).found).toEqual([
+        records[4]!.id,
+        records[1]!.id,
+      ]);
+      expect((await walk("name=nope&limit=2")).found).toEqual([]);
       // A cursor's shape is not enough: it must be one a page returned.
       const page = await call("GET", `/${q}/tasks?limit=1`);
       expect(page.body.cursor).toMatch(/^\d+\.[\w-]+$/);

@@ -46,6 +46,10 @@ async function run(token: string, failFirst: boolean): Promise<number> {
 /** Fails on its first run, succeeds on every later one. */
 const failFirst = task({ name: "redrive.failFirst" }, (token: string) => run(token, true));
 const succeed = task({ name: "redrive.succeed" }, (token: string) => run(token, false));
+/** Fails on its first run too, under another name: what a redrive by name leaves alone. */
+const alsoFailsFirst = task({ name: "redrive.alsoFailsFirst" }, (token: string) =>
+  run(token, true),
+);
 /** Fails, then waits a minute for its automatic retry. */
 const retryLater = task({ name: "redrive.retryLater", retry: 1, retryDelay: 60 }, () => {
   throw new Error("fails");
@@ -165,6 +169,47 @@ export function redriveCases(h: ContractHarness): void {
         InvalidOptionError,
       );
       await expect(queue.listTasks({ limit: 0 })).rejects.toThrow(InvalidOptionError);
+    });
+
+    it("`name` narrows listTasks and retryAll to tasks of those names: a fix for one task redrives that task alone", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const made = Array.from({ length: 9 }, (_, i) =>
+        [failFirst, alsoFailsFirst, succeed][i % 3]!(token),
+      );
+      await queue.add(made);
+      await h.worker(queue).work({ maxTasks: 9 });
+      const named = (name: string) => idsOf(made.filter((t) => t.name === name)).reverse();
+
+      // Full pages however few of the walk's tasks have the name.
+      const pages = await pagesOf(queue, { name: "redrive.alsoFailsFirst", limit: 2 });
+      expect(pages.flat()).toEqual(named("redrive.alsoFailsFirst"));
+      expect(pages[0]).toHaveLength(2);
+      const two = await queue.listTasks({
+        name: ["redrive.failFirst", "redrive.succeed"],
+        status: "failed",
+      });
+      expect(idsOf(two.tasks)).toEqual(named("redrive.failFirst"));
+      expect((await queue.listTasks({ name: "redrive.nothing-by-this-name" })).tasks).toEqual([]);
+
+      expect(await queue.retryAll({ name: "redrive.failFirst" })).toEqual({
+        retried: 3,
+        skipped: 0,
+        endedWorkflowSteps: 0,
+      });
+      expect(idsOf(await queue.getPending(10)).sort()).toEqual(named("redrive.failFirst").sort());
+      // The other name's failures stay as they were.
+      const others = await queue.getTask(made.filter((t) => t.name === "redrive.alsoFailsFirst"));
+      expect(others.map((t) => t?.status)).toEqual(["failed", "failed", "failed"]);
+
+      for (const name of ["", 7, [""], null]) {
+        await expect(queue.listTasks({ name: name as never })).rejects.toThrow(
+          /queue\.listTasks\(\): name must be a task name or a list of them/,
+        );
+        await expect(queue.retryAll({ name: name as never })).rejects.toThrow(
+          /queue\.retryAll\(\): name must be a task name or a list of them/,
+        );
+      }
     });
 
     it("a task that is not of the statuses asked for is untouched: pending, scheduled, running, retrying, completed; crashed and cancelled only when named", async () => {
