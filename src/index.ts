@@ -174,4 +174,5 @@ export type {
 export { all, now, run, sideEffect, step } from "./task/workflow-steps.js";
 export type { WorkOptions, WorkSummary } from "./worker/worker.js";
 export { Worker } from "./worker/worker.js";
+export type { HealthProblem, WorkerHealth, WorkerStatus } from "./worker/worker-health.js";
 export type { WorkerOptions } from "./worker/worker-options.js";

@@ -273,7 +273,7 @@ export const SETTINGS = {
     flags: "--metrics-port <n>",
     env: "SHEPPY_METRICS_PORT",
     description:
-      "serve Prometheus metrics at http://<metrics-host>:<n>/metrics while working (0 picks a free port)",
+      "serve Prometheus metrics at http://<metrics-host>:<n>/metrics while working, the worker's health at /healthz (503 while failing) and /livez (0 picks a free port)",
     parse: portNumber,
   },
   metricsHost: {

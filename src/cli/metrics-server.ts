@@ -1,16 +1,22 @@
 /**
  * @module cli/metrics-server
- * The `/metrics` endpoint `sheppy work --metrics-port` serves beside its
- * worker: plain `node:http`, GET only, no other route. It listens on loopback
- * unless told otherwise, as the dashboard does — counts by queue and task
- * name are not for everyone to read.
+ * The endpoints `sheppy work --metrics-port` serves beside its worker: plain
+ * `node:http`, GET (and HEAD) only. `/metrics` is the Prometheus text with
+ * the worker's own gauges (running tasks, concurrency, healthy) added;
+ * `/healthz` is the worker's health as JSON, 200 while it is `ok` and 503
+ * otherwise (a readiness probe, an uptime check); `/livez` answers 200 while
+ * the process answers at all (a liveness probe: restarting a worker does not
+ * bring a database back, so it does not look at the backend). It listens on
+ * loopback unless told otherwise, as the dashboard does — counts by queue
+ * and task name are not for everyone to read.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../observability/logger.js";
-import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
+import { PROMETHEUS_CONTENT_TYPE, writeExposition } from "../observability/prometheus-text.js";
 import { collectMetricsReport, type MetricsCollection } from "../queue/collect-metrics.js";
 import type { Queue } from "../queue/queue.js";
+import type { WorkerHealth } from "../worker/worker-health.js";
 import { listenOrExplain } from "./listen.js";
 import { hostNameOf, LOOPBACK, LOOPBACK_HOST_NAMES } from "./loopback-hosts.js";
 
@@ -20,12 +26,39 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `GET /metrics` for `queues` on `host:port` until closed. */
+/** The worker gauges of `/metrics`, from its health now. */
+function workerGauges(health: WorkerHealth): string {
+  return writeExposition([
+    {
+      type: "gauge",
+      name: "sheppy_worker_tasks_running",
+      help: "Tasks whose function this worker process is running now.",
+      samples: [{ labels: {}, value: health.running }],
+    },
+    {
+      type: "gauge",
+      name: "sheppy_worker_concurrency",
+      help: "The most tasks this worker process runs at once (its concurrency).",
+      samples: [{ labels: {}, value: health.concurrency }],
+    },
+    {
+      type: "gauge",
+      name: "sheppy_worker_healthy",
+      help: "1 while this worker's health is ok (its /healthz answers 200), 0 while a part of its work fails, or it starts or stops.",
+      samples: [{ labels: {}, value: health.status === "ok" ? 1 : 0 }],
+    },
+  ]);
+}
+
+const PATHS = "metrics are at /metrics, the worker's health at /healthz, liveness at /livez";
+
+/** Serves `/metrics`, `/healthz` and `/livez` for `queues` and the worker's `health` on `host:port` until closed. */
 export async function serveMetrics(
   queues: readonly Queue[],
   port: number,
   host: string,
   logger: Logger,
+  health: () => WorkerHealth,
 ): Promise<MetricsServer> {
   const answered = LOOPBACK.has(host) ? new Set(LOOPBACK_HOST_NAMES) : undefined;
   const server = createServer((request, response) => {
@@ -40,9 +73,9 @@ export async function serveMetrics(
     // The target as sent, up to its query: not parsed as a URL, which a target like `//` is not,
     // and a listener that throws ends the worker with it.
     const path = (request.url ?? "/").split("?", 1)[0];
-    if (path !== "/metrics") {
+    if (path !== "/metrics" && path !== "/healthz" && path !== "/livez") {
       response.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-      response.end("not found: metrics are at /metrics\n");
+      response.end(`not found: ${PATHS}\n`);
       return;
     }
     if (request.method !== "GET" && request.method !== "HEAD") {
@@ -50,11 +83,26 @@ export async function serveMetrics(
       response.end("use GET\n");
       return;
     }
+    const head = request.method === "HEAD";
+    if (path === "/livez") {
+      response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+      response.end(head ? undefined : "ok\n");
+      return;
+    }
+    if (path === "/healthz") {
+      const now = health();
+      response.writeHead(now.status === "ok" ? 200 : 503, {
+        "content-type": "application/json; charset=utf-8",
+        "cache-control": "no-store",
+      });
+      response.end(head ? undefined : `${JSON.stringify(now)}\n`);
+      return;
+    }
     collectMetricsReport(queues).then(
       ({ text, unread }) => {
         noteUnread(unread);
         response.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE });
-        response.end(request.method === "HEAD" ? undefined : text);
+        response.end(head ? undefined : text + workerGauges(health()));
       },
       (error: unknown) => {
         // A scrape that fails is a gap in the graphs, not a reason to stop working.

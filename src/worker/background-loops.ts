@@ -39,9 +39,14 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
   const reportFailures =
     (during: string, warning: string) =>
     (error: unknown, first: boolean): void => {
+      context.health.failing(during, null, error);
       context.events.emit("worker:error", { error, during });
       if (first) logger.warn({ err: error }, warning);
     };
+  const recovered = (during: string, line: string) => () => {
+    context.health.working(during, null);
+    logger.warn(line);
+  };
   const loops: Promise<void>[] = [];
   let firstLook = Promise.resolve();
   if (options.scheduler) {
@@ -63,7 +68,7 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
           "scheduler",
           "scheduler calls to the backend fail; retrying with backoff",
         ),
-        onRecovered: () => logger.warn("scheduler calls to the backend work again"),
+        onRecovered: recovered("scheduler", "scheduler calls to the backend work again"),
         onFirstTick: looked,
       }).finally(() => {
         looked();
@@ -85,7 +90,7 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
           "cron manager",
           "cron manager calls to the backend fail; retrying with backoff",
         ),
-        onRecovered: () => logger.warn("cron manager calls to the backend work again"),
+        onRecovered: recovered("cron manager", "cron manager calls to the backend work again"),
       }),
     );
   }
@@ -96,6 +101,7 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
       intervalMs: options.expiryIntervalMs,
       signal,
       onError: reportFailures("expiry", "cannot delete expired records; will try again"),
+      onRecovered: () => context.health.working("expiry", null),
     }),
   );
   if (options.processing) loops.push(startLeaseKeeper(context, run));
@@ -140,10 +146,14 @@ function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
     },
     onExpired: (queue, claims) => settleExpired(context, queue, claims, run),
     onError: (error, during, first) => {
+      context.health.failing(during, null, error);
       events.emit("worker:error", { error, during });
       // Once per streak: an outage would otherwise log a line at every heartbeat.
       if (first) logger.warn({ err: error, during }, "lease upkeep failed; will try again");
     },
-    onRecovered: (during) => logger.warn({ during }, "lease upkeep works again"),
+    onRecovered: (during) => {
+      context.health.working(during, null);
+      logger.warn({ during }, "lease upkeep works again");
+    },
   });
 }

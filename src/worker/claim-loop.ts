@@ -135,11 +135,15 @@ export async function runClaimLoop(
         }
       }
       // At the level of the warning it ends, so a log of warnings only tells the whole story.
-      if (backoff.succeed()) logger.warn({ queue: queue.name }, "claiming tasks works again");
+      if (backoff.succeed()) {
+        context.health.working("claim", queue.name);
+        logger.warn({ queue: queue.name }, "claiming tasks works again");
+      }
     } catch (error) {
       slots.release(slotsHeld);
       budget.settle(0, claimsHeld);
       const failure = backoff.fail();
+      context.health.failing("claim", queue.name, error);
       events.emit("worker:error", { error, during: "claim" });
       if (failure.first)
         logger.warn({ err: error, queue: queue.name }, "cannot claim tasks; retrying with backoff");

@@ -21,6 +21,7 @@ import { isUnstorable } from "../execution/outcome.js";
 import type { Logger } from "../observability/logger.js";
 import type { Queue } from "../queue/queue.js";
 import { Backoff } from "./backoff.js";
+import type { HealthBook } from "./worker-health.js";
 
 interface Entry {
   readonly settlement: Settlement;
@@ -39,12 +40,19 @@ export class ResultWriter {
   readonly #batches = new Map<Queue, Entry[]>();
   #inFlight = 0;
   #idle: (() => void)[] = [];
+  /**
+   * Queues whose outcomes fail to be stored now. Shared by every batch, so an
+   * outage is one warning and one recovery line per queue, however many
+   * batches were waiting through it.
+   */
+  readonly #failing = new Set<Queue>();
 
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
     /** Aborts when the worker stops waiting for writes (forced or timed-out shutdown). */
     private readonly giveUp: AbortSignal,
+    private readonly health?: HealthBook,
   ) {}
 
   /** Resolves with the backend's verdict on `settlement` (made at `now`); rejects when the write was given up. */
@@ -96,8 +104,11 @@ export class ResultWriter {
           batch.map((entry) => entry.settlement),
           now,
         );
-        if (backoff.succeed())
+        backoff.succeed();
+        if (this.#failing.delete(queue)) {
+          this.health?.working("settle", queue.name);
           this.logger.warn({ queue: queue.name }, "storing task outcomes works again");
+        }
         batch.forEach((entry, i) => {
           entry.resolve(results[i] ?? "lost");
         });
@@ -121,12 +132,15 @@ export class ResultWriter {
           for (const entry of batch) entry.reject(error);
           return;
         }
-        const { delayMs, first } = backoff.fail();
-        if (first)
+        const { delayMs } = backoff.fail();
+        this.health?.failing("settle", queue.name, error);
+        if (!this.#failing.has(queue)) {
+          this.#failing.add(queue);
           this.logger.warn(
             { err: error, queue: queue.name },
             "storing task outcomes failed; retrying",
           );
+        }
         await this.clock.sleep(delayMs, this.giveUp);
       }
     }

@@ -11,6 +11,7 @@ import type { Logger } from "../observability/logger.js";
 import { ClaimBudget } from "./claim-budget.js";
 import { LateClaims } from "./late-claims.js";
 import { ResultWriter } from "./result-writer.js";
+import type { HealthBook } from "./worker-health.js";
 
 /** What one `work()` call did. */
 export interface WorkSummary {
@@ -54,10 +55,14 @@ export class WorkRun {
   /** Stores this run's outcomes in batches; gives up on a failing write only when forced to stop. */
   readonly writer: ResultWriter;
 
+  /** Set once the run has connected and announced `worker:started`. */
+  started = false;
+
   constructor(
     maxTasks: number,
     readonly oneshot: boolean,
     logger: Logger,
+    health?: HealthBook,
   ) {
     // Each queue's claim loop, background loop and running attempt listens on these: their
     // number follows the queues and the concurrency, not the time run, so Node's leak warning
@@ -71,7 +76,7 @@ export class WorkRun {
     );
     this.budget = new ClaimBudget(maxTasks);
     // Writes are retried in real time, whatever clock the tasks see.
-    this.writer = new ResultWriter(systemClock, logger, this.giveUpWrites.signal);
+    this.writer = new ResultWriter(systemClock, logger, this.giveUpWrites.signal, health);
     this.force.signal.addEventListener("abort", () => this.giveUpWrites.abort(), { once: true });
   }
 }

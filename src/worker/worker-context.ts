@@ -10,6 +10,7 @@ import type { Queue } from "../queue/queue.js";
 import type { DueAlarm } from "./due-alarm.js";
 import type { Flights } from "./flights.js";
 import type { Slots } from "./slots.js";
+import type { HealthBook } from "./worker-health.js";
 import type { WorkerMetrics } from "./worker-metrics.js";
 import type { ResolvedWorkerOptions } from "./worker-options.js";
 
@@ -25,4 +26,6 @@ export interface WorkerContext {
   readonly metrics: WorkerMetrics;
   /** Wakes the scheduler for a task that falls due before its next look. */
   readonly dueAlarm: DueAlarm;
+  /** What fails now (`worker.health()`). */
+  readonly health: HealthBook;
 }

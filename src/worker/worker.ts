@@ -36,6 +36,7 @@ import { resolveWorkOptions, type WorkOptions } from "./work-options.js";
 import { WorkRun, type WorkSummary } from "./work-run.js";
 import { workerClock } from "./worker-clock.js";
 import type { WorkerContext } from "./worker-context.js";
+import { HealthBook, type WorkerHealth, type WorkerStatus } from "./worker-health.js";
 import { workerMetrics } from "./worker-metrics.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
 
@@ -185,6 +186,36 @@ export class Worker extends WorkerEmitterBase {
       flights: new Flights(list, this, slots, resolved, metrics, dueAlarm),
       metrics,
       dueAlarm,
+      health: new HealthBook(),
+    };
+  }
+
+  /**
+   * How this worker is doing now: `ok`, `failing` (a part of its work —
+   * claiming a queue's tasks, storing outcomes, renewing leases, the
+   * scheduler — fails now; `problems` says which, since when and why),
+   * `starting`, `stopping` or `stopped`, with the tasks running and the
+   * concurrency. What a health endpoint answers (`sheppy work
+   * --metrics-port` serves it at `/healthz`).
+   */
+  health(): WorkerHealth {
+    const run = this.#run;
+    const { health, options, flights } = this.#context;
+    const status: WorkerStatus =
+      run === undefined
+        ? "stopped"
+        : run.stop.signal.aborted
+          ? "stopping"
+          : !run.started
+            ? "starting"
+            : health.failingNow
+              ? "failing"
+              : "ok";
+    return {
+      status,
+      running: flights.running,
+      concurrency: options.concurrency,
+      problems: run === undefined ? [] : health.problems(),
     };
   }
 
@@ -205,7 +236,13 @@ export class Worker extends WorkerEmitterBase {
     } catch (error) {
       return Promise.reject(error);
     }
-    const run = new WorkRun(resolved.maxTasks, resolved.oneshot, this.#context.options.logger);
+    this.#context.health.clear();
+    const run = new WorkRun(
+      resolved.maxTasks,
+      resolved.oneshot,
+      this.#context.options.logger,
+      this.#context.health,
+    );
     this.#run = run;
     this.#working = this.#work(run).finally(() => {
       this.#run = undefined;
@@ -269,6 +306,7 @@ export class Worker extends WorkerEmitterBase {
         const tasks = userTaskNames();
         for (const queue of this.queues) context.metrics.serving(queue.name, tasks);
       }
+      run.started = true;
       this.emit("worker:started", { queues: this.queues.map((q) => q.name) });
       if (options.processing) {
         await untilAborted(run.stop.signal, background.firstLook);

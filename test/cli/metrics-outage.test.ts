@@ -2,9 +2,11 @@
  * A worker's `/metrics` while its backend does not answer: the scrape still
  * succeeds within a few seconds with the process's own counters, the queue's
  * counts by status are left out and `sheppy_queue_tasks_up` reads 0; the
- * worker says so once, and once more when the counts are back. A private
- * Redis is paused (SIGSTOP) under the worker and resumed.
+ * worker says so once, and once more when the counts are back; its
+ * `/healthz` answers 503 naming what fails, and 200 again after. A
+ * private Redis is paused (SIGSTOP) under the worker and resumed.
  */
+import type { WorkerHealth } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, TASKS, WorkerProcess } from "../support/cli.js";
 import { PrivateRedis } from "../support/private-redis.js";
@@ -36,12 +38,19 @@ describe.skipIf(!available)("sheppy work --metrics-port while the backend does n
       (r) => typeof r.msg === "string" && r.msg.startsWith("serving metrics at "),
       "serving metrics",
     );
-    const metricsUrl = `http://127.0.0.1:${serving.metricsPort as number}/metrics`;
+    const port = serving.metricsPort as number;
+    const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    const healthUrl = `http://127.0.0.1:${port}/healthz`;
     const added = await runCli(
       ["task", "add", `${TASKS}:add`, "--args", "[2, 3]", "--wait", "--timeout", "20s"],
       env,
     );
     expect(added.stdout).toBe("5\n");
+    // Working, so started.
+    expect((await (await fetch(healthUrl)).json()) as WorkerHealth).toMatchObject({
+      status: "ok",
+      problems: [],
+    });
     const labels = { queue: "outage", task: "cli.add" };
     const scrape = async () => {
       const response = await fetch(metricsUrl);
@@ -61,9 +70,29 @@ describe.skipIf(!available)("sheppy work --metrics-port while the backend does n
       expect(sampleValue(during, "sheppy_queue_tasks_up", { queue: "outage" })).toBe(0);
       expect(during.get("sheppy_queue_tasks")?.samples ?? []).toEqual([]);
       await scrape();
+      // The worker's health says what fails once its claims give up waiting on the server.
+      const failing = await until(
+        async () => {
+          const answer = await fetch(healthUrl);
+          return answer.status === 503 ? ((await answer.json()) as WorkerHealth) : null;
+        },
+        { timeoutMs: 30_000, what: "/healthz answering 503" },
+      );
+      expect(failing.status).toBe("failing");
+      // Whichever of its calls gave up first (a claim, the scheduler, a renewal), with why.
+      expect(failing.problems.length).toBeGreaterThan(0);
+      for (const problem of failing.problems) {
+        expect(problem.error).toMatch(/^BackendUnavailableError: /);
+        expect(Date.parse(problem.since)).not.toBeNaN();
+      }
+      expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
     } finally {
       server.resume();
     }
+    await until(async () => (await fetch(healthUrl)).status === 200, {
+      timeoutMs: 20_000,
+      what: "/healthz answering 200 again",
+    });
     const after = await until(
       async () => {
         const families = await scrape();

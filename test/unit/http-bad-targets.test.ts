@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MemoryBackend, Queue } from "sheppy";
+import { MemoryBackend, Queue, Worker } from "sheppy";
 import { createHttpHandler, toNodeHandler } from "sheppy/http";
 import { afterEach, describe, expect, it } from "vitest";
 import { type MetricsServer, serveMetrics } from "../../src/cli/metrics-server.js";
@@ -108,12 +108,13 @@ describe("toNodeHandler: requests that make no URL", () => {
 describe("the worker's /metrics server: targets that are not URLs", () => {
   let metrics: MetricsServer | undefined;
   const queue = new Queue("memory://?instantProcessing=false", { name: "metrics-targets" });
+  const worker = new Worker(queue);
   afterEach(async () => {
     await metrics?.close();
   });
 
   it("answers 404 to `//` and other odd targets, and goes on serving /metrics", async () => {
-    metrics = await serveMetrics([queue], 0, "127.0.0.1", silent);
+    metrics = await serveMetrics([queue], 0, "127.0.0.1", silent, () => worker.health());
     for (const target of ["//", "///x", "//a:b@c", "/%", "*"]) {
       expect(await rawStatusLine(metrics.port, get(target, "localhost"))).toBe(
         "HTTP/1.1 404 Not Found",
@@ -125,7 +126,7 @@ describe("the worker's /metrics server: targets that are not URLs", () => {
   });
 
   it("on loopback answers loopback host names only: a DNS-rebinding page's Host is refused", async () => {
-    metrics = await serveMetrics([queue], 0, "127.0.0.1", silent);
+    metrics = await serveMetrics([queue], 0, "127.0.0.1", silent, () => worker.health());
     for (const host of ["localhost", `127.0.0.1:${metrics.port}`, "[::1]:9", "LOCALHOST:1"]) {
       expect(await rawStatusLine(metrics.port, get("/metrics", host))).toBe("HTTP/1.1 200 OK");
     }

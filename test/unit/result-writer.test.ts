@@ -21,6 +21,10 @@ import { describe, expect, test } from "vitest";
 import { OTHER_FAILURE_ATTEMPTS } from "../../src/worker/result-writer.js";
 
 const ok = task({ name: "result-writer.ok" }, () => "ok");
+const napThenOk = task({ name: "result-writer.nap" }, async (ms: number) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return "ok";
+});
 
 /** A logger that keeps every record's message. */
 function captureLogs() {
@@ -136,5 +140,30 @@ describe("storing outcomes when the backend fails", () => {
     expect(logger.lines.filter((l) => l.level === "error")).toEqual([
       { level: "error", msg: "task failed" },
     ]);
+  });
+
+  test("an outage that several batches wait through is one warning and one recovery line, not one per batch", async () => {
+    const backend = new MemoryBackend({ instantProcessing: false });
+    const settle = backend.settle.bind(backend);
+    let downUntil = 0;
+    backend.settle = async (queue, settlements, now) => {
+      if (Date.now() < downUntil)
+        throw new BackendUnavailableError("settle: Redis cannot be reached");
+      return settle(queue, settlements, now);
+    };
+    const queue = new Queue(backend, { name: "one-outage" });
+    // Each ends in a turn of its own: one batch each, all waiting through the same outage.
+    const tasks = [0, 30, 60, 90, 120].map((ms) => napThenOk(ms));
+    await queue.add(tasks);
+    const logger = captureLogs();
+    downUntil = Date.now() + 600;
+    const summary = await new Worker(queue, { concurrency: 5, claimWait: 0.05, logger }).work({
+      maxTasks: 5,
+    });
+    expect(summary.processed).toBe(5);
+    expect((await queue.getTask(tasks)).map((t) => t?.status)).toEqual(Array(5).fill("completed"));
+    const said = (msg: string) => logger.lines.filter((l) => l.msg === msg).length;
+    expect(said("storing task outcomes failed; retrying")).toBe(1);
+    expect(said("storing task outcomes works again")).toBe(1);
   });
 });

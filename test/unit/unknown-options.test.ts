@@ -96,13 +96,13 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "queue.listTasks()",
       () => queue.listTasks({ statuses: ["failed"] } as never),
-      "queue.listTasks(): unknown option 'statuses'; did you mean 'status'? (valid options: status, cursor, limit)",
+      "queue.listTasks(): unknown option 'statuses'; did you mean 'status'? (valid options: status, name, cursor, limit)",
       InvalidOptionError,
     ],
     [
       "queue.retryAll()",
       () => queue.retryAll({ statuss: "crashed" } as never),
-      "queue.retryAll(): unknown option 'statuss'; did you mean 'status'? (valid options: status, since, batchSize)",
+      "queue.retryAll(): unknown option 'statuss'; did you mean 'status'? (valid options: status, since, name, batchSize)",
       InvalidOptionError,
     ],
     [

@@ -129,7 +129,9 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     if (processing && registeredTaskNames().length === 0) throw noTasksError(settings);
     // Listening before the worker starts: a port in use stops the command before any task runs.
     if (settings.metricsPort !== undefined) {
-      metrics = await serveMetrics(queues, settings.metricsPort, settings.metricsHost, logger);
+      metrics = await serveMetrics(queues, settings.metricsPort, settings.metricsHost, logger, () =>
+        worker.health(),
+      );
     }
     logTaskEvents(worker, logger);
     worker.once("worker:started", () => {
