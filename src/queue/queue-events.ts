@@ -37,6 +37,12 @@ export interface QueueEventsOptions {
    * read from the log, in order, and passed over.
    */
   readonly types?: readonly QueueEventType[] | undefined;
+  /**
+   * `true` (the default): wait for new events until `signal` aborts.
+   * `false`: end once every event the log holds when it is read has been
+   * given — a task's history from `after: "start"`, say, without waiting.
+   */
+  readonly follow?: boolean | undefined;
 }
 
 /** How long one read waits for new events before looking at `signal` again. */
@@ -50,14 +56,20 @@ const EVENTS_OPTION_KEYS = Object.keys({
   signal: true,
   batchSize: true,
   types: true,
+  follow: true,
 } satisfies Record<keyof QueueEventsOptions, true>);
 
 function checkOptions(options: QueueEventsOptions): {
   limit: number;
   types: ReadonlySet<QueueEventType> | null;
+  follow: boolean;
 } {
   checkOptionKeys(options, EVENTS_OPTION_KEYS, "queue.events()");
-  const { after, batchSize, types, signal } = options;
+  const { after, batchSize, types, signal, follow } = options;
+  if (follow !== undefined && typeof follow !== "boolean")
+    throw new InvalidOptionError(
+      `queue.events(): follow must be true or false (got ${describeGiven(follow)})`,
+    );
   if (after !== undefined && (typeof after !== "string" || after === ""))
     throw new InvalidOptionError(
       `queue.events(): after must be "now", "start" or an event id (got ${describeGiven(after)})`,
@@ -71,7 +83,11 @@ function checkOptions(options: QueueEventsOptions): {
     throw new InvalidOptionError(
       `queue.events(): signal must be an AbortSignal (got ${describeGiven(signal)})`,
     );
-  return { limit: batchSize ?? 100, types: types === undefined ? null : checkTypes(types) };
+  return {
+    limit: batchSize ?? 100,
+    types: types === undefined ? null : checkTypes(types),
+    follow: follow ?? true,
+  };
 }
 
 function checkTypes(types: unknown): ReadonlySet<QueueEventType> {
@@ -131,7 +147,7 @@ export interface StartedEvents {
  * late the loop begins.
  */
 export function queueEvents(queue: QueueHandle, options: QueueEventsOptions = {}): StartedEvents {
-  const { limit, types } = checkOptions(options);
+  const { limit, types, follow } = checkOptions(options);
   const after = options.after ?? "now";
   const start = startOf(queue, after);
   // Its failure is the iteration's to report (at the first event asked for), not an unhandled rejection.
@@ -143,7 +159,7 @@ export function queueEvents(queue: QueueHandle, options: QueueEventsOptions = {}
   const signal =
     options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
   return {
-    events: stoppable(iterate(queue.name, start, after, limit, types, signal), stop),
+    events: stoppable(iterate(queue.name, start, after, limit, types, follow, signal), stop),
     started,
   };
 }
@@ -194,6 +210,7 @@ async function* iterate(
   after: string,
   limit: number,
   types: ReadonlySet<QueueEventType> | null,
+  follow: boolean,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<QueueEvent, void, undefined> {
   // A first connect that hangs (a paused server) runs out its bound; an abort ends the wait now.
@@ -211,7 +228,7 @@ async function* iterate(
           const page = await backend.readEvents(queueName, {
             after: position,
             limit,
-            waitMs: WAIT_MS,
+            waitMs: follow ? WAIT_MS : 0,
             signal,
           });
           return { page, following: await bodyAfterPage(backend, queueName, page) };
@@ -244,5 +261,7 @@ async function* iterate(
       yield event;
       if (signal?.aborted) return;
     }
+    // A short page is the log's end as it stood: not following, that is all there was.
+    if (!follow && stored.length < limit) return;
   }
 }

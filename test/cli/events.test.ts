@@ -72,6 +72,39 @@ describe("sheppy events", () => {
     expect(error).toMatch(/--type.*Unknown event type 'finished'; one of: added, started,/);
   });
 
+  it("--task --no-follow prints one task's history and exits: its attempts, their errors, the retry by hand", async () => {
+    const env2 = { ...env, SHEPPY_QUEUE: "history" };
+    const failed = await runCli(["task", "add", `${TASKS}:fail`, "--args", '["no luck"]'], env2);
+    const id = failed.stdout.trim();
+    expect((await runCli(["task", "add", `${TASKS}:add`, "--args", "[5,6]"], env2)).code).toBe(0);
+    expect((await runCli(["work", "--tasks", TASKS, "--oneshot"], env2)).code).toBe(0);
+    expect((await runCli(["task", "retry", id], env2)).code).toBe(0);
+    expect((await runCli(["work", "--tasks", TASKS, "--oneshot"], env2)).code).toBe(0);
+    const history = await runCli(
+      ["events", "--after", "start", "--no-follow", "--task", id, "--format", "json"],
+      env2,
+    );
+    expect(history.code).toBe(0);
+    const events = lines(history.stdout) as (Event & { error?: { message?: string } })[];
+    expect(events.map((e) => [e.type, e.attempt])).toEqual([
+      ["added", 1],
+      ["started", 1],
+      ["failed", 1],
+      ["added", 2],
+      ["started", 2],
+      ["failed", 2],
+    ]);
+    expect(events.every((e) => e.taskId === id)).toBe(true);
+    expect(events[2]!.error?.message).toBe("no luck");
+    // Without --task: every event the log holds, then it exits too.
+    const all = await runCli(["events", "--after", "start", "--no-follow"], env2);
+    expect(all.code).toBe(0);
+    expect(all.stdout.trim().split("\n")).toHaveLength(9);
+    expect(expectOneLineError(await runCli(["events", "--no-follow"], env2), 2)).toMatch(
+      /--no-follow with --after now prints nothing/,
+    );
+  });
+
   it("a position the log never gave is a one-line error", async () => {
     expect(expectOneLineError(await sheppy("events", "--after", "banana"))).toMatch(
       /^error: --after takes "now", "start" or the id of an event the log gave: .*position.*banana/,

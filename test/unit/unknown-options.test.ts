@@ -108,7 +108,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "queue.events()",
       () => queue.events({ afterr: "start" } as never).next(),
-      "queue.events(): unknown option 'afterr'; did you mean 'after'? (valid options: after, signal, batchSize, types)",
+      "queue.events(): unknown option 'afterr'; did you mean 'after'? (valid options: after, signal, batchSize, types, follow)",
       InvalidOptionError,
     ],
     [

@@ -4,8 +4,9 @@
  * event log holds them — from now on, from the oldest it keeps (`--after
  * start`), or after an event's id (`--after <id>`, to carry on where an
  * earlier run stopped) — one line per event (`--format json`: one JSON
- * object per line), optionally of some types only (`--type`), until
- * SIGINT/SIGTERM or `--count` events.
+ * object per line), optionally of some types only (`--type`) or of some
+ * tasks only (`--task`: a task's history), until SIGINT/SIGTERM, `--count`
+ * events, or — with `--no-follow` — the end of what the log holds.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { CliUsageError, InvalidOptionError } from "../../errors.js";
@@ -28,6 +29,19 @@ interface EventsSettings {
   after: string;
   count?: number;
   type?: QueueEventType[];
+  task?: string;
+  follow: boolean;
+}
+
+/** `--task`'s ids, comma-separated, at least one; `undefined` for every task. */
+function taskIdsOf(raw: string | undefined): ReadonlySet<string> | undefined {
+  if (raw === undefined) return undefined;
+  const ids = raw
+    .split(",")
+    .map((id) => id.trim())
+    .filter(Boolean);
+  if (ids.length === 0) throw new CliUsageError("--task names no task: give one or more task ids");
+  return new Set(ids);
 }
 
 /** `--type`'s list: known event types, comma-separated, at least one. */
@@ -95,10 +109,24 @@ export function addEventsCommand(program: Command): void {
       new Option("--count <n>", "exit after this many events (of the --type ones)").argParser(
         positiveInteger,
       ),
+    )
+    .option(
+      "--task <ids>",
+      "only events of these tasks (or workflows), comma-separated ids: with --after start --no-follow, a task's history",
+    )
+    .option(
+      "--no-follow",
+      "exit once every event the log holds has been printed, instead of waiting for new ones",
     );
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<EventsSettings>();
+    const tasks = taskIdsOf(settings.task);
+    if (!settings.follow && settings.after === "now") {
+      throw new CliUsageError(
+        "--no-follow with --after now prints nothing: pass --after start (everything the log keeps) or an event id",
+      );
+    }
     const backend = openBackend(settings);
     const controller = new AbortController();
     const stop = () => controller.abort();
@@ -116,8 +144,10 @@ export function addEventsCommand(program: Command): void {
       for await (const event of queue.events({
         after: settings.after,
         signal: controller.signal,
+        follow: settings.follow,
         ...(settings.type === undefined ? {} : { types: settings.type }),
       })) {
+        if (tasks && !tasks.has(event.taskId)) continue;
         print(settings.format === "json" ? JSON.stringify(event) : eventLine(event));
         if (settings.count !== undefined && ++seen >= settings.count) break;
       }

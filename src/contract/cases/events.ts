@@ -110,7 +110,7 @@ export function eventCases(h: ContractHarness): void {
       expect(typeof log[2]!.durationMs).toBe("number");
     });
 
-    it("EV-32 a start stored as a one-character mark before its end reads as its whole `started`, through queue.events() in pages of any size", async () => {
+    it("EV-32 a start stored as a one-character mark before its end reads as its whole `started`, through queue.events() in pages of any size, following or not", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
       await backend.add(queue.name, [data(1), data(2)]);
@@ -153,6 +153,20 @@ export function eventCases(h: ContractHarness): void {
         }
         expect(heard, `batchSize ${batchSize}`).toEqual(log);
       }
+      // Not following: every event the log holds, in pages of any size, and then the loop ends.
+      for (const batchSize of [1, 2, 3, 4, 5, 100]) {
+        const heard: QueueEvent[] = [];
+        for await (const event of queue.events({ after: "start", batchSize, follow: false })) {
+          heard.push(event);
+        }
+        expect(heard, `follow: false, batchSize ${batchSize}`).toEqual(log);
+      }
+      const fromNow: QueueEvent[] = [];
+      for await (const event of queue.events({ follow: false })) fromNow.push(event);
+      expect(fromNow).toEqual([]);
+      expect(() => queue.events({ follow: "no" as never })).toThrow(
+        'queue.events(): follow must be true or false (got "no")',
+      );
     });
 
     it("EV-33 a worker's quick attempt writes its start as the mark (whole once it has run a while), and the log reads the same", async () => {
