@@ -119,6 +119,33 @@ function storedErrorLines(data: TaskData): string[] {
   return `${data.error.type}: ${data.error.message.trimEnd()}`.split(/\r?\n/).map(visibleControls);
 }
 
+/** Stack lines `task info` shows in its table (`--format json` has them all). */
+const STACK_LINES_SHOWN = 12;
+
+/**
+ * The stored error's stack frames, and each cause's type and message with
+ * its frames, as `task info` rows: where the error came from, without
+ * `--format json`. The stack's first lines repeat the message, so only its
+ * `at …` frames are shown; a stack with no frames shows nothing.
+ */
+function storedStackLines(data: TaskData): string[] {
+  const lines: string[] = [];
+  const frames = (stack: string | null) =>
+    (stack ?? "")
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith("at "));
+  for (let error = data.error, depth = 0; error && depth < 4; error = error.cause, depth++) {
+    if (depth > 0) lines.push(`caused by ${error.type}: ${error.message.split(/\r?\n/, 1)[0]}`);
+    lines.push(...frames(error.stack));
+  }
+  if (lines.length <= STACK_LINES_SHOWN) return lines.map(visibleControls);
+  return [
+    ...lines.slice(0, STACK_LINES_SHOWN).map(visibleControls),
+    `… ${lines.length - STACK_LINES_SHOWN} more lines (--format json prints them)`,
+  ];
+}
+
 /** Columns of `task list`. */
 export const TASK_COLUMNS: readonly Column<TaskData>[] = [
   { heading: "ID", value: (t) => t.id },
@@ -194,6 +221,10 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
     // Every line of the message, each on a row of its own under the first.
     ...storedErrorLines(data).map((line, i): [string, string] => [
       i === 0 ? "error" : "",
+      oneLine(line),
+    ]),
+    ...storedStackLines(data).map((line, i): [string, string] => [
+      i === 0 ? "stack" : "",
       oneLine(line),
     ]),
     ["created", formatInstant(data.createdAt)],

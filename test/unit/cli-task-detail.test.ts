@@ -136,3 +136,58 @@ describe("a multi-line error message", () => {
     );
   });
 });
+
+describe("a stored error's stack", () => {
+  const base = job().toJSON();
+  const frames = (n: number, file: string) =>
+    Array.from({ length: n }, (_, i) => `    at step${i} (${file}:${i + 1}:5)`).join("\n");
+
+  it("is shown by task info as its frames, then each cause with its own, a frame per row", () => {
+    const failed: TaskData = {
+      ...base,
+      status: "failed",
+      error: {
+        type: "Error",
+        message: "charge failed",
+        stack: `Error: charge failed\n${frames(2, "/app/charge.ts")}`,
+        cause: {
+          type: "TypeError",
+          message: "fetch failed\nsecond line",
+          stack: `TypeError: fetch failed\n${frames(1, "/app/http.ts")}`,
+          cause: null,
+        },
+      } as TaskData["error"],
+    };
+    const rows = renderTaskDetail(failed, "q").split("\n");
+    const from = rows.findIndex((row) => row.startsWith("stack"));
+    expect(rows.slice(from, from + 4).map((row) => row.trim())).toEqual([
+      "stack       at step0 (/app/charge.ts:1:5)",
+      "at step1 (/app/charge.ts:2:5)",
+      "caused by TypeError: fetch failed",
+      "at step0 (/app/http.ts:1:5)",
+    ]);
+  });
+
+  it("is cut after a dozen rows, saying how many more there are and where to read them", () => {
+    const failed: TaskData = {
+      ...base,
+      status: "failed",
+      error: {
+        type: "RangeError",
+        message: "deep",
+        stack: `RangeError: deep\n${frames(20, "/app/deep.ts")}`,
+        cause: null,
+      } as TaskData["error"],
+    };
+    const detail = renderTaskDetail(failed, "q");
+    expect(detail).toContain("at step11 (/app/deep.ts:12:5)");
+    expect(detail).not.toContain("at step12 ");
+    expect(detail).toMatch(/^\s+… 8 more lines \(--format json prints them\)$/m);
+    // A record with no stack (a crash, a thrown value that is not an Error) has no stack row.
+    const plain = renderTaskDetail(
+      { ...failed, error: { ...failed.error!, stack: null } as TaskData["error"] },
+      "q",
+    );
+    expect(plain).not.toMatch(/^stack/m);
+  });
+});

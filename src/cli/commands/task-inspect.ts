@@ -66,7 +66,7 @@ function addList(group: Command): void {
 function addInfo(group: Command): void {
   const command = group
     .command("info")
-    .description("show one task: status, arguments, result or error, timestamps")
+    .description("show one task: status, arguments, result or error with its stack, timestamps")
     .argument("<id>", "task id", nonEmptyId);
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
