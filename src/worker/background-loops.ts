@@ -155,5 +155,14 @@ function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
       context.health.working(during, null);
       logger.warn({ during }, "lease upkeep works again");
     },
+    onStall: (stalledMs) => {
+      const held = queues.flatMap((queue) =>
+        flights.claimsIn(queue).map((claim) => ({ queue: queue.name, taskId: claim.id })),
+      );
+      logger.error(
+        { stalledMs: Math.round(stalledMs), tasks: held },
+        `this worker's event loop was blocked (or the process paused) for ${(stalledMs / 1000).toFixed(1)} s: a task running synchronous code holds every other task, timer and lease renewal of the process (run CPU-bound work as a sandbox: true task); claims not renewed in time may have been taken over by another worker, and their outcomes here will be discarded`,
+      );
+    },
   });
 }

@@ -42,6 +42,12 @@ export interface LeaseKeeperOptions {
   onError: (error: unknown, during: string, first: boolean) => void;
   /** `during` works again after failing. */
   onRecovered?: (during: string) => void;
+  /**
+   * The loop woke `stalledMs` after it went to sleep, over half a lease later
+   * than it meant to: the event loop was blocked (synchronous code) or the
+   * process paused, and no claim was renewed meanwhile.
+   */
+  onStall?: (stalledMs: number) => void;
 }
 
 export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void> {
@@ -59,11 +65,14 @@ export async function runLeaseKeeper(options: LeaseKeeperOptions): Promise<void>
     if (failing.delete(during)) options.onRecovered?.(during);
   };
   while (!signal.aborted) {
-    await clock.sleep(
-      renewFailed ? Math.min(RENEW_RETRY_MS, options.heartbeatMs) : options.heartbeatMs,
-      signal,
-    );
+    const planned = renewFailed
+      ? Math.min(RENEW_RETRY_MS, options.heartbeatMs)
+      : options.heartbeatMs;
+    const sleptAt = clock.now();
+    await clock.sleep(planned, signal);
     if (signal.aborted) break;
+    const slept = clock.now() - sleptAt;
+    if (slept - planned > options.leaseMs / 2) options.onStall?.(slept);
     renewFailed = false;
     let renewed = false;
     for (const queue of queues) {
