@@ -129,9 +129,15 @@ export const api = {
     call<{ queue: string; paused: boolean }>("POST", `${q(queue)}/pause`, {}),
   resume: (queue: string) =>
     call<{ queue: string; paused: boolean }>("POST", `${q(queue)}/resume`, {}),
-  tasks: (queue: string, statuses: readonly string[], cursor: string | null, limit: number) => {
+  tasks: (
+    queue: string,
+    filter: { statuses: readonly string[]; names: readonly string[] },
+    cursor: string | null,
+    limit: number,
+  ) => {
     const params = new URLSearchParams({ limit: String(limit), view: "summary" });
-    if (statuses.length > 0) params.set("status", statuses.join(","));
+    if (filter.statuses.length > 0) params.set("status", filter.statuses.join(","));
+    if (filter.names.length > 0) params.set("name", filter.names.join(","));
     if (cursor) params.set("cursor", cursor);
     return call<TaskPage>("GET", `${q(queue)}/tasks?${params}`);
   },

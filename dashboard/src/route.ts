@@ -1,8 +1,8 @@
 /**
  * Where the page is, from the URL's hash (`#/q/<queue>/tasks/<id>`), so the
  * server serves one page and a reload or a shared link opens the same view.
- * A queue's task list keeps its status filter in the hash too
- * (`#/q/<queue>?status=failed,crashed`), and its workflow list whether it shows
+ * A queue's task list keeps its status and task-name filters in the hash too
+ * (`#/q/<queue>?status=failed,crashed&name=emails.send`), and its workflow list whether it shows
  * only the running ones (`#/q/<queue>/workflows?running=1`), so Back from a task
  * or a workflow returns to the list as it was.
  */
@@ -14,6 +14,8 @@ export type Route =
       tab: "tasks" | "crons" | "workflows";
       /** The task list's status filter; empty for every status. */
       statuses?: readonly string[];
+      /** The task list's task-name filter; empty for every name. */
+      names?: readonly string[];
       /** The workflow list shows only the running workflows. */
       running?: boolean;
     }
@@ -42,7 +44,8 @@ export function parseRoute(hash: string): Route {
     return { view: "queue", queue, tab: kind, running: params.get("running") === "1" };
   }
   const statuses = (params.get("status") ?? "").split(",").filter((status) => status !== "");
-  return { view: "queue", queue, tab: "tasks", statuses };
+  const names = (params.get("name") ?? "").split(",").filter((name) => name !== "");
+  return { view: "queue", queue, tab: "tasks", statuses, names };
 }
 
 /** The hash that opens `route`. */
@@ -57,7 +60,12 @@ export function href(route: Route): string {
         return `#/q/${e(route.queue)}/workflows${route.running === true ? "?running=1" : ""}`;
       }
       const statuses = route.statuses ?? [];
-      return `#/q/${e(route.queue)}${statuses.length > 0 ? `?status=${statuses.map(e).join(",")}` : ""}`;
+      const names = route.names ?? [];
+      const query = [
+        ...(statuses.length > 0 ? [`status=${statuses.map(e).join(",")}`] : []),
+        ...(names.length > 0 ? [`name=${names.map(e).join(",")}`] : []),
+      ];
+      return `#/q/${e(route.queue)}${query.length > 0 ? `?${query.join("&")}` : ""}`;
     }
     case "task":
       return `#/q/${e(route.queue)}/tasks/${e(route.id)}`;

@@ -210,6 +210,29 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await page.close();
   });
 
+  it("a task's name in the list narrows it to that name, with the status filter, in the address; its chip widens it again", async () => {
+    const page = await open(dashboard, "#/q/shop");
+    const rows = page.locator("[data-testid=tasks] tbody tr");
+    await expect.poll(() => rows.count()).toBeGreaterThan(2);
+    const failName = fail("x").name;
+    await page.locator(`[data-name-filter="${failName}"]`).first().click();
+    await expect.poll(() => page.url()).toMatch(new RegExp(`#/q/shop\\?name=${failName}$`));
+    // The two tasks of that name ("card declined", "address unknown"), and no other.
+    await expect.poll(() => rows.count()).toBe(2);
+    for (const text of await rows.locator("td:nth-child(2)").allTextContents()) {
+      expect(text).toBe(failName);
+    }
+    // With a status filter, both apply; the chip takes the name off again.
+    await page.locator('[data-filter="failed"]').click();
+    await expect.poll(() => page.url()).toMatch(new RegExp(`\\?status=failed&name=${failName}$`));
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.locator(`[data-name-chip="${failName}"]`).click();
+    await expect.poll(() => page.url()).toMatch(/#\/q\/shop\?status=failed$/);
+    // Every failed task again: the flaky one too.
+    await expect.poll(() => rows.count()).toBe(3);
+    await page.close();
+  });
+
   it("Back from a task returns to the list as it was: its status filter (in the address) and its page", async () => {
     const paged = new Queue(url, { name: "paged" });
     await paged.add(Array.from({ length: 120 }, (_, i) => add(i, 0)));

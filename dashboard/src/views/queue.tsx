@@ -77,9 +77,16 @@ function PauseControl({
 /** One queue: its counts, the live throughput chart, and its tasks, crons and workflows. */
 export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> }) {
   const filter = route.statuses ?? [];
+  const names = route.names ?? [];
   // A new filter is a new address: Back returns to the one before, and to it from a task.
-  const setFilter = (statuses: readonly string[]) => {
-    location.hash = href({ view: "queue", queue: route.queue, tab: "tasks", statuses });
+  const setFilter = (statuses: readonly string[], named: readonly string[] = names) => {
+    location.hash = href({
+      view: "queue",
+      queue: route.queue,
+      tab: "tasks",
+      statuses,
+      names: named,
+    });
   };
   const [finishedRound, setFinishedRound] = useState(0);
   const feed = useQueueFeed(route.queue, () => setFinishedRound((n) => n + 1));
@@ -153,6 +160,8 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
           queue={route.queue}
           statuses={filter}
           onStatuses={setFilter}
+          names={names}
+          onNames={(named) => setFilter(filter, named)}
           finishedRound={finishedRound}
         />
       )}

@@ -1,7 +1,7 @@
 /**
  * A queue's tasks, newest first, a page at a time from the server (the
- * cursor of each page is kept so Newer goes back), filtered by status;
- * search opens a task by its id. The first page follows finished tasks
+ * cursor of each page is kept so Newer goes back), filtered by status and by
+ * task name (a row's name narrows the list to it); search opens a task by its id. The first page follows finished tasks
  * live; later pages stay still while they are read.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -24,13 +24,13 @@ const MAX_READS = 50;
  */
 async function fillPage(
   queue: string,
-  statuses: readonly string[],
+  filter: { statuses: readonly string[]; names: readonly string[] },
   cursor: string | null,
 ): Promise<TaskPage> {
   const tasks: TaskSummary[] = [];
   let next = cursor;
   for (let reads = 0; reads < MAX_READS; reads++) {
-    const page = await api.tasks(queue, statuses, next, PAGE_SIZE - tasks.length);
+    const page = await api.tasks(queue, filter, next, PAGE_SIZE - tasks.length);
     tasks.push(...page.tasks);
     next = page.cursor;
     if (next === null || tasks.length >= PAGE_SIZE) break;
@@ -52,18 +52,23 @@ export function TaskTable({
   queue,
   statuses,
   onStatuses,
+  names,
+  onNames,
   finishedRound,
 }: {
   queue: string;
   statuses: readonly string[];
   onStatuses: (statuses: readonly string[]) => void;
+  names: readonly string[];
+  onNames: (names: readonly string[]) => void;
   finishedRound: number;
 }) {
   // A new filter or queue starts again from the first page.
-  const cursors = useCursors("tasks", `${queue}|${statuses.join(",")}`);
+  const filterKey = `${queue}|${statuses.join(",")}|${names.join(",")}`;
+  const cursors = useCursors("tasks", filterKey);
   const cursor = cursors.current;
-  const key = `${queue}|${statuses.join(",")}|${cursor ?? ""}`;
-  const page = useLoad(() => fillPage(queue, statuses, cursor), key);
+  const key = `${filterKey}|${cursor ?? ""}`;
+  const page = useLoad(() => fillPage(queue, { statuses, names }, cursor), key);
   const [search, setSearch] = useState("");
 
   // Live: the first page reads again when tasks finish, at most every 2 s.
@@ -105,6 +110,18 @@ export function TaskTable({
               all
             </button>
           )}
+          {names.map((name) => (
+            <button
+              type="button"
+              key={`name:${name}`}
+              class="chip on"
+              data-name-chip={name}
+              title="show every task name again"
+              onClick={() => onNames(names.filter((n) => n !== name))}
+            >
+              {name} ✕
+            </button>
+          ))}
         </fieldset>
         <form
           class="search"
@@ -140,7 +157,12 @@ export function TaskTable({
         </thead>
         <tbody>
           {page.data?.tasks.map((task) => (
-            <TaskRow key={task.id} queue={queue} task={task} />
+            <TaskRow
+              key={task.id}
+              queue={queue}
+              task={task}
+              onName={names.includes(task.name) ? undefined : () => onNames([...names, task.name])}
+            />
           ))}
         </tbody>
       </table>
@@ -156,7 +178,16 @@ export function TaskTable({
   );
 }
 
-function TaskRow({ queue, task }: { queue: string; task: TaskSummary }) {
+function TaskRow({
+  queue,
+  task,
+  onName,
+}: {
+  queue: string;
+  task: TaskSummary;
+  /** Narrows the list to this task's name; absent when it is narrowed to it already. */
+  onName: (() => void) | undefined;
+}) {
   return (
     <tr data-task-id={task.id}>
       <td>
@@ -164,7 +195,21 @@ function TaskRow({ queue, task }: { queue: string; task: TaskSummary }) {
           <code>{task.id}</code>
         </a>
       </td>
-      <td>{task.name}</td>
+      <td>
+        {onName ? (
+          <button
+            type="button"
+            class="link"
+            data-name-filter={task.name}
+            title="show only tasks of this name"
+            onClick={onName}
+          >
+            {task.name}
+          </button>
+        ) : (
+          task.name
+        )}
+      </td>
       <td>
         <StatusBadge status={task.status} />
       </td>
