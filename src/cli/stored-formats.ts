@@ -15,10 +15,10 @@ function newestMigration(files: Readonly<Record<string, string>>): number {
   return Math.max(...Object.keys(files).map((file) => Number.parseInt(file, 10) || 0));
 }
 
-/** E.g. "Redis data format 1, task records v4; PostgreSQL schema 16; SQLite schema 11". */
+/** E.g. "Redis data format 1, Redis task records v4; PostgreSQL schema 16; SQLite schema 11". */
 export function storedFormats(): string {
   return [
-    `Redis data format ${REDIS_DATA_FORMAT}, task records v${KEYED_RECORD_VERSION}`,
+    `Redis data format ${REDIS_DATA_FORMAT}, Redis task records v${KEYED_RECORD_VERSION}`,
     `PostgreSQL schema ${newestMigration(POSTGRES_MIGRATIONS)}`,
     `SQLite schema ${newestMigration(SQLITE_MIGRATIONS)}`,
   ].join("; ");

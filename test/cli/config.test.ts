@@ -199,7 +199,7 @@ describe.concurrent("sheppy: version, help, task test", () => {
       );
     expect(result).toMatchObject({
       code: 0,
-      stdout: `${version} (Redis data format 1, task records v4; PostgreSQL schema ${newest("postgres")}; SQLite schema ${newest("sqlite")})\n`,
+      stdout: `${version} (Redis data format 1, Redis task records v4; PostgreSQL schema ${newest("postgres")}; SQLite schema ${newest("sqlite")})\n`,
     });
   });
 
