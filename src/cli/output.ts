@@ -3,6 +3,7 @@
  * What commands print on stdout: aligned tables for people (`--format table`)
  * and JSON for scripts (`--format json`, one document per command).
  */
+import { fileURLToPath } from "node:url";
 import type { JsonValue } from "../json.js";
 import type { TaskData } from "../task/task-record.js";
 import type { OutputFormat } from "./env.js";
@@ -120,25 +121,55 @@ function storedErrorLines(data: TaskData): string[] {
 }
 
 /** Stack lines `task info` shows in its table (`--format json` has them all). */
-const STACK_LINES_SHOWN = 12;
+const STACK_LINES_SHOWN = 16;
+/** Frames shown of each error of the chain, so every cause gets its rows. */
+const FRAMES_PER_ERROR = 5;
+/** Causes shown below the error itself. */
+const CAUSES_SHOWN = 4;
+/** Where this copy of Sheppy's own code lives (its `src/` or `dist/`). */
+const OWN_CODE = fileURLToPath(new URL("../", import.meta.url));
+
+/**
+ * A frame of the user's code: not Node's own, and not Sheppy's — running the
+ * task (middleware, timeouts, teardown) takes the same frames in every
+ * stack, and they would take the rows the cause needs.
+ */
+function isUserFrame(line: string): boolean {
+  return (
+    !line.includes("node:internal") &&
+    !line.includes("node:async_hooks") &&
+    !line.includes("/node_modules/sheppy/") &&
+    !line.includes(OWN_CODE)
+  );
+}
 
 /**
  * The stored error's stack frames, and each cause's type and message with
  * its frames, as `task info` rows: where the error came from, without
  * `--format json`. The stack's first lines repeat the message, so only its
- * `at …` frames are shown; a stack with no frames shows nothing.
+ * `at …` frames of the user's code are shown, a few per error so that every
+ * cause is seen; a stack with no such frames shows none.
  */
 function storedStackLines(data: TaskData): string[] {
   const lines: string[] = [];
-  const frames = (stack: string | null) =>
-    (stack ?? "")
+  let left = 0;
+  const frames = (stack: string | null) => {
+    const all = (stack ?? "")
       .split(/\r?\n/)
       .map((line) => line.trim())
-      .filter((line) => line.startsWith("at "));
-  for (let error = data.error, depth = 0; error && depth < 4; error = error.cause, depth++) {
+      .filter((line) => line.startsWith("at ") && isUserFrame(line));
+    left += Math.max(0, all.length - FRAMES_PER_ERROR);
+    return all.slice(0, FRAMES_PER_ERROR);
+  };
+  for (let error = data.error, depth = 0; error; error = error.cause, depth++) {
+    if (depth > CAUSES_SHOWN) {
+      lines.push("… more causes (--format json prints them)");
+      break;
+    }
     if (depth > 0) lines.push(`caused by ${error.type}: ${error.message.split(/\r?\n/, 1)[0]}`);
     lines.push(...frames(error.stack));
   }
+  if (left > 0) lines.push(`… ${left} more frames (--format json prints them)`);
   if (lines.length <= STACK_LINES_SHOWN) return lines.map(visibleControls);
   return [
     ...lines.slice(0, STACK_LINES_SHOWN).map(visibleControls),

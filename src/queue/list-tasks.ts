@@ -61,6 +61,12 @@ export function namesOf(
   if (name === undefined) return undefined;
   const list: unknown[] =
     typeof name === "string" ? [name] : Array.isArray(name) ? [...name] : [name];
+  // An empty list would match nothing, as if the queue held no such task.
+  if (list.length === 0) {
+    throw new InvalidOptionError(
+      `${where}: name must be a task name or a list of them, at least one (got an empty list)`,
+    );
+  }
   for (const item of list) {
     if (typeof item !== "string" || item === "") {
       throw new InvalidOptionError(

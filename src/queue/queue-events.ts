@@ -70,6 +70,11 @@ function checkOptions(options: QueueEventsOptions): {
     throw new InvalidOptionError(
       `queue.events(): follow must be true or false (got ${describeGiven(follow)})`,
     );
+  // From now on, and not waiting: nothing could ever be given.
+  if (follow === false && (after ?? "now") === "now")
+    throw new InvalidOptionError(
+      'queue.events(): follow: false reads what the log holds, so it needs after: "start" or an event id (from "now" there is nothing yet)',
+    );
   if (after !== undefined && (typeof after !== "string" || after === ""))
     throw new InvalidOptionError(
       `queue.events(): after must be "now", "start" or an event id (got ${describeGiven(after)})`,

@@ -95,6 +95,22 @@ export function errorToData(thrown: unknown): ErrorData {
  */
 const rebuiltFrom = new WeakMap<Error, ErrorData>();
 
+/**
+ * A stack within {@link MAX_ERROR_TEXT}: its frames kept, and the header
+ * (`Type: message`, which repeats the message stored beside it) cut first —
+ * a message of pages would otherwise fill the stack and leave no frame.
+ */
+function capStack(stack: string): string {
+  if (stack.length <= MAX_ERROR_TEXT) return stack;
+  const firstFrame = stack.search(/\n\s+at /);
+  if (firstFrame < 0) return capText(stack, MAX_ERROR_TEXT);
+  const frames = stack.slice(firstFrame);
+  const room = MAX_ERROR_TEXT - frames.length;
+  // Frames of their own over the bound (a deep recursion): cut from the end, as any text.
+  if (room < 200) return capText(stack, MAX_ERROR_TEXT);
+  return capText(stack.slice(0, firstFrame), room) + frames;
+}
+
 function toData(thrown: unknown, depth: number): ErrorData {
   const stored = isError(thrown) ? rebuiltFrom.get(thrown) : undefined;
   // Unless it was changed since: then it is read as any error is.
@@ -121,7 +137,7 @@ function toData(thrown: unknown, depth: number): ErrorData {
   const data: ErrorData = {
     type: errorTypeOf(thrown),
     message: errorMessageOf(thrown, MAX_ERROR_TEXT),
-    stack: typeof stack === "string" ? capText(stack, MAX_ERROR_TEXT) : null,
+    stack: typeof stack === "string" ? capStack(stack) : null,
     cause: depth < MAX_CAUSE_DEPTH ? causeOf(thrown, depth) : null,
   };
   const issues = issuesOf(thrown);

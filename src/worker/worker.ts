@@ -119,7 +119,8 @@ async function checkAccess(backend: Backend, logger: Logger): Promise<void> {
  * of some versions when a project checks library declarations. So the
  * worker extends Node's `EventEmitter` at run time, typed as this.
  */
-interface WorkerEmitter extends Omit<EventEmitter, TypedListenerMethods> {
+interface WorkerEmitter
+  extends Omit<EventEmitter, TypedListenerMethods | typeof EventEmitter.captureRejectionSymbol> {
   on<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this;
   once<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this;
   off<K extends keyof WorkerEventMap>(event: K, listener: WorkerListener<K>): this;
@@ -134,7 +135,9 @@ interface WorkerEmitter extends Omit<EventEmitter, TypedListenerMethods> {
   removeAllListeners(event?: keyof WorkerEventMap): this;
 }
 
-const WorkerEmitterBase = EventEmitter as unknown as new () => WorkerEmitter;
+const WorkerEmitterBase = EventEmitter as unknown as new (options: {
+  captureRejections: boolean;
+}) => WorkerEmitter;
 
 export class Worker extends WorkerEmitterBase {
   readonly queues: readonly Queue[];
@@ -148,7 +151,9 @@ export class Worker extends WorkerEmitterBase {
    * await worker.work(); // until worker.close()
    */
   constructor(queues: Queue | readonly Queue[], options: WorkerOptions = {}) {
-    super();
+    // An async listener that throws (an alert whose call fails) rejects its promise: caught below,
+    // not left to end the process as an unhandled rejection with the worker's tasks held.
+    super({ captureRejections: true });
     if (inSandboxThread()) {
       throw new SheppyError(
         "new Worker() in a sandbox thread: the thread imports the module that defines its sandboxed task, and that module starts a worker at its top level (the program's entry script, most likely) — a worker there would start again in every thread; define sandboxed tasks in a module of their own, or start workers only where isMainThread (node:worker_threads) is true",
@@ -188,6 +193,21 @@ export class Worker extends WorkerEmitterBase {
       dueAlarm,
       health: new HealthBook(),
     };
+  }
+
+  /**
+   * Where the emitter sends an async listener's rejected promise: logged as a
+   * listener that throws is; the task and the work go on.
+   */
+  [EventEmitter.captureRejectionSymbol](error: unknown, event: string | symbol): void {
+    try {
+      this.#context.options.logger.error(
+        { err: error, event: String(event) },
+        "a worker event listener's promise rejected; the task was not affected",
+      );
+    } catch {
+      // A logger that fails has nothing better to be told.
+    }
   }
 
   /**

@@ -115,6 +115,13 @@ describe("sheppy task retry --all-failed", () => {
     const usage = async (args: string[], text: string) =>
       expect(expectOneLineError(await runCli(args, envNamed), 2)).toContain(text);
     await usage(["task", "list", "--name", " , "], "--name names no task");
+    // A name no task of the queue has is probably a typo: said on stderr.
+    expect(await runCli(["task", "list", "--name", "cli.flakey"], envNamed)).toMatchObject({
+      code: 0,
+      stdout: "no tasks\n",
+      stderr:
+        "warning: no task of queue redrive-named is named 'cli.flakey' (names match exactly, as task() gave them)\n",
+    });
     await usage(["task", "retry", "some-id", "--name", "cli.flaky"], "--name needs --all-failed");
     await queue.close();
   });

@@ -26,13 +26,26 @@ describe.skipIf(!available)("sheppy work --wait-for-backend", () => {
   it("keeps trying until the server answers, then works", async () => {
     const port = await freePort();
     const env = { SHEPPY_BACKEND_URL: `redis://127.0.0.1:${port}`, SHEPPY_QUEUE: "late" };
-    const worker = new WorkerProcess(["--tasks", TASKS, "--wait-for-backend", "60"], env);
+    const worker = new WorkerProcess(
+      ["--tasks", TASKS, "--wait-for-backend", "60", "--metrics-port", "0"],
+      env,
+    );
     workers.push(worker);
+    const serving = await worker.waitFor(
+      (r) => typeof r.msg === "string" && r.msg.startsWith("serving metrics at "),
+      "serving metrics",
+    );
     const waiting = await worker.waitFor(
       (r) => r.msg === "cannot reach the backend yet; trying again for up to 60 s",
       "the waiting line",
     );
     expect(waiting.level).toBe(40);
+    // While it waits, a liveness probe passes and the health says it is starting.
+    const endpoint = `http://127.0.0.1:${serving.metricsPort as number}`;
+    expect((await fetch(`${endpoint}/livez`)).status).toBe(200);
+    const health = await fetch(`${endpoint}/healthz`);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { status: string }).status).toBe("starting");
     const server = spawn(
       "redis-server",
       ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

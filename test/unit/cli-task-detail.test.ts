@@ -1,4 +1,5 @@
 /** `sheppy task info`: a "next retry" is shown only while a retry waits. */
+import { fileURLToPath } from "node:url";
 import { task } from "sheppy";
 import { describe, expect, it } from "vitest";
 import { reportOutcome } from "../../src/cli/commands/task-outcome.js";
@@ -168,7 +169,49 @@ describe("a stored error's stack", () => {
     ]);
   });
 
-  it("is cut after a dozen rows, saying how many more there are and where to read them", () => {
+  it("leaves out Sheppy's own frames and Node's, and shows every cause down to the root", () => {
+    const own = fileURLToPath(new URL("../../src/execution/attempt-body.ts", import.meta.url));
+    const failed: TaskData = {
+      ...base,
+      status: "failed",
+      error: {
+        type: "Error",
+        message: "gate closed",
+        stack: [
+          "Error: gate closed",
+          "    at openGate (/app/gate.ts:3:9)",
+          `    at runMiddlewareAndFunction (${own}:126:39)`,
+          `    at thenTearDown (file://${own}:64:14)`,
+          "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
+          "    at AsyncLocalStorage.run (node:async_hooks:346:14)",
+          "    at /app/node_modules/sheppy/dist/execution/execute-task.js:82:73",
+        ].join("\n"),
+        cause: {
+          type: "TypeError",
+          message: "no flag file",
+          stack: `TypeError: no flag file\n${frames(8, "/app/flags.ts")}`,
+          cause: { type: "NonError", message: "root: string cause", stack: null, cause: null },
+        },
+      } as TaskData["error"],
+    };
+    const rows = renderTaskDetail(failed, "q").split("\n");
+    const from = rows.findIndex((row) => row.startsWith("stack"));
+    const shown = rows.slice(from).map((row) => row.replace(/^stack/, "").trim());
+    expect(shown.slice(0, 10)).toEqual([
+      "at openGate (/app/gate.ts:3:9)",
+      "caused by TypeError: no flag file",
+      "at step0 (/app/flags.ts:1:5)",
+      "at step1 (/app/flags.ts:2:5)",
+      "at step2 (/app/flags.ts:3:5)",
+      "at step3 (/app/flags.ts:4:5)",
+      "at step4 (/app/flags.ts:5:5)",
+      "caused by NonError: root: string cause",
+      "… 3 more frames (--format json prints them)",
+      expect.stringMatching(/^created/),
+    ]);
+  });
+
+  it("is cut after a few frames per error, saying how many more there are and where to read them", () => {
     const failed: TaskData = {
       ...base,
       status: "failed",
@@ -180,9 +223,9 @@ describe("a stored error's stack", () => {
       } as TaskData["error"],
     };
     const detail = renderTaskDetail(failed, "q");
-    expect(detail).toContain("at step11 (/app/deep.ts:12:5)");
-    expect(detail).not.toContain("at step12 ");
-    expect(detail).toMatch(/^\s+… 8 more lines \(--format json prints them\)$/m);
+    expect(detail).toContain("at step4 (/app/deep.ts:5:5)");
+    expect(detail).not.toContain("at step5 ");
+    expect(detail).toMatch(/^\s+… 15 more frames \(--format json prints them\)$/m);
     // A record with no stack (a crash, a thrown value that is not an Error) has no stack row.
     const plain = renderTaskDetail(
       { ...failed, error: { ...failed.error!, stack: null } as TaskData["error"] },

@@ -1,4 +1,4 @@
-/** The dashboard's addresses: every view, a status filter included, opens again from its hash. */
+/** The dashboard's addresses: every view, its status and task-name filters included, opens again from its hash. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { href, parseRoute, type Route } from "../../dashboard/src/route.js";
@@ -16,12 +16,28 @@ describe("dashboard addresses", () => {
       queue: "shop",
       tab: "tasks",
       statuses: ["failed", "crashed"],
+      names: [],
     });
     expect(parseRoute("#/q/shop")).toEqual({
       view: "queue",
       queue: "shop",
       tab: "tasks",
       statuses: [],
+      names: [],
+    });
+    // And its task-name filter, beside it.
+    expect(
+      href({
+        view: "queue",
+        queue: "shop",
+        tab: "tasks",
+        statuses: ["failed"],
+        names: ["emails.send", "a&b"],
+      }),
+    ).toBe("#/q/shop?status=failed&name=emails.send,a%26b");
+    expect(parseRoute("#/q/shop?status=failed&name=emails.send,a%26b")).toMatchObject({
+      statuses: ["failed"],
+      names: ["emails.send", "a&b"],
     });
     expect(parseRoute("#/q/shop?status=")).toMatchObject({ statuses: [] });
     expect(parseRoute("#/q/shop?other=1")).toMatchObject({ statuses: [] });
@@ -52,6 +68,11 @@ describe("dashboard addresses", () => {
         queue: name,
         tab: fc.constant("tasks" as const),
         statuses: fc.subarray(STATUSES),
+        // Task names without a comma: the list's separator.
+        names: fc.uniqueArray(
+          name.filter((n) => !n.includes(",")),
+          { maxLength: 3 },
+        ),
       }),
       fc.record({
         view: fc.constant("queue" as const),

@@ -191,6 +191,28 @@ describe("hostile thrown values are stored readably", () => {
     expect(check(huge).message).toHaveLength(MAX_ERROR_TEXT);
   });
 
+  test("a message of pages leaves the stack its frames: the header it repeats is what is cut", () => {
+    function throwsLong(): never {
+      throw new Error("x".repeat(10_000));
+    }
+    let thrown: unknown;
+    try {
+      throwsLong();
+    } catch (error) {
+      thrown = error;
+    }
+    const data = check(thrown);
+    expect(data.stack!.length).toBeLessThanOrEqual(MAX_ERROR_TEXT);
+    expect(data.stack).toMatch(/^Error: x+…\n\s+at throwsLong /);
+    // Frames of their own over the bound: cut from the end, as before.
+    const deep = Object.assign(new Error("deep"), {
+      stack: `Error: deep\n${"    at recurse (/app/r.ts:1:1)\n".repeat(1_000)}`,
+    });
+    const cut = check(deep).stack!;
+    expect(cut).toHaveLength(MAX_ERROR_TEXT);
+    expect(cut.startsWith("Error: deep\n    at recurse")).toBe(true);
+  });
+
   test("a million own properties or issues cost no more than a few", () => {
     const error = new Error("many");
     for (let i = 0; i < 100_000; i++) (error as unknown as Record<string, number>)[`k${i}`] = i;

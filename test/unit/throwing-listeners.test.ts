@@ -66,4 +66,43 @@ describe("listeners and loggers that throw", () => {
     expect((await queue.getTask(tasks)).map((t) => t?.status)).toEqual(["failed", "completed"]);
     await queue.close();
   });
+
+  it("an async listener whose promise rejects: logged, the run ends, nothing is left held, the process goes on", async () => {
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {
+      name: "rejecting-listeners",
+    });
+    const tasks = [fails(), passes(4), passes(5)];
+    await queue.add(tasks);
+    const { lines, logger } = capture();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const worker = new Worker(queue, { concurrency: 3, logger, logTasks: false });
+      worker.on("task:failed", async () => {
+        await Promise.resolve();
+        throw new Error("the alert service is down");
+      });
+      worker.on("task:completed", async () => {
+        throw new Error("the audit log is down");
+      });
+      const summary = await worker.work({ oneshot: true });
+      expect(summary).toMatchObject({ processed: 2, failed: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(
+        lines.filter(
+          (l) => l.msg === "a worker event listener's promise rejected; the task was not affected",
+        ),
+      ).toHaveLength(3);
+      expect((await queue.getTask(tasks)).map((t) => t?.status)).toEqual([
+        "failed",
+        "completed",
+        "completed",
+      ]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+      await queue.close();
+    }
+  });
 });

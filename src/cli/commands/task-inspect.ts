@@ -11,6 +11,7 @@ import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env
 import { parseStatuses, parseTaskNames } from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson, printRows, renderTaskDetail, taskColumns } from "../output.js";
+import { warn } from "../warn.js";
 
 /** Tasks read per call of the listing. */
 const LIST_PAGE = 500;
@@ -56,6 +57,12 @@ function addList(group: Command): void {
         cursor = page.cursor;
       } while (cursor !== null && (limit === 0 || found.length < limit));
       if (found.length === 0) await warnIfQueueUnused(queue.backend, queue.name);
+      // The whole queue was looked at: a name nothing has is more likely a typo than news.
+      if (found.length === 0 && names && cursor === null && !statuses) {
+        warn(
+          `no task of queue ${queue.name} is named ${names.map((n) => `'${n}'`).join(" or ")} (names match exactly, as task() gave them)`,
+        );
+      }
       return found;
     });
     const shown = newestFirst.reverse();

@@ -114,6 +114,22 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
   let metrics: MetricsServer | undefined;
   const stopGuarding = guardProcess(worker, logger);
   try {
+    // Listening first: a port in use stops the command before any task runs, and while the
+    // command waits for its backend (--wait-for-backend) /livez answers and /healthz says
+    // `starting`, so a liveness probe does not restart a worker that only waits.
+    let working = false;
+    if (settings.metricsPort !== undefined) {
+      metrics = await serveMetrics(
+        queues,
+        settings.metricsPort,
+        settings.metricsHost,
+        logger,
+        () => {
+          const now = worker.health();
+          return working || now.status !== "stopped" ? now : { ...now, status: "starting" };
+        },
+      );
+    }
     await reachBackend(queues[0]!, settings.waitForBackend, logger);
     if (prestart) {
       try {
@@ -127,12 +143,6 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     }
     // Checked after the prestart hook, which may load task modules itself.
     if (processing && registeredTaskNames().length === 0) throw noTasksError(settings);
-    // Listening before the worker starts: a port in use stops the command before any task runs.
-    if (settings.metricsPort !== undefined) {
-      metrics = await serveMetrics(queues, settings.metricsPort, settings.metricsHost, logger, () =>
-        worker.health(),
-      );
-    }
     logTaskEvents(worker, logger);
     worker.once("worker:started", () => {
       // The command takes the signals itself, not through the worker's handleSignals: that
@@ -170,6 +180,7 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
         );
       }
     });
+    working = true;
     const summary = await worker.work({
       ...(settings.maxTasks === undefined ? {} : { maxTasks: settings.maxTasks }),
       oneshot: settings.oneshot ?? false,

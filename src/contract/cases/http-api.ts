@@ -302,6 +302,7 @@ export function httpApiCases(h: ContractHarness): void {
         records[1]!.id,
       ]);
       expect((await walk("name=nope&limit=2")).found).toEqual([]);
+      expect((await call("GET", `/${q}/tasks?name=,,`)).status).toBe(400);
       // A cursor's shape is not enough: it must be one a page returned.
       const page = await call("GET", `/${q}/tasks?limit=1`);
       expect(page.body.cursor).toMatch(/^\d+\.[\w-]+$/);

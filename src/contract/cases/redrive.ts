@@ -202,7 +202,7 @@ export function redriveCases(h: ContractHarness): void {
       const others = await queue.getTask(made.filter((t) => t.name === "redrive.alsoFailsFirst"));
       expect(others.map((t) => t?.status)).toEqual(["failed", "failed", "failed"]);
 
-      for (const name of ["", 7, [""], null]) {
+      for (const name of ["", 7, [""], null, []]) {
         await expect(queue.listTasks({ name: name as never })).rejects.toThrow(
           /queue\.listTasks\(\): name must be a task name or a list of them/,
         );
