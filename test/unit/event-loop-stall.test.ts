@@ -6,6 +6,7 @@
  */
 import { MemoryBackend, Queue, task, Worker } from "sheppy";
 import { describe, expect, it } from "vitest";
+import { recordingLogger } from "../support/recording-logger.js";
 
 const spin = task({ name: "event-loop-stall.spin" }, (ms: number) => {
   const end = Date.now() + ms;
@@ -25,14 +26,7 @@ describe("a worker whose event loop was blocked", () => {
       return settle(...args);
     };
     const queue = new Queue(backend, { name: "event-loop-stall" });
-    const lines: { level: string; fields: Record<string, unknown>; msg: string }[] = [];
-    const at =
-      (level: string) =>
-      (fields: object | string, msg?: string): void => {
-        if (typeof fields === "string") lines.push({ level, fields: {}, msg: fields });
-        else lines.push({ level, fields: fields as Record<string, unknown>, msg: msg ?? "" });
-      };
-    const logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+    const { lines, logger } = recordingLogger();
     const t = spin(1500);
     await queue.add(t);
     const worker = new Worker(queue, {

@@ -7,6 +7,7 @@
 import { Queue, task, Worker } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
+import { recordingLogger } from "../../support/recording-logger.js";
 import { sqliteTestDir } from "../../support/sqlite.js";
 
 const dir = sqliteTestDir(fileKey(import.meta.url));
@@ -24,14 +25,7 @@ describe("a takeover's log line", () => {
     // A worker that claimed the task and then went silent: nothing renews the claim.
     const [claim] = await backend.claim("reclaim-log", 1, 0);
     expect(claim?.record.id).toBe(t.id);
-    const lines: { fields: Record<string, unknown>; msg: string; level: string }[] = [];
-    const at =
-      (level: string) =>
-      (fields: object | string, msg?: string): void => {
-        if (typeof fields === "string") lines.push({ level, fields: {}, msg: fields });
-        else lines.push({ level, fields: fields as Record<string, unknown>, msg: msg ?? "" });
-      };
-    const logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+    const { lines, logger } = recordingLogger();
     const worker = new Worker(queue, {
       logger,
       logTasks: false,
