@@ -140,6 +140,8 @@ export const defaultTaskMetrics = new TaskMetrics();
 export interface QueueCountsRead {
   readonly queue: string;
   readonly counts: QueueStatusCounts | undefined;
+  /** Whether the queue is paused, read with its counts; `undefined` when they were not read. */
+  readonly paused?: boolean | undefined;
 }
 
 /** `sheppy_queue_tasks{queue,status}` from the counts of each queue whose backend answered. */
@@ -174,6 +176,21 @@ export function queueTasksUpFamily(stats: readonly QueueCountsRead[]): GaugeFami
 }
 
 /**
+ * `sheppy_queue_paused{queue}`: 1 while the queue is paused (its workers
+ * claim nothing), 0 while it runs; left out when the scrape could not read it.
+ */
+export function queuePausedFamily(stats: readonly QueueCountsRead[]): GaugeFamily {
+  return {
+    type: "gauge",
+    name: "sheppy_queue_paused",
+    help: "1 while the queue is paused (workers claim none of its tasks), 0 while it runs (read from the backend when scraped).",
+    samples: stats.flatMap(({ queue, paused }) =>
+      paused === undefined ? [] : [{ labels: { queue }, value: paused ? 1 : 0 }],
+    ),
+  };
+}
+
+/**
  * The exposition text: `metrics`' series of the queues in `stats` (every
  * series when `stats` names no queue) and their counts by status.
  */
@@ -184,7 +201,10 @@ export function taskMetricsText(metrics: TaskMetrics, stats: readonly QueueCount
       ? undefined
       : (labels: { queue?: string }) => labels.queue !== undefined && names.has(labels.queue);
   // Without a queue there are no counts to give: no `sheppy_queue_tasks` family, not even its header.
-  const counts = stats.length === 0 ? [] : [queueTasksFamily(stats), queueTasksUpFamily(stats)];
+  const counts =
+    stats.length === 0
+      ? []
+      : [queueTasksFamily(stats), queueTasksUpFamily(stats), queuePausedFamily(stats)];
   return writeExposition([...metrics.families(filter), ...counts]);
 }
 

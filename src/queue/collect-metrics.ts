@@ -41,7 +41,11 @@ async function readCounts(
     );
   });
   try {
-    return { queue: queue.name, counts: await Promise.race([queue.stats(), late]) };
+    const [counts, paused] = await Promise.race([
+      Promise.all([queue.stats(), queue.isPaused()]),
+      late,
+    ]);
+    return { queue: queue.name, counts, paused };
   } catch (error) {
     return { queue: queue.name, counts: undefined, error };
   } finally {

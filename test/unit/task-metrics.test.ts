@@ -218,3 +218,29 @@ describe("outcome counters of a worker's tasks", () => {
     await queue.close();
   });
 });
+
+describe("sheppy_queue_paused", () => {
+  it("reads 1 while the queue is paused and 0 while it runs; left out with the counts when the backend does not answer", async () => {
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), {
+      name: "metrics-paused",
+    });
+    const paused = async () =>
+      sampleValue(parseExposition(await collectMetrics(queue)), "sheppy_queue_paused", {
+        queue: "metrics-paused",
+      });
+    expect(await paused()).toBe(0);
+    await queue.pause();
+    expect(await paused()).toBe(1);
+    await queue.resume();
+    expect(await paused()).toBe(0);
+    const silent = new Queue(new MemoryBackend({ instantProcessing: false }), {
+      name: "metrics-paused-down",
+    });
+    const backend = await silent.connect();
+    backend.isPaused = () => new Promise(() => undefined);
+    const { text, unread } = await collectMetricsReport([silent], 50);
+    expect(unread.map(({ queue }) => queue)).toEqual(["metrics-paused-down"]);
+    expect(parseExposition(text).get("sheppy_queue_paused")?.samples ?? []).toEqual([]);
+    await Promise.all([queue.close(), silent.close()]);
+  });
+});
