@@ -177,6 +177,32 @@ function storedStackLines(data: TaskData): string[] {
   ];
 }
 
+/** Inner errors `task info` shows of an `AggregateError` (`Promise.any`'s, say). */
+const INNER_ERRORS_SHOWN = 5;
+
+/**
+ * An aggregate's inner errors, kept in the stored error's `props.errors`
+ * (type and message each), one row each: what `Promise.any` or a batch
+ * gave up on, without `--format json`.
+ */
+function innerErrorLines(data: TaskData): string[] {
+  const inner = data.error?.props?.errors;
+  if (!Array.isArray(inner) || inner.length === 0) return [];
+  const line = (item: unknown, i: number) => {
+    const { type, message } = (item ?? {}) as { type?: unknown; message?: unknown };
+    const text =
+      typeof type === "string" && typeof message === "string"
+        ? `${type}: ${message.split(/\r?\n/, 1)[0]}`
+        : JSON.stringify(item);
+    return visibleControls(`${i + 1}. ${text}`);
+  };
+  const shown = inner.slice(0, INNER_ERRORS_SHOWN).map(line);
+  if (inner.length > INNER_ERRORS_SHOWN) {
+    shown.push(`… ${inner.length - INNER_ERRORS_SHOWN} more (--format json prints them)`);
+  }
+  return shown;
+}
+
 /** Columns of `task list`. */
 export const TASK_COLUMNS: readonly Column<TaskData>[] = [
   { heading: "ID", value: (t) => t.id },
@@ -252,6 +278,10 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
     // Every line of the message, each on a row of its own under the first.
     ...storedErrorLines(data).map((line, i): [string, string] => [
       i === 0 ? "error" : "",
+      oneLine(line),
+    ]),
+    ...innerErrorLines(data).map((line, i): [string, string] => [
+      i === 0 ? "errors" : "",
       oneLine(line),
     ]),
     ...storedStackLines(data).map((line, i): [string, string] => [

@@ -234,3 +234,34 @@ describe("a stored error's stack", () => {
     expect(plain).not.toMatch(/^stack/m);
   });
 });
+
+describe("an AggregateError", () => {
+  const base = job().toJSON();
+  it("shows its inner errors, one per row, a few of them, then how many more", () => {
+    const errors = Array.from({ length: 7 }, (_, i) => ({
+      type: i % 2 ? "TypeError" : "Error",
+      message: `mirror ${i} down\nsecond line`,
+    }));
+    const failed: TaskData = {
+      ...base,
+      status: "failed",
+      error: {
+        type: "AggregateError",
+        message: "All promises were rejected",
+        stack: null,
+        cause: null,
+        props: { errors },
+      } as TaskData["error"],
+    };
+    const rows = renderTaskDetail(failed, "q").split("\n");
+    const from = rows.findIndex((row) => row.startsWith("errors"));
+    expect(rows.slice(from, from + 6).map((row) => row.replace(/^errors/, "").trim())).toEqual([
+      "1. Error: mirror 0 down",
+      "2. TypeError: mirror 1 down",
+      "3. Error: mirror 2 down",
+      "4. TypeError: mirror 3 down",
+      "5. Error: mirror 4 down",
+      "… 2 more (--format json prints them)",
+    ]);
+  });
+});
