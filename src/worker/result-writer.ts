@@ -40,19 +40,18 @@ export class ResultWriter {
   readonly #batches = new Map<Queue, Entry[]>();
   #inFlight = 0;
   #idle: (() => void)[] = [];
-  /**
-   * Queues whose outcomes fail to be stored now. Shared by every batch, so an
-   * outage is one warning and one recovery line per queue, however many
-   * batches were waiting through it.
-   */
-  readonly #failing = new Set<Queue>();
 
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
     /** Aborts when the worker stops waiting for writes (forced or timed-out shutdown). */
     private readonly giveUp: AbortSignal,
-    private readonly health?: HealthBook,
+    /**
+     * Where a queue's settles are noted failing until one works again: shared
+     * by every batch, so an outage is one warning and one recovery line per
+     * queue, however many batches waited through it.
+     */
+    private readonly health: HealthBook,
   ) {}
 
   /** Resolves with the backend's verdict on `settlement` (made at `now`); rejects when the write was given up. */
@@ -104,9 +103,7 @@ export class ResultWriter {
           batch.map((entry) => entry.settlement),
           now,
         );
-        backoff.succeed();
-        if (this.#failing.delete(queue)) {
-          this.health?.working("settle", queue.name);
+        if (this.health.working("settle", queue.name)) {
           this.logger.warn({ queue: queue.name }, "storing task outcomes works again");
         }
         batch.forEach((entry, i) => {
@@ -133,9 +130,7 @@ export class ResultWriter {
           return;
         }
         const { delayMs } = backoff.fail();
-        this.health?.failing("settle", queue.name, error);
-        if (!this.#failing.has(queue)) {
-          this.#failing.add(queue);
+        if (this.health.failing("settle", queue.name, error)) {
           this.logger.warn(
             { err: error, queue: queue.name },
             "storing task outcomes failed; retrying",

@@ -62,7 +62,7 @@ export class WorkRun {
     maxTasks: number,
     readonly oneshot: boolean,
     logger: Logger,
-    health?: HealthBook,
+    health: HealthBook,
   ) {
     // Each queue's claim loop, background loop and running attempt listens on these: their
     // number follows the queues and the concurrency, not the time run, so Node's leak warning

@@ -54,17 +54,18 @@ export class HealthBook {
     { what: string; queue: string | null; since: number; error: unknown }
   >();
 
-  /** `what` (of `queue`, or of the whole worker) failed with `error`. */
-  failing(what: string, queue: string | null, error: unknown): void {
+  /** `what` (of `queue`, or of the whole worker) failed with `error`; `true` when it worked until now. */
+  failing(what: string, queue: string | null, error: unknown): boolean {
     const key = `${what}\u0000${queue ?? ""}`;
     const known = this.#problems.get(key);
     if (known) known.error = error;
     else this.#problems.set(key, { what, queue, since: Date.now(), error });
+    return known === undefined;
   }
 
-  /** `what` (of `queue`) works again. */
-  working(what: string, queue: string | null): void {
-    if (this.#problems.size > 0) this.#problems.delete(`${what}\u0000${queue ?? ""}`);
+  /** `what` (of `queue`) works again; `true` when it was failing until now. */
+  working(what: string, queue: string | null): boolean {
+    return this.#problems.size > 0 && this.#problems.delete(`${what}\u0000${queue ?? ""}`);
   }
 
   /** Forgets every failure (a new run starts). */
