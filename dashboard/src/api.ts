@@ -15,8 +15,11 @@ import { apiBaseOf, queueSegment } from "./paths.js";
 
 export type { ErrorData, QueueStats, TaskData, TaskStatus, WorkflowData };
 
-/** A queue's counts and whether it is paused (`GET /{queue}/stats`, the `stats` event). */
-export type QueueInfo = QueueStats & { paused: boolean };
+/**
+ * A queue's counts, whether it is paused, and how long its next task has
+ * waited since it was due (`GET /{queue}/stats`, the `stats` event).
+ */
+export type QueueInfo = QueueStats & { paused: boolean; latencyMs: number };
 
 /** A task's row in a list (`view=summary`): no arguments, result, meta or options; the error cut short. */
 export type TaskSummary = Omit<TaskData, "args" | "result" | "meta" | "config" | "error"> & {

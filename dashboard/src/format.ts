@@ -11,7 +11,11 @@ export function formatTime(iso: string | null | undefined): string {
 /** `140 ms`, `3.2 s`, `2 min 5 s`, `3 h 4 min` between two instants, or `–`. */
 export function formatDuration(from: string | null, to: string | null): string {
   if (!from || !to) return "–";
-  const ms = new Date(to).getTime() - new Date(from).getTime();
+  return formatMilliseconds(new Date(to).getTime() - new Date(from).getTime());
+}
+
+/** `140 ms`, `3.2 s`, `2 min 5 s`, `3 h 4 min`, or `–` for no length of time. */
+export function formatMilliseconds(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "–";
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`;
@@ -20,6 +24,11 @@ export function formatDuration(from: string | null, to: string | null): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
   const minutes = Math.round(seconds / 60);
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** A queue's wait: `0 s` when nothing waits, else as {@link formatMilliseconds}. */
+export function formatWait(ms: number): string {
+  return ms === 0 ? "0 s" : formatMilliseconds(ms);
 }
 
 /** Characters of JSON shown before a value is cut (a browser lays out megabytes slowly). */

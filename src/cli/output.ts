@@ -75,6 +75,17 @@ export function formatInstant(iso: string | null): string {
   return iso === null ? "-" : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 }
 
+/** "0s", "42s", "5m07s", "3h02m", "2d04h": a wait read at a glance. */
+export function formatWait(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const two = (n: number) => String(n).padStart(2, "0");
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${two(seconds % 60)}s`;
+  if (seconds < 86_400)
+    return `${Math.floor(seconds / 3600)}h${two(Math.floor(seconds / 60) % 60)}m`;
+  return `${Math.floor(seconds / 86_400)}d${two(Math.floor(seconds / 3600) % 24)}h`;
+}
+
 /** A JSON value on one line, cut to `max` characters for tables. */
 export function formatJson(value: JsonValue | undefined, max = Number.POSITIVE_INFINITY): string {
   const text = JSON.stringify(value ?? null);

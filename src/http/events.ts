@@ -28,10 +28,20 @@ import {
   type QueueEventType,
 } from "../task/lifecycle-event.js";
 
-/** What `GET /{queue}/stats` and the `stats` event tell of a queue: its counts, and whether it is paused. */
-export async function queueInfo(queue: Queue): Promise<QueueStats & { paused: boolean }> {
-  const [counts, paused] = await Promise.all([queue.stats(), queue.isPaused()]);
-  return { ...counts, paused };
+/**
+ * What `GET /{queue}/stats` and the `stats` event tell of a queue: its
+ * counts, whether it is paused, and how long its next task has waited since
+ * it was due (`queue.latency()`).
+ */
+export async function queueInfo(
+  queue: Queue,
+): Promise<QueueStats & { paused: boolean; latencyMs: number }> {
+  const [counts, paused, latencyMs] = await Promise.all([
+    queue.stats(),
+    queue.isPaused(),
+    queue.latency(),
+  ]);
+  return { ...counts, paused, latencyMs };
 }
 
 /** Longest position accepted from a request, as the `after` query parameter's bound. */

@@ -180,6 +180,10 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
     crashed: count,
     cancelled: count,
     paused: z.boolean(),
+    latencyMs: count.meta({
+      description:
+        "milliseconds the next task to be claimed has waited since it was due (added, or its scheduled or retry time); 0 when none waits",
+    }),
   }),
   "POST /{queue}/pause": z.strictObject({ queue: z.string(), paused: z.literal(true) }),
   "POST /{queue}/resume": z.strictObject({ queue: z.string(), paused: z.literal(false) }),

@@ -272,7 +272,7 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/stats",
     summary:
-      "Counts by life stage (pending, scheduled, processing, and each finished status), and whether the queue is paused",
+      "Counts by life stage (pending, scheduled, processing, and each finished status), whether the queue is paused, and how long its next task has waited since it was due (latencyMs)",
     mutating: false,
     handle: (c) => queueInfo(c.queue),
   }),

@@ -46,14 +46,11 @@ const time = (value: string | Date | null): number =>
   value === null ? Number.NaN : typeof value === "string" ? Date.parse(value) : value.getTime();
 
 /**
- * Seconds from when an attempt was due to when it started. Due is the latest
- * of its creation, its scheduled time (a `schedule()` time or a rate-limit
- * slot) and its retry time: a delay the task asked for is not latency, the
- * wait for a free worker is. `null` when the record has not started.
+ * When an attempt was or is due (epoch ms): the latest of its creation, its
+ * scheduled time (a `schedule()` time or a rate-limit slot) and its retry
+ * time; `-Infinity` when the record holds none of them readably.
  */
-export function startLatencySeconds(times: AttemptTimes): number | null {
-  const started = time(times.startedAt);
-  if (Number.isNaN(started)) return null;
+export function attemptDueMs(times: Omit<AttemptTimes, "startedAt">): number {
   // Runs per started attempt: no lists, and NaN (no such time) never wins a comparison.
   const created = time(times.createdAt);
   const scheduled = time(times.scheduledAt);
@@ -62,6 +59,18 @@ export function startLatencySeconds(times: AttemptTimes): number | null {
   if (created > due) due = created;
   if (scheduled > due) due = scheduled;
   if (retry > due) due = retry;
+  return due;
+}
+
+/**
+ * Seconds from when an attempt was due (`attemptDueMs`) to when it started:
+ * a delay the task asked for is not latency, the wait for a free worker is.
+ * `null` when the record has not started.
+ */
+export function startLatencySeconds(times: AttemptTimes): number | null {
+  const started = time(times.startedAt);
+  if (Number.isNaN(started)) return null;
+  const due = attemptDueMs(times);
   return due === Number.NEGATIVE_INFINITY ? null : Math.max(0, (started - due) / 1000);
 }
 
@@ -142,6 +151,8 @@ export interface QueueCountsRead {
   readonly counts: QueueStatusCounts | undefined;
   /** Whether the queue is paused, read with its counts; `undefined` when they were not read. */
   readonly paused?: boolean | undefined;
+  /** The queue's latency (`queue.latency()`), read with its counts; `undefined` when it was not read. */
+  readonly latencyMs?: number | undefined;
 }
 
 /** `sheppy_queue_tasks{queue,status}` from the counts of each queue whose backend answered. */
@@ -191,6 +202,22 @@ export function queuePausedFamily(stats: readonly QueueCountsRead[]): GaugeFamil
 }
 
 /**
+ * `sheppy_queue_latency_seconds{queue}`: how long the next task to be
+ * claimed has waited since it was due; left out when the scrape could not
+ * read it.
+ */
+export function queueLatencyFamily(stats: readonly QueueCountsRead[]): GaugeFamily {
+  return {
+    type: "gauge",
+    name: "sheppy_queue_latency_seconds",
+    help: "Seconds the next task to be claimed has waited since it was due, 0 when none waits (read from the backend when scraped).",
+    samples: stats.flatMap(({ queue, latencyMs }) =>
+      latencyMs === undefined ? [] : [{ labels: { queue }, value: latencyMs / 1000 }],
+    ),
+  };
+}
+
+/**
  * The exposition text: `metrics`' series of the queues in `stats` (every
  * series when `stats` names no queue) and their counts by status.
  */
@@ -204,7 +231,12 @@ export function taskMetricsText(metrics: TaskMetrics, stats: readonly QueueCount
   const counts =
     stats.length === 0
       ? []
-      : [queueTasksFamily(stats), queueTasksUpFamily(stats), queuePausedFamily(stats)];
+      : [
+          queueTasksFamily(stats),
+          queueTasksUpFamily(stats),
+          queuePausedFamily(stats),
+          queueLatencyFamily(stats),
+        ];
   return writeExposition([...metrics.families(filter), ...counts]);
 }
 

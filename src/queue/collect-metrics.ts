@@ -41,11 +41,11 @@ async function readCounts(
     );
   });
   try {
-    const [counts, paused] = await Promise.race([
-      Promise.all([queue.stats(), queue.isPaused()]),
+    const [counts, paused, latencyMs] = await Promise.race([
+      Promise.all([queue.stats(), queue.isPaused(), queue.latency()]),
       late,
     ]);
-    return { queue: queue.name, counts, paused };
+    return { queue: queue.name, counts, paused, latencyMs };
   } catch (error) {
     return { queue: queue.name, counts: undefined, error };
   } finally {

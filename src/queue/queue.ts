@@ -58,6 +58,7 @@ import { PORTED_ADD_OPTIONS, refusePortedOption } from "./ported-options.js";
 import { publishTraced } from "./publish-span.js";
 import { type QueueEventsOptions, queueEvents } from "./queue-events.js";
 import type { QueueHandle } from "./queue-handle.js";
+import { queueLatencyMs } from "./queue-latency.js";
 import { queueNameProblem } from "./queue-name.js";
 import { type RetryAllOptions, type RetryAllResult, retryAll } from "./retry-all.js";
 import { type RetryOptions, retryTask } from "./retry-api.js";
@@ -904,6 +905,19 @@ export class Queue implements QueueHandle {
   /** Counts of this queue's records by life stage. */
   async stats(): Promise<QueueStats> {
     return (await this.connect()).getStats(this.name);
+  }
+
+  /**
+   * How long, in milliseconds, the next task to be claimed has waited since
+   * it was due (since it was added, or since the time it was scheduled for or
+   * its retry was due); 0 when no task waits. A queue whose workers keep up
+   * stays near 0 whatever its size; a paused or under-served queue's latency
+   * grows.
+   * @example
+   * if ((await queue.latency()) > 60_000) alert(`${queue.name} runs a minute late`);
+   */
+  async latency(): Promise<number> {
+    return queueLatencyMs(await this.connect(), this.name, this.clock.now());
   }
 
   /** Every queue of the backend that holds records, with its pending count. */

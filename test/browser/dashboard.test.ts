@@ -80,10 +80,13 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await expect.poll(() => row.locator('[data-status="completed"]').textContent()).toBe("3");
     expect(await row.locator('[data-status="cancelled"]').textContent()).toBe("1");
     expect(await row.locator('[data-status="crashed"]').textContent()).toBe("0");
-    // A column for the queue's name, then one per count the stats give (seven).
+    // A column for the queue's name, one per count the stats give (seven), then the wait.
     const headers = await page.locator("[data-testid=queues] thead th").allTextContents();
-    expect(headers).toHaveLength(8);
-    expect(headers.slice(-2)).toEqual(["crashed", "cancelled"]);
+    expect(headers).toHaveLength(9);
+    expect(headers.slice(-3)).toEqual(["crashed", "cancelled", "waited"]);
+    expect(await row.locator('[data-status="waited"]').textContent()).toMatch(
+      /^\d[\d.]* (ms|s|min)/,
+    );
   });
 
   it("the list of queues follows new queues and pauses without a reload", async () => {
@@ -448,6 +451,10 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     const watcher = await open(readOnly, "#/q/shop");
     await expect.poll(() => watcher.locator("[data-testid=paused]").count()).toBe(1);
     expect(await watcher.locator("[data-testid=pause-toggle]").count()).toBe(0);
+    // The task added while paused waits, and the overview says for how long.
+    await expect
+      .poll(() => stat(watcher, "waited").textContent(), { timeout: 15_000 })
+      .toMatch(/^[1-9][\d.]* (ms|s)$/);
     await watcher.close();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await shop.getTask(waiting))?.status).toBe("pending");

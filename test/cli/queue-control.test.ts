@@ -43,9 +43,12 @@ describe("sheppy queue pause | resume and --priority", () => {
     expect(expectOneLineError(waited, 1)).toMatch(
       /did not finish within 0\.2 s: queue 'control' is paused, so no worker claims its tasks \(sheppy queue resume -q control\); it stays queued$/,
     );
-    expect(json(await sheppy("queue", "list", "--format", "json"))).toEqual([
+    const listed = json<{ latencyMs: number }[]>(await sheppy("queue", "list", "--format", "json"));
+    expect(listed).toEqual([
       expect.objectContaining({ queue: "control", pending: 2, paused: true }),
     ]);
+    // Its next task has waited at least through the 0.2 s wait above.
+    expect(listed[0]?.latencyMs).toBeGreaterThanOrEqual(200);
     expect(json(await sheppy("queue", "resume", "--format", "json"))).toEqual({
       queue: "control",
       paused: false,
@@ -74,8 +77,8 @@ describe("sheppy queue pause | resume and --priority", () => {
     );
     expect(rows.map((row) => row.queue)).toEqual(rows.map((row) => row.queue).sort());
     const table = (await sheppy("queue", "list")).stdout;
-    expect(table).toMatch(/^QUEUE +PENDING .* CRONS +PAUSED$/m);
-    expect(table).toMatch(/^tpyo +0 .* 0 +yes$/m);
+    expect(table).toMatch(/^QUEUE +PENDING .* WAITED +CAP +CRONS +PAUSED$/m);
+    expect(table).toMatch(/^tpyo +0 .* 0s +- +0 +yes$/m);
     const resumed = await sheppy("queue", "resume", "-q", "tpyo");
     expect(resumed).toMatchObject({ code: 0, stdout: "queue tpyo resumed\n" });
     expect(resumed.stderr).toContain("warning: queue tpyo holds no tasks or crons");

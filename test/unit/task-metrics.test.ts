@@ -5,6 +5,7 @@
  * of a queue's exposition.
  */
 import { collectMetrics, MemoryBackend, Queue, task, Worker } from "sheppy";
+import { TestClock } from "sheppy/testing";
 import { describe, expect, it, vi } from "vitest";
 import { defaultTaskMetrics, startLatencySeconds } from "../../src/observability/task-metrics.js";
 import { collectMetricsReport } from "../../src/queue/collect-metrics.js";
@@ -17,6 +18,7 @@ import { parseExposition, sampleValue } from "../support/prometheus.js";
 
 const PREFIX = "task-metrics";
 const tasks = knownOutcomeTasks(PREFIX);
+const latencyJob = task({ name: `${PREFIX}.latency` }, () => null);
 const inlineTask = task({ name: `${PREFIX}.inline` }, (n: number) => n + 1);
 const slowFail = task({ name: `${PREFIX}.slow-fail`, retry: 1, retryDelay: 0 }, async () => {
   await new Promise((resolve) => setTimeout(resolve, 20));
@@ -241,6 +243,32 @@ describe("sheppy_queue_paused", () => {
     const { text, unread } = await collectMetricsReport([silent], 50);
     expect(unread.map(({ queue }) => queue)).toEqual(["metrics-paused-down"]);
     expect(parseExposition(text).get("sheppy_queue_paused")?.samples ?? []).toEqual([]);
+    await Promise.all([queue.close(), silent.close()]);
+  });
+});
+
+describe("sheppy_queue_latency_seconds", () => {
+  it("is how long the next task to be claimed has waited since it was due, 0 on an empty queue; left out when the backend does not answer", async () => {
+    const clock = new TestClock(Date.parse("2030-01-01T00:00:00Z"));
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false, clock }), {
+      name: "metrics-latency",
+    });
+    const latency = async () =>
+      sampleValue(parseExposition(await collectMetrics(queue)), "sheppy_queue_latency_seconds", {
+        queue: "metrics-latency",
+      });
+    expect(await latency()).toBe(0);
+    await queue.add(latencyJob());
+    await clock.advance(90);
+    expect(await latency()).toBe(90);
+    const silent = new Queue(new MemoryBackend({ instantProcessing: false }), {
+      name: "metrics-latency-down",
+    });
+    const backend = await silent.connect();
+    backend.getPending = () => new Promise(() => undefined);
+    const { text, unread } = await collectMetricsReport([silent], 50);
+    expect(unread.map(({ queue }) => queue)).toEqual(["metrics-latency-down"]);
+    expect(parseExposition(text).get("sheppy_queue_latency_seconds")?.samples ?? []).toEqual([]);
     await Promise.all([queue.close(), silent.close()]);
   });
 });

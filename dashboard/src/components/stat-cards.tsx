@@ -1,4 +1,5 @@
 import type { QueueStats } from "../api.js";
+import { formatWait } from "../format.js";
 
 const ORDER: (keyof QueueStats)[] = [
   "pending",
@@ -13,10 +14,13 @@ const ORDER: (keyof QueueStats)[] = [
 /** A queue's counts by status; a click on one filters the task table by it. */
 export function StatCards({
   stats,
+  latencyMs,
   stale = false,
   onPick,
 }: {
   stats: QueueStats | null;
+  /** How long the next task to be claimed has waited since it was due; left out when not known. */
+  latencyMs?: number | undefined;
   /** The counts may be out of date (the backend does not answer): shown greyed. */
   stale?: boolean;
   onPick?: (status: keyof QueueStats) => void;
@@ -35,6 +39,16 @@ export function StatCards({
           <span class="stat-label">{status}</span>
         </button>
       ))}
+      {latencyMs !== undefined && (
+        <div
+          class="stat waited"
+          data-stat="waited"
+          title="how long the next task to be claimed has waited since it was due"
+        >
+          <span class="stat-value">{formatWait(latencyMs)}</span>
+          <span class="stat-label">next task waited</span>
+        </div>
+      )}
     </div>
   );
 }

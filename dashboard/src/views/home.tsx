@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { QueueStats } from "../../../src/backends/backend.js";
 import { api } from "../api.js";
+import { formatWait } from "../format.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
 
@@ -68,6 +69,12 @@ export function Home() {
                 {status}
               </th>
             ))}
+            <th
+              class="num"
+              title="how long the next task to be claimed has waited since it was due"
+            >
+              waited
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -97,6 +104,9 @@ function QueueRow({ name, tick }: { name: string; tick: number }) {
           {stats.data ? stats.data[status].toLocaleString("en") : stats.error ? "?" : "…"}
         </td>
       ))}
+      <td class="num" data-status="waited">
+        {stats.data ? formatWait(stats.data.latencyMs) : stats.error ? "?" : "…"}
+      </td>
     </tr>
   );
 }

@@ -147,6 +147,7 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
       <StatCards
         stale={feed.problem !== null}
         stats={feed.stats}
+        latencyMs={feed.stats?.latencyMs}
         onPick={(status) => setFilter(STAT_STATUSES[status])}
       />
       <ThroughputChart throughput={feed.throughput} />

@@ -3,7 +3,8 @@
  * `sheppy queue list`: every queue of the backend — those holding tasks, and
  * also those that only hold crons or are paused (a paused queue may hold
  * nothing, e.g. a mistyped name) — with its counts by stage, crons and
- * its cap on running tasks and whether it is paused; `sheppy queue pause |
+ * how long its next task has waited since it was due, its cap on running
+ * tasks and whether it is paused; `sheppy queue pause |
  * resume`: stop and restart every worker's claims of each queue named
  * (`-q a,b`); `sheppy queue cap`: set or lift that cap; `sheppy queue clear`:
  * delete everything a queue holds (asked to confirm with `--yes`).
@@ -15,9 +16,16 @@ import { Queue } from "../../queue/queue.js";
 import { MAX_CONCURRENCY_LIMIT } from "../../task/concurrency.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { openBackend, warnIfQueueUnused } from "../open-queue.js";
-import { type Column, print, printJson, printRows } from "../output.js";
+import { type Column, formatWait, print, printJson, printRows } from "../output.js";
 
-type QueueRow = { queue: string; cap: number | null; crons: number; paused: boolean } & QueueStats;
+type QueueRow = {
+  queue: string;
+  /** How long the next task to be claimed has waited since it was due (`queue.latency()`). */
+  latencyMs: number;
+  cap: number | null;
+  crons: number;
+  paused: boolean;
+} & QueueStats;
 
 const COLUMNS: readonly Column<QueueRow>[] = [
   { heading: "QUEUE", value: (row) => row.queue },
@@ -29,6 +37,7 @@ const COLUMNS: readonly Column<QueueRow>[] = [
       value: (row) => String(row[stage]),
     }),
   ),
+  { heading: "WAITED", value: (row) => formatWait(row.latencyMs) },
   { heading: "CAP", value: (row) => (row.cap === null ? "-" : String(row.cap)) },
   { heading: "CRONS", value: (row) => String(row.crons) },
   { heading: "PAUSED", value: (row) => (row.paused ? "yes" : "no") },
@@ -42,7 +51,7 @@ export function addQueueCommands(program: Command): void {
   const command = group
     .command("list")
     .description(
-      "list the backend's queues (those holding tasks or crons, and paused ones) with their task and cron counts",
+      "list the backend's queues (those holding tasks or crons, and paused ones) with their task and cron counts, and how long each one's next task has waited since it was due (WAITED)",
     );
   addSettings(command, ["backendUrl", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
@@ -61,6 +70,7 @@ export function addQueueCommands(program: Command): void {
         names.map(async (queue) => ({
           queue,
           ...(await backend.getStats(queue)),
+          latencyMs: await new Queue(backend, { name: queue }).latency(),
           cap: await backend.getConcurrencyLimit(queue),
           crons: withCrons.includes(queue) ? (await backend.getCrons(queue)).length : 0,
           paused: paused.includes(queue),

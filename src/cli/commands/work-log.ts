@@ -10,7 +10,7 @@ import type { Queue } from "../../queue/queue.js";
 import type { Task } from "../../task/task-record.js";
 import { isResumeTaskName, RESUME_PREFIX } from "../../task/workflow-resume-task.js";
 import { VERSION } from "../../util/version.js";
-import { attemptFields, logFailed } from "../../worker/task-log.js";
+import { attemptFields } from "../../worker/task-log.js";
 import type { Worker } from "../../worker/worker.js";
 import { print } from "../output.js";
 

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { Backend, QueueStats, TaskData } from "../../index.js";
 import { TaskCancellationError, task } from "../../index.js";
+import { TestClock } from "../../testing/index.js";
 import type { ContractHarness } from "../harness.js";
 import { requeued, settleClaim } from "../support/records.js";
 
@@ -14,6 +15,7 @@ const add = task({ name: "clear-stats.add" }, (a: number, b: number) => a + b);
 const echo = task({ name: "clear-stats.echo" }, (queue: string) => queue);
 
 const now = () => new Date().toISOString();
+const LATENCY_START = Date.parse("2030-01-01T00:00:00Z");
 const inAMinute = () => Date.now() + 60_000;
 
 /** Claims the next pending task of `queue` and stores it with `status` (finished statuses get `finishedAt`). */
@@ -223,6 +225,30 @@ export function clearStatsCases(h: ContractHarness): void {
       });
       expect(await backend.getStats(queue.name)).toEqual(await queue.stats());
       expect(await h.queue().stats()).toEqual(empty);
+    });
+
+    it("queue.latency() is how long the next task to be claimed has waited since it was due, 0 when none waits", async () => {
+      const clock = new TestClock(LATENCY_START);
+      const queue = h.queue({ clock });
+      const backend = await queue.connect();
+      expect(await queue.latency()).toBe(0);
+      await queue.add(add(1, 1));
+      expect(await queue.latency()).toBe(0);
+      await clock.advance(30);
+      expect(await queue.latency()).toBe(30_000);
+      // A task that jumps the queue is the next one claimed: the latency is its wait.
+      await clock.advance(10);
+      await queue.add(add(2, 2), { priority: 5 });
+      await clock.advance(2);
+      expect(await queue.latency()).toBe(2_000);
+      // A scheduled task waits from its time, not from when it was added; a paused queue's tasks wait all the same.
+      await backend.claim(queue.name, 2);
+      expect(await queue.latency()).toBe(0);
+      await queue.schedule(add(3, 3), 60);
+      await queue.pause();
+      await clock.advance(70);
+      expect(await backend.promoteDue(queue.name, clock.now())).toHaveLength(1);
+      expect(await queue.latency()).toBe(10_000);
     });
 
     it("B-13 listQueues() maps every queue holding records to its pending count", async () => {
