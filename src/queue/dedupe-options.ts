@@ -8,6 +8,7 @@ import type { DedupeMode, DedupeOutcome } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
+import { loneSurrogateProblem } from "../util/lone-surrogate.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 
 /** Adds the same key makes into one task: see docs/dedupe.md. */
@@ -93,6 +94,8 @@ export function checkDedupeKey(key: unknown, where: string): string {
       `${where}: dedupe.key must be 1–${MAX_DEDUPE_KEY_LENGTH} characters without control characters; got ${describe(key)}`,
     );
   }
+  const halves = loneSurrogateProblem(key);
+  if (halves !== null) throw new InvalidOptionError(`${where}: dedupe.key ${halves}`);
   return key;
 }
 

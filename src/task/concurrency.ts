@@ -9,6 +9,7 @@
  */
 
 import { InvalidOptionError } from "../errors.js";
+import { loneSurrogateProblem } from "../util/lone-surrogate.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { describeGiven } from "./describe-value.js";
 
@@ -53,6 +54,8 @@ export function checkConcurrencyKey(value: unknown, where: string): string {
       `${where} must be at most ${MAX_CONCURRENCY_KEY_LENGTH} characters (got ${characters})`,
     );
   }
+  const halves = loneSurrogateProblem(value);
+  if (halves !== null) throw new InvalidOptionError(`${where} ${halves}`);
   return value;
 }
 

@@ -8,6 +8,7 @@
 
 import { TaskDefinitionError } from "../errors.js";
 import { isDuration, MAX_DURATION_TEXT } from "../util/durations.js";
+import { loneSurrogateProblem } from "../util/lone-surrogate.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { normaliseRetryDelay, type RetryDelay, type StoredRetryDelay } from "./backoff-options.js";
 import { MAX_CONCURRENCY_KEY_LENGTH } from "./concurrency.js";
@@ -196,6 +197,8 @@ function normaliseRateLimit(taskName: string, limit: RateLimitOptions): Required
       `rateLimit.key must be at most ${MAX_CONCURRENCY_KEY_LENGTH} characters (got ${[...limit.key].length})`,
     );
   }
+  const halves = typeof limit.key === "string" ? loneSurrogateProblem(limit.key) : null;
+  if (halves !== null) fail(taskName, `rateLimit.key ${halves}`);
   return {
     maxRate: limit.maxRate,
     ratePeriod: limit.ratePeriod,
