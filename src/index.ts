@@ -74,6 +74,9 @@ export type { CronEvery, CronOptions } from "./queue/cron-schedule.js";
 export type {
   AddEntry,
   AddResult,
+  CancelAllOptions,
+  CancelAllResult,
+  CancellableStatus,
   CancelledTask,
   CancelledWorkflow,
   CancelOptions,

@@ -5,7 +5,9 @@
  * durations, `--at` instants, `--status` filters. Each bad value is a
  * `CliUsageError` with one line saying what was expected.
  */
+
 import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
 import { CliUsageError, InvalidOptionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { PAST_GRACE_MS, parseIsoInstant } from "../queue/instant.js";
@@ -170,6 +172,27 @@ export function parseTaskNames(raw: string | undefined): string[] | undefined {
     );
   }
   return names;
+}
+
+/**
+ * Adds the `--concurrency-key <key>` filter to `command`: repeatable, each
+ * key matched whole (a key may hold commas, so they do not separate keys).
+ */
+export function addConcurrencyKeyFilter(command: Command, which: string): Command {
+  return command.option(
+    "-k, --concurrency-key <key>",
+    `${which} with this concurrency key, e.g. a tenant's (repeatable; matched whole, commas included)`,
+    (key: string, earlier: string[] | undefined) => [...(earlier ?? []), key],
+  );
+}
+
+/** The keys of `--concurrency-key` (see {@link addConcurrencyKeyFilter}); `undefined` when not given. */
+export function parseConcurrencyKeys(given: readonly string[] | undefined): string[] | undefined {
+  if (given === undefined) return undefined;
+  if (given.some((key) => key === "")) {
+    throw new CliUsageError("--concurrency-key needs a key: non-empty text");
+  }
+  return [...new Set(given)];
 }
 
 /** Parses `--status completed,failed`: task statuses, or those of `known` (`what`: "task", "workflow"). */

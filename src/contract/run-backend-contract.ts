@@ -20,6 +20,7 @@ import { backendRecordsCases } from "./cases/backend-records.js";
 import { backendSettleCases } from "./cases/backend-settle.js";
 import { backendStorageCases } from "./cases/backend-storage.js";
 import { backendWorkflowCases } from "./cases/backend-workflows.js";
+import { cancelAllCases } from "./cases/cancel-all.js";
 import { cancelDeleteCases } from "./cases/cancel-delete.js";
 import { cancelRunningCases } from "./cases/cancel-running.js";
 import { chainingCases } from "./cases/chaining.js";
@@ -69,6 +70,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   eventCases,
   waitForCases,
   cancelDeleteCases,
+  cancelAllCases,
   cancelRunningCases,
   clearStatsCases,
   scheduleCases,

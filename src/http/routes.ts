@@ -12,6 +12,7 @@ import type { JsonValue } from "../json.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
 import { cronDeterministicId, declaredCronDeletionRefusal } from "../queue/cron.js";
 import { MAX_EVERY_SECONDS, parseCronSchedule } from "../queue/cron-schedule.js";
+import { matchesFilters } from "../queue/list-tasks.js";
 import type { Queue } from "../queue/queue.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
 import { missingArgumentsWarning } from "../task/missing-arguments.js";
@@ -317,11 +318,12 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/tasks",
     summary:
-      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only and of some task names only (`name=emails.send,reports.build`; filtered by the server, which looks at a bounded stretch of the queue per request: a page may hold fewer than `limit`, none even, while `cursor` is not null); `view=summary` leaves out arguments, results, meta and options, and keeps an error as its type and the first 200 characters of its message (a list view's rows)",
+      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only, of some task names only (`name=emails.send,reports.build`) and of one concurrency key only (`concurrencyKey=tenant:acme`, matched whole; a tenant's tasks); filtered by the server, which looks at a bounded stretch of the queue per request: a page may hold fewer than `limit`, none even, while `cursor` is not null); `view=summary` leaves out arguments, results, meta and options, and keeps an error as its type and the first 200 characters of its message (a list view's rows)",
     mutating: false,
     query: z.object({
       status: z.string().optional(),
       name: z.string().min(1).optional(),
+      concurrencyKey: z.string().min(1).optional(),
       cursor: listCursor,
       limit: limit(100),
       view: z.enum(["full", "summary"]).default("full"),
@@ -336,17 +338,20 @@ export const ROUTES: readonly Route[] = [
         );
       }
       const names = namesQuery(c.query.name);
-      // Names are matched here, on what the backend's walk returns: a few reads per request,
+      const keys =
+        c.query.concurrencyKey === undefined ? undefined : new Set([c.query.concurrencyKey]);
+      const filtered = names !== undefined || keys !== undefined;
+      // Names and keys are matched here, on what the backend's walk returns: a few reads per request,
       // so a rare name fills a page in fewer round trips, and a request stays bounded.
       const tasks: TaskData[] = [];
       let cursor = c.query.cursor ?? null;
-      for (let reads = 0; reads < (names ? NAME_FILTER_READS : 1); reads++) {
+      for (let reads = 0; reads < (filtered ? NAME_FILTER_READS : 1); reads++) {
         const page = await c.queue.backend.listTasks(c.queue.name, {
           cursor,
           limit: c.query.limit - tasks.length,
           statuses: statuses as TaskStatus[] | undefined,
         });
-        for (const data of page.tasks) if (!names || names.has(data.name)) tasks.push(data);
+        for (const data of page.tasks) if (matchesFilters(data, names, keys)) tasks.push(data);
         cursor = page.cursor;
         if (cursor === null || tasks.length >= c.query.limit) break;
       }

@@ -11,6 +11,7 @@
  * end (a sandboxed one is stopped), so a task that must not overlap a
  * successor should honour its signal.
  */
+import type { Backend } from "../backends/backend.js";
 import { isoAt } from "../clock.js";
 import { InvalidOptionError, TaskCancellationError, TaskCancelledError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
@@ -41,6 +42,69 @@ export function forceOf(options: CancelOptions | undefined, where: string): bool
   return force === true;
 }
 
+/**
+ * Whether `current` resumes a workflow that still runs: cancelling it would
+ * leave the workflow running with nothing to move it on. Once the workflow
+ * has ended (cancelled, say) its resume has nothing left to do, and cancels
+ * as any task.
+ */
+export async function resumesRunningWorkflow(
+  backend: Pick<Backend, "runningWorkflows">,
+  queue: string,
+  current: TaskData,
+): Promise<boolean> {
+  return (
+    isResumeTaskName(current.name) &&
+    (await backend.runningWorkflows(queue, [current.workflowId ?? ""])).size > 0
+  );
+}
+
+/**
+ * Cancels the unfinished task `current` (as just read) in one backend step;
+ * its `cancelled` record, or `null` when it changed meanwhile (claimed —
+ * unless `running` — or finished).
+ */
+export async function cancelCurrent(
+  queue: QueueHandle,
+  backend: Backend,
+  current: TaskData,
+  running: boolean,
+): Promise<TaskData | null> {
+  const { id } = current;
+  // The cancelled record expires by its task's error retention, resolved here from its options.
+  const at = queue.clock.now();
+  const expiresAt = expiryOf(
+    { status: "cancelled", finishedAt: isoAt(at), config: current.config },
+    backend.retention,
+    at,
+  );
+  // A workflow's step ends as a step: its workflow goes on without it.
+  const workflow = workflowOfStep(current);
+  const resume = workflow === null ? null : resumeTaskFor(workflow, current.workflowId!, id, at);
+  const workflowStep =
+    resume === null
+      ? undefined
+      : {
+          workflowId: current.workflowId!,
+          resume,
+          ...(backend.eventCap > 0 ? { resumeEvent: eventBody("added", resume, at) } : {}),
+        };
+  const event =
+    backend.eventCap > 0
+      ? eventBody("cancelled", { ...current, status: "cancelled", finishedAt: isoAt(at) }, at)
+      : undefined;
+  const cancelled = await backend.cancel(queue.name, id, {
+    at,
+    expiresAt,
+    workflowStep,
+    running,
+    ...(event ? { event } : {}),
+  });
+  // A task this process runs inline hears of it at once; a worker's, at its next renewal.
+  if (cancelled && running) queue.interruptInline(id, new TaskCancelledError(id));
+  return cancelled;
+}
+
 /** Cancels `ref` in `queue`; returns its `cancelled` record. Throws `TaskCancellationError` when it cannot. */
 export async function cancelTask(
   queue: QueueHandle,
@@ -51,52 +115,14 @@ export async function cancelTask(
   const running = forceOf(options, "queue.cancel()");
   const backend = await queue.connect();
   let current = (await backend.getTasks(queue.name, [id])).get(id);
-  if (
-    current &&
-    isResumeTaskName(current.name) &&
-    (await backend.runningWorkflows(queue.name, [current.workflowId ?? ""])).size > 0
-  ) {
-    // Cancelling it would leave its workflow running with nothing to move it on. Once the
-    // workflow has ended (cancelled, say) the resume has nothing left to do: it cancels as any task.
+  if (current && (await resumesRunningWorkflow(backend, queue.name, current))) {
     throw new TaskCancellationError(
       `Cannot cancel task ${id}: it resumes workflow ${current.workflowId}; cancel the workflow instead (queue.cancelWorkflow, sheppy workflow cancel)`,
     );
   }
   if (current && current.finishedAt === null) {
-    // The cancelled record expires by its task's error retention, resolved here from its options.
-    const at = queue.clock.now();
-    const expiresAt = expiryOf(
-      { status: "cancelled", finishedAt: isoAt(at), config: current.config },
-      backend.retention,
-      at,
-    );
-    // A workflow's step ends as a step: its workflow goes on without it.
-    const workflow = workflowOfStep(current);
-    const resume = workflow === null ? null : resumeTaskFor(workflow, current.workflowId!, id, at);
-    const workflowStep =
-      resume === null
-        ? undefined
-        : {
-            workflowId: current.workflowId!,
-            resume,
-            ...(backend.eventCap > 0 ? { resumeEvent: eventBody("added", resume, at) } : {}),
-          };
-    const event =
-      backend.eventCap > 0
-        ? eventBody("cancelled", { ...current, status: "cancelled", finishedAt: isoAt(at) }, at)
-        : undefined;
-    const cancelled = await backend.cancel(queue.name, id, {
-      at,
-      expiresAt,
-      workflowStep,
-      running,
-      ...(event ? { event } : {}),
-    });
-    if (cancelled) {
-      // A task this process runs inline hears of it at once; a worker's, at its next renewal.
-      if (running) queue.interruptInline(id, new TaskCancelledError(id));
-      return cancelled;
-    }
+    const cancelled = await cancelCurrent(queue, backend, current, running);
+    if (cancelled) return cancelled;
     current = (await backend.getTasks(queue.name, [id])).get(id);
   }
   if (!current) {

@@ -4,9 +4,10 @@
  * only, a page at a time — the backend's `listTasks` walk (the one the HTTP
  * API and the dashboard page through), with full pages: the backend may hand
  * back short or empty pages while it filters, so this reads on until the
- * page is full or the walk has ended. A filter by task name is applied
- * here, on what the walk returns, on every backend alike: a name that few
- * of many tasks have costs more backend calls, never a short page.
+ * page is full or the walk has ended. Filters by task name and by
+ * concurrency key (a tenant's tasks, with a key per tenant) are applied
+ * here, on what the walk returns, on every backend alike: a name or key
+ * that few of many tasks have costs more backend calls, never a short page.
  */
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
@@ -21,6 +22,8 @@ export interface ListTasksOptions {
   status?: TaskStatus | readonly TaskStatus[] | undefined;
   /** Only tasks of this name (a task's `name`), or of one of these; absent: every name. */
   name?: string | readonly string[] | undefined;
+  /** Only tasks with this concurrency key (a task's `concurrencyKey`), or with one of these; absent: any key or none. */
+  concurrencyKey?: string | readonly string[] | undefined;
   /** The `cursor` of the previous page; absent or `null` for the first page. */
   cursor?: string | null | undefined;
   /** The most tasks on the page: an integer ≥ 1 (default 100). */
@@ -58,23 +61,53 @@ export function namesOf(
   name: string | readonly string[] | undefined,
   where: string,
 ): ReadonlySet<string> | undefined {
-  if (name === undefined) return undefined;
+  return textsOf(name, where, "name", "a task name");
+}
+
+/** The concurrency keys of `concurrencyKey` as a set, each checked; `undefined` for any key. */
+export function concurrencyKeysOf(
+  concurrencyKey: string | readonly string[] | undefined,
+  where: string,
+): ReadonlySet<string> | undefined {
+  return textsOf(concurrencyKey, where, "concurrencyKey", "a concurrency key");
+}
+
+/** A filter's texts (`option`, each `what`) as a set, each checked; `undefined` when not given. */
+function textsOf(
+  given: string | readonly string[] | undefined,
+  where: string,
+  option: string,
+  what: string,
+): ReadonlySet<string> | undefined {
+  if (given === undefined) return undefined;
   const list: unknown[] =
-    typeof name === "string" ? [name] : Array.isArray(name) ? [...name] : [name];
+    typeof given === "string" ? [given] : Array.isArray(given) ? [...given] : [given];
   // An empty list would match nothing, as if the queue held no such task.
   if (list.length === 0) {
     throw new InvalidOptionError(
-      `${where}: name must be a task name or a list of them, at least one (got an empty list)`,
+      `${where}: ${option} must be ${what} or a list of them, at least one (got an empty list)`,
     );
   }
   for (const item of list) {
     if (typeof item !== "string" || item === "") {
       throw new InvalidOptionError(
-        `${where}: name must be a task name or a list of them (got ${describeGiven(item)})`,
+        `${where}: ${option} must be ${what} or a list of them (got ${describeGiven(item)})`,
       );
     }
   }
   return new Set(list as string[]);
+}
+
+/** Whether `data` passes the name and concurrency-key filters (`undefined`: no filter). */
+export function matchesFilters(
+  data: { readonly name: string; readonly concurrencyKey?: string | null | undefined },
+  names: ReadonlySet<string> | undefined,
+  keys: ReadonlySet<string> | undefined,
+): boolean {
+  return (
+    (names === undefined || names.has(data.name)) &&
+    (keys === undefined || (data.concurrencyKey != null && keys.has(data.concurrencyKey)))
+  );
 }
 
 /** A page size: an integer ≥ 1. */
@@ -97,6 +130,7 @@ export function pageSizeOf(
 const LIST_OPTION_KEYS = Object.keys({
   status: true,
   name: true,
+  concurrencyKey: true,
   cursor: true,
   limit: true,
 } satisfies Record<keyof ListTasksOptions, true>);
@@ -107,6 +141,7 @@ export async function listTasks(queue: QueueHandle, options: ListTasksOptions): 
   checkOptionKeys(options, LIST_OPTION_KEYS, where);
   const statuses = statusesOf(options.status, where);
   const names = namesOf(options.name, where);
+  const keys = concurrencyKeysOf(options.concurrencyKey, where);
   const limit = pageSizeOf(options.limit, 100, where);
   const backend = await queue.connect();
   const found = [];
@@ -117,7 +152,7 @@ export async function listTasks(queue: QueueHandle, options: ListTasksOptions): 
       limit: limit - found.length,
       statuses,
     });
-    for (const data of page.tasks) if (!names || names.has(data.name)) found.push(data);
+    for (const data of page.tasks) if (matchesFilters(data, names, keys)) found.push(data);
     cursor = page.cursor;
   } while (cursor !== null && found.length < limit);
   return { tasks: await Promise.all(found.map(decodeTask)), cursor };

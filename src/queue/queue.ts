@@ -31,6 +31,7 @@ import {
   reportsOutcome,
 } from "./add-reported.js";
 import { stopBackendUsers } from "./backend-users.js";
+import { type CancelAllOptions, type CancelAllResult, cancelAll } from "./cancel-all.js";
 import { type CancelOptions, cancelTask } from "./cancel-api.js";
 import type { CronDefinition } from "./cron.js";
 import {
@@ -91,6 +92,11 @@ import {
 } from "./workflow-api.js";
 
 export type { AddEntry } from "./add-entries.js";
+export type {
+  CancelAllOptions,
+  CancelAllResult,
+  CancellableStatus,
+} from "./cancel-all.js";
 export type { CancelOptions } from "./cancel-api.js";
 export type { AddResult, DedupeOptions } from "./dedupe-options.js";
 export type { EnqueueOptions } from "./enqueue-options.js";
@@ -776,7 +782,8 @@ export class Queue implements QueueHandle {
   /**
    * Redrive: runs again every task that finished with one of these statuses
    * (`failed` by default; `crashed` and `cancelled` when named), only those
-   * that finished at or after `since` when given, a batch at a time. Each is
+   * that finished at or after `since`, of some task names (`name`) or of some
+   * concurrency keys (`concurrencyKey`) when given, a batch at a time. Each is
    * re-queued as `retry()` does (same id, outcome cleared); none runs twice at
    * once. Returns how many were re-queued, and how many were skipped because
    * they changed before their turn (claimed, retried or deleted meanwhile).
@@ -822,6 +829,21 @@ export class Queue implements QueueHandle {
   cancel(ref: TaskRef, options?: CancelOptions): Promise<Task<unknown, "cancelled">>;
   async cancel(ref: TaskRef, options?: CancelOptions): Promise<Task> {
     return await decodeTask(await cancelTask(this, ref, options));
+  }
+
+  /**
+   * Cancels a backlog: every task that has not started (pending, scheduled,
+   * or waiting for a retry), or only those of `status`, of some task names
+   * (`name`) or concurrency keys (`concurrencyKey`: a tenant's); with
+   * `force`, running ones too. Each is cancelled as `cancel()` cancels one,
+   * a page at a time; a task that started or finished meanwhile is skipped.
+   * Cancelled records are kept as failures are, so
+   * `retryAll({ status: "cancelled" })` runs them again.
+   * @example
+   * const { cancelled } = await queue.cancelAll({ concurrencyKey: "tenant:acme" });
+   */
+  cancelAll(options: CancelAllOptions = {}): Promise<CancelAllResult> {
+    return cancelAll(this, options);
   }
 
   /** @internal Fires the signal of `id`'s attempt when this process runs it inline (`memory://`); otherwise nothing. */

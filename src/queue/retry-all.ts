@@ -2,8 +2,9 @@
  * @module queue/retry-all
  * `queue.retryAll()`: redrive — run again every finished task of some
  * statuses (`failed` by default; `crashed` and `cancelled` when named),
- * optionally only those that finished at or after a time, or only those of
- * some task names. It walks the
+ * optionally only those that finished at or after a time, only those of
+ * some task names, or only those of some concurrency keys (a tenant's). It
+ * walks the
  * queue's newest-first listing a page at a time, so memory stays bounded
  * whatever the queue holds, and re-queues each page with one backend call,
  * the way `queue.retry()` re-queues one task: the record is read again just
@@ -25,7 +26,13 @@ import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/d
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
 import { parseIsoInstant } from "./instant.js";
-import { namesOf, pageSizeOf, statusesOf } from "./list-tasks.js";
+import {
+  concurrencyKeysOf,
+  matchesFilters,
+  namesOf,
+  pageSizeOf,
+  statusesOf,
+} from "./list-tasks.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { rerunRecord } from "./retry-api.js";
 
@@ -44,6 +51,8 @@ export interface RetryAllOptions {
   since?: Date | number | string | undefined;
   /** Only tasks of this name, or of one of these (a fix deployed for one task redrives that task alone); absent: every name. */
   name?: string | readonly string[] | undefined;
+  /** Only tasks with this concurrency key (a tenant's, with a key per tenant), or with one of these; absent: any key or none. */
+  concurrencyKey?: string | readonly string[] | undefined;
   /** Tasks read and re-queued per backend call (an integer ≥ 1, default 100). */
   batchSize?: number | undefined;
 }
@@ -92,6 +101,7 @@ const RETRY_ALL_OPTION_KEYS = Object.keys({
   status: true,
   since: true,
   name: true,
+  concurrencyKey: true,
   batchSize: true,
 } satisfies Record<keyof RetryAllOptions, true>);
 
@@ -106,10 +116,11 @@ export async function retryAll(
   const sinceMs = sinceMsOf(options.since, queue.clock.now(), where);
   const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
   const names = namesOf(options.name, where);
+  const keys = concurrencyKeysOf(options.concurrencyKey, where);
   const matches = (data: TaskData | undefined): data is TaskData =>
     data !== undefined &&
     statuses.includes(data.status as TaskStatus) &&
-    (names === undefined || names.has(data.name)) &&
+    matchesFilters(data, names, keys) &&
     data.finishedAt !== null &&
     (sinceMs === null || Date.parse(data.finishedAt) >= sinceMs);
 

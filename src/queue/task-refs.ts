@@ -42,8 +42,18 @@ export type FinishedTasks<L extends readonly TaskRef[]> = {
 export function idOf(ref: TaskRef, where: string): string {
   if (ref instanceof Task) return ref.id;
   if (typeof ref === "string" && ref !== "") return checkIdText(ref, "task", where);
-  throw new InvalidTaskError(`${where} expects a Task or a task id; got ${describeRef(ref)}`);
+  throw new InvalidTaskError(
+    `${where} expects a Task or a task id; got ${describeRef(ref)}${Array.isArray(ref) ? (MANY_AT_ONCE[where] ?? "") : ""}`,
+  );
 }
+
+/** Where a method of one task has a counterpart for many, what an array given to it is pointed to. */
+const MANY_AT_ONCE: Readonly<Record<string, string>> = {
+  "queue.cancel()":
+    " (one task per call; queue.cancelAll({ status, name, concurrencyKey }) cancels many)",
+  "queue.retry()":
+    " (one task per call; queue.retryAll({ status, name, concurrencyKey }) runs many again)",
+};
 
 /**
  * What a method that takes a task or workflow (or its id) was given instead,

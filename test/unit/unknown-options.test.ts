@@ -96,13 +96,19 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "queue.listTasks()",
       () => queue.listTasks({ statuses: ["failed"] } as never),
-      "queue.listTasks(): unknown option 'statuses'; did you mean 'status'? (valid options: status, name, cursor, limit)",
+      "queue.listTasks(): unknown option 'statuses'; did you mean 'status'? (valid options: status, name, concurrencyKey, cursor, limit)",
       InvalidOptionError,
     ],
     [
       "queue.retryAll()",
       () => queue.retryAll({ statuss: "crashed" } as never),
-      "queue.retryAll(): unknown option 'statuss'; did you mean 'status'? (valid options: status, since, name, batchSize)",
+      "queue.retryAll(): unknown option 'statuss'; did you mean 'status'? (valid options: status, since, name, concurrencyKey, batchSize)",
+      InvalidOptionError,
+    ],
+    [
+      "queue.cancelAll()",
+      () => queue.cancelAll({ concurencyKey: "tenant:a" } as never),
+      "queue.cancelAll(): unknown option 'concurencyKey'; did you mean 'concurrencyKey'? (valid options: status, name, concurrencyKey, force, batchSize)",
       InvalidOptionError,
     ],
     [

@@ -8,7 +8,12 @@ import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import type { TaskList } from "../../queue/list-tasks.js";
 import type { TaskData } from "../../task/task-record.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
-import { parseStatuses, parseTaskNames } from "../inputs.js";
+import {
+  addConcurrencyKeyFilter,
+  parseConcurrencyKeys,
+  parseStatuses,
+  parseTaskNames,
+} from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson, printRows, renderTaskDetail, taskColumns } from "../output.js";
 import { warn } from "../warn.js";
@@ -27,15 +32,20 @@ function addList(group: Command): void {
     .command("list")
     .description("list the queue's tasks, oldest first (the newest --limit of them)")
     .option("-s, --status <statuses>", "only these statuses, comma-separated (e.g. failed,crashed)")
-    .option("-n, --name <names>", "only tasks of these names, comma-separated (e.g. emails.send)")
-    .option("--limit <n>", "show at most this many (0: all)", "100");
+    .option("-n, --name <names>", "only tasks of these names, comma-separated (e.g. emails.send)");
+  addConcurrencyKeyFilter(command, "only tasks").option(
+    "--limit <n>",
+    "show at most this many (0: all)",
+    "100",
+  );
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & { status?: string; name?: string; limit: string }
+      QueueSettings & { status?: string; name?: string; concurrencyKey?: string[]; limit: string }
     >();
     const statuses = parseStatuses(settings.status);
     const names = parseTaskNames(settings.name);
+    const keys = parseConcurrencyKeys(settings.concurrencyKey);
     const limit = Number(settings.limit);
     if (!WHOLE_NUMBER.test(settings.limit.trim()) || !Number.isSafeInteger(limit)) {
       throw new CliUsageError(`--limit must be an integer ≥ 0 (got '${settings.limit}')`);
@@ -50,6 +60,7 @@ function addList(group: Command): void {
         const page: TaskList = await queue.listTasks({
           status: statuses ? [...statuses] : undefined,
           name: names,
+          concurrencyKey: keys,
           limit: wanted,
           cursor,
         });
@@ -58,10 +69,16 @@ function addList(group: Command): void {
       } while (cursor !== null && (limit === 0 || found.length < limit));
       if (found.length === 0) await warnIfQueueUnused(queue.backend, queue.name);
       // The whole queue was looked at: a name nothing has is more likely a typo than news.
-      if (found.length === 0 && names && cursor === null && !statuses) {
-        warn(
-          `no task of queue ${queue.name} is named ${names.map((n) => `'${n}'`).join(" or ")} (names match exactly, as task() gave them)`,
-        );
+      if (found.length === 0 && cursor === null && !statuses) {
+        if (names && !keys) {
+          warn(
+            `no task of queue ${queue.name} is named ${names.map((n) => `'${n}'`).join(" or ")} (names match exactly, as task() gave them)`,
+          );
+        } else if (keys && !names) {
+          warn(
+            `no task of queue ${queue.name} has the concurrency key ${keys.map((k) => `'${k}'`).join(" or ")} (keys match exactly, as the task's concurrency option gave them)`,
+          );
+        }
       }
       return found;
     });

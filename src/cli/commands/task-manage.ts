@@ -2,7 +2,8 @@
  * @module cli/commands/task-manage
  * `task retry`, `task cancel` and `task delete`: change one task by id;
  * `task retry --all-failed` re-queues every failed task of a queue (redrive);
- * `--all failed,crashed` names the statuses.
+ * `--all failed,crashed` names the statuses; `task cancel --all` cancels a
+ * backlog. The bulk forms narrow by task name and by concurrency key.
  */
 import type { Command } from "commander";
 import {
@@ -11,9 +12,18 @@ import {
   TaskNotFoundError,
   TaskStateError,
 } from "../../errors.js";
+import { CANCELLABLE_STATUSES } from "../../queue/cancel-all.js";
 import { REDRIVE_STATUSES, type RedriveStatus } from "../../queue/retry-all.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
-import { parseDuration, parseInstant, parseTaskNames, parseTimeout } from "../inputs.js";
+import {
+  addConcurrencyKeyFilter,
+  parseConcurrencyKeys,
+  parseDuration,
+  parseInstant,
+  parseStatuses,
+  parseTaskNames,
+  parseTimeout,
+} from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import { reportOutcome, waitForOutcome } from "./task-outcome.js";
@@ -56,6 +66,16 @@ function parseRedriveStatuses(raw: string): RedriveStatus[] {
   return [...new Set(statuses)] as RedriveStatus[];
 }
 
+/** `text` as one shell word, for a command line printed to be pasted: 'it'\''s'. */
+function shellQuoted(text: string): string {
+  return /^[\w.:@/+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** "key 'tenant:a'" or "keys 'a' or 'b'", for a summary line. */
+function keysShown(keys: readonly string[]): string {
+  return `concurrency key${keys.length === 1 ? "" : "s"} ${keys.map((key) => `'${key}'`).join(" or ")}`;
+}
+
 /** Why a redrive skipped `skipped` tasks, `endedSteps` of them steps of ended workflows, in a few words. */
 function skippedWhy(skipped: number, endedSteps: number): string {
   const changed = skipped - endedSteps;
@@ -74,13 +94,14 @@ function skippedWhy(skipped: number, endedSteps: number): string {
 
 /** `task retry --all-failed` / `--all <statuses>`: re-queues every task of those statuses, prints how many. */
 async function retryAllOf(
-  settings: QueueSettings & { since?: string; name?: string },
+  settings: QueueSettings & { since?: string; name?: string; concurrencyKey?: string[] },
   statuses: readonly RedriveStatus[],
 ): Promise<void> {
   const since = settings.since === undefined ? undefined : parseSince(settings.since);
   const name = parseTaskNames(settings.name);
+  const concurrencyKey = parseConcurrencyKeys(settings.concurrencyKey);
   const outcome = await withQueue(settings, async (queue) => {
-    const outcome = await queue.retryAll({ status: statuses, since, name });
+    const outcome = await queue.retryAll({ status: statuses, since, name, concurrencyKey });
     if (outcome.retried === 0) await warnIfQueueUnused(queue.backend, queue.name);
     return outcome;
   });
@@ -89,7 +110,10 @@ async function retryAllOf(
   else {
     const changed = skipped === 0 ? "" : ` (${skippedWhy(skipped, endedWorkflowSteps)})`;
     const which = statuses.join(" or ") + (name ? ` ${name.join(" or ")}` : "");
-    print(`${retried} ${which} task${retried === 1 ? "" : "s"} queued to run again${changed}`);
+    const keyed = concurrencyKey ? ` of ${keysShown(concurrencyKey)}` : "";
+    print(
+      `${retried} ${which} task${retried === 1 ? "" : "s"}${keyed} queued to run again${changed}`,
+    );
   }
 }
 
@@ -116,6 +140,7 @@ function addRetry(group: Command): void {
       "-n, --name <names>",
       "with --all-failed or --all: only tasks of these names, comma-separated (a fix deployed for one task redrives that task alone)",
     );
+  addConcurrencyKeyFilter(command, "with --all-failed or --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
@@ -127,6 +152,7 @@ function addRetry(group: Command): void {
         all?: string;
         since?: string;
         name?: string;
+        concurrencyKey?: string[];
       }
     >();
     if (settings.allFailed && settings.all !== undefined)
@@ -148,6 +174,10 @@ function addRetry(group: Command): void {
       throw new CliUsageError("--since needs --all-failed or --all");
     if (settings.name !== undefined)
       throw new CliUsageError("--name needs --all-failed or --all (one task is named by its id)");
+    if (settings.concurrencyKey !== undefined)
+      throw new CliUsageError(
+        "--concurrency-key needs --all-failed or --all (one task is named by its id)",
+      );
     const timeout = parseTimeout(settings.timeout);
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
     await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
@@ -172,18 +202,97 @@ function addRetry(group: Command): void {
   });
 }
 
+/** `task cancel --all`: cancels every unfinished task of those statuses, names and keys; prints how many. */
+async function cancelAllOf(
+  settings: QueueSettings & {
+    status?: string;
+    name?: string;
+    concurrencyKey?: string[];
+    force?: boolean;
+  },
+): Promise<void> {
+  const statuses = parseStatuses(settings.status, CANCELLABLE_STATUSES, "cancellable task");
+  if (statuses?.has("processing") && !settings.force) {
+    throw new CliUsageError(
+      "--status processing needs --force (a running task's signal fires, and its outcome is discarded)",
+    );
+  }
+  const name = parseTaskNames(settings.name);
+  const concurrencyKey = parseConcurrencyKeys(settings.concurrencyKey);
+  const startedAt = new Date();
+  const { cancelled, skipped } = await withQueue(settings, async (queue) => {
+    const outcome = await queue.cancelAll({
+      status: statuses ? [...statuses] : undefined,
+      name,
+      concurrencyKey,
+      force: settings.force ?? false,
+    });
+    if (outcome.cancelled === 0) await warnIfQueueUnused(queue.backend, queue.name);
+    return outcome;
+  });
+  if (settings.format === "json") return printJson({ cancelled, skipped });
+  const which =
+    (name ? ` ${name.join(" or ")}` : "") +
+    " task" +
+    (cancelled === 1 ? "" : "s") +
+    (concurrencyKey ? ` of ${keysShown(concurrencyKey)}` : "");
+  const passed =
+    skipped === 0
+      ? ""
+      : ` (${skipped} skipped: they started or finished meanwhile${settings.force ? "" : "; --force cancels running ones too"})`;
+  print(`${cancelled}${which} cancelled${passed}`);
+  if (cancelled > 0) {
+    // The way back, spelt out: cancelled records are kept, and a redrive runs them again.
+    print(
+      `to run them again: sheppy task retry --all cancelled --since ${startedAt.toISOString()}${name ? ` --name ${name.join(",")}` : ""}${(concurrencyKey ?? []).map((key) => ` --concurrency-key ${shellQuoted(key)}`).join("")} -q ${settings.queue}`,
+    );
+  }
+}
+
 function addCancel(group: Command): void {
   const command = group
     .command("cancel")
-    .description("cancel a task that has not started; --force: a running one too")
-    .argument("<id>", "task id", nonEmptyId)
+    .description(
+      "cancel a task that has not started; --force: a running one too; --all: every task of the queue that has not started (of some statuses, names or concurrency keys)",
+    )
+    .argument("[id]", "task id (not with --all)", nonEmptyId)
     .option(
       "--force",
       "also cancel a running task: its signal fires at its worker's next lease renewal, and its outcome is discarded",
-    );
+    )
+    .option(
+      "--all",
+      "cancel every task of the queue that has not started (pending, scheduled, retrying; with --force, running ones too), newest first, in batches",
+    )
+    .option(
+      "-s, --status <statuses>",
+      "with --all: only these statuses, comma-separated (pending, scheduled, retrying, processing — the last needs --force)",
+    )
+    .option("-n, --name <names>", "with --all: only tasks of these names, comma-separated");
+  addConcurrencyKeyFilter(command, "with --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
-  command.action(async (id: string, _options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<QueueSettings & { force?: boolean }>();
+  command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<
+      QueueSettings & {
+        force?: boolean;
+        all?: boolean;
+        status?: string;
+        name?: string;
+        concurrencyKey?: string[];
+      }
+    >();
+    if (settings.all) {
+      if (id !== undefined) throw new CliUsageError("pass a task id or --all, not both");
+      return cancelAllOf(settings);
+    }
+    if (id === undefined) throw new CliUsageError("pass a task id, or --all");
+    const filter = (["status", "name", "concurrencyKey"] as const).find(
+      (option) => settings[option] !== undefined,
+    );
+    if (filter) {
+      const flag = filter === "concurrencyKey" ? "concurrency-key" : filter;
+      throw new CliUsageError(`--${flag} needs --all (one task is named by its id)`);
+    }
     const force = settings.force ?? false;
     const cancelled = await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
       try {

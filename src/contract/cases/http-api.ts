@@ -256,6 +256,8 @@ export function httpApiCases(h: ContractHarness): void {
         ...add(i, i).toJSON(),
         status: "pending" as const,
         createdAt: new Date(base + i * 1000).toISOString(),
+        // Every other one a tenant's, under a key with a comma in it.
+        ...(i % 2 === 0 ? { concurrencyKey: "tenant:a,b", concurrencyLimit: 10 } : {}),
       }));
       await backend.add(q, records);
       const claims = await backend.claim(q, 6);
@@ -303,6 +305,16 @@ export function httpApiCases(h: ContractHarness): void {
       ]);
       expect((await walk("name=nope&limit=2")).found).toEqual([]);
       expect((await call("GET", `/${q}/tasks?name=,,`)).status).toBe(400);
+      // By concurrency key, matched whole (its comma included).
+      const tenant = encodeURIComponent("tenant:a,b");
+      expect((await walk(`concurrencyKey=${tenant}&limit=2`)).found).toEqual(
+        newestFirst.filter((_, i) => i % 2 === 1),
+      );
+      expect((await walk(`concurrencyKey=${tenant}&status=failed`)).found).toEqual([
+        records[4]!.id,
+      ]);
+      expect((await walk("concurrencyKey=tenant:a")).found).toEqual([]);
+      expect((await call("GET", `/${q}/tasks?concurrencyKey=`)).status).toBe(400);
       // A cursor's shape is not enough: it must be one a page returned.
       const page = await call("GET", `/${q}/tasks?limit=1`);
       expect(page.body.cursor).toMatch(/^\d+\.[\w-]+$/);

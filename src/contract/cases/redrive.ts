@@ -212,6 +212,51 @@ export function redriveCases(h: ContractHarness): void {
       }
     });
 
+    it("`concurrencyKey` narrows listTasks and retryAll to one tenant's tasks (or several tenants'); tasks without a key never match", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const tenants = ["tenant:acme", "tenant:globex", "tenant:a,b"];
+      const made = Array.from({ length: 9 }, () => failFirst(token));
+      await queue.add(
+        made
+          .slice(0, 6)
+          .map((t, i) => ({ task: t, concurrency: { key: tenants[i % 3]!, limit: 5 } })),
+      );
+      await queue.add(made.slice(6));
+      await h.worker(queue).work({ maxTasks: 9 });
+      const ofTenant = (...keys: string[]) =>
+        idsOf(made.filter((_, i) => i < 6 && keys.includes(tenants[i % 3]!))).reverse();
+
+      const pages = await pagesOf(queue, { concurrencyKey: "tenant:globex", limit: 1 });
+      expect(pages.flat()).toEqual(ofTenant("tenant:globex"));
+      expect(pages[0]).toHaveLength(1);
+      // A key is matched whole: a comma in it is part of it.
+      const two = await queue.listTasks({
+        concurrencyKey: ["tenant:acme", "tenant:a,b"],
+        status: "failed",
+        name: "redrive.failFirst",
+      });
+      expect(idsOf(two.tasks)).toEqual(ofTenant("tenant:acme", "tenant:a,b"));
+      expect((await queue.listTasks({ concurrencyKey: "tenant:nobody" })).tasks).toEqual([]);
+
+      expect(await queue.retryAll({ concurrencyKey: "tenant:acme" })).toEqual({
+        retried: 2,
+        skipped: 0,
+        endedWorkflowSteps: 0,
+      });
+      expect(idsOf(await queue.getPending(10)).sort()).toEqual(ofTenant("tenant:acme").sort());
+      expect((await queue.stats()).failed).toBe(7);
+
+      for (const key of ["", 7, [""], null, []]) {
+        await expect(queue.listTasks({ concurrencyKey: key as never })).rejects.toThrow(
+          /queue\.listTasks\(\): concurrencyKey must be a concurrency key or a list of them/,
+        );
+        await expect(queue.retryAll({ concurrencyKey: key as never })).rejects.toThrow(
+          /queue\.retryAll\(\): concurrencyKey must be a concurrency key or a list of them/,
+        );
+      }
+    });
+
     it("a task that is not of the statuses asked for is untouched: pending, scheduled, running, retrying, completed; crashed and cancelled only when named", async () => {
       const queue = h.queue();
       const backend = await queue.connect();

@@ -1,0 +1,83 @@
+/**
+ * `sheppy task cancel --all` and the `--concurrency-key` filters of `task
+ * list` and `task retry --all`: one tenant's backlog found, cancelled and
+ * run again from the command line, on a SQLite file this process shares.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue } from "sheppy";
+import { afterAll, describe, expect, it } from "vitest";
+import { add } from "../fixtures/cli/tasks.js";
+import { expectOneLineError, json, runCli } from "../support/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-cancel-all-"));
+const url = `sqlite://${join(dir, "queue.db")}`;
+
+describe("sheppy task cancel --all", () => {
+  const env = { SHEPPY_BACKEND_URL: url, SHEPPY_QUEUE: "tenants" };
+  const sheppy = (...args: string[]) => runCli(args, env);
+  const queue = new Queue(url, { name: "tenants" });
+
+  afterAll(async () => {
+    await queue.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("cancels one tenant's backlog, says how to run it again, and that command does", async () => {
+    const tenants = ["tenant:acme", "it's, a tenant"];
+    const made = Array.from({ length: 6 }, (_, i) => add(i, i));
+    await queue.add(
+      made.map((task, i) => ({ task, concurrency: { key: tenants[i % 2]!, limit: 10 } })),
+    );
+    const ofTenant = (key: string) =>
+      made.filter((_, i) => tenants[i % 2] === key).map((t) => t.id);
+
+    const listed = json<{ id: string }[]>(
+      await sheppy("task", "list", "--concurrency-key", "it's, a tenant", "--format", "json"),
+    );
+    expect(listed.map((t) => t.id).sort()).toEqual(ofTenant("it's, a tenant").sort());
+
+    const cancelled = await sheppy("task", "cancel", "--all", "-k", "it's, a tenant");
+    expect(cancelled.code).toBe(0);
+    const [summary, again] = cancelled.stdout.trimEnd().split("\n");
+    expect(summary).toBe("3 tasks of concurrency key 'it's, a tenant' cancelled");
+    expect(again).toMatch(
+      /^to run them again: sheppy task retry --all cancelled --since \S+Z --concurrency-key 'it'\\''s, a tenant' -q tenants$/,
+    );
+    const statuses = async () => (await queue.getTask(made)).map((t) => t?.status);
+    expect(await statuses()).toEqual(made.map((_, i) => (i % 2 === 0 ? "pending" : "cancelled")));
+
+    // The printed command, as a shell would split it.
+    const words = [
+      ...again!.replace(/^to run them again: sheppy /, "").matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g),
+    ].map(([, quoted, bare]) => (quoted !== undefined ? quoted.replaceAll("'\\''", "'") : bare!));
+    expect(await sheppy(...words)).toMatchObject({
+      code: 0,
+      stdout: "3 cancelled tasks of concurrency key 'it's, a tenant' queued to run again\n",
+    });
+    expect(await statuses()).toEqual(made.map(() => "pending"));
+
+    expect(json(await sheppy("task", "cancel", "--all", "--format", "json"))).toEqual({
+      cancelled: 6,
+      skipped: 0,
+    });
+  });
+
+  it("bad combinations are one-line usage errors, and nothing is cancelled", async () => {
+    const waiting = add(1, 1);
+    await queue.add(waiting);
+    const refusals: [string[], RegExp][] = [
+      [["--all", "-s", "processing"], /--status processing needs --force/],
+      [["--all", "-s", "completed"], /--status 'completed' is not a cancellable task status/],
+      [["--all", "-k", ""], /--concurrency-key needs a key: non-empty text/],
+      [[waiting.id, "--all"], /pass a task id or --all, not both/],
+      [[waiting.id, "-k", "tenant:acme"], /--concurrency-key needs --all/],
+      [[], /pass a task id, or --all/],
+    ];
+    for (const [args, message] of refusals) {
+      expect(expectOneLineError(await sheppy("task", "cancel", ...args), 2)).toMatch(message);
+    }
+    expect((await queue.getTask(waiting))?.status).toBe("pending");
+  });
+});
