@@ -37,7 +37,7 @@ export async function runClaimLoop(
   queue: Queue,
   run: WorkRun,
 ): Promise<void> {
-  const { events, slots, flights } = context;
+  const { events, slots, flights, gate } = context;
   const { logger, prefetch, claimWaitMs, concurrency } = context.options;
   // A slot is free once its function returns, before its outcome is stored: tasks held is
   // running ones plus outcomes on their way to the store. If the worker dies, every held
@@ -53,21 +53,35 @@ export async function runClaimLoop(
   const { budget } = run;
   // Tasks a claim answered after the stop are not run: they go straight back. The stop also
   // ends a claim's wait for work, so an idle worker closes without sitting the wait out.
-  const claimTasks = (limit: number, waitMs: number, waitSignal = stop) =>
+  const claimTasks = (limit: number, waitMs: number, waitSignal = waitEnd()) =>
     run.late.unlessStopped(
       queue.backend.claim(queue.name, limit, waitMs, waitSignal),
       stop,
       (late) => flights.release(queue, late),
     );
-  // An idle wait ends on the stop, or once `maxTasks` is spent. One combined signal per state of
+  // A claim's wait for work also ends when the worker pauses. One combined signal per reopening
+  // of the gate, not per wait: a combined signal stays listed on its sources while they live.
+  let closingSeen: AbortSignal | undefined;
+  let waitEnded = stop;
+  function waitEnd(): AbortSignal {
+    if (closingSeen !== gate.closing) {
+      closingSeen = gate.closing;
+      waitEnded = AbortSignal.any([stop, closingSeen]);
+    }
+    return waitEnded;
+  }
+  // An idle wait ends on the stop, a pause, or once `maxTasks` is spent. One combined signal per state of
   // the budget, not per wait: a combined signal stays listed on its sources while they live.
   let spentSeen: AbortSignal | undefined;
+  let idleBase: AbortSignal | undefined;
   let idleEnd = stop;
   const idleWaitSignal = () => {
-    if (!budget.finite) return stop;
-    if (spentSeen !== budget.spent) {
+    const base = waitEnd();
+    if (!budget.finite) return base;
+    if (spentSeen !== budget.spent || idleBase !== base) {
       spentSeen = budget.spent;
-      idleEnd = AbortSignal.any([stop, spentSeen]);
+      idleBase = base;
+      idleEnd = AbortSignal.any([base, spentSeen]);
     }
     return idleEnd;
   };
@@ -79,6 +93,7 @@ export async function runClaimLoop(
       if (stop.aborted) break;
     }
     while (flights.unlanded >= mostHeld && !stop.aborted) await flights.nextLanding(stop);
+    if (gate.paused) await gate.whenOpen(stop);
     if (stop.aborted) break;
     // Claims first, then slots: a loop holding claims it cannot use gives them back below.
     const granted = await budget.take(Math.min(prefetch, mostHeld - flights.unlanded), stop);
@@ -155,6 +170,13 @@ export async function runClaimLoop(
       slots.release(slotsHeld);
       budget.settle(0, claimsHeld);
       break;
+    }
+    if (gate.paused) {
+      // Paused while the claim was out: what it brought goes back unstarted.
+      if (claimed.length > 0) flights.release(queue, claimed);
+      slots.release(slotsHeld);
+      budget.settle(0, claimsHeld);
+      continue;
     }
     slots.release(slotsHeld - claimed.length);
     // Only tasks with a rate limit, or a name unknown here, pay for the gates; the rest start at once.

@@ -7,6 +7,7 @@
  */
 import type { WorkerEventSink } from "../events.js";
 import type { Queue } from "../queue/queue.js";
+import type { ClaimGate } from "./claim-gate.js";
 import type { DueAlarm } from "./due-alarm.js";
 import type { Flights } from "./flights.js";
 import type { Slots } from "./slots.js";
@@ -28,4 +29,6 @@ export interface WorkerContext {
   readonly dueAlarm: DueAlarm;
   /** What fails now (`worker.health()`). */
   readonly health: HealthBook;
+  /** Closed while the worker is paused (`worker.pause()`): its claim loops claim nothing. */
+  readonly gate: ClaimGate;
 }

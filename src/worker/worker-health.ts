@@ -31,6 +31,8 @@ export type WorkerStatus = "starting" | "ok" | "failing" | "stopping" | "stopped
 
 export interface WorkerHealth {
   readonly status: WorkerStatus;
+  /** Paused by `worker.pause()`: it claims no task until `resume()` (a pause is no failure: `status` stays as it is). */
+  readonly paused: boolean;
   /** Tasks whose function is running now. */
   readonly running: number;
   /** The most that run at once (the `concurrency` option). */

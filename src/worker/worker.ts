@@ -26,6 +26,7 @@ import { maskUrl } from "../util/mask-url.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { ABORTED, unlessAborted } from "../util/unless-aborted.js";
 import { startBackgroundLoops } from "./background-loops.js";
+import { ClaimGate } from "./claim-gate.js";
 import { runClaimLoop } from "./claim-loop.js";
 import { DueAlarm } from "./due-alarm.js";
 import { Flights } from "./flights.js";
@@ -192,7 +193,38 @@ export class Worker extends WorkerEmitterBase {
       metrics,
       dueAlarm,
       health: new HealthBook(),
+      gate: new ClaimGate(),
     };
+  }
+
+  /**
+   * Stops this worker claiming tasks, on every queue it serves, until
+   * `resume()`: tasks already running go on and their outcomes are stored; a
+   * claim waiting for work stops waiting, and what it still brings goes back
+   * unstarted. Other workers go on — `queue.pause()` pauses a queue for every
+   * worker, and is stored with the queue. Lasts across `work()` runs of this
+   * worker; synchronous, and idempotent.
+   * @example
+   * downstream.on("down", () => worker.pause());
+   * downstream.on("up", () => worker.resume());
+   */
+  pause(): void {
+    if (this.#context.gate.close()) {
+      this.#context.options.logger.info(
+        { running: this.#context.flights.running },
+        "worker paused: it claims no task until resume(); running tasks go on",
+      );
+    }
+  }
+
+  /** Lets this worker claim tasks again after `pause()`; nothing happens when it is not paused. */
+  resume(): void {
+    if (this.#context.gate.open()) this.#context.options.logger.info("worker resumed");
+  }
+
+  /** Whether this worker is paused (`pause()`): it claims no task until `resume()`. */
+  get isPaused(): boolean {
+    return this.#context.gate.paused;
   }
 
   /**
@@ -233,6 +265,7 @@ export class Worker extends WorkerEmitterBase {
               : "ok";
     return {
       status,
+      paused: this.#context.gate.paused,
       running: flights.running,
       concurrency: options.concurrency,
       problems: run === undefined ? [] : health.problems(),

@@ -42,6 +42,7 @@ describe("worker.health()", () => {
     const worker = new Worker(queue, { concurrency: 3, claimWait: 0.05, logger: silent });
     expect(worker.health()).toEqual({
       status: "stopped",
+      paused: false,
       running: 0,
       concurrency: 3,
       problems: [],
@@ -80,6 +81,7 @@ describe("worker.health()", () => {
     await working;
     expect(worker.health()).toEqual({
       status: "stopped",
+      paused: false,
       running: 0,
       concurrency: 3,
       problems: [],
@@ -96,7 +98,13 @@ describe("the worker's health endpoints", () => {
 
   it("/healthz answers the health as JSON, 200 while ok and 503 otherwise; /livez 200; /metrics has the worker gauges", async () => {
     const queue = new Queue("memory://?instantProcessing=false", { name: "health-http" });
-    let now: WorkerHealth = { status: "ok", running: 2, concurrency: 8, problems: [] };
+    let now: WorkerHealth = {
+      status: "ok",
+      paused: false,
+      running: 2,
+      concurrency: 8,
+      problems: [],
+    };
     server = await serveMetrics([queue], 0, "127.0.0.1", silent, () => now);
     const base = `http://127.0.0.1:${server.port}`;
 
@@ -116,7 +124,13 @@ describe("the worker's health endpoints", () => {
       error: "BackendUnavailableError: down",
     };
     for (const status of ["failing", "starting", "stopping", "stopped"] as const) {
-      now = { status, running: 0, concurrency: 8, problems: status === "failing" ? [problem] : [] };
+      now = {
+        status,
+        paused: false,
+        running: 0,
+        concurrency: 8,
+        problems: status === "failing" ? [problem] : [],
+      };
       const answer = await fetch(`${base}/healthz`);
       expect(answer.status, status).toBe(503);
       expect(await answer.json()).toEqual(now);

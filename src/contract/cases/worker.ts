@@ -69,6 +69,12 @@ const mark = task({ name: "worker.mark" }, (token: string, label: string) => {
 });
 
 /** Tasks that hold until the test opens their gate, counting how many run at once. */
+const order = new PerTest<number[]>(() => []);
+const ordered = task({ name: "worker.ordered" }, (token: string, n: number) => {
+  order.get(token).push(n);
+  return n;
+});
+
 const loads = new PerTest(() => ({
   now: 0,
   max: 0,
@@ -449,6 +455,69 @@ export function workerCases(h: ContractHarness): void {
         await sleep(50);
         expect((await queues[0]!.getTask(after))?.status).toBe("pending");
       }
+    });
+
+    it("worker.pause() stops this worker's claims until resume(): its running task finishes, tasks added meanwhile wait (other workers run them), and a claim waiting for work stops waiting", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const running = hold(token);
+      await queue.add(running);
+      // A long wait for work: a pause must end it, not sit it out.
+      const worker = h.worker(queue, { concurrency: 2, claimWait: 20 });
+      const working = worker.work();
+      const load = loads.get(token);
+      await until(() => load.started === 1, { what: "task started" });
+      worker.pause();
+      worker.pause();
+      expect(worker.isPaused).toBe(true);
+      expect(worker.health()).toMatchObject({ status: "ok", paused: true, running: 1 });
+      const whilePaused = add(1, 2);
+      await queue.add(whilePaused);
+      load.release.open();
+      await until(async () => (await queue.getTask(running))?.status === "completed", {
+        what: "the running task's outcome stored while paused",
+      });
+      await sleep(300);
+      expect((await queue.getTask(whilePaused))?.status).toBe("pending");
+      // Another worker is not paused by this one.
+      expect(await h.worker(h.sibling(queue)).work({ oneshot: true })).toMatchObject({
+        processed: 1,
+      });
+      const afterResume = add(3, 4);
+      await queue.add(afterResume);
+      await sleep(200);
+      expect((await queue.getTask(afterResume))?.status).toBe("pending");
+      const resumedAt = Date.now();
+      worker.resume();
+      expect(worker.isPaused).toBe(false);
+      await until(async () => (await queue.getTask(afterResume))?.status === "completed", {
+        what: "a task run once resumed",
+      });
+      // Far inside the 20 s wait: the resumed worker claimed at once.
+      expect(Date.now() - resumedAt).toBeLessThan(10_000);
+      await worker.close();
+      expect(await working).toMatchObject({ processed: 2 });
+    });
+
+    it("worker.pause() ends an idle worker's wait for work: tasks added while it is paused are not claimed and handed back, so they keep their order", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const worker = h.worker(queue, { concurrency: 1, claimWait: 20 });
+      const working = worker.work();
+      await queue.add(add(0, 0));
+      await until(async () => (await queue.stats()).completed === 1, { what: "a first task" });
+      // Now waiting for work, for up to 20 s.
+      await sleep(100);
+      worker.pause();
+      const made = [1, 2, 3].map((n) => ordered(token, n));
+      for (const t of made) await queue.add(t);
+      await sleep(300);
+      expect((await queue.getPending(10)).map((t) => t.id)).toEqual(made.map((t) => t.id));
+      worker.resume();
+      await until(async () => (await queue.stats()).completed === 4, { what: "the three run" });
+      expect(order.get(token)).toEqual([1, 2, 3]);
+      await worker.close();
+      await working;
     });
 
     it("WK-16 queue.close() while a worker runs on it closes the worker first: its running task finishes and is stored before the backend disconnects", async () => {
