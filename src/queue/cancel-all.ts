@@ -18,6 +18,7 @@ import { checkOptionKeys } from "../util/unknown-keys.js";
 import { cancelCurrent, forceOf, resumesRunningWorkflow } from "./cancel-api.js";
 import {
   concurrencyKeysOf,
+  forEachMatchingPage,
   matchesFilters,
   namesOf,
   pageSizeOf,
@@ -101,16 +102,11 @@ export async function cancelAll(
 
   const backend = await queue.connect();
   const result: CancelAllResult = { cancelled: 0, skipped: 0 };
-  let cursor: string | null = null;
-  do {
-    const page = await backend.listTasks(queue.name, { cursor, limit: batchSize, statuses });
-    cursor = page.cursor;
-    const ids = page.tasks.filter(matches).map((data) => data.id);
-    if (ids.length === 0) continue;
+  await forEachMatchingPage(backend, queue.name, { statuses, batchSize }, matches, async (ids) => {
     const cancelled = await cancelCurrentOf(backend, queue, ids, matches, force);
     result.cancelled += cancelled;
     result.skipped += ids.length - cancelled;
-  } while (cursor !== null);
+  });
   return result;
 }
 

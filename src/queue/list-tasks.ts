@@ -9,9 +9,11 @@
  * here, on what the walk returns, on every backend alike: a name or key
  * that few of many tasks have costs more backend calls, never a short page.
  */
+
+import type { Backend, TaskPage } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
-import type { Task } from "../task/task-record.js";
+import type { Task, TaskData } from "../task/task-record.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { decodeTask } from "./decode-task.js";
@@ -108,6 +110,31 @@ export function matchesFilters(
     (names === undefined || names.has(data.name)) &&
     (keys === undefined || (data.concurrencyKey != null && keys.has(data.concurrencyKey)))
   );
+}
+
+/**
+ * Walks `queue`'s listing of `statuses` newest first, `batchSize` a page
+ * (memory stays bounded whatever the queue holds), handing `each` the ids on
+ * each page that `matches`, in turn.
+ */
+export async function forEachMatchingPage(
+  backend: Pick<Backend, "listTasks">,
+  queue: string,
+  page: { readonly statuses: readonly TaskStatus[]; readonly batchSize: number },
+  matches: (data: TaskData) => boolean,
+  each: (ids: string[]) => Promise<void>,
+): Promise<void> {
+  let cursor: string | null = null;
+  do {
+    const found: TaskPage = await backend.listTasks(queue, {
+      cursor,
+      limit: page.batchSize,
+      statuses: page.statuses,
+    });
+    cursor = found.cursor;
+    const ids = found.tasks.filter(matches).map((data) => data.id);
+    if (ids.length > 0) await each(ids);
+  } while (cursor !== null);
 }
 
 /** A page size: an integer ≥ 1. */

@@ -28,6 +28,7 @@ import { addOptionsFor } from "./add-events.js";
 import { parseIsoInstant } from "./instant.js";
 import {
   concurrencyKeysOf,
+  forEachMatchingPage,
   matchesFilters,
   namesOf,
   pageSizeOf,
@@ -126,18 +127,13 @@ export async function retryAll(
 
   const backend = await queue.connect();
   const result: RetryAllResult = { retried: 0, skipped: 0, endedWorkflowSteps: 0 };
-  let cursor: string | null = null;
-  do {
-    const page = await backend.listTasks(queue.name, { cursor, limit: batchSize, statuses });
-    cursor = page.cursor;
-    const ids = page.tasks.filter(matches).map((data) => data.id);
-    if (ids.length === 0) continue;
+  await forEachMatchingPage(backend, queue.name, { statuses, batchSize }, matches, async (ids) => {
     const counts = await requeueCurrent(backend, queue, ids, matches);
     result.retried += counts.retried;
     result.skipped += counts.skipped;
     result.endedWorkflowSteps += counts.endedWorkflowSteps;
     await queue.runInline();
-  } while (cursor !== null);
+  });
   return result;
 }
 
