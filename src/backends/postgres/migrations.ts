@@ -272,9 +272,14 @@ function failedTransaction(): BackendError {
  * Makes sure `schema` is at the version this code knows: one query when it
  * is, a {@link migrate} when it is missing or older, a `SchemaVersionError`
  * when it is newer. With `create` false, a schema holding no Sheppy tables
- * is a `BackendError` instead of being created.
+ * is a `BackendError` instead of being created. Returns the upgrade it
+ * applied to a schema that held Sheppy's tables (`null`: none, or a new schema).
  */
-export async function ensureSchema(db: Database, schema: string, create = true): Promise<void> {
+export async function ensureSchema(
+  db: Database,
+  schema: string,
+  create = true,
+): Promise<{ readonly from: number; readonly to: number } | null> {
   let newest = 0;
   try {
     const { rows } = await db.query<{ newest: number | null }>(
@@ -287,7 +292,7 @@ export async function ensureSchema(db: Database, schema: string, create = true):
       throw foreignTable(error, schema) ?? error;
   }
   const latest = knownMigrations().length;
-  if (newest === latest) return;
+  if (newest === latest) return null;
   if (newest > latest) {
     throw tooNew(await migrationStatus(db, schema));
   }
@@ -302,5 +307,7 @@ export async function ensureSchema(db: Database, schema: string, create = true):
       `PostgreSQL schema "${schema}" is at version ${newest}, older than this Sheppy (${latest}); a command that only looks does not migrate it under the workers that use it: run sheppy db migrate when they are upgraded, or use their sheppy`,
     );
   }
-  await migrate(db, schema);
+  const applied = await migrate(db, schema);
+  // Another process may have migrated it meanwhile, under the lock: then this one applied nothing.
+  return newest > 0 && applied.length > 0 ? { from: newest, to: Math.max(...applied) } : null;
 }

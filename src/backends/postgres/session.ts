@@ -208,7 +208,14 @@ export class PgSession {
           const client = await this.#clientOf(pool);
           let failure: unknown;
           try {
-            await ensureSchema(client, this.schema, this.#options.createSchema);
+            const upgraded = await ensureSchema(client, this.schema, this.#options.createSchema);
+            // An upgrade changes a schema every process of the app shares: said by the one that did it.
+            if (upgraded !== null) {
+              this.#options.logger.info(
+                { schema: this.schema, from: upgraded.from, to: upgraded.to },
+                `postgres: upgraded schema "${this.schema}" from version ${upgraded.from} to ${upgraded.to}`,
+              );
+            }
           } catch (error) {
             failure = error;
             throw error;

@@ -86,6 +86,19 @@ function backendErrorOf(call: string, error: unknown, path?: string): Error {
     });
   }
   if (!code.startsWith("SQLITE_")) return error as Error;
+  // Said as what it means for the file, with what to do; the driver's words follow.
+  if (code === "SQLITE_NOTADB") {
+    return new BackendError(
+      `${call}: ${path ?? "the file"} is not an SQLite database (or is encrypted): name the file Sheppy keeps its tasks in, or a new one (${code}: ${reason})`,
+      { cause: error },
+    );
+  }
+  if (code.startsWith("SQLITE_CORRUPT")) {
+    return new BackendError(
+      `${call}: the SQLite file ${path ?? ""} is damaged: restore it from a backup (sqlite3 <file> 'PRAGMA integrity_check' tells what is damaged) (${code}: ${reason})`,
+      { cause: error },
+    );
+  }
   return new BackendError(`${call}: SQLite failed${file} (${code}: ${reason})`, { cause: error });
 }
 
@@ -102,8 +115,8 @@ function checkPath(path: string, create: boolean): void {
     // A caller that only reads never creates the file: what is missing is the file itself.
     throw new BackendError(
       create
-        ? `sqlite://: cannot create ${path}: its directory ${dir} does not exist (create it first)`
-        : `sqlite://: there is no database at ${path}: its directory ${dir} does not exist (the path is mistyped, or nothing has used it yet)`,
+        ? `sqlite://: cannot create ${path}: its directory ${dir} does not exist (create it first)${homeHint(path)}`
+        : `sqlite://: there is no database at ${path}: its directory ${dir} does not exist (the path is mistyped, or nothing has used it yet)${homeHint(path)}`,
     );
   }
   if (!stat && create && !writable(dir)) {
@@ -111,6 +124,13 @@ function checkPath(path: string, create: boolean): void {
       `sqlite://: cannot create ${path}: its directory ${dir} is not writable by this user (SQLite also writes the -wal and -shm files beside it)`,
     );
   }
+}
+
+/** For a path that starts with `~`: a shell's home, which a URL does not expand. */
+function homeHint(path: string): string {
+  return path === "~" || path.startsWith("~/")
+    ? "; a ~ is not your home directory in a URL: give the whole path (sqlite:///home/you/tasks.db)"
+    : "";
 }
 
 function writable(dir: string): boolean {
@@ -193,6 +213,8 @@ export class SqliteDatabase {
   #closed = false;
   #opening: Promise<void> | undefined;
   readonly #statements = new Map<string, Statement>();
+  /** What the latest open migrated: the schema version it found (0: none) and the one it left; `null` when nothing. */
+  migrated: { readonly from: number; readonly to: number } | null = null;
 
   constructor(readonly options: DatabaseOptions) {}
 
@@ -237,7 +259,11 @@ export class SqliteDatabase {
       db.pragma("temp_store = MEMORY");
       // After a burst the WAL file shrinks back to this once checkpointed, instead of keeping its peak size.
       db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-      await this.#retryBusy("connect", () => migrate(db, path, create));
+      const applied = await this.#retryBusy("connect", () => migrate(db, path, create));
+      this.migrated = applied;
+      // The tables then stand in the main file, not only in its write-ahead log: a log
+      // lost later loses tasks, never the schema (which would otherwise be made anew, empty).
+      if (applied !== null && !this.isInMemory) db.pragma("wal_checkpoint(PASSIVE)");
       // A file this process may only read opens and migrates (when current) without a
       // write: found out now rather than at the first claim, which would retry forever.
       await this.#retryBusy("connect", () => probeWrite(db));
@@ -390,36 +416,46 @@ function refuseForeignFile(db: Db, path: string): void {
  * Sheppy left (a command that only looks must not migrate it under that
  * version's workers, which would then refuse it).
  */
-function migrate(db: Db, path: string, change: boolean): void {
-  db.transaction(() => {
-    refuseForeignFile(db, path);
-    db.exec(`CREATE TABLE IF NOT EXISTS migrations (
+function migrate(
+  db: Db,
+  path: string,
+  change: boolean,
+): { readonly from: number; readonly to: number } | null {
+  return db
+    .transaction(() => {
+      refuseForeignFile(db, path);
+      db.exec(`CREATE TABLE IF NOT EXISTS migrations (
       version    INTEGER PRIMARY KEY,
       name       TEXT    NOT NULL,
       applied_at TEXT    NOT NULL
     )`);
-    const newest =
-      (db.prepare("SELECT max(version) AS v FROM migrations").get() as { v: number | null }).v ?? 0;
-    const known = knownMigrations();
-    if (newest > known.length) {
-      const { name } = db.prepare("SELECT name FROM migrations WHERE version = ?").get(newest) as {
-        name: string;
-      };
-      throw new SchemaVersionError(
-        `SQLite file ${path} is at schema version ${newest} (${name}), newer than this Sheppy knows (${known.length}): upgrade sheppy`,
+      const newest =
+        (db.prepare("SELECT max(version) AS v FROM migrations").get() as { v: number | null }).v ??
+        0;
+      const known = knownMigrations();
+      if (newest > known.length) {
+        const { name } = db
+          .prepare("SELECT name FROM migrations WHERE version = ?")
+          .get(newest) as {
+          name: string;
+        };
+        throw new SchemaVersionError(
+          `SQLite file ${path} is at schema version ${newest} (${name}), newer than this Sheppy knows (${known.length}): upgrade sheppy`,
+        );
+      }
+      if (newest < known.length && !change) {
+        throw new SchemaVersionError(
+          `SQLite file ${path} is at schema version ${newest}, older than this Sheppy (${known.length}); a command that only looks does not migrate it under the workers that use it: start a worker of this version when they are upgraded (it migrates the file), or use their sheppy`,
+        );
+      }
+      const record = db.prepare(
+        "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
       );
-    }
-    if (newest < known.length && !change) {
-      throw new SchemaVersionError(
-        `SQLite file ${path} is at schema version ${newest}, older than this Sheppy (${known.length}); a command that only looks does not migrate it under the workers that use it: start a worker of this version when they are upgraded (it migrates the file), or use their sheppy`,
-      );
-    }
-    const record = db.prepare(
-      "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
-    );
-    for (const migration of known.slice(newest)) {
-      db.exec(migration.sql);
-      record.run(migration.version, migration.name, new Date().toISOString());
-    }
-  }).immediate();
+      for (const migration of known.slice(newest)) {
+        db.exec(migration.sql);
+        record.run(migration.version, migration.name, new Date().toISOString());
+      }
+      return newest < known.length ? { from: newest, to: known.length } : null;
+    })
+    .immediate();
 }

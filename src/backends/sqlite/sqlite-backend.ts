@@ -263,6 +263,14 @@ export class SqliteBackend implements Backend {
     this.#connecting ??= (async () => {
       await this.#db.connect();
       this.#signals.useFile(this.#fileKey());
+      const migrated = this.#db.migrated;
+      // An upgrade changes a file every process of the app shares: said once, by the one that did it.
+      if (migrated !== null && migrated.from > 0 && this.path !== IN_MEMORY) {
+        this.#logger.info(
+          { path: this.path, from: migrated.from, to: migrated.to },
+          `sqlite: upgraded the file's schema from version ${migrated.from} to ${migrated.to}`,
+        );
+      }
     })().finally(() => {
       this.#connecting = undefined;
     });

@@ -50,6 +50,8 @@ export function addQueueCommands(program: Command): void {
     .description("inspect, pause, resume, cap and clear queues");
   const command = group
     .command("list")
+    // Where people look for counts first (BullMQ's getJobCounts, `sheppy queue stats`).
+    .alias("stats")
     .description(
       "list the backend's queues (those holding tasks or crons, and paused ones) with their task and cron counts, and how long each one's next task has waited since it was due (WAITED)",
     );

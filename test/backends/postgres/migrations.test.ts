@@ -20,6 +20,7 @@ import { migrate, migrationStatus } from "sheppy/backends/postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
 import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
+import { recordingLogger } from "../../support/recording-logger.js";
 import { requireService } from "../../support/services.js";
 
 const available = await requireService("PostgreSQL", POSTGRES_URL);
@@ -334,10 +335,19 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
         7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
       ]);
 
-      const backend = new PostgresBackend({ url: POSTGRES_URL, schema });
+      const { lines, logger } = recordingLogger();
+      const backend = new PostgresBackend({ url: POSTGRES_URL, schema, logger });
       await backend.connect();
       try {
         expect((await migrationStatus(pool, schema)).pending).toEqual([]);
+        // The upgrade of a schema every process of the app shares is said, by the process that made it.
+        expect(lines.filter((line) => /upgraded/.test(line.msg))).toEqual([
+          {
+            level: "info",
+            fields: { schema, from: 6, to: 16 },
+            msg: `postgres: upgraded schema "${schema}" from version 6 to 16`,
+          },
+        ]);
         expect(await backend.size("q")).toBe(1);
         expect(await backend.lastEventId("q")).toBeNull();
         await backend.appendEvents("q", ['{"type":"added"}']);

@@ -5,10 +5,18 @@
  * may only read (found at connect, not at the first claim).
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { BackendError } from "sheppy";
+import { BackendError, task } from "sheppy";
 import { SqliteBackend } from "sheppy/backends/sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../support/cli.js";
@@ -16,6 +24,7 @@ import { fileKey } from "../../support/isolation.js";
 import { sqliteTestDir } from "../../support/sqlite.js";
 
 const files = sqliteTestDir(fileKey(import.meta.url));
+const job = task({ name: "sqlite-bad-files.job" }, (n: number) => n);
 afterAll(() => files.remove());
 
 async function connectError(path: string): Promise<Error> {
@@ -68,10 +77,31 @@ describe("sqlite: paths that cannot be Sheppy's database", () => {
     );
     const text = files.path("notes.db");
     writeFileSync(text, "these are notes, not a database\n".repeat(100));
-    expect((await connectError(text)).message).toMatch(
-      new RegExp(
-        `SQLite failed on ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(SQLITE_NOTADB`,
-      ),
+    expect((await connectError(text)).message).toBe(
+      `connect: ${text} is not an SQLite database (or is encrypted): name the file Sheppy keeps its tasks in, or a new one (SQLITE_NOTADB: file is not a database)`,
+    );
+    // A path as a shell would write it: a URL does not expand ~.
+    expect((await connectError("~/sheppy-trial-nowhere/tasks.db")).message).toBe(
+      "sqlite://: cannot create ~/sheppy-trial-nowhere/tasks.db: its directory ~/sheppy-trial-nowhere does not exist (create it first); a ~ is not your home directory in a URL: give the whole path (sqlite:///home/you/tasks.db)",
+    );
+  });
+
+  it("a damaged file is said to be damaged, with what to do, in one line", async () => {
+    const path = files.path("damaged.db");
+    const backend = new SqliteBackend({ path });
+    await backend.connect();
+    const record = { ...job(1).toJSON(), status: "pending" as const };
+    await backend.add(
+      "q",
+      Array.from({ length: 2000 }, (_, i) => ({ ...record, id: `t-${i}` })),
+    );
+    await backend.disconnect();
+    const size = statSync(path).size;
+    const fd = openSync(path, "r+");
+    writeSync(fd, Buffer.alloc(size - 8192, 0xab), 0, size - 8192, 8192);
+    closeSync(fd);
+    expect((await connectError(path)).message).toBe(
+      `connect: the SQLite file ${path} is damaged: restore it from a backup (sqlite3 <file> 'PRAGMA integrity_check' tells what is damaged) (SQLITE_CORRUPT: database disk image is malformed)`,
     );
   });
 
