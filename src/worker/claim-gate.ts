@@ -14,6 +14,9 @@ export class ClaimGate {
   /** Aborted when the gate closes: ends a claim's wait for work. A fresh one after each reopening. */
   #closing = new AbortController();
   #waiters: (() => void)[] = [];
+  /** Claims in flight: from a claim loop's pass starting until its tasks are started or handed back. */
+  #claiming = 0;
+  #quietWaiters: (() => void)[] = [];
 
   get paused(): boolean {
     return this.#paused;
@@ -41,6 +44,28 @@ export class ClaimGate {
     this.#waiters = [];
     for (const wake of waiters) wake();
     return true;
+  }
+
+  /** A claim loop's pass begins; `end()` it (idempotent) once its tasks are started or handed back. */
+  claimStarted(): { end(): void } {
+    this.#claiming++;
+    let ended = false;
+    return {
+      end: () => {
+        if (ended) return;
+        ended = true;
+        if (--this.#claiming > 0) return;
+        const waiters = this.#quietWaiters;
+        this.#quietWaiters = [];
+        for (const wake of waiters) wake();
+      },
+    };
+  }
+
+  /** Resolves once no claim is in flight (at once when none is). */
+  whenQuiet(): Promise<void> {
+    if (this.#claiming === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#quietWaiters.push(resolve));
   }
 
   /** Resolves once the gate is open, or `stop` aborts. */

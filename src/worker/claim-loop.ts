@@ -95,122 +95,139 @@ export async function runClaimLoop(
     while (flights.unlanded >= mostHeld && !stop.aborted) await flights.nextLanding(stop);
     if (gate.paused) await gate.whenOpen(stop);
     if (stop.aborted) break;
-    // Claims first, then slots: a loop holding claims it cannot use gives them back below.
-    const granted = await budget.take(Math.min(prefetch, mostHeld - flights.unlanded), stop);
-    if (granted === 0) break;
-    const reserved = await slots.reserve(granted, stop);
-    if (reserved === 0) {
-      budget.settle(0, granted);
-      break;
-    }
-    if (reserved < granted) budget.settle(0, granted - reserved);
-    const take = reserved;
-    // What this pass holds: slots of the concurrency limit, and claims of the budget.
-    let slotsHeld = take;
-    let claimsHeld = take;
-    const landingsBefore = flights.landings;
-    let claimed: ClaimedTask[] | undefined;
+    // From here until its tasks are started or handed back, this pass is a claim in flight:
+    // `worker.pause()` resolves once none is.
+    const claim = gate.claimStarted();
     try {
-      if (run.oneshot) {
-        claimed = await claimTasks(take, 0);
-      } else if (!sharesSlots) {
-        // One queue: nobody else needs the slots, so wait for work holding all of them.
-        claimed = await claimTasks(take, claimWaitMs);
-      } else {
-        claimed = await claimTasks(take, 0);
-        if (claimed?.length === 0 && !stop.aborted) {
-          // Idle: wait for work holding no slot and no claim of `maxTasks`, so an empty (or
-          // paused) queue never keeps the other queues' tasks waiting; what it then claims takes
-          // a claim of `maxTasks` (or goes back), and a slot once one is free.
-          slots.release(take);
-          budget.settle(0, take);
-          slotsHeld = 0;
-          claimsHeld = 0;
-          // The other queues' tasks may spend `maxTasks` meanwhile: the wait then ends.
-          claimed = await claimTasks(1, claimWaitMs, idleWaitSignal());
-          if (claimed !== undefined && claimed.length > 0) {
-            claimsHeld = budget.tryTake(claimed.length);
-            if (claimsHeld < claimed.length) {
-              // `maxTasks` is spent (or others wait for what is left): it goes back.
-              flights.release(queue, claimed);
-              budget.settle(0, claimsHeld);
-              continue;
-            }
-            slotsHeld = slots.tryReserve(claimed.length);
-            if (slotsHeld < claimed.length) {
-              // Every slot is busy with the other queues' tasks: it waits for one, still claimed.
-              if (!(await flights.waitForSlot(queue, claimed[0]!, stop))) {
-                if (stop.aborted) flights.release(queue, claimed);
+      // Claims first, then slots: a loop holding claims it cannot use gives them back below. A
+      // pause ends these waits too.
+      const granted = await budget.take(Math.min(prefetch, mostHeld - flights.unlanded), waitEnd());
+      if (granted === 0) {
+        if (gate.paused && !stop.aborted) continue;
+        break;
+      }
+      const reserved = await slots.reserve(granted, waitEnd());
+      if (reserved === 0) {
+        budget.settle(0, granted);
+        if (gate.paused && !stop.aborted) continue;
+        break;
+      }
+      if (reserved < granted) budget.settle(0, granted - reserved);
+      const take = reserved;
+      // What this pass holds: slots of the concurrency limit, and claims of the budget.
+      let slotsHeld = take;
+      let claimsHeld = take;
+      const landingsBefore = flights.landings;
+      let claimed: ClaimedTask[] | undefined;
+      try {
+        if (run.oneshot) {
+          claimed = await claimTasks(take, 0);
+        } else if (!sharesSlots) {
+          // One queue: nobody else needs the slots, so wait for work holding all of them.
+          claimed = await claimTasks(take, claimWaitMs);
+        } else {
+          claimed = await claimTasks(take, 0);
+          if (claimed?.length === 0 && !stop.aborted) {
+            // Idle: wait for work holding no slot and no claim of `maxTasks`, so an empty (or
+            // paused) queue never keeps the other queues' tasks waiting; what it then claims takes
+            // a claim of `maxTasks` (or goes back), and a slot once one is free.
+            slots.release(take);
+            budget.settle(0, take);
+            slotsHeld = 0;
+            claimsHeld = 0;
+            // The other queues' tasks may spend `maxTasks` meanwhile: the wait then ends.
+            claimed = await claimTasks(1, claimWaitMs, idleWaitSignal());
+            if (claimed !== undefined && claimed.length > 0) {
+              claimsHeld = budget.tryTake(claimed.length);
+              if (claimsHeld < claimed.length) {
+                // `maxTasks` is spent (or others wait for what is left): it goes back.
+                flights.release(queue, claimed);
                 budget.settle(0, claimsHeld);
                 continue;
               }
-              slotsHeld = 1;
+              slotsHeld = slots.tryReserve(claimed.length);
+              if (slotsHeld < claimed.length) {
+                // Every slot is busy with the other queues' tasks: it waits for one, still claimed.
+                if (!(await flights.waitForSlot(queue, claimed[0]!, stop))) {
+                  if (stop.aborted) flights.release(queue, claimed);
+                  budget.settle(0, claimsHeld);
+                  continue;
+                }
+                slotsHeld = 1;
+              }
             }
           }
         }
+        // At the level of the warning it ends, so a log of warnings only tells the whole story.
+        if (backoff.succeed()) {
+          context.health.working("claim", queue.name);
+          logger.warn({ queue: queue.name }, "claiming tasks works again");
+        }
+      } catch (error) {
+        slots.release(slotsHeld);
+        budget.settle(0, claimsHeld);
+        const failure = backoff.fail();
+        context.health.failing("claim", queue.name, error);
+        events.emit("worker:error", { error, during: "claim" });
+        if (failure.first)
+          logger.warn(
+            { err: error, queue: queue.name },
+            "cannot claim tasks; retrying with backoff",
+          );
+        await systemClock.sleep(failure.delayMs, stop);
+        continue;
       }
-      // At the level of the warning it ends, so a log of warnings only tells the whole story.
-      if (backoff.succeed()) {
-        context.health.working("claim", queue.name);
-        logger.warn({ queue: queue.name }, "claiming tasks works again");
+      if (claimed === undefined) {
+        // Stopped while the claim was unanswered: it is not waited for.
+        slots.release(slotsHeld);
+        budget.settle(0, claimsHeld);
+        break;
       }
-    } catch (error) {
-      slots.release(slotsHeld);
-      budget.settle(0, claimsHeld);
-      const failure = backoff.fail();
-      context.health.failing("claim", queue.name, error);
-      events.emit("worker:error", { error, during: "claim" });
-      if (failure.first)
-        logger.warn({ err: error, queue: queue.name }, "cannot claim tasks; retrying with backoff");
-      await systemClock.sleep(failure.delayMs, stop);
-      continue;
+      if (gate.paused) {
+        // Paused while the claim was out: what it brought goes back unstarted.
+        if (claimed.length > 0) flights.release(queue, claimed);
+        slots.release(slotsHeld);
+        budget.settle(0, claimsHeld);
+        continue;
+      }
+      // What it brought is this worker's to run now: a pause from here on stops the next claim.
+      claim.end();
+      slots.release(slotsHeld - claimed.length);
+      // Only tasks with a rate limit, or a name unknown here, pay for the gates; the rest start at once.
+      let open = claimed;
+      let gated: ClaimedTask[] | undefined;
+      if (claimed.some((claim) => flights.needsAdmission(queue, claim))) {
+        open = claimed.filter((claim) => !flights.needsAdmission(queue, claim));
+        gated = claimed.filter((claim) => flights.needsAdmission(queue, claim));
+      }
+      // Gated claims stay held until their admission says which start: one put off gives its
+      // claim back, so the budget is not spent (and the other loops do not end) before that.
+      const gatedCount = gated?.length ?? 0;
+      budget.settle(claimed.length - gatedCount, claimsHeld - claimed.length);
+      // A workflow's resume is not a task of the user's: it does not count toward maxTasks.
+      const resumes = countResumes(claimed);
+      if (resumes > 0) budget.refund(resumes);
+      if (claimed.length === 0) {
+        if (!run.oneshot) continue;
+        // An attempt landed during the claim (its retry or children may be pending now): look again.
+        if (flights.landings !== landingsBefore) continue;
+        if (flights.unlandedIn(queue) === 0) break;
+        // A running task may still add work (an immediate retry, chained tasks): look again when one ends.
+        await flights.nextLanding(stop);
+        continue;
+      }
+      if (stop.aborted) {
+        // Claimed while stopping: hand them straight back.
+        flights.release(queue, claimed);
+        slots.release(claimed.length);
+        budget.settle(gatedCount, 0);
+        break;
+      }
+      for (const started of open) flights.start(queue, started);
+      if (gated) await startAdmitted(context, queue, gated, run);
+    } finally {
+      claim.end();
     }
-    if (claimed === undefined) {
-      // Stopped while the claim was unanswered: it is not waited for.
-      slots.release(slotsHeld);
-      budget.settle(0, claimsHeld);
-      break;
-    }
-    if (gate.paused) {
-      // Paused while the claim was out: what it brought goes back unstarted.
-      if (claimed.length > 0) flights.release(queue, claimed);
-      slots.release(slotsHeld);
-      budget.settle(0, claimsHeld);
-      continue;
-    }
-    slots.release(slotsHeld - claimed.length);
-    // Only tasks with a rate limit, or a name unknown here, pay for the gates; the rest start at once.
-    let open = claimed;
-    let gated: ClaimedTask[] | undefined;
-    if (claimed.some((claim) => flights.needsAdmission(queue, claim))) {
-      open = claimed.filter((claim) => !flights.needsAdmission(queue, claim));
-      gated = claimed.filter((claim) => flights.needsAdmission(queue, claim));
-    }
-    // Gated claims stay held until their admission says which start: one put off gives its
-    // claim back, so the budget is not spent (and the other loops do not end) before that.
-    const gatedCount = gated?.length ?? 0;
-    budget.settle(claimed.length - gatedCount, claimsHeld - claimed.length);
-    // A workflow's resume is not a task of the user's: it does not count toward maxTasks.
-    const resumes = countResumes(claimed);
-    if (resumes > 0) budget.refund(resumes);
-    if (claimed.length === 0) {
-      if (!run.oneshot) continue;
-      // An attempt landed during the claim (its retry or children may be pending now): look again.
-      if (flights.landings !== landingsBefore) continue;
-      if (flights.unlandedIn(queue) === 0) break;
-      // A running task may still add work (an immediate retry, chained tasks): look again when one ends.
-      await flights.nextLanding(stop);
-      continue;
-    }
-    if (stop.aborted) {
-      // Claimed while stopping: hand them straight back.
-      flights.release(queue, claimed);
-      slots.release(claimed.length);
-      budget.settle(gatedCount, 0);
-      break;
-    }
-    for (const claim of open) flights.start(queue, claim);
-    if (gated) await startAdmitted(context, queue, gated, run);
   }
 }
 

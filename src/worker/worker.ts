@@ -203,18 +203,22 @@ export class Worker extends WorkerEmitterBase {
    * claim waiting for work stops waiting, and what it still brings goes back
    * unstarted. Other workers go on — `queue.pause()` pauses a queue for every
    * worker, and is stored with the queue. Lasts across `work()` runs of this
-   * worker; synchronous, and idempotent.
+   * worker, and takes effect at the call; the promise resolves once no claim
+   * of this worker is in flight any more (a task added from then on is not
+   * touched by this worker until `resume()`). Idempotent.
    * @example
-   * downstream.on("down", () => worker.pause());
+   * downstream.on("down", () => void worker.pause());
    * downstream.on("up", () => worker.resume());
    */
-  pause(): void {
-    if (this.#context.gate.close()) {
-      this.#context.options.logger.info(
-        { running: this.#context.flights.running },
+  pause(): Promise<void> {
+    const { gate, options, flights } = this.#context;
+    if (gate.close()) {
+      options.logger.info(
+        { running: flights.running },
         "worker paused: it claims no task until resume(); running tasks go on",
       );
     }
+    return gate.whenQuiet();
   }
 
   /** Lets this worker claim tasks again after `pause()`; nothing happens when it is not paused. */

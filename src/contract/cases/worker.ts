@@ -467,8 +467,8 @@ export function workerCases(h: ContractHarness): void {
       const working = worker.work();
       const load = loads.get(token);
       await until(() => load.started === 1, { what: "task started" });
-      worker.pause();
-      worker.pause();
+      await worker.pause();
+      await worker.pause();
       expect(worker.isPaused).toBe(true);
       expect(worker.health()).toMatchObject({ status: "ok", paused: true, running: 1 });
       const whilePaused = add(1, 2);
@@ -499,7 +499,7 @@ export function workerCases(h: ContractHarness): void {
       expect(await working).toMatchObject({ processed: 2 });
     });
 
-    it("worker.pause() ends an idle worker's wait for work: tasks added while it is paused are not claimed and handed back, so they keep their order", async () => {
+    it("worker.pause() ends an idle worker's wait for work and resolves once it has: tasks added from then on are not claimed and handed back, so they keep their order", async () => {
       const queue = h.queue();
       const token = randomUUID();
       const worker = h.worker(queue, { concurrency: 1, claimWait: 20 });
@@ -508,7 +508,8 @@ export function workerCases(h: ContractHarness): void {
       await until(async () => (await queue.stats()).completed === 1, { what: "a first task" });
       // Now waiting for work, for up to 20 s.
       await sleep(100);
-      worker.pause();
+      // Resolves once the wait has ended: no claim of this worker is out any more.
+      await worker.pause();
       const made = [1, 2, 3].map((n) => ordered(token, n));
       for (const t of made) await queue.add(t);
       await sleep(300);
