@@ -57,6 +57,9 @@ export const IN_MEMORY = ":memory:";
 const DRIVER_BUSY_MS = 10;
 /** Bytes the WAL file is cut back to after a checkpoint. */
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+/** How often, at most, a write looks whether the file it writes to is still there (ms). */
+const FILE_CHECK_MS = 1000;
+
 /** Timer waits between tries for the write lock: from the first to the last, doubling. */
 const RETRY_FIRST_MS = 1;
 const RETRY_LAST_MS = 50;
@@ -213,6 +216,12 @@ export class SqliteDatabase {
   #closed = false;
   #opening: Promise<void> | undefined;
   readonly #statements = new Map<string, Statement>();
+  /** The file this connection opened (device and inode), to notice it deleted or replaced under it. */
+  #opened: { readonly dev: number; readonly ino: number } | undefined;
+  /** When the file was last checked to be the one opened (ms, monotonic). */
+  #checkedAt = 0;
+  /** Set once the file is found deleted or replaced: every later write fails with it. */
+  #gone: BackendError | undefined;
   /** What the latest open migrated: the schema version it found (0: none) and the one it left; `null` when nothing. */
   migrated: { readonly from: number; readonly to: number } | null = null;
 
@@ -278,6 +287,30 @@ export class SqliteDatabase {
     }
     this.#db = db;
     this.#closed = false;
+    this.#gone = undefined;
+    const opened = this.isInMemory ? undefined : statSync(path, { throwIfNoEntry: false });
+    this.#opened = opened && { dev: opened.dev, ino: opened.ino };
+    this.#checkedAt = performance.now();
+  }
+
+  /**
+   * Fails when the file this connection opened was deleted or replaced since:
+   * SQLite would go on writing to the deleted file, and all of it would be
+   * lost when the process closes it. Looked at once a second at most.
+   */
+  #checkStillThere(call: string): void {
+    if (this.#gone) throw this.#gone;
+    if (this.#opened === undefined) return;
+    const now = performance.now();
+    if (now - this.#checkedAt < FILE_CHECK_MS) return;
+    this.#checkedAt = now;
+    const { path } = this.options;
+    const found = statSync(path, { throwIfNoEntry: false });
+    if (found && found.dev === this.#opened.dev && found.ino === this.#opened.ino) return;
+    this.#gone = new BackendError(
+      `${call}: the SQLite file ${path} was ${found ? "replaced by another file" : "deleted"} while this process had it open; nothing more is written, as it would be lost when the process closes it: restart the process`,
+    );
+    throw this.#gone;
   }
 
   /** Closes the connection; later calls fail as not connected. Idempotent. */
@@ -308,6 +341,7 @@ export class SqliteDatabase {
   write<T>(call: string, fn: () => T): Promise<T> {
     return this.#retryBusy(call, () => {
       const db = this.assertConnected();
+      this.#checkStillThere(call);
       return db.transaction(fn).immediate();
     });
   }

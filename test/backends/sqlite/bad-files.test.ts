@@ -10,13 +10,14 @@ import {
   closeSync,
   mkdirSync,
   openSync,
+  rmSync,
   statSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { BackendError, task } from "sheppy";
+import { BackendError, Queue, task } from "sheppy";
 import { SqliteBackend } from "sheppy/backends/sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../support/cli.js";
@@ -84,6 +85,30 @@ describe("sqlite: paths that cannot be Sheppy's database", () => {
     expect((await connectError("~/sheppy-trial-nowhere/tasks.db")).message).toBe(
       "sqlite://: cannot create ~/sheppy-trial-nowhere/tasks.db: its directory ~/sheppy-trial-nowhere does not exist (create it first); a ~ is not your home directory in a URL: give the whole path (sqlite:///home/you/tasks.db)",
     );
+  });
+
+  it("a file deleted or replaced while open: writes fail, saying so, instead of going to a file that is gone", async () => {
+    for (const replaced of [false, true]) {
+      const path = files.path(replaced ? "replaced.db" : "deleted.db");
+      const queue = new Queue(new SqliteBackend({ path }), { name: "q" });
+      await queue.add(job(1));
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
+      if (replaced) writeFileSync(path, "");
+      // Looked at once a second: within it, a write may still go to the old file.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const refused = queue.add(job(2)).then(
+        () => "added",
+        (error: unknown) => error as Error,
+      );
+      const error = await refused;
+      expect(error).toBeInstanceOf(BackendError);
+      expect((error as Error).message).toBe(
+        `add: the SQLite file ${path} was ${replaced ? "replaced by another file" : "deleted"} while this process had it open; nothing more is written, as it would be lost when the process closes it: restart the process`,
+      );
+      // And every write after it, with no second look needed.
+      await expect(queue.add(job(3))).rejects.toThrow(/while this process had it open/);
+      await queue.close();
+    }
   });
 
   it("a damaged file is said to be damaged, with what to do, in one line", async () => {
