@@ -238,15 +238,34 @@ export const TASK_COLUMNS: readonly Column<TaskData>[] = [
 
 const PRIORITY_COLUMN: Column<TaskData> = { heading: "PRIORITY", value: (t) => String(t.priority) };
 
+/** A concurrency key on one table row: control characters shown, a long one cut. */
+const KEY_COLUMN: Column<TaskData> = {
+  heading: "KEY",
+  value: (t) => (t.concurrencyKey === null ? "-" : visibleControls(capKey(t.concurrencyKey))),
+};
+
+/** The most characters of a concurrency key a table row shows. */
+const KEY_CHARS = 40;
+
+const capKey = (key: string): string => {
+  const characters = [...key];
+  return characters.length <= KEY_CHARS ? key : `${characters.slice(0, KEY_CHARS - 1).join("")}…`;
+};
+
 /**
  * The columns of a task table: {@link TASK_COLUMNS}, with PRIORITY after
- * STATUS when any of `rows` has a priority other than 0 — a queue that uses
- * none keeps its table narrow, and one that does sees the claim order's key.
+ * STATUS when any of `rows` has a priority other than 0, and KEY (the
+ * concurrency key: a tenant's, say) after them when any has one — a queue
+ * that uses neither keeps its table narrow.
  */
 export function taskColumns(rows: readonly TaskData[]): readonly Column<TaskData>[] {
-  if (!rows.some((t) => t.priority !== 0)) return TASK_COLUMNS;
+  const extra = [
+    ...(rows.some((t) => t.priority !== 0) ? [PRIORITY_COLUMN] : []),
+    ...(rows.some((t) => t.concurrencyKey !== null) ? [KEY_COLUMN] : []),
+  ];
+  if (extra.length === 0) return TASK_COLUMNS;
   const at = TASK_COLUMNS.findIndex((column) => column.heading === "STATUS") + 1;
-  return [...TASK_COLUMNS.slice(0, at), PRIORITY_COLUMN, ...TASK_COLUMNS.slice(at)];
+  return [...TASK_COLUMNS.slice(0, at), ...extra, ...TASK_COLUMNS.slice(at)];
 }
 
 /** When a waiting task is due: a scheduled task's time (also a rate limit's slot), a retry's time. */

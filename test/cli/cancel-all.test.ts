@@ -37,6 +37,11 @@ describe("sheppy task cancel --all", () => {
       await sheppy("task", "list", "--concurrency-key", "it's, a tenant", "--format", "json"),
     );
     expect(listed.map((t) => t.id).sort()).toEqual(ofTenant("it's, a tenant").sort());
+    // The table shows each task's key once any has one.
+    const table = (await sheppy("task", "list", "-k", "tenant:acme")).stdout.trimEnd().split("\n");
+    expect(table[0]).toMatch(/^ID +NAME +STATUS +KEY +CREATED /);
+    expect(table.slice(1)).toHaveLength(3);
+    for (const row of table.slice(1)) expect(row).toMatch(/ pending +tenant:acme +\d{4}-/);
 
     const cancelled = await sheppy("task", "cancel", "--all", "-k", "it's, a tenant");
     expect(cancelled.code).toBe(0);
