@@ -28,6 +28,7 @@ import { resultJson } from "./result-json.js";
 import {
   AttemptState,
   type DependencyOverrides,
+  type RunScope,
   runScope,
   type TaskReports,
 } from "./run-context.js";
@@ -79,8 +80,11 @@ export function startAttempt(
 ): RunningAttempt {
   const state = new AttemptState(data, env.queueName, env.dependencyOverrides);
   state.reports = reports;
-  const outcome = runScope.run({ attempt: state, resolving: [] }, () => execute(state, env));
-  return { outcome, interrupt: (reason) => state.abort(reason) };
+  const scope: RunScope = { attempt: state, resolving: [] };
+  const outcome = runScope.run(scope, () => execute(state, env));
+  // Fired from the worker (a cancel, a shutdown, a lost claim): the signal's listeners still run
+  // as the task, so `currentTask()` in one answers as it does for a timeout fired from within.
+  return { outcome, interrupt: (reason) => runScope.run(scope, () => state.abort(reason)) };
 }
 
 async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<AttemptOutcome> {
