@@ -563,7 +563,7 @@ export class Flights {
 
   #abandonRunning(run: WorkRun): void {
     const reason = new TaskInterruptedError(
-      "the worker shut down before the task finished; it was put back in the queue",
+      "the worker shut down before the task finished; it is put back in the queue",
     );
     this.#dropLost(reason);
     for (const { flights } of this.#lanes.values()) {
@@ -574,13 +574,25 @@ export class Flights {
         flights.delete(flight.claim);
         this.slots.release(1);
         run.summary.interrupted++;
-        void flight.attempt.abandon(reason);
         const { record } = flight.claim;
+        const fields = { queue: flight.queue.name, taskId: record.id, task: record.name };
+        void flight.attempt.abandon(reason).then((put) => {
+          if (put === "settled") return;
+          // Said only when it did not happen: the line above promised it.
+          flight.attempt.inContext(() =>
+            this.options.logger.error(
+              fields,
+              put === "lost"
+                ? "the task interrupted at shutdown was not put back: its claim was no longer this worker's (taken over, or cancelled)"
+                : "the task interrupted at shutdown could not be put back (the backend did not answer): it stays claimed until its lease runs out, then another worker takes it over (crashed, or retried with retryOnCrash)",
+            ),
+          );
+        });
         // In the attempt's span context, as its other lines are: they name the attempt's trace.
         flight.attempt.inContext(() => {
           this.options.logger.warn(
-            { queue: flight.queue.name, taskId: record.id, task: record.name },
-            "interrupted a running task at shutdown; it was put back in the queue",
+            fields,
+            "interrupted a running task at shutdown; putting it back in the queue",
           );
           if (this.events.listenerCount("task:interrupted") > 0) {
             // The record as it is stored back (pending), not as it was claimed.
