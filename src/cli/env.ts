@@ -100,6 +100,14 @@ function portNumber(raw: string): number {
   return value;
 }
 
+function positiveSeconds(raw: string): number {
+  const value = Number(raw.trim());
+  if (!DECIMAL.test(raw.trim()) || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError("It must be a number of seconds > 0.");
+  }
+  return value;
+}
+
 function secondsAtLeastZero(raw: string): number {
   const value = Number(raw.trim());
   if (!DECIMAL.test(raw.trim()) || !Number.isFinite(value)) {
@@ -176,6 +184,20 @@ export const SETTINGS = {
       "seconds to keep trying to reach the backend at start (a worker started before its Redis or PostgreSQL is up); 0 fails at once",
     parse: secondsAtLeastZero,
     default: { value: 0 },
+  },
+  leaseTimeout: {
+    flags: "--lease-timeout <seconds>",
+    env: "SHEPPY_LEASE_TIMEOUT",
+    description:
+      "seconds a running task's claim stays valid without renewal before another worker takes it over (default 20; longer for tasks that block the event loop); give every worker of a queue the same, as a worker with a shorter one takes tasks over from live workers sooner than they expect",
+    parse: positiveSeconds,
+  },
+  heartbeatInterval: {
+    flags: "--heartbeat-interval <seconds>",
+    env: "SHEPPY_HEARTBEAT_INTERVAL",
+    description:
+      "seconds between renewals of running tasks' claims (default 5; shorter than --lease-timeout)",
+    parse: positiveSeconds,
   },
   shutdownTimeout: {
     flags: "--shutdown-timeout <seconds>",

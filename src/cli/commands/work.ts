@@ -45,6 +45,8 @@ interface WorkSettings {
   readonly concurrency: number;
   readonly prefetch?: number;
   readonly shutdownTimeout: number;
+  readonly leaseTimeout?: number;
+  readonly heartbeatInterval?: number;
   readonly waitForBackend: number;
   readonly tasks?: readonly string[];
   readonly config: string;
@@ -100,6 +102,10 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     concurrency: settings.concurrency,
     ...(settings.prefetch === undefined ? {} : { prefetch: settings.prefetch }),
     shutdownTimeout: settings.shutdownTimeout,
+    ...(settings.leaseTimeout === undefined ? {} : { leaseTimeout: settings.leaseTimeout }),
+    ...(settings.heartbeatInterval === undefined
+      ? {}
+      : { heartbeatInterval: settings.heartbeatInterval }),
     processing,
     scheduler,
     cronManager,
@@ -266,6 +272,8 @@ export function addWorkCommand(program: Command): void {
     "concurrency",
     "prefetch",
     "shutdownTimeout",
+    "leaseTimeout",
+    "heartbeatInterval",
     "waitForBackend",
     "oneshot",
     "maxTasks",
