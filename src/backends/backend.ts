@@ -449,13 +449,17 @@ export interface ClaimStore {
    * claim returns what it has (a worker that stops does not sit out the
    * wait). A stored record that cannot be read comes back as a `failed`
    * record (finished, with a `SerializationError`) for the caller to settle
-   * as it is.
+   * as it is. `leaseMs` is the lease its holder keeps (its `leaseTimeout`),
+   * stored with each claim: `reclaimExpired` takes a claim over only once it
+   * has gone unrenewed for the longer of its caller's lease and this one
+   * (absent: the caller's alone).
    */
   claim(
     queue: string,
     limit: number,
     waitMs?: number,
     signal?: AbortSignal,
+    leaseMs?: number,
   ): Promise<ClaimedTask[]>;
 
   /** Makes every record due by `now` claimable, earliest first, each exactly once; returns their ids. */

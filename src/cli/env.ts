@@ -189,7 +189,7 @@ export const SETTINGS = {
     flags: "--lease-timeout <seconds>",
     env: "SHEPPY_LEASE_TIMEOUT",
     description:
-      "seconds a running task's claim stays valid without renewal before another worker takes it over (default 20; longer for tasks that block the event loop); give every worker of a queue the same, as a worker with a shorter one takes tasks over from live workers sooner than they expect",
+      "seconds a running task's claim stays valid without renewal before another worker takes it over (default 20; longer for tasks that block the event loop); kept with each claim, and a takeover waits for the longer of the holder's and the taker's",
     parse: positiveSeconds,
   },
   heartbeatInterval: {

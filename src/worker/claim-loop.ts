@@ -38,7 +38,7 @@ export async function runClaimLoop(
   run: WorkRun,
 ): Promise<void> {
   const { events, slots, flights, gate } = context;
-  const { logger, prefetch, claimWaitMs, concurrency } = context.options;
+  const { logger, prefetch, claimWaitMs, concurrency, leaseMs } = context.options;
   // A slot is free once its function returns, before its outcome is stored: tasks held is
   // running ones plus outcomes on their way to the store. If the worker dies, every held
   // task runs again, so a slow store must not let outcomes pile up: at most three times
@@ -55,7 +55,7 @@ export async function runClaimLoop(
   // ends a claim's wait for work, so an idle worker closes without sitting the wait out.
   const claimTasks = (limit: number, waitMs: number, waitSignal = waitEnd()) =>
     run.late.unlessStopped(
-      queue.backend.claim(queue.name, limit, waitMs, waitSignal),
+      queue.backend.claim(queue.name, limit, waitMs, waitSignal, leaseMs),
       stop,
       (late) => flights.release(queue, late),
     );

@@ -48,6 +48,7 @@ import type {
   WorkflowStepEnd,
   WorkListener,
 } from "../backend.js";
+import { claimLeaseMs } from "../claim-lease.js";
 import {
   checkEventLimit,
   eventPosition,
@@ -430,17 +431,19 @@ export class MemoryBackend implements Backend {
     limit: number,
     waitMs = 0,
     signal?: AbortSignal,
+    leaseMs?: number,
   ): Promise<ClaimedTask[]> {
     if (!Number.isInteger(limit) || limit < 1) {
       throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
     }
+    const lease = claimLeaseMs(leaseMs) ?? 0;
     const state = this.#state(queue);
     // How long a claim waits is a matter of real time, whatever clock the tasks see.
     const deadline = systemClock.now() + waitMs;
     const now = () => this.clock.now();
     for (;;) {
       const room = this.#room(queue, state, limit);
-      const claimed = room > 0 ? claimPending(state, room, now) : [];
+      const claimed = room > 0 ? claimPending(state, room, now, lease) : [];
       if (claimed.length > 0 || !this.#connected) return claimed;
       const remaining = deadline - systemClock.now();
       if (remaining <= 0 || signal?.aborted) return claimed;

@@ -17,11 +17,12 @@ function startClaim(
   entry: TaskEntry,
   startedAt: string,
   now: number,
+  leaseMs: number,
 ): ClaimedTask {
   const running: TaskData = { ...entry.record, status: "processing", startedAt };
   const fence = entry.takeFence();
   entry.record = running;
-  state.hold(id, entry, fence, now);
+  state.hold(id, entry, fence, now, leaseMs);
   return { record: running, fence };
 }
 
@@ -30,6 +31,7 @@ export function claimPending(
   state: MemoryQueueState,
   limit: number,
   now: () => number,
+  leaseMs = 0,
 ): ClaimedTask[] {
   const claimed: ClaimedTask[] = [];
   if (state.pending.size === 0) return claimed;
@@ -38,7 +40,7 @@ export function claimPending(
   while (claimed.length < limit) {
     const entry = state.pending.shift();
     if (entry === undefined) break;
-    claimed.push(startClaim(state, entry.record.id, entry, startedAt, at));
+    claimed.push(startClaim(state, entry.record.id, entry, startedAt, at, leaseMs));
   }
   return claimed;
 }
@@ -56,7 +58,7 @@ export function claimPendingIds(
     if (claimed.length >= limit) break;
     const entry = state.entries.get(id);
     if (!entry || !state.pending.delete(entry)) continue;
-    claimed.push(startClaim(state, id, entry, startedAt, now));
+    claimed.push(startClaim(state, id, entry, startedAt, now, 0));
   }
   return claimed;
 }
@@ -77,7 +79,8 @@ export function renewClaims(
 }
 
 /**
- * Takes over claims not renewed for more than `leaseMs` by `now` that were
+ * Takes over claims not renewed for more than `leaseMs` — or the longer lease
+ * their holder claimed them under — by `now` that were
  * already seen so, and not renewed since, at least `confirmMs` ago — each
  * under a new fence. Expired claims seen for the first time are only noted.
  */
@@ -88,7 +91,7 @@ export function takeExpiredClaims(
 ): ClaimedTask[] {
   const taken: ClaimedTask[] = [];
   for (const [id, entry] of state.claims) {
-    if (now - entry.renewedAt <= window.leaseMs) continue;
+    if (now - entry.renewedAt <= Math.max(window.leaseMs, entry.leaseMs)) continue;
     if (window.confirmMs > 0) {
       const seen = state.expiredSeen.get(id);
       if (seen?.renewedAt !== entry.renewedAt) {
@@ -99,7 +102,7 @@ export function takeExpiredClaims(
     }
     state.expiredSeen.delete(id);
     const fence = entry.takeFence();
-    state.hold(id, entry, fence, now);
+    state.hold(id, entry, fence, now, window.leaseMs);
     taken.push({ record: entry.record, fence });
   }
   return taken;

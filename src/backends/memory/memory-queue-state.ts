@@ -33,6 +33,8 @@ export class TaskEntry implements Prioritized {
   claimFence = 0;
   /** When the claim held now was last renewed (the backend's clock). */
   renewedAt = 0;
+  /** The lease its holder claimed it under (ms); 0 when not told (the reclaimer's own counts). */
+  leaseMs = 0;
   /** The fence whose settle was written last; 0 before the first. */
   settledFence = 0;
   /** When the finished record expires; `null` when it is kept (or not finished). */
@@ -233,9 +235,10 @@ export class MemoryQueueState {
   }
 
   /** Marks `entry` (of `id`) claimed under `fence` since `now`. */
-  hold(id: string, entry: TaskEntry, fence: number, now: number): void {
+  hold(id: string, entry: TaskEntry, fence: number, now: number, leaseMs = 0): void {
     entry.claimFence = fence;
     entry.renewedAt = now;
+    entry.leaseMs = leaseMs;
     this.claims.set(id, entry);
   }
 

@@ -13,6 +13,7 @@ import { isoAt } from "../../clock.js";
 import { SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { claimLeaseMs } from "../claim-lease.js";
 import { refusedBecauseNewer } from "../newer-store.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
 import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
@@ -48,8 +49,9 @@ export const ISO_OF_DUE = `to_char(to_timestamp(t.due_at / 1000) AT TIME ZONE 'U
  * waited for (`due_at`, kept when it became claimable): the caller reads its
  * clock before the statement runs, and another worker may make a task due
  * in between. Returns each row's start and old place, so the answer can be
- * put in FIFO order. `$4`: the most to take, less the
- * claims held now (a queue with a cap); `null`: `$2`.
+ * put in FIFO order. `$4`: the lease the caller holds its claims under
+ * (ms; null when not told). `$5`: the most to take, less the claims held
+ * now (a queue with a cap); `null`: `$2`.
  */
 const CLAIM_ROWS = `
 WITH picked AS (
@@ -66,7 +68,7 @@ UPDATE %SCHEMA%.tasks t
 SET state = ${CLAIMED}, status = 'processing', seq = NULL,
     started_at = greatest($3::text COLLATE "C", ${ISO_OF_DUE}),
     fence = greatest(t.fence + 1, nextval('%SCHEMA%.fence_seq')), lease_at = %SCHEMA%.now_ms(),
-    suspect_lease = NULL, suspect_at = NULL
+    lease_ms = $4::integer, suspect_lease = NULL, suspect_at = NULL
 FROM picked
 WHERE t.queue = $1 AND t.id = picked.id
 RETURNING t.id, t.data, t.fence, t.started_at, picked.seq, picked.priority`;
@@ -96,7 +98,7 @@ SELECT NULL, m.name, m.version, NULL, NULL, NULL FROM %SCHEMA%.migrations m WHER
 const LOCK_CAP = "SELECT cap FROM %SCHEMA%.queue_caps WHERE queue = $1 FOR UPDATE";
 const CLAIM_CAPPED = CLAIM_ROWS.replace("%CAPPED%", "").replace(
   "%LIMIT%",
-  `greatest(0, least($2::bigint, $4::bigint - (
+  `greatest(0, least($2::bigint, $5::bigint - (
     SELECT count(*) FROM %SCHEMA%.tasks WHERE queue = $1 AND state = ${CLAIMED})))`,
 );
 
@@ -131,7 +133,8 @@ JOIN unnest($2::text[], $3::bigint[]) AS c(id, fence) ON t.id = c.id
 WHERE t.queue = $1 AND t.settled_fence = c.fence`;
 
 /**
- * Claims whose lease is older than $2 ms (server time): with $3 (confirmMs)
+ * Claims whose lease is older than $2 ms (server time) — and than their
+ * holder's own lease (`lease_ms`), when longer: with $3 (confirmMs)
  * ≤ 0, or when noted expired at the same renewal at least $3 ms ago, taken
  * over (a new fence, a fresh lease); otherwise noted (the renewal seen and
  * when), and taken by a later call if still not renewed. A claim noted and
@@ -147,6 +150,7 @@ stale AS (
          (t.suspect_lease IS DISTINCT FROM t.lease_at OR t.suspect_at IS NULL) AS fresh
   FROM %SCHEMA%.tasks t, clock
   WHERE t.queue = $1 AND t.state = ${CLAIMED} AND t.lease_at < clock.ms - $2::bigint
+    AND t.lease_at < clock.ms - coalesce(t.lease_ms, 0)
     AND ${NOT_MIGRATED_BY_NEWER}
     AND ($3::bigint <= 0 OR t.suspect_lease IS DISTINCT FROM t.lease_at OR t.suspect_at IS NULL
          OR clock.ms - t.suspect_at >= $3::bigint)
@@ -159,6 +163,7 @@ acted AS (
   SET fence = CASE WHEN s.take THEN greatest(t.fence + 1, nextval('%SCHEMA%.fence_seq'))
                   ELSE t.fence END,
       lease_at = CASE WHEN s.take THEN clock.ms ELSE t.lease_at END,
+      lease_ms = CASE WHEN s.take THEN NULL ELSE t.lease_ms END,
       suspect_lease = CASE WHEN s.take THEN NULL ELSE t.lease_at END,
       suspect_at = CASE WHEN s.take THEN NULL ELSE clock.ms END
   FROM stale s, clock
@@ -204,8 +209,10 @@ export class Claims {
     limit: number,
     waitMs: number,
     signal?: AbortSignal,
+    leaseMs?: number,
   ): Promise<ClaimedTask[]> {
     checkClaimLimit(limit);
+    const lease = claimLeaseMs(leaseMs);
     this.session.assertConnected();
     let listening = false;
     return claimWaiting(
@@ -214,7 +221,7 @@ export class Claims {
           // Listening before the next look: a task added in between wakes the wait.
           if (listening) await this.notifier.start().catch(() => undefined);
           listening = true;
-          return this.#claim(queue, limit);
+          return this.#claim(queue, limit, lease);
         },
         arm: () => this.notifier.workSignal(queue),
         connected: () => this.session.isConnected,
@@ -225,14 +232,14 @@ export class Claims {
     );
   }
 
-  async #claim(queue: string, limit: number): Promise<ClaimedTask[]> {
+  async #claim(queue: string, limit: number, lease: number | null): Promise<ClaimedTask[]> {
     const now = this.now();
     const startedAt = isoAt(now);
     // Sent once: a claim whose answer was lost leaves its tasks to their leases (reclaimed later).
     let rows = await this.session.query<ClaimRow>(
       "claim",
       this.session.sql(CLAIM),
-      [queue, limit, startedAt],
+      [queue, limit, startedAt, lease],
       { resend: "unsent", wait: false },
     );
     const unknown = rows.filter((row) => row.id === null && row.data !== null);
@@ -247,6 +254,7 @@ export class Claims {
             queue,
             limit,
             startedAt,
+            lease,
             cap?.cap ?? limit,
           ]);
         },

@@ -13,10 +13,12 @@
  * the backend's clock (a clock of the application's own), where a claim must
  * wait for replicas, and on a cluster, the claim follows the wait's answer.
  */
+
 import { isoAt } from "../../clock.js";
 import { BackendUnavailableError, InvalidOptionError, SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { claimLeaseMs } from "../claim-lease.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
 import type { ClaimedForms } from "./claimed-forms.js";
 import type { RedisClient } from "./connections.js";
@@ -78,17 +80,20 @@ export class Claims {
     limit: number,
     waitMs: number,
     signal?: AbortSignal,
+    leaseMs?: number,
   ): Promise<ClaimedTask[]> {
     if (!Number.isInteger(limit) || limit < 1) {
       throw new InvalidOptionError(`claim limit must be an integer ≥ 1 (got ${String(limit)})`);
     }
+    const held = claimLeaseMs(leaseMs);
+    const lease = held === null ? "" : String(held);
     const k = this.session.keys(queue);
     try {
-      const claimed = await this.#claim(k, limit);
+      const claimed = await this.#claim(k, limit, lease);
       if (claimed.length > 0 || waitMs <= 0 || signal?.aborted) return claimed;
       const stop = waitStop(this.session, k.wake, signal, "list");
       try {
-        return await this.#claimWaiting(k, limit, Date.now() + waitMs, stop.key, signal);
+        return await this.#claimWaiting(k, limit, Date.now() + waitMs, stop.key, signal, lease);
       } finally {
         stop.release();
       }
@@ -127,6 +132,7 @@ export class Claims {
     deadline: number,
     stopKey: string | undefined,
     signal: AbortSignal | undefined,
+    lease: string,
   ): Promise<ClaimedTask[]> {
     const waitOn = stopKey === undefined ? [k.wake] : [k.wake, stopKey];
     for (;;) {
@@ -134,9 +140,16 @@ export class Claims {
       if (remaining <= 0 || !this.session.isConnected || signal?.aborted) return [];
       if (this.claimBehindWait) {
         const offsetMs = await this.#clockOffset();
-        const { woke, claimed } = await this.#waitThenClaim(k, waitOn, limit, remaining, offsetMs);
+        const { woke, claimed } = await this.#waitThenClaim(
+          k,
+          waitOn,
+          limit,
+          remaining,
+          offsetMs,
+          lease,
+        );
         if (!this.session.isConnected) return claimed ?? [];
-        const next = claimed ?? (await this.#claim(k, limit));
+        const next = claimed ?? (await this.#claim(k, limit, lease));
         if (next.length > 0 || !woke) return next;
         continue;
       }
@@ -157,7 +170,7 @@ export class Claims {
         );
       }
       if (!this.session.isConnected) return [];
-      const next = await this.#claim(k, limit);
+      const next = await this.#claim(k, limit, lease);
       if (next.length > 0 || woke === null) return next;
     }
   }
@@ -174,6 +187,7 @@ export class Claims {
     limit: number,
     remainingMs: number,
     offsetMs: number,
+    lease: string,
   ): Promise<WakeAndClaim> {
     const unanswered = this.#unanswered.get(k.pending) ?? [];
     const token = this.session.requestToken();
@@ -191,7 +205,7 @@ export class Claims {
       const claim = run(
         "claim",
         [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap, k.recordsVersion],
-        [k.task, limit, "", token, offsetMs, KEYED_RECORD_VERSION, ...unanswered],
+        [k.task, limit, "", token, offsetMs, KEYED_RECORD_VERSION, lease, ...unanswered],
       ) as Promise<string[]>;
       socket?.uncork();
       let woke: boolean;
@@ -273,7 +287,7 @@ export class Claims {
     return best!.ms;
   }
 
-  async #claim(k: QueueKeys, limit: number): Promise<ClaimedTask[]> {
+  async #claim(k: QueueKeys, limit: number, lease: string): Promise<ClaimedTask[]> {
     const now = this.now();
     const startedAt = isoAt(now);
     // A claim that failed for want of Redis may have claimed tasks all the same (its answer
@@ -285,7 +299,7 @@ export class Claims {
       flat = (await this.session.script(
         "claim",
         [k.pending, k.processing, k.wake, k.paused, k.concurrencyCap, k.recordsVersion],
-        [k.task, limit, startedAt, token, 0, KEYED_RECORD_VERSION, ...unanswered],
+        [k.task, limit, startedAt, token, 0, KEYED_RECORD_VERSION, lease, ...unanswered],
       )) as string[];
     } catch (error) {
       // Only a call that was on its way when the connection failed, or one applied but not

@@ -409,8 +409,14 @@ export class RedisBackend implements Backend {
 
   // Claims (./claims.ts)
 
-  claim(queue: string, limit: number, waitMs = 0, signal?: AbortSignal): Promise<ClaimedTask[]> {
-    return this.#claims.claim(queue, limit, waitMs, signal);
+  claim(
+    queue: string,
+    limit: number,
+    waitMs = 0,
+    signal?: AbortSignal,
+    leaseMs?: number,
+  ): Promise<ClaimedTask[]> {
+    return this.#claims.claim(queue, limit, waitMs, signal, leaseMs);
   }
 
   promoteDue(queue: string, now: number): Promise<string[]> {

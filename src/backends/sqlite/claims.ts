@@ -16,6 +16,7 @@ import { isoAt } from "../../clock.js";
 import { SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { ClaimedTask, ClaimRef } from "../backend.js";
+import { claimLeaseMs } from "../claim-lease.js";
 import { refusedBecauseNewer } from "../newer-store.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
 import { checkClaimLimit, claimWaiting } from "../sql/claim-wait.js";
@@ -65,7 +66,7 @@ ORDER BY priority DESC, seq LIMIT ?`;
 const TAKE = `
 UPDATE tasks
 SET state = ${CLAIMED}, status = 'processing', started_at = ?, seq = NULL, fence = ?,
-    lease_at = ?, suspect_lease = NULL, suspect_at = NULL
+    lease_at = ?, lease_ms = ?, suspect_lease = NULL, suspect_at = NULL
 WHERE queue = ? AND id = ?`;
 
 const RENEW = `
@@ -79,17 +80,22 @@ UPDATE tasks SET data = ? WHERE queue = ? AND id = ? AND state = ${CLAIMED} AND 
 const ANY_EXPIRED = `
 SELECT 1 FROM tasks WHERE queue = ? AND state = ${CLAIMED} AND lease_at < ? LIMIT 1`;
 
-/** Expired claims to note or take over: one noted and still within its confirm window is passed over. */
+/**
+ * Expired claims to note or take over — unrenewed for the caller's lease and
+ * for their holder's own, when longer: one noted and still within its
+ * confirm window is passed over.
+ */
 const EXPIRED = `
 SELECT id, lease_at, suspect_lease, suspect_at FROM tasks
-WHERE queue = ? AND state = ${CLAIMED} AND lease_at < ?
+WHERE queue = ? AND state = ${CLAIMED} AND lease_at < ? AND lease_at < ? - coalesce(lease_ms, 0)
   AND (? <= 0 OR suspect_lease IS NULL OR suspect_lease <> lease_at OR suspect_at IS NULL
        OR ? - suspect_at >= ?)
 ORDER BY lease_at LIMIT ?`;
 
 /** The new fence comes from the fence counter, as a claim's (the first parameter). */
 const TAKE_OVER = `
-UPDATE tasks SET fence = max(fence + 1, ?), lease_at = ?, suspect_lease = NULL, suspect_at = NULL
+UPDATE tasks SET fence = max(fence + 1, ?), lease_at = ?, lease_ms = NULL, suspect_lease = NULL,
+    suspect_at = NULL
 WHERE queue = ? AND id = ?
 RETURNING ${RECORD_COLUMNS}, fence`;
 
@@ -118,12 +124,14 @@ export class Claims {
     limit: number,
     waitMs: number,
     signal?: AbortSignal,
+    leaseMs?: number,
   ): Promise<ClaimedTask[]> {
     checkClaimLimit(limit);
+    const held = claimLeaseMs(leaseMs);
     this.db.assertConnected();
     return claimWaiting(
       {
-        look: () => this.#claim(queue, limit),
+        look: () => this.#claim(queue, limit, held),
         arm: () => this.signals.workSignal(queue),
         connected: () => this.db.isConnected,
         pollMs: FALLBACK_POLL_MS,
@@ -133,7 +141,7 @@ export class Claims {
     );
   }
 
-  async #claim(queue: string, limit: number): Promise<ClaimedTask[]> {
+  async #claim(queue: string, limit: number, leaseMs: number | null): Promise<ClaimedTask[]> {
     if (!this.db.isConnected) return [];
     // Refused whether or not anything is claimable: a refusal that came and went with the
     // queue's tasks would be logged anew, and "works again" between, at every burst.
@@ -162,7 +170,7 @@ export class Claims {
       let next = oldest.length > 0 ? takeNumbers(this.db, "fence_seq", oldest.length) : 0;
       for (const row of oldest) {
         row.fence = Math.max(row.fence + 1, next++);
-        take.run(startedAt, row.fence, lease, queue, row.id);
+        take.run(startedAt, row.fence, lease, leaseMs, queue, row.id);
       }
       return oldest;
     });
@@ -286,7 +294,15 @@ export class Claims {
         const clock = leaseNow();
         const stale = this.db
           .statement(EXPIRED)
-          .all(queue, clock - leaseMs, confirmMs, clock, confirmMs, RECLAIM_BATCH) as ExpiredRow[];
+          .all(
+            queue,
+            clock - leaseMs,
+            clock,
+            confirmMs,
+            clock,
+            confirmMs,
+            RECLAIM_BATCH,
+          ) as ExpiredRow[];
         const takeOver = this.db.statement(TAKE_OVER);
         const note = this.db.statement(NOTE);
         const rows: (RecordRow & { fence: number })[] = [];

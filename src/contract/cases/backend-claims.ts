@@ -8,7 +8,14 @@ import { describe, expect, it } from "vitest";
 import type { Backend } from "../../backends/backend.js";
 import { type TaskData, task } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
-import { claimIds, finishedRecord, ids, scheduledRecord, settleClaim } from "../support/records.js";
+import {
+  claimIds,
+  finishedRecord,
+  ids,
+  requeued,
+  scheduledRecord,
+  settleClaim,
+} from "../support/records.js";
 
 const item = task({ name: "backend-claims.item" }, (n: number) => n);
 const data = (n: number): TaskData => ({ ...item(n).toJSON(), status: "pending" });
@@ -93,6 +100,35 @@ export function backendClaimsCases(h: ContractHarness): void {
       const crashed = finishedRecord(taken[0]!.record, "crashed");
       expect(await settleClaim(backend, q, taken[0]!, crashed)).toBe("settled");
       expect((await backend.getTasks(q, [idle.id])).get(idle.id)).toEqual(crashed);
+    });
+
+    it("a claim made under a lease is taken over only once unrenewed for the longer of that lease and the reclaimer's: a short-lease reclaimer leaves live holders alone", async () => {
+      const { backend, q } = await setup();
+      const [long, short, untold] = [data(1), data(2), data(3)];
+      await backend.add(q, [long]);
+      const [longClaim] = await backend.claim(q, 1, 0, undefined, 60_000);
+      await backend.add(q, [short]);
+      await backend.claim(q, 1, 0, undefined, 100);
+      await backend.add(q, [untold]);
+      await backend.claim(q, 1);
+      await sleep(300);
+      // A reclaimer with a 200 ms lease: the claim held under 60 s is not expired yet; the others are.
+      const taken = await backend.reclaimExpired(q, { leaseMs: 200, confirmMs: 0 });
+      expect(claimIds(taken).sort()).toEqual([short.id, untold.id].sort());
+      // A reclaimer with a longer lease than the holder's goes by its own.
+      expect(await backend.reclaimExpired(q, { leaseMs: 120_000, confirmMs: 0 })).toEqual([]);
+      expect(await backend.renew(q, [{ id: long.id, fence: longClaim!.fence }])).toEqual([]);
+      for (const claim of taken) await settleClaim(backend, q, claim);
+      // A claim's lease is its own: the next claim of the task, made without one, goes by the reclaimer's.
+      expect(await settleClaim(backend, q, longClaim!, requeued(longClaim!.record))).toBe(
+        "settled",
+      );
+      const [again] = await backend.claim(q, 1);
+      expect(again?.record.id).toBe(long.id);
+      await sleep(300);
+      expect(claimIds(await backend.reclaimExpired(q, { leaseMs: 200, confirmMs: 0 }))).toEqual([
+        long.id,
+      ]);
     });
 
     it("reclaimExpired with a confirmation window first only notes an expired claim; a renewal meanwhile saves it", async () => {

@@ -521,6 +521,38 @@ export function workerCases(h: ContractHarness): void {
       await working;
     });
 
+    h.itIf("leases", "a backend without leases has no claims to take over")(
+      "a worker with a short lease leaves a live worker's task alone: a takeover waits for the holder's own (longer) lease",
+      async () => {
+        const queue = h.queue();
+        const token = randomUUID();
+        const running = hold(token);
+        await queue.add(running);
+        // The holder renews every 5 s (the default), so its claim goes 3 s unrenewed: well past
+        // the hasty worker's lease and confirmation window (0.3 s + 1.15 s), within the holder's.
+        const holder = h.worker(queue, { concurrency: 1 });
+        const holding = holder.work();
+        const load = loads.get(token);
+        await until(() => load.started === 1, { what: "task started" });
+        const hasty = h.worker(h.sibling(queue), {
+          leaseTimeout: 0.3,
+          heartbeatInterval: 0.1,
+          reclaimInterval: 0.1,
+        });
+        const watching = hasty.work();
+        await sleep(3000);
+        load.release.open();
+        await until(async () => (await queue.getTask(running))?.status === "completed", {
+          what: "the holder's task completed",
+        });
+        await Promise.all([hasty.close(), holder.close()]);
+        expect((await watching).reclaimed).toBe(0);
+        expect(await holding).toMatchObject({ processed: 1 });
+        expect(load.started).toBe(1);
+      },
+      20_000,
+    );
+
     it("WK-16 queue.close() while a worker runs on it closes the worker first: its running task finishes and is stored before the backend disconnects", async () => {
       const queue = h.queue();
       const token = randomUUID();

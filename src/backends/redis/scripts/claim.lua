@@ -44,7 +44,9 @@
 -- ARGV: 1 task key prefix, 2 limit, 3 startedAt (ISO, or '' for the server's time),
 --       4 request token, 5 the server's clock less the worker's (ms),
 --       6 the newest task-record version the caller reads,
---       7… tokens of earlier claims whose answer was lost
+--       7 the lease the caller holds its claims under (ms; '' when not told:
+--         a reclaimer then goes by its own), kept in the task's field `l`,
+--       8… tokens of earlier claims whose answer was lost
 -- Returns: startedAt, id1, json1, fence1, status1, id2, …; a status is ''
 -- unless the hash's `status` field holds no task status (damaged by hand):
 -- then it is that text, and the worker settles the task as the failed record
@@ -65,10 +67,14 @@ local startedAt = ARGV[3]
 if startedAt == '' then
   startedAt = isoAt(serverMs(offset))
 end
-if #ARGV >= 7 then
+local lease = ARGV[7]
+if lease == nil or (lease ~= '' and not string.match(lease, '^%d+$')) then
+  return redis.error_reply('sheppy claim: expected a lease in whole ms, or none')
+end
+if #ARGV >= 8 then
   -- Oldest lost claim first; within one claim, the order it took its tasks in.
   local rankOf = {}
-  for i = 7, #ARGV do
+  for i = 8, #ARGV do
     rankOf[ARGV[i]] = i
   end
   local released = {}
@@ -135,7 +141,7 @@ for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
   -- A key changed by hand into another type refuses HMGET: that id is left out (readers show it as
   -- failed), not allowed to stop the script halfway, when tasks before it are marked but not leased.
-  local fields = redis.pcall('HMGET', key, 'd', 'f', 'status', 'ck', 'finishedAt', 'x')
+  local fields = redis.pcall('HMGET', key, 'd', 'f', 'status', 'ck', 'finishedAt', 'x', 'l')
   local json = not fields.err and fields[1]
   if json then
     local damaged = fields[3] and not statuses[fields[3]] and fields[3] or ''
@@ -145,7 +151,13 @@ for _, id in ipairs(ids) do
     nextFence = fenceNumber + 1
     lastFence = math.max(lastFence, fenceNumber)
     local fence = string.format('%d', fenceNumber)
-    redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence)
+    if lease ~= '' then
+      redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence, 'l', lease)
+    else
+      redis.call('HSET', key, 'status', 'processing', 'startedAt', startedAt, 'f', fence)
+      -- A lease an earlier holder left is not this claim's.
+      if fields[7] then redis.call('HDEL', key, 'l') end
+    end
     leases[#leases + 1] = nowText
     leases[#leases + 1] = id
     fences[#fences + 1] = id

@@ -1,5 +1,7 @@
 #!lua flags=allow-oom
--- Takes over claims whose lease was not renewed for `lease` ms, once they
+-- Takes over claims whose lease was not renewed for `lease` ms — or for the
+-- longer lease their holder claimed them under (the task's field `l`, see
+-- claim.lua) — once they
 -- have stayed so for `confirm` ms by this server's clock: a first scan notes
 -- an expired claim (hash `suspects`: id → "renewal score:time noted"), a
 -- later scan at least `confirm` ms after takes it over if it was not renewed
@@ -50,8 +52,11 @@ for i = 1, #stale, 2 do
   local id = stale[i]
   local renewed = stale[i + 1]
   local key = ARGV[1] .. id
-  local take = confirm <= 0
-  if not take then
+  -- Expired by the caller's lease; the holder's own may be longer, and then it counts.
+  local held = tonumber(redis.call('HGET', key, 'l') or '')
+  local expired = not held or now - tonumber(renewed) > held
+  local take = expired and confirm <= 0
+  if expired and not take then
     local noted = redis.call('HGET', KEYS[2], id)
     local seenRenewal, seenAt = nil, nil
     if noted then
@@ -79,6 +84,8 @@ for i = 1, #stale, 2 do
       fence = string.format('%d', fence)
       redis.call('ZADD', KEYS[1], now, id)
       redis.call('HSET', key, 'f', fence)
+      -- Held now by the caller, which settles it at once: the earlier holder's lease is not its.
+      redis.call('HDEL', key, 'l')
       -- Listed without a request token: taken over, the task is no longer the claim of the
       -- request that made it (which must not put it back).
       redis.call('HSET', KEYS[1] .. ':fences', id, fence .. 'r')
