@@ -8,14 +8,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "sheppy";
 import { afterAll, describe, expect, it } from "vitest";
-import { nap, spin } from "../fixtures/cli/tasks.js";
+import { spin } from "../fixtures/cli/spin-tasks.js";
+import { nap } from "../fixtures/cli/tasks.js";
 import { expectOneLineError, runCli, TASKS } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-lease-"));
 const url = `sqlite://${join(dir, "queue.db")}`;
 
 describe("sheppy work --lease-timeout / --heartbeat-interval", () => {
-  const env = { SHEPPY_BACKEND_URL: url, SHEPPY_QUEUE: "leases", SHEPPY_TASKS: TASKS };
+  const env = {
+    SHEPPY_BACKEND_URL: url,
+    SHEPPY_QUEUE: "leases",
+    SHEPPY_TASKS: `${TASKS},test/fixtures/cli/spin-tasks.ts`,
+  };
   const sheppy = (...args: string[]) => runCli(args, env);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -115,8 +115,9 @@ class WrappedBackend implements Backend {
     limit: number,
     waitMs?: number,
     signal?: AbortSignal,
+    leaseMs?: number,
   ): Promise<ClaimedTask[]> {
-    return this.#store.claim(queue, limit, waitMs, signal);
+    return this.#store.claim(queue, limit, waitMs, signal, leaseMs);
   }
   promoteDue(queue: string, now: number) {
     return this.#store.promoteDue(queue, now);
