@@ -11,8 +11,10 @@
  */
 import type { Command } from "commander";
 import type { Backend, QueueStats } from "../../backends/backend.js";
+import { systemClock } from "../../clock.js";
 import { CliUsageError } from "../../errors.js";
 import { Queue } from "../../queue/queue.js";
+import { queueLatencyMs } from "../../queue/queue-latency.js";
 import { MAX_CONCURRENCY_LIMIT } from "../../task/concurrency.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { openBackend, warnIfQueueUnused } from "../open-queue.js";
@@ -72,7 +74,8 @@ export function addQueueCommands(program: Command): void {
         names.map(async (queue) => ({
           queue,
           ...(await backend.getStats(queue)),
-          latencyMs: await new Queue(backend, { name: queue }).latency(),
+          // Read as the backend's rows are, not through a Queue made for each row.
+          latencyMs: await queueLatencyMs(backend, queue, (backend.clock ?? systemClock).now()),
           cap: await backend.getConcurrencyLimit(queue),
           crons: withCrons.includes(queue) ? (await backend.getCrons(queue)).length : 0,
           paused: paused.includes(queue),
