@@ -47,6 +47,15 @@ export interface CronInfo {
   nextRunAt: string | null;
 }
 
+/** A running task's claim, as `GET …/tasks/{id}` adds it: its worker's last renewal, and the lease. */
+export interface ClaimHeartbeat {
+  renewedAgoMs: number;
+  leaseMs: number | null;
+}
+
+/** One task's record, with its claim's heartbeat while it runs. */
+export type TaskWithClaim = TaskData & { claim?: ClaimHeartbeat };
+
 export interface WorkflowPage {
   workflows: WorkflowData[];
   cursor: string | null;
@@ -145,7 +154,7 @@ export const api = {
     return call<TaskPage>("GET", `${q(queue)}/tasks?${params}`);
   },
   task: (queue: string, id: string) =>
-    call<TaskData>("GET", `${q(queue)}/tasks/${encodeURIComponent(id)}`),
+    call<TaskWithClaim>("GET", `${q(queue)}/tasks/${encodeURIComponent(id)}`),
   retry: (queue: string, id: string, force: boolean) =>
     call<TaskData>("POST", `${q(queue)}/tasks/${encodeURIComponent(id)}/retry`, { force }),
   cancel: (queue: string, id: string, force = false) =>

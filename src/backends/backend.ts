@@ -221,6 +221,18 @@ export interface ClaimedTask {
   readonly fence: number;
 }
 
+/**
+ * A running task's claim as an operator sees it: whether its holder still
+ * keeps it, and for how long it has not. Read by `task list` and
+ * `task info` to tell a long task from one whose worker is gone.
+ */
+export interface ClaimLease {
+  /** Milliseconds since the holder last renewed the claim (or made it), by the backend's lease clock. */
+  readonly renewedAgoMs: number;
+  /** The lease the holder claimed it under (its `leaseTimeout`, ms); `null` when the claim did not say. */
+  readonly leaseMs: number | null;
+}
+
 /** A claim as the holder names it when renewing it. */
 export interface ClaimRef {
   readonly id: string;
@@ -503,6 +515,14 @@ export interface ClaimStore {
     queue: string,
     window: { leaseMs: number; confirmMs: number },
   ): Promise<ClaimedTask[]>;
+
+  /**
+   * The claims held now on those of `ids` that are claimed, each with how
+   * long ago it was last renewed and the lease it was made under; an id not
+   * claimed (waiting, finished, unknown) is left out. Reads only. Optional:
+   * without it, tools show a running task without its claim's age.
+   */
+  claimLeases?(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>>;
 }
 
 /** Reading and inspecting, changing nothing. */

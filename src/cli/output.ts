@@ -252,20 +252,40 @@ const capKey = (key: string): string => {
   return characters.length <= KEY_CHARS ? key : `${characters.slice(0, KEY_CHARS - 1).join("")}…`;
 };
 
+const STARTED_COLUMN: Column<TaskData> = {
+  heading: "STARTED",
+  value: (t) => formatInstant(t.startedAt),
+};
+
 /**
  * The columns of a task table: {@link TASK_COLUMNS}, with PRIORITY after
  * STATUS when any of `rows` has a priority other than 0, and KEY (the
  * concurrency key: a tenant's, say) after them when any has one — a queue
- * that uses neither keeps its table narrow.
+ * that uses neither keeps its table narrow. When any row is running,
+ * STARTED follows CREATED, and `heartbeat` (a running task's claim, by id)
+ * adds HEARTBEAT after it.
  */
-export function taskColumns(rows: readonly TaskData[]): readonly Column<TaskData>[] {
+export function taskColumns(
+  rows: readonly TaskData[],
+  heartbeat?: Column<TaskData>,
+): readonly Column<TaskData>[] {
   const extra = [
     ...(rows.some((t) => t.priority !== 0) ? [PRIORITY_COLUMN] : []),
     ...(rows.some((t) => t.concurrencyKey !== null) ? [KEY_COLUMN] : []),
   ];
-  if (extra.length === 0) return TASK_COLUMNS;
+  const running = rows.some((t) => t.status === "processing")
+    ? [STARTED_COLUMN, ...(heartbeat ? [heartbeat] : [])]
+    : [];
+  if (extra.length === 0 && running.length === 0) return TASK_COLUMNS;
   const at = TASK_COLUMNS.findIndex((column) => column.heading === "STATUS") + 1;
-  return [...TASK_COLUMNS.slice(0, at), ...extra, ...TASK_COLUMNS.slice(at)];
+  const created = TASK_COLUMNS.findIndex((column) => column.heading === "CREATED") + 1;
+  return [
+    ...TASK_COLUMNS.slice(0, at),
+    ...extra,
+    ...TASK_COLUMNS.slice(at, created),
+    ...running,
+    ...TASK_COLUMNS.slice(created),
+  ];
 }
 
 /** When a waiting task is due: a scheduled task's time (also a rate limit's slot), a retry's time. */
@@ -296,8 +316,8 @@ export function detailJson(value: JsonValue | undefined): string {
   return `${text.slice(0, DETAIL_JSON_CHARS - 1)}… (${text.length.toLocaleString("en-US")} characters in all; --format json prints them)`;
 }
 
-/** `task info` as `field  value` lines. */
-export function renderTaskDetail(data: TaskData, queue: string): string {
+/** `task info` as `field  value` lines; `heartbeat` describes a running task's claim. */
+export function renderTaskDetail(data: TaskData, queue: string, heartbeat?: string): string {
   const rows: [string, string][] = [
     ["id", data.id],
     ["name", data.name],
@@ -321,6 +341,7 @@ export function renderTaskDetail(data: TaskData, queue: string): string {
     ["created", formatInstant(data.createdAt)],
     ["scheduled", formatInstant(data.scheduledAt)],
     ["started", formatInstant(data.startedAt)],
+    ...(heartbeat === undefined ? [] : [["heartbeat", heartbeat] as [string, string]]),
     ["finished", formatInstant(data.finishedAt)],
     ["retries", describeRetries(data)],
     // The record keeps the time of its last retry after it ran; only a waiting retry is "next".

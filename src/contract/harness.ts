@@ -44,6 +44,8 @@ export interface BackendUnderTest {
   inline: boolean;
   /** Whether the backend has the optional `nextDueAt`. */
   reportsNextDue?: boolean;
+  /** Whether the backend has the optional `claimLeases`. */
+  reportsClaimLeases?: boolean;
   create: BackendFactory;
 }
 
@@ -68,6 +70,8 @@ export interface ContractHarness {
   itIfInline(reason: string): ContractIt;
   /** `it` when the backend has the optional `nextDueAt`, else a stated skip. */
   itIfReportsNextDue(reason: string): ContractIt;
+  /** `it` when the backend has the optional `claimLeases`, else a stated skip. */
+  itIfReportsClaimLeases(reason: string): ContractIt;
 }
 
 /**
@@ -170,6 +174,9 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
     },
     itIfReportsNextDue(reason) {
       return target.reportsNextDue ? it : skipping(target.name, reason);
+    },
+    itIfReportsClaimLeases(reason) {
+      return target.reportsClaimLeases ? it : skipping(target.name, reason);
     },
   };
   return harness;

@@ -122,7 +122,15 @@ export function runBackendContract(
     const { capabilities } = plain;
     const inline = factory({ instantProcessing: true }).capabilities.instantProcessing;
     const reportsNextDue = typeof plain.nextDueAt === "function";
-    const harness = createHarness({ name, capabilities, inline, reportsNextDue, create: factory });
+    const reportsClaimLeases = typeof plain.claimLeases === "function";
+    const harness = createHarness({
+      name,
+      capabilities,
+      inline,
+      reportsNextDue,
+      reportsClaimLeases,
+      create: factory,
+    });
     for (const area of [...CONTRACT_AREAS, ...(options.extra ?? [])]) area(harness);
   });
 }

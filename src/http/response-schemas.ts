@@ -95,6 +95,23 @@ export const taskRecord = z
   })
   .meta({ id: "Task" });
 
+/**
+ * One task's record as `GET /{queue}/tasks/{id}` gives it: with `claim` while
+ * it runs and the backend reports claims — how long ago its worker last
+ * renewed the claim, and the lease it claimed it under (`null`: not said).
+ * Past that lease, the worker is likely gone and another takes it over.
+ */
+export const taskWithClaim = taskRecord
+  .extend({
+    claim: z
+      .strictObject({
+        renewedAgoMs: z.number().int().nonnegative(),
+        leaseMs: z.number().int().positive().nullable(),
+      })
+      .optional(),
+  })
+  .meta({ id: "TaskWithClaim" });
+
 /** A task's row in a list with `view=summary`: no arguments, result, options or meta; the error shortened. */
 export const taskSummary = taskRecord
   .omit({ args: true, result: true, config: true, meta: true, error: true })
@@ -198,7 +215,7 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
   "POST /{queue}/tasks/clear": z.strictObject({
     removed: count.meta({ description: "how many tasks were removed" }),
   }),
-  "GET /{queue}/tasks/{id}": taskRecord,
+  "GET /{queue}/tasks/{id}": taskWithClaim,
   "DELETE /{queue}/tasks/{id}": z.strictObject({ deleted: z.literal(true) }),
   "POST /{queue}/tasks/{id}/retry": taskRecord,
   "POST /{queue}/tasks/{id}/cancel": taskRecord,

@@ -402,9 +402,15 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "GET",
     path: "/{queue}/tasks/{id}",
-    summary: "One task's record",
+    summary: "One task's record; while it runs, its claim's heartbeat",
     mutating: false,
-    handle: async (c) => (await taskOr404(c.queue, c.params.id!)).toJSON(),
+    handle: async (c) => {
+      const record = (await taskOr404(c.queue, c.params.id!)).toJSON();
+      const { backend, name } = c.queue;
+      if (record.status !== "processing" || backend.claimLeases === undefined) return record;
+      const claim = (await backend.claimLeases(name, [record.id])).get(record.id);
+      return claim === undefined ? record : { ...record, claim };
+    },
   }),
   route({
     method: "DELETE",

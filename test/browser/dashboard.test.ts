@@ -402,6 +402,9 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     const page = await open(dashboard, `#/q/shop/tasks/${sleeping.id}`);
     const detail = page.locator("[data-testid=task-detail]");
     await expect.poll(() => detail.getAttribute("data-status")).toBe("processing");
+    // Its worker renews the claim: the heartbeat is recent, not past the lease.
+    const heartbeat = page.locator("dl.facts div", { hasText: "heartbeat" }).locator("dd");
+    expect(await heartbeat.textContent()).toMatch(/^[\d.]+ (ms|s) ago$/);
     const asked: string[] = [];
     page.once("dialog", (dialog) => {
       asked.push(dialog.message());

@@ -6,10 +6,16 @@
  * is unfinished, in case an event was missed).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, api, config, type TaskData } from "../api.js";
+import { ApiError, api, type ClaimHeartbeat, config, type TaskWithClaim } from "../api.js";
 import { ErrorView } from "../components/error-view.js";
 import { StatusBadge } from "../components/status-badge.js";
-import { attemptOf, formatDuration, formatJson, formatTime } from "../format.js";
+import {
+  attemptOf,
+  formatDuration,
+  formatJson,
+  formatMilliseconds,
+  formatTime,
+} from "../format.js";
 import { useQueueFeed } from "../live.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
@@ -200,7 +206,17 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
   );
 }
 
-function Facts({ queue, task }: { queue: string; task: TaskData }) {
+/**
+ * A running task's heartbeat: how long ago its worker renewed the claim; past
+ * the lease it claimed it under, the worker is likely gone, and this says so.
+ */
+function heartbeatOf(claim: ClaimHeartbeat): string {
+  const ago = `${formatMilliseconds(claim.renewedAgoMs)} ago`;
+  if (claim.leaseMs === null || claim.renewedAgoMs <= claim.leaseMs) return ago;
+  return `${ago}: past its ${formatMilliseconds(claim.leaseMs)} lease, its worker is likely gone (a running worker takes it over)`;
+}
+
+function Facts({ queue, task }: { queue: string; task: TaskWithClaim }) {
   const rows: [string, string][] = [
     ["attempt", attemptOf(task)],
     ["automatic retries", String(task.retryCount)],
@@ -208,6 +224,9 @@ function Facts({ queue, task }: { queue: string; task: TaskData }) {
     ["created", formatTime(task.createdAt)],
     ["scheduled for", formatTime(task.scheduledAt)],
     ["started", formatTime(task.startedAt)],
+    ...(task.status === "processing" && task.claim
+      ? [["heartbeat", heartbeatOf(task.claim)] as [string, string]]
+      : []),
     ["finished", formatTime(task.finishedAt)],
     ["took", formatDuration(task.startedAt, task.finishedAt)],
     ["last retry", formatTime(task.lastRetryAt)],

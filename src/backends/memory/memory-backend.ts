@@ -26,6 +26,7 @@ import type {
   Backend,
   BackendCapabilities,
   ClaimedTask,
+  ClaimLease,
   ClaimRef,
   CronData,
   DedupeEntry,
@@ -63,7 +64,13 @@ import {
   resolveEventCap,
   resolveRetentionSettings,
 } from "../retention-settings.js";
-import { claimPending, claimPendingIds, renewClaims, takeExpiredClaims } from "./memory-claims.js";
+import {
+  claimLeasesOf,
+  claimPending,
+  claimPendingIds,
+  renewClaims,
+  takeExpiredClaims,
+} from "./memory-claims.js";
 import { addDeduplicatedRecords, pruneDedupe } from "./memory-dedupe.js";
 import { MemoryEventLog } from "./memory-event-log.js";
 import { MemoryQueueState } from "./memory-queue-state.js";
@@ -498,6 +505,10 @@ export class MemoryBackend implements Backend {
     window: { leaseMs: number; confirmMs: number },
   ): Promise<ClaimedTask[]> {
     return takeExpiredClaims(this.#state(queue), window, this.clock.now());
+  }
+
+  async claimLeases(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>> {
+    return claimLeasesOf(this.#state(queue), ids, this.clock.now());
   }
 
   // Reads (./memory-reads.ts)

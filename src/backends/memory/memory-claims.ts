@@ -7,7 +7,7 @@
  */
 import { isoAt } from "../../clock.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { ClaimedTask, ClaimRef } from "../backend.js";
+import type { ClaimedTask, ClaimLease, ClaimRef } from "../backend.js";
 import type { MemoryQueueState, TaskEntry } from "./memory-queue-state.js";
 
 /** Claims the entry of `id` (just taken out of the claimable FIFO) as processing since `now`. */
@@ -106,4 +106,22 @@ export function takeExpiredClaims(
     taken.push({ record: entry.record, fence });
   }
   return taken;
+}
+
+/** The claims held now on those of `ids` that are claimed: age since renewal and the holder's lease (0 kept: none said). */
+export function claimLeasesOf(
+  state: MemoryQueueState,
+  ids: readonly string[],
+  now: number,
+): Map<string, ClaimLease> {
+  const leases = new Map<string, ClaimLease>();
+  for (const id of ids) {
+    const entry = state.claims.get(id);
+    if (entry === undefined) continue;
+    leases.set(id, {
+      renewedAgoMs: Math.max(0, now - entry.renewedAt),
+      leaseMs: entry.leaseMs > 0 ? entry.leaseMs : null,
+    });
+  }
+  return leases;
 }

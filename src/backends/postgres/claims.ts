@@ -12,7 +12,7 @@
 import { isoAt } from "../../clock.js";
 import { SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { ClaimedTask, ClaimRef } from "../backend.js";
+import type { ClaimedTask, ClaimLease, ClaimRef } from "../backend.js";
 import { claimLeaseMs } from "../claim-lease.js";
 import { refusedBecauseNewer } from "../newer-store.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
@@ -119,6 +119,11 @@ UPDATE %SCHEMA%.tasks t SET lease_at = %SCHEMA%.now_ms()
 FROM held
 WHERE t.queue = $1 AND t.id = held.id
 RETURNING t.id`;
+
+/** The claims held now on some ids: age since renewal by the server's clock, and the holder's lease. */
+const LEASES = `
+SELECT id, greatest(0, %SCHEMA%.now_ms() - lease_at) AS ago, lease_ms FROM %SCHEMA%.tasks
+WHERE queue = $1 AND id = ANY($2::text[]) AND state = ${CLAIMED}`;
 
 /** A running task's record, while the claim naming the fence is current (status and start stay in their columns). */
 const SAVE_PROGRESS = `
@@ -292,6 +297,21 @@ export class Claims {
   }
 
   /** Renews the leases of `claims`; returns the ids whose claim is no longer current (and not settled by its holder). */
+  async claimLeases(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>> {
+    this.session.assertConnected();
+    const leases = new Map<string, ClaimLease>();
+    if (ids.length === 0) return leases;
+    const rows = await this.session.query<{ id: string; ago: string; lease_ms: number | null }>(
+      "claimLeases",
+      this.session.sql(LEASES),
+      [queue, [...new Set(ids)]],
+    );
+    for (const row of rows) {
+      leases.set(row.id, { renewedAgoMs: Number(row.ago), leaseMs: row.lease_ms });
+    }
+    return leases;
+  }
+
   async renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
     this.session.assertConnected();
     if (claims.length === 0) return [];

@@ -31,6 +31,7 @@ import type {
   Backend,
   BackendCapabilities,
   ClaimedTask,
+  ClaimLease,
   ClaimRef,
   CronData,
   DedupeEntry,
@@ -433,6 +434,10 @@ export class PostgresBackend implements Backend {
     window: { leaseMs: number; confirmMs: number },
   ): Promise<ClaimedTask[]> {
     return this.#claims.reclaimExpired(queue, window);
+  }
+
+  claimLeases(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>> {
+    return this.#claims.claimLeases(queue, ids);
   }
 
   // Reads (./task-reader.ts, ./notifications.ts)

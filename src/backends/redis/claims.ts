@@ -17,7 +17,7 @@
 import { isoAt } from "../../clock.js";
 import { BackendUnavailableError, InvalidOptionError, SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { ClaimedTask, ClaimRef } from "../backend.js";
+import type { ClaimedTask, ClaimLease, ClaimRef } from "../backend.js";
 import { claimLeaseMs } from "../claim-lease.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
 import type { ClaimedForms } from "./claimed-forms.js";
@@ -356,6 +356,25 @@ export class Claims {
     const args: (string | number)[] = [k.task];
     for (const { id, fence } of claims) args.push(id, fence);
     return (await this.session.script("renew", [k.processing], args)) as string[];
+  }
+
+  /** The claims held now on those of `ids` that are claimed (see `claim-leases.lua`). */
+  async claimLeases(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>> {
+    const leases = new Map<string, ClaimLease>();
+    if (ids.length === 0) return leases;
+    const k = this.session.keys(queue);
+    const flat = (await this.session.script(
+      "claimLeases",
+      [k.processing],
+      [k.task, ...new Set(ids)],
+    )) as string[];
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      leases.set(flat[i]!, {
+        renewedAgoMs: Number(flat[i + 1]),
+        leaseMs: flat[i + 2] === "" ? null : Number(flat[i + 2]),
+      });
+    }
+    return leases;
   }
 
   /** Stores a running task's record while its claim is current (see `save-progress.lua`). */

@@ -27,6 +27,7 @@ import type {
   Backend,
   BackendCapabilities,
   ClaimedTask,
+  ClaimLease,
   ClaimRef,
   CronData,
   DedupeEntry,
@@ -436,6 +437,10 @@ export class RedisBackend implements Backend {
     window: { leaseMs: number; confirmMs: number },
   ): Promise<ClaimedTask[]> {
     return this.#claims.reclaimExpired(queue, window);
+  }
+
+  claimLeases(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>> {
+    return this.#claims.claimLeases(queue, ids);
   }
 
   // Reads (./task-reader.ts, ./finished-listener.ts)

@@ -36,6 +36,7 @@ const SCRIPTS = {
   concurrencyCap: 3,
   claimable: 1,
   saveProgress: 1,
+  claimLeases: 1,
   appendEvents: 3,
 } as const;
 

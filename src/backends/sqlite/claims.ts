@@ -15,7 +15,7 @@
 import { isoAt } from "../../clock.js";
 import { SchemaVersionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { ClaimedTask, ClaimRef } from "../backend.js";
+import type { ClaimedTask, ClaimLease, ClaimRef } from "../backend.js";
 import { claimLeaseMs } from "../claim-lease.js";
 import { refusedBecauseNewer } from "../newer-store.js";
 import { reclaimInPasses } from "../reclaim-passes.js";
@@ -110,6 +110,9 @@ interface ExpiredRow {
 
 /** The machine's clock, which leases are judged on (never a test clock: every process must agree). */
 const leaseNow = () => Date.now();
+
+/** The claim held now on one id: when it was last renewed, and the holder's lease. */
+const LEASE = `SELECT lease_at, lease_ms FROM tasks WHERE queue = ? AND id = ? AND state = ${CLAIMED}`;
 
 export class Claims {
   constructor(
@@ -249,6 +252,23 @@ export class Claims {
   }
 
   /** Renews the leases of `claims`; returns the ids whose claim is no longer current (and not settled by its holder). */
+  async claimLeases(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>> {
+    this.db.assertConnected();
+    return this.db.read("claimLeases", () => {
+      const leases = new Map<string, ClaimLease>();
+      const lease = this.db.statement(LEASE);
+      const now = leaseNow();
+      for (const id of new Set(ids)) {
+        const row = lease.get(queue, id) as
+          | { lease_at: number; lease_ms: number | null }
+          | undefined;
+        if (row)
+          leases.set(id, { renewedAgoMs: Math.max(0, now - row.lease_at), leaseMs: row.lease_ms });
+      }
+      return leases;
+    });
+  }
+
   async renew(queue: string, claims: readonly ClaimRef[]): Promise<string[]> {
     this.db.assertConnected();
     if (claims.length === 0) return [];

@@ -29,6 +29,7 @@ import type {
   Backend,
   BackendCapabilities,
   ClaimedTask,
+  ClaimLease,
   ClaimRef,
   CronData,
   DedupeEntry,
@@ -415,6 +416,10 @@ export class SqliteBackend implements Backend {
     window: { leaseMs: number; confirmMs: number },
   ): Promise<ClaimedTask[]> {
     return this.#claims.reclaimExpired(queue, window);
+  }
+
+  claimLeases(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>> {
+    return this.#claims.claimLeases(queue, ids);
   }
 
   // Reads (./task-reader.ts, ./signals.ts)

@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import type { TaskList } from "../../queue/list-tasks.js";
 import type { TaskData } from "../../task/task-record.js";
+import { heartbeatCell, heartbeatDetail, runningClaims } from "../claim-heartbeat.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import {
   addConcurrencyKeyFilter,
@@ -15,7 +16,14 @@ import {
   parseTaskNames,
 } from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
-import { print, printJson, printRows, renderTaskDetail, taskColumns } from "../output.js";
+import {
+  type Column,
+  print,
+  printJson,
+  printRows,
+  renderTaskDetail,
+  taskColumns,
+} from "../output.js";
 import { warn } from "../warn.js";
 
 /** Tasks read per call of the listing. */
@@ -52,6 +60,7 @@ function addList(group: Command): void {
     }
     // The backend's listing walks newest first and filters as it goes: reading only the newest
     // --limit keeps the cost to what is shown, however many tasks the queue holds.
+    let heartbeat: Column<TaskData> | undefined;
     const newestFirst: TaskData[] = await withQueue(settings, async (queue) => {
       const found: TaskData[] = [];
       let cursor: string | null = null;
@@ -80,10 +89,15 @@ function addList(group: Command): void {
           );
         }
       }
+      if (settings.format !== "json") {
+        const claims = await runningClaims(queue.backend, queue.name, found);
+        if (claims)
+          heartbeat = { heading: "HEARTBEAT", value: (t) => heartbeatCell(claims.get(t.id)) };
+      }
       return found;
     });
     const shown = newestFirst.reverse();
-    printRows(settings.format, shown, taskColumns(shown), (row) => row, "no tasks");
+    printRows(settings.format, shown, taskColumns(shown, heartbeat), (row) => row, "no tasks");
   });
 }
 
@@ -98,8 +112,13 @@ function addInfo(group: Command): void {
     await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
       const task = await queue.getTask(id);
       if (!task) throw new TaskNotFoundError(id, queue.name);
-      if (settings.format === "json") printJson(task.toJSON());
-      else print(renderTaskDetail(task.toJSON(), queue.name));
+      if (settings.format === "json") {
+        printJson(task.toJSON());
+        return;
+      }
+      const claims = await runningClaims(queue.backend, queue.name, [task.toJSON()]);
+      const lease = claims?.get(id);
+      print(renderTaskDetail(task.toJSON(), queue.name, lease && heartbeatDetail(lease)));
     });
   });
 }

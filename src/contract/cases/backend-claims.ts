@@ -131,6 +131,37 @@ export function backendClaimsCases(h: ContractHarness): void {
       ]);
     });
 
+    h.itIfReportsClaimLeases("the backend does not report claims' leases (optional)")(
+      "claimLeases gives each claimed task's time since its last renewal and its holder's lease; waiting, finished and unknown ids are left out",
+      async () => {
+        const { backend, q } = await setup();
+        const [leased, untold, waiting] = [data(1), data(2), data(3)];
+        await backend.add(q, [leased]);
+        const [leasedClaim] = await backend.claim(q, 1, 0, undefined, 45_000);
+        await backend.add(q, [untold, waiting]);
+        const [untoldClaim] = await backend.claim(q, 1);
+        const ask = [leased.id, untold.id, waiting.id, UNKNOWN];
+        const fresh = await backend.claimLeases!(q, ask);
+        expect([...fresh.keys()].sort()).toEqual([leased.id, untold.id].sort());
+        expect(fresh.get(leased.id)?.leaseMs).toBe(45_000);
+        expect(fresh.get(untold.id)?.leaseMs).toBeNull();
+        for (const lease of fresh.values()) {
+          expect(lease.renewedAgoMs).toBeGreaterThanOrEqual(0);
+          expect(lease.renewedAgoMs).toBeLessThan(45_000);
+        }
+        await sleep(400);
+        // Unrenewed, a claim's age grows; a renewal brings it back.
+        expect(await backend.renew(q, [{ id: leased.id, fence: leasedClaim!.fence }])).toEqual([]);
+        const later = await backend.claimLeases!(q, ask);
+        expect(later.get(untold.id)!.renewedAgoMs).toBeGreaterThanOrEqual(300);
+        expect(later.get(leased.id)!.renewedAgoMs).toBeLessThan(later.get(untold.id)!.renewedAgoMs);
+        // Settled, a task holds no claim any more.
+        await settleClaim(backend, q, untoldClaim!);
+        expect([...(await backend.claimLeases!(q, ask)).keys()]).toEqual([leased.id]);
+        expect(await backend.claimLeases!(q, [])).toEqual(new Map());
+      },
+    );
+
     it("reclaimExpired with a confirmation window first only notes an expired claim; a renewal meanwhile saves it", async () => {
       const { backend, q } = await setup();
       const [saved, lost] = [data(1), data(2)];

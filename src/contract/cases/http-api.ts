@@ -16,6 +16,7 @@ import { RESPONSES } from "../../http/response-schemas.js";
 import { ROUTES } from "../../http/routes.js";
 import { InvalidOptionError, step, task, workflow } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
+import { settleClaim } from "../support/records.js";
 import { until } from "../support/until.js";
 
 const add = task({ name: "http-api.add" }, (a: number, b: number) => a + b);
@@ -229,6 +230,27 @@ export function httpApiCases(h: ContractHarness): void {
       expect(cancelled).toMatchObject({ status: 200, body: { id: t.id, status: "cancelled" } });
       expect((await queue.getTask(t))?.status).toBe("cancelled");
     });
+
+    h.itIfReportsClaimLeases("the backend does not report claims' leases (optional)")(
+      "GET a running task adds its claim's heartbeat (time since its last renewal, its lease); a waiting or finished one has none",
+      async () => {
+        const { queue, q, call } = api();
+        const [running, waiting] = [add(3, 4), add(5, 6)];
+        await queue.add(running);
+        const backend = await queue.connect();
+        const [claim] = await backend.claim(q, 1, 0, undefined, 20_000);
+        await queue.add(waiting);
+        const got = await call("GET", `/${q}/tasks/${running.id}`);
+        expect(got.status).toBe(200);
+        expect(got.body).toMatchObject({ id: running.id, status: "processing" });
+        expect(got.body.claim.leaseMs).toBe(20_000);
+        expect(got.body.claim.renewedAgoMs).toBeGreaterThanOrEqual(0);
+        expect(got.body.claim.renewedAgoMs).toBeLessThan(20_000);
+        expect((await call("GET", `/${q}/tasks/${waiting.id}`)).body).not.toHaveProperty("claim");
+        await settleClaim(backend, q, claim!);
+        expect((await call("GET", `/${q}/tasks/${running.id}`)).body).not.toHaveProperty("claim");
+      },
+    );
 
     it("a task given fewer arguments than its function declares is added, with a warning saying so", async () => {
       const { queue, q, call } = api();
