@@ -13,11 +13,10 @@ import { sendEmail } from "../tasks.js";
 const queue = new Queue(process.env.SHEPPY_BACKEND_URL ?? "memory://?instantProcessing=false");
 await queue.add(sendEmail("alice@example.com", "Welcome!"));
 
-const api = createHttpHandler(queue.backend, {
-  basePath: "/sheppy",
-  // Your app's own check goes here; without one, anyone who reaches the port can change tasks.
-  authorize: () => true,
-});
+// No authorize: the API then answers only under localhost names and IP addresses, which is
+// right for this machine alone. Before serving it beyond, add your app's own check
+// (authorize: your session check, or basicAuth({ user, password }) from sheppy/http).
+const api = createHttpHandler(queue.backend, { basePath: "/sheppy" });
 const app = express();
 app.use("/sheppy", toNodeHandler(api));
 

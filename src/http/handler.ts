@@ -415,15 +415,20 @@ export function createHttpHandler(
  * uptime check is one line per cause, not one per request.
  */
 class UnavailableReport {
-  #last = "";
-  #at = 0;
+  /** When each cause was last logged: causes that alternate are each logged once per period, not at each switch. */
+  readonly #logged = new Map<string, number>();
   constructor(private readonly logger: Logger) {}
 
   report(error: BackendUnavailableError, request: Request): void {
     const now = Date.now();
-    if (error.message === this.#last && now - this.#at < UNAVAILABLE_LOG_EVERY_MS) return;
-    this.#last = error.message;
-    this.#at = now;
+    const at = this.#logged.get(error.message);
+    if (at !== undefined && now - at < UNAVAILABLE_LOG_EVERY_MS) return;
+    for (const [cause, when] of this.#logged) {
+      if (now - when >= UNAVAILABLE_LOG_EVERY_MS) this.#logged.delete(cause);
+    }
+    // Bounded however many distinct causes come within one period.
+    if (this.#logged.size >= UNAVAILABLE_CAUSES_KEPT) this.#logged.clear();
+    this.#logged.set(error.message, now);
     const log = typeof this.logger.warn === "function" ? this.logger.warn : this.logger.error;
     try {
       log.call(
@@ -438,6 +443,9 @@ class UnavailableReport {
 }
 
 const UNAVAILABLE_LOG_EVERY_MS = 30_000;
+
+/** Causes remembered at once; more within one period start the count again. */
+const UNAVAILABLE_CAUSES_KEPT = 64;
 
 /** Seconds a client is told to wait before it asks again while the backend is out of reach. */
 const RETRY_UNAVAILABLE_AFTER_S = 5;

@@ -6,6 +6,7 @@
  * document (`GET /openapi.json`) come from one table.
  */
 export { HttpError } from "./api-error.js";
+export { type BasicAuthCredentials, basicAuth, bearerAuth } from "./credentials.js";
 export { fastifyPlugin } from "./fastify-adapter.js";
 export { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from "./handler.js";
 export { toNodeHandler } from "./node-adapter.js";

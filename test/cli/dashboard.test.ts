@@ -63,6 +63,42 @@ describe("sheppy dashboard", () => {
     expect(named.stderr()).not.toContain("--allowed-hosts");
   });
 
+  it("SHEPPY_DASHBOARD_PASSWORD asks for a login (HTTP Basic) on the page and the API; beyond loopback without one, it warns, read-only too", async () => {
+    const login = (user: string, password: string) => ({
+      authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
+    });
+    const guarded = await startDashboard(["-u", "memory://"], {
+      SHEPPY_DASHBOARD_PASSWORD: "pw",
+      SHEPPY_DASHBOARD_USER: "ops",
+    });
+    const page = await fetch(`${guarded.origin}/`);
+    expect(page.status).toBe(401);
+    expect(page.headers.get("www-authenticate")).toMatch(/^Basic realm="sheppy"/);
+    expect(
+      (await fetch(`${guarded.origin}/queues`, { headers: login("ops", "nope") })).status,
+    ).toBe(401);
+    const queues = await fetch(`${guarded.origin}/queues`, { headers: login("ops", "pw") });
+    expect(queues.status).toBe(200);
+    await guarded.stop();
+    const user = await runCli(["dashboard", "-u", "memory://", "--port", "0"], {
+      SHEPPY_DASHBOARD_USER: "ops",
+    });
+    expect(expectOneLineError(user)).toContain(
+      "SHEPPY_DASHBOARD_USER is set but SHEPPY_DASHBOARD_PASSWORD is not",
+    );
+    // Listening on every interface without a login: reading alone shows every task's arguments.
+    const open = await startDashboard(["-u", "memory://", "--host", "0.0.0.0", "--read-only"]);
+    await open.stop();
+    expect(open.stderr()).toContain(
+      "listening on 0.0.0.0 without a login: anyone who reaches this port can read every task's arguments, results and errors",
+    );
+    const withLogin = await startDashboard(["-u", "memory://", "--host", "0.0.0.0"], {
+      SHEPPY_DASHBOARD_PASSWORD: "pw",
+    });
+    await withLogin.stop();
+    expect(withLogin.stderr()).not.toContain("without a login");
+  });
+
   it("--addable-tasks limits the tasks added by name through the API", async () => {
     const server = await startDashboard([
       "-u",

@@ -1,14 +1,16 @@
 /**
  * @module cli/commands/dashboard
  * `sheppy dashboard`: serves the HTTP API and the dashboard over one backend
- * until SIGINT/SIGTERM. It listens on loopback unless told otherwise: the
- * API has no authorisation of its own here, so whoever reaches the port can
- * change tasks (put it behind an authenticating proxy, or use --read-only).
+ * until SIGINT/SIGTERM. It listens on loopback unless told otherwise. With
+ * `SHEPPY_DASHBOARD_PASSWORD` set, it asks for a login (HTTP Basic; the user
+ * is `SHEPPY_DASHBOARD_USER`, default `sheppy`); without it, whoever reaches
+ * the port reads every task and, unless --read-only, changes them.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Command } from "commander";
+import { CliUsageError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
 import { addSettings } from "../env.js";
 import { listenOrExplain } from "../listen.js";
@@ -77,28 +79,58 @@ export function addDashboardCommand(program: Command): void {
   ]);
   command.addHelpText(
     "after",
-    "\n--tasks is needed only to add tasks or crons by name through the API; the dashboard reads without it.",
+    [
+      "",
+      "--tasks is needed only to add tasks or crons by name through the API; the dashboard reads without it.",
+      "",
+      "Login: set SHEPPY_DASHBOARD_PASSWORD (and SHEPPY_DASHBOARD_USER, default 'sheppy') and every request",
+      "needs it (HTTP Basic: the browser asks once). Use HTTPS (a proxy that ends TLS) beyond this machine.",
+    ].join("\n"),
   );
   command.action(async (_options: unknown, cmd: Command) => {
     await serveDashboard(cmd.optsWithGlobals<DashboardSettings>());
   });
 }
 
+/**
+ * The login the dashboard asks for, from the environment (never a flag: a
+ * password on the command line is seen by every user of the machine), or
+ * none when `SHEPPY_DASHBOARD_PASSWORD` is unset.
+ */
+function loginFromEnvironment(): { user: string; password: string } | undefined {
+  const password = process.env.SHEPPY_DASHBOARD_PASSWORD;
+  const user = process.env.SHEPPY_DASHBOARD_USER;
+  if (password === undefined || password === "") {
+    if (user !== undefined && user !== "") {
+      throw new CliUsageError(
+        "SHEPPY_DASHBOARD_USER is set but SHEPPY_DASHBOARD_PASSWORD is not: set both to ask for a login, or neither",
+      );
+    }
+    return undefined;
+  }
+  return { user: user === undefined || user === "" ? "sheppy" : user, password };
+}
+
 async function serveDashboard(settings: DashboardSettings): Promise<void> {
+  const login = loginFromEnvironment();
+  // Loaded here, not with the program: every other command starts without the API's validator.
+  const [{ createHttpHandler }, { toNodeHandler }, { basicAuth }] = await Promise.all([
+    import("../../http/handler.js"),
+    import("../../http/node-adapter.js"),
+    import("../../http/credentials.js"),
+  ]);
+  // Checked before anything connects: a login that cannot be asked for stops here.
+  const authorize = login ? basicAuth(login) : undefined;
   if (settings.tasks) await loadModules(settings.tasks);
   const backend = openBackend(settings);
   await backend.connect();
   const readOnly = settings.readOnly === true;
   const allowedHosts = hostsAnswered(settings);
-  // Loaded here, not with the program: every other command starts without the API's validator.
-  const [{ createHttpHandler }, { toNodeHandler }] = await Promise.all([
-    import("../../http/handler.js"),
-    import("../../http/node-adapter.js"),
-  ]);
   const server = createServer(
     toNodeHandler(
       createHttpHandler(backend, {
         readOnly,
+        ...(authorize ? { authorize } : {}),
         ...(allowedHosts ? { allowedHosts } : {}),
         ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),
         ...(settings.addableTasks ? { addableTasks: settings.addableTasks } : {}),
@@ -120,7 +152,7 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
   const url = maskUrl(settings.backendUrl ?? "");
   const addresses = reachableAt(settings.host);
   console.log(
-    `Sheppy dashboard on http://${addresses[0]}:${port}/ (backend ${url}${readOnly ? ", read-only" : ""})`,
+    `Sheppy dashboard on http://${addresses[0]}:${port}/ (backend ${url}${readOnly ? ", read-only" : ""}${login ? `, login as ${login.user}` : ""})`,
   );
   if (addresses.length > 1) {
     console.log(
@@ -135,11 +167,13 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
       `${url} keeps tasks inside this dashboard's own process: no worker or other program can reach them (use a redis:// or postgres:// URL)`,
     );
   }
-  if (!LOOPBACK.has(settings.host) && !readOnly) {
+  if (!LOOPBACK.has(settings.host) && !login) {
     warn(
-      `listening on ${settings.host} without authorisation: anyone who reaches this port can change tasks (use --read-only, or a proxy that authenticates)`,
+      readOnly
+        ? `listening on ${settings.host} without a login: anyone who reaches this port can read every task's arguments, results and errors (set SHEPPY_DASHBOARD_PASSWORD, or use a proxy that authenticates)`
+        : `listening on ${settings.host} without a login: anyone who reaches this port can read and change tasks (set SHEPPY_DASHBOARD_PASSWORD, use --read-only, or a proxy that authenticates)`,
     );
-  } else if (allowedHosts?.includes("*") && !readOnly) {
+  } else if (allowedHosts?.includes("*") && !readOnly && !login) {
     warn(
       "--allowed-hosts '*' answers under any host name: a web page whose own name resolves to this machine (DNS rebinding) can then change tasks through this dashboard (name the hosts, or use --read-only)",
     );
