@@ -12,18 +12,11 @@ import type { JsonValue } from "../json.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
 import { cronDeterministicId, declaredCronDeletionRefusal } from "../queue/cron.js";
 import { MAX_EVERY_SECONDS, parseCronSchedule } from "../queue/cron-schedule.js";
-import { matchesFilters } from "../queue/list-tasks.js";
 import type { Queue } from "../queue/queue.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
 import { missingArgumentsWarning } from "../task/missing-arguments.js";
 import { taskSpecByName } from "../task/task-by-name.js";
-import {
-  newTaskData,
-  TASK_STATUSES,
-  Task,
-  type TaskData,
-  type TaskStatus,
-} from "../task/task-record.js";
+import { newTaskData, TASK_STATUSES, Task, type TaskStatus } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import { findWorkflow } from "../task/workflow-registry.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
@@ -31,6 +24,7 @@ import { uuidV7 } from "../util/uuid-v7.js";
 import { HttpError } from "./api-error.js";
 import { eventStream, eventTypesOf, queueInfo, resumePosition } from "./events.js";
 import { metricsResponse } from "./metrics.js";
+import { taskPage } from "./task-page.js";
 
 /** What a route's handler gets. */
 export interface RouteContext<Q, B> {
@@ -161,13 +155,6 @@ const listCursor = z
   .refine(isListCursor, "a cursor from an earlier page")
   .optional();
 
-/**
- * A task's row in a list: what it is and where it stands, without its
- * arguments, result, error or meta, which can each be megabytes.
- */
-/** Backend reads one task-list request makes at most while it looks for tasks of the names asked for. */
-const NAME_FILTER_READS = 20;
-
 /** `?name=a,b` as a set of task names; a list that names none is a 400, as an empty `status` is. */
 function namesQuery(raw: string | undefined): ReadonlySet<string> | undefined {
   if (raw === undefined) return undefined;
@@ -179,14 +166,6 @@ function namesQuery(raw: string | undefined): ReadonlySet<string> | undefined {
     throw new HttpError(400, "name names no task: give one or more task names, comma-separated");
   }
   return new Set(names);
-}
-
-function taskSummary(data: TaskData) {
-  const { args: _args, result: _result, error, meta: _meta, config: _config, ...rest } = data;
-  return {
-    ...rest,
-    error: error === null ? null : { type: error.type, message: error.message.slice(0, 200) },
-  };
 }
 
 /** A 403 when `addableTasks` does not let the caller add tasks named `name`. */
@@ -318,7 +297,7 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/tasks",
     summary:
-      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only, of some task names only (`name=emails.send,reports.build`) and of one concurrency key only (`concurrencyKey=tenant:acme`, matched whole; a tenant's tasks); filtered by the server, which looks at a bounded stretch of the queue per request: a page may hold fewer than `limit`, none even, while `cursor` is not null); `view=summary` leaves out arguments, results, meta and options, and keeps an error as its type and the first 200 characters of its message (a list view's rows)",
+      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only, of some task names only (`name=emails.send,reports.build`) and of one concurrency key only (`concurrencyKey=tenant:acme`, matched whole; a tenant's tasks); filtered by the server, which looks at a bounded stretch of the queue per request: a page may hold fewer than `limit`, none even, while `cursor` is not null); a page holds at most about 8 MiB of JSON, fewer rows when they are large (one larger row comes alone), the cursor resuming after the last; `view=summary` leaves out arguments, results, meta and options, and keeps an error as its type and the first 200 characters of its message (a list view's rows)",
     mutating: false,
     query: z.object({
       status: z.string().optional(),
@@ -340,22 +319,14 @@ export const ROUTES: readonly Route[] = [
       const names = namesQuery(c.query.name);
       const keys =
         c.query.concurrencyKey === undefined ? undefined : new Set([c.query.concurrencyKey]);
-      const filtered = names !== undefined || keys !== undefined;
-      // Names and keys are matched here, on what the backend's walk returns: a few reads per request,
-      // so a rare name fills a page in fewer round trips, and a request stays bounded.
-      const tasks: TaskData[] = [];
-      let cursor = c.query.cursor ?? null;
-      for (let reads = 0; reads < (filtered ? NAME_FILTER_READS : 1); reads++) {
-        const page = await c.queue.backend.listTasks(c.queue.name, {
-          cursor,
-          limit: c.query.limit - tasks.length,
-          statuses: statuses as TaskStatus[] | undefined,
-        });
-        for (const data of page.tasks) if (matchesFilters(data, names, keys)) tasks.push(data);
-        cursor = page.cursor;
-        if (cursor === null || tasks.length >= c.query.limit) break;
-      }
-      return { tasks: c.query.view === "summary" ? tasks.map(taskSummary) : tasks, cursor };
+      return taskPage(c.queue, {
+        statuses: statuses as TaskStatus[] | undefined,
+        names,
+        keys,
+        cursor: c.query.cursor ?? null,
+        limit: c.query.limit,
+        summary: c.query.view === "summary",
+      });
     },
   }),
   route({
