@@ -34,7 +34,10 @@ export interface HttpHandlerOptions {
    * answers 403. A throw or a rejected promise — a broken check, such as a
    * session store down — answers 500 and is logged. A `Response` is sent as the answer
    * instead — a 401 with `WWW-Authenticate` so a browser asks for a login, or
-   * a redirect to the application's sign-in page.
+   * a redirect to the application's sign-in page. `basicAuth` and
+   * `bearerAuth` are ready-made ones. A check that rests on nothing the
+   * browser keeps for this site alone (an address allow-list, `() => true`)
+   * needs `allowedHosts` too, or a DNS-rebinding page gets through.
    */
   authorize?: (request: Request) => boolean | Response | Promise<boolean | Response>;
   /** Refuse every route that changes something (403). */
