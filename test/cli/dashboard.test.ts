@@ -1,5 +1,6 @@
 /** `sheppy dashboard`: serves the API and the page, refuses bad options in one line, stops on SIGTERM. */
 import { createServer, request } from "node:http";
+import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { expectOneLineError, runCli, startDashboard, TASKS } from "../support/cli.js";
 
@@ -97,6 +98,30 @@ describe("sheppy dashboard", () => {
     });
     await withLogin.stop();
     expect(withLogin.stderr()).not.toContain("without a login");
+  });
+
+  it("one address holds at most 256 connections: one more is closed at once, and served again once they go", async () => {
+    const server = await startDashboard(["-u", "memory://"]);
+    const { hostname, port } = new URL(server.origin);
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => resolve(socket));
+        socket.once("error", reject);
+      });
+    const held: Socket[] = [];
+    for (let i = 0; i < 256; i++) held.push(await open());
+    const extra = await open();
+    await new Promise<void>((resolve) => {
+      extra.once("close", () => resolve());
+      extra.on("error", () => undefined);
+      extra.write("GET /queues HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    });
+    expect(extra.destroyed).toBe(true);
+    for (const socket of held) socket.destroy();
+    await expect
+      .poll(async () => (await fetch(`${server.origin}/queues`).catch(() => null))?.status)
+      .toBe(200);
+    await server.stop();
   });
 
   it("--addable-tasks limits the tasks added by name through the API", async () => {

@@ -6,7 +6,7 @@
  * is `SHEPPY_DASHBOARD_USER`, default `sheppy`); without it, whoever reaches
  * the port reads every task and, unless --read-only, changes them.
  */
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Command } from "commander";
@@ -93,6 +93,33 @@ export function addDashboardCommand(program: Command): void {
 }
 
 /**
+ * Connections one address may hold at once: one client trickling the headers
+ * of hundreds of requests (slowloris) would otherwise take every connection
+ * the server allows until they time out. High enough for a proxy in front,
+ * which reaches the dashboard from one address for all its users.
+ */
+const CONNECTIONS_PER_CLIENT = 256;
+
+/** Closes at once each connection past `most` from one remote address. */
+function limitConnectionsPerClient(server: Server, most: number): void {
+  const held = new Map<string, number>();
+  server.on("connection", (socket) => {
+    const address = socket.remoteAddress ?? "";
+    const count = (held.get(address) ?? 0) + 1;
+    if (count > most) {
+      socket.destroy();
+      return;
+    }
+    held.set(address, count);
+    socket.once("close", () => {
+      const left = (held.get(address) ?? 1) - 1;
+      if (left <= 0) held.delete(address);
+      else held.set(address, left);
+    });
+  });
+}
+
+/**
  * The login the dashboard asks for, from the environment (never a flag: a
  * password on the command line is seen by every user of the machine), or
  * none when `SHEPPY_DASHBOARD_PASSWORD` is unset.
@@ -142,12 +169,26 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
   server.requestTimeout = 30_000;
   // Event streams are capped at 100 by the handler; past this, connections are refused, not file descriptors spent.
   server.maxConnections = 1_000;
+  limitConnectionsPerClient(server, CONNECTIONS_PER_CLIENT);
   try {
     await listenOrExplain(server, settings.port, settings.host, "the dashboard", "--port, --host");
   } catch (error) {
     await backend.disconnect().catch(() => undefined);
     throw error;
   }
+  // Handled from the moment it listens: a signal while the banner and warnings are written
+  // (a script that starts it and stops it once it reads the banner) closes it as any other.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      // Event streams stay open until closed: end them so the server can close.
+      server.closeAllConnections();
+      server.close(() => resolve());
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
   const { port } = server.address() as AddressInfo;
   const url = maskUrl(settings.backendUrl ?? "");
   const addresses = reachableAt(settings.host);
@@ -178,16 +219,6 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
       "--allowed-hosts '*' answers under any host name: a web page whose own name resolves to this machine (DNS rebinding) can then change tasks through this dashboard (name the hosts, or use --read-only)",
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      // Event streams stay open until closed: end them so the server can close.
-      server.closeAllConnections();
-      server.close(() => resolve());
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await stopped;
   await backend.disconnect().catch(() => undefined);
 }
