@@ -27,6 +27,7 @@ import {
   RECORD_COLUMNS,
   type RecordRow,
 } from "../sql/stored-columns.js";
+import { holderIsGone, thisProcessHolder } from "./claim-holder.js";
 import { latestSchemaVersion, type SqliteDatabase } from "./database.js";
 import { readRow, takeNumbers } from "./rows.js";
 import type { Signals } from "./signals.js";
@@ -66,7 +67,7 @@ ORDER BY priority DESC, seq LIMIT ?`;
 const TAKE = `
 UPDATE tasks
 SET state = ${CLAIMED}, status = 'processing', started_at = ?, seq = NULL, fence = ?,
-    lease_at = ?, lease_ms = ?, suspect_lease = NULL, suspect_at = NULL
+    lease_at = ?, lease_ms = ?, holder = ?, suspect_lease = NULL, suspect_at = NULL
 WHERE queue = ? AND id = ?`;
 
 const RENEW = `
@@ -94,10 +95,19 @@ ORDER BY lease_at LIMIT ?`;
 
 /** The new fence comes from the fence counter, as a claim's (the first parameter). */
 const TAKE_OVER = `
-UPDATE tasks SET fence = max(fence + 1, ?), lease_at = ?, lease_ms = NULL, suspect_lease = NULL,
-    suspect_at = NULL
+UPDATE tasks SET fence = max(fence + 1, ?), lease_at = ?, lease_ms = NULL, holder = ?,
+    suspect_lease = NULL, suspect_at = NULL
 WHERE queue = ? AND id = ?
 RETURNING ${RECORD_COLUMNS}, fence`;
+
+/** The processes other than this one holding claims on a queue. */
+const HOLDERS = `
+SELECT DISTINCT holder FROM tasks
+WHERE queue = ? AND state = ${CLAIMED} AND holder IS NOT NULL AND holder <> ?`;
+
+/** Claims of one holder, to take over at once when it is gone. */
+const HELD_BY = `
+SELECT id FROM tasks WHERE queue = ? AND state = ${CLAIMED} AND holder = ? LIMIT ?`;
 
 const NOTE = "UPDATE tasks SET suspect_lease = lease_at, suspect_at = ? WHERE queue = ? AND id = ?";
 
@@ -168,12 +178,13 @@ export class Claims {
       }[];
       const take = this.db.statement(TAKE);
       const lease = leaseNow();
+      const holder = thisProcessHolder();
       // From the database's fence counter: a fence no claim was ever given, even of an earlier
       // record under the same id (deleted and added again) whose holder may still be running.
       let next = oldest.length > 0 ? takeNumbers(this.db, "fence_seq", oldest.length) : 0;
       for (const row of oldest) {
         row.fence = Math.max(row.fence + 1, next++);
-        take.run(startedAt, row.fence, lease, leaseMs, queue, row.id);
+        take.run(startedAt, row.fence, lease, leaseMs, holder, queue, row.id);
       }
       return oldest;
     });
@@ -291,6 +302,17 @@ export class Claims {
    * `confirmMs` ≤ 0, or once a call noted them expired at the same renewal
    * at least `confirmMs` ago; otherwise notes them for a later call.
    */
+  /** The holders of claims on `queue` seen to have ended (see claim-holder.ts). */
+  #goneHolders(queue: string): string[] {
+    const own = thisProcessHolder();
+    if (own === null) return [];
+    const holders = this.db.read(
+      "reclaimExpired",
+      () => this.db.statement(HOLDERS).all(queue, own) as { holder: string }[],
+    );
+    return holders.map((row) => row.holder).filter(holderIsGone);
+  }
+
   async reclaimExpired(
     queue: string,
     window: { leaseMs: number; confirmMs: number },
@@ -300,7 +322,9 @@ export class Claims {
     const confirmMs = Math.max(0, Math.floor(window.confirmMs));
     const expiredBefore = () => leaseNow() - leaseMs;
     this.db.read("reclaimExpired", () => this.#refuseIfMigratedByNewer("reclaim"));
+    const gone = this.#goneHolders(queue);
     if (
+      gone.length === 0 &&
       !this.db.read("reclaimExpired", () =>
         this.db.statement(ANY_EXPIRED).get(queue, expiredBefore()),
       )
@@ -326,20 +350,36 @@ export class Claims {
         const takeOver = this.db.statement(TAKE_OVER);
         const note = this.db.statement(NOTE);
         const rows: (RecordRow & { fence: number })[] = [];
+        const holder = thisProcessHolder();
+        const take = (id: string) => {
+          const fence = takeNumbers(this.db, "fence_seq", 1);
+          rows.push(takeOver.get(fence, clock, holder, queue, id) as RecordRow & { fence: number });
+        };
+        // A holder seen to have ended renews nothing again: its claims are taken over now, lease or not.
+        // Taken over, a claim is this process's: a later pass finds the rest of a holder's.
+        let heldFull = false;
+        for (const dead of gone) {
+          const held = this.db.statement(HELD_BY).all(queue, dead, RECLAIM_BATCH) as {
+            id: string;
+          }[];
+          for (const { id } of held) take(id);
+          heldFull ||= held.length >= RECLAIM_BATCH;
+        }
+        const taken = new Set(rows.map((row) => row.id));
         for (const row of stale) {
+          if (taken.has(row.id)) continue;
           const confirmed =
             confirmMs <= 0 ||
             (row.suspect_lease === row.lease_at &&
               row.suspect_at !== null &&
               clock - row.suspect_at >= confirmMs);
           if (confirmed) {
-            const fence = takeNumbers(this.db, "fence_seq", 1);
-            rows.push(takeOver.get(fence, clock, queue, row.id) as RecordRow & { fence: number });
+            take(row.id);
           } else if (row.suspect_lease !== row.lease_at || row.suspect_at === null) {
             note.run(clock, queue, row.id);
           }
         }
-        return { rows, full: stale.length >= RECLAIM_BATCH };
+        return { rows, full: heldFull || stale.length >= RECLAIM_BATCH };
       });
     return reclaimInPasses(async () => {
       const { rows, full } = await pass();
