@@ -95,8 +95,13 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Where `path` of the API is, whole: from the page's origin, which leaves out
+ * a login given in the address (`http://ops:pw@host/`) — `fetch` refuses a
+ * URL that carries one, and the browser sends the login it was given anyway.
+ */
 function url(path: string): string {
-  return `${config.basePath}${path}`;
+  return `${location.origin}${config.basePath}${path}`;
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -44,6 +44,16 @@ export function heartbeatCell(lease: ClaimLease | undefined): string {
 export function heartbeatDetail(lease: ClaimLease): string {
   const ago = `${formatWait(lease.renewedAgoMs)} ago`;
   if (lease.leaseMs === null) return ago;
-  if (!pastLease(lease)) return `${ago} (its worker renews it; lease ${formatWait(lease.leaseMs)})`;
-  return `${ago}: past its ${formatWait(lease.leaseMs)} lease — its worker is likely gone; a running worker of this queue takes it over`;
+  if (!pastLease(lease)) return `${ago} (lease ${formatWait(lease.leaseMs)})`;
+  return `${ago}: past its ${formatWait(lease.leaseMs)} lease — its worker is likely gone; a worker of this queue takes it over once one runs`;
+}
+
+/** A record as JSON output gives it: a running one with its `claim`, as `GET /{queue}/tasks/{id}` does. */
+export function withClaim(
+  record: TaskData,
+  lease: ClaimLease | undefined,
+): TaskData | (TaskData & { claim: ClaimLease }) {
+  return lease === undefined || record.status !== "processing"
+    ? record
+    : { ...record, claim: lease };
 }

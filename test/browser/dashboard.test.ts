@@ -419,6 +419,25 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await page.close();
   });
 
+  it("behind a login (SHEPPY_DASHBOARD_PASSWORD), opened with it in the address, lists the tasks and follows them live", async () => {
+    const guarded = await startDashboard([], { ...env, SHEPPY_DASHBOARD_PASSWORD: "pw" });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const { host } = new URL(guarded.origin);
+      await page.goto(`http://sheppy:pw@${host}/#/q/shop`);
+      await expect
+        .poll(() => stat(page, "completed").textContent(), { timeout: 15_000 })
+        .toMatch(/^\d+$/);
+      await expect
+        .poll(() => page.locator("[data-testid=tasks] [data-task-id]").count(), { timeout: 15_000 })
+        .toBeGreaterThan(0);
+      expect(await page.getByText("Could not read").count()).toBe(0);
+      await page.close();
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   it("read-only mode hides the buttons, and its API refuses changes", async () => {
     const page = await open(readOnly, `#/q/shop/tasks/${failing[1]!.id}`);
     const detail = page.locator("[data-testid=task-detail]");

@@ -6,7 +6,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { MemoryBackend, task } from "sheppy";
 import { describe, expect, it } from "vitest";
-import { heartbeatCell, heartbeatDetail, runningClaims } from "../../src/cli/claim-heartbeat.js";
+import {
+  heartbeatCell,
+  heartbeatDetail,
+  runningClaims,
+  withClaim,
+} from "../../src/cli/claim-heartbeat.js";
 import { renderTable, renderTaskDetail, TASK_COLUMNS, taskColumns } from "../../src/cli/output.js";
 import type { TaskData } from "../../src/task/task-record.js";
 
@@ -22,9 +27,7 @@ describe("a running task's heartbeat", () => {
     // A claim made without a lease (an earlier build's) shows its age alone.
     expect(heartbeatCell({ renewedAgoMs: 72_000, leaseMs: null })).toBe("1m12s ago");
     expect(heartbeatCell(undefined)).toBe("-");
-    expect(heartbeatDetail({ renewedAgoMs: 3_000, leaseMs: 20_000 })).toBe(
-      "3s ago (its worker renews it; lease 20s)",
-    );
+    expect(heartbeatDetail({ renewedAgoMs: 3_000, leaseMs: 20_000 })).toBe("3s ago (lease 20s)");
     expect(heartbeatDetail({ renewedAgoMs: 25_000, leaseMs: 20_000 })).toMatch(
       /^25s ago: past its 20s lease — its worker is likely gone; /,
     );
@@ -53,6 +56,15 @@ describe("a running task's heartbeat", () => {
     // A backend that does not report claims: STARTED alone.
     expect(taskColumns([running]).map((c) => c.heading)).toContain("STARTED");
     expect(taskColumns([running]).map((c) => c.heading)).not.toContain("HEARTBEAT");
+  });
+
+  it("JSON output gives a running record its claim, as the HTTP API does; any other record is as stored", () => {
+    const lease = { renewedAgoMs: 1_000, leaseMs: 20_000 };
+    const running: TaskData = { ...record(7), status: "processing" };
+    expect(withClaim(running, lease)).toEqual({ ...running, claim: lease });
+    expect(withClaim(running, undefined)).toBe(running);
+    const waiting = record(8);
+    expect(withClaim(waiting, lease)).toBe(waiting);
   });
 
   it("task info shows the heartbeat of a running task only", () => {

@@ -213,7 +213,7 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
 function heartbeatOf(claim: ClaimHeartbeat): string {
   const ago = `${formatMilliseconds(claim.renewedAgoMs)} ago`;
   if (claim.leaseMs === null || claim.renewedAgoMs <= claim.leaseMs) return ago;
-  return `${ago}: past its ${formatMilliseconds(claim.leaseMs)} lease, its worker is likely gone (a running worker takes it over)`;
+  return `${ago}: past its ${formatMilliseconds(claim.leaseMs)} lease, its worker is likely gone (a worker of this queue takes it over once one runs)`;
 }
 
 function Facts({ queue, task }: { queue: string; task: TaskWithClaim }) {

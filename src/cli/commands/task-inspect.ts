@@ -4,10 +4,11 @@
  * (the stored record form, the same on every backend).
  */
 import type { Command } from "commander";
+import type { ClaimLease } from "../../backends/backend.js";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import type { TaskList } from "../../queue/list-tasks.js";
 import type { TaskData } from "../../task/task-record.js";
-import { heartbeatCell, heartbeatDetail, runningClaims } from "../claim-heartbeat.js";
+import { heartbeatCell, heartbeatDetail, runningClaims, withClaim } from "../claim-heartbeat.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import {
   addConcurrencyKeyFilter,
@@ -61,6 +62,7 @@ function addList(group: Command): void {
     // The backend's listing walks newest first and filters as it goes: reading only the newest
     // --limit keeps the cost to what is shown, however many tasks the queue holds.
     let heartbeat: Column<TaskData> | undefined;
+    let claims: Map<string, ClaimLease> | undefined;
     const newestFirst: TaskData[] = await withQueue(settings, async (queue) => {
       const found: TaskData[] = [];
       let cursor: string | null = null;
@@ -89,15 +91,15 @@ function addList(group: Command): void {
           );
         }
       }
-      if (settings.format !== "json") {
-        const claims = await runningClaims(queue.backend, queue.name, found);
-        if (claims)
-          heartbeat = { heading: "HEARTBEAT", value: (t) => heartbeatCell(claims.get(t.id)) };
-      }
+      const known = await runningClaims(queue.backend, queue.name, found);
+      claims = known;
+      if (known) heartbeat = { heading: "HEARTBEAT", value: (t) => heartbeatCell(known.get(t.id)) };
       return found;
     });
     const shown = newestFirst.reverse();
-    printRows(settings.format, shown, taskColumns(shown, heartbeat), (row) => row, "no tasks");
+    // JSON rows are the stored records, a running one with its claim as the HTTP API gives it.
+    const json = (row: TaskData) => withClaim(row, claims?.get(row.id));
+    printRows(settings.format, shown, taskColumns(shown, heartbeat), json, "no tasks");
   });
 }
 
@@ -112,13 +114,10 @@ function addInfo(group: Command): void {
     await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
       const task = await queue.getTask(id);
       if (!task) throw new TaskNotFoundError(id, queue.name);
-      if (settings.format === "json") {
-        printJson(task.toJSON());
-        return;
-      }
       const claims = await runningClaims(queue.backend, queue.name, [task.toJSON()]);
       const lease = claims?.get(id);
-      print(renderTaskDetail(task.toJSON(), queue.name, lease && heartbeatDetail(lease)));
+      if (settings.format === "json") printJson(withClaim(task.toJSON(), lease));
+      else print(renderTaskDetail(task.toJSON(), queue.name, lease && heartbeatDetail(lease)));
     });
   });
 }
