@@ -13,7 +13,9 @@
  * task twice at once, and only one of them counts it. A re-queued task keeps
  * its place in the listing (its creation time), and the walk only goes on to
  * older ones, so a task is re-queued at most once per call even when it
- * fails again meanwhile. Completed tasks are never
+ * fails again meanwhile. Within a page (`batchSize`, 100 by default) tasks
+ * are re-queued oldest first, so they run in the order they first did;
+ * pages go newest first. Completed tasks are never
  * redriven (that is `queue.retry(task, { force: true })`, one at a time).
  */
 import type { Backend } from "../backends/backend.js";
@@ -154,7 +156,9 @@ async function requeueCurrent(
   const endedSteps = await stepsOfEndedWorkflowIds(backend, queue.name, current.values());
   const now = queue.clock.now();
   const records: TaskData[] = [];
-  for (const id of ids) {
+  // The page lists newest first; re-queued oldest first, its tasks keep their order in the queue
+  // (one concurrency key's too), across pages of up to `batchSize` newest page first.
+  for (const id of [...ids].reverse()) {
     const data = current.get(id);
     if (!matches(data) || isUnreadableStandIn(data)) counts.skipped += 1;
     else if (endedSteps.has(id)) {

@@ -103,6 +103,17 @@ export function redriveCases(h: ContractHarness): void {
       expect(runs.get(token).overlaps).toBe(0);
     });
 
+    it("a redrive re-queues a page's tasks oldest first: they are claimed in the order they were first added", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const tasks = Array.from({ length: 5 }, () => failFirst(token));
+      for (const t of tasks) await queue.add(t);
+      const first = await h.worker(queue, { concurrency: 1 }).work({ maxTasks: 5 });
+      expect(first).toMatchObject({ failed: 5 });
+      expect((await queue.retryAll()).retried).toBe(5);
+      expect((await queue.getPending(10)).map((t) => t.id)).toEqual(idsOf(tasks));
+    });
+
     it("`since` takes only tasks that finished at or after it: a Date, ISO text with an offset, or seconds before now", async () => {
       const queue = h.queue();
       const token = randomUUID();
