@@ -85,4 +85,12 @@ describe("sheppy task cancel --all", () => {
     }
     expect((await queue.getTask(waiting))?.status).toBe("pending");
   });
+
+  it("nothing cancelled without --force says running tasks are left, so 0 does not read as none matched", async () => {
+    const none = await sheppy("task", "cancel", "--all", "-n", "cli.nothing-has-this-name");
+    expect(none.code).toBe(0);
+    expect(none.stdout).toBe(
+      "0 cli.nothing-has-this-name tasks cancelled (running ones are left running: --force cancels them too)\n",
+    );
+  });
 });

@@ -236,9 +236,12 @@ async function cancelAllOf(
     " task" +
     (cancelled === 1 ? "" : "s") +
     (concurrencyKey ? ` of ${keysShown(concurrencyKey)}` : "");
+  // Running tasks are not among those asked for without --force: say so, or "0 cancelled" reads as "none matched".
   const passed =
     skipped === 0
-      ? ""
+      ? cancelled > 0 || settings.force || statuses
+        ? ""
+        : " (running ones are left running: --force cancels them too)"
       : ` (${skipped} skipped: they started or finished meanwhile${settings.force ? "" : "; --force cancels running ones too"})`;
   print(`${cancelled}${which} cancelled${passed}`);
   if (cancelled > 0) {
