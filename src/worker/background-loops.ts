@@ -159,9 +159,18 @@ function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {
       const held = queues.flatMap((queue) =>
         flights.claimsIn(queue).map((claim) => ({ queue: queue.name, taskId: claim.id })),
       );
+      const blocked = `this worker's event loop was blocked (or the process paused) for ${(stalledMs / 1000).toFixed(1)} s: a task running synchronous code holds every other task, timer and lease renewal of the process (run CPU-bound work as a sandbox: true task)`;
+      // A takeover needs a claim unrenewed for a whole lease: a shorter block lost nothing yet.
+      if (stalledMs < options.leaseMs) {
+        logger.warn(
+          { stalledMs: Math.round(stalledMs), tasks: held },
+          `${blocked}; it stayed within the ${options.leaseMs / 1000} s lease, so no claim was taken over`,
+        );
+        return;
+      }
       logger.error(
         { stalledMs: Math.round(stalledMs), tasks: held },
-        `this worker's event loop was blocked (or the process paused) for ${(stalledMs / 1000).toFixed(1)} s: a task running synchronous code holds every other task, timer and lease renewal of the process (run CPU-bound work as a sandbox: true task); claims not renewed in time may have been taken over by another worker, and their outcomes here will be discarded`,
+        `${blocked}; claims not renewed in time may have been taken over by another worker, and their outcomes here will be discarded`,
       );
     },
   });

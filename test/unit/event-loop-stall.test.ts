@@ -51,4 +51,35 @@ describe("a worker whose event loop was blocked", () => {
     expect(spun()!.msg).toMatch(/blocked \(or the process paused\) for \d+\.\d s: /);
     await queue.close();
   });
+
+  it("a block shorter than the lease is a warning that no claim was taken over", async () => {
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "within" });
+    const { lines, logger } = recordingLogger();
+    const t = spin(2500);
+    await queue.add(t);
+    const worker = new Worker(queue, {
+      logger,
+      heartbeatInterval: 0.2,
+      leaseTimeout: 4,
+      claimWait: 0.05,
+    });
+    const working = worker.work();
+    expect((await queue.waitFor(t, { timeout: 15 })).status).toBe("completed");
+    const spun = () =>
+      lines.find(
+        (line) =>
+          line.msg.includes("event loop was blocked") && (line.fields.stalledMs as number) >= 2000,
+      );
+    await expect.poll(() => spun()).toBeDefined();
+    await worker.close();
+    await working;
+    // A loaded machine may stretch the block past the lease: then it is the error, as above.
+    if ((spun()!.fields.stalledMs as number) < 4000) {
+      expect(spun()!.level).toBe("warn");
+      expect(spun()!.msg).toMatch(/; it stayed within the 4 s lease, so no claim was taken over$/);
+    } else {
+      expect(spun()!.level).toBe("error");
+    }
+    await queue.close();
+  });
 });
