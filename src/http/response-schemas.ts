@@ -105,10 +105,21 @@ export const taskWithClaim = taskRecord
   .extend({
     claim: z
       .strictObject({
-        renewedAgoMs: z.number().int().nonnegative(),
-        leaseMs: z.number().int().positive().nullable(),
+        renewedAgoMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .meta({
+            description:
+              "milliseconds since its worker last renewed the claim, by the backend's clock",
+          }),
+        leaseMs: z.number().int().positive().nullable().meta({
+          description:
+            "the lease its worker claimed it under; past it, the worker is likely gone and another takes the task over; null: a claim that did not say",
+        }),
       })
-      .optional(),
+      .optional()
+      .meta({ description: "while the task runs: its claim's heartbeat" }),
   })
   .meta({ id: "TaskWithClaim" });
 
