@@ -105,14 +105,10 @@ export const taskWithClaim = taskRecord
   .extend({
     claim: z
       .strictObject({
-        renewedAgoMs: z
-          .number()
-          .int()
-          .nonnegative()
-          .meta({
-            description:
-              "milliseconds since its worker last renewed the claim, by the backend's clock",
-          }),
+        renewedAgoMs: z.number().int().nonnegative().meta({
+          description:
+            "milliseconds since its worker last renewed the claim, by the backend's clock",
+        }),
         leaseMs: z.number().int().positive().nullable().meta({
           description:
             "the lease its worker claimed it under; past it, the worker is likely gone and another takes the task over; null: a claim that did not say",
