@@ -71,6 +71,7 @@ export { TRACE_META_KEY, traceMixin } from "./observability/tracing.js";
 export { collectMetrics } from "./queue/collect-metrics.js";
 export type { CronDefinition, CronManagedBy } from "./queue/cron.js";
 export type { CronEvery, CronOptions } from "./queue/cron-schedule.js";
+export type { LiveWorker } from "./queue/live-worker.js";
 export type {
   AddEntry,
   AddResult,

@@ -7,6 +7,7 @@
  * same-origin check asks for.
  */
 import type { QueueStats } from "../../src/backends/backend.js";
+import type { LiveWorker } from "../../src/queue/live-worker.js";
 import type { ErrorData } from "../../src/task/stored-error.js";
 import type { TaskData, TaskStatus } from "../../src/task/task-record.js";
 import type { WorkflowData } from "../../src/task/workflow-record.js";
@@ -19,7 +20,12 @@ export type { ErrorData, QueueStats, TaskData, TaskStatus, WorkflowData };
  * A queue's counts, whether it is paused, and how long its next task has
  * waited since it was due (`GET /{queue}/stats`, the `stats` event).
  */
-export type QueueInfo = QueueStats & { paused: boolean; latencyMs: number };
+export type QueueInfo = QueueStats & {
+  paused: boolean;
+  latencyMs: number;
+  /** Workers running its tasks now; `null` when the backend does not keep track. */
+  workers: number | null;
+};
 
 /** A task's row in a list (`view=summary`): no arguments, result, meta or options; the error cut short. */
 export type TaskSummary = Omit<TaskData, "args" | "result" | "meta" | "config" | "error"> & {
@@ -47,10 +53,15 @@ export interface CronInfo {
   nextRunAt: string | null;
 }
 
+/** A worker serving a queue, as `GET /{queue}/workers` lists it. */
+export type WorkerInfo = LiveWorker;
+
 /** A running task's claim, as `GET …/tasks/{id}` adds it: its worker's last renewal, and the lease. */
 export interface ClaimHeartbeat {
   renewedAgoMs: number;
   leaseMs: number | null;
+  /** The worker that says it holds the task, once one has announced it. */
+  worker?: { id: string; host: string; pid: number };
 }
 
 /** One task's record, with its claim's heartbeat while it runs. */
@@ -171,6 +182,7 @@ export const api = {
   remove: (queue: string, id: string) =>
     call<{ deleted: boolean }>("DELETE", `${q(queue)}/tasks/${encodeURIComponent(id)}`, {}),
   crons: (queue: string) => call<CronInfo[]>("GET", `${q(queue)}/crons`),
+  workers: (queue: string) => call<{ workers: WorkerInfo[] | null }>("GET", `${q(queue)}/workers`),
   deleteCron: (queue: string, id: string) =>
     call<{ deleted: boolean }>("DELETE", `${q(queue)}/crons/${encodeURIComponent(id)}`, {}),
   workflows: (queue: string, running: boolean, cursor: string | null, limit: number) => {

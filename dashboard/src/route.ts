@@ -11,7 +11,7 @@ export type Route =
   | {
       view: "queue";
       queue: string;
-      tab: "tasks" | "crons" | "workflows";
+      tab: "tasks" | "crons" | "workflows" | "workers";
       /** The task list's status filter; empty for every status. */
       statuses?: readonly string[];
       /** The task list's task-name filter; empty for every name. */
@@ -39,7 +39,7 @@ export function parseRoute(hash: string): Route {
   if (kind === "tasks" && id !== undefined) return { view: "task", queue, id };
   if (kind === "workflows" && id !== undefined) return { view: "workflow", queue, id };
   const params = new URLSearchParams(query);
-  if (kind === "crons") return { view: "queue", queue, tab: kind };
+  if (kind === "crons" || kind === "workers") return { view: "queue", queue, tab: kind };
   if (kind === "workflows") {
     return { view: "queue", queue, tab: kind, running: params.get("running") === "1" };
   }
@@ -56,6 +56,7 @@ export function href(route: Route): string {
       return "#/";
     case "queue": {
       if (route.tab === "crons") return `#/q/${e(route.queue)}/crons`;
+      if (route.tab === "workers") return `#/q/${e(route.queue)}/workers`;
       if (route.tab === "workflows") {
         return `#/q/${e(route.queue)}/workflows${route.running === true ? "?running=1" : ""}`;
       }

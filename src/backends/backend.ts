@@ -525,6 +525,33 @@ export interface ClaimStore {
   claimLeases?(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>>;
 }
 
+/** A worker's announcement as a backend keeps it (see {@link WorkerDirectory}). */
+export interface WorkerSighting {
+  /** The worker's id, as it announced itself. */
+  readonly id: string;
+  /** What it announced: a JSON text the worker layer writes and reads, stored as it came. */
+  readonly body: string;
+  /** Milliseconds since it last announced itself on this queue, by the backend's clock. */
+  readonly seenAgoMs: number;
+}
+
+/**
+ * Which workers serve a queue, so that tools can tell "no worker runs" from
+ * "the workers are busy". A running worker announces itself on each of its
+ * queues every little while; an announcement lapses `ttlMs` after it was
+ * made, by the backend's clock (so workers on skewed clocks agree), and a
+ * worker that stops withdraws at once. Optional as a whole: a backend has
+ * all three methods or none, and without them tools say they cannot tell.
+ */
+export interface WorkerDirectory {
+  /** Records (or refreshes) worker `id` on `queue` with `body`, until `ttlMs` from now unless announced again. */
+  announceWorker(queue: string, id: string, body: string, ttlMs: number): Promise<void>;
+  /** The workers whose announcement on `queue` has not lapsed, each once, in no particular order; lapsed ones are forgotten. */
+  listWorkers(queue: string): Promise<WorkerSighting[]>;
+  /** Forgets worker `id` on `queue` (it stopped); nothing when it is not listed. */
+  withdrawWorker(queue: string, id: string): Promise<void>;
+}
+
 /** Reading and inspecting, changing nothing. */
 export interface TaskReader {
   /** The records with these ids that exist in this queue. */
@@ -785,7 +812,8 @@ export interface Backend
     CronStore,
     RateLimitStore,
     QueueControl,
-    EventLog {
+    EventLog,
+    Partial<WorkerDirectory> {
   /**
    * The time source the backend stamps and expires records by, when it has
    * one of its own: a Queue over it reads the same clock (a queue and its

@@ -7,6 +7,7 @@
  * operator needs to tell that from a task that is merely long.
  */
 import type { Backend, ClaimLease } from "../backends/backend.js";
+import type { ClaimHolder, LiveWorker } from "../queue/live-worker.js";
 import type { TaskData } from "../task/task-record.js";
 import { formatWait } from "./output.js";
 
@@ -48,12 +49,19 @@ export function heartbeatDetail(lease: ClaimLease): string {
   return `${ago}: past its ${formatWait(lease.leaseMs)} lease — its worker is likely gone; a worker of this queue takes it over once one runs`;
 }
 
-/** A record as JSON output gives it: a running one with its `claim`, as `GET /{queue}/tasks/{id}` does. */
+/** A record as JSON output gives it: a running one with its `claim` (and the worker holding it, when known), as `GET /{queue}/tasks/{id}` does. */
 export function withClaim(
   record: TaskData,
   lease: ClaimLease | undefined,
-): TaskData | (TaskData & { claim: ClaimLease }) {
-  return lease === undefined || record.status !== "processing"
-    ? record
-    : { ...record, claim: lease };
+  holder?: LiveWorker,
+): TaskData | (TaskData & { claim: ClaimLease & { worker?: ClaimHolder } }) {
+  if (lease === undefined || record.status !== "processing") return record;
+  if (holder === undefined) return { ...record, claim: lease };
+  const { id, host, pid } = holder;
+  return { ...record, claim: { ...lease, worker: { id, host, pid } } };
+}
+
+/** The worker holding a running task, on `task info`'s row: where to look for it. */
+export function holderDetail(holder: LiveWorker): string {
+  return `${holder.id.slice(0, 8)} on ${holder.host} (pid ${holder.pid}; sheppy worker list shows it)`;
 }

@@ -157,6 +157,12 @@ export const SETTINGS = {
     parse: queueNameList,
     default: { value: ["default"], label: "default" },
   },
+  queueFilter: {
+    flags: "-q, --queue <names>",
+    env: "SHEPPY_QUEUE",
+    description: "queues to look at, comma-separated (default: every queue of the backend)",
+    parse: queueNameList,
+  },
   queue: {
     flags: "-q, --queue <name>",
     env: "SHEPPY_QUEUE",

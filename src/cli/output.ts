@@ -316,8 +316,13 @@ export function detailJson(value: JsonValue | undefined): string {
   return `${text.slice(0, DETAIL_JSON_CHARS - 1)}… (${text.length.toLocaleString("en-US")} characters in all; --format json prints them)`;
 }
 
-/** `task info` as `field  value` lines; `heartbeat` describes a running task's claim. */
-export function renderTaskDetail(data: TaskData, queue: string, heartbeat?: string): string {
+/** `task info` as `field  value` lines; `claim` describes a running task's heartbeat and the worker holding it. */
+export function renderTaskDetail(
+  data: TaskData,
+  queue: string,
+  claim: { heartbeat?: string | undefined; worker?: string | undefined } = {},
+): string {
+  const { heartbeat, worker } = claim;
   const rows: [string, string][] = [
     ["id", data.id],
     ["name", data.name],
@@ -342,6 +347,7 @@ export function renderTaskDetail(data: TaskData, queue: string, heartbeat?: stri
     ["scheduled", formatInstant(data.scheduledAt)],
     ["started", formatInstant(data.startedAt)],
     ...(heartbeat === undefined ? [] : [["heartbeat", heartbeat] as [string, string]]),
+    ...(worker === undefined ? [] : [["worker", worker] as [string, string]]),
     ["finished", formatInstant(data.finishedAt)],
     ["retries", describeRetries(data)],
     // The record keeps the time of its last retry after it ran; only a waiting retry is "next".

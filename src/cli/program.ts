@@ -14,6 +14,7 @@ import { addMetricsCommand } from "./commands/metrics.js";
 import { addQueueCommands } from "./commands/queue.js";
 import { addTaskCommands } from "./commands/task.js";
 import { addWorkCommand } from "./commands/work.js";
+import { addWorkerCommands } from "./commands/worker.js";
 import { addWorkflowCommands } from "./commands/workflow.js";
 import { applyBooleanEnv, type LogLevel, settingOption } from "./env.js";
 import { loadModules } from "./load-modules.js";
@@ -71,6 +72,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
   addTaskCommands(program);
   addQueueCommands(program);
   addCronCommands(program);
+  addWorkerCommands(program);
   addWorkflowCommands(program);
   addDashboardCommand(program);
   addEventsCommand(program);

@@ -46,6 +46,8 @@ export interface BackendUnderTest {
   reportsNextDue?: boolean;
   /** Whether the backend has the optional `claimLeases`. */
   reportsClaimLeases?: boolean;
+  /** Whether the backend has the optional worker directory (`announceWorker`, `listWorkers`, `withdrawWorker`). */
+  listsWorkers?: boolean;
   create: BackendFactory;
 }
 
@@ -72,6 +74,8 @@ export interface ContractHarness {
   itIfReportsNextDue(reason: string): ContractIt;
   /** `it` when the backend has the optional `claimLeases`, else a stated skip. */
   itIfReportsClaimLeases(reason: string): ContractIt;
+  /** `it` when the backend has the optional worker directory, else a stated skip. */
+  itIfListsWorkers(reason: string): ContractIt;
 }
 
 /**
@@ -177,6 +181,9 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
     },
     itIfReportsClaimLeases(reason) {
       return target.reportsClaimLeases ? it : skipping(target.name, reason);
+    },
+    itIfListsWorkers(reason) {
+      return target.listsWorkers ? it : skipping(target.name, reason);
     },
   };
   return harness;

@@ -11,6 +11,7 @@
  * runBackendContract("mine", (options) => new MyBackend({ ...options, prefix: "test" }));
  */
 import { describe } from "vitest";
+import { hasWorkerDirectory } from "../queue/live-worker.js";
 import { addEntriesCases } from "./cases/add-entries.js";
 import { addGetCases } from "./cases/add-get.js";
 import { backendClaimsCases } from "./cases/backend-claims.js";
@@ -50,6 +51,7 @@ import { timeoutCases } from "./cases/timeout.js";
 import { ttlCases } from "./cases/ttl.js";
 import { waitForCases } from "./cases/wait-for.js";
 import { workerCases } from "./cases/worker.js";
+import { workerDirectoryCases } from "./cases/worker-directory.js";
 import { workerTurnsCases } from "./cases/worker-turns.js";
 import { workflowEventCases } from "./cases/workflow-events.js";
 import { workflowCases } from "./cases/workflows.js";
@@ -78,6 +80,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   declaredCronsCases,
   cronEveryTimezoneCases,
   workerCases,
+  workerDirectoryCases,
   retryCases,
   failureControlCases,
   redriveCases,
@@ -123,12 +126,14 @@ export function runBackendContract(
     const inline = factory({ instantProcessing: true }).capabilities.instantProcessing;
     const reportsNextDue = typeof plain.nextDueAt === "function";
     const reportsClaimLeases = typeof plain.claimLeases === "function";
+    const listsWorkers = hasWorkerDirectory(plain);
     const harness = createHarness({
       name,
       capabilities,
       inline,
       reportsNextDue,
       reportsClaimLeases,
+      listsWorkers,
       create: factory,
     });
     for (const area of [...CONTRACT_AREAS, ...(options.extra ?? [])]) area(harness);

@@ -35,13 +35,16 @@ import {
  */
 export async function queueInfo(
   queue: Queue,
-): Promise<QueueStats & { paused: boolean; latencyMs: number }> {
-  const [counts, paused, latencyMs] = await Promise.all([
+): Promise<QueueStats & { paused: boolean; latencyMs: number; workers: number | null }> {
+  const [counts, paused, latencyMs, workers] = await Promise.all([
     queue.stats(),
     queue.isPaused(),
     queue.latency(),
+    queue.workers(),
   ]);
-  return { ...counts, paused, latencyMs };
+  // Workers that run tasks: one that only schedules leaves the queue's tasks waiting all the same.
+  const running = workers === null ? null : workers.filter((w) => w.processing).length;
+  return { ...counts, paused, latencyMs, workers: running };
 }
 
 /** Longest position accepted from a request, as the `after` query parameter's bound. */

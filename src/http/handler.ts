@@ -622,7 +622,9 @@ async function holdsAnything(queue: Queue): Promise<boolean> {
   if ((await queue.getCrons()).length > 0) return true;
   if (await queue.isPaused()) return true;
   const backend = await queue.connect();
-  return (await backend.listWorkflows(queue.name, { limit: 1 })).workflows.length > 0;
+  if ((await backend.listWorkflows(queue.name, { limit: 1 })).workflows.length > 0) return true;
+  // A queue a worker serves is one, even before its first task.
+  return ((await queue.workers()) ?? []).length > 0;
 }
 
 /** Refuses a change in read-only mode, without a JSON body, or sent from another origin. */

@@ -113,6 +113,13 @@ export const taskWithClaim = taskRecord
           description:
             "the lease its worker claimed it under; past it, the worker is likely gone and another takes the task over; null: a claim that did not say",
         }),
+        worker: z
+          .strictObject({ id: z.string(), host: z.string(), pid: z.number().int().nonnegative() })
+          .optional()
+          .meta({
+            description:
+              "the worker that says it holds the task (as of its last announcement, every heartbeat); absent until one does",
+          }),
       })
       .optional()
       .meta({ description: "while the task runs: its claim's heartbeat" }),
@@ -189,6 +196,31 @@ const added = z.strictObject({
   warnings: z.array(z.string()).optional(),
 });
 
+/** A worker serving a queue, as `GET /{queue}/workers` lists it. */
+const liveWorker = z
+  .strictObject({
+    id: z.string().meta({ description: "unique to one run of one worker" }),
+    host: z.string(),
+    pid: count,
+    startedAt: z.string().meta({ description: "when its run began (ISO 8601)" }),
+    seenAgoMs: count.meta({
+      description:
+        "milliseconds since it last announced itself (every heartbeat), by the backend's clock",
+    }),
+    queues: z.array(z.string()).meta({ description: "every queue it serves" }),
+    concurrency: count.meta({ description: "the most tasks it runs at once" }),
+    holding: count.meta({
+      description:
+        "this queue's tasks it held (running, or claimed to run) when it announced itself",
+    }),
+    taskIds: z.array(z.string()).meta({ description: "their ids (at most 1,000)" }),
+    processing: z.boolean().meta({ description: "whether it runs tasks" }),
+    scheduler: z.boolean().meta({ description: "whether it moves due tasks to pending" }),
+    cronManager: z.boolean().meta({ description: "whether it makes the runs of crons" }),
+    version: z.string().meta({ description: "the Sheppy version it runs" }),
+  })
+  .meta({ id: "Worker" });
+
 /** The success body of each JSON route, by `METHOD path`. */
 export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
   "GET /queues": z
@@ -207,6 +239,16 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
     latencyMs: count.meta({
       description:
         "milliseconds the next task to be claimed has waited since it was due (added, or its scheduled or retry time); 0 when none waits",
+    }),
+    workers: count.nullable().meta({
+      description:
+        "workers running the queue's tasks now (see GET /{queue}/workers); null when the backend does not keep track of workers",
+    }),
+  }),
+  "GET /{queue}/workers": z.strictObject({
+    workers: z.array(liveWorker).nullable().meta({
+      description:
+        "the workers serving the queue now, longest running first; null when the backend does not keep track of workers",
     }),
   }),
   "POST /{queue}/pause": z.strictObject({ queue: z.string(), paused: z.literal(true) }),

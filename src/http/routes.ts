@@ -5,6 +5,7 @@
  * The handler routes and validates from this table, and the OpenAPI document
  * is generated from it, so the two cannot drift apart.
  */
+
 import { z } from "zod";
 import { isListCursor } from "../backends/task-listing.js";
 import { TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
@@ -12,6 +13,7 @@ import type { JsonValue } from "../json.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
 import { cronDeterministicId, declaredCronDeletionRefusal } from "../queue/cron.js";
 import { MAX_EVERY_SECONDS, parseCronSchedule } from "../queue/cron-schedule.js";
+import { holderAmong } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
 import { missingArgumentsWarning } from "../task/missing-arguments.js";
@@ -257,6 +259,16 @@ export const ROUTES: readonly Route[] = [
     handle: (c) => queueInfo(c.queue),
   }),
   route({
+    method: "GET",
+    path: "/{queue}/workers",
+    summary:
+      "The workers serving the queue now — each announces itself every heartbeat and drops out a lease after it stops — with what they hold; null where the backend does not keep track",
+    mutating: false,
+    // Whether anything serves a queue that holds nothing yet is a fair question (a deploy's check).
+    anyQueue: true,
+    handle: async (c) => ({ workers: await c.queue.workers() }),
+  }),
+  route({
     method: "POST",
     path: "/{queue}/pause",
     summary:
@@ -380,7 +392,11 @@ export const ROUTES: readonly Route[] = [
       const { backend, name } = c.queue;
       if (record.status !== "processing" || backend.claimLeases === undefined) return record;
       const claim = (await backend.claimLeases(name, [record.id])).get(record.id);
-      return claim === undefined ? record : { ...record, claim };
+      if (claim === undefined) return record;
+      const holder = holderAmong(await c.queue.workers(), record.id);
+      if (holder === undefined) return { ...record, claim };
+      const { id, host, pid } = holder;
+      return { ...record, claim: { ...claim, worker: { id, host, pid } } };
     },
   }),
   route({

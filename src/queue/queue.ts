@@ -55,6 +55,7 @@ import { addAgainIfExpired } from "./expired-ids.js";
 import { type InlineRunner, inlineRunnerFor } from "./inline-runner.js";
 import { resolveDueTime } from "./instant.js";
 import { type ListTasksOptions, listTasks, type TaskList } from "./list-tasks.js";
+import { byStart, decodeLiveWorker, hasWorkerDirectory, type LiveWorker } from "./live-worker.js";
 import { PORTED_ADD_OPTIONS, refusePortedOption } from "./ported-options.js";
 import { publishTraced } from "./publish-span.js";
 import { type QueueEventsOptions, queueEvents } from "./queue-events.js";
@@ -940,6 +941,27 @@ export class Queue implements QueueHandle {
    */
   async latency(): Promise<number> {
     return queueLatencyMs(await this.connect(), this.name, this.clock.now());
+  }
+
+  /**
+   * The workers serving this queue now — each as it last announced itself
+   * (every heartbeat; one not heard from for a lease is gone) — longest
+   * running first; `null` when the backend does not keep track of workers (a
+   * backend of a third party may not). A queue whose tasks wait while this
+   * is empty has no worker at all, not busy ones.
+   * @example
+   * const workers = await queue.workers();
+   * if (workers?.length === 0 && (await queue.size()) > 0) alert(`nothing serves ${queue.name}`);
+   */
+  async workers(): Promise<LiveWorker[] | null> {
+    const backend = await this.connect();
+    if (!hasWorkerDirectory(backend)) return null;
+    const statuses: LiveWorker[] = [];
+    for (const seen of await backend.listWorkers(this.name)) {
+      const status = decodeLiveWorker(seen.id, seen.body, seen.seenAgoMs);
+      if (status) statuses.push(status);
+    }
+    return statuses.sort(byStart);
   }
 
   /** Every queue of the backend that holds records, with its pending count. */

@@ -3,7 +3,8 @@
  * Starts the loops that run beside the claim loops for the whole of a
  * `work()` call — the scheduler, the cron manager, the expiry sweeper and, on
  * backends with leases, the lease keeper — each as its options ask, and wires
- * their failures to `worker:error` events and the log. They end when the
+ * their failures to `worker:error` events and the log. Every worker also
+ * keeps itself listed on its queues (`./presence.ts`). They end when the
  * run's `background` signal aborts.
  */
 import { systemClock } from "../clock.js";
@@ -12,6 +13,7 @@ import { DeclaredCrons } from "./declared-crons.js";
 import { runExpirySweeper } from "./expiry-sweeper.js";
 import { cancelledAmong } from "./flights.js";
 import { runLeaseKeeper } from "./lease-keeper.js";
+import { runPresence } from "./presence.js";
 import { settleExpired } from "./reclaim.js";
 import { runScheduler } from "./scheduler.js";
 import type { WorkRun } from "./work-run.js";
@@ -28,6 +30,11 @@ export interface BackgroundLoops {
    * of taking lower-priority tasks before them.
    */
   readonly firstLook: Promise<void>;
+  /**
+   * Settles once the worker's first announcement of itself has ended: from
+   * then on, tools listing a queue's workers see it.
+   */
+  readonly announced: Promise<void>;
 }
 
 /** Starts the background loops `context.options` asks for. */
@@ -105,7 +112,25 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
     }),
   );
   if (options.processing) loops.push(startLeaseKeeper(context, run));
-  return { loops, firstLook };
+  let announce!: () => void;
+  const announced = new Promise<void>((resolve) => {
+    announce = resolve;
+  });
+  loops.push(
+    runPresence({
+      queues,
+      options,
+      flights: context.flights,
+      signal,
+      onError: reportFailures(
+        "presence",
+        "cannot announce this worker to the backend; will try again at the next heartbeat",
+      ),
+      onRecovered: () => context.health.working("presence", null),
+      onFirstAnnouncement: announce,
+    }).finally(announce),
+  );
+  return { loops, firstLook, announced };
 }
 
 function startLeaseKeeper(context: WorkerContext, run: WorkRun): Promise<void> {

@@ -363,6 +363,8 @@ export class Worker extends WorkerEmitterBase {
         const tasks = userTaskNames();
         for (const queue of this.queues) context.metrics.serving(queue.name, tasks);
       }
+      // Listed before it says it has started, so a tool asked right after sees it.
+      await untilAborted(run.stop.signal, background.announced);
       run.started = true;
       this.emit("worker:started", { queues: this.queues.map((q) => q.name) });
       if (options.processing) {

@@ -119,6 +119,36 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     }
   });
 
+  it("the Workers tab lists the worker serving the queue; a queue whose tasks wait with no worker says so", async () => {
+    const page = await open(dashboard, "#/q/shop/workers");
+    const rows = page.locator("[data-testid=workers] tbody tr");
+    try {
+      await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
+      const cells = await rows.first().locator("td").allTextContents();
+      expect(cells[2]).toBe(String(worker.child.pid));
+      expect(cells[3]).toMatch(/^0 \/ 10/);
+      expect(cells[4]).toBe("tasks, scheduler, crons");
+      expect(cells[5]).toBe("shop");
+      expect(cells[7]).toMatch(/ ago$/);
+      expect(await page.locator("[data-testid=no-workers]").count()).toBe(0);
+      const orphan = new Queue(url, { name: "orphan" });
+      try {
+        await orphan.add(add(1, 1));
+        await page.goto(`${dashboard.origin}/#/q/orphan`);
+        await expect
+          .poll(() => page.locator("[data-testid=no-workers]").textContent(), { timeout: 15_000 })
+          .toMatch(/^1 task pending or running, and no worker runs this queue's tasks/);
+        await page.locator("[data-testid=no-workers] a").click();
+        await expect.poll(() => page.locator("[data-testid=no-workers-listed]").count()).toBe(1);
+      } finally {
+        await orphan.clear();
+        await orphan.close();
+      }
+    } finally {
+      await page.close();
+    }
+  });
+
   it("crons show their schedule as the CLI does: an interval, and a zone other than UTC", async () => {
     const timed = new Queue(url, { name: "timed" });
     try {
@@ -405,6 +435,14 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     // Its worker renews the claim: the heartbeat is recent, not past the lease.
     const heartbeat = page.locator("dl.facts div", { hasText: "heartbeat" }).locator("dd");
     expect(await heartbeat.textContent()).toMatch(/^[\d.]+ (ms|s) ago$/);
+    // Its worker says it holds the task at its next heartbeat; the page, read again every 5 s, names it.
+    const holder = page
+      .locator("dl.facts div", { has: page.locator("dt", { hasText: /^worker$/ }) })
+      .locator("dd");
+    await expect.poll(() => holder.count(), { timeout: 15_000 }).toBe(1);
+    expect(await holder.textContent()).toMatch(
+      new RegExp(`^\\w{8} on \\S+ \\(pid ${worker.child.pid}\\)$`),
+    );
     const asked: string[] = [];
     page.once("dialog", (dialog) => {
       asked.push(dialog.message());

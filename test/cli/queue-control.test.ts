@@ -77,8 +77,8 @@ describe("sheppy queue pause | resume and --priority", () => {
     );
     expect(rows.map((row) => row.queue)).toEqual(rows.map((row) => row.queue).sort());
     const table = (await sheppy("queue", "list")).stdout;
-    expect(table).toMatch(/^QUEUE +PENDING .* WAITED +CAP +CRONS +PAUSED$/m);
-    expect(table).toMatch(/^tpyo +0 .* 0s +- +0 +yes$/m);
+    expect(table).toMatch(/^QUEUE +PENDING .* WAITED +CAP +CRONS +PAUSED +WORKERS$/m);
+    expect(table).toMatch(/^tpyo +0 .* 0s +- +0 +yes +0$/m);
     const resumed = await sheppy("queue", "resume", "-q", "tpyo");
     expect(resumed).toMatchObject({ code: 0, stdout: "queue tpyo resumed\n" });
     expect(resumed.stderr).toContain("warning: queue tpyo holds no tasks or crons");
@@ -199,7 +199,7 @@ describe("sheppy queue pause | resume and --priority", () => {
       await sheppy("queue", "list", "--format", "json"),
     );
     expect(rows.find((row) => row.queue === "capped")).toMatchObject({ cap: 3 });
-    expect((await sheppy("queue", "list")).stdout).toMatch(/^capped +1 .* 3 +0 +no$/m);
+    expect((await sheppy("queue", "list")).stdout).toMatch(/^capped +1 .* 3 +0 +no +0$/m);
     expect(json(await sheppy("queue", "cap", "none", "-q", "capped", "--format", "json"))).toEqual({
       queue: "capped",
       cap: null,

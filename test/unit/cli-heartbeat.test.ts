@@ -9,10 +9,12 @@ import { describe, expect, it } from "vitest";
 import {
   heartbeatCell,
   heartbeatDetail,
+  holderDetail,
   runningClaims,
   withClaim,
 } from "../../src/cli/claim-heartbeat.js";
 import { renderTable, renderTaskDetail, TASK_COLUMNS, taskColumns } from "../../src/cli/output.js";
+import { decodeLiveWorker, holderAmong } from "../../src/queue/live-worker.js";
 import type { TaskData } from "../../src/task/task-record.js";
 
 const job = task({ name: "cli-heartbeat.job" }, (n: number) => n);
@@ -69,8 +71,39 @@ describe("a running task's heartbeat", () => {
 
   it("task info shows the heartbeat of a running task only", () => {
     const running: TaskData = { ...record(3), status: "processing" };
-    expect(renderTaskDetail(running, "q", "2s ago")).toMatch(/^heartbeat\s+2s ago$/m);
+    expect(renderTaskDetail(running, "q", { heartbeat: "2s ago" })).toMatch(
+      /^heartbeat\s+2s ago$/m,
+    );
     expect(renderTaskDetail(record(4), "q")).not.toMatch(/^heartbeat/m);
+  });
+
+  it("task info names the worker holding a running task when one says it does; JSON gives it in the claim", () => {
+    const running: TaskData = { ...record(9), status: "processing" };
+    const holder = decodeLiveWorker(
+      "0123456789abcdef",
+      JSON.stringify({
+        host: "box-1",
+        pid: 4242,
+        startedAt: "2026-12-01T00:00:00.000Z",
+        taskIds: [running.id],
+      }),
+      1_500,
+    )!;
+    expect(holderAmong([holder], running.id)).toBe(holder);
+    expect(holderAmong([holder], "other")).toBeUndefined();
+    expect(holderAmong(null, running.id)).toBeUndefined();
+    const detail = renderTaskDetail(running, "q", {
+      heartbeat: "1s ago",
+      worker: holderDetail(holder),
+    });
+    expect(detail).toMatch(
+      /^heartbeat\s+1s ago\nworker\s+01234567 on box-1 \(pid 4242; sheppy worker list shows it\)$/m,
+    );
+    const lease = { renewedAgoMs: 1_000, leaseMs: 20_000 };
+    expect(withClaim(running, lease, holder)).toEqual({
+      ...running,
+      claim: { ...lease, worker: { id: "0123456789abcdef", host: "box-1", pid: 4242 } },
+    });
   });
 
   it("reads the claims of the running rows from the backend, in one call; none when nothing runs", async () => {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, api, config, type QueueStats } from "../api.js";
+import { ApiError, api, config, type QueueInfo, type QueueStats } from "../api.js";
 import { StatCards } from "../components/stat-cards.js";
 import { ThroughputChart } from "../components/throughput-chart.js";
 import { useQueueFeed } from "../live.js";
@@ -7,6 +7,7 @@ import { href, type Route } from "../router.js";
 import { useLoad } from "../use-load.js";
 import { CronList } from "./crons.js";
 import { TaskTable } from "./task-table.js";
+import { WorkerList } from "./workers.js";
 import { WorkflowList } from "./workflows.js";
 
 const STAT_STATUSES: Record<keyof QueueStats, string[]> = {
@@ -18,6 +19,16 @@ const STAT_STATUSES: Record<keyof QueueStats, string[]> = {
   crashed: ["crashed"],
   cancelled: ["cancelled"],
 };
+
+/**
+ * How many tasks wait or run while no worker runs the queue's tasks (0 when
+ * some worker does, or when the backend cannot tell): the likeliest reason
+ * a queue's tasks do not move.
+ */
+function unserved(stats: QueueInfo | null | undefined): number {
+  if (!stats || stats.workers !== 0) return 0;
+  return stats.pending + stats.processing;
+}
 
 /**
  * Pauses or resumes the queue (not in read-only mode); shows which it is.
@@ -111,7 +122,7 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
     `known|${route.queue}|${JSON.stringify(feed.stats)}`,
   );
   const unknown = known.data === false;
-  const tab = (name: "tasks" | "crons" | "workflows", label: string) => (
+  const tab = (name: "tasks" | "crons" | "workflows" | "workers", label: string) => (
     <a
       class={route.tab === name ? "tab active" : "tab"}
       href={href({ view: "queue", queue: route.queue, tab: name })}
@@ -139,6 +150,13 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
       ) : (
         <PauseControl queue={route.queue} paused={feed.stats?.paused} onChange={feed.reload} />
       )}
+      {unserved(feed.stats) > 0 && (
+        <p class="problem-banner" data-testid="no-workers">
+          {unserved(feed.stats)} task{unserved(feed.stats) === 1 ? "" : "s"} pending or running, and
+          no worker runs this queue's tasks (
+          <a href={href({ view: "queue", queue: route.queue, tab: "workers" })}>workers</a>).
+        </p>
+      )}
       {feed.problem && (
         <p class="problem-banner" data-testid="feed-problem">
           {feed.problem}
@@ -155,6 +173,7 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
         {tab("tasks", "Tasks")}
         {tab("crons", "Crons")}
         {tab("workflows", "Workflows")}
+        {tab("workers", "Workers")}
       </nav>
       {route.tab === "tasks" && (
         <TaskTable
@@ -167,6 +186,7 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
         />
       )}
       {route.tab === "crons" && <CronList queue={route.queue} />}
+      {route.tab === "workers" && <WorkerList queue={route.queue} />}
       {route.tab === "workflows" && (
         <WorkflowList queue={route.queue} running={route.running === true} />
       )}

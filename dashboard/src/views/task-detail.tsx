@@ -227,6 +227,14 @@ function Facts({ queue, task }: { queue: string; task: TaskWithClaim }) {
     ...(task.status === "processing" && task.claim
       ? [["heartbeat", heartbeatOf(task.claim)] as [string, string]]
       : []),
+    ...(task.status === "processing" && task.claim?.worker
+      ? [
+          [
+            "worker",
+            `${task.claim.worker.id.slice(0, 8)} on ${task.claim.worker.host} (pid ${task.claim.worker.pid})`,
+          ] as [string, string],
+        ]
+      : []),
     ["finished", formatTime(task.finishedAt)],
     ["took", formatDuration(task.startedAt, task.finishedAt)],
     ["last retry", formatTime(task.lastRetryAt)],

@@ -43,6 +43,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkerSighting,
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
@@ -94,6 +95,7 @@ import {
   promoteIds,
   settleRecords,
 } from "./memory-transitions.js";
+import { MemoryWorkerDirectory } from "./memory-worker-directory.js";
 
 export interface MemoryBackendOptions extends RetentionOptions {
   /** Run each task in-process as soon as it is added (default `true`). Set `false` to run tasks with a `Worker`. */
@@ -146,6 +148,7 @@ export class MemoryBackend implements Backend {
   readonly #workListeners = new Set<WorkListener>();
   /** Event logs by queue; they outlive `clear`, so positions never repeat. */
   readonly #eventLogs = new Map<string, MemoryEventLog>();
+  readonly #workers = new MemoryWorkerDirectory();
   readonly eventCap: number;
   #connected = false;
   /** Disconnected since it last connected (a call then is told so, not to connect first). */
@@ -509,6 +512,20 @@ export class MemoryBackend implements Backend {
 
   async claimLeases(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>> {
     return claimLeasesOf(this.#state(queue), ids, this.clock.now());
+  }
+
+  // Which workers serve a queue (./memory-worker-directory.ts)
+
+  announceWorker(queue: string, id: string, body: string, ttlMs: number): Promise<void> {
+    return this.#workers.announceWorker(queue, id, body, ttlMs);
+  }
+
+  listWorkers(queue: string): Promise<WorkerSighting[]> {
+    return this.#workers.listWorkers(queue);
+  }
+
+  withdrawWorker(queue: string, id: string): Promise<void> {
+    return this.#workers.withdrawWorker(queue, id);
   }
 
   // Reads (./memory-reads.ts)

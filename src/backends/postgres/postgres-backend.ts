@@ -47,6 +47,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkerSighting,
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
@@ -72,6 +73,7 @@ import { settle } from "./settle.js";
 import { TaskReader } from "./task-reader.js";
 import { TaskStore } from "./task-store.js";
 import { checkWorkerAccess } from "./worker-access.js";
+import { PgWorkerDirectory } from "./worker-directory.js";
 import { WorkflowStore } from "./workflow-store.js";
 
 export interface PostgresBackendOptions extends RetentionOptions {
@@ -226,6 +228,7 @@ export class PostgresBackend implements Backend {
   readonly #claims: Claims;
   readonly #reader: TaskReader;
   readonly #crons: CronStore;
+  readonly #workers: PgWorkerDirectory;
   readonly #workflows: WorkflowStore;
   readonly #rateLimiter: RateLimiter;
   readonly #bound: RetentionBound;
@@ -288,6 +291,7 @@ export class PostgresBackend implements Backend {
     this.#claims = new Claims(session, this.#notifier, now, pollMs);
     this.#reader = new TaskReader(session, now);
     this.#crons = new CronStore(session);
+    this.#workers = new PgWorkerDirectory(session);
     this.#workflows = new WorkflowStore(session, this.#events, now);
     this.#rateLimiter = new RateLimiter(session);
     this.#bound = new RetentionBound(session, this.retention.maxFinished);
@@ -498,6 +502,20 @@ export class PostgresBackend implements Backend {
 
   lastEventId(queue: string): Promise<string | null> {
     return this.#events.last(queue);
+  }
+
+  // Which workers serve a queue (./worker-directory.ts)
+
+  announceWorker(queue: string, id: string, body: string, ttlMs: number): Promise<void> {
+    return this.#workers.announceWorker(queue, id, body, ttlMs);
+  }
+
+  listWorkers(queue: string): Promise<WorkerSighting[]> {
+    return this.#workers.listWorkers(queue);
+  }
+
+  withdrawWorker(queue: string, id: string): Promise<void> {
+    return this.#workers.withdrawWorker(queue, id);
   }
 
   // Crons (./cron-store.ts)

@@ -39,6 +39,8 @@
  * | `{p:q}:events:at`        | hash   | the event log's numbering: `m` (the ms part its positions share), `top` and `low` (the newest and the oldest readable sequence), `old` (entries of one body each an earlier version wrote, still kept); kept by `clear`, so positions never repeat |
  * | `{p:q}:records`         | string | the newest task-record version written to the queue, set by a version whose records an earlier one cannot read before it writes the first (absent: 4 or earlier); claims and takeovers of a process that reads only older ones refuse the queue (`scripts/claim.lua`) |
  * | `{p:q}:moving`          | —      | never written: every script call names it last, so none runs while the queue's slot moves between cluster nodes (`./scripts.ts`) |
+ * | `{p:q}:workers`          | zset   | id of each worker serving the queue → when its announcement lapses (server ms) |
+ * | `{p:q}:workers:seen`     | hash   | worker id → `<ms>:<body>`: when it last announced itself (server ms) and what it said; both keys expire once every announcement has lapsed |
  * | `{p:q}:req:<token>`      | string | a non-idempotent script's answer, kept 1 min so a resend after a lost reply (ioredis re-sends on reconnect) replays it |
  * | `<p>:queues`             | set    | names of queues that have held tasks               |
  * | `<p>:format`             | string | the layout of the prefix's data, once a version that changes it has written (absent: 1); a process that knows only lower ones refuses it (`./data-format.ts`) |
@@ -76,6 +78,10 @@ export interface QueueKeys {
   readonly rateLimitKeys: string;
   /** The lifecycle event log (a stream). */
   readonly events: string;
+  /** Workers serving the queue → when their announcement lapses (ms). */
+  readonly workers: string;
+  /** Worker id → when it last announced itself and what it said. */
+  readonly workersSeen: string;
   /** Prefix of request memo keys: append a request token. */
   readonly request: string;
   /** Pub/sub channel announcing finished task (and workflow) ids. */
@@ -114,6 +120,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     rateLimit: `${tag}:rl:`,
     rateLimitKeys: `${tag}:rlkeys`,
     events: `${tag}:events`,
+    workers: `${tag}:workers`,
+    workersSeen: `${tag}:workers:seen`,
     request: `${tag}:req:`,
     finishedChannel: `${prefix}:finished:${queue}`,
     recordsVersion: `${tag}:records`,

@@ -43,6 +43,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkerSighting,
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
@@ -67,6 +68,7 @@ import { redisTargetFromEnvironment, redisTargetOf } from "./redis-url.js";
 import { RedisSession } from "./session.js";
 import { TaskReader } from "./task-reader.js";
 import { TaskStore } from "./task-store.js";
+import { RedisWorkerDirectory } from "./worker-directory.js";
 import { WorkflowStore } from "./workflow-store.js";
 
 export interface RedisBackendOptions extends RetentionOptions {
@@ -190,6 +192,7 @@ export class RedisBackend implements Backend {
   readonly #session: RedisSession;
   readonly #tasks: TaskStore;
   readonly #claims: Claims;
+  readonly #workers: RedisWorkerDirectory;
   readonly #reader: TaskReader;
   readonly #finished: FinishedListener;
   readonly #crons: CronStore;
@@ -278,6 +281,7 @@ export class RedisBackend implements Backend {
     this.#crons = new CronStore(session);
     this.#workflows = new WorkflowStore(session, now, this.eventCap);
     this.#events = new RedisEventLog(session, this.eventCap);
+    this.#workers = new RedisWorkerDirectory(session);
   }
 
   get isConnected(): boolean {
@@ -441,6 +445,20 @@ export class RedisBackend implements Backend {
 
   claimLeases(queue: string, ids: readonly string[]): Promise<Map<string, ClaimLease>> {
     return this.#claims.claimLeases(queue, ids);
+  }
+
+  // Which workers serve a queue (./worker-directory.ts)
+
+  announceWorker(queue: string, id: string, body: string, ttlMs: number): Promise<void> {
+    return this.#workers.announceWorker(queue, id, body, ttlMs);
+  }
+
+  listWorkers(queue: string): Promise<WorkerSighting[]> {
+    return this.#workers.listWorkers(queue);
+  }
+
+  withdrawWorker(queue: string, id: string): Promise<void> {
+    return this.#workers.withdrawWorker(queue, id);
   }
 
   // Reads (./task-reader.ts, ./finished-listener.ts)

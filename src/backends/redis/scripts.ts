@@ -37,6 +37,9 @@ const SCRIPTS = {
   claimable: 1,
   saveProgress: 1,
   claimLeases: 1,
+  announceWorker: 2,
+  listWorkers: 2,
+  withdrawWorker: 2,
   appendEvents: 3,
 } as const;
 

@@ -45,6 +45,7 @@ import type {
   StoredEvent,
   StoredWorkflow,
   TaskPage,
+  WorkerSighting,
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
@@ -67,6 +68,7 @@ import { Signals } from "./signals.js";
 import { parseSqliteUrl, sqliteTargetFromEnvironment } from "./sqlite-url.js";
 import { TaskReader } from "./task-reader.js";
 import { TaskStore } from "./task-store.js";
+import { SqliteWorkerDirectory } from "./worker-directory.js";
 import { WorkflowStore } from "./workflow-store.js";
 
 export interface SqliteBackendOptions extends RetentionOptions {
@@ -186,6 +188,7 @@ export class SqliteBackend implements Backend {
   readonly #claims: Claims;
   readonly #reader: TaskReader;
   readonly #crons: CronStore;
+  readonly #workers: SqliteWorkerDirectory;
   readonly #workflows: WorkflowStore;
   readonly #rateLimiter: RateLimiter;
   readonly #bound: RetentionBound;
@@ -250,6 +253,7 @@ export class SqliteBackend implements Backend {
     this.#claims = new Claims(db, signals, now);
     this.#reader = new TaskReader(db, now);
     this.#crons = new CronStore(db);
+    this.#workers = new SqliteWorkerDirectory(db);
     this.#workflows = new WorkflowStore(db, signals, this.#events, now);
     this.#rateLimiter = new RateLimiter(db);
     this.#bound = new RetentionBound(db, this.retention.maxFinished);
@@ -480,6 +484,20 @@ export class SqliteBackend implements Backend {
 
   lastEventId(queue: string): Promise<string | null> {
     return this.#events.last(queue);
+  }
+
+  // Which workers serve a queue (./worker-directory.ts)
+
+  announceWorker(queue: string, id: string, body: string, ttlMs: number): Promise<void> {
+    return this.#workers.announceWorker(queue, id, body, ttlMs);
+  }
+
+  listWorkers(queue: string): Promise<WorkerSighting[]> {
+    return this.#workers.listWorkers(queue);
+  }
+
+  withdrawWorker(queue: string, id: string): Promise<void> {
+    return this.#workers.withdrawWorker(queue, id);
   }
 
   // Crons (./cron-store.ts)

@@ -4,7 +4,8 @@
  * also those that only hold crons or are paused (a paused queue may hold
  * nothing, e.g. a mistyped name) — with its counts by stage, crons and
  * how long its next task has waited since it was due, its cap on running
- * tasks and whether it is paused; `sheppy queue pause |
+ * tasks, whether it is paused and how many workers run its tasks now;
+ * `sheppy queue pause |
  * resume`: stop and restart every worker's claims of each queue named
  * (`-q a,b`); `sheppy queue cap`: set or lift that cap; `sheppy queue clear`:
  * delete everything a queue holds (asked to confirm with `--yes`).
@@ -27,6 +28,8 @@ type QueueRow = {
   cap: number | null;
   crons: number;
   paused: boolean;
+  /** Workers running its tasks now (see `queue.workers()`); `null` when the backend cannot tell. */
+  workers: number | null;
 } & QueueStats;
 
 const COLUMNS: readonly Column<QueueRow>[] = [
@@ -43,6 +46,7 @@ const COLUMNS: readonly Column<QueueRow>[] = [
   { heading: "CAP", value: (row) => (row.cap === null ? "-" : String(row.cap)) },
   { heading: "CRONS", value: (row) => String(row.crons) },
   { heading: "PAUSED", value: (row) => (row.paused ? "yes" : "no") },
+  { heading: "WORKERS", value: (row) => (row.workers === null ? "?" : String(row.workers)) },
 ];
 
 /** Adds `sheppy queue` and `queue list | pause | resume`. */
@@ -55,7 +59,7 @@ export function addQueueCommands(program: Command): void {
     // Where people look for counts first (BullMQ's getJobCounts, `sheppy queue stats`).
     .alias("stats")
     .description(
-      "list the backend's queues (those holding tasks or crons, and paused ones) with their task and cron counts, and how long each one's next task has waited since it was due (WAITED)",
+      "list the backend's queues (those holding tasks or crons, and paused ones) with their task and cron counts, how long each one's next task has waited since it was due (WAITED) and how many workers run its tasks now (WORKERS; sheppy worker list shows them)",
     );
   addSettings(command, ["backendUrl", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
@@ -79,6 +83,7 @@ export function addQueueCommands(program: Command): void {
           cap: await backend.getConcurrencyLimit(queue),
           crons: withCrons.includes(queue) ? (await backend.getCrons(queue)).length : 0,
           paused: paused.includes(queue),
+          workers: await runningWorkers(backend, queue),
         })),
       );
     } finally {
@@ -130,6 +135,12 @@ export function addQueueCommands(program: Command): void {
   }
   addCapCommand(group);
   addClearCommand(group);
+}
+
+/** How many workers run `queue`'s tasks now; `null` when the backend does not keep track. */
+async function runningWorkers(backend: Backend, queue: string): Promise<number | null> {
+  const workers = await new Queue(backend, { name: queue }).workers();
+  return workers === null ? null : workers.filter((worker) => worker.processing).length;
 }
 
 interface NamedQueuesSettings {

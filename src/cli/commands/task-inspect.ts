@@ -7,8 +7,15 @@ import type { Command } from "commander";
 import type { ClaimLease } from "../../backends/backend.js";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import type { TaskList } from "../../queue/list-tasks.js";
+import { holderAmong } from "../../queue/live-worker.js";
 import type { TaskData } from "../../task/task-record.js";
-import { heartbeatCell, heartbeatDetail, runningClaims, withClaim } from "../claim-heartbeat.js";
+import {
+  heartbeatCell,
+  heartbeatDetail,
+  holderDetail,
+  runningClaims,
+  withClaim,
+} from "../claim-heartbeat.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import {
   addConcurrencyKeyFilter,
@@ -116,8 +123,17 @@ function addInfo(group: Command): void {
       if (!task) throw new TaskNotFoundError(id, queue.name);
       const claims = await runningClaims(queue.backend, queue.name, [task.toJSON()]);
       const lease = claims?.get(id);
-      if (settings.format === "json") printJson(withClaim(task.toJSON(), lease));
-      else print(renderTaskDetail(task.toJSON(), queue.name, lease && heartbeatDetail(lease)));
+      // Which worker holds it, as the workers announce what they hold (every heartbeat).
+      const holder = lease === undefined ? undefined : holderAmong(await queue.workers(), id);
+      if (settings.format === "json") printJson(withClaim(task.toJSON(), lease, holder));
+      else {
+        print(
+          renderTaskDetail(task.toJSON(), queue.name, {
+            heartbeat: lease && heartbeatDetail(lease),
+            worker: holder && holderDetail(holder),
+          }),
+        );
+      }
     });
   });
 }

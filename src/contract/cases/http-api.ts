@@ -252,6 +252,32 @@ export function httpApiCases(h: ContractHarness): void {
       },
     );
 
+    h.itIfListsWorkers("the backend keeps no worker directory (optional)")(
+      "GET /{queue}/workers lists the workers serving the queue, and its stats count those running its tasks",
+      async () => {
+        const { queue, q, call } = api();
+        // Asked of a queue that holds nothing yet: none serves it (a deploy's check), not a 404.
+        expect(await call("GET", `/${q}/workers`)).toMatchObject({
+          status: 200,
+          body: { workers: [] },
+        });
+        await queue.add(add(1, 2));
+        expect((await call("GET", `/${q}/stats`)).body).toMatchObject({ pending: 1, workers: 0 });
+        const worker = h.worker(queue, { heartbeatInterval: 0.2, leaseTimeout: 2 });
+        const running = worker.work();
+        await until(async () => ((await queue.workers()) ?? []).length === 1);
+        const listed = await call("GET", `/${q}/workers`);
+        expect(listed.status).toBe(200);
+        expect(listed.body.workers).toEqual([
+          expect.objectContaining({ pid: process.pid, queues: [q], processing: true }),
+        ]);
+        expect((await call("GET", `/${q}/stats`)).body).toMatchObject({ workers: 1 });
+        await worker.close();
+        await running;
+        expect((await call("GET", `/${q}/workers`)).body).toEqual({ workers: [] });
+      },
+    );
+
     it("a task given fewer arguments than its function declares is added, with a warning saying so", async () => {
       const { queue, q, call } = api();
       const added = await call("POST", `/${q}/tasks`, { name: "http-api.add" });

@@ -95,6 +95,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
           [15, "fence_sequence"],
           [16, "commit_flush_once"],
           [17, "claim_lease"],
+          [18, "workers"],
         ]);
         expect(status.pending).toEqual([]);
         expect(status.unknown).toEqual([]);
@@ -119,11 +120,11 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       const before = await migrationStatus(client, schema);
       expect(before.applied).toEqual([]);
       expect(before.pending.map((m) => m.version)).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
       ]);
-      expect(before.latest).toBe(17);
+      expect(before.latest).toBe(18);
       expect(await migrate(client, schema)).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
       ]);
       expect((await migrationStatus(client, schema)).pending).toEqual([]);
     } finally {
@@ -142,7 +143,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       await client.query("BEGIN");
       await client.query("CREATE TEMP TABLE caller_work (n int) ON COMMIT DROP");
       expect(await migrate(client, undone)).toEqual([
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
       ]);
       // Still inside the caller's transaction: its own work is there, and it can roll everything back.
       expect((await client.query("SELECT count(*)::int AS n FROM caller_work")).rows[0].n).toBe(0);
@@ -333,7 +334,7 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
         [JSON.stringify({ id: "old", name: echo.name, status: "pending" })],
       );
       expect((await migrationStatus(pool, schema)).pending.map((m) => m.version)).toEqual([
-        7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+        7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
       ]);
 
       const { lines, logger } = recordingLogger();
@@ -345,8 +346,8 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
         expect(lines.filter((line) => /upgraded/.test(line.msg))).toEqual([
           {
             level: "info",
-            fields: { schema, from: 6, to: 17 },
-            msg: `postgres: upgraded schema "${schema}" from version 6 to 17`,
+            fields: { schema, from: 6, to: 18 },
+            msg: `postgres: upgraded schema "${schema}" from version 6 to 18`,
           },
         ]);
         expect(await backend.size("q")).toBe(1);

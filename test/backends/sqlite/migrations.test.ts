@@ -122,7 +122,7 @@ describe("sqlite: migrations", () => {
     const queue = new Queue(new SqliteBackend({ path }), { name: "q" });
     try {
       expect((await queue.getTask(earlier.id))?.toJSON()).toEqual(earlier);
-      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
       const later = upgraded(32);
       await queue.add(later);
       await new Worker(queue, { claimWait: 0.1 }).work({ oneshot: true });
@@ -162,13 +162,13 @@ describe("sqlite: migrations", () => {
     const backend = new SqliteBackend({ path, logger });
     await backend.connect();
     try {
-      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      expect(appliedVersions(path)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
       // The upgrade of a file every process of the app shares is said, by the process that made it.
       expect(lines).toEqual([
         {
           level: "info",
-          fields: { path, from: 6, to: 13 },
-          msg: "sqlite: upgraded the file's schema from version 6 to 13",
+          fields: { path, from: 6, to: 14 },
+          msg: "sqlite: upgraded the file's schema from version 6 to 14",
         },
       ]);
       expect(await backend.size("q")).toBe(1);

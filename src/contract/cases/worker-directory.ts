@@ -1,0 +1,194 @@
+/**
+ * Which workers serve a queue: the backend's worker directory (announce,
+ * list, lapse, withdraw) and a running worker keeping itself listed, as
+ * `queue.workers()` shows it.
+ */
+
+import fc from "fast-check";
+import { describe, expect } from "vitest";
+import type { Backend } from "../../backends/backend.js";
+import { task } from "../../index.js";
+import type { ContractHarness } from "../harness.js";
+import { gate, PerTest, sleep, until } from "../support/until.js";
+
+const HOUR = 3_600_000;
+
+/** Tasks that hold until their test opens the gate. */
+const gates = new PerTest(() => gate());
+const held = task({ name: "worker-directory.held" }, async (token: string) => {
+  await gates.get(token).opened;
+  return token;
+});
+
+export function workerDirectoryCases(h: ContractHarness): void {
+  const setup = async (): Promise<{ backend: Backend; q: string }> => ({
+    backend: await h.backend(),
+    q: h.queue().name,
+  });
+  const lists = h.itIfListsWorkers("the backend keeps no worker directory (optional)");
+
+  describe("backend: which workers serve a queue", () => {
+    lists(
+      "announceWorker lists a worker on that queue alone, with its body as given, seen just now; announcing again replaces the body; withdrawWorker forgets it",
+      async () => {
+        const { backend, q } = await setup();
+        const other = h.queue().name;
+        await backend.announceWorker!(q, "w1", '{"n":1}', HOUR);
+        await backend.announceWorker!(q, "w2", '{"n":2}', HOUR);
+        const listed = await backend.listWorkers!(q);
+        expect(listed.map((w) => [w.id, w.body]).sort()).toEqual([
+          ["w1", '{"n":1}'],
+          ["w2", '{"n":2}'],
+        ]);
+        for (const w of listed) {
+          expect(w.seenAgoMs).toBeGreaterThanOrEqual(0);
+          expect(w.seenAgoMs).toBeLessThan(5_000);
+        }
+        expect(await backend.listWorkers!(other)).toEqual([]);
+        await backend.announceWorker!(q, "w1", '{"n":3}', HOUR);
+        expect((await backend.listWorkers!(q)).map((w) => [w.id, w.body]).sort()).toEqual([
+          ["w1", '{"n":3}'],
+          ["w2", '{"n":2}'],
+        ]);
+        await backend.withdrawWorker!(q, "w1");
+        await backend.withdrawWorker!(q, "never-announced");
+        await backend.withdrawWorker!(other, "w2");
+        expect((await backend.listWorkers!(q)).map((w) => w.id)).toEqual(["w2"]);
+      },
+    );
+
+    lists(
+      "an announcement lapses once its ttl has passed unless made again, while the queue's other workers stay listed; how long ago each was seen grows",
+      async () => {
+        const { backend, q } = await setup();
+        await backend.announceWorker!(q, "short", "{}", 300);
+        await backend.announceWorker!(q, "renewed", "{}", 300);
+        await backend.announceWorker!(q, "long", "{}", HOUR);
+        await sleep(200);
+        await backend.announceWorker!(q, "renewed", "{}", 300);
+        await sleep(200);
+        const listed = await backend.listWorkers!(q);
+        expect(listed.map((w) => w.id).sort()).toEqual(["long", "renewed"]);
+        const long = listed.find((w) => w.id === "long")!;
+        const renewed = listed.find((w) => w.id === "renewed")!;
+        expect(long.seenAgoMs).toBeGreaterThanOrEqual(300);
+        expect(renewed.seenAgoMs).toBeLessThan(long.seenAgoMs);
+        // A lapsed worker that announces again is listed again.
+        await backend.announceWorker!(q, "short", "{}", HOUR);
+        expect((await backend.listWorkers!(q)).map((w) => w.id).sort()).toEqual([
+          "long",
+          "renewed",
+          "short",
+        ]);
+      },
+    );
+
+    lists(
+      "bodies of any JSON text and ids of any text come back exactly as announced",
+      async () => {
+        const { backend, q } = await setup();
+        await fc.assert(
+          fc.asyncProperty(
+            fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }),
+            fc.jsonValue(),
+            async (id, value) => {
+              const body = JSON.stringify(value) ?? "null";
+              await backend.announceWorker!(q, id, body, HOUR);
+              const found = (await backend.listWorkers!(q)).find((w) => w.id === id);
+              expect(found?.body).toBe(body);
+              await backend.withdrawWorker!(q, id);
+              expect((await backend.listWorkers!(q)).some((w) => w.id === id)).toBe(false);
+            },
+          ),
+          { numRuns: 40 },
+        );
+      },
+      30_000,
+    );
+
+    h.itIf("crossProcess", "needs a second process")(
+      "a worker announced through one process is listed by another and withdrawn through it",
+      async () => {
+        const queue = h.queue();
+        const backend = await queue.connect();
+        const other = await h.sibling(queue).connect();
+        await backend.announceWorker!(queue.name, "w", '{"from":"one"}', HOUR);
+        if (typeof other.listWorkers !== "function") return;
+        expect((await other.listWorkers(queue.name)).map((w) => w.body)).toEqual([
+          '{"from":"one"}',
+        ]);
+        await other.withdrawWorker!(queue.name, "w");
+        expect(await backend.listWorkers!(queue.name)).toEqual([]);
+      },
+    );
+  });
+
+  describe("queue.workers(): running workers keep themselves listed", () => {
+    lists(
+      "a running worker is listed on each of its queues with its host, process, concurrency, roles and the tasks it holds there; once it stops it is not",
+      async () => {
+        const first = h.queue();
+        const second = h.sibling(h.queue());
+        const token = `t-${first.name}`;
+        const worker = h.worker([first, second], {
+          concurrency: 3,
+          heartbeatInterval: 0.1,
+          leaseTimeout: 2,
+          cronManager: false,
+        });
+        const running = worker.work();
+        const task1 = held(token);
+        await first.add(task1);
+        const listed = await until(
+          async () => {
+            const workers = (await first.workers()) ?? [];
+            return workers.length === 1 && workers[0]!.taskIds.includes(task1.id) ? workers : null;
+          },
+          { what: "the worker listing its running task" },
+        );
+        const [seen] = listed;
+        expect(seen).toMatchObject({
+          pid: process.pid,
+          concurrency: 3,
+          holding: 1,
+          taskIds: [task1.id],
+          processing: true,
+          scheduler: true,
+          cronManager: false,
+          queues: [first.name, second.name],
+        });
+        expect(seen!.host.length).toBeGreaterThan(0);
+        expect(Date.parse(seen!.startedAt)).toBeLessThanOrEqual(Date.now());
+        expect(seen!.version).toMatch(/^\d+\.\d+\.\d+/);
+        // The same worker, on its other queue, holding nothing there.
+        const elsewhere = await until(async () => (await second.workers())?.[0]);
+        expect(elsewhere).toMatchObject({ id: seen!.id, holding: 0, taskIds: [] });
+        gates.get(token).open();
+        expect(await first.waitFor(task1, { timeout: 5 })).toMatchObject({ status: "completed" });
+        await worker.close();
+        await running;
+        expect(await first.workers()).toEqual([]);
+        expect(await second.workers()).toEqual([]);
+      },
+      15_000,
+    );
+
+    lists(
+      "an announcement that does not read as a worker's is left out of queue.workers(), not an error",
+      async () => {
+        const queue = h.queue();
+        const backend = await queue.connect();
+        await backend.announceWorker!(queue.name, "garbled", "not json {", HOUR);
+        await backend.announceWorker!(queue.name, "empty", "{}", HOUR);
+        await backend.announceWorker!(
+          queue.name,
+          "good",
+          JSON.stringify({ host: "h", pid: 7, startedAt: "2026-01-01T00:00:00.000Z" }),
+          HOUR,
+        );
+        const workers = await queue.workers();
+        expect(workers?.map((w) => [w.id, w.host, w.pid])).toEqual([["good", "h", 7]]);
+      },
+    );
+  });
+}

@@ -1,0 +1,127 @@
+/**
+ * @module queue/live-worker
+ * What a running worker tells the backend about itself on each of its queues
+ * (see `WorkerDirectory`), and how a reader gets it back. The backend keeps
+ * the announcement as an opaque JSON text; this module alone writes and reads
+ * it, so tools built on any backend show the same thing. A text that does
+ * not read as an announcement (written by hand, or by a later version that
+ * changed it beyond recognition) is left out of listings rather than failing
+ * them.
+ */
+
+import type { Backend, WorkerDirectory } from "../backends/backend.js";
+
+/** The most ids of one queue's held tasks an announcement names: it stays small whatever the concurrency. */
+export const MAX_ANNOUNCED_TASKS = 1_000;
+
+/** A worker serving a queue, as it last announced itself there. */
+export interface LiveWorker {
+  /** Unique to one `work()` run of one `Worker`. */
+  readonly id: string;
+  /** The machine it runs on (`os.hostname()`). */
+  readonly host: string;
+  readonly pid: number;
+  /** When its `work()` run began (ISO 8601). */
+  readonly startedAt: string;
+  /** Milliseconds since it last announced itself on this queue, by the backend's clock. */
+  readonly seenAgoMs: number;
+  /** Every queue it serves. */
+  readonly queues: readonly string[];
+  /** Its concurrency: the most tasks it runs at once. */
+  readonly concurrency: number;
+  /** How many of this queue's tasks it held (running, or claimed and about to run) when it announced itself. */
+  readonly holding: number;
+  /** The ids of those tasks, at most {@link MAX_ANNOUNCED_TASKS}. */
+  readonly taskIds: readonly string[];
+  /** Whether it claims and runs tasks (off: it only schedules, or only makes cron runs). */
+  readonly processing: boolean;
+  /** Whether it moves due scheduled tasks and retries to pending. */
+  readonly scheduler: boolean;
+  /** Whether it makes the runs of crons. */
+  readonly cronManager: boolean;
+  /** The Sheppy version it runs. */
+  readonly version: string;
+}
+
+/** What a worker announces: its status on one queue, without what the backend adds. */
+export type WorkerAnnouncement = Omit<LiveWorker, "id" | "seenAgoMs">;
+
+/** The JSON text a worker stores for one queue. */
+export function encodeWorkerAnnouncement(announcement: WorkerAnnouncement): string {
+  const { taskIds } = announcement;
+  return JSON.stringify({
+    v: 1,
+    ...announcement,
+    taskIds: taskIds.length > MAX_ANNOUNCED_TASKS ? taskIds.slice(0, MAX_ANNOUNCED_TASKS) : taskIds,
+  });
+}
+
+/** The status a stored announcement gives; `null` when `body` does not read as one. */
+export function decodeLiveWorker(id: string, body: string, seenAgoMs: number): LiveWorker | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return null;
+  const o = parsed as Record<string, unknown>;
+  const startedAt = typeof o.startedAt === "string" ? o.startedAt : "";
+  if (typeof o.host !== "string" || !isCount(o.pid) || Number.isNaN(Date.parse(startedAt))) {
+    return null;
+  }
+  const queues = stringsIn(o.queues);
+  const taskIds = stringsIn(o.taskIds);
+  return {
+    id,
+    host: o.host,
+    pid: o.pid,
+    startedAt,
+    seenAgoMs: Math.max(0, Math.round(seenAgoMs)),
+    queues,
+    concurrency: isCount(o.concurrency) ? o.concurrency : 0,
+    holding: isCount(o.holding) ? o.holding : taskIds.length,
+    taskIds,
+    processing: o.processing !== false,
+    scheduler: o.scheduler === true,
+    cronManager: o.cronManager === true,
+    version: typeof o.version === "string" ? o.version : "",
+  };
+}
+
+/** The worker that said it holds task `id` (its announcements name up to {@link MAX_ANNOUNCED_TASKS} ids per queue). */
+export function holderAmong(
+  workers: readonly LiveWorker[] | null,
+  id: string,
+): LiveWorker | undefined {
+  return workers?.find((worker) => worker.taskIds.includes(id));
+}
+
+/** A worker as a claim names its holder: enough to find its process. */
+export interface ClaimHolder {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+}
+
+/** Workers in the order tools show them: longest running first, then by id. */
+export function byStart(a: LiveWorker, b: LiveWorker): number {
+  return a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function stringsIn(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** Whether `backend` keeps track of workers: it has all of {@link WorkerDirectory}'s methods. */
+export function hasWorkerDirectory(backend: Backend): backend is Backend & WorkerDirectory {
+  return (
+    typeof backend.announceWorker === "function" &&
+    typeof backend.listWorkers === "function" &&
+    typeof backend.withdrawWorker === "function"
+  );
+}

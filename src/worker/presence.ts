@@ -1,0 +1,86 @@
+/**
+ * @module worker/presence
+ * Keeps a running worker listed on each of its queues (`queue.workers()`,
+ * `sheppy worker list`, the dashboard): it announces itself at once and then
+ * every heartbeat, saying what it holds there, and withdraws when its run
+ * ends. An announcement lapses after the longer of a lease and three
+ * heartbeats, so a worker that was killed drops out by itself in about the
+ * time its tasks take to be taken over. Backends without a worker directory
+ * are skipped; a failed announcement is reported like any background call
+ * and tried again at the next heartbeat.
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { systemClock } from "../clock.js";
+import { encodeWorkerAnnouncement, hasWorkerDirectory } from "../queue/live-worker.js";
+import type { Queue } from "../queue/queue.js";
+import { VERSION } from "../util/version.js";
+import type { Flights } from "./flights.js";
+import { runPeriodically } from "./periodic-loop.js";
+import type { ResolvedWorkerOptions } from "./worker-options.js";
+
+/** How a worker keeps itself listed. */
+export interface PresenceOptions {
+  queues: readonly Queue[];
+  options: ResolvedWorkerOptions;
+  flights: Flights;
+  signal: AbortSignal;
+  onError: (error: unknown, first: boolean) => void;
+  onRecovered: () => void;
+  /** Called once the first announcement has ended (whether it worked or not), or at once when there is none to make. */
+  onFirstAnnouncement: () => void;
+}
+
+/** Announces until `signal` aborts, then withdraws from every queue (best effort). */
+export async function runPresence(presence: PresenceOptions): Promise<void> {
+  const { options, flights, signal } = presence;
+  const queues = presence.queues.filter((queue) => hasWorkerDirectory(queue.backend));
+  if (queues.length === 0) {
+    presence.onFirstAnnouncement();
+    return;
+  }
+  const id = randomUUID();
+  const started = new Date(systemClock.now()).toISOString();
+  const served = presence.queues.map((queue) => queue.name);
+  const ttlMs = Math.max(options.leaseMs, options.heartbeatMs * 3);
+  await runPeriodically(
+    {
+      // Presence is a matter of real time, whatever clock the tasks see.
+      clock: systemClock,
+      intervalMs: options.heartbeatMs,
+      signal,
+      onError: presence.onError,
+      onRecovered: presence.onRecovered,
+      onFirstTick: presence.onFirstAnnouncement,
+    },
+    async () => {
+      for (const queue of queues) {
+        const taskIds = flights.claimsIn(queue).map((claim) => claim.id);
+        const body = encodeWorkerAnnouncement({
+          host: hostname(),
+          pid: process.pid,
+          startedAt: started,
+          queues: served,
+          concurrency: options.concurrency,
+          holding: taskIds.length,
+          taskIds,
+          processing: options.processing,
+          scheduler: options.scheduler,
+          cronManager: options.cronManager,
+          version: VERSION,
+        });
+        const backend = queue.backend;
+        if (hasWorkerDirectory(backend)) await backend.announceWorker(queue.name, id, body, ttlMs);
+      }
+    },
+  );
+  // The run is over: leave the lists now rather than a lease from now. A backend that does not
+  // answer leaves the announcement to lapse; the worker's stop grace bounds the wait.
+  await Promise.all(
+    queues.map(async (queue) => {
+      const backend = queue.backend;
+      if (hasWorkerDirectory(backend))
+        await backend.withdrawWorker(queue.name, id).catch(() => undefined);
+    }),
+  );
+}

@@ -1,0 +1,110 @@
+/**
+ * `sheppy worker list` and the WORKERS column of `queue list`: the workers
+ * serving the queues now, what they hold, and the queues whose tasks wait
+ * with no worker to run them — on a SQLite file shared with a `sheppy work`
+ * process.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue } from "sheppy";
+import { afterAll, describe, expect, it } from "vitest";
+import { add, nap } from "../fixtures/cli/tasks.js";
+import { json, runCli, TASKS, WorkerProcess } from "../support/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-worker-list-"));
+const url = `sqlite://${join(dir, "workers.db")}`;
+
+describe("sheppy worker list", () => {
+  const env = { SHEPPY_BACKEND_URL: url };
+  const sheppy = (...args: string[]) => runCli(args, env);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("lists a running worker with its queues and what it holds, counts it in queue list, and drops it once it stops; waiting tasks with no worker are named", async () => {
+    const jobs = new Queue(url, { name: "jobs" });
+    await jobs.add(add(1, 2));
+    const before = await sheppy("worker", "list");
+    expect(before).toMatchObject({ code: 0, stderr: "" });
+    expect(before.stdout).toBe(
+      "no workers\nqueue jobs: 1 task pending or running, and no worker runs its tasks (start one: sheppy work -q jobs <modules>)\n",
+    );
+    expect(json(await sheppy("worker", "list", "--format", "json"))).toEqual([]);
+
+    const worker = new WorkerProcess(["--tasks", TASKS, "-q", "jobs,other", "-c", "4"], env);
+    try {
+      const slow = nap(60_000);
+      await jobs.add(slow);
+      await worker.waitForTask(slow.id, "task started");
+      // The worker announces what it holds at every heartbeat (5 s by default).
+      let listed: { queue: string; pid: number; taskIds: string[] }[] = [];
+      for (let tries = 0; tries < 100; tries++) {
+        listed = json(await sheppy("worker", "list", "--format", "json"));
+        if (listed.some((w) => w.queue === "jobs" && w.taskIds.includes(slow.id))) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(listed).toEqual([
+        expect.objectContaining({
+          queue: "jobs",
+          pid: worker.child.pid,
+          queues: ["jobs", "other"],
+          concurrency: 4,
+          holding: 1,
+          taskIds: [slow.id],
+          processing: true,
+          scheduler: true,
+          cronManager: true,
+        }),
+      ]);
+      const table = await sheppy("worker", "list", "-q", "jobs,other");
+      expect(table.stdout).toMatch(
+        /^WORKER +HOST +PID +QUEUES +HOLDING +DOES +STARTED +SEEN +VERSION$/m,
+      );
+      expect(table.stdout).toMatch(
+        new RegExp(
+          `^\\w{8} +\\S+ +${worker.child.pid} +jobs,other +1/4 +tasks,scheduler,crons +\\d+s ago +\\d+s ago +\\d+\\.\\d+\\.\\d+`,
+          "m",
+        ),
+      );
+      expect(table.stdout.trimEnd().split("\n")).toHaveLength(2);
+      // task info names the worker holding the running task, and --format json gives it in the claim.
+      const info = await sheppy("task", "info", slow.id);
+      expect(info.stdout).toMatch(
+        new RegExp(
+          `^worker +\\w{8} on \\S+ \\(pid ${worker.child.pid}; sheppy worker list shows it\\)$`,
+          "m",
+        ),
+      );
+      const record = json<{ claim: { worker: { pid: number } } }>(
+        await sheppy("task", "info", slow.id, "--format", "json"),
+      );
+      expect(record.claim.worker.pid).toBe(worker.child.pid);
+      const queues = json<{ queue: string; workers: number }[]>(
+        await sheppy("queue", "list", "--format", "json"),
+      );
+      expect(queues).toEqual([expect.objectContaining({ queue: "jobs", workers: 1 })]);
+      expect((await sheppy("queue", "list")).stdout).toMatch(/ PAUSED +WORKERS$/m);
+    } finally {
+      worker.signal("SIGKILL");
+      await worker.exited;
+    }
+    await jobs.close();
+  }, 60_000);
+
+  it("a worker that stops withdraws at once", async () => {
+    const worker = new WorkerProcess(["--tasks", TASKS, "-q", "brief"], env);
+    await worker.waitFor((r) => r.msg === "worker started", "worker started");
+    const seen = json<{ queue: string }[]>(
+      await sheppy("worker", "list", "-q", "brief", "--format", "json"),
+    );
+    expect(seen.map((w) => w.queue)).toEqual(["brief"]);
+    worker.signal("SIGTERM");
+    expect(await worker.exited).toBe(0);
+    expect(await sheppy("worker", "list", "-q", "brief")).toMatchObject({
+      code: 0,
+      stdout: "no workers\n",
+    });
+  }, 30_000);
+});

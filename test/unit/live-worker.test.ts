@@ -1,0 +1,120 @@
+/**
+ * A worker's announcement as stored and read back (`queue/live-worker`):
+ * whatever a stored announcement holds — written by this version, by hand,
+ * or by another version — reading it never throws and gives either a
+ * well-typed worker or nothing.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  decodeLiveWorker,
+  encodeWorkerAnnouncement,
+  type LiveWorker,
+  MAX_ANNOUNCED_TASKS,
+  type WorkerAnnouncement,
+} from "../../src/queue/live-worker.js";
+
+const count = fc.nat({ max: 1_000_000 });
+const announcement: fc.Arbitrary<WorkerAnnouncement> = fc.record({
+  host: fc.string({ unit: "grapheme" }),
+  pid: count,
+  startedAt: fc
+    .date({ min: new Date(0), max: new Date(4_102_444_800_000), noInvalidDate: true })
+    .map((d) => d.toISOString()),
+  queues: fc.array(fc.string({ unit: "grapheme" }), { maxLength: 5 }),
+  concurrency: count,
+  holding: count,
+  taskIds: fc.array(fc.uuid(), { maxLength: 20 }),
+  processing: fc.boolean(),
+  scheduler: fc.boolean(),
+  cronManager: fc.boolean(),
+  version: fc.string(),
+});
+
+function expectWellTyped(worker: LiveWorker): void {
+  expect(typeof worker.id).toBe("string");
+  expect(typeof worker.host).toBe("string");
+  for (const n of [worker.pid, worker.seenAgoMs, worker.concurrency, worker.holding]) {
+    expect(Number.isSafeInteger(n) && n >= 0).toBe(true);
+  }
+  expect(Number.isNaN(Date.parse(worker.startedAt))).toBe(false);
+  for (const list of [worker.queues, worker.taskIds]) {
+    expect(list.every((item) => typeof item === "string")).toBe(true);
+  }
+  for (const flag of [worker.processing, worker.scheduler, worker.cronManager]) {
+    expect(typeof flag).toBe("boolean");
+  }
+  expect(typeof worker.version).toBe("string");
+}
+
+describe("a worker's announcement", () => {
+  it("reads back as written, with the id and the time since it was made", () => {
+    fc.assert(
+      fc.property(announcement, fc.string(), count, (written, id, seenAgoMs) => {
+        const read = decodeLiveWorker(id, encodeWorkerAnnouncement(written), seenAgoMs);
+        expect(read).toEqual({ ...written, id, seenAgoMs });
+      }),
+    );
+  });
+
+  it("names at most the first 1,000 held tasks, and still counts them all", () => {
+    const taskIds = Array.from({ length: MAX_ANNOUNCED_TASKS + 5 }, (_, i) => `t${i}`);
+    const read = decodeLiveWorker(
+      "w",
+      encodeWorkerAnnouncement({
+        host: "h",
+        pid: 1,
+        startedAt: new Date(0).toISOString(),
+        queues: ["q"],
+        concurrency: 2_000,
+        holding: taskIds.length,
+        taskIds,
+        processing: true,
+        scheduler: true,
+        cronManager: true,
+        version: "0.1.0",
+      }),
+      0,
+    );
+    expect(read?.taskIds).toEqual(taskIds.slice(0, MAX_ANNOUNCED_TASKS));
+    expect(read?.holding).toBe(MAX_ANNOUNCED_TASKS + 5);
+  });
+
+  it("whatever a stored text holds, reading it never throws: a well-typed worker or nothing", () => {
+    const stored = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((value) => JSON.stringify(value) ?? "null"),
+      fc
+        .record(
+          {
+            host: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+            pid: fc.oneof(fc.integer(), fc.double(), fc.string()),
+            startedAt: fc.oneof(
+              fc.string(),
+              fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+            ),
+            queues: fc.anything(),
+            taskIds: fc.anything(),
+            concurrency: fc.anything(),
+            holding: fc.anything(),
+            processing: fc.anything(),
+            version: fc.anything(),
+          },
+          { requiredKeys: [] },
+        )
+        .map((value) => JSON.stringify(value)),
+    );
+    fc.assert(
+      fc.property(
+        stored,
+        fc.string(),
+        fc.double({ min: 0, max: 1e9, noNaN: true }),
+        (body, id, ago) => {
+          const read = decodeLiveWorker(id, body, ago);
+          if (read !== null) expectWellTyped(read);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
