@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import type { JsonValue } from "../json.js";
-import type { TaskData } from "../task/task-record.js";
+import { ERROR_STATUSES, type TaskData } from "../task/task-record.js";
 import type { OutputFormat } from "./env.js";
 
 /** Writes one line (or several) to stdout. */
@@ -123,6 +123,11 @@ export function joinLines(text: string): string {
 export function formatStoredError(data: TaskData): string {
   if (!data.error) return "-";
   return `${data.error.type}: ${joinLines(data.error.message)}`;
+}
+
+/** `error` for a task that ended in it; `last error` for one whose error is an earlier attempt's. */
+function errorLabel(data: TaskData): string {
+  return data.error && !ERROR_STATUSES.has(data.status) ? "last error" : "error";
 }
 
 /** A stored error as `Type: message`, its lines kept (`task info`), or `-`. */
@@ -330,9 +335,11 @@ export function renderTaskDetail(
     ["status", data.status],
     ["args", detailJson(data.args)],
     ["result", detailJson(data.result)],
-    // Every line of the message, each on a row of its own under the first.
+    // Every line of the message, each on a row of its own under the first. A task that has not
+    // failed (retrying, re-queued, running again, completed on a later attempt) keeps the error of
+    // an earlier attempt: labelled so, it is not read as the task's own outcome.
     ...storedErrorLines(data).map((line, i): [string, string] => [
-      i === 0 ? "error" : "",
+      i === 0 ? errorLabel(data) : "",
       oneLine(line),
     ]),
     ...innerErrorLines(data).map((line, i): [string, string] => [

@@ -12,7 +12,9 @@
 
 import { z } from "zod";
 import type { Backend } from "../backends/backend.js";
+import { MAX_JSON_DEPTH } from "../json.js";
 import { describeGiven } from "../task/describe-value.js";
+import { nestsDeeperThan } from "./body-depth.js";
 // A URL given to the handler may name either built-in backend, even when "sheppy" itself is not imported.
 import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
@@ -576,6 +578,13 @@ function streamLimitOf(given: number | undefined): number {
 /** 16 MiB of payload (the default limit) and room for the request's envelope. */
 const MAX_BODY_BYTES = 17 * 1024 * 1024;
 
+/**
+ * Levels a request body may nest: a stored value's (arguments, each nesting
+ * as deep as a result) and the few of the request around it (the body
+ * object, its `args` list). Deeper is refused before the body is parsed.
+ */
+const MAX_BODY_DEPTH = MAX_JSON_DEPTH + 4;
+
 async function authorization(
   authorize: NonNullable<HttpHandlerOptions["authorize"]>,
   request: Request,
@@ -689,6 +698,12 @@ async function readJson(request: Request, maxBytes: number): Promise<unknown> {
   if (declared > maxBytes) throw new HttpError(413, `the body is over ${maxBytes} bytes`);
   const text = await readText(request, maxBytes);
   if (text.trim() === "") return undefined;
+  if (nestsDeeperThan(text, MAX_BODY_DEPTH)) {
+    throw new HttpError(
+      400,
+      `the body's arrays and objects nest deeper than ${MAX_BODY_DEPTH} levels; task arguments and results may nest at most ${MAX_JSON_DEPTH}`,
+    );
+  }
   try {
     return JSON.parse(text);
   } catch (error) {

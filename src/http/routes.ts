@@ -26,7 +26,7 @@ import { uuidV7 } from "../util/uuid-v7.js";
 import { HttpError } from "./api-error.js";
 import { eventStream, eventTypesOf, queueInfo, resumePosition } from "./events.js";
 import { metricsResponse } from "./metrics.js";
-import { taskPage } from "./task-page.js";
+import { firstWithinBudget, taskPage } from "./task-page.js";
 
 /** What a route's handler gets. */
 export interface RouteContext<Q, B> {
@@ -292,18 +292,22 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "GET",
     path: "/{queue}/tasks/pending",
-    summary: "The first pending tasks, oldest first",
+    summary:
+      "The first pending tasks, oldest first: `limit` of them, fewer when their JSON passes about 8 MiB (at least one)",
     mutating: false,
     query: z.object({ limit: limit(100) }),
-    handle: async (c) => (await c.queue.getPending(c.query.limit)).map((t) => t.toJSON()),
+    handle: async (c) =>
+      firstWithinBudget((await c.queue.getPending(c.query.limit)).map((t) => t.toJSON())),
   }),
   route({
     method: "GET",
     path: "/{queue}/tasks/scheduled",
-    summary: "The first tasks waiting for a time (scheduled, retries), earliest first",
+    summary:
+      "The first tasks waiting for a time (scheduled, retries), earliest first: `limit` of them, fewer when their JSON passes about 8 MiB (at least one)",
     mutating: false,
     query: z.object({ limit: limit(100) }),
-    handle: async (c) => (await c.queue.getScheduled(c.query.limit)).map((t) => t.toJSON()),
+    handle: async (c) =>
+      firstWithinBudget((await c.queue.getScheduled(c.query.limit)).map((t) => t.toJSON())),
   }),
   route({
     method: "GET",

@@ -21,6 +21,23 @@ const READ_CHUNK = 100;
 /** Characters of JSON a page holds at most; one row larger than that is sent alone. */
 export const PAGE_JSON_CHARS = 8 * 1024 * 1024;
 
+/**
+ * The first of `rows` whose JSON stays within `budgetChars` (the first row
+ * always, however large): a plain list of the first tasks (pending,
+ * scheduled) is cut where a page of the listing would be.
+ */
+export function firstWithinBudget<Row>(rows: readonly Row[], budgetChars = PAGE_JSON_CHARS): Row[] {
+  const kept: Row[] = [];
+  let chars = 0;
+  for (const row of rows) {
+    const size = JSON.stringify(row).length;
+    if (kept.length > 0 && chars + size > budgetChars) break;
+    kept.push(row);
+    chars += size;
+  }
+  return kept;
+}
+
 /** What a page asks for, as the route has checked it. */
 export interface TaskPageRequest {
   readonly statuses: readonly TaskStatus[] | undefined;

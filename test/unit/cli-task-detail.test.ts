@@ -25,6 +25,20 @@ describe("task info", () => {
     );
   });
 
+  it("labels an earlier attempt's error as the last error on a task that has not failed, and a failed task's as its error", () => {
+    const error = { type: "Error", message: "upstream said 503", stack: null, cause: null };
+    for (const status of ["retrying", "pending", "processing", "completed"] as const) {
+      const detail = renderTaskDetail({ ...base, status, retryCount: 1, error }, "q");
+      expect(detail, status).toMatch(/^last error\s+Error: upstream said 503$/m);
+      expect(detail, status).not.toMatch(/^error\s/m);
+    }
+    for (const status of ["failed", "crashed", "cancelled"] as const) {
+      const detail = renderTaskDetail({ ...base, status, error }, "q");
+      expect(detail, status).toMatch(/^error\s+Error: upstream said 503$/m);
+    }
+    expect(renderTaskDetail({ ...base, status: "pending" }, "q")).toMatch(/^error\s+-$/m);
+  });
+
   it("shows the priority, the progress and the latest log lines, each on one row", () => {
     const logs = Array.from({ length: 12 }, (_, i) => `step ${i}${i === 11 ? "\nmore" : ""}`);
     const detail = renderTaskDetail(

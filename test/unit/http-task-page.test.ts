@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { MemoryBackend, Queue, task } from "sheppy";
 import { createHttpHandler } from "sheppy/http";
 import { describe, expect, it } from "vitest";
-import { PAGE_JSON_CHARS, taskPage } from "../../src/http/task-page.js";
+import { firstWithinBudget, PAGE_JSON_CHARS, taskPage } from "../../src/http/task-page.js";
 
 const blob = task({ name: "task-page.blob" }, (text: string) => text.length);
 
@@ -73,5 +73,57 @@ describe("a task list page's size budget", () => {
     ).json()) as { tasks: unknown[] };
     expect(first.tasks.length + rest.tasks.length).toBeLessThanOrEqual(12);
     await queue.close();
+  });
+
+  it("the first pending and scheduled tasks are cut at the budget too, oldest first, at least one however large", async () => {
+    // Not run as they are added: they stay pending and scheduled.
+    const backend = new MemoryBackend({ instantProcessing: false });
+    const queue = new Queue(backend, { name: "firsts" });
+    const big = "z".repeat(1024 * 1024);
+    const pending = Array.from({ length: 12 }, () => blob(big));
+    for (const t of pending) await queue.add(t);
+    const scheduled = Array.from({ length: 12 }, () => blob(big));
+    for (const [i, t] of scheduled.entries()) await queue.schedule(t, 3600 + i);
+    const handler = createHttpHandler(backend);
+    for (const [path, added] of [
+      ["pending", pending],
+      ["scheduled", scheduled],
+    ] as const) {
+      const response = await handler(
+        new Request(`http://127.0.0.1/firsts/tasks/${path}?limit=100`),
+      );
+      const text = await response.text();
+      const rows = JSON.parse(text) as { id: string }[];
+      expect(rows.length, path).toBeGreaterThan(0);
+      expect(rows.length, path).toBeLessThan(12);
+      expect(text.length, path).toBeLessThan(PAGE_JSON_CHARS + 4096);
+      expect(rows.map((row) => row.id)).toEqual(added.slice(0, rows.length).map((t) => t.id));
+    }
+    const huge = new Queue(backend, { name: "huge" });
+    await huge.add(blob("h".repeat(PAGE_JSON_CHARS + 10)));
+    const alone = await handler(new Request("http://127.0.0.1/huge/tasks/pending"));
+    expect(((await alone.json()) as unknown[]).length).toBe(1);
+    await queue.close();
+  });
+
+  it("property: firstWithinBudget keeps a prefix within the budget, never empty when rows are given", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ maxLength: 50 })),
+        fc.integer({ min: 0, max: 400 }),
+        (rows, budget) => {
+          const kept = firstWithinBudget(rows, budget);
+          expect(kept).toEqual(rows.slice(0, kept.length));
+          if (rows.length > 0) expect(kept.length).toBeGreaterThan(0);
+          if (kept.length > 1)
+            expect(JSON.stringify(kept).length - kept.length - 1).toBeLessThanOrEqual(budget);
+          if (kept.length < rows.length) {
+            const withNext = rows.slice(0, kept.length + 1);
+            const chars = withNext.reduce((sum, row) => sum + JSON.stringify(row).length, 0);
+            expect(chars).toBeGreaterThan(budget);
+          }
+        },
+      ),
+    );
   });
 });

@@ -20,6 +20,9 @@ import { useQueueFeed } from "../live.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
 
+/** Statuses a task ends in with its own error; any other keeps an earlier attempt's. */
+const ENDED_IN_ERROR: ReadonlySet<string> = new Set(["failed", "crashed", "cancelled"]);
+
 const FINISHED = new Set(["completed", "failed", "crashed", "cancelled"]);
 const CANCELLABLE = new Set(["new", "pending", "scheduled", "retrying", "processing"]);
 
@@ -190,7 +193,12 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
       )}
       {data.error && (
         <>
-          <h3>Error</h3>
+          {ENDED_IN_ERROR.has(data.status) ? (
+            <h3>Error</h3>
+          ) : (
+            // Retrying, re-queued, running again, or completed on a later attempt: not its outcome.
+            <h3 data-testid="earlier-error">Last error (of an earlier attempt)</h3>
+          )}
           <ErrorView error={data.error} />
         </>
       )}

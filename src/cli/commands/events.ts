@@ -59,12 +59,15 @@ function eventTypes(raw: string): QueueEventType[] {
   return types as QueueEventType[];
 }
 
+/** The longest event type's length: the task column then starts at one place on every line. */
+const TYPE_WIDTH = Math.max(...QUEUE_EVENT_TYPES.map((type) => type.length));
+
 /** One event as a line: its id, time, type, task and what else it carries. */
 export function eventLine(event: QueueEvent): string {
   const parts = [
     event.id,
     new Date(event.at).toISOString(),
-    event.type.padEnd(11),
+    event.type.padEnd(TYPE_WIDTH),
     `${event.taskName} ${event.taskId}`,
   ];
   // A workflow's own events have no attempt.
