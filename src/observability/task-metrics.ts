@@ -153,6 +153,8 @@ export interface QueueCountsRead {
   readonly paused?: boolean | undefined;
   /** The queue's latency (`queue.latency()`), read with its counts; `undefined` when it was not read. */
   readonly latencyMs?: number | undefined;
+  /** Workers running its tasks now (`queue.workers()`); `undefined` when not read or the backend cannot tell. */
+  readonly workers?: number | undefined;
 }
 
 /** `sheppy_queue_tasks{queue,status}` from the counts of each queue whose backend answered. */
@@ -218,6 +220,22 @@ export function queueLatencyFamily(stats: readonly QueueCountsRead[]): GaugeFami
 }
 
 /**
+ * `sheppy_queue_workers{queue}`: workers running the queue's tasks now (an
+ * alert on 0 while tasks wait catches a queue nothing serves); left out when
+ * the scrape could not read it or the backend keeps no list of workers.
+ */
+export function queueWorkersFamily(stats: readonly QueueCountsRead[]): GaugeFamily {
+  return {
+    type: "gauge",
+    name: "sheppy_queue_workers",
+    help: "Workers running the queue's tasks now, as they announce themselves every heartbeat (read from the backend when scraped).",
+    samples: stats.flatMap(({ queue, workers }) =>
+      workers === undefined ? [] : [{ labels: { queue }, value: workers }],
+    ),
+  };
+}
+
+/**
  * The exposition text: `metrics`' series of the queues in `stats` (every
  * series when `stats` names no queue) and their counts by status.
  */
@@ -236,6 +254,7 @@ export function taskMetricsText(metrics: TaskMetrics, stats: readonly QueueCount
           queueTasksUpFamily(stats),
           queuePausedFamily(stats),
           queueLatencyFamily(stats),
+          queueWorkersFamily(stats),
         ];
   return writeExposition([...metrics.families(filter), ...counts]);
 }

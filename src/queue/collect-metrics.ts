@@ -41,11 +41,13 @@ async function readCounts(
     );
   });
   try {
-    const [counts, paused, latencyMs] = await Promise.race([
-      Promise.all([queue.stats(), queue.isPaused(), queue.latency()]),
+    const [counts, paused, latencyMs, workers] = await Promise.race([
+      Promise.all([queue.stats(), queue.isPaused(), queue.latency(), queue.workers()]),
       late,
     ]);
-    return { queue: queue.name, counts, paused, latencyMs };
+    // Workers that run tasks: one that only schedules leaves the queue's tasks waiting all the same.
+    const running = workers?.filter((worker) => worker.processing).length;
+    return { queue: queue.name, counts, paused, latencyMs, workers: running };
   } catch (error) {
     return { queue: queue.name, counts: undefined, error };
   } finally {

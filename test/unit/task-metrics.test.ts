@@ -7,6 +7,7 @@
 import { collectMetrics, MemoryBackend, Queue, task, Worker } from "sheppy";
 import { TestClock } from "sheppy/testing";
 import { describe, expect, it, vi } from "vitest";
+import { until } from "../../src/contract/support/until.js";
 import { defaultTaskMetrics, startLatencySeconds } from "../../src/observability/task-metrics.js";
 import { collectMetricsReport } from "../../src/queue/collect-metrics.js";
 import {
@@ -244,6 +245,38 @@ describe("sheppy_queue_paused", () => {
     expect(unread.map(({ queue }) => queue)).toEqual(["metrics-paused-down"]);
     expect(parseExposition(text).get("sheppy_queue_paused")?.samples ?? []).toEqual([]);
     await Promise.all([queue.close(), silent.close()]);
+  });
+});
+
+describe("sheppy_queue_workers", () => {
+  it("counts the workers running the queue's tasks, not those that only schedule; 0 once they stop; left out where the backend keeps no list", async () => {
+    const backend = new MemoryBackend({ instantProcessing: false });
+    const queue = new Queue(backend, { name: "metrics-workers" });
+    const workers = async () =>
+      sampleValue(parseExposition(await collectMetrics(queue)), "sheppy_queue_workers", {
+        queue: "metrics-workers",
+      });
+    expect(await workers()).toBe(0);
+    const running = new Worker(queue, { handleSignals: false, logTasks: false });
+    const scheduling = new Worker(queue, {
+      handleSignals: false,
+      processing: false,
+      cronManager: false,
+    });
+    const runs = [running.work(), scheduling.work()];
+    await until(async () => ((await queue.workers()) ?? []).length === 2);
+    expect(await workers()).toBe(1);
+    await Promise.all([running.close(), scheduling.close()]);
+    await Promise.all(runs);
+    expect(await workers()).toBe(0);
+    const untracked = new Queue(new MemoryBackend({ instantProcessing: false }), {
+      name: "metrics-workers-untracked",
+    });
+    const plain = await untracked.connect();
+    (plain as { listWorkers?: unknown }).listWorkers = undefined;
+    const text = await collectMetrics(untracked);
+    expect(parseExposition(text).get("sheppy_queue_workers")?.samples ?? []).toEqual([]);
+    await Promise.all([queue.close(), untracked.close()]);
   });
 });
 
