@@ -16,6 +16,9 @@ import { apiBaseOf, queueSegment } from "./paths.js";
 
 export type { ErrorData, QueueStats, TaskData, TaskStatus, WorkflowData };
 
+/** The counts of a queue by stage, each a card and a column (`held` is a part of `pending`). */
+export type StageCount = Exclude<keyof QueueStats, "held">;
+
 /**
  * A queue's counts, whether it is paused, and how long its next task has
  * waited since it was due (`GET /{queue}/stats`, the `stats` event).

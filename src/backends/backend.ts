@@ -118,6 +118,13 @@ export interface QueueStats {
   failed: number;
   crashed: number;
   cancelled: number;
+  /**
+   * Of `pending`, the tasks waiting for a free slot of their concurrency key
+   * (`concurrency: { key, limit }`): they are claimable once a task of their
+   * key ends, so they wait even while workers are idle. Absent: the backend
+   * does not tell.
+   */
+  held?: number;
 }
 
 /** Where a paged read goes on: `cursor` from the previous page (absent or `null` for the first), `limit` a size hint. */

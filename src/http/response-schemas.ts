@@ -235,6 +235,10 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
     failed: count,
     crashed: count,
     cancelled: count,
+    held: count.optional().meta({
+      description:
+        "of those pending, the tasks waiting for a free slot of their concurrency key (claimable once a task of their key ends); absent where the backend does not tell",
+    }),
     paused: z.boolean(),
     latencyMs: count.meta({
       description:

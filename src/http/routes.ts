@@ -254,7 +254,7 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/stats",
     summary:
-      "Counts by life stage (pending, scheduled, processing, and each finished status), whether the queue is paused, and how long its next task has waited since it was due (latencyMs)",
+      "Counts by life stage (pending — of them `held` waiting for a slot of their concurrency key — scheduled, processing, and each finished status), whether the queue is paused, how long its next task has waited since it was due (latencyMs) and how many workers run its tasks now (workers)",
     mutating: false,
     handle: (c) => queueInfo(c.queue),
   }),

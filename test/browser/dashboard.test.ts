@@ -119,7 +119,7 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     }
   });
 
-  it("the Workers tab lists the worker serving the queue; a queue whose tasks wait with no worker says so", async () => {
+  it("the Workers tab lists the worker serving the queue; a queue whose tasks wait with no worker says so, and how many wait for their concurrency key", async () => {
     const page = await open(dashboard, "#/q/shop/workers");
     const rows = page.locator("[data-testid=workers] tbody tr");
     try {
@@ -133,11 +133,14 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
       expect(await page.locator("[data-testid=no-workers]").count()).toBe(0);
       const orphan = new Queue(url, { name: "orphan" });
       try {
-        await orphan.add(add(1, 1));
+        // Three of one concurrency key (limit 1): one claimable, two held for the key's slot.
+        for (const n of [1, 2, 3])
+          await orphan.add(add(n, n), { concurrency: { key: "tenant-a" } });
         await page.goto(`${dashboard.origin}/#/q/orphan`);
         await expect
           .poll(() => page.locator("[data-testid=no-workers]").textContent(), { timeout: 15_000 })
-          .toMatch(/^1 task pending or running, and no worker runs this queue's tasks/);
+          .toMatch(/^3 tasks pending or running, and no worker runs this queue's tasks/);
+        expect(await page.locator("[data-testid=held]").textContent()).toBe("2 held for their key");
         await page.locator("[data-testid=no-workers] a").click();
         await expect.poll(() => page.locator("[data-testid=no-workers-listed]").count()).toBe(1);
       } finally {

@@ -77,7 +77,9 @@ describe("sheppy queue pause | resume and --priority", () => {
     );
     expect(rows.map((row) => row.queue)).toEqual(rows.map((row) => row.queue).sort());
     const table = (await sheppy("queue", "list")).stdout;
-    expect(table).toMatch(/^QUEUE +PENDING .* WAITED +CAP +CRONS +PAUSED +WORKERS$/m);
+    expect(table).toMatch(
+      /^QUEUE +PENDING +HELD +SCHEDULED .* WAITED +CAP +CRONS +PAUSED +WORKERS$/m,
+    );
     expect(table).toMatch(/^tpyo +0 .* 0s +- +0 +yes +0$/m);
     const resumed = await sheppy("queue", "resume", "-q", "tpyo");
     expect(resumed).toMatchObject({ code: 0, stdout: "queue tpyo resumed\n" });
@@ -184,6 +186,24 @@ describe("sheppy queue pause | resume and --priority", () => {
     expect(
       expectOneLineError(await sheppy("task", "add", `${TASKS}:add`, "--priority", "9999999999")),
     ).toMatch(/priority must be an integer from -2147483648 to 2147483647/);
+  });
+
+  it("queue list's HELD counts the pending tasks waiting for a slot of their concurrency key", async () => {
+    for (const n of [1, 2, 3]) {
+      const added = await sheppy(
+        ...["task", "add", `${TASKS}:add`, "--args", `[${n},${n}]`, "-q", "keyed"],
+        ...["--concurrency-key", "tenant-a"],
+      );
+      expect(added.code).toBe(0);
+    }
+    const rows = json<{ queue: string; pending: number; held: number }[]>(
+      await sheppy("queue", "list", "--format", "json"),
+    );
+    expect(rows.find((row) => row.queue === "keyed")).toMatchObject({ pending: 3, held: 2 });
+    expect((await sheppy("queue", "list")).stdout).toMatch(/^keyed +3 +2 +0 /m);
+    const keyed = new Queue(url, { name: "keyed" });
+    await keyed.clear();
+    await keyed.close();
   });
 
   it("queue cap sets and lifts a queue's cap, shown by queue list; a bad limit is one line", async () => {

@@ -1,7 +1,7 @@
-import type { QueueStats } from "../api.js";
+import type { QueueStats, StageCount } from "../api.js";
 import { formatWait } from "../format.js";
 
-const ORDER: (keyof QueueStats)[] = [
+const ORDER: StageCount[] = [
   "pending",
   "scheduled",
   "processing",
@@ -23,7 +23,7 @@ export function StatCards({
   latencyMs?: number | undefined;
   /** The counts may be out of date (the backend does not answer): shown greyed. */
   stale?: boolean;
-  onPick?: (status: keyof QueueStats) => void;
+  onPick?: (status: StageCount) => void;
 }) {
   return (
     <div class={stale ? "stats stale" : "stats"} data-testid="stats">
@@ -37,6 +37,15 @@ export function StatCards({
         >
           <span class="stat-value">{stats ? stats[status].toLocaleString("en") : "…"}</span>
           <span class="stat-label">{status}</span>
+          {status === "pending" && (stats?.held ?? 0) > 0 && (
+            <span
+              class="stat-note"
+              data-testid="held"
+              title="pending tasks waiting for a free slot of their concurrency key: they wait even while workers are idle"
+            >
+              {stats!.held!.toLocaleString("en")} held for their key
+            </span>
+          )}
         </button>
       ))}
       {latencyMs !== undefined && (

@@ -1,6 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import type { QueueStats } from "../../../src/backends/backend.js";
-import { api } from "../api.js";
+import { api, type StageCount } from "../api.js";
 import { formatWait } from "../format.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
@@ -14,7 +13,7 @@ const SHOWN = Object.keys({
   failed: true,
   crashed: true,
   cancelled: true,
-} satisfies Record<keyof QueueStats, true>) as (keyof QueueStats)[];
+} satisfies Record<StageCount, true>) as StageCount[];
 
 /** How often the list and its counts are read again (the live feed is a queue page's). */
 const REFRESH_MS = 5000;

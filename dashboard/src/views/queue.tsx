@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, api, config, type QueueInfo, type QueueStats } from "../api.js";
+import { ApiError, api, config, type QueueInfo, type StageCount } from "../api.js";
 import { StatCards } from "../components/stat-cards.js";
 import { ThroughputChart } from "../components/throughput-chart.js";
 import { useQueueFeed } from "../live.js";
@@ -10,7 +10,7 @@ import { TaskTable } from "./task-table.js";
 import { WorkerList } from "./workers.js";
 import { WorkflowList } from "./workflows.js";
 
-const STAT_STATUSES: Record<keyof QueueStats, string[]> = {
+const STAT_STATUSES: Record<StageCount, string[]> = {
   pending: ["pending"],
   scheduled: ["scheduled", "retrying"],
   processing: ["processing"],
@@ -26,7 +26,7 @@ const STAT_STATUSES: Record<keyof QueueStats, string[]> = {
  * a queue's tasks do not move.
  */
 function unserved(stats: QueueInfo | null | undefined): number {
-  if (!stats || stats.workers !== 0) return 0;
+  if (stats?.workers !== 0) return 0;
   return stats.pending + stats.processing;
 }
 

@@ -77,6 +77,7 @@ export function queueStats(state: MemoryQueueState, now: number): QueueStats {
     failed: 0,
     crashed: 0,
     cancelled: 0,
+    held: state.heldSize,
   };
   for (const { record } of state.entries.values()) {
     if (record.finishedAt === null) continue;

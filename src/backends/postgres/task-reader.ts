@@ -73,7 +73,8 @@ SELECT count(*) FILTER (WHERE state IN (${CLAIMABLE}, ${HELD})) AS pending,
        count(*) FILTER (WHERE state = ${FINISHED} AND status = 'completed') AS completed,
        count(*) FILTER (WHERE state = ${FINISHED} AND status = 'failed') AS failed,
        count(*) FILTER (WHERE state = ${FINISHED} AND status = 'crashed') AS crashed,
-       count(*) FILTER (WHERE state = ${FINISHED} AND status = 'cancelled') AS cancelled
+       count(*) FILTER (WHERE state = ${FINISHED} AND status = 'cancelled') AS cancelled,
+       count(*) FILTER (WHERE state = ${HELD}) AS held
 FROM %SCHEMA%.tasks
 WHERE queue = $1 AND (expires_at IS NULL OR expires_at > $2)`;
 
@@ -203,6 +204,7 @@ export class TaskReader {
       failed: count("failed"),
       crashed: count("crashed"),
       cancelled: count("cancelled"),
+      held: count("held"),
     };
   }
 

@@ -184,14 +184,16 @@ export class TaskReader {
       this.size(queue),
     ]);
     const count = (status: string) => Number(counts[status] ?? 0);
+    const waitingForSlots = Math.max(0, Number(held ?? 0) || 0);
     return {
-      pending: claimable + Math.max(0, Number(held ?? 0) || 0),
+      pending: claimable + waitingForSlots,
       scheduled,
       processing,
       completed: count("completed"),
       failed: count("failed"),
       crashed: count("crashed"),
       cancelled: count("cancelled"),
+      held: waitingForSlots,
     };
   }
 

@@ -65,7 +65,8 @@ SELECT coalesce(sum(state IN (${CLAIMABLE}, ${HELD})), 0) AS pending,
        coalesce(sum(state = ${FINISHED} AND status = 'completed'), 0) AS completed,
        coalesce(sum(state = ${FINISHED} AND status = 'failed'), 0) AS failed,
        coalesce(sum(state = ${FINISHED} AND status = 'crashed'), 0) AS crashed,
-       coalesce(sum(state = ${FINISHED} AND status = 'cancelled'), 0) AS cancelled
+       coalesce(sum(state = ${FINISHED} AND status = 'cancelled'), 0) AS cancelled,
+       coalesce(sum(state = ${HELD}), 0) AS held
 FROM tasks
 WHERE queue = ? AND (expires_at IS NULL OR expires_at > ?)`;
 

@@ -34,9 +34,10 @@ type QueueRow = {
 
 const COLUMNS: readonly Column<QueueRow>[] = [
   { heading: "QUEUE", value: (row) => row.queue },
-  ...(
-    ["pending", "scheduled", "processing", "completed", "failed", "crashed", "cancelled"] as const
-  ).map(
+  { heading: "PENDING", value: (row) => String(row.pending) },
+  // Of those pending, the ones waiting for a slot of their concurrency key: idle workers leave them be.
+  { heading: "HELD", value: (row) => (row.held === undefined ? "-" : String(row.held)) },
+  ...(["scheduled", "processing", "completed", "failed", "crashed", "cancelled"] as const).map(
     (stage): Column<QueueRow> => ({
       heading: stage.toUpperCase(),
       value: (row) => String(row[stage]),
@@ -59,7 +60,7 @@ export function addQueueCommands(program: Command): void {
     // Where people look for counts first (BullMQ's getJobCounts, `sheppy queue stats`).
     .alias("stats")
     .description(
-      "list the backend's queues (those holding tasks or crons, and paused ones) with their task and cron counts, how long each one's next task has waited since it was due (WAITED) and how many workers run its tasks now (WORKERS; sheppy worker list shows them)",
+      "list the backend's queues (those holding tasks or crons, and paused ones) with their task and cron counts, the pending ones held for a slot of their concurrency key (HELD), how long each one's next task has waited since it was due (WAITED) and how many workers run its tasks now (WORKERS; sheppy worker list shows them)",
     );
   addSettings(command, ["backendUrl", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {

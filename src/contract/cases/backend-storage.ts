@@ -493,7 +493,9 @@ export function backendStorageCases(h: ContractHarness): void {
       await settleClaim(backend, q, c!, retryingRecord(c!.record, Date.now() + HOUR));
       expect(d).toBeDefined();
       await backend.add(q, [scheduledRecord(data(6), Date.now() + HOUR)]);
-      expect(await backend.getStats(q)).toEqual({
+      // `held` is optional: 0 here (no concurrency keys) where a backend tells it.
+      const { held, ...counts } = await backend.getStats(q);
+      expect(counts).toEqual({
         pending: 1,
         scheduled: 2,
         processing: 1,
@@ -502,6 +504,7 @@ export function backendStorageCases(h: ContractHarness): void {
         crashed: 0,
         cancelled: 0,
       });
+      expect(held ?? 0).toBe(0);
     });
 
     it("B-13 listQueues maps every queue holding records to its claimable count", async () => {
