@@ -122,11 +122,18 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
       options,
       flights: context.flights,
       signal,
-      onError: reportFailures(
-        "presence",
-        "cannot announce this worker to the backend; will try again at the next heartbeat",
-      ),
-      onRecovered: () => context.health.working("presence", null),
+      // Not a health problem: a worker that cannot say it runs still runs its tasks, and a probe
+      // restarting it for that would stop them (a backend that is down fails its claims anyway).
+      onError: (error, first) => {
+        context.events.emit("worker:error", { error, during: "presence" });
+        if (first) {
+          logger.warn(
+            { err: error },
+            "cannot announce this worker to the backend (worker list will not show it); will try again at the next heartbeat",
+          );
+        }
+      },
+      onRecovered: () => logger.warn("this worker's announcements reach the backend again"),
       onFirstAnnouncement: announce,
     }).finally(announce),
   );
