@@ -548,7 +548,7 @@ export interface WorkerSighting {
  * queues every little while; an announcement lapses `ttlMs` after it was
  * made, by the backend's clock (so workers on skewed clocks agree), and a
  * worker that stops withdraws at once. Optional as a whole: a backend has
- * all three methods or none, and without them tools say they cannot tell.
+ * all of its methods or none, and without them tools say they cannot tell.
  */
 export interface WorkerDirectory {
   /** Records (or refreshes) worker `id` on `queue` with `body`, until `ttlMs` from now unless announced again. */
@@ -557,6 +557,12 @@ export interface WorkerDirectory {
   listWorkers(queue: string): Promise<WorkerSighting[]>;
   /** Forgets worker `id` on `queue` (it stopped); nothing when it is not listed. */
   withdrawWorker(queue: string, id: string): Promise<void>;
+  /**
+   * The queues workers have announced themselves on, sorted: every queue
+   * with an announcement that has not lapsed, and perhaps a few whose last
+   * one lapsed lately (`listWorkers` tells). Reads only.
+   */
+  listWorkerQueues(): Promise<string[]>;
 }
 
 /** Reading and inspecting, changing nothing. */

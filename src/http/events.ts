@@ -19,8 +19,10 @@
  * and `finished` and `stats` — which a later one supersedes, and whose ends
  * the log's events carry too — are not sent until it has caught up.
  */
+
 import type { QueueStats } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
+import { runsTasks } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
 import {
   isQueueEventType,
@@ -42,8 +44,8 @@ export async function queueInfo(
     queue.latency(),
     queue.workers(),
   ]);
-  // Workers that run tasks: one that only schedules leaves the queue's tasks waiting all the same.
-  const running = workers === null ? null : workers.filter((w) => w.processing).length;
+  // Workers that run tasks now: one that only schedules, is paused or stops leaves them waiting.
+  const running = workers === null ? null : workers.filter(runsTasks).length;
   return { ...counts, paused, latencyMs, workers: running };
 }
 

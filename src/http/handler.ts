@@ -13,6 +13,7 @@
 import { z } from "zod";
 import type { Backend } from "../backends/backend.js";
 import { MAX_JSON_DEPTH } from "../json.js";
+import { knownQueues } from "../queue/known-queues.js";
 import { describeGiven } from "../task/describe-value.js";
 import { nestsDeeperThan } from "./body-depth.js";
 // A URL given to the handler may name either built-in backend, even when "sheppy" itself is not imported.
@@ -217,18 +218,10 @@ export function createHttpHandler(
     if (queues.size > MAX_CACHED_QUEUES) queues.delete(queues.keys().next().value!);
     return queue;
   };
-  // The queues an operator looks for: those holding tasks, and also a queue of crons that have
-  // not fired yet or a paused one that holds nothing (it can be resumed), as `sheppy queue list`.
+  // The queues an operator looks for, as `sheppy queue list` shows them (see queue/known-queues).
   const listQueues = async () => {
     if (!store.isConnected) await store.connect();
-    const [held, withCrons, paused] = await Promise.all([
-      store.listQueues(),
-      store.listCronQueues(),
-      store.listPaused(),
-    ]);
-    const queues = Object.fromEntries(held);
-    for (const name of [...withCrons, ...paused]) queues[name] ??= 0;
-    return queues;
+    return Object.fromEntries(await knownQueues(store));
   };
   const expose = options.exposeErrors ?? false;
   // Checked now: otherwise every request would be a 500 ("authorize is not a function").

@@ -209,15 +209,25 @@ const liveWorker = z
     }),
     queues: z.array(z.string()).meta({ description: "every queue it serves" }),
     concurrency: count.meta({ description: "the most tasks it runs at once" }),
+    state: z.enum(["running", "paused", "stopping"]).meta({
+      description:
+        "paused: worker.pause(), it claims nothing until resumed; stopping: closing, it finishes what it holds",
+    }),
     holding: count.meta({
       description:
         "this queue's tasks it held (running, or claimed to run) when it announced itself",
+    }),
+    holdingAll: count.meta({
+      description: "the tasks it held over all its queues: what its concurrency bounds",
     }),
     taskIds: z.array(z.string()).meta({ description: "their ids (at most 1,000)" }),
     processing: z.boolean().meta({ description: "whether it runs tasks" }),
     scheduler: z.boolean().meta({ description: "whether it moves due tasks to pending" }),
     cronManager: z.boolean().meta({ description: "whether it makes the runs of crons" }),
     version: z.string().meta({ description: "the Sheppy version it runs" }),
+    everyMs: count.meta({
+      description: "how often it announces itself (its heartbeat, ms); 0 when it did not say",
+    }),
   })
   .meta({ id: "Worker" });
 

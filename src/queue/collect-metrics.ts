@@ -13,6 +13,7 @@ import {
   taskMetricsText,
 } from "../observability/task-metrics.js";
 import { describeGiven } from "../task/describe-value.js";
+import { runsTasks } from "./live-worker.js";
 import { Queue } from "./queue.js";
 
 /**
@@ -45,8 +46,8 @@ async function readCounts(
       Promise.all([queue.stats(), queue.isPaused(), queue.latency(), queue.workers()]),
       late,
     ]);
-    // Workers that run tasks: one that only schedules leaves the queue's tasks waiting all the same.
-    const running = workers?.filter((worker) => worker.processing).length;
+    // Workers that run tasks now: one that only schedules, is paused or stops leaves them waiting.
+    const running = workers?.filter(runsTasks).length;
     return { queue: queue.name, counts, paused, latencyMs, workers: running };
   } catch (error) {
     return { queue: queue.name, counts: undefined, error };

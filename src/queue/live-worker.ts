@@ -29,8 +29,15 @@ export interface LiveWorker {
   readonly queues: readonly string[];
   /** Its concurrency: the most tasks it runs at once. */
   readonly concurrency: number;
+  /**
+   * `running`; `paused` (`worker.pause()`: it claims nothing until resumed);
+   * `stopping` (closing: it claims nothing and finishes what it holds).
+   */
+  readonly state: WorkerState;
   /** How many of this queue's tasks it held (running, or claimed and about to run) when it announced itself. */
   readonly holding: number;
+  /** How many tasks it held over all its queues: what its concurrency bounds. */
+  readonly holdingAll: number;
   /** The ids of those tasks, at most {@link MAX_ANNOUNCED_TASKS}. */
   readonly taskIds: readonly string[];
   /** Whether it claims and runs tasks (off: it only schedules, or only makes cron runs). */
@@ -41,6 +48,18 @@ export interface LiveWorker {
   readonly cronManager: boolean;
   /** The Sheppy version it runs. */
   readonly version: string;
+  /** How often it announces itself (ms; its heartbeat): one not seen for twice that is late. */
+  readonly everyMs: number;
+}
+
+/** What a worker is doing, as it announces it. */
+export type WorkerState = "running" | "paused" | "stopping";
+
+const STATES: ReadonlySet<string> = new Set<WorkerState>(["running", "paused", "stopping"]);
+
+/** Whether `worker` runs the queue's tasks now: it claims them, and is neither paused nor stopping. */
+export function runsTasks(worker: LiveWorker): boolean {
+  return worker.processing && worker.state === "running";
 }
 
 /** What a worker announces: its status on one queue, without what the backend adds. */
@@ -80,12 +99,20 @@ export function decodeLiveWorker(id: string, body: string, seenAgoMs: number): L
     seenAgoMs: Math.max(0, Math.round(seenAgoMs)),
     queues,
     concurrency: isCount(o.concurrency) ? o.concurrency : 0,
+    state:
+      typeof o.state === "string" && STATES.has(o.state) ? (o.state as WorkerState) : "running",
     holding: isCount(o.holding) ? o.holding : taskIds.length,
+    holdingAll: isCount(o.holdingAll)
+      ? o.holdingAll
+      : isCount(o.holding)
+        ? o.holding
+        : taskIds.length,
     taskIds,
     processing: o.processing !== false,
     scheduler: o.scheduler === true,
     cronManager: o.cronManager === true,
     version: typeof o.version === "string" ? o.version : "",
+    everyMs: isCount(o.everyMs) ? o.everyMs : 0,
   };
 }
 
@@ -122,6 +149,7 @@ export function hasWorkerDirectory(backend: Backend): backend is Backend & Worke
   return (
     typeof backend.announceWorker === "function" &&
     typeof backend.listWorkers === "function" &&
-    typeof backend.withdrawWorker === "function"
+    typeof backend.withdrawWorker === "function" &&
+    typeof backend.listWorkerQueues === "function"
   );
 }

@@ -135,6 +135,9 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
       },
       onRecovered: () => logger.warn("this worker's announcements reach the backend again"),
       onFirstAnnouncement: announce,
+      state: () =>
+        run.stop.signal.aborted ? "stopping" : context.gate.paused ? "paused" : "running",
+      changed: context.presenceChanged,
     }).finally(announce),
   );
   return { loops, firstLook, announced };

@@ -12,9 +12,14 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { systemClock } from "../clock.js";
-import { encodeWorkerAnnouncement, hasWorkerDirectory } from "../queue/live-worker.js";
+import {
+  encodeWorkerAnnouncement,
+  hasWorkerDirectory,
+  type WorkerState,
+} from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
 import { VERSION } from "../util/version.js";
+import type { DueAlarm } from "./due-alarm.js";
 import type { Flights } from "./flights.js";
 import { runPeriodically } from "./periodic-loop.js";
 import type { ResolvedWorkerOptions } from "./worker-options.js";
@@ -29,6 +34,10 @@ export interface PresenceOptions {
   onRecovered: () => void;
   /** Called once the first announcement has ended (whether it worked or not), or at once when there is none to make. */
   onFirstAnnouncement: () => void;
+  /** What the worker is doing now. */
+  state: () => WorkerState;
+  /** Told when what the worker says changes (paused, resumed, stopping): it announces at once. */
+  changed: DueAlarm;
 }
 
 /** Announces until `signal` aborts, then withdraws from every queue (best effort). */
@@ -52,22 +61,31 @@ export async function runPresence(presence: PresenceOptions): Promise<void> {
       onError: presence.onError,
       onRecovered: presence.onRecovered,
       onFirstTick: presence.onFirstAnnouncement,
+      alarm: presence.changed,
     },
     async () => {
+      const state = presence.state();
+      const held = new Map(
+        presence.queues.map((queue) => [queue, flights.claimsIn(queue).map((claim) => claim.id)]),
+      );
+      const holdingAll = [...held.values()].reduce((sum, ids) => sum + ids.length, 0);
       for (const queue of queues) {
-        const taskIds = flights.claimsIn(queue).map((claim) => claim.id);
+        const taskIds = held.get(queue) ?? [];
         const body = encodeWorkerAnnouncement({
           host: hostname(),
           pid: process.pid,
           startedAt: started,
           queues: served,
           concurrency: options.concurrency,
+          state,
           holding: taskIds.length,
+          holdingAll,
           taskIds,
           processing: options.processing,
           scheduler: options.scheduler,
           cronManager: options.cronManager,
           version: VERSION,
+          everyMs: options.heartbeatMs,
         });
         const backend = queue.backend;
         if (hasWorkerDirectory(backend)) await backend.announceWorker(queue.name, id, body, ttlMs);

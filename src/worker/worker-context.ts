@@ -31,4 +31,6 @@ export interface WorkerContext {
   readonly health: HealthBook;
   /** Closed while the worker is paused (`worker.pause()`): its claim loops claim nothing. */
   readonly gate: ClaimGate;
+  /** Wakes the worker's announcement of itself when what it says changes (paused, resumed, stopping). */
+  readonly presenceChanged: DueAlarm;
 }

@@ -194,6 +194,7 @@ export class Worker extends WorkerEmitterBase {
       dueAlarm,
       health: new HealthBook(),
       gate: new ClaimGate(),
+      presenceChanged: new DueAlarm(),
     };
   }
 
@@ -213,6 +214,7 @@ export class Worker extends WorkerEmitterBase {
   pause(): Promise<void> {
     const { gate, options, flights } = this.#context;
     if (gate.close()) {
+      this.#context.presenceChanged.due(systemClock.now());
       options.logger.info(
         { running: flights.running },
         "worker paused: it claims no task until resume(); running tasks go on",
@@ -223,7 +225,10 @@ export class Worker extends WorkerEmitterBase {
 
   /** Lets this worker claim tasks again after `pause()`; nothing happens when it is not paused. */
   resume(): void {
-    if (this.#context.gate.open()) this.#context.options.logger.info("worker resumed");
+    if (this.#context.gate.open()) {
+      this.#context.presenceChanged.due(systemClock.now());
+      this.#context.options.logger.info("worker resumed");
+    }
   }
 
   /** Whether this worker is paused (`pause()`): it claims no task until `resume()`. */
@@ -325,6 +330,7 @@ export class Worker extends WorkerEmitterBase {
     if (!run.stop.signal.aborted) {
       run.stopRequestedAt = systemClock.now();
       run.stop.abort();
+      this.#context.presenceChanged.due(systemClock.now());
     }
     if (options.force) run.force.abort();
     await this.#working?.catch(() => undefined);

@@ -80,10 +80,11 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await expect.poll(() => row.locator('[data-status="completed"]').textContent()).toBe("3");
     expect(await row.locator('[data-status="cancelled"]').textContent()).toBe("1");
     expect(await row.locator('[data-status="crashed"]').textContent()).toBe("0");
-    // A column for the queue's name, one per count the stats give (seven), then the wait.
+    // A column for the queue's name, one per count the stats give (seven), the wait, the workers.
     const headers = await page.locator("[data-testid=queues] thead th").allTextContents();
-    expect(headers).toHaveLength(9);
-    expect(headers.slice(-3)).toEqual(["crashed", "cancelled", "waited"]);
+    expect(headers).toHaveLength(10);
+    expect(headers.slice(-4)).toEqual(["crashed", "cancelled", "waited", "workers"]);
+    expect(await row.locator('[data-status="workers"]').textContent()).toBe("1");
     expect(await row.locator('[data-status="waited"]').textContent()).toMatch(
       /^\d[\d.]* (ms|s|min)/,
     );
@@ -126,10 +127,11 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
       await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
       const cells = await rows.first().locator("td").allTextContents();
       expect(cells[2]).toBe(String(worker.child.pid));
-      expect(cells[3]).toMatch(/^0 \/ 10/);
-      expect(cells[4]).toBe("tasks, scheduler, crons");
-      expect(cells[5]).toBe("shop");
-      expect(cells[7]).toMatch(/ ago$/);
+      expect(cells[3]).toBe("running");
+      expect(cells[4]).toMatch(/^0 here · \d+ \/ 10 in all/);
+      expect(cells[5]).toBe("tasks, scheduler, crons");
+      expect(cells[6]).toBe("shop");
+      expect(cells[8]).toMatch(/ ago$/);
       expect(await page.locator("[data-testid=no-workers]").count()).toBe(0);
       const orphan = new Queue(url, { name: "orphan" });
       try {

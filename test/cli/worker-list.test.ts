@@ -31,7 +31,10 @@ describe("sheppy worker list", () => {
     expect(before.stdout).toBe(
       "no workers\nqueue jobs: 1 task pending or running, and no worker runs its tasks (start one: sheppy work -q jobs <modules>)\n",
     );
-    expect(json(await sheppy("worker", "list", "--format", "json"))).toEqual([]);
+    expect(json(await sheppy("worker", "list", "--format", "json"))).toEqual({
+      workers: [],
+      unserved: [{ queue: "jobs", waiting: 1, workersIdle: "" }],
+    });
 
     const worker = new WorkerProcess(["--tasks", TASKS, "-q", "jobs,other", "-c", "4"], env);
     try {
@@ -39,32 +42,38 @@ describe("sheppy worker list", () => {
       await jobs.add(slow);
       await worker.waitForTask(slow.id, "task started");
       // The worker announces what it holds at every heartbeat (5 s by default).
-      let listed: { queue: string; pid: number; taskIds: string[] }[] = [];
+      let listed: { queue: string; pid: number; taskIds: string[]; state: string }[] = [];
       for (let tries = 0; tries < 100; tries++) {
-        listed = json(await sheppy("worker", "list", "--format", "json"));
+        listed = json<{ workers: typeof listed }>(
+          await sheppy("worker", "list", "--format", "json"),
+        ).workers;
         if (listed.some((w) => w.queue === "jobs" && w.taskIds.includes(slow.id))) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
+      // Listed on both its queues, "other" holding nothing yet, though it never held a task.
       expect(listed).toEqual([
         expect.objectContaining({
           queue: "jobs",
           pid: worker.child.pid,
           queues: ["jobs", "other"],
           concurrency: 4,
+          state: "running",
           holding: 1,
+          holdingAll: 1,
           taskIds: [slow.id],
           processing: true,
           scheduler: true,
           cronManager: true,
         }),
+        expect.objectContaining({ queue: "other", holding: 0, holdingAll: 1, taskIds: [] }),
       ]);
       const table = await sheppy("worker", "list", "-q", "jobs,other");
       expect(table.stdout).toMatch(
-        /^WORKER +HOST +PID +QUEUES +HOLDING +DOES +STARTED +SEEN +VERSION$/m,
+        /^WORKER +HOST +PID +STATE +QUEUES +HOLDING +DOES +STARTED +SEEN +VERSION$/m,
       );
       expect(table.stdout).toMatch(
         new RegExp(
-          `^\\w{8} +\\S+ +${worker.child.pid} +jobs,other +1/4 +tasks,scheduler,crons +\\d+s ago +\\d+s ago +\\d+\\.\\d+\\.\\d+`,
+          `^\\w{8} +\\S+ +${worker.child.pid} +running +jobs,other +1/4 +tasks,scheduler,crons +\\d+s ago +\\d+s ago +\\d+\\.\\d+\\.\\d+`,
           "m",
         ),
       );
@@ -84,8 +93,32 @@ describe("sheppy worker list", () => {
       const queues = json<{ queue: string; workers: number }[]>(
         await sheppy("queue", "list", "--format", "json"),
       );
-      expect(queues).toEqual([expect.objectContaining({ queue: "jobs", workers: 1 })]);
+      // "other" holds nothing, and is listed for the worker serving it.
+      expect(queues).toEqual([
+        expect.objectContaining({ queue: "jobs", workers: 1 }),
+        expect.objectContaining({ queue: "other", pending: 0, workers: 1 }),
+      ]);
       expect((await sheppy("queue", "list")).stdout).toMatch(/ PAUSED +WORKERS$/m);
+      // Told to stop, it finishes what it holds and says so at once; it runs no task meanwhile.
+      worker.signal("SIGTERM");
+      let stopping: { state: string }[] = [];
+      for (let tries = 0; tries < 50; tries++) {
+        stopping = json<{ workers: typeof stopping }>(
+          await sheppy("worker", "list", "-q", "jobs", "--format", "json"),
+        ).workers;
+        if (stopping[0]?.state === "stopping") break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(stopping).toEqual([expect.objectContaining({ state: "stopping" })]);
+      expect(
+        json<{ unserved: unknown[] }>(
+          await sheppy("worker", "list", "-q", "jobs", "--format", "json"),
+        ).unserved,
+      ).toEqual([{ queue: "jobs", waiting: 1, workersIdle: "1 stopping" }]);
+      expect(json(await sheppy("queue", "list", "--format", "json"))).toEqual([
+        expect.objectContaining({ queue: "jobs", workers: 0 }),
+        expect.objectContaining({ queue: "other", workers: 0 }),
+      ]);
     } finally {
       worker.signal("SIGKILL");
       await worker.exited;
@@ -96,10 +129,15 @@ describe("sheppy worker list", () => {
   it("a worker that stops withdraws at once", async () => {
     const worker = new WorkerProcess(["--tasks", TASKS, "-q", "brief"], env);
     await worker.waitFor((r) => r.msg === "worker started", "worker started");
-    const seen = json<{ queue: string }[]>(
-      await sheppy("worker", "list", "-q", "brief", "--format", "json"),
+    // Its queue holds nothing: listed all the same, with or without -q, and in queue list.
+    // (The last test's worker, killed, stays listed on its queues until its lease lapses.)
+    const seen = json<{ workers: { queue: string; pid: number }[] }>(
+      await sheppy("worker", "list", "--format", "json"),
+    ).workers;
+    expect(seen.filter((w) => w.pid === worker.child.pid).map((w) => w.queue)).toEqual(["brief"]);
+    expect(json(await sheppy("queue", "list", "--format", "json"))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ queue: "brief", pending: 0, workers: 1 })]),
     );
-    expect(seen.map((w) => w.queue)).toEqual(["brief"]);
     worker.signal("SIGTERM");
     expect(await worker.exited).toBe(0);
     expect(await sheppy("worker", "list", "-q", "brief")).toMatchObject({
@@ -107,4 +145,12 @@ describe("sheppy worker list", () => {
       stdout: "no workers\n",
     });
   }, 30_000);
+
+  it("a queue named with -q that nothing uses and no worker serves gets a hint; the list is empty", async () => {
+    const result = await sheppy("worker", "list", "-q", "jbos");
+    expect(result).toMatchObject({ code: 0, stdout: "no workers\n" });
+    expect(result.stderr).toMatch(
+      /^warning: queue jbos holds no tasks or crons: did you mean 'jobs'\?/,
+    );
+  });
 });

@@ -23,18 +23,29 @@ const announcement: fc.Arbitrary<WorkerAnnouncement> = fc.record({
     .map((d) => d.toISOString()),
   queues: fc.array(fc.string({ unit: "grapheme" }), { maxLength: 5 }),
   concurrency: count,
+  state: fc.constantFrom("running", "paused", "stopping"),
   holding: count,
+  holdingAll: count,
   taskIds: fc.array(fc.uuid(), { maxLength: 20 }),
   processing: fc.boolean(),
   scheduler: fc.boolean(),
   cronManager: fc.boolean(),
   version: fc.string(),
+  everyMs: count,
 });
 
 function expectWellTyped(worker: LiveWorker): void {
   expect(typeof worker.id).toBe("string");
   expect(typeof worker.host).toBe("string");
-  for (const n of [worker.pid, worker.seenAgoMs, worker.concurrency, worker.holding]) {
+  expect(["running", "paused", "stopping"]).toContain(worker.state);
+  for (const n of [
+    worker.pid,
+    worker.seenAgoMs,
+    worker.concurrency,
+    worker.holding,
+    worker.holdingAll,
+    worker.everyMs,
+  ]) {
     expect(Number.isSafeInteger(n) && n >= 0).toBe(true);
   }
   expect(Number.isNaN(Date.parse(worker.startedAt))).toBe(false);
@@ -67,12 +78,15 @@ describe("a worker's announcement", () => {
         startedAt: new Date(0).toISOString(),
         queues: ["q"],
         concurrency: 2_000,
+        state: "running",
         holding: taskIds.length,
+        holdingAll: taskIds.length,
         taskIds,
         processing: true,
         scheduler: true,
         cronManager: true,
         version: "0.1.0",
+        everyMs: 5_000,
       }),
       0,
     );
@@ -99,6 +113,9 @@ describe("a worker's announcement", () => {
             holding: fc.anything(),
             processing: fc.anything(),
             version: fc.anything(),
+            state: fc.oneof(fc.string(), fc.constantFrom("running", "paused", "stopping")),
+            holdingAll: fc.anything(),
+            everyMs: fc.anything(),
           },
           { requiredKeys: [] },
         )

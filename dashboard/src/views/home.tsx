@@ -74,6 +74,12 @@ export function Home() {
             >
               waited
             </th>
+            <th
+              class="num"
+              title="workers running the queue's tasks now (not paused, not stopping)"
+            >
+              workers
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -105,6 +111,9 @@ function QueueRow({ name, tick }: { name: string; tick: number }) {
       ))}
       <td class="num" data-status="waited">
         {stats.data ? formatWait(stats.data.latencyMs) : stats.error ? "?" : "…"}
+      </td>
+      <td class="num" data-status="workers">
+        {stats.data ? (stats.data.workers ?? "?") : stats.error ? "?" : "…"}
       </td>
     </tr>
   );

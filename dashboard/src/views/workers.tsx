@@ -48,6 +48,7 @@ export function WorkerList({ queue }: { queue: string }) {
           <th>worker</th>
           <th>host</th>
           <th>pid</th>
+          <th>state</th>
           <th>holding</th>
           <th>does</th>
           <th>queues</th>
@@ -64,22 +65,33 @@ export function WorkerList({ queue }: { queue: string }) {
             </td>
             <td>{worker.host}</td>
             <td>{worker.pid}</td>
+            <td>{worker.state}</td>
             <td>
-              {worker.holding} / {worker.concurrency}
-              {worker.taskIds.slice(0, 3).map((id) => (
+              {worker.processing ? (
                 <>
-                  {" "}
-                  <a href={href({ view: "task", queue, id })}>
-                    <code>{id.slice(0, 8)}</code>
-                  </a>
+                  {worker.holding} here · {worker.holdingAll} / {worker.concurrency} in all
+                  {worker.taskIds.slice(0, 3).map((id) => (
+                    <>
+                      {" "}
+                      {/* A task id's first characters are its time: its last ones tell tasks apart. */}
+                      <a href={href({ view: "task", queue, id })} title={id}>
+                        <code>…{id.slice(-8)}</code>
+                      </a>
+                    </>
+                  ))}
+                  {worker.taskIds.length > 3 && " …"}
                 </>
-              ))}
-              {worker.taskIds.length > 3 && " …"}
+              ) : (
+                "–"
+              )}
             </td>
             <td>{roles(worker)}</td>
             <td>{worker.queues.join(", ")}</td>
             <td>{formatTime(worker.startedAt)}</td>
-            <td>{formatMilliseconds(worker.seenAgoMs)} ago</td>
+            <td>
+              {formatMilliseconds(worker.seenAgoMs)} ago
+              {worker.everyMs > 0 && worker.seenAgoMs > 2 * worker.everyMs + 1000 && " (late)"}
+            </td>
             <td>{worker.version || "–"}</td>
           </tr>
         ))}

@@ -528,6 +528,10 @@ export class MemoryBackend implements Backend {
     return this.#workers.withdrawWorker(queue, id);
   }
 
+  listWorkerQueues(): Promise<string[]> {
+    return this.#workers.listWorkerQueues();
+  }
+
   // Reads (./memory-reads.ts)
 
   async getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>> {

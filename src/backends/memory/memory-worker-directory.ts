@@ -41,6 +41,14 @@ export class MemoryWorkerDirectory implements WorkerDirectory {
     return seen;
   }
 
+  async listWorkerQueues(): Promise<string[]> {
+    const now = systemClock.now();
+    return [...this.#queues]
+      .filter(([, workers]) => [...workers.values()].some((seen) => seen.until > now))
+      .map(([queue]) => queue)
+      .sort();
+  }
+
   async withdrawWorker(queue: string, id: string): Promise<void> {
     const workers = this.#queues.get(queue);
     workers?.delete(id);

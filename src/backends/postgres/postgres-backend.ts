@@ -518,6 +518,10 @@ export class PostgresBackend implements Backend {
     return this.#workers.withdrawWorker(queue, id);
   }
 
+  listWorkerQueues(): Promise<string[]> {
+    return this.#workers.listWorkerQueues();
+  }
+
   // Crons (./cron-store.ts)
 
   addCron(queue: string, deterministicId: string, cron: CronData): Promise<boolean> {

@@ -27,6 +27,9 @@ WHERE w.queue = $1 AND w.lapse_at > t.now`;
 
 const WITHDRAW = "DELETE FROM %SCHEMA%.workers WHERE queue = $1 AND id = $2";
 
+const QUEUES =
+  'SELECT queue FROM %SCHEMA%.workers WHERE lapse_at > %SCHEMA%.now_ms() GROUP BY queue ORDER BY queue COLLATE "C"';
+
 export class PgWorkerDirectory implements WorkerDirectory {
   constructor(private readonly session: PgSession) {}
 
@@ -48,6 +51,16 @@ export class PgWorkerDirectory implements WorkerDirectory {
       [queue],
     );
     return rows.map((row) => ({ id: row.id, body: row.body, seenAgoMs: Number(row.ago) }));
+  }
+
+  async listWorkerQueues(): Promise<string[]> {
+    this.session.assertConnected();
+    const rows = await this.session.query<{ queue: string }>(
+      "listWorkerQueues",
+      this.session.sql(QUEUES),
+      [],
+    );
+    return rows.map((row) => row.queue);
   }
 
   async withdrawWorker(queue: string, id: string): Promise<void> {

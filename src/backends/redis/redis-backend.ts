@@ -461,6 +461,10 @@ export class RedisBackend implements Backend {
     return this.#workers.withdrawWorker(queue, id);
   }
 
+  listWorkerQueues(): Promise<string[]> {
+    return this.#workers.listWorkerQueues();
+  }
+
   // Reads (./task-reader.ts, ./finished-listener.ts)
 
   getTasks(queue: string, ids: readonly string[]): Promise<Map<string, TaskData>> {

@@ -6,12 +6,15 @@
  * (`scripts/announce-worker.lua`, `list-workers.lua`, `withdraw-worker.lua`).
  */
 import type { WorkerDirectory, WorkerSighting } from "../backend.js";
-import type { RedisSession } from "./session.js";
+import { queuesRegistryKey } from "./keys.js";
+import { perQueue, type RedisSession } from "./session.js";
 
 export class RedisWorkerDirectory implements WorkerDirectory {
   constructor(private readonly session: RedisSession) {}
 
   async announceWorker(queue: string, id: string, body: string, ttlMs: number): Promise<void> {
+    // Registered, so that `listWorkerQueues` finds a queue served before it holds anything.
+    this.session.register(queue);
     const k = this.session.keys(queue);
     await this.session.script("announceWorker", [k.workers, k.workersSeen], [id, body, ttlMs]);
   }
@@ -28,6 +31,18 @@ export class RedisWorkerDirectory implements WorkerDirectory {
       seen.push({ id: flat[i]!, seenAgoMs: Number(flat[i + 1]), body: flat[i + 2]! });
     }
     return seen;
+  }
+
+  /** The registered queues whose worker list is not empty (it expires once every announcement has lapsed). */
+  async listWorkerQueues(): Promise<string[]> {
+    const registry = queuesRegistryKey(this.session.prefix);
+    const names = (
+      await this.session.call("listWorkerQueues", (client) => client.smembers(registry))
+    ).sort();
+    const counts = await this.session.call("listWorkerQueues", (client) =>
+      perQueue(names, (name) => client.zcard(this.session.keys(name).workers)),
+    );
+    return names.filter((_, i) => counts[i]! > 0);
   }
 
   async withdrawWorker(queue: string, id: string): Promise<void> {

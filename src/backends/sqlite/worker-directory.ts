@@ -15,6 +15,7 @@ ON CONFLICT (queue, id) DO UPDATE
   SET body = excluded.body, seen_at = excluded.seen_at, lapse_at = excluded.lapse_at`;
 const LIST = "SELECT id, body, seen_at FROM workers WHERE queue = ? AND lapse_at > ?";
 const WITHDRAW = "DELETE FROM workers WHERE queue = ? AND id = ?";
+const QUEUES = "SELECT DISTINCT queue FROM workers WHERE lapse_at > ? ORDER BY queue";
 
 export class SqliteWorkerDirectory implements WorkerDirectory {
   constructor(private readonly db: SqliteDatabase) {}
@@ -41,6 +42,12 @@ export class SqliteWorkerDirectory implements WorkerDirectory {
         seenAgoMs: Math.max(0, now - row.seen_at),
       }));
     });
+  }
+
+  async listWorkerQueues(): Promise<string[]> {
+    return this.db.read("listWorkerQueues", () =>
+      (this.db.statement(QUEUES).all(Date.now()) as { queue: string }[]).map((row) => row.queue),
+    );
   }
 
   withdrawWorker(queue: string, id: string): Promise<void> {

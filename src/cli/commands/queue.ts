@@ -1,8 +1,8 @@
 /**
  * @module cli/commands/queue
  * `sheppy queue list`: every queue of the backend — those holding tasks, and
- * also those that only hold crons or are paused (a paused queue may hold
- * nothing, e.g. a mistyped name) — with its counts by stage, crons and
+ * also those that only hold crons, are paused (a paused queue may hold
+ * nothing, e.g. a mistyped name) or are served by a worker — with its counts by stage, crons and
  * how long its next task has waited since it was due, its cap on running
  * tasks, whether it is paused and how many workers run its tasks now;
  * `sheppy queue pause |
@@ -14,6 +14,8 @@ import type { Command } from "commander";
 import type { Backend, QueueStats } from "../../backends/backend.js";
 import { systemClock } from "../../clock.js";
 import { CliUsageError } from "../../errors.js";
+import { knownQueues } from "../../queue/known-queues.js";
+import { runsTasks } from "../../queue/live-worker.js";
 import { Queue } from "../../queue/queue.js";
 import { queueLatencyMs } from "../../queue/queue-latency.js";
 import { MAX_CONCURRENCY_LIMIT } from "../../task/concurrency.js";
@@ -60,7 +62,7 @@ export function addQueueCommands(program: Command): void {
     // Where people look for counts first (BullMQ's getJobCounts, `sheppy queue stats`).
     .alias("stats")
     .description(
-      "list the backend's queues (those holding tasks or crons, and paused ones) with their task and cron counts, the pending ones held for a slot of their concurrency key (HELD), how long each one's next task has waited since it was due (WAITED) and how many workers run its tasks now (WORKERS; sheppy worker list shows them)",
+      "list the backend's queues (those holding tasks or crons, paused ones and those workers serve) with their task and cron counts, the pending ones held for a slot of their concurrency key (HELD), how long each one's next task has waited since it was due (WAITED) and how many workers run its tasks now (WORKERS; sheppy worker list shows them)",
     );
   addSettings(command, ["backendUrl", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
@@ -69,12 +71,7 @@ export function addQueueCommands(program: Command): void {
     let rows: QueueRow[];
     try {
       await backend.connect();
-      const [held, withCrons, paused] = await Promise.all([
-        backend.listQueues(),
-        backend.listCronQueues(),
-        backend.listPaused(),
-      ]);
-      const names = [...new Set([...held.keys(), ...withCrons, ...paused])].sort();
+      const names = [...(await knownQueues(backend)).keys()];
       rows = await Promise.all(
         names.map(async (queue) => ({
           queue,
@@ -82,8 +79,8 @@ export function addQueueCommands(program: Command): void {
           // Read as the backend's rows are, not through a Queue made for each row.
           latencyMs: await queueLatencyMs(backend, queue, (backend.clock ?? systemClock).now()),
           cap: await backend.getConcurrencyLimit(queue),
-          crons: withCrons.includes(queue) ? (await backend.getCrons(queue)).length : 0,
-          paused: paused.includes(queue),
+          crons: (await backend.getCrons(queue)).length,
+          paused: await backend.isPaused(queue),
           workers: await runningWorkers(backend, queue),
         })),
       );
@@ -141,7 +138,7 @@ export function addQueueCommands(program: Command): void {
 /** How many workers run `queue`'s tasks now; `null` when the backend does not keep track. */
 async function runningWorkers(backend: Backend, queue: string): Promise<number | null> {
   const workers = await new Queue(backend, { name: queue }).workers();
-  return workers === null ? null : workers.filter((worker) => worker.processing).length;
+  return workers === null ? null : workers.filter(runsTasks).length;
 }
 
 interface NamedQueuesSettings {
@@ -229,7 +226,9 @@ function addClearCommand(group: Command): void {
 /** "12 tasks (3 pending, 9 completed) and 1 cron of queue emails": what `queue clear` would delete. */
 async function whatClearDeletes(backend: Backend, queue: string): Promise<string> {
   const [stats, crons] = await Promise.all([backend.getStats(queue), backend.getCrons(queue)]);
-  const counts = Object.entries(stats).filter(
+  // `held` is a part of `pending`: counted once, as pending.
+  const { held: _held, ...byStage } = stats;
+  const counts = Object.entries(byStage).filter(
     (entry): entry is [string, number] => typeof entry[1] === "number" && entry[1] > 0,
   );
   const tasks = counts.reduce((sum, [, n]) => sum + n, 0);

@@ -1,18 +1,19 @@
 /**
  * @module cli/commands/worker
  * `sheppy worker list`: the workers serving the backend's queues now, one
- * row per worker — where it runs, its queues, how many tasks it holds
- * against its concurrency, what it does (tasks, scheduler, crons), when it
- * started and when it last announced itself. A queue whose tasks wait while
- * no worker serves it is named, since that is the first thing to rule out
- * when tasks do not run.
+ * row per worker — where it runs, its queues, whether it runs, is paused or
+ * stops, how many tasks it holds against its concurrency, what it does
+ * (tasks, scheduler, crons), when it started and when it last announced
+ * itself. A queue whose tasks wait while no worker runs them is named, in
+ * the table and in the JSON, since that is the first thing to rule out when
+ * tasks do not run.
  */
 import type { Command } from "commander";
-import type { Backend } from "../../backends/backend.js";
-import type { LiveWorker } from "../../queue/live-worker.js";
+import { knownQueues } from "../../queue/known-queues.js";
+import { type LiveWorker, runsTasks } from "../../queue/live-worker.js";
 import { Queue } from "../../queue/queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import { openBackend } from "../open-queue.js";
+import { openBackend, warnIfQueueUnused } from "../open-queue.js";
 import { type Column, formatWait, print, printJson, renderTable } from "../output.js";
 import { warn } from "../warn.js";
 
@@ -22,32 +23,71 @@ interface WorkerListSettings {
   format: OutputFormat;
 }
 
-/** One worker over the queues listed, as the table shows it. */
+/** One worker as the table shows it: how it last announced itself on any of the queues looked at. */
 interface WorkerRow {
   readonly worker: LiveWorker;
-  /** The listed queues it was seen on, with what it holds on each. */
-  readonly seenOn: Map<string, number>;
   readonly seenAgoMs: number;
 }
+
+/** A queue whose tasks wait (pending or running) while no worker runs its tasks now. */
+interface Unserved {
+  readonly queue: string;
+  readonly waiting: number;
+  /** Why the workers it has do not run them: `2 paused, 1 stopping`; empty when it has none. */
+  readonly workersIdle: string;
+}
+
+/** Why the workers of a queue that runs none of its tasks do not: each state or role counted. */
+function whyIdle(workers: readonly LiveWorker[]): string {
+  const counts = new Map<string, number>();
+  for (const worker of workers) {
+    const why = !worker.processing ? "not running tasks (scheduler or crons only)" : worker.state;
+    counts.set(why, (counts.get(why) ?? 0) + 1);
+  }
+  return [...counts].map(([why, n]) => `${n} ${why}`).join(", ");
+}
+
+/** Characters of the QUEUES cell before the rest is counted instead of listed. */
+const QUEUES_SHOWN = 40;
 
 const COLUMNS: readonly Column<WorkerRow>[] = [
   { heading: "WORKER", value: (row) => row.worker.id.slice(0, 8) },
   { heading: "HOST", value: (row) => row.worker.host },
   { heading: "PID", value: (row) => String(row.worker.pid) },
-  { heading: "QUEUES", value: (row) => row.worker.queues.join(",") },
+  { heading: "STATE", value: (row) => row.worker.state },
+  { heading: "QUEUES", value: (row) => queuesCell(row.worker.queues) },
+  // Over all its queues: its concurrency bounds them together.
   {
     heading: "HOLDING",
     value: (row) =>
-      `${[...row.seenOn.values()].reduce((a, b) => a + b, 0)}/${row.worker.concurrency}`,
+      row.worker.processing ? `${row.worker.holdingAll}/${row.worker.concurrency}` : "-",
   },
   { heading: "DOES", value: (row) => roles(row.worker) },
   {
     heading: "STARTED",
     value: (row) => `${formatWait(Date.now() - Date.parse(row.worker.startedAt))} ago`,
   },
-  { heading: "SEEN", value: (row) => `${formatWait(row.seenAgoMs)} ago` },
+  { heading: "SEEN", value: seenCell },
   { heading: "VERSION", value: (row) => row.worker.version || "-" },
 ];
+
+/** The queues, cut to a readable width: `a,b,c,… (+38)`. */
+function queuesCell(queues: readonly string[]): string {
+  let shown = "";
+  for (const [i, queue] of queues.entries()) {
+    const next = shown === "" ? queue : `${shown},${queue}`;
+    if (next.length > QUEUES_SHOWN && shown !== "") return `${shown},… (+${queues.length - i})`;
+    shown = next;
+  }
+  return shown;
+}
+
+/** When it last announced itself; `late` past two of its intervals (it may be gone: it drops out at the lease). */
+function seenCell(row: WorkerRow): string {
+  const ago = `${formatWait(row.seenAgoMs)} ago`;
+  const { everyMs } = row.worker;
+  return everyMs > 0 && row.seenAgoMs > 2 * everyMs + 1000 ? `${ago} (late)` : ago;
+}
 
 /** What a worker does, in a word or three. */
 function roles(worker: LiveWorker): string {
@@ -65,7 +105,7 @@ export function addWorkerCommands(program: Command): void {
   const command = group
     .command("list")
     .description(
-      "list the workers serving the backend's queues now (each announces itself every heartbeat and drops out a lease after it stops), with what they hold, and name the queues whose tasks wait with no worker to run them",
+      "list the workers serving the backend's queues now (each announces itself every heartbeat and drops out a lease after it stops), with what they hold, and name the queues whose tasks wait with no worker running them (--format json: { workers, unserved })",
     );
   addSettings(command, ["backendUrl", "queueFilter", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
@@ -74,7 +114,8 @@ export function addWorkerCommands(program: Command): void {
     let perQueue: { queue: string; workers: LiveWorker[] | null; waiting: number }[];
     try {
       await backend.connect();
-      const names = settings.queue ? [...new Set(settings.queue)] : await knownQueues(backend);
+      const named = settings.queue ? [...new Set(settings.queue)] : undefined;
+      const names = named ?? [...(await knownQueues(backend)).keys()];
       perQueue = await Promise.all(
         names.map(async (name) => {
           const queue = new Queue(backend, { name });
@@ -82,6 +123,10 @@ export function addWorkerCommands(program: Command): void {
           return { queue: name, workers, waiting: stats.pending + stats.processing };
         }),
       );
+      // A name given that nothing uses and no worker serves is most likely mistyped.
+      for (const { queue, workers } of perQueue) {
+        if (named && (workers ?? []).length === 0) await warnIfQueueUnused(backend, queue);
+      }
     } finally {
       await backend.disconnect().catch(() => undefined);
     }
@@ -92,51 +137,44 @@ export function addWorkerCommands(program: Command): void {
         "this backend keeps its tasks inside one process: no other process's workers are here (use sqlite:///path/to/file.db, redis:// or postgres://)",
       );
     }
+    // Tasks waiting where no worker runs tasks now: the likeliest reason they do not run.
+    const unserved: Unserved[] = perQueue
+      .filter(({ workers, waiting }) => workers !== null && waiting > 0 && !workers.some(runsTasks))
+      .map(({ queue, waiting, workers }) => ({
+        queue,
+        waiting,
+        workersIdle: whyIdle(workers ?? []),
+      }));
     if (settings.format === "json") {
-      printJson(
-        perQueue.flatMap(({ queue, workers }) =>
+      printJson({
+        workers: perQueue.flatMap(({ queue, workers }) =>
           (workers ?? []).map((worker) => ({ queue, ...worker })),
         ),
-      );
+        unserved,
+      });
       return;
     }
     const rows = new Map<string, WorkerRow>();
-    for (const { queue, workers } of perQueue) {
+    for (const { workers } of perQueue) {
       for (const worker of workers ?? []) {
         const row = rows.get(worker.id);
-        if (row) {
-          row.seenOn.set(queue, worker.holding);
-          rows.set(worker.id, { ...row, seenAgoMs: Math.min(row.seenAgoMs, worker.seenAgoMs) });
-        } else {
-          rows.set(worker.id, {
-            worker,
-            seenOn: new Map([[queue, worker.holding]]),
-            seenAgoMs: worker.seenAgoMs,
-          });
+        // The freshest announcement over its queues says best what it does now.
+        if (!row || worker.seenAgoMs < row.seenAgoMs) {
+          rows.set(worker.id, { worker, seenAgoMs: worker.seenAgoMs });
         }
       }
     }
-    const listed = [...rows.values()];
-    print(listed.length === 0 ? "no workers" : renderTable(listed, COLUMNS));
-    // Tasks waiting where no worker that runs tasks serves: the likeliest reason they do not run.
-    const unserved = perQueue.filter(
-      ({ workers, waiting }) =>
-        workers !== null && waiting > 0 && !workers.some((worker) => worker.processing),
+    const listed = [...rows.values()].sort(
+      (a, b) =>
+        a.worker.startedAt.localeCompare(b.worker.startedAt) ||
+        (a.worker.id < b.worker.id ? -1 : 1),
     );
-    for (const { queue, waiting } of unserved) {
+    print(listed.length === 0 ? "no workers" : renderTable(listed, COLUMNS));
+    for (const { queue, waiting, workersIdle } of unserved) {
+      const workers = workersIdle === "" ? "" : `; its workers: ${workersIdle}`;
       print(
-        `queue ${queue}: ${waiting} task${waiting === 1 ? "" : "s"} pending or running, and no worker runs its tasks (start one: sheppy work -q ${queue} <modules>)`,
+        `queue ${queue}: ${waiting} task${waiting === 1 ? "" : "s"} pending or running, and no worker runs its tasks (start one: sheppy work -q ${queue} <modules>${workers})`,
       );
     }
   });
-}
-
-/** The queues `queue list` shows: those holding tasks or crons, and paused ones. */
-async function knownQueues(backend: Backend): Promise<string[]> {
-  const [held, withCrons, paused] = await Promise.all([
-    backend.listQueues(),
-    backend.listCronQueues(),
-    backend.listPaused(),
-  ]);
-  return [...new Set([...held.keys(), ...withCrons, ...paused])].sort();
 }

@@ -45,6 +45,9 @@ export function workerDirectoryCases(h: ContractHarness): void {
           expect(w.seenAgoMs).toBeLessThan(5_000);
         }
         expect(await backend.listWorkers!(other)).toEqual([]);
+        // The queue is found among those workers serve, before it holds anything.
+        expect(await backend.listWorkerQueues!()).toContain(q);
+        expect(await backend.listWorkerQueues!()).not.toContain(other);
         await backend.announceWorker!(q, "w1", '{"n":3}', HOUR);
         expect((await backend.listWorkers!(q)).map((w) => [w.id, w.body]).sort()).toEqual([
           ["w1", '{"n":3}'],
@@ -54,6 +57,8 @@ export function workerDirectoryCases(h: ContractHarness): void {
         await backend.withdrawWorker!(q, "never-announced");
         await backend.withdrawWorker!(other, "w2");
         expect((await backend.listWorkers!(q)).map((w) => w.id)).toEqual(["w2"]);
+        const served = await backend.listWorkerQueues!();
+        expect(served).toEqual([...served].sort());
       },
     );
 
@@ -80,6 +85,14 @@ export function workerDirectoryCases(h: ContractHarness): void {
           "renewed",
           "short",
         ]);
+        // A queue whose only announcement lapsed is not among those served for long.
+        const lapsing = h.queue().name;
+        await backend.announceWorker!(lapsing, "brief", "{}", 100);
+        expect(await backend.listWorkerQueues!()).toContain(lapsing);
+        await until(async () => !(await backend.listWorkerQueues!()).includes(lapsing), {
+          timeoutMs: 3_000,
+          what: "the lapsed queue to leave the list",
+        });
       },
     );
 
@@ -130,39 +143,56 @@ export function workerDirectoryCases(h: ContractHarness): void {
         const first = h.queue();
         const second = h.sibling(h.queue());
         const token = `t-${first.name}`;
+        // A heartbeat far longer than the test: every announcement after the first comes from a change.
         const worker = h.worker([first, second], {
           concurrency: 3,
-          heartbeatInterval: 0.1,
-          leaseTimeout: 2,
+          heartbeatInterval: 30,
+          leaseTimeout: 60,
           cronManager: false,
         });
         const running = worker.work();
+        // Listed once started, before it holds anything.
+        const [started] = await until(async () => {
+          const workers = (await first.workers()) ?? [];
+          return workers.length === 1 ? workers : null;
+        });
+        expect(started).toMatchObject({ state: "running", holding: 0, taskIds: [] });
         const task1 = held(token);
         await first.add(task1);
-        const listed = await until(
+        await until(async () => (await first.getTask(task1))?.status === "processing");
+        // Paused, it says so at once (not at its next heartbeat), with what it holds then.
+        await worker.pause();
+        const [seen] = await until(
           async () => {
             const workers = (await first.workers()) ?? [];
-            return workers.length === 1 && workers[0]!.taskIds.includes(task1.id) ? workers : null;
+            return workers[0]?.state === "paused" ? workers : null;
           },
-          { what: "the worker listing its running task" },
+          { timeoutMs: 2_000, what: "the worker saying it is paused" },
         );
-        const [seen] = listed;
         expect(seen).toMatchObject({
           pid: process.pid,
           concurrency: 3,
+          state: "paused",
           holding: 1,
+          holdingAll: 1,
           taskIds: [task1.id],
           processing: true,
           scheduler: true,
           cronManager: false,
           queues: [first.name, second.name],
+          everyMs: 30_000,
         });
         expect(seen!.host.length).toBeGreaterThan(0);
         expect(Date.parse(seen!.startedAt)).toBeLessThanOrEqual(Date.now());
         expect(seen!.version).toMatch(/^\d+\.\d+\.\d+/);
         // The same worker, on its other queue, holding nothing there.
         const elsewhere = await until(async () => (await second.workers())?.[0]);
-        expect(elsewhere).toMatchObject({ id: seen!.id, holding: 0, taskIds: [] });
+        expect(elsewhere).toMatchObject({ id: seen!.id, holding: 0, holdingAll: 1, taskIds: [] });
+        worker.resume();
+        await until(async () => (await first.workers())?.[0]?.state === "running", {
+          timeoutMs: 2_000,
+          what: "the worker saying it runs again",
+        });
         gates.get(token).open();
         expect(await first.waitFor(task1, { timeout: 5 })).toMatchObject({ status: "completed" });
         await worker.close();
