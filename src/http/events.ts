@@ -24,6 +24,7 @@ import type { QueueStats } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
 import { runsTasks } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
+import { workersIfReadable } from "../queue/readable-workers.js";
 import {
   isQueueEventType,
   QUEUE_EVENT_TYPES,
@@ -42,7 +43,7 @@ export async function queueInfo(
     queue.stats(),
     queue.isPaused(),
     queue.latency(),
-    queue.workers(),
+    workersIfReadable(queue),
   ]);
   // Workers that run tasks now: one that only schedules, is paused or stops leaves them waiting.
   const running = workers === null ? null : workers.filter(runsTasks).length;

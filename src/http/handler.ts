@@ -14,6 +14,7 @@ import { z } from "zod";
 import type { Backend } from "../backends/backend.js";
 import { MAX_JSON_DEPTH } from "../json.js";
 import { knownQueues } from "../queue/known-queues.js";
+import { workersIfReadable } from "../queue/readable-workers.js";
 import { describeGiven } from "../task/describe-value.js";
 import { nestsDeeperThan } from "./body-depth.js";
 // A URL given to the handler may name either built-in backend, even when "sheppy" itself is not imported.
@@ -626,7 +627,7 @@ async function holdsAnything(queue: Queue): Promise<boolean> {
   const backend = await queue.connect();
   if ((await backend.listWorkflows(queue.name, { limit: 1 })).workflows.length > 0) return true;
   // A queue a worker serves is one, even before its first task.
-  return ((await queue.workers()) ?? []).length > 0;
+  return ((await workersIfReadable(queue)) ?? []).length > 0;
 }
 
 /** Refuses a change in read-only mode, without a JSON body, or sent from another origin. */

@@ -15,6 +15,7 @@ import {
 import { describeGiven } from "../task/describe-value.js";
 import { runsTasks } from "./live-worker.js";
 import { Queue } from "./queue.js";
+import { workersIfReadable } from "./readable-workers.js";
 
 /**
  * Longest a scrape waits for a queue's counts: well inside Prometheus's
@@ -43,7 +44,7 @@ async function readCounts(
   });
   try {
     const [counts, paused, latencyMs, workers] = await Promise.race([
-      Promise.all([queue.stats(), queue.isPaused(), queue.latency(), queue.workers()]),
+      Promise.all([queue.stats(), queue.isPaused(), queue.latency(), workersIfReadable(queue)]),
       late,
     ]);
     // Workers that run tasks now: one that only schedules, is paused or stops leaves them waiting.

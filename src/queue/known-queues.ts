@@ -7,7 +7,7 @@
  * `GET /queues` show.
  */
 import type { Backend } from "../backends/backend.js";
-import { hasWorkerDirectory } from "./live-worker.js";
+import { workerQueuesIfReadable } from "./readable-workers.js";
 
 /** Every known queue, sorted, with its count of claimable tasks (0 for a queue holding none). */
 export async function knownQueues(backend: Backend): Promise<Map<string, number>> {
@@ -15,7 +15,7 @@ export async function knownQueues(backend: Backend): Promise<Map<string, number>
     backend.listQueues(),
     backend.listCronQueues(),
     backend.listPaused(),
-    hasWorkerDirectory(backend) ? backend.listWorkerQueues() : [],
+    workerQueuesIfReadable(backend),
   ]);
   const names = [...new Set([...held.keys(), ...withCrons, ...paused, ...served])].sort();
   return new Map(names.map((name) => [name, held.get(name) ?? 0]));

@@ -18,6 +18,7 @@ import { knownQueues } from "../../queue/known-queues.js";
 import { runsTasks } from "../../queue/live-worker.js";
 import { Queue } from "../../queue/queue.js";
 import { queueLatencyMs } from "../../queue/queue-latency.js";
+import { workersIfReadable } from "../../queue/readable-workers.js";
 import { MAX_CONCURRENCY_LIMIT } from "../../task/concurrency.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { openBackend, warnIfQueueUnused } from "../open-queue.js";
@@ -137,7 +138,7 @@ export function addQueueCommands(program: Command): void {
 
 /** How many workers run `queue`'s tasks now; `null` when the backend does not keep track. */
 async function runningWorkers(backend: Backend, queue: string): Promise<number | null> {
-  const workers = await new Queue(backend, { name: queue }).workers();
+  const workers = await workersIfReadable(new Queue(backend, { name: queue }));
   return workers === null ? null : workers.filter(runsTasks).length;
 }
 

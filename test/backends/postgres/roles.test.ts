@@ -15,6 +15,7 @@ import {
   task,
   Worker,
 } from "sheppy";
+import { createHttpHandler } from "sheppy/http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
 import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
@@ -97,6 +98,27 @@ describe.skipIf(!available)("postgres: roles without a worker's rights", () => {
       expect(message).not.toContain("\n");
       // Nothing was claimed: the task still waits.
       expect((await queue.stats()).pending).toBe(1);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it("a read role granted before the worker list existed reads counts and queues all the same: its workers read as unknown, and queue.workers() says why", async () => {
+    await admin(`REVOKE SELECT ON "${schema}".workers FROM "${reader}"`);
+    const backend = new PostgresBackend({ url: urlAs(reader), schema });
+    const queue = new Queue(backend, { name: "roles" });
+    try {
+      const handler = createHttpHandler(backend);
+      const get = async (path: string) => {
+        const response = await handler(new Request(`http://127.0.0.1${path}`));
+        return { status: response.status, body: await response.json() };
+      };
+      expect(await get("/queues")).toEqual({ status: 200, body: { roles: 1 } });
+      expect(await get("/roles/stats")).toMatchObject({
+        status: 200,
+        body: { pending: 1, workers: null },
+      });
+      await expect(queue.workers()).rejects.toThrow(/permission denied for table workers/);
     } finally {
       await queue.close();
     }
