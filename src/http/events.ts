@@ -22,9 +22,8 @@
 
 import type { QueueStats } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
-import { runsTasks } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
-import { workersIfReadable } from "../queue/readable-workers.js";
+import { runningWorkerCount } from "../queue/readable-workers.js";
 import {
   isQueueEventType,
   QUEUE_EVENT_TYPES,
@@ -43,11 +42,9 @@ export async function queueInfo(
     queue.stats(),
     queue.isPaused(),
     queue.latency(),
-    workersIfReadable(queue),
+    runningWorkerCount(queue),
   ]);
-  // Workers that run tasks now: one that only schedules, is paused or stops leaves them waiting.
-  const running = workers === null ? null : workers.filter(runsTasks).length;
-  return { ...counts, paused, latencyMs, workers: running };
+  return { ...counts, paused, latencyMs, workers };
 }
 
 /** Longest position accepted from a request, as the `after` query parameter's bound. */

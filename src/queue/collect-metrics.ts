@@ -13,9 +13,8 @@ import {
   taskMetricsText,
 } from "../observability/task-metrics.js";
 import { describeGiven } from "../task/describe-value.js";
-import { runsTasks } from "./live-worker.js";
 import { Queue } from "./queue.js";
-import { workersIfReadable } from "./readable-workers.js";
+import { runningWorkerCount } from "./readable-workers.js";
 
 /**
  * Longest a scrape waits for a queue's counts: well inside Prometheus's
@@ -44,12 +43,10 @@ async function readCounts(
   });
   try {
     const [counts, paused, latencyMs, workers] = await Promise.race([
-      Promise.all([queue.stats(), queue.isPaused(), queue.latency(), workersIfReadable(queue)]),
+      Promise.all([queue.stats(), queue.isPaused(), queue.latency(), runningWorkerCount(queue)]),
       late,
     ]);
-    // Workers that run tasks now: one that only schedules, is paused or stops leaves them waiting.
-    const running = workers?.filter(runsTasks).length;
-    return { queue: queue.name, counts, paused, latencyMs, workers: running };
+    return { queue: queue.name, counts, paused, latencyMs, workers: workers ?? undefined };
   } catch (error) {
     return { queue: queue.name, counts: undefined, error };
   } finally {

@@ -7,7 +7,7 @@
  * for the workers alone calls `queue.workers()`, which throws.
  */
 import type { Backend } from "../backends/backend.js";
-import { hasWorkerDirectory, type LiveWorker } from "./live-worker.js";
+import { hasWorkerDirectory, type LiveWorker, runsTasks } from "./live-worker.js";
 import type { Queue } from "./queue.js";
 
 /** `queue.workers()`, or `null` when the backend keeps no list or it cannot be read now. */
@@ -17,6 +17,15 @@ export async function workersIfReadable(queue: Queue): Promise<LiveWorker[] | nu
   } catch {
     return null;
   }
+}
+
+/**
+ * How many workers run `queue`'s tasks now — a worker that only schedules, is
+ * paused or stops leaves them waiting — or `null` when that cannot be told.
+ */
+export async function runningWorkerCount(queue: Queue): Promise<number | null> {
+  const workers = await workersIfReadable(queue);
+  return workers === null ? null : workers.filter(runsTasks).length;
 }
 
 /** `backend.listWorkerQueues()`, or none when the backend keeps no list or it cannot be read now. */

@@ -6,8 +6,8 @@
  * ends. An announcement lapses after the longer of a lease and three
  * heartbeats, so a worker that was killed drops out by itself in about the
  * time its tasks take to be taken over. Backends without a worker directory
- * are skipped; a failed announcement is reported like any background call
- * and tried again at the next heartbeat.
+ * are skipped; a failed announcement is reported (`onError`) and tried
+ * again at the next heartbeat.
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -43,8 +43,11 @@ export interface PresenceOptions {
 /** Announces until `signal` aborts, then withdraws from every queue (best effort). */
 export async function runPresence(presence: PresenceOptions): Promise<void> {
   const { options, flights, signal } = presence;
-  const queues = presence.queues.filter((queue) => hasWorkerDirectory(queue.backend));
-  if (queues.length === 0) {
+  const directories = presence.queues.flatMap((queue) => {
+    const backend = queue.backend;
+    return hasWorkerDirectory(backend) ? [{ queue, directory: backend }] : [];
+  });
+  if (directories.length === 0) {
     presence.onFirstAnnouncement();
     return;
   }
@@ -69,7 +72,7 @@ export async function runPresence(presence: PresenceOptions): Promise<void> {
         presence.queues.map((queue) => [queue, flights.claimsIn(queue).map((claim) => claim.id)]),
       );
       const holdingAll = [...held.values()].reduce((sum, ids) => sum + ids.length, 0);
-      for (const queue of queues) {
+      for (const { queue, directory } of directories) {
         const taskIds = held.get(queue) ?? [];
         const body = encodeWorkerAnnouncement({
           host: hostname(),
@@ -87,18 +90,15 @@ export async function runPresence(presence: PresenceOptions): Promise<void> {
           version: VERSION,
           everyMs: options.heartbeatMs,
         });
-        const backend = queue.backend;
-        if (hasWorkerDirectory(backend)) await backend.announceWorker(queue.name, id, body, ttlMs);
+        await directory.announceWorker(queue.name, id, body, ttlMs);
       }
     },
   );
   // The run is over: leave the lists now rather than a lease from now. A backend that does not
   // answer leaves the announcement to lapse; the worker's stop grace bounds the wait.
   await Promise.all(
-    queues.map(async (queue) => {
-      const backend = queue.backend;
-      if (hasWorkerDirectory(backend))
-        await backend.withdrawWorker(queue.name, id).catch(() => undefined);
-    }),
+    directories.map(({ queue, directory }) =>
+      directory.withdrawWorker(queue.name, id).catch(() => undefined),
+    ),
   );
 }

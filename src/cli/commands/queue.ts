@@ -15,10 +15,9 @@ import type { Backend, QueueStats } from "../../backends/backend.js";
 import { systemClock } from "../../clock.js";
 import { CliUsageError } from "../../errors.js";
 import { knownQueues } from "../../queue/known-queues.js";
-import { runsTasks } from "../../queue/live-worker.js";
 import { Queue } from "../../queue/queue.js";
 import { queueLatencyMs } from "../../queue/queue-latency.js";
-import { workersIfReadable } from "../../queue/readable-workers.js";
+import { runningWorkerCount } from "../../queue/readable-workers.js";
 import { MAX_CONCURRENCY_LIMIT } from "../../task/concurrency.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { openBackend, warnIfQueueUnused } from "../open-queue.js";
@@ -82,7 +81,7 @@ export function addQueueCommands(program: Command): void {
           cap: await backend.getConcurrencyLimit(queue),
           crons: (await backend.getCrons(queue)).length,
           paused: await backend.isPaused(queue),
-          workers: await runningWorkers(backend, queue),
+          workers: await runningWorkerCount(new Queue(backend, { name: queue })),
         })),
       );
     } finally {
@@ -134,12 +133,6 @@ export function addQueueCommands(program: Command): void {
   }
   addCapCommand(group);
   addClearCommand(group);
-}
-
-/** How many workers run `queue`'s tasks now; `null` when the backend does not keep track. */
-async function runningWorkers(backend: Backend, queue: string): Promise<number | null> {
-  const workers = await workersIfReadable(new Queue(backend, { name: queue }));
-  return workers === null ? null : workers.filter(runsTasks).length;
 }
 
 interface NamedQueuesSettings {

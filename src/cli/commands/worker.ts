@@ -10,7 +10,7 @@
  */
 import type { Command } from "commander";
 import { knownQueues } from "../../queue/known-queues.js";
-import { type LiveWorker, runsTasks } from "../../queue/live-worker.js";
+import { byStart, type LiveWorker, runsTasks } from "../../queue/live-worker.js";
 import { Queue } from "../../queue/queue.js";
 import { addSettings, type OutputFormat } from "../env.js";
 import { openBackend, warnIfQueueUnused } from "../open-queue.js";
@@ -21,12 +21,6 @@ interface WorkerListSettings {
   backendUrl?: string;
   queue?: string[];
   format: OutputFormat;
-}
-
-/** One worker as the table shows it: how it last announced itself on any of the queues looked at. */
-interface WorkerRow {
-  readonly worker: LiveWorker;
-  readonly seenAgoMs: number;
 }
 
 /** A queue whose tasks wait (pending or running) while no worker runs its tasks now. */
@@ -50,25 +44,24 @@ function whyIdle(workers: readonly LiveWorker[]): string {
 /** Characters of the QUEUES cell before the rest is counted instead of listed. */
 const QUEUES_SHOWN = 40;
 
-const COLUMNS: readonly Column<WorkerRow>[] = [
-  { heading: "WORKER", value: (row) => row.worker.id.slice(0, 8) },
-  { heading: "HOST", value: (row) => row.worker.host },
-  { heading: "PID", value: (row) => String(row.worker.pid) },
-  { heading: "STATE", value: (row) => row.worker.state },
-  { heading: "QUEUES", value: (row) => queuesCell(row.worker.queues) },
+const COLUMNS: readonly Column<LiveWorker>[] = [
+  { heading: "WORKER", value: (worker) => worker.id.slice(0, 8) },
+  { heading: "HOST", value: (worker) => worker.host },
+  { heading: "PID", value: (worker) => String(worker.pid) },
+  { heading: "STATE", value: (worker) => worker.state },
+  { heading: "QUEUES", value: (worker) => queuesCell(worker.queues) },
   // Over all its queues: its concurrency bounds them together.
   {
     heading: "HOLDING",
-    value: (row) =>
-      row.worker.processing ? `${row.worker.holdingAll}/${row.worker.concurrency}` : "-",
+    value: (worker) => (worker.processing ? `${worker.holdingAll}/${worker.concurrency}` : "-"),
   },
-  { heading: "DOES", value: (row) => roles(row.worker) },
+  { heading: "DOES", value: roles },
   {
     heading: "STARTED",
-    value: (row) => `${formatWait(Date.now() - Date.parse(row.worker.startedAt))} ago`,
+    value: (worker) => `${formatWait(Date.now() - Date.parse(worker.startedAt))} ago`,
   },
   { heading: "SEEN", value: seenCell },
-  { heading: "VERSION", value: (row) => row.worker.version || "-" },
+  { heading: "VERSION", value: (worker) => worker.version || "-" },
 ];
 
 /** The queues, cut to a readable width: `a,b,c,… (+38)`. */
@@ -83,10 +76,10 @@ function queuesCell(queues: readonly string[]): string {
 }
 
 /** When it last announced itself; `late` past two of its intervals (it may be gone: it drops out at the lease). */
-function seenCell(row: WorkerRow): string {
-  const ago = `${formatWait(row.seenAgoMs)} ago`;
-  const { everyMs } = row.worker;
-  return everyMs > 0 && row.seenAgoMs > 2 * everyMs + 1000 ? `${ago} (late)` : ago;
+function seenCell(worker: LiveWorker): string {
+  const ago = `${formatWait(worker.seenAgoMs)} ago`;
+  const { everyMs, seenAgoMs } = worker;
+  return everyMs > 0 && seenAgoMs > 2 * everyMs + 1000 ? `${ago} (late)` : ago;
 }
 
 /** What a worker does, in a word or three. */
@@ -154,21 +147,15 @@ export function addWorkerCommands(program: Command): void {
       });
       return;
     }
-    const rows = new Map<string, WorkerRow>();
+    // One row per worker: the freshest of its announcements says best what it does now.
+    const rows = new Map<string, LiveWorker>();
     for (const { workers } of perQueue) {
       for (const worker of workers ?? []) {
         const row = rows.get(worker.id);
-        // The freshest announcement over its queues says best what it does now.
-        if (!row || worker.seenAgoMs < row.seenAgoMs) {
-          rows.set(worker.id, { worker, seenAgoMs: worker.seenAgoMs });
-        }
+        if (!row || worker.seenAgoMs < row.seenAgoMs) rows.set(worker.id, worker);
       }
     }
-    const listed = [...rows.values()].sort(
-      (a, b) =>
-        a.worker.startedAt.localeCompare(b.worker.startedAt) ||
-        (a.worker.id < b.worker.id ? -1 : 1),
-    );
+    const listed = [...rows.values()].sort(byStart);
     print(listed.length === 0 ? "no workers" : renderTable(listed, COLUMNS));
     for (const { queue, waiting, workersIdle } of unserved) {
       const workers = workersIdle === "" ? "" : `; its workers: ${workersIdle}`;
