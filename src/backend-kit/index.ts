@@ -49,6 +49,7 @@ export type {
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
+  WorkflowRetry,
   WorkflowStepEnd,
   WorkflowStore,
   WorkflowWrite,

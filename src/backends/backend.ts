@@ -666,8 +666,38 @@ export interface WorkflowStore {
     id: string,
     cancellation: WorkflowCancellation,
   ): Promise<WorkflowData | "finished" | "stale" | null>;
+  /**
+   * Runs a failed workflow again, all together: only while the stored record
+   * is still the failed run the caller read (status `failed`, finished at
+   * `retry.failedAt`), it becomes `retry.record` (running, no expiry), the
+   * outcomes named in `retry.dropOutcomes` go, and `retry.tasks` are added
+   * as claimable (each only if its id is new), with `retry.events` appended.
+   * `true` when it applied — also for a resend of the same call after a lost
+   * reply; `false`, writing nothing, when the workflow is no longer that
+   * failed run (running again, or deleted and added anew); `null` when the
+   * queue does not hold it.
+   */
+  retryWorkflow(queue: string, id: string, retry: WorkflowRetry): Promise<boolean | null>;
   /** Deletes a finished workflow and its step outcomes; `false` when unknown, `"running"` (changing nothing) when it has not finished. */
   deleteWorkflow(queue: string, id: string): Promise<boolean | "running">;
+}
+
+/**
+ * What `retryWorkflow` takes: the workflow as it runs again and the tasks
+ * that move it on — new tasks for the steps it runs again (they wait for
+ * them, as `record.pending` says), or one resume task that replays it.
+ */
+export interface WorkflowRetry {
+  /** The record as it runs again: status `running`, no error, result or finish time. */
+  readonly record: WorkflowData;
+  /** When the failed run ended (`finishedAt` as read): the retry applies only to that run. */
+  readonly failedAt: string;
+  /** New tasks to add with it (new ids), claimable now. */
+  readonly tasks: readonly TaskData[];
+  /** Step outcomes it no longer reads (the ends of the steps it runs again), by task id. */
+  readonly dropOutcomes: readonly string[];
+  /** `workflow:retried`, then one `added` per task (same order), appended when it applies; none while the log is off. */
+  readonly events?: WorkflowAddEvents | undefined;
 }
 
 /** The event bodies `addWorkflow` appends when it stores the workflow. */

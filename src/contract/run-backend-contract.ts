@@ -54,6 +54,7 @@ import { workerCases } from "./cases/worker.js";
 import { workerDirectoryCases } from "./cases/worker-directory.js";
 import { workerTurnsCases } from "./cases/worker-turns.js";
 import { workflowEventCases } from "./cases/workflow-events.js";
+import { workflowRetryCases } from "./cases/workflow-retry.js";
 import { workflowCases } from "./cases/workflows.js";
 import { type BackendFactory, type ContractHarness, createHarness } from "./harness.js";
 
@@ -96,6 +97,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   inlineCases,
   workflowCases,
   workflowEventCases,
+  workflowRetryCases,
   httpApiCases,
   pauseCases,
   concurrencyCases,

@@ -230,7 +230,8 @@ class Replay {
       const index = this.#nextStep++;
       const data = task.toJSON();
       const stored = this.steps[index];
-      // A stored step's id is the one derived for its place; only a new step needs deriving.
+      // A stored step keeps its id (derived for its place, or new when a retry of the workflow
+      // asked for it again); only a new step needs deriving.
       const taskId = stored?.taskId ?? stepTaskId(this.input.workflow.id, index);
       const step: WorkflowStep = {
         taskId,

@@ -86,6 +86,7 @@ import {
   type FinishedWorkflows,
   readWorkflowSteps,
   readWorkflows,
+  retryWorkflow,
   type StoredWorkflow,
   type WorkflowRef,
   type WorkflowsOrNull,
@@ -763,6 +764,21 @@ export class Queue implements QueueHandle {
   ): Promise<Workflow<unknown, "cancelled">>;
   cancelWorkflow(ref: WorkflowRef, options?: CancelWorkflowOptions): Promise<Workflow> {
     return cancelWorkflow(this, ref, options);
+  }
+
+  /**
+   * Runs a failed workflow again: the steps its body saw last that did not
+   * complete run again as new tasks, and it goes on from there (when they
+   * all completed, it replays at once — after a fix of the body, say). Steps
+   * that completed are not run again. Returns the workflow, running; one that
+   * is not failed is a `TaskStateError`, an unknown one a
+   * `WorkflowNotFoundError`. Of two callers retrying one workflow at once,
+   * one runs it again and the other gets `TaskStateError`.
+   */
+  retryWorkflow<W extends Workflow<unknown>>(workflow: W): Promise<StoredWorkflow<W>>;
+  retryWorkflow(ref: WorkflowRef): Promise<Workflow>;
+  retryWorkflow(ref: WorkflowRef): Promise<Workflow> {
+    return retryWorkflow(this, ref);
   }
 
   /** Deletes a finished workflow's record; `false` for an unknown one, `TaskStateError` for a running one. */

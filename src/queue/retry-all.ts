@@ -72,7 +72,7 @@ export interface RetryAllResult {
    * no arguments, and re-queued it would be stored over the original.
    */
   skipped: number;
-  /** Of `skipped`, the steps of a workflow that has ended (start the workflow anew to run them). */
+  /** Of `skipped`, the steps of a workflow that has ended (retry the workflow, when it failed, or start it anew to run them). */
   endedWorkflowSteps: number;
 }
 

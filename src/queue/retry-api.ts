@@ -84,7 +84,7 @@ export function rerunRecord(
  */
 function endedWorkflowStep(id: string, workflowId: string): TaskStateError {
   return new TaskStateError(
-    `Cannot retry task ${id}: it is a step of workflow ${workflowId}, which has ended (or is gone), and a step of an ended workflow is never run again; start the workflow anew instead`,
+    `Cannot retry task ${id}: it is a step of workflow ${workflowId}, which has ended (or is gone), and a step of an ended workflow is never run again; retry the workflow instead when it failed (queue.retryWorkflow, sheppy workflow retry), which runs its failed last steps again, or start it anew`,
   );
 }
 

@@ -18,6 +18,7 @@ import {
 } from "../errors.js";
 import { replayWorkflow } from "../execution/workflow-replay.js";
 import { advance, checkWorkflowPayloads } from "../execution/workflow-resume.js";
+import { stepsToRunAgain, workflowRetryPlan } from "../execution/workflow-retry.js";
 import { eventBody, finishedWorkflowEvent, workflowEventBody } from "../task/lifecycle-event.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
@@ -284,6 +285,58 @@ async function cancelledEvents(
     events.set(stepId, eventBody("cancelled", { ...step, status: "cancelled", finishedAt }, at));
   }
   return events;
+}
+
+/**
+ * `queue.retryWorkflow(ref)`: runs a failed workflow again (see
+ * `execution/workflow-retry.ts` for what runs); any other status is a
+ * `TaskStateError`, an unknown workflow a `WorkflowNotFoundError`.
+ */
+export async function retryWorkflow(queue: QueueHandle, ref: WorkflowRef): Promise<Workflow> {
+  const id = workflowIdOf(ref, "queue.retryWorkflow()");
+  const backend = await queue.connect();
+  const stored = (await backend.getWorkflows(queue.name, [id])).get(id);
+  if (!stored) throw new WorkflowNotFoundError(id, queue.name);
+  if (stored.record.status !== "failed") throw notRetryable(id, stored.record.status);
+  const unkept = stepsToRunAgain(stored)
+    .map((step) => step.taskId)
+    .filter((taskId) => !stored.outcomes.has(taskId));
+  const live = unkept.length > 0 ? await backend.getTasks(queue.name, unkept) : new Map();
+  const at = queue.clock.now();
+  const plan = workflowRetryPlan(stored, live, at);
+  const events =
+    backend.eventCap > 0
+      ? {
+          workflow: [workflowEventBody("workflow:retried", plan.record, at)],
+          steps: addOptionsFor(backend, plan.tasks, at)?.events ?? [],
+        }
+      : undefined;
+  const retried = await backend.retryWorkflow(queue.name, id, { ...plan, events });
+  if (retried === null) throw new WorkflowNotFoundError(id, queue.name);
+  if (!retried) {
+    const now = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.status;
+    throw new TaskStateError(
+      `Cannot retry workflow ${id}: it changed while it was being retried (${now === undefined ? "it is gone" : `it is ${now} now`}); read it again`,
+    );
+  }
+  if (backend.inline === undefined) return decodeWorkflow(plan.record);
+  await queue.runInline();
+  const after = (await backend.getWorkflows(queue.name, [id])).get(id);
+  if (!after) throw new WorkflowNotFoundError(id, queue.name);
+  return decodeWorkflow(after.record);
+}
+
+/** Why a workflow of `status` is not retried. */
+function notRetryable(id: string, status: WorkflowData["status"]): TaskStateError {
+  const why =
+    status === "running"
+      ? "it is still running"
+      : status === "completed"
+        ? "it completed; add it anew to run it again"
+        : "it was cancelled; add it anew to run it again";
+  return new TaskStateError(
+    `Cannot retry workflow ${id}: only a failed workflow is retried, and ${why}`,
+  );
 }
 
 /** `queue.deleteWorkflow(ref)`: `false` for an unknown one; a running one must be cancelled first. */

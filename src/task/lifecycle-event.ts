@@ -27,6 +27,8 @@ import { isResumeTaskName } from "./workflow-resume-task.js";
  * - `workflow:added` — a workflow was stored (its first steps' `added` follow);
  * - `workflow:completed`, `workflow:failed`, `workflow:cancelled` — a
  *   workflow finished that way;
+ * - `workflow:retried` — a failed workflow runs again (the `added` of the
+ *   tasks that move it on follow);
  * - `unreadable` — the log held a body that is not an event.
  *
  * A workflow's own events name the workflow in `taskId` and `taskName`; its
@@ -47,6 +49,7 @@ export type QueueEventType =
   | "workflow:completed"
   | "workflow:failed"
   | "workflow:cancelled"
+  | "workflow:retried"
   | "unreadable";
 
 /** One lifecycle event of a queue. */
@@ -160,6 +163,7 @@ export const WRITTEN_EVENT_TYPES: readonly WrittenEventType[] = [
   "workflow:completed",
   "workflow:failed",
   "workflow:cancelled",
+  "workflow:retried",
 ];
 
 const WRITTEN: ReadonlySet<string> = new Set(WRITTEN_EVENT_TYPES);

@@ -57,17 +57,18 @@ export function registerResumeTask(definition: WorkflowDefinition): void {
 
 /**
  * The resume task of workflow `workflowId` (of `workflowName`) that follows
- * the end of its step `stepId`: its id derives from the step's, so the same
- * step ending twice names the same resume.
+ * `after`: the id of the step whose end it follows — its id derives from
+ * that, so the same step ending twice names the same resume — or a new text
+ * of the caller's, for a resume of its own (a failed workflow run again).
  */
 export function resumeTaskFor(
   workflowName: string,
   workflowId: string,
-  stepId: string,
+  after: string,
   now: number,
 ): TaskData {
   const data = newTaskData(
-    uuidV5(RESUME_NAMESPACE, stepId),
+    uuidV5(RESUME_NAMESPACE, after),
     `${RESUME_PREFIX}${workflowName}`,
     [workflowId],
     RESUME_CONFIG,

@@ -4,10 +4,11 @@
  * records. Issue #5, BEHAVIOURS WK-24, WK-26, R-9…R-13.
  */
 
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { add, nap, napping, twoSteps } from "../fixtures/cli/tasks.js";
+import { add, flakyFlow, nap, napping, twoSteps } from "../fixtures/cli/tasks.js";
 import {
   expectOneLineError,
   json,
@@ -330,6 +331,20 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expectOneLineError(await sheppy("workflow", "cancel", sleeping.id), 1);
       expect(expectOneLineError(await sheppy("workflow", "info", "no-such-id"), 1)).toBe(
         "error: queue 'cli' has no workflow no-such-id",
+      );
+
+      // A failed workflow runs again from its failed step.
+      const flow = await queue.addWorkflow(flakyFlow(randomUUID()));
+      const failed = await queue.waitForWorkflow(flow, { timeout: 20 });
+      expect(failed.status).toBe("failed");
+      const retried = await sheppy("workflow", "retry", flow.id);
+      expect(retried.stdout).toMatch(
+        new RegExp(`^retried: ${flow.id} \\(1 step\\(s\\) run again: 0 cli\\.flaky\\)\n$`),
+      );
+      const ran = await queue.waitForWorkflow(flow, { timeout: 20 });
+      expect([ran.status, ran.result]).toEqual(["completed", `${flow.args[0]} ok on run 2`]);
+      expect(expectOneLineError(await sheppy("workflow", "retry", flow.id), 1)).toBe(
+        `error: Cannot retry workflow ${flow.id}: only a failed workflow is retried, and it completed; add it anew to run it again`,
       );
     } finally {
       await queue.close();

@@ -25,6 +25,7 @@ import type {
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowData,
+  WorkflowRetry,
   WorkflowStepEnd,
 } from "sheppy/backend";
 import { runBackendContract } from "sheppy/backend/contract";
@@ -97,6 +98,9 @@ class WrappedBackend implements Backend {
   }
   cancelWorkflow(queue: string, id: string, cancellation: WorkflowCancellation) {
     return this.#store.cancelWorkflow(queue, id, cancellation);
+  }
+  retryWorkflow(queue: string, id: string, retry: WorkflowRetry) {
+    return this.#store.retryWorkflow(queue, id, retry);
   }
   deleteWorkflow(queue: string, id: string) {
     return this.#store.deleteWorkflow(queue, id);

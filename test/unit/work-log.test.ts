@@ -75,7 +75,10 @@ describe("worker log lines", () => {
     expect(lines.map((line) => [line.msg, line.workflowId])).toEqual([
       ["task started", wf.id],
       ["task failed", wf.id],
-      [`workflow failed (sheppy workflow info -q work-log-wf ${wf.id} shows why)`, wf.id],
+      [
+        `workflow failed (sheppy workflow info -q work-log-wf ${wf.id} shows why; sheppy workflow retry -q work-log-wf ${wf.id} runs it again)`,
+        wf.id,
+      ],
     ]);
   });
 

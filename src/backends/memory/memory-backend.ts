@@ -47,6 +47,7 @@ import type {
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
+  WorkflowRetry,
   WorkflowStepEnd,
   WorkListener,
 } from "../backend.js";
@@ -93,6 +94,7 @@ import {
   noChanges,
   promoteDue,
   promoteIds,
+  retryWorkflow,
   settleRecords,
 } from "./memory-transitions.js";
 import { MemoryWorkerDirectory } from "./memory-worker-directory.js";
@@ -428,6 +430,14 @@ export class MemoryBackend implements Backend {
     if (events.length > 0) this.#events(queue).append(events);
     this.#announce(queue, state, changes);
     return result;
+  }
+
+  async retryWorkflow(queue: string, id: string, retry: WorkflowRetry): Promise<boolean | null> {
+    const state = this.#state(queue);
+    const { retried, changes, events } = retryWorkflow(state, id, retry, this.clock.now());
+    if (events.length > 0) this.#events(queue).append(events);
+    this.#announce(queue, state, changes);
+    return retried;
   }
 
   async deleteWorkflow(queue: string, id: string): Promise<boolean | "running"> {

@@ -15,6 +15,7 @@ import type {
   Settlement,
   SettleResult,
   WorkflowCancellation,
+  WorkflowRetry,
   WorkflowStepEnd,
 } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
@@ -281,6 +282,28 @@ export function addWorkflow(
   });
   if (record.finishedAt !== null) changes.finished.push(record.id);
   return { added: true, changes, events };
+}
+
+/** Runs a failed workflow again with the tasks that move it on (see `WorkflowStore.retryWorkflow`). */
+export function retryWorkflow(
+  state: MemoryQueueState,
+  id: string,
+  retry: WorkflowRetry,
+  now: number,
+): { retried: boolean | null; changes: Changes; events: string[] } {
+  const changes = noChanges();
+  checkNewWork(retry.tasks, "retryWorkflow");
+  const { record, failedAt, dropOutcomes } = retry;
+  const retried = state.workflows.reopen(id, { ...record, id }, failedAt, dropOutcomes, now);
+  if (retried !== true) return { retried, changes, events: [] };
+  const events = [...(retry.events?.workflow ?? [])];
+  retry.tasks.forEach((task, i) => {
+    if (state.entries.has(task.id)) return;
+    storeNew(state, task, changes);
+    const event = retry.events?.steps[i];
+    if (event !== undefined) events.push(event);
+  });
+  return { retried, changes, events };
 }
 
 /** Cancels a running workflow and its steps that have not started. */

@@ -25,8 +25,7 @@ import { slotTaskStateOf } from "../sql/slot-state.js";
 import type { EventStore } from "./event-log.js";
 import { storedColumns } from "./record-codec.js";
 import type { PgSession, Tx } from "./session.js";
-import { storableConcurrencyKey } from "./storable-key.js";
-import { ADD_REPLACE, ADD_UNIQUE } from "./task-store.js";
+import { ADD_REPLACE, ADD_UNIQUE, addValues } from "./task-store.js";
 
 /** Takes a free key: its slot, held by the new task, locked by this transaction until it ends. */
 const TAKE_SLOT = `
@@ -134,23 +133,9 @@ async function addOne(
 
 /** The values of an add statement (`ADD_UNIQUE` / `ADD_REPLACE`) writing `record` alone. */
 function writeValues(session: PgSession, queue: string, token: string, record: TaskData) {
-  const row = storedColumns(record, routeOf(record, null));
-  return [
-    queue,
-    token,
-    [row.id],
-    [row.data],
-    [row.status],
-    [row.state],
-    [row.dueAt],
-    [row.createdAt],
-    session.channels.work,
-    [row.priority],
-    [storableConcurrencyKey(row)],
-    [row.concurrencyLimit],
-    // Events are appended once for the whole call (see the module header).
-    null,
-    0,
-    session.channels.events,
-  ];
+  // Events are appended once for the whole call (see the module header).
+  return addValues(session, queue, token, [storedColumns(record, routeOf(record, null))], {
+    bodies: null,
+    append: [0, session.channels.events],
+  });
 }

@@ -18,6 +18,7 @@ import { requestToken } from "../request-token.js";
 import { sentEvents } from "../sql/event-log.js";
 import { newRows } from "../sql/new-rows.js";
 import { emptyPlan, endStep } from "../sql/settle-plan.js";
+import type { StoredColumns } from "../sql/stored-columns.js";
 import { rowsOf } from "./app-client.js";
 import { describeRefusal } from "./connection-errors.js";
 import type { EventStore } from "./event-log.js";
@@ -163,6 +164,36 @@ const ADD_STATEMENTS: Record<AddMode, readonly [own: string, within: string]> = 
   rerun: [ADD_RERUN, ADD_RERUN_WITHIN],
 };
 
+/**
+ * The values of an add statement (`ADD_UNIQUE`, `ADD_REPLACE`, …) writing
+ * `rows` with the call's `token`: each row's event body (or `null`), and the
+ * event log's cap and channel, or none.
+ */
+export function addValues(
+  session: PgSession,
+  queue: string,
+  token: string,
+  rows: readonly StoredColumns[],
+  events: { bodies: readonly (string | null)[] | null; append: readonly [number, string] },
+): unknown[] {
+  return [
+    queue,
+    token,
+    rows.map((r) => r.id),
+    rows.map((r) => r.data),
+    rows.map((r) => r.status),
+    rows.map((r) => r.state),
+    rows.map((r) => r.dueAt),
+    rows.map((r) => r.createdAt),
+    session.channels.work,
+    rows.map((r) => r.priority),
+    rows.map(storableConcurrencyKey),
+    rows.map((r) => r.concurrencyLimit),
+    events.bodies,
+    ...events.append,
+  ];
+}
+
 /** Rows an earlier send of the same call wrote (its reply lost). */
 const WRITTEN_BY = `
 SELECT id FROM %SCHEMA%.tasks WHERE queue = $1 AND id = ANY($2::text[]) AND req = $3`;
@@ -306,22 +337,12 @@ export class TaskStore {
     const parts: unknown[][] = [];
     for (let from = 0; from < sent.length; from += ADD_CHUNK) {
       const part = sent.slice(from, from + ADD_CHUNK);
-      parts.push([
-        queue,
-        token,
-        part.map((r) => r.id),
-        part.map((r) => r.data),
-        part.map((r) => r.status),
-        part.map((r) => r.state),
-        part.map((r) => r.dueAt),
-        part.map((r) => r.createdAt),
-        this.session.channels.work,
-        part.map((r) => r.priority),
-        part.map(storableConcurrencyKey),
-        part.map((r) => r.concurrencyLimit),
-        events ? events.slice(from, from + ADD_CHUNK) : null,
-        ...this.events.appendValues,
-      ]);
+      parts.push(
+        addValues(this.session, queue, token, part, {
+          bodies: events ? events.slice(from, from + ADD_CHUNK) : null,
+          append: this.events.appendValues,
+        }),
+      );
     }
     const addAll = async (tx: Tx, resent: boolean) => {
       const ids = new Set<string>();

@@ -19,6 +19,7 @@ import type {
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
+  WorkflowRetry,
 } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import { requestToken } from "../request-token.js";
@@ -29,6 +30,7 @@ import { CLAIMABLE, DUE, FINISHED, HELD, msOf, storedColumns } from "./record-co
 import type { PgSession } from "./session.js";
 import { lockTasks, lockWorkflows } from "./settle.js";
 import { storableConcurrencyKey } from "./storable-key.js";
+import { ADD_UNIQUE, addValues } from "./task-store.js";
 
 /** Expired workflows deleted per statement. */
 const PRUNE_BATCH = 500;
@@ -64,6 +66,23 @@ SELECT (SELECT count(*) FROM wf) AS stored, ARRAY(SELECT id FROM steps) AS added
           SELECT pg_notify($17, $18) WHERE $18::text IS NOT NULL AND EXISTS (SELECT 1 FROM wf)) f) AS announced`;
 
 const ADDED_BY = `SELECT 1 FROM %SCHEMA%.workflows WHERE queue = $1 AND id = $2 AND req = $3`;
+
+/** The workflow's row, locked, while the queue holds it (not expired). */
+const LOCK_FOR_RETRY = `
+SELECT status, finished_at FROM %SCHEMA%.workflows
+WHERE queue = $1 AND id = $2 AND (expires_at IS NULL OR expires_at > $3)
+FOR UPDATE`;
+
+/** The failed workflow running again; `$7` the outcomes it drops. */
+const REOPEN = `
+WITH wf AS (
+  UPDATE %SCHEMA%.workflows
+  SET data = $3, status = 'running', finished_at = NULL, pending = $4::text[], step_count = $5,
+      expires_at = NULL, req = $6
+  WHERE queue = $1 AND id = $2
+)
+DELETE FROM %SCHEMA%.workflow_outcomes
+WHERE queue = $1 AND workflow_id = $2 AND task_id = ANY($7::text[])`;
 
 const LIVE = "(w.expires_at IS NULL OR w.expires_at > $3)";
 
@@ -213,6 +232,46 @@ export class WorkflowStore {
         await this.events.appendWithin(tx, queue, [...events.workflow, ...bodies]);
       }
       return Number(row?.stored ?? 0) === 1;
+    });
+  }
+
+  async retryWorkflow(queue: string, id: string, retry: WorkflowRetry): Promise<boolean | null> {
+    this.session.assertConnected();
+    checkNewWork(retry.tasks, "retryWorkflow");
+    const rows = retry.tasks.map((task) => storedColumns(task, routeOf(task, null)));
+    const events = this.events.cap > 0 ? retry.events : undefined;
+    const token = requestToken();
+    const now = this.now();
+    return this.session.transaction("retryWorkflow", async (tx, resent) => {
+      if (resent) {
+        const mine = await tx.query(this.session.sql(ADDED_BY), [queue, id, token]);
+        if (mine.length > 0) return true;
+      }
+      const [row] = await tx.query<{ status: string; finished_at: string | null }>(
+        this.session.sql(LOCK_FOR_RETRY),
+        [queue, id, now],
+      );
+      if (!row) return null;
+      if (row.status !== "failed" || row.finished_at !== retry.failedAt) return false;
+      await tx.query(this.session.sql(REOPEN), [
+        queue,
+        id,
+        encodeWorkflowData(retry.record),
+        retry.record.pending,
+        retry.record.steps.length,
+        token,
+        retry.dropOutcomes,
+      ]);
+      // The workflow's own events first, then each task's as it is added.
+      if (events) await this.events.appendWithin(tx, queue, events.workflow);
+      await tx.query(
+        this.session.sql(ADD_UNIQUE),
+        addValues(this.session, queue, token, rows, {
+          bodies: events ? retry.tasks.map((_, i) => events.steps[i] ?? null) : null,
+          append: this.events.appendValues,
+        }),
+      );
+      return true;
     });
   }
 

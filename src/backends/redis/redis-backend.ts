@@ -47,6 +47,7 @@ import type {
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
+  WorkflowRetry,
   WorkflowStepEnd,
 } from "../backend.js";
 import {
@@ -406,6 +407,10 @@ export class RedisBackend implements Backend {
     cancellation: WorkflowCancellation,
   ): Promise<WorkflowData | "finished" | "stale" | null> {
     return this.#workflows.cancelWorkflow(queue, id, cancellation);
+  }
+
+  retryWorkflow(queue: string, id: string, retry: WorkflowRetry): Promise<boolean | null> {
+    return this.#workflows.retryWorkflow(queue, id, retry);
   }
 
   deleteWorkflow(queue: string, id: string): Promise<boolean | "running"> {

@@ -82,6 +82,7 @@ const CONFIRMED: ReadonlySet<ScriptName> = new Set([
   "settle",
   "cancel",
   "cancelWorkflow",
+  "retryWorkflow",
 ]);
 
 /**

@@ -18,6 +18,7 @@ import type {
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
+  WorkflowRetry,
 } from "../backend.js";
 import { creationTimeOf } from "../task-listing.js";
 import { claimSpec } from "./claim-spec.js";
@@ -63,22 +64,41 @@ export class WorkflowStore {
       record.pending.length,
       ...record.pending,
     ];
-    steps.forEach((step, i) => {
-      args.push(
-        step.id,
-        encodeKeyedRecord(step),
-        creationTimeOf(step),
-        step.status,
-        claimSpec(step),
-        this.eventCap > 0 ? (events?.steps[i] ?? "") : "",
-      );
-    });
+    args.push(...stepArgs(steps, this.eventCap > 0 ? events : undefined));
     const stored = await this.session.script(
       "addWorkflow",
       [k.ids, k.pending, k.wake, k.workflows, k.runningWorkflows, k.workflowExpires, k.events],
       args,
     );
     return stored === 1;
+  }
+
+  async retryWorkflow(queue: string, id: string, retry: WorkflowRetry): Promise<boolean | null> {
+    const k = this.session.keys(queue);
+    const events = this.eventCap > 0 ? retry.events : undefined;
+    const args: (string | number)[] = [
+      k.task,
+      k.workflow,
+      k.workflowPending,
+      this.session.requestToken(),
+      id,
+      encodeWorkflowData(retry.record),
+      retry.record.steps.length,
+      retry.failedAt,
+      this.eventCap,
+      ...(events ? [events.workflow.length, ...events.workflow] : [0]),
+      retry.record.pending.length,
+      ...retry.record.pending,
+      retry.dropOutcomes.length,
+      ...retry.dropOutcomes,
+      ...stepArgs(retry.tasks, events),
+    ];
+    const answer = await this.session.script(
+      "retryWorkflow",
+      [k.ids, k.pending, k.wake, k.runningWorkflows, k.workflowExpires, k.events],
+      args,
+    );
+    return answer === null ? null : answer === 1;
   }
 
   /** The live workflows among `ids`, with their outcomes (missing and expired ones left out). */
@@ -198,6 +218,21 @@ export class WorkflowStore {
       if (seen < PRUNE_BATCH) return deleted;
     }
   }
+}
+
+/** The arguments that add `tasks` with a workflow: (id, json, created, status, claim spec, event body) each. */
+function stepArgs(
+  tasks: readonly TaskData[],
+  events: WorkflowAddEvents | undefined,
+): (string | number)[] {
+  return tasks.flatMap((task, i) => [
+    task.id,
+    encodeKeyedRecord(task),
+    creationTimeOf(task),
+    task.status,
+    claimSpec(task),
+    events?.steps[i] ?? "",
+  ]);
 }
 
 /**

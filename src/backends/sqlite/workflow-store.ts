@@ -19,6 +19,7 @@ import type {
   WorkflowAddEvents,
   WorkflowCancellation,
   WorkflowPage,
+  WorkflowRetry,
 } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import { CLAIMABLE, DUE, FINISHED, HELD, storedColumns } from "../sql/stored-columns.js";
@@ -40,6 +41,16 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (queue, id) DO NOTHING`;
 
 const LIVE = "(expires_at IS NULL OR expires_at > ?)";
+
+const FOR_RETRY = `SELECT status, finished_at FROM workflows WHERE queue = ? AND id = ? AND ${LIVE}`;
+
+const REOPEN = `
+UPDATE workflows
+SET data = ?, status = 'running', finished_at = NULL, pending = ?, step_count = ?, expires_at = NULL
+WHERE queue = ? AND id = ?`;
+
+const DROP_OUTCOME =
+  "DELETE FROM workflow_outcomes WHERE queue = ? AND workflow_id = ? AND task_id = ?";
 
 const BY_ID = `
 SELECT id, data, status, finished_at, pending FROM workflows
@@ -154,6 +165,46 @@ export class WorkflowStore {
     this.events.announce(queue, added.appended);
     if (added.claimable) this.signals.announceWork(queue);
     if (finished) this.signals.announceFinished(queue, [record.id]);
+    return true;
+  }
+
+  async retryWorkflow(queue: string, id: string, retry: WorkflowRetry): Promise<boolean | null> {
+    this.db.assertConnected();
+    checkNewWork(retry.tasks, "retryWorkflow");
+    const rows = retry.tasks.map((task) => storedColumns(task, routeOf(task, null)));
+    const now = this.now();
+    const result = await this.db.write("retryWorkflow", () => {
+      const row = this.db.statement(FOR_RETRY).get(queue, id, now) as
+        | { status: string; finished_at: string | null }
+        | undefined;
+      if (!row) return null;
+      if (row.status !== "failed" || row.finished_at !== retry.failedAt) return false;
+      const { record } = retry;
+      this.db
+        .statement(REOPEN)
+        .run(
+          encodeWorkflowData(record),
+          JSON.stringify(record.pending),
+          record.steps.length,
+          queue,
+          id,
+        );
+      const drop = this.db.statement(DROP_OUTCOME);
+      for (const taskId of retry.dropOutcomes) drop.run(queue, id, taskId);
+      const inserted = insertNew(this.db, queue, rows);
+      // The workflow's own events, then each task added now, in the tasks' order.
+      const events = retry.events;
+      const bodies = events
+        ? [...events.workflow, ...events.steps.filter((_, i) => inserted[i])]
+        : [];
+      return {
+        claimable: rows.some((r, i) => inserted[i] && r.state === CLAIMABLE),
+        appended: this.events.appendWithin(queue, bodies),
+      };
+    });
+    if (result === null || result === false) return result;
+    this.events.announce(queue, result.appended);
+    if (result.claimable) this.signals.announceWork(queue);
     return true;
   }
 

@@ -94,7 +94,7 @@ export function addEventsCommand(program: Command): void {
   const command = program
     .command("events")
     .description(
-      "follow a queue's lifecycle events (added, started, progress, retrying, completed, failed, crashed, cancelled, deferred, interrupted, and workflow:added/completed/failed/cancelled) from every process, until interrupted",
+      "follow a queue's lifecycle events (added, started, progress, retrying, completed, failed, crashed, cancelled, deferred, interrupted, and workflow:added/completed/failed/cancelled/retried) from every process, until interrupted",
     )
     .addOption(
       new Option(

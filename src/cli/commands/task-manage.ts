@@ -84,8 +84,8 @@ function skippedWhy(skipped: number, endedSteps: number): string {
     ...(endedSteps > 0
       ? [
           endedSteps === 1
-            ? "1 step of a workflow that has ended; add the workflow again to rerun it"
-            : `${endedSteps} steps of workflows that have ended; add the workflows again to rerun them`,
+            ? "1 step of a workflow that has ended; sheppy workflow retry runs a failed workflow's failed steps again"
+            : `${endedSteps} steps of workflows that have ended; sheppy workflow retry runs a failed workflow's failed steps again`,
         ]
       : []),
   ];

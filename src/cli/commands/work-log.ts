@@ -119,7 +119,7 @@ function logWorkflowStep(logger: Logger, queue: string, task: Task): void {
   else if (status === "failed") {
     logger.error(
       fields,
-      `workflow failed (sheppy workflow info -q ${queue} ${task.workflowId} shows why)`,
+      `workflow failed (sheppy workflow info -q ${queue} ${task.workflowId} shows why; sheppy workflow retry -q ${queue} ${task.workflowId} runs it again)`,
     );
   } else logger.debug({ ...fields, status }, "workflow waits for its next steps");
 }

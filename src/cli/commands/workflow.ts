@@ -1,7 +1,8 @@
 /**
  * @module cli/commands/workflow
- * `sheppy workflow list | info | cancel`: the queue's workflows, one
- * workflow with its steps and their outcomes, and cancelling a running one.
+ * `sheppy workflow list | info | cancel | retry`: the queue's workflows, one
+ * workflow with its steps and their outcomes, cancelling a running one and
+ * running a failed one again.
  * They read the stored records only, so they need no workflow module.
  */
 import type { Command } from "commander";
@@ -47,14 +48,15 @@ const COLUMNS: readonly Column<WorkflowData>[] = [
   },
 ];
 
-/** Adds `sheppy workflow` and `workflow list | info | cancel`. */
+/** Adds `sheppy workflow` and `workflow list | info | cancel | retry`. */
 export function addWorkflowCommands(program: Command): void {
   const group = program
     .command("workflow")
-    .description("list workflows, show one with its steps, cancel one");
+    .description("list workflows, show one with its steps, cancel one, run a failed one again");
   addList(group);
   addInfo(group);
   addCancel(group);
+  addRetry(group);
 }
 
 function addList(group: Command): void {
@@ -134,6 +136,31 @@ function addCancel(group: Command): void {
     if (settings.format === "json") printJson(cancelled.toJSON());
     else print(`cancelled: ${cancelled.id}`);
   });
+}
+
+function addRetry(group: Command): void {
+  const command = group
+    .command("retry")
+    .description(
+      "run a failed workflow again: the steps it saw last that did not complete run again as new tasks (when they all completed, it replays at once); steps that completed do not run again",
+    )
+    .argument("<id>", "workflow id", nonEmptyId);
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (id: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<QueueSettings>();
+    const retried = await withQueue(settings, (queue) => queue.retryWorkflow(id));
+    if (settings.format === "json") printJson(retried.toJSON());
+    else print(`retried: ${retried.id} (${retriedSummary(retried)})`);
+  });
+}
+
+/** What a retry started: the steps asked for again, or a replay. */
+function retriedSummary(workflow: Workflow): string {
+  if (workflow.status !== "running") return `${workflow.status} already`;
+  const again = workflow.pending.length;
+  if (again === 0) return "replays now";
+  const names = workflow.steps.filter((step) => workflow.pending.includes(step.taskId));
+  return `${again} step(s) run again: ${names.map((step) => `${step.index} ${step.name}`).join(", ")}`;
 }
 
 /** A workflow as a field table, then its steps. */

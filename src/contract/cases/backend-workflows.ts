@@ -282,6 +282,83 @@ export function backendWorkflowCases(h: ContractHarness): void {
       expect((await backend.listWorkflows(q)).workflows.map((w) => w.id)).toEqual([record.id]);
     });
 
+    it("retryWorkflow runs only the failed run it read again: its record running, no expiry, outcomes dropped, tasks added once", async () => {
+      const { backend, q } = await setup();
+      const { record, claims } = await started(backend, q, 2);
+      const [kept, redone] = claims;
+      await backend.settle(
+        q,
+        [stepEnd(kept!), stepEnd(redone!, finishedRecord(redone!.record, "failed"))],
+        Date.now(),
+      );
+      const [resume] = await backend.claim(q, 1);
+      const failed: WorkflowData = {
+        ...record,
+        pending: [],
+        status: "failed",
+        error: { type: "Error", message: "step 1 failed", stack: null, cause: null },
+        finishedAt: iso(),
+      };
+      const expiresAt = Date.now() + 400;
+      await backend.settle(
+        q,
+        [
+          {
+            fence: resume!.fence,
+            record: finishedRecord(resume!.record),
+            children: [],
+            expiresAt: null,
+            workflow: { record: failed, expectedSteps: 2, expiresAt },
+          },
+        ],
+        Date.now(),
+      );
+      expect(await backend.size(q)).toBe(0);
+      const again = stepData(record.id, 1);
+      const running: WorkflowData = {
+        ...record,
+        steps: record.steps.map((s, i) => (i === 1 ? { ...s, taskId: again.id } : s)),
+        pending: [again.id],
+      };
+      const retry = {
+        record: running,
+        failedAt: failed.finishedAt!,
+        tasks: [again],
+        dropOutcomes: [redone!.record.id],
+      };
+      expect(await backend.retryWorkflow(q, crypto.randomUUID(), retry)).toBeNull();
+      // Another failed run than the one read (its finish time differs): nothing written.
+      expect(
+        await backend.retryWorkflow(q, record.id, { ...retry, failedAt: iso(Date.now() - HOUR) }),
+      ).toBe(false);
+      expect(await backend.size(q)).toBe(0);
+      expect(await backend.retryWorkflow(q, record.id, retry)).toBe(true);
+      const stored = (await backend.getWorkflows(q, [record.id])).get(record.id)!;
+      expect(stored.record).toEqual(running);
+      expect([...stored.outcomes.keys()]).toEqual([kept!.record.id]);
+      expect((await backend.runningWorkflows(q, [record.id])).has(record.id)).toBe(true);
+      expect(
+        (await backend.listWorkflows(q, { running: true })).workflows.map((w) => w.id),
+      ).toEqual([record.id]);
+      // Running again: a second retry of the same failed run is refused, and adds nothing.
+      expect(
+        await backend.retryWorkflow(q, record.id, { ...retry, tasks: [stepData(record.id, 2)] }),
+      ).toBe(false);
+      expect(await backend.size(q)).toBe(1);
+      // The failed run's expiry no longer applies.
+      await new Promise((resolve) => setTimeout(resolve, expiresAt + 100 - Date.now()));
+      await backend.pruneExpired(q, Date.now());
+      expect((await backend.getWorkflows(q, [record.id])).has(record.id)).toBe(true);
+      // The task added waits as the workflow's step: its end resumes the workflow.
+      const [claim] = await backend.claim(q, 1);
+      expect(claim?.record.id).toBe(again.id);
+      await backend.settle(q, [stepEnd(claim!)], Date.now());
+      const after = (await backend.getWorkflows(q, [record.id])).get(record.id)!;
+      expect(after.record.pending).toEqual([]);
+      expect(after.outcomes.get(again.id)?.status).toBe("completed");
+      expect(await backend.size(q)).toBe(1);
+    });
+
     it("cancelWorkflow cancels the running workflow and its steps that have not started", async () => {
       const { backend, q } = await setup();
       const id = crypto.randomUUID();

@@ -228,7 +228,7 @@ export function workflowCases(h: ContractHarness): void {
       const refused = await queue.retry(declined).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(TaskStateError);
       expect((refused as Error).message).toBe(
-        `Cannot retry task ${declined}: it is a step of workflow ${wf.id}, which has ended (or is gone), and a step of an ended workflow is never run again; start the workflow anew instead`,
+        `Cannot retry task ${declined}: it is a step of workflow ${wf.id}, which has ended (or is gone), and a step of an ended workflow is never run again; retry the workflow instead when it failed (queue.retryWorkflow, sheppy workflow retry), which runs its failed last steps again, or start it anew`,
       );
       await expect(queue.retry(refund, { force: true })).rejects.toThrow(TaskStateError);
       expect(await queue.retryAll()).toEqual({ retried: 0, skipped: 1, endedWorkflowSteps: 1 });
