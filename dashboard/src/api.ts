@@ -198,6 +198,8 @@ export const api = {
     call<WorkflowDetail>("GET", `${q(queue)}/workflows/${encodeURIComponent(id)}`),
   cancelWorkflow: (queue: string, id: string) =>
     call<WorkflowData>("POST", `${q(queue)}/workflows/${encodeURIComponent(id)}/cancel`, {}),
+  retryWorkflow: (queue: string, id: string) =>
+    call<WorkflowData>("POST", `${q(queue)}/workflows/${encodeURIComponent(id)}/retry`, {}),
   eventsUrl: (queue: string) => url(`${q(queue)}/events`),
   /**
    * Why the API refuses `queue`'s event stream (too many open, `maxEventStreams`;

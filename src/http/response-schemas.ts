@@ -299,6 +299,7 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
     }),
   }),
   "POST /{queue}/workflows/{id}/cancel": workflowRecord,
+  "POST /{queue}/workflows/{id}/retry": workflowRecord,
 };
 
 /** The error body every refusal and failure answers with. */

@@ -170,14 +170,19 @@ function namesQuery(raw: string | undefined): ReadonlySet<string> | undefined {
   return new Set(names);
 }
 
-/** A 403 when `addableTasks` does not let the caller add tasks named `name`. */
-function refuseUnaddable(name: string, addable: RouteContext<unknown, unknown>["addable"]): void {
+/** A 403 when `addableTasks` does not let the caller add tasks (or run a workflow) named `name`. */
+function refuseUnaddable(
+  name: string,
+  addable: RouteContext<unknown, unknown>["addable"],
+  what: "task" | "workflow" = "task",
+): void {
   const allowed = addable(name);
   if (allowed === true) return;
   const listed = Array.isArray(allowed)
     ? ` (it may add: ${allowed.length === 0 ? "none" : allowed.join(", ")})`
     : "";
-  throw new HttpError(403, `task '${name}' may not be added through this API${listed}`);
+  const verb = what === "task" ? "added" : "retried";
+  throw new HttpError(403, `${what} '${name}' may not be ${verb} through this API${listed}`);
 }
 
 /**
@@ -578,6 +583,20 @@ export const ROUTES: readonly Route[] = [
     handle: async (c) => {
       const options = c.body.force === undefined ? {} : { force: c.body.force };
       return (await c.queue.cancelWorkflow(c.params.id!, options)).toJSON();
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/workflows/{id}/retry",
+    summary:
+      "Run a failed workflow again: the steps it saw last that did not complete run again as new tasks, and it goes on from there (when they all completed, it replays at once); steps that completed do not run again",
+    mutating: true,
+    handle: async (c) => {
+      const workflow = await c.queue.getWorkflow(c.params.id!);
+      if (!workflow) throw new WorkflowNotFoundError(c.params.id!, c.queue.name);
+      // Running a workflow again adds its tasks again: only one whose name the caller may add.
+      refuseUnaddable(workflow.name, c.addable, "workflow");
+      return (await c.queue.retryWorkflow(c.params.id!)).toJSON();
     },
   }),
 ];

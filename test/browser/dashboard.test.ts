@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { Queue, type Task, Worker } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { add, fail, flaky, nap, napping, twoSteps } from "../fixtures/cli/tasks.js";
+import { add, fail, flaky, flakyFlow, nap, napping, twoSteps } from "../fixtures/cli/tasks.js";
 import { launchChromium, requireChromium } from "../support/browser.js";
 import {
   type DashboardServer,
@@ -341,6 +341,32 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     // A running step finishes when its workflow is cancelled: the forced close stops its nap.
     await flows.cancelWorkflow(running);
     await flowWorker.close({ force: true });
+    await flows.clear();
+    await flows.close();
+  });
+
+  it("a failed workflow's page offers Retry: it runs again from its failed step and completes", async () => {
+    const flows = new Queue(url, { name: "flows-retry" });
+    const flowWorker = new Worker(flows, { concurrency: 2, scheduler: false });
+    flowWorker.work();
+    // Its step fails on its first run in this process, so the workflow fails once.
+    const wf = await flows.addWorkflow(flakyFlow(`browser-${Date.now()}`));
+    expect((await flows.waitForWorkflow(wf, { timeout: 20 })).status).toBe("failed");
+    const page = await open(dashboard, `#/q/flows-retry/workflows/${encodeURIComponent(wf.id)}`);
+    const retry = page.getByRole("button", { name: "Retry workflow" });
+    await expect.poll(() => retry.count()).toBe(1);
+    await retry.click();
+    await expect
+      .poll(() => page.locator(".note").textContent())
+      .toBe("Retry: running again (1 step(s) run again)");
+    expect((await flows.waitForWorkflow(wf, { timeout: 20 })).status).toBe("completed");
+    // Read again as its steps finish: completed, and no button left.
+    await expect
+      .poll(() => page.locator("[data-testid=workflow-detail] h2").textContent())
+      .toContain("completed");
+    expect(await retry.count()).toBe(0);
+    await page.close();
+    await flowWorker.close();
     await flows.clear();
     await flows.close();
   });

@@ -68,6 +68,28 @@ export function WorkflowDetail({ queue, id }: { queue: string; id: string }) {
           </button>
         </div>
       )}
+      {!config.readOnly && workflow.status === "failed" && (
+        <div class="actions">
+          <button
+            type="button"
+            title="The steps it saw last that did not complete run again as new tasks (when they all completed, it replays at once); steps that completed do not run again"
+            onClick={async () => {
+              try {
+                const retried = await api.retryWorkflow(queue, id);
+                const again = retried.pending.length;
+                setMessage(
+                  `Retry: running again (${again === 0 ? "replays now" : `${again} step(s) run again`})`,
+                );
+                detail.reload();
+              } catch (error) {
+                setMessage(`Retry: ${(error as Error).message}`);
+              }
+            }}
+          >
+            Retry workflow
+          </button>
+        </div>
+      )}
       {message && <p class="note">{message}</p>}
       <h3>Arguments</h3>
       <pre class="json">{formatJson(workflow.args)}</pre>

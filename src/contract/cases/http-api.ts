@@ -28,6 +28,13 @@ const pair = workflow({ name: "http-api.pair" }, function* (x: number) {
   const t = yield* step(add(x, 1));
   return t.result;
 });
+/** Tokens of the `givesUp` workflows whose body has been fixed. */
+const fixedFlows = new Set<string>();
+const givesUp = workflow({ name: "http-api.gives-up" }, function* (token: string) {
+  const t = yield* step(add(1, 1));
+  if (!fixedFlows.has(token)) throw new Error("gave up");
+  return t.result;
+});
 // Registered for the routes that add tasks by name; never called here.
 void strict;
 
@@ -515,6 +522,38 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("GET", `/${q}/workflows/${randomUUID()}`)).status).toBe(404);
     });
 
+    it("workflows: retry runs a failed one again; 409 for one not failed, 404 for an unknown one, 403 when the caller may not add it", async () => {
+      const { queue, q, call } = api();
+      const token = randomUUID();
+      const wf = await queue.addWorkflow(givesUp(token));
+      expect((await call("POST", `/${q}/workflows/${wf.id}/retry`, {})).status).toBe(409);
+      await h.worker(queue).work({ oneshot: true });
+      expect((await queue.waitForWorkflow(wf, { timeout: 10 })).status).toBe("failed");
+      const limited = createHttpHandler(queue.backend, { addableTasks: ["http-api.add"] });
+      const refused = await limited(
+        new Request(`${ORIGIN}/${q}/workflows/${wf.id}/retry`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "{}",
+        }),
+      );
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: string }).error).toBe(
+        "workflow 'http-api.gives-up' may not be retried through this API (it may add: http-api.add)",
+      );
+      fixedFlows.add(token);
+      const retried = await call("POST", `/${q}/workflows/${wf.id}/retry`, {});
+      expect(retried.status).toBe(200);
+      expect(retried.body).toMatchObject({ id: wf.id, error: null, finishedAt: null });
+      await h.worker(queue).work({ oneshot: true });
+      expect((await queue.waitForWorkflow(wf, { timeout: 10 })).result).toBe(2);
+      expect((await call("POST", `/${q}/workflows/${wf.id}/retry`, {})).status).toBe(409);
+      expect((await call("POST", `/${q}/workflows/${randomUUID()}/retry`, {})).status).toBe(404);
+      expect((await call("POST", `/${q}/workflows/${wf.id}/retry`, { force: true })).status).toBe(
+        400,
+      );
+    });
+
     it("refusals: 400 bad JSON or arguments (with the validator's issues), 404, 405, 415, cross-origin 403", async () => {
       const { q, call } = api();
       await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [0, 0] });
@@ -917,6 +956,7 @@ export function httpApiCases(h: ContractHarness): void {
           "/{queue}/tasks/{id}/retry",
           "/{queue}/crons/{id}",
           "/{queue}/workflows/{id}/cancel",
+          "/{queue}/workflows/{id}/retry",
         ]),
       );
       expect(Object.keys(doc.paths).some((path) => path.startsWith("/sheppy"))).toBe(false);
