@@ -195,4 +195,54 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
     expect(await client.zscore(`${tag}:ids`, record.id)).not.toBeNull();
     expect(await client.hget(`${tag}:dedupe`, "k")).toBe(`:${record.id}`);
   });
+
+  it("retryWorkflow: the same call twice answers 1 twice and adds its task once; another call finds it running", async () => {
+    await client.del(`${tag}:pending`);
+    const failedAt = new Date().toISOString();
+    await client.hset(
+      `${tag}:w:wf-1`,
+      "d",
+      "{}",
+      "st",
+      "failed",
+      "fa",
+      failedAt,
+      "rq",
+      "add-token",
+    );
+    const again = { ...job(8).toJSON(), status: "pending" as const };
+    const call = (token: string) =>
+      client.eval(
+        scriptSource("retryWorkflow"),
+        6,
+        ...["ids", "pending", "wake", "workflows:running", "workflows:expires", "events"].map(
+          (k) => `${tag}:${k}`,
+        ),
+        `${tag}:t:`,
+        `${tag}:w:`,
+        `${tag}:wp:`,
+        token,
+        "wf-1",
+        JSON.stringify({ id: "wf-1", status: "running" }),
+        1,
+        failedAt,
+        0,
+        0,
+        1,
+        again.id,
+        0,
+        again.id,
+        encodeKeyedRecord(again),
+        Date.parse(again.createdAt),
+        again.status,
+        0,
+        "",
+      );
+    expect(await call("retry-1")).toBe(1);
+    expect(await call("retry-1")).toBe(1);
+    expect(await call("retry-2")).toBe(0);
+    expect(await client.lrange(`${tag}:pending`, 0, -1)).toEqual([again.id]);
+    expect(await client.hget(`${tag}:w:wf-1`, "st")).toBe("running");
+    expect(await client.smembers(`${tag}:wp:wf-1`)).toEqual([again.id]);
+  });
 });
