@@ -14,6 +14,16 @@ const charge = task({ name: "tq-wf.charge" }, (): string => {
   throw new Error("card declined");
 });
 const delayed = task({ name: "tq-wf.delayed" }, () => "later");
+let gatewayDown = true;
+const gateway = task({ name: "tq-wf.gateway" }, (amount: number) => {
+  if (gatewayDown) throw new Error("gateway down");
+  return `charged ${amount}`;
+});
+const checkout = workflow({ name: "tq-wf.checkout" }, function* (amount: number) {
+  const charged = yield* step(gateway(amount));
+  if (charged.status !== "completed") throw new Error(`not charged: ${charged.error?.message}`);
+  return charged.result;
+});
 
 const sequential = workflow({ name: "tq-wf.sequential" }, function* (x: number) {
   const a = yield* step(add(x, 1));
@@ -55,6 +65,20 @@ describe("TestQueue.processWorkflow", () => {
   it("a failed step takes the error branch", async () => {
     const queue = new TestQueue();
     expect((await queue.processWorkflow(rollback())).result).toBe("recovered: rolled back");
+  });
+
+  it("a failed workflow retried runs on from its failed step with processWorkflow", async () => {
+    const queue = new TestQueue();
+    const failed = await queue.processWorkflow(checkout(5));
+    expect([failed.status, failed.error?.message]).toEqual(["failed", "not charged: gateway down"]);
+    gatewayDown = false;
+    await queue.retryWorkflow(failed);
+    const done = await queue.processWorkflow(failed);
+    expect([done.status, done.result]).toEqual(["completed", "charged 5"]);
+    expect(queue.processedTasks.map((t) => [t.name, t.status])).toEqual([
+      ["tq-wf.gateway", "failed"],
+      ["tq-wf.gateway", "completed"],
+    ]);
   });
 
   it("runs on a workflow added earlier from where it stands", async () => {
