@@ -66,6 +66,7 @@ export function workflowRetryPlan(
     result: null,
     error: null,
     finishedAt: null,
+    retryCount: (failed.retryCount ?? 0) + 1,
   };
   return {
     record,

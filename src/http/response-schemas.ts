@@ -165,6 +165,7 @@ const workflowRecord = z
     }),
     createdAt: instant,
     finishedAt: instant.nullable(),
+    retryCount: z.number().int().min(1).optional(),
   })
   .meta({ id: "Workflow" });
 

@@ -74,5 +74,10 @@ export function checkWorkflowData(raw: unknown, where = "workflow record"): Work
   if (!isInstant(raw.createdAt)) bad(where, "createdAt", "an ISO-8601 instant");
   if (raw.finishedAt !== null && !isInstant(raw.finishedAt))
     bad(where, "finishedAt", "an ISO-8601 instant or null");
+  if (
+    raw.retryCount !== undefined &&
+    !(Number.isInteger(raw.retryCount) && Number(raw.retryCount) > 0)
+  )
+    bad(where, "retryCount", "a whole number above 0, or absent");
   return raw as unknown as WorkflowData;
 }

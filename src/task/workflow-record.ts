@@ -62,6 +62,8 @@ export interface WorkflowData {
   config: WorkflowConfig;
   createdAt: string;
   finishedAt: string | null;
+  /** Times a failed run was run again (`retryWorkflow`); absent until the first. */
+  retryCount?: number;
 }
 
 /** The statuses a workflow ends in: it does not change any more. */
@@ -118,6 +120,8 @@ class WorkflowWithStatus<R, S extends WorkflowStatus> {
   readonly config: Readonly<WorkflowConfig>;
   readonly createdAt: Date;
   readonly finishedAt: Date | null;
+  /** Times it failed and was run again (`queue.retryWorkflow`). */
+  readonly retryCount: number;
   readonly #data: WorkflowData;
 
   constructor(data: WorkflowData, result: R | null) {
@@ -134,6 +138,7 @@ class WorkflowWithStatus<R, S extends WorkflowStatus> {
     this.config = data.config;
     this.createdAt = new Date(data.createdAt);
     this.finishedAt = toDate(data.finishedAt);
+    this.retryCount = data.retryCount ?? 0;
     Object.freeze(this);
   }
 

@@ -91,7 +91,10 @@ describe("workflowRetryPlan", () => {
           result: null,
           finishedAt: null,
           effects: stored.record.effects,
+          retryCount: 1,
         });
+        const again4 = { ...stored, record: { ...stored.record, retryCount: 4 } };
+        expect(workflowRetryPlan(again4, new Map(), NOW).record.retryCount).toBe(5);
         plan.record.steps.forEach((step, i) => {
           const before = stored.record.steps[i]!;
           expect({ ...step, taskId: "" }).toEqual({ ...before, taskId: "" });

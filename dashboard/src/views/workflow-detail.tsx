@@ -43,6 +43,7 @@ export function WorkflowDetail({ queue, id }: { queue: string; id: string }) {
       <p class="muted">
         <code>{workflow.id}</code> · created {formatTime(workflow.createdAt)} · finished{" "}
         {formatTime(workflow.finishedAt)}
+        {workflow.retryCount !== undefined && ` · retried ${workflow.retryCount}×`}
       </p>
       {!config.readOnly && workflow.status === "running" && (
         <div class="actions">

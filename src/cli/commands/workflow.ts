@@ -180,6 +180,7 @@ function renderWorkflowDetail(
     ["error", data.error ? `${data.error.type}: ${data.error.message}` : "-"],
     ["created", formatInstant(data.createdAt)],
     ["finished", formatInstant(data.finishedAt)],
+    ["retried", data.retryCount === undefined ? "-" : `${data.retryCount} time(s)`],
   ];
   const head = renderTable(fields, [
     { heading: "FIELD", value: (row) => row[0] },

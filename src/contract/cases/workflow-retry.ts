@@ -161,6 +161,7 @@ export function workflowRetryCases(h: ContractHarness): void {
       await drain(queue);
       const done = await queue.waitForWorkflow(wf, { timeout: 10 });
       expect([done.status, done.result]).toEqual(["completed", 24]);
+      expect([first.retryCount, second.retryCount, done.retryCount]).toEqual([0, 1, 2]);
       expect(fixes.get(token).runs.get("fragile 2")).toBe(3);
       expect(new Set(done.steps.map((s) => s.taskId)).size).toBe(4);
     });
