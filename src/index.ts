@@ -95,6 +95,8 @@ export type {
   RetryAllOptions,
   RetryAllResult,
   RetryOptions,
+  RetryWorkflowsOptions,
+  RetryWorkflowsResult,
   StoredTask,
   StoredWorkflow,
   TaskList,

@@ -162,13 +162,16 @@ export function parseTimeout(raw: string | undefined): number | undefined {
 }
 
 /** Parses `--name emails.send,reports.build`: task names (as `task()` gave them, so case kept). */
-export function parseTaskNames(raw: string | undefined): string[] | undefined {
+export function parseTaskNames(
+  raw: string | undefined,
+  what: "task" | "workflow" = "task",
+): string[] | undefined {
   if (raw === undefined) return undefined;
   const names = [...new Set(raw.split(",").map((item) => item.trim()))].filter(Boolean);
   // An empty list would match nothing and print "no tasks", as if the queue held none.
   if (names.length === 0) {
     throw new CliUsageError(
-      "--name names no task; give one or more task names, comma-separated (or leave the flag out for every task)",
+      `--name names no ${what}; give one or more ${what} names, comma-separated (or leave the flag out for every ${what})`,
     );
   }
   return names;
@@ -225,4 +228,24 @@ export function parseStatuses(
     }
   }
   return new Set(items);
+}
+
+const SINCE_FORMATS =
+  "an ISO-8601 instant with a UTC offset (e.g. 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00) or a duration back from now (e.g. 90s, 1h, 2d)";
+
+/** `--since`: ISO-8601 text with an offset, or a duration back from now (`1h`: the last hour). */
+export function parseSince(raw: string): Date | number {
+  const text = raw.trim();
+  try {
+    return /^\d{4}-/.test(text) ? parseInstant(text, "--since") : parseDuration(raw, "--since");
+  } catch (error) {
+    if (!(error instanceof CliUsageError)) throw error;
+    // Either reading fails in its own terms; the user needs both accepted forms.
+    const reason = /not a valid date/.test(error.message)
+      ? "is not a valid date"
+      : /no UTC offset/.test(error.message)
+        ? "has no UTC offset"
+        : "cannot be read";
+    throw new CliUsageError(`--since: '${raw}' ${reason}; expected ${SINCE_FORMATS}`);
+  }
 }

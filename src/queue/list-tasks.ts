@@ -66,6 +66,14 @@ export function namesOf(
   return textsOf(name, where, "name", "a task name");
 }
 
+/** The workflow names of `name` as a set, each checked; `undefined` for every name. */
+export function workflowNamesOf(
+  name: string | readonly string[] | undefined,
+  where: string,
+): ReadonlySet<string> | undefined {
+  return textsOf(name, where, "name", "a workflow name");
+}
+
 /** The concurrency keys of `concurrencyKey` as a set, each checked; `undefined` for any key. */
 export function concurrencyKeysOf(
   concurrencyKey: string | readonly string[] | undefined,

@@ -65,6 +65,11 @@ import { queueNameProblem } from "./queue-name.js";
 import { type RetryAllOptions, type RetryAllResult, retryAll } from "./retry-all.js";
 import { type RetryOptions, retryTask } from "./retry-api.js";
 import {
+  type RetryWorkflowsOptions,
+  type RetryWorkflowsResult,
+  retryWorkflows,
+} from "./retry-workflows.js";
+import {
   type CancelledTask,
   checkTasks,
   type FinishedTask,
@@ -105,6 +110,7 @@ export type { EnqueueOptions } from "./enqueue-options.js";
 export type { ListTasksOptions, TaskList } from "./list-tasks.js";
 export type { RedriveStatus, RetryAllOptions, RetryAllResult } from "./retry-all.js";
 export type { RetryOptions } from "./retry-api.js";
+export type { RetryWorkflowsOptions, RetryWorkflowsResult } from "./retry-workflows.js";
 export type {
   CancelledTask,
   FinishedTask,
@@ -779,6 +785,18 @@ export class Queue implements QueueHandle {
   retryWorkflow(ref: WorkflowRef): Promise<Workflow>;
   retryWorkflow(ref: WorkflowRef): Promise<Workflow> {
     return retryWorkflow(this, ref);
+  }
+
+  /**
+   * Runs every failed workflow of the queue again, as `retryWorkflow` runs
+   * one — only those of some names (`name`), or that failed at or after
+   * `since` (a `Date`, ISO text, or seconds before now), when given — a page
+   * at a time. Only workflows that failed before the call began are run
+   * again, once each. Returns how many run again, and how many were skipped
+   * (changed or gone meanwhile, or a step of which could not be asked for again).
+   */
+  retryWorkflows(options: RetryWorkflowsOptions = {}): Promise<RetryWorkflowsResult> {
+    return retryWorkflows(this, options);
   }
 
   /** Deletes a finished workflow's record; `false` for an unknown one, `TaskStateError` for a running one. */

@@ -77,7 +77,11 @@ export interface RetryAllResult {
 }
 
 /** Epoch ms of `since`; `null` for none. */
-function sinceMsOf(since: RetryAllOptions["since"], now: number, where: string): number | null {
+export function sinceMsOf(
+  since: RetryAllOptions["since"],
+  now: number,
+  where: string,
+): number | null {
   if (since === undefined) return null;
   if (typeof since === "string")
     return parseIsoInstant(

@@ -7,7 +7,11 @@
  * yield. Reads decode results through the definition's result schema, as
  * task reads do.
  */
-import type { Backend, WorkflowAddEvents } from "../backends/backend.js";
+import type {
+  Backend,
+  StoredWorkflow as StoredRecord,
+  WorkflowAddEvents,
+} from "../backends/backend.js";
 import { createdOn, isoAt } from "../clock.js";
 import {
   InvalidTaskError,
@@ -298,6 +302,31 @@ export async function retryWorkflow(queue: QueueHandle, ref: WorkflowRef): Promi
   const stored = (await backend.getWorkflows(queue.name, [id])).get(id);
   if (!stored) throw new WorkflowNotFoundError(id, queue.name);
   if (stored.record.status !== "failed") throw notRetryable(id, stored.record.status);
+  const retried = await retryStored(queue, backend, stored);
+  if (retried === null) throw new WorkflowNotFoundError(id, queue.name);
+  if (retried === false) {
+    const now = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.status;
+    throw new TaskStateError(
+      `Cannot retry workflow ${id}: it changed while it was being retried (${now === undefined ? "it is gone" : `it is ${now} now`}); read it again`,
+    );
+  }
+  if (backend.inline === undefined) return decodeWorkflow(retried);
+  await queue.runInline();
+  const after = (await backend.getWorkflows(queue.name, [id])).get(id);
+  if (!after) throw new WorkflowNotFoundError(id, queue.name);
+  return decodeWorkflow(after.record);
+}
+
+/**
+ * Runs failed workflow `stored` (as read) again: the record it runs as;
+ * `false` when it changed since the read, `null` when it is gone. A step to
+ * run again whose record is gone is a `TaskStateError`.
+ */
+export async function retryStored(
+  queue: QueueHandle,
+  backend: Backend,
+  stored: StoredRecord,
+): Promise<WorkflowData | false | null> {
   const unkept = stepsToRunAgain(stored)
     .map((step) => step.taskId)
     .filter((taskId) => !stored.outcomes.has(taskId));
@@ -311,19 +340,8 @@ export async function retryWorkflow(queue: QueueHandle, ref: WorkflowRef): Promi
           steps: addOptionsFor(backend, plan.tasks, at)?.events ?? [],
         }
       : undefined;
-  const retried = await backend.retryWorkflow(queue.name, id, { ...plan, events });
-  if (retried === null) throw new WorkflowNotFoundError(id, queue.name);
-  if (!retried) {
-    const now = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.status;
-    throw new TaskStateError(
-      `Cannot retry workflow ${id}: it changed while it was being retried (${now === undefined ? "it is gone" : `it is ${now} now`}); read it again`,
-    );
-  }
-  if (backend.inline === undefined) return decodeWorkflow(plan.record);
-  await queue.runInline();
-  const after = (await backend.getWorkflows(queue.name, [id])).get(id);
-  if (!after) throw new WorkflowNotFoundError(id, queue.name);
-  return decodeWorkflow(after.record);
+  const retried = await backend.retryWorkflow(queue.name, stored.record.id, { ...plan, events });
+  return retried === true ? plan.record : retried;
 }
 
 /** Why a workflow of `status` is not retried. */

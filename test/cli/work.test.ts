@@ -346,6 +346,32 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expect(expectOneLineError(await sheppy("workflow", "retry", flow.id), 1)).toBe(
         `error: Cannot retry workflow ${flow.id}: only a failed workflow is retried, and it completed; add it anew to run it again`,
       );
+      // After an outage: every failed workflow of a name at once.
+      const outage = [
+        await queue.addWorkflow(flakyFlow(randomUUID())),
+        await queue.addWorkflow(flakyFlow(randomUUID())),
+      ];
+      expect((await queue.waitForWorkflow(outage, { timeout: 20 })).map((w) => w.status)).toEqual([
+        "failed",
+        "failed",
+      ]);
+      expect(
+        await sheppy("workflow", "retry", "--all-failed", "-n", "cli.flaky-flow", "--since", "1h"),
+      ).toMatchObject({ code: 0, stdout: "2 failed workflows cli.flaky-flow running again\n" });
+      const recovered = await queue.waitForWorkflow(outage, { timeout: 20 });
+      expect(recovered.map((w) => [w.status, w.retryCount])).toEqual([
+        ["completed", 1],
+        ["completed", 1],
+      ]);
+      expect(expectOneLineError(await sheppy("workflow", "retry"), 2)).toBe(
+        "error: pass a workflow id, or --all-failed",
+      );
+      expect(
+        expectOneLineError(await sheppy("workflow", "retry", flow.id, "--all-failed"), 2),
+      ).toBe("error: pass a workflow id or --all-failed, not both");
+      expect(
+        expectOneLineError(await sheppy("workflow", "retry", flow.id, "--since", "1h"), 2),
+      ).toBe("error: --since needs --all-failed");
     } finally {
       await queue.close();
     }

@@ -18,8 +18,7 @@ import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import {
   addConcurrencyKeyFilter,
   parseConcurrencyKeys,
-  parseDuration,
-  parseInstant,
+  parseSince,
   parseStatuses,
   parseTaskNames,
   parseTimeout,
@@ -32,26 +31,6 @@ interface QueueSettings {
   readonly backendUrl?: string;
   readonly queue: string;
   readonly format: OutputFormat;
-}
-
-const SINCE_FORMATS =
-  "an ISO-8601 instant with a UTC offset (e.g. 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00) or a duration back from now (e.g. 90s, 1h, 2d)";
-
-/** `--since`: ISO-8601 text with an offset, or a duration back from now (`1h`: the last hour). */
-function parseSince(raw: string): Date | number {
-  const text = raw.trim();
-  try {
-    return /^\d{4}-/.test(text) ? parseInstant(text, "--since") : parseDuration(raw, "--since");
-  } catch (error) {
-    if (!(error instanceof CliUsageError)) throw error;
-    // Either reading fails in its own terms; the user needs both accepted forms.
-    const reason = /not a valid date/.test(error.message)
-      ? "is not a valid date"
-      : /no UTC offset/.test(error.message)
-        ? "has no UTC offset"
-        : "cannot be read";
-    throw new CliUsageError(`--since: '${raw}' ${reason}; expected ${SINCE_FORMATS}`);
-  }
 }
 
 /** `--all <statuses>`: comma-separated, each one a task can end in without success. */

@@ -10,7 +10,7 @@ import { CliUsageError, WorkflowNotFoundError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import { WORKFLOW_STATUSES, type Workflow, type WorkflowData } from "../../task/workflow-record.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
-import { parseStatuses } from "../inputs.js";
+import { parseSince, parseStatuses, parseTaskNames } from "../inputs.js";
 import { withQueue } from "../open-queue.js";
 import {
   type Column,
@@ -142,12 +142,44 @@ function addRetry(group: Command): void {
   const command = group
     .command("retry")
     .description(
-      "run a failed workflow again: the steps it saw last that did not complete run again as new tasks (when they all completed, it replays at once); steps that completed do not run again",
+      "run a failed workflow again: the steps it saw last that did not complete run again as new tasks (when they all completed, it replays at once); steps that completed do not run again; --all-failed: every failed workflow of the queue",
     )
-    .argument("<id>", "workflow id", nonEmptyId);
+    .argument("[id]", "workflow id (not with --all-failed)")
+    .option("--all-failed", "run every failed workflow of the queue again, a page at a time")
+    .option(
+      "--since <time>",
+      "with --all-failed: only workflows that failed at or after this time (ISO-8601 with an offset) or within this long (1h, 2d…)",
+    )
+    .option(
+      "-n, --name <names>",
+      "with --all-failed: only workflows of these names, comma-separated",
+    );
   addSettings(command, ["backendUrl", "queue", "format"]);
-  command.action(async (id: string, _options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<QueueSettings>();
+  command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<
+      QueueSettings & { allFailed?: boolean; since?: string; name?: string }
+    >();
+    if (settings.allFailed) {
+      if (id !== undefined) throw new CliUsageError("pass a workflow id or --all-failed, not both");
+      const since = settings.since === undefined ? undefined : parseSince(settings.since);
+      const name = parseTaskNames(settings.name, "workflow");
+      const outcome = await withQueue(settings, (queue) => queue.retryWorkflows({ since, name }));
+      if (settings.format === "json") printJson(outcome);
+      else {
+        const skipped =
+          outcome.skipped === 0
+            ? ""
+            : ` (${outcome.skipped} skipped: changed meanwhile, or a step's record is gone)`;
+        print(
+          `${outcome.retried} failed workflow${outcome.retried === 1 ? "" : "s"}${name ? ` ${name.join(" or ")}` : ""} running again${skipped}`,
+        );
+      }
+      return;
+    }
+    if (id === undefined) throw new CliUsageError("pass a workflow id, or --all-failed");
+    if (settings.since !== undefined) throw new CliUsageError("--since needs --all-failed");
+    if (settings.name !== undefined)
+      throw new CliUsageError("--name needs --all-failed (one workflow is named by its id)");
     const retried = await withQueue(settings, (queue) => queue.retryWorkflow(id));
     if (settings.format === "json") printJson(retried.toJSON());
     else print(`retried: ${retried.id} (${retriedSummary(retried)})`);

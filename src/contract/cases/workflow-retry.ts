@@ -192,6 +192,48 @@ export function workflowRetryCases(h: ContractHarness): void {
       );
     });
 
+    it("retryWorkflows runs every failed workflow of some names, or that failed since a time, again, once each", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const flows = [];
+      for (let i = 0; i < 3; i++) flows.push(await queue.addWorkflow(fanIn(token)));
+      const other = randomUUID();
+      const bug = await queue.addWorkflow(buggy(other));
+      const fine = randomUUID();
+      fixes.get(fine).stepFails = false;
+      const completed = await queue.addWorkflow(fanIn(fine));
+      await drain(queue);
+      const ended = await queue.waitForWorkflow([...flows, bug, completed], { timeout: 10 });
+      expect(ended.map((w) => w.status)).toEqual([
+        "failed",
+        "failed",
+        "failed",
+        "failed",
+        "completed",
+      ]);
+      // Failed at or after now: none yet.
+      expect(await queue.retryWorkflows({ since: 0 })).toEqual({ retried: 0, skipped: 0 });
+      fixes.get(token).stepFails = false;
+      expect(await queue.retryWorkflows({ name: "workflow-retry.fan-in", batchSize: 2 })).toEqual({
+        retried: 3,
+        skipped: 0,
+      });
+      expect((await queue.getWorkflow(bug))?.status).toBe("failed");
+      await drain(queue);
+      const done = await queue.waitForWorkflow(flows, { timeout: 10 });
+      expect(done.map((w) => [w.status, w.result, w.retryCount])).toEqual(
+        flows.map(() => ["completed", 24, 1]),
+      );
+      fixes.get(other).bodyThrows = false;
+      expect(await queue.retryWorkflows({ since: 3600 })).toEqual({ retried: 1, skipped: 0 });
+      await drain(queue);
+      expect((await queue.waitForWorkflow(bug, { timeout: 10 })).result).toBe("fell back to 7");
+      expect(await queue.retryWorkflows()).toEqual({ retried: 0, skipped: 0 });
+      await expect(queue.retryWorkflows({ names: "x" } as never)).rejects.toThrow(
+        /^queue\.retryWorkflows\(\): unknown option 'names'/,
+      );
+    });
+
     it("of several callers retrying one failed workflow at once, one runs it again and the others are refused", async () => {
       const queue = h.queue();
       const token = randomUUID();
