@@ -670,12 +670,12 @@ export interface WorkflowStore {
    * Runs a failed workflow again, all together: only while the stored record
    * is still the failed run the caller read (status `failed`, finished at
    * `retry.failedAt`), it becomes `retry.record` (running, no expiry), the
-   * outcomes named in `retry.dropOutcomes` go, and `retry.tasks` are added
-   * as claimable (each only if its id is new), with `retry.events` appended.
-   * `true` when it applied — also for a resend of the same call after a lost
-   * reply; `false`, writing nothing, when the workflow is no longer that
-   * failed run (running again, or deleted and added anew); `null` when the
-   * queue does not hold it.
+   * steps named in `retry.replaced` lose their outcomes and, when finished,
+   * their task records, and `retry.tasks` are added as claimable (each only
+   * if its id is new), with `retry.events` appended. `true` when it applied
+   * — also for a resend of the same call after a lost reply; `false`,
+   * writing nothing, when the workflow is no longer that failed run (running
+   * again, or deleted and added anew); `null` when the queue does not hold it.
    */
   retryWorkflow(queue: string, id: string, retry: WorkflowRetry): Promise<boolean | null>;
   /** Deletes a finished workflow and its step outcomes; `false` when unknown, `"running"` (changing nothing) when it has not finished. */
@@ -683,9 +683,9 @@ export interface WorkflowStore {
 }
 
 /**
- * What `retryWorkflow` takes: the workflow as it runs again and the tasks
- * that move it on — new tasks for the steps it runs again (they wait for
- * them, as `record.pending` says), or one resume task that replays it.
+ * What `retryWorkflow` takes: the workflow as it runs again, the steps it
+ * asks for again (by the ids of their failed run), and the task that moves
+ * it on — a resume that replays it.
  */
 export interface WorkflowRetry {
   /** The record as it runs again: status `running`, no error, result or finish time. */
@@ -694,8 +694,8 @@ export interface WorkflowRetry {
   readonly failedAt: string;
   /** New tasks to add with it (new ids), claimable now. */
   readonly tasks: readonly TaskData[];
-  /** Step outcomes it no longer reads (the ends of the steps it runs again), by task id. */
-  readonly dropOutcomes: readonly string[];
+  /** Task ids of the steps asked for again: their outcomes, and their records once finished, go. */
+  readonly replaced: readonly string[];
   /** `workflow:retried`, then one `added` per task (same order), appended when it applies; none while the log is off. */
   readonly events?: WorkflowAddEvents | undefined;
 }

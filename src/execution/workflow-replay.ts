@@ -248,8 +248,14 @@ class Replay {
       }
       const outcome = this.input.outcomes.get(taskId);
       this.#guard(stored, step, { was: outcome?.args, now: data.args });
-      if (outcome === undefined) pending.push(taskId);
-      else finished.push(finishedStep(structuredClone(outcome)));
+      if (outcome !== undefined) finished.push(finishedStep(structuredClone(outcome)));
+      else {
+        // Neither ended nor waited for: a retry of the failed workflow asks for it again, as
+        // the body asks for it now (checked by the guard above before anything runs).
+        if (!this.input.workflow.pending.includes(taskId))
+          newTasks.push(this.#stepTask(data, taskId));
+        pending.push(taskId);
+      }
     }
     if (pending.length > 0) throw new Waiting(newTasks, pending);
     return single ? finished[0] : finished;

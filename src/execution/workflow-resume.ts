@@ -115,6 +115,9 @@ function withinPayloadLimit(
   }
 }
 
+/** The longest error message a resume's result repeats (the workflow's record keeps it whole). */
+const MAX_WHY_CHARS = 2000;
+
 /** What a resume attempt produced: its own record, the steps to add, the workflow to write with them. */
 export interface ResumeOutcome {
   readonly record: TaskData;
@@ -188,8 +191,16 @@ export async function resumeWorkflow(
     maxPayloadBytes,
     at,
   );
+  // A failed workflow's error goes with the resume's result too, so a log of the resume can say why.
+  const why = record.error
+    ? { error: { type: record.error.type, message: record.error.message.slice(0, MAX_WHY_CHARS) } }
+    : {};
   return {
-    record: completedRecord(data, { workflow: record.status, steps: record.steps.length }, at),
+    record: completedRecord(
+      data,
+      { workflow: record.status, steps: record.steps.length, ...why },
+      at,
+    ),
     children: steps,
     workflow: { record, expectedSteps: stored.record.steps.length },
   };

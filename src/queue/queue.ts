@@ -773,13 +773,14 @@ export class Queue implements QueueHandle {
   }
 
   /**
-   * Runs a failed workflow again: the steps its body saw last that did not
-   * complete run again as new tasks, and it goes on from there (when they
-   * all completed, it replays at once — after a fix of the body, say). Steps
-   * that completed are not run again. Returns the workflow, running; one that
-   * is not failed is a `TaskStateError`, an unknown one a
-   * `WorkflowNotFoundError`. Of two callers retrying one workflow at once,
-   * one runs it again and the other gets `TaskStateError`.
+   * Runs a failed workflow again: a worker replays its body as deployed now,
+   * which asks again for the steps it saw last that did not complete (new
+   * tasks; their failed records go) and goes on from there. Steps that
+   * completed are not run again. Returns the workflow as stored, running (on
+   * `memory://` with instant processing, as far as it got); one that is not
+   * failed is a `TaskStateError`, an unknown one a `WorkflowNotFoundError`.
+   * Of two callers retrying one workflow at once, one runs it again and the
+   * other gets `TaskStateError`.
    */
   retryWorkflow<W extends Workflow<unknown>>(workflow: W): Promise<StoredWorkflow<W>>;
   retryWorkflow(ref: WorkflowRef): Promise<Workflow>;
@@ -793,7 +794,7 @@ export class Queue implements QueueHandle {
    * `since` (a `Date`, ISO text, or seconds before now), when given — a page
    * at a time. Only workflows that failed before the call began are run
    * again, once each. Returns how many run again, and how many were skipped
-   * (changed or gone meanwhile, or a step of which could not be asked for again).
+   * (retried or deleted by someone else meanwhile).
    */
   retryWorkflows(options: RetryWorkflowsOptions = {}): Promise<RetryWorkflowsResult> {
     return retryWorkflows(this, options);

@@ -6,11 +6,9 @@
  * walks the queue's workflows a page at a time, so memory stays bounded
  * whatever the queue holds, and retries only workflows that failed before
  * the call began: one that fails again meanwhile is not run again twice by
- * one call. A workflow retried (or deleted) by someone else meanwhile, or
- * one a step of which can no longer be asked for again (its record gone),
- * is counted as skipped.
+ * one call. A workflow retried (or deleted) by someone else meanwhile is
+ * counted as skipped.
  */
-import { TaskStateError } from "../errors.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { pageSizeOf, workflowNamesOf } from "./list-tasks.js";
 import type { QueueHandle } from "./queue-handle.js";
@@ -33,7 +31,7 @@ export interface RetryWorkflowsOptions {
 export interface RetryWorkflowsResult {
   /** Workflows running again. */
   retried: number;
-  /** Failed workflows that matched but were not run again: changed or gone meanwhile, or a step of which could not be asked for again. */
+  /** Failed workflows that matched but were not run again: retried or deleted by someone else meanwhile. */
   skipped: number;
 }
 
@@ -79,14 +77,8 @@ export async function retryWorkflows(
         result.skipped += 1;
         continue;
       }
-      try {
-        if (await retryStored(queue, backend, current)) result.retried += 1;
-        else result.skipped += 1;
-      } catch (error) {
-        // A step whose record is gone cannot be asked for again: that workflow is skipped.
-        if (!(error instanceof TaskStateError)) throw error;
-        result.skipped += 1;
-      }
+      if (await retryStored(queue, backend, current)) result.retried += 1;
+      else result.skipped += 1;
     }
     await queue.runInline();
   } while (cursor !== null);

@@ -22,7 +22,7 @@ import {
 } from "../errors.js";
 import { replayWorkflow } from "../execution/workflow-replay.js";
 import { advance, checkWorkflowPayloads } from "../execution/workflow-resume.js";
-import { stepsToRunAgain, workflowRetryPlan } from "../execution/workflow-retry.js";
+import { workflowRetryPlan } from "../execution/workflow-retry.js";
 import { eventBody, finishedWorkflowEvent, workflowEventBody } from "../task/lifecycle-event.js";
 import { checkPayloadSize } from "../task/payload-limit.js";
 import { validateAsync } from "../task/schema.js";
@@ -300,14 +300,24 @@ export async function retryWorkflow(queue: QueueHandle, ref: WorkflowRef): Promi
   const id = workflowIdOf(ref, "queue.retryWorkflow()");
   const backend = await queue.connect();
   const stored = (await backend.getWorkflows(queue.name, [id])).get(id);
-  if (!stored) throw new WorkflowNotFoundError(id, queue.name);
+  if (!stored) {
+    const step = (await backend.getTasks(queue.name, [id])).get(id);
+    if (step?.workflowId) {
+      throw new TaskStateError(
+        `Cannot retry workflow ${id}: it is a task of workflow ${step.workflowId}, not a workflow; retry the workflow (sheppy workflow retry ${step.workflowId})`,
+      );
+    }
+    throw new WorkflowNotFoundError(id, queue.name);
+  }
   if (stored.record.status !== "failed") throw notRetryable(id, stored.record.status);
   const retried = await retryStored(queue, backend, stored);
   if (retried === null) throw new WorkflowNotFoundError(id, queue.name);
   if (retried === false) {
     const now = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.status;
     throw new TaskStateError(
-      `Cannot retry workflow ${id}: it changed while it was being retried (${now === undefined ? "it is gone" : `it is ${now} now`}); read it again`,
+      now === undefined
+        ? `Cannot retry workflow ${id}: it was deleted while it was being retried`
+        : `Cannot retry workflow ${id}: someone else retried it at the same time (it is ${now} now)`,
     );
   }
   if (backend.inline === undefined) return decodeWorkflow(retried);
@@ -319,20 +329,15 @@ export async function retryWorkflow(queue: QueueHandle, ref: WorkflowRef): Promi
 
 /**
  * Runs failed workflow `stored` (as read) again: the record it runs as;
- * `false` when it changed since the read, `null` when it is gone. A step to
- * run again whose record is gone is a `TaskStateError`.
+ * `false` when it changed since the read, `null` when it is gone.
  */
 export async function retryStored(
   queue: QueueHandle,
   backend: Backend,
   stored: StoredRecord,
 ): Promise<WorkflowData | false | null> {
-  const unkept = stepsToRunAgain(stored)
-    .map((step) => step.taskId)
-    .filter((taskId) => !stored.outcomes.has(taskId));
-  const live = unkept.length > 0 ? await backend.getTasks(queue.name, unkept) : new Map();
   const at = queue.clock.now();
-  const plan = workflowRetryPlan(stored, live, at);
+  const plan = workflowRetryPlan(stored, at);
   const events =
     backend.eventCap > 0
       ? {

@@ -344,7 +344,9 @@ export function workflowEventBody(
   record: WorkflowData,
   at: number,
 ): string {
-  const body = `[${JSON.stringify(record.id)},"${type}",${JSON.stringify(record.name)},1,${at},"${record.status}"`;
+  // Its attempt: the run of the workflow, one more for each retry of it.
+  const attempt = (record.retryCount ?? 0) + 1;
+  const body = `[${JSON.stringify(record.id)},"${type}",${JSON.stringify(record.name)},${attempt},${at},"${record.status}"`;
   if (type === "workflow:failed" && record.error)
     return `${body},null,{"e":${JSON.stringify([record.error.type, eventErrorMessage(record.error.message)])}}]`;
   const result = type === "workflow:completed" ? resultMember(record.result) : "";

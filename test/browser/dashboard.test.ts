@@ -358,7 +358,7 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await retry.click();
     await expect
       .poll(() => page.locator(".note").textContent())
-      .toBe("Retry: running again (1 step(s) run again)");
+      .toBe("Retry: done; a worker replays it and runs its failed steps again");
     expect((await flows.waitForWorkflow(wf, { timeout: 20 })).status).toBe("completed");
     // Read again as its steps finish: completed, and no button left.
     await expect

@@ -339,7 +339,9 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expect(failed.status).toBe("failed");
       const retried = await sheppy("workflow", "retry", flow.id);
       expect(retried.stdout).toMatch(
-        new RegExp(`^retried: ${flow.id} \\(1 step\\(s\\) run again: 0 cli\\.flaky\\)\n$`),
+        new RegExp(
+          `^retried: ${flow.id} \\(a worker replays it, asking again for step 0 cli\\.flaky\\)\n$`,
+        ),
       );
       const ran = await queue.waitForWorkflow(flow, { timeout: 20 });
       expect([ran.status, ran.result]).toEqual(["completed", `${flow.args[0]} ok on run 2`]);
@@ -363,6 +365,12 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
         ["completed", 1],
         ["completed", 1],
       ]);
+      // --wait prints the result once it has ended again.
+      const waited = await queue.addWorkflow(flakyFlow(randomUUID()));
+      expect((await queue.waitForWorkflow(waited, { timeout: 20 })).status).toBe("failed");
+      const result = await sheppy("workflow", "retry", waited.id, "--wait", "--timeout", "20s");
+      expect(result).toMatchObject({ code: 0 });
+      expect(result.stdout).toContain(`${waited.args[0]} ok on run 2`);
       expect(expectOneLineError(await sheppy("workflow", "retry"), 2)).toBe(
         "error: pass a workflow id, or --all-failed",
       );

@@ -80,6 +80,9 @@ describe("worker log lines", () => {
         wf.id,
       ],
     ]);
+    // The line says why, as a task's failure line does.
+    expect(lines.at(-1)?.err).toMatchObject({ type: "Error", message: "gave up" });
+    expect(lines.at(-1)?.error).toBe("Error: gave up");
   });
 
   it("a manual retry is the next attempt, not attempt 1 again", async () => {

@@ -155,7 +155,7 @@ describe("workflow replay", () => {
     );
     const again = replayWorkflow({
       definition,
-      workflow: { ...wf, steps: first.steps },
+      workflow: { ...wf, steps: first.steps, pending: [first.newTasks[2]!.id] },
       outcomes: done,
       now: at,
     });
@@ -164,6 +164,44 @@ describe("workflow replay", () => {
       newTasks: [],
       pending: [first.newTasks[2]!.id],
     });
+  });
+
+  it("a recorded step neither ended nor waited for (a retried workflow's) is asked for again under its recorded id", () => {
+    const wf = fanOut(3).toJSON();
+    const definition = findWorkflow(wf.name)!;
+    const at = () => 0;
+    const first = replayWorkflow({ definition, workflow: wf, outcomes: new Map(), now: at });
+    if (first.kind !== "waiting") throw new Error("expected waiting");
+    const done = new Map(
+      first.newTasks
+        .slice(0, 2)
+        .map((t) => [t.id, { ...t, status: "completed", result: 1 } as TaskData]),
+    );
+    const steps = first.steps.map((step, i) =>
+      i === 2 ? { ...step, taskId: "asked-again" } : step,
+    );
+    const again = replayWorkflow({
+      definition,
+      workflow: { ...wf, steps, pending: [] },
+      outcomes: done,
+      now: at,
+    });
+    if (again.kind !== "waiting") throw new Error("expected waiting");
+    expect(again.pending).toEqual(["asked-again"]);
+    expect(again.newTasks.map((t) => [t.id, t.name, t.args, t.workflowId])).toEqual([
+      ["asked-again", first.newTasks[2]!.name, first.newTasks[2]!.args, wf.id],
+    ]);
+    // Asked for with other arguments than recorded: the guard refuses before anything is asked for.
+    const changed = steps.map((step, i) => (i === 2 ? { ...step, argsHash: "other" } : step));
+    const refused = replayWorkflow({
+      definition,
+      workflow: { ...wf, steps: changed, pending: [] },
+      outcomes: done,
+      now: at,
+    });
+    expect(refused.kind).toBe("failed");
+    if (refused.kind === "failed")
+      expect(refused.error).toBeInstanceOf(NonDeterministicWorkflowError);
   });
 
   it("an empty fan-out comes back at once", () => {

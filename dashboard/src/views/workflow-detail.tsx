@@ -73,14 +73,11 @@ export function WorkflowDetail({ queue, id }: { queue: string; id: string }) {
         <div class="actions">
           <button
             type="button"
-            title="The steps it saw last that did not complete run again as new tasks (when they all completed, it replays at once); steps that completed do not run again"
+            title="A worker replays it as deployed now: the steps it saw last that did not complete run again as new tasks; steps that completed do not run again"
             onClick={async () => {
               try {
-                const retried = await api.retryWorkflow(queue, id);
-                const again = retried.pending.length;
-                setMessage(
-                  `Retry: running again (${again === 0 ? "replays now" : `${again} step(s) run again`})`,
-                );
+                await api.retryWorkflow(queue, id);
+                setMessage("Retry: done; a worker replays it and runs its failed steps again");
                 detail.reload();
               } catch (error) {
                 setMessage(`Retry: ${(error as Error).message}`);

@@ -293,9 +293,10 @@ export function retryWorkflow(
 ): { retried: boolean | null; changes: Changes; events: string[] } {
   const changes = noChanges();
   checkNewWork(retry.tasks, "retryWorkflow");
-  const { record, failedAt, dropOutcomes } = retry;
-  const retried = state.workflows.reopen(id, { ...record, id }, failedAt, dropOutcomes, now);
+  const { record, failedAt, replaced } = retry;
+  const retried = state.workflows.reopen(id, { ...record, id }, failedAt, replaced, now);
   if (retried !== true) return { retried, changes, events: [] };
+  for (const stepId of replaced) deleteFinished(state, stepId, now);
   const events = [...(retry.events?.workflow ?? [])];
   retry.tasks.forEach((task, i) => {
     if (state.entries.has(task.id)) return;

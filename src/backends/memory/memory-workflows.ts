@@ -130,20 +130,20 @@ export class MemoryWorkflows {
 
   /**
    * Makes the failed run ended at `failedAt` run again as `record`, dropping
-   * the outcomes named; `false` when the workflow is no longer that run,
-   * `null` when unknown.
+   * the outcomes of the steps `replaced` names; `false` when the workflow is
+   * no longer that run, `null` when unknown.
    */
   reopen(
     id: string,
     record: WorkflowData,
     failedAt: string,
-    dropOutcomes: readonly string[],
+    replaced: readonly string[],
     now: number,
   ): boolean | null {
     const entry = this.get(id, now);
     if (!entry) return null;
     if (entry.record.status !== "failed" || entry.record.finishedAt !== failedAt) return false;
-    for (const taskId of dropOutcomes) entry.outcomes.delete(taskId);
+    for (const taskId of replaced) entry.outcomes.delete(taskId);
     entry.record = record;
     entry.expiresAt = null;
     return true;

@@ -73,16 +73,18 @@ SELECT status, finished_at FROM %SCHEMA%.workflows
 WHERE queue = $1 AND id = $2 AND (expires_at IS NULL OR expires_at > $3)
 FOR UPDATE`;
 
-/** The failed workflow running again; `$7` the outcomes it drops. */
+/** The failed workflow running again; `$7` the steps it asks for again: their outcomes and finished records go. */
 const REOPEN = `
 WITH wf AS (
   UPDATE %SCHEMA%.workflows
   SET data = $3, status = 'running', finished_at = NULL, pending = $4::text[], step_count = $5,
       expires_at = NULL, req = $6
   WHERE queue = $1 AND id = $2
+), outcomes AS (
+  DELETE FROM %SCHEMA%.workflow_outcomes
+  WHERE queue = $1 AND workflow_id = $2 AND task_id = ANY($7::text[])
 )
-DELETE FROM %SCHEMA%.workflow_outcomes
-WHERE queue = $1 AND workflow_id = $2 AND task_id = ANY($7::text[])`;
+DELETE FROM %SCHEMA%.tasks WHERE queue = $1 AND id = ANY($7::text[]) AND state = ${FINISHED}`;
 
 const LIVE = "(w.expires_at IS NULL OR w.expires_at > $3)";
 
@@ -260,14 +262,14 @@ export class WorkflowStore {
         retry.record.pending,
         retry.record.steps.length,
         token,
-        retry.dropOutcomes,
+        retry.replaced,
       ]);
       // The workflow's own events first, then each task's as it is added.
       if (events) await this.events.appendWithin(tx, queue, events.workflow);
       await tx.query(
         this.session.sql(ADD_UNIQUE),
         addValues(this.session, queue, token, rows, {
-          bodies: events ? retry.tasks.map((_, i) => events.steps[i] ?? null) : null,
+          bodies: events ? retry.tasks.map((_task, i) => events.steps[i] ?? null) : null,
           append: this.events.appendValues,
         }),
       );

@@ -28,7 +28,7 @@ const SCRIPTS = {
   pruneDedupe: 3,
   addWorkflow: 7,
   cancelWorkflow: 10,
-  retryWorkflow: 6,
+  retryWorkflow: 9,
   deleteWorkflow: 3,
   pruneWorkflows: 2,
   listTasks: 2,

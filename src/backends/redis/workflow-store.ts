@@ -89,13 +89,23 @@ export class WorkflowStore {
       ...(events ? [events.workflow.length, ...events.workflow] : [0]),
       retry.record.pending.length,
       ...retry.record.pending,
-      retry.dropOutcomes.length,
-      ...retry.dropOutcomes,
+      retry.replaced.length,
+      ...retry.replaced,
       ...stepArgs(retry.tasks, events),
     ];
     const answer = await this.session.script(
       "retryWorkflow",
-      [k.ids, k.pending, k.wake, k.runningWorkflows, k.workflowExpires, k.events],
+      [
+        k.ids,
+        k.pending,
+        k.wake,
+        k.runningWorkflows,
+        k.workflowExpires,
+        k.events,
+        k.done,
+        k.counts,
+        k.expires,
+      ],
       args,
     );
     return answer === null ? null : answer === 1;

@@ -52,6 +52,8 @@ WHERE queue = ? AND id = ?`;
 const DROP_OUTCOME =
   "DELETE FROM workflow_outcomes WHERE queue = ? AND workflow_id = ? AND task_id = ?";
 
+const DROP_FINISHED = `DELETE FROM tasks WHERE queue = ? AND id = ? AND state = ${FINISHED}`;
+
 const BY_ID = `
 SELECT id, data, status, finished_at, pending FROM workflows
 WHERE queue = ? AND id = ? AND ${LIVE}`;
@@ -190,7 +192,11 @@ export class WorkflowStore {
           id,
         );
       const drop = this.db.statement(DROP_OUTCOME);
-      for (const taskId of retry.dropOutcomes) drop.run(queue, id, taskId);
+      const dropFinished = this.db.statement(DROP_FINISHED);
+      for (const taskId of retry.replaced) {
+        drop.run(queue, id, taskId);
+        dropFinished.run(queue, taskId);
+      }
       const inserted = insertNew(this.db, queue, rows);
       // The workflow's own events, then each task added now, in the tasks' order.
       const events = retry.events;

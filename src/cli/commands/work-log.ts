@@ -114,14 +114,28 @@ function logWorkflowStep(logger: Logger, queue: string, task: Task): void {
     workflowId: task.workflowId,
     workflow: task.name.slice(RESUME_PREFIX.length),
   };
-  const status = (task.result as { workflow?: string } | null)?.workflow;
+  const result = task.result as {
+    workflow?: string;
+    error?: { type: string; message: string };
+  } | null;
+  const status = result?.workflow;
   if (status === "completed") logger.info(fields, "workflow completed");
   else if (status === "failed") {
+    const why = result?.error;
     logger.error(
-      fields,
+      why ? { ...fields, error: `${why.type}: ${why.message}`, err: loggable(why) } : fields,
       `workflow failed (sheppy workflow info -q ${queue} ${task.workflowId} shows why; sheppy workflow retry -q ${queue} ${task.workflowId} runs it again)`,
     );
   } else logger.debug({ ...fields, status }, "workflow waits for its next steps");
+}
+
+/** A stored error's type and message as pino's error serializer reads them (no prototype: `name` gives the type). */
+function loggable(why: { type: string; message: string }): object {
+  return Object.assign(Object.create(null) as object, {
+    type: why.type,
+    name: why.type,
+    message: why.message,
+  });
 }
 
 /**

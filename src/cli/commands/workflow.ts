@@ -6,11 +6,17 @@
  * They read the stored records only, so they need no workflow module.
  */
 import type { Command } from "commander";
-import { CliUsageError, WorkflowNotFoundError } from "../../errors.js";
-import type { TaskData } from "../../task/task-record.js";
+import {
+  CliUsageError,
+  TaskOutcomeError,
+  WaitTimeoutError,
+  WorkflowNotFoundError,
+} from "../../errors.js";
+import type { Queue } from "../../queue/queue.js";
+import type { Task, TaskData } from "../../task/task-record.js";
 import { WORKFLOW_STATUSES, type Workflow, type WorkflowData } from "../../task/workflow-record.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
-import { parseSince, parseStatuses, parseTaskNames } from "../inputs.js";
+import { parseSince, parseStatuses, parseTaskNames, parseTimeout } from "../inputs.js";
 import { withQueue } from "../open-queue.js";
 import {
   type Column,
@@ -42,9 +48,9 @@ const COLUMNS: readonly Column<WorkflowData>[] = [
     value: (w) =>
       w.error
         ? `${w.error.type}: ${joinLines(w.error.message)}`.slice(0, 60)
-        : w.finishedAt === null
-          ? "-"
-          : formatJson(w.result, 60),
+        : w.status === "completed"
+          ? formatJson(w.result, 60)
+          : "-",
   },
 ];
 
@@ -153,14 +159,25 @@ function addRetry(group: Command): void {
     .option(
       "-n, --name <names>",
       "with --all-failed: only workflows of these names, comma-separated",
-    );
+    )
+    .option("--wait", "wait until it ends again; print its result (exit 1 if it failed again)")
+    .option("--timeout <duration>", "with --wait: give up after this long (30s, 5m…)");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & { allFailed?: boolean; since?: string; name?: string }
+      QueueSettings & {
+        allFailed?: boolean;
+        since?: string;
+        name?: string;
+        wait?: boolean;
+        timeout?: string;
+      }
     >();
+    const timeout = parseTimeout(settings.timeout);
+    if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
     if (settings.allFailed) {
       if (id !== undefined) throw new CliUsageError("pass a workflow id or --all-failed, not both");
+      if (settings.wait) throw new CliUsageError("--wait does not go with --all-failed");
       const since = settings.since === undefined ? undefined : parseSince(settings.since);
       const name = parseTaskNames(settings.name, "workflow");
       const outcome = await withQueue(settings, (queue) => queue.retryWorkflows({ since, name }));
@@ -180,19 +197,60 @@ function addRetry(group: Command): void {
     if (settings.since !== undefined) throw new CliUsageError("--since needs --all-failed");
     if (settings.name !== undefined)
       throw new CliUsageError("--name needs --all-failed (one workflow is named by its id)");
-    const retried = await withQueue(settings, (queue) => queue.retryWorkflow(id));
+    const { retried, again, ended } = await withQueue(settings, async (queue) => {
+      const before = await queue.getWorkflow(id);
+      const steps = before === null ? [] : await queue.getWorkflowSteps(id);
+      const retried = await queue.retryWorkflow(id);
+      const ended = settings.wait ? await waitForEnd(queue, id, timeout) : null;
+      return { retried, again: askedAgain(before, steps), ended };
+    });
+    if (ended) return reportEnd(ended, settings.format);
     if (settings.format === "json") printJson(retried.toJSON());
-    else print(`retried: ${retried.id} (${retriedSummary(retried)})`);
+    else print(`retried: ${retried.id} (${retriedSummary(retried, again)})`);
   });
 }
 
-/** What a retry started: the steps asked for again, or a replay. */
-function retriedSummary(workflow: Workflow): string {
+/** `--wait`: the workflow once it has ended; time up is a `TaskOutcomeError` saying so. */
+async function waitForEnd(
+  queue: Queue,
+  id: string,
+  timeout: number | undefined,
+): Promise<Workflow> {
+  try {
+    return await queue.waitForWorkflow(id, { timeout });
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    throw new TaskOutcomeError(
+      `workflow ${id} did not end within ${error.timeoutSeconds} s; it is still running (sheppy workflow info -q ${queue.name} ${id})`,
+      { cause: error },
+    );
+  }
+}
+
+/** What `--wait` prints of an ended workflow: its result, or (exit 1) why it did not complete. */
+function reportEnd(workflow: Workflow, format: OutputFormat): void {
+  const data = workflow.toJSON();
+  if (format === "json") printJson(data);
+  else if (data.status === "completed") print(formatJson(data.result));
+  if (data.status !== "completed") {
+    const why = data.error ? `: ${data.error.type}: ${joinLines(data.error.message)}` : "";
+    throw new TaskOutcomeError(`workflow ${data.id} ${data.status}${why}`);
+  }
+}
+
+/** The steps a retry of `workflow` asks for again: those of its last yield that did not complete. */
+function askedAgain(workflow: Workflow | null, steps: readonly (Task | null)[]): string[] {
+  const last = workflow?.steps.at(-1)?.yield;
+  return (workflow?.steps ?? []).flatMap((step, i) =>
+    step.yield === last && steps[i]?.status !== "completed" ? [`${step.index} ${step.name}`] : [],
+  );
+}
+
+/** What a retry started: a replay, and the steps it asks for again. */
+function retriedSummary(workflow: Workflow, again: readonly string[]): string {
   if (workflow.status !== "running") return `${workflow.status} already`;
-  const again = workflow.pending.length;
-  if (again === 0) return "replays now";
-  const names = workflow.steps.filter((step) => workflow.pending.includes(step.taskId));
-  return `${again} step(s) run again: ${names.map((step) => `${step.index} ${step.name}`).join(", ")}`;
+  const replay = "a worker replays it";
+  return again.length === 0 ? replay : `${replay}, asking again for step ${again.join(", step ")}`;
 }
 
 /** A workflow as a field table, then its steps. */

@@ -314,17 +314,19 @@ export function backendWorkflowCases(h: ContractHarness): void {
         Date.now(),
       );
       expect(await backend.size(q)).toBe(0);
-      const again = stepData(record.id, 1);
+      const renamed = crypto.randomUUID();
       const running: WorkflowData = {
         ...record,
-        steps: record.steps.map((s, i) => (i === 1 ? { ...s, taskId: again.id } : s)),
-        pending: [again.id],
+        steps: record.steps.map((s, i) => (i === 1 ? { ...s, taskId: renamed } : s)),
+        pending: [],
+        retryCount: 1,
       };
+      const replay = { ...resumeOf(record.id, renamed), id: crypto.randomUUID() };
       const retry = {
         record: running,
         failedAt: failed.finishedAt!,
-        tasks: [again],
-        dropOutcomes: [redone!.record.id],
+        tasks: [replay],
+        replaced: [redone!.record.id],
       };
       expect(await backend.retryWorkflow(q, crypto.randomUUID(), retry)).toBeNull();
       // Another failed run than the one read (its finish time differs): nothing written.
@@ -332,10 +334,15 @@ export function backendWorkflowCases(h: ContractHarness): void {
         await backend.retryWorkflow(q, record.id, { ...retry, failedAt: iso(Date.now() - HOUR) }),
       ).toBe(false);
       expect(await backend.size(q)).toBe(0);
+      const failedBefore = (await backend.getStats(q)).failed;
       expect(await backend.retryWorkflow(q, record.id, retry)).toBe(true);
       const stored = (await backend.getWorkflows(q, [record.id])).get(record.id)!;
       expect(stored.record).toEqual(running);
       expect([...stored.outcomes.keys()]).toEqual([kept!.record.id]);
+      // The step asked for again loses its finished record; the one that completed keeps its.
+      const steps = await backend.getTasks(q, [kept!.record.id, redone!.record.id]);
+      expect([...steps.keys()]).toEqual([kept!.record.id]);
+      expect((await backend.getStats(q)).failed).toBe(failedBefore - 1);
       expect((await backend.runningWorkflows(q, [record.id])).has(record.id)).toBe(true);
       expect(
         (await backend.listWorkflows(q, { running: true })).workflows.map((w) => w.id),
@@ -349,14 +356,9 @@ export function backendWorkflowCases(h: ContractHarness): void {
       await new Promise((resolve) => setTimeout(resolve, expiresAt + 100 - Date.now()));
       await backend.pruneExpired(q, Date.now());
       expect((await backend.getWorkflows(q, [record.id])).has(record.id)).toBe(true);
-      // The task added waits as the workflow's step: its end resumes the workflow.
+      // The task added (the resume that replays it) is claimable.
       const [claim] = await backend.claim(q, 1);
-      expect(claim?.record.id).toBe(again.id);
-      await backend.settle(q, [stepEnd(claim!)], Date.now());
-      const after = (await backend.getWorkflows(q, [record.id])).get(record.id)!;
-      expect(after.record.pending).toEqual([]);
-      expect(after.outcomes.get(again.id)?.status).toBe("completed");
-      expect(await backend.size(q)).toBe(1);
+      expect(claim?.record.id).toBe(replay.id);
     });
 
     it("cancelWorkflow cancels the running workflow and its steps that have not started", async () => {

@@ -87,7 +87,8 @@ export function workflowRetryCases(h: ContractHarness): void {
           before[2],
         ]);
         expect(retried.steps[1]!.taskId).not.toBe(before[1]);
-        expect(retried.pending).toEqual([retried.steps[1]!.taskId]);
+        // A worker's replay asks for it again: nothing is waited for until then.
+        expect(retried.pending).toEqual([]);
       }
       await drain(queue);
       const done = await queue.waitForWorkflow(wf, { timeout: 10 });
@@ -100,9 +101,8 @@ export function workflowRetryCases(h: ContractHarness): void {
         "fragile 2": 2,
         "counted 24": 1,
       });
-      // The failed run's step keeps its record; the workflow reads the new one in its place.
-      const [old] = await queue.getTask([before[1]!]);
-      expect(old?.status).toBe("failed");
+      // The failed run's step record went with the retry; the workflow reads the new one in its place.
+      expect(await queue.getTask([before[1]!])).toEqual([null]);
       const steps = await queue.getWorkflowSteps(wf);
       expect(steps.map((t) => t?.status)).toEqual([
         "completed",
@@ -121,8 +121,18 @@ export function workflowRetryCases(h: ContractHarness): void {
           "workflow:retried",
           "workflow:completed",
         ]);
+        // The workflow's run: one more for its retry.
+        expect(log.filter((e) => e.taskId === wf.id).map((e) => e.attempt)).toEqual([1, 1, 2, 2]);
         const retriedAt = log.findIndex((e) => e.type === "workflow:retried");
-        expect(log[retriedAt + 1]).toMatchObject({ type: "added", taskId: done.steps[1]!.taskId });
+        // The resume that replays it is added with the retry; the step, by that replay.
+        expect(log[retriedAt + 1]).toMatchObject({
+          type: "added",
+          taskName: "workflow:workflow-retry.fan-in",
+        });
+        const stepAdded = log.findIndex(
+          (e) => e.type === "added" && e.taskId === done.steps[1]!.taskId,
+        );
+        expect(stepAdded).toBeGreaterThan(retriedAt);
       }
     });
 
@@ -187,6 +197,13 @@ export function workflowRetryCases(h: ContractHarness): void {
         /only a failed workflow is retried, and it was cancelled; add it anew to run it again$/,
       );
       await expect(queue.retryWorkflow(randomUUID())).rejects.toThrow(WorkflowNotFoundError);
+      // A step's id is named as one.
+      const stepId = running.steps[0]!.taskId;
+      await expect(queue.retryWorkflow(stepId)).rejects.toThrow(
+        new TaskStateError(
+          `Cannot retry workflow ${stepId}: it is a task of workflow ${running.id}, not a workflow; retry the workflow (sheppy workflow retry ${running.id})`,
+        ),
+      );
       await expect(queue.retryWorkflow("")).rejects.toThrow(
         /^queue\.retryWorkflow\(\) expects a Workflow or a workflow id; got /,
       );

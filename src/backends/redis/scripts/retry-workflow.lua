@@ -3,18 +3,20 @@
 -- caller read (status `failed`, finish time ARGV 8), its record (`d`, status
 -- `st`, step count `n`) becomes the running one given, its finish time and
 -- expiry go, it is running again (set of running workflows, the steps it
--- waits for), the outcomes named go, and each task given (the steps it runs
--- again, or the resume that replays it) is added as claimable unless its id
--- exists. A call resent after a lost reply (its request token `rq`) answers 1
+-- waits for), the steps it asks for again lose their outcomes and, when
+-- finished, their task records, and each task given (the resume that
+-- replays it) is added as claimable unless its id exists. A call resent after a lost reply (its request token `rq`) answers 1
 -- again. The workflow's event bodies, then each task added its body ('' none),
 -- go to the event log. Under out-of-memory the call is refused (no flags).
--- KEYS: 1 ids, 2 pending, 3 wake, 4 running workflows, 5 workflow expiries, 6 event log
+-- KEYS: 1 ids, 2 pending, 3 wake, 4 running workflows, 5 workflow expiries, 6 event log,
+--       7 done, 8 counts, 9 expires
 -- ARGV: 1 task key prefix, 2 workflow key prefix, 3 workflow pending-set prefix,
 --       4 request token, 5 id, 6 json, 7 step count, 8 failedAt, 9 event cap (0: log off),
 --       10 workflow event count, that many bodies, a pending count, that many ids,
---       a dropped-outcome count, that many task ids, then
+--       a count of steps asked for again, their task ids, then
 --       (task id, json, created (ms), status, claim spec (lib/slots.lua), event body) per task
 -- Returns: 1 retried, 0 no longer that failed run, nil when unknown
+--@include counts
 --@include claimable
 --@include slots
 --@include events
@@ -28,7 +30,7 @@ local droppedCount = tonumber(ARGV[firstDropped - 1])
 if (id or '') == '' or (token or '') == '' or (ARGV[6] or '') == '' or not tonumber(ARGV[7])
   or (ARGV[8] or '') == '' or not isEventCap(ARGV[9]) or not ownEvents or not pendingCount
   or not droppedCount then
-  return redis.error_reply('sheppy retryWorkflow: expected an id, a token, json, a step count, a finish time, an event cap, workflow events, pending ids and dropped outcomes')
+  return redis.error_reply('sheppy retryWorkflow: expected an id, a token, json, a step count, a finish time, an event cap, workflow events, pending ids and the steps asked for again')
 end
 local firstTask = firstDropped + droppedCount
 if (#ARGV - firstTask + 1) % 6 ~= 0 then
@@ -62,7 +64,13 @@ if pendingCount > 0 then
   redis.call('SADD', pkey, unpack(ARGV, firstPending, firstPending + pendingCount - 1))
 end
 for i = firstDropped, firstTask - 1 do
-  redis.call('HDEL', wkey, 'o:' .. ARGV[i])
+  local stepId = ARGV[i]
+  redis.call('HDEL', wkey, 'o:' .. stepId)
+  if redis.call('HGET', KEYS[7], stepId) then
+    unfinish(KEYS[8], KEYS[7], KEYS[9], stepId)
+    redis.call('DEL', ARGV[1] .. stepId)
+    redis.call('ZREM', KEYS[1], stepId)
+  end
 end
 for i = 11, firstPending - 2 do
   appendEvent(KEYS[6], eventCap, ARGV[i])
