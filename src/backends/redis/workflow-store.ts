@@ -115,19 +115,22 @@ export class WorkflowStore {
   async getWorkflows(queue: string, ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
     const k = this.session.keys(queue);
     const unique = [...new Set(ids)];
+    // The steps waited for are read before the record: a step that ends in between (its outcome
+    // written and its wait ended in one script) is then still waited for, or has its outcome
+    // read — never neither, which a replay would take for a step to ask for again.
     const rows = await this.session.call("getWorkflows", (client) =>
       runBatch<Record<string, string> | string[]>(client, (p) => {
         for (const id of unique) {
-          p.hgetall(`${k.workflow}${id}`);
           p.smembers(`${k.workflowPending}${id}`);
+          p.hgetall(`${k.workflow}${id}`);
         }
       }),
     );
     const found = new Map<string, StoredWorkflow>();
     const now = this.now();
     unique.forEach((id, i) => {
-      const fields = rows[2 * i] as Record<string, string>;
-      const waiting = new Set(rows[2 * i + 1] as string[]);
+      const waiting = new Set(rows[2 * i] as string[]);
+      const fields = rows[2 * i + 1] as Record<string, string>;
       const stored = readWorkflow(id, fields, waiting, now);
       if (stored) found.set(id, stored);
     });
