@@ -589,7 +589,7 @@ export const ROUTES: readonly Route[] = [
     method: "POST",
     path: "/{queue}/workflows/{id}/retry",
     summary:
-      "Run a failed workflow again: the steps it saw last that did not complete run again as new tasks, and it goes on from there (when they all completed, it replays at once); steps that completed do not run again",
+      "Run a failed workflow again: a worker replays it as deployed now, asking again (as new tasks) for the steps it saw last that did not complete, and it goes on from there; steps that completed do not run again",
     mutating: true,
     handle: async (c) => {
       const workflow = await c.queue.getWorkflow(c.params.id!);

@@ -148,7 +148,7 @@ function addRetry(group: Command): void {
   const command = group
     .command("retry")
     .description(
-      "run a failed workflow again: the steps it saw last that did not complete run again as new tasks (when they all completed, it replays at once); steps that completed do not run again; --all-failed: every failed workflow of the queue",
+      "run a failed workflow again: a worker replays it as deployed now, asking again (as new tasks) for the steps it saw last that did not complete; steps that completed do not run again; --all-failed: every failed workflow of the queue",
     )
     .argument("[id]", "workflow id (not with --all-failed)")
     .option("--all-failed", "run every failed workflow of the queue again, a page at a time")
