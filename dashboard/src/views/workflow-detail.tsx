@@ -123,7 +123,15 @@ export function WorkflowDetail({ queue, id }: { queue: string; id: string }) {
                   <a href={href({ view: "task", queue, id: step.taskId })}>{step.name}</a>
                 </td>
                 <td>
-                  {task ? <StatusBadge status={task.status} /> : <span class="muted">gone</span>}
+                  {task ? (
+                    <StatusBadge status={task.status} />
+                  ) : (
+                    <span class="muted">
+                      {workflow.status === "running" && !workflow.pending.includes(step.taskId)
+                        ? "asked for again at its replay"
+                        : "gone"}
+                    </span>
+                  )}
                 </td>
                 <td>{formatTime(task?.finishedAt)}</td>
               </tr>
