@@ -56,6 +56,7 @@ describe("unknown fields in a change's body", () => {
       "POST /{queue}/pause",
       "POST /{queue}/resume",
       "POST /{queue}/tasks/clear",
+      "POST /{queue}/workflows/{id}/retry",
     ]);
   });
 

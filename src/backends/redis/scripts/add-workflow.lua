@@ -18,6 +18,7 @@
 --@include claimable
 --@include slots
 --@include events
+--@include new-tasks
 local id = ARGV[5]
 local token = ARGV[4]
 local ownEvents = tonumber(ARGV[13])
@@ -29,14 +30,8 @@ if (id or '') == '' or (token or '') == '' or (ARGV[6] or '') == '' or (ARGV[7] 
   return redis.error_reply('sheppy addWorkflow: expected an id, a token, json, a status, a step count, an expiry or none, an event cap, workflow events and pending ids')
 end
 local firstStep = firstPending + pendingCount
-if (#ARGV - firstStep + 1) % 6 ~= 0 then
-  return redis.error_reply('sheppy addWorkflow: steps come as (id, json, created, status, claim spec, event)')
-end
-for i = firstStep, #ARGV, 6 do
-  if ARGV[i] == '' or ARGV[i + 1] == '' or not tonumber(ARGV[i + 2]) or ARGV[i + 3] == ''
-    or not isClaimSpec(ARGV[i + 4]) then
-    return redis.error_reply('sheppy addWorkflow: a step needs an id, json, a creation time, a status and a claim spec')
-  end
+if not validNewTasks(firstStep) then
+  return redis.error_reply('sheppy addWorkflow: steps come as (id, json, created, status, claim spec, event), each with an id, json, a creation time, a status and a claim spec')
 end
 local wkey = ARGV[2] .. id
 if redis.call('EXISTS', wkey) == 1 then
@@ -61,23 +56,6 @@ end
 for i = 14, firstPending - 2 do
   appendEvent(KEYS[7], eventCap, ARGV[i])
 end
-local queued = false
-for i = firstStep, #ARGV, 6 do
-  local stepKey = ARGV[1] .. ARGV[i]
-  if redis.call('EXISTS', stepKey) == 0 then
-    redis.call('HSET', stepKey, 'd', ARGV[i + 1], 'rq', token, 'status', ARGV[i + 3])
-    local claimFields = storeClaimSpec(stepKey, ARGV[i + 4])
-    redis.call('ZADD', KEYS[1], ARGV[i + 2], ARGV[i])
-    if enqueueClaimable(KEYS[2], ARGV[1], ARGV[i], false, claimFields) then
-      queued = true
-    end
-    if ARGV[i + 5] ~= '' then
-      appendEvent(KEYS[7], eventCap, ARGV[i + 5])
-    end
-  end
-end
-if queued and redis.call('LLEN', KEYS[3]) == 0 then
-  redis.call('RPUSH', KEYS[3], '1')
-end
+addNewTasks(firstStep, token, ARGV[1], KEYS[1], KEYS[2], KEYS[3], KEYS[7], eventCap)
 writeEvents()
 return 1

@@ -20,6 +20,7 @@
 --@include claimable
 --@include slots
 --@include events
+--@include new-tasks
 local id = ARGV[5]
 local token = ARGV[4]
 local ownEvents = tonumber(ARGV[10])
@@ -33,14 +34,8 @@ if (id or '') == '' or (token or '') == '' or (ARGV[6] or '') == '' or not tonum
   return redis.error_reply('sheppy retryWorkflow: expected an id, a token, json, a step count, a finish time, an event cap, workflow events, pending ids and the steps asked for again')
 end
 local firstTask = firstDropped + droppedCount
-if (#ARGV - firstTask + 1) % 6 ~= 0 then
-  return redis.error_reply('sheppy retryWorkflow: tasks come as (id, json, created, status, claim spec, event)')
-end
-for i = firstTask, #ARGV, 6 do
-  if ARGV[i] == '' or ARGV[i + 1] == '' or not tonumber(ARGV[i + 2]) or ARGV[i + 3] == ''
-    or not isClaimSpec(ARGV[i + 4]) then
-    return redis.error_reply('sheppy retryWorkflow: a task needs an id, json, a creation time, a status and a claim spec')
-  end
+if not validNewTasks(firstTask) then
+  return redis.error_reply('sheppy retryWorkflow: tasks come as (id, json, created, status, claim spec, event), each with an id, json, a creation time, a status and a claim spec')
 end
 local wkey = ARGV[2] .. id
 local stored = redis.call('HMGET', wkey, 'd', 'st', 'fa', 'rq')
@@ -75,23 +70,6 @@ end
 for i = 11, firstPending - 2 do
   appendEvent(KEYS[6], eventCap, ARGV[i])
 end
-local queued = false
-for i = firstTask, #ARGV, 6 do
-  local taskKey = ARGV[1] .. ARGV[i]
-  if redis.call('EXISTS', taskKey) == 0 then
-    redis.call('HSET', taskKey, 'd', ARGV[i + 1], 'rq', token, 'status', ARGV[i + 3])
-    local claimFields = storeClaimSpec(taskKey, ARGV[i + 4])
-    redis.call('ZADD', KEYS[1], ARGV[i + 2], ARGV[i])
-    if enqueueClaimable(KEYS[2], ARGV[1], ARGV[i], false, claimFields) then
-      queued = true
-    end
-    if ARGV[i + 5] ~= '' then
-      appendEvent(KEYS[6], eventCap, ARGV[i + 5])
-    end
-  end
-end
-if queued and redis.call('LLEN', KEYS[3]) == 0 then
-  redis.call('RPUSH', KEYS[3], '1')
-end
+addNewTasks(firstTask, token, ARGV[1], KEYS[1], KEYS[2], KEYS[3], KEYS[6], eventCap)
 writeEvents()
 return 1
