@@ -41,6 +41,40 @@ export async function stepsOfEndedWorkflowIds(
 }
 
 /**
+ * Why no workflow waits for each of those of `records` that are steps no
+ * workflow waits for any more: `ended`, its workflow no longer runs (or is
+ * gone); `taken`, its running workflow already took its outcome and went on
+ * from it, or no longer lists it (a retry of the workflow asked for it again
+ * under a new id). Running one of them again by hand would change nothing in
+ * any workflow and only repeat what it does. Reads the running workflows
+ * whole (their outcomes), only when some record is a step of one.
+ */
+export async function stepsNoWorkflowWaitsFor(
+  store: Pick<WorkflowStore, "runningWorkflows" | "getWorkflows">,
+  queue: string,
+  records: Iterable<TaskData>,
+): Promise<Map<string, "ended" | "taken">> {
+  const all = [...records];
+  const why = new Map<string, "ended" | "taken">();
+  for (const id of await stepsOfEndedWorkflowIds(store, queue, all)) why.set(id, "ended");
+  const live = all.filter((record) => workflowOfStep(record) !== null && !why.has(record.id));
+  if (live.length === 0) return why;
+  const workflows = await store.getWorkflows(queue, [
+    ...new Set(live.map((record) => record.workflowId!)),
+  ]);
+  for (const record of live) {
+    const workflow = workflows.get(record.workflowId!);
+    if (!workflow) why.set(record.id, "ended");
+    else if (
+      workflow.outcomes.has(record.id) ||
+      !workflow.record.steps.some((step) => step.taskId === record.id)
+    )
+      why.set(record.id, "taken");
+  }
+  return why;
+}
+
+/**
  * The claims among `claims` that are steps of workflows `queue` no longer
  * runs, each with its record as it is stored instead of running:
  * `cancelled` at `now`, not started.

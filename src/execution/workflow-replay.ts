@@ -223,6 +223,7 @@ class Replay {
       );
     }
     const yieldIndex = this.#nextYield++;
+    this.#guardYieldSize(yieldIndex, tasks.length);
     const finished: Task[] = [];
     const newTasks: TaskData[] = [];
     const pending: string[] = [];
@@ -285,6 +286,20 @@ class Replay {
     if (first === undefined) return;
     throw new NonDeterministicWorkflowError(
       `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) ended on replay after asking for ${this.#nextStep} of the ${recorded.length} steps it asked for before: step ${first.index} (task '${first.name}') was not asked for again. ${SAME_STEPS_ADVICE}`,
+    );
+  }
+
+  /**
+   * Fails the replay when a yield asked for before now asks for more or fewer
+   * steps than it did (a fan-out's size changed by a deploy): checked before
+   * any step of it is asked for, so a retried workflow whose fixed body no
+   * longer fits what it recorded runs none of them again.
+   */
+  #guardYieldSize(yieldIndex: number, asked: number): void {
+    const recorded = this.input.workflow.steps.filter((step) => step.yield === yieldIndex);
+    if (recorded.length === 0 || recorded.length === asked) return;
+    throw new NonDeterministicWorkflowError(
+      `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) asked on replay for ${asked} step(s) at yield ${yieldIndex}, where it asked for ${recorded.length} before (steps ${recorded[0]!.index} to ${recorded.at(-1)!.index}). ${SAME_STEPS_ADVICE}`,
     );
   }
 

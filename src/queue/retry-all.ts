@@ -20,7 +20,7 @@
  */
 import type { Backend } from "../backends/backend.js";
 import { InvalidOptionError } from "../errors.js";
-import { stepsOfEndedWorkflowIds } from "../execution/workflow-gate.js";
+import { stepsNoWorkflowWaitsFor } from "../execution/workflow-gate.js";
 import { describeGiven } from "../task/describe-value.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
@@ -66,13 +66,18 @@ export interface RetryAllResult {
   /**
    * Tasks listed as matching but not re-queued: they changed before their
    * turn (deleted, or retried, claimed or finished differently by someone
-   * else meanwhile), they are steps of a workflow that has ended, which
-   * no worker would run again, or their stored record could not be read
+   * else meanwhile), they are steps no workflow waits for any more (their
+   * workflow ended, and no worker would run them; or it went on from their
+   * outcome), or their stored record could not be read
    * (damaged, or written by a newer Sheppy): what is shown in its place has
    * no arguments, and re-queued it would be stored over the original.
    */
   skipped: number;
-  /** Of `skipped`, the steps of a workflow that has ended (retry the workflow, when it failed, or start it anew to run them). */
+  /**
+   * Of `skipped`, the steps no workflow waits for any more: of a workflow that
+   * has ended (retry the workflow, when it failed, or start it anew to run
+   * them), or ones their running workflow already went on from.
+   */
   endedWorkflowSteps: number;
 }
 
@@ -156,8 +161,9 @@ async function requeueCurrent(
 ): Promise<RetryAllResult> {
   const counts: RetryAllResult = { retried: 0, skipped: 0, endedWorkflowSteps: 0 };
   const current = await backend.getTasks(queue.name, ids);
-  // A step of a workflow that has ended would be cancelled by the worker, not run.
-  const endedSteps = await stepsOfEndedWorkflowIds(backend, queue.name, current.values());
+  // A step of a workflow that has ended would be cancelled by the worker, not run; one its
+  // running workflow already went on from would run for nothing.
+  const endedSteps = await stepsNoWorkflowWaitsFor(backend, queue.name, current.values());
   const now = queue.clock.now();
   const records: TaskData[] = [];
   // The page lists newest first; re-queued oldest first, its tasks keep their order in the queue

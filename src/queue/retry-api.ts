@@ -5,12 +5,13 @@
  * `manualRetryCount` one more, so attempt numbers keep counting up. A
  * task that has not finished is refused, and so is a completed one unless
  * forced, so a retry never runs a task twice at once or repeats a success by
- * mistake; so is a step of a workflow that has ended, which no worker would
- * run.
+ * mistake; so is a step no workflow waits for any more — of a workflow that
+ * has ended, which no worker would run, or one its running workflow already
+ * went on from.
  */
 import { isoAt } from "../clock.js";
 import { InvalidOptionError, TaskStateError } from "../errors.js";
-import { stepsOfEndedWorkflowIds } from "../execution/workflow-gate.js";
+import { stepsNoWorkflowWaitsFor } from "../execution/workflow-gate.js";
 import { checkPriority } from "../task/priority.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
@@ -88,6 +89,18 @@ function endedWorkflowStep(id: string, workflowId: string): TaskStateError {
   );
 }
 
+/**
+ * The refusal of a retry of a step whose running workflow already went on
+ * from its outcome (or, retried, asked for it again under a new id): the
+ * workflow never reads a second end of it, so running it again would only
+ * repeat what it does.
+ */
+function takenWorkflowStep(id: string, workflowId: string): TaskStateError {
+  return new TaskStateError(
+    `Cannot retry task ${id}: it is a step of workflow ${workflowId}, which already went on from its outcome, so running it again would change nothing in the workflow`,
+  );
+}
+
 /** Re-queues `ref` in `queue` (now, or at `options.at`); `false` when the queue does not hold it. */
 export async function retryTask(
   queue: QueueHandle,
@@ -127,8 +140,9 @@ export async function retryTask(
       `Cannot retry task ${id} with status '${data.status}': it has not finished`,
     );
   }
-  if ((await stepsOfEndedWorkflowIds(backend, queue.name, [data])).has(id))
-    throw endedWorkflowStep(id, data.workflowId!);
+  const unwaited = (await stepsNoWorkflowWaitsFor(backend, queue.name, [data])).get(id);
+  if (unwaited === "ended") throw endedWorkflowStep(id, data.workflowId!);
+  if (unwaited === "taken") throw takenWorkflowStep(id, data.workflowId!);
   const record = rerunRecord(data, queue.clock.now(), due, priority);
   // Re-queued only while it is still finished or waiting for its retry: not once a concurrent
   // retry has re-queued it, nor once a worker has claimed it.

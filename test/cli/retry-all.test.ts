@@ -138,7 +138,7 @@ describe("sheppy task retry --all-failed", () => {
     expect(await runCli(["task", "retry", "--all-failed"], envSteps)).toMatchObject({
       code: 0,
       stdout:
-        "0 failed tasks queued to run again (1 skipped: 1 step of a workflow that has ended; sheppy workflow retry runs a failed workflow's failed steps again)\n",
+        "0 failed tasks queued to run again (1 skipped: 1 step no workflow waits for (its workflow ended, or went on from it); sheppy workflow retry runs a failed workflow's failed steps again)\n",
     });
     expect(
       json(await runCli(["task", "retry", "--all-failed", "--format", "json"], envSteps)),

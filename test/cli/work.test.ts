@@ -332,7 +332,14 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expect(expectOneLineError(await sheppy("workflow", "info", "no-such-id"), 1)).toBe(
         "error: queue 'cli' has no workflow no-such-id",
       );
+    } finally {
+      await queue.close();
+    }
+  });
 
+  it("`workflow retry` runs a failed workflow again: one, --wait, --all-failed; usage errors", async () => {
+    const queue = new Queue(url, { name: "cli" });
+    try {
       // A failed workflow runs again from its failed step.
       const flow = await queue.addWorkflow(flakyFlow(randomUUID()));
       const failed = await queue.waitForWorkflow(flow, { timeout: 20 });
@@ -348,6 +355,14 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expect(expectOneLineError(await sheppy("workflow", "retry", flow.id), 1)).toBe(
         `error: Cannot retry workflow ${flow.id}: only a failed workflow is retried, and it completed; add it anew to run it again`,
       );
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it("`workflow retry --all-failed` runs every failed workflow of a name again; usage errors", async () => {
+    const queue = new Queue(url, { name: "cli" });
+    try {
       // After an outage: every failed workflow of a name at once.
       const outage = [
         await queue.addWorkflow(flakyFlow(randomUUID())),
@@ -375,10 +390,10 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
         "error: pass a workflow id, or --all-failed",
       );
       expect(
-        expectOneLineError(await sheppy("workflow", "retry", flow.id, "--all-failed"), 2),
+        expectOneLineError(await sheppy("workflow", "retry", outage[0]!.id, "--all-failed"), 2),
       ).toBe("error: pass a workflow id or --all-failed, not both");
       expect(
-        expectOneLineError(await sheppy("workflow", "retry", flow.id, "--since", "1h"), 2),
+        expectOneLineError(await sheppy("workflow", "retry", outage[0]!.id, "--since", "1h"), 2),
       ).toBe("error: --since needs --all-failed");
     } finally {
       await queue.close();

@@ -25,6 +25,13 @@ const fail = task({ name: "wf-replay.fail" }, (): number => {
   throw new Error("no");
 });
 
+/** How many sequential steps `staged` asks for: fewer on a later replay is a shorter body deployed. */
+const stages = { count: 2 };
+const staged = workflow({ name: "wf-replay.staged" }, function* () {
+  for (let i = 0; i < stages.count; i++) yield* step(add(i, 0));
+  return "done";
+});
+
 const sequential = workflow({ name: "wf-replay.sequential" }, function* (x: number) {
   const first = yield* step(add(x, 1));
   const second = yield* step(add(first.result!, 10));
@@ -164,6 +171,57 @@ describe("workflow replay", () => {
       newTasks: [],
       pending: [first.newTasks[2]!.id],
     });
+  });
+
+  it("a body that ends before asking again for a later yield's steps fails, naming the first step it left out", () => {
+    const at = () => 0;
+    const wf = staged().toJSON();
+    const definition = findWorkflow(wf.name)!;
+    const first = replayWorkflow({ definition, workflow: wf, outcomes: new Map(), now: at });
+    if (first.kind !== "waiting") throw new Error("expected waiting");
+    const ended = (t: TaskData) =>
+      [t.id, { ...t, status: "completed", result: 1 } as TaskData] as const;
+    const second = replayWorkflow({
+      definition,
+      workflow: { ...wf, steps: first.steps },
+      outcomes: new Map([ended(first.newTasks[0]!)]),
+      now: at,
+    });
+    if (second.kind !== "waiting") throw new Error("expected waiting");
+    stages.count = 1;
+    try {
+      const third = replayWorkflow({
+        definition,
+        workflow: { ...wf, steps: second.steps },
+        outcomes: new Map([ended(first.newTasks[0]!), ended(second.newTasks[0]!)]),
+        now: at,
+      });
+      if (third.kind !== "failed") throw new Error("expected failed");
+      expect(third.error).toBeInstanceOf(NonDeterministicWorkflowError);
+      expect((third.error as Error).message).toMatch(
+        /ended on replay after asking for 1 of the 2 steps it asked for before: step 1 \(task 'wf-replay\.add'\) was not asked for again/,
+      );
+    } finally {
+      stages.count = 2;
+    }
+  });
+
+  it("a fan-out asked for with more steps than before fails before any step is asked for", () => {
+    const wf = fanOut(3).toJSON();
+    const definition = findWorkflow(wf.name)!;
+    const first = replayWorkflow({ definition, workflow: wf, outcomes: new Map(), now: () => 0 });
+    if (first.kind !== "waiting") throw new Error("expected waiting");
+    const steps = first.steps.slice(0, 2);
+    const larger = replayWorkflow({
+      definition,
+      workflow: { ...wf, steps, pending: [] },
+      outcomes: new Map(),
+      now: () => 0,
+    });
+    if (larger.kind !== "failed") throw new Error("expected failed");
+    expect((larger.error as Error).message).toMatch(
+      /asked on replay for 3 step\(s\) at yield 0, where it asked for 2 before \(steps 0 to 1\)/,
+    );
   });
 
   it("a recorded step neither ended nor waited for (a retried workflow's) is asked for again under its recorded id", () => {

@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, config } from "../api.js";
 import { ErrorView } from "../components/error-view.js";
 import { StatusBadge } from "../components/status-badge.js";
@@ -7,7 +7,7 @@ import { useQueueFeed } from "../live.js";
 import { href } from "../router.js";
 import { useLoad } from "../use-load.js";
 
-/** One workflow: arguments, outcome and each step's task, read again as its steps finish. */
+/** One workflow: arguments, outcome and each step's task, read again as its steps finish (and every 5 s while it runs). */
 export function WorkflowDetail({ queue, id }: { queue: string; id: string }) {
   const detail = useLoad(() => api.workflow(queue, id), `${queue}|wf|${id}`);
   const [message, setMessage] = useState<string | null>(null);
@@ -16,6 +16,14 @@ export function WorkflowDetail({ queue, id }: { queue: string; id: string }) {
       detail.reload();
     }
   });
+  // Also read again every few seconds while it runs: a step asked for after the page last read
+  // it (a resume's, a retry's) finishes under an id the page does not know yet.
+  const running = detail.data?.workflow.status === "running";
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => detail.reload(), 5000);
+    return () => clearInterval(timer);
+  }, [running]);
   const back = (
     <p>
       <a href={href({ view: "queue", queue, tab: "workflows" })}>← workflows of {queue}</a>

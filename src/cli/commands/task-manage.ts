@@ -63,8 +63,8 @@ function skippedWhy(skipped: number, endedSteps: number): string {
     ...(endedSteps > 0
       ? [
           endedSteps === 1
-            ? "1 step of a workflow that has ended; sheppy workflow retry runs a failed workflow's failed steps again"
-            : `${endedSteps} steps of workflows that have ended; sheppy workflow retry runs a failed workflow's failed steps again`,
+            ? "1 step no workflow waits for (its workflow ended, or went on from it); sheppy workflow retry runs a failed workflow's failed steps again"
+            : `${endedSteps} steps no workflow waits for (their workflows ended, or went on from them); sheppy workflow retry runs a failed workflow's failed steps again`,
         ]
       : []),
   ];

@@ -185,8 +185,15 @@ export function workerDirectoryCases(h: ContractHarness): void {
         expect(seen!.host.length).toBeGreaterThan(0);
         expect(Date.parse(seen!.startedAt)).toBeLessThanOrEqual(Date.now());
         expect(seen!.version).toMatch(/^\d+\.\d+\.\d+/);
-        // The same worker, on its other queue, holding nothing there.
-        const elsewhere = await until(async () => (await second.workers())?.[0]);
+        // The same worker, on its other queue, holding nothing there (its announcement there of the
+        // same pause: the queues are announced one after the other).
+        const elsewhere = await until(
+          async () => {
+            const other = (await second.workers())?.[0];
+            return other?.state === "paused" ? other : null;
+          },
+          { timeoutMs: 2_000, what: "the worker saying it is paused on its other queue" },
+        );
         expect(elsewhere).toMatchObject({ id: seen!.id, holding: 0, holdingAll: 1, taskIds: [] });
         worker.resume();
         await until(async () => (await first.workers())?.[0]?.state === "running", {

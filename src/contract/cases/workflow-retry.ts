@@ -148,6 +148,18 @@ export function workflowRetryCases(h: ContractHarness): void {
       fixes.get(token).stepFails = false;
       const retried = await queue.retryWorkflow(failed.id);
       expect(retried.steps.map((s) => s.taskId)).toEqual(failed.steps.map((s) => s.taskId));
+      // The handled failure's step is not run again by hand beside the running workflow either.
+      const handled = failed.steps[0]!.taskId;
+      await expect(queue.retry(handled)).rejects.toThrow(
+        new TaskStateError(
+          `Cannot retry task ${handled}: it is a step of workflow ${wf.id}, which already went on from its outcome, so running it again would change nothing in the workflow`,
+        ),
+      );
+      expect(await queue.retryAll({ name: "workflow-retry.fragile" })).toEqual({
+        retried: 0,
+        skipped: 1,
+        endedWorkflowSteps: 1,
+      });
       await drain(queue);
       const done = await queue.waitForWorkflow(wf, { timeout: 10 });
       // The fragile step failed in an earlier yield the body went on from: it is not run again.
