@@ -113,6 +113,21 @@ const sum = (t: TaskData): Partial<TaskData> =>
     ? { status: "failed", result: null, error: { type: "Error", message: "no" } as never }
     : { result: (t.args as number[]).reduce((a, b) => a + b, 0) };
 
+/** A fan-out of 3 asked for, and the outcomes of its first two steps, completed. */
+function fanOutTwoOfThreeDone() {
+  const wf = fanOut(3).toJSON();
+  const definition = findWorkflow(wf.name)!;
+  const at = () => 0;
+  const first = replayWorkflow({ definition, workflow: wf, outcomes: new Map(), now: at });
+  if (first.kind !== "waiting") throw new Error("expected waiting");
+  const done = new Map(
+    first.newTasks
+      .slice(0, 2)
+      .map((t) => [t.id, { ...t, status: "completed", result: 1 } as TaskData]),
+  );
+  return { wf, definition, at, first, done };
+}
+
 describe("workflow replay", () => {
   it("sequential steps: each resume asks for the next step, with a derived id; the last returns the result", () => {
     const wf = sequential(2).toJSON();
@@ -150,16 +165,7 @@ describe("workflow replay", () => {
   });
 
   it("a fan-out with some steps unfinished keeps waiting for those, asking for nothing new", () => {
-    const wf = fanOut(3).toJSON();
-    const definition = findWorkflow(wf.name)!;
-    const at = () => 0;
-    const first = replayWorkflow({ definition, workflow: wf, outcomes: new Map(), now: at });
-    if (first.kind !== "waiting") throw new Error("expected waiting");
-    const done = new Map(
-      first.newTasks
-        .slice(0, 2)
-        .map((t) => [t.id, { ...t, status: "completed", result: 1 } as TaskData]),
-    );
+    const { wf, definition, at, first, done } = fanOutTwoOfThreeDone();
     const again = replayWorkflow({
       definition,
       workflow: { ...wf, steps: first.steps, pending: [first.newTasks[2]!.id] },
@@ -225,16 +231,7 @@ describe("workflow replay", () => {
   });
 
   it("a recorded step neither ended nor waited for (a retried workflow's) is asked for again under its recorded id", () => {
-    const wf = fanOut(3).toJSON();
-    const definition = findWorkflow(wf.name)!;
-    const at = () => 0;
-    const first = replayWorkflow({ definition, workflow: wf, outcomes: new Map(), now: at });
-    if (first.kind !== "waiting") throw new Error("expected waiting");
-    const done = new Map(
-      first.newTasks
-        .slice(0, 2)
-        .map((t) => [t.id, { ...t, status: "completed", result: 1 } as TaskData]),
-    );
+    const { wf, definition, at, first, done } = fanOutTwoOfThreeDone();
     const steps = first.steps.map((step, i) =>
       i === 2 ? { ...step, taskId: "asked-again" } : step,
     );
