@@ -158,10 +158,13 @@ class Replay {
   #nextStep = 0;
   #nextYield = 0;
   #nextEffect = 0;
+  /** The steps the stored workflow waits for. */
+  readonly #waitedFor: ReadonlySet<string>;
 
   constructor(private readonly input: ReplayInput) {
     this.steps = [...input.workflow.steps];
     this.effects = [...input.workflow.effects];
+    this.#waitedFor = new Set(input.workflow.pending);
   }
 
   /**
@@ -253,8 +256,7 @@ class Replay {
       else {
         // Neither ended nor waited for: a retry of the failed workflow asks for it again, as
         // the body asks for it now (checked by the guard above before anything runs).
-        if (!this.input.workflow.pending.includes(taskId))
-          newTasks.push(this.#stepTask(data, taskId));
+        if (!this.#waitedFor.has(taskId)) newTasks.push(this.#stepTask(data, taskId));
         pending.push(taskId);
       }
     }
@@ -296,10 +298,16 @@ class Replay {
    * longer fits what it recorded runs none of them again.
    */
   #guardYieldSize(yieldIndex: number, asked: number): void {
-    const recorded = this.input.workflow.steps.filter((step) => step.yield === yieldIndex);
-    if (recorded.length === 0 || recorded.length === asked) return;
+    // The yield's recorded steps follow those of the yields before it, which matched: counted
+    // from here, not searched for, so a replay stays linear in its steps.
+    const recorded = this.input.workflow.steps;
+    const first = this.#nextStep;
+    let end = first;
+    while (recorded[end]?.yield === yieldIndex) end++;
+    const count = end - first;
+    if (count === 0 || count === asked) return;
     throw new NonDeterministicWorkflowError(
-      `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) asked on replay for ${asked} step(s) at yield ${yieldIndex}, where it asked for ${recorded.length} before (steps ${recorded[0]!.index} to ${recorded.at(-1)!.index}). ${SAME_STEPS_ADVICE}`,
+      `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) asked on replay for ${asked} step(s) at yield ${yieldIndex}, where it asked for ${count} before (steps ${recorded[first]!.index} to ${recorded[end - 1]!.index}). ${SAME_STEPS_ADVICE}`,
     );
   }
 
