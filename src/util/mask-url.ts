@@ -19,7 +19,9 @@
  *   `password`, `pass`, `sslpassword`, `sentinelPassword`, `authToken`,
  *   `sslkey`… — drivers turn query parameters into options, so
  *   `redis://h?password=x` authenticates just as `redis://:x@h` does. Every
- *   occurrence of a repeated parameter is masked.
+ *   occurrence of a repeated parameter is masked. So is, whole, a value that
+ *   is itself a URL with user-info (`?listenUrl=postgres%3A%2F%2Fapp%3Ax%40h`):
+ *   percent-encoded, its password has no `@` of the outer text to be found by.
  *
  * It works on the text, never on a parsed `URL`: percent-encoded secrets are
  * masked whole, nothing is re-encoded, and text that `new URL()` refuses (a
@@ -32,6 +34,9 @@ const MASK = "****";
 
 /** Parameter names (percent-decoded) whose values are secrets. */
 const SECRET_NAME = /pass|pwd|secret|token|key|auth|cred/i;
+
+/** A URL with user-info, once percent-decoded: `scheme://…@`. */
+const URL_WITH_USER_INFO = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;
 
 /** `name=value` at the start of the text or after `?` / `&`; the value runs to the next `&` or `#`. */
 const PARAMETER = /(^|[?&])([^?&#=/:@\s]*)=([^&#]*)/g;
@@ -64,7 +69,7 @@ function secretParameters(text: string): [number, number][] {
   const spans: [number, number][] = [];
   for (const match of text.matchAll(PARAMETER)) {
     const [whole, , name = "", value = ""] = match;
-    if (!SECRET_NAME.test(decoded(name))) continue;
+    if (!SECRET_NAME.test(decoded(name)) && !URL_WITH_USER_INFO.test(decoded(value))) continue;
     const end = match.index + whole.length;
     spans.push([end - value.length, end]);
   }

@@ -106,6 +106,19 @@ describe("query parameters", () => {
     );
   });
 
+  test("a parameter whose value is a URL with user-info is masked whole, however it is encoded", () => {
+    const nested = "postgres://app:secret@direct:5432/app";
+    expect(maskUrl(`postgres://pool:6543/app?listenUrl=${encodeURIComponent(nested)}&x=1`)).toBe(
+      "postgres://pool:6543/app?listenUrl=****&x=1",
+    );
+    expect(maskUrl(`postgres://app:pw@pool:6543/app?listenUrl=${nested}`)).not.toContain("secret");
+    // Without user-info it holds no secret, and shows where it points.
+    const bare = encodeURIComponent("postgres://direct:5432/app");
+    expect(maskUrl(`postgres://pool/app?listenUrl=${bare}`)).toBe(
+      `postgres://pool/app?listenUrl=${bare}`,
+    );
+  });
+
   test("user-info and parameters together", () => {
     expect(maskUrl("redis://user:one@host/0?password=two")).toBe(
       "redis://user:****@host/0?password=****",
@@ -156,6 +169,8 @@ const POSITIONS: readonly ((s: string) => string)[] = [
   (s) => `postgres://app:${s}@host:5432/app?sslmode=require`,
   (s) => `postgres://host:5432/app?user=app&password=${s}`,
   (s) => `postgres://host:5432/app?sslpassword=${s}&sslmode=verify-full`,
+  (s) =>
+    `postgres://host:5432/app?listenUrl=${encodeURIComponent(`postgres://app:${s}@direct/app`)}`,
 ];
 
 /**

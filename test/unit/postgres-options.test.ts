@@ -76,6 +76,71 @@ describe("postgres:// URLs and options", () => {
     }
   });
 
+  test("?preparedStatements= and ?listenUrl= are read and taken out; bad ones are one line naming them, passwords out", () => {
+    const direct = "postgres://app:direct-pw@db.internal:5432/jobs?sslmode=require";
+    const target = splitPostgresUrl(
+      new URL(
+        `postgres://app:pool-pw@pooler:6543/jobs?preparedStatements=false&listenUrl=${encodeURIComponent(direct)}&sslmode=require`,
+      ),
+    );
+    expect(target).toEqual({
+      url: "postgres://app:pool-pw@pooler:6543/jobs?sslmode=require",
+      preparedStatements: false,
+      listenUrl: direct,
+    });
+    // Written without encoding, a URL without `&` or `+` in it reads the same.
+    expect(
+      splitPostgresUrl(new URL("postgres://pooler/jobs?listenUrl=postgres://app:pw@db:5432/jobs"))
+        .listenUrl,
+    ).toBe("postgres://app:pw@db:5432/jobs");
+    expect(splitPostgresUrl(new URL("postgres://pooler/jobs?preparedStatements=true"))).toEqual({
+      url: "postgres://pooler/jobs",
+      preparedStatements: true,
+    });
+    for (const bad of ["no", "0", "", "FALSE"]) {
+      const error = errorOf(() => backendFromUrl(`postgres://db/jobs?preparedStatements=${bad}`));
+      expect(error).toBeInstanceOf(BackendUrlError);
+      expect(error.message).toBe(
+        `backend URL parameter preparedStatements must be true or false (got '${bad}')`,
+      );
+    }
+    const notPostgres = errorOf(() =>
+      backendFromUrl(
+        `postgres://u:pool-pw@db/jobs?listenUrl=${encodeURIComponent("redis://:direct-pw@h")}`,
+      ),
+    );
+    expect(notPostgres).toBeInstanceOf(BackendUrlError);
+    expect(notPostgres.message).toBe(
+      "backend URL parameter listenUrl must be a postgres:// or postgresql:// URL (got 'redis://:****@h'); percent-encode it there (encodeURIComponent)",
+    );
+    const own = errorOf(() =>
+      backendFromUrl(
+        `postgres://db/jobs?listenUrl=${encodeURIComponent("postgres://u:direct-pw@h/jobs?schema=x")}`,
+      ),
+    );
+    expect(own.message).toBe(
+      "backend URL parameter listenUrl 'postgres://u:****@h/jobs?schema=x' carries ?schema=, which only the backend's own URL takes",
+    );
+    const option = errorOf(
+      () => new PostgresBackend({ url: "postgres://h/db", listenUrl: "db.internal:5432" }),
+    );
+    expect(option).toBeInstanceOf(BackendUrlError);
+    expect(option.message).toBe(
+      "PostgresBackend option listenUrl must be a postgres:// or postgresql:// URL (got 'db.internal:5432')",
+    );
+    const flag = errorOf(
+      () =>
+        new PostgresBackend({
+          url: "postgres://h/db",
+          preparedStatements: "false" as unknown as boolean,
+        }),
+    );
+    expect(flag).toBeInstanceOf(InvalidOptionError);
+    expect(flag.message).toBe(
+      `PostgresBackend option preparedStatements must be true or false (got "false")`,
+    );
+  });
+
   test("a Sheppy parameter in another case (?Schema=) is refused, naming it and the one meant, password masked", () => {
     const url = "postgres://app:hunter22@db.example/test?Schema=app&sslmode=disable";
     const error = errorOf(() => backendFromUrl(url));

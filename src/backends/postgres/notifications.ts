@@ -15,7 +15,14 @@
  * it is opened again with backoff; once listening again, listeners are told
  * to look again once more. A waiting claim also looks again every couple of
  * seconds, so a notification lost without notice costs at most that.
+ *
+ * Once listening, it notifies itself through the pool: a pooler in
+ * transaction mode between the backend and the server forwards no
+ * notifications to a LISTEN made through it, and nothing else would say
+ * so — work would just be seen seconds late. When its own notification has
+ * not come back within a few seconds, that is logged once, with the way out.
  */
+import { randomUUID } from "node:crypto";
 import type { Client, Notification } from "pg";
 import type { Logger } from "../../observability/logger.js";
 import { loggableError } from "./connection-errors.js";
@@ -27,6 +34,9 @@ type FinishedListener = (ids: readonly string[]) => void;
 const MAX_PAYLOAD_BYTES = 7900;
 const RECONNECT_FIRST_MS = 100;
 const RECONNECT_LAST_MS = 2000;
+/** How long the listener's own notification may take to come back before it is called lost. */
+const PROBE_MS = 5000;
+const PROBE = "SELECT pg_notify($1, $2)";
 
 /**
  * The payloads announcing that `ids` of `queue` finished: JSON arrays
@@ -79,10 +89,14 @@ export class Notifier {
   readonly #workWaiters = new Map<string, Set<() => void>>();
   readonly #eventWaiters = new Map<string, Set<() => void>>();
   readonly #finished = new Map<string, Set<FinishedListener>>();
+  /** The payload of the listener's own notification under way, and what its arrival calls. */
+  #probe: { readonly token: string; readonly arrived: () => void } | undefined;
+  #warnedDeaf = false;
 
   constructor(
     private readonly session: PgSession,
     private readonly logger: Logger,
+    private readonly pollMs: number,
   ) {}
 
   /** Listens (once) on both channels; resolves once LISTEN is in place. */
@@ -115,6 +129,37 @@ export class Notifier {
     }
     this.#client = client;
     this.#reconnectMs = RECONNECT_FIRST_MS;
+    if (!this.#warnedDeaf) void this.#checkDelivery(client);
+  }
+
+  /** Notifies itself through the pool, and says so once if that does not arrive (see the module header). */
+  async #checkDelivery(client: Client): Promise<void> {
+    const token = `sheppy-listen-check-${randomUUID()}`;
+    let timer: NodeJS.Timeout | undefined;
+    const arrived = new Promise<boolean>((resolve) => {
+      this.#probe = { token, arrived: () => resolve(true) };
+      timer = setTimeout(() => resolve(false), PROBE_MS);
+      timer.unref();
+    });
+    try {
+      const sql = this.session.sql(PROBE);
+      await this.session.query("listen check", sql, [this.session.channels.work, token]);
+    } catch {
+      // Not sent (an outage, a disconnect): nothing learnt about delivery.
+      clearTimeout(timer);
+      if (this.#probe?.token === token) this.#probe = undefined;
+      return;
+    }
+    const delivered = await arrived;
+    clearTimeout(timer);
+    if (this.#probe?.token === token) this.#probe = undefined;
+    // Lost with its connection, or the backend stopping: not a sign of a pooler.
+    if (delivered || this.#warnedDeaf || !this.#running || this.#client !== client) return;
+    this.#warnedDeaf = true;
+    this.logger.warn(
+      { url: this.session.maskedListenUrl },
+      `postgres: notifications do not reach this process (its own did not arrive within ${PROBE_MS / 1000} s): is the connection for LISTEN going through a pooler in transaction mode? Idle workers and waits now see new work only at their look every ${this.pollMs / 1000} s; give the backend a direct connection for notifications with ?listenUrl= (or the listenUrl option)`,
+    );
   }
 
   #lost(client: Client, error?: Error): void {
@@ -158,6 +203,10 @@ export class Notifier {
   #deliver(message: Notification): void {
     const { work, finished, events } = this.session.channels;
     const payload = message.payload ?? "";
+    if (message.channel === work && payload === this.#probe?.token) {
+      this.#probe.arrived();
+      return;
+    }
     if (message.channel === work) {
       wake(this.#workWaiters, payload);
     } else if (message.channel === events) {

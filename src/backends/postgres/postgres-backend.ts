@@ -64,7 +64,7 @@ import { CronStore } from "./cron-store.js";
 import { addDeduplicated } from "./dedupe.js";
 import { EventStore } from "./event-log.js";
 import { Notifier } from "./notifications.js";
-import { parsePostgresUrl, postgresTargetFromEnvironment } from "./postgres-url.js";
+import { checkListenUrl, parsePostgresUrl, postgresTargetFromEnvironment } from "./postgres-url.js";
 import { QueueControl } from "./queue-control.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { RetentionBound } from "./retention-bound.js";
@@ -85,7 +85,8 @@ export interface PostgresBackendOptions extends RetentionOptions {
    * when it names another backend the constructor throws a
    * `BackendUrlError`; unset or empty, `postgres://127.0.0.1:5432/postgres`.
    * Sheppy's parameters (`?schema=`, `?poolSize=`, `?maxPayloadBytes=`, `?pollInterval=`,
-   * `?eventCap=`) are read from it; the rest goes to node-postgres (`sslmode`…).
+   * `?eventCap=`, `?preparedStatements=`, `?listenUrl=`) are read from it; the rest goes to
+   * node-postgres (`sslmode`…).
    */
   url?: string;
   /**
@@ -133,6 +134,24 @@ export interface PostgresBackendOptions extends RetentionOptions {
    * `?pollInterval=`, else 2.
    */
   pollInterval?: number;
+  /**
+   * Whether statements are prepared once per connection under a name
+   * (default: the URL's `?preparedStatements=`, else true). Turn it off
+   * behind a pooler in transaction mode (PgBouncer before 1.21, or one
+   * without `max_prepared_statements`), which shares server connections
+   * between clients; the backend also turns it off by itself at the first
+   * refusal such a pooler causes, and logs that once.
+   */
+  preparedStatements?: boolean;
+  /**
+   * Where the notification listener connects (default: the URL's
+   * `?listenUrl=`, else where the pool does): a direct connection to the
+   * same database, for when `url` goes through a pooler in transaction
+   * mode, which forwards no notifications — without one, idle workers and
+   * waits see new work only at their `pollInterval` look. One connection
+   * per backend object.
+   */
+  listenUrl?: string;
 }
 
 /** Every key of {@link PostgresBackendOptions} (the compiler keeps it complete). */
@@ -147,6 +166,8 @@ const POSTGRES_OPTION_KEYS = Object.keys({
   logger: true,
   unavailableAfter: true,
   pollInterval: true,
+  preparedStatements: true,
+  listenUrl: true,
   ttl: true,
   errorTtl: true,
   maxFinished: true,
@@ -274,6 +295,16 @@ export class PostgresBackend implements Backend {
         0.05,
         true,
       ) * 1000;
+    const preparedStatements = options.preparedStatements ?? target.preparedStatements ?? true;
+    if (typeof preparedStatements !== "boolean") {
+      throw new InvalidOptionError(
+        `PostgresBackend option preparedStatements must be true or false (got ${describeGiven(preparedStatements)})`,
+      );
+    }
+    const listenUrl =
+      options.listenUrl !== undefined
+        ? checkListenUrl(options.listenUrl, "PostgresBackend option listenUrl")
+        : target.listenUrl;
     const logger = options.logger ?? defaultLogger();
     const session = new PgSession({
       url: this.url,
@@ -283,10 +314,12 @@ export class PostgresBackend implements Backend {
       createSchema,
       logger,
       unavailableAfterMs: unavailableAfter * 1000,
+      preparedStatements,
+      listenUrl,
     });
     const now = () => this.clock.now();
     this.#session = session;
-    this.#notifier = new Notifier(session, logger);
+    this.#notifier = new Notifier(session, logger, pollMs);
     this.#events = new EventStore(session, this.#notifier, this.eventCap, pollMs);
     this.#tasks = new TaskStore(session, this.#events, now);
     this.#claims = new Claims(session, this.#notifier, now, pollMs);

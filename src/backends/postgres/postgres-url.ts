@@ -2,8 +2,9 @@
  * @module backends/postgres/postgres-url
  * Where a `PostgresBackend` connects, and Sheppy's own URL parameters:
  * `?schema=` (default `sheppy`), `?poolSize=` (default 10),
- * `?maxPayloadBytes=`, `?pollInterval=` (seconds, default 2) and
- * `?eventCap=` (0 turns the event log off) are taken
+ * `?maxPayloadBytes=`, `?pollInterval=` (seconds, default 2),
+ * `?eventCap=` (0 turns the event log off), `?preparedStatements=` (true or
+ * false) and `?listenUrl=` (a percent-encoded `postgres://` URL) are taken
  * out of a `postgres://` or `postgresql://`
  * URL before the rest goes to node-postgres (which reads `sslmode`,
  * `application_name` and the like from it); one of them written in another
@@ -33,11 +34,16 @@ export interface PostgresTarget {
   readonly maxPayloadBytes?: number;
   readonly pollInterval?: number;
   readonly eventCap?: number;
+  readonly preparedStatements?: boolean;
+  readonly listenUrl?: string;
 }
 
 const SCHEME = /^postgres(ql)?:\/\//i;
 /** Sheppy's own parameters, taken out of the URL; the rest go to node-postgres. */
-const PARAMETERS = ["schema", "poolSize", "maxPayloadBytes", "pollInterval", "eventCap"];
+const PARAMETERS = [
+  ...["schema", "poolSize", "maxPayloadBytes", "pollInterval", "eventCap"],
+  ...["preparedStatements", "listenUrl"],
+];
 
 /**
  * The parameters node-postgres reads from a URL, and libpq's others (which
@@ -75,6 +81,8 @@ export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   const pollInterval = pollSecondsParam(url);
   const eventCap = eventCapParam(url);
+  const preparedStatements = booleanParam(url, "preparedStatements");
+  const listenUrl = listenUrlParam(url);
   for (const name of PARAMETERS) url.searchParams.delete(name);
   return {
     url: url.toString(),
@@ -83,7 +91,58 @@ export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
     ...(pollInterval === undefined ? {} : { pollInterval }),
     ...(eventCap === undefined ? {} : { eventCap }),
+    ...(preparedStatements === undefined ? {} : { preparedStatements }),
+    ...(listenUrl === undefined ? {} : { listenUrl }),
   };
+}
+
+/** A parameter written `true` or `false`; absent: `undefined`. */
+function booleanParam(url: URL, name: string): boolean | undefined {
+  const value = url.searchParams.get(name);
+  if (value === null) return undefined;
+  if (value === "true" || value === "false") return value === "true";
+  throw new BackendUrlError(
+    `backend URL parameter ${name} must be true or false (got '${maskUrl(value)}')`,
+  );
+}
+
+/** `?listenUrl=`: where the notification listener connects, itself a `postgres://` URL; absent: `undefined`. */
+function listenUrlParam(url: URL): string | undefined {
+  const value = url.searchParams.get("listenUrl");
+  if (value === null) return undefined;
+  return checkListenUrl(
+    value,
+    "backend URL parameter listenUrl",
+    "; percent-encode it there (encodeURIComponent)",
+  );
+}
+
+/**
+ * A URL for the notification listener: `postgres://` or `postgresql://`,
+ * parseable, and without Sheppy's parameters (they belong to the backend's
+ * own URL); `where` names it in errors, `hint` ends the first one.
+ */
+export function checkListenUrl(value: unknown, where: string, hint = ""): string {
+  if (typeof value !== "string" || !SCHEME.test(value)) {
+    throw new BackendUrlError(
+      `${where} must be a postgres:// or postgresql:// URL (got ${typeof value === "string" ? `'${maskUrl(value)}'` : typeof value})${hint}`,
+    );
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new BackendUrlError(
+      `${where} '${maskUrl(value)}' cannot be parsed as a URL${userInfoHint(value)}`,
+    );
+  }
+  const own = [...parsed.searchParams.keys()].find((name) => PARAMETERS.includes(name));
+  if (own !== undefined) {
+    throw new BackendUrlError(
+      `${where} '${maskUrl(value)}' carries ?${own}=, which only the backend's own URL takes`,
+    );
+  }
+  return value;
 }
 
 /** `?pollInterval=`: seconds written as a plain decimal, within the option's bounds; absent: `undefined`. */

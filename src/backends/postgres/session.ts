@@ -16,6 +16,14 @@
  * transaction the server aborted (deadlock, serialization failure) is run
  * again at once. What the server refuses is a `BackendError`. So no raw
  * driver error leaves the backend.
+ *
+ * Statements are prepared once per connection under a name, unless
+ * `preparedStatements` is off. A pooler in transaction mode (PgBouncer
+ * before 1.21 and others) hands one server connection to many clients, so a
+ * name one client prepared is found by another, or missing where the driver
+ * expects it: the server refuses such a call before running it. The first
+ * such refusal turns names off for the session, says so once, and the call
+ * runs again.
  */
 import { createHash } from "node:crypto";
 import type { Client, Pool, PoolClient, QueryResultRow } from "pg";
@@ -39,11 +47,13 @@ import { ensureSchema } from "./migrations.js";
 /** SQLSTATE of a statement the role lacks the rights for. */
 const INSUFFICIENT_PRIVILEGE = "42501";
 const READ_ONLY_TRANSACTION = "25006";
+/** SQLSTATEs of a named statement the server connection already holds, or does not hold. */
+const PREPARED_STATEMENT_CLASH = new Set(["42P05", "26000"]);
 
 import { passwordOf } from "./postgres-url.js";
 import { type Channels, channelsOf, withSchema } from "./schema-name.js";
 
-/** A statement, prepared once per connection under its name. */
+/** A statement, prepared once per connection under its name (unless prepared statements are off). */
 export interface Sql {
   readonly name: string;
   readonly text: string;
@@ -103,6 +113,10 @@ export interface SessionOptions {
   readonly createSchema: boolean;
   readonly logger: Logger;
   readonly unavailableAfterMs: number;
+  /** Whether statements are prepared under names (see the module header). */
+  readonly preparedStatements: boolean;
+  /** Where the notification listener connects, when not where the pool does (a pooler in transaction mode forwards no notifications). */
+  readonly listenUrl?: string | undefined;
 }
 
 /** A failure, with where it happened: taking a connection, or with one. */
@@ -140,6 +154,7 @@ export class PgSession {
   readonly #options: SessionOptions;
   readonly #statements = new Map<string, Sql>();
   readonly #schemaKey: string;
+  #prepared: boolean;
   #pool: Pool | undefined;
   #pg: PgModule | undefined;
   #connecting: Promise<void> | undefined;
@@ -168,7 +183,10 @@ export class PgSession {
     this.schema = options.schema;
     this.channels = channelsOf(options.schema);
     this.maskedUrl = maskUrl(options.url);
-    this.scrub = scrubber(passwordOf(options.url));
+    this.#prepared = options.preparedStatements;
+    const scrubMain = scrubber(passwordOf(options.url));
+    const scrubListen = scrubber(options.listenUrl && passwordOf(options.listenUrl));
+    this.scrub = (text) => scrubListen(scrubMain(text));
     this.#schemaKey = createHash("sha1").update(options.schema).digest("hex").slice(0, 8);
   }
 
@@ -178,6 +196,18 @@ export class PgSession {
 
   get unavailableAfterMs(): number {
     return this.#options.unavailableAfterMs;
+  }
+
+  /** Whether statements are still prepared under names (false once a pooler's clash turned them off). */
+  get preparesStatements(): boolean {
+    return this.#prepared;
+  }
+
+  /** Where notifications are listened for, masked: the pool's URL unless `listenUrl` names another. */
+  get maskedListenUrl(): string {
+    return this.#options.listenUrl === undefined
+      ? this.maskedUrl
+      : maskUrl(this.#options.listenUrl);
   }
 
   /** The statement `text` (with `%SCHEMA%` placeholders) for this schema, named for preparing once per connection. */
@@ -302,13 +332,18 @@ export class PgSession {
 
   /**
    * A connected client of its own, outside the pool (the notification
-   * listener's); `BackendUnavailableError` when it cannot connect.
+   * listener's): with the pool's settings, at `listenUrl` when there is
+   * one; `BackendUnavailableError` when it cannot connect.
    */
   async newClient(): Promise<Client> {
     const pg = this.#pg;
     const pool = this.#pool;
     if (!pg || !pool) throw new BackendError("PostgreSQL backend is not connected");
-    const client = new pg.Client(pool.options);
+    const { listenUrl } = this.#options;
+    // node-postgres reads a connection string over the host, port, user… given beside it.
+    const client = new pg.Client(
+      listenUrl === undefined ? pool.options : { ...pool.options, connectionString: listenUrl },
+    );
     client.on("error", this.#onClientError);
     try {
       await client.connect();
@@ -403,6 +438,7 @@ export class PgSession {
     let pause = FIRST_PAUSE_MS;
     for (;;) {
       this.assertConnected();
+      const named = this.#prepared;
       let failure: CallFailure;
       try {
         const result = await this.#once(fn, resent);
@@ -419,6 +455,12 @@ export class PgSession {
         });
       }
       const { error } = failure;
+      if (failure.failure === "refused" && named && this.#turnedOffPreparing(error)) {
+        // Refused before it ran; a transaction's earlier statements were rolled back, but an
+        // earlier statement of a call outside a transaction may have committed: told so.
+        resent = true;
+        continue;
+      }
       if (failure.failure === "refused") {
         throw new BackendError(
           `${what}: PostgreSQL refused the call: ${describeRefusal(error, this.scrub)}`,
@@ -464,6 +506,25 @@ export class PgSession {
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
       pause = Math.min(pause * 2, LAST_PAUSE_MS);
     }
+  }
+
+  /**
+   * After a refusal for a named statement a server connection holds, or
+   * lacks, where the driver expected otherwise: a pooler in transaction
+   * mode shares server connections between clients. Names go (said once,
+   * by the first call to meet it), and the caller runs the call again; false
+   * for any other refusal.
+   */
+  #turnedOffPreparing(error: unknown): boolean {
+    const code = codeOf(error);
+    if (code === undefined || !PREPARED_STATEMENT_CLASH.has(code)) return false;
+    if (!this.#prepared) return true;
+    this.#prepared = false;
+    this.#options.logger.warn(
+      { url: this.maskedUrl, error: loggableError(error, this.scrub) },
+      `postgres: the server refused a prepared statement's name (SQLSTATE ${code}): the connection goes through a pooler in transaction mode, which shares server connections between clients; statements are no longer prepared (add ?preparedStatements=false to the URL to start that way)`,
+    );
+    return true;
   }
 
   /** One try: a client, `fn`, the client back (dropped when its connection is in doubt). */
@@ -539,8 +600,14 @@ export class PgSession {
     }
     const tx: Tx = {
       query: async <R extends QueryResultRow>(sql: Sql, values: readonly unknown[] = []) =>
-        (await client.query<R>({ name: sql.name, text: sql.text, values: values as unknown[] }))
-          .rows,
+        (
+          await client.query<R>({
+            // Read per statement: a pooler's clash turns names off while calls are under way.
+            ...(this.#prepared ? { name: sql.name } : {}),
+            text: sql.text,
+            values: values as unknown[],
+          })
+        ).rows,
     };
     try {
       const result = await fn(tx, resent, client);
