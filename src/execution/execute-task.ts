@@ -24,7 +24,7 @@ import { isThenable } from "../util/thenable.js";
 import { runAttemptBody } from "./attempt-body.js";
 import type { Middleware } from "./middleware.js";
 import { completedRecord, type FailureKind, failure, failureKindOf } from "./outcome.js";
-import { resultJson } from "./result-json.js";
+import { taskResultJson, unstorableResult } from "./result-json.js";
 import {
   AttemptState,
   type DependencyOverrides,
@@ -192,11 +192,15 @@ function completedOutcome(
     const tasks: readonly Task[] = Array.isArray(result) ? result : [result];
     const children = tasks.map((t) => t.toJSON());
     for (const child of children) {
-      checkPayloadSize(
-        child.args,
-        env.maxPayloadBytes,
-        `the arguments of task '${child.name}' (id ${child.id}), returned by task '${data.name}' to be added`,
-      );
+      try {
+        checkPayloadSize(
+          child.args,
+          env.maxPayloadBytes,
+          `the arguments of task '${child.name}' (id ${child.id}), returned by task '${data.name}' to be added`,
+        );
+      } catch (error) {
+        throw error instanceof Error ? unstorableResult(error) : error;
+      }
     }
     const stored = (result instanceof Task ? children[0] : children) as unknown as JsonValue;
     checkResultSize(stored, data, env);
@@ -267,11 +271,15 @@ function brief(value: JsonValue): string {
 }
 
 function checkResultSize(result: JsonValue, data: TaskData, env: ExecutionEnvironment): void {
-  checkPayloadSize(
-    result,
-    env.maxPayloadBytes,
-    `the result of task '${data.name}' (id ${data.id})`,
-  );
+  try {
+    checkPayloadSize(
+      result,
+      env.maxPayloadBytes,
+      `the result of task '${data.name}' (id ${data.id})`,
+    );
+  } catch (error) {
+    throw error instanceof Error ? unstorableResult(error) : error;
+  }
 }
 
 function storedResult(
@@ -280,7 +288,7 @@ function storedResult(
   value: unknown,
   env: ExecutionEnvironment,
 ): AttemptOutcome {
-  const json = resultJson(`task '${definition.name}'`, value);
+  const json = taskResultJson(definition.name, value);
   checkResultSize(json, data, env);
   return { record: completedRecord(data, json, env.clock.now()), children: [] };
 }

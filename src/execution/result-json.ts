@@ -26,3 +26,24 @@ export function resultJson(who: string, value: unknown): JsonValue {
     throw error;
   }
 }
+
+/** {@link resultJson} of what task `name` returned; its refusal is {@link unstorableResult}. */
+export function taskResultJson(name: string, value: unknown): JsonValue {
+  try {
+    return resultJson(`task '${name}'`, value);
+  } catch (error) {
+    throw error instanceof SerializationError ? unstorableResult(error) : error;
+  }
+}
+
+/**
+ * `error` — a result refused for what it is (not JSON, too large) — flagged
+ * so that the attempt fails without a retry, saying why: the function ran to
+ * its end, so another attempt would repeat all it did, most likely for the
+ * same result. The flag is an own property, so it survives a sandbox
+ * thread's stored error.
+ */
+export function unstorableResult<E extends Error>(error: E): E {
+  error.message = `${error.message}; not retried: the function ran to its end, and another attempt would repeat what it did`;
+  return Object.assign(error, { unrecoverable: true });
+}

@@ -11,7 +11,7 @@ import { errorToData } from "../task/stored-error.js";
 import { findTask } from "../task/task-registry.js";
 import { runTeardowns } from "./dependencies.js";
 import { progressValue } from "./progress-reporter.js";
-import { resultJson } from "./result-json.js";
+import { taskResultJson } from "./result-json.js";
 import { AttemptState, runScope } from "./run-context.js";
 import {
   packResult,
@@ -62,7 +62,7 @@ port.on("message", async (message: RunRequest | { abort: string }) => {
     // Judged here, as the worker judges a result it runs inline: the clone that carries it across
     // would turn a class instance into a plain object. A result schema's output is judged there.
     const storable = packed !== value || definition.resultSchema;
-    reply = { ok: true, value: storable ? packed : resultJson(`task '${definition.name}'`, value) };
+    reply = { ok: true, value: storable ? packed : taskResultJson(definition.name, value) };
   } catch (error) {
     reply = { ok: false, error: errorToData(error) };
   } finally {

@@ -96,6 +96,20 @@ describe("sheppy work --metrics-port, sheppy metrics", () => {
     expect(parsed.get("sheppy_tasks_completed_total")?.samples).toEqual([]);
   });
 
+  it("`sheppy metrics` without -q prints every queue the backend knows, as /metrics does", async () => {
+    const result = await runCli(["metrics"], { SHEPPY_BACKEND_URL: url });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const parsed = parseExposition(result.stdout);
+    expect(
+      sampleValue(parsed, "sheppy_queue_tasks", { queue: "metrics-cli", status: "completed" }),
+    ).toBe(3);
+    const queues = new Set(
+      parsed.get("sheppy_queue_tasks_up")?.samples.map((sample) => sample.labels.queue),
+    );
+    expect(queues).toEqual(new Set(["metrics-cli"]));
+  });
+
   it("refuses a port that is not one, or is taken, with one line", async () => {
     for (const port of ["70000", "abc", "-1"]) {
       const line = expectOneLineError(

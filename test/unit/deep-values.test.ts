@@ -111,7 +111,7 @@ describe("results", () => {
       expect(done.error?.type).toBe("SerializationError");
       expect(done.error?.message).toMatch(
         new RegExp(
-          `^task 'deep-result' returned a value JSON cannot store: result(\\.a)+…? nests deeper than ${MAX_JSON_DEPTH} levels, which Sheppy does not store$`,
+          `^task 'deep-result' returned a value JSON cannot store: result(\\.a)+…? nests deeper than ${MAX_JSON_DEPTH} levels, which Sheppy does not store; not retried: the function ran to its end, and another attempt would repeat what it did$`,
         ),
       );
       expect(done.error?.toError()).toBeInstanceOf(SerializationError);

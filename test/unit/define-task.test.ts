@@ -1016,7 +1016,7 @@ describe("results (T-20, T-21)", () => {
     expect(done.status).toBe("failed");
     expect(done.error?.type).toBe("SerializationError");
     expect(done.error?.message).toBe(
-      "task 'resultLeaky' returned a value JSON cannot store: result.handler is a function, which JSON cannot store",
+      "task 'resultLeaky' returned a value JSON cannot store: result.handler is a function, which JSON cannot store; not retried: the function ran to its end, and another attempt would repeat what it did",
     );
   });
 

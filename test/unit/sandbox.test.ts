@@ -217,11 +217,11 @@ describe("sandboxed tasks", () => {
     const failed = await queue.getTask(bad);
     expect(failed?.status).toBe("failed");
     expect(failed?.error?.message).toBe(
-      "task 'sandbox.returns-function' returned a value JSON cannot store: result is a function, which JSON cannot store",
+      "task 'sandbox.returns-function' returned a value JSON cannot store: result is a function, which JSON cannot store; not retried: the function ran to its end, and another attempt would repeat what it did",
     );
   });
 
-  it("a result JSON cannot store fails the task with the same error in a sandbox as inline", async () => {
+  it("a result JSON cannot store fails the task with the same error in a sandbox as inline, without a retry", async () => {
     const { queue, worker } = setup();
     const pairs = [
       [returnsInstance(), returnsInstanceInline()],
@@ -235,6 +235,7 @@ describe("sandboxed tasks", () => {
       expect(here?.status).toBe("failed");
       expect(inThread?.error?.type).toBe("SerializationError");
       expect(inThread?.error?.type).toBe(here?.error?.type);
+      expect([inThread?.retryCount, here?.retryCount]).toEqual([0, 0]);
       expect(inThread?.error?.message).toBe(
         here?.error?.message.replace(inline.name, sandboxed.name),
       );

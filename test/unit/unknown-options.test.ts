@@ -132,7 +132,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "new PostgresBackend()",
       () => new PostgresBackend({ url: "postgres://h/db", shcema: "x" } as never),
-      "PostgresBackend: unknown option 'shcema'; did you mean 'schema'? (valid options: url, schema, createSchema, poolSize, pool, maxPayloadBytes, clock, logger, unavailableAfter, pollInterval, ttl, errorTtl, maxFinished, eventCap)",
+      "PostgresBackend: unknown option 'shcema'; did you mean 'schema'? (valid options: url, schema, createSchema, poolSize, pool, maxPayloadBytes, clock, logger, unavailableAfter, pollInterval, preparedStatements, listenUrl, ttl, errorTtl, maxFinished, eventCap)",
       InvalidOptionError,
     ],
     [

@@ -90,6 +90,23 @@ const returnsBigInt = task({ name: "errors.returnsBigInt" }, () => 10n);
 // @ts-expect-error a Map is not a storable result
 const returnsMap = task({ name: "errors.returnsMap" }, () => new Map([["a", 1]]));
 
+// Returned after the work is done: counted, so a retry that ran the function again shows.
+const sideEffectRuns = new PerTest(() => ({ count: 0 }));
+const chargesThenReturnsBigInt = task(
+  { name: "errors.chargesThenReturnsBigInt", retry: 3, retryDelay: 0 },
+  (token: string) => {
+    sideEffectRuns.get(token).count++;
+    return { amount: 10, at: 10n as unknown as number };
+  },
+);
+const chargesThenReturnsNaN = task(
+  { name: "errors.chargesThenReturnsNaN", retry: 3, retryDelay: 0 },
+  (token: string) => {
+    sideEffectRuns.get(token).count++;
+    return Number.NaN;
+  },
+);
+
 export function errorsCases(h: ContractHarness): void {
   describe("errors", () => {
     it("E-1 a task that throws ends failed with an error record: type, message, stack", async () => {
@@ -269,6 +286,24 @@ export function errorsCases(h: ContractHarness): void {
         expect(stored?.result).toBeNull();
         expect(stored?.error?.type).toBe("SerializationError");
         expect(stored?.error?.toError()).toBeInstanceOf(SerializationError);
+      }
+    });
+
+    it("a result JSON cannot store fails the task without a retry: the function ran to its end, and another run would repeat it", async () => {
+      const queue = h.queue();
+      const tokens = [randomUUID(), randomUUID()];
+      const tasks = [chargesThenReturnsBigInt(tokens[0]!), chargesThenReturnsNaN(tokens[1]!)];
+      await queue.add(tasks);
+      await h.worker(queue).work({ oneshot: true });
+      for (const [i, stored] of (await queue.getTask(tasks)).entries()) {
+        expect(sideEffectRuns.get(tokens[i]!).count).toBe(1);
+        expect(stored?.status).toBe("failed");
+        expect(stored?.retryCount).toBe(0);
+        expect(stored?.error?.type).toBe("SerializationError");
+        expect(stored?.error?.props?.unrecoverable).toBe(true);
+        expect(stored?.error?.message).toMatch(
+          /JSON cannot store: .*; not retried: the function ran to its end, and another attempt would repeat what it did$/,
+        );
       }
     });
   });

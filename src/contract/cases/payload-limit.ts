@@ -18,11 +18,15 @@ import {
 import type { ContractHarness } from "../harness.js";
 
 const echo = task({ name: "payload-limit.echo" }, (text: string) => text);
-const repeat = task({ name: "payload-limit.repeat" }, (char: string, count: number) =>
-  char.repeat(count),
+const repeat = task(
+  { name: "payload-limit.repeat", retry: 2, retryDelay: 0 },
+  (char: string, count: number) => char.repeat(count),
 );
 /** Chains an echo of its text twice over: the child's arguments are about twice the parent's. */
-const chainEcho = task({ name: "payload-limit.chainEcho" }, (text: string) => echo(text + text));
+const chainEcho = task(
+  { name: "payload-limit.chainEcho", retry: 2, retryDelay: 0 },
+  (text: string) => echo(text + text),
+);
 
 /** Workflows that would store `n` bytes after their first step: as result, side effect, or a later step's arguments. */
 const bigResult = workflow({ name: "payload-limit.big-result" }, function* (n: number) {
@@ -91,7 +95,7 @@ export function payloadLimitCases(h: ContractHarness): void {
       expect(await queue.size()).toBe(0);
     });
 
-    it("a result over the queue's limit fails the attempt with PayloadTooLargeError; the worker goes on", async () => {
+    it("a result over the queue's limit fails the task with PayloadTooLargeError, without a retry; the worker goes on", async () => {
       const queue = limited(1000);
       const big = repeat("z", 2000);
       const fine = repeat("z", 10);
@@ -102,8 +106,9 @@ export function payloadLimitCases(h: ContractHarness): void {
       expect(failed.result).toBeNull();
       expect(failed.error?.type).toBe("PayloadTooLargeError");
       expect(failed.error?.message).toBe(
-        `the result of task 'payload-limit.repeat' (id ${big.id}): 2,002 bytes of JSON, over the limit of 1,000 (maxPayloadBytes)`,
+        `the result of task 'payload-limit.repeat' (id ${big.id}): 2,002 bytes of JSON, over the limit of 1,000 (maxPayloadBytes); not retried: the function ran to its end, and another attempt would repeat what it did`,
       );
+      expect(failed.retryCount).toBe(0);
       expect((await queue.getTask(fine))?.result).toBe("z".repeat(10));
     });
 
@@ -115,7 +120,10 @@ export function payloadLimitCases(h: ContractHarness): void {
       const failed = (await queue.getTask(parent))!;
       expect(failed.status).toBe("failed");
       expect(failed.error?.type).toBe("PayloadTooLargeError");
-      expect(failed.error?.message).toMatch(/returned by task 'payload-limit\.chainEcho'/);
+      expect(failed.error?.message).toMatch(
+        /returned by task 'payload-limit\.chainEcho'.*; not retried/,
+      );
+      expect(failed.retryCount).toBe(0);
       expect((await queue.getAllTasks()).map((t) => t.id)).toEqual([parent.id]);
     });
 
