@@ -6,11 +6,18 @@
  * to look again), or every few seconds in case one was lost. The deadline is
  * real time, whatever clock the queue's tasks see: how long a caller waits is
  * an operational matter, like a claim's wait.
+ *
+ * A wait rides out an outage of its backend: a read the backend could not
+ * answer (`BackendUnavailableError`) is tried again until the wait's own
+ * time is up, and then the outage is what the wait fails with — the caller
+ * said how long it would wait, and the tasks it waits for are still being
+ * worked on by workers that ride out the same outage.
  */
 import type { TaskReader, WorkflowStore } from "../backends/backend.js";
 import { systemClock } from "../clock.js";
 import {
   BackendError,
+  BackendUnavailableError,
   TaskNotFoundError,
   WaitTimeoutError,
   WorkflowNotFoundError,
@@ -20,6 +27,8 @@ import type { WorkflowData } from "../task/workflow-record.js";
 
 /** While waiting, read again this often even without a notification. */
 export const RECHECK_MS = 2000;
+/** While the backend cannot be reached, try a read again this often. */
+const OUTAGE_RETRY_MS = 500;
 
 type Watcher = Pick<TaskReader, "watchFinished"> & { readonly isConnected: boolean };
 
@@ -54,6 +63,8 @@ const REMOVED =
  * another process is about to add. Either wait throws `TaskNotFoundError` at
  * once for a record it saw that is gone at a later read (deleted, or finished
  * and deleted past `maxFinished` or its TTL before the wait could read it).
+ * A read the backend cannot answer is tried again until the time is up (see
+ * the module header).
  */
 export function waitForFinished(
   backend: TaskReader & { readonly isConnected: boolean },
@@ -162,14 +173,23 @@ async function waitUntilFinished<T>(
   // read everything still unfinished.
   let named = new Set<string>();
   let everything = true;
-  const stop = await backend.watchFinished(queue, (finished) => {
+  const listener = (finished: readonly string[]) => {
     if (finished.length === 0) everything = true;
     else {
       for (const id of finished) if (state.isWaitingFor(id)) named.add(id);
       if (named.size === 0) return;
     }
     wake?.();
-  });
+  };
+  let stop: () => void;
+  for (;;) {
+    try {
+      stop = await backend.watchFinished(queue, listener);
+      break;
+    } catch (error) {
+      await outageRetry(error, backend, deadline, signal);
+    }
+  }
   // An abort wakes the wait, which then ends with the signal's reason.
   const onAbort = () => wake?.();
   signal?.addEventListener("abort", onAbort, { once: true });
@@ -179,7 +199,14 @@ async function waitUntilFinished<T>(
       const toRead = everything ? state.unfinished() : [...named];
       everything = false;
       named = new Set();
-      await state.read(toRead);
+      try {
+        await state.read(toRead);
+      } catch (error) {
+        await outageRetry(error, backend, deadline, signal);
+        // Whatever a notification named meanwhile is read with the rest, once a read gets through.
+        everything = true;
+        continue;
+      }
       if (state.done) return state.results;
       if (state.removed.size > 0) removed();
       if (timeoutMs === null && state.absent.size > 0) giveUp();
@@ -204,6 +231,37 @@ async function waitUntilFinished<T>(
     signal?.removeEventListener("abort", onAbort);
     stop();
   }
+}
+
+/**
+ * After a call of the wait failed with `error`: rethrows it unless it is an
+ * outage of a backend still connected with time left before `deadline`
+ * (`null`: none); otherwise resolves after a short pause, to try again.
+ */
+async function outageRetry(
+  error: unknown,
+  backend: Watcher,
+  deadline: number | null,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (!(error instanceof BackendUnavailableError) || !backend.isConnected) throw error;
+  const left = deadline === null ? OUTAGE_RETRY_MS : deadline - systemClock.now();
+  if (left <= 0) throw error;
+  await pause(Math.min(left, OUTAGE_RETRY_MS), signal);
+  signal?.throwIfAborted();
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** What is known of the wanted ids: the finished records, and which others are absent or unclaimed. */

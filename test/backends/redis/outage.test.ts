@@ -4,7 +4,7 @@
  * acknowledged add (including adds made during the outage) is kept. (Issue #3)
  */
 
-import { Queue, task, Worker } from "sheppy";
+import { BackendUnavailableError, Queue, task, Worker } from "sheppy";
 import { RedisBackend } from "sheppy/backends/redis";
 import { afterEach, describe, expect, it } from "vitest";
 import { PrivateRedis } from "../../support/private-redis.js";
@@ -74,5 +74,36 @@ describe.skipIf(!available)("redis: server outage", () => {
       await sleep(1500);
       redis.resume();
     });
+  });
+
+  it("a waitFor rides out an outage longer than the backend's bound until its own timeout, then fails with the outage", async () => {
+    server = await PrivateRedis.start();
+    const redis = server;
+    const producer = new Queue(new RedisBackend({ url: redis.url, unavailableAfter: 1 }), {
+      name: "outage-wait",
+    });
+    const t = slowEcho(7);
+    const u = slowEcho(8);
+    await producer.add([t, u]);
+    const waiting = producer.waitFor(t, { timeout: 60 });
+    redis.pause();
+    // Reads fail after a second each, and within about one while known down: several fail here.
+    await sleep(3500);
+    const short = await producer.waitFor(u, { timeout: 1.5 }).catch((error: unknown) => error);
+    expect(short).toBeInstanceOf(BackendUnavailableError);
+    redis.resume();
+    const workerQueue = new Queue(new RedisBackend({ url: redis.url }), { name: "outage-wait" });
+    const worker = new Worker(workerQueue, { concurrency: 2, claimWait: 0.2 });
+    const working = worker.work();
+    try {
+      const done = await waiting;
+      expect(done.status).toBe("completed");
+      expect(done.result).toBe(7);
+    } finally {
+      await worker.close();
+      await working;
+      await workerQueue.close();
+      await producer.close();
+    }
   });
 });
