@@ -14,7 +14,7 @@
 import type { ClaimedTask } from "../backends/backend.js";
 import { MemoryBackend } from "../backends/memory/memory-backend.js";
 import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
-import { AttemptPipeline } from "../execution/attempt-pipeline.js";
+import { type Attempt, type AttemptEnd, AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { CRON_RUNS_AHEAD } from "../queue/cron-runs.js";
 import { decodeTask } from "../queue/decode-task.js";
@@ -46,6 +46,8 @@ export class TestQueue extends Queue {
   /** Attempts run so far, workflow resumes included. */
   #attempts = 0;
   readonly #pipeline: AttemptPipeline;
+  /** The attempts running now, by task id: a forced cancel fires their signal, as inline processing does. */
+  readonly #running = new Map<string, Attempt>();
 
   /**
    * @example
@@ -165,6 +167,11 @@ export class TestQueue extends Queue {
   }
 
   /** A `waitFor` timeout on tasks nothing has run says to run them: no worker ever will. */
+  /** @internal A forced cancel of a task this queue is running fires its signal at once. */
+  override interruptInline(id: string, reason: Error): void {
+    this.#running.get(id)?.interrupt(reason);
+  }
+
   protected override idleWaitHint(): string {
     return IDLE_HINT;
   }
@@ -240,9 +247,29 @@ export class TestQueue extends Queue {
    * not listed, and not returned).
    */
   async #process(claim: ClaimedTask): Promise<Task | null> {
-    const end = await this.#pipeline.process(claim);
+    const { admitted, deferrals } = await this.#pipeline.admit([claim]);
+    await deferrals;
+    if (admitted.length === 0) return null;
+    const attempt = this.#pipeline.start(claim);
+    const id = claim.record.id;
+    this.#running.set(id, attempt);
+    let end: AttemptEnd | null;
+    try {
+      end = await attempt.settled;
+    } finally {
+      if (this.#running.get(id) === attempt) this.#running.delete(id);
+    }
     if (!end) return null;
     this.#attempts++;
+    if (end.result === "lost") {
+      // Its outcome was discarded (cancelled while it ran): the attempt is what the queue holds.
+      const stored = (await this.#memory.getTasks(this.name, [id])).get(id);
+      if (stored) {
+        const task = await decodeTask(stored);
+        this.processedTasks.push(task);
+        return task;
+      }
+    }
     if (isResumeTaskName(end.record.name)) {
       if (end.record.status === "retrying") this.#memory.promoteNow(this.name, [end.record.id]);
       return null;

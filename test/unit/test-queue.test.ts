@@ -252,6 +252,34 @@ describe("TQ-6 / TQ-7 automatic retries run at once", () => {
   });
 });
 
+describe("cancelling a running task", () => {
+  const heard: string[] = [];
+  const waits = task({ name: "tq.cancel.waits" }, async (ms: number) => {
+    const { signal } = currentTask();
+    signal.addEventListener("abort", () => heard.push(`abort: ${String(signal.reason)}`));
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    heard.push(`ended, aborted ${signal.aborted}`);
+    return "done";
+  });
+
+  test("a forced cancel fires the task's signal at once; processAll returns the cancelled record, not the discarded outcome", async () => {
+    heard.length = 0;
+    const queue = new TestQueue();
+    const t = waits(300);
+    await queue.add(t);
+    const running = queue.processAll();
+    await expect.poll(async () => (await queue.getTask(t))?.status).toBe("processing");
+    await queue.cancel(t, { force: true });
+    expect(heard).toEqual([expect.stringMatching(/^abort: TaskCancelledError: /)]);
+    const attempts = await running;
+    expect(attempts.map((a) => [a.id, a.status])).toEqual([[t.id, "cancelled"]]);
+    expect(queue.processedTasks.map((a) => a.status)).toEqual(["cancelled"]);
+    expect(queue.failedTasks).toEqual([]);
+    expect(heard).toEqual([expect.any(String), "ended, aborted true"]);
+    expect((await queue.getTask(t))?.status).toBe("cancelled");
+  });
+});
+
 describe("TQ-8 getTask", () => {
   test("accepts a task, an id or a list mixing both", async () => {
     const queue = new TestQueue();
