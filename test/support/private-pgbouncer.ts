@@ -29,9 +29,15 @@ export class PrivatePgBouncer {
 
   /**
    * Starts one forwarding every database to `serverUrl`'s host and port,
-   * `poolSize` server connections per database and user.
+   * `poolSize` server connections per database and user; after a failed
+   * login to the server it tries again only after `serverLoginRetry` seconds
+   * (PgBouncer's default is 15), answering clients with an error meanwhile.
    */
-  static async start(serverUrl: string, poolSize = 4): Promise<PrivatePgBouncer> {
+  static async start(
+    serverUrl: string,
+    poolSize = 4,
+    serverLoginRetry = 15,
+  ): Promise<PrivatePgBouncer> {
     const binary = pgbouncerBinary();
     if (!binary) throw new Error("pgbouncer is not installed (apt-get install pgbouncer)");
     const server = new URL(serverUrl);
@@ -52,6 +58,7 @@ export class PrivatePgBouncer {
         `auth_file = ${users}`,
         "pool_mode = transaction",
         `default_pool_size = ${poolSize}`,
+        `server_login_retry = ${serverLoginRetry}`,
         "max_client_conn = 200",
         `logfile = ${join(dir, "pgbouncer.log")}`,
         // node-postgres sends none of these, but a client's `options` must not end the connection.

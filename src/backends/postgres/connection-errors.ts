@@ -12,6 +12,11 @@
  *   failure) — nothing took effect, running it again is always safe;
  * - `refused`: the server answered with an error (bad SQL, a constraint…).
  *
+ * A pooler such as PgBouncer answers with SQLSTATE 08P01 when it cannot
+ * give the client a server connection (the server restarting, every server
+ * connection busy for too long): an outage, not a refusal, and one whose
+ * statement never reached the server when the message says so.
+ *
  * Messages never carry a password: node-postgres does not put one in its
  * errors, and {@link scrubber} removes it anyway from whatever text is shown.
  */
@@ -44,6 +49,12 @@ const SOCKET = new Set([
   "EAI_AGAIN",
   "ENOTCONN",
 ]);
+/** The SQLSTATE a pooler (PgBouncer) answers its own failures with. */
+const POOLER_FAILURE = "08P01";
+/** PgBouncer's words for a statement it never sent to a server. */
+const POOLER_NOT_SENT =
+  /server_login_retry|query_wait_timeout|server_connect_timeout|cannot connect to server|no more connections allowed|server login has been failing/i;
+
 /** node-postgres's own words for a connection that failed or is gone. */
 const CONNECTION_GONE =
   /Connection terminated|not queryable|timeout exceeded when trying to connect|Query read timeout|connection timeout|Connection closed/i;
@@ -59,10 +70,20 @@ export function isConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = codeOf(error);
   if (code !== undefined && (SOCKET.has(code) || GOING_AWAY.has(code))) return true;
+  if (code === POOLER_FAILURE) return true;
   // AggregateError of every address tried (localhost as ::1 and 127.0.0.1).
   const inner = (error as { errors?: unknown }).errors;
   if (Array.isArray(inner) && inner.some(isConnectionFailure)) return true;
   return CONNECTION_GONE.test(error.message);
+}
+
+/** Whether a pooler in front of the server says it never sent the statement on (safe to run again). */
+export function isNotSentByPooler(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    codeOf(error) === POOLER_FAILURE &&
+    POOLER_NOT_SENT.test(error.message)
+  );
 }
 
 /** Whether the server rolled the transaction back on its own (safe to run again). */

@@ -186,7 +186,14 @@ export async function migrate(db: Database, schema: string): Promise<number[]> {
     });
     try {
       await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [migrationLockKey(schema)]);
-      await client.query(withSchema("CREATE SCHEMA IF NOT EXISTS %SCHEMA%", schema));
+      // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists: a
+      // role given a schema of its own by an administrator may not have it, and needs no more.
+      const existing = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [
+        schema,
+      ]);
+      if (existing.rows.length === 0) {
+        await client.query(withSchema("CREATE SCHEMA IF NOT EXISTS %SCHEMA%", schema));
+      }
       await client.query(
         withSchema(
           `CREATE TABLE IF NOT EXISTS %SCHEMA%.migrations (

@@ -156,9 +156,12 @@ export class Notifier {
     // Lost with its connection, or the backend stopping: not a sign of a pooler.
     if (delivered || this.#warnedDeaf || !this.#running || this.#client !== client) return;
     this.#warnedDeaf = true;
+    const why = this.session.listensElsewhere
+      ? "does listenUrl name the same database as the URL, directly rather than through a pooler in transaction mode?"
+      : "is the connection for LISTEN going through a pooler in transaction mode? Give the backend a direct connection for notifications with ?listenUrl= (or the listenUrl option)";
     this.logger.warn(
       { url: this.session.maskedListenUrl },
-      `postgres: notifications do not reach this process (its own did not arrive within ${PROBE_MS / 1000} s): is the connection for LISTEN going through a pooler in transaction mode? Idle workers and waits now see new work only at their look every ${this.pollMs / 1000} s; give the backend a direct connection for notifications with ?listenUrl= (or the listenUrl option)`,
+      `postgres: notifications do not reach this process (its own did not arrive within ${PROBE_MS / 1000} s), so idle workers and waits see new work only at their look every ${this.pollMs / 1000} s: ${why}`,
     );
   }
 

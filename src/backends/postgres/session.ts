@@ -38,6 +38,7 @@ import {
   explainConnectFailure,
   type Failure,
   isConnectionFailure,
+  isNotSentByPooler,
   isRolledBack,
   loggableError,
   scrubber,
@@ -201,6 +202,11 @@ export class PgSession {
   /** Whether statements are still prepared under names (false once a pooler's clash turned them off). */
   get preparesStatements(): boolean {
     return this.#prepared;
+  }
+
+  /** Whether notifications are listened for at a `listenUrl` of their own. */
+  get listensElsewhere(): boolean {
+    return this.#options.listenUrl !== undefined;
   }
 
   /** Where notifications are listened for, masked: the pool's URL unless `listenUrl` names another. */
@@ -625,9 +631,11 @@ export class PgSession {
           : new CallFailure(
               isRolledBack(error)
                 ? "rolledBack"
-                : isConnectionFailure(error)
-                  ? "dropped"
-                  : "refused",
+                : isNotSentByPooler(error)
+                  ? "unsent"
+                  : isConnectionFailure(error)
+                    ? "dropped"
+                    : "refused",
               error,
             );
       // A connection in doubt is closed, not handed to the next call.

@@ -66,12 +66,14 @@ export function workerDirectoryCases(h: ContractHarness): void {
       "an announcement lapses once its ttl has passed unless made again, while the queue's other workers stay listed; how long ago each was seen grows",
       async () => {
         const { backend, q } = await setup();
-        await backend.announceWorker!(q, "short", "{}", 300);
-        await backend.announceWorker!(q, "renewed", "{}", 300);
+        // A renewal holds for a second past the list below is read: room for a loaded machine
+        // (behind a pooler each call is a few round trips) to stall between the two.
+        await backend.announceWorker!(q, "short", "{}", 1000);
+        await backend.announceWorker!(q, "renewed", "{}", 1000);
         await backend.announceWorker!(q, "long", "{}", HOUR);
-        await sleep(200);
-        await backend.announceWorker!(q, "renewed", "{}", 300);
-        await sleep(200);
+        await sleep(600);
+        await backend.announceWorker!(q, "renewed", "{}", 1600);
+        await sleep(600);
         const listed = await backend.listWorkers!(q);
         expect(listed.map((w) => w.id).sort()).toEqual(["long", "renewed"]);
         const long = listed.find((w) => w.id === "long")!;

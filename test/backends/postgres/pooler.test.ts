@@ -8,11 +8,19 @@
  * such a pooler is test/contract/postgres-pooled.test.ts.
  */
 import pg from "pg";
-import { PostgresBackend, Queue, task, Worker } from "sheppy";
+import {
+  BackendError,
+  BackendUnavailableError,
+  PostgresBackend,
+  Queue,
+  task,
+  Worker,
+} from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileKey } from "../../support/isolation.js";
 import { dropSchema, POSTGRES_URL, schemaFor } from "../../support/postgres.js";
 import { PrivatePgBouncer, pgbouncerBinary } from "../../support/private-pgbouncer.js";
+import { PrivatePostgres, postgresBinaries } from "../../support/private-postgres.js";
 import { recordingLogger } from "../../support/recording-logger.js";
 import { missingService, requireService } from "../../support/services.js";
 import { until } from "../../support/until.js";
@@ -163,3 +171,42 @@ describe.skipIf(!available)("behind a pooler in transaction mode", () => {
     }
   });
 });
+
+// The pooler's own failures while the server behind it restarts: a private server, stopped here.
+describe.skipIf(!available || postgresBinaries() === null)(
+  "behind a pooler in transaction mode, the server restarting",
+  () => {
+    it("the pooler's answers while it cannot reach the server are an outage: a call waits it out, or fails with BackendUnavailableError", async () => {
+      const server = await PrivatePostgres.start();
+      const pooler = await PrivatePgBouncer.start(server.url, 2, 1);
+      const url = `${pooler.url("postgres")}?schema=pooled_restart&preparedStatements=false`;
+      const patient = new Queue(new PostgresBackend({ url, unavailableAfter: 20 }), {
+        name: "restart",
+      });
+      const hasty = new Queue(new PostgresBackend({ url, unavailableAfter: 1 }), {
+        name: "restart",
+      });
+      try {
+        await patient.connect();
+        await hasty.connect();
+        expect(await patient.add(triple(1))).toBe(true);
+        server.stop("immediate");
+        // The pooler now answers every statement with SQLSTATE 08P01 (it cannot connect, its
+        // login to the server failing), which is not the server refusing the statement.
+        const refused = await hasty.add(triple(2)).catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(BackendUnavailableError);
+        expect(refused).toBeInstanceOf(BackendError);
+        const waiting = patient.add(triple(3));
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        server.begin();
+        expect(await waiting).toBe(true);
+        expect(await patient.size()).toBe(2);
+      } finally {
+        await patient.close();
+        await hasty.close();
+        await pooler.stop();
+        server.destroy();
+      }
+    });
+  },
+);

@@ -26,6 +26,9 @@ const schema = schemaFor(fileKey(import.meta.url));
 // Roles belong to the whole server: named after this file, dropped after it.
 const reader = `${schema}_reader`.slice(0, 63);
 const stranger = `${schema}_stranger`.slice(0, 63);
+// A role an administrator gave a schema of its own, with no CREATE on the database.
+const schemaOwner = `${schema}_owner`.slice(0, 63);
+const ownedSchema = `${schema}_own`.slice(0, 63);
 
 const double = task({ name: "roles.double" }, (n: number) => n * 2);
 
@@ -47,7 +50,7 @@ async function admin(...statements: string[]): Promise<void> {
 }
 
 async function dropRoles(): Promise<void> {
-  for (const role of [reader, stranger]) {
+  for (const role of [reader, stranger, schemaOwner]) {
     await admin(
       `DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}') THEN EXECUTE 'DROP OWNED BY "${role}"'; EXECUTE 'DROP ROLE "${role}"'; END IF; END $$`,
     );
@@ -278,6 +281,23 @@ describe.skipIf(!available)("postgres: roles without a worker's rights", () => {
       } finally {
         await granted.close();
       }
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it("a role that owns a schema an administrator made for it, with no CREATE on the database, migrates it and works", async () => {
+    await admin(
+      `CREATE ROLE "${schemaOwner}" LOGIN`,
+      `CREATE SCHEMA "${ownedSchema}" AUTHORIZATION "${schemaOwner}"`,
+    );
+    const queue = new Queue(new PostgresBackend({ url: urlAs(schemaOwner), schema: ownedSchema }), {
+      name: "roles",
+    });
+    try {
+      const t = double(4);
+      expect(await queue.add(t)).toBe(true);
+      expect((await queue.getTask(t))?.status).toBe("pending");
     } finally {
       await queue.close();
     }
