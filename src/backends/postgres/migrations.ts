@@ -191,7 +191,7 @@ export async function migrate(db: Database, schema: string): Promise<number[]> {
       const existing = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [
         schema,
       ]);
-      if (existing.rows.length === 0) {
+      if (rowsOf(existing, "migrate", "the client's query").length === 0) {
         await client.query(withSchema("CREATE SCHEMA IF NOT EXISTS %SCHEMA%", schema));
       }
       await client.query(
