@@ -516,12 +516,27 @@ export class AttemptPipeline {
     return writing ? writing.then(end) : end();
   }
 
-  /** Gate, run and settle one claim; `null` when its rate limit put it off. */
-  async process(claim: ClaimedTask): Promise<AttemptEnd | null> {
+  /**
+   * Gate, run and settle one claim; `null` when its rate limit put it off.
+   * With `running`, its attempt is there under `key` while it runs, for a
+   * cancel to interrupt (an inline runner has no lease renewal to hear of one).
+   */
+  async process(
+    claim: ClaimedTask,
+    running?: Map<string, Attempt>,
+    key = claim.record.id,
+  ): Promise<AttemptEnd | null> {
     const { admitted, deferrals } = await this.admit([claim]);
     await deferrals;
     if (admitted.length === 0) return null;
-    return this.start(claim).settled;
+    const attempt = this.start(claim);
+    if (!running) return attempt.settled;
+    running.set(key, attempt);
+    try {
+      return await attempt.settled;
+    } finally {
+      if (running.get(key) === attempt) running.delete(key);
+    }
   }
 
   /** Settles a running attempt's claim (now under `fence`) back as pending, no attempt spent (interrupted at shutdown). */

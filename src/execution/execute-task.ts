@@ -192,15 +192,11 @@ function completedOutcome(
     const tasks: readonly Task[] = Array.isArray(result) ? result : [result];
     const children = tasks.map((t) => t.toJSON());
     for (const child of children) {
-      try {
-        checkPayloadSize(
-          child.args,
-          env.maxPayloadBytes,
-          `the arguments of task '${child.name}' (id ${child.id}), returned by task '${data.name}' to be added`,
-        );
-      } catch (error) {
-        throw error instanceof Error ? unstorableResult(error) : error;
-      }
+      checkReturnedSize(
+        child.args,
+        env,
+        `the arguments of task '${child.name}' (id ${child.id}), returned by task '${data.name}' to be added`,
+      );
     }
     const stored = (result instanceof Task ? children[0] : children) as unknown as JsonValue;
     checkResultSize(stored, data, env);
@@ -271,12 +267,13 @@ function brief(value: JsonValue): string {
 }
 
 function checkResultSize(result: JsonValue, data: TaskData, env: ExecutionEnvironment): void {
+  checkReturnedSize(result, env, `the result of task '${data.name}' (id ${data.id})`);
+}
+
+/** What a task returned, against the payload limit; over it, {@link unstorableResult}. */
+function checkReturnedSize(value: JsonValue, env: ExecutionEnvironment, what: string): void {
   try {
-    checkPayloadSize(
-      result,
-      env.maxPayloadBytes,
-      `the result of task '${data.name}' (id ${data.id})`,
-    );
+    checkPayloadSize(value, env.maxPayloadBytes, what);
   } catch (error) {
     throw error instanceof Error ? unstorableResult(error) : error;
   }

@@ -9,10 +9,10 @@
  * (retries and chained tasks that are due at once included); a task that
  * waits for a time runs when its time comes, on the backend's clock.
  */
-import type { Backend, ClaimedTask, InlineProcessing } from "../backends/backend.js";
+import type { Backend, InlineProcessing } from "../backends/backend.js";
 import type { Timer } from "../clock.js";
 import { SheppyError } from "../errors.js";
-import { type Attempt, type AttemptEnd, AttemptPipeline } from "../execution/attempt-pipeline.js";
+import { type Attempt, AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { inSandboxThread } from "../execution/sandbox-thread-mark.js";
 import { defaultLogger, type Logger } from "../observability/logger.js";
@@ -99,7 +99,11 @@ export class InlineRunner {
       try {
         for (const claim of claimed) {
           if (!waiting.delete(runningKey(queue, claim.record.id))) continue;
-          const end = await this.#process(pipeline, queue, claim);
+          const end = await pipeline.process(
+            claim,
+            this.#running,
+            runningKey(queue, claim.record.id),
+          );
           if (end?.result === "unsettled")
             this.#logger.error(
               { err: end.settleError, queue, taskId: claim.record.id },
@@ -109,25 +113,6 @@ export class InlineRunner {
       } finally {
         this.#waiting.delete(waiting);
       }
-    }
-  }
-
-  /** Admits and runs one claim, known by its queue and id while it runs (see `interrupt`). */
-  async #process(
-    pipeline: AttemptPipeline,
-    queue: string,
-    claim: ClaimedTask,
-  ): Promise<AttemptEnd | null> {
-    const { admitted, deferrals } = await pipeline.admit([claim]);
-    await deferrals;
-    if (admitted.length === 0) return null;
-    const attempt = pipeline.start(claim);
-    const key = runningKey(queue, claim.record.id);
-    this.#running.set(key, attempt);
-    try {
-      return await attempt.settled;
-    } finally {
-      if (this.#running.get(key) === attempt) this.#running.delete(key);
     }
   }
 

@@ -14,7 +14,7 @@
 import type { ClaimedTask } from "../backends/backend.js";
 import { MemoryBackend } from "../backends/memory/memory-backend.js";
 import { InvalidOptionError, WorkflowNotFoundError } from "../errors.js";
-import { type Attempt, type AttemptEnd, AttemptPipeline } from "../execution/attempt-pipeline.js";
+import { type Attempt, AttemptPipeline } from "../execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { CRON_RUNS_AHEAD } from "../queue/cron-runs.js";
 import { decodeTask } from "../queue/decode-task.js";
@@ -247,18 +247,8 @@ export class TestQueue extends Queue {
    * not listed, and not returned).
    */
   async #process(claim: ClaimedTask): Promise<Task | null> {
-    const { admitted, deferrals } = await this.#pipeline.admit([claim]);
-    await deferrals;
-    if (admitted.length === 0) return null;
-    const attempt = this.#pipeline.start(claim);
     const id = claim.record.id;
-    this.#running.set(id, attempt);
-    let end: AttemptEnd | null;
-    try {
-      end = await attempt.settled;
-    } finally {
-      if (this.#running.get(id) === attempt) this.#running.delete(id);
-    }
+    const end = await this.#pipeline.process(claim, this.#running);
     if (!end) return null;
     this.#attempts++;
     if (end.result === "lost") {

@@ -199,11 +199,6 @@ export class PgSession {
     return this.#options.unavailableAfterMs;
   }
 
-  /** Whether statements are still prepared under names (false once a pooler's clash turned them off). */
-  get preparesStatements(): boolean {
-    return this.#prepared;
-  }
-
   /** Whether notifications are listened for at a `listenUrl` of their own. */
   get listensElsewhere(): boolean {
     return this.#options.listenUrl !== undefined;
