@@ -92,6 +92,7 @@ export type {
   QueueOptions,
   RedriveStatus,
   ReportingEnqueueOptions,
+  RescheduleOptions,
   RetryAllOptions,
   RetryAllResult,
   RetryOptions,

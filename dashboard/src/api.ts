@@ -176,6 +176,9 @@ export const api = {
     call<TaskWithClaim>("GET", `${q(queue)}/tasks/${encodeURIComponent(id)}`),
   retry: (queue: string, id: string, force: boolean) =>
     call<TaskData>("POST", `${q(queue)}/tasks/${encodeURIComponent(id)}/retry`, { force }),
+  /** Moves a task that waits for a time to now. */
+  reschedule: (queue: string, id: string) =>
+    call<TaskData>("POST", `${q(queue)}/tasks/${encodeURIComponent(id)}/reschedule`, {}),
   cancel: (queue: string, id: string, force = false) =>
     call<TaskData>(
       "POST",

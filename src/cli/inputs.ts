@@ -12,6 +12,7 @@ import { CliUsageError, InvalidOptionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { PAST_GRACE_MS, parseIsoInstant } from "../queue/instant.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
+import { MAX_DURATION_SECONDS } from "../util/durations.js";
 import { joinLines } from "./output.js";
 
 /** Echoed input is cut to this many characters: a bad 200 KB `--args` must not fill the terminal. */
@@ -248,4 +249,23 @@ export function parseSince(raw: string): Date | number {
         : "cannot be read";
     throw new CliUsageError(`--since: '${raw}' ${reason}; expected ${SINCE_FORMATS}`);
   }
+}
+
+/** `--priority`: a whole number, checked again by the queue (range). */
+export function parsePriority(raw: string): number {
+  if (!/^-?\d+$/.test(raw.trim())) {
+    throw new CliUsageError(`--priority must be an integer, e.g. 10 or -5 (got '${raw}')`);
+  }
+  return Number(raw);
+}
+
+/** `--delay` in seconds, within what `schedule` takes, refused here so the message names the flag. */
+export function boundedDelay(raw: string): number {
+  const seconds = parseDuration(raw, "--delay");
+  if (seconds > MAX_DURATION_SECONDS) {
+    throw new CliUsageError(
+      `--delay must be at most 10 years (${MAX_DURATION_SECONDS} s) (got '${raw}', ${seconds} s)`,
+    );
+  }
+  return seconds;
 }

@@ -45,6 +45,7 @@ import { priorityCases } from "./cases/priority.js";
 import { progressCases } from "./cases/progress.js";
 import { rateLimitCases } from "./cases/rate-limit.js";
 import { redriveCases } from "./cases/redrive.js";
+import { rescheduleCases } from "./cases/reschedule.js";
 import { retryCases } from "./cases/retry.js";
 import { scheduleCases } from "./cases/schedule.js";
 import { timeoutCases } from "./cases/timeout.js";
@@ -77,6 +78,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   cancelRunningCases,
   clearStatsCases,
   scheduleCases,
+  rescheduleCases,
   cronCases,
   declaredCronsCases,
   cronEveryTimezoneCases,

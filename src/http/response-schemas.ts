@@ -282,6 +282,7 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
   "GET /{queue}/tasks/{id}": taskWithClaim,
   "DELETE /{queue}/tasks/{id}": z.strictObject({ deleted: z.literal(true) }),
   "POST /{queue}/tasks/{id}/retry": taskRecord,
+  "POST /{queue}/tasks/{id}/reschedule": taskRecord,
   "POST /{queue}/tasks/{id}/cancel": taskRecord,
   "GET /{queue}/crons": z.array(cron),
   "POST /{queue}/crons": z.strictObject({

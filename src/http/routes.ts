@@ -440,6 +440,28 @@ export const ROUTES: readonly Route[] = [
   }),
   route({
     method: "POST",
+    path: "/{queue}/tasks/{id}/reschedule",
+    summary:
+      "Move a task that waits to run (pending, scheduled, or waiting for its retry) to now, or to a time; and to another priority",
+    mutating: true,
+    body: z
+      .strictObject({ at: when.optional(), priority: z.number().int().optional() })
+      .default({}),
+    handle: async (c) => {
+      // Moving when a task runs is as good as adding it then: only a task the caller may add.
+      refuseUnaddable((await taskOr404(c.queue, c.params.id!)).name, c.addable);
+      const options = {
+        ...(c.body.at === undefined ? {} : { at: c.body.at }),
+        ...(c.body.priority === undefined ? {} : { priority: c.body.priority }),
+      };
+      if (!(await c.queue.reschedule(c.params.id!, options))) {
+        throw new TaskNotFoundError(c.params.id!, c.queue.name);
+      }
+      return (await taskOr404(c.queue, c.params.id!)).toJSON();
+    },
+  }),
+  route({
+    method: "POST",
     path: "/{queue}/tasks/{id}/cancel",
     summary:
       "Cancel a task that has not started (a running one needs force: its signal fires at its worker's next renewal, and its outcome is discarded)",

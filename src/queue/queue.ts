@@ -62,6 +62,7 @@ import { type QueueEventsOptions, queueEvents } from "./queue-events.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { queueLatencyMs } from "./queue-latency.js";
 import { queueNameProblem } from "./queue-name.js";
+import { type RescheduleOptions, rescheduleTask } from "./reschedule-api.js";
 import { type RetryAllOptions, type RetryAllResult, retryAll } from "./retry-all.js";
 import { type RetryOptions, retryTask } from "./retry-api.js";
 import {
@@ -108,6 +109,7 @@ export type { CancelOptions } from "./cancel-api.js";
 export type { AddResult, DedupeOptions } from "./dedupe-options.js";
 export type { EnqueueOptions } from "./enqueue-options.js";
 export type { ListTasksOptions, TaskList } from "./list-tasks.js";
+export type { RescheduleOptions } from "./reschedule-api.js";
 export type { RedriveStatus, RetryAllOptions, RetryAllResult } from "./retry-all.js";
 export type { RetryOptions } from "./retry-api.js";
 export type { RetryWorkflowsOptions, RetryWorkflowsResult } from "./retry-workflows.js";
@@ -813,6 +815,21 @@ export class Queue implements QueueHandle {
    */
   retry(ref: TaskRef, options: RetryOptions = {}): Promise<boolean> {
     return retryTask(this, ref, options);
+  }
+
+  /**
+   * Moves a task that waits to run (pending, scheduled, or waiting for its automatic retry) to
+   * another time: now by default — run a scheduled task at once — or `at` (a `Date`, ISO text, or
+   * seconds from now); `priority` changes the priority it is claimed by. Same id, arguments and
+   * attempt count. Returns `false` for an unknown task. A task a worker has claimed, or one that
+   * has finished, gets `TaskStateError` (`retry` runs a finished one again), and so does one
+   * that changed between the read and the write (claimed, retried or replaced meanwhile).
+   * @example
+   * await queue.reschedule(reminder); // run it now instead of tomorrow
+   * await queue.reschedule(reminder, { at: 3600 }); // in an hour
+   */
+  reschedule(ref: TaskRef, options: RescheduleOptions = {}): Promise<boolean> {
+    return rescheduleTask(this, ref, options);
   }
 
   /**

@@ -415,6 +415,21 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await page.close();
   });
 
+  it("Run now starts a task scheduled for tomorrow, and the page shows it completed without a reload", async () => {
+    const tomorrow = add(20, 22);
+    await shop.schedule(tomorrow, 86_400);
+    const page = await open(dashboard, `#/q/shop/tasks/${tomorrow.id}`);
+    const detail = page.locator("[data-testid=task-detail]");
+    await expect.poll(() => detail.getAttribute("data-status")).toBe("scheduled");
+    await page.getByRole("button", { name: "Run now" }).click();
+    await expect
+      .poll(() => detail.getAttribute("data-status"), { timeout: 15_000 })
+      .toBe("completed");
+    expect(await page.locator("[data-testid=result]").textContent()).toContain("42");
+    expect(await page.getByRole("button", { name: "Run now" }).count()).toBe(0);
+    await page.close();
+  });
+
   it("a second click on Retry, after the first was answered but before the page shows its effect, sends nothing", async () => {
     const declined = fail("clicked twice");
     await shop.add(declined);
@@ -513,7 +528,7 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await expect.poll(() => detail.getAttribute("data-status")).toBe("failed");
     expect(await page.locator("[data-testid=read-only]").count()).toBe(1);
     expect(await page.locator("[data-testid=actions]").count()).toBe(0);
-    expect(await page.getByRole("button", { name: /Retry|Cancel|Delete/ }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: /Retry|Cancel|Delete|Run now/ }).count()).toBe(0);
     // Even a same-origin POST from the page itself is refused.
     const status = await page.evaluate(async (id) => {
       const response = await fetch(`/shop/tasks/${id}/retry`, {

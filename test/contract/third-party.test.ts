@@ -105,6 +105,9 @@ class WrappedBackend implements Backend {
   deleteWorkflow(queue: string, id: string) {
     return this.#store.deleteWorkflow(queue, id);
   }
+  reschedule(queue: string, record: TaskData) {
+    return this.#store.reschedule(queue, record);
+  }
   deleteTask(queue: string, id: string) {
     return this.#store.deleteTask(queue, id);
   }

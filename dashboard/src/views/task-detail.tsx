@@ -25,6 +25,8 @@ const ENDED_IN_ERROR: ReadonlySet<string> = new Set(["failed", "crashed", "cance
 
 const FINISHED = new Set(["completed", "failed", "crashed", "cancelled"]);
 const CANCELLABLE = new Set(["new", "pending", "scheduled", "retrying", "processing"]);
+/** Statuses of a task that waits for a time: "Run now" moves it to now. */
+const WAITING_FOR_A_TIME = new Set(["scheduled", "retrying"]);
 
 export function TaskDetail({ queue, id }: { queue: string; id: string }) {
   const task = useLoad(() => api.task(queue, id), `${queue}|${id}`);
@@ -117,6 +119,15 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
               })}
             >
               Retry
+            </button>
+          )}
+          {WAITING_FOR_A_TIME.has(data.status) && (
+            <button
+              type="button"
+              disabled={busy}
+              onClick={act("Run now", () => api.reschedule(queue, id))}
+            >
+              Run now
             </button>
           )}
           {CANCELLABLE.has(data.status) && (

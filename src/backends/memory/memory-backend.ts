@@ -94,6 +94,7 @@ import {
   noChanges,
   promoteDue,
   promoteIds,
+  rescheduleRecord,
   retryWorkflow,
   settleRecords,
 } from "./memory-transitions.js";
@@ -320,6 +321,14 @@ export class MemoryBackend implements Backend {
       this.#events(queue).append([cancellation.event, resumeEvent]);
     this.#announce(queue, state, changes);
     return cancelled;
+  }
+
+  async reschedule(queue: string, record: TaskData): Promise<boolean> {
+    const state = this.#state(queue);
+    const changes = noChanges();
+    const done = rescheduleRecord(state, record, this.clock.now(), changes);
+    this.#announce(queue, state, changes);
+    return done;
   }
 
   async deleteTask(queue: string, id: string): Promise<boolean> {

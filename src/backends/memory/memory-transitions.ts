@@ -19,6 +19,7 @@ import type {
   WorkflowStepEnd,
 } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
+import { checkRescheduled, mayReschedule } from "../reschedule-rule.js";
 import type { MemoryQueueState, TaskEntry } from "./memory-queue-state.js";
 
 /** What a change made claimable, due or finished, for the caller to announce. */
@@ -251,6 +252,21 @@ export function cancelTask(
   if (workflowStep && stepEnded(state, workflowStep, cancelled, at, changes) && resumed)
     resumed.added = true;
   return cancelled;
+}
+
+/** Replaces a waiting task's record with `given` (see `TaskStore.reschedule`); whether it did. */
+export function rescheduleRecord(
+  state: MemoryQueueState,
+  given: TaskData,
+  now: number,
+  changes: Changes,
+): boolean {
+  const record = checkRescheduled(given, "memory");
+  const entry = state.entries.get(record.id);
+  const stored = entry === undefined || state.isExpired(entry, now) ? undefined : entry.record;
+  if (!mayReschedule(stored, state.claims.has(record.id), record)) return false;
+  storeNew(state, record, changes);
+  return true;
 }
 
 /** Deletes a finished record (expired ones pruned first); `false` when there is none or it has not finished. */

@@ -15,6 +15,7 @@ import type { TaskData } from "../../task/task-record.js";
 import type { AddMode, AddOptions, SqlTransaction, WorkflowStepEnd } from "../backend.js";
 import { routeOf } from "../record-route.js";
 import { requestToken } from "../request-token.js";
+import { checkRescheduled, mayReschedule } from "../reschedule-rule.js";
 import { sentEvents } from "../sql/event-log.js";
 import { newRows } from "../sql/new-rows.js";
 import { emptyPlan, endStep } from "../sql/settle-plan.js";
@@ -255,6 +256,10 @@ SELECT NULL, NULL, NULL, NULL, NULL FROM (
 /** The row an earlier send of the same cancel cancelled (its reply lost). */
 const CANCELLED_BY = `
 SELECT ${RECORD_COLUMNS} FROM %SCHEMA%.tasks WHERE queue = $1 AND id = $2 AND req = $3`;
+
+/** A task's row, locked until the transaction ends, with where it stands. */
+const LOCK_TASK = `
+SELECT ${RECORD_COLUMNS}, state FROM %SCHEMA%.tasks WHERE queue = $1 AND id = $2 FOR UPDATE`;
 
 /** The row of a step to cancel, locked, with the fence its next write keeps. */
 const LOCK_STEP = `
@@ -528,6 +533,31 @@ export class TaskStore {
     const bodies = events.filter((body): body is string => body !== undefined);
     if (bodies.length > 0) await this.events.appendWithin(tx, queue, bodies);
     return { id, data: columns.data, status: "cancelled", started_at: null, finished_at: null };
+  }
+
+  async reschedule(queue: string, given: TaskData): Promise<boolean> {
+    this.session.assertConnected();
+    const record = checkRescheduled(given, "PostgreSQL");
+    // A resend may find its earlier send's write: the same run, replaced by the same record again.
+    return this.session.transaction("reschedule", async (tx) => {
+      const [row] = await tx.query<RecordRow & { state: number }>(this.session.sql(LOCK_TASK), [
+        queue,
+        record.id,
+      ]);
+      const stored = row === undefined ? undefined : readRow(row, this.now());
+      if (!mayReschedule(stored, row?.state === CLAIMED, record)) return false;
+      const written = await tx.query<{ id: string | null }>(
+        this.session.sql(ADD_REPLACE),
+        addValues(
+          this.session,
+          queue,
+          requestToken(),
+          [storedColumns(record, routeOf(record, null))],
+          { bodies: null, append: [0, this.session.channels.events] },
+        ),
+      );
+      return written.some((r) => r.id === record.id);
+    });
   }
 
   async deleteTask(queue: string, id: string): Promise<boolean> {

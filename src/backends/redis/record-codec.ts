@@ -94,6 +94,9 @@ function storedForm(id: string, json: string, fields: StoredFields): unknown {
 }
 
 /** The merged record of task `id`, or its `failed` stand-in when the stored JSON is unusable. */
+/** Hash fields read back for a record: JSON, script-written overrides, expiry. */
+export const RECORD_FIELDS = ["d", "status", "startedAt", "finishedAt", "x"] as const;
+
 export function readRecord(id: string, json: string, fields: StoredFields, now: number): TaskData {
   const where = `task record ${id} in Redis`;
   const stored = storedForm(id, json, fields);

@@ -359,6 +359,10 @@ export class RedisBackend implements Backend {
     return this.#tasks.cancel(queue, id, cancellation);
   }
 
+  reschedule(queue: string, record: TaskData): Promise<boolean> {
+    return this.#tasks.reschedule(queue, record);
+  }
+
   deleteTask(queue: string, id: string): Promise<boolean> {
     return this.#tasks.deleteTask(queue, id);
   }

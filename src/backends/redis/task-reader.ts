@@ -13,11 +13,8 @@ import type { ListTasksRequest, PageRequest, QueueStats, TaskPage } from "../bac
 import { checkListRequest, encodeListCursor } from "../task-listing.js";
 import type { RedisClient } from "./connections.js";
 import { queuesRegistryKey } from "./keys.js";
-import { readRecord } from "./record-codec.js";
+import { RECORD_FIELDS, readRecord } from "./record-codec.js";
 import { perQueue, type RedisSession, runBatch } from "./session.js";
-
-/** Hash fields read back for a record: JSON, script-written overrides, expiry. */
-const RECORD_FIELDS = ["d", "status", "startedAt", "finishedAt", "x"] as const;
 
 /** What a read of a task's key gives when the key holds another kind of value than a hash. */
 const NOT_A_HASH = Symbol("not a hash");

@@ -23,12 +23,19 @@ import type {
   WorkflowStepEnd,
 } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
+import { checkRescheduled, mayReschedule } from "../reschedule-rule.js";
 import { creationTimeOf } from "../task-listing.js";
 import { claimSpec } from "./claim-spec.js";
 import type { ClaimedForms } from "./claimed-forms.js";
 import { addDeduplicated, pruneDedupe } from "./dedupe.js";
 import type { QueueKeys } from "./keys.js";
-import { encodeKeyedRecord, encodeSettledRecord, readRecord, routeArgs } from "./record-codec.js";
+import {
+  encodeKeyedRecord,
+  encodeSettledRecord,
+  RECORD_FIELDS,
+  readRecord,
+  routeArgs,
+} from "./record-codec.js";
 import type { RedisSession } from "./session.js";
 
 /** Due tasks moved to claimable per script call. */
@@ -157,11 +164,47 @@ export class TaskStore {
       read.filter((r) => !r.malformed).map((r) => r.record),
       "add",
     );
+    // A record that cannot be used is stored as its failed stand-in, finished at once.
+    return this.#write(
+      queue,
+      read.map((r) => r.record),
+      mode,
+      events,
+    );
+  }
+
+  async reschedule(queue: string, given: TaskData): Promise<boolean> {
+    const record = checkRescheduled(given, "Redis");
+    const key = `${this.session.keys(queue).task}${record.id}`;
+    const row = await this.session.call("reschedule", (client) =>
+      // A key that holds no hash (changed by hand) holds no task to move.
+      client.hmget(key, ...RECORD_FIELDS).catch(() => null),
+    );
+    const [json, status, startedAt, finishedAt, expires] = row ?? [];
+    const now = this.now();
+    if (!json || (expires && Number(expires) <= now)) return false;
+    const stored = readRecord(record.id, json, { status, startedAt, finishedAt }, now);
+    // Claims are refused by the script, which also finds the JSON unchanged since this read.
+    if (!mayReschedule(stored, false, record)) return false;
+    const [done] = await this.#write(queue, [record], "reschedule", undefined, [json]);
+    return done!;
+  }
+
+  /**
+   * Writes `records` in `mode` (add.lua), with an event body per record when
+   * given, and for a reschedule the stored JSON each replaces; one flag per record.
+   */
+  async #write(
+    queue: string,
+    records: readonly TaskData[],
+    mode: AddMode | "reschedule",
+    events?: readonly string[] | undefined,
+    expected?: readonly string[],
+  ): Promise<boolean[]> {
     const k = this.session.keys(queue);
     this.session.register(queue);
     const args: (string | number)[] = [k.task, mode, this.session.requestToken(), this.eventCap];
-    // A record that cannot be used is stored as its failed stand-in, finished at once.
-    read.forEach(({ record }, i) => {
+    records.forEach((record, i) => {
       args.push(
         record.id,
         ...routeArgs(record, routeOf(record, null)),
@@ -169,6 +212,7 @@ export class TaskStore {
         record.status,
         claimSpec(record),
         events?.[i] ?? "",
+        expected?.[i] ?? "",
       );
     });
     const added = (await this.session.script("add", addKeys(k), args)) as number[];

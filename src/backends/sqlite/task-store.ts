@@ -14,6 +14,7 @@ import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
 import type { AddMode, AddOptions, WorkflowStepEnd } from "../backend.js";
 import { routeOf } from "../record-route.js";
+import { checkRescheduled, mayReschedule } from "../reschedule-rule.js";
 import { sentEvents } from "../sql/event-log.js";
 import { newRows } from "../sql/new-rows.js";
 import { emptyPlan, endStep } from "../sql/settle-plan.js";
@@ -34,6 +35,9 @@ import type { EventStore } from "./event-log.js";
 import { insertNew, logFinished, readRow, rowValues, takeNumbers } from "./rows.js";
 import { readWorkflows, writePlan } from "./settle.js";
 import type { Signals } from "./signals.js";
+
+/** A task's row with where it stands (read inside the write transaction that acts on it). */
+const READ_TASK = `SELECT ${RECORD_COLUMNS}, state FROM tasks WHERE queue = ? AND id = ?`;
 
 /** Due tasks made claimable per transaction. */
 const PROMOTE_BATCH = 1000;
@@ -300,6 +304,23 @@ export class TaskStore {
       finished: plan.finished,
       resumed: resumed && inserted.has(resume.id),
     };
+  }
+
+  async reschedule(queue: string, given: TaskData): Promise<boolean> {
+    this.db.assertConnected();
+    const record = checkRescheduled(given, "SQLite");
+    const r = storedColumns(record, routeOf(record, null));
+    const done = await this.db.write("reschedule", () => {
+      const row = this.db.statement(READ_TASK).get(queue, record.id) as
+        | (RecordRow & { state: number })
+        | undefined;
+      const stored = row === undefined ? undefined : readRow(row, this.now());
+      if (!mayReschedule(stored, row?.state === CLAIMED, record)) return false;
+      const place = r.state === CLAIMABLE ? takeNumbers(this.db, "task_seq", 1) : null;
+      return this.db.statement(REPLACE).run(...rowValues(queue, r, place)).changes > 0;
+    });
+    if (done && r.state === CLAIMABLE) this.signals.announceWork(queue);
+    return done;
   }
 
   async deleteTask(queue: string, id: string): Promise<boolean> {

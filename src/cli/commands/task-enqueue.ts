@@ -10,7 +10,6 @@ import type { AddResult } from "../../queue/dedupe-options.js";
 import type { ReportingEnqueueOptions } from "../../queue/queue.js";
 import type { Task } from "../../task/task-record.js";
 import { TestQueue } from "../../testing/test-queue.js";
-import { MAX_DURATION_SECONDS } from "../../util/durations.js";
 import {
   addConcurrencyFlags,
   type ConcurrencyFlags,
@@ -23,7 +22,7 @@ import {
   reportingOptionsOf,
 } from "../dedupe-flags.js";
 import { addSettings, type OutputFormat } from "../env.js";
-import { parseDuration, parseFutureInstant, parseTimeout } from "../inputs.js";
+import { boundedDelay, parseFutureInstant, parsePriority, parseTimeout } from "../inputs.js";
 import { withQueueToAdd } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import {
@@ -66,14 +65,6 @@ async function flagPayloadErrors(
 /** Prints what was enqueued: its id (scripts capture it), or the stored record. */
 const PRIORITY_HELP =
   "claim order: higher first, FIFO within one priority (an integer; default: the task's)";
-
-/** `--priority`: a whole number, checked again by the queue (range). */
-function parsePriority(raw: string): number {
-  if (!/^-?\d+$/.test(raw.trim())) {
-    throw new CliUsageError(`--priority must be an integer, e.g. 10 or -5 (got '${raw}')`);
-  }
-  return Number(raw);
-}
 
 function printEnqueued(stored: Task | null, task: Task, format: OutputFormat): void {
   if (format === "json") printJson((stored ?? task).toJSON());
@@ -249,15 +240,4 @@ export function addEnqueueCommands(group: Command): void {
   addAdd(group);
   addSchedule(group);
   addTest(group);
-}
-
-/** `--delay` in seconds, within what `schedule` takes, refused here so the message names the flag. */
-function boundedDelay(raw: string): number {
-  const seconds = parseDuration(raw, "--delay");
-  if (seconds > MAX_DURATION_SECONDS) {
-    throw new CliUsageError(
-      `--delay must be at most 10 years (${MAX_DURATION_SECONDS} s) (got '${raw}', ${seconds} s)`,
-    );
-  }
-  return seconds;
 }

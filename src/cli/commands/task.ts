@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { addEnqueueCommands } from "./task-enqueue.js";
 import { addInspectCommands } from "./task-inspect.js";
 import { addManageCommands } from "./task-manage.js";
+import { addRescheduleCommand } from "./task-reschedule.js";
 
 /** Adds `sheppy task` and its subcommands. */
 export function addTaskCommands(program: Command): void {
@@ -13,4 +14,5 @@ export function addTaskCommands(program: Command): void {
   addInspectCommands(group);
   addEnqueueCommands(group);
   addManageCommands(group);
+  addRescheduleCommand(group);
 }

@@ -223,6 +223,35 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("POST", `/${q}/tasks/clear`, {})).body).toEqual({ removed: 1 });
     });
 
+    it("reschedule: a scheduled task moved to now, then an hour ahead at another priority; a finished one is 409, an unknown one 404", async () => {
+      const { queue, q, call } = api();
+      const scheduled = await call("POST", `/${q}/tasks/schedule`, {
+        name: "http-api.add",
+        args: [4, 4],
+        at: 3600,
+      });
+      const id = scheduled.body.task.id as string;
+      const now = await call("POST", `/${q}/tasks/${id}/reschedule`, {});
+      expect(now).toMatchObject({
+        status: 200,
+        body: { id, status: "pending", scheduledAt: null },
+      });
+      const at = new Date(Date.now() + 3_600_000).toISOString();
+      const later = await call("POST", `/${q}/tasks/${id}/reschedule`, { at, priority: 7 });
+      expect(later).toMatchObject({
+        status: 200,
+        body: { id, status: "scheduled", scheduledAt: at, priority: 7 },
+      });
+      const typo = await call("POST", `/${q}/tasks/${id}/reschedule`, { when: 5 });
+      expect(typo.status).toBe(400);
+      expect((await call("POST", `/${q}/tasks/${randomUUID()}/reschedule`, {})).status).toBe(404);
+      await call("POST", `/${q}/tasks/${id}/reschedule`, {});
+      await h.worker(queue).work({ oneshot: true });
+      const finished = await call("POST", `/${q}/tasks/${id}/reschedule`, {});
+      expect(finished.status).toBe(409);
+      expect(finished.body.error).toMatch(/status 'completed'/);
+    });
+
     it("a running task: cancel without force is 409 naming force; with { force: true } it is cancelled", async () => {
       const { queue, q, call } = api();
       const t = add(2, 2);
@@ -954,6 +983,7 @@ export function httpApiCases(h: ContractHarness): void {
           "/queues",
           "/{queue}/tasks",
           "/{queue}/tasks/{id}/retry",
+          "/{queue}/tasks/{id}/reschedule",
           "/{queue}/crons/{id}",
           "/{queue}/workflows/{id}/cancel",
           "/{queue}/workflows/{id}/retry",

@@ -64,6 +64,7 @@ describe.skipIf(!available)("redis: a resent call replays its first answer", () 
         r.status,
         0,
         "",
+        "",
       ]),
     );
   /** One claim of up to `limit` tasks under `token`, naming earlier claims whose answer was lost. */

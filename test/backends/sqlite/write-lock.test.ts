@@ -43,8 +43,9 @@ describe("sqlite: a write lock held by another connection", () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(added).toBe(false);
-    // The loop ran its timers while the add waited for the lock.
-    expect(ticks).toBeGreaterThanOrEqual(5);
+    // The loop ran its timers while the add waited for the lock: a loop blocked for the whole wait
+    // runs none; a loaded machine (the whole suite on two cores) runs a few of the 60 it could.
+    expect(ticks).toBeGreaterThanOrEqual(2);
     release();
     await adding;
     clearInterval(ticker);

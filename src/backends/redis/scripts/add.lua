@@ -9,7 +9,12 @@
 -- id the queue holds alone (answer 0); 'replace' replaces the old record in
 -- whatever state — unless it is claimed right now (0); 'rerun' replaces it
 -- only while it is finished or waits for its automatic retry, and only the
--- run it was made from (one manual re-run less; 0 otherwise).
+-- run it was made from (one manual re-run less; 0 otherwise); 'reschedule'
+-- replaces it only while it waits (pending, scheduled or retrying, not
+-- claimed) and its stored JSON is still the one the caller read (the
+-- record's `expected` field, compared byte for byte: any claim's settle, a
+-- retry or a debounced replacement in between rewrites it), and never adds
+-- a record the queue does not hold (0).
 -- A second copy of an id in one call is a duplicate (0).
 -- Each record written carries the call's request token (field `rq`): resent
 -- with the same token after a lost reply, the call recognises its own
@@ -21,7 +26,8 @@
 -- whole call is refused (no flags): new work waits until memory frees.
 -- KEYS: 1 ids, 2 pending, 3 wake, 4 scheduled, 5 processing, 6 done, 7 counts, 8 expires, 9 event log
 -- ARGV: 1 task key prefix, 2 mode, 3 request token, 4 event cap (0: log off),
---       then (id, json, route, extra, created, status, claim spec, event body) per record
+--       then (id, json, route, extra, created, status, claim spec, event body, expected) per
+--       record (expected: '' but in mode 'reschedule')
 --@include counts
 --@include events
 --@include claimable
@@ -31,12 +37,12 @@ local prefix = ARGV[1]
 local mode = ARGV[2]
 local token = ARGV[3]
 local eventCap = ARGV[4]
-local WIDTH = 8
-if mode ~= 'unique' and mode ~= 'replace' and mode ~= 'rerun' then
-  return redis.error_reply('sheppy add: mode must be unique, replace or rerun (got ' .. tostring(mode) .. ')')
+local WIDTH = 9
+if mode ~= 'unique' and mode ~= 'replace' and mode ~= 'rerun' and mode ~= 'reschedule' then
+  return redis.error_reply('sheppy add: mode must be unique, replace, rerun or reschedule (got ' .. tostring(mode) .. ')')
 end
 if token == nil or token == '' or not isEventCap(eventCap) or (#ARGV - 4) % WIDTH ~= 0 then
-  return redis.error_reply('sheppy add: expected a request token, an event cap and (id, json, route, extra, created, status, claim spec, event body) per record')
+  return redis.error_reply('sheppy add: expected a request token, an event cap and (id, json, route, extra, created, status, claim spec, event body, expected) per record')
 end
 for i = 5, #ARGV, WIDTH do
   local route = ARGV[i + 2]
@@ -111,6 +117,19 @@ local function rerunOf(key, json)
   return stored == nil or wanted == nil or stored == wanted - 1
 end
 
+-- Whether a reschedule may replace the stored record at `key`: it waits to
+-- run (claims are refused before this) and its JSON is still `expected`.
+local function reschedulable(key, id, expected)
+  if redis.call('HGET', KEYS[6], id) then
+    return false
+  end
+  local status = storedStatus(key)
+  if status ~= 'pending' and status ~= 'scheduled' and status ~= 'retrying' then
+    return false
+  end
+  return redis.call('HGET', key, 'd') == expected
+end
+
 -- Ids met earlier in this call: a second copy is a duplicate, even of our own write.
 local seen = {}
 for i = 5, #ARGV, WIDTH do
@@ -126,7 +145,8 @@ for i = 5, #ARGV, WIDTH do
   elseif (mode == 'unique' and exists) or (mode ~= 'unique' and redis.call('ZSCORE', KEYS[5], id))
     or (mode == 'rerun' and exists and not redis.call('HGET', KEYS[6], id)
       and storedStatus(key) ~= 'retrying')
-    or (mode == 'rerun' and exists and not rerunOf(key, ARGV[i + 1])) then
+    or (mode == 'rerun' and exists and not rerunOf(key, ARGV[i + 1]))
+    or (mode == 'reschedule' and not (exists and reschedulable(key, id, ARGV[i + 8]))) then
     results[#results + 1] = 0
   else
     if exists then
