@@ -450,18 +450,18 @@ export interface TaskStore {
   ): Promise<TaskData | null>;
 
   /**
-   * Replaces a waiting task's record with `record` — the same task with
-   * another time or priority — while the stored one still waits: pending,
-   * scheduled or waiting for its automatic retry, not claimed, and the run
-   * `record` was made from (same `createdAt`, `retryCount` and
-   * `manualRetryCount`; see `./reschedule-rule.ts`). Returns `false`,
-   * changing nothing, otherwise, and for a task the queue does not hold.
-   * A `pending` record is claimable at once (waking idle workers); a
-   * `scheduled` or `retrying` one waits for its time. `record` must be one
-   * of those, unfinished (else `InvalidOptionError`). Exactly one of a
-   * racing reschedule and claim wins.
+   * Replaces a waiting task's record `read` (as a read returned it) with
+   * `next` — the same task with another time or priority — while the stored
+   * one still waits (pending, scheduled or waiting for its automatic retry,
+   * not claimed) and is still `read`, but for a promotion's status (see
+   * `./reschedule-rule.ts`). Returns `false`, changing nothing, otherwise,
+   * and for a task the queue does not hold. A `pending` record is claimable
+   * at once (waking idle workers); a `scheduled` or `retrying` one waits for
+   * its time. `next` must be one of those, unfinished, of `read`'s task
+   * (else `InvalidOptionError`). Exactly one of a racing reschedule and
+   * claim (or another reschedule of the same read) wins.
    */
-  reschedule(queue: string, record: TaskData): Promise<boolean>;
+  reschedule(queue: string, read: TaskData, next: TaskData): Promise<boolean>;
 
   /** Deletes a finished record. `false`, changing nothing, when the task is unknown or unfinished. */
   deleteTask(queue: string, id: string): Promise<boolean>;

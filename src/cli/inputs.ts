@@ -11,6 +11,7 @@ import type { Command } from "commander";
 import { CliUsageError, InvalidOptionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { PAST_GRACE_MS, parseIsoInstant } from "../queue/instant.js";
+import { MAX_PRIORITY, MIN_PRIORITY } from "../task/priority.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
 import { MAX_DURATION_SECONDS } from "../util/durations.js";
 import { joinLines } from "./output.js";
@@ -253,10 +254,13 @@ export function parseSince(raw: string): Date | number {
 
 /** `--priority`: a whole number, checked again by the queue (range). */
 export function parsePriority(raw: string): number {
-  if (!/^-?\d+$/.test(raw.trim())) {
-    throw new CliUsageError(`--priority must be an integer, e.g. 10 or -5 (got '${raw}')`);
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || value < MIN_PRIORITY || value > MAX_PRIORITY) {
+    throw new CliUsageError(
+      `--priority must be an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY}, e.g. 10 or -5 (got '${raw}')`,
+    );
   }
-  return Number(raw);
+  return value;
 }
 
 /** `--delay` in seconds, within what `schedule` takes, refused here so the message names the flag. */

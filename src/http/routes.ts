@@ -17,6 +17,7 @@ import { holderAmong } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
 import { missingArgumentsWarning } from "../task/missing-arguments.js";
+import { MAX_PRIORITY, MIN_PRIORITY } from "../task/priority.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import { newTaskData, TASK_STATUSES, Task, type TaskStatus } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
@@ -113,7 +114,11 @@ const limit = (fallback: number) =>
  */
 const json = z.unknown() as z.ZodType<JsonValue>;
 /** A due time: ISO-8601 text with an offset, or seconds from now. */
-const when = z.union([z.string(), z.number()]);
+const when = z.union([z.string(), z.number()]).meta({
+  description: "ISO-8601 text with an offset (Z or ±hh:mm), or a number of seconds from now",
+});
+/** A priority: a 32-bit integer, as every backend stores it. */
+const taskPriority = z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY);
 const newTask = z.strictObject({
   name: z.string().min(1),
   args: z.array(json).default([]),
@@ -442,11 +447,9 @@ export const ROUTES: readonly Route[] = [
     method: "POST",
     path: "/{queue}/tasks/{id}/reschedule",
     summary:
-      "Move a task that waits to run (pending, scheduled, or waiting for its retry) to now, or to a time; and to another priority",
+      "Move a task that waits to run (pending, scheduled, or waiting for its retry) to now, or to a time; and to another priority (a priority alone keeps its time)",
     mutating: true,
-    body: z
-      .strictObject({ at: when.optional(), priority: z.number().int().optional() })
-      .default({}),
+    body: z.strictObject({ at: when.optional(), priority: taskPriority.optional() }).default({}),
     handle: async (c) => {
       // Moving when a task runs is as good as adding it then: only a task the caller may add.
       refuseUnaddable((await taskOr404(c.queue, c.params.id!)).name, c.addable);

@@ -820,10 +820,11 @@ export class Queue implements QueueHandle {
   /**
    * Moves a task that waits to run (pending, scheduled, or waiting for its automatic retry) to
    * another time: now by default — run a scheduled task at once — or `at` (a `Date`, ISO text, or
-   * seconds from now); `priority` changes the priority it is claimed by. Same id, arguments and
-   * attempt count. Returns `false` for an unknown task. A task a worker has claimed, or one that
-   * has finished, gets `TaskStateError` (`retry` runs a finished one again), and so does one
-   * that changed between the read and the write (claimed, retried or replaced meanwhile).
+   * seconds from now); `priority` changes the priority it is claimed by (given alone, it keeps the
+   * task's time). Same id, arguments and attempt count. Returns `false` for an unknown task. A
+   * task a worker has claimed, or one that has finished, gets `TaskStateError` (`retry` runs a
+   * finished one again), and so does a cron's run moved before its fire time. A task changed by
+   * others between the read and the write is read again: only this call's change is applied.
    * @example
    * await queue.reschedule(reminder); // run it now instead of tomorrow
    * await queue.reschedule(reminder, { at: 3600 }); // in an hour

@@ -2,13 +2,18 @@
  * @module queue/reschedule-api
  * `queue.reschedule()`: moves a task that waits to run to another time — now
  * by default (run a scheduled task, or a retry that waits, at once), or
- * later — and, when asked, to another priority. Same id, same arguments,
- * same attempt count: only when it runs changes. A task that a worker has
- * claimed, or that has finished, is refused: its run has started or ended
- * (`retry` runs a finished one again). The write holds only while the task
- * is still the run that was read, so a claim, a retry or a debounced
- * replacement in between is never undone.
+ * later — and, when asked, to another priority (a new priority alone keeps
+ * its time). Same id, same arguments, same attempt count: only when it runs
+ * changes. A task that a worker has claimed, or that has finished, is
+ * refused: its run has started or ended (`retry` runs a finished one
+ * again). The write holds only while the task is still the record that was
+ * read, so a claim, a retry, a debounced replacement or another move in
+ * between is never undone: the move reads the task again and applies only
+ * what it was asked to change, or is refused once it no longer waits. A
+ * cron's run is not started before its fire time: the cron would add that
+ * run again once the early one's record expired.
  */
+import { dueTimeOf } from "../backends/record-route.js";
 import { isoAt } from "../clock.js";
 import { InvalidOptionError, TaskStateError } from "../errors.js";
 import { checkPriority } from "../task/priority.js";
@@ -20,7 +25,7 @@ import type { QueueHandle } from "./queue-handle.js";
 import { idOf, type TaskRef } from "./task-refs.js";
 
 export interface RescheduleOptions {
-  /** When it runs: a `Date`, ISO-8601 text with an offset, or this many seconds from now. Default: now. */
+  /** When it runs: a `Date`, ISO-8601 text with an offset, or this many seconds from now. Default: now — or, when only `priority` is given, the time it waits for now. */
   at?: Date | number | string;
   /** The priority it is claimed by from now on (an integer), instead of the one it has. */
   priority?: number;
@@ -56,6 +61,19 @@ export function rescheduledRecord(
     : { ...base, status: "scheduled", scheduledAt: isoAt(due) };
 }
 
+/** Reads and writes a move tries before it gives up on a task others keep changing. */
+const MOVE_TRIES = 5;
+
+/**
+ * The refusal to start a cron's run before its fire time: once the early
+ * run's record expired, the cron would add that fire time's run again.
+ */
+function earlyCronRun(id: string, data: TaskData, fireTime: number): TaskStateError {
+  return new TaskStateError(
+    `Cannot move task ${id} before ${isoAt(fireTime)}: it is the run of cron ${data.cronId} due then, and run earlier it would run again at that time once its record expires; add the task to run it now, or move this run later`,
+  );
+}
+
 /** Moves `ref` in `queue` (see the module header); `false` when the queue does not hold it. */
 export async function rescheduleTask(
   queue: QueueHandle,
@@ -73,27 +91,39 @@ export async function rescheduleTask(
     options.priority === undefined
       ? undefined
       : checkPriority(options.priority, "queue.reschedule(): priority");
-  const now = queue.clock.now();
-  const due =
-    options.at === undefined ? now : resolveDueTime(options.at, now, "queue.reschedule()");
+  const at =
+    options.at === undefined
+      ? undefined
+      : resolveDueTime(options.at, queue.clock.now(), "queue.reschedule()");
   const backend = await queue.connect();
-  const data = (await backend.getTasks(queue.name, [id])).get(id);
-  if (!data) return false;
-  if (isUnreadableStandIn(data)) {
-    throw new TaskStateError(
-      `Cannot reschedule task ${id}: its stored record could not be read (${data.error!.message})`,
-    );
-  }
-  if (data.finishedAt !== null || !WAITING.has(data.status)) {
-    throw new TaskStateError(
-      `Cannot reschedule task ${id} with status '${data.status}': only a task waiting to run (pending, scheduled or retrying) can be moved${data.finishedAt === null ? "" : "; queue.retry() runs a finished one again"}`,
-    );
-  }
-  const record = rescheduledRecord(data, queue.clock.now(), due, priority);
-  if (!(await backend.reschedule(queue.name, record))) {
-    throw new TaskStateError(
-      `Cannot reschedule task ${id}: it was claimed, finished, retried, replaced or deleted meanwhile (it no longer waits as it did when read)`,
-    );
+  for (let tries = 1; ; tries++) {
+    const data = (await backend.getTasks(queue.name, [id])).get(id);
+    if (!data) return false;
+    if (isUnreadableStandIn(data)) {
+      throw new TaskStateError(
+        `Cannot reschedule task ${id}: its stored record could not be read (${data.error!.message})`,
+      );
+    }
+    if (data.finishedAt !== null || !WAITING.has(data.status)) {
+      throw new TaskStateError(
+        `Cannot reschedule task ${id} with status '${data.status}': only a task waiting to run (pending, scheduled or retrying) can be moved${data.finishedAt === null ? "" : "; a retry runs a finished one again"}`,
+      );
+    }
+    const now = queue.clock.now();
+    // A new priority alone keeps the time the task waits for; no time given otherwise means now.
+    const due = at ?? (priority === undefined ? now : (dueTimeOf(data) ?? now));
+    const fireTime = data.cronId !== null ? dueTimeOf(data) : null;
+    if (fireTime !== null && data.status === "scheduled" && due < fireTime) {
+      throw earlyCronRun(id, data, fireTime);
+    }
+    const next = rescheduledRecord(data, now, due, priority);
+    if (await backend.reschedule(queue.name, data, next)) break;
+    // Changed between the read and the write (claimed, retried, replaced, moved): read it again.
+    if (tries >= MOVE_TRIES) {
+      throw new TaskStateError(
+        `Cannot reschedule task ${id}: it changed between each of ${MOVE_TRIES} reads and the write that followed (claimed, retried, replaced or moved by others)`,
+      );
+    }
   }
   await queue.runInline();
   return true;

@@ -56,17 +56,14 @@ describe.each(backends)("%s", (name, available, make) => {
             const read = (await backend.getTasks(queue, [given.id])).get(given.id)!;
 
             // A read one field of which has changed since: its move is refused, the record kept.
-            const stale = rescheduledRecord(
-              { ...read, meta: { ...read.meta, changed: true } },
-              Date.now(),
-              Date.now(),
-            );
-            expect(await backend.reschedule(queue, stale)).toBe(false);
+            const stale = { ...read, meta: { ...read.meta, changed: true } };
+            const fromStale = rescheduledRecord(stale, Date.now(), Date.now());
+            expect(await backend.reschedule(queue, stale, fromStale)).toBe(false);
             expect((await backend.getTasks(queue, [given.id])).get(given.id)).toEqual(read);
 
             const now = Date.now();
             const made = rescheduledRecord(read, now, ahead === null ? now : now + ahead, priority);
-            expect(await backend.reschedule(queue, made)).toBe(true);
+            expect(await backend.reschedule(queue, read, made)).toBe(true);
             const stored = (await backend.getTasks(queue, [given.id])).get(given.id)!;
             expect(stored).toEqual(made);
             await backend.clear(queue);

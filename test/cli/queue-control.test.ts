@@ -182,10 +182,12 @@ describe("sheppy queue pause | resume and --priority", () => {
     expect(plain[0]).toMatch(/^ID +NAME +STATUS +CREATED /);
     expect(
       expectOneLineError(await sheppy("task", "add", `${TASKS}:add`, "--priority", "1.5")),
-    ).toMatch(/--priority must be an integer, e\.g\. 10 or -5 \(got '1\.5'\)/);
+    ).toMatch(
+      /--priority must be an integer from -2147483648 to 2147483647, e\.g\. 10 or -5 \(got '1\.5'\)/,
+    );
     expect(
       expectOneLineError(await sheppy("task", "add", `${TASKS}:add`, "--priority", "9999999999")),
-    ).toMatch(/priority must be an integer from -2147483648 to 2147483647/);
+    ).toMatch(/^error: --priority must be an integer from -2147483648 to 2147483647/);
   });
 
   it("queue list's HELD counts the pending tasks waiting for a slot of their concurrency key", async () => {

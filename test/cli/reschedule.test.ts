@@ -52,6 +52,11 @@ describe("sheppy task reschedule", () => {
     expect([moved.status, moved.priority]).toEqual(["scheduled", 3]);
     expect(Date.parse(moved.scheduledAt)).toBeGreaterThanOrEqual(before + 24 * HOUR);
 
+    // A new priority alone keeps the time.
+    expect((await sheppy("task", "reschedule", report.id, "--priority", "8")).stdout).toBe(
+      `task ${report.id} runs at ${moved.scheduledAt} (scheduled)\n`,
+    );
+    expect((await queue.getTask(report))?.priority).toBe(8);
     const at = new Date(Date.now() + 2 * HOUR).toISOString();
     expect((await sheppy("task", "reschedule", report.id, "--at", at)).stdout).toBe(
       `task ${report.id} runs at ${at} (scheduled)\n`,
@@ -63,7 +68,7 @@ describe("sheppy task reschedule", () => {
     await queue.add(done);
     await queue.cancel(done);
     expect(expectOneLineError(await sheppy("task", "reschedule", done.id), 1)).toMatch(
-      /status 'cancelled': only a task waiting to run .* can be moved; queue\.retry\(\) runs a finished one again/,
+      /status 'cancelled': only a task waiting to run .* can be moved; a retry runs a finished one again/,
     );
     expect(
       expectOneLineError(

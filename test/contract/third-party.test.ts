@@ -105,8 +105,8 @@ class WrappedBackend implements Backend {
   deleteWorkflow(queue: string, id: string) {
     return this.#store.deleteWorkflow(queue, id);
   }
-  reschedule(queue: string, record: TaskData) {
-    return this.#store.reschedule(queue, record);
+  reschedule(queue: string, read: TaskData, next: TaskData) {
+    return this.#store.reschedule(queue, read, next);
   }
   deleteTask(queue: string, id: string) {
     return this.#store.deleteTask(queue, id);

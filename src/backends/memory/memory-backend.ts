@@ -323,10 +323,10 @@ export class MemoryBackend implements Backend {
     return cancelled;
   }
 
-  async reschedule(queue: string, record: TaskData): Promise<boolean> {
+  async reschedule(queue: string, read: TaskData, next: TaskData): Promise<boolean> {
     const state = this.#state(queue);
     const changes = noChanges();
-    const done = rescheduleRecord(state, record, this.clock.now(), changes);
+    const done = rescheduleRecord(state, read, next, this.clock.now(), changes);
     this.#announce(queue, state, changes);
     return done;
   }

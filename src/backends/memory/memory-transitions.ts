@@ -254,18 +254,19 @@ export function cancelTask(
   return cancelled;
 }
 
-/** Replaces a waiting task's record with `given` (see `TaskStore.reschedule`); whether it did. */
+/** Replaces waiting task `givenRead`'s record with `givenNext` (see `TaskStore.reschedule`); whether it did. */
 export function rescheduleRecord(
   state: MemoryQueueState,
-  given: TaskData,
+  givenRead: TaskData,
+  givenNext: TaskData,
   now: number,
   changes: Changes,
 ): boolean {
-  const record = checkRescheduled(given, "memory");
-  const entry = state.entries.get(record.id);
+  const { read, next } = checkRescheduled(givenRead, givenNext, "memory");
+  const entry = state.entries.get(read.id);
   const stored = entry === undefined || state.isExpired(entry, now) ? undefined : entry.record;
-  if (!mayReschedule(stored, state.claims.has(record.id), record)) return false;
-  storeNew(state, record, changes);
+  if (!mayReschedule(stored, state.claims.has(read.id), read)) return false;
+  storeNew(state, next, changes);
   return true;
 }
 

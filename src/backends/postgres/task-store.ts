@@ -535,9 +535,9 @@ export class TaskStore {
     return { id, data: columns.data, status: "cancelled", started_at: null, finished_at: null };
   }
 
-  async reschedule(queue: string, given: TaskData): Promise<boolean> {
+  async reschedule(queue: string, givenRead: TaskData, givenNext: TaskData): Promise<boolean> {
     this.session.assertConnected();
-    const record = checkRescheduled(given, "PostgreSQL");
+    const { read, next: record } = checkRescheduled(givenRead, givenNext, "PostgreSQL");
     // A resend may find its earlier send's write: the same run, replaced by the same record again.
     return this.session.transaction("reschedule", async (tx) => {
       const [row] = await tx.query<RecordRow & { state: number }>(this.session.sql(LOCK_TASK), [
@@ -545,7 +545,7 @@ export class TaskStore {
         record.id,
       ]);
       const stored = row === undefined ? undefined : readRow(row, this.now());
-      if (!mayReschedule(stored, row?.state === CLAIMED, record)) return false;
+      if (!mayReschedule(stored, row?.state === CLAIMED, read)) return false;
       const written = await tx.query<{ id: string | null }>(
         this.session.sql(ADD_REPLACE),
         addValues(

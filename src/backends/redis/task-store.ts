@@ -173,9 +173,9 @@ export class TaskStore {
     );
   }
 
-  async reschedule(queue: string, given: TaskData): Promise<boolean> {
-    const record = checkRescheduled(given, "Redis");
-    const key = `${this.session.keys(queue).task}${record.id}`;
+  async reschedule(queue: string, givenRead: TaskData, givenNext: TaskData): Promise<boolean> {
+    const { read, next } = checkRescheduled(givenRead, givenNext, "Redis");
+    const key = `${this.session.keys(queue).task}${read.id}`;
     const row = await this.session.call("reschedule", (client) =>
       // A key that holds no hash (changed by hand) holds no task to move.
       client.hmget(key, ...RECORD_FIELDS).catch(() => null),
@@ -183,10 +183,10 @@ export class TaskStore {
     const [json, status, startedAt, finishedAt, expires] = row ?? [];
     const now = this.now();
     if (!json || (expires && Number(expires) <= now)) return false;
-    const stored = readRecord(record.id, json, { status, startedAt, finishedAt }, now);
+    const stored = readRecord(read.id, json, { status, startedAt, finishedAt }, now);
     // Claims are refused by the script, which also finds the JSON unchanged since this read.
-    if (!mayReschedule(stored, false, record)) return false;
-    const [done] = await this.#write(queue, [record], "reschedule", undefined, [json]);
+    if (!mayReschedule(stored, false, read)) return false;
+    const [done] = await this.#write(queue, [next], "reschedule", undefined, [json]);
     return done!;
   }
 

@@ -336,8 +336,8 @@ export class SqliteBackend implements Backend {
     return this.#tasks.cancel(queue, id, cancellation);
   }
 
-  reschedule(queue: string, record: TaskData): Promise<boolean> {
-    return this.#tasks.reschedule(queue, record);
+  reschedule(queue: string, read: TaskData, next: TaskData): Promise<boolean> {
+    return this.#tasks.reschedule(queue, read, next);
   }
 
   deleteTask(queue: string, id: string): Promise<boolean> {

@@ -306,16 +306,16 @@ export class TaskStore {
     };
   }
 
-  async reschedule(queue: string, given: TaskData): Promise<boolean> {
+  async reschedule(queue: string, givenRead: TaskData, givenNext: TaskData): Promise<boolean> {
     this.db.assertConnected();
-    const record = checkRescheduled(given, "SQLite");
+    const { read, next: record } = checkRescheduled(givenRead, givenNext, "SQLite");
     const r = storedColumns(record, routeOf(record, null));
     const done = await this.db.write("reschedule", () => {
       const row = this.db.statement(READ_TASK).get(queue, record.id) as
         | (RecordRow & { state: number })
         | undefined;
       const stored = row === undefined ? undefined : readRow(row, this.now());
-      if (!mayReschedule(stored, row?.state === CLAIMED, record)) return false;
+      if (!mayReschedule(stored, row?.state === CLAIMED, read)) return false;
       const place = r.state === CLAIMABLE ? takeNumbers(this.db, "task_seq", 1) : null;
       return this.db.statement(REPLACE).run(...rowValues(queue, r, place)).changes > 0;
     });

@@ -30,7 +30,11 @@ export function addRescheduleCommand(group: Command): void {
     .argument("<id>", "task id", nonEmptyId)
     .option("--delay <duration>", "run after this long from now: 30s, 5m, 2h, 1h30m, 1d")
     .option("--at <iso>", "run at this ISO-8601 time, e.g. 2030-01-31T09:00:00Z")
-    .option("--priority <n>", "claim order from now on: higher first (an integer)", parsePriority);
+    .option(
+      "--priority <n>",
+      "claim order from now on: higher first (an integer); alone, it keeps the task's time",
+      parsePriority,
+    );
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<RescheduleSettings>();

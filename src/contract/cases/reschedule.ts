@@ -149,7 +149,9 @@ export function rescheduleCases(h: ContractHarness): void {
       await h.worker(queue).work({ oneshot: true });
       const finished = await queue.reschedule(done).catch((e: unknown) => e);
       expect(finished).toBeInstanceOf(TaskStateError);
-      expect((finished as Error).message).toMatch(/status 'completed'.*queue\.retry\(\)/);
+      expect((finished as Error).message).toMatch(
+        /status 'completed'.*a retry runs a finished one/,
+      );
       expect((await queue.getTask(done))?.status).toBe("completed");
       const waiting = echo("waiting");
       await queue.add(waiting);
@@ -165,40 +167,64 @@ export function rescheduleCases(h: ContractHarness): void {
       expect((await queue.getTask(waiting))?.status).toBe("pending");
     });
 
-    it("RS-8 the backend's reschedule holds only for the run it was made from: not once claimed, retried, finished or gone", async () => {
+    it("RS-8 the backend's reschedule holds only for the record read: not once it is claimed, retried, moved, finished or gone", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
       const t = echo("raced");
       await queue.schedule(t, new Date(Date.now() + HOUR));
       const read = async () => (await backend.getTasks(queue.name, [t.id])).get(t.id)!;
-      const madeBeforeClaim = rescheduledRecord(await read(), Date.now(), Date.now());
-      // Moved to now (the same move, made twice from one read) and claimed: the second writes nothing.
-      expect(await backend.reschedule(queue.name, madeBeforeClaim)).toBe(true);
+      const first = await read();
+      const toNow = rescheduledRecord(first, Date.now(), Date.now());
+      const toLater = rescheduledRecord(first, Date.now(), Date.now() + 2 * HOUR, 3);
+      // Two moves made from one read: the first writes, the second finds the record moved.
+      expect(await backend.reschedule(queue.name, first, toNow)).toBe(true);
+      expect(await backend.reschedule(queue.name, first, toLater)).toBe(false);
+      expect((await read()).status).toBe("pending");
+      const beforeClaim = await read();
       const [claim] = await backend.claim(queue.name, 1, 50);
       expect(claim?.record.id).toBe(t.id);
-      expect(await backend.reschedule(queue.name, madeBeforeClaim)).toBe(false);
-      // Settled as a retry: no longer the run that was read (its retry count moved on).
+      expect(
+        await backend.reschedule(queue.name, beforeClaim, { ...toLater, status: "scheduled" }),
+      ).toBe(false);
+      // Settled as a retry: no longer the record read before the claim.
       await settleClaim(
         backend,
         queue.name,
         claim!,
         retryingRecord(claim!.record, Date.now() + HOUR),
       );
-      expect(await backend.reschedule(queue.name, madeBeforeClaim)).toBe(false);
+      expect(await backend.reschedule(queue.name, beforeClaim, toNow)).toBe(false);
       expect((await read()).status).toBe("retrying");
       // A fresh read of the retry moves it.
-      const fresh = rescheduledRecord(await read(), Date.now(), Date.now() + 2 * HOUR);
-      expect(await backend.reschedule(queue.name, fresh)).toBe(true);
-      expect((await read()).nextRetryAt).toBe(fresh.nextRetryAt);
+      const retry = await read();
+      const moved = rescheduledRecord(retry, Date.now(), Date.now() + 2 * HOUR);
+      expect(await backend.reschedule(queue.name, retry, moved)).toBe(true);
+      expect((await read()).nextRetryAt).toBe(moved.nextRetryAt);
       // Finished (cancelled): nothing moves it back.
-      const cancelled = await queue.cancel(t);
-      expect(cancelled.status).toBe("cancelled");
-      expect(await backend.reschedule(queue.name, fresh)).toBe(false);
+      const beforeCancel = await read();
+      expect((await queue.cancel(t)).status).toBe("cancelled");
+      expect(await backend.reschedule(queue.name, beforeCancel, moved)).toBe(false);
       expect((await read()).status).toBe("cancelled");
       // A task the queue does not hold is never added by a reschedule.
-      const ghost = { ...fresh, id: randomUUID() };
-      expect(await backend.reschedule(queue.name, ghost)).toBe(false);
+      const ghost = { ...moved, id: randomUUID() };
+      expect(await backend.reschedule(queue.name, { ...beforeCancel, id: ghost.id }, ghost)).toBe(
+        false,
+      );
       expect((await backend.getTasks(queue.name, [ghost.id])).size).toBe(0);
+    });
+
+    it("RS-8 a due task promoted to pending between the read and the write still moves", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const t = echo("promoted");
+      await queue.schedule(t, new Date(Date.now() + 200));
+      const read = (await backend.getTasks(queue.name, [t.id])).get(t.id)!;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await backend.promoteDue(queue.name, Date.now())).toEqual([t.id]);
+      const later = rescheduledRecord(read, Date.now(), Date.now() + HOUR);
+      expect(await backend.reschedule(queue.name, read, later)).toBe(true);
+      expect((await queue.getTask(t))?.status).toBe("scheduled");
+      expect(await queue.size()).toBe(0);
     });
 
     it("RS-8 a debounced replacement between the read and the write is kept: the older read moves nothing", async () => {
@@ -212,9 +238,8 @@ export function rescheduleCases(h: ContractHarness): void {
         dedupe: { key: "k", mode: "replace" },
       });
       expect(replaced).toEqual({ outcome: "replaced", id: first.id });
-      expect(
-        await backend.reschedule(queue.name, rescheduledRecord(read, Date.now(), Date.now())),
-      ).toBe(false);
+      const toNow = rescheduledRecord(read, Date.now(), Date.now());
+      expect(await backend.reschedule(queue.name, read, toNow)).toBe(false);
       const stored = await queue.getTask(first.id);
       expect([stored?.status, stored?.args]).toEqual(["scheduled", ["v2"]]);
       // The debounced task itself moves as any other.
@@ -222,19 +247,67 @@ export function rescheduleCases(h: ContractHarness): void {
       expect((await queue.getTask(first.id))?.args).toEqual(["v2"]);
     });
 
-    it("RS-8 a record that does not wait, or is not a record, is refused before anything is written", async () => {
+    it("RS-8 a record that does not wait, is another task's, or is not a record, is refused before anything is written", async () => {
       const queue = h.queue();
       const backend = await queue.connect();
       const t = echo("checked");
       await queue.add(t);
       const stored = (await backend.getTasks(queue.name, [t.id])).get(t.id)!;
-      await expect(backend.reschedule(queue.name, finishedRecord(stored))).rejects.toThrow(
+      await expect(backend.reschedule(queue.name, stored, finishedRecord(stored))).rejects.toThrow(
         InvalidOptionError,
       );
       await expect(
-        backend.reschedule(queue.name, { ...stored, args: "not a list" } as never),
+        backend.reschedule(queue.name, stored, { ...stored, id: randomUUID() }),
+      ).rejects.toThrow(/replaces a task's own record/);
+      await expect(
+        backend.reschedule(queue.name, stored, { ...stored, args: "not a list" } as never),
       ).rejects.toThrow(/rescheduled/);
       expect((await queue.getTask(t))?.status).toBe("pending");
+    });
+
+    it("RS-12 a new priority alone keeps the time a task waits for: a scheduled one stays scheduled, a retry stays a retry", async () => {
+      const queue = h.queue();
+      const t = echo("bumped");
+      const at = new Date(Date.now() + HOUR);
+      await queue.schedule(t, at);
+      expect(await queue.reschedule(t, { priority: 9 })).toBe(true);
+      const bumped = await queue.getTask(t);
+      expect([bumped?.status, bumped?.scheduledAt?.getTime(), bumped?.priority]).toEqual([
+        "scheduled",
+        at.getTime(),
+        9,
+      ]);
+      expect(await queue.size()).toBe(0);
+    });
+
+    it("RS-13 two moves of one task at once each keep what the other changed: a new time and a new priority both hold", async () => {
+      const queue = h.queue();
+      const other = h.sibling(queue);
+      for (let round = 0; round < 5; round++) {
+        const t = echo(`both-${round}`);
+        await queue.schedule(t, new Date(Date.now() + HOUR));
+        const at = new Date(Date.now() + 3 * HOUR);
+        await Promise.all([queue.reschedule(t, { priority: 7 }), other.reschedule(t, { at })]);
+        const stored = await queue.getTask(t);
+        expect([stored?.priority, stored?.scheduledAt?.getTime()]).toEqual([7, at.getTime()]);
+      }
+    });
+
+    it("RS-14 a cron's run is not started before its fire time (it would run again then); moved later it is", async () => {
+      const queue = h.queue();
+      // addCron schedules the cron's next runs itself; the earliest is listed first.
+      await queue.addCron(echo("nightly"), "0 3 * * *");
+      const [run] = await queue.getScheduled();
+      expect(run?.cronId).not.toBeNull();
+      const fireTime = run!.scheduledAt!.getTime();
+      const early = await queue.reschedule(run!.id).catch((e: unknown) => e);
+      expect(early).toBeInstanceOf(TaskStateError);
+      expect((early as Error).message).toMatch(
+        /it is the run of cron .* due then, and run earlier it would run again at that time/,
+      );
+      const later = new Date(fireTime + HOUR);
+      expect(await queue.reschedule(run!.id, { at: later })).toBe(true);
+      expect((await queue.getTask(run!.id))?.scheduledAt?.getTime()).toBe(later.getTime());
     });
 
     it("RS-9 a keyed task moved to now still waits for its key's slot", async () => {

@@ -61,7 +61,7 @@ describe.skipIf(!available)("reschedule on Redis, raced between its read and its
     betweenReadAndWrite(() =>
       other.add(q, [{ ...read, args: ["v2"], createdAt: new Date().toISOString() }], "replace"),
     );
-    expect(await backend.reschedule(q, rescheduledRecord(read, Date.now(), Date.now()))).toBe(
+    expect(await backend.reschedule(q, read, rescheduledRecord(read, Date.now(), Date.now()))).toBe(
       false,
     );
     const stored = (await backend.getTasks(q, [t.id])).get(t.id)!;
@@ -89,7 +89,7 @@ describe.skipIf(!available)("reschedule on Redis, raced between its read and its
       );
     });
     expect(
-      await backend.reschedule(q, rescheduledRecord(read, Date.now(), Date.now() + 2 * HOUR)),
+      await backend.reschedule(q, read, rescheduledRecord(read, Date.now(), Date.now() + 2 * HOUR)),
     ).toBe(false);
     const stored = (await backend.getTasks(q, [t.id])).get(t.id)!;
     expect([stored.status, stored.retryCount, stored.scheduledAt]).toEqual(["retrying", 1, null]);
