@@ -199,6 +199,8 @@ export const api = {
   },
   workflow: (queue: string, id: string) =>
     call<WorkflowDetail>("GET", `${q(queue)}/workflows/${encodeURIComponent(id)}`),
+  removeWorkflow: (queue: string, id: string) =>
+    call<{ deleted: boolean }>("DELETE", `${q(queue)}/workflows/${encodeURIComponent(id)}`, {}),
   cancelWorkflow: (queue: string, id: string) =>
     call<WorkflowData>("POST", `${q(queue)}/workflows/${encodeURIComponent(id)}/cancel`, {}),
   retryWorkflow: (queue: string, id: string) =>

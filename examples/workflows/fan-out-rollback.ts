@@ -7,8 +7,10 @@ const reserve = task({ name: "example.reserve" }, (warehouse: string, sku: strin
   if (warehouse === "berlin") throw new Error(`${sku} is out of stock in ${warehouse}`);
   return `${warehouse}:${sku}`;
 });
+// A rollback step must happen even if its worker dies: releasing twice is harmless, so it
+// runs again after a crash (and after a failure) instead of leaving stock held.
 const release = task(
-  { name: "example.release" },
+  { name: "example.release", retry: 5, retryOnCrash: true },
   (reservation: string) => `released ${reservation}`,
 );
 const confirm = task({ name: "example.confirm" }, (reservations: string[]) => reservations.length);

@@ -226,7 +226,7 @@ class Replay {
       );
     }
     const yieldIndex = this.#nextYield++;
-    this.#guardYieldSize(yieldIndex, tasks.length);
+    this.#guardYieldSize(yieldIndex, tasks);
     const finished: Task[] = [];
     const newTasks: TaskData[] = [];
     const pending: string[] = [];
@@ -297,7 +297,8 @@ class Replay {
    * any step of it is asked for, so a retried workflow whose fixed body no
    * longer fits what it recorded runs none of them again.
    */
-  #guardYieldSize(yieldIndex: number, asked: number): void {
+  #guardYieldSize(yieldIndex: number, tasks: readonly Task[]): void {
+    const asked = tasks.length;
     // The yield's recorded steps follow those of the yields before it, which matched: counted
     // from here, not searched for, so a replay stays linear in its steps.
     const recorded = this.input.workflow.steps;
@@ -307,7 +308,7 @@ class Replay {
     const count = end - first;
     if (count === 0 || count === asked) return;
     throw new NonDeterministicWorkflowError(
-      `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) asked on replay for ${asked} step(s) at yield ${yieldIndex}, where it asked for ${count} before (steps ${recorded[first]!.index} to ${recorded[end - 1]!.index}). ${SAME_STEPS_ADVICE}`,
+      `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) asked on replay for ${asked} step(s) at yield ${yieldIndex} (${taskNames(tasks.map((t) => t.name))}), where it asked for ${count} before (steps ${recorded[first]!.index} to ${recorded[end - 1]!.index}: ${taskNames(recorded.slice(first, end).map((r) => r.name))}); a step added or removed before this yield moves every later one. ${SAME_STEPS_ADVICE}`,
     );
   }
 
@@ -448,4 +449,14 @@ function isGenerator(value: unknown): boolean {
 function shownArgs(args: readonly JsonValue[]): string {
   const text = JSON.stringify(args);
   return text.length > 120 ? `${text.slice(0, 119)}…` : text;
+}
+
+/** Task names for a message: `task 'a'`, or `tasks 'a', 'b', …` (the first five, and how many in all). */
+function taskNames(names: readonly string[]): string {
+  const shown = names
+    .slice(0, 5)
+    .map((name) => `'${name}'`)
+    .join(", ");
+  if (names.length === 1) return `task ${shown}`;
+  return `tasks ${shown}${names.length > 5 ? `, … (${names.length} in all)` : ""}`;
 }

@@ -300,6 +300,7 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
       description: "each step's task record, in the order of `workflow.steps`; null once removed",
     }),
   }),
+  "DELETE /{queue}/workflows/{id}": z.strictObject({ deleted: z.literal(true) }),
   "POST /{queue}/workflows/{id}/cancel": workflowRecord,
   "POST /{queue}/workflows/{id}/retry": workflowRecord,
 };

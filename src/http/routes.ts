@@ -599,6 +599,17 @@ export const ROUTES: readonly Route[] = [
     },
   }),
   route({
+    method: "DELETE",
+    path: "/{queue}/workflows/{id}",
+    summary: "Delete a finished workflow's record (a running one is a 409: cancel it first)",
+    mutating: true,
+    handle: async (c) => {
+      if (!(await c.queue.deleteWorkflow(c.params.id!)))
+        throw new WorkflowNotFoundError(c.params.id!, c.queue.name);
+      return { deleted: true };
+    },
+  }),
+  route({
     method: "POST",
     path: "/{queue}/workflows/{id}/cancel",
     summary:

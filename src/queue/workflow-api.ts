@@ -367,9 +367,7 @@ export async function deleteWorkflow(queue: QueueHandle, ref: WorkflowRef): Prom
   const id = workflowIdOf(ref, "queue.deleteWorkflow()");
   const result = await (await queue.connect()).deleteWorkflow(queue.name, id);
   if (result === "running") {
-    throw new TaskStateError(
-      `Cannot delete workflow ${id}: it is still running; cancel it first (queue.cancelWorkflow)`,
-    );
+    throw new TaskStateError(`Cannot delete workflow ${id}: it is still running; cancel it first`);
   }
   return result;
 }

@@ -365,6 +365,11 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
       .poll(() => page.locator("[data-testid=workflow-detail] h2").textContent())
       .toContain("completed");
     expect(await retry.count()).toBe(0);
+    // Finished, it can be deleted: the page asks first, then goes back to the list.
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete workflow" }).click();
+    await expect.poll(() => page.url()).toMatch(/#\/q\/flows-retry\/workflows$/);
+    expect(await flows.getWorkflow(wf.id)).toBeNull();
     await page.close();
     await flowWorker.close();
     await flows.clear();

@@ -332,6 +332,15 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expect(expectOneLineError(await sheppy("workflow", "info", "no-such-id"), 1)).toBe(
         "error: queue 'cli' has no workflow no-such-id",
       );
+      // Ended, its record can be deleted, once.
+      expect(await sheppy("workflow", "delete", sleeping.id)).toMatchObject({
+        code: 0,
+        stdout: `workflow ${sleeping.id} deleted\n`,
+      });
+      expect(await queue.getWorkflow(sleeping.id)).toBeNull();
+      expect(expectOneLineError(await sheppy("workflow", "delete", sleeping.id), 1)).toBe(
+        `error: queue 'cli' has no workflow ${sleeping.id}`,
+      );
     } finally {
       await queue.close();
     }

@@ -226,7 +226,7 @@ describe("workflow replay", () => {
     });
     if (larger.kind !== "failed") throw new Error("expected failed");
     expect((larger.error as Error).message).toMatch(
-      /asked on replay for 3 step\(s\) at yield 0, where it asked for 2 before \(steps 0 to 1\)/,
+      /asked on replay for 3 step\(s\) at yield 0 \(tasks '[^']+', '[^']+', '[^']+'\), where it asked for 2 before \(steps 0 to 1: tasks '[^']+', '[^']+'\); a step added or removed before this yield moves every later one/,
     );
   });
 

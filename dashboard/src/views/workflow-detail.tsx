@@ -96,6 +96,25 @@ export function WorkflowDetail({ queue, id }: { queue: string; id: string }) {
           </button>
         </div>
       )}
+      {!config.readOnly && workflow.status !== "running" && (
+        <div class="actions">
+          <button
+            type="button"
+            class="danger"
+            onClick={async () => {
+              if (!confirm(`Delete the record of the workflow ${workflow.name} (${id})?`)) return;
+              try {
+                await api.removeWorkflow(queue, id);
+                location.hash = href({ view: "queue", queue, tab: "workflows" });
+              } catch (error) {
+                setMessage(`Delete: ${(error as Error).message}`);
+              }
+            }}
+          >
+            Delete workflow
+          </button>
+        </div>
+      )}
       {message && <p class="note">{message}</p>}
       <h3>Arguments</h3>
       <pre class="json">{formatJson(workflow.args)}</pre>

@@ -54,15 +54,34 @@ const COLUMNS: readonly Column<WorkflowData>[] = [
   },
 ];
 
-/** Adds `sheppy workflow` and `workflow list | info | cancel | retry`. */
+/** Adds `sheppy workflow` and `workflow list | info | cancel | retry | delete`. */
 export function addWorkflowCommands(program: Command): void {
   const group = program
     .command("workflow")
-    .description("list workflows, show one with its steps, cancel one, run a failed one again");
+    .description(
+      "list workflows, show one with its steps, cancel one, run a failed one again, delete a finished one",
+    );
   addList(group);
   addInfo(group);
   addCancel(group);
   addRetry(group);
+  addDelete(group);
+}
+
+function addDelete(group: Command): void {
+  const command = group
+    .command("delete")
+    .description("delete a finished workflow's record (cancel a running one first)")
+    .argument("<id>", "workflow id", nonEmptyId);
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (id: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<QueueSettings>();
+    await withQueue(settings, async (queue) => {
+      if (!(await queue.deleteWorkflow(id))) throw new WorkflowNotFoundError(id, queue.name);
+    });
+    if (settings.format === "json") printJson({ id, deleted: true });
+    else print(`workflow ${id} deleted`);
+  });
 }
 
 function addList(group: Command): void {

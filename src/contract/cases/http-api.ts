@@ -549,6 +549,15 @@ export function httpApiCases(h: ContractHarness): void {
       ).toMatchObject({ status: "cancelled" });
       expect((await call("POST", `/${q}/workflows/${running.id}/cancel`, {})).status).toBe(409);
       expect((await call("GET", `/${q}/workflows/${randomUUID()}`)).status).toBe(404);
+      // Delete: a running workflow is a 409 saying to cancel it; a finished one goes, once.
+      const stillRunning = await call("DELETE", `/${q}/workflows/${more[0]!.id}`);
+      expect(stillRunning.status).toBe(409);
+      expect(stillRunning.body.error).toMatch(/still running; cancel it first$/);
+      expect((await call("DELETE", `/${q}/workflows/${running.id}`)).body).toEqual({
+        deleted: true,
+      });
+      expect((await call("GET", `/${q}/workflows/${running.id}`)).status).toBe(404);
+      expect((await call("DELETE", `/${q}/workflows/${running.id}`)).status).toBe(404);
     });
 
     it("workflows: retry runs a failed one again; 409 for one not failed, 404 for an unknown one, 403 when the caller may not add it", async () => {

@@ -287,7 +287,7 @@ export function workflowCases(h: ContractHarness): void {
         await expectChangedBody(
           queue,
           wf,
-          `^workflow 'workflows\\.shortening' \\(id ${wf.id}\\) asked on replay for 1 step\\(s\\) at yield 0, where it asked for 2 before \\(steps 0 to 1\\)\\. A workflow body must`,
+          `^workflow 'workflows\\.shortening' \\(id ${wf.id}\\) asked on replay for 1 step\\(s\\) at yield 0 \\(task 'workflows\\.add'\\), where it asked for 2 before \\(steps 0 to 1: tasks 'workflows\\.add', 'workflows\\.add'\\); a step added or removed before this yield moves every later one\\. A workflow body must`,
         );
       }
     });
