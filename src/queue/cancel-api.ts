@@ -60,6 +60,28 @@ export async function resumesRunningWorkflow(
 }
 
 /**
+ * How long past its fire time a cancelled cron run's record is kept at least:
+ * a cron manager adds only fire times after its own clock's now, and workers'
+ * clocks may disagree by this much.
+ */
+const CRON_RUN_KEPT_PAST_FIRE_MS = 3_600_000;
+
+/**
+ * `expiresAt` for cancelled `current`, kept until after its fire time when it
+ * is a cron's run that waits for one: the cron manager adds a fire time's run
+ * whenever none exists, so a record expiring before then would bring the
+ * skipped run back.
+ */
+function keptPastFireTime(current: TaskData, expiresAt: number | null): number | null {
+  if (expiresAt === null || current.cronId === null || current.status !== "scheduled")
+    return expiresAt;
+  const fireTime = current.scheduledAt === null ? Number.NaN : Date.parse(current.scheduledAt);
+  return Number.isNaN(fireTime)
+    ? expiresAt
+    : Math.max(expiresAt, fireTime + CRON_RUN_KEPT_PAST_FIRE_MS);
+}
+
+/**
  * Cancels the unfinished task `current` (as just read) in one backend step;
  * its `cancelled` record, or `null` when it changed meanwhile (claimed —
  * unless `running` — or finished).
@@ -73,10 +95,13 @@ export async function cancelCurrent(
   const { id } = current;
   // The cancelled record expires by its task's error retention, resolved here from its options.
   const at = queue.clock.now();
-  const expiresAt = expiryOf(
-    { status: "cancelled", finishedAt: isoAt(at), config: current.config },
-    backend.retention,
-    at,
+  const expiresAt = keptPastFireTime(
+    current,
+    expiryOf(
+      { status: "cancelled", finishedAt: isoAt(at), config: current.config },
+      backend.retention,
+      at,
+    ),
   );
   // A workflow's step ends as a step: its workflow goes on without it.
   const workflow = workflowOfStep(current);

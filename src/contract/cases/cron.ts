@@ -358,5 +358,25 @@ export function cronCases(h: ContractHarness): void {
       await withCron.deleteCron(report("listed"), "0 9 * * *");
       expect(mine(await backend.listCronQueues())).toEqual([]);
     });
+
+    it("CRON-26 a run cancelled days before its fire time stays skipped: its record outlives a shorter error TTL until past that time", async () => {
+      const clock = new TestClock(at("2030-01-01T08:00:00Z"));
+      const queue = h.queue({ clock, errorTtl: 60 });
+      await queue.addCron(report("weekly"), "0 9 * * 1");
+      const runs = await queue.getScheduled(10);
+      const last = runs.at(-1)!;
+      const fireTime = last.scheduledAt!.getTime();
+      expect(fireTime - clock.now()).toBeGreaterThan(7 * 86_400_000);
+      expect((await queue.cancel(last)).status).toBe("cancelled");
+      // Well past the error TTL, still there: the cron manager finds the fire time's run and adds none.
+      await clock.advanceTo(fireTime - 60_000);
+      expect((await queue.getTask(last))?.status).toBe("cancelled");
+      const backend = await queue.connect();
+      const [again] = await backend.add(queue.name, [{ ...last.toJSON(), status: "scheduled" }]);
+      expect(again).toBe(false);
+      // Once its fire time has passed (and the hour kept for workers' clocks), it expires.
+      await clock.advanceTo(fireTime + 3_600_000 + 1);
+      expect(await queue.getTask(last)).toBeNull();
+    });
   });
 }
