@@ -37,6 +37,12 @@ function workerGauges(health: WorkerHealth): string {
     },
     {
       type: "gauge",
+      name: "sheppy_worker_longest_running_seconds",
+      help: "Seconds the task this worker process has been running longest has run so far (0 when none runs): a task that hangs grows it.",
+      samples: [{ labels: {}, value: health.longestRunningMs / 1000 }],
+    },
+    {
+      type: "gauge",
       name: "sheppy_worker_concurrency",
       help: "The most tasks this worker process runs at once (its concurrency).",
       samples: [{ labels: {}, value: health.concurrency }],

@@ -100,9 +100,14 @@ export class TaskMetrics {
     "Tasks reclaimed by this process's workers after their worker stopped renewing its lease.",
     TASK_LABELS,
   );
+  readonly discarded = new Counter(
+    "sheppy_tasks_discarded_total",
+    "Attempts this process's workers ran to an outcome they could not store: the task was no longer theirs (cancelled while it ran, taken over after a missed lease, or lost by a backend that restarted without its data).",
+    TASK_LABELS,
+  );
   readonly runDuration = new Histogram(
     "sheppy_task_run_duration_seconds",
-    "Seconds an attempt ran, from its start to its outcome.",
+    "Seconds an attempt ran: from its start until its function returned or threw.",
     TASK_LABELS,
     RUN_DURATION_BUCKETS,
   );
@@ -121,6 +126,7 @@ export class TaskMetrics {
       this.failed.family(filter),
       this.retried.family(filter),
       this.crashed.family(filter),
+      this.discarded.family(filter),
       this.runDuration.family(filter),
       this.startLatency.family(filter),
     ];
@@ -134,6 +140,7 @@ export class TaskMetrics {
       this.failed,
       this.retried,
       this.crashed,
+      this.discarded,
       this.runDuration,
       this.startLatency,
     ]) {

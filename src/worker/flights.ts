@@ -217,6 +217,19 @@ export class Flights {
     return count;
   }
 
+  /** How long (ms) the attempt running longest has run by `now`; 0 when none runs. */
+  longestRunningMs(now: number): number {
+    let earliest = now;
+    for (const { flights } of this.#lanes.values()) {
+      for (const flight of flights.values()) {
+        if (flight.finished) continue;
+        const started = Date.parse(flight.claim.record.startedAt ?? "");
+        if (started < earliest) earliest = started;
+      }
+    }
+    return now - earliest;
+  }
+
   /** Attempts not yet landed: running, or finished with their outcome still being settled. */
   get unlanded(): number {
     let count = 0;
@@ -407,6 +420,7 @@ export class Flights {
     const about = { queue, taskId: record.id, task: record.name, status: record.status };
     if (end.result === "settled") this.metrics.landed(queue, record, end.durationMs);
     if (end.result === "lost") {
+      this.metrics.discarded(queue, record);
       void this.#reportLost(flight, about);
     } else if (end.result === "unsettled") {
       this.options.logger.error(

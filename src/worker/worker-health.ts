@@ -35,6 +35,8 @@ export interface WorkerHealth {
   readonly paused: boolean;
   /** Tasks whose function is running now. */
   readonly running: number;
+  /** How long (ms) the task running longest has run so far; 0 when none runs. A task that hangs shows here. */
+  readonly longestRunningMs: number;
   /** The most that run at once (the `concurrency` option). */
   readonly concurrency: number;
   /** What fails now, oldest first; empty unless `status` is `failing` (or stopping with failures). */

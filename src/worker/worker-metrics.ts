@@ -26,6 +26,8 @@ export interface WorkerMetrics {
   landed(queue: string, record: TaskData, durationMs: number): void;
   /** A claim taken over from a worker that stopped was settled (`task:crashed`). */
   crashed(queue: string, record: TaskData): void;
+  /** An attempt's outcome could not be stored: its claim was no longer this worker's. */
+  discarded(queue: string, record: TaskData): void;
 }
 
 /** The feed into `metrics` (the process's by default). */
@@ -38,6 +40,7 @@ export function workerMetrics(metrics: TaskMetrics = defaultTaskMetrics): Worker
         metrics.failed.touch(labels);
         metrics.retried.touch(labels);
         metrics.crashed.touch(labels);
+        metrics.discarded.touch(labels);
       }
     },
     started(queue, record) {
@@ -49,6 +52,9 @@ export function workerMetrics(metrics: TaskMetrics = defaultTaskMetrics): Worker
     },
     crashed(queue, record) {
       metrics.crashed.inc({ queue, task: record.name });
+    },
+    discarded(queue, record) {
+      metrics.discarded.inc({ queue, task: record.name });
     },
   };
 }

@@ -276,6 +276,7 @@ export class Worker extends WorkerEmitterBase {
       status,
       paused: this.#context.gate.paused,
       running: flights.running,
+      longestRunningMs: flights.longestRunningMs(options.clock.now()),
       concurrency: options.concurrency,
       problems: run === undefined ? [] : health.problems(),
     };

@@ -53,6 +53,7 @@ describe("unknown fields in a change's body", () => {
   it("covers every change that takes no body, DELETE included", () => {
     expect(bodyless.map(({ route }) => `${route.method} ${route.path}`).sort()).toEqual([
       "DELETE /{queue}/tasks/{id}",
+      "DELETE /{queue}/workflows/{id}",
       "POST /{queue}/pause",
       "POST /{queue}/resume",
       "POST /{queue}/tasks/clear",

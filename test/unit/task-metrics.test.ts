@@ -18,8 +18,14 @@ import {
 import { parseExposition, sampleValue } from "../support/prometheus.js";
 
 const PREFIX = "task-metrics";
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const tasks = knownOutcomeTasks(PREFIX);
 const latencyJob = task({ name: `${PREFIX}.latency` }, () => null);
+/** Ignores its signal: it runs to its end after a forced cancel, and its outcome is discarded. */
+const stubborn = task({ name: `${PREFIX}.stubborn` }, async (ms: number) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ms;
+});
 const inlineTask = task({ name: `${PREFIX}.inline` }, (n: number) => n + 1);
 const slowFail = task({ name: `${PREFIX}.slow-fail`, retry: 1, retryDelay: 0 }, async () => {
   await new Promise((resolve) => setTimeout(resolve, 20));
@@ -198,6 +204,7 @@ describe("outcome counters of a worker's tasks", () => {
       "sheppy_tasks_failed_total",
       "sheppy_tasks_retried_total",
       "sheppy_tasks_crashed_total",
+      "sheppy_tasks_discarded_total",
     ]) {
       expect(sampleValue(before, name, labels), name).toBe(0);
     }
@@ -303,5 +310,32 @@ describe("sheppy_queue_latency_seconds", () => {
     expect(unread.map(({ queue }) => queue)).toEqual(["metrics-latency-down"]);
     expect(parseExposition(text).get("sheppy_queue_latency_seconds")?.samples ?? []).toEqual([]);
     await Promise.all([queue.close(), silent.close()]);
+  });
+});
+
+describe("sheppy_tasks_discarded_total", () => {
+  it("counts an attempt whose outcome was discarded: cancelled while it ran, it ran to its end anyway", async () => {
+    const queue = new Queue("memory://?instantProcessing=false", { name: "metrics-discarded" });
+    const worker = new Worker(queue, { logTasks: false, heartbeatInterval: 0.1, logger: quiet });
+    const working = worker.work();
+    const labels = { queue: "metrics-discarded", task: `${PREFIX}.stubborn` };
+    const discarded = async () =>
+      sampleValue(
+        parseExposition(await collectMetrics(queue)),
+        "sheppy_tasks_discarded_total",
+        labels,
+      );
+    const t = stubborn(400);
+    await queue.add(t);
+    await until(async () => (await queue.getTask(t))?.status === "processing", {
+      what: "the task to start",
+    });
+    expect(await discarded()).toBe(0);
+    await queue.cancel(t, { force: true });
+    await expect.poll(discarded, { timeout: 5000 }).toBe(1);
+    expect((await queue.getTask(t))?.status).toBe("cancelled");
+    await worker.close();
+    await working;
+    await queue.close();
   });
 });

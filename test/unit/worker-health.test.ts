@@ -44,6 +44,7 @@ describe("worker.health()", () => {
       status: "stopped",
       paused: false,
       running: 0,
+      longestRunningMs: 0,
       concurrency: 3,
       problems: [],
     });
@@ -55,6 +56,9 @@ describe("worker.health()", () => {
     const t = nap(300);
     await queue.add(t);
     await expect.poll(() => worker.health().running).toBe(1);
+    // The nap's run so far: it grows while it runs.
+    await expect.poll(() => worker.health().longestRunningMs).toBeGreaterThanOrEqual(100);
+    expect(worker.health().longestRunningMs).toBeLessThan(60_000);
 
     const before = Date.now();
     state.down = true;
@@ -83,6 +87,7 @@ describe("worker.health()", () => {
       status: "stopped",
       paused: false,
       running: 0,
+      longestRunningMs: 0,
       concurrency: 3,
       problems: [],
     });
@@ -102,6 +107,7 @@ describe("the worker's health endpoints", () => {
       status: "ok",
       paused: false,
       running: 2,
+      longestRunningMs: 1500,
       concurrency: 8,
       problems: [],
     };
@@ -115,6 +121,7 @@ describe("the worker's health endpoints", () => {
     const gauges = parseExposition(await (await fetch(`${base}/metrics`)).text());
     expect(sampleValue(gauges, "sheppy_worker_tasks_running", {})).toBe(2);
     expect(sampleValue(gauges, "sheppy_worker_concurrency", {})).toBe(8);
+    expect(sampleValue(gauges, "sheppy_worker_longest_running_seconds", {})).toBe(1.5);
     expect(sampleValue(gauges, "sheppy_worker_healthy", {})).toBe(1);
 
     const problem = {
@@ -128,6 +135,7 @@ describe("the worker's health endpoints", () => {
         status,
         paused: false,
         running: 0,
+        longestRunningMs: 0,
         concurrency: 8,
         problems: status === "failing" ? [problem] : [],
       };
