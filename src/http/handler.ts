@@ -96,6 +96,32 @@ export interface HttpHandlerOptions {
    * defines — internal ones included, so list the ones meant for callers.
    */
   addableTasks?: readonly string[] | ((name: string, request: Request) => boolean);
+  /**
+   * The queues this API serves, each listed by `GET /queues` (with 0 when it
+   * holds nothing); a request about any other queue — a read, a change, an
+   * add — answers 404, so a mistyped name never gets tasks no worker serves.
+   * Absent: every queue.
+   */
+  queues?: readonly string[];
+}
+
+/** The `queues` option, checked now: the set of names served, or `undefined` for every queue. */
+function servedQueues(option: HttpHandlerOptions["queues"]): ReadonlySet<string> | undefined {
+  if (option === undefined) return undefined;
+  if (!Array.isArray(option) || option.length === 0) {
+    throw new InvalidOptionError(
+      `createHttpHandler() option queues must be a non-empty list of queue names (got ${Array.isArray(option) ? "an empty list" : describeGiven(option)}); leave it out to serve every queue`,
+    );
+  }
+  for (const name of option) {
+    const problem = typeof name === "string" ? queueNameProblem(name) : "a queue name is text";
+    if (problem !== null) {
+      throw new InvalidOptionError(
+        `createHttpHandler() option queues: ${describeGiven(name)} is no queue name: ${problem}`,
+      );
+    }
+  }
+  return new Set(option);
 }
 
 /**
@@ -188,6 +214,7 @@ const HANDLER_OPTION_KEYS = Object.keys({
   dashboard: true,
   extraQueryParameters: true,
   addableTasks: true,
+  queues: true,
 } satisfies Record<keyof HttpHandlerOptions, true>);
 
 /**
@@ -211,7 +238,14 @@ export function createHttpHandler(
   let openStreams = 0;
   // The queues asked about lately; a request naming a new queue each time must not grow it without end.
   const queues = new Map<string, Queue>();
+  const served = servedQueues(options.queues);
   const queueNamed = (name: string): Queue => {
+    if (served !== undefined && !served.has(name)) {
+      throw new HttpError(
+        404,
+        `this API serves no queue named '${name}' (it serves ${[...served].map((q) => `'${q}'`).join(", ")})`,
+      );
+    }
     let queue = queues.get(name);
     if (queue) queues.delete(name);
     else queue = new Queue(store, { name });
@@ -222,7 +256,9 @@ export function createHttpHandler(
   // The queues an operator looks for, as `sheppy queue list` shows them (see queue/known-queues).
   const listQueues = async () => {
     if (!store.isConnected) await store.connect();
-    return Object.fromEntries(await knownQueues(store));
+    const known = await knownQueues(store);
+    if (served === undefined) return Object.fromEntries(known);
+    return Object.fromEntries([...served].sort().map((name) => [name, known.get(name) ?? 0]));
   };
   const expose = options.exposeErrors ?? false;
   // Checked now: otherwise every request would be a 500 ("authorize is not a function").
