@@ -160,8 +160,10 @@ export function workerDirectoryCases(h: ContractHarness): void {
         });
         expect(started).toMatchObject({ state: "running", holding: 0, taskIds: [] });
         const task1 = held(token);
+        // Its start, not the task's stored status: a claim is stored before the worker holds it.
+        const startedTask = new Promise((resolve) => worker.once("task:started", resolve));
         await first.add(task1);
-        await until(async () => (await first.getTask(task1))?.status === "processing");
+        await startedTask;
         // Paused, it says so at once (not at its next heartbeat), with what it holds then.
         await worker.pause();
         const [seen] = await until(
