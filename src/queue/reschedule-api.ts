@@ -15,11 +15,11 @@
  */
 import { dueTimeOf } from "../backends/record-route.js";
 import { isoAt } from "../clock.js";
-import { InvalidOptionError, TaskStateError } from "../errors.js";
+import { TaskStateError } from "../errors.js";
 import { checkPriority } from "../task/priority.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
 import type { TaskData } from "../task/task-record.js";
-import { unknownKeysMessage } from "../util/unknown-keys.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
 import { resolveDueTime } from "./instant.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { idOf, type TaskRef } from "./task-refs.js";
@@ -82,11 +82,7 @@ export async function rescheduleTask(
 ): Promise<boolean> {
   const id = idOf(ref, "queue.reschedule()");
   // A misspelt option would otherwise be ignored silently and the task moved without it.
-  const unknown =
-    typeof options === "object" && options !== null
-      ? unknownKeysMessage(options, RESCHEDULE_OPTION_KEYS)
-      : "options must be an object";
-  if (unknown) throw new InvalidOptionError(`queue.reschedule(): ${unknown}`);
+  checkOptionKeys(options, RESCHEDULE_OPTION_KEYS, "queue.reschedule()");
   const priority =
     options.priority === undefined
       ? undefined
