@@ -120,7 +120,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "createHttpHandler()",
       () => createHttpHandler(queue.backend, { readonly: true } as never),
-      "createHttpHandler(): unknown option 'readonly'; did you mean 'readOnly'? (valid options: basePath, authorize, readOnly, allowedOrigins, allowedHosts, maxEventStreams, maxBodyBytes, exposeErrors, logger, dashboard, extraQueryParameters, addableTasks)",
+      "createHttpHandler(): unknown option 'readonly'; did you mean 'readOnly'? (valid options: basePath, authorize, readOnly, allowedOrigins, allowedHosts, maxEventStreams, maxBodyBytes, exposeErrors, logger, dashboard, extraQueryParameters, addableTasks, queues)",
       InvalidOptionError,
     ],
     [
