@@ -16,11 +16,10 @@
 import { dueTimeOf } from "../backends/record-route.js";
 import { isoAt } from "../clock.js";
 import { TaskStateError } from "../errors.js";
-import { checkPriority } from "../task/priority.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
 import type { TaskData } from "../task/task-record.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
-import { resolveDueTime } from "./instant.js";
+import { timeAndPriority } from "./move-options.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { idOf, type TaskRef } from "./task-refs.js";
 
@@ -83,14 +82,7 @@ export async function rescheduleTask(
   const id = idOf(ref, "queue.reschedule()");
   // A misspelt option would otherwise be ignored silently and the task moved without it.
   checkOptionKeys(options, RESCHEDULE_OPTION_KEYS, "queue.reschedule()");
-  const priority =
-    options.priority === undefined
-      ? undefined
-      : checkPriority(options.priority, "queue.reschedule(): priority");
-  const at =
-    options.at === undefined
-      ? undefined
-      : resolveDueTime(options.at, queue.clock.now(), "queue.reschedule()");
+  const { at, priority } = timeAndPriority(options, queue.clock.now(), "queue.reschedule()");
   const backend = await queue.connect();
   for (let tries = 1; ; tries++) {
     const data = (await backend.getTasks(queue.name, [id])).get(id);

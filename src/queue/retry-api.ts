@@ -12,12 +12,11 @@
 import { isoAt } from "../clock.js";
 import { InvalidOptionError, TaskStateError } from "../errors.js";
 import { stepsNoWorkflowWaitsFor } from "../execution/workflow-gate.js";
-import { checkPriority } from "../task/priority.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
-import { resolveDueTime } from "./instant.js";
+import { timeAndPriority } from "./move-options.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { idOf, type TaskRef } from "./task-refs.js";
 
@@ -114,14 +113,7 @@ export async function retryTask(
       ? unknownKeysMessage(options, RETRY_OPTION_KEYS)
       : "options must be an object";
   if (unknown) throw new InvalidOptionError(`queue.retry(): ${unknown}`);
-  const priority =
-    options.priority === undefined
-      ? undefined
-      : checkPriority(options.priority, "queue.retry(): priority");
-  const due =
-    options.at === undefined
-      ? undefined
-      : resolveDueTime(options.at, queue.clock.now(), "queue.retry()");
+  const { at: due, priority } = timeAndPriority(options, queue.clock.now(), "queue.retry()");
   const backend = await queue.connect();
   const data = (await backend.getTasks(queue.name, [id])).get(id);
   if (!data) return false;

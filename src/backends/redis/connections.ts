@@ -527,7 +527,7 @@ export class RedisConnections {
    * wait for the connection. Without ioredis's ready check: ioredis (5.8.2 on)
    * can write a SUBSCRIBE queued during a reconnect ahead of the check's INFO,
    * which the server then refuses in subscriber mode — and the refusal fails
-   * the SUBSCRIBE's call (ioredis issue #2037). A server still loading its
+   * the SUBSCRIBE's call (a known ioredis bug). A server still loading its
    * data takes SUBSCRIBE, so the check guards nothing here.
    */
   #subscriberClient(): RedisClient {
