@@ -158,8 +158,68 @@ export class UnrecoverableError extends SheppyError {
 /** A running task was interrupted (worker shutdown after `shutdownTimeout`); it is put back in the queue. */
 export class TaskInterruptedError extends SheppyError {}
 
+/**
+ * Why a task's (or workflow's) state refused an operation, for code that
+ * answers each case its own way — a bulk script that skips finished tasks
+ * but reports lost races — without reading the message:
+ * - `completed`: it completed successfully; a retry runs it again only with `force`.
+ * - `waiting`: it has not run yet (pending, scheduled or waiting for its
+ *   retry): a retry has nothing to run again, a delete needs a cancel first.
+ * - `running`: a worker holds it (or the workflow still runs).
+ * - `finished`: it has finished (failed, cancelled, expired; a workflow also
+ *   completed), so it no longer waits to be moved or cancelled, or is not
+ *   the failed workflow a retry runs again.
+ * - `changed`: another change came between reading it and writing it
+ *   (claimed, retried, moved, cancelled meanwhile); reading it again tells
+ *   what it is now.
+ * - `unreadable`: its stored record could not be read, so it is not rewritten.
+ * - `cron-fire-time`: a cron's run moved ahead of its fire time.
+ * - `workflow-step`: its workflow decides what becomes of it (a step of a
+ *   workflow that ended or went on, a workflow's id given for a task or the
+ *   other way round); act on the workflow instead.
+ * - `not-found`: the queue has no such task (a cancellation only: the other
+ *   operations answer `false` for it).
+ */
+export type TaskStateReason = (typeof TASK_STATE_REASONS)[number];
+
+/** Every `TaskStateReason`, for a schema that lists them (the HTTP API's error body). */
+export const TASK_STATE_REASONS = [
+  "completed",
+  "waiting",
+  "running",
+  "finished",
+  "changed",
+  "unreadable",
+  "cron-fire-time",
+  "workflow-step",
+  "not-found",
+] as const;
+
+/** What a state refusal carries besides its message. */
+export interface TaskStateDetails {
+  /** Why (see `TaskStateReason`). */
+  readonly reason: TaskStateReason;
+  /** The task's (or workflow's) id. */
+  readonly id: string;
+  /** Its status as read when it was refused; `null` when not read (unknown, unreadable). */
+  readonly status?: string | null;
+}
+
 /** `cancel` was refused: the task is unknown, already running (without `force`) or already finished. */
-export class TaskCancellationError extends SheppyError {}
+export class TaskCancellationError extends SheppyError {
+  /** Why it was refused: `not-found`, `running`, `finished` or `workflow-step`. */
+  readonly reason: TaskStateReason;
+  /** The task's id. */
+  readonly id: string;
+  /** Its status as read; `null` for an unknown one. */
+  readonly status: string | null;
+  constructor(message: string, details: TaskStateDetails) {
+    super(message);
+    this.reason = details.reason;
+    this.id = details.id;
+    this.status = details.status ?? null;
+  }
+}
 
 /**
  * The reason a running task's AbortSignal fires when `cancel(task, { force:
@@ -173,7 +233,20 @@ export class TaskCancelledError extends SheppyError {
 }
 
 /** An operation does not fit the task's current status (retry a pending task, delete an unfinished one). */
-export class TaskStateError extends SheppyError {}
+export class TaskStateError extends SheppyError {
+  /** Why it was refused (see `TaskStateReason`). */
+  readonly reason: TaskStateReason;
+  /** The task's (or workflow's) id. */
+  readonly id: string;
+  /** Its status as read when it was refused; `null` when not read. */
+  readonly status: string | null;
+  constructor(message: string, details: TaskStateDetails) {
+    super(message);
+    this.reason = details.reason;
+    this.id = details.id;
+    this.status = details.status ?? null;
+  }
+}
 
 /** The worker that held a task stopped renewing its lease; the task is marked `crashed`. */
 export class WorkerCrashedError extends SheppyError {

@@ -22,7 +22,7 @@ export type { SqliteBackendOptions } from "./backends/sqlite/index.js";
 export { SqliteBackend } from "./backends/sqlite/index.js";
 export type { Clock, Timer } from "./clock.js";
 export { systemClock } from "./clock.js";
-export type { ValidationIssue } from "./errors.js";
+export type { TaskStateDetails, TaskStateReason, ValidationIssue } from "./errors.js";
 export {
   BackendError,
   BackendFullError,

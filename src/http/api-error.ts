@@ -48,7 +48,6 @@ const BAD_INPUT = [
   UnknownTaskError,
 ];
 const NOT_FOUND = [TaskNotFoundError, WorkflowNotFoundError, CronNotFoundError];
-const CONFLICT = [TaskStateError, TaskCancellationError, TaskIdConflictError];
 
 /**
  * A library error's message without the call it names first
@@ -94,8 +93,10 @@ export function errorResponseBody(
       },
     };
   }
-  if (known(CONFLICT))
-    return { status: 409, body: { error: withoutCallName((error as Error).message) } };
+  // A client answers each refusal its own way by its reason, not by parsing the message.
+  if (error instanceof TaskStateError || error instanceof TaskCancellationError) {
+    return { status: 409, body: { error: withoutCallName(error.message), reason: error.reason } };
+  }
   if (!expose) return { status: 500, body: { error: "internal error" } };
   const failure = error instanceof Error ? error : new Error(String(error));
   return { status: 500, body: { error: failure.message, stack: failure.stack } };

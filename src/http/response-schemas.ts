@@ -7,6 +7,7 @@
  * strict: a field the API sends is a field the document names.
  */
 import { z } from "zod";
+import { TASK_STATE_REASONS } from "../errors.js";
 import { TASK_STATUSES } from "../task/task-record.js";
 import { WORKFLOW_STATUSES } from "../task/workflow-record.js";
 
@@ -317,6 +318,10 @@ export const errorBody = z
       )
       .optional()
       .meta({ description: "the validator's issues, for bad input" }),
+    reason: z.enum(TASK_STATE_REASONS).optional().meta({
+      description:
+        "on a 409 a task's or workflow's state refused: why — completed (a retry needs force), waiting (not run yet), running, finished, changed (another change came first: read it again), unreadable, cron-fire-time (a cron's run moved ahead of its fire time), workflow-step (act on the workflow), not-found",
+    }),
     mayHaveApplied: z.literal(true).optional().meta({
       description:
         "on a 503 answering a change: the backend may have made it all the same (it did not answer in time), and may still — look before sending it again, or add with an id",

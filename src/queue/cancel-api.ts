@@ -143,6 +143,7 @@ export async function cancelTask(
   if (current && (await resumesRunningWorkflow(backend, queue.name, current))) {
     throw new TaskCancellationError(
       `Cannot cancel task ${id}: it resumes workflow ${current.workflowId}; cancel the workflow instead (queue.cancelWorkflow, sheppy workflow cancel)`,
+      { reason: "workflow-step", id, status: current.status },
     );
   }
   if (current && current.finishedAt === null) {
@@ -160,14 +161,17 @@ export async function cancelTask(
       workflow
         ? `Cannot cancel task ${id}: it is a workflow of queue '${queue.name}', not a task; cancel it with queue.cancelWorkflow (sheppy workflow cancel)`
         : `Cannot cancel task ${id}: queue '${queue.name}' has no such task`,
+      { reason: workflow ? "workflow-step" : "not-found", id },
     );
   }
   if (current.finishedAt !== null) {
     throw new TaskCancellationError(
       `Cannot cancel task ${id}: it has already finished (${current.status})`,
+      { reason: "finished", id, status: current.status },
     );
   }
   throw new TaskCancellationError(
     `Cannot cancel task ${id}: it is already running (queue.cancel(task, { force: true }) cancels a running task too; its signal fires and its outcome is discarded)`,
+    { reason: "running", id, status: current.status },
   );
 }

@@ -919,6 +919,11 @@ export class Queue implements QueueHandle {
           : "cancel it first";
       throw new TaskStateError(
         `Cannot delete task ${id} while it is ${current.status}: ${instead}`,
+        {
+          reason: current.status === "processing" ? "running" : "waiting",
+          id,
+          status: current.status,
+        },
       );
     }
     return false;

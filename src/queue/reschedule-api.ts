@@ -70,6 +70,7 @@ const MOVE_TRIES = 5;
 function earlyCronRun(id: string, data: TaskData, fireTime: number): TaskStateError {
   return new TaskStateError(
     `Cannot move task ${id} before ${isoAt(fireTime)}: it is the run of cron ${data.cronId} due then, and run earlier it would run again at that time once its record expires; add the task to run it now, or move this run later`,
+    { reason: "cron-fire-time", id, status: data.status },
   );
 }
 
@@ -90,11 +91,17 @@ export async function rescheduleTask(
     if (isUnreadableStandIn(data)) {
       throw new TaskStateError(
         `Cannot reschedule task ${id}: its stored record could not be read (${data.error!.message})`,
+        { reason: "unreadable", id },
       );
     }
     if (data.finishedAt !== null || !WAITING.has(data.status)) {
       throw new TaskStateError(
         `Cannot reschedule task ${id} with status '${data.status}': only a task waiting to run (pending, scheduled or retrying) can be moved${data.finishedAt === null ? "" : "; a retry runs a finished one again"}`,
+        {
+          reason: data.finishedAt === null && data.status === "processing" ? "running" : "finished",
+          id,
+          status: data.status,
+        },
       );
     }
     const now = queue.clock.now();
@@ -110,6 +117,7 @@ export async function rescheduleTask(
     if (tries >= MOVE_TRIES) {
       throw new TaskStateError(
         `Cannot reschedule task ${id}: it changed between each of ${MOVE_TRIES} reads and the write that followed (claimed, retried, replaced or moved by others)`,
+        { reason: "changed", id, status: data.status },
       );
     }
   }

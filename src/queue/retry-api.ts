@@ -82,9 +82,10 @@ export function rerunRecord(
  * end it `cancelled` without running it (a step never starts for a workflow
  * nothing resumes), writing that over the outcome the workflow took.
  */
-function endedWorkflowStep(id: string, workflowId: string): TaskStateError {
+function endedWorkflowStep(id: string, workflowId: string, status: string): TaskStateError {
   return new TaskStateError(
     `Cannot retry task ${id}: it is a step of workflow ${workflowId}, which has ended (or is gone), and a step of an ended workflow is never run again; retry the workflow instead when it failed (queue.retryWorkflow, sheppy workflow retry), which runs its failed last steps again, or start it anew`,
+    { reason: "workflow-step", id, status },
   );
 }
 
@@ -94,9 +95,10 @@ function endedWorkflowStep(id: string, workflowId: string): TaskStateError {
  * workflow never reads a second end of it, so running it again would only
  * repeat what it does.
  */
-function takenWorkflowStep(id: string, workflowId: string): TaskStateError {
+function takenWorkflowStep(id: string, workflowId: string, status: string): TaskStateError {
   return new TaskStateError(
     `Cannot retry task ${id}: it is a step of workflow ${workflowId}, which already went on from its outcome, so running it again would change nothing in the workflow`,
+    { reason: "workflow-step", id, status },
   );
 }
 
@@ -120,21 +122,24 @@ export async function retryTask(
   if (isUnreadableStandIn(data)) {
     throw new TaskStateError(
       `Cannot retry task ${id}: its stored record could not be read (${data.error!.message}); a retry would store the record shown in its place, without the task's arguments`,
+      { reason: "unreadable", id },
     );
   }
   if (data.status === "completed" && !options.force) {
     throw new TaskStateError(
       `Task ${id} has already completed successfully; pass { force: true } to run it again`,
+      { reason: "completed", id, status: data.status },
     );
   }
   if (RETRY_REFUSED.has(data.status)) {
     throw new TaskStateError(
       `Cannot retry task ${id} with status '${data.status}': it has not finished`,
+      { reason: data.status === "processing" ? "running" : "waiting", id, status: data.status },
     );
   }
   const unwaited = (await stepsNoWorkflowWaitsFor(backend, queue.name, [data])).get(id);
-  if (unwaited === "ended") throw endedWorkflowStep(id, data.workflowId!);
-  if (unwaited === "taken") throw takenWorkflowStep(id, data.workflowId!);
+  if (unwaited === "ended") throw endedWorkflowStep(id, data.workflowId!, data.status);
+  if (unwaited === "taken") throw takenWorkflowStep(id, data.workflowId!, data.status);
   const record = rerunRecord(data, queue.clock.now(), due, priority);
   // Re-queued only while it is still finished or waiting for its retry: not once a concurrent
   // retry has re-queued it, nor once a worker has claimed it.
@@ -147,6 +152,7 @@ export async function retryTask(
   if (!queued) {
     throw new TaskStateError(
       `Cannot retry task ${id}: it was re-queued or started meanwhile (it no longer waits to be retried)`,
+      { reason: "changed", id, status: data.status },
     );
   }
   await queue.runInline();

@@ -218,6 +218,7 @@ export async function cancelWorkflow(
     if (round === STALE_ROUNDS) {
       throw new TaskStateError(
         `Cannot cancel workflow ${id}: its steps changed ${STALE_ROUNDS} times while it was being cancelled; try again`,
+        { reason: "changed", id, status: "running" },
       );
     }
     waiting = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.pending ?? [];
@@ -227,6 +228,7 @@ export async function cancelWorkflow(
     const status = (await backend.getWorkflows(queue.name, [id])).get(id)?.record.status;
     throw new TaskStateError(
       `Cannot cancel workflow ${id}: it has already finished (${status ?? "finished"})`,
+      { reason: "finished", id, status: status ?? null },
     );
   }
   if (force)
@@ -305,6 +307,7 @@ export async function retryWorkflow(queue: QueueHandle, ref: WorkflowRef): Promi
     if (step?.workflowId) {
       throw new TaskStateError(
         `Cannot retry workflow ${id}: it is a task of workflow ${step.workflowId}, not a workflow; retry the workflow (sheppy workflow retry ${step.workflowId})`,
+        { reason: "workflow-step", id, status: step.status },
       );
     }
     throw new WorkflowNotFoundError(id, queue.name);
@@ -318,6 +321,7 @@ export async function retryWorkflow(queue: QueueHandle, ref: WorkflowRef): Promi
       now === undefined
         ? `Cannot retry workflow ${id}: it was deleted while it was being retried`
         : `Cannot retry workflow ${id}: someone else retried it at the same time (it is ${now} now)`,
+      { reason: "changed", id, status: now ?? null },
     );
   }
   if (backend.inline === undefined) return decodeWorkflow(retried);
@@ -359,6 +363,7 @@ function notRetryable(id: string, status: WorkflowData["status"]): TaskStateErro
         : "it was cancelled; add it anew to run it again";
   return new TaskStateError(
     `Cannot retry workflow ${id}: only a failed workflow is retried, and ${why}`,
+    { reason: status === "running" ? "running" : "finished", id, status },
   );
 }
 
@@ -367,7 +372,11 @@ export async function deleteWorkflow(queue: QueueHandle, ref: WorkflowRef): Prom
   const id = workflowIdOf(ref, "queue.deleteWorkflow()");
   const result = await (await queue.connect()).deleteWorkflow(queue.name, id);
   if (result === "running") {
-    throw new TaskStateError(`Cannot delete workflow ${id}: it is still running; cancel it first`);
+    throw new TaskStateError(`Cannot delete workflow ${id}: it is still running; cancel it first`, {
+      reason: "running",
+      id,
+      status: "running",
+    });
   }
   return result;
 }

@@ -435,6 +435,24 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await page.close();
   });
 
+  it("a cron's run waiting for its fire time offers no Run now (the server refuses to start it early)", async () => {
+    const nightly = new Queue(url, { name: "nightly" });
+    try {
+      await nightly.addCron(add(3, 3), "0 3 * * *");
+      const [run] = await nightly.getScheduled();
+      const page = await open(dashboard, `#/q/nightly/tasks/${run!.id}`);
+      const detail = page.locator("[data-testid=task-detail]");
+      await expect.poll(() => detail.getAttribute("data-status")).toBe("scheduled");
+      expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(1);
+      expect(await page.getByRole("button", { name: "Run now" }).count()).toBe(0);
+      await page.close();
+    } finally {
+      for (const cron of await nightly.getCrons()) await nightly.deleteCron(cron.deterministicId);
+      await nightly.clear();
+      await nightly.close();
+    }
+  });
+
   it("a second click on Retry, after the first was answered but before the page shows its effect, sends nothing", async () => {
     const declined = fail("clicked twice");
     await shop.add(declined);

@@ -28,6 +28,14 @@ const CANCELLABLE = new Set(["new", "pending", "scheduled", "retrying", "process
 /** Statuses of a task that waits for a time: "Run now" moves it to now. */
 const WAITING_FOR_A_TIME = new Set(["scheduled", "retrying"]);
 
+/**
+ * A cron's run waiting for its fire time: the server refuses to start it
+ * earlier (run early, it would run again at that time), so no button offers it.
+ */
+function isCronRunAhead(task: { status: string; cronId?: string | null }): boolean {
+  return task.status === "scheduled" && Boolean(task.cronId);
+}
+
 export function TaskDetail({ queue, id }: { queue: string; id: string }) {
   const task = useLoad(() => api.task(queue, id), `${queue}|${id}`);
   const [message, setMessage] = useState<string | null>(null);
@@ -121,7 +129,7 @@ export function TaskDetail({ queue, id }: { queue: string; id: string }) {
               Retry
             </button>
           )}
-          {WAITING_FOR_A_TIME.has(data.status) && (
+          {WAITING_FOR_A_TIME.has(data.status) && !isCronRunAhead(data) && (
             <button
               type="button"
               disabled={busy}

@@ -164,7 +164,14 @@ function addRetry(group: Command): void {
       // task's state refuses it, not the command line: exit code 1, as `task cancel` of a finished task.
       const current = await queue.getTask(id);
       if (current?.status === "completed" && !settings.force) {
-        throw new TaskStateError(`task ${id} completed successfully; pass --force to run it again`);
+        throw new TaskStateError(
+          `task ${id} completed successfully; pass --force to run it again`,
+          {
+            reason: "completed",
+            id,
+            status: current.status,
+          },
+        );
       }
       if (!current || !(await queue.retry(id, { force: settings.force ?? false }))) {
         throw new TaskNotFoundError(id, queue.name);
@@ -281,13 +288,14 @@ function addCancel(group: Command): void {
         return await queue.cancel(id, { force });
       } catch (error) {
         // The same refusal, naming the flag rather than the library's `{ force: true }`.
-        if (error instanceof TaskCancellationError && / already running /.test(error.message)) {
+        if (error instanceof TaskCancellationError && error.reason === "running") {
           throw new TaskCancellationError(
             `task ${id} is running; pass --force to cancel it (its signal fires at its worker's next lease renewal, and its outcome is discarded)`,
+            { reason: "running", id, status: error.status },
           );
         }
         // Not there: said as `task info`, `retry` and `delete` say it (with where else to look).
-        if (error instanceof TaskCancellationError && / has no such task$/.test(error.message)) {
+        if (error instanceof TaskCancellationError && error.reason === "not-found") {
           throw new TaskNotFoundError(id, queue.name);
         }
         throw error;

@@ -138,6 +138,11 @@ export function cancelDeleteCases(h: ContractHarness): void {
       await backend.claim(queue.name, 1);
       await expect(queue.cancel(t)).rejects.toThrow(TaskCancellationError);
       await expect(queue.cancel(t)).rejects.toThrow(/running/);
+      await expect(queue.cancel(t)).rejects.toMatchObject({
+        reason: "running",
+        id: t.id,
+        status: "processing",
+      });
       expect((await queue.getTask(t))?.status).toBe("processing");
     });
 
@@ -166,6 +171,10 @@ export function cancelDeleteCases(h: ContractHarness): void {
       await drain(queue);
       await expect(queue.cancel(done)).rejects.toThrow(TaskCancellationError);
       await expect(queue.cancel(done)).rejects.toThrow(/already finished/);
+      await expect(queue.cancel(done)).rejects.toMatchObject({
+        reason: "finished",
+        status: "completed",
+      });
       expect((await queue.getTask(done))?.status).toBe("completed");
 
       await queue.add(twice);
@@ -174,6 +183,11 @@ export function cancelDeleteCases(h: ContractHarness): void {
 
       await expect(queue.cancel(UNKNOWN)).rejects.toThrow(TaskCancellationError);
       await expect(queue.cancel(UNKNOWN)).rejects.toThrow(/no such task/);
+      await expect(queue.cancel(UNKNOWN)).rejects.toMatchObject({
+        reason: "not-found",
+        id: UNKNOWN,
+        status: null,
+      });
     });
 
     it("C-7 a task cancelled before any worker claims it is never handed to a worker", async () => {
@@ -301,12 +315,17 @@ export function cancelDeleteCases(h: ContractHarness): void {
       for (const t of [pending, scheduled]) {
         await expect(queue.delete(t)).rejects.toThrow(TaskStateError);
         await expect(queue.delete(t)).rejects.toThrow(/cancel it first/);
+        await expect(queue.delete(t)).rejects.toMatchObject({ reason: "waiting", id: t.id });
       }
       // A running task is cancelled only when forced: the message says so.
       await expect(queue.delete(claimed)).rejects.toThrow(TaskStateError);
       await expect(queue.delete(claimed)).rejects.toThrow(
         /while it is processing: wait until it finishes, or cancel it with \{ force: true \} first$/,
       );
+      await expect(queue.delete(claimed)).rejects.toMatchObject({
+        reason: "running",
+        status: "processing",
+      });
       expect((await queue.getTask(pending))?.status).toBe("pending");
       expect((await queue.getTask(scheduled))?.status).toBe("scheduled");
       expect((await queue.getTask(claimed))?.status).toBe("processing");

@@ -207,7 +207,10 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("GET", `/${q}/tasks?status=failed`)).body.tasks).toEqual([]);
       expect((await call("GET", `/${q}/tasks?status=bogus`)).status).toBe(400);
 
-      expect((await call("POST", `/${q}/tasks/${id}/retry`, {})).status).toBe(409);
+      expect(await call("POST", `/${q}/tasks/${id}/retry`, {})).toMatchObject({
+        status: 409,
+        body: { reason: "completed" },
+      });
       const forced = await call("POST", `/${q}/tasks/${id}/retry`, { force: true });
       expect(forced).toMatchObject({ status: 200, body: { id, status: "pending" } });
       const cancelled = await call("POST", `/${q}/tasks/${id}/cancel`, {});
@@ -250,6 +253,7 @@ export function httpApiCases(h: ContractHarness): void {
       const finished = await call("POST", `/${q}/tasks/${id}/reschedule`, {});
       expect(finished.status).toBe(409);
       expect(finished.body.error).toMatch(/status 'completed'/);
+      expect(finished.body.reason).toBe("finished");
     });
 
     it("a running task: cancel without force is 409 naming force; with { force: true } it is cancelled", async () => {
@@ -261,6 +265,7 @@ export function httpApiCases(h: ContractHarness): void {
       const refused = await call("POST", `/${q}/tasks/${t.id}/cancel`, {});
       expect(refused.status).toBe(409);
       expect(refused.body.error).toMatch(/already running .*force: true/);
+      expect(refused.body.reason).toBe("running");
       expect((await call("POST", `/${q}/tasks/${t.id}/cancel`, { force: "yes" })).status).toBe(400);
       const cancelled = await call("POST", `/${q}/tasks/${t.id}/cancel`, { force: true });
       expect(cancelled).toMatchObject({ status: 200, body: { id: t.id, status: "cancelled" } });

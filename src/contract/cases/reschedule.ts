@@ -144,6 +144,10 @@ export function rescheduleCases(h: ContractHarness): void {
       await expect(queue.reschedule(running)).rejects.toThrow(
         /Cannot reschedule task .* with status 'processing': only a task waiting to run/,
       );
+      await expect(queue.reschedule(running)).rejects.toMatchObject({
+        reason: "running",
+        status: "processing",
+      });
       await settleClaim(backend, queue.name, claim!);
       await queue.add(done);
       await h.worker(queue).work({ oneshot: true });
@@ -152,6 +156,7 @@ export function rescheduleCases(h: ContractHarness): void {
       expect((finished as Error).message).toMatch(
         /status 'completed'.*a retry runs a finished one/,
       );
+      expect(finished).toMatchObject({ reason: "finished", id: done.id, status: "completed" });
       expect((await queue.getTask(done))?.status).toBe("completed");
       const waiting = echo("waiting");
       await queue.add(waiting);
@@ -305,6 +310,7 @@ export function rescheduleCases(h: ContractHarness): void {
       expect((early as Error).message).toMatch(
         /it is the run of cron .* due then, and run earlier it would run again at that time/,
       );
+      expect(early).toMatchObject({ reason: "cron-fire-time", status: "scheduled" });
       const later = new Date(fireTime + HOUR);
       expect(await queue.reschedule(run!.id, { at: later })).toBe(true);
       expect((await queue.getTask(run!.id))?.scheduledAt?.getTime()).toBe(later.getTime());

@@ -275,6 +275,7 @@ export function retryCases(h: ContractHarness): void {
       await h.worker(queue).work({ oneshot: true });
       await expect(queue.retry(t)).rejects.toThrow(TaskStateError);
       await expect(queue.retry(t.id, { at: 60 })).rejects.toThrow(/force/);
+      await expect(queue.retry(t)).rejects.toMatchObject({ reason: "completed", id: t.id });
       expect(await queue.size()).toBe(0);
       expect(await queue.getScheduled()).toEqual([]);
       expect((await queue.getTask(t))?.status).toBe("completed");
@@ -287,6 +288,10 @@ export function retryCases(h: ContractHarness): void {
         expect((await queue.getTask(t))?.status).toBe(status);
         await expect(queue.retry(t)).rejects.toThrow(TaskStateError);
         await expect(queue.retry(t, { force: true })).rejects.toThrow(`with status '${status}'`);
+        await expect(queue.retry(t)).rejects.toMatchObject({
+          reason: status === "processing" ? "running" : "waiting",
+          status,
+        });
       };
       const pending = countRuns("pending");
       await queue.add(pending);

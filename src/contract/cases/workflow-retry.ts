@@ -150,11 +150,12 @@ export function workflowRetryCases(h: ContractHarness): void {
       expect(retried.steps.map((s) => s.taskId)).toEqual(failed.steps.map((s) => s.taskId));
       // The handled failure's step is not run again by hand beside the running workflow either.
       const handled = failed.steps[0]!.taskId;
-      await expect(queue.retry(handled)).rejects.toThrow(
-        new TaskStateError(
-          `Cannot retry task ${handled}: it is a step of workflow ${wf.id}, which already went on from its outcome, so running it again would change nothing in the workflow`,
-        ),
-      );
+      await expect(queue.retry(handled)).rejects.toMatchObject({
+        name: "TaskStateError",
+        reason: "workflow-step",
+        id: handled,
+        message: `Cannot retry task ${handled}: it is a step of workflow ${wf.id}, which already went on from its outcome, so running it again would change nothing in the workflow`,
+      });
       expect(await queue.retryAll({ name: "workflow-retry.fragile" })).toEqual({
         retried: 0,
         skipped: 1,
@@ -193,11 +194,12 @@ export function workflowRetryCases(h: ContractHarness): void {
       const token = randomUUID();
       fixes.get(token).stepFails = false;
       const running = await queue.addWorkflow(fanIn(token));
-      await expect(queue.retryWorkflow(running)).rejects.toThrow(
-        new TaskStateError(
-          `Cannot retry workflow ${running.id}: only a failed workflow is retried, and it is still running`,
-        ),
-      );
+      await expect(queue.retryWorkflow(running)).rejects.toMatchObject({
+        name: "TaskStateError",
+        reason: "running",
+        status: "running",
+        message: `Cannot retry workflow ${running.id}: only a failed workflow is retried, and it is still running`,
+      });
       await drain(queue);
       await queue.waitForWorkflow(running, { timeout: 10 });
       await expect(queue.retryWorkflow(running.id)).rejects.toThrow(
@@ -211,11 +213,10 @@ export function workflowRetryCases(h: ContractHarness): void {
       await expect(queue.retryWorkflow(randomUUID())).rejects.toThrow(WorkflowNotFoundError);
       // A step's id is named as one.
       const stepId = running.steps[0]!.taskId;
-      await expect(queue.retryWorkflow(stepId)).rejects.toThrow(
-        new TaskStateError(
-          `Cannot retry workflow ${stepId}: it is a task of workflow ${running.id}, not a workflow; retry the workflow (sheppy workflow retry ${running.id})`,
-        ),
-      );
+      await expect(queue.retryWorkflow(stepId)).rejects.toMatchObject({
+        reason: "workflow-step",
+        message: `Cannot retry workflow ${stepId}: it is a task of workflow ${running.id}, not a workflow; retry the workflow (sheppy workflow retry ${running.id})`,
+      });
       await expect(queue.retryWorkflow("")).rejects.toThrow(
         /^queue\.retryWorkflow\(\) expects a Workflow or a workflow id; got /,
       );

@@ -227,6 +227,7 @@ export function workflowCases(h: ContractHarness): void {
       expect((await queue.getTask(declined))?.status).toBe("failed");
       const refused = await queue.retry(declined).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(TaskStateError);
+      expect(refused).toMatchObject({ reason: "workflow-step", id: declined, status: "failed" });
       expect((refused as Error).message).toBe(
         `Cannot retry task ${declined}: it is a step of workflow ${wf.id}, which has ended (or is gone), and a step of an ended workflow is never run again; retry the workflow instead when it failed (queue.retryWorkflow, sheppy workflow retry), which runs its failed last steps again, or start it anew`,
       );
@@ -326,10 +327,18 @@ export function workflowCases(h: ContractHarness): void {
       const steps = await queue.getTask(cancelled.steps.map((s) => s.taskId));
       expect(steps.map((t) => t?.status)).toEqual(["cancelled", "cancelled", "cancelled"]);
       await expect(queue.cancelWorkflow(wf)).rejects.toThrow(TaskStateError);
+      await expect(queue.cancelWorkflow(wf)).rejects.toMatchObject({
+        reason: "finished",
+        id: wf.id,
+        status: "cancelled",
+      });
       await expect(queue.cancelWorkflow(randomUUID())).rejects.toThrow(WorkflowNotFoundError);
       expect((await queue.waitForWorkflow(wf, { timeout: 0 })).status).toBe("cancelled");
       const running = await queue.addWorkflow(fanOut(1));
-      await expect(queue.deleteWorkflow(running)).rejects.toThrow(TaskStateError);
+      await expect(queue.deleteWorkflow(running)).rejects.toMatchObject({
+        name: "TaskStateError",
+        reason: "running",
+      });
       expect(await queue.deleteWorkflow(wf)).toBe(true);
       expect(await queue.deleteWorkflow(wf)).toBe(false);
       expect(await queue.getWorkflow(wf)).toBeNull();
