@@ -345,11 +345,17 @@ export type SettleResult = "settled" | "lost";
 /** Retention a backend applies to finished records: its TTL defaults (seconds) and a count bound. */
 export interface RetentionSettings extends RetentionDefaults {
   /**
-   * Most finished records with an expiry kept per queue; past it the ones
+   * Most completed records with an expiry kept per queue; past it the ones
    * due to expire soonest are deleted at once. `null`: no bound. Records kept
    * forever (a `null` TTL at whichever level decides) are never counted.
    */
   readonly maxFinished: number | null;
+  /**
+   * The same bound for the other finished records (failed, crashed,
+   * cancelled), counted apart: the failures an operator still has to look
+   * at, bounded far higher by default than results.
+   */
+  readonly maxFailed: number | null;
 }
 
 /** Opening and closing. */
@@ -414,7 +420,7 @@ export interface TaskStore {
    * Ends attempts, each atomically and fenced: its record, its children and
    * its expiry are written together or not at all, and only while `fence` is
    * the task's current claim. Releases the claim. Wakes `watchFinished`
-   * listeners for finished records and applies `retention.maxFinished`.
+   * listeners for finished records and applies `retention.maxFinished` and `maxFailed`.
    * Returns one result per settlement, in order. Safe to repeat.
    * `now` is the caller's time: a due time at or before it is claimable at once.
    * Rejects with `SerializationError` or `InvalidOptionError` when a record

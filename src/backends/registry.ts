@@ -13,6 +13,7 @@ import { likelyMeant } from "../util/likely-meant.js";
 import { maskUrl } from "../util/mask-url.js";
 import { userInfoHint } from "../util/url-userinfo.js";
 import type { Backend } from "./backend.js";
+import type { RetentionOptions } from "./retention-settings.js";
 
 /**
  * What the code making a backend from a URL gives it besides the URL: the
@@ -135,16 +136,65 @@ export function eventCapParam(url: URL): number | undefined {
 }
 
 /**
+ * The retention parameters every backend URL takes, as its constructor
+ * does: a worker started from a URL (`sheppy work`) sets them there.
+ */
+export const RETENTION_PARAMETERS = ["ttl", "errorTtl", "maxFinished", "maxFailed"] as const;
+
+/** The retention options a URL may give (`null`: keep forever / no bound). */
+export type RetentionParams = {
+  -readonly [K in (typeof RETENTION_PARAMETERS)[number]]?: number | null;
+};
+
+/**
+ * `?ttl=` and `?errorTtl=` (seconds > 0, fractions allowed), `?maxFinished=`
+ * and `?maxFailed=` (whole numbers ≥ 1), each `none` to keep forever / not
+ * bound; the ones the URL gives.
+ */
+export function retentionParams(url: URL): RetentionParams {
+  const options: RetentionParams = {};
+  for (const name of RETENTION_PARAMETERS) {
+    const value = url.searchParams.get(name);
+    if (value === null) continue;
+    if (value === "none") {
+      options[name] = null;
+      continue;
+    }
+    const count = name === "maxFinished" || name === "maxFailed";
+    const number = (count ? /^[1-9][0-9]*$/ : /^[0-9]+(\.[0-9]+)?$/).test(value)
+      ? Number(value)
+      : Number.NaN;
+    if (!Number.isFinite(number) || number <= 0 || (count && !Number.isSafeInteger(number))) {
+      throw new BackendUrlError(
+        `backend URL parameter ${name} must be ${count ? "a whole number ≥ 1" : "seconds > 0"}, or none ${count ? "for no bound" : "to keep forever"} (got '${value}')`,
+      );
+    }
+    options[name] = number;
+  }
+  return options;
+}
+
+/**
+ * A backend's retention options: the constructor's where it gives them
+ * (`null` included), the URL's (`fromUrl`) otherwise.
+ */
+export function retentionWithUrl(
+  options: RetentionOptions,
+  fromUrl: RetentionParams | undefined,
+): RetentionParams {
+  const merged: RetentionParams = {};
+  for (const name of RETENTION_PARAMETERS) {
+    const value = options[name] !== undefined ? options[name] : fromUrl?.[name];
+    if (value !== undefined) merged[name] = value;
+  }
+  return merged;
+}
+
+/**
  * Backend options that no URL takes: given as a URL parameter, the driver
  * would receive it and ignore it, and the default would silently hold.
  */
-const CONSTRUCTOR_ONLY = [
-  "ttl",
-  "errorTtl",
-  "maxFinished",
-  "unavailableAfter",
-  "waitReplicasTimeout",
-];
+const CONSTRUCTOR_ONLY = ["unavailableAfter", "waitReplicasTimeout"];
 
 /**
  * Refuses a parameter that looks like one of Sheppy's own (`own`) but is

@@ -11,7 +11,7 @@ import { uniqueName } from "./support/isolation.js";
 
 /**
  * What a case may ask of a fresh backend: a clock, and retention (TTLs in
- * seconds, `null` keeps forever; `maxFinished`). Options a case leaves out
+ * seconds, `null` keeps forever; `maxFinished`, `maxFailed`). Options a case leaves out
  * must mean "keep finished records forever, unbounded", so that cases which
  * do not test retention never see records vanish.
  */
@@ -20,6 +20,7 @@ export interface BackendTestOptions {
   ttl?: number | null;
   errorTtl?: number | null;
   maxFinished?: number | null;
+  maxFailed?: number | null;
   /** Most lifecycle events kept per queue (0: the event log is off); absent: the backend's default. */
   eventCap?: number;
   /**
@@ -107,6 +108,7 @@ export function createHarness(target: BackendUnderTest): ContractHarness {
     const backend = target.create({
       ...(mentions ? {} : { ttl: null, errorTtl: null }),
       maxFinished: null,
+      maxFailed: null,
       instantProcessing: false,
       ...options,
     });

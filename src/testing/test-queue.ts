@@ -63,6 +63,7 @@ export class TestQueue extends Queue {
       ttl: null,
       errorTtl: null,
       maxFinished: null,
+      maxFailed: null,
     });
     super(memory, {
       name: options.name ?? "test-queue",

@@ -322,11 +322,20 @@ describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Qu
         /unknown parameter 'synchronus'; did you mean 'synchronous'\?$/,
       ],
       [
-        "redis://:pw@h:6379?ttl=60",
-        /'ttl' is not a URL parameter: ttl is an option of the backend's constructor/,
+        "redis://:pw@h:6379?waitReplicasTimeout=60",
+        /'waitReplicasTimeout' is not a URL parameter: waitReplicasTimeout is an option of the backend's constructor/,
       ],
-      ["redis://h:6379?maxFinished=5", /'maxFinished' is not a URL parameter/],
-      ["postgres://h/db?errorTtl=5", /'errorTtl' is not a URL parameter/],
+      [
+        "redis://h:6379?maxFinished=1.5",
+        /parameter maxFinished must be a whole number ≥ 1, or none/,
+      ],
+      ["postgres://h/db?errorTtl=0", /parameter errorTtl must be seconds > 0, or none to keep/],
+      ["sqlite:///tmp/x.db?maxFailed=lots", /parameter maxFailed must be a whole number ≥ 1/],
+      [
+        "memory://?ttl=-5",
+        /parameter ttl must be seconds > 0, or none to keep forever \(got '-5'\)$/,
+      ],
+      ["redis://h:6379?maxfailed=5", /did you mean 'maxFailed'\?/],
       ["postgres://h/db?unavailableAfter=5", /'unavailableAfter' is not a URL parameter/],
       // A misspelt parameter of the driver's: ignored, it would leave the default (no TLS).
       [
@@ -442,6 +451,31 @@ describe("new RedisBackend({ url }) reads the URL's Sheppy parameters, as new Qu
     expect(unparsed.message).toBe(
       "Invalid Redis URL 'redis://:****@127.0.0.1': it cannot be parsed as a URL; a user name or password holding @ / ? # or % must be percent-encoded (encodeURIComponent)",
     );
+  });
+});
+
+describe("retention in a URL (a worker started from one sets it there)", () => {
+  test("?ttl=, ?errorTtl=, ?maxFinished= and ?maxFailed= set the backend's retention on every scheme; none keeps forever; a constructor option wins", () => {
+    const query = "ttl=60&errorTtl=2.5&maxFinished=none&maxFailed=500000";
+    const expected = { ttl: 60, errorTtl: 2.5, maxFinished: null, maxFailed: 500_000 };
+    for (const url of [
+      `memory://?${query}`,
+      `redis://h:6379?${query}`,
+      `redis+cluster://h1:7000,h2:7001?${query}`,
+      `postgres://h/db?${query}`,
+      `sqlite://:memory:?${query}`,
+    ]) {
+      expect(backendFromUrl(url).retention, url).toEqual(expected);
+    }
+    const given = new RedisBackend({ url: `redis://h:6379?${query}`, maxFailed: null, ttl: 5 });
+    expect(given.retention).toEqual({ ...expected, ttl: 5, maxFailed: null });
+    // Only a ttl: failures inherit it, as with the constructor's options.
+    expect(new RedisBackend({ url: "redis://h:6379?ttl=30" }).retention).toMatchObject({
+      ttl: 30,
+      errorTtl: undefined,
+      maxFinished: 10_000,
+      maxFailed: 100_000,
+    });
   });
 });
 

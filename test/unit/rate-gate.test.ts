@@ -41,7 +41,7 @@ const claimed = (data: TaskData): TaskData => ({
 function scriptedBackend(answers: (number | null | Error)[]) {
   const requests: RateLimitRequest[] = [];
   const backend = {
-    retention: { ttl: null, errorTtl: null, maxFinished: null },
+    retention: { ttl: null, errorTtl: null, maxFinished: null, maxFailed: null },
     async acquireRateLimit(_queue: string, request: RateLimitRequest) {
       requests.push(request);
       const answer = answers.shift() ?? null;

@@ -135,32 +135,43 @@ describe("expiryOf", () => {
 });
 
 describe("backend retention options", () => {
-  it("TTL-9 (decided) bounded by default on every backend: completed 12 h, errors 7 days, 10,000 expiring records", () => {
-    const bounded = { ttl: 12 * 3600, errorTtl: 7 * 24 * 3600, maxFinished: 10_000 };
+  it("TTL-9 (decided) bounded by default on every backend: completed 12 h, errors 7 days, 10,000 expiring results and 100,000 expiring failures", () => {
+    const bounded = {
+      ttl: 12 * 3600,
+      errorTtl: 7 * 24 * 3600,
+      maxFinished: 10_000,
+      maxFailed: 100_000,
+    };
     expect(new MemoryBackend({ instantProcessing: false }).retention).toEqual(bounded);
     expect(new RedisBackend().retention).toEqual(bounded);
     expect(new RedisBackend({ ttl: null, errorTtl: 60 }).retention).toEqual({
       ttl: null,
       errorTtl: 60,
       maxFinished: 10_000,
+      maxFailed: 100_000,
     });
     // A backend given only a ttl lets error records inherit it, as a task's options do.
     expect(new RedisBackend({ ttl: 100 }).retention).toEqual({
       ttl: 100,
       errorTtl: undefined,
       maxFinished: 10_000,
+      maxFailed: 100_000,
     });
-    expect(new MemoryBackend({ ttl: null, maxFinished: null }).retention).toEqual({
+    expect(new MemoryBackend({ ttl: null, maxFinished: null, maxFailed: 5 }).retention).toEqual({
       ttl: null,
       errorTtl: undefined,
       maxFinished: null,
+      maxFailed: 5,
     });
   });
 
-  it("maxFinished is an integer ≥ 1 or null; anything else is refused at construction", () => {
+  it("maxFinished and maxFailed are integers ≥ 1 or null; anything else is refused at construction", () => {
     for (const bad of [0, -1, 1.5, Number.NaN, "10"]) {
       expect(() => new MemoryBackend({ maxFinished: bad as number })).toThrow(
         /MemoryBackend option maxFinished must be an integer ≥ 1, or null/,
+      );
+      expect(() => new MemoryBackend({ maxFailed: bad as number })).toThrow(
+        /MemoryBackend option maxFailed must be an integer ≥ 1, or null/,
       );
     }
   });

@@ -132,19 +132,19 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "new PostgresBackend()",
       () => new PostgresBackend({ url: "postgres://h/db", shcema: "x" } as never),
-      "PostgresBackend: unknown option 'shcema'; did you mean 'schema'? (valid options: url, schema, createSchema, poolSize, pool, maxPayloadBytes, clock, logger, unavailableAfter, pollInterval, preparedStatements, listenUrl, ttl, errorTtl, maxFinished, eventCap)",
+      "PostgresBackend: unknown option 'shcema'; did you mean 'schema'? (valid options: url, schema, createSchema, poolSize, pool, maxPayloadBytes, clock, logger, unavailableAfter, pollInterval, preparedStatements, listenUrl, ttl, errorTtl, maxFinished, maxFailed, eventCap)",
       InvalidOptionError,
     ],
     [
       "new RedisBackend()",
       () => new RedisBackend({ url: "redis://h", prefx: "app" } as never),
-      "RedisBackend: unknown option 'prefx'; did you mean 'prefix'? (valid options: url, prefix, maxPayloadBytes, redisOptions, cluster, waitReplicas, waitReplicasTimeout, clusterOptions, clock, logger, unavailableAfter, ttl, errorTtl, maxFinished, eventCap)",
+      "RedisBackend: unknown option 'prefx'; did you mean 'prefix'? (valid options: url, prefix, maxPayloadBytes, redisOptions, cluster, waitReplicas, waitReplicasTimeout, clusterOptions, clock, logger, unavailableAfter, ttl, errorTtl, maxFinished, maxFailed, eventCap)",
       InvalidOptionError,
     ],
     [
       "new SqliteBackend()",
       () => new SqliteBackend({ path: ":memory:", busyTimout: 100 } as never),
-      "SqliteBackend: unknown option 'busyTimout'; did you mean 'busyTimeout'? (valid options: path, create, url, synchronous, busyTimeout, maxPayloadBytes, clock, logger, ttl, errorTtl, maxFinished, eventCap)",
+      "SqliteBackend: unknown option 'busyTimout'; did you mean 'busyTimeout'? (valid options: path, create, url, synchronous, busyTimeout, maxPayloadBytes, clock, logger, ttl, errorTtl, maxFinished, maxFailed, eventCap)",
       InvalidOptionError,
     ],
     [
@@ -156,7 +156,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "memory:// parameters far from any",
       () => new Queue("memory://?fast=1"),
-      "unknown parameter 'fast' (known: instantProcessing, maxPayloadBytes, eventCap)",
+      "unknown parameter 'fast' (known: instantProcessing, maxPayloadBytes, eventCap, ttl, errorTtl, maxFinished, maxFailed)",
       BackendUrlError,
     ],
   ];

@@ -12,15 +12,17 @@ import {
   clockOption,
   eventCapParam,
   positiveIntegerParam,
+  RETENTION_PARAMETERS,
   refuseMisspeltParams,
   refuseRepeatedParams,
   registerBackendScheme,
+  retentionParams,
 } from "../registry.js";
 import { MemoryBackend } from "./memory-backend.js";
 
 export { MemoryBackend, type MemoryBackendOptions } from "./memory-backend.js";
 
-const PARAMETERS = ["instantProcessing", "maxPayloadBytes", "eventCap"];
+const PARAMETERS = ["instantProcessing", "maxPayloadBytes", "eventCap", ...RETENTION_PARAMETERS];
 
 registerBackendScheme("memory:", (url, _raw, settings) => {
   // A misspelt parameter would leave its default silently in place.
@@ -36,6 +38,7 @@ registerBackendScheme("memory:", (url, _raw, settings) => {
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   const eventCap = eventCapParam(url);
   return new MemoryBackend({
+    ...retentionParams(url),
     instantProcessing: booleanParam(url, "instantProcessing", true),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
     ...(eventCap === undefined ? {} : { eventCap }),

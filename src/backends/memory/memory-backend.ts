@@ -126,6 +126,7 @@ const MEMORY_OPTION_KEYS = Object.keys({
   ttl: true,
   errorTtl: true,
   maxFinished: true,
+  maxFailed: true,
   eventCap: true,
 } satisfies Record<keyof MemoryBackendOptions, true>);
 
@@ -280,12 +281,7 @@ export class MemoryBackend implements Backend {
     now: number,
   ): Promise<SettleResult[]> {
     const state = this.#state(queue);
-    const { results, changes, events } = settleRecords(
-      state,
-      settlements,
-      now,
-      this.retention.maxFinished,
-    );
+    const { results, changes, events } = settleRecords(state, settlements, now, this.retention);
     if (events.length > 0) this.#events(queue).append(events);
     // Under a queue-wide cap a settle frees room: a waiting claim looks again.
     if (this.#caps.has(queue)) changes.claimable = true;
@@ -388,7 +384,7 @@ export class MemoryBackend implements Backend {
     const state = this.#state(queue);
     const expired = state.expire(now) + state.workflows.expire(now);
     // What cancels left over the bound (a cancel does not trim; a settle or this sweep does).
-    state.bound(this.retention.maxFinished);
+    state.bound(this.retention);
     pruneDedupe(state, now);
     return expired;
   }

@@ -11,7 +11,11 @@
 import { ERROR_STATUSES, type TaskData, type TaskStatus } from "../../task/task-record.js";
 import { TimeQueue } from "../../util/time-queue.js";
 import { Waiters } from "../../util/waiters.js";
-import type { CronData } from "../backend.js";
+import type { CronData, RetentionSettings } from "../backend.js";
+
+/** The count bounds of finished records: of the completed ones, and of the others. */
+export type CountBounds = Pick<RetentionSettings, "maxFinished" | "maxFailed">;
+
 import type { DedupeSlot } from "../dedupe-decision.js";
 import { newRateWindowState, type RateWindowState } from "../rate-window.js";
 import { creationTimeOf } from "../task-listing.js";
@@ -69,8 +73,8 @@ export class TaskEntry implements Prioritized {
 
 /**
  * The finished records of one kind (completed, or ended otherwise) that
- * expire, by the time they do: each kind is bounded by `maxFinished` on its
- * own, so a run of failures never deletes the results of the tasks that
+ * expire, by the time they do: each kind is bounded on its own
+ * (`maxFinished`, `maxFailed`), so a run of failures never deletes the results of the tasks that
  * completed, nor a run of successes the failures.
  */
 class ExpiringRecords {
@@ -296,12 +300,17 @@ export class MemoryQueueState {
   }
 
   /**
-   * Deletes the soonest-expiring finished records beyond `max` (`null`: no
-   * bound): of the completed ones, and of the others, each on its own.
+   * Deletes the soonest-expiring finished records beyond their bound
+   * (`null`: none): the completed ones beyond `maxFinished`, the others
+   * beyond `maxFailed`.
    */
-  bound(max: number | null): void {
-    if (max === null) return;
-    for (const records of [this.#completed, this.#errors]) {
+  bound(bounds: CountBounds): void {
+    const kinds = [
+      [this.#completed, bounds.maxFinished],
+      [this.#errors, bounds.maxFailed],
+    ] as const;
+    for (const [records, max] of kinds) {
+      if (max === null) continue;
       while (records.count > max) this.#dropExpiring(records, records.queue.peekAt()!);
     }
   }

@@ -20,7 +20,7 @@ import type {
 } from "../backend.js";
 import { checkNewWork, routeOf } from "../record-route.js";
 import { checkRescheduled, mayReschedule } from "../reschedule-rule.js";
-import type { MemoryQueueState, TaskEntry } from "./memory-queue-state.js";
+import type { CountBounds, MemoryQueueState, TaskEntry } from "./memory-queue-state.js";
 
 /** What a change made claimable, due or finished, for the caller to announce. */
 export interface Changes {
@@ -119,7 +119,7 @@ export function settleRecords(
   state: MemoryQueueState,
   settlements: readonly Settlement[],
   now: number,
-  maxFinished: number | null,
+  bounds: CountBounds,
 ): { results: SettleResult[]; changes: Changes; events: string[] } {
   // Route everything first: a bad record is refused before anything is written.
   const routes = settlements.map((s) => routeOf(s.record, now));
@@ -168,7 +168,7 @@ export function settleRecords(
     if (s.workflow && addChildren && s.workflow.event !== undefined) events.push(s.workflow.event);
     return "settled";
   });
-  state.bound(maxFinished);
+  state.bound(bounds);
   state.expire(now);
   return { results, changes, events };
 }

@@ -24,8 +24,10 @@ export {
 export { PostgresBackend, type PostgresBackendOptions } from "./postgres-backend.js";
 
 function postgresFromUrl(url: URL, _raw: string, settings: BackendUrlSettings): Backend {
+  const { retention, ...target } = splitPostgresUrl(url);
   return new PostgresBackend({
-    ...splitPostgresUrl(url),
+    ...target,
+    ...retention,
     ...clockOption(settings),
     ...(settings.mustExist ? { createSchema: false } : {}),
   });

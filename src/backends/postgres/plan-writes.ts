@@ -7,13 +7,19 @@
  * finished — which PostgreSQL sends when the transaction commits. Every
  * part is a batch (`unnest` of arrays), so the statement costs one round
  * trip however many settlements the call carries. It answers how many
- * expiring rows of the larger kind (completed, or the others) the queue had
- * before it, for the maxFinished bound (`./retention-bound.ts`).
+ * expiring rows of each kind (completed, the others) the queue had before
+ * it, for the count bounds (`./retention-bound.ts`).
  */
 
 import type { LockedWorkflow, SettlePlan } from "../sql/settle-plan.js";
 import { finishedPayloads } from "./notifications.js";
 import { CLAIMABLE } from "./record-codec.js";
+import {
+  EXPIRING_COUNTS,
+  type ExpiringColumns,
+  type ExpiringCounts,
+  expiringCountsOf,
+} from "./retention-bound.js";
 import type { PgSession, Tx } from "./session.js";
 import { storableConcurrencyKey } from "./storable-key.js";
 
@@ -59,9 +65,7 @@ WITH w AS (
   RETURNING 1
 )
 SELECT
-  -- The larger of the two kinds' counts (./retention-bound.ts bounds each on its own).
-  (SELECT coalesce(max(kind.n), 0) FROM (
-     SELECT sum(n) AS n FROM %SCHEMA%.expiring WHERE queue = $1 GROUP BY errors) kind) AS expiring,
+  ${EXPIRING_COUNTS},
   ARRAY(SELECT id FROM c) AS inserted,
   (SELECT count(*) FROM (SELECT pg_notify($26, p) FROM unnest($27::text[]) AS p) x) AS announced,
   (SELECT count(*) FROM (
@@ -76,9 +80,9 @@ export interface WriteExtras {
   readonly req?: string | undefined;
 }
 
-/** What a written plan tells: the queue's expiring rows of the larger kind before it, and the ids its inserts added (new ids only). */
+/** What a written plan tells: the queue's expiring rows of each kind before it, and the ids its inserts added (new ids only). */
 export interface PlanWritten {
-  readonly expiring: number;
+  readonly expiring: ExpiringCounts;
   readonly inserted: ReadonlySet<string>;
 }
 
@@ -95,7 +99,7 @@ export async function writePlan(
   const seen = new Set<string>();
   const inserts = plan.inserts.filter((row) => !seen.has(row.id) && seen.add(row.id));
   const changed = [...workflows.entries()].filter(([, w]) => w.changed);
-  const [row] = await tx.query<{ expiring: string; inserted: string[] }>(session.sql(WRITE), [
+  const [row] = await tx.query<ExpiringColumns & { inserted: string[] }>(session.sql(WRITE), [
     queue,
     writes.map((w) => w.id),
     writes.map((w) => w.data),
@@ -129,5 +133,5 @@ export async function writePlan(
     inserts.map(storableConcurrencyKey),
     inserts.map((r) => r.concurrencyLimit),
   ]);
-  return { expiring: Number(row?.expiring ?? 0), inserted: new Set(row?.inserted ?? []) };
+  return { expiring: expiringCountsOf(row), inserted: new Set(row?.inserted ?? []) };
 }

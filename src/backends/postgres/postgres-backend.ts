@@ -54,6 +54,7 @@ import type {
   WorkflowRetry,
   WorkflowStepEnd,
 } from "../backend.js";
+import { retentionWithUrl } from "../registry.js";
 import {
   type RetentionOptions,
   resolveEventCap,
@@ -171,6 +172,7 @@ const POSTGRES_OPTION_KEYS = Object.keys({
   ttl: true,
   errorTtl: true,
   maxFinished: true,
+  maxFailed: true,
   eventCap: true,
 } satisfies Record<keyof PostgresBackendOptions, true>);
 
@@ -274,7 +276,10 @@ export class PostgresBackend implements Backend {
     }
     const poolSize = checkPoolSize(options.poolSize ?? target.poolSize ?? DEFAULT_POOL_SIZE);
     this.clock = options.clock ?? systemClock;
-    this.retention = resolveRetentionSettings("PostgresBackend", options);
+    this.retention = resolveRetentionSettings(
+      "PostgresBackend",
+      retentionWithUrl(options, "retention" in target ? target.retention : undefined),
+    );
     this.eventCap = resolveEventCap("PostgresBackend", {
       eventCap: options.eventCap ?? target.eventCap,
     });
@@ -328,7 +333,7 @@ export class PostgresBackend implements Backend {
     this.#workers = new PgWorkerDirectory(session);
     this.#workflows = new WorkflowStore(session, this.#events, now);
     this.#rateLimiter = new RateLimiter(session);
-    this.#bound = new RetentionBound(session, this.retention.maxFinished);
+    this.#bound = new RetentionBound(session, this.retention);
     this.#control = new QueueControl(session);
   }
 

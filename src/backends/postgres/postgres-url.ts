@@ -19,8 +19,11 @@ import { userInfoHint } from "../../util/url-userinfo.js";
 import {
   eventCapParam,
   positiveIntegerParam,
+  RETENTION_PARAMETERS,
+  type RetentionParams,
   refuseMisspeltParams,
   refuseRepeatedParams,
+  retentionParams,
 } from "../registry.js";
 import { checkSchemaName } from "./schema-name.js";
 
@@ -36,6 +39,8 @@ export interface PostgresTarget {
   readonly eventCap?: number;
   readonly preparedStatements?: boolean;
   readonly listenUrl?: string;
+  /** Retention the URL sets (`?ttl=`, `?errorTtl=`, `?maxFinished=`, `?maxFailed=`). */
+  readonly retention?: RetentionParams;
 }
 
 const SCHEME = /^postgres(ql)?:\/\//i;
@@ -43,6 +48,7 @@ const SCHEME = /^postgres(ql)?:\/\//i;
 const PARAMETERS = [
   ...["schema", "poolSize", "maxPayloadBytes", "pollInterval", "eventCap"],
   ...["preparedStatements", "listenUrl"],
+  ...RETENTION_PARAMETERS,
 ];
 
 /**
@@ -83,6 +89,7 @@ export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget
   const eventCap = eventCapParam(url);
   const preparedStatements = booleanParam(url, "preparedStatements");
   const listenUrl = listenUrlParam(url);
+  const retention = retentionParams(url);
   for (const name of PARAMETERS) url.searchParams.delete(name);
   return {
     url: url.toString(),
@@ -93,6 +100,7 @@ export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget
     ...(eventCap === undefined ? {} : { eventCap }),
     ...(preparedStatements === undefined ? {} : { preparedStatements }),
     ...(listenUrl === undefined ? {} : { listenUrl }),
+    ...(Object.keys(retention).length === 0 ? {} : { retention }),
   };
 }
 

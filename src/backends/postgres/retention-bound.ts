@@ -1,9 +1,9 @@
 /**
  * @module backends/postgres/retention-bound
- * The maxFinished bound: past it, the finished records due to expire
- * soonest are deleted — of the completed ones and of the others (failed,
- * crashed, cancelled) each on its own, so failures, kept longer, never crowd
- * out results. The counts come from the `expiring` table the migrations'
+ * The count bounds: past its kind's bound, the finished records due to
+ * expire soonest are deleted — the completed ones past `maxFinished`, the
+ * others (failed, crashed, cancelled) past `maxFailed`, each on its own, so
+ * failures, kept longer, never crowd out results. The counts come from the `expiring` table the migrations'
  * triggers keep by kind (no scan of the queue).
  *
  * Settles over the bound trim it, one at a time per queue: the trimmer holds
@@ -16,6 +16,7 @@
  * records over the bound do not outlive the next sweep.
  */
 import { createHash } from "node:crypto";
+import type { RetentionSettings } from "../backend.js";
 import type { PgSession, Tx } from "./session.js";
 
 /** Rows deleted per statement. */
@@ -25,15 +26,48 @@ const TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1::bigint) AS got";
 const LOCK = "SELECT pg_advisory_xact_lock($1::bigint)";
 
 /**
- * Deletes the soonest-expiring rows beyond $2 of each kind — completed, and
- * the others, each through an index of its own — at most a batch of each;
- * skips rows others hold.
+ * The queue's ($1) expiring rows of each kind, as two columns of a settle's
+ * answer (`expiring_completed`, `expiring_errors`).
+ */
+export const EXPIRING_COUNTS = `
+  (SELECT coalesce(sum(n) FILTER (WHERE NOT errors), 0) FROM %SCHEMA%.expiring WHERE queue = $1)
+    AS expiring_completed,
+  (SELECT coalesce(sum(n) FILTER (WHERE errors), 0) FROM %SCHEMA%.expiring WHERE queue = $1)
+    AS expiring_errors`;
+
+/** The two columns {@link EXPIRING_COUNTS} answers (`bigint` sums: text). */
+export interface ExpiringColumns {
+  expiring_completed: string;
+  expiring_errors: string;
+}
+
+/** A queue's expiring rows of each kind. */
+export interface ExpiringCounts {
+  readonly completed: number;
+  readonly errors: number;
+}
+
+/** The counts {@link EXPIRING_COUNTS} answered in `row` (none when no row came back). */
+export function expiringCountsOf(row: ExpiringColumns | undefined): ExpiringCounts {
+  return {
+    completed: Number(row?.expiring_completed ?? 0),
+    errors: Number(row?.expiring_errors ?? 0),
+  };
+}
+
+/** A bound the trim reads as "none": above any count a table can hold. */
+const NO_BOUND = String(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Deletes the soonest-expiring rows beyond their kind's bound — completed
+ * ones beyond $2, the others beyond $3, each through an index of its own —
+ * at most a batch of each; skips rows others hold.
  */
 const TRIM = `
 WITH excess AS (
   SELECT
     least(greatest(coalesce(sum(n) FILTER (WHERE NOT errors), 0) - $2::bigint, 0), ${TRIM_BATCH}) AS completed,
-    least(greatest(coalesce(sum(n) FILTER (WHERE errors), 0) - $2::bigint, 0), ${TRIM_BATCH}) AS others
+    least(greatest(coalesce(sum(n) FILTER (WHERE errors), 0) - $3::bigint, 0), ${TRIM_BATCH}) AS others
   FROM %SCHEMA%.expiring WHERE queue = $1
 ), doomed_completed AS (
   SELECT id FROM %SCHEMA%.tasks
@@ -60,8 +94,35 @@ export class RetentionBound {
 
   constructor(
     private readonly session: PgSession,
-    readonly maxFinished: number | null,
+    private readonly bounds: Pick<RetentionSettings, "maxFinished" | "maxFailed">,
   ) {}
+
+  /** Whether either kind is bounded. */
+  get #bounded(): boolean {
+    return this.bounds.maxFinished !== null || this.bounds.maxFailed !== null;
+  }
+
+  /** The trim's bound parameters ($2, $3). */
+  get #limits(): [string, string] {
+    const { maxFinished, maxFailed } = this.bounds;
+    return [
+      maxFinished === null ? NO_BOUND : String(maxFinished),
+      maxFailed === null ? NO_BOUND : String(maxFailed),
+    ];
+  }
+
+  /**
+   * Whether a queue that had `counts` before a settle that wrote `added`
+   * expiring rows (of either kind: each counted as if all were of it) may be
+   * over a bound.
+   */
+  #mayBeOver(counts: ExpiringCounts, added: number): boolean {
+    const { maxFinished, maxFailed } = this.bounds;
+    return (
+      (maxFinished !== null && counts.completed + added > maxFinished) ||
+      (maxFailed !== null && counts.errors + added > maxFailed)
+    );
+  }
 
   /** The advisory lock key of a queue's trimming (a signed 64-bit integer, as text). */
   #key(queue: string): string {
@@ -75,40 +136,41 @@ export class RetentionBound {
   }
 
   /**
-   * Inside a settle that left `expiring` rows with an expiry (by its own
-   * count): trims when that is over the bound and no other settle of the
-   * queue is trimming.
+   * Inside a settle that wrote `added` rows with an expiry to a queue that
+   * had `counts` before it: trims when that may be over a bound and no other
+   * settle of the queue is trimming.
    */
-  async afterSettle(tx: Tx, queue: string, expiring: number): Promise<void> {
-    const max = this.maxFinished;
-    if (max === null || expiring <= max) return;
+  async afterSettle(tx: Tx, queue: string, counts: ExpiringCounts, added: number): Promise<void> {
+    if (!this.#mayBeOver(counts, added)) return;
     const [lock] = await tx.query<{ got: boolean }>(this.session.sql(TRY_LOCK), [this.#key(queue)]);
     if (!lock?.got) return;
-    await tx.query(this.session.sql(TRIM), [queue, max]);
+    await tx.query(this.session.sql(TRIM), [queue, ...this.#limits]);
   }
 
   /**
-   * After a one-statement settle that left `expiring` rows with an expiry:
-   * the same trim as {@link afterSettle}, in a short transaction of its own.
+   * After a one-statement settle that wrote `added` rows with an expiry to a
+   * queue that had `counts` before it: the same trim as {@link afterSettle},
+   * in a short transaction of its own.
    */
-  async afterPlainSettle(queue: string, expiring: number): Promise<void> {
-    const max = this.maxFinished;
-    if (max === null || expiring <= max) return;
-    await this.session.transaction("settle", (tx) => this.afterSettle(tx, queue, expiring), {
+  async afterPlainSettle(queue: string, counts: ExpiringCounts, added: number): Promise<void> {
+    if (!this.#mayBeOver(counts, added)) return;
+    await this.session.transaction("settle", (tx) => this.afterSettle(tx, queue, counts, added), {
       wait: false,
     });
   }
 
   /** Trims `queue` to the bound, waiting for any settle trimming it; one short transaction per batch. */
   async trim(queue: string): Promise<void> {
-    const max = this.maxFinished;
-    if (max === null) return;
+    if (!this.#bounded) return;
     for (;;) {
       const deleted = await this.session.transaction(
         "pruneExpired",
         async (tx) => {
           await tx.query(this.session.sql(LOCK), [this.#key(queue)]);
-          const [row] = await tx.query<{ n: string }>(this.session.sql(TRIM), [queue, max]);
+          const [row] = await tx.query<{ n: string }>(this.session.sql(TRIM), [
+            queue,
+            ...this.#limits,
+          ]);
           return Number(row?.n ?? 0);
         },
         { wait: false },

@@ -31,7 +31,12 @@ import {
 import type { EventStore } from "./event-log.js";
 import { writePlan } from "./plan-writes.js";
 import { CLAIMABLE, CLAIMED, FINISHED, msOf } from "./record-codec.js";
-import type { RetentionBound } from "./retention-bound.js";
+import {
+  EXPIRING_COUNTS,
+  type ExpiringColumns,
+  expiringCountsOf,
+  type RetentionBound,
+} from "./retention-bound.js";
 import type { PgSession, Tx } from "./session.js";
 
 const LOCK_TASKS = `
@@ -62,8 +67,8 @@ const PLAIN_PAYLOAD_BYTES = 7000;
  * channel woken when a written record became claimable, both at commit.
  * The event bodies of the settlements written are appended last
  * (`./event-log.ts`). Answers each locked row as it was before the write,
- * whether it was written, and the queue's expiring rows of the larger kind
- * (completed, or the others) before the statement.
+ * whether it was written, and the queue's expiring rows of each kind
+ * (completed, the others) before the statement.
  */
 const SETTLE_PLAIN = `
 WITH locked AS (
@@ -102,9 +107,7 @@ WITH locked AS (
 )
 SELECT l.id, l.state, l.fence, l.settled_fence, l.expires_at,
   EXISTS (SELECT 1 FROM w WHERE w.id = l.id) AS written,
-  -- The larger of the two kinds' counts (./retention-bound.ts bounds each on its own).
-  (SELECT coalesce(max(kind.n), 0) FROM (
-     SELECT sum(n) AS n FROM %SCHEMA%.expiring WHERE queue = $1 GROUP BY errors) kind) AS expiring,
+  ${EXPIRING_COUNTS},
   (SELECT count(*) FROM (
      SELECT pg_notify($9, '[' || to_json($1::text)::text || ',' || string_agg(to_json(id)::text, ',' ORDER BY n) || ']')
      FROM fin GROUP BY chunk) x) AS announced,
@@ -115,9 +118,8 @@ SELECT l.id, l.state, l.fence, l.settled_fence, l.expires_at,
   (SELECT appended FROM events) AS appended
 FROM locked l`;
 
-interface PlainRow extends TaskLockRow {
+interface PlainRow extends TaskLockRow, ExpiringColumns {
   written: boolean;
-  expiring: string;
 }
 
 interface TaskLockRow {
@@ -215,7 +217,7 @@ export async function settle(
       const plan = planSettle(prepared, tasks, workflows, now);
       if (plan.writes.length === 0) return plan.results;
       const written = await writePlan(session, tx, queue, plan, workflows);
-      await bound.afterSettle(tx, queue, written.expiring + plan.expiring);
+      await bound.afterSettle(tx, queue, written.expiring, plan.expiring);
       // Last: the queue's event lock is held only from here to the commit.
       await events.appendWithin(tx, queue, eventsWritten(plan.events, written.inserted));
       return plan.results;
@@ -302,9 +304,7 @@ async function settlePlain(
   });
   if (expiring > 0) {
     // Written already: a trim that fails is left to the next settle over the bound, or the sweep.
-    await bound
-      .afterPlainSettle(queue, Number(rows[0]?.expiring ?? 0) + expiring)
-      .catch(() => undefined);
+    await bound.afterPlainSettle(queue, expiringCountsOf(rows[0]), expiring).catch(() => undefined);
   }
   return results;
 }

@@ -25,7 +25,7 @@
  * | `{p:q}:done`             | hash   | id → finished status                               |
  * | `{p:q}:counts`           | hash   | finished status → count                            |
  * | `{p:q}:expires`          | zset   | completed id → expiry (ms); pruned by `prune-expired.lua` so `ids`, `done` and `counts` stay exact |
- * | `{p:q}:expires:errors`   | zset   | failed, crashed or cancelled id → expiry (ms); bounded by `maxFinished` apart from the completed ones |
+ * | `{p:q}:expires:errors`   | zset   | failed, crashed or cancelled id → expiry (ms); bounded by `maxFailed` apart from the completed ones (`maxFinished`) |
  * | `{p:q}:crons`            | hash   | deterministic id → cron JSON                       |
  * | `{p:q}:dedupe`           | hash   | dedupe key → `<until>:<task id>` of the task holding it (`until`: end of its window in ms, empty for none) |
  * | `{p:q}:dedupe:check`     | zset   | dedupe key → when `prune-dedupe.lua` next looks at it (ms) |

@@ -12,6 +12,7 @@
  * (notifications), `RedisEventLog` (lifecycle events), `CronStore` and
  * `./rate-limiter.ts`.
  */
+
 import type { ClusterOptions, Redis, RedisOptions } from "ioredis";
 import { type Clock, systemClock } from "../../clock.js";
 import { InvalidOptionError } from "../../errors.js";
@@ -50,6 +51,7 @@ import type {
   WorkflowRetry,
   WorkflowStepEnd,
 } from "../backend.js";
+import { retentionWithUrl } from "../registry.js";
 import {
   type RetentionOptions,
   resolveEventCap,
@@ -143,6 +145,7 @@ const REDIS_OPTION_KEYS = Object.keys({
   ttl: true,
   errorTtl: true,
   maxFinished: true,
+  maxFailed: true,
   eventCap: true,
 } satisfies Record<keyof RedisBackendOptions, true>);
 
@@ -216,7 +219,10 @@ export class RedisBackend implements Backend {
       );
     }
     this.clock = options.clock ?? systemClock;
-    this.retention = resolveRetentionSettings("RedisBackend", options);
+    this.retention = resolveRetentionSettings(
+      "RedisBackend",
+      retentionWithUrl(options, "retention" in target ? target.retention : undefined),
+    );
     this.eventCap = resolveEventCap("RedisBackend", {
       eventCap: options.eventCap ?? target.eventCap,
     });

@@ -15,8 +15,11 @@ import { userInfoHint } from "../../util/url-userinfo.js";
 import {
   eventCapParam,
   positiveIntegerParam,
+  RETENTION_PARAMETERS,
+  type RetentionParams,
   refuseMisspeltParams,
   refuseRepeatedParams,
+  retentionParams,
 } from "../registry.js";
 import { isClusterUrl, parseClusterUrl } from "./cluster-url.js";
 
@@ -30,12 +33,17 @@ export interface RedisTarget {
   readonly maxPayloadBytes?: number;
   readonly eventCap?: number;
   readonly waitReplicas?: number;
+  /** Retention the URL sets (`?ttl=`, `?errorTtl=`, `?maxFinished=`, `?maxFailed=`). */
+  readonly retention?: RetentionParams;
   /** ioredis options the URL gave, as numbers and booleans (see `typedDriverOptions`). */
   readonly redisOptions?: Readonly<Record<string, number | boolean>>;
 }
 
 /** Sheppy's own parameters, taken out of the URL; the rest go to ioredis. */
-const PARAMETERS = ["prefix", "maxPayloadBytes", "eventCap", "waitReplicas"];
+const PARAMETERS = [
+  ...["prefix", "maxPayloadBytes", "eventCap", "waitReplicas"],
+  ...RETENTION_PARAMETERS,
+];
 
 /**
  * Options ioredis takes from a URL's parameters (it copies any of them into
@@ -110,6 +118,7 @@ export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   const eventCap = eventCapParam(url);
   const waitReplicas = positiveIntegerParam(url, "waitReplicas");
+  const retention = retentionParams(url);
   for (const own of PARAMETERS) url.searchParams.delete(own);
   const redisOptions = typedDriverOptions(url, what);
   return {
@@ -119,6 +128,7 @@ export function splitRedisUrl(url: URL, what = "backend URL"): RedisTarget {
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
     ...(eventCap === undefined ? {} : { eventCap }),
     ...(waitReplicas === undefined ? {} : { waitReplicas }),
+    ...(Object.keys(retention).length === 0 ? {} : { retention }),
   };
 }
 
@@ -142,7 +152,7 @@ export function splitClusterUrl(raw: string): RedisTarget {
   const unknown = [...own.searchParams.keys(), ...Object.keys(target.redisOptions ?? {})];
   if (unknown.length > 0) {
     throw new BackendUrlError(
-      `Invalid Redis Cluster URL '${maskUrl(raw)}': unknown parameter '${unknown[0]}' (a cluster URL takes prefix, maxPayloadBytes, eventCap and waitReplicas; pass other ioredis options as clusterOptions)`,
+      `Invalid Redis Cluster URL '${maskUrl(raw)}': unknown parameter '${unknown[0]}' (a cluster URL takes prefix, maxPayloadBytes, eventCap, waitReplicas, ttl, errorTtl, maxFinished and maxFailed; pass other ioredis options as clusterOptions)`,
     );
   }
   return { ...target, url: raw };

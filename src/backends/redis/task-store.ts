@@ -45,6 +45,11 @@ const CLEAR_BATCH = 500;
 /** Expired records deleted per script call (each call is one short atomic step). */
 const PRUNE_BATCH = 1000;
 
+/** The scripts' count bounds argument: `'maxFinished:maxFailed'`, either part empty for no bound. */
+function countBoundsArg(retention: RetentionSettings): string {
+  return `${retention.maxFinished ?? ""}:${retention.maxFailed ?? ""}`;
+}
+
 /** The keys of one call of `clear.lua`, in its order. */
 export function clearKeys(k: QueueKeys): string[] {
   return [
@@ -235,12 +240,11 @@ export class TaskStore {
   ): Promise<SettleResult[]> {
     if (settlements.length === 0) return [];
     const k = this.session.keys(queue);
-    const { maxFinished } = this.retention;
     const args: (string | number)[] = [
       k.task,
       now,
       k.finishedChannel,
-      maxFinished === null ? "" : maxFinished,
+      countBoundsArg(this.retention),
       k.workflow,
       k.workflowPending,
       this.eventCap,
@@ -444,7 +448,7 @@ export class TaskStore {
       const [count, seen] = (await this.session.script(
         "pruneExpired",
         [k.expires, k.ids, k.done, k.counts],
-        [k.task, now, PRUNE_BATCH, this.retention.maxFinished ?? ""],
+        [k.task, now, PRUNE_BATCH, countBoundsArg(this.retention)],
       )) as [number, number];
       deleted += count;
       if (seen < PRUNE_BATCH) break;

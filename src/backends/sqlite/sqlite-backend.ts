@@ -13,6 +13,7 @@
  * This class is the public entry and holds the options; the work is done by
  * one part per concern, all sharing one {@link SqliteDatabase}.
  */
+
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Clock, systemClock } from "../../clock.js";
@@ -52,6 +53,7 @@ import type {
   WorkflowRetry,
   WorkflowStepEnd,
 } from "../backend.js";
+import { retentionWithUrl } from "../registry.js";
 import {
   type RetentionOptions,
   resolveEventCap,
@@ -130,6 +132,7 @@ const SQLITE_OPTION_KEYS = Object.keys({
   ttl: true,
   errorTtl: true,
   maxFinished: true,
+  maxFailed: true,
   eventCap: true,
 } satisfies Record<keyof SqliteBackendOptions, true>);
 
@@ -224,7 +227,10 @@ export class SqliteBackend implements Backend {
       options.busyTimeout ?? target.busyTimeout ?? DEFAULT_BUSY_TIMEOUT,
     );
     this.clock = options.clock ?? systemClock;
-    this.retention = resolveRetentionSettings("SqliteBackend", options);
+    this.retention = resolveRetentionSettings(
+      "SqliteBackend",
+      retentionWithUrl(options, "retention" in target ? target.retention : undefined),
+    );
     this.eventCap = resolveEventCap("SqliteBackend", {
       eventCap: options.eventCap ?? target.eventCap,
     });
@@ -257,7 +263,7 @@ export class SqliteBackend implements Backend {
     this.#workers = new SqliteWorkerDirectory(db);
     this.#workflows = new WorkflowStore(db, signals, this.#events, now);
     this.#rateLimiter = new RateLimiter(db);
-    this.#bound = new RetentionBound(db, this.retention.maxFinished);
+    this.#bound = new RetentionBound(db, this.retention);
   }
 
   get isConnected(): boolean {

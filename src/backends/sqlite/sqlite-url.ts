@@ -13,8 +13,11 @@ import { BackendUrlError } from "../../errors.js";
 import {
   eventCapParam,
   positiveIntegerParam,
+  RETENTION_PARAMETERS,
+  type RetentionParams,
   refuseMisspeltParams,
   refuseRepeatedParams,
+  retentionParams,
 } from "../registry.js";
 import type { Synchronous } from "./database.js";
 
@@ -25,10 +28,15 @@ export interface SqliteTarget {
   readonly busyTimeout?: number;
   readonly maxPayloadBytes?: number;
   readonly eventCap?: number;
+  /** Retention the URL sets (`?ttl=`, `?errorTtl=`, `?maxFinished=`, `?maxFailed=`). */
+  readonly retention?: RetentionParams;
 }
 
 const SCHEME = /^sqlite:\/\//i;
-const PARAMETERS = new Set(["synchronous", "busyTimeout", "maxPayloadBytes", "eventCap"]);
+const PARAMETERS = new Set([
+  ...["synchronous", "busyTimeout", "maxPayloadBytes", "eventCap"],
+  ...RETENTION_PARAMETERS,
+]);
 
 /** Parses a `sqlite://` URL given as text; `where` names it in errors. */
 export function parseSqliteUrl(value: string, where: string): SqliteTarget {
@@ -80,12 +88,14 @@ export function parseSqliteUrl(value: string, where: string): SqliteTarget {
   const busyTimeout = positiveIntegerParam(url, "busyTimeout");
   const maxPayloadBytes = positiveIntegerParam(url, "maxPayloadBytes");
   const eventCap = eventCapParam(url);
+  const retention = retentionParams(url);
   return {
     path,
     ...(synchronous === null ? {} : { synchronous }),
     ...(busyTimeout === undefined ? {} : { busyTimeout }),
     ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
     ...(eventCap === undefined ? {} : { eventCap }),
+    ...(Object.keys(retention).length === 0 ? {} : { retention }),
   };
 }
 

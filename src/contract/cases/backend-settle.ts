@@ -245,15 +245,15 @@ export function backendSettleCases(h: ContractHarness): void {
       expect((await backend.getStats(q)).completed).toBe(4);
     });
 
-    it("retention: maxFinished bounds completed records and the other finished ones on their own, so kept failures never crowd out results", async () => {
-      const backend = await h.queue({ maxFinished: 3 }).connect();
+    it("retention: maxFinished bounds completed records and maxFailed the other finished ones, each on its own, so kept failures never crowd out results", async () => {
+      const backend = await h.queue({ maxFinished: 3, maxFailed: 4 }).connect();
       const q = h.queue().name;
       const records = Array.from({ length: 9 }, (_, i) => data(i));
       await backend.add(q, records);
       const claims = await backend.claim(q, 9);
       const now = Date.now();
-      // Five failures kept a week (as errorTtl keeps them by default), due an hour apart: the bound
-      // keeps the three due last.
+      // Five failures kept a week (as errorTtl keeps them by default), due an hour apart: their
+      // bound keeps the four due last.
       for (const [i, claim] of claims.slice(0, 5).entries()) {
         const ended = finishedRecord(claim.record, i === 1 ? "crashed" : "failed");
         await settleClaim(backend, q, claim, ended, { expiresAt: now + 168 * HOUR + i * HOUR });
@@ -266,10 +266,10 @@ export function backendSettleCases(h: ContractHarness): void {
         expect(read.get(claim.record.id)?.status).toBe("completed");
       }
       const left = await backend.getTasks(q, ids(records));
-      const kept = [...claimIds(claims.slice(2, 5)), ...claimIds(claims.slice(6))];
+      const kept = [...claimIds(claims.slice(1, 5)), ...claimIds(claims.slice(6))];
       expect(new Set(left.keys())).toEqual(new Set(kept));
       const stats = await backend.getStats(q);
-      expect([stats.completed, stats.failed, stats.crashed]).toEqual([3, 3, 0]);
+      expect([stats.completed, stats.failed, stats.crashed]).toEqual([3, 3, 1]);
       // A sweep deletes by expiry among both: of the results kept, the two due first are gone.
       expect(await backend.pruneExpired(q, now + HOUR + 2500)).toBe(2);
       expect((await backend.getStats(q)).completed).toBe(1);

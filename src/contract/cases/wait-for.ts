@@ -379,9 +379,9 @@ export function waitForCases(h: ContractHarness): void {
       expect(tasks.map((t) => t.id)).toContain((outcome as TaskNotFoundError).taskId);
     });
 
-    it("a queue whose kept failures fill maxFinished still hands back every result that comes after them", async () => {
+    it("a queue whose kept failures fill their bound still hands back every result that comes after them", async () => {
       // The default retention's shape: failures kept far longer than results.
-      const queue = h.queue({ maxFinished: 3, ttl: 3600, errorTtl: 7 * 86_400 });
+      const queue = h.queue({ maxFinished: 3, maxFailed: 3, ttl: 3600, errorTtl: 7 * 86_400 });
       await queue.add([boom(), boom(), boom(), boom(), boom()]);
       await drain(queue);
       // A settle that finds another trimming leaves it to the next (PostgreSQL): the sweep settles it.
@@ -400,8 +400,8 @@ export function waitForCases(h: ContractHarness): void {
       expect([stats.completed, stats.failed]).toEqual([3, 3]);
     });
 
-    it("cancels over maxFinished are trimmed by the next expiry sweep, the soonest-expiring first; results are not touched", async () => {
-      const queue = h.queue({ maxFinished: 3, ttl: 3600, errorTtl: 7 * 86_400 });
+    it("cancels over maxFailed are trimmed by the next expiry sweep, the soonest-expiring first; results are not touched", async () => {
+      const queue = h.queue({ maxFinished: 3, maxFailed: 3, ttl: 3600, errorTtl: 7 * 86_400 });
       const done = add(1, 1);
       await queue.add(done);
       await drain(queue);

@@ -5,16 +5,18 @@
 -- one. An entry whose record no longer carries that expiry (field `x`) is
 -- only dropped from the index.
 -- KEYS: 1 expires (and the set beside it, lib/counts.lua), 2 ids, 3 done, 4 counts
--- Then, with a bound (`maxFinished`), deletes up to `limit` of each kind's
+-- Then, with bounds, deletes up to `limit` of each kind's
 -- soonest-expiring records beyond it: what cancels left over it (a cancel
 -- does not trim; a settle or this sweep does).
--- ARGV: 1 task key prefix, 2 now (ms), 3 limit, 4 maxFinished ('' or absent = no bound)
+-- ARGV: 1 task key prefix, 2 now (ms), 3 limit, 4 count bounds ('maxFinished:maxFailed',
+--       either '' for none; '' or absent = no bound)
 -- Returns: { expired records deleted, looked at }
 --@include counts
 local now = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
-if not now or not limit then
-  return redis.error_reply('sheppy pruneExpired: now and limit must be numbers')
+local bounds = countBounds(KEYS[1], ARGV[4])
+if not now or not limit or not bounds then
+  return redis.error_reply('sheppy pruneExpired: now, limit and the count bounds must be numbers')
 end
 local deleted, looked = 0, 0
 -- Both expiry sets, completed records' and the others' (lib/counts.lua).
@@ -33,9 +35,9 @@ for _, expiries in ipairs({ KEYS[1], errorExpiries(KEYS[1]) }) do
     end
   end
 end
-local maxFinished = ARGV[4] and ARGV[4] ~= '' and tonumber(ARGV[4]) or nil
-for _, expiries in ipairs(maxFinished and { KEYS[1], errorExpiries(KEYS[1]) } or {}) do
-  local excess = redis.call('ZCARD', expiries) - maxFinished
+for _, bound in ipairs(bounds) do
+  local expiries = bound[1]
+  local excess = redis.call('ZCARD', expiries) - bound[2]
   if excess > 0 then
     local ids = redis.call('ZRANGE', expiries, 0, math.min(excess, limit) - 1)
     looked = looked + #ids

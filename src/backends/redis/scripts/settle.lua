@@ -21,7 +21,7 @@
 -- workflow record left by a resume — only while the stored workflow still
 -- runs with the step count the resume replayed; otherwise neither that
 -- record nor the chained tasks (its new steps) are written. Finished
--- records beyond `maxFinished` (those due to expire soonest) are then deleted.
+-- records beyond their kind's bound (those due to expire soonest) are then deleted.
 -- A settlement written now appends its event bodies, in order, to the event
 -- log, then those of the chained tasks and the resume it adds now (each
 -- only when added); a lost one, or a resend already written, appends nothing.
@@ -29,7 +29,8 @@
 -- out-of-memory: it finishes work already running and frees memory.
 -- KEYS: 1 pending, 2 wake, 3 scheduled, 4 processing, 5 done, 6 counts, 7 expires, 8 ids,
 --       9 running workflows, 10 workflow expiries, 11 concurrency cap, 12 event log
--- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 maxFinished ('' = no bound),
+-- ARGV: 1 task key prefix, 2 now (ms), 3 finished channel, 4 count bounds
+--       ('maxFinished:maxFailed', either '' for none; '' = no bound),
 --       5 workflow key prefix, 6 workflow pending-set prefix, 7 event cap (0: log off),
 --       then per settlement: id, fence, json ('=': as the claim left it), status, route, extra,
 --       expires, startedAt ('' none, '=': as the claim wrote it), finishedAt ('' none), children count,
@@ -48,10 +49,10 @@
 --@include batches
 local prefix = ARGV[1]
 local now = tonumber(ARGV[2])
-local maxFinished = ARGV[4] ~= '' and tonumber(ARGV[4]) or nil
+local bounds = countBounds(KEYS[7], ARGV[4])
 local eventCap = ARGV[7]
-if not now or (ARGV[4] ~= '' and not maxFinished) or not isEventCap(eventCap) then
-  return redis.error_reply('sheppy settle: now, maxFinished and the event cap must be numbers')
+if not now or not bounds or not isEventCap(eventCap) then
+  return redis.error_reply('sheppy settle: now, the count bounds and the event cap must be numbers')
 end
 local wfPrefix = ARGV[5]
 local wpPrefix = ARGV[6]
@@ -370,8 +371,9 @@ inCalls('ZADD', KEYS[7], newExpiries)
 inCalls('ZADD', errorExpiries(KEYS[7]), newErrorExpiries)
 
 -- Completed records and the others are bounded each on its own (lib/counts.lua).
-for _, expiries in ipairs(maxFinished and { KEYS[7], errorExpiries(KEYS[7]) } or {}) do
-  local excess = redis.call('ZCARD', expiries) - maxFinished
+for _, bound in ipairs(bounds) do
+  local expiries = bound[1]
+  local excess = redis.call('ZCARD', expiries) - bound[2]
   if excess > 0 then
     -- Bounded per call, so one settle never runs long; later calls delete the rest.
     local n = math.min(excess, 1000)

@@ -31,10 +31,32 @@ end
 
 -- Finished records that expire are indexed by kind: completed ones in the
 -- queue's expiry set, the others (failed, crashed, cancelled) in the set
--- beside it, so `maxFinished` bounds each kind on its own and a run of
--- failures, kept longer, never deletes the results of tasks that completed.
+-- beside it, so each kind has a bound of its own (`maxFinished`,
+-- `maxFailed`) and a run of failures, kept longer, never deletes the results
+-- of tasks that completed.
 local function errorExpiries(expires)
   return expires .. ':errors'
+end
+
+-- The count bounds an argument 'completed:others' gives (either part ''
+-- for no bound; the whole '' or absent for none): each kind's expiry set
+-- paired with its bound, or nil when the argument is malformed.
+local function countBounds(expires, arg)
+  if arg == nil or arg == '' then
+    return {}
+  end
+  local completed, others = string.match(arg, '^(%d*):(%d*)$')
+  if not completed then
+    return nil
+  end
+  local bounds = {}
+  if completed ~= '' then
+    bounds[#bounds + 1] = { expires, tonumber(completed) }
+  end
+  if others ~= '' then
+    bounds[#bounds + 1] = { errorExpiries(expires), tonumber(others) }
+  end
+  return bounds
 end
 
 -- Takes a finished record out of the finished index and its status count.
