@@ -44,7 +44,10 @@ const RETRY_OPTION_KEYS = ["at", "force", "priority"] as const;
  * and logs cleared (its last error stays until the new run ends, as while an
  * automatic retry waits),
  * `manualRetryCount` one more, pending at `now` (epoch ms, with no scheduled time) or scheduled for
- * `due`, at `priority` when given (else the priority it had). Stored with
+ * `due`, at `priority` when given (else the priority it had). With no `due`, a
+ * task cancelled while it waited for a time still ahead goes back to that time:
+ * a retry of a cancelled task undoes the cancel, so a task meant for tomorrow
+ * (or a cron's run) does not run today. Stored with
  * `add(…, "rerun")`: only while the task is still finished or waiting for
  * its automatic retry, and still the record `data` was read as (the one
  * more manual re-run is how the backend tells).
@@ -70,11 +73,24 @@ export function rerunRecord(
   // A run started by hand reports afresh: the earlier runs' progress and log go with their outcome.
   delete base.progress;
   delete base.logs;
-  // A re-run now has no time to wait for: a time the task was once scheduled for (still ahead
-  // when it was cancelled before it ran) would show as when it runs next.
-  return due === undefined
+  const waitedFor = due ?? cancelledAheadOf(data, now);
+  // A re-run now has no time to wait for: a time the task was once scheduled for, now past,
+  // would show as when it runs next.
+  return waitedFor === undefined
     ? { ...base, status: "pending", scheduledAt: null }
-    : { ...base, status: "scheduled", scheduledAt: isoAt(due), nextRetryAt: isoAt(due) };
+    : {
+        ...base,
+        status: "scheduled",
+        scheduledAt: isoAt(waitedFor),
+        nextRetryAt: isoAt(waitedFor),
+      };
+}
+
+/** The time a task cancelled while it waited for it was due, when still ahead of `now`. */
+function cancelledAheadOf(data: TaskData, now: number): number | undefined {
+  if (data.status !== "cancelled" || data.scheduledAt === null) return undefined;
+  const at = Date.parse(data.scheduledAt);
+  return at > now ? at : undefined;
 }
 
 /**

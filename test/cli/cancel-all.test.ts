@@ -48,14 +48,16 @@ describe("sheppy task cancel --all", () => {
     const [summary, again] = cancelled.stdout.trimEnd().split("\n");
     expect(summary).toBe("3 tasks of concurrency key 'it's, a tenant' cancelled");
     expect(again).toMatch(
-      /^to run them again: sheppy task retry --all cancelled --since \S+Z --concurrency-key 'it'\\''s, a tenant' -q tenants$/,
+      /^to undo it \(each back to when it was due\): sheppy task retry --all cancelled --since \S+Z --concurrency-key 'it'\\''s, a tenant' -q tenants$/,
     );
     const statuses = async () => (await queue.getTask(made)).map((t) => t?.status);
     expect(await statuses()).toEqual(made.map((_, i) => (i % 2 === 0 ? "pending" : "cancelled")));
 
     // The printed command, as a shell would split it.
     const words = [
-      ...again!.replace(/^to run them again: sheppy /, "").matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g),
+      ...again!
+        .replace(/^to undo it \(each back to when it was due\): sheppy /, "")
+        .matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g),
     ].map(([, quoted, bare]) => (quoted !== undefined ? quoted.replaceAll("'\\''", "'") : bare!));
     expect(await sheppy(...words)).toMatchObject({
       code: 0,

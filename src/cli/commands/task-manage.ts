@@ -233,7 +233,7 @@ async function cancelAllOf(
   if (cancelled > 0) {
     // The way back, spelt out: cancelled records are kept, and a redrive runs them again.
     print(
-      `to run them again: sheppy task retry --all cancelled --since ${startedAt.toISOString()}${name ? ` --name ${name.join(",")}` : ""}${(concurrencyKey ?? []).map((key) => ` --concurrency-key ${shellQuoted(key)}`).join("")} -q ${settings.queue}`,
+      `to undo it (each back to when it was due): sheppy task retry --all cancelled --since ${startedAt.toISOString()}${name ? ` --name ${name.join(",")}` : ""}${(concurrencyKey ?? []).map((key) => ` --concurrency-key ${shellQuoted(key)}`).join("")} -q ${settings.queue}`,
     );
   }
 }

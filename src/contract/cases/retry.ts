@@ -487,18 +487,42 @@ export function retryCases(h: ContractHarness): void {
       expect([x?.status, x?.result]).toEqual(["completed", 1]);
     });
 
-    it("a cancelled scheduled task retried by hand runs now, and its record shows no scheduled time still ahead", async () => {
+    it("a retry undoes a cancel: a task cancelled while it waited for a time still ahead goes back to that time; one whose time has passed runs now", async () => {
       const queue = h.queue();
-      const later = countRuns(randomUUID());
-      expect(await queue.schedule(later, 3600)).toBe(true);
-      expect((await queue.cancel(later))?.status).toBe("cancelled");
+      const [later, bulk, passed] = [
+        countRuns(randomUUID()),
+        countRuns(randomUUID()),
+        countRuns(randomUUID()),
+      ];
+      for (const t of [later, bulk]) expect(await queue.schedule(t, 3600)).toBe(true);
+      const due = (await queue.getTask(later))!.scheduledAt!;
+      const bulkDue = (await queue.getTask(bulk))!.scheduledAt!;
+      expect(await queue.schedule(passed, 1)).toBe(true);
+      for (const t of [later, bulk, passed]) {
+        expect((await queue.cancel(t))?.status).toBe("cancelled");
+      }
       expect(await queue.retry(later)).toBe(true);
-      const pending = await queue.getTask(later);
-      expect([pending?.status, pending?.scheduledAt]).toEqual(["pending", null]);
-      expect(await queue.getScheduled()).toEqual([]);
-      await h.worker(queue).work({ maxTasks: 1 });
-      const done = await queue.getTask(later);
+      const back = await queue.getTask(later);
+      expect([back?.status, back?.scheduledAt]).toEqual(["scheduled", due]);
+      expect(back?.manualRetryCount).toBe(1);
+      await sleep(1100);
+      expect(await queue.retry(passed)).toBe(true);
+      const now = await queue.getTask(passed);
+      expect([now?.status, now?.scheduledAt]).toEqual(["pending", null]);
+      // retryAll undoes a cancelAll the same way (the one cancelled task left).
+      expect(await queue.retryAll({ status: "cancelled" })).toMatchObject({ retried: 1 });
+      const bulkBack = await queue.getTask(bulk);
+      expect([bulkBack?.status, bulkBack?.scheduledAt]).toEqual(["scheduled", bulkDue]);
+      expect((await queue.getScheduled()).map((t) => t.id).sort()).toEqual(
+        [later.id, bulk.id].sort(),
+      );
+      await h.worker(queue).work({ oneshot: true });
+      const [kept, done] = await queue.getTask([later, passed]);
+      expect(kept?.status).toBe("scheduled");
       expect([done?.status, done?.result, done?.scheduledAt]).toEqual(["completed", 1, null]);
+      // `at` moves it; reschedule runs it sooner.
+      expect(await queue.reschedule(later)).toBe(true);
+      expect((await queue.getTask(later))?.status).toBe("pending");
     });
 
     it("W-10 waitFor returns only the final outcome of a retried task", async () => {
