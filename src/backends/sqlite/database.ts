@@ -346,9 +346,15 @@ export class SqliteDatabase {
     });
   }
 
-  /** Runs reads; `call` names them in errors. */
+  /**
+   * Runs reads; `call` names them in errors. A file deleted or replaced
+   * fails them too: they would answer what the lost file held, and a worker
+   * whose claims only read (nothing claimable there) would look healthy
+   * while the tasks wait in the new file.
+   */
   read<T>(call: string, fn: () => T): T {
     this.assertConnected();
+    this.#checkStillThere(call);
     try {
       return fn();
     } catch (error) {

@@ -17,12 +17,14 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { BackendError, Queue, task } from "sheppy";
+import { BackendError, Queue, task, Worker } from "sheppy";
 import { SqliteBackend } from "sheppy/backends/sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../support/cli.js";
 import { fileKey } from "../../support/isolation.js";
+import { recordingLogger } from "../../support/recording-logger.js";
 import { sqliteTestDir } from "../../support/sqlite.js";
+import { until } from "../../support/until.js";
 
 const files = sqliteTestDir(fileKey(import.meta.url));
 const job = task({ name: "sqlite-bad-files.job" }, (n: number) => n);
@@ -107,6 +109,37 @@ describe("sqlite: paths that cannot be Sheppy's database", () => {
       );
       // And every write after it, with no second look needed.
       await expect(queue.add(job(3))).rejects.toThrow(/while this process had it open/);
+      await queue.close();
+    }
+  });
+
+  it("a worker whose file was deleted under it reports itself failing (its claims fail), not ok while the tasks wait in the new file", async () => {
+    const path = files.path("deleted-under-worker.db");
+    const queue = new Queue(new SqliteBackend({ path }), { name: "q" });
+    const worker = new Worker(queue, { handleSignals: false, logger: recordingLogger().logger });
+    const running = worker.work();
+    try {
+      await until(() => worker.health().status === "ok", { what: "worker ok" });
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
+      // A producer makes the file anew and adds a task there.
+      const producer = new Queue(new SqliteBackend({ path }), { name: "q" });
+      await producer.add(job(7));
+      await producer.close();
+      const claims = await until(
+        () => worker.health().problems.find((problem) => problem.what === "claim"),
+        { what: "claims failing", timeoutMs: 10_000 },
+      );
+      expect(worker.health().status).toBe("failing");
+      expect(claims.queue).toBe("q");
+      // Made anew by the producer: replaced, or deleted when looked at before it was.
+      expect(claims.error).toMatch(
+        /was (deleted|replaced by another file) while this process had it open/,
+      );
+      // Reads fail too, rather than answer what the lost file held.
+      await expect(queue.getTask(job(1).id)).rejects.toThrow(/while this process had it open/);
+    } finally {
+      await worker.close();
+      await running;
       await queue.close();
     }
   });
