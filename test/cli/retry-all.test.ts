@@ -122,6 +122,26 @@ describe("sheppy task retry --all-failed", () => {
       stderr:
         "warning: no task of queue redrive-named is named 'cli.flakey' (names match exactly, as task() gave them)\n",
     });
+    // So is a bulk retry or cancel of it: "0 retried" alone would read as "none failed".
+    expect(
+      await runCli(["task", "retry", "--all-failed", "--name", "cli.flakey"], envNamed),
+    ).toMatchObject({
+      code: 0,
+      stdout: "0 failed cli.flakey tasks queued to run again\n",
+      stderr:
+        "warning: no task of queue redrive-named is named 'cli.flakey' (names match exactly, as task() gave them)\n",
+    });
+    expect(
+      await runCli(["task", "cancel", "--all", "--name", "cli.flakey"], envNamed),
+    ).toMatchObject({
+      code: 0,
+      stderr:
+        "warning: no task of queue redrive-named is named 'cli.flakey' (names match exactly, as task() gave them)\n",
+    });
+    // A name some task has, none of them failed: no warning.
+    expect(
+      await runCli(["task", "retry", "--all", "crashed", "--name", "cli.flaky"], envNamed),
+    ).toMatchObject({ code: 0, stderr: "" });
     await usage(["task", "retry", "some-id", "--name", "cli.flaky"], "--name needs --all-failed");
     await queue.close();
   });

@@ -32,6 +32,7 @@ import {
   renderTaskDetail,
   taskColumns,
 } from "../output.js";
+import { unmatchedMessage } from "../unmatched-filters.js";
 import { warn } from "../warn.js";
 
 /** Tasks read per call of the listing. */
@@ -88,15 +89,8 @@ function addList(group: Command): void {
       if (found.length === 0) await warnIfQueueUnused(queue.backend, queue.name);
       // The whole queue was looked at: a name nothing has is more likely a typo than news.
       if (found.length === 0 && cursor === null && !statuses) {
-        if (names && !keys) {
-          warn(
-            `no task of queue ${queue.name} is named ${names.map((n) => `'${n}'`).join(" or ")} (names match exactly, as task() gave them)`,
-          );
-        } else if (keys && !names) {
-          warn(
-            `no task of queue ${queue.name} has the concurrency key ${keys.map((k) => `'${k}'`).join(" or ")} (keys match exactly, as the task's concurrency option gave them)`,
-          );
-        }
+        const unmatched = unmatchedMessage(queue.name, names, keys);
+        if (unmatched) warn(unmatched);
       }
       const known = await runningClaims(queue.backend, queue.name, found);
       claims = known;

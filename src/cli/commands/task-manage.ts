@@ -25,6 +25,7 @@ import {
 } from "../inputs.js";
 import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson } from "../output.js";
+import { warnIfUnmatched } from "../unmatched-filters.js";
 import { reportOutcome, waitForOutcome } from "./task-outcome.js";
 
 interface QueueSettings {
@@ -81,7 +82,10 @@ async function retryAllOf(
   const concurrencyKey = parseConcurrencyKeys(settings.concurrencyKey);
   const outcome = await withQueue(settings, async (queue) => {
     const outcome = await queue.retryAll({ status: statuses, since, name, concurrencyKey });
-    if (outcome.retried === 0) await warnIfQueueUnused(queue.backend, queue.name);
+    if (outcome.retried === 0) {
+      await warnIfQueueUnused(queue.backend, queue.name);
+      await warnIfUnmatched(queue, name, concurrencyKey);
+    }
     return outcome;
   });
   const { retried, skipped, endedWorkflowSteps } = outcome;
@@ -213,7 +217,10 @@ async function cancelAllOf(
       concurrencyKey,
       force: settings.force ?? false,
     });
-    if (outcome.cancelled === 0) await warnIfQueueUnused(queue.backend, queue.name);
+    if (outcome.cancelled === 0 && outcome.skipped === 0) {
+      await warnIfQueueUnused(queue.backend, queue.name);
+      await warnIfUnmatched(queue, name, concurrencyKey);
+    }
     return outcome;
   });
   if (settings.format === "json") return printJson({ cancelled, skipped });
