@@ -155,11 +155,12 @@ ${settings}
   \`dashboard\`) never create a PostgreSQL schema or a SQLite file: one that
   holds no Sheppy tables (most often a mistyped \`?schema=\` or path) is one
   \`error:\` line naming it, exit code 1, and nothing is created. \`work\`,
-  \`task add\`, \`task schedule\`, \`cron add\` and \`db migrate\` create it, as a
-  worker does. Nor do they migrate a schema or file an earlier sheppy left:
-  its workers would then refuse it; it is one \`error:\` line (exit code 1)
-  saying to run \`db migrate\` (or start an upgraded worker) once they are
-  upgraded, or to use their sheppy.
+  \`task add\`, \`task schedule\`, \`cron add\` and (PostgreSQL only) \`db
+  migrate\` create it, as a worker does. Nor do they migrate a schema or file
+  an earlier sheppy left: its workers would then refuse it; it is one
+  \`error:\` line (exit code 1) saying to run \`db migrate\` on PostgreSQL,
+  or to start an upgraded worker (which migrates a SQLite file), once they
+  are upgraded, or to use their sheppy.
 - **Logs** of \`sheppy work\` go to stdout: human-readable on a terminal, JSON
   lines otherwise (\`--log-format\`).
 

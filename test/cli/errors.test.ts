@@ -367,6 +367,20 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     expectOneLineError(await runCli(["work", "--no-such-option"]), 2);
   });
 
+  it("sheppy worker given what sheppy work takes says which one runs a worker, in the same line", async () => {
+    const hint = "(sheppy work runs a worker; sheppy worker list lists the running ones)";
+    expect(expectOneLineError(await runCli(["worker", "-t", "./tasks.ts"]), 2)).toBe(
+      `error: unknown option '-t' ${hint}`,
+    );
+    expect(expectOneLineError(await runCli(["worker", "start"]), 2)).toBe(
+      `error: unknown command 'start' ${hint}`,
+    );
+    // worker list's own errors are its own.
+    expect(expectOneLineError(await runCli(["worker", "list", "--bogus"]), 2)).toBe(
+      "error: unknown option '--bogus'",
+    );
+  });
+
   it("--log-level debug adds the stack trace after the line", async () => {
     const result = await runCli([
       "task",

@@ -101,6 +101,14 @@ export function addWorkerCommands(program: Command): void {
       "list the workers serving the backend's queues now (each announces itself every heartbeat and drops out a lease after it stops), with what they hold, and name the queues whose tasks wait with no worker running them (--format json: { workers, unserved })",
     );
   addSettings(command, ["backendUrl", "queueFilter", "format"]);
+  // `sheppy worker -t ./tasks.ts` is `sheppy work` one letter off: the group's own errors say so.
+  // Set after `list` is made, so that its errors (which copy the settings at creation) do not.
+  group.configureOutput({
+    outputError: (text, write) =>
+      write(
+        `${text.replace(/\n$/, "")} (sheppy work runs a worker; sheppy worker list lists the running ones)\n`,
+      ),
+  });
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<WorkerListSettings>();
     const backend = openBackend(settings);
