@@ -160,6 +160,12 @@ export const api = {
     call<{ queue: string; paused: boolean }>("POST", `${q(queue)}/pause`, {}),
   resume: (queue: string) =>
     call<{ queue: string; paused: boolean }>("POST", `${q(queue)}/resume`, {}),
+  retryFailed: (queue: string, names: readonly string[]) =>
+    call<{ retried: number; skipped: number; endedWorkflowSteps: number }>(
+      "POST",
+      `${q(queue)}/tasks/retry`,
+      names.length > 0 ? { status: "failed", name: [...names] } : { status: "failed" },
+    ),
   tasks: (
     queue: string,
     filter: { statuses: readonly string[]; names: readonly string[] },

@@ -280,6 +280,23 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
   "POST /{queue}/tasks/clear": z.strictObject({
     removed: count.meta({ description: "how many tasks were removed" }),
   }),
+  "POST /{queue}/tasks/retry": z.strictObject({
+    retried: count.meta({ description: "tasks queued to run again" }),
+    skipped: count.meta({
+      description:
+        "tasks that matched but changed meanwhile (retried, claimed, deleted by others), steps no workflow waits for, or records that could not be read",
+    }),
+    endedWorkflowSteps: count.meta({
+      description:
+        "of those skipped, steps of workflows that ended or went on from them (retry the workflow instead)",
+    }),
+  }),
+  "POST /{queue}/tasks/cancel": z.strictObject({
+    cancelled: count.meta({ description: "tasks cancelled" }),
+    skipped: count.meta({
+      description: "tasks that matched but started or finished meanwhile",
+    }),
+  }),
   "GET /{queue}/tasks/{id}": taskWithClaim,
   "DELETE /{queue}/tasks/{id}": z.strictObject({ deleted: z.literal(true) }),
   "POST /{queue}/tasks/{id}/retry": taskRecord,

@@ -11,10 +11,12 @@ import { isListCursor } from "../backends/task-listing.js";
 import { TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
+import { CANCELLABLE_STATUSES } from "../queue/cancel-all.js";
 import { cronDeterministicId, declaredCronDeletionRefusal } from "../queue/cron.js";
 import { MAX_EVERY_SECONDS, parseCronSchedule } from "../queue/cron-schedule.js";
 import { holderAmong } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
+import { REDRIVE_STATUSES } from "../queue/retry-all.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
 import { missingArgumentsWarning } from "../task/missing-arguments.js";
 import { MAX_PRIORITY, MIN_PRIORITY } from "../task/priority.js";
@@ -188,6 +190,28 @@ function refuseUnaddable(
     : "";
   const verb = what === "task" ? "added" : "retried";
   throw new HttpError(403, `${what} '${name}' may not be ${verb} through this API${listed}`);
+}
+
+/**
+ * A 403 for a redrive that names no task while `addableTasks` limits what
+ * the caller may add: it would run again tasks of any name.
+ */
+function refuseUnnamedRedrive(addable: RouteContext<unknown, unknown>["addable"]): void {
+  // No task is named so: only a caller who may add every name passes.
+  const allowed = addable("\u0000");
+  if (allowed === true) return;
+  const listed = Array.isArray(allowed)
+    ? ` (it may add: ${allowed.length === 0 ? "none" : allowed.join(", ")})`
+    : "";
+  throw new HttpError(
+    403,
+    `name the tasks to run again: this API may run again only tasks it may add${listed}`,
+  );
+}
+
+/** One value or a non-empty list of them. */
+function oneOrMany<T extends z.ZodType>(item: T) {
+  return z.union([item, z.array(item).min(1)]);
 }
 
 /**
@@ -395,6 +419,58 @@ export const ROUTES: readonly Route[] = [
     summary: "Remove every task, workflow and cron of the queue",
     mutating: true,
     handle: async (c) => ({ removed: await c.queue.clear() }),
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/tasks/retry",
+    summary:
+      "Run every finished task of some statuses (default failed), names, concurrency keys, finished since a time, again; a cancelled one waiting for a time still ahead goes back to that time",
+    mutating: true,
+    body: z
+      .strictObject({
+        status: oneOrMany(z.enum(REDRIVE_STATUSES)).optional(),
+        name: oneOrMany(z.string().min(1)).optional(),
+        concurrencyKey: oneOrMany(z.string().min(1)).optional(),
+        since: when.optional().meta({
+          description:
+            "only tasks that finished at or after this time: ISO-8601 text with an offset, or seconds before now",
+        }),
+      })
+      .default({}),
+    handle: async (c) => {
+      const names = c.body.name === undefined ? undefined : [c.body.name].flat();
+      // Running tasks again is adding them again: only tasks the caller may add.
+      if (names === undefined) refuseUnnamedRedrive(c.addable);
+      for (const name of names ?? []) refuseUnaddable(name, c.addable);
+      return c.queue.retryAll({
+        ...(c.body.status === undefined ? {} : { status: c.body.status }),
+        ...(names === undefined ? {} : { name: names }),
+        ...(c.body.concurrencyKey === undefined ? {} : { concurrencyKey: c.body.concurrencyKey }),
+        ...(c.body.since === undefined ? {} : { since: c.body.since }),
+      });
+    },
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/tasks/cancel",
+    summary:
+      "Cancel every task that has not started (or of some statuses, names, concurrency keys); force: running ones too",
+    mutating: true,
+    body: z
+      .strictObject({
+        status: oneOrMany(z.enum(CANCELLABLE_STATUSES)).optional(),
+        name: oneOrMany(z.string().min(1)).optional(),
+        concurrencyKey: oneOrMany(z.string().min(1)).optional(),
+        force: z.boolean().optional(),
+      })
+      .default({}),
+    handle: async (c) =>
+      c.queue.cancelAll({
+        ...(c.body.status === undefined ? {} : { status: c.body.status }),
+        ...(c.body.name === undefined ? {} : { name: c.body.name }),
+        ...(c.body.concurrencyKey === undefined ? {} : { concurrencyKey: c.body.concurrencyKey }),
+        ...(c.body.force === undefined ? {} : { force: c.body.force }),
+      }),
   }),
   route({
     method: "GET",

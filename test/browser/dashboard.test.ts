@@ -435,6 +435,33 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await page.close();
   });
 
+  it("Retry failed runs every failed task of the queue again, after asking, and says how many", async () => {
+    const incident = new Queue(url, { name: "incident" });
+    try {
+      await incident.add([fail("outage 1"), fail("outage 2"), add(1, 1)]);
+      await new Worker(incident, { handleSignals: false }).work({ oneshot: true });
+      expect((await incident.stats()).failed).toBe(2);
+      const page = await open(dashboard, "#/q/incident");
+      const asked: string[] = [];
+      page.once("dialog", (dialog) => {
+        asked.push(dialog.message());
+        void dialog.accept();
+      });
+      await page.locator("[data-testid=retry-failed]").click();
+      await expect
+        .poll(() => page.locator("[data-testid=redrive-message]").textContent())
+        .toBe("2 failed tasks queued to run again");
+      expect(asked).toEqual(["Run the 2 failed tasks again?"]);
+      expect((await incident.stats()).pending).toBe(2);
+      // Nothing failed any more: the button goes.
+      await expect.poll(() => page.locator("[data-testid=retry-failed]").count()).toBe(0);
+      await page.close();
+    } finally {
+      await incident.clear();
+      await incident.close();
+    }
+  });
+
   it("a cron's run waiting for its fire time offers no Run now (the server refuses to start it early)", async () => {
     const nightly = new Queue(url, { name: "nightly" });
     try {

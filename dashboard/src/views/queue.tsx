@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, config, type QueueInfo, type StageCount } from "../api.js";
+import { RedriveButton } from "../components/redrive-button.js";
 import { StatCards } from "../components/stat-cards.js";
 import { ThroughputChart } from "../components/throughput-chart.js";
 import { useQueueFeed } from "../live.js";
@@ -148,7 +149,18 @@ export function QueueView({ route }: { route: Extract<Route, { view: "queue" }> 
           Check the name; the page follows once a task is added to it.
         </p>
       ) : (
-        <PauseControl queue={route.queue} paused={feed.stats?.paused} onChange={feed.reload} />
+        <div class="queue-controls">
+          <PauseControl queue={route.queue} paused={feed.stats?.paused} onChange={feed.reload} />
+          <RedriveButton
+            queue={route.queue}
+            failed={feed.stats?.failed}
+            names={names}
+            onDone={() => {
+              feed.reload();
+              setFinishedRound((n) => n + 1);
+            }}
+          />
+        </div>
       )}
       {unserved(feed.stats) > 0 && (
         <p class="problem-banner" data-testid="no-workers">

@@ -39,6 +39,12 @@ const givesUp = workflow({ name: "http-api.gives-up" }, function* (token: string
 void strict;
 
 const echo = task({ name: "http-api.echo" }, (value: unknown) => value);
+/** Tokens whose outage is over: a `flaky` task of one of them succeeds. */
+const recovered = new Set<string>();
+const flaky = task({ name: "http-api.flaky" }, (token: string) => {
+  if (!recovered.has(token)) throw new Error("the payment API is down");
+  return token;
+});
 const keyed = task(
   {
     name: "http-api.keyed",
@@ -594,6 +600,59 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("POST", `/${q}/workflows/${randomUUID()}/retry`, {})).status).toBe(404);
       expect((await call("POST", `/${q}/workflows/${wf.id}/retry`, { force: true })).status).toBe(
         400,
+      );
+    });
+
+    it("bulk: POST /tasks/retry runs every failed task (of some names, statuses, since) again, POST /tasks/cancel cancels a backlog, and a redrive of the cancelled undoes it", async () => {
+      const { queue, q, call } = api();
+      const token = randomUUID();
+      const failing = [flaky(token), flaky(token), flaky(token)];
+      await queue.add(failing);
+      await h.worker(queue).work({ oneshot: true });
+      expect((await queue.stats()).failed).toBe(3);
+      // A caller limited to some task names must name them, and only those.
+      const limited = createHttpHandler(queue.backend, { addableTasks: ["http-api.add"] });
+      const post = (path: string, body: unknown) =>
+        limited(
+          new Request(`${ORIGIN}${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+          }),
+        );
+      const unnamed = await post(`/${q}/tasks/retry`, {});
+      expect([unnamed.status, ((await unnamed.json()) as { error: string }).error]).toEqual([
+        403,
+        "name the tasks to run again: this API may run again only tasks it may add (it may add: http-api.add)",
+      ]);
+      expect((await post(`/${q}/tasks/retry`, { name: "http-api.flaky" })).status).toBe(403);
+      expect((await call("POST", `/${q}/tasks/retry`, { status: "pending" })).status).toBe(400);
+      expect((await call("POST", `/${q}/tasks/retry`, { name: [] })).status).toBe(400);
+
+      recovered.add(token);
+      const retried = await call("POST", `/${q}/tasks/retry`, {
+        name: "http-api.flaky",
+        since: 3600,
+      });
+      expect(retried).toMatchObject({
+        status: 200,
+        body: { retried: 3, skipped: 0, endedWorkflowSteps: 0 },
+      });
+      await h.worker(queue).work({ oneshot: true });
+      const done = await queue.getTask(failing);
+      expect(done.map((t) => t?.status)).toEqual(["completed", "completed", "completed"]);
+
+      const later = [echo("a"), echo("b")];
+      for (const t of later) await queue.schedule(t, 3600);
+      const due = (await queue.getTask(later)).map((t) => t?.scheduledAt);
+      const cancelled = await call("POST", `/${q}/tasks/cancel`, { name: ["http-api.echo"] });
+      expect(cancelled).toMatchObject({ status: 200, body: { cancelled: 2, skipped: 0 } });
+      expect((await call("POST", `/${q}/tasks/cancel`, { status: "completed" })).status).toBe(400);
+      const undone = await call("POST", `/${q}/tasks/retry`, { status: ["cancelled"] });
+      expect(undone.body).toMatchObject({ retried: 2 });
+      const back = await queue.getTask(later);
+      expect(back.map((t) => [t?.status, t?.scheduledAt])).toEqual(
+        due.map((at) => ["scheduled", at]),
       );
     });
 
