@@ -235,11 +235,11 @@ export function parseStatuses(
 const SINCE_FORMATS =
   "an ISO-8601 instant with a UTC offset (e.g. 2030-01-01T09:00:00Z or 2030-01-01T10:00:00+01:00) or a duration back from now (e.g. 90s, 1h, 2d)";
 
-/** `--since`: ISO-8601 text with an offset, or a duration back from now (`1h`: the last hour). */
-export function parseSince(raw: string): Date | number {
+/** `--since` (or `flag`): ISO-8601 text with an offset, or a duration back from now (`1h`: the last hour). */
+export function parseSince(raw: string, flag = "--since"): Date | number {
   const text = raw.trim();
   try {
-    return /^\d{4}-/.test(text) ? parseInstant(text, "--since") : parseDuration(raw, "--since");
+    return /^\d{4}-/.test(text) ? parseInstant(text, flag) : parseDuration(raw, flag);
   } catch (error) {
     if (!(error instanceof CliUsageError)) throw error;
     // Either reading fails in its own terms; the user needs both accepted forms.
@@ -248,7 +248,7 @@ export function parseSince(raw: string): Date | number {
       : /no UTC offset/.test(error.message)
         ? "has no UTC offset"
         : "cannot be read";
-    throw new CliUsageError(`--since: '${raw}' ${reason}; expected ${SINCE_FORMATS}`);
+    throw new CliUsageError(`${flag}: '${raw}' ${reason}; expected ${SINCE_FORMATS}`);
   }
 }
 

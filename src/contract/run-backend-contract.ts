@@ -31,6 +31,7 @@ import { cronCases } from "./cases/cron.js";
 import { cronEveryTimezoneCases } from "./cases/cron-every-timezone.js";
 import { declaredCronsCases } from "./cases/declared-crons.js";
 import { dedupeCases } from "./cases/dedupe.js";
+import { deleteAllCases } from "./cases/delete-all.js";
 import { dependenciesCases } from "./cases/dependencies.js";
 import { errorsCases } from "./cases/errors.js";
 import { eventCases } from "./cases/events.js";
@@ -75,6 +76,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   waitForCases,
   cancelDeleteCases,
   cancelAllCases,
+  deleteAllCases,
   cancelRunningCases,
   clearStatsCases,
   scheduleCases,

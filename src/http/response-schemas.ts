@@ -297,6 +297,13 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
       description: "tasks that matched but started or finished meanwhile",
     }),
   }),
+  "POST /{queue}/tasks/delete": z.strictObject({
+    deleted: count.meta({ description: "records deleted" }),
+    skipped: count.meta({
+      description:
+        "records that matched but were retried or claimed meanwhile, or could not be read (left as they are)",
+    }),
+  }),
   "GET /{queue}/tasks/{id}": taskWithClaim,
   "DELETE /{queue}/tasks/{id}": z.strictObject({ deleted: z.literal(true) }),
   "POST /{queue}/tasks/{id}/retry": taskRecord,

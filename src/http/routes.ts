@@ -14,6 +14,7 @@ import { PROMETHEUS_CONTENT_TYPE } from "../observability/prometheus-text.js";
 import { CANCELLABLE_STATUSES } from "../queue/cancel-all.js";
 import { cronDeterministicId, declaredCronDeletionRefusal } from "../queue/cron.js";
 import { MAX_EVERY_SECONDS, parseCronSchedule } from "../queue/cron-schedule.js";
+import { PURGEABLE_STATUSES } from "../queue/delete-all.js";
 import { holderAmong } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
 import { REDRIVE_STATUSES } from "../queue/retry-all.js";
@@ -470,6 +471,31 @@ export const ROUTES: readonly Route[] = [
         ...(c.body.name === undefined ? {} : { name: c.body.name }),
         ...(c.body.concurrencyKey === undefined ? {} : { concurrencyKey: c.body.concurrencyKey }),
         ...(c.body.force === undefined ? {} : { force: c.body.force }),
+      }),
+  }),
+  route({
+    method: "POST",
+    path: "/{queue}/tasks/delete",
+    summary:
+      "Delete the records of every finished task (or of some statuses, names, concurrency keys) that finished before a time; unfinished tasks are left",
+    mutating: true,
+    body: z
+      .strictObject({
+        status: oneOrMany(z.enum(PURGEABLE_STATUSES)).optional(),
+        name: oneOrMany(z.string().min(1)).optional(),
+        concurrencyKey: oneOrMany(z.string().min(1)).optional(),
+        before: when.optional().meta({
+          description:
+            "only tasks that finished before this time: ISO-8601 text with an offset, or seconds before now",
+        }),
+      })
+      .default({}),
+    handle: async (c) =>
+      c.queue.deleteAll({
+        ...(c.body.status === undefined ? {} : { status: c.body.status }),
+        ...(c.body.name === undefined ? {} : { name: c.body.name }),
+        ...(c.body.concurrencyKey === undefined ? {} : { concurrencyKey: c.body.concurrencyKey }),
+        ...(c.body.before === undefined ? {} : { before: c.body.before }),
       }),
   }),
   route({

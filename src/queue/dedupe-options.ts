@@ -56,6 +56,9 @@ export const RESERVED_TASK_IDS: ReadonlySet<string> = new Set([
   "scheduled",
   "schedule",
   "clear",
+  "retry",
+  "cancel",
+  "delete",
 ]);
 
 /** What a caller-chosen task id must be, for messages that name where it came from. */

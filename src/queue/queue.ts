@@ -44,6 +44,7 @@ import {
 import type { CronEvery, CronOptions } from "./cron-schedule.js";
 import { decodeTask } from "./decode-task.js";
 import type { AddResult, DedupeOptions } from "./dedupe-options.js";
+import { type DeleteAllOptions, type DeleteAllResult, deleteAll } from "./delete-all.js";
 import {
   concurrencyOf,
   type EnqueueOptions,
@@ -107,6 +108,7 @@ export type {
 } from "./cancel-all.js";
 export type { CancelOptions } from "./cancel-api.js";
 export type { AddResult, DedupeOptions } from "./dedupe-options.js";
+export type { DeleteAllOptions, DeleteAllResult, PurgeableStatus } from "./delete-all.js";
 export type { EnqueueOptions } from "./enqueue-options.js";
 export type { ListTasksOptions, TaskList } from "./list-tasks.js";
 export type { RescheduleOptions } from "./reschedule-api.js";
@@ -898,6 +900,20 @@ export class Queue implements QueueHandle {
    */
   cancelAll(options: CancelAllOptions = {}): Promise<CancelAllResult> {
     return cancelAll(this, options);
+  }
+
+  /**
+   * Purge: deletes the records of finished tasks — every finished one, or
+   * those of `status`, of some task names (`name`) or concurrency keys
+   * (`concurrencyKey`), that finished before `before` — a page at a time.
+   * A task retried or claimed meanwhile is skipped, never lost; a record
+   * that cannot be read is left. Unfinished tasks are never touched
+   * (`cancelAll` first).
+   * @example
+   * const { deleted } = await queue.deleteAll({ status: "failed", before: 86_400 }); // failed over a day ago
+   */
+  deleteAll(options: DeleteAllOptions = {}): Promise<DeleteAllResult> {
+    return deleteAll(this, options);
   }
 
   /** @internal Fires the signal of `id`'s attempt when this process runs it inline (`memory://`); otherwise nothing. */

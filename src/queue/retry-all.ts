@@ -86,6 +86,7 @@ export function sinceMsOf(
   since: RetryAllOptions["since"],
   now: number,
   where: string,
+  option = "since",
 ): number | null {
   if (since === undefined) return null;
   if (typeof since === "string")
@@ -97,12 +98,12 @@ export function sinceMsOf(
   if (since instanceof Date) {
     const time = Date.prototype.getTime.call(since);
     if (!isRepresentableInstant(time))
-      throw new InvalidOptionError(`${where}: since is an invalid Date`);
+      throw new InvalidOptionError(`${where}: ${option} is an invalid Date`);
     return time;
   }
   if (!isDuration(since, true)) {
     throw new InvalidOptionError(
-      `${where}: since must be a Date, ISO-8601 text with an offset, or seconds before now ≥ 0 and ${MAX_DURATION_TEXT} (got ${describeGiven(since)})`,
+      `${where}: ${option} must be a Date, ISO-8601 text with an offset, or seconds before now ≥ 0 and ${MAX_DURATION_TEXT} (got ${describeGiven(since)})`,
     );
   }
   return now - since * 1000;

@@ -109,7 +109,7 @@ describe("sheppy task add --dedupe-key / --id", () => {
       ),
     ).toMatch(/dedupe\.window applies to mode 'ignore' only/);
     expect(expectOneLineError(await sheppy("task", "add", `${TASKS}:add`, "--id", "a/b"))).toMatch(
-      /^error: --id must be 1–128 ASCII letters, digits, '_', '\.', ':' or '-' \(not '\.' or '\.\.' alone, nor 'pending', 'scheduled', 'schedule', 'clear': words of the HTTP API's paths\) \(got 'a\/b'\)$/,
+      /^error: --id must be 1–128 ASCII letters, digits, '_', '\.', ':' or '-' \(not '\.' or '\.\.' alone, nor 'pending', 'scheduled', 'schedule', 'clear', 'retry', 'cancel', 'delete': words of the HTTP API's paths\) \(got 'a\/b'\)$/,
     );
   });
 });

@@ -13,6 +13,7 @@ import {
   TaskStateError,
 } from "../../errors.js";
 import { CANCELLABLE_STATUSES } from "../../queue/cancel-all.js";
+import { PURGEABLE_STATUSES } from "../../queue/delete-all.js";
 import { REDRIVE_STATUSES, type RedriveStatus } from "../../queue/retry-all.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import {
@@ -313,14 +314,88 @@ function addCancel(group: Command): void {
   });
 }
 
+/** `task delete --all`: deletes the finished records of those statuses, names and keys; prints how many. */
+async function deleteAllOf(
+  settings: QueueSettings & {
+    status?: string;
+    name?: string;
+    concurrencyKey?: string[];
+    before?: string;
+  },
+): Promise<void> {
+  const statuses = parseStatuses(settings.status, PURGEABLE_STATUSES, "finished task");
+  const name = parseTaskNames(settings.name);
+  const concurrencyKey = parseConcurrencyKeys(settings.concurrencyKey);
+  const before =
+    settings.before === undefined ? undefined : parseSince(settings.before, "--before");
+  const { deleted, skipped } = await withQueue(settings, async (queue) => {
+    const outcome = await queue.deleteAll({
+      status: statuses ? [...statuses] : undefined,
+      name,
+      concurrencyKey,
+      before,
+    });
+    if (outcome.deleted === 0 && outcome.skipped === 0) {
+      await warnIfQueueUnused(queue.backend, queue.name);
+      await warnIfUnmatched(queue, name, concurrencyKey);
+    }
+    return outcome;
+  });
+  if (settings.format === "json") return printJson({ deleted, skipped });
+  const which =
+    (statuses ? ` ${[...statuses].join(" or ")}` : " finished") +
+    (name ? ` ${name.join(" or ")}` : "") +
+    ` task record${deleted === 1 ? "" : "s"}` +
+    (concurrencyKey ? ` of ${keysShown(concurrencyKey)}` : "");
+  const passed =
+    skipped === 0 ? "" : ` (${skipped} skipped: retried or claimed meanwhile, or unreadable)`;
+  print(`${deleted}${which} deleted${passed}`);
+}
+
 function addDelete(group: Command): void {
   const command = group
     .command("delete")
-    .description("delete a finished task's record (cancel an unfinished one first)")
-    .argument("<id>", "task id", nonEmptyId);
+    .description(
+      "delete a finished task's record (cancel an unfinished one first); --all: every finished task's record of the queue (of some statuses, names, concurrency keys, finished before a time)",
+    )
+    .argument("[id]", "task id (not with --all)", nonEmptyId)
+    .option(
+      "--all",
+      "delete the record of every finished task of the queue (completed, failed, crashed, cancelled), in batches; unfinished tasks are left",
+    )
+    .option(
+      "-s, --status <statuses>",
+      "with --all: only these statuses, comma-separated (completed, failed, crashed, cancelled)",
+    )
+    .option("-n, --name <names>", "with --all: only tasks of these names, comma-separated")
+    .option(
+      "--before <when>",
+      "with --all: only tasks that finished before this: an ISO-8601 instant with an offset, or a duration back from now (7d: over a week ago)",
+    );
+  addConcurrencyKeyFilter(command, "with --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
-  command.action(async (id: string, _options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<QueueSettings>();
+  command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<
+      QueueSettings & {
+        all?: boolean;
+        status?: string;
+        name?: string;
+        concurrencyKey?: string[];
+        before?: string;
+      }
+    >();
+    if (settings.all) {
+      if (id !== undefined) throw new CliUsageError("pass a task id or --all, not both");
+      return deleteAllOf(settings);
+    }
+    if (id === undefined) throw new CliUsageError("pass a task id, or --all");
+    const filter = (["status", "name", "concurrencyKey", "before"] as const).find(
+      (option) => settings[option] !== undefined,
+    );
+    if (filter) {
+      const flag = filter === "concurrencyKey" ? "concurrency-key" : filter;
+      throw new CliUsageError(`--${flag} needs --all (one task is named by its id)`);
+    }
     await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
       if (!(await queue.delete(id))) throw new TaskNotFoundError(id, queue.name);
     });

@@ -654,6 +654,13 @@ export function httpApiCases(h: ContractHarness): void {
       expect(back.map((t) => [t?.status, t?.scheduledAt])).toEqual(
         due.map((at) => ["scheduled", at]),
       );
+      // Purge: the finished records go, the scheduled ones stay.
+      expect((await call("POST", `/${q}/tasks/delete`, { status: "pending" })).status).toBe(400);
+      expect((await call("POST", `/${q}/tasks/delete`, { before: "soon" })).status).toBe(400);
+      const purged = await call("POST", `/${q}/tasks/delete`, { status: "completed" });
+      expect(purged).toMatchObject({ status: 200, body: { deleted: 3, skipped: 0 } });
+      expect(await queue.getTask(failing)).toEqual([null, null, null]);
+      expect((await queue.getScheduled()).length).toBe(2);
     });
 
     it("refusals: 400 bad JSON or arguments (with the validator's issues), 404, 405, 415, cross-origin 403", async () => {
