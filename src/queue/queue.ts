@@ -20,6 +20,7 @@ import {
   type TaskData,
 } from "../task/task-record.js";
 import type { FinishedWorkflowStatus, Workflow } from "../task/workflow-record.js";
+import { RecentIds } from "../util/recent-ids.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { AddBatcher, MAX_COALESCED_ADD } from "./add-batcher.js";
 import { type AddEntry, addEntries, checkEntries, isEntryList } from "./add-entries.js";
@@ -233,6 +234,12 @@ export class Queue implements QueueHandle {
   readonly #inline: InlineRunner | undefined;
   /** Plain adds of one turn of the event loop, sent as one backend call. */
   readonly #adds: AddBatcher;
+  /**
+   * Ids this object stored (outside a caller's transaction), the newest
+   * 50,000: one of them a wait cannot find was removed, not "not added
+   * yet", so the wait ends at once instead of at its timeout.
+   */
+  readonly #addedHere = new RecentIds(50_000);
   /** Told the due time of each task this queue schedules (a worker's scheduler, to wake for it). */
   readonly #scheduledListeners = new Set<(at: number) => void>();
   #connecting: Promise<void> | undefined;
@@ -501,6 +508,12 @@ export class Queue implements QueueHandle {
       return addAgainIfExpired(backend, this.name, this.clock.now(), traced, first, store);
     });
     this.#countAdded(records, added);
+    // Within a caller's transaction it may yet roll back: not known to be stored.
+    if (tx === undefined) {
+      records.forEach((record, i) => {
+        if (added[i]) this.#addedHere.add(record.id);
+      });
+    }
     return added;
   }
 
@@ -598,10 +611,11 @@ export class Queue implements QueueHandle {
    * notification. Throws `WaitTimeoutError` when `timeout` seconds pass first. Without a
    * `timeout`, an id the queue does not hold (never added here, deleted or expired) throws
    * `TaskNotFoundError` at once instead of waiting forever; with one, it counts as unfinished,
-   * so a caller may wait for a task another process is about to add. Either way, a task seen
-   * waiting and then gone (deleted, or finished and deleted past `maxFinished` or its TTL
-   * before the wait read it) throws `TaskNotFoundError` at once: keep `maxFinished` above
-   * the number of tasks waited for together.
+   * so a caller may wait for a task another process is about to add — but a task this queue
+   * object added and the queue no longer holds is gone, not coming, and throws at once.
+   * Either way, a task seen waiting and then gone (deleted, or finished and deleted past
+   * `maxFinished` or its TTL before the wait read it) throws `TaskNotFoundError` at once:
+   * keep `maxFinished` above the number of tasks waited for together.
    * @example const done = await queue.waitFor(t, { timeout: 10 }); done.result // typed
    */
   waitFor<T extends Task<unknown>>(task: T, options?: WaitOptions): Promise<FinishedTask<T>>;
@@ -626,6 +640,7 @@ export class Queue implements QueueHandle {
       timeoutMs,
       this.idleWaitHint(),
       signal,
+      (id) => this.#addedHere.has(id),
     );
     const decoded = await Promise.all(ids.map((id) => decodeTask(found.get(id)!)));
     return Array.isArray(input) ? decoded : decoded[0]!;

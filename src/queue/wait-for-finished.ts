@@ -40,6 +40,8 @@ interface Waited<T> {
   isUnclaimed(record: T): boolean;
   readonly kind: "task" | "workflow";
   notFound(id: string, why: string): Error;
+  /** Whether this process stored `id` (so it will not be added later by someone else). */
+  addedHere?: (id: string) => boolean;
   /** What a timeout says when nothing was claimed, instead of asking whether a worker runs. */
   readonly idleHint?: string | undefined;
 }
@@ -47,6 +49,9 @@ interface Waited<T> {
 /** Why a wait without limit ends on an id the queue does not hold. */
 const NEVER_HELD =
   "it was never added, or was removed before it could be read (deleted, or finished and then deleted past the queue's maxFinished bound or its TTL)";
+/** Why a bounded wait ends on an id this queue object stored and the queue no longer holds. */
+const ADDED_THEN_GONE =
+  "this queue added it, and the queue no longer holds it: it finished and was deleted past the queue's maxFinished bound or its TTL before the wait read it (wait for fewer at once, or raise maxFinished), or it was deleted";
 /** Why any wait ends on an id that the queue held earlier in the wait and no longer does. */
 const REMOVED =
   "it was removed while waited for (deleted, or finished and then deleted past the queue's maxFinished bound or its TTL before it could be read — then wait for fewer at once, or raise maxFinished — or lost with the storage's data, as by a Redis restarted without persistence)";
@@ -62,7 +67,9 @@ const REMOVED =
  * treats an unknown id as unfinished, so a caller may wait for a task
  * another process is about to add. Either wait throws `TaskNotFoundError` at
  * once for a record it saw that is gone at a later read (deleted, or finished
- * and deleted past `maxFinished` or its TTL before the wait could read it).
+ * and deleted past `maxFinished` or its TTL before the wait could read it),
+ * and for an id `addedHere` says this process stored and the queue no longer
+ * holds (gone before the wait's first read: no other process will add it).
  * A read the backend cannot answer is tried again until the time is up (see
  * the module header).
  */
@@ -73,8 +80,10 @@ export function waitForFinished(
   timeoutMs: number | null,
   idleHint?: string,
   signal?: AbortSignal,
+  addedHere: (id: string) => boolean = () => false,
 ): Promise<Map<string, TaskData>> {
   return waitUntilFinished(backend, queue, ids, timeoutMs, signal, {
+    addedHere,
     read: (wanted) => backend.getTasks(queue, wanted),
     isFinished: (record) => record.finishedAt !== null,
     isUnclaimed: neverClaimed,
@@ -210,6 +219,8 @@ async function waitUntilFinished<T>(
       if (state.done) return state.results;
       if (state.removed.size > 0) removed();
       if (timeoutMs === null && state.absent.size > 0) giveUp();
+      const gone = waited.addedHere && [...state.absent].find(waited.addedHere);
+      if (gone) throw waited.notFound(gone, ADDED_THEN_GONE);
       if (!backend.isConnected)
         throw new BackendError("the backend was disconnected while waiting for results");
       const remaining = deadline === null ? RECHECK_MS : deadline - systemClock.now();

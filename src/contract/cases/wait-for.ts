@@ -13,6 +13,7 @@ import {
   type FinishedTaskStatus,
   InvalidOptionError,
   InvalidTaskError,
+  Queue,
   type Task,
   TaskNotFoundError,
   task,
@@ -377,6 +378,40 @@ export function waitForCases(h: ContractHarness): void {
       expect(outcome).toBeInstanceOf(TaskNotFoundError);
       expect((outcome as Error).message).toMatch(/removed while waited for.*maxFinished/);
       expect(tasks.map((t) => t.id)).toContain((outcome as TaskNotFoundError).taskId);
+    });
+
+    it("a task this queue added, gone before the wait first reads it (past maxFinished), ends even a bounded wait at once, named; an id added elsewhere still counts as not added yet", async () => {
+      const queue = h.queue({ maxFinished: 2 });
+      const tasks = [add(1, 0), add(2, 0), add(3, 0), add(4, 0), add(5, 0)];
+      await queue.add(tasks);
+      if ((await queue.getTask(tasks)).some((r) => r?.isFinished !== false)) return; // run as added
+      const backend = await queue.connect();
+      const claims = await backend.claim(queue.name, 5);
+      await backend.settle(
+        queue.name,
+        claims.map((c) => ({
+          fence: c.fence,
+          record: finishedRecord(c.record),
+          children: [],
+          expiresAt: Date.now() + 60_000,
+        })),
+        Date.now(),
+      );
+      // A settle that finds another trimming leaves it to the sweep (PostgreSQL).
+      await backend.pruneExpired(queue.name, Date.now());
+      const started = Date.now();
+      const outcome = await queue.waitFor(tasks, { timeout: 3600 }).catch((e: unknown) => e);
+      expect(outcome).toBeInstanceOf(TaskNotFoundError);
+      expect((outcome as Error).message).toMatch(
+        /this queue added it, and the queue no longer holds it/,
+      );
+      expect(tasks.map((t) => t.id)).toContain((outcome as TaskNotFoundError).taskId);
+      expect(Date.now() - started).toBeLessThan(60_000);
+      // Another queue object of the same queue did not add them: to it they may yet be added.
+      const elsewhere = new Queue(queue.backend, { name: queue.name });
+      await expect(elsewhere.waitFor(tasks[0]!, { timeout: 0.2 })).rejects.toThrow(
+        WaitTimeoutError,
+      );
     });
 
     it("a queue whose kept failures fill their bound still hands back every result that comes after them", async () => {
