@@ -436,6 +436,14 @@ export const ROUTES: readonly Route[] = [
           description:
             "only tasks that finished at or after this time: ISO-8601 text with an offset, or seconds before now",
         }),
+        before: when.optional().meta({
+          description:
+            "only tasks that finished before this time: ISO-8601 text with an offset, or seconds before now",
+        }),
+        error: z.string().min(1).optional().meta({
+          description:
+            "only tasks whose stored error's type or message contains this text (503, ECONNRESET): the failures of one cause",
+        }),
       })
       .default({}),
     handle: async (c) => {
@@ -448,6 +456,8 @@ export const ROUTES: readonly Route[] = [
         ...(names === undefined ? {} : { name: names }),
         ...(c.body.concurrencyKey === undefined ? {} : { concurrencyKey: c.body.concurrencyKey }),
         ...(c.body.since === undefined ? {} : { since: c.body.since }),
+        ...(c.body.before === undefined ? {} : { before: c.body.before }),
+        ...(c.body.error === undefined ? {} : { error: c.body.error }),
       });
     },
   }),
@@ -488,6 +498,9 @@ export const ROUTES: readonly Route[] = [
           description:
             "only tasks that finished before this time: ISO-8601 text with an offset, or seconds before now",
         }),
+        error: z.string().min(1).optional().meta({
+          description: "only tasks whose stored error's type or message contains this text",
+        }),
       })
       .default({}),
     handle: async (c) =>
@@ -496,6 +509,7 @@ export const ROUTES: readonly Route[] = [
         ...(c.body.name === undefined ? {} : { name: c.body.name }),
         ...(c.body.concurrencyKey === undefined ? {} : { concurrencyKey: c.body.concurrencyKey }),
         ...(c.body.before === undefined ? {} : { before: c.body.before }),
+        ...(c.body.error === undefined ? {} : { error: c.body.error }),
       }),
   }),
   route({

@@ -15,6 +15,7 @@ import { describeGiven } from "../task/describe-value.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
 import { FINISHED_STATUSES, type TaskData, type TaskStatus } from "../task/task-record.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
+import { errorFilterOf, matchesErrorFilter } from "./error-filter.js";
 import {
   concurrencyKeysOf,
   forEachMatchingPage,
@@ -43,6 +44,8 @@ export interface DeleteAllOptions {
   name?: string | readonly string[] | undefined;
   /** Only tasks with this concurrency key, or with one of these; absent: any key or none. */
   concurrencyKey?: string | readonly string[] | undefined;
+  /** Only tasks whose stored error's type or message contains this text; absent: any (or none). */
+  error?: string | undefined;
   /** Tasks read and deleted per round (an integer ≥ 1, default 100). */
   batchSize?: number | undefined;
 }
@@ -64,6 +67,7 @@ const DELETE_ALL_OPTION_KEYS = Object.keys({
   before: true,
   name: true,
   concurrencyKey: true,
+  error: true,
   batchSize: true,
 } satisfies Record<keyof DeleteAllOptions, true>);
 
@@ -88,13 +92,15 @@ export async function deleteAll(
   const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
   const names = namesOf(options.name, where);
   const keys = concurrencyKeysOf(options.concurrencyKey, where);
+  const errorText = errorFilterOf(options.error, where);
   const matches = (data: TaskData | undefined): data is TaskData =>
     data !== undefined &&
     FINISHED_STATUSES.has(data.status) &&
     statuses.includes(data.status as TaskStatus) &&
     matchesFilters(data, names, keys) &&
     data.finishedAt !== null &&
-    (beforeMs === null || Date.parse(data.finishedAt) < beforeMs);
+    (beforeMs === null || Date.parse(data.finishedAt) < beforeMs) &&
+    matchesErrorFilter(data, errorText);
 
   const backend = await queue.connect();
   const result: DeleteAllResult = { deleted: 0, skipped: 0 };

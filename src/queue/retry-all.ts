@@ -27,6 +27,7 @@ import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/durations.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
+import { errorFilterOf, matchesErrorFilter } from "./error-filter.js";
 import { parseIsoInstant } from "./instant.js";
 import {
   concurrencyKeysOf,
@@ -56,6 +57,13 @@ export interface RetryAllOptions {
   name?: string | readonly string[] | undefined;
   /** Only tasks with this concurrency key (a tenant's, with a key per tenant), or with one of these; absent: any key or none. */
   concurrencyKey?: string | readonly string[] | undefined;
+  /**
+   * Only tasks whose stored error's type or message contains this text
+   * (`"503"`, `"ECONNRESET"`): the failures of one cause; absent: any error.
+   */
+  error?: string | undefined;
+  /** Only tasks that finished before this time (as `since`); absent: up to now. */
+  before?: Date | number | string | undefined;
   /** Tasks read and re-queued per backend call (an integer ≥ 1, default 100). */
   batchSize?: number | undefined;
 }
@@ -115,6 +123,8 @@ const RETRY_ALL_OPTION_KEYS = Object.keys({
   since: true,
   name: true,
   concurrencyKey: true,
+  error: true,
+  before: true,
   batchSize: true,
 } satisfies Record<keyof RetryAllOptions, true>);
 
@@ -127,6 +137,8 @@ export async function retryAll(
   checkOptionKeys(options, RETRY_ALL_OPTION_KEYS, where);
   const statuses = statusesOf(options.status ?? "failed", where, REDRIVE_STATUSES)!;
   const sinceMs = sinceMsOf(options.since, queue.clock.now(), where);
+  const beforeMs = sinceMsOf(options.before, queue.clock.now(), where, "before");
+  const errorText = errorFilterOf(options.error, where);
   const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
   const names = namesOf(options.name, where);
   const keys = concurrencyKeysOf(options.concurrencyKey, where);
@@ -135,7 +147,9 @@ export async function retryAll(
     statuses.includes(data.status as TaskStatus) &&
     matchesFilters(data, names, keys) &&
     data.finishedAt !== null &&
-    (sinceMs === null || Date.parse(data.finishedAt) >= sinceMs);
+    (sinceMs === null || Date.parse(data.finishedAt) >= sinceMs) &&
+    (beforeMs === null || Date.parse(data.finishedAt) < beforeMs) &&
+    matchesErrorFilter(data, errorText);
 
   const backend = await queue.connect();
   const result: RetryAllResult = { retried: 0, skipped: 0, endedWorkflowSteps: 0 };

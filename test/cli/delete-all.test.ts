@@ -40,9 +40,19 @@ describe("sheppy task delete --all", () => {
       code: 0,
       stdout: "0 finished task records deleted\n",
     });
+    // A redrive of one cause only: none of these failed that way.
+    expect(
+      await sheppy("task", "retry", "--all-failed", "--error", "ECONNRESET", "--before", "1m"),
+    ).toMatchObject({
+      code: 0,
+      stdout: "0 failed tasks with an error mentioning 'ECONNRESET' queued to run again\n",
+    });
+    expect(
+      await sheppy("task", "delete", "--all", "--status", "failed", "--error", "outage 1"),
+    ).toMatchObject({ code: 0, stdout: "1 failed task record deleted\n" });
     expect(
       await sheppy("task", "delete", "--all", "--status", "failed", "--name", "cli.fail"),
-    ).toMatchObject({ code: 0, stdout: "2 failed cli.fail task records deleted\n" });
+    ).toMatchObject({ code: 0, stdout: "1 failed cli.fail task record deleted\n" });
     expect(await queue.getTask(failed)).toEqual([null, null]);
     // A name no task has is said on stderr.
     expect(await sheppy("task", "delete", "--all", "--name", "cli.ad")).toMatchObject({
@@ -65,6 +75,7 @@ describe("sheppy task delete --all", () => {
       [["--all", "--before", "soon"], "--before: 'soon' cannot be read"],
       [[kept.id, "--all"], "pass a task id or --all, not both"],
       [[kept.id, "--before", "1h"], "--before needs --all"],
+      [[kept.id, "--error", "x"], "--error needs --all"],
       [[], "pass a task id, or --all"],
     ] as const) {
       expect(expectOneLineError(await sheppy("task", "delete", ...args), 2)).toContain(text);

@@ -75,14 +75,30 @@ function skippedWhy(skipped: number, endedSteps: number): string {
 
 /** `task retry --all-failed` / `--all <statuses>`: re-queues every task of those statuses, prints how many. */
 async function retryAllOf(
-  settings: QueueSettings & { since?: string; name?: string; concurrencyKey?: string[] },
+  settings: QueueSettings & {
+    since?: string;
+    before?: string;
+    name?: string;
+    error?: string;
+    concurrencyKey?: string[];
+  },
   statuses: readonly RedriveStatus[],
 ): Promise<void> {
   const since = settings.since === undefined ? undefined : parseSince(settings.since);
+  const before =
+    settings.before === undefined ? undefined : parseSince(settings.before, "--before");
+  const error = settings.error;
   const name = parseTaskNames(settings.name);
   const concurrencyKey = parseConcurrencyKeys(settings.concurrencyKey);
   const outcome = await withQueue(settings, async (queue) => {
-    const outcome = await queue.retryAll({ status: statuses, since, name, concurrencyKey });
+    const outcome = await queue.retryAll({
+      status: statuses,
+      since,
+      before,
+      name,
+      concurrencyKey,
+      error,
+    });
     if (outcome.retried === 0) {
       await warnIfQueueUnused(queue.backend, queue.name);
       await warnIfUnmatched(queue, name, concurrencyKey);
@@ -94,9 +110,10 @@ async function retryAllOf(
   else {
     const changed = skipped === 0 ? "" : ` (${skippedWhy(skipped, endedWorkflowSteps)})`;
     const which = statuses.join(" or ") + (name ? ` ${name.join(" or ")}` : "");
+    const cause = error === undefined ? "" : ` with an error mentioning '${error}'`;
     const keyed = concurrencyKey ? ` of ${keysShown(concurrencyKey)}` : "";
     print(
-      `${retried} ${which} task${retried === 1 ? "" : "s"}${keyed} queued to run again${changed}`,
+      `${retried} ${which} task${retried === 1 ? "" : "s"}${keyed}${cause} queued to run again${changed}`,
     );
   }
 }
@@ -121,8 +138,16 @@ function addRetry(group: Command): void {
       "with --all-failed or --all: only tasks that ended at or after this time (ISO-8601 with an offset) or within this long (1h, 2d…)",
     )
     .option(
+      "--before <time>",
+      "with --all-failed or --all: only tasks that ended before this time (ISO-8601 with an offset) or longer ago than this (10m, 1h…)",
+    )
+    .option(
       "-n, --name <names>",
       "with --all-failed or --all: only tasks of these names, comma-separated (a fix deployed for one task redrives that task alone)",
+    )
+    .option(
+      "--error <text>",
+      "with --all-failed or --all: only tasks whose stored error's type or message contains this text (503, ECONNRESET…): the failures of one cause",
     );
   addConcurrencyKeyFilter(command, "with --all-failed or --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
@@ -135,7 +160,9 @@ function addRetry(group: Command): void {
         allFailed?: boolean;
         all?: string;
         since?: string;
+        before?: string;
         name?: string;
+        error?: string;
         concurrencyKey?: string[];
       }
     >();
@@ -154,8 +181,10 @@ function addRetry(group: Command): void {
     }
     if (id === undefined)
       throw new CliUsageError("pass a task id, or --all-failed (or --all <statuses>)");
-    if (settings.since !== undefined)
-      throw new CliUsageError("--since needs --all-failed or --all");
+    for (const flag of ["since", "before", "error"] as const) {
+      if (settings[flag] !== undefined)
+        throw new CliUsageError(`--${flag} needs --all-failed or --all`);
+    }
     if (settings.name !== undefined)
       throw new CliUsageError("--name needs --all-failed or --all (one task is named by its id)");
     if (settings.concurrencyKey !== undefined)
@@ -321,6 +350,7 @@ async function deleteAllOf(
     name?: string;
     concurrencyKey?: string[];
     before?: string;
+    error?: string;
   },
 ): Promise<void> {
   const statuses = parseStatuses(settings.status, PURGEABLE_STATUSES, "finished task");
@@ -334,6 +364,7 @@ async function deleteAllOf(
       name,
       concurrencyKey,
       before,
+      error: settings.error,
     });
     if (outcome.deleted === 0 && outcome.skipped === 0) {
       await warnIfQueueUnused(queue.backend, queue.name);
@@ -371,6 +402,10 @@ function addDelete(group: Command): void {
     .option(
       "--before <when>",
       "with --all: only tasks that finished before this: an ISO-8601 instant with an offset, or a duration back from now (7d: over a week ago)",
+    )
+    .option(
+      "--error <text>",
+      "with --all: only tasks whose stored error's type or message contains this text",
     );
   addConcurrencyKeyFilter(command, "with --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
@@ -382,6 +417,7 @@ function addDelete(group: Command): void {
         name?: string;
         concurrencyKey?: string[];
         before?: string;
+        error?: string;
       }
     >();
     if (settings.all) {
@@ -389,7 +425,7 @@ function addDelete(group: Command): void {
       return deleteAllOf(settings);
     }
     if (id === undefined) throw new CliUsageError("pass a task id, or --all");
-    const filter = (["status", "name", "concurrencyKey", "before"] as const).find(
+    const filter = (["status", "name", "concurrencyKey", "before", "error"] as const).find(
       (option) => settings[option] !== undefined,
     );
     if (filter) {

@@ -114,6 +114,42 @@ export function redriveCases(h: ContractHarness): void {
       expect((await queue.getPending(10)).map((t) => t.id)).toEqual(idsOf(tasks));
     });
 
+    it("`error` takes only the failures whose stored error mentions a text, in its type or message; `before` only those that finished before a time", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const token = randomUUID();
+      const tasks = [failFirst(token), failFirst(token), failFirst(token), failFirst(token)];
+      const errors = [
+        { type: "HttpError", message: "503 Service Unavailable" },
+        { type: "HttpError", message: "503 Service Unavailable" },
+        { type: "ECONNRESET", message: "socket hang up" },
+        { type: "TypeError", message: "card is undefined" },
+      ];
+      await queue.add(tasks);
+      const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+      for (const claim of await backend.claim(queue.name, 4)) {
+        const at = tasks.findIndex((t) => t.id === claim.record.id);
+        await settleClaim(backend, queue.name, claim, {
+          ...finishedRecord(claim.record, "failed"),
+          error: { ...errors[at]!, stack: null, cause: null },
+          // The first one failed an hour ago.
+          ...(at === 0 ? { finishedAt: hourAgo } : {}),
+        });
+      }
+      expect(await queue.retryAll({ error: "503", before: 60 })).toMatchObject({ retried: 1 });
+      expect((await queue.getTask(tasks[0]!))?.status).toBe("pending");
+      expect(await queue.retryAll({ error: "ECONNRESET" })).toMatchObject({ retried: 1 });
+      expect(await queue.retryAll({ error: "Unavailable" })).toMatchObject({ retried: 1 });
+      const left = await queue.getTask(tasks);
+      expect(left.map((t) => t?.status)).toEqual(["pending", "pending", "pending", "failed"]);
+      expect(await queue.deleteAll({ error: "card" })).toEqual({ deleted: 1, skipped: 0 });
+      for (const error of ["", 5]) {
+        await expect(queue.retryAll({ error: error as string })).rejects.toThrow(
+          /queue\.retryAll\(\): error must be non-empty text/,
+        );
+      }
+    });
+
     it("`since` takes only tasks that finished at or after it: a Date, ISO text with an offset, or seconds before now", async () => {
       const queue = h.queue();
       const token = randomUUID();
