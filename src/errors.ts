@@ -205,13 +205,16 @@ export interface TaskStateDetails {
   readonly status?: string | null;
 }
 
-/** `cancel` was refused: the task is unknown, already running (without `force`) or already finished. */
-export class TaskCancellationError extends SheppyError {
-  /** Why it was refused: `not-found`, `running`, `finished` or `workflow-step`. */
+/**
+ * A refusal by a task's (or workflow's) state, with why in words a script
+ * can branch on (`reason`), the id, and the status it had.
+ */
+export class TaskStateRefusal extends SheppyError {
+  /** Why it was refused (see `TaskStateReason`). */
   readonly reason: TaskStateReason;
-  /** The task's id. */
+  /** The task's (or workflow's) id. */
   readonly id: string;
-  /** Its status as read; `null` for an unknown one. */
+  /** Its status as read when it was refused; `null` when not read (unknown, unreadable). */
   readonly status: string | null;
   constructor(message: string, details: TaskStateDetails) {
     super(message);
@@ -220,6 +223,9 @@ export class TaskCancellationError extends SheppyError {
     this.status = details.status ?? null;
   }
 }
+
+/** `cancel` was refused: the task is unknown (`not-found`), already running (without `force`) or already finished. */
+export class TaskCancellationError extends TaskStateRefusal {}
 
 /**
  * The reason a running task's AbortSignal fires when `cancel(task, { force:
@@ -233,20 +239,7 @@ export class TaskCancelledError extends SheppyError {
 }
 
 /** An operation does not fit the task's current status (retry a pending task, delete an unfinished one). */
-export class TaskStateError extends SheppyError {
-  /** Why it was refused (see `TaskStateReason`). */
-  readonly reason: TaskStateReason;
-  /** The task's (or workflow's) id. */
-  readonly id: string;
-  /** Its status as read when it was refused; `null` when not read. */
-  readonly status: string | null;
-  constructor(message: string, details: TaskStateDetails) {
-    super(message);
-    this.reason = details.reason;
-    this.id = details.id;
-    this.status = details.status ?? null;
-  }
-}
+export class TaskStateError extends TaskStateRefusal {}
 
 /** The worker that held a task stopped renewing its lease; the task is marked `crashed`. */
 export class WorkerCrashedError extends SheppyError {
@@ -369,6 +362,7 @@ export const ERROR_CLASSES: Readonly<Record<string, abstract new (...args: never
   TaskInterruptedError,
   TaskCancellationError,
   TaskCancelledError,
+  TaskStateRefusal,
   TaskStateError,
   WorkerCrashedError,
   TaskFailedError,

@@ -49,6 +49,7 @@ export {
   TaskInterruptedError,
   TaskNotFoundError,
   TaskStateError,
+  TaskStateRefusal,
   TaskTimeoutError,
   UnknownTaskError,
   UnrecoverableError,

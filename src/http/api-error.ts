@@ -15,10 +15,9 @@ import {
   InvalidTaskError,
   PayloadTooLargeError,
   SerializationError,
-  TaskCancellationError,
   TaskIdConflictError,
   TaskNotFoundError,
-  TaskStateError,
+  TaskStateRefusal,
   UnknownTaskError,
   ValidationError,
   WorkflowNotFoundError,
@@ -94,7 +93,7 @@ export function errorResponseBody(
     };
   }
   // A client answers each refusal its own way by its reason, not by parsing the message.
-  if (error instanceof TaskStateError || error instanceof TaskCancellationError) {
+  if (error instanceof TaskStateRefusal) {
     return { status: 409, body: { error: withoutCallName(error.message), reason: error.reason } };
   }
   if (!expose) return { status: 500, body: { error: "internal error" } };

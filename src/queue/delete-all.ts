@@ -13,41 +13,22 @@
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
-import { FINISHED_STATUSES, type TaskData, type TaskStatus } from "../task/task-record.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
-import { errorFilterOf, matchesErrorFilter } from "./error-filter.js";
 import {
-  concurrencyKeysOf,
-  forEachMatchingPage,
-  matchesFilters,
-  namesOf,
-  pageSizeOf,
-  statusesOf,
-} from "./list-tasks.js";
+  FINISHED_FILTER_KEYS,
+  type FinishedTaskFilters,
+  finishedMatcher,
+} from "./finished-filters.js";
+import { forEachMatchingPage, statusesOf } from "./list-tasks.js";
 import type { QueueHandle } from "./queue-handle.js";
-import { sinceMsOf } from "./retry-all.js";
 
 /** The statuses whose records a purge deletes: those of finished tasks. */
 export const PURGEABLE_STATUSES = ["completed", "failed", "crashed", "cancelled"] as const;
 export type PurgeableStatus = (typeof PURGEABLE_STATUSES)[number];
 
-export interface DeleteAllOptions {
+export interface DeleteAllOptions extends FinishedTaskFilters {
   /** Which finished tasks: this status or these (default: every finished one). */
   status?: PurgeableStatus | readonly PurgeableStatus[] | undefined;
-  /**
-   * Only tasks that finished before this time (`finishedAt < before`): a
-   * `Date`, ISO-8601 text with an offset, or seconds before now (`86400`:
-   * finished more than a day ago). Absent: whenever they finished.
-   */
-  before?: Date | number | string | undefined;
-  /** Only tasks of this name, or of one of these; absent: every name. */
-  name?: string | readonly string[] | undefined;
-  /** Only tasks with this concurrency key, or with one of these; absent: any key or none. */
-  concurrencyKey?: string | readonly string[] | undefined;
-  /** Only tasks whose stored error's type or message contains this text; absent: any (or none). */
-  error?: string | undefined;
-  /** Tasks read and deleted per round (an integer ≥ 1, default 100). */
-  batchSize?: number | undefined;
 }
 
 export interface DeleteAllResult {
@@ -61,15 +42,8 @@ export interface DeleteAllResult {
   skipped: number;
 }
 
-/** Every key of {@link DeleteAllOptions} (the compiler keeps it complete). */
-const DELETE_ALL_OPTION_KEYS = Object.keys({
-  status: true,
-  before: true,
-  name: true,
-  concurrencyKey: true,
-  error: true,
-  batchSize: true,
-} satisfies Record<keyof DeleteAllOptions, true>);
+/** Every key of {@link DeleteAllOptions}. */
+const DELETE_ALL_OPTION_KEYS = ["status", ...FINISHED_FILTER_KEYS];
 
 /** Deletes `queue`'s finished records that `options` names; see the module comment. */
 export async function deleteAll(
@@ -88,19 +62,7 @@ export async function deleteAll(
     where,
     PURGEABLE_STATUSES,
   )!;
-  const beforeMs = sinceMsOf(options.before, queue.clock.now(), where, "before");
-  const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
-  const names = namesOf(options.name, where);
-  const keys = concurrencyKeysOf(options.concurrencyKey, where);
-  const errorText = errorFilterOf(options.error, where);
-  const matches = (data: TaskData | undefined): data is TaskData =>
-    data !== undefined &&
-    FINISHED_STATUSES.has(data.status) &&
-    statuses.includes(data.status as TaskStatus) &&
-    matchesFilters(data, names, keys) &&
-    data.finishedAt !== null &&
-    (beforeMs === null || Date.parse(data.finishedAt) < beforeMs) &&
-    matchesErrorFilter(data, errorText);
+  const { matches, batchSize } = finishedMatcher(options, statuses, queue.clock.now(), where);
 
   const backend = await queue.connect();
   const result: DeleteAllResult = { deleted: 0, skipped: 0 };

@@ -19,24 +19,17 @@
  * redriven (that is `queue.retry(task, { force: true })`, one at a time).
  */
 import type { Backend } from "../backends/backend.js";
-import { InvalidOptionError } from "../errors.js";
 import { stepsNoWorkflowWaitsFor } from "../execution/workflow-gate.js";
-import { describeGiven } from "../task/describe-value.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
-import type { TaskData, TaskStatus } from "../task/task-record.js";
-import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/durations.js";
+import type { TaskData } from "../task/task-record.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
-import { errorFilterOf, matchesErrorFilter } from "./error-filter.js";
-import { parseIsoInstant } from "./instant.js";
 import {
-  concurrencyKeysOf,
-  forEachMatchingPage,
-  matchesFilters,
-  namesOf,
-  pageSizeOf,
-  statusesOf,
-} from "./list-tasks.js";
+  FINISHED_FILTER_KEYS,
+  type FinishedTaskFilters,
+  finishedMatcher,
+} from "./finished-filters.js";
+import { forEachMatchingPage, statusesOf } from "./list-tasks.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { rerunRecord } from "./retry-api.js";
 
@@ -44,28 +37,9 @@ import { rerunRecord } from "./retry-api.js";
 export const REDRIVE_STATUSES = ["failed", "crashed", "cancelled"] as const;
 export type RedriveStatus = (typeof REDRIVE_STATUSES)[number];
 
-export interface RetryAllOptions {
+export interface RetryAllOptions extends FinishedTaskFilters {
   /** Which finished tasks: this status or these (default `"failed"`). */
   status?: RedriveStatus | readonly RedriveStatus[] | undefined;
-  /**
-   * Only tasks that finished at or after this time (`finishedAt ≥ since`): a
-   * `Date`, ISO-8601 text with an offset, or seconds before now (`3600`: the
-   * last hour). Absent: however long ago.
-   */
-  since?: Date | number | string | undefined;
-  /** Only tasks of this name, or of one of these (a fix deployed for one task redrives that task alone); absent: every name. */
-  name?: string | readonly string[] | undefined;
-  /** Only tasks with this concurrency key (a tenant's, with a key per tenant), or with one of these; absent: any key or none. */
-  concurrencyKey?: string | readonly string[] | undefined;
-  /**
-   * Only tasks whose stored error's type or message contains this text
-   * (`"503"`, `"ECONNRESET"`): the failures of one cause; absent: any error.
-   */
-  error?: string | undefined;
-  /** Only tasks that finished before this time (as `since`); absent: up to now. */
-  before?: Date | number | string | undefined;
-  /** Tasks read and re-queued per backend call (an integer ≥ 1, default 100). */
-  batchSize?: number | undefined;
 }
 
 export interface RetryAllResult {
@@ -89,44 +63,8 @@ export interface RetryAllResult {
   endedWorkflowSteps: number;
 }
 
-/** Epoch ms of `since`; `null` for none. */
-export function sinceMsOf(
-  since: RetryAllOptions["since"],
-  now: number,
-  where: string,
-  option = "since",
-): number | null {
-  if (since === undefined) return null;
-  if (typeof since === "string")
-    return parseIsoInstant(
-      since,
-      where,
-      "a span back from now is a number of seconds (e.g. 3600 for the last hour), not text",
-    );
-  if (since instanceof Date) {
-    const time = Date.prototype.getTime.call(since);
-    if (!isRepresentableInstant(time))
-      throw new InvalidOptionError(`${where}: ${option} is an invalid Date`);
-    return time;
-  }
-  if (!isDuration(since, true)) {
-    throw new InvalidOptionError(
-      `${where}: ${option} must be a Date, ISO-8601 text with an offset, or seconds before now ≥ 0 and ${MAX_DURATION_TEXT} (got ${describeGiven(since)})`,
-    );
-  }
-  return now - since * 1000;
-}
-
-/** Every key of {@link RetryAllOptions} (the compiler keeps it complete). */
-const RETRY_ALL_OPTION_KEYS = Object.keys({
-  status: true,
-  since: true,
-  name: true,
-  concurrencyKey: true,
-  error: true,
-  before: true,
-  batchSize: true,
-} satisfies Record<keyof RetryAllOptions, true>);
+/** Every key of {@link RetryAllOptions}. */
+const RETRY_ALL_OPTION_KEYS = ["status", ...FINISHED_FILTER_KEYS];
 
 /** Re-queues `queue`'s finished tasks that `options` names; see the module comment. */
 export async function retryAll(
@@ -136,20 +74,7 @@ export async function retryAll(
   const where = "queue.retryAll()";
   checkOptionKeys(options, RETRY_ALL_OPTION_KEYS, where);
   const statuses = statusesOf(options.status ?? "failed", where, REDRIVE_STATUSES)!;
-  const sinceMs = sinceMsOf(options.since, queue.clock.now(), where);
-  const beforeMs = sinceMsOf(options.before, queue.clock.now(), where, "before");
-  const errorText = errorFilterOf(options.error, where);
-  const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
-  const names = namesOf(options.name, where);
-  const keys = concurrencyKeysOf(options.concurrencyKey, where);
-  const matches = (data: TaskData | undefined): data is TaskData =>
-    data !== undefined &&
-    statuses.includes(data.status as TaskStatus) &&
-    matchesFilters(data, names, keys) &&
-    data.finishedAt !== null &&
-    (sinceMs === null || Date.parse(data.finishedAt) >= sinceMs) &&
-    (beforeMs === null || Date.parse(data.finishedAt) < beforeMs) &&
-    matchesErrorFilter(data, errorText);
+  const { matches, batchSize } = finishedMatcher(options, statuses, queue.clock.now(), where);
 
   const backend = await queue.connect();
   const result: RetryAllResult = { retried: 0, skipped: 0, endedWorkflowSteps: 0 };

@@ -12,7 +12,8 @@
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { pageSizeOf, workflowNamesOf } from "./list-tasks.js";
 import type { QueueHandle } from "./queue-handle.js";
-import { type RetryAllOptions, sinceMsOf } from "./retry-all.js";
+import type { RetryAllOptions } from "./retry-all.js";
+import { sinceMsOf } from "./since.js";
 import { retryStored } from "./workflow-api.js";
 
 export interface RetryWorkflowsOptions {

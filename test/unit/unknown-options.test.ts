@@ -102,7 +102,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "queue.retryAll()",
       () => queue.retryAll({ statuss: "crashed" } as never),
-      "queue.retryAll(): unknown option 'statuss'; did you mean 'status'? (valid options: status, since, name, concurrencyKey, batchSize)",
+      "queue.retryAll(): unknown option 'statuss'; did you mean 'status'? (valid options: status, since, before, name, concurrencyKey, error, batchSize)",
       InvalidOptionError,
     ],
     [
