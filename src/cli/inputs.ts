@@ -238,8 +238,9 @@ const SINCE_FORMATS =
 /** `--since` (or `flag`): ISO-8601 text with an offset, or a duration back from now (`1h`: the last hour). */
 export function parseSince(raw: string, flag = "--since"): Date | number {
   const text = raw.trim();
+  let at: Date | number;
   try {
-    return /^\d{4}-/.test(text) ? parseInstant(text, flag) : parseDuration(raw, flag);
+    at = /^\d{4}-/.test(text) ? parseInstant(text, flag) : parseDuration(raw, flag);
   } catch (error) {
     if (!(error instanceof CliUsageError)) throw error;
     // Either reading fails in its own terms; the user needs both accepted forms.
@@ -250,6 +251,24 @@ export function parseSince(raw: string, flag = "--since"): Date | number {
         : "cannot be read";
     throw new CliUsageError(`${flag}: '${raw}' ${reason}; expected ${SINCE_FORMATS}`);
   }
+  // A span of nothing is now: --before 0 would take every task, --since 0 none.
+  if (at === 0) {
+    throw new CliUsageError(
+      `${flag}: '${raw}' is no time back from now; give a span such as 10m or 1h, or a time`,
+    );
+  }
+  return at;
+}
+
+/** `--error`: text a stored error mentions; only spaces, or nothing, is refused naming the flag. */
+export function parseErrorText(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.trim() === "") {
+    throw new CliUsageError(
+      "--error needs text (not only spaces) that the stored error's type or message contains, case-sensitive",
+    );
+  }
+  return raw;
 }
 
 /** `--priority`: a whole number, checked again by the queue (range). */

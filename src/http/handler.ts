@@ -358,7 +358,8 @@ export function createHttpHandler(
         : undefined;
       const queue =
         params.queue === undefined ? (undefined as unknown as Queue) : queueNamed(params.queue);
-      if (queue && !route.mutating && !route.anyQueue && !(await holdsAnything(queue))) {
+      const readsHeld = (!route.mutating || route.onHeld) && !route.anyQueue;
+      if (queue && readsHeld && !(await holdsAnything(queue))) {
         throw new HttpError(404, `no queue named '${params.queue}' holds anything`);
       }
       let streamClosed: (() => void) | undefined;

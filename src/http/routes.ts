@@ -71,6 +71,12 @@ export interface Route<Q = unknown, B = unknown> {
   readonly media?: string;
   /** Serves a queue that holds nothing yet (a live view may subscribe before the first task). */
   readonly anyQueue?: boolean;
+  /**
+   * A change that acts only on what the queue holds (a bulk retry, cancel or
+   * delete): a queue that holds nothing is a 404, as for a read — a
+   * misspelt name would otherwise answer a success that did nothing.
+   */
+  readonly onHeld?: boolean;
   handle(context: RouteContext<Q, B>): Promise<unknown>;
 }
 
@@ -424,6 +430,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "POST",
     path: "/{queue}/tasks/retry",
+    onHeld: true,
     summary:
       "Run every finished task of some statuses (default failed), names, concurrency keys, finished since a time, again; a cancelled one waiting for a time still ahead goes back to that time",
     mutating: true,
@@ -442,7 +449,7 @@ export const ROUTES: readonly Route[] = [
         }),
         error: z.string().min(1).optional().meta({
           description:
-            "only tasks whose stored error's type or message contains this text (503, ECONNRESET): the failures of one cause",
+            "only tasks whose stored error's type or message contains this text (503, ECONNRESET; case-sensitive): the failures of one cause",
         }),
       })
       .default({}),
@@ -464,6 +471,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "POST",
     path: "/{queue}/tasks/cancel",
+    onHeld: true,
     summary:
       "Cancel every task that has not started (or of some statuses, names, concurrency keys); force: running ones too",
     mutating: true,
@@ -486,6 +494,7 @@ export const ROUTES: readonly Route[] = [
   route({
     method: "POST",
     path: "/{queue}/tasks/delete",
+    onHeld: true,
     summary:
       "Delete the records of every finished task (or of some statuses, names, concurrency keys) that finished before a time; unfinished tasks are left",
     mutating: true,
@@ -494,12 +503,17 @@ export const ROUTES: readonly Route[] = [
         status: oneOrMany(z.enum(PURGEABLE_STATUSES)).optional(),
         name: oneOrMany(z.string().min(1)).optional(),
         concurrencyKey: oneOrMany(z.string().min(1)).optional(),
+        since: when.optional().meta({
+          description:
+            "only tasks that finished at or after this time: ISO-8601 text with an offset, or seconds before now",
+        }),
         before: when.optional().meta({
           description:
             "only tasks that finished before this time: ISO-8601 text with an offset, or seconds before now",
         }),
         error: z.string().min(1).optional().meta({
-          description: "only tasks whose stored error's type or message contains this text",
+          description:
+            "only tasks whose stored error's type or message contains this text (case-sensitive)",
         }),
       })
       .default({}),
@@ -508,6 +522,7 @@ export const ROUTES: readonly Route[] = [
         ...(c.body.status === undefined ? {} : { status: c.body.status }),
         ...(c.body.name === undefined ? {} : { name: c.body.name }),
         ...(c.body.concurrencyKey === undefined ? {} : { concurrencyKey: c.body.concurrencyKey }),
+        ...(c.body.since === undefined ? {} : { since: c.body.since }),
         ...(c.body.before === undefined ? {} : { before: c.body.before }),
         ...(c.body.error === undefined ? {} : { error: c.body.error }),
       }),

@@ -7,11 +7,15 @@
  * failures of one cause and leaves the others. Checked once, at the call;
  * the predicate they make judges each record as read.
  */
+import { isoAt } from "../clock.js";
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { concurrencyKeysOf, matchesFilters, namesOf, pageSizeOf } from "./list-tasks.js";
 import { sinceMsOf } from "./since.js";
+
+/** How far ahead of this process's clock a `since` may be (another host's clock) before it counts as a mistake. */
+const CLOCK_SKEW_MS = 60_000;
 
 /** What selects finished tasks besides their status. */
 export interface FinishedTaskFilters {
@@ -55,6 +59,18 @@ export function finishedMatcher(
 ): { matches: (data: TaskData | undefined) => data is TaskData; batchSize: number } {
   const sinceMs = sinceMsOf(options.since, now, where);
   const beforeMs = sinceMsOf(options.before, now, where, "before");
+  // A window no task can have finished in is a mistake (swapped bounds, a year typed wrong),
+  // not a request that matches nothing.
+  if (sinceMs !== null && sinceMs > now + CLOCK_SKEW_MS) {
+    throw new InvalidOptionError(
+      `${where}: since ${isoAt(sinceMs)} is in the future: no task has finished since then`,
+    );
+  }
+  if (sinceMs !== null && beforeMs !== null && sinceMs >= beforeMs) {
+    throw new InvalidOptionError(
+      `${where}: the window is empty: since ${isoAt(sinceMs)} is not before before ${isoAt(beforeMs)} (a span back from now: since the longer one, before the shorter)`,
+    );
+  }
   const errorText = errorFilterOf(options.error, where);
   const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
   const names = namesOf(options.name, where);
@@ -76,9 +92,9 @@ export function finishedMatcher(
 /** The text an `error` filter looks for; `undefined` for no filter. Throws for anything but non-empty text. */
 function errorFilterOf(error: unknown, where: string): string | undefined {
   if (error === undefined) return undefined;
-  if (typeof error !== "string" || error === "") {
+  if (typeof error !== "string" || error.trim() === "") {
     throw new InvalidOptionError(
-      `${where}: error must be non-empty text that a task's stored error type or message contains (got ${describeGiven(error)})`,
+      `${where}: error must be text (not only spaces) that a task's stored error type or message contains, case-sensitive (got ${describeGiven(error)})`,
     );
   }
   return error;

@@ -88,6 +88,21 @@ describe("sheppy task cancel --all", () => {
     expect((await queue.getTask(waiting))?.status).toBe("pending");
   });
 
+  it("the undo command a cancel prints reaches the same backend when -u named it", async () => {
+    const later = add(7, 7);
+    await queue.schedule(later, 3600);
+    const cancelled = await runCli(["task", "cancel", "--all", "-u", url], {
+      SHEPPY_QUEUE: "tenants",
+    });
+    const again = cancelled.stdout.trimEnd().split("\n")[1]!;
+    expect(again).toMatch(/ -q tenants -u sqlite:\/\/\S+$/);
+    const words = again
+      .replace(/^to undo it \(each back to when it was due\): sheppy /, "")
+      .split(" ");
+    expect((await runCli(words, {})).code).toBe(0);
+    expect((await queue.getTask(later))?.status).toBe("scheduled");
+  });
+
   it("nothing cancelled without --force says running tasks are left, so 0 does not read as none matched", async () => {
     const none = await sheppy("task", "cancel", "--all", "-n", "cli.nothing-has-this-name");
     expect(none.code).toBe(0);

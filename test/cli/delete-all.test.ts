@@ -60,7 +60,11 @@ describe("sheppy task delete --all", () => {
       stderr:
         "warning: no task of queue purge is named 'cli.ad' (names match exactly, as task() gave them)\n",
     });
-    expect(json(await sheppy("task", "delete", "--all", "--format", "json"))).toEqual({
+    // Everything finished, failures to be retried among them: only when said so.
+    expect(expectOneLineError(await sheppy("task", "delete", "--all"), 2)).toContain(
+      "with no filter deletes every finished task's record",
+    );
+    expect(json(await sheppy("task", "delete", "--all", "--yes", "--format", "json"))).toEqual({
       deleted: 2,
       skipped: 0,
     });
@@ -76,6 +80,9 @@ describe("sheppy task delete --all", () => {
       [[kept.id, "--all"], "pass a task id or --all, not both"],
       [[kept.id, "--before", "1h"], "--before needs --all"],
       [[kept.id, "--error", "x"], "--error needs --all"],
+      [["--all", "--before", "0"], "--before: '0' is no time back from now"],
+      [["--all", "--error", "  "], "--error needs text (not only spaces)"],
+      [["--all", "--since", "10m", "--before", "1h"], "the window is empty"],
       [[], "pass a task id, or --all"],
     ] as const) {
       expect(expectOneLineError(await sheppy("task", "delete", ...args), 2)).toContain(text);

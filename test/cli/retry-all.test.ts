@@ -31,12 +31,17 @@ describe("sheppy task retry --all-failed", () => {
     await first.close();
 
     // A time after every failure: nothing failed since.
-    const later = new Date(Date.now() + 60_000).toISOString();
+    const later = new Date(Date.now() + 1000).toISOString();
     expect(await sheppy("task", "retry", "--all-failed", "--since", later)).toMatchObject({
       code: 0,
       stdout: "0 failed tasks queued to run again\n",
       stderr: "",
     });
+    // An hour ahead is a mistake (a year typed wrong), said so.
+    const ahead = new Date(Date.now() + 3_600_000).toISOString();
+    expect(
+      expectOneLineError(await sheppy("task", "retry", "--all-failed", "--since", ahead), 2),
+    ).toMatch(/since .* is in the future: no task has finished since then$/);
     // A queue name nothing has used is probably a typo: said on stderr.
     expect(await sheppy("task", "retry", "--all-failed", "-q", "redirve")).toMatchObject({
       code: 0,

@@ -40,7 +40,7 @@ export function RedriveButton({
               );
               onDone();
             } catch (error) {
-              setMessage(`Retry failed: ${(error as Error).message}`);
+              setMessage(`Could not run the failed tasks again: ${(error as Error).message}`);
             } finally {
               setBusy(false);
             }

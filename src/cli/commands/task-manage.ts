@@ -15,10 +15,12 @@ import {
 import { CANCELLABLE_STATUSES } from "../../queue/cancel-all.js";
 import { PURGEABLE_STATUSES } from "../../queue/delete-all.js";
 import { REDRIVE_STATUSES, type RedriveStatus } from "../../queue/retry-all.js";
+import { maskUrl } from "../../util/mask-url.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import {
   addConcurrencyKeyFilter,
   parseConcurrencyKeys,
+  parseErrorText,
   parseSince,
   parseStatuses,
   parseTaskNames,
@@ -50,6 +52,17 @@ function parseRedriveStatuses(raw: string): RedriveStatus[] {
 /** `text` as one shell word, for a command line printed to be pasted: 'it'\''s'. */
 function shellQuoted(text: string): string {
   return /^[\w.:@/+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The `-u` a printed command needs to reach the same backend: none when the
+ * URL came from `SHEPPY_BACKEND_URL` (the pasted command reads it too); the
+ * URL when it holds no password; else a placeholder, so no password is
+ * printed.
+ */
+function sameBackendFlag(url: string | undefined): string {
+  if (url === undefined || url === process.env.SHEPPY_BACKEND_URL) return "";
+  return maskUrl(url) === url ? ` -u ${shellQuoted(url)}` : " -u <the same backend URL>";
 }
 
 /** "key 'tenant:a'" or "keys 'a' or 'b'", for a summary line. */
@@ -87,7 +100,7 @@ async function retryAllOf(
   const since = settings.since === undefined ? undefined : parseSince(settings.since);
   const before =
     settings.before === undefined ? undefined : parseSince(settings.before, "--before");
-  const error = settings.error;
+  const error = parseErrorText(settings.error);
   const name = parseTaskNames(settings.name);
   const concurrencyKey = parseConcurrencyKeys(settings.concurrencyKey);
   const outcome = await withQueue(settings, async (queue) => {
@@ -147,7 +160,7 @@ function addRetry(group: Command): void {
     )
     .option(
       "--error <text>",
-      "with --all-failed or --all: only tasks whose stored error's type or message contains this text (503, ECONNRESET…): the failures of one cause",
+      "with --all-failed or --all: only tasks whose stored error's type or message contains this text (503, ECONNRESET…; case-sensitive): the failures of one cause",
     );
   addConcurrencyKeyFilter(command, "with --all-failed or --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
@@ -270,7 +283,7 @@ async function cancelAllOf(
   if (cancelled > 0) {
     // The way back, spelt out: cancelled records are kept, and a redrive runs them again.
     print(
-      `to undo it (each back to when it was due): sheppy task retry --all cancelled --since ${startedAt.toISOString()}${name ? ` --name ${name.join(",")}` : ""}${(concurrencyKey ?? []).map((key) => ` --concurrency-key ${shellQuoted(key)}`).join("")} -q ${settings.queue}`,
+      `to undo it (each back to when it was due): sheppy task retry --all cancelled --since ${startedAt.toISOString()}${name ? ` --name ${name.join(",")}` : ""}${(concurrencyKey ?? []).map((key) => ` --concurrency-key ${shellQuoted(key)}`).join("")} -q ${settings.queue}${sameBackendFlag(settings.backendUrl)}`,
     );
   }
 }
@@ -349,22 +362,36 @@ async function deleteAllOf(
     status?: string;
     name?: string;
     concurrencyKey?: string[];
+    since?: string;
     before?: string;
     error?: string;
+    yes?: boolean;
   },
 ): Promise<void> {
   const statuses = parseStatuses(settings.status, PURGEABLE_STATUSES, "finished task");
   const name = parseTaskNames(settings.name);
   const concurrencyKey = parseConcurrencyKeys(settings.concurrencyKey);
+  const since = settings.since === undefined ? undefined : parseSince(settings.since);
   const before =
     settings.before === undefined ? undefined : parseSince(settings.before, "--before");
+  const error = parseErrorText(settings.error);
+  const filtered = [statuses, name, concurrencyKey, since, before, error].some(
+    (filter) => filter !== undefined,
+  );
+  // Every finished record, failures still to be retried among them: asked for in so many words.
+  if (!filtered && !settings.yes) {
+    throw new CliUsageError(
+      "task delete --all with no filter deletes every finished task's record, failures still waiting to be retried among them: pass --yes, or narrow it (--status, --name, --before…)",
+    );
+  }
   const { deleted, skipped } = await withQueue(settings, async (queue) => {
     const outcome = await queue.deleteAll({
       status: statuses ? [...statuses] : undefined,
       name,
       concurrencyKey,
+      since,
       before,
-      error: settings.error,
+      error,
     });
     if (outcome.deleted === 0 && outcome.skipped === 0) {
       await warnIfQueueUnused(queue.backend, queue.name);
@@ -404,9 +431,14 @@ function addDelete(group: Command): void {
       "with --all: only tasks that finished before this: an ISO-8601 instant with an offset, or a duration back from now (7d: over a week ago)",
     )
     .option(
+      "--since <when>",
+      "with --all: only tasks that finished at or after this: an ISO-8601 instant with an offset, or a duration back from now",
+    )
+    .option(
       "--error <text>",
-      "with --all: only tasks whose stored error's type or message contains this text",
-    );
+      "with --all: only tasks whose stored error's type or message contains this text (case-sensitive)",
+    )
+    .option("--yes", "with --all and no filter: delete every finished task's record");
   addConcurrencyKeyFilter(command, "with --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
@@ -416,8 +448,10 @@ function addDelete(group: Command): void {
         status?: string;
         name?: string;
         concurrencyKey?: string[];
+        since?: string;
         before?: string;
         error?: string;
+        yes?: boolean;
       }
     >();
     if (settings.all) {
@@ -425,9 +459,9 @@ function addDelete(group: Command): void {
       return deleteAllOf(settings);
     }
     if (id === undefined) throw new CliUsageError("pass a task id, or --all");
-    const filter = (["status", "name", "concurrencyKey", "before", "error"] as const).find(
-      (option) => settings[option] !== undefined,
-    );
+    const filter = (
+      ["status", "name", "concurrencyKey", "since", "before", "error", "yes"] as const
+    ).find((option) => settings[option] !== undefined);
     if (filter) {
       const flag = filter === "concurrencyKey" ? "concurrency-key" : filter;
       throw new CliUsageError(`--${flag} needs --all (one task is named by its id)`);

@@ -654,6 +654,10 @@ export function httpApiCases(h: ContractHarness): void {
       expect(back.map((t) => [t?.status, t?.scheduledAt])).toEqual(
         due.map((at) => ["scheduled", at]),
       );
+      // A queue that holds nothing (a misspelt name) is a 404, not a success that did nothing.
+      for (const action of ["retry", "cancel", "delete"]) {
+        expect((await call("POST", `/${q}-typo/tasks/${action}`, {})).status).toBe(404);
+      }
       // Purge: the finished records go, the scheduled ones stay.
       expect((await call("POST", `/${q}/tasks/delete`, { status: "pending" })).status).toBe(400);
       expect((await call("POST", `/${q}/tasks/delete`, { before: "soon" })).status).toBe(400);

@@ -143,11 +143,19 @@ export function redriveCases(h: ContractHarness): void {
       const left = await queue.getTask(tasks);
       expect(left.map((t) => t?.status)).toEqual(["pending", "pending", "pending", "failed"]);
       expect(await queue.deleteAll({ error: "card" })).toEqual({ deleted: 1, skipped: 0 });
-      for (const error of ["", 5]) {
+      for (const error of ["", "  ", 5]) {
         await expect(queue.retryAll({ error: error as string })).rejects.toThrow(
-          /queue\.retryAll\(\): error must be non-empty text/,
+          /queue\.retryAll\(\): error must be text \(not only spaces\)/,
         );
       }
+      // A window nothing can have finished in is a mistake, said so, not zero tasks.
+      await expect(queue.retryAll({ since: 600, before: 3600 })).rejects.toThrow(
+        /queue\.retryAll\(\): the window is empty: since .* is not before before /,
+      );
+      await expect(queue.deleteAll({ since: new Date(Date.now() + 3_600_000) })).rejects.toThrow(
+        /queue\.deleteAll\(\): since .* is in the future/,
+      );
+      expect(await queue.getTask(tasks[3]!)).toBeNull();
     });
 
     it("`since` takes only tasks that finished at or after it: a Date, ISO text with an offset, or seconds before now", async () => {
