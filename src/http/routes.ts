@@ -216,6 +216,31 @@ function refuseUnnamedRedrive(addable: RouteContext<unknown, unknown>["addable"]
   );
 }
 
+/** The filters over finished tasks that a redrive's body and a purge's share. */
+const finishedFilterFields = {
+  name: oneOrMany(z.string().min(1)).optional(),
+  concurrencyKey: oneOrMany(z.string().min(1)).optional(),
+  since: when.optional().meta({
+    description:
+      "only tasks that finished at or after this time: ISO-8601 text with an offset, or seconds before now",
+  }),
+  before: when.optional().meta({
+    description:
+      "only tasks that finished before this time: ISO-8601 text with an offset, or seconds before now",
+  }),
+  error: z.string().min(1).optional().meta({
+    description:
+      "only tasks whose stored error's type or message contains this text (503, ECONNRESET; case-sensitive): the failures of one cause",
+  }),
+};
+
+/** `body` without the fields it left out, as the queue's options take them (an absent option, not `undefined`). */
+function given<T extends object>(body: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
+
 /** One value or a non-empty list of them. */
 function oneOrMany<T extends z.ZodType>(item: T) {
   return z.union([item, z.array(item).min(1)]);
@@ -437,20 +462,7 @@ export const ROUTES: readonly Route[] = [
     body: z
       .strictObject({
         status: oneOrMany(z.enum(REDRIVE_STATUSES)).optional(),
-        name: oneOrMany(z.string().min(1)).optional(),
-        concurrencyKey: oneOrMany(z.string().min(1)).optional(),
-        since: when.optional().meta({
-          description:
-            "only tasks that finished at or after this time: ISO-8601 text with an offset, or seconds before now",
-        }),
-        before: when.optional().meta({
-          description:
-            "only tasks that finished before this time: ISO-8601 text with an offset, or seconds before now",
-        }),
-        error: z.string().min(1).optional().meta({
-          description:
-            "only tasks whose stored error's type or message contains this text (503, ECONNRESET; case-sensitive): the failures of one cause",
-        }),
+        ...finishedFilterFields,
       })
       .default({}),
     handle: async (c) => {
@@ -458,14 +470,7 @@ export const ROUTES: readonly Route[] = [
       // Running tasks again is adding them again: only tasks the caller may add.
       if (names === undefined) refuseUnnamedRedrive(c.addable);
       for (const name of names ?? []) refuseUnaddable(name, c.addable);
-      return c.queue.retryAll({
-        ...(c.body.status === undefined ? {} : { status: c.body.status }),
-        ...(names === undefined ? {} : { name: names }),
-        ...(c.body.concurrencyKey === undefined ? {} : { concurrencyKey: c.body.concurrencyKey }),
-        ...(c.body.since === undefined ? {} : { since: c.body.since }),
-        ...(c.body.before === undefined ? {} : { before: c.body.before }),
-        ...(c.body.error === undefined ? {} : { error: c.body.error }),
-      });
+      return c.queue.retryAll(given(c.body));
     },
   }),
   route({
@@ -483,13 +488,7 @@ export const ROUTES: readonly Route[] = [
         force: z.boolean().optional(),
       })
       .default({}),
-    handle: async (c) =>
-      c.queue.cancelAll({
-        ...(c.body.status === undefined ? {} : { status: c.body.status }),
-        ...(c.body.name === undefined ? {} : { name: c.body.name }),
-        ...(c.body.concurrencyKey === undefined ? {} : { concurrencyKey: c.body.concurrencyKey }),
-        ...(c.body.force === undefined ? {} : { force: c.body.force }),
-      }),
+    handle: async (c) => c.queue.cancelAll(given(c.body)),
   }),
   route({
     method: "POST",
@@ -501,31 +500,10 @@ export const ROUTES: readonly Route[] = [
     body: z
       .strictObject({
         status: oneOrMany(z.enum(PURGEABLE_STATUSES)).optional(),
-        name: oneOrMany(z.string().min(1)).optional(),
-        concurrencyKey: oneOrMany(z.string().min(1)).optional(),
-        since: when.optional().meta({
-          description:
-            "only tasks that finished at or after this time: ISO-8601 text with an offset, or seconds before now",
-        }),
-        before: when.optional().meta({
-          description:
-            "only tasks that finished before this time: ISO-8601 text with an offset, or seconds before now",
-        }),
-        error: z.string().min(1).optional().meta({
-          description:
-            "only tasks whose stored error's type or message contains this text (case-sensitive)",
-        }),
+        ...finishedFilterFields,
       })
       .default({}),
-    handle: async (c) =>
-      c.queue.deleteAll({
-        ...(c.body.status === undefined ? {} : { status: c.body.status }),
-        ...(c.body.name === undefined ? {} : { name: c.body.name }),
-        ...(c.body.concurrencyKey === undefined ? {} : { concurrencyKey: c.body.concurrencyKey }),
-        ...(c.body.since === undefined ? {} : { since: c.body.since }),
-        ...(c.body.before === undefined ? {} : { before: c.body.before }),
-        ...(c.body.error === undefined ? {} : { error: c.body.error }),
-      }),
+    handle: async (c) => c.queue.deleteAll(given(c.body)),
   }),
   route({
     method: "GET",
