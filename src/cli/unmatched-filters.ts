@@ -6,6 +6,7 @@
  * would read as "nothing failed".
  */
 import type { Queue } from "../queue/queue.js";
+import { warnIfQueueUnused } from "./open-queue.js";
 import { warn } from "./warn.js";
 
 /** Pages looked through for one task of the names or keys before giving up the look (each looks at up to 5,000 tasks). */
@@ -58,8 +59,22 @@ export function unmatchedMessage(
   return undefined;
 }
 
+/**
+ * After a bulk action that touched nothing: says on stderr why it may
+ * have — a queue nothing has used (a misspelt queue name), or names or
+ * keys no task of the queue has.
+ */
+export async function warnIfNothingThere(
+  queue: Queue,
+  names: readonly string[] | undefined,
+  keys: readonly string[] | undefined,
+): Promise<void> {
+  await warnIfQueueUnused(queue.backend, queue.name);
+  await warnIfUnmatched(queue, names, keys);
+}
+
 /** {@link unmatchedFilterWarning} on stderr. */
-export async function warnIfUnmatched(
+async function warnIfUnmatched(
   queue: Queue,
   names: readonly string[] | undefined,
   keys: readonly string[] | undefined,

@@ -26,9 +26,9 @@ import {
   parseTaskNames,
   parseTimeout,
 } from "../inputs.js";
-import { queueGiven, warnIfQueueUnused, withQueue, withQueueOf } from "../open-queue.js";
+import { queueGiven, withQueue, withQueueOf } from "../open-queue.js";
 import { print, printJson } from "../output.js";
-import { warnIfUnmatched } from "../unmatched-filters.js";
+import { warnIfNothingThere } from "../unmatched-filters.js";
 import { reportOutcome, waitForOutcome } from "./task-outcome.js";
 
 interface QueueSettings {
@@ -112,10 +112,7 @@ async function retryAllOf(
       concurrencyKey,
       error,
     });
-    if (outcome.retried === 0) {
-      await warnIfQueueUnused(queue.backend, queue.name);
-      await warnIfUnmatched(queue, name, concurrencyKey);
-    }
+    if (outcome.retried === 0) await warnIfNothingThere(queue, name, concurrencyKey);
     return outcome;
   });
   const { retried, skipped, endedWorkflowSteps } = outcome;
@@ -261,8 +258,7 @@ async function cancelAllOf(
       force: settings.force ?? false,
     });
     if (outcome.cancelled === 0 && outcome.skipped === 0) {
-      await warnIfQueueUnused(queue.backend, queue.name);
-      await warnIfUnmatched(queue, name, concurrencyKey);
+      await warnIfNothingThere(queue, name, concurrencyKey);
     }
     return outcome;
   });
@@ -394,8 +390,7 @@ async function deleteAllOf(
       error,
     });
     if (outcome.deleted === 0 && outcome.skipped === 0) {
-      await warnIfQueueUnused(queue.backend, queue.name);
-      await warnIfUnmatched(queue, name, concurrencyKey);
+      await warnIfNothingThere(queue, name, concurrencyKey);
     }
     return outcome;
   });
