@@ -152,7 +152,9 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     expect(expectOneLineError(ctsResult, 1)).toMatch(
       /a \.cts module is CommonJS, which cannot require\(\) Sheppy \(an ES module\) when loaded as a task module — rename it \.mts/,
     );
-  });
+    // Four processes, each compiling TypeScript through tsx's CommonJS hook: about 15 s alone,
+    // over a minute while the rest of the suite runs beside it.
+  }, 180_000);
 
   it("an unreachable backend", async () => {
     const result = await runCli([
