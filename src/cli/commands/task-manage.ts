@@ -352,18 +352,20 @@ function addCancel(group: Command): void {
   });
 }
 
+/** What `task delete` reads from its flags. */
+type DeleteSettings = QueueSettings & {
+  all?: boolean;
+  status?: string;
+  name?: string;
+  concurrencyKey?: string[];
+  since?: string;
+  before?: string;
+  error?: string;
+  yes?: boolean;
+};
+
 /** `task delete --all`: deletes the finished records of those statuses, names and keys; prints how many. */
-async function deleteAllOf(
-  settings: QueueSettings & {
-    status?: string;
-    name?: string;
-    concurrencyKey?: string[];
-    since?: string;
-    before?: string;
-    error?: string;
-    yes?: boolean;
-  },
-): Promise<void> {
+async function deleteAllOf(settings: DeleteSettings): Promise<void> {
   const statuses = parseStatuses(settings.status, PURGEABLE_STATUSES, "finished task");
   const name = parseTaskNames(settings.name);
   const concurrencyKey = parseConcurrencyKeys(settings.concurrencyKey);
@@ -437,18 +439,7 @@ function addDelete(group: Command): void {
   addConcurrencyKeyFilter(command, "with --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
-    const settings = cmd.optsWithGlobals<
-      QueueSettings & {
-        all?: boolean;
-        status?: string;
-        name?: string;
-        concurrencyKey?: string[];
-        since?: string;
-        before?: string;
-        error?: string;
-        yes?: boolean;
-      }
-    >();
+    const settings = cmd.optsWithGlobals<DeleteSettings>();
     if (settings.all) {
       if (id !== undefined) throw new CliUsageError("pass a task id or --all, not both");
       return deleteAllOf(settings);
