@@ -160,11 +160,15 @@ export const api = {
     call<{ queue: string; paused: boolean }>("POST", `${q(queue)}/pause`, {}),
   resume: (queue: string) =>
     call<{ queue: string; paused: boolean }>("POST", `${q(queue)}/resume`, {}),
-  retryFailed: (queue: string, names: readonly string[]) =>
+  retryFailed: (queue: string, names: readonly string[], dryRun = false) =>
     call<{ retried: number; skipped: number; endedWorkflowSteps: number }>(
       "POST",
       `${q(queue)}/tasks/retry`,
-      names.length > 0 ? { status: "failed", name: [...names] } : { status: "failed" },
+      {
+        status: "failed",
+        ...(names.length > 0 ? { name: [...names] } : {}),
+        ...(dryRun ? { dryRun } : {}),
+      },
     ),
   tasks: (
     queue: string,

@@ -21,6 +21,7 @@ import { backendRecordsCases } from "./cases/backend-records.js";
 import { backendSettleCases } from "./cases/backend-settle.js";
 import { backendStorageCases } from "./cases/backend-storage.js";
 import { backendWorkflowCases } from "./cases/backend-workflows.js";
+import { bulkDryRunCases } from "./cases/bulk-dry-run.js";
 import { cancelAllCases } from "./cases/cancel-all.js";
 import { cancelDeleteCases } from "./cases/cancel-delete.js";
 import { cancelRunningCases } from "./cases/cancel-running.js";
@@ -75,6 +76,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   eventCases,
   waitForCases,
   cancelDeleteCases,
+  bulkDryRunCases,
   cancelAllCases,
   deleteAllCases,
   cancelRunningCases,

@@ -234,6 +234,14 @@ const finishedFilterFields = {
   }),
 };
 
+/** A bulk action's preview switch: count what it would do, change nothing. */
+const dryRunField = {
+  dryRun: z.boolean().optional().meta({
+    description:
+      "change nothing: answer with the counts the action would give, as the tasks are now",
+  }),
+};
+
 /** `body` without the fields it left out, as the queue's options take them (an absent option, not `undefined`). */
 function given<T extends object>(body: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as {
@@ -463,6 +471,7 @@ export const ROUTES: readonly Route[] = [
       .strictObject({
         status: oneOrMany(z.enum(REDRIVE_STATUSES)).optional(),
         ...finishedFilterFields,
+        ...dryRunField,
       })
       .default({}),
     handle: async (c) => {
@@ -486,6 +495,7 @@ export const ROUTES: readonly Route[] = [
         name: oneOrMany(z.string().min(1)).optional(),
         concurrencyKey: oneOrMany(z.string().min(1)).optional(),
         force: z.boolean().optional(),
+        ...dryRunField,
       })
       .default({}),
     handle: async (c) => c.queue.cancelAll(given(c.body)),
@@ -501,6 +511,7 @@ export const ROUTES: readonly Route[] = [
       .strictObject({
         status: oneOrMany(z.enum(PURGEABLE_STATUSES)).optional(),
         ...finishedFilterFields,
+        ...dryRunField,
       })
       .default({}),
     handle: async (c) => c.queue.deleteAll(given(c.body)),

@@ -16,6 +16,7 @@ import { InvalidOptionError } from "../errors.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { cancelCurrent, forceOf, resumesRunningWorkflow } from "./cancel-api.js";
+import { type DryRunOption, dryRunOf } from "./dry-run.js";
 import {
   concurrencyKeysOf,
   forEachMatchingPage,
@@ -33,7 +34,7 @@ export type CancellableStatus = (typeof CANCELLABLE_STATUSES)[number];
 /** The statuses cancelled when none are named: those of tasks that have not started. */
 const NOT_STARTED: readonly CancellableStatus[] = ["pending", "scheduled", "retrying"];
 
-export interface CancelAllOptions {
+export interface CancelAllOptions extends DryRunOption {
   /**
    * Which unfinished tasks: this status or these (default: every task that
    * has not started — `pending`, `scheduled` and `retrying`; with `force`,
@@ -68,6 +69,7 @@ const CANCEL_ALL_OPTION_KEYS = Object.keys({
   concurrencyKey: true,
   force: true,
   batchSize: true,
+  dryRun: true,
 } satisfies Record<keyof CancelAllOptions, true>);
 
 /** Backend calls in flight at once while a page is cancelled: enough to overlap round trips, few enough for a pool. */
@@ -92,6 +94,7 @@ export async function cancelAll(
     );
   }
   const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
+  const dryRun = dryRunOf(options.dryRun, where);
   const names = namesOf(options.name, where);
   const keys = concurrencyKeysOf(options.concurrencyKey, where);
   const matches = (data: TaskData | undefined): data is TaskData =>
@@ -103,7 +106,7 @@ export async function cancelAll(
   const backend = await queue.connect();
   const result: CancelAllResult = { cancelled: 0, skipped: 0 };
   await forEachMatchingPage(backend, queue.name, { statuses, batchSize }, matches, async (ids) => {
-    const cancelled = await cancelCurrentOf(backend, queue, ids, matches, force);
+    const cancelled = await cancelCurrentOf(backend, queue, ids, matches, force, dryRun);
     result.cancelled += cancelled;
     result.skipped += ids.length - cancelled;
   });
@@ -117,6 +120,7 @@ async function cancelCurrentOf(
   ids: readonly string[],
   matches: (data: TaskData | undefined) => data is TaskData,
   force: boolean,
+  dryRun: boolean,
 ): Promise<number> {
   const current = await backend.getTasks(queue.name, ids);
   const todo = ids.flatMap((id) => {
@@ -128,6 +132,7 @@ async function cancelCurrentOf(
     const done = await Promise.all(
       todo.slice(start, start + CANCELS_AT_ONCE).map(async (data) => {
         if (await resumesRunningWorkflow(backend, queue.name, data)) return false;
+        if (dryRun) return true;
         return (await cancelCurrent(queue, backend, data, force)) !== null;
       }),
     );

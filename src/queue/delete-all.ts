@@ -14,6 +14,7 @@ import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
+import { type DryRunOption, dryRunOf } from "./dry-run.js";
 import {
   FINISHED_FILTER_KEYS,
   type FinishedTaskFilters,
@@ -26,7 +27,7 @@ import type { QueueHandle } from "./queue-handle.js";
 export const PURGEABLE_STATUSES = ["completed", "failed", "crashed", "cancelled"] as const;
 export type PurgeableStatus = (typeof PURGEABLE_STATUSES)[number];
 
-export interface DeleteAllOptions extends FinishedTaskFilters {
+export interface DeleteAllOptions extends FinishedTaskFilters, DryRunOption {
   /** Which finished tasks: this status or these (default: every finished one). */
   status?: PurgeableStatus | readonly PurgeableStatus[] | undefined;
 }
@@ -43,7 +44,7 @@ export interface DeleteAllResult {
 }
 
 /** Every key of {@link DeleteAllOptions}. */
-const DELETE_ALL_OPTION_KEYS = ["status", ...FINISHED_FILTER_KEYS];
+const DELETE_ALL_OPTION_KEYS = ["status", ...FINISHED_FILTER_KEYS, "dryRun"];
 
 /** Deletes `queue`'s finished records that `options` names; see the module comment. */
 export async function deleteAll(
@@ -63,6 +64,7 @@ export async function deleteAll(
     PURGEABLE_STATUSES,
   )!;
   const { matches, batchSize } = finishedMatcher(options, statuses, queue.clock.now(), where);
+  const dryRun = dryRunOf(options.dryRun, where);
 
   const backend = await queue.connect();
   const result: DeleteAllResult = { deleted: 0, skipped: 0 };
@@ -75,6 +77,10 @@ export async function deleteAll(
       return matches(data) && !isUnreadableStandIn(data);
     });
     result.skipped += ids.length - doomed.length;
+    if (dryRun) {
+      result.deleted += doomed.length;
+      return;
+    }
     // The backend deletes only a finished record: one claimed or re-queued meanwhile stays.
     const gone = await Promise.all(doomed.map((id) => backend.deleteTask(queue.name, id)));
     for (const deleted of gone) {

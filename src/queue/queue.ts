@@ -858,6 +858,7 @@ export class Queue implements QueueHandle {
    * re-queued as `retry()` does (same id, outcome cleared); none runs twice at
    * once. Returns how many were re-queued, and how many were skipped because
    * they changed before their turn (claimed, retried or deleted meanwhile).
+   * With `dryRun: true` it changes nothing and answers with the counts it would give.
    * @example
    * const { retried } = await queue.retryAll({ status: "failed", since: 3600 }); // failed in the last hour
    */
@@ -909,7 +910,8 @@ export class Queue implements QueueHandle {
    * `force`, running ones too. Each is cancelled as `cancel()` cancels one,
    * a page at a time; a task that started or finished meanwhile is skipped.
    * Cancelled records are kept as failures are, so
-   * `retryAll({ status: "cancelled" })` runs them again.
+   * `retryAll({ status: "cancelled" })` runs them again. With `dryRun: true` it
+   * changes nothing and answers with the counts it would give.
    * @example
    * const { cancelled } = await queue.cancelAll({ concurrencyKey: "tenant:acme" });
    */
@@ -923,7 +925,8 @@ export class Queue implements QueueHandle {
    * (`concurrencyKey`), that finished before `before` — a page at a time.
    * A task retried or claimed meanwhile is skipped, never lost; a record
    * that cannot be read is left. Unfinished tasks are never touched
-   * (`cancelAll` first).
+   * (`cancelAll` first). With `dryRun: true` it changes nothing and answers
+   * with the counts it would give.
    * @example
    * const { deleted } = await queue.deleteAll({ status: "failed", before: 86_400 }); // failed over a day ago
    */

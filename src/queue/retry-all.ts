@@ -24,6 +24,7 @@ import { isUnreadableStandIn } from "../task/task-codec.js";
 import type { TaskData } from "../task/task-record.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
+import { type DryRunOption, dryRunOf } from "./dry-run.js";
 import {
   FINISHED_FILTER_KEYS,
   type FinishedTaskFilters,
@@ -37,7 +38,7 @@ import { rerunRecord } from "./retry-api.js";
 export const REDRIVE_STATUSES = ["failed", "crashed", "cancelled"] as const;
 export type RedriveStatus = (typeof REDRIVE_STATUSES)[number];
 
-export interface RetryAllOptions extends FinishedTaskFilters {
+export interface RetryAllOptions extends FinishedTaskFilters, DryRunOption {
   /** Which finished tasks: this status or these (default `"failed"`). */
   status?: RedriveStatus | readonly RedriveStatus[] | undefined;
 }
@@ -64,7 +65,7 @@ export interface RetryAllResult {
 }
 
 /** Every key of {@link RetryAllOptions}. */
-const RETRY_ALL_OPTION_KEYS = ["status", ...FINISHED_FILTER_KEYS];
+const RETRY_ALL_OPTION_KEYS = ["status", ...FINISHED_FILTER_KEYS, "dryRun"];
 
 /** Re-queues `queue`'s finished tasks that `options` names; see the module comment. */
 export async function retryAll(
@@ -75,15 +76,16 @@ export async function retryAll(
   checkOptionKeys(options, RETRY_ALL_OPTION_KEYS, where);
   const statuses = statusesOf(options.status ?? "failed", where, REDRIVE_STATUSES)!;
   const { matches, batchSize } = finishedMatcher(options, statuses, queue.clock.now(), where);
+  const dryRun = dryRunOf(options.dryRun, where);
 
   const backend = await queue.connect();
   const result: RetryAllResult = { retried: 0, skipped: 0, endedWorkflowSteps: 0 };
   await forEachMatchingPage(backend, queue.name, { statuses, batchSize }, matches, async (ids) => {
-    const counts = await requeueCurrent(backend, queue, ids, matches);
+    const counts = await requeueCurrent(backend, queue, ids, matches, dryRun);
     result.retried += counts.retried;
     result.skipped += counts.skipped;
     result.endedWorkflowSteps += counts.endedWorkflowSteps;
-    await queue.runInline();
+    if (!dryRun) await queue.runInline();
   });
   return result;
 }
@@ -98,6 +100,7 @@ async function requeueCurrent(
   queue: QueueHandle,
   ids: readonly string[],
   matches: (data: TaskData | undefined) => data is TaskData,
+  dryRun: boolean,
 ): Promise<RetryAllResult> {
   const counts: RetryAllResult = { retried: 0, skipped: 0, endedWorkflowSteps: 0 };
   const current = await backend.getTasks(queue.name, ids);
@@ -116,7 +119,8 @@ async function requeueCurrent(
       counts.endedWorkflowSteps += 1;
     } else records.push(rerunRecord(data, now));
   }
-  if (records.length === 0) return counts;
+  if (dryRun) counts.retried += records.length;
+  if (dryRun || records.length === 0) return counts;
   // `rerun` refuses a task no longer finished: claimed, or re-queued by another caller, since the read.
   const added = await backend.add(
     queue.name,

@@ -43,6 +43,15 @@ describe("sheppy task cancel --all", () => {
     expect(table.slice(1)).toHaveLength(3);
     for (const row of table.slice(1)) expect(row).toMatch(/ pending +tenant:acme +\d{4}-/);
 
+    // A preview: the count, no undo line (nothing to undo), nothing cancelled.
+    expect(
+      await sheppy("task", "cancel", "--all", "-k", "it's, a tenant", "--dry-run"),
+    ).toMatchObject({
+      code: 0,
+      stdout:
+        "3 tasks of concurrency key 'it's, a tenant' would be cancelled — dry run: nothing changed\n",
+    });
+    expect((await queue.getTask(made)).map((t) => t?.status)).toEqual(made.map(() => "pending"));
     const cancelled = await sheppy("task", "cancel", "--all", "-k", "it's, a tenant");
     expect(cancelled.code).toBe(0);
     const [summary, again] = cancelled.stdout.trimEnd().split("\n");
@@ -80,6 +89,7 @@ describe("sheppy task cancel --all", () => {
       [["--all", "-k", ""], /--concurrency-key needs a key: non-empty text/],
       [[waiting.id, "--all"], /pass a task id or --all, not both/],
       [[waiting.id, "-k", "tenant:acme"], /--concurrency-key needs --all/],
+      [[waiting.id, "--dry-run"], /--dry-run needs --all/],
       [[], /pass a task id, or --all/],
     ];
     for (const [args, message] of refusals) {

@@ -60,6 +60,26 @@ describe("sheppy task delete --all", () => {
       stderr:
         "warning: no task of queue purge is named 'cli.ad' (names match exactly, as task() gave them)\n",
     });
+    // A preview needs no --yes: it counts, and nothing goes.
+    expect(await sheppy("task", "delete", "--all", "--dry-run")).toMatchObject({
+      code: 0,
+      stdout: "2 finished task records would be deleted — dry run: nothing changed\n",
+    });
+    expect(
+      json(
+        await sheppy(
+          "task",
+          "delete",
+          "--all",
+          "--dry-run",
+          "--status",
+          "completed",
+          "--format",
+          "json",
+        ),
+      ),
+    ).toEqual({ deleted: 2, skipped: 0, dryRun: true });
+    expect((await queue.getTask(done)).map((t) => t?.status)).toEqual(["completed", "completed"]);
     // Everything finished, failures to be retried among them: only when said so.
     expect(expectOneLineError(await sheppy("task", "delete", "--all"), 2)).toContain(
       "with no filter deletes every finished task's record",
@@ -80,6 +100,7 @@ describe("sheppy task delete --all", () => {
       [[kept.id, "--all"], "pass a task id or --all, not both"],
       [[kept.id, "--before", "1h"], "--before needs --all"],
       [[kept.id, "--error", "x"], "--error needs --all"],
+      [[kept.id, "--dry-run"], "--dry-run needs --all"],
       [["--all", "--before", "0"], "--before: '0' is no time back from now"],
       [["--all", "--error", "  "], "--error needs text (not only spaces)"],
       [["--all", "--since", "10m", "--before", "1h"], "the window is empty"],

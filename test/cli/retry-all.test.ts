@@ -49,6 +49,18 @@ describe("sheppy task retry --all-failed", () => {
       stderr:
         "warning: queue redirve holds no tasks or crons: did you mean 'redrive'? (queues this backend knows: redrive)\n",
     });
+    // A preview counts them and leaves them failed.
+    expect(
+      await sheppy("task", "retry", "--all-failed", "--since", "1h", "--dry-run"),
+    ).toMatchObject({
+      code: 0,
+      stdout: "3 failed tasks would be queued to run again — dry run: nothing changed\n",
+    });
+    expect((await queue.getTask(failing)).map((t) => t?.status)).toEqual([
+      "failed",
+      "failed",
+      "failed",
+    ]);
     expect(await sheppy("task", "retry", "--all-failed", "--since", "1h")).toMatchObject({
       code: 0,
       stdout: "3 failed tasks queued to run again\n",
@@ -183,6 +195,7 @@ describe("sheppy task retry --all-failed", () => {
       ["task", "retry", "some-id", "--since", "1h"],
       "--since needs --all-failed or --all",
     );
+    await usage(["task", "retry", "some-id", "--dry-run"], "--dry-run needs --all-failed or --all");
     await usage(
       ["task", "retry", "--all", "failed,completed"],
       "--all: 'completed' is not a status a task ends in without success (one of: failed, crashed, cancelled)",

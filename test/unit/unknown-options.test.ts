@@ -102,13 +102,13 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "queue.retryAll()",
       () => queue.retryAll({ statuss: "crashed" } as never),
-      "queue.retryAll(): unknown option 'statuss'; did you mean 'status'? (valid options: status, since, before, name, concurrencyKey, error, batchSize)",
+      "queue.retryAll(): unknown option 'statuss'; did you mean 'status'? (valid options: status, since, before, name, concurrencyKey, error, batchSize, dryRun)",
       InvalidOptionError,
     ],
     [
       "queue.cancelAll()",
       () => queue.cancelAll({ concurencyKey: "tenant:a" } as never),
-      "queue.cancelAll(): unknown option 'concurencyKey'; did you mean 'concurrencyKey'? (valid options: status, name, concurrencyKey, force, batchSize)",
+      "queue.cancelAll(): unknown option 'concurencyKey'; did you mean 'concurrencyKey'? (valid options: status, name, concurrencyKey, force, batchSize, dryRun)",
       InvalidOptionError,
     ],
     [

@@ -70,6 +70,24 @@ function keysShown(keys: readonly string[]): string {
   return `concurrency key${keys.length === 1 ? "" : "s"} ${keys.map((key) => `'${key}'`).join(" or ")}`;
 }
 
+/** The `--dry-run` flag of the bulk forms: count, change nothing. */
+const DRY_RUN_HELP = "count what it would do and change nothing (the tasks as they are now)";
+
+/** A JSON summary's mark of a dry run; nothing for a real one, whose shape stays as it was. */
+function dryRunField(dryRun: boolean | undefined): { dryRun?: true } {
+  return dryRun ? { dryRun: true } : {};
+}
+
+/** The command-line spelling of a setting's name: `concurrencyKey` → `concurrency-key`. */
+function flagName(setting: string): string {
+  return setting.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+/** The end of a bulk form's summary line: what a dry run did not do. */
+function dryRunNote(dryRun: boolean | undefined): string {
+  return dryRun ? " — dry run: nothing changed" : "";
+}
+
 /** Why a redrive skipped `skipped` tasks, `endedSteps` of them steps of ended workflows, in a few words. */
 function skippedWhy(skipped: number, endedSteps: number): string {
   const changed = skipped - endedSteps;
@@ -94,6 +112,7 @@ async function retryAllOf(
     name?: string;
     error?: string;
     concurrencyKey?: string[];
+    dryRun?: boolean;
   },
   statuses: readonly RedriveStatus[],
 ): Promise<void> {
@@ -111,19 +130,21 @@ async function retryAllOf(
       name,
       concurrencyKey,
       error,
+      dryRun: settings.dryRun ?? false,
     });
     if (outcome.retried === 0) await warnIfNothingThere(queue, name, concurrencyKey);
     return outcome;
   });
   const { retried, skipped, endedWorkflowSteps } = outcome;
-  if (settings.format === "json") printJson({ retried, skipped, endedWorkflowSteps });
+  if (settings.format === "json")
+    printJson({ retried, skipped, endedWorkflowSteps, ...dryRunField(settings.dryRun) });
   else {
     const changed = skipped === 0 ? "" : ` (${skippedWhy(skipped, endedWorkflowSteps)})`;
     const which = statuses.join(" or ") + (name ? ` ${name.join(" or ")}` : "");
     const cause = error === undefined ? "" : ` with an error mentioning '${error}'`;
     const keyed = concurrencyKey ? ` of ${keysShown(concurrencyKey)}` : "";
     print(
-      `${retried} ${which} task${retried === 1 ? "" : "s"}${keyed}${cause} queued to run again${changed}`,
+      `${retried} ${which} task${retried === 1 ? "" : "s"}${keyed}${cause} ${settings.dryRun ? "would be queued" : "queued"} to run again${changed}${dryRunNote(settings.dryRun)}`,
     );
   }
 }
@@ -158,7 +179,8 @@ function addRetry(group: Command): void {
     .option(
       "--error <text>",
       "with --all-failed or --all: only tasks whose stored error's type or message contains this text (503, ECONNRESET…; case-sensitive): the failures of one cause",
-    );
+    )
+    .option("--dry-run", `with --all-failed or --all: ${DRY_RUN_HELP}`);
   addConcurrencyKeyFilter(command, "with --all-failed or --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
@@ -174,6 +196,7 @@ function addRetry(group: Command): void {
         name?: string;
         error?: string;
         concurrencyKey?: string[];
+        dryRun?: boolean;
       }
     >();
     if (settings.allFailed && settings.all !== undefined)
@@ -191,9 +214,9 @@ function addRetry(group: Command): void {
     }
     if (id === undefined)
       throw new CliUsageError("pass a task id, or --all-failed (or --all <statuses>)");
-    for (const flag of ["since", "before", "error"] as const) {
+    for (const flag of ["since", "before", "error", "dryRun"] as const) {
       if (settings[flag] !== undefined)
-        throw new CliUsageError(`--${flag} needs --all-failed or --all`);
+        throw new CliUsageError(`--${flagName(flag)} needs --all-failed or --all`);
     }
     if (settings.name !== undefined)
       throw new CliUsageError("--name needs --all-failed or --all (one task is named by its id)");
@@ -239,6 +262,7 @@ async function cancelAllOf(
     name?: string;
     concurrencyKey?: string[];
     force?: boolean;
+    dryRun?: boolean;
   },
 ): Promise<void> {
   const statuses = parseStatuses(settings.status, CANCELLABLE_STATUSES, "cancellable task");
@@ -256,13 +280,15 @@ async function cancelAllOf(
       name,
       concurrencyKey,
       force: settings.force ?? false,
+      dryRun: settings.dryRun ?? false,
     });
     if (outcome.cancelled === 0 && outcome.skipped === 0) {
       await warnIfNothingThere(queue, name, concurrencyKey);
     }
     return outcome;
   });
-  if (settings.format === "json") return printJson({ cancelled, skipped });
+  if (settings.format === "json")
+    return printJson({ cancelled, skipped, ...dryRunField(settings.dryRun) });
   const which =
     (name ? ` ${name.join(" or ")}` : "") +
     " task" +
@@ -275,8 +301,10 @@ async function cancelAllOf(
         ? ""
         : " (running ones are left running: --force cancels them too)"
       : ` (${skipped} skipped: they started or finished meanwhile${settings.force ? "" : "; --force cancels running ones too"})`;
-  print(`${cancelled}${which} cancelled${passed}`);
-  if (cancelled > 0) {
+  print(
+    `${cancelled}${which} ${settings.dryRun ? "would be cancelled" : "cancelled"}${passed}${dryRunNote(settings.dryRun)}`,
+  );
+  if (cancelled > 0 && !settings.dryRun) {
     // The way back, spelt out: cancelled records are kept, and a redrive runs them again.
     print(
       `to undo it (each back to when it was due): sheppy task retry --all cancelled --since ${startedAt.toISOString()}${name ? ` --name ${name.join(",")}` : ""}${(concurrencyKey ?? []).map((key) => ` --concurrency-key ${shellQuoted(key)}`).join("")} -q ${settings.queue}${sameBackendFlag(settings.backendUrl)}`,
@@ -303,7 +331,8 @@ function addCancel(group: Command): void {
       "-s, --status <statuses>",
       "with --all: only these statuses, comma-separated (pending, scheduled, retrying, processing — the last needs --force)",
     )
-    .option("-n, --name <names>", "with --all: only tasks of these names, comma-separated");
+    .option("-n, --name <names>", "with --all: only tasks of these names, comma-separated")
+    .option("--dry-run", `with --all: ${DRY_RUN_HELP}`);
   addConcurrencyKeyFilter(command, "with --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
@@ -314,6 +343,7 @@ function addCancel(group: Command): void {
         status?: string;
         name?: string;
         concurrencyKey?: string[];
+        dryRun?: boolean;
       }
     >();
     if (settings.all) {
@@ -321,12 +351,11 @@ function addCancel(group: Command): void {
       return cancelAllOf(settings);
     }
     if (id === undefined) throw new CliUsageError("pass a task id, or --all");
-    const filter = (["status", "name", "concurrencyKey"] as const).find(
+    const filter = (["status", "name", "concurrencyKey", "dryRun"] as const).find(
       (option) => settings[option] !== undefined,
     );
     if (filter) {
-      const flag = filter === "concurrencyKey" ? "concurrency-key" : filter;
-      throw new CliUsageError(`--${flag} needs --all (one task is named by its id)`);
+      throw new CliUsageError(`--${flagName(filter)} needs --all (one task is named by its id)`);
     }
     const force = settings.force ?? false;
     const cancelled = await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
@@ -362,6 +391,7 @@ type DeleteSettings = QueueSettings & {
   before?: string;
   error?: string;
   yes?: boolean;
+  dryRun?: boolean;
 };
 
 /** `task delete --all`: deletes the finished records of those statuses, names and keys; prints how many. */
@@ -377,7 +407,7 @@ async function deleteAllOf(settings: DeleteSettings): Promise<void> {
     (filter) => filter !== undefined,
   );
   // Every finished record, failures still to be retried among them: asked for in so many words.
-  if (!filtered && !settings.yes) {
+  if (!filtered && !settings.yes && !settings.dryRun) {
     throw new CliUsageError(
       "task delete --all with no filter deletes every finished task's record, failures still waiting to be retried among them: pass --yes, or narrow it (--status, --name, --before…)",
     );
@@ -390,13 +420,15 @@ async function deleteAllOf(settings: DeleteSettings): Promise<void> {
       since,
       before,
       error,
+      dryRun: settings.dryRun ?? false,
     });
     if (outcome.deleted === 0 && outcome.skipped === 0) {
       await warnIfNothingThere(queue, name, concurrencyKey);
     }
     return outcome;
   });
-  if (settings.format === "json") return printJson({ deleted, skipped });
+  if (settings.format === "json")
+    return printJson({ deleted, skipped, ...dryRunField(settings.dryRun) });
   const which =
     (statuses ? ` ${[...statuses].join(" or ")}` : " finished") +
     (name ? ` ${name.join(" or ")}` : "") +
@@ -404,7 +436,9 @@ async function deleteAllOf(settings: DeleteSettings): Promise<void> {
     (concurrencyKey ? ` of ${keysShown(concurrencyKey)}` : "");
   const passed =
     skipped === 0 ? "" : ` (${skipped} skipped: retried or claimed meanwhile, or unreadable)`;
-  print(`${deleted}${which} deleted${passed}`);
+  print(
+    `${deleted}${which} ${settings.dryRun ? "would be deleted" : "deleted"}${passed}${dryRunNote(settings.dryRun)}`,
+  );
 }
 
 function addDelete(group: Command): void {
@@ -435,7 +469,8 @@ function addDelete(group: Command): void {
       "--error <text>",
       "with --all: only tasks whose stored error's type or message contains this text (case-sensitive)",
     )
-    .option("--yes", "with --all and no filter: delete every finished task's record");
+    .option("--yes", "with --all and no filter: delete every finished task's record")
+    .option("--dry-run", `with --all: ${DRY_RUN_HELP}`);
   addConcurrencyKeyFilter(command, "with --all: only tasks");
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
@@ -446,11 +481,10 @@ function addDelete(group: Command): void {
     }
     if (id === undefined) throw new CliUsageError("pass a task id, or --all");
     const filter = (
-      ["status", "name", "concurrencyKey", "since", "before", "error", "yes"] as const
+      ["status", "name", "concurrencyKey", "since", "before", "error", "yes", "dryRun"] as const
     ).find((option) => settings[option] !== undefined);
     if (filter) {
-      const flag = filter === "concurrencyKey" ? "concurrency-key" : filter;
-      throw new CliUsageError(`--${flag} needs --all (one task is named by its id)`);
+      throw new CliUsageError(`--${flagName(filter)} needs --all (one task is named by its id)`);
     }
     await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
       if (!(await queue.delete(id))) throw new TaskNotFoundError(id, queue.name);

@@ -603,7 +603,7 @@ export function httpApiCases(h: ContractHarness): void {
       );
     });
 
-    it("bulk: POST /tasks/retry runs every failed task (of some names, statuses, since) again, POST /tasks/cancel cancels a backlog, and a redrive of the cancelled undoes it", async () => {
+    it("bulk: POST /tasks/retry runs every failed task (of some names, statuses, since) again, POST /tasks/cancel cancels a backlog, and a redrive of the cancelled undoes it; dryRun previews each", async () => {
       const { queue, q, call } = api();
       const token = randomUUID();
       const failing = [flaky(token), flaky(token), flaky(token)];
@@ -629,6 +629,18 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("POST", `/${q}/tasks/retry`, { status: "pending" })).status).toBe(400);
       expect((await call("POST", `/${q}/tasks/retry`, { name: [] })).status).toBe(400);
 
+      // A preview counts and changes nothing.
+      const preview = await call("POST", `/${q}/tasks/retry`, {
+        name: "http-api.flaky",
+        dryRun: true,
+      });
+      expect(preview).toMatchObject({
+        status: 200,
+        body: { retried: 3, skipped: 0, endedWorkflowSteps: 0 },
+      });
+      expect((await queue.stats()).failed).toBe(3);
+      expect((await call("POST", `/${q}/tasks/retry`, { dryRun: "yes" })).status).toBe(400);
+
       recovered.add(token);
       const retried = await call("POST", `/${q}/tasks/retry`, {
         name: "http-api.flaky",
@@ -645,6 +657,9 @@ export function httpApiCases(h: ContractHarness): void {
       const later = [echo("a"), echo("b")];
       for (const t of later) await queue.schedule(t, 3600);
       const due = (await queue.getTask(later)).map((t) => t?.scheduledAt);
+      const wouldCancel = await call("POST", `/${q}/tasks/cancel`, { dryRun: true });
+      expect(wouldCancel).toMatchObject({ status: 200, body: { cancelled: 2, skipped: 0 } });
+      expect((await queue.getScheduled()).length).toBe(2);
       const cancelled = await call("POST", `/${q}/tasks/cancel`, { name: ["http-api.echo"] });
       expect(cancelled).toMatchObject({ status: 200, body: { cancelled: 2, skipped: 0 } });
       expect((await call("POST", `/${q}/tasks/cancel`, { status: "completed" })).status).toBe(400);
@@ -661,6 +676,13 @@ export function httpApiCases(h: ContractHarness): void {
       // Purge: the finished records go, the scheduled ones stay.
       expect((await call("POST", `/${q}/tasks/delete`, { status: "pending" })).status).toBe(400);
       expect((await call("POST", `/${q}/tasks/delete`, { before: "soon" })).status).toBe(400);
+      const wouldPurge = await call("POST", `/${q}/tasks/delete`, { dryRun: true });
+      expect(wouldPurge).toMatchObject({ status: 200, body: { deleted: 3, skipped: 0 } });
+      expect((await queue.getTask(failing)).map((t) => t?.status)).toEqual([
+        "completed",
+        "completed",
+        "completed",
+      ]);
       const purged = await call("POST", `/${q}/tasks/delete`, { status: "completed" });
       expect(purged).toMatchObject({ status: 200, body: { deleted: 3, skipped: 0 } });
       expect(await queue.getTask(failing)).toEqual([null, null, null]);
