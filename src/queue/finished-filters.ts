@@ -101,7 +101,7 @@ function errorFilterOf(error: unknown, where: string): string | undefined {
 }
 
 /** Whether `data`'s stored error mentions `text` in its type or message (`undefined`: no filter). */
-function mentionsError(data: TaskData, text: string | undefined): boolean {
+export function mentionsError(data: TaskData, text: string | undefined): boolean {
   if (text === undefined) return true;
   const error = data.error;
   if (error === null) return false;

@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import type { ClaimLease } from "../../backends/backend.js";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
+import { mentionsError } from "../../queue/finished-filters.js";
 import type { TaskList } from "../../queue/list-tasks.js";
 import { holderAmong } from "../../queue/live-worker.js";
 import type { TaskData } from "../../task/task-record.js";
@@ -20,6 +21,8 @@ import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env
 import {
   addConcurrencyKeyFilter,
   parseConcurrencyKeys,
+  parseErrorText,
+  parseSince,
   parseStatuses,
   parseTaskNames,
 } from "../inputs.js";
@@ -35,6 +38,11 @@ import {
 import { unmatchedMessage } from "../unmatched-filters.js";
 import { warn } from "../warn.js";
 
+/** The statuses of a task that has ended: what `--since` and `--before` can select. */
+const ENDED_STATUSES: readonly string[] = ["completed", "failed", "crashed", "cancelled"];
+/** The statuses of a task that can hold an error: what `--error` alone can select. */
+const ERRED_STATUSES: readonly string[] = ["failed", "crashed", "cancelled", "retrying"];
+
 /** Tasks read per call of the listing. */
 const LIST_PAGE = 500;
 
@@ -49,7 +57,19 @@ function addList(group: Command): void {
     .command("list")
     .description("list the queue's tasks, oldest first (the newest --limit of them)")
     .option("-s, --status <statuses>", "only these statuses, comma-separated (e.g. failed,crashed)")
-    .option("-n, --name <names>", "only tasks of these names, comma-separated (e.g. emails.send)");
+    .option("-n, --name <names>", "only tasks of these names, comma-separated (e.g. emails.send)")
+    .option(
+      "--error <text>",
+      "only tasks whose stored error's type or message contains this text (503, ECONNRESET…; case-sensitive): failed ones, and those waiting for a retry",
+    )
+    .option(
+      "--since <time>",
+      "only tasks that ended at or after this time (ISO-8601 with an offset) or within this long (1h, 2d…)",
+    )
+    .option(
+      "--before <time>",
+      "only tasks that ended before this time (ISO-8601 with an offset) or longer ago than this (10m, 1h…)",
+    );
   addConcurrencyKeyFilter(command, "only tasks").option(
     "--limit <n>",
     "show at most this many (0: all)",
@@ -58,11 +78,20 @@ function addList(group: Command): void {
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & { status?: string; name?: string; concurrencyKey?: string[]; limit: string }
+      QueueSettings & {
+        status?: string;
+        name?: string;
+        concurrencyKey?: string[];
+        limit: string;
+        error?: string;
+        since?: string;
+        before?: string;
+      }
     >();
     const statuses = parseStatuses(settings.status);
     const names = parseTaskNames(settings.name);
     const keys = parseConcurrencyKeys(settings.concurrencyKey);
+    const keep = shownFilter(settings, statuses);
     const limit = Number(settings.limit);
     if (!WHOLE_NUMBER.test(settings.limit.trim()) || !Number.isSafeInteger(limit)) {
       throw new CliUsageError(`--limit must be an integer ≥ 0 (got '${settings.limit}')`);
@@ -75,7 +104,8 @@ function addList(group: Command): void {
       const found: TaskData[] = [];
       let cursor: string | null = null;
       do {
-        const wanted = limit === 0 ? LIST_PAGE : Math.min(LIST_PAGE, limit - found.length);
+        // Filtered here, a page may keep few of its tasks: read full pages then.
+        const wanted = limit === 0 || keep ? LIST_PAGE : Math.min(LIST_PAGE, limit - found.length);
         const page: TaskList = await queue.listTasks({
           status: statuses ? [...statuses] : undefined,
           name: names,
@@ -83,12 +113,15 @@ function addList(group: Command): void {
           limit: wanted,
           cursor,
         });
-        for (const task of page.tasks) found.push(task.toJSON());
+        for (const task of page.tasks) {
+          const row = task.toJSON();
+          if ((!keep || keep(row)) && (limit === 0 || found.length < limit)) found.push(row);
+        }
         cursor = page.cursor;
       } while (cursor !== null && (limit === 0 || found.length < limit));
       if (found.length === 0) await warnIfQueueUnused(queue.backend, queue.name);
       // The whole queue was looked at: a name nothing has is more likely a typo than news.
-      if (found.length === 0 && cursor === null && !statuses) {
+      if (found.length === 0 && cursor === null && !statuses && !keep) {
         const unmatched = unmatchedMessage(queue.name, names, keys);
         if (unmatched) warn(unmatched);
       }
@@ -102,6 +135,53 @@ function addList(group: Command): void {
     const json = (row: TaskData) => withClaim(row, claims?.get(row.id));
     printRows(settings.format, shown, taskColumns(shown, heartbeat), json, "no tasks");
   });
+}
+
+/**
+ * The `--error`, `--since` and `--before` filters as one predicate of a
+ * record, or `undefined` when none is given. They read what the record says
+ * of how it ended, as the bulk commands' filters of the same names do, so
+ * a listing shows what a redrive or purge with those flags would take.
+ */
+function shownFilter(
+  settings: { error?: string; since?: string; before?: string },
+  statuses: ReadonlySet<string> | undefined,
+): ((row: TaskData) => boolean) | undefined {
+  const error = parseErrorText(settings.error);
+  const now = Date.now();
+  const atOf = (flag: "--since" | "--before", raw: string | undefined) => {
+    if (raw === undefined) return null;
+    const at = parseSince(raw, flag);
+    return at instanceof Date ? at.getTime() : now - at * 1000;
+  };
+  const since = atOf("--since", settings.since);
+  const before = atOf("--before", settings.before);
+  if (error === undefined && since === null && before === null) return undefined;
+  if (since !== null && before !== null && since >= before) {
+    throw new CliUsageError(
+      "--since and --before leave no time between them (a span back from now: --since the longer one, --before the shorter)",
+    );
+  }
+  // Statuses none of whose tasks can match are a mistake, not an empty listing.
+  const ended = since !== null || before !== null;
+  const possible = [...new Set([...ENDED_STATUSES, ...ERRED_STATUSES])].filter(
+    (status) =>
+      (!ended || ENDED_STATUSES.includes(status)) &&
+      (error === undefined || ERRED_STATUSES.includes(status)),
+  );
+  if (statuses && ![...statuses].some((status) => possible.includes(status))) {
+    const flags = [ended ? "--since/--before" : "", error !== undefined ? "--error" : ""];
+    throw new CliUsageError(
+      `--status ${[...statuses].join(",")} matches nothing with ${flags.filter(Boolean).join(" and ")}: only tasks of ${possible.join(", ")} can match`,
+    );
+  }
+  return (row) => {
+    if (!mentionsError(row, error)) return false;
+    if (!ended) return true;
+    if (row.finishedAt === null) return false;
+    const at = Date.parse(row.finishedAt);
+    return (since === null || at >= since) && (before === null || at < before);
+  };
 }
 
 function addInfo(group: Command): void {
