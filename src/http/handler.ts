@@ -27,6 +27,7 @@ import { queueNameProblem } from "../queue/queue-name.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
 import { dashboardPageWithoutSlash, dashboardResponse, isDashboardPath } from "./dashboard.js";
+import { issuesInOneLine } from "./issue-line.js";
 import { openApiDocument } from "./openapi.js";
 import { ROUTES, type Route } from "./routes.js";
 
@@ -796,20 +797,9 @@ function parse<T>(
   const result = schema.safeParse(value);
   if (!result.success) {
     const issues = result.error?.issues ?? [];
-    throw new HttpError(400, `invalid ${where}: ${issuesInOneLine(issues)}`, { issues });
+    throw new HttpError(400, `invalid ${where}: ${issuesInOneLine(issues, value)}`, { issues });
   }
   return result.data as T;
-}
-
-/** The validator's issues as one line, each under the field it is about: `limit: Too small: …`. */
-function issuesInOneLine(issues: readonly unknown[]): string {
-  const said = issues.slice(0, 3).map((issue) => {
-    const { path = [], message = "invalid" } = issue as { path?: unknown[]; message?: string };
-    const field = path.map(String).join(".");
-    return field === "" ? message : `${field}: ${message}`;
-  });
-  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : "";
-  return `${said.join("; ")}${more}`;
 }
 
 /**
@@ -827,7 +817,7 @@ function parseBody(route: Route, value: unknown): unknown {
       : [],
   );
   if (unknown.length === 0) {
-    throw new HttpError(400, `invalid body: ${issuesInOneLine(issues)}`, { issues });
+    throw new HttpError(400, `invalid body: ${issuesInOneLine(issues, value)}`, { issues });
   }
   const names = unknown.map((name) => `'${name}'`).join(", ");
   const known = schemaFields(route.body!);

@@ -6,6 +6,7 @@
  * An empty body and `{}` stay accepted where a route takes no fields.
  */
 import { randomUUID } from "node:crypto";
+import fc from "fast-check";
 import { Queue, task } from "sheppy";
 import { createHttpHandler } from "sheppy/http";
 import { describe, expect, it } from "vitest";
@@ -154,5 +155,69 @@ describe("unknown fields in a change's body", () => {
         },
       });
     }
+  });
+
+  it("a field of the wrong value says what it takes and what was sent, inside a list too", async () => {
+    const { queue, call } = api();
+    await queue.add(add(1, 2));
+    const said = async (body: unknown) =>
+      (await call("POST", "/emails/tasks/retry", JSON.stringify(body))).body.error as string;
+    const statuses = 'expected one of "failed"|"crashed"|"cancelled"';
+    expect(await said({ status: "pending" })).toBe(
+      `invalid body: status: Invalid option: ${statuses} (got "pending")`,
+    );
+    expect(await said({ status: ["failed", "bogus"] })).toBe(
+      `invalid body: status.1: Invalid option: ${statuses} (got "bogus")`,
+    );
+    expect(await said({ status: 5 })).toBe(
+      `invalid body: status: Invalid option: ${statuses} (got 5)`,
+    );
+    expect(await said({ dryRun: "yes" })).toBe(
+      'invalid body: dryRun: Invalid input: expected boolean, received string (got "yes")',
+    );
+    expect(await said({ name: "x".repeat(100), dryRun: 1 })).toBe(
+      "invalid body: dryRun: Invalid input: expected boolean, received number (got 1)",
+    );
+    expect(await said({ error: "" })).toMatch(/^invalid body: error: Too small: .* \(got ""\)$/);
+    expect(await queue.size()).toBe(1);
+  });
+
+  it("property: any JSON body of a bulk action is a success or a one-line 400, never a 500, and a refusal changes nothing", async () => {
+    const { queue, call } = api();
+    const pending = add(1, 2);
+    await queue.add(pending);
+    const field = fc.constantFrom(
+      "status",
+      "name",
+      "concurrencyKey",
+      "since",
+      "before",
+      "error",
+      "force",
+      "dryRun",
+      "batchSize",
+    );
+    const value = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom("failed", "pending", ["failed", "crashed"], [], 3600, "1h", true),
+    );
+    const body = fc.dictionary(field, value, { maxKeys: 4 });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom("retry", "cancel", "delete"), body, async (action, sent) => {
+        // A preview, so that an accepted body changes nothing either.
+        const answer = await call(
+          "POST",
+          `/emails/tasks/${action}`,
+          JSON.stringify({ ...sent, dryRun: true }),
+        );
+        expect([200, 400, 403]).toContain(answer.status);
+        if (answer.status !== 200) {
+          expect(typeof answer.body.error).toBe("string");
+          expect(answer.body.error).not.toContain("\n");
+        }
+        expect((await queue.getTask(pending))?.status).toBe("pending");
+      }),
+      { numRuns: 150 },
+    );
   });
 });
