@@ -768,12 +768,14 @@ export function httpApiCases(h: ContractHarness): void {
       expect(garbage.status).toBe(400);
       // One complaint about the cursor, not one per check it fails.
       expect(garbage.body.issues).toHaveLength(1);
-      expect(garbage.body.error).toBe("invalid query: cursor: a cursor from an earlier page");
+      expect(garbage.body.error).toBe(
+        'invalid query: cursor: a cursor from an earlier page (got "garbage")',
+      );
       const workflowsGarbage = await call("GET", `/${q}/workflows?cursor=xyz`);
       expect(workflowsGarbage.status).toBe(400);
       expect(workflowsGarbage.body.issues).toHaveLength(1);
       expect(workflowsGarbage.body.error).toBe(
-        "invalid query: cursor: a cursor from an earlier page",
+        'invalid query: cursor: a cursor from an earlier page (got "xyz")',
       );
       expect((await call("GET", "/%E0%A4/size")).status).toBe(400);
       expect(
