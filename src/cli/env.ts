@@ -212,6 +212,13 @@ export const SETTINGS = {
     parse: secondsAtLeastZero,
     default: { value: 30 },
   },
+  unknownTaskGrace: {
+    flags: "--unknown-task-grace <seconds>",
+    env: "SHEPPY_UNKNOWN_TASK_GRACE",
+    description:
+      "seconds a task whose name no loaded module defines is put back for a worker that knows it before it fails with UnknownTaskError (default 600, counted from the first put-back by any worker; 0 fails it at once)",
+    parse: secondsAtLeastZero,
+  },
   tasks: {
     flags: "-t, --tasks <modules>",
     env: "SHEPPY_TASKS",

@@ -7,6 +7,7 @@
  * `UnrecoverableError` (or any error flagged `unrecoverable: true`) is final
  * at once.
  */
+
 import { isoAt } from "../clock.js";
 import {
   InvalidOptionError,
@@ -17,9 +18,11 @@ import {
   WorkerCrashedError,
 } from "../errors.js";
 import type { JsonValue } from "../json.js";
-import type { BackoffFunction } from "../task/backoff-options.js";
+import type { BackoffFunction, StoredRetryDelay } from "../task/backoff-options.js";
 import { errorToData } from "../task/stored-error.js";
 import { attemptNumber, type TaskData } from "../task/task-record.js";
+import { findTask } from "../task/task-registry.js";
+import { withoutUnknownSince } from "../task/unknown-since.js";
 import { retryDelaySeconds } from "./retry-delay.js";
 
 /**
@@ -109,7 +112,7 @@ function failureOutcome(
   if (shouldRetry(data, kind)) {
     let delaySeconds: number;
     try {
-      delaySeconds = retryDelaySeconds(data.config.retryDelay, {
+      delaySeconds = retryDelaySeconds(retryDelayOf(data, backoff), {
         taskName: data.name,
         retryIndex: data.retryCount,
         attempt: attemptNumber(data),
@@ -127,7 +130,8 @@ function failureOutcome(
     const error = errorToData(thrown);
     if (kind === "crash") error.stack = null;
     const record: TaskData = {
-      ...data,
+      // It ran here, so its name is known: an old worker that meets the retry counts a grace anew.
+      ...withoutUnknownSince(data),
       status: "retrying",
       result: null,
       error,
@@ -139,6 +143,21 @@ function failureOutcome(
     return { record, error: thrown };
   }
   return ended(data, thrown, now, kind === "crash" ? "crashed" : "failed");
+}
+
+/**
+ * The retry strategy of `data`: the stored one, except a stored function
+ * strategy whose function this worker does not hold while it defines the
+ * task with a strategy of another kind — a deploy replaced the function by
+ * a number, a list or an exponential strategy, and the new definition says
+ * how long to wait better than the one-second fallback does.
+ */
+function retryDelayOf(data: TaskData, backoff: BackoffFunction | undefined): StoredRetryDelay {
+  const stored = data.config.retryDelay;
+  if (backoff || typeof stored !== "object" || Array.isArray(stored) || stored.type !== "function")
+    return stored;
+  const current = findTask(data.name)?.config.retryDelay;
+  return current === undefined ? stored : current;
 }
 
 /** A final failure storing `error`. */

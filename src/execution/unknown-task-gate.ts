@@ -4,8 +4,10 @@
  * failed at once: in a rolling deploy it may be a new task an old worker has
  * never heard of, and another worker may know it. It is put back for later,
  * not counting as an attempt, and fails with `UnknownTaskError` only once
- * this worker has seen it unknown for the grace period. A grace of 0 fails it
- * at once.
+ * it has been unknown for the grace period — counted from the earliest of
+ * this worker's first sighting and the time the record keeps from an earlier
+ * put-back (by any worker, one since restarted among them). A grace of 0
+ * fails it at once.
  *
  * The delay is 1 s, or a tenth of the time this worker has found the task
  * unknown once that is longer (at most 1 min). It grows with time rather than
@@ -17,6 +19,7 @@
  */
 import type { TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
+import { storedUnknownSince, withUnknownSince } from "../task/unknown-since.js";
 import { deferredRecord } from "./outcome.js";
 
 const FIRST_DELAY_MS = 1000;
@@ -56,8 +59,9 @@ export class UnknownTaskGate {
     }
     this.#forgetOld(now);
     let sighting = this.#seen.get(data.id);
-    if (!sighting) {
-      sighting = { firstSeen: now };
+    const stored = storedUnknownSince(data, now);
+    if (!sighting || (stored !== null && stored < sighting.firstSeen)) {
+      sighting = { firstSeen: Math.min(stored ?? now, sighting?.firstSeen ?? now) };
       this.#seen.set(data.id, sighting);
     }
     const unknownForMs = now - sighting.firstSeen;
@@ -71,7 +75,8 @@ export class UnknownTaskGate {
       MAX_DELAY_MS,
       left,
     );
-    return { record: deferredRecord(data, now, delayMs), delayMs, unknownForMs };
+    const record = withUnknownSince(deferredRecord(data, now, delayMs), sighting.firstSeen);
+    return { record, delayMs, unknownForMs };
   }
 
   /** Sightings of tasks another worker ran since: kept at most twice the grace, so the map stays small. */

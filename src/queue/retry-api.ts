@@ -9,11 +9,13 @@
  * has ended, which no worker would run, or one its running workflow already
  * went on from.
  */
+
 import { isoAt } from "../clock.js";
 import { InvalidOptionError, TaskStateError } from "../errors.js";
 import { stepsNoWorkflowWaitsFor } from "../execution/workflow-gate.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
+import { withoutUnknownSince } from "../task/unknown-since.js";
 import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
 import { timeAndPriority } from "./move-options.js";
@@ -59,8 +61,9 @@ export function rerunRecord(
   priority?: number,
 ): TaskData {
   const at = isoAt(now);
+  // A run asked for by hand gets a whole unknown-task grace again, should its name be unknown.
   const base: TaskData = {
-    ...data,
+    ...withoutUnknownSince(data),
     ...(priority === undefined ? {} : { priority }),
     result: null,
     startedAt: null,

@@ -10,6 +10,7 @@
  * grace are abandoned and put back in the queue; attempts only waiting for
  * their settle are let land.
  */
+
 import type { ClaimedTask, ClaimRef } from "../backends/backend.js";
 import { dueTimeOf } from "../backends/record-route.js";
 import { systemClock } from "../clock.js";
@@ -25,6 +26,7 @@ import { findTask } from "../task/task-registry.js";
 import type { DueAlarm } from "./due-alarm.js";
 import type { Slots } from "./slots.js";
 import { logCompleted, logFailed, logStarted } from "./task-log.js";
+import { UnknownTaskLog } from "./unknown-task-log.js";
 import type { WorkRun } from "./work-run.js";
 import type { WorkerMetrics } from "./worker-metrics.js";
 import type { ResolvedWorkerOptions } from "./worker-options.js";
@@ -66,6 +68,8 @@ export class Flights {
   /** Told when running attempts are found lost (a shutdown stops waiting for them); a set, as a check is listed again each time it looks. */
   readonly #lossWaiters = new Set<() => void>();
   #landings = 0;
+  /** Put-backs of tasks whose name is unknown here, said once a minute per name. */
+  readonly #unknownTaskLog: UnknownTaskLog;
 
   constructor(
     queues: readonly Queue[],
@@ -75,6 +79,7 @@ export class Flights {
     private readonly metrics: WorkerMetrics,
     private readonly dueAlarm: DueAlarm,
   ) {
+    this.#unknownTaskLog = new UnknownTaskLog(options.logger, options.unknownTaskGraceMs);
     for (const queue of queues) {
       const environment = createExecutionEnvironment(queue.name, {
         ...options,
@@ -168,17 +173,7 @@ export class Flights {
           ),
         unknownTaskGraceMs: this.options.unknownTaskGraceMs,
         onUnknownTask: (record, delayMs, unknownForMs) =>
-          this.options.logger.warn(
-            {
-              queue: queue.name,
-              taskId: record.id,
-              task: record.name,
-              retryInMs: delayMs,
-              unknownForMs,
-              failsAfterMs: this.options.unknownTaskGraceMs,
-            },
-            "no task of this name is defined in this worker; put back for a worker that knows it",
-          ),
+          this.#unknownTaskLog.putBack(queue.name, record, delayMs, unknownForMs),
         onWorkflowCheckError: (error) => {
           this.events.emit("worker:error", { error, during: "workflow check" });
           this.options.logger.warn(

@@ -19,6 +19,7 @@ import { TestClock } from "sheppy/testing";
 import { describe, expect, test } from "vitest";
 import { AttemptPipeline } from "../../src/execution/attempt-pipeline.js";
 import { createExecutionEnvironment } from "../../src/execution/execution-environment.js";
+import { failure } from "../../src/execution/outcome.js";
 import { FUNCTION_FALLBACK_SECONDS, retryDelaySeconds } from "../../src/execution/retry-delay.js";
 import type { StoredBackoff, StoredRetryDelay } from "../../src/task/backoff-options.js";
 import { MAX_DURATION_SECONDS } from "../../src/util/durations.js";
@@ -111,6 +112,28 @@ describe("retryDelaySeconds: examples", () => {
     expect(delays(1e300, 1)).toEqual([MAX_DURATION_SECONDS]);
     expect(delays(Number.NaN, 1)).toEqual([0]);
     expect(delays([-5], 1)).toEqual([0]);
+  });
+});
+
+describe("a stored function strategy in a worker whose definition changed", () => {
+  test("a deploy that replaced the function by a number waits the new number; a task defined nowhere waits the fallback", () => {
+    const now = Date.parse("2030-01-01T00:00:00Z");
+    const renumbered = task({ name: "retry-delay.renumbered", retry: 2, retryDelay: 20 }, () => 1);
+    const stored = {
+      ...renumbered().toJSON(),
+      config: {
+        ...renumbered().toJSON().config,
+        retryDelay: { type: "function" } as StoredRetryDelay,
+      },
+    };
+    const next = (data: typeof stored) =>
+      Date.parse(failure(data, new Error("x"), now, "error").record.nextRetryAt!) - now;
+    expect(next(stored)).toBe(20_000);
+    expect(next({ ...stored, name: "retry-delay.defined-nowhere" })).toBe(
+      FUNCTION_FALLBACK_SECONDS * 1000,
+    );
+    // A stored number stays the stored number, whatever the definition says now.
+    expect(next({ ...stored, config: { ...stored.config, retryDelay: 3 } })).toBe(3_000);
   });
 });
 

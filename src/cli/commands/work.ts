@@ -45,6 +45,7 @@ interface WorkSettings {
   readonly concurrency: number;
   readonly prefetch?: number;
   readonly shutdownTimeout: number;
+  readonly unknownTaskGrace?: number;
   readonly leaseTimeout?: number;
   readonly heartbeatInterval?: number;
   readonly waitForBackend: number;
@@ -102,6 +103,9 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     concurrency: settings.concurrency,
     ...(settings.prefetch === undefined ? {} : { prefetch: settings.prefetch }),
     shutdownTimeout: settings.shutdownTimeout,
+    ...(settings.unknownTaskGrace === undefined
+      ? {}
+      : { unknownTaskGrace: settings.unknownTaskGrace }),
     ...(settings.leaseTimeout === undefined ? {} : { leaseTimeout: settings.leaseTimeout }),
     ...(settings.heartbeatInterval === undefined
       ? {}
@@ -272,6 +276,7 @@ export function addWorkCommand(program: Command): void {
     "concurrency",
     "prefetch",
     "shutdownTimeout",
+    "unknownTaskGrace",
     "leaseTimeout",
     "heartbeatInterval",
     "waitForBackend",

@@ -739,6 +739,33 @@ export function workerCases(h: ContractHarness): void {
       expect(put?.scheduledAt).not.toBeNull();
     });
 
+    it("T-18 the grace counts from the task's first put-back by any worker: a worker started later (a restart, a deploy) does not count it from zero", async () => {
+      const queue = h.queue();
+      const unknown = await addUnknown(queue, "worker.gone-for-good");
+      // The first worker puts it back (a second later) and the record keeps since when.
+      await h.worker(queue, { scheduler: false }).work({ oneshot: true });
+      const put = await queue.getTask(unknown.id);
+      expect(put?.status).toBe("scheduled");
+      const since = put?.meta["sheppy.unknownSince"];
+      expect(typeof since).toBe("string");
+      expect(Math.abs(Date.parse(since as string) - Date.now())).toBeLessThan(60_000);
+
+      // A worker started afterwards with a shorter grace finds it over at its first claim.
+      const later = h.worker(queue, { unknownTaskGrace: 0.3, schedulerInterval: 0.05 });
+      const deferred: string[] = [];
+      later.on("task:deferred", ({ task }) => deferred.push(task.id));
+      const working = later.work();
+      const finished = await queue.waitFor(unknown.id, { timeout: 10 });
+      await later.close();
+      await working;
+      expect(finished.status).toBe("failed");
+      expect(finished.error?.type).toBe("UnknownTaskError");
+      expect(deferred).toEqual([]);
+      // Run again by hand, it gets a whole grace anew.
+      expect(await queue.retry(unknown.id)).toBe(true);
+      expect((await queue.getTask(unknown.id))?.meta["sheppy.unknownSince"]).toBeUndefined();
+    });
+
     it("T-18 a task still unknown when the grace is over fails with UnknownTaskError", async () => {
       const queue = h.queue();
       const unknown = await addUnknown(queue, "worker.never-defined");

@@ -1,0 +1,61 @@
+/**
+ * `sheppy work --unknown-task-grace`: how long a task whose name no loaded
+ * module defines is put back for a worker that knows it (a rolling deploy)
+ * before it fails; the put-backs are said once a minute per task name.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue, task } from "sheppy";
+import { afterAll, describe, expect, it } from "vitest";
+import { expectOneLineError, runCli, TASKS, WorkerProcess } from "../support/cli.js";
+
+/** Defined in this test process only: the CLI's worker loads the fixture modules, which do not define it. */
+const elsewhere = task({ name: "cli.defined-elsewhere" }, (n: number) => n);
+
+const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-unknown-grace-"));
+const url = `sqlite://${join(dir, "queue.db")}`;
+
+describe("sheppy work --unknown-task-grace", () => {
+  const queue = new Queue(url, { name: "deploys" });
+
+  afterAll(async () => {
+    await queue.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("by default puts such tasks back, saying so once for their name; 0 fails them at once", async () => {
+    const tasks = Array.from({ length: 20 }, (_, i) => elsewhere(i));
+    await queue.add(tasks);
+    const patient = new WorkerProcess(["--oneshot", "--tasks", TASKS, "-u", url, "-q", "deploys"]);
+    expect(await patient.exited).toBe(0);
+    const putBack = patient.records.filter((r) => r.task === "cli.defined-elsewhere");
+    expect(putBack).toHaveLength(1);
+    expect(putBack[0]).toMatchObject({ failsAfterMs: 600_000 });
+    const waiting = await queue.getTask(tasks);
+    expect(new Set(waiting.map((t) => t?.status))).toEqual(new Set(["scheduled"]));
+    expect(typeof waiting[0]?.meta["sheppy.unknownSince"]).toBe("string");
+
+    // Put back now, so due at once for the next worker.
+    for (const t of tasks) await queue.reschedule(t);
+    const strict = new WorkerProcess(["--oneshot", "--tasks", TASKS, "-u", url, "-q", "deploys"], {
+      SHEPPY_UNKNOWN_TASK_GRACE: "0",
+    });
+    expect(await strict.exited).toBe(0);
+    const failed = await queue.getTask(tasks);
+    expect(new Set(failed.map((t) => t?.error?.type))).toEqual(new Set(["UnknownTaskError"]));
+  });
+
+  it("a grace that is not seconds ≥ 0 is a one-line usage error", async () => {
+    const result = await runCli([
+      "work",
+      "-u",
+      url,
+      "--tasks",
+      TASKS,
+      "--unknown-task-grace",
+      "-5",
+    ]);
+    expect(expectOneLineError(result, 2)).toContain("--unknown-task-grace");
+  });
+});
