@@ -8,9 +8,13 @@
  * each tick the declared-cron reconciler (if any) runs first, so a cron new
  * in the config file gets its runs in the same tick.
  */
+
+import type { CronData } from "../backends/backend.js";
 import type { Logger } from "../observability/logger.js";
+import { readStoredCron } from "../queue/cron.js";
 import { CRON_RUNS_AHEAD, type CronCoverage, scheduleRunsOf } from "../queue/cron-runs.js";
 import type { Queue } from "../queue/queue.js";
+import { findTask, registeredTaskNames } from "../task/task-registry.js";
 import type { DeclaredCrons } from "./declared-crons.js";
 import { type PeriodicLoopOptions, runPeriodically } from "./periodic-loop.js";
 
@@ -35,14 +39,17 @@ export function runCronManager(options: CronManagerOptions): Promise<void> {
   // (`every: 1`) leaves no gap between ticks, even when one tick is late.
   const horizonMs = 2 * options.intervalMs;
   const coverage = new Map(queues.map((queue) => [queue, skippedRunsLog(queue, logger)]));
+  const warnOfUnknownTask = unknownTaskWarnings(logger);
   return runPeriodically(options, async () => {
     await declared?.reconcile(clock.now());
     for (const queue of queues) {
       const { backend, name } = queue;
+      const crons = await backend.getCrons(name);
+      warnOfUnknownTask(name, crons);
       await scheduleRunsOf(
         backend,
         name,
-        await backend.getCrons(name),
+        crons,
         clock.now(),
         CRON_RUNS_AHEAD,
         (id, why) => onBadCron(queue, id, why),
@@ -95,4 +102,31 @@ export async function scheduleCronRuns(
     (id, why) => onBadCron(queue, id, why),
     horizonMs,
   );
+}
+
+/**
+ * Warns, once per cron, of a stored cron whose task this process does not
+ * define while it defines others: most often a task a deploy removed or
+ * renamed, whose cron goes on adding runs that no worker can run — each put
+ * back until the unknown-task grace fails it. A process that defines no
+ * task (a scheduler alone) says nothing: it runs none anyway.
+ */
+export function unknownTaskWarnings(
+  logger: Logger,
+): (queue: string, crons: readonly CronData[]) => void {
+  const warned = new Set<string>();
+  return (queue, crons) => {
+    if (registeredTaskNames().length === 0) return;
+    for (const data of crons) {
+      const cron = readStoredCron(data);
+      if (!cron || findTask(cron.name)) continue;
+      const key = `${queue}\0${cron.deterministicId}`;
+      if (warned.has(key)) continue;
+      warned.add(key);
+      logger.warn(
+        { queue, cron: cron.id, task: cron.name },
+        `cron ${cron.id} adds runs of task '${cron.name}', which this worker does not define: each run is put back for a worker that knows it, and fails once the unknown-task grace is over; if the task is gone, delete the cron (sheppy cron delete ${cron.id}${cron.declaration === null ? "" : ", or remove its entry from the config file"})`,
+      );
+    }
+  };
 }
