@@ -36,6 +36,15 @@ function stackWithCauses(error: unknown): string {
   return lines.filter(Boolean).join("\n");
 }
 
+/**
+ * `line` without the library call it names first (`queue.retryAll(): since
+ * … is in the future`): the command ran that call for the user, who typed
+ * flags, not it; what follows names the option as the flag does.
+ */
+function withoutCallName(error: unknown, line: string): string {
+  return error instanceof InvalidOptionError ? line.replace(/^queue\.\w+\(\): /, "") : line;
+}
+
 /** Prints the error (commander has already printed its own) and returns the exit code. */
 export function reportError(error: unknown, debug: boolean): number {
   if (error instanceof CommanderError) {
@@ -43,7 +52,7 @@ export function reportError(error: unknown, debug: boolean): number {
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`error: ${message.split("\n")[0]}\n`);
+  process.stderr.write(`error: ${withoutCallName(error, message.split("\n")[0]!)}\n`);
   if (debug) process.stderr.write(`${stackWithCauses(error)}\n`);
   return USAGE_ERRORS.some((cls) => error instanceof cls) ? EXIT.usage : EXIT.failure;
 }

@@ -41,7 +41,7 @@ describe("sheppy task retry --all-failed", () => {
     const ahead = new Date(Date.now() + 3_600_000).toISOString();
     expect(
       expectOneLineError(await sheppy("task", "retry", "--all-failed", "--since", ahead), 2),
-    ).toMatch(/since .* is in the future: no task has finished since then$/);
+    ).toMatch(/^error: since .* is in the future: no task has finished since then$/);
     // A queue name nothing has used is probably a typo: said on stderr.
     expect(await sheppy("task", "retry", "--all-failed", "-q", "redirve")).toMatchObject({
       code: 0,
