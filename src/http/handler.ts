@@ -33,7 +33,7 @@ import { ROUTES, type Route } from "./routes.js";
 
 export interface HttpHandlerOptions {
   /** Path the API is mounted under, e.g. `"/sheppy"` (default: the root). */
-  basePath?: string;
+  basePath?: string | undefined;
   /**
    * Runs before every route (and the dashboard's files); anything but `true`
    * answers 403. A throw or a rejected promise — a broken check, such as a
@@ -44,9 +44,9 @@ export interface HttpHandlerOptions {
    * browser keeps for this site alone (an address allow-list, `() => true`)
    * needs `allowedHosts` too, or a DNS-rebinding page gets through.
    */
-  authorize?: (request: Request) => boolean | Response | Promise<boolean | Response>;
+  authorize?: ((request: Request) => boolean | Response | Promise<boolean | Response>) | undefined;
   /** Refuse every route that changes something (403). */
-  readOnly?: boolean;
+  readOnly?: boolean | undefined;
   /**
    * Origins besides the request's own that may send changes from a browser,
    * e.g. `["https://app.example.com"]`. A page on the API's own host is its
@@ -54,7 +54,7 @@ export interface HttpHandlerOptions {
    * sees `http://` requests for an `https://` page), and so is a request its
    * browser says is same-origin (`Sec-Fetch-Site`).
    */
-  allowedOrigins?: readonly string[];
+  allowedOrigins?: readonly string[] | undefined;
   /**
    * Host names (as the `Host` header gives them, without the port) this API
    * answers to; a request naming another is refused (403): a web page whose
@@ -64,46 +64,46 @@ export interface HttpHandlerOptions {
    * reached under a domain name (behind a proxy that does the sign-in, say)
    * lists that name here. `["*"]`: any host.
    */
-  allowedHosts?: readonly string[];
+  allowedHosts?: readonly string[] | undefined;
   /** Event streams (`GET /{queue}/events`) open at once at most (default 100); one more is answered 503. */
-  maxEventStreams?: number;
+  maxEventStreams?: number | undefined;
   /** The largest request body read, in bytes (default 17 MiB: the payload limit and some room); over it: 413. */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
   /**
    * Put a server error's message and stack in its 500 answer, and the
    * backend's own message (which names the server) in a 503's (development,
    * and operators' own tools such as `sheppy dashboard`).
    */
-  exposeErrors?: boolean;
+  exposeErrors?: boolean | undefined;
   /**
    * Where a server error (a 500) is logged with its stack, the request's
    * method and path — its answer says only "internal error" — and, while
    * errors are not exposed, why the backend was out of reach (default: the
    * shared default logger; the CLI's under `sheppy dashboard`).
    */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Serve the dashboard at the base path (default `true`); `false` serves the API alone. */
-  dashboard?: boolean;
+  dashboard?: boolean | undefined;
   /**
    * Query parameters the application's own code reads — e.g. an access token
    * that `authorize` takes from the URL for an `EventSource`, which cannot send
    * headers. A route refuses (400) any other parameter it does not take, so a
    * misspelt filter is never silently ignored.
    */
-  extraQueryParameters?: readonly string[];
+  extraQueryParameters?: readonly string[] | undefined;
   /**
    * The tasks a caller may add (and give crons) by name: a list of names, or
    * a check of the name and the request. Absent: any task this process
    * defines — internal ones included, so list the ones meant for callers.
    */
-  addableTasks?: readonly string[] | ((name: string, request: Request) => boolean);
+  addableTasks?: readonly string[] | ((name: string, request: Request) => boolean) | undefined;
   /**
    * The queues this API serves, each listed by `GET /queues` (with 0 when it
    * holds nothing); a request about any other queue — a read, a change, an
    * add — answers 404, so a mistyped name never gets tasks no worker serves.
    * Absent: every queue.
    */
-  queues?: readonly string[];
+  queues?: readonly string[] | undefined;
 }
 
 /** The `queues` option, checked now: the set of names served, or `undefined` for every queue. */

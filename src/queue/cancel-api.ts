@@ -25,7 +25,7 @@ import { idOf, type TaskRef } from "./task-refs.js";
 
 export interface CancelOptions {
   /** Cancel a running task too: its signal fires at its worker's next lease renewal, and its outcome is discarded. */
-  force?: boolean;
+  force?: boolean | undefined;
 }
 
 const CANCEL_OPTION_KEYS = ["force"] as const;

@@ -9,7 +9,10 @@ import { resolveDueTime } from "./instant.js";
 
 /** `at` as epoch ms (from a `Date`, ISO text or seconds after `now`) and `priority` checked; each `undefined` when not given. `where` names the call. */
 export function timeAndPriority(
-  options: { readonly at?: Date | number | string; readonly priority?: number },
+  options: {
+    readonly at?: Date | number | string | undefined;
+    readonly priority?: number | undefined;
+  },
   now: number,
   where: string,
 ): { at: number | undefined; priority: number | undefined } {

@@ -136,15 +136,15 @@ export type {
 
 export interface QueueOptions {
   /** Queue name (default: first entry of `SHEPPY_QUEUE`, else `"default"`). ASCII letters, digits, `_ . : -`. */
-  name?: string;
+  name?: string | undefined;
   /** Time source for due times and timestamps written by the queue (tests). */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /**
    * The most bytes a task's arguments may take as JSON when added here, and
    * its result when a worker serving this queue settles it (default: the
    * backend's `maxPayloadBytes`, else 16 MiB). Over it: `PayloadTooLargeError`.
    */
-  maxPayloadBytes?: number;
+  maxPayloadBytes?: number | undefined;
 }
 
 /**

@@ -25,9 +25,9 @@ import { idOf, type TaskRef } from "./task-refs.js";
 
 export interface RescheduleOptions {
   /** When it runs: a `Date`, ISO-8601 text with an offset, or this many seconds from now. Default: now — or, when only `priority` is given, the time it waits for now. */
-  at?: Date | number | string;
+  at?: Date | number | string | undefined;
   /** The priority it is claimed by from now on (an integer), instead of the one it has. */
-  priority?: number;
+  priority?: number | undefined;
 }
 
 const RESCHEDULE_OPTION_KEYS = ["at", "priority"] as const;

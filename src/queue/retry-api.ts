@@ -32,11 +32,11 @@ const RETRY_REFUSED: ReadonlySet<TaskStatus> = new Set([
 
 export interface RetryOptions {
   /** Run it at this time (a `Date`, or ISO-8601 text with an offset) or after this many seconds, instead of now. */
-  at?: Date | number | string;
+  at?: Date | number | string | undefined;
   /** Also re-run a task that completed successfully. */
-  force?: boolean;
+  force?: boolean | undefined;
   /** The priority the re-run is claimed by, instead of the one the task had (an integer). */
-  priority?: number;
+  priority?: number | undefined;
 }
 
 const RETRY_OPTION_KEYS = ["at", "force", "priority"] as const;

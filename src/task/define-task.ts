@@ -52,22 +52,22 @@ export type ArgsSchema = StandardSchemaV1<readonly unknown[], readonly unknown[]
 export interface TaskOptions<Args extends readonly unknown[] = unknown[]>
   extends Omit<TaskBehaviourOptions, "rateLimit"> {
   /** Unique name workers look the task up by; defaults to the function's name. */
-  name?: string;
+  name?: string | undefined;
   /** Task-level middleware, run inside the worker's own middleware. */
-  middleware?: readonly Middleware[];
+  middleware?: readonly Middleware[] | undefined;
   /**
    * Run the function in a worker thread (CPU-heavy synchronous work; a timeout
    * terminates the thread). The defining module is imported in the thread, so it
    * must be importable on its own; `true` finds it from the call stack, or pass
    * `{ module: import.meta.url }`.
    */
-  sandbox?: boolean | { module: string | URL };
+  sandbox?: boolean | { module: string | URL } | undefined;
   /**
    * Claim order among this queue's pending tasks: higher first, FIFO within
    * one priority (an integer; default 0). `queue.add(task, { priority })`
    * overrides it for one add.
    */
-  priority?: number;
+  priority?: number | undefined;
   /**
    * Fairness: tasks with the same key run at most `limit` (default 1) at a
    * time across every worker, in the order they became claimable, while
@@ -75,12 +75,12 @@ export interface TaskOptions<Args extends readonly unknown[] = unknown[]>
    * task's arguments, e.g. `{ key: (tenantId) => tenantId, limit: 2 }`.
    * `queue.add(task, { concurrency })` overrides it for one add.
    */
-  concurrency?: TaskConcurrencyOptions<Args>;
+  concurrency?: TaskConcurrencyOptions<Args> | undefined;
   /**
    * Start rate limit, shared by every worker of the backend. Its `key` is
    * text, or a function of the task's arguments (a limit per tenant, say).
    */
-  rateLimit?: TaskRateLimitOptions<Args>;
+  rateLimit?: TaskRateLimitOptions<Args> | undefined;
 }
 
 /** The schemas `task(options, fn)` takes beside {@link TaskOptions}, written in the call. */

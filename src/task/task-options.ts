@@ -40,26 +40,26 @@ export interface TaskRateLimitOptions<Args extends readonly unknown[] = unknown[
 /** Task options as written by users (all optional). */
 export interface TaskBehaviourOptions {
   /** Extra attempts after a failure (integer ≥ 0, default 0). */
-  retry?: number;
+  retry?: number | undefined;
   /**
    * Seconds before each retry (default 1): one number; a list, one per retry,
    * whose last value repeats; `{ type: "fixed", delay, jitter? }`;
    * `{ type: "exponential", delay, factor?, max, jitter? }`; or a function
    * `(attempt, error) => seconds` run in the worker.
    */
-  retryDelay?: RetryDelay;
+  retryDelay?: RetryDelay | undefined;
   /** Seconds an attempt may run; then its AbortSignal fires and it fails with `TaskTimeoutError`. */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Retry attempts that timed out (default false: a timeout is final). */
-  retryOnTimeout?: boolean;
+  retryOnTimeout?: boolean | undefined;
   /** Retry attempts whose worker died (default false: a crash is final). */
-  retryOnCrash?: boolean;
+  retryOnCrash?: boolean | undefined;
   /** Start rate limit, shared by every worker of the backend. */
-  rateLimit?: RateLimitOptions;
+  rateLimit?: RateLimitOptions | undefined;
   /** Seconds a completed record is kept; `null` keeps it forever; absent inherits the backend's. */
-  ttl?: number | null;
+  ttl?: number | null | undefined;
   /** Seconds a failed, crashed or cancelled record is kept; `null` forever; absent inherits. */
-  errorTtl?: number | null;
+  errorTtl?: number | null | undefined;
 }
 
 /** Every key of {@link TaskBehaviourOptions}, in documentation order (the compiler keeps it complete). */

@@ -32,55 +32,55 @@ export const DEFAULT_CRON_INTERVAL_S = 10;
 
 export interface WorkerOptions {
   /** Most tasks running at once (integer ≥ 1, default 10). */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Most tasks claimed per backend call (default: the concurrency); claims never exceed free slots. */
-  prefetch?: number;
+  prefetch?: number | undefined;
   /** Seconds running tasks get to finish after `close()` before they are interrupted and re-queued (default 30). */
-  shutdownTimeout?: number;
+  shutdownTimeout?: number | undefined;
   /** Worker-level middleware, outside each task's own. */
-  middleware?: readonly Middleware[];
+  middleware?: readonly Middleware[] | undefined;
   /** Dependency replacements (tests). */
-  dependencyOverrides?: DependencyOverrides;
+  dependencyOverrides?: DependencyOverrides | undefined;
   /** Claim and run tasks (default true). */
-  processing?: boolean;
+  processing?: boolean | undefined;
   /** Move due scheduled tasks and retries to pending (default true). */
-  scheduler?: boolean;
+  scheduler?: boolean | undefined;
   /** Seconds between scheduler runs (default 1). */
-  schedulerInterval?: number;
+  schedulerInterval?: number | undefined;
   /** Keep the next runs of every cron of the queues scheduled, and reconcile declared crons (default true). */
-  cronManager?: boolean;
+  cronManager?: boolean | undefined;
   /** Seconds between cron-manager runs (default 10). */
-  cronInterval?: number;
+  cronInterval?: number | undefined;
   /**
    * The declared-cron config file (relative paths resolve against the working directory).
    * Absent or `null`: no declared crons — a worker in code reads no file unless told to
    * (`sheppy work` passes `sheppy.config.json` or its `--config`).
    */
-  configFile?: string | null;
+  configFile?: string | null | undefined;
   /** Seconds an idle claim waits for a task before looking again (default 1; also bounds how long `close()` waits for it). */
-  claimWait?: number;
+  claimWait?: number | undefined;
   /**
    * Seconds a claimed task whose name no loaded module defines is put back for
    * other workers (with a growing delay, not counting as an attempt) before it
    * fails with `UnknownTaskError` (default 600: a rolling deploy must not lose
    * a new task to an old worker). `0` fails it at once.
    */
-  unknownTaskGrace?: number;
+  unknownTaskGrace?: number | undefined;
   /** Seconds between lease renewals of running tasks (default 5). */
-  heartbeatInterval?: number;
+  heartbeatInterval?: number | undefined;
   /** Seconds without renewal after which a task's worker counts as dead (default 20). */
-  leaseTimeout?: number;
+  leaseTimeout?: number | undefined;
   /** Seconds between scans for tasks of dead workers (default 5). */
-  reclaimInterval?: number;
+  reclaimInterval?: number | undefined;
   /** Seconds between sweeps that delete finished records whose `ttl`/`errorTtl` ran out (default 60; reads never see them anyway). */
-  expiryInterval?: number;
+  expiryInterval?: number | undefined;
   /**
    * Stop gracefully on SIGINT/SIGTERM; a second signal forces. Once a signal's
    * shutdown has put running tasks back, the process ends (exit code 128 + the
    * signal's number), so their functions cannot run on beside their next
    * attempt (default false).
    */
-  handleSignals?: boolean;
+  handleSignals?: boolean | undefined;
   /**
    * Which attempts get log lines. `"failures"` (the default): an attempt that
    * failed, `task failed; it will be retried` (warn) or `task failed` (error),
@@ -91,9 +91,9 @@ export interface WorkerOptions {
    * events still fire). Written inside the attempt's span, they carry its
    * `traceId`/`spanId` when the logger has `traceMixin` (see docs/observability.md).
    */
-  logTasks?: boolean | "failures";
-  logger?: Logger;
-  clock?: Clock;
+  logTasks?: boolean | "failures" | undefined;
+  logger?: Logger | undefined;
+  clock?: Clock | undefined;
 }
 
 /** Every key of {@link WorkerOptions}, in documentation order (the compiler keeps it complete). */
