@@ -8,14 +8,16 @@
  * created, or the function receiving text where it expects a `Date`), so
  * `task()` and `workflow()` refuse such a function where it is defined, with
  * a message naming the rule. What TypeScript cannot tell apart stays allowed:
- * `unknown` and `any`, a type parameter of a generic helper (decided where
- * the helper is used), a class instance whose type has only data members
+ * `unknown` and `any`, a type parameter of a generic helper (neither inside
+ * the helper nor where it is used: constrain it, `T extends JsonValue`, for
+ * the compiler to refuse `Date` there), a class instance whose type has only data members
  * (the run-time check refuses the instance itself). A union with a member
  * that cannot be stored (`string | Date`) is refused.
  */
 import type { JsonCompatible, JsonValue } from "../json.js";
 import type { StoredAs } from "./stored-as.js";
 import type { Task } from "./task-record.js";
+import type { Workflow } from "./workflow-record.js";
 
 /**
  * `T` where every value in it can be stored as JSON and read back as the same
@@ -59,7 +61,9 @@ export type JsonStorable<T, Allowed = never> = 0 extends 1 & T
  * `never` when one cannot. The checks below test it against `never` with
  * the refusal on the true side: while `T` is still a type parameter (a
  * generic helper that wraps `task()`), the compiler cannot decide the check
- * and accepts the function; it is decided where the helper is used.
+ * and accepts the function — and the helper's factory, whatever type the
+ * parameter is given where the helper is used; a constraint on the
+ * parameter (`T extends JsonValue`) is what the compiler checks there.
  */
 type StorableMark<T, Allowed = never> = [T] extends [JsonStorable<T, Allowed>] ? true : never;
 
@@ -77,11 +81,14 @@ type ResultBesidesJson = Nothing | Task<unknown> | readonly Task<unknown>[];
  * stored as its record.
  */
 // Each test wraps R in a list: `any` (and a type parameter, while undecided) passes the first.
+// A workflow is refused first: its record has toJSON, so it would be stored, never started.
 type ResultMark<R> = [R] extends [JsonValue | Nothing]
   ? true
-  : [R] extends [ResultBesidesJson]
-    ? true
-    : StorableMark<StoredAs<Exclude<R, ResultBesidesJson>>>;
+  : [Extract<R, Workflow>] extends [never]
+    ? [R] extends [ResultBesidesJson]
+      ? true
+      : StorableMark<StoredAs<Exclude<R, ResultBesidesJson>>>
+    : never;
 
 /** What `task()` shows (in the error message) for a function whose parameters cannot be stored. */
 export type TaskArgumentsNotJson =
@@ -89,7 +96,7 @@ export type TaskArgumentsNotJson =
 
 /** What `task()` shows (in the error message) for a function whose result cannot be stored. */
 export type TaskResultNotJson =
-  "the task's result must be a JSON value, a value with toJSON (a Date), nothing, or the tasks it chains: a task, or a list of tasks only (no bigint, symbol, Map, Set, function, undefined in a list, or a task inside another value)";
+  "the task's result must be a JSON value, a value with toJSON (a Date), nothing, or the tasks it chains: a task, or a list of tasks only (no bigint, symbol, Map, Set, function, undefined in a list, a task inside another value, or a workflow: it would be stored, not started)";
 
 /** What `workflow()` shows (in the error message) for a generator whose parameters cannot be stored. */
 export type WorkflowArgumentsNotJson =

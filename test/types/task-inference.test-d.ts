@@ -6,10 +6,12 @@ import {
   type JsonValue,
   log,
   progress,
+  step,
   type Task,
   type TaskFactory,
   type TaskOptions,
   task,
+  workflow,
 } from "sheppy";
 import { describe, expectTypeOf, test } from "vitest";
 import { z } from "zod";
@@ -404,6 +406,14 @@ describe("arguments and results JSON cannot store are compile errors where the t
     task({ name: "json.task-in-object" }, (n: number) => ({ child: inner(n) }));
     // @ts-expect-error a union with a member JSON cannot store is refused
     task({ name: "json.date-union" }, (at: string | Date) => String(at));
+    const flow = workflow({ name: "json.returned-workflow" }, function* (id: string) {
+      const done = yield* step(inner(id.length));
+      return done.result;
+    });
+    // @ts-expect-error a workflow returned by a task would be stored, not started
+    task({ name: "json.returns-workflow" }, (id: string) => flow(id));
+    // @ts-expect-error so would a workflow that may be returned
+    task({ name: "json.maybe-workflow" }, (id: string) => (id ? flow(id) : null));
   });
 
   test("everything JSON can store, and what TypeScript cannot tell apart, is accepted", () => {
@@ -428,7 +438,7 @@ describe("arguments and results JSON cannot store are compile errors where the t
     const inner = task({ name: "json.inner" }, (n: number) => n);
     task({ name: "json.chain-one" }, (n: number) => inner(n));
     task({ name: "json.chain-many" }, (n: number) => [inner(n), inner(n + 1)]);
-    // A generic helper's type parameters are checked where it is used.
+    // A generic helper's type parameters, constrained to JSON, are checked where it is used.
     const echoTask = <T extends JsonValue>(name: string) => task({ name }, (x: T) => x);
     expectTypeOf(echoTask<{ a: number }>("json.generic")).toEqualTypeOf<
       TaskFactory<[x: { a: number }], { a: number }>
@@ -470,5 +480,17 @@ describe("undefined in a list", () => {
     expectTypeOf(anything).parameters.toEqualTypeOf<[xs: unknown[]]>();
     const objects = task({ name: "types.optional-member" }, (o: { a?: number }) => o.a ?? 0);
     expectTypeOf(objects).parameters.toEqualTypeOf<[o: { a?: number }]>();
+  });
+});
+
+describe("a generic helper that defines tasks", () => {
+  test("constrained to JsonValue, it refuses a type a task cannot store where it is used", () => {
+    function defineTimed<T extends JsonValue>(name: string, f: (x: T) => number) {
+      return task({ name }, (x: T) => f(x));
+    }
+    const timed = defineTimed<string>("types.generic-helper", (s) => s.length);
+    expectTypeOf(timed).parameters.toEqualTypeOf<[x: string]>();
+    // @ts-expect-error a Date would be handed to the function as ISO text
+    defineTimed<Date>("types.generic-helper-date", (d) => d.getTime());
   });
 });
