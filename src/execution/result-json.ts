@@ -8,6 +8,7 @@
  */
 import { SerializationError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
+import { Workflow } from "../task/workflow-record.js";
 
 /**
  * `value` as stored (`undefined` as `null`), or a `SerializationError`
@@ -29,6 +30,14 @@ export function resultJson(who: string, value: unknown): JsonValue {
 
 /** {@link resultJson} of what task `name` returned; its refusal is {@link unstorableResult}. */
 export function taskResultJson(name: string, value: unknown): JsonValue {
+  // Its record would be stored as the result — a workflow that never starts, seeming to run.
+  if (value instanceof Workflow) {
+    throw unstorableResult(
+      new SerializationError(
+        `task '${name}' returned a workflow, which would be stored as its result, not started: a task starts a workflow through a queue (queue.addWorkflow())`,
+      ),
+    );
+  }
   try {
     return resultJson(`task '${name}'`, value);
   } catch (error) {

@@ -9,9 +9,11 @@ import { describe, expect, it } from "vitest";
 import {
   registerErrorClass,
   SerializationError,
+  step,
   TaskFailedError,
   task,
   ValidationError,
+  workflow,
 } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
 import { numberResult } from "../support/schemas.js";
@@ -89,6 +91,15 @@ const returnsFunction = task({ name: "errors.returnsFunction" }, () => () => 1);
 const returnsBigInt = task({ name: "errors.returnsBigInt" }, () => 10n);
 // @ts-expect-error a Map is not a storable result
 const returnsMap = task({ name: "errors.returnsMap" }, () => new Map([["a", 1]]));
+
+const startsNothing = workflow({ name: "errors.startsNothing" }, function* (n: number) {
+  const sum = yield* step(ok(n, 1));
+  return sum.result;
+});
+// @ts-expect-error a returned workflow would be stored, not started
+const returnsWorkflow = task({ name: "errors.returnsWorkflow", retry: 2 }, (n: number) =>
+  startsNothing(n),
+);
 
 // Returned after the work is done: counted, so a retry that ran the function again shows.
 const sideEffectRuns = new PerTest(() => ({ count: 0 }));
@@ -287,6 +298,23 @@ export function errorsCases(h: ContractHarness): void {
         expect(stored?.error?.type).toBe("SerializationError");
         expect(stored?.error?.toError()).toBeInstanceOf(SerializationError);
       }
+    });
+
+    it("a workflow returned by a task fails it without a retry, saying how a workflow is started; no workflow is stored", async () => {
+      const queue = h.queue();
+      const t = returnsWorkflow(5);
+      await queue.add(t);
+      await h.worker(queue).work({ oneshot: true });
+      const stored = await queue.getTask(t);
+      expect([stored?.status, stored?.retryCount, stored?.error?.type]).toEqual([
+        "failed",
+        0,
+        "SerializationError",
+      ]);
+      expect(stored?.error?.message).toMatch(
+        /^task 'errors\.returnsWorkflow' returned a workflow, which would be stored as its result, not started: a task starts a workflow through a queue \(queue\.addWorkflow\(\)\); not retried/,
+      );
+      expect(await queue.getAllWorkflows()).toEqual([]);
     });
 
     it("a result JSON cannot store fails the task without a retry: the function ran to its end, and another run would repeat it", async () => {
