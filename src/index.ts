@@ -123,6 +123,7 @@ export type {
   StoredRetryDelay,
 } from "./task/backoff-options.js";
 export type {
+  AnyTaskFactory,
   ArgsSchema,
   TaskFactory,
   TaskFunction,

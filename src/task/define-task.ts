@@ -129,6 +129,15 @@ export interface TaskFactory<A extends readonly unknown[], R> {
 }
 
 /**
+ * Any task's factory, whatever its arguments and result: what a helper that
+ * takes "a task definition" accepts (`(def: AnyTaskFactory) => def.taskName`).
+ * `TaskFactory<unknown[], unknown>` would not do: a factory of `(n: number)`
+ * cannot be called with any `unknown`, so it is not one.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: parameters of any type, which no other type expresses here
+export type AnyTaskFactory = TaskFactory<any[], unknown>;
+
+/**
  * A new task id: a time-ordered UUID (version 7), so the ids of tasks added
  * together sit together in a database's index (see `../util/uuid-v7.ts`).
  */

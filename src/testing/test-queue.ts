@@ -228,7 +228,7 @@ export class TestQueue extends Queue {
    * completed, failed or cancelled; or as it stands when nothing is left to
    * run now (a step waiting for a time: advance the clock, `processScheduled()`).
    * It runs the queue as `processAll()` does: other pending tasks run too.
-   * @example const done = await queue.processWorkflow(onboard("u1")); done.result
+   * @example const done = await queue.processWorkflow(onboard("u1")); if (done.status === "completed") done.result
    */
   async processWorkflow<R>(workflow: Workflow<R>): Promise<Workflow<R>> {
     const added = await this.addWorkflow(workflow);

@@ -3,6 +3,7 @@
  * Checked by `vitest --project types` (typecheck only; nothing here runs).
  */
 import {
+  type AnyTaskFactory,
   type JsonValue,
   log,
   progress,
@@ -492,5 +493,17 @@ describe("a generic helper that defines tasks", () => {
     expectTypeOf(timed).parameters.toEqualTypeOf<[x: string]>();
     // @ts-expect-error a Date would be handed to the function as ISO text
     defineTimed<Date>("types.generic-helper-date", (d) => d.getTime());
+  });
+});
+
+describe("AnyTaskFactory", () => {
+  test("takes every task's factory, whatever its arguments and result; not a task or a workflow", () => {
+    const names = (...defs: AnyTaskFactory[]) => defs.map((def) => def.taskName);
+    const add = task({ name: "types.any-factory.add" }, (a: number, b: number) => a + b);
+    const greet = task({ name: "types.any-factory.greet" }, async (who: string) => `hi ${who}`);
+    const tick = task({ name: "types.any-factory.tick" }, () => {});
+    expectTypeOf(names(add, greet, tick)).toEqualTypeOf<string[]>();
+    // @ts-expect-error a task is not its factory
+    names(add(1, 2));
   });
 });
