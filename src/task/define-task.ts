@@ -109,7 +109,11 @@ const TASK_OPTION_KEYS: readonly string[] = [
  * Creates tasks. Call it with the function's own arguments to get a `Task<R>`;
  * nothing runs until a worker (or the memory backend) picks the task up.
  */
-export interface TaskFactory<A extends readonly unknown[], R> {
+export interface TaskFactory<
+  A extends readonly unknown[],
+  R,
+  Stored extends readonly unknown[] = A,
+> {
   (...args: A): Task<R>;
   /** The registered name. */
   readonly taskName: string;
@@ -118,14 +122,15 @@ export interface TaskFactory<A extends readonly unknown[], R> {
   /**
    * Whether `task` is one of this factory's (its name is this task's): narrows
    * a record read back by id, or met in an event, whose result is `unknown`
-   * and arguments JSON, to this task's result and arguments (as they were
-   * passed, which is how they are stored).
+   * and arguments JSON, to this task's result and arguments as stored: as
+   * they were passed, or what the `args` schema made of them (`z.coerce.number()`
+   * stores a number).
    * @example
    * const record = await queue.getTask(id);
    * if (sendEmail.is(record) && record.status === "completed") record.result.messageId;
    * if (sendEmail.is(record)) record.args[0]; // the first argument's type
    */
-  is(task: Task | null | undefined): task is Task<R> & { readonly args: Readonly<A> };
+  is(task: Task | null | undefined): task is Task<R> & { readonly args: Readonly<Stored> };
 }
 
 /**
@@ -165,11 +170,11 @@ export function task<F extends TaskFunction>(
 export function task<S extends ArgsSchema, RS extends StandardSchemaV1>(
   options: TaskOptions<ArgsOutput<S>> & { args: S; result: RS },
   fn: (...args: ArgsOutput<S>) => Input<RS> | Promise<Input<RS>>,
-): TaskFactory<ArgsInput<S>, Output<RS>>;
+): TaskFactory<ArgsInput<S>, Output<RS>, ArgsOutput<S>>;
 export function task<S extends ArgsSchema, F extends (...args: ArgsOutput<S>) => unknown>(
   options: TaskOptions<ArgsOutput<S>> & { args: S; result?: undefined },
   fn: F & CheckedResult<Awaited<ReturnType<F>>>,
-): TaskFactory<ArgsInput<S>, ResultAs<Awaited<ReturnType<F>>>>;
+): TaskFactory<ArgsInput<S>, ResultAs<Awaited<ReturnType<F>>>, ArgsOutput<S>>;
 export function task<RS extends StandardSchemaV1, F extends TaskFunction>(
   options: TaskOptions<Parameters<F>> & { args?: undefined; result: RS },
   fn: F &

@@ -13,6 +13,7 @@ import {
   workflow,
 } from "sheppy";
 import { describe, expectTypeOf, test } from "vitest";
+import { z } from "zod";
 
 const add = task({ name: "ts.add" }, (a: number, b: number) => a + b);
 const lookup = task({ name: "ts.lookup" }, async (id: string) => ({ id, email: `${id}@x` }));
@@ -35,6 +36,19 @@ describe("a record read back by id is narrowed by its factory's is()", () => {
       if (record.status === "completed") {
         expectTypeOf(record.result).toEqualTypeOf<{ id: string; email: string }>();
       }
+    }
+  });
+
+  test("is() narrows a schema task's arguments to what the schema stores, not what it takes", async () => {
+    const charge = task(
+      { name: "ts.charge", args: z.tuple([z.string(), z.coerce.number()]) },
+      (email, cents) => `${email}:${cents}`,
+    );
+    expectTypeOf(charge).parameters.toEqualTypeOf<[string, unknown]>();
+    const record = await queue.getTask("some-id");
+    if (charge.is(record)) {
+      expectTypeOf(record.args[0]).toEqualTypeOf<string>();
+      expectTypeOf(record.args[1]).toEqualTypeOf<number>();
     }
   });
 
