@@ -63,10 +63,26 @@ const WORKFLOW_OPTION_KEYS = Object.keys({
 } satisfies Record<keyof (WorkflowOptions & WorkflowSchemas), true>);
 
 /** Creates workflows: call it with the body's own arguments to get a `Workflow<R>`. */
-export interface WorkflowFactory<A extends readonly unknown[], R> {
+export interface WorkflowFactory<
+  A extends readonly unknown[],
+  R,
+  Stored extends readonly unknown[] = A,
+> {
   (...args: A): Workflow<R>;
   /** The registered name. */
   readonly workflowName: string;
+  /**
+   * Whether `workflow` is one of this factory's (its name is this
+   * workflow's): narrows a workflow read back by id (`getWorkflow(id)`,
+   * `waitForWorkflow(id)`), whose result is `unknown`, to this workflow's
+   * result and its arguments as stored.
+   * @example
+   * const found = await queue.getWorkflow(id);
+   * if (onboard.is(found) && found.status === "completed") found.result.invoice;
+   */
+  is(workflow: Workflow | null | undefined): workflow is Workflow<R> & {
+    readonly args: Readonly<Stored>;
+  };
 }
 
 type Input<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferInput<S> : never;
@@ -103,14 +119,14 @@ export function workflow<F extends WorkflowFunction>(
 export function workflow<S extends ArgsSchema, RS extends StandardSchemaV1>(
   options: WorkflowOptions & { args: S; result: RS },
   fn: (...args: ArgsOutput<S>) => WorkflowGenerator<Input<RS>>,
-): WorkflowFactory<ArgsInput<S>, Output<RS>>;
+): WorkflowFactory<ArgsInput<S>, Output<RS>, ArgsOutput<S>>;
 export function workflow<
   S extends ArgsSchema,
   F extends (...args: ArgsOutput<S>) => WorkflowGenerator<unknown>,
 >(
   options: WorkflowOptions & { args: S; result?: undefined },
   fn: F & CheckedWorkflowResult<BodyResult<F>>,
-): WorkflowFactory<ArgsInput<S>, ReturnOf<F>>;
+): WorkflowFactory<ArgsInput<S>, ReturnOf<F>, ArgsOutput<S>>;
 export function workflow<RS extends StandardSchemaV1, F extends WorkflowFunction>(
   options: WorkflowOptions & { args?: undefined; result: RS },
   fn: F &
@@ -175,7 +191,10 @@ export function workflow(
     const stored = storedArgs(definition, args, "workflow");
     return new Workflow(newWorkflowData(uuidV7(), name, stored, config, systemClock.now()), null);
   };
-  Object.defineProperty(factory, "workflowName", { value: name, enumerable: true });
+  Object.defineProperties(factory, {
+    workflowName: { value: name, enumerable: true },
+    is: { value: (found: unknown) => found instanceof Workflow && found.name === name },
+  });
   return factory as unknown as WorkflowFactory<readonly unknown[], unknown>;
 }
 

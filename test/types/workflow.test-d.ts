@@ -280,3 +280,23 @@ describe("a workflow's arguments and result JSON cannot store are compile errors
     });
   });
 });
+
+describe("a workflow read back by id is narrowed by its factory's is()", () => {
+  test("is() narrows the unknown result to the factory's, and its arguments as stored", async () => {
+    const found = await queue.getWorkflow("some-id");
+    if (setupBilling.is(found)) {
+      expectTypeOf(found.args[0]).toEqualTypeOf<string>();
+      if (found.status === "completed") {
+        expectTypeOf(found.result).toEqualTypeOf<{ plan: "pro"; seats: number }>();
+      }
+    }
+    const scaled = workflow(
+      { name: "wt.scaled", args: z.tuple([z.coerce.number()]) },
+      function* (n) {
+        const counted = yield* step(count(n));
+        return counted.result;
+      },
+    );
+    if (scaled.is(found)) expectTypeOf(found.args[0]).toEqualTypeOf<number>();
+  });
+});

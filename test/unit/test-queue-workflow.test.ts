@@ -55,6 +55,18 @@ describe("TestQueue.processWorkflow", () => {
     expect(queue.processedTasks.map((t) => t.name)).toEqual(["tq-wf.add", "tq-wf.add"]);
   });
 
+  it("a workflow read back by id is its factory's by is(), and no other's", async () => {
+    const queue = new TestQueue();
+    const done = await queue.processWorkflow(sequential(2));
+    const found = await queue.getWorkflow(done.id);
+    expect([sequential.is(found), waits.is(found), sequential.is(null)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    if (sequential.is(found) && found.status === "completed") expect(found.result).toBe(13);
+  });
+
   it("retries a step without waiting for its delay", async () => {
     const queue = new TestQueue();
     const done = await queue.processWorkflow(recovering());
