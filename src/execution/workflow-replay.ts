@@ -22,6 +22,7 @@ import { validateSync } from "../task/schema.js";
 import { type ErrorData, errorToData, TaskError } from "../task/stored-error.js";
 import { chainingTask, Task, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
+import { watchingHelpers } from "../task/unstarted-helpers.js";
 import { Workflow, type WorkflowData, type WorkflowStep } from "../task/workflow-record.js";
 import { findWorkflow, type WorkflowDefinition } from "../task/workflow-registry.js";
 import { STEP_META_KEY } from "../task/workflow-resume-task.js";
@@ -187,8 +188,18 @@ class Replay {
     const generator = definition.fn(...(given as never[]));
     let sent: { value: unknown } | { error: unknown } = { value: undefined };
     for (;;) {
-      const next: IteratorResult<WorkflowInstruction, unknown> =
-        "error" in sent ? generator.throw(sent.error) : generator.next(sent.value);
+      const turn = watchingHelpers(
+        (): IteratorResult<WorkflowInstruction, unknown> =>
+          "error" in sent ? generator.throw(sent.error) : generator.next(sent.value),
+      );
+      const next = turn.value;
+      // A helper's generator yielded as it is (`yield step(t)`) is told apart below.
+      if (turn.unstarted.length > 0 && !isGenerator(next.value)) {
+        if (!next.done) generator.return(undefined);
+        throw new InvalidYieldError(
+          `Invalid workflow '${definition.name}': it called ${[...new Set(turn.unstarted)].join(", ")} without yield*, so what it asked for never ran; write yield* before each call: yield* step(task)`,
+        );
+      }
       if (next.done) return next.value;
       try {
         sent = { value: this.#answer(definition, next.value) };

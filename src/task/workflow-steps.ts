@@ -10,6 +10,7 @@
 import type { JsonValue } from "../json.js";
 import type { CheckedSideEffect } from "./json-signature.js";
 import type { FinishedTaskStatus, Task } from "./task-record.js";
+import { noteHelperCall, noteHelperStarted } from "./unstarted-helpers.js";
 import type { Workflow } from "./workflow-record.js";
 
 /** Run these tasks (one, or several in parallel) and send back the finished ones. */
@@ -52,10 +53,12 @@ export type FinishedSteps<L extends readonly Task[]> = {
  * failed, crashed or cancelled): a failed step does not fail the workflow.
  * @example const profile = yield* step(fetchProfile(userId)); profile.result // typed
  */
-export function* step<R>(
+export function step<R>(
   task: Task<R>,
 ): Generator<WorkflowInstruction, Task<R, FinishedTaskStatus>, unknown> {
-  return (yield { kind: "steps", tasks: [task], single: true }) as Task<R, FinishedTaskStatus>;
+  return watched("step()", function* () {
+    return (yield { kind: "steps", tasks: [task], single: true }) as Task<R, FinishedTaskStatus>;
+  });
 }
 
 /**
@@ -63,10 +66,12 @@ export function* step<R>(
  * once every one has finished. An empty list comes back at once.
  * @example const [mail, invoice] = yield* all([sendEmail(to), createInvoice(id)]);
  */
-export function* all<const L extends readonly Task[]>(
+export function all<const L extends readonly Task[]>(
   tasks: L,
 ): Generator<WorkflowInstruction, FinishedSteps<L>, unknown> {
-  return (yield { kind: "steps", tasks: [...tasks], single: false }) as FinishedSteps<L>;
+  return watched("all()", function* () {
+    return (yield { kind: "steps", tasks: [...tasks], single: false }) as FinishedSteps<L>;
+  });
 }
 
 /**
@@ -74,8 +79,10 @@ export function* all<const L extends readonly Task[]>(
  * hands back its result. It gets no record of its own.
  * @example const billing = yield* run(setupBilling(userId));
  */
-export function* run<R>(workflow: Workflow<R>): Generator<WorkflowInstruction, R, unknown> {
-  return (yield { kind: "run", workflow }) as R;
+export function run<R>(workflow: Workflow<R>): Generator<WorkflowInstruction, R, unknown> {
+  return watched("run()", function* () {
+    return (yield { kind: "run", workflow }) as R;
+  });
 }
 
 /**
@@ -92,24 +99,45 @@ export function* run<R>(workflow: Workflow<R>): Generator<WorkflowInstruction, R
  * between replays.
  * @example const token = yield* sideEffect(() => crypto.randomUUID());
  */
-export function* sideEffect<F extends () => unknown>(
+export function sideEffect<F extends () => unknown>(
   compute: F & CheckedSideEffect<ReturnType<F>>,
 ): Generator<WorkflowInstruction, ReturnType<F>, unknown> {
-  return (yield {
-    kind: "effect",
-    compute: () => compute() as JsonValue,
-    revive: (recorded) => recorded,
-  }) as ReturnType<F>;
+  return watched("sideEffect()", function* () {
+    return (yield {
+      kind: "effect",
+      compute: () => compute() as JsonValue,
+      revive: (recorded) => recorded,
+    }) as ReturnType<F>;
+  });
 }
 
 /**
  * The time (by the queue's clock) when the workflow first reached this point,
  * the same on every replay: use it instead of `new Date()` in a workflow body.
  */
-export function* now(): Generator<WorkflowInstruction, Date, unknown> {
-  return (yield {
-    kind: "effect",
-    compute: (clockNow) => clockNow(),
-    revive: (recorded) => new Date(recorded as number),
-  }) as Date;
+export function now(): Generator<WorkflowInstruction, Date, unknown> {
+  return watched("now()", function* () {
+    return (yield {
+      kind: "effect",
+      compute: (clockNow) => clockNow(),
+      revive: (recorded) => new Date(recorded as number),
+    }) as Date;
+  });
+}
+
+/**
+ * The generator of `body`, noted as a call of `helper` until it starts, so a
+ * body that calls a helper without `yield*` is refused instead of silently
+ * skipping it (see `./unstarted-helpers.ts`).
+ */
+function watched<T>(
+  helper: string,
+  body: () => Generator<WorkflowInstruction, T, unknown>,
+): Generator<WorkflowInstruction, T, unknown> {
+  const token = {};
+  noteHelperCall(token, helper);
+  return (function* () {
+    noteHelperStarted(token);
+    return yield* body();
+  })();
 }

@@ -391,6 +391,32 @@ describe("workflow replay", () => {
     );
   });
 
+  it("a helper called without yield* fails the workflow, naming it, instead of silently skipping its step", () => {
+    const forgotten = workflow({ name: "wf-replay.forgotten-step" }, function* () {
+      step(add(1, 1));
+      const second = yield* step(add(2, 2));
+      return second.result;
+    });
+    const forgottenLast = workflow({ name: "wf-replay.forgotten-last" }, function* () {
+      const first = yield* step(add(1, 1));
+      all([add(3, 3)]);
+      return first.result;
+    });
+    for (const [flow, helper] of [
+      [forgotten, "step()"],
+      [forgottenLast, "all()"],
+    ] as const) {
+      const { outcomes } = drive(flow().toJSON(), sum);
+      const error = (outcomes.at(-1) as { error: Error }).error;
+      expect(error).toBeInstanceOf(InvalidYieldError);
+      expect(error.message).toBe(
+        `Invalid workflow '${flow.workflowName}': it called ${helper} without yield*, so what it asked for never ran; write yield* before each call: yield* step(task)`,
+      );
+    }
+    // Outside a workflow body a helper call is only a generator: nothing is watched.
+    expect(typeof step(add(1, 1)).next).toBe("function");
+  });
+
   it("yielding anything but a step helper's instruction fails the workflow with InvalidYieldError", () => {
     const { outcomes } = drive(badYield().toJSON(), sum);
     const error = (outcomes[0] as { error: Error }).error;
