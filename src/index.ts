@@ -92,6 +92,7 @@ export type {
   FinishedWorkflow,
   FinishedWorkflows,
   ListTasksOptions,
+  MaybeReportingEnqueueOptions,
   PurgeableStatus,
   QueueOptions,
   RedriveStatus,

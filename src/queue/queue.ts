@@ -158,6 +158,15 @@ export type ReportingEnqueueOptions = PlainEnqueueOptions &
     | { id: string; dedupe?: DedupeOptions | undefined }
   );
 
+/**
+ * Options of one task's add whose id or dedupe key may be `undefined`: with
+ * one, the add resolves to `{ outcome, id }`; without, to a boolean.
+ */
+export type MaybeReportingEnqueueOptions = PlainEnqueueOptions & {
+  id?: string | undefined;
+  dedupe?: DedupeOptions | undefined;
+};
+
 /** Whether `value` looks like a backend (an object with the contract's `connect` and `add`), not a misplaced options object. */
 function isBackend(value: unknown): value is Backend {
   if (typeof value !== "object" || value === null) return false;
@@ -334,6 +343,8 @@ export class Queue implements QueueHandle {
   add(entries: readonly AddEntry[], options?: EnqueueOptions): Promise<AddResult[]>;
   add(task: Task, options: ReportingEnqueueOptions): Promise<AddResult>;
   add(task: Task, options?: EnqueueOptions): Promise<boolean>;
+  // An id or key that may be undefined (`{ id: order.externalId }`): the answer is either form.
+  add(task: Task, options: MaybeReportingEnqueueOptions): Promise<AddResult | boolean>;
   add(
     input: Task | readonly Task[] | readonly AddEntry[],
     options?: PlainEnqueueOptions & ReportedAddOptions,
@@ -434,6 +445,11 @@ export class Queue implements QueueHandle {
     options: ReportingEnqueueOptions,
   ): Promise<AddResult>;
   schedule(task: Task, at: Date | number | string, options?: EnqueueOptions): Promise<boolean>;
+  schedule(
+    task: Task,
+    at: Date | number | string,
+    options: MaybeReportingEnqueueOptions,
+  ): Promise<AddResult | boolean>;
   schedule(
     task: Task,
     at: Date | number | string,

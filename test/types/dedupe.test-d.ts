@@ -41,6 +41,20 @@ describe("dedupe and id types", () => {
     void mistyped;
   });
 
+  test("an id or key that may be undefined answers either form", async () => {
+    const externalId: string | undefined = Math.random() > 0.5 ? "order-45" : undefined;
+    expectTypeOf(await queue.add(sync("u"), { id: externalId })).toEqualTypeOf<
+      AddResult | boolean
+    >();
+    const key: { key: string } | undefined = externalId ? { key: externalId } : undefined;
+    expectTypeOf(await queue.add(sync("u"), { dedupe: key, priority: 2 })).toEqualTypeOf<
+      AddResult | boolean
+    >();
+    expectTypeOf(await queue.schedule(sync("u"), 60, { id: externalId })).toEqualTypeOf<
+      AddResult | boolean
+    >();
+  });
+
   test("without them, the booleans stay", async () => {
     expectTypeOf(await queue.add(sync("u"))).toEqualTypeOf<boolean>();
     expectTypeOf(await queue.add(sync("u"), { priority: 1 })).toEqualTypeOf<boolean>();
