@@ -3,9 +3,11 @@
  * What commands print on stdout: aligned tables for people (`--format table`)
  * and JSON for scripts (`--format json`, one document per command).
  */
+
 import { fileURLToPath } from "node:url";
 import type { JsonValue } from "../json.js";
 import { ERROR_STATUSES, type TaskData } from "../task/task-record.js";
+import { UNKNOWN_SINCE_META_KEY } from "../task/unknown-since.js";
 import type { OutputFormat } from "./env.js";
 
 /** Writes one line (or several) to stdout. */
@@ -365,6 +367,14 @@ export function renderTaskDetail(
     rows.push([
       "concurrency",
       `key ${JSON.stringify(data.concurrencyKey)}, limit ${data.concurrencyLimit ?? 1}`,
+    ]);
+  }
+  const unknownSince = data.finishedAt === null ? data.meta?.[UNKNOWN_SINCE_META_KEY] : undefined;
+  if (typeof unknownSince === "string") {
+    // Put back by workers that do not define it: its `scheduled` is the next put-back, not when it was due.
+    rows.push([
+      "unknown since",
+      `${formatInstant(unknownSince)}: workers that claimed it do not define '${data.name}'; it fails with UnknownTaskError once the unknown-task grace is over`,
     ]);
   }
   if (data.cronId) rows.push(["cron", data.cronId]);

@@ -35,6 +35,11 @@ describe("sheppy work --unknown-task-grace", () => {
     const waiting = await queue.getTask(tasks);
     expect(new Set(waiting.map((t) => t?.status))).toEqual(new Set(["scheduled"]));
     expect(typeof waiting[0]?.meta["sheppy.unknownSince"]).toBe("string");
+    // task info says since when, and what comes of it.
+    const info = await runCli(["task", "info", tasks[0]!.id, "-u", url, "-q", "deploys"]);
+    expect(info.stdout).toMatch(
+      /unknown since +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: workers that claimed it do not define 'cli\.defined-elsewhere'; it fails with UnknownTaskError once the unknown-task grace is over/,
+    );
 
     // Put back now, so due at once for the next worker.
     for (const t of tasks) await queue.reschedule(t);
