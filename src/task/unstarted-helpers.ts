@@ -8,11 +8,14 @@
  * unstarted, and refuses the body that left one.
  */
 
-/** Helper calls of the body now running whose generator has not started; `null` outside a body. */
-let unstarted: Map<object, string> | null = null;
+/**
+ * Helper calls of the body now running whose generator has not started, each
+ * with how to describe it (only a refusal needs the words); `null` outside a body.
+ */
+let unstarted: Map<object, () => string> | null = null;
 
-/** Notes a helper call (`step()`, …) whose generator has not started; nothing outside a workflow body. */
-export function noteHelperCall(token: object, helper: string): void {
+/** Notes a helper call (`step('charge')`, …) whose generator has not started; nothing outside a workflow body. */
+export function noteHelperCall(token: object, helper: () => string): void {
   unstarted?.set(token, helper);
 }
 
@@ -29,11 +32,11 @@ export function noteHelperStarted(token: object): void {
  */
 export function watchingHelpers<T>(turn: () => T): { value: T; unstarted: string[] } {
   const outer = unstarted;
-  const mine = new Map<object, string>();
+  const mine = new Map<object, () => string>();
   unstarted = mine;
   try {
     const value = turn();
-    return { value, unstarted: [...mine.values()] };
+    return { value, unstarted: [...mine.values()].map((describe) => describe()) };
   } finally {
     unstarted = outer;
   }

@@ -56,9 +56,12 @@ export type FinishedSteps<L extends readonly Task[]> = {
 export function step<R>(
   task: Task<R>,
 ): Generator<WorkflowInstruction, Task<R, FinishedTaskStatus>, unknown> {
-  return watched("step()", function* () {
-    return (yield { kind: "steps", tasks: [task], single: true }) as Task<R, FinishedTaskStatus>;
-  });
+  return watched(
+    () => `step(${taskNamed(task)})`,
+    function* () {
+      return (yield { kind: "steps", tasks: [task], single: true }) as Task<R, FinishedTaskStatus>;
+    },
+  );
 }
 
 /**
@@ -69,9 +72,12 @@ export function step<R>(
 export function all<const L extends readonly Task[]>(
   tasks: L,
 ): Generator<WorkflowInstruction, FinishedSteps<L>, unknown> {
-  return watched("all()", function* () {
-    return (yield { kind: "steps", tasks: [...tasks], single: false }) as FinishedSteps<L>;
-  });
+  return watched(
+    () => `all([${Array.isArray(tasks) ? tasks.map(taskNamed).join(", ") : "…"}])`,
+    function* () {
+      return (yield { kind: "steps", tasks: [...tasks], single: false }) as FinishedSteps<L>;
+    },
+  );
 }
 
 /**
@@ -80,9 +86,12 @@ export function all<const L extends readonly Task[]>(
  * @example const billing = yield* run(setupBilling(userId));
  */
 export function run<R>(workflow: Workflow<R>): Generator<WorkflowInstruction, R, unknown> {
-  return watched("run()", function* () {
-    return (yield { kind: "run", workflow }) as R;
-  });
+  return watched(
+    () => `run(${typeof workflow?.name === "string" ? `'${workflow.name}'` : "…"})`,
+    function* () {
+      return (yield { kind: "run", workflow }) as R;
+    },
+  );
 }
 
 /**
@@ -102,13 +111,16 @@ export function run<R>(workflow: Workflow<R>): Generator<WorkflowInstruction, R,
 export function sideEffect<F extends () => unknown>(
   compute: F & CheckedSideEffect<ReturnType<F>>,
 ): Generator<WorkflowInstruction, ReturnType<F>, unknown> {
-  return watched("sideEffect()", function* () {
-    return (yield {
-      kind: "effect",
-      compute: () => compute() as JsonValue,
-      revive: (recorded) => recorded,
-    }) as ReturnType<F>;
-  });
+  return watched(
+    () => "sideEffect()",
+    function* () {
+      return (yield {
+        kind: "effect",
+        compute: () => compute() as JsonValue,
+        revive: (recorded) => recorded,
+      }) as ReturnType<F>;
+    },
+  );
 }
 
 /**
@@ -116,13 +128,22 @@ export function sideEffect<F extends () => unknown>(
  * the same on every replay: use it instead of `new Date()` in a workflow body.
  */
 export function now(): Generator<WorkflowInstruction, Date, unknown> {
-  return watched("now()", function* () {
-    return (yield {
-      kind: "effect",
-      compute: (clockNow) => clockNow(),
-      revive: (recorded) => new Date(recorded as number),
-    }) as Date;
-  });
+  return watched(
+    () => "now()",
+    function* () {
+      return (yield {
+        kind: "effect",
+        compute: (clockNow) => clockNow(),
+        revive: (recorded) => new Date(recorded as number),
+      }) as Date;
+    },
+  );
+}
+
+/** A step's task as a refusal names it: `'charge-card'`. */
+function taskNamed(task: unknown): string {
+  const name = (task as { name?: unknown } | null)?.name;
+  return typeof name === "string" ? `'${name}'` : "…";
 }
 
 /**
@@ -131,7 +152,7 @@ export function now(): Generator<WorkflowInstruction, Date, unknown> {
  * skipping it (see `./unstarted-helpers.ts`).
  */
 function watched<T>(
-  helper: string,
+  helper: () => string,
   body: () => Generator<WorkflowInstruction, T, unknown>,
 ): Generator<WorkflowInstruction, T, unknown> {
   const token = {};

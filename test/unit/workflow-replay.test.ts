@@ -403,8 +403,8 @@ describe("workflow replay", () => {
       return first.result;
     });
     for (const [flow, helper] of [
-      [forgotten, "step()"],
-      [forgottenLast, "all()"],
+      [forgotten, `step('${add.taskName}')`],
+      [forgottenLast, `all(['${add.taskName}'])`],
     ] as const) {
       const { outcomes } = drive(flow().toJSON(), sum);
       const error = (outcomes.at(-1) as { error: Error }).error;
