@@ -13,6 +13,7 @@
  * said how long it would wait, and the tasks it waits for are still being
  * worked on by workers that ride out the same outage.
  */
+
 import type { TaskReader, WorkflowStore } from "../backends/backend.js";
 import { systemClock } from "../clock.js";
 import {
@@ -23,6 +24,7 @@ import {
   WorkflowNotFoundError,
 } from "../errors.js";
 import type { TaskData } from "../task/task-record.js";
+import { storedUnknownSince } from "../task/unknown-since.js";
 import type { WorkflowData } from "../task/workflow-record.js";
 
 /** While waiting, read again this often even without a notification. */
@@ -44,6 +46,8 @@ interface Waited<T> {
   addedHere?: (id: string) => boolean;
   /** What a timeout says when nothing was claimed, instead of asking whether a worker runs. */
   readonly idleHint?: string | undefined;
+  /** The task name of a record put back by workers that do not define it, else `undefined`. */
+  unknownName?(record: T): string | undefined;
 }
 
 /** Why a wait without limit ends on an id the queue does not hold. */
@@ -87,6 +91,10 @@ export function waitForFinished(
     read: (wanted) => backend.getTasks(queue, wanted),
     isFinished: (record) => record.finishedAt !== null,
     isUnclaimed: neverClaimed,
+    unknownName: (record) =>
+      record.finishedAt === null && storedUnknownSince(record, Date.now()) !== null
+        ? record.name
+        : undefined,
     notFound: (id, why) => new TaskNotFoundError(id, queue, why),
     kind: "task",
     idleHint,
@@ -153,6 +161,18 @@ async function waitUntilFinished<T>(
     const absent = [...state.absent];
     if (timeoutMs === null) throw waited.notFound(absent[0]!, NEVER_HELD);
     const unfinished = wanted.filter((id) => !state.results.has(id));
+    // Put back by workers that do not define them: that, not an idle queue, is why.
+    const unknownNames = [...new Set(state.unknownNames.values())];
+    if (absent.length === 0 && unknownNames.length > 0) {
+      throw new WaitTimeoutError(
+        timeoutMs / 1000,
+        unfinished,
+        absent,
+        queue,
+        waited.kind,
+        `the workers that claimed ${claimedBy(state.unknownNames.size, unfinished.length)} do not define task ${unknownNames.map((name) => `'${name}'`).join(", ")}: put back for a worker that does, it fails once the unknown-task grace is over (load the module that defines it in the workers)`,
+      );
+    }
     // The usual reason nothing finished: no worker serves the queue. Say so when it shows.
     const idle =
       absent.length === 0 && state.unclaimed.size === unfinished.length ? queue : undefined;
@@ -284,6 +304,8 @@ class WaitState<T> {
   readonly unclaimed = new Set<string>();
   /** Ids held at an earlier read and absent at a later one. */
   readonly removed = new Set<string>();
+  /** Task names of unfinished records put back by workers that do not define them, by id. */
+  readonly unknownNames = new Map<string, string>();
   readonly #held = new Set<string>();
   readonly #wanted: ReadonlySet<string>;
 
@@ -315,12 +337,23 @@ class WaitState<T> {
       const record = found.get(id);
       this.absent.delete(id);
       this.unclaimed.delete(id);
+      this.unknownNames.delete(id);
       if (record === undefined) {
         this.absent.add(id);
         if (this.#held.has(id)) this.removed.add(id);
       } else if (this.waited.isFinished(record)) this.results.set(id, record);
-      else if (this.waited.isUnclaimed(record)) this.unclaimed.add(id);
+      else {
+        if (this.waited.isUnclaimed(record)) this.unclaimed.add(id);
+        const unknown = this.waited.unknownName?.(record);
+        if (unknown !== undefined) this.unknownNames.set(id, unknown);
+      }
       if (record !== undefined) this.#held.add(id);
     }
   }
+}
+
+/** Which of the `unfinished` a timeout's words are about: "it", "them" or "2 of them". */
+function claimedBy(count: number, unfinished: number): string {
+  if (count < unfinished) return `${count} of them`;
+  return unfinished === 1 ? "it" : "them";
 }

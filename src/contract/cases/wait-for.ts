@@ -5,6 +5,7 @@
  * `null`; a list returns an array aligned with its input.
  */
 
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import {
@@ -205,6 +206,24 @@ export function waitForCases(h: ContractHarness): void {
       expect((await queue.getTask(t))?.status).toBe("scheduled");
       expect((error as WaitTimeoutError).message).toContain(
         `no worker has claimed them — is a worker serving queue '${queue.name}' running (sheppy work)?`,
+      );
+    });
+
+    it("W-3 a task put back by workers that do not define it: the timeout names its task, not an idle queue", async () => {
+      const queue = h.queue();
+      const template = add(1, 1).toJSON();
+      const orphan = {
+        ...template,
+        id: randomUUID(),
+        name: "wait-for.defined-nowhere",
+        status: "pending" as const,
+      };
+      expect(await (await queue.connect()).add(queue.name, [orphan])).toEqual([true]);
+      await h.worker(queue, { scheduler: false }).work({ oneshot: true });
+      const error = await queue.waitFor(orphan.id, { timeout: 0.2 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      expect((error as WaitTimeoutError).message).toContain(
+        "; the workers that claimed it do not define task 'wait-for.defined-nowhere': put back for a worker that does, it fails once the unknown-task grace is over (load the module that defines it in the workers)",
       );
     });
 
