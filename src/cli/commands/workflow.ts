@@ -305,13 +305,25 @@ function renderWorkflowDetail(
     { heading: "STATUS", value: (row) => row.task?.status ?? "-" },
     {
       heading: "RESULT / ERROR",
-      value: (row) =>
-        row.task?.error
-          ? `${row.task.error.type}: ${joinLines(row.task.error.message)}`.slice(0, 60)
-          : row.task?.finishedAt
-            ? formatJson(row.task.result, 60)
-            : "-",
+      value: (row) => stepOutcomeCell(row.task),
     },
   ]);
   return `${head}\n\n${table}`;
+}
+
+/**
+ * A step's RESULT / ERROR cell: its result once completed, its error once
+ * failed or crashed. A step of another status that holds an error (cancelled
+ * or waiting for a retry after a failed attempt) shows it as an earlier
+ * attempt's, so it does not read as why the step ended.
+ */
+export function stepOutcomeCell(task: TaskData | null): string {
+  if (task?.error) {
+    const own = task.status === "failed" || task.status === "crashed";
+    return `${own ? "" : "earlier attempt: "}${task.error.type}: ${joinLines(task.error.message)}`.slice(
+      0,
+      60,
+    );
+  }
+  return task?.finishedAt ? formatJson(task.result, 60) : "-";
 }
