@@ -118,7 +118,7 @@ function neverClaimed(record: TaskData): boolean {
 
 /** {@link waitForFinished} for workflows: their records once completed, failed or cancelled. */
 export async function waitForWorkflows(
-  backend: Pick<WorkflowStore, "getWorkflows"> & Watcher,
+  backend: Pick<WorkflowStore, "getWorkflows"> & TaskReader & Watcher,
   queue: string,
   ids: readonly string[],
   timeoutMs: number | null,
@@ -128,6 +128,8 @@ export async function waitForWorkflows(
   // Running workflows none of whose steps has finished at the last read: all of them so at the
   // timeout means most likely that nothing runs their steps (one may be running a long step).
   const unmoved = new Set<string>();
+  // Of those, the ones whose waited-for steps workers put back as of a task they do not define.
+  const stepsUnknown = new Map<string, string>();
   return waitUntilFinished(backend, queue, ids, timeoutMs, signal, {
     read: async (wanted) => {
       const found = new Map<string, WorkflowData>();
@@ -136,14 +138,44 @@ export async function waitForWorkflows(
         if (stored.outcomes.size === 0 && stored.record.status === "running") unmoved.add(id);
         else unmoved.delete(id);
       }
+      await noteUnknownSteps(backend, queue, found, unmoved, stepsUnknown);
       return found;
     },
     isFinished: (record) => record.finishedAt !== null,
     isUnclaimed: (record) => unmoved.has(record.id),
+    unknownName: (record) => stepsUnknown.get(record.id),
     notFound: (id, why) => new WorkflowNotFoundError(id, queue, why),
     kind: "workflow",
     idleHint,
   });
+}
+
+/**
+ * Notes in `into`, by workflow id, the task name of a step that workers put
+ * back because they do not define it, for the `unmoved` workflows of
+ * `found` (only those: a wait for workflows whose steps do finish reads no
+ * step); one read of their waited-for steps.
+ */
+async function noteUnknownSteps(
+  backend: TaskReader,
+  queue: string,
+  found: ReadonlyMap<string, WorkflowData>,
+  unmoved: ReadonlySet<string>,
+  into: Map<string, string>,
+): Promise<void> {
+  const stepIds = new Map<string, string>();
+  for (const [id, record] of found) {
+    into.delete(id);
+    if (!unmoved.has(id)) continue;
+    for (const stepId of record.pending) stepIds.set(stepId, id);
+  }
+  if (stepIds.size === 0) return;
+  const now = Date.now();
+  for (const [stepId, step] of await backend.getTasks(queue, [...stepIds.keys()])) {
+    if (step.finishedAt === null && storedUnknownSince(step, now) !== null) {
+      into.set(stepIds.get(stepId)!, step.name);
+    }
+  }
 }
 
 async function waitUntilFinished<T>(
@@ -170,7 +202,7 @@ async function waitUntilFinished<T>(
         absent,
         queue,
         waited.kind,
-        `the workers that claimed ${claimedBy(state.unknownNames.size, unfinished.length)} do not define task ${unknownNames.map((name) => `'${name}'`).join(", ")}: put back for a worker that does, it fails once the unknown-task grace is over (load the module that defines it in the workers)`,
+        `the workers that claimed ${waited.kind === "workflow" ? "the steps of " : ""}${claimedBy(state.unknownNames.size, unfinished.length)} do not define task ${unknownNames.map((name) => `'${name}'`).join(", ")}: put back for a worker that does, it fails once the unknown-task grace is over (load the module that defines it in the workers)`,
       );
     }
     // The usual reason nothing finished: no worker serves the queue. Say so when it shows.

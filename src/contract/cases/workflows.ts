@@ -21,6 +21,7 @@ import {
   workflow,
 } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
+import { scheduledRecord, settleClaim } from "../support/records.js";
 import { type Gate, gate, PerTest, until } from "../support/until.js";
 
 const add = task({ name: "workflows.add" }, (a: number, b: number) => a + b);
@@ -181,6 +182,26 @@ export function workflowCases(h: ContractHarness): void {
       expect([direct.status, direct.result]).toEqual(["completed", 42]);
       expect(await queue.size()).toBe(0);
       expect((await queue.waitForWorkflow(direct, { timeout: 0 })).result).toBe(42);
+    });
+
+    it("waitForWorkflow's timeout on a workflow whose step workers put back as undefined names the step's task", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const wf = await queue.addWorkflow(sequential(1));
+      // A worker that does not define the step's task puts it back, as its gate does.
+      const [claim] = await backend.claim(queue.name, 1);
+      expect(claim?.record.workflowId).toBe(wf.id);
+      const putBack = {
+        ...scheduledRecord(claim!.record, Date.now() + 60_000),
+        startedAt: null,
+        meta: { ...claim!.record.meta, "sheppy.unknownSince": new Date().toISOString() },
+      };
+      expect(await settleClaim(backend, queue.name, claim!, putBack)).toBe("settled");
+      const error = await queue.waitForWorkflow(wf, { timeout: 0.1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      expect((error as WaitTimeoutError).message).toContain(
+        `; the workers that claimed the steps of it do not define task '${claim!.record.name}': put back for a worker that does`,
+      );
     });
 
     it("waitForWorkflow's timeout on a workflow none of whose steps has finished asks whether a worker serves the queue", async () => {
