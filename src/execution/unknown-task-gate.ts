@@ -58,13 +58,11 @@ export class UnknownTaskGate {
       return null;
     }
     this.#forgetOld(now);
-    let sighting = this.#seen.get(data.id);
-    const stored = storedUnknownSince(data, now);
-    if (!sighting || (stored !== null && stored < sighting.firstSeen)) {
-      sighting = { firstSeen: Math.min(stored ?? now, sighting?.firstSeen ?? now) };
-      this.#seen.set(data.id, sighting);
-    }
-    const unknownForMs = now - sighting.firstSeen;
+    // The earliest of this worker's first sighting and the record's: another worker's, or a restarted one's.
+    const seen = this.#seen.get(data.id)?.firstSeen ?? now;
+    const firstSeen = Math.min(seen, storedUnknownSince(data, now) ?? now);
+    this.#seen.set(data.id, { firstSeen });
+    const unknownForMs = now - firstSeen;
     const left = this.graceMs - unknownForMs;
     if (left <= 0) {
       this.#seen.delete(data.id);
@@ -75,7 +73,7 @@ export class UnknownTaskGate {
       MAX_DELAY_MS,
       left,
     );
-    const record = withUnknownSince(deferredRecord(data, now, delayMs), sighting.firstSeen);
+    const record = withUnknownSince(deferredRecord(data, now, delayMs), firstSeen);
     return { record, delayMs, unknownForMs };
   }
 

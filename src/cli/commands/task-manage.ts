@@ -104,16 +104,19 @@ function skippedWhy(skipped: number, endedSteps: number): string {
   return `${skipped} skipped: ${parts.join("; ")}`;
 }
 
+/** What `task retry --all-failed` / `--all` reads from its flags besides the statuses. */
+type RedriveFlags = {
+  since?: string;
+  before?: string;
+  name?: string;
+  error?: string;
+  concurrencyKey?: string[];
+  dryRun?: boolean;
+};
+
 /** `task retry --all-failed` / `--all <statuses>`: re-queues every task of those statuses, prints how many. */
 async function retryAllOf(
-  settings: QueueSettings & {
-    since?: string;
-    before?: string;
-    name?: string;
-    error?: string;
-    concurrencyKey?: string[];
-    dryRun?: boolean;
-  },
+  settings: QueueSettings & RedriveFlags,
   statuses: readonly RedriveStatus[],
 ): Promise<void> {
   const since = settings.since === undefined ? undefined : parseSince(settings.since);
@@ -185,19 +188,14 @@ function addRetry(group: Command): void {
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string | undefined, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
-      QueueSettings & {
-        force?: boolean;
-        wait?: boolean;
-        timeout?: string;
-        allFailed?: boolean;
-        all?: string;
-        since?: string;
-        before?: string;
-        name?: string;
-        error?: string;
-        concurrencyKey?: string[];
-        dryRun?: boolean;
-      }
+      QueueSettings &
+        RedriveFlags & {
+          force?: boolean;
+          wait?: boolean;
+          timeout?: string;
+          allFailed?: boolean;
+          all?: string;
+        }
     >();
     if (settings.allFailed && settings.all !== undefined)
       throw new CliUsageError(
