@@ -76,6 +76,7 @@ export type { LiveWorker } from "./queue/live-worker.js";
 export type {
   AddEntry,
   AddResult,
+  AddWorkflowOptions,
   CancelAllOptions,
   CancelAllResult,
   CancellableStatus,
@@ -184,7 +185,7 @@ export type {
   WorkflowGenerator,
   WorkflowInstruction,
 } from "./task/workflow-steps.js";
-export { all, now, run, sideEffect, step } from "./task/workflow-steps.js";
+export { all, now, run, sideEffect, sleep, sleepUntil, step } from "./task/workflow-steps.js";
 export type { WorkOptions, WorkSummary } from "./worker/worker.js";
 export { Worker } from "./worker/worker.js";
 export type { HealthProblem, WorkerHealth, WorkerStatus } from "./worker/worker-health.js";

@@ -10,10 +10,11 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { CliUsageError, InvalidOptionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
-import { PAST_GRACE_MS, parseIsoInstant } from "../queue/instant.js";
+import { PAST_GRACE_MS } from "../queue/instant.js";
 import { MAX_PRIORITY, MIN_PRIORITY } from "../task/priority.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
 import { MAX_DURATION_SECONDS } from "../util/durations.js";
+import { parseIsoInstant } from "../util/iso-instant.js";
 import { joinLines } from "./output.js";
 
 /** Echoed input is cut to this many characters: a bad 200 KB `--args` must not fill the terminal. */

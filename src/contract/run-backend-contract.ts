@@ -58,6 +58,7 @@ import { workerDirectoryCases } from "./cases/worker-directory.js";
 import { workerTurnsCases } from "./cases/worker-turns.js";
 import { workflowEventCases } from "./cases/workflow-events.js";
 import { workflowRetryCases } from "./cases/workflow-retry.js";
+import { workflowSleepCases } from "./cases/workflow-sleep.js";
 import { workflowCases } from "./cases/workflows.js";
 import { type BackendFactory, type ContractHarness, createHarness } from "./harness.js";
 
@@ -104,6 +105,7 @@ export const CONTRACT_AREAS: readonly ((h: ContractHarness) => void)[] = [
   workflowCases,
   workflowEventCases,
   workflowRetryCases,
+  workflowSleepCases,
   httpApiCases,
   pauseCases,
   concurrencyCases,

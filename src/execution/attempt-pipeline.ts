@@ -44,6 +44,7 @@ import { attemptNumber, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
 import { expiryOf } from "../task/ttl.js";
 import { resumeTaskFor, workflowOfStep } from "../task/workflow-resume-task.js";
+import { sleepingRecord } from "../task/workflow-sleep.js";
 import { endAttemptSpan, spanExecuted, startAttemptSpan } from "./attempt-span.js";
 import { identifyChildren } from "./chained-tasks.js";
 import { EventPublisher, startedBody, startsAsMark } from "./event-publisher.js";
@@ -321,7 +322,9 @@ export class AttemptPipeline {
   /**
    * The gates for a batch of claims. A task whose name is unknown here is put
    * back for other workers while its grace lasts. A step whose workflow has
-   * ended is settled as `cancelled` (one read for the batch's steps). Rate
+   * ended is settled as `cancelled` (one read for the batch's steps). A
+   * workflow's sleep step claimed before its wake time is put off until then.
+   * Rate
    * limits are checked in claim order in one round (the oldest claims get
    * the free starts); claims over their limit are settled back as
    * `scheduled` for their slot; claims without a limit pass without a
@@ -348,6 +351,11 @@ export class AttemptPipeline {
       claims.filter((claim) => !putOff.has(claim)),
       now,
     );
+    for (const claim of claims) {
+      if (putOff.has(claim) || ended.has(claim)) continue;
+      const sleeping = sleepingRecord(claim.record, now);
+      if (sleeping) putOff.set(claim, sleeping);
+    }
     const limited = claims.filter(
       (claim) =>
         claim.record.config.rateLimit &&

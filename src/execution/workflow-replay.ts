@@ -12,9 +12,9 @@
  * stored one and fails the workflow when they differ, instead of attaching
  * the old step's outcome to a different request.
  *
- * Step task ids are derived from the workflow id and the step's index, so a
- * resume that runs twice (a retry after a crash) names the same tasks, and the
- * backend adds each only once. No backend I/O here.
+ * Step task ids are derived from the workflow (its id, and its seed when it
+ * has one) and the step's index, so a resume that runs twice (a retry after a crash) names
+ * the same tasks, and the backend adds each only once. No backend I/O here.
  */
 import { InvalidYieldError, NonDeterministicWorkflowError, SerializationError } from "../errors.js";
 import { type JsonValue, toJson } from "../json.js";
@@ -34,9 +34,20 @@ import { resultJson as storedJson } from "./result-json.js";
 
 const STEP_NAMESPACE = "3f0d1c9e-5b7a-4f62-9a41-0c8e2b7d6a15";
 
-/** The task id of step `index` of workflow `workflowId`: the same in every process and on every replay. */
-export function stepTaskId(workflowId: string, index: number): string {
-  return uuidV5(STEP_NAMESPACE, `${workflowId}/${index}`);
+/**
+ * The task id of step `index` of `workflow`: the same in every process and
+ * on every replay. A workflow added under an id of the caller's has a seed
+ * (see `WorkflowData.seed`) that goes into it, because that id may be used
+ * again once the first workflow under it was deleted or expired, while the
+ * records of that one's steps may still be held: the new workflow's steps
+ * must not be those.
+ */
+export function stepTaskId(workflow: Pick<WorkflowData, "id" | "seed">, index: number): string {
+  const name =
+    workflow.seed === undefined
+      ? `${workflow.id}/${index}`
+      : `${workflow.id}/${workflow.seed}/${index}`;
+  return uuidV5(STEP_NAMESPACE, name);
 }
 
 /**
@@ -247,7 +258,7 @@ class Replay {
       const stored = this.steps[index];
       // A stored step keeps its id (derived for its place, or new when a retry of the workflow
       // asked for it again); only a new step needs deriving.
-      const taskId = stored?.taskId ?? stepTaskId(this.input.workflow.id, index);
+      const taskId = stored?.taskId ?? stepTaskId(this.input.workflow, index);
       const step: WorkflowStep = {
         taskId,
         index,

@@ -84,6 +84,7 @@ import {
 } from "./task-refs.js";
 import { waitForFinished, waitForWorkflows } from "./wait-for-finished.js";
 import {
+  type AddWorkflowOptions,
   addWorkflow,
   type CancelledWorkflow,
   type CancelWorkflowOptions,
@@ -125,6 +126,7 @@ export type {
   TasksOrNull,
 } from "./task-refs.js";
 export type {
+  AddWorkflowOptions,
   CancelledWorkflow,
   CancelWorkflowOptions,
   FinishedWorkflow,
@@ -679,11 +681,15 @@ export class Queue implements QueueHandle {
   /**
    * Starts a workflow: runs its body here up to the steps it first asks for and stores it with
    * them; workers do the rest. Returns the workflow as stored (the stored one when the queue
-   * already holds its id). A body that asks for no step completes here.
-   * @example const wf = await queue.addWorkflow(onboard("u1"));
+   * already holds its id — `options.id` chooses that id). A body that asks for no step
+   * completes here.
+   * @example const wf = await queue.addWorkflow(fulfil(order), { id: `order-${order.id}` });
    */
-  addWorkflow<W extends Workflow<unknown>>(workflow: W): Promise<StoredWorkflow<W>> {
-    return addWorkflow(this, workflow) as Promise<StoredWorkflow<W>>;
+  addWorkflow<W extends Workflow<unknown>>(
+    workflow: W,
+    options?: AddWorkflowOptions,
+  ): Promise<StoredWorkflow<W>> {
+    return addWorkflow(this, workflow, options) as Promise<StoredWorkflow<W>>;
   }
 
   /** The stored workflow (or each of a list), `null` when the queue does not hold it. */

@@ -6,7 +6,7 @@
 import { InvalidOptionError } from "../errors.js";
 import { describeGiven } from "../task/describe-value.js";
 import { isDuration, isRepresentableInstant, MAX_DURATION_TEXT } from "../util/durations.js";
-import { parseIsoInstant } from "./instant.js";
+import { parseIsoInstant } from "../util/iso-instant.js";
 
 /** Epoch ms of `since` (or of the `option` so named, written the same way); `null` for none. */
 export function sinceMsOf(

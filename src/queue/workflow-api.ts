@@ -34,9 +34,11 @@ import {
   type WorkflowData,
 } from "../task/workflow-record.js";
 import { findWorkflow } from "../task/workflow-registry.js";
+import { checkOptionKeys } from "../util/unknown-keys.js";
 import { addOptionsFor } from "./add-events.js";
 import { type CancelOptions, cancelTask, forceOf } from "./cancel-api.js";
 import { decodeTask } from "./decode-task.js";
+import { checkTaskId } from "./dedupe-options.js";
 import type { QueueHandle } from "./queue-handle.js";
 import { checkIdText, describeRef } from "./task-refs.js";
 
@@ -81,10 +83,27 @@ function expiryOfWorkflow(record: WorkflowData, backend: Backend, now: number): 
   );
 }
 
-/** `queue.addWorkflow(wf)`: see the module header. Returns the workflow as stored. */
+/** How `queue.addWorkflow()` stores a workflow. */
+export interface AddWorkflowOptions {
+  /**
+   * Store it under this id instead of the one its factory gave it (the same
+   * rule as a task's id: 1–256 characters, no control characters): while the
+   * queue holds a workflow with this id — running, or finished and not yet
+   * expired — adding again starts nothing and returns that one. An order's
+   * id makes "start this order's workflow" safe to repeat.
+   */
+  id?: string | undefined;
+}
+
+const ADD_WORKFLOW_OPTION_KEYS = Object.keys({
+  id: true,
+} satisfies Record<keyof AddWorkflowOptions, true>);
+
+/** `queue.addWorkflow(wf, options)`: see the module header. Returns the workflow as stored. */
 export async function addWorkflow<R>(
   queue: QueueHandle,
   workflow: Workflow<R>,
+  options?: AddWorkflowOptions,
 ): Promise<Workflow<R>> {
   if (!(workflow instanceof Workflow)) {
     const got =
@@ -95,8 +114,13 @@ export async function addWorkflow<R>(
           : typeof workflow;
     throw new InvalidTaskError(`queue.addWorkflow() expects a Workflow; got ${got}`);
   }
+  checkOptionKeys(options, ADD_WORKFLOW_OPTION_KEYS, "queue.addWorkflow()");
   const given = workflow.toJSON();
-  const data = { ...given, createdAt: createdOn(queue.clock, given.createdAt) };
+  const createdAt = createdOn(queue.clock, given.createdAt);
+  const data: WorkflowData =
+    options?.id === undefined
+      ? { ...given, createdAt }
+      : { ...given, id: checkTaskId(options.id, "queue.addWorkflow()"), seed: given.id, createdAt };
   const definition = findWorkflow(data.name);
   if (!definition) {
     throw new WorkflowDefinitionError(

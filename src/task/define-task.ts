@@ -34,6 +34,7 @@ import {
 import { newTaskData, Task } from "./task-record.js";
 import { registerTask, type TaskDefinition } from "./task-registry.js";
 import { isResumeTaskName, RESUME_PREFIX } from "./workflow-resume-task.js";
+import { SLEEP_TASK_NAME } from "./workflow-sleep.js";
 
 /** Any function can be a task. */
 export type TaskFunction = (...args: never[]) => unknown;
@@ -208,6 +209,11 @@ export function task(
   if (isResumeTaskName(name)) {
     throw new TaskDefinitionError(
       `task '${name}': names starting with '${RESUME_PREFIX}' are the tasks that resume workflows; pick another name`,
+    );
+  }
+  if (name === SLEEP_TASK_NAME) {
+    throw new TaskDefinitionError(
+      `task '${name}': that name is the built-in task of a workflow's sleep() step; pick another name`,
     );
   }
   for (const key of ["args", "result"] as const) {

@@ -13,6 +13,7 @@ import type { TaskConfig } from "./task-options.js";
 import { findTask } from "./task-registry.js";
 import { findWorkflow } from "./workflow-registry.js";
 import { isResumeTaskName, RESUME_PREFIX, userTaskNames } from "./workflow-resume-task.js";
+import { SLEEP_TASK_NAME } from "./workflow-sleep.js";
 
 /** A task's name, normalised JSON arguments and options: everything a cron or a record needs to run it. */
 export interface TaskSpec {
@@ -35,6 +36,11 @@ export function taskSpecByName(name: string, args: readonly unknown[]): TaskSpec
     // Registered, but the task that moves a workflow on: run by hand, it finds no workflow and does nothing.
     throw new UnknownTaskError(
       `'${name}' is the task that moves workflow '${name.slice(RESUME_PREFIX.length)}' on, not a task of yours: start the workflow from code with queue.addWorkflow()`,
+    );
+  }
+  if (name === SLEEP_TASK_NAME) {
+    throw new UnknownTaskError(
+      `'${name}' is the step a workflow's sleep() asks for, not a task of yours: to run something later, schedule a task of yours`,
     );
   }
   const definition = findTask(name);

@@ -12,6 +12,7 @@ import { type DefinitionSite, sameSite, sitesNote } from "./definition-site.js";
 import type { Middleware } from "./middleware-types.js";
 import type { TaskConfig } from "./task-options.js";
 import type { WorkflowDefinition } from "./workflow-registry.js";
+import { SLEEP_CONFIG, SLEEP_TASK_NAME } from "./workflow-sleep.js";
 
 /** Everything a worker needs to run a task by name. */
 export interface TaskDefinition {
@@ -44,6 +45,17 @@ export interface TaskDefinition {
 
 const definitions = new Map<string, TaskDefinition>();
 
+/** The built-in task of a workflow's sleep step (see `./workflow-sleep.ts`): it does nothing when run. */
+const SLEEP_TASK_DEFINITION: TaskDefinition = Object.freeze({
+  name: SLEEP_TASK_NAME,
+  fn: () => null,
+  config: SLEEP_CONFIG,
+  middleware: [],
+  argsSchema: undefined,
+  resultSchema: undefined,
+  sandboxModule: undefined,
+});
+
 /**
  * Registers a definition. A second one with the same name throws
  * `DuplicateTaskNameError` naming both places, unless it comes from the same
@@ -59,9 +71,12 @@ export function registerTask(definition: TaskDefinition): void {
   definitions.set(definition.name, definition);
 }
 
-/** The definition registered under `name`, if any. */
+/**
+ * The definition registered under `name`, if any — or the built-in one of a
+ * workflow's sleep step, which every process knows without registering it.
+ */
 export function findTask(name: string): TaskDefinition | undefined {
-  return definitions.get(name);
+  return definitions.get(name) ?? (name === SLEEP_TASK_NAME ? SLEEP_TASK_DEFINITION : undefined);
 }
 
 /** Names of every registered task (for error messages and the CLI). */

@@ -79,5 +79,7 @@ export function checkWorkflowData(raw: unknown, where = "workflow record"): Work
     !(Number.isInteger(raw.retryCount) && Number(raw.retryCount) > 0)
   )
     bad(where, "retryCount", "a whole number above 0, or absent");
+  if (raw.seed !== undefined && (typeof raw.seed !== "string" || raw.seed === ""))
+    bad(where, "seed", "a non-empty string, or absent");
   return raw as unknown as WorkflowData;
 }

@@ -64,6 +64,13 @@ export interface WorkflowData {
   finishedAt: string | null;
   /** Times a failed run was run again (`retryWorkflow`); absent until the first. */
   retryCount?: number;
+  /**
+   * Goes into its steps' task ids with its id; set (a new UUID) when it was
+   * added under an id of the caller's, which a later workflow may take once
+   * this one is gone, while its steps' records are still held. Absent: the
+   * id alone is unique.
+   */
+  seed?: string;
 }
 
 /** The statuses a workflow ends in: it does not change any more. */

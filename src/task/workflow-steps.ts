@@ -7,11 +7,21 @@
  * first run and replayed afterwards. A workflow body yields nothing else;
  * the replay engine refuses anything else with `InvalidYieldError`.
  */
+import { InvalidOptionError } from "../errors.js";
 import type { JsonValue } from "../json.js";
+import {
+  isDuration,
+  isRepresentableInstant,
+  LAST_STORABLE_MS,
+  MAX_DURATION_TEXT,
+} from "../util/durations.js";
+import { parseIsoInstant } from "../util/iso-instant.js";
+import { describeGiven } from "./describe-value.js";
 import type { CheckedSideEffect } from "./json-signature.js";
 import type { FinishedTaskStatus, Task } from "./task-record.js";
 import { noteHelperCall, noteHelperStarted } from "./unstarted-helpers.js";
 import type { Workflow } from "./workflow-record.js";
+import { sleepTask } from "./workflow-sleep.js";
 
 /** Run these tasks (one, or several in parallel) and send back the finished ones. */
 export interface StepInstruction {
@@ -138,6 +148,63 @@ export function now(): Generator<WorkflowInstruction, Date, unknown> {
       }) as Date;
     },
   );
+}
+
+/**
+ * Waits `seconds` (≥ 0) before the body goes on, counted from when the
+ * workflow first reached this point. The wait is a step (task
+ * `sheppy.sleep`): it holds no worker, survives restarts, and shows in the
+ * workflow's steps as scheduled for its wake time. A bad delay fails the
+ * workflow with an `InvalidOptionError`.
+ * @example yield* sleep(24 * 3600); // a day later
+ */
+export function sleep(seconds: number): Generator<WorkflowInstruction, void, unknown> {
+  return watched(
+    () => "sleep()",
+    function* () {
+      if (!isDuration(seconds, true)) {
+        throw new InvalidOptionError(
+          `sleep(): expected a delay in seconds ≥ 0 and ${MAX_DURATION_TEXT} (got ${describeGiven(seconds)})`,
+        );
+      }
+      yield { kind: "steps", tasks: [sleepTask(seconds)], single: true };
+    },
+  );
+}
+
+/**
+ * Waits until `time` (a `Date`, or ISO-8601 text with a UTC offset) before
+ * the body goes on; a time already past waits for nothing more than a
+ * worker's claim. A step like {@link sleep}'s. A bad time fails the workflow
+ * with an `InvalidOptionError`.
+ * @example yield* sleepUntil(order.deliverBy);
+ */
+export function sleepUntil(time: Date | string): Generator<WorkflowInstruction, void, unknown> {
+  return watched(
+    () => "sleepUntil()",
+    function* () {
+      yield { kind: "steps", tasks: [sleepTask(wakeInstant(time))], single: true };
+    },
+  );
+}
+
+/** `time` as the ISO text a sleep step keeps, or the `InvalidOptionError` saying what is wrong with it. */
+function wakeInstant(time: unknown): string {
+  const where = "sleepUntil()";
+  let ms: number;
+  if (typeof time === "string") ms = parseIsoInstant(time, where);
+  else if (time instanceof Date) ms = Date.prototype.getTime.call(time);
+  else {
+    throw new InvalidOptionError(
+      `${where}: expected a Date or ISO-8601 text with an offset (got ${describeGiven(time)})`,
+    );
+  }
+  if (!isRepresentableInstant(ms) || ms > LAST_STORABLE_MS) {
+    throw new InvalidOptionError(
+      `${where}: ${describeGiven(time)} is not a time a task can wait for`,
+    );
+  }
+  return new Date(ms).toISOString();
 }
 
 /** A step's task as a refusal names it: `'charge-card'`. */

@@ -18,7 +18,7 @@ import { type Attempt, AttemptPipeline } from "../execution/attempt-pipeline.js"
 import { createExecutionEnvironment } from "../execution/execution-environment.js";
 import { CRON_RUNS_AHEAD } from "../queue/cron-runs.js";
 import { decodeTask } from "../queue/decode-task.js";
-import { Queue } from "../queue/queue.js";
+import { type AddWorkflowOptions, Queue } from "../queue/queue.js";
 import { describeGiven } from "../task/describe-value.js";
 import type { Task } from "../task/task-record.js";
 import type { Workflow } from "../task/workflow-record.js";
@@ -228,10 +228,14 @@ export class TestQueue extends Queue {
    * completed, failed or cancelled; or as it stands when nothing is left to
    * run now (a step waiting for a time: advance the clock, `processScheduled()`).
    * It runs the queue as `processAll()` does: other pending tasks run too.
+   * `options` are `addWorkflow`'s (an `id` of your own).
    * @example const done = await queue.processWorkflow(onboard("u1")); if (done.status === "completed") done.result
    */
-  async processWorkflow<R>(workflow: Workflow<R>): Promise<Workflow<R>> {
-    const added = await this.addWorkflow(workflow);
+  async processWorkflow<R>(
+    workflow: Workflow<R>,
+    options?: AddWorkflowOptions,
+  ): Promise<Workflow<R>> {
+    const added = await this.addWorkflow(workflow, options);
     for (;;) {
       const current = await this.getWorkflow(added);
       if (!current) throw new WorkflowNotFoundError(added.id, this.name);

@@ -23,6 +23,7 @@ import { requeuedRecord } from "../execution/outcome.js";
 import type { Queue } from "../queue/queue.js";
 import { Task, type TaskData } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
+import { isSleepStep } from "../task/workflow-sleep.js";
 import type { DueAlarm } from "./due-alarm.js";
 import type { Slots } from "./slots.js";
 import { logCompleted, logFailed, logStarted } from "./task-log.js";
@@ -143,9 +144,11 @@ export class Flights {
                 task: record.name,
                 until: record.scheduledAt,
               },
-              findTask(record.name)
-                ? "task put off to its rate-limit slot"
-                : "task put off (its name is not defined here)",
+              isSleepStep(record)
+                ? "workflow's sleep step put off to its wake time"
+                : findTask(record.name)
+                  ? "task put off to its rate-limit slot"
+                  : "task put off (its name is not defined here)",
             );
             if (this.events.listenerCount("task:deferred") > 0)
               this.events.emit("task:deferred", {

@@ -9,6 +9,8 @@ import {
   type Queue,
   run,
   sideEffect,
+  sleep,
+  sleepUntil,
   step,
   type Task,
   type TaskData,
@@ -48,6 +50,13 @@ describe("workflow types", () => {
       expectTypeOf(billing).toEqualTypeOf<{ plan: "pro"; seats: number }>();
       const token = yield* sideEffect(() => Math.random().toString(36));
       expectTypeOf(token).toEqualTypeOf<string>();
+      expectTypeOf(yield* sleep(60)).toEqualTypeOf<void>();
+      expectTypeOf(yield* sleepUntil(new Date())).toEqualTypeOf<void>();
+      yield* sleepUntil("2030-01-01T09:00:00Z");
+      // @ts-expect-error a delay is a number of seconds, not text ("1h")
+      yield* sleep("1h");
+      // @ts-expect-error sleepUntil takes a time: for a delay, use sleep(seconds)
+      yield* sleepUntil(3600);
       return { email: profile.result?.email, billing };
     });
     const wf = onboard("u1");
@@ -246,6 +255,18 @@ describe("a workflow's result as it reads back", () => {
       | Workflow<{ plan: "pro"; seats: number }, FinishedWorkflowStatus>
       | Workflow<{ at: string; n: number }, FinishedWorkflowStatus>
     >();
+  });
+
+  test("addWorkflow takes an id of the caller's, and nothing else", async () => {
+    expectTypeOf(await queue.addWorkflow(setupBilling("a"), { id: "order-1" })).toEqualTypeOf<
+      Workflow<{ plan: "pro"; seats: number }>
+    >();
+    const maybeId: string | undefined = undefined;
+    await queue.addWorkflow(setupBilling("a"), { id: maybeId });
+    // @ts-expect-error a misspelt option is a compile error
+    await queue.addWorkflow(setupBilling("a"), { idd: "order-1" });
+    // @ts-expect-error an id is text
+    await queue.addWorkflow(setupBilling("a"), { id: 1 });
   });
 });
 

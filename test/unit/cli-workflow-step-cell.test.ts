@@ -29,5 +29,10 @@ describe("a workflow step's RESULT / ERROR cell", () => {
     expect(stepOutcomeCell(step("completed", false, true))).toBe("1");
     expect(stepOutcomeCell(step("pending", false, false))).toBe("-");
     expect(stepOutcomeCell(null)).toBe("-");
+    const sleeping = {
+      ...step("scheduled", false, false),
+      scheduledAt: "2030-01-02T00:00:00.000Z",
+    };
+    expect(stepOutcomeCell(sleeping)).toMatch(/^due 2030-01-02/);
   });
 });

@@ -14,13 +14,18 @@ import {
   Queue,
   RedisBackend,
   SqliteBackend,
+  step,
   task,
   Worker,
+  workflow,
 } from "sheppy";
 import { createHttpHandler } from "sheppy/http";
 import { describe, expect, it } from "vitest";
 
 const echo = task({ name: "unknown-options.echo" }, (n: number) => n);
+const flow = workflow({ name: "unknown-options.flow" }, function* (n: number) {
+  return (yield* step(echo(n))).result;
+});
 const queue = new Queue("memory://?instantProcessing=false", { name: "unknown-options" });
 
 async function refusal(call: () => unknown): Promise<Error> {
@@ -50,6 +55,12 @@ describe("unknown options are refused, naming the entry point, the key and the v
       () => queue.addCron(echo(1), "* * * * *", { timezon: "UTC" } as never),
       "queue.addCron(): unknown option 'timezon'; did you mean 'timezone'? (valid options: timezone)",
       CronExpressionError,
+    ],
+    [
+      "queue.addWorkflow() options",
+      () => queue.addWorkflow(flow(1), { Id: "order-1" } as never),
+      "queue.addWorkflow(): unknown option 'Id'; did you mean 'id'? (valid options: id)",
+      InvalidOptionError,
     ],
     [
       "queue.add() concurrency",

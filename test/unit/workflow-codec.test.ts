@@ -42,8 +42,20 @@ describe("workflow records read back", () => {
     }
   });
 
+  it("round-trips a seed (a workflow added under an id of the caller's); refuses one that is not non-empty text", () => {
+    const seeded = { ...record, seed: "0b1f5d3e-8c47-4a8e-9d12-7e64c2a9f0b3" };
+    expect(decodeWorkflowData(encodeWorkflowData(seeded))).toEqual(seeded);
+    for (const seed of ["", 7, null, ["x"]]) {
+      expect(() => decodeWorkflowData(JSON.stringify({ ...record, seed }), "wf x")).toThrow(
+        new SerializationError(
+          "malformed wf x: field 'seed' must be a non-empty string, or absent",
+        ),
+      );
+    }
+  });
+
   it("any JSON, or any change of one field of a record, is read or refused with a SerializationError", () => {
-    const anyField = fc.constantFrom(...Object.keys(record), "retryCount");
+    const anyField = fc.constantFrom(...Object.keys(record), "retryCount", "seed");
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), fc.tuple(anyField, fc.jsonValue())), (input) => {
         const json =

@@ -136,16 +136,16 @@ describe("workflow replay", () => {
     const first = outcomes[0] as Extract<ReplayOutcome, { kind: "waiting" }>;
     expect(first.newTasks).toHaveLength(1);
     expect(first.newTasks[0]).toMatchObject({
-      id: stepTaskId(wf.id, 0),
+      id: stepTaskId(wf, 0),
       name: "wf-replay.add",
       args: [2, 1],
       status: "pending",
       workflowId: wf.id,
     });
-    expect(first.pending).toEqual([stepTaskId(wf.id, 0)]);
+    expect(first.pending).toEqual([stepTaskId(wf, 0)]);
     expect(first.steps).toEqual([
       {
-        taskId: stepTaskId(wf.id, 0),
+        taskId: stepTaskId(wf, 0),
         index: 0,
         yield: 0,
         name: "wf-replay.add",
@@ -297,7 +297,7 @@ describe("workflow replay", () => {
         ...wf,
         steps: [
           {
-            taskId: stepTaskId(wf.id, 0),
+            taskId: stepTaskId(wf, 0),
             index: 0,
             yield: 0,
             name: "wf-replay.old",
@@ -320,7 +320,7 @@ describe("workflow replay", () => {
         ...wf,
         steps: [
           {
-            taskId: stepTaskId(wf.id, 0),
+            taskId: stepTaskId(wf, 0),
             index: 0,
             yield: 0,
             name: "wf-replay.add",

@@ -313,7 +313,7 @@ function renderWorkflowDetail(
 
 /**
  * A step's RESULT / ERROR cell: its result once completed, its error once
- * failed or crashed. A step of another status that holds an error (cancelled
+ * failed or crashed, when it is due while it waits for a time (a sleep). A step of another status that holds an error (cancelled
  * or waiting for a retry after a failed attempt) shows it as an earlier
  * attempt's, so it does not read as why the step ended.
  */
@@ -324,6 +324,9 @@ export function stepOutcomeCell(task: TaskData | null): string {
       0,
       60,
     );
+  }
+  if (task?.status === "scheduled" && task.scheduledAt !== null) {
+    return `due ${formatInstant(task.scheduledAt)}`;
   }
   return task?.finishedAt ? formatJson(task.result, 60) : "-";
 }

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   all,
+  InvalidOptionError,
   NonDeterministicWorkflowError,
   run,
   sideEffect,
@@ -404,6 +405,60 @@ export function workflowCases(h: ContractHarness): void {
       const second = await queue.addWorkflow(wf);
       expect(second.id).toBe(first.id);
       expect(await queue.size()).toBe(1);
+    });
+
+    it("addWorkflow with an id of the caller's stores it under that id; again, it returns the held one (running or finished); deleted, the id starts a new workflow with new steps", async () => {
+      const queue = h.queue();
+      const id = `order-${randomUUID()}`;
+      const first = await queue.addWorkflow(sequential(2), { id });
+      expect([first.id, first.status, first.args]).toEqual([id, "running", [2]]);
+      const [step] = await queue.getTask([first.steps[0]!.taskId]);
+      expect(step?.workflowId).toBe(id);
+      // Other arguments, same id: nothing starts, the held workflow comes back.
+      const again = await queue.addWorkflow(sequential(5), { id });
+      expect([again.id, again.args, again.steps.map((s) => s.taskId)]).toEqual([
+        id,
+        [2],
+        first.steps.map((s) => s.taskId),
+      ]);
+      expect(await queue.size()).toBe(1);
+      await drain(queue);
+      const done = await queue.waitForWorkflow(id, { timeout: 10 });
+      expect(done.result).toBe(13);
+      const finished = await queue.addWorkflow(sequential(5), { id });
+      expect([finished.status, finished.result]).toEqual(["completed", 13]);
+      expect(await queue.size()).toBe(0);
+
+      // Deleted, the id is free again; its steps' records are still held, and the new workflow's steps are other tasks.
+      expect(await queue.deleteWorkflow(id)).toBe(true);
+      expect((await queue.getTask(done.steps[0]!.taskId))?.status).toBe("completed");
+      const reborn = await queue.addWorkflow(sequential(5), { id });
+      expect([reborn.id, reborn.status, reborn.args]).toEqual([id, "running", [5]]);
+      const oldSteps = new Set(done.steps.map((s) => s.taskId));
+      expect(reborn.steps.some((s) => oldSteps.has(s.taskId))).toBe(false);
+      await drain(queue);
+      expect((await queue.waitForWorkflow(id, { timeout: 10 })).result).toBe(16);
+    });
+
+    it("addWorkflow refuses an id no task could have, and an unknown option, with a one-line InvalidOptionError; nothing is added", async () => {
+      const queue = h.queue();
+      const refusals: [unknown, RegExp][] = [
+        [{ id: "" }, /^queue\.addWorkflow\(\): id must be .*; got ""$/],
+        [{ id: "a\u0000b" }, /^queue\.addWorkflow\(\): id must be /],
+        [{ id: "x".repeat(300) }, /^queue\.addWorkflow\(\): id must be /],
+        [{ id: 42 }, /^queue\.addWorkflow\(\): id must be .*; got 42$/],
+        [{ idd: "order-1" }, /^queue\.addWorkflow\(\): unknown option 'idd'; did you mean 'id'\?/],
+      ];
+      for (const [options, message] of refusals) {
+        const error = await queue
+          .addWorkflow(sequential(1), options as never)
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidOptionError);
+        expect((error as Error).message).toMatch(message);
+        expect((error as Error).message).not.toContain("\n");
+      }
+      expect(await queue.getAllWorkflows()).toEqual([]);
+      expect(await queue.size()).toBe(0);
     });
 
     it("a resume task cannot be cancelled by itself: its workflow is cancelled instead", async () => {
