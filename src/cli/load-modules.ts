@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ModuleLoadError, UnknownTaskError } from "../errors.js";
 import type { TaskFactory } from "../task/define-task.js";
+import type { WorkflowFactory } from "../task/define-workflow.js";
 import { describeLoadFailure } from "./load-failure.js";
 import { isCommonJs, pinForRequire } from "./sheppy-require-pin.js";
 
@@ -167,15 +168,41 @@ export async function loadTaskFactory(spec: string): Promise<TaskFactory<unknown
   if (isTaskFactory(value)) return value;
   const tasks = Object.keys(namespace).filter((key) => isTaskFactory(namespace[key]));
   const known = `its tasks: ${tasks.join(", ") || "none"}`;
-  const isWorkflow =
-    typeof value === "function" &&
-    typeof (value as { workflowName?: unknown }).workflowName === "string";
+  const isWorkflow = isWorkflowFactory(value);
   throw new UnknownTaskError(
     value === undefined
       ? `unknown task '${ref.exportName}' in module '${ref.module}' (${known})`
       : isWorkflow
-        ? `'${ref.exportName}' in module '${ref.module}' is a workflow, not a task: start it from code with queue.addWorkflow() (${known})`
+        ? `'${ref.exportName}' in module '${ref.module}' is a workflow, not a task: start it with sheppy workflow add ${spec} (${known})`
         : `'${ref.exportName}' in module '${ref.module}' is not a task: define it with task() (${known})`,
+  );
+}
+
+/** True for what `workflow()` returns. */
+export function isWorkflowFactory(value: unknown): value is WorkflowFactory<unknown[], unknown> {
+  return (
+    typeof value === "function" &&
+    typeof (value as { workflowName?: unknown }).workflowName === "string"
+  );
+}
+
+/** Loads `module:export` and checks that the export is a workflow factory (`UnknownTaskError` otherwise). */
+export async function loadWorkflowFactory(
+  spec: string,
+): Promise<WorkflowFactory<unknown[], unknown>> {
+  const ref = parseExportRef(spec);
+  await prepareLoaders([ref.module]);
+  const namespace = await importModule(ref.module);
+  const value = namespace[ref.exportName];
+  if (isWorkflowFactory(value)) return value;
+  const workflows = Object.keys(namespace).filter((key) => isWorkflowFactory(namespace[key]));
+  const known = `its workflows: ${workflows.join(", ") || "none"}`;
+  throw new UnknownTaskError(
+    value === undefined
+      ? `unknown workflow '${ref.exportName}' in module '${ref.module}' (${known})`
+      : isTaskFactory(value)
+        ? `'${ref.exportName}' in module '${ref.module}' is a task, not a workflow: add it with sheppy task add ${spec} (${known})`
+        : `'${ref.exportName}' in module '${ref.module}' is not a workflow: define it with workflow() (${known})`,
   );
 }
 

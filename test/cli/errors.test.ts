@@ -68,7 +68,7 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
   it("a workflow where a task is expected says it is a workflow", async () => {
     const result = await runCli(["task", "add", `${TASKS}:twoSteps`, "-u", MEMORY]);
     expect(expectOneLineError(result, 1)).toBe(
-      `error: 'twoSteps' in module '${TASKS}' is a workflow, not a task: start it from code with queue.addWorkflow() (its tasks: add, fail, flaky, nap)`,
+      `error: 'twoSteps' in module '${TASKS}' is a workflow, not a task: start it with sheppy workflow add ${TASKS}:twoSteps (its tasks: add, fail, flaky, nap)`,
     );
   });
 

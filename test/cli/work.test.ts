@@ -346,6 +346,86 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
     }
   });
 
+  it("`workflow add` starts a workflow from its module: --args, --id (held: nothing started, one line saying so), --wait through a sleep; mix-ups are one-line errors", async () => {
+    const queue = new Queue(url, { name: "cli" });
+    try {
+      const started = await sheppy("workflow", "add", `${TASKS}:twoSteps`, "--args", "[2]");
+      expect(started).toMatchObject({ code: 0, stderr: "" });
+      const id = started.stdout.trim();
+      expect((await queue.waitForWorkflow(id, { timeout: 20 })).result).toBe(13);
+
+      const order = `order-${randomUUID()}`;
+      const first = json<{ id: string; status: string; args: number[] }>(
+        await sheppy(
+          "workflow",
+          "add",
+          `${TASKS}:dozing`,
+          "--args",
+          "[1, 0.2]",
+          "--id",
+          order,
+          "--format",
+          "json",
+        ),
+      );
+      expect([first.id, first.status, first.args]).toEqual([order, "running", [1, 0.2]]);
+      const again = await sheppy(
+        "workflow",
+        "add",
+        `${TASKS}:dozing`,
+        "--args",
+        "[5, 0.2]",
+        "--id",
+        order,
+      );
+      expect(again.code).toBe(0);
+      expect(again.stdout).toBe(`${order}\n`);
+      expect(again.stderr).toMatch(
+        new RegExp(
+          `^warning: workflow ${order} was already held \\((running|completed), arguments \\[1,0\\.2\\]\\): nothing was started\n$`,
+        ),
+      );
+      // Through the sleep step, which the worker puts off and wakes.
+      const waited = await sheppy(
+        "workflow",
+        "add",
+        `${TASKS}:dozing`,
+        "--args",
+        "[10, 0.3]",
+        "--wait",
+        "--timeout",
+        "20s",
+      );
+      expect(waited).toMatchObject({ code: 0, stdout: "12\n" });
+      const done = await queue.waitForWorkflow(order, { timeout: 20 });
+      expect([done.result, done.steps.map((s) => s.name)]).toEqual([
+        3,
+        ["cli.add", "sheppy.sleep", "cli.add"],
+      ]);
+
+      expect(expectOneLineError(await sheppy("workflow", "add", `${TASKS}:add`), 1)).toBe(
+        `error: 'add' in module '${TASKS}' is a task, not a workflow: add it with sheppy task add ${TASKS}:add (its workflows: dozing, failingStep, flakyFlow, napping, twoSteps)`,
+      );
+      expect(expectOneLineError(await sheppy("task", "add", `${TASKS}:twoSteps`), 1)).toContain(
+        `is a workflow, not a task: start it with sheppy workflow add ${TASKS}:twoSteps`,
+      );
+      expect(
+        expectOneLineError(
+          await sheppy("workflow", "add", `${TASKS}:twoSteps`, "--timeout", "5s"),
+          2,
+        ),
+      ).toBe("error: --timeout needs --wait");
+      expect(
+        expectOneLineError(
+          await sheppy("workflow", "add", `${TASKS}:twoSteps`, "--args", "[1,"),
+          2,
+        ),
+      ).toMatch(/^error: --args is not valid JSON /);
+    } finally {
+      await queue.close();
+    }
+  });
+
   it("`workflow retry` runs a failed workflow again: one, --wait, --all-failed; usage errors", async () => {
     const queue = new Queue(url, { name: "cli" });
     try {

@@ -5,7 +5,7 @@
  * positional arguments) and enqueue, schedule or run the task.
  */
 import { type Command, Option } from "commander";
-import { CliUsageError, PayloadTooLargeError } from "../../errors.js";
+import { CliUsageError } from "../../errors.js";
 import type { AddResult } from "../../queue/dedupe-options.js";
 import type { ReportingEnqueueOptions } from "../../queue/queue.js";
 import type { Task } from "../../task/task-record.js";
@@ -29,6 +29,7 @@ import {
   ARGS_FILE_HELP,
   ARGS_HELP,
   createTask,
+  flagPayloadErrors,
   TASK_ARGUMENT,
   warnIfArgumentsMissing,
 } from "../task-from-spec.js";
@@ -38,28 +39,6 @@ interface QueueSettings {
   readonly backendUrl?: string;
   readonly queue: string;
   readonly format: OutputFormat;
-}
-
-/** Runs `enqueue`; arguments over the payload limit are reported against the flag that gave them. */
-async function flagPayloadErrors(
-  settings: { readonly args?: string; readonly argsFile?: string },
-  enqueue: () => Promise<unknown>,
-): Promise<void> {
-  try {
-    await enqueue();
-  } catch (error) {
-    if (!(error instanceof PayloadTooLargeError)) throw error;
-    const flag =
-      settings.argsFile !== undefined
-        ? "--args-file"
-        : settings.args === "-"
-          ? "--args -"
-          : "--args";
-    throw new CliUsageError(
-      `${flag}: the arguments are ${error.bytes.toLocaleString("en-US")} bytes of JSON, over the queue's limit of ${error.limit.toLocaleString("en-US")} (raise it with ?maxPayloadBytes= on the backend URL, or pass a reference to the data instead)`,
-      { cause: error },
-    );
-  }
 }
 
 /** Prints what was enqueued: its id (scripts capture it), or the stored record. */

@@ -1,18 +1,13 @@
 /**
  * @module cli/commands/workflow
- * `sheppy workflow list | info | cancel | retry`: the queue's workflows, one
- * workflow with its steps and their outcomes, cancelling a running one and
- * running a failed one again.
- * They read the stored records only, so they need no workflow module.
+ * `sheppy workflow list | info | cancel | retry | delete`: the queue's
+ * workflows, one workflow with its steps and their outcomes, cancelling a
+ * running one, running a failed one again, deleting a finished one. They
+ * read the stored records only, so they need no workflow module
+ * (`workflow add`, in its own module, loads the workflow it starts).
  */
 import type { Command } from "commander";
-import {
-  CliUsageError,
-  TaskOutcomeError,
-  WaitTimeoutError,
-  WorkflowNotFoundError,
-} from "../../errors.js";
-import type { Queue } from "../../queue/queue.js";
+import { CliUsageError, WorkflowNotFoundError } from "../../errors.js";
 import type { Task, TaskData } from "../../task/task-record.js";
 import { WORKFLOW_STATUSES, type Workflow, type WorkflowData } from "../../task/workflow-record.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
@@ -29,6 +24,8 @@ import {
   printRows,
   renderTable,
 } from "../output.js";
+import { addWorkflowAdd } from "./workflow-add.js";
+import { reportEnd, waitForEnd } from "./workflow-end.js";
 
 interface QueueSettings {
   readonly backendUrl?: string;
@@ -59,8 +56,9 @@ export function addWorkflowCommands(program: Command): void {
   const group = program
     .command("workflow")
     .description(
-      "list workflows, show one with its steps, cancel one, run a failed one again, delete a finished one",
+      "start a workflow, list workflows, show one with its steps, cancel one, run a failed one again, delete a finished one",
     );
+  addWorkflowAdd(group);
   addList(group);
   addInfo(group);
   addCancel(group);
@@ -227,34 +225,6 @@ function addRetry(group: Command): void {
     if (settings.format === "json") printJson(retried.toJSON());
     else print(`retried: ${retried.id} (${retriedSummary(retried, again)})`);
   });
-}
-
-/** `--wait`: the workflow once it has ended; time up is a `TaskOutcomeError` saying so. */
-async function waitForEnd(
-  queue: Queue,
-  id: string,
-  timeout: number | undefined,
-): Promise<Workflow> {
-  try {
-    return await queue.waitForWorkflow(id, { timeout });
-  } catch (error) {
-    if (!(error instanceof WaitTimeoutError)) throw error;
-    throw new TaskOutcomeError(
-      `workflow ${id} did not end within ${error.timeoutSeconds} s; it is still running (sheppy workflow info -q ${queue.name} ${id})`,
-      { cause: error },
-    );
-  }
-}
-
-/** What `--wait` prints of an ended workflow: its result, or (exit 1) why it did not complete. */
-function reportEnd(workflow: Workflow, format: OutputFormat): void {
-  const data = workflow.toJSON();
-  if (format === "json") printJson(data);
-  else if (data.status === "completed") print(formatJson(data.result));
-  if (data.status !== "completed") {
-    const why = data.error ? `: ${data.error.type}: ${joinLines(data.error.message)}` : "";
-    throw new TaskOutcomeError(`workflow ${data.id} ${data.status}${why}`);
-  }
 }
 
 /** The steps a retry of `workflow` asks for again: those of its last yield that did not complete. */

@@ -1,0 +1,69 @@
+/**
+ * @module cli/commands/workflow-add
+ * `sheppy workflow add <module:export>`: load a workflow factory, call it
+ * with the `--args` JSON array and start the workflow — its body runs here
+ * up to its first steps, as `queue.addWorkflow` runs it — under `--id` when
+ * given. With `--wait`, wait for its end and print its result.
+ */
+import type { Command } from "commander";
+import { CliUsageError } from "../../errors.js";
+import type { Workflow } from "../../task/workflow-record.js";
+import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
+import { parseTimeout } from "../inputs.js";
+import { withQueueToAdd } from "../open-queue.js";
+import { formatJson, print, printJson } from "../output.js";
+import { createWorkflow, flagPayloadErrors } from "../task-from-spec.js";
+import { warn } from "../warn.js";
+import { reportEnd, waitForEnd } from "./workflow-end.js";
+
+interface AddSettings {
+  readonly backendUrl?: string;
+  readonly queue: string;
+  readonly format: OutputFormat;
+  readonly args: string;
+  readonly argsFile?: string;
+  readonly id?: string;
+  readonly wait?: boolean;
+  readonly timeout?: string;
+}
+
+const ARGS_HELP =
+  "JSON array of the workflow's arguments, e.g. '[\"order-42\"]'; - reads it from standard input";
+
+/** Adds `sheppy workflow add`. */
+export function addWorkflowAdd(group: Command): void {
+  const command = group
+    .command("add")
+    .description(
+      "start a workflow: its body runs here up to its first steps, workers do the rest; with --id, adding again starts nothing while the queue holds a workflow under that id",
+    )
+    .argument("<workflow>", "module:export of a workflow, e.g. ./src/flows.ts:fulfilOrder")
+    .option("--args <json>", ARGS_HELP, "[]")
+    .option("--args-file <path>", "read the JSON array of arguments from this file")
+    .option("--id <id>", "store it under this id of yours (e.g. the order's)", nonEmptyId)
+    .option("--wait", "wait until it ends; print its result (exit 1 if it did not complete)")
+    .option("--timeout <duration>", "with --wait: give up after this long (30s, 5m…)");
+  addSettings(command, ["backendUrl", "queue", "format"]);
+  command.action(async (spec: string, _options: unknown, cmd: Command) => {
+    const settings = cmd.optsWithGlobals<AddSettings>();
+    const timeout = parseTimeout(settings.timeout);
+    if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
+    const workflow = await createWorkflow(spec, settings);
+    await withQueueToAdd(settings, async (queue) => {
+      let stored: Workflow | undefined;
+      await flagPayloadErrors(settings, async () => {
+        stored = await queue.addWorkflow(workflow, { id: settings.id });
+      });
+      const added = stored!;
+      if (settings.id !== undefined && added.toJSON().seed !== workflow.id) {
+        warn(
+          `workflow ${added.id} was already held (${added.status}, arguments ${formatJson(added.toJSON().args, 80)}): nothing was started`,
+        );
+      }
+      if (settings.wait)
+        return reportEnd(await waitForEnd(queue, added.id, timeout), settings.format);
+      if (settings.format === "json") printJson(added.toJSON());
+      else print(added.id);
+    });
+  });
+}
