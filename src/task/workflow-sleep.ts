@@ -30,10 +30,15 @@ export const SLEEP_TASK_NAME = "sheppy.sleep";
  */
 export const SLEEP_META_KEY = "sheppy.wakeAt";
 
-/** Nothing to time out; a crash while it "runs" loses nothing, so it runs again. */
+/**
+ * Nothing to time out. A worker that dies holding the step — before it put
+ * it off, or while it "runs" — leaves it to be taken over: retried, it is put
+ * off again (its wake time comes from its arguments), rather than ending
+ * `crashed`, which would end the sleep at once.
+ */
 export const SLEEP_CONFIG: TaskConfig = Object.freeze({
-  retry: 0,
-  retryDelay: 0,
+  retry: 10,
+  retryDelay: 1,
   timeout: null,
   retryOnTimeout: false,
   retryOnCrash: true,

@@ -29,6 +29,10 @@ const napping = workflow({ name: "workflow-sleep.napping" }, function* (seconds:
   const after = yield* step(add(before.result!, 1));
   return after.result;
 });
+const sleepFirst = workflow({ name: "workflow-sleep.sleep-first" }, function* (seconds: number) {
+  yield* sleep(seconds);
+  return "awake";
+});
 const untilThen = workflow({ name: "workflow-sleep.until" }, function* (time: string) {
   yield* sleepUntil(time);
   yield* sleepUntil(new Date(time));
@@ -135,6 +139,32 @@ export function workflowSleepCases(h: ContractHarness): void {
       expect([done.status, done.result]).toEqual(["completed", 3]);
       expect((await queue.getTask(asleep.id))?.status).toBe("completed");
     });
+
+    h.itIf("leases", "a backend without leases has no claims to take over")(
+      "a sleep step whose holder died before putting it off is taken over and put off, not ended crashed",
+      async () => {
+        const queue = h.queue();
+        const backend = await queue.connect();
+        const wf = await queue.addWorkflow(sleepFirst(3600));
+        // A worker claims the sleep step and dies holding it.
+        const [claim] = await backend.claim(queue.name, 1, undefined, undefined, 100);
+        expect(claim?.record.name).toBe("sheppy.sleep");
+        void h
+          .worker(queue, { leaseTimeout: 0.3, heartbeatInterval: 0.1, reclaimInterval: 0.1 })
+          .work();
+        const asleep = await until(
+          async () => {
+            const stored = await queue.getTask(claim!.record.id);
+            return stored?.status === "scheduled" ? stored : null;
+          },
+          { what: "the taken-over sleep step put off", timeoutMs: 10_000 },
+        );
+        expect(asleep.retryCount).toBe(1);
+        expect(asleep.scheduledAt?.getTime()).toBe(asleep.createdAt.getTime() + 3600_000);
+        const current = await queue.getWorkflow(wf);
+        expect([current?.status, current?.steps.length]).toEqual(["running", 1]);
+      },
+    );
 
     it("cancelling a sleeping workflow cancels its sleep step", async () => {
       const queue = h.queue();
