@@ -92,9 +92,10 @@ export interface HttpHandlerOptions {
    */
   extraQueryParameters?: readonly string[] | undefined;
   /**
-   * The tasks a caller may add (and give crons) by name: a list of names, or
-   * a check of the name and the request. Absent: any task this process
-   * defines — internal ones included, so list the ones meant for callers.
+   * The tasks a caller may add (and give crons) by name, and the workflows it
+   * may start or run again: a list of names, or a check of the name and the
+   * request. Absent: any task and workflow this process defines — internal
+   * ones included, so list the ones meant for callers.
    */
   addableTasks?: readonly string[] | ((name: string, request: Request) => boolean) | undefined;
   /**

@@ -167,6 +167,10 @@ const workflowRecord = z
     createdAt: instant,
     finishedAt: instant.nullable(),
     retryCount: z.number().int().min(1).optional(),
+    seed: z.string().optional().meta({
+      description:
+        "set on a workflow added under an id of the caller's: it goes into its steps' task ids",
+    }),
   })
   .meta({ id: "Workflow" });
 
@@ -315,6 +319,12 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
     deterministicId: id,
   }),
   "DELETE /{queue}/crons/{id}": z.strictObject({ deleted: z.literal(true) }),
+  "POST /{queue}/workflows": z.strictObject({
+    added: z
+      .boolean()
+      .meta({ description: "false when the queue already held a workflow under the id given" }),
+    workflow: workflowRecord,
+  }),
   "GET /{queue}/workflows": z.strictObject({
     workflows: z.array(workflowRecord),
     cursor: nextCursor,

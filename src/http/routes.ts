@@ -19,11 +19,13 @@ import { holderAmong } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
 import { REDRIVE_STATUSES } from "../queue/retry-all.js";
 import { decodeWorkflow } from "../queue/workflow-api.js";
+import { workflowOf } from "../task/define-workflow.js";
 import { missingArgumentsWarning } from "../task/missing-arguments.js";
 import { MAX_PRIORITY, MIN_PRIORITY } from "../task/priority.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import { newTaskData, TASK_STATUSES, Task, type TaskStatus } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
+import type { Workflow } from "../task/workflow-record.js";
 import { findWorkflow } from "../task/workflow-registry.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { uuidV7 } from "../util/uuid-v7.js";
@@ -189,14 +191,37 @@ function refuseUnaddable(
   name: string,
   addable: RouteContext<unknown, unknown>["addable"],
   what: "task" | "workflow" = "task",
+  verb: "added" | "retried" = "added",
 ): void {
   const allowed = addable(name);
   if (allowed === true) return;
   const listed = Array.isArray(allowed)
     ? ` (it may add: ${allowed.length === 0 ? "none" : allowed.join(", ")})`
     : "";
-  const verb = what === "task" ? "added" : "retried";
   throw new HttpError(403, `${what} '${name}' may not be ${verb} through this API${listed}`);
+}
+
+/**
+ * A new workflow of a registered definition, from its name and JSON
+ * arguments, when the caller may add it (`addableTasks` lists workflows by
+ * name too).
+ */
+function workflowFrom(
+  name: string,
+  args: readonly JsonValue[],
+  addable: RouteContext<unknown, unknown>["addable"],
+): Workflow {
+  refuseUnaddable(name, addable, "workflow");
+  const definition = findWorkflow(name);
+  if (!definition) {
+    throw new HttpError(
+      400,
+      findTask(name) && !isResumeTaskName(name)
+        ? `'${name}' is a task, not a workflow: add it with POST /{queue}/tasks`
+        : `no workflow named '${name}' is defined in the serving process`,
+    );
+  }
+  return workflowOf(definition, args);
 }
 
 /**
@@ -275,7 +300,7 @@ function taskFrom(
   if (findWorkflow(name) && !findTask(name)) {
     throw new HttpError(
       400,
-      `'${name}' is a workflow, not a task: this route adds tasks; start a workflow from code with queue.addWorkflow()`,
+      `'${name}' is a workflow, not a task: this route adds tasks; start a workflow with POST /{queue}/workflows`,
     );
   }
   const spec = taskSpecByName(name, args);
@@ -707,6 +732,29 @@ export const ROUTES: readonly Route[] = [
     },
   }),
   route({
+    method: "POST",
+    path: "/{queue}/workflows",
+    summary:
+      "Start a workflow of a registered definition, by name, with JSON arguments: its body runs in the serving process up to its first steps, workers do the rest",
+    mutating: true,
+    status: 201,
+    body: z.strictObject({
+      name: z.string().min(1),
+      args: z.array(json).default([]),
+      id: z.string().optional().meta({
+        description:
+          "an id of yours to store the workflow under: while the queue holds a workflow with it (running or finished), a request sent again starts nothing and answers added: false with the workflow as stored",
+      }),
+    }),
+    handle: async (c) => {
+      const workflow = workflowFrom(c.body.name, c.body.args, c.addable);
+      const stored = (await c.queue.addWorkflow(workflow, { id: c.body.id })).toJSON();
+      // Under an id of the caller's, the workflow this request made carries its own id as the seed.
+      const added = c.body.id === undefined || stored.seed === workflow.id;
+      return { added, workflow: stored };
+    },
+  }),
+  route({
     method: "GET",
     path: "/{queue}/workflows/{id}",
     summary: "One workflow with each step's task",
@@ -751,7 +799,7 @@ export const ROUTES: readonly Route[] = [
       const workflow = await c.queue.getWorkflow(c.params.id!);
       if (!workflow) throw new WorkflowNotFoundError(c.params.id!, c.queue.name);
       // Running a workflow again adds its tasks again: only one whose name the caller may add.
-      refuseUnaddable(workflow.name, c.addable, "workflow");
+      refuseUnaddable(workflow.name, c.addable, "workflow", "retried");
       return (await c.queue.retryWorkflow(c.params.id!)).toJSON();
     },
   }),

@@ -187,15 +187,25 @@ export function workflow(
   };
   registerWorkflow(definition);
   registerResumeTask(definition);
-  const factory = (...args: unknown[]): Workflow => {
-    const stored = storedArgs(definition, args, "workflow");
-    return new Workflow(newWorkflowData(uuidV7(), name, stored, config, systemClock.now()), null);
-  };
+  const factory = (...args: unknown[]): Workflow => workflowOf(definition, args);
   Object.defineProperties(factory, {
     workflowName: { value: name, enumerable: true },
     is: { value: (found: unknown) => found instanceof Workflow && found.name === name },
   });
   return factory as unknown as WorkflowFactory<readonly unknown[], unknown>;
+}
+
+/**
+ * A new workflow of `definition` called with `args`, as its factory makes
+ * it (the arguments checked by its schema and stored as JSON): also how a
+ * workflow is made from its name, over HTTP.
+ */
+export function workflowOf(definition: WorkflowDefinition, args: readonly unknown[]): Workflow {
+  const stored = storedArgs(definition, args, "workflow");
+  return new Workflow(
+    newWorkflowData(uuidV7(), definition.name, stored, definition.config, systemClock.now()),
+    null,
+  );
 }
 
 /** What the body given instead of a generator function is, and why it will not do. */

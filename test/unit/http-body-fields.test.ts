@@ -7,13 +7,16 @@
  */
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
-import { Queue, task } from "sheppy";
+import { Queue, step, task, workflow } from "sheppy";
 import { createHttpHandler } from "sheppy/http";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ROUTES, type Route } from "../../src/http/routes.js";
 
 const add = task({ name: "http-body-fields.add" }, (a: number, b: number) => a + b);
+const sum = workflow({ name: "http-body-fields.sum" }, function* (a: number, b: number) {
+  return (yield* step(add(a, b))).result;
+});
 
 const ORIGIN = "http://localhost";
 
@@ -219,5 +222,42 @@ describe("unknown fields in a change's body", () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it("property: any JSON body of POST /workflows starts one workflow (201) or is a one-line 400 or 403 that starts nothing, never a 500", async () => {
+    const { queue, call } = api();
+    const field = fc.constantFrom("name", "args", "id", "nmae");
+    const value = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom(
+        sum.workflowName,
+        add.taskName,
+        "workflow:http-body-fields.sum",
+        [1, 2],
+        "",
+        "order-1",
+      ),
+    );
+    const body = fc.dictionary(field, value, { maxKeys: 4 });
+    let started = 0;
+    await fc.assert(
+      fc.asyncProperty(body, async (sent) => {
+        const before = (await queue.getAllWorkflows()).length;
+        const answer = await call("POST", "/emails/workflows", JSON.stringify(sent));
+        expect([201, 400, 403]).toContain(answer.status);
+        const after = (await queue.getAllWorkflows()).length;
+        if (answer.status === 201) {
+          expect(answer.body.workflow.name).toBe(sum.workflowName);
+          expect(after - before).toBe(answer.body.added ? 1 : 0);
+          if (answer.body.added) started++;
+        } else {
+          expect(typeof answer.body.error).toBe("string");
+          expect(answer.body.error).not.toContain("\n");
+          expect(after).toBe(before);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    expect((await queue.getAllWorkflows()).length).toBe(started);
   });
 });

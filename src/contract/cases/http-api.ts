@@ -571,6 +571,62 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("DELETE", `/${q}/workflows/${running.id}`)).status).toBe(404);
     });
 
+    it("workflows: POST /workflows starts one by name (201), under an id of the caller's once (added: false after); 400 for a task's name, an unknown one, an empty id or an unknown field; 403 when the caller may not add it", async () => {
+      const { queue, q, call } = api();
+      const started = await call("POST", `/${q}/workflows`, { name: "http-api.pair", args: [3] });
+      expect(started.status).toBe(201);
+      expect(started.body).toMatchObject({
+        added: true,
+        workflow: { name: "http-api.pair", args: [3], status: "running" },
+      });
+      expect(started.body.workflow.steps).toHaveLength(1);
+      const id = `order-${randomUUID()}`;
+      const first = await call("POST", `/${q}/workflows`, { name: "http-api.pair", args: [4], id });
+      expect([first.status, first.body.added, first.body.workflow.id]).toEqual([201, true, id]);
+      const again = await call("POST", `/${q}/workflows`, { name: "http-api.pair", args: [9], id });
+      expect([again.status, again.body.added, again.body.workflow.args]).toEqual([201, false, [4]]);
+      await h.worker(queue).work({ oneshot: true });
+      expect((await queue.waitForWorkflow(id, { timeout: 10 })).status).toBe("completed");
+
+      const refusals: [unknown, number, RegExp][] = [
+        [
+          { name: "http-api.add", args: [1, 2] },
+          400,
+          /^'http-api\.add' is a task, not a workflow: add it with POST \/\{queue\}\/tasks$/,
+        ],
+        [
+          { name: "http-api.no-such-flow" },
+          400,
+          /^no workflow named 'http-api\.no-such-flow' is defined in the serving process$/,
+        ],
+        [{ name: "workflow:http-api.pair" }, 400, /^no workflow named 'workflow:http-api\.pair'/],
+        [{ name: "http-api.pair", args: [1], id: "" }, 400, /id/],
+        [{ name: "http-api.pair", idd: "x" }, 400, /idd/],
+      ];
+      for (const [body, status, message] of refusals) {
+        const refused = await call("POST", `/${q}/workflows`, body);
+        expect([refused.status, refused.body.error]).toEqual([
+          status,
+          expect.stringMatching(message),
+        ]);
+        expect(refused.body.error).not.toContain("\n");
+      }
+      const limited = createHttpHandler(queue.backend, { addableTasks: ["http-api.add"] });
+      const forbidden = await limited(
+        new Request(`${ORIGIN}/${q}/workflows`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: "http-api.pair", args: [1] }),
+        }),
+      );
+      expect([forbidden.status, ((await forbidden.json()) as { error: string }).error]).toEqual([
+        403,
+        "workflow 'http-api.pair' may not be added through this API (it may add: http-api.add)",
+      ]);
+      // Two started (one of them asked for again): nothing else was added.
+      expect((await queue.getAllWorkflows()).length).toBe(2);
+    });
+
     it("workflows: retry runs a failed one again; 409 for one not failed, 404 for an unknown one, 403 when the caller may not add it", async () => {
       const { queue, q, call } = api();
       const token = randomUUID();
