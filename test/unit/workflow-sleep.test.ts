@@ -143,6 +143,24 @@ describe("workflow sleep", () => {
     expect([done.status, done.result]).toEqual(["completed", ["hello ada", "hello ada again"]]);
   });
 
+  it("cancelling the sleep step alone ends the wait: the body goes on", async () => {
+    const clock = new TestClock(START);
+    const queue = new TestQueue({ clock });
+    const wf = await queue.processWorkflow(reminder("bo"));
+    const [, nap] = await queue.getWorkflowSteps(wf);
+    expect(nap?.status).toBe("scheduled");
+    await queue.cancel(nap!.id);
+    await queue.processAll();
+    const next = await queue.getWorkflow(wf);
+    expect(next?.steps.map((s) => s.name)).toEqual([
+      "wf-sleep.greet",
+      SLEEP_TASK_NAME,
+      "wf-sleep.greet",
+      SLEEP_TASK_NAME,
+    ]);
+    expect(clock.now()).toBe(START);
+  });
+
   it("a sleep whose delay changed between replays fails the workflow as a changed body", async () => {
     const clock = new TestClock(START);
     const queue = new TestQueue({ clock });
