@@ -11,7 +11,16 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { Queue, type Task, Worker } from "sheppy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { add, fail, flaky, flakyFlow, nap, napping, twoSteps } from "../fixtures/cli/tasks.js";
+import {
+  add,
+  dozing,
+  fail,
+  flaky,
+  flakyFlow,
+  nap,
+  napping,
+  twoSteps,
+} from "../fixtures/cli/tasks.js";
 import { launchChromium, requireChromium } from "../support/browser.js";
 import {
   type DashboardServer,
@@ -24,6 +33,7 @@ import { fileKey } from "../support/isolation.js";
 import { PrivateRedis } from "../support/private-redis.js";
 import { deleteRedisPrefix, REDIS_URL } from "../support/redis.js";
 import { requireService } from "../support/services.js";
+import { until } from "../support/until.js";
 
 const prefix = fileKey(import.meta.url);
 const url = redisUrlWithPrefix(REDIS_URL, prefix);
@@ -340,6 +350,30 @@ describe.skipIf(!available)("the dashboard in Chromium, on Redis", () => {
     await Promise.all([page.close(), shared.close()]);
     // A running step finishes when its workflow is cancelled: the forced close stops its nap.
     await flows.cancelWorkflow(running);
+    await flowWorker.close({ force: true });
+    await flows.clear();
+    await flows.close();
+  });
+
+  it("a sleeping workflow's page shows its sleep step scheduled, due at its wake time", async () => {
+    const flows = new Queue(url, { name: "flows-sleeping" });
+    const flowWorker = new Worker(flows, { concurrency: 2 });
+    flowWorker.work();
+    const wf = await flows.addWorkflow(dozing(1, 3600));
+    const asleep = await until(
+      async () => {
+        const steps = await flows.getWorkflowSteps(wf);
+        return steps[1]?.status === "scheduled" ? steps[1] : null;
+      },
+      { what: "the sleep step put off", timeoutMs: 20_000 },
+    );
+    const page = await open(dashboard, `#/q/flows-sleeping/workflows/${encodeURIComponent(wf.id)}`);
+    const row = page.locator("[data-testid=workflow-detail] table tbody tr").nth(1);
+    const due = asleep.scheduledAt!.toISOString().slice(0, 19).replace("T", " ");
+    await expect.poll(() => row.textContent()).toContain("sheppy.sleep");
+    await expect.poll(() => row.textContent()).toContain(`due ${due}`);
+    await page.close();
+    await flows.cancelWorkflow(wf);
     await flowWorker.close({ force: true });
     await flows.clear();
     await flows.close();

@@ -137,7 +137,7 @@ export function WorkflowDetail({ queue, id }: { queue: string; id: string }) {
             <th class="num">#</th>
             <th>task</th>
             <th>status</th>
-            <th>finished</th>
+            <th>finished / due</th>
           </tr>
         </thead>
         <tbody>
@@ -160,7 +160,11 @@ export function WorkflowDetail({ queue, id }: { queue: string; id: string }) {
                     </span>
                   )}
                 </td>
-                <td>{formatTime(task?.finishedAt)}</td>
+                <td>
+                  {task?.status === "scheduled" && task.scheduledAt
+                    ? `due ${formatTime(task.scheduledAt)}`
+                    : formatTime(task?.finishedAt)}
+                </td>
               </tr>
             );
           })}
