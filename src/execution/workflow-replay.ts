@@ -26,6 +26,7 @@ import { watchingHelpers } from "../task/unstarted-helpers.js";
 import { Workflow, type WorkflowData, type WorkflowStep } from "../task/workflow-record.js";
 import { findWorkflow, type WorkflowDefinition } from "../task/workflow-registry.js";
 import { STEP_META_KEY } from "../task/workflow-resume-task.js";
+import { SLEEP_TASK_NAME } from "../task/workflow-sleep.js";
 import type { WorkflowInstruction } from "../task/workflow-steps.js";
 import { withArticle } from "../util/article.js";
 import { canonicalJson } from "../util/canonical-json.js";
@@ -208,7 +209,7 @@ class Replay {
       if (turn.unstarted.length > 0 && !isGenerator(next.value)) {
         if (!next.done) generator.return(undefined);
         throw new InvalidYieldError(
-          `Invalid workflow '${definition.name}': it called ${[...new Set(turn.unstarted)].join(", ")} without yield*, so what it asked for never ran; write yield* before each call: yield* step(task)`,
+          `Invalid workflow '${definition.name}': it called ${[...new Set(turn.unstarted)].join(", ")} without yield*, so what it asked for never ran; write yield* before each call: yield* ${turn.unstarted[0]}`,
         );
       }
       if (next.done) return next.value;
@@ -346,7 +347,9 @@ class Replay {
     args: { was: readonly JsonValue[] | undefined; now: readonly JsonValue[] },
   ): void {
     const nameChanged = stored.name !== now.name;
-    const argsChanged = stored.argsHash !== now.argsHash;
+    // A sleep asked for before keeps the wake time it was given: a deploy that changes a delay
+    // changes the sleeps asked for from then on, not the ones already waited for or under way.
+    const argsChanged = stored.argsHash !== now.argsHash && !isSleepPair(stored, now);
     const yieldChanged = stored.yield !== now.yield;
     if (!nameChanged && !argsChanged && !yieldChanged) return;
     const what = nameChanged
@@ -392,6 +395,11 @@ class Replay {
     this.effects.push({ value });
     return instruction.revive(structuredClone(value));
   }
+}
+
+/** Whether both steps are sleeps (`sheppy.sleep`), whose arguments the guard does not compare. */
+function isSleepPair(stored: WorkflowStep, now: WorkflowStep): boolean {
+  return stored.name === SLEEP_TASK_NAME && now.name === SLEEP_TASK_NAME;
 }
 
 /**

@@ -18,6 +18,7 @@ import { isoAt } from "../clock.js";
 import { TaskStateError } from "../errors.js";
 import { isUnreadableStandIn } from "../task/task-codec.js";
 import type { TaskData } from "../task/task-record.js";
+import { isSleepStep, SLEEP_META_KEY } from "../task/workflow-sleep.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { timeAndPriority } from "./move-options.js";
 import type { QueueHandle } from "./queue-handle.js";
@@ -47,7 +48,8 @@ export function rescheduledRecord(
   due: number,
   priority?: number,
 ): TaskData {
-  const base: TaskData = priority === undefined ? { ...data } : { ...data, priority };
+  const moved: TaskData = isSleepStep(data) ? movedSleep(data, Math.max(due, now)) : data;
+  const base: TaskData = priority === undefined ? { ...moved } : { ...moved, priority };
   const retry = data.status === "retrying";
   if (due <= now) {
     // A time it no longer waits for would show as when it runs next.
@@ -58,6 +60,16 @@ export function rescheduledRecord(
   return retry
     ? { ...base, status: "retrying", nextRetryAt: isoAt(due) }
     : { ...base, status: "scheduled", scheduledAt: isoAt(due) };
+}
+
+/**
+ * A workflow's sleep step moved by an operator, marked as put off already
+ * (to `at`): the worker that claims it runs it then, instead of putting it
+ * off to the wake time its arguments give — which it would do to a step no
+ * worker had claimed yet.
+ */
+function movedSleep(data: TaskData, at: number): TaskData {
+  return { ...data, meta: { ...data.meta, [SLEEP_META_KEY]: isoAt(at) } };
 }
 
 /** Reads and writes a move tries before it gives up on a task others keep changing. */

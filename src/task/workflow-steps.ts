@@ -163,8 +163,10 @@ export function sleep(seconds: number): Generator<WorkflowInstruction, void, unk
     () => "sleep()",
     function* () {
       if (!isDuration(seconds, true)) {
+        const hint =
+          typeof seconds === "string" ? "; a delay is a number of seconds (3600 for an hour)" : "";
         throw new InvalidOptionError(
-          `sleep(): expected a delay in seconds ≥ 0 and ${MAX_DURATION_TEXT} (got ${describeGiven(seconds)})`,
+          `sleep(): expected a delay in seconds ≥ 0 and ${MAX_DURATION_TEXT} (got ${describeGiven(seconds)})${hint}`,
         );
       }
       yield { kind: "steps", tasks: [sleepTask(seconds)], single: true };

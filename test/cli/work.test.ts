@@ -325,6 +325,10 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
         async () => (await queue.getWorkflowSteps(sleeping))[0]?.status === "processing",
         { what: "the napping step to start" },
       );
+      // Waiting on a running step, not a sleep: nothing to wake.
+      expect(expectOneLineError(await sheppy("workflow", "wake", sleeping.id), 1)).toBe(
+        `error: workflow ${sleeping.id} is not asleep: it waits for step(s) of task 'cli.nap'`,
+      );
       const cancelled = await sheppy("workflow", "cancel", "--force", sleeping.id);
       expect(cancelled).toMatchObject({ code: 0, stdout: `cancelled: ${sleeping.id}\n` });
       expect((await queue.getWorkflowSteps(sleeping)).map((s) => s?.status)).toEqual(["cancelled"]);
@@ -346,7 +350,7 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
     }
   });
 
-  it("`workflow add` starts a workflow from its module: --args, --id (held: nothing started, one line saying so), --wait through a sleep; mix-ups are one-line errors", async () => {
+  it("`workflow add` starts a workflow from its module: --args, --id (added, or ignored when held), --wait through a sleep; mix-ups are one-line errors", async () => {
     const queue = new Queue(url, { name: "cli" });
     try {
       const started = await sheppy("workflow", "add", `${TASKS}:twoSteps`, "--args", "[2]");
@@ -355,7 +359,11 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expect((await queue.waitForWorkflow(id, { timeout: 20 })).result).toBe(13);
 
       const order = `order-${randomUUID()}`;
-      const first = json<{ id: string; status: string; args: number[] }>(
+      const first = json<{
+        outcome: string;
+        id: string;
+        workflow: { id: string; status: string; args: number[] };
+      }>(
         await sheppy(
           "workflow",
           "add",
@@ -368,7 +376,12 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
           "json",
         ),
       );
-      expect([first.id, first.status, first.args]).toEqual([order, "running", [1, 0.2]]);
+      expect([first.outcome, first.id, first.workflow.status, first.workflow.args]).toEqual([
+        "added",
+        order,
+        "running",
+        [1, 0.2],
+      ]);
       const again = await sheppy(
         "workflow",
         "add",
@@ -378,12 +391,24 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
         "--id",
         order,
       );
-      expect(again.code).toBe(0);
-      expect(again.stdout).toBe(`${order}\n`);
-      expect(again.stderr).toMatch(
-        new RegExp(
-          `^warning: workflow ${order} was already held \\((running|completed), arguments \\[1,0\\.2\\]\\): nothing was started\n$`,
-        ),
+      // As task add --id answers: the held workflow (other arguments or not) is not started again.
+      expect(again).toMatchObject({ code: 0, stdout: `ignored ${order}\n`, stderr: "" });
+      expect((await queue.getWorkflow(order))?.args).toEqual([1, 0.2]);
+      // A long sleep, woken from the command line.
+      const napper = (
+        await sheppy("workflow", "add", `${TASKS}:dozing`, "--args", "[20, 3600]")
+      ).stdout.trim();
+      await until(async () => (await queue.getWorkflowSteps(napper))[1]?.status === "scheduled", {
+        what: "the hour's sleep put off",
+        timeoutMs: 20_000,
+      });
+      expect(await sheppy("workflow", "wake", napper)).toMatchObject({
+        code: 0,
+        stdout: `woke workflow ${napper} (1 sleep step)\n`,
+      });
+      expect((await queue.waitForWorkflow(napper, { timeout: 20 })).result).toBe(22);
+      expect(expectOneLineError(await sheppy("workflow", "wake", napper), 1)).toBe(
+        `error: workflow ${napper} is completed: there is nothing to wake`,
       );
       // Through the sleep step, which the worker puts off and wakes.
       const waited = await sheppy(

@@ -18,7 +18,7 @@ import { workflow } from "../../src/task/define-workflow.js";
 import type { TaskData } from "../../src/task/task-record.js";
 import type { WorkflowData } from "../../src/task/workflow-record.js";
 import { findWorkflow } from "../../src/task/workflow-registry.js";
-import { all, now, run, sideEffect, step } from "../../src/task/workflow-steps.js";
+import { all, now, run, sideEffect, sleep, step } from "../../src/task/workflow-steps.js";
 
 const add = task({ name: "wf-replay.add" }, (a: number, b: number) => a + b);
 const fail = task({ name: "wf-replay.fail" }, (): number => {
@@ -402,15 +402,21 @@ describe("workflow replay", () => {
       all([add(3, 3)]);
       return first.result;
     });
+    const forgottenSleep = workflow({ name: "wf-replay.forgotten-sleep" }, function* () {
+      sleep(5);
+      const first = yield* step(add(1, 1));
+      return first.result;
+    });
     for (const [flow, helper] of [
       [forgotten, `step('${add.taskName}')`],
       [forgottenLast, `all(['${add.taskName}'])`],
+      [forgottenSleep, "sleep()"],
     ] as const) {
       const { outcomes } = drive(flow().toJSON(), sum);
       const error = (outcomes.at(-1) as { error: Error }).error;
       expect(error).toBeInstanceOf(InvalidYieldError);
       expect(error.message).toBe(
-        `Invalid workflow '${flow.workflowName}': it called ${helper} without yield*, so what it asked for never ran; write yield* before each call: yield* step(task)`,
+        `Invalid workflow '${flow.workflowName}': it called ${helper} without yield*, so what it asked for never ran; write yield* before each call: yield* ${helper}`,
       );
     }
     // Outside a workflow body a helper call is only a generator: nothing is watched.

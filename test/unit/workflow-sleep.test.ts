@@ -41,6 +41,12 @@ const reminder = workflow({ name: "wf-sleep.reminder" }, function* (who: string)
   return [first.result, second.result];
 });
 let delay = 60;
+let shape: "sleep" | "step" = "sleep";
+const reshaped = workflow({ name: "wf-sleep.reshaped" }, function* () {
+  if (shape === "sleep") yield* sleep(60);
+  else yield* step(greet("instead"));
+  return "done";
+});
 const drifting = workflow({ name: "wf-sleep.drifting" }, function* () {
   yield* sleep(delay);
   return "done";
@@ -161,12 +167,34 @@ describe("workflow sleep", () => {
     expect(clock.now()).toBe(START);
   });
 
-  it("a sleep whose delay changed between replays fails the workflow as a changed body", async () => {
+  it("a deploy that changes a delay keeps the wake time of a sleep already asked for; a sleep asked for later takes the new one", async () => {
     const clock = new TestClock(START);
     const queue = new TestQueue({ clock });
     delay = 60;
     const wf = await queue.processWorkflow(drifting());
+    const [nap] = await queue.getWorkflowSteps(wf);
+    expect(nap?.scheduledAt?.getTime()).toBe(START + 60_000);
     delay = 120;
+    await clock.advance(60);
+    expect((await queue.processScheduled()).map((t) => t.name)).toEqual([SLEEP_TASK_NAME]);
+    await queue.processAll();
+    const done = await queue.waitForWorkflow(wf, { timeout: 0 });
+    expect([done.status, done.result, done.error]).toEqual(["completed", "done", null]);
+    // The step as recorded: its first delay.
+    expect((await queue.getWorkflowSteps(wf))[0]?.args).toEqual([60]);
+    const later = await queue.processWorkflow(drifting());
+    expect((await queue.getWorkflowSteps(later))[0]?.scheduledAt?.getTime()).toBe(
+      clock.now() + 120_000,
+    );
+    delay = 60;
+  });
+
+  it("a sleep where a changed body asks for another task is still a changed body", async () => {
+    const clock = new TestClock(START);
+    const queue = new TestQueue({ clock });
+    shape = "sleep";
+    const wf = await queue.processWorkflow(reshaped());
+    shape = "step";
     await clock.advance(60);
     await queue.processScheduled();
     await queue.processAll();
@@ -174,7 +202,7 @@ describe("workflow sleep", () => {
     expect(failed.status).toBe("failed");
     expect(failed.error?.type).toBe(NonDeterministicWorkflowError.name);
     expect(failed.error?.message).toContain(
-      "the arguments of task 'sheppy.sleep' changed (were [60], now [120])",
+      "the task changed from 'sheppy.sleep' to 'wf-sleep.greet'",
     );
   });
 });

@@ -3,7 +3,8 @@
  * `sheppy workflow add <module:export>`: load a workflow factory, call it
  * with the `--args` JSON array and start the workflow — its body runs here
  * up to its first steps, as `queue.addWorkflow` runs it — under `--id` when
- * given. With `--wait`, wait for its end and print its result.
+ * given (answering `added <id>` or `ignored <id>`, as `task add --id` does).
+ * With `--wait`, wait for its end and print its result.
  */
 import type { Command } from "commander";
 import { CliUsageError } from "../../errors.js";
@@ -11,9 +12,8 @@ import type { Workflow } from "../../task/workflow-record.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import { parseTimeout } from "../inputs.js";
 import { withQueueToAdd } from "../open-queue.js";
-import { formatJson, print, printJson } from "../output.js";
+import { print, printJson } from "../output.js";
 import { createWorkflow, flagPayloadErrors } from "../task-from-spec.js";
-import { warn } from "../warn.js";
 import { reportEnd, waitForEnd } from "./workflow-end.js";
 
 interface AddSettings {
@@ -54,16 +54,18 @@ export function addWorkflowAdd(group: Command): void {
       await flagPayloadErrors(settings, async () => {
         stored = await queue.addWorkflow(workflow, { id: settings.id });
       });
-      const added = stored!;
-      if (settings.id !== undefined && added.toJSON().seed !== workflow.id) {
-        warn(
-          `workflow ${added.id} was already held (${added.status}, arguments ${formatJson(added.toJSON().args, 80)}): nothing was started`,
-        );
-      }
+      const held = stored!;
       if (settings.wait)
-        return reportEnd(await waitForEnd(queue, added.id, timeout), settings.format);
-      if (settings.format === "json") printJson(added.toJSON());
-      else print(added.id);
+        return reportEnd(await waitForEnd(queue, held.id, timeout), settings.format);
+      if (settings.id === undefined) {
+        if (settings.format === "json") printJson(held.toJSON());
+        else print(held.id);
+        return;
+      }
+      // As `task add --id` answers: added, or ignored (the queue held a workflow under the id).
+      const outcome = held.toJSON().seed === workflow.id ? "added" : "ignored";
+      if (settings.format === "json") printJson({ outcome, id: held.id, workflow: held.toJSON() });
+      else print(`${outcome} ${held.id}`);
     });
   });
 }

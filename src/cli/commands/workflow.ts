@@ -26,6 +26,7 @@ import {
 } from "../output.js";
 import { addWorkflowAdd } from "./workflow-add.js";
 import { reportEnd, waitForEnd } from "./workflow-end.js";
+import { addWorkflowWake } from "./workflow-wake.js";
 
 interface QueueSettings {
   readonly backendUrl?: string;
@@ -56,12 +57,13 @@ export function addWorkflowCommands(program: Command): void {
   const group = program
     .command("workflow")
     .description(
-      "start a workflow, list workflows, show one with its steps, cancel one, run a failed one again, delete a finished one",
+      "start a workflow, list workflows, show one with its steps, cancel one, wake a sleeping one, run a failed one again, delete a finished one",
     );
   addWorkflowAdd(group);
   addList(group);
   addInfo(group);
   addCancel(group);
+  addWorkflowWake(group);
   addRetry(group);
   addDelete(group);
 }

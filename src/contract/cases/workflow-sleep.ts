@@ -166,6 +166,19 @@ export function workflowSleepCases(h: ContractHarness): void {
       },
     );
 
+    it("a sleep step moved before any worker claimed it keeps the time it was moved to", async () => {
+      const queue = h.queue();
+      const wf = await queue.addWorkflow(sleepFirst(3600));
+      const [nap] = await queue.getWorkflowSteps(wf);
+      expect([nap?.name, nap?.status]).toEqual(["sheppy.sleep", "pending"]);
+      expect(await queue.reschedule(nap!.id, { at: 0.2 })).toBe(true);
+      void h.worker(queue).work();
+      const done = await queue.waitForWorkflow(wf, { timeout: 10 });
+      expect([done.status, done.result]).toEqual(["completed", "awake"]);
+      const woke = await queue.getTask(nap!.id);
+      expect(woke!.startedAt!.getTime() - woke!.createdAt.getTime()).toBeLessThan(60_000);
+    });
+
     it("cancelling a sleeping workflow cancels its sleep step", async () => {
       const queue = h.queue();
       void h.worker(queue).work();
@@ -184,7 +197,10 @@ export function workflowSleepCases(h: ContractHarness): void {
           badDelay(-1),
           /^sleep\(\): expected a delay in seconds ≥ 0 and ≤ 315360000 \(10 years\) \(got -1\)$/,
         ],
-        [badDelay("1h"), /^sleep\(\): expected a delay in seconds .*\(got "1h"\)$/],
+        [
+          badDelay("1h"),
+          /^sleep\(\): expected a delay in seconds .*\(got "1h"\); a delay is a number of seconds \(3600 for an hour\)$/,
+        ],
         [
           badTime("tomorrow"),
           /^sleepUntil\(\): cannot read 'tomorrow' as a time: expected ISO-8601 with an offset/,
