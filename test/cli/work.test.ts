@@ -402,6 +402,9 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
         what: "the hour's sleep put off",
         timeoutMs: 20_000,
       });
+      expect((await sheppy("workflow", "list", "--running")).stdout).toMatch(
+        new RegExp(`${napper}\\s+cli\\.dozing\\s+running.*2 \\(1 waited for, asleep\\)`),
+      );
       expect(await sheppy("workflow", "wake", napper)).toMatchObject({
         code: 0,
         stdout: `woke workflow ${napper} (1 sleep step)\n`,

@@ -56,6 +56,9 @@ export function addRescheduleCommand(group: Command): void {
       const task = await queue.getTask(id);
       if (settings.format === "json") printJson(task?.toJSON() ?? null);
       else if (task?.status === "pending") print(`task ${id} runs now (pending)`);
+      else if (at === undefined && task !== null && task.status !== "scheduled")
+        // Moved to now and already taken by a worker (or run) by the time it was read back.
+        print(`task ${id} runs now (${task.status})`);
       else
         print(
           `task ${id} runs at ${(task?.status === "retrying" ? task.nextRetryAt : task?.scheduledAt)?.toISOString() ?? "its time"} (${task?.status ?? "gone"})`,

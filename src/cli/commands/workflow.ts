@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { CliUsageError, WorkflowNotFoundError } from "../../errors.js";
 import type { Task, TaskData } from "../../task/task-record.js";
 import { WORKFLOW_STATUSES, type Workflow, type WorkflowData } from "../../task/workflow-record.js";
+import { SLEEP_TASK_NAME } from "../../task/workflow-sleep.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import { parseSince, parseStatuses, parseTaskNames, parseTimeout } from "../inputs.js";
 import { withQueue } from "../open-queue.js";
@@ -40,7 +41,7 @@ const COLUMNS: readonly Column<WorkflowData>[] = [
   { heading: "STATUS", value: (w) => w.status },
   { heading: "CREATED", value: (w) => formatInstant(w.createdAt) },
   { heading: "FINISHED", value: (w) => formatInstant(w.finishedAt) },
-  { heading: "STEPS", value: (w) => `${w.steps.length} (${w.pending.length} waited for)` },
+  { heading: "STEPS", value: (w) => `${w.steps.length} (${waitedFor(w)})` },
   {
     heading: "RESULT / ERROR",
     value: (w) =>
@@ -51,6 +52,14 @@ const COLUMNS: readonly Column<WorkflowData>[] = [
           : "-",
   },
 ];
+
+/** The STEPS column's note: how many steps the workflow waits for, and whether one is a sleep. */
+function waitedFor(workflow: WorkflowData): string {
+  const asleep = workflow.steps.some(
+    (step) => step.name === SLEEP_TASK_NAME && workflow.pending.includes(step.taskId),
+  );
+  return `${workflow.pending.length} waited for${asleep ? ", asleep" : ""}`;
+}
 
 /** Adds `sheppy workflow` and `workflow list | info | cancel | retry | delete`. */
 export function addWorkflowCommands(program: Command): void {
