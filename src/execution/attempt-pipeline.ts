@@ -324,9 +324,8 @@ export class AttemptPipeline {
    * back for other workers while its grace lasts. A step whose workflow has
    * ended is settled as `cancelled` (one read for the batch's steps). A
    * workflow's sleep step claimed before its wake time is put off until then.
-   * Rate
-   * limits are checked in claim order in one round (the oldest claims get
-   * the free starts); claims over their limit are settled back as
+   * Rate limits are checked in claim order in one round (the oldest claims
+   * get the free starts); claims over their limit are settled back as
    * `scheduled` for their slot; claims without a limit pass without a
    * backend call.
    */

@@ -11,8 +11,10 @@
  * wake it early or later.
  *
  * The wake time is kept in the step's arguments — a delay in seconds, counted
- * from the step's creation, or an ISO instant — so a replay asks for the same
- * step (the determinism guard compares arguments) whenever it runs.
+ * from the step's creation, or an ISO instant — so it does not depend on when
+ * a replay runs. (The determinism guard compares a sleep's place among the
+ * steps, not its delay: a deploy that changes a delay leaves the sleeps
+ * already asked for as they were.)
  */
 import { randomUUID } from "node:crypto";
 import { isoAt } from "../clock.js";
