@@ -18,7 +18,7 @@ import { PURGEABLE_STATUSES } from "../queue/delete-all.js";
 import { holderAmong } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
 import { REDRIVE_STATUSES } from "../queue/retry-all.js";
-import { decodeWorkflow } from "../queue/workflow-api.js";
+import { decodeWorkflow, startWorkflow } from "../queue/workflow-api.js";
 import { workflowOf } from "../task/define-workflow.js";
 import { missingArgumentsWarning } from "../task/missing-arguments.js";
 import { MAX_PRIORITY, MIN_PRIORITY } from "../task/priority.js";
@@ -748,10 +748,8 @@ export const ROUTES: readonly Route[] = [
     }),
     handle: async (c) => {
       const workflow = workflowFrom(c.body.name, c.body.args, c.addable);
-      const stored = (await c.queue.addWorkflow(workflow, { id: c.body.id })).toJSON();
-      // Under an id of the caller's, the workflow this request made carries its own id as the seed.
-      const added = c.body.id === undefined || stored.seed === workflow.id;
-      return { added, workflow: stored };
+      const started = await startWorkflow(c.queue, workflow, { id: c.body.id });
+      return { added: started.added, workflow: started.workflow.toJSON() };
     },
   }),
   route({

@@ -105,6 +105,19 @@ export async function addWorkflow<R>(
   workflow: Workflow<R>,
   options?: AddWorkflowOptions,
 ): Promise<Workflow<R>> {
+  return (await startWorkflow(queue, workflow, options)).workflow;
+}
+
+/**
+ * {@link addWorkflow}, also answering whether this call stored it (`false`:
+ * the queue held a workflow under its id) — what the command line and the
+ * HTTP API report.
+ */
+export async function startWorkflow<R>(
+  queue: QueueHandle,
+  workflow: Workflow<R>,
+  options?: AddWorkflowOptions,
+): Promise<{ workflow: Workflow<R>; added: boolean }> {
   if (!(workflow instanceof Workflow)) {
     const got =
       (workflow as unknown) instanceof Task
@@ -145,12 +158,13 @@ export async function addWorkflow<R>(
     expiryOfWorkflow(record, backend, at),
     addEventsFor(backend, record, steps, at),
   );
-  if (added && backend.inline === undefined) return (await decodeWorkflow(record)) as Workflow<R>;
+  if (added && backend.inline === undefined)
+    return { workflow: (await decodeWorkflow(record)) as Workflow<R>, added };
   // Already held (the stored one is returned), or run inline as it was added: read it back.
   await queue.runInline();
   const stored = (await backend.getWorkflows(queue.name, [data.id])).get(data.id);
   if (!stored) throw new WorkflowNotFoundError(data.id, queue.name);
-  return (await decodeWorkflow(stored.record)) as Workflow<R>;
+  return { workflow: (await decodeWorkflow(stored.record)) as Workflow<R>, added };
 }
 
 /** The stored workflows among `ids` (decoded), by id. */

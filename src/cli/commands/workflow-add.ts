@@ -8,6 +8,7 @@
  */
 import type { Command } from "commander";
 import { CliUsageError } from "../../errors.js";
+import { startWorkflow } from "../../queue/workflow-api.js";
 import type { Workflow } from "../../task/workflow-record.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import { parseTimeout } from "../inputs.js";
@@ -50,11 +51,11 @@ export function addWorkflowAdd(group: Command): void {
     if (timeout !== undefined && !settings.wait) throw new CliUsageError("--timeout needs --wait");
     const workflow = await createWorkflow(spec, settings);
     await withQueueToAdd(settings, async (queue) => {
-      let stored: Workflow | undefined;
+      let started: { workflow: Workflow; added: boolean } | undefined;
       await flagPayloadErrors(settings, async () => {
-        stored = await queue.addWorkflow(workflow, { id: settings.id });
+        started = await startWorkflow(queue, workflow, { id: settings.id });
       });
-      const held = stored!;
+      const { workflow: held, added } = started!;
       if (settings.wait)
         return reportEnd(await waitForEnd(queue, held.id, timeout), settings.format);
       if (settings.id === undefined) {
@@ -63,7 +64,7 @@ export function addWorkflowAdd(group: Command): void {
         return;
       }
       // As `task add --id` answers: added, or ignored (the queue held a workflow under the id).
-      const outcome = held.toJSON().seed === workflow.id ? "added" : "ignored";
+      const outcome = added ? "added" : "ignored";
       if (settings.format === "json") printJson({ outcome, id: held.id, workflow: held.toJSON() });
       else print(`${outcome} ${held.id}`);
     });
