@@ -101,6 +101,19 @@ describe.concurrent("examples", () => {
     });
   });
 
+  it("a drip campaign whose sleeps a TestClock passes in a moment", async () => {
+    expect(JSON.parse(await example("examples/workflows/drip.ts"))).toEqual({
+      logins: [3, 0],
+      sent: [
+        "welcome → ada",
+        "welcome → bob",
+        "nudge → bob",
+        "trial over → ada",
+        "trial over → bob",
+      ],
+    });
+  });
+
   it("a nested workflow", async () => {
     expect(JSON.parse(await example("examples/workflows/nested.ts"))).toEqual({
       user: "bob",
