@@ -10,6 +10,7 @@
  */
 import type { Clock } from "../clock.js";
 import { TaskTimeoutError } from "../errors.js";
+import type { JsonValue } from "../json.js";
 import { validateSync } from "../task/schema.js";
 import type { TaskData } from "../task/task-record.js";
 import type { TaskDefinition } from "../task/task-registry.js";
@@ -98,6 +99,19 @@ function tearDown(state: AttemptState, env: BodyEnvironment): Promise<void> {
   return state.tearingDown;
 }
 
+/**
+ * The attempt's own copy of the stored arguments. A function (or a schema
+ * that reads its input in place) may change what it was given: that must
+ * neither change the record the backend keeps for later attempts and
+ * readers, nor fail on a record that is frozen (the in-memory backend hands
+ * out immutable ones). Arguments without objects are copied as a list only.
+ */
+function ownArguments(args: readonly JsonValue[]): unknown[] {
+  for (const arg of args)
+    if (arg !== null && typeof arg === "object") return structuredClone(args) as unknown[];
+  return [...args];
+}
+
 /** Calls the function through the middleware; returns its result, or a promise of it. */
 function runMiddlewareAndFunction(
   state: AttemptState,
@@ -105,16 +119,17 @@ function runMiddlewareAndFunction(
   env: BodyEnvironment,
   deadline?: AttemptDeadline,
 ): unknown {
+  const own = ownArguments(state.data.args);
   const args: unknown[] = definition.argsSchema
     ? [
         ...(validateSync(
           definition.argsSchema,
-          state.data.args,
+          own,
           `stored arguments of task '${definition.name}' are invalid`,
           "args",
         ) as unknown[]),
       ]
-    : [...state.data.args];
+    : own;
   const { sandboxModule } = definition;
   const fn = sandboxModule
     ? sandboxCall(sandboxModule, state, deadline)

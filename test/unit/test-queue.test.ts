@@ -707,3 +707,25 @@ describe("issue #4 item 6 / RL-11 rate limits hold, driven by the queue's clock"
     expect((await queue.getScheduled()).map((t) => t.args)).toEqual([["c"]]);
   });
 });
+
+describe("arguments an attempt changes", () => {
+  const grows = task(
+    { name: "unit.tq.growsItsArguments", retry: 1, retryDelay: 0 },
+    (given: { items: number[] }) => {
+      given.items.push(given.items.length + 1);
+      if (given.items.length < 4) throw new Error(`saw ${given.items.length} items`);
+      return given.items;
+    },
+  );
+
+  test("a task may change what it was given, as it may on every backend: each attempt gets the stored arguments, which stay as added", async () => {
+    const queue = new TestQueue();
+    const t = grows({ items: [1, 2] });
+    await queue.add(t);
+    const first = await queue.processNext();
+    expect([first?.status, first?.error?.message]).toEqual(["retrying", "saw 3 items"]);
+    const second = await queue.processNext();
+    expect([second?.status, second?.error?.message]).toEqual(["failed", "saw 3 items"]);
+    expect(second?.args).toEqual([{ items: [1, 2] }]);
+  });
+});

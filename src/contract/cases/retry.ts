@@ -4,6 +4,7 @@
  */
 
 import { randomUUID } from "node:crypto";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { describe, expect, it } from "vitest";
 import { currentTask, type Task, TaskStateError, task } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
@@ -62,6 +63,33 @@ const reportAttempt = task(
     throw new Error("always fails");
   },
 );
+
+/** Adds to the list it was given and sets a field, then fails on its first attempt: what does the retry get? */
+const changesItsArguments = task(
+  { name: "retry.changesItsArguments", retry: 1, retryDelay: 0 },
+  (given: { items: number[]; seen?: boolean }, token: string) => {
+    given.items.push(given.items.length + 1);
+    const saw = given.seen === true;
+    given.seen = true;
+    if (attempt(token) === 1) throw new Error("first attempt fails");
+    return { items: given.items, sawFieldSetBefore: saw };
+  },
+);
+
+/** An args schema that trims its input where it lies, as some validators' transforms do. */
+const trimsInPlace: StandardSchemaV1<[string], [string]> = {
+  "~standard": {
+    version: 1,
+    vendor: "contract",
+    validate(value) {
+      if (!Array.isArray(value) || typeof value[0] !== "string")
+        return { issues: [{ message: "expected [string]" }] };
+      value[0] = value[0].trim();
+      return { value: value as [string] };
+    },
+  },
+};
+const trimmed = task({ name: "retry.trimmed", args: trimsInPlace }, (text) => `[${text}]`);
 
 /** Milliseconds between `lastRetryAt` and `nextRetryAt` of a retrying record. */
 const delayOf = (t: Task) => t.nextRetryAt!.getTime() - t.lastRetryAt!.getTime();
@@ -537,6 +565,41 @@ export function retryCases(h: ContractHarness): void {
       expect(done.status).toBe("completed");
       expect(done.retryCount).toBe(1);
       expect(done.result).toBe("ok");
+    });
+
+    it("a task that changes the arguments it was given changes neither its stored arguments nor what its retry gets", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = changesItsArguments({ items: [1, 2] }, token);
+      await queue.add(t);
+      const worker = h.worker(queue);
+      const running = worker.work();
+      const done = await queue.waitFor(t, { timeout: 10 });
+      await worker.close();
+      await running;
+      expect(done.status).toBe("completed");
+      expect(done.retryCount).toBe(1);
+      // The retry got the stored arguments, not what the first attempt left of them.
+      expect(done.result).toEqual({ items: [1, 2, 3], sawFieldSetBefore: false });
+      expect(done.args).toEqual([{ items: [1, 2] }, token]);
+      expect((await queue.getTask(t))?.args).toEqual([{ items: [1, 2] }, token]);
+    });
+
+    it("an args schema that changes its input where it lies reads the attempt's own copy of the stored arguments", async () => {
+      const queue = h.queue();
+      const t = trimmed("  spaced  ");
+      expect(t.args).toEqual(["spaced"]);
+      await queue.add(t);
+      const worker = h.worker(queue);
+      const running = worker.work();
+      const done = await queue.waitFor(t, { timeout: 10 });
+      await worker.close();
+      await running;
+      expect([done.status, done.result, done.error?.message]).toEqual([
+        "completed",
+        "[spaced]",
+        undefined,
+      ]);
     });
   });
 }
