@@ -168,24 +168,31 @@ type ArgsOutput<S extends ArgsSchema> = Output<S> extends readonly unknown[] ? O
 export function task<F extends TaskFunction>(
   fn: F & CheckedArguments<Parameters<F>> & CheckedResult<Awaited<ReturnType<F>>>,
 ): TaskFactory<Parameters<F>, ResultAs<Awaited<ReturnType<F>>>>;
-export function task<S extends ArgsSchema, RS extends StandardSchemaV1>(
-  options: TaskOptions<ArgsOutput<S>> & { args: S; result: RS },
-  fn: (...args: ArgsOutput<S>) => Input<RS> | Promise<Input<RS>>,
-): TaskFactory<ArgsInput<S>, Output<RS>, ArgsOutput<S>>;
-export function task<S extends ArgsSchema, F extends (...args: ArgsOutput<S>) => unknown>(
-  options: TaskOptions<ArgsOutput<S>> & { args: S; result?: undefined },
-  fn: F & CheckedResult<Awaited<ReturnType<F>>>,
-): TaskFactory<ArgsInput<S>, ResultAs<Awaited<ReturnType<F>>>, ArgsOutput<S>>;
-export function task<RS extends StandardSchemaV1, F extends TaskFunction>(
-  options: TaskOptions<Parameters<F>> & { args?: undefined; result: RS },
+export function task<
+  S extends ArgsSchema,
+  F extends (...args: ArgsOutput<S>) => unknown,
+  RS extends StandardSchemaV1 | undefined = undefined,
+>(
+  options: TaskOptions<ArgsOutput<S>> & { args: S; result?: RS },
+  fn: [RS] extends [StandardSchemaV1]
+    ? (...args: ArgsOutput<S>) => Input<RS> | Promise<Input<RS>>
+    : F & CheckedResult<Awaited<ReturnType<F>>>,
+): TaskFactory<
+  ArgsInput<S>,
+  [RS] extends [StandardSchemaV1] ? Output<RS> : ResultAs<Awaited<ReturnType<F>>>,
+  ArgsOutput<S>
+>;
+export function task<F extends TaskFunction, RS extends StandardSchemaV1 | undefined = undefined>(
+  options: TaskOptions<Parameters<F>> & { args?: undefined; result?: RS },
   fn: F &
-    ((...args: Parameters<F>) => Input<RS> | Promise<Input<RS>>) &
-    CheckedArguments<Parameters<F>>,
-): TaskFactory<Parameters<F>, Output<RS>>;
-export function task<F extends TaskFunction>(
-  options: TaskOptions<Parameters<F>> & { args?: undefined; result?: undefined },
-  fn: F & CheckedArguments<Parameters<F>> & CheckedResult<Awaited<ReturnType<F>>>,
-): TaskFactory<Parameters<F>, ResultAs<Awaited<ReturnType<F>>>>;
+    CheckedArguments<Parameters<F>> &
+    ([RS] extends [StandardSchemaV1]
+      ? (...args: Parameters<F>) => Input<RS> | Promise<Input<RS>>
+      : CheckedResult<Awaited<ReturnType<F>>>),
+): TaskFactory<
+  Parameters<F>,
+  [RS] extends [StandardSchemaV1] ? Output<RS> : ResultAs<Awaited<ReturnType<F>>>
+>;
 export function task(
   // Each overload's options type their own arguments; here they are only checked.
   optionsOrFn: object,

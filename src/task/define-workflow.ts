@@ -116,27 +116,31 @@ const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;
 export function workflow<F extends WorkflowFunction>(
   fn: F & CheckedBody<F>,
 ): WorkflowFactory<Parameters<F>, ReturnOf<F>>;
-export function workflow<S extends ArgsSchema, RS extends StandardSchemaV1>(
-  options: WorkflowOptions & { args: S; result: RS },
-  fn: (...args: ArgsOutput<S>) => WorkflowGenerator<Input<RS>>,
-): WorkflowFactory<ArgsInput<S>, Output<RS>, ArgsOutput<S>>;
 export function workflow<
   S extends ArgsSchema,
   F extends (...args: ArgsOutput<S>) => WorkflowGenerator<unknown>,
+  RS extends StandardSchemaV1 | undefined = undefined,
 >(
-  options: WorkflowOptions & { args: S; result?: undefined },
-  fn: F & CheckedWorkflowResult<BodyResult<F>>,
-): WorkflowFactory<ArgsInput<S>, ReturnOf<F>, ArgsOutput<S>>;
-export function workflow<RS extends StandardSchemaV1, F extends WorkflowFunction>(
-  options: WorkflowOptions & { args?: undefined; result: RS },
+  options: WorkflowOptions & { args: S; result?: RS },
+  fn: [RS] extends [StandardSchemaV1]
+    ? (...args: ArgsOutput<S>) => WorkflowGenerator<Input<RS>>
+    : F & CheckedWorkflowResult<BodyResult<F>>,
+): WorkflowFactory<
+  ArgsInput<S>,
+  [RS] extends [StandardSchemaV1] ? Output<RS> : ReturnOf<F>,
+  ArgsOutput<S>
+>;
+export function workflow<
+  F extends WorkflowFunction,
+  RS extends StandardSchemaV1 | undefined = undefined,
+>(
+  options: WorkflowOptions & { args?: undefined; result?: RS },
   fn: F &
-    ((...args: Parameters<F>) => WorkflowGenerator<Input<RS>>) &
-    CheckedWorkflowArguments<Parameters<F>>,
-): WorkflowFactory<Parameters<F>, Output<RS>>;
-export function workflow<F extends WorkflowFunction>(
-  options: WorkflowOptions & { args?: undefined; result?: undefined },
-  fn: F & CheckedBody<F>,
-): WorkflowFactory<Parameters<F>, ReturnOf<F>>;
+    ([RS] extends [StandardSchemaV1]
+      ? ((...args: Parameters<F>) => WorkflowGenerator<Input<RS>>) &
+          CheckedWorkflowArguments<Parameters<F>>
+      : CheckedBody<F>),
+): WorkflowFactory<Parameters<F>, [RS] extends [StandardSchemaV1] ? Output<RS> : ReturnOf<F>>;
 export function workflow(
   // Each overload types its own options; here they are only checked.
   optionsOrFn: object,

@@ -381,11 +381,8 @@ describe("arguments and results JSON cannot store are compile errors where the t
     task(function jsonBare(s: symbol) {
       return String(s);
     });
-    task(
-      // @ts-expect-error refused beside a result schema as well
-      { name: "json.with-result-schema", result: z.number() },
-      (n: bigint) => Number(n),
-    );
+    // @ts-expect-error refused beside a result schema as well
+    task({ name: "json.with-result-schema", result: z.number() }, (n: bigint) => Number(n));
   });
 
   test("results that are not JSON are refused", () => {
@@ -395,11 +392,8 @@ describe("arguments and results JSON cannot store are compile errors where the t
     task({ name: "json.bigint-result" }, async () => 10n);
     // @ts-expect-error a function inside the result cannot be stored
     task({ name: "json.fn-result" }, () => ({ handler: () => 1 }));
-    task(
-      // @ts-expect-error refused beside an args schema as well
-      { name: "json.schema-args", args: z.tuple([z.string()]) },
-      (s) => new Set([s]),
-    );
+    // @ts-expect-error refused beside an args schema as well
+    task({ name: "json.schema-args", args: z.tuple([z.string()]) }, (s) => new Set([s]));
     const inner = task({ name: "json.inner-refused" }, (n: number) => n);
     // @ts-expect-error a task inside a list of other values would be stored, not chained
     task({ name: "json.mixed-list" }, (n: number) => [inner(n), 5]);

@@ -460,13 +460,10 @@ describe("workflow replay", () => {
     });
     const wf = typed("x");
     const notAWorkflow = () =>
-      workflow(
-        { name: "wf-replay.never" },
-        // @ts-expect-error a body that yields a plain value is not a workflow
-        function* () {
-          yield 42;
-        },
-      );
+      // @ts-expect-error a body that yields a plain value is not a workflow
+      workflow({ name: "wf-replay.never" }, function* () {
+        yield 42;
+      });
     expect(typeof notAWorkflow).toBe("function");
     const result: { who: string; n: number | null; t: string } | null = wf.result;
     expect(result).toBeNull();
