@@ -85,6 +85,10 @@ stderr and exit code 2. Boolean variables take \`1/true/yes/on\` or
 \`0/false/no/off\`. Inputs that belong to one invocation (a task's \`--args\`,
 ids, \`--status\`, \`--wait\`, \`--delay\`/\`--at\`, \`--force\`) have no variable on
 purpose: a forgotten variable must not change what a command does to a task.
+A \`SHEPPY_*\` variable that no command reads (\`SHEPPY_CONCURRENCY\`, say) is
+named in a warning on stderr, with the variable it most likely stands for
+(\`SHEPPY_MAX_CONCURRENT_TASKS\`, the variable of \`--concurrency\`): it changes
+nothing.
 
 ${settings}
 

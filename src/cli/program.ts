@@ -20,6 +20,7 @@ import { applyBooleanEnv, type LogLevel, settingOption } from "./env.js";
 import { loadModules } from "./load-modules.js";
 import { createCliLogger } from "./logger.js";
 import { storedFormats } from "./stored-formats.js";
+import { warnAboutUnknownVariables } from "./unknown-variables.js";
 import { warnIfPasswordInArguments } from "./url-in-arguments.js";
 import { showWarningsAt } from "./warn.js";
 
@@ -64,6 +65,7 @@ export function buildProgram(options: ProgramOptions = {}): Command {
       applyBooleanEnv(action);
       useCliLoggerForBackends(program);
       warnIfPasswordInArguments(action);
+      warnAboutUnknownVariables();
       // First, so a URL of a scheme the module registers is understood by every command.
       await loadModules(program.opts<{ import: string[] }>().import);
     });

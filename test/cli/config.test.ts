@@ -83,6 +83,22 @@ describe.concurrent("sheppy work: settings", () => {
     expect(banner).toMatchObject({ backend: "memory://", queues: ["flagged"], concurrency: 7 });
   });
 
+  it("a SHEPPY_* variable no command reads is named once on stderr, with the one it most likely stands for; it changes nothing", async () => {
+    const { banner, worker, code } = await oneshot(["-u", "memory://"], {
+      SHEPPY_CONCURRENCY: "50",
+      SHEPPY_QUEU: "typo",
+      SHEPPY_SOMETHING_ELSE: "1",
+      SHEPPY_MAX_TASKS: "5",
+    });
+    expect(code).toBe(0);
+    expect(banner).toMatchObject({ queues: ["default"], concurrency: 10 });
+    expect(worker.stderr.trimEnd().split("\n")).toEqual([
+      "warning: SHEPPY_CONCURRENCY is set, but sheppy reads no variable of that name, so it changes nothing (did you mean SHEPPY_MAX_CONCURRENT_TASKS?)",
+      "warning: SHEPPY_QUEU is set, but sheppy reads no variable of that name, so it changes nothing (did you mean SHEPPY_QUEUE?)",
+      "warning: SHEPPY_SOMETHING_ELSE is set, but sheppy reads no variable of that name, so it changes nothing",
+    ]);
+  });
+
   it("the banner masks the password of the backend URL", async () => {
     const { banner, worker } = await oneshot(["-u", "memory://admin:s3cret@localhost"]);
     expect(banner?.backend).toBe("memory://admin:****@localhost");

@@ -36,7 +36,7 @@ describe.skipIf(!available)("sheppy work: tracing at the end of the process", ()
     const worker = new WorkerProcess(["--tasks", TASKS], {
       ...env,
       NODE_OPTIONS: `--import=${TRACING}`,
-      SHEPPY_TEST_SPANS: spans,
+      TRACING_FIXTURE_SPANS_FILE: spans,
     });
     workers.push(worker);
     await worker.waitFor((r) => r.msg === "worker started", "worker started");
