@@ -18,7 +18,7 @@ import {
 import { definitionName, minifiedName, warnOfMinifiedName } from "./definition-name.js";
 import { definitionSite } from "./definition-site.js";
 import { describeGiven } from "./describe-value.js";
-import type { CheckedArguments, CheckedResult } from "./json-signature.js";
+import type { CheckedArguments, CheckedResult, CheckedSchema } from "./json-signature.js";
 import type { Middleware } from "./middleware-types.js";
 import { checkPriority } from "./priority.js";
 import { isStandardSchema } from "./schema.js";
@@ -173,7 +173,10 @@ export function task<
   F extends (...args: ArgsOutput<S>) => unknown,
   RS extends StandardSchemaV1 | undefined = undefined,
 >(
-  options: TaskOptions<ArgsOutput<S>> & { args: S; result?: RS },
+  options: TaskOptions<ArgsOutput<S>> & {
+    args: S & CheckedSchema<S>;
+    result?: RS & CheckedSchema<RS>;
+  },
   fn: [RS] extends [StandardSchemaV1]
     ? (...args: ArgsOutput<S>) => Input<RS> | Promise<Input<RS>>
     : F & CheckedResult<Awaited<ReturnType<F>>>,
@@ -183,7 +186,7 @@ export function task<
   ArgsOutput<S>
 >;
 export function task<F extends TaskFunction, RS extends StandardSchemaV1 | undefined = undefined>(
-  options: TaskOptions<Parameters<F>> & { args?: undefined; result?: RS },
+  options: TaskOptions<Parameters<F>> & { args?: undefined; result?: RS & CheckedSchema<RS> },
   fn: F &
     CheckedArguments<Parameters<F>> &
     ([RS] extends [StandardSchemaV1]

@@ -16,7 +16,11 @@ import type { ArgsSchema } from "./define-task.js";
 import { definitionName, minifiedName, warnOfMinifiedName } from "./definition-name.js";
 import { definitionSite } from "./definition-site.js";
 import { describeGiven } from "./describe-value.js";
-import type { CheckedWorkflowArguments, CheckedWorkflowResult } from "./json-signature.js";
+import type {
+  CheckedSchema,
+  CheckedWorkflowArguments,
+  CheckedWorkflowResult,
+} from "./json-signature.js";
 import { isStandardSchema } from "./schema.js";
 import type { ResultAs } from "./stored-as.js";
 import { storedArgs } from "./task-args.js";
@@ -121,7 +125,7 @@ export function workflow<
   F extends (...args: ArgsOutput<S>) => WorkflowGenerator<unknown>,
   RS extends StandardSchemaV1 | undefined = undefined,
 >(
-  options: WorkflowOptions & { args: S; result?: RS },
+  options: WorkflowOptions & { args: S & CheckedSchema<S>; result?: RS & CheckedSchema<RS> },
   fn: [RS] extends [StandardSchemaV1]
     ? (...args: ArgsOutput<S>) => WorkflowGenerator<Input<RS>>
     : F & CheckedWorkflowResult<BodyResult<F>>,
@@ -134,7 +138,7 @@ export function workflow<
   F extends WorkflowFunction,
   RS extends StandardSchemaV1 | undefined = undefined,
 >(
-  options: WorkflowOptions & { args?: undefined; result?: RS },
+  options: WorkflowOptions & { args?: undefined; result?: RS & CheckedSchema<RS> },
   fn: F &
     ([RS] extends [StandardSchemaV1]
       ? ((...args: Parameters<F>) => WorkflowGenerator<Input<RS>>) &

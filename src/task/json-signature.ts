@@ -14,6 +14,7 @@
  * (the run-time check refuses the instance itself). A union with a member
  * that cannot be stored (`string | Date`) is refused.
  */
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { JsonCompatible, JsonValue } from "../json.js";
 import type { StoredAs } from "./stored-as.js";
 import type { Task } from "./task-record.js";
@@ -145,3 +146,26 @@ export type CheckedSideEffect<R> = 0 extends 1 & R
     : [R] extends [JsonCompatible<R>]
       ? unknown
       : SideEffectNotJson;
+
+/** What `task()` and `workflow()` show for a schema whose output, stored and read back, it does not accept. */
+export type SchemaOutputNotReadBack =
+  "the schema must accept its own output as JSON reads it back: the output is stored as JSON and validated again on every read (no transform to another type; z.coerce.date() rather than z.date(); no bigint)";
+
+/**
+ * `true` when what a schema outputs, stored as JSON and read back, is input
+ * it accepts and can be stored at all; `never` when not: the run-time rule
+ * (the worker validates stored arguments again before each attempt, a read
+ * validates a stored result again) checked where the task is defined.
+ */
+type ReadBackMark<In, Out> = [StorableMark<StoredAs<Out, never>>] extends [never]
+  ? never
+  : [StoredAs<Out, never>] extends [In | Readonly<In>]
+    ? true
+    : never;
+
+/** `unknown` when schema `S` accepts its own output as stored (or `S` is no schema), else what the compiler shows. */
+export type CheckedSchema<S> = S extends StandardSchemaV1
+  ? [ReadBackMark<StandardSchemaV1.InferInput<S>, StandardSchemaV1.InferOutput<S>>] extends [never]
+    ? SchemaOutputNotReadBack
+    : unknown
+  : unknown;

@@ -207,14 +207,48 @@ describe("schemas", () => {
       {
         name: "types-schema-both",
         args: z.tuple([z.coerce.number()]),
-        result: z.number().transform((n) => ({ doubled: n })),
+        result: z.object({ at: z.coerce.date() }),
       },
       async (n) => {
         expectTypeOf(n).toEqualTypeOf<number>();
-        return n * 2;
+        return { at: n * 1000 };
       },
     );
-    expectTypeOf(both(1)).toEqualTypeOf<Task<{ doubled: number }>>();
+    expectTypeOf(both(1)).toEqualTypeOf<Task<{ at: Date }>>();
+  });
+
+  test("a schema must accept its own output as JSON reads it back: a transform to another type, z.date() or a bigint is refused where the task is defined", () => {
+    task(
+      // @ts-expect-error the stored number would be validated again as a string
+      { name: "types-schema-retyped", args: z.tuple([z.string().transform((s) => s.length)]) },
+      (n) => n,
+    );
+    // @ts-expect-error a Date is stored as ISO text, which z.date() refuses
+    task({ name: "types-schema-date", args: z.tuple([z.date()]) }, () => 1);
+    // @ts-expect-error a bigint cannot be stored
+    task({ name: "types-schema-bigint", args: z.tuple([z.bigint()]) }, () => 1);
+    task(
+      // @ts-expect-error a result read back is validated again
+      { name: "types-result-retyped", result: z.string().transform((s) => s.length) },
+      () => "x",
+    );
+    // @ts-expect-error as above, inside an object
+    task({ name: "types-result-date", result: z.object({ at: z.date() }) }, () => ({
+      at: new Date(),
+    }));
+    // @ts-expect-error workflows store their arguments and result the same way
+    workflow({ name: "types-workflow-date", args: z.tuple([z.date()]) }, function* () {
+      return 1;
+    });
+    // What reads back as itself is fine: coercion, defaults, trims, optional members.
+    task({ name: "types-schema-coerced", args: z.tuple([z.coerce.date()]) }, (d) => d.getTime());
+    task(
+      {
+        name: "types-schema-defaults",
+        args: z.tuple([z.string().trim().default("x"), z.number().optional()]),
+      },
+      (s, n) => s.length + (n ?? 0),
+    );
   });
 });
 

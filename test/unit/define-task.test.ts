@@ -302,6 +302,7 @@ describe("argument schemas (T-6…T-12)", () => {
 
   test("a schema that does not accept the arguments it stores is refused at creation, naming the argument and the fix", () => {
     const length = task(
+      // @ts-expect-error refused by the compiler too; this checks the run-time refusal untyped code meets
       { name: "schema-transform", args: z.tuple([z.string().transform((s) => s.length)]) },
       (n) => n * 2,
     );
@@ -310,7 +311,8 @@ describe("argument schemas (T-6…T-12)", () => {
     expect(error.message).toBe(
       "task 'schema-transform': the args schema does not accept the arguments it stores (args[0]: Invalid input: expected string, received number); a worker validates them again before each attempt, so the schema must accept its own output as JSON reads it back — e.g. z.coerce.date() rather than z.date(), and no transform to another type",
     );
-    const strictDate = task({ name: "schema-strict-date", args: z.tuple([z.date()]) }, (d) =>
+    // @ts-expect-error as above
+    const strictDate = task({ name: "schema-strict-date", args: z.tuple([z.date()]) }, (d: Date) =>
       d.getTime(),
     );
     expect(() => strictDate(new Date())).toThrow(/args\[0\]: .*expected date, received string/);
@@ -962,6 +964,7 @@ describe("results (T-20, T-21)", () => {
       `task 'result-bang': the result schema reads the stored result "ok!" back as "ok!!"`,
     );
     const retyped = task(
+      // @ts-expect-error refused by the compiler too; this checks the run-time refusal untyped code meets
       { name: "result-retyped", result: z.string().transform((s) => s.length) },
       () => "four",
     );

@@ -55,6 +55,7 @@ export const optionBesideSchema = task({ name: "m.option", args: z.tuple([z.stri
 export const notATuple = task({ name: "m.not-tuple", args: z.object({ x: z.string() }) }, (o) => o);
 export const plainOption = task({ name: "m.plain", retry: "3" }, (s: string) => s);
 export const plainDate = task({ name: "m.date" }, (d: Date) => d.getTime());
+export const retyped = task({ name: "m.retyped", args: z.tuple([z.string().transform((s) => s.length)]) }, (n) => n);
 export const fine = task({ name: "m.fine", args: z.tuple([z.string()]), result: z.number() }, (s) => s.length);
 `);
     const at = (line: number) => found.get(line) ?? "";
@@ -65,7 +66,8 @@ export const fine = task({ name: "m.fine", args: z.tuple([z.string()]), result: 
     expect(at(6)).toContain("is missing the following properties from type 'readonly unknown[]'");
     expect(at(7)).toContain("Type 'string' is not assignable to type 'number'");
     expect(at(8)).toContain("the task's parameters must be JSON values");
-    expect(found.has(9)).toBe(false);
+    expect(at(9)).toContain("the schema must accept its own output as JSON reads it back");
+    expect(found.has(10)).toBe(false);
     expect(found.has(0) || found.has(1)).toBe(false);
   });
 });
