@@ -238,7 +238,7 @@ describe("schemas", () => {
     }));
     // @ts-expect-error workflows store their arguments and result the same way
     workflow({ name: "types-workflow-date", args: z.tuple([z.date()]) }, function* () {
-      return 1;
+      return yield* step(task({ name: "types-workflow-date.step" }, () => 1)());
     });
     // What reads back as itself is fine: coercion, defaults, trims, optional members.
     task({ name: "types-schema-coerced", args: z.tuple([z.coerce.date()]) }, (d) => d.getTime());
