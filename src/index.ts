@@ -149,7 +149,7 @@ export type {
   WorkflowArgumentsNotJson,
   WorkflowResultNotJson,
 } from "./task/json-signature.js";
-export type { QueueEvent, QueueEventType } from "./task/lifecycle-event.js";
+export type { QueueEvent, QueueEventOf, QueueEventType } from "./task/lifecycle-event.js";
 export {
   MAX_EVENT_ERROR_CHARS,
   MAX_EVENT_LOG_CHARS,

@@ -21,7 +21,7 @@ import { ABORTED, unlessAborted } from "../util/unless-aborted.js";
 import type { QueueHandle } from "./queue-handle.js";
 
 /** Where `queue.events()` starts, and when it stops. */
-export interface QueueEventsOptions {
+export interface QueueEventsOptions<T extends QueueEventType = QueueEventType> {
   /**
    * `"now"` (the default): events stored from now on; `"start"`: from the
    * oldest event the log still keeps; an event's `id`: strictly after it
@@ -36,7 +36,7 @@ export interface QueueEventsOptions {
    * Only events of these types (default: every type). The others are still
    * read from the log, in order, and passed over.
    */
-  readonly types?: readonly QueueEventType[] | undefined;
+  readonly types?: readonly T[] | undefined;
   /**
    * `true` (the default): wait for new events until `signal` aborts.
    * `false`: end once every event the log holds when it is read has been

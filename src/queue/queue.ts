@@ -11,7 +11,7 @@ import { InvalidOptionError, TaskStateError } from "../errors.js";
 import { defaultTaskMetrics } from "../observability/task-metrics.js";
 import { checkQueueConcurrencyLimit } from "../task/concurrency.js";
 import { describeGiven } from "../task/describe-value.js";
-import type { QueueEvent } from "../task/lifecycle-event.js";
+import type { QueueEventOf, QueueEventType } from "../task/lifecycle-event.js";
 import { resolveMaxPayloadBytes } from "../task/payload-limit.js";
 import {
   copyTaskData,
@@ -903,12 +903,17 @@ export class Queue implements QueueHandle {
    * for await (const event of queue.events({ signal })) {
    *   if (event.type === "failed") console.log(event.taskId, event.error?.message);
    * }
+   * // Naming types narrows the events to them:
+   * for await (const done of queue.events({ types: ["completed"], signal })) done.result;
    */
-  events(options?: QueueEventsOptions): AsyncGenerator<QueueEvent, void, undefined> {
+  events<T extends QueueEventType = QueueEventType>(
+    options?: QueueEventsOptions<T>,
+  ): AsyncGenerator<QueueEventOf<T>, void, undefined> {
     const { events, started } = queueEvents(this, options);
     this.#eventStarts.add(started);
     void started.then(() => this.#eventStarts.delete(started));
-    return events;
+    // Only events of the types asked for are given (all of them when none is named).
+    return events as AsyncGenerator<QueueEventOf<T>, void, undefined>;
   }
 
   /**

@@ -52,11 +52,11 @@ export type QueueEventType =
   | "workflow:retried"
   | "unreadable";
 
-/** One lifecycle event of a queue. */
-export interface QueueEvent {
+/** What every event carries, whatever its type. */
+interface EventBase<T extends QueueEventType> {
   /** Its position in the queue's event log: pass it as `after` to resume after it. */
   readonly id: string;
-  readonly type: QueueEventType;
+  readonly type: T;
   readonly queue: string;
   /** The task's id; for a `workflow:` event, the workflow's. */
   readonly taskId: string;
@@ -68,6 +68,16 @@ export interface QueueEvent {
   readonly at: number;
   /** The task's (or for a `workflow:` event, the workflow's) status once it happened. */
   readonly status: TaskStatus | WorkflowStatus;
+}
+
+/**
+ * The fields some types carry. Each is optional on the types that carry it
+ * — the log is shared by every process and version that writes to it, and
+ * a body written without a field is read as it is — and absent (`undefined`)
+ * on the others, so it can be read on any event and narrowing by `type`
+ * tells which may hold it.
+ */
+interface EventExtras {
   /** Milliseconds the attempt ran (`completed`, `failed`, `retrying`). */
   readonly durationMs?: number;
   /** The error's class name and message (`failed`, `retrying`, `crashed`, `workflow:failed`), the message cut at {@link MAX_EVENT_ERROR_CHARS} characters. */
@@ -94,6 +104,44 @@ export interface QueueEvent {
   /** When it runs next (epoch ms): a scheduled add, a retry, a deferred start. */
   readonly runAt?: number;
 }
+
+/** The extra fields each event type may carry (see {@link EventExtras}). */
+interface ExtrasByType {
+  added: "runAt";
+  started: never;
+  progress: "progress" | "logs" | "logsLeftOut";
+  retrying: "durationMs" | "error" | "runAt";
+  completed: "durationMs" | "result" | "resultLeftOut";
+  failed: "durationMs" | "error";
+  crashed: "error" | "runAt";
+  cancelled: never;
+  deferred: "runAt";
+  interrupted: never;
+  "workflow:added": never;
+  "workflow:completed": "result" | "resultLeftOut";
+  "workflow:failed": "error";
+  "workflow:cancelled": never;
+  "workflow:retried": never;
+  unreadable: never;
+}
+
+/** One type's event: the shared fields, its own extras, the others absent. */
+type EventOfType<T extends QueueEventType> = EventBase<T> &
+  Pick<EventExtras, ExtrasByType[T]> & {
+    readonly [K in Exclude<keyof EventExtras, ExtrasByType[T]>]?: undefined;
+  };
+
+/**
+ * The lifecycle event of a queue of one of the types `T`. Checking `type`
+ * narrows it: `if (event.type === "failed") event.error?.message`; reading a
+ * field its type never carries gives `undefined`.
+ */
+export type QueueEventOf<T extends QueueEventType> = T extends QueueEventType
+  ? EventOfType<T>
+  : never;
+
+/** One lifecycle event of a queue, of any type (see {@link QueueEventOf}). */
+export type QueueEvent = QueueEventOf<QueueEventType>;
 
 /**
  * The longest result (characters of JSON) a `completed` event carries. The
@@ -419,12 +467,37 @@ function fieldsOf(body: string): Record<string, unknown> {
   return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
 }
 
+/**
+ * The extra fields each type carries, as data: what {@link readEvent} keeps
+ * of a body. A field a body holds for a type that never carries it (written
+ * by hand, or damaged) is left out, so an event is what its type says.
+ */
+const EXTRAS_BY_TYPE: { readonly [T in QueueEventType]: readonly ExtrasByType[T][] } = {
+  added: ["runAt"],
+  started: [],
+  progress: ["progress", "logs", "logsLeftOut"],
+  retrying: ["durationMs", "error", "runAt"],
+  completed: ["durationMs", "result", "resultLeftOut"],
+  failed: ["durationMs", "error"],
+  crashed: ["error", "runAt"],
+  cancelled: [],
+  deferred: ["runAt"],
+  interrupted: [],
+  "workflow:added": [],
+  "workflow:completed": ["result", "resultLeftOut"],
+  "workflow:failed": ["error"],
+  "workflow:cancelled": [],
+  "workflow:retried": [],
+  unreadable: [],
+};
+
 /** The event a log entry holds; a body that is not one is an `unreadable` event at its position. */
 export function readEvent(queue: string, id: string, body: string): QueueEvent {
   const fields = fieldsOf(body);
   const type = WRITTEN.has(text(fields.type)) ? (fields.type as WrittenEventType) : "unreadable";
   const event: {
-    -readonly [K in keyof QueueEvent]: QueueEvent[K];
+    -readonly [K in keyof (EventBase<QueueEventType> & EventExtras)]: (EventBase<QueueEventType> &
+      EventExtras)[K];
   } = {
     id,
     type,
@@ -435,19 +508,25 @@ export function readEvent(queue: string, id: string, body: string): QueueEvent {
     at: finite(fields.at) ?? 0,
     status: text(fields.status) as TaskStatus,
   };
+  const carries: readonly (keyof EventExtras)[] = EXTRAS_BY_TYPE[type];
+  if (carries.length === 0) return event as unknown as QueueEvent;
   const durationMs = finite(fields.durationMs);
-  if (durationMs !== undefined) event.durationMs = durationMs;
+  if (durationMs !== undefined && carries.includes("durationMs")) event.durationMs = durationMs;
   const error = fields.error as Record<string, unknown> | null | undefined;
-  if (error && typeof error === "object")
+  if (error && typeof error === "object" && carries.includes("error"))
     event.error = { type: text(error.type), message: text(error.message) };
-  if ("progress" in fields) event.progress = fields.progress as JsonValue;
-  if (Array.isArray(fields.logs)) event.logs = fields.logs.filter((l) => typeof l === "string");
+  if ("progress" in fields && carries.includes("progress"))
+    event.progress = fields.progress as JsonValue;
+  if (Array.isArray(fields.logs) && carries.includes("logs"))
+    event.logs = fields.logs.filter((l) => typeof l === "string");
   const logsLeftOut = finite(fields.logsLeftOut);
-  if (logsLeftOut !== undefined && logsLeftOut > 0) event.logsLeftOut = logsLeftOut;
-  const carriesResult = type === "completed" || type === "workflow:completed";
-  if (carriesResult && "result" in fields) event.result = fields.result as JsonValue;
-  if (carriesResult && fields.resultLeftOut === true) event.resultLeftOut = true;
+  if (logsLeftOut !== undefined && logsLeftOut > 0 && carries.includes("logsLeftOut"))
+    event.logsLeftOut = logsLeftOut;
+  if ("result" in fields && carries.includes("result")) event.result = fields.result as JsonValue;
+  if (fields.resultLeftOut === true && carries.includes("resultLeftOut"))
+    event.resultLeftOut = true;
   const runAt = finite(fields.runAt);
-  if (runAt !== undefined) event.runAt = runAt;
-  return event;
+  if (runAt !== undefined && carries.includes("runAt")) event.runAt = runAt;
+  // Only the fields `type` carries were set above: the event is its type's.
+  return event as unknown as QueueEvent;
 }

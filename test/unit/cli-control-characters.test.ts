@@ -14,7 +14,7 @@ import {
   TASK_COLUMNS,
   visibleControls,
 } from "../../src/cli/output.js";
-import type { QueueEvent } from "../../src/task/lifecycle-event.js";
+import type { QueueEventOf } from "../../src/task/lifecycle-event.js";
 
 const job = task({ name: "cli-controls.job" }, () => null);
 const base = job().toJSON();
@@ -26,14 +26,19 @@ const isRawControl = (char: string): boolean => {
 };
 const rawControls = (text: string): string[] => [...text].filter(isRawControl);
 
-const failedEvent: QueueEvent = {
+/** What every event of these tests shares. */
+const common = {
   id: "1-1",
-  type: "failed",
   queue: "q",
   taskId: base.id,
   taskName: base.name,
   attempt: 1,
   at: Date.parse("2030-01-01T00:00:00Z"),
+};
+
+const failedEvent: QueueEventOf<"failed"> = {
+  ...common,
+  type: "failed",
   status: "failed",
   error: { type: "Error", message: hostile },
 };
@@ -47,9 +52,8 @@ describe("stored text printed by the CLI", () => {
   });
 
   it("a long result in an event is cut, JSON escapes its control characters", () => {
-    const { error: _none, ...rest } = failedEvent;
     const line = eventLine({
-      ...rest,
+      ...common,
       type: "completed",
       status: "completed",
       result: "\u001b".repeat(400),
@@ -59,9 +63,8 @@ describe("stored text printed by the CLI", () => {
   });
 
   it("a progress event's log lines: the last one shown on the event's line, its control characters as escapes, the others counted", () => {
-    const { error: _none, ...rest } = failedEvent;
     const line = eventLine({
-      ...rest,
+      ...common,
       type: "progress",
       status: "processing",
       logs: ["first", hostile],
@@ -71,7 +74,7 @@ describe("stored text printed by the CLI", () => {
     expect(rawControls(line)).toEqual([]);
     expect(line).toContain("log line1 ⏎ line2 \\x1b[31mRED");
     expect(line).toContain("(and 4 earlier lines)");
-    const one = eventLine({ ...rest, type: "progress", status: "processing", logs: ["a", "b"] });
+    const one = eventLine({ ...common, type: "progress", status: "processing", logs: ["a", "b"] });
     expect(one).toContain("log b (and 1 earlier line)");
   });
 

@@ -116,13 +116,16 @@ describe("lifecycle event bodies", () => {
           at,
           status: data.status,
         });
-        if (durationMs !== undefined) expect(event.durationMs).toBe(durationMs);
+        // A field is kept only on the types that carry it (a writer never puts it on others).
+        const timed = type === "completed" || type === "failed" || type === "retrying";
+        if (durationMs !== undefined) expect(event.durationMs).toBe(timed ? durationMs : undefined);
         if (type === "progress" && data.progress !== undefined)
           expect(event.progress).toEqual(data.progress);
         if (data.error && (type === "failed" || type === "retrying" || type === "crashed"))
           expect(event.error).toEqual({ type: data.error.type, message: data.error.message });
+        const due = ["added", "retrying", "crashed", "deferred"].includes(type);
         if (data.status === "retrying" && data.nextRetryAt)
-          expect(event.runAt).toBe(Date.parse(data.nextRetryAt));
+          expect(event.runAt).toBe(due ? Date.parse(data.nextRetryAt) : undefined);
         const fits =
           data.result !== null && JSON.stringify(data.result).length <= MAX_EVENT_RESULT_CHARS;
         if (type === "completed" && fits) expect(event.result).toEqual(data.result);
@@ -131,6 +134,40 @@ describe("lifecycle event bodies", () => {
           type === "completed" && data.result !== null && !fits ? true : undefined,
         );
       }),
+    );
+  });
+
+  it("a field a body holds for a type that never carries it is left out, so an event is what its type says", () => {
+    const body = JSON.stringify([
+      "t1",
+      "completed",
+      "n",
+      1,
+      5,
+      null,
+      3,
+      { e: ["Error", "not on a completed event"], p: 1, l: ["x"], r: 9, v: "kept" },
+    ]);
+    const event = readEvent("q", "1", body);
+    expect(event).toEqual({
+      id: "1",
+      type: "completed",
+      queue: "q",
+      taskId: "t1",
+      taskName: "n",
+      attempt: 1,
+      at: 5,
+      status: "completed",
+      durationMs: 3,
+      result: "kept",
+    });
+    const started = readEvent(
+      "q",
+      "2",
+      JSON.stringify(["t1", "started", "n", 1, 5, "processing", 3, { r: 9 }]),
+    );
+    expect(Object.keys(started).sort()).toEqual(
+      ["at", "attempt", "id", "queue", "status", "taskId", "taskName", "type"].sort(),
     );
   });
 
