@@ -150,6 +150,8 @@ export interface Attempt {
   readonly settled: Promise<AttemptEnd | null>;
   /** Fires the task's AbortSignal with `reason` (the function decides whether to stop). */
   interrupt(reason: Error): void;
+  /** Fires the task's `stopping` signal: the worker began to shut down. */
+  requestStop(): void;
   /** Takes a new fence for the same attempt: this holder took its own expired claim back. */
   adopt(fence: number): void;
   /** Interrupts the attempt, drops its outcome, and settles the task back as pending (shutdown). */
@@ -162,7 +164,11 @@ export interface Attempt {
 
 /** A record the backend could not read arrives as its failed stand-in: it is settled as it is, not run. */
 function standInAttempt(record: TaskData): RunningAttempt {
-  return { outcome: Promise.resolve({ record, children: [] }), interrupt: () => undefined };
+  return {
+    outcome: Promise.resolve({ record, children: [] }),
+    interrupt: () => undefined,
+    requestStop: () => undefined,
+  };
 }
 
 /**
@@ -241,6 +247,10 @@ class PipelineAttempt implements Attempt, TaskReports {
 
   interrupt(reason: Error): void {
     this.#running.interrupt(reason);
+  }
+
+  requestStop(): void {
+    this.#running.requestStop();
   }
 
   adopt(fence: number): void {

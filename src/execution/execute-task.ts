@@ -70,6 +70,8 @@ export interface RunningAttempt {
   readonly outcome: Promise<AttemptOutcome>;
   /** Fires the task's AbortSignal with `reason` (the function decides whether to stop). */
   interrupt(reason: Error): void;
+  /** Fires the task's `stopping` signal: its worker began to shut down. */
+  requestStop(): void;
 }
 
 /** Starts an attempt of `data` (a claimed record), its reports going to `reports`. The returned promise never rejects. */
@@ -84,7 +86,11 @@ export function startAttempt(
   const outcome = runScope.run(scope, () => execute(state, env));
   // Fired from the worker (a cancel, a shutdown, a lost claim): the signal's listeners still run
   // as the task, so `currentTask()` in one answers as it does for a timeout fired from within.
-  return { outcome, interrupt: (reason) => runScope.run(scope, () => state.abort(reason)) };
+  return {
+    outcome,
+    interrupt: (reason) => runScope.run(scope, () => state.abort(reason)),
+    requestStop: () => runScope.run(scope, () => state.requestStop()),
+  };
 }
 
 async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<AttemptOutcome> {

@@ -23,6 +23,15 @@ export interface RunningTask {
   readonly queueName: string;
   /** Fires on timeout and when the worker interrupts the task at shutdown. */
   readonly signal: AbortSignal;
+  /**
+   * Fires when the worker running the task begins to shut down (`SIGTERM`,
+   * `worker.close()`): the task still has the shutdown timeout to finish, and
+   * `signal` fires only when that ends. A long task can save where it is and
+   * return early rather than be interrupted and start again from the
+   * beginning. Never fires where no worker runs the task (`TestQueue`, a
+   * backend's inline processing).
+   */
+  readonly stopping: AbortSignal;
 }
 
 /** Where a running task's `progress()` and `log()` go (see `./progress-reporter.ts`). */
@@ -30,6 +39,9 @@ export interface TaskReports {
   progress(value: unknown): void;
   log(line: string): void;
 }
+
+/** Why `stopping` fired. */
+const STOP_REASON = new Error("the worker is shutting down");
 
 /** One attempt's state. The AbortController and the Task view are made only when asked for. */
 export class AttemptState implements RunningTask {
@@ -40,6 +52,8 @@ export class AttemptState implements RunningTask {
   #resolved: Map<Dependency, Promise<unknown>> | undefined;
   #teardowns: (() => Promise<void>)[] | undefined;
   #controller: AbortController | undefined;
+  #stopping: AbortController | undefined;
+  #stopRequested = false;
   #task: Task | undefined;
 
   constructor(
@@ -80,6 +94,21 @@ export class AttemptState implements RunningTask {
   get signal(): AbortSignal {
     this.#controller ??= new AbortController();
     return this.#controller.signal;
+  }
+
+  get stopping(): AbortSignal {
+    if (this.#stopping === undefined) {
+      this.#stopping = new AbortController();
+      if (this.#stopRequested) this.#stopping.abort(STOP_REASON);
+    }
+    return this.#stopping.signal;
+  }
+
+  /** The worker began to shut down: `stopping` fires (now, or as soon as the task asks for it). */
+  requestStop(): void {
+    if (this.#stopRequested) return;
+    this.#stopRequested = true;
+    this.#stopping?.abort(STOP_REASON);
   }
 
   get aborted(): boolean {

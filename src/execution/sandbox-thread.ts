@@ -26,10 +26,15 @@ if (!port) throw new Error("sandbox-thread must run in a worker thread");
 markSandboxThread();
 let current: AttemptState | undefined;
 
-port.on("message", async (message: RunRequest | { abort: string }) => {
+port.on("message", async (message: RunRequest | { abort: string } | { stopping: true }) => {
   if ("abort" in message) {
     // Cooperative first: the signal fires; the worker terminates the thread if the function ignores it.
     current?.abort(new Error(message.abort));
+    return;
+  }
+  if ("stopping" in message) {
+    // The worker began to shut down: the task's `stopping` fires here as it would in the worker.
+    current?.requestStop();
     return;
   }
   let reply: RunReply;

@@ -136,6 +136,7 @@ async function runInThread(
       thread.off("error", onError);
       thread.off("exit", onExit);
       state.signal.removeEventListener("abort", onAbort);
+      state.stopping.removeEventListener("abort", onStopping);
       if (keep) pool!.release(thread);
       else pool!.discard(thread);
     };
@@ -177,11 +178,19 @@ async function runInThread(
       finish(false);
       reject(state.signal.reason);
     };
+    // The worker began to shut down: told to the thread, where the task's `stopping` fires.
+    const onStopping = () => {
+      if (!settled) thread.postMessage({ stopping: true });
+    };
     thread.on("message", onMessage);
     thread.on("error", onError);
     thread.on("exit", onExit);
     state.signal.addEventListener("abort", onAbort, { once: true });
     if (state.signal.aborted) onAbort();
-    else thread.postMessage(request);
+    else {
+      thread.postMessage(request);
+      state.stopping.addEventListener("abort", onStopping, { once: true });
+      if (state.stopping.aborted) onStopping();
+    }
   });
 }

@@ -517,6 +517,10 @@ export class Flights {
       listening.abort();
       if (landedFirst) return;
     }
+    // Told now, not when the grace ends: a long task can save where it is and return within it.
+    for (const { flights } of this.#lanes.values()) {
+      for (const flight of flights.values()) if (!flight.finished) flight.attempt.requestStop();
+    }
     // The grace is real time, whatever clock the tasks see.
     const clock = systemClock;
     const graceMs = Math.max(

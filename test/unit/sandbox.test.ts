@@ -23,6 +23,7 @@ import {
   returnsFunctionToSchema,
   returnsInstance,
   returnsInstanceInline,
+  savesOnStopSandboxed,
   slowMiddlewareSandboxed,
   spinFor,
   spinForever,
@@ -57,6 +58,22 @@ describe("sandboxed tasks", () => {
     expect(lightDone.result).toBe("rested");
     // The light task's timer fired while the thread was spinning.
     expect(lightDone.finishedAt!.getTime()).toBeLessThan(heavyDone.finishedAt!.getTime());
+  });
+
+  it("a sandboxed task hears its worker begin to stop in its thread (currentTask().stopping) and may finish within the shutdown timeout", async () => {
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "sandbox" });
+    const worker = new Worker(queue, { claimWait: 0.05, shutdownTimeout: 60 });
+    const t = savesOnStopSandboxed();
+    await queue.add(t);
+    const working = worker.work();
+    await expect
+      .poll(async () => (await queue.getTask(t))?.status, { timeout: 15_000 })
+      .toBe("processing");
+    // The thread may still be loading the module: the stop is told to it once it runs the task.
+    await worker.close();
+    expect(await working).toMatchObject({ processed: 1, interrupted: 0 });
+    const done = await queue.getTask(t);
+    expect([done?.status, done?.result]).toEqual(["completed", "saved in the thread"]);
   });
 
   it("TO-7 a sandboxed task that ignores its signal is stopped at its timeout; the worker goes on", async () => {

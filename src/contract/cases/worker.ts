@@ -106,6 +106,18 @@ const stubborn = task({ name: "worker.stubborn" }, async (token: string) => {
   return "finished anyway";
 });
 
+/** Works until its worker begins to stop, then saves and returns: whether `signal` had fired by then. */
+const savesOnStop = task({ name: "worker.savesOnStop" }, async (token: string) => {
+  const load = loads.get(token);
+  load.started++;
+  const { stopping, signal } = currentTask();
+  await new Promise<void>((resolve) => {
+    stopping.addEventListener("abort", () => resolve(), { once: true });
+    if (stopping.aborted) resolve();
+  });
+  return { saved: true, interruptedFirst: signal.aborted };
+});
+
 /** A logger that keeps what it is told (and keeps test output quiet). */
 function capturingLogger(): Logger & { lines: { level: string; msg: string }[] } {
   const lines: { level: string; msg: string }[] = [];
@@ -622,6 +634,25 @@ export function workerCases(h: ContractHarness): void {
       } finally {
         load.release.open();
       }
+    });
+
+    it("a running task hears its worker begin to stop (currentTask().stopping) when close() is called, not when the shutdown timeout ends, and may finish within it", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = savesOnStop(token);
+      await queue.add(t);
+      // Longer than the test may take: a task that only heard of the stop at the timeout fails it.
+      const worker = h.worker(queue, { shutdownTimeout: 60 });
+      const working = worker.work();
+      const load = loads.get(token);
+      await until(() => load.started === 1, { what: "task started" });
+      await worker.close();
+      expect(await working).toMatchObject({ processed: 1, interrupted: 0 });
+      const stored = await queue.getTask(t);
+      expect([stored?.status, stored?.result]).toEqual([
+        "completed",
+        { saved: true, interruptedFirst: false },
+      ]);
     });
 
     it("WK-19 a run that has started its maxTasks still honours close(): its last tasks get shutdownTimeout, then are interrupted; force interrupts at once", async () => {
