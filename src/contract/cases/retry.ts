@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { describe, expect, it } from "vitest";
-import { currentTask, type Task, TaskStateError, task } from "../../index.js";
+import { currentTask, type Queue, type Task, TaskStateError, task } from "../../index.js";
 import type { ContractHarness } from "../harness.js";
 import { settleClaim } from "../support/records.js";
 import { PerTest, sleep, until } from "../support/until.js";
@@ -93,6 +93,21 @@ const trimmed = task({ name: "retry.trimmed", args: trimsInPlace }, (text) => `[
 
 /** Milliseconds between `lastRetryAt` and `nextRetryAt` of a retrying record. */
 const delayOf = (t: Task) => t.nextRetryAt!.getTime() - t.lastRetryAt!.getTime();
+
+/** Adds `t`, runs a worker until `t` has finished (every retry included), and returns its final record. */
+async function addAndRunToTheEnd<R>(
+  h: ContractHarness,
+  queue: Queue,
+  t: Task<R>,
+): Promise<Task<R>> {
+  await queue.add(t);
+  const worker = h.worker(queue);
+  const running = worker.work();
+  const done = await queue.waitFor(t, { timeout: 10 });
+  await worker.close();
+  await running;
+  return done;
+}
 
 export function retryCases(h: ContractHarness): void {
   describe("retry", () => {
@@ -556,12 +571,7 @@ export function retryCases(h: ContractHarness): void {
     it("W-10 waitFor returns only the final outcome of a retried task", async () => {
       const queue = h.queue();
       const t = failOnceRetry1(randomUUID());
-      await queue.add(t);
-      const worker = h.worker(queue);
-      const running = worker.work();
-      const done = await queue.waitFor(t, { timeout: 5 });
-      await worker.close();
-      await running;
+      const done = await addAndRunToTheEnd(h, queue, t);
       expect(done.status).toBe("completed");
       expect(done.retryCount).toBe(1);
       expect(done.result).toBe("ok");
@@ -571,12 +581,7 @@ export function retryCases(h: ContractHarness): void {
       const queue = h.queue();
       const token = randomUUID();
       const t = changesItsArguments({ items: [1, 2] }, token);
-      await queue.add(t);
-      const worker = h.worker(queue);
-      const running = worker.work();
-      const done = await queue.waitFor(t, { timeout: 10 });
-      await worker.close();
-      await running;
+      const done = await addAndRunToTheEnd(h, queue, t);
       expect(done.status).toBe("completed");
       expect(done.retryCount).toBe(1);
       // The retry got the stored arguments, not what the first attempt left of them.
@@ -589,12 +594,7 @@ export function retryCases(h: ContractHarness): void {
       const queue = h.queue();
       const t = trimmed("  spaced  ");
       expect(t.args).toEqual(["spaced"]);
-      await queue.add(t);
-      const worker = h.worker(queue);
-      const running = worker.work();
-      const done = await queue.waitFor(t, { timeout: 10 });
-      await worker.close();
-      await running;
+      const done = await addAndRunToTheEnd(h, queue, t);
       expect([done.status, done.result, done.error?.message]).toEqual([
         "completed",
         "[spaced]",
