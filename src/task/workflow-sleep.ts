@@ -19,6 +19,7 @@
 import { randomUUID } from "node:crypto";
 import { isoAt } from "../clock.js";
 import type { JsonValue } from "../json.js";
+import { isRepresentableInstant } from "../util/durations.js";
 import type { TaskConfig } from "./task-options.js";
 import { newTaskData, Task, type TaskData } from "./task-record.js";
 
@@ -73,7 +74,10 @@ export function sleepWakeAt(record: TaskData): number | null {
   const [wake] = record.args;
   if (typeof wake === "number" && Number.isFinite(wake) && wake >= 0) {
     const created = Date.parse(record.createdAt);
-    return Number.isNaN(created) ? null : created + wake * 1000;
+    if (Number.isNaN(created)) return null;
+    // A delay no sleep() asks for (written by hand) can reach past what a Date holds: no wake time.
+    const at = created + wake * 1000;
+    return isRepresentableInstant(at) ? at : null;
   }
   if (typeof wake === "string") {
     const at = Date.parse(wake);

@@ -92,6 +92,15 @@ describe("workflow sleep", () => {
     expect(sleepingRecord({ ...until, workflowId: null }, START)).toBeNull();
   });
 
+  it("a stored delay that reaches past what a Date holds (no sleep() asks for one) is no wake time: the step runs when claimed", () => {
+    const record = {
+      ...claimedSleep([8639019014400.001], {}),
+      createdAt: "2030-01-01T00:00:00.000Z",
+    };
+    expect(sleepWakeAt(record)).toBeNull();
+    expect(sleepingRecord(record, START)).toBeNull();
+  });
+
   it("property: the gate reads any stored arguments, meta and creation time without throwing, and puts off only until a later time", () => {
     fc.assert(
       fc.property(
