@@ -155,7 +155,12 @@ export class UnrecoverableError extends SheppyError {
   readonly unrecoverable = true as const;
 }
 
-/** A running task was interrupted (worker shutdown after `shutdownTimeout`); it is put back in the queue. */
+/**
+ * A running task was interrupted (worker shutdown after `shutdownTimeout`);
+ * it is put back in the queue. It is also the reason of
+ * `currentTask().stopping`: a task that throws it once its worker has begun
+ * to stop is put back at once, pending, without spending an attempt.
+ */
 export class TaskInterruptedError extends SheppyError {}
 
 /**

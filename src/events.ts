@@ -36,7 +36,7 @@ export interface WorkerEventMap {
   ];
   /** A task whose worker stopped renewing its lease was reclaimed (status `crashed`, or `retrying` with `retryOnCrash`). */
   "task:crashed": [TaskEvent<"crashed" | "retrying">];
-  /** A running attempt was interrupted at shutdown and put back in the queue (`task.status` is `pending`, as stored). */
+  /** A running attempt was interrupted at shutdown, or handed its task back then, and it was put back in the queue (`task.status` is `pending`, as stored). */
   "task:interrupted": [TaskEvent<"pending">];
   /** A claimed task was over its rate limit: not run, put off to `task.scheduledAt` (not an attempt). */
   "task:deferred": [TaskEvent];

@@ -101,6 +101,8 @@ export interface AttemptHooks {
   cancelled?(claim: ClaimedTask, record: TaskData, result: SettleResult | "unsettled"): void;
   /** The task's reports (`progress()`, `log()`) were written to its running record. */
   progressed?(claim: ClaimedTask, record: TaskData): void;
+  /** The function handed its task back as its worker stopped: settled back as pending (not an attempt), or not. */
+  handedBack?(claim: ClaimedTask, end: AttemptEnd): void;
 }
 
 export interface AttemptPipelineOptions {
@@ -527,6 +529,7 @@ export class AttemptPipeline {
         : { ...outcome, record, unwrittenLines: unwritten };
     if (attempt.abandoned) return null;
     const now = this.options.environment.clock.now();
+    if (outcome.handedBack) return this.#handedBack(claim, attempt.fence, now - startedAt, span);
     const end = () => this.#end(attempt.fence, reported, now - startedAt, now, claim, "run", span);
     // A report written meanwhile, and its event, come before the attempt's end.
     const writing = attempt.reportsWritten();
@@ -579,6 +582,28 @@ export class AttemptPipeline {
     return this.#send(claim, fence, requeuedRecord(claim.record), [], null, now, kind).catch(
       () => "unsettled" as const,
     );
+  }
+
+  /**
+   * Settles the claim of an attempt whose function handed its task back at
+   * shutdown as pending, as an interrupted one is, then calls the
+   * `handedBack` hook.
+   */
+  async #handedBack(
+    claim: ClaimedTask,
+    fence: number,
+    durationMs: number,
+    span: Span | undefined,
+  ): Promise<AttemptEnd> {
+    const result = await this.requeue(claim, fence);
+    const end: AttemptEnd = { record: requeuedRecord(claim.record), result, durationMs };
+    try {
+      this.options.hooks?.handedBack?.(claim, end);
+    } catch (error) {
+      this.#hookFailed(error, "handed back");
+    }
+    if (span) endAttemptSpan(span, result);
+    return end;
   }
 
   /** Ends a claim whose holder stopped renewing it: `crashed`, or `retrying` with `retryOnCrash`. */

@@ -23,7 +23,13 @@ import { canonicalJson } from "../util/canonical-json.js";
 import { isThenable } from "../util/thenable.js";
 import { runAttemptBody } from "./attempt-body.js";
 import type { Middleware } from "./middleware.js";
-import { completedRecord, type FailureKind, failure, failureKindOf } from "./outcome.js";
+import {
+  completedRecord,
+  type FailureKind,
+  failure,
+  failureKindOf,
+  requeuedRecord,
+} from "./outcome.js";
 import { taskResultJson, unstorableResult } from "./result-json.js";
 import {
   AttemptState,
@@ -63,6 +69,12 @@ export interface AttemptOutcome {
    * steps, whose ids are their own (derived from the workflow), not the parent's.
    */
   readonly workflow?: { readonly record: WorkflowData; readonly expectedSteps: number } | undefined;
+  /**
+   * The function handed its task back as its worker stopped (it threw the
+   * `stopping` signal's reason): `record` is the claimed one put back as
+   * pending, no attempt spent.
+   */
+  readonly handedBack?: true;
 }
 
 /** An attempt in flight. */
@@ -116,6 +128,8 @@ async function execute(state: AttemptState, env: ExecutionEnvironment): Promise<
     // Most tasks are async; a sync one is not awaited at all (one promise less per attempt).
     if (isThenable(result)) result = await result;
   } catch (error) {
+    if (state.handsBack(error))
+      return { record: requeuedRecord(data), children: [], handedBack: true };
     return failedOutcome(data, error, env.clock.now(), failureKindOf(error), definition.backoff);
   }
   try {

@@ -5,7 +5,7 @@
  * helper it calls. Nothing here is serialised.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { DependencyError } from "../errors.js";
+import { DependencyError, TaskInterruptedError } from "../errors.js";
 import type { JsonCompatible, JsonValue } from "../json.js";
 import type { Dependency, DependencyOverrides } from "../task/dependency-types.js";
 import { attemptNumber, Task, type TaskData } from "../task/task-record.js";
@@ -28,8 +28,11 @@ export interface RunningTask {
    * `worker.close()`): the task still has the shutdown timeout to finish, and
    * `signal` fires only when that ends. A long task can save where it is and
    * return early rather than be interrupted and start again from the
-   * beginning. Never fires where no worker runs the task (`TestQueue`, a
-   * backend's inline processing).
+   * beginning. Its reason is a `TaskInterruptedError`: a task that throws it
+   * (`stopping.throwIfAborted()`, or a `fetch` given this signal) is put back
+   * in the queue at once, pending, without spending an attempt — as it would
+   * be at the timeout, without waiting for it. Never fires where no worker
+   * runs the task (`TestQueue`, a backend's inline processing).
    */
   readonly stopping: AbortSignal;
 }
@@ -39,9 +42,6 @@ export interface TaskReports {
   progress(value: unknown): void;
   log(line: string): void;
 }
-
-/** Why `stopping` fired. */
-const STOP_REASON = new Error("the worker is shutting down");
 
 /** One attempt's state. The AbortController and the Task view are made only when asked for. */
 export class AttemptState implements RunningTask {
@@ -53,7 +53,8 @@ export class AttemptState implements RunningTask {
   #teardowns: (() => Promise<void>)[] | undefined;
   #controller: AbortController | undefined;
   #stopping: AbortController | undefined;
-  #stopRequested = false;
+  /** Why `stopping` fired, once it did: thrown back by the task, it asks to be put back in the queue. */
+  #stopReason: TaskInterruptedError | undefined;
   #task: Task | undefined;
 
   constructor(
@@ -99,16 +100,28 @@ export class AttemptState implements RunningTask {
   get stopping(): AbortSignal {
     if (this.#stopping === undefined) {
       this.#stopping = new AbortController();
-      if (this.#stopRequested) this.#stopping.abort(STOP_REASON);
+      if (this.#stopReason) this.#stopping.abort(this.#stopReason);
     }
     return this.#stopping.signal;
   }
 
   /** The worker began to shut down: `stopping` fires (now, or as soon as the task asks for it). */
   requestStop(): void {
-    if (this.#stopRequested) return;
-    this.#stopRequested = true;
-    this.#stopping?.abort(STOP_REASON);
+    if (this.#stopReason) return;
+    this.#stopReason = new TaskInterruptedError(
+      "the worker is shutting down: a task that throws this error is put back in the queue",
+    );
+    this.#stopping?.abort(this.#stopReason);
+  }
+
+  /**
+   * Whether `error`, thrown by the task, hands it back: its worker began to
+   * stop, and it is a `TaskInterruptedError` — the `stopping` signal's reason,
+   * or one of the task's own making (in a sandbox thread, the reason crosses
+   * as a copy of its class).
+   */
+  handsBack(error: unknown): boolean {
+    return this.#stopReason !== undefined && error instanceof TaskInterruptedError;
   }
 
   get aborted(): boolean {

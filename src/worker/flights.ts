@@ -124,6 +124,10 @@ export class Flights {
             const flight = lane.flights.get(claim);
             if (flight && !flight.abandoned) this.#land(flight, end, run);
           },
+          handedBack: (claim, end) => {
+            const flight = lane.flights.get(claim);
+            if (flight && !flight.abandoned) this.#land(flight, end, run, "handed back");
+          },
           progressed: (_claim, record) => {
             if (this.events.listenerCount("task:progress") > 0)
               this.events.emit("task:progress", {
@@ -396,17 +400,47 @@ export class Flights {
       this.events.emit("task:started", { queue: queue.name, task: new Task(claim.record, null) });
   }
 
-  /** Bookkeeping once an attempt's outcome reached the backend (or could not). */
-  #land(flight: Flight, end: AttemptEnd, run: WorkRun): void {
+  /** Bookkeeping once an attempt's outcome, or its task handed back at shutdown, reached the backend (or could not). */
+  #land(flight: Flight, end: AttemptEnd, run: WorkRun, how: "ran" | "handed back" = "ran"): void {
     this.#lanes.get(flight.queue)!.flights.delete(flight.claim);
     try {
-      this.#tellLanded(flight, end, run);
+      if (how === "ran") this.#tellLanded(flight, end, run);
+      else this.#tellHandedBack(flight, end, run);
     } finally {
       // Whatever a listener or the logger threw above (it reaches the hook's error log), the
       // landing counts: a oneshot run and the bound on held tasks wait for it.
       this.#landings++;
       for (const wake of this.#landingWaiters.splice(0)) wake();
       for (const told of flight.afterLanding.splice(0)) told();
+    }
+  }
+
+  /**
+   * Counts, logs and tells (`task:interrupted`) that an attempt's function
+   * handed its task back at shutdown, as an interrupted one is.
+   */
+  #tellHandedBack(flight: Flight, end: AttemptEnd, run: WorkRun): void {
+    const { record } = end;
+    const fields = { queue: flight.queue.name, taskId: record.id, task: record.name };
+    if (end.result !== "settled") {
+      this.options.logger.error(
+        fields,
+        end.result === "lost"
+          ? "the task that handed itself back at shutdown was not put back: its claim was no longer this worker's (taken over, or cancelled)"
+          : "the task that handed itself back at shutdown could not be put back (the backend did not answer): it stays claimed until its lease runs out, then another worker takes it over (crashed, or retried with retryOnCrash)",
+      );
+      return;
+    }
+    run.summary.handedBack++;
+    this.options.logger.info(
+      fields,
+      "a running task handed itself back at shutdown; it is back in the queue",
+    );
+    if (this.events.listenerCount("task:interrupted") > 0) {
+      this.events.emit("task:interrupted", {
+        queue: flight.queue.name,
+        task: new Task(record, null) as Task<unknown, "pending">,
+      });
     }
   }
 

@@ -25,6 +25,11 @@ export interface WorkSummary {
   reclaimed: number;
   /** Running attempts interrupted at shutdown and put back in the queue. */
   interrupted: number;
+  /**
+   * Running attempts whose function handed its task back at shutdown
+   * (threw the `stopping` signal's reason), put back in the queue.
+   */
+  handedBack: number;
 }
 
 /** State of one `work()` call. */
@@ -51,6 +56,7 @@ export class WorkRun {
     retried: 0,
     reclaimed: 0,
     interrupted: 0,
+    handedBack: 0,
   };
   /** Stores this run's outcomes in batches; gives up on a failing write only when forced to stop. */
   readonly writer: ResultWriter;

@@ -88,7 +88,7 @@ describe("handleSignals: the process after a signal", () => {
     child.kill("SIGTERM");
     expect(await exited(child), output()).toBe(0);
     expect(output()).toContain(
-      'returned {"processed":0,"failed":0,"retried":0,"reclaimed":0,"interrupted":0}',
+      'returned {"processed":0,"failed":0,"retried":0,"reclaimed":0,"interrupted":0,"handedBack":0}',
     );
     expect(output()).not.toContain("ending the process");
   }, 30_000);

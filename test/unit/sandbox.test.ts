@@ -16,6 +16,7 @@ import {
   exitsThread,
   failsSandboxed,
   type followUp,
+  handsBackSandboxed,
   logsObjectInThread,
   reportsInThread,
   returnsFunction,
@@ -74,6 +75,21 @@ describe("sandboxed tasks", () => {
     expect(await working).toMatchObject({ processed: 1, interrupted: 0 });
     const done = await queue.getTask(t);
     expect([done?.status, done?.result]).toEqual(["completed", "saved in the thread"]);
+  });
+
+  it("a sandboxed task that throws its stopping signal's reason in its thread is put back in the queue at once, no attempt spent", async () => {
+    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "sandbox" });
+    const worker = new Worker(queue, { claimWait: 0.05, shutdownTimeout: 60 });
+    const t = handsBackSandboxed();
+    await queue.add(t);
+    const working = worker.work();
+    await expect
+      .poll(async () => (await queue.getTask(t))?.status, { timeout: 15_000 })
+      .toBe("processing");
+    await worker.close();
+    expect(await working).toMatchObject({ processed: 0, interrupted: 0, handedBack: 1 });
+    const stored = await queue.getTask(t);
+    expect([stored?.status, stored?.retryCount, stored?.error]).toEqual(["pending", 0, null]);
   });
 
   it("TO-7 a sandboxed task that ignores its signal is stopped at its timeout; the worker goes on", async () => {

@@ -118,6 +118,26 @@ const savesOnStop = task({ name: "worker.savesOnStop" }, async (token: string) =
   return { saved: true, interruptedFirst: signal.aborted };
 });
 
+/** Works until its worker begins to stop, then hands its task back (throws the stop's reason); a later attempt returns at once. */
+const handsBackOnStop = task({ name: "worker.handsBackOnStop" }, async (token: string) => {
+  const load = loads.get(token);
+  load.started++;
+  if (load.started > 1) return "ran again";
+  const { stopping } = currentTask();
+  await new Promise<void>((resolve) => {
+    stopping.addEventListener("abort", () => resolve(), { once: true });
+    if (stopping.aborted) resolve();
+  });
+  load.aborted.push(stopping.reason);
+  stopping.throwIfAborted();
+  return "not reached";
+});
+
+/** Throws a TaskInterruptedError of its own while no worker stops. */
+const throwsInterrupted = task({ name: "worker.throwsInterrupted" }, async () => {
+  throw new TaskInterruptedError("thrown by the task itself");
+});
+
 /** A logger that keeps what it is told (and keeps test output quiet). */
 function capturingLogger(): Logger & { lines: { level: string; msg: string }[] } {
   const lines: { level: string; msg: string }[] = [];
@@ -353,6 +373,7 @@ export function workerCases(h: ContractHarness): void {
         retried: 0,
         reclaimed: 0,
         interrupted: 0,
+        handedBack: 0,
       });
       expect(ran.get(token)).toEqual([]);
       const stored = await queue.getTask(t);
@@ -417,6 +438,7 @@ export function workerCases(h: ContractHarness): void {
         retried: 1,
         reclaimed: 0,
         interrupted: 0,
+        handedBack: 0,
       });
     });
 
@@ -653,6 +675,40 @@ export function workerCases(h: ContractHarness): void {
         "completed",
         { saved: true, interruptedFirst: false },
       ]);
+    });
+
+    it("a running task that throws its stopping signal's reason is put back in the queue at once, pending and no attempt spent, without waiting for the shutdown timeout", async () => {
+      const queue = h.queue();
+      const token = randomUUID();
+      const t = handsBackOnStop(token);
+      await queue.add(t);
+      // Longer than the test may take: a task put back only at the timeout fails it.
+      const worker = h.worker(queue, { shutdownTimeout: 60, logger: capturingLogger() });
+      const working = worker.work();
+      const load = loads.get(token);
+      await until(() => load.started === 1, { what: "task started" });
+      await worker.close();
+      expect(await working).toMatchObject({ processed: 0, interrupted: 0, handedBack: 1 });
+      expect(load.aborted).toHaveLength(1);
+      expect(load.aborted[0]).toBeInstanceOf(TaskInterruptedError);
+      const stored = await queue.getTask(t);
+      expect([stored?.status, stored?.retryCount, stored?.error]).toEqual(["pending", 0, null]);
+      expect(await queue.size()).toBe(1);
+      // The next worker runs it as a first attempt.
+      const next = h.worker(queue, { logger: capturingLogger() });
+      expect(await next.work({ maxTasks: 1 })).toMatchObject({ processed: 1, handedBack: 0 });
+      const done = await queue.getTask(t);
+      expect([done?.status, done?.result, done?.retryCount]).toEqual(["completed", "ran again", 0]);
+    });
+
+    it("a task that throws a TaskInterruptedError while its worker is not stopping fails as with any error", async () => {
+      const queue = h.queue();
+      const t = throwsInterrupted();
+      await queue.add(t);
+      const worker = h.worker(queue, { logger: capturingLogger() });
+      expect(await worker.work({ maxTasks: 1 })).toMatchObject({ failed: 1, handedBack: 0 });
+      const stored = await queue.getTask(t);
+      expect([stored?.status, stored?.error?.type]).toEqual(["failed", "TaskInterruptedError"]);
     });
 
     it("WK-19 a run that has started its maxTasks still honours close(): its last tasks get shutdownTimeout, then are interrupted; force interrupts at once", async () => {
