@@ -3,6 +3,7 @@ import { createServer, request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { expectOneLineError, runCli, startDashboard, TASKS } from "../support/cli.js";
+import { PrivateRedis } from "../support/private-redis.js";
 
 describe("sheppy dashboard", () => {
   it("serves the page and the API on loopback until stopped", async () => {
@@ -62,6 +63,80 @@ describe("sheppy dashboard", () => {
       "--allowed-hosts '*' answers under any host name: a web page whose own name resolves to this machine (DNS rebinding) can then change tasks",
     );
     expect(named.stderr()).not.toContain("--allowed-hosts");
+  });
+
+  it("answers the probes at /livez and /healthz without the login and under any host name; only GET and HEAD", async () => {
+    const probe = (origin: string, path: string, method = "GET", host?: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const url = new URL(`${origin}${path}`);
+        request({
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method,
+          ...(host ? { headers: { host } } : {}),
+        })
+          .on("response", (answer) => {
+            let body = "";
+            answer.setEncoding("utf8");
+            answer.on("data", (chunk: string) => {
+              body += chunk;
+            });
+            answer.on("end", () => resolve({ status: answer.statusCode ?? 0, body }));
+          })
+          .on("error", reject)
+          .end();
+      });
+    const server = await startDashboard(["-u", "memory://", "--allowed-hosts", "queues.internal"], {
+      SHEPPY_DASHBOARD_PASSWORD: "pw",
+    });
+    try {
+      const { origin } = server;
+      // What any other request gets: a login asked for, an unnamed host refused.
+      expect((await probe(origin, "/queues", "GET", "queues.internal")).status).toBe(401);
+      expect((await probe(origin, "/queues", "GET", "10.1.2.3")).status).toBe(403);
+      expect(await probe(origin, "/healthz", "GET", "10.1.2.3")).toEqual({
+        status: 200,
+        body: '{"status":"ok"}\n',
+      });
+      expect(await probe(origin, "/livez", "GET", "10.1.2.3")).toEqual({
+        status: 200,
+        body: "ok\n",
+      });
+      expect(await probe(origin, "/healthz?verbose", "HEAD")).toEqual({ status: 200, body: "" });
+      expect((await probe(origin, "/healthz", "POST")).status).toBe(405);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("/healthz answers 503 while the backend cannot be read (its server killed) and 200 again once it is back; each change said once", async () => {
+    const redis = await PrivateRedis.start();
+    const server = await startDashboard(["-u", redis.url]);
+    const health = async () => {
+      const answer = await fetch(`${server.origin}/healthz`);
+      return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+    };
+    try {
+      expect(await health()).toEqual({ status: 200, body: { status: "ok" } });
+      await redis.kill();
+      await expect
+        .poll(health, { timeout: 30_000, interval: 500 })
+        .toMatchObject({ status: 503, body: { status: "failing" } });
+      expect((await health()).body.problem).toMatch(
+        /^the backend (did not answer within 5 s|cannot be read \(\w+\))$/,
+      );
+      await redis.start();
+      await expect
+        .poll(async () => (await health()).status, { timeout: 30_000, interval: 500 })
+        .toBe(200);
+      const said = server.stderr();
+      expect(said.match(/\/healthz answers 503 until it does/g)).toHaveLength(1);
+      expect(said.match(/reads its backend again/g)).toHaveLength(1);
+    } finally {
+      await server.stop();
+      await redis.destroy();
+    }
   });
 
   it("SHEPPY_DASHBOARD_PASSWORD asks for a login (HTTP Basic) on the page and the API; beyond loopback without one, it warns, read-only too", async () => {

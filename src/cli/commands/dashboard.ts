@@ -12,6 +12,7 @@ import { networkInterfaces } from "node:os";
 import type { Command } from "commander";
 import { CliUsageError } from "../../errors.js";
 import { maskUrl } from "../../util/mask-url.js";
+import { dashboardProbes } from "../dashboard-probes.js";
 import { addSettings } from "../env.js";
 import { listenOrExplain } from "../listen.js";
 import { loadModules } from "../load-modules.js";
@@ -85,6 +86,9 @@ export function addDashboardCommand(program: Command): void {
       "",
       "Login: set SHEPPY_DASHBOARD_PASSWORD (and SHEPPY_DASHBOARD_USER, default 'sheppy') and every request",
       "needs it (HTTP Basic: the browser asks once). Use HTTPS (a proxy that ends TLS) beyond this machine.",
+      "",
+      "Probes: /livez (200 while the process answers) and /healthz (200 while the backend can be read,",
+      "503 otherwise) answer without the login and under any host name; they tell nothing else.",
     ].join("\n"),
   );
   command.action(async (_options: unknown, cmd: Command) => {
@@ -153,17 +157,26 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
   await backend.connect();
   const readOnly = settings.readOnly === true;
   const allowedHosts = hostsAnswered(settings);
-  const server = createServer(
-    toNodeHandler(
-      createHttpHandler(backend, {
-        readOnly,
-        ...(authorize ? { authorize } : {}),
-        ...(allowedHosts ? { allowedHosts } : {}),
-        ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),
-        ...(settings.addableTasks ? { addableTasks: settings.addableTasks } : {}),
-      }),
-    ),
+  const api = toNodeHandler(
+    createHttpHandler(backend, {
+      readOnly,
+      ...(authorize ? { authorize } : {}),
+      ...(allowedHosts ? { allowedHosts } : {}),
+      ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),
+      ...(settings.addableTasks ? { addableTasks: settings.addableTasks } : {}),
+    }),
   );
+  // The queue list: the dashboard's first read, and what it cannot show anything without.
+  const probes = dashboardProbes(
+    () => backend.listQueues(),
+    (health) =>
+      health.status === "ok"
+        ? warn("the dashboard reads its backend again (/healthz answers 200)")
+        : warn(`${health.problem}: /healthz answers 503 until it does`),
+  );
+  const server = createServer((request, response) => {
+    if (!probes.answer(request, response)) void api(request, response);
+  });
   // A request whose headers or body trickle in (one byte at a time) does not hold its connection for minutes.
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
