@@ -47,15 +47,20 @@ export type ArgsSchema = StandardSchemaV1<readonly unknown[], readonly unknown[]
  * (`args`, `result`: {@link TaskSchemas}) are not part of it: written in the
  * `task()` call, they type the task; options shared between tasks (a
  * variable of this type, spread into each call) hold the rest. `Args` is the
- * task's argument list, which types a concurrency key function; in shared
- * options it is `unknown[]` unless named (`TaskOptions<[tenant: string]>`).
+ * task's argument list, which types a concurrency key function and its
+ * middleware's `ctx.args`, and `Result` its function's result, which types
+ * `ctx.result`; in shared options they are `unknown` unless named
+ * (`TaskOptions<[tenant: string]>`).
  */
-export interface TaskOptions<Args extends readonly unknown[] = unknown[]>
+export interface TaskOptions<Args extends readonly unknown[] = unknown[], Result = unknown>
   extends Omit<TaskBehaviourOptions, "rateLimit"> {
   /** Unique name workers look the task up by; defaults to the function's name. */
   name?: string | undefined;
-  /** Task-level middleware, run inside the worker's own middleware. */
-  middleware?: readonly Middleware[] | undefined;
+  /**
+   * Task-level middleware, run inside the worker's own middleware; its
+   * `ctx.args` and `ctx.result` are this task's arguments and result.
+   */
+  middleware?: readonly Middleware<Args, Result>[] | undefined;
   /**
    * Run the function in a worker thread (CPU-heavy synchronous work; a timeout
    * terminates the thread). The defining module is imported in the thread, so it
@@ -173,7 +178,10 @@ export function task<
   F extends (...args: ArgsOutput<S>) => unknown,
   RS extends StandardSchemaV1 | undefined = undefined,
 >(
-  options: TaskOptions<ArgsOutput<S>> & {
+  options: TaskOptions<
+    ArgsOutput<S>,
+    [RS] extends [StandardSchemaV1] ? Input<RS> : Awaited<ReturnType<F>>
+  > & {
     args: S & CheckedSchema<S>;
     result?: RS & CheckedSchema<RS>;
   },
@@ -186,7 +194,10 @@ export function task<
   ArgsOutput<S>
 >;
 export function task<F extends TaskFunction, RS extends StandardSchemaV1 | undefined = undefined>(
-  options: TaskOptions<Parameters<F>> & { args?: undefined; result?: RS & CheckedSchema<RS> },
+  options: TaskOptions<
+    Parameters<F>,
+    [RS] extends [StandardSchemaV1] ? Input<RS> : Awaited<ReturnType<F>>
+  > & { args?: undefined; result?: RS & CheckedSchema<RS> },
   fn: F &
     CheckedArguments<Parameters<F>> &
     ([RS] extends [StandardSchemaV1]

@@ -7,8 +7,13 @@
  */
 import type { Task } from "./task-record.js";
 
-/** What middleware sees of the attempt it wraps. */
-export interface MiddlewareContext {
+/**
+ * What middleware sees of the attempt it wraps. A task's own middleware
+ * (`task({ middleware })`) sees that task's arguments (`Args`, as stored: what
+ * an `args` schema made of them) and its function's result (`Result`);
+ * worker-level middleware wraps every task, so it sees `unknown`.
+ */
+export interface MiddlewareContext<Args extends readonly unknown[] = unknown[], Result = unknown> {
   /** This attempt's task record. */
   readonly task: Task;
   /** The queue the task came from. */
@@ -16,13 +21,14 @@ export interface MiddlewareContext {
   /** Fires when the attempt times out or the worker shuts down. */
   readonly signal: AbortSignal;
   /** The arguments the function will be called with; assign to change them. */
-  args: unknown[];
-  /** The function's result once `next()` has resolved; assign to change it. */
-  result: unknown;
+  args: Args;
+  /** The function's result once `next()` has resolved (undefined before); assign to change it. */
+  result: Result;
 }
 
 /**
- * Wraps an attempt.
+ * Wraps an attempt. Typed `Middleware` (no parameters), it fits every task
+ * and the worker; a task's own may name that task's arguments and result.
  * @example
  * const timing: Middleware = async (ctx, next) => {
  *   const started = performance.now();
@@ -30,4 +36,7 @@ export interface MiddlewareContext {
  *   log.info({ task: ctx.task.name, ms: performance.now() - started });
  * };
  */
-export type Middleware = (ctx: MiddlewareContext, next: () => Promise<void>) => unknown;
+export type Middleware<Args extends readonly unknown[] = unknown[], Result = unknown> = (
+  ctx: MiddlewareContext<Args, Result>,
+  next: () => Promise<void>,
+) => unknown;
