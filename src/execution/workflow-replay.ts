@@ -200,10 +200,13 @@ class Replay {
     const generator = definition.fn(...(given as never[]));
     let sent: { value: unknown } | { error: unknown } = { value: undefined };
     for (;;) {
-      const turn = watchingHelpers(
-        (): IteratorResult<WorkflowInstruction, unknown> =>
-          "error" in sent ? generator.throw(sent.error) : generator.next(sent.value),
-      );
+      const turn = watchingHelpers((): IteratorResult<WorkflowInstruction, unknown> => {
+        try {
+          return "error" in sent ? generator.throw(sent.error) : generator.next(sent.value);
+        } catch (error) {
+          throw yieldOfNonHelper(error, definition.name) ?? error;
+        }
+      });
       const next = turn.value;
       // A helper's generator yielded as it is (`yield step(t)`) is told apart below.
       if (turn.unstarted.length > 0 && !isGenerator(next.value)) {
@@ -245,7 +248,7 @@ class Replay {
     if (!Array.isArray(tasks) || notTask !== undefined) {
       const helper = single ? "step()" : "all()";
       throw new InvalidYieldError(
-        `Invalid yield in workflow '${this.input.workflow.name}': ${helper} takes ${single ? "a Task" : "a list of Tasks"}, got ${describe(notTask)}`,
+        `Invalid yield in workflow '${this.input.workflow.name}': ${helper} takes ${single ? "a Task" : "one list of Tasks, as in all([a, b])"}, got ${!single && notTask instanceof Task ? "a Task" : describe(notTask)}`,
       );
     }
     const yieldIndex = this.#nextYield++;
@@ -380,8 +383,19 @@ class Replay {
    */
   #effect(instruction: WorkflowInstruction & { kind: "effect" }): unknown {
     const index = this.#nextEffect++;
+    const { helper } = instruction;
     if (index < this.effects.length) {
-      const recorded = this.effects[index] as { value?: JsonValue; error?: ErrorData };
+      const recorded = this.effects[index] as {
+        value?: JsonValue;
+        error?: ErrorData;
+        helper?: string;
+      };
+      // Recorded before effects named their helper: nothing to compare.
+      if (recorded.helper !== undefined && recorded.helper !== helper) {
+        throw new NonDeterministicWorkflowError(
+          `workflow '${this.input.workflow.name}' (id ${this.input.workflow.id}) asked on replay for side effect ${index} (counted from 0) through ${helper}(), where it asked through ${recorded.helper}() before: a sideEffect() or now() added, removed or moved hands every later one the value recorded for another. ${SAME_STEPS_ADVICE}`,
+        );
+      }
       if (recorded.error) throw new TaskError(recorded.error).toError();
       return instruction.revive(structuredClone(recorded.value ?? null));
     }
@@ -389,12 +403,27 @@ class Replay {
     try {
       value = toJsonValue(instruction.compute(this.input.now), this.input.workflow.name);
     } catch (error) {
-      this.effects.push({ error: errorToData(error) as unknown as JsonValue });
+      this.effects.push({ error: errorToData(error) as unknown as JsonValue, helper });
       throw error;
     }
-    this.effects.push({ value });
+    this.effects.push({ value, helper });
     return instruction.revive(structuredClone(value));
   }
+}
+
+/**
+ * The error to fail with instead of what the body threw, when that is the
+ * runtime's own for `yield*` of something that is no step helper's — most
+ * often a Task, which `step()` runs — rather than an error of the body's own
+ * code: told by the message V8 gives exactly that case ("yield* … is not
+ * iterable"). `undefined` for any other error.
+ */
+function yieldOfNonHelper(error: unknown, workflow: string): InvalidYieldError | undefined {
+  if (!(error instanceof TypeError) || !/^yield\* .* is not iterable/.test(error.message)) return;
+  return new InvalidYieldError(
+    `Invalid yield in workflow '${workflow}': yield* was given something that is not a step helper's (${error.message}); a task runs as a step through yield* step(task) — yield* takes step(task), all([tasks]), run(workflow), sleep(seconds), sideEffect(fn), now()`,
+    { cause: error },
+  );
 }
 
 /** Whether both steps are sleeps (`sheppy.sleep`), whose arguments the guard does not compare. */

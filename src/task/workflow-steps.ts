@@ -40,6 +40,8 @@ export interface RunInstruction {
 /** Compute a value once, record it, and send back the recorded value on every replay. */
 export interface EffectInstruction {
   readonly kind: "effect";
+  /** Which helper asked: recorded with the value, so a replay that asks another at this place is caught. */
+  readonly helper: "sideEffect" | "now";
   /** Computes the value on the first run; `now` reads the clock of the queue running the workflow. */
   readonly compute: (now: () => number) => unknown;
   /** Turns the recorded JSON back into what the body receives (`now()` gives a `Date`). */
@@ -85,7 +87,10 @@ export function all<const L extends readonly Task[]>(
   return watched(
     () => `all([${Array.isArray(tasks) ? tasks.map(taskNamed).join(", ") : "…"}])`,
     function* () {
-      return (yield { kind: "steps", tasks: [...tasks], single: false }) as FinishedSteps<L>;
+      // A copy, so a list changed after the yield does not change the steps; anything else is
+      // refused by the replay, which names the workflow.
+      const asked = Array.isArray(tasks) ? [...tasks] : tasks;
+      return (yield { kind: "steps", tasks: asked, single: false }) as FinishedSteps<L>;
     },
   );
 }
@@ -126,6 +131,7 @@ export function sideEffect<F extends () => unknown>(
     function* () {
       return (yield {
         kind: "effect",
+        helper: "sideEffect",
         compute: () => compute() as JsonValue,
         revive: (recorded) => recorded,
       }) as ReturnType<F>;
@@ -143,6 +149,7 @@ export function now(): Generator<WorkflowInstruction, Date, unknown> {
     function* () {
       return (yield {
         kind: "effect",
+        helper: "now",
         compute: (clockNow) => clockNow(),
         revive: (recorded) => new Date(recorded as number),
       }) as Date;

@@ -348,6 +348,74 @@ describe("workflow replay", () => {
     });
   });
 
+  it("each recorded effect names its helper; a replay that asks another helper at its place (a sideEffect() or now() added, removed or moved) fails instead of handing it the other's value", () => {
+    const variant = { body: "first" as "first" | "swapped" | "now removed" };
+    const drifting = workflow({ name: "wf-replay.drifting-effects" }, function* () {
+      let at: Date;
+      let token: string;
+      if (variant.body === "first") {
+        at = yield* now();
+        token = yield* sideEffect(() => "token-1");
+      } else if (variant.body === "swapped") {
+        token = yield* sideEffect(() => "token-2");
+        at = yield* now();
+      } else {
+        at = new Date(0);
+        token = yield* sideEffect(() => "token-3");
+      }
+      yield* step(add(1, 1));
+      return `${token} at ${at.getTime()}`;
+    });
+    const at = () => 1_000;
+    const definition = findWorkflow(drifting.workflowName)!;
+    variant.body = "first";
+    const first = replayWorkflow({
+      definition,
+      workflow: drifting().toJSON(),
+      outcomes: new Map(),
+      now: at,
+    });
+    expect(first).toMatchObject({
+      kind: "waiting",
+      effects: [
+        { value: 1_000, helper: "now" },
+        { value: "token-1", helper: "sideEffect" },
+      ],
+    });
+    const stored = { ...drifting().toJSON(), steps: first.steps, effects: first.effects };
+    for (const [body, message] of [
+      [
+        "swapped",
+        "asked on replay for side effect 0 (counted from 0) through sideEffect(), where it asked through now() before",
+      ],
+      [
+        "now removed",
+        "asked on replay for side effect 0 (counted from 0) through sideEffect(), where it asked through now() before",
+      ],
+    ] as const) {
+      variant.body = body;
+      const replayed = replayWorkflow({
+        definition,
+        workflow: stored,
+        outcomes: new Map(),
+        now: at,
+      });
+      expect(replayed.kind).toBe("failed");
+      const { error } = replayed as { error: Error };
+      expect(error).toBeInstanceOf(NonDeterministicWorkflowError);
+      expect(error.message).toContain(message);
+    }
+    // Recorded before effects named their helper: handed back as they are.
+    variant.body = "first";
+    const unnamed = {
+      ...stored,
+      effects: [{ value: 2_000 }, { value: "old-token" }],
+    };
+    expect(
+      replayWorkflow({ definition, workflow: unnamed, outcomes: new Map(), now: at }),
+    ).toMatchObject({ kind: "waiting", effects: [{ value: 2_000 }, { value: "old-token" }] });
+  });
+
   it("a side effect that throws is recorded: a body that catches it takes the same branch on every replay", () => {
     let calls = 0;
     const flaky = workflow({ name: "wf-replay.flaky-effect" }, function* () {
@@ -421,6 +489,36 @@ describe("workflow replay", () => {
     }
     // Outside a workflow body a helper call is only a generator: nothing is watched.
     expect(typeof step(add(1, 1)).next).toBe("function");
+  });
+
+  it("yield* of a Task (step() forgotten) and all() given tasks one by one fail with InvalidYieldError saying what to write", () => {
+    const starredTask = workflow({ name: "wf-replay.starred-task" }, function* () {
+      const sum = yield* add(1, 2) as never as Generator<never, number>;
+      return sum;
+    });
+    const spreadAll = workflow({ name: "wf-replay.spread-all" }, function* () {
+      yield* (all as (...tasks: unknown[]) => Generator<never, unknown>)(add(1, 1), add(2, 2));
+      return 1;
+    });
+    const starred = (drive(starredTask().toJSON(), sum).outcomes[0] as { error: Error }).error;
+    expect(starred).toBeInstanceOf(InvalidYieldError);
+    expect(starred.message).toMatch(
+      /^Invalid yield in workflow 'wf-replay\.starred-task': yield\* was given something that is not a step helper's \(yield\* .* is not iterable\); a task runs as a step through yield\* step\(task\)/,
+    );
+    expect(starred.cause).toBeInstanceOf(TypeError);
+    const spread = (drive(spreadAll().toJSON(), sum).outcomes[0] as { error: Error }).error;
+    expect(spread).toBeInstanceOf(InvalidYieldError);
+    expect(spread.message).toBe(
+      "Invalid yield in workflow 'wf-replay.spread-all': all() takes one list of Tasks, as in all([a, b]), got a Task",
+    );
+    // An error of the body's own making that merely mentions iteration is left as it is.
+    const ownError = workflow({ name: "wf-replay.own-type-error" }, function* () {
+      yield* step(add(1, 1));
+      for (const x of undefined as unknown as number[]) return x;
+      return 0;
+    });
+    const own = (drive(ownError().toJSON(), sum).outcomes.at(-1) as { error: Error }).error;
+    expect(own).toBeInstanceOf(TypeError);
   });
 
   it("yielding anything but a step helper's instruction fails the workflow with InvalidYieldError", () => {
