@@ -10,7 +10,7 @@
  */
 import type { Logger } from "../observability/logger.js";
 import { attemptNumber, type TaskData } from "../task/task-record.js";
-import { isResumeTaskName } from "../task/workflow-resume-task.js";
+import { isResumeTaskName, RESUME_PREFIX } from "../task/workflow-resume-task.js";
 
 /** The fields that name an attempt in a log line; `attempt` counts from 1, manual retries included. */
 export function attemptFields(queue: string, record: TaskData) {
@@ -103,13 +103,28 @@ function writeFailed(
     error: withThrown ? errorLine(record, error) : storedErrorLine(record),
   };
   const thrown = withThrown ? { err: loggedError(record, error) } : {};
+  // A resume is its workflow moving on: the line names the workflow, not a task of the operator's.
+  const resume = isResumeTaskName(record.name);
+  const what = resume ? "a workflow's resume" : "task";
+  const workflow = resume ? { workflow: record.name.slice(RESUME_PREFIX.length) } : {};
   if (record.finishedAt !== null) {
-    logger.error({ ...line, ...thrown }, "task failed");
+    logger.error(
+      { ...line, ...workflow, ...thrown },
+      resume
+        ? `a workflow's resume failed (sheppy workflow info -q ${queue} ${record.workflowId} shows the workflow)`
+        : "task failed",
+    );
     return;
   }
   logger.warn(
-    { ...line, attempt: fields.attempt - 1, nextRetryAt: record.nextRetryAt, ...thrown },
-    "task failed; it will be retried",
+    {
+      ...line,
+      ...workflow,
+      attempt: fields.attempt - 1,
+      nextRetryAt: record.nextRetryAt,
+      ...thrown,
+    },
+    `${what} failed; it will be retried`,
   );
 }
 

@@ -9,6 +9,7 @@
  */
 import type { Logger } from "../observability/logger.js";
 import type { TaskData } from "../task/task-record.js";
+import { isResumeTaskName, RESUME_PREFIX } from "../task/workflow-resume-task.js";
 
 /** How often each queue's task name is said, at most. */
 const INTERVAL_MS = 60_000;
@@ -40,9 +41,14 @@ export class UnknownTaskLog {
     }
     this.#forgetOld(now);
     this.#said.set(key, { at: now, putBacks: 0 });
+    // A workflow's resume task is named after its workflow: the line names the workflow.
+    const resumes = isResumeTaskName(record.name);
     this.logger.warn(
       {
         queue,
+        ...(resumes
+          ? { workflow: record.name.slice(RESUME_PREFIX.length), workflowId: record.workflowId }
+          : {}),
         task: record.name,
         taskId: record.id,
         retryInMs: delayMs,
@@ -50,7 +56,9 @@ export class UnknownTaskLog {
         failsAfterMs: this.graceMs,
         ...(said ? { putBacksSinceLastLine: said.putBacks } : {}),
       },
-      "no task of this name is defined in this worker; its tasks are put back for a worker that knows it (said once a minute per name)",
+      resumes
+        ? "no workflow of this name is defined in this worker; its resumes are put back for a worker that defines it — load the workflow's module (sheppy work --tasks takes workflow modules too) (said once a minute per name)"
+        : "no task of this name is defined in this worker; its tasks are put back for a worker that knows it — load the module that defines it (sheppy work --tasks) (said once a minute per name)",
     );
   }
 

@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { UnknownTaskLog } from "../../src/worker/unknown-task-log.js";
 import { recordingLogger } from "../support/recording-logger.js";
 
-const record = (name: string, id: string) => ({ name, id }) as never;
+const record = (name: string, id: string, workflowId: string | null = null) =>
+  ({ name, id, workflowId }) as never;
 
 describe("UnknownTaskLog", () => {
   it("says each queue's name once a minute, with the put-backs since the last line", () => {
@@ -51,5 +52,20 @@ describe("UnknownTaskLog", () => {
       undefined,
       undefined,
     ]);
+  });
+
+  it("names the workflow, and says to load its module, when what is put back is a workflow's resume", () => {
+    const { lines, logger } = recordingLogger();
+    const log = new UnknownTaskLog(logger, 600_000, () => 0);
+    log.putBack("q", record("workflow:orders.fulfil", "r1", "wf-1"), 1000, 0);
+    log.putBack("q", record("orders.charge", "t1"), 1000, 0);
+    expect(lines[0]).toMatchObject({
+      fields: { workflow: "orders.fulfil", workflowId: "wf-1", task: "workflow:orders.fulfil" },
+    });
+    expect(lines[0]!.msg).toMatch(
+      /^no workflow of this name is defined in this worker; its resumes are put back for a worker that defines it — load the workflow's module \(sheppy work --tasks takes workflow modules too\)/,
+    );
+    expect(lines[1]!.fields).not.toHaveProperty("workflow");
+    expect(lines[1]!.msg).toMatch(/^no task of this name is defined in this worker;/);
   });
 });

@@ -3,6 +3,7 @@ import { pino } from "pino";
 import { MemoryBackend, Queue, step, task, Worker, workflow } from "sheppy";
 import { describe, expect, it } from "vitest";
 import { logTaskEvents } from "../../src/cli/commands/work-log.js";
+import { logFailed } from "../../src/worker/task-log.js";
 import { collectLines } from "../support/log-lines.js";
 
 let runs = 0;
@@ -83,6 +84,41 @@ describe("worker log lines", () => {
     // The line says why, as a task's failure line does.
     expect(lines.at(-1)?.err).toMatchObject({ type: "Error", message: "gave up" });
     expect(lines.at(-1)?.error).toBe("Error: gave up");
+  });
+
+  it("a failed resume is said as its workflow's, naming the workflow, not as a task of the operator's", () => {
+    const { lines, sink } = collectLines();
+    const logger = pino({ level: "info" }, sink);
+    const resume = {
+      id: "r-1",
+      name: "workflow:orders.fulfil",
+      workflowId: "wf-9",
+      retryCount: 0,
+      manualRetryCount: 0,
+      nextRetryAt: null,
+      error: { type: "UnknownTaskError", message: "no workflow named 'orders.fulfil'" },
+    };
+    logFailed(logger, "q", { ...resume, finishedAt: "2030-01-01T00:00:00.000Z" } as never, null, 3);
+    logFailed(
+      logger,
+      "q",
+      {
+        ...resume,
+        finishedAt: null,
+        retryCount: 1,
+        nextRetryAt: "2030-01-01T00:00:01.000Z",
+      } as never,
+      null,
+      3,
+    );
+    expect(lines.map((line) => [line.msg, line.workflow, line.workflowId])).toEqual([
+      [
+        "a workflow's resume failed (sheppy workflow info -q q wf-9 shows the workflow)",
+        "orders.fulfil",
+        "wf-9",
+      ],
+      ["a workflow's resume failed; it will be retried", "orders.fulfil", "wf-9"],
+    ]);
   });
 
   it("a manual retry is the next attempt, not attempt 1 again", async () => {
