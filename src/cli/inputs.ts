@@ -55,13 +55,17 @@ export async function readArgsText(
   return { text: args, source: "--args" };
 }
 
-/** Parses a task's arguments: a JSON array of the task function's positional arguments. */
-export function parseArgsJson(raw: string | undefined, source = "--args"): JsonValue[] {
+/** Parses a task's (or workflow's: `of`) arguments: a JSON array of its function's positional arguments. */
+export function parseArgsJson(
+  raw: string | undefined,
+  source = "--args",
+  of: "task" | "workflow" = "task",
+): JsonValue[] {
   if (raw === undefined) return [];
   // JSON.parse would say only "Unexpected end of JSON input", with nothing to echo.
   if (raw.trim() === "") {
     throw new CliUsageError(
-      `${source} is empty: it must be a JSON array of the task's arguments, e.g. '["alice@example.com", 3]' or '[]'`,
+      `${source} is empty: it must be a JSON array of the ${of}'s arguments, e.g. '["alice@example.com", 3]' or '[]'`,
     );
   }
   let value: unknown;
@@ -74,7 +78,7 @@ export function parseArgsJson(raw: string | undefined, source = "--args"): JsonV
   }
   if (!Array.isArray(value)) {
     throw new CliUsageError(
-      `${source} must be a JSON array of the task's arguments, e.g. '["alice@example.com", 3]' (got ${echo(raw)})`,
+      `${source} must be a JSON array of the ${of}'s arguments, e.g. '["alice@example.com", 3]' (got ${echo(raw)})`,
     );
   }
   return value as JsonValue[];

@@ -7,7 +7,7 @@
  */
 import type { Command } from "commander";
 import type { Backend } from "../backends/backend.js";
-import { CliUsageError, TaskNotFoundError } from "../errors.js";
+import { CliUsageError, TaskNotFoundError, WorkflowNotFoundError } from "../errors.js";
 import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { Queue } from "../queue/queue.js";
@@ -99,6 +99,35 @@ function onlyQueueLookedIn(source: "option" | "env"): string {
     : "no other queue was looked in (leave out -q to look in every queue)";
 }
 
+/** A kind of record a command names by its id alone: how to tell a queue holds one, and the error when none does. */
+interface HeldKind {
+  readonly noun: "task" | "workflow";
+  holds(queue: Queue, id: string): Promise<boolean>;
+  notFound(id: string, queue: string, why?: string): TaskNotFoundError | WorkflowNotFoundError;
+  /** Whether `error` is the plain "queue has no such record" of `id` (not one that already says why). */
+  isPlainNotFound(error: unknown, id: string): error is TaskNotFoundError | WorkflowNotFoundError;
+}
+
+const TASKS: HeldKind = {
+  noun: "task",
+  holds: async (queue, id) => (await queue.getTask(id)) !== null,
+  notFound: (id, queue, why) => new TaskNotFoundError(id, queue, why),
+  isPlainNotFound: (error, id): error is TaskNotFoundError =>
+    error instanceof TaskNotFoundError &&
+    error.taskId === id &&
+    error.message === new TaskNotFoundError(id, error.queueName).message,
+};
+
+const WORKFLOWS: HeldKind = {
+  noun: "workflow",
+  holds: async (queue, id) => (await queue.getWorkflow(id)) !== null,
+  notFound: (id, queue, why) => new WorkflowNotFoundError(id, queue, why),
+  isPlainNotFound: (error, id): error is WorkflowNotFoundError =>
+    error instanceof WorkflowNotFoundError &&
+    error.workflowId === id &&
+    error.message === new WorkflowNotFoundError(id, error.queueName).message,
+};
+
 /**
  * Runs `use` with the queue that holds task `id`. With `-q` (or
  * `SHEPPY_QUEUE`) given, that queue; otherwise ids are unique, so the
@@ -106,7 +135,27 @@ function onlyQueueLookedIn(source: "option" | "env"): string {
  * id held by more than one queue asks for `-q`, and an id held by none is a
  * `TaskNotFoundError` that says every queue was looked in.
  */
-export async function withQueueOf<T>(
+export function withQueueOf<T>(
+  settings: BackendSettings & { readonly queue: string },
+  id: string,
+  queueGiven: QueueSource,
+  use: (queue: Queue) => Promise<T>,
+): Promise<T> {
+  return withQueueHolding(TASKS, settings, id, queueGiven, use);
+}
+
+/** {@link withQueueOf} for workflow `id`: a `WorkflowNotFoundError` when no queue holds it. */
+export function withQueueOfWorkflow<T>(
+  settings: BackendSettings & { readonly queue: string },
+  id: string,
+  queueGiven: QueueSource,
+  use: (queue: Queue) => Promise<T>,
+): Promise<T> {
+  return withQueueHolding(WORKFLOWS, settings, id, queueGiven, use);
+}
+
+async function withQueueHolding<T>(
+  kind: HeldKind,
   settings: BackendSettings & { readonly queue: string },
   id: string,
   queueGiven: QueueSource,
@@ -116,10 +165,9 @@ export async function withQueueOf<T>(
     try {
       return await withQueue(settings, use);
     } catch (error) {
-      // A plain "has no task" only: one that already says why (deleted meanwhile) stays as it is.
-      if (!(error instanceof TaskNotFoundError) || error.taskId !== id) throw error;
-      if (error.message !== new TaskNotFoundError(id, error.queueName).message) throw error;
-      throw new TaskNotFoundError(id, error.queueName, onlyQueueLookedIn(queueGiven));
+      // A plain "has no …" only: one that already says why (deleted meanwhile) stays as it is.
+      if (!kind.isPlainNotFound(error, id)) throw error;
+      throw kind.notFound(id, error.queueName, onlyQueueLookedIn(queueGiven));
     }
   }
   const backend = openBackend(settings);
@@ -127,7 +175,7 @@ export async function withQueueOf<T>(
   try {
     await fallback.connect();
     warnIfGoneOnExit(backend, settings.backendUrl);
-    if (await fallback.getTask(id)) return await use(fallback);
+    if (await kind.holds(fallback, id)) return await use(fallback);
     const holders: Queue[] = [];
     // Sorted: the backend's list has no order of its own, and the message must be stable.
     const others = [...(await backend.listQueues()).keys()]
@@ -135,14 +183,14 @@ export async function withQueueOf<T>(
       .sort();
     for (const name of others) {
       const queue = new Queue(backend, { name });
-      if (await queue.getTask(id)) holders.push(queue);
+      if (await kind.holds(queue, id)) holders.push(queue);
     }
     if (holders.length > 1) {
       throw new CliUsageError(
-        `task ${id} is in several queues (${holders.map((q) => q.name).join(", ")}): pass -q <queue>`,
+        `${kind.noun} ${id} is in several queues (${holders.map((q) => q.name).join(", ")}): pass -q <queue>`,
       );
     }
-    if (holders.length === 0) throw new TaskNotFoundError(id, settings.queue, noneHolds(others));
+    if (holders.length === 0) throw kind.notFound(id, settings.queue, noneHolds(others));
     return await use(holders[0]!);
   } finally {
     await fallback.close().catch(() => undefined);

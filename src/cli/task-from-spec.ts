@@ -25,21 +25,22 @@ type ArgsSettings = { readonly args?: string; readonly argsFile?: string };
 
 /** Calls the task factory named by `spec` with the arguments of `--args`, `--args -` or `--args-file`. */
 export async function createTask(spec: string, settings: ArgsSettings): Promise<Task> {
-  return callFactory(settings, () => loadTaskFactory(spec));
+  return callFactory(settings, "task", () => loadTaskFactory(spec));
 }
 
 /** Calls the workflow factory named by `spec` with the arguments of `--args`, `--args -` or `--args-file`. */
 export async function createWorkflow(spec: string, settings: ArgsSettings): Promise<Workflow> {
-  return callFactory(settings, () => loadWorkflowFactory(spec));
+  return callFactory(settings, "workflow", () => loadWorkflowFactory(spec));
 }
 
 /** The arguments first (a typo in them is reported before any module loads), then the factory's call. */
 async function callFactory<T>(
   settings: ArgsSettings,
+  of: "task" | "workflow",
   load: () => Promise<(...args: JsonValue[]) => T>,
 ): Promise<T> {
   const { text, source } = await readArgsText(settings.args, settings.argsFile);
-  const args: JsonValue[] = parseArgsJson(text, source);
+  const args: JsonValue[] = parseArgsJson(text, source, of);
   const factory = await load();
   try {
     return factory(...args);

@@ -319,6 +319,9 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expect(info.stdout).toMatch(/result\s+13/);
       expect(info.stdout).toMatch(/STEP\s+YIELD\s+TASK\s+TASK ID\s+STATUS/);
       expect(info.stdout.match(/cli\.add\s+[0-9a-f-]{36}\s+completed/g)).toHaveLength(2);
+      // With no queue named, the workflow's queue is found, as a task's is.
+      const found = await runCli(["workflow", "info", wf.id], { SHEPPY_BACKEND_URL: url });
+      expect([found.code, found.stdout]).toEqual([0, info.stdout]);
 
       // Its step is running (a 60 s nap): --force cancels that too.
       await until(
@@ -334,7 +337,7 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
       expect((await queue.getWorkflowSteps(sleeping)).map((s) => s?.status)).toEqual(["cancelled"]);
       expectOneLineError(await sheppy("workflow", "cancel", sleeping.id), 1);
       expect(expectOneLineError(await sheppy("workflow", "info", "no-such-id"), 1)).toBe(
-        "error: queue 'cli' has no workflow no-such-id",
+        "error: queue 'cli' has no workflow no-such-id: the queue is the one SHEPPY_QUEUE names, and no other was looked in (unset SHEPPY_QUEUE to look in every queue, or pass -q <queue>)",
       );
       // Ended, its record can be deleted, once.
       expect(await sheppy("workflow", "delete", sleeping.id)).toMatchObject({
@@ -342,8 +345,10 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
         stdout: `workflow ${sleeping.id} deleted\n`,
       });
       expect(await queue.getWorkflow(sleeping.id)).toBeNull();
-      expect(expectOneLineError(await sheppy("workflow", "delete", sleeping.id), 1)).toBe(
-        `error: queue 'cli' has no workflow ${sleeping.id}`,
+      expect(
+        expectOneLineError(await sheppy("workflow", "delete", "-q", "cli", sleeping.id), 1),
+      ).toBe(
+        `error: queue 'cli' has no workflow ${sleeping.id}: no other queue was looked in (leave out -q to look in every queue)`,
       );
     } finally {
       await queue.close();
@@ -449,6 +454,14 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
           2,
         ),
       ).toMatch(/^error: --args is not valid JSON /);
+      expect(
+        expectOneLineError(
+          await sheppy("workflow", "add", `${TASKS}:twoSteps`, "--args", '{"n":1}'),
+          2,
+        ),
+      ).toBe(
+        `error: --args must be a JSON array of the workflow's arguments, e.g. '["alice@example.com", 3]' (got {"n":1})`,
+      );
     } finally {
       await queue.close();
     }

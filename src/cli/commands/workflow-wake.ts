@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { TaskOutcomeError, WorkflowNotFoundError } from "../../errors.js";
 import { SLEEP_TASK_NAME } from "../../task/workflow-sleep.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
-import { withQueue } from "../open-queue.js";
+import { queueGiven, withQueueOfWorkflow } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 
 interface WakeSettings {
@@ -31,7 +31,7 @@ export function addWorkflowWake(group: Command): void {
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<WakeSettings>();
-    const woken = await withQueue(settings, async (queue) => {
+    const woken = await withQueueOfWorkflow(settings, id, queueGiven(cmd), async (queue) => {
       const workflow = await queue.getWorkflow(id);
       if (!workflow) throw new WorkflowNotFoundError(id, queue.name);
       if (workflow.status !== "running") {

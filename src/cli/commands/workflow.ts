@@ -13,7 +13,7 @@ import { WORKFLOW_STATUSES, type Workflow, type WorkflowData } from "../../task/
 import { SLEEP_TASK_NAME } from "../../task/workflow-sleep.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
 import { parseSince, parseStatuses, parseTaskNames, parseTimeout } from "../inputs.js";
-import { withQueue } from "../open-queue.js";
+import { queueGiven, withQueue, withQueueOfWorkflow } from "../open-queue.js";
 import {
   type Column,
   detailJson,
@@ -85,7 +85,7 @@ function addDelete(group: Command): void {
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();
-    await withQueue(settings, async (queue) => {
+    await withQueueOfWorkflow(settings, id, queueGiven(cmd), async (queue) => {
       if (!(await queue.deleteWorkflow(id))) throw new WorkflowNotFoundError(id, queue.name);
     });
     if (settings.format === "json") printJson({ id, deleted: true });
@@ -141,7 +141,7 @@ function addInfo(group: Command): void {
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings>();
-    await withQueue(settings, async (queue) => {
+    await withQueueOfWorkflow(settings, id, queueGiven(cmd), async (queue) => {
       const workflow = await queue.getWorkflow(id);
       if (!workflow) throw new WorkflowNotFoundError(id, queue.name);
       const data = workflow.toJSON();
@@ -164,7 +164,7 @@ function addCancel(group: Command): void {
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (id: string, _options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<QueueSettings & { force?: boolean }>();
-    const cancelled = await withQueue(settings, (queue) =>
+    const cancelled = await withQueueOfWorkflow(settings, id, queueGiven(cmd), (queue) =>
       queue.cancelWorkflow(id, { force: settings.force === true }),
     );
     if (settings.format === "json") printJson(cancelled.toJSON());
@@ -225,13 +225,18 @@ function addRetry(group: Command): void {
     if (settings.since !== undefined) throw new CliUsageError("--since needs --all-failed");
     if (settings.name !== undefined)
       throw new CliUsageError("--name needs --all-failed (one workflow is named by its id)");
-    const { retried, again, ended } = await withQueue(settings, async (queue) => {
-      const before = await queue.getWorkflow(id);
-      const steps = before === null ? [] : await queue.getWorkflowSteps(id);
-      const retried = await queue.retryWorkflow(id);
-      const ended = settings.wait ? await waitForEnd(queue, id, timeout) : null;
-      return { retried, again: askedAgain(before, steps), ended };
-    });
+    const { retried, again, ended } = await withQueueOfWorkflow(
+      settings,
+      id,
+      queueGiven(cmd),
+      async (queue) => {
+        const before = await queue.getWorkflow(id);
+        const steps = before === null ? [] : await queue.getWorkflowSteps(id);
+        const retried = await queue.retryWorkflow(id);
+        const ended = settings.wait ? await waitForEnd(queue, id, timeout) : null;
+        return { retried, again: askedAgain(before, steps), ended };
+      },
+    );
     if (ended) return reportEnd(ended, settings.format);
     if (settings.format === "json") printJson(retried.toJSON());
     else print(`retried: ${retried.id} (${retriedSummary(retried, again)})`);
