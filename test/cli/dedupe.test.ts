@@ -73,14 +73,20 @@ describe("sheppy task add --dedupe-key / --id", () => {
     await queue.close();
   });
 
-  it("--id stores the task under it; again, it is ignored", async () => {
-    expect(await sheppy("task", "add", `${TASKS}:add`, "--id", "order-42")).toMatchObject({
-      code: 0,
-      stdout: "added order-42\n",
-    });
-    expect(await sheppy("task", "add", `${TASKS}:add`, "--id", "order-42")).toMatchObject({
+  it("--id stores the task under it; again, it is ignored, with a warning when the held task has other arguments", async () => {
+    const add = (args: string) =>
+      sheppy("task", "add", `${TASKS}:add`, "--args", args, "--id", "order-42");
+    expect(await add("[1, 2]")).toMatchObject({ code: 0, stdout: "added order-42\n" });
+    expect(await add("[1, 2]")).toMatchObject({
       code: 0,
       stdout: "ignored order-42\n",
+      stderr: "",
+    });
+    expect(await add("[1, 3]")).toMatchObject({
+      code: 0,
+      stdout: "ignored order-42\n",
+      stderr:
+        "warning: task order-42 was already held with other arguments ([1,2]): it was left as it is, and these arguments were not used (use another --id)\n",
     });
   });
 

@@ -396,8 +396,12 @@ describe.skipIf(!available)("sheppy work + sheppy task … on Redis", () => {
         "--id",
         order,
       );
-      // As task add --id answers: the held workflow (other arguments or not) is not started again.
-      expect(again).toMatchObject({ code: 0, stdout: `ignored ${order}\n`, stderr: "" });
+      // As task add --id answers: the held workflow is not started again; other arguments are said.
+      expect(again).toMatchObject({
+        code: 0,
+        stdout: `ignored ${order}\n`,
+        stderr: `warning: workflow ${order} was already held with other arguments ([1,0.2]): it was left as it is, and these arguments were not used (use another --id)\n`,
+      });
       expect((await queue.getWorkflow(order))?.args).toEqual([1, 0.2]);
       // A long sleep, woken from the command line.
       const napper = (

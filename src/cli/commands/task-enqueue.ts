@@ -22,6 +22,7 @@ import {
   reportingOptionsOf,
 } from "../dedupe-flags.js";
 import { addSettings, type OutputFormat } from "../env.js";
+import { warnIfHeldDiffers } from "../held-differs.js";
 import { boundedDelay, parseFutureInstant, parsePriority, parseTimeout } from "../inputs.js";
 import { withQueueToAdd } from "../open-queue.js";
 import { print, printJson } from "../output.js";
@@ -103,8 +104,11 @@ function addAdd(group: Command): void {
         await flagPayloadErrors(settings, async () => {
           result = await queue.add(task, options);
         });
-        if (!settings.wait)
-          return printAddResult(result!, await queue.getTask(result!.id), settings.format);
+        const stored = await queue.getTask(result!.id);
+        // Kept by id alone (a dedupe key's add may differ on purpose: a debounce).
+        if (result!.outcome === "ignored" && !reporting.dedupe)
+          warnIfHeldDiffers("task", result!.id, task, stored);
+        if (!settings.wait) return printAddResult(result!, stored, settings.format);
         return reportOutcome(
           await waitForOutcome(queue, result!.id, timeout, settings.format),
           settings.format,
@@ -172,7 +176,10 @@ function addSchedule(group: Command): void {
         await flagPayloadErrors(settings, async () => {
           result = await queue.schedule(task, at, options);
         });
-        return printAddResult(result!, await queue.getTask(result!.id), settings.format);
+        const stored = await queue.getTask(result!.id);
+        if (result!.outcome === "ignored" && !reporting.dedupe)
+          warnIfHeldDiffers("task", result!.id, task, stored);
+        return printAddResult(result!, stored, settings.format);
       }
       await flagPayloadErrors(settings, () =>
         queue.schedule(task, at, { ...concurrency, priority: settings.priority }),

@@ -11,6 +11,7 @@ import { CliUsageError } from "../../errors.js";
 import { startWorkflow } from "../../queue/workflow-api.js";
 import type { Workflow } from "../../task/workflow-record.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
+import { warnIfHeldDiffers } from "../held-differs.js";
 import { parseTimeout } from "../inputs.js";
 import { withQueueToAdd } from "../open-queue.js";
 import { print, printJson } from "../output.js";
@@ -56,6 +57,8 @@ export function addWorkflowAdd(group: Command): void {
         started = await startWorkflow(queue, workflow, { id: settings.id });
       });
       const { workflow: held, added } = started!;
+      if (!added && settings.id !== undefined)
+        warnIfHeldDiffers("workflow", held.id, workflow, held);
       if (settings.wait)
         return reportEnd(await waitForEnd(queue, held.id, timeout), settings.format);
       if (settings.id === undefined) {
