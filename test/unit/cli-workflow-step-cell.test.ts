@@ -5,7 +5,7 @@
  */
 import { task } from "sheppy";
 import { describe, expect, it } from "vitest";
-import { stepOutcomeCell } from "../../src/cli/commands/workflow.js";
+import { recordedValues, stepOutcomeCell } from "../../src/cli/commands/workflow.js";
 import type { TaskData } from "../../src/task/task-record.js";
 
 const charge = task({ name: "cli-step-cell.charge" }, (n: number) => n);
@@ -34,5 +34,21 @@ describe("a workflow step's RESULT / ERROR cell", () => {
       scheduledAt: "2030-01-02T00:00:00.000Z",
     };
     expect(stepOutcomeCell(sleeping)).toMatch(/^due 2030-01-02/);
+  });
+});
+
+describe("a workflow's recorded values (its FIELD row `recorded`)", () => {
+  it("lists each value in the order replays hand them back, with its helper, a now() as a time, a thrown one by its error", () => {
+    expect(recordedValues([])).toBe("-");
+    expect(
+      recordedValues([
+        { value: Date.parse("2026-12-07T10:00:00Z"), helper: "now" },
+        { value: "wanrh5z3yv", helper: "sideEffect" },
+        { error: { type: "RangeError", message: "lookup\nfailed" }, helper: "sideEffect" },
+        { value: 7 },
+      ]),
+    ).toBe(
+      '0: now() 2026-12-07 10:00:00, 1: sideEffect() "wanrh5z3yv", 2: sideEffect() threw RangeError: lookup ⏎ failed, 3: 7',
+    );
   });
 });

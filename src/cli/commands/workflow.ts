@@ -8,6 +8,7 @@
  */
 import type { Command } from "commander";
 import { CliUsageError, WorkflowNotFoundError } from "../../errors.js";
+import type { JsonValue } from "../../json.js";
 import type { Task, TaskData } from "../../task/task-record.js";
 import { WORKFLOW_STATUSES, type Workflow, type WorkflowData } from "../../task/workflow-record.js";
 import { SLEEP_TASK_NAME } from "../../task/workflow-sleep.js";
@@ -271,6 +272,7 @@ function renderWorkflowDetail(
     ["queue", queue],
     ["status", data.status],
     ["args", detailJson(data.args)],
+    ["recorded", recordedValues(data.effects)],
     ["result", data.finishedAt === null ? "-" : detailJson(data.result)],
     ["error", data.error ? `${data.error.type}: ${data.error.message}` : "-"],
     ["created", formatInstant(data.createdAt)],
@@ -295,6 +297,31 @@ function renderWorkflowDetail(
     },
   ]);
   return `${head}\n\n${table}`;
+}
+
+/**
+ * The values the body's `sideEffect()` and `now()` recorded, in the order it
+ * asked for them (the order replays hand them back in), each with its helper
+ * when the record names it: `-` when there are none.
+ */
+export function recordedValues(effects: readonly unknown[]): string {
+  if (effects.length === 0) return "-";
+  return effects
+    .map((effect, i) => {
+      const { value, error, helper } = (effect ?? {}) as {
+        value?: unknown;
+        error?: { type?: string; message?: string };
+        helper?: string;
+      };
+      const by = helper === undefined ? "" : `${helper}() `;
+      if (error) return `${i}: ${by}threw ${error.type}: ${joinLines(error.message ?? "")}`;
+      const shown =
+        helper === "now" && typeof value === "number"
+          ? formatInstant(new Date(value).toISOString())
+          : formatJson(value as JsonValue, 40);
+      return `${i}: ${by}${shown}`;
+    })
+    .join(", ");
 }
 
 /**
