@@ -13,6 +13,7 @@ import { unknownKeysMessage } from "../util/unknown-keys.js";
 import { normaliseRetryDelay, type RetryDelay, type StoredRetryDelay } from "./backoff-options.js";
 import { MAX_CONCURRENCY_KEY_LENGTH } from "./concurrency.js";
 import { describeGiven } from "./describe-value.js";
+import { warnOfMillisecondDurations } from "./milliseconds-warning.js";
 
 /** How often a task may start, counted per queue and key across all workers of a backend. */
 export interface RateLimitOptions {
@@ -151,6 +152,8 @@ export function normaliseTaskConfig(taskName: string, options: TaskBehaviourOpti
   if (options.ttl !== undefined) config.ttl = checkTtl(taskName, "ttl", options.ttl);
   if (options.errorTtl !== undefined)
     config.errorTtl = checkTtl(taskName, "errorTtl", options.errorTtl);
+  // Once every option passed its checks: a refused one says its own error, not this.
+  warnOfMillisecondDurations(taskName, options);
   return config;
 }
 

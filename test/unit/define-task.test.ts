@@ -1062,3 +1062,38 @@ describe("a name taken from a function a minifier may have renamed", () => {
     }
   });
 });
+
+describe("a duration that reads like milliseconds", () => {
+  test("ratePeriod, timeout and retryDelay of whole thousands from 1000 up are warned about once per task and option, saying the seconds they mean; other values are not", () => {
+    const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      task({ name: "ms-warn.rate", rateLimit: { maxRate: 5, ratePeriod: 1000 } }, () => 1);
+      task({ name: "ms-warn.timeout", timeout: 30_000 }, () => 1);
+      task({ name: "ms-warn.list", retry: 2, retryDelay: [1, 5000, 60_000] }, () => 1);
+      task(
+        {
+          name: "ms-warn.exp",
+          retry: 2,
+          retryDelay: { type: "exponential", delay: 2000, max: 60_000 },
+        },
+        () => 1,
+      );
+      // Seconds anyone might mean: an hour, a day, a week, 999 s, 1500 s.
+      task(
+        { name: "ms-warn.fine", timeout: 3600, rateLimit: { maxRate: 1, ratePeriod: 86_400 } },
+        () => 1,
+      );
+      task({ name: "ms-warn.fine2", retry: 2, retryDelay: [999, 1500, 604_800] }, () => 1);
+      expect(warn.mock.calls.map(([message]) => message)).toEqual([
+        "task 'ms-warn.rate': rateLimit.ratePeriod is 1000 seconds (16.7 minutes); Sheppy's durations are seconds, not milliseconds — for 1 s write 1",
+        "task 'ms-warn.timeout': timeout is 30000 seconds (8.3 hours); Sheppy's durations are seconds, not milliseconds — for 30 s write 30",
+        "task 'ms-warn.list': retryDelay is 5000 seconds (1.4 hours); Sheppy's durations are seconds, not milliseconds — for 5 s write 5",
+        "task 'ms-warn.exp': retryDelay.delay is 2000 seconds (33.3 minutes); Sheppy's durations are seconds, not milliseconds — for 2 s write 2",
+        "task 'ms-warn.exp': retryDelay.max is 60000 seconds (16.7 hours); Sheppy's durations are seconds, not milliseconds — for 60 s write 60",
+      ]);
+      expect(warn.mock.calls[0]![1]).toEqual({ code: "SHEPPY_DURATION_IN_MILLISECONDS" });
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
