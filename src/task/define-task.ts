@@ -369,14 +369,22 @@ function computedKey(
   args: readonly JsonValue[],
 ): string {
   let computed: unknown;
+  // The arguments it was given, so a miss in a lookup says which tenant's task it was.
+  const given = `function given ${argumentsText(args)}`;
   try {
     computed = key(...(args as never[]));
   } catch (error) {
     throw new InvalidOptionError(
-      `task '${name}': its ${what} function threw: ${error instanceof Error ? error.message : String(error)}`,
+      `task '${name}': its ${what} ${given} threw: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  return checkConcurrencyKey(computed, `task '${name}': ${what}`);
+  return checkConcurrencyKey(computed, `task '${name}': ${what} (its ${given})`);
+}
+
+/** A task's arguments as JSON, cut to what fits an error line. */
+function argumentsText(args: readonly JsonValue[]): string {
+  const text = JSON.stringify(args);
+  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }
 
 /** Runs a check, turning its `InvalidOptionError` into the `TaskDefinitionError` of task `name`. */

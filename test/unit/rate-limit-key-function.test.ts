@@ -63,7 +63,9 @@ describe("a rate limit key function", () => {
     given.value = "🐑".repeat(256);
     expect(keyed().config.rateLimit?.key).toBe(given.value);
     given.value = "🐑".repeat(257);
-    expect(() => keyed()).toThrow("rate limit key must be at most 256 characters (got 257)");
+    expect(() => keyed()).toThrow(
+      "rate limit key (its function given []) must be at most 256 characters (got 257)",
+    );
     expect(() =>
       task(
         {
@@ -99,7 +101,7 @@ describe("a rate limit key function", () => {
     );
     expect(() => thrower()).toThrow(
       new InvalidOptionError(
-        "task 'rate-limit-key-function.throws': its rate limit key function threw: no tenant",
+        "task 'rate-limit-key-function.throws': its rate limit key function given [] threw: no tenant",
       ),
     );
     const given = { value: undefined as unknown };
@@ -121,7 +123,7 @@ describe("a rate limit key function", () => {
           given.value = value;
           expect(() => bad()).toThrow(InvalidOptionError);
           expect(() => bad()).toThrow(
-            /^task 'rate-limit-key-function\.bad': rate limit key must be/,
+            /^task 'rate-limit-key-function\.bad': rate limit key \(its function given \[\]\) must be/,
           );
         },
       ),

@@ -281,7 +281,7 @@ export function concurrencyCases(h: ContractHarness): void {
       );
       expect(badKey(1).concurrencyKey).toBe("x");
       expect(() => badKey(0)).toThrow(
-        /task 'concurrency\.badkey': concurrency key must be non-empty/,
+        "task 'concurrency.badkey': concurrency key (its function given [0]) must be non-empty text (got \"\")",
       );
     });
 
