@@ -108,7 +108,7 @@ export function startBackgroundLoops(context: WorkerContext, run: WorkRun): Back
       intervalMs: options.expiryIntervalMs,
       signal,
       onError: reportFailures("expiry", "cannot delete expired records; will try again"),
-      onRecovered: () => context.health.working("expiry", null),
+      onRecovered: recovered("expiry", "deleting expired records works again"),
     }),
   );
   if (options.processing) loops.push(startLeaseKeeper(context, run));

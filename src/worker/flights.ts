@@ -69,6 +69,8 @@ export class Flights {
   /** Told when running attempts are found lost (a shutdown stops waiting for them); a set, as a check is listed again each time it looks. */
   readonly #lossWaiters = new Set<() => void>();
   #landings = 0;
+  /** Whether the last write of a task's reports failed: its warning is said once until one works again. */
+  #progressFailing = false;
   /** Put-backs of tasks whose name is unknown here, said once a minute per name. */
   readonly #unknownTaskLog: UnknownTaskLog;
 
@@ -129,6 +131,10 @@ export class Flights {
             if (flight && !flight.abandoned) this.#land(flight, end, run, "handed back");
           },
           progressed: (_claim, record) => {
+            if (this.#progressFailing) {
+              this.#progressFailing = false;
+              this.options.logger.warn("writing tasks' progress works again");
+            }
             if (this.events.listenerCount("task:progress") > 0)
               this.events.emit("task:progress", {
                 queue: queue.name,
@@ -173,11 +179,15 @@ export class Flights {
             );
           },
         },
-        onProgressError: (error) =>
+        onProgressError: (error) => {
+          // Once per outage, not once per report of every running task; the recovery is said too.
+          if (this.#progressFailing) return;
+          this.#progressFailing = true;
           this.options.logger.warn(
             { err: error, queue: queue.name },
-            "writing a task's progress failed; its outcome will carry it",
-          ),
+            "writing a task's progress failed; its outcome will carry it (said once until writing works again)",
+          );
+        },
         unknownTaskGraceMs: this.options.unknownTaskGraceMs,
         onUnknownTask: (record, delayMs, unknownForMs) =>
           this.#unknownTaskLog.putBack(queue.name, record, delayMs, unknownForMs),

@@ -3,9 +3,12 @@
  * The shape every periodic worker loop shares (scheduler, cron manager, expiry
  * sweeper): run a tick now, then every `intervalMs` on the loop's clock
  * (counted from when a tick that worked began), until `signal` aborts. A
- * tick that throws (the backend is down) is reported and the loop waits
- * longer — at least the interval, more as failures repeat — so an outage is
- * survived and reported once, not once per tick. A tick may ask for the next
+ * tick that throws (the backend is down) is reported once per outage, and
+ * the loop tries again after a back-off that grows as failures repeat: at
+ * least its interval when that is short, but within {@link RETRY_AFTER_FAILURE_MS}
+ * when it is long (the expiry sweeper's minute), so the outage's end — and
+ * the worker's health with it — is found within seconds, not at the next
+ * interval. A tick may ask for the next
  * one sooner (the scheduler, when a task falls due before the interval
  * ends), and an alarm may cut a sleep short (see `./due-alarm.ts`).
  */
@@ -19,6 +22,9 @@ import type { DueAlarm } from "./due-alarm.js";
  * move yet, say) then costs a tick every few ms, not a busy loop.
  */
 export const MIN_TICK_GAP_MS = 5;
+
+/** The longest a loop with a long interval waits to try again after a failed tick (its back-off aside). */
+export const RETRY_AFTER_FAILURE_MS = 5000;
 
 /** When and how a periodic loop runs, and whom it tells about backend failures. */
 export interface PeriodicLoopOptions {
@@ -68,7 +74,7 @@ export async function runPeriodically(
     } catch (error) {
       const failure = backoff.fail();
       options.onError(error, failure.first);
-      waitMs = Math.max(intervalMs, failure.delayMs);
+      waitMs = Math.max(failure.delayMs, Math.min(intervalMs, RETRY_AFTER_FAILURE_MS));
     }
     firstTick?.();
     firstTick = undefined;

@@ -10,7 +10,11 @@
 import { TestClock } from "sheppy/testing";
 import { describe, expect, it } from "vitest";
 import { DueAlarm } from "../../src/worker/due-alarm.js";
-import { MIN_TICK_GAP_MS, runPeriodically } from "../../src/worker/periodic-loop.js";
+import {
+  MIN_TICK_GAP_MS,
+  RETRY_AFTER_FAILURE_MS,
+  runPeriodically,
+} from "../../src/worker/periodic-loop.js";
 
 const START = Date.parse("2030-01-01T08:00:00Z");
 
@@ -114,5 +118,50 @@ describe("runPeriodically", () => {
     expect(seen).toEqual([0, 4000, 14_000]);
     stop.abort();
     await loop;
+  });
+
+  it("after a failed tick, a loop with a long interval tries again within seconds, not at its next interval, and says it recovered once it does; a short interval is still waited out", async () => {
+    const clock = new TestClock(START);
+    const stop = new AbortController();
+    const seen: number[] = [];
+    const told: string[] = [];
+    const loop = runPeriodically(
+      {
+        clock,
+        intervalMs: 60_000,
+        signal: stop.signal,
+        onError: (_error, first) => told.push(first ? "failing" : "still failing"),
+        onRecovered: () => told.push("recovered"),
+      },
+      async () => {
+        seen.push(clock.now() - START);
+        if (seen.length <= 2) throw new Error("backend down");
+      },
+    );
+    await clock.advance((2 * RETRY_AFTER_FAILURE_MS) / 1000);
+    expect(seen).toEqual([0, RETRY_AFTER_FAILURE_MS, 2 * RETRY_AFTER_FAILURE_MS]);
+    expect(told).toEqual(["failing", "still failing", "recovered"]);
+    // Working again: the interval, counted from the tick that worked.
+    await clock.advance(60);
+    expect(seen.at(-1)).toBe(2 * RETRY_AFTER_FAILURE_MS + 60_000);
+    stop.abort();
+    await loop;
+
+    const short = new TestClock(START);
+    const stopShort = new AbortController();
+    const shortSeen: number[] = [];
+    const shortLoop = runPeriodically(
+      { clock: short, intervalMs: 1000, signal: stopShort.signal, onError: () => undefined },
+      async () => {
+        shortSeen.push(short.now() - START);
+        if (shortSeen.length === 1) throw new Error("backend down");
+      },
+    );
+    await short.advance(0.5);
+    expect(shortSeen).toEqual([0]);
+    await short.advance(0.5);
+    expect(shortSeen).toEqual([0, 1000]);
+    stopShort.abort();
+    await shortLoop;
   });
 });
