@@ -48,6 +48,14 @@ describe.concurrent("sheppy: a closed port never shows the password", () => {
           `error: cannot connect to Redis at ${masked}: connection refused (connect ECONNREFUSED 127.0.0.1:${port})`,
         );
         expect(printed(result)).not.toContain(SECRET);
+        if (command[0] === "work") {
+          // Among its JSON log lines, the error that ended the worker is a fatal record too.
+          const last = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as {
+            level: number;
+            msg: string;
+          };
+          expect([last.level, last.msg]).toEqual([60, expectOneLineError(result, 1)]);
+        }
         const debug = await runCli([...command, "-u", url, "--log-level", "debug"]);
         expect(debug.code).toBe(1);
         expect(debug.stderr).toContain("BackendUnavailableError: cannot connect to Redis");

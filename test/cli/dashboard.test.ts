@@ -162,6 +162,13 @@ describe("sheppy dashboard", () => {
     expect(expectOneLineError(user)).toContain(
       "SHEPPY_DASHBOARD_USER is set but SHEPPY_DASHBOARD_PASSWORD is not",
     );
+    // Set but empty: a secret that did not render, not a wish to serve without a login.
+    const empty = await runCli(["dashboard", "-u", "memory://", "--port", "0"], {
+      SHEPPY_DASHBOARD_PASSWORD: "",
+    });
+    expect(expectOneLineError(empty, 2)).toBe(
+      "error: SHEPPY_DASHBOARD_PASSWORD is set but empty: give it a password, or unset it to serve without a login",
+    );
     // Listening on every interface without a login: reading alone shows every task's arguments.
     const open = await startDashboard(["-u", "memory://", "--host", "0.0.0.0", "--read-only"]);
     await open.stop();

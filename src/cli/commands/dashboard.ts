@@ -131,7 +131,14 @@ function limitConnectionsPerClient(server: Server, most: number): void {
 function loginFromEnvironment(): { user: string; password: string } | undefined {
   const password = process.env.SHEPPY_DASHBOARD_PASSWORD;
   const user = process.env.SHEPPY_DASHBOARD_USER;
-  if (password === undefined || password === "") {
+  // Set but empty is most often a secret that failed to render: serving without a login then
+  // would open the dashboard by accident.
+  if (password === "") {
+    throw new CliUsageError(
+      "SHEPPY_DASHBOARD_PASSWORD is set but empty: give it a password, or unset it to serve without a login",
+    );
+  }
+  if (password === undefined) {
     if (user !== undefined && user !== "") {
       throw new CliUsageError(
         "SHEPPY_DASHBOARD_USER is set but SHEPPY_DASHBOARD_PASSWORD is not: set both to ask for a login, or neither",

@@ -82,6 +82,26 @@ function warnOfUnusedQueues(queues: readonly Queue[], logger: Logger): void {
   }
 }
 
+/**
+ * The error that ends `sheppy work`, as a `fatal` record among its JSON log
+ * lines too (its one line on stderr stays, for whoever watches the
+ * terminal): a log shipper that parses the JSON lines would otherwise miss
+ * the one line that says why the worker stopped. Human-readable logs have
+ * nothing to add to that line.
+ */
+function logEndingError(settings: WorkSettings, error: unknown): void {
+  if (isPretty(settings.logFormat)) return;
+  try {
+    const message = error instanceof Error ? error.message : String(error);
+    createCliLogger(settings.logLevel, settings.logFormat).fatal(
+      { err: error },
+      `error: ${message.split("\n")[0]}`,
+    );
+  } catch {
+    // A setting the logger refuses was reported as the error itself.
+  }
+}
+
 async function runWork(settings: WorkSettings, configGiven: boolean): Promise<void> {
   // Only the default file may be absent: a file named on purpose that is not there is a mistake.
   if (configGiven && !existsSync(settings.config)) {
@@ -302,11 +322,14 @@ Examples:
   $ sheppy work -u redis://127.0.0.1:6379 --tasks ./src/tasks.ts --metrics-port 9464
   $ SHEPPY_BACKEND_URL=redis://127.0.0.1:6379 SHEPPY_QUEUE=emails,reports sheppy work -t ./dist/tasks.js -c 50`,
   );
-  command.action((_options: unknown, cmd: Command) => {
+  command.action(async (_options: unknown, cmd: Command) => {
     checkWorkConflicts(cmd);
-    return runWork(
-      cmd.optsWithGlobals<WorkSettings>(),
-      cmd.getOptionValueSource("config") !== "default",
-    );
+    const settings = cmd.optsWithGlobals<WorkSettings>();
+    try {
+      await runWork(settings, cmd.getOptionValueSource("config") !== "default");
+    } catch (error) {
+      logEndingError(settings, error);
+      throw error;
+    }
   });
 }
