@@ -28,6 +28,7 @@ import { checkOptionKeys } from "../util/unknown-keys.js";
 import { errorResponseBody, HttpError } from "./api-error.js";
 import { dashboardPageWithoutSlash, dashboardResponse, isDashboardPath } from "./dashboard.js";
 import { issuesInOneLine } from "./issue-line.js";
+import { mountHint } from "./mount-hint.js";
 import { openApiDocument } from "./openapi.js";
 import { ROUTES, type Route } from "./routes.js";
 
@@ -279,6 +280,12 @@ export function createHttpHandler(
   const extraQuery = new Set(checkedNames(options.extraQueryParameters));
   const addable = addableCheck(options.addableTasks);
 
+  /** Whether the handler answers `path` (under its base path): a route, its OpenAPI document or the dashboard. */
+  const answers = (path: string) =>
+    path === "/openapi.json" ||
+    COMPILED.some((compiled) => compiled.pattern.test(path)) ||
+    (options.dashboard !== false && isDashboardPath(path));
+
   const handle = async (request: Request): Promise<Response> => {
     try {
       const url = new URL(request.url);
@@ -286,7 +293,11 @@ export function createHttpHandler(
       // The base path is whole segments: `/sheppy` holds `/sheppy/…`, not `/sheppyx/…`.
       const inBase =
         url.pathname === basePath || url.pathname.startsWith(`${basePath}/`) || basePath === "";
-      if (!inBase) throw new HttpError(404, `no route ${url.pathname}`);
+      if (!inBase)
+        throw new HttpError(
+          404,
+          `no route ${url.pathname}${mountHint(url.pathname, basePath, answers)}`,
+        );
       const path = url.pathname.slice(basePath.length) || "/";
       if (options.authorize) {
         const verdict = await authorization(options.authorize, request);
@@ -318,7 +329,7 @@ export function createHttpHandler(
           404,
           slashed
             ? `no route ${url.pathname} (the API's paths end without a slash: ${url.pathname.replace(/\/+$/, "")})`
-            : `no route ${url.pathname}`,
+            : `no route ${url.pathname}${mountHint(url.pathname, basePath, answers)}`,
         );
       }
       // The path is its most specific route's: `/q/tasks/clear` is the clear route's, whatever

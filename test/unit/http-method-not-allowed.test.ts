@@ -196,6 +196,30 @@ describe("a method the path does not take", () => {
     expect(await inside.json()).toEqual({ error: "no route /sheppy/a/b/c/d/e" });
   });
 
+  it("a 404 whose path is the API's under another prefix names the basePath it suggests: a handler reads the whole path a request arrived with", async () => {
+    const queue = new Queue("memory://?instantProcessing=false", { name: "emails" });
+    // Given the router's own mount path, where requests arrive under the app's whole path.
+    const inRouter = createHttpHandler(queue.backend, { basePath: "/queues" });
+    const nested = await inRouter(new Request(`${ORIGIN}/admin/queues/queues`));
+    expect([nested.status, await nested.json()]).toEqual([
+      404,
+      {
+        error:
+          "no route /admin/queues/queues (this handler was given basePath '/queues'; requests reach it with their whole path, so if it is mounted under '/admin/queues', give createHttpHandler({ basePath: '/admin/queues' }))",
+      },
+    ]);
+    const atRoot = createHttpHandler(queue.backend);
+    const mounted = await atRoot(new Request(`${ORIGIN}/ops/emails/stats`));
+    expect((await mounted.json()) as { error: string }).toEqual({
+      error:
+        "no route /ops/emails/stats (this handler was given no basePath; requests reach it with their whole path, so if it is mounted under '/ops', give createHttpHandler({ basePath: '/ops' }))",
+    });
+    // A path that is no route under any prefix says nothing more.
+    expect(await (await atRoot(new Request(`${ORIGIN}/emails/nothing`))).json()).toEqual({
+      error: "no route /emails/nothing",
+    });
+  });
+
   it("authorization comes first: a refused caller learns no path's methods", async () => {
     const { call } = api({ authorize: () => false });
     const refused = await call("GET", "/emails/tasks/clear");
