@@ -62,14 +62,16 @@ describe("keys with a lone surrogate", () => {
     );
     expect(() => perTenant(CUT)).toThrow(InvalidOptionError);
     expect(() => perTenant(CUT)).toThrow(
-      /^task 'lone-surrogate-keys\.per-tenant': concurrency key holds half a character/,
+      /^task 'lone-surrogate-keys\.per-tenant': concurrency key \(its function given \["Acme \\ud83c"\]\) holds half a character/,
     );
     expect(() => perTenant("Acme 🎉")).not.toThrow();
     expect(await queue.size()).toBe(0);
   });
 
   it("refuses one as a rate limit key, given or computed", () => {
-    expect(() => ratedPerTenant(CUT)).toThrow(/rate limit key holds half a character/);
+    expect(() => ratedPerTenant(CUT)).toThrow(
+      /rate limit key \(its function given \["Acme \\ud83c"\]\) holds half a character/,
+    );
     expect(() =>
       task(
         { name: "lone-surrogate-keys.fixed", rateLimit: { maxRate: 1, ratePeriod: 1, key: CUT } },
