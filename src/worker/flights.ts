@@ -435,9 +435,7 @@ export class Flights {
     if (end.result !== "settled") {
       this.options.logger.error(
         fields,
-        end.result === "lost"
-          ? "the task that handed itself back at shutdown was not put back: its claim was no longer this worker's (taken over, or cancelled)"
-          : "the task that handed itself back at shutdown could not be put back (the backend did not answer): it stays claimed until its lease runs out, then another worker takes it over (crashed, or retried with retryOnCrash)",
+        notPutBack("the task that handed itself back at shutdown", end.result),
       );
       return;
     }
@@ -446,12 +444,16 @@ export class Flights {
       fields,
       "a running task handed itself back at shutdown; it is back in the queue",
     );
-    if (this.events.listenerCount("task:interrupted") > 0) {
-      this.events.emit("task:interrupted", {
-        queue: flight.queue.name,
-        task: new Task(record, null) as Task<unknown, "pending">,
-      });
-    }
+    this.#tellInterrupted(flight, record);
+  }
+
+  /** Tells `task:interrupted` of `flight`'s task, put back as `pending` (the record as stored back). */
+  #tellInterrupted(flight: Flight, pending: TaskData): void {
+    if (this.events.listenerCount("task:interrupted") === 0) return;
+    this.events.emit("task:interrupted", {
+      queue: flight.queue.name,
+      task: new Task(pending, null) as Task<unknown, "pending">,
+    });
   }
 
   /** Counts, logs and tells (`task:completed`, `task:failed`, `task:retrying`) how an attempt landed. */
@@ -640,12 +642,7 @@ export class Flights {
           if (put === "settled") return;
           // Said only when it did not happen: the line above promised it.
           flight.attempt.inContext(() =>
-            this.options.logger.error(
-              fields,
-              put === "lost"
-                ? "the task interrupted at shutdown was not put back: its claim was no longer this worker's (taken over, or cancelled)"
-                : "the task interrupted at shutdown could not be put back (the backend did not answer): it stays claimed until its lease runs out, then another worker takes it over (crashed, or retried with retryOnCrash)",
-            ),
+            this.options.logger.error(fields, notPutBack("the task interrupted at shutdown", put)),
           );
         });
         // In the attempt's span context, as its other lines are: they name the attempt's trace.
@@ -654,17 +651,19 @@ export class Flights {
             fields,
             "interrupted a running task at shutdown; putting it back in the queue",
           );
-          if (this.events.listenerCount("task:interrupted") > 0) {
-            // The record as it is stored back (pending), not as it was claimed.
-            this.events.emit("task:interrupted", {
-              queue: flight.queue.name,
-              task: new Task(requeuedRecord(record), null) as Task<unknown, "pending">,
-            });
-          }
+          // The record as it is stored back (pending), not as it was claimed.
+          this.#tellInterrupted(flight, requeuedRecord(record));
         });
       }
     }
   }
+}
+
+/** The error line for a task that was to be put back at shutdown and was not: its claim lost, or the backend silent. */
+function notPutBack(what: string, result: "lost" | "unsettled"): string {
+  return result === "lost"
+    ? `${what} was not put back: its claim was no longer this worker's (taken over, or cancelled)`
+    : `${what} could not be put back (the backend did not answer): it stays claimed until its lease runs out, then another worker takes it over (crashed, or retried with retryOnCrash)`;
 }
 
 /**

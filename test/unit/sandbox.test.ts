@@ -5,7 +5,7 @@
  */
 
 import { availableParallelism } from "node:os";
-import { MemoryBackend, Queue, SandboxError, task, Worker } from "sheppy";
+import { MemoryBackend, Queue, SandboxError, type Task, task, Worker } from "sheppy";
 import { describe, expect, it } from "vitest";
 import {
   aggregateInline,
@@ -40,6 +40,24 @@ const nap = task({ name: "sandbox-test.nap" }, async (ms: number) => {
   return "rested";
 });
 
+/**
+ * Runs `t` on a worker with a long shutdown timeout and closes the worker
+ * once `t` runs (a task that heard of the stop only at the timeout would hold
+ * the test for a minute); the run's summary, once it has ended.
+ */
+async function closedWhileRunning<T extends Task>(t: T) {
+  const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "sandbox" });
+  const worker = new Worker(queue, { claimWait: 0.05, shutdownTimeout: 60 });
+  await queue.add(t);
+  const working = worker.work();
+  await expect
+    .poll(async () => (await queue.getTask(t))?.status, { timeout: 15_000 })
+    .toBe("processing");
+  // The thread may still be loading the module: the stop is told to it once it runs the task.
+  await worker.close();
+  return { summary: await working, queue, t };
+}
+
 function setup() {
   const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "sandbox" });
   const worker = new Worker(queue, { concurrency: 4, claimWait: 0.05, schedulerInterval: 0.05 });
@@ -62,32 +80,15 @@ describe("sandboxed tasks", () => {
   });
 
   it("a sandboxed task hears its worker begin to stop in its thread (currentTask().stopping) and may finish within the shutdown timeout", async () => {
-    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "sandbox" });
-    const worker = new Worker(queue, { claimWait: 0.05, shutdownTimeout: 60 });
-    const t = savesOnStopSandboxed();
-    await queue.add(t);
-    const working = worker.work();
-    await expect
-      .poll(async () => (await queue.getTask(t))?.status, { timeout: 15_000 })
-      .toBe("processing");
-    // The thread may still be loading the module: the stop is told to it once it runs the task.
-    await worker.close();
-    expect(await working).toMatchObject({ processed: 1, interrupted: 0 });
+    const { summary, queue, t } = await closedWhileRunning(savesOnStopSandboxed());
+    expect(summary).toMatchObject({ processed: 1, interrupted: 0 });
     const done = await queue.getTask(t);
     expect([done?.status, done?.result]).toEqual(["completed", "saved in the thread"]);
   });
 
   it("a sandboxed task that throws its stopping signal's reason in its thread is put back in the queue at once, no attempt spent", async () => {
-    const queue = new Queue(new MemoryBackend({ instantProcessing: false }), { name: "sandbox" });
-    const worker = new Worker(queue, { claimWait: 0.05, shutdownTimeout: 60 });
-    const t = handsBackSandboxed();
-    await queue.add(t);
-    const working = worker.work();
-    await expect
-      .poll(async () => (await queue.getTask(t))?.status, { timeout: 15_000 })
-      .toBe("processing");
-    await worker.close();
-    expect(await working).toMatchObject({ processed: 0, interrupted: 0, handedBack: 1 });
+    const { summary, queue, t } = await closedWhileRunning(handsBackSandboxed());
+    expect(summary).toMatchObject({ processed: 0, interrupted: 0, handedBack: 1 });
     const stored = await queue.getTask(t);
     expect([stored?.status, stored?.retryCount, stored?.error]).toEqual(["pending", 0, null]);
   });
