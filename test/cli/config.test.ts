@@ -198,8 +198,9 @@ describe.concurrent("sheppy work: settings", () => {
   it("CFG-10: a prestart hook that cannot be resolved exits non-zero and the worker never starts", async () => {
     const worker = new WorkerProcess(["-u", "memory://", "--prestart", `${PRESTART}:missing`]);
     expect(await worker.exited).not.toBe(0);
-    expect(worker.records).toEqual([]);
     expect(worker.stderr).toMatch(/^error: module '.+' has no export 'missing'/);
+    // Nothing but the error that ended it, as a fatal record among its JSON lines.
+    expect(worker.records.map((r) => [r.level, `${r.msg}\n`])).toEqual([[60, worker.stderr]]);
   });
 });
 
