@@ -245,6 +245,18 @@ export const TASK_COLUMNS: readonly Column<TaskData>[] = [
 
 const PRIORITY_COLUMN: Column<TaskData> = { heading: "PRIORITY", value: (t) => String(t.priority) };
 
+/**
+ * What a pending task's key is doing: how many of its tasks run now (their
+ * ids, the first few), and whether that fills the key, so the task waits for
+ * a slot — the answer to "why does this tenant's task not run?".
+ */
+function keyRunningText(running: readonly string[], limit: number): string {
+  if (running.length === 0) return "; none of the key's tasks runs now";
+  const shown = running.slice(0, 3).join(", ") + (running.length > 3 ? ", …" : "");
+  const full = running.length >= limit ? ": it waits for one of their slots" : "";
+  return `; ${running.length}${running.length > limit ? "+" : ""} of the key's tasks running now (${shown})${full}`;
+}
+
 /** A concurrency key on one table row: control characters shown, a long one cut. */
 const KEY_COLUMN: Column<TaskData> = {
   heading: "KEY",
@@ -327,9 +339,14 @@ export function detailJson(value: JsonValue | undefined): string {
 export function renderTaskDetail(
   data: TaskData,
   queue: string,
-  claim: { heartbeat?: string | undefined; worker?: string | undefined } = {},
+  claim: {
+    heartbeat?: string | undefined;
+    worker?: string | undefined;
+    /** For a pending task with a concurrency key: the ids of its key's tasks running now. */
+    keyRunning?: readonly string[] | undefined;
+  } = {},
 ): string {
-  const { heartbeat, worker } = claim;
+  const { heartbeat, worker, keyRunning } = claim;
   const rows: [string, string][] = [
     ["id", data.id],
     ["name", data.name],
@@ -364,9 +381,10 @@ export function renderTaskDetail(
   ];
   if (data.priority !== 0) rows.push(["priority", String(data.priority)]);
   if (data.concurrencyKey !== null) {
+    const limit = data.concurrencyLimit ?? 1;
     rows.push([
       "concurrency",
-      `key ${JSON.stringify(data.concurrencyKey)}, limit ${data.concurrencyLimit ?? 1}`,
+      `key ${JSON.stringify(data.concurrencyKey)}, limit ${limit}${keyRunning === undefined ? "" : keyRunningText(keyRunning, limit)}`,
     ]);
   }
   const unknownSince = data.finishedAt === null ? data.meta?.[UNKNOWN_SINCE_META_KEY] : undefined;

@@ -190,14 +190,20 @@ describe("sheppy queue pause | resume and --priority", () => {
     ).toMatch(/^error: --priority must be an integer from -2147483648 to 2147483647/);
   });
 
-  it("queue list's HELD counts the pending tasks waiting for a slot of their concurrency key", async () => {
+  it("queue list's HELD counts the pending tasks waiting for a slot of their concurrency key; task info says what its key runs", async () => {
+    const ids: string[] = [];
     for (const n of [1, 2, 3]) {
       const added = await sheppy(
         ...["task", "add", `${TASKS}:add`, "--args", `[${n},${n}]`, "-q", "keyed"],
         ...["--concurrency-key", "tenant-a"],
       );
       expect(added.code).toBe(0);
+      ids.push(added.stdout.trim());
     }
+    // No worker runs here: the key's slots are free, and the task is held behind the key's first.
+    expect((await sheppy("task", "info", ids[2]!, "-q", "keyed")).stdout).toMatch(
+      /^concurrency +key "tenant-a", limit 1; none of the key's tasks runs now$/m,
+    );
     const rows = json<{ queue: string; pending: number; held: number }[]>(
       await sheppy("queue", "list", "--format", "json"),
     );

@@ -19,6 +19,24 @@ describe("task info", () => {
   const base = job().toJSON();
   const at = "2030-01-02T03:04:05.000Z";
 
+  it("a pending task's concurrency row says how many of its key's tasks run now, and when they fill the key", () => {
+    const keyed = { ...base, concurrencyKey: "tenant-a", concurrencyLimit: 2 };
+    const row = (keyRunning?: string[]) =>
+      renderTaskDetail(keyed, "q", { keyRunning })
+        .split("\n")
+        .find((line) => line.startsWith("concurrency"))
+        ?.replace(/^concurrency\s+/, "");
+    expect(row()).toBe('key "tenant-a", limit 2');
+    expect(row([])).toBe('key "tenant-a", limit 2; none of the key\'s tasks runs now');
+    expect(row(["a1"])).toBe('key "tenant-a", limit 2; 1 of the key\'s tasks running now (a1)');
+    expect(row(["a1", "a2"])).toBe(
+      'key "tenant-a", limit 2; 2 of the key\'s tasks running now (a1, a2): it waits for one of their slots',
+    );
+    expect(row(["a1", "a2", "a3"])).toBe(
+      'key "tenant-a", limit 2; 3+ of the key\'s tasks running now (a1, a2, a3): it waits for one of their slots',
+    );
+  });
+
   it("shows the next retry of a task waiting for one", () => {
     expect(nextRetryLine({ ...base, status: "retrying", retryCount: 1, nextRetryAt: at })).toBe(
       "2030-01-02 03:04:05",

@@ -201,10 +201,23 @@ function addInfo(group: Command): void {
       const holder = lease === undefined ? undefined : holderAmong(await queue.workers(), id);
       if (settings.format === "json") printJson(withClaim(task.toJSON(), lease, holder));
       else {
+        const data = task.toJSON();
+        // A pending task of a key: which of the key's tasks hold its slots now (one past the limit says "more").
+        const keyRunning =
+          data.status === "pending" && data.concurrencyKey !== null
+            ? (
+                await queue.listTasks({
+                  status: "processing",
+                  concurrencyKey: data.concurrencyKey,
+                  limit: (data.concurrencyLimit ?? 1) + 1,
+                })
+              ).tasks.map((t) => t.id)
+            : undefined;
         print(
-          renderTaskDetail(task.toJSON(), queue.name, {
+          renderTaskDetail(data, queue.name, {
             heartbeat: lease && heartbeatDetail(lease),
             worker: holder && holderDetail(holder),
+            keyRunning,
           }),
         );
       }
