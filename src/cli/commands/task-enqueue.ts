@@ -7,7 +7,7 @@
 import { type Command, Option } from "commander";
 import { CliUsageError } from "../../errors.js";
 import type { AddResult } from "../../queue/dedupe-options.js";
-import type { ReportingEnqueueOptions } from "../../queue/queue.js";
+import type { Queue, ReportingEnqueueOptions } from "../../queue/queue.js";
 import type { Task } from "../../task/task-record.js";
 import { TestQueue } from "../../testing/test-queue.js";
 import {
@@ -49,6 +49,23 @@ const PRIORITY_HELP =
 function printEnqueued(stored: Task | null, task: Task, format: OutputFormat): void {
   if (format === "json") printJson((stored ?? task).toJSON());
   else print(task.id);
+}
+
+/**
+ * The record an add by `--id` or `--dedupe-key` left stored, read back to
+ * print; an add ignored by its id alone warns when the task held there has
+ * other arguments (a dedupe key's add may differ on purpose: a debounce).
+ */
+async function storedAfter(
+  queue: Queue,
+  result: AddResult,
+  task: Task,
+  reporting: { readonly dedupe?: unknown },
+): Promise<Task | null> {
+  const stored = await queue.getTask(result.id);
+  if (result.outcome === "ignored" && !reporting.dedupe)
+    warnIfHeldDiffers("task", result.id, task, stored);
+  return stored;
 }
 
 function addAdd(group: Command): void {
@@ -104,10 +121,7 @@ function addAdd(group: Command): void {
         await flagPayloadErrors(settings, async () => {
           result = await queue.add(task, options);
         });
-        const stored = await queue.getTask(result!.id);
-        // Kept by id alone (a dedupe key's add may differ on purpose: a debounce).
-        if (result!.outcome === "ignored" && !reporting.dedupe)
-          warnIfHeldDiffers("task", result!.id, task, stored);
+        const stored = await storedAfter(queue, result!, task, reporting);
         if (!settings.wait) return printAddResult(result!, stored, settings.format);
         return reportOutcome(
           await waitForOutcome(queue, result!.id, timeout, settings.format),
@@ -176,9 +190,7 @@ function addSchedule(group: Command): void {
         await flagPayloadErrors(settings, async () => {
           result = await queue.schedule(task, at, options);
         });
-        const stored = await queue.getTask(result!.id);
-        if (result!.outcome === "ignored" && !reporting.dedupe)
-          warnIfHeldDiffers("task", result!.id, task, stored);
+        const stored = await storedAfter(queue, result!, task, reporting);
         return printAddResult(result!, stored, settings.format);
       }
       await flagPayloadErrors(settings, () =>
