@@ -7,6 +7,7 @@
  * know — whether the dashboard can read its backend — never what is in it.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { refusedUnlessRead, replyHealth, replyLive } from "./probe-replies.js";
 
 /** How long a health check waits for the backend before it calls it unreachable. */
 const CHECK_TIMEOUT_MS = 5_000;
@@ -48,27 +49,9 @@ export function dashboardProbes(
       // The target as sent, up to its query (not parsed as a URL: a target like `//` is not one).
       const path = (request.url ?? "/").split("?", 1)[0];
       if (path !== "/livez" && path !== "/healthz") return false;
-      if (request.method !== "GET" && request.method !== "HEAD") {
-        response.writeHead(405, {
-          allow: "GET, HEAD",
-          "content-type": "text/plain; charset=utf-8",
-        });
-        response.end("use GET\n");
-        return true;
-      }
-      const head = request.method === "HEAD";
-      if (path === "/livez") {
-        response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-        response.end(head ? undefined : "ok\n");
-        return true;
-      }
-      void check().then((health) => {
-        response.writeHead(health.status === "ok" ? 200 : 503, {
-          "content-type": "application/json; charset=utf-8",
-          "cache-control": "no-store",
-        });
-        response.end(head ? undefined : `${JSON.stringify(health)}\n`);
-      });
+      if (refusedUnlessRead(request, response)) return true;
+      if (path === "/livez") replyLive(request, response);
+      else void check().then((health) => replyHealth(request, response, health));
       return true;
     },
   };

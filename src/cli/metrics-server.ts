@@ -19,6 +19,7 @@ import type { Queue } from "../queue/queue.js";
 import type { WorkerHealth } from "../worker/worker-health.js";
 import { listenOrExplain } from "./listen.js";
 import { hostNameOf, LOOPBACK, LOOPBACK_HOST_NAMES } from "./loopback-hosts.js";
+import { refusedUnlessRead, replyHealth, replyLive } from "./probe-replies.js";
 
 export interface MetricsServer {
   /** The port it listens on (the one picked, for port 0). */
@@ -84,26 +85,10 @@ export async function serveMetrics(
       response.end(`not found: ${PATHS}\n`);
       return;
     }
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      response.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" });
-      response.end("use GET\n");
-      return;
-    }
+    if (refusedUnlessRead(request, response)) return;
+    if (path === "/livez") return replyLive(request, response);
+    if (path === "/healthz") return replyHealth(request, response, health());
     const head = request.method === "HEAD";
-    if (path === "/livez") {
-      response.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
-      response.end(head ? undefined : "ok\n");
-      return;
-    }
-    if (path === "/healthz") {
-      const now = health();
-      response.writeHead(now.status === "ok" ? 200 : 503, {
-        "content-type": "application/json; charset=utf-8",
-        "cache-control": "no-store",
-      });
-      response.end(head ? undefined : `${JSON.stringify(now)}\n`);
-      return;
-    }
     collectMetricsReport(queues).then(
       ({ text, unread }) => {
         noteUnread(unread);
