@@ -14,7 +14,12 @@ import { CliUsageError } from "../errors.js";
 import { queueNameProblem } from "../queue/queue-name.js";
 
 /** Log levels as users write them (CFG-7); `warning` is stored as pino's `warn`. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+
+/** Whether `level` asks for the stacks of errors on a terminal: at debug and at trace, which logs more. */
+export function wantsStacks(level: string | undefined): boolean {
+  return level === "debug" || level === "trace";
+}
 /** `table` for people, `json` for scripts. */
 export type OutputFormat = "table" | "json";
 /** `auto`: human-readable on a terminal, JSON lines otherwise. */
@@ -340,14 +345,17 @@ export const SETTINGS = {
     flags: "--log-level <level>",
     env: "SHEPPY_LOG_LEVEL",
     description:
-      "debug, info, warning (or warn) or error; debug also prints stack traces of errors on a terminal (JSON lines always carry them in err.stack), error hides the CLI's warnings",
-    // pino calls it `warn`; both spellings are accepted.
+      "trace, debug, info, warning (or warn), error, fatal or silent; debug and trace also print stack traces of errors on a terminal (JSON lines always carry them in err.stack), error and above hide the CLI's warnings, silent every log line (a command's failure is still said on stderr)",
+    // pino's levels, under its names; pino calls it `warn`, and both spellings are accepted.
     parse: oneOf<LogLevel>({
+      trace: "trace",
       debug: "debug",
       info: "info",
       warning: "warn",
       warn: "warn",
       error: "error",
+      fatal: "fatal",
+      silent: "silent",
     }),
     default: { value: "info", label: "info" },
   },

@@ -10,7 +10,7 @@ import { pino } from "pino";
 import type { build as PrettyBuild } from "pino-pretty";
 import { errorSerializer } from "../observability/error-serializer.js";
 import { traceMixin } from "../observability/tracing.js";
-import type { LogFormat, LogLevel } from "./env.js";
+import { type LogFormat, type LogLevel, wantsStacks } from "./env.js";
 
 /** Where log lines go: stdout (1) for `sheppy work`, whose output they are; stderr (2) elsewhere. */
 export type LogDestination = 1 | 2;
@@ -33,7 +33,7 @@ export function createCliLogger(
   destination: LogDestination = 1,
 ): pino.Logger {
   // Lines written inside a task's span name its trace, to find the trace from the log and back.
-  const debug = level === "debug";
+  const debug = wantsStacks(level);
   const base = { name: "sheppy", level, mixin: traceMixin };
   if (!isPretty(format, destination)) {
     // JSON lines go to a log store, where a failed task's stack is what someone reads first: in

@@ -4,6 +4,7 @@
  * error into one line on stderr with a non-zero exit code (a stack trace only
  * with `--log-level debug`).
  */
+import { wantsStacks } from "./env.js";
 import { buildProgram } from "./program.js";
 import { EXIT, reportError } from "./report-error.js";
 
@@ -21,7 +22,7 @@ let code: number = EXIT.ok;
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  code = reportError(error, program.opts<{ logLevel?: string }>().logLevel === "debug");
+  code = reportError(error, wantsStacks(program.opts<{ logLevel?: string }>().logLevel));
 }
 process.exitCode = code;
 // Open handles (a driver's socket, a timer in user code) must not keep a finished command alive;

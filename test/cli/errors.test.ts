@@ -383,7 +383,30 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     );
   });
 
-  it("--log-level debug adds the stack trace after the line", async () => {
+  it.each(["debug", "trace"])(
+    "--log-level %s adds the stack trace after the line",
+    async (level) => {
+      const result = await runCli([
+        "task",
+        "add",
+        `${TASKS}:add`,
+        "--args",
+        "[1,2]",
+        "-u",
+        UNREACHABLE,
+        "--log-level",
+        level,
+      ]);
+      expect(result.code).toBe(1);
+      const [first, ...rest] = result.stderr.trimEnd().split("\n");
+      expect(first).toMatch(/^error: cannot connect to Redis/);
+      expect(rest.join("\n")).toMatch(
+        /BackendUnavailableError: cannot connect to Redis[\s\S]*\n\s+at /,
+      );
+    },
+  );
+
+  it("--log-level silent still says on stderr why the command failed, in its one line", async () => {
     const result = await runCli([
       "task",
       "add",
@@ -393,13 +416,8 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
       "-u",
       UNREACHABLE,
       "--log-level",
-      "debug",
+      "silent",
     ]);
-    expect(result.code).toBe(1);
-    const [first, ...rest] = result.stderr.trimEnd().split("\n");
-    expect(first).toMatch(/^error: cannot connect to Redis/);
-    expect(rest.join("\n")).toMatch(
-      /BackendUnavailableError: cannot connect to Redis[\s\S]*\n\s+at /,
-    );
+    expect(expectOneLineError(result, 1)).toMatch(/^error: cannot connect to Redis/);
   });
 });

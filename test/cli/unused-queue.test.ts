@@ -69,6 +69,19 @@ describe("sheppy commands on a queue that holds nothing", () => {
     );
   });
 
+  it("pino's other levels are taken: fatal and silent hold the warning back, trace keeps it", async () => {
+    for (const level of ["fatal", "silent"]) {
+      expect(await sheppy("task", "list", "-q", "emials", "--log-level", level)).toMatchObject({
+        code: 0,
+        stdout: "no tasks\n",
+        stderr: "",
+      });
+    }
+    expect((await sheppy("task", "list", "-q", "emials", "--log-level", "trace")).stderr).toBe(
+      WARNING,
+    );
+  });
+
   it("a queue that holds something, or only a cron, gets no warning, even when a filter leaves nothing to show", async () => {
     const failedOnly = await sheppy("task", "list", "-q", "emails", "--status", "failed");
     expect(failedOnly).toMatchObject({ code: 0, stdout: "no tasks\n", stderr: "" });
