@@ -7,7 +7,10 @@
  *   runs still waiting for their time (so the entry, put back, schedules them again);
  * - never touches crons added from code — an identical code cron has the same
  *   deterministic id, so the declaration is simply not added again;
- * - changes nothing when the file is missing or broken.
+ * - changes nothing when the file is missing or broken. A missing file is
+ *   said at info when it matters — this worker read one before, or the
+ *   queues hold crons a file declared (a worker started from another
+ *   directory) — and at debug otherwise: most apps have no such file.
  *
  * Every declared cron carries its entry's key (task, expression, args, queue
  * as written). A cron is "removed from the file" only when no entry has its
@@ -32,7 +35,7 @@ import { taskSpecByName } from "../task/task-by-name.js";
 import { type CronDeclaration, readCronConfig } from "./cron-config.js";
 
 interface Problem {
-  readonly level: "info" | "warn";
+  readonly level: "debug" | "info" | "warn";
   readonly message: string;
 }
 
@@ -65,6 +68,10 @@ export class DeclaredCrons {
   readonly #contested = new Map<string, number>();
   /** When this worker last warned that another deleted a cron it declares. */
   readonly #warnedAt = new Map<string, number>();
+  /** Whether this worker has found a file at its path, or config-managed crons in its queues. */
+  #declares = false;
+  /** Whether the queues were looked through for config-managed crons (once: a tick must stay cheap). */
+  #lookedForDeclared = false;
 
   /**
    * @param queues the worker's queues; an entry without `queue` goes to the only one,
@@ -79,10 +86,17 @@ export class DeclaredCrons {
   /** One pass: read the file and bring every queue in line. Backend errors propagate (the loop backs off). */
   async reconcile(now: number): Promise<void> {
     const config = await readCronConfig(this.#path);
-    if (config.kind !== "ok") {
-      this.#report([
-        { level: config.kind === "missing" ? "info" : "warn", message: config.message },
-      ]);
+    if (config.kind === "missing") {
+      if (!this.#lookedForDeclared) {
+        this.#declares ||= await this.#holdsDeclaredCrons();
+        this.#lookedForDeclared = true;
+      }
+      this.#report([{ level: this.#declares ? "info" : "debug", message: config.message }]);
+      return;
+    }
+    this.#declares = true;
+    if (config.kind === "broken") {
+      this.#report([{ level: "warn", message: config.message }]);
       return;
     }
     const problems: Problem[] = config.problems.map((message) => ({ level: "warn", message }));
@@ -132,6 +146,15 @@ export class DeclaredCrons {
     } catch (error) {
       return error instanceof Error ? error.message : String(error);
     }
+  }
+
+  /** Whether a queue of this worker holds a cron that a config file declared. */
+  async #holdsDeclaredCrons(): Promise<boolean> {
+    for (const queue of this.#queues) {
+      const crons = await queue.backend.getCrons(queue.name);
+      if (crons.some((data) => readStoredCron(data)?.managedBy === "config")) return true;
+    }
+    return false;
   }
 
   async #apply(queue: Queue, wanted: Wanted, fileKeys: Set<string>, now: number): Promise<void> {

@@ -251,6 +251,39 @@ export function declaredCronsCases(h: ContractHarness): void {
       expect(summary(await queue.getCrons())).toEqual(['declared.report["code"] @daily code']);
     });
 
+    it("a missing file is said at debug where no file declared crons, at info where the queue holds crons one declared", async () => {
+      const clock = new TestClock(START);
+      const [plain, declared] = [h.queue({ clock }), h.queue({ clock })];
+      const earlier = configFile();
+      earlier.write({ crons: [{ task: "declared.report", expression: "@daily", args: ["x"] }] });
+      const first = cronWorker(declared, clock, earlier.path, captureLogs());
+      void first.work();
+      await until(async () => (await declared.getCrons()).length === 1, {
+        what: "the declared cron",
+      });
+      await first.close();
+
+      // Started from another directory: the file is not where these workers look.
+      const nowhere = configFile().path;
+      const [quiet, noted] = [captureLogs(), captureLogs()];
+      void cronWorker(plain, clock, nowhere, quiet).work();
+      void cronWorker(declared, clock, nowhere, noted).work();
+      const missing = `no cron config file at ${nowhere}; declared crons left unchanged`;
+      await until(
+        async () =>
+          quiet.lines.some((l) => l.message === missing) &&
+          noted.lines.some((l) => l.message === missing),
+        { what: "both workers to read their file" },
+      );
+      expect(quiet.lines.filter((l) => l.message === missing)).toEqual([
+        { level: "debug", message: missing },
+      ]);
+      expect(noted.lines.filter((l) => l.message === missing)).toEqual([
+        { level: "info", message: missing },
+      ]);
+      expect(summary(await declared.getCrons())).toEqual(['declared.report["x"] @daily config']);
+    });
+
     it("CRON-15 / CRON-23 invalid entries are skipped one by one with a log line each; the others apply", async () => {
       const clock = new TestClock(START);
       const queue = h.queue({ clock });
