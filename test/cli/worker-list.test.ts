@@ -34,6 +34,7 @@ describe("sheppy worker list", () => {
     expect(json(await sheppy("worker", "list", "--format", "json"))).toEqual({
       workers: [],
       unserved: [{ queue: "jobs", waiting: 1, workersIdle: "" }],
+      paused: [],
     });
 
     const worker = new WorkerProcess(["--tasks", TASKS, "-q", "jobs,other", "-c", "4"], env);
@@ -125,6 +126,30 @@ describe("sheppy worker list", () => {
     }
     await jobs.close();
   }, 60_000);
+
+  it("a paused queue holding pending tasks is named, not as a queue without workers: resuming it is what starts them", async () => {
+    const held = new Queue(url, { name: "held" });
+    await held.add(add(2, 3));
+    await held.add(add(3, 4));
+    await held.pause();
+    expect(await sheppy("worker", "list", "-q", "held")).toEqual({
+      code: 0,
+      stdout:
+        "no workers\nqueue held is paused, holding 2 pending tasks: none starts until it is resumed (sheppy queue resume -q held)\n",
+      stderr: "",
+    });
+    expect(json(await sheppy("worker", "list", "-q", "held", "--format", "json"))).toEqual({
+      workers: [],
+      unserved: [],
+      paused: [{ queue: "held", pending: 2 }],
+    });
+    await held.resume();
+    expect(json(await sheppy("worker", "list", "-q", "held", "--format", "json"))).toMatchObject({
+      unserved: [{ queue: "held", waiting: 2 }],
+      paused: [],
+    });
+    await held.close();
+  });
 
   it("a worker that stops withdraws at once", async () => {
     const worker = new WorkerProcess(["--tasks", TASKS, "-q", "brief"], env);

@@ -6,7 +6,8 @@
  * (tasks, scheduler, crons), when it started and when it last announced
  * itself. A queue whose tasks wait while no worker runs them is named, in
  * the table and in the JSON, since that is the first thing to rule out when
- * tasks do not run.
+ * tasks do not run; so is a paused queue that holds pending tasks, whose
+ * workers look as busy as ever while none of its tasks start.
  */
 import type { Command } from "commander";
 import { knownQueues } from "../../queue/known-queues.js";
@@ -98,7 +99,7 @@ export function addWorkerCommands(program: Command): void {
   const command = group
     .command("list")
     .description(
-      "list the workers serving the backend's queues now (each announces itself every heartbeat and drops out a lease after it stops), with what they hold, and name the queues whose tasks wait with no worker running them (--format json: { workers, unserved })",
+      "list the workers serving the backend's queues now (each announces itself every heartbeat and drops out a lease after it stops), with what they hold, and name the queues whose tasks wait with no worker running them and the paused ones holding pending tasks (--format json: { workers, unserved, paused })",
     );
   addSettings(command, ["backendUrl", "queueFilter", "format"]);
   // `sheppy worker -t ./tasks.ts` is `sheppy work` one letter off: the group's own errors say so.
@@ -112,7 +113,13 @@ export function addWorkerCommands(program: Command): void {
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<WorkerListSettings>();
     const backend = openBackend(settings);
-    let perQueue: { queue: string; workers: LiveWorker[] | null; waiting: number }[];
+    let perQueue: {
+      queue: string;
+      workers: LiveWorker[] | null;
+      waiting: number;
+      pending: number;
+      paused: boolean;
+    }[];
     try {
       await backend.connect();
       const named = settings.queue ? [...new Set(settings.queue)] : undefined;
@@ -120,8 +127,18 @@ export function addWorkerCommands(program: Command): void {
       perQueue = await Promise.all(
         names.map(async (name) => {
           const queue = new Queue(backend, { name });
-          const [workers, stats] = await Promise.all([queue.workers(), backend.getStats(name)]);
-          return { queue: name, workers, waiting: stats.pending + stats.processing };
+          const [workers, stats, paused] = await Promise.all([
+            queue.workers(),
+            backend.getStats(name),
+            backend.isPaused(name),
+          ]);
+          return {
+            queue: name,
+            workers,
+            waiting: stats.pending + stats.processing,
+            pending: stats.pending,
+            paused,
+          };
         }),
       );
       // A name given that nothing uses and no worker serves is most likely mistyped.
@@ -140,18 +157,26 @@ export function addWorkerCommands(program: Command): void {
     }
     // Tasks waiting where no worker runs tasks now: the likeliest reason they do not run.
     const unserved: Unserved[] = perQueue
-      .filter(({ workers, waiting }) => workers !== null && waiting > 0 && !workers.some(runsTasks))
+      .filter(
+        ({ workers, waiting, paused }) =>
+          !paused && workers !== null && waiting > 0 && !workers.some(runsTasks),
+      )
       .map(({ queue, waiting, workers }) => ({
         queue,
         waiting,
         workersIdle: whyIdle(workers ?? []),
       }));
+    // Paused with tasks to start: its workers claim nothing from it until it is resumed.
+    const paused = perQueue
+      .filter((entry) => entry.paused && entry.pending > 0)
+      .map(({ queue, pending }) => ({ queue, pending }));
     if (settings.format === "json") {
       printJson({
         workers: perQueue.flatMap(({ queue, workers }) =>
           (workers ?? []).map((worker) => ({ queue, ...worker })),
         ),
         unserved,
+        paused,
       });
       return;
     }
@@ -169,6 +194,11 @@ export function addWorkerCommands(program: Command): void {
       const workers = workersIdle === "" ? "" : `; its workers: ${workersIdle}`;
       print(
         `queue ${queue}: ${waiting} task${waiting === 1 ? "" : "s"} pending or running, and no worker runs its tasks (start one: sheppy work -q ${queue} <modules>${workers})`,
+      );
+    }
+    for (const { queue, pending } of paused) {
+      print(
+        `queue ${queue} is paused, holding ${pending} pending task${pending === 1 ? "" : "s"}: none starts until it is resumed (sheppy queue resume -q ${queue})`,
       );
     }
   });
