@@ -11,6 +11,7 @@
  * import { registerBackendScheme } from "sheppy/backend";
  */
 export type {
+  AddDeduplicatedOptions,
   AddMode,
   AddOptions,
   Backend,

@@ -77,6 +77,12 @@ export interface BackendCapabilities {
    * ({@link AddOptions.tx}); absent: it cannot.
    */
   readonly sqlTransactions?: boolean;
+  /**
+   * `addDeduplicated` takes `ignore` entries within the application's own SQL
+   * transaction too ({@link AddDeduplicatedOptions.tx}); absent: it cannot,
+   * and `Queue` refuses a dedupe key with `tx`.
+   */
+  readonly dedupeInTransactions?: boolean;
 }
 
 /**
@@ -86,6 +92,22 @@ export interface BackendCapabilities {
  */
 export interface SqlTransaction {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /**
+   * A `pg.Pool` has these and a client has not: a pool runs each statement on
+   * whichever connection is free, outside any transaction, so giving one is
+   * a type error rather than only the error `add` throws.
+   */
+  readonly totalCount?: never;
+  readonly idleCount?: never;
+}
+
+/** How `addDeduplicated` stores its entries. */
+export interface AddDeduplicatedOptions {
+  /**
+   * Within this transaction, as {@link AddOptions.tx}: only `ignore` entries.
+   * A key another open transaction took waits for that one to end.
+   */
+  readonly tx?: SqlTransaction | undefined;
 }
 
 /** How `add` stores its records, beyond its mode. */
@@ -409,11 +431,14 @@ export interface TaskStore {
    * nothing is written and the answer is `ignored` with that id. Keys of
    * finished tasks and of passed windows are dropped by `pruneExpired` (or
    * by the next add of the key) and by `clear`. `now` is the caller's time.
+   * With `options.tx` (backends with `dedupeInTransactions` only) the
+   * entries are added within that transaction, as `add` does with it.
    */
   addDeduplicated(
     queue: string,
     entries: readonly DedupeEntry[],
     now: number,
+    options?: AddDeduplicatedOptions,
   ): Promise<DedupeResult[]>;
 
   /**

@@ -216,6 +216,33 @@ export function checkEntries(
  * list's other entries are stored by then (each is safe to send again, under
  * its id or key).
  */
+/**
+ * Refuses, before anything is stored, the dedupe keys an add within the
+ * application's transaction cannot take: any, on a backend whose key
+ * decision cannot join that transaction; a `replace`, which would lock the
+ * task it replaces until the transaction ends, on one whose can.
+ */
+function refuseKeysWithin(
+  backend: Backend,
+  entries: readonly CheckedEntry[],
+  at: (i: number) => string,
+  single: boolean,
+): void {
+  const keyed = entries.findIndex((entry) => entry.dedupe);
+  if (keyed < 0) return;
+  if (!backend.capabilities.dedupeInTransactions) {
+    throw new InvalidOptionError(
+      `${at(keyed)}: dedupe cannot be combined with tx on this backend; add ${single ? "it" : "the entries with dedupe"} without tx`,
+    );
+  }
+  const replacing = entries.findIndex((entry) => entry.dedupe?.mode === "replace");
+  if (replacing >= 0) {
+    throw new InvalidOptionError(
+      `${at(replacing)}: dedupe mode 'replace' cannot be combined with tx (the task it replaces would stay locked until your transaction ends); use mode 'ignore' within tx, or add it without tx`,
+    );
+  }
+}
+
 export async function addEntries(
   queue: QueueHandle,
   backend: Backend,
@@ -226,13 +253,7 @@ export async function addEntries(
   single = false,
 ): Promise<EntriesAdded> {
   const at = (i: number) => (single ? where : `${where}: item [${i}]`);
-  const keyed = tx ? entries.findIndex((entry) => entry.dedupe) : -1;
-  if (keyed >= 0) {
-    // A key's decision and write are one atomic step of the backend's own; it cannot join yours.
-    throw new InvalidOptionError(
-      `${at(keyed)}: dedupe cannot be combined with tx; add ${single ? "it" : "the entries with dedupe"} without tx`,
-    );
-  }
+  if (tx) refuseKeysWithin(backend, entries, at, single);
   const othersNote = single
     ? ""
     : tx
@@ -277,7 +298,12 @@ export async function addEntries(
           const event = addedEventFor(backend, record, now);
           return { record, key, mode, windowMs, ...(event ? { event } : {}) };
         });
-        const answered = await backend.addDeduplicated(queue.name, deduplicated, now);
+        const answered = await backend.addDeduplicated(
+          queue.name,
+          deduplicated,
+          now,
+          tx ? { tx } : undefined,
+        );
         indices.forEach((i, k) => {
           const result = answered[k];
           if (!result) {

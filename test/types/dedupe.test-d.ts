@@ -88,3 +88,17 @@ describe("dedupe and id types", () => {
     await queue.add([{ task: sync("u") }], { id: "x" });
   });
 });
+
+describe("tx types", () => {
+  test("a pg client is a tx, with or without an ignore key; a pg Pool is not (it is outside any transaction)", async () => {
+    const { default: pg } = await import("pg");
+    const pool = new pg.Pool();
+    const client = await pool.connect();
+    expectTypeOf(await queue.add(sync("u"), { tx: client })).toEqualTypeOf<boolean>();
+    expectTypeOf(
+      await queue.add(sync("u"), { tx: client, dedupe: { key: "k" } }),
+    ).toEqualTypeOf<AddResult>();
+    // @ts-expect-error a pool runs each statement on a connection of its choice
+    await queue.add(sync("u"), { tx: pool });
+  });
+});

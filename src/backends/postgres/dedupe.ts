@@ -8,10 +8,21 @@
  * and a replace. Written rows carry the call's token, as an add's do. The
  * events of the entries added or replaced are appended once, last, so the
  * queue's event lock is taken after every slot lock, never between them.
+ *
+ * Within an application's transaction (`add(…, { tx })`), only `ignore`
+ * adds are made, and a key's slot is locked only to take it: a key found
+ * held by an unfinished task (or within its window) is answered from a
+ * plain read, so the transaction holds no lock for a key it did not take.
+ * The slot task is never locked there: its settle would wait for the
+ * application's commit while holding the queue's event lock, which that
+ * commit takes to append its events. A key another open transaction took
+ * waits for that transaction to end, as a unique index does. The added
+ * task's event waits for the commit, as a plain add's within it does.
  */
 
+import { InvalidOptionError } from "../../errors.js";
 import type { TaskData } from "../../task/task-record.js";
-import type { DedupeEntry, DedupeResult } from "../backend.js";
+import type { DedupeEntry, DedupeResult, SqlTransaction } from "../backend.js";
 import {
   checkDedupeRecords,
   type DedupeSlot,
@@ -24,8 +35,14 @@ import { requestToken } from "../request-token.js";
 import { slotTaskStateOf } from "../sql/slot-state.js";
 import type { EventStore } from "./event-log.js";
 import { storedColumns } from "./record-codec.js";
-import type { PgSession, Tx } from "./session.js";
-import { ADD_REPLACE, ADD_UNIQUE, addValues } from "./task-store.js";
+import type { PgSession, Sql, Tx } from "./session.js";
+import {
+  ADD_REPLACE,
+  ADD_UNIQUE,
+  ADD_UNIQUE_WITHIN,
+  addValues,
+  queryWithin,
+} from "./task-store.js";
 
 /** Takes a free key: its slot, held by the new task, locked by this transaction until it ends. */
 const TAKE_SLOT = `
@@ -43,6 +60,12 @@ const DROP_SLOT = "DELETE FROM %SCHEMA%.dedupe WHERE queue = $1 AND key = $2";
 /** The slot's task, locked, with where it stands. */
 const LOCK_TASK = `
 SELECT state, status FROM %SCHEMA%.tasks WHERE queue = $1 AND id = $2 FOR UPDATE`;
+
+/** A key's slot as committed, unlocked. */
+const READ_SLOT = "SELECT task_id, held_until FROM %SCHEMA%.dedupe WHERE queue = $1 AND key = $2";
+
+/** Where the slot's task stands, unlocked. */
+const READ_TASK = "SELECT state, status FROM %SCHEMA%.tasks WHERE queue = $1 AND id = $2";
 
 /** See `TaskStore.addDeduplicated`. */
 export async function addDeduplicated(
@@ -138,4 +161,109 @@ function writeValues(session: PgSession, queue: string, token: string, record: T
     bodies: null,
     append: [0, session.channels.events],
   });
+}
+
+/** See `TaskStore.addDeduplicated`, within the application's transaction `appTx` (see the module header). */
+export async function addDeduplicatedWithin(
+  session: PgSession,
+  appTx: SqlTransaction,
+  events: EventStore,
+  queue: string,
+  entries: readonly DedupeEntry[],
+  now: number,
+): Promise<DedupeResult[]> {
+  session.assertConnected();
+  if (entries.length === 0) return [];
+  const records = checkDedupeRecords(entries, "PostgreSQL");
+  const replacing = entries.find((entry) => entry.mode !== "ignore");
+  if (replacing !== undefined) {
+    throw new InvalidOptionError(
+      `add: dedupe mode '${replacing.mode}' (key '${replacing.key}') cannot be combined with tx: replacing a task would lock it until your transaction ends; add it without tx, or with mode 'ignore'`,
+    );
+  }
+  const within: Tx = {
+    query: async <R>(sql: Sql, values?: readonly unknown[]) =>
+      (await queryWithin(session, appTx, sql, values ?? [])) as R[],
+  } as Tx;
+  const results: DedupeResult[] = [];
+  for (const [i, entry] of entries.entries()) {
+    results.push(await addOneWithin(session, within, events, queue, entry, records[i]!, now));
+  }
+  return results;
+}
+
+async function addOneWithin(
+  session: PgSession,
+  tx: Tx,
+  events: EventStore,
+  queue: string,
+  { key, mode, windowMs, event }: DedupeEntry,
+  record: TaskData,
+  now: number,
+): Promise<DedupeResult> {
+  const heldUntil = windowMs === null ? null : now + windowMs;
+  const decide = async (
+    row: { task_id: string; held_until: string | null } | undefined,
+  ): Promise<ReturnType<typeof decideDedupe> | null> => {
+    if (!row) return null;
+    const slot: DedupeSlot = {
+      taskId: row.task_id,
+      until: row.held_until === null ? null : Number(row.held_until),
+    };
+    let state: SlotTaskState = "missing";
+    if (slot.until === null) {
+      const [task] = await tx.query<{ state: number; status: string }>(session.sql(READ_TASK), [
+        queue,
+        slot.taskId,
+      ]);
+      state = slotTaskStateOf(task);
+    }
+    return decideDedupe(slot, () => state, mode, now);
+  };
+  let fresh = false;
+  // A slot dropped by a prune between two statements is taken on the next turn.
+  for (;;) {
+    const taken = await tx.query(session.sql(TAKE_SLOT), [queue, key, record.id, heldUntil]);
+    if (taken.length > 0) {
+      fresh = true;
+      break;
+    }
+    const seen = await decide(
+      (
+        await tx.query<{ task_id: string; held_until: string | null }>(session.sql(READ_SLOT), [
+          queue,
+          key,
+        ])
+      )[0],
+    );
+    if (seen === null) continue;
+    if (seen.kind === "ignore") return { outcome: "ignored", id: seen.id };
+    // Free to take: lock the slot, and decide again on what holds it now.
+    const locked = await decide(
+      (
+        await tx.query<{ task_id: string; held_until: string | null }>(session.sql(LOCK_SLOT), [
+          queue,
+          key,
+        ])
+      )[0],
+    );
+    if (locked === null) continue;
+    if (locked.kind === "ignore") return { outcome: "ignored", id: locked.id };
+    break;
+  }
+  const body = event !== undefined && events.cap > 0 ? keyedEventBody(record.id, event) : null;
+  const added = await tx.query<{ id: string | null }>(
+    session.sql(ADD_UNIQUE_WITHIN),
+    addValues(session, queue, requestToken(), [storedColumns(record, routeOf(record, null))], {
+      bodies: [body],
+      append: events.appendValues,
+    }),
+  );
+  if (!added.some((row) => row.id === record.id)) {
+    // An id the queue holds is no new task: the key stays as it was.
+    if (fresh) await tx.query(session.sql(DROP_SLOT), [queue, key]);
+    return { outcome: "ignored", id: record.id };
+  }
+  if (!fresh) await tx.query(session.sql(MOVE_SLOT), [queue, key, record.id, heldUntil]);
+  return { outcome: "added", id: record.id };
 }

@@ -26,6 +26,7 @@ import type { TaskData } from "../../task/task-record.js";
 import type { WorkflowData } from "../../task/workflow-record.js";
 import { checkOptionKeys } from "../../util/unknown-keys.js";
 import type {
+  AddDeduplicatedOptions,
   AddMode,
   AddOptions,
   Backend,
@@ -62,7 +63,7 @@ import {
 } from "../retention-settings.js";
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
-import { addDeduplicated } from "./dedupe.js";
+import { addDeduplicated, addDeduplicatedWithin } from "./dedupe.js";
 import { EventStore } from "./event-log.js";
 import { Notifier } from "./notifications.js";
 import { checkListenUrl, parsePostgresUrl, postgresTargetFromEnvironment } from "./postgres-url.js";
@@ -231,6 +232,7 @@ export class PostgresBackend implements Backend {
     leases: true,
     instantProcessing: false,
     sqlTransactions: true,
+    dedupeInTransactions: true,
   };
   readonly #url: string;
   /**
@@ -371,8 +373,11 @@ export class PostgresBackend implements Backend {
     queue: string,
     entries: readonly DedupeEntry[],
     now: number,
+    options: AddDeduplicatedOptions = {},
   ): Promise<DedupeResult[]> {
-    return addDeduplicated(this.#session, this.#events, queue, entries, now);
+    return options.tx
+      ? addDeduplicatedWithin(this.#session, options.tx, this.#events, queue, entries, now)
+      : addDeduplicated(this.#session, this.#events, queue, entries, now);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {

@@ -154,7 +154,7 @@ export const ADD_UNIQUE = addStatement(ON_CONFLICT_UNIQUE, APPEND_ADDED);
 export const ADD_REPLACE = addStatement(ON_CONFLICT_REPLACE, APPEND_ADDED);
 const ADD_RERUN = addStatement(ON_CONFLICT_RERUN, APPEND_ADDED);
 /** Within an application's transaction: its events wait in `events_pending` for its commit. */
-const ADD_UNIQUE_WITHIN = addStatement(ON_CONFLICT_UNIQUE, STAGE_ADDED);
+export const ADD_UNIQUE_WITHIN = addStatement(ON_CONFLICT_UNIQUE, STAGE_ADDED);
 const ADD_REPLACE_WITHIN = addStatement(ON_CONFLICT_REPLACE, STAGE_ADDED);
 const ADD_RERUN_WITHIN = addStatement(ON_CONFLICT_RERUN, STAGE_ADDED);
 
@@ -369,7 +369,10 @@ export class TaskStore {
     if (appTx) {
       written = new Set();
       for (const values of parts) {
-        for (const id of await this.#addWithin(appTx, statement, values)) written.add(id);
+        for (const row of await queryWithin(this.session, appTx, statement, values)) {
+          const id = (row as { id?: unknown } | null)?.id;
+          if (typeof id === "string") written.add(id);
+        }
       }
     } else {
       // One statement is atomic on its own; several go in one transaction.
@@ -379,34 +382,6 @@ export class TaskStore {
           : await this.session.transaction("add", addAll);
     }
     return rows.map((row, i) => first[i]! && written.has(row.id));
-  }
-
-  /**
-   * Runs the add on the application's transaction: it takes effect, and its
-   * notification goes out, when that commits. Sent once (the transaction is
-   * its owner's to retry); a failure is a `BackendError` naming the cause,
-   * an answer without `rows` an `InvalidOptionError` (the tx is at fault).
-   */
-  async #addWithin(appTx: SqlTransaction, statement: Sql, values: unknown[]): Promise<Set<string>> {
-    let result: unknown;
-    try {
-      result = await appTx.query(statement.text, values);
-    } catch (error) {
-      // The schema's tables missing on tx's connection: most likely a transaction on another database.
-      const elsewhere =
-        (error as { code?: unknown })?.code === UNDEFINED_TABLE
-          ? ` (is tx a transaction on the database this backend uses, where its schema "${this.session.schema}" was migrated?)`
-          : "";
-      throw new BackendError(
-        `add: PostgreSQL refused the add within your transaction: ${describeRefusal(error, this.session.scrub)}${elsewhere}`,
-        { cause: error },
-      );
-    }
-    const ids = new Set<string>();
-    for (const row of rowsOf(result, "add", "tx.query") as { id?: unknown }[]) {
-      if (typeof row?.id === "string") ids.add(row.id);
-    }
-    return ids;
   }
 
   /** When the earliest waiting task is due, `null` when none waits. */
@@ -615,4 +590,34 @@ export class TaskStore {
     });
     return deleted;
   }
+}
+
+/**
+ * Runs `statement` on the application's transaction (`add(…, { tx })`): it
+ * takes effect, and its notification goes out, when that commits. Sent once
+ * (the transaction is its owner's to retry); a failure is a `BackendError`
+ * naming the cause, an answer without `rows` an `InvalidOptionError` (the tx
+ * is at fault). Resolves the rows.
+ */
+export async function queryWithin(
+  session: PgSession,
+  appTx: SqlTransaction,
+  statement: Sql,
+  values: readonly unknown[],
+): Promise<unknown[]> {
+  let result: unknown;
+  try {
+    result = await appTx.query(statement.text, [...values]);
+  } catch (error) {
+    // The schema's tables missing on tx's connection: most likely a transaction on another database.
+    const elsewhere =
+      (error as { code?: unknown })?.code === UNDEFINED_TABLE
+        ? ` (is tx a transaction on the database this backend uses, where its schema "${session.schema}" was migrated?)`
+        : "";
+    throw new BackendError(
+      `add: PostgreSQL refused the add within your transaction: ${describeRefusal(error, session.scrub)}${elsewhere}`,
+      { cause: error },
+    );
+  }
+  return rowsOf(result, "add", "tx.query");
 }

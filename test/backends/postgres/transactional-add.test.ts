@@ -130,7 +130,7 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
     }
   });
 
-  it("entries with ids of their own commit or roll back with the transaction; an entry with a dedupe key is refused there, adding nothing", async () => {
+  it("entries with ids of their own commit or roll back with the transaction; an entry whose dedupe key would replace a task is refused there, adding nothing", async () => {
     const { queue, done } = await setup();
     try {
       const entries = [
@@ -153,7 +153,7 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
           .add(
             [
               { task: echo(22), id: "order-22" },
-              { task: echo(23), dedupe: { key: "k" } },
+              { task: echo(23), dedupe: { key: "k", mode: "replace" } },
             ],
             {
               tx: client,
@@ -162,12 +162,141 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
           .catch((e: unknown) => e);
         expect(refused).toBeInstanceOf(InvalidOptionError);
         expect((refused as Error).message).toBe(
-          "queue.add(): item [1]: dedupe cannot be combined with tx; add the entries with dedupe without tx",
+          "queue.add(): item [1]: dedupe mode 'replace' cannot be combined with tx (the task it replaces would stay locked until your transaction ends); use mode 'ignore' within tx, or add it without tx",
         );
       });
       expect((await queue.getTask("order-21"))?.status).toBe("scheduled");
       expect(await queue.getTask("order-22")).toBeNull();
       expect(await queue.size()).toBe(1);
+    } finally {
+      await done();
+    }
+  });
+
+  it("a dedupe key within a transaction: taken at its commit, free again after a rollback, and a key held by an unfinished task ignores the add there too", async () => {
+    const { queue, backend, done } = await setup();
+    try {
+      const key = { key: "reindex-42" };
+      await inTransaction("ROLLBACK", async (client) => {
+        expect(await queue.add(echo(1), { tx: client, dedupe: key })).toMatchObject({
+          outcome: "added",
+        });
+      });
+      expect(await queue.size()).toBe(0);
+      const first = echo(2);
+      await inTransaction("COMMIT", async (client) => {
+        expect(await queue.add(first, { tx: client, dedupe: key })).toEqual({
+          outcome: "added",
+          id: first.id,
+        });
+        expect(await queue.getTask(first)).toBeNull();
+      });
+      expect((await queue.getTask(first))?.status).toBe("pending");
+      // Held by its pending task: ignored within a transaction as without one, in a list too.
+      await inTransaction("COMMIT", async (client) => {
+        expect(await queue.add(echo(3), { tx: client, dedupe: key })).toEqual({
+          outcome: "ignored",
+          id: first.id,
+        });
+        expect(
+          await queue.add(
+            [
+              { task: echo(4), dedupe: key },
+              { task: echo(5), dedupe: { key: "other" } },
+            ],
+            { tx: client },
+          ),
+        ).toEqual([
+          { outcome: "ignored", id: first.id },
+          { outcome: "added", id: expect.any(String) },
+        ]);
+      });
+      expect(await queue.size()).toBe(2);
+      // Its task finished, the key is free: the next add within a transaction takes it.
+      const worker = new Worker(queue, { claimWait: 60 });
+      await worker.work({ maxTasks: 2 });
+      await worker.close();
+      const second = echo(6);
+      await inTransaction("COMMIT", async (client) => {
+        expect(await queue.add(second, { tx: client, dedupe: key })).toEqual({
+          outcome: "added",
+          id: second.id,
+        });
+      });
+      expect(await queue.add(echo(7), { dedupe: key })).toEqual({
+        outcome: "ignored",
+        id: second.id,
+      });
+      // The added tasks' events entered the log at their commits, one each.
+      const added = (await backend.readEvents(queue.name, { after: null, limit: 100 })).filter(
+        (event) => event.body.includes('"added"'),
+      );
+      expect(added).toHaveLength(3);
+    } finally {
+      await done();
+    }
+  });
+
+  it("two transactions adding one key: the second waits for the first, and is ignored when it commits or takes the key when it rolls back", async () => {
+    const { queue, done } = await setup();
+    try {
+      for (const end of ["COMMIT", "ROLLBACK"] as const) {
+        const key = { key: `race-${end}` };
+        const [a, b] = [app.connect(), app.connect()];
+        const [one, two] = await Promise.all([a, b]);
+        try {
+          await one.query("BEGIN");
+          await two.query("BEGIN");
+          const mine = echo(1);
+          expect(await queue.add(mine, { tx: one, dedupe: key })).toMatchObject({
+            outcome: "added",
+          });
+          let answered = false;
+          const theirs = echo(2);
+          const second = queue.add(theirs, { tx: two, dedupe: key }).finally(() => {
+            answered = true;
+          });
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          expect(answered).toBe(false);
+          await one.query(end);
+          expect(await second).toEqual(
+            end === "COMMIT"
+              ? { outcome: "ignored", id: mine.id }
+              : { outcome: "added", id: theirs.id },
+          );
+          await two.query("COMMIT");
+          expect((await queue.getTask(end === "COMMIT" ? mine : theirs))?.status).toBe("pending");
+          expect(await queue.getTask(end === "COMMIT" ? theirs : mine)).toBeNull();
+        } finally {
+          one.release();
+          two.release();
+        }
+      }
+    } finally {
+      await done();
+    }
+  });
+
+  it("a transaction whose keyed add was ignored holds nothing the key's task needs: a worker runs and settles that task while it stays open", async () => {
+    const { queue, done } = await setup();
+    try {
+      const held = echo(1);
+      await queue.add(held, { dedupe: { key: "busy" } });
+      const client = await app.connect();
+      try {
+        await client.query("BEGIN");
+        expect(await queue.add(echo(2), { tx: client, dedupe: { key: "busy" } })).toEqual({
+          outcome: "ignored",
+          id: held.id,
+        });
+        const worker = new Worker(queue, { claimWait: 60 });
+        expect(await worker.work({ maxTasks: 1 })).toMatchObject({ processed: 1 });
+        await worker.close();
+        expect((await queue.getTask(held))?.status).toBe("completed");
+        await client.query("COMMIT");
+      } finally {
+        client.release();
+      }
     } finally {
       await done();
     }
@@ -283,12 +412,14 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
     const { queue, done } = await setup();
     try {
       const added = echo(16);
-      const error = (await queue.add(added, { tx: app }).catch((e: unknown) => e)) as Error;
+      // The types refuse a pool too; this is what a caller from JavaScript (or past a cast) meets.
+      const pool = app as unknown as pg.PoolClient;
+      const error = (await queue.add(added, { tx: pool }).catch((e: unknown) => e)) as Error;
       expect(error).toBeInstanceOf(InvalidOptionError);
       expect(error.message).toContain("tx is a connection pool");
       expect(error.message).toContain("pass the client you ran BEGIN on");
       expect(error.message).not.toContain("\n");
-      await expect(queue.schedule(echo(17), 60, { tx: app })).rejects.toThrow(
+      await expect(queue.schedule(echo(17), 60, { tx: pool })).rejects.toThrow(
         /tx is a connection pool/,
       );
       expect(await queue.getTask(added)).toBeNull();
