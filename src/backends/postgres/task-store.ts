@@ -305,11 +305,20 @@ SELECT count(*) AS n FROM gone`;
 /** Rate-limit windows idle past the time they are kept for (not counted: they are not records). */
 const PRUNE_RATE_LIMITS = "DELETE FROM %SCHEMA%.rate_limits WHERE queue = $1 AND kept_until < $2";
 
-/** Dedupe slots that hold nothing: their window has ended, or (without one) their task finished or is gone. */
+/**
+ * Dedupe slots that hold nothing: their window has ended, or (without one)
+ * their task finished or is gone. A slot an add is taking over is locked by
+ * it, possibly for as long as the application's transaction it runs in:
+ * skipped, not waited for (that add points it at its new task).
+ */
 const PRUNE_DEDUPE = `
-DELETE FROM %SCHEMA%.dedupe d
-WHERE d.queue = $1 AND (d.held_until <= $2 OR (d.held_until IS NULL AND NOT EXISTS (
-  SELECT 1 FROM %SCHEMA%.tasks t WHERE t.queue = d.queue AND t.id = d.task_id AND t.state <> ${FINISHED})))`;
+DELETE FROM %SCHEMA%.dedupe d USING (
+  SELECT s.queue, s.key FROM %SCHEMA%.dedupe s
+  WHERE s.queue = $1 AND (s.held_until <= $2 OR (s.held_until IS NULL AND NOT EXISTS (
+    SELECT 1 FROM %SCHEMA%.tasks t WHERE t.queue = s.queue AND t.id = s.task_id AND t.state <> ${FINISHED})))
+  FOR UPDATE OF s SKIP LOCKED
+) doomed
+WHERE d.queue = doomed.queue AND d.key = doomed.key`;
 
 type CancelRow = RecordRow | { id: null };
 

@@ -302,6 +302,37 @@ describe.skipIf(!available)("adding within the application's transaction", () =>
     }
   });
 
+  it("a transaction taking over a key whose task finished keeps the key from the prune, which does not wait for it", async () => {
+    const { queue, backend, done } = await setup();
+    try {
+      const key = { key: "nightly" };
+      await queue.add(echo(1), { dedupe: key });
+      const worker = new Worker(queue, { claimWait: 60 });
+      await worker.work({ maxTasks: 1 });
+      await worker.close();
+      const client = await app.connect();
+      try {
+        await client.query("BEGIN");
+        const next = echo(2);
+        expect(await queue.add(next, { tx: client, dedupe: key })).toEqual({
+          outcome: "added",
+          id: next.id,
+        });
+        // The slot this transaction is moving to its task is skipped, not waited for.
+        await backend.pruneExpired(queue.name, Date.now());
+        await client.query("COMMIT");
+        expect(await queue.add(echo(3), { dedupe: key })).toEqual({
+          outcome: "ignored",
+          id: next.id,
+        });
+      } finally {
+        client.release();
+      }
+    } finally {
+      await done();
+    }
+  });
+
   it("schedule within a transaction; an id the queue holds is refused there as anywhere", async () => {
     const { queue, done } = await setup();
     try {
