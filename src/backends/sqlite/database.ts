@@ -275,7 +275,17 @@ export class SqliteDatabase {
       if (applied !== null && !this.isInMemory) db.pragma("wal_checkpoint(PASSIVE)");
       // A file this process may only read opens and migrates (when current) without a
       // write: found out now rather than at the first claim, which would retry forever.
-      await this.#retryBusy("connect", () => probeWrite(db));
+      await this.#retryBusy("connect", () => {
+        try {
+          probeWrite(db);
+        } catch (error) {
+          // Another connection writing shows the file in use, not this process barred from it: the
+          // permissions of the file and its directory tell, and reads need not wait for the writer.
+          if (isBusy(error) && !this.isInMemory && writable(path) && writable(dirname(path)))
+            return;
+          throw error;
+        }
+      });
     } catch (error) {
       db.close();
       const cause = error instanceof BackendError ? error.cause : error;
@@ -461,6 +471,9 @@ function migrate(
   path: string,
   change: boolean,
 ): { readonly from: number; readonly to: number } | null {
+  // The common case, read without the write lock: a process connecting while another writes
+  // (a long transaction, a backup) does not wait for it.
+  if (atCurrentVersion(db, path)) return null;
   return db
     .transaction(() => {
       refuseForeignFile(db, path);
@@ -498,4 +511,15 @@ function migrate(
       return newest < known.length ? { from: newest, to: known.length } : null;
     })
     .immediate();
+}
+
+/**
+ * Whether the file holds Sheppy's tables at this Sheppy's newest version (a
+ * read: no lock waited for); another application's file is refused here.
+ */
+function atCurrentVersion(db: Db, path: string): boolean {
+  refuseForeignFile(db, path);
+  if (!holdsSheppyTables(db)) return false;
+  const { v } = db.prepare("SELECT max(version) AS v FROM migrations").get() as { v: number | null };
+  return v === knownMigrations().length;
 }

@@ -68,6 +68,25 @@ describe("sqlite: a write lock held by another connection", () => {
     await queue.close();
   });
 
+  it("a process connecting while another connection holds the lock connects at once, and reads without waiting", async () => {
+    const path = files.path("connect.db");
+    const first = new Queue(new SqliteBackend({ path }), { name: "locked" });
+    await first.add(job(1));
+    await first.close();
+    const release = holdWriteLock(path);
+    try {
+      // busyTimeout longer than the test's own: waiting for the lock at connect would time it out.
+      const queue = new Queue(new SqliteBackend({ path, busyTimeout: 60_000, create: false }), {
+        name: "locked",
+      });
+      await queue.backend.connect();
+      expect(await queue.size()).toBe(1);
+      await queue.close();
+    } finally {
+      release();
+    }
+  }, 10_000);
+
   it("a claim that waits for the lock stamps its start once it holds it, not when it asked", async () => {
     const path = files.path("stamp.db");
     const start = Date.UTC(2030, 0, 1);
