@@ -318,7 +318,7 @@ export class SqliteDatabase {
     const found = statSync(path, { throwIfNoEntry: false });
     if (found && found.dev === this.#opened.dev && found.ino === this.#opened.ino) return;
     this.#gone = new BackendError(
-      `${call}: the SQLite file ${path} was ${found ? "replaced by another file" : "deleted"} while this process had it open; nothing more is written, as it would be lost when the process closes it: restart the process`,
+      `${call}: the SQLite file ${path} was ${found ? "replaced by another file" : "deleted"} while this process had it open; nothing more is written, as it would be lost when the process closes it: stop every process using it, delete ${path}-wal and ${path}-shm (they belong to the old file, and a process that opens the new one beside them damages it), then start them again`,
     );
     throw this.#gone;
   }

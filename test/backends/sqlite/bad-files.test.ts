@@ -105,7 +105,7 @@ describe("sqlite: paths that cannot be Sheppy's database", () => {
       const error = await refused;
       expect(error).toBeInstanceOf(BackendError);
       expect((error as Error).message).toBe(
-        `add: the SQLite file ${path} was ${replaced ? "replaced by another file" : "deleted"} while this process had it open; nothing more is written, as it would be lost when the process closes it: restart the process`,
+        `add: the SQLite file ${path} was ${replaced ? "replaced by another file" : "deleted"} while this process had it open; nothing more is written, as it would be lost when the process closes it: stop every process using it, delete ${path}-wal and ${path}-shm (they belong to the old file, and a process that opens the new one beside them damages it), then start them again`,
       );
       // And every write after it, with no second look needed.
       await expect(queue.add(job(3))).rejects.toThrow(/while this process had it open/);
