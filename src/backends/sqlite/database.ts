@@ -15,7 +15,7 @@
  * calls of one process never interleave inside a transaction.
  */
 import { accessSync, constants, existsSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, isAbsolute } from "node:path";
 import {
   BackendError,
   BackendFullError,
@@ -118,8 +118,8 @@ function checkPath(path: string, create: boolean): void {
     // A caller that only reads never creates the file: what is missing is the file itself.
     throw new BackendError(
       create
-        ? `sqlite://: cannot create ${path}: its directory ${dir} does not exist (create it first)${homeHint(path)}`
-        : `sqlite://: there is no database at ${path}: its directory ${dir} does not exist (the path is mistyped, or nothing has used it yet)${homeHint(path)}`,
+        ? `sqlite://: cannot create ${path}: its directory ${dir} does not exist (create it first)${pathHint(path)}`
+        : `sqlite://: there is no database at ${path}: its directory ${dir} does not exist (the path is mistyped, or nothing has used it yet)${pathHint(path)}`,
     );
   }
   if (!stat && create && !writable(dir)) {
@@ -129,11 +129,19 @@ function checkPath(path: string, create: boolean): void {
   }
 }
 
-/** For a path that starts with `~`: a shell's home, which a URL does not expand. */
-function homeHint(path: string): string {
-  return path === "~" || path.startsWith("~/")
-    ? "; a ~ is not your home directory in a URL: give the whole path (sqlite:///home/you/tasks.db)"
-    : "";
+/**
+ * For a path that starts with `~`: a shell's home, which a URL does not
+ * expand. For a relative one: where it was looked for, and how an absolute
+ * path is written (`sqlite://tmp/x.db` is the classic slip for `/tmp/x.db`).
+ */
+function pathHint(path: string): string {
+  if (path === "~" || path.startsWith("~/"))
+    return "; a ~ is not your home directory in a URL: give the whole path (sqlite:///home/you/tasks.db)";
+  if (isAbsolute(path)) return "";
+  const from = `; a relative path is read from the working directory (${process.cwd()})`;
+  return path.startsWith(".")
+    ? from
+    : `${from}, and an absolute one takes three slashes: sqlite:///${path}`;
 }
 
 function writable(dir: string): boolean {
@@ -520,6 +528,8 @@ function migrate(
 function atCurrentVersion(db: Db, path: string): boolean {
   refuseForeignFile(db, path);
   if (!holdsSheppyTables(db)) return false;
-  const { v } = db.prepare("SELECT max(version) AS v FROM migrations").get() as { v: number | null };
+  const { v } = db.prepare("SELECT max(version) AS v FROM migrations").get() as {
+    v: number | null;
+  };
   return v === knownMigrations().length;
 }

@@ -87,6 +87,13 @@ describe("sqlite: paths that cannot be Sheppy's database", () => {
     expect((await connectError("~/sheppy-trial-nowhere/tasks.db")).message).toBe(
       "sqlite://: cannot create ~/sheppy-trial-nowhere/tasks.db: its directory ~/sheppy-trial-nowhere does not exist (create it first); a ~ is not your home directory in a URL: give the whole path (sqlite:///home/you/tasks.db)",
     );
+    // sqlite://tmp/x.db, the two-slash slip for /tmp/x.db: a relative path, said so.
+    expect((await connectError("sheppy-trial-nowhere/tasks.db")).message).toBe(
+      `sqlite://: cannot create sheppy-trial-nowhere/tasks.db: its directory sheppy-trial-nowhere does not exist (create it first); a relative path is read from the working directory (${process.cwd()}), and an absolute one takes three slashes: sqlite:///sheppy-trial-nowhere/tasks.db`,
+    );
+    expect((await connectError("./sheppy-trial-nowhere/tasks.db")).message).toBe(
+      `sqlite://: cannot create ./sheppy-trial-nowhere/tasks.db: its directory ./sheppy-trial-nowhere does not exist (create it first); a relative path is read from the working directory (${process.cwd()})`,
+    );
   });
 
   it("a file deleted or replaced while open: writes fail, saying so, instead of going to a file that is gone", async () => {
