@@ -20,6 +20,8 @@ export const PORTED_ENTRY_OPTIONS: Readonly<Record<string, string>> = {
 export const PORTED_ADD_OPTIONS: Readonly<Record<string, string>> = {
   delay:
     "a delayed add is queue.schedule(task, seconds) — seconds, not milliseconds — or a Date or ISO text with an offset",
+  // An entry of a list takes `at`; one add does not: it is queue.schedule's argument.
+  at: "a task added for later is queue.schedule(task, at): seconds from now, a Date or ISO text with an offset",
   jobId: "Sheppy's is 'id'",
   deduplication: "Sheppy's is 'dedupe': { key, mode, window }",
   attempts: "retries are the task's option ('retry', counting retries, not attempts)",

@@ -258,6 +258,10 @@ export function addEntriesCases(h: ContractHarness): void {
       expect((await single({ delay: 5000 })).message).toBe(
         "queue.add(): unknown option 'delay'; a delayed add is queue.schedule(task, seconds) — seconds, not milliseconds — or a Date or ISO text with an offset",
       );
+      // `at` is an entry's, and queue.schedule's argument: one task's add is told where it goes.
+      expect((await single({ at: 5 })).message).toBe(
+        "queue.add(): unknown option 'at'; a task added for later is queue.schedule(task, at): seconds from now, a Date or ISO text with an offset",
+      );
       expect((await single({ removeOnComplete: true })).message).toMatch(
         /^queue\.add\(\): unknown option 'removeOnComplete'; retention is the task's \(or the backend's\) 'ttl'/,
       );
