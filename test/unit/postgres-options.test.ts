@@ -56,6 +56,7 @@ describe("postgres:// URLs and options", () => {
         leases: true,
         instantProcessing: false,
         sqlTransactions: true,
+        dedupeInTransactions: true,
       });
       expect(backend.isConnected).toBe(false);
     }

@@ -4,7 +4,7 @@
  * package, loaded only when a backend connects). Loading this module
  * registers the `postgres://` and `postgresql://` URL schemes; `?schema=`,
  * `?poolSize=`, `?maxPayloadBytes=`, `?pollInterval=`, `?eventCap=`,
- * `?preparedStatements=` and `?listenUrl=` are Sheppy's, the rest of the URL
+ * `?preparedStatements=`, `?listenUrl=` and `?createSchema=` are Sheppy's, the rest of the URL
  * goes to node-postgres. `migrate` and `migrationStatus` manage the schema's
  * tables without a backend (for a `sheppy db` command or a deploy step).
  */

@@ -305,13 +305,13 @@ export async function ensureSchema(
   }
   if (newest === 0 && !create) {
     throw new BackendError(
-      `PostgreSQL schema "${schema}" holds no Sheppy tables: nothing has used it yet, or its name is mistyped (?schema=); it was not created (run sheppy db migrate, or start a worker, to create it)`,
+      `PostgreSQL schema "${schema}" holds no Sheppy tables: nothing has used it yet, or its name is mistyped (?schema=); it was not created (run sheppy db migrate to create it, or start a worker without createSchema=false)`,
     );
   }
   if (!create) {
     // Migrated, the schema would be refused by the processes of the earlier Sheppy still using it.
     throw new SchemaVersionError(
-      `PostgreSQL schema "${schema}" is at version ${newest}, older than this Sheppy (${latest}); a command that only looks does not migrate it under the workers that use it: run sheppy db migrate when they are upgraded, or use their sheppy`,
+      `PostgreSQL schema "${schema}" is at version ${newest}, older than this Sheppy (${latest}); this connection does not migrate it (a command that only looks, or createSchema false): run sheppy db migrate when the processes using it are upgraded, or use their sheppy`,
     );
   }
   const applied = await migrate(db, schema);

@@ -270,7 +270,7 @@ export class PostgresBackend implements Backend {
           : postgresTargetFromEnvironment();
     this.#url = target.url;
     this.schema = checkSchemaName(options.schema ?? target.schema ?? DEFAULT_SCHEMA);
-    const createSchema = options.createSchema ?? true;
+    const createSchema = options.createSchema ?? target.createSchema ?? true;
     if (typeof createSchema !== "boolean") {
       throw new InvalidOptionError(
         `PostgresBackend option createSchema must be true or false (got ${describeGiven(createSchema)})`,

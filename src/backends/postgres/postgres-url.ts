@@ -39,6 +39,8 @@ export interface PostgresTarget {
   readonly eventCap?: number;
   readonly preparedStatements?: boolean;
   readonly listenUrl?: string;
+  /** `?createSchema=false`: connect without creating or migrating the schema (migrations are a deploy step). */
+  readonly createSchema?: boolean;
   /** Retention the URL sets (`?ttl=`, `?errorTtl=`, `?maxFinished=`, `?maxFailed=`). */
   readonly retention?: RetentionParams;
 }
@@ -47,7 +49,7 @@ const SCHEME = /^postgres(ql)?:\/\//i;
 /** Sheppy's own parameters, taken out of the URL; the rest go to node-postgres. */
 const PARAMETERS = [
   ...["schema", "poolSize", "maxPayloadBytes", "pollInterval", "eventCap"],
-  ...["preparedStatements", "listenUrl"],
+  ...["preparedStatements", "listenUrl", "createSchema"],
   ...RETENTION_PARAMETERS,
 ];
 
@@ -89,6 +91,7 @@ export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget
   const eventCap = eventCapParam(url);
   const preparedStatements = booleanParam(url, "preparedStatements");
   const listenUrl = listenUrlParam(url);
+  const createSchema = booleanParam(url, "createSchema");
   const retention = retentionParams(url);
   for (const name of PARAMETERS) url.searchParams.delete(name);
   return {
@@ -100,6 +103,7 @@ export function splitPostgresUrl(url: URL, what = "backend URL"): PostgresTarget
     ...(eventCap === undefined ? {} : { eventCap }),
     ...(preparedStatements === undefined ? {} : { preparedStatements }),
     ...(listenUrl === undefined ? {} : { listenUrl }),
+    ...(createSchema === undefined ? {} : { createSchema }),
     ...(Object.keys(retention).length === 0 ? {} : { retention }),
   };
 }

@@ -520,6 +520,25 @@ describe.skipIf(!available)("PostgreSQL schema and migrations", () => {
       expect(() => new PostgresBackend({ url: POSTGRES_URL, createSchema: "no" as never })).toThrow(
         /createSchema must be true or false \(got "no"\)/,
       );
+      // The URL says it too, for a worker started from one (migrations run as a deploy step).
+      const url = (name: string, value: string) => {
+        const parsed = new URL(POSTGRES_URL);
+        parsed.searchParams.set("schema", name);
+        parsed.searchParams.set("createSchema", value);
+        return parsed.toString();
+      };
+      const fromUrl = new Queue(url(schema, "false"), { name: "q" });
+      await fromUrl.connect();
+      await fromUrl.close();
+      const missing = freshSchema();
+      const refused = new Queue(url(missing, "false"), { name: "q" });
+      await expect(refused.connect()).rejects.toThrow(
+        `PostgreSQL schema "${missing}" holds no Sheppy tables: nothing has used it yet, or its name is mistyped (?schema=); it was not created (run sheppy db migrate to create it, or start a worker without createSchema=false)`,
+      );
+      await refused.close();
+      expect(() => new Queue(url(missing, "no"), { name: "q" })).toThrow(
+        "backend URL parameter createSchema must be true or false (got 'no')",
+      );
     } finally {
       await pool.end();
     }
