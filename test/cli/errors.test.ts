@@ -383,20 +383,24 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     );
   });
 
+  /** An add that cannot reach its backend, at `--log-level <level>`. */
+  const unreachableAdd = (level: string) =>
+    runCli([
+      "task",
+      "add",
+      `${TASKS}:add`,
+      "--args",
+      "[1,2]",
+      "-u",
+      UNREACHABLE,
+      "--log-level",
+      level,
+    ]);
+
   it.each(["debug", "trace"])(
     "--log-level %s adds the stack trace after the line",
     async (level) => {
-      const result = await runCli([
-        "task",
-        "add",
-        `${TASKS}:add`,
-        "--args",
-        "[1,2]",
-        "-u",
-        UNREACHABLE,
-        "--log-level",
-        level,
-      ]);
+      const result = await unreachableAdd(level);
       expect(result.code).toBe(1);
       const [first, ...rest] = result.stderr.trimEnd().split("\n");
       expect(first).toMatch(/^error: cannot connect to Redis/);
@@ -407,17 +411,8 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
   );
 
   it("--log-level silent still says on stderr why the command failed, in its one line", async () => {
-    const result = await runCli([
-      "task",
-      "add",
-      `${TASKS}:add`,
-      "--args",
-      "[1,2]",
-      "-u",
-      UNREACHABLE,
-      "--log-level",
-      "silent",
-    ]);
-    expect(expectOneLineError(result, 1)).toMatch(/^error: cannot connect to Redis/);
+    expect(expectOneLineError(await unreachableAdd("silent"), 1)).toMatch(
+      /^error: cannot connect to Redis/,
+    );
   });
 });

@@ -202,9 +202,12 @@ async function addOneWithin(
   now: number,
 ): Promise<DedupeResult> {
   const heldUntil = windowMs === null ? null : now + windowMs;
-  const decide = async (
-    row: { task_id: string; held_until: string | null } | undefined,
-  ): Promise<ReturnType<typeof decideDedupe> | null> => {
+  /** The key's slot read by `statement` (plainly, or locked), and what it decides; `null`: no slot. */
+  const decide = async (statement: string): Promise<ReturnType<typeof decideDedupe> | null> => {
+    const [row] = await tx.query<{ task_id: string; held_until: string | null }>(
+      session.sql(statement),
+      [queue, key],
+    );
     if (!row) return null;
     const slot: DedupeSlot = {
       taskId: row.task_id,
@@ -228,25 +231,11 @@ async function addOneWithin(
       fresh = true;
       break;
     }
-    const seen = await decide(
-      (
-        await tx.query<{ task_id: string; held_until: string | null }>(session.sql(READ_SLOT), [
-          queue,
-          key,
-        ])
-      )[0],
-    );
+    const seen = await decide(READ_SLOT);
     if (seen === null) continue;
     if (seen.kind === "ignore") return { outcome: "ignored", id: seen.id };
     // Free to take: lock the slot, and decide again on what holds it now.
-    const locked = await decide(
-      (
-        await tx.query<{ task_id: string; held_until: string | null }>(session.sql(LOCK_SLOT), [
-          queue,
-          key,
-        ])
-      )[0],
-    );
+    const locked = await decide(LOCK_SLOT);
     if (locked === null) continue;
     if (locked.kind === "ignore") return { outcome: "ignored", id: locked.id };
     break;
