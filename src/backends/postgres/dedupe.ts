@@ -67,17 +67,19 @@ const READ_SLOT = "SELECT task_id, held_until FROM %SCHEMA%.dedupe WHERE queue =
 /** Where the slot's task stands, unlocked. */
 const READ_TASK = "SELECT state, status FROM %SCHEMA%.tasks WHERE queue = $1 AND id = $2";
 
-/** See `TaskStore.addDeduplicated`. */
+/** See `TaskStore.addDeduplicated`; with `appTx`, within the application's transaction (see the module header). */
 export async function addDeduplicated(
   session: PgSession,
   events: EventStore,
   queue: string,
   entries: readonly DedupeEntry[],
   now: number,
+  appTx?: SqlTransaction,
 ): Promise<DedupeResult[]> {
   session.assertConnected();
   if (entries.length === 0) return [];
   const records = checkDedupeRecords(entries, "PostgreSQL");
+  if (appTx) return addAllWithin(session, appTx, events, queue, entries, records, now);
   // A resend could not tell an add of its own from another's: a lost commit fails the call instead.
   return session.transaction(
     "addDeduplicated",
@@ -163,18 +165,15 @@ function writeValues(session: PgSession, queue: string, token: string, record: T
   });
 }
 
-/** See `TaskStore.addDeduplicated`, within the application's transaction `appTx` (see the module header). */
-export async function addDeduplicatedWithin(
+async function addAllWithin(
   session: PgSession,
   appTx: SqlTransaction,
   events: EventStore,
   queue: string,
   entries: readonly DedupeEntry[],
+  records: readonly TaskData[],
   now: number,
 ): Promise<DedupeResult[]> {
-  session.assertConnected();
-  if (entries.length === 0) return [];
-  const records = checkDedupeRecords(entries, "PostgreSQL");
   const replacing = entries.find((entry) => entry.mode !== "ignore");
   if (replacing !== undefined) {
     throw new InvalidOptionError(

@@ -63,7 +63,7 @@ import {
 } from "../retention-settings.js";
 import { Claims } from "./claims.js";
 import { CronStore } from "./cron-store.js";
-import { addDeduplicated, addDeduplicatedWithin } from "./dedupe.js";
+import { addDeduplicated } from "./dedupe.js";
 import { EventStore } from "./event-log.js";
 import { Notifier } from "./notifications.js";
 import { checkListenUrl, parsePostgresUrl, postgresTargetFromEnvironment } from "./postgres-url.js";
@@ -375,9 +375,7 @@ export class PostgresBackend implements Backend {
     now: number,
     options: AddDeduplicatedOptions = {},
   ): Promise<DedupeResult[]> {
-    return options.tx
-      ? addDeduplicatedWithin(this.#session, options.tx, this.#events, queue, entries, now)
-      : addDeduplicated(this.#session, this.#events, queue, entries, now);
+    return addDeduplicated(this.#session, this.#events, queue, entries, now, options.tx);
   }
 
   settle(queue: string, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
