@@ -380,6 +380,7 @@ export function renderTaskDetail(
     ["next retry", formatInstant(data.status === "retrying" ? data.nextRetryAt : null)],
   ];
   if (data.priority !== 0) rows.push(["priority", String(data.priority)]);
+  if (data.dedupeKey) rows.push(["dedupe key", JSON.stringify(data.dedupeKey)]);
   if (data.concurrencyKey !== null) {
     const limit = data.concurrencyLimit ?? 1;
     rows.push([

@@ -56,6 +56,8 @@ describe("sheppy task add --dedupe-key / --id", () => {
       ),
     ) as { outcome: string; id: string; task: { args: unknown[] } };
     expect(replaced).toMatchObject({ outcome: "replaced", id, task: { args: [5, 6] } });
+    // task info names the key its task holds.
+    expect((await sheppy("task", "info", id!)).stdout).toMatch(/^dedupe key +"k"$/m);
     const windowed = await sheppy(
       "task",
       "schedule",

@@ -319,7 +319,7 @@ function addCancel(group: Command): void {
     .argument("[id]", "task id (not with --all)", nonEmptyId)
     .option(
       "--force",
-      "also cancel a running task: its signal fires at its worker's next lease renewal, and its outcome is discarded",
+      "also cancel a running task: its signal fires at its worker's next lease renewal, its concurrency slot is free at once (its function may still run), and its outcome is discarded",
     )
     .option(
       "--all",
@@ -356,8 +356,11 @@ function addCancel(group: Command): void {
       throw new CliUsageError(`--${flagName(filter)} needs --all (one task is named by its id)`);
     }
     const force = settings.force ?? false;
+    let wasRunning = false;
     const cancelled = await withQueueOf(settings, id, queueGiven(cmd), async (queue) => {
       try {
+        // Read first only to say what a forced cancel leaves running; the cancel decides alone.
+        if (force) wasRunning = (await queue.getTask(id))?.status === "processing";
         return await queue.cancel(id, { force });
       } catch (error) {
         // The same refusal, naming the flag rather than the library's `{ force: true }`.
@@ -375,7 +378,13 @@ function addCancel(group: Command): void {
       }
     });
     if (settings.format === "json") printJson(cancelled.toJSON());
-    else print(`task ${id} cancelled`);
+    else if (!wasRunning) print(`task ${id} cancelled`);
+    else {
+      // Its slot is free now while its function may run on: a limit-1 key's next task can start beside it.
+      print(
+        `task ${id} cancelled while it ran: its concurrency slot is free now, and its function is told to stop at its worker's next lease renewal (one that ignores its signal runs on to its end; its outcome is discarded)`,
+      );
+    }
   });
 }
 
