@@ -225,7 +225,11 @@ function innerErrorLines(data: TaskData): string[] {
 export const TASK_COLUMNS: readonly Column<TaskData>[] = [
   { heading: "ID", value: (t) => t.id },
   { heading: "NAME", value: (t) => t.name },
-  { heading: "STATUS", value: (t) => t.status },
+  // Put back by workers that do not define its name, a task reads `scheduled` as if someone had put it off.
+  {
+    heading: "STATUS",
+    value: (t) => (unknownNameSince(t) === undefined ? t.status : `${t.status} (unknown name)`),
+  },
   { heading: "CREATED", value: (t) => formatInstant(t.createdAt) },
   { heading: "DUE", value: (t) => formatInstant(dueAt(t)) },
   { heading: "FINISHED", value: (t) => formatInstant(t.finishedAt) },
@@ -388,8 +392,8 @@ export function renderTaskDetail(
       `key ${JSON.stringify(data.concurrencyKey)}, limit ${limit}${keyRunning === undefined ? "" : keyRunningText(keyRunning, limit)}`,
     ]);
   }
-  const unknownSince = data.finishedAt === null ? data.meta?.[UNKNOWN_SINCE_META_KEY] : undefined;
-  if (typeof unknownSince === "string") {
+  const unknownSince = unknownNameSince(data);
+  if (unknownSince !== undefined) {
     // Put back by workers that do not define it: its `scheduled` is the next put-back, not when it was due.
     rows.push([
       "unknown since",
@@ -420,4 +424,10 @@ function describeRetries(data: TaskData): string {
   const automatic = `${data.retryCount} of ${data.config.retry}`;
   const manual = data.manualRetryCount ?? 0;
   return manual === 0 ? automatic : `${automatic}, and ${manual} by hand`;
+}
+
+/** Since when workers that claimed an unfinished task have put it back for not defining its name. */
+function unknownNameSince(data: TaskData): string | undefined {
+  const since = data.finishedAt === null ? data.meta?.[UNKNOWN_SINCE_META_KEY] : undefined;
+  return typeof since === "string" ? since : undefined;
 }

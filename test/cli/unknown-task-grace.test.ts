@@ -40,6 +40,11 @@ describe("sheppy work --unknown-task-grace", () => {
     expect(info.stdout).toMatch(
       /unknown since +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: workers that claimed it do not define 'cli\.defined-elsewhere'; it fails with UnknownTaskError once the unknown-task grace is over/,
     );
+    // task list says why it waits, rather than a plain `scheduled` that reads as put off by someone.
+    const listed = await runCli(["task", "list", "-u", url, "-q", "deploys"]);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${tasks[0]!.id} +cli\\.defined-elsewhere +scheduled \\(unknown name\\) `, "m"),
+    );
 
     // Put back now, so due at once for the next worker.
     for (const t of tasks) await queue.reschedule(t);
