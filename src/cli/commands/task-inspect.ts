@@ -18,6 +18,7 @@ import {
   withClaim,
 } from "../claim-heartbeat.js";
 import { addSettings, nonEmptyId, type OutputFormat, WHOLE_NUMBER } from "../env.js";
+import { ERROR_GROUP_COLUMNS, groupByError } from "../error-groups.js";
 import {
   addConcurrencyKeyFilter,
   parseConcurrencyKeys,
@@ -37,6 +38,9 @@ import {
 } from "../output.js";
 import { unmatchedMessage } from "../unmatched-filters.js";
 import { warn } from "../warn.js";
+
+/** Tasks `--group-by` counts unless `--limit` is given: enough for a burst, bounded for a queue of millions. */
+const GROUPED_LIMIT = 10_000;
 
 /** The statuses of a task that has ended: what `--since` and `--before` can select. */
 const ENDED_STATUSES: readonly string[] = ["completed", "failed", "crashed", "cancelled"];
@@ -70,11 +74,12 @@ function addList(group: Command): void {
       "--before <time>",
       "only tasks that ended before this time (ISO-8601 with an offset) or longer ago than this (10m, 1h…)",
     );
-  addConcurrencyKeyFilter(command, "only tasks").option(
-    "--limit <n>",
-    "show at most this many (0: all)",
-    "100",
-  );
+  addConcurrencyKeyFilter(command, "only tasks")
+    .option("--limit <n>", "show at most this many (0: all)", "100")
+    .option(
+      "--group-by <what>",
+      `error: count the tasks by name and error (type and first line of the message), most first, instead of listing them — of the newest ${GROUPED_LIMIT.toLocaleString("en-US")} unless --limit says otherwise`,
+    );
   addSettings(command, ["backendUrl", "queue", "format"]);
   command.action(async (_options: unknown, cmd: Command) => {
     const settings = cmd.optsWithGlobals<
@@ -86,8 +91,16 @@ function addList(group: Command): void {
         error?: string;
         since?: string;
         before?: string;
+        groupBy?: string;
       }
     >();
+    if (settings.groupBy !== undefined && settings.groupBy !== "error") {
+      throw new CliUsageError(`--group-by takes error (got '${settings.groupBy}')`);
+    }
+    const grouped = settings.groupBy === "error";
+    if (grouped && cmd.getOptionValueSource("limit") === "default") {
+      settings.limit = String(GROUPED_LIMIT);
+    }
     const statuses = parseStatuses(settings.status);
     const names = parseTaskNames(settings.name);
     const keys = parseConcurrencyKeys(settings.concurrencyKey);
@@ -100,6 +113,7 @@ function addList(group: Command): void {
     // --limit keeps the cost to what is shown, however many tasks the queue holds.
     let heartbeat: Column<TaskData> | undefined;
     let claims: Map<string, ClaimLease> | undefined;
+    let more = false;
     const newestFirst: TaskData[] = await withQueue(settings, async (queue) => {
       const found: TaskData[] = [];
       let cursor: string | null = null;
@@ -119,6 +133,7 @@ function addList(group: Command): void {
         }
         cursor = page.cursor;
       } while (cursor !== null && (limit === 0 || found.length < limit));
+      more = cursor !== null;
       if (found.length === 0) await warnIfQueueUnused(queue.backend, queue.name);
       // The whole queue was looked at: a name nothing has is more likely a typo than news.
       if (found.length === 0 && cursor === null && !statuses && !keep) {
@@ -130,6 +145,17 @@ function addList(group: Command): void {
       if (known) heartbeat = { heading: "HEARTBEAT", value: (t) => heartbeatCell(known.get(t.id)) };
       return found;
     });
+    if (grouped) {
+      printRows(
+        settings.format,
+        groupByError(newestFirst),
+        ERROR_GROUP_COLUMNS,
+        (g) => g,
+        "no tasks",
+      );
+      if (more) warn(`counted the newest ${limit} matching tasks only; --limit 0 counts them all`);
+      return;
+    }
     const shown = newestFirst.reverse();
     // JSON rows are the stored records, a running one with its claim as the HTTP API gives it.
     const json = (row: TaskData) => withClaim(row, claims?.get(row.id));
