@@ -348,9 +348,11 @@ export function renderTaskDetail(
     worker?: string | undefined;
     /** For a pending task with a concurrency key: the ids of its key's tasks running now. */
     keyRunning?: readonly string[] | undefined;
+    /** For a task put back for its unknown name: what the workers running the queue's tasks say of it. */
+    definers?: string | undefined;
   } = {},
 ): string {
-  const { heartbeat, worker, keyRunning } = claim;
+  const { heartbeat, worker, keyRunning, definers } = claim;
   const rows: [string, string][] = [
     ["id", data.id],
     ["name", data.name],
@@ -397,7 +399,7 @@ export function renderTaskDetail(
     // Put back by workers that do not define it: its `scheduled` is the next put-back, not when it was due.
     rows.push([
       "unknown since",
-      `${formatInstant(unknownSince)}: workers that claimed it do not define '${data.name}'; it fails with UnknownTaskError once the unknown-task grace is over`,
+      `${formatInstant(unknownSince)}: workers that claimed it do not define '${data.name}'; it fails with UnknownTaskError once the unknown-task grace is over${definers === undefined ? "" : `; ${definers}`}`,
     ]);
   }
   if (data.cronId) rows.push(["cron", data.cronId]);
@@ -427,7 +429,7 @@ function describeRetries(data: TaskData): string {
 }
 
 /** Since when workers that claimed an unfinished task have put it back for not defining its name. */
-function unknownNameSince(data: TaskData): string | undefined {
+export function unknownNameSince(data: TaskData): string | undefined {
   const since = data.finishedAt === null ? data.meta?.[UNKNOWN_SINCE_META_KEY] : undefined;
   return typeof since === "string" ? since : undefined;
 }

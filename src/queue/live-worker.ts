@@ -48,6 +48,14 @@ export interface LiveWorker {
   readonly cronManager: boolean;
   /** The Sheppy version it runs. */
   readonly version: string;
+  /**
+   * The names of the tasks it defines (its loaded modules'), at most
+   * {@link MAX_ANNOUNCED_TASK_NAMES}: which deploy lacks a task is the first
+   * question when tasks of a name wait. Empty from a worker of an earlier version.
+   */
+  readonly tasks: readonly string[];
+  /** How many task names it defines: more than `tasks` holds when the list was cut. */
+  readonly taskCount: number;
   /** How often it announces itself (ms; its heartbeat): one not seen for twice that is late. */
   readonly everyMs: number;
 }
@@ -67,12 +75,23 @@ export type WorkerAnnouncement = Omit<LiveWorker, "id" | "seenAgoMs">;
 
 /** The JSON text a worker stores for one queue. */
 export function encodeWorkerAnnouncement(announcement: WorkerAnnouncement): string {
-  const { taskIds } = announcement;
+  const { taskIds, tasks } = announcement;
   return JSON.stringify({
     v: 1,
     ...announcement,
     taskIds: taskIds.length > MAX_ANNOUNCED_TASKS ? taskIds.slice(0, MAX_ANNOUNCED_TASKS) : taskIds,
+    tasks:
+      tasks.length > MAX_ANNOUNCED_TASK_NAMES ? tasks.slice(0, MAX_ANNOUNCED_TASK_NAMES) : tasks,
   });
+}
+
+/** Task names an announcement lists: every heartbeat carries them, on every queue. */
+export const MAX_ANNOUNCED_TASK_NAMES = 200;
+
+/** Whether `worker` defines task `name`: `undefined` when its announcement cannot tell (cut, or an earlier version's). */
+export function definesTask(worker: LiveWorker, name: string): boolean | undefined {
+  if (worker.tasks.includes(name)) return true;
+  return worker.taskCount > 0 && worker.taskCount === worker.tasks.length ? false : undefined;
 }
 
 /** The status a stored announcement gives; `null` when `body` does not read as one. */
@@ -91,6 +110,7 @@ export function decodeLiveWorker(id: string, body: string, seenAgoMs: number): L
   }
   const queues = stringsIn(o.queues);
   const taskIds = stringsIn(o.taskIds);
+  const tasks = stringsIn(o.tasks);
   return {
     id,
     host: o.host,
@@ -113,6 +133,8 @@ export function decodeLiveWorker(id: string, body: string, seenAgoMs: number): L
     cronManager: o.cronManager === true,
     version: typeof o.version === "string" ? o.version : "",
     everyMs: isCount(o.everyMs) ? o.everyMs : 0,
+    tasks,
+    taskCount: isCount(o.taskCount) ? Math.max(o.taskCount, tasks.length) : tasks.length,
   };
 }
 

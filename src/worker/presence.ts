@@ -18,6 +18,7 @@ import {
   type WorkerState,
 } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
+import { userTaskNames } from "../task/workflow-resume-task.js";
 import { VERSION } from "../util/version.js";
 import type { DueAlarm } from "./due-alarm.js";
 import type { Flights } from "./flights.js";
@@ -55,6 +56,8 @@ export async function runPresence(presence: PresenceOptions): Promise<void> {
   const started = new Date(systemClock.now()).toISOString();
   const served = presence.queues.map((queue) => queue.name);
   const ttlMs = Math.max(options.leaseMs, options.heartbeatMs * 3);
+  // The modules are loaded before a run starts; a task defined later is named from the next run.
+  const tasks = userTaskNames();
   await runPeriodically(
     {
       // Presence is a matter of real time, whatever clock the tasks see.
@@ -89,6 +92,8 @@ export async function runPresence(presence: PresenceOptions): Promise<void> {
           cronManager: options.cronManager,
           version: VERSION,
           everyMs: options.heartbeatMs,
+          tasks,
+          taskCount: tasks.length,
         });
         await directory.announceWorker(queue.name, id, body, ttlMs);
       }

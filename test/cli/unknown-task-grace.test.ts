@@ -56,6 +56,38 @@ describe("sheppy work --unknown-task-grace", () => {
     expect(new Set(failed.map((t) => t?.error?.type))).toEqual(new Set(["UnknownTaskError"]));
   });
 
+  it("task info of such a task says whether the workers running its queue now define it, as their announcements name their tasks", async () => {
+    const waiting = elsewhere(100);
+    await queue.add(waiting);
+    const info = async () =>
+      (await runCli(["task", "info", waiting.id, "-u", url, "-q", "deploys"])).stdout;
+    const live = new WorkerProcess(["--tasks", TASKS, "-u", url, "-q", "deploys"]);
+    try {
+      await live.waitFor((r) => r.task === "cli.defined-elsewhere", "the task put back");
+      const listed = await runCli([
+        "worker",
+        "list",
+        "-u",
+        url,
+        "-q",
+        "deploys",
+        "--format",
+        "json",
+      ]);
+      const [worker] = (
+        JSON.parse(listed.stdout) as { workers: { tasks: string[]; pid: number }[] }
+      ).workers;
+      expect(worker?.tasks).toContain("cli.add");
+      expect(worker?.tasks).not.toContain("cli.defined-elsewhere");
+      expect(await info()).toMatch(
+        /^unknown since .*; of the 1 worker running this queue's tasks now, none defines it$/m,
+      );
+    } finally {
+      live.signal("SIGKILL");
+      await live.exited;
+    }
+  });
+
   it("a grace that is not seconds ≥ 0 is a one-line usage error", async () => {
     const result = await runCli([
       "work",

@@ -8,31 +8,40 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   decodeLiveWorker,
+  definesTask,
   encodeWorkerAnnouncement,
   type LiveWorker,
+  MAX_ANNOUNCED_TASK_NAMES,
   MAX_ANNOUNCED_TASKS,
   type WorkerAnnouncement,
 } from "../../src/queue/live-worker.js";
 
 const count = fc.nat({ max: 1_000_000 });
-const announcement: fc.Arbitrary<WorkerAnnouncement> = fc.record({
-  host: fc.string({ unit: "grapheme" }),
-  pid: count,
-  startedAt: fc
-    .date({ min: new Date(0), max: new Date(4_102_444_800_000), noInvalidDate: true })
-    .map((d) => d.toISOString()),
-  queues: fc.array(fc.string({ unit: "grapheme" }), { maxLength: 5 }),
-  concurrency: count,
-  state: fc.constantFrom("running", "paused", "stopping"),
-  holding: count,
-  holdingAll: count,
-  taskIds: fc.array(fc.uuid(), { maxLength: 20 }),
-  processing: fc.boolean(),
-  scheduler: fc.boolean(),
-  cronManager: fc.boolean(),
-  version: fc.string(),
-  everyMs: count,
-});
+const announcement: fc.Arbitrary<WorkerAnnouncement> = fc
+  .tuple(
+    fc.record({
+      host: fc.string({ unit: "grapheme" }),
+      pid: count,
+      startedAt: fc
+        .date({ min: new Date(0), max: new Date(4_102_444_800_000), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+      queues: fc.array(fc.string({ unit: "grapheme" }), { maxLength: 5 }),
+      concurrency: count,
+      state: fc.constantFrom("running", "paused", "stopping"),
+      holding: count,
+      holdingAll: count,
+      taskIds: fc.array(fc.uuid(), { maxLength: 20 }),
+      processing: fc.boolean(),
+      scheduler: fc.boolean(),
+      cronManager: fc.boolean(),
+      version: fc.string(),
+      everyMs: count,
+      tasks: fc.array(fc.string({ unit: "grapheme" }), { maxLength: 5 }),
+    }),
+    fc.nat({ max: 5 }),
+  )
+  // A cut list counts more names than it holds, never fewer.
+  .map(([written, cut]) => ({ ...written, taskCount: written.tasks.length + cut }));
 
 function expectWellTyped(worker: LiveWorker): void {
   expect(typeof worker.id).toBe("string");
@@ -45,11 +54,12 @@ function expectWellTyped(worker: LiveWorker): void {
     worker.holding,
     worker.holdingAll,
     worker.everyMs,
+    worker.taskCount,
   ]) {
     expect(Number.isSafeInteger(n) && n >= 0).toBe(true);
   }
   expect(Number.isNaN(Date.parse(worker.startedAt))).toBe(false);
-  for (const list of [worker.queues, worker.taskIds]) {
+  for (const list of [worker.queues, worker.taskIds, worker.tasks]) {
     expect(list.every((item) => typeof item === "string")).toBe(true);
   }
   for (const flag of [worker.processing, worker.scheduler, worker.cronManager]) {
@@ -87,11 +97,54 @@ describe("a worker's announcement", () => {
         cronManager: true,
         version: "0.1.0",
         everyMs: 5_000,
+        tasks: [],
+        taskCount: 0,
       }),
       0,
     );
     expect(read?.taskIds).toEqual(taskIds.slice(0, MAX_ANNOUNCED_TASKS));
     expect(read?.holding).toBe(MAX_ANNOUNCED_TASKS + 5);
+  });
+
+  it("names at most the first 200 task names it defines, counts them all, and tells whether it defines one only when it can", () => {
+    const tasks = Array.from({ length: MAX_ANNOUNCED_TASK_NAMES + 3 }, (_, i) => `task.${i}`);
+    const base = {
+      host: "h",
+      pid: 1,
+      startedAt: new Date(0).toISOString(),
+      queues: ["q"],
+      concurrency: 1,
+      state: "running" as const,
+      holding: 0,
+      holdingAll: 0,
+      taskIds: [],
+      processing: true,
+      scheduler: true,
+      cronManager: true,
+      version: "0.1.0",
+      everyMs: 5_000,
+    };
+    const cut = decodeLiveWorker(
+      "w",
+      encodeWorkerAnnouncement({ ...base, tasks, taskCount: tasks.length }),
+      0,
+    )!;
+    expect(cut.tasks).toEqual(tasks.slice(0, MAX_ANNOUNCED_TASK_NAMES));
+    expect(cut.taskCount).toBe(tasks.length);
+    expect(definesTask(cut, "task.0")).toBe(true);
+    expect(definesTask(cut, "task.202")).toBeUndefined();
+    const whole = decodeLiveWorker(
+      "w",
+      encodeWorkerAnnouncement({ ...base, tasks: ["a"], taskCount: 1 }),
+      0,
+    )!;
+    expect(definesTask(whole, "a")).toBe(true);
+    expect(definesTask(whole, "b")).toBe(false);
+    // An earlier version's announcement names none: it cannot tell.
+    const { tasks: _, taskCount: __, ...earlier } = whole;
+    const old = decodeLiveWorker("w", JSON.stringify({ v: 1, ...earlier }), 0)!;
+    expect(old).toMatchObject({ tasks: [], taskCount: 0 });
+    expect(definesTask(old, "a")).toBeUndefined();
   });
 
   it("whatever a stored text holds, reading it never throws: a well-typed worker or nothing", () => {

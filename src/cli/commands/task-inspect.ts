@@ -8,7 +8,7 @@ import type { ClaimLease } from "../../backends/backend.js";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
 import { mentionsError } from "../../queue/finished-filters.js";
 import type { TaskList } from "../../queue/list-tasks.js";
-import { holderAmong } from "../../queue/live-worker.js";
+import { definesTask, holderAmong, type LiveWorker, runsTasks } from "../../queue/live-worker.js";
 import type { TaskData } from "../../task/task-record.js";
 import {
   heartbeatCell,
@@ -35,6 +35,7 @@ import {
   printRows,
   renderTaskDetail,
   taskColumns,
+  unknownNameSince,
 } from "../output.js";
 import { unmatchedMessage } from "../unmatched-filters.js";
 import { warn } from "../warn.js";
@@ -239,11 +240,16 @@ function addInfo(group: Command): void {
                 })
               ).tasks.map((t) => t.id)
             : undefined;
+        const definers =
+          unknownNameSince(data) === undefined
+            ? undefined
+            : definersText(await queue.workers(), data.name);
         print(
           renderTaskDetail(data, queue.name, {
             heartbeat: lease && heartbeatDetail(lease),
             worker: holder && holderDetail(holder),
             keyRunning,
+            definers,
           }),
         );
       }
@@ -255,4 +261,23 @@ function addInfo(group: Command): void {
 export function addInspectCommands(group: Command): void {
   addList(group);
   addInfo(group);
+}
+
+/**
+ * What the workers running a queue's tasks now say of task `name`, for a task
+ * put back for its unknown name: which deploy lacks it is the question.
+ */
+function definersText(workers: readonly LiveWorker[] | null, name: string): string | undefined {
+  if (workers === null) return undefined;
+  const running = workers.filter(runsTasks);
+  if (running.length === 0) return "no worker runs this queue's tasks now";
+  const defining = running.filter((worker) => definesTask(worker, name) === true);
+  const untold = running.filter((worker) => definesTask(worker, name) === undefined).length;
+  const of = `of the ${running.length} worker${running.length === 1 ? "" : "s"} running this queue's tasks now`;
+  const which = defining.map((worker) => holderDetail(worker)).join(", ");
+  const told =
+    defining.length === 0
+      ? `${of}, none defines it`
+      : `${of}, ${defining.length} define${defining.length === 1 ? "s" : ""} it: ${which}`;
+  return untold === 0 ? told : `${told} (${untold} of an earlier version cannot tell)`;
 }
