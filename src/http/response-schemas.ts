@@ -234,6 +234,13 @@ const liveWorker = z
     everyMs: count.meta({
       description: "how often it announces itself (its heartbeat, ms); 0 when it did not say",
     }),
+    tasks: z.array(z.string()).meta({
+      description:
+        "the names of the tasks it defines (at most 200; empty from a worker of an earlier version)",
+    }),
+    taskCount: count.meta({
+      description: "how many task names it defines: more than tasks holds when that list was cut",
+    }),
   })
   .meta({ id: "Worker" });
 
