@@ -236,7 +236,7 @@ const liveWorker = z
     }),
     tasks: z.array(z.string()).meta({
       description:
-        "the names of the tasks it defines (at most 200; empty from a worker of an earlier version)",
+        "the names of the tasks it defines (as many as fit in 2,000 characters; empty from a worker of an earlier version)",
     }),
     taskCount: count.meta({
       description: "how many task names it defines: more than tasks holds when that list was cut",

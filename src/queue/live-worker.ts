@@ -49,9 +49,10 @@ export interface LiveWorker {
   /** The Sheppy version it runs. */
   readonly version: string;
   /**
-   * The names of the tasks it defines (its loaded modules'), at most
-   * {@link MAX_ANNOUNCED_TASK_NAMES}: which deploy lacks a task is the first
-   * question when tasks of a name wait. Empty from a worker of an earlier version.
+   * The names of the tasks it defines (its loaded modules'), as many as fit
+   * in {@link ANNOUNCED_TASK_NAME_CHARS}: which deploy lacks a task is the
+   * first question when tasks of a name wait. Empty from a worker of an
+   * earlier version.
    */
   readonly tasks: readonly string[];
   /** How many task names it defines: more than `tasks` holds when the list was cut. */
@@ -80,13 +81,26 @@ export function encodeWorkerAnnouncement(announcement: WorkerAnnouncement): stri
     v: 1,
     ...announcement,
     taskIds: taskIds.length > MAX_ANNOUNCED_TASKS ? taskIds.slice(0, MAX_ANNOUNCED_TASKS) : taskIds,
-    tasks:
-      tasks.length > MAX_ANNOUNCED_TASK_NAMES ? tasks.slice(0, MAX_ANNOUNCED_TASK_NAMES) : tasks,
+    tasks: namesWithin(tasks, ANNOUNCED_TASK_NAME_CHARS),
   });
 }
 
-/** Task names an announcement lists: every heartbeat carries them, on every queue. */
-export const MAX_ANNOUNCED_TASK_NAMES = 200;
+/**
+ * Characters of task names an announcement lists: every heartbeat carries
+ * them, on every queue the worker serves, so they stay a small multiple of
+ * the rest of it (about 300 bytes) — every name of a typical app.
+ */
+export const ANNOUNCED_TASK_NAME_CHARS = 2_000;
+
+/** The first of `names` whose lengths add up to at most `chars`. */
+function namesWithin(names: readonly string[], chars: number): readonly string[] {
+  let used = 0;
+  for (const [i, name] of names.entries()) {
+    used += name.length;
+    if (used > chars) return names.slice(0, i);
+  }
+  return names;
+}
 
 /** Whether `worker` defines task `name`: `undefined` when its announcement cannot tell (cut, or an earlier version's). */
 export function definesTask(worker: LiveWorker, name: string): boolean | undefined {

@@ -7,11 +7,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  ANNOUNCED_TASK_NAME_CHARS,
   decodeLiveWorker,
   definesTask,
   encodeWorkerAnnouncement,
   type LiveWorker,
-  MAX_ANNOUNCED_TASK_NAMES,
   MAX_ANNOUNCED_TASKS,
   type WorkerAnnouncement,
 } from "../../src/queue/live-worker.js";
@@ -106,8 +106,9 @@ describe("a worker's announcement", () => {
     expect(read?.holding).toBe(MAX_ANNOUNCED_TASKS + 5);
   });
 
-  it("names at most the first 200 task names it defines, counts them all, and tells whether it defines one only when it can", () => {
-    const tasks = Array.from({ length: MAX_ANNOUNCED_TASK_NAMES + 3 }, (_, i) => `task.${i}`);
+  it("names the first task names it defines that fit in 2,000 characters, counts them all, and tells whether it defines one only when it can", () => {
+    // 20 characters each: 100 fit.
+    const tasks = Array.from({ length: 103 }, (_, n) => `task.${String(n).padStart(15, "0")}`);
     const base = {
       host: "h",
       pid: 1,
@@ -129,10 +130,11 @@ describe("a worker's announcement", () => {
       encodeWorkerAnnouncement({ ...base, tasks, taskCount: tasks.length }),
       0,
     )!;
-    expect(cut.tasks).toEqual(tasks.slice(0, MAX_ANNOUNCED_TASK_NAMES));
+    expect(ANNOUNCED_TASK_NAME_CHARS).toBe(2_000);
+    expect(cut.tasks).toEqual(tasks.slice(0, 100));
     expect(cut.taskCount).toBe(tasks.length);
-    expect(definesTask(cut, "task.0")).toBe(true);
-    expect(definesTask(cut, "task.202")).toBeUndefined();
+    expect(definesTask(cut, tasks[0]!)).toBe(true);
+    expect(definesTask(cut, tasks[102]!)).toBeUndefined();
     const whole = decodeLiveWorker(
       "w",
       encodeWorkerAnnouncement({ ...base, tasks: ["a"], taskCount: 1 }),
