@@ -68,10 +68,11 @@ export class DeclaredCrons {
   readonly #contested = new Map<string, number>();
   /** When this worker last warned that another deleted a cron it declares. */
   readonly #warnedAt = new Map<string, number>();
-  /** Whether this worker has found a file at its path, or config-managed crons in its queues. */
-  #declares = false;
-  /** Whether the queues were looked through for config-managed crons (once: a tick must stay cheap). */
-  #lookedForDeclared = false;
+  /**
+   * Whether this worker has found a file at its path, or config-managed crons
+   * in its queues; `undefined` until it looked (once: a tick must stay cheap).
+   */
+  #declares: boolean | undefined;
 
   /**
    * @param queues the worker's queues; an entry without `queue` goes to the only one,
@@ -87,10 +88,7 @@ export class DeclaredCrons {
   async reconcile(now: number): Promise<void> {
     const config = await readCronConfig(this.#path);
     if (config.kind === "missing") {
-      if (!this.#lookedForDeclared) {
-        this.#declares ||= await this.#holdsDeclaredCrons();
-        this.#lookedForDeclared = true;
-      }
+      this.#declares ??= await this.#holdsDeclaredCrons();
       this.#report([{ level: this.#declares ? "info" : "debug", message: config.message }]);
       return;
     }
