@@ -15,6 +15,7 @@ import { CANCELLABLE_STATUSES } from "../queue/cancel-all.js";
 import { cronDeterministicId, declaredCronDeletionRefusal } from "../queue/cron.js";
 import { MAX_EVERY_SECONDS, parseCronSchedule } from "../queue/cron-schedule.js";
 import { PURGEABLE_STATUSES } from "../queue/delete-all.js";
+import { listingMatcher } from "../queue/list-tasks.js";
 import { holderAmong } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
 import { REDRIVE_STATUSES } from "../queue/retry-all.js";
@@ -184,6 +185,12 @@ function namesQuery(raw: string | undefined): ReadonlySet<string> | undefined {
     throw new HttpError(400, "name names no task: give one or more task names, comma-separated");
   }
   return new Set(names);
+}
+
+/** A time of a query string (`since=3600`, `since=2026-12-01T00:00:00Z`): seconds before now when it is a number. */
+function whenQuery(raw: string | undefined): string | number | undefined {
+  if (raw === undefined) return undefined;
+  return /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
 }
 
 /** A 403 when `addableTasks` does not let the caller add tasks (or run a workflow) named `name`. */
@@ -412,12 +419,16 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/tasks",
     summary:
-      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only, of some task names only (`name=emails.send,reports.build`) and of one concurrency key only (`concurrencyKey=tenant:acme`, matched whole; a tenant's tasks); filtered by the server, which looks at a bounded stretch of the queue per request: a page may hold fewer than `limit`, none even, while `cursor` is not null); a page holds at most about 8 MiB of JSON, fewer rows when they are large (one larger row comes alone), the cursor resuming after the last; `view=summary` leaves out arguments, results, meta and options, and keeps an error as its type and the first 200 characters of its message (a list view's rows)",
+      "The queue's tasks newest first (by creation time), a page at a time, optionally of some statuses only, of some task names only (`name=emails.send,reports.build`) and of one concurrency key only (`concurrencyKey=tenant:acme`, matched whole; a tenant's tasks), of one dedupe key only (`dedupeKey=reindex:42`, matched whole), whose stored error mentions a text (`error=ECONNRESET`, in its type or message, case-sensitive) and that finished in a window (`since`, `before`: ISO-8601 with an offset, or seconds before now); filtered by the server, which looks at a bounded stretch of the queue per request: a page may hold fewer than `limit`, none even, while `cursor` is not null); a page holds at most about 8 MiB of JSON, fewer rows when they are large (one larger row comes alone), the cursor resuming after the last; `view=summary` leaves out arguments, results, meta and options, and keeps an error as its type and the first 200 characters of its message (a list view's rows)",
     mutating: false,
     query: z.object({
       status: z.string().optional(),
       name: z.string().min(1).optional(),
       concurrencyKey: z.string().min(1).optional(),
+      dedupeKey: z.string().min(1).optional(),
+      error: z.string().min(1).optional(),
+      since: z.string().min(1).optional(),
+      before: z.string().min(1).optional(),
       cursor: listCursor,
       limit: limit(100),
       view: z.enum(["full", "summary"]).default("full"),
@@ -432,12 +443,21 @@ export const ROUTES: readonly Route[] = [
         );
       }
       const names = namesQuery(c.query.name);
-      const keys =
-        c.query.concurrencyKey === undefined ? undefined : new Set([c.query.concurrencyKey]);
+      const matches = listingMatcher(
+        {
+          name: names && [...names],
+          concurrencyKey: c.query.concurrencyKey,
+          dedupeKey: c.query.dedupeKey,
+          error: c.query.error,
+          since: whenQuery(c.query.since),
+          before: whenQuery(c.query.before),
+        },
+        c.queue.clock.now(),
+        "queue.listTasks()",
+      );
       return taskPage(c.queue, {
         statuses: statuses as TaskStatus[] | undefined,
-        names,
-        keys,
+        matches,
         cursor: c.query.cursor ?? null,
         limit: c.query.limit,
         summary: c.query.view === "summary",

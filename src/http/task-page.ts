@@ -1,18 +1,17 @@
 /**
  * @module http/task-page
  * One page of `GET /{queue}/tasks`: the backend's listing walked a bounded
- * number of reads, tasks matched by name and concurrency key here, each row
+ * number of reads, tasks matched by the listing's filters here, each row
  * whole or as a summary — and the page cut short of `limit` once its JSON
  * would pass a size budget, its cursor resuming after the last row sent. A
  * queue of large records (arguments of megabytes) then answers pages a
  * client can take, instead of hundreds of megabytes or a failure to encode.
  */
 import { creationTimeOf, encodeListCursor } from "../backends/task-listing.js";
-import { matchesFilters } from "../queue/list-tasks.js";
 import type { Queue } from "../queue/queue.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
 
-/** Backend reads one request makes at most while it looks for tasks of the names or key asked for. */
+/** Backend reads one request makes at most while it looks for tasks the filters match. */
 const FILTER_READS = 20;
 
 /** Records read from the backend at once: a budget reached mid-page leaves little read for nothing. */
@@ -41,8 +40,8 @@ export function firstWithinBudget<Row>(rows: readonly Row[], budgetChars = PAGE_
 /** What a page asks for, as the route has checked it. */
 export interface TaskPageRequest {
   readonly statuses: readonly TaskStatus[] | undefined;
-  readonly names: ReadonlySet<string> | undefined;
-  readonly keys: ReadonlySet<string> | undefined;
+  /** The filters besides status as one predicate (see `listingMatcher`); `undefined`: none. */
+  readonly matches: ((data: TaskData) => boolean) | undefined;
   readonly cursor: string | null;
   readonly limit: number;
   readonly summary: boolean;
@@ -66,7 +65,7 @@ export async function taskPage(
   request: TaskPageRequest,
   budgetChars = PAGE_JSON_CHARS,
 ): Promise<{ tasks: unknown[]; cursor: string | null }> {
-  const filtered = request.names !== undefined || request.keys !== undefined;
+  const filtered = request.matches !== undefined;
   const chunk = Math.min(request.limit, READ_CHUNK);
   const reads = Math.ceil(request.limit / chunk) * (filtered ? FILTER_READS : 1);
   const tasks: unknown[] = [];
@@ -81,7 +80,7 @@ export async function taskPage(
     // Where a walk stopped before a row resumes: after the row before it.
     let resumeAt = cursor;
     for (const data of page.tasks) {
-      if (matchesFilters(data, request.names, request.keys)) {
+      if (!request.matches || request.matches(data)) {
         const row = request.summary ? taskSummary(data) : data;
         const size = JSON.stringify(row).length;
         if (tasks.length > 0 && chars + size > budgetChars) return { tasks, cursor: resumeAt };

@@ -7,15 +7,10 @@
  * failures of one cause and leaves the others. Checked once, at the call;
  * the predicate they make judges each record as read.
  */
-import { isoAt } from "../clock.js";
-import { InvalidOptionError } from "../errors.js";
-import { describeGiven } from "../task/describe-value.js";
 import type { TaskData, TaskStatus } from "../task/task-record.js";
+import { errorFilterOf, mentionsError } from "./error-filter.js";
 import { concurrencyKeysOf, matchesFilters, namesOf, pageSizeOf } from "./list-tasks.js";
-import { sinceMsOf } from "./since.js";
-
-/** How far ahead of this process's clock a `since` may be (another host's clock) before it counts as a mistake. */
-const CLOCK_SKEW_MS = 60_000;
+import { finishedWindowOf } from "./since.js";
 
 /** What selects finished tasks besides their status. */
 export interface FinishedTaskFilters {
@@ -57,20 +52,7 @@ export function finishedMatcher(
   now: number,
   where: string,
 ): { matches: (data: TaskData | undefined) => data is TaskData; batchSize: number } {
-  const sinceMs = sinceMsOf(options.since, now, where);
-  const beforeMs = sinceMsOf(options.before, now, where, "before");
-  // A window no task can have finished in is a mistake (swapped bounds, a year typed wrong),
-  // not a request that matches nothing.
-  if (sinceMs !== null && sinceMs > now + CLOCK_SKEW_MS) {
-    throw new InvalidOptionError(
-      `${where}: since ${isoAt(sinceMs)} is in the future: no task has finished since then`,
-    );
-  }
-  if (sinceMs !== null && beforeMs !== null && sinceMs >= beforeMs) {
-    throw new InvalidOptionError(
-      `${where}: the window is empty: since ${isoAt(sinceMs)} is not before before ${isoAt(beforeMs)} (a span back from now: since the longer one, before the shorter)`,
-    );
-  }
+  const { sinceMs, beforeMs } = finishedWindowOf(options, now, where);
   const errorText = errorFilterOf(options.error, where);
   const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
   const names = namesOf(options.name, where);
@@ -87,23 +69,4 @@ export function finishedMatcher(
     );
   };
   return { matches, batchSize };
-}
-
-/** The text an `error` filter looks for; `undefined` for no filter. Throws for anything but non-empty text. */
-function errorFilterOf(error: unknown, where: string): string | undefined {
-  if (error === undefined) return undefined;
-  if (typeof error !== "string" || error.trim() === "") {
-    throw new InvalidOptionError(
-      `${where}: error must be text (not only spaces) that a task's stored error type or message contains, case-sensitive (got ${describeGiven(error)})`,
-    );
-  }
-  return error;
-}
-
-/** Whether `data`'s stored error mentions `text` in its type or message (`undefined`: no filter). */
-export function mentionsError(data: TaskData, text: string | undefined): boolean {
-  if (text === undefined) return true;
-  const error = data.error;
-  if (error === null) return false;
-  return String(error.type).includes(text) || String(error.message).includes(text);
 }

@@ -17,7 +17,9 @@ import type { Task, TaskData } from "../task/task-record.js";
 import { TASK_STATUSES, type TaskStatus } from "../task/task-record.js";
 import { checkOptionKeys } from "../util/unknown-keys.js";
 import { decodeTask } from "./decode-task.js";
+import { errorFilterOf, mentionsError } from "./error-filter.js";
 import type { QueueHandle } from "./queue-handle.js";
+import { finishedWindowOf } from "./since.js";
 
 export interface ListTasksOptions {
   /** Only tasks with this status, or with one of these; absent: every status. */
@@ -26,6 +28,26 @@ export interface ListTasksOptions {
   name?: string | readonly string[] | undefined;
   /** Only tasks with this concurrency key (a task's `concurrencyKey`), or with one of these; absent: any key or none. */
   concurrencyKey?: string | readonly string[] | undefined;
+  /**
+   * Only tasks added under this dedupe key (a task's `dedupeKey`), or under
+   * one of these: which task a key's add was ignored for, or what a key ran
+   * before; absent: any key or none.
+   */
+  dedupeKey?: string | readonly string[] | undefined;
+  /**
+   * Only tasks whose stored error's type or message contains this text
+   * (`"503"`, `"ECONNRESET"`; case-sensitive): failed ones, and those
+   * waiting for a retry; absent: any error, or none.
+   */
+  error?: string | undefined;
+  /**
+   * Only tasks that finished at or after this time (`finishedAt ≥ since`): a
+   * `Date`, ISO-8601 text with an offset, or seconds before now (`3600`: the
+   * last hour). A task not finished never matches. Absent: however long ago.
+   */
+  since?: Date | number | string | undefined;
+  /** Only tasks that finished before this time (`finishedAt < before`), written as `since`; absent: up to now. */
+  before?: Date | number | string | undefined;
   /** The `cursor` of the previous page; absent or `null` for the first page. */
   cursor?: string | null | undefined;
   /** The most tasks on the page: an integer ≥ 1 (default 100). */
@@ -108,6 +130,14 @@ function textsOf(
   return new Set(list as string[]);
 }
 
+/** The dedupe keys of `dedupeKey` as a set, each checked; `undefined` for any key. */
+export function dedupeKeysOf(
+  dedupeKey: string | readonly string[] | undefined,
+  where: string,
+): ReadonlySet<string> | undefined {
+  return textsOf(dedupeKey, where, "dedupeKey", "a dedupe key");
+}
+
 /** Whether `data` passes the name and concurrency-key filters (`undefined`: no filter). */
 export function matchesFilters(
   data: { readonly name: string; readonly concurrencyKey?: string | null | undefined },
@@ -166,17 +196,55 @@ const LIST_OPTION_KEYS = Object.keys({
   status: true,
   name: true,
   concurrencyKey: true,
+  dedupeKey: true,
+  error: true,
+  since: true,
+  before: true,
   cursor: true,
   limit: true,
 } satisfies Record<keyof ListTasksOptions, true>);
+
+/** The filters of a listing besides its statuses. */
+export type ListingFilters = Pick<
+  ListTasksOptions,
+  "name" | "concurrencyKey" | "dedupeKey" | "error" | "since" | "before"
+>;
+
+/**
+ * The listing's filters besides status, checked, as one predicate of a
+ * record; `undefined` when none is given (every record matches).
+ */
+export function listingMatcher(
+  filters: ListingFilters,
+  now: number,
+  where: string,
+): ((data: TaskData) => boolean) | undefined {
+  const names = namesOf(filters.name, where);
+  const keys = concurrencyKeysOf(filters.concurrencyKey, where);
+  const dedupeKeys = dedupeKeysOf(filters.dedupeKey, where);
+  const errorText = errorFilterOf(filters.error, where);
+  const { sinceMs, beforeMs } = finishedWindowOf(filters, now, where);
+  const ended = sinceMs !== null || beforeMs !== null;
+  if (!names && !keys && !dedupeKeys && errorText === undefined && !ended) return undefined;
+  return (data) => {
+    if (!matchesFilters(data, names, keys)) return false;
+    if (dedupeKeys && (data.dedupeKey === undefined || !dedupeKeys.has(data.dedupeKey))) {
+      return false;
+    }
+    if (!mentionsError(data, errorText)) return false;
+    if (!ended) return true;
+    if (data.finishedAt === null) return false;
+    const finished = Date.parse(data.finishedAt);
+    return (sinceMs === null || finished >= sinceMs) && (beforeMs === null || finished < beforeMs);
+  };
+}
 
 /** The page of `queue`'s tasks that `options` asks for. */
 export async function listTasks(queue: QueueHandle, options: ListTasksOptions): Promise<TaskList> {
   const where = "queue.listTasks()";
   checkOptionKeys(options, LIST_OPTION_KEYS, where);
   const statuses = statusesOf(options.status, where);
-  const names = namesOf(options.name, where);
-  const keys = concurrencyKeysOf(options.concurrencyKey, where);
+  const matches = listingMatcher(options, queue.clock.now(), where);
   const limit = pageSizeOf(options.limit, 100, where);
   const backend = await queue.connect();
   const found = [];
@@ -187,7 +255,7 @@ export async function listTasks(queue: QueueHandle, options: ListTasksOptions): 
       limit: limit - found.length,
       statuses,
     });
-    for (const data of page.tasks) if (matchesFilters(data, names, keys)) found.push(data);
+    for (const data of page.tasks) if (!matches || matches(data)) found.push(data);
     cursor = page.cursor;
   } while (cursor !== null && found.length < limit);
   return { tasks: await Promise.all(found.map(decodeTask)), cursor };

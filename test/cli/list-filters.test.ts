@@ -1,7 +1,8 @@
 /**
- * `sheppy task list --error / --since / --before`: the listing an operator
- * reads before a redrive or a purge with the same flags — tasks whose stored
- * error mentions a text, tasks that ended within a window.
+ * `sheppy task list --error / --since / --before / --dedupe-key`: the
+ * listing an operator reads before a redrive or a purge with the same flags —
+ * tasks whose stored error mentions a text, tasks that ended within a window
+ * — and the tasks added under a dedupe key.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +16,7 @@ import { recordingLogger } from "../support/recording-logger.js";
 const dir = mkdtempSync(join(tmpdir(), "sheppy-cli-list-filters-"));
 const url = `sqlite://${join(dir, "queue.db")}`;
 
-describe("sheppy task list --error / --since / --before", () => {
+describe("sheppy task list --error / --since / --before / --dedupe-key", () => {
   const env = { SHEPPY_BACKEND_URL: url, SHEPPY_QUEUE: "incident" };
   const sheppy = (...args: string[]) => runCli(args, env);
   const queue = new Queue(url, { name: "incident" });
@@ -90,5 +91,26 @@ describe("sheppy task list --error / --since / --before", () => {
       expect(expectOneLineError(await sheppy("task", "list", ...args), 2)).toContain(text);
     }
     expect((await queue.getTask(waiting))?.status).toBe("pending");
+  });
+
+  it("--dedupe-key lists the tasks added under that key: which one an ignored add was ignored for", async () => {
+    const first = add(5, 6);
+    const second = add(7, 8);
+    await queue.add(first, { dedupe: { key: "invoice:9,1" } });
+    expect(await queue.add(second, { dedupe: { key: "invoice:9,1" } })).toEqual({
+      outcome: "ignored",
+      id: first.id,
+    });
+    const rows = json<{ id: string; dedupeKey: string }[]>(
+      await sheppy("task", "list", "--dedupe-key", "invoice:9,1", "--format", "json"),
+    );
+    expect(rows.map((row) => [row.id, row.dedupeKey])).toEqual([[first.id, "invoice:9,1"]]);
+    expect(await sheppy("task", "list", "--dedupe-key", "invoice:9")).toMatchObject({
+      code: 0,
+      stdout: "no tasks\n",
+    });
+    expect(expectOneLineError(await sheppy("task", "list", "--dedupe-key", ""), 2)).toContain(
+      "--dedupe-key needs a key",
+    );
   });
 });

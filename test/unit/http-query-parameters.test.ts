@@ -78,7 +78,7 @@ describe("query parameters a route does not take", () => {
     const { status, body } = await call("GET", "/emails/tasks?limt=5&stauts=failed&limt=6");
     expect(status).toBe(400);
     expect(body?.error).toBe(
-      "unknown query parameters 'limt', 'stauts' in GET /{queue}/tasks (it takes status, name, concurrencyKey, cursor, limit, view)",
+      "unknown query parameters 'limt', 'stauts' in GET /{queue}/tasks (it takes status, name, concurrencyKey, dedupeKey, error, since, before, cursor, limit, view)",
     );
     await queue.close();
   });
@@ -108,7 +108,18 @@ describe("query parameters a route does not take", () => {
   it("any name outside what the route takes is refused, any name it takes is not (property)", async () => {
     const { queue, call } = api();
     await queue.add(add(1, 2));
-    const known = ["status", "name", "concurrencyKey", "cursor", "limit", "view"];
+    const known = [
+      "status",
+      "name",
+      "concurrencyKey",
+      "dedupeKey",
+      "error",
+      "since",
+      "before",
+      "cursor",
+      "limit",
+      "view",
+    ];
     await fc.assert(
       fc.asyncProperty(fc.string({ minLength: 1, maxLength: 20 }), async (name) => {
         const query = new URLSearchParams([[name, "x"]]);
@@ -119,7 +130,7 @@ describe("query parameters a route does not take", () => {
         } else {
           expect(status).toBe(400);
           expect(body?.error).toBe(
-            `unknown query parameter '${name}' in GET /{queue}/tasks (it takes status, name, concurrencyKey, cursor, limit, view)`,
+            `unknown query parameter '${name}' in GET /{queue}/tasks (it takes status, name, concurrencyKey, dedupeKey, error, since, before, cursor, limit, view)`,
           );
         }
       }),

@@ -29,7 +29,7 @@ describe("a task list page's size budget", () => {
           for (let pages = 0; pages <= sizes.length + 1; pages++) {
             const page: { tasks: unknown[]; cursor: string | null } = await taskPage(
               queue,
-              { statuses: undefined, names: undefined, keys: undefined, cursor, limit, summary },
+              { statuses: undefined, matches: undefined, cursor, limit, summary },
               budget,
             );
             expect(page.tasks.length).toBeLessThanOrEqual(limit);

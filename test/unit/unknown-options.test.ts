@@ -107,7 +107,7 @@ describe("unknown options are refused, naming the entry point, the key and the v
     [
       "queue.listTasks()",
       () => queue.listTasks({ statuses: ["failed"] } as never),
-      "queue.listTasks(): unknown option 'statuses'; did you mean 'status'? (valid options: status, name, concurrencyKey, cursor, limit)",
+      "queue.listTasks(): unknown option 'statuses'; did you mean 'status'? (valid options: status, name, concurrencyKey, dedupeKey, error, since, before, cursor, limit)",
       InvalidOptionError,
     ],
     [

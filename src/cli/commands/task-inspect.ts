@@ -6,8 +6,7 @@
 import type { Command } from "commander";
 import type { ClaimLease } from "../../backends/backend.js";
 import { CliUsageError, TaskNotFoundError } from "../../errors.js";
-import { mentionsError } from "../../queue/finished-filters.js";
-import type { TaskList } from "../../queue/list-tasks.js";
+import type { ListingFilters, TaskList } from "../../queue/list-tasks.js";
 import { definesTask, holderAmong, type LiveWorker, runsTasks } from "../../queue/live-worker.js";
 import type { TaskData } from "../../task/task-record.js";
 import {
@@ -74,6 +73,10 @@ function addList(group: Command): void {
     .option(
       "--before <time>",
       "only tasks that ended before this time (ISO-8601 with an offset) or longer ago than this (10m, 1h…)",
+    )
+    .option(
+      "--dedupe-key <key>",
+      "only tasks added under this dedupe key (matched whole): which task holds it, what it ran before",
     );
   addConcurrencyKeyFilter(command, "only tasks")
     .option("--limit <n>", "show at most this many (0: all)", "100")
@@ -92,6 +95,7 @@ function addList(group: Command): void {
         error?: string;
         since?: string;
         before?: string;
+        dedupeKey?: string;
         groupBy?: string;
       }
     >();
@@ -105,7 +109,8 @@ function addList(group: Command): void {
     const statuses = parseStatuses(settings.status);
     const names = parseTaskNames(settings.name);
     const keys = parseConcurrencyKeys(settings.concurrencyKey);
-    const keep = shownFilter(settings, statuses);
+    const filters = listingFilters(settings, statuses);
+    const filtered = Object.keys(filters).length > 0;
     const limit = Number(settings.limit);
     if (!WHOLE_NUMBER.test(settings.limit.trim()) || !Number.isSafeInteger(limit)) {
       throw new CliUsageError(`--limit must be an integer ≥ 0 (got '${settings.limit}')`);
@@ -119,25 +124,22 @@ function addList(group: Command): void {
       const found: TaskData[] = [];
       let cursor: string | null = null;
       do {
-        // Filtered here, a page may keep few of its tasks: read full pages then.
-        const wanted = limit === 0 || keep ? LIST_PAGE : Math.min(LIST_PAGE, limit - found.length);
+        const wanted = limit === 0 ? LIST_PAGE : Math.min(LIST_PAGE, limit - found.length);
         const page: TaskList = await queue.listTasks({
           status: statuses ? [...statuses] : undefined,
           name: names,
           concurrencyKey: keys,
+          ...filters,
           limit: wanted,
           cursor,
         });
-        for (const task of page.tasks) {
-          const row = task.toJSON();
-          if ((!keep || keep(row)) && (limit === 0 || found.length < limit)) found.push(row);
-        }
+        for (const task of page.tasks) found.push(task.toJSON());
         cursor = page.cursor;
       } while (cursor !== null && (limit === 0 || found.length < limit));
       more = cursor !== null;
       if (found.length === 0) await warnIfQueueUnused(queue.backend, queue.name);
       // The whole queue was looked at: a name nothing has is more likely a typo than news.
-      if (found.length === 0 && cursor === null && !statuses && !keep) {
+      if (found.length === 0 && cursor === null && !statuses && !filtered) {
         const unmatched = unmatchedMessage(queue.name, names, keys);
         if (unmatched) warn(unmatched);
       }
@@ -165,49 +167,55 @@ function addList(group: Command): void {
 }
 
 /**
- * The `--error`, `--since` and `--before` filters as one predicate of a
- * record, or `undefined` when none is given. They read what the record says
- * of how it ended, as the bulk commands' filters of the same names do, so
- * a listing shows what a redrive or purge with those flags would take.
+ * The `--error`, `--since`, `--before` and `--dedupe-key` filters as the
+ * listing's options (none given: an empty object). `--error`, `--since` and
+ * `--before` read what the record says of how it ended, as the bulk
+ * commands' filters of the same names do, so a listing shows what a
+ * redrive or purge with those flags would take.
  */
-function shownFilter(
-  settings: { error?: string; since?: string; before?: string },
+function listingFilters(
+  settings: { error?: string; since?: string; before?: string; dedupeKey?: string },
   statuses: ReadonlySet<string> | undefined,
-): ((row: TaskData) => boolean) | undefined {
+): ListingFilters {
   const error = parseErrorText(settings.error);
   const now = Date.now();
   const atOf = (flag: "--since" | "--before", raw: string | undefined) => {
-    if (raw === undefined) return null;
+    if (raw === undefined) return undefined;
     const at = parseSince(raw, flag);
-    return at instanceof Date ? at.getTime() : now - at * 1000;
+    return at instanceof Date ? at : new Date(now - at * 1000);
   };
   const since = atOf("--since", settings.since);
   const before = atOf("--before", settings.before);
-  if (error === undefined && since === null && before === null) return undefined;
-  if (since !== null && before !== null && since >= before) {
+  if (since !== undefined && before !== undefined && since.getTime() >= before.getTime()) {
     throw new CliUsageError(
       "--since and --before leave no time between them (a span back from now: --since the longer one, --before the shorter)",
     );
   }
+  if (settings.dedupeKey !== undefined && settings.dedupeKey === "") {
+    throw new CliUsageError("--dedupe-key needs a key (got an empty one)");
+  }
   // Statuses none of whose tasks can match are a mistake, not an empty listing.
-  const ended = since !== null || before !== null;
+  const ended = since !== undefined || before !== undefined;
   const possible = [...new Set([...ENDED_STATUSES, ...ERRED_STATUSES])].filter(
     (status) =>
       (!ended || ENDED_STATUSES.includes(status)) &&
       (error === undefined || ERRED_STATUSES.includes(status)),
   );
-  if (statuses && ![...statuses].some((status) => possible.includes(status))) {
+  if (
+    (ended || error !== undefined) &&
+    statuses &&
+    ![...statuses].some((s) => possible.includes(s))
+  ) {
     const flags = [ended ? "--since/--before" : "", error !== undefined ? "--error" : ""];
     throw new CliUsageError(
       `--status ${[...statuses].join(",")} matches nothing with ${flags.filter(Boolean).join(" and ")}: only tasks of ${possible.join(", ")} can match`,
     );
   }
-  return (row) => {
-    if (!mentionsError(row, error)) return false;
-    if (!ended) return true;
-    if (row.finishedAt === null) return false;
-    const at = Date.parse(row.finishedAt);
-    return (since === null || at >= since) && (before === null || at < before);
+  return {
+    ...(error === undefined ? {} : { error }),
+    ...(since === undefined ? {} : { since }),
+    ...(before === undefined ? {} : { before }),
+    ...(settings.dedupeKey === undefined ? {} : { dedupeKey: settings.dedupeKey }),
   };
 }
 

@@ -343,7 +343,7 @@ export function httpApiCases(h: ContractHarness): void {
       expect(await queue.size()).toBe(1);
     });
 
-    it("GET /{queue}/tasks lists newest first, a page at a time, with statuses filtered by the server", async () => {
+    it("GET /{queue}/tasks lists newest first, a page at a time, filtered by the server: statuses, names, keys, error text, finish window", async () => {
       const { queue, q, call } = api();
       const backend = await queue.connect();
       const base = Date.now() - 3_600_000;
@@ -362,7 +362,20 @@ export function httpApiCases(h: ContractHarness): void {
         claims.map((c) => ({
           fence: c.fence,
           record: failing.has(c.record.id)
-            ? { ...c.record, status: "failed" as const, finishedAt: new Date().toISOString() }
+            ? {
+                ...c.record,
+                status: "failed" as const,
+                // records[1] failed half an hour ago, of a 503; records[4] just now, of a reset.
+                ...(c.record.id === records[1]!.id
+                  ? {
+                      finishedAt: new Date(Date.now() - 1_800_000).toISOString(),
+                      error: { type: "HttpError", message: "503", stack: null, cause: null },
+                    }
+                  : {
+                      finishedAt: new Date().toISOString(),
+                      error: { type: "ECONNRESET", message: "hang up", stack: null, cause: null },
+                    }),
+              }
             : { ...c.record, status: "completed" as const, finishedAt: new Date().toISOString() },
           children: [],
           expiresAt: null,
@@ -410,6 +423,25 @@ export function httpApiCases(h: ContractHarness): void {
       ]);
       expect((await walk("concurrencyKey=tenant:a")).found).toEqual([]);
       expect((await call("GET", `/${q}/tasks?concurrencyKey=`)).status).toBe(400);
+      // By stored error text and by when they finished: seconds before now, or ISO-8601.
+      expect((await walk("error=503")).found).toEqual([records[1]!.id]);
+      expect((await walk("error=ECONN&status=failed,completed")).found).toEqual([records[4]!.id]);
+      expect((await walk("since=600&limit=1")).found).toEqual(
+        newestFirst.filter((id) => id !== records[1]!.id),
+      );
+      const tenMinutesAgo = encodeURIComponent(new Date(Date.now() - 600_000).toISOString());
+      expect((await walk(`before=${tenMinutesAgo}`)).found).toEqual([records[1]!.id]);
+      const emptyWindow = await call("GET", `/${q}/tasks?since=600&before=3600`);
+      expect(emptyWindow.status).toBe(400);
+      expect(emptyWindow.body.error).toMatch(/^the window is empty/);
+      expect((await call("GET", `/${q}/tasks?since=1h`)).status).toBe(400);
+      // By dedupe key, matched whole.
+      const keyed = add(7, 7);
+      await queue.add(keyed, { dedupe: { key: "reindex:7" } });
+      expect((await walk(`dedupeKey=${encodeURIComponent("reindex:7")}`)).found).toEqual([
+        keyed.id,
+      ]);
+      expect((await walk("dedupeKey=reindex")).found).toEqual([]);
       // A cursor's shape is not enough: it must be one a page returned.
       const page = await call("GET", `/${q}/tasks?limit=1`);
       expect(page.body.cursor).toMatch(/^\d+\.[\w-]+$/);

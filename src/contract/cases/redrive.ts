@@ -1,6 +1,6 @@
 /**
  * Dead letters and redrive: `queue.listTasks({ status, cursor, limit })`
- * pages newest first, and `queue.retryAll({ status, since })` re-queues
+ * pages newest first (narrowed by name, key, error text or finish time), and `queue.retryAll({ status, since })` re-queues
  * finished tasks a batch at a time — each once, never one a worker is
  * running, and nothing that is not of the statuses asked for.
  */
@@ -310,6 +310,73 @@ export function redriveCases(h: ContractHarness): void {
           /queue\.retryAll\(\): concurrencyKey must be a concurrency key or a list of them/,
         );
       }
+    });
+
+    it("listTasks finds the tasks added under a dedupe key, those whose stored error mentions a text, and those that finished in a window", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const token = randomUUID();
+      const failing = [failFirst(token), failFirst(token), failFirst(token)];
+      const errors = [
+        { type: "HttpError", message: "503 Service Unavailable" },
+        { type: "ECONNRESET", message: "socket hang up" },
+        { type: "HttpError", message: "503 Service Unavailable" },
+      ];
+      await queue.add(failing);
+      const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+      for (const claim of await backend.claim(queue.name, 3)) {
+        const at = failing.findIndex((t) => t.id === claim.record.id);
+        await settleClaim(backend, queue.name, claim, {
+          ...finishedRecord(claim.record, "failed"),
+          error: { ...errors[at]!, stack: null, cause: null },
+          // The last one failed an hour ago.
+          ...(at === 2 ? { finishedAt: hourAgo } : {}),
+        });
+      }
+      const keyed = succeed(token);
+      const other = succeed(token);
+      expect(await queue.add(keyed, { dedupe: { key: "reindex:42" } })).toMatchObject({
+        outcome: "added",
+      });
+      await queue.add(other, { dedupe: { key: "reindex:4,2" } });
+      expect(await queue.add(succeed(token), { dedupe: { key: "reindex:42" } })).toEqual({
+        outcome: "ignored",
+        id: keyed.id,
+      });
+      const listed = async (options: Parameters<Queue["listTasks"]>[0]) =>
+        idsOf((await queue.listTasks(options)).tasks);
+      const [first, second, third] = idsOf(failing);
+
+      // A key is matched whole: a comma in it is part of it.
+      expect(await listed({ dedupeKey: "reindex:42" })).toEqual([keyed.id]);
+      expect(await listed({ dedupeKey: ["reindex:42", "reindex:4,2"] })).toEqual([
+        other.id,
+        keyed.id,
+      ]);
+      expect(await listed({ dedupeKey: "reindex:4" })).toEqual([]);
+      expect(await listed({ error: "503" })).toEqual([third, first]);
+      expect(await listed({ error: "ECONNRESET", status: "failed" })).toEqual([second]);
+      // A task not finished is in no window; full pages however few match.
+      expect(await listed({ since: 600 })).toEqual([second, first]);
+      expect(await listed({ before: 600, limit: 1 })).toEqual([third]);
+      expect(await listed({ since: new Date(Date.now() - 7_200_000), before: 600 })).toEqual([
+        third,
+      ]);
+      expect(await listed({ error: "503", since: 600, name: "redrive.failFirst" })).toEqual([
+        first,
+      ]);
+
+      for (const dedupeKey of ["", [], [7]]) {
+        await expect(queue.listTasks({ dedupeKey: dedupeKey as never })).rejects.toThrow(
+          /queue\.listTasks\(\): dedupeKey must be a dedupe key or a list of them/,
+        );
+      }
+      await expect(queue.listTasks({ error: "  " })).rejects.toThrow(
+        /queue\.listTasks\(\): error must be text \(not only spaces\)/,
+      );
+      await expect(queue.listTasks({ since: 600, before: 3600 })).rejects.toThrow(
+        /queue\.listTasks\(\): the window is empty/,
+      );
     });
 
     it("a task that is not of the statuses asked for is untouched: pending, scheduled, running, retrying, completed; crashed and cancelled only when named", async () => {
