@@ -182,6 +182,28 @@ describe("sheppy dashboard", () => {
     expect(withLogin.stderr()).not.toContain("without a login");
   });
 
+  it("--log-format json writes every line of stderr as a JSON record, its warnings included", async () => {
+    const server = await startDashboard([
+      "-u",
+      "memory://",
+      "--host",
+      "0.0.0.0",
+      "--read-only",
+      "--log-format",
+      "json",
+    ]);
+    await server.stop();
+    const lines = server
+      .stderr()
+      .split("\n")
+      .filter((line) => line !== "");
+    const records = lines.map((line) => JSON.parse(line) as { level: number; msg: string });
+    expect(records.map((r) => [r.level, r.msg.slice(0, 50)])).toEqual([
+      [40, "memory:// keeps tasks inside this dashboard's own "],
+      [40, "listening on 0.0.0.0 without a login: anyone who r"],
+    ]);
+  });
+
   it("one address holds at most 256 connections: one more is closed at once, and served again once they go", async () => {
     const server = await startDashboard(["-u", "memory://"]);
     const { hostname, port } = new URL(server.origin);

@@ -11,11 +11,13 @@ import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Command } from "commander";
 import { CliUsageError } from "../../errors.js";
+import { setDefaultLogger } from "../../observability/logger.js";
 import { maskUrl } from "../../util/mask-url.js";
 import { dashboardProbes } from "../dashboard-probes.js";
-import { addSettings } from "../env.js";
+import { addSettings, type LogFormat, type LogLevel } from "../env.js";
 import { listenOrExplain } from "../listen.js";
 import { loadModules } from "../load-modules.js";
+import { createCliLogger } from "../logger.js";
 import { LOOPBACK, LOOPBACK_HOST_NAMES } from "../loopback-hosts.js";
 import { openBackend } from "../open-queue.js";
 import { warn } from "../warn.js";
@@ -29,6 +31,8 @@ interface DashboardSettings {
   readonly allowedHosts?: readonly string[];
   readonly allowedOrigins?: readonly string[];
   readonly addableTasks?: readonly string[];
+  readonly logFormat: LogFormat;
+  readonly logLevel: LogLevel;
 }
 
 const ANY = new Set(["0.0.0.0", "::", "[::]"]);
@@ -77,6 +81,7 @@ export function addDashboardCommand(program: Command): void {
     "readOnly",
     "tasks",
     "addableTasks",
+    "logFormat",
   ]);
   command.addHelpText(
     "after",
@@ -89,10 +94,16 @@ export function addDashboardCommand(program: Command): void {
       "",
       "Probes: /livez (200 while the process answers) and /healthz (200 while the backend can be read,",
       "503 otherwise) answer without the login and under any host name; they tell nothing else.",
+      "",
+      "Logs (the API's server errors, the backend's reconnects, the dashboard's warnings) go to stderr;",
+      "--log-format json writes each as a JSON line, warnings included, for a log collector.",
     ].join("\n"),
   );
   command.action(async (_options: unknown, cmd: Command) => {
-    await serveDashboard(cmd.optsWithGlobals<DashboardSettings>());
+    const settings = cmd.optsWithGlobals<DashboardSettings>();
+    // As every command but `work`: warnings and worse unless --log-level asks for more.
+    const levelGiven = cmd.parent?.getOptionValueSource("logLevel") !== "default";
+    await serveDashboard(settings, levelGiven ? settings.logLevel : "warn");
   });
 }
 
@@ -149,8 +160,12 @@ function loginFromEnvironment(): { user: string; password: string } | undefined 
   return { user: user === undefined || user === "" ? "sheppy" : user, password };
 }
 
-async function serveDashboard(settings: DashboardSettings): Promise<void> {
+async function serveDashboard(settings: DashboardSettings, level: LogLevel): Promise<void> {
   const login = loginFromEnvironment();
+  const logger = createCliLogger(level, settings.logFormat, 2);
+  setDefaultLogger(logger);
+  // Asked for JSON, a collector reads every line of stderr as a record: warnings too.
+  const note = settings.logFormat === "json" ? (message: string) => logger.warn(message) : warn;
   // Loaded here, not with the program: every other command starts without the API's validator.
   const [{ createHttpHandler }, { toNodeHandler }, { basicAuth }] = await Promise.all([
     import("../../http/handler.js"),
@@ -167,6 +182,7 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
   const api = toNodeHandler(
     createHttpHandler(backend, {
       readOnly,
+      logger,
       ...(authorize ? { authorize } : {}),
       ...(allowedHosts ? { allowedHosts } : {}),
       ...(settings.allowedOrigins ? { allowedOrigins: settings.allowedOrigins } : {}),
@@ -178,8 +194,8 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
     () => backend.listQueues(),
     (health) =>
       health.status === "ok"
-        ? warn("the dashboard reads its backend again (/healthz answers 200)")
-        : warn(`${health.problem}: /healthz answers 503 until it does`),
+        ? note("the dashboard reads its backend again (/healthz answers 200)")
+        : note(`${health.problem}: /healthz answers 503 until it does`),
   );
   const server = createServer((request, response) => {
     if (!probes.answer(request, response)) void api(request, response);
@@ -224,18 +240,18 @@ async function serveDashboard(settings: DashboardSettings): Promise<void> {
     );
   }
   if (backend.capabilities.crossProcess === false) {
-    warn(
+    note(
       `${url} keeps tasks inside this dashboard's own process: no worker or other program can reach them (use a redis:// or postgres:// URL)`,
     );
   }
   if (!LOOPBACK.has(settings.host) && !login) {
-    warn(
+    note(
       readOnly
         ? `listening on ${settings.host} without a login: anyone who reaches this port can read every task's arguments, results and errors (set SHEPPY_DASHBOARD_PASSWORD, or use a proxy that authenticates)`
         : `listening on ${settings.host} without a login: anyone who reaches this port can read and change tasks (set SHEPPY_DASHBOARD_PASSWORD, use --read-only, or a proxy that authenticates)`,
     );
   } else if (allowedHosts?.includes("*") && !readOnly && !login) {
-    warn(
+    note(
       "--allowed-hosts '*' answers under any host name: a web page whose own name resolves to this machine (DNS rebinding) can then change tasks through this dashboard (name the hosts, or use --read-only)",
     );
   }
