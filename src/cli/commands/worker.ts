@@ -45,11 +45,25 @@ function whyIdle(workers: readonly LiveWorker[]): string {
 /** Characters of the QUEUES cell before the rest is counted instead of listed. */
 const QUEUES_SHOWN = 40;
 
-const COLUMNS: readonly Column<LiveWorker>[] = [
+/**
+ * A worker's state, and which of its queues are paused: a worker runs on
+ * while a queue it serves is paused, and claims nothing from that queue.
+ */
+function stateCell(worker: LiveWorker, paused: ReadonlySet<string>): string {
+  const held = worker.queues.filter((queue) => paused.has(queue));
+  if (held.length === 0 || worker.state !== "running") return worker.state;
+  if (held.length === worker.queues.length) {
+    return worker.queues.length === 1 ? "running (queue paused)" : "running (queues paused)";
+  }
+  return `running (${held.length} of ${worker.queues.length} queues paused)`;
+}
+
+/** The table's columns; `paused`: the queues paused now. */
+const columns = (paused: ReadonlySet<string>): readonly Column<LiveWorker>[] => [
   { heading: "WORKER", value: (worker) => worker.id.slice(0, 8) },
   { heading: "HOST", value: (worker) => worker.host },
   { heading: "PID", value: (worker) => String(worker.pid) },
-  { heading: "STATE", value: (worker) => worker.state },
+  { heading: "STATE", value: (worker) => stateCell(worker, paused) },
   { heading: "QUEUES", value: (worker) => queuesCell(worker.queues) },
   // Over all its queues: its concurrency bounds them together.
   {
@@ -120,6 +134,8 @@ export function addWorkerCommands(program: Command): void {
       pending: number;
       paused: boolean;
     }[];
+    // Every queue paused now that a listed worker serves, those not asked for with -q included.
+    const pausedNow = new Set<string>();
     try {
       await backend.connect();
       const named = settings.queue ? [...new Set(settings.queue)] : undefined;
@@ -140,6 +156,18 @@ export function addWorkerCommands(program: Command): void {
             paused,
           };
         }),
+      );
+      const looked = new Set(names);
+      const alsoServed = new Set(
+        perQueue.flatMap((entry) => (entry.workers ?? []).flatMap((worker) => worker.queues)),
+      );
+      for (const entry of perQueue) if (entry.paused) pausedNow.add(entry.queue);
+      await Promise.all(
+        [...alsoServed]
+          .filter((queue) => !looked.has(queue))
+          .map(async (queue) => {
+            if (await backend.isPaused(queue)) pausedNow.add(queue);
+          }),
       );
       // A name given that nothing uses and no worker serves is most likely mistyped.
       for (const { queue, workers } of perQueue) {
@@ -189,7 +217,7 @@ export function addWorkerCommands(program: Command): void {
       }
     }
     const listed = [...rows.values()].sort(byStart);
-    print(listed.length === 0 ? "no workers" : renderTable(listed, COLUMNS));
+    print(listed.length === 0 ? "no workers" : renderTable(listed, columns(pausedNow)));
     for (const { queue, waiting, workersIdle } of unserved) {
       const workers = workersIdle === "" ? "" : `; its workers: ${workersIdle}`;
       print(
