@@ -4,6 +4,7 @@
  * error into one line on stderr with a non-zero exit code (a stack trace only
  * with `--log-level debug`).
  */
+import { flushTracing } from "../observability/tracing.js";
 import { wantsStacks } from "./env.js";
 import { buildProgram } from "./program.js";
 import { EXIT, reportError } from "./report-error.js";
@@ -24,6 +25,10 @@ try {
 } catch (error) {
   code = reportError(error, wantsStacks(program.opts<{ logLevel?: string }>().logLevel));
 }
+// A command that added tasks made `send` spans the application's SDK may still hold in a batch:
+// a process that ends without handing them over leaves the workers' spans pointing at a
+// parent that never arrives.
+await flushTracing(1500);
 process.exitCode = code;
 // Open handles (a driver's socket, a timer in user code) must not keep a finished command alive;
 // the timer is unref'd, so a clean process exits at once without it.

@@ -16,7 +16,7 @@ import { requireService } from "../support/services.js";
 const available = await requireService("Redis", REDIS_URL);
 const TRACING = resolve("test/fixtures/cli/batch-tracing.mjs");
 
-describe.skipIf(!available)("sheppy work: tracing at the end of the process", () => {
+describe.skipIf(!available)("sheppy work and task add: tracing at the end of the process", () => {
   const workers: WorkerProcess[] = [];
   const dirs: string[] = [];
 
@@ -48,5 +48,19 @@ describe.skipIf(!available)("sheppy work: tracing at the end of the process", ()
     worker.signal("SIGTERM");
     expect(await worker.exited).toBe(0);
     expect(readFileSync(spans, "utf8").split("\n")).toContain("process q");
+  }, 60_000);
+
+  it("a command that adds a task hands its send span to the SDK's exporter before the process ends", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sheppy-tracing-"));
+    dirs.push(dir);
+    const spans = join(dir, "spans");
+    const added = await runCli(["task", "add", `${TASKS}:add`, "--args", "[1,2]"], {
+      SHEPPY_BACKEND_URL: redisUrlWithPrefix(REDIS_URL, fileKey(import.meta.url)),
+      SHEPPY_QUEUE: "sent",
+      NODE_OPTIONS: `--import=${TRACING}`,
+      TRACING_FIXTURE_SPANS_FILE: spans,
+    });
+    expect(added.code, added.stderr).toBe(0);
+    expect(readFileSync(spans, "utf8").split("\n")).toContain("send sent");
   }, 60_000);
 });
