@@ -60,6 +60,7 @@ export {
   WorkflowNotFoundError,
 } from "./errors.js";
 export type { TaskEvent, WorkerEventMap, WorkerListener } from "./events.js";
+export { type TaskLogFields, taskMixin } from "./execution/attempt-fields.js";
 export type { DependencyValue } from "./execution/dependencies.js";
 export { use } from "./execution/dependencies.js";
 export type { Middleware, MiddlewareContext } from "./execution/middleware.js";

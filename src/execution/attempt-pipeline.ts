@@ -485,12 +485,7 @@ export class AttemptPipeline {
   }
 
   #start(claim: ClaimedTask, traced: StartedSpan | undefined): Attempt {
-    const attempt = new PipelineAttempt(this, claim, this.options.environment, traced);
-    this.#events?.hold(claim, {
-      record: claim.record,
-      at: this.options.environment.clock.now(),
-      holder: () => ({ id: claim.record.id, fence: attempt.fence }),
-    });
+    // Told before the function runs: what its first synchronous lines log comes after "started".
     const started = this.options.hooks?.started;
     if (started) {
       try {
@@ -499,6 +494,12 @@ export class AttemptPipeline {
         this.#hookFailed(error, "started");
       }
     }
+    const attempt = new PipelineAttempt(this, claim, this.options.environment, traced);
+    this.#events?.hold(claim, {
+      record: claim.record,
+      at: this.options.environment.clock.now(),
+      holder: () => ({ id: claim.record.id, fence: attempt.fence }),
+    });
     return attempt;
   }
 

@@ -8,20 +8,13 @@
  * A workflow's resume is its workflow moving on, not a task of the
  * operator's: it gets no line here (`sheppy work` logs what the workflow did).
  */
+
+import { attemptFields } from "../execution/attempt-fields.js";
 import type { Logger } from "../observability/logger.js";
-import { attemptNumber, type TaskData } from "../task/task-record.js";
+import type { TaskData } from "../task/task-record.js";
 import { isResumeTaskName, RESUME_PREFIX } from "../task/workflow-resume-task.js";
 
-/** The fields that name an attempt in a log line; `attempt` counts from 1, manual retries included. */
-export function attemptFields(queue: string, record: TaskData) {
-  return {
-    queue,
-    taskId: record.id,
-    task: record.name,
-    attempt: attemptNumber(record),
-    ...(record.workflowId === null ? {} : { workflowId: record.workflowId }),
-  };
-}
+export { attemptFields };
 
 export function logStarted(logger: Logger, queue: string, record: TaskData): void {
   if (!isResumeTaskName(record.name)) logger.info(attemptFields(queue, record), "task started");

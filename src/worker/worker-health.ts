@@ -12,7 +12,7 @@ import { describeValue } from "../task/describe-value.js";
 
 /** One part of a worker's work that fails now. */
 export interface HealthProblem {
-  /** What fails: `claim`, `settle`, `heartbeat`, `reclaim`, `scheduler`, `cron manager`, `expiry`. */
+  /** What fails: `connect` (while starting), `claim`, `settle`, `heartbeat`, `reclaim`, `scheduler`, `cron manager`, `expiry`. */
   readonly what: string;
   /** The queue it fails for; `null` for a part that serves every queue. */
   readonly queue: string | null;
@@ -51,6 +51,22 @@ const errorLine = (error: unknown): string =>
     ? describeValue(`${error.name}: ${error.message}`, MAX_ERROR_CHARS).replace(/^"|"$/g, "")
     : describeValue(error, MAX_ERROR_CHARS);
 
+/** A problem as a health answer gives it: `error` as one bounded line, `since` as ISO-8601. */
+export function healthProblem(
+  what: string,
+  queue: string | null,
+  since: number,
+  error: unknown,
+): HealthProblem {
+  let line: string;
+  try {
+    line = errorLine(error);
+  } catch {
+    line = "(an error that could not be described)";
+  }
+  return { what, queue, since: new Date(since).toISOString(), error: line };
+}
+
 /** The failures a worker's parts report, each kept until that part works again. */
 export class HealthBook {
   readonly #problems = new Map<
@@ -84,14 +100,6 @@ export class HealthBook {
   problems(): HealthProblem[] {
     return [...this.#problems.values()]
       .sort((a, b) => a.since - b.since)
-      .map(({ what, queue, since, error }) => {
-        let line: string;
-        try {
-          line = errorLine(error);
-        } catch {
-          line = "(an error that could not be described)";
-        }
-        return { what, queue, since: new Date(since).toISOString(), error: line };
-      });
+      .map(({ what, queue, since, error }) => healthProblem(what, queue, since, error));
   }
 }

@@ -45,7 +45,21 @@ describe.skipIf(!available)("sheppy work --wait-for-backend", () => {
     expect((await fetch(`${endpoint}/livez`)).status).toBe(200);
     const health = await fetch(`${endpoint}/healthz`);
     expect(health.status).toBe(503);
-    expect(((await health.json()) as { status: string }).status).toBe("starting");
+    // …and what it waits for: the latest failed connect.
+    const body = (await health.json()) as { status: string; problems: unknown[] };
+    expect(body).toMatchObject({
+      status: "starting",
+      problems: [
+        {
+          what: "connect",
+          queue: null,
+          since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          error: expect.stringMatching(
+            /^BackendUnavailableError: cannot connect to Redis .*connection refused/,
+          ),
+        },
+      ],
+    });
     const server = spawn(
       "redis-server",
       ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -55,6 +69,12 @@ describe.skipIf(!available)("sheppy work --wait-for-backend", () => {
     await untilRedisAnswers(port);
     const reached = await worker.waitFor((r) => r.msg === "reached the backend", "reached");
     expect(reached.level).toBe(40);
+    // Started, the connect problem is gone from its health.
+    await expect
+      .poll(async () => (await (await fetch(`${endpoint}/healthz`)).json()) as object, {
+        timeout: 20_000,
+      })
+      .toMatchObject({ status: "ok", problems: [] });
     const added = await runCli(
       ["task", "add", `${TASKS}:add`, "--args", "[2, 3]", "--wait", "--timeout", "20s"],
       env,

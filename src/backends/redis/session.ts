@@ -290,7 +290,8 @@ export class RedisSession {
           const downReason = this.#knownDown.reason(bound);
           throw new BackendUnavailableError(
             timedOut(error)
-              ? `${what}: ${this.#noAnswer()}`
+              ? // Sent and not answered: a paused server runs it once it resumes.
+                `${what}: ${this.#noAnswer()}; a write may or may not have been applied, and may still be when the server answers`
               : this.connections.isCluster && movingSlot(error)
                 ? `${what}: Redis Cluster at ${this.#maskedUrl} kept redirecting the call${bound.full ? ` for ${this.unavailableAfterMs / 1000} s` : ""}: the queue's slot is being moved to another node (resharding), or a failover is under way`
                 : bound.full

@@ -15,14 +15,20 @@ import type { Queue } from "../../queue/queue.js";
 /** Pauses between attempts (ms): quick at first, then every few seconds. */
 const PAUSES_MS = [250, 500, 1000, 2000, 4000];
 
-/** Connects `queue`'s backend, trying again for up to `waitSeconds` while it cannot be reached. */
+/**
+ * Connects `queue`'s backend, trying again for up to `waitSeconds` while it
+ * cannot be reached; `failing` hears each failed try (when the first began,
+ * and the latest error), so a health answer can say what the worker waits for.
+ */
 export async function reachBackend(
   queue: Queue,
   waitSeconds: number,
   logger: Logger,
+  failing?: (since: number, error: unknown) => void,
 ): Promise<void> {
   if (waitSeconds <= 0) return;
   const deadline = Date.now() + waitSeconds * 1000;
+  let since: number | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
       await queue.connect();
@@ -32,6 +38,8 @@ export async function reachBackend(
     } catch (error) {
       // Anything but an unreachable server (a bad URL, a schema another Sheppy migrated) will not pass by waiting.
       if (!(error instanceof BackendUnavailableError)) throw error;
+      since ??= Date.now();
+      failing?.(since, error);
       const pause = PAUSES_MS[Math.min(attempt, PAUSES_MS.length - 1)]!;
       if (Date.now() + pause > deadline) throw error;
       if (attempt === 0)

@@ -25,6 +25,7 @@ import {
   TRACE_FLUSH_MS,
 } from "../../worker/shutdown-signals.js";
 import { Worker } from "../../worker/worker.js";
+import { type HealthProblem, healthProblem } from "../../worker/worker-health.js";
 import { taskModulesFromConfig } from "../config-file.js";
 import { addSettings, type LogFormat, type LogLevel } from "../env.js";
 import { loadFunction, loadModules } from "../load-modules.js";
@@ -148,6 +149,8 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
     // command waits for its backend (--wait-for-backend) /livez answers and /healthz says
     // `starting`, so a liveness probe does not restart a worker that only waits.
     let working = false;
+    // While it waits for its backend, /healthz says why: the latest failed connect.
+    let unreached: HealthProblem | undefined;
     if (settings.metricsPort !== undefined) {
       metrics = await serveMetrics(
         queues,
@@ -156,11 +159,15 @@ async function runWork(settings: WorkSettings, configGiven: boolean): Promise<vo
         logger,
         () => {
           const now = worker.health();
-          return working || now.status !== "stopped" ? now : { ...now, status: "starting" };
+          if (working || now.status !== "stopped") return now;
+          return { ...now, status: "starting", problems: unreached ? [unreached] : [] };
         },
       );
     }
-    await reachBackend(queues[0]!, settings.waitForBackend, logger);
+    await reachBackend(queues[0]!, settings.waitForBackend, logger, (since, error) => {
+      unreached = healthProblem("connect", null, since, error);
+    });
+    unreached = undefined;
     if (prestart) {
       try {
         await prestart({ queues });
