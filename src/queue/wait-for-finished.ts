@@ -138,7 +138,7 @@ export async function waitForWorkflows(
         if (stored.outcomes.size === 0 && stored.record.status === "running") unmoved.add(id);
         else unmoved.delete(id);
       }
-      await noteUnknownSteps(backend, queue, found, unmoved, stepsUnknown);
+      await noteWaitedSteps(backend, queue, found, unmoved, stepsUnknown);
       return found;
     },
     isFinished: (record) => record.finishedAt !== null,
@@ -151,16 +151,17 @@ export async function waitForWorkflows(
 }
 
 /**
- * Notes in `into`, by workflow id, the task name of a step that workers put
- * back because they do not define it, for the `unmoved` workflows of
- * `found` (only those: a wait for workflows whose steps do finish reads no
- * step); one read of their waited-for steps.
+ * Reads the waited-for steps of the `unmoved` workflows of `found` (only
+ * those: a wait for workflows whose steps do finish reads no step), once:
+ * notes in `into`, by workflow id, the task name of a step that workers put
+ * back because they do not define it, and takes out of `unmoved` a workflow
+ * whose step a worker has started — it runs, however long its step takes.
  */
-async function noteUnknownSteps(
+async function noteWaitedSteps(
   backend: TaskReader,
   queue: string,
   found: ReadonlyMap<string, WorkflowData>,
-  unmoved: ReadonlySet<string>,
+  unmoved: Set<string>,
   into: Map<string, string>,
 ): Promise<void> {
   const stepIds = new Map<string, string>();
@@ -171,11 +172,13 @@ async function noteUnknownSteps(
   }
   if (stepIds.size === 0) return;
   const now = Date.now();
+  const started = new Set<string>();
   for (const [stepId, step] of await backend.getTasks(queue, [...stepIds.keys()])) {
-    if (step.finishedAt === null && storedUnknownSince(step, now) !== null) {
-      into.set(stepIds.get(stepId)!, step.name);
-    }
+    if (step.finishedAt !== null) continue;
+    if (storedUnknownSince(step, now) !== null) into.set(stepIds.get(stepId)!, step.name);
+    else if (step.status === "processing") started.add(stepIds.get(stepId)!);
   }
+  for (const id of started) if (!into.has(id)) unmoved.delete(id);
 }
 
 async function waitUntilFinished<T>(

@@ -87,7 +87,7 @@ function expiryOfWorkflow(record: WorkflowData, backend: Backend, now: number): 
 export interface AddWorkflowOptions {
   /**
    * Store it under this id instead of the one its factory gave it (the same
-   * rule as a task's id: 1–256 characters, no control characters): while the
+   * rule as a task's id: 1–128 ASCII letters, digits, `_ . : -`): while the
    * queue holds a workflow with this id — running, or finished and not yet
    * expired — adding again starts nothing and returns that one. An order's
    * id makes "start this order's workflow" safe to repeat.

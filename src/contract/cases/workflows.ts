@@ -220,6 +220,19 @@ export function workflowCases(h: ContractHarness): void {
       );
     });
 
+    it("waitForWorkflow's timeout on a workflow whose step a worker is running does not ask whether a worker serves the queue", async () => {
+      const queue = h.queue();
+      const backend = await queue.connect();
+      const wf = await queue.addWorkflow(sequential(1));
+      // Its first step claimed, as a worker running it has.
+      const [claim] = await backend.claim(queue.name, 1);
+      expect(claim?.record.workflowId).toBe(wf.id);
+      const error = await queue.waitForWorkflow(wf, { timeout: 0.1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      expect((error as WaitTimeoutError).unfinished).toEqual([wf.id]);
+      expect((error as WaitTimeoutError).message).not.toContain("is a worker serving queue");
+    });
+
     it("nested workflows, two levels deep, run inline in the caller's steps", async () => {
       const queue = h.queue();
       const wf = await queue.addWorkflow(outer(5));
