@@ -190,12 +190,18 @@ async function withQueueHolding<T>(
         `${kind.noun} ${id} is in several queues (${holders.map((q) => q.name).join(", ")}): pass -q <queue>`,
       );
     }
-    if (holders.length === 0) throw kind.notFound(id, settings.queue, noneHolds(others));
+    if (holders.length === 0) {
+      throw kind.notFound(id, settings.queue, `${noneHolds(others)}; ${FINISHED_RECORDS_GO}`);
+    }
     return await use(holders[0]!);
   } finally {
     await fallback.close().catch(() => undefined);
   }
 }
+
+/** What becomes of a finished record: a missing id held by no queue was most often one of those. */
+const FINISHED_RECORDS_GO =
+  "a finished one's record is deleted once it expires (ttl) or the queue holds more than maxFinished";
 
 /** Says where else a missing task was looked for, so the message does not suggest one queue only. */
 function noneHolds(others: readonly string[]): string {

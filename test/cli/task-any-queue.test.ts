@@ -36,7 +36,7 @@ describe.skipIf(!available)("sheppy task <id> without -q on Redis", () => {
     // Not in any queue: the error says every queue was looked in, not only the default one.
     expect(expectOneLineError(await sheppy("task", "info", t.id), 1)).toMatch(
       new RegExp(
-        `^error: queue 'default' has no task ${t.id}: nor does any other queue \\((looked in \\d+: .+|this backend has no other)\\)$`,
+        `^error: queue 'default' has no task ${t.id}: nor does any other queue \\((looked in \\d+: .+|this backend has no other)\\); a finished one's record is deleted once it expires \\(ttl\\) or the queue holds more than maxFinished$`,
       ),
     );
     await reports.close();
