@@ -331,6 +331,7 @@ export const RESPONSES: Readonly<Record<string, z.ZodType>> = {
       .boolean()
       .meta({ description: "false when the queue already held a workflow under the id given" }),
     workflow: workflowRecord,
+    warnings: z.array(z.string()).optional(),
   }),
   "GET /{queue}/workflows": z.strictObject({
     workflows: z.array(workflowRecord),

@@ -21,7 +21,10 @@ import type { Queue } from "../queue/queue.js";
 import { REDRIVE_STATUSES } from "../queue/retry-all.js";
 import { decodeWorkflow, startWorkflow } from "../queue/workflow-api.js";
 import { workflowOf } from "../task/define-workflow.js";
-import { missingArgumentsWarning } from "../task/missing-arguments.js";
+import {
+  missingArgumentsWarning,
+  missingWorkflowArgumentsWarning,
+} from "../task/missing-arguments.js";
 import { MAX_PRIORITY, MIN_PRIORITY } from "../task/priority.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import { newTaskData, TASK_STATUSES, Task, type TaskStatus } from "../task/task-record.js";
@@ -769,7 +772,12 @@ export const ROUTES: readonly Route[] = [
     handle: async (c) => {
       const workflow = workflowFrom(c.body.name, c.body.args, c.addable);
       const started = await startWorkflow(c.queue, workflow, { id: c.body.id });
-      return { added: started.added, workflow: started.workflow.toJSON() };
+      const warning = started.added ? missingWorkflowArgumentsWarning(workflow) : undefined;
+      return {
+        added: started.added,
+        workflow: started.workflow.toJSON(),
+        ...(warning === undefined ? {} : { warnings: [warning] }),
+      };
     },
   }),
   route({

@@ -97,6 +97,22 @@ describe.concurrent("sheppy task: where the arguments come from", () => {
     expect(whole).toMatchObject({ code: 0, stderr: "" });
   });
 
+  it("fewer arguments than a workflow without an args schema declares is a warning; the workflow is still started", async () => {
+    const short = await runCli([
+      "workflow",
+      "add",
+      `${TASKS}:dozing`,
+      "--args",
+      "[1]",
+      "-u",
+      "memory://",
+    ]);
+    expect(short.code).toBe(0);
+    expect(short.stderr.trim()).toBe(
+      "warning: workflow 'cli.dozing' declares 2 parameters and was given 1 argument; without an args schema nothing checks them before it runs (give the workflow an args schema to refuse them when it is added)",
+    );
+  });
+
   it("JSON a task cannot store (1e400 is Infinity; nesting past 64 levels) is the command line's fault: exit 2, naming the flag", async () => {
     const infinite = expectOneLineError(
       await runCli(["task", "test", `${TASKS}:add`, "--args", "[1e400, 1]"]),

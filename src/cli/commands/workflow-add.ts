@@ -9,6 +9,7 @@
 import type { Command } from "commander";
 import { CliUsageError } from "../../errors.js";
 import { startWorkflow } from "../../queue/workflow-api.js";
+import { missingWorkflowArgumentsWarning } from "../../task/missing-arguments.js";
 import type { Workflow } from "../../task/workflow-record.js";
 import { addSettings, nonEmptyId, type OutputFormat } from "../env.js";
 import { warnIfHeldDiffers } from "../held-differs.js";
@@ -16,6 +17,7 @@ import { parseTimeout } from "../inputs.js";
 import { withQueueToAdd } from "../open-queue.js";
 import { print, printJson } from "../output.js";
 import { createWorkflow, flagPayloadErrors } from "../task-from-spec.js";
+import { warn } from "../warn.js";
 import { reportEnd, waitForEnd } from "./workflow-end.js";
 
 interface AddSettings {
@@ -57,6 +59,8 @@ export function addWorkflowAdd(group: Command): void {
         started = await startWorkflow(queue, workflow, { id: settings.id });
       });
       const { workflow: held, added } = started!;
+      const warning = added ? missingWorkflowArgumentsWarning(workflow) : undefined;
+      if (warning !== undefined) warn(warning);
       if (!added && settings.id !== undefined)
         warnIfHeldDiffers("workflow", held.id, workflow, held);
       if (settings.wait)

@@ -603,7 +603,7 @@ export function httpApiCases(h: ContractHarness): void {
       expect((await call("DELETE", `/${q}/workflows/${running.id}`)).status).toBe(404);
     });
 
-    it("workflows: POST /workflows starts one by name (201), under an id of the caller's once (added: false after); 400 for a task's name, an unknown one, an empty id or an unknown field; 403 when the caller may not add it", async () => {
+    it("workflows: POST /workflows starts one by name (201), under an id of the caller's once (added: false after), with a warning when given fewer arguments than its body declares; 400 for a task's name, an unknown one, an empty id or an unknown field; 403 when the caller may not add it", async () => {
       const { queue, q, call } = api();
       const started = await call("POST", `/${q}/workflows`, { name: "http-api.pair", args: [3] });
       expect(started.status).toBe(201);
@@ -657,6 +657,15 @@ export function httpApiCases(h: ContractHarness): void {
       ]);
       // Two started (one of them asked for again): nothing else was added.
       expect((await queue.getAllWorkflows()).length).toBe(2);
+      expect(started.body).not.toHaveProperty("warnings");
+      // Fewer arguments than its body declares, without an args schema: started, with a warning.
+      const short = await call("POST", `/${q}/workflows`, { name: "http-api.pair" });
+      expect([short.status, short.body.warnings]).toEqual([
+        201,
+        [
+          "workflow 'http-api.pair' declares 1 parameter and was given 0 arguments; without an args schema nothing checks them before it runs (give the workflow an args schema to refuse them when it is added)",
+        ],
+      ]);
     });
 
     it("workflows: retry runs a failed one again; 409 for one not failed, 404 for an unknown one, 403 when the caller may not add it", async () => {
