@@ -29,7 +29,7 @@ import { MAX_PRIORITY, MIN_PRIORITY } from "../task/priority.js";
 import { taskSpecByName } from "../task/task-by-name.js";
 import { newTaskData, TASK_STATUSES, Task, type TaskStatus } from "../task/task-record.js";
 import { findTask } from "../task/task-registry.js";
-import type { Workflow } from "../task/workflow-record.js";
+import { WORKFLOW_STATUSES, type Workflow } from "../task/workflow-record.js";
 import { findWorkflow } from "../task/workflow-registry.js";
 import { isResumeTaskName } from "../task/workflow-resume-task.js";
 import { uuidV7 } from "../util/uuid-v7.js";
@@ -736,21 +736,40 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/workflows",
     summary:
-      "The queue's workflows (or only the running ones), a page at a time (in no stated order)",
+      "The queue's workflows, a page at a time (in no stated order): only the running ones with `running=true`, only those of some statuses with `status=failed,cancelled` (filtered by the server: a page may hold fewer than `limit`, none even, while `cursor` is not null)",
     mutating: false,
     query: z.object({
       running: z.enum(["true", "false"]).optional(),
+      status: z.string().min(1).optional(),
       cursor: scanCursor,
       limit: limit(100),
     }),
     handle: async (c) => {
+      const statuses = c.query.status?.split(",").map((s) => s.trim());
+      const unknown = statuses?.find((s) => !(WORKFLOW_STATUSES as readonly string[]).includes(s));
+      if (unknown !== undefined) {
+        throw new HttpError(
+          400,
+          `unknown workflow status '${unknown}' (one of: ${WORKFLOW_STATUSES.join(", ")})`,
+        );
+      }
+      if (statuses && c.query.running === "true") {
+        throw new HttpError(
+          400,
+          "give running=true or status, not both (running=true is status=running)",
+        );
+      }
       const backend = await c.queue.connect();
       const page = await backend.listWorkflows(c.queue.name, {
         cursor: c.query.cursor ?? null,
         limit: c.query.limit,
-        running: c.query.running === "true",
+        // Running alone is the backend's own index: no page read for nothing.
+        running: c.query.running === "true" || (statuses?.every((s) => s === "running") ?? false),
       });
-      const workflows = await Promise.all(page.workflows.map(decodeWorkflow));
+      const kept = statuses
+        ? page.workflows.filter((data) => statuses.includes(data.status))
+        : page.workflows;
+      const workflows = await Promise.all(kept.map(decodeWorkflow));
       return { workflows: workflows.map((w) => w.toJSON()), cursor: page.cursor };
     },
   }),

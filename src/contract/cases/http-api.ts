@@ -581,6 +581,31 @@ export function httpApiCases(h: ContractHarness): void {
       } while (cursor !== null);
       expect(new Set(ids)).toEqual(new Set([running.id, ...more.map((w) => w.id)]));
       expect((await call("GET", `/${q}/workflows?cursor=abc`)).status).toBe(400);
+      // By status, filtered by the server.
+      await queue.cancelWorkflow(more[2]!.id);
+      const ofStatus = async (status: string) => {
+        const found: string[] = [];
+        let next: string | null = null;
+        do {
+          const page = await call(
+            "GET",
+            `/${q}/workflows?status=${status}${next === null ? "" : `&cursor=${next}`}`,
+          );
+          expect(page.status).toBe(200);
+          found.push(...page.body.workflows.map((w: { id: string }) => w.id));
+          next = page.body.cursor;
+        } while (next !== null);
+        return found.sort();
+      };
+      expect(await ofStatus("cancelled")).toEqual([more[2]!.id]);
+      expect(await ofStatus("failed,%20cancelled")).toEqual([more[2]!.id]);
+      expect(await ofStatus("running")).toEqual([running.id, more[0]!.id, more[1]!.id].sort());
+      const badStatus = await call("GET", `/${q}/workflows?status=done`);
+      expect([badStatus.status, badStatus.body.error]).toEqual([
+        400,
+        "unknown workflow status 'done' (one of: running, completed, failed, cancelled)",
+      ]);
+      expect((await call("GET", `/${q}/workflows?status=failed&running=true`)).status).toBe(400);
       const detail = await call("GET", `/${q}/workflows/${running.id}`);
       expect(detail.body.workflow).toMatchObject({ id: running.id, status: "running" });
       expect(detail.body.steps).toHaveLength(1);
