@@ -183,6 +183,15 @@ export interface RateLimitRequest {
   strategy: "sliding_window" | "fixed_window";
   /** The caller's time (epoch ms) the start is counted at, so a test clock drives rate limits on every backend. */
   now: number;
+  /**
+   * The task comes back at the slot an earlier refusal of this limit gave
+   * it. Refused again (a start it waited on was counted a little late), it
+   * is told the moment the window may have room, and the slots handed out
+   * since stay as they are — rather than the slot after all of them, which
+   * would let a steady line of refusals put it off again and again. Absent:
+   * a first ask.
+   */
+  atSlot?: boolean;
 }
 
 /**

@@ -10,6 +10,7 @@
  * Refused requests get staggered slots `period / maxRate` apart, so a burst
  * spreads out instead of waking all at once.
  */
+import type { RateLimitRequest } from "./backend.js";
 
 /** Window state of one queue + key. */
 export interface RateWindowState {
@@ -29,14 +30,20 @@ export function newRateWindowState(): RateWindowState {
 /** Smallest wait returned, so a refused request never spins. */
 export const MIN_RATE_WAIT_MS = 10;
 
-/** Admits (returns `null`, recording the start) or returns milliseconds to wait. Mutates `state`. */
+/**
+ * Admits (returns `null`, recording the start) or returns milliseconds to
+ * wait. Mutates `state`. A request `atSlot` — its task back at the slot an
+ * earlier refusal gave it, and still refused (a start it waited on was
+ * itself counted a little late) — is told the moment the window may have
+ * room, and moves no later slot: the slots handed out since are not its to
+ * take, and sending it behind them would let a steady line of new
+ * refusals put it off again and again.
+ */
 export function acquireSlot(
   state: RateWindowState,
-  now: number,
-  maxRate: number,
-  periodMs: number,
-  strategy: "sliding_window" | "fixed_window",
+  request: Pick<RateLimitRequest, "now" | "maxRate" | "periodMs" | "strategy" | "atSlot">,
 ): number | null {
+  const { now, maxRate, periodMs, strategy } = request;
   let freeAt: number;
   if (strategy === "fixed_window") {
     // A fresh state has no window yet: the first admission opens one (even at a small `now`).
@@ -63,8 +70,11 @@ export function acquireSlot(
     }
     freeAt = admitted[0]! + periodMs;
   }
-  const slot = Math.max(freeAt, state.nextSlot);
-  state.nextSlot = slot + periodMs / maxRate;
+  let slot = freeAt;
+  if (request.atSlot !== true) {
+    slot = Math.max(freeAt, state.nextSlot);
+    state.nextSlot = slot + periodMs / maxRate;
+  }
   // Whole milliseconds, as Redis answers (rate-limit.lua), so backends agree exactly.
   return Math.max(MIN_RATE_WAIT_MS, Math.ceil(slot - now));
 }

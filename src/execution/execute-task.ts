@@ -92,7 +92,7 @@ export function startAttempt(
   env: ExecutionEnvironment,
   reports?: TaskReports,
 ): RunningAttempt {
-  const state = new AttemptState(data, env.queueName, env.dependencyOverrides);
+  const state = new AttemptState(data, env.queueName, env.dependencyOverrides, env.clock);
   state.reports = reports;
   const scope: RunScope = { attempt: state, resolving: [] };
   const outcome = runScope.run(scope, () => execute(state, env));

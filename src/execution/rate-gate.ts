@@ -12,6 +12,13 @@ import { deferredRecord } from "./outcome.js";
 /** When the backend cannot be asked (an outage), a claimed limited task comes back after this long. */
 export const RATE_CHECK_FAILED_DELAY_MS = 1000;
 
+/**
+ * The meta entry of a task put off by its rate limit: the slot it was told
+ * (ISO-8601, as its `scheduledAt`). Claimed again with `scheduledAt` still
+ * that slot, it asks as a task back at its slot (`atSlot`).
+ */
+export const RATE_SLOT_META_KEY = "sheppy.rateSlot";
+
 /** The backend request for a task's limit, counted at `now` (the caller's clock). */
 export function rateLimitRequest(data: TaskData, now: number): RateLimitRequest | null {
   const limit = data.config.rateLimit;
@@ -24,7 +31,14 @@ export function rateLimitRequest(data: TaskData, now: number): RateLimitRequest 
     taskId: data.id,
     strategy: limit.strategy,
     now,
+    ...(backAtSlot(data) ? { atSlot: true } : {}),
   };
+}
+
+/** Whether `data` comes back for the slot a refusal of its limit told it (not a retry, nor moved since). */
+function backAtSlot(data: TaskData): boolean {
+  const slot = data.meta?.[RATE_SLOT_META_KEY];
+  return typeof slot === "string" && slot === data.scheduledAt;
 }
 
 /**
@@ -47,7 +61,10 @@ export async function passRateLimit(
     waitMs = await limits.acquireRateLimit(queue, request);
   } catch (error) {
     onError?.(error);
-    waitMs = RATE_CHECK_FAILED_DELAY_MS;
+    // No slot was told: it asks afresh when it comes back.
+    return deferredRecord(data, now, RATE_CHECK_FAILED_DELAY_MS);
   }
-  return waitMs === null ? null : deferredRecord(data, now, waitMs);
+  if (waitMs === null) return null;
+  const deferred = deferredRecord(data, now, waitMs);
+  return { ...deferred, meta: { ...deferred.meta, [RATE_SLOT_META_KEY]: deferred.scheduledAt } };
 }

@@ -5,6 +5,7 @@
  * helper it calls. Nothing here is serialised.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Clock } from "../clock.js";
 import { DependencyError, TaskInterruptedError } from "../errors.js";
 import type { JsonCompatible, JsonValue } from "../json.js";
 import type { Dependency, DependencyOverrides } from "../task/dependency-types.js";
@@ -35,6 +36,13 @@ export interface RunningTask {
    * runs the task (`TestQueue`, a backend's inline processing).
    */
   readonly stopping: AbortSignal;
+  /**
+   * The time by the clock the task runs under: its worker's or queue's —
+   * a `TestClock` in tests, so a task that computes with the time ("expire
+   * trials that ended 14 days ago") follows the clock the test advances.
+   * `Date.now()` would read the machine's clock instead.
+   */
+  now(): Date;
 }
 
 /** Where a running task's `progress()` and `log()` go (see `./progress-reporter.ts`). */
@@ -61,7 +69,13 @@ export class AttemptState implements RunningTask {
     readonly data: TaskData,
     readonly queueName: string,
     readonly overrides: DependencyOverrides | undefined,
+    /** The clock the attempt runs under; absent: the machine's (a sandbox thread's). */
+    private readonly clock?: Clock,
   ) {}
+
+  now(): Date {
+    return new Date(this.clock ? this.clock.now() : Date.now());
+  }
 
   /** Dependencies resolved in this attempt (made on first use: most tasks have none). */
   get resolved(): Map<Dependency, Promise<unknown>> {

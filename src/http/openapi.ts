@@ -164,7 +164,10 @@ export function openApiDocument(routes: readonly Route[]): JsonObject {
       },
     },
   };
-  components.Error = schemaOf(errorBody, components, "Error", "output");
+  // The error body has its own id: its schema lands in the components under it, and the
+  // root is then a reference to that entry — which must not overwrite it.
+  const error = schemaOf(errorBody, components, "Error", "output");
+  if (error.$ref !== "#/components/schemas/Error") components.Error = error;
   return {
     openapi: "3.1.0",
     info: { title: "Sheppy HTTP API", version: VERSION, description: DESCRIPTION },

@@ -44,6 +44,15 @@ describe("the OpenAPI document's answers", () => {
       expect(doc.components.schemas[name!], name).toBeDefined();
     }
     expect(doc.components.schemas.Task!.additionalProperties).toBe(false);
+    // No shape is only a reference to itself: every one says what it holds.
+    for (const [name, schema] of Object.entries(doc.components.schemas)) {
+      expect(schema.$ref, name).not.toBe(`#/components/schemas/${name}`);
+    }
+    expect(doc.components.schemas.Error).toMatchObject({
+      type: "object",
+      properties: { error: { type: "string" } },
+      required: expect.arrayContaining(["error"]),
+    });
   });
 
   it("the queue parameter carries the name's pattern, and the document lists itself", async () => {

@@ -14,6 +14,7 @@ import { deferredRecord } from "../../src/execution/outcome.js";
 import {
   passRateLimit,
   RATE_CHECK_FAILED_DELAY_MS,
+  RATE_SLOT_META_KEY,
   rateLimitRequest,
 } from "../../src/execution/rate-gate.js";
 
@@ -76,18 +77,33 @@ describe("rateLimitRequest", () => {
 });
 
 describe("passRateLimit", () => {
-  it("RL-2 admitted → null; over the limit → the record scheduled at now + wait, not started, nothing else changed", async () => {
+  it("RL-2 admitted → null; over the limit → the record scheduled at now + wait, not started, the slot kept in its meta, nothing else changed", async () => {
     const { backend } = scriptedBackend([null, 1234]);
     const data = claimed(limited(1).toJSON());
     expect(await passRateLimit(backend, "q", data, NOW)).toBeNull();
     const deferred = await passRateLimit(backend, "q", data, NOW);
+    const slot = new Date(NOW + 1234).toISOString();
     expect(deferred).toEqual({
       ...data,
       status: "scheduled",
-      scheduledAt: new Date(NOW + 1234).toISOString(),
+      scheduledAt: slot,
       startedAt: null,
+      meta: { ...data.meta, [RATE_SLOT_META_KEY]: slot },
     });
-    expect(deferredRecord(data, NOW, 1234)).toEqual(deferred);
+  });
+
+  it("a task claimed at the slot it was told asks as one back at its slot; one whose time moved since (a retry, a reschedule) asks afresh", async () => {
+    const { backend, requests } = scriptedBackend([1234, 500, 500]);
+    const data = claimed(limited(3).toJSON());
+    expect(rateLimitRequest(data, NOW)).not.toHaveProperty("atSlot");
+    const deferred = (await passRateLimit(backend, "q", data, NOW))!;
+    // Made pending and claimed again at its slot: its scheduledAt is still the slot.
+    const back = claimed(deferred);
+    await passRateLimit(backend, "q", back, NOW + 1234);
+    expect(requests[1]).toMatchObject({ atSlot: true, now: NOW + 1234 });
+    const moved = claimed({ ...deferred, scheduledAt: new Date(NOW + 9000).toISOString() });
+    await passRateLimit(backend, "q", moved, NOW + 9000);
+    expect(requests[2]).not.toHaveProperty("atSlot");
   });
 
   it("a failed check puts the task off for a second (never runs it unchecked, never drops it) and reports the error", async () => {
@@ -132,7 +148,10 @@ describe("the attempt pipeline's rate gate", () => {
     expect(settled).toEqual([
       {
         fence: 2,
-        record: deferredRecord(claims[1]!.record, NOW, 500),
+        record: (() => {
+          const record = deferredRecord(claims[1]!.record, NOW, 500);
+          return { ...record, meta: { ...record.meta, [RATE_SLOT_META_KEY]: record.scheduledAt } };
+        })(),
         children: [],
         expiresAt: null,
       },

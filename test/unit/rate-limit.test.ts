@@ -14,11 +14,21 @@ import {
 const SECOND = 1000;
 
 function sliding(state: RateWindowState, now: number, maxRate = 2, period = SECOND) {
-  return acquireSlot(state, now, maxRate, period, "sliding_window");
+  return acquireSlot(state, {
+    now: now,
+    maxRate: maxRate,
+    periodMs: period,
+    strategy: "sliding_window",
+  });
 }
 
 function fixed(state: RateWindowState, now: number, maxRate = 2, period = SECOND) {
-  return acquireSlot(state, now, maxRate, period, "fixed_window");
+  return acquireSlot(state, {
+    now: now,
+    maxRate: maxRate,
+    periodMs: period,
+    strategy: "fixed_window",
+  });
 }
 
 describe("sliding window (RL-7)", () => {
@@ -96,7 +106,9 @@ describe("staggering refused requests (RL-6)", () => {
     "%s: a burst of refusals gets slots period / maxRate apart",
     (strategy) => {
       const state = newRateWindowState();
-      const waits = Array.from({ length: 6 }, () => acquireSlot(state, 0, 2, SECOND, strategy));
+      const waits = Array.from({ length: 6 }, () =>
+        acquireSlot(state, { now: 0, maxRate: 2, periodMs: SECOND, strategy: strategy }),
+      );
       expect(waits).toEqual([null, null, 1000, 1500, 2000, 2500]);
     },
   );
@@ -133,11 +145,21 @@ describe("RL-10 minimum wait", () => {
 
   test("waits are whole milliseconds, rounded up (Redis answers the same)", () => {
     const state = newRateWindowState();
-    expect(acquireSlot(state, 0, 3, SECOND, "sliding_window")).toBeNull();
-    expect(acquireSlot(state, 0, 3, SECOND, "sliding_window")).toBeNull();
-    expect(acquireSlot(state, 0, 3, SECOND, "sliding_window")).toBeNull();
-    expect(acquireSlot(state, 0, 3, SECOND, "sliding_window")).toBe(1000);
-    expect(acquireSlot(state, 0, 3, SECOND, "sliding_window")).toBe(1334); // slot at 1333.3…
+    expect(
+      acquireSlot(state, { now: 0, maxRate: 3, periodMs: SECOND, strategy: "sliding_window" }),
+    ).toBeNull();
+    expect(
+      acquireSlot(state, { now: 0, maxRate: 3, periodMs: SECOND, strategy: "sliding_window" }),
+    ).toBeNull();
+    expect(
+      acquireSlot(state, { now: 0, maxRate: 3, periodMs: SECOND, strategy: "sliding_window" }),
+    ).toBeNull();
+    expect(
+      acquireSlot(state, { now: 0, maxRate: 3, periodMs: SECOND, strategy: "sliding_window" }),
+    ).toBe(1000);
+    expect(
+      acquireSlot(state, { now: 0, maxRate: 3, periodMs: SECOND, strategy: "sliding_window" }),
+    ).toBe(1334); // slot at 1333.3…
   });
 
   test("a fresh state admits at once", () => {
@@ -150,4 +172,28 @@ describe("RL-10 minimum wait", () => {
     expect(fixed(newRateWindowState(), 0)).toBeNull();
     expect(sliding(newRateWindowState(), 0, 1)).toBeNull();
   });
+});
+
+describe("a task back at its slot and refused again", () => {
+  test.each(["sliding_window", "fixed_window"] as const)(
+    "%s: is told when the window may have room, and the slots handed out since stay as they are",
+    (strategy) => {
+      const state = newRateWindowState();
+      const ask = (now: number, atSlot = false) =>
+        acquireSlot(state, { now, maxRate: 2, periodMs: SECOND, strategy, atSlot });
+      expect(ask(0)).toBeNull();
+      expect(ask(0)).toBeNull();
+      // Eight refused together: slots 1000, 1500, … 4500.
+      const slots = Array.from({ length: 8 }, () => ask(0));
+      expect(slots).toEqual([1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500]);
+      // The first two back a little late (a worker's wake-up): both admitted.
+      expect(ask(1010, true)).toBeNull();
+      expect(ask(1500, true)).toBeNull();
+      // At 2000 the start counted at 1010 still fills the window: told 1010 + 1000.
+      expect(ask(2000, true)).toBe(MIN_RATE_WAIT_MS);
+      // A first ask goes after every slot handed out, none of which moved: 4500 + 500.
+      expect(ask(2000)).toBe(3000);
+      expect(ask(2010, true)).toBeNull();
+    },
+  );
 });

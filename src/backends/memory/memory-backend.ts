@@ -673,12 +673,6 @@ export class MemoryBackend implements Backend {
   // Rate limits
 
   async acquireRateLimit(queue: string, request: RateLimitRequest): Promise<number | null> {
-    return acquireSlot(
-      this.#state(queue).rateWindow(request.key),
-      request.now,
-      request.maxRate,
-      request.periodMs,
-      request.strategy,
-    );
+    return acquireSlot(this.#state(queue).rateWindow(request.key), request);
   }
 }

@@ -59,13 +59,7 @@ function acquire(
       const key = storableKey(request.key);
       const [row] = await tx.query<{ state: string }>(session.sql(LOCK), [queue, key]);
       const state = parseRateWindowState(row?.state ?? "");
-      const wait = acquireSlot(
-        state,
-        request.now,
-        request.maxRate,
-        request.periodMs,
-        request.strategy,
-      );
+      const wait = acquireSlot(state, request);
       await tx.query(session.sql(SAVE), [
         queue,
         key,

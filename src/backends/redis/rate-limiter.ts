@@ -26,6 +26,7 @@ export async function acquireRateLimit(
       request.taskId,
       request.strategy,
       request.now ?? clock.now(),
+      request.atSlot === true ? 1 : 0,
     ],
   )) as number;
   return wait < 0 ? null : wait;

@@ -23,13 +23,7 @@ export class RateLimiter {
     return this.db.write("acquireRateLimit", () => {
       const row = this.db.statement(READ).get(queue, request.key) as { state: string } | undefined;
       const state = parseRateWindowState(row?.state);
-      const wait = acquireSlot(
-        state,
-        request.now,
-        request.maxRate,
-        request.periodMs,
-        request.strategy,
-      );
+      const wait = acquireSlot(state, request);
       this.db
         .statement(SAVE)
         .run(

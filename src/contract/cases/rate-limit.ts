@@ -67,6 +67,10 @@ const perTenant = task(
   },
   (tenant: string, n: number) => `${tenant}-${n}`,
 );
+const twoPerSecond = task(
+  { name: "rate-limit.two-per-second", rateLimit: { maxRate: 2, ratePeriod: 1, key: "two" } },
+  echo,
+);
 const realClock = task(
   { name: "rate-limit.real-clock", rateLimit: { maxRate: 2, ratePeriod: 0.5 } },
   echo,
@@ -208,6 +212,60 @@ export function rateLimitCases(h: ContractHarness): void {
       for (let i = 1; i < starts.length; i++) {
         expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(1900);
       }
+    });
+
+    it("RL-6 a task back at its slot and refused again (a start counted after its slot was told) is told when the window has room, not a slot behind the rest", async () => {
+      const clock = new TestClock(START);
+      const queue = h.queue({ clock });
+      const backend = await queue.connect();
+      const tasks = Array.from({ length: 8 }, (_, i) => twoPerSecond(`t${i}`));
+      await queue.add(tasks);
+      const working = h.worker(queue, { clock }).work({ maxTasks: 8 });
+      await until(
+        async () =>
+          (await queue.getTask(tasks)).filter((t) => t?.status === "scheduled").length === 6,
+        { what: "six tasks put off" },
+      );
+      const scheduledAt = async (t: Task) =>
+        ((await queue.getTask(t))?.scheduledAt?.getTime() ?? Number.NaN) - START;
+      // Slots 500 ms apart from when the window has room.
+      expect(await Promise.all(tasks.slice(2).map(scheduledAt))).toEqual([
+        1000, 1500, 2000, 2500, 3000, 3500,
+      ]);
+      await clock.advanceTo(START + 1000);
+      await until(async () => (await queue.getTask(tasks[2]!))?.startedAt, { what: "third" });
+      // A start another process counts at 1020 (its worker a little late): the window is full
+      // again when the fourth comes back at 1500.
+      const foreign = { key: "two", maxRate: 2, periodMs: 1000 };
+      expect(
+        await backend.acquireRateLimit(queue.name, {
+          ...foreign,
+          taskId: "another",
+          strategy: "sliding_window",
+          now: START + 1020,
+        }),
+      ).toBeNull();
+      await clock.advanceTo(START + 1500);
+      await until(async () => (await scheduledAt(tasks[3]!)) !== 1500, {
+        what: "the fourth put off again",
+      });
+      // Told 2000, when the start at 1000 leaves the window — not 4000, after every slot told.
+      expect(await scheduledAt(tasks[3]!)).toBe(2000);
+      expect(await Promise.all(tasks.slice(4).map(scheduledAt))).toEqual([2000, 2500, 3000, 3500]);
+      await advanceUntil(
+        clock,
+        async () => (await queue.getTask(tasks)).every((t) => t?.status === "completed"),
+        { step: 0.03, what: "every task to run" },
+      );
+      expect(await working).toMatchObject({ processed: 8, failed: 0 });
+      const starts = (await queue.getTask(tasks)).map((t) => t!.startedAt!.getTime() - START);
+      // Nine starts at two a second, the other process's among them: the last one at 4 s.
+      expect(Math.max(...starts)).toBeLessThan(4000 + 200);
+      // Never more than two in any second, the other process's start counted — with a few
+      // steps of slack: startedAt is stamped at the claim, the limit counts at the check after it.
+      const all = [...starts, 1020].sort((x, y) => x - y);
+      for (let i = 2; i < all.length; i++)
+        expect(all[i]! - all[i - 2]!).toBeGreaterThanOrEqual(900);
     });
 
     it("RL-1 tasks with the same key share one limit, whatever their names", async () => {

@@ -59,6 +59,8 @@ interface Scenario {
   start: number;
   steps: Step[];
   ids: string[];
+  /** Per request: the task back at a slot an earlier refusal gave it (absent: none is). */
+  atSlots?: boolean[];
 }
 
 /** What `rate-limiter.ts` sends as the period. */
@@ -155,7 +157,11 @@ const scenarioArb = (skewed: boolean): fc.Arbitrary<Scenario> =>
           minLength: s.steps.length + 1,
           maxLength: s.steps.length + 1,
         })
-        .map((ids) => ({ ...s, ids })),
+        .chain((ids) =>
+          fc
+            .array(fc.boolean(), { minLength: ids.length, maxLength: ids.length })
+            .map((atSlots) => ({ ...s, ids, atSlots })),
+        ),
     );
 
 /** Counterexamples the property once found, kept so they are checked whatever the seed. */
@@ -225,7 +231,15 @@ function reference(s: Scenario) {
   for (let i = 0; i <= s.steps.length; i++) {
     if (i > 0) now += advance(s.steps[i - 1]!, periodMs, s.maxRate, answers[i - 1] ?? null);
     times.push(now);
-    answers.push(acquireSlot(state, now, s.maxRate, periodMs, s.strategy));
+    answers.push(
+      acquireSlot(state, {
+        now,
+        maxRate: s.maxRate,
+        periodMs,
+        strategy: s.strategy,
+        atSlot: s.atSlots?.[i] ?? false,
+      }),
+    );
   }
   return { periodMs, times, answers, state };
 }
@@ -266,6 +280,7 @@ describe.skipIf(!available)("redis: rate-limit.lua agrees with the TypeScript re
           s.ids[i]!,
           s.strategy,
           now,
+          s.atSlots?.[i] === true ? 1 : 0,
         ]) as Promise<number>,
     );
     const zcard = client.zcard(keys[0]);
@@ -292,6 +307,8 @@ describe.skipIf(!available)("redis: rate-limit.lua agrees with the TypeScript re
       expect(Number(lua.state.hash.count)).toBe(ref.state.windowCount);
       expect(Number(lua.state.hash.start)).toBe(ref.state.windowStart);
     }
+    // The slot the next first ask is told comes after: the same on both sides.
+    expect(Number(lua.state.hash.next ?? 0)).toBe(ref.state.nextSlot);
   }
 
   const agreeOn = (scenarios: fc.Arbitrary<Scenario>, runs: number) =>
@@ -330,6 +347,7 @@ describe.skipIf(!available)("redis: rate-limit.lua guards its arguments and its 
     taskId: "t1",
     strategy: "fixed_window",
     now: "5000",
+    atSlot: "0",
   };
   type Args = typeof GOOD;
   const call = (keys: Keys, args: Partial<Args> = {}) => {
@@ -337,7 +355,7 @@ describe.skipIf(!available)("redis: rate-limit.lua guards its arguments and its 
     return run(
       "rateLimit",
       [keys.z, keys.h, keys.set],
-      [a.maxRate, a.period, a.taskId, a.strategy, a.now],
+      [a.maxRate, a.period, a.taskId, a.strategy, a.now, a.atSlot],
     );
   };
 
@@ -381,6 +399,8 @@ describe.skipIf(!available)("redis: rate-limit.lua guards its arguments and its 
     ["now", "", "now must be a finite number of ms"],
     ["now", "-inf", "now must be a finite number of ms"],
     ["now", "nan", "now must be a finite number of ms"],
+    ["atSlot", "yes", "the at-slot flag must be '0' or '1'"],
+    ["atSlot", "", "the at-slot flag must be '0' or '1'"],
   ];
 
   it.each(badArguments)(

@@ -7,7 +7,10 @@
 -- expiry below is only garbage collection (generous, as it runs on the
 -- server's real time).
 -- KEYS: 1 sliding-window zset, 2 state hash (fixed window + next slot), 3 rate-limit key set
--- ARGV: 1 maxRate, 2 period (ms), 3 task id, 4 strategy, 5 now (ms)
+-- ARGV: 1 maxRate, 2 period (ms), 3 task id, 4 strategy, 5 now (ms),
+--       6 '1' when the task is back at a slot an earlier refusal gave it
+--       (refused again, it is told when the window may have room, and the
+--       slots handed out since stay as they are); absent or '0' otherwise
 --
 -- Numbers are stored with string.format('%.17g'), never tostring or `..`
 -- (14 significant digits): an epoch time in ms with a fraction would lose it,
@@ -54,6 +57,11 @@ local now = finite(ARGV[5])
 if now == nil then
   return bad('now must be a finite number of ms', ARGV[5])
 end
+local atSlot = ARGV[6]
+if atSlot ~= nil and atSlot ~= '0' and atSlot ~= '1' then
+  return bad("the at-slot flag must be '0' or '1'", atSlot)
+end
+atSlot = atSlot == '1'
 
 -- Expiry times must be integers that PEXPIRE accepts, so they are rounded up
 -- and capped: a state that would be kept longer is kept a century (real time).
@@ -123,9 +131,12 @@ else
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   freeAt = tonumber(oldest[2]) + period
 end
-local slot = math.max(freeAt, nextSlot)
-redis.call('HSET', KEYS[2], 'next', string.format('%.17g', slot + period / maxRate))
-redis.call('PEXPIRE', KEYS[2], ttl(math.max(0, slot - now) + keep))
+local slot = freeAt
+if not atSlot then
+  slot = math.max(freeAt, nextSlot)
+  redis.call('HSET', KEYS[2], 'next', string.format('%.17g', slot + period / maxRate))
+  redis.call('PEXPIRE', KEYS[2], ttl(math.max(0, slot - now) + keep))
+end
 -- Capped at 2^53 - 1 ms (285,000 years, far past any date a task can be
 -- scheduled at): an integer reply past 2^63 would come back negative, i.e.
 -- "admitted".
