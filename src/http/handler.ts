@@ -686,7 +686,7 @@ function checkMutation(request: Request, url: URL, options: HttpHandlerOptions):
   const type = request.headers.get("content-type") ?? "";
   // A browser sends a DELETE from another origin only after a preflight this API never answers,
   // so one without a body (fetch's and axios's default) needs no JSON type to prove it is not a form.
-  const bodiless = request.method === "DELETE" && request.body === null;
+  const bodiless = request.method === "DELETE" && declaresNoBody(request);
   if (!bodiless && !/^application\/json\s*(;|$)/i.test(type)) {
     throw new HttpError(415, "send a JSON body (content-type: application/json), even an empty {}");
   }
@@ -735,6 +735,17 @@ function originHost(origin: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether `request` comes without a body: none at all, or — as some
+ * frameworks hand every request a body stream, an empty one too — headers
+ * that declare none (no length, or 0, and no chunked transfer).
+ */
+function declaresNoBody(request: Request): boolean {
+  if (request.body === null) return true;
+  const length = request.headers.get("content-length");
+  return (length === null || length.trim() === "0") && !request.headers.has("transfer-encoding");
 }
 
 async function readJson(request: Request, maxBytes: number): Promise<unknown> {
