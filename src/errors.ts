@@ -108,6 +108,7 @@ export class WaitTimeoutError extends SheppyError {
    * @param idleQueue the queue's name when no worker had claimed any of them: the message then asks whether one runs
    * @param kind what was waited for, as the message names it
    * @param idleHint what the message says instead when none was claimed (a `TestQueue` has no worker to ask about)
+   * @param standing where the one unfinished record stands (waiting to retry at a time, running since…), said last
    */
   constructor(
     readonly timeoutSeconds: number,
@@ -116,6 +117,7 @@ export class WaitTimeoutError extends SheppyError {
     readonly idleQueue: string | undefined = undefined,
     readonly kind: "task" | "workflow" = "task",
     idleHint?: string,
+    standing?: string,
   ) {
     const list = (ids: readonly string[]) =>
       `${ids.slice(0, 3).join(", ")}${ids.length > 3 ? ", …" : ""}`;
@@ -128,7 +130,7 @@ export class WaitTimeoutError extends SheppyError {
         ? ""
         : `; ${idleHint ?? `no worker has claimed them — is a worker serving queue '${idleQueue}' running (sheppy work)?`}`;
     super(
-      `Did not complete within ${timeoutSeconds} ${timeoutSeconds === 1 ? "second" : "seconds"} (${unfinished.length} ${kind}(s) unfinished: ${list(unfinished)}${notHeld})${idle}`,
+      `Did not complete within ${timeoutSeconds} ${timeoutSeconds === 1 ? "second" : "seconds"} (${unfinished.length} ${kind}(s) unfinished: ${list(unfinished)}${notHeld})${idle}${standing === undefined ? "" : `; ${standing}`}`,
     );
   }
 }

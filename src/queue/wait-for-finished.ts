@@ -48,6 +48,8 @@ interface Waited<T> {
   readonly idleHint?: string | undefined;
   /** The task name of a record put back by workers that do not define it, else `undefined`. */
   unknownName?(record: T): string | undefined;
+  /** Where an unfinished record stands, for a timeout's message ("it is retrying: …"); `undefined`: nothing worth saying. */
+  standing?(record: T): string | undefined;
 }
 
 /** Why a wait without limit ends on an id the queue does not hold. */
@@ -98,7 +100,35 @@ export function waitForFinished(
     notFound: (id, why) => new TaskNotFoundError(id, queue, why),
     kind: "task",
     idleHint,
+    standing: taskStanding,
   });
+}
+
+/**
+ * Where an unfinished task that was taken up stands: waiting for the time
+ * of its retry (with the error it failed of) or of its schedule, or running
+ * since when. A wait that ran out on a task waiting for a time says so —
+ * a test whose `TestClock` never reached it, a retry far off.
+ */
+function taskStanding(record: TaskData): string | undefined {
+  const error =
+    record.error === null
+      ? ""
+      : `; its last attempt failed: ${record.error.type}: ${String(record.error.message).split("\n")[0]!.slice(0, 200)}`;
+  switch (record.status) {
+    case "retrying":
+      return `it is waiting to retry at ${record.nextRetryAt ?? record.scheduledAt ?? "a later time"}, by the queue's clock${error}`;
+    case "scheduled":
+      return record.scheduledAt === null
+        ? undefined
+        : `it is scheduled for ${record.scheduledAt}, by the queue's clock${error}`;
+    case "processing":
+      return record.startedAt === null
+        ? undefined
+        : `it has been running since ${record.startedAt}`;
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -211,6 +241,10 @@ async function waitUntilFinished<T>(
     // The usual reason nothing finished: no worker serves the queue. Say so when it shows.
     const idle =
       absent.length === 0 && state.unclaimed.size === unfinished.length ? queue : undefined;
+    // Else, for one task, where it stands: waiting for a time, or running.
+    const latest = unfinished.length === 1 ? state.latest.get(unfinished[0]!) : undefined;
+    const standing =
+      idle === undefined && latest !== undefined ? waited.standing?.(latest) : undefined;
     throw new WaitTimeoutError(
       timeoutMs / 1000,
       unfinished,
@@ -218,6 +252,7 @@ async function waitUntilFinished<T>(
       idle,
       waited.kind,
       waited.idleHint,
+      standing,
     );
   };
   // A record the wait saw that is gone now cannot finish any more: no use waiting out the time.
@@ -341,6 +376,8 @@ class WaitState<T> {
   readonly removed = new Set<string>();
   /** Task names of unfinished records put back by workers that do not define them, by id. */
   readonly unknownNames = new Map<string, string>();
+  /** The last record read of each unfinished id. */
+  readonly latest = new Map<string, T>();
   readonly #held = new Set<string>();
   readonly #wanted: ReadonlySet<string>;
 
@@ -378,6 +415,7 @@ class WaitState<T> {
         if (this.#held.has(id)) this.removed.add(id);
       } else if (this.waited.isFinished(record)) this.results.set(id, record);
       else {
+        this.latest.set(id, record);
         if (this.waited.isUnclaimed(record)) this.unclaimed.add(id);
         const unknown = this.waited.unknownName?.(record);
         if (unknown !== undefined) this.unknownNames.set(id, unknown);

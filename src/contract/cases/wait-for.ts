@@ -209,6 +209,21 @@ export function waitForCases(h: ContractHarness): void {
       );
     });
 
+    it("W-3 a task waiting for its retry's time: the timeout says when it retries and what it failed of", async () => {
+      const queue = h.queue();
+      const t = flakySlow();
+      await queue.add(t);
+      await h.worker(queue, { scheduler: false }).work({ oneshot: true });
+      const stored = await queue.getTask(t);
+      expect(stored?.status).toBe("retrying");
+      const error = await queue.waitFor(t, { timeout: 0.1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      expect((error as WaitTimeoutError).message).toContain(
+        `; it is waiting to retry at ${stored!.toJSON().nextRetryAt}, by the queue's clock; its last attempt failed: Error: transient`,
+      );
+      expect((error as WaitTimeoutError).message).not.toContain("is a worker serving");
+    });
+
     it("W-3 a task put back by workers that do not define it: the timeout names its task, not an idle queue", async () => {
       const queue = h.queue();
       const template = add(1, 1).toJSON();
