@@ -740,12 +740,17 @@ function originHost(origin: string): string | null {
 /**
  * Whether `request` comes without a body: none at all, or — as some
  * frameworks hand every request a body stream, an empty one too — headers
- * that declare none (no length, or 0, and no chunked transfer).
+ * that declare none (no length, or 0, no chunked transfer, no type).
  */
 function declaresNoBody(request: Request): boolean {
   if (request.body === null) return true;
-  const length = request.headers.get("content-length");
-  return (length === null || length.trim() === "0") && !request.headers.has("transfer-encoding");
+  const { headers } = request;
+  const length = headers.get("content-length");
+  return (
+    (length === null || length.trim() === "0") &&
+    !headers.has("transfer-encoding") &&
+    !headers.has("content-type")
+  );
 }
 
 async function readJson(request: Request, maxBytes: number): Promise<unknown> {

@@ -29,6 +29,7 @@ import { startBackgroundLoops } from "./background-loops.js";
 import { ClaimGate } from "./claim-gate.js";
 import { runClaimLoop } from "./claim-loop.js";
 import { DueAlarm } from "./due-alarm.js";
+import { warnIfTimersFaked } from "./fake-timers.js";
 import { Flights } from "./flights.js";
 import { onShutdownSignals } from "./shutdown-signals.js";
 import { Slots } from "./slots.js";
@@ -341,6 +342,7 @@ export class Worker extends WorkerEmitterBase {
     const context = this.#context;
     const { options } = context;
     if (options.processing) warnIfUnknowing(options.logger, options.unknownTaskGraceMs);
+    warnIfTimersFaked(options.logger, options.clock);
     // A close() while a first connect hangs (a paused server) ends the start now: nothing was claimed.
     const connecting = Promise.all(this.queues.map((queue) => queue.connect()));
     if ((await unlessAborted(connecting, run.stop.signal)) === ABORTED) return { ...run.summary };
