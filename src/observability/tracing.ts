@@ -213,6 +213,8 @@ export function failSpan(span: Span, failure: SpanFailure): void {
       ...(failure.stack ? { stack: failure.stack } : {}),
     });
     span.setStatus({ code: SpanStatusCode.ERROR, message: `${failure.type}: ${failure.message}` });
+    // The semantic conventions' attribute for what failed: a backend groups failures by it.
+    span.setAttribute("error.type", failure.type);
   });
 }
 

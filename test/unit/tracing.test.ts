@@ -127,6 +127,8 @@ describe("tracing on memory://", () => {
     const [failed, retried] = attempts;
     expect(failed!.status.code).toBe(SpanStatusCode.ERROR);
     expect(failed!.attributes["sheppy.task.status"]).toBe("retrying");
+    expect(failed!.attributes["error.type"]).toBe("RangeError");
+    expect(retried!.attributes).not.toHaveProperty("error.type");
     const exception = failed!.events.find((event) => event.name === "exception");
     expect(exception?.attributes).toMatchObject({
       "exception.type": "RangeError",
