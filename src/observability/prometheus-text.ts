@@ -67,12 +67,17 @@ function escapeHelp(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
 }
 
-/** A sample value: Go's float syntax for the infinities and NaN, plain numbers otherwise. */
+/**
+ * A sample value: Go's float syntax for the infinities and NaN, plain numbers
+ * otherwise — a fraction to 15 significant digits, so a sum of seconds reads
+ * `0.021`, not the `0.020999999999999998` its additions left.
+ */
 export function formatValue(value: number): string {
   if (Number.isNaN(value)) return "NaN";
   if (value === Number.POSITIVE_INFINITY) return "+Inf";
   if (value === Number.NEGATIVE_INFINITY) return "-Inf";
-  return String(value);
+  if (Number.isInteger(value)) return String(value);
+  return String(Number(value.toPrecision(15)));
 }
 
 function labelText(labels: Labels, extra?: readonly [string, string]): string {

@@ -9,6 +9,7 @@ import { InvalidOptionError } from "../../src/errors.js";
 import { Counter, Histogram } from "../../src/observability/metrics.js";
 import {
   escapeLabelValue,
+  formatValue,
   type MetricFamily,
   writeExposition,
 } from "../../src/observability/prometheus-text.js";
@@ -164,5 +165,24 @@ describe("Counter and Histogram", () => {
     expect(() => counter.inc({})).toThrow("label 'queue' needs a string value");
     expect(() => counter.inc({ queue: "q" }, -1)).toThrow("only goes up");
     expect(() => new Histogram("h", "H.", [], [1, 1])).toThrow("ascending");
+  });
+});
+
+describe("formatValue", () => {
+  it("writes a fraction to 15 significant digits, integers and the specials as they are", () => {
+    expect(formatValue(0.007 + 0.014)).toBe("0.021");
+    expect(formatValue(0.1 + 0.2)).toBe("0.3");
+    expect(formatValue(2 ** 53 - 1)).toBe("9007199254740991");
+    expect(formatValue(1e-12)).toBe("1e-12");
+    expect([Number.NaN, Infinity, -Infinity].map(formatValue)).toEqual(["NaN", "+Inf", "-Inf"]);
+  });
+
+  it("reads back within a part in 10^14 of any finite number (property)", () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => {
+        const back = Number(formatValue(value));
+        expect(Math.abs(back - value)).toBeLessThanOrEqual(Math.abs(value) * 1e-14);
+      }),
+    );
   });
 });
