@@ -32,7 +32,15 @@ import type {
 } from "../backends/backend.js";
 import { createdOn, systemClock } from "../clock.js";
 import { WorkerCrashedError } from "../errors.js";
-import { context, failSpan, type Span, type StartedSpan } from "../observability/tracing.js";
+import {
+  context,
+  failSpan,
+  injectCarrier,
+  type Span,
+  type StartedSpan,
+  storedCarrier,
+  TRACE_META_KEY,
+} from "../observability/tracing.js";
 import {
   eventBody,
   finishedWorkflowEvent,
@@ -276,6 +284,19 @@ class PipelineAttempt implements Attempt, TaskReports {
   /** The attempt's CONSUMER span, when tracing is on. */
   get span(): Span | undefined {
     return this.traced?.span;
+  }
+
+  /**
+   * `record`, when it waits for a retry and carries no trace context (its
+   * producer traced nothing: a CLI, an API process without an SDK), with
+   * this attempt's: the later attempts' spans then join this one's trace
+   * instead of each starting a trace of its own.
+   */
+  tracedOnward(record: TaskData): TaskData {
+    if (!this.traced || record.status !== "retrying") return record;
+    if (record.meta[TRACE_META_KEY] !== undefined) return record;
+    const carrier = storedCarrier(injectCarrier(this.traced.context, this.traced.span));
+    return { ...record, meta: { ...record.meta, [TRACE_META_KEY]: carrier } };
   }
 
   abandon(reason: Error): Promise<SettleResult | "unsettled"> {
@@ -523,7 +544,7 @@ export class AttemptPipeline {
     // What the task reported goes with its outcome, whether or not the last report was written;
     // what was not yet written is also announced, as the attempt's last `progress` event.
     const unwritten = attempt.unwrittenReports();
-    const record = attempt.withReports(outcome.record);
+    const record = attempt.tracedOnward(attempt.withReports(outcome.record));
     const reported: ReportedOutcome =
       record === outcome.record && unwritten === undefined
         ? outcome

@@ -116,6 +116,27 @@ describe("tracing on memory://", () => {
     expect(b!.meta[TRACE_META_KEY]).toBeDefined();
   });
 
+  it("a task its producer did not trace (no SDK there): its retry joins the first attempt's trace, under that attempt", async () => {
+    flakyRuns = 0;
+    const queue = memoryQueue("untraced-producer");
+    const backend = await queue.connect();
+    // Stored as a process without an SDK stores it: no trace context in its meta.
+    const record = { ...flaky().toJSON(), status: "pending" as const };
+    expect(await backend.add(queue.name, [record])).toEqual([true]);
+    await runAll(queue);
+    const stored = await queue.getTask(record.id);
+    await queue.close();
+    const attempts = spansNamed(exporter, "process untraced-producer");
+    expect(attempts.map((span) => span.attributes["sheppy.task.attempt"])).toEqual([1, 2]);
+    const [first, second] = attempts;
+    expect(first!.parentSpanContext).toBeUndefined();
+    expect(second!.spanContext().traceId).toBe(first!.spanContext().traceId);
+    expect(second!.parentSpanContext?.spanId).toBe(first!.spanContext().spanId);
+    const { traceId, spanId } = first!.spanContext();
+    expect(stored!.meta[TRACE_META_KEY]).toBe(`00-${traceId}-${spanId}-01`);
+    flakyRuns = 0;
+  });
+
   it("a failure then its retry: one consumer span per attempt, the failed one ERROR with the exception", async () => {
     const queue = memoryQueue("traced-retry");
     await queue.add(flaky());
