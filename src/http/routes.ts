@@ -15,6 +15,7 @@ import { CANCELLABLE_STATUSES } from "../queue/cancel-all.js";
 import { cronDeterministicId, declaredCronDeletionRefusal } from "../queue/cron.js";
 import { MAX_EVERY_SECONDS, parseCronSchedule } from "../queue/cron-schedule.js";
 import { PURGEABLE_STATUSES } from "../queue/delete-all.js";
+import { heldDiffersMessage } from "../queue/held-differs.js";
 import { listingMatcher } from "../queue/list-tasks.js";
 import { holderAmong } from "../queue/live-worker.js";
 import type { Queue } from "../queue/queue.js";
@@ -321,10 +322,17 @@ function taskFrom(
   );
 }
 
-/** `{ warnings }` when the task was given fewer arguments than its function declares (it is added all the same). */
-function warningsFor(task: Task): { warnings?: string[] } {
-  const warning = missingArgumentsWarning(task);
-  return warning === undefined ? {} : { warnings: [warning] };
+/**
+ * `{ warnings }` when the task was given fewer arguments than its function
+ * declares (it is added all the same), or when its id was `held` by a task
+ * of another name or other arguments (nothing was added).
+ */
+function warningsFor(task: Task, held: Task | null): { warnings?: string[] } {
+  const warnings = [
+    missingArgumentsWarning(task),
+    held && heldDiffersMessage("task", held.id, task, held, "use another id"),
+  ].filter((warning): warning is string => typeof warning === "string");
+  return warnings.length === 0 ? {} : { warnings };
 }
 
 async function taskOr404(queue: Queue, id: string): Promise<Task> {
@@ -477,11 +485,8 @@ export const ROUTES: readonly Route[] = [
     handle: async (c) => {
       const task = taskFrom(c.body.name, c.body.args, c.addable);
       const { added, id } = await addFromBody(c.queue, task, c.body.id);
-      return {
-        added,
-        task: ((await c.queue.getTask(id)) ?? task).toJSON(),
-        ...warningsFor(task),
-      };
+      const held = (await c.queue.getTask(id)) ?? task;
+      return { added, task: held.toJSON(), ...warningsFor(task, added ? null : held) };
     },
   }),
   route({
@@ -494,11 +499,8 @@ export const ROUTES: readonly Route[] = [
     handle: async (c) => {
       const task = taskFrom(c.body.name, c.body.args, c.addable);
       const { added, id } = await addFromBody(c.queue, task, c.body.id, c.body.at);
-      return {
-        added,
-        task: ((await c.queue.getTask(id)) ?? task).toJSON(),
-        ...warningsFor(task),
-      };
+      const held = (await c.queue.getTask(id)) ?? task;
+      return { added, task: held.toJSON(), ...warningsFor(task, added ? null : held) };
     },
   }),
   route({
@@ -791,7 +793,15 @@ export const ROUTES: readonly Route[] = [
     handle: async (c) => {
       const workflow = workflowFrom(c.body.name, c.body.args, c.addable);
       const started = await startWorkflow(c.queue, workflow, { id: c.body.id });
-      const warning = started.added ? missingWorkflowArgumentsWarning(workflow) : undefined;
+      const warning = started.added
+        ? missingWorkflowArgumentsWarning(workflow)
+        : heldDiffersMessage(
+            "workflow",
+            started.workflow.id,
+            workflow,
+            started.workflow,
+            "use another id",
+          );
       return {
         added: started.added,
         workflow: started.workflow.toJSON(),

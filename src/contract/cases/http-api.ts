@@ -156,6 +156,10 @@ export function httpApiCases(h: ContractHarness): void {
         id: "order-42",
       });
       expect(again.body).toMatchObject({ added: false, task: { id: "order-42", args: [2, 3] } });
+      // Other arguments under the id: dropped, and said so.
+      expect(again.body.warnings).toEqual([
+        "task order-42 was already held with other arguments ([2,3]): it was left as it is, and these arguments were not used (use another id)",
+      ]);
       const scheduled = await call("POST", `/${q}/tasks/schedule`, {
         name: "http-api.add",
         args: [1, 1],
@@ -166,16 +170,15 @@ export function httpApiCases(h: ContractHarness): void {
         added: true,
         task: { id: "report-7", status: "scheduled" },
       });
-      expect(
-        (
-          await call("POST", `/${q}/tasks/schedule`, {
-            name: "http-api.add",
-            args: [1, 1],
-            at: 60,
-            id: "report-7",
-          })
-        ).body.added,
-      ).toBe(false);
+      const resent = await call("POST", `/${q}/tasks/schedule`, {
+        name: "http-api.add",
+        args: [1, 1],
+        at: 60,
+        id: "report-7",
+      });
+      // The same task sent again: nothing to warn of.
+      expect(resent.body.added).toBe(false);
+      expect(resent.body).not.toHaveProperty("warnings");
       expect((await call("GET", `/${q}/stats`)).body).toMatchObject({ pending: 1, scheduled: 1 });
       const bad = await call("POST", `/${q}/tasks`, { name: "http-api.add", args: [1, 1], id: "" });
       expect(bad.status).toBe(400);
@@ -642,6 +645,9 @@ export function httpApiCases(h: ContractHarness): void {
       expect([first.status, first.body.added, first.body.workflow.id]).toEqual([201, true, id]);
       const again = await call("POST", `/${q}/workflows`, { name: "http-api.pair", args: [9], id });
       expect([again.status, again.body.added, again.body.workflow.args]).toEqual([201, false, [4]]);
+      expect(again.body.warnings).toEqual([
+        `workflow ${id} was already held with other arguments ([4]): it was left as it is, and these arguments were not used (use another id)`,
+      ]);
       await h.worker(queue).work({ oneshot: true });
       expect((await queue.waitForWorkflow(id, { timeout: 10 })).status).toBe("completed");
 
