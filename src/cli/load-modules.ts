@@ -6,6 +6,7 @@
  * `.js` files load as they are. Every module sees the CLI's own Sheppy (see
  * `sheppy-resolve-hook.ts`).
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import { register as registerHooks } from "node:module";
 import { resolve } from "node:path";
@@ -13,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { ModuleLoadError, UnknownTaskError } from "../errors.js";
 import type { TaskFactory } from "../task/define-task.js";
 import type { WorkflowFactory } from "../task/define-workflow.js";
+import { likelyMeant } from "../util/likely-meant.js";
 import { describeLoadFailure } from "./load-failure.js";
 import { isCommonJs, pinForRequire } from "./sheppy-require-pin.js";
 
@@ -115,14 +117,21 @@ async function importModule(path: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** ` — did you mean 'x'?` for an export name one or two letters off one of `names`; empty otherwise. */
+function meantOf(name: string, names: readonly string[]): string {
+  const meant = likelyMeant(name, names);
+  return meant === undefined ? "" : ` — did you mean '${meant}'?`;
+}
+
 /** Loads a module and returns the named export; a missing export is a `ModuleLoadError` listing the ones there are. */
 export async function loadExport(spec: string): Promise<{ ref: ExportRef; value: unknown }> {
   const ref = parseExportRef(spec);
   await prepareLoaders([ref.module]);
   const namespace = await importModule(ref.module);
   if (!(ref.exportName in namespace)) {
+    const names = Object.keys(namespace);
     throw new ModuleLoadError(
-      `module '${ref.module}' has no export '${ref.exportName}' (it exports: ${Object.keys(namespace).join(", ") || "nothing"})`,
+      `module '${ref.module}' has no export '${ref.exportName}'${meantOf(ref.exportName, names)} (it exports: ${names.join(", ") || "nothing"})`,
     );
   }
   return { ref, value: namespace[ref.exportName] };
@@ -171,7 +180,7 @@ export async function loadTaskFactory(spec: string): Promise<TaskFactory<unknown
   const isWorkflow = isWorkflowFactory(value);
   throw new UnknownTaskError(
     value === undefined
-      ? `unknown task '${ref.exportName}' in module '${ref.module}' (${known})`
+      ? `unknown task '${ref.exportName}' in module '${ref.module}'${meantOf(ref.exportName, tasks)} (${known})`
       : isWorkflow
         ? `'${ref.exportName}' in module '${ref.module}' is a workflow, not a task: start it with sheppy workflow add ${spec} (${known})`
         : `'${ref.exportName}' in module '${ref.module}' is not a task: define it with task() (${known})`,
@@ -199,7 +208,7 @@ export async function loadWorkflowFactory(
   const known = `its workflows: ${workflows.join(", ") || "none"}`;
   throw new UnknownTaskError(
     value === undefined
-      ? `unknown workflow '${ref.exportName}' in module '${ref.module}' (${known})`
+      ? `unknown workflow '${ref.exportName}' in module '${ref.module}'${meantOf(ref.exportName, workflows)} (${known})`
       : isTaskFactory(value)
         ? `'${ref.exportName}' in module '${ref.module}' is a task, not a workflow: add it with sheppy task add ${spec} (${known})`
         : `'${ref.exportName}' in module '${ref.module}' is not a workflow: define it with workflow() (${known})`,

@@ -53,6 +53,17 @@ describe.concurrent("sheppy: errors are one line and a non-zero exit", () => {
     );
   });
 
+  it("an export name a letter or two off a task's or workflow's asks whether that one was meant", async () => {
+    const task = await runCli(["task", "add", `${TASKS}:flakey`, "-u", MEMORY]);
+    expect(expectOneLineError(task, 1)).toBe(
+      `error: unknown task 'flakey' in module '${TASKS}' — did you mean 'flaky'? (its tasks: add, fail, flaky, nap)`,
+    );
+    const flow = await runCli(["workflow", "add", `${TASKS}:twoStep`, "-u", MEMORY]);
+    expect(expectOneLineError(flow, 1)).toMatch(
+      /^error: unknown workflow 'twoStep' in module '.+' — did you mean 'twoSteps'\? \(its workflows: /,
+    );
+  });
+
   it("a task named without its module (no file of that name) says the reference is <module>:<export>", async () => {
     const result = await runCli(["task", "add", "emails.send", "-u", MEMORY]);
     expect(expectOneLineError(result, 1)).toMatch(
