@@ -184,6 +184,8 @@ export async function eventStream(
             (records) => {
               for (const record of records.values()) {
                 const { id, name, status, finishedAt } = record;
+                // `?type=failed` asks for failures: a task that completed is not one.
+                if (types && !(types as readonly string[]).includes(status)) continue;
                 eventIfKeepingUp("finished", { id, name, status, finishedAt });
               }
             },

@@ -1197,6 +1197,23 @@ export function httpApiCases(h: ContractHarness): void {
           (m) => [m[1], m[2]],
         ),
       ).toEqual([[tasks[2]!.id, "completed"]]);
+      // ?type=failed: neither the task events nor the `finished` event of a task that completed.
+      const failures = await open({}, "?type=failed");
+      await failures.until(/event: stats\n/);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const done = add(5, 6);
+      const down = flaky(randomUUID());
+      await queue.add([done, down]);
+      await h.worker(queue).work({ oneshot: true });
+      // Both the log's failed event and the finished event of the failure come; in either order.
+      await failures.until(new RegExp(`event: finished\ndata: [^\n]*"id":"${down.id}"`));
+      const seen = await failures.until(
+        new RegExp(
+          `event: task\ndata: [^\n]*"type":"failed"[^\n]*"taskId":"${down.id}"|event: task\ndata: [^\n]*"taskId":"${down.id}"[^\n]*"type":"failed"`,
+        ),
+      );
+      await failures.close();
+      expect(seen).not.toContain(done.id);
     });
 
     it("GET /openapi.json describes every route from the same table, its paths relative to where it is served", async () => {
