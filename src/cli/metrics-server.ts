@@ -16,7 +16,9 @@ import type { Logger } from "../observability/logger.js";
 import { PROMETHEUS_CONTENT_TYPE, writeExposition } from "../observability/prometheus-text.js";
 import { collectMetricsReport, type MetricsCollection } from "../queue/collect-metrics.js";
 import type { Queue } from "../queue/queue.js";
+import { VERSION } from "../util/version.js";
 import type { WorkerHealth } from "../worker/worker-health.js";
+import { watchEventLoopDelay } from "./event-loop-delay.js";
 import { listenOrExplain } from "./listen.js";
 import { hostNameOf, LOOPBACK, LOOPBACK_HOST_NAMES } from "./loopback-hosts.js";
 import { refusedUnlessRead, replyHealth, replyLive } from "./probe-replies.js";
@@ -27,9 +29,21 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** The worker gauges of `/metrics`, from its health now. */
-function workerGauges(health: WorkerHealth): string {
+/** The worker gauges of `/metrics`, from its health now and its event loop since the last scrape. */
+function workerGauges(health: WorkerHealth, loopDelayMaxSeconds: number): string {
   return writeExposition([
+    {
+      type: "gauge",
+      name: "sheppy_build_info",
+      help: "1, labelled with the version of Sheppy this process runs.",
+      samples: [{ labels: { version: VERSION }, value: 1 }],
+    },
+    {
+      type: "gauge",
+      name: "sheppy_worker_event_loop_delay_max_seconds",
+      help: "The longest this process's event loop ran late since the previous scrape: synchronous work that blocks it delays lease renewals, and a block longer than the lease loses the worker's tasks to another.",
+      samples: [{ labels: {}, value: loopDelayMaxSeconds }],
+    },
     {
       type: "gauge",
       name: "sheppy_worker_tasks_running",
@@ -68,6 +82,7 @@ export async function serveMetrics(
   health: () => WorkerHealth,
 ): Promise<MetricsServer> {
   const answered = LOOPBACK.has(host) ? new Set(LOOPBACK_HOST_NAMES) : undefined;
+  const loop = watchEventLoopDelay();
   const server = createServer((request, response) => {
     const named = request.headers.host;
     if (answered && named !== undefined && !answered.has(hostNameOf(named))) {
@@ -93,7 +108,7 @@ export async function serveMetrics(
       ({ text, unread }) => {
         noteUnread(unread);
         response.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE });
-        response.end(head ? undefined : text + workerGauges(health()));
+        response.end(head ? undefined : text + workerGauges(health(), loop.readMaxSeconds()));
       },
       (error: unknown) => {
         // A scrape that fails is a gap in the graphs, not a reason to stop working.
@@ -121,7 +136,12 @@ export async function serveMetrics(
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
   server.maxConnections = 64;
-  await listenOrExplain(server, port, host, "metrics", "--metrics-port, --metrics-host");
+  try {
+    await listenOrExplain(server, port, host, "metrics", "--metrics-port, --metrics-host");
+  } catch (error) {
+    loop.stop();
+    throw error;
+  }
   const bound = (server.address() as AddressInfo).port;
   const shown = host.includes(":") ? `[${host}]` : host;
   logger.info(
@@ -132,6 +152,7 @@ export async function serveMetrics(
     port: bound,
     close: () =>
       new Promise<void>((resolve) => {
+        loop.stop();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

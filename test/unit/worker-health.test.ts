@@ -14,6 +14,7 @@ import {
 } from "sheppy";
 import { afterEach, describe, expect, it } from "vitest";
 import { type MetricsServer, serveMetrics } from "../../src/cli/metrics-server.js";
+import { VERSION } from "../../src/util/version.js";
 import { parseExposition, sampleValue } from "../support/prometheus.js";
 
 const nap = task({ name: "worker-health.nap" }, async (ms: number) => {
@@ -123,6 +124,21 @@ describe("the worker's health endpoints", () => {
     expect(sampleValue(gauges, "sheppy_worker_concurrency", {})).toBe(8);
     expect(sampleValue(gauges, "sheppy_worker_longest_running_seconds", {})).toBe(1.5);
     expect(sampleValue(gauges, "sheppy_worker_healthy", {})).toBe(1);
+    expect(sampleValue(gauges, "sheppy_build_info", { version: VERSION })).toBe(1);
+    // The event loop, blocked for 300 ms between two scrapes, ran that late.
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      // Synchronous work, as a CPU-bound task without a sandbox does.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const blocked = parseExposition(await (await fetch(`${base}/metrics`)).text());
+    expect(sampleValue(blocked, "sheppy_worker_event_loop_delay_max_seconds", {})).toBeGreaterThan(
+      0.2,
+    );
+    // A new window starts at each scrape.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const calm = parseExposition(await (await fetch(`${base}/metrics`)).text());
+    expect(sampleValue(calm, "sheppy_worker_event_loop_delay_max_seconds", {})).toBeLessThan(0.2);
 
     const problem = {
       what: "settle",
