@@ -11,6 +11,7 @@ import { CliUsageError, TaskNotFoundError, WorkflowNotFoundError } from "../erro
 import "../backends/builtin.js";
 import { backendFromUrl } from "../backends/registry.js";
 import { Queue } from "../queue/queue.js";
+import { workersIfReadable } from "../queue/readable-workers.js";
 import { likelyMeant } from "../util/likely-meant.js";
 import { warn } from "./warn.js";
 
@@ -214,11 +215,14 @@ function someNames(names: readonly string[]): string {
   return names.slice(0, 5).join(", ") + (names.length > 5 ? ", …" : "");
 }
 
-/** Whether `queue` holds no task record and no cron: a name nothing has used (or a typo). */
+/** Whether `queue` holds no task record and no cron, and no worker serves it: a name nothing uses (or a typo). */
 async function queueHoldsNothing(backend: Backend, queue: string): Promise<boolean> {
   const stats = await backend.getStats(queue);
   if (Object.values(stats).some((count) => count > 0)) return false;
-  return (await backend.getCrons(queue)).length === 0;
+  if ((await backend.getCrons(queue)).length > 0) return false;
+  // A queue a live worker serves is in use, however idle: pausing it before its first task is no typo.
+  const workers = await workersIfReadable(new Queue(backend, { name: queue }));
+  return (workers ?? []).length === 0;
 }
 
 /**

@@ -436,8 +436,9 @@ export const ROUTES: readonly Route[] = [
       status: z.string().optional(),
       name: z.string().min(1).optional(),
       concurrencyKey: z.string().min(1).optional(),
-      dedupeKey: z.string().min(1).optional(),
-      error: z.string().min(1).optional(),
+      // Checked by the listing, whose messages say what the value must be.
+      dedupeKey: z.string().optional(),
+      error: z.string().optional(),
       since: z.string().min(1).optional(),
       before: z.string().min(1).optional(),
       cursor: listCursor,
@@ -738,11 +739,11 @@ export const ROUTES: readonly Route[] = [
     method: "GET",
     path: "/{queue}/workflows",
     summary:
-      "The queue's workflows, a page at a time (in no stated order): only the running ones with `running=true`, only those of some statuses with `status=failed,cancelled` (filtered by the server: a page may hold fewer than `limit`, none even, while `cursor` is not null)",
+      "The queue's workflows, a page at a time (in no stated order; on Redis a page is a step of the server's SCAN, about `limit`, a few more or fewer): only the running ones with `running=true`, only those of some statuses with `status=failed,cancelled` (filtered by the server: a page may hold fewer than `limit`, none even, while `cursor` is not null)",
     mutating: false,
     query: z.object({
       running: z.enum(["true", "false"]).optional(),
-      status: z.string().min(1).optional(),
+      status: z.string().optional(),
       cursor: scanCursor,
       limit: limit(100),
     }),

@@ -85,6 +85,7 @@ describe("sheppy task list --error / --since / --before / --dedupe-key", () => {
         "only tasks of failed, crashed, cancelled, retrying can match",
       ],
       [["--since", "10m", "--before", "1h"], "--since and --before leave no time between them"],
+      [["--since", "2099-01-01T00:00:00Z"], "--since 2099-01-01T00:00:00.000Z is in the future"],
       [["--error", " "], "--error needs text"],
       [["--before", "0"], "--before: '0' is no time back from now"],
     ] as const) {

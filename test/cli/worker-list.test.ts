@@ -80,16 +80,16 @@ describe("sheppy worker list", () => {
       );
       expect(table.stdout.trimEnd().split("\n")).toHaveLength(2);
       // A queue it serves paused (one not asked for with -q too): it runs on, and claims nothing there.
-      const other = new Queue(url, { name: "other" });
-      await other.pause();
+      // Paused from the command line: a queue a live worker serves is in use, though it holds nothing.
+      const paused = await sheppy("queue", "pause", "-q", "other");
+      expect(paused).toMatchObject({ code: 0, stderr: "" });
       expect((await sheppy("worker", "list", "-q", "jobs")).stdout).toMatch(
         new RegExp(
           `^\\w{8} +\\S+ +${worker.child.pid} +running \\(1 of 2 queues paused\\) +jobs,other +1/4 `,
           "m",
         ),
       );
-      await other.resume();
-      await other.close();
+      expect(await sheppy("queue", "resume", "-q", "other")).toMatchObject({ code: 0, stderr: "" });
       // task info names the worker holding the running task, and --format json gives it in the claim.
       const info = await sheppy("task", "info", slow.id);
       expect(info.stdout).toMatch(

@@ -186,6 +186,12 @@ function listingFilters(
   };
   const since = atOf("--since", settings.since);
   const before = atOf("--before", settings.before);
+  // A minute of skew allowed, as the listing allows another host's clock.
+  if (since !== undefined && since.getTime() > now + 60_000) {
+    throw new CliUsageError(
+      `--since ${since.toISOString()} is in the future: no task has finished since then`,
+    );
+  }
   if (since !== undefined && before !== undefined && since.getTime() >= before.getTime()) {
     throw new CliUsageError(
       "--since and --before leave no time between them (a span back from now: --since the longer one, --before the shorter)",

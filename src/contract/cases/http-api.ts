@@ -438,6 +438,11 @@ export function httpApiCases(h: ContractHarness): void {
       expect(emptyWindow.status).toBe(400);
       expect(emptyWindow.body.error).toMatch(/^the window is empty/);
       expect((await call("GET", `/${q}/tasks?since=1h`)).status).toBe(400);
+      // An empty filter says what it must be, as the listing's own check words it.
+      expect((await call("GET", `/${q}/tasks?error=`)).body.error).toMatch(/^error must be text/);
+      expect((await call("GET", `/${q}/tasks?dedupeKey=`)).body.error).toMatch(
+        /^dedupeKey must be a dedupe key/,
+      );
       // By dedupe key, matched whole.
       const keyed = add(7, 7);
       await queue.add(keyed, { dedupe: { key: "reindex:7" } });
