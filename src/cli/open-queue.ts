@@ -216,10 +216,15 @@ function someNames(names: readonly string[]): string {
 }
 
 /** Whether `queue` holds no task record and no cron, and no worker serves it: a name nothing uses (or a typo). */
-async function queueHoldsNothing(backend: Backend, queue: string): Promise<boolean> {
+async function queueHoldsNothing(
+  backend: Backend,
+  queue: string,
+  countWorkers: boolean,
+): Promise<boolean> {
   const stats = await backend.getStats(queue);
   if (Object.values(stats).some((count) => count > 0)) return false;
   if ((await backend.getCrons(queue)).length > 0) return false;
+  if (!countWorkers) return true;
   // A queue a live worker serves is in use, however idle: pausing it before its first task is no typo.
   const workers = await workersIfReadable(new Queue(backend, { name: queue }));
   return (workers ?? []).length === 0;
@@ -242,7 +247,8 @@ export async function unusedQueueWarning(
   onlyTypos = false,
 ): Promise<string | undefined> {
   if (!backend.capabilities.crossProcess) return undefined;
-  if (!(await queueHoldsNothing(backend, queue))) return undefined;
+  // A worker asking about its own queues (onlyTypos) would find itself serving them.
+  if (!(await queueHoldsNothing(backend, queue, !onlyTypos))) return undefined;
   // Queues holding tasks or crons (as `queue list` shows them), sorted: the backend's lists have no order.
   const [held, withCrons] = await Promise.all([backend.listQueues(), backend.listCronQueues()]);
   const others = [...new Set([...held.keys(), ...withCrons])]
