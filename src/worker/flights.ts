@@ -638,13 +638,15 @@ export class Flights {
         run.summary.interrupted++;
         const { record } = flight.claim;
         const fields = { queue: flight.queue.name, taskId: record.id, task: record.name };
-        void flight.attempt.abandon(reason).then((put) => {
+        const putting = flight.attempt.abandon(reason).then((put) => {
           if (put === "settled") return;
           // Said only when it did not happen: the line above promised it.
           flight.attempt.inContext(() =>
             this.options.logger.error(fields, notPutBack("the task interrupted at shutdown", put)),
           );
         });
+        // The worker's stop waits for it (within its grace), not only for the writer.
+        run.puttingBack.push(putting);
         // In the attempt's span context, as its other lines are: they name the attempt's trace.
         flight.attempt.inContext(() => {
           this.options.logger.warn(

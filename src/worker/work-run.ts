@@ -50,6 +50,12 @@ export class WorkRun {
   readonly budget: ClaimBudget;
   /** Claim-loop calls not waited for once the run was told to stop. */
   readonly late = new LateClaims();
+  /**
+   * The put-backs of tasks interrupted at shutdown, until each is settled:
+   * one may wait for the event log before it reaches the writer, so the
+   * writer being drained does not yet mean they were written.
+   */
+  readonly puttingBack: Promise<unknown>[] = [];
   readonly summary: WorkSummary = {
     processed: 0,
     failed: 0,

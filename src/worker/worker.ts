@@ -390,7 +390,11 @@ export class Worker extends WorkerEmitterBase {
         await run.writer.drained();
       } else {
         // Tasks a late claim answers with are put back through the writer: wait for the claims first.
-        const done = run.late.settled().then(() => run.writer.drained());
+        // So are tasks put back at the end of the shutdown timeout, which may reach it late.
+        const done = run.late
+          .settled()
+          .then(() => Promise.all(run.puttingBack))
+          .then(() => run.writer.drained());
         if (!(await within(graceEnds - Date.now(), done))) {
           // Closing while the backend does not answer: what is still unwritten is left to lease expiry.
           run.giveUpWrites.abort();
