@@ -8,9 +8,7 @@
  * the predicate they make judges each record as read.
  */
 import type { TaskData, TaskStatus } from "../task/task-record.js";
-import { errorFilterOf, mentionsError } from "./error-filter.js";
-import { concurrencyKeysOf, matchesFilters, namesOf, pageSizeOf } from "./list-tasks.js";
-import { finishedWindowOf } from "./since.js";
+import { listingMatcher, pageSizeOf } from "./list-tasks.js";
 
 /** What selects finished tasks besides their status. */
 export interface FinishedTaskFilters {
@@ -52,21 +50,14 @@ export function finishedMatcher(
   now: number,
   where: string,
 ): { matches: (data: TaskData | undefined) => data is TaskData; batchSize: number } {
-  const { sinceMs, beforeMs } = finishedWindowOf(options, now, where);
-  const errorText = errorFilterOf(options.error, where);
+  // The listing's own filters, so a listing shows what a redrive or purge with them takes.
+  const { batchSize: _batchSize, ...filters } = options;
+  const listed = listingMatcher(filters, now, where);
   const batchSize = pageSizeOf(options.batchSize, 100, where, "batchSize");
-  const names = namesOf(options.name, where);
-  const keys = concurrencyKeysOf(options.concurrencyKey, where);
-  const matches = (data: TaskData | undefined): data is TaskData => {
-    if (data === undefined || data.finishedAt === null) return false;
-    const finished = Date.parse(data.finishedAt);
-    return (
-      statuses.includes(data.status) &&
-      matchesFilters(data, names, keys) &&
-      (sinceMs === null || finished >= sinceMs) &&
-      (beforeMs === null || finished < beforeMs) &&
-      mentionsError(data, errorText)
-    );
-  };
+  const matches = (data: TaskData | undefined): data is TaskData =>
+    data !== undefined &&
+    data.finishedAt !== null &&
+    statuses.includes(data.status) &&
+    (listed === undefined || listed(data));
   return { matches, batchSize };
 }
