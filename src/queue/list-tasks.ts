@@ -4,10 +4,12 @@
  * only, a page at a time — the backend's `listTasks` walk (the one the HTTP
  * API and the dashboard page through), with full pages: the backend may hand
  * back short or empty pages while it filters, so this reads on until the
- * page is full or the walk has ended. Filters by task name and by
- * concurrency key (a tenant's tasks, with a key per tenant) are applied
- * here, on what the walk returns, on every backend alike: a name or key
- * that few of many tasks have costs more backend calls, never a short page.
+ * page is full or the walk has ended. The other filters — task name,
+ * concurrency key (a tenant's tasks), dedupe key, error text, finish window
+ * — are applied here, on what the walk returns, on every backend alike: one
+ * that few of many tasks match costs more backend calls, never a short page.
+ * The bulk operations (redrive, purge) and the HTTP API's listing judge
+ * records with the same predicate.
  */
 
 import type { Backend, TaskPage } from "../backends/backend.js";
