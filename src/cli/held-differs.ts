@@ -4,14 +4,8 @@
  * already held a task (or workflow) under that id made of another task or
  * other arguments (see `queue/held-differs.ts`).
  */
-import type { JsonValue } from "../json.js";
-import { heldDiffersMessage } from "../queue/held-differs.js";
+import { heldDiffersMessage, type Made } from "../queue/held-differs.js";
 import { warn } from "./warn.js";
-
-interface Made {
-  readonly name: string;
-  readonly args: readonly JsonValue[];
-}
 
 /** Warns when `held`, kept under `id` instead of `given`, is another task or has other arguments. */
 export function warnIfHeldDiffers(

@@ -9,7 +9,8 @@
 import type { JsonValue } from "../json.js";
 import { canonicalJson } from "../util/canonical-json.js";
 
-interface Made {
+/** A task or workflow as the message compares them: its name and arguments. */
+export interface Made {
   readonly name: string;
   readonly args: readonly JsonValue[];
 }

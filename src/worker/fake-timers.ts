@@ -8,7 +8,7 @@ import { type Clock, systemClock } from "../clock.js";
 import type { Logger } from "../observability/logger.js";
 
 /** @sinonjs/fake-timers (behind vitest's and jest's fake timers) marks each function it installs with its `clock`. */
-export function timersFaked(): boolean {
+function timersFaked(): boolean {
   return "clock" in globalThis.setTimeout;
 }
 
